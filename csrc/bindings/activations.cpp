@@ -1,0 +1,9 @@
+#include <pybind11/pybind11.h>
+
+namespace py = pybind11;
+
+namespace fastnn::bind {
+
+void register_activations(py::module_& m) {}
+
+}  // namespace fastnn::bind

@@ -1,0 +1,24 @@
+// The fastnn._C extension: one registration function per kernel family, each in its own file.
+#include <pybind11/pybind11.h>
+
+#include "check.h"
+
+namespace py = pybind11;
+
+namespace fastnn::bind {
+void register_config(py::module_& m);
+void register_matmul(py::module_& m);
+void register_activations(py::module_& m);
+void register_losses(py::module_& m);
+void register_optim(py::module_& m);
+}  // namespace fastnn::bind
+
+PYBIND11_MODULE(_C, m) {
+  m.doc() = "fastnn CPU kernels on numpy arrays (float32 and float64); see fastnn.kernels";
+  py::register_exception<fastnn::type_error>(m, "_TypeError", PyExc_TypeError);
+  fastnn::bind::register_config(m);
+  fastnn::bind::register_matmul(m);
+  fastnn::bind::register_activations(m);
+  fastnn::bind::register_losses(m);
+  fastnn::bind::register_optim(m);
+}

@@ -1,0 +1,1 @@
+// activations: CPU kernels (to be written)

@@ -1,0 +1,1 @@
+// matmul: CPU kernels (to be written)

@@ -1,0 +1,1 @@
+// optim: CPU kernels (to be written)

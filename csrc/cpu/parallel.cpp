@@ -1,0 +1,181 @@
+#include "cpu/parallel.h"
+
+#include <pthread.h>
+#include <sched.h>
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <cstdlib>
+#include <exception>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "check.h"
+
+namespace fastnn {
+namespace {
+
+thread_local bool in_region = false;
+
+// Workers wait for a new `generation`; each with index < nt-1 runs fn(index+1, nt). They spin
+// briefly before sleeping so back-to-back kernels (a training step) do not pay a futex wake each.
+class Pool {
+ public:
+  explicit Pool(int workers) {
+    for (int i = 0; i < workers; ++i) threads_.emplace_back([this, i] { loop(i); });
+  }
+  ~Pool() {
+    {
+      std::lock_guard<std::mutex> lk(mu_);
+      stop_ = true;
+      generation_.fetch_add(1);
+    }
+    cv_.notify_all();
+    for (auto& t : threads_) t.join();
+  }
+  int size() const { return static_cast<int>(threads_.size()); }
+
+  void run(int nt, const std::function<void(int, int)>& fn) {
+    fn_ = &fn;
+    nt_ = nt;
+    error_ = nullptr;
+    pending_.store(nt - 1, std::memory_order_relaxed);
+    {
+      std::lock_guard<std::mutex> lk(mu_);
+      generation_.fetch_add(1, std::memory_order_release);
+    }
+    cv_.notify_all();
+    call(0);
+    while (pending_.load(std::memory_order_acquire) != 0) {
+      std::this_thread::yield();
+    }
+    if (error_) std::rethrow_exception(error_);
+  }
+
+ private:
+  void call(int tid) {
+    in_region = true;
+    try {
+      (*fn_)(tid, nt_);
+    } catch (...) {
+      std::lock_guard<std::mutex> lk(err_mu_);
+      if (!error_) error_ = std::current_exception();
+    }
+    in_region = false;
+  }
+
+  void loop(int index) {
+    uint64_t seen = 0;
+    for (;;) {
+      uint64_t gen = generation_.load(std::memory_order_acquire);
+      for (int spin = 0; gen == seen && spin < 20000; ++spin) {
+        __builtin_ia32_pause();
+        gen = generation_.load(std::memory_order_acquire);
+      }
+      if (gen == seen) {
+        std::unique_lock<std::mutex> lk(mu_);
+        cv_.wait(lk, [&] { return generation_.load() != seen; });
+        gen = generation_.load();
+      }
+      seen = gen;
+      if (stop_) return;
+      if (index + 1 < nt_) {
+        call(index + 1);
+        pending_.fetch_sub(1, std::memory_order_acq_rel);
+      }
+    }
+  }
+
+  std::vector<std::thread> threads_;
+  std::mutex mu_, err_mu_;
+  std::condition_variable cv_;
+  std::atomic<uint64_t> generation_{0};
+  std::atomic<int> pending_{0};
+  bool stop_ = false;
+  const std::function<void(int, int)>* fn_ = nullptr;
+  int nt_ = 1;
+  std::exception_ptr error_;
+};
+
+std::mutex region_mu;  // held while a region owns the pool, or while resizing it
+Pool* pool = nullptr;  // workers = num_threads - 1, created on first use
+std::atomic<int> num_threads{0};
+
+// After fork() the child has no worker threads: forget the pool (leaking it) and start afresh.
+void after_fork_child() {
+  new (&region_mu) std::mutex();
+  pool = nullptr;
+}
+
+int cores_available() {
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof(set), &set) == 0) return std::max(1, CPU_COUNT(&set));
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+}  // namespace
+
+int default_num_threads() {
+  if (const char* env = std::getenv("FASTNN_NUM_THREADS")) {
+    int n = std::atoi(env);
+    if (n >= 1) return n;
+  }
+  return cores_available();
+}
+
+int get_num_threads() {
+  int n = num_threads.load(std::memory_order_relaxed);
+  if (n == 0) {
+    static std::once_flag once;
+    std::call_once(once, [] { pthread_atfork(nullptr, nullptr, after_fork_child); });
+    int expected = 0;
+    num_threads.compare_exchange_strong(expected, default_num_threads());
+    n = num_threads.load();
+  }
+  return n;
+}
+
+void set_num_threads(int n) {
+  FASTNN_CHECK(n >= 1, "set_num_threads: expected a positive number of threads, got ", n);
+  get_num_threads();  // registers the fork handler
+  std::lock_guard<std::mutex> lk(region_mu);
+  num_threads.store(n);
+  if (pool != nullptr && pool->size() != n - 1) {
+    delete pool;
+    pool = nullptr;
+  }
+}
+
+void parallel_run(int max_threads, const std::function<void(int, int)>& fn) {
+  int nt = std::min(max_threads, get_num_threads());
+  if (nt <= 1 || in_region) {
+    fn(0, 1);
+    return;
+  }
+  std::unique_lock<std::mutex> lk(region_mu, std::try_to_lock);
+  if (!lk.owns_lock()) {  // another thread's kernel owns the pool: do ours alone
+    fn(0, 1);
+    return;
+  }
+  nt = std::min(nt, num_threads.load());
+  if (pool == nullptr) pool = new Pool(num_threads.load() - 1);
+  pool->run(nt, fn);
+}
+
+void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn) {
+  if (n <= 0) return;
+  grain = std::max<int64_t>(grain, 1);
+  int64_t chunks = std::min<int64_t>((n + grain - 1) / grain, get_num_threads());
+  if (chunks <= 1) {
+    fn(0, n);
+    return;
+  }
+  parallel_run(static_cast<int>(chunks), [&](int tid, int nt) {
+    int64_t begin = n * tid / nt, end = n * (tid + 1) / nt;
+    if (begin < end) fn(begin, end);
+  });
+}
+
+}  // namespace fastnn

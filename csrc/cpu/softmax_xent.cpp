@@ -1,0 +1,1 @@
+// softmax_xent: CPU kernels (to be written)

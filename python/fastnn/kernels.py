@@ -1,0 +1,14 @@
+"""fastnn's compute kernels on numpy arrays (float32 and float64), for use from any project.
+
+Each call validates its arguments (TypeError / ValueError naming the argument, shapes and
+dtypes), releases the GIL and runs multi-threaded C++ with the best SIMD path of this CPU.
+"""
+
+from ._C import detected_isa, get_isa, set_isa, supported_isas
+
+__all__ = [
+    "detected_isa",
+    "get_isa",
+    "set_isa",
+    "supported_isas",
+]

@@ -1,0 +1,79 @@
+"""Shared test fixtures: seeded RNG, ISA paths, thread counts, comparison helpers."""
+
+import os
+import zlib
+
+import numpy as np
+import pytest
+
+import fastnn
+from fastnn import kernels
+
+ISAS = kernels.supported_isas()
+
+
+@pytest.fixture
+def rng(request):
+    """A numpy Generator seeded from the test's name: reproducible, different per test."""
+    seed = zlib.crc32(request.node.nodeid.encode())
+    return np.random.default_rng(seed)
+
+
+@pytest.fixture(params=ISAS)
+def isa(request):
+    """Run the test once on every SIMD path this CPU has (generic, avx2, avx512)."""
+    before = kernels.get_isa()
+    kernels.set_isa(request.param)
+    yield request.param
+    kernels.set_isa(before)
+
+
+@pytest.fixture(params=[1, 2])
+def threads(request):
+    """Run the test with 1 and with 2 kernel threads."""
+    before = fastnn.get_num_threads()
+    fastnn.set_num_threads(request.param)
+    yield request.param
+    fastnn.set_num_threads(before)
+
+
+def assert_close(actual, expected, *, atol, rtol, name="result"):
+    """abs(a - e) <= atol + rtol * abs(e), elementwise; on failure report the worst element."""
+    actual = np.asarray(actual, dtype=np.float64)
+    expected = np.asarray(expected, dtype=np.float64)
+    assert actual.shape == expected.shape, f"{name}: shape {actual.shape} != {expected.shape}"
+    if actual.size == 0:
+        return
+    assert not np.isnan(actual).any() or np.isnan(expected).any(), f"{name}: NaN in result"
+    err = np.abs(actual - expected)
+    bad = ~(err <= atol + rtol * np.abs(expected))
+    bad &= ~(np.isnan(actual) & np.isnan(expected))
+    bad &= ~(np.isinf(actual) & (actual == expected))
+    if bad.any():
+        idx = np.unravel_index(np.argmax(bad), bad.shape)
+        rel = err / np.maximum(np.abs(expected), 1e-300)
+        pytest.fail(
+            f"{name}: {int(bad.sum())} of {bad.size} elements off; max abs err {np.nanmax(err):.3g}, "
+            f"max rel err {np.nanmax(rel):.3g}; first bad index {idx}: "
+            f"{actual[idx]!r} vs expected {expected[idx]!r} (atol={atol}, rtol={rtol})"
+        )
+
+
+def data_root():
+    """The folder with mnist/ and fashion-mnist/, or None."""
+    root = os.environ.get("FASTNN_DATA")
+    if root and os.path.isdir(os.path.join(root, "mnist")):
+        return root
+    here = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data")
+    return here if os.path.isdir(os.path.join(here, "mnist")) else None
+
+
+@pytest.fixture
+def data_dir():
+    """The real-data folder; skips without it, but fails where FASTNN_REQUIRE_DATA=1 (CI)."""
+    root = data_root()
+    if root is None:
+        if os.environ.get("FASTNN_REQUIRE_DATA") == "1":
+            pytest.fail("FASTNN_REQUIRE_DATA=1 but no data found: set FASTNN_DATA to ../shared/data")
+        pytest.skip("no MNIST/Fashion-MNIST data (set FASTNN_DATA)")
+    return root
