@@ -6,9 +6,29 @@ dtypes), releases the GIL and runs multi-threaded C++ with the best SIMD path of
 
 from ._C import detected_isa, get_isa, set_isa, supported_isas
 
+# ---- matmul ----
+
+
+# ---- activations ----
+
+
+# ---- losses: softmax cross-entropy, binary cross-entropy ----
+
+
+# ---- optimizer steps ----
+
+
 __all__ = [
     "detected_isa",
     "get_isa",
     "set_isa",
     "supported_isas",
+    # matmul
+
+    # activations
+
+    # losses
+
+    # optimizer steps
+
 ]

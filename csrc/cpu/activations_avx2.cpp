@@ -1,0 +1,1 @@
+// activations_avx2: SIMD unit (see [note: ISA units] in CMakeLists.txt); to be written
