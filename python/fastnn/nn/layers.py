@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 
-from .. import Tensor, _random
+from .. import Tensor
 from . import functional as F
 from . import init
 from .module import Module
@@ -189,7 +189,7 @@ class Dropout(Module):
     """Zeroes each element with probability ``p`` while training and scales the kept ones by
     ``1 / (1 - p)``, so the expected value is unchanged; the identity in eval mode.
 
-    The mask draws from fastnn's global generator (``fastnn.manual_seed``).
+    ``F.dropout`` draws the mask from fastnn's global generator (``fastnn.manual_seed``).
     """
 
     def __init__(self, p=0.5, inplace=False):
@@ -200,18 +200,8 @@ class Dropout(Module):
         self.inplace = inplace
 
     def forward(self, input):
-        if not self.training or self.p == 0.0:
-            return input
-        return F.dropout(input, self.p, training=True) if hasattr(F, "dropout") else \
-            _dropout(input, self.p)
+        return F.dropout(input, self.p, self.training, self.inplace)
 
     def extra_repr(self):
         return f"p={self.p}, inplace={self.inplace}"
 
-
-def _dropout(x, p):
-    if p == 1.0:
-        return x * Tensor(np.zeros(tuple(x.shape), dtype=x.dtype))
-    keep = _random.generator().random(tuple(x.shape)) >= p
-    mask = np.divide(keep, 1.0 - p, dtype=x.dtype)
-    return x * Tensor(mask).to(x.device)
