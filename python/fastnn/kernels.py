@@ -7,6 +7,7 @@ dtypes), releases the GIL and runs multi-threaded C++ with the best SIMD path of
 from ._C import detected_isa, get_isa, set_isa, supported_isas
 
 # ---- matmul ----
+from ._C import matmul  # noqa: E402
 
 
 # ---- activations ----
@@ -24,6 +25,7 @@ __all__ = [
     "set_isa",
     "supported_isas",
     # matmul
+    "matmul",
 
     # activations
 
