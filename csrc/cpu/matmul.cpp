@@ -34,6 +34,9 @@ void gemm_ukernel_f32_avx512(int64_t kc, const float* pa, const float* pb, float
                              float beta, const float* bias);
 void gemm_ukernel_f64_avx512(int64_t kc, const double* pa, const double* pb, double* c, int64_t ldc,
                              double alpha, double beta, const double* bias);
+// dst[k*P + r] = src[r*ld + k] for r < rows (zero up to P <= 32), k < kc: the packing of an operand
+// whose packed dimension is strided and whose K dimension is contiguous (row-major A, or B^T).
+void gemm_pack_transposed_f32_avx512(float* dst, const float* src, int64_t ld, int64_t rows, int64_t kc, int P);
 void gemm_ukernel_f32_avx2(int64_t kc, const float* pa, const float* pb, float* c, int64_t ldc, float alpha,
                            float beta, const float* bias);
 void gemm_ukernel_f64_avx2(int64_t kc, const double* pa, const double* pb, double* c, int64_t ldc, double alpha,
@@ -107,6 +110,22 @@ void pack_b(T* pb, const T* b, int64_t rs, int64_t cs, int64_t kc, int64_t nc) {
   }
 }
 
+// The AVX-512 float32 packers: the K-contiguous cases (row-major op(A), column-major op(B)) are
+// transposes, done 16 x 16 in registers; the other layouts are already the packed order.
+template <int MR>
+void pack_a_f32_avx512(float* pa, const float* a, int64_t rs, int64_t cs, int64_t mc, int64_t kc) {
+  if (cs != 1) return pack_a<float, MR>(pa, a, rs, cs, mc, kc);
+  for (int64_t i0 = 0; i0 < mc; i0 += MR, pa += MR * kc)
+    gemm_pack_transposed_f32_avx512(pa, a + i0 * rs, rs, std::min<int64_t>(MR, mc - i0), kc, MR);
+}
+
+template <int NR>
+void pack_b_f32_avx512(float* pb, const float* b, int64_t rs, int64_t cs, int64_t kc, int64_t nc) {
+  if (rs != 1) return pack_b<float, NR>(pb, b, rs, cs, kc, nc);
+  for (int64_t j0 = 0; j0 < nc; j0 += NR, pb += NR * kc)
+    gemm_pack_transposed_f32_avx512(pb, b + j0 * cs, cs, std::min<int64_t>(NR, nc - j0), kc, NR);
+}
+
 // ---- kernel table: micro-kernel shape, cache blocking, functions ------------------------------
 
 template <class T>
@@ -127,7 +146,8 @@ constexpr Kernel<T> make_kernel(int64_t KC, int64_t MC, int64_t NC,
   return Kernel<T>{MR, NR, KC, MC, NC, uk, &pack_a<T, MR>, &pack_b<T, NR>};
 }
 
-const Kernel<float> kF32Avx512 = make_kernel<float, 12, 32>(256, 240, 3072, &gemm_ukernel_f32_avx512);
+const Kernel<float> kF32Avx512{12, 32, 256, 240, 3072, &gemm_ukernel_f32_avx512, &pack_a_f32_avx512<12>,
+                               &pack_b_f32_avx512<32>};
 const Kernel<double> kF64Avx512 = make_kernel<double, 12, 16>(256, 120, 1536, &gemm_ukernel_f64_avx512);
 const Kernel<float> kF32Avx2 = make_kernel<float, 6, 16>(256, 144, 3072, &gemm_ukernel_f32_avx2);
 const Kernel<double> kF64Avx2 = make_kernel<double, 6, 8>(256, 96, 1536, &gemm_ukernel_f64_avx2);

@@ -5,6 +5,9 @@
 // The B micro-panel (KC x NR = 32 KiB at KC = 256) is what stays in L1 across calls.
 #include <immintrin.h>
 
+// GCC 12 flags the deliberately undefined upper operand inside its own unpack/shuffle intrinsics.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
 #include <cstdint>
 
 namespace fastnn {
@@ -86,6 +89,63 @@ inline __attribute__((always_inline)) void ukernel(int64_t kc, const typename S:
   }
 }
 
+// ---- transposing pack (float32) ------------------------------------------------------------------
+
+// In-register 16 x 16 transpose: r[i] lane j -> r[j] lane i. Three stages: 32-bit and 64-bit
+// interleaves give 4 x 4 blocks per 128-bit lane, two 128-bit lane shuffles finish it.
+inline void transpose16(__m512 r[16]) {
+  __m512 t[16], u[16], v[16];
+#pragma GCC unroll 8
+  for (int i = 0; i < 8; ++i) {
+    t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+    t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+  }
+#pragma GCC unroll 4
+  for (int g = 0; g < 4; ++g) {  // u[4g + c] lane L = column 4L + c of rows 4g .. 4g+3
+    const __m512d a = _mm512_castps_pd(t[4 * g]), b = _mm512_castps_pd(t[4 * g + 2]);
+    const __m512d c = _mm512_castps_pd(t[4 * g + 1]), d = _mm512_castps_pd(t[4 * g + 3]);
+    u[4 * g] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, b));
+    u[4 * g + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, b));
+    u[4 * g + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(c, d));
+    u[4 * g + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(c, d));
+  }
+#pragma GCC unroll 4
+  for (int c = 0; c < 4; ++c) {
+    v[c] = _mm512_shuffle_f32x4(u[c], u[4 + c], 0x88);
+    v[4 + c] = _mm512_shuffle_f32x4(u[c], u[4 + c], 0xdd);
+    v[8 + c] = _mm512_shuffle_f32x4(u[8 + c], u[12 + c], 0x88);
+    v[12 + c] = _mm512_shuffle_f32x4(u[8 + c], u[12 + c], 0xdd);
+  }
+#pragma GCC unroll 4
+  for (int c = 0; c < 4; ++c) {
+    r[c] = _mm512_shuffle_f32x4(v[c], v[8 + c], 0x88);
+    r[8 + c] = _mm512_shuffle_f32x4(v[c], v[8 + c], 0xdd);
+    r[4 + c] = _mm512_shuffle_f32x4(v[4 + c], v[12 + c], 0x88);
+    r[12 + c] = _mm512_shuffle_f32x4(v[4 + c], v[12 + c], 0xdd);
+  }
+}
+
+// dst[k*P + r] = src[r*ld + k] for r < rows, 0 for rows <= r < P; k < kc. P <= 32.
+inline void pack_transposed(float* dst, const float* src, int64_t ld, int64_t rows, int64_t kc, int P) {
+  for (int h = 0; h * 16 < P; ++h) {
+    const int lanes = P - 16 * h < 16 ? P - 16 * h : 16;
+    const __mmask16 store_mask = static_cast<__mmask16>((1u << lanes) - 1);
+    for (int64_t k0 = 0; k0 < kc; k0 += 16) {
+      const int64_t kn = kc - k0 < 16 ? kc - k0 : 16;
+      const __mmask16 load_mask = static_cast<__mmask16>((1u << kn) - 1);
+      __m512 r[16];
+#pragma GCC unroll 16
+      for (int i = 0; i < 16; ++i) {
+        const int64_t row = 16 * h + i;
+        r[i] = row < rows ? _mm512_maskz_loadu_ps(load_mask, src + row * ld + k0) : _mm512_setzero_ps();
+      }
+      transpose16(r);
+      float* d = dst + k0 * P + 16 * h;
+      for (int64_t kk = 0; kk < kn; ++kk) _mm512_mask_storeu_ps(d + kk * P, store_mask, r[kk]);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace avx512
 
@@ -94,6 +154,10 @@ inline __attribute__((always_inline)) void ukernel(int64_t kc, const typename S:
 void gemm_ukernel_f32_avx512(int64_t kc, const float* pa, const float* pb, float* c, int64_t ldc, float alpha,
                              float beta, const float* bias) {
   avx512::ukernel<avx512::F32, 12>(kc, pa, pb, c, ldc, alpha, beta, bias);
+}
+
+void gemm_pack_transposed_f32_avx512(float* dst, const float* src, int64_t ld, int64_t rows, int64_t kc, int P) {
+  avx512::pack_transposed(dst, src, ld, rows, kc, P);
 }
 
 void gemm_ukernel_f64_avx512(int64_t kc, const double* pa, const double* pb, double* c, int64_t ldc,
