@@ -132,6 +132,11 @@ def test_batched_both(rng, isa, threads, dtype):
         check(rng, a, b, dtype, trans_a=ta, trans_b=tb, use_bias=True)
     a, b = operands(rng, 96, 130, 80, False, True, dtype, batch=3, batch_b=True)
     check(rng, a, b, dtype, trans_b=True, beta=1.0, use_out=True)
+    # Many mid-size GEMMs (threads take whole batch slices), then few large ones (each split).
+    a, b = operands(rng, 64, 64, 64, True, False, dtype, batch=8, batch_b=True)
+    check(rng, a, b, dtype, trans_a=True, use_bias=True)
+    a, b = operands(rng, 210, 200, 200, False, False, dtype, batch=2, batch_b=True)
+    check(rng, a, b, dtype)
 
 
 def test_batched_noncontiguous_batch(rng):

@@ -297,9 +297,9 @@ void scale_only(T* c, int64_t c_rs, int64_t M, int64_t N, T beta, const T* bias)
 
 // ---- threading and batching --------------------------------------------------------------------
 
-// Below this many multiply-adds a GEMM runs on the calling thread: waking the pool and packing B
-// twice costs more than it saves (measured on the 2-core Zen box with bench_matmul).
-constexpr double kSerialMacs = 96.0 * 1024;
+// Below this many multiply-adds (~10 us on one Zen5 core) a GEMM runs on the calling thread: a
+// pool round trip costs ~3 us on an idle machine, and each thread packs all of B.
+constexpr double kSerialMacs = 1024.0 * 1024;
 
 template <class T>
 Problem<T> problem_at(const T* a, const T* b, T* c, const T* bias, const MatmulLayout& L, int64_t batch, T alpha,
