@@ -19,7 +19,9 @@ TRANS = [(False, False), (True, False), (False, True), (True, True)]
 
 def tol(dtype, k, a, b, alpha=1.0, beta=0.0, out=None, bias=None):
     """An absolute tolerance scaled to the magnitudes involved (see the module docstring)."""
-    scale = abs(alpha) * np.sqrt(max(k, 1)) * np.max(np.abs(a), initial=1.0) * np.max(np.abs(b), initial=1.0)
+    amax = np.max(np.abs(a), initial=1.0)
+    bmax = np.max(np.abs(b), initial=1.0)
+    scale = abs(alpha) * np.sqrt(max(k, 1)) * amax * bmax
     if beta != 0:
         scale += abs(beta) * np.max(np.abs(out), initial=0.0)
     if bias is not None:
@@ -111,7 +113,7 @@ def test_large(rng, threads, dtype):
     check(rng, a, b, dtype, trans_a=True, trans_b=True)
 
 
-# ---- batched --------------------------------------------------------------------------------------
+# ---- batched -------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -149,7 +151,7 @@ def test_batched_noncontiguous_batch(rng):
     check(rng, a, b3, np.float32, trans_b=True)
 
 
-# ---- strides ----------------------------------------------------------------------------------------
+# ---- strides -------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -173,8 +175,8 @@ def test_strided_and_negative(rng, isa, dtype):
 def test_strided_bias(rng):
     a, b = operands(rng, 20, 30, 40, False, False, np.float64)
     bias = rng.standard_normal(80)[::2]
-    np.testing.assert_allclose(kernels.matmul(a, b, bias=bias), ref.matmul(a, b, bias=bias), rtol=1e-12,
-                               atol=1e-12)
+    np.testing.assert_allclose(kernels.matmul(a, b, bias=bias), ref.matmul(a, b, bias=bias),
+                               rtol=1e-12, atol=1e-12)
 
 
 def test_zero_stride_broadcast_operand(rng):
@@ -200,8 +202,8 @@ def test_large_offsets_int64(rng):
     np.testing.assert_allclose(kernels.matmul(a, b), ref.matmul(a, b), rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(kernels.matmul(a, c, trans_a=True), ref.matmul(a, c, trans_a=True),
                                rtol=1e-5, atol=1e-5)
-    np.testing.assert_allclose(kernels.matmul(b.T, a, trans_b=True), ref.matmul(b.T, a, trans_b=True),
-                               rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(kernels.matmul(b.T, a, trans_b=True),
+                               ref.matmul(b.T, a, trans_b=True), rtol=1e-5, atol=1e-5)
     a3 = a[None]  # batched, batch stride 0 on a length-1 batch
     np.testing.assert_allclose(kernels.matmul(a3, b), ref.matmul(a3, b), rtol=1e-5, atol=1e-5)
 
@@ -361,8 +363,8 @@ def test_error_out_aliasing():
         kernels.matmul(np.ones((4, 4), np.float32), sq, out=sq)
     vec = np.ones(16, np.float32)
     with pytest.raises(ValueError, match="'out' must not share memory with 'bias'"):
-        kernels.matmul(np.ones((4, 4), np.float32), np.ones((4, 4), np.float32), out=vec.reshape(4, 4),
-                       bias=vec[:4])
+        kernels.matmul(np.ones((4, 4), np.float32), np.ones((4, 4), np.float32),
+                       out=vec.reshape(4, 4), bias=vec[:4])
     # Errors leave the process and the out array intact.
     out = np.full((3, 3), 7.0, np.float32)
     with pytest.raises(ValueError):
