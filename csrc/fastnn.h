@@ -39,6 +39,40 @@ FASTNN_DECLARE_ACTIVATIONS(double)
 
 
 // ---- softmax cross-entropy, binary cross-entropy ----------------------------------------------
+// PyTorch's F.cross_entropy / F.binary_cross_entropy_with_logits semantics, fused: one pass over
+// each row computes the loss and (if dlogits != nullptr) the gradient of the *reduced* loss
+// (for Reduction::none: of the sum of the per-row/per-element losses). Return the reduced loss
+// (mean or sum; for none the per-item losses go to `loss` and the return value is their sum).
+enum class Reduction { none, mean, sum };
+
+// logits (N, C); target (N,) class indices (int32 or int64); weight (C,) or nullptr;
+// loss (N,) or nullptr (per-row losses, 0 for rows whose target is ignore_index); dlogits (N, C).
+// Validates every target before any other work: a target outside [0, C) that is not ignore_index
+// throws std::invalid_argument naming the value and its position.
+#define FASTNN_DECLARE_XENT(T, I)                                                                 \
+  double softmax_xent_cpu(T* loss, T* dlogits, const T* logits, const I* target, const T* weight, \
+                          int64_t N, int64_t C, int64_t ignore_index, double label_smoothing,    \
+                          Reduction reduction);
+FASTNN_DECLARE_XENT(float, int32_t)
+FASTNN_DECLARE_XENT(float, int64_t)
+FASTNN_DECLARE_XENT(double, int32_t)
+FASTNN_DECLARE_XENT(double, int64_t)
+#undef FASTNN_DECLARE_XENT
+
+// logits, target (N, C), target = class probabilities; weight (C,) or nullptr; loss (N,) or nullptr.
+// 'mean' divides by N (as torch does for probability targets).
+// BCE: logits, target (n,) viewed as rows of C (the last dim); weight nullptr, (n,) or, with
+// weight_per_class, (C,); pos_weight (C,) or nullptr; loss (n,) or nullptr. 'mean' divides by n.
+#define FASTNN_DECLARE_LOSSES(T)                                                                  \
+  double softmax_xent_prob_cpu(T* loss, T* dlogits, const T* logits, const T* target,            \
+                               const T* weight, int64_t N, int64_t C, double label_smoothing,    \
+                               Reduction reduction);                                             \
+  double bce_with_logits_cpu(T* loss, T* dlogits, const T* logits, const T* target,              \
+                             const T* weight, bool weight_per_class, const T* pos_weight,         \
+                             int64_t n, int64_t C, Reduction reduction);
+FASTNN_DECLARE_LOSSES(float)
+FASTNN_DECLARE_LOSSES(double)
+#undef FASTNN_DECLARE_LOSSES
 
 
 // ---- optimizer steps --------------------------------------------------------------------------

@@ -104,6 +104,59 @@ def log_softmax_backward(grad, y):
 
 
 # ---- losses: softmax cross-entropy, binary cross-entropy -------------------------------------
+# Straight from the definitions in float64; the gradient is of the returned loss (of its sum for
+# reduction='none'), written out per case as torch's autograd would produce it.
+
+
+def softmax_cross_entropy(logits, target, *, reduction="mean", label_smoothing=0.0,
+                          ignore_index=-100, weight=None):
+    """torch.nn.functional.cross_entropy on (N, C) logits; returns (loss, dlogits)."""
+    z = _f64(logits)
+    n, c = z.shape
+    lp = log_softmax(z)
+    p = np.exp(lp)
+    w = np.ones(c) if weight is None else _f64(weight)
+    eps = label_smoothing
+    target = np.asarray(target)
+    if target.dtype.kind == "f":  # class probabilities
+        q = (1 - eps) * _f64(target) + eps / c
+        rows = -(w * q * lp).sum(axis=1)
+        drows = p * (w * q).sum(axis=1, keepdims=True) - w * q
+        denom = n
+    else:
+        keep = target != ignore_index
+        t = np.where(keep, target, 0)
+        wt = np.where(keep, w[t], 0.0)
+        onehot = np.zeros((n, c))
+        onehot[np.arange(n), t] = 1
+        rows = (1 - eps) * wt * -lp[np.arange(n), t] + (eps / c) * (-(w * lp)).sum(axis=1) * keep
+        drows = (1 - eps) * wt[:, None] * (p - onehot) + (eps / c) * keep[:, None] * (
+            p * w.sum() - w)
+        denom = wt.sum()
+    if reduction == "none":
+        return rows, drows
+    if reduction == "sum":
+        return rows.sum(), drows
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return rows.sum() / denom, drows / denom
+
+
+def binary_cross_entropy_with_logits(logits, target, *, weight=None, pos_weight=None,
+                                     reduction="mean"):
+    """torch.nn.functional.binary_cross_entropy_with_logits; returns (loss, dlogits)."""
+    x, t = _f64(logits), _f64(target)
+    w = 1.0 if weight is None else _f64(weight)
+    pw = 1.0 if pos_weight is None else _f64(pos_weight)
+    lw = 1 + (pw - 1) * t
+    log_sig = np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x)))
+    loss = ((1 - t) * x - lw * log_sig) * w
+    grad = (lw * sigmoid(x) - pw * t) * w * np.ones_like(x)
+    if reduction == "none":
+        return loss, grad
+    if reduction == "sum":
+        return loss.sum(), grad
+    return loss.mean() if x.size else np.nan, grad / max(x.size, 1)
+
 
 
 # ---- optimizer steps -------------------------------------------------------------------------

@@ -32,6 +32,9 @@ from ._C import (  # noqa: E402
 
 
 # ---- losses: softmax cross-entropy, binary cross-entropy ----
+# Fused loss + gradient in one pass (grad=True), PyTorch's F.cross_entropy and
+# F.binary_cross_entropy_with_logits semantics.
+from ._C import binary_cross_entropy_with_logits, softmax_cross_entropy  # noqa: E402
 
 
 # ---- optimizer steps ----
@@ -61,6 +64,8 @@ __all__ = [
     "log_softmax_backward",
 
     # losses
+    "softmax_cross_entropy",
+    "binary_cross_entropy_with_logits",
 
     # optimizer steps
 
