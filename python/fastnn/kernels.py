@@ -16,6 +16,7 @@ from ._C import detected_isa, get_isa, set_isa, supported_isas
 
 
 # ---- optimizer steps ----
+from ._C import adagrad_step, adam_step, rmsprop_step, sgd_step  # noqa: E402
 
 
 __all__ = [
@@ -30,5 +31,9 @@ __all__ = [
     # losses
 
     # optimizer steps
+    "adagrad_step",
+    "adam_step",
+    "rmsprop_step",
+    "sgd_step",
 
 ]
