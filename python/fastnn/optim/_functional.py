@@ -58,12 +58,12 @@ def _lerp(start, end, weight):
     return end - (end - start) * (1 - weight)
 
 
-# ---- SGD ------------------------------------------------------------------------------------------
+# ---- SGD ----------------------------------------------------------------------------------------
 
 
 def sgd(params, grads, momentum_buffer_list, *, lr, momentum=0.0, dampening=0.0,
         nesterov=False, weight_decay=0.0, maximize=False, first_step=False, fused=True):
-    """torch.optim.SGD. ``first_step``: initialise the buffers to the gradient (torch's first step)."""
+    """torch.optim.SGD. ``first_step``: set the buffers to the gradient (torch's first step)."""
     if fused:
         backend_for(params).sgd_step(
             params, grads, momentum_buffer_list, lr=lr, momentum=momentum, dampening=dampening,

@@ -121,7 +121,7 @@ class Optimizer:
             out.append((p, _data(p), _data(p.grad)))
         return out
 
-    # ---- state_dict --------------------------------------------------------------------------------
+    # ---- state_dict ------------------------------------------------------------------------------
 
     def state_dict(self):
         """{'state': {index: state}, 'param_groups': [{..., 'params': [indices]}]} (torch's
