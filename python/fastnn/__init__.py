@@ -5,6 +5,7 @@ PyTorch-style API: ``Tensor`` with autograd, ``nn``, ``optim`` and ``utils.data`
 """
 
 from . import _C, cuda, kernels
+from . import optim
 from ._config import get_num_threads, set_num_threads, show_config
 
 __version__ = _C.__version__
@@ -14,6 +15,7 @@ __all__ = [
     "cuda",
     "get_num_threads",
     "kernels",
+    "optim",
     "set_num_threads",
     "show_config",
 ]

@@ -39,6 +39,7 @@ from ._C import binary_cross_entropy_with_logits, softmax_cross_entropy  # noqa:
 
 
 # ---- optimizer steps ----
+from ._C import adagrad_step, adam_step, rmsprop_step, sgd_step  # noqa: E402
 
 
 __all__ = [
@@ -70,5 +71,9 @@ __all__ = [
     "binary_cross_entropy_with_logits",
 
     # optimizer steps
+    "adagrad_step",
+    "adam_step",
+    "rmsprop_step",
+    "sgd_step",
 
 ]
