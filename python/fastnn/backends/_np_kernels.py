@@ -100,6 +100,16 @@ def softmax_cross_entropy(logits, target, *, reduction="mean", label_smoothing=0
     (for reduction='none', row i holds d loss_i / d logits_i)."""
     n, c = logits.shape
     logp = log_softmax(logits)
+    if target.dtype.kind == "f":  # class probabilities
+        w = np.ones(c, logits.dtype) if weight is None else weight
+        tp = (1 - label_smoothing) * target + label_smoothing / c
+        loss = -(w * tp * logp).sum(axis=1)
+        out = loss.mean() if reduction == "mean" else loss.sum() if reduction == "sum" else loss
+        out = np.asarray(out, dtype=logits.dtype)
+        if not grad:
+            return out
+        d = np.exp(logp) * (w * tp).sum(axis=1, keepdims=True) - w * tp
+        return out, (d / n if reduction == "mean" else d).astype(logits.dtype)
     valid = target != ignore_index
     t = np.where(valid, target, 0)
     rows = np.arange(n)
