@@ -9,11 +9,90 @@ namespace fastnn {
 
 // ---- matmul -----------------------------------------------------------------------------------
 
+// The layout of one (batched) GEMM, all in elements (int64), strides may be negative or zero.
+// op(A)[b] is M x K with element (i, k) at a[b*a_bs + i*a_rs + k*a_cs]; a transpose is just a swap
+// of a_rs and a_cs. op(B)[b] is K x N, element (k, j) at b[b*b_bs + k*b_rs + j*b_cs]. C[b] is
+// M x N, element (i, j) at c[b*c_bs + i*c_rs + j] (unit column stride).
+struct MatmulLayout {
+  int64_t batch, M, N, K;
+  int64_t a_bs, a_rs, a_cs;
+  int64_t b_bs, b_rs, b_cs;
+  int64_t c_bs, c_rs;
+};
+
+// C[b] = alpha * op(A)[b] @ op(B)[b] + beta * C[b] + bias  (bias: (N,) contiguous or nullptr,
+// broadcast over rows). beta == 0 means C is write-only (its old contents, even NaN, are ignored,
+// as in BLAS). K == 0 gives beta * C + bias. C must not overlap A, B or bias.
+// Packed, cache-blocked GEMM (BLIS loop order) with per-ISA micro-kernels; threaded over the pool.
+void matmul_cpu(float* c, const float* a, const float* b, const float* bias, const MatmulLayout& L,
+                float alpha, float beta);
+void matmul_cpu(double* c, const double* a, const double* b, const double* bias, const MatmulLayout& L,
+                double alpha, double beta);
+
 
 // ---- activations ------------------------------------------------------------------------------
+// Element-wise, n elements, y/dx may alias x/dy exactly (each element is read before it is
+// written) but must not overlap them otherwise. Overloads for float and double.
+// Backward kernels take the upstream gradient dy and the tensor named in their signature:
+// relu/leaky_relu/gelu the forward *input* x, sigmoid/tanh the forward *output* y.
+enum class GeluApprox { none, tanh };
+
+#define FASTNN_DECLARE_ACTIVATIONS(T)                                                            \
+  void relu_forward_cpu(T* y, const T* x, int64_t n);                                            \
+  void relu_backward_cpu(T* dx, const T* dy, const T* x, int64_t n);                             \
+  void leaky_relu_forward_cpu(T* y, const T* x, double negative_slope, int64_t n);               \
+  void leaky_relu_backward_cpu(T* dx, const T* dy, const T* x, double negative_slope, int64_t n); \
+  void sigmoid_forward_cpu(T* y, const T* x, int64_t n);                                         \
+  void sigmoid_backward_cpu(T* dx, const T* dy, const T* y, int64_t n);                          \
+  void tanh_forward_cpu(T* y, const T* x, int64_t n);                                            \
+  void tanh_backward_cpu(T* dx, const T* dy, const T* y, int64_t n);                             \
+  void gelu_forward_cpu(T* y, const T* x, GeluApprox approx, int64_t n);                         \
+  void gelu_backward_cpu(T* dx, const T* dy, const T* x, GeluApprox approx, int64_t n);          \
+  /* softmax / log_softmax over the last axis: x, y, dy, dx are (rows, cols); y may be x. */      \
+  void softmax_forward_cpu(T* y, const T* x, int64_t rows, int64_t cols);                        \
+  void softmax_backward_cpu(T* dx, const T* dy, const T* y, int64_t rows, int64_t cols);         \
+  void log_softmax_forward_cpu(T* y, const T* x, int64_t rows, int64_t cols);                    \
+  void log_softmax_backward_cpu(T* dx, const T* dy, const T* y, int64_t rows, int64_t cols);
+FASTNN_DECLARE_ACTIVATIONS(float)
+FASTNN_DECLARE_ACTIVATIONS(double)
+#undef FASTNN_DECLARE_ACTIVATIONS
 
 
 // ---- softmax cross-entropy, binary cross-entropy ----------------------------------------------
+// PyTorch's F.cross_entropy / F.binary_cross_entropy_with_logits semantics, fused: one pass over
+// each row computes the loss and (if dlogits != nullptr) the gradient of the *reduced* loss
+// (for Reduction::none: of the sum of the per-row/per-element losses). Return the reduced loss
+// (mean or sum; for none the per-item losses go to `loss` and the return value is their sum).
+enum class Reduction { none, mean, sum };
+
+// logits (N, C); target (N,) class indices (int32 or int64); weight (C,) or nullptr;
+// loss (N,) or nullptr (per-row losses, 0 for rows whose target is ignore_index); dlogits (N, C).
+// Validates every target before any other work: a target outside [0, C) that is not ignore_index
+// throws std::invalid_argument naming the value and its position.
+#define FASTNN_DECLARE_XENT(T, I)                                                                 \
+  double softmax_xent_cpu(T* loss, T* dlogits, const T* logits, const I* target, const T* weight, \
+                          int64_t N, int64_t C, int64_t ignore_index, double label_smoothing,    \
+                          Reduction reduction);
+FASTNN_DECLARE_XENT(float, int32_t)
+FASTNN_DECLARE_XENT(float, int64_t)
+FASTNN_DECLARE_XENT(double, int32_t)
+FASTNN_DECLARE_XENT(double, int64_t)
+#undef FASTNN_DECLARE_XENT
+
+// logits, target (N, C), target = class probabilities; weight (C,) or nullptr; loss (N,) or nullptr.
+// 'mean' divides by N (as torch does for probability targets).
+// BCE: logits, target (n,) viewed as rows of C (the last dim); weight nullptr, (n,) or, with
+// weight_per_class, (C,); pos_weight (C,) or nullptr; loss (n,) or nullptr. 'mean' divides by n.
+#define FASTNN_DECLARE_LOSSES(T)                                                                  \
+  double softmax_xent_prob_cpu(T* loss, T* dlogits, const T* logits, const T* target,            \
+                               const T* weight, int64_t N, int64_t C, double label_smoothing,    \
+                               Reduction reduction);                                             \
+  double bce_with_logits_cpu(T* loss, T* dlogits, const T* logits, const T* target,              \
+                             const T* weight, bool weight_per_class, const T* pos_weight,         \
+                             int64_t n, int64_t C, Reduction reduction);
+FASTNN_DECLARE_LOSSES(float)
+FASTNN_DECLARE_LOSSES(double)
+#undef FASTNN_DECLARE_LOSSES
 
 
 // ---- optimizer steps --------------------------------------------------------------------------
