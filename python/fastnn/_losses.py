@@ -132,8 +132,6 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         raise ValueError(f"Expected input batch_size ({x.shape[0]}) to match target batch_size "
                          f"({t.shape[0]}).")
     c = x.shape[1]
-    if not probs:
-        _check_classes(t._data, c, ignore_index)
     w = _const(weight, x)
     if w is not None and w.shape != (c,):
         raise RuntimeError(f"weight tensor should be defined either for all {c} classes or no "
