@@ -90,7 +90,7 @@ def linspace(start, end, steps, dtype):
     return np.linspace(start, end, steps, dtype=dtype)
 
 
-# ---- random ---------------------------------------------------------------------------------------
+# ---- random ---------------------------------------------------------------------------------
 
 
 def rand(shape, dtype):
