@@ -560,6 +560,7 @@ def _loss_cases(rng):
     ]
 
 
+@pytest.mark.filterwarnings("ignore:reduction. 'mean' divides:UserWarning")
 @pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
 def test_loss_modules_match_torch(rng, reduction):
     torch = pytest.importorskip("torch")
