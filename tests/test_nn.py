@@ -12,6 +12,10 @@ from fastnn.nn import functional as F
 from fastnn.nn import init
 
 
+def npy(x):
+    return x.detach().numpy()
+
+
 def t(a, dtype=np.float32, requires_grad=False):
     return fastnn.Tensor(np.asarray(a, dtype=dtype), requires_grad=requires_grad)
 
@@ -119,7 +123,7 @@ def test_apply_init_weights_as_in_the_seed():
     fastnn.manual_seed(0)
     assert net.apply(init_weights) is net
     assert visited == ["Flatten", "Linear", "Sequential"]
-    w = net[1].weight.detach().numpy()
+    w = npy(net[1].weight)
     assert abs(w.std() - 0.01) < 5e-4 and abs(w.mean()) < 5e-4
 
 
@@ -128,8 +132,8 @@ def test_seed_data_fills():
     w = net[0].weight
     net[0].weight.data.normal_(0, 0.01)
     net[0].bias.data.fill_(0)
-    assert net[0].weight is w and net[0].bias.detach().numpy().tolist() == [0.0]
-    assert 0 < abs(w.detach().numpy()).max() < 0.1
+    assert net[0].weight is w and npy(net[0].bias).tolist() == [0.0]
+    assert 0 < abs(npy(w)).max() < 0.1
 
 
 def test_train_eval_propagates():
@@ -150,7 +154,7 @@ def test_zero_grad():
     for p in m.parameters():
         p.grad = fastnn.Tensor(np.ones(p.shape, np.float32))
     m.zero_grad(set_to_none=False)
-    assert all(p.grad is not None and not p.grad.detach().numpy().any() for p in m.parameters())
+    assert all(p.grad is not None and not npy(p.grad).any() for p in m.parameters())
     m.zero_grad()
     assert all(p.grad is None for p in m.parameters())
 
@@ -171,19 +175,19 @@ def test_state_dict_round_trip():
     assert "a.scratch" not in sd  # non-persistent buffer
     assert sd["a.fc.weight"]._data is a.a.fc.weight._data  # shares storage, detached
     assert not sd["a.fc.weight"].requires_grad
-    assert not np.array_equal(b.a.fc.weight.detach().numpy(), a.a.fc.weight.detach().numpy())
+    assert not np.array_equal(npy(b.a.fc.weight), npy(a.a.fc.weight))
     res = b.load_state_dict(sd)
     assert res.missing_keys == [] and res.unexpected_keys == []
     for (k, va), (_, vb) in zip(a.state_dict().items(), b.state_dict().items()):
-        np.testing.assert_array_equal(va.detach().numpy(), vb.detach().numpy(), err_msg=k)
+        np.testing.assert_array_equal(npy(va), npy(vb), err_msg=k)
         assert va._data is not vb._data
     w = b.a.fc.weight
-    b.load_state_dict({k: v.detach().numpy() * 0 for k, v in sd.items()})  # numpy arrays work too
-    assert b.a.fc.weight is w and not w.detach().numpy().any()
+    b.load_state_dict({k: npy(v) * 0 for k, v in sd.items()})  # numpy arrays work too
+    assert b.a.fc.weight is w and not npy(w).any()
     x = t(np.ones((2, 3)))
     a2 = Net()
     a2.load_state_dict(a.state_dict())
-    np.testing.assert_array_equal(a2(x).detach().numpy(), a(x).detach().numpy())
+    np.testing.assert_array_equal(npy(a2(x)), npy(a(x)))
 
 
 def test_load_state_dict_errors():
@@ -204,13 +208,32 @@ def test_load_state_dict_errors():
                                                r"with shape \(2, 4\) from checkpoint, the shape "
                                                r"in current model is \(2, 3\)"):
             m.load_state_dict(bad, strict=strict)
-    before = m[0].weight.detach().numpy().copy()
+    before = npy(m[0].weight).copy()
     with pytest.raises(RuntimeError):
         m.load_state_dict(dict(bad, **{"0.bias": t([5.0, 5.0])}))
-    np.testing.assert_array_equal(m[0].weight.detach().numpy(), before)  # nothing copied on error
-    assert m[0].bias.detach().numpy().tolist() != [5.0, 5.0]
+    np.testing.assert_array_equal(npy(m[0].weight), before)  # nothing copied on error
+    assert npy(m[0].bias).tolist() != [5.0, 5.0]
     with pytest.raises(TypeError, match="dict-like"):
         m.load_state_dict([1, 2])
+
+
+def test_copy_pickle_and_save_load(tmp_path):
+    import copy
+    import pickle
+
+    net = nn.Sequential(nn.Flatten(), nn.Linear(4, 3), nn.ReLU(), nn.Dropout(0.2), nn.Linear(3, 2))
+    net.eval()
+    x = t(np.random.default_rng(0).standard_normal((5, 4)))
+    for clone in (copy.deepcopy(net), pickle.loads(pickle.dumps(net))):
+        assert isinstance(clone[1].weight, nn.Parameter)
+        assert clone[1].weight._data is not net[1].weight._data
+        assert repr(clone) == repr(net) and not clone.training
+        np.testing.assert_array_equal(npy(clone(x)), npy(net(x)))
+    fastnn.save(net.state_dict(), str(tmp_path / "sd.fnn"))
+    other = nn.Sequential(nn.Flatten(), nn.Linear(4, 3), nn.ReLU(), nn.Dropout(0.2),
+                          nn.Linear(3, 2)).eval()
+    other.load_state_dict(fastnn.load(str(tmp_path / "sd.fnn")))
+    np.testing.assert_array_equal(npy(other(x)), npy(net(x)))
 
 
 # ---- dtype / device ----
@@ -219,13 +242,13 @@ def test_module_to_dtype():
     net = Net()
     p = net.a.fc.weight
     p.grad = fastnn.Tensor(np.ones(p.shape, np.float32))
-    before = p.detach().numpy().copy()
+    before = npy(p).copy()
     assert net.to(fastnn.float64) is net
     assert net.a.fc.weight is p  # same Parameter object (optimizers keep their references)
     assert all(q.dtype == fastnn.float64 for q in net.parameters())
     assert all(b.dtype == fastnn.float64 for b in net.buffers())
     assert p.grad.dtype == fastnn.float64
-    np.testing.assert_array_equal(p.detach().numpy(), before)
+    np.testing.assert_array_equal(npy(p), before)
     net.float()
     assert all(q.dtype == fastnn.float32 for q in net.parameters())
     net.double()
@@ -237,6 +260,10 @@ def test_module_to_dtype():
     assert p.dtype == fastnn.float64 and str(p.device) == "cpu"
     with pytest.raises(TypeError, match="floating point"):
         net.to(fastnn.int64)
+    if not fastnn.cuda.is_available():
+        with pytest.raises(RuntimeError, match="CUDA"):
+            net.to("cuda")
+        assert str(p.device) == "cpu"
     x = t(np.ones((2, 3)), np.float64)
     assert net(x).dtype == fastnn.float64
 
@@ -297,7 +324,7 @@ def test_sequential_indexing():
     assert named.fc is named[0] and [n for n, _ in named.named_parameters()] == ["fc.weight",
                                                                                 "fc.bias"]
     x = t(np.ones((5, 2)))
-    np.testing.assert_allclose(named(x).detach().numpy(), np.maximum(named.fc(x).detach().numpy(), 0))
+    np.testing.assert_allclose(npy(named(x)), np.maximum(npy(named.fc(x)), 0))
 
 
 def test_module_list():
@@ -327,13 +354,13 @@ def test_linear_init_bounds_and_statistics():
     assert m.weight.shape == (300, 400) and m.bias.shape == (300,)
     assert m.weight.dtype == fastnn.float32 and m.weight.requires_grad
     bound = 1 / math.sqrt(400)  # kaiming_uniform(a=sqrt(5)) == U(+-1/sqrt(fan_in))
-    w, b = m.weight.detach().numpy(), m.bias.detach().numpy()
+    w, b = npy(m.weight), npy(m.bias)
     assert np.abs(w).max() <= bound and np.abs(b).max() <= bound
     assert np.abs(w).max() > 0.99 * bound
     assert abs(w.std() - bound / math.sqrt(3)) < 0.01 * bound
     assert abs(w.mean()) < 0.01 * bound
     fastnn.manual_seed(0)
-    np.testing.assert_array_equal(nn.Linear(400, 300).weight.detach().numpy(), w)
+    np.testing.assert_array_equal(npy(nn.Linear(400, 300).weight), w)
     m64 = nn.Linear(3, 2, bias=False, dtype=fastnn.float64)
     assert m64.bias is None and m64.weight.dtype == fastnn.float64
     assert len(list(m64.parameters())) == 1
@@ -347,15 +374,15 @@ def test_linear_forward_backward(rng, dtype):
     m = nn.Linear(7, 5, dtype=dtype)
     x = t(rng.standard_normal((33, 7)), dtype, requires_grad=True)
     y = m(x)
-    W, bias = m.weight.detach().numpy().astype(np.float64), m.bias.detach().numpy().astype(np.float64)
-    xs = x.detach().numpy().astype(np.float64)
+    W, bias = npy(m.weight).astype(np.float64), npy(m.bias).astype(np.float64)
+    xs = npy(x).astype(np.float64)
     tol = 1e-5 if dtype == np.float32 else 1e-12
-    np.testing.assert_allclose(y.detach().numpy(), xs @ W.T + bias, rtol=tol, atol=tol)
+    np.testing.assert_allclose(npy(y), xs @ W.T + bias, rtol=tol, atol=tol)
     g = rng.standard_normal((33, 5))
     y.backward(t(g, dtype))
-    np.testing.assert_allclose(m.weight.grad.detach().numpy(), g.T @ xs, rtol=tol * 10, atol=tol * 10)
-    np.testing.assert_allclose(m.bias.grad.detach().numpy(), g.sum(0), rtol=tol * 10, atol=tol * 10)
-    np.testing.assert_allclose(x.grad.detach().numpy(), g @ W, rtol=tol * 10, atol=tol * 10)
+    np.testing.assert_allclose(npy(m.weight.grad), g.T @ xs, rtol=tol * 10, atol=tol * 10)
+    np.testing.assert_allclose(npy(m.bias.grad), g.sum(0), rtol=tol * 10, atol=tol * 10)
+    np.testing.assert_allclose(npy(x.grad), g @ W, rtol=tol * 10, atol=tol * 10)
 
 
 def test_linear_torch_parity(rng):
@@ -363,18 +390,18 @@ def test_linear_torch_parity(rng):
     ours = nn.Linear(13, 6)
     theirs = torch.nn.Linear(13, 6)
     with torch.no_grad():
-        theirs.weight.copy_(torch.from_numpy(ours.weight.detach().numpy().copy()))
-        theirs.bias.copy_(torch.from_numpy(ours.bias.detach().numpy().copy()))
+        theirs.weight.copy_(torch.from_numpy(npy(ours.weight).copy()))
+        theirs.bias.copy_(torch.from_numpy(npy(ours.bias).copy()))
     xn = rng.standard_normal((9, 13)).astype(np.float32)
     gn = rng.standard_normal((9, 6)).astype(np.float32)
     y = ours(t(xn))
     yt = theirs(torch.from_numpy(xn))
-    np.testing.assert_allclose(y.detach().numpy(), yt.detach().numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(npy(y), npy(yt), rtol=1e-5, atol=1e-6)
     y.backward(t(gn))
     yt.backward(torch.from_numpy(gn))
-    np.testing.assert_allclose(ours.weight.grad.detach().numpy(), theirs.weight.grad.detach().numpy(),
+    np.testing.assert_allclose(npy(ours.weight.grad), npy(theirs.weight.grad),
                                rtol=1e-5, atol=1e-5)
-    np.testing.assert_allclose(ours.bias.grad.detach().numpy(), theirs.bias.grad.detach().numpy(),
+    np.testing.assert_allclose(npy(ours.bias.grad), npy(theirs.bias.grad),
                                rtol=1e-5, atol=1e-5)
     # the state_dict has torch's keys and shapes
     sd_t = theirs.state_dict()
@@ -390,7 +417,7 @@ def test_flatten_and_identity():
     assert nn.Flatten(0, -1)(x).shape == (120,)
     assert nn.Flatten(1, 2)(x).shape == (2, 12, 5)
     assert nn.Flatten(-2)(x).shape == (2, 3, 20)
-    np.testing.assert_array_equal(nn.Flatten()(x).detach().numpy(), x.detach().numpy().reshape(2, 60))
+    np.testing.assert_array_equal(npy(nn.Flatten()(x)), npy(x).reshape(2, 60))
     with pytest.raises(IndexError):
         nn.Flatten(5)(x)
     with pytest.raises(RuntimeError, match="start_dim cannot come after end_dim"):
@@ -410,7 +437,7 @@ def test_flatten_and_identity():
 def test_activation_modules(rng, module, ref):
     a = rng.standard_normal((7, 9))
     y = module(t(a, np.float64))
-    np.testing.assert_allclose(y.detach().numpy(), ref(a), rtol=1e-7, atol=1e-9)
+    np.testing.assert_allclose(npy(y), ref(a), rtol=1e-7, atol=1e-9)
 
 
 # ---- Dropout ----
@@ -419,18 +446,18 @@ def test_dropout_scaling_and_eval():
     fastnn.manual_seed(0)
     d = nn.Dropout(p=0.8)
     x = t(np.full((200, 500), 3.0))
-    y = d(x).detach().numpy()
+    y = npy(d(x))
     kept = y != 0
     assert abs(kept.mean() - 0.2) < 0.005
     np.testing.assert_allclose(y[kept], 3.0 / (1 - 0.8), rtol=1e-6)
     assert abs(y.mean() - 3.0) < 0.05
     fastnn.manual_seed(0)
-    np.testing.assert_array_equal(d(x).detach().numpy(), y)  # reproducible
-    assert not np.array_equal(d(x).detach().numpy(), y)  # a new mask each call
+    np.testing.assert_array_equal(npy(d(x)), y)  # reproducible
+    assert not np.array_equal(npy(d(x)), y)  # a new mask each call
     d.eval()
     assert d(x) is x
     assert nn.Dropout(0.0)(x) is x
-    assert not nn.Dropout(1.0)(x).detach().numpy().any()
+    assert not npy(nn.Dropout(1.0)(x)).any()
 
 
 def test_dropout_gradient_uses_the_mask():
@@ -438,7 +465,7 @@ def test_dropout_gradient_uses_the_mask():
     x = t(np.ones((50, 40)), requires_grad=True)
     y = nn.Dropout(0.5)(x)
     y.sum().backward()
-    np.testing.assert_array_equal(x.grad.detach().numpy(), y.detach().numpy())  # d(x*m)/dx = m = y for x = 1
+    np.testing.assert_array_equal(npy(x.grad), npy(y))  # d(x*m)/dx = m = y for x = 1
 
 
 @pytest.mark.parametrize("p", [-0.1, 1.5, "0.5", None])
@@ -490,7 +517,7 @@ def test_init_statistics(fn, kwargs, fan_in, fan_out, kind, scale):
     fastnn.manual_seed(3)
     w = nn.Parameter(t(np.zeros((fan_out, fan_in))))
     assert fn(w, **kwargs) is w
-    a = w.detach().numpy().astype(np.float64)
+    a = npy(w).astype(np.float64)
     assert w.grad is None and w.is_leaf  # filled under no_grad: no graph
     if kind == "uniform":
         assert np.abs(a).max() <= scale * (1 + 1e-6) and np.abs(a).max() > 0.99 * scale
@@ -504,11 +531,11 @@ def test_init_statistics(fn, kwargs, fan_in, fan_out, kind, scale):
 def test_init_constant_and_generator():
     w = t(np.ones((3, 4)))
     init.zeros_(w)
-    assert not w.detach().numpy().any()
+    assert not npy(w).any()
     init.ones_(w)
-    assert (w.detach().numpy() == 1).all()
+    assert (npy(w) == 1).all()
     init.constant_(w, 0.25)
-    assert (w.detach().numpy() == 0.25).all()
+    assert (npy(w) == 0.25).all()
     a = init.normal_(t(np.zeros((3, 4))), generator=np.random.default_rng(5)).detach().numpy()
     b = init.normal_(t(np.zeros((3, 4))), generator=np.random.default_rng(5)).detach().numpy()
     np.testing.assert_array_equal(a, b)
@@ -569,7 +596,7 @@ def test_loss_modules_match_torch(rng, reduction):
         theirs_args = [torch.from_numpy(np.ascontiguousarray(x)) for x in args]
         ours = getattr(nn, name)(reduction=reduction, **kwargs)(*ours_args)
         theirs = getattr(torch.nn, name)(reduction=reduction, **kwargs)(*theirs_args)
-        np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-9, atol=1e-12,
+        np.testing.assert_allclose(npy(ours), npy(theirs), rtol=1e-9, atol=1e-12,
                                    err_msg=f"{name}({kwargs}, reduction={reduction})")
 
 
@@ -586,7 +613,7 @@ def test_ctc_loss_module_matches_torch(rng):
         theirs = torch.nn.CTCLoss(reduction=reduction)(
             torch.from_numpy(logp), torch.from_numpy(targets), torch.from_numpy(in_len),
             torch.from_numpy(tg_len))
-        np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-7, atol=1e-9)
+        np.testing.assert_allclose(npy(ours), npy(theirs), rtol=1e-7, atol=1e-9)
 
 
 def test_loss_module_is_the_functional(rng):

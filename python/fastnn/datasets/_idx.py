@@ -52,7 +52,9 @@ def _read_bytes(path: str) -> bytes:
             )
         return out
     except (zlib.error, gzip.BadGzipFile, EOFError) as e:
-        raise DataFileError(f"{path}: corrupt gzip data ({e}). Delete it and download it again.") from e
+        raise DataFileError(
+            f"{path}: corrupt gzip data ({e}). Delete it and download it again."
+        ) from e
 
 
 def read_idx(path: str) -> np.ndarray:

@@ -70,7 +70,9 @@ class MNIST(Dataset):
     def __init__(self, root=None, train=True, transform=None, target_transform=None,
                  download=False, split=None, val_size=10000):
         if split is not None and split not in _SPLITS:
-            raise ValueError(f"{type(self).__name__}: split must be one of {_SPLITS}, got {split!r}")
+            raise ValueError(
+                f"{type(self).__name__}: split must be one of {_SPLITS}, got {split!r}"
+            )
         if split is not None:
             train = split != "test"
         self.root = os.path.expanduser(os.fspath(root)) if root is not None else default_root()

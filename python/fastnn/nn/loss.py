@@ -75,7 +75,8 @@ class HuberLoss(_Loss):
 
 
 class SmoothL1Loss(_Loss):
-    """Huber loss divided by ``beta``: ``0.5 d^2 / beta`` for ``|d| < beta``, else ``|d| - beta/2``."""
+    """Huber loss divided by ``beta``: ``0.5 d^2 / beta`` for ``|d| < beta``, else
+    ``|d| - beta / 2``."""
 
     def __init__(self, reduction="mean", beta=1.0):
         super().__init__(reduction)

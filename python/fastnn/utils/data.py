@@ -273,14 +273,17 @@ class DataLoader:
             raise ValueError(f"num_workers should be a non-negative integer, got {num_workers!r}")
         if isinstance(prefetch_factor, bool) or not isinstance(prefetch_factor, (int, np.integer)) \
                 or prefetch_factor < 1:
-            raise ValueError(f"prefetch_factor should be a positive integer, got {prefetch_factor!r}")
+            raise ValueError(
+                f"prefetch_factor should be a positive integer, got {prefetch_factor!r}"
+            )
         if generator is not None and seed is not None:
             raise ValueError("DataLoader: give generator or seed, not both")
         if collate_fn is not None and not callable(collate_fn):
             raise TypeError("DataLoader: collate_fn must be callable")
         if not hasattr(dataset, "__len__") or not hasattr(dataset, "__getitem__"):
             raise TypeError(
-                f"DataLoader: dataset must have __getitem__ and __len__, got {type(dataset).__name__}"
+                "DataLoader: dataset must have __getitem__ and __len__, got "
+                f"{type(dataset).__name__}"
             )
         self.dataset = dataset
         self.batch_size = int(batch_size)
