@@ -354,3 +354,32 @@ sigmoid_backward = _backward("sigmoid_backward")
 tanh_backward = _backward("tanh_backward")
 softmax_backward = _backward("softmax_backward")
 log_softmax_backward = _backward("log_softmax_backward")
+
+
+# ---- conv: im2col/col2im, pooling, and the GEMM with a weight shared by every batch ------------
+
+
+def im2col(x, kernel_size, stride, padding, dilation, ones_row=False):
+    return _kernels.im2col(_c(x), kernel_size, stride, padding, dilation, ones_row=ones_row)
+
+
+def col2im(cols, input_shape, kernel_size, stride, padding, dilation):
+    return _kernels.col2im(_c(cols), tuple(input_shape), kernel_size, stride, padding, dilation)
+
+
+def max_pool2d(x, kernel_size, stride, padding, dilation):
+    return _kernels.max_pool2d(_c(x), kernel_size, stride, padding, dilation)
+
+
+def max_pool2d_backward(grad, indices, input_shape):
+    return _kernels.max_pool2d_backward(_c(grad), _c(indices), tuple(input_shape))
+
+
+def matmul_shared(a, b, trans_a=False, trans_b=False):
+    """op(a)[None] @ op(b): a 2-D (M, K) used by every batch of b (B, K, N) -> (B, M, N).
+
+    One batched GEMM: a is passed as a stride-0 broadcast view, which the kernel reads in place
+    (``matmul`` above would copy a non-contiguous operand)."""
+    a = _c(a)
+    return _k_matmul(np.broadcast_to(a, (b.shape[0],) + a.shape), _c(b), trans_a=trans_a,
+                     trans_b=trans_b)
