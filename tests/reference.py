@@ -315,7 +315,7 @@ def col2im(cols, input_shape, kernel_size, stride, padding, dilation):
 
 
 def conv2d(x, w, b, stride, padding, dilation):
-    """out[n, o, oh, ow] = b[o] + sum_{c,i,j} w[o, c, i, j] x[n, c, oh*sh-ph+i*dh, ow*sw-pw+j*dw]."""
+    """out[n, o, oh, ow] = b[o] + sum_{c,i,j} w[o,c,i,j] x[n, c, oh*sh-ph+i*dh, ow*sw-pw+j*dw]."""
     x = np.asarray(x, dtype=np.float64)
     w = np.asarray(w, dtype=np.float64)
     N, C, H, W = x.shape
@@ -327,7 +327,8 @@ def conv2d(x, w, b, stride, padding, dilation):
     out = np.zeros((N, O, Ho, Wo))
     for i in range(kh):
         for j in range(kw):
-            patch = xp[:, :, i * dh:i * dh + sh * (Ho - 1) + 1:sh, j * dw:j * dw + sw * (Wo - 1) + 1:sw]
+            rows = slice(i * dh, i * dh + sh * (Ho - 1) + 1, sh)
+            patch = xp[:, :, rows, j * dw:j * dw + sw * (Wo - 1) + 1:sw]
             out += np.einsum("nchw,oc->nohw", patch, w[:, :, i, j])
     if b is not None:
         out += np.asarray(b, dtype=np.float64)[None, :, None, None]

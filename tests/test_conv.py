@@ -310,3 +310,75 @@ def test_functional_bad_arguments(rng):
         F.max_pool2d(x, 2, padding=2)
     with pytest.raises(ValueError, match="at most half"):
         F.avg_pool2d(x, 2, padding=2)
+
+
+# ---- nn modules ----------------------------------------------------------------------------
+
+
+def test_conv2d_module_init_repr_and_forward(rng):
+    fastnn.manual_seed(0)
+    m = fastnn.nn.Conv2d(3, 8, 5, padding=2)
+    assert m.weight.shape == (8, 3, 5, 5) and m.bias.shape == (8,)
+    bound = 1 / math.sqrt(3 * 5 * 5)  # kaiming_uniform(a=sqrt(5)) = U(+-1/sqrt(fan_in))
+    w, b = m.weight.detach().numpy(), m.bias.detach().numpy()
+    assert np.abs(w).max() <= bound and np.abs(w).max() > 0.9 * bound
+    assert np.abs(b).max() <= bound and np.abs(b).std() > 0
+    assert [n for n, _ in m.named_parameters()] == ["weight", "bias"]
+    assert repr(m) == "Conv2d(3, 8, kernel_size=(5, 5), stride=(1, 1), padding=(2, 2))"
+    assert repr(fastnn.nn.Conv2d(1, 2, (3, 1), stride=2, dilation=2, bias=False)) == (
+        "Conv2d(1, 2, kernel_size=(3, 1), stride=(2, 2), dilation=(2, 2), bias=False)")
+    assert repr(fastnn.nn.Conv2d(1, 2, 3, padding="same")) == (
+        "Conv2d(1, 2, kernel_size=(3, 3), stride=(1, 1), padding=same)")
+    x = rng.standard_normal((2, 3, 7, 9)).astype(np.float32)
+    out = m(fastnn.tensor(x))
+    assert_close(out.detach().numpy(), ref.conv2d(x, w, b, (1, 1), (2, 2), (1, 1)),
+                 **GEMM_TOL[np.float32])
+    out.sum().backward()
+    assert m.weight.grad.shape == m.weight.shape and m.bias.grad.shape == m.bias.shape
+
+
+def test_pool_modules(rng):
+    assert repr(fastnn.nn.MaxPool2d(2)) == (
+        "MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False)")
+    assert repr(fastnn.nn.AvgPool2d(2)) == "AvgPool2d(kernel_size=2, stride=2, padding=0)"
+    x = rng.standard_normal((2, 3, 8, 6))
+    out = fastnn.nn.MaxPool2d(2)(fastnn.tensor(x))
+    assert_close(out.numpy(), ref.max_pool2d(x, (2, 2), (2, 2), (0, 0))[0], atol=0, rtol=0)
+    out = fastnn.nn.AvgPool2d(2)(fastnn.tensor(x))
+    assert_close(out.numpy(), x.reshape(2, 3, 4, 2, 3, 2).mean(axis=(3, 5)), atol=1e-12,
+                 rtol=1e-12)
+
+
+def test_small_cnn_trains(rng):
+    # Conv -> ReLU -> MaxPool -> Linear learns to tell a bright left half from a bright right half.
+    nn = fastnn.nn
+    fastnn.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+                          nn.Linear(4 * 4 * 4, 2))
+    y = rng.integers(0, 2, 64)
+    x = rng.standard_normal((64, 1, 8, 8)).astype(np.float32) * 0.5
+    x[y == 0, :, :, :4] += 1.0
+    x[y == 1, :, :, 4:] += 1.0
+    opt = fastnn.optim.SGD(model.parameters(), lr=0.1)
+    xt, yt = fastnn.tensor(x), fastnn.tensor(y)
+    losses = []
+    for _ in range(30):
+        opt.zero_grad()
+        loss = F.cross_entropy(model(xt), yt)
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    assert losses[-1] < 0.25 * losses[0]
+
+
+def test_conv2d_module_bad_arguments():
+    with pytest.raises(NotImplementedError, match="groups=2"):
+        fastnn.nn.Conv2d(2, 2, 3, groups=2)
+    with pytest.raises(ValueError, match="in_channels must be a positive int"):
+        fastnn.nn.Conv2d(0, 2, 3)
+    with pytest.raises(ValueError, match="stride must be >= 1"):
+        fastnn.nn.Conv2d(1, 2, 3, stride=0)
+    with pytest.raises(TypeError, match="kernel_size must be an int or a pair"):
+        fastnn.nn.Conv2d(1, 2, 2.5)
+    with pytest.raises(TypeError, match="floating dtype"):
+        fastnn.nn.Conv2d(1, 2, 3, dtype=np.int64)

@@ -142,7 +142,7 @@ def test_cross_entropy_bad_labels():
     x = fastnn.randn(3, 4)
     with pytest.raises(RuntimeError, match="expected scalar type Long but found Float"):
         F.cross_entropy(x, fastnn.tensor([0.0, 1.0, 2.0]))
-    with pytest.raises(IndexError, match="Target 7 is out of bounds"):
+    with pytest.raises(IndexError, match="out of bounds"):
         F.cross_entropy(x, fastnn.tensor([0, 7, 1]))
     with pytest.raises(ValueError, match="batch_size"):
         F.cross_entropy(x, fastnn.tensor([0, 1]))

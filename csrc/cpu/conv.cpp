@@ -30,7 +30,9 @@ namespace {
 
 constexpr int64_t kGrainElems = 32768;  // elements of work per task chunk before threads pay off
 
-int64_t grain_for(int64_t work_per_task) { return std::max<int64_t>(1, kGrainElems / std::max<int64_t>(1, work_per_task)); }
+int64_t grain_for(int64_t work_per_task) {
+  return std::max<int64_t>(1, kGrainElems / std::max<int64_t>(1, work_per_task));
+}
 
 // The output columns ow in [lo, hi) whose input column ow*s + off lies in [0, W).
 void valid_range(int64_t off, int64_t s, int64_t W, int64_t Wo, int64_t& lo, int64_t& hi) {

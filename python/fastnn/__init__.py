@@ -12,7 +12,8 @@ from ._config import get_num_threads, set_num_threads, show_config
 from . import _dtype
 from ._creation import (
     arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace,
-    manual_seed, normal, ones, ones_like, rand, rand_like, randint, randn, randn_like, tensor,
+    manual_seed, normal, ones, ones_like, rand, rand_like, randint, randn, randn_like, randperm,
+    tensor,
     zeros, zeros_like,
 )
 from ._device import device
@@ -28,6 +29,9 @@ from ._creation import tensor  # noqa: F811  (importing the submodule fastnn.ten
 globals().update(_dtype.PUBLIC)  # fastnn.float32, fastnn.long, fastnn.bool, ...
 from . import nn  # noqa: E402  (after Tensor: nn builds on it)
 
+# ---- nn, utils.data, datasets ----
+from . import datasets, utils  # noqa: E402
+
 __version__ = _C.__version__
 
 __all__ = [
@@ -42,7 +46,9 @@ __all__ = [
     "Tensor", "arange", "as_tensor", "autograd", "device", "empty", "empty_like",
     "enable_grad", "eye", "from_numpy", "full", "full_like", "get_default_dtype",
     "is_grad_enabled", "linspace", "load", "manual_seed", "nn", "no_grad", "normal", "ones",
-    "ones_like", "rand", "rand_like", "randint", "randn", "randn_like", "save",
+    "ones_like", "rand", "rand_like", "randint", "randn", "randn_like", "randperm", "save",
     "set_default_dtype", "set_grad_enabled", "tensor", "zeros", "zeros_like",
     *_functions_all, *_dtype.PUBLIC,
+    # nn, utils.data, datasets
+    "datasets", "utils",
 ]

@@ -185,6 +185,12 @@ def randint(low=0, high=None, size=None, dtype=None, device=None, requires_grad=
                  requires_grad, _dtype.int64)
 
 
+def randperm(n, dtype=None, device=None, requires_grad=False):
+    """A random permutation of 0..n-1 (int64)."""
+    return _make(lambda be, s, d: be.asarray(_random.generator().permutation(n), d), (), dtype,
+                 device, requires_grad, _dtype.int64)
+
+
 def normal(mean=0.0, std=1.0, size=None, *, dtype=None, device=None, requires_grad=False):
     """normal(mean, std, size) with float mean/std, or element-wise means/stds from tensors."""
     T = _tensor_cls()

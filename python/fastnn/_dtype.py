@@ -27,7 +27,7 @@ _state = {"default": float32}
 
 
 def to_dtype(d):
-    """A numpy dtype from a fastnn/numpy dtype, a Python type or a name ('float32', 'torch.long')."""
+    """A numpy dtype from a fastnn/numpy dtype, a Python type or a name ('float32', 'long')."""
     if d.__class__ is np.dtype:
         return d
     if d is None:

@@ -71,7 +71,8 @@ def rmse_loss(input, target, eps=0.0):  # noqa: A002
 def huber_loss(input, target, reduction="mean", delta=1.0):  # noqa: A002
     """0.5 d^2 where |d| < delta, else delta (|d| - 0.5 delta)."""
     if delta <= 0:
-        raise RuntimeError(f"huber_loss does not support non-positive values for delta, got {delta}")
+        raise RuntimeError(
+            f"huber_loss does not support non-positive values for delta, got {delta}")
     from ._functions import where
 
     d = input - _as_target(target, input)
@@ -132,8 +133,6 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         raise ValueError(f"Expected input batch_size ({x.shape[0]}) to match target batch_size "
                          f"({t.shape[0]}).")
     c = x.shape[1]
-    if not probs:
-        _check_classes(t._data, c, ignore_index)
     w = _const(weight, x)
     if w is not None and w.shape != (c,):
         raise RuntimeError(f"weight tensor should be defined either for all {c} classes or no "

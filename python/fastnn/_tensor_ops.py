@@ -19,17 +19,18 @@ max_result = collections.namedtuple("max", ["values", "indices"])
 min_result = collections.namedtuple("min", ["values", "indices"])
 
 
-def _tensor_cls():
-    from .tensor import Tensor
+Tensor = None  # set by tensor.py once the class exists (no import on the hot path)
 
+
+def _tensor_cls():
     return Tensor
 
 
 def _operands(a, b):
     """(a, b) as tensors of a common backend, with torch's scalar and division promotion."""
-    T = _tensor_cls()
-    if isinstance(b, T):
+    if b.__class__ is Tensor or isinstance(b, Tensor):
         return a, b
+    T = Tensor
     dt = a._data.dtype
     if isinstance(b, np.generic):
         b = b.item()

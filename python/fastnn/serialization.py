@@ -22,12 +22,12 @@ def _encode(obj, arrays):
     from .tensor import Tensor
 
     if isinstance(obj, Tensor):
-        arrays.append(np.ascontiguousarray(obj.__array__()))
+        arrays.append(np.asarray(obj.__array__(), order="C"))
         return {"__tensor__": len(arrays) - 1, "requires_grad": bool(obj.requires_grad)}
     if isinstance(obj, np.ndarray):
         if obj.dtype == object:
             raise TypeError("fastnn.save: numpy arrays of Python objects are not supported")
-        arrays.append(np.ascontiguousarray(obj))
+        arrays.append(np.asarray(obj, order="C"))
         return {"__ndarray__": len(arrays) - 1}
     if obj is None or isinstance(obj, (bool, int, float, str)):
         return obj

@@ -8,7 +8,7 @@ _tensor_shape.py and _tensor_inplace.py.
 
 import numpy as np
 
-from . import _dtype, backends
+from . import _dtype, _tensor_ops, backends
 from ._device import device, to_device
 from ._tensor_inplace import InplaceMixin
 from ._tensor_ops import OpsMixin
@@ -338,3 +338,4 @@ _TYPE_NAMES = {
 
 _new = object.__new__
 function._make = Tensor._make  # the primitives build their outputs with the fast constructor
+_tensor_ops.Tensor = Tensor

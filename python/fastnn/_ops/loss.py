@@ -20,8 +20,13 @@ class SoftmaxCrossEntropy(Function):
                 label_smoothing=0.0, ignore_index=-100):
         self.reduction = reduction
         tgt = probs if probs is not None else target
-        out = self.be.softmax_cross_entropy(logits, tgt, reduction, label_smoothing,
-                                            ignore_index, weight, self.requires_grad)
+        try:
+            out = self.be.softmax_cross_entropy(logits, tgt, reduction, label_smoothing,
+                                                ignore_index, weight, self.requires_grad)
+        except ValueError as e:
+            if "out of range" in str(e):  # a class index outside [0, C): torch's IndexError
+                raise IndexError(f"Target is out of bounds: {e}") from None
+            raise
         if not self.requires_grad:
             return out
         loss, self.dlogits = out

@@ -27,22 +27,21 @@ class Function:
 
     @classmethod
     def apply(cls, *tensors, **kwargs):
-        ctx = cls.__new__(cls)
+        ctx = _new(cls)
         arrays = [t._data for t in tensors]
         kind = arrays[0].__class__
         for a in arrays:
             if a.__class__ is not kind:
                 _device_mismatch(tensors)
-        ctx.be = be = backends.of(arrays[0])
+        be = _BY_TYPE.get(kind) or backends.of(arrays[0])
+        ctx.be = be
+        req = False
         if _grad_state.enabled:
             for t in tensors:
                 if t.requires_grad:
-                    ctx.requires_grad = True
+                    req = True
                     break
-            else:
-                ctx.requires_grad = False
-        else:
-            ctx.requires_grad = False
+        ctx.requires_grad = req
         try:
             out = ctx.forward(*arrays, **kwargs)
         except ValueError as e:
@@ -50,7 +49,7 @@ class Function:
             raise RuntimeError(f"{cls.__name__}: {e} (input shapes {shapes})") from None
         if out.__class__ is not kind and not backends.is_array(out):
             out = be.wrap(out)  # a numpy scalar from a 0-d ufunc
-        if ctx.requires_grad:
+        if req:
             ctx.parents = tensors
             ctx.needs_input_grad = tuple(t.requires_grad for t in tensors)
             if cls.save_inputs:
@@ -67,6 +66,10 @@ class Function:
     @property
     def next_functions(self):
         return tuple((p._ctx, 0) for p in getattr(self, "parents", ()))
+
+
+_new = object.__new__
+_BY_TYPE = backends._BY_TYPE
 
 
 def _device_mismatch(tensors):

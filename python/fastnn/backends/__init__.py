@@ -8,7 +8,6 @@ array type with ``register`` when it is imported.
 
 import numpy as np
 
-from .._device import device as _device_cls
 from . import cpu
 
 # The names every backend module defines (tests check cpu against this list).
@@ -80,4 +79,4 @@ def device_of(array):
     return be.device_of(array)
 
 
-__all__ = ["OPS", "cpu", "device_of", "for_device", "is_array", "of", "register", "_device_cls"]
+__all__ = ["OPS", "cpu", "device_of", "for_device", "is_array", "of", "register"]

@@ -90,7 +90,7 @@ def linspace(start, end, steps, dtype):
     return np.linspace(start, end, steps, dtype=dtype)
 
 
-# ---- random ---------------------------------------------------------------------------------------
+# ---- random ---------------------------------------------------------------------------------
 
 
 def rand(shape, dtype):
@@ -257,13 +257,9 @@ def take_along_axis_backward(g, shape, idx, axis):
     return out
 
 
-# ---- hot ops: fastnn.kernels (float32/float64, C-contiguous); numpy for other dtypes ----------
+# ---- hot ops: fastnn.kernels for float32/float64; numpy (_np_kernels) for other dtypes -------
 
 _KDT = (np.dtype(np.float32), np.dtype(np.float64))
-
-
-def _kernel(name):
-    return getattr(_kernels, name, None) or getattr(_npk, name)
 
 
 def _c(a):
@@ -272,22 +268,14 @@ def _c(a):
 
 def matmul(a, b, trans_a=False, trans_b=False, bias=None):
     """op(a) @ op(b) (+ bias) for 2-D or batched 3-D arrays; op = transpose when trans_*.
-
-    A transposed view (e.g. ``x.T``) is passed as its C-contiguous base with the flag flipped,
-    so the kernel reads it in place instead of numpy copying it.
-    """
+    The kernel reads any strides (a transposed view is not copied)."""
     if a.dtype in _KDT and a.dtype == b.dtype and (bias is None or bias.dtype == a.dtype):
-        if a.ndim == 2 and not a.flags.c_contiguous and a.T.flags.c_contiguous:
-            a, trans_a = a.T, not trans_a
-        if b.ndim == 2 and not b.flags.c_contiguous and b.T.flags.c_contiguous:
-            b, trans_b = b.T, not trans_b
-        return _k_matmul(_c(a), _c(b), trans_a=trans_a, trans_b=trans_b,
-                         bias=None if bias is None else _c(bias))
+        return _kernels.matmul(a, b, trans_a=trans_a, trans_b=trans_b, bias=bias)
     return _npk.matmul(a, b, trans_a=trans_a, trans_b=trans_b, bias=bias)
 
 
 def _unary(name):
-    kern, ref = _kernel(name), getattr(_npk, name)
+    kern, ref = getattr(_kernels, name), getattr(_npk, name)
 
     def op(x, *args):
         if x.dtype in _KDT:
@@ -299,7 +287,7 @@ def _unary(name):
 
 
 def _backward(name):
-    kern, ref = _kernel(name), getattr(_npk, name)
+    kern, ref = getattr(_kernels, name), getattr(_npk, name)
 
     def op(grad, x, *args):
         if x.dtype in _KDT and grad.dtype == x.dtype:
@@ -310,50 +298,35 @@ def _backward(name):
     return op
 
 
-def leaky_relu(x, negative_slope):
-    if x.dtype in _KDT:
-        return _kernel("leaky_relu")(_c(x), negative_slope)
-    return _npk.leaky_relu(x, negative_slope)
-
-
-def leaky_relu_backward(grad, x, negative_slope):
-    if x.dtype in _KDT and grad.dtype == x.dtype:
-        return _kernel("leaky_relu_backward")(_c(grad), _c(x), negative_slope)
-    return _npk.leaky_relu_backward(grad, x, negative_slope)
-
-
-def gelu(x, approximate):
-    return _kernel("gelu")(_c(x), approximate=approximate)
-
-
-def gelu_backward(grad, x, approximate):
-    return _kernel("gelu_backward")(_c(grad), _c(x), approximate=approximate)
-
-
-def softmax_cross_entropy(logits, target, reduction, label_smoothing, ignore_index, weight,
-                          grad):
-    return _kernel("softmax_cross_entropy")(
-        _c(logits), _c(target), reduction=reduction, label_smoothing=label_smoothing,
-        ignore_index=ignore_index, weight=None if weight is None else _c(weight), grad=grad)
-
-
-def binary_cross_entropy_with_logits(logits, target, weight, pos_weight, reduction, grad):
-    return _kernel("binary_cross_entropy_with_logits")(
-        _c(logits), _c(target), weight=weight, pos_weight=pos_weight, reduction=reduction,
-        grad=grad)
-
-
-_k_matmul = _kernel("matmul")
 relu = _unary("relu")
 sigmoid = _unary("sigmoid")
 tanh = _unary("tanh")
 softmax = _unary("softmax")
 log_softmax = _unary("log_softmax")
+leaky_relu = _unary("leaky_relu")
+gelu = _unary("gelu")
 relu_backward = _backward("relu_backward")
 sigmoid_backward = _backward("sigmoid_backward")
 tanh_backward = _backward("tanh_backward")
 softmax_backward = _backward("softmax_backward")
 log_softmax_backward = _backward("log_softmax_backward")
+leaky_relu_backward = _backward("leaky_relu_backward")
+gelu_backward = _backward("gelu_backward")
+
+
+def softmax_cross_entropy(logits, target, reduction, label_smoothing, ignore_index, weight,
+                          grad):
+    """The fused kernel: loss, or (loss, d loss / d logits) with grad (row i holds
+    d loss_i / d logits_i for reduction='none')."""
+    return _kernels.softmax_cross_entropy(
+        _c(logits), _c(target), reduction=reduction, label_smoothing=label_smoothing,
+        ignore_index=ignore_index, weight=None if weight is None else _c(weight), grad=grad)
+
+
+def binary_cross_entropy_with_logits(logits, target, weight, pos_weight, reduction, grad):
+    return _kernels.binary_cross_entropy_with_logits(
+        _c(logits), _c(target), weight=None if weight is None else _c(weight),
+        pos_weight=None if pos_weight is None else _c(pos_weight), reduction=reduction, grad=grad)
 
 
 # ---- conv: im2col/col2im, pooling, and the GEMM with a weight shared by every batch ------------
@@ -379,7 +352,6 @@ def matmul_shared(a, b, trans_a=False, trans_b=False):
     """op(a)[None] @ op(b): a 2-D (M, K) used by every batch of b (B, K, N) -> (B, M, N).
 
     One batched GEMM: a is passed as a stride-0 broadcast view, which the kernel reads in place
-    (``matmul`` above would copy a non-contiguous operand)."""
-    a = _c(a)
-    return _k_matmul(np.broadcast_to(a, (b.shape[0],) + a.shape), _c(b), trans_a=trans_a,
-                     trans_b=trans_b)
+    (no copy of a per batch)."""
+    return _kernels.matmul(np.broadcast_to(a, (b.shape[0],) + a.shape), b, trans_a=trans_a,
+                           trans_b=trans_b)
