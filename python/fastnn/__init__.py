@@ -6,12 +6,14 @@ PyTorch-style API: ``Tensor`` with autograd, ``nn``, ``optim`` and ``utils.data`
 
 from . import _C, cuda, kernels
 from ._config import get_num_threads, set_num_threads, show_config
+from ._dlpack import from_dlpack
 
 __version__ = _C.__version__
 
 __all__ = [
     "__version__",
     "cuda",
+    "from_dlpack",
     "get_num_threads",
     "kernels",
     "set_num_threads",
