@@ -134,3 +134,37 @@ void dispatch_all(DType dt, F&& f) {
 }
 
 }  // namespace fastnn::cuda
+
+namespace fastnn::cuda {
+
+// Scratch device memory from the caching allocator for the duration of a launcher. Freeing it
+// right after the launches is safe: the block is only handed out again to work queued later on
+// the same stream ([note: stream]).
+class Workspace {
+ public:
+  explicit Workspace(int64_t bytes) {
+    int dev = 0;
+    FASTNN_CUDA_CHECK(cudaGetDevice(&dev));
+    ptr_ = device_malloc(bytes, dev);
+  }
+  ~Workspace() { device_free(ptr_); }
+  Workspace(const Workspace&) = delete;
+  Workspace& operator=(const Workspace&) = delete;
+  template <class T>
+  T* as() const { return static_cast<T*>(ptr_); }
+
+ private:
+  void* ptr_ = nullptr;
+};
+
+// Rows of a row-wise kernel handled by a grid-stride loop over blocks (grid.x <= 2^31 - 1).
+inline unsigned grid_rows(int64_t rows) {
+  const int64_t cap = 1LL << 20;
+  return static_cast<unsigned>(rows < 1 ? 1 : (rows > cap ? cap : rows));
+}
+
+}  // namespace fastnn::cuda
+
+namespace fastnn::cuda {
+__host__ __device__ __forceinline__ int64_t ceil_div_d(int64_t a, int64_t b) { return (a + b - 1) / b; }
+}  // namespace fastnn::cuda

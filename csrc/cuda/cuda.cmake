@@ -7,6 +7,13 @@ set(FASTNN_CUDA_SOURCES
   csrc/cuda/runtime.cu
   csrc/cuda/memory.cu
   csrc/cuda/elementwise.cu
+  csrc/cuda/activations.cu
+  csrc/cuda/reduce.cu
+  csrc/cuda/softmax_xent.cu
+  csrc/cuda/bce.cu
+  csrc/cuda/optim.cu
+  csrc/cuda/matmul.cu
+  csrc/cuda/random.cu
 )
 set(FASTNN_CUDA_BINDING_SOURCES
   csrc/bindings/cuda_module.cpp

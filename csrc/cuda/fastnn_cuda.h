@@ -149,49 +149,65 @@ void log_softmax_backward_cuda(DType dt, void* dx, const void* dy, const void* y
 // ---- losses (softmax_xent.cu, bce.cu) ----------------------------------------------------------
 enum class Reduction { none, mean, sum };
 // Fused log-softmax + cross-entropy over rows of logits (N, C), PyTorch semantics.
-// Exactly one of `labels` (N,) int64 and `probs` (N, C) is given. weight: (C,) or null.
+// Exactly one of `labels` (N,) int64/int32 and `probs` (N, C) is given. weight: (C,) or null.
 // loss: (N,) for Reduction::none, else one element. dlogits: (N, C) or null: the gradient of
 // the (reduced) loss w.r.t. the logits (for none: of the sum of the per-row losses).
 // Labels outside [0, C) other than ignore_index throw std::invalid_argument (checked on the
 // device, reported after the launch).
 void softmax_xent_forward_cuda(DType dt, void* loss, void* dlogits, const void* logits,
-                               const int64_t* labels, const void* probs, const void* weight,
-                               int64_t N, int64_t C, Reduction reduction, double label_smoothing,
-                               int64_t ignore_index);
-// Binary cross-entropy with logits, elementwise over n values; weight and pos_weight are
-// full-size (n) or null (the caller materializes broadcasts). Same loss/dlogits layout as above.
+                               const void* labels, DType label_dt, const void* probs,
+                               const void* weight, int64_t N, int64_t C, Reduction reduction,
+                               double label_smoothing, int64_t ignore_index);
+// Binary cross-entropy with logits, elementwise over n values (last dimension C). weight: n
+// values, or C values when weight_per_class, or null; pos_weight: C values or null.
+// Same loss / dlogits layout as above.
 void bce_with_logits_forward_cuda(DType dt, void* loss, void* dlogits, const void* logits,
-                                  const void* target, const void* weight, const void* pos_weight,
-                                  int64_t n, Reduction reduction);
+                                  const void* target, const void* weight, bool weight_per_class,
+                                  const void* pos_weight, int64_t n, int64_t C,
+                                  Reduction reduction);
 
 // ---- optimizer steps (optim.cu): one launch per tensor (C8) -----------------------------------
+// Same options and semantics as the CPU steps in csrc/fastnn.h (torch.optim); the per-element
+// math is csrc/optim_math.h. Each call updates n_tensors tensors in place; tensor i has numels[i]
+// contiguous elements in params[i], grads[i] and each state buffer. Step-dependent scalars are
+// computed once per call on the host, in double.
 struct SgdHyper {
-  double lr, momentum, dampening, weight_decay;
-  bool nesterov, maximize;
-  bool first_step;  // the momentum buffer is initialised to the gradient (PyTorch)
+  double lr = 0, momentum = 0, dampening = 0, weight_decay = 0;
+  bool nesterov = false, maximize = false;
+  bool first_step = false;  // momentum buffers are initialised to the gradient (torch)
 };
-void sgd_step_cuda(DType dt, void* param, void* momentum_buf, const void* grad, int64_t n,
-                   const SgdHyper& h);
 struct AdagradHyper {
-  double clr, weight_decay, eps;  // clr = lr / (1 + (step - 1) * lr_decay), from the host
-  bool maximize;
+  double lr = 0, lr_decay = 0, weight_decay = 0, eps = 1e-10;
+  int64_t step = 1;  // the step being taken (>= 1)
+  bool maximize = false;
 };
-void adagrad_step_cuda(DType dt, void* param, void* state_sum, const void* grad, int64_t n,
-                       const AdagradHyper& h);
 struct RmspropHyper {
-  double lr, alpha, eps, weight_decay, momentum;
-  bool centered, maximize;
+  double lr = 0, alpha = 0.99, eps = 1e-8, weight_decay = 0, momentum = 0;
+  bool centered = false, maximize = false;
 };
-void rmsprop_step_cuda(DType dt, void* param, void* square_avg, void* grad_avg, void* momentum_buf,
-                       const void* grad, int64_t n, const RmspropHyper& h);
+enum class AdamMode { l2, decoupled };  // Adam (weight decay in the gradient) or AdamW
 struct AdamHyper {
-  double lr, beta1, beta2, eps, weight_decay;
-  double step_size;         // lr / (1 - beta1^step), computed on the host in double (C8)
-  double bias_correction2_sqrt;  // sqrt(1 - beta2^step)
-  bool decoupled, amsgrad, maximize;
+  double lr = 0, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weight_decay = 0;
+  AdamMode mode = AdamMode::l2;
+  bool amsgrad = false, maximize = false;
+  int64_t step = 1;  // the step being taken (>= 1)
 };
-void adam_step_cuda(DType dt, void* param, void* exp_avg, void* exp_avg_sq, void* max_exp_avg_sq,
-                    const void* grad, int64_t n, const AdamHyper& h);
+// momentum_bufs may be null when momentum == 0.
+void sgd_step_cuda(DType dt, void* const* params, void* const* momentum_bufs,
+                   const void* const* grads, const int64_t* numels, int64_t n_tensors,
+                   const SgdHyper& h);
+void adagrad_step_cuda(DType dt, void* const* params, void* const* state_sums,
+                       const void* const* grads, const int64_t* numels, int64_t n_tensors,
+                       const AdagradHyper& h);
+// grad_avgs: needed when centered, else null; momentum_bufs: needed when momentum > 0, else null.
+void rmsprop_step_cuda(DType dt, void* const* params, void* const* square_avgs,
+                       void* const* grad_avgs, void* const* momentum_bufs,
+                       const void* const* grads, const int64_t* numels, int64_t n_tensors,
+                       const RmspropHyper& h);
+// max_exp_avg_sqs: needed when amsgrad, else null.
+void adam_step_cuda(DType dt, void* const* params, void* const* exp_avgs, void* const* exp_avg_sqs,
+                    void* const* max_exp_avg_sqs, const void* const* grads, const int64_t* numels,
+                    int64_t n_tensors, const AdamHyper& h);
 
 // ---- matmul (matmul.cu) ------------------------------------------------------------------------
 enum class Trans { N, T };
