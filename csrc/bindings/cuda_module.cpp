@@ -9,6 +9,8 @@ namespace py = pybind11;
 namespace fastnn::cuda::bind {
 void register_array(py::module_& m);
 void register_dlpack(py::module_& m);
+void register_ops(py::module_& m);
+void register_nn(py::module_& m);
 }  // namespace fastnn::cuda::bind
 
 PYBIND11_MODULE(_cuda, m) {
@@ -16,4 +18,6 @@ PYBIND11_MODULE(_cuda, m) {
   py::register_exception<fastnn::type_error>(m, "_TypeError", PyExc_TypeError);
   fastnn::cuda::bind::register_array(m);
   fastnn::cuda::bind::register_dlpack(m);
+  fastnn::cuda::bind::register_ops(m);
+  fastnn::cuda::bind::register_nn(m);
 }

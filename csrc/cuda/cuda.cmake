@@ -19,6 +19,8 @@ set(FASTNN_CUDA_BINDING_SOURCES
   csrc/bindings/cuda_module.cpp
   csrc/bindings/cuda_array.cpp
   csrc/bindings/cuda_dlpack.cpp
+  csrc/bindings/cuda_ops.cpp
+  csrc/bindings/cuda_nn.cpp
 )
 python_add_library(_cuda MODULE ${FASTNN_CUDA_SOURCES} ${FASTNN_CUDA_BINDING_SOURCES} WITH_SOABI)
 target_include_directories(_cuda PRIVATE csrc)
