@@ -32,3 +32,9 @@ __all__ = [
     # optimizer steps
 
 ]
+
+
+# ---- CUDA dispatch (cuda helper; keep last): CUDA arrays go to fastnn.cuda.kernels ----
+from .cuda._dispatch import install as _install_cuda_dispatch  # noqa: E402
+
+_install_cuda_dispatch(globals(), __all__)
