@@ -26,7 +26,7 @@ inline std::string dtype_str(const py::array& a) { return py::str(a.dtype()).cas
 // The argument as an ndarray; TypeError for lists, tensors of other libraries, scalars.
 inline py::array as_array(const py::handle& obj, const char* fn, const char* name) {
   FASTNN_TYPE_CHECK(py::isinstance<py::array>(obj), fn, ": argument '", name,
-                    "' must be a numpy.ndarray, got ", py::str(obj.get_type().attr("__name__")).cast<std::string>());
+                    "' must be a numpy.ndarray, got ", Py_TYPE(obj.ptr())->tp_name);
   return py::reinterpret_borrow<py::array>(obj);
 }
 

@@ -1,1 +1,217 @@
-// activations: CPU kernels (to be written)
+// Activations on the CPU: relu, leaky_relu, sigmoid, tanh, gelu (exact and tanh forms), softmax
+// and log_softmax over the last axis, each forward and backward, float32 and float64.
+//
+// Shapes: element-wise ops take n elements; softmax ops take (rows, cols), contiguous rows.
+// References: PyTorch's definitions (torch.nn.functional.gelu, approximate='none'|'tanh');
+// the formulas are in csrc/math.h (shared with the CUDA kernels). Do not build with fast-math.
+//
+// float32 runs the AVX-512 or AVX2 unit (vectorised exp/tanh/normal CDF, ~1-2 ulp) when the CPU
+// has it, else the scalar loops below (libm); float64 always uses the scalar loops.
+// Large inputs are split over the thread pool; small ones run serially (waking threads costs
+// more than it saves below a few tens of thousands of elements).
+#include "cpu/cpu_features.h"
+#include "cpu/parallel.h"
+#include "cpu/vec_ops.h"
+#include "fastnn.h"
+#include "math.h"
+
+namespace fastnn {
+namespace {
+
+// ---- scalar math → kernels (generic path) -----------------------------------------------------
+
+// Elements per thread chunk: cheap ops are memory bound, so only big arrays gain from threads.
+int64_t grain_for(ActOp op) {
+  return (op == ActOp::relu || op == ActOp::leaky_relu) ? 65536 : 16384;
+}
+
+template <class T>
+void act_forward_scalar(ActOp op, T* y, const T* x, T slope, int64_t n) {
+  switch (op) {
+    case ActOp::relu:
+      for (int64_t i = 0; i < n; ++i) y[i] = math::relu(x[i]);
+      break;
+    case ActOp::leaky_relu:
+      for (int64_t i = 0; i < n; ++i) y[i] = math::leaky_relu(x[i], slope);
+      break;
+    case ActOp::sigmoid:
+      for (int64_t i = 0; i < n; ++i) y[i] = math::sigmoid(x[i]);
+      break;
+    case ActOp::tanh:
+      for (int64_t i = 0; i < n; ++i) y[i] = math::tanh_(x[i]);
+      break;
+    case ActOp::gelu_erf:
+      for (int64_t i = 0; i < n; ++i) y[i] = math::gelu_erf(x[i]);
+      break;
+    case ActOp::gelu_tanh:
+      for (int64_t i = 0; i < n; ++i) y[i] = math::gelu_tanh(x[i]);
+      break;
+  }
+}
+
+template <class T>
+void act_backward_scalar(ActOp op, T* dx, const T* dy, const T* xy, T slope, int64_t n) {
+  switch (op) {
+    case ActOp::relu:
+      for (int64_t i = 0; i < n; ++i) dx[i] = math::relu_grad(dy[i], xy[i]);
+      break;
+    case ActOp::leaky_relu:
+      for (int64_t i = 0; i < n; ++i) dx[i] = math::leaky_relu_grad(dy[i], xy[i], slope);
+      break;
+    case ActOp::sigmoid:
+      for (int64_t i = 0; i < n; ++i) dx[i] = math::sigmoid_grad(dy[i], xy[i]);
+      break;
+    case ActOp::tanh:
+      for (int64_t i = 0; i < n; ++i) dx[i] = math::tanh_grad(dy[i], xy[i]);
+      break;
+    case ActOp::gelu_erf:
+      for (int64_t i = 0; i < n; ++i) dx[i] = math::gelu_erf_grad(dy[i], xy[i]);
+      break;
+    case ActOp::gelu_tanh:
+      for (int64_t i = 0; i < n; ++i) dx[i] = math::gelu_tanh_grad(dy[i], xy[i]);
+      break;
+  }
+}
+
+template <class T>
+void softmax_forward_scalar(bool log, T* y, const T* x, int64_t rows, int64_t cols) {
+  for (int64_t r = 0; r < rows; ++r) {
+    const T* xr = x + r * cols;
+    T* yr = y + r * cols;
+    T m = -__builtin_inf();
+    for (int64_t j = 0; j < cols; ++j) m = xr[j] > m ? xr[j] : m;
+    T s = 0;
+    if (log) {
+      for (int64_t j = 0; j < cols; ++j) s += math::m_exp(xr[j] - m);
+      T ls = math::m_log(s);  // (x - m) - log s: m + log s would round at the scale of m
+      for (int64_t j = 0; j < cols; ++j) yr[j] = (xr[j] - m) - ls;
+    } else {
+      for (int64_t j = 0; j < cols; ++j) {
+        yr[j] = math::m_exp(xr[j] - m);
+        s += yr[j];
+      }
+      T inv = T(1) / s;
+      for (int64_t j = 0; j < cols; ++j) yr[j] *= inv;
+    }
+  }
+}
+
+template <class T>
+void softmax_backward_scalar(bool log, T* dx, const T* dy, const T* y, int64_t rows, int64_t cols) {
+  for (int64_t r = 0; r < rows; ++r) {
+    const T* dyr = dy + r * cols;
+    const T* yr = y + r * cols;
+    T* dxr = dx + r * cols;
+    T s = 0;
+    if (log) {
+      for (int64_t j = 0; j < cols; ++j) s += dyr[j];
+      for (int64_t j = 0; j < cols; ++j) dxr[j] = dyr[j] - math::m_exp(yr[j]) * s;
+    } else {
+      for (int64_t j = 0; j < cols; ++j) s += dyr[j] * yr[j];
+      for (int64_t j = 0; j < cols; ++j) dxr[j] = yr[j] * (dyr[j] - s);
+    }
+  }
+}
+
+// ---- launchers: ISA dispatch and threading ----------------------------------------------------
+
+void act_forward(ActOp op, float* y, const float* x, double slope, int64_t n) {
+  Isa isa = active_isa();
+  parallel_for(n, grain_for(op), [&](int64_t b, int64_t e) {
+    if (isa == Isa::avx512) avx512::act_forward_f32(op, y + b, x + b, float(slope), e - b);
+    else if (isa == Isa::avx2) avx2::act_forward_f32(op, y + b, x + b, float(slope), e - b);
+    else act_forward_scalar<float>(op, y + b, x + b, float(slope), e - b);
+  });
+}
+void act_forward(ActOp op, double* y, const double* x, double slope, int64_t n) {
+  parallel_for(n, grain_for(op) / 2, [&](int64_t b, int64_t e) { act_forward_scalar<double>(op, y + b, x + b, slope, e - b); });
+}
+void act_backward(ActOp op, float* dx, const float* dy, const float* xy, double slope, int64_t n) {
+  Isa isa = active_isa();
+  parallel_for(n, grain_for(op), [&](int64_t b, int64_t e) {
+    if (isa == Isa::avx512) avx512::act_backward_f32(op, dx + b, dy + b, xy + b, float(slope), e - b);
+    else if (isa == Isa::avx2) avx2::act_backward_f32(op, dx + b, dy + b, xy + b, float(slope), e - b);
+    else act_backward_scalar<float>(op, dx + b, dy + b, xy + b, float(slope), e - b);
+  });
+}
+void act_backward(ActOp op, double* dx, const double* dy, const double* xy, double slope, int64_t n) {
+  parallel_for(n, grain_for(op) / 2, [&](int64_t b, int64_t e) {
+    act_backward_scalar<double>(op, dx + b, dy + b, xy + b, slope, e - b);
+  });
+}
+
+int64_t row_grain(int64_t cols) { return cols >= 16384 ? 1 : 16384 / (cols > 0 ? cols : 1); }
+
+void softmax_fwd(bool log, float* y, const float* x, int64_t rows, int64_t cols) {
+  Isa isa = active_isa();
+  parallel_for(rows, row_grain(cols), [&](int64_t b, int64_t e) {
+    if (isa == Isa::avx512) avx512::softmax_forward_f32(log, y + b * cols, x + b * cols, e - b, cols);
+    else if (isa == Isa::avx2) avx2::softmax_forward_f32(log, y + b * cols, x + b * cols, e - b, cols);
+    else softmax_forward_scalar<float>(log, y + b * cols, x + b * cols, e - b, cols);
+  });
+}
+void softmax_fwd(bool log, double* y, const double* x, int64_t rows, int64_t cols) {
+  parallel_for(rows, row_grain(cols), [&](int64_t b, int64_t e) {
+    softmax_forward_scalar<double>(log, y + b * cols, x + b * cols, e - b, cols);
+  });
+}
+void softmax_bwd(bool log, float* dx, const float* dy, const float* y, int64_t rows, int64_t cols) {
+  Isa isa = active_isa();
+  parallel_for(rows, row_grain(cols), [&](int64_t b, int64_t e) {
+    int64_t o = b * cols;
+    if (isa == Isa::avx512) avx512::softmax_backward_f32(log, dx + o, dy + o, y + o, e - b, cols);
+    else if (isa == Isa::avx2) avx2::softmax_backward_f32(log, dx + o, dy + o, y + o, e - b, cols);
+    else softmax_backward_scalar<float>(log, dx + o, dy + o, y + o, e - b, cols);
+  });
+}
+void softmax_bwd(bool log, double* dx, const double* dy, const double* y, int64_t rows, int64_t cols) {
+  parallel_for(rows, row_grain(cols), [&](int64_t b, int64_t e) {
+    int64_t o = b * cols;
+    softmax_backward_scalar<double>(log, dx + o, dy + o, y + o, e - b, cols);
+  });
+}
+
+ActOp gelu_op(GeluApprox a) { return a == GeluApprox::tanh ? ActOp::gelu_tanh : ActOp::gelu_erf; }
+
+}  // namespace
+
+#define FASTNN_DEFINE_ACTIVATIONS(T)                                                                  \
+  void relu_forward_cpu(T* y, const T* x, int64_t n) { act_forward(ActOp::relu, y, x, 0.0, n); }     \
+  void relu_backward_cpu(T* dx, const T* dy, const T* x, int64_t n) {                                 \
+    act_backward(ActOp::relu, dx, dy, x, 0.0, n);                                                     \
+  }                                                                                                   \
+  void leaky_relu_forward_cpu(T* y, const T* x, double s, int64_t n) {                                \
+    act_forward(ActOp::leaky_relu, y, x, s, n);                                                       \
+  }                                                                                                   \
+  void leaky_relu_backward_cpu(T* dx, const T* dy, const T* x, double s, int64_t n) {                 \
+    act_backward(ActOp::leaky_relu, dx, dy, x, s, n);                                                 \
+  }                                                                                                   \
+  void sigmoid_forward_cpu(T* y, const T* x, int64_t n) { act_forward(ActOp::sigmoid, y, x, 0.0, n); } \
+  void sigmoid_backward_cpu(T* dx, const T* dy, const T* y, int64_t n) {                              \
+    act_backward(ActOp::sigmoid, dx, dy, y, 0.0, n);                                                  \
+  }                                                                                                   \
+  void tanh_forward_cpu(T* y, const T* x, int64_t n) { act_forward(ActOp::tanh, y, x, 0.0, n); }     \
+  void tanh_backward_cpu(T* dx, const T* dy, const T* y, int64_t n) {                                 \
+    act_backward(ActOp::tanh, dx, dy, y, 0.0, n);                                                     \
+  }                                                                                                   \
+  void gelu_forward_cpu(T* y, const T* x, GeluApprox a, int64_t n) { act_forward(gelu_op(a), y, x, 0.0, n); } \
+  void gelu_backward_cpu(T* dx, const T* dy, const T* x, GeluApprox a, int64_t n) {                   \
+    act_backward(gelu_op(a), dx, dy, x, 0.0, n);                                                      \
+  }                                                                                                   \
+  void softmax_forward_cpu(T* y, const T* x, int64_t rows, int64_t cols) {                            \
+    softmax_fwd(false, y, x, rows, cols);                                                             \
+  }                                                                                                   \
+  void softmax_backward_cpu(T* dx, const T* dy, const T* y, int64_t rows, int64_t cols) {             \
+    softmax_bwd(false, dx, dy, y, rows, cols);                                                        \
+  }                                                                                                   \
+  void log_softmax_forward_cpu(T* y, const T* x, int64_t rows, int64_t cols) {                        \
+    softmax_fwd(true, y, x, rows, cols);                                                              \
+  }                                                                                                   \
+  void log_softmax_backward_cpu(T* dx, const T* dy, const T* y, int64_t rows, int64_t cols) {         \
+    softmax_bwd(true, dx, dy, y, rows, cols);                                                         \
+  }
+FASTNN_DEFINE_ACTIVATIONS(float)
+FASTNN_DEFINE_ACTIVATIONS(double)
+#undef FASTNN_DEFINE_ACTIVATIONS
+
+}  // namespace fastnn

@@ -1,1 +1,388 @@
-// matmul: CPU kernels (to be written)
+// matmul: C = alpha * op(A) @ op(B) + beta * C + bias, float32 and float64, (batched) GEMM.
+//   op(A): (M, K), op(B): (K, N), C: (M, N), bias: (N,) broadcast over rows. Shapes and element
+//   strides come in a MatmulLayout (csrc/fastnn.h); a transpose is a swap of strides.
+// Algorithm: the GotoBLAS / BLIS five loops (Goto & van de Geijn, "Anatomy of high-performance
+// matrix multiplication", TOMS 2008; BLIS bli_gemm_ker_var2):
+//   for jc in N step NC:            B block (KC x NC) lives in L3
+//     for pc in K step KC:          pack op(B)[pc:, jc:] into NR-wide panels  (pb[panel][k][NR])
+//       for ic in M step MC:        A block (MC x KC) lives in L2
+//         pack op(A)[ic:, pc:] into MR-tall panels (pa[panel][k][MR])
+//         for jr in NC step NR:     B micro-panel (KC x NR) stays in L1
+//           for ir in MC step MR:   micro-kernel: MR x NR register tile += pa panel (x) pb panel
+// Packing reads through arbitrary element strides, so transposed, strided and negative-stride
+// operands cost nothing extra and are never copied whole. Zero padding of the last panels lets the
+// micro-kernel always run full tiles; partial tiles go through a small buffer.
+// The epilogue (alpha, beta, bias) is fused into the micro-kernel's store on the first K block;
+// later K blocks accumulate into C. beta == 0 never reads C (BLAS semantics: NaN in `out` is
+// discarded). No fast-math: NaN/inf in A or B propagate.
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+#include "cpu/cpu_features.h"
+#include "cpu/parallel.h"
+#include "fastnn.h"
+
+namespace fastnn {
+
+// ---- the SIMD units' entry points (see [note: ISA units]) ---------------------------------------
+// ukernel(kc, pa, pb, c, ldc, alpha, beta, bias): full MR x NR tile at c (row stride ldc, unit
+// column stride): C = alpha * sum_k pa[k*MR + i] * pb[k*NR + j] + beta * C + bias[j]; beta == 0
+// does not read C; bias may be nullptr.
+void gemm_ukernel_f32_avx512(int64_t kc, const float* pa, const float* pb, float* c, int64_t ldc, float alpha,
+                             float beta, const float* bias);
+void gemm_ukernel_f64_avx512(int64_t kc, const double* pa, const double* pb, double* c, int64_t ldc,
+                             double alpha, double beta, const double* bias);
+// dst[k*P + r] = src[r*ld + k] for r < rows (zero up to P <= 32), k < kc: the packing of an operand
+// whose packed dimension is strided and whose K dimension is contiguous (row-major A, or B^T).
+void gemm_pack_transposed_f32_avx512(float* dst, const float* src, int64_t ld, int64_t rows, int64_t kc, int P);
+void gemm_ukernel_f32_avx2(int64_t kc, const float* pa, const float* pb, float* c, int64_t ldc, float alpha,
+                           float beta, const float* bias);
+void gemm_ukernel_f64_avx2(int64_t kc, const double* pa, const double* pb, double* c, int64_t ldc, double alpha,
+                           double beta, const double* bias);
+
+namespace {
+
+// ---- generic micro-kernel (plain C++, auto-vectorised for SSE2) --------------------------------
+
+template <class T, int MR, int NR>
+void ukernel_generic(int64_t kc, const T* pa, const T* pb, T* c, int64_t ldc, T alpha, T beta, const T* bias) {
+  T acc[MR][NR] = {};
+  for (int64_t k = 0; k < kc; ++k) {
+    for (int i = 0; i < MR; ++i) {
+      const T ai = pa[i];
+      for (int j = 0; j < NR; ++j) acc[i][j] += ai * pb[j];
+    }
+    pa += MR;
+    pb += NR;
+  }
+  for (int i = 0; i < MR; ++i) {
+    T* ci = c + i * ldc;
+    for (int j = 0; j < NR; ++j) {
+      T v = alpha * acc[i][j];
+      if (beta != T(0)) v += beta * ci[j];
+      if (bias) v += bias[j];
+      ci[j] = v;
+    }
+  }
+}
+
+// ---- packing ---------------------------------------------------------------------------------
+
+// pa[p][k][r] = op(A)[p*MR + r, k] for the mc x kc block at a (zero rows past mc).
+template <class T, int MR>
+void pack_a(T* pa, const T* a, int64_t rs, int64_t cs, int64_t mc, int64_t kc) {
+  for (int64_t i0 = 0; i0 < mc; i0 += MR, pa += MR * kc) {
+    const int64_t rows = std::min<int64_t>(MR, mc - i0);
+    const T* ap = a + i0 * rs;
+    if (rows < MR) std::memset(pa, 0, sizeof(T) * MR * kc);
+    if (rs == 1 && rows == MR) {  // op(A) columns contiguous (A transposed): MR-long copies
+      for (int64_t k = 0; k < kc; ++k)
+        for (int r = 0; r < MR; ++r) pa[k * MR + r] = ap[k * cs + r];
+    } else if (cs == 1) {  // rows contiguous: read along rows, scatter with stride MR
+      for (int64_t r = 0; r < rows; ++r)
+        for (int64_t k = 0; k < kc; ++k) pa[k * MR + r] = ap[r * rs + k];
+    } else {
+      for (int64_t r = 0; r < rows; ++r)
+        for (int64_t k = 0; k < kc; ++k) pa[k * MR + r] = ap[r * rs + k * cs];
+    }
+  }
+}
+
+// pb[p][k][j] = op(B)[k, p*NR + j] for the kc x nc block at b (zero columns past nc).
+template <class T, int NR>
+void pack_b(T* pb, const T* b, int64_t rs, int64_t cs, int64_t kc, int64_t nc) {
+  for (int64_t j0 = 0; j0 < nc; j0 += NR, pb += NR * kc) {
+    const int64_t cols = std::min<int64_t>(NR, nc - j0);
+    const T* bp = b + j0 * cs;
+    if (cols < NR) std::memset(pb, 0, sizeof(T) * NR * kc);
+    if (cs == 1 && cols == NR) {  // rows of op(B) contiguous: NR-long copies
+      for (int64_t k = 0; k < kc; ++k)
+        for (int j = 0; j < NR; ++j) pb[k * NR + j] = bp[k * rs + j];
+    } else if (rs == 1) {  // op(B) columns contiguous (B transposed, e.g. a Linear weight)
+      for (int64_t j = 0; j < cols; ++j)
+        for (int64_t k = 0; k < kc; ++k) pb[k * NR + j] = bp[j * cs + k];
+    } else {
+      for (int64_t j = 0; j < cols; ++j)
+        for (int64_t k = 0; k < kc; ++k) pb[k * NR + j] = bp[j * cs + k * rs];
+    }
+  }
+}
+
+// The AVX-512 float32 packers: the K-contiguous cases (row-major op(A), column-major op(B)) are
+// transposes, done 16 x 16 in registers; the other layouts are already the packed order.
+template <int MR>
+void pack_a_f32_avx512(float* pa, const float* a, int64_t rs, int64_t cs, int64_t mc, int64_t kc) {
+  if (cs != 1) return pack_a<float, MR>(pa, a, rs, cs, mc, kc);
+  for (int64_t i0 = 0; i0 < mc; i0 += MR, pa += MR * kc)
+    gemm_pack_transposed_f32_avx512(pa, a + i0 * rs, rs, std::min<int64_t>(MR, mc - i0), kc, MR);
+}
+
+template <int NR>
+void pack_b_f32_avx512(float* pb, const float* b, int64_t rs, int64_t cs, int64_t kc, int64_t nc) {
+  if (rs != 1) return pack_b<float, NR>(pb, b, rs, cs, kc, nc);
+  for (int64_t j0 = 0; j0 < nc; j0 += NR, pb += NR * kc)
+    gemm_pack_transposed_f32_avx512(pb, b + j0 * cs, cs, std::min<int64_t>(NR, nc - j0), kc, NR);
+}
+
+// ---- kernel table: micro-kernel shape, cache blocking, functions ------------------------------
+
+template <class T>
+struct Kernel {
+  int MR, NR;
+  int64_t KC, MC, NC;  // MC a multiple of MR, NC of NR
+  void (*ukernel)(int64_t, const T*, const T*, T*, int64_t, T, T, const T*);
+  void (*pack_a)(T*, const T*, int64_t, int64_t, int64_t, int64_t);
+  void (*pack_b)(T*, const T*, int64_t, int64_t, int64_t, int64_t);
+};
+
+// Blocking for Zen4/5 (L1d 48 KiB, L2 1 MiB, L3 32 MiB): the KC x NR B micro-panel is 32 KiB
+// (AVX-512) / 16 KiB (AVX2) so it stays in L1 beside streaming A; the MC x KC A block is ~240 KiB
+// (a quarter of L2, room for C and the next block); the KC x NC B block a few MiB of L3.
+template <class T, int MR, int NR>
+constexpr Kernel<T> make_kernel(int64_t KC, int64_t MC, int64_t NC,
+                                void (*uk)(int64_t, const T*, const T*, T*, int64_t, T, T, const T*)) {
+  return Kernel<T>{MR, NR, KC, MC, NC, uk, &pack_a<T, MR>, &pack_b<T, NR>};
+}
+
+const Kernel<float> kF32Avx512{12, 32, 256, 240, 3072, &gemm_ukernel_f32_avx512, &pack_a_f32_avx512<12>,
+                               &pack_b_f32_avx512<32>};
+const Kernel<double> kF64Avx512 = make_kernel<double, 12, 16>(256, 120, 1536, &gemm_ukernel_f64_avx512);
+const Kernel<float> kF32Avx2 = make_kernel<float, 6, 16>(256, 144, 3072, &gemm_ukernel_f32_avx2);
+const Kernel<double> kF64Avx2 = make_kernel<double, 6, 8>(256, 96, 1536, &gemm_ukernel_f64_avx2);
+const Kernel<float> kF32Generic = make_kernel<float, 4, 8>(256, 128, 2048, &ukernel_generic<float, 4, 8>);
+const Kernel<double> kF64Generic = make_kernel<double, 4, 4>(256, 128, 1024, &ukernel_generic<double, 4, 4>);
+
+const Kernel<float>& kernel_for(Isa isa, float*) {
+  return isa == Isa::avx512 ? kF32Avx512 : isa == Isa::avx2 ? kF32Avx2 : kF32Generic;
+}
+const Kernel<double>& kernel_for(Isa isa, double*) {
+  return isa == Isa::avx512 ? kF64Avx512 : isa == Isa::avx2 ? kF64Avx2 : kF64Generic;
+}
+
+// ---- per-thread packing buffers ----------------------------------------------------------------
+
+// One pair of 64-byte aligned buffers per thread (pool workers and Python callers alike), grown on
+// demand and kept: a training step calls GEMM thousands of times with the same shapes, so after
+// the first call no GEMM allocates. Per thread, so concurrent callers never share one.
+struct PackBuffers {
+  void* ptr[3] = {nullptr, nullptr, nullptr};
+  size_t cap[3] = {0, 0, 0};
+  ~PackBuffers() {
+    for (void* p : ptr) std::free(p);
+  }
+  void* get(int which, size_t bytes) {
+    if (cap[which] < bytes) {
+      std::free(ptr[which]);
+      bytes = (bytes + 4095) & ~size_t(4095);
+      ptr[which] = std::aligned_alloc(64, bytes);
+      if (!ptr[which]) {
+        cap[which] = 0;
+        throw std::bad_alloc();
+      }
+      cap[which] = bytes;
+    }
+    return ptr[which];
+  }
+};
+thread_local PackBuffers tls_buffers;
+
+// ---- one GEMM on one thread --------------------------------------------------------------------
+
+// A single-threaded GEMM with general C strides and bias strides: bias value for C(i, j) is
+// bias[i*bias_rs + j*bias_cs]. The fast store (straight from registers) needs unit column stride
+// of C and a row-broadcast contiguous bias; anything else goes through the tile buffer.
+template <class T>
+struct Problem {
+  int64_t M, N, K;
+  const T* a;
+  int64_t a_rs, a_cs;
+  const T* b;
+  int64_t b_rs, b_cs;
+  T* c;
+  int64_t c_rs, c_cs;
+  const T* bias;
+  int64_t bias_rs, bias_cs;
+  T alpha, beta;
+};
+
+template <class T>
+void store_tile(const Problem<T>& P, const T* tile, int NR, int64_t i0, int64_t j0, int64_t mr, int64_t nr,
+                T beta, const T* bias) {
+  for (int64_t i = 0; i < mr; ++i) {
+    for (int64_t j = 0; j < nr; ++j) {
+      T* cij = P.c + (i0 + i) * P.c_rs + (j0 + j) * P.c_cs;
+      T v = P.alpha * tile[i * NR + j];
+      if (beta != T(0)) v += beta * *cij;
+      if (bias) v += bias[(i0 + i) * P.bias_rs + (j0 + j) * P.bias_cs];
+      *cij = v;
+    }
+  }
+}
+
+// Fraction of the micro-kernel's FLOPs that are useful for an m x n output.
+inline double tile_efficiency(int64_t m, int64_t n, int MR, int NR) {
+  const int64_t mp = (m + MR - 1) / MR * MR, np = (n + NR - 1) / NR * NR;
+  return double(m) * double(n) / (double(mp) * double(np));
+}
+
+template <class T>
+void gemm_serial(Problem<T> P, const Kernel<T>& kr) {
+  if (P.M <= 0 || P.N <= 0) return;
+  // Narrow outputs (e.g. a 10-class classifier layer, N = 10 against NR = 32) waste most of the
+  // register tile; the transposed problem C^T = op(B)^T op(A)^T fits MR x NR much better.
+  if (tile_efficiency(P.N, P.M, kr.MR, kr.NR) > 1.25 * tile_efficiency(P.M, P.N, kr.MR, kr.NR)) {
+    std::swap(P.M, P.N);
+    std::swap(P.a, P.b);
+    const int64_t a_rs = P.a_rs, a_cs = P.a_cs;
+    P.a_rs = P.b_cs, P.a_cs = P.b_rs;
+    P.b_rs = a_cs, P.b_cs = a_rs;
+    std::swap(P.c_rs, P.c_cs);
+    std::swap(P.bias_rs, P.bias_cs);
+  }
+  const int MR = kr.MR, NR = kr.NR;
+  const int64_t KC = kr.KC, MC = kr.MC, NC = kr.NC;
+  const int64_t kc_max = std::min(KC, P.K);
+  const int64_t mc_max = std::min(MC, (P.M + MR - 1) / MR * MR);
+  const int64_t nc_max = std::min(NC, (P.N + NR - 1) / NR * NR);
+  T* pa = static_cast<T*>(tls_buffers.get(0, sizeof(T) * mc_max * kc_max));
+  T* pb = static_cast<T*>(tls_buffers.get(1, sizeof(T) * nc_max * kc_max));
+  alignas(64) T tile[16 * 64];  // MR * NR <= 16 * 64 for every kernel above
+  const bool fast_c = P.c_cs == 1 && (P.bias == nullptr || (P.bias_rs == 0 && P.bias_cs == 1));
+
+  for (int64_t jc = 0; jc < P.N; jc += NC) {
+    const int64_t nc = std::min(NC, P.N - jc);
+    for (int64_t pc = 0; pc < P.K; pc += KC) {
+      const int64_t kc = std::min(KC, P.K - pc);
+      const bool first = pc == 0;
+      const T beta = first ? P.beta : T(1);
+      const T* bias = first ? P.bias : nullptr;
+      kr.pack_b(pb, P.b + pc * P.b_rs + jc * P.b_cs, P.b_rs, P.b_cs, kc, nc);
+      for (int64_t ic = 0; ic < P.M; ic += MC) {
+        const int64_t mc = std::min(MC, P.M - ic);
+        kr.pack_a(pa, P.a + ic * P.a_rs + pc * P.a_cs, P.a_rs, P.a_cs, mc, kc);
+        for (int64_t jr = 0; jr < nc; jr += NR) {
+          const int64_t nr = std::min<int64_t>(NR, nc - jr);
+          const T* pbp = pb + jr * kc;
+          const int64_t j = jc + jr;
+          for (int64_t ir = 0; ir < mc; ir += MR) {
+            const int64_t mr = std::min<int64_t>(MR, mc - ir);
+            const T* pap = pa + ir * kc;
+            const int64_t i = ic + ir;
+            if (fast_c && mr == MR && nr == NR) {
+              kr.ukernel(kc, pap, pbp, P.c + i * P.c_rs + j, P.c_rs, P.alpha, beta, bias ? bias + j : nullptr);
+            } else {
+              kr.ukernel(kc, pap, pbp, tile, NR, T(1), T(0), nullptr);
+              store_tile(P, tile, NR, i, j, mr, nr, beta, bias);
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+// K == 0: C = beta * C + bias (no product term).
+template <class T>
+void scale_only(T* c, int64_t c_rs, int64_t M, int64_t N, T beta, const T* bias) {
+  for (int64_t i = 0; i < M; ++i) {
+    T* ci = c + i * c_rs;
+    for (int64_t j = 0; j < N; ++j) {
+      T v = beta != T(0) ? beta * ci[j] : T(0);
+      ci[j] = bias ? v + bias[j] : v;
+    }
+  }
+}
+
+// ---- threading and batching --------------------------------------------------------------------
+
+// Below this many multiply-adds (~10 us on one Zen5 core) a GEMM runs on the calling thread: a
+// pool round trip costs ~3 us on an idle machine, and each thread packs all of B.
+constexpr double kSerialMacs = 1024.0 * 1024;
+
+template <class T>
+Problem<T> problem_at(const T* a, const T* b, T* c, const T* bias, const MatmulLayout& L, int64_t batch, T alpha,
+                      T beta) {
+  return Problem<T>{L.M, L.N, L.K, a + batch * L.a_bs, L.a_rs, L.a_cs, b + batch * L.b_bs, L.b_rs, L.b_cs,
+                    c + batch * L.c_bs, L.c_rs, 1, bias, 0, 1, alpha, beta};
+}
+
+// Splits one GEMM over nt threads by output rows (each thread packs all of B, a K x N copy, which
+// is small next to its share of the work) or, for short wide outputs, by columns.
+template <class T>
+void gemm_split(const Problem<T>& P, const Kernel<T>& kr, int tid, int nt) {
+  Problem<T> S = P;
+  if (P.M >= P.N) {
+    const int64_t units = (P.M + kr.MR - 1) / kr.MR;
+    const int64_t u0 = units * tid / nt, u1 = units * (tid + 1) / nt;
+    const int64_t i0 = u0 * kr.MR, i1 = std::min(P.M, u1 * kr.MR);
+    if (i0 >= i1) return;
+    S.M = i1 - i0;
+    S.a = P.a + i0 * P.a_rs;
+    S.c = P.c + i0 * P.c_rs;
+    S.bias = P.bias ? P.bias + i0 * P.bias_rs : nullptr;
+  } else {
+    const int64_t units = (P.N + kr.NR - 1) / kr.NR;
+    const int64_t u0 = units * tid / nt, u1 = units * (tid + 1) / nt;
+    const int64_t j0 = u0 * kr.NR, j1 = std::min(P.N, u1 * kr.NR);
+    if (j0 >= j1) return;
+    S.N = j1 - j0;
+    S.b = P.b + j0 * P.b_cs;
+    S.c = P.c + j0 * P.c_cs;
+    S.bias = P.bias ? P.bias + j0 * P.bias_cs : nullptr;
+  }
+  gemm_serial(S, kr);
+}
+
+template <class T>
+void matmul_impl(T* c, const T* a, const T* b, const T* bias, MatmulLayout L, T alpha, T beta) {
+  if (L.batch <= 0 || L.M <= 0 || L.N <= 0) return;
+  if (L.K <= 0) {
+    for (int64_t bi = 0; bi < L.batch; ++bi) scale_only(c + bi * L.c_bs, L.c_rs, L.M, L.N, beta, bias);
+    return;
+  }
+  // (B, M, K) @ (K, N): one (B*M, K) GEMM when the batch rows of op(A) and C continue with the
+  // same row stride (always so for C, which is contiguous; for A unless it is transposed).
+  if (L.batch > 1 && L.b_bs == 0 && L.a_bs == L.M * L.a_rs && L.c_bs == L.M * L.c_rs) {
+    L.M *= L.batch;
+    L.batch = 1;
+  }
+  const Kernel<T>& kr = kernel_for(active_isa(), static_cast<T*>(nullptr));
+  const double macs = double(L.M) * double(L.N) * double(L.K);
+  const int threads = get_num_threads();
+  if (threads <= 1 || macs * double(L.batch) < kSerialMacs) {
+    for (int64_t bi = 0; bi < L.batch; ++bi) gemm_serial(problem_at(a, b, c, bias, L, bi, alpha, beta), kr);
+    return;
+  }
+  if (L.batch >= threads && macs < 8 * kSerialMacs) {  // many small GEMMs: one thread per batch slice
+    parallel_for(L.batch, 1, [&](int64_t b0, int64_t b1) {
+      for (int64_t bi = b0; bi < b1; ++bi) gemm_serial(problem_at(a, b, c, bias, L, bi, alpha, beta), kr);
+    });
+    return;
+  }
+  for (int64_t bi = 0; bi < L.batch; ++bi) {
+    const Problem<T> P = problem_at(a, b, c, bias, L, bi, alpha, beta);
+    if (macs < kSerialMacs) {
+      gemm_serial(P, kr);
+    } else {
+      parallel_run(threads, [&](int tid, int nt) { gemm_split(P, kr, tid, nt); });
+    }
+  }
+}
+
+}  // namespace
+
+// ---- entry points ------------------------------------------------------------------------------
+
+void matmul_cpu(float* c, const float* a, const float* b, const float* bias, const MatmulLayout& L, float alpha,
+                float beta) {
+  matmul_impl(c, a, b, bias, L, alpha, beta);
+}
+
+void matmul_cpu(double* c, const double* a, const double* b, const double* bias, const MatmulLayout& L,
+                double alpha, double beta) {
+  matmul_impl(c, a, b, bias, L, alpha, beta);
+}
+
+}  // namespace fastnn

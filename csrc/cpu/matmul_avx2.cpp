@@ -1,1 +1,104 @@
-// matmul_avx2: SIMD unit (see [note: ISA units] in CMakeLists.txt); to be written
+// matmul_avx2: the AVX2+FMA GEMM micro-kernels (see csrc/cpu/matmul.cpp for the algorithm and
+// [note: ISA units] in CMakeLists.txt for why everything here is internal but two entry points).
+// Register tile MR x NR = 6 x 2 vectors: float32 6 x 16, float64 6 x 8. 12 ymm accumulators,
+// two B vector loads and 6 broadcasts of A per k (the BLIS Haswell shape, 16 ymm registers).
+// The B micro-panel (KC x NR = 16 KiB at KC = 256) is what stays in L1 across calls.
+#include <immintrin.h>
+
+#include <cstdint>
+
+namespace fastnn {
+namespace avx2 {
+namespace {
+
+// ---- vector helpers, overloaded on the element type ---------------------------------------------
+
+struct F32 {
+  using T = float;
+  using V = __m256;
+  static constexpr int W = 8;
+  static V zero() { return _mm256_setzero_ps(); }
+  static V bcast(const T* p) { return _mm256_set1_ps(*p); }
+  static V set1(T x) { return _mm256_set1_ps(x); }
+  static V load(const T* p) { return _mm256_loadu_ps(p); }
+  static void store(T* p, V v) { _mm256_storeu_ps(p, v); }
+  static V fma(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
+  static V mul(V a, V b) { return _mm256_mul_ps(a, b); }
+  static V add(V a, V b) { return _mm256_add_ps(a, b); }
+};
+
+struct F64 {
+  using T = double;
+  using V = __m256d;
+  static constexpr int W = 4;
+  static V zero() { return _mm256_setzero_pd(); }
+  static V bcast(const T* p) { return _mm256_set1_pd(*p); }
+  static V set1(T x) { return _mm256_set1_pd(x); }
+  static V load(const T* p) { return _mm256_loadu_pd(p); }
+  static void store(T* p, V v) { _mm256_storeu_pd(p, v); }
+  static V fma(V a, V b, V c) { return _mm256_fmadd_pd(a, b, c); }
+  static V mul(V a, V b) { return _mm256_mul_pd(a, b); }
+  static V add(V a, V b) { return _mm256_add_pd(a, b); }
+};
+
+// ---- micro-kernel ------------------------------------------------------------------------------
+
+// C[MR x 2W] = alpha * sum_k pa[k][i] * pb[k][j] + beta * C + bias[j]; beta == 0 leaves C unread.
+template <class S, int MR>
+inline __attribute__((always_inline)) void ukernel(int64_t kc, const typename S::T* pa, const typename S::T* pb,
+                                                   typename S::T* c, int64_t ldc, typename S::T alpha,
+                                                   typename S::T beta, const typename S::T* bias) {
+  using V = typename S::V;
+  constexpr int W = S::W;
+  V acc0[MR], acc1[MR];
+#pragma GCC unroll 16
+  for (int i = 0; i < MR; ++i) acc0[i] = acc1[i] = S::zero();
+  for (int64_t k = 0; k < kc; ++k) {
+    const V b0 = S::load(pb), b1 = S::load(pb + W);
+    _mm_prefetch(reinterpret_cast<const char*>(pb + 8 * 2 * W), _MM_HINT_T0);
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; ++i) {
+      const V ai = S::bcast(pa + i);
+      acc0[i] = S::fma(ai, b0, acc0[i]);
+      acc1[i] = S::fma(ai, b1, acc1[i]);
+    }
+    pa += MR;
+    pb += 2 * W;
+  }
+  const V va = S::set1(alpha);
+  V bias0 = S::zero(), bias1 = S::zero();
+  if (bias) bias0 = S::load(bias), bias1 = S::load(bias + W);
+  if (beta == 0) {
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; ++i) {
+      typename S::T* ci = c + i * ldc;
+      S::store(ci, S::fma(acc0[i], va, bias0));
+      S::store(ci + W, S::fma(acc1[i], va, bias1));
+    }
+  } else {
+    const V vb = S::set1(beta);
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; ++i) {
+      typename S::T* ci = c + i * ldc;
+      S::store(ci, S::add(S::fma(acc0[i], va, S::mul(vb, S::load(ci))), bias0));
+      S::store(ci + W, S::add(S::fma(acc1[i], va, S::mul(vb, S::load(ci + W))), bias1));
+    }
+  }
+}
+
+}  // namespace
+}  // namespace avx2
+
+// ---- entry points --------------------------------------------------------------------------------
+
+void gemm_ukernel_f32_avx2(int64_t kc, const float* pa, const float* pb, float* c, int64_t ldc, float alpha,
+                             float beta, const float* bias) {
+  avx2::ukernel<avx2::F32, 6>(kc, pa, pb, c, ldc, alpha, beta, bias);
+}
+
+void gemm_ukernel_f64_avx2(int64_t kc, const double* pa, const double* pb, double* c, int64_t ldc,
+                             double alpha, double beta, const double* bias) {
+  avx2::ukernel<avx2::F64, 6>(kc, pa, pb, c, ldc, alpha, beta, bias);
+}
+
+}  // namespace fastnn

@@ -1,1 +1,168 @@
-// matmul_avx512: SIMD unit (see [note: ISA units] in CMakeLists.txt); to be written
+// matmul_avx512: the AVX-512 GEMM micro-kernels (see csrc/cpu/matmul.cpp for the algorithm and
+// [note: ISA units] in CMakeLists.txt for why everything here is internal but two entry points).
+// Register tile MR x NR = 12 x 2 vectors: float32 12 x 32, float64 12 x 16. 24 zmm accumulators,
+// two B vector loads and 12 broadcasts of A per k (2 FMA pipes stay fed; Zen4/5 and SKX-class).
+// The B micro-panel (KC x NR = 32 KiB at KC = 256) is what stays in L1 across calls.
+#include <immintrin.h>
+
+// GCC 12 flags the deliberately undefined upper operand inside its own unpack/shuffle intrinsics.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
+#include <cstdint>
+
+namespace fastnn {
+namespace avx512 {
+namespace {
+
+// ---- vector helpers, overloaded on the element type ---------------------------------------------
+
+struct F32 {
+  using T = float;
+  using V = __m512;
+  static constexpr int W = 16;
+  static V zero() { return _mm512_setzero_ps(); }
+  static V bcast(const T* p) { return _mm512_set1_ps(*p); }
+  static V set1(T x) { return _mm512_set1_ps(x); }
+  static V load(const T* p) { return _mm512_loadu_ps(p); }
+  static void store(T* p, V v) { _mm512_storeu_ps(p, v); }
+  static V fma(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
+  static V mul(V a, V b) { return _mm512_mul_ps(a, b); }
+  static V add(V a, V b) { return _mm512_add_ps(a, b); }
+};
+
+struct F64 {
+  using T = double;
+  using V = __m512d;
+  static constexpr int W = 8;
+  static V zero() { return _mm512_setzero_pd(); }
+  static V bcast(const T* p) { return _mm512_set1_pd(*p); }
+  static V set1(T x) { return _mm512_set1_pd(x); }
+  static V load(const T* p) { return _mm512_loadu_pd(p); }
+  static void store(T* p, V v) { _mm512_storeu_pd(p, v); }
+  static V fma(V a, V b, V c) { return _mm512_fmadd_pd(a, b, c); }
+  static V mul(V a, V b) { return _mm512_mul_pd(a, b); }
+  static V add(V a, V b) { return _mm512_add_pd(a, b); }
+};
+
+// ---- micro-kernel ------------------------------------------------------------------------------
+
+// C[MR x 2W] = alpha * sum_k pa[k][i] * pb[k][j] + beta * C + bias[j]; beta == 0 leaves C unread.
+template <class S, int MR>
+inline __attribute__((always_inline)) void ukernel(int64_t kc, const typename S::T* pa, const typename S::T* pb,
+                                                   typename S::T* c, int64_t ldc, typename S::T alpha,
+                                                   typename S::T beta, const typename S::T* bias) {
+  using V = typename S::V;
+  constexpr int W = S::W;
+  V acc0[MR], acc1[MR];
+#pragma GCC unroll 16
+  for (int i = 0; i < MR; ++i) acc0[i] = acc1[i] = S::zero();
+  for (int64_t k = 0; k < kc; ++k) {
+    const V b0 = S::load(pb), b1 = S::load(pb + W);
+    _mm_prefetch(reinterpret_cast<const char*>(pb + 8 * 2 * W), _MM_HINT_T0);
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; ++i) {
+      const V ai = S::bcast(pa + i);
+      acc0[i] = S::fma(ai, b0, acc0[i]);
+      acc1[i] = S::fma(ai, b1, acc1[i]);
+    }
+    pa += MR;
+    pb += 2 * W;
+  }
+  const V va = S::set1(alpha);
+  V bias0 = S::zero(), bias1 = S::zero();
+  if (bias) bias0 = S::load(bias), bias1 = S::load(bias + W);
+  if (beta == 0) {
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; ++i) {
+      typename S::T* ci = c + i * ldc;
+      S::store(ci, S::fma(acc0[i], va, bias0));
+      S::store(ci + W, S::fma(acc1[i], va, bias1));
+    }
+  } else {
+    const V vb = S::set1(beta);
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; ++i) {
+      typename S::T* ci = c + i * ldc;
+      S::store(ci, S::add(S::fma(acc0[i], va, S::mul(vb, S::load(ci))), bias0));
+      S::store(ci + W, S::add(S::fma(acc1[i], va, S::mul(vb, S::load(ci + W))), bias1));
+    }
+  }
+}
+
+// ---- transposing pack (float32) ------------------------------------------------------------------
+
+// In-register 16 x 16 transpose: r[i] lane j -> r[j] lane i. Three stages: 32-bit and 64-bit
+// interleaves give 4 x 4 blocks per 128-bit lane, two 128-bit lane shuffles finish it.
+inline void transpose16(__m512 r[16]) {
+  __m512 t[16], u[16], v[16];
+#pragma GCC unroll 8
+  for (int i = 0; i < 8; ++i) {
+    t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+    t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+  }
+#pragma GCC unroll 4
+  for (int g = 0; g < 4; ++g) {  // u[4g + c] lane L = column 4L + c of rows 4g .. 4g+3
+    const __m512d a = _mm512_castps_pd(t[4 * g]), b = _mm512_castps_pd(t[4 * g + 2]);
+    const __m512d c = _mm512_castps_pd(t[4 * g + 1]), d = _mm512_castps_pd(t[4 * g + 3]);
+    u[4 * g] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, b));
+    u[4 * g + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, b));
+    u[4 * g + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(c, d));
+    u[4 * g + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(c, d));
+  }
+#pragma GCC unroll 4
+  for (int c = 0; c < 4; ++c) {
+    v[c] = _mm512_shuffle_f32x4(u[c], u[4 + c], 0x88);
+    v[4 + c] = _mm512_shuffle_f32x4(u[c], u[4 + c], 0xdd);
+    v[8 + c] = _mm512_shuffle_f32x4(u[8 + c], u[12 + c], 0x88);
+    v[12 + c] = _mm512_shuffle_f32x4(u[8 + c], u[12 + c], 0xdd);
+  }
+#pragma GCC unroll 4
+  for (int c = 0; c < 4; ++c) {
+    r[c] = _mm512_shuffle_f32x4(v[c], v[8 + c], 0x88);
+    r[8 + c] = _mm512_shuffle_f32x4(v[c], v[8 + c], 0xdd);
+    r[4 + c] = _mm512_shuffle_f32x4(v[4 + c], v[12 + c], 0x88);
+    r[12 + c] = _mm512_shuffle_f32x4(v[4 + c], v[12 + c], 0xdd);
+  }
+}
+
+// dst[k*P + r] = src[r*ld + k] for r < rows, 0 for rows <= r < P; k < kc. P <= 32.
+inline void pack_transposed(float* dst, const float* src, int64_t ld, int64_t rows, int64_t kc, int P) {
+  for (int h = 0; h * 16 < P; ++h) {
+    const int lanes = P - 16 * h < 16 ? P - 16 * h : 16;
+    const __mmask16 store_mask = static_cast<__mmask16>((1u << lanes) - 1);
+    for (int64_t k0 = 0; k0 < kc; k0 += 16) {
+      const int64_t kn = kc - k0 < 16 ? kc - k0 : 16;
+      const __mmask16 load_mask = static_cast<__mmask16>((1u << kn) - 1);
+      __m512 r[16];
+#pragma GCC unroll 16
+      for (int i = 0; i < 16; ++i) {
+        const int64_t row = 16 * h + i;
+        r[i] = row < rows ? _mm512_maskz_loadu_ps(load_mask, src + row * ld + k0) : _mm512_setzero_ps();
+      }
+      transpose16(r);
+      float* d = dst + k0 * P + 16 * h;
+      for (int64_t kk = 0; kk < kn; ++kk) _mm512_mask_storeu_ps(d + kk * P, store_mask, r[kk]);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace avx512
+
+// ---- entry points --------------------------------------------------------------------------------
+
+void gemm_ukernel_f32_avx512(int64_t kc, const float* pa, const float* pb, float* c, int64_t ldc, float alpha,
+                             float beta, const float* bias) {
+  avx512::ukernel<avx512::F32, 12>(kc, pa, pb, c, ldc, alpha, beta, bias);
+}
+
+void gemm_pack_transposed_f32_avx512(float* dst, const float* src, int64_t ld, int64_t rows, int64_t kc, int P) {
+  avx512::pack_transposed(dst, src, ld, rows, kc, P);
+}
+
+void gemm_ukernel_f64_avx512(int64_t kc, const double* pa, const double* pb, double* c, int64_t ldc,
+                             double alpha, double beta, const double* bias) {
+  avx512::ukernel<avx512::F64, 12>(kc, pa, pb, c, ldc, alpha, beta, bias);
+}
+
+}  // namespace fastnn

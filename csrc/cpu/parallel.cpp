@@ -19,12 +19,13 @@ namespace {
 
 thread_local bool in_region = false;
 
-// Workers wait for a new `generation`; each with index < nt-1 runs fn(index+1, nt). They spin
-// briefly before sleeping so back-to-back kernels (a training step) do not pay a futex wake each.
+// Workers wait for a new `generation`, then claim tasks (see [note: claimed tasks]). They spin
+// ~100 us before sleeping: long enough that the back-to-back kernels of a training step do not
+// pay a futex wake each, short enough not to starve a data-loading thread of the other core.
 class Pool {
  public:
   explicit Pool(int workers) {
-    for (int i = 0; i < workers; ++i) threads_.emplace_back([this, i] { loop(i); });
+    for (int i = 0; i < workers; ++i) threads_.emplace_back([this] { loop(); });
   }
   ~Pool() {
     {
@@ -37,40 +38,56 @@ class Pool {
   }
   int size() const { return static_cast<int>(threads_.size()); }
 
+  // [note: claimed tasks] Tasks 0..nt-1 are claimed by whichever thread gets there first, the
+  // caller included. A worker the scheduler has not run yet (the machine is busy) then costs
+  // nothing: the caller runs its task instead of waiting ~0.5 ms for it to wake. The claim
+  // counter carries the run's sequence number, so a worker waking late from an earlier run can
+  // never claim a task of the next one.
   void run(int nt, const std::function<void(int, int)>& fn) {
-    fn_ = &fn;
-    nt_ = nt;
+    fn_.store(&fn, std::memory_order_relaxed);
+    nt_.store(nt, std::memory_order_relaxed);
     error_ = nullptr;
-    pending_.store(nt - 1, std::memory_order_relaxed);
+    done_.store(0, std::memory_order_relaxed);
+    uint64_t seq = (ticket_.load(std::memory_order_relaxed) >> 32) + 1;
+    ticket_.store(seq << 32, std::memory_order_release);
     {
       std::lock_guard<std::mutex> lk(mu_);
       generation_.fetch_add(1, std::memory_order_release);
     }
     cv_.notify_all();
-    call(0);
-    while (pending_.load(std::memory_order_acquire) != 0) {
-      std::this_thread::yield();
-    }
+    run_tasks(seq);
+    while (done_.load(std::memory_order_acquire) != nt) __builtin_ia32_pause();
     if (error_) std::rethrow_exception(error_);
   }
 
  private:
-  void call(int tid) {
-    in_region = true;
-    try {
-      (*fn_)(tid, nt_);
-    } catch (...) {
-      std::lock_guard<std::mutex> lk(err_mu_);
-      if (!error_) error_ = std::current_exception();
+  // Claims and runs tasks of run `seq` until none is left.
+  void run_tasks(uint64_t seq) {
+    uint64_t ticket = ticket_.load(std::memory_order_acquire);
+    for (;;) {
+      if ((ticket >> 32) != seq) return;
+      int nt = nt_.load(std::memory_order_relaxed);
+      int tid = static_cast<int>(ticket & 0xffffffffu);
+      if (tid >= nt) return;
+      if (!ticket_.compare_exchange_weak(ticket, ticket + 1, std::memory_order_acq_rel)) continue;
+      in_region = true;
+      try {
+        (*fn_.load(std::memory_order_relaxed))(tid, nt);
+      } catch (...) {
+        std::lock_guard<std::mutex> lk(err_mu_);
+        if (!error_) error_ = std::current_exception();
+      }
+      in_region = false;
+      done_.fetch_add(1, std::memory_order_acq_rel);
+      ticket = ticket_.load(std::memory_order_acquire);
     }
-    in_region = false;
   }
 
-  void loop(int index) {
+  void loop() {
     uint64_t seen = 0;
     for (;;) {
       uint64_t gen = generation_.load(std::memory_order_acquire);
-      for (int spin = 0; gen == seen && spin < 20000; ++spin) {
+      for (int spin = 0; gen == seen && spin < 4000; ++spin) {
         __builtin_ia32_pause();
         gen = generation_.load(std::memory_order_acquire);
       }
@@ -81,10 +98,7 @@ class Pool {
       }
       seen = gen;
       if (stop_) return;
-      if (index + 1 < nt_) {
-        call(index + 1);
-        pending_.fetch_sub(1, std::memory_order_acq_rel);
-      }
+      run_tasks(ticket_.load(std::memory_order_acquire) >> 32);
     }
   }
 
@@ -92,10 +106,10 @@ class Pool {
   std::mutex mu_, err_mu_;
   std::condition_variable cv_;
   std::atomic<uint64_t> generation_{0};
-  std::atomic<int> pending_{0};
+  std::atomic<uint64_t> ticket_{0};  // run sequence << 32 | next task
+  std::atomic<int> nt_{1}, done_{0};
+  std::atomic<const std::function<void(int, int)>*> fn_{nullptr};
   bool stop_ = false;
-  const std::function<void(int, int)>* fn_ = nullptr;
-  int nt_ = 1;
   std::exception_ptr error_;
 };
 

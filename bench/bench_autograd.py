@@ -1,0 +1,80 @@
+"""Per-op Python overhead and a small training step through fastnn's autograd vs torch (CPU).
+
+Small tensors, so the time is the framework's per-op overhead (issue 5's batch-32 regime):
+an element-wise add without and with graph recording, and one MLP (784-128-10, ReLU,
+cross-entropy) forward + backward at batch 32, fastnn's Tensor API vs the same torch code.
+"""
+
+import pathlib
+import sys
+
+import numpy as np
+
+sys.path.insert(0, str(pathlib.Path(__file__).parent))
+
+from _harness import Table, check_close, timeit, try_torch  # noqa: E402
+
+import fastnn  # noqa: E402
+from fastnn.nn import functional as F  # noqa: E402
+
+
+def _mlp_step(lib, fn, x, y, w1, b1, w2, b2):
+    def step():
+        for p in (w1, b1, w2, b2):
+            p.grad = None
+        h = fn.relu(fn.linear(x, w1, b1))
+        loss = fn.cross_entropy(fn.linear(h, w2, b2), y)
+        loss.backward()
+        return loss
+
+    return step
+
+
+def run(quick=False):
+    rng = np.random.default_rng(0)
+    torch = try_torch()
+    repeats = 50 if quick else 200
+    table = Table("autograd per-op overhead and an MLP step, float32 (us, median)",
+                  ["case", "fastnn us", "torch us", "vs torch"],
+                  note="vs torch: torch time / fastnn time (higher is better for fastnn)")
+    a, b = (rng.standard_normal((32, 32)).astype(np.float32) for _ in range(2))
+    fa, fb = fastnn.tensor(a), fastnn.tensor(b)
+    fg = fastnn.tensor(a, requires_grad=True)
+    cases = [("add 32x32, no grad", lambda: fa + fb),
+             ("add 32x32, recording", lambda: fg + fb),
+             ("linear+relu 32x784 -> 128, no grad", None),
+             ("MLP 784-128-10 fwd+bwd, batch 32", None)]
+    x = rng.standard_normal((32, 784)).astype(np.float32)
+    y = rng.integers(0, 10, 32)
+    w1 = (rng.standard_normal((128, 784)) * 0.05).astype(np.float32)
+    b1 = np.zeros(128, np.float32)
+    w2 = (rng.standard_normal((10, 128)) * 0.05).astype(np.float32)
+    b2 = np.zeros(10, np.float32)
+    fp = [fastnn.tensor(p, requires_grad=True) for p in (w1, b1, w2, b2)]
+    fx, fy = fastnn.tensor(x), fastnn.tensor(y)
+    fstep = _mlp_step(fastnn, F, fx, fy, *fp)
+    tstep = None
+    if torch is not None:
+        tp = [torch.tensor(p, requires_grad=True) for p in (w1, b1, w2, b2)]
+        tx, ty = torch.tensor(x), torch.tensor(y)
+        tstep = _mlp_step(torch, torch.nn.functional, tx, ty, *tp)
+        check_close("mlp loss", fstep().item(), tstep().item(), rtol=1e-5, atol=1e-6)
+        check_close("mlp grad w1", fp[0].grad.numpy(), tp[0].grad.numpy(), rtol=1e-3, atol=1e-5)
+        ta, tb = torch.tensor(a), torch.tensor(b)
+        tg = torch.tensor(a, requires_grad=True)
+        tcases = [lambda: ta + tb, lambda: tg + tb,
+                  lambda: torch.relu(torch.nn.functional.linear(tx, tp[0].detach(),
+                                                                tp[1].detach())), tstep]
+    fcases = [cases[0][1], cases[1][1],
+              lambda: F.relu(F.linear(fx, fp[0].detach(), fp[1].detach())), fstep]
+    for i, (name, _) in enumerate(cases):
+        f_us = timeit(fcases[i], repeats=repeats, warmup=5)[0] * 1e6
+        t_us = timeit(tcases[i], repeats=repeats, warmup=5)[0] * 1e6 if torch else None
+        table.add(case=name, **{"fastnn us": f_us, "torch us": t_us,
+                                "vs torch": t_us / f_us if torch else None})
+    return [table]
+
+
+if __name__ == "__main__":
+    for t in run(quick="--quick" in sys.argv):
+        print(t.markdown())

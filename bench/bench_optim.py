@@ -1,0 +1,197 @@
+"""Optimizer steps: fastnn's fused multi-tensor kernels vs NumPy vs torch.optim (foreach, fused).
+
+Adam, RMSprop and SGD-momentum steps on N float32 parameters, as one tensor and as 100 tensors.
+The step is memory-bound, so the napkin math is bytes moved per parameter (Adam: p, g, m, v read
+and p, m, v written = 28 B; RMSprop and SGD-momentum: 20 B) against the copy bandwidth
+(bench/_harness.py copy_bandwidth, read + write) measured in the same run.
+Every implementation is first checked against tests/reference.py (float64) on a small problem;
+the timed rounds interleave the implementations (medians of >= 20 rounds).
+"""
+
+import pathlib
+import statistics
+import sys
+import time
+
+import numpy as np
+from _harness import Table, check_close, copy_bandwidth, try_torch
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "tests"))
+import reference as ref  # noqa: E402
+
+from fastnn import kernels  # noqa: E402
+
+HP = {
+    "adam": {"lr": 1e-3, "betas": (0.9, 0.999), "eps": 1e-8},
+    "rmsprop": {"lr": 1e-3, "alpha": 0.99, "eps": 1e-8},
+    "sgd": {"lr": 1e-3, "momentum": 0.9},
+}
+BYTES_PER_PARAM = {"adam": 28, "rmsprop": 20, "sgd": 20}
+N_STATES = {"adam": 2, "rmsprop": 1, "sgd": 1}
+
+
+# ---- the implementations: make(params, grads) -> step() ------------------------------------------
+
+
+def fastnn_step(name, params, grads):
+    states = [[np.zeros_like(p) for p in params] for _ in range(N_STATES[name])]
+    count = [0]
+    hp = HP[name]
+
+    def step():
+        count[0] += 1
+        if name == "adam":
+            kernels.adam_step(params, grads, *states, lr=hp["lr"], beta1=hp["betas"][0],
+                              beta2=hp["betas"][1], eps=hp["eps"], step=count[0])
+        elif name == "rmsprop":
+            kernels.rmsprop_step(params, grads, states[0], lr=hp["lr"], alpha=hp["alpha"],
+                                 eps=hp["eps"])
+        else:
+            kernels.sgd_step(params, grads, states[0], lr=hp["lr"], momentum=hp["momentum"],
+                             first_step=count[0] == 1)
+
+    return step
+
+
+def numpy_step(name, params, grads):
+    """A straightforward vectorised NumPy implementation (in-place where it is natural)."""
+    states = [[np.zeros_like(p) for p in params] for _ in range(N_STATES[name])]
+    count = [0]
+    hp = HP[name]
+
+    def step():
+        count[0] += 1
+        t = count[0]
+        for i, (p, g) in enumerate(zip(params, grads)):
+            if name == "adam":
+                b1, b2 = hp["betas"]
+                m, v = states[0][i], states[1][i]
+                m *= b1
+                m += (1 - b1) * g
+                v *= b2
+                v += (1 - b2) * g * g
+                denom = np.sqrt(v) / np.sqrt(1 - b2**t) + hp["eps"]
+                p -= hp["lr"] / (1 - b1**t) * m / denom
+            elif name == "rmsprop":
+                sq = states[0][i]
+                sq *= hp["alpha"]
+                sq += (1 - hp["alpha"]) * g * g
+                p -= hp["lr"] * g / (np.sqrt(sq) + hp["eps"])
+            else:
+                buf = states[0][i]
+                if t == 1:
+                    buf[...] = g
+                else:
+                    buf *= hp["momentum"]
+                    buf += g
+                p -= hp["lr"] * buf
+
+    return step
+
+
+def torch_step(torch, variant):
+    def make(name, params, grads):
+        tparams = [torch.from_numpy(p) for p in params]  # shares memory: results checkable
+        for tp, g in zip(tparams, grads):
+            tp.grad = torch.from_numpy(g)
+        cls = {"adam": torch.optim.Adam, "rmsprop": torch.optim.RMSprop,
+               "sgd": torch.optim.SGD}[name]
+        opt = cls(tparams, **{variant: True}, **HP[name])
+        return opt.step
+
+    return make
+
+
+def torch_variants(torch, name):
+    out = [("torch foreach", torch_step(torch, "foreach"))]
+    if name in ("adam", "sgd"):  # torch has CPU fused kernels for these (not for RMSprop)
+        out.append(("torch fused", torch_step(torch, "fused")))
+    return out
+
+
+# ---- correctness gate --------------------------------------------------------------------------
+
+
+def check(name, label, make):
+    rng = np.random.default_rng(0)
+    shapes = [(1000,), (7,), (4097,)]
+    params = [rng.standard_normal(s).astype(np.float32) for s in shapes]
+    grads = [rng.standard_normal(s).astype(np.float32) for s in shapes]
+    oracle = [p.astype(np.float64) for p in params]
+    g64 = [g.astype(np.float64) for g in grads]
+    states = [[np.zeros_like(p) for p in oracle] for _ in range(N_STATES[name])]
+    step = make(name, params, grads)
+    hp = HP[name]
+    for t in range(1, 4):
+        step()
+        if name == "adam":
+            ref.adam_step(oracle, g64, *states, lr=hp["lr"], beta1=hp["betas"][0],
+                          beta2=hp["betas"][1], eps=hp["eps"], step=t)
+        elif name == "rmsprop":
+            ref.rmsprop_step(oracle, g64, states[0], lr=hp["lr"], alpha=hp["alpha"],
+                             eps=hp["eps"])
+        else:
+            ref.sgd_step(oracle, g64, states[0], lr=hp["lr"], momentum=hp["momentum"],
+                         first_step=t == 1)
+    for p, o in zip(params, oracle):
+        check_close(f"{name} {label}", p, o, rtol=1e-4, atol=1e-6)
+
+
+# ---- the benchmark -----------------------------------------------------------------------------
+
+
+def run(quick=False):
+    torch = try_torch()
+    total = 1_000_000 if quick else 10_000_000
+    repeats = 5 if quick else 20
+    layouts = [("1 x %s" % f"{total:,}", 1), ("100 x %s" % f"{total // 100:,}", 100)]
+    copy_gbs = copy_bandwidth(nbytes=total * 40, repeats=repeats)
+    tables = []
+    for name in ("adam", "rmsprop", "sgd"):
+        impls = [("fastnn", fastnn_step), ("numpy", numpy_step)]
+        if torch is not None:
+            impls += torch_variants(torch, name)
+        for label, make in impls:
+            check(name, label, make)
+        table = Table(
+            f"optimizer step: {name} ({'SGD momentum' if name == 'sgd' else name}), float32",
+            ["layout", "impl", "ms", "min ms", "GB/s", "of copy BW", "fastnn speedup"],
+            note=f"{BYTES_PER_PARAM[name]} bytes/param; copy bandwidth {copy_gbs:.1f} GB/s "
+            "(read + write, same run); 'fastnn speedup' = this row's ms / fastnn's ms.",
+        )
+        for layout, n_tensors in layouts:
+            steps = []
+            for label, make in impls:
+                rng = np.random.default_rng(1)
+                size = total // n_tensors
+                params = [rng.standard_normal(size, dtype=np.float32) for _ in range(n_tensors)]
+                grads = [rng.standard_normal(size, dtype=np.float32) * 1e-2
+                         for _ in range(n_tensors)]
+                steps.append(make(name, params, grads))
+            # Interleaved rounds (each implementation once per round), so that the noise of a
+            # shared machine falls on all of them alike.
+            times = [[] for _ in steps]
+            for r in range(repeats + 2):
+                for k, step in enumerate(steps):
+                    t0 = time.perf_counter()
+                    step()
+                    if r >= 2:  # two warm-up rounds
+                        times[k].append(time.perf_counter() - t0)
+            rows = []
+            for (label, _), ts in zip(impls, times):
+                med = statistics.median(ts)
+                gbs = BYTES_PER_PARAM[name] * total / med / 1e9
+                rows.append({"layout": layout, "impl": label, "ms": med * 1e3,
+                             "min ms": min(ts) * 1e3, "GB/s": gbs, "of copy BW": gbs / copy_gbs})
+            del steps
+            fast = rows[0]["ms"]
+            for row in rows:
+                row["fastnn speedup"] = row["ms"] / fast
+                table.add(**row)
+        tables.append(table)
+    return tables
+
+
+if __name__ == "__main__":
+    for t in run(quick="--quick" in sys.argv):
+        print(t.markdown())

@@ -1,0 +1,23 @@
+# [note: ISA units] guard, run after linking _C: an object compiled with -mavx512f/-mavx2 must not
+# define weak (W/V) or unique (u) symbols, since the linker may pick that copy for generic code,
+# which would then crash with SIGILL on older CPUs. Usage: cmake -DNM=... -DOBJECTS="a.o|b.o" -P this
+if(NOT NM)
+  message(WARNING "fastnn: nm not found, ISA-unit symbol check skipped")
+  return()
+endif()
+string(REPLACE "|" ";" OBJECTS "${OBJECTS}")
+foreach(obj IN LISTS OBJECTS)
+  if(NOT obj MATCHES "_avx(512|2)\\.cpp\\.o$")
+    continue()
+  endif()
+  execute_process(COMMAND ${NM} -C --defined-only ${obj} OUTPUT_VARIABLE syms RESULT_VARIABLE rc)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "fastnn: nm failed on ${obj}")
+  endif()
+  string(REGEX MATCHALL "[^\n]* [WVu] [^\n]*" weak "${syms}")
+  if(weak)
+    string(REPLACE ";" "\n  " weak "${weak}")
+    message(FATAL_ERROR "fastnn: ${obj} defines symbols the linker may merge with generic code "
+      "(see [note: ISA units] in CMakeLists.txt):\n  ${weak}")
+  endif()
+endforeach()

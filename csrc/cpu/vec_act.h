@@ -1,0 +1,183 @@
+// Float32 SIMD bodies of the activation and softmax kernels, shared by activations_avx512.cpp
+// and activations_avx2.cpp (include vec_avx*.h and vec_math.h first). The scalar formulas they
+// mirror, and the NaN conventions, are in csrc/math.h; the drivers are in activations.cpp.
+#pragma once
+#include "cpu/vec_ops.h"
+
+namespace fastnn {
+namespace FASTNN_VEC_NS {
+namespace {
+
+// y[i] = f(x[i]); the tail goes through a masked load/store, never past n.
+template <class F>
+inline void map1(float* y, const float* x, int64_t n, F f) {
+  int64_t i = 0;
+  for (; i + W <= n; i += W) vstore(y + i, f(vload(x + i)));
+  if (i < n) vstore_part(y + i, f(vload_part(x + i, n - i, 0.0f)), n - i);
+}
+// dx[i] = f(dy[i], xy[i]).
+template <class F>
+inline void map2(float* dx, const float* dy, const float* xy, int64_t n, F f) {
+  int64_t i = 0;
+  for (; i + W <= n; i += W) vstore(dx + i, f(vload(dy + i), vload(xy + i)));
+  if (i < n) vstore_part(dx + i, f(vload_part(dy + i, n - i, 0.0f), vload_part(xy + i, n - i, 0.0f)), n - i);
+}
+
+const float kSqrt2OverPi = 0.79788456080286535588f, kGeluC = 0.044715f;
+const float kInvSqrt2Pi = 0.39894228040143267794f;
+
+void act_forward(ActOp op, float* y, const float* x, float slope, int64_t n) {
+  const V zero = vset(0.0f), vs = vset(slope);
+  switch (op) {
+    case ActOp::relu:  // max(0, x) returns x when x is NaN
+      map1(y, x, n, [&](V v) { return vmax(zero, v); });
+      break;
+    case ActOp::leaky_relu:
+      map1(y, x, n, [&](V v) { return vselect(vgt(v, zero), v, v * vs); });
+      break;
+    case ActOp::sigmoid:
+      map1(y, x, n, [](V v) { return vsigmoid(v); });
+      break;
+    case ActOp::tanh:
+      map1(y, x, n, [](V v) { return vtanh(v); });
+      break;
+    case ActOp::gelu_erf:
+      map1(y, x, n, [](V v) {
+        V g;
+        return v * vnormal_cdf(v, &g);
+      });
+      break;
+    case ActOp::gelu_tanh:
+      map1(y, x, n, [](V v) {
+        V u = vset(kSqrt2OverPi) * fmadd(vset(kGeluC) * v, v * v, v);
+        return v * vsigmoid(u + u);
+      });
+      break;
+  }
+}
+
+void act_backward(ActOp op, float* dx, const float* dy, const float* xy, float slope, int64_t n) {
+  const V zero = vset(0.0f), one = vset(1.0f), vs = vset(slope);
+  switch (op) {
+    case ActOp::relu:
+      map2(dx, dy, xy, n, [&](V g, V x) { return vselect(vle(x, zero), zero, g); });
+      break;
+    case ActOp::leaky_relu:
+      map2(dx, dy, xy, n, [&](V g, V x) { return vselect(vgt(x, zero), g, g * vs); });
+      break;
+    case ActOp::sigmoid:  // xy = y
+      map2(dx, dy, xy, n, [&](V g, V y) { return g * (y * (one - y)); });
+      break;
+    case ActOp::tanh:  // xy = y
+      map2(dx, dy, xy, n, [&](V g, V y) { return g * fnmadd(y, y, one); });
+      break;
+    case ActOp::gelu_erf:
+      map2(dx, dy, xy, n, [&](V g, V x) {
+        V e;
+        V cdf = vnormal_cdf(x, &e);
+        return g * fmadd(x, e * vset(kInvSqrt2Pi), cdf);
+      });
+      break;
+    case ActOp::gelu_tanh:
+      map2(dx, dy, xy, n, [&](V g, V x) {
+        V x2 = x * x;
+        V u = vset(kSqrt2OverPi) * fmadd(vset(kGeluC) * x, x2, x);
+        V du = vset(kSqrt2OverPi) * fmadd(vset(3.0f * kGeluC), x2, one);
+        V s = vsigmoid(u + u);
+        V two_x_du = (x + x) * du;
+        return g * fmadd(two_x_du, s * (one - s), s);
+      });
+      break;
+  }
+}
+
+// Row maximum; the masked tail lanes read as -inf. (A NaN in the row reaches the output through
+// the exp sum, whatever max does with it.)
+inline float row_max(const float* x, int64_t n) {
+  V m = vset(-__builtin_inff());
+  int64_t i = 0;
+  for (; i + W <= n; i += W) m = vmax(m, vload(x + i));
+  if (i < n) m = vmax(m, vload_part(x + i, n - i, -__builtin_inff()));
+  return vhmax(m);
+}
+
+// y = exp(x - m) (if y != nullptr) and returns the sum.
+inline float row_exp_sum(float* y, const float* x, float m, int64_t n) {
+  V vm = vset(m), s = vset(0.0f);
+  int64_t i = 0;
+  for (; i + W <= n; i += W) {
+    V e = vexp(vload(x + i) - vm);
+    if (y) vstore(y + i, e);
+    s = s + e;
+  }
+  if (i < n) {
+    V e = vexp(vload_part(x + i, n - i, -__builtin_inff()) - vm);
+    if (y) vstore_part(y + i, e, n - i);
+    s = s + e;  // tail lanes are exp(-inf) = 0
+  }
+  return vhsum(s);
+}
+
+inline float row_dot(const float* a, const float* b, int64_t n) {
+  V s = vset(0.0f);
+  int64_t i = 0;
+  for (; i + W <= n; i += W) s = fmadd(vload(a + i), vload(b + i), s);
+  if (i < n) s = fmadd(vload_part(a + i, n - i, 0.0f), vload_part(b + i, n - i, 0.0f), s);
+  return vhsum(s);
+}
+
+inline float row_sum(const float* a, int64_t n) {
+  V s = vset(0.0f);
+  int64_t i = 0;
+  for (; i + W <= n; i += W) s = s + vload(a + i);
+  if (i < n) s = s + vload_part(a + i, n - i, 0.0f);
+  return vhsum(s);
+}
+
+}  // namespace
+
+void act_forward_f32(ActOp op, float* y, const float* x, float slope, int64_t n) {
+  act_forward(op, y, x, slope, n);
+}
+
+void act_backward_f32(ActOp op, float* dx, const float* dy, const float* xy, float slope, int64_t n) {
+  act_backward(op, dx, dy, xy, slope, n);
+}
+
+// softmax:     y = exp(x - m) / sum exp(x - m)
+// log_softmax: y = (x - m) - log(sum exp(x - m)), m = row max (stable for any finite logits)
+void softmax_forward_f32(bool log, float* y, const float* x, int64_t rows, int64_t cols) {
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* xr = x + r * cols;
+    float* yr = y + r * cols;
+    float m = row_max(xr, cols);
+    if (log) {
+      // (x - m) - log(s), not x - (m + log s): m + log s would round at the scale of m.
+      V vm = vset(m), ls = vset(__builtin_logf(row_exp_sum(nullptr, xr, m, cols)));
+      map1(yr, xr, cols, [&](V v) { return (v - vm) - ls; });
+    } else {
+      float inv = 1.0f / row_exp_sum(yr, xr, m, cols);
+      map1(yr, yr, cols, [&](V v) { return v * vset(inv); });
+    }
+  }
+}
+
+// softmax:     dx = y * (dy - sum(dy * y))
+// log_softmax: dx = dy - exp(y) * sum(dy)
+void softmax_backward_f32(bool log, float* dx, const float* dy, const float* y, int64_t rows, int64_t cols) {
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* dyr = dy + r * cols;
+    const float* yr = y + r * cols;
+    float* dxr = dx + r * cols;
+    if (log) {
+      V s = vset(row_sum(dyr, cols));
+      map2(dxr, dyr, yr, cols, [&](V g, V v) { return fnmadd(vexp(v), s, g); });
+    } else {
+      V s = vset(row_dot(dyr, yr, cols));
+      map2(dxr, dyr, yr, cols, [&](V g, V v) { return v * (g - s); });
+    }
+  }
+}
+
+}  // namespace FASTNN_VEC_NS
+}  // namespace fastnn

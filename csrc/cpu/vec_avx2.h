@@ -1,0 +1,81 @@
+// A thin float32 vector type for AVX2+FMA units (8 lanes). Included only by *_avx2.cpp files:
+// everything sits in fastnn::avx2's anonymous namespace (see [note: ISA units]).
+// Same names as vec_avx512.h, so vec_math.h and the kernel bodies are shared.
+#pragma once
+#include <immintrin.h>
+#include <stdint.h>
+
+#define FASTNN_VEC_NS avx2
+
+namespace fastnn {
+namespace avx2 {
+namespace {
+
+constexpr int64_t W = 8;
+struct V {
+  __m256 v;
+};
+typedef __m256 M;  // all-ones / all-zeros lanes
+
+inline V vset(float a) { return {_mm256_set1_ps(a)}; }
+inline V vload(const float* p) { return {_mm256_loadu_ps(p)}; }
+inline void vstore(float* p, V a) { _mm256_storeu_ps(p, a.v); }
+inline __m256i tail_mask(int64_t n) {
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(n)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+// The first n < W lanes from p, the others `fill`; masked lanes are never read.
+inline V vload_part(const float* p, int64_t n, float fill) {
+  __m256i m = tail_mask(n);
+  return {_mm256_blendv_ps(_mm256_set1_ps(fill), _mm256_maskload_ps(p, m), _mm256_castsi256_ps(m))};
+}
+inline void vstore_part(float* p, V a, int64_t n) { _mm256_maskstore_ps(p, tail_mask(n), a.v); }
+
+inline V operator+(V a, V b) { return {_mm256_add_ps(a.v, b.v)}; }
+inline V operator-(V a, V b) { return {_mm256_sub_ps(a.v, b.v)}; }
+inline V operator*(V a, V b) { return {_mm256_mul_ps(a.v, b.v)}; }
+inline V operator/(V a, V b) { return {_mm256_div_ps(a.v, b.v)}; }
+inline V fmadd(V a, V b, V c) { return {_mm256_fmadd_ps(a.v, b.v, c.v)}; }    // a*b + c
+inline V fnmadd(V a, V b, V c) { return {_mm256_fnmadd_ps(a.v, b.v, c.v)}; }  // c - a*b
+inline V fmsub(V a, V b, V c) { return {_mm256_fmsub_ps(a.v, b.v, c.v)}; }    // a*b - c
+// max/min return the second operand when either is NaN (x86 semantics): callers order them.
+inline V vmax(V a, V b) { return {_mm256_max_ps(a.v, b.v)}; }
+inline V vmin(V a, V b) { return {_mm256_min_ps(a.v, b.v)}; }
+inline V vabs(V a) { return {_mm256_andnot_ps(_mm256_set1_ps(-0.0f), a.v)}; }
+inline V vsign(V a) { return {_mm256_and_ps(a.v, _mm256_set1_ps(-0.0f))}; }  // sign bit only
+inline V vxor(V a, V b) { return {_mm256_xor_ps(a.v, b.v)}; }
+
+inline M vlt(V a, V b) { return _mm256_cmp_ps(a.v, b.v, _CMP_LT_OQ); }
+inline M vle(V a, V b) { return _mm256_cmp_ps(a.v, b.v, _CMP_LE_OQ); }
+inline M vgt(V a, V b) { return _mm256_cmp_ps(a.v, b.v, _CMP_GT_OQ); }
+inline M vge(V a, V b) { return _mm256_cmp_ps(a.v, b.v, _CMP_GE_OQ); }
+inline M veq(V a, V b) { return _mm256_cmp_ps(a.v, b.v, _CMP_EQ_OQ); }
+inline M visnan(V a) { return _mm256_cmp_ps(a.v, a.v, _CMP_UNORD_Q); }
+inline V vselect(M m, V a, V b) { return {_mm256_blendv_ps(b.v, a.v, m)}; }  // m ? a : b
+
+inline V vround(V a) { return {_mm256_round_ps(a.v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)}; }
+// y * 2^n for integral n in [-252, 254], as two exact power-of-two scalings (see vec_avx512.h).
+inline V vldexp(V y, V n) {
+  __m256i ni = _mm256_cvtps_epi32(n.v);
+  __m256i n1 = _mm256_srai_epi32(ni, 1);
+  __m256i n2 = _mm256_sub_epi32(ni, n1);
+  __m256i bias = _mm256_set1_epi32(127);
+  __m256 s1 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(n1, bias), 23));
+  __m256 s2 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(n2, bias), 23));
+  return {_mm256_mul_ps(_mm256_mul_ps(y.v, s1), s2)};
+}
+inline float vhsum(V a) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(a.v), _mm256_extractf128_ps(a.v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+inline float vhmax(V a) {
+  __m128 s = _mm_max_ps(_mm256_castps256_ps128(a.v), _mm256_extractf128_ps(a.v, 1));
+  s = _mm_max_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_max_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+
+}  // namespace
+}  // namespace avx2
+}  // namespace fastnn

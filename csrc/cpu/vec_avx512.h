@@ -1,0 +1,73 @@
+// A thin float32 vector type for AVX-512 units (16 lanes). Included only by *_avx512.cpp files:
+// everything sits in fastnn::avx512's anonymous namespace (see [note: ISA units]).
+// vec_avx2.h offers the same names for 8 lanes, so vec_math.h and the kernel bodies are shared.
+#pragma once
+#include <immintrin.h>
+
+// gcc 12 flags its own _mm512_undefined_* temporaries inside the intrinsics (a known false
+// positive); this header is included only by AVX-512 units, so silencing it here is contained.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include <stdint.h>
+
+#define FASTNN_VEC_NS avx512
+
+namespace fastnn {
+namespace avx512 {
+namespace {
+
+constexpr int64_t W = 16;
+struct V {
+  __m512 v;
+};
+typedef __mmask16 M;
+
+inline V vset(float a) { return {_mm512_set1_ps(a)}; }
+inline V vload(const float* p) { return {_mm512_loadu_ps(p)}; }
+inline void vstore(float* p, V a) { _mm512_storeu_ps(p, a.v); }
+inline __mmask16 tail_mask(int64_t n) { return static_cast<__mmask16>((1u << n) - 1u); }
+// The first n < W lanes from p, the others `fill`; never touches memory past p + n.
+inline V vload_part(const float* p, int64_t n, float fill) {
+  return {_mm512_mask_loadu_ps(_mm512_set1_ps(fill), tail_mask(n), p)};
+}
+inline void vstore_part(float* p, V a, int64_t n) { _mm512_mask_storeu_ps(p, tail_mask(n), a.v); }
+
+inline V operator+(V a, V b) { return {_mm512_add_ps(a.v, b.v)}; }
+inline V operator-(V a, V b) { return {_mm512_sub_ps(a.v, b.v)}; }
+inline V operator*(V a, V b) { return {_mm512_mul_ps(a.v, b.v)}; }
+inline V operator/(V a, V b) { return {_mm512_div_ps(a.v, b.v)}; }
+inline V fmadd(V a, V b, V c) { return {_mm512_fmadd_ps(a.v, b.v, c.v)}; }    // a*b + c
+inline V fnmadd(V a, V b, V c) { return {_mm512_fnmadd_ps(a.v, b.v, c.v)}; }  // c - a*b
+inline V fmsub(V a, V b, V c) { return {_mm512_fmsub_ps(a.v, b.v, c.v)}; }    // a*b - c
+// max/min return the second operand when either is NaN (x86 semantics): callers order them.
+inline V vmax(V a, V b) { return {_mm512_max_ps(a.v, b.v)}; }
+inline V vmin(V a, V b) { return {_mm512_min_ps(a.v, b.v)}; }
+inline V vabs(V a) { return {_mm512_abs_ps(a.v)}; }
+inline V vsign(V a) { return {_mm512_and_ps(a.v, _mm512_set1_ps(-0.0f))}; }  // sign bit only
+inline V vxor(V a, V b) { return {_mm512_xor_ps(a.v, b.v)}; }
+
+inline M vlt(V a, V b) { return _mm512_cmp_ps_mask(a.v, b.v, _CMP_LT_OQ); }
+inline M vle(V a, V b) { return _mm512_cmp_ps_mask(a.v, b.v, _CMP_LE_OQ); }
+inline M vgt(V a, V b) { return _mm512_cmp_ps_mask(a.v, b.v, _CMP_GT_OQ); }
+inline M vge(V a, V b) { return _mm512_cmp_ps_mask(a.v, b.v, _CMP_GE_OQ); }
+inline M veq(V a, V b) { return _mm512_cmp_ps_mask(a.v, b.v, _CMP_EQ_OQ); }
+inline M visnan(V a) { return _mm512_cmp_ps_mask(a.v, a.v, _CMP_UNORD_Q); }
+inline V vselect(M m, V a, V b) { return {_mm512_mask_blend_ps(m, b.v, a.v)}; }  // m ? a : b
+
+inline V vround(V a) { return {_mm512_roundscale_ps(a.v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)}; }
+// y * 2^n for integral n in [-252, 254], as two exact power-of-two scalings so that both
+// overflow (to inf) and gradual underflow come out right.
+inline V vldexp(V y, V n) {
+  __m512i ni = _mm512_cvtps_epi32(n.v);
+  __m512i n1 = _mm512_srai_epi32(ni, 1);
+  __m512i n2 = _mm512_sub_epi32(ni, n1);
+  __m512i bias = _mm512_set1_epi32(127);
+  __m512 s1 = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_add_epi32(n1, bias), 23));
+  __m512 s2 = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_add_epi32(n2, bias), 23));
+  return {_mm512_mul_ps(_mm512_mul_ps(y.v, s1), s2)};
+}
+inline float vhsum(V a) { return _mm512_reduce_add_ps(a.v); }
+inline float vhmax(V a) { return _mm512_reduce_max_ps(a.v); }
+
+}  // namespace
+}  // namespace avx512
+}  // namespace fastnn

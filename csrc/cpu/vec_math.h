@@ -1,0 +1,112 @@
+// Vectorised float32 exp, log, sigmoid, tanh and the normal CDF for the ISA units, written once
+// over the V type of vec_avx512.h / vec_avx2.h (include one of those first). Accuracy target
+// ~1-2 ulp; tests/test_activations.py checks it against float64 references on every ISA path.
+// Polynomials: exp and log are Cephes' (cephes/single/expf.c, logf.c); tanh and the normal-CDF
+// pieces are least-squares fits on Chebyshev nodes (float32 coefficients; max error < 1 ulp in
+// float64 evaluation). The scalar definitions they mirror are in csrc/math.h.
+#pragma once
+#ifndef FASTNN_VEC_NS
+#error "include vec_avx512.h or vec_avx2.h before vec_math.h"
+#endif
+
+namespace fastnn {
+namespace FASTNN_VEC_NS {
+namespace {
+
+// Polynomial c[0] + c[1] u + ... (Horner, fused multiply-adds).
+template <int N>
+inline V vpoly(V u, const float (&c)[N]) {
+  V p = vset(c[N - 1]);
+  for (int i = N - 2; i >= 0; --i) p = fmadd(p, u, vset(c[i]));
+  return p;
+}
+
+// exp(x): x = n ln2 + r, |r| <= ln2/2 (Cody-Waite split of ln2), e^r by Cephes' polynomial,
+// then scaled by 2^n in two steps (vldexp) so results overflow to inf and underflow gradually.
+inline V vexp(V x) {
+  // min/max put x second so that a NaN x is kept... and then restored explicitly below.
+  V xc = vmin(vset(89.0f), vmax(vset(-104.0f), x));
+  V n = vround(xc * vset(1.44269504088896341f));
+  V r = fnmadd(n, vset(0.693359375f), xc);
+  r = fnmadd(n, vset(-2.12194440e-4f), r);
+  static const float c[6] = {5.0000001201E-1f, 1.6666665459E-1f, 4.1665795894E-2f,
+                             8.3334519073E-3f, 1.3981999507E-3f, 1.9875691500E-4f};
+  V p = vpoly(r, c);
+  V y = fmadd(p, r * r, r) + vset(1.0f);
+  return vselect(visnan(x), x, vldexp(y, n));
+}
+
+// log(u) for u in [1, 2] (all log1p needs): u = 2^k (1 + f), k in {0, 1}, |f| < 0.42, Cephes' logf.
+inline V vlog_1_2(V u) {
+  M hi = vge(u, vset(1.41421356237f));
+  V k = vselect(hi, vset(1.0f), vset(0.0f));
+  V f = vselect(hi, fmsub(u, vset(0.5f), vset(1.0f)), u - vset(1.0f));
+  static const float c[9] = {3.3333331174E-1f, -2.4999993993E-1f, 2.0000714765E-1f,
+                             -1.6668057665E-1f, 1.4249322787E-1f, -1.2420140846E-1f,
+                             1.1676998740E-1f, -1.1514610310E-1f, 7.0376836292E-2f};
+  V z = f * f;
+  V y = vpoly(f, c) * f * z;
+  y = fmadd(k, vset(-2.12194440e-4f), y);
+  y = fnmadd(vset(0.5f), z, y);
+  return fmadd(k, vset(0.693359375f), f + y);
+}
+
+// log(1 + e) for e in [0, 1], accurate for tiny e: log(u) * e / (u - 1) with u = 1 + e rounded
+// (the rounding error of u cancels; Goldberg's trick). e == 0 or u == 1 gives e.
+inline V vlog1p_01(V e) {
+  V u = e + vset(1.0f);
+  V d = u - vset(1.0f);
+  V r = vlog_1_2(u) * (e / d);
+  return vselect(veq(d, vset(0.0f)), e, r);
+}
+
+// sigmoid via e = exp(-|x|) (csrc/math.h sigmoid); e is returned for callers that reuse it.
+inline V vsigmoid_e(V x, V e) {
+  V r = vset(1.0f) / (vset(1.0f) + e);
+  return vselect(vge(x, vset(0.0f)), r, e * r);  // NaN x: e is NaN, so e*r is NaN
+}
+inline V vsigmoid(V x) { return vsigmoid_e(x, vexp(vset(0.0f) - vabs(x))); }
+
+// tanh: odd polynomial x P(x^2) for |x| < 0.625, else 1 - 2/(e^{2|x|} + 1) (no cancellation
+// there since the result is >= 0.55), sign restored.
+inline V vtanh(V x) {
+  V a = vabs(x);
+  static const float c[6] = {1.0f, -0.33333274722099304f, 0.13331365585327148f,
+                             -0.05373586341738701f, 0.020630307495594025f, -0.005697522312402725f};
+  V small = a * vpoly(a * a, c);
+  V big = vset(1.0f) - vset(2.0f) / (vexp(a + a) + vset(1.0f));
+  V t = vselect(vlt(a, vset(0.625f)), small, big);
+  return vxor(t, vsign(x));
+}
+
+// The standard normal CDF Phi(x) and exp(-x^2/2) (the pdf without its 1/sqrt(2 pi)):
+//   |x| < 1.3:  Phi = 0.5 + x P(x^2)
+//   |x| >= 1.3: Q = Phi(-|x|) = exp(-x^2/2) G(q), q = (|x| - 2)/(|x| + 2); Phi = Q or 1 - Q.
+// x^2/2 is split into s + t exactly (fused multiply-subtract) so that exp(-x^2/2) keeps its
+// relative accuracy for large |x| (exp(-s-t) = exp(-s)(1 - t)).
+inline V vnormal_cdf(V x, V* gauss) {
+  V a = vmin(vset(30.0f), vabs(x));  // Phi(-30) underflows to 0 anyway; NaN stays NaN
+  V h = a * vset(0.5f);
+  V s = h * a;
+  V t = fmsub(h, a, s);
+  V e = vexp(vset(0.0f) - s);
+  e = fnmadd(e, t, e);
+  *gauss = e;
+  static const float cp[7] = {0.3989422917366028f, -0.06649037450551987f, 0.00997348502278328f,
+                              -0.0011870594462379813f, 0.00011496045772219077f,
+                              -9.013133421831299e-06f, 4.655976511003246e-07f};
+  V small = fmadd(x, vpoly(x * x, cp), vset(0.5f));
+  static const float cg[11] = {0.16810199618339539f, -0.2509531080722809f, 0.09005051851272583f,
+                               0.0019800991285592318f, -0.009299722500145435f,
+                               -0.0015514642000198364f, 0.0012046053307130933f,
+                               0.0005049759638495743f, 0.0004796435823664069f,
+                               -0.0007079499773681164f, 0.0001903906959341839f};
+  V q = (a - vset(2.0f)) / (a + vset(2.0f));
+  V tail = e * vpoly(q, cg);
+  V big = vselect(vlt(x, vset(0.0f)), tail, vset(1.0f) - tail);
+  return vselect(vlt(vabs(x), vset(1.3f)), small, big);
+}
+
+}  // namespace
+}  // namespace FASTNN_VEC_NS
+}  // namespace fastnn

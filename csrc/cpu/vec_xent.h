@@ -1,0 +1,156 @@
+// Float32 SIMD bodies of softmax cross-entropy rows and BCE-with-logits, shared by
+// softmax_xent_avx512.cpp and softmax_xent_avx2.cpp (include vec_avx*.h and vec_math.h first).
+// The formulas, and what the driver does around them (validation, ignored rows, threading,
+// reductions), are in softmax_xent.cpp.
+#pragma once
+#include "cpu/vec_ops.h"
+
+namespace fastnn {
+namespace FASTNN_VEC_NS {
+namespace {
+
+const float kOnes[16] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1};
+const float kNegInf = -__builtin_inff();
+
+inline float xrow_max(const float* x, int64_t n) {
+  V m = vset(kNegInf);
+  int64_t i = 0;
+  for (; i + W <= n; i += W) m = vmax(m, vload(x + i));
+  if (i < n) m = vmax(m, vload_part(x + i, n - i, kNegInf));
+  return vhmax(m);
+}
+
+// g = e*a - b*w (w null: - b), over n elements of e (in g) and w.
+inline void xrow_grad(float* g, const float* w, float a, float b, int64_t n) {
+  V va = vset(a), vb = vset(b);
+  int64_t i = 0;
+  if (w) {
+    for (; i + W <= n; i += W) vstore(g + i, fmsub(vload(g + i), va, vb * vload(w + i)));
+    if (i < n) vstore_part(g + i, fmsub(vload_part(g + i, n - i, 0.f), va, vb * vload_part(w + i, n - i, 0.f)), n - i);
+  } else {
+    for (; i + W <= n; i += W) vstore(g + i, fmsub(vload(g + i), va, vb));
+    if (i < n) vstore_part(g + i, fmsub(vload_part(g + i, n - i, 0.f), va, vb), n - i);
+  }
+}
+
+}  // namespace
+
+float xent_row_index_f32(float* g, const float* z, int64_t C, int64_t t, const float* w, float eps,
+                         float w_total, float scale) {
+  const float m = xrow_max(z, C);
+  const V vm = vset(m);
+  V s = vset(0.0f), sm = vset(0.0f);  // sum exp(z - m); sum w_c (m - z_c) (smoothing only)
+  const bool smooth = eps > 0.0f;
+  int64_t i = 0;
+  for (; i + W <= C; i += W) {
+    V zi = vload(z + i);
+    V e = vexp(zi - vm);
+    if (g) vstore(g + i, e);
+    s = s + e;
+    if (smooth) sm = w ? fmadd(vload(w + i), vm - zi, sm) : sm + (vm - zi);
+  }
+  if (i < C) {
+    int64_t r = C - i;
+    V e = vexp(vload_part(z + i, r, kNegInf) - vm);
+    if (g) vstore_part(g + i, e, r);
+    s = s + e;
+    if (smooth) {
+      V d = vm - vload_part(z + i, r, m);  // padding lanes give 0
+      sm = w ? fmadd(vload_part(w + i, r, 0.f), d, sm) : sm + d;
+    }
+  }
+  const float sum = vhsum(s), ls = __builtin_logf(sum);
+  const float wt = w ? w[t] : 1.0f;
+  float loss = (1.0f - eps) * wt * ((m - z[t]) + ls);
+  if (smooth) loss += (eps / float(C)) * (vhsum(sm) + w_total * ls);
+  if (g) {
+    const float a = scale * ((1.0f - eps) * wt + (eps / float(C)) * w_total) / sum;
+    xrow_grad(g, w, a, scale * eps / float(C), C);
+    g[t] -= scale * (1.0f - eps) * wt;
+  }
+  return loss;
+}
+
+float xent_row_prob_f32(float* g, const float* z, const float* q, int64_t C, const float* w, float eps,
+                        float scale) {
+  const float m = xrow_max(z, C);
+  const V vm = vset(m), keep = vset(1.0f - eps), add = vset(eps / float(C));
+  V s = vset(0.0f), S = vset(0.0f), acc = vset(0.0f);  // sum e; sum w q'; sum w q' (m - z)
+  int64_t i = 0;
+  for (; i + W <= C; i += W) {
+    V zi = vload(z + i);
+    V e = vexp(zi - vm);
+    if (g) vstore(g + i, e);
+    s = s + e;
+    V wq = fmadd(vload(q + i), keep, add);
+    if (w) wq = wq * vload(w + i);
+    S = S + wq;
+    acc = fmadd(wq, vm - zi, acc);
+  }
+  if (i < C) {
+    int64_t r = C - i;
+    V e = vexp(vload_part(z + i, r, kNegInf) - vm);
+    if (g) vstore_part(g + i, e, r);
+    s = s + e;
+    V wq = fmadd(vload_part(q + i, r, 0.f), keep, add) * (w ? vload_part(w + i, r, 0.f) : vload_part(kOnes, r, 0.f));
+    S = S + wq;
+    acc = fmadd(wq, vm - vload_part(z + i, r, m), acc);
+  }
+  const float sum = vhsum(s), Ssum = vhsum(S);
+  const float loss = vhsum(acc) + Ssum * __builtin_logf(sum);
+  if (g) {
+    // g = e * scale S / sum - scale w q'
+    const V a = vset(scale * Ssum / sum), b = vset(scale);
+    for (i = 0; i + W <= C; i += W) {
+      V wq = fmadd(vload(q + i), keep, add);
+      if (w) wq = wq * vload(w + i);
+      vstore(g + i, fmsub(vload(g + i), a, b * wq));
+    }
+    if (i < C) {
+      int64_t r = C - i;
+      V wq = fmadd(vload_part(q + i, r, 0.f), keep, add);
+      if (w) wq = wq * vload_part(w + i, r, 0.f);
+      vstore_part(g + i, fmsub(vload_part(g + i, r, 0.f), a, b * wq), r);
+    }
+  }
+  return loss;
+}
+
+namespace {
+// One vector of BCE-with-logits: loss (weighted) and gradient (times gscale).
+inline V bce_vec(V x, V t, V w, V pw, V gs, V* grad) {
+  const V one = vset(1.0f), zero = vset(0.0f);
+  V e = vexp(zero - vabs(x));
+  V lw = fmadd(pw - one, t, one);
+  V logsig = vmin(zero, x) - vlog1p_01(e);
+  V l = w * fnmadd(lw, logsig, (one - t) * x);
+  if (grad) *grad = (fmsub(lw, vsigmoid_e(x, e), pw * t) * w) * gs;
+  return l;
+}
+}  // namespace
+
+float bce_f32(float* loss, float* g, const float* x, const float* t, const float* w, const float* pw, int64_t n,
+              float gscale) {
+  const V one = vset(1.0f), gs = vset(gscale);
+  V sum = vset(0.0f), gv;
+  int64_t i = 0;
+  for (; i + W <= n; i += W) {
+    V l = bce_vec(vload(x + i), vload(t + i), w ? vload(w + i) : one, pw ? vload(pw + i) : one, gs, g ? &gv : nullptr);
+    if (loss) vstore(loss + i, l);
+    if (g) vstore(g + i, gv);
+    sum = sum + l;
+  }
+  if (i < n) {
+    int64_t r = n - i;
+    V wv = w ? vload_part(w + i, r, 0.f) : vload_part(kOnes, r, 0.f);  // padding lanes weigh 0
+    V l = bce_vec(vload_part(x + i, r, 0.f), vload_part(t + i, r, 0.f), wv,
+                  pw ? vload_part(pw + i, r, 1.f) : one, gs, g ? &gv : nullptr);
+    if (loss) vstore_part(loss + i, l, r);
+    if (g) vstore_part(g + i, gv, r);
+    sum = sum + l;
+  }
+  return vhsum(sum);
+}
+
+}  // namespace FASTNN_VEC_NS
+}  // namespace fastnn

@@ -1,0 +1,104 @@
+"""fastnn's command line.
+
+    python -m fastnn train                 # seed 000: softmax regression on Fashion-MNIST
+    python -m fastnn train --model mlp --dataset mnist --optimizer adam --epochs 10
+    python -m fastnn config                # version, SIMD path, threads, CUDA
+"""
+
+import argparse
+import sys
+
+OPTIMIZERS = {  # name -> (class name, default lr, extra keyword arguments)
+    "sgd": ("SGD", 0.1, {}),
+    "momentum": ("SGD", 0.05, {"momentum": 0.9}),
+    "adagrad": ("Adagrad", 0.05, {}),
+    "rmsprop": ("RMSprop", 0.001, {}),
+    "adam": ("Adam", 0.001, {}),
+}
+DATASETS = {"fashion-mnist": "FashionMNIST", "mnist": "MNIST"}
+
+
+def make_optimizer(name, params, lr=None):
+    """The optimizer `name` of OPTIMIZERS, with its default learning rate unless lr is given."""
+    from . import optim
+
+    cls, default_lr, extra = OPTIMIZERS[name]
+    return getattr(optim, cls)(params, lr=default_lr if lr is None else lr, **extra)
+
+
+def load_data(dataset, batch_size, *, root=None, workers=0, seed=0):
+    """(train_loader, test_loader) for 'mnist' or 'fashion-mnist'."""
+    from . import datasets
+    from .utils import data
+
+    cls = getattr(datasets, DATASETS[dataset])
+    train, test = cls(root=root, train=True), cls(root=root, train=False)
+    return (data.DataLoader(train, batch_size, shuffle=True, num_workers=workers, seed=seed),
+            data.DataLoader(test, batch_size, shuffle=False, num_workers=workers))
+
+
+def train(args):
+    import fastnn
+
+    from . import models, nn
+    from .training import fit
+
+    if args.threads:
+        fastnn.set_num_threads(args.threads)
+    fastnn.manual_seed(args.seed)
+    train_iter, test_iter = load_data(args.dataset, args.batch_size, root=args.data_root,
+                                      workers=args.workers, seed=args.seed)
+    kwargs = {"hidden": args.hidden, "dropout": args.dropout} if args.model == "mlp" else {}
+    net = models.MODELS[args.model](**kwargs)
+    optimizer = make_optimizer(args.optimizer, net.parameters(), args.lr)
+    print(f"{args.model} on {args.dataset}: {sum(p.numel() for p in net.parameters())} parameters, "
+          f"{type(optimizer).__name__} lr={optimizer.param_groups[0]['lr']}, batch {args.batch_size}, "
+          f"{args.epochs} epochs, {fastnn.get_num_threads()} threads")
+    history = fit(net, train_iter, test_iter, nn.CrossEntropyLoss(), args.epochs, optimizer,
+                  progress=not args.no_progress, plot=args.plot)
+    if args.plot:
+        print(f"curves saved to {args.plot}")
+    if args.save:
+        fastnn.save(net.state_dict(), args.save)
+        print(f"model saved to {args.save}")
+    return history
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(prog="python -m fastnn", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("train", help="train a model on MNIST or Fashion-MNIST")
+    p.add_argument("--model", choices=["softmax", "mlp", "cnn"], default="softmax")
+    p.add_argument("--dataset", choices=list(DATASETS), default="fashion-mnist")
+    p.add_argument("--optimizer", choices=list(OPTIMIZERS), default="sgd")
+    p.add_argument("--lr", type=float, default=None, help="learning rate (default: per optimizer)")
+    p.add_argument("--epochs", type=int, default=10)
+    p.add_argument("--batch-size", type=int, default=256)
+    p.add_argument("--hidden", type=int, default=256, help="MLP hidden units")
+    p.add_argument("--dropout", type=float, default=0.0, help="MLP dropout probability")
+    p.add_argument("--workers", type=int, default=0, help="background batch-loading threads")
+    p.add_argument("--threads", type=int, default=0, help="kernel threads (default: all cores)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--data-root", default=None, help="folder with mnist/ and fashion-mnist/ "
+                   "(default: $FASTNN_DATA, else ~/.cache/fastnn/data)")
+    p.add_argument("--plot", metavar="PNG", help="save the training curves here")
+    p.add_argument("--save", metavar="PATH", help="save the trained state_dict here")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    sub.add_parser("config", help="print the build and run-time configuration")
+    return parser
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    if args.command == "config":
+        import fastnn
+
+        fastnn.show_config()
+    elif args.command == "train":
+        train(args)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

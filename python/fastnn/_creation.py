@@ -1,0 +1,254 @@
+"""Tensor creation: ``tensor``, ``from_numpy``, ``zeros``, ``randn``, ``normal``... with torch's
+dtype inference (Python floats -> float32, ints -> int64, bools -> bool; numpy arrays keep
+their dtype) and ``dtype=``, ``device=``, ``requires_grad=`` keywords."""
+
+import numbers
+
+import numpy as np
+
+from . import _dtype, _random, backends
+from ._device import CPU, to_device
+
+
+def _tensor_cls():
+    from .tensor import Tensor
+
+    return Tensor
+
+
+def _to_array(data, float_dtype=None):
+    """A numpy array from Python data (nested lists/tuples of numbers or tensors, numpy data)."""
+    T = _tensor_cls()
+    if isinstance(data, T):
+        return backends.of(data._data).to_numpy(data._data)
+    if isinstance(data, np.ndarray):
+        return data
+    if isinstance(data, np.generic):
+        return np.asarray(data)
+    if isinstance(data, (list, tuple)) and any(isinstance(x, (T, list, tuple)) for x in data):
+        parts = [_to_array(x, float_dtype) for x in data]
+        a = np.array(parts) if parts else np.zeros((0,), np.float32)
+    else:
+        a = np.array(data)
+    if a.dtype == object:
+        raise TypeError(f"could not convert {type(data).__name__} to a tensor: ragged nested "
+                        "sequences or objects that are not numbers")
+    if a.dtype.kind == "f" and a.dtype != (float_dtype or _dtype.get_default_dtype()):
+        a = a.astype(float_dtype or _dtype.get_default_dtype())
+    elif a.dtype.kind in "iu" and a.dtype != np.int64:
+        a = a.astype(np.int64)
+    elif a.dtype.kind in "US":
+        raise TypeError(f"could not convert strings to a tensor: {data!r}")
+    if a.size == 0 and not isinstance(data, np.ndarray) and a.dtype.kind == "f":
+        a = a.astype(float_dtype or _dtype.get_default_dtype())
+    return a
+
+
+def _place(a, dtype, device, requires_grad, copy):
+    """A Tensor on ``device`` from the numpy array ``a`` (cast to ``dtype``)."""
+    dtype = _dtype.to_dtype(dtype)
+    if dtype is not None and a.dtype != dtype:
+        a, copy = a.astype(dtype), False
+    dev = to_device(device)
+    if dev is None or dev.type == "cpu":
+        data = np.array(a, copy=True) if copy else a
+    else:
+        data = backends.for_device(dev).from_numpy(np.ascontiguousarray(a))
+    t = _tensor_cls()._make(data)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def tensor(data, dtype=None, device=None, requires_grad=False):
+    """A new tensor holding a copy of ``data``."""
+    if isinstance(data, np.ndarray) and data.dtype == object:
+        raise TypeError("can't convert np.ndarray of type numpy.object_")
+    return _place(_to_array(data, _float_dtype(dtype)), dtype, device, requires_grad, copy=True)
+
+
+def _float_dtype(dtype):
+    """Python floats are parsed straight into a requested float dtype (no float32 detour)."""
+    dt = _dtype.to_dtype(dtype)
+    return dt if dt is not None and dt.kind == "f" else None
+
+
+def as_tensor(data, dtype=None, device=None):
+    """Like ``tensor`` but shares ``data``'s memory when it can (a numpy array, a Tensor)."""
+    T = _tensor_cls()
+    if isinstance(data, T):
+        return data.to(device=device, dtype=dtype) if (device or dtype) else data
+    return _place(_to_array(data, _float_dtype(dtype)), dtype, device, False, copy=False)
+
+
+def from_numpy(array):
+    """A tensor sharing ``array``'s memory (writes through either are seen by both)."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"expected np.ndarray (got {type(array).__name__})")
+    if array.dtype == object:
+        raise TypeError("can't convert np.ndarray of type numpy.object_")
+    return _tensor_cls()._make(array)
+
+
+def _size(size):
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = tuple(size[0])
+    for s in size:
+        if not isinstance(s, (numbers.Integral,)) or isinstance(s, bool):
+            raise TypeError(f"size must be a tuple of ints, got {size!r}")
+        if s < 0:
+            raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {list(size)}")
+    return tuple(int(s) for s in size)
+
+
+def _make(fill, size, dtype, device, requires_grad, default=None):
+    dtype = _dtype.to_dtype(dtype) or default or _dtype.get_default_dtype()
+    dev = to_device(device) or CPU
+    be = backends.for_device(dev)
+    t = _tensor_cls()._make(fill(be, _size(size), dtype))
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def zeros(*size, dtype=None, device=None, requires_grad=False):
+    return _make(lambda be, s, d: be.zeros(s, d), size, dtype, device, requires_grad)
+
+
+def ones(*size, dtype=None, device=None, requires_grad=False):
+    return _make(lambda be, s, d: be.ones(s, d), size, dtype, device, requires_grad)
+
+
+def empty(*size, dtype=None, device=None, requires_grad=False):
+    return _make(lambda be, s, d: be.empty(s, d), size, dtype, device, requires_grad)
+
+
+def _scalar_dtype(v):
+    if isinstance(v, (bool, np.bool_)):
+        return _dtype.bool_
+    if isinstance(v, numbers.Integral):
+        return _dtype.int64
+    return _dtype.get_default_dtype()
+
+
+def full(size, fill_value, dtype=None, device=None, requires_grad=False):
+    if isinstance(fill_value, _tensor_cls()):
+        fill_value = fill_value.item()
+    return _make(lambda be, s, d: be.full(s, fill_value, d), (size,), dtype, device,
+                 requires_grad, _scalar_dtype(fill_value))
+
+
+def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False):
+    if end is None:
+        start, end = 0, start
+    if step == 0:
+        raise RuntimeError("step must be nonzero")
+    vals = (start, end, step)
+    default = (_dtype.get_default_dtype()
+               if any(isinstance(v, float) or isinstance(v, np.floating) for v in vals)
+               else _dtype.int64)
+    dt = _dtype.to_dtype(dtype) or default
+    be = backends.for_device(to_device(device) or CPU)
+    t = _tensor_cls()._make(be.arange(start, end, step, dt))
+    return t.requires_grad_(True) if requires_grad else t
+
+
+def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
+    dt = _dtype.to_dtype(dtype) or _dtype.get_default_dtype()
+    be = backends.for_device(to_device(device) or CPU)
+    t = _tensor_cls()._make(be.linspace(start, end, steps, dt))
+    return t.requires_grad_(True) if requires_grad else t
+
+
+def eye(n, m=None, dtype=None, device=None, requires_grad=False):
+    return _make(lambda be, s, d: be.eye(n, m, dtype=d), (), dtype, device, requires_grad)
+
+
+def rand(*size, dtype=None, device=None, requires_grad=False):
+    return _make(lambda be, s, d: be.rand(s, d), size, dtype, device, requires_grad)
+
+
+def randn(*size, dtype=None, device=None, requires_grad=False):
+    return _make(lambda be, s, d: be.randn(s, d), size, dtype, device, requires_grad)
+
+
+def randint(low=0, high=None, size=None, dtype=None, device=None, requires_grad=False):
+    """randint(high, size) or randint(low, high, size): integers in [low, high)."""
+    if size is None:
+        low, high, size = 0, low, high
+    if size is None:
+        raise TypeError("randint() missing required argument 'size'")
+    if high <= low:
+        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= "
+                           f"to={high}")
+    return _make(lambda be, s, d: be.randint(low, high, s, d), (size,), dtype, device,
+                 requires_grad, _dtype.int64)
+
+
+def randperm(n, dtype=None, device=None, requires_grad=False):
+    """A random permutation of 0..n-1 (int64)."""
+    return _make(lambda be, s, d: be.asarray(_random.generator().permutation(n), d), (), dtype,
+                 device, requires_grad, _dtype.int64)
+
+
+def normal(mean=0.0, std=1.0, size=None, *, dtype=None, device=None, requires_grad=False):
+    """normal(mean, std, size) with float mean/std, or element-wise means/stds from tensors."""
+    T = _tensor_cls()
+    if isinstance(mean, T) or isinstance(std, T):
+        ref = mean if isinstance(mean, T) else std
+        m = mean._data if isinstance(mean, T) else mean
+        s = std._data if isinstance(std, T) else std
+        if np.any(np.asarray(s) < 0):
+            raise RuntimeError("normal expects all elements of std >= 0.0")
+        shape = np.broadcast_shapes(np.shape(m), np.shape(s))
+        draw = _random.generator().standard_normal(shape) * s + m
+        return _place(np.asarray(draw), dtype or ref.dtype, device or ref.device, requires_grad,
+                      copy=False)
+    if std < 0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
+    if size is None:
+        raise TypeError("normal(mean: float, std: float) needs a size")
+    size = (size,) if isinstance(size, numbers.Integral) else tuple(size)
+    return _make(lambda be, s, d: _normal(be, s, d, mean, std), (size,), dtype, device,
+                 requires_grad)
+
+
+def _normal(be, shape, dtype, mean, std):
+    out = be.empty(shape, dtype)
+    be.normal_(out, mean, std)
+    return out
+
+
+def _like(fn, t, dtype, device, requires_grad, *args):
+    return fn(*args, t.shape, dtype=dtype or t.dtype, device=device or t.device,
+              requires_grad=requires_grad)
+
+
+def zeros_like(t, dtype=None, device=None, requires_grad=False):
+    return _like(zeros, t, dtype, device, requires_grad)
+
+
+def ones_like(t, dtype=None, device=None, requires_grad=False):
+    return _like(ones, t, dtype, device, requires_grad)
+
+
+def empty_like(t, dtype=None, device=None, requires_grad=False):
+    return _like(empty, t, dtype, device, requires_grad)
+
+
+def rand_like(t, dtype=None, device=None, requires_grad=False):
+    return _like(rand, t, dtype, device, requires_grad)
+
+
+def randn_like(t, dtype=None, device=None, requires_grad=False):
+    return _like(randn, t, dtype, device, requires_grad)
+
+
+def full_like(t, fill_value, dtype=None, device=None, requires_grad=False):
+    return full(t.shape, fill_value, dtype=dtype or t.dtype, device=device or t.device,
+                requires_grad=requires_grad)
+
+
+def manual_seed(seed):
+    """Seed fastnn's global random state (init, rand*, dropout, shuffling)."""
+    return _random.manual_seed(seed)

@@ -1,0 +1,409 @@
+"""The loss functions of ``fastnn.nn.functional`` (PyTorch's names, signatures and reductions
+'none' | 'mean' | 'sum'). Cross-entropy and BCE-with-logits run one fused kernel; the rest
+compose Tensor ops (so autograd derives their gradients)."""
+
+import numpy as np
+
+from . import backends
+from ._ops.ctc import CTCLoss
+from ._ops.loss import BCE, MSE, BCEWithLogits, SoftmaxCrossEntropy
+
+_REDUCTIONS = ("none", "mean", "sum")
+
+
+def _T():
+    from .tensor import Tensor
+
+    return Tensor
+
+
+def _check_reduction(reduction, extra=()):
+    if reduction not in _REDUCTIONS + tuple(extra):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+
+
+def _reduce(loss, reduction):
+    _check_reduction(reduction)
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    return loss
+
+
+def _const(x, like):
+    """A constant array for ``x`` (Tensor, array or None) on ``like``'s backend and dtype."""
+    if x is None:
+        return None
+    d = x._data if isinstance(x, _T()) else backends.of(like._data).asarray(x, like.dtype)
+    return d if d.dtype == like.dtype else d.astype(like.dtype)
+
+
+def _as_target(target, like):
+    if isinstance(target, _T()):
+        return target
+    from ._creation import tensor
+
+    return tensor(target, dtype=like.dtype, device=like.device)
+
+
+# ---- regression --------------------------------------------------------------------------
+
+
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):  # noqa: A002
+    """Mean squared error (x - y)^2."""
+    _check_reduction(reduction)
+    return MSE.apply(input, _as_target(target, input), reduction=reduction)
+
+
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):  # noqa: A002
+    """Mean absolute error |x - y| (MAE)."""
+    return _reduce((input - _as_target(target, input)).abs(), reduction)
+
+
+def rmse_loss(input, target, eps=0.0):  # noqa: A002
+    """Root mean squared error sqrt(mean((x - y)^2) + eps) (functional only; ``eps`` keeps the
+    gradient finite at a perfect fit)."""
+    m = MSE.apply(input, _as_target(target, input), reduction="mean")
+    return (m + eps).sqrt() if eps else m.sqrt()
+
+
+def huber_loss(input, target, reduction="mean", delta=1.0):  # noqa: A002
+    """0.5 d^2 where |d| < delta, else delta (|d| - 0.5 delta)."""
+    if delta <= 0:
+        raise RuntimeError(
+            f"huber_loss does not support non-positive values for delta, got {delta}")
+    from ._functions import where
+
+    d = input - _as_target(target, input)
+    a = d.abs()
+    return _reduce(where(a < delta, 0.5 * d * d, delta * (a - 0.5 * delta)), reduction)
+
+
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean",  # noqa: A002
+                   beta=1.0):
+    """0.5 d^2 / beta where |d| < beta, else |d| - 0.5 beta (beta = 0: L1)."""
+    if beta < 0:
+        raise RuntimeError(f"smooth_l1_loss does not support negative values for beta, got {beta}")
+    from ._functions import where
+
+    d = input - _as_target(target, input)
+    a = d.abs()
+    if beta == 0:
+        return _reduce(a, reduction)
+    return _reduce(where(a < beta, 0.5 * d * d / beta, a - 0.5 * beta), reduction)
+
+
+# ---- classification ------------------------------------------------------------------------
+
+
+def _class_last(x):
+    """(N, C, d1, ...) -> (N * d1 * ..., C), the class axis last."""
+    c = x.shape[1]
+    return x.permute(0, *range(2, x.ndim), 1).reshape(-1, c)
+
+
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100,  # noqa: A002
+                  reduce=None, reduction="mean", label_smoothing=0.0):
+    """Softmax cross-entropy on logits (C,), (N, C) or (N, C, d1, ...) against class indices or
+    class probabilities (the shape of input), with class weights, ignore_index and label
+    smoothing; one fused kernel computes the loss and its gradient."""
+    _check_reduction(reduction)
+    T = _T()
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+    target = target if isinstance(target, T) else _index_target(target, input)
+    probs = target.dtype.kind == "f"
+    if probs and target.shape != input.shape:
+        raise RuntimeError(f"expected scalar type Long but found {_type_name(target.dtype)} "
+                           f"(class-index targets must be integers; float targets are class "
+                           f"probabilities of the input's shape {input.shape}, got "
+                           f"{target.shape})")
+    if not probs and target.dtype.kind not in "iu":
+        raise RuntimeError(f"expected scalar type Long but found {_type_name(target.dtype)}")
+    nd = input.ndim
+    if nd == 1:  # unbatched
+        x, t = input.unsqueeze(0), target.unsqueeze(0) if probs else target.reshape(1)
+    elif nd == 2:
+        x, t = input, target
+    else:
+        x = _class_last(input)
+        t = _class_last(target) if probs else target.reshape(-1)
+    if not probs and t.shape[0] != x.shape[0]:
+        raise ValueError(f"Expected input batch_size ({x.shape[0]}) to match target batch_size "
+                         f"({t.shape[0]}).")
+    c = x.shape[1]
+    w = _const(weight, x)
+    if w is not None and w.shape != (c,):
+        raise RuntimeError(f"weight tensor should be defined either for all {c} classes or no "
+                           f"classes but got weight tensor of shape: {list(w.shape)}")
+    if x.dtype.kind != "f":
+        raise RuntimeError(f"cross_entropy: expected floating point logits, got {x.dtype}")
+    kw = dict(weight=w, reduction=reduction, label_smoothing=label_smoothing,
+              ignore_index=ignore_index)
+    if probs:
+        t = t.to(x.dtype)
+        loss = SoftmaxCrossEntropy.apply(x, t, **kw)
+    else:
+        loss = SoftmaxCrossEntropy.apply(x, target=t._data, **kw)
+    if reduction == "none":
+        if nd == 1:
+            return loss.reshape(())
+        if nd > 2:
+            return loss.reshape((input.shape[0],) + input.shape[2:])
+    return loss
+
+
+def _index_target(target, like):
+    from ._creation import tensor
+
+    return tensor(target, device=like.device)
+
+
+def _type_name(dt):
+    return {"f": "Float", "i": "Long", "u": "Byte", "b": "Bool"}.get(dt.kind, str(dt))
+
+
+def _check_classes(t, c, ignore_index):
+    t = backends.of(t).to_numpy(t)
+    if t.size:
+        bad = (t != ignore_index) & ((t < 0) | (t >= c))
+        if bad.any():
+            raise IndexError(f"Target {int(t[bad][0])} is out of bounds (classes: {c}).")
+
+
+def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100,  # noqa: A002
+             reduce=None, reduction="mean"):
+    """Negative log-likelihood of log-probabilities (N, C) or (N, C, d1, ...) at class indices;
+    'mean' divides by the summed weight of non-ignored targets."""
+    _check_reduction(reduction)
+    target = target if isinstance(target, _T()) else _index_target(target, input)
+    if target.dtype.kind not in "iu":
+        raise RuntimeError(f"expected scalar type Long but found {_type_name(target.dtype)}")
+    nd = input.ndim
+    x = input.unsqueeze(0) if nd == 1 else input if nd == 2 else _class_last(input)
+    t = target.reshape(-1)._data
+    if t.shape[0] != x.shape[0]:
+        raise ValueError(f"Expected input batch_size ({x.shape[0]}) to match target batch_size "
+                         f"({t.shape[0]}).")
+    c = x.shape[1]
+    _check_classes(t, c, ignore_index)
+    be = backends.of(x._data)
+    valid = be.ne(t, ignore_index)
+    safe = be.where(valid, t, 0)
+    w = be.ones((c,), x.dtype) if weight is None else _const(weight, x)
+    wt = be.mul(be.getitem(w, safe), valid).astype(x.dtype)
+    T = _T()
+    picked = x.gather(1, T._make(be.reshape(safe, (-1, 1)))).reshape(-1)
+    loss = -picked * T._make(wt)
+    if reduction == "mean":
+        return loss.sum() / T._make(be.sum(wt))
+    if reduction == "sum":
+        return loss.sum()
+    if nd == 1:
+        return loss.reshape(())
+    return loss.reshape((input.shape[0],) + input.shape[2:]) if nd > 2 else loss
+
+
+def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None,  # noqa: A002
+                         reduction="mean"):
+    """BCE on probabilities in [0, 1]; log terms clamped at -100 like torch."""
+    _check_reduction(reduction)
+    target = _as_target(target, input)
+    if target.shape != input.shape:
+        raise ValueError(f"Using a target size ({target.shape}) that is different to the input "
+                         f"size ({input.shape}) is deprecated. Please ensure they have the same "
+                         "size.")
+    x = input._data
+    be = backends.of(x)
+    xn = be.to_numpy(x)
+    if xn.size and ((xn < 0) | (xn > 1) | np.isnan(xn)).any():
+        raise RuntimeError("all elements of input should be between 0 and 1")
+    w = _const(weight, input)
+    if w is not None and w.shape != input.shape:
+        w = be.ascontiguous(be.broadcast_to(w, input.shape))
+    return BCE.apply(input, target.to(input.dtype), weight=w, reduction=reduction)
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None,  # noqa: A002
+                                     reduce=None, reduction="mean", pos_weight=None):
+    """BCE on logits, stable for any magnitude, with element weights and per-class
+    ``pos_weight`` (the last dimension); one fused kernel computes loss and gradient."""
+    _check_reduction(reduction)
+    target = _as_target(target, input)
+    if target.shape != input.shape:
+        raise ValueError(f"Target size ({target.shape}) must be the same as input size "
+                         f"({input.shape})")
+    x, t = input, target.to(input.dtype)
+    squeeze = x.ndim == 0
+    if squeeze:
+        x, t = x.reshape(1), t.reshape(1)
+    be = backends.of(x._data)
+    c = x.shape[-1]
+    w = _const(weight, x)
+    if w is not None and w.shape not in (x.shape, (c,)):
+        w = be.ascontiguous(be.broadcast_to(w, x.shape))
+    pw = _const(pos_weight, x)
+    if pw is not None and pw.shape != (c,):
+        pw = be.ascontiguous(be.broadcast_to(pw, (c,)))
+    loss = BCEWithLogits.apply(x, t, weight=w, pos_weight=pw, reduction=reduction)
+    return loss.reshape(()) if squeeze and reduction == "none" else loss
+
+
+def kl_div(input, target, size_average=None, reduce=None, reduction="mean",  # noqa: A002
+           log_target=False):
+    """KL(target || exp(input)) pointwise: target (log target - input); input holds
+    log-probabilities. reduction 'batchmean' divides the sum by the batch size (the true KL)."""
+    _check_reduction(reduction, ("batchmean",))
+    target = _as_target(target, input)
+    if log_target:
+        loss = target.exp() * (target - input)
+    else:
+        from ._functions import where
+
+        pos = target > 0
+        safe = where(pos, target, 1.0)
+        loss = where(pos, target * (safe.log() - input), 0.0 * input)
+    if reduction == "batchmean":
+        return loss.sum() / (input.shape[0] if input.ndim else 1)
+    return _reduce(loss, reduction)
+
+
+# ---- embeddings and metric learning ---------------------------------------------------------
+
+
+def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
+    """||x1 - x2 + eps||_p over the last dimension."""
+    return (x1 - x2 + eps).norm(p, dim=-1, keepdim=keepdim)
+
+
+def cosine_similarity(x1, x2, dim=1, eps=1e-8):
+    """x1 . x2 / (max(||x1||, eps) max(||x2||, eps)) along ``dim``."""
+    n1 = x1.norm(dim=dim, keepdim=True).clamp_min(eps)
+    n2 = x2.norm(dim=dim, keepdim=True).clamp_min(eps)
+    return ((x1 / n1) * (x2 / n2)).sum(dim)
+
+
+def cosine_embedding_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None,
+                          reduction="mean"):
+    """1 - cos(x1, x2) for target 1, max(0, cos(x1, x2) - margin) for target -1."""
+    from ._functions import where
+
+    eps = 1e-12  # torch's EPSILON in the product of squared norms
+    dot = (input1 * input2).sum(-1)
+    m1 = (input1 * input1).sum(-1) + eps
+    m2 = (input2 * input2).sum(-1) + eps
+    cos = dot / (m1 * m2).sqrt()
+    y = _as_target(target, cos)
+    pos = 1 - cos
+    neg = (cos - margin).clamp_min(0.0)
+    return _reduce(where(y == 1, pos, where(y == -1, neg, 0.0 * cos)), reduction)
+
+
+def contrastive_loss(x1, x2, label, margin=1.0, reduction="mean"):
+    """Siamese contrastive loss (Hadsell, Chopra, LeCun 2006) on the distance d = ||x1 - x2||:
+    0.5 d^2 for similar pairs (label 1), 0.5 max(0, margin - d)^2 for dissimilar pairs
+    (label 0); 'mean' averages over pairs."""
+    d = pairwise_distance(x1, x2)
+    y = _as_target(label, d)
+    loss = 0.5 * (y * d * d + (1 - y) * (margin - d).clamp_min(0.0) ** 2)
+    return _reduce(loss, reduction)
+
+
+def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2.0, eps=1e-6, swap=False,
+                        size_average=None, reduce=None, reduction="mean"):
+    """max(d(a, p) - d(a, n) + margin, 0) with d the p-norm pairwise distance."""
+    d_ap = pairwise_distance(anchor, positive, p, eps)
+    d_an = pairwise_distance(anchor, negative, p, eps)
+    if swap:
+        from ._functions import minimum
+
+        d_an = minimum(d_an, pairwise_distance(positive, negative, p, eps))
+    return _reduce((margin + d_ap - d_an).clamp_min(0.0), reduction)
+
+
+# ---- sequences -----------------------------------------------------------------------------
+
+
+def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction="mean",
+             zero_infinity=False):
+    """CTC: log_probs (T, N, C) (or (T, C)), targets padded (N, S) or concatenated
+    (sum(target_lengths),); 'mean' divides each loss by its target length, then averages."""
+    _check_reduction(reduction)
+    lp = log_probs
+    unbatched = lp.ndim == 2
+    if unbatched:
+        lp = lp.unsqueeze(1)
+    if lp.ndim != 3:
+        raise RuntimeError(f"ctc_loss: log_probs must be (T, N, C) or (T, C), got {lp.shape}")
+    T, N, C = lp.shape
+    tg = np.asarray(targets.__array__() if isinstance(targets, _T()) else targets)
+    in_len = np.asarray(input_lengths.__array__() if isinstance(input_lengths, _T())
+                        else input_lengths, dtype=np.int64).reshape(-1)
+    tg_len = np.asarray(target_lengths.__array__() if isinstance(target_lengths, _T())
+                        else target_lengths, dtype=np.int64).reshape(-1)
+    if tg.dtype.kind not in "iu":
+        raise RuntimeError(f"ctc_loss: targets must be integers, got {tg.dtype}")
+    if unbatched and tg.ndim == 1 and tg_len.size == 1:
+        tg = tg.reshape(1, -1)
+    if in_len.shape != (N,) or tg_len.shape != (N,):
+        raise RuntimeError(f"ctc_loss: expected input_lengths and target_lengths of size {N}, "
+                           f"got {in_len.size} and {tg_len.size}")
+    if (in_len > T).any() or (in_len < 1).any():
+        raise RuntimeError(f"ctc_loss: input_lengths must be in [1, {T}], got {in_len.tolist()}")
+    if tg.ndim == 1:  # concatenated
+        if tg_len.sum() != tg.size:
+            raise RuntimeError(f"ctc_loss: concatenated targets hold {tg.size} labels but "
+                               f"target_lengths sum to {int(tg_len.sum())}")
+        offsets = np.concatenate([[0], np.cumsum(tg_len)[:-1]])
+        rows = [tg[o:o + n] for o, n in zip(offsets, tg_len)]
+    else:
+        if tg.shape[0] != N or (tg_len > tg.shape[1]).any():
+            raise RuntimeError(f"ctc_loss: padded targets {tg.shape} do not fit batch {N} and "
+                               f"target_lengths {tg_len.tolist()}")
+        rows = [tg[n, :tg_len[n]] for n in range(N)]
+    s_max = int(tg_len.max()) if N else 0
+    L = 2 * s_max + 1
+    ext = np.full((N, L), blank, dtype=np.int64)
+    for n, r in enumerate(rows):
+        if ((r < 0) | (r >= C) | (r == blank)).any():
+            raise RuntimeError(f"ctc_loss: targets must be in [0, {C}) and not the blank "
+                               f"({blank}), sample {n} has {r.tolist()}")
+        ext[n, 1:2 * len(r):2] = r
+    skip = np.zeros((N, L), dtype=bool)
+    skip[:, 2:] = (ext[:, 2:] != blank) & (ext[:, 2:] != ext[:, :-2])
+    loss = CTCLoss.apply(lp, ext=ext, ext_len=2 * tg_len + 1, in_len=in_len, skip=skip,
+                         tgt_len=tg_len, reduction=reduction, zero_infinity=zero_infinity)
+    return loss.reshape(()) if unbatched and reduction == "none" else loss
+
+
+# ---- GANs --------------------------------------------------------------------------------
+
+
+def gan_generator_loss(fake_logits, reduction="mean"):
+    """Non-saturating generator loss -log D(G(z)), from the discriminator's logits on fakes:
+    BCE-with-logits against 'real' (1) labels."""
+    from ._creation import ones_like
+
+    return binary_cross_entropy_with_logits(fake_logits, ones_like(fake_logits),
+                                            reduction=reduction)
+
+
+def gan_discriminator_loss(real_logits, fake_logits, reduction="mean"):
+    """Discriminator loss -[log D(x) + log(1 - D(G(z)))]: BCE-with-logits of real logits
+    against 1 plus fake logits against 0."""
+    from ._creation import ones_like, zeros_like
+
+    return (binary_cross_entropy_with_logits(real_logits, ones_like(real_logits),
+                                             reduction=reduction)
+            + binary_cross_entropy_with_logits(fake_logits, zeros_like(fake_logits),
+                                               reduction=reduction))
+
+
+__all__ = [
+    "binary_cross_entropy", "binary_cross_entropy_with_logits", "contrastive_loss",
+    "cosine_embedding_loss", "cosine_similarity", "cross_entropy", "ctc_loss",
+    "gan_discriminator_loss", "gan_generator_loss", "huber_loss", "kl_div", "l1_loss",
+    "mse_loss", "nll_loss", "pairwise_distance", "rmse_loss", "smooth_l1_loss",
+    "triplet_margin_loss",
+]

@@ -1,0 +1,214 @@
+"""Element-wise primitives with broadcasting; backward sums gradients back to each input's shape."""
+
+from ..autograd.function import Function
+
+
+class Add(Function):
+    def forward(self, x, y):
+        self.sx, self.sy = x.shape, y.shape
+        return self.be.add(x, y)
+
+    def backward(self, g):
+        n, be = self.needs_input_grad, self.be
+        return (be.sum_to_shape(g, self.sx) if n[0] else None,
+                be.sum_to_shape(g, self.sy) if n[1] else None)
+
+
+class Sub(Function):
+    def forward(self, x, y):
+        self.sx, self.sy = x.shape, y.shape
+        return self.be.sub(x, y)
+
+    def backward(self, g):
+        n, be = self.needs_input_grad, self.be
+        return (be.sum_to_shape(g, self.sx) if n[0] else None,
+                be.sum_to_shape(be.neg(g), self.sy) if n[1] else None)
+
+
+class Mul(Function):
+    save_inputs = True
+
+    def forward(self, x, y):
+        self.x, self.y = x, y
+        return self.be.mul(x, y)
+
+    def backward(self, g):
+        n, be = self.needs_input_grad, self.be
+        return (be.sum_to_shape(be.mul(g, self.y), self.x.shape) if n[0] else None,
+                be.sum_to_shape(be.mul(g, self.x), self.y.shape) if n[1] else None)
+
+
+class Div(Function):
+    save_inputs = True
+
+    def forward(self, x, y):
+        self.x, self.y = x, y
+        return self.be.div(x, y)
+
+    def backward(self, g):
+        n, be, x, y = self.needs_input_grad, self.be, self.x, self.y
+        gy = None
+        if n[1]:  # d(x/y)/dy = -x / y^2
+            gy = be.sum_to_shape(be.neg(be.div(be.mul(g, x), be.mul(y, y))), y.shape)
+        return (be.sum_to_shape(be.div(g, y), x.shape) if n[0] else None), gy
+
+
+class Pow(Function):
+    save_inputs = True
+
+    def forward(self, x, y):
+        self.x, self.y = x, y
+        self.out = out = self.be.pow(x, y)
+        return out
+
+    def backward(self, g):
+        n, be, x, y = self.needs_input_grad, self.be, self.x, self.y
+        gx = gy = None
+        if n[0]:  # y * x^(y-1)
+            gx = be.sum_to_shape(be.mul(g, be.mul(y, be.pow(x, be.sub(y, 1)))), x.shape)
+        if n[1]:  # x^y * log(x); 0 where x == 0 (torch's convention)
+            logx = be.where(be.eq(x, 0), 0, be.log(be.where(be.eq(x, 0), 1, x)))
+            gy = be.sum_to_shape(be.mul(g, be.mul(self.out, logx)), y.shape)
+        return gx, gy
+
+
+class Neg(Function):
+    def forward(self, x):
+        return self.be.neg(x)
+
+    def backward(self, g):
+        return self.be.neg(g)
+
+
+class Exp(Function):
+    save_output = True
+
+    def forward(self, x):
+        self.out = out = self.be.exp(x)
+        return out
+
+    def backward(self, g):
+        return self.be.mul(g, self.out)
+
+
+class Log(Function):
+    save_inputs = True
+
+    def forward(self, x):
+        self.x = x
+        return self.be.log(x)
+
+    def backward(self, g):
+        return self.be.div(g, self.x)
+
+
+class Sqrt(Function):
+    save_output = True
+
+    def forward(self, x):
+        self.out = out = self.be.sqrt(x)
+        return out
+
+    def backward(self, g):
+        return self.be.div(g, self.be.mul(self.out, 2))
+
+
+class Sin(Function):
+    save_inputs = True
+
+    def forward(self, x):
+        self.x = x
+        return self.be.sin(x)
+
+    def backward(self, g):
+        return self.be.mul(g, self.be.cos(self.x))
+
+
+class Cos(Function):
+    save_inputs = True
+
+    def forward(self, x):
+        self.x = x
+        return self.be.cos(x)
+
+    def backward(self, g):
+        return self.be.neg(self.be.mul(g, self.be.sin(self.x)))
+
+
+class Abs(Function):
+    save_inputs = True
+
+    def forward(self, x):
+        self.x = x
+        return self.be.abs(x)
+
+    def backward(self, g):
+        return self.be.mul(g, self.be.sign(self.x))
+
+
+class Clamp(Function):
+    """clamp(x, min, max); the gradient passes where min <= x <= max (torch's convention)."""
+
+    save_inputs = True
+
+    def forward(self, x, lo=None, hi=None):
+        self.x, self.lo, self.hi = x, lo, hi
+        return self.be.clip(x, lo, hi)
+
+    def backward(self, g):
+        be, x = self.be, self.x
+        keep = None
+        if self.lo is not None:
+            keep = be.ge(x, self.lo)
+        if self.hi is not None:
+            up = be.le(x, self.hi)
+            keep = up if keep is None else be.mul(keep, up)
+        return g if keep is None else be.mul(g, keep)
+
+
+class Maximum(Function):
+    """Element-wise max; where x == y each input gets half the gradient (like torch)."""
+
+    save_inputs = True
+
+    def forward(self, x, y):
+        self.x, self.y = x, y
+        return self.be.maximum(x, y)
+
+    def backward(self, g):
+        return _minmax_backward(self, g, self.be.gt)
+
+
+class Minimum(Function):
+    save_inputs = True
+
+    def forward(self, x, y):
+        self.x, self.y = x, y
+        return self.be.minimum(x, y)
+
+    def backward(self, g):
+        return _minmax_backward(self, g, self.be.lt)
+
+
+def _minmax_backward(ctx, g, wins):
+    be, x, y, n = ctx.be, ctx.x, ctx.y, ctx.needs_input_grad
+    g_tie = be.where(be.eq(x, y), be.mul(g, 0.5), 0)
+    gx = gy = None
+    if n[0]:
+        gx = be.sum_to_shape(be.where(wins(x, y), g, g_tie), x.shape)
+    if n[1]:
+        gy = be.sum_to_shape(be.where(wins(y, x), g, g_tie), y.shape)
+    return gx, gy
+
+
+class Where(Function):
+    """where(cond, x, y); ``cond`` (a bool array) is not differentiated."""
+
+    def forward(self, x, y, cond=None):
+        self.cond, self.sx, self.sy = cond, x.shape, y.shape
+        return self.be.where(cond, x, y)
+
+    def backward(self, g):
+        be, n, c = self.be, self.needs_input_grad, self.cond
+        return (be.sum_to_shape(be.where(c, g, 0), self.sx) if n[0] else None,
+                be.sum_to_shape(be.where(c, 0, g), self.sy) if n[1] else None)

@@ -1,0 +1,75 @@
+"""Reductions: sum, mean, amax/amin (ties share the gradient), gather along an axis."""
+
+from ..autograd.function import Function
+
+
+def _keepdims_shape(shape, axis):
+    if axis is None:
+        return (1,) * len(shape)
+    axes = {a % len(shape) for a in axis}
+    return tuple(1 if i in axes else n for i, n in enumerate(shape))
+
+
+class Sum(Function):
+    def forward(self, x, axis=None, keepdim=False):
+        self.shape, self.axis, self.keepdim = x.shape, axis, keepdim
+        return self.be.sum(x, axis=axis, keepdims=keepdim)
+
+    def backward(self, g):
+        if not self.keepdim:
+            g = self.be.reshape(g, _keepdims_shape(self.shape, self.axis))
+        return self.be.broadcast_to(g, self.shape)
+
+
+class Mean(Function):
+    def forward(self, x, axis=None, keepdim=False):
+        self.shape, self.axis, self.keepdim = x.shape, axis, keepdim
+        out = self.be.mean(x, axis=axis, keepdims=keepdim)
+        self.count = (x.size // out.size) if out.size else 0
+        return out
+
+    def backward(self, g):
+        be = self.be
+        if not self.keepdim:
+            g = be.reshape(g, _keepdims_shape(self.shape, self.axis))
+        return be.broadcast_to(be.div(g, self.count), self.shape)
+
+
+class Amax(Function):
+    """max over ``axis`` (None: all); tied maxima share the gradient equally (torch's amax)."""
+
+    save_inputs = True
+    _reduce = "amax"
+
+    def forward(self, x, axis=None, keepdim=False):
+        self.x, self.axis, self.keepdim = x, axis, keepdim
+        self.out = out = getattr(self.be, self._reduce)(x, axis=axis, keepdims=True)
+        return out if keepdim else self.be.reshape(
+            out, tuple(n for i, n in enumerate(x.shape) if i not in _axes(axis, x.ndim)))
+
+    def backward(self, g):
+        be, x = self.be, self.x
+        if not self.keepdim:
+            g = be.reshape(g, self.out.shape)
+        mask = be.astype(be.eq(x, self.out), g.dtype)
+        count = be.sum(mask, axis=self.axis, keepdims=True)
+        return be.mul(mask, be.div(g, count))
+
+
+class Amin(Amax):
+    _reduce = "amin"
+
+
+def _axes(axis, ndim):
+    return range(ndim) if axis is None else {a % ndim for a in axis}
+
+
+class Gather(Function):
+    """take_along_axis(x, idx, axis) (torch.gather); repeated indices accumulate in backward."""
+
+    def forward(self, x, idx=None, axis=0):
+        self.shape, self.idx, self.axis = x.shape, idx, axis
+        return self.be.take_along_axis(x, idx, axis)
+
+    def backward(self, g):
+        return self.be.take_along_axis_backward(g, self.shape, self.idx, self.axis)

@@ -1,0 +1,129 @@
+"""Shape primitives: reshape, permute, expand, indexing, concatenation, dtype casts."""
+
+from ..autograd.function import Function
+
+
+class Reshape(Function):
+    def forward(self, x, shape=None):
+        self.shape = x.shape
+        return self.be.reshape(x, shape)
+
+    def backward(self, g):
+        return self.be.reshape(g, self.shape)
+
+
+class Permute(Function):
+    def forward(self, x, dims=None):
+        self.dims = dims
+        return self.be.permute(x, dims)
+
+    def backward(self, g):
+        inv = [0] * len(self.dims)
+        for i, d in enumerate(self.dims):
+            inv[d] = i
+        return self.be.permute(g, tuple(inv))
+
+
+class Expand(Function):
+    def forward(self, x, shape=None):
+        self.shape = x.shape
+        return self.be.broadcast_to(x, shape)
+
+    def backward(self, g):
+        return self.be.sum_to_shape(g, self.shape)
+
+
+class GetItem(Function):
+    """x[index]; ``advanced`` when the index holds arrays (repeats then accumulate)."""
+
+    def forward(self, x, index=None, advanced=False):
+        self.shape, self.index, self.advanced = x.shape, index, advanced
+        return self.be.getitem(x, index)
+
+    def backward(self, g):
+        return self.be.getitem_backward(g, self.shape, self.index, self.advanced)
+
+
+class SetItem(Function):
+    """out = x.copy(); out[index] = v (the out-of-place form behind ``x[index] = v`` with grad)."""
+
+    def forward(self, x, v, index=None):
+        self.index, self.sv = index, v.shape
+        out = self.be.copy(x)
+        self.be.setitem(out, index, v)
+        return out
+
+    def backward(self, g):
+        be, n = self.be, self.needs_input_grad
+        gx = gv = None
+        if n[0]:
+            gx = be.copy(g)
+            be.setitem(gx, self.index, 0)
+        if n[1]:
+            gv = be.sum_to_shape(be.getitem(g, self.index), self.sv)
+        return gx, gv
+
+
+class Cat(Function):
+    def forward(self, *xs, axis=0):
+        self.axis = axis
+        self.sizes = [x.shape[axis] for x in xs]
+        return self.be.concatenate(xs, axis)
+
+    def backward(self, g):
+        out, start, ax = [], 0, self.axis % g.ndim
+        lead = (slice(None),) * ax
+        for size, need in zip(self.sizes, self.needs_input_grad):
+            out.append(self.be.getitem(g, lead + (slice(start, start + size),)) if need else None)
+            start += size
+        return tuple(out)
+
+
+class Stack(Function):
+    def forward(self, *xs, axis=0):
+        self.axis = axis
+        return self.be.stack(xs, axis)
+
+    def backward(self, g):
+        ax = self.axis % g.ndim
+        lead = (slice(None),) * ax
+        return tuple(self.be.getitem(g, lead + (i,)) if need else None
+                     for i, need in enumerate(self.needs_input_grad))
+
+
+class Cast(Function):
+    def forward(self, x, dtype=None):
+        self.dtype = x.dtype
+        return self.be.astype(x, dtype)
+
+    def backward(self, g):
+        return self.be.astype(g, self.dtype)
+
+
+class Contiguous(Function):
+    def forward(self, x):
+        return self.be.ascontiguous(x)
+
+    def backward(self, g):
+        return g
+
+
+class Clone(Function):
+    def forward(self, x):
+        return self.be.copy(x)
+
+    def backward(self, g):
+        return g
+
+
+class ToDevice(Function):
+    """A copy onto another device; the gradient goes back to the source device."""
+
+    def forward(self, x, target=None):
+        self.src = self.be
+        return target.from_numpy(self.be.to_numpy(x))
+
+    def backward(self, g):
+        from .. import backends
+
+        return self.src.from_numpy(backends.of(g).to_numpy(g))

@@ -1,0 +1,162 @@
+"""In-place Tensor methods (a mixin of ``Tensor``): each bumps the version counter.
+
+Without grad recording (``no_grad``, or nothing requires grad) they write the storage in place.
+When recording, a leaf that requires grad refuses (like torch); any other tensor gets the
+out-of-place result and takes over its history: the old storage and history stay with the ops
+that saved them, so their gradients stay exact, and ops that saved this tensor see its new
+version and raise at backward.
+"""
+
+from . import backends
+from .autograd.grad_mode import state as _grad_state
+
+_LEAF_MSG = "a leaf Variable that requires grad is being used in an in-place operation."
+
+
+def _tensor_cls():
+    from .tensor import Tensor
+
+    return Tensor
+
+
+def _needs_record(t, other=None):
+    if not _grad_state.enabled:
+        return False
+    return t.requires_grad or (isinstance(other, _tensor_cls()) and other.requires_grad)
+
+
+def _inplace_record(t, op):
+    """Record ``t <- op(t)`` in the graph (see the module docstring)."""
+    if t.requires_grad and t._ctx is None:
+        raise RuntimeError(_LEAF_MSG)
+    old = t._make(t._data, t.requires_grad, t._ctx)
+    old._vc = [t._vc[0]]
+    r = op(old)
+    if r._data.shape != t._data.shape:
+        raise RuntimeError(f"output with shape {list(t.shape)} doesn't match the broadcast "
+                           f"shape {list(r.shape)}")
+    if r._data.dtype != t._data.dtype:
+        r = r.to(t._data.dtype)
+    t._data, t._ctx, t.requires_grad = r._data, r._ctx, r.requires_grad
+    t._vc[0] += 1
+    return t
+
+
+def _check_unrecorded(t, what):
+    if _grad_state.enabled and t.requires_grad:
+        if t._ctx is None:
+            raise RuntimeError(_LEAF_MSG)
+        raise RuntimeError(f"fastnn: {what} on a tensor that is part of a graph is not "
+                           "supported; call it under no_grad() or on a detached tensor")
+
+
+def _binary_inplace(t, other, ufunc, fallback):
+    """t (op)= other: in place, or recorded through ``fallback`` (the out-of-place op)."""
+    if _needs_record(t, other):
+        return _inplace_record(t, lambda a: fallback(a, other))
+    T = _tensor_cls()
+    o = other._data if isinstance(other, T) else other
+    if isinstance(other, T) and o.__class__ is not t._data.__class__:
+        from .autograd.function import _device_mismatch
+
+        _device_mismatch((t, other))
+    be = backends.of(t._data)
+    try:
+        getattr(be, ufunc)(t._data, o, out=t._data)
+    except ValueError as e:
+        raise RuntimeError(f"{ufunc}_: {e} (shapes {t.shape} and "
+                           f"{getattr(other, 'shape', ())})") from None
+    except TypeError as e:  # numpy casting: float into an int tensor
+        raise RuntimeError(f"{ufunc}_: result type can't be cast to the desired output type "
+                           f"{t.dtype}: {e}") from None
+    t._vc[0] += 1
+    return t
+
+
+class InplaceMixin:
+    __slots__ = ()
+
+    def add_(self, other, alpha=1):
+        if alpha != 1:
+            other = other * alpha
+        return _binary_inplace(self, other, "add", lambda a, b: a + b)
+
+    def sub_(self, other, alpha=1):
+        if alpha != 1:
+            other = other * alpha
+        return _binary_inplace(self, other, "sub", lambda a, b: a - b)
+
+    def mul_(self, other):
+        return _binary_inplace(self, other, "mul", lambda a, b: a * b)
+
+    def div_(self, other):
+        return _binary_inplace(self, other, "div", lambda a, b: a / b)
+
+    def pow_(self, other):
+        return _binary_inplace(self, other, "pow", lambda a, b: a ** b)
+
+    def __iadd__(self, other):
+        return self.add_(other)
+
+    def __isub__(self, other):
+        return self.sub_(other)
+
+    def __imul__(self, other):
+        return self.mul_(other)
+
+    def __itruediv__(self, other):
+        return self.div_(other)
+
+    def clamp_(self, min=None, max=None):  # noqa: A002
+        if _needs_record(self):
+            return _inplace_record(self, lambda a: a.clamp(min, max))
+        backends.of(self._data).clip(self._data, min, max, out=self._data)
+        self._vc[0] += 1
+        return self
+
+    def zero_(self):
+        return self.fill_(0)
+
+    def fill_(self, value):
+        _check_unrecorded(self, "fill_")
+        if isinstance(value, _tensor_cls()):
+            value = value.item()
+        backends.of(self._data).fill(self._data, value)
+        self._vc[0] += 1
+        return self
+
+    def normal_(self, mean=0.0, std=1.0):
+        _check_unrecorded(self, "normal_")
+        backends.of(self._data).normal_(self._data, mean, std)
+        self._vc[0] += 1
+        return self
+
+    def uniform_(self, a=0.0, b=1.0):
+        _check_unrecorded(self, "uniform_")
+        backends.of(self._data).uniform_(self._data, a, b)
+        self._vc[0] += 1
+        return self
+
+    def copy_(self, src):
+        _check_unrecorded(self, "copy_")
+        T = _tensor_cls()
+        be = backends.of(self._data)
+        if isinstance(src, T):
+            s = src._data
+            if s.__class__ is not self._data.__class__:  # across devices: via the host
+                s = be.from_numpy(backends.of(s).to_numpy(s))
+        else:
+            s = be.asarray(src)
+        try:
+            be.copyto(self._data, s)
+        except ValueError as e:
+            raise RuntimeError(f"copy_: {e} (destination shape {self.shape}, source shape "
+                               f"{tuple(s.shape)})") from None
+        self._vc[0] += 1
+        return self
+
+    def masked_fill_(self, mask, value):
+        T = _tensor_cls()
+        m = mask._data if isinstance(mask, T) else mask
+        self[T._make(backends.of(self._data).asarray(m))] = value
+        return self

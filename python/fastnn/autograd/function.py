@@ -1,0 +1,86 @@
+"""The ``Function`` base (C9, tinygrad v0.8 pattern): a primitive is a small class whose
+``forward`` (on storage arrays, through the backend ``self.be``) and ``backward`` sit side by side.
+
+``apply`` runs ``forward`` and, only when grad mode is on and some input requires grad, attaches
+the instance as the output's ``_ctx`` (its ``grad_fn``); ``forward`` may read
+``self.requires_grad`` to skip work only backward needs (fused losses compute their gradient in
+the forward kernel call). ``backward(grad)`` returns one gradient
+array per tensor input (or a single array for one input), ``None`` where not needed.
+"""
+
+from .. import backends
+from .grad_mode import state as _grad_state
+
+
+class Function:
+    # Subclasses that keep their inputs (resp. their output) for backward set these, so the engine
+    # can detect in-place changes of those tensors between forward and backward (version counter).
+    save_inputs = False
+    save_output = False
+    freed = False  # set once backward released the saved arrays (retain_graph=False)
+
+    def forward(self, *arrays, **kwargs):
+        raise NotImplementedError
+
+    def backward(self, grad):
+        raise NotImplementedError
+
+    @classmethod
+    def apply(cls, *tensors, **kwargs):
+        ctx = _new(cls)
+        arrays = [t._data for t in tensors]
+        kind = arrays[0].__class__
+        for a in arrays:
+            if a.__class__ is not kind:
+                _device_mismatch(tensors)
+        be = _BY_TYPE.get(kind) or backends.of(arrays[0])
+        ctx.be = be
+        req = False
+        if _grad_state.enabled:
+            for t in tensors:
+                if t.requires_grad:
+                    req = True
+                    break
+        ctx.requires_grad = req
+        try:
+            out = ctx.forward(*arrays, **kwargs)
+        except ValueError as e:
+            shapes = " and ".join(str(tuple(a.shape)) for a in arrays)
+            raise RuntimeError(f"{cls.__name__}: {e} (input shapes {shapes})") from None
+        if out.__class__ is not kind and not backends.is_array(out):
+            out = be.wrap(out)  # a numpy scalar from a 0-d ufunc
+        if req:
+            ctx.parents = tensors
+            ctx.needs_input_grad = tuple(t.requires_grad for t in tensors)
+            if cls.save_inputs:
+                ctx.versions = tuple(t._vc[0] for t in tensors)
+            return _make(out, True, ctx)
+        return _make(out, False, None)
+
+    def name(self) -> str:
+        return f"{type(self).__name__}Backward0"
+
+    def __repr__(self):
+        return f"<{self.name()} object at {id(self):#x}>"
+
+    @property
+    def next_functions(self):
+        return tuple((p._ctx, 0) for p in getattr(self, "parents", ()))
+
+
+_new = object.__new__
+_BY_TYPE = backends._BY_TYPE
+
+
+def _device_mismatch(tensors):
+    devs = []
+    for t in tensors:
+        d = str(t.device)
+        if d not in devs:
+            devs.append(d)
+    raise RuntimeError("Expected all tensors to be on the same device, but found at least two "
+                       f"devices, {devs[0]} and {devs[1]}!")
+
+
+def _make(data, requires_grad, ctx):  # replaced by tensor.py with Tensor._make (import cycle)
+    raise RuntimeError("fastnn.tensor was not imported")

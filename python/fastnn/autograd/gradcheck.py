@@ -1,0 +1,87 @@
+"""``gradcheck``: compare autograd with central finite differences, in float64."""
+
+import numpy as np
+
+
+class GradcheckError(RuntimeError):
+    pass
+
+
+def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, n_probes=2,
+              seed=0):
+    """Check d fn / d inputs. ``inputs``: a Tensor or a tuple of Tensors and other arguments;
+    those that require grad must be float64 (like torch, which warns otherwise) and are checked.
+
+    For each of ``n_probes`` random projections v of the outputs, the analytic gradient of
+    sum(v * fn(x)) (one backward pass) is compared element by element with the central
+    difference (f(x + eps) - f(x - eps)) / 2eps. On mismatch: raise GradcheckError naming the
+    worst element (or return False when ``raise_exception=False``).
+    """
+    from ..tensor import Tensor
+    from .grad_mode import no_grad
+
+    if isinstance(inputs, Tensor):
+        inputs = (inputs,)
+    inputs = tuple(inputs)
+    xs = [x for x in inputs if isinstance(x, Tensor) and x.requires_grad]
+    if not xs:
+        raise ValueError("gradcheck: no input requires grad")
+    for x in xs:
+        if x.dtype != np.float64:
+            raise TypeError(f"gradcheck: inputs that require grad must be float64, got {x.dtype}")
+    rng = np.random.default_rng(seed)
+
+    def outputs():
+        out = fn(*inputs)
+        return (out,) if isinstance(out, Tensor) else tuple(out)
+
+    for probe in range(n_probes):
+        outs = outputs()
+        vs = [rng.standard_normal(o.shape) for o in outs]
+        for x in xs:
+            x.grad = None
+        total = None
+        for o, v in zip(outs, vs):
+            if o.requires_grad:
+                term = (o * Tensor(v)).sum()
+                total = term if total is None else total + term
+        if total is None:
+            raise GradcheckError("gradcheck: no output requires grad")
+        total.backward()
+        with no_grad():
+            for k, x in enumerate(xs):
+                analytic = np.zeros(x.shape) if x.grad is None else x.grad.numpy()
+                numeric = np.zeros(x.shape)
+                flat = x._data.reshape(-1)  # a view: edits reach x
+                if flat.base is None and x._data.size:
+                    raise ValueError("gradcheck: inputs must be contiguous")
+                for i in range(flat.size):
+                    orig = flat[i]
+                    flat[i] = orig + eps
+                    fp = _project(outputs(), vs)
+                    flat[i] = orig - eps
+                    fm = _project(outputs(), vs)
+                    flat[i] = orig
+                    numeric.reshape(-1)[i] = (fp - fm) / (2 * eps)
+                err = np.abs(analytic - numeric)
+                bad = err > atol + rtol * np.abs(numeric)
+                if bad.any():
+                    j = np.unravel_index(np.argmax(np.where(bad, err, -1)), x.shape)
+                    msg = (f"gradcheck: Jacobian mismatch for input {k} (shape {tuple(x.shape)}), "
+                           f"probe {probe}: {int(bad.sum())} of {bad.size} elements off; worst "
+                           f"at index {tuple(int(i) for i in j)}: analytical {analytic[j]!r} vs "
+                           f"numerical {numeric[j]!r} (atol={atol}, rtol={rtol})")
+                    if raise_exception:
+                        raise GradcheckError(msg)
+                    return False
+    for x in xs:
+        x.grad = None
+    return True
+
+
+def _project(outs, vs):
+    s = 0.0
+    for o, v in zip(outs, vs):
+        if o.dtype.kind == "f":
+            s += float(np.sum(o.numpy() * v))
+    return s

@@ -1,0 +1,329 @@
+"""The CPU backend: storage is a numpy array. numpy does the non-hot ops (element-wise
+arithmetic with broadcasting, reshapes, indexing, reductions); matmul, activations and the
+fused losses call fastnn.kernels.
+
+Every function takes and returns numpy arrays (never numpy scalars: see ``wrap``).
+"""
+
+import builtins
+
+import numpy as np
+
+from .. import _random
+from .. import kernels as _kernels
+from .._device import CPU
+from . import _np_kernels as _npk
+
+array_type = np.ndarray
+
+
+def device_of(a):
+    return CPU
+
+
+# ---- storage ------------------------------------------------------------------------------------
+
+
+def asarray(obj, dtype=None):
+    """An array from nested lists/numbers/arrays (copies lists; keeps arrays of the right dtype)."""
+    return np.asarray(obj, dtype=dtype)
+
+
+def from_numpy(a):
+    return a
+
+
+def to_numpy(a):
+    return a
+
+
+def wrap(x):
+    """ufuncs on 0-d arrays return numpy scalars; tensors always hold arrays."""
+    return x if x.__class__ is np.ndarray else np.asarray(x)
+
+
+def copy(a):
+    return np.array(a, copy=True, order="C")
+
+
+def copyto(dst, src):
+    np.copyto(dst, src, casting="unsafe")
+
+
+def is_fresh(a):
+    """True when ``a`` owns its C-contiguous, writeable memory (no view of anything else)."""
+    return a.base is None and a.flags.c_contiguous and a.flags.writeable
+
+
+def iadd(a, b):
+    """a += b in place (b broadcast to a)."""
+    np.add(a, b, out=a)
+
+
+def fill(a, value):
+    a.fill(value)
+
+
+def astype(a, dtype):
+    return a.astype(dtype)
+
+
+def ascontiguous(a):
+    return np.ascontiguousarray(a)
+
+
+empty = np.empty
+zeros = np.zeros
+ones = np.ones
+eye = np.eye
+
+
+def full(shape, value, dtype):
+    return np.full(shape, value, dtype=dtype)
+
+
+def arange(start, end, step, dtype):
+    return np.arange(start, end, step, dtype=dtype)
+
+
+def linspace(start, end, steps, dtype):
+    return np.linspace(start, end, steps, dtype=dtype)
+
+
+# ---- random ---------------------------------------------------------------------------------
+
+
+def rand(shape, dtype):
+    return _random.generator().random(shape, dtype=dtype if dtype.itemsize >= 4 else np.float32
+                                      ).astype(dtype, copy=False)
+
+
+def randn(shape, dtype):
+    g = _random.generator()
+    if dtype in (np.float32, np.float64):
+        return g.standard_normal(shape, dtype=dtype)
+    return g.standard_normal(shape).astype(dtype)
+
+
+def randint(low, high, shape, dtype):
+    return _random.generator().integers(low, high, size=shape, dtype=dtype)
+
+
+def normal_(a, mean, std):
+    a[...] = _random.generator().normal(mean, std, a.shape)
+
+
+def uniform_(a, low, high):
+    a[...] = _random.generator().uniform(low, high, a.shape)
+
+
+def bernoulli(p, shape, dtype):
+    """1 with probability p, else 0 (dropout masks)."""
+    return (_random.generator().random(shape) < p).astype(dtype)
+
+
+# ---- element-wise (numpy ufuncs: broadcasting, weak Python scalars) ---------------------------
+
+add = np.add
+sub = np.subtract
+mul = np.multiply
+div = np.true_divide
+pow = np.power  # noqa: A001
+neg = np.negative
+exp = np.exp
+log = np.log
+sqrt = np.sqrt
+abs = np.abs  # noqa: A001
+sign = np.sign
+maximum = np.maximum
+minimum = np.minimum
+where = np.where
+clip = np.clip
+eq = np.equal
+ne = np.not_equal
+lt = np.less
+le = np.less_equal
+gt = np.greater
+ge = np.greater_equal
+logical_not = np.logical_not
+isnan = np.isnan
+logaddexp = np.logaddexp
+log1p = np.log1p
+expm1 = np.expm1
+sin = np.sin
+cos = np.cos
+
+# ---- reductions --------------------------------------------------------------------------------
+
+
+def sum(a, axis=None, keepdims=False, dtype=None):  # noqa: A001
+    return np.asarray(np.sum(a, axis=axis, keepdims=keepdims, dtype=dtype))
+
+
+def mean(a, axis=None, keepdims=False):
+    return np.asarray(np.mean(a, axis=axis, keepdims=keepdims))
+
+
+def amax(a, axis=None, keepdims=False):
+    return np.asarray(np.amax(a, axis=axis, keepdims=keepdims))
+
+
+def amin(a, axis=None, keepdims=False):
+    return np.asarray(np.amin(a, axis=axis, keepdims=keepdims))
+
+
+def argmax(a, axis=None, keepdims=False):
+    return np.asarray(np.argmax(a, axis=axis, keepdims=keepdims))
+
+
+def argmin(a, axis=None, keepdims=False):
+    return np.asarray(np.argmin(a, axis=axis, keepdims=keepdims))
+
+
+def any(a, axis=None):  # noqa: A001
+    return np.asarray(np.any(a, axis=axis))
+
+
+def all(a, axis=None):  # noqa: A001
+    return np.asarray(np.all(a, axis=axis))
+
+
+def sum_to_shape(g, shape):
+    """Undo broadcasting: sum ``g`` down to ``shape`` (the backward of an implicit expand)."""
+    if g.shape == shape:
+        return g
+    lead = g.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        i + lead for i, n in enumerate(shape) if n == 1 and g.shape[i + lead] != 1)
+    out = g.sum(axis=axes, keepdims=True) if axes else g
+    return np.asarray(out.reshape(shape))
+
+
+# ---- shape and indexing --------------------------------------------------------------------------
+
+
+def reshape(a, shape):
+    return a.reshape(shape)
+
+
+def permute(a, dims):
+    return a.transpose(dims)
+
+
+broadcast_to = np.broadcast_to
+
+
+def getitem(a, index):
+    return np.asarray(a[index])
+
+
+def setitem(a, index, value):
+    a[index] = value
+
+
+def getitem_backward(g, shape, index, advanced):
+    """Scatter ``g`` (the grad of ``a[index]``) into zeros of ``shape``; repeated indices add."""
+    out = np.zeros(shape, dtype=g.dtype)
+    if advanced and _has_int_array(index):
+        np.add.at(out, index, g)
+    else:
+        out[index] = g
+    return out
+
+
+def _has_int_array(index):
+    parts = index if isinstance(index, tuple) else (index,)
+    return builtins.any(isinstance(p, np.ndarray) and p.dtype.kind != "b" for p in parts)
+
+
+def concatenate(arrays, axis):
+    return np.concatenate(arrays, axis=axis)
+
+
+def stack(arrays, axis):
+    return np.stack(arrays, axis=axis)
+
+
+def take_along_axis(a, idx, axis):
+    return np.take_along_axis(a, idx, axis=axis)
+
+
+def take_along_axis_backward(g, shape, idx, axis):
+    """Scatter-add ``g`` into zeros of ``shape`` at ``idx`` along ``axis`` (repeats add)."""
+    out = np.zeros(shape, dtype=g.dtype)
+    index = list(np.ix_(*[np.arange(n) for n in idx.shape]))  # the mesh take_along_axis uses
+    index[axis] = idx
+    np.add.at(out, tuple(index), g)
+    return out
+
+
+# ---- hot ops: fastnn.kernels for float32/float64; numpy (_np_kernels) for other dtypes -------
+
+_KDT = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _c(a):
+    return a if a.flags.c_contiguous else np.ascontiguousarray(a)
+
+
+def matmul(a, b, trans_a=False, trans_b=False, bias=None):
+    """op(a) @ op(b) (+ bias) for 2-D or batched 3-D arrays; op = transpose when trans_*.
+    The kernel reads any strides (a transposed view is not copied)."""
+    if a.dtype in _KDT and a.dtype == b.dtype and (bias is None or bias.dtype == a.dtype):
+        return _kernels.matmul(a, b, trans_a=trans_a, trans_b=trans_b, bias=bias)
+    return _npk.matmul(a, b, trans_a=trans_a, trans_b=trans_b, bias=bias)
+
+
+def _unary(name):
+    kern, ref = getattr(_kernels, name), getattr(_npk, name)
+
+    def op(x, *args):
+        if x.dtype in _KDT:
+            return kern(_c(x), *args)
+        return ref(x, *args)
+
+    op.__name__ = name
+    return op
+
+
+def _backward(name):
+    kern, ref = getattr(_kernels, name), getattr(_npk, name)
+
+    def op(grad, x, *args):
+        if x.dtype in _KDT and grad.dtype == x.dtype:
+            return kern(_c(grad), _c(x), *args)
+        return ref(grad, x, *args)
+
+    op.__name__ = name
+    return op
+
+
+relu = _unary("relu")
+sigmoid = _unary("sigmoid")
+tanh = _unary("tanh")
+softmax = _unary("softmax")
+log_softmax = _unary("log_softmax")
+leaky_relu = _unary("leaky_relu")
+gelu = _unary("gelu")
+relu_backward = _backward("relu_backward")
+sigmoid_backward = _backward("sigmoid_backward")
+tanh_backward = _backward("tanh_backward")
+softmax_backward = _backward("softmax_backward")
+log_softmax_backward = _backward("log_softmax_backward")
+leaky_relu_backward = _backward("leaky_relu_backward")
+gelu_backward = _backward("gelu_backward")
+
+
+def softmax_cross_entropy(logits, target, reduction, label_smoothing, ignore_index, weight,
+                          grad):
+    """The fused kernel: loss, or (loss, d loss / d logits) with grad (row i holds
+    d loss_i / d logits_i for reduction='none')."""
+    return _kernels.softmax_cross_entropy(
+        _c(logits), _c(target), reduction=reduction, label_smoothing=label_smoothing,
+        ignore_index=ignore_index, weight=None if weight is None else _c(weight), grad=grad)
+
+
+def binary_cross_entropy_with_logits(logits, target, weight, pos_weight, reduction, grad):
+    return _kernels.binary_cross_entropy_with_logits(
+        _c(logits), _c(target), weight=None if weight is None else _c(weight),
+        pos_weight=None if pos_weight is None else _c(pos_weight), reduction=reduction, grad=grad)

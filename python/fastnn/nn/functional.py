@@ -1,0 +1,158 @@
+"""``fastnn.nn.functional`` (F): linear, activations, softmax, dropout, one_hot and all losses.
+
+Hot ops run the fastnn.kernels: ``linear`` is one GEMM with the bias fused, activations call the
+element-wise kernels, ``cross_entropy`` and ``binary_cross_entropy_with_logits`` one fused
+loss-and-gradient kernel each.
+"""
+
+from .. import _dtype, backends
+
+from .._losses import *  # noqa: F401,F403  (every loss)
+from .._losses import __all__ as _losses_all
+from .._ops import activation as A
+from .._ops.elementwise import Clamp
+from .._ops.linalg import Linear
+
+
+def linear(input, weight, bias=None):  # noqa: A002 (torch's names)
+    """y = x W^T + b: x (..., in), W (out, in), b (out,). One GEMM (bias fused); backward is two
+    GEMMs with transpose flags plus a column sum."""
+    if input.dtype != weight.dtype or (bias is not None and bias.dtype != weight.dtype):
+        raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got "
+                           f"{_dtype.name(input.dtype)} and {_dtype.name(weight.dtype)}")
+    if weight.ndim != 2:
+        raise RuntimeError(f"linear: weight must be 2-D (out, in), got shape {weight.shape}")
+    k = input.shape[-1] if input.ndim else 0
+    if k != weight.shape[1]:
+        rows = input.numel() // k if input.ndim > 1 and k else 1
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{k} and "
+                           f"{weight.shape[1]}x{weight.shape[0]})")
+    if bias is not None and bias.shape != (weight.shape[0],):
+        raise RuntimeError(f"linear: bias must have shape ({weight.shape[0]},), got {bias.shape}")
+    args = (weight,) if bias is None else (weight, bias)
+    if input.ndim == 2:
+        return Linear.apply(input, *args)
+    lead = input.shape[:-1]
+    out = Linear.apply(input.reshape(-1, k), *args)
+    return out.reshape(lead + (weight.shape[0],))
+
+
+def relu(input, inplace=False):  # noqa: A002
+    return A.ReLU.apply(input) if not inplace else _maybe_inplace(input, A.ReLU.apply, True)
+
+
+def leaky_relu(input, negative_slope=0.01, inplace=False):  # noqa: A002
+    return _maybe_inplace(input, lambda x: A.LeakyReLU.apply(x, negative_slope=negative_slope),
+                          inplace)
+
+
+def gelu(input, approximate="none"):  # noqa: A002
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"approximate argument must be either none or tanh, got {approximate!r}")
+    return A.GELU.apply(input, approximate=approximate)
+
+
+def sigmoid(input):  # noqa: A002
+    return A.Sigmoid.apply(input)
+
+
+def tanh(input):  # noqa: A002
+    return A.Tanh.apply(input)
+
+
+def relu6(input, inplace=False):  # noqa: A002
+    return _maybe_inplace(input, lambda x: Clamp.apply(x, lo=0.0, hi=6.0), inplace)
+
+
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):  # noqa: A002
+    return _maybe_inplace(input, lambda x: Clamp.apply(x, lo=min_val, hi=max_val), inplace)
+
+
+def softplus(input, beta=1.0, threshold=20.0):  # noqa: A002
+    """log(1 + exp(beta x)) / beta, linear above ``threshold`` (like torch)."""
+    from .._functions import where
+
+    bx = input * beta
+    soft = (bx.clamp_max(threshold).exp() + 1).log() / beta
+    return where(bx > threshold, input, soft)
+
+
+def elu(input, alpha=1.0, inplace=False):  # noqa: A002
+    from .._functions import where
+
+    return _maybe_inplace(
+        input, lambda x: where(x > 0, x, (x.clamp_max(0.0).exp() - 1) * alpha), inplace)
+
+
+def silu(input, inplace=False):  # noqa: A002
+    return _maybe_inplace(input, lambda x: x * A.Sigmoid.apply(x), inplace)
+
+
+def logsigmoid(input):  # noqa: A002
+    return -softplus(-input)
+
+
+def softmax(input, dim=None, dtype=None):  # noqa: A002
+    x = input if dtype is None else input.to(dtype)
+    return x.softmax(-1 if dim is None else dim)
+
+
+def log_softmax(input, dim=None, dtype=None):  # noqa: A002
+    x = input if dtype is None else input.to(dtype)
+    return x.log_softmax(-1 if dim is None else dim)
+
+
+def dropout(input, p=0.5, training=True, inplace=False):  # noqa: A002
+    """Zero each element with probability p and scale the kept ones by 1 / (1 - p)."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0.0:
+        return input
+    be = backends.of(input._data)
+    if p == 1.0:
+        mask = be.zeros(input.shape, input.dtype)
+    else:
+        mask = be.mul(be.bernoulli(1.0 - p, input.shape, input.dtype), 1.0 / (1.0 - p))
+        mask = be.astype(mask, input.dtype) if mask.dtype != input.dtype else mask
+    return _maybe_inplace(input, lambda x: x * x._make(mask), inplace)
+
+
+def one_hot(tensor, num_classes=-1):
+    """(..., ) int64 class indices -> (..., num_classes) int64 one-hot."""
+    import numpy as np
+
+    t = tensor.__array__()
+    if t.dtype.kind not in "iu":
+        raise RuntimeError("one_hot is only applicable to index tensor.")
+    n = int(t.max()) + 1 if num_classes < 0 else num_classes
+    if t.size and (t.min() < 0 or t.max() >= n):
+        raise RuntimeError("Class values must be smaller than num_classes.")
+    from .._creation import tensor as make
+
+    return make((t[..., None] == np.arange(n)).astype(np.int64), device=tensor.device)
+
+
+def normalize(input, p=2.0, dim=1, eps=1e-12):  # noqa: A002
+    return input / input.norm(p, dim=dim, keepdim=True).clamp_min(eps)
+
+
+def _maybe_inplace(x, fn, inplace):
+    """fn(x); with ``inplace=True`` the result is written into x (under the in-place rules of
+    Tensor) and x is returned."""
+    if not inplace:
+        return fn(x)
+    from .._tensor_inplace import _inplace_record, _needs_record
+
+    if _needs_record(x):
+        return _inplace_record(x, fn)
+    x.copy_(fn(x))
+    return x
+
+
+__all__ = [
+    "dropout", "elu", "gelu", "hardtanh", "leaky_relu", "linear", "log_softmax", "logsigmoid",
+    "normalize", "one_hot", "relu", "relu6", "sigmoid", "silu", "softmax", "softplus", "tanh",
+    *_losses_all,
+]
+
+

@@ -1,0 +1,151 @@
+"""``nn.init``: in-place initialisers with PyTorch's fan and gain rules, under ``no_grad``.
+
+Random fills draw from fastnn's global generator (``fastnn.manual_seed``) unless a
+``numpy.random.Generator`` is passed as ``generator``.
+"""
+
+import math
+
+import numpy as np
+
+from .. import Tensor, no_grad
+
+__all__ = [
+    "calculate_gain",
+    "constant_",
+    "kaiming_normal_",
+    "kaiming_uniform_",
+    "normal_",
+    "ones_",
+    "uniform_",
+    "xavier_normal_",
+    "xavier_uniform_",
+    "zeros_",
+]
+
+
+def calculate_gain(nonlinearity, param=None):
+    """The recommended gain for a nonlinearity (torch.nn.init.calculate_gain's table)."""
+    linear_fns = ["linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d",
+                  "conv_transpose2d", "conv_transpose3d"]
+    if nonlinearity in linear_fns or nonlinearity == "sigmoid":
+        return 1
+    if nonlinearity == "tanh":
+        return 5.0 / 3
+    if nonlinearity == "relu":
+        return math.sqrt(2.0)
+    if nonlinearity == "leaky_relu":
+        if param is None:
+            negative_slope = 0.01
+        elif isinstance(param, (int, float)) and not isinstance(param, bool):
+            negative_slope = param
+        else:
+            raise ValueError(f"negative_slope {param} not a valid number")
+        return math.sqrt(2.0 / (1 + negative_slope**2))
+    if nonlinearity == "selu":
+        return 3.0 / 4
+    raise ValueError(f"Unsupported nonlinearity {nonlinearity}")
+
+
+def _calculate_fan_in_and_fan_out(tensor):
+    shape = tuple(tensor.shape)
+    if len(shape) < 2:
+        raise ValueError(
+            "Fan in and fan out can not be computed for tensor with fewer than 2 dimensions"
+        )
+    receptive = math.prod(shape[2:]) if len(shape) > 2 else 1
+    return shape[1] * receptive, shape[0] * receptive
+
+
+def _calculate_correct_fan(tensor, mode):
+    mode = mode.lower()
+    if mode not in ("fan_in", "fan_out"):
+        raise ValueError(f"Mode {mode} not supported, please use one of fan_in, fan_out")
+    fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
+    return fan_in if mode == "fan_in" else fan_out
+
+
+def _check(tensor, name):
+    if not isinstance(tensor, Tensor):
+        raise TypeError(f"nn.init.{name}: expected a Tensor, got {type(tensor).__name__}")
+
+
+def _fill_from(tensor, draw):
+    """Copy ``draw(shape)`` (float64 numpy) into ``tensor`` (a generator-driven fill)."""
+    values = draw(tuple(tensor.shape)).astype(tensor.dtype, copy=False)
+    tensor.copy_(Tensor(np.ascontiguousarray(values)))
+
+
+def uniform_(tensor, a=0.0, b=1.0, generator=None):
+    """Fill with U(a, b)."""
+    _check(tensor, "uniform_")
+    with no_grad():
+        if generator is None:
+            tensor.uniform_(a, b)
+        else:
+            _fill_from(tensor, lambda s: generator.uniform(a, b, s))
+    return tensor
+
+
+def normal_(tensor, mean=0.0, std=1.0, generator=None):
+    """Fill with N(mean, std^2)."""
+    _check(tensor, "normal_")
+    if std < 0:
+        raise ValueError(f"nn.init.normal_: std must be >= 0, got {std}")
+    with no_grad():
+        if generator is None:
+            tensor.normal_(mean, std)
+        else:
+            _fill_from(tensor, lambda s: generator.normal(mean, std, s))
+    return tensor
+
+
+def constant_(tensor, val):
+    _check(tensor, "constant_")
+    with no_grad():
+        tensor.fill_(val)
+    return tensor
+
+
+def zeros_(tensor):
+    return constant_(tensor, 0.0)
+
+
+def ones_(tensor):
+    return constant_(tensor, 1.0)
+
+
+def xavier_uniform_(tensor, gain=1.0, generator=None):
+    """Glorot uniform: U(-a, a), a = gain * sqrt(6 / (fan_in + fan_out))."""
+    fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
+    std = gain * math.sqrt(2.0 / float(fan_in + fan_out))
+    a = math.sqrt(3.0) * std
+    return uniform_(tensor, -a, a, generator)
+
+
+def xavier_normal_(tensor, gain=1.0, generator=None):
+    """Glorot normal: N(0, std^2), std = gain * sqrt(2 / (fan_in + fan_out))."""
+    fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
+    std = gain * math.sqrt(2.0 / float(fan_in + fan_out))
+    return normal_(tensor, 0.0, std, generator)
+
+
+def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
+    """He uniform: U(-bound, bound), bound = gain * sqrt(3 / fan)."""
+    _check(tensor, "kaiming_uniform_")
+    if 0 in tuple(tensor.shape):
+        return tensor  # torch: a no-op on zero-element tensors
+    fan = _calculate_correct_fan(tensor, mode)
+    std = calculate_gain(nonlinearity, a) / math.sqrt(fan)
+    bound = math.sqrt(3.0) * std
+    return uniform_(tensor, -bound, bound, generator)
+
+
+def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
+    """He normal: N(0, std^2), std = gain / sqrt(fan)."""
+    _check(tensor, "kaiming_normal_")
+    if 0 in tuple(tensor.shape):
+        return tensor
+    fan = _calculate_correct_fan(tensor, mode)
+    std = calculate_gain(nonlinearity, a) / math.sqrt(fan)
+    return normal_(tensor, 0.0, std, generator)

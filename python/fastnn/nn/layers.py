@@ -1,0 +1,207 @@
+"""Layers: Linear, Flatten, Identity, Dropout and the activation modules.
+
+Each forward is one call into ``nn.functional`` (which calls the kernels), so a module adds no
+math of its own.
+"""
+
+import math
+
+import numpy as np
+
+from .. import Tensor
+from . import functional as F
+from . import init
+from .module import Module
+from .parameter import Parameter
+
+__all__ = [
+    "GELU",
+    "Dropout",
+    "Flatten",
+    "Identity",
+    "LeakyReLU",
+    "Linear",
+    "LogSoftmax",
+    "ReLU",
+    "Sigmoid",
+    "Softmax",
+    "Tanh",
+]
+
+
+def _positive_int(value, what, cls):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+        raise ValueError(f"{cls}: {what} must be a non-negative int, got {value!r}")
+    return int(value)
+
+
+class Linear(Module):
+    """``y = x W^T + b`` with W of shape (out_features, in_features).
+
+    Initialised like PyTorch: W ~ kaiming_uniform(a=sqrt(5)), i.e. U(+-1/sqrt(in_features)), and
+    b ~ U(+-1/sqrt(in_features)). The forward is one GEMM with the bias fused (``F.linear``).
+    """
+
+    def __init__(self, in_features, out_features, bias=True, device=None, dtype=None):
+        super().__init__()
+        self.in_features = _positive_int(in_features, "in_features", "Linear")
+        self.out_features = _positive_int(out_features, "out_features", "Linear")
+        dt = np.dtype(np.float32) if dtype is None else np.dtype(dtype)
+        if dt.kind != "f":
+            raise TypeError(f"Linear: dtype must be a floating dtype, got {dt}")
+        self.weight = Parameter(Tensor(np.empty((self.out_features, self.in_features), dt)))
+        if bias:
+            self.bias = Parameter(Tensor(np.empty((self.out_features,), dt)))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+        if device is not None:
+            self.to(device)
+
+    def reset_parameters(self):
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            fan_in = self.in_features
+            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, input):
+        return F.linear(input, self.weight, self.bias)
+
+    def extra_repr(self):
+        return (f"in_features={self.in_features}, out_features={self.out_features}, "
+                f"bias={self.bias is not None}")
+
+
+class Identity(Module):
+    """Returns its input (accepts and ignores any constructor arguments, like torch)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__()
+
+    def forward(self, input):
+        return input
+
+
+class Flatten(Module):
+    """Flattens dims ``start_dim..end_dim`` into one: (N, 1, 28, 28) -> (N, 784) by default."""
+
+    def __init__(self, start_dim=1, end_dim=-1):
+        super().__init__()
+        self.start_dim = start_dim
+        self.end_dim = end_dim
+
+    def forward(self, input):
+        shape = tuple(input.shape)
+        nd = max(len(shape), 1)
+        s = self.start_dim + nd if self.start_dim < 0 else self.start_dim
+        e = self.end_dim + nd if self.end_dim < 0 else self.end_dim
+        if not (0 <= s < nd and 0 <= e < nd):
+            raise IndexError(
+                f"Flatten: dimension out of range (start_dim={self.start_dim}, "
+                f"end_dim={self.end_dim}) for input of shape {shape}"
+            )
+        if s > e:
+            raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+        if len(shape) == 0:
+            return input.reshape((1,))
+        new = shape[:s] + (math.prod(shape[s:e + 1]),) + shape[e + 1:]
+        return input.reshape(new)
+
+    def extra_repr(self):
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class ReLU(Module):
+    def __init__(self, inplace=False):
+        super().__init__()
+        self.inplace = inplace
+
+    def forward(self, input):
+        return F.relu(input)
+
+    def extra_repr(self):
+        return "inplace=True" if self.inplace else ""
+
+
+class LeakyReLU(Module):
+    def __init__(self, negative_slope=0.01, inplace=False):
+        super().__init__()
+        self.negative_slope = negative_slope
+        self.inplace = inplace
+
+    def forward(self, input):
+        return F.leaky_relu(input, self.negative_slope)
+
+    def extra_repr(self):
+        return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
+
+
+class Sigmoid(Module):
+    def forward(self, input):
+        return F.sigmoid(input)
+
+
+class Tanh(Module):
+    def forward(self, input):
+        return F.tanh(input)
+
+
+class GELU(Module):
+    def __init__(self, approximate="none"):
+        super().__init__()
+        if approximate not in ("none", "tanh"):
+            raise ValueError(f"GELU: approximate must be 'none' or 'tanh', got {approximate!r}")
+        self.approximate = approximate
+
+    def forward(self, input):
+        return F.gelu(input, approximate=self.approximate)
+
+    def extra_repr(self):
+        return f"approximate={self.approximate!r}"
+
+
+class Softmax(Module):
+    def __init__(self, dim=None):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, input):
+        return F.softmax(input, self.dim)
+
+    def extra_repr(self):
+        return f"dim={self.dim}"
+
+
+class LogSoftmax(Module):
+    def __init__(self, dim=None):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, input):
+        return F.log_softmax(input, self.dim)
+
+    def extra_repr(self):
+        return f"dim={self.dim}"
+
+
+class Dropout(Module):
+    """Zeroes each element with probability ``p`` while training and scales the kept ones by
+    ``1 / (1 - p)``, so the expected value is unchanged; the identity in eval mode.
+
+    ``F.dropout`` draws the mask from fastnn's global generator (``fastnn.manual_seed``).
+    """
+
+    def __init__(self, p=0.5, inplace=False):
+        super().__init__()
+        if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p <= 1:
+            raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+        self.p = float(p)
+        self.inplace = inplace
+
+    def forward(self, input):
+        return F.dropout(input, self.p, self.training, self.inplace)
+
+    def extra_repr(self):
+        return f"p={self.p}, inplace={self.inplace}"
+

@@ -1,0 +1,176 @@
+"""Functional optimizer steps: the fused multi-tensor kernels and the NumPy reference loops.
+
+Each function updates lists of raw arrays (a tensor's ``_data``) in place. ``fused=True`` makes
+one call into the fused list kernel of the arrays' backend (``fastnn.kernels`` for numpy arrays);
+``fused=False`` runs the reference: a plain per-tensor NumPy loop transcribing torch.optim's
+single-tensor algorithm in the arrays' own dtype. The reference is never deleted: it is the
+oracle the tests hold the kernels to (C11).
+"""
+
+import numpy as np
+
+from .. import kernels as _cpu_kernels
+
+# ---- backend dispatch ---------------------------------------------------------------------------
+
+# array type -> module with sgd_step / adagrad_step / rmsprop_step / adam_step over lists of
+# that array type (same signatures as fastnn.kernels). The CUDA module registers its own.
+_BACKENDS = {np.ndarray: _cpu_kernels}
+
+
+def register_backend(array_type, module):
+    """Route optimizer steps on arrays of ``array_type`` to ``module``'s fused list kernels."""
+    _BACKENDS[array_type] = module
+
+
+def backend_for(arrays):
+    """The fused-kernel module for a list of arrays (all of one type)."""
+    if not arrays:
+        return _cpu_kernels
+    kind = type(arrays[0])
+    module = _BACKENDS.get(kind)
+    if module is None:
+        raise TypeError(
+            f"fastnn.optim: no fused optimizer kernels for arrays of type {kind.__name__} "
+            "(supported: numpy arrays, i.e. CPU tensors)"
+        )
+    for a in arrays:
+        if type(a) is not kind:
+            raise TypeError(
+                "fastnn.optim: all parameters of one step must live on one device, got "
+                f"{kind.__name__} and {type(a).__name__}"
+            )
+    return module
+
+
+def _check_reference_arrays(arrays):
+    for a in arrays:
+        if not isinstance(a, np.ndarray):
+            raise TypeError(
+                f"fastnn.optim: the reference path runs on numpy arrays, got {type(a).__name__}"
+            )
+
+
+def _lerp(start, end, weight):
+    # torch.lerp's two branches, so that weight near 1 lands exactly on `end`
+    if abs(weight) < 0.5:
+        return start + weight * (end - start)
+    return end - (end - start) * (1 - weight)
+
+
+# ---- SGD ----------------------------------------------------------------------------------------
+
+
+def sgd(params, grads, momentum_buffer_list, *, lr, momentum=0.0, dampening=0.0,
+        nesterov=False, weight_decay=0.0, maximize=False, first_step=False, fused=True):
+    """torch.optim.SGD. ``first_step``: set the buffers to the gradient (torch's first step)."""
+    if fused:
+        backend_for(params).sgd_step(
+            params, grads, momentum_buffer_list, lr=lr, momentum=momentum, dampening=dampening,
+            nesterov=nesterov, weight_decay=weight_decay, maximize=maximize,
+            first_step=first_step)
+        return
+    _check_reference_arrays(params)
+    for i, (p, grad) in enumerate(zip(params, grads)):
+        g = -grad if maximize else grad
+        if weight_decay != 0:
+            g = g + weight_decay * p
+        if momentum != 0:
+            buf = momentum_buffer_list[i]
+            if first_step:
+                buf[...] = g
+            else:
+                buf *= momentum
+                buf += (1 - dampening) * g
+            g = g + momentum * buf if nesterov else buf
+        p -= lr * g
+
+
+# ---- Adagrad -----------------------------------------------------------------------------------
+
+
+def adagrad(params, grads, state_sums, *, lr, lr_decay=0.0, weight_decay=0.0, eps=1e-10, step,
+            maximize=False, fused=True):
+    """torch.optim.Adagrad; ``step`` is the step being taken (1 on the first)."""
+    if fused:
+        backend_for(params).adagrad_step(
+            params, grads, state_sums, lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
+            eps=eps, step=step, maximize=maximize)
+        return
+    _check_reference_arrays(params)
+    clr = lr / (1 + (step - 1) * lr_decay)
+    for p, grad, state_sum in zip(params, grads, state_sums):
+        g = -grad if maximize else grad
+        if weight_decay != 0:
+            g = g + weight_decay * p
+        state_sum += g * g
+        p -= clr * (g / (np.sqrt(state_sum) + eps))
+
+
+# ---- RMSprop -----------------------------------------------------------------------------------
+
+
+def rmsprop(params, grads, square_avgs, *, lr, alpha=0.99, eps=1e-8, weight_decay=0.0,
+            momentum=0.0, centered=False, momentum_bufs=None, grad_avgs=None, maximize=False,
+            fused=True):
+    """torch.optim.RMSprop (centered and momentum variants)."""
+    if fused:
+        backend_for(params).rmsprop_step(
+            params, grads, square_avgs, lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
+            momentum=momentum, centered=centered, momentum_bufs=momentum_bufs,
+            grad_avgs=grad_avgs, maximize=maximize)
+        return
+    _check_reference_arrays(params)
+    for i, (p, grad, square_avg) in enumerate(zip(params, grads, square_avgs)):
+        g = -grad if maximize else grad
+        if weight_decay != 0:
+            g = g + weight_decay * p
+        square_avg *= alpha
+        square_avg += (1 - alpha) * (g * g)
+        if centered:
+            grad_avgs[i][...] = _lerp(grad_avgs[i], g, 1 - alpha)
+            avg = np.sqrt(square_avg - grad_avgs[i] * grad_avgs[i]) + eps
+        else:
+            avg = np.sqrt(square_avg) + eps
+        if momentum > 0:
+            buf = momentum_bufs[i]
+            buf *= momentum
+            buf += g / avg
+            p -= lr * buf
+        else:
+            p -= lr * (g / avg)
+
+
+# ---- Adam / AdamW --------------------------------------------------------------------------------
+
+
+def adam(params, grads, exp_avgs, exp_avg_sqs, *, lr, beta1=0.9, beta2=0.999, eps=1e-8,
+         weight_decay=0.0, decoupled=False, amsgrad=False, max_exp_avg_sqs=None, maximize=False,
+         step, fused=True):
+    """torch.optim.Adam, or AdamW with ``decoupled=True``; ``step`` is the step being taken."""
+    if fused:
+        backend_for(params).adam_step(
+            params, grads, exp_avgs, exp_avg_sqs, lr=lr, beta1=beta1, beta2=beta2, eps=eps,
+            weight_decay=weight_decay, decoupled=decoupled, amsgrad=amsgrad,
+            max_exp_avg_sqs=max_exp_avg_sqs, maximize=maximize, step=step)
+        return
+    _check_reference_arrays(params)
+    bias_correction1 = 1 - beta1**step
+    bias_correction2_sqrt = (1 - beta2**step) ** 0.5
+    step_size = lr / bias_correction1
+    for i, (p, grad, m, v) in enumerate(zip(params, grads, exp_avgs, exp_avg_sqs)):
+        g = -grad if maximize else grad
+        if weight_decay != 0:
+            if decoupled:
+                p *= 1 - lr * weight_decay
+            else:
+                g = g + weight_decay * p
+        m[...] = _lerp(m, g, 1 - beta1)
+        v *= beta2
+        v += (1 - beta2) * (g * g)
+        if amsgrad:
+            np.maximum(max_exp_avg_sqs[i], v, out=max_exp_avg_sqs[i])
+            denom = np.sqrt(max_exp_avg_sqs[i]) / bias_correction2_sqrt + eps
+        else:
+            denom = np.sqrt(v) / bias_correction2_sqrt + eps
+        p -= step_size * (m / denom)

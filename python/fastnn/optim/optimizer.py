@@ -1,0 +1,202 @@
+"""The Optimizer base class: parameter groups, lazily created state, zero_grad, state_dict.
+
+Shaped like torch.optim.Optimizer (torch/optim/optimizer.py): ``param_groups`` is a list of
+dicts (``'params'`` plus hyperparameters), ``state`` maps a parameter to its dict of state
+arrays, and ``state_dict()`` uses torch's layout: ``{'state': {index: {...}}, 'param_groups':
+[{..., 'params': [indices]}]}``. State buffers are raw arrays of the parameter's storage type
+(``p._data``'s type: numpy on the CPU), so the fused kernels update them in place.
+"""
+
+import copy
+from collections import defaultdict
+from itertools import chain
+
+import numpy as np
+
+__all__ = ["Optimizer"]
+
+
+def _is_tensor(obj):
+    # fastnn.Tensor (and nn.Parameter): storage in `_data`, gradient in `grad`.
+    return hasattr(obj, "_data") and hasattr(obj, "grad")
+
+
+def _data(tensor):
+    return tensor._data
+
+
+class Optimizer:
+    """Base class of all optimizers. Subclasses implement ``step`` and ``_init_state``."""
+
+    def __init__(self, params, defaults):
+        self.defaults = defaults
+        self.state = defaultdict(dict)
+        self.param_groups = []
+        if _is_tensor(params) or isinstance(params, (dict, np.ndarray)):
+            raise TypeError(
+                "params argument given to the optimizer should be an iterable of Tensors or "
+                f"dicts, but got {type(params).__name__}"
+            )
+        param_groups = list(params)
+        if len(param_groups) == 0:
+            raise ValueError("optimizer got an empty parameter list")
+        if not isinstance(param_groups[0], dict):
+            param_groups = [{"params": param_groups}]
+        for group in param_groups:
+            self.add_param_group(group)
+
+    def __repr__(self):
+        lines = [self.__class__.__name__ + " ("]
+        for i, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            lines += [f"    {k}: {group[k]}" for k in sorted(group) if k != "params"]
+        return "\n".join(lines) + "\n)"
+
+    def __getstate__(self):
+        return {"defaults": self.defaults, "state": self.state, "param_groups": self.param_groups}
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+
+    # ---- parameter groups ----------------------------------------------------------------------
+
+    def add_param_group(self, param_group):
+        """Add a dict of ``'params'`` (and hyperparameters overriding the defaults)."""
+        if not isinstance(param_group, dict):
+            raise TypeError(f"param_group must be a dict, but got {type(param_group).__name__}")
+        params = param_group["params"]
+        if _is_tensor(params):
+            params = [params]
+        elif isinstance(params, set):
+            raise TypeError(
+                "optimizer parameters need to be organized in ordered collections, but the "
+                "ordering of tensors in sets will change between runs. Please use a list instead."
+            )
+        else:
+            params = list(params)
+        for p in params:
+            if not _is_tensor(p):
+                raise TypeError(
+                    "optimizer can only optimize Tensors, but one of the params is "
+                    f"{type(p).__module__}.{type(p).__name__}"
+                )
+            if not getattr(p, "is_leaf", True):
+                raise ValueError("can't optimize a non-leaf Tensor")
+        if len({id(p) for p in params}) != len(params):
+            # torch only warns; a fused step would update such a parameter twice.
+            raise ValueError("optimizer contains a parameter group with duplicate parameters")
+        param_group = dict(param_group, params=params)
+        for name, default in self.defaults.items():
+            param_group.setdefault(name, default)
+        existing = {id(p) for group in self.param_groups for p in group["params"]}
+        if any(id(p) in existing for p in params):
+            raise ValueError("some parameters appear in more than one parameter group")
+        self.param_groups.append(param_group)
+
+    # ---- gradients -------------------------------------------------------------------------------
+
+    def zero_grad(self, set_to_none=True):
+        """Reset the gradients: to None (default, like torch), or fill them with zeros."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                if set_to_none:
+                    p.grad = None
+                else:
+                    p.grad.zero_()
+
+    def step(self, closure=None):
+        raise NotImplementedError
+
+    def _closure_loss(self, closure):
+        return None if closure is None else closure()
+
+    def _params_with_grad(self, group):
+        """(param, param storage, grad storage) for every parameter of `group` with a gradient."""
+        out = []
+        for p in group["params"]:
+            if p.grad is None:
+                continue
+            out.append((p, _data(p), _data(p.grad)))
+        return out
+
+    # ---- state_dict ------------------------------------------------------------------------------
+
+    def state_dict(self):
+        """{'state': {index: state}, 'param_groups': [{..., 'params': [indices]}]} (torch's
+        layout). Like torch, the state arrays are the live buffers, not copies."""
+        index_of = {}
+        groups = []
+        for group in self.param_groups:
+            packed = {k: v for k, v in group.items() if k != "params"}
+            for p in group["params"]:
+                index_of.setdefault(id(p), len(index_of))
+            packed["params"] = [index_of[id(p)] for p in group["params"]]
+            groups.append(packed)
+        params = {id(p): p for group in self.param_groups for p in group["params"]}
+        state = {index_of[id(p)] if id(p) in params else p: s for p, s in self.state.items()}
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict):
+        """Load a state_dict() of an optimizer over parameters of the same shapes (copies it)."""
+        groups = self.param_groups
+        saved_groups = copy.deepcopy(state_dict["param_groups"])
+        if len(groups) != len(saved_groups):
+            raise ValueError("loaded state dict has a different number of parameter groups")
+        if any(len(g["params"]) != len(s["params"]) for g, s in zip(groups, saved_groups)):
+            raise ValueError(
+                "loaded state dict contains a parameter group that doesn't match the size of "
+                "optimizer's group"
+            )
+        id_map = dict(
+            zip(chain.from_iterable(g["params"] for g in saved_groups),
+                chain.from_iterable(g["params"] for g in groups))
+        )
+        state = defaultdict(dict)
+        for key, value in state_dict["state"].items():
+            if key in id_map:
+                param = id_map[key]
+                state[param] = {k: self._state_value_like(param, k, v) for k, v in value.items()}
+            else:
+                state[key] = copy.deepcopy(value)
+        new_groups = []
+        for group, saved in zip(groups, saved_groups):
+            saved["params"] = group["params"]
+            new_groups.append(saved)
+        self.state = state
+        self.param_groups = new_groups
+
+    @staticmethod
+    def _state_value_like(param, key, value):
+        # Buffers become fresh arrays of the parameter's dtype; the step count stays a number.
+        if key == "step":
+            return int(np.asarray(value).item()) if not isinstance(value, int) else value
+        data = _data(param)
+        if not isinstance(data, np.ndarray):
+            raise TypeError(
+                f"load_state_dict: parameters of type {type(data).__name__} are not supported yet"
+            )
+        arr = np.array(value, dtype=data.dtype, copy=True, order="C")
+        if arr.shape != data.shape:
+            raise ValueError(
+                f"load_state_dict: state '{key}' has shape {arr.shape} but its parameter has "
+                f"shape {data.shape}"
+            )
+        return arr
+
+
+def zeros_like_storage(data, fill=0.0):
+    """A new state buffer like a parameter's storage (C-contiguous, same dtype and shape)."""
+    if isinstance(data, np.ndarray):
+        return np.full(data.shape, fill, dtype=data.dtype)
+    raise TypeError(f"fastnn.optim: no state buffers for arrays of type {type(data).__name__} yet")
+
+
+def group_by_step(items, state):
+    """Split [(p, data, grad)] into {step: items} by each parameter's next step number, so that
+    each distinct step is one fused call (usually all parameters share one)."""
+    buckets = {}
+    for item in items:
+        buckets.setdefault(state[item[0]]["step"] + 1, []).append(item)
+    return buckets

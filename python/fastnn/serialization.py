@@ -1,0 +1,141 @@
+"""``fastnn.save`` / ``fastnn.load``: state dicts (nested dicts, lists and tuples of tensors,
+numpy arrays, numbers, strings, None) in a zip holding a JSON manifest and .npy arrays.
+
+No pickle anywhere: arrays are read with ``allow_pickle=False`` and the manifest is JSON, so
+loading a file cannot run code. ``save`` to a path writes a temporary file in the same folder
+and renames it over the target (``os.replace``): a crash mid-save leaves the old file intact.
+"""
+
+import collections
+import io
+import json
+import os
+import tempfile
+import zipfile
+
+import numpy as np
+
+_FORMAT, _VERSION = "fastnn", 1
+
+
+def _encode(obj, arrays):
+    from .tensor import Tensor
+
+    if isinstance(obj, Tensor):
+        arrays.append(np.asarray(obj.__array__(), order="C"))
+        return {"__tensor__": len(arrays) - 1, "requires_grad": bool(obj.requires_grad)}
+    if isinstance(obj, np.ndarray):
+        if obj.dtype == object:
+            raise TypeError("fastnn.save: numpy arrays of Python objects are not supported")
+        arrays.append(np.asarray(obj, order="C"))
+        return {"__ndarray__": len(arrays) - 1}
+    if obj is None or isinstance(obj, (bool, int, float, str)):
+        return obj
+    if isinstance(obj, np.generic):
+        return {"__scalar__": obj.item(), "dtype": obj.dtype.str}
+    if isinstance(obj, dict):
+        kind = "__odict__" if isinstance(obj, collections.OrderedDict) else "__dict__"
+        return {kind: [[_encode(k, arrays), _encode(v, arrays)] for k, v in obj.items()]}
+    if isinstance(obj, tuple):
+        return {"__tuple__": [_encode(v, arrays) for v in obj]}
+    if isinstance(obj, list):
+        return [_encode(v, arrays) for v in obj]
+    raise TypeError(f"fastnn.save: cannot save an object of type {type(obj).__name__} (only "
+                    "tensors, numpy arrays, numbers, strings, None, dicts, lists and tuples)")
+
+
+def _decode(node, arrays):
+    from .tensor import Tensor
+
+    if isinstance(node, list):
+        return [_decode(v, arrays) for v in node]
+    if not isinstance(node, dict):
+        return node
+    if "__tensor__" in node:
+        t = Tensor._make(arrays[node["__tensor__"]])
+        return t.requires_grad_(True) if node.get("requires_grad") else t
+    if "__ndarray__" in node:
+        return arrays[node["__ndarray__"]]
+    if "__scalar__" in node:
+        return np.dtype(node["dtype"]).type(node["__scalar__"])
+    if "__tuple__" in node:
+        return tuple(_decode(v, arrays) for v in node["__tuple__"])
+    for kind, cls in (("__dict__", dict), ("__odict__", collections.OrderedDict)):
+        if kind in node:
+            return cls((_hashable(_decode(k, arrays)), _decode(v, arrays)) for k, v in node[kind])
+    raise ValueError(f"unknown manifest node {sorted(node)}")
+
+
+def _hashable(k):
+    return tuple(_hashable(v) for v in k) if isinstance(k, list) else k
+
+
+def _write(f, obj):
+    arrays = []
+    root = _encode(obj, arrays)
+    manifest = {"format": _FORMAT, "version": _VERSION, "arrays": len(arrays), "root": root}
+    with zipfile.ZipFile(f, "w", zipfile.ZIP_STORED, allowZip64=True) as z:
+        z.writestr("manifest.json", json.dumps(manifest))
+        for i, a in enumerate(arrays):
+            with z.open(f"arrays/{i}.npy", "w", force_zip64=True) as out:
+                np.lib.format.write_array(out, a, allow_pickle=False)
+
+
+def save(obj, f):
+    """Save ``obj`` to the path (or binary file object) ``f``; atomic for paths."""
+    if not isinstance(f, (str, os.PathLike)):
+        _write(f, obj)
+        return
+    path = os.fspath(f)
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            _write(out, obj)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def load(f, map_location=None, weights_only=True):
+    """Load what ``save`` wrote. Tensors come back on the CPU (or ``map_location``)."""
+    name = os.fspath(f) if isinstance(f, (str, os.PathLike)) else getattr(f, "name", repr(f))
+    try:
+        with zipfile.ZipFile(f, "r") as z:
+            manifest = json.loads(z.read("manifest.json"))
+            if manifest.get("format") != _FORMAT:
+                raise ValueError("not a fastnn checkpoint (manifest format "
+                                 f"{manifest.get('format')!r})")
+            arrays = []
+            for i in range(int(manifest["arrays"])):
+                with z.open(f"arrays/{i}.npy") as src:
+                    arrays.append(np.lib.format.read_array(io.BytesIO(src.read()),
+                                                           allow_pickle=False))
+            obj = _decode(manifest["root"], arrays)
+    except FileNotFoundError:
+        raise
+    except (zipfile.BadZipFile, KeyError, ValueError, EOFError, OSError, TypeError,
+            IndexError, json.JSONDecodeError) as e:
+        raise RuntimeError(f"fastnn.load: {name} is not a valid fastnn checkpoint (corrupt or "
+                           f"truncated file?): {type(e).__name__}: {e}") from None
+    if map_location is not None and str(map_location) != "cpu":
+        obj = _to_device(obj, map_location)
+    return obj
+
+
+def _to_device(obj, device):
+    from .tensor import Tensor
+
+    if isinstance(obj, Tensor):
+        return obj.to(device)
+    if isinstance(obj, dict):
+        return type(obj)((k, _to_device(v, device)) for k, v in obj.items())
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(_to_device(v, device) for v in obj)
+    return obj

@@ -1,0 +1,341 @@
+"""``Tensor``: a storage array (numpy on the CPU, a device buffer on CUDA) plus autograd state.
+
+Operations dispatch on the storage's type to a backend module (fastnn.backends) and record the
+graph through the ``Function`` primitives in fastnn._ops. This file holds the core (storage,
+conversions, autograd API, printing); the op methods live in the mixins of _tensor_ops.py,
+_tensor_shape.py and _tensor_inplace.py.
+"""
+
+import numpy as np
+
+from . import _dtype, _tensor_ops, backends
+from ._device import device, to_device
+from ._tensor_inplace import InplaceMixin
+from ._tensor_ops import OpsMixin
+from ._tensor_shape import ShapeMixin
+from .autograd import engine, function
+from ._ops.shape import Cast, ToDevice
+
+
+class Tensor(OpsMixin, ShapeMixin, InplaceMixin):
+    """A multi-dimensional array with autograd (``requires_grad``, ``backward``, ``grad``).
+
+    ``Tensor(data, requires_grad=False)`` stores ``data`` (a storage array) without copying it;
+    create tensors from Python data with ``fastnn.tensor`` / ``fastnn.from_numpy`` / ``zeros``...
+    """
+
+    __slots__ = ("_data", "grad", "requires_grad", "_ctx", "_vc", "_retains_grad", "__weakref__")
+    __array_ufunc__ = None  # ndarray (op) Tensor defers to Tensor's reflected operators
+    __hash__ = object.__hash__  # by identity, like torch (== is element-wise)
+
+    def __init__(self, data, requires_grad=False):
+        if not backends.is_array(data):
+            if isinstance(data, np.ndarray):  # an ndarray subclass (memmap...)
+                data = np.asarray(data)
+            else:
+                from ._creation import _to_array
+
+                data = _to_array(data, _dtype.get_default_dtype())
+        self._data = data
+        self.grad = None
+        self._ctx = None
+        self._vc = [0]
+        self._retains_grad = False
+        self.requires_grad = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    @staticmethod
+    def _make(data, requires_grad=False, ctx=None):
+        """Internal fast constructor: no checks (``data`` is already a storage array)."""
+        t = _new(Tensor)
+        t._data = data
+        t.grad = None
+        t.requires_grad = requires_grad
+        t._ctx = ctx
+        t._vc = [0]
+        t._retains_grad = False
+        return t
+
+    def _backend(self):
+        return backends.of(self._data)
+
+    def _view_of(self, out):
+        """``out`` shares this tensor's storage: share the version counter too."""
+        out._vc = self._vc
+        return out
+
+    # ---- attributes --------------------------------------------------------------------------
+
+    @property
+    def shape(self):
+        return tuple(self._data.shape)
+
+    def size(self, dim=None):
+        return tuple(self._data.shape) if dim is None else self._data.shape[dim]
+
+    @property
+    def dtype(self):
+        return self._data.dtype
+
+    @property
+    def device(self):
+        return backends.device_of(self._data)
+
+    @property
+    def is_cuda(self):
+        return self.device.type == "cuda"
+
+    @property
+    def ndim(self):
+        return self._data.ndim
+
+    def dim(self):
+        return self._data.ndim
+
+    def ndimension(self):
+        return self._data.ndim
+
+    def numel(self):
+        return self._data.size
+
+    nelement = numel
+
+    def element_size(self):
+        return self._data.dtype.itemsize
+
+    def is_floating_point(self):
+        return self._data.dtype.kind == "f"
+
+    @property
+    def is_leaf(self):
+        return self._ctx is None
+
+    @property
+    def grad_fn(self):
+        return self._ctx
+
+    @property
+    def _version(self):
+        return self._vc[0]
+
+    @property
+    def data(self):
+        """A detached tensor on the same storage; changes through it are not tracked."""
+        return Tensor._make(self._data)
+
+    @data.setter
+    def data(self, value):
+        if not isinstance(value, Tensor):
+            raise TypeError(f"data must be a Tensor, got {type(value).__name__}")
+        self._data = value._data
+
+    # ---- autograd ----------------------------------------------------------------------------
+
+    def requires_grad_(self, requires_grad=True):
+        if requires_grad and self._data.dtype.kind != "f":
+            raise RuntimeError("only Tensors of floating point dtype can require gradients, got "
+                               f"{_dtype.name(self._data.dtype)}")
+        if not requires_grad and self._ctx is not None:
+            raise RuntimeError("you can only change requires_grad flags of leaf variables. If you "
+                               "want to use a computed variable in a subgraph that doesn't require "
+                               "differentiation use var_no_grad = var.detach().")
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False):
+        """Accumulate d self / d leaf into ``leaf.grad`` for every leaf that requires grad.
+        ``gradient`` is required when self is not a scalar; the graph's saved arrays are freed
+        unless ``retain_graph=True``."""
+        if create_graph:
+            raise NotImplementedError("fastnn does not support create_graph (higher-order grads)")
+        engine.backward(self, gradient, bool(retain_graph))
+
+    def retain_grad(self):
+        """Also keep ``.grad`` on this non-leaf tensor at the next backward."""
+        if not self.requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self._ctx is not None:
+            self._retains_grad = True
+
+    @property
+    def retains_grad(self):
+        return self._retains_grad
+
+    def detach(self):
+        return self._view_of(Tensor._make(self._data))
+
+    def detach_(self):
+        self._ctx = None
+        self.requires_grad = False
+        return self
+
+    # ---- conversions -------------------------------------------------------------------------
+
+    def numpy(self, force=False):
+        """The storage array itself (zero-copy) on the CPU."""
+        if self.requires_grad and not force:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
+                               "tensor.detach().numpy() instead.")
+        if self._data.__class__ is np.ndarray or isinstance(self._data, np.ndarray):
+            return self._data
+        if not force:
+            raise TypeError(f"can't convert {self.device} device type tensor to numpy. Use "
+                            "Tensor.cpu() to copy the tensor to host memory first.")
+        return self._backend().to_numpy(self._data)
+
+    def __array__(self, dtype=None, copy=None):
+        a = self._backend().to_numpy(self._data)
+        if dtype is not None and a.dtype != dtype:
+            return a.astype(dtype)
+        return a.copy() if copy else a
+
+    def item(self):
+        if self._data.size != 1:
+            raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted "
+                               "to Scalar")
+        return self._backend().to_numpy(self._data).reshape(()).item()
+
+    def tolist(self):
+        return self._backend().to_numpy(self._data).tolist()
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __index__(self):
+        if self._data.dtype.kind not in "iub" or self._data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an "
+                            "index")
+        return int(self.item())
+
+    def __bool__(self):
+        if self._data.size != 1:
+            raise RuntimeError(f"Boolean value of Tensor with more than one value is ambiguous")
+        return bool(self.item())
+
+    def __len__(self):
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    def __iter__(self):
+        if self._data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self._data.shape[0]))
+
+    def to(self, *args, **kwargs):
+        """``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(other)``; keywords
+        ``dtype=``, ``device=``, ``copy=``. Returns self when nothing changes."""
+        dtype, dev = kwargs.pop("dtype", None), kwargs.pop("device", None)
+        copy = kwargs.pop("copy", False)
+        kwargs.pop("non_blocking", None)
+        if kwargs:
+            raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
+        for a in args:
+            if isinstance(a, Tensor):
+                dtype, dev = a.dtype, a.device
+            elif isinstance(a, device) or isinstance(a, str) and a.split(":")[0] in ("cpu", "cuda"):
+                dev = a
+            else:
+                dtype = a
+        out = self
+        if dev is not None:
+            dev = to_device(dev)
+            if dev != self.device:
+                out = ToDevice.apply(out, target=backends.for_device(dev))
+        if dtype is not None:
+            dtype = _dtype.to_dtype(dtype)
+            if dtype != out._data.dtype:
+                out = Cast.apply(out, dtype=dtype)
+        if copy and out is self:
+            out = self.clone()
+        return out
+
+    def cpu(self):
+        return self.to("cpu")
+
+    def cuda(self, device=None):
+        return self.to("cuda" if device is None else to_device(
+            device if not isinstance(device, int) else f"cuda:{device}"))
+
+    def type(self, dtype=None):
+        """No argument: the type name ('fastnn.FloatTensor'); else a cast to ``dtype``."""
+        if dtype is None:
+            return f"fastnn.{_TYPE_NAMES.get(self._data.dtype, 'Tensor')}"
+        if isinstance(dtype, str) and dtype.endswith("Tensor"):
+            dtype = {v: k for k, v in _TYPE_NAMES.items()}[dtype.rsplit(".", 1)[-1]]
+        return self.to(_dtype.to_dtype(dtype))
+
+    def float(self):
+        return self.to(_dtype.float32)
+
+    def double(self):
+        return self.to(_dtype.float64)
+
+    def half(self):
+        return self.to(_dtype.float16)
+
+    def long(self):
+        return self.to(_dtype.int64)
+
+    def int(self):
+        return self.to(_dtype.int32)
+
+    def bool(self):
+        return self.to(_dtype.bool_)
+
+    # ---- printing ----------------------------------------------------------------------------
+
+    def __repr__(self):
+        a = self._backend().to_numpy(self._data)
+        opts = {"separator": ", ", "prefix": "tensor("}
+        if a.dtype.kind == "f" and a.size:
+            finite = a[np.isfinite(a)]
+            if finite.size and np.all(finite == np.round(finite)) and np.abs(finite).max() < 1e8:
+                opts["formatter"] = {"float_kind": lambda v: f"{v:.0f}." if np.isfinite(v)
+                                     else repr(float(v))}
+            else:
+                opts.update(precision=4, floatmode="fixed")
+        body = np.array2string(a, **opts) if a.ndim else _scalar_str(a)
+        if a.size == 0:
+            body = "[]"
+        extra = []
+        if a.dtype not in (_dtype.float32, _dtype.int64, _dtype.bool_) or a.size == 0:
+            extra.append(f"dtype={_dtype.name(a.dtype)}")
+        if self.device.type != "cpu":
+            extra.append(f"device='{self.device}'")
+        if self._ctx is not None:
+            extra.append(f"grad_fn=<{self._ctx.name()}>")
+        elif self.requires_grad:
+            extra.append("requires_grad=True")
+        return "tensor(" + body + "".join(", " + e for e in extra) + ")"
+
+    __str__ = __repr__
+
+    def __format__(self, spec):
+        if spec and self._data.size == 1:
+            return format(self.item(), spec)
+        return format(repr(self), spec)
+
+
+def _scalar_str(a):
+    v = a.item()
+    if isinstance(v, float):
+        if v == int(v) if np.isfinite(v) else False:
+            return f"{v:.0f}."
+        return f"{v:.4f}"
+    return repr(v)
+
+
+_TYPE_NAMES = {
+    _dtype.float32: "FloatTensor", _dtype.float64: "DoubleTensor", _dtype.float16: "HalfTensor",
+    _dtype.int64: "LongTensor", _dtype.int32: "IntTensor", _dtype.int16: "ShortTensor",
+    _dtype.int8: "CharTensor", _dtype.uint8: "ByteTensor", _dtype.bool_: "BoolTensor",
+}
+
+_new = object.__new__
+function._make = Tensor._make  # the primitives build their outputs with the fast constructor
+_tensor_ops.Tensor = Tensor

@@ -1,0 +1,399 @@
+"""Datasets and the DataLoader (PyTorch's ``torch.utils.data`` API, in-memory and threaded).
+
+Batches of a dataset that has ``get_batch(indices)`` (TensorDataset, Subset of one, MNIST) are
+gathered with one fancy-index per tensor per batch; any other map-style dataset is read sample by
+sample and collated. ``num_workers > 0`` loads batches on background threads, a bounded number
+ahead of the training loop (asynchronous loading).
+"""
+
+import math
+import queue
+import threading
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from .. import _random
+
+__all__ = [
+    "DataLoader",
+    "Dataset",
+    "Subset",
+    "TensorDataset",
+    "default_collate",
+    "random_split",
+]
+
+
+def _Tensor():
+    from ..tensor import Tensor
+
+    return Tensor
+
+
+def _is_tensor(x) -> bool:
+    return isinstance(x, _Tensor())
+
+
+def _gather(t, idx: np.ndarray):
+    """Rows ``idx`` of tensor ``t`` as a new tensor (one gather, no autograd history)."""
+    Tensor = _Tensor()
+    data = t._data
+    if isinstance(data, np.ndarray):
+        return Tensor(np.take(data, idx, axis=0))
+    return t.detach()[Tensor(idx)]  # other devices: the tensor's own indexing
+
+
+class Dataset:
+    """A map-style dataset: ``__getitem__(i)`` and ``__len__``.
+
+    Subclasses may add ``get_batch(indices)`` returning a whole collated batch; the DataLoader
+    uses it instead of one ``__getitem__`` per sample.
+    """
+
+    def __getitem__(self, index):
+        raise NotImplementedError(f"{type(self).__name__} must implement __getitem__")
+
+    def __add__(self, other):
+        return ConcatDataset([self, other])
+
+
+class TensorDataset(Dataset):
+    """Samples are the i-th rows of the given tensors (which share their first dimension)."""
+
+    def __init__(self, *tensors):
+        Tensor = _Tensor()
+        if not tensors:
+            raise ValueError("TensorDataset needs at least one tensor")
+        converted = []
+        for i, t in enumerate(tensors):
+            if isinstance(t, np.ndarray):
+                t = Tensor(t)
+            if not isinstance(t, Tensor):
+                raise TypeError(
+                    f"TensorDataset: argument {i} must be a Tensor or numpy array, "
+                    f"got {type(t).__name__}"
+                )
+            if len(t.shape) == 0:
+                raise ValueError(f"TensorDataset: argument {i} is a 0-d tensor (no samples)")
+            converted.append(t)
+        n = converted[0].shape[0]
+        if any(t.shape[0] != n for t in converted):
+            raise ValueError(
+                "Size mismatch between tensors: first dimensions "
+                f"{[t.shape[0] for t in converted]}"
+            )
+        self.tensors = tuple(converted)
+
+    def __getitem__(self, index):
+        return tuple(t[index] for t in self.tensors)
+
+    def __len__(self):
+        return self.tensors[0].shape[0]
+
+    def get_batch(self, indices):
+        """The batch of rows ``indices`` (an int array): one gather per tensor."""
+        idx = np.asarray(indices, dtype=np.int64)
+        return tuple(_gather(t, idx) for t in self.tensors)
+
+
+class Subset(Dataset):
+    """The samples of ``dataset`` at ``indices``, in that order."""
+
+    def __init__(self, dataset, indices):
+        self.dataset = dataset
+        self.indices = np.asarray(indices, dtype=np.int64)
+
+    def __getitem__(self, idx):
+        if isinstance(idx, (list, np.ndarray)):
+            return [self.dataset[int(i)] for i in self.indices[np.asarray(idx)]]
+        return self.dataset[int(self.indices[idx])]
+
+    def __len__(self):
+        return len(self.indices)
+
+    @property
+    def get_batch(self):
+        # Present only when the wrapped dataset has one, so the loader's fast path follows it.
+        inner = getattr(self.dataset, "get_batch", None)
+        if inner is None:
+            raise AttributeError("get_batch")
+        return lambda indices: inner(self.indices[np.asarray(indices, dtype=np.int64)])
+
+
+class ConcatDataset(Dataset):
+    """The concatenation of several datasets."""
+
+    def __init__(self, datasets):
+        self.datasets = list(datasets)
+        if not self.datasets:
+            raise ValueError("ConcatDataset: datasets should not be an empty iterable")
+        self.cumulative_sizes = np.cumsum([len(d) for d in self.datasets]).tolist()
+
+    def __len__(self):
+        return self.cumulative_sizes[-1] if self.cumulative_sizes else 0
+
+    def __getitem__(self, idx):
+        if idx < 0:
+            if -idx > len(self):
+                raise IndexError("absolute value of index should not exceed dataset length")
+            idx += len(self)
+        which = int(np.searchsorted(self.cumulative_sizes, idx, side="right"))
+        if which >= len(self.datasets):
+            raise IndexError(f"index {idx} out of range for ConcatDataset of length {len(self)}")
+        start = self.cumulative_sizes[which - 1] if which else 0
+        return self.datasets[which][idx - start]
+
+
+def _split_lengths(n: int, lengths) -> list:
+    lengths = list(lengths)
+    if not lengths:
+        raise ValueError("random_split: lengths is empty")
+    if all(isinstance(x, (int, np.integer)) and not isinstance(x, bool) for x in lengths):
+        if any(x < 0 for x in lengths):
+            raise ValueError(f"random_split: negative length in {lengths}")
+        if sum(lengths) != n:
+            raise ValueError(
+                f"Sum of input lengths ({sum(lengths)}) does not equal the length of the input "
+                f"dataset ({n})"
+            )
+        return [int(x) for x in lengths]
+    # Fractions, as torch: floor each, then hand out the remainder one by one, round-robin.
+    if any(not isinstance(x, (int, float, np.floating, np.integer)) for x in lengths):
+        raise TypeError(f"random_split: lengths must be ints or fractions, got {lengths}")
+    if any(x < 0 or x > 1 for x in lengths) or not math.isclose(sum(lengths), 1.0, abs_tol=1e-6):
+        raise ValueError(
+            f"random_split: fractions must lie in [0, 1] and sum to 1, got {lengths}"
+        )
+    out = [int(math.floor(n * f)) for f in lengths]
+    for i in range(n - sum(out)):
+        out[i % len(out)] += 1
+    return out
+
+
+def random_split(dataset, lengths, generator=None):
+    """Split ``dataset`` into non-overlapping random Subsets of the given lengths or fractions.
+
+    ``generator`` is a ``numpy.random.Generator`` (or an int seed); by default the draw comes from
+    fastnn's global generator, so ``fastnn.manual_seed`` makes it reproducible.
+    """
+    sizes = _split_lengths(len(dataset), lengths)
+    perm = _as_generator(generator).permutation(len(dataset))
+    out, start = [], 0
+    for size in sizes:
+        out.append(Subset(dataset, perm[start:start + size]))
+        start += size
+    return out
+
+
+def _as_generator(generator):
+    if generator is None:
+        return _random.generator()
+    if isinstance(generator, np.random.Generator):
+        return generator
+    if isinstance(generator, (int, np.integer)) and not isinstance(generator, bool):
+        return np.random.default_rng(int(generator))
+    raise TypeError(
+        f"generator must be a numpy.random.Generator or an int seed, got {type(generator).__name__}"
+    )
+
+
+def default_collate(batch):
+    """Stack a list of samples into a batch, like torch's default_collate.
+
+    Tensors and numpy arrays are stacked along a new first dimension; Python ints become an
+    int64 tensor, floats a float64 tensor, bools a bool tensor; tuples, lists and dicts are
+    collated field by field; strings stay a list.
+    """
+    Tensor = _Tensor()
+    if not batch:
+        raise ValueError("default_collate: empty batch")
+    elem = batch[0]
+    if isinstance(elem, Tensor):
+        if not isinstance(elem._data, np.ndarray):
+            from .. import stack
+
+            return stack(list(batch), 0)
+        return Tensor(np.stack([b._data for b in batch]))
+    if isinstance(elem, np.ndarray):
+        return Tensor(np.stack(batch))
+    if isinstance(elem, (bool, np.bool_)):
+        return Tensor(np.asarray(batch, dtype=np.bool_))
+    if isinstance(elem, (int, np.integer)):
+        return Tensor(np.asarray(batch, dtype=np.int64))
+    if isinstance(elem, (float, np.floating)):
+        return Tensor(np.asarray(batch, dtype=np.float64))
+    if isinstance(elem, (str, bytes)):
+        return list(batch)
+    if isinstance(elem, Mapping):
+        return {key: default_collate([d[key] for d in batch]) for key in elem}
+    if isinstance(elem, tuple) and hasattr(elem, "_fields"):  # namedtuple
+        return type(elem)(*(default_collate(list(s)) for s in zip(*batch)))
+    if isinstance(elem, Sequence):
+        if any(len(b) != len(elem) for b in batch):
+            raise RuntimeError("each element in list of batch should be of equal size")
+        return [default_collate(list(s)) for s in zip(*batch)]
+    raise TypeError(f"default_collate: batch must contain tensors, numpy arrays, numbers, dicts "
+                    f"or lists; found {type(elem).__name__}")
+
+
+class _Failure:
+    """An exception raised in a worker thread, carried to the consumer."""
+
+    def __init__(self, exc: BaseException, worker: int, batch: int):
+        self.exc, self.worker, self.batch = exc, worker, batch
+
+
+_END = object()
+
+
+class DataLoader:
+    """Iterate over ``dataset`` in batches.
+
+    Args:
+        dataset: a map-style dataset (``__getitem__`` + ``__len__``).
+        batch_size: samples per batch.
+        shuffle: a fresh random order every epoch. The order comes from ``generator`` (a
+            ``numpy.random.Generator``), else from ``seed`` (a loader-private generator seeded
+            once), else from fastnn's global generator (``fastnn.manual_seed``).
+        drop_last: drop the last, incomplete batch.
+        num_workers: 0 loads in the training loop; ``k > 0`` loads batches on ``k`` background
+            threads, at most ``prefetch_factor`` batches ahead per thread.
+        collate_fn: merges a list of samples into a batch (default: ``default_collate``). When
+            given, every batch goes through it, sample by sample.
+    """
+
+    def __init__(self, dataset, batch_size=1, shuffle=False, drop_last=False, num_workers=0,
+                 collate_fn=None, generator=None, seed=None, prefetch_factor=2):
+        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) \
+                or batch_size <= 0:
+            raise ValueError(f"batch_size should be a positive integer value, got {batch_size!r}")
+        if isinstance(num_workers, bool) or not isinstance(num_workers, (int, np.integer)) \
+                or num_workers < 0:
+            raise ValueError(f"num_workers should be a non-negative integer, got {num_workers!r}")
+        if isinstance(prefetch_factor, bool) or not isinstance(prefetch_factor, (int, np.integer)) \
+                or prefetch_factor < 1:
+            raise ValueError(
+                f"prefetch_factor should be a positive integer, got {prefetch_factor!r}"
+            )
+        if generator is not None and seed is not None:
+            raise ValueError("DataLoader: give generator or seed, not both")
+        if collate_fn is not None and not callable(collate_fn):
+            raise TypeError("DataLoader: collate_fn must be callable")
+        if not hasattr(dataset, "__len__") or not hasattr(dataset, "__getitem__"):
+            raise TypeError(
+                "DataLoader: dataset must have __getitem__ and __len__, got "
+                f"{type(dataset).__name__}"
+            )
+        self.dataset = dataset
+        self.batch_size = int(batch_size)
+        self.shuffle = bool(shuffle)
+        self.drop_last = bool(drop_last)
+        self.num_workers = int(num_workers)
+        self.prefetch_factor = int(prefetch_factor)
+        self.collate_fn = collate_fn
+        if seed is not None:
+            generator = np.random.default_rng(seed)
+        self.generator = None if generator is None else _as_generator(generator)
+
+    def __len__(self):
+        n = len(self.dataset)
+        return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
+
+    def _batches(self):
+        """The index array of every batch of one epoch (drawn now, so the epoch is fixed)."""
+        n = len(self.dataset)
+        if self.shuffle:
+            order = (self.generator or _random.generator()).permutation(n)
+        else:
+            order = np.arange(n, dtype=np.int64)
+        bs = self.batch_size
+        stop = (n // bs) * bs if self.drop_last else n
+        return [order[i:i + bs] for i in range(0, stop, bs)]
+
+    def _fetch(self, idx: np.ndarray):
+        if self.collate_fn is None:
+            get_batch = getattr(self.dataset, "get_batch", None)
+            if get_batch is not None:
+                return get_batch(idx)
+            return default_collate([self.dataset[int(i)] for i in idx])
+        return self.collate_fn([self.dataset[int(i)] for i in idx])
+
+    def __iter__(self):
+        batches = self._batches()
+        if self.num_workers == 0:
+            return (self._fetch(idx) for idx in batches)
+        return _threaded(self._fetch, batches, self.num_workers, self.prefetch_factor)
+
+    def __repr__(self):
+        return (f"DataLoader(dataset={type(self.dataset).__name__}, batch_size={self.batch_size}, "
+                f"shuffle={self.shuffle}, drop_last={self.drop_last}, "
+                f"num_workers={self.num_workers})")
+
+
+def _worker(fetch, batches, wid, nworkers, out: queue.Queue, stop: threading.Event):
+    """Load batches wid, wid + nworkers, ... into ``out``; stop early when ``stop`` is set."""
+    for b in range(wid, len(batches), nworkers):
+        if stop.is_set():
+            return
+        try:
+            item = fetch(batches[b])
+        except BaseException as e:  # carried to the training loop, re-raised there
+            item = _Failure(e, wid, b)
+        while not stop.is_set():
+            try:
+                out.put(item, timeout=0.05)
+                break
+            except queue.Full:
+                continue
+        if isinstance(item, _Failure):
+            return
+
+
+def _threaded(fetch, batches, nworkers, prefetch_factor):
+    """Yield the batches in order while ``nworkers`` threads load ahead.
+
+    Batch b is loaded by worker b % nworkers into that worker's own bounded queue, so the order is
+    deterministic and at most nworkers * prefetch_factor batches wait in memory. The threads hold
+    no reference to this generator: when the loop ends or is abandoned (break, exception, garbage
+    collection), ``finally`` stops and joins them.
+    """
+    nworkers = max(1, min(nworkers, len(batches)))
+    stop = threading.Event()
+    queues = [queue.Queue(maxsize=prefetch_factor) for _ in range(nworkers)]
+    threads = [
+        threading.Thread(target=_worker, args=(fetch, batches, w, nworkers, queues[w], stop),
+                         name=f"fastnn-DataLoader-worker-{w}", daemon=True)
+        for w in range(nworkers)
+    ]
+    for t in threads:
+        t.start()
+    try:
+        for b in range(len(batches)):
+            w = b % nworkers
+            while True:
+                try:
+                    item = queues[w].get(timeout=0.1)
+                    break
+                except queue.Empty:
+                    if not threads[w].is_alive() and queues[w].empty():
+                        raise RuntimeError(
+                            f"DataLoader worker {w} exited unexpectedly before batch {b}"
+                        ) from None
+            if isinstance(item, _Failure):
+                exc = item.exc
+                if hasattr(exc, "add_note"):  # Python >= 3.11
+                    exc.add_note(f"(raised in DataLoader worker thread {item.worker} while "
+                                 f"loading batch {item.batch}; its traceback is above)")
+                raise exc
+            yield item
+    finally:
+        stop.set()
+        for q in queues:  # unblock workers waiting on a full queue
+            while True:
+                try:
+                    q.get_nowait()
+                except queue.Empty:
+                    break
+        for t in threads:
+            t.join()

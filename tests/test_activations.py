@@ -1,0 +1,208 @@
+"""Activation kernels (fastnn.kernels) vs the float64 references in tests/reference.py."""
+
+import numpy as np
+import pytest
+import reference as ref
+from conftest import assert_close
+
+from fastnn import kernels as K
+
+# name -> (forward kwargs, backward takes 'x' or 'y')
+ELEMENTWISE = {
+    "relu": ({}, "x"),
+    "leaky_relu": ({"negative_slope": 0.2}, "x"),
+    "sigmoid": ({}, "y"),
+    "tanh": ({}, "y"),
+    "gelu": ({"approximate": "none"}, "x"),
+    "gelu_tanh": ({"approximate": "tanh"}, "x"),
+}
+ALL = list(ELEMENTWISE) + ["softmax", "log_softmax"]
+TOL = {np.float32: dict(atol=2e-6, rtol=2e-5), np.float64: dict(atol=1e-13, rtol=1e-12)}
+SIZES = [1, 2, 7, 15, 16, 17, 31, 33, 65, 257, 1000]
+
+
+def fns(name):
+    base = "gelu" if name == "gelu_tanh" else name
+    kw = ELEMENTWISE[name][0] if name in ELEMENTWISE else {}
+    return getattr(K, base), getattr(K, base + "_backward"), getattr(ref, base), getattr(
+        ref, base + "_backward"), kw
+
+
+def sample(rng, shape, dtype, scale=4.0):
+    return (rng.standard_normal(shape) * scale).astype(dtype)
+
+
+@pytest.mark.parametrize("name", ALL)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_forward_backward_vs_reference(name, dtype, isa, rng):
+    fwd, bwd, rfwd, rbwd, kw = fns(name)
+    shapes = [(n,) for n in SIZES] + [(3, 5, 7), (2, 33), (65, 17)]
+    for shape in shapes:
+        x = sample(rng, shape, dtype)
+        g = sample(rng, shape, dtype, 1.0)
+        y = fwd(x, **kw)
+        assert y.dtype == dtype and y.shape == shape
+        assert_close(y, rfwd(x, **kw), **TOL[dtype], name=f"{name}{shape}")
+        xy = x if name in ELEMENTWISE and ELEMENTWISE[name][1] == "x" else y
+        dx = bwd(g, xy, **kw)
+        assert dx.dtype == dtype
+        assert_close(dx, rbwd(g, xy, **kw), **TOL[dtype], name=f"{name}_backward{shape}")
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_threads_large(name, threads, isa, rng):
+    """Big enough to be split over the pool; results must not depend on the thread count."""
+    fwd, bwd, rfwd, rbwd, kw = fns(name)
+    shape = (300, 257) if name in ("softmax", "log_softmax") else (200_003,)
+    x = sample(rng, shape, np.float32)
+    g = sample(rng, shape, np.float32, 1.0)
+    y = fwd(x, **kw)
+    assert_close(y, rfwd(x, **kw), **TOL[np.float32], name=name)
+    xy = x if name in ELEMENTWISE and ELEMENTWISE[name][1] == "x" else y
+    assert_close(bwd(g, xy, **kw), rbwd(g, xy, **kw), **TOL[np.float32], name=name + "_backward")
+
+
+def test_float32_accuracy_ulps(isa):
+    """The vectorised exp/tanh/normal-CDF stay within a few ulp of float64 on a dense grid."""
+    x = np.linspace(-20, 20, 400_400, dtype=np.float32)
+    for name, fwd, rfwd, max_rel in [
+        ("sigmoid", K.sigmoid, ref.sigmoid, 3 * 2.0**-23),
+        ("tanh", K.tanh, ref.tanh, 3 * 2.0**-23),
+        ("softmax", lambda v: K.softmax(v.reshape(-1, 1001)), lambda v: ref.softmax(v.reshape(-1, 1001)),
+         8 * 2.0**-23),
+    ]:
+        y, r = fwd(x).ravel(), rfwd(x).ravel()
+        mask = np.abs(r) > 1e-30
+        rel = np.abs(y[mask] - r[mask]) / np.abs(r[mask])
+        assert rel.max() <= max_rel, f"{name}: {rel.max() / 2.0**-23:.2f} ulp"
+    # gelu: relative error is amplified by the input's own rounding (~x^2 ulp in the far tail);
+    # on |x| <= 3 it must stay within a few ulp.
+    xs = x[np.abs(x) <= 3]
+    for approx in ("none", "tanh"):
+        y, r = K.gelu(xs, approximate=approx), ref.gelu(xs, approximate=approx)
+        mask = np.abs(r) > 1e-30
+        rel = np.abs(y[mask] - r[mask]) / np.abs(r[mask])
+        assert rel.max() <= 24 * 2.0**-23, f"gelu {approx}: {rel.max() / 2.0**-23:.2f} ulp"
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_backward_vs_finite_differences(name, rng):
+    """float64 backward vs central differences of the kernel's own forward."""
+    fwd, bwd, _, _, kw = fns(name)
+    x = rng.standard_normal((3, 7)) * 2
+    x[np.abs(x) < 1e-3] = 0.5  # keep relu/leaky away from the kink
+    g = rng.standard_normal(x.shape)
+    y = fwd(x, **kw)
+    xy = x if name in ELEMENTWISE and ELEMENTWISE[name][1] == "x" else y
+    dx = bwd(g, xy, **kw)
+    h = 1e-6
+    num = np.empty_like(x)
+    for i in np.ndindex(x.shape):
+        xp, xm = x.copy(), x.copy()
+        xp[i] += h
+        xm[i] -= h
+        num[i] = np.sum(g * (fwd(xp, **kw) - fwd(xm, **kw))) / (2 * h)
+    assert_close(dx, num, atol=1e-7, rtol=1e-6, name=name)
+
+
+@pytest.mark.parametrize("name", ALL)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_in_place(name, dtype, isa, rng):
+    fwd, bwd, rfwd, rbwd, kw = fns(name)
+    x = sample(rng, (5, 33), dtype)
+    g = sample(rng, (5, 33), dtype, 1.0)
+    expect = fwd(x, **kw)
+    xy = x.copy() if name in ELEMENTWISE and ELEMENTWISE[name][1] == "x" else expect.copy()
+    expect_dx = bwd(g, xy, **kw)
+    buf = x.copy()
+    assert fwd(buf, **kw, out=buf) is buf
+    np.testing.assert_array_equal(buf, expect)
+    out = np.empty_like(x)
+    assert fwd(x, **kw, out=out) is out
+    np.testing.assert_array_equal(out, expect)
+    gbuf = g.copy()
+    assert bwd(gbuf, xy, **kw, out=gbuf) is gbuf  # overwrite the upstream gradient
+    np.testing.assert_array_equal(gbuf, expect_dx)
+    xybuf = xy.copy()
+    bwd(g, xybuf, **kw, out=xybuf)  # or the saved tensor
+    np.testing.assert_array_equal(xybuf, expect_dx)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_extreme_inputs(dtype, isa):
+    x = np.array([-1e4, -100, -30, -1e-30, -0.0, 0.0, 1e-30, 30, 100, 1e4, np.inf, -np.inf], dtype=dtype)
+    with np.errstate(all="ignore"):
+        for name in ELEMENTWISE:
+            fwd, bwd, rfwd, rbwd, kw = fns(name)
+            y = fwd(x, **kw)
+            assert_close(y, rfwd(x, **kw), **TOL[dtype], name=name)
+            xy = x if ELEMENTWISE[name][1] == "x" else y
+            g = np.ones_like(x)
+            assert_close(bwd(g, xy, **kw)[:-2], rbwd(g, xy, **kw)[:-2], **TOL[dtype], name=name + "_b")
+        assert K.sigmoid(x)[-2] == 1 and K.sigmoid(x)[-1] == 0
+        assert K.tanh(x)[-2] == 1 and K.tanh(x)[-1] == -1
+        assert K.gelu(x)[-2] == np.inf and K.relu(x)[-2] == np.inf
+        nan = np.full(19, np.nan, dtype=dtype)
+        for name in ELEMENTWISE:
+            fwd, bwd, _, _, kw = fns(name)
+            assert np.isnan(fwd(nan, **kw)).all(), name
+        z = np.array([[1e4, -1e4, 0.0, 1e4], [-1e4, -1e4, -1e4, -1e4]] * 9, dtype=dtype)
+        for name in ("softmax", "log_softmax"):
+            fwd, bwd, rfwd, rbwd, _ = fns(name)
+            y = fwd(z)
+            assert np.isfinite(y).all(), name
+            assert_close(y, rfwd(z), **TOL[dtype], name=name)
+            assert np.isfinite(bwd(np.ones_like(z), y)).all()
+        z[0, 2] = np.nan
+        assert np.isnan(K.softmax(z)[0]).all() and np.isfinite(K.softmax(z)[1:]).all()
+
+
+def test_empty_and_scalar_shapes():
+    for name in ELEMENTWISE:
+        fwd, bwd, rfwd, rbwd, kw = fns(name)
+        e = np.zeros((0, 3), np.float32)
+        assert fwd(e, **kw).shape == (0, 3)
+        assert bwd(e, e, **kw).shape == (0, 3)
+        s = np.array(0.5)
+        assert_close(fwd(s, **kw), rfwd(s, **kw), atol=1e-15, rtol=1e-14)
+    assert K.softmax(np.zeros((2, 0), np.float32)).shape == (2, 0)
+    assert K.log_softmax(np.zeros((0, 4))).shape == (0, 4)
+
+
+def test_bad_inputs():
+    x = np.ones((4, 5), np.float32)
+    with pytest.raises(TypeError, match="relu.*'x'.*ndarray.*list"):
+        K.relu([1.0, 2.0])
+    with pytest.raises(TypeError, match="float32 or float64.*int64"):
+        K.sigmoid(np.ones(3, np.int64))
+    with pytest.raises(TypeError, match="same dtype"):
+        K.relu_backward(x, x.astype(np.float64))
+    with pytest.raises(ValueError, match="same shape.*\\(4, 5\\).*\\(5, 4\\)"):
+        K.tanh_backward(x, np.ones((5, 4), np.float32))
+    with pytest.raises(ValueError, match="same shape"):
+        K.softmax_backward(x, np.ones((4, 6), np.float32))
+    with pytest.raises(ValueError, match="C-contiguous"):
+        K.gelu(np.ones((5, 4), np.float32).T)
+    with pytest.raises(ValueError, match="C-contiguous"):
+        K.softmax(np.ones((6, 4), np.float32)[::2])
+    with pytest.raises(TypeError, match="'out' must have dtype float32"):
+        K.relu(x, out=np.empty((4, 5)))
+    with pytest.raises(ValueError, match="'out' must have shape \\(4, 5\\)"):
+        K.relu(x, out=np.empty((5, 4), np.float32))
+    ro = np.empty((4, 5), np.float32)
+    ro.flags.writeable = False
+    with pytest.raises(ValueError, match="read-only"):
+        K.sigmoid(x, out=ro)
+    big = np.ones(21, np.float32)
+    with pytest.raises(ValueError, match="share memory"):
+        K.relu(big[:20], out=big[1:])
+    with pytest.raises(TypeError, match="'out'.*ndarray"):
+        K.relu(x, out=[0.0] * 20)
+    with pytest.raises(ValueError, match="approximate.*'none' or 'tanh'.*'fast'"):
+        K.gelu(x, approximate="fast")
+    with pytest.raises(ValueError, match="approximate"):
+        K.gelu_backward(x, x, approximate="erf")
+    with pytest.raises(ValueError, match="at least 1 dimension"):
+        K.log_softmax(np.array(1.0))
+    with pytest.raises(TypeError):
+        K.relu(x, x)  # out is keyword-only

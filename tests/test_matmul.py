@@ -1,0 +1,372 @@
+"""fastnn.kernels.matmul against the float64 NumPy reference (tests/reference.py).
+
+Tolerance: float64 results are compared at 1e-12 relative to sqrt(K) * |alpha| * max|a| * max|b|
+(plus the |beta * out| and |bias| terms); float32 at 2e-6 on the same scale, which bounds the
+error of a K-term fp32 dot product with random-sign terms (error grows like sqrt(K) * eps).
+"""
+
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+import reference as ref
+
+from fastnn import kernels
+
+DTYPES = [np.float32, np.float64]
+TRANS = [(False, False), (True, False), (False, True), (True, True)]
+
+
+def tol(dtype, k, a, b, alpha=1.0, beta=0.0, out=None, bias=None):
+    """An absolute tolerance scaled to the magnitudes involved (see the module docstring)."""
+    amax = np.max(np.abs(a), initial=1.0)
+    bmax = np.max(np.abs(b), initial=1.0)
+    scale = abs(alpha) * np.sqrt(max(k, 1)) * amax * bmax
+    if beta != 0:
+        scale += abs(beta) * np.max(np.abs(out), initial=0.0)
+    if bias is not None:
+        scale += np.max(np.abs(bias), initial=0.0)
+    return (2e-6 if dtype == np.float32 else 1e-12) * scale
+
+
+def operands(rng, m, k, n, ta, tb, dtype, batch=None, batch_b=False):
+    ashape = (k, m) if ta else (m, k)
+    bshape = (n, k) if tb else (k, n)
+    if batch is not None:
+        ashape = (batch, *ashape)
+        if batch_b:
+            bshape = (batch, *bshape)
+    a = rng.standard_normal(ashape).astype(dtype)
+    b = rng.standard_normal(bshape).astype(dtype)
+    return a, b
+
+
+def check(rng, a, b, dtype, *, trans_a=False, trans_b=False, alpha=1.0, beta=0.0, use_out=False,
+          use_bias=False):
+    k = a.shape[-2] if trans_a else a.shape[-1]
+    n = b.shape[-2] if trans_b else b.shape[-1]
+    m = a.shape[-1] if trans_a else a.shape[-2]
+    shape = (*a.shape[:-2], m, n)
+    out = rng.standard_normal(shape).astype(dtype) if use_out else None
+    bias = rng.standard_normal(n).astype(dtype) if use_bias else None
+    expected = ref.matmul(a, b, trans_a=trans_a, trans_b=trans_b, alpha=alpha, beta=beta, out=out,
+                          bias=bias)
+    got = kernels.matmul(a, b, trans_a=trans_a, trans_b=trans_b, alpha=alpha, beta=beta, out=out,
+                         bias=bias)
+    if use_out:
+        assert got is out or np.shares_memory(got, out)
+    assert got.dtype == dtype and got.shape == shape and got.flags.c_contiguous
+    atol = tol(dtype, k, a, b, alpha, beta, out, bias)
+    np.testing.assert_allclose(got, expected, rtol=0, atol=atol)
+
+
+# ---- shapes, transposes, dtypes, ISA paths, threads ----------------------------------------------
+
+SHAPES = [(1, 1, 1), (2, 7, 1), (7, 2, 33), (33, 65, 7), (65, 33, 257), (257, 65, 2), (13, 300, 45)]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_shapes_transposes(rng, isa, threads, dtype):
+    for m, k, n in SHAPES:
+        for ta, tb in TRANS:
+            a, b = operands(rng, m, k, n, ta, tb, dtype)
+            check(rng, a, b, dtype, trans_a=ta, trans_b=tb)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_epilogue_variants(rng, isa, threads, dtype):
+    """alpha, beta (reading out), bias, on full and partial register tiles and both K blocks."""
+    for m, k, n in [(33, 300, 65), (5, 3, 9), (40, 600, 10)]:
+        for alpha, beta, use_out, use_bias in [(1.0, 0.0, True, False), (0.5, 0.0, False, True),
+                                               (-2.0, 1.0, True, True), (1.0, -0.25, True, False)]:
+            for ta, tb in [(False, False), (True, True), (False, True)]:
+                a, b = operands(rng, m, k, n, ta, tb, dtype)
+                check(rng, a, b, dtype, trans_a=ta, trans_b=tb, alpha=alpha, beta=beta,
+                      use_out=use_out, use_bias=use_bias)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_training_shapes(rng, isa, dtype):
+    """The MLP layer shapes: forward x @ W^T + b and both backward GEMMs."""
+    for batch, fin, fout in [(256, 784, 256), (256, 256, 10), (64, 784, 10)]:
+        x = rng.standard_normal((batch, fin)).astype(dtype)
+        w = rng.standard_normal((fout, fin)).astype(dtype)
+        dy = rng.standard_normal((batch, fout)).astype(dtype)
+        bias = rng.standard_normal(fout).astype(dtype)
+        y = kernels.matmul(x, w, trans_b=True, bias=bias)
+        np.testing.assert_allclose(y, ref.matmul(x, w, trans_b=True, bias=bias), rtol=0,
+                                   atol=tol(dtype, fin, x, w, bias=bias))
+        dx = kernels.matmul(dy, w)
+        np.testing.assert_allclose(dx, ref.matmul(dy, w), rtol=0, atol=tol(dtype, fout, dy, w))
+        dw = kernels.matmul(dy, x, trans_a=True)
+        np.testing.assert_allclose(dw, ref.matmul(dy, x, trans_a=True), rtol=0,
+                                   atol=tol(dtype, batch, dy, x))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_large(rng, threads, dtype):
+    """Several KC / MC / NC blocks in every dimension (and the threaded split)."""
+    m, k, n = (1000, 600, 1000) if dtype == np.float32 else (700, 500, 1600)
+    a, b = operands(rng, m, k, n, False, False, dtype)
+    check(rng, a, b, dtype, use_bias=True)
+    a, b = operands(rng, 257, 1000, 300, True, True, dtype)
+    check(rng, a, b, dtype, trans_a=True, trans_b=True)
+
+
+# ---- batched -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_batched_shared_b(rng, isa, threads, dtype):
+    """(B, M, K) @ (K, N): folded into one GEMM when possible, else looped."""
+    for ta, tb in TRANS:
+        a, b = operands(rng, 9, 17, 33, ta, tb, dtype, batch=5)
+        check(rng, a, b, dtype, trans_a=ta, trans_b=tb, use_bias=True)
+    a, b = operands(rng, 64, 70, 40, False, False, dtype, batch=3)
+    check(rng, a, b, dtype, alpha=0.5, beta=2.0, use_out=True)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_batched_both(rng, isa, threads, dtype):
+    """(B, M, K) @ (B, K, N): small per-batch GEMMs (parallel over batch) and large ones."""
+    for ta, tb in TRANS:
+        a, b = operands(rng, 7, 20, 12, ta, tb, dtype, batch=6, batch_b=True)
+        check(rng, a, b, dtype, trans_a=ta, trans_b=tb, use_bias=True)
+    a, b = operands(rng, 96, 130, 80, False, True, dtype, batch=3, batch_b=True)
+    check(rng, a, b, dtype, trans_b=True, beta=1.0, use_out=True)
+    # Many mid-size GEMMs (threads take whole batch slices), then few large ones (each split).
+    a, b = operands(rng, 64, 64, 64, True, False, dtype, batch=8, batch_b=True)
+    check(rng, a, b, dtype, trans_a=True, use_bias=True)
+    a, b = operands(rng, 210, 200, 200, False, False, dtype, batch=2, batch_b=True)
+    check(rng, a, b, dtype)
+
+
+def test_batched_noncontiguous_batch(rng):
+    """A batch view that cannot be folded (stride jump between batches)."""
+    big = rng.standard_normal((4, 20, 30)).astype(np.float32)
+    a = big[:, 3:15, 1:25]  # (4, 12, 24) with batch stride 600 != 12 * 30
+    b = rng.standard_normal((24, 9)).astype(np.float32)
+    check(rng, a, b, np.float32)
+    b3 = rng.standard_normal((4, 9, 24)).astype(np.float32)[:, ::-1, :]
+    check(rng, a, b3, np.float32, trans_b=True)
+
+
+# ---- strides -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_strided_and_negative(rng, isa, dtype):
+    base_a = rng.standard_normal((70, 90)).astype(dtype)
+    base_b = rng.standard_normal((100, 80)).astype(dtype)
+    views_a = [base_a[:, ::2], base_a[::-1], base_a[::3, ::-2], base_a.T, base_a[5:40, 10:80].T]
+    views_b = [base_b[::2, :], base_b[:, ::-1], base_b[::-3, 1::3], base_b.T]
+    for a in views_a:
+        for b in views_b:
+            for ta in (False, True):
+                k = a.shape[0] if ta else a.shape[1]
+                for tb in (False, True):
+                    kb = b.shape[1] if tb else b.shape[0]
+                    bb = b[:k] if not tb else b[:, :k]
+                    if (bb.shape[1] if tb else bb.shape[0]) != k or kb < k:
+                        continue
+                    check(rng, a, bb, dtype, trans_a=ta, trans_b=tb, use_bias=True)
+
+
+def test_strided_bias(rng):
+    a, b = operands(rng, 20, 30, 40, False, False, np.float64)
+    bias = rng.standard_normal(80)[::2]
+    np.testing.assert_allclose(kernels.matmul(a, b, bias=bias), ref.matmul(a, b, bias=bias),
+                               rtol=1e-12, atol=1e-12)
+
+
+def test_zero_stride_broadcast_operand(rng):
+    """A broadcast (stride 0) view is read, never written: it is valid input."""
+    row = rng.standard_normal(30).astype(np.float32)
+    a = np.broadcast_to(row, (17, 30))
+    b = rng.standard_normal((30, 11)).astype(np.float32)
+    check(rng, a, b, np.float32)
+
+
+def test_large_offsets_int64(rng):
+    """Offsets past 2**31 elements: a (3, 5) view with row stride 2**30 + 7 floats inside an
+    8 GiB zeroed buffer (calloc'd: only the few touched pages are ever backed by memory)."""
+    row_stride = 2**30 + 7
+    try:
+        buf = np.zeros(2 * row_stride + 5, dtype=np.float32)
+    except MemoryError:
+        pytest.skip("cannot reserve 8 GiB of address space")
+    a = np.lib.stride_tricks.as_strided(buf, shape=(3, 5), strides=(row_stride * 4, 4))
+    a[...] = rng.standard_normal((3, 5)).astype(np.float32)
+    b = rng.standard_normal((5, 4)).astype(np.float32)
+    c = rng.standard_normal((3, 4)).astype(np.float32)
+    np.testing.assert_allclose(kernels.matmul(a, b), ref.matmul(a, b), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(kernels.matmul(a, c, trans_a=True), ref.matmul(a, c, trans_a=True),
+                               rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(kernels.matmul(b.T, a, trans_b=True),
+                               ref.matmul(b.T, a, trans_b=True), rtol=1e-5, atol=1e-5)
+    a3 = a[None]  # batched, batch stride 0 on a length-1 batch
+    np.testing.assert_allclose(kernels.matmul(a3, b), ref.matmul(a3, b), rtol=1e-5, atol=1e-5)
+
+
+# ---- special values and empty ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_nan_propagates(rng, isa, dtype):
+    a, b = operands(rng, 13, 40, 35, False, False, dtype)
+    a[3, 7] = np.nan
+    b[5, 20] = np.inf
+    got = kernels.matmul(a, b)
+    exp = ref.matmul(a, b)
+    assert np.isnan(got[3]).all()
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(exp))
+    np.testing.assert_array_equal(np.isinf(got), np.isinf(exp))
+
+
+def test_beta_zero_ignores_out_contents(rng, isa):
+    """beta == 0 (the default) treats out as write-only: NaN in it must not leak (BLAS rule)."""
+    a, b = operands(rng, 13, 40, 35, False, False, np.float32)
+    out = np.full((13, 35), np.nan, dtype=np.float32)
+    kernels.matmul(a, b, out=out)
+    np.testing.assert_allclose(out, ref.matmul(a, b), rtol=0, atol=tol(np.float32, 40, a, b))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_empty(rng, dtype):
+    a = np.zeros((0, 5), dtype)
+    b = rng.standard_normal((5, 3)).astype(dtype)
+    assert kernels.matmul(a, b).shape == (0, 3)
+    assert kernels.matmul(b.T, np.zeros((5, 0), dtype)).shape == (3, 0)
+    # K == 0: the product is empty, so the result is beta * out + bias.
+    a0, b0 = np.zeros((4, 0), dtype), np.zeros((0, 3), dtype)
+    np.testing.assert_array_equal(kernels.matmul(a0, b0), np.zeros((4, 3), dtype))
+    bias = rng.standard_normal(3).astype(dtype)
+    out = rng.standard_normal((4, 3)).astype(dtype)
+    expected = 0.5 * out + bias
+    got = kernels.matmul(a0, b0, beta=0.5, out=out, bias=bias)
+    np.testing.assert_allclose(got, expected, rtol=1e-6)
+    np.testing.assert_array_equal(kernels.matmul(a0, b0, bias=bias), np.broadcast_to(bias, (4, 3)))
+    assert kernels.matmul(np.zeros((0, 2, 3), dtype), np.zeros((3, 4), dtype)).shape == (0, 2, 4)
+
+
+# ---- concurrency ---------------------------------------------------------------------------------
+
+
+def test_concurrent_callers(rng, threads):
+    """Several Python threads in matmul at once (GIL released, per-thread packing buffers)."""
+    cases = []
+    for i in range(12):
+        m, k, n = 40 + 13 * i, 150 + 7 * i, 30 + 11 * i
+        dtype = DTYPES[i % 2]
+        a, b = operands(rng, m, k, n, bool(i % 3 == 0), bool(i % 4 == 0), dtype)
+        cases.append((a, b, i % 3 == 0, i % 4 == 0))
+
+    def work(case):
+        a, b, ta, tb = case
+        return [kernels.matmul(a, b, trans_a=ta, trans_b=tb) for _ in range(5)]
+
+    with ThreadPoolExecutor(max_workers=4) as ex:
+        results = list(ex.map(work, cases))
+    for (a, b, ta, tb), outs in zip(cases, results):
+        expected = ref.matmul(a, b, trans_a=ta, trans_b=tb)
+        k = a.shape[0] if ta else a.shape[1]
+        for got in outs:
+            np.testing.assert_allclose(got, expected, rtol=0, atol=tol(a.dtype, k, a, b))
+
+
+# ---- bad input -----------------------------------------------------------------------------------
+
+
+def test_error_types_and_dtypes():
+    a = np.ones((3, 4), np.float32)
+    b = np.ones((4, 5), np.float32)
+    with pytest.raises(TypeError, match="'a' must be a numpy.ndarray"):
+        kernels.matmul([[1.0, 2.0]], b)
+    with pytest.raises(TypeError, match="'b' must be a numpy.ndarray"):
+        kernels.matmul(a, [[1.0]] * 4)
+    with pytest.raises(TypeError, match="float32 or float64, got int64"):
+        kernels.matmul(np.ones((3, 4), np.int64), b)
+    with pytest.raises(TypeError, match="float32 or float64, got float16"):
+        kernels.matmul(a, b.astype(np.float16))
+    with pytest.raises(TypeError, match="same dtype, got float32 and float64"):
+        kernels.matmul(a, b.astype(np.float64))
+
+
+def test_error_shapes():
+    a = np.ones((3, 4), np.float32)
+    b = np.ones((4, 5), np.float32)
+    with pytest.raises(ValueError, match=r"'a' must have 2 or 3 dimensions, got shape \(12,\)"):
+        kernels.matmul(a.ravel(), b)
+    with pytest.raises(ValueError, match="'b' must have 2 or 3 dimensions"):
+        kernels.matmul(a, np.ones((1, 1, 4, 5), np.float32))
+    with pytest.raises(ValueError, match=r"'a' \(3, 4\) with trans_a=True gives K=3, 'b' \(4, 5\) "
+                                         r"with trans_b=False gives K=4"):
+        kernels.matmul(a, b, trans_a=True)
+    with pytest.raises(ValueError, match="inner dimensions differ"):
+        kernels.matmul(a, b, trans_b=True)
+    with pytest.raises(ValueError, match="batch sizes differ"):
+        kernels.matmul(np.ones((2, 3, 4), np.float32), np.ones((3, 4, 5), np.float32))
+    with pytest.raises(ValueError, match="needs a 3-D 'a'"):
+        kernels.matmul(a, np.ones((2, 4, 5), np.float32))
+
+
+def test_error_byte_strides():
+    raw = np.zeros(3 * 4 * 4 + 1, np.uint8)[1:].view(np.float32).reshape(3, 4)  # aligned view
+    ok = kernels.matmul(raw, np.ones((4, 2), np.float32))
+    assert ok.shape == (3, 2)
+    buf = np.zeros(50, np.float32)
+    odd = np.lib.stride_tricks.as_strided(buf, shape=(3, 4), strides=(18, 4))
+    with pytest.raises(ValueError, match="not a multiple of its item size"):
+        kernels.matmul(odd, np.ones((4, 2), np.float32))
+
+
+def test_error_bias():
+    a = np.ones((3, 4), np.float32)
+    b = np.ones((4, 5), np.float32)
+    with pytest.raises(ValueError, match=r"'bias' must have shape \(5,\), got \(4,\)"):
+        kernels.matmul(a, b, bias=np.ones(4, np.float32))
+    with pytest.raises(ValueError, match=r"'bias' must have shape \(5,\), got \(1, 5\)"):
+        kernels.matmul(a, b, bias=np.ones((1, 5), np.float32))
+    with pytest.raises(TypeError, match="'bias' and 'a' must have the same dtype"):
+        kernels.matmul(a, b, bias=np.ones(5, np.float64))
+    with pytest.raises(TypeError, match="'bias' must be a numpy.ndarray"):
+        kernels.matmul(a, b, bias=[0.0] * 5)
+
+
+def test_error_out():
+    a = np.ones((3, 4), np.float32)
+    b = np.ones((4, 5), np.float32)
+    with pytest.raises(ValueError, match=r"'out' must have shape \(3, 5\), got \(5, 3\)"):
+        kernels.matmul(a, b, out=np.zeros((5, 3), np.float32))
+    with pytest.raises(TypeError, match="'out' and 'a' must have the same dtype"):
+        kernels.matmul(a, b, out=np.zeros((3, 5), np.float64))
+    ro = np.zeros((3, 5), np.float32)
+    ro.flags.writeable = False
+    with pytest.raises(ValueError, match="read-only"):
+        kernels.matmul(a, b, out=ro)
+    with pytest.raises(ValueError, match="C-contiguous"):
+        kernels.matmul(a, b, out=np.zeros((5, 3), np.float32).T)
+    with pytest.raises(ValueError, match="beta=0.5 needs 'out'"):
+        kernels.matmul(a, b, beta=0.5)
+    with pytest.raises(TypeError, match="'out' must be a numpy.ndarray"):
+        kernels.matmul(a, b, out=[[0.0] * 5] * 3)
+
+
+def test_error_out_aliasing():
+    buf = np.ones((6, 6), np.float32)
+    a = buf[:3, :4]
+    b = np.ones((4, 3), np.float32)
+    with pytest.raises(ValueError, match="'out' must not share memory with 'a'"):
+        kernels.matmul(a, b, out=buf.reshape(-1)[:9].reshape(3, 3))
+    sq = np.ones((4, 4), np.float32)
+    with pytest.raises(ValueError, match="'out' must not share memory with 'b'"):
+        kernels.matmul(np.ones((4, 4), np.float32), sq, out=sq)
+    vec = np.ones(16, np.float32)
+    with pytest.raises(ValueError, match="'out' must not share memory with 'bias'"):
+        kernels.matmul(np.ones((4, 4), np.float32), np.ones((4, 4), np.float32),
+                       out=vec.reshape(4, 4), bias=vec[:4])
+    # Errors leave the process and the out array intact.
+    out = np.full((3, 3), 7.0, np.float32)
+    with pytest.raises(ValueError):
+        kernels.matmul(np.ones((3, 4), np.float32), np.ones((5, 3), np.float32), out=out)
+    assert (out == 7.0).all()

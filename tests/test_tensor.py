@@ -1,0 +1,353 @@
+"""Tensor basics: creation and dtypes, numpy interop, values of ops vs NumPy, indexing,
+in-place methods, printing, and the errors torch gives for bad input."""
+
+import numpy as np
+import pytest
+
+import fastnn
+from fastnn import backends
+
+
+# ---- creation and dtypes -----------------------------------------------------------------------
+
+
+def test_dtype_inference_like_torch():
+    assert fastnn.tensor([1.0]).dtype == fastnn.float32
+    assert fastnn.tensor([1]).dtype == fastnn.int64 == fastnn.long
+    assert fastnn.tensor([True]).dtype == fastnn.bool
+    assert fastnn.tensor([2, -3.4]).dtype == fastnn.float32
+    assert fastnn.tensor(np.zeros(2)).dtype == fastnn.float64
+    assert fastnn.tensor(3.5).shape == ()
+    assert fastnn.float32 is np.dtype("float32") or fastnn.float32 == np.dtype("float32")
+    assert fastnn.tensor([0.15], dtype=fastnn.float64).item() == 0.15
+    assert fastnn.tensor([[1, 2], [3, 4]], dtype=fastnn.float32).dtype == fastnn.float32
+    assert fastnn.tensor([fastnn.tensor(1.0), fastnn.tensor(2.0)]).tolist() == [1.0, 2.0]
+
+
+def test_tensor_copies_from_numpy_shares():
+    a = np.arange(3.0)
+    t = fastnn.tensor(a)
+    f = fastnn.from_numpy(a)
+    a[0] = 7
+    assert t[0].item() == 0 and f[0].item() == 7
+    assert f.numpy() is a  # zero-copy both ways
+    f.add_(1)
+    assert a[0] == 8
+    assert fastnn.as_tensor(a).numpy() is a
+    with pytest.raises(TypeError):
+        fastnn.from_numpy([1, 2])
+
+
+def test_creation_functions():
+    assert fastnn.zeros(2, 3).shape == (2, 3) and fastnn.zeros((2, 3)).sum().item() == 0
+    assert fastnn.ones(4, dtype=fastnn.float64).dtype == fastnn.float64
+    assert fastnn.full((2,), 7).dtype == fastnn.int64
+    assert fastnn.full((2,), 7.5).tolist() == [7.5, 7.5]
+    assert fastnn.arange(5).tolist() == [0, 1, 2, 3, 4]
+    assert fastnn.arange(4.0).dtype == fastnn.float32
+    assert fastnn.arange(1, 2, 0.5).tolist() == [1.0, 1.5]
+    assert fastnn.linspace(0, 1, 5).tolist() == [0, 0.25, 0.5, 0.75, 1]
+    assert fastnn.eye(3).numpy().trace() == 3
+    assert fastnn.empty(2, 2).shape == (2, 2)
+    x = fastnn.randn(3, 4, dtype=fastnn.float64, requires_grad=True)
+    assert x.requires_grad and x.dtype == fastnn.float64
+    for like in (fastnn.zeros_like, fastnn.ones_like, fastnn.rand_like, fastnn.randn_like):
+        y = like(x)
+        assert y.shape == x.shape and y.dtype == x.dtype and not y.requires_grad
+    assert fastnn.full_like(x, 2).tolist() == [[2.0] * 4] * 3
+    r = fastnn.randint(0, 10, (1000,))
+    assert r.dtype == fastnn.int64 and r.min().item() >= 0 and r.max().item() < 10
+    assert fastnn.randint(5, (3,)).max().item() < 5
+    u = fastnn.rand(1000)
+    assert 0 <= u.min().item() and u.max().item() < 1
+
+
+def test_normal_forms_and_manual_seed():
+    fastnn.manual_seed(0)
+    a = fastnn.normal(0, 1, (1000, 2))
+    fastnn.manual_seed(0)
+    b = fastnn.normal(0, 1, (1000, 2))
+    assert a.shape == (1000, 2) and a.dtype == fastnn.float32
+    assert np.array_equal(a.numpy(), b.numpy())
+    assert abs(a.mean().item()) < 0.1 and abs(a.std().item() - 1) < 0.1
+    c = fastnn.normal(0, 0.01, a.shape)
+    assert c.std().item() < 0.02
+    m = fastnn.normal(fastnn.tensor([0.0, 100.0]), fastnn.tensor([1e-3, 1e-3]))
+    assert abs(m[1].item() - 100) < 0.1
+    with pytest.raises(RuntimeError):
+        fastnn.normal(0, -1, (2,))
+
+
+def test_device_and_to():
+    x = fastnn.ones(2)
+    assert str(x.device) == "cpu" and x.device == "cpu" and x.device == fastnn.device("cpu")
+    assert x.to("cpu") is x and x.cpu() is x
+    assert x.to(fastnn.float64).dtype == fastnn.float64
+    assert x.to("cpu", fastnn.int64).dtype == fastnn.int64
+    assert x.to(dtype=fastnn.float16).dtype == fastnn.float16
+    assert x.double().dtype == fastnn.float64 and x.long().dtype == fastnn.int64
+    assert x.int().dtype == fastnn.int32 and x.float() is x
+    assert x.type() == "fastnn.FloatTensor"
+    assert x.type(fastnn.int64).dtype == fastnn.int64
+    assert str(fastnn.device("cuda")) == "cuda:0"
+    if not fastnn.cuda.is_available():
+        with pytest.raises(RuntimeError, match="CUDA"):
+            x.to("cuda")
+    with pytest.raises(RuntimeError):
+        fastnn.device("tpu")
+
+
+def test_attributes_and_conversions():
+    x = fastnn.arange(6.0).reshape(2, 3)
+    assert x.shape == (2, 3) and x.size() == (2, 3) and x.size(1) == 3
+    assert x.numel() == 6 and x.dim() == 2 and x.ndim == 2 and len(x) == 2
+    assert x.tolist() == [[0, 1, 2], [3, 4, 5]]
+    assert x[1, 2].item() == 5.0 and isinstance(x[1, 2].item(), float)
+    assert float(x.sum()) == 15.0 and int(x[1, 1]) == 4
+    assert [r.tolist() for r in x] == [[0, 1, 2], [3, 4, 5]]
+    assert np.asarray(x).shape == (2, 3)
+    with pytest.raises(RuntimeError, match="cannot be converted to Scalar"):
+        x.item()
+    with pytest.raises(RuntimeError, match="ambiguous"):
+        bool(x)
+    with pytest.raises(TypeError):
+        len(fastnn.tensor(1.0))
+    assert f"{x.sum():f}" == "15.000000"
+    w = fastnn.ones(2, requires_grad=True)
+    with pytest.raises(RuntimeError, match="detach"):
+        w.numpy()
+    assert w.detach().numpy().tolist() == [1.0, 1.0]
+
+
+def test_repr_like_torch():
+    assert repr(fastnn.tensor([1.0, 2.0])) == "tensor([1., 2.])"
+    assert repr(fastnn.tensor([0.5, 2.0])) == "tensor([0.5000, 2.0000])"
+    assert repr(fastnn.tensor([1, 2])) == "tensor([1, 2])"
+    assert repr(fastnn.tensor([1.0], requires_grad=True)) == "tensor([1.], requires_grad=True)"
+    assert repr(fastnn.tensor([1.0], dtype=fastnn.float64)) == \
+        "tensor([1.], dtype=fastnn.float64)"
+    assert repr(fastnn.tensor(3.0)) == "tensor(3.)"
+
+
+def test_data_attribute():
+    w = fastnn.zeros(3, requires_grad=True)
+    d = w.data
+    assert not d.requires_grad and d.numpy() is w.detach().numpy() or \
+        np.shares_memory(d.numpy(), w.detach().numpy())
+    w.data.normal_(0, 0.01)
+    w.data = fastnn.ones(3)
+    assert w.tolist() == [1.0, 1.0, 1.0] and w.requires_grad
+
+
+def test_backend_implements_every_op():
+    missing = [name for name in backends.OPS if not hasattr(backends.cpu, name)]
+    assert missing == []
+
+
+# ---- values vs numpy ---------------------------------------------------------------------------
+
+UNARY = [
+    ("exp", np.exp), ("log", lambda a: np.log(np.abs(a) + 1)), ("sqrt", np.sqrt),
+    ("abs", np.abs), ("neg", np.negative), ("relu", lambda a: np.maximum(a, 0)),
+    ("sigmoid", lambda a: 1 / (1 + np.exp(-a))), ("tanh", np.tanh), ("sin", np.sin),
+]
+
+
+@pytest.mark.parametrize("name,ref", UNARY)
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_unary_values(name, ref, dtype, rng):
+    a = rng.standard_normal((7, 33)).astype(dtype)
+    if name == "sqrt":
+        a = np.abs(a)
+    t = fastnn.tensor(a)
+    out = getattr(t.abs().add(1) if name == "log" else t, name)()
+    assert out.dtype == np.dtype(dtype)
+    tol = 1e-6 if dtype == "float32" else 1e-12
+    np.testing.assert_allclose(out.numpy(), ref(a.astype(np.float64)), rtol=tol, atol=tol)
+
+
+def test_binary_values_and_broadcasting(rng):
+    a = rng.standard_normal((4, 1, 3)).astype(np.float32)
+    b = rng.standard_normal((5, 1)).astype(np.float32)
+    ta, tb = fastnn.tensor(a), fastnn.tensor(b)
+    for op in ("__add__", "__sub__", "__mul__", "__truediv__"):
+        np.testing.assert_allclose(getattr(ta, op)(tb).numpy(), getattr(a, op)(b), rtol=1e-6)
+    assert (ta + tb).shape == (4, 5, 3)
+    np.testing.assert_allclose((2 - ta).numpy(), 2 - a)
+    np.testing.assert_allclose((2 / (ta * ta + 1)).numpy(), 2 / (a * a + 1), rtol=1e-6)
+    np.testing.assert_allclose((ta ** 2).numpy(), a ** 2, rtol=1e-6)
+    np.testing.assert_allclose(fastnn.maximum(ta, tb).numpy(), np.maximum(a, b))
+    np.testing.assert_allclose(ta.clamp(-0.5, 0.5).numpy(), np.clip(a, -0.5, 0.5))
+    np.testing.assert_allclose(fastnn.where(ta > 0, ta, tb).numpy(), np.where(a > 0, a, b))
+
+
+def test_scalar_promotion_like_torch():
+    i = fastnn.tensor([1, 2])
+    assert (i * 0.5).dtype == fastnn.float32
+    assert (i * 2).dtype == fastnn.int64
+    assert (i / i).dtype == fastnn.float32 and (i / 2).tolist() == [0.5, 1.0]
+    f = fastnn.tensor([1.0])
+    assert (f * 2.5).dtype == fastnn.float32 and (f + np.float64(1)).dtype == fastnn.float32
+    assert (fastnn.tensor([True]) + 1).dtype == fastnn.int64
+
+
+def test_comparisons_return_bool():
+    x = fastnn.tensor([1.0, 2.0, 3.0])
+    for r in (x > 2, x >= 2, x < 2, x <= 2, x == 2, x != 2):
+        assert r.dtype == fastnn.bool and not r.requires_grad
+    assert (x == fastnn.tensor([1.0, 0.0, 3.0])).tolist() == [True, False, True]
+    y_hat = fastnn.tensor([[0.1, 0.9], [0.8, 0.2]])
+    y = fastnn.tensor([1, 1])
+    cmp = y_hat.argmax(axis=1).type(y.dtype) == y
+    assert float(cmp.type(y.dtype).sum()) == 1.0
+
+
+def test_reductions(rng):
+    a = rng.standard_normal((3, 4, 5))
+    t = fastnn.tensor(a)
+    np.testing.assert_allclose(t.sum().item(), a.sum())
+    np.testing.assert_allclose(t.sum(1).numpy(), a.sum(1))
+    np.testing.assert_allclose(t.sum(dim=(0, 2), keepdim=True).numpy(), a.sum((0, 2), keepdims=True))
+    np.testing.assert_allclose(t.mean(axis=2).numpy(), a.mean(2))
+    np.testing.assert_allclose(t.max().item(), a.max())
+    v, i = t.max(1)
+    np.testing.assert_allclose(v.numpy(), a.max(1))
+    assert i.tolist() == a.argmax(1).tolist() and i.dtype == fastnn.int64
+    r = t.min(dim=-1, keepdim=True)
+    assert r.values.shape == (3, 4, 1) and r.indices.shape == (3, 4, 1)
+    assert t.argmax().item() == a.argmax() and t.argmin(0).tolist() == a.argmin(0).tolist()
+    np.testing.assert_allclose(t.var(1).numpy(), a.var(1, ddof=1))
+    assert fastnn.tensor([True, False, True]).sum().item() == 2
+    with pytest.raises(RuntimeError, match="mean"):
+        fastnn.tensor([1, 2]).mean()
+
+
+def test_matmul_values(rng):
+    for sa, sb in [((3, 4), (4, 5)), ((4,), (4,)), ((2, 3, 4), (2, 4, 5)), ((2, 3, 4), (4,)),
+                   ((5, 2, 3, 4), (4, 6)), ((3, 4), (2, 4, 5))]:
+        a = rng.standard_normal(sa).astype(np.float32)
+        b = rng.standard_normal(sb).astype(np.float32)
+        out = fastnn.tensor(a) @ fastnn.tensor(b)
+        np.testing.assert_allclose(out.numpy(), a @ b, rtol=1e-5, atol=1e-5)
+    x = fastnn.tensor(rng.standard_normal((4, 3)).astype(np.float32))
+    np.testing.assert_allclose((x.T @ x).numpy(), x.numpy().T @ x.numpy(), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(fastnn.matmul(x, fastnn.tensor([2, -3.4, 1])).numpy(),
+                               x.numpy() @ np.array([2, -3.4, 1], np.float32), rtol=1e-5)
+
+
+def test_shape_ops():
+    x = fastnn.arange(24.0).reshape(2, 3, 4)
+    assert x.view(6, 4).shape == (6, 4) and x.reshape(-1).shape == (24,)
+    assert x.flatten(1).shape == (2, 12) and x.flatten().shape == (24,)
+    assert x.permute(2, 0, 1).shape == (4, 2, 3) and x.transpose(0, 2).shape == (4, 3, 2)
+    assert x.unsqueeze(0).shape == (1, 2, 3, 4) and x.unsqueeze(-1).shape == (2, 3, 4, 1)
+    assert x[:, :1].squeeze().shape == (2, 4) and x[:, :1].squeeze(1).shape == (2, 4)
+    assert x.T.shape == (4, 3, 2)
+    assert fastnn.cat([x, x], dim=1).shape == (2, 6, 4)
+    assert fastnn.stack([x, x]).shape == (2, 2, 3, 4)
+    assert x.reshape(6, 4).t().shape == (4, 6)
+    assert x[0].expand(5, 3, 4).shape == (5, 3, 4)
+    assert [c.shape for c in x.chunk(2, dim=2)] == [(2, 3, 2), (2, 3, 2)]
+    assert x.repeat(2, 1, 1).shape == (4, 3, 4)
+    with pytest.raises(RuntimeError, match="invalid for input of size 24"):
+        x.view(5, 5)
+
+
+def test_indexing(rng):
+    a = rng.standard_normal((4, 5))
+    t = fastnn.tensor(a)
+    np.testing.assert_array_equal(t[1].numpy(), a[1])
+    np.testing.assert_array_equal(t[1:3, ::2].numpy(), a[1:3, ::2])
+    np.testing.assert_array_equal(t[None, ..., 2].numpy(), a[None, ..., 2])
+    np.testing.assert_array_equal(t[[0, 2]].numpy(), a[[0, 2]])
+    np.testing.assert_array_equal(t[fastnn.tensor([3, 0])].numpy(), a[[3, 0]])
+    np.testing.assert_array_equal(t[t > 0].numpy(), a[a > 0])
+    np.testing.assert_array_equal(t[fastnn.arange(4), fastnn.tensor([0, 1, 2, 3])].numpy(),
+                                  a[np.arange(4), [0, 1, 2, 3]])
+    np.testing.assert_array_equal(t[fastnn.tensor(1)].numpy(), a[1])
+
+
+def test_setitem_and_views_share_storage():
+    x = fastnn.zeros(3, 4)
+    x[0] = 1
+    x[1, 1:3] = fastnn.tensor([5.0, 6.0])
+    x[x > 5] = -1
+    assert x[0].tolist() == [1, 1, 1, 1] and x[1].tolist() == [0, 5, -1, 0]
+    v = x.view(12)
+    v[0] = 9
+    assert x[0, 0].item() == 9
+    assert x._version == v._version > 0
+
+
+def test_inplace_methods():
+    x = fastnn.ones(3)
+    assert x.add_(1) is x and x.tolist() == [2, 2, 2]
+    x.sub_(fastnn.tensor([1.0, 0.0, 0.0]), alpha=2)
+    assert x.tolist() == [0, 2, 2]
+    x.mul_(3)
+    x += 1
+    x -= fastnn.ones(3)
+    x *= 2
+    x /= 4
+    assert x.tolist() == [0.0, 3.0, 3.0]
+    x.zero_()
+    assert x.tolist() == [0, 0, 0]
+    x.fill_(2.5).copy_(fastnn.tensor([1.0, 2.0, 3.0]))
+    assert x.tolist() == [1, 2, 3]
+    fastnn.manual_seed(1)
+    x.normal_(0, 1)
+    y = fastnn.ones(3)
+    fastnn.manual_seed(1)
+    y.normal_(0, 1)
+    assert x.tolist() == y.tolist()
+    y.uniform_(2, 3)
+    assert 2 <= y.min().item() and y.max().item() <= 3
+    i = fastnn.tensor([1, 2])
+    with pytest.raises(RuntimeError):
+        i.add_(0.5)
+    y = fastnn.zeros(10, 1)
+    y += fastnn.normal(0, 0.01, y.shape)
+    assert y.shape == (10, 1)
+
+
+# ---- bad input ------------------------------------------------------------------------------
+
+
+def test_shape_mismatch_names_both_shapes():
+    with pytest.raises(RuntimeError, match=r"\(2, 3\).*\(4,\)"):
+        fastnn.ones(2, 3) + fastnn.ones(4)
+    with pytest.raises(RuntimeError, match=r"mat1 and mat2 shapes cannot be multiplied \(2x3 and 4x5\)"):
+        fastnn.ones(2, 3) @ fastnn.ones(4, 5)
+    with pytest.raises(RuntimeError, match="inconsistent tensor size"):
+        fastnn.dot(fastnn.ones(3), fastnn.ones(4))
+    with pytest.raises(RuntimeError, match="1D tensors expected"):
+        fastnn.dot(fastnn.ones(3, 1), fastnn.ones(3))
+    with pytest.raises(RuntimeError, match="same dtype"):
+        fastnn.ones(2, 2) @ fastnn.ones(2, 2, dtype=fastnn.float64)
+    with pytest.raises(RuntimeError, match="Sizes of tensors must match"):
+        fastnn.cat([fastnn.ones(2, 3), fastnn.ones(3, 3)], dim=1)
+    with pytest.raises(RuntimeError, match="stack expects each tensor to be equal size"):
+        fastnn.stack([fastnn.ones(2), fastnn.ones(3)])
+    x = fastnn.ones(3)
+    with pytest.raises(RuntimeError, match=r"\(3,\)"):
+        x.add_(fastnn.ones(2, 3))
+
+
+def test_mixing_devices_raises():
+    class FakeDeviceArray(np.ndarray):
+        pass
+
+    import fastnn._device as dev_mod
+
+    class FakeBackend:
+        device_of = staticmethod(lambda a: dev_mod.device("cuda:0"))
+
+    backends.register(FakeDeviceArray, FakeBackend)
+    try:
+        g = fastnn.Tensor(np.ones(2).view(FakeDeviceArray))
+        with pytest.raises(RuntimeError, match="same device.*cpu and cuda:0"):
+            fastnn.ones(2, dtype=fastnn.float64) + g
+        with pytest.raises(RuntimeError, match="same device"):
+            fastnn.ones(2, dtype=fastnn.float64) == g
+    finally:
+        del backends._BY_TYPE[FakeDeviceArray]
