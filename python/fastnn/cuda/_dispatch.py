@@ -33,6 +33,8 @@ def dispatching(cpu_fn, name):
 
         return getattr(cuda_kernels, name)(*args, **kwargs)
 
+    fn.__name__ = fn.__qualname__ = name  # builtins carry pybind11's internal qualname
+    fn.__module__ = "fastnn.kernels"
     fn.__wrapped_cpu__ = cpu_fn
     return fn
 
