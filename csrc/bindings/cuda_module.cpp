@@ -1,11 +1,23 @@
 // The fastnn._cuda extension: loaded only by fastnn.cuda, never by `import fastnn`.
+// One registration function per family, each in its own csrc/bindings/cuda_*.cpp file.
 #include <pybind11/pybind11.h>
 
-#include "cuda/fastnn_cuda.h"
+#include "check.h"
 
 namespace py = pybind11;
 
+namespace fastnn::cuda::bind {
+void register_array(py::module_& m);
+void register_dlpack(py::module_& m);
+void register_ops(py::module_& m);
+void register_nn(py::module_& m);
+}  // namespace fastnn::cuda::bind
+
 PYBIND11_MODULE(_cuda, m) {
-  m.doc() = "fastnn CUDA kernels and device memory";
-  m.def("device_count", &fastnn::cuda::device_count, "Number of visible CUDA devices (0 without a driver).");
+  m.doc() = "fastnn CUDA kernels and device memory (see fastnn.cuda)";
+  py::register_exception<fastnn::type_error>(m, "_TypeError", PyExc_TypeError);
+  fastnn::cuda::bind::register_array(m);
+  fastnn::cuda::bind::register_dlpack(m);
+  fastnn::cuda::bind::register_ops(m);
+  fastnn::cuda::bind::register_nn(m);
 }

@@ -1,10 +1,239 @@
-// The fastnn CUDA kernel API: the same kernels as csrc/fastnn.h, on device pointers.
-// Plain C++ (no CUDA headers), so the binding file compiles with the host compiler.
+// The fastnn CUDA API (C1, C4): device memory, copies, and the CUDA versions of the kernels in
+// csrc/fastnn.h, on raw device pointers. Plain C++ (no CUDA headers), so the binding files
+// compile with the host compiler. Conventions: outputs first, then inputs, then sizes; all sizes
+// and index math int64_t; contiguous row-major buffers; backward kernels overwrite their outputs.
+// Every function runs on the current device and the legacy default stream ([note: stream] in
+// common.cuh) and throws std::runtime_error on a CUDA error, std::invalid_argument on bad input.
 #pragma once
+#include <cstddef>
 #include <cstdint>
 
 namespace fastnn::cuda {
 
+// ---- dtypes -------------------------------------------------------------------------------------
+enum class DType : int { f32, f64, i64, i32, u8, b8 };
+
+inline int64_t dtype_size(DType dt) {
+  switch (dt) {
+    case DType::f32: case DType::i32: return 4;
+    case DType::f64: case DType::i64: return 8;
+    default: return 1;
+  }
+}
+
+inline const char* dtype_name(DType dt) {
+  switch (dt) {
+    case DType::f32: return "float32";
+    case DType::f64: return "float64";
+    case DType::i64: return "int64";
+    case DType::i32: return "int32";
+    case DType::u8: return "uint8";
+    default: return "bool";
+  }
+}
+
+inline bool is_float(DType dt) { return dt == DType::f32 || dt == DType::f64; }
+
+// ---- runtime (runtime.cu) ----------------------------------------------------------------------
 int device_count();  // 0 when the driver or a GPU is missing (never throws)
+int current_device();
+void set_device(int device);
+void synchronize(int device);            // waits for all work on `device`
+const char* runtime_error_string();      // why device_count() is 0 ("" when it is not)
+int runtime_version();
+int driver_version();                    // 0 without a driver
+void device_name(int device, char* buf, int len);
+
+void copy_host_to_device(void* dst, const void* src, int64_t bytes);  // synchronous
+void copy_device_to_host(void* dst, const void* src, int64_t bytes);  // synchronous
+void copy_device_to_device(void* dst, const void* src, int64_t bytes);  // stream-ordered
+// The device of a device (or managed) pointer, or -1 for host memory / unknown pointers.
+int pointer_device(const void* ptr);
+// Makes fastnn's stream wait for work queued on `stream` (a cudaStream_t as an integer), or
+// the other way round, so buffers exchanged through DLPack / CAI are never read early.
+void default_stream_waits_for(std::uintptr_t stream);
+void stream_waits_for_default(std::uintptr_t stream);
+
+// ---- caching allocator (memory.cu) -------------------------------------------------------------
+// Blocks are rounded up to a size class and returned to a per-device free list on free, so a
+// training loop reaches a steady state with no cudaMalloc/cudaFree. Zero bytes -> nullptr.
+void* device_malloc(int64_t bytes, int device);
+void device_free(void* ptr) noexcept;   // returns the block to the cache; never throws
+void empty_cache();                     // cudaFree every cached (unused) block
+struct MemoryStats {
+  int64_t allocated = 0;       // bytes in live blocks (size-class rounded)
+  int64_t reserved = 0;        // allocated + cached
+  int64_t peak_allocated = 0;
+  int64_t requested = 0;       // bytes asked for by live allocations (before rounding)
+  int64_t num_allocs = 0;      // device_malloc calls that returned a block
+  int64_t num_frees = 0;
+  int64_t cache_hits = 0;      // allocations served from the cache
+  int64_t cuda_mallocs = 0;    // cudaMalloc calls made
+  int64_t cuda_frees = 0;
+  int64_t num_ooms = 0;        // cudaMalloc failures (after a retry with an emptied cache)
+};
+MemoryStats memory_stats(int device);
+void reset_peak_memory_stats(int device);
+int64_t size_class(int64_t bytes);  // the rounded size a request of `bytes` gets (for tests)
+
+// ---- elementwise (elementwise.cu) --------------------------------------------------------------
+constexpr int kMaxDims = 8;
+// A strided view for broadcasting: element (i0..i_{ndim-1}) lives at sum(i_k * strides[k]),
+// in elements; a broadcast dimension has stride 0.
+struct Strides {
+  int64_t s[kMaxDims];
+};
+struct Shape {
+  int ndim;
+  int64_t d[kMaxDims];
+};
+
+enum class UnaryOp { neg, exp, log, sqrt, abs, reciprocal, square, sign, log1p, expm1, sin, cos,
+                     floor, ceil, rsqrt };
+enum class BinaryOp { add, sub, mul, div, pow, maximum, minimum, eq, ne, lt, le, gt, ge };
+inline bool is_comparison(BinaryOp op) { return op >= BinaryOp::eq; }
+
+// out[i] = op(x[i]); neg/abs/square/sign also on int64, the others on float32/float64.
+void unary_cuda(UnaryOp op, DType dt, void* out, const void* x, int64_t n);
+// out = min(max(x, lo), hi) with either bound optional; NaN stays NaN (like torch.clamp).
+void clamp_cuda(DType dt, void* out, const void* x, const double* lo, const double* hi, int64_t n);
+// out (contiguous, `shape`) = op(a, b) with a and b read through broadcast strides.
+// Comparisons write bool; the others write `dt`. dt in {f32, f64, i64}.
+void binary_cuda(BinaryOp op, DType dt, void* out, const void* a, const Strides& sa, const void* b,
+                 const Strides& sb, const Shape& shape);
+// out[i] = op(a[i], s) (or op(s, a[i]) when scalar_first), contiguous.
+void binary_scalar_cuda(BinaryOp op, DType dt, void* out, const void* a, double s, bool scalar_first,
+                        int64_t n);
+// out = cond ? a : b, each read through broadcast strides; cond is bool.
+void where_cuda(DType dt, void* out, const void* cond, const Strides& sc, const void* a,
+                const Strides& sa, const void* b, const Strides& sb, const Shape& shape);
+// out[i] = value (value_i for integer dtypes, so int64 fills are exact).
+void fill_cuda(DType dt, void* out, double value, int64_t value_i, int64_t n);
+// out[i] = (out dtype) in[i], any pair of the six dtypes (bool: x != 0).
+void cast_cuda(DType out_dt, DType in_dt, void* out, const void* in, int64_t n);
+// out (contiguous, `shape`) = in read through `strides` (elements): transposes, broadcasts,
+// slices. Works on any dtype by element size.
+void copy_strided_cuda(int64_t elem_size, void* out, const void* in, const Strides& strides,
+                       const Shape& shape);
+
+// ---- reductions (reduce.cu) --------------------------------------------------------------------
+enum class ReduceOp { sum, mean, max, min, argmax, argmin };
+// in is (outer, len, inner) contiguous; out is (outer, inner). sum/max/min keep dt (int64 sums in
+// int64), mean needs a float dt, argmax/argmin write int64 (first index of the extreme value;
+// NaN counts as the extreme, like torch). max/min/arg* of len == 0 are rejected by the caller.
+void reduce_cuda(ReduceOp op, DType dt, void* out, const void* in, int64_t outer, int64_t len,
+                 int64_t inner);
+
+// ---- activations (activations.cu) --------------------------------------------------------------
+enum class GeluApprox { none, tanh };
+void relu_forward_cuda(DType dt, void* y, const void* x, int64_t n);
+void relu_backward_cuda(DType dt, void* dx, const void* dy, const void* x, int64_t n);
+void leaky_relu_forward_cuda(DType dt, void* y, const void* x, double slope, int64_t n);
+void leaky_relu_backward_cuda(DType dt, void* dx, const void* dy, const void* x, double slope,
+                              int64_t n);
+void sigmoid_forward_cuda(DType dt, void* y, const void* x, int64_t n);
+void sigmoid_backward_cuda(DType dt, void* dx, const void* dy, const void* y, int64_t n);
+void tanh_forward_cuda(DType dt, void* y, const void* x, int64_t n);
+void tanh_backward_cuda(DType dt, void* dx, const void* dy, const void* y, int64_t n);
+void gelu_forward_cuda(DType dt, void* y, const void* x, GeluApprox approx, int64_t n);
+void gelu_backward_cuda(DType dt, void* dx, const void* dy, const void* x, GeluApprox approx,
+                        int64_t n);
+// Row-wise over the last dimension: x, y, dy, dx are (rows, cols).
+void softmax_forward_cuda(DType dt, void* y, const void* x, int64_t rows, int64_t cols);
+void softmax_backward_cuda(DType dt, void* dx, const void* dy, const void* y, int64_t rows,
+                           int64_t cols);
+void log_softmax_forward_cuda(DType dt, void* y, const void* x, int64_t rows, int64_t cols);
+void log_softmax_backward_cuda(DType dt, void* dx, const void* dy, const void* y, int64_t rows,
+                               int64_t cols);
+
+// ---- losses (softmax_xent.cu, bce.cu) ----------------------------------------------------------
+enum class Reduction { none, mean, sum };
+// Fused log-softmax + cross-entropy over rows of logits (N, C), PyTorch semantics.
+// Exactly one of `labels` (N,) int64/int32 and `probs` (N, C) is given. weight: (C,) or null.
+// loss: (N,) for Reduction::none, else one element. dlogits: (N, C) or null: the gradient of
+// the (reduced) loss w.r.t. the logits (for none: of the sum of the per-row losses).
+// Labels outside [0, C) other than ignore_index throw std::invalid_argument (checked on the
+// device, reported after the launch).
+void softmax_xent_forward_cuda(DType dt, void* loss, void* dlogits, const void* logits,
+                               const void* labels, DType label_dt, const void* probs,
+                               const void* weight, int64_t N, int64_t C, Reduction reduction,
+                               double label_smoothing, int64_t ignore_index);
+// Binary cross-entropy with logits, elementwise over n values (last dimension C). weight: n
+// values, or C values when weight_per_class, or null; pos_weight: C values or null.
+// Same loss / dlogits layout as above.
+void bce_with_logits_forward_cuda(DType dt, void* loss, void* dlogits, const void* logits,
+                                  const void* target, const void* weight, bool weight_per_class,
+                                  const void* pos_weight, int64_t n, int64_t C,
+                                  Reduction reduction);
+
+// ---- optimizer steps (optim.cu): one launch per tensor (C8) -----------------------------------
+// Same options and semantics as the CPU steps in csrc/fastnn.h (torch.optim); the per-element
+// math is csrc/optim_math.h. Each call updates n_tensors tensors in place; tensor i has numels[i]
+// contiguous elements in params[i], grads[i] and each state buffer. Step-dependent scalars are
+// computed once per call on the host, in double.
+struct SgdHyper {
+  double lr = 0, momentum = 0, dampening = 0, weight_decay = 0;
+  bool nesterov = false, maximize = false;
+  bool first_step = false;  // momentum buffers are initialised to the gradient (torch)
+};
+struct AdagradHyper {
+  double lr = 0, lr_decay = 0, weight_decay = 0, eps = 1e-10;
+  int64_t step = 1;  // the step being taken (>= 1)
+  bool maximize = false;
+};
+struct RmspropHyper {
+  double lr = 0, alpha = 0.99, eps = 1e-8, weight_decay = 0, momentum = 0;
+  bool centered = false, maximize = false;
+};
+enum class AdamMode { l2, decoupled };  // Adam (weight decay in the gradient) or AdamW
+struct AdamHyper {
+  double lr = 0, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weight_decay = 0;
+  AdamMode mode = AdamMode::l2;
+  bool amsgrad = false, maximize = false;
+  int64_t step = 1;  // the step being taken (>= 1)
+};
+// momentum_bufs may be null when momentum == 0.
+void sgd_step_cuda(DType dt, void* const* params, void* const* momentum_bufs,
+                   const void* const* grads, const int64_t* numels, int64_t n_tensors,
+                   const SgdHyper& h);
+void adagrad_step_cuda(DType dt, void* const* params, void* const* state_sums,
+                       const void* const* grads, const int64_t* numels, int64_t n_tensors,
+                       const AdagradHyper& h);
+// grad_avgs: needed when centered, else null; momentum_bufs: needed when momentum > 0, else null.
+void rmsprop_step_cuda(DType dt, void* const* params, void* const* square_avgs,
+                       void* const* grad_avgs, void* const* momentum_bufs,
+                       const void* const* grads, const int64_t* numels, int64_t n_tensors,
+                       const RmspropHyper& h);
+// max_exp_avg_sqs: needed when amsgrad, else null.
+void adam_step_cuda(DType dt, void* const* params, void* const* exp_avgs, void* const* exp_avg_sqs,
+                    void* const* max_exp_avg_sqs, const void* const* grads, const int64_t* numels,
+                    int64_t n_tensors, const AdamHyper& h);
+
+// ---- matmul (matmul.cu) ------------------------------------------------------------------------
+enum class Trans { N, T };
+// For each of `batch` problems: C = alpha * op(A) @ op(B) + beta * C + bias, with op(A) (M, K),
+// op(B) (K, N), C (M, N) row-major; A is (M, K) or (K, M) when transposed, likewise B.
+// stride_* are element strides between batch items (0 broadcasts one matrix). bias: (N,) or null.
+// beta == 0 never reads C (so C may hold NaN garbage, like BLAS).
+void matmul_forward_cuda(DType dt, void* c, const void* a, const void* b, const void* bias,
+                         int64_t batch, int64_t M, int64_t N, int64_t K, Trans ta, Trans tb,
+                         double alpha, double beta, int64_t stride_a, int64_t stride_b,
+                         int64_t stride_c);
+
+// ---- random numbers (random.cu): Philox 4x32-10, counter based ---------------------------------
+// Element i of a call draws from counter (offset + i / per_counter) under key `seed`, so results
+// depend only on (seed, offset, i): reproducible and independent of the launch geometry.
+void philox4x32_10_host(uint32_t out[4], const uint32_t counter[4], const uint32_t key[2]);
+void uniform_cuda(DType dt, void* out, int64_t n, double low, double high, uint64_t seed,
+                  uint64_t offset);
+void normal_cuda(DType dt, void* out, int64_t n, double mean, double std, uint64_t seed,
+                 uint64_t offset);
+// y = x * mask / (1 - p) with mask[i] = (u_i >= p); mask (uint8) may be null.
+void dropout_forward_cuda(DType dt, void* y, uint8_t* mask, const void* x, int64_t n, double p,
+                          uint64_t seed, uint64_t offset);
+void dropout_backward_cuda(DType dt, void* dx, const void* dy, const uint8_t* mask, double p,
+                           int64_t n);
+// Philox counters one call over n elements of dt consumes (the generator advances by this).
+uint64_t philox_counters(DType dt, int64_t n);
 
 }  // namespace fastnn::cuda

@@ -7,6 +7,7 @@ PyTorch-style API: ``Tensor`` with autograd, ``nn``, ``optim`` and ``utils.data`
 from . import _C, cuda, kernels
 from . import optim
 from ._config import get_num_threads, set_num_threads, show_config
+from ._dlpack import from_dlpack
 
 # ---- tensor, autograd, creation, functions, save/load ----
 from . import _dtype
@@ -37,6 +38,7 @@ __version__ = _C.__version__
 __all__ = [
     "__version__",
     "cuda",
+    "from_dlpack",
     "get_num_threads",
     "kernels",
     "optim",

@@ -88,3 +88,9 @@ __all__ = [
     "max_pool2d_backward",
 
 ]
+
+
+# ---- CUDA dispatch (cuda helper; keep last): CUDA arrays go to fastnn.cuda.kernels ----
+from .cuda._dispatch import install as _install_cuda_dispatch  # noqa: E402
+
+_install_cuda_dispatch(globals(), __all__)

@@ -1,0 +1,160 @@
+// Fused optimizer steps on the GPU (C8 v1: one launch per tensor), torch.optim semantics:
+// SGD (momentum, dampening, nesterov), Adagrad, RMSprop (centered, momentum), Adam / AdamW
+// (amsgrad), all with maximize and weight decay. The per-element update is csrc/optim_math.h
+// (C3), the same code the CPU loops run; the step-dependent scalars (bias corrections, Adagrad's
+// decayed lr) are computed here once per call, on the host, in double, exactly as
+// csrc/cpu/optim.cpp does, then rounded to the element type.
+// Each kernel reads and writes every element once (memory bound: param, grad and 1-3 states).
+#include <cmath>
+
+#include "cuda/common.cuh"
+#include "optim_math.h"
+
+namespace fastnn::cuda {
+namespace {
+
+template <class T>
+__global__ void sgd_kernel(T* p, T* buf, const T* g, int64_t n, SgdScalars<T> s, bool use_momentum,
+                           bool nesterov, bool maximize, bool first_step) {
+  FASTNN_KERNEL_LOOP(i, n) {
+    T pi = p[i], bi = use_momentum ? buf[i] : T(0);
+    sgd_update(pi, bi, g[i], s, use_momentum, nesterov, maximize, first_step);
+    p[i] = pi;
+    if (use_momentum) buf[i] = bi;
+  }
+}
+
+template <class T>
+__global__ void adagrad_kernel(T* p, T* sum, const T* g, int64_t n, AdagradScalars<T> s,
+                               bool maximize) {
+  FASTNN_KERNEL_LOOP(i, n) {
+    T pi = p[i], si = sum[i];
+    adagrad_update(pi, si, g[i], s, maximize);
+    p[i] = pi;
+    sum[i] = si;
+  }
+}
+
+template <class T>
+__global__ void rmsprop_kernel(T* p, T* sq, T* ga, T* buf, const T* g, int64_t n,
+                               RmspropScalars<T> s, bool centered, bool use_momentum,
+                               bool maximize) {
+  FASTNN_KERNEL_LOOP(i, n) {
+    T pi = p[i], sqi = sq[i], gai = centered ? ga[i] : T(0), bi = use_momentum ? buf[i] : T(0);
+    rmsprop_update(pi, sqi, gai, bi, g[i], s, centered, use_momentum, maximize);
+    p[i] = pi;
+    sq[i] = sqi;
+    if (centered) ga[i] = gai;
+    if (use_momentum) buf[i] = bi;
+  }
+}
+
+template <class T>
+__global__ void adam_kernel(T* p, T* m, T* v, T* vmax, const T* g, int64_t n, AdamScalars<T> s,
+                            bool amsgrad, bool maximize) {
+  FASTNN_KERNEL_LOOP(i, n) {
+    T pi = p[i], mi = m[i], vi = v[i], vmi = amsgrad ? vmax[i] : T(0);
+    adam_update(pi, mi, vi, vmi, g[i], s, amsgrad, maximize);
+    p[i] = pi;
+    m[i] = mi;
+    v[i] = vi;
+    if (amsgrad) vmax[i] = vmi;
+  }
+}
+
+template <class T>
+T* at(void* const* list, int64_t i) {
+  return list ? static_cast<T*>(list[i]) : nullptr;
+}
+
+}  // namespace
+
+void sgd_step_cuda(DType dt, void* const* params, void* const* momentum_bufs,
+                   const void* const* grads, const int64_t* numels, int64_t n_tensors,
+                   const SgdHyper& h) {
+  const bool use_momentum = h.momentum != 0;
+  dispatch_float(dt, "sgd_step", [&](auto tag) {
+    using T = decltype(tag);
+    const SgdScalars<T> s{T(h.lr), T(h.momentum), T(1.0 - h.dampening), T(h.weight_decay)};
+    for (int64_t i = 0; i < n_tensors; ++i) {
+      const int64_t n = numels[i];
+      if (n == 0) continue;
+      sgd_kernel<T><<<grid_for(n), kThreads, 0, kStream>>>(
+          at<T>(params, i), use_momentum ? at<T>(momentum_bufs, i) : nullptr,
+          static_cast<const T*>(grads[i]), n, s, use_momentum, h.nesterov, h.maximize,
+          h.first_step);
+      FASTNN_CUDA_CHECK_LAUNCH();
+    }
+  });
+}
+
+void adagrad_step_cuda(DType dt, void* const* params, void* const* state_sums,
+                       const void* const* grads, const int64_t* numels, int64_t n_tensors,
+                       const AdagradHyper& h) {
+  const double clr = h.lr / (1.0 + static_cast<double>(h.step - 1) * h.lr_decay);
+  dispatch_float(dt, "adagrad_step", [&](auto tag) {
+    using T = decltype(tag);
+    const AdagradScalars<T> s{T(clr), T(h.weight_decay), T(h.eps)};
+    for (int64_t i = 0; i < n_tensors; ++i) {
+      const int64_t n = numels[i];
+      if (n == 0) continue;
+      adagrad_kernel<T><<<grid_for(n), kThreads, 0, kStream>>>(
+          at<T>(params, i), at<T>(state_sums, i), static_cast<const T*>(grads[i]), n, s,
+          h.maximize);
+      FASTNN_CUDA_CHECK_LAUNCH();
+    }
+  });
+}
+
+void rmsprop_step_cuda(DType dt, void* const* params, void* const* square_avgs,
+                       void* const* grad_avgs, void* const* momentum_bufs,
+                       const void* const* grads, const int64_t* numels, int64_t n_tensors,
+                       const RmspropHyper& h) {
+  const bool use_momentum = h.momentum > 0;
+  dispatch_float(dt, "rmsprop_step", [&](auto tag) {
+    using T = decltype(tag);
+    const RmspropScalars<T> s{T(h.lr), T(h.alpha), T(1.0 - h.alpha), T(h.eps), T(h.weight_decay),
+                              T(h.momentum)};
+    for (int64_t i = 0; i < n_tensors; ++i) {
+      const int64_t n = numels[i];
+      if (n == 0) continue;
+      rmsprop_kernel<T><<<grid_for(n), kThreads, 0, kStream>>>(
+          at<T>(params, i), at<T>(square_avgs, i), h.centered ? at<T>(grad_avgs, i) : nullptr,
+          use_momentum ? at<T>(momentum_bufs, i) : nullptr, static_cast<const T*>(grads[i]), n, s,
+          h.centered, use_momentum, h.maximize);
+      FASTNN_CUDA_CHECK_LAUNCH();
+    }
+  });
+}
+
+void adam_step_cuda(DType dt, void* const* params, void* const* exp_avgs, void* const* exp_avg_sqs,
+                    void* const* max_exp_avg_sqs, const void* const* grads, const int64_t* numels,
+                    int64_t n_tensors, const AdamHyper& h) {
+  const bool decoupled = h.mode == AdamMode::decoupled;
+  const double step = static_cast<double>(h.step);
+  const double bias_correction1 = 1.0 - std::pow(h.beta1, step);
+  const double bias_correction2 = 1.0 - std::pow(h.beta2, step);
+  dispatch_float(dt, "adam_step", [&](auto tag) {
+    using T = decltype(tag);
+    AdamScalars<T> s;
+    s.lr_wd_keep = T(decoupled ? 1.0 - h.lr * h.weight_decay : 1.0);
+    s.weight_decay = T(decoupled ? 0.0 : h.weight_decay);
+    s.beta1_weight = T(1.0 - h.beta1);
+    s.beta2 = T(h.beta2);
+    s.one_minus_beta2 = T(1.0 - h.beta2);
+    s.step_size = T(h.lr / bias_correction1);
+    s.bias_correction2_sqrt = T(std::sqrt(bias_correction2));
+    s.eps = T(h.eps);
+    for (int64_t i = 0; i < n_tensors; ++i) {
+      const int64_t n = numels[i];
+      if (n == 0) continue;
+      adam_kernel<T><<<grid_for(n), kThreads, 0, kStream>>>(
+          at<T>(params, i), at<T>(exp_avgs, i), at<T>(exp_avg_sqs, i),
+          h.amsgrad ? at<T>(max_exp_avg_sqs, i) : nullptr, static_cast<const T*>(grads[i]), n, s,
+          h.amsgrad, h.maximize);
+      FASTNN_CUDA_CHECK_LAUNCH();
+    }
+  });
+}
+
+}  // namespace fastnn::cuda

@@ -1,0 +1,258 @@
+"""The optional CUDA backend (``fastnn._cuda``). Importing fastnn never loads it; the first call
+here does. ``is_available()`` answers False, and never raises, where the module, the driver or a
+GPU is missing; everything that needs a GPU raises a RuntimeError that says why.
+
+Device memory is a :class:`DeviceArray` (contiguous; float32, float64, int64, int32, uint8,
+bool) owned by a caching allocator (``memory_allocated``, ``memory_reserved``, ``empty_cache``).
+All fastnn work runs on the legacy default stream of each device, so it is ordered with the
+default stream of torch / CuPy and no extra synchronization is needed to exchange arrays through
+``__cuda_array_interface__`` or DLPack; host copies (``from_numpy``, ``.numpy()``) are
+synchronous. The CUDA versions of the kernels are in :mod:`fastnn.cuda.kernels`;
+``fastnn.kernels.<fn>`` dispatches to them when given device arrays.
+"""
+
+import functools
+
+import numpy as np
+
+_NOT_BUILT = "fastnn was built without CUDA; reinstall with FASTNN_CUDA=ON"
+
+
+@functools.lru_cache(maxsize=None)
+def _load():
+    """(fastnn._cuda or None, why it is None)."""
+    try:
+        from .. import _cuda
+    except ImportError as e:
+        if not is_built():
+            return None, _NOT_BUILT
+        return None, f"the fastnn CUDA module failed to load: {e}"
+    return _cuda, ""
+
+
+def _module():
+    """fastnn._cuda, or None when it was not built or cannot load (no driver, wrong libc...)."""
+    return _load()[0]
+
+
+def _require():
+    """fastnn._cuda with at least one visible GPU, else RuntimeError saying what is missing."""
+    mod, why = _load()
+    if mod is None:
+        raise RuntimeError(why)
+    if mod.device_count() == 0:
+        raise RuntimeError(f"fastnn.cuda: no CUDA device is available ({mod.probe_error()})")
+    return mod
+
+
+def is_built() -> bool:
+    """True when this fastnn was compiled with its CUDA module."""
+    from .. import _C
+
+    return bool(_C.built_with_cuda)
+
+
+def device_count() -> int:
+    """Number of visible CUDA devices; 0 without the module, a driver or a GPU (never raises)."""
+    mod = _module()
+    if mod is None:
+        return 0
+    try:
+        return int(mod.device_count())
+    except Exception:
+        return 0
+
+
+def is_available() -> bool:
+    """True when fastnn can run on a GPU here. Never raises."""
+    return device_count() > 0
+
+
+def _device_index(device) -> int:
+    """None / int / 'cuda' / 'cuda:N' / an object whose str() is one of those -> index (-1: current)."""
+    if device is None:
+        return -1
+    if isinstance(device, bool):
+        raise TypeError(f"invalid CUDA device {device!r}")
+    if isinstance(device, (int, np.integer)):
+        if device < 0:
+            raise ValueError(f"invalid CUDA device index {device}")
+        return int(device)
+    text = str(device)
+    if text == "cuda":
+        index = None if isinstance(device, str) else getattr(device, "index", None)
+        return -1 if index is None else int(index)
+    if text.startswith("cuda:") and text[5:].isdigit():
+        return int(text[5:])
+    raise ValueError(f"expected a CUDA device ('cuda', 'cuda:N' or an index), got {device!r}")
+
+
+def current_device() -> int:
+    return _require().current_device()
+
+
+def set_device(device) -> None:
+    """Make `device` the current one (new arrays and kernels go there)."""
+    _require().set_device(_device_index(device))
+
+
+def get_device_name(device=None) -> str:
+    return _require().device_name(_device_index(device))
+
+
+def synchronize(device=None) -> None:
+    """Wait until all work queued on the device has finished (raises any pending kernel fault)."""
+    _require().synchronize(_device_index(device))
+
+
+# ---- memory ----
+
+
+def _stats_device(device) -> int:
+    index = _device_index(device)
+    return current_device() if index < 0 else index
+
+
+def empty_cache() -> None:
+    """Return the allocator's cached (unused) blocks to the driver. No-op without CUDA."""
+    mod = _module()
+    if mod is not None:
+        mod.empty_cache()
+
+
+def memory_stats(device=None) -> dict:
+    """The caching allocator's counters for a device (bytes and counts)."""
+    return dict(_require().memory_stats(_stats_device(device)))
+
+
+def memory_allocated(device=None) -> int:
+    """Bytes held by live DeviceArrays (rounded to the allocator's size classes)."""
+    return memory_stats(device)["allocated_bytes"]
+
+
+def max_memory_allocated(device=None) -> int:
+    return memory_stats(device)["peak_allocated_bytes"]
+
+
+def memory_reserved(device=None) -> int:
+    """Bytes obtained from cudaMalloc: allocated plus cached."""
+    return memory_stats(device)["reserved_bytes"]
+
+
+def reset_peak_memory_stats(device=None) -> None:
+    _require().reset_peak_memory_stats(_stats_device(device))
+
+
+# ---- device arrays ----
+
+
+def __getattr__(name):
+    if name == "DeviceArray":
+        mod, why = _load()
+        if mod is None:
+            raise AttributeError(f"fastnn.cuda.DeviceArray is unavailable: {why}")
+        return mod.DeviceArray
+    raise AttributeError(f"module 'fastnn.cuda' has no attribute {name!r}")
+
+
+def is_device_array(obj) -> bool:
+    """True for a fastnn DeviceArray (without loading the CUDA module when it is not one)."""
+    mod = _module() if type(obj).__name__ == "DeviceArray" else None
+    return mod is not None and isinstance(obj, mod.DeviceArray)
+
+
+def is_cuda_array(obj) -> bool:
+    """True for a DeviceArray or any object exposing CUDA memory (__cuda_array_interface__, or
+    __dlpack__ with a CUDA __dlpack_device__). Cheap and never raises."""
+    if isinstance(obj, np.ndarray):
+        return False
+    if is_device_array(obj) or hasattr(obj, "__cuda_array_interface__"):
+        return True
+    dev = getattr(obj, "__dlpack_device__", None)
+    if dev is None:
+        return False
+    try:
+        return dev()[0] in (2, 13)  # kDLCUDA, kDLCUDAManaged
+    except Exception:
+        return False
+
+
+def as_device_array(obj):
+    """A DeviceArray viewing `obj` without a copy: a DeviceArray is returned as is; torch / CuPy /
+    JAX / Numba arrays are wrapped through DLPack or __cuda_array_interface__ (they must be
+    C-contiguous) and kept alive by the result."""
+    mod = _require()
+    if isinstance(obj, mod.DeviceArray):
+        return obj
+    if hasattr(obj, "__dlpack__") and is_cuda_array(obj):
+        from .._dlpack import dlpack_capsule
+
+        return mod.from_dlpack_capsule(dlpack_capsule(obj, stream=1))
+    if hasattr(obj, "__cuda_array_interface__"):
+        return mod.from_cuda_array_interface(obj)
+    raise TypeError(f"expected a CUDA array (DeviceArray, or an object with "
+                    f"__cuda_array_interface__ / __dlpack__ on a CUDA device), got "
+                    f"{type(obj).__name__}")
+
+
+def empty(shape, dtype=np.float32, device=None):
+    """An uninitialised DeviceArray."""
+    return _require().empty(shape, dtype, _device_index(device))
+
+
+def zeros(shape, dtype=np.float32, device=None):
+    return empty(shape, dtype, device).fill_(0)
+
+
+def full(shape, value, dtype=np.float32, device=None):
+    return empty(shape, dtype, device).fill_(value)
+
+
+def from_numpy(array, device=None):
+    """Copy a numpy array (any layout, one of the six dtypes) to a new DeviceArray."""
+    return _require().from_numpy(array, _device_index(device))
+
+
+def to_numpy(array) -> np.ndarray:
+    """Copy a DeviceArray (or another CUDA array) to a new numpy array."""
+    return as_device_array(array).numpy()
+
+
+# ---- random numbers ----
+
+
+def manual_seed(seed: int) -> None:
+    """Seed the Philox generator of the CUDA kernels (dropout, uniform_, normal_).
+
+    ``fastnn.manual_seed`` seeds it too: the generator follows fastnn's global numpy Generator,
+    taking its seed whenever that Generator is replaced.
+    """
+    from . import random
+
+    random.manual_seed(seed)
+
+
+__all__ = [
+    "as_device_array",
+    "current_device",
+    "device_count",
+    "empty",
+    "empty_cache",
+    "from_numpy",
+    "full",
+    "get_device_name",
+    "is_available",
+    "is_built",
+    "is_cuda_array",
+    "is_device_array",
+    "manual_seed",
+    "max_memory_allocated",
+    "memory_allocated",
+    "memory_reserved",
+    "memory_stats",
+    "reset_peak_memory_stats",
+    "set_device",
+    "synchronize",
+    "to_numpy",
+    "zeros",
+]

@@ -1,0 +1,171 @@
+"""Host-side pieces of the CUDA backend that run without a GPU: the Philox 4x32-10 block
+function (known-answer vectors and a NumPy reimplementation), the CUDA generator's seed/offset
+bookkeeping, and the fastnn.kernels -> fastnn.cuda.kernels dispatch logic."""
+
+import numpy as np
+import pytest
+
+import fastnn
+from fastnn import cuda
+from fastnn.cuda import _dispatch
+from fastnn.cuda import random as cuda_random
+
+built = pytest.mark.skipif(not cuda.is_built(), reason="fastnn built without CUDA")
+
+
+def philox_reference(counter, key):
+    """Philox 4x32-10 in plain Python integers (Salmon et al. 2011)."""
+    c = list(counter)
+    k0, k1 = key
+    mask = 0xFFFFFFFF
+    for _ in range(10):
+        p0 = 0xD2511F53 * c[0]
+        p1 = 0xCD9E8D57 * c[2]
+        c = [((p1 >> 32) ^ c[1] ^ k0) & mask, p1 & mask, ((p0 >> 32) ^ c[3] ^ k1) & mask, p0 & mask]
+        k0 = (k0 + 0x9E3779B9) & mask
+        k1 = (k1 + 0xBB67AE85) & mask
+    return tuple(c)
+
+
+# Random123's published known-answer vectors for philox4x32_10.
+KAT = [
+    ((0, 0, 0, 0), (0, 0), (0x6627E8D5, 0xE169C58D, 0xBC57AC4C, 0x9B00DBD8)),
+    ((0xFFFFFFFF,) * 4, (0xFFFFFFFF,) * 2, (0x408F276D, 0x41C83B0E, 0xA20BC7C6, 0x6D5451FD)),
+    (
+        (0x243F6A88, 0x85A308D3, 0x13198A2E, 0x03707344),
+        (0xA4093822, 0x299F31D0),
+        (0xD16CFE09, 0x94FDCCEB, 0x5001E420, 0x24126EA1),
+    ),
+]
+
+
+@pytest.mark.parametrize(("counter", "key", "expected"), KAT)
+def test_reference_philox_matches_published_vectors(counter, key, expected):
+    assert philox_reference(counter, key) == expected
+
+
+@built
+@pytest.mark.parametrize(("counter", "key", "expected"), KAT)
+def test_host_philox_matches_published_vectors(counter, key, expected):
+    assert cuda._module().philox4x32_10(counter, key) == expected
+
+
+@built
+def test_host_philox_matches_reference_on_random_inputs(rng):
+    mod = cuda._module()
+    for _ in range(200):
+        counter = tuple(int(v) for v in rng.integers(0, 2**32, 4))
+        key = tuple(int(v) for v in rng.integers(0, 2**32, 2))
+        assert mod.philox4x32_10(counter, key) == philox_reference(counter, key)
+
+
+@built
+def test_philox_counter_consumption():
+    mod = cuda._module()
+    assert mod.philox_counters("float32", 0) == 0
+    assert mod.philox_counters("float32", 1) == 1
+    assert mod.philox_counters("float32", 9) == 3
+    assert mod.philox_counters("float64", 9) == 5
+
+
+@pytest.fixture
+def fresh_generator():
+    saved = dict(cuda_random._state)
+    yield
+    cuda_random._state.update(saved)
+
+
+def test_generator_offsets_advance_and_replay(fresh_generator):
+    cuda.manual_seed(1234)
+    assert cuda_random.get_state() == (1234, 0)
+    assert cuda_random.next_stream(3) == (1234, 0)
+    assert cuda_random.next_stream(5) == (1234, 3)
+    assert cuda_random.get_state() == (1234, 8)
+    cuda_random.set_state((1234, 3))
+    assert cuda_random.next_stream(1) == (1234, 3)
+
+
+def test_generator_follows_fastnn_manual_seed(fresh_generator):
+    cuda.manual_seed(5)
+    cuda_random.next_stream(10)
+    fastnn._random.manual_seed(77)
+    assert cuda_random.get_state() == (77, 0)
+    cuda.manual_seed(9)  # an explicit CUDA seed wins until fastnn.manual_seed is called again
+    assert cuda_random.initial_seed() == 9
+    fastnn._random.manual_seed(78)
+    assert cuda_random.initial_seed() == 78
+
+
+def test_generator_rejects_bad_seeds(fresh_generator):
+    with pytest.raises(TypeError, match="int"):
+        cuda.manual_seed(1.5)
+    with pytest.raises(TypeError, match="int"):
+        cuda.manual_seed(True)
+
+
+# ---- dispatch ----
+
+
+class FakeCudaArray:
+    """Looks like a CUDA array to is_cuda_array (never touches a GPU)."""
+
+    __cuda_array_interface__ = {"shape": (1,), "typestr": "<f4", "data": (0, False), "version": 3}
+
+
+def _cpu_relu(x, *, out=None):
+    if not isinstance(x, np.ndarray):
+        raise TypeError("relu: argument 'x' must be a numpy.ndarray")
+    return np.maximum(x, 0)
+
+
+def _cpu_step(params, grads, *, lr):
+    for p in params:
+        if not isinstance(p, np.ndarray):
+            raise TypeError("params must be numpy arrays")
+    return "cpu"
+
+
+def test_dispatch_keeps_the_numpy_path_and_reraises_type_errors(monkeypatch):
+    ns = {"relu": _cpu_relu, "not_a_kernel": _cpu_relu}
+    _dispatch.install(ns, ["relu", "not_a_kernel", "missing"], force=True)
+    assert ns["not_a_kernel"] is _cpu_relu  # no CUDA version: untouched
+    assert ns["relu"].__wrapped_cpu__ is _cpu_relu
+    assert ns["relu"].__name__ == "relu" and ns["relu"].__doc__ == _cpu_relu.__doc__
+    np.testing.assert_array_equal(ns["relu"](np.array([-1.0, 2.0])), [0.0, 2.0])
+    with pytest.raises(TypeError, match="numpy.ndarray"):
+        ns["relu"]([1.0, 2.0])  # a list is not a CUDA array: the CPU TypeError stands
+    _dispatch.install(ns, ["relu"], force=True)  # idempotent
+    assert ns["relu"].__wrapped_cpu__ is _cpu_relu
+
+
+def test_dispatch_sends_cuda_arrays_to_the_cuda_kernel(monkeypatch):
+    from fastnn.cuda import kernels as cuda_kernels
+
+    calls = []
+    monkeypatch.setattr(cuda_kernels, "relu", lambda *a, **k: calls.append((a, k)) or "gpu")
+    monkeypatch.setattr(cuda_kernels, "adam_step", lambda *a, **k: "gpu-step")
+    ns = {"relu": _cpu_relu, "adam_step": _cpu_step}
+    _dispatch.install(ns, ["relu", "adam_step"], force=True)
+    x = FakeCudaArray()
+    assert ns["relu"](x, out=None) == "gpu"
+    assert calls[0][0] == (x,) and calls[0][1] == {"out": None}
+    assert ns["adam_step"]([FakeCudaArray()], [FakeCudaArray()], lr=0.1) == "gpu-step"
+    assert ns["adam_step"]([np.zeros(2)], [np.zeros(2)], lr=0.1) == "cpu"
+
+
+def test_dispatch_is_not_installed_without_cuda(monkeypatch):
+    monkeypatch.setattr(_dispatch, "is_built", lambda: False)
+    ns = {"relu": _cpu_relu}
+    _dispatch.install(ns, ["relu"])
+    assert ns["relu"] is _cpu_relu
+
+
+@built
+@pytest.mark.skipif(cuda.is_available(), reason="a GPU is present")
+def test_cuda_kernels_raise_runtime_error_without_a_gpu():
+    from fastnn.cuda import kernels as cuda_kernels
+
+    with pytest.raises(RuntimeError, match="no CUDA device"):
+        cuda_kernels.relu(FakeCudaArray())
+    with pytest.raises(RuntimeError, match="no CUDA device"):
+        cuda_kernels.uniform_(FakeCudaArray())
