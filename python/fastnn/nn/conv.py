@@ -1,15 +1,11 @@
 """Convolution and pooling layers: Conv2d, MaxPool2d, AvgPool2d (NCHW, PyTorch's names,
 signatures, default initialisation and reprs). Each forward is one ``nn.functional`` call."""
 
-import math
-
 import numpy as np
 
-from .. import Tensor
 from . import functional as F
-from . import init
+from .layers import _affine_parameters, _reset_affine
 from .module import Module
-from .parameter import Parameter
 
 __all__ = ["AvgPool2d", "Conv2d", "MaxPool2d"]
 
@@ -56,25 +52,14 @@ class Conv2d(Module):
             self.padding = _pair(padding, "padding", "Conv2d", 0)
         self.dilation = _pair(dilation, "dilation", "Conv2d", 1)
         self.groups, self.padding_mode = 1, "zeros"
-        dt = np.dtype(np.float32) if dtype is None else np.dtype(dtype)
-        if dt.kind != "f":
-            raise TypeError(f"Conv2d: dtype must be a floating dtype, got {dt}")
         shape = (self.out_channels, self.in_channels) + self.kernel_size
-        self.weight = Parameter(Tensor(np.empty(shape, dt)))
-        if bias:
-            self.bias = Parameter(Tensor(np.empty((self.out_channels,), dt)))
-        else:
-            self.register_parameter("bias", None)
+        _affine_parameters(self, shape, bias, dtype)
         self.reset_parameters()
         if device is not None:
             self.to(device)
 
     def reset_parameters(self):
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in = self.in_channels * self.kernel_size[0] * self.kernel_size[1]
-            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
-            init.uniform_(self.bias, -bound, bound)
+        _reset_affine(self)
 
     def forward(self, input):
         return F.conv2d(input, self.weight, self.bias, self.stride, self.padding, self.dilation)

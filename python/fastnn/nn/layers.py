@@ -35,6 +35,28 @@ def _positive_int(value, what, cls):
     return int(value)
 
 
+def _affine_parameters(module, weight_shape, bias, dtype):
+    """Create module.weight (weight_shape) and module.bias (weight_shape[0],), uninitialised."""
+    dt = np.dtype(np.float32) if dtype is None else np.dtype(dtype)
+    if dt.kind != "f":
+        raise TypeError(f"{type(module).__name__}: dtype must be a floating dtype, got {dt}")
+    module.weight = Parameter(Tensor(np.empty(weight_shape, dt)))
+    if bias:
+        module.bias = Parameter(Tensor(np.empty(weight_shape[:1], dt)))
+    else:
+        module.register_parameter("bias", None)
+
+
+def _reset_affine(module):
+    """PyTorch's default init of Linear and Conv layers: kaiming_uniform_(a=sqrt(5)) weights and
+    bias ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in))."""
+    init.kaiming_uniform_(module.weight, a=math.sqrt(5))
+    if module.bias is not None:
+        fan_in, _ = init._calculate_fan_in_and_fan_out(module.weight)
+        bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+        init.uniform_(module.bias, -bound, bound)
+
+
 class Linear(Module):
     """``y = x W^T + b`` with W of shape (out_features, in_features).
 
@@ -46,24 +68,13 @@ class Linear(Module):
         super().__init__()
         self.in_features = _positive_int(in_features, "in_features", "Linear")
         self.out_features = _positive_int(out_features, "out_features", "Linear")
-        dt = np.dtype(np.float32) if dtype is None else np.dtype(dtype)
-        if dt.kind != "f":
-            raise TypeError(f"Linear: dtype must be a floating dtype, got {dt}")
-        self.weight = Parameter(Tensor(np.empty((self.out_features, self.in_features), dt)))
-        if bias:
-            self.bias = Parameter(Tensor(np.empty((self.out_features,), dt)))
-        else:
-            self.register_parameter("bias", None)
+        _affine_parameters(self, (self.out_features, self.in_features), bias, dtype)
         self.reset_parameters()
         if device is not None:
             self.to(device)
 
     def reset_parameters(self):
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in = self.in_features
-            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
-            init.uniform_(self.bias, -bound, bound)
+        _reset_affine(self)
 
     def forward(self, input):
         return F.linear(input, self.weight, self.bias)
