@@ -15,7 +15,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).parent))
 
 from _harness import cpu_summary, write_json  # noqa: E402
 
-SUITES = ["matmul", "activations", "losses", "autograd", "optim", "train", "data"]
+SUITES = ["matmul", "activations", "losses", "autograd", "optim", "conv", "train", "data"]
 
 
 def main(argv=None):

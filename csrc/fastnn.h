@@ -156,4 +156,35 @@ void adam_step_cpu(double* const* params, double* const* exp_avgs, double* const
                    int64_t n_tensors, const AdamOptions& opt);
 
 
+// ---- conv -------------------------------------------------------------------------------------
+// NCHW, contiguous. Geometry of one 2-D window op (conv via im2col, pooling): input (N, C, H, W),
+// window kh x kw, stride sh/sw >= 1, padding ph/pw >= 0, dilation dh/dw >= 1, and the output size
+// Ho = (H + 2ph - dh(kh-1) - 1) / sh + 1 (likewise Wo), >= 1 (the binding checks all of it).
+struct Conv2dGeom {
+  int64_t N, C, H, W;
+  int64_t kh, kw, sh, sw, ph, pw, dh, dw;
+  int64_t Ho, Wo;
+};
+
+// Rows of the im2col matrix: the C*kh*kw patch rows, optionally followed by one row of ones (so
+// that a GEMM with [W | bias] adds the bias).
+enum class Im2colRows { patches, patches_and_ones };
+
+// cols (N, C*kh*kw [+1], Ho*Wo) = the patches of x (N, C, H, W), zero in the padding; row
+// (c*kh + i)*kw + j, column oh*Wo + ow holds x[n, c, oh*sh - ph + i*dh, ow*sw - pw + j*dw].
+void im2col_cpu(float* cols, const float* x, const Conv2dGeom& g, Im2colRows rows);
+void im2col_cpu(double* cols, const double* x, const Conv2dGeom& g, Im2colRows rows);
+// x (N, C, H, W) = the adjoint of im2col applied to cols (N, C*kh*kw, Ho*Wo): overlapping patch
+// entries add up, padding entries are dropped. Overwrites x.
+void col2im_cpu(float* x, const float* cols, const Conv2dGeom& g);
+void col2im_cpu(double* x, const double* cols, const Conv2dGeom& g);
+// y, idx (N, C, Ho, Wo): window max (padding = -inf, NaN propagates) and its flat index ih*W + iw
+// within the (n, c) plane. Needs ph <= kh/2, pw <= kw/2 (every window holds an input element).
+void max_pool2d_forward_cpu(float* y, int64_t* idx, const float* x, const Conv2dGeom& g);
+void max_pool2d_forward_cpu(double* y, int64_t* idx, const double* x, const Conv2dGeom& g);
+// dx (N, C, H, W) = scatter-add of dy (N, C, Ho, Wo) at idx (each in [0, H*W)). Overwrites dx.
+void max_pool2d_backward_cpu(float* dx, const float* dy, const int64_t* idx, const Conv2dGeom& g);
+void max_pool2d_backward_cpu(double* dx, const double* dy, const int64_t* idx, const Conv2dGeom& g);
+
+
 }  // namespace fastnn

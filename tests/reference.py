@@ -260,3 +260,109 @@ def adam_step(params, grads, exp_avgs, exp_avg_sqs, *, lr, beta1=0.9, beta2=0.99
             denom = np.sqrt(v) / np.sqrt(bias_correction2) + eps
         p -= step_size * m / denom
 
+
+
+# ---- conv ------------------------------------------------------------------------------------
+# Direct loops over the definitions (NCHW, float64); hyperparameters are (h, w) pairs.
+
+
+def _out_size(n, k, s, p, d):
+    return (n + 2 * p - d * (k - 1) - 1) // s + 1
+
+
+def im2col(x, kernel_size, stride, padding, dilation, ones_row=False):
+    """cols[n, (c*kh + i)*kw + j, oh*Wo + ow] = x[n, c, oh*sh - ph + i*dh, ow*sw - pw + j*dw]."""
+    x = np.asarray(x, dtype=np.float64)
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel_size, stride, padding, dilation
+    N, C, H, W = x.shape
+    Ho, Wo = _out_size(H, kh, sh, ph, dh), _out_size(W, kw, sw, pw, dw)
+    cols = np.zeros((N, C * kh * kw + int(ones_row), Ho * Wo))
+    for c in range(C):
+        for i in range(kh):
+            for j in range(kw):
+                r = (c * kh + i) * kw + j
+                for oh in range(Ho):
+                    ih = oh * sh - ph + i * dh
+                    if not 0 <= ih < H:
+                        continue
+                    for ow in range(Wo):
+                        iw = ow * sw - pw + j * dw
+                        if 0 <= iw < W:
+                            cols[:, r, oh * Wo + ow] = x[:, c, ih, iw]
+    if ones_row:
+        cols[:, -1, :] = 1.0
+    return cols
+
+
+def col2im(cols, input_shape, kernel_size, stride, padding, dilation):
+    """The adjoint of im2col: each column entry is added to the pixel it was read from."""
+    cols = np.asarray(cols, dtype=np.float64)
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel_size, stride, padding, dilation
+    N, C, H, W = input_shape
+    Ho, Wo = _out_size(H, kh, sh, ph, dh), _out_size(W, kw, sw, pw, dw)
+    x = np.zeros(input_shape)
+    for c in range(C):
+        for i in range(kh):
+            for j in range(kw):
+                r = (c * kh + i) * kw + j
+                for oh in range(Ho):
+                    ih = oh * sh - ph + i * dh
+                    for ow in range(Wo):
+                        iw = ow * sw - pw + j * dw
+                        if 0 <= ih < H and 0 <= iw < W:
+                            x[:, c, ih, iw] += cols[:, r, oh * Wo + ow]
+    return x
+
+
+def conv2d(x, w, b, stride, padding, dilation):
+    """out[n, o, oh, ow] = b[o] + sum_{c,i,j} w[o,c,i,j] x[n, c, oh*sh-ph+i*dh, ow*sw-pw+j*dw]."""
+    x = np.asarray(x, dtype=np.float64)
+    w = np.asarray(w, dtype=np.float64)
+    N, C, H, W = x.shape
+    O, _, kh, kw = w.shape
+    (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
+    xp = np.zeros((N, C, H + 2 * ph, W + 2 * pw))
+    xp[:, :, ph:ph + H, pw:pw + W] = x
+    Ho, Wo = _out_size(H, kh, sh, ph, dh), _out_size(W, kw, sw, pw, dw)
+    out = np.zeros((N, O, Ho, Wo))
+    for i in range(kh):
+        for j in range(kw):
+            rows = slice(i * dh, i * dh + sh * (Ho - 1) + 1, sh)
+            patch = xp[:, :, rows, j * dw:j * dw + sw * (Wo - 1) + 1:sw]
+            out += np.einsum("nchw,oc->nohw", patch, w[:, :, i, j])
+    if b is not None:
+        out += np.asarray(b, dtype=np.float64)[None, :, None, None]
+    return out
+
+
+def max_pool2d(x, kernel_size, stride, padding, dilation=(1, 1)):
+    """(values, flat indices ih*W + iw per plane); padding is -inf; the first maximum wins."""
+    x = np.asarray(x, dtype=np.float64)
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel_size, stride, padding, dilation
+    N, C, H, W = x.shape
+    Ho, Wo = _out_size(H, kh, sh, ph, dh), _out_size(W, kw, sw, pw, dw)
+    out = np.empty((N, C, Ho, Wo))
+    idx = np.empty((N, C, Ho, Wo), dtype=np.int64)
+    for n in range(N):
+        for c in range(C):
+            for oh in range(Ho):
+                for ow in range(Wo):
+                    best, bi = -np.inf, -1
+                    for i in range(kh):
+                        for j in range(kw):
+                            ih, iw = oh * sh - ph + i * dh, ow * sw - pw + j * dw
+                            if 0 <= ih < H and 0 <= iw < W and (bi < 0 or x[n, c, ih, iw] > best):
+                                best, bi = x[n, c, ih, iw], ih * W + iw
+                    out[n, c, oh, ow], idx[n, c, oh, ow] = best, bi
+    return out, idx
+
+
+def max_pool2d_backward(grad, indices, input_shape):
+    """Scatter-add grad at the flat per-plane indices into zeros of input_shape."""
+    N, C, H, W = input_shape
+    dx = np.zeros((N * C, H * W))
+    g = np.asarray(grad, dtype=np.float64).reshape(N * C, -1)
+    idx = np.asarray(indices).reshape(N * C, -1)
+    for p in range(N * C):
+        np.add.at(dx[p], idx[p], g[p])
+    return dx.reshape(input_shape)

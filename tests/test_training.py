@@ -77,6 +77,7 @@ def test_models_shapes():
     x = fastnn.randn(4, 1, 28, 28)
     assert models.softmax_regression()(x).shape == (4, 10)
     assert models.mlp(dropout=0.2)(x).shape == (4, 10)
+    assert models.cnn()(x).shape == (4, 10)
     sm = models.softmax_regression()
     assert abs(float(sm[1].weight.detach().numpy().std()) - 0.01) < 0.002
     assert np.all(sm[1].bias.detach().numpy() == 0)

@@ -11,6 +11,7 @@ void register_matmul(py::module_& m);
 void register_activations(py::module_& m);
 void register_losses(py::module_& m);
 void register_optim(py::module_& m);
+void register_conv(py::module_& m);
 }  // namespace fastnn::bind
 
 PYBIND11_MODULE(_C, m) {
@@ -21,4 +22,5 @@ PYBIND11_MODULE(_C, m) {
   fastnn::bind::register_activations(m);
   fastnn::bind::register_losses(m);
   fastnn::bind::register_optim(m);
+  fastnn::bind::register_conv(m);
 }

@@ -42,6 +42,11 @@ from ._C import binary_cross_entropy_with_logits, softmax_cross_entropy  # noqa:
 from ._C import adagrad_step, adam_step, rmsprop_step, sgd_step  # noqa: E402
 
 
+# ---- conv ----
+# NCHW window ops: im2col/col2im (conv2d as GEMMs) and max pooling with int64 argmax indices.
+from ._C import col2im, im2col, max_pool2d, max_pool2d_backward  # noqa: E402
+
+
 __all__ = [
     "detected_isa",
     "get_isa",
@@ -75,5 +80,11 @@ __all__ = [
     "adam_step",
     "rmsprop_step",
     "sgd_step",
+
+    # conv
+    "im2col",
+    "col2im",
+    "max_pool2d",
+    "max_pool2d_backward",
 
 ]

@@ -327,3 +327,31 @@ def binary_cross_entropy_with_logits(logits, target, weight, pos_weight, reducti
     return _kernels.binary_cross_entropy_with_logits(
         _c(logits), _c(target), weight=None if weight is None else _c(weight),
         pos_weight=None if pos_weight is None else _c(pos_weight), reduction=reduction, grad=grad)
+
+
+# ---- conv: im2col/col2im, pooling, and the GEMM with a weight shared by every batch ------------
+
+
+def im2col(x, kernel_size, stride, padding, dilation, ones_row=False):
+    return _kernels.im2col(_c(x), kernel_size, stride, padding, dilation, ones_row=ones_row)
+
+
+def col2im(cols, input_shape, kernel_size, stride, padding, dilation):
+    return _kernels.col2im(_c(cols), tuple(input_shape), kernel_size, stride, padding, dilation)
+
+
+def max_pool2d(x, kernel_size, stride, padding, dilation):
+    return _kernels.max_pool2d(_c(x), kernel_size, stride, padding, dilation)
+
+
+def max_pool2d_backward(grad, indices, input_shape):
+    return _kernels.max_pool2d_backward(_c(grad), _c(indices), tuple(input_shape))
+
+
+def matmul_shared(a, b, trans_a=False, trans_b=False):
+    """op(a)[None] @ op(b): a 2-D (M, K) used by every batch of b (B, K, N) -> (B, M, N).
+
+    One batched GEMM: a is passed as a stride-0 broadcast view, which the kernel reads in place
+    (no copy of a per batch)."""
+    return _kernels.matmul(np.broadcast_to(a, (b.shape[0],) + a.shape), b, trans_a=trans_a,
+                           trans_b=trans_b)

@@ -1,6 +1,7 @@
 """``fastnn.nn``: modules, layers, losses and initialisers with PyTorch's names and semantics."""
 
 from . import functional, init
+from .conv import AvgPool2d, Conv2d, MaxPool2d
 from .layers import (
     GELU,
     Dropout,
@@ -32,6 +33,9 @@ from .module import Module, ModuleList, Sequential
 from .parameter import Parameter
 
 __all__ = [
+    "AvgPool2d",
+    "Conv2d",
+    "MaxPool2d",
     "GELU",
     "BCELoss",
     "BCEWithLogitsLoss",

@@ -12,6 +12,7 @@ from .._losses import __all__ as _losses_all
 from .._ops import activation as A
 from .._ops.elementwise import Clamp
 from .._ops.linalg import Linear
+from .._ops.conv import avg_pool2d, conv2d, max_pool2d  # noqa: F401  (conv and pooling)
 
 
 def linear(input, weight, bias=None):  # noqa: A002 (torch's names)
@@ -154,5 +155,4 @@ __all__ = [
     "normalize", "one_hot", "relu", "relu6", "sigmoid", "silu", "softmax", "softplus", "tanh",
     *_losses_all,
 ]
-
-
+__all__ += ["avg_pool2d", "conv2d", "max_pool2d"]

@@ -1,0 +1,114 @@
+"""Epoch time of the documents' models, fastnn vs the same program on PyTorch (CPU), one run.
+
+Softmax regression (Flatten + Linear(784, 10), SGD lr 0.1) and the MLP 784-256-10 (ReLU, SGD)
+on Fashion-MNIST-shaped data, at batch 256 and 32. Both libraries run the identical loop
+(zero_grad, forward, cross-entropy, backward, step) over the same pre-shuffled batches, so the
+figure is the framework's own cost: kernels, autograd and optimizer, not data loading. A second
+pair of rows uses each library's DataLoader (shuffle=True), the way the seed programs are written.
+"""
+
+import os
+import time
+
+import numpy as np
+from _harness import Table, try_torch
+
+import fastnn
+
+
+def _data(n):
+    """Fashion-MNIST training images when FASTNN_DATA has them, else random data of that shape."""
+    try:
+        from fastnn.datasets import FashionMNIST
+
+        ds = FashionMNIST(root=os.environ.get("FASTNN_DATA"), train=True)
+        x = ds.data.numpy()[:n].reshape(n, 784).astype(np.float32) / 255.0
+        y = ds.targets.numpy()[:n].astype(np.int64)
+        return x, y, "Fashion-MNIST"
+    except (ImportError, OSError, ValueError, RuntimeError):
+        rng = np.random.default_rng(0)
+        return rng.random((n, 784), dtype=np.float32), rng.integers(0, 10, n), "random"
+
+
+def _fastnn_model(kind):
+    from fastnn import nn
+
+    if kind == "softmax":
+        return nn.Sequential(nn.Flatten(), nn.Linear(784, 10))
+    return nn.Sequential(nn.Flatten(), nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 10))
+
+
+def _torch_model(torch, kind):
+    nn = torch.nn
+    if kind == "softmax":
+        return nn.Sequential(nn.Flatten(), nn.Linear(784, 10))
+    return nn.Sequential(nn.Flatten(), nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 10))
+
+
+def _epoch_seconds(lib, model, batches, lr):
+    """Seconds for one pass of the training loop over `batches` (a list of (X, y) tensors)."""
+    loss_fn = lib.nn.CrossEntropyLoss()
+    opt = lib.optim.SGD(model.parameters(), lr=lr)
+    start = time.perf_counter()
+    for X, y in batches:
+        opt.zero_grad()
+        loss = loss_fn(model(X), y)
+        loss.backward()
+        opt.step()
+    return time.perf_counter() - start
+
+
+def _loader_epoch_seconds(lib, data_mod, model, x, y, batch, lr):
+    loss_fn = lib.nn.CrossEntropyLoss()
+    opt = lib.optim.SGD(model.parameters(), lr=lr)
+    loader = data_mod.DataLoader(data_mod.TensorDataset(lib.from_numpy(x), lib.from_numpy(y)),
+                                 batch_size=batch, shuffle=True)
+    start = time.perf_counter()
+    for X, Y in loader:
+        opt.zero_grad()
+        loss_fn(model(X), Y).backward()
+        opt.step()
+    return time.perf_counter() - start
+
+
+def run(quick=False):
+    torch = try_torch()
+    n = 6000 if quick else 60000
+    x, y, source = _data(n)
+    rounds = 3 if quick else 5
+    table = Table(
+        "Training epoch time: fastnn vs PyTorch (CPU)",
+        ["model", "batch", "loop", "fastnn s/epoch", "torch s/epoch", "fastnn/torch", "target"],
+        note=f"{n} {source} samples per epoch; median of {rounds} epochs per library, interleaved; "
+             "'steps' = identical loop over pre-made batches, 'DataLoader' = each library's loader.",
+    )
+    order = np.random.default_rng(1).permutation(n)
+    for kind, target in (("softmax", 0.5), ("mlp", 0.8)):
+        for batch in (256, 32):
+            idx = [order[i:i + batch] for i in range(0, n, batch)]
+            fb = [(fastnn.from_numpy(x[i]), fastnn.from_numpy(y[i])) for i in idx]
+            fm = _fastnn_model(kind)
+            tb = tm = None
+            if torch is not None:
+                tb = [(torch.from_numpy(x[i]), torch.from_numpy(y[i])) for i in idx]
+                tm = _torch_model(torch, kind)
+            f_times, t_times = [], []
+            for _ in range(rounds):
+                f_times.append(_epoch_seconds(fastnn, fm, fb, 0.1))
+                if torch is not None:
+                    t_times.append(_epoch_seconds(torch, tm, tb, 0.1))
+            f, t = float(np.median(f_times)), (float(np.median(t_times)) if t_times else None)
+            table.add(model=kind, batch=batch, loop="steps", **{
+                "fastnn s/epoch": f, "torch s/epoch": t,
+                "fastnn/torch": f / t if t else None, "target": f"<= {target}"})
+            if torch is not None and not quick:
+                from torch.utils import data as tdata
+
+                from fastnn.utils import data as fdata
+
+                f2 = _loader_epoch_seconds(fastnn, fdata, fm, x, y, batch, 0.1)
+                t2 = _loader_epoch_seconds(torch, tdata, tm, x, y, batch, 0.1)
+                table.add(model=kind, batch=batch, loop="DataLoader", **{
+                    "fastnn s/epoch": f2, "torch s/epoch": t2, "fastnn/torch": f2 / t2,
+                    "target": f"<= {target}"})
+    return [table]

@@ -1,0 +1,246 @@
+// Bindings for fastnn.kernels.im2col / col2im / max_pool2d / max_pool2d_backward: validate every
+// argument (shapes, dtypes, window hyperparameters, the output size), then release the GIL and
+// run the kernel on C-contiguous NCHW arrays. Window hyperparameters are an int or a pair.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "bindings/common.h"
+#include "fastnn.h"
+
+namespace py = pybind11;
+
+namespace fastnn::bind {
+namespace {
+
+constexpr int64_t kMaxParam = std::numeric_limits<int32_t>::max();  // keeps all index math in int64
+
+struct Pair {
+  int64_t h, w;
+};
+
+std::string pair_str(Pair p) { return "(" + std::to_string(p.h) + ", " + std::to_string(p.w) + ")"; }
+
+int64_t as_int(const py::handle& v, const char* fn, const char* name) {
+  // bool is an int subclass in Python; kernel_size=True is a bug, not 1.
+  FASTNN_TYPE_CHECK(py::isinstance<py::int_>(v) && !py::isinstance<py::bool_>(v), fn, ": argument '", name,
+                    "' must be an int or a pair of ints, got ", Py_TYPE(v.ptr())->tp_name);
+  const long long x = v.cast<long long>();
+  FASTNN_CHECK(x >= -kMaxParam && x <= kMaxParam, fn, ": argument '", name, "' = ", x, " is out of range");
+  return x;
+}
+
+// An int (both axes) or a tuple/list of two ints; `min` is the smallest allowed value.
+Pair as_pair(const py::handle& obj, const char* fn, const char* name, int64_t min) {
+  Pair p;
+  if (py::isinstance<py::tuple>(obj) || py::isinstance<py::list>(obj)) {
+    py::sequence s = py::reinterpret_borrow<py::sequence>(obj);
+    FASTNN_CHECK(s.size() == 2, fn, ": argument '", name, "' must be an int or a pair of ints, got ", s.size(),
+                 " values");
+    p = {as_int(s[0], fn, name), as_int(s[1], fn, name)};
+  } else {
+    const int64_t v = as_int(obj, fn, name);
+    p = {v, v};
+  }
+  FASTNN_CHECK(p.h >= min && p.w >= min, fn, ": argument '", name, "' must be >= ", min, ", got ", pair_str(p));
+  return p;
+}
+
+// (N, C, H, W) from a tuple/list of 4 non-negative ints.
+std::vector<int64_t> as_shape4(const py::handle& obj, const char* fn, const char* name) {
+  FASTNN_TYPE_CHECK(py::isinstance<py::tuple>(obj) || py::isinstance<py::list>(obj), fn, ": argument '", name,
+                    "' must be a tuple (N, C, H, W), got ", Py_TYPE(obj.ptr())->tp_name);
+  py::sequence s = py::reinterpret_borrow<py::sequence>(obj);
+  FASTNN_CHECK(s.size() == 4, fn, ": argument '", name, "' must have 4 entries (N, C, H, W), got ", s.size());
+  std::vector<int64_t> v;
+  for (py::size_t i = 0; i < 4; ++i) {
+    v.push_back(as_int(s[i], fn, name));
+    FASTNN_CHECK(v.back() >= 0, fn, ": argument '", name, "' has a negative size ", v.back());
+  }
+  return v;
+}
+
+std::string shape_of(const std::vector<int64_t>& v) {
+  std::string s = "(";
+  for (size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + std::to_string(v[i]);
+  return s + ")";
+}
+
+// The full geometry for an (N, C, H, W) input; ValueError when the output would be empty.
+Conv2dGeom make_geom(const std::vector<int64_t>& in, Pair k, Pair s, Pair p, Pair d, const char* fn) {
+  Conv2dGeom g{in[0], in[1], in[2], in[3], k.h, k.w, s.h, s.w, p.h, p.w, d.h, d.w, 0, 0};
+  // Floor division: an extent below one window gives a size <= 0, reported as computed.
+  auto out = [](int64_t n, int64_t k, int64_t s, int64_t p, int64_t d) {
+    const int64_t num = n + 2 * p - d * (k - 1) - 1;
+    return (num >= 0 ? num / s : -((-num + s - 1) / s)) + 1;
+  };
+  g.Ho = out(g.H, k.h, s.h, p.h, d.h);
+  g.Wo = out(g.W, k.w, s.w, p.w, d.w);
+  FASTNN_CHECK(g.Ho > 0 && g.Wo > 0, fn, ": the output size (", g.Ho, ", ", g.Wo, ") is <= 0 for input size (",
+               g.H, ", ", g.W, ") with kernel_size=", pair_str(k), ", stride=", pair_str(s),
+               ", padding=", pair_str(p), ", dilation=", pair_str(d),
+               " (the dilated kernel is larger than the padded input)");
+  return g;
+}
+
+std::vector<int64_t> shape4(const py::array& x) { return {x.shape(0), x.shape(1), x.shape(2), x.shape(3)}; }
+
+py::array float_input(const py::object& obj, const char* fn, const char* name, DType& dt) {
+  py::array a = as_array(obj, fn, name);
+  dt = float_dtype(a, fn, name);
+  check_ndim(a, {4}, fn, name);
+  check_contiguous(a, fn, name);
+  return a;
+}
+
+// ---- im2col / col2im --------------------------------------------------------------------------
+
+template <class T>
+py::array run_im2col(const py::array& x, const Conv2dGeom& g, Im2colRows rows) {
+  const int64_t R = g.C * g.kh * g.kw + (rows == Im2colRows::patches_and_ones ? 1 : 0);
+  py::array cols(py::dtype::of<T>(), std::vector<py::ssize_t>{g.N, R, g.Ho * g.Wo});
+  T* c = static_cast<T*>(cols.mutable_data());
+  const T* xp = static_cast<const T*>(x.data());
+  {
+    py::gil_scoped_release release;
+    im2col_cpu(c, xp, g, rows);
+  }
+  return cols;
+}
+
+py::array im2col(const py::object& x_obj, const py::object& kernel_size, const py::object& stride,
+                 const py::object& padding, const py::object& dilation, bool ones_row) {
+  constexpr const char* fn = "im2col";
+  DType dt;
+  py::array x = float_input(x_obj, fn, "x", dt);
+  const Conv2dGeom g = make_geom(shape4(x), as_pair(kernel_size, fn, "kernel_size", 1),
+                                 as_pair(stride, fn, "stride", 1), as_pair(padding, fn, "padding", 0),
+                                 as_pair(dilation, fn, "dilation", 1), fn);
+  const Im2colRows rows = ones_row ? Im2colRows::patches_and_ones : Im2colRows::patches;
+  return dt == DType::f32 ? run_im2col<float>(x, g, rows) : run_im2col<double>(x, g, rows);
+}
+
+template <class T>
+py::array run_col2im(const py::array& cols, const Conv2dGeom& g) {
+  py::array x(py::dtype::of<T>(), std::vector<py::ssize_t>{g.N, g.C, g.H, g.W});
+  T* xp = static_cast<T*>(x.mutable_data());
+  const T* c = static_cast<const T*>(cols.data());
+  {
+    py::gil_scoped_release release;
+    col2im_cpu(xp, c, g);
+  }
+  return x;
+}
+
+py::array col2im(const py::object& cols_obj, const py::object& input_shape, const py::object& kernel_size,
+                 const py::object& stride, const py::object& padding, const py::object& dilation) {
+  constexpr const char* fn = "col2im";
+  py::array cols = as_array(cols_obj, fn, "cols");
+  const DType dt = float_dtype(cols, fn, "cols");
+  check_ndim(cols, {3}, fn, "cols");
+  const Conv2dGeom g = make_geom(as_shape4(input_shape, fn, "input_shape"), as_pair(kernel_size, fn, "kernel_size", 1),
+                                 as_pair(stride, fn, "stride", 1), as_pair(padding, fn, "padding", 0),
+                                 as_pair(dilation, fn, "dilation", 1), fn);
+  check_shape(cols, {g.N, g.C * g.kh * g.kw, g.Ho * g.Wo}, fn, "cols");
+  check_contiguous(cols, fn, "cols");
+  return dt == DType::f32 ? run_col2im<float>(cols, g) : run_col2im<double>(cols, g);
+}
+
+// ---- max pooling --------------------------------------------------------------------------------
+
+template <class T>
+py::tuple run_pool(const py::array& x, const Conv2dGeom& g) {
+  const std::vector<py::ssize_t> shape{g.N, g.C, g.Ho, g.Wo};
+  py::array y(py::dtype::of<T>(), shape);
+  py::array idx(py::dtype::of<int64_t>(), shape);
+  T* yp = static_cast<T*>(y.mutable_data());
+  int64_t* ip = static_cast<int64_t*>(idx.mutable_data());
+  const T* xp = static_cast<const T*>(x.data());
+  {
+    py::gil_scoped_release release;
+    max_pool2d_forward_cpu(yp, ip, xp, g);
+  }
+  return py::make_tuple(y, idx);
+}
+
+py::tuple max_pool2d(const py::object& x_obj, const py::object& kernel_size, const py::object& stride,
+                     const py::object& padding, const py::object& dilation) {
+  constexpr const char* fn = "max_pool2d";
+  DType dt;
+  py::array x = float_input(x_obj, fn, "x", dt);
+  const Pair k = as_pair(kernel_size, fn, "kernel_size", 1);
+  const Pair s = stride.is_none() ? k : as_pair(stride, fn, "stride", 1);
+  const Pair p = as_pair(padding, fn, "padding", 0);
+  FASTNN_CHECK(2 * p.h <= k.h && 2 * p.w <= k.w, fn, ": padding ", pair_str(p),
+               " should be at most half of kernel_size ", pair_str(k));
+  const Conv2dGeom g = make_geom(shape4(x), k, s, p, as_pair(dilation, fn, "dilation", 1), fn);
+  return dt == DType::f32 ? run_pool<float>(x, g) : run_pool<double>(x, g);
+}
+
+template <class T>
+py::array run_pool_backward(const py::array& grad, const py::array& idx, const Conv2dGeom& g) {
+  py::array dx(py::dtype::of<T>(), std::vector<py::ssize_t>{g.N, g.C, g.H, g.W});
+  T* dxp = static_cast<T*>(dx.mutable_data());
+  const T* gp = static_cast<const T*>(grad.data());
+  const int64_t* ip = static_cast<const int64_t*>(idx.data());
+  {
+    py::gil_scoped_release release;
+    max_pool2d_backward_cpu(dxp, gp, ip, g);
+  }
+  return dx;
+}
+
+py::array max_pool2d_backward(const py::object& grad_obj, const py::object& idx_obj,
+                              const py::object& input_shape) {
+  constexpr const char* fn = "max_pool2d_backward";
+  DType dt;
+  py::array grad = float_input(grad_obj, fn, "grad", dt);
+  py::array idx = as_array(idx_obj, fn, "indices");
+  FASTNN_TYPE_CHECK(idx.dtype().equal(py::dtype::of<int64_t>()), fn,
+                    ": argument 'indices' must have dtype int64, got ", dtype_str(idx));
+  check_shape(idx, {grad.shape(0), grad.shape(1), grad.shape(2), grad.shape(3)}, fn, "indices");
+  check_contiguous(idx, fn, "indices");
+  const std::vector<int64_t> in = as_shape4(input_shape, fn, "input_shape");
+  FASTNN_CHECK(in[0] == grad.shape(0) && in[1] == grad.shape(1), fn, ": 'grad' with shape ", shape_str(grad),
+               " does not match input_shape ", shape_of(in), " in N and C");
+  Conv2dGeom g{in[0], in[1], in[2], in[3], 1, 1, 1, 1, 0, 0, 1, 1, grad.shape(2), grad.shape(3)};
+  // Every index must address its own plane: the scatter writes there without further checks.
+  const int64_t* ip = static_cast<const int64_t*>(idx.data());
+  const int64_t plane = g.H * g.W;
+  for (py::ssize_t i = 0, n = idx.size(); i < n; ++i)
+    FASTNN_CHECK(ip[i] >= 0 && ip[i] < plane, fn, ": 'indices' holds ", ip[i], " at flat position ", i,
+                 ", outside [0, H*W = ", plane, ") for input_shape ", shape_of(in));
+  return dt == DType::f32 ? run_pool_backward<float>(grad, idx, g) : run_pool_backward<double>(grad, idx, g);
+}
+
+}  // namespace
+
+void register_conv(py::module_& m) {
+  m.def("im2col", &im2col, py::arg("x"), py::arg("kernel_size"), py::arg("stride") = 1, py::arg("padding") = 0,
+        py::arg("dilation") = 1, py::kw_only(), py::arg("ones_row") = false,
+        R"doc(Patches of x (N, C, H, W) as columns: (N, C*kh*kw, Ho*Wo), float32 or float64.
+
+cols[n, (c*kh + i)*kw + j, oh*Wo + ow] = x[n, c, oh*sh - ph + i*dh, ow*sw - pw + j*dw], zero in
+the padding; kernel_size, stride, padding, dilation are an int or a pair (h, w). The row order
+matches weight.reshape(C_out, -1), so a convolution is weight2d @ cols[n]. ones_row=True appends
+a row of ones (N, C*kh*kw + 1, Ho*Wo), so [weight2d | bias] @ cols adds the bias in the GEMM.
+x must be C-contiguous.)doc");
+  m.def("col2im", &col2im, py::arg("cols"), py::arg("input_shape"), py::arg("kernel_size"), py::arg("stride") = 1,
+        py::arg("padding") = 0, py::arg("dilation") = 1,
+        R"doc(The adjoint of im2col: cols (N, C*kh*kw, Ho*Wo) summed back into a new (N, C, H, W)
+array, input_shape = (N, C, H, W); overlapping patches accumulate, padding entries are dropped.)doc");
+  m.def("max_pool2d", &max_pool2d, py::arg("x"), py::arg("kernel_size"), py::arg("stride") = py::none(),
+        py::arg("padding") = 0, py::arg("dilation") = 1,
+        R"doc(2-D max pooling of x (N, C, H, W): returns (out, indices), both (N, C, Ho, Wo), indices
+int64 flat positions ih*W + iw within each (n, c) plane (torch's return_indices format). Padding
+counts as -inf and must be at most half the kernel size; NaN propagates; stride defaults to
+kernel_size.)doc");
+  m.def("max_pool2d_backward", &max_pool2d_backward, py::arg("grad"), py::arg("indices"), py::arg("input_shape"),
+        R"doc(Gradient of max_pool2d: grad (N, C, Ho, Wo) scatter-added at indices into a new zero
+array of input_shape (N, C, H, W).)doc");
+}
+
+}  // namespace fastnn::bind

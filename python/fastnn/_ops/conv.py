@@ -1,0 +1,233 @@
+"""2-D convolution and pooling (NCHW) on the im2col / GEMM kernels.
+
+[note: conv2d layout] cols = im2col(x) is (N, K, L) with K = C_in*kh*kw, L = H_out*W_out, and the
+weight is viewed as W2 = weight.reshape(C_out, K) (the im2col row order matches that view). Then
+
+    forward  out[n]  = [W2 | b] @ [cols[n]; 1]       one batched GEMM -> (N, C_out, L) = NCHW
+    backward dcols[n] = W2^T @ G[n]                  one batched GEMM (trans_a) -> col2im -> dx
+             [dW | db] = sum_n G[n] @ [cols[n]; 1]^T one batched GEMM (trans_b), summed over n
+
+W2 is shared by every batch: the GEMM reads it through a stride-0 batch view (no copies). The
+GEMM kernel adds its bias per output *column*, but a conv bias is per output *row* (channel) in
+this layout, so the bias rides along as an extra column of W2 times a row of ones that im2col
+writes (``ones_row``): no extra pass over the output, and the same trick hands db out of the dW
+GEMM for free. The alternative, cols as (N*L, K) and out = cols @ W2^T + b (bias fused per
+column), produces NHWC and needs a full transpose of the output to NCHW, plus one of the incoming
+gradient in backward; for the first layer of a small CNN (K = 9) those copies cost more than the
+GEMM itself. The per-sample dW products (N, C_out, K+1) are small next to cols.
+"""
+
+import numpy as np
+
+from .. import _dtype
+from ..autograd.function import Function
+
+
+class Conv2d(Function):
+    """out = conv2d(x, w, b) with (h, w) pairs stride/padding/dilation; see the note above."""
+
+    save_inputs = True
+
+    def forward(self, x, w, b=None, *, stride, padding, dilation):
+        be = self.be
+        n, c, h, wd = x.shape
+        o, _, kh, kw = w.shape
+        k = c * kh * kw
+        cols = be.im2col(x, (kh, kw), stride, padding, dilation, ones_row=b is not None)
+        w2 = be.reshape(w, (o, k))
+        wb = w2 if b is None else be.concatenate([w2, be.reshape(b, (o, 1))], axis=1)
+        out = be.matmul_shared(wb, cols)  # (N, C_out, L)
+        if self.requires_grad:
+            self.cols, self.w2, self.k, self.x_shape, self.w_shape = cols, w2, k, x.shape, w.shape
+            self.geom = ((kh, kw), stride, padding, dilation)
+        ho = (h + 2 * padding[0] - dilation[0] * (kh - 1) - 1) // stride[0] + 1
+        return be.reshape(out, (n, o, ho, out.shape[2] // ho))
+
+    def backward(self, g):
+        be, need = self.be, self.needs_input_grad
+        n, o = g.shape[:2]
+        g3 = be.reshape(be.ascontiguous(g), (n, o, -1))
+        gx = gw = gb = None
+        if need[0]:
+            dcols = be.matmul_shared(self.w2, g3, trans_a=True)  # (N, K, L)
+            gx = be.col2im(dcols, self.x_shape, *self.geom)
+        if need[1] or (len(need) == 3 and need[2]):
+            gwb = be.sum(be.matmul(g3, self.cols, trans_b=True), axis=0)  # (C_out, K [+1])
+            if need[1]:
+                gw = be.reshape(be.ascontiguous(be.getitem(gwb, (slice(None), slice(0, self.k)))),
+                                self.w_shape)
+            if len(need) == 3 and need[2]:
+                gb = be.getitem(gwb, (slice(None), self.k))
+        return (gx, gw) if len(need) == 2 else (gx, gw, gb)
+
+
+class MaxPool2d(Function):
+    """Window max; backward scatters the gradient to the argmax positions."""
+
+    def forward(self, x, *, kernel_size, stride, padding, dilation, indices_out=None):
+        out, idx = self.be.max_pool2d(x, kernel_size, stride, padding, dilation)
+        if indices_out is not None:  # max_pool2d(return_indices=True)
+            indices_out.append(idx)
+        if self.requires_grad:
+            self.indices, self.x_shape = idx, x.shape
+        return out
+
+    def backward(self, g):
+        return self.be.max_pool2d_backward(g, self.indices, self.x_shape)
+
+
+class AvgPool2d(Function):
+    """Window mean via im2col on the (N*C, 1, H, W) view: the mean over the kh*kw patch rows;
+    backward spreads g / divisor over each window with col2im."""
+
+    def forward(self, x, *, kernel_size, stride, padding, divisor):
+        be = self.be
+        n, c, h, w = x.shape
+        shape1 = (n * c, 1, h, w)
+        cols = be.im2col(be.reshape(x, shape1), kernel_size, stride, padding, (1, 1))
+        if divisor is None:  # count_include_pad=False: the number of real pixels per window
+            ones = be.ones((1, 1, h, w), x.dtype)
+            divisor = be.sum(be.im2col(ones, kernel_size, stride, padding, (1, 1)), axis=1)
+        out = be.div(be.sum(cols, axis=1), divisor)  # (N*C, L)
+        out = be.astype(out, x.dtype) if out.dtype != x.dtype else out
+        if self.requires_grad:
+            self.divisor, self.shape1, self.x_shape = divisor, shape1, x.shape
+            self.geom = (kernel_size, stride, padding, (1, 1))
+        ho = (h + 2 * padding[0] - kernel_size[0]) // stride[0] + 1
+        return be.reshape(out, (n, c, ho, out.shape[1] // ho))
+
+    def backward(self, g):
+        be = self.be
+        kk = self.geom[0][0] * self.geom[0][1]
+        g2 = be.div(be.reshape(g, (self.shape1[0], 1, -1)), self.divisor)
+        g2 = be.astype(g2, g.dtype) if g2.dtype != g.dtype else g2
+        dcols = be.ascontiguous(be.broadcast_to(g2, (self.shape1[0], kk, g2.shape[2])))
+        return be.reshape(be.col2im(dcols, self.shape1, *self.geom), self.x_shape)
+
+
+# ---- functional wrappers (F.conv2d, F.max_pool2d, F.avg_pool2d) --------------------------------
+
+
+def _pair(v):
+    if isinstance(v, (tuple, list)) and len(v) == 2:
+        return tuple(v)
+    if isinstance(v, (tuple, list)) and len(v) == 1:
+        return (v[0], v[0])
+    return (v, v) if isinstance(v, (int, np.integer)) and not isinstance(v, bool) else v
+
+
+def _check_float(name, *tensors):
+    for t in tensors:
+        if t is not None and t.dtype.kind != "f":
+            raise RuntimeError(f"{name}: expected a floating-point tensor, got dtype "
+                               f"{_dtype.name(t.dtype)}")
+
+
+def _batched(input, name):  # noqa: A002
+    if input.ndim == 4:
+        return input, False
+    if input.ndim == 3:
+        return input.unsqueeze(0), True
+    raise RuntimeError(f"Expected 3D (unbatched) or 4D (batched) input to {name}, but got input "
+                       f"of size: {list(input.shape)}")
+
+
+def _same_padding(kernel, dilation, stride):
+    if stride != (1, 1):
+        raise ValueError("padding='same' is not supported for strided convolutions")
+    total = [d * (k - 1) for k, d in zip(kernel, dilation)]
+    if any(t % 2 for t in total):
+        raise ValueError(f"padding='same' with kernel_size {kernel} and dilation {dilation} needs "
+                         "asymmetric padding, which fastnn's conv2d does not support")
+    return tuple(t // 2 for t in total)
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):  # noqa: A002
+    """2-D convolution (cross-correlation), torch.nn.functional.conv2d semantics, groups=1.
+
+    input (N, C_in, H, W) or (C_in, H, W), weight (C_out, C_in, kh, kw), bias (C_out,)."""
+    if groups != 1:
+        raise NotImplementedError(f"conv2d: groups={groups} is not supported (fastnn implements "
+                                  "groups=1 only)")
+    _check_float("conv2d", input, weight, bias)
+    if weight.ndim != 4:
+        raise RuntimeError(f"conv2d: weight must be 4-D (C_out, C_in, kh, kw), got size "
+                           f"{list(weight.shape)}")
+    x, unbatched = _batched(input, "conv2d")
+    if input.dtype != weight.dtype or (bias is not None and bias.dtype != weight.dtype):
+        raise RuntimeError(f"conv2d: input, weight and bias must have the same dtype, got "
+                           f"{_dtype.name(input.dtype)}, {_dtype.name(weight.dtype)}"
+                           + ("" if bias is None else f" and {_dtype.name(bias.dtype)}"))
+    if x.shape[1] != weight.shape[1]:
+        raise RuntimeError(f"Given groups=1, weight of size {list(weight.shape)}, expected "
+                           f"input{list(x.shape)} to have {weight.shape[1]} channels, but got "
+                           f"{x.shape[1]} channels instead")
+    if bias is not None and tuple(bias.shape) != (weight.shape[0],):
+        raise RuntimeError(f"conv2d: bias must have shape ({weight.shape[0]},), got "
+                           f"{list(bias.shape)}")
+    stride, dilation = _pair(stride), _pair(dilation)
+    if isinstance(padding, str):
+        if padding == "valid":
+            padding = (0, 0)
+        elif padding == "same":
+            padding = _same_padding(tuple(weight.shape[2:]), dilation, stride)
+        else:
+            raise ValueError(f"Invalid padding string {padding!r}, should be one of "
+                             "{'valid', 'same'}")
+    padding = _pair(padding)
+    args = (x, weight) if bias is None else (x, weight, bias)
+    out = Conv2d.apply(*args, stride=stride, padding=padding, dilation=dilation)
+    return out.squeeze(0) if unbatched else out
+
+
+def _no_ceil(ceil_mode, name):
+    if ceil_mode:
+        raise NotImplementedError(f"{name}: ceil_mode=True is not supported by fastnn")
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1,  # noqa: A002
+               ceil_mode=False, return_indices=False):
+    """torch.nn.functional.max_pool2d: window max (padding counts as -inf); with
+    return_indices=True also the int64 flat indices ih*W + iw of the maxima in each plane."""
+    _no_ceil(ceil_mode, "max_pool2d")
+    _check_float("max_pool2d", input)
+    x, unbatched = _batched(input, "max_pool2d")
+    kernel_size = _pair(kernel_size)
+    stride = kernel_size if stride is None or stride == [] else _pair(stride)
+    keep = [] if return_indices else None
+    out = MaxPool2d.apply(x, kernel_size=kernel_size, stride=stride, padding=_pair(padding),
+                          dilation=_pair(dilation), indices_out=keep)
+    if unbatched:
+        out = out.squeeze(0)
+    if not return_indices:
+        return out
+    idx = out._make(keep[0])
+    return out, idx.squeeze(0) if unbatched else idx
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,  # noqa: A002
+               count_include_pad=True, divisor_override=None):
+    """torch.nn.functional.avg_pool2d (ceil_mode=False): the window mean; padded zeros count
+    unless count_include_pad=False; divisor_override replaces the divisor."""
+    _no_ceil(ceil_mode, "avg_pool2d")
+    _check_float("avg_pool2d", input)
+    x, unbatched = _batched(input, "avg_pool2d")
+    kernel_size = _pair(kernel_size)
+    stride = kernel_size if stride is None or stride == [] else _pair(stride)
+    padding = _pair(padding)
+    if (isinstance(padding, tuple) and all(isinstance(p, int) for p in padding)
+            and isinstance(kernel_size, tuple) and all(isinstance(k, int) for k in kernel_size)
+            and (2 * padding[0] > kernel_size[0] or 2 * padding[1] > kernel_size[1])):
+        raise ValueError(f"avg_pool2d: padding {padding} should be at most half of kernel_size "
+                         f"{kernel_size}")
+    if divisor_override is not None:
+        if divisor_override == 0:
+            raise ValueError("avg_pool2d: divisor must be not zero")
+        divisor = float(divisor_override)
+    elif count_include_pad and isinstance(kernel_size, tuple):
+        divisor = float(kernel_size[0] * kernel_size[1])
+    else:
+        divisor = None
+    out = AvgPool2d.apply(x, kernel_size=kernel_size, stride=stride, padding=padding,
+                          divisor=divisor)
+    return out.squeeze(0) if unbatched else out

@@ -1,0 +1,135 @@
+"""Convolution and pooling layers: Conv2d, MaxPool2d, AvgPool2d (NCHW, PyTorch's names,
+signatures, default initialisation and reprs). Each forward is one ``nn.functional`` call."""
+
+import math
+
+import numpy as np
+
+from .. import Tensor
+from . import functional as F
+from . import init
+from .module import Module
+from .parameter import Parameter
+
+__all__ = ["AvgPool2d", "Conv2d", "MaxPool2d"]
+
+
+def _pair(v, what, cls, minimum):
+    t = tuple(v) if isinstance(v, (tuple, list)) else (v, v)
+    if len(t) != 2 or any(isinstance(a, bool) or not isinstance(a, (int, np.integer)) for a in t):
+        raise TypeError(f"{cls}: {what} must be an int or a pair of ints, got {v!r}")
+    if any(a < minimum for a in t):
+        raise ValueError(f"{cls}: {what} must be >= {minimum}, got {v!r}")
+    return tuple(int(a) for a in t)
+
+
+class Conv2d(Module):
+    """2-D convolution over (N, C_in, H, W): weight (C_out, C_in, kh, kw), bias (C_out,).
+
+    Initialised like PyTorch: weight ~ kaiming_uniform(a=sqrt(5)) (i.e. U(+-1/sqrt(fan_in)),
+    fan_in = C_in*kh*kw) and bias ~ U(+-1/sqrt(fan_in)). groups=1 and padding_mode='zeros' only.
+    """
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
+                 groups=1, bias=True, padding_mode="zeros", device=None, dtype=None):
+        super().__init__()
+        if groups != 1:
+            raise NotImplementedError(f"Conv2d: groups={groups} is not supported (fastnn "
+                                      "implements groups=1 only)")
+        if padding_mode != "zeros":
+            raise NotImplementedError(f"Conv2d: padding_mode={padding_mode!r} is not supported "
+                                      "(only 'zeros')")
+        for what, v in (("in_channels", in_channels), ("out_channels", out_channels)):
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v <= 0:
+                raise ValueError(f"Conv2d: {what} must be a positive int, got {v!r}")
+        self.in_channels, self.out_channels = int(in_channels), int(out_channels)
+        self.kernel_size = _pair(kernel_size, "kernel_size", "Conv2d", 1)
+        self.stride = _pair(stride, "stride", "Conv2d", 1)
+        if isinstance(padding, str):
+            if padding not in ("same", "valid"):
+                raise ValueError(f"Invalid padding string {padding!r}, should be one of "
+                                 "{'valid', 'same'}")
+            if padding == "same" and self.stride != (1, 1):
+                raise ValueError("padding='same' is not supported for strided convolutions")
+            self.padding = padding
+        else:
+            self.padding = _pair(padding, "padding", "Conv2d", 0)
+        self.dilation = _pair(dilation, "dilation", "Conv2d", 1)
+        self.groups, self.padding_mode = 1, "zeros"
+        dt = np.dtype(np.float32) if dtype is None else np.dtype(dtype)
+        if dt.kind != "f":
+            raise TypeError(f"Conv2d: dtype must be a floating dtype, got {dt}")
+        shape = (self.out_channels, self.in_channels) + self.kernel_size
+        self.weight = Parameter(Tensor(np.empty(shape, dt)))
+        if bias:
+            self.bias = Parameter(Tensor(np.empty((self.out_channels,), dt)))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+        if device is not None:
+            self.to(device)
+
+    def reset_parameters(self):
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            fan_in = self.in_channels * self.kernel_size[0] * self.kernel_size[1]
+            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, input):
+        return F.conv2d(input, self.weight, self.bias, self.stride, self.padding, self.dilation)
+
+    def extra_repr(self):
+        s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+             f"stride={self.stride}")
+        if self.padding != (0, 0):
+            s += f", padding={self.padding}"  # torch prints padding=same unquoted
+        if self.dilation != (1, 1):
+            s += f", dilation={self.dilation}"
+        if self.bias is None:
+            s += ", bias=False"
+        return s
+
+
+class MaxPool2d(Module):
+    """2-D max pooling (stride defaults to kernel_size; padding counts as -inf)."""
+
+    def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False,
+                 ceil_mode=False):
+        super().__init__()
+        if ceil_mode:
+            raise NotImplementedError("MaxPool2d: ceil_mode=True is not supported by fastnn")
+        self.kernel_size = kernel_size
+        self.stride = stride if stride is not None else kernel_size
+        self.padding, self.dilation = padding, dilation
+        self.return_indices, self.ceil_mode = return_indices, ceil_mode
+
+    def forward(self, input):
+        return F.max_pool2d(input, self.kernel_size, self.stride, self.padding, self.dilation,
+                            return_indices=self.return_indices)
+
+    def extra_repr(self):
+        return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
+                f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
+
+
+class AvgPool2d(Module):
+    """2-D average pooling (stride defaults to kernel_size)."""
+
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False,
+                 count_include_pad=True, divisor_override=None):
+        super().__init__()
+        if ceil_mode:
+            raise NotImplementedError("AvgPool2d: ceil_mode=True is not supported by fastnn")
+        self.kernel_size = kernel_size
+        self.stride = stride if stride is not None else kernel_size
+        self.padding, self.ceil_mode = padding, ceil_mode
+        self.count_include_pad, self.divisor_override = count_include_pad, divisor_override
+
+    def forward(self, input):
+        return F.avg_pool2d(input, self.kernel_size, self.stride, self.padding,
+                            count_include_pad=self.count_include_pad,
+                            divisor_override=self.divisor_override)
+
+    def extra_repr(self):
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
