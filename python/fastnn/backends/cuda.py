@@ -601,19 +601,28 @@ def _basic_view(shape, index):
     return tuple(out_shape), out_strides, offset
 
 
-def _block(a, view):
-    """A DeviceArray view of ``a`` for a basic-index view that is one contiguous block, else
-    None."""
+def _block_range(view):
+    """(start, stop): the flat element range a basic-index view covers when it is one contiguous
+    block in C order (then it is a reshape of that range), else None."""
     shape, strides, offset = view
     n = 1
     for d in shape:
         n *= d
-    expect = _contiguous_strides(shape)
-    if n and builtins.any(d != 1 and s != e for d, s, e in zip(shape, strides, expect)):
-        return None
     if n == 0:
-        return a.reshape(-1).narrow0(0, 0).reshape(shape)
-    return a.reshape(-1).narrow0(offset, offset + n).reshape(shape)
+        return 0, 0
+    expect = _contiguous_strides(shape)
+    if builtins.any(d != 1 and s != e for d, s, e in zip(shape, strides, expect)):
+        return None
+    return offset, offset + n
+
+
+def _block(a, view):
+    """A DeviceArray view of ``a`` for a basic-index view that is one contiguous block, else
+    None."""
+    r = _block_range(view)
+    if r is None:
+        return None
+    return a.reshape(-1).narrow0(r[0], r[1]).reshape(view[0])
 
 
 def _host_index(index):
