@@ -457,7 +457,13 @@ void register_array(py::module_& m) {
           cast_cuda(dt, a.dtype, b.data(), a.data(), a.numel());
         return b;
       }, py::arg("dtype"), "A copy converted to another dtype.")
-      .def("_shares_memory", [](const DeviceArray& a, const DeviceArray& b) { return overlaps(a, b); });
+      .def("_shares_memory", [](const DeviceArray& a, const DeviceArray& b) { return overlaps(a, b); })
+      // No other DeviceArray (view, DLPack export) shares this allocator block and the array
+      // spans all of it: the autograd engine may then adopt it as a .grad without a copy.
+      .def_property_readonly("_sole_owner", [](const DeviceArray& a) {
+        return a.storage && a.storage.use_count() == 1 && a.storage->owned && a.offset == 0 &&
+               !a.readonly && a.nbytes() == a.storage->bytes;
+      });
 
   m.def("empty", [](const py::object& shape, const py::object& dtype, int device) {
     auto s = shape_from_py(shape, "empty");

@@ -251,6 +251,43 @@ py::object broadcast_to(const py::object& x_obj, const std::vector<int64_t>& sha
   return py::cast(std::move(y));
 }
 
+// A contiguous copy of the view of x given by `shape`, element `strides` (any sign) and element
+// `offset` (numpy basic indexing: slices with steps, picked indices). Every element the view
+// reads is checked to lie inside x before the launch.
+py::object strided_copy(const py::object& x_obj, const std::vector<int64_t>& shape,
+                        const std::vector<int64_t>& strides, int64_t offset) {
+  const char* fn = "strided_copy";
+  DeviceArray& x = as_device_array(x_obj, fn, "x");
+  FASTNN_CHECK(shape.size() == strides.size(), fn, ": shape ", shape_str(shape), " and strides ",
+               shape_str(strides), " differ in length");
+  int64_t n = 1;
+  for (int64_t d : shape) {
+    FASTNN_CHECK(d >= 0, fn, ": invalid shape ", shape_str(shape));
+    n *= d;
+  }
+  if (n > 0) {
+    int64_t lo = offset, hi = offset;
+    for (size_t i = 0; i < shape.size(); ++i) {
+      FASTNN_CHECK(strides[i] >= -x.numel() && strides[i] <= x.numel(), fn, ": stride ",
+                   strides[i], " is out of range for ", describe(x));
+      const int64_t span = (shape[i] - 1) * strides[i];
+      if (span > 0) hi += span; else lo += span;
+    }
+    FASTNN_CHECK(lo >= 0 && hi < x.numel(), fn, ": the view (shape ", shape_str(shape),
+                 ", strides ", shape_str(strides), ", offset ", offset, ") reads elements [", lo,
+                 ", ", hi, "] outside ", describe(x));
+  }
+  const Shape sh = to_shape(shape, fn);
+  Strides st{};
+  for (size_t i = 0; i < strides.size(); ++i) st.s[i] = strides[i];
+  DeviceGuard guard(x.device());
+  DeviceArray y = empty(shape, x.dtype, x.device());
+  if (n > 0)
+    copy_strided_cuda(dtype_size(x.dtype), y.data(),
+                      static_cast<const char*>(x.data()) + offset * dtype_size(x.dtype), st, sh);
+  return py::cast(std::move(y));
+}
+
 DeviceArray& float_out(const py::object& obj, const char* fn) {
   DeviceArray& a = as_device_array(obj, fn, "x");
   check_float(a, fn, "x");
@@ -273,6 +310,8 @@ void register_ops(py::module_& m) {
         py::arg("keepdim") = false, "sum mean max min argmax argmin over one dimension or all.");
   m.def("permute", &permute, py::arg("x"), py::arg("dims"));
   m.def("broadcast_to", &broadcast_to, py::arg("x"), py::arg("shape"));
+  m.def("strided_copy", &strided_copy, py::arg("x"), py::arg("shape"), py::arg("strides"),
+        py::arg("offset") = 0, "A contiguous copy of a strided view of x (element strides).");
 
   m.def("philox4x32_10", [](std::array<uint32_t, 4> counter, std::array<uint32_t, 2> key) {
     uint32_t out[4];

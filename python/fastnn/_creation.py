@@ -53,7 +53,7 @@ def _place(a, dtype, device, requires_grad, copy):
     if dev is None or dev.type == "cpu":
         data = np.array(a, copy=True) if copy else a
     else:
-        data = backends.for_device(dev).from_numpy(np.ascontiguousarray(a))
+        data = backends.for_device(dev).from_numpy(a)  # copies any layout (keeps 0-d arrays 0-d)
     t = _tensor_cls()._make(data)
     if requires_grad:
         t.requires_grad_(True)

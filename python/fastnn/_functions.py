@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from . import _dtype
+from . import _dtype, backends
 from ._ops import elementwise as E
 from ._ops import linalg as L
 from ._ops import shape as S
@@ -128,6 +128,9 @@ def where(condition, x=None, y=None):
     T = _T()
     c = condition._data if isinstance(condition, T) else np.asarray(condition)
     if x is None and y is None:
+        if not isinstance(c, np.ndarray):  # a device array: nonzero on a host copy
+            be = backends.of(c)
+            return tuple(T._make(be.from_numpy(np.asarray(i))) for i in np.nonzero(be.to_numpy(c)))
         return tuple(T._make(np.asarray(i)) for i in np.nonzero(c))
     if c.dtype != np.bool_:
         c = c.astype(bool)

@@ -400,6 +400,16 @@ def _compare(a, other, op):
 def _nograd(a, b, op):
     if b is None:
         return NotImplemented
+    da, db = a._data, b._data
+    if da.__class__ is not np.ndarray or db.__class__ is not np.ndarray:
+        if da.__class__ is not db.__class__:
+            from .autograd.function import _device_mismatch
+
+            _device_mismatch((a, b))
+        # no device kernel for floor_divide / remainder (not hot): compute on host copies
+        be = backends.of(da)
+        r = np.asarray(getattr(np, op)(be.to_numpy(da), be.to_numpy(db)))
+        return _tensor_cls()._make(be.from_numpy(r))
     return _tensor_cls()._make(np.asarray(getattr(np, op)(a._data, b._data)))
 
 

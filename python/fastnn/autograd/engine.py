@@ -90,7 +90,7 @@ def backward(root, gradient=None, retain_graph=False):
                     _accumulate(p, gi, handed)
                 else:
                     prev = grads.get(p)
-                    grads[p] = gi if prev is None else prev + gi
+                    grads[p] = gi if prev is None else backends.of(gi).add(prev, gi)
     finally:
         _grad_state.enabled = prev_mode
 

@@ -51,10 +51,22 @@ def of(array):
     except KeyError:
         if isinstance(array, np.ndarray):  # ndarray subclasses (np.memmap, ...)
             return cpu
+        if _load_cuda(array):
+            return _BY_TYPE[array.__class__]
         raise TypeError(f"fastnn: no backend for storage of type {type(array).__name__}") from None
 
 
 def is_array(obj) -> bool:
+    return obj.__class__ in _BY_TYPE or _load_cuda(obj)
+
+
+def _load_cuda(obj) -> bool:
+    """A DeviceArray made before fastnn.backends.cuda was imported: import it (it registers)."""
+    if obj.__class__.__name__ != "DeviceArray":
+        return False
+    from importlib import import_module
+
+    import_module(".cuda", __name__)
     return obj.__class__ in _BY_TYPE
 
 

@@ -172,25 +172,33 @@ class Optimizer:
         # Buffers become fresh arrays of the parameter's dtype; the step count stays a number.
         if key == "step":
             return int(np.asarray(value).item()) if not isinstance(value, int) else value
+        from .. import backends
+
         data = _data(param)
-        if not isinstance(data, np.ndarray):
-            raise TypeError(
-                f"load_state_dict: parameters of type {type(data).__name__} are not supported yet"
-            )
+        if _is_tensor(value):
+            value = value._data
+        if not isinstance(value, np.ndarray) and backends.is_array(value):
+            value = backends.of(value).to_numpy(value)  # e.g. a CUDA state loaded on the CPU
         arr = np.array(value, dtype=data.dtype, copy=True, order="C")
-        if arr.shape != data.shape:
+        if arr.shape != tuple(data.shape):
             raise ValueError(
                 f"load_state_dict: state '{key}' has shape {arr.shape} but its parameter has "
-                f"shape {data.shape}"
+                f"shape {tuple(data.shape)}"
             )
-        return arr
+        if isinstance(data, np.ndarray):
+            return arr
+        return backends.of(data).from_numpy(arr)  # the parameter's device (TypeError if none)
 
 
 def zeros_like_storage(data, fill=0.0):
     """A new state buffer like a parameter's storage (C-contiguous, same dtype and shape)."""
     if isinstance(data, np.ndarray):
         return np.full(data.shape, fill, dtype=data.dtype)
-    raise TypeError(f"fastnn.optim: no state buffers for arrays of type {type(data).__name__} yet")
+    from .. import backends
+
+    if not backends.is_array(data):
+        raise TypeError(f"fastnn.optim: no state buffers for arrays of type {type(data).__name__}")
+    return backends.of(data).full(data.shape, fill, data.dtype)
 
 
 def group_by_step(items, state):

@@ -1,0 +1,848 @@
+"""The CUDA backend: storage is a ``fastnn._cuda.DeviceArray`` (contiguous, on the current GPU).
+
+Every name in ``fastnn.backends.OPS`` is defined here with the cpu backend's signature and numpy's
+semantics (dtype promotion with weak Python scalars, broadcasting, ``out=`` for the in-place
+arithmetic). The hot ops of the documents' models (matmul with bias, activations, softmax /
+cross-entropy, reductions over one dimension, element-wise arithmetic, comparisons, optimizer
+steps) run on device kernels. Ops without a device kernel that are not hot compose device ops
+where that is cheap, or take a round trip through the host (to_numpy -> cpu backend ->
+from_numpy), marked "[host]" below; those are correct but synchronize and copy.
+
+Differences from the cpu backend (numpy views): ``permute``, ``broadcast_to`` and indexing that
+does not select one contiguous block return copies, not views, so writes through them do not
+reach the base array. New arrays go to the current CUDA device (fastnn.cuda.set_device).
+
+Importing this module never touches the device: it only loads fastnn._cuda when it was built,
+and registers DeviceArray with fastnn.backends and the optimizers.
+"""
+
+import builtins
+import sys
+
+import numpy as np
+
+from .. import _random
+from .. import cuda as _cuda_pkg
+from .._device import device as _device
+from . import cpu as _cpu
+
+_mod = _cuda_pkg._module()  # fastnn._cuda, or None when not built / not loadable
+array_type = _mod.DeviceArray if _mod is not None else None
+
+_F32, _F64, _I64 = np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.int64)
+_BOOL = np.dtype(np.bool_)
+# dtypes a DeviceArray can hold
+_DTYPES = frozenset(map(np.dtype, (np.float32, np.float64, np.int64, np.int32, np.uint8,
+                                   np.bool_)))
+_SCALARS = (bool, int, float, np.generic)
+_DEVICES = {}
+
+
+def _ext():
+    """fastnn._cuda (RuntimeError saying why when it is missing or there is no GPU)."""
+    if _mod is None:
+        _cuda_pkg._require()
+    return _mod
+
+
+def _is_dev(x):
+    return array_type is not None and x.__class__ is array_type
+
+
+def _check_dtype(dt):
+    if dt not in _DTYPES:
+        raise TypeError(f"fastnn CUDA tensors hold float32, float64, int64, int32, uint8 or bool; "
+                        f"got {dt}")
+
+
+def _py(x):
+    """A Python scalar from a numpy scalar or 0-d array (bools as ints, for the bindings)."""
+    if isinstance(x, np.ndarray):
+        x = x.item()
+    elif isinstance(x, np.generic):
+        x = x.item()
+    return int(x) if isinstance(x, bool) else x
+
+
+def _dev(x):
+    """A DeviceArray for an operand (DeviceArray, numpy array, list or scalar)."""
+    return x if _is_dev(x) else asarray(x)
+
+
+def _compute(dt):
+    """The dtype the generic kernels compute in for a result dtype (f32, f64 or i64)."""
+    return dt if dt.kind == "f" else _I64
+
+
+def _cast(a, dt):
+    return a if a.dtype == dt else a.astype(dt)
+
+
+# ---- host round trips ([host]) ----------------------------------------------------------------
+
+
+def _to_host(x):
+    if _is_dev(x):
+        return x.numpy()
+    if isinstance(x, tuple):
+        return tuple(_to_host(v) for v in x)
+    if isinstance(x, list):
+        return [_to_host(v) for v in x]
+    return x
+
+
+def _to_dev(x):
+    if isinstance(x, np.ndarray):
+        return from_numpy(x)
+    if isinstance(x, np.generic):
+        return from_numpy(np.asarray(x))
+    if isinstance(x, tuple):
+        return tuple(_to_dev(v) for v in x)
+    return x
+
+
+def _host(fn, *args, **kwargs):
+    """[host] fn (a cpu-backend op) on host copies of the arguments; results back on the GPU."""
+    out = fn(*_to_host(args), **{k: _to_host(v) for k, v in kwargs.items()})
+    return _to_dev(out)
+
+
+# ---- storage ----------------------------------------------------------------------------------
+
+
+def device_of(a):
+    index = a.device
+    dev = _DEVICES.get(index)
+    if dev is None:
+        dev = _DEVICES[index] = _device("cuda", index)
+    return dev
+
+
+def asarray(obj, dtype=None):
+    """A DeviceArray from a DeviceArray (cast when dtype differs), a scalar (filled on the device,
+    no host copy) or nested lists / numpy arrays (copied to the device)."""
+    if _is_dev(obj):
+        return obj if dtype is None else _cast(obj, np.dtype(dtype))
+    if isinstance(obj, _SCALARS):
+        dt = np.dtype(dtype) if dtype is not None else np.asarray(obj).dtype
+        return full((), obj, dt)
+    return from_numpy(np.asarray(obj, dtype=dtype))
+
+
+def from_numpy(a):
+    a = np.asarray(a)
+    _check_dtype(a.dtype)
+    return _ext().from_numpy(a)
+
+
+def to_numpy(a):
+    return a.numpy()
+
+
+def wrap(x):
+    return x if _is_dev(x) else asarray(x)
+
+
+def copy(a):
+    return a.clone()
+
+
+def copyto(dst, src):
+    """dst[...] = src, broadcasting src and casting its dtype (numpy's casting='unsafe')."""
+    if isinstance(src, _SCALARS):
+        dst.fill_(_py(src))
+        return
+    src = _dev(src)
+    if tuple(src.shape) != tuple(dst.shape):
+        src = broadcast_to(src, dst.shape)
+    elif src._shares_memory(dst):
+        src = src.clone()  # the copy is a memcpy: overlapping ranges need a staging copy
+    dst.copy_(src)
+
+
+def is_fresh(a):
+    """True when no other array views ``a``'s memory, so the engine may adopt it as a .grad."""
+    return a._sole_owner
+
+
+def iadd(a, b):
+    add(a, b, out=a)
+
+
+def fill(a, value):
+    a.fill_(_py(value))
+
+
+def astype(a, dtype):
+    dt = np.dtype(dtype)
+    _check_dtype(dt)
+    return a.astype(dt)
+
+
+def ascontiguous(a):
+    return a  # DeviceArrays are always C-contiguous
+
+
+def _shape(shape):
+    if isinstance(shape, (int, np.integer)):
+        return (int(shape),)
+    return tuple(int(s) for s in shape)
+
+
+def empty(shape, dtype=np.float64):
+    dt = np.dtype(dtype)
+    _check_dtype(dt)
+    return _ext().empty(_shape(shape), dt)
+
+
+def zeros(shape, dtype=np.float64):
+    return empty(shape, dtype).fill_(0)
+
+
+def ones(shape, dtype=np.float64):
+    return empty(shape, dtype).fill_(1)
+
+
+def full(shape, value, dtype):
+    return empty(shape, dtype).fill_(_py(value))
+
+
+def arange(start, end, step, dtype):
+    return from_numpy(np.arange(start, end, step, dtype=dtype))  # [host] creation, not hot
+
+
+def linspace(start, end, steps, dtype):
+    return from_numpy(np.linspace(start, end, steps, dtype=dtype))  # [host]
+
+
+def eye(n, m=None, dtype=np.float64):
+    return from_numpy(np.eye(n, m, dtype=dtype))  # [host]
+
+
+# ---- random: float fills from the CUDA Philox generator (fastnn.cuda.random) -----------------
+
+
+def _ck():
+    from ..cuda import kernels
+
+    return kernels
+
+
+def rand(shape, dtype):
+    dt = np.dtype(dtype)
+    if dt.kind != "f":
+        return astype(rand(shape, _F32), dt)
+    return _ck().uniform_(empty(shape, dt), 0.0, 1.0)
+
+
+def randn(shape, dtype):
+    dt = np.dtype(dtype)
+    if dt.kind != "f":
+        return astype(randn(shape, _F64), dt)
+    return _ck().normal_(empty(shape, dt), 0.0, 1.0)
+
+
+def randint(low, high, shape, dtype):
+    return from_numpy(_cpu.randint(low, high, shape, dtype))  # [host] the numpy generator
+
+
+def normal_(a, mean, std):
+    if a.dtype.kind == "f":
+        _ck().normal_(a, float(mean), float(std))
+    else:  # [host] integer tensors: numpy's draw, truncated like the cpu backend
+        a.copy_(_random.generator().normal(mean, std, tuple(a.shape)))
+
+
+def uniform_(a, low, high):
+    if a.dtype.kind == "f":
+        _ck().uniform_(a, float(low), float(high))
+    else:  # [host]
+        a.copy_(_random.generator().uniform(low, high, tuple(a.shape)))
+
+
+def bernoulli(p, shape, dtype):
+    """1 with probability p, else 0 (dropout masks)."""
+    return astype(lt(rand(shape, _F32), float(p)), dtype)
+
+
+# ---- element-wise ------------------------------------------------------------------------------
+
+_COMPARISONS = frozenset(("eq", "ne", "lt", "le", "gt", "ge"))
+
+
+def _operand(x):
+    """A binary operand: DeviceArrays stay, scalars become Python scalars (weak, like numpy's
+    NEP 50 promotion), numpy arrays and lists go to the device."""
+    if _is_dev(x):
+        return x
+    if isinstance(x, _SCALARS):
+        return _py(x)
+    return asarray(x)
+
+
+def _dtype_of(x):
+    return x.dtype if _is_dev(x) else x  # a Python scalar takes part in result_type as weak
+
+
+def _shape_of(x):
+    return tuple(x.shape) if _is_dev(x) else ()
+
+
+def _binary(name):
+    def op(a, b, out=None):
+        a, b = _operand(a), _operand(b)
+        if not (_is_dev(a) or _is_dev(b)):
+            return asarray(getattr(_cpu, name)(a, b))
+        rt = np.result_type(_dtype_of(a), _dtype_of(b))
+        if name == "div" and rt.kind in "biu":
+            rt = _F64  # true division of integers is float64 (numpy)
+        if name == "pow" and rt.kind in "biu":  # [host] no integer power kernel
+            r = _host(_cpu.pow, a, b)
+            return r if out is None else _into(out, r, rt, a, b, name)
+        ct = _compute(rt)
+        a2 = _cast(a, ct) if _is_dev(a) else a
+        b2 = _cast(b, ct) if _is_dev(b) else b
+        res = _BOOL if name in _COMPARISONS else rt
+        if out is not None:
+            if out.dtype == res == ct and _in_place_ok(out, a2, b2):
+                _check_out(out, a, b, name)
+                return _mod.binary(name, a2, b2, out=out)
+            return _into(out, _mod.binary(name, a2, b2), res, a, b, name)
+        r = _mod.binary(name, a2, b2)
+        return r if r.dtype == res else r.astype(res)
+
+    op.__name__ = name
+    return op
+
+
+def _in_place_ok(out, *xs):
+    """The binary kernel may write ``out``: each operand is out itself or shares no memory."""
+    return builtins.all(x is out or not (_is_dev(x) and x._shares_memory(out)) for x in xs)
+
+
+def _check_out(out, a, b, name):
+    shape = np.broadcast_shapes(_shape_of(a), _shape_of(b))
+    if shape != tuple(out.shape):
+        raise ValueError(f"{name}: non-broadcastable output operand with shape "
+                         f"{tuple(out.shape)} doesn't match the broadcast shape {shape}")
+
+
+def _into(out, r, res, a, b, name):
+    """numpy's ``out=``: the result, of dtype ``res``, cast into ``out`` (same_kind casting)."""
+    _check_out(out, a, b, name)
+    if not np.can_cast(res, out.dtype, "same_kind"):
+        raise TypeError(f"Cannot cast ufunc '{name}' output from {res} to {out.dtype} with "
+                        "casting rule 'same_kind'")
+    out.copy_(r)
+    return out
+
+
+add = _binary("add")
+sub = _binary("sub")
+mul = _binary("mul")
+div = _binary("div")
+pow = _binary("pow")  # noqa: A001
+maximum = _binary("maximum")
+minimum = _binary("minimum")
+eq = _binary("eq")
+ne = _binary("ne")
+lt = _binary("lt")
+le = _binary("le")
+gt = _binary("gt")
+ge = _binary("ge")
+
+_FLOAT_ONLY = frozenset(("exp", "log", "sqrt", "log1p", "expm1", "sin", "cos"))
+
+
+def _unary(name):
+    def op(x):
+        x = _dev(x)
+        dt = x.dtype
+        if name in _FLOAT_ONLY:
+            if dt.kind != "f":  # numpy: float64 (float16 for 1-byte ints, not held on a GPU)
+                x = x.astype(_F32 if dt.itemsize == 1 else _F64)
+            return _mod.unary(name, x)
+        if dt in (_F32, _F64, _I64):
+            return _mod.unary(name, x)
+        if dt == _BOOL:
+            if name == "abs":
+                return x.clone()
+            raise TypeError(f"numpy boolean {name} is not supported, use logical_not instead")
+        return _mod.unary(name, x.astype(_I64)).astype(dt)  # int32 / uint8 (wrapping)
+
+    op.__name__ = name
+    return op
+
+
+neg = _unary("neg")
+exp = _unary("exp")
+log = _unary("log")
+sqrt = _unary("sqrt")
+abs = _unary("abs")  # noqa: A001
+sign = _unary("sign")
+log1p = _unary("log1p")
+expm1 = _unary("expm1")
+sin = _unary("sin")
+cos = _unary("cos")
+
+
+def where(cond, x, y):
+    cond = _dev(cond)
+    if cond.dtype != _BOOL:
+        cond = ne(cond, 0)
+    x, y = _operand(x), _operand(y)
+    rt = np.result_type(_dtype_of(x), _dtype_of(y))
+    ct = _compute(rt)
+    x2 = _cast(x, ct) if _is_dev(x) else full((), x, ct)
+    y2 = _cast(y, ct) if _is_dev(y) else full((), y, ct)
+    return _cast(_mod.where(cond, x2, y2), rt)
+
+
+def clip(x, lo=None, hi=None, out=None):
+    """min(max(x, lo), hi); NaN stays NaN. Array bounds compose maximum / minimum."""
+    if not (lo is None or isinstance(lo, _SCALARS)) or not (hi is None or
+                                                             isinstance(hi, _SCALARS)):
+        r = x if lo is None else maximum(x, lo)
+        r = r if hi is None else minimum(r, hi)
+        return r if out is None else _into(out, r, r.dtype, x, r, "clip")
+    lo = None if lo is None else _py(lo)
+    hi = None if hi is None else _py(hi)
+    rt = np.result_type(x.dtype, *(v for v in (lo, hi) if v is not None))
+    ct = _compute(rt)
+    if out is not None and out.dtype == rt == ct:
+        return _mod.clamp(_cast(x, ct), lo, hi, out=out)
+    r = _cast(_mod.clamp(_cast(x, ct), lo, hi), rt)
+    return r if out is None else _into(out, r, rt, x, x, "clip")
+
+
+def logical_not(a):
+    return eq(_dev(a), 0)
+
+
+def isnan(a):
+    a = _dev(a)
+    if a.dtype.kind != "f":
+        return zeros(a.shape, _BOOL)
+    return ne(a, a)
+
+
+def logaddexp(a, b):
+    """log(exp(a) + exp(b)) = max + log1p(exp(-|a - b|)); a == b (equal infinities too) gives
+    a + log 2 without the inf - inf of the general branch."""
+    a, b = _operand(a), _operand(b)
+    rt = np.result_type(_dtype_of(a), _dtype_of(b))
+    ft = rt if rt.kind == "f" else _F64
+    a = _cast(a, ft) if _is_dev(a) else full((), a, ft)
+    b = _cast(b, ft) if _is_dev(b) else full((), b, ft)
+    general = add(maximum(a, b), log1p(exp(neg(abs(sub(a, b))))))
+    return where(eq(a, b), add(a, float(np.log(2.0))), general)
+
+
+# ---- reductions --------------------------------------------------------------------------------
+
+
+def _axes(axis, ndim):
+    """``axis`` (None, int or tuple) as None or a sorted tuple of non-negative axes."""
+    if axis is None:
+        return None
+    axes = tuple(axis) if isinstance(axis, (tuple, list)) else (axis,)
+    out = set()
+    for ax in axes:
+        ax = int(ax)
+        if not -ndim <= ax < ndim:
+            raise np.exceptions.AxisError(ax, ndim)
+        out.add(ax % ndim)
+    if len(out) != len(axes):
+        raise ValueError("duplicate value in 'axis'")
+    return tuple(sorted(out))
+
+
+def _reduce(op, a, axis, keepdims):
+    axes = _axes(axis, a.ndim)
+    if axes is None:
+        return _mod.reduce(op, a, None, bool(keepdims))
+    if not axes:
+        return a.clone() if op not in ("argmax", "argmin") else a
+    if len(axes) == 1:
+        return _mod.reduce(op, a, axes[0], bool(keepdims))
+    r = a
+    for ax in reversed(axes):  # one dimension at a time, keeping dims so indices stay valid
+        r = _mod.reduce(op, r, ax, True)
+    if not keepdims:
+        r = r.reshape(tuple(n for i, n in enumerate(a.shape) if i not in axes))
+    return r
+
+
+def sum(a, axis=None, keepdims=False, dtype=None):  # noqa: A001
+    a = _dev(a)
+    if dtype is not None:
+        a = astype(a, dtype)
+    return _reduce("sum", a, axis, keepdims)
+
+
+def mean(a, axis=None, keepdims=False):
+    a = _dev(a)
+    if a.dtype.kind != "f":
+        a = a.astype(_F64)  # numpy: the mean of integers is float64
+    return _reduce("mean", a, axis, keepdims)
+
+
+def amax(a, axis=None, keepdims=False):
+    a = _dev(a)
+    return _cast(_reduce("max", a, axis, keepdims), a.dtype)  # bool / int32 / uint8 go via int64
+
+
+def amin(a, axis=None, keepdims=False):
+    a = _dev(a)
+    return _cast(_reduce("min", a, axis, keepdims), a.dtype)
+
+
+def argmax(a, axis=None, keepdims=False):
+    return _mod.reduce("argmax", _dev(a), None if axis is None else int(axis), bool(keepdims))
+
+
+def argmin(a, axis=None, keepdims=False):
+    return _mod.reduce("argmin", _dev(a), None if axis is None else int(axis), bool(keepdims))
+
+
+def any(a, axis=None):  # noqa: A001
+    return gt(_reduce("sum", ne(_dev(a), 0), axis, False), 0)
+
+
+def all(a, axis=None):  # noqa: A001
+    return eq(_reduce("sum", eq(_dev(a), 0), axis, False), 0)
+
+
+def sum_to_shape(g, shape):
+    """Undo broadcasting: sum ``g`` down to ``shape`` (the backward of an implicit expand)."""
+    shape = tuple(shape)
+    if tuple(g.shape) == shape:
+        return g
+    lead = g.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        i + lead for i, n in enumerate(shape) if n == 1 and g.shape[i + lead] != 1)
+    out = _reduce("sum", g, axes, True) if axes else g
+    return out.reshape(shape)
+
+
+# ---- shape and indexing ------------------------------------------------------------------------
+
+
+def reshape(a, shape):
+    return a.reshape(_shape(shape))
+
+
+def permute(a, dims):
+    dims = tuple(range(a.ndim - 1, -1, -1)) if dims is None else tuple(int(d) for d in dims)
+    if dims == tuple(range(a.ndim)):
+        return a
+    return _mod.permute(a, list(dims))  # a copy (numpy returns a view)
+
+
+def broadcast_to(a, shape):
+    a = _dev(a)
+    shape = _shape(shape)
+    if tuple(a.shape) == shape:
+        return a
+    return _mod.broadcast_to(a, list(shape))  # a copy
+
+
+def _contiguous_strides(shape):
+    strides, s = [0] * len(shape), 1
+    for i in range(len(shape) - 1, -1, -1):
+        strides[i] = s
+        s *= shape[i]
+    return strides
+
+
+def _basic_view(shape, index):
+    """(shape, element strides, element offset) of x[index] for a C-contiguous x when ``index``
+    is basic (ints, slices, None, Ellipsis); None when it is not (arrays, masks)."""
+    parts = index if isinstance(index, tuple) else (index,)
+    for p in parts:
+        if p is None or p is Ellipsis or isinstance(p, slice):
+            continue
+        if isinstance(p, (int, np.integer)) and not isinstance(p, (bool, np.bool_)):
+            continue
+        return None
+    if builtins.sum(p is Ellipsis for p in parts) > 1:
+        raise IndexError("an index can only have a single ellipsis ('...')")
+    n_real = builtins.sum(p is not None and p is not Ellipsis for p in parts)
+    if n_real > len(shape):
+        raise IndexError(f"too many indices for array: array is {len(shape)}-dimensional, but "
+                         f"{n_real} were indexed")
+    fill = (slice(None),) * (len(shape) - n_real)
+    at = [i for i, p in enumerate(parts) if p is Ellipsis]
+    if at:
+        parts = parts[:at[0]] + fill + parts[at[0] + 1:]
+    else:
+        parts = parts + fill
+    cstrides = _contiguous_strides(shape)
+    out_shape, out_strides, offset, dim = [], [], 0, 0
+    for p in parts:
+        if p is None:
+            out_shape.append(1)
+            out_strides.append(0)
+            continue
+        n, s = shape[dim], cstrides[dim]
+        if isinstance(p, slice):
+            start, stop, step = p.indices(n)
+            length = len(range(start, stop, step))
+            if length:
+                offset += start * s
+            out_shape.append(length)
+            out_strides.append(step * s)
+        else:
+            i = int(p)
+            if not -n <= i < n:
+                raise IndexError(f"index {i} is out of bounds for axis {dim} with size {n}")
+            offset += (i % n) * s
+        dim += 1
+    return tuple(out_shape), out_strides, offset
+
+
+def _block_range(view):
+    """(start, stop): the flat element range a basic-index view covers when it is one contiguous
+    block in C order (then it is a reshape of that range), else None."""
+    shape, strides, offset = view
+    n = 1
+    for d in shape:
+        n *= d
+    if n == 0:
+        return 0, 0
+    expect = _contiguous_strides(shape)
+    if builtins.any(d != 1 and s != e for d, s, e in zip(shape, strides, expect)):
+        return None
+    return offset, offset + n
+
+
+def _block(a, view):
+    """A DeviceArray view of ``a`` for a basic-index view that is one contiguous block, else
+    None."""
+    r = _block_range(view)
+    if r is None:
+        return None
+    return a.reshape(-1).narrow0(r[0], r[1]).reshape(view[0])
+
+
+def _host_index(index):
+    return _to_host(index) if isinstance(index, tuple) else _to_host((index,))[0]
+
+
+def getitem(a, index):
+    """x[index]: a view when it selects one contiguous block (x[i], x[i:j], x[i, j:k]...), a
+    strided copy for other basic indices, [host] for integer-array and mask indices."""
+    view = _basic_view(tuple(a.shape), index)
+    if view is None:
+        return from_numpy(np.asarray(a.numpy()[_host_index(index)]))
+    block = _block(a, view)
+    if block is not None:
+        return block
+    shape, strides, offset = view
+    return _mod.strided_copy(a, list(shape), list(strides), offset)
+
+
+def setitem(a, index, value):
+    """x[index] = value in place: on the device when the index selects one contiguous block,
+    else [host] (the whole array goes to the host and back)."""
+    view = _basic_view(tuple(a.shape), index)
+    block = None if view is None else _block(a, view)
+    if block is not None:
+        if isinstance(value, _SCALARS) or (isinstance(value, np.ndarray) and value.ndim == 0):
+            block.fill_(_py(value))
+        else:
+            copyto(block, value)
+        return
+    h = a.numpy()
+    h[_host_index(index)] = _to_host(value)
+    a.copy_(h)
+
+
+def _has_int_array(index):
+    parts = index if isinstance(index, tuple) else (index,)
+    for p in parts:
+        if (isinstance(p, np.ndarray) or _is_dev(p)) and p.dtype.kind != "b":
+            return True
+    return False
+
+
+def getitem_backward(g, shape, index, advanced):
+    """Scatter ``g`` (the grad of ``a[index]``) into zeros of ``shape``; repeated integer
+    indices add ([host] np.add.at)."""
+    if advanced and _has_int_array(index):
+        return _host(_cpu.getitem_backward, g, shape, index, advanced)
+    out = zeros(shape, g.dtype)
+    setitem(out, index, g)
+    return out
+
+
+def concatenate(arrays, axis):
+    arrays = [_dev(x) for x in arrays]
+    if not arrays:
+        raise ValueError("need at least one array to concatenate")
+    if axis is None:  # numpy: flatten first
+        arrays, axis = [x.reshape(-1) for x in arrays], 0
+    nd = arrays[0].ndim
+    if nd == 0:
+        raise ValueError("zero-dimensional arrays cannot be concatenated")
+    ax = _axes(axis, nd)[0]
+    for x in arrays:
+        if x.ndim != nd or builtins.any(
+                i != ax and x.shape[i] != arrays[0].shape[i] for i in range(nd)):
+            raise ValueError(f"all the input array dimensions except for the concatenation axis "
+                             f"must match exactly, got shapes {[tuple(x.shape) for x in arrays]}")
+    rt = np.result_type(*[x.dtype for x in arrays])
+    if ax != 0:  # move the axis first, stack the blocks, move it back
+        perm = [ax] + [i for i in range(nd) if i != ax]
+        inv = [0] * nd
+        for i, p in enumerate(perm):
+            inv[p] = i
+        return permute(concatenate([permute(x, perm) for x in arrays], 0), inv)
+    total = builtins.sum(x.shape[0] for x in arrays)
+    out = empty((total,) + tuple(arrays[0].shape[1:]), rt)
+    start = 0
+    for x in arrays:
+        n = x.shape[0]
+        if n:
+            out.narrow0(start, start + n).copy_(x)  # copy_ casts to rt
+        start += n
+    return out
+
+
+def stack(arrays, axis):
+    arrays = [_dev(x) for x in arrays]
+    if not arrays:
+        raise ValueError("need at least one array to stack")
+    shape = tuple(arrays[0].shape)
+    for x in arrays:
+        if tuple(x.shape) != shape:
+            raise ValueError("all input arrays must have the same shape")
+    ax = _axes(axis, len(shape) + 1)[0]
+    new = shape[:ax] + (1,) + shape[ax:]
+    return concatenate([x.reshape(new) for x in arrays], ax)
+
+
+def take_along_axis(a, idx, axis):
+    return _host(_cpu.take_along_axis, a, idx, axis)  # [host] no gather kernel
+
+
+def take_along_axis_backward(g, shape, idx, axis):
+    return _host(_cpu.take_along_axis_backward, g, shape, idx, axis)  # [host]
+
+
+# ---- hot ops: the fastnn._cuda kernels for float32 / float64 ------------------------------------
+
+
+def _floats(*xs):
+    dt = xs[0].dtype
+    if dt.kind != "f":
+        return False
+    for x in xs:
+        if x is not None and x.dtype != dt:
+            return False
+    return True
+
+
+def matmul(a, b, trans_a=False, trans_b=False, bias=None):
+    if _floats(a, b, bias) and a.ndim in (2, 3) and b.ndim in (2, 3):
+        if a.ndim == 2 and b.ndim == 3:
+            a = broadcast_to(a, (b.shape[0],) + tuple(a.shape))
+        return _mod.matmul(a, b, trans_a=bool(trans_a), trans_b=bool(trans_b), bias=bias)
+    return _host(_cpu.matmul, a, b, trans_a=trans_a, trans_b=trans_b, bias=bias)  # [host]
+
+
+def _activation(name):
+    cpu_op = getattr(_cpu, name)
+
+    def op(x, *args):
+        if x.dtype.kind == "f":
+            return getattr(_mod, name)(x, *args)
+        return _host(cpu_op, x, *args)  # [host] integer inputs
+
+    op.__name__ = name
+    return op
+
+
+def _activation_backward(name):
+    cpu_op = getattr(_cpu, name)
+
+    def op(grad, x, *args):
+        if _floats(grad, x):
+            return getattr(_mod, name)(grad, x, *args)
+        return _host(cpu_op, grad, x, *args)  # [host]
+
+    op.__name__ = name
+    return op
+
+
+relu = _activation("relu")
+sigmoid = _activation("sigmoid")
+tanh = _activation("tanh")
+softmax = _activation("softmax")
+log_softmax = _activation("log_softmax")
+leaky_relu = _activation("leaky_relu")
+gelu = _activation("gelu")
+relu_backward = _activation_backward("relu_backward")
+sigmoid_backward = _activation_backward("sigmoid_backward")
+tanh_backward = _activation_backward("tanh_backward")
+softmax_backward = _activation_backward("softmax_backward")
+log_softmax_backward = _activation_backward("log_softmax_backward")
+leaky_relu_backward = _activation_backward("leaky_relu_backward")
+gelu_backward = _activation_backward("gelu_backward")
+
+
+def _same_device(fn, *arrays):
+    for a in arrays:
+        if a is not None and not _is_dev(a):
+            raise RuntimeError(f"{fn}: expected all tensors to be on the same device, but found "
+                               f"at least two devices, cuda:0 and cpu (move the target / weight "
+                               "to the GPU with .to('cuda'))")
+
+
+def softmax_cross_entropy(logits, target, reduction, label_smoothing, ignore_index, weight,
+                          grad):
+    _same_device("cross_entropy", target, weight)
+    return _mod.softmax_cross_entropy(
+        logits, target, reduction=reduction, label_smoothing=float(label_smoothing),
+        ignore_index=int(ignore_index), weight=weight, grad=bool(grad))
+
+
+def binary_cross_entropy_with_logits(logits, target, weight, pos_weight, reduction, grad):
+    _same_device("binary_cross_entropy_with_logits", target, weight, pos_weight)
+    return _mod.binary_cross_entropy_with_logits(
+        logits, target, weight=weight, pos_weight=pos_weight, reduction=reduction,
+        grad=bool(grad))
+
+
+# ---- conv: [host] im2col / col2im / pooling (no CUDA kernels yet); the GEMMs run on the GPU -----
+
+
+def im2col(x, kernel_size, stride, padding, dilation, ones_row=False):
+    return _host(_cpu.im2col, x, kernel_size, stride, padding, dilation, ones_row=ones_row)
+
+
+def col2im(cols, input_shape, kernel_size, stride, padding, dilation):
+    return _host(_cpu.col2im, cols, input_shape, kernel_size, stride, padding, dilation)
+
+
+def max_pool2d(x, kernel_size, stride, padding, dilation):
+    return _host(_cpu.max_pool2d, x, kernel_size, stride, padding, dilation)
+
+
+def max_pool2d_backward(grad, indices, input_shape):
+    return _host(_cpu.max_pool2d_backward, grad, indices, input_shape)
+
+
+def matmul_shared(a, b, trans_a=False, trans_b=False):
+    """op(a)[None] @ op(b): a 2-D (M, K) used by every batch of b (B, K, N) -> (B, M, N)."""
+    return matmul(a, b, trans_a=trans_a, trans_b=trans_b)  # matmul broadcasts a 2-D a
+
+
+# ---- registration -------------------------------------------------------------------------------
+
+if array_type is not None:
+    from . import register as _register
+    from ..optim import _functional as _optim_functional
+
+    _register(array_type, sys.modules[__name__])
+    _optim_functional.register_backend(array_type, _ck())

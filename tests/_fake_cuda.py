@@ -1,0 +1,249 @@
+"""A numpy stand-in for the parts of fastnn._cuda that fastnn.backends.cuda calls, with the
+bindings' argument rules (the dtypes each kernel takes, same-dtype operands, scalars converted to
+the array's dtype, contiguous views, reads checked in bounds), so the backend's own logic (dtype
+promotion, index resolution, composition, host round trips) runs on machines without a GPU.
+It checks that logic only: the real kernels are tested against the CPU in test_cuda_kernels.py
+and, with a GPU, through the backend in test_cuda_backend.py."""
+
+import weakref
+
+import numpy as np
+
+from fastnn import kernels as K
+
+_DTYPES = {np.dtype(t) for t in (np.float32, np.float64, np.int64, np.int32, np.uint8, np.bool_)}
+_NUMERIC = {np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.int64)}
+
+
+class _Storage:
+    def __init__(self, buf):
+        self.buf = buf
+        self.holders = weakref.WeakSet()
+
+
+class DeviceArray:
+    def __init__(self, storage, offset, shape):
+        self._st, self._off, self._shape = storage, offset, tuple(int(s) for s in shape)
+        storage.holders.add(self)
+
+    @property
+    def _a(self):
+        n = int(np.prod(self._shape))
+        return self._st.buf[self._off:self._off + n].reshape(self._shape)
+
+    shape = property(lambda self: self._shape)
+    dtype = property(lambda self: self._st.buf.dtype)
+    ndim = property(lambda self: len(self._shape))
+    size = property(lambda self: int(np.prod(self._shape)))
+    device = property(lambda self: 0)
+
+    @property
+    def _sole_owner(self):
+        return len(self._st.holders) == 1 and self._off == 0 and self.size == self._st.buf.size
+
+    def numpy(self):
+        return self._a.copy()
+
+    def reshape(self, *shape):
+        shape = shape[0] if len(shape) == 1 and not isinstance(shape[0], int) else shape
+        for s in shape:
+            if not isinstance(s, int):
+                raise TypeError("DeviceArray.reshape: shape entries must be ints")
+        return DeviceArray(self._st, self._off, self._a.reshape(shape).shape)
+
+    def narrow0(self, start, stop):
+        if not 0 <= start <= stop <= self._shape[0]:
+            raise ValueError("DeviceArray.narrow: rows out of range")
+        row = self.size // self._shape[0] if self._shape[0] else 0
+        return DeviceArray(self._st, self._off + start * row, (stop - start,) + self._shape[1:])
+
+    def copy_(self, src):
+        s = src._a if isinstance(src, DeviceArray) else np.asarray(src)
+        if s.shape != self._shape:
+            raise ValueError("DeviceArray.copy_: source shape does not match")
+        self._a[...] = s.astype(self.dtype)
+        return self
+
+    def fill_(self, value):
+        self._a[...] = np.asarray(value).astype(self.dtype)
+        return self
+
+    def clone(self):
+        return _new(self._a.copy())
+
+    def astype(self, dtype):
+        return _new(self._a.astype(dtype))
+
+    def _shares_memory(self, other):
+        return np.shares_memory(self._a, other._a)
+
+
+def _new(a):
+    a = np.array(a, order="C")  # (np.ascontiguousarray would make 0-d arrays 1-d)
+    if a.dtype not in _DTYPES:
+        raise TypeError(f"unsupported dtype {a.dtype}")
+    return DeviceArray(_Storage(a.reshape(-1).copy()), 0, a.shape)
+
+
+def _dev(x, fn):
+    if not isinstance(x, DeviceArray):
+        raise TypeError(f"{fn}: expected a DeviceArray, got {type(x).__name__}")
+    return x._a
+
+
+def empty(shape, dtype="float32", device=-1):
+    return _new(np.zeros(shape, dtype))
+
+
+def from_numpy(a, device=-1):
+    if not isinstance(a, np.ndarray):
+        raise TypeError("from_numpy: expected a numpy.ndarray")
+    return _new(a)
+
+
+def _out(out, r):
+    if out is None:
+        return _new(r)
+    o = _dev(out, "out")
+    if o.shape != r.shape or o.dtype != r.dtype:
+        raise ValueError("out: wrong shape or dtype")
+    o[...] = r
+    return out
+
+
+_UNARY = {"neg": np.negative, "exp": np.exp, "log": np.log, "sqrt": np.sqrt, "abs": np.abs,
+          "sign": np.sign, "log1p": np.log1p, "expm1": np.expm1, "sin": np.sin, "cos": np.cos}
+
+
+def unary(op, x, *, out=None):
+    a = _dev(x, op)
+    if not (a.dtype.kind == "f" or (a.dtype == np.int64 and op in ("neg", "abs", "sign"))):
+        raise ValueError(f"{op}: unsupported dtype {a.dtype}")
+    with np.errstate(all="ignore"):
+        return _out(out, _UNARY[op](a))
+
+
+_BINARY = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.true_divide,
+           "pow": np.power, "maximum": np.maximum, "minimum": np.minimum, "eq": np.equal,
+           "ne": np.not_equal, "lt": np.less, "le": np.less_equal, "gt": np.greater,
+           "ge": np.greater_equal}
+
+
+def binary(op, a, b, *, out=None):
+    scal = [not isinstance(v, DeviceArray) for v in (a, b)]
+    if all(scal):
+        raise TypeError(f"{op}: at least one operand must be a DeviceArray")
+    arr = _dev(b if scal[0] else a, op)
+    if scal[0] or scal[1]:
+        if not isinstance(a if scal[0] else b, (int, float)):
+            raise TypeError(f"{op}: scalar must be a Python int or float")
+        s = np.asarray(a if scal[0] else b).astype(arr.dtype)
+        x, y = (s, arr) if scal[0] else (arr, s)
+    else:
+        x, y = _dev(a, op), _dev(b, op)
+        if x.dtype != y.dtype:
+            raise TypeError(f"{op}: dtypes differ")
+    if arr.dtype not in _NUMERIC or (arr.dtype.kind != "f" and op in ("div", "pow")):
+        raise ValueError(f"{op}: unsupported dtype {arr.dtype}")
+    with np.errstate(all="ignore"):
+        r = np.asarray(_BINARY[op](x, y))
+    if out is not None:
+        o = _dev(out, op)
+        for v in (a, b):
+            if isinstance(v, DeviceArray) and v is not out and np.shares_memory(o, v._a):
+                raise ValueError(f"{op}: 'out' must be a same-shaped input or disjoint")
+    return _out(out, r)
+
+
+def where(c, x, y):
+    cc, xx, yy = _dev(c, "where"), _dev(x, "where"), _dev(y, "where")
+    if cc.dtype != np.bool_ or xx.dtype != yy.dtype or xx.dtype not in _NUMERIC:
+        raise TypeError("where: bad dtypes")
+    return _new(np.where(cc, xx, yy))
+
+
+def clamp(x, min=None, max=None, *, out=None):  # noqa: A002
+    a = _dev(x, "clamp")
+    if a.dtype not in _NUMERIC:
+        raise ValueError("clamp: unsupported dtype")
+    r = a
+    if min is not None:
+        r = np.where(r < np.asarray(min).astype(a.dtype), np.asarray(min).astype(a.dtype), r)
+    if max is not None:
+        r = np.where(r > np.asarray(max).astype(a.dtype), np.asarray(max).astype(a.dtype), r)
+    return _out(out, np.asarray(r, a.dtype))
+
+
+def reduce(op, x, dim=None, keepdim=False):
+    a = _dev(x, op)
+    if a.dtype in (np.bool_, np.uint8, np.int32):
+        a = a.astype(np.int64)
+    if op == "mean" and a.dtype.kind != "f":
+        raise TypeError("mean needs a float array")
+    fn = {"sum": np.sum, "mean": np.mean, "max": np.amax, "min": np.amin, "argmax": np.argmax,
+          "argmin": np.argmin}[op]
+    if dim is None:
+        r = fn(a.reshape(-1))
+        return _new(np.asarray(r).reshape((1,) * a.ndim if keepdim else ()))
+    return _new(np.asarray(fn(a, axis=dim, keepdims=keepdim)))
+
+
+def permute(x, dims):
+    return _new(np.transpose(_dev(x, "permute"), dims))
+
+
+def broadcast_to(x, shape):
+    return _new(np.broadcast_to(_dev(x, "broadcast_to"), tuple(shape)))
+
+
+def strided_copy(x, shape, strides, offset=0):
+    flat = _dev(x, "strided_copy").reshape(-1)
+    n = int(np.prod(shape))
+    out = np.empty(n, flat.dtype)
+    for k, idx in enumerate(np.ndindex(*shape)):
+        i = offset + sum(a * s for a, s in zip(idx, strides))
+        if not 0 <= i < flat.size:
+            raise ValueError("strided_copy: read out of bounds")
+        out[k] = flat[i]
+    return _new(out.reshape(shape))
+
+
+def matmul(a, b, *, trans_a=False, trans_b=False, bias=None):
+    x, y = _dev(a, "matmul"), _dev(b, "matmul")
+    if x.dtype.kind != "f" or x.dtype != y.dtype or x.ndim not in (2, 3) or y.ndim not in (2, 3):
+        raise TypeError("matmul: bad operands")
+    if x.ndim == 2 and y.ndim == 3:
+        raise ValueError("matmul: a 3-D 'b' needs a 3-D 'a'")
+    return _new(K.matmul(x, y, trans_a=trans_a, trans_b=trans_b,
+                         bias=None if bias is None else _dev(bias, "matmul")))
+
+
+def _kernel(name):
+    def fn(*args):
+        arrays = [_dev(a, name) if isinstance(a, DeviceArray) else a for a in args]
+        if arrays[0].dtype.kind != "f":
+            raise TypeError(f"{name}: float input needed")
+        return _new(getattr(K, name)(*arrays))
+
+    return fn
+
+
+for _n in ("relu", "relu_backward", "leaky_relu", "leaky_relu_backward", "sigmoid",
+           "sigmoid_backward", "tanh", "tanh_backward", "gelu", "gelu_backward", "softmax",
+           "softmax_backward", "log_softmax", "log_softmax_backward"):
+    globals()[_n] = _kernel(_n)
+
+
+def softmax_cross_entropy(logits, target, **kw):
+    w = kw.pop("weight")
+    r = K.softmax_cross_entropy(_dev(logits, "sce"), _dev(target, "sce"),
+                                weight=None if w is None else _dev(w, "sce"), **kw)
+    return tuple(_new(v) for v in r) if isinstance(r, tuple) else _new(r)
+
+
+def binary_cross_entropy_with_logits(logits, target, *, weight, pos_weight, **kw):
+    r = K.binary_cross_entropy_with_logits(
+        _dev(logits, "bce"), _dev(target, "bce"),
+        weight=None if weight is None else _dev(weight, "bce"),
+        pos_weight=None if pos_weight is None else _dev(pos_weight, "bce"), **kw)
+    return tuple(_new(v) for v in r) if isinstance(r, tuple) else _new(r)
