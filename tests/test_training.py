@@ -122,3 +122,21 @@ def test_softmax_regression_reaches_seed_figures(data_dir):
     assert hist.train_loss[-1] < 0.5
     assert hist.train_acc[-1] > 0.7
     assert hist.test_acc[-1] > 0.8, hist.test_acc  # the 0.82 figure is reported by the bench
+
+
+def test_cli_on_cuda_without_gpu_is_a_clear_error(data_dir):
+    if fastnn.cuda.is_available():
+        pytest.skip("a GPU is present")
+    with pytest.raises(RuntimeError, match="CUDA"):
+        cli_main(["train", "--epochs", "1", "--no-progress", "--data-root", data_dir,
+                  "--device", "cuda"])
+
+
+@pytest.mark.skipif(not fastnn.cuda.is_available(), reason="needs a CUDA GPU")
+def test_fit_moves_batches_to_the_model_device():
+    x, y = _blobs()
+    loader = data.DataLoader(data.TensorDataset(x, y), batch_size=64)
+    net = nn.Sequential(nn.Linear(2, 3)).to("cuda")
+    opt = fastnn.optim.SGD(net.parameters(), lr=0.1)
+    hist = training.fit(net, loader, loader, nn.CrossEntropyLoss(), 2, opt, progress=False, log=None)
+    assert hist.test_acc[-1] > 0.5

@@ -49,11 +49,11 @@ def train(args):
     train_iter, test_iter = load_data(args.dataset, args.batch_size, root=args.data_root,
                                       workers=args.workers, seed=args.seed)
     kwargs = {"hidden": args.hidden, "dropout": args.dropout} if args.model == "mlp" else {}
-    net = models.MODELS[args.model](**kwargs)
+    net = models.MODELS[args.model](**kwargs).to(args.device)
     optimizer = make_optimizer(args.optimizer, net.parameters(), args.lr)
     print(f"{args.model} on {args.dataset}: {sum(p.numel() for p in net.parameters())} parameters, "
           f"{type(optimizer).__name__} lr={optimizer.param_groups[0]['lr']}, batch {args.batch_size}, "
-          f"{args.epochs} epochs, {fastnn.get_num_threads()} threads")
+          f"{args.epochs} epochs, on {args.device} ({fastnn.get_num_threads()} CPU threads)")
     history = fit(net, train_iter, test_iter, nn.CrossEntropyLoss(), args.epochs, optimizer,
                   progress=not args.no_progress, plot=args.plot)
     if args.plot:
@@ -78,6 +78,7 @@ def build_parser():
     p.add_argument("--hidden", type=int, default=256, help="MLP hidden units")
     p.add_argument("--dropout", type=float, default=0.0, help="MLP dropout probability")
     p.add_argument("--workers", type=int, default=0, help="background batch-loading threads")
+    p.add_argument("--device", default="cpu", help="cpu or cuda (batches move to the model)")
     p.add_argument("--threads", type=int, default=0, help="kernel threads (default: all cores)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--data-root", default=None, help="folder with mnist/ and fashion-mnist/ "

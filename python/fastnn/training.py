@@ -35,14 +35,34 @@ class Accumulator:
         return self.data[idx]
 
 
+def _model_device(net):
+    """The device of net's first parameter (None for a plain function or a parameterless net)."""
+    params = getattr(net, "parameters", None)
+    if params is None:
+        return None
+    for p in params():
+        return p.device
+    return None
+
+
+def _to(X, y, device):
+    """Move a batch to the model's device (a no-op when it is already there)."""
+    if device is None or X.device == device:
+        return X, y
+    return X.to(device), y.to(device)
+
+
 def evaluate_accuracy(net, data_iter) -> float:
-    """Accuracy of `net` over every batch of `data_iter` (eval mode, no autograd)."""
+    """Accuracy of `net` over every batch of `data_iter` (eval mode, no autograd); batches are
+    moved to the model's device."""
     was_training = getattr(net, "training", False)
     if hasattr(net, "eval"):
         net.eval()
+    device = _model_device(net)
     metric = Accumulator(2)
     with no_grad():
         for X, y in data_iter:
+            X, y = _to(X, y, device)
             metric.add(accuracy(net(X), y), y.numel())
     if was_training:
         net.train()
@@ -64,11 +84,14 @@ def train_epoch(net, train_iter, loss, optimizer, *, progress=False, desc="train
 
     `loss` may reduce (mean) or not (reduction='none', as in the d2l programs); the gradient is
     always that of the batch mean, and the reported loss is the per-sample mean over the epoch.
+    Batches are moved to the model's device.
     """
     if hasattr(net, "train"):
         net.train()
+    device = _model_device(net)
     metric = Accumulator(3)
     for X, y in _progress(train_iter, desc, progress):
+        X, y = _to(X, y, device)
         y_hat = net(X)
         l = loss(y_hat, y)
         optimizer.zero_grad()
