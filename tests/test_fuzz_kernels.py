@@ -21,3 +21,14 @@ def test_conv_output_size_overflow_is_value_error(fn):
         else:
             K.col2im(np.ones((1, 1, 0), np.float32), (1, 1, 2, 2), 1, padding=2**31 - 1)
 
+
+@pytest.mark.parametrize("value", [2**63, -(2**70), 2**200])
+def test_conv_int_beyond_64_bits_is_value_error(value):
+    # Was pybind11's RuntimeError "Unable to cast Python instance of type int to C++ type".
+    x = np.ones((1, 1, 4, 4), np.float64)
+    with pytest.raises(ValueError, match="im2col: argument 'kernel_size' = .* out of range"):
+        K.im2col(x, value)
+    with pytest.raises(ValueError, match="max_pool2d: argument 'padding' = .* out of range"):
+        K.max_pool2d(x, 2, padding=(0, value))
+    with pytest.raises(ValueError, match="col2im: argument 'input_shape' = .* out of range"):
+        K.col2im(np.ones((1, 1, 16)), (1, 1, 4, value), 1)

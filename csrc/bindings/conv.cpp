@@ -28,8 +28,11 @@ int64_t as_int(const py::handle& v, const char* fn, const char* name) {
   // bool is an int subclass in Python; kernel_size=True is a bug, not 1.
   FASTNN_TYPE_CHECK(py::isinstance<py::int_>(v) && !py::isinstance<py::bool_>(v), fn, ": argument '", name,
                     "' must be an int or a pair of ints, got ", Py_TYPE(v.ptr())->tp_name);
-  const long long x = v.cast<long long>();
-  FASTNN_CHECK(x >= -kMaxParam && x <= kMaxParam, fn, ": argument '", name, "' = ", x, " is out of range");
+  // Not v.cast<long long>(): an int beyond 64 bits would raise pybind11's vague RuntimeError.
+  int overflow = 0;
+  const long long x = PyLong_AsLongLongAndOverflow(v.ptr(), &overflow);
+  FASTNN_CHECK(overflow == 0 && x >= -kMaxParam && x <= kMaxParam, fn, ": argument '", name, "' = ",
+               py::str(v).cast<std::string>(), " is out of range (|value| <= ", kMaxParam, ")");
   return x;
 }
 
