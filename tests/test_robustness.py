@@ -85,3 +85,58 @@ def test_load_round_trip_still_works():
     np.testing.assert_array_equal(obj["w"].numpy(), np.ones((3, 4), np.float32))
     np.testing.assert_array_equal(obj["b"], np.arange(5.0))
     assert obj["meta"] == {"epoch": 3}
+
+
+# ---- IDX files with absurd headers --------------------------------------------------------------
+
+
+def _idx_file(tmp_path, dims, payload=b""):
+    path = tmp_path / "f.idx"
+    path.write_bytes(bytes([0, 0, 0x08, len(dims)]) + np.asarray(dims, ">u4").tobytes() + payload)
+    _idx._CACHE.clear()
+    return str(path)
+
+
+@pytest.mark.parametrize("dims,payload,size", [
+    ((2**31, 28, 28), b"\0" * 10, 2**31 * 28 * 28 + 16),
+    ((2**32 - 1,) * 3, b"", (2**32 - 1) ** 3 + 16),
+    # an int64 product wrapped to 0: a header-only file "matched" and reshape raised a bare
+    # ValueError; with a payload the message claimed 20 bytes
+    ((2**16,) * 4, b"", 2**64 + 20),
+    ((2**16,) * 4, b"\0" * 10, 2**64 + 20),
+])
+def test_idx_absurd_dimensions_are_data_file_errors(tmp_path, dims, payload, size):
+    with pytest.raises(_idx.DataFileError, match=f"header says shape .*\\({size} bytes in all\\)"):
+        _idx.read_idx(_idx_file(tmp_path, dims, payload))
+
+
+# ---- DataLoader over a failing dataset ----------------------------------------------------------
+
+
+class _Failing(Dataset):
+    def __len__(self):
+        return 10
+
+    def __getitem__(self, i):
+        if i == 5:
+            raise KeyError("boom at 5")
+        return np.float32(i)
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+def test_dataloader_propagates_the_datasets_exception(workers):
+    import threading
+
+    before = threading.active_count()
+    loader = DataLoader(_Failing(), batch_size=2, num_workers=workers)
+    got = []
+    with pytest.raises(KeyError, match="boom at 5"):
+        for batch in loader:
+            got.append(batch)
+    assert len(got) <= 2  # the batches before the failing one, never one past it
+    for _ in range(50):  # worker threads wind down
+        if threading.active_count() <= before:
+            break
+        import time
+        time.sleep(0.02)
+    assert threading.active_count() <= before
