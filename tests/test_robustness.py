@@ -140,3 +140,39 @@ def test_dataloader_propagates_the_datasets_exception(workers):
         import time
         time.sleep(0.02)
     assert threading.active_count() <= before
+
+
+# ---- Tensor ops --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fn", ["softmax", "log_softmax"])
+@pytest.mark.parametrize("dim", [2, 3, -3])
+def test_softmax_dim_out_of_range_is_index_error(fn, dim):
+    # dim % ndim silently used axis 0 for dim=2 on a 2-D input (torch: IndexError)
+    import fastnn.nn.functional as F
+
+    x = fastnn.randn(3, 4)
+    with pytest.raises(IndexError, match=r"Dimension out of range \(expected to be in range of "
+                                         rf"\[-2, 1\], but got {dim}\)"):
+        getattr(F, fn)(x, dim=dim)
+    with pytest.raises(IndexError, match="Dimension out of range"):
+        getattr(x, fn)(dim)
+
+
+def test_tensor_op_errors_name_shapes_and_dtypes():
+    import fastnn.nn.functional as F
+
+    a = fastnn.randn(3, 4)
+    with pytest.raises(RuntimeError, match=r"\(3, 4\).*\(4, 3\)"):
+        a + fastnn.randn(4, 3)
+    with pytest.raises(RuntimeError, match="3x4 and 3x4"):
+        a @ a
+    with pytest.raises(RuntimeError, match="same dtype.*float32.*float64"):
+        a @ fastnn.randn(4, 2, dtype=fastnn.float64)
+    assert (a + fastnn.randn(3, 4, dtype=fastnn.float64)).dtype == fastnn.float64  # promotes
+    with pytest.raises(RuntimeError, match="expected scalar type Long but found Float"):
+        F.cross_entropy(a, fastnn.tensor([0.0, 1.0, 2.0]))
+    with pytest.raises(IndexError, match="target\\[2\\] = 9 is out of range for 4 classes"):
+        F.cross_entropy(a, fastnn.tensor([0, 1, 9]))
+    with pytest.raises(ValueError, match="batch_size \\(3\\).*batch_size \\(2\\)"):
+        F.cross_entropy(a, fastnn.tensor([0, 1]))
