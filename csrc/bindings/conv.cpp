@@ -28,8 +28,11 @@ int64_t as_int(const py::handle& v, const char* fn, const char* name) {
   // bool is an int subclass in Python; kernel_size=True is a bug, not 1.
   FASTNN_TYPE_CHECK(py::isinstance<py::int_>(v) && !py::isinstance<py::bool_>(v), fn, ": argument '", name,
                     "' must be an int or a pair of ints, got ", Py_TYPE(v.ptr())->tp_name);
-  const long long x = v.cast<long long>();
-  FASTNN_CHECK(x >= -kMaxParam && x <= kMaxParam, fn, ": argument '", name, "' = ", x, " is out of range");
+  // Not v.cast<long long>(): an int beyond 64 bits would raise pybind11's vague RuntimeError.
+  int overflow = 0;
+  const long long x = PyLong_AsLongLongAndOverflow(v.ptr(), &overflow);
+  FASTNN_CHECK(overflow == 0 && x >= -kMaxParam && x <= kMaxParam, fn, ": argument '", name, "' = ",
+               py::str(v).cast<std::string>(), " is out of range (|value| <= ", kMaxParam, ")");
   return x;
 }
 
@@ -63,6 +66,7 @@ std::vector<int64_t> as_shape4(const py::handle& obj, const char* fn, const char
   return v;
 }
 
+
 std::string shape_of(const std::vector<int64_t>& v) {
   std::string s = "(";
   for (size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + std::to_string(v[i]);
@@ -83,6 +87,15 @@ Conv2dGeom make_geom(const std::vector<int64_t>& in, Pair k, Pair s, Pair p, Pai
                g.H, ", ", g.W, ") with kernel_size=", pair_str(k), ", stride=", pair_str(s),
                ", padding=", pair_str(p), ", dilation=", pair_str(d),
                " (the dilated kernel is larger than the padded input)");
+  // The array sizes built from the geometry (C*kh*kw + 1 rows, Ho*Wo columns, N of them) must fit
+  // in int64: a wrapped product would allocate a small array that the kernel then overruns.
+  int64_t rows, cols, per_image, total;
+  const bool overflow = __builtin_mul_overflow(g.C, g.kh * g.kw, &rows) || __builtin_add_overflow(rows, 1, &rows) ||
+                        __builtin_mul_overflow(g.Ho, g.Wo, &cols) || __builtin_mul_overflow(rows, cols, &per_image) ||
+                        __builtin_mul_overflow(g.N, per_image, &total);
+  FASTNN_CHECK(!overflow, fn, ": the output size (", g.Ho, ", ", g.Wo, ") for input size ", shape_of(in),
+               " with kernel_size=", pair_str(k), ", stride=", pair_str(s), ", padding=", pair_str(p),
+               ", dilation=", pair_str(d), " is too large (its element count overflows int64)");
   return g;
 }
 

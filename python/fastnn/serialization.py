@@ -52,10 +52,13 @@ def _decode(node, arrays):
     if not isinstance(node, dict):
         return node
     if "__tensor__" in node:
-        t = Tensor._make(arrays[node["__tensor__"]])
+        a = arrays[_index(node["__tensor__"], arrays)]
+        if a.dtype.kind not in "biuf":
+            raise ValueError(f"a tensor of dtype {a.dtype} (only bool, integer and float tensors)")
+        t = Tensor._make(a)
         return t.requires_grad_(True) if node.get("requires_grad") else t
     if "__ndarray__" in node:
-        return arrays[node["__ndarray__"]]
+        return arrays[_index(node["__ndarray__"], arrays)]
     if "__scalar__" in node:
         return np.dtype(node["dtype"]).type(node["__scalar__"])
     if "__tuple__" in node:
@@ -64,6 +67,36 @@ def _decode(node, arrays):
         if kind in node:
             return cls((_hashable(_decode(k, arrays)), _decode(v, arrays)) for k, v in node[kind])
     raise ValueError(f"unknown manifest node {sorted(node)}")
+
+
+def _index(i, arrays):
+    # A negative or bool index would silently pick another array.
+    if type(i) is not int or not 0 <= i < len(arrays):
+        raise ValueError(f"array index {i!r} out of range for {len(arrays)} arrays")
+    return i
+
+
+def _read_npy(z, i):
+    """arrays/{i}.npy, its header checked against the member's size before any allocation (a
+    corrupt shape would otherwise allocate whatever it claims)."""
+    buf = io.BytesIO(z.read(f"arrays/{i}.npy"))
+    version = np.lib.format.read_magic(buf)
+    if version not in ((1, 0), (2, 0)):
+        raise ValueError(f"array {i}: unsupported .npy version {version}")
+    read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                   else np.lib.format.read_array_header_2_0)
+    shape, _, dtype = read_header(buf)
+    if dtype.hasobject:
+        raise ValueError(f"array {i}: dtype {dtype} holds Python objects")
+    want = dtype.itemsize
+    for d in shape:
+        want *= d
+    have = len(buf.getbuffer()) - buf.tell()
+    if want != have:
+        raise ValueError(f"array {i}: header says shape {shape} of {dtype} ({want} bytes), "
+                         f"the file holds {have} bytes")
+    buf.seek(0)
+    return np.lib.format.read_array(buf, allow_pickle=False)
 
 
 def _hashable(k):
@@ -109,19 +142,20 @@ def load(f, map_location=None, weights_only=True):
     try:
         with zipfile.ZipFile(f, "r") as z:
             manifest = json.loads(z.read("manifest.json"))
+            if not isinstance(manifest, dict):
+                raise ValueError(f"the manifest is a {type(manifest).__name__}, not an object")
             if manifest.get("format") != _FORMAT:
                 raise ValueError("not a fastnn checkpoint (manifest format "
                                  f"{manifest.get('format')!r})")
             arrays = []
             for i in range(int(manifest["arrays"])):
-                with z.open(f"arrays/{i}.npy") as src:
-                    arrays.append(np.lib.format.read_array(io.BytesIO(src.read()),
-                                                           allow_pickle=False))
+                arrays.append(_read_npy(z, i))
             obj = _decode(manifest["root"], arrays)
     except FileNotFoundError:
         raise
     except (zipfile.BadZipFile, KeyError, ValueError, EOFError, OSError, TypeError,
-            IndexError, json.JSONDecodeError) as e:
+            IndexError, json.JSONDecodeError, OverflowError, RecursionError,
+            NotImplementedError) as e:
         raise RuntimeError(f"fastnn.load: {name} is not a valid fastnn checkpoint (corrupt or "
                            f"truncated file?): {type(e).__name__}: {e}") from None
     if map_location is not None and str(map_location) != "cpu":

@@ -6,6 +6,7 @@ then one big-endian uint32 per dimension, then the data in C order. The MNIST fi
 """
 
 import gzip
+import math
 import os
 import threading
 import zlib
@@ -89,7 +90,8 @@ def _parse(path: str, buf: bytes) -> np.ndarray:
     if len(buf) < header:
         raise DataFileError(f"{path}: truncated IDX header ({len(buf)} of {header} bytes)")
     dims = tuple(int(d) for d in np.frombuffer(buf, dtype=">u4", count=ndim, offset=4))
-    expected = header + int(np.prod(dims, dtype=np.int64)) * dtype.itemsize
+    # Python ints: an int64 product of up to 255 uint32 dims wraps (2**16 x 4 gives 0).
+    expected = header + math.prod(dims) * dtype.itemsize
     if len(buf) != expected:
         what = "truncated" if len(buf) < expected else "has trailing bytes"
         raise DataFileError(
