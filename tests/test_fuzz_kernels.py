@@ -45,7 +45,11 @@ from hypothesis import strategies as st  # noqa: E402
 import fastnn  # noqa: E402
 import reference as ref  # noqa: E402
 
-FUZZ = settings(max_examples=int(os.environ.get("FASTNN_FUZZ_EXAMPLES", 150)), deadline=None, suppress_health_check=list(HealthCheck))
+# CI runs a fixed set of examples (derandomize), so a red build always means a code change;
+# local runs explore new examples each time (raise FASTNN_FUZZ_EXAMPLES for a deeper search).
+FUZZ = settings(max_examples=int(os.environ.get("FASTNN_FUZZ_EXAMPLES", 150)), deadline=None,
+                suppress_health_check=list(HealthCheck), derandomize=os.environ.get("CI") == "true",
+                database=None if os.environ.get("CI") == "true" else settings.default.database)
 
 DTYPES = [np.float32, np.float64] * 6 + [np.float16, np.int32, np.int64, np.bool_, np.complex64,
                                          object]
@@ -153,10 +157,13 @@ def _tol(a):
     return dict(atol=1e-5, rtol=1e-4) if a.dtype == np.float32 else dict(atol=1e-11, rtol=1e-9)
 
 
-def _close(actual, expected, like):
+def _close(actual, expected, like, scale=1.0):
+    """scale: the magnitude of the terms the kernel adds (for cancellation-prone formulas)."""
+    tol = _tol(like)
+    tol["atol"] *= max(1.0, scale)
     with np.errstate(all="ignore"):
         from conftest import assert_close
-        assert_close(actual, expected, **_tol(like))
+        assert_close(actual, expected, **tol)
 
 
 UNARY = ["relu", "leaky_relu", "sigmoid", "tanh", "gelu", "softmax", "log_softmax"]
@@ -237,7 +244,10 @@ def test_fuzz_backward_activations(data):
     if g0.size == 0:
         assert dx.shape == g0.shape and dx.dtype == g0.dtype
         return
-    _close(dx, getattr(ref, name)(g0, o0, **_scalar_kw(kw)), g0)
+    # softmax backward computes y * (g - sum(g * y)): when one y is ~1 the difference cancels,
+    # so float32 is only accurate to eps * max|g| in absolute terms.
+    scale = float(np.nanmax(np.abs(g0))) if name.startswith(("softmax", "log_softmax")) else 1.0
+    _close(dx, getattr(ref, name)(g0, o0, **_scalar_kw(kw)), g0, scale)
 
 
 @FUZZ
