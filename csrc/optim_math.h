@@ -13,7 +13,8 @@
 // Do not build with -ffast-math: eps placement and lerp's two branches are part of the contract.
 #pragma once
 
-#include <math.h>
+// <cmath>, not <math.h>: with csrc/ on the include path, <math.h> names csrc/math.h.
+#include <cmath>
 
 #include "hd.h"
 
