@@ -9,11 +9,7 @@
 // libstdc++'s <cmath> pulls in the C declarations (::expf, ...) that we call unqualified.
 #include <cmath>
 
-#ifdef __CUDACC__
-#define FASTNN_HD __host__ __device__
-#else
-#define FASTNN_HD
-#endif
+#include "hd.h"
 
 namespace fastnn {
 namespace math {

@@ -13,13 +13,10 @@
 // Do not build with -ffast-math: eps placement and lerp's two branches are part of the contract.
 #pragma once
 
-#ifdef __CUDACC__
-#define FASTNN_HD __host__ __device__
-#else
-#define FASTNN_HD
-#endif
+// <cmath>, not <math.h>: with csrc/ on the include path, <math.h> names csrc/math.h.
+#include <cmath>
 
-#include <math.h>
+#include "hd.h"
 
 namespace fastnn {
 

@@ -270,13 +270,12 @@ def _out_size(n, k, s, p, d):
     return (n + 2 * p - d * (k - 1) - 1) // s + 1
 
 
-def im2col(x, kernel_size, stride, padding, dilation, ones_row=False):
-    """cols[n, (c*kh + i)*kw + j, oh*Wo + ow] = x[n, c, oh*sh - ph + i*dh, ow*sw - pw + j*dw]."""
-    x = np.asarray(x, dtype=np.float64)
+def _taps(shape, kernel_size, stride, padding, dilation):
+    """Every window tap that lands inside the (N, C, H, W) image, in (c, i, j, oh, ow) order, as
+    (c, ih, iw, r, col): r = (c*kh + i)*kw + j is its im2col row, col = oh*Wo + ow its column."""
     (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel_size, stride, padding, dilation
-    N, C, H, W = x.shape
+    _, C, H, W = shape
     Ho, Wo = _out_size(H, kh, sh, ph, dh), _out_size(W, kw, sw, pw, dw)
-    cols = np.zeros((N, C * kh * kw + int(ones_row), Ho * Wo))
     for c in range(C):
         for i in range(kh):
             for j in range(kw):
@@ -288,7 +287,18 @@ def im2col(x, kernel_size, stride, padding, dilation, ones_row=False):
                     for ow in range(Wo):
                         iw = ow * sw - pw + j * dw
                         if 0 <= iw < W:
-                            cols[:, r, oh * Wo + ow] = x[:, c, ih, iw]
+                            yield c, ih, iw, r, oh * Wo + ow
+
+
+def im2col(x, kernel_size, stride, padding, dilation, ones_row=False):
+    """cols[n, (c*kh + i)*kw + j, oh*Wo + ow] = x[n, c, oh*sh - ph + i*dh, ow*sw - pw + j*dw]."""
+    x = np.asarray(x, dtype=np.float64)
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel_size, stride, padding, dilation
+    N, C, H, W = x.shape
+    Ho, Wo = _out_size(H, kh, sh, ph, dh), _out_size(W, kw, sw, pw, dw)
+    cols = np.zeros((N, C * kh * kw + int(ones_row), Ho * Wo))
+    for c, ih, iw, r, col in _taps(x.shape, kernel_size, stride, padding, dilation):
+        cols[:, r, col] = x[:, c, ih, iw]
     if ones_row:
         cols[:, -1, :] = 1.0
     return cols
@@ -297,20 +307,9 @@ def im2col(x, kernel_size, stride, padding, dilation, ones_row=False):
 def col2im(cols, input_shape, kernel_size, stride, padding, dilation):
     """The adjoint of im2col: each column entry is added to the pixel it was read from."""
     cols = np.asarray(cols, dtype=np.float64)
-    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel_size, stride, padding, dilation
-    N, C, H, W = input_shape
-    Ho, Wo = _out_size(H, kh, sh, ph, dh), _out_size(W, kw, sw, pw, dw)
     x = np.zeros(input_shape)
-    for c in range(C):
-        for i in range(kh):
-            for j in range(kw):
-                r = (c * kh + i) * kw + j
-                for oh in range(Ho):
-                    ih = oh * sh - ph + i * dh
-                    for ow in range(Wo):
-                        iw = ow * sw - pw + j * dw
-                        if 0 <= ih < H and 0 <= iw < W:
-                            x[:, c, ih, iw] += cols[:, r, oh * Wo + ow]
+    for c, ih, iw, r, col in _taps(input_shape, kernel_size, stride, padding, dilation):
+        x[:, c, ih, iw] += cols[:, r, col]
     return x
 
 

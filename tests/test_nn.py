@@ -327,6 +327,19 @@ def test_sequential_indexing():
     np.testing.assert_allclose(npy(named(x)), np.maximum(npy(named.fc(x)), 0))
 
 
+def test_sequential_delete_and_insert_renumber():
+    a, b, c, d = nn.ReLU(), nn.Tanh(), nn.Sigmoid(), nn.GELU()
+    s = nn.Sequential(OrderedDict([("a", a), ("b", b), ("c", c)]))
+    del s[0]  # named keys become 0..n-1, as in torch
+    assert list(s._modules) == ["0", "1"] and s[0] is b and s[1] is c
+    s.insert(-1, d)
+    assert list(s._modules) == ["0", "1", "2"] and list(s) == [b, d, c]
+    del s[:2]
+    assert list(s._modules) == ["0"] and s[0] is c
+    with pytest.raises(IndexError):
+        s.insert(3, a)
+
+
 def test_module_list():
     ml = nn.ModuleList([nn.Linear(2, 2), nn.Linear(2, 2)])
     ml.append(nn.Linear(2, 1))
@@ -342,6 +355,9 @@ def test_module_list():
         "layers.0.weight", "layers.0.bias", "layers.1.weight", "layers.1.bias"]
     del ml[0]
     assert len(ml) == 2 and list(ml._modules) == ["0", "1"]
+    last = ml[1]
+    del ml[:1]
+    assert list(ml._modules) == ["0"] and ml[0] is last
     with pytest.raises(IndexError):
         ml[2]
 

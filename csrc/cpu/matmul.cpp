@@ -308,24 +308,31 @@ Problem<T> problem_at(const T* a, const T* b, T* c, const T* bias, const MatmulL
                     c + batch * L.c_bs, L.c_rs, 1, bias, 0, 1, alpha, beta};
 }
 
+// Thread tid's share [lo, hi) of [0, n) when it is cut into nt near-equal runs of whole tiles of
+// `tile` (the last tile may be partial); empty (lo >= hi) when there are fewer tiles than threads.
+struct Share {
+  int64_t lo, hi;
+};
+inline Share tile_share(int64_t n, int64_t tile, int tid, int nt) {
+  const int64_t units = (n + tile - 1) / tile;
+  const int64_t u0 = units * tid / nt, u1 = units * (tid + 1) / nt;
+  return {u0 * tile, std::min(n, u1 * tile)};
+}
+
 // Splits one GEMM over nt threads by output rows (each thread packs all of B, a K x N copy, which
 // is small next to its share of the work) or, for short wide outputs, by columns.
 template <class T>
 void gemm_split(const Problem<T>& P, const Kernel<T>& kr, int tid, int nt) {
   Problem<T> S = P;
   if (P.M >= P.N) {
-    const int64_t units = (P.M + kr.MR - 1) / kr.MR;
-    const int64_t u0 = units * tid / nt, u1 = units * (tid + 1) / nt;
-    const int64_t i0 = u0 * kr.MR, i1 = std::min(P.M, u1 * kr.MR);
+    const auto [i0, i1] = tile_share(P.M, kr.MR, tid, nt);
     if (i0 >= i1) return;
     S.M = i1 - i0;
     S.a = P.a + i0 * P.a_rs;
     S.c = P.c + i0 * P.c_rs;
     S.bias = P.bias ? P.bias + i0 * P.bias_rs : nullptr;
   } else {
-    const int64_t units = (P.N + kr.NR - 1) / kr.NR;
-    const int64_t u0 = units * tid / nt, u1 = units * (tid + 1) / nt;
-    const int64_t j0 = u0 * kr.NR, j1 = std::min(P.N, u1 * kr.NR);
+    const auto [j0, j1] = tile_share(P.N, kr.NR, tid, nt);
     if (j0 >= j1) return;
     S.N = j1 - j0;
     S.b = P.b + j0 * P.b_cs;

@@ -7,6 +7,9 @@
 
 #include <cstdint>
 
+#define FASTNN_VEC_NS avx2
+#include "cpu/matmul_ukernel.h"  // ukernel<S, MR>, over the traits below
+
 namespace fastnn {
 namespace avx2 {
 namespace {
@@ -40,51 +43,6 @@ struct F64 {
   static V mul(V a, V b) { return _mm256_mul_pd(a, b); }
   static V add(V a, V b) { return _mm256_add_pd(a, b); }
 };
-
-// ---- micro-kernel ------------------------------------------------------------------------------
-
-// C[MR x 2W] = alpha * sum_k pa[k][i] * pb[k][j] + beta * C + bias[j]; beta == 0 leaves C unread.
-template <class S, int MR>
-inline __attribute__((always_inline)) void ukernel(int64_t kc, const typename S::T* pa, const typename S::T* pb,
-                                                   typename S::T* c, int64_t ldc, typename S::T alpha,
-                                                   typename S::T beta, const typename S::T* bias) {
-  using V = typename S::V;
-  constexpr int W = S::W;
-  V acc0[MR], acc1[MR];
-#pragma GCC unroll 16
-  for (int i = 0; i < MR; ++i) acc0[i] = acc1[i] = S::zero();
-  for (int64_t k = 0; k < kc; ++k) {
-    const V b0 = S::load(pb), b1 = S::load(pb + W);
-    _mm_prefetch(reinterpret_cast<const char*>(pb + 8 * 2 * W), _MM_HINT_T0);
-#pragma GCC unroll 16
-    for (int i = 0; i < MR; ++i) {
-      const V ai = S::bcast(pa + i);
-      acc0[i] = S::fma(ai, b0, acc0[i]);
-      acc1[i] = S::fma(ai, b1, acc1[i]);
-    }
-    pa += MR;
-    pb += 2 * W;
-  }
-  const V va = S::set1(alpha);
-  V bias0 = S::zero(), bias1 = S::zero();
-  if (bias) bias0 = S::load(bias), bias1 = S::load(bias + W);
-  if (beta == 0) {
-#pragma GCC unroll 16
-    for (int i = 0; i < MR; ++i) {
-      typename S::T* ci = c + i * ldc;
-      S::store(ci, S::fma(acc0[i], va, bias0));
-      S::store(ci + W, S::fma(acc1[i], va, bias1));
-    }
-  } else {
-    const V vb = S::set1(beta);
-#pragma GCC unroll 16
-    for (int i = 0; i < MR; ++i) {
-      typename S::T* ci = c + i * ldc;
-      S::store(ci, S::add(S::fma(acc0[i], va, S::mul(vb, S::load(ci))), bias0));
-      S::store(ci + W, S::add(S::fma(acc1[i], va, S::mul(vb, S::load(ci + W))), bias1));
-    }
-  }
-}
 
 }  // namespace
 }  // namespace avx2

@@ -7,13 +7,7 @@
 #pragma once
 #include <cstdint>
 
-#ifndef FASTNN_HD
-#ifdef __CUDACC__
-#define FASTNN_HD __host__ __device__
-#else
-#define FASTNN_HD
-#endif
-#endif
+#include "hd.h"
 
 namespace fastnn::philox {
 

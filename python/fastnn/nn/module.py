@@ -461,6 +461,13 @@ def _check_name(name, what, allow_dot=False):
         raise KeyError(f'{what} name cannot contain ".", got: {name}')
 
 
+def _renumber(modules, items):
+    """Refill a Sequential's or ModuleList's ``_modules`` with ``items``, keyed "0" .. "n-1"."""
+    modules.clear()
+    for i, m in enumerate(items):
+        modules[str(i)] = m
+
+
 class Sequential(Module):
     """Modules applied in order: ``Sequential(a, b, c)(x) == c(b(a(x)))``.
 
@@ -501,10 +508,7 @@ class Sequential(Module):
         else:
             del self._modules[self._index(idx)]
         # keep the numbering 0..n-1, as torch does
-        items = list(self._modules.values())
-        self._modules.clear()
-        for i, m in enumerate(items):
-            self._modules[str(i)] = m
+        _renumber(self._modules, list(self._modules.values()))
 
     def __len__(self):
         return len(self._modules)
@@ -531,9 +535,7 @@ class Sequential(Module):
             index += n
         items = list(self._modules.values())
         items.insert(index, module)
-        self._modules.clear()
-        for i, m in enumerate(items):
-            self._modules[str(i)] = m
+        _renumber(self._modules, items)
         return self
 
     def forward(self, input):
@@ -572,10 +574,7 @@ class ModuleList(Module):
             keys = [self._index(idx)]
         for k in keys:
             del self._modules[k]
-        items = list(self._modules.values())
-        self._modules.clear()
-        for i, m in enumerate(items):
-            self._modules[str(i)] = m
+        _renumber(self._modules, list(self._modules.values()))
 
     def __len__(self):
         return len(self._modules)
