@@ -1,7 +1,8 @@
 """conv2d and max_pool2d, forward + backward through autograd, float32: fastnn vs torch.
 
-fastnn: F.conv2d = im2col + one batched GEMM (bias fused as a ones row), backward = two batched
-GEMMs with transpose flags + col2im (see python/fastnn/_ops/conv.py). torch: its CPU conv2d
+fastnn: F.conv2d = kernels.conv2d / conv2d_backward: the batch in chunks whose im2col patches fit
+in L2, one wide GEMM per chunk and pass (forward, dx, dW), bias added in the copy-out, patches
+regathered in backward (see csrc/cpu/conv.cpp [note: conv2d chunks]). torch: its CPU conv2d
 (oneDNN where available) and .backward(). Both compute dx, dW and db. GFLOP/s counts the three
 GEMMs (forward, dx, dW): 3 * 2 * N * C_out * H_out * W_out * C_in * kh * kw.
 """

@@ -178,6 +178,19 @@ void im2col_cpu(double* cols, const double* x, const Conv2dGeom& g, Im2colRows r
 // entries add up, padding entries are dropped. Overwrites x.
 void col2im_cpu(float* x, const float* cols, const Conv2dGeom& g);
 void col2im_cpu(double* x, const double* cols, const Conv2dGeom& g);
+// conv2d (cross-correlation, groups = 1) by chunked im2col + GEMM: y (N, C_out, Ho, Wo) =
+// sum over c, i, j of w[o, c, i, j] * x[n, c, oh*sh - ph + i*dh, ow*sw - pw + j*dw] + b[o];
+// w (C_out, C, kh, kw), b (C_out) or nullptr. Overwrites y.
+void conv2d_forward_cpu(float* y, const float* x, const float* w, const float* b, const Conv2dGeom& g,
+                        int64_t C_out);
+void conv2d_forward_cpu(double* y, const double* x, const double* w, const double* b, const Conv2dGeom& g,
+                        int64_t C_out);
+// Its gradients from dy (N, C_out, Ho, Wo): dx (N, C, H, W), dw (C_out, C, kh, kw), db (C_out);
+// each may be nullptr (not computed). Overwrites them; bitwise the same for any thread count.
+void conv2d_backward_cpu(float* dx, float* dw, float* db, const float* dy, const float* x, const float* w,
+                         const Conv2dGeom& g, int64_t C_out);
+void conv2d_backward_cpu(double* dx, double* dw, double* db, const double* dy, const double* x, const double* w,
+                         const Conv2dGeom& g, int64_t C_out);
 // y, idx (N, C, Ho, Wo): window max (padding = -inf, NaN propagates) and its flat index ih*W + iw
 // within the (n, c) plane. Needs ph <= kh/2, pw <= kw/2 (every window holds an input element).
 void max_pool2d_forward_cpu(float* y, int64_t* idx, const float* x, const Conv2dGeom& g);

@@ -334,6 +334,28 @@ def conv2d(x, w, b, stride, padding, dilation):
     return out
 
 
+def conv2d_backward(grad, x, w, stride, padding, dilation):
+    """(dx, dw, db) of conv2d: the transpose of each einsum in conv2d, scattered back."""
+    g = np.asarray(grad, dtype=np.float64)
+    x = np.asarray(x, dtype=np.float64)
+    w = np.asarray(w, dtype=np.float64)
+    N, C, H, W = x.shape
+    O, _, kh, kw = w.shape
+    (sh, sw), (ph, pw), (dh, dw_) = stride, padding, dilation
+    xp = np.zeros((N, C, H + 2 * ph, W + 2 * pw))
+    xp[:, :, ph:ph + H, pw:pw + W] = x
+    dxp = np.zeros_like(xp)
+    dw = np.zeros((O, C, kh, kw))
+    Ho, Wo = g.shape[2:]
+    for i in range(kh):
+        for j in range(kw):
+            rows = slice(i * dh, i * dh + sh * (Ho - 1) + 1, sh)
+            cols = slice(j * dw_, j * dw_ + sw * (Wo - 1) + 1, sw)
+            dw[:, :, i, j] = np.einsum("nohw,nchw->oc", g, xp[:, :, rows, cols])
+            dxp[:, :, rows, cols] += np.einsum("nohw,oc->nchw", g, w[:, :, i, j])
+    return dxp[:, :, ph:ph + H, pw:pw + W], dw, g.sum(axis=(0, 2, 3))
+
+
 def max_pool2d(x, kernel_size, stride, padding, dilation=(1, 1)):
     """(values, flat indices ih*W + iw per plane); padding is -inf; the first maximum wins."""
     x = np.asarray(x, dtype=np.float64)

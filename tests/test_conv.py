@@ -259,6 +259,96 @@ def test_kernel_bad_arguments():
         kernels.max_pool2d(x, 6)
 
 
+# (N, C, H, W), C_out: chunk boundaries of the fused conv2d kernel ([note: conv2d chunks]: a chunk
+# holds ~1 MiB of patches). 3x64x32x32 has 2.3 MiB of float32 patches per image: one image per
+# chunk; 7x1x28x28 fits in one chunk; 40x16x16x16 gives float32 chunks of 7 images and a last one
+# of 5 (float64: 13 chunks of 3 and one of 1).
+CHUNKS = [((3, 64, 32, 32), 2), ((7, 1, 28, 28), 3), ((40, 16, 16, 16), 3), ((1, 2, 5, 4), 1)]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape,cout", CHUNKS)
+def test_conv2d_kernel_chunks_match_reference(shape, cout, dtype, threads, rng):
+    x = rng.standard_normal(shape).astype(dtype)
+    w = rng.standard_normal((cout, shape[1], 3, 3)).astype(dtype)
+    b = rng.standard_normal(cout).astype(dtype)
+    tol = GEMM_TOL[dtype] if dtype == np.float64 else dict(atol=1e-3, rtol=1e-4)
+    assert_close(kernels.conv2d(x, w, b, 1, 1), ref.conv2d(x, w, b, (1, 1), (1, 1), (1, 1)),
+                 **tol, name="y")
+    assert_close(kernels.conv2d(x, w, None, 2, 0, 1), ref.conv2d(x, w, None, (2, 2), (0, 0),
+                                                                 (1, 1)), **tol, name="y nobias")
+    g = rng.standard_normal((shape[0], cout) + shape[2:]).astype(dtype)
+    got = kernels.conv2d_backward(g, x, w, 1, 1, 1)
+    for name, a, e in zip(("dx", "dw", "db"), got, ref.conv2d_backward(g, x, w, (1, 1), (1, 1),
+                                                                      (1, 1))):
+        assert a.dtype == dtype
+        assert_close(a, e, atol=tol["atol"] * 10, rtol=tol["rtol"] * 10, name=name)
+
+
+@pytest.mark.parametrize("shape,cout", CHUNKS[2:3])
+def test_conv2d_backward_same_bits_for_any_thread_count(shape, cout, rng):
+    x = rng.standard_normal(shape).astype(np.float32)
+    w = rng.standard_normal((cout, shape[1], 3, 3)).astype(np.float32)
+    g = rng.standard_normal((shape[0], cout) + shape[2:]).astype(np.float32)
+    before = fastnn.get_num_threads()
+    try:
+        fastnn.set_num_threads(1)
+        one = kernels.conv2d_backward(g, x, w, 1, 1, 1)
+        fastnn.set_num_threads(2)
+        two = kernels.conv2d_backward(g, x, w, 1, 1, 1)
+    finally:
+        fastnn.set_num_threads(before)
+    for a, b in zip(one, two):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_conv2d_kernel_partial_grads_and_empty(rng):
+    x = rng.standard_normal((3, 2, 6, 5))
+    w = rng.standard_normal((4, 2, 3, 3))
+    g = rng.standard_normal((3, 4, 4, 3))
+    dx, dw, db = kernels.conv2d_backward(g, x, w, need_input=False, need_bias=False)
+    assert dx is None and db is None
+    assert_close(dw, ref.conv2d_backward(g, x, w, (1, 1), (0, 0), (1, 1))[1], **GEMM_TOL[np.float64])
+    dx, dw, db = kernels.conv2d_backward(g, x, w, need_weight=False)
+    assert dw is None and dx.shape == x.shape and db.shape == (4,)
+    e = np.zeros((0, 2, 6, 5))
+    assert kernels.conv2d(e, w).shape == (0, 4, 4, 3)
+    dx, dw, db = kernels.conv2d_backward(np.zeros((0, 4, 4, 3)), e, w)
+    assert dx.shape == e.shape and not dw.any() and not db.any() and dw.shape == w.shape
+    # zero output channels: dx is defined (zero), not left uninitialised
+    dx, _, _ = kernels.conv2d_backward(np.zeros((3, 0, 4, 3)), x, np.zeros((0, 2, 3, 3)))
+    assert dx.shape == x.shape and not dx.any()
+
+
+def test_conv2d_kernel_bad_arguments():
+    x = np.zeros((1, 2, 5, 5), np.float32)
+    w = np.zeros((3, 2, 3, 3), np.float32)
+    with pytest.raises(TypeError, match="conv2d: 'x' and 'weight' must have the same dtype"):
+        kernels.conv2d(x, w.astype(np.float64))
+    with pytest.raises(ValueError, match="expects 4 input channels, but 'x' with shape"):
+        kernels.conv2d(x, np.zeros((3, 4, 3, 3), np.float32))
+    with pytest.raises(ValueError, match="'weight' must have 4 dimensions"):
+        kernels.conv2d(x, w[0])
+    with pytest.raises(ValueError, match="'weight' .* must be C-contiguous"):
+        kernels.conv2d(x, np.zeros((3, 2, 3, 6), np.float32)[..., ::2])
+    with pytest.raises(ValueError, match=r"'bias' must have shape \(3,\)"):
+        kernels.conv2d(x, w, np.zeros(2, np.float32))
+    with pytest.raises(TypeError, match="'x' and 'bias' must have the same dtype"):
+        kernels.conv2d(x, w, np.zeros(3))
+    with pytest.raises(TypeError, match="'bias' must be a numpy.ndarray"):
+        kernels.conv2d(x, w, [0.0, 0.0, 0.0])
+    with pytest.raises(ValueError, match=r"output size \(0, 0\) is <= 0"):
+        kernels.conv2d(x, np.zeros((3, 2, 6, 6), np.float32))
+    with pytest.raises(ValueError, match="'stride' must be >= 1"):
+        kernels.conv2d(x, w, stride=0)
+    with pytest.raises(ValueError, match=r"'grad' must have shape \(1, 3, 3, 3\)"):
+        kernels.conv2d_backward(np.zeros((1, 3, 5, 5), np.float32), x, w)
+    with pytest.raises(TypeError, match="'x' and 'grad' must have the same dtype"):
+        kernels.conv2d_backward(np.zeros((1, 3, 3, 3)), x, w)
+    with pytest.raises(ValueError, match="'grad' .* must be C-contiguous"):
+        kernels.conv2d_backward(np.zeros((1, 3, 3, 6), np.float32)[..., ::2], x, w)
+
+
 def test_max_pool2d_backward_bad_arguments():
     g = np.zeros((1, 2, 2, 2))
     idx = np.zeros((1, 2, 2, 2), np.int64)

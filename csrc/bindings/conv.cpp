@@ -1,6 +1,6 @@
-// Bindings for fastnn.kernels.im2col / col2im / max_pool2d / max_pool2d_backward: validate every
-// argument (shapes, dtypes, window hyperparameters, the output size), then release the GIL and
-// run the kernel on C-contiguous NCHW arrays. Window hyperparameters are an int or a pair.
+// Bindings for fastnn.kernels.im2col / col2im / conv2d / conv2d_backward / max_pool2d /
+// max_pool2d_backward: validate every argument (shapes, dtypes, window hyperparameters, the
+// output size), then release the GIL and run the kernel on C-contiguous NCHW arrays. Window hyperparameters are an int or a pair.
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
@@ -162,6 +162,98 @@ py::array col2im(const py::object& cols_obj, const py::object& input_shape, cons
   return dt == DType::f32 ? run_col2im<float>(cols, g) : run_col2im<double>(cols, g);
 }
 
+// ---- conv2d (chunked im2col + GEMM) ------------------------------------------------------------
+
+// x (N, C, H, W) and weight (C_out, C, kh, kw), both float, same dtype, C-contiguous: the geometry.
+Conv2dGeom conv_geom(const py::array& x, const py::array& w, const py::object& stride, const py::object& padding,
+                     const py::object& dilation, const char* fn) {
+  check_same_dtype(x, "x", w, "weight", fn);
+  check_ndim(w, {4}, fn, "weight");
+  check_contiguous(w, fn, "weight");
+  FASTNN_CHECK(w.shape(1) == x.shape(1), fn, ": 'weight' with shape ", shape_str(w), " expects ", w.shape(1),
+               " input channels, but 'x' with shape ", shape_str(x), " has ", x.shape(1));
+  return make_geom(shape4(x), {w.shape(2), w.shape(3)}, as_pair(stride, fn, "stride", 1),
+                   as_pair(padding, fn, "padding", 0), as_pair(dilation, fn, "dilation", 1), fn);
+}
+
+template <class T>
+py::array run_conv2d(const py::array& x, const py::array& w, const py::object& bias, const Conv2dGeom& g) {
+  const int64_t O = w.shape(0);
+  py::array y(py::dtype::of<T>(), std::vector<py::ssize_t>{g.N, O, g.Ho, g.Wo});
+  T* yp = static_cast<T*>(y.mutable_data());
+  const T* xp = static_cast<const T*>(x.data());
+  const T* wp = static_cast<const T*>(w.data());
+  const T* bp = bias.is_none() ? nullptr : static_cast<const T*>(py::reinterpret_borrow<py::array>(bias).data());
+  {
+    py::gil_scoped_release release;
+    conv2d_forward_cpu(yp, xp, wp, bp, g, O);
+  }
+  return y;
+}
+
+py::array conv2d(const py::object& x_obj, const py::object& w_obj, const py::object& bias, const py::object& stride,
+                 const py::object& padding, const py::object& dilation) {
+  constexpr const char* fn = "conv2d";
+  DType dt;
+  py::array x = float_input(x_obj, fn, "x", dt);
+  py::array w = as_array(w_obj, fn, "weight");
+  const Conv2dGeom g = conv_geom(x, w, stride, padding, dilation, fn);
+  if (!bias.is_none()) {
+    py::array b = as_array(bias, fn, "bias");
+    check_same_dtype(x, "x", b, "bias", fn);
+    check_shape(b, {w.shape(0)}, fn, "bias");
+    check_contiguous(b, fn, "bias");
+  }
+  return dt == DType::f32 ? run_conv2d<float>(x, w, bias, g) : run_conv2d<double>(x, w, bias, g);
+}
+
+template <class T>
+py::tuple run_conv2d_backward(const py::array& grad, const py::array& x, const py::array& w, const Conv2dGeom& g,
+                              bool need_x, bool need_w, bool need_b) {
+  const int64_t O = w.shape(0);
+  py::object dx = py::none(), dw = py::none(), db = py::none();
+  T *dxp = nullptr, *dwp = nullptr, *dbp = nullptr;
+  if (need_x) {
+    py::array a(py::dtype::of<T>(), std::vector<py::ssize_t>{g.N, g.C, g.H, g.W});
+    dxp = static_cast<T*>(a.mutable_data());
+    dx = a;
+  }
+  if (need_w) {
+    py::array a(py::dtype::of<T>(), std::vector<py::ssize_t>{O, g.C, g.kh, g.kw});
+    dwp = static_cast<T*>(a.mutable_data());
+    dw = a;
+  }
+  if (need_b) {
+    py::array a(py::dtype::of<T>(), std::vector<py::ssize_t>{O});
+    dbp = static_cast<T*>(a.mutable_data());
+    db = a;
+  }
+  const T* gp = static_cast<const T*>(grad.data());
+  const T* xp = static_cast<const T*>(x.data());
+  const T* wp = static_cast<const T*>(w.data());
+  {
+    py::gil_scoped_release release;
+    conv2d_backward_cpu(dxp, dwp, dbp, gp, xp, wp, g, O);
+  }
+  return py::make_tuple(dx, dw, db);
+}
+
+py::tuple conv2d_backward(const py::object& grad_obj, const py::object& x_obj, const py::object& w_obj,
+                          const py::object& stride, const py::object& padding, const py::object& dilation,
+                          bool need_input, bool need_weight, bool need_bias) {
+  constexpr const char* fn = "conv2d_backward";
+  DType dt;
+  py::array x = float_input(x_obj, fn, "x", dt);
+  py::array w = as_array(w_obj, fn, "weight");
+  const Conv2dGeom g = conv_geom(x, w, stride, padding, dilation, fn);
+  py::array grad = as_array(grad_obj, fn, "grad");
+  check_same_dtype(x, "x", grad, "grad", fn);
+  check_shape(grad, {g.N, w.shape(0), g.Ho, g.Wo}, fn, "grad");
+  check_contiguous(grad, fn, "grad");
+  return dt == DType::f32 ? run_conv2d_backward<float>(grad, x, w, g, need_input, need_weight, need_bias)
+                          : run_conv2d_backward<double>(grad, x, w, g, need_input, need_weight, need_bias);
+}
+
 // ---- max pooling --------------------------------------------------------------------------------
 
 template <class T>
@@ -245,6 +337,16 @@ x must be C-contiguous.)doc");
         py::arg("padding") = 0, py::arg("dilation") = 1,
         R"doc(The adjoint of im2col: cols (N, C*kh*kw, Ho*Wo) summed back into a new (N, C, H, W)
 array, input_shape = (N, C, H, W); overlapping patches accumulate, padding entries are dropped.)doc");
+  m.def("conv2d", &conv2d, py::arg("x"), py::arg("weight"), py::arg("bias") = py::none(), py::arg("stride") = 1,
+        py::arg("padding") = 0, py::arg("dilation") = 1,
+        R"doc(2-D convolution (cross-correlation, groups=1) of x (N, C, H, W) with weight
+(C_out, C, kh, kw) plus bias (C_out,) or None: a new (N, C_out, Ho, Wo) array, float32 or float64,
+all C-contiguous. Chunked im2col + GEMM; stride, padding, dilation are an int or a pair.)doc");
+  m.def("conv2d_backward", &conv2d_backward, py::arg("grad"), py::arg("x"), py::arg("weight"), py::arg("stride") = 1,
+        py::arg("padding") = 0, py::arg("dilation") = 1, py::kw_only(), py::arg("need_input") = true,
+        py::arg("need_weight") = true, py::arg("need_bias") = true,
+        R"doc(Gradients of conv2d from grad (N, C_out, Ho, Wo): (dx, dweight, dbias), each None when
+not asked for. Recomputes the patches of x; the result does not depend on the thread count.)doc");
   m.def("max_pool2d", &max_pool2d, py::arg("x"), py::arg("kernel_size"), py::arg("stride") = py::none(),
         py::arg("padding") = 0, py::arg("dilation") = 1,
         R"doc(2-D max pooling of x (N, C, H, W): returns (out, indices), both (N, C, Ho, Wo), indices

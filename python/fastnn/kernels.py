@@ -44,7 +44,9 @@ from ._C import adagrad_step, adam_step, rmsprop_step, sgd_step  # noqa: E402
 
 # ---- conv ----
 # NCHW window ops: im2col/col2im (conv2d as GEMMs) and max pooling with int64 argmax indices.
-from ._C import col2im, im2col, max_pool2d, max_pool2d_backward  # noqa: E402
+from ._C import (  # noqa: E402
+    col2im, conv2d, conv2d_backward, im2col, max_pool2d, max_pool2d_backward,
+)
 
 
 __all__ = [
@@ -84,6 +86,8 @@ __all__ = [
     # conv
     "im2col",
     "col2im",
+    "conv2d",
+    "conv2d_backward",
     "max_pool2d",
     "max_pool2d_backward",
 

@@ -1,20 +1,18 @@
 """2-D convolution and pooling (NCHW) on the im2col / GEMM kernels.
 
-[note: conv2d layout] cols = im2col(x) is (N, K, L) with K = C_in*kh*kw, L = H_out*W_out, and the
-weight is viewed as W2 = weight.reshape(C_out, K) (the im2col row order matches that view). Then
+[note: conv2d layout] conv2d is one fused kernel each way (fastnn.kernels.conv2d /
+conv2d_backward, csrc/cpu/conv.cpp [note: conv2d chunks]): with K = C_in*kh*kw, L = H_out*W_out
+and W2 = weight.reshape(C_out, K), the batch is cut into chunks of nb images whose patch matrix
+cols (K, nb*L) fits in L2, and per chunk
 
-    forward  out[n]  = [W2 | b] @ [cols[n]; 1]       one batched GEMM -> (N, C_out, L) = NCHW
-    backward dcols[n] = W2^T @ G[n]                  one batched GEMM (trans_a) -> col2im -> dx
-             [dW | db] = sum_n G[n] @ [cols[n]; 1]^T one batched GEMM (trans_b), summed over n
+    forward  T = W2 @ cols (C_out, nb*L), copied out to NCHW with the bias added on the way
+    backward G = the chunk of grad as (C_out, nb*L); dW += G @ cols^T, db += row sums of G,
+             dcols = W2^T @ G -> col2im -> dx
 
-W2 is shared by every batch: the GEMM reads it through a stride-0 batch view (no copies). The
-GEMM kernel adds its bias per output *column*, but a conv bias is per output *row* (channel) in
-this layout, so the bias rides along as an extra column of W2 times a row of ones that im2col
-writes (``ones_row``): no extra pass over the output, and the same trick hands db out of the dW
-GEMM for free. The alternative, cols as (N*L, K) and out = cols @ W2^T + b (bias fused per
-column), produces NHWC and needs a full transpose of the output to NCHW, plus one of the incoming
-gradient in backward; for the first layer of a small CNN (K = 9) those copies cost more than the
-GEMM itself. The per-sample dW products (N, C_out, K+1) are small next to cols.
+so the (N, K, L) patch tensor is never materialised: backward regathers the chunk's patches from
+the saved input instead of keeping 9x the input alive between forward and backward, and every
+GEMM has a wide N = nb*L rather than one image's L. dW/db are summed per fixed slice of the batch
+and the slices added in order, so the gradients do not depend on the thread count.
 """
 
 import numpy as np
@@ -29,36 +27,14 @@ class Conv2d(Function):
     save_inputs = True
 
     def forward(self, x, w, b=None, *, stride, padding, dilation):
-        be = self.be
-        n, c, h, wd = x.shape
-        o, _, kh, kw = w.shape
-        k = c * kh * kw
-        cols = be.im2col(x, (kh, kw), stride, padding, dilation, ones_row=b is not None)
-        w2 = be.reshape(w, (o, k))
-        wb = w2 if b is None else be.concatenate([w2, be.reshape(b, (o, 1))], axis=1)
-        out = be.matmul_shared(wb, cols)  # (N, C_out, L)
         if self.requires_grad:
-            self.cols, self.w2, self.k, self.x_shape, self.w_shape = cols, w2, k, x.shape, w.shape
-            self.geom = ((kh, kw), stride, padding, dilation)
-        ho = (h + 2 * padding[0] - dilation[0] * (kh - 1) - 1) // stride[0] + 1
-        return be.reshape(out, (n, o, ho, out.shape[2] // ho))
+            self.x, self.w, self.geom = x, w, (stride, padding, dilation)
+        return self.be.conv2d(x, w, b, stride, padding, dilation)
 
     def backward(self, g):
-        be, need = self.be, self.needs_input_grad
-        n, o = g.shape[:2]
-        g3 = be.reshape(be.ascontiguous(g), (n, o, -1))
-        gx = gw = gb = None
-        if need[0]:
-            dcols = be.matmul_shared(self.w2, g3, trans_a=True)  # (N, K, L)
-            gx = be.col2im(dcols, self.x_shape, *self.geom)
-        if need[1] or (len(need) == 3 and need[2]):
-            gwb = be.sum(be.matmul(g3, self.cols, trans_b=True), axis=0)  # (C_out, K [+1])
-            if need[1]:
-                gw = be.reshape(be.ascontiguous(be.getitem(gwb, (slice(None), slice(0, self.k)))),
-                                self.w_shape)
-            if len(need) == 3 and need[2]:
-                gb = be.getitem(gwb, (slice(None), self.k))
-        return (gx, gw) if len(need) == 2 else (gx, gw, gb)
+        need = tuple(self.needs_input_grad) + (False,) * (3 - len(self.needs_input_grad))
+        gx, gw, gb = self.be.conv2d_backward(g, self.x, self.w, *self.geom, need)
+        return (gx, gw) if len(self.needs_input_grad) == 2 else (gx, gw, gb)
 
 
 class MaxPool2d(Function):

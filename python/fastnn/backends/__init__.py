@@ -33,7 +33,8 @@ OPS = (
     "softmax_backward", "log_softmax", "log_softmax_backward", "softmax_cross_entropy",
     "binary_cross_entropy_with_logits",
     # conv (im2col + GEMM) and pooling
-    "im2col", "col2im", "max_pool2d", "max_pool2d_backward", "matmul_shared",
+    "im2col", "col2im", "max_pool2d", "max_pool2d_backward", "matmul_shared", "conv2d",
+    "conv2d_backward",
 )
 
 _BY_TYPE = {np.ndarray: cpu}

@@ -340,6 +340,18 @@ def col2im(cols, input_shape, kernel_size, stride, padding, dilation):
     return _kernels.col2im(_c(cols), tuple(input_shape), kernel_size, stride, padding, dilation)
 
 
+def conv2d(x, weight, bias, stride, padding, dilation):
+    """NCHW conv2d (groups=1) by the chunked im2col + GEMM kernel; bias may be None."""
+    return _kernels.conv2d(_c(x), _c(weight), None if bias is None else _c(bias), stride, padding,
+                           dilation)
+
+
+def conv2d_backward(grad, x, weight, stride, padding, dilation, need):
+    """(dx, dweight, dbias) of conv2d, None where need[i] is False."""
+    return _kernels.conv2d_backward(_c(grad), _c(x), _c(weight), stride, padding, dilation,
+                                    need_input=need[0], need_weight=need[1], need_bias=need[2])
+
+
 def max_pool2d(x, kernel_size, stride, padding, dilation):
     return _kernels.max_pool2d(_c(x), kernel_size, stride, padding, dilation)
 
