@@ -247,6 +247,11 @@ CASES = {
     "col2im": lambda be, A, D: be.col2im(
         be.im2col(A(D["x4"]), (3, 3), (2, 2), (1, 1), (1, 1)), D["x4"].shape, (3, 3), (2, 2),
         (1, 1), (1, 1)),
+    "conv2d": lambda be, A, D: be.conv2d(A(D["x4"]), A(D["w4"]), A(D["w4"][:, 0, 0, 0].copy()),
+                                         (1, 1), (1, 1), (1, 1)),
+    "conv2d_backward": lambda be, A, D: tuple(
+        r for r in be.conv2d_backward(A(D["x4"]), A(D["x4"]), A(D["w4"][:3, :, :1, :1].copy()),
+                                      (1, 1), (0, 0), (1, 1), (True, True, True))),
     "max_pool2d": lambda be, A, D: be.max_pool2d(A(D["x4"]), (2, 2), (2, 2), (0, 0), (1, 1)),
     "max_pool2d_backward": lambda be, A, D: be.max_pool2d_backward(
         *_pool_grad(be, A, D), D["x4"].shape),

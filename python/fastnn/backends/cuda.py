@@ -825,6 +825,14 @@ def col2im(cols, input_shape, kernel_size, stride, padding, dilation):
     return _host(_cpu.col2im, cols, input_shape, kernel_size, stride, padding, dilation)
 
 
+def conv2d(x, weight, bias, stride, padding, dilation):
+    return _host(_cpu.conv2d, x, weight, bias, stride, padding, dilation)  # [host] no conv kernel
+
+
+def conv2d_backward(grad, x, weight, stride, padding, dilation, need):
+    return _host(_cpu.conv2d_backward, grad, x, weight, stride, padding, dilation, need)  # [host]
+
+
 def max_pool2d(x, kernel_size, stride, padding, dilation):
     return _host(_cpu.max_pool2d, x, kernel_size, stride, padding, dilation)
 
