@@ -176,3 +176,19 @@ def test_tensor_op_errors_name_shapes_and_dtypes():
         F.cross_entropy(a, fastnn.tensor([0, 1, 9]))
     with pytest.raises(ValueError, match="batch_size \\(3\\).*batch_size \\(2\\)"):
         F.cross_entropy(a, fastnn.tensor([0, 1]))
+
+
+def test_functional_ops_reject_non_tensors_with_type_error():
+    import fastnn.nn.functional as F
+
+    with pytest.raises(TypeError, match="must be Tensors, got \\(list\\)"):
+        F.relu([1.0, 2.0])
+
+
+def test_modulelist_insert_of_non_module_leaves_the_list_intact():
+    from fastnn import nn
+
+    ml = nn.ModuleList([nn.ReLU(), nn.Tanh()])
+    with pytest.raises(TypeError, match="not a Module subclass"):
+        ml.insert(1, "relu")
+    assert [type(m).__name__ for m in ml] == ["ReLU", "Tanh"]

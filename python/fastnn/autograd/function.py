@@ -28,7 +28,11 @@ class Function:
     @classmethod
     def apply(cls, *tensors, **kwargs):
         ctx = _new(cls)
-        arrays = [t._data for t in tensors]
+        try:
+            arrays = [t._data for t in tensors]
+        except AttributeError:
+            kinds = ", ".join(type(t).__name__ for t in tensors)
+            raise TypeError(f"{cls.__name__}: arguments must be Tensors, got ({kinds})") from None
         kind = arrays[0].__class__
         for a in arrays:
             if a.__class__ is not kind:

@@ -595,8 +595,8 @@ class ModuleList(Module):
         return self
 
     def insert(self, index: int, module):
+        if module is not None and not isinstance(module, Module):  # before anything changes
+            raise TypeError(f"{type(module).__name__} is not a Module subclass")
         items = list(self._modules.values())
         items.insert(index, module)
-        self._modules.clear()
-        for i, m in enumerate(items):
-            self.add_module(str(i), m)
+        _renumber(self._modules, items)
