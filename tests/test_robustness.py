@@ -192,3 +192,16 @@ def test_modulelist_insert_of_non_module_leaves_the_list_intact():
     with pytest.raises(TypeError, match="not a Module subclass"):
         ml.insert(1, "relu")
     assert [type(m).__name__ for m in ml] == ["ReLU", "Tanh"]
+
+
+def test_load_refuses_compressed_entries(tmp_path):
+    """save() writes stored entries; a deflated one (a possible zip bomb) is refused unread."""
+    good = tmp_path / "good.fnn"
+    fastnn.save({"w": fastnn.ones(3)}, good)
+    bomb = tmp_path / "bomb.fnn"
+    with zipfile.ZipFile(good) as src, zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            dst.writestr(info.filename, src.read(info.filename))
+    with pytest.raises(RuntimeError, match="compressed"):
+        fastnn.load(bomb)
+    assert fastnn.load(good)["w"].shape == (3,)

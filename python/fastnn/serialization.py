@@ -141,6 +141,10 @@ def load(f, map_location=None, weights_only=True):
     name = os.fspath(f) if isinstance(f, (str, os.PathLike)) else getattr(f, "name", repr(f))
     try:
         with zipfile.ZipFile(f, "r") as z:
+            for info in z.infolist():  # save() stores; a compressed entry could be a zip bomb
+                if info.compress_type != zipfile.ZIP_STORED:
+                    raise ValueError(f"entry {info.filename!r} is compressed; fastnn checkpoints "
+                                     "store their entries uncompressed")
             manifest = json.loads(z.read("manifest.json"))
             if not isinstance(manifest, dict):
                 raise ValueError(f"the manifest is a {type(manifest).__name__}, not an object")
