@@ -39,36 +39,48 @@ constexpr int dot_rows(int J) { return skinny_clamp((S::NREG - 1) / (J + 1), 1, 
 template <class S>
 constexpr int bcast_vectors(int MB) { return skinny_clamp((S::NREG - 1) / (MB + 1), 1, 4); }
 
-// C(i, j + l) = alpha * s[l] + beta * C(i, j + l) + bias(i, j + l) for l < n (beta == 0: C unread).
-// Same operation order as the micro-kernel's epilogue.
+// C(i, j + l) = alpha * s[l] + beta * C(i, j + l) + bias(i, j + l) for l < n (beta == 0: C unread),
+// with the micro-kernel epilogue's operation order. The arithmetic is on vectors; a C or bias
+// that is not contiguous along j (a transposed problem) is gathered / scattered through a buffer.
 template <class S>
 inline __attribute__((always_inline)) void store_out(const GemmProblem<typename S::T>& p, int64_t i, int64_t j,
                                                      typename S::V s, int n) {
   using T = typename S::T;
   using V = typename S::V;
+  alignas(64) T t[S::W];
   T* cp = p.c + i * p.c_rs + j * p.c_cs;
   const T* bp = p.bias ? p.bias + i * p.bias_rs + j * p.bias_cs : nullptr;
-  if (p.c_cs == 1 && (bp == nullptr || p.bias_cs == 1 || p.bias_cs == 0)) {
-    const V va = S::set1(p.alpha);
-    V bias = S::zero();
-    if (bp) bias = p.bias_cs == 1 ? S::load_n(bp, n) : S::set1(*bp);
-    V v;
-    if (p.beta == 0) {
-      v = bp ? S::fma(s, va, bias) : S::mul(s, va);
+  const V va = S::set1(p.alpha);
+  V bias = S::zero();
+  if (bp) {
+    if (p.bias_cs == 1) {
+      bias = S::load_n(bp, n);
+    } else if (p.bias_cs == 0) {
+      bias = S::set1(*bp);
     } else {
-      v = S::fma(s, va, S::mul(S::set1(p.beta), S::load_n(cp, n)));
-      if (bp) v = S::add(v, bias);
+      for (int l = 0; l < n; ++l) t[l] = bp[l * p.bias_cs];
+      bias = S::load_n(t, n);
     }
+  }
+  V v;
+  if (p.beta == 0) {
+    v = bp ? S::fma(s, va, bias) : S::mul(s, va);
+  } else {
+    V c;
+    if (p.c_cs == 1) {
+      c = S::load_n(cp, n);
+    } else {
+      for (int l = 0; l < n; ++l) t[l] = cp[l * p.c_cs];
+      c = S::load_n(t, n);
+    }
+    v = S::fma(s, va, S::mul(S::set1(p.beta), c));
+    if (bp) v = S::add(v, bias);
+  }
+  if (p.c_cs == 1) {
     S::store_n(cp, v, n);
   } else {
-    alignas(64) T t[S::W];
-    S::store(t, s);
-    for (int l = 0; l < n; ++l) {
-      T v = p.alpha * t[l];
-      if (p.beta != 0) v += p.beta * cp[l * p.c_cs];
-      if (bp) v += bp[l * p.bias_cs];
-      cp[l * p.c_cs] = v;
-    }
+    S::store(t, v);
+    for (int l = 0; l < n; ++l) cp[l * p.c_cs] = t[l];
   }
 }
 
