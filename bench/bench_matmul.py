@@ -1,12 +1,13 @@
 """GEMM throughput: fastnn.kernels.matmul vs NumPy (its BLAS) vs torch, float32, GFLOP/s.
 
 Square sizes and the MLP training shapes (batch x in x out) with their backward GEMMs, for both
-weight layouts: W as (in, out) (X@W+b) and nn.Linear's (out, in) (X@W^T+b, "Linear" rows). Each
-result is checked against the float64 reference before it is timed. The libraries are timed one
-after another for each shape, each after >= 0.2 s of warm-up calls: BLAS worker threads keep
-spinning for a while after a call, and on a 2-core machine a foreign spinner next to our own
-worker makes the first calls after a switch meaningless (hundreds of microseconds of scheduler
-delay), so the warm-up lets the other library's threads go to sleep first.
+weight layouts: W as (in, out) (X@W+b, dX=dY@W^T, dW=X^T@dY) and nn.Linear's (out, in)
+(X@W^T+b and the "Linear" backward rows). Each result is checked against the float64 reference
+before it is timed. The libraries are timed one after another for each shape, each after >= 0.2 s
+of warm-up calls: BLAS worker threads keep spinning for a while after a call, and on a 2-core
+machine a foreign spinner next to our own worker makes the first calls after a switch meaningless
+(hundreds of microseconds of scheduler delay), so the warm-up lets the other library's threads go
+to sleep first.
 """
 
 import os

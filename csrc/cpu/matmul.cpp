@@ -393,11 +393,18 @@ void skinny_dot(const Problem<T>& P, const SkinnyKernels<T>& sk, int threads) {
   for (int64_t j0 = 0; j0 < P.N; j0 += n0) {
     const int64_t nc = std::min(n0, P.N - j0);
     T* d = bp + kp * j0;
-    for (int64_t k0 = 0; k0 < kp; k0 += W)
+    for (int64_t k0 = 0; k0 < kp; k0 += W) {
+      const int64_t kn = std::min<int64_t>(W, P.K - k0);
       for (int64_t j = 0; j < nc; ++j, d += W) {
-        const T* s = P.b + (j0 + j) * P.b_cs;
-        for (int64_t l = 0; l < W; ++l) d[l] = k0 + l < P.K ? s[(k0 + l) * P.b_rs] : T(0);
+        const T* s = P.b + (j0 + j) * P.b_cs + k0 * P.b_rs;
+        if (P.b_rs == 1) {
+          std::memcpy(d, s, sizeof(T) * kn);
+        } else {
+          for (int64_t l = 0; l < kn; ++l) d[l] = s[l * P.b_rs];
+        }
+        for (int64_t l = kn; l < W; ++l) d[l] = T(0);
       }
+    }
   }
   auto rows = [&](int64_t i0, int64_t i1) {
     if (n0 == P.N) return sk.dot(P, bp, i0, i1);

@@ -1,5 +1,6 @@
 // matmul_avx2: the AVX2+FMA GEMM micro-kernels (see csrc/cpu/matmul.cpp for the algorithm and
-// [note: ISA units] in CMakeLists.txt for why everything here is internal but two entry points).
+// [note: ISA units] in CMakeLists.txt for why everything here is internal but the entry points).
+// Also the skinny (min(M, N) <= 16) kernels of cpu/matmul_skinny_kernels.h over the same traits.
 // Register tile MR x NR = 6 x 2 vectors: float32 6 x 16, float64 6 x 8. 12 ymm accumulators,
 // two B vector loads and 6 broadcasts of A per k (the BLIS Haswell shape, 16 ymm registers).
 // The B micro-panel (KC x NR = 16 KiB at KC = 256) is what stays in L1 across calls.
@@ -31,7 +32,9 @@ struct F32 {
   static V add(V a, V b) { return _mm256_add_ps(a, b); }
   // ---- for the skinny kernels (16 ymm registers: small dimensions above 8 are split in two) ----
   static constexpr int NREG = 16, SKINNY_MAX = 8;
-  static __m256i mask(int n) { return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)); }
+  static __m256i mask(int n) {
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+  }
   static V load_n(const T* p, int n) { return _mm256_maskload_ps(p, mask(n)); }
   static void store_n(T* p, V v, int n) { _mm256_maskstore_ps(p, mask(n), v); }
   // Lane l of the result = sum of v[l]: two rounds of hadd leave v[0..3] and v[4..7] partial sums

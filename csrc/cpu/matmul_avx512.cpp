@@ -1,5 +1,6 @@
 // matmul_avx512: the AVX-512 GEMM micro-kernels (see csrc/cpu/matmul.cpp for the algorithm and
-// [note: ISA units] in CMakeLists.txt for why everything here is internal but two entry points).
+// [note: ISA units] in CMakeLists.txt for why everything here is internal but the entry points).
+// Also the skinny (min(M, N) <= 16) kernels of cpu/matmul_skinny_kernels.h over the same traits.
 // Register tile MR x NR = 12 x 2 vectors: float32 12 x 32, float64 12 x 16. 24 zmm accumulators,
 // two B vector loads and 12 broadcasts of A per k (2 FMA pipes stay fed; Zen4/5 and SKX-class).
 // The B micro-panel (KC x NR = 32 KiB at KC = 256) is what stays in L1 across calls.
