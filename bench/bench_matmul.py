@@ -1,11 +1,13 @@
 """GEMM throughput: fastnn.kernels.matmul vs NumPy (its BLAS) vs torch, float32, GFLOP/s.
 
-Square sizes and the MLP training shapes (batch x in x out) with their backward GEMMs. Each
-result is checked against the float64 reference before it is timed. The libraries are timed one
-after another for each shape, each after >= 0.2 s of warm-up calls: BLAS worker threads keep
-spinning for a while after a call, and on a 2-core machine a foreign spinner next to our own
-worker makes the first calls after a switch meaningless (hundreds of microseconds of scheduler
-delay), so the warm-up lets the other library's threads go to sleep first.
+Square sizes and the MLP training shapes (batch x in x out) with their backward GEMMs, for both
+weight layouts: W as (in, out) (X@W+b, dX=dY@W^T, dW=X^T@dY) and nn.Linear's (out, in)
+(X@W^T+b and the "Linear" backward rows). Each result is checked against the float64 reference
+before it is timed. The libraries are timed one after another for each shape, each after >= 0.2 s
+of warm-up calls: BLAS worker threads keep spinning for a while after a call, and on a 2-core
+machine a foreign spinner next to our own worker makes the first calls after a switch meaningless
+(hundreds of microseconds of scheduler delay), so the warm-up lets the other library's threads go
+to sleep first.
 """
 
 import os
@@ -45,6 +47,9 @@ def configs(quick):
             (f"{tag} fwd X@W^T+b", batch, fin, fout, False, True, True),
             (f"{tag} dX=dY@W^T", batch, fout, fin, False, True, False),
             (f"{tag} dW=X^T@dY", fin, batch, fout, True, False, False),
+            # nn.Linear's backward with its (out, in) weight: dX = dY @ W, dW = dY^T @ X.
+            (f"{tag} Linear dX=dY@W", batch, fout, fin, False, False, False),
+            (f"{tag} Linear dW=dY^T@X", fout, batch, fin, True, False, False),
         ]
     return rows
 

@@ -24,6 +24,7 @@ struct MatmulLayout {
 // broadcast over rows). beta == 0 means C is write-only (its old contents, even NaN, are ignored,
 // as in BLAS). K == 0 gives beta * C + bias. C must not overlap A, B or bias.
 // Packed, cache-blocked GEMM (BLIS loop order) with per-ISA micro-kernels; threaded over the pool.
+// min(M, N) <= 16 with a suitably contiguous big operand: no-packing skinny kernels instead.
 void matmul_cpu(float* c, const float* a, const float* b, const float* bias, const MatmulLayout& L,
                 float alpha, float beta);
 void matmul_cpu(double* c, const double* a, const double* b, const double* bias, const MatmulLayout& L,

@@ -151,6 +151,124 @@ def test_batched_noncontiguous_batch(rng):
     check(rng, a, b3, np.float32, trans_b=True)
 
 
+# ---- skinny path: min(M, N) <= 16, the big operand read in place -----------------------------
+# On avx2/avx512 the driver runs these without packing: the "dot" form when the small side is N
+# and op(A)'s rows are contiguous (X @ W^T, X @ W), or the small side is M and op(B)'s columns are
+# contiguous (the same on C^T); the "broadcast" form when the small side is M and op(B)'s rows
+# are contiguous (dY^T @ X), or N with op(A) columns contiguous (X^T @ dY, on C^T). Small sides
+# above 8 are split in two on avx2. Other layouts fall back to the packed path (generic: always).
+
+SMALL = [1, 2, 7, 9, 10, 16]
+SKINNY_K = [1, 7, 33, 257, 1000]
+
+
+def skinny_dims(small, k, small_side):
+    big = 1000 if k <= 257 else 300
+    return (small, k, big) if small_side == "m" else (big, k, small)
+
+
+@pytest.mark.parametrize("small_side", ["m", "n"])
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_skinny_shapes_transposes(rng, isa, threads, dtype, small_side):
+    for i, small in enumerate(SMALL):
+        for k in SKINNY_K:
+            m, _, n = skinny_dims(small, k, small_side)
+            ta, tb = TRANS[(i + k) % 4]  # every combination over the K loop, for every small size
+            a, b = operands(rng, m, k, n, ta, tb, dtype)
+            check(rng, a, b, dtype, trans_a=ta, trans_b=tb)
+    for ta, tb in TRANS:  # and all four on the training shapes
+        a, b = operands(rng, *skinny_dims(10, 257, small_side), ta, tb, dtype)
+        check(rng, a, b, dtype, trans_a=ta, trans_b=tb, use_bias=True)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_skinny_epilogue(rng, isa, threads, dtype):
+    """alpha, beta (reading out), bias: on both forms, C written directly and transposed."""
+    for m, k, n in [(10, 300, 1000), (1000, 300, 10), (16, 33, 77), (77, 33, 16), (3, 1, 5)]:
+        for alpha, beta, use_out, use_bias in [(1.0, 0.0, True, False), (0.5, 0.0, False, True),
+                                               (-2.0, 1.0, True, True), (1.0, -0.25, True, False)]:
+            for ta, tb in TRANS:
+                a, b = operands(rng, m, k, n, ta, tb, dtype)
+                check(rng, a, b, dtype, trans_a=ta, trans_b=tb, alpha=alpha, beta=beta,
+                      use_out=use_out, use_bias=use_bias)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_skinny_linear_layer(rng, isa, threads, dtype):
+    """nn.Linear(784, 10) at batch 256: Y = X @ W^T + b, dX = dY @ W, dW = dY^T @ X."""
+    x = rng.standard_normal((256, 784)).astype(dtype)
+    w = rng.standard_normal((10, 784)).astype(dtype)
+    dy = rng.standard_normal((256, 10)).astype(dtype)
+    bias = rng.standard_normal(10).astype(dtype)
+    check(rng, x, w, dtype, trans_b=True, use_bias=True)
+    check(rng, dy, w, dtype)
+    check(rng, dy, x, dtype, trans_a=True)
+    check(rng, x, w.T.copy(), dtype, use_bias=True)  # W stored (in, out)
+    check(rng, x, dy, dtype, trans_a=True)  # and its dW = X^T @ dY
+    np.testing.assert_allclose(kernels.matmul(x, w, trans_b=True, bias=bias),
+                               ref.matmul(x, w, trans_b=True, bias=bias), rtol=0,
+                               atol=tol(dtype, 784, x, w, bias=bias))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_skinny_strided_views(rng, isa, threads, dtype):
+    """Views the skinny kernels take (any row stride, negative too) and views they must leave to
+    the packed path (the big operand strided along its vectorised dimension)."""
+    base = rng.standard_normal((600, 700)).astype(dtype)
+    small = rng.standard_normal((40, 300)).astype(dtype)
+    w = small[:10, ::2]  # (10, 150), column stride 2: repacked or read by scalar broadcasts
+    big_views = [base[:300, :150], base[::2, :150], base[::-2, 3:153], base[:300, :300:2],
+                 base[:300, 149::-1], base[:450:3, 10:160]]
+    for x in big_views:
+        check(rng, x, w, dtype, trans_b=True, use_bias=True)  # X @ W^T
+        check(rng, x, w.T, dtype, use_bias=True)  # X @ W
+        check(rng, w, x, dtype, trans_b=True)  # W @ X^T (C^T of X @ W^T)
+        rows = x.shape[0]
+        dy_base = rng.standard_normal((2 * rows, 30)).astype(dtype)
+        for dy in (dy_base[:rows, :10], dy_base[::-2, 3:23:2]):  # in place, then repacked
+            check(rng, dy, x, dtype, trans_a=True)  # dY^T @ X
+            check(rng, x, dy, dtype, trans_a=True)  # X^T @ dY
+        check(rng, x.T, x[:, :10], dtype)  # small N, op(A) rows strided: the packed path
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_skinny_batched(rng, isa, threads, dtype):
+    """(B, M, K) @ (K, 10) folds into one skinny GEMM; (B, 10, K) @ (B, K, N) runs one per batch."""
+    for ta, tb in TRANS:
+        a, b = operands(rng, 100, 65, 10, ta, tb, dtype, batch=4)
+        check(rng, a, b, dtype, trans_a=ta, trans_b=tb, use_bias=True)
+        a, b = operands(rng, 10, 65, 300, ta, tb, dtype, batch=3, batch_b=True)
+        check(rng, a, b, dtype, trans_a=ta, trans_b=tb, beta=0.5, use_out=True)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_skinny_nan_propagates(rng, isa, dtype):
+    """NaN / inf in either operand reach exactly the outputs they feed, in every form, including
+    the K tail (K = 37 is not a multiple of the vector width) and the partial column vector."""
+    for m, k, n, ta, tb in [(300, 37, 10, False, True), (300, 37, 10, False, False),
+                            (10, 37, 300, True, False), (300, 37, 10, True, False),
+                            (10, 37, 300, False, True)]:
+        a, b = operands(rng, m, k, n, ta, tb, dtype)
+        ai = (36, 5) if ta else (5, 36)  # op(A)[5, 36]: the last k
+        bi = (9, 36) if tb else (36, 9)  # op(B)[36, 9]
+        a[ai] = np.nan
+        b[bi] = np.inf
+        a[(0, 2) if ta else (2, 0)] = np.inf
+        got = kernels.matmul(a, b, trans_a=ta, trans_b=tb)
+        with np.errstate(invalid="ignore"):  # inf - inf in the reference too
+            exp = ref.matmul(a, b, trans_a=ta, trans_b=tb)
+        assert np.isnan(got[5]).all()
+        np.testing.assert_array_equal(np.isnan(got), np.isnan(exp))
+        np.testing.assert_array_equal(np.isinf(got), np.isinf(exp))
+        finite = np.isfinite(exp)
+        atol = tol(dtype, k, np.nan_to_num(a, posinf=0), np.nan_to_num(b, posinf=0))
+        np.testing.assert_allclose(got[finite], exp[finite], rtol=0, atol=atol)
+        out = np.full((m, n), np.nan, dtype)  # beta == 0: out's NaN must not leak
+        a2, b2 = operands(rng, m, k, n, ta, tb, dtype)
+        kernels.matmul(a2, b2, trans_a=ta, trans_b=tb, out=out)
+        assert np.isfinite(out).all()
+
+
 # ---- strides -------------------------------------------------------------------------------------
 
 

@@ -21,6 +21,7 @@
 #include <new>
 
 #include "cpu/cpu_features.h"
+#include "cpu/matmul_skinny.h"
 #include "cpu/parallel.h"
 #include "fastnn.h"
 
@@ -41,6 +42,18 @@ void gemm_ukernel_f32_avx2(int64_t kc, const float* pa, const float* pb, float* 
                            float beta, const float* bias);
 void gemm_ukernel_f64_avx2(int64_t kc, const double* pa, const double* pb, double* c, int64_t ldc, double alpha,
                            double beta, const double* bias);
+// The skinny kernels (csrc/cpu/matmul_skinny_kernels.h). dot: rows [i0, i1) of C for p.N <= the
+// unit's limit, op(A) rows contiguous (p.a_cs == 1), op(B) packed as bp[k/W][j][W] (zero past K).
+// bcast: columns [j0, j1) of C for p.M <= the limit, op(A)(m, k) at p.a[m + k*p.a_cs] (a_rs == 1),
+// op(B) rows contiguous (p.b_cs == 1).
+void gemm_skinny_dot_f32_avx512(const GemmProblem<float>& p, const float* bp, int64_t i0, int64_t i1);
+void gemm_skinny_dot_f64_avx512(const GemmProblem<double>& p, const double* bp, int64_t i0, int64_t i1);
+void gemm_skinny_bcast_f32_avx512(const GemmProblem<float>& p, int64_t j0, int64_t j1);
+void gemm_skinny_bcast_f64_avx512(const GemmProblem<double>& p, int64_t j0, int64_t j1);
+void gemm_skinny_dot_f32_avx2(const GemmProblem<float>& p, const float* bp, int64_t i0, int64_t i1);
+void gemm_skinny_dot_f64_avx2(const GemmProblem<double>& p, const double* bp, int64_t i0, int64_t i1);
+void gemm_skinny_bcast_f32_avx2(const GemmProblem<float>& p, int64_t j0, int64_t j1);
+void gemm_skinny_bcast_f64_avx2(const GemmProblem<double>& p, int64_t j0, int64_t j1);
 
 namespace {
 
@@ -190,22 +203,25 @@ thread_local PackBuffers tls_buffers;
 
 // ---- one GEMM on one thread --------------------------------------------------------------------
 
-// A single-threaded GEMM with general C strides and bias strides: bias value for C(i, j) is
-// bias[i*bias_rs + j*bias_cs]. The fast store (straight from registers) needs unit column stride
-// of C and a row-broadcast contiguous bias; anything else goes through the tile buffer.
+// A single-threaded GEMM with general C strides and bias strides (GemmProblem, cpu/matmul_skinny.h):
+// bias value for C(i, j) is bias[i*bias_rs + j*bias_cs]. The fast store (straight from registers)
+// needs unit column stride of C and a row-broadcast contiguous bias; anything else goes through
+// the tile buffer.
 template <class T>
-struct Problem {
-  int64_t M, N, K;
-  const T* a;
-  int64_t a_rs, a_cs;
-  const T* b;
-  int64_t b_rs, b_cs;
-  T* c;
-  int64_t c_rs, c_cs;
-  const T* bias;
-  int64_t bias_rs, bias_cs;
-  T alpha, beta;
-};
+using Problem = GemmProblem<T>;
+
+// C^T = op(B)^T op(A)^T: the same problem with the roles of rows and columns swapped.
+template <class T>
+Problem<T> transposed(Problem<T> P) {
+  std::swap(P.M, P.N);
+  std::swap(P.a, P.b);
+  const int64_t a_rs = P.a_rs, a_cs = P.a_cs;
+  P.a_rs = P.b_cs, P.a_cs = P.b_rs;
+  P.b_rs = a_cs, P.b_cs = a_rs;
+  std::swap(P.c_rs, P.c_cs);
+  std::swap(P.bias_rs, P.bias_cs);
+  return P;
+}
 
 template <class T>
 void store_tile(const Problem<T>& P, const T* tile, int NR, int64_t i0, int64_t j0, int64_t mr, int64_t nr,
@@ -232,15 +248,7 @@ void gemm_serial(Problem<T> P, const Kernel<T>& kr) {
   if (P.M <= 0 || P.N <= 0) return;
   // Narrow outputs (e.g. a 10-class classifier layer, N = 10 against NR = 32) waste most of the
   // register tile; the transposed problem C^T = op(B)^T op(A)^T fits MR x NR much better.
-  if (tile_efficiency(P.N, P.M, kr.MR, kr.NR) > 1.25 * tile_efficiency(P.M, P.N, kr.MR, kr.NR)) {
-    std::swap(P.M, P.N);
-    std::swap(P.a, P.b);
-    const int64_t a_rs = P.a_rs, a_cs = P.a_cs;
-    P.a_rs = P.b_cs, P.a_cs = P.b_rs;
-    P.b_rs = a_cs, P.b_cs = a_rs;
-    std::swap(P.c_rs, P.c_cs);
-    std::swap(P.bias_rs, P.bias_cs);
-  }
+  if (tile_efficiency(P.N, P.M, kr.MR, kr.NR) > 1.25 * tile_efficiency(P.M, P.N, kr.MR, kr.NR)) P = transposed(P);
   const int MR = kr.MR, NR = kr.NR;
   const int64_t KC = kr.KC, MC = kr.MC, NC = kr.NC;
   const int64_t kc_max = std::min(KC, P.K);
@@ -342,6 +350,138 @@ void gemm_split(const Problem<T>& P, const Kernel<T>& kr, int tid, int nt) {
   gemm_serial(S, kr);
 }
 
+// ---- skinny GEMMs: min(M, N) <= 16, the big operand read in place ----------------------------
+
+// With N = 10 (a classifier layer) each element of the big operand is used 10 times, so the packed
+// path's copy of it costs about as much memory traffic as the product itself. The skinny kernels
+// read the big operand straight from the caller's array and repack only the small one.
+template <class T>
+struct SkinnyKernels {
+  void (*dot)(const Problem<T>&, const T*, int64_t, int64_t);
+  void (*bcast)(const Problem<T>&, int64_t, int64_t);
+  int W;    // vector lanes (the packed B layout of dot)
+  int max;  // largest small dimension the kernels take at once; up to 16 is split in two
+};
+const SkinnyKernels<float> kSkinnyF32Avx512{&gemm_skinny_dot_f32_avx512, &gemm_skinny_bcast_f32_avx512, 16, 16};
+const SkinnyKernels<double> kSkinnyF64Avx512{&gemm_skinny_dot_f64_avx512, &gemm_skinny_bcast_f64_avx512, 8, 16};
+const SkinnyKernels<float> kSkinnyF32Avx2{&gemm_skinny_dot_f32_avx2, &gemm_skinny_bcast_f32_avx2, 8, 8};
+const SkinnyKernels<double> kSkinnyF64Avx2{&gemm_skinny_dot_f64_avx2, &gemm_skinny_bcast_f64_avx2, 4, 8};
+
+const SkinnyKernels<float>* skinny_for(Isa isa, float*) {
+  return isa == Isa::avx512 ? &kSkinnyF32Avx512 : isa == Isa::avx2 ? &kSkinnyF32Avx2 : nullptr;
+}
+const SkinnyKernels<double>* skinny_for(Isa isa, double*) {
+  return isa == Isa::avx512 ? &kSkinnyF64Avx512 : isa == Isa::avx2 ? &kSkinnyF64Avx2 : nullptr;
+}
+
+constexpr int64_t kSkinnyMax = 16;
+// Threaded from half the packed path's size (kSerialMacs): 256 x 256 x 10 (655k multiply-adds,
+// ~4 us on one core) ran 1.4x faster on 2 threads than on 1 here.
+constexpr double kSkinnySerialMacs = 512.0 * 1024;
+// When the small dimension is split in two chunks, the big one is walked in tiles so that the
+// second chunk finds the first one's operand in L1/L2: rows of A (dot) or columns of B (bcast).
+constexpr int64_t kSkinnyRowTile = 24, kSkinnyColTile = 64;
+
+// Dot form (P.N <= 16, P.a_cs == 1): pack op(B) (K x N, small) as bp[chunk][k/W][j][W], then run
+// the rows of C, split across up to `threads` threads.
+template <class T>
+void skinny_dot(const Problem<T>& P, const SkinnyKernels<T>& sk, int threads) {
+  const int W = sk.W;
+  const int64_t kp = (P.K + W - 1) / W * W;
+  const int64_t n0 = P.N > sk.max ? (P.N + 1) / 2 : P.N;  // chunk widths n0, P.N - n0
+  T* bp = static_cast<T*>(tls_buffers.get(2, sizeof(T) * kp * P.N));
+  for (int64_t j0 = 0; j0 < P.N; j0 += n0) {
+    const int64_t nc = std::min(n0, P.N - j0);
+    T* d = bp + kp * j0;
+    for (int64_t k0 = 0; k0 < kp; k0 += W) {
+      const int64_t kn = std::min<int64_t>(W, P.K - k0);
+      for (int64_t j = 0; j < nc; ++j, d += W) {
+        const T* s = P.b + (j0 + j) * P.b_cs + k0 * P.b_rs;
+        if (P.b_rs == 1) {
+          std::memcpy(d, s, sizeof(T) * kn);
+        } else {
+          for (int64_t l = 0; l < kn; ++l) d[l] = s[l * P.b_rs];
+        }
+        for (int64_t l = kn; l < W; ++l) d[l] = T(0);
+      }
+    }
+  }
+  auto rows = [&](int64_t i0, int64_t i1) {
+    if (n0 == P.N) return sk.dot(P, bp, i0, i1);
+    for (int64_t t = i0; t < i1; t += kSkinnyRowTile)
+      for (int64_t j0 = 0; j0 < P.N; j0 += n0) {
+        Problem<T> S = P;
+        S.N = std::min(n0, P.N - j0);
+        S.c = P.c + j0 * P.c_cs;
+        S.bias = P.bias ? P.bias + j0 * P.bias_cs : nullptr;
+        sk.dot(S, bp + kp * j0, t, std::min(t + kSkinnyRowTile, i1));
+      }
+  };
+  if (threads <= 1) return rows(0, P.M);
+  parallel_run(threads, [&](int tid, int nt) {
+    const auto [i0, i1] = tile_share(P.M, kSkinnyRowTile, tid, nt);
+    if (i0 < i1) rows(i0, i1);
+  });
+}
+
+// Broadcast form (P.M <= 16, P.b_cs == 1): op(A) (M x K, small) is used in place when its rows
+// are its unit-stride dimension, else packed K x M; then the columns of C, split across threads.
+template <class T>
+void skinny_bcast(Problem<T> P, const SkinnyKernels<T>& sk, int threads) {
+  if (P.a_rs != 1) {
+    T* ap = static_cast<T*>(tls_buffers.get(2, sizeof(T) * P.M * P.K));
+    for (int64_t k = 0; k < P.K; ++k)
+      for (int64_t m = 0; m < P.M; ++m) ap[k * P.M + m] = P.a[m * P.a_rs + k * P.a_cs];
+    P.a = ap, P.a_rs = 1, P.a_cs = P.M;
+  }
+  const int64_t m0 = P.M > sk.max ? (P.M + 1) / 2 : P.M;  // chunk heights m0, P.M - m0
+  auto cols = [&](int64_t j0, int64_t j1) {
+    if (m0 == P.M) return sk.bcast(P, j0, j1);
+    for (int64_t t = j0; t < j1; t += kSkinnyColTile)
+      for (int64_t i0 = 0; i0 < P.M; i0 += m0) {
+        Problem<T> S = P;
+        S.M = std::min(m0, P.M - i0);
+        S.a = P.a + i0;
+        S.c = P.c + i0 * P.c_rs;
+        S.bias = P.bias ? P.bias + i0 * P.bias_rs : nullptr;
+        sk.bcast(S, t, std::min(t + kSkinnyColTile, j1));
+      }
+  };
+  if (threads <= 1) return cols(0, P.N);
+  parallel_run(threads, [&](int tid, int nt) {
+    const auto [j0, j1] = tile_share(P.N, kSkinnyColTile, tid, nt);
+    if (j0 < j1) cols(j0, j1);
+  });
+}
+
+// Runs P on the skinny path if it is one (min(M, N) <= 16 and the big operand is contiguous along
+// the dimension the kernel vectorises) and this ISA has the kernels; false otherwise.
+template <class T>
+bool gemm_skinny(const Problem<T>& P, int threads) {
+  const SkinnyKernels<T>* sk = skinny_for(active_isa(), static_cast<T*>(nullptr));
+  if (!sk || P.K <= 0) return false;
+  if (P.N <= kSkinnyMax && P.a_cs == 1) {
+    skinny_dot(P, *sk, threads);  // X @ W^T, X @ W: rows of X dotted with the N columns
+  } else if (P.M <= kSkinnyMax && P.b_rs == 1) {
+    skinny_dot(transposed(P), *sk, threads);  // the same for C^T
+  } else if (P.M <= kSkinnyMax && P.b_cs == 1) {
+    skinny_bcast(P, *sk, threads);  // dY^T @ X: rows of X scaled by dY's entries
+  } else if (P.N <= kSkinnyMax && P.a_rs == 1) {
+    skinny_bcast(transposed(P), *sk, threads);  // X^T @ dY, as C^T = dY^T @ X
+  } else {
+    return false;
+  }
+  return true;
+}
+
+// One GEMM on up to `threads` threads: the skinny path if it applies, else the packed one.
+template <class T>
+void gemm_one(const Problem<T>& P, const Kernel<T>& kr, int threads) {
+  if (gemm_skinny(P, threads)) return;
+  if (threads <= 1) return gemm_serial(P, kr);
+  parallel_run(threads, [&](int tid, int nt) { gemm_split(P, kr, tid, nt); });
+}
+
 template <class T>
 void matmul_impl(T* c, const T* a, const T* b, const T* bias, MatmulLayout L, T alpha, T beta) {
   if (L.batch <= 0 || L.M <= 0 || L.N <= 0) return;
@@ -358,24 +498,21 @@ void matmul_impl(T* c, const T* a, const T* b, const T* bias, MatmulLayout L, T 
   const Kernel<T>& kr = kernel_for(active_isa(), static_cast<T*>(nullptr));
   const double macs = double(L.M) * double(L.N) * double(L.K);
   const int threads = get_num_threads();
-  if (threads <= 1 || macs * double(L.batch) < kSerialMacs) {
-    for (int64_t bi = 0; bi < L.batch; ++bi) gemm_serial(problem_at(a, b, c, bias, L, bi, alpha, beta), kr);
+  // The skinny path packs no big operand per thread, so it pays off threaded on smaller problems.
+  const bool skinny = std::min(L.M, L.N) <= kSkinnyMax && skinny_for(active_isa(), static_cast<T*>(nullptr));
+  const double serial_macs = skinny ? kSkinnySerialMacs : kSerialMacs;
+  if (threads <= 1 || macs * double(L.batch) < serial_macs) {
+    for (int64_t bi = 0; bi < L.batch; ++bi) gemm_one(problem_at(a, b, c, bias, L, bi, alpha, beta), kr, 1);
     return;
   }
   if (L.batch >= threads && macs < 8 * kSerialMacs) {  // many small GEMMs: one thread per batch slice
     parallel_for(L.batch, 1, [&](int64_t b0, int64_t b1) {
-      for (int64_t bi = b0; bi < b1; ++bi) gemm_serial(problem_at(a, b, c, bias, L, bi, alpha, beta), kr);
+      for (int64_t bi = b0; bi < b1; ++bi) gemm_one(problem_at(a, b, c, bias, L, bi, alpha, beta), kr, 1);
     });
     return;
   }
-  for (int64_t bi = 0; bi < L.batch; ++bi) {
-    const Problem<T> P = problem_at(a, b, c, bias, L, bi, alpha, beta);
-    if (macs < kSerialMacs) {
-      gemm_serial(P, kr);
-    } else {
-      parallel_run(threads, [&](int tid, int nt) { gemm_split(P, kr, tid, nt); });
-    }
-  }
+  for (int64_t bi = 0; bi < L.batch; ++bi)
+    gemm_one(problem_at(a, b, c, bias, L, bi, alpha, beta), kr, macs < serial_macs ? 1 : threads);
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 // matmul_avx512: the AVX-512 GEMM micro-kernels (see csrc/cpu/matmul.cpp for the algorithm and
-// [note: ISA units] in CMakeLists.txt for why everything here is internal but two entry points).
+// [note: ISA units] in CMakeLists.txt for why everything here is internal but the entry points).
+// Also the skinny (min(M, N) <= 16) kernels of cpu/matmul_skinny_kernels.h over the same traits.
 // Register tile MR x NR = 12 x 2 vectors: float32 12 x 32, float64 12 x 16. 24 zmm accumulators,
 // two B vector loads and 12 broadcasts of A per k (2 FMA pipes stay fed; Zen4/5 and SKX-class).
 // The B micro-panel (KC x NR = 32 KiB at KC = 256) is what stays in L1 across calls.
@@ -11,7 +12,8 @@
 #include <cstdint>
 
 #define FASTNN_VEC_NS avx512
-#include "cpu/matmul_ukernel.h"  // ukernel<S, MR>, over the traits below
+#include "cpu/matmul_skinny_kernels.h"  // skinny_dot<S>, skinny_bcast<S>, over the traits below
+#include "cpu/matmul_ukernel.h"          // ukernel<S, MR>, over the traits below
 
 namespace fastnn {
 namespace avx512 {
@@ -31,6 +33,28 @@ struct F32 {
   static V fma(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
   static V mul(V a, V b) { return _mm512_mul_ps(a, b); }
   static V add(V a, V b) { return _mm512_add_ps(a, b); }
+  // ---- for the skinny kernels ----
+  static constexpr int NREG = 32, SKINNY_MAX = 16;
+  static __mmask16 mask(int n) { return static_cast<__mmask16>((1u << n) - 1); }
+  static V load_n(const T* p, int n) { return _mm512_maskz_loadu_ps(mask(n), p); }
+  static void store_n(T* p, V v, int n) { _mm512_mask_storeu_ps(p, mask(n), v); }
+  // Lane l of the result = sum of v[l]: pairwise interleave-and-add, 32-bit, 64-bit, then 128-bit
+  // lanes (45 instructions for 16 sums). After step 2, u[g] holds v[4g .. 4g+3] in each 128-bit
+  // lane; steps 3 and 4 add the four 128-bit lanes and put u[g]'s sums in lane g.
+  static V reduce(const V v[16]) {
+    V t[8], u[4];
+#pragma GCC unroll 8
+    for (int i = 0; i < 8; ++i)
+      t[i] = _mm512_add_ps(_mm512_unpacklo_ps(v[2 * i], v[2 * i + 1]), _mm512_unpackhi_ps(v[2 * i], v[2 * i + 1]));
+#pragma GCC unroll 4
+    for (int g = 0; g < 4; ++g) {
+      const __m512d a = _mm512_castps_pd(t[2 * g]), b = _mm512_castps_pd(t[2 * g + 1]);
+      u[g] = _mm512_add_ps(_mm512_castpd_ps(_mm512_unpacklo_pd(a, b)), _mm512_castpd_ps(_mm512_unpackhi_pd(a, b)));
+    }
+    const V w01 = _mm512_add_ps(_mm512_shuffle_f32x4(u[0], u[1], 0x88), _mm512_shuffle_f32x4(u[0], u[1], 0xdd));
+    const V w23 = _mm512_add_ps(_mm512_shuffle_f32x4(u[2], u[3], 0x88), _mm512_shuffle_f32x4(u[2], u[3], 0xdd));
+    return _mm512_add_ps(_mm512_shuffle_f32x4(w01, w23, 0x88), _mm512_shuffle_f32x4(w01, w23, 0xdd));
+  }
 };
 
 struct F64 {
@@ -45,6 +69,22 @@ struct F64 {
   static V fma(V a, V b, V c) { return _mm512_fmadd_pd(a, b, c); }
   static V mul(V a, V b) { return _mm512_mul_pd(a, b); }
   static V add(V a, V b) { return _mm512_add_pd(a, b); }
+  // ---- for the skinny kernels ----
+  static constexpr int NREG = 32, SKINNY_MAX = 16;
+  static __mmask8 mask(int n) { return static_cast<__mmask8>((1u << n) - 1); }
+  static V load_n(const T* p, int n) { return _mm512_maskz_loadu_pd(mask(n), p); }
+  static void store_n(T* p, V v, int n) { _mm512_mask_storeu_pd(p, mask(n), v); }
+  // Lane l of the result = sum of v[l]: t[g] holds v[2g], v[2g+1] in each 128-bit lane, then the
+  // four 128-bit lanes are added with t[g]'s sums landing in lane g.
+  static V reduce(const V v[8]) {
+    V t[4];
+#pragma GCC unroll 4
+    for (int i = 0; i < 4; ++i)
+      t[i] = _mm512_add_pd(_mm512_unpacklo_pd(v[2 * i], v[2 * i + 1]), _mm512_unpackhi_pd(v[2 * i], v[2 * i + 1]));
+    const V w01 = _mm512_add_pd(_mm512_shuffle_f64x2(t[0], t[1], 0x88), _mm512_shuffle_f64x2(t[0], t[1], 0xdd));
+    const V w23 = _mm512_add_pd(_mm512_shuffle_f64x2(t[2], t[3], 0x88), _mm512_shuffle_f64x2(t[2], t[3], 0xdd));
+    return _mm512_add_pd(_mm512_shuffle_f64x2(w01, w23, 0x88), _mm512_shuffle_f64x2(w01, w23, 0xdd));
+  }
 };
 
 // ---- transposing pack (float32) ------------------------------------------------------------------
@@ -121,6 +161,22 @@ void gemm_pack_transposed_f32_avx512(float* dst, const float* src, int64_t ld, i
 void gemm_ukernel_f64_avx512(int64_t kc, const double* pa, const double* pb, double* c, int64_t ldc,
                              double alpha, double beta, const double* bias) {
   avx512::ukernel<avx512::F64, 12>(kc, pa, pb, c, ldc, alpha, beta, bias);
+}
+
+void gemm_skinny_dot_f32_avx512(const GemmProblem<float>& p, const float* bp, int64_t i0, int64_t i1) {
+  avx512::skinny_dot<avx512::F32>(p, bp, i0, i1);
+}
+
+void gemm_skinny_dot_f64_avx512(const GemmProblem<double>& p, const double* bp, int64_t i0, int64_t i1) {
+  avx512::skinny_dot<avx512::F64>(p, bp, i0, i1);
+}
+
+void gemm_skinny_bcast_f32_avx512(const GemmProblem<float>& p, int64_t j0, int64_t j1) {
+  avx512::skinny_bcast<avx512::F32>(p, j0, j1);
+}
+
+void gemm_skinny_bcast_f64_avx512(const GemmProblem<double>& p, int64_t j0, int64_t j1) {
+  avx512::skinny_bcast<avx512::F64>(p, j0, j1);
 }
 
 }  // namespace fastnn
