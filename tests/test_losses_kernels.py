@@ -44,6 +44,22 @@ def test_cross_entropy_vs_reference(dtype, kind, isa, rng):
                     assert_close(K.softmax_cross_entropy(z, t, **kw), rl, **TOL[dtype])
 
 
+@pytest.mark.parametrize("tdtype", [np.int32, np.int64])
+def test_cross_entropy_narrow_rows(tdtype, isa, threads, rng):
+    """C <= the vector width takes four rows at a time ([note: narrow rows] in vec_xent.h),
+    falling back to single rows around ignored ones and at the end of a chunk."""
+    for n, c in [(4, 10), (5, 1), (33, 10), (258, 16), (1000, 8), (4099, 10)]:
+        z = (rng.standard_normal((n, c)) * 4).astype(np.float32)
+        t = rng.integers(0, c, n).astype(tdtype)
+        t[rng.random(n) < 0.05] = -100
+        for weight in (None, (rng.random(c) + 0.5).astype(np.float32)):
+            for red in ("mean", "none"):
+                loss, g = K.softmax_cross_entropy(z, t, grad=True, weight=weight, reduction=red)
+                rl, rg = ref.softmax_cross_entropy(z, t, weight=weight, reduction=red)
+                assert_close(loss, rl, **TOL[np.float32], name=f"loss {n}x{c}")
+                assert_close(g, rg, **TOL[np.float32], name=f"grad {n}x{c}")
+
+
 @pytest.mark.parametrize("kind", ["index", "prob"])
 def test_cross_entropy_threads(kind, threads, isa, rng):
     for n, c in [(300, 257), (4, 20000)]:

@@ -18,6 +18,7 @@
 // generic path use the scalar loops below. Rows are split over the thread pool when there are
 // enough elements; each thread sums its rows' losses in double.
 #include <stdexcept>
+#include <type_traits>
 #include <vector>
 
 #include "check.h"
@@ -107,6 +108,16 @@ double row_index(Isa, double* g, const double* z, int64_t C, int64_t t, const do
                  double wt, double sc) {
   return xent_row_index<double>(g, z, C, t, w, eps, wt, sc);
 }
+int vec_width(Isa isa) {
+  if (isa == Isa::avx512) return avx512::vec_width_f32();
+  if (isa == Isa::avx2) return avx2::vec_width_f32();
+  return 0;  // generic: no narrow-row path
+}
+void rows4_narrow(Isa isa, float* loss4, float* g, const float* z, int64_t C, const int64_t* t, const float* w,
+                  float scale) {
+  if (isa == Isa::avx512) return avx512::xent_rows4_narrow_f32(loss4, g, z, C, t, w, scale);
+  avx2::xent_rows4_narrow_f32(loss4, g, z, C, t, w, scale);
+}
 float row_prob(Isa isa, float* g, const float* z, const float* q, int64_t C, const float* w, float eps, float sc) {
   if (isa == Isa::avx512) return avx512::xent_row_prob_f32(g, z, q, C, w, eps, sc);
   if (isa == Isa::avx2) return avx2::xent_row_prob_f32(g, z, q, C, w, eps, sc);
@@ -168,9 +179,29 @@ double xent_index(T* loss, T* dlogits, const T* z, const I* target, const T* w, 
   // non-ignored row of weight 0 then gets 0 * inf = NaN, as in torch.
   const double scale = red == Reduction::mean ? 1.0 / denom : 1.0;
   const Isa isa = active_isa();
+  const bool narrow = std::is_same<T, float>::value && eps == 0.0 && C <= vec_width(isa);
   double total = parallel_sum(N, row_grain(C), [&](int64_t b, int64_t e) {
     double sum = 0.0;
-    for (int64_t i = b; i < e; ++i) {
+    int64_t i = b;
+    if constexpr (std::is_same_v<T, float>) {
+      if (narrow) {  // [note: narrow rows] in vec_xent.h
+        for (; i + 4 <= e; i += 4) {
+          const int64_t t4[4] = {static_cast<int64_t>(target[i]), static_cast<int64_t>(target[i + 1]),
+                                 static_cast<int64_t>(target[i + 2]), static_cast<int64_t>(target[i + 3])};
+          if (t4[0] == ignore_index || t4[1] == ignore_index || t4[2] == ignore_index ||
+              t4[3] == ignore_index)
+            break;  // from here on the per-row loop, which handles ignored rows
+          float l4[4];
+          rows4_narrow(isa, l4, dlogits ? dlogits + i * C : nullptr, z + i * C, C, t4, w,
+                       static_cast<float>(scale));
+          for (int r = 0; r < 4; ++r) {
+            if (loss) loss[i + r] = l4[r];
+            sum += static_cast<double>(l4[r]);
+          }
+        }
+      }
+    }
+    for (; i < e; ++i) {
       int64_t t = static_cast<int64_t>(target[i]);
       T* g = dlogits ? dlogits + i * C : nullptr;
       T l = 0;

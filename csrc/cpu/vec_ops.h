@@ -21,6 +21,10 @@ enum class ActOp { relu, leaky_relu, sigmoid, tanh, gelu_erf, gelu_tanh };
   /* one row of softmax cross-entropy; see softmax_xent.cpp for the formulas */                   \
   float xent_row_index_f32(float* g, const float* z, int64_t C, int64_t t, const float* w,      \
                            float eps, float w_total, float scale);                               \
+  /* four consecutive rows of index-target cross-entropy without label smoothing, C <= W */      \
+  void xent_rows4_narrow_f32(float* loss4, float* g, const float* z, int64_t C, const int64_t* t, \
+                             const float* w, float scale);                                       \
+  int vec_width_f32();                                                                           \
   float xent_row_prob_f32(float* g, const float* z, const float* q, int64_t C, const float* w,  \
                           float eps, float scale);                                               \
   /* n elements of BCE-with-logits; returns sum of loss; w/pw may be null */                      \

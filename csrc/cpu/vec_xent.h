@@ -71,6 +71,36 @@ float xent_row_index_f32(float* g, const float* z, int64_t C, int64_t t, const f
   return loss;
 }
 
+// [note: narrow rows] With C <= W a row is one vector, and alone it is one long dependency chain
+// (max -> exp -> sum -> log) that leaves the core mostly idle: the 10-class rows of the
+// documents' classifiers cost ~45 ns each that way. Four independent rows side by side fill the
+// pipeline. Same formulas as xent_row_index_f32 with eps = 0: loss = w_t (m - z_t + log s),
+// g = e * scale * w_t / s, g_t -= scale * w_t.
+void xent_rows4_narrow_f32(float* loss4, float* g, const float* z, int64_t C, const int64_t* t,
+                           const float* w, float scale) {
+  V e[4];
+  float m[4], s[4];
+#pragma GCC unroll 4
+  for (int r = 0; r < 4; ++r) {
+    const V zr = vload_part(z + r * C, C, kNegInf);
+    m[r] = vhmax(zr);
+    e[r] = vexp(zr - vset(m[r]));
+    s[r] = vhsum(e[r]);
+  }
+#pragma GCC unroll 4
+  for (int r = 0; r < 4; ++r) {
+    const float wt = w ? w[t[r]] : 1.0f;
+    loss4[r] = wt * ((m[r] - z[r * C + t[r]]) + __builtin_logf(s[r]));
+    if (g) {
+      float* gr = g + r * C;
+      vstore_part(gr, e[r] * vset(scale * wt / s[r]), C);
+      gr[t[r]] -= scale * wt;
+    }
+  }
+}
+
+int vec_width_f32() { return W; }
+
 float xent_row_prob_f32(float* g, const float* z, const float* q, int64_t C, const float* w, float eps,
                         float scale) {
   const float m = xrow_max(z, C);
