@@ -10,10 +10,16 @@ from . import _dtype, _random, backends
 from ._device import CPU, to_device
 
 
-def _tensor_cls():
-    from .tensor import Tensor
+_Tensor = None  # fastnn.tensor imports this module; resolved on first use, then cached
 
-    return Tensor
+
+def _tensor_cls():
+    global _Tensor
+    if _Tensor is None:
+        from .tensor import Tensor
+
+        _Tensor = Tensor
+    return _Tensor
 
 
 def _to_array(data, float_dtype=None):

@@ -11,10 +11,16 @@ from ._ops.loss import BCE, MSE, BCEWithLogits, SoftmaxCrossEntropy
 _REDUCTIONS = ("none", "mean", "sum")
 
 
-def _T():
-    from .tensor import Tensor
+_Tensor = None  # fastnn.tensor imports this module; resolved on first use, then cached
 
-    return Tensor
+
+def _T():
+    global _Tensor
+    if _Tensor is None:
+        from .tensor import Tensor
+
+        _Tensor = Tensor
+    return _Tensor
 
 
 def _check_reduction(reduction, extra=()):

@@ -7,10 +7,16 @@ from . import backends
 from ._ops import shape as S
 
 
-def _tensor_cls():
-    from .tensor import Tensor
+_Tensor = None  # fastnn.tensor imports this module; resolved on first use, then cached
 
-    return Tensor
+
+def _tensor_cls():
+    global _Tensor
+    if _Tensor is None:
+        from .tensor import Tensor
+
+        _Tensor = Tensor
+    return _Tensor
 
 
 def _shape_args(shape):

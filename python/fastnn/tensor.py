@@ -338,4 +338,5 @@ _TYPE_NAMES = {
 
 _new = object.__new__
 function._make = Tensor._make  # the primitives build their outputs with the fast constructor
+engine.Tensor = Tensor
 _tensor_ops.Tensor = Tensor

@@ -10,7 +10,7 @@ import builtins
 import numpy as np
 
 from .. import _random
-from .. import kernels as _kernels
+from .. import _C as _kernels  # the CPU kernels themselves, not the device-dispatching wrappers
 from .._device import CPU
 from . import _np_kernels as _npk
 
