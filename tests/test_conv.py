@@ -472,3 +472,17 @@ def test_conv2d_module_bad_arguments():
         fastnn.nn.Conv2d(1, 2, 2.5)
     with pytest.raises(TypeError, match="floating dtype"):
         fastnn.nn.Conv2d(1, 2, 3, dtype=np.int64)
+
+
+def test_numpy_integer_sizes_are_accepted_like_ints():
+    """Shapes computed with numpy give numpy integers; torch takes them, and so does fastnn."""
+    x = np.random.default_rng(3).standard_normal((2, 3, 7, 9)).astype(np.float32)
+    K = kernels
+    a = K.im2col(x, np.int64(3), stride=np.int32(2), padding=(np.int64(1), 1))
+    b = K.im2col(x, 3, stride=2, padding=(1, 1))
+    np.testing.assert_array_equal(a, b)
+    out, idx = K.max_pool2d(x, np.uint8(2))
+    np.testing.assert_array_equal(out, K.max_pool2d(x, 2)[0])
+    for bad in (True, np.bool_(True), 2.0, np.array([2, 2])):
+        with pytest.raises(TypeError, match="kernel_size"):
+            K.im2col(x, bad)

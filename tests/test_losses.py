@@ -373,3 +373,13 @@ def test_gan_losses(rng):
                                rtol=1e-12)
     assert gradcheck(lambda r, f: F.gan_discriminator_loss(r, f), (t64(real), t64(fake)))
     assert gradcheck(lambda f: F.gan_generator_loss(f), (t64(fake),))
+
+
+def test_cross_entropy_accepts_uint8_labels_like_torch():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(7)
+    z = rng.standard_normal((6, 4)).astype(np.float32)
+    t = rng.integers(0, 4, 6).astype(np.uint8)
+    got = fastnn.nn.functional.cross_entropy(fastnn.tensor(z), fastnn.from_numpy(t)).item()
+    want = torch.nn.functional.cross_entropy(torch.from_numpy(z), torch.from_numpy(t)).item()
+    assert abs(got - want) < 1e-6

@@ -25,12 +25,17 @@ struct Pair {
 std::string pair_str(Pair p) { return "(" + std::to_string(p.h) + ", " + std::to_string(p.w) + ")"; }
 
 int64_t as_int(const py::handle& v, const char* fn, const char* name) {
-  // bool is an int subclass in Python; kernel_size=True is a bug, not 1.
-  FASTNN_TYPE_CHECK(py::isinstance<py::int_>(v) && !py::isinstance<py::bool_>(v), fn, ": argument '", name,
-                    "' must be an int or a pair of ints, got ", Py_TYPE(v.ptr())->tp_name);
-  // Not v.cast<long long>(): an int beyond 64 bits would raise pybind11's vague RuntimeError.
+  // Any integer with __index__ (Python ints, numpy integer scalars, as torch accepts); not bool:
+  // bool is an int subclass in Python, and kernel_size=True is a bug, not 1.
+  py::object i;
+  if (!py::isinstance<py::bool_>(v) && PyIndex_Check(v.ptr())) {
+    i = py::reinterpret_steal<py::object>(PyNumber_Index(v.ptr()));
+    if (!i) PyErr_Clear();  // e.g. an array of more than one element: reported below
+  }
+  FASTNN_TYPE_CHECK(i, fn, ": argument '", name, "' must be an int or a pair of ints, got ", Py_TYPE(v.ptr())->tp_name);
+  // Not i.cast<long long>(): an int beyond 64 bits would raise pybind11's vague RuntimeError.
   int overflow = 0;
-  const long long x = PyLong_AsLongLongAndOverflow(v.ptr(), &overflow);
+  const long long x = PyLong_AsLongLongAndOverflow(i.ptr(), &overflow);
   FASTNN_CHECK(overflow == 0 && x >= -kMaxParam && x <= kMaxParam, fn, ": argument '", name, "' = ",
                py::str(v).cast<std::string>(), " is out of range (|value| <= ", kMaxParam, ")");
   return x;

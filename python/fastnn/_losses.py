@@ -135,6 +135,8 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     else:
         x = _class_last(input)
         t = _class_last(target) if probs else target.reshape(-1)
+    if not probs and t.dtype.kind == "u":  # uint8 labels (torch accepts Byte): the kernel takes int
+        t = t.long()
     if not probs and t.shape[0] != x.shape[0]:
         raise ValueError(f"Expected input batch_size ({x.shape[0]}) to match target batch_size "
                          f"({t.shape[0]}).")
