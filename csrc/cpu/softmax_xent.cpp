@@ -116,7 +116,7 @@ int vec_width(Isa isa) {
 void rows4_narrow(Isa isa, float* loss4, float* g, const float* z, int64_t C, const int64_t* t, const float* w,
                   float scale) {
   if (isa == Isa::avx512) return avx512::xent_rows4_narrow_f32(loss4, g, z, C, t, w, scale);
-  avx2::xent_rows4_narrow_f32(loss4, g, z, C, t, w, scale);
+  avx2::xent_rows4_narrow_f32(loss4, g, z, C, t, w, scale);  // only reached with narrow, so isa == avx2
 }
 float row_prob(Isa isa, float* g, const float* z, const float* q, int64_t C, const float* w, float eps, float sc) {
   if (isa == Isa::avx512) return avx512::xent_row_prob_f32(g, z, q, C, w, eps, sc);
@@ -179,7 +179,7 @@ double xent_index(T* loss, T* dlogits, const T* z, const I* target, const T* w, 
   // non-ignored row of weight 0 then gets 0 * inf = NaN, as in torch.
   const double scale = red == Reduction::mean ? 1.0 / denom : 1.0;
   const Isa isa = active_isa();
-  const bool narrow = std::is_same<T, float>::value && eps == 0.0 && C <= vec_width(isa);
+  const bool narrow = eps == 0.0 && C >= 1 && C <= vec_width(isa);  // generic ISA: width 0
   double total = parallel_sum(N, row_grain(C), [&](int64_t b, int64_t e) {
     double sum = 0.0;
     int64_t i = b;

@@ -5,22 +5,11 @@ compose Tensor ops (so autograd derives their gradients)."""
 import numpy as np
 
 from . import backends
+from ._creation import _tensor_cls as _T
 from ._ops.ctc import CTCLoss
 from ._ops.loss import BCE, MSE, BCEWithLogits, SoftmaxCrossEntropy
 
 _REDUCTIONS = ("none", "mean", "sum")
-
-
-_Tensor = None  # fastnn.tensor imports this module; resolved on first use, then cached
-
-
-def _T():
-    global _Tensor
-    if _Tensor is None:
-        from .tensor import Tensor
-
-        _Tensor = Tensor
-    return _Tensor
 
 
 def _check_reduction(reduction, extra=()):

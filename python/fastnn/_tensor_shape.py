@@ -4,19 +4,8 @@ their base, so an in-place change through a view is seen by the autograd checks.
 import numpy as np
 
 from . import backends
+from ._creation import _tensor_cls
 from ._ops import shape as S
-
-
-_Tensor = None  # fastnn.tensor imports this module; resolved on first use, then cached
-
-
-def _tensor_cls():
-    global _Tensor
-    if _Tensor is None:
-        from .tensor import Tensor
-
-        _Tensor = Tensor
-    return _Tensor
 
 
 def _shape_args(shape):
