@@ -46,7 +46,7 @@ def _torch_model(torch, kind):
 
 
 def _epoch_seconds(lib, model, batches, lr):
-    """Seconds for one pass of the training loop over `batches` (a list of (X, y) tensors)."""
+    """Seconds for one pass of the training loop over `batches` ((X, y) pairs: a list or a loader)."""
     loss_fn = lib.nn.CrossEntropyLoss()
     opt = lib.optim.SGD(model.parameters(), lr=lr)
     start = time.perf_counter()
@@ -59,16 +59,10 @@ def _epoch_seconds(lib, model, batches, lr):
 
 
 def _loader_epoch_seconds(lib, data_mod, model, x, y, batch, lr):
-    loss_fn = lib.nn.CrossEntropyLoss()
-    opt = lib.optim.SGD(model.parameters(), lr=lr)
+    """_epoch_seconds over the library's own DataLoader (shuffle=True), as the seeds are written."""
     loader = data_mod.DataLoader(data_mod.TensorDataset(lib.from_numpy(x), lib.from_numpy(y)),
                                  batch_size=batch, shuffle=True)
-    start = time.perf_counter()
-    for X, Y in loader:
-        opt.zero_grad()
-        loss_fn(model(X), Y).backward()
-        opt.step()
-    return time.perf_counter() - start
+    return _epoch_seconds(lib, model, loader, lr)
 
 
 def accuracy_figures():
