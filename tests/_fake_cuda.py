@@ -1,4 +1,4 @@
-"""A numpy stand-in for the parts of fastnn._cuda that fastnn.backends.cuda calls, with the
+"""A numpy stand-in for the parts of fastnn._cuda that fastnn._devices.cuda calls, with the
 bindings' argument rules (the dtypes each kernel takes, same-dtype operands, scalars converted to
 the array's dtype, contiguous views, reads checked in bounds), so the backend's own logic (dtype
 promotion, index resolution, composition, host round trips) runs on machines without a GPU.

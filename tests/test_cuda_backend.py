@@ -1,4 +1,4 @@
-"""fastnn.backends.cuda: the CUDA twin of backends.cpu behind Tensor.
+"""fastnn._devices.cuda: the CUDA twin of _devices.cpu behind Tensor.
 
 Runs everywhere: the module imports and defines every backends.OPS name without a GPU (it must
 not touch the device at import), the op table below covers OPS, the basic-indexing resolver
@@ -13,9 +13,10 @@ import numpy as np
 import pytest
 
 import fastnn
-from fastnn import backends, cuda, nn
-from fastnn.backends import OPS
-from fastnn.backends import cpu as cpu_be
+from fastnn import _devices as backends
+from fastnn import cuda, nn
+from fastnn._devices import OPS
+from fastnn._devices import cpu as cpu_be
 
 from conftest import assert_close
 
@@ -24,7 +25,7 @@ needs_gpu = [pytest.mark.cuda,
 
 
 def cuda_be():
-    return importlib.import_module("fastnn.backends.cuda")
+    return backends.cuda_module()
 
 
 # ---- everywhere -------------------------------------------------------------------------------
@@ -36,11 +37,8 @@ def test_module_defines_every_op_without_a_gpu():
     for name in OPS:
         assert name == "array_type" or callable(getattr(be, name)), name
     if cuda.is_built():  # DeviceArray is registered with the Tensor and the optimizers
-        from fastnn.optim import _functional
-
         assert backends._BY_TYPE[be.array_type] is be
-        assert _functional._BACKENDS[be.array_type] is importlib.import_module(
-            "fastnn.cuda.kernels")
+        assert be.kernels is importlib.import_module("fastnn.cuda.kernels")
 
 
 @pytest.mark.skipif(cuda.is_available(), reason="checks the error without a GPU")
@@ -353,7 +351,7 @@ def test_op_matches_cpu_on_emulated_bindings(name, rng, emulated):
 def test_autograd_on_emulated_bindings(rng, emulated):
     """An MLP with a broadcast bias add, a dropout-free softmax cross-entropy and a reused node,
     forward and backward through Tensor on the emulated device: grads equal the CPU's."""
-    from fastnn.tensor import Tensor
+    from fastnn._tensor import Tensor
 
     x = rng.standard_normal((6, 5)).astype(np.float32)
     w1 = rng.standard_normal((5, 8)).astype(np.float32)

@@ -7,7 +7,8 @@ import pytest
 
 import fastnn
 from fastnn import cuda
-from fastnn.cuda import _dispatch
+from fastnn import _devices
+from fastnn import kernels as fastnn_kernels
 from fastnn.cuda import random as cuda_random
 
 built = pytest.mark.skipif(not cuda.is_built(), reason="fastnn built without CUDA")
@@ -88,11 +89,11 @@ def test_generator_offsets_advance_and_replay(fresh_generator):
 def test_generator_follows_fastnn_manual_seed(fresh_generator):
     cuda.manual_seed(5)
     cuda_random.next_stream(10)
-    fastnn._random.manual_seed(77)
+    fastnn._core.random.manual_seed(77)
     assert cuda_random.get_state() == (77, 0)
     cuda.manual_seed(9)  # an explicit CUDA seed wins until fastnn.manual_seed is called again
     assert cuda_random.initial_seed() == 9
-    fastnn._random.manual_seed(78)
+    fastnn._core.random.manual_seed(78)
     assert cuda_random.initial_seed() == 78
 
 
@@ -112,30 +113,14 @@ class FakeCudaArray:
     __cuda_array_interface__ = {"shape": (1,), "typestr": "<f4", "data": (0, False), "version": 3}
 
 
-def _cpu_relu(x, *, out=None):
-    if not isinstance(x, np.ndarray):
-        raise TypeError("relu: argument 'x' must be a numpy.ndarray")
-    return np.maximum(x, 0)
-
-
-def _cpu_step(params, grads, *, lr):
-    for p in params:
-        if not isinstance(p, np.ndarray):
-            raise TypeError("params must be numpy arrays")
-    return "cpu"
-
-
 def test_dispatch_keeps_the_numpy_path_and_reraises_type_errors(monkeypatch):
-    ns = {"relu": _cpu_relu, "not_a_kernel": _cpu_relu}
-    _dispatch.install(ns, ["relu", "not_a_kernel", "missing"], force=True)
-    assert ns["not_a_kernel"] is _cpu_relu  # no CUDA version: untouched
-    assert ns["relu"].__wrapped_cpu__ is _cpu_relu
-    assert ns["relu"].__name__ == "relu" and ns["relu"].__doc__ == _cpu_relu.__doc__
-    np.testing.assert_array_equal(ns["relu"](np.array([-1.0, 2.0])), [0.0, 2.0])
+    relu = fastnn_kernels._with_device_dispatch("relu", fastnn._C.relu)
+    assert relu.__name__ == "relu" and relu.__doc__ == fastnn._C.relu.__doc__
+    assert _devices.kernels_for((np.array([-1.0, 2.0]),)) is fastnn._C
+    np.testing.assert_array_equal(relu(np.array([-1.0, 2.0])), [0.0, 2.0])
     with pytest.raises(TypeError, match="numpy.ndarray"):
-        ns["relu"]([1.0, 2.0])  # a list is not a CUDA array: the CPU TypeError stands
-    _dispatch.install(ns, ["relu"], force=True)  # idempotent
-    assert ns["relu"].__wrapped_cpu__ is _cpu_relu
+        relu([1.0, 2.0])  # a list is not a CUDA array: the CPU TypeError stands
+    assert _devices.kernels_for(([np.zeros(2)], [np.zeros(2)], 0.1)) is fastnn._C
 
 
 def test_dispatch_sends_cuda_arrays_to_the_cuda_kernel(monkeypatch):
@@ -144,20 +129,23 @@ def test_dispatch_sends_cuda_arrays_to_the_cuda_kernel(monkeypatch):
     calls = []
     monkeypatch.setattr(cuda_kernels, "relu", lambda *a, **k: calls.append((a, k)) or "gpu")
     monkeypatch.setattr(cuda_kernels, "adam_step", lambda *a, **k: "gpu-step")
-    ns = {"relu": _cpu_relu, "adam_step": _cpu_step}
-    _dispatch.install(ns, ["relu", "adam_step"], force=True)
+    relu = fastnn_kernels._with_device_dispatch("relu", fastnn._C.relu)
+    adam_step = fastnn_kernels._with_device_dispatch("adam_step", fastnn._C.adam_step)
     x = FakeCudaArray()
-    assert ns["relu"](x, out=None) == "gpu"
+    assert relu(x, out=None) == "gpu"
     assert calls[0][0] == (x,) and calls[0][1] == {"out": None}
-    assert ns["adam_step"]([FakeCudaArray()], [FakeCudaArray()], lr=0.1) == "gpu-step"
-    assert ns["adam_step"]([np.zeros(2)], [np.zeros(2)], lr=0.1) == "cpu"
+    assert adam_step([FakeCudaArray()], [FakeCudaArray()], lr=0.1) == "gpu-step"
+    assert adam_step(params=[FakeCudaArray()], grads=[FakeCudaArray()], lr=0.1) == "gpu-step"
 
 
-def test_dispatch_is_not_installed_without_cuda(monkeypatch):
-    monkeypatch.setattr(_dispatch, "is_built", lambda: False)
-    ns = {"relu": _cpu_relu}
-    _dispatch.install(ns, ["relu"])
-    assert ns["relu"] is _cpu_relu
+def test_dispatch_is_installed_only_in_cuda_builds():
+    for name in ("relu", "adam_step", "matmul"):
+        fn = getattr(fastnn_kernels, name)
+        if cuda.is_built():
+            assert fn is not getattr(fastnn._C, name) and fn.__name__ == name
+        else:
+            assert fn is getattr(fastnn._C, name)
+    assert fastnn_kernels.im2col is fastnn._C.im2col  # no CUDA twin: the CPU kernel itself
 
 
 @built

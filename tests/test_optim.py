@@ -301,7 +301,7 @@ def test_unsupported_storage_raises_clearly():
     with pytest.raises(TypeError, match="no fused optimizer kernels for arrays of type DeviceA"):
         _functional.sgd([DeviceArray()], [DeviceArray()], None, lr=0.1)
     with pytest.raises(TypeError, match="one device"):
-        _functional.backend_for([np.zeros(3), DeviceArray()])
+        _functional.kernels_for([np.zeros(3), DeviceArray()])
     p = Param(DeviceArray())
     p.grad = Param(DeviceArray())
     opt = optim.Adam([p])  # state is lazy: construction works ...

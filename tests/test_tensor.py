@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import fastnn
-from fastnn import backends
+from fastnn import _devices as backends
 
 
 # ---- creation and dtypes -----------------------------------------------------------------------
@@ -337,7 +337,7 @@ def test_mixing_devices_raises():
     class FakeDeviceArray(np.ndarray):
         pass
 
-    import fastnn._device as dev_mod
+    import fastnn._core.device as dev_mod
 
     class FakeBackend:
         device_of = staticmethod(lambda a: dev_mod.device("cuda:0"))

@@ -2,36 +2,52 @@
 
 The kernels are public in :mod:`fastnn.kernels` (they work on numpy arrays); above them sits a
 PyTorch-style API: ``Tensor`` with autograd, ``nn``, ``optim`` and ``utils.data``.
+
+The package reads bottom-up (no module imports one above it):
+``_core`` (dtypes, devices, the random generator, the kernel table) < ``_devices`` (the per-device
+op modules and their registry) and ``kernels`` < ``autograd`` < ``_tensor`` (the Tensor, its op
+methods and primitives) < ``nn``, ``optim``, ``utils.data``, ``datasets``, ``serialization``.
 """
 
 from . import _C, cuda, kernels
-from . import optim
-from ._config import get_num_threads, set_num_threads, show_config
-from ._dlpack import from_dlpack
-
-# ---- tensor, autograd, creation, functions, save/load ----
-from . import _dtype
-from ._creation import (
-    arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace,
-    manual_seed, normal, ones, ones_like, rand, rand_like, randint, randn, randn_like, randperm,
+from ._core import dtype as _dtype
+from ._core.device import device
+from ._core.dtype import get_default_dtype, set_default_dtype
+from ._devices.config import get_num_threads, set_num_threads, show_config
+from ._devices.dlpack import from_dlpack
+from ._tensor import (
+    Tensor,
+    arange,
+    as_tensor,
+    empty,
+    empty_like,
+    eye,
+    from_numpy,
+    full,
+    full_like,
+    linspace,
+    manual_seed,
+    normal,
+    ones,
+    ones_like,
+    rand,
+    rand_like,
+    randint,
+    randn,
+    randn_like,
+    randperm,
     tensor,
-    zeros, zeros_like,
+    zeros,
+    zeros_like,
 )
-from ._device import device
-from ._dtype import get_default_dtype, set_default_dtype
-from ._functions import *  # noqa: F401,F403  (matmul, cat, stack, where, exp, ...)
-from ._functions import __all__ as _functions_all
-from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
-from .serialization import load, save
-from .tensor import Tensor
+from ._tensor.functions import *  # noqa: F403  (matmul, cat, stack, where, exp, ...)
+from ._tensor.functions import __all__ as _functions_all
 from . import autograd
-from ._creation import tensor  # noqa: F811  (importing the submodule fastnn.tensor rebound it)
+from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from . import nn, optim, datasets, utils
+from .serialization import load, save
 
 globals().update(_dtype.PUBLIC)  # fastnn.float32, fastnn.long, fastnn.bool, ...
-from . import nn  # noqa: E402  (after Tensor: nn builds on it)
-
-# ---- nn, utils.data, datasets ----
-from . import datasets, utils  # noqa: E402
 
 __version__ = _C.__version__
 

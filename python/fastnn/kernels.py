@@ -2,99 +2,50 @@
 
 Each call validates its arguments (TypeError / ValueError naming the argument, shapes and
 dtypes), releases the GIL and runs multi-threaded C++ with the best SIMD path of this CPU.
+
+- ``matmul(a, b, *, trans_a, trans_b, alpha, beta, out, bias)``: packed GEMM, 2-D or batched 3-D.
+- activations: element-wise ``relu``, ``leaky_relu``, ``sigmoid``, ``tanh``, ``gelu`` and
+  ``softmax`` / ``log_softmax`` over the last axis; each ``*_backward`` takes the upstream
+  gradient and the forward input x (relu, leaky_relu, gelu) or output y (the others); all take
+  ``out=``, which may be an input, for in-place use.
+- losses: ``softmax_cross_entropy`` and ``binary_cross_entropy_with_logits``, loss and gradient
+  in one pass (``grad=True``), with PyTorch's semantics.
+- optimizer steps: ``sgd_step``, ``adagrad_step``, ``rmsprop_step``, ``adam_step`` update whole
+  lists of parameters in place.
+- conv: NCHW ``im2col`` / ``col2im``, ``conv2d`` / ``conv2d_backward`` and ``max_pool2d`` with
+  int64 argmax indices.
+
+The names come from one table (``fastnn._core.kernel_table``). In a CUDA build every kernel with a
+CUDA twin also takes device arrays (a DeviceArray, or torch / CuPy / JAX arrays on the GPU) and
+runs there.
 """
 
+from . import _C, _devices
+from ._core.kernel_table import kernel_names
 from ._C import detected_isa, get_isa, set_isa, supported_isas
 
-# ---- matmul ----
-from ._C import matmul  # noqa: E402
+
+def _with_device_dispatch(name, cpu_kernel):
+    """``cpu_kernel``, sending calls that pass a CUDA array to the CUDA kernel of that name."""
+
+    def kernel(*args, **kwargs):
+        kernels = _devices.kernels_for((*args, *kwargs.values()))
+        return getattr(kernels, name)(*args, **kwargs)
+
+    kernel.__name__ = kernel.__qualname__ = name
+    kernel.__doc__ = cpu_kernel.__doc__
+    kernel.__module__ = __name__
+    return kernel
 
 
-# ---- activations ----
-# Element-wise (any shape) and softmax/log_softmax (last axis); each has a *_backward taking the
-# upstream gradient and the forward input x (relu, leaky_relu, gelu) or output y (sigmoid, tanh,
-# softmax, log_softmax). All accept out= (which may be an input itself, for in-place use).
-from ._C import (  # noqa: E402
-    gelu,
-    gelu_backward,
-    leaky_relu,
-    leaky_relu_backward,
-    log_softmax,
-    log_softmax_backward,
-    relu,
-    relu_backward,
-    sigmoid,
-    sigmoid_backward,
-    softmax,
-    softmax_backward,
-    tanh,
-    tanh_backward,
-)
+def _export(names, cuda_names, cuda_built):
+    for name in names:
+        fn = getattr(_C, name)
+        globals()[name] = _with_device_dispatch(name, fn) if cuda_built and name in cuda_names \
+            else fn
 
 
-# ---- losses: softmax cross-entropy, binary cross-entropy ----
-# Fused loss + gradient in one pass (grad=True), PyTorch's F.cross_entropy and
-# F.binary_cross_entropy_with_logits semantics.
-from ._C import binary_cross_entropy_with_logits, softmax_cross_entropy  # noqa: E402
+_export(kernel_names("cpu"), kernel_names("cuda"), _C.built_with_cuda)
 
-
-# ---- optimizer steps ----
-from ._C import adagrad_step, adam_step, rmsprop_step, sgd_step  # noqa: E402
-
-
-# ---- conv ----
-# NCHW window ops: im2col/col2im (conv2d as GEMMs) and max pooling with int64 argmax indices.
-from ._C import (  # noqa: E402
-    col2im, conv2d, conv2d_backward, im2col, max_pool2d, max_pool2d_backward,
-)
-
-
-__all__ = [
-    "detected_isa",
-    "get_isa",
-    "set_isa",
-    "supported_isas",
-    # matmul
-    "matmul",
-
-    # activations
-    "relu",
-    "relu_backward",
-    "leaky_relu",
-    "leaky_relu_backward",
-    "sigmoid",
-    "sigmoid_backward",
-    "tanh",
-    "tanh_backward",
-    "gelu",
-    "gelu_backward",
-    "softmax",
-    "softmax_backward",
-    "log_softmax",
-    "log_softmax_backward",
-
-    # losses
-    "softmax_cross_entropy",
-    "binary_cross_entropy_with_logits",
-
-    # optimizer steps
-    "adagrad_step",
-    "adam_step",
-    "rmsprop_step",
-    "sgd_step",
-
-    # conv
-    "im2col",
-    "col2im",
-    "conv2d",
-    "conv2d_backward",
-    "max_pool2d",
-    "max_pool2d_backward",
-
-]
-
-
-# ---- CUDA dispatch (cuda helper; keep last): CUDA arrays go to fastnn.cuda.kernels ----
-from .cuda._dispatch import install as _install_cuda_dispatch  # noqa: E402
-
-_install_cuda_dispatch(globals(), __all__)
+__all__ = ["detected_isa", "get_isa", "set_isa", "supported_isas",
+           *kernel_names("cpu")]

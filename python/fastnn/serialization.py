@@ -19,7 +19,7 @@ _FORMAT, _VERSION = "fastnn", 1
 
 
 def _encode(obj, arrays):
-    from .tensor import Tensor
+    from ._tensor.core import Tensor
 
     if isinstance(obj, Tensor):
         arrays.append(np.asarray(obj.__array__(), order="C"))
@@ -45,7 +45,7 @@ def _encode(obj, arrays):
 
 
 def _decode(node, arrays):
-    from .tensor import Tensor
+    from ._tensor.core import Tensor
 
     if isinstance(node, list):
         return [_decode(v, arrays) for v in node]
@@ -168,7 +168,7 @@ def load(f, map_location=None, weights_only=True):
 
 
 def _to_device(obj, device):
-    from .tensor import Tensor
+    from ._tensor.core import Tensor
 
     if isinstance(obj, Tensor):
         return obj.to(device)

@@ -1,12 +1,9 @@
-"""The backward engine (C10): iterative topological sort, reverse-mode sweep, and the one place
+"""The backward engine: iterative topological sort, reverse-mode sweep, and the one place
 where gradients are accumulated (into leaves' ``.grad`` and between uses of a node)."""
 
-from .. import backends
+from .. import _devices
+from . import function
 from .grad_mode import state as _grad_state
-
-# Set by tensor.py once the class exists (tensor.py imports this module: a cycle). Kept out of
-# the function bodies because a function-level import costs ~0.4 us per call on this hot path.
-Tensor = None
 
 _FREED_MSG = (
     "Trying to backward through the graph a second time (or directly access saved tensors after "
@@ -49,7 +46,7 @@ def backward(root, gradient=None, retain_graph=False):
         g = be.ones(root._data.shape, root._data.dtype)
         handed = set()
     else:
-        g = gradient._data if isinstance(gradient, Tensor) else be.asarray(gradient)
+        g = gradient._data if isinstance(gradient, function.Tensor) else be.asarray(gradient)
         if g.shape != root._data.shape:
             raise RuntimeError(
                 f"Mismatch in shape: grad_output[0] has a shape of {tuple(g.shape)} and "
@@ -92,7 +89,7 @@ def backward(root, gradient=None, retain_graph=False):
                     _accumulate(p, gi, handed)
                 else:
                     prev = grads.get(p)
-                    grads[p] = gi if prev is None else backends.of(gi).add(prev, gi)
+                    grads[p] = gi if prev is None else _devices.of(gi).add(prev, gi)
     finally:
         _grad_state.enabled = prev_mode
 
@@ -100,14 +97,14 @@ def backward(root, gradient=None, retain_graph=False):
 def _accumulate(t, g, handed):
     """``t.grad += g``: the single accumulation site. A fresh, contiguous array is adopted;
     anything that may be shared (views, the caller's gradient, one already adopted) is copied."""
-    be = backends.of(t._data)
+    be = _devices.of(t._data)
     if g.dtype != t._data.dtype:
         g = be.astype(g, t._data.dtype)
     elif id(g) in handed or not be.is_fresh(g):
         g = be.copy(g)
     handed.add(id(g))
     if t.grad is None:
-        t.grad = Tensor._make(g, False, None)
+        t.grad = function.Tensor._make(g, False, None)
     else:
         be.iadd(t.grad._data, g)
 

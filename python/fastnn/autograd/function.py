@@ -8,7 +8,7 @@ the forward kernel call). ``backward(grad)`` returns one gradient
 array per tensor input (or a single array for one input), ``None`` where not needed.
 """
 
-from .. import backends
+from .. import _devices
 from .grad_mode import state as _grad_state
 
 
@@ -36,8 +36,8 @@ class Function:
         kind = arrays[0].__class__
         for a in arrays:
             if a.__class__ is not kind:
-                _device_mismatch(tensors)
-        be = _BY_TYPE.get(kind) or backends.of(arrays[0])
+                device_mismatch(tensors)
+        be = _BY_TYPE.get(kind) or _devices.of(arrays[0])
         ctx.be = be
         req = False
         if _grad_state.enabled:
@@ -51,7 +51,7 @@ class Function:
         except ValueError as e:
             shapes = " and ".join(str(tuple(a.shape)) for a in arrays)
             raise RuntimeError(f"{cls.__name__}: {e} (input shapes {shapes})") from None
-        if out.__class__ is not kind and not backends.is_array(out):
+        if out.__class__ is not kind and not _devices.is_array(out):
             out = be.wrap(out)  # a numpy scalar from a 0-d ufunc
         if req:
             ctx.parents = tensors
@@ -73,10 +73,10 @@ class Function:
 
 
 _new = object.__new__
-_BY_TYPE = backends._BY_TYPE
+_BY_TYPE = _devices._BY_TYPE
 
 
-def _device_mismatch(tensors):
+def device_mismatch(tensors):
     devs = []
     for t in tensors:
         d = str(t.device)
@@ -86,5 +86,19 @@ def _device_mismatch(tensors):
                        f"devices, {devs[0]} and {devs[1]}!")
 
 
-def _make(data, requires_grad, ctx):  # replaced by tensor.py with Tensor._make (import cycle)
-    raise RuntimeError("fastnn.tensor was not imported")
+# ---- the one late-binding point of the package -------------------------------------------------
+# The Tensor class is built on top of these primitives (its methods call ``Function.apply``), so
+# no module below it can import it. It registers itself here, once, right after its class
+# statement (fastnn/_tensor/core.py); the engine, gradcheck and the Tensor's own op modules
+# read ``function.Tensor`` at call time. Modules above the Tensor import it from fastnn._tensor.
+Tensor = None
+
+
+def bind_tensor_class(cls):
+    global Tensor, _make
+    Tensor = cls
+    _make = cls._make
+
+
+def _make(data, requires_grad, ctx):  # until bind_tensor_class runs
+    raise RuntimeError("fastnn._tensor.core was not imported")

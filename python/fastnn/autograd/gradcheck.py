@@ -2,6 +2,9 @@
 
 import numpy as np
 
+from . import function
+from .grad_mode import no_grad
+
 
 class GradcheckError(RuntimeError):
     pass
@@ -17,8 +20,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, 
     difference (f(x + eps) - f(x - eps)) / 2eps. On mismatch: raise GradcheckError naming the
     worst element (or return False when ``raise_exception=False``).
     """
-    from ..tensor import Tensor
-    from .grad_mode import no_grad
+    Tensor = function.Tensor
 
     if isinstance(inputs, Tensor):
         inputs = (inputs,)

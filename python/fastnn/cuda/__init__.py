@@ -185,14 +185,23 @@ def as_device_array(obj):
     if isinstance(obj, mod.DeviceArray):
         return obj
     if hasattr(obj, "__dlpack__") and is_cuda_array(obj):
-        from .._dlpack import dlpack_capsule
-
         return mod.from_dlpack_capsule(dlpack_capsule(obj, stream=1))
     if hasattr(obj, "__cuda_array_interface__"):
         return mod.from_cuda_array_interface(obj)
     raise TypeError(f"expected a CUDA array (DeviceArray, or an object with "
                     f"__cuda_array_interface__ / __dlpack__ on a CUDA device), got "
                     f"{type(obj).__name__}")
+
+
+def dlpack_capsule(obj, *, stream=None):
+    """obj.__dlpack__(...), asking for a DLPack 1.0 (versioned) capsule, falling back to the
+    pre-1.0 signature for older producers. `stream` is the consumer's stream (1: the legacy
+    default stream fastnn uses), so the producer orders its pending writes before our reads."""
+    kwargs = {} if stream is None else {"stream": stream}
+    try:
+        return obj.__dlpack__(max_version=(1, 0), **kwargs)
+    except TypeError:
+        return obj.__dlpack__(**kwargs)
 
 
 def empty(shape, dtype=np.float32, device=None):

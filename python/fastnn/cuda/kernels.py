@@ -1,40 +1,21 @@
 """CUDA versions of :mod:`fastnn.kernels`: the same names, arguments and semantics, on device
-arrays. Arguments may be fastnn DeviceArrays or any C-contiguous CUDA array exposing
-``__dlpack__`` / ``__cuda_array_interface__`` (torch, CuPy, JAX...), wrapped without a copy;
-results are DeviceArrays (``torch.from_dlpack(result)`` hands them back to torch, zero-copy).
-Launches are asynchronous on the legacy default stream; reading a result (``.numpy()``)
-synchronizes. ``fastnn.kernels.<fn>`` dispatches here when it is given device arrays.
+arrays, plus the random kernels of the GPU (``dropout``, ``uniform_``, ``normal_``). Arguments may
+be fastnn DeviceArrays or any C-contiguous CUDA array exposing ``__dlpack__`` /
+``__cuda_array_interface__`` (torch, CuPy, JAX...), wrapped without a copy; results are
+DeviceArrays (``torch.from_dlpack(result)`` hands them back to torch, zero-copy). Launches are
+asynchronous on the legacy default stream; reading a result (``.numpy()``) synchronizes.
+``fastnn.kernels.<fn>`` dispatches here when it is given device arrays. The names come from the
+kernel table, ``fastnn._core.kernel_table``.
 """
 
 import functools
 
+from .._core.kernel_table import KERNELS, kernel_names
 from . import _require, as_device_array, is_cuda_array
 from . import random as _rng
 
-# Kernels whose CUDA binding has exactly the CPU signature.
-_SAME_SIGNATURE = [
-    "matmul",
-    "relu",
-    "relu_backward",
-    "leaky_relu",
-    "leaky_relu_backward",
-    "sigmoid",
-    "sigmoid_backward",
-    "tanh",
-    "tanh_backward",
-    "gelu",
-    "gelu_backward",
-    "softmax",
-    "softmax_backward",
-    "log_softmax",
-    "log_softmax_backward",
-    "softmax_cross_entropy",
-    "binary_cross_entropy_with_logits",
-    "sgd_step",
-    "adagrad_step",
-    "rmsprop_step",
-    "adam_step",
-]
+# The kernels whose CUDA binding has exactly the CPU kernel's signature.
+_SAME_SIGNATURE = tuple(n for n in kernel_names("cuda") if "cpu" in KERNELS[n][1])
 
 
 def _wrap(obj):
@@ -58,8 +39,6 @@ def _make(name):
 
 for _name in _SAME_SIGNATURE:
     globals()[_name] = _make(_name)
-
-
 def dropout(x, p=0.5, *, seed=None, offset=None):
     """(y, mask): y = x * mask / (1 - p), mask uint8 (1 = kept). Draws from the CUDA Philox
     generator (fastnn.cuda.manual_seed) unless seed and offset are given."""
@@ -97,7 +76,7 @@ def normal_(x, mean=0.0, std=1.0):
 @functools.lru_cache(maxsize=None)
 def names() -> tuple:
     """The fastnn.kernels names that have a CUDA version here."""
-    return (*_SAME_SIGNATURE, "dropout", "dropout_backward", "uniform_", "normal_")
+    return kernel_names("cuda")
 
 
-__all__ = [*_SAME_SIGNATURE, "dropout", "dropout_backward", "normal_", "uniform_"]
+__all__ = list(kernel_names("cuda"))

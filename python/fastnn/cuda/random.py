@@ -9,7 +9,7 @@ stream is unchanged).
 
 import numpy as np
 
-from .. import _random
+from .._core import random as _random
 
 _MASK = (1 << 64) - 1
 _state = {"seed": 0, "offset": 0, "source": None}

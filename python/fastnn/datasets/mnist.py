@@ -25,7 +25,7 @@ def default_root() -> str:
 
 
 def _tensor(arr):
-    from ..tensor import Tensor
+    from .._tensor.core import Tensor
 
     return Tensor(arr)
 

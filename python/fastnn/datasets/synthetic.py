@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from .. import _random
+from .._core import random as _random
 
 
 def synthetic_regression(w, b, n, noise=0.01, dtype=np.float32):
@@ -11,7 +11,7 @@ def synthetic_regression(w, b, n, noise=0.01, dtype=np.float32):
     Draws from fastnn's global generator (``fastnn.manual_seed`` makes it reproducible); the
     result are float32 tensors by default, as in d2l's ``synthetic_data``.
     """
-    from ..tensor import Tensor
+    from .._tensor.core import Tensor
 
     w = np.asarray(w._data if isinstance(w, Tensor) else w, dtype=np.float64).reshape(-1)
     b = float(b.item() if isinstance(b, Tensor) else b)

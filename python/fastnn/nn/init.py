@@ -8,7 +8,8 @@ import math
 
 import numpy as np
 
-from .. import Tensor, no_grad
+from .._tensor import Tensor
+from ..autograd import no_grad
 
 __all__ = [
     "calculate_gain",

@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 
-from .. import Tensor
+from .._tensor import Tensor
 from . import functional as F
 from . import init
 from .module import Module

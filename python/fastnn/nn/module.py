@@ -9,7 +9,9 @@ from collections import OrderedDict, namedtuple
 
 import numpy as np
 
-from .. import Tensor, no_grad
+from .._core.device import device as device_cls
+from .._tensor import Tensor
+from ..autograd import no_grad
 from .parameter import Parameter
 
 _IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
@@ -39,8 +41,6 @@ def _is_dtype_name(a) -> bool:
 
 def _parse_to(args, kwargs):
     """(device or None, dtype or None) from ``to``'s torch-style arguments."""
-    from .. import device as device_cls
-
     device = kwargs.pop("device", None)
     dtype = kwargs.pop("dtype", None)
     kwargs.pop("non_blocking", None)

@@ -1,46 +1,35 @@
 """Functional optimizer steps: the fused multi-tensor kernels and the NumPy reference loops.
 
 Each function updates lists of raw arrays (a tensor's ``_data``) in place. ``fused=True`` makes
-one call into the fused list kernel of the arrays' backend (``fastnn.kernels`` for numpy arrays);
+one call into the fused list kernel of the arrays' device (found in ``fastnn._devices``);
 ``fused=False`` runs the reference: a plain per-tensor NumPy loop transcribing torch.optim's
 single-tensor algorithm in the arrays' own dtype. The reference is never deleted: it is the
-oracle the tests hold the kernels to (C11).
+oracle the tests hold the kernels to.
 """
 
 import numpy as np
 
-from .. import kernels as _cpu_kernels
-
-# ---- backend dispatch ---------------------------------------------------------------------------
-
-# array type -> module with sgd_step / adagrad_step / rmsprop_step / adam_step over lists of
-# that array type (same signatures as fastnn.kernels). The CUDA module registers its own.
-_BACKENDS = {np.ndarray: _cpu_kernels}
+from .. import _devices
 
 
-def register_backend(array_type, module):
-    """Route optimizer steps on arrays of ``array_type`` to ``module``'s fused list kernels."""
-    _BACKENDS[array_type] = module
-
-
-def backend_for(arrays):
-    """The fused-kernel module for a list of arrays (all of one type)."""
+def kernels_for(arrays):
+    """The fused list kernels for the arrays' device (``fastnn._devices``): all of one type."""
     if not arrays:
-        return _cpu_kernels
+        return _devices.cpu.kernels
     kind = type(arrays[0])
-    module = _BACKENDS.get(kind)
-    if module is None:
-        raise TypeError(
-            f"fastnn.optim: no fused optimizer kernels for arrays of type {kind.__name__} "
-            "(supported: numpy arrays, i.e. CPU tensors)"
-        )
     for a in arrays:
         if type(a) is not kind:
             raise TypeError(
                 "fastnn.optim: all parameters of one step must live on one device, got "
                 f"{kind.__name__} and {type(a).__name__}"
             )
-    return module
+    try:
+        return _devices.of(arrays[0]).kernels
+    except TypeError:
+        raise TypeError(
+            f"fastnn.optim: no fused optimizer kernels for arrays of type {kind.__name__} "
+            "(supported: numpy arrays and, in CUDA builds, DeviceArrays)"
+        ) from None
 
 
 def _check_reference_arrays(arrays):
@@ -65,7 +54,7 @@ def sgd(params, grads, momentum_buffer_list, *, lr, momentum=0.0, dampening=0.0,
         nesterov=False, weight_decay=0.0, maximize=False, first_step=False, fused=True):
     """torch.optim.SGD. ``first_step``: set the buffers to the gradient (torch's first step)."""
     if fused:
-        backend_for(params).sgd_step(
+        kernels_for(params).sgd_step(
             params, grads, momentum_buffer_list, lr=lr, momentum=momentum, dampening=dampening,
             nesterov=nesterov, weight_decay=weight_decay, maximize=maximize,
             first_step=first_step)
@@ -93,7 +82,7 @@ def adagrad(params, grads, state_sums, *, lr, lr_decay=0.0, weight_decay=0.0, ep
             maximize=False, fused=True):
     """torch.optim.Adagrad; ``step`` is the step being taken (1 on the first)."""
     if fused:
-        backend_for(params).adagrad_step(
+        kernels_for(params).adagrad_step(
             params, grads, state_sums, lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
             eps=eps, step=step, maximize=maximize)
         return
@@ -115,7 +104,7 @@ def rmsprop(params, grads, square_avgs, *, lr, alpha=0.99, eps=1e-8, weight_deca
             fused=True):
     """torch.optim.RMSprop (centered and momentum variants)."""
     if fused:
-        backend_for(params).rmsprop_step(
+        kernels_for(params).rmsprop_step(
             params, grads, square_avgs, lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
             momentum=momentum, centered=centered, momentum_bufs=momentum_bufs,
             grad_avgs=grad_avgs, maximize=maximize)
@@ -149,7 +138,7 @@ def adam(params, grads, exp_avgs, exp_avg_sqs, *, lr, beta1=0.9, beta2=0.999, ep
          step, fused=True):
     """torch.optim.Adam, or AdamW with ``decoupled=True``; ``step`` is the step being taken."""
     if fused:
-        backend_for(params).adam_step(
+        kernels_for(params).adam_step(
             params, grads, exp_avgs, exp_avg_sqs, lr=lr, beta1=beta1, beta2=beta2, eps=eps,
             weight_decay=weight_decay, decoupled=decoupled, amsgrad=amsgrad,
             max_exp_avg_sqs=max_exp_avg_sqs, maximize=maximize, step=step)

@@ -172,13 +172,13 @@ class Optimizer:
         # Buffers become fresh arrays of the parameter's dtype; the step count stays a number.
         if key == "step":
             return int(np.asarray(value).item()) if not isinstance(value, int) else value
-        from .. import backends
+        from .. import _devices
 
         data = _data(param)
         if _is_tensor(value):
             value = value._data
-        if not isinstance(value, np.ndarray) and backends.is_array(value):
-            value = backends.of(value).to_numpy(value)  # e.g. a CUDA state loaded on the CPU
+        if not isinstance(value, np.ndarray) and _devices.is_array(value):
+            value = _devices.of(value).to_numpy(value)  # e.g. a CUDA state loaded on the CPU
         arr = np.array(value, dtype=data.dtype, copy=True, order="C")
         if arr.shape != tuple(data.shape):
             raise ValueError(
@@ -187,18 +187,18 @@ class Optimizer:
             )
         if isinstance(data, np.ndarray):
             return arr
-        return backends.of(data).from_numpy(arr)  # the parameter's device (TypeError if none)
+        return _devices.of(data).from_numpy(arr)  # the parameter's device (TypeError if none)
 
 
 def zeros_like_storage(data, fill=0.0):
     """A new state buffer like a parameter's storage (C-contiguous, same dtype and shape)."""
     if isinstance(data, np.ndarray):
         return np.full(data.shape, fill, dtype=data.dtype)
-    from .. import backends
+    from .. import _devices
 
-    if not backends.is_array(data):
+    if not _devices.is_array(data):
         raise TypeError(f"fastnn.optim: no state buffers for arrays of type {type(data).__name__}")
-    return backends.of(data).full(data.shape, fill, data.dtype)
+    return _devices.of(data).full(data.shape, fill, data.dtype)
 
 
 def group_by_step(items, state):

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from .. import _random
+from .._core import random as _random
 
 __all__ = [
     "DataLoader",
@@ -26,7 +26,7 @@ __all__ = [
 
 
 def _Tensor():
-    from ..tensor import Tensor
+    from .._tensor.core import Tensor
 
     return Tensor
 
@@ -211,7 +211,7 @@ def default_collate(batch):
     elem = batch[0]
     if isinstance(elem, Tensor):
         if not isinstance(elem._data, np.ndarray):
-            from .. import stack
+            from .._tensor.functions import stack
 
             return stack(list(batch), 0)
         return Tensor(np.stack([b._data for b in batch]))

@@ -1,6 +1,6 @@
 """Activations on the fastnn.kernels element-wise kernels (forward and backward)."""
 
-from ..autograd.function import Function
+from ...autograd.function import Function
 
 
 class ReLU(Function):

@@ -1,6 +1,6 @@
 """Shape primitives: reshape, permute, expand, indexing, concatenation, dtype casts."""
 
-from ..autograd.function import Function
+from ...autograd.function import Function
 
 
 class Reshape(Function):
@@ -124,6 +124,6 @@ class ToDevice(Function):
         return target.from_numpy(self.be.to_numpy(x))
 
     def backward(self, g):
-        from .. import backends
+        from ... import _devices
 
-        return self.src.from_numpy(backends.of(g).to_numpy(g))
+        return self.src.from_numpy(_devices.of(g).to_numpy(g))

@@ -2,23 +2,21 @@
 
 import numpy as np
 
-from . import _dtype, backends
-from ._ops import elementwise as E
-from ._ops import linalg as L
-from ._ops import shape as S
+from .. import _devices
+from .._core import dtype as _dtype
+from ..autograd import function as _function
+from .ops import elementwise as E
+from .ops import linalg as L
+from .ops import shape as S
 
 
-def _T():
-    from .tensor import Tensor
-
-    return Tensor
 
 
 def _as_tensor(x, like=None):
-    T = _T()
+    T = _function.Tensor
     if isinstance(x, T):
         return x
-    from ._creation import tensor
+    from .creation import tensor
 
     if like is not None and isinstance(x, (int, float, bool)):
         dt = like.dtype
@@ -125,11 +123,11 @@ def stack(tensors, dim=0):
 
 
 def where(condition, x=None, y=None):
-    T = _T()
+    T = _function.Tensor
     c = condition._data if isinstance(condition, T) else np.asarray(condition)
     if x is None and y is None:
         if not isinstance(c, np.ndarray):  # a device array: nonzero on a host copy
-            be = backends.of(c)
+            be = _devices.of(c)
             return tuple(T._make(be.from_numpy(np.asarray(i))) for i in np.nonzero(be.to_numpy(c)))
         return tuple(T._make(np.asarray(i)) for i in np.nonzero(c))
     if c.dtype != np.bool_:
@@ -162,7 +160,7 @@ def numel(x):
 
 
 def is_tensor(x):
-    return isinstance(x, _T())
+    return isinstance(x, _function.Tensor)
 
 
 def allclose(a, b, rtol=1e-5, atol=1e-8, equal_nan=False):

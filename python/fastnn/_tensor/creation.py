@@ -6,27 +6,20 @@ import numbers
 
 import numpy as np
 
-from . import _dtype, _random, backends
-from ._device import CPU, to_device
+from .. import _devices
+from .._core import dtype as _dtype
+from .._core import random as _random
+from .._core.device import CPU, to_device
+from ..autograd import function as _function
 
 
-_Tensor = None  # fastnn.tensor imports this module; resolved on first use, then cached
-
-
-def _tensor_cls():
-    global _Tensor
-    if _Tensor is None:
-        from .tensor import Tensor
-
-        _Tensor = Tensor
-    return _Tensor
 
 
 def _to_array(data, float_dtype=None):
     """A numpy array from Python data (nested lists/tuples of numbers or tensors, numpy data)."""
-    T = _tensor_cls()
+    T = _function.Tensor
     if isinstance(data, T):
-        return backends.of(data._data).to_numpy(data._data)
+        return _devices.of(data._data).to_numpy(data._data)
     if isinstance(data, np.ndarray):
         return data
     if isinstance(data, np.generic):
@@ -59,8 +52,8 @@ def _place(a, dtype, device, requires_grad, copy):
     if dev is None or dev.type == "cpu":
         data = np.array(a, copy=True) if copy else a
     else:
-        data = backends.for_device(dev).from_numpy(a)  # copies any layout (keeps 0-d arrays 0-d)
-    t = _tensor_cls()._make(data)
+        data = _devices.for_device(dev).from_numpy(a)  # copies any layout (keeps 0-d arrays 0-d)
+    t = _function.Tensor._make(data)
     if requires_grad:
         t.requires_grad_(True)
     return t
@@ -81,7 +74,7 @@ def _float_dtype(dtype):
 
 def as_tensor(data, dtype=None, device=None):
     """Like ``tensor`` but shares ``data``'s memory when it can (a numpy array, a Tensor)."""
-    T = _tensor_cls()
+    T = _function.Tensor
     if isinstance(data, T):
         return data.to(device=device, dtype=dtype) if (device or dtype) else data
     return _place(_to_array(data, _float_dtype(dtype)), dtype, device, False, copy=False)
@@ -93,7 +86,7 @@ def from_numpy(array):
         raise TypeError(f"expected np.ndarray (got {type(array).__name__})")
     if array.dtype == object:
         raise TypeError("can't convert np.ndarray of type numpy.object_")
-    return _tensor_cls()._make(array)
+    return _function.Tensor._make(array)
 
 
 def _size(size):
@@ -110,8 +103,8 @@ def _size(size):
 def _make(fill, size, dtype, device, requires_grad, default=None):
     dtype = _dtype.to_dtype(dtype) or default or _dtype.get_default_dtype()
     dev = to_device(device) or CPU
-    be = backends.for_device(dev)
-    t = _tensor_cls()._make(fill(be, _size(size), dtype))
+    be = _devices.for_device(dev)
+    t = _function.Tensor._make(fill(be, _size(size), dtype))
     if requires_grad:
         t.requires_grad_(True)
     return t
@@ -138,7 +131,7 @@ def _scalar_dtype(v):
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad=False):
-    if isinstance(fill_value, _tensor_cls()):
+    if isinstance(fill_value, _function.Tensor):
         fill_value = fill_value.item()
     return _make(lambda be, s, d: be.full(s, fill_value, d), (size,), dtype, device,
                  requires_grad, _scalar_dtype(fill_value))
@@ -154,15 +147,15 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
                if any(isinstance(v, float) or isinstance(v, np.floating) for v in vals)
                else _dtype.int64)
     dt = _dtype.to_dtype(dtype) or default
-    be = backends.for_device(to_device(device) or CPU)
-    t = _tensor_cls()._make(be.arange(start, end, step, dt))
+    be = _devices.for_device(to_device(device) or CPU)
+    t = _function.Tensor._make(be.arange(start, end, step, dt))
     return t.requires_grad_(True) if requires_grad else t
 
 
 def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
     dt = _dtype.to_dtype(dtype) or _dtype.get_default_dtype()
-    be = backends.for_device(to_device(device) or CPU)
-    t = _tensor_cls()._make(be.linspace(start, end, steps, dt))
+    be = _devices.for_device(to_device(device) or CPU)
+    t = _function.Tensor._make(be.linspace(start, end, steps, dt))
     return t.requires_grad_(True) if requires_grad else t
 
 
@@ -199,7 +192,7 @@ def randperm(n, dtype=None, device=None, requires_grad=False):
 
 def normal(mean=0.0, std=1.0, size=None, *, dtype=None, device=None, requires_grad=False):
     """normal(mean, std, size) with float mean/std, or element-wise means/stds from tensors."""
-    T = _tensor_cls()
+    T = _function.Tensor
     if isinstance(mean, T) or isinstance(std, T):
         ref = mean if isinstance(mean, T) else std
         m = mean._data if isinstance(mean, T) else mean

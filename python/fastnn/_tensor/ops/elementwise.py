@@ -1,6 +1,6 @@
 """Element-wise primitives with broadcasting; backward sums gradients back to each input's shape."""
 
-from ..autograd.function import Function
+from ...autograd.function import Function
 
 
 class Add(Function):

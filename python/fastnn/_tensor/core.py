@@ -1,6 +1,6 @@
 """``Tensor``: a storage array (numpy on the CPU, a device buffer on CUDA) plus autograd state.
 
-Operations dispatch on the storage's type to a backend module (fastnn.backends) and record the
+Operations dispatch on the storage's type to a backend module (fastnn._devices) and record the
 graph through the ``Function`` primitives in fastnn._ops. This file holds the core (storage,
 conversions, autograd API, printing); the op methods live in the mixins of _tensor_ops.py,
 _tensor_shape.py and _tensor_inplace.py.
@@ -8,13 +8,15 @@ _tensor_shape.py and _tensor_inplace.py.
 
 import numpy as np
 
-from . import _dtype, _tensor_ops, backends
-from ._device import device, to_device
-from ._tensor_inplace import InplaceMixin
-from ._tensor_ops import OpsMixin
-from ._tensor_shape import ShapeMixin
-from .autograd import engine, function
-from ._ops.shape import Cast, ToDevice
+from .. import _devices
+from .._core import dtype as _dtype
+from .._core.device import device, to_device
+from ..autograd import engine, function
+from .creation import _to_array
+from .inplace import InplaceMixin
+from .math import OpsMixin
+from .ops.shape import Cast, ToDevice
+from .shape import ShapeMixin
 
 
 class Tensor(OpsMixin, ShapeMixin, InplaceMixin):
@@ -29,12 +31,10 @@ class Tensor(OpsMixin, ShapeMixin, InplaceMixin):
     __hash__ = object.__hash__  # by identity, like torch (== is element-wise)
 
     def __init__(self, data, requires_grad=False):
-        if not backends.is_array(data):
+        if not _devices.is_array(data):
             if isinstance(data, np.ndarray):  # an ndarray subclass (memmap...)
                 data = np.asarray(data)
             else:
-                from ._creation import _to_array
-
                 data = _to_array(data, _dtype.get_default_dtype())
         self._data = data
         self.grad = None
@@ -58,7 +58,7 @@ class Tensor(OpsMixin, ShapeMixin, InplaceMixin):
         return t
 
     def _backend(self):
-        return backends.of(self._data)
+        return _devices.of(self._data)
 
     def _view_of(self, out):
         """``out`` shares this tensor's storage: share the version counter too."""
@@ -80,7 +80,7 @@ class Tensor(OpsMixin, ShapeMixin, InplaceMixin):
 
     @property
     def device(self):
-        return backends.device_of(self._data)
+        return _devices.device_of(self._data)
 
     @property
     def is_cuda(self):
@@ -245,7 +245,7 @@ class Tensor(OpsMixin, ShapeMixin, InplaceMixin):
         if dev is not None:
             dev = to_device(dev)
             if dev != self.device:
-                out = ToDevice.apply(out, target=backends.for_device(dev))
+                out = ToDevice.apply(out, target=_devices.for_device(dev))
         if dtype is not None:
             dtype = _dtype.to_dtype(dtype)
             if dtype != out._data.dtype:
@@ -337,6 +337,4 @@ _TYPE_NAMES = {
 }
 
 _new = object.__new__
-function._make = Tensor._make  # the primitives build their outputs with the fast constructor
-engine.Tensor = Tensor
-_tensor_ops.Tensor = Tensor
+function.bind_tensor_class(Tensor)  # the package's one late-binding point (see autograd.function)

@@ -17,8 +17,8 @@ and the slices added in order, so the gradients do not depend on the thread coun
 
 import numpy as np
 
-from .. import _dtype
-from ..autograd.function import Function
+from ..._core import dtype as _dtype
+from ...autograd.function import Function
 
 
 class Conv2d(Function):

@@ -8,7 +8,7 @@ once it flows through the log_softmax that produces log_probs; both give the sam
 
 import numpy as np
 
-from ..autograd.function import Function
+from ...autograd.function import Function
 
 _NEG_INF = -np.inf
 

@@ -1,13 +1,154 @@
 """The loss functions of ``fastnn.nn.functional`` (PyTorch's names, signatures and reductions
-'none' | 'mean' | 'sum'). Cross-entropy and BCE-with-logits run one fused kernel; the rest
-compose Tensor ops (so autograd derives their gradients)."""
+'none' | 'mean' | 'sum'), with their autograd primitives. Cross-entropy and BCE-with-logits run
+one fused kernel that computes the loss and its gradient; MSE and BCE on probabilities are
+element-wise primitives; the rest compose Tensor ops (so autograd derives their gradients)."""
 
 import numpy as np
 
-from . import backends
-from ._creation import _tensor_cls as _T
-from ._ops.ctc import CTCLoss
-from ._ops.loss import BCE, MSE, BCEWithLogits, SoftmaxCrossEntropy
+from ... import _devices
+from ..._tensor import Tensor
+from .ctc import CTCLoss
+from ...autograd.function import Function
+
+# ---- primitives: forward and backward on storage arrays ----------------------------------
+
+
+def _reduce_array(be, loss, reduction):
+    if reduction == "mean":
+        return be.mean(loss)
+    if reduction == "sum":
+        return be.sum(loss)
+    return loss
+
+
+class SoftmaxCrossEntropy(Function):
+    """Cross-entropy of logits (N, C) against class indices (N,) -- passed as ``target`` -- or
+    class probabilities (N, C) -- passed as a second tensor input, which is differentiable."""
+
+    def forward(self, logits, probs=None, target=None, weight=None, reduction="mean",
+                label_smoothing=0.0, ignore_index=-100):
+        self.reduction = reduction
+        tgt = probs if probs is not None else target
+        try:
+            out = self.be.softmax_cross_entropy(logits, tgt, reduction, label_smoothing,
+                                                ignore_index, weight, self.requires_grad)
+        except ValueError as e:
+            if "out of range" in str(e):  # a class index outside [0, C): torch's IndexError
+                raise IndexError(f"Target is out of bounds: {e}") from None
+            raise
+        if not self.requires_grad:
+            return out
+        loss, self.dlogits = out
+        if probs is not None:
+            self.logits, self.weight, self.eps = logits, weight, label_smoothing
+        return loss
+
+    def backward(self, g):
+        be, n = self.be, self.needs_input_grad
+        gl = None
+        if n[0]:  # dlogits is d(loss)/d logits (row i: d loss_i for reduction='none')
+            gl = be.mul(self.dlogits, be.reshape(g, (-1, 1)) if self.reduction == "none" else g)
+        if len(n) == 1 or not n[1]:
+            return gl if len(n) == 1 else (gl, None)
+        # d loss_i / d p_ic = -(1 - eps) w_c log_softmax(x)_ic; 'mean' divides by N
+        logp = be.log_softmax(self.logits)
+        d = be.mul(logp, -(1.0 - self.eps))
+        if self.weight is not None:
+            d = be.mul(d, self.weight)
+        if self.reduction == "none":
+            d = be.mul(d, be.reshape(g, (-1, 1)))
+        else:
+            d = be.mul(d, g if self.reduction == "sum" else be.div(g, logp.shape[0]))
+        return gl, d
+
+
+class BCEWithLogits(Function):
+    """Binary cross-entropy on logits (any shape), stable; ``weight`` and ``pos_weight`` are
+    constant arrays, the target is a differentiable input."""
+
+    save_inputs = True
+
+    def forward(self, x, t, weight=None, pos_weight=None, reduction="mean"):
+        self.reduction, self.x, self.t = reduction, x, t
+        self.weight, self.pos_weight = weight, pos_weight
+        out = self.be.binary_cross_entropy_with_logits(x, t, weight, pos_weight, reduction,
+                                                       self.requires_grad)
+        if not self.requires_grad:
+            return out
+        loss, self.dx = out
+        return loss
+
+    def backward(self, g):
+        be, n = self.be, self.needs_input_grad
+        gx = be.mul(self.dx, g) if n[0] else None
+        gt = None
+        if n[1]:  # d/dt [(1-t) x + (1 + (pw-1) t) softplus(-x)] = -x + (pw-1) softplus(-x)
+            x = self.x
+            d = be.neg(x)
+            if self.pos_weight is not None:
+                sp = be.logaddexp(0.0, be.neg(x))
+                d = be.add(d, be.mul(be.sub(self.pos_weight, 1), sp))
+            if self.weight is not None:
+                d = be.mul(d, self.weight)
+            if self.reduction == "mean":
+                d = be.div(d, x.size)
+            gt = be.mul(d, g)
+        return gx, gt
+
+
+class MSE(Function):
+    """(x - y)^2, reduced: one op instead of three (the regression hot path)."""
+
+    def forward(self, x, y, reduction="mean"):
+        be = self.be
+        self.d = d = be.sub(x, y)
+        self.reduction, self.sx, self.sy = reduction, x.shape, y.shape
+        return _reduce_array(be, be.mul(d, d), reduction)
+
+    def backward(self, g):
+        be, d, n = self.be, self.d, self.needs_input_grad
+        scale = be.mul(g, 2.0 / d.size) if self.reduction == "mean" else be.mul(g, 2.0)
+        gd = be.mul(d, scale)
+        return (be.sum_to_shape(gd, self.sx) if n[0] else None,
+                be.sum_to_shape(be.neg(gd), self.sy) if n[1] else None)
+
+
+_TINY = 1e-45  # < exp(-100) in float32 too: log(max(x, _TINY)) avoids log(0) warnings
+
+
+def _clamped_log(be, x):
+    return be.maximum(be.log(be.maximum(x, _TINY)), -100.0)
+
+
+class BCE(Function):
+    """-(t log x + (1 - t) log(1 - x)) on probabilities, logs clamped at -100 (like torch)."""
+
+    save_inputs = True
+
+    def forward(self, x, t, weight=None, reduction="mean"):
+        be = self.be
+        self.x, self.t, self.weight, self.reduction = x, t, weight, reduction
+        logx, log1mx = _clamped_log(be, x), _clamped_log(be, be.sub(1.0, x))
+        loss = be.neg(be.add(be.mul(t, logx), be.mul(be.sub(1.0, t), log1mx)))
+        if weight is not None:
+            loss = be.mul(loss, weight)
+        return _reduce_array(be, loss, reduction)
+
+    def backward(self, g):
+        be, x, t, n = self.be, self.x, self.t, self.needs_input_grad
+        if self.reduction == "mean":
+            g = be.div(g, x.size)
+        w = g if self.weight is None else be.mul(g, self.weight)
+        gx = gt = None
+        if n[0]:  # (x - t) / max(x (1 - x), 1e-12), torch's clamp
+            gx = be.mul(w, be.div(be.sub(x, t), be.maximum(be.mul(x, be.sub(1.0, x)), 1e-12)))
+        if n[1]:  # d/dt = log(1 - x) - log(x)
+            logx, log1mx = _clamped_log(be, x), _clamped_log(be, be.sub(1.0, x))
+            gt = be.mul(w, be.sub(log1mx, logx))
+        return gx, gt
+
+
+# ---- the functional losses -------------------------------------------------------------
 
 _REDUCTIONS = ("none", "mean", "sum")
 
@@ -30,14 +171,14 @@ def _const(x, like):
     """A constant array for ``x`` (Tensor, array or None) on ``like``'s backend and dtype."""
     if x is None:
         return None
-    d = x._data if isinstance(x, _T()) else backends.of(like._data).asarray(x, like.dtype)
+    d = x._data if isinstance(x, Tensor) else _devices.of(like._data).asarray(x, like.dtype)
     return d if d.dtype == like.dtype else d.astype(like.dtype)
 
 
 def _as_target(target, like):
-    if isinstance(target, _T()):
+    if isinstance(target, Tensor):
         return target
-    from ._creation import tensor
+    from ..._tensor.creation import tensor
 
     return tensor(target, dtype=like.dtype, device=like.device)
 
@@ -68,7 +209,7 @@ def huber_loss(input, target, reduction="mean", delta=1.0):  # noqa: A002
     if delta <= 0:
         raise RuntimeError(
             f"huber_loss does not support non-positive values for delta, got {delta}")
-    from ._functions import where
+    from ..._tensor.functions import where
 
     d = input - _as_target(target, input)
     a = d.abs()
@@ -80,7 +221,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     """0.5 d^2 / beta where |d| < beta, else |d| - 0.5 beta (beta = 0: L1)."""
     if beta < 0:
         raise RuntimeError(f"smooth_l1_loss does not support negative values for beta, got {beta}")
-    from ._functions import where
+    from ..._tensor.functions import where
 
     d = input - _as_target(target, input)
     a = d.abs()
@@ -104,7 +245,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     class probabilities (the shape of input), with class weights, ignore_index and label
     smoothing; one fused kernel computes the loss and its gradient."""
     _check_reduction(reduction)
-    T = _T()
+    T = Tensor
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     target = target if isinstance(target, T) else _index_target(target, input)
@@ -152,7 +293,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
 
 
 def _index_target(target, like):
-    from ._creation import tensor
+    from ..._tensor.creation import tensor
 
     return tensor(target, device=like.device)
 
@@ -162,7 +303,7 @@ def _type_name(dt):
 
 
 def _check_classes(t, c, ignore_index):
-    t = backends.of(t).to_numpy(t)
+    t = _devices.of(t).to_numpy(t)
     if t.size:
         bad = (t != ignore_index) & ((t < 0) | (t >= c))
         if bad.any():
@@ -174,7 +315,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100,  
     """Negative log-likelihood of log-probabilities (N, C) or (N, C, d1, ...) at class indices;
     'mean' divides by the summed weight of non-ignored targets."""
     _check_reduction(reduction)
-    target = target if isinstance(target, _T()) else _index_target(target, input)
+    target = target if isinstance(target, Tensor) else _index_target(target, input)
     if target.dtype.kind not in "iu":
         raise RuntimeError(f"expected scalar type Long but found {_type_name(target.dtype)}")
     nd = input.ndim
@@ -185,12 +326,12 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100,  
                          f"({t.shape[0]}).")
     c = x.shape[1]
     _check_classes(t, c, ignore_index)
-    be = backends.of(x._data)
+    be = _devices.of(x._data)
     valid = be.ne(t, ignore_index)
     safe = be.where(valid, t, 0)
     w = be.ones((c,), x.dtype) if weight is None else _const(weight, x)
     wt = be.mul(be.getitem(w, safe), valid).astype(x.dtype)
-    T = _T()
+    T = Tensor
     picked = x.gather(1, T._make(be.reshape(safe, (-1, 1)))).reshape(-1)
     loss = -picked * T._make(wt)
     if reduction == "mean":
@@ -212,7 +353,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
                          f"size ({input.shape}) is deprecated. Please ensure they have the same "
                          "size.")
     x = input._data
-    be = backends.of(x)
+    be = _devices.of(x)
     xn = be.to_numpy(x)
     if xn.size and ((xn < 0) | (xn > 1) | np.isnan(xn)).any():
         raise RuntimeError("all elements of input should be between 0 and 1")
@@ -235,7 +376,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     squeeze = x.ndim == 0
     if squeeze:
         x, t = x.reshape(1), t.reshape(1)
-    be = backends.of(x._data)
+    be = _devices.of(x._data)
     c = x.shape[-1]
     w = _const(weight, x)
     if w is not None and w.shape not in (x.shape, (c,)):
@@ -256,7 +397,7 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean",  # n
     if log_target:
         loss = target.exp() * (target - input)
     else:
-        from ._functions import where
+        from ..._tensor.functions import where
 
         pos = target > 0
         safe = where(pos, target, 1.0)
@@ -284,7 +425,7 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
 def cosine_embedding_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None,
                           reduction="mean"):
     """1 - cos(x1, x2) for target 1, max(0, cos(x1, x2) - margin) for target -1."""
-    from ._functions import where
+    from ..._tensor.functions import where
 
     eps = 1e-12  # torch's EPSILON in the product of squared norms
     dot = (input1 * input2).sum(-1)
@@ -313,7 +454,7 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2.0, eps=1e-6,
     d_ap = pairwise_distance(anchor, positive, p, eps)
     d_an = pairwise_distance(anchor, negative, p, eps)
     if swap:
-        from ._functions import minimum
+        from ..._tensor.functions import minimum
 
         d_an = minimum(d_an, pairwise_distance(positive, negative, p, eps))
     return _reduce((margin + d_ap - d_an).clamp_min(0.0), reduction)
@@ -334,10 +475,10 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
     if lp.ndim != 3:
         raise RuntimeError(f"ctc_loss: log_probs must be (T, N, C) or (T, C), got {lp.shape}")
     T, N, C = lp.shape
-    tg = np.asarray(targets.__array__() if isinstance(targets, _T()) else targets)
-    in_len = np.asarray(input_lengths.__array__() if isinstance(input_lengths, _T())
+    tg = np.asarray(targets.__array__() if isinstance(targets, Tensor) else targets)
+    in_len = np.asarray(input_lengths.__array__() if isinstance(input_lengths, Tensor)
                         else input_lengths, dtype=np.int64).reshape(-1)
-    tg_len = np.asarray(target_lengths.__array__() if isinstance(target_lengths, _T())
+    tg_len = np.asarray(target_lengths.__array__() if isinstance(target_lengths, Tensor)
                         else target_lengths, dtype=np.int64).reshape(-1)
     if tg.dtype.kind not in "iu":
         raise RuntimeError(f"ctc_loss: targets must be integers, got {tg.dtype}")
@@ -380,7 +521,7 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
 def gan_generator_loss(fake_logits, reduction="mean"):
     """Non-saturating generator loss -log D(G(z)), from the discriminator's logits on fakes:
     BCE-with-logits against 'real' (1) labels."""
-    from ._creation import ones_like
+    from ..._tensor.creation import ones_like
 
     return binary_cross_entropy_with_logits(fake_logits, ones_like(fake_logits),
                                             reduction=reduction)
@@ -389,7 +530,7 @@ def gan_generator_loss(fake_logits, reduction="mean"):
 def gan_discriminator_loss(real_logits, fake_logits, reduction="mean"):
     """Discriminator loss -[log D(x) + log(1 - D(G(z)))]: BCE-with-logits of real logits
     against 1 plus fake logits against 0."""
-    from ._creation import ones_like, zeros_like
+    from ..._tensor.creation import ones_like, zeros_like
 
     return (binary_cross_entropy_with_logits(real_logits, ones_like(real_logits),
                                              reduction=reduction)

@@ -6,12 +6,14 @@ import collections
 
 import numpy as np
 
-from . import _dtype, backends
-from ._ops import activation as A
-from ._ops import elementwise as E
-from ._ops import linalg as L
-from ._ops import reduce as R
-from ._ops.shape import Reshape
+from .. import _devices
+from .._core import dtype as _dtype
+from ..autograd import function as _function
+from .ops import activation as A
+from .ops import elementwise as E
+from .ops import linalg as L
+from .ops import reduce as R
+from .ops.shape import Reshape
 
 _NUMBER = (int, float, bool)
 
@@ -19,18 +21,11 @@ max_result = collections.namedtuple("max", ["values", "indices"])
 min_result = collections.namedtuple("min", ["values", "indices"])
 
 
-Tensor = None  # set by tensor.py once the class exists (no import on the hot path)
-
-
-def _tensor_cls():
-    return Tensor
-
-
 def _operands(a, b):
     """(a, b) as tensors of a common backend, with torch's scalar and division promotion."""
-    if b.__class__ is Tensor or isinstance(b, Tensor):
+    T = _function.Tensor
+    if b.__class__ is T or isinstance(b, T):
         return a, b
-    T = Tensor
     dt = a._data.dtype
     if isinstance(b, np.generic):
         b = b.item()
@@ -41,9 +36,9 @@ def _operands(a, b):
         elif not isinstance(b, bool) and dt.kind == "b":
             dt = _dtype.int64 if isinstance(b, int) else _dtype.get_default_dtype()
             a = a.to(dt)
-        return a, T._make(backends.of(a._data).asarray(b, dt))
+        return a, T._make(_devices.of(a._data).asarray(b, dt))
     if isinstance(b, np.ndarray):
-        from ._creation import tensor
+        from .creation import tensor
 
         return a, tensor(b, device=a.device)
     return a, None
@@ -124,7 +119,7 @@ class OpsMixin:
         return self.matmul(other)
 
     def __rmatmul__(self, other):
-        from ._creation import tensor
+        from .creation import tensor
 
         return tensor(other, device=self.device).matmul(self)
 
@@ -174,16 +169,16 @@ class OpsMixin:
         return self.logical_not()
 
     def logical_not(self):
-        be = backends.of(self._data)
-        return _tensor_cls()._make(be.wrap(be.logical_not(self._data)))
+        be = _devices.of(self._data)
+        return _function.Tensor._make(be.wrap(be.logical_not(self._data)))
 
     def isnan(self):
-        be = backends.of(self._data)
-        return _tensor_cls()._make(be.wrap(be.isnan(self._data)))
+        be = _devices.of(self._data)
+        return _function.Tensor._make(be.wrap(be.isnan(self._data)))
 
     def sign(self):
-        be = backends.of(self._data)
-        return _tensor_cls()._make(be.wrap(be.sign(self._data)))
+        be = _devices.of(self._data)
+        return _function.Tensor._make(be.wrap(be.sign(self._data)))
 
     def equal(self, other):
         return self.shape == other.shape and bool((self == other).all())
@@ -236,12 +231,12 @@ class OpsMixin:
         return E.Minimum.apply(a, b)
 
     def where(self, condition, other):
-        from ._functions import where
+        from .functions import where
 
         return where(condition, self, other)
 
     def masked_fill(self, mask, value):
-        from ._functions import where
+        from .functions import where
 
         return where(mask, value, self)
 
@@ -301,14 +296,14 @@ class OpsMixin:
 
     def max(self, dim=None, keepdim=False, axis=None):
         """max() -> the largest value; max(dim) -> (values, indices); max(tensor) -> maximum."""
-        if isinstance(dim, _tensor_cls()):
+        if isinstance(dim, _function.Tensor):
             return self.maximum(dim)
         if dim is None and axis is None:
             return R.Amax.apply(self, axis=None, keepdim=False)
         return max_result(*_select(self, dim if dim is not None else axis, keepdim, "argmax"))
 
     def min(self, dim=None, keepdim=False, axis=None):
-        if isinstance(dim, _tensor_cls()):
+        if isinstance(dim, _function.Tensor):
             return self.minimum(dim)
         if dim is None and axis is None:
             return R.Amin.apply(self, axis=None, keepdim=False)
@@ -321,40 +316,40 @@ class OpsMixin:
         return _arg(self, dim if dim is not None else axis, keepdim, "argmin")
 
     def any(self, dim=None):
-        be = backends.of(self._data)
-        return _tensor_cls()._make(be.any(self._data, axis=dim))
+        be = _devices.of(self._data)
+        return _function.Tensor._make(be.any(self._data, axis=dim))
 
     def all(self, dim=None):
-        be = backends.of(self._data)
-        return _tensor_cls()._make(be.all(self._data, axis=dim))
+        be = _devices.of(self._data)
+        return _function.Tensor._make(be.all(self._data, axis=dim))
 
     def gather(self, dim, index):
-        idx = index._data if isinstance(index, _tensor_cls()) else index
+        idx = index._data if isinstance(index, _function.Tensor) else index
         return R.Gather.apply(self, idx=idx, axis=dim)
 
     # ---- matrix products -----------------------------------------------------------------
 
     def matmul(self, other):
-        from ._functions import matmul
+        from .functions import matmul
 
         return matmul(self, other)
 
     def mm(self, other):
         if self.ndim != 2 or other.ndim != 2:
             raise RuntimeError(f"mm: expected 2-D tensors, got {self.ndim}-D and {other.ndim}-D")
-        from ._functions import matmul
+        from .functions import matmul
 
         return matmul(self, other)
 
     def bmm(self, other):
         if self.ndim != 3 or other.ndim != 3:
             raise RuntimeError(f"bmm: expected 3-D tensors, got {self.ndim}-D and {other.ndim}-D")
-        from ._functions import matmul
+        from .functions import matmul
 
         return matmul(self, other)
 
     def dot(self, other):
-        from ._functions import dot
+        from .functions import dot
 
         return dot(self, other)
 
@@ -362,7 +357,7 @@ class OpsMixin:
         if self.ndim != 2 or other.ndim != 1:
             raise RuntimeError(f"mv: expected a 2-D and a 1-D tensor, got {self.ndim}-D and "
                                f"{other.ndim}-D")
-        from ._functions import matmul
+        from .functions import matmul
 
         return matmul(self, other)
 
@@ -387,12 +382,10 @@ def _compare(a, other, op):
     if b is None:
         return NotImplemented
     if a._data.__class__ is not b._data.__class__:
-        from .autograd.function import _device_mismatch
-
-        _device_mismatch((a, b))
-    be = backends.of(a._data)
+        _function.device_mismatch((a, b))
+    be = _devices.of(a._data)
     try:
-        return _tensor_cls()._make(be.wrap(getattr(be, op)(a._data, b._data)))
+        return _function.Tensor._make(be.wrap(getattr(be, op)(a._data, b._data)))
     except ValueError as e:
         raise RuntimeError(f"{op}: {e} (shapes {a.shape} and {b.shape})") from None
 
@@ -403,14 +396,12 @@ def _nograd(a, b, op):
     da, db = a._data, b._data
     if da.__class__ is not np.ndarray or db.__class__ is not np.ndarray:
         if da.__class__ is not db.__class__:
-            from .autograd.function import _device_mismatch
-
-            _device_mismatch((a, b))
+                _function.device_mismatch((a, b))
         # no device kernel for floor_divide / remainder (not hot): compute on host copies
-        be = backends.of(da)
+        be = _devices.of(da)
         r = np.asarray(getattr(np, op)(be.to_numpy(da), be.to_numpy(db)))
-        return _tensor_cls()._make(be.from_numpy(r))
-    return _tensor_cls()._make(np.asarray(getattr(np, op)(a._data, b._data)))
+        return _function.Tensor._make(be.from_numpy(r))
+    return _function.Tensor._make(np.asarray(getattr(np, op)(a._data, b._data)))
 
 
 def _softmax_like(cls, x, dim):
@@ -420,21 +411,21 @@ def _softmax_like(cls, x, dim):
 
 
 def _arg(x, dim, keepdim, op):
-    be = backends.of(x._data)
-    return _tensor_cls()._make(getattr(be, op)(x._data, axis=dim, keepdims=keepdim if dim is not
+    be = _devices.of(x._data)
+    return _function.Tensor._make(getattr(be, op)(x._data, axis=dim, keepdims=keepdim if dim is not
                                                  None else False))
 
 
 def _select(x, dim, keepdim, op):
     """(values, indices) of max/min along ``dim``: the values gather at the indices, so the
     gradient goes to the selected element only (torch's max(dim) semantics)."""
-    be = backends.of(x._data)
+    be = _devices.of(x._data)
     if x._data.ndim == 0:
         idx = be.zeros((), _dtype.int64)
-        return x, _tensor_cls()._make(idx)
+        return x, _function.Tensor._make(idx)
     idx = getattr(be, op)(x._data, axis=dim, keepdims=True)
     values = R.Gather.apply(x, idx=idx, axis=dim)
-    T = _tensor_cls()
+    T = _function.Tensor
     if not keepdim:
         shape = tuple(n for i, n in enumerate(x._data.shape) if i != dim % x._data.ndim)
         values = Reshape.apply(values, shape=shape)

@@ -7,22 +7,17 @@ that saved them, so their gradients stay exact, and ops that saved this tensor s
 version and raise at backward.
 """
 
-from . import backends
-from .autograd.grad_mode import state as _grad_state
+from .. import _devices
+from ..autograd import function as _function
+from ..autograd.grad_mode import state as _grad_state
 
 _LEAF_MSG = "a leaf Variable that requires grad is being used in an in-place operation."
-
-
-def _tensor_cls():
-    from .tensor import Tensor
-
-    return Tensor
 
 
 def _needs_record(t, other=None):
     if not _grad_state.enabled:
         return False
-    return t.requires_grad or (isinstance(other, _tensor_cls()) and other.requires_grad)
+    return t.requires_grad or (isinstance(other, _function.Tensor) and other.requires_grad)
 
 
 def _inplace_record(t, op):
@@ -54,13 +49,11 @@ def _binary_inplace(t, other, ufunc, fallback):
     """t (op)= other: in place, or recorded through ``fallback`` (the out-of-place op)."""
     if _needs_record(t, other):
         return _inplace_record(t, lambda a: fallback(a, other))
-    T = _tensor_cls()
+    T = _function.Tensor
     o = other._data if isinstance(other, T) else other
     if isinstance(other, T) and o.__class__ is not t._data.__class__:
-        from .autograd.function import _device_mismatch
-
-        _device_mismatch((t, other))
-    be = backends.of(t._data)
+        _function.device_mismatch((t, other))
+    be = _devices.of(t._data)
     try:
         getattr(be, ufunc)(t._data, o, out=t._data)
     except ValueError as e:
@@ -110,7 +103,7 @@ class InplaceMixin:
     def clamp_(self, min=None, max=None):  # noqa: A002
         if _needs_record(self):
             return _inplace_record(self, lambda a: a.clamp(min, max))
-        backends.of(self._data).clip(self._data, min, max, out=self._data)
+        _devices.of(self._data).clip(self._data, min, max, out=self._data)
         self._vc[0] += 1
         return self
 
@@ -119,32 +112,32 @@ class InplaceMixin:
 
     def fill_(self, value):
         _check_unrecorded(self, "fill_")
-        if isinstance(value, _tensor_cls()):
+        if isinstance(value, _function.Tensor):
             value = value.item()
-        backends.of(self._data).fill(self._data, value)
+        _devices.of(self._data).fill(self._data, value)
         self._vc[0] += 1
         return self
 
     def normal_(self, mean=0.0, std=1.0):
         _check_unrecorded(self, "normal_")
-        backends.of(self._data).normal_(self._data, mean, std)
+        _devices.of(self._data).normal_(self._data, mean, std)
         self._vc[0] += 1
         return self
 
     def uniform_(self, a=0.0, b=1.0):
         _check_unrecorded(self, "uniform_")
-        backends.of(self._data).uniform_(self._data, a, b)
+        _devices.of(self._data).uniform_(self._data, a, b)
         self._vc[0] += 1
         return self
 
     def copy_(self, src):
         _check_unrecorded(self, "copy_")
-        T = _tensor_cls()
-        be = backends.of(self._data)
+        T = _function.Tensor
+        be = _devices.of(self._data)
         if isinstance(src, T):
             s = src._data
             if s.__class__ is not self._data.__class__:  # across devices: via the host
-                s = be.from_numpy(backends.of(s).to_numpy(s))
+                s = be.from_numpy(_devices.of(s).to_numpy(s))
         else:
             s = be.asarray(src)
         try:
@@ -156,7 +149,7 @@ class InplaceMixin:
         return self
 
     def masked_fill_(self, mask, value):
-        T = _tensor_cls()
+        T = _function.Tensor
         m = mask._data if isinstance(mask, T) else mask
-        self[T._make(backends.of(self._data).asarray(m))] = value
+        self[T._make(_devices.of(self._data).asarray(m))] = value
         return self

@@ -1,41 +1,11 @@
-"""``fastnn.nn.functional`` (F): linear, activations, softmax, dropout, one_hot and all losses.
+"""``fastnn.nn.functional``: activations, softmax, dropout, one_hot and normalize (activations
+call the element-wise kernels through their primitives in ``fastnn._tensor.ops.activation``)."""
 
-Hot ops run the fastnn.kernels: ``linear`` is one GEMM with the bias fused, activations call the
-element-wise kernels, ``cross_entropy`` and ``binary_cross_entropy_with_logits`` one fused
-loss-and-gradient kernel each.
-"""
+from ... import _devices
+from ..._core import dtype as _dtype
 
-from .. import _dtype, backends
-
-from .._losses import *  # noqa: F401,F403  (every loss)
-from .._losses import __all__ as _losses_all
-from .._ops import activation as A
-from .._ops.elementwise import Clamp
-from .._ops.linalg import Linear
-from .._ops.conv import avg_pool2d, conv2d, max_pool2d  # noqa: F401  (conv and pooling)
-
-
-def linear(input, weight, bias=None):  # noqa: A002 (torch's names)
-    """y = x W^T + b: x (..., in), W (out, in), b (out,). One GEMM (bias fused); backward is two
-    GEMMs with transpose flags plus a column sum."""
-    if input.dtype != weight.dtype or (bias is not None and bias.dtype != weight.dtype):
-        raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got "
-                           f"{_dtype.name(input.dtype)} and {_dtype.name(weight.dtype)}")
-    if weight.ndim != 2:
-        raise RuntimeError(f"linear: weight must be 2-D (out, in), got shape {weight.shape}")
-    k = input.shape[-1] if input.ndim else 0
-    if k != weight.shape[1]:
-        rows = input.numel() // k if input.ndim > 1 and k else 1
-        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{k} and "
-                           f"{weight.shape[1]}x{weight.shape[0]})")
-    if bias is not None and bias.shape != (weight.shape[0],):
-        raise RuntimeError(f"linear: bias must have shape ({weight.shape[0]},), got {bias.shape}")
-    args = (weight,) if bias is None else (weight, bias)
-    if input.ndim == 2:
-        return Linear.apply(input, *args)
-    lead = input.shape[:-1]
-    out = Linear.apply(input.reshape(-1, k), *args)
-    return out.reshape(lead + (weight.shape[0],))
+from ..._tensor.ops import activation as A
+from ..._tensor.ops.elementwise import Clamp
 
 
 def relu(input, inplace=False):  # noqa: A002
@@ -71,7 +41,7 @@ def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):  # noqa: A002
 
 def softplus(input, beta=1.0, threshold=20.0):  # noqa: A002
     """log(1 + exp(beta x)) / beta, linear above ``threshold`` (like torch)."""
-    from .._functions import where
+    from ..._tensor.functions import where
 
     bx = input * beta
     soft = (bx.clamp_max(threshold).exp() + 1).log() / beta
@@ -79,7 +49,7 @@ def softplus(input, beta=1.0, threshold=20.0):  # noqa: A002
 
 
 def elu(input, alpha=1.0, inplace=False):  # noqa: A002
-    from .._functions import where
+    from ..._tensor.functions import where
 
     return _maybe_inplace(
         input, lambda x: where(x > 0, x, (x.clamp_max(0.0).exp() - 1) * alpha), inplace)
@@ -109,7 +79,7 @@ def dropout(input, p=0.5, training=True, inplace=False):  # noqa: A002
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     if not training or p == 0.0:
         return input
-    be = backends.of(input._data)
+    be = _devices.of(input._data)
     if p == 1.0:
         mask = be.zeros(input.shape, input.dtype)
     else:
@@ -128,7 +98,7 @@ def one_hot(tensor, num_classes=-1):
     n = int(t.max()) + 1 if num_classes < 0 else num_classes
     if t.size and (t.min() < 0 or t.max() >= n):
         raise RuntimeError("Class values must be smaller than num_classes.")
-    from .._creation import tensor as make
+    from ..._tensor.creation import tensor as make
 
     return make((t[..., None] == np.arange(n)).astype(np.int64), device=tensor.device)
 
@@ -142,7 +112,7 @@ def _maybe_inplace(x, fn, inplace):
     Tensor) and x is returned."""
     if not inplace:
         return fn(x)
-    from .._tensor_inplace import _inplace_record, _needs_record
+    from ..._tensor.inplace import _inplace_record, _needs_record
 
     if _needs_record(x):
         return _inplace_record(x, fn)
@@ -151,8 +121,6 @@ def _maybe_inplace(x, fn, inplace):
 
 
 __all__ = [
-    "dropout", "elu", "gelu", "hardtanh", "leaky_relu", "linear", "log_softmax", "logsigmoid",
+    "dropout", "elu", "gelu", "hardtanh", "leaky_relu", "log_softmax", "logsigmoid",
     "normalize", "one_hot", "relu", "relu6", "sigmoid", "silu", "softmax", "softplus", "tanh",
-    *_losses_all,
 ]
-__all__ += ["avg_pool2d", "conv2d", "max_pool2d"]

@@ -3,9 +3,9 @@ their base, so an in-place change through a view is seen by the autograd checks.
 
 import numpy as np
 
-from . import backends
-from ._creation import _tensor_cls
-from ._ops import shape as S
+from .. import _devices
+from ..autograd import function as _function
+from .ops import shape as S
 
 
 def _shape_args(shape):
@@ -16,7 +16,7 @@ def _shape_args(shape):
 
 def _index(idx):
     """A storage index from a Python/torch index; ``advanced`` when it holds arrays."""
-    T = _tensor_cls()
+    T = _function.Tensor
     if isinstance(idx, tuple):
         parts, advanced = [], False
         for i in idx:
@@ -201,18 +201,18 @@ class ShapeMixin:
         return out if advanced else self._view_of(out)
 
     def __setitem__(self, idx, value):
-        from ._tensor_inplace import _inplace_record, _needs_record
+        from .inplace import _inplace_record, _needs_record
 
         index, _ = _index(idx)
-        T = _tensor_cls()
+        T = _function.Tensor
         if _needs_record(self, value):
             if not isinstance(value, T):
-                value = T._make(backends.of(self._data).asarray(value, self._data.dtype))
+                value = T._make(_devices.of(self._data).asarray(value, self._data.dtype))
             _inplace_record(self, lambda a: S.SetItem.apply(a, value, index=index))
             return
         v = value._data if isinstance(value, T) else value
         try:
-            backends.of(self._data).setitem(self._data, index, v)
+            _devices.of(self._data).setitem(self._data, index, v)
         except ValueError as e:
             raise RuntimeError(f"setitem: {e} (tensor shape {self.shape})") from None
         self._vc[0] += 1

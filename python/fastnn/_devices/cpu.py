@@ -9,10 +9,10 @@ import builtins
 
 import numpy as np
 
-from .. import _random
-from .. import _C as _kernels  # the CPU kernels themselves, not the device-dispatching wrappers
-from .._device import CPU
-from . import _np_kernels as _npk
+from .._core import random as _random
+from .. import _C as kernels  # the raw CPU kernels (what fastnn.kernels exports)
+from .._core.device import CPU
+from . import numpy_kernels as _npk
 
 array_type = np.ndarray
 
@@ -257,7 +257,7 @@ def take_along_axis_backward(g, shape, idx, axis):
     return out
 
 
-# ---- hot ops: fastnn.kernels for float32/float64; numpy (_np_kernels) for other dtypes -------
+# ---- hot ops: fastnn.kernels for float32/float64; numpy (numpy_kernels) for other dtypes -------
 
 _KDT = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -270,12 +270,12 @@ def matmul(a, b, trans_a=False, trans_b=False, bias=None):
     """op(a) @ op(b) (+ bias) for 2-D or batched 3-D arrays; op = transpose when trans_*.
     The kernel reads any strides (a transposed view is not copied)."""
     if a.dtype in _KDT and a.dtype == b.dtype and (bias is None or bias.dtype == a.dtype):
-        return _kernels.matmul(a, b, trans_a=trans_a, trans_b=trans_b, bias=bias)
+        return kernels.matmul(a, b, trans_a=trans_a, trans_b=trans_b, bias=bias)
     return _npk.matmul(a, b, trans_a=trans_a, trans_b=trans_b, bias=bias)
 
 
 def _unary(name):
-    kern, ref = getattr(_kernels, name), getattr(_npk, name)
+    kern, ref = getattr(kernels, name), getattr(_npk, name)
 
     def op(x, *args):
         if x.dtype in _KDT:
@@ -287,7 +287,7 @@ def _unary(name):
 
 
 def _backward(name):
-    kern, ref = getattr(_kernels, name), getattr(_npk, name)
+    kern, ref = getattr(kernels, name), getattr(_npk, name)
 
     def op(grad, x, *args):
         if x.dtype in _KDT and grad.dtype == x.dtype:
@@ -318,13 +318,13 @@ def softmax_cross_entropy(logits, target, reduction, label_smoothing, ignore_ind
                           grad):
     """The fused kernel: loss, or (loss, d loss / d logits) with grad (row i holds
     d loss_i / d logits_i for reduction='none')."""
-    return _kernels.softmax_cross_entropy(
+    return kernels.softmax_cross_entropy(
         _c(logits), _c(target), reduction=reduction, label_smoothing=label_smoothing,
         ignore_index=ignore_index, weight=None if weight is None else _c(weight), grad=grad)
 
 
 def binary_cross_entropy_with_logits(logits, target, weight, pos_weight, reduction, grad):
-    return _kernels.binary_cross_entropy_with_logits(
+    return kernels.binary_cross_entropy_with_logits(
         _c(logits), _c(target), weight=None if weight is None else _c(weight),
         pos_weight=None if pos_weight is None else _c(pos_weight), reduction=reduction, grad=grad)
 
@@ -333,31 +333,31 @@ def binary_cross_entropy_with_logits(logits, target, weight, pos_weight, reducti
 
 
 def im2col(x, kernel_size, stride, padding, dilation, ones_row=False):
-    return _kernels.im2col(_c(x), kernel_size, stride, padding, dilation, ones_row=ones_row)
+    return kernels.im2col(_c(x), kernel_size, stride, padding, dilation, ones_row=ones_row)
 
 
 def col2im(cols, input_shape, kernel_size, stride, padding, dilation):
-    return _kernels.col2im(_c(cols), tuple(input_shape), kernel_size, stride, padding, dilation)
+    return kernels.col2im(_c(cols), tuple(input_shape), kernel_size, stride, padding, dilation)
 
 
 def conv2d(x, weight, bias, stride, padding, dilation):
     """NCHW conv2d (groups=1) by the chunked im2col + GEMM kernel; bias may be None."""
-    return _kernels.conv2d(_c(x), _c(weight), None if bias is None else _c(bias), stride, padding,
+    return kernels.conv2d(_c(x), _c(weight), None if bias is None else _c(bias), stride, padding,
                            dilation)
 
 
 def conv2d_backward(grad, x, weight, stride, padding, dilation, need):
     """(dx, dweight, dbias) of conv2d, None where need[i] is False."""
-    return _kernels.conv2d_backward(_c(grad), _c(x), _c(weight), stride, padding, dilation,
+    return kernels.conv2d_backward(_c(grad), _c(x), _c(weight), stride, padding, dilation,
                                     need_input=need[0], need_weight=need[1], need_bias=need[2])
 
 
 def max_pool2d(x, kernel_size, stride, padding, dilation):
-    return _kernels.max_pool2d(_c(x), kernel_size, stride, padding, dilation)
+    return kernels.max_pool2d(_c(x), kernel_size, stride, padding, dilation)
 
 
 def max_pool2d_backward(grad, indices, input_shape):
-    return _kernels.max_pool2d_backward(_c(grad), _c(indices), tuple(input_shape))
+    return kernels.max_pool2d_backward(_c(grad), _c(indices), tuple(input_shape))
 
 
 def matmul_shared(a, b, trans_a=False, trans_b=False):
@@ -365,5 +365,5 @@ def matmul_shared(a, b, trans_a=False, trans_b=False):
 
     One batched GEMM: a is passed as a stride-0 broadcast view, which the kernel reads in place
     (no copy of a per batch)."""
-    return _kernels.matmul(np.broadcast_to(a, (b.shape[0],) + a.shape), b, trans_a=trans_a,
+    return kernels.matmul(np.broadcast_to(a, (b.shape[0],) + a.shape), b, trans_a=trans_a,
                            trans_b=trans_b)

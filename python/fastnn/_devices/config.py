@@ -3,7 +3,7 @@
 import platform
 import sys
 
-from . import _C
+from .. import _C
 
 
 def get_num_threads() -> int:
@@ -20,7 +20,7 @@ def set_num_threads(n: int) -> None:
 
 def config() -> dict:
     """The facts ``show_config`` prints, as a dict."""
-    from . import cuda
+    from .. import cuda
 
     return {
         "fastnn": _C.__version__,

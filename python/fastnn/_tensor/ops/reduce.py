@@ -1,6 +1,6 @@
 """Reductions: sum, mean, amax/amin (ties share the gradient), gather along an axis."""
 
-from ..autograd.function import Function
+from ...autograd.function import Function
 
 
 def _keepdims_shape(shape, axis):

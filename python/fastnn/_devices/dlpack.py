@@ -7,25 +7,10 @@ Host tensors come back as numpy arrays (through ``np.from_dlpack``); CUDA tensor
 
 import numpy as np
 
+from .. import cuda
+
 _CPU_DEVICES = (1, 3)  # kDLCPU, kDLCUDAHost
 _CUDA_DEVICES = (2, 13)  # kDLCUDA, kDLCUDAManaged
-
-
-def dlpack_capsule(obj, *, stream=None):
-    """obj.__dlpack__(...), asking for a DLPack 1.0 (versioned) capsule, falling back to the
-    pre-1.0 signature for older producers. `stream` is the consumer's stream (1: the legacy
-    default stream fastnn uses), so the producer orders its pending writes before our reads."""
-    kwargs = {} if stream is None else {"stream": stream}
-    try:
-        return obj.__dlpack__(max_version=(1, 0), **kwargs)
-    except TypeError:
-        return obj.__dlpack__(**kwargs)
-
-
-def _cuda_module():
-    from . import cuda
-
-    return cuda._require()
 
 
 def from_dlpack(x):
@@ -33,8 +18,6 @@ def from_dlpack(x):
     if isinstance(x, np.ndarray):
         return x
     if type(x).__name__ == "PyCapsule":
-        from . import cuda
-
         mod, why = cuda._load()
         if mod is None:
             raise RuntimeError(f"fastnn.from_dlpack: raw DLPack capsules need the CUDA module ({why})")
@@ -48,9 +31,9 @@ def from_dlpack(x):
     if device_type in _CPU_DEVICES:
         return np.from_dlpack(x)
     if device_type in _CUDA_DEVICES:
-        mod = _cuda_module()
+        mod = cuda._require()
         if isinstance(x, mod.DeviceArray):
             return x
-        return mod.from_dlpack_capsule(dlpack_capsule(x, stream=1))
+        return mod.from_dlpack_capsule(cuda.dlpack_capsule(x, stream=1))
     raise BufferError(f"fastnn.from_dlpack: DLPack device type {device_type} is not supported "
                       f"(CPU or CUDA only)")

@@ -1,6 +1,6 @@
 """The CUDA backend: storage is a ``fastnn._cuda.DeviceArray`` (contiguous, on the current GPU).
 
-Every name in ``fastnn.backends.OPS`` is defined here with the cpu backend's signature and numpy's
+Every name in ``fastnn._devices.OPS`` is defined here with the cpu backend's signature and numpy's
 semantics (dtype promotion with weak Python scalars, broadcasting, ``out=`` for the in-place
 arithmetic). The hot ops of the documents' models (matmul with bias, activations, softmax /
 cross-entropy, reductions over one dimension, element-wise arithmetic, comparisons, optimizer
@@ -13,17 +13,17 @@ does not select one contiguous block return copies, not views, so writes through
 reach the base array. New arrays go to the current CUDA device (fastnn.cuda.set_device).
 
 Importing this module never touches the device: it only loads fastnn._cuda when it was built,
-and registers DeviceArray with fastnn.backends and the optimizers.
+and defines ``array_type``; ``fastnn._devices`` registers it for DeviceArrays.
 """
 
 import builtins
-import sys
 
 import numpy as np
 
-from .. import _random
+from .._core import random as _random
 from .. import cuda as _cuda_pkg
-from .._device import device as _device
+from ..cuda import kernels  # the raw CUDA kernels (fastnn.kernels' CUDA twins)
+from .._core.device import device as _device
 from . import cpu as _cpu
 
 _mod = _cuda_pkg._module()  # fastnn._cuda, or None when not built / not loadable
@@ -222,24 +222,18 @@ def eye(n, m=None, dtype=np.float64):
 # ---- random: float fills from the CUDA Philox generator (fastnn.cuda.random) -----------------
 
 
-def _ck():
-    from ..cuda import kernels
-
-    return kernels
-
-
 def rand(shape, dtype):
     dt = np.dtype(dtype)
     if dt.kind != "f":
         return astype(rand(shape, _F32), dt)
-    return _ck().uniform_(empty(shape, dt), 0.0, 1.0)
+    return kernels.uniform_(empty(shape, dt), 0.0, 1.0)
 
 
 def randn(shape, dtype):
     dt = np.dtype(dtype)
     if dt.kind != "f":
         return astype(randn(shape, _F64), dt)
-    return _ck().normal_(empty(shape, dt), 0.0, 1.0)
+    return kernels.normal_(empty(shape, dt), 0.0, 1.0)
 
 
 def randint(low, high, shape, dtype):
@@ -248,14 +242,14 @@ def randint(low, high, shape, dtype):
 
 def normal_(a, mean, std):
     if a.dtype.kind == "f":
-        _ck().normal_(a, float(mean), float(std))
+        kernels.normal_(a, float(mean), float(std))
     else:  # [host] integer tensors: numpy's draw, truncated like the cpu backend
         a.copy_(_random.generator().normal(mean, std, tuple(a.shape)))
 
 
 def uniform_(a, low, high):
     if a.dtype.kind == "f":
-        _ck().uniform_(a, float(low), float(high))
+        kernels.uniform_(a, float(low), float(high))
     else:  # [host]
         a.copy_(_random.generator().uniform(low, high, tuple(a.shape)))
 
@@ -846,11 +840,3 @@ def matmul_shared(a, b, trans_a=False, trans_b=False):
     return matmul(a, b, trans_a=trans_a, trans_b=trans_b)  # matmul broadcasts a 2-D a
 
 
-# ---- registration -------------------------------------------------------------------------------
-
-if array_type is not None:
-    from . import register as _register
-    from ..optim import _functional as _optim_functional
-
-    _register(array_type, sys.modules[__name__])
-    _optim_functional.register_backend(array_type, _ck())

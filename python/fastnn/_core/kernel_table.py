@@ -1,0 +1,31 @@
+"""The kernel name table, written once: every kernel of ``fastnn.kernels`` and
+``fastnn.cuda.kernels``, with the devices that have it. The C++ function of the same name does the
+work (``csrc/cpu/<family>.cpp``, ``csrc/cuda/<family>.cu``).
+"""
+
+# Every kernel, written once: name -> (family, devices that have it). ``fastnn.kernels`` exports
+# the CPU ones, ``fastnn.cuda.kernels`` the CUDA ones, and the device modules define the
+# non-optimizer ones as Tensor ops (``OPS``). The C++ function of the same name does the work.
+_BOTH, _CPU, _CUDA = ("cpu", "cuda"), ("cpu",), ("cuda",)
+KERNELS = {
+    "matmul": ("matmul", _BOTH),
+    **{name: ("activation", _BOTH) for name in (
+        "relu", "relu_backward", "leaky_relu", "leaky_relu_backward", "sigmoid",
+        "sigmoid_backward", "tanh", "tanh_backward", "gelu", "gelu_backward", "softmax",
+        "softmax_backward", "log_softmax", "log_softmax_backward")},
+    "softmax_cross_entropy": ("loss", _BOTH),
+    "binary_cross_entropy_with_logits": ("loss", _BOTH),
+    **{name: ("optim", _BOTH) for name in ("sgd_step", "adagrad_step", "rmsprop_step",
+                                            "adam_step")},
+    **{name: ("conv", _CPU) for name in ("im2col", "col2im", "conv2d", "conv2d_backward",
+                                          "max_pool2d", "max_pool2d_backward")},
+    **{name: ("random", _CUDA) for name in ("dropout", "dropout_backward", "uniform_",
+                                             "normal_")},
+}
+
+
+def kernel_names(device):
+    """The kernels ``device`` ('cpu' or 'cuda') has, in table order."""
+    return tuple(name for name, (_, devices) in KERNELS.items() if device in devices)
+
+

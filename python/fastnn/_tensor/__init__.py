@@ -1,0 +1,39 @@
+"""The Tensor and everything that makes or combines tensors.
+
+``core.py`` holds the class (storage, autograd API, conversions, printing) and composes the op
+methods of ``math.py``, ``shape.py`` and ``inplace.py``; those call the autograd primitives of
+``ops/``. ``creation.py`` (``fastnn.tensor``, ``zeros``, ``randn``...) and ``functions.py``
+(``fastnn.matmul``, ``cat``, ``where``...) are the top-level functions.
+"""
+
+from . import functions
+from .creation import (
+    arange,
+    as_tensor,
+    empty,
+    empty_like,
+    eye,
+    from_numpy,
+    full,
+    full_like,
+    linspace,
+    manual_seed,
+    normal,
+    ones,
+    ones_like,
+    rand,
+    rand_like,
+    randint,
+    randn,
+    randn_like,
+    randperm,
+    tensor,
+    zeros,
+    zeros_like,
+)
+from .core import Tensor
+
+__all__ = ["Tensor", "arange", "as_tensor", "empty", "empty_like", "eye", "from_numpy", "full",
+           "full_like", "functions", "linspace", "manual_seed", "normal", "ones", "ones_like",
+           "rand", "rand_like", "randint", "randn", "randn_like", "randperm", "tensor", "zeros",
+           "zeros_like"]

@@ -1,0 +1,16 @@
+"""``fastnn.nn.functional`` (F): linear, activations, softmax, dropout, one_hot, convolution and
+pooling, and all losses, with PyTorch's names and signatures.
+
+Hot ops run the fastnn kernels: ``linear`` is one GEMM with the bias fused, activations call the
+element-wise kernels, ``conv2d`` the fused im2col + GEMM kernel, ``cross_entropy`` and
+``binary_cross_entropy_with_logits`` one fused loss-and-gradient kernel each.
+"""
+
+from .activation import *  # noqa: F403
+from .activation import __all__ as _activation_all
+from .conv import avg_pool2d, conv2d, max_pool2d
+from .linear import linear
+from .loss import *  # noqa: F403
+from .loss import __all__ as _loss_all
+
+__all__ = [*_activation_all, "avg_pool2d", "conv2d", "linear", "max_pool2d", *_loss_all]

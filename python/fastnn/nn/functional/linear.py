@@ -1,0 +1,49 @@
+"""``F.linear`` and its primitive: y = x W^T + b as one GEMM with the bias fused."""
+
+from ..._core import dtype as _dtype
+from ...autograd.function import Function
+
+
+class Linear(Function):
+    """y = x W^T + b as ONE GEMM with the bias fused; x (N, in), W (out, in), b (out,).
+    Backward: dx = G W, dW = G^T x (GEMMs with flags) and db = column sums of G."""
+
+    save_inputs = True
+
+    def forward(self, x, w, b=None):
+        self.x, self.w = x, w
+        return self.be.matmul(x, w, trans_b=True, bias=b)
+
+    def backward(self, g):
+        be, n = self.be, self.needs_input_grad
+        gx = be.matmul(g, self.w) if n[0] else None
+        gw = be.matmul(g, self.x, trans_a=True) if n[1] else None
+        if len(n) == 2:
+            return gx, gw
+        return gx, gw, (be.sum(g, axis=0) if n[2] else None)
+
+
+def linear(input, weight, bias=None):  # noqa: A002 (torch's names)
+    """y = x W^T + b: x (..., in), W (out, in), b (out,). One GEMM (bias fused); backward is two
+    GEMMs with transpose flags plus a column sum."""
+    if input.dtype != weight.dtype or (bias is not None and bias.dtype != weight.dtype):
+        raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got "
+                           f"{_dtype.name(input.dtype)} and {_dtype.name(weight.dtype)}")
+    if weight.ndim != 2:
+        raise RuntimeError(f"linear: weight must be 2-D (out, in), got shape {weight.shape}")
+    k = input.shape[-1] if input.ndim else 0
+    if k != weight.shape[1]:
+        rows = input.numel() // k if input.ndim > 1 and k else 1
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{k} and "
+                           f"{weight.shape[1]}x{weight.shape[0]})")
+    if bias is not None and bias.shape != (weight.shape[0],):
+        raise RuntimeError(f"linear: bias must have shape ({weight.shape[0]},), got {bias.shape}")
+    args = (weight,) if bias is None else (weight, bias)
+    if input.ndim == 2:
+        return Linear.apply(input, *args)
+    lead = input.shape[:-1]
+    out = Linear.apply(input.reshape(-1, k), *args)
+    return out.reshape(lead + (weight.shape[0],))
+
+
+__all__ = ["linear"]
