@@ -1,6 +1,6 @@
 """fastnn._devices.cuda: the CUDA twin of _devices.cpu behind Tensor.
 
-Runs everywhere: the module imports and defines every backends.OPS name without a GPU (it must
+Runs everywhere: the module imports and defines every _devices.OPS name without a GPU (it must
 not touch the device at import), the op table below covers OPS, the basic-indexing resolver
 matches numpy, and asking for 'cuda' without a GPU raises a clear RuntimeError.
 With a GPU (skipped otherwise): every op CPU == CUDA on random inputs, autograd through an MLP,
@@ -325,7 +325,7 @@ def test_op_matches_cpu(name, rng):
 
 @pytest.fixture
 def emulated(monkeypatch):
-    """backends.cuda running on tests/_fake_cuda.py (numpy with the bindings' rules)."""
+    """_devices.cuda running on tests/_fake_cuda.py (numpy with the bindings' rules)."""
     import _fake_cuda
 
     be = cuda_be()

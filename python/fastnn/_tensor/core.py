@@ -1,9 +1,9 @@
 """``Tensor``: a storage array (numpy on the CPU, a device buffer on CUDA) plus autograd state.
 
-Operations dispatch on the storage's type to a backend module (fastnn._devices) and record the
-graph through the ``Function`` primitives in fastnn._ops. This file holds the core (storage,
-conversions, autograd API, printing); the op methods live in the mixins of _tensor_ops.py,
-_tensor_shape.py and _tensor_inplace.py.
+Operations dispatch on the storage's type to a device module (``fastnn._devices``) and record
+the graph through the ``Function`` primitives in ``ops/``. This file holds the core (storage,
+conversions, autograd API, printing); the op methods live in the mixins of ``math.py``,
+``shape.py`` and ``inplace.py`` beside it.
 """
 
 import numpy as np
