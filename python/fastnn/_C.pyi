@@ -1,0 +1,280 @@
+# ruff: noqa: N999  (the extension module is named _C; the stub must match it)
+# Type stubs for fastnn._C, the CPU kernels (bindings in csrc/bindings/*.cpp, entry point
+# csrc/bindings/module.cpp). Every array argument must be a numpy.ndarray (lists and other
+# array-likes raise TypeError); the float kernels take float32 or float64, one dtype per call,
+# and return arrays of that dtype, hence the type variable _F. (It is bound to the union rather
+# than constrained to the two types: mypy misreports overlapping overloads for the latter.)
+from typing import Literal, SupportsFloat, SupportsIndex, TypeVar, overload
+
+import numpy as np
+import numpy.typing as npt
+from typing_extensions import TypeAlias
+
+_F = TypeVar("_F", bound=np.float32 | np.float64)
+
+# Scalars as pybind11 converts them: a C++ double takes anything with __float__ or __index__,
+# an integer anything with __index__ (numpy scalars included).
+_Float: TypeAlias = SupportsFloat | SupportsIndex
+_Int: TypeAlias = SupportsIndex
+# A window hyperparameter: one int for both axes, or an (h, w) pair (tuple or list of two).
+_Size2: TypeAlias = SupportsIndex | tuple[SupportsIndex, SupportsIndex] | list[SupportsIndex]
+# An (N, C, H, W) shape: a tuple or list of four ints.
+_Shape4: TypeAlias = (
+    tuple[SupportsIndex, SupportsIndex, SupportsIndex, SupportsIndex] | list[SupportsIndex]
+)
+# The optimizer steps take lists (or tuples) of same-shaped arrays, params first.
+_Arrays: TypeAlias = list[npt.NDArray[_F]] | tuple[npt.NDArray[_F], ...]
+_Reduction: TypeAlias = Literal["mean", "sum", "none"]
+_GeluApprox: TypeAlias = Literal["none", "tanh"]
+
+class _TypeError(TypeError):
+    """Raised by the argument checks; a TypeError subclass."""
+
+# ---- configuration (csrc/bindings/config.cpp) ----
+
+__version__: str
+compiler: str
+built_with_cuda: bool
+
+def get_num_threads() -> int: ...
+def set_num_threads(n: _Int) -> None: ...
+def default_num_threads() -> int: ...
+def get_isa() -> str: ...
+def detected_isa() -> str: ...
+def set_isa(name: Literal["avx512", "avx2", "generic"]) -> None: ...
+def supported_isas() -> list[str]: ...
+
+# ---- matmul (csrc/bindings/matmul.cpp) ----
+
+def matmul(
+    a: npt.NDArray[_F],
+    b: npt.NDArray[_F],
+    *,
+    trans_a: bool = False,
+    trans_b: bool = False,
+    alpha: _Float = 1.0,
+    beta: _Float = 0.0,
+    out: npt.NDArray[_F] | None = None,
+    bias: npt.NDArray[_F] | None = None,
+) -> npt.NDArray[_F]: ...
+
+# ---- activations (csrc/bindings/activations.cpp) ----
+# Forward: out may be x itself. Backward: grad and the forward input x or output y, same shape.
+
+def relu(x: npt.NDArray[_F], *, out: npt.NDArray[_F] | None = None) -> npt.NDArray[_F]: ...
+def relu_backward(
+    grad: npt.NDArray[_F], x: npt.NDArray[_F], *, out: npt.NDArray[_F] | None = None
+) -> npt.NDArray[_F]: ...
+def leaky_relu(
+    x: npt.NDArray[_F], negative_slope: _Float = 0.01, *, out: npt.NDArray[_F] | None = None
+) -> npt.NDArray[_F]: ...
+def leaky_relu_backward(
+    grad: npt.NDArray[_F],
+    x: npt.NDArray[_F],
+    negative_slope: _Float = 0.01,
+    *,
+    out: npt.NDArray[_F] | None = None,
+) -> npt.NDArray[_F]: ...
+def sigmoid(x: npt.NDArray[_F], *, out: npt.NDArray[_F] | None = None) -> npt.NDArray[_F]: ...
+def sigmoid_backward(
+    grad: npt.NDArray[_F], y: npt.NDArray[_F], *, out: npt.NDArray[_F] | None = None
+) -> npt.NDArray[_F]: ...
+def tanh(x: npt.NDArray[_F], *, out: npt.NDArray[_F] | None = None) -> npt.NDArray[_F]: ...
+def tanh_backward(
+    grad: npt.NDArray[_F], y: npt.NDArray[_F], *, out: npt.NDArray[_F] | None = None
+) -> npt.NDArray[_F]: ...
+def gelu(
+    x: npt.NDArray[_F], approximate: _GeluApprox = "none", *, out: npt.NDArray[_F] | None = None
+) -> npt.NDArray[_F]: ...
+def gelu_backward(
+    grad: npt.NDArray[_F],
+    x: npt.NDArray[_F],
+    approximate: _GeluApprox = "none",
+    *,
+    out: npt.NDArray[_F] | None = None,
+) -> npt.NDArray[_F]: ...
+def softmax(x: npt.NDArray[_F], *, out: npt.NDArray[_F] | None = None) -> npt.NDArray[_F]: ...
+def softmax_backward(
+    grad: npt.NDArray[_F], y: npt.NDArray[_F], *, out: npt.NDArray[_F] | None = None
+) -> npt.NDArray[_F]: ...
+def log_softmax(x: npt.NDArray[_F], *, out: npt.NDArray[_F] | None = None) -> npt.NDArray[_F]: ...
+def log_softmax_backward(
+    grad: npt.NDArray[_F], y: npt.NDArray[_F], *, out: npt.NDArray[_F] | None = None
+) -> npt.NDArray[_F]: ...
+
+# ---- losses (csrc/bindings/losses.cpp) ----
+# The loss is a 0-d array (per item for reduction="none"); grad=True adds dlogits.
+
+@overload
+def softmax_cross_entropy(
+    logits: npt.NDArray[_F],
+    target: npt.NDArray[np.int32] | npt.NDArray[np.int64] | npt.NDArray[_F],
+    *,
+    reduction: _Reduction = "mean",
+    label_smoothing: _Float = 0.0,
+    ignore_index: _Int = -100,
+    weight: npt.NDArray[_F] | None = None,
+    grad: Literal[False] = False,
+) -> npt.NDArray[_F]: ...
+@overload
+def softmax_cross_entropy(
+    logits: npt.NDArray[_F],
+    target: npt.NDArray[np.int32] | npt.NDArray[np.int64] | npt.NDArray[_F],
+    *,
+    reduction: _Reduction = "mean",
+    label_smoothing: _Float = 0.0,
+    ignore_index: _Int = -100,
+    weight: npt.NDArray[_F] | None = None,
+    grad: Literal[True],
+) -> tuple[npt.NDArray[_F], npt.NDArray[_F]]: ...
+@overload
+def softmax_cross_entropy(
+    logits: npt.NDArray[_F],
+    target: npt.NDArray[np.int32] | npt.NDArray[np.int64] | npt.NDArray[_F],
+    *,
+    reduction: _Reduction = "mean",
+    label_smoothing: _Float = 0.0,
+    ignore_index: _Int = -100,
+    weight: npt.NDArray[_F] | None = None,
+    grad: bool,
+) -> npt.NDArray[_F] | tuple[npt.NDArray[_F], npt.NDArray[_F]]: ...
+@overload
+def binary_cross_entropy_with_logits(
+    logits: npt.NDArray[_F],
+    target: npt.NDArray[_F],
+    *,
+    weight: npt.NDArray[_F] | None = None,
+    pos_weight: npt.NDArray[_F] | None = None,
+    reduction: _Reduction = "mean",
+    grad: Literal[False] = False,
+) -> npt.NDArray[_F]: ...
+@overload
+def binary_cross_entropy_with_logits(
+    logits: npt.NDArray[_F],
+    target: npt.NDArray[_F],
+    *,
+    weight: npt.NDArray[_F] | None = None,
+    pos_weight: npt.NDArray[_F] | None = None,
+    reduction: _Reduction = "mean",
+    grad: Literal[True],
+) -> tuple[npt.NDArray[_F], npt.NDArray[_F]]: ...
+@overload
+def binary_cross_entropy_with_logits(
+    logits: npt.NDArray[_F],
+    target: npt.NDArray[_F],
+    *,
+    weight: npt.NDArray[_F] | None = None,
+    pos_weight: npt.NDArray[_F] | None = None,
+    reduction: _Reduction = "mean",
+    grad: bool,
+) -> npt.NDArray[_F] | tuple[npt.NDArray[_F], npt.NDArray[_F]]: ...
+
+# ---- optimizer steps (csrc/bindings/optim.cpp): update params and state in place ----
+
+def sgd_step(
+    params: _Arrays[_F],
+    grads: _Arrays[_F],
+    momentum_bufs: _Arrays[_F] | None,
+    *,
+    lr: _Float,
+    momentum: _Float = 0.0,
+    dampening: _Float = 0.0,
+    nesterov: bool = False,
+    weight_decay: _Float = 0.0,
+    maximize: bool = False,
+    first_step: bool = False,
+) -> None: ...
+def adagrad_step(
+    params: _Arrays[_F],
+    grads: _Arrays[_F],
+    state_sums: _Arrays[_F],
+    *,
+    lr: _Float,
+    lr_decay: _Float = 0.0,
+    weight_decay: _Float = 0.0,
+    eps: _Float = 1e-10,
+    step: _Int,
+    maximize: bool = False,
+) -> None: ...
+def rmsprop_step(
+    params: _Arrays[_F],
+    grads: _Arrays[_F],
+    square_avgs: _Arrays[_F],
+    *,
+    lr: _Float,
+    alpha: _Float = 0.99,
+    eps: _Float = 1e-8,
+    weight_decay: _Float = 0.0,
+    momentum: _Float = 0.0,
+    centered: bool = False,
+    momentum_bufs: _Arrays[_F] | None = None,
+    grad_avgs: _Arrays[_F] | None = None,
+    maximize: bool = False,
+) -> None: ...
+def adam_step(
+    params: _Arrays[_F],
+    grads: _Arrays[_F],
+    exp_avgs: _Arrays[_F],
+    exp_avg_sqs: _Arrays[_F],
+    *,
+    lr: _Float,
+    beta1: _Float = 0.9,
+    beta2: _Float = 0.999,
+    eps: _Float = 1e-8,
+    weight_decay: _Float = 0.0,
+    decoupled: bool = False,
+    amsgrad: bool = False,
+    max_exp_avg_sqs: _Arrays[_F] | None = None,
+    maximize: bool = False,
+    step: _Int,
+) -> None: ...
+
+# ---- convolution and pooling on NCHW arrays (csrc/bindings/conv.cpp) ----
+
+def im2col(
+    x: npt.NDArray[_F],
+    kernel_size: _Size2,
+    stride: _Size2 = 1,
+    padding: _Size2 = 0,
+    dilation: _Size2 = 1,
+    *,
+    ones_row: bool = False,
+) -> npt.NDArray[_F]: ...
+def col2im(
+    cols: npt.NDArray[_F],
+    input_shape: _Shape4,
+    kernel_size: _Size2,
+    stride: _Size2 = 1,
+    padding: _Size2 = 0,
+    dilation: _Size2 = 1,
+) -> npt.NDArray[_F]: ...
+def conv2d(
+    x: npt.NDArray[_F],
+    weight: npt.NDArray[_F],
+    bias: npt.NDArray[_F] | None = None,
+    stride: _Size2 = 1,
+    padding: _Size2 = 0,
+    dilation: _Size2 = 1,
+) -> npt.NDArray[_F]: ...
+def conv2d_backward(
+    grad: npt.NDArray[_F],
+    x: npt.NDArray[_F],
+    weight: npt.NDArray[_F],
+    stride: _Size2 = 1,
+    padding: _Size2 = 0,
+    dilation: _Size2 = 1,
+    *,
+    need_input: bool = True,
+    need_weight: bool = True,
+    need_bias: bool = True,
+) -> tuple[npt.NDArray[_F] | None, npt.NDArray[_F] | None, npt.NDArray[_F] | None]: ...
+def max_pool2d(
+    x: npt.NDArray[_F],
+    kernel_size: _Size2,
+    stride: _Size2 | None = None,
+    padding: _Size2 = 0,
+    dilation: _Size2 = 1,
+) -> tuple[npt.NDArray[_F], npt.NDArray[np.int64]]: ...
+def max_pool2d_backward(
+    grad: npt.NDArray[_F], indices: npt.NDArray[np.int64], input_shape: _Shape4
+) -> npt.NDArray[_F]: ...

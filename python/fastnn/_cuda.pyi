@@ -1,0 +1,318 @@
+# Type stubs for fastnn._cuda, the CUDA kernels and device memory (bindings in
+# csrc/bindings/cuda_*.cpp, entry point csrc/bindings/cuda_module.cpp). Array arguments must be
+# DeviceArrays (fastnn.cuda.as_device_array wraps torch / CuPy arrays); the kernels mirror
+# fastnn._C with the same names, arguments and defaults. DeviceArray carries its dtype at run
+# time only, so it is not generic here.
+from collections.abc import Sequence
+from typing import Any, Literal, SupportsFloat, SupportsIndex, overload
+
+import numpy as np
+import numpy.typing as npt
+from typing_extensions import CapsuleType, Self, TypeAlias
+
+# Scalars as pybind11 converts them: a C++ double takes anything with __float__ or __index__,
+# an integer anything with __index__ (numpy scalars included). Shapes given to empty() and
+# reshape() must hold Python ints.
+_Float: TypeAlias = SupportsFloat | SupportsIndex
+_Int: TypeAlias = SupportsIndex
+_Arrays: TypeAlias = list[DeviceArray] | tuple[DeviceArray, ...]
+_Reduction: TypeAlias = Literal["mean", "sum", "none"]
+_GeluApprox: TypeAlias = Literal["none", "tanh"]
+_UnaryOp: TypeAlias = Literal[
+    "neg", "exp", "log", "sqrt", "abs", "reciprocal", "square", "sign", "log1p", "expm1", "sin",
+    "cos", "floor", "ceil", "rsqrt",
+]  # fmt: skip
+_BinaryOp: TypeAlias = Literal[
+    "add", "sub", "mul", "div", "pow", "maximum", "minimum", "eq", "ne", "lt", "le", "gt", "ge",
+]  # fmt: skip
+_ReduceOp: TypeAlias = Literal["sum", "mean", "max", "min", "argmax", "argmin"]
+
+class _TypeError(TypeError):
+    """Raised by the argument checks; a TypeError subclass."""
+
+# ---- device memory (csrc/bindings/cuda_array.cpp, cuda_dlpack.cpp) ----
+
+class DeviceArray:
+    """A contiguous array in CUDA device memory (float32, float64, int64, int32, uint8, bool)."""
+
+    @property
+    def shape(self) -> tuple[int, ...]: ...
+    @property
+    def dtype(self) -> np.dtype[Any]: ...
+    @property
+    def device(self) -> int: ...
+    @property
+    def ndim(self) -> int: ...
+    @property
+    def size(self) -> int: ...
+    @property
+    def nbytes(self) -> int: ...
+    @property
+    def itemsize(self) -> int: ...
+    @property
+    def readonly(self) -> bool: ...
+    @property
+    def data_ptr(self) -> int: ...
+    @property
+    def __cuda_array_interface__(self) -> dict[str, Any]: ...
+    @property
+    def _sole_owner(self) -> bool: ...
+    def __len__(self) -> int: ...
+    def numpy(self) -> npt.NDArray[Any]: ...
+    @overload
+    def reshape(self, shape: Sequence[int], /) -> DeviceArray: ...
+    @overload
+    def reshape(self, *shape: int) -> DeviceArray: ...
+    def narrow0(self, start: _Int, stop: _Int) -> DeviceArray: ...
+    def copy_(self, src: DeviceArray | npt.NDArray[Any]) -> Self: ...
+    def fill_(self, value: SupportsFloat) -> Self: ...
+    def clone(self) -> DeviceArray: ...
+    def astype(self, dtype: npt.DTypeLike) -> DeviceArray: ...
+    def _shares_memory(self, other: DeviceArray, /) -> bool: ...
+    def __dlpack__(
+        self,
+        *,
+        stream: _Int | None = None,
+        max_version: tuple[int, int] | None = None,
+        dl_device: tuple[int, int] | None = None,
+        copy: bool | None = None,
+    ) -> CapsuleType: ...
+    def __dlpack_device__(self) -> tuple[int, int]: ...
+
+def empty(
+    shape: int | Sequence[int], dtype: npt.DTypeLike = "float32", device: _Int = -1
+) -> DeviceArray: ...
+def from_numpy(array: npt.NDArray[Any], device: _Int = -1) -> DeviceArray: ...
+def to_numpy(array: DeviceArray) -> npt.NDArray[Any]: ...
+def from_cuda_array_interface(obj: Any) -> DeviceArray: ...
+def from_dlpack_capsule(capsule: CapsuleType) -> DeviceArray | npt.NDArray[Any]: ...
+def dlpack_info(capsule: CapsuleType) -> dict[str, Any]: ...
+def export_host_dlpack(array: npt.NDArray[Any], versioned: bool = False) -> CapsuleType: ...
+
+# ---- devices and the caching allocator ----
+
+def device_count() -> int: ...
+def probe_error() -> str: ...
+def runtime_version() -> int: ...
+def driver_version() -> int: ...
+def current_device() -> int: ...
+def set_device(device: _Int) -> None: ...
+def device_name(device: _Int = -1) -> str: ...
+def synchronize(device: _Int = -1) -> None: ...
+def empty_cache() -> None: ...
+def memory_stats(device: _Int = 0) -> dict[str, int]: ...
+def reset_peak_memory_stats(device: _Int = 0) -> None: ...
+def size_class(nbytes: _Int) -> int: ...
+
+# ---- Tensor-API ops (csrc/bindings/cuda_ops.cpp); out, when given, is returned ----
+
+def unary(op: _UnaryOp, x: DeviceArray, *, out: DeviceArray | None = None) -> DeviceArray: ...
+def clamp(
+    x: DeviceArray,
+    min: _Float | None = None,
+    max: _Float | None = None,
+    *,
+    out: DeviceArray | None = None,
+) -> DeviceArray: ...
+def binary(
+    op: _BinaryOp,
+    a: DeviceArray | float,
+    b: DeviceArray | float,
+    *,
+    out: DeviceArray | None = None,
+) -> DeviceArray: ...
+def where(condition: DeviceArray, x: DeviceArray, y: DeviceArray) -> DeviceArray: ...
+def reduce(
+    op: _ReduceOp, x: DeviceArray, dim: _Int | None = None, keepdim: bool = False
+) -> DeviceArray: ...
+def permute(x: DeviceArray, dims: Sequence[_Int]) -> DeviceArray: ...
+def broadcast_to(x: DeviceArray, shape: Sequence[_Int]) -> DeviceArray: ...
+def strided_copy(
+    x: DeviceArray, shape: Sequence[_Int], strides: Sequence[_Int], offset: _Int = 0
+) -> DeviceArray: ...
+
+# Philox random numbers: (seed, offset) select the stream; the fills return x.
+def philox4x32_10(counter: Sequence[_Int], key: Sequence[_Int]) -> tuple[int, int, int, int]: ...
+def philox_counters(dtype: npt.DTypeLike, n: _Int) -> int: ...
+def uniform_(
+    x: DeviceArray, low: _Float, high: _Float, seed: _Int, offset: _Int
+) -> DeviceArray: ...
+def normal_(x: DeviceArray, mean: _Float, std: _Float, seed: _Int, offset: _Int) -> DeviceArray: ...
+def dropout(
+    x: DeviceArray, p: _Float, seed: _Int, offset: _Int
+) -> tuple[DeviceArray, DeviceArray]: ...
+def dropout_backward(grad: DeviceArray, mask: DeviceArray, p: _Float) -> DeviceArray: ...
+
+# ---- kernels mirroring fastnn._C (csrc/bindings/cuda_nn.cpp) ----
+
+def relu(x: DeviceArray, *, out: DeviceArray | None = None) -> DeviceArray: ...
+def relu_backward(
+    grad: DeviceArray, x: DeviceArray, *, out: DeviceArray | None = None
+) -> DeviceArray: ...
+def leaky_relu(
+    x: DeviceArray, negative_slope: _Float = 0.01, *, out: DeviceArray | None = None
+) -> DeviceArray: ...
+def leaky_relu_backward(
+    grad: DeviceArray,
+    x: DeviceArray,
+    negative_slope: _Float = 0.01,
+    *,
+    out: DeviceArray | None = None,
+) -> DeviceArray: ...
+def sigmoid(x: DeviceArray, *, out: DeviceArray | None = None) -> DeviceArray: ...
+def sigmoid_backward(
+    grad: DeviceArray, y: DeviceArray, *, out: DeviceArray | None = None
+) -> DeviceArray: ...
+def tanh(x: DeviceArray, *, out: DeviceArray | None = None) -> DeviceArray: ...
+def tanh_backward(
+    grad: DeviceArray, y: DeviceArray, *, out: DeviceArray | None = None
+) -> DeviceArray: ...
+def gelu(
+    x: DeviceArray, approximate: _GeluApprox = "none", *, out: DeviceArray | None = None
+) -> DeviceArray: ...
+def gelu_backward(
+    grad: DeviceArray,
+    x: DeviceArray,
+    approximate: _GeluApprox = "none",
+    *,
+    out: DeviceArray | None = None,
+) -> DeviceArray: ...
+def softmax(x: DeviceArray, *, out: DeviceArray | None = None) -> DeviceArray: ...
+def softmax_backward(
+    grad: DeviceArray, y: DeviceArray, *, out: DeviceArray | None = None
+) -> DeviceArray: ...
+def log_softmax(x: DeviceArray, *, out: DeviceArray | None = None) -> DeviceArray: ...
+def log_softmax_backward(
+    grad: DeviceArray, y: DeviceArray, *, out: DeviceArray | None = None
+) -> DeviceArray: ...
+@overload
+def softmax_cross_entropy(
+    logits: DeviceArray,
+    target: DeviceArray,
+    *,
+    reduction: _Reduction = "mean",
+    label_smoothing: _Float = 0.0,
+    ignore_index: _Int = -100,
+    weight: DeviceArray | None = None,
+    grad: Literal[False] = False,
+) -> DeviceArray: ...
+@overload
+def softmax_cross_entropy(
+    logits: DeviceArray,
+    target: DeviceArray,
+    *,
+    reduction: _Reduction = "mean",
+    label_smoothing: _Float = 0.0,
+    ignore_index: _Int = -100,
+    weight: DeviceArray | None = None,
+    grad: Literal[True],
+) -> tuple[DeviceArray, DeviceArray]: ...
+@overload
+def softmax_cross_entropy(
+    logits: DeviceArray,
+    target: DeviceArray,
+    *,
+    reduction: _Reduction = "mean",
+    label_smoothing: _Float = 0.0,
+    ignore_index: _Int = -100,
+    weight: DeviceArray | None = None,
+    grad: bool,
+) -> DeviceArray | tuple[DeviceArray, DeviceArray]: ...
+@overload
+def binary_cross_entropy_with_logits(
+    logits: DeviceArray,
+    target: DeviceArray,
+    *,
+    weight: DeviceArray | None = None,
+    pos_weight: DeviceArray | None = None,
+    reduction: _Reduction = "mean",
+    grad: Literal[False] = False,
+) -> DeviceArray: ...
+@overload
+def binary_cross_entropy_with_logits(
+    logits: DeviceArray,
+    target: DeviceArray,
+    *,
+    weight: DeviceArray | None = None,
+    pos_weight: DeviceArray | None = None,
+    reduction: _Reduction = "mean",
+    grad: Literal[True],
+) -> tuple[DeviceArray, DeviceArray]: ...
+@overload
+def binary_cross_entropy_with_logits(
+    logits: DeviceArray,
+    target: DeviceArray,
+    *,
+    weight: DeviceArray | None = None,
+    pos_weight: DeviceArray | None = None,
+    reduction: _Reduction = "mean",
+    grad: bool,
+) -> DeviceArray | tuple[DeviceArray, DeviceArray]: ...
+def matmul(
+    a: DeviceArray,
+    b: DeviceArray,
+    *,
+    trans_a: bool = False,
+    trans_b: bool = False,
+    alpha: _Float = 1.0,
+    beta: _Float = 0.0,
+    out: DeviceArray | None = None,
+    bias: DeviceArray | None = None,
+) -> DeviceArray: ...
+def sgd_step(
+    params: _Arrays,
+    grads: _Arrays,
+    momentum_bufs: _Arrays | None,
+    *,
+    lr: _Float,
+    momentum: _Float = 0.0,
+    dampening: _Float = 0.0,
+    nesterov: bool = False,
+    weight_decay: _Float = 0.0,
+    maximize: bool = False,
+    first_step: bool = False,
+) -> None: ...
+def adagrad_step(
+    params: _Arrays,
+    grads: _Arrays,
+    state_sums: _Arrays,
+    *,
+    lr: _Float,
+    lr_decay: _Float = 0.0,
+    weight_decay: _Float = 0.0,
+    eps: _Float = 1e-10,
+    step: _Int,
+    maximize: bool = False,
+) -> None: ...
+def rmsprop_step(
+    params: _Arrays,
+    grads: _Arrays,
+    square_avgs: _Arrays,
+    *,
+    lr: _Float,
+    alpha: _Float = 0.99,
+    eps: _Float = 1e-8,
+    weight_decay: _Float = 0.0,
+    momentum: _Float = 0.0,
+    centered: bool = False,
+    momentum_bufs: _Arrays | None = None,
+    grad_avgs: _Arrays | None = None,
+    maximize: bool = False,
+) -> None: ...
+def adam_step(
+    params: _Arrays,
+    grads: _Arrays,
+    exp_avgs: _Arrays,
+    exp_avg_sqs: _Arrays,
+    *,
+    lr: _Float,
+    beta1: _Float = 0.9,
+    beta2: _Float = 0.999,
+    eps: _Float = 1e-8,
+    weight_decay: _Float = 0.0,
+    decoupled: bool = False,
+    amsgrad: bool = False,
+    max_exp_avg_sqs: _Arrays | None = None,
+    maximize: bool = False,
+    step: _Int,
+) -> None: ...

@@ -1,0 +1,485 @@
+"""The public API, pinned: every public name of the user-facing modules, and the signatures of a
+few central callables. A restructure of the package must keep these (or change this file on
+purpose, in the same commit, saying why).
+
+PUBLIC_API is the spec: for each module, the names a user may import from it, written down from
+the package as it was when this test was added. Each name must exist, and where the module
+defines ``__all__`` it must list exactly these names. Internal modules (``fastnn.backends``, the
+private ``fastnn._*`` modules, implementation submodules such as ``fastnn.nn.layers``) are not
+part of it.
+"""
+
+import ast
+import importlib
+import inspect
+
+import pytest
+
+PUBLIC_API: dict[str, tuple[str, ...]] = {
+    "fastnn": (
+        "Tensor",
+        "__version__",
+        "abs",
+        "add",
+        "all",
+        "allclose",
+        "amax",
+        "amin",
+        "any",
+        "arange",
+        "argmax",
+        "argmin",
+        "as_tensor",
+        "autograd",
+        "bmm",
+        "bool",
+        "cat",
+        "chunk",
+        "clamp",
+        "clip",
+        "clone",
+        "concat",
+        "concatenate",
+        "cos",
+        "cuda",
+        "datasets",
+        "detach",
+        "device",
+        "div",
+        "dot",
+        "double",
+        "empty",
+        "empty_like",
+        "enable_grad",
+        "eq",
+        "equal",
+        "exp",
+        "expand_as",
+        "eye",
+        "flatten",
+        "float",
+        "float16",
+        "float32",
+        "float64",
+        "from_dlpack",
+        "from_numpy",
+        "full",
+        "full_like",
+        "gather",
+        "ge",
+        "get_default_dtype",
+        "get_num_threads",
+        "gt",
+        "half",
+        "index_select",
+        "int",
+        "int16",
+        "int32",
+        "int64",
+        "int8",
+        "is_grad_enabled",
+        "is_tensor",
+        "isnan",
+        "kernels",
+        "le",
+        "linspace",
+        "load",
+        "log",
+        "log_softmax",
+        "logical_not",
+        "long",
+        "lt",
+        "manual_seed",
+        "masked_fill",
+        "matmul",
+        "max",
+        "maximum",
+        "mean",
+        "min",
+        "minimum",
+        "mm",
+        "mul",
+        "mv",
+        "ne",
+        "neg",
+        "nn",
+        "no_grad",
+        "norm",
+        "normal",
+        "numel",
+        "ones",
+        "ones_like",
+        "optim",
+        "permute",
+        "pow",
+        "rand",
+        "rand_like",
+        "randint",
+        "randn",
+        "randn_like",
+        "randperm",
+        "relu",
+        "repeat",
+        "reshape",
+        "rsqrt",
+        "save",
+        "set_default_dtype",
+        "set_grad_enabled",
+        "set_num_threads",
+        "short",
+        "show_config",
+        "sigmoid",
+        "sign",
+        "sin",
+        "softmax",
+        "split",
+        "sqrt",
+        "square",
+        "squeeze",
+        "stack",
+        "std",
+        "sub",
+        "sum",
+        "swapaxes",
+        "t",
+        "tanh",
+        "tensor",
+        "transpose",
+        "uint8",
+        "unbind",
+        "unsqueeze",
+        "utils",
+        "var",
+        "where",
+        "zeros",
+        "zeros_like",
+    ),
+    "fastnn.autograd": (
+        "Function",
+        "GradcheckError",
+        "backward",
+        "enable_grad",
+        "gradcheck",
+        "is_grad_enabled",
+        "no_grad",
+        "set_grad_enabled",
+    ),
+    "fastnn.cuda": (
+        "as_device_array",
+        "current_device",
+        "device_count",
+        "empty",
+        "empty_cache",
+        "from_numpy",
+        "full",
+        "get_device_name",
+        "is_available",
+        "is_built",
+        "is_cuda_array",
+        "is_device_array",
+        "manual_seed",
+        "max_memory_allocated",
+        "memory_allocated",
+        "memory_reserved",
+        "memory_stats",
+        "reset_peak_memory_stats",
+        "set_device",
+        "synchronize",
+        "to_numpy",
+        "zeros",
+    ),
+    "fastnn.datasets": (
+        "DataFileError",
+        "DownloadError",
+        "FashionMNIST",
+        "MNIST",
+        "default_root",
+        "read_idx",
+        "synthetic_regression",
+        "write_idx",
+    ),
+    "fastnn.kernels": (
+        "adagrad_step",
+        "adam_step",
+        "binary_cross_entropy_with_logits",
+        "col2im",
+        "conv2d",
+        "conv2d_backward",
+        "detected_isa",
+        "gelu",
+        "gelu_backward",
+        "get_isa",
+        "im2col",
+        "leaky_relu",
+        "leaky_relu_backward",
+        "log_softmax",
+        "log_softmax_backward",
+        "matmul",
+        "max_pool2d",
+        "max_pool2d_backward",
+        "relu",
+        "relu_backward",
+        "rmsprop_step",
+        "set_isa",
+        "sgd_step",
+        "sigmoid",
+        "sigmoid_backward",
+        "softmax",
+        "softmax_backward",
+        "softmax_cross_entropy",
+        "supported_isas",
+        "tanh",
+        "tanh_backward",
+    ),
+    "fastnn.nn": (
+        "AvgPool2d",
+        "BCELoss",
+        "BCEWithLogitsLoss",
+        "CTCLoss",
+        "Conv2d",
+        "CosineEmbeddingLoss",
+        "CrossEntropyLoss",
+        "Dropout",
+        "Flatten",
+        "GELU",
+        "HuberLoss",
+        "Identity",
+        "KLDivLoss",
+        "L1Loss",
+        "LeakyReLU",
+        "Linear",
+        "LogSoftmax",
+        "MSELoss",
+        "MaxPool2d",
+        "Module",
+        "ModuleList",
+        "NLLLoss",
+        "Parameter",
+        "ReLU",
+        "Sequential",
+        "Sigmoid",
+        "SmoothL1Loss",
+        "Softmax",
+        "Tanh",
+        "TripletMarginLoss",
+        "functional",
+        "init",
+    ),
+    "fastnn.nn.functional": (
+        "avg_pool2d",
+        "binary_cross_entropy",
+        "binary_cross_entropy_with_logits",
+        "contrastive_loss",
+        "conv2d",
+        "cosine_embedding_loss",
+        "cosine_similarity",
+        "cross_entropy",
+        "ctc_loss",
+        "dropout",
+        "elu",
+        "gan_discriminator_loss",
+        "gan_generator_loss",
+        "gelu",
+        "hardtanh",
+        "huber_loss",
+        "kl_div",
+        "l1_loss",
+        "leaky_relu",
+        "linear",
+        "log_softmax",
+        "logsigmoid",
+        "max_pool2d",
+        "mse_loss",
+        "nll_loss",
+        "normalize",
+        "one_hot",
+        "pairwise_distance",
+        "relu",
+        "relu6",
+        "rmse_loss",
+        "sigmoid",
+        "silu",
+        "smooth_l1_loss",
+        "softmax",
+        "softplus",
+        "tanh",
+        "triplet_margin_loss",
+    ),
+    "fastnn.nn.init": (
+        "calculate_gain",
+        "constant_",
+        "kaiming_normal_",
+        "kaiming_uniform_",
+        "normal_",
+        "ones_",
+        "uniform_",
+        "xavier_normal_",
+        "xavier_uniform_",
+        "zeros_",
+    ),
+    "fastnn.optim": (
+        "Adagrad",
+        "Adam",
+        "AdamW",
+        "Optimizer",
+        "RMSprop",
+        "SGD",
+        "lr_scheduler",
+    ),
+    "fastnn.optim.lr_scheduler": (
+        "CosineAnnealingLR",
+        "ExponentialLR",
+        "LRScheduler",
+        "StepLR",
+    ),
+    "fastnn.utils.data": (
+        "DataLoader",
+        "Dataset",
+        "Subset",
+        "TensorDataset",
+        "default_collate",
+        "random_split",
+    ),
+}
+
+# Central callables, by dotted path: their parameters (names, kinds, defaults; annotations left
+# out, so adding type hints is not an API change). The kernels are pybind11 builtins without an
+# inspectable signature; theirs is read from the first docstring line pybind11 writes.
+SIGNATURES: dict[str, str] = {
+    "fastnn.tensor": "(data, dtype=None, device=None, requires_grad=False)",
+    "fastnn.zeros": "(*size, dtype=None, device=None, requires_grad=False)",
+    "fastnn.randn": "(*size, dtype=None, device=None, requires_grad=False)",
+    "fastnn.arange": "(start, end=None, step=1, dtype=None, device=None, requires_grad=False)",
+    "fastnn.save": "(obj, f)",
+    "fastnn.load": "(f, map_location=None, weights_only=True)",
+    "fastnn.Tensor.backward": "(self, gradient=None, retain_graph=None, create_graph=False)",
+    "fastnn.nn.Linear.__init__": (
+        "(self, in_features, out_features, bias=True, device=None, dtype=None)"
+    ),
+    "fastnn.nn.Conv2d.__init__": (
+        "(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,"
+        " groups=1, bias=True, padding_mode='zeros', device=None, dtype=None)"
+    ),
+    "fastnn.nn.functional.cross_entropy": (
+        "(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,"
+        " reduction='mean', label_smoothing=0.0)"
+    ),
+    "fastnn.nn.functional.conv2d": (
+        "(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1)"
+    ),
+    "fastnn.optim.SGD.__init__": (
+        "(self, params, lr=0.001, momentum=0, dampening=0, weight_decay=0, nesterov=False, *,"
+        " maximize=False, foreach=None, fused=None)"
+    ),
+    "fastnn.optim.Adam.__init__": (
+        "(self, params, lr=0.001, betas=(0.9, 0.999), eps=1e-08, weight_decay=0, amsgrad=False,"
+        " *, foreach=None, maximize=False, fused=None, decoupled_weight_decay=False)"
+    ),
+    "fastnn.optim.lr_scheduler.StepLR.__init__": (
+        "(self, optimizer, step_size, gamma=0.1, last_epoch=-1)"
+    ),
+    "fastnn.utils.data.DataLoader.__init__": (
+        "(self, dataset, batch_size=1, shuffle=False, drop_last=False, num_workers=0,"
+        " collate_fn=None, generator=None, seed=None, prefetch_factor=2)"
+    ),
+    "fastnn.kernels.matmul": (
+        "(a, b, *, trans_a=False, trans_b=False, alpha=1.0, beta=0.0, out=None, bias=None)"
+    ),
+    "fastnn.kernels.softmax_cross_entropy": (
+        "(logits, target, *, reduction='mean', label_smoothing=0.0, ignore_index=-100,"
+        " weight=None, grad=False)"
+    ),
+}
+
+
+def _resolve(path: str):
+    """The object a user reaches by writing `path`: attribute access from the top package,
+    importing a submodule only where the attribute is not there yet. (Not the longest importable
+    prefix: ``fastnn.tensor`` is the function, though a submodule of that name exists.)"""
+    parts = path.split(".")
+    obj = importlib.import_module(parts[0])
+    for i, attr in enumerate(parts[1:], start=2):
+        if not hasattr(obj, attr):
+            importlib.import_module(".".join(parts[:i]))
+        obj = getattr(obj, attr)
+    return obj
+
+
+def _without_annotations(sig: inspect.Signature) -> str:
+    params = [p.replace(annotation=inspect.Parameter.empty) for p in sig.parameters.values()]
+    return str(sig.replace(parameters=params, return_annotation=inspect.Signature.empty))
+
+
+def _docstring_signature(obj) -> inspect.Signature:
+    """The signature in the first docstring line, ``name(a: T, *, b: T = 1) -> R``, as pybind11
+    writes it for builtins (whose inspect.signature is unavailable)."""
+    first = (obj.__doc__ or "").splitlines()[0] if obj.__doc__ else ""
+    name = getattr(obj, "__name__", "")
+    if not first.startswith(name + "("):
+        raise ValueError(f"no signature line in the docstring of {obj!r}: {first!r}")
+    func = ast.parse(f"def {first}: pass").body[0]
+    assert isinstance(func, ast.FunctionDef)
+    args, kind = func.args, inspect.Parameter
+    params = []
+    positional = args.posonlyargs + args.args
+    defaults = [None] * (len(positional) - len(args.defaults)) + list(args.defaults)
+    for i, (arg, default) in enumerate(zip(positional, defaults)):
+        k = kind.POSITIONAL_ONLY if i < len(args.posonlyargs) else kind.POSITIONAL_OR_KEYWORD
+        value = kind.empty if default is None else ast.literal_eval(default)
+        params.append(kind(arg.arg, k, default=value))
+    if args.vararg:
+        params.append(kind(args.vararg.arg, kind.VAR_POSITIONAL))
+    for arg, default in zip(args.kwonlyargs, args.kw_defaults):
+        value = kind.empty if default is None else ast.literal_eval(default)
+        params.append(kind(arg.arg, kind.KEYWORD_ONLY, default=value))
+    if args.kwarg:
+        params.append(kind(args.kwarg.arg, kind.VAR_KEYWORD))
+    return inspect.Signature(params)
+
+
+def _signature_text(obj) -> str:
+    try:
+        sig = inspect.signature(obj)
+    except ValueError:  # a builtin (possibly behind functools.wraps): read its docstring
+        sig = _docstring_signature(obj)
+    return _without_annotations(sig)
+
+
+def test_the_spec_is_tidy():
+    for module_name, names in PUBLIC_API.items():
+        assert list(names) == sorted(set(names)), f"{module_name}: keep the names sorted, once"
+        private = [n for n in names if n.startswith("_") and not n.startswith("__")]
+        assert not private, f"{module_name}: private names are not public API: {private}"
+
+
+@pytest.mark.parametrize("module_name", sorted(PUBLIC_API))
+def test_public_names(module_name):
+    module = importlib.import_module(module_name)
+    pinned = set(PUBLIC_API[module_name])
+    problems = []
+    missing = sorted(n for n in pinned if not hasattr(module, n))
+    if missing:
+        problems.append(f"missing from the module: {missing}")
+    exported = getattr(module, "__all__", None)
+    if exported is not None:
+        dropped = sorted(pinned - set(exported))
+        added = sorted(set(exported) - pinned)
+        if dropped:
+            problems.append(f"pinned but not in __all__: {dropped}")
+        if added:
+            problems.append(f"in __all__ but not pinned (pin them if they are public): {added}")
+    assert not problems, f"{module_name} public API changed: " + "; ".join(problems)
+
+
+@pytest.mark.parametrize("path", sorted(SIGNATURES))
+def test_signature(path):
+    try:
+        obj = _resolve(path)
+    except (ImportError, AttributeError) as e:
+        pytest.fail(f"{path} is gone: {e!r}")
+    assert not inspect.ismodule(obj), f"{path} is now a module, not a callable: {obj!r}"
+    assert callable(obj), f"{path} is no longer callable: {obj!r}"
+    got = _signature_text(obj)
+    assert got == SIGNATURES[path], (
+        f"{path} signature changed:\n  pinned: {SIGNATURES[path]}\n  now:    {got}"
+    )
