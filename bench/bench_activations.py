@@ -18,10 +18,9 @@ import numpy as np
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
 sys.path.insert(0, str(pathlib.Path(__file__).parent.parent / "tests"))
 
-import reference as ref  # noqa: E402
-from _harness import Table, check_close, copy_bandwidth, timeit, try_torch  # noqa: E402
-
-from fastnn import kernels as K  # noqa: E402
+import reference as ref
+from _harness import Table, check_close, copy_bandwidth, timeit, try_torch
+from fastnn import kernels as K
 
 N = 10_000_000
 SQ2PI = math.sqrt(2 / math.pi)

@@ -12,10 +12,9 @@ import numpy as np
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
 
-from _harness import Table, check_close, timeit, try_torch  # noqa: E402
-
-import fastnn  # noqa: E402
-from fastnn.nn import functional as F  # noqa: E402
+import fastnn
+from _harness import Table, check_close, timeit, try_torch
+from fastnn.nn import functional as F
 
 
 def _mlp_step(lib, fn, x, y, w1, b1, w2, b2):

@@ -15,11 +15,10 @@ import numpy as np
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
 sys.path.insert(0, str(pathlib.Path(__file__).parent.parent / "tests"))
 
-import reference as ref  # noqa: E402
-from _harness import Table, check_close, timeit, try_torch  # noqa: E402
-
-import fastnn  # noqa: E402
-import fastnn.nn.functional as F  # noqa: E402
+import fastnn
+import fastnn.nn.functional as F
+import reference as ref
+from _harness import Table, check_close, timeit, try_torch
 
 # (N, C_in, H, W), C_out, kernel, padding: the two conv layers of the Fashion-MNIST CNN.
 CONVS = [((256, 1, 28, 28), 32, 3, 1), ((256, 32, 14, 14), 64, 3, 1)]

@@ -4,13 +4,14 @@ torch. Results are checked against the CPU kernels / torch before timing; median
 repeats, each timed with CUDA events (torch's, when torch has CUDA) or synchronize + clock.
 Returns [] (with a note on stderr) where there is no GPU."""
 
+import functools
 import statistics
 import sys
 import time
 
 import numpy as np
-from _harness import Table, check_close
 
+from _harness import Table, check_close
 from fastnn import cuda
 
 
@@ -83,7 +84,8 @@ def _adam(quick, torch, ck, repeats):
         v = [cuda.zeros((size,)) for _ in range(n_tensors)]
         ck.adam_step(params, grads, m, v, lr=1e-3, step=1)
         check_close("adam", params[0].numpy()[:10], np.full(10, 1.0 - 1e-3), rtol=1e-5, atol=1e-6)
-        ms, _ = _time(lambda: ck.adam_step(params, grads, m, v, lr=1e-3, step=2), repeats, torch)
+        ms, _ = _time(functools.partial(ck.adam_step, params, grads, m, v, lr=1e-3, step=2),
+                      repeats, torch)
         nbytes = 7 * 4 * size * n_tensors
         src, dst = params[0], grads[0]
         cms, _ = _time(lambda: dst.copy_(src), repeats, torch)

@@ -11,12 +11,11 @@ import numpy as np
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
 
-from _data_root import find_data  # noqa: E402
-from _harness import Table, check_close, timeit, try_torch  # noqa: E402
-
-import fastnn  # noqa: E402
-from fastnn.datasets import _idx  # noqa: E402
-from fastnn.utils import data  # noqa: E402
+import fastnn
+from _data_root import find_data
+from _harness import Table, check_close, timeit, try_torch
+from fastnn.datasets import _idx
+from fastnn.utils import data
 
 
 def _epoch(loader):

@@ -15,13 +15,13 @@ import sys
 import time
 
 import numpy as np
-from _harness import Table, check_close, timeit, try_torch
 
 import fastnn
+from _harness import Table, check_close, timeit, try_torch
 from fastnn import kernels
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests"))
-import reference  # noqa: E402
+import reference
 
 # Peak: cores x 2 FMA pipes x 16 fp32 lanes (512-bit) x 2 flops x clock. The VM exposes no
 # cpufreq and reports only the 2.6 GHz TSC. One fastnn thread sustained 247 GFLOP/s on a

@@ -14,12 +14,12 @@ import sys
 import time
 
 import numpy as np
+
 from _harness import Table, check_close, copy_bandwidth, try_torch
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "tests"))
-import reference as ref  # noqa: E402
-
-from fastnn import kernels  # noqa: E402
+import reference as ref
+from fastnn import kernels
 
 HP = {
     "adam": {"lr": 1e-3, "betas": (0.9, 0.999), "eps": 1e-8},
@@ -144,7 +144,7 @@ def run(quick=False):
     torch = try_torch()
     total = 1_000_000 if quick else 10_000_000
     repeats = 5 if quick else 20
-    layouts = [("1 x %s" % f"{total:,}", 1), ("100 x %s" % f"{total // 100:,}", 100)]
+    layouts = [(f"1 x {total:,}", 1), (f"100 x {total // 100:,}", 100)]
     copy_gbs = copy_bandwidth(nbytes=total * 40, repeats=repeats)
     tables = []
     for name in ("adam", "rmsprop", "sgd"):
@@ -161,7 +161,7 @@ def run(quick=False):
         )
         for layout, n_tensors in layouts:
             steps = []
-            for label, make in impls:
+            for _label, make in impls:
                 rng = np.random.default_rng(1)
                 size = total // n_tensors
                 params = [rng.standard_normal(size, dtype=np.float32) for _ in range(n_tensors)]

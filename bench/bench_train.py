@@ -11,9 +11,9 @@ import os
 import time
 
 import numpy as np
-from _harness import Table, try_torch
 
 import fastnn
+from _harness import Table, try_torch
 
 
 def _data(n):

@@ -13,7 +13,7 @@ import sys
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
 
-from _harness import cpu_summary, write_json  # noqa: E402
+from _harness import cpu_summary, write_json
 
 SUITES = ["matmul", "activations", "losses", "autograd", "optim", "conv", "train", "data", "cuda"]
 

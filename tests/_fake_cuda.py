@@ -55,7 +55,7 @@ class DeviceArray:
         if not 0 <= start <= stop <= self._shape[0]:
             raise ValueError("DeviceArray.narrow: rows out of range")
         row = self.size // self._shape[0] if self._shape[0] else 0
-        return DeviceArray(self._st, self._off + start * row, (stop - start,) + self._shape[1:])
+        return DeviceArray(self._st, self._off + start * row, (stop - start, *self._shape[1:]))
 
     def copy_(self, src):
         s = src._a if isinstance(src, DeviceArray) else np.asarray(src)
@@ -162,7 +162,7 @@ def where(c, x, y):
     return _new(np.where(cc, xx, yy))
 
 
-def clamp(x, min=None, max=None, *, out=None):  # noqa: A002
+def clamp(x, min=None, max=None, *, out=None):
     a = _dev(x, "clamp")
     if a.dtype not in _NUMERIC:
         raise ValueError("clamp: unsupported dtype")

@@ -277,7 +277,7 @@ def test_conv2d_kernel_chunks_match_reference(shape, cout, dtype, threads, rng):
                  **tol, name="y")
     assert_close(kernels.conv2d(x, w, None, 2, 0, 1), ref.conv2d(x, w, None, (2, 2), (0, 0),
                                                                  (1, 1)), **tol, name="y nobias")
-    g = rng.standard_normal((shape[0], cout) + shape[2:]).astype(dtype)
+    g = rng.standard_normal((shape[0], cout, *shape[2:])).astype(dtype)
     got = kernels.conv2d_backward(g, x, w, 1, 1, 1)
     for name, a, e in zip(("dx", "dw", "db"), got, ref.conv2d_backward(g, x, w, (1, 1), (1, 1),
                                                                       (1, 1))):
@@ -289,7 +289,7 @@ def test_conv2d_kernel_chunks_match_reference(shape, cout, dtype, threads, rng):
 def test_conv2d_backward_same_bits_for_any_thread_count(shape, cout, rng):
     x = rng.standard_normal(shape).astype(np.float32)
     w = rng.standard_normal((cout, shape[1], 3, 3)).astype(np.float32)
-    g = rng.standard_normal((shape[0], cout) + shape[2:]).astype(np.float32)
+    g = rng.standard_normal((shape[0], cout, *shape[2:])).astype(np.float32)
     before = fastnn.get_num_threads()
     try:
         fastnn.set_num_threads(1)
@@ -481,7 +481,7 @@ def test_numpy_integer_sizes_are_accepted_like_ints():
     a = K.im2col(x, np.int64(3), stride=np.int32(2), padding=(np.int64(1), 1))
     b = K.im2col(x, 3, stride=2, padding=(1, 1))
     np.testing.assert_array_equal(a, b)
-    out, idx = K.max_pool2d(x, np.uint8(2))
+    out, _idx = K.max_pool2d(x, np.uint8(2))
     np.testing.assert_array_equal(out, K.max_pool2d(x, 2)[0])
     for bad in (True, np.bool_(True), 2.0, np.array([2, 2])):
         with pytest.raises(TypeError, match="kernel_size"):

@@ -13,12 +13,11 @@ import numpy as np
 import pytest
 
 import fastnn
+from conftest import assert_close
 from fastnn import _devices as backends
 from fastnn import cuda, nn
 from fastnn._devices import OPS
 from fastnn._devices import cpu as cpu_be
-
-from conftest import assert_close
 
 needs_gpu = [pytest.mark.cuda,
              pytest.mark.skipif(not cuda.is_available(), reason="needs a CUDA GPU")]

@@ -4,11 +4,9 @@ oracles) on random inputs of awkward sizes, float32 and float64. Skipped without
 import numpy as np
 import pytest
 
-import fastnn
+from conftest import assert_close
 from fastnn import _C, cuda
 from fastnn import kernels as K
-
-from conftest import assert_close
 
 pytestmark = [
     pytest.mark.cuda,
@@ -268,7 +266,9 @@ def test_unary_binary_where_clamp(dtype, rng):
                     ("pow", np.abs(a) ** b)]:
         x = dev(np.abs(a)) if op == "pow" else da
         assert_close(host(mod.binary(op, x, db)), ref, **tol, name=op)
-    for op, ref in [("lt", a < b), ("ge", a >= b), ("eq", a == a)]:
+    # FIXME: eq(da, db) is checked against a == a (all True, another shape); a == b was likely
+    # meant. Kept as written; it runs only with a GPU.
+    for op, ref in [("lt", a < b), ("ge", a >= b), ("eq", a == a)]:  # noqa: PLR0124
         np.testing.assert_array_equal(host(mod.binary(op, da, db)), ref)
     assert_close(host(mod.binary("sub", 2.0, da)), 2.0 - a, **tol)
     assert_close(host(mod.binary("mul", da, 3)), a * 3, **tol)
@@ -361,7 +361,7 @@ def test_dropout(dtype, rng):
     m = host(mask).astype(bool)
     assert abs(m.mean() - 0.7) < 0.02
     assert_close(host(y), np.where(m, x / 0.7, 0), **TOL[dtype])
-    y2, mask2 = gpu("dropout")(dev(x), 0.3, seed=5, offset=0)
+    _y2, mask2 = gpu("dropout")(dev(x), 0.3, seed=5, offset=0)
     np.testing.assert_array_equal(host(mask2), host(mask))
     g = rng.standard_normal(10_007).astype(dtype)
     assert_close(host(gpu("dropout_backward")(dev(g), mask, 0.3)), np.where(m, g / 0.7, 0), **TOL[dtype])

@@ -104,7 +104,7 @@ def test_tensor_dataset_uses_one_gather_per_batch():
 
 
 def test_shuffle_is_a_permutation_and_reproducible():
-    ds, x, y = make_tds(50)
+    ds, x, _y = make_tds(50)
 
     def epoch(loader):
         return np.concatenate([b[1].numpy() for b in loader])
@@ -257,7 +257,7 @@ def test_prefetch_is_bounded():
 # ---- random_split ----
 
 def test_random_split_ints_and_fractions():
-    ds, _, y = make_tds(10)
+    ds, _, _y = make_tds(10)
     fastnn.manual_seed(0)
     a, b = data.random_split(ds, [7, 3])
     assert (len(a), len(b)) == (7, 3)

@@ -36,18 +36,18 @@ def test_conv_int_beyond_64_bits_is_value_error(value):
 
 # ---- hypothesis fuzzing ----------------------------------------------------------------------------
 
-import math  # noqa: E402
-import os  # noqa: E402
+import math
+import os
 
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-import fastnn  # noqa: E402
-import reference as ref  # noqa: E402
+import fastnn
+import reference as ref
 
 # CI runs a fixed set of examples (derandomize), so a red build always means a code change;
 # local runs explore new examples each time (raise FASTNN_FUZZ_EXAMPLES for a deeper search).
-FUZZ = settings(max_examples=int(os.environ.get("FASTNN_FUZZ_EXAMPLES", 150)), deadline=None,
+FUZZ = settings(max_examples=int(os.environ.get("FASTNN_FUZZ_EXAMPLES", "150")), deadline=None,
                 suppress_health_check=list(HealthCheck), derandomize=os.environ.get("CI") == "true",
                 database=None if os.environ.get("CI") == "true" else settings.default.database)
 
@@ -406,7 +406,7 @@ def test_fuzz_optimizer_steps(data):
     for lst, want in zip(lists, f64):
         for a, e in zip(lst or [], want or []):
             _close(a, e, a)
-    for k_, v in extra.items():
+    for k_ in extra:
         for a, e in zip(kw[k_], kw64[k_]):
             _close(a, e, a)
 
@@ -451,7 +451,7 @@ def test_fuzz_conv(data):
         if isinstance(idx, np.ndarray) and idx.dtype == np.int64 and idx.flags.writeable:
             idx = np.abs(idx) % 20
         in_shape = data.draw(st.one_of(
-            st.just(tuple(getattr(g, "shape", (1, 1, 1, 1))[:2]) + (4, 5)),
+            st.just((*getattr(g, "shape", (1, 1, 1, 1))[:2], 4, 5)),
             st.lists(param, min_size=0, max_size=5), JUNK))
         dx = _call(name, g, idx, in_shape)
         if dx is not FAILED and g.size:

@@ -2,9 +2,9 @@
 
 import numpy as np
 import pytest
+
 import reference as ref
 from conftest import assert_close
-
 from fastnn import kernels as K
 
 TOL = {np.float32: dict(atol=2e-6, rtol=2e-5), np.float64: dict(atol=1e-12, rtol=1e-11)}

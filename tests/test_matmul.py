@@ -9,8 +9,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
-import reference as ref
 
+import reference as ref
 from fastnn import kernels
 
 DTYPES = [np.float32, np.float64]

@@ -117,7 +117,7 @@ def test_apply_init_weights_as_in_the_seed():
 
     def init_weights(m):
         visited.append(type(m).__name__)
-        if type(m) == nn.Linear:  # noqa: E721 (the seed's spelling)
+        if type(m) == nn.Linear:
             nn.init.normal_(m.weight, std=0.01)
 
     fastnn.manual_seed(0)

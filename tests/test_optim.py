@@ -9,8 +9,8 @@ import copy
 
 import numpy as np
 import pytest
-from conftest import assert_close
 
+from conftest import assert_close
 from fastnn import optim
 from fastnn.optim import _functional
 from fastnn.optim.lr_scheduler import CosineAnnealingLR, ExponentialLR, StepLR
@@ -86,7 +86,7 @@ def test_fused_matches_reference(case, dtype, rng):
     plain = [Param(p._data.copy()) for p in fused]
     # two param groups with different learning rates
     cls = getattr(optim, name)
-    groups = lambda ps: [{"params": ps[:2]}, {"params": ps[2:], "lr": opts["lr"] * 3}]  # noqa: E731
+    groups = lambda ps: [{"params": ps[:2]}, {"params": ps[2:], "lr": opts["lr"] * 3}]
     opt_f = cls(groups(fused), **opts)
     opt_r = cls(groups(plain), fused=False, **opts)
     seq = grad_sequence(rng, SHAPES, 60, dtype, holes=True)
@@ -111,7 +111,7 @@ def test_torch_parity(case, rng):
     name, opts = case
     params = make_params(rng)
     tparams = [torch.tensor(p._data.copy(), requires_grad=True) for p in params]
-    groups = lambda ps: [{"params": ps[:3]}, {"params": ps[3:], "lr": opts["lr"] / 2}]  # noqa: E731
+    groups = lambda ps: [{"params": ps[:3]}, {"params": ps[3:], "lr": opts["lr"] / 2}]
     opt = getattr(optim, name)(groups(params), **opts)
     topt = getattr(torch.optim, name)(groups(tparams), foreach=False, **opts)
     for grads in grad_sequence(rng, SHAPES, 100, np.float32, holes=True):

@@ -5,9 +5,9 @@ vs torch.optim itself (100 steps, float32), and every bad input (a failed call c
 
 import numpy as np
 import pytest
+
 import reference as ref
 from conftest import assert_close
-
 from fastnn import kernels
 
 STEPS = 50
@@ -69,7 +69,7 @@ class Problem:
     def __init__(self, name, opts, shapes, dtype, rng):
         self.name, self.opts, self.dtype = name, dict(opts), dtype
         self.params = [rng.standard_normal(s).astype(dtype) for s in shapes]
-        zeros = lambda: [np.zeros(s, dtype) for s in shapes]  # noqa: E731
+        zeros = lambda: [np.zeros(s, dtype) for s in shapes]
         self.pos = []  # state lists passed positionally after grads
         self.kw = {}  # state lists passed by keyword
         if name == "sgd":
@@ -91,7 +91,7 @@ class Problem:
         """A copy of the whole problem in another dtype (the float64 reference's inputs)."""
         other = object.__new__(Problem)
         other.name, other.opts, other.dtype = self.name, dict(self.opts), dtype
-        conv = lambda lst: None if lst is None else [a.astype(dtype) for a in lst]  # noqa: E731
+        conv = lambda lst: None if lst is None else [a.astype(dtype) for a in lst]
         other.params = conv(self.params)
         other.pos = [conv(lst) for lst in self.pos]
         other.kw = {k: conv(v) for k, v in self.kw.items()}
@@ -257,7 +257,7 @@ def test_torch_trajectory(case, rng):
     params = [rng.standard_normal(s).astype(np.float32) for s in shapes]
     tparams = [torch.tensor(p.copy(), requires_grad=True) for p in params]
     topt = getattr(torch.optim, name)(tparams, foreach=False, **opts)
-    z = lambda: [np.zeros_like(p) for p in params]  # noqa: E731
+    z = lambda: [np.zeros_like(p) for p in params]
     init = opts.get("initial_accumulator_value", 0.0)
     state = {"buf": z(), "sum": [np.full_like(p, init) for p in params], "sq": z(),
              "ga": z() if opts.get("centered") else None, "m": z(), "v": z(),

@@ -41,7 +41,7 @@ def test_seed_000_linear_regression_from_scratch():
     b = torch.zeros(1, requires_grad=True)
     lr, batch_size = 0.03, 10
     F = nn.functional
-    for epoch in range(3):
+    for _epoch in range(3):
         for X, y in data_iter(batch_size, features, labels):
             l = F.mse_loss(F.linear(X, w, b), y)
             l.backward()

@@ -7,7 +7,6 @@ import pytest
 import fastnn
 from fastnn import _devices as backends
 
-
 # ---- creation and dtypes -----------------------------------------------------------------------
 
 
@@ -132,7 +131,7 @@ def test_repr_like_torch():
 def test_data_attribute():
     w = fastnn.zeros(3, requires_grad=True)
     d = w.data
-    assert not d.requires_grad and d.numpy() is w.detach().numpy() or \
+    assert (not d.requires_grad and d.numpy() is w.detach().numpy()) or \
         np.shares_memory(d.numpy(), w.detach().numpy())
     w.data.normal_(0, 0.01)
     w.data = fastnn.ones(3)
@@ -348,6 +347,6 @@ def test_mixing_devices_raises():
         with pytest.raises(RuntimeError, match="same device.*cpu and cuda:0"):
             fastnn.ones(2, dtype=fastnn.float64) + g
         with pytest.raises(RuntimeError, match="same device"):
-            fastnn.ones(2, dtype=fastnn.float64) == g
+            fastnn.ones(2, dtype=fastnn.float64) == g  # noqa: B015 (evaluated for its error)
     finally:
         del backends._BY_TYPE[FakeDeviceArray]

@@ -7,6 +7,7 @@ and renames it over the target (``os.replace``): a crash mid-save leaves the old
 """
 
 import collections
+import contextlib
 import io
 import json
 import os
@@ -129,10 +130,8 @@ def save(obj, f):
             os.fsync(out.fileno())
         os.replace(tmp, path)
     except BaseException:
-        try:
+        with contextlib.suppress(OSError):
             os.unlink(tmp)
-        except OSError:
-            pass
         raise
 
 
@@ -147,7 +146,8 @@ def load(f, map_location=None, weights_only=True):
                                      "store their entries uncompressed")
             manifest = json.loads(z.read("manifest.json"))
             if not isinstance(manifest, dict):
-                raise ValueError(f"the manifest is a {type(manifest).__name__}, not an object")
+                raise ValueError(  # noqa: TRY004 (a malformed file, not a wrong argument)
+                    f"the manifest is a {type(manifest).__name__}, not an object")
             if manifest.get("format") != _FORMAT:
                 raise ValueError("not a fastnn checkpoint (manifest format "
                                  f"{manifest.get('format')!r})")

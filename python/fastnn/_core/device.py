@@ -1,10 +1,10 @@
 """``fastnn.device``: where a tensor's storage lives ('cpu' or 'cuda:N')."""
 
 
-class device:  # noqa: N801 (torch's name)
+class device:  # lower-case: torch's name
     """A device, compared equal to its string form: ``device('cuda') == 'cuda:0'``."""
 
-    __slots__ = ("type", "index")
+    __slots__ = ("index", "type")
 
     def __init__(self, spec, index=None):
         if isinstance(spec, device):

@@ -9,8 +9,8 @@ import builtins
 
 import numpy as np
 
-from .._core import random as _random
 from .. import _C as kernels  # the raw CPU kernels (what fastnn.kernels exports)
+from .._core import random as _random
 from .._core.device import CPU
 from . import numpy_kernels as _npk
 
@@ -128,12 +128,12 @@ add = np.add
 sub = np.subtract
 mul = np.multiply
 div = np.true_divide
-pow = np.power  # noqa: A001
+pow = np.power
 neg = np.negative
 exp = np.exp
 log = np.log
 sqrt = np.sqrt
-abs = np.abs  # noqa: A001
+abs = np.abs
 sign = np.sign
 maximum = np.maximum
 minimum = np.minimum
@@ -156,7 +156,7 @@ cos = np.cos
 # ---- reductions --------------------------------------------------------------------------------
 
 
-def sum(a, axis=None, keepdims=False, dtype=None):  # noqa: A001
+def sum(a, axis=None, keepdims=False, dtype=None):
     return np.asarray(np.sum(a, axis=axis, keepdims=keepdims, dtype=dtype))
 
 
@@ -180,11 +180,11 @@ def argmin(a, axis=None, keepdims=False):
     return np.asarray(np.argmin(a, axis=axis, keepdims=keepdims))
 
 
-def any(a, axis=None):  # noqa: A001
+def any(a, axis=None):
     return np.asarray(np.any(a, axis=axis))
 
 
-def all(a, axis=None):  # noqa: A001
+def all(a, axis=None):
     return np.asarray(np.all(a, axis=axis))
 
 
@@ -365,5 +365,5 @@ def matmul_shared(a, b, trans_a=False, trans_b=False):
 
     One batched GEMM: a is passed as a stride-0 broadcast view, which the kernel reads in place
     (no copy of a per batch)."""
-    return kernels.matmul(np.broadcast_to(a, (b.shape[0],) + a.shape), b, trans_a=trans_a,
+    return kernels.matmul(np.broadcast_to(a, (b.shape[0], *a.shape)), b, trans_a=trans_a,
                            trans_b=trans_b)

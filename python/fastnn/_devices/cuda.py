@@ -20,10 +20,10 @@ import builtins
 
 import numpy as np
 
-from .._core import random as _random
 from .. import cuda as _cuda_pkg
-from ..cuda import kernels  # the raw CUDA kernels (fastnn.kernels' CUDA twins)
+from .._core import random as _random
 from .._core.device import device as _device
+from ..cuda import kernels  # the raw CUDA kernels (fastnn.kernels' CUDA twins)
 from . import cpu as _cpu
 
 _mod = _cuda_pkg._module()  # fastnn._cuda, or None when not built / not loadable
@@ -57,9 +57,7 @@ def _check_dtype(dt):
 
 def _py(x):
     """A Python scalar from a numpy scalar or 0-d array (bools as ints, for the bindings)."""
-    if isinstance(x, np.ndarray):
-        x = x.item()
-    elif isinstance(x, np.generic):
+    if isinstance(x, (np.ndarray, np.generic)):
         x = x.item()
     return int(x) if isinstance(x, bool) else x
 
@@ -335,7 +333,7 @@ add = _binary("add")
 sub = _binary("sub")
 mul = _binary("mul")
 div = _binary("div")
-pow = _binary("pow")  # noqa: A001
+pow = _binary("pow")
 maximum = _binary("maximum")
 minimum = _binary("minimum")
 eq = _binary("eq")
@@ -372,7 +370,7 @@ neg = _unary("neg")
 exp = _unary("exp")
 log = _unary("log")
 sqrt = _unary("sqrt")
-abs = _unary("abs")  # noqa: A001
+abs = _unary("abs")
 sign = _unary("sign")
 log1p = _unary("log1p")
 expm1 = _unary("expm1")
@@ -467,7 +465,7 @@ def _reduce(op, a, axis, keepdims):
     return r
 
 
-def sum(a, axis=None, keepdims=False, dtype=None):  # noqa: A001
+def sum(a, axis=None, keepdims=False, dtype=None):
     a = _dev(a)
     if dtype is not None:
         a = astype(a, dtype)
@@ -499,11 +497,11 @@ def argmin(a, axis=None, keepdims=False):
     return _mod.reduce("argmin", _dev(a), None if axis is None else int(axis), bool(keepdims))
 
 
-def any(a, axis=None):  # noqa: A001
+def any(a, axis=None):
     return gt(_reduce("sum", ne(_dev(a), 0), axis, False), 0)
 
 
-def all(a, axis=None):  # noqa: A001
+def all(a, axis=None):
     return eq(_reduce("sum", eq(_dev(a), 0), axis, False), 0)
 
 
@@ -567,10 +565,7 @@ def _basic_view(shape, index):
                          f"{n_real} were indexed")
     fill = (slice(None),) * (len(shape) - n_real)
     at = [i for i, p in enumerate(parts) if p is Ellipsis]
-    if at:
-        parts = parts[:at[0]] + fill + parts[at[0] + 1:]
-    else:
-        parts = parts + fill
+    parts = parts[:at[0]] + fill + parts[at[0] + 1:] if at else parts + fill
     cstrides = _contiguous_strides(shape)
     out_shape, out_strides, offset, dim = [], [], 0, 0
     for p in parts:
@@ -654,10 +649,7 @@ def setitem(a, index, value):
 
 def _has_int_array(index):
     parts = index if isinstance(index, tuple) else (index,)
-    for p in parts:
-        if (isinstance(p, np.ndarray) or _is_dev(p)) and p.dtype.kind != "b":
-            return True
-    return False
+    return builtins.any((isinstance(p, np.ndarray) or _is_dev(p)) and p.dtype.kind != "b" for p in parts)
 
 
 def getitem_backward(g, shape, index, advanced):
@@ -693,7 +685,7 @@ def concatenate(arrays, axis):
             inv[p] = i
         return permute(concatenate([permute(x, perm) for x in arrays], 0), inv)
     total = builtins.sum(x.shape[0] for x in arrays)
-    out = empty((total,) + tuple(arrays[0].shape[1:]), rt)
+    out = empty((total, *arrays[0].shape[1:]), rt)
     start = 0
     for x in arrays:
         n = x.shape[0]
@@ -712,7 +704,7 @@ def stack(arrays, axis):
         if tuple(x.shape) != shape:
             raise ValueError("all input arrays must have the same shape")
     ax = _axes(axis, len(shape) + 1)[0]
-    new = shape[:ax] + (1,) + shape[ax:]
+    new = (*shape[:ax], 1, *shape[ax:])
     return concatenate([x.reshape(new) for x in arrays], ax)
 
 
@@ -731,16 +723,13 @@ def _floats(*xs):
     dt = xs[0].dtype
     if dt.kind != "f":
         return False
-    for x in xs:
-        if x is not None and x.dtype != dt:
-            return False
-    return True
+    return builtins.all(x is None or x.dtype == dt for x in xs)
 
 
 def matmul(a, b, trans_a=False, trans_b=False, bias=None):
     if _floats(a, b, bias) and a.ndim in (2, 3) and b.ndim in (2, 3):
         if a.ndim == 2 and b.ndim == 3:
-            a = broadcast_to(a, (b.shape[0],) + tuple(a.shape))
+            a = broadcast_to(a, (b.shape[0], *a.shape))
         return _mod.matmul(a, b, trans_a=bool(trans_a), trans_b=bool(trans_b), bias=bias)
     return _host(_cpu.matmul, a, b, trans_a=trans_a, trans_b=trans_b, bias=bias)  # [host]
 

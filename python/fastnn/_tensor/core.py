@@ -26,7 +26,7 @@ class Tensor(OpsMixin, ShapeMixin, InplaceMixin):
     create tensors from Python data with ``fastnn.tensor`` / ``fastnn.from_numpy`` / ``zeros``...
     """
 
-    __slots__ = ("_data", "grad", "requires_grad", "_ctx", "_vc", "_retains_grad", "__weakref__")
+    __slots__ = ("__weakref__", "_ctx", "_data", "_retains_grad", "_vc", "grad", "requires_grad")
     __array_ufunc__ = None  # ndarray (op) Tensor defers to Tensor's reflected operators
     __hash__ = object.__hash__  # by identity, like torch (== is element-wise)
 
@@ -213,7 +213,7 @@ class Tensor(OpsMixin, ShapeMixin, InplaceMixin):
 
     def __bool__(self):
         if self._data.size != 1:
-            raise RuntimeError(f"Boolean value of Tensor with more than one value is ambiguous")
+            raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
         return bool(self.item())
 
     def __len__(self):
@@ -237,7 +237,7 @@ class Tensor(OpsMixin, ShapeMixin, InplaceMixin):
         for a in args:
             if isinstance(a, Tensor):
                 dtype, dev = a.dtype, a.device
-            elif isinstance(a, device) or isinstance(a, str) and a.split(":")[0] in ("cpu", "cuda"):
+            elif isinstance(a, device) or (isinstance(a, str) and a.split(":")[0] in ("cpu", "cuda")):
                 dev = a
             else:
                 dtype = a

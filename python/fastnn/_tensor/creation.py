@@ -13,8 +13,6 @@ from .._core.device import CPU, to_device
 from ..autograd import function as _function
 
 
-
-
 def _to_array(data, float_dtype=None):
     """A numpy array from Python data (nested lists/tuples of numbers or tensors, numpy data)."""
     T = _function.Tensor
@@ -144,7 +142,7 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
         raise RuntimeError("step must be nonzero")
     vals = (start, end, step)
     default = (_dtype.get_default_dtype()
-               if any(isinstance(v, float) or isinstance(v, np.floating) for v in vals)
+               if any(isinstance(v, (float, np.floating)) for v in vals)
                else _dtype.int64)
     dt = _dtype.to_dtype(dtype) or default
     be = _devices.for_device(to_device(device) or CPU)

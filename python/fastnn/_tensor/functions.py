@@ -10,8 +10,6 @@ from .ops import linalg as L
 from .ops import shape as S
 
 
-
-
 def _as_tensor(x, like=None):
     T = _function.Tensor
     if isinstance(x, T):
@@ -43,8 +41,8 @@ def matmul(a, b):
             raise RuntimeError(f"inconsistent tensor size, expected tensor [{ka}] and src [{kb}] "
                                f"to have the same number of elements, but got {ka} and {kb} "
                                "elements respectively")
-        sa = "x".join(map(str, a.shape if na > 1 else (1,) + a.shape))
-        sb = "x".join(map(str, b.shape if nb > 1 else b.shape + (1,)))
+        sa = "x".join(map(str, a.shape if na > 1 else (1, *a.shape)))
+        sb = "x".join(map(str, b.shape if nb > 1 else (*b.shape, 1)))
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({sa} and {sb})")
     if na == 2 and nb == 2:
         return L.MatMul.apply(a, b)
@@ -55,7 +53,7 @@ def matmul(a, b):
     if nb == 1:
         return matmul(a, b.reshape(kb, 1)).squeeze(-1)
     if nb == 2:  # (..., m, k) @ (k, n): one 2-D GEMM over the flattened rows
-        return L.MatMul.apply(a.reshape(-1, ka), b).reshape(a.shape[:-1] + (b.shape[-1],))
+        return L.MatMul.apply(a.reshape(-1, ka), b).reshape((*a.shape[:-1], b.shape[-1]))
     if na == 3 and nb == 3 and a.shape[0] == b.shape[0]:
         return L.MatMul.apply(a, b)
     try:
@@ -66,7 +64,7 @@ def matmul(a, b):
     m, n = a.shape[-2], b.shape[-1]
     a3 = a.expand(batch + a.shape[-2:]).reshape(-1, m, ka)
     b3 = b.expand(batch + b.shape[-2:]).reshape(-1, kb, n)
-    return L.MatMul.apply(a3, b3).reshape(batch + (m, n))
+    return L.MatMul.apply(a3, b3).reshape((*batch, m, n))
 
 
 def mm(a, b):
@@ -148,7 +146,7 @@ def minimum(a, b):
     return _as_tensor(a).minimum(b)
 
 
-def clamp(x, min=None, max=None):  # noqa: A002
+def clamp(x, min=None, max=None):
     return x.clamp(min, max)
 
 
@@ -197,5 +195,5 @@ del _name
 __all__ = [
     "allclose", "bmm", "cat", "clamp", "clip", "concat", "concatenate", "dot", "equal",
     "is_tensor", "matmul", "maximum", "minimum", "mm", "mv", "numel", "stack", "where",
-    *_METHODS,
 ]
+__all__.extend(_METHODS)

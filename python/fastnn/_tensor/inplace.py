@@ -100,7 +100,7 @@ class InplaceMixin:
     def __itruediv__(self, other):
         return self.div_(other)
 
-    def clamp_(self, min=None, max=None):  # noqa: A002
+    def clamp_(self, min=None, max=None):
         if _needs_record(self):
             return _inplace_record(self, lambda a: a.clamp(min, max))
         _devices.of(self._data).clip(self._data, min, max, out=self._data)

@@ -11,7 +11,6 @@ from .._core import dtype as _dtype
 from ..autograd import function as _function
 from .ops import activation as A
 from .ops import elementwise as E
-from .ops import linalg as L
 from .ops import reduce as R
 from .ops.shape import Reshape
 
@@ -57,6 +56,7 @@ def _axes(dim, axis=None):
 
 class OpsMixin:
     __slots__ = ()
+    __hash__ = None  # == is element-wise; Tensor hashes by identity (object.__hash__)
 
     # ---- arithmetic ------------------------------------------------------------------------
 
@@ -209,17 +209,17 @@ class OpsMixin:
     def cos(self):
         return E.Cos.apply(self)
 
-    def clamp(self, min=None, max=None):  # noqa: A002 (torch's names)
+    def clamp(self, min=None, max=None):  # torch's argument names
         if min is None and max is None:
             raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
         return E.Clamp.apply(self, lo=min, hi=max)
 
     clip = clamp
 
-    def clamp_min(self, min):  # noqa: A002
+    def clamp_min(self, min):
         return E.Clamp.apply(self, lo=min)
 
-    def clamp_max(self, max):  # noqa: A002
+    def clamp_max(self, max):
         return E.Clamp.apply(self, hi=max)
 
     def maximum(self, other):
@@ -280,7 +280,7 @@ class OpsMixin:
 
     def norm(self, p=2, dim=None, keepdim=False):
         axes = _axes(dim)
-        if p == 2 or p == "fro":
+        if p in (2, "fro"):
             return (self * self).sum(axes, keepdim=keepdim).sqrt()
         if p == 1:
             return self.abs().sum(axes, keepdim=keepdim)

@@ -67,7 +67,7 @@ class ShapeMixin:
             return self.reshape(1)
         s, e = start_dim % nd, end_dim % nd
         shape = self._data.shape
-        return self.reshape(shape[:s] + (-1,) + shape[e + 1:]) if s <= e else self
+        return self.reshape((*shape[:s], -1, *shape[e + 1:])) if s <= e else self
 
     def unflatten(self, dim, sizes):
         shape = self._data.shape
@@ -86,7 +86,7 @@ class ShapeMixin:
     def unsqueeze(self, dim):
         shape = self._data.shape
         dim = dim % (len(shape) + 1)
-        return self.reshape(shape[:dim] + (1,) + shape[dim:])
+        return self.reshape((*shape[:dim], 1, *shape[dim:]))
 
     def permute(self, *dims):
         dims = _shape_args(dims)
@@ -114,12 +114,12 @@ class ShapeMixin:
         return self if self._data.ndim < 2 else self.transpose(0, 1)
 
     @property
-    def T(self):  # noqa: N802
+    def T(self):
         nd = self._data.ndim
         return self if nd < 2 else self.permute(tuple(range(nd - 1, -1, -1)))
 
     @property
-    def mT(self):  # noqa: N802
+    def mT(self):
         return self.transpose(-2, -1)
 
     def expand(self, *sizes):
@@ -177,7 +177,7 @@ class ShapeMixin:
         lead = (slice(None),) * (dim % self._data.ndim)
         out, start = [], 0
         for s in sizes:
-            out.append(self[lead + (slice(start, start + s),)])
+            out.append(self[(*lead, slice(start, start + s))])
             start += s
         return tuple(out)
 
@@ -187,11 +187,11 @@ class ShapeMixin:
 
     def unbind(self, dim=0):
         lead = (slice(None),) * (dim % self._data.ndim)
-        return tuple(self[lead + (i,)] for i in range(self._data.shape[dim]))
+        return tuple(self[(*lead, i)] for i in range(self._data.shape[dim]))
 
     def index_select(self, dim, index):
         lead = (slice(None),) * (dim % self._data.ndim)
-        return self[lead + (index,)]
+        return self[(*lead, index)]
 
     # ---- indexing ----------------------------------------------------------------------------
 

@@ -95,7 +95,7 @@ Tensor = None
 
 
 def bind_tensor_class(cls):
-    global Tensor, _make
+    global Tensor, _make  # noqa: PLW0603 (the one late-binding point, see above)
     Tensor = cls
     _make = cls._make
 

@@ -73,7 +73,7 @@ def normal_(x, mean=0.0, std=1.0):
     return x
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def names() -> tuple:
     """The fastnn.kernels names that have a CUDA version here."""
     return kernel_names("cuda")

@@ -5,6 +5,7 @@ is the ``root=`` argument, else ``$FASTNN_DATA``, else ``~/.cache/fastnn/data``.
 """
 
 import os
+from typing import ClassVar
 
 import numpy as np
 
@@ -48,13 +49,13 @@ class MNIST(Dataset):
     """
 
     folder = "mnist"
-    mirrors = [
+    mirrors = (
         "https://ossci-datasets.s3.amazonaws.com/mnist/",
         "https://storage.googleapis.com/cvdf-datasets/mnist/",
         "http://yann.lecun.com/exdb/mnist/",
-    ]
+    )
     # (file, sha256 of the canonical .gz download)
-    resources = [
+    resources = (
         ("train-images-idx3-ubyte.gz",
          "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609"),
         ("train-labels-idx1-ubyte.gz",
@@ -63,8 +64,8 @@ class MNIST(Dataset):
          "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6"),
         ("t10k-labels-idx1-ubyte.gz",
          "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6"),
-    ]
-    classes = ["0 - zero", "1 - one", "2 - two", "3 - three", "4 - four", "5 - five",
+    )
+    classes: ClassVar[list[str]] = ["0 - zero", "1 - one", "2 - two", "3 - three", "4 - four", "5 - five",
                "6 - six", "7 - seven", "8 - eight", "9 - nine"]
 
     def __init__(self, root=None, train=True, transform=None, target_transform=None,
@@ -165,11 +166,11 @@ class FashionMNIST(MNIST):
     """
 
     folder = "fashion-mnist"
-    mirrors = [
+    mirrors = (
         "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
         "https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/",
-    ]
-    resources = [
+    )
+    resources = (
         ("train-images-idx3-ubyte.gz",
          "3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84"),
         ("train-labels-idx1-ubyte.gz",
@@ -178,6 +179,6 @@ class FashionMNIST(MNIST):
          "346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073"),
         ("t10k-labels-idx1-ubyte.gz",
          "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5"),
-    ]
-    classes = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
+    )
+    classes: ClassVar[list[str]] = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
                "Sneaker", "Bag", "Ankle boot"]

@@ -39,11 +39,11 @@ def feed_forward(inputs, outputs, weights):
 
 
 def update_weights(inputs, outputs, weights, epochs, lr=0.01):
-    for epoch in range(epochs):
+    for _epoch in range(epochs):
         org_loss = feed_forward(inputs, outputs, weights)
         wts_tmp = deepcopy(weights)
         wts_tmp2 = deepcopy(weights)
-        for ix, wt in enumerate(weights):
+        for ix, _wt in enumerate(weights):
             wts_tmp[ix] += 0.0001
             loss = feed_forward(inputs, outputs, wts_tmp)
             del_loss = np.sum(org_loss - loss) / (0.0001 * len(inputs))
@@ -95,7 +95,7 @@ def fit_y_equals_3x(epochs, lr):
     X, Y = torch.tensor(x, dtype=torch.float32), torch.tensor(y, dtype=torch.float32)
     loss = nn.MSELoss()
     trainer = torch.optim.SGD(net.parameters(), lr=lr)
-    for epoch in range(epochs):
+    for _epoch in range(epochs):
         l = loss(net(X), Y)
         trainer.zero_grad()
         l.backward()

@@ -58,8 +58,10 @@ def check_data(loaders):
         X, y = next(iter(loader))
         lo, hi = X.min().item(), X.max().item()
         labels = y.tolist()
-        assert tuple(X.shape[1:]) == (1, 28, 28) and 0 <= lo <= hi <= 1, (X.shape, lo, hi)
-        assert all(0 <= v <= 9 for v in labels) and len(labels) == X.shape[0]
+        assert tuple(X.shape[1:]) == (1, 28, 28), (X.shape, lo, hi)
+        assert 0 <= lo <= hi <= 1, (X.shape, lo, hi)
+        assert all(0 <= v <= 9 for v in labels)
+        assert len(labels) == X.shape[0]
         print(f"{name:5s}: {len(loader.dataset):5d} images, batch {tuple(X.shape)} in "
               f"[{lo:.0f}, {hi:.0f}], labels {min(labels)}..{max(labels)}")
 

@@ -52,7 +52,7 @@ class Conv2d(Module):
             self.padding = _pair(padding, "padding", "Conv2d", 0)
         self.dilation = _pair(dilation, "dilation", "Conv2d", 1)
         self.groups, self.padding_mode = 1, "zeros"
-        shape = (self.out_channels, self.in_channels) + self.kernel_size
+        shape = (self.out_channels, self.in_channels, *self.kernel_size)
         _affine_parameters(self, shape, bias, dtype)
         self.reset_parameters()
         if device is not None:

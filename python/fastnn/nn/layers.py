@@ -116,7 +116,7 @@ class Flatten(Module):
             raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
         if len(shape) == 0:
             return input.reshape((1,))
-        new = shape[:s] + (math.prod(shape[s:e + 1]),) + shape[e + 1:]
+        new = (*shape[:s], math.prod(shape[s:e + 1]), *shape[e + 1:])
         return input.reshape(new)
 
     def extra_repr(self):

@@ -283,7 +283,7 @@ class Module:
 
     def train(self, mode: bool = True):
         if not isinstance(mode, bool):
-            raise ValueError("training mode is expected to be boolean")
+            raise ValueError("training mode is expected to be boolean")  # noqa: TRY004 (torch's)
         self.training = mode
         for module in self.children():
             module.train(mode)
@@ -315,7 +315,7 @@ class Module:
         Parameters stay the same objects (optimizers keep their references); their grads move too.
         """
         for module in self.modules():
-            for name, p in module._parameters.items():
+            for p in module._parameters.values():
                 if p is None:
                     continue
                 with no_grad():
@@ -568,10 +568,7 @@ class ModuleList(Module):
         self.add_module(self._index(idx), module)
 
     def __delitem__(self, idx):
-        if isinstance(idx, slice):
-            keys = list(self._modules)[idx]
-        else:
-            keys = [self._index(idx)]
+        keys = list(self._modules)[idx] if isinstance(idx, slice) else [self._index(idx)]
         for k in keys:
             del self._modules[k]
         _renumber(self._modules, list(self._modules.values()))

@@ -110,7 +110,7 @@ class CosineAnnealingLR(LRScheduler):
     """eta_min + (base_lr - eta_min) * (1 + cos(pi * epoch / T_max)) / 2, via torch's recurrence
     (which keeps working past T_max and after manual lr changes)."""
 
-    def __init__(self, optimizer, T_max, eta_min=0.0, last_epoch=-1):  # noqa: N803 (torch's name)
+    def __init__(self, optimizer, T_max, eta_min=0.0, last_epoch=-1):  # T_max: torch's name
         self.T_max = T_max
         self.eta_min = eta_min
         super().__init__(optimizer, last_epoch)

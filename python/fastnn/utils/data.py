@@ -165,7 +165,7 @@ def _split_lengths(n: int, lengths) -> list:
         raise ValueError(
             f"random_split: fractions must lie in [0, 1] and sum to 1, got {lengths}"
         )
-    out = [int(math.floor(n * f)) for f in lengths]
+    out = [math.floor(n * f) for f in lengths]
     for i in range(n - sum(out)):
         out[i % len(out)] += 1
     return out
@@ -338,7 +338,7 @@ def _worker(fetch, batches, wid, nworkers, out: queue.Queue, stop: threading.Eve
             return
         try:
             item = fetch(batches[b])
-        except BaseException as e:  # carried to the training loop, re-raised there
+        except BaseException as e:  # noqa: BLE001 (carried to the training loop, re-raised there)
             item = _Failure(e, wid, b)
         while not stop.is_set():
             try:

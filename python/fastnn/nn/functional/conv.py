@@ -99,7 +99,7 @@ def _check_float(name, *tensors):
                                f"{_dtype.name(t.dtype)}")
 
 
-def _batched(input, name):  # noqa: A002
+def _batched(input, name):
     if input.ndim == 4:
         return input, False
     if input.ndim == 3:
@@ -118,7 +118,7 @@ def _same_padding(kernel, dilation, stride):
     return tuple(t // 2 for t in total)
 
 
-def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):  # noqa: A002
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """2-D convolution (cross-correlation), torch.nn.functional.conv2d semantics, groups=1.
 
     input (N, C_in, H, W) or (C_in, H, W), weight (C_out, C_in, kh, kw), bias (C_out,)."""
@@ -161,7 +161,7 @@ def _no_ceil(ceil_mode, name):
         raise NotImplementedError(f"{name}: ceil_mode=True is not supported by fastnn")
 
 
-def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1,  # noqa: A002
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1,
                ceil_mode=False, return_indices=False):
     """torch.nn.functional.max_pool2d: window max (padding counts as -inf); with
     return_indices=True also the int64 flat indices ih*W + iw of the maxima in each plane."""
@@ -181,7 +181,7 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1,  # noqa: 
     return out, idx.squeeze(0) if unbatched else idx
 
 
-def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,  # noqa: A002
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
                count_include_pad=True, divisor_override=None):
     """torch.nn.functional.avg_pool2d (ceil_mode=False): the window mean; padded zeros count
     unless count_include_pad=False; divisor_override replaces the divisor."""

@@ -23,7 +23,7 @@ class Linear(Function):
         return gx, gw, (be.sum(g, axis=0) if n[2] else None)
 
 
-def linear(input, weight, bias=None):  # noqa: A002 (torch's names)
+def linear(input, weight, bias=None):
     """y = x W^T + b: x (..., in), W (out, in), b (out,). One GEMM (bias fused); backward is two
     GEMMs with transpose flags plus a column sum."""
     if input.dtype != weight.dtype or (bias is not None and bias.dtype != weight.dtype):
@@ -43,7 +43,7 @@ def linear(input, weight, bias=None):  # noqa: A002 (torch's names)
         return Linear.apply(input, *args)
     lead = input.shape[:-1]
     out = Linear.apply(input.reshape(-1, k), *args)
-    return out.reshape(lead + (weight.shape[0],))
+    return out.reshape((*lead, weight.shape[0]))
 
 
 __all__ = ["linear"]

@@ -7,8 +7,8 @@ import numpy as np
 
 from ... import _devices
 from ..._tensor import Tensor
-from .ctc import CTCLoss
 from ...autograd.function import Function
+from .ctc import CTCLoss
 
 # ---- primitives: forward and backward on storage arrays ----------------------------------
 
@@ -186,25 +186,25 @@ def _as_target(target, like):
 # ---- regression --------------------------------------------------------------------------
 
 
-def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):  # noqa: A002
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """Mean squared error (x - y)^2."""
     _check_reduction(reduction)
     return MSE.apply(input, _as_target(target, input), reduction=reduction)
 
 
-def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):  # noqa: A002
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """Mean absolute error |x - y| (MAE)."""
     return _reduce((input - _as_target(target, input)).abs(), reduction)
 
 
-def rmse_loss(input, target, eps=0.0):  # noqa: A002
+def rmse_loss(input, target, eps=0.0):
     """Root mean squared error sqrt(mean((x - y)^2) + eps) (functional only; ``eps`` keeps the
     gradient finite at a perfect fit)."""
     m = MSE.apply(input, _as_target(target, input), reduction="mean")
     return (m + eps).sqrt() if eps else m.sqrt()
 
 
-def huber_loss(input, target, reduction="mean", delta=1.0):  # noqa: A002
+def huber_loss(input, target, reduction="mean", delta=1.0):
     """0.5 d^2 where |d| < delta, else delta (|d| - 0.5 delta)."""
     if delta <= 0:
         raise RuntimeError(
@@ -216,7 +216,7 @@ def huber_loss(input, target, reduction="mean", delta=1.0):  # noqa: A002
     return _reduce(where(a < delta, 0.5 * d * d, delta * (a - 0.5 * delta)), reduction)
 
 
-def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean",  # noqa: A002
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean",
                    beta=1.0):
     """0.5 d^2 / beta where |d| < beta, else |d| - 0.5 beta (beta = 0: L1)."""
     if beta < 0:
@@ -239,7 +239,7 @@ def _class_last(x):
     return x.permute(0, *range(2, x.ndim), 1).reshape(-1, c)
 
 
-def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100,  # noqa: A002
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100,
                   reduce=None, reduction="mean", label_smoothing=0.0):
     """Softmax cross-entropy on logits (C,), (N, C) or (N, C, d1, ...) against class indices or
     class probabilities (the shape of input), with class weights, ignore_index and label
@@ -288,7 +288,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         if nd == 1:
             return loss.reshape(())
         if nd > 2:
-            return loss.reshape((input.shape[0],) + input.shape[2:])
+            return loss.reshape((input.shape[0], *input.shape[2:]))
     return loss
 
 
@@ -310,7 +310,7 @@ def _check_classes(t, c, ignore_index):
             raise IndexError(f"Target {int(t[bad][0])} is out of bounds (classes: {c}).")
 
 
-def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100,  # noqa: A002
+def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100,
              reduce=None, reduction="mean"):
     """Negative log-likelihood of log-probabilities (N, C) or (N, C, d1, ...) at class indices;
     'mean' divides by the summed weight of non-ignored targets."""
@@ -340,10 +340,10 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100,  
         return loss.sum()
     if nd == 1:
         return loss.reshape(())
-    return loss.reshape((input.shape[0],) + input.shape[2:]) if nd > 2 else loss
+    return loss.reshape((input.shape[0], *input.shape[2:])) if nd > 2 else loss
 
 
-def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None,  # noqa: A002
+def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None,
                          reduction="mean"):
     """BCE on probabilities in [0, 1]; log terms clamped at -100 like torch."""
     _check_reduction(reduction)
@@ -363,7 +363,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     return BCE.apply(input, target.to(input.dtype), weight=w, reduction=reduction)
 
 
-def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None,  # noqa: A002
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None,
                                      reduce=None, reduction="mean", pos_weight=None):
     """BCE on logits, stable for any magnitude, with element weights and per-class
     ``pos_weight`` (the last dimension); one fused kernel computes loss and gradient."""
@@ -388,7 +388,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     return loss.reshape(()) if squeeze and reduction == "none" else loss
 
 
-def kl_div(input, target, size_average=None, reduce=None, reduction="mean",  # noqa: A002
+def kl_div(input, target, size_average=None, reduce=None, reduction="mean",
            log_target=False):
     """KL(target || exp(input)) pointwise: target (log target - input); input holds
     log-probabilities. reduction 'batchmean' divides the sum by the batch size (the true KL)."""
