@@ -33,16 +33,20 @@ def run(quick=False):
     rng = np.random.default_rng(0)
     torch = try_torch()
     repeats = 50 if quick else 200
-    table = Table("autograd per-op overhead and an MLP step, float32 (us, median)",
-                  ["case", "fastnn us", "torch us", "vs torch"],
-                  note="vs torch: torch time / fastnn time (higher is better for fastnn)")
+    table = Table(
+        "autograd per-op overhead and an MLP step, float32 (us, median)",
+        ["case", "fastnn us", "torch us", "vs torch"],
+        note="vs torch: torch time / fastnn time (higher is better for fastnn)",
+    )
     a, b = (rng.standard_normal((32, 32)).astype(np.float32) for _ in range(2))
     fa, fb = fastnn.tensor(a), fastnn.tensor(b)
     fg = fastnn.tensor(a, requires_grad=True)
-    cases = [("add 32x32, no grad", lambda: fa + fb),
-             ("add 32x32, recording", lambda: fg + fb),
-             ("linear+relu 32x784 -> 128, no grad", None),
-             ("MLP 784-128-10 fwd+bwd, batch 32", None)]
+    cases = [
+        ("add 32x32, no grad", lambda: fa + fb),
+        ("add 32x32, recording", lambda: fg + fb),
+        ("linear+relu 32x784 -> 128, no grad", None),
+        ("MLP 784-128-10 fwd+bwd, batch 32", None),
+    ]
     x = rng.standard_normal((32, 784)).astype(np.float32)
     y = rng.integers(0, 10, 32)
     w1 = (rng.standard_normal((128, 784)) * 0.05).astype(np.float32)
@@ -61,16 +65,25 @@ def run(quick=False):
         check_close("mlp grad w1", fp[0].grad.numpy(), tp[0].grad.numpy(), rtol=1e-3, atol=1e-5)
         ta, tb = torch.tensor(a), torch.tensor(b)
         tg = torch.tensor(a, requires_grad=True)
-        tcases = [lambda: ta + tb, lambda: tg + tb,
-                  lambda: torch.relu(torch.nn.functional.linear(tx, tp[0].detach(),
-                                                                tp[1].detach())), tstep]
-    fcases = [cases[0][1], cases[1][1],
-              lambda: F.relu(F.linear(fx, fp[0].detach(), fp[1].detach())), fstep]
+        tcases = [
+            lambda: ta + tb,
+            lambda: tg + tb,
+            lambda: torch.relu(torch.nn.functional.linear(tx, tp[0].detach(), tp[1].detach())),
+            tstep,
+        ]
+    fcases = [
+        cases[0][1],
+        cases[1][1],
+        lambda: F.relu(F.linear(fx, fp[0].detach(), fp[1].detach())),
+        fstep,
+    ]
     for i, (name, _) in enumerate(cases):
         f_us = timeit(fcases[i], repeats=repeats, warmup=5)[0] * 1e6
         t_us = timeit(tcases[i], repeats=repeats, warmup=5)[0] * 1e6 if torch else None
-        table.add(case=name, **{"fastnn us": f_us, "torch us": t_us,
-                                "vs torch": t_us / f_us if torch else None})
+        table.add(
+            case=name,
+            **{"fastnn us": f_us, "torch us": t_us, "vs torch": t_us / f_us if torch else None},
+        )
     return [table]
 
 

@@ -42,9 +42,11 @@ def run(quick=False):
     rng = np.random.default_rng(0)
     torch = try_torch()
     repeats = 10 if quick else 30
-    table = Table("softmax cross-entropy, forward + backward, float32 (ms, median)",
-                  ["op", "shape", "fastnn ms", "numpy ms", "torch ms", "vs numpy", "vs torch"],
-                  note="ratios: time of the other library / fastnn's (higher is better for fastnn)")
+    table = Table(
+        "softmax cross-entropy, forward + backward, float32 (ms, median)",
+        ["op", "shape", "fastnn ms", "numpy ms", "torch ms", "vs numpy", "vs torch"],
+        note="ratios: time of the other library / fastnn's (higher is better for fastnn)",
+    )
     cases = [("cross_entropy", s) for s in SHAPES] + [("bce_with_logits", (4096, 1000))]
     for op, (n, c) in cases:
         z = (rng.standard_normal((n, c)) * 3).astype(np.float32)
@@ -65,8 +67,11 @@ def run(quick=False):
         check_close(op + " numpy", ng, rg, rtol=1e-4, atol=1e-8)
         t_f, _ = timeit(fn, repeats=repeats, min_time=0.2)
         t_n, _ = timeit(npfn, repeats=max(5, repeats // 3))
-        row = dict(op=op, shape=f"{n}x{c}", **{"fastnn ms": t_f * 1e3, "numpy ms": t_n * 1e3,
-                                               "vs numpy": t_n / t_f})
+        row = dict(
+            op=op,
+            shape=f"{n}x{c}",
+            **{"fastnn ms": t_f * 1e3, "numpy ms": t_n * 1e3, "vs numpy": t_n / t_f},
+        )
         if torch is not None:
             F = torch.nn.functional
             zt = torch.from_numpy(z).clone().requires_grad_(True)

@@ -33,8 +33,8 @@ UNARY = {
     "softmax1": lambda x: x.softmax(-1),
     "log_softmax0": lambda x: x.log_softmax(0),
     "log_softmax1": lambda x: x.log_softmax(1),
-    "pow_scalar": lambda x: x ** 3,
-    "rpow": lambda x: 2.0 ** x,
+    "pow_scalar": lambda x: x**3,
+    "rpow": lambda x: 2.0**x,
     "square": lambda x: x.square(),
     "rsub": lambda x: 1.0 - x,
     "rdiv": lambda x: 1.0 / (x * x + 1),
@@ -95,27 +95,45 @@ def test_gradcheck_binary_broadcast(name, shapes, rng):
     assert gradcheck(BINARY[name], (a, b))
 
 
-@pytest.mark.parametrize("fn", [lambda a, b: fastnn.cat([a, b], dim=0),
-                                lambda a, b: fastnn.cat([a, b, a], dim=-1),
-                                lambda a, b: fastnn.stack([a, b], dim=1)])
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda a, b: fastnn.cat([a, b], dim=0),
+        lambda a, b: fastnn.cat([a, b, a], dim=-1),
+        lambda a, b: fastnn.stack([a, b], dim=1),
+    ],
+)
 def test_gradcheck_cat_stack(fn, rng):
     assert gradcheck(fn, (t64(rng, 3, 4), t64(rng, 3, 4)))
 
 
-@pytest.mark.parametrize("sa,sb", [((3, 4), (4, 5)), ((4,), (4,)), ((3, 4), (4,)), ((4,), (4, 2)),
-                                   ((2, 3, 4), (2, 4, 5)), ((2, 3, 4), (4, 5)),
-                                   ((2, 1, 3, 4), (3, 4, 2))])
+@pytest.mark.parametrize(
+    "sa,sb",
+    [
+        ((3, 4), (4, 5)),
+        ((4,), (4,)),
+        ((3, 4), (4,)),
+        ((4,), (4, 2)),
+        ((2, 3, 4), (2, 4, 5)),
+        ((2, 3, 4), (4, 5)),
+        ((2, 1, 3, 4), (3, 4, 2)),
+    ],
+)
 def test_gradcheck_matmul(sa, sb, rng):
     a, b = t64(rng, *sa), t64(rng, *sb)
     assert gradcheck(lambda a, b: a @ b, (a, b))
-    np.testing.assert_allclose((a @ b).detach().numpy(), a.detach().numpy() @ b.detach().numpy(),
-                               rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(
+        (a @ b).detach().numpy(), a.detach().numpy() @ b.detach().numpy(), rtol=1e-12, atol=1e-12
+    )
 
 
 def test_gradcheck_gather(rng):
     x = t64(rng, 3, 4)
     idx = fastnn.tensor([[0, 1, 1, 3], [2, 2, 0, 0]])
-    assert gradcheck(lambda x: x.gather(1, idx[:, :3].reshape(2, 3).expand(2, 3))[0:2], (x[:2].detach().requires_grad_(),))
+    assert gradcheck(
+        lambda x: x.gather(1, idx[:, :3].reshape(2, 3).expand(2, 3))[0:2],
+        (x[:2].detach().requires_grad_(),),
+    )
 
 
 def test_gradcheck_reports_worst_element(rng):
@@ -171,7 +189,7 @@ def test_5000_node_chain():
     for _ in range(5000):
         y = y * 1.001
     y.backward()
-    assert abs(x.grad.item() - 1.001 ** 5000) < 1e-6 * 1.001 ** 5000
+    assert abs(x.grad.item() - 1.001**5000) < 1e-6 * 1.001**5000
 
 
 def test_two_backward_passes_accumulate():

@@ -46,8 +46,10 @@ CLASS_CASES = [
     ("SGD", {"lr": 0.05}),
     ("SGD", {"lr": 0.05, "momentum": 0.9, "nesterov": True, "weight_decay": 0.01}),
     ("SGD", {"lr": 0.05, "momentum": 0.9, "dampening": 0.1, "maximize": True}),
-    ("Adagrad", {"lr": 0.05, "lr_decay": 0.01, "weight_decay": 0.01,
-                 "initial_accumulator_value": 0.1}),
+    (
+        "Adagrad",
+        {"lr": 0.05, "lr_decay": 0.01, "weight_decay": 0.01, "initial_accumulator_value": 0.1},
+    ),
     ("RMSprop", {"lr": 0.005, "weight_decay": 0.01}),
     ("RMSprop", {"lr": 0.005, "momentum": 0.5, "centered": True, "maximize": True}),
     ("Adam", {"lr": 0.01, "weight_decay": 0.01}),
@@ -196,8 +198,10 @@ def test_load_state_dict_errors(rng):
         opt.load_state_dict({"state": {}, "param_groups": [{"params": [0]}, {"params": [1]}]})
     with pytest.raises(ValueError, match="doesn't match the size"):
         opt.load_state_dict({"state": {}, "param_groups": [{"params": [0, 1]}]})
-    bad = {"state": {0: {"momentum_buffer": np.zeros(3)}},
-           "param_groups": [dict(opt.param_groups[0], params=[0, 1, 2, 3])]}
+    bad = {
+        "state": {0: {"momentum_buffer": np.zeros(3)}},
+        "param_groups": [dict(opt.param_groups[0], params=[0, 1, 2, 3])],
+    }
     with pytest.raises(ValueError, match="shape"):
         opt.load_state_dict(bad)
 
@@ -252,8 +256,10 @@ def test_adagrad_state_is_created_in_init(rng):
         (lambda p: optim.RMSprop(p, alpha=-0.5), "Invalid alpha value: -0.5"),
         (lambda p: optim.RMSprop(p, momentum=-0.5), "Invalid momentum value"),
         (lambda p: optim.Adagrad(p, lr_decay=-1), "Invalid lr_decay value"),
-        (lambda p: optim.Adagrad(p, initial_accumulator_value=-1),
-         "Invalid initial_accumulator_value"),
+        (
+            lambda p: optim.Adagrad(p, initial_accumulator_value=-1),
+            "Invalid initial_accumulator_value",
+        ),
     ],
 )
 def test_hyperparameter_validation(make, message, rng):

@@ -34,7 +34,7 @@ def test_seed_000_linear_regression_from_scratch():
     def data_iter(batch_size, features, labels):
         order = torch.randperm(len(features))
         for i in range(0, len(features), batch_size):
-            j = order[i:i + batch_size]
+            j = order[i : i + batch_size]
             yield features[j], labels[j]
 
     w = torch.normal(0, 0.01, size=(1, 2)).requires_grad_(True)
@@ -88,7 +88,7 @@ def test_seed_000_linear_regression_program():
             l.backward()
             trainer.step()
         l = loss(net(features), labels)
-        print(f'epoch {epoch + 1}, loss {l:f}')
+        print(f"epoch {epoch + 1}, loss {l:f}")
     assert l.item() < 2e-4
     w, b = net[0].weight.data, net[0].bias.data
     assert abs(w[0, 0].item() - 2) < 0.01 and abs(w[0, 1].item() + 3.4) < 0.01

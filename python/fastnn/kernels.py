@@ -41,8 +41,9 @@ def _with_device_dispatch(name, cpu_kernel):
 def _export(names, cuda_names, cuda_built):
     for name in names:
         fn = getattr(_C, name)
-        globals()[name] = _with_device_dispatch(name, fn) if cuda_built and name in cuda_names \
-            else fn
+        globals()[name] = (
+            _with_device_dispatch(name, fn) if cuda_built and name in cuda_names else fn
+        )
 
 
 _export(kernel_names("cpu"), kernel_names("cuda"), _C.built_with_cuda)

@@ -15,7 +15,8 @@ class device:  # lower-case: torch's name
         kind, _, idx = spec.partition(":")
         if kind not in ("cpu", "cuda"):
             raise RuntimeError(
-                f"Expected one of cpu, cuda device type at start of device string: {spec}")
+                f"Expected one of cpu, cuda device type at start of device string: {spec}"
+            )
         if idx:
             if index is not None or not idx.isdigit():
                 raise RuntimeError(f"Invalid device string: '{spec}'")

@@ -32,8 +32,7 @@ array_type = _mod.DeviceArray if _mod is not None else None
 _F32, _F64, _I64 = np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.int64)
 _BOOL = np.dtype(np.bool_)
 # dtypes a DeviceArray can hold
-_DTYPES = frozenset(map(np.dtype, (np.float32, np.float64, np.int64, np.int32, np.uint8,
-                                   np.bool_)))
+_DTYPES = frozenset(map(np.dtype, (np.float32, np.float64, np.int64, np.int32, np.uint8, np.bool_)))
 _SCALARS = (bool, int, float, np.generic)
 _DEVICES = {}
 
@@ -51,8 +50,9 @@ def _is_dev(x):
 
 def _check_dtype(dt):
     if dt not in _DTYPES:
-        raise TypeError(f"fastnn CUDA tensors hold float32, float64, int64, int32, uint8 or bool; "
-                        f"got {dt}")
+        raise TypeError(
+            f"fastnn CUDA tensors hold float32, float64, int64, int32, uint8 or bool; got {dt}"
+        )
 
 
 def _py(x):
@@ -315,16 +315,20 @@ def _in_place_ok(out, *xs):
 def _check_out(out, a, b, name):
     shape = np.broadcast_shapes(_shape_of(a), _shape_of(b))
     if shape != tuple(out.shape):
-        raise ValueError(f"{name}: non-broadcastable output operand with shape "
-                         f"{tuple(out.shape)} doesn't match the broadcast shape {shape}")
+        raise ValueError(
+            f"{name}: non-broadcastable output operand with shape "
+            f"{tuple(out.shape)} doesn't match the broadcast shape {shape}"
+        )
 
 
 def _into(out, r, res, a, b, name):
     """numpy's ``out=``: the result, of dtype ``res``, cast into ``out`` (same_kind casting)."""
     _check_out(out, a, b, name)
     if not np.can_cast(res, out.dtype, "same_kind"):
-        raise TypeError(f"Cannot cast ufunc '{name}' output from {res} to {out.dtype} with "
-                        "casting rule 'same_kind'")
+        raise TypeError(
+            f"Cannot cast ufunc '{name}' output from {res} to {out.dtype} with "
+            "casting rule 'same_kind'"
+        )
     out.copy_(r)
     return out
 
@@ -392,8 +396,7 @@ def where(cond, x, y):
 
 def clip(x, lo=None, hi=None, out=None):
     """min(max(x, lo), hi); NaN stays NaN. Array bounds compose maximum / minimum."""
-    if not (lo is None or isinstance(lo, _SCALARS)) or not (hi is None or
-                                                             isinstance(hi, _SCALARS)):
+    if not (lo is None or isinstance(lo, _SCALARS)) or not (hi is None or isinstance(hi, _SCALARS)):
         r = x if lo is None else maximum(x, lo)
         r = r if hi is None else minimum(r, hi)
         return r if out is None else _into(out, r, r.dtype, x, r, "clip")
@@ -512,7 +515,8 @@ def sum_to_shape(g, shape):
         return g
     lead = g.ndim - len(shape)
     axes = tuple(range(lead)) + tuple(
-        i + lead for i, n in enumerate(shape) if n == 1 and g.shape[i + lead] != 1)
+        i + lead for i, n in enumerate(shape) if n == 1 and g.shape[i + lead] != 1
+    )
     out = _reduce("sum", g, axes, True) if axes else g
     return out.reshape(shape)
 
@@ -561,11 +565,13 @@ def _basic_view(shape, index):
         raise IndexError("an index can only have a single ellipsis ('...')")
     n_real = builtins.sum(p is not None and p is not Ellipsis for p in parts)
     if n_real > len(shape):
-        raise IndexError(f"too many indices for array: array is {len(shape)}-dimensional, but "
-                         f"{n_real} were indexed")
+        raise IndexError(
+            f"too many indices for array: array is {len(shape)}-dimensional, but "
+            f"{n_real} were indexed"
+        )
     fill = (slice(None),) * (len(shape) - n_real)
     at = [i for i, p in enumerate(parts) if p is Ellipsis]
-    parts = parts[:at[0]] + fill + parts[at[0] + 1:] if at else parts + fill
+    parts = parts[: at[0]] + fill + parts[at[0] + 1 :] if at else parts + fill
     cstrides = _contiguous_strides(shape)
     out_shape, out_strides, offset, dim = [], [], 0, 0
     for p in parts:
@@ -649,7 +655,9 @@ def setitem(a, index, value):
 
 def _has_int_array(index):
     parts = index if isinstance(index, tuple) else (index,)
-    return builtins.any((isinstance(p, np.ndarray) or _is_dev(p)) and p.dtype.kind != "b" for p in parts)
+    return builtins.any(
+        (isinstance(p, np.ndarray) or _is_dev(p)) and p.dtype.kind != "b" for p in parts
+    )
 
 
 def getitem_backward(g, shape, index, advanced):
@@ -674,9 +682,12 @@ def concatenate(arrays, axis):
     ax = _axes(axis, nd)[0]
     for x in arrays:
         if x.ndim != nd or builtins.any(
-                i != ax and x.shape[i] != arrays[0].shape[i] for i in range(nd)):
-            raise ValueError(f"all the input array dimensions except for the concatenation axis "
-                             f"must match exactly, got shapes {[tuple(x.shape) for x in arrays]}")
+            i != ax and x.shape[i] != arrays[0].shape[i] for i in range(nd)
+        ):
+            raise ValueError(
+                f"all the input array dimensions except for the concatenation axis "
+                f"must match exactly, got shapes {[tuple(x.shape) for x in arrays]}"
+            )
     rt = np.result_type(*[x.dtype for x in arrays])
     if ax != 0:  # move the axis first, stack the blocks, move it back
         perm = [ax] + [i for i in range(nd) if i != ax]
@@ -777,24 +788,31 @@ gelu_backward = _activation_backward("gelu_backward")
 def _same_device(fn, *arrays):
     for a in arrays:
         if a is not None and not _is_dev(a):
-            raise RuntimeError(f"{fn}: expected all tensors to be on the same device, but found "
-                               f"at least two devices, cuda:0 and cpu (move the target / weight "
-                               "to the GPU with .to('cuda'))")
+            raise RuntimeError(
+                f"{fn}: expected all tensors to be on the same device, but found "
+                f"at least two devices, cuda:0 and cpu (move the target / weight "
+                "to the GPU with .to('cuda'))"
+            )
 
 
-def softmax_cross_entropy(logits, target, reduction, label_smoothing, ignore_index, weight,
-                          grad):
+def softmax_cross_entropy(logits, target, reduction, label_smoothing, ignore_index, weight, grad):
     _same_device("cross_entropy", target, weight)
     return _mod.softmax_cross_entropy(
-        logits, target, reduction=reduction, label_smoothing=float(label_smoothing),
-        ignore_index=int(ignore_index), weight=weight, grad=bool(grad))
+        logits,
+        target,
+        reduction=reduction,
+        label_smoothing=float(label_smoothing),
+        ignore_index=int(ignore_index),
+        weight=weight,
+        grad=bool(grad),
+    )
 
 
 def binary_cross_entropy_with_logits(logits, target, weight, pos_weight, reduction, grad):
     _same_device("binary_cross_entropy_with_logits", target, weight, pos_weight)
     return _mod.binary_cross_entropy_with_logits(
-        logits, target, weight=weight, pos_weight=pos_weight, reduction=reduction,
-        grad=bool(grad))
+        logits, target, weight=weight, pos_weight=pos_weight, reduction=reduction, grad=bool(grad)
+    )
 
 
 # ---- conv: [host] im2col / col2im / pooling (no CUDA kernels yet); the GEMMs run on the GPU -----
@@ -827,5 +845,3 @@ def max_pool2d_backward(grad, indices, input_shape):
 def matmul_shared(a, b, trans_a=False, trans_b=False):
     """op(a)[None] @ op(b): a 2-D (M, K) used by every batch of b (B, K, N) -> (B, M, N)."""
     return matmul(a, b, trans_a=trans_a, trans_b=trans_b)  # matmul broadcasts a 2-D a
-
-

@@ -33,7 +33,29 @@ from .creation import (
     zeros_like,
 )
 
-__all__ = ["Tensor", "arange", "as_tensor", "empty", "empty_like", "eye", "from_numpy", "full",
-           "full_like", "functions", "linspace", "manual_seed", "normal", "ones", "ones_like",
-           "rand", "rand_like", "randint", "randn", "randn_like", "randperm", "tensor", "zeros",
-           "zeros_like"]
+__all__ = [
+    "Tensor",
+    "arange",
+    "as_tensor",
+    "empty",
+    "empty_like",
+    "eye",
+    "from_numpy",
+    "full",
+    "full_like",
+    "functions",
+    "linspace",
+    "manual_seed",
+    "normal",
+    "ones",
+    "ones_like",
+    "rand",
+    "rand_like",
+    "randint",
+    "randn",
+    "randn_like",
+    "randperm",
+    "tensor",
+    "zeros",
+    "zeros_like",
+]

@@ -264,8 +264,10 @@ class OpsMixin:
     def mean(self, dim=None, keepdim=False, dtype=None, axis=None):
         t = self if dtype is None else self.to(dtype)
         if t._data.dtype.kind != "f":
-            raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either "
-                               f"a floating point or complex dtype. Got: {_dtype.name(t.dtype)}")
+            raise RuntimeError(
+                "mean(): could not infer output dtype. Input dtype must be either "
+                f"a floating point or complex dtype. Got: {_dtype.name(t.dtype)}"
+            )
         return R.Mean.apply(t, axis=_axes(dim, axis), keepdim=keepdim)
 
     def var(self, dim=None, unbiased=True, keepdim=False, correction=None, axis=None):
@@ -355,8 +357,9 @@ class OpsMixin:
 
     def mv(self, other):
         if self.ndim != 2 or other.ndim != 1:
-            raise RuntimeError(f"mv: expected a 2-D and a 1-D tensor, got {self.ndim}-D and "
-                               f"{other.ndim}-D")
+            raise RuntimeError(
+                f"mv: expected a 2-D and a 1-D tensor, got {self.ndim}-D and {other.ndim}-D"
+            )
         from .functions import matmul
 
         return matmul(self, other)
@@ -396,7 +399,7 @@ def _nograd(a, b, op):
     da, db = a._data, b._data
     if da.__class__ is not np.ndarray or db.__class__ is not np.ndarray:
         if da.__class__ is not db.__class__:
-                _function.device_mismatch((a, b))
+            _function.device_mismatch((a, b))
         # no device kernel for floor_divide / remainder (not hot): compute on host copies
         be = _devices.of(da)
         r = np.asarray(getattr(np, op)(be.to_numpy(da), be.to_numpy(db)))
@@ -412,8 +415,9 @@ def _softmax_like(cls, x, dim):
 
 def _arg(x, dim, keepdim, op):
     be = _devices.of(x._data)
-    return _function.Tensor._make(getattr(be, op)(x._data, axis=dim, keepdims=keepdim if dim is not
-                                                 None else False))
+    return _function.Tensor._make(
+        getattr(be, op)(x._data, axis=dim, keepdims=keepdim if dim is not None else False)
+    )
 
 
 def _select(x, dim, keepdim, op):
@@ -431,4 +435,3 @@ def _select(x, dim, keepdim, op):
         values = Reshape.apply(values, shape=shape)
         idx = be.reshape(idx, shape)
     return values, T._make(idx)
-

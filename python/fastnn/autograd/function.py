@@ -82,8 +82,10 @@ def device_mismatch(tensors):
         d = str(t.device)
         if d not in devs:
             devs.append(d)
-    raise RuntimeError("Expected all tensors to be on the same device, but found at least two "
-                       f"devices, {devs[0]} and {devs[1]}!")
+    raise RuntimeError(
+        "Expected all tensors to be on the same device, but found at least two "
+        f"devices, {devs[0]} and {devs[1]}!"
+    )
 
 
 # ---- the one late-binding point of the package -------------------------------------------------

@@ -188,9 +188,11 @@ def as_device_array(obj):
         return mod.from_dlpack_capsule(dlpack_capsule(obj, stream=1))
     if hasattr(obj, "__cuda_array_interface__"):
         return mod.from_cuda_array_interface(obj)
-    raise TypeError(f"expected a CUDA array (DeviceArray, or an object with "
-                    f"__cuda_array_interface__ / __dlpack__ on a CUDA device), got "
-                    f"{type(obj).__name__}")
+    raise TypeError(
+        f"expected a CUDA array (DeviceArray, or an object with "
+        f"__cuda_array_interface__ / __dlpack__ on a CUDA device), got "
+        f"{type(obj).__name__}"
+    )
 
 
 def dlpack_capsule(obj, *, stream=None):

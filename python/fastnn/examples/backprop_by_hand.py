@@ -23,8 +23,8 @@ import fastnn as torch
 
 I = (0.05, 0.10)
 TARGET = (0.01, 0.99)
-W_HIDDEN = ((0.15, 0.20), (0.25, 0.30))   # [[w1, w2], [w3, w4]]: row j feeds hidden unit j
-W_OUT = ((0.40, 0.45), (0.50, 0.55))      # [[w5, w6], [w7, w8]]: row k feeds output unit k
+W_HIDDEN = ((0.15, 0.20), (0.25, 0.30))  # [[w1, w2], [w3, w4]]: row j feeds hidden unit j
+W_OUT = ((0.40, 0.45), (0.50, 0.55))  # [[w5, w6], [w7, w8]]: row k feeds output unit k
 B1, B2 = 0.35, 0.60
 
 
@@ -60,8 +60,10 @@ def main(argv=None):
     for j in range(2):
         print(f"net_h{j + 1} = {net_h[j]:.9f}   out_h{j + 1} = {out_h[j]:.9f}")
     for k in range(2):
-        print(f"net_o{k + 1} = {net_o[k]:.9f}   out_o{k + 1} = {out_o[k]:.9f}   "
-              f"E_o{k + 1} = {e[k]:.9f}")
+        print(
+            f"net_o{k + 1} = {net_o[k]:.9f}   out_o{k + 1} = {out_o[k]:.9f}   "
+            f"E_o{k + 1} = {e[k]:.9f}"
+        )
     print(f"E_total = {e_total:.9f}")
 
     w_hidden = torch.tensor(W_HIDDEN, dtype=torch.float64, requires_grad=True)
@@ -84,11 +86,15 @@ def main(argv=None):
             g = de_dout * dout_dnet * dnet_dw
             max_diff = max(max_diff, abs(g - g_out[k][j]))
             grads[name] = g
-            print(f"dE/d{name} = {de_dout:.9f} * {dout_dnet:.9f} * {dnet_dw:.9f} = {g:.9f}"
-                  f"   autograd {g_out[k][j]:.9f}")
+            print(
+                f"dE/d{name} = {de_dout:.9f} * {dout_dnet:.9f} * {dnet_dw:.9f} = {g:.9f}"
+                f"   autograd {g_out[k][j]:.9f}"
+            )
 
-    print("\n== hidden layer: dE/dw = (sum_o dE/dnet_o * dnet_o/dout_h) * dout_h/dnet_h * "
-          "dnet_h/dw ==")
+    print(
+        "\n== hidden layer: dE/dw = (sum_o dE/dnet_o * dnet_o/dout_h) * dout_h/dnet_h * "
+        "dnet_h/dw =="
+    )
     for j in range(2):
         de_dout_h = sum(delta_o[k] * W_OUT[k][j] for k in range(2))
         dout_dnet = out_h[j] * (1 - out_h[j])
@@ -98,8 +104,10 @@ def main(argv=None):
             g = de_dout_h * dout_dnet * dnet_dw
             max_diff = max(max_diff, abs(g - g_hidden[j][i]))
             grads[name] = g
-            print(f"dE/d{name} = {de_dout_h:.9f} * {dout_dnet:.9f} * {dnet_dw:.2f} = {g:.9f}"
-                  f"   autograd {g_hidden[j][i]:.9f}")
+            print(
+                f"dE/d{name} = {de_dout_h:.9f} * {dout_dnet:.9f} * {dnet_dw:.2f} = {g:.9f}"
+                f"   autograd {g_hidden[j][i]:.9f}"
+            )
     print(f"largest |chain rule - autograd| = {max_diff:.1e}")
     assert max_diff < 1e-12, max_diff
 
@@ -120,8 +128,13 @@ def main(argv=None):
         print(f"{name}: {old[n]:.2f} -> {new[name]:.9f}   (by hand {by_hand:.9f})")
     e_after = forward_autograd(w_hidden.detach(), w_out.detach()).item()
     print(f"E_total after the step = {e_after:.9f} (before {e_total:.9f})")
-    return {"E_total": e_total, "grads": grads, "autograd_max_diff": max_diff,
-            "new_weights": new, "E_total_after": e_after}
+    return {
+        "E_total": e_total,
+        "grads": grads,
+        "autograd_max_diff": max_diff,
+        "new_weights": new,
+        "E_total_after": e_after,
+    }
 
 
 if __name__ == "__main__":

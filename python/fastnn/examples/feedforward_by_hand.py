@@ -28,7 +28,7 @@ def feed_forward_2_3_1(inputs, outputs, weights):
     pre_hidden = np.dot(inputs, weights[0]) + weights[1]
     hidden = 1 / (1 + np.exp(-pre_hidden))
     pred_out = np.dot(hidden, weights[2]) + weights[3]
-    squared_error = (np.square(pred_out - outputs))
+    squared_error = np.square(pred_out - outputs)
     return squared_error, pre_hidden, hidden, pred_out
 
 
@@ -57,11 +57,17 @@ def forward_pass():
     print("== forward pass of the 2-3-1 network (input (1, 1), target 0) ==")
     inputs = np.array([[1.0, 1.0]])
     outputs = np.array([[0.0]])
-    weights = [np.array([[0.8, 0.4, 0.3],     # row i: input i -> hidden units 1, 2, 3
-                         [0.2, 0.9, 0.5]]),
-               np.zeros(3),
-               np.array([[0.3], [0.5], [0.9]]),
-               np.zeros(1)]
+    weights = [
+        np.array(
+            [
+                [0.8, 0.4, 0.3],  # row i: input i -> hidden units 1, 2, 3
+                [0.2, 0.9, 0.5],
+            ]
+        ),
+        np.zeros(3),
+        np.array([[0.3], [0.5], [0.9]]),
+        np.zeros(1),
+    ]
     err, pre_hidden, hidden, out = feed_forward_2_3_1(inputs, outputs, weights)
     print("hidden h1, h2, h3      :", np.round(pre_hidden[0], 4), "(text: 1, 1.3, 0.8)")
     print("sigmoid(hidden)        :", np.round(hidden[0], 4), "(text: 0.73, 0.78/0.79, 0.69)")
@@ -75,9 +81,14 @@ def forward_pass():
         t_out = net(torch.tensor(inputs, dtype=torch.float32))
         t_err = nn.MSELoss()(t_out, torch.tensor(outputs, dtype=torch.float32))
     print(f"fastnn nn.Sequential   : output {t_out.item():.4f}, squared error {t_err.item():.4f}")
-    return {"pre_hidden": pre_hidden[0].tolist(), "hidden": hidden[0].tolist(),
-            "output": float(out[0, 0]), "error": float(err[0, 0]),
-            "fastnn_output": t_out.item(), "fastnn_error": t_err.item()}
+    return {
+        "pre_hidden": pre_hidden[0].tolist(),
+        "hidden": hidden[0].tolist(),
+        "output": float(out[0, 0]),
+        "error": float(err[0, 0]),
+        "fastnn_output": t_out.item(),
+        "fastnn_error": t_err.item(),
+    }
 
 
 def fit_y_equals_3x(epochs, lr):
@@ -101,10 +112,16 @@ def fit_y_equals_3x(epochs, lr):
         l.backward()
         trainer.step()
     w_ad, b_ad = net.weight.item(), net.bias.item()
-    print(f"autograd (fastnn nn.Linear + MSELoss + SGD): w = {w_ad:.8f}, b = {b_ad:.8f}, "
-          f"loss {loss(net(X), Y).item():.3g}")
-    return {"fd_w": float(weights[0].item()), "fd_b": float(weights[1].item()),
-            "autograd_w": w_ad, "autograd_b": b_ad}
+    print(
+        f"autograd (fastnn nn.Linear + MSELoss + SGD): w = {w_ad:.8f}, b = {b_ad:.8f}, "
+        f"loss {loss(net(X), Y).item():.3g}"
+    )
+    return {
+        "fd_w": float(weights[0].item()),
+        "fd_b": float(weights[1].item()),
+        "autograd_w": w_ad,
+        "autograd_b": b_ad,
+    }
 
 
 def main(argv=None):

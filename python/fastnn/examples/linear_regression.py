@@ -57,12 +57,12 @@ def main(argv=None):
             l.backward()
             trainer.step()
         l = loss(net(features), labels)
-        print(f'epoch {epoch + 1}, loss {l:f}')
+        print(f"epoch {epoch + 1}, loss {l:f}")
 
     w = net[0].weight.data
-    print('error in estimating w:', true_w - w.reshape(true_w.shape))
+    print("error in estimating w:", true_w - w.reshape(true_w.shape))
     b = net[0].bias.data
-    print('error in estimating b:', true_b - b)
+    print("error in estimating b:", true_b - b)
     return {"loss": l.item(), "w": w.reshape(-1).tolist(), "b": b.item()}
 
 

@@ -87,8 +87,10 @@ class Stack(Function):
     def backward(self, g):
         ax = self.axis % g.ndim
         lead = (slice(None),) * ax
-        return tuple(self.be.getitem(g, (*lead, i)) if need else None
-                     for i, need in enumerate(self.needs_input_grad))
+        return tuple(
+            self.be.getitem(g, (*lead, i)) if need else None
+            for i, need in enumerate(self.needs_input_grad)
+        )
 
 
 class Cast(Function):

@@ -11,8 +11,9 @@ def relu(input, inplace=False):
 
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
-    return _maybe_inplace(input, lambda x: A.LeakyReLU.apply(x, negative_slope=negative_slope),
-                          inplace)
+    return _maybe_inplace(
+        input, lambda x: A.LeakyReLU.apply(x, negative_slope=negative_slope), inplace
+    )
 
 
 def gelu(input, approximate="none"):
@@ -50,7 +51,8 @@ def elu(input, alpha=1.0, inplace=False):
     from ..._tensor.functions import where
 
     return _maybe_inplace(
-        input, lambda x: where(x > 0, x, (x.clamp_max(0.0).exp() - 1) * alpha), inplace)
+        input, lambda x: where(x > 0, x, (x.clamp_max(0.0).exp() - 1) * alpha), inplace
+    )
 
 
 def silu(input, inplace=False):
@@ -119,6 +121,20 @@ def _maybe_inplace(x, fn, inplace):
 
 
 __all__ = [
-    "dropout", "elu", "gelu", "hardtanh", "leaky_relu", "log_softmax", "logsigmoid",
-    "normalize", "one_hot", "relu", "relu6", "sigmoid", "silu", "softmax", "softplus", "tanh",
+    "dropout",
+    "elu",
+    "gelu",
+    "hardtanh",
+    "leaky_relu",
+    "log_softmax",
+    "logsigmoid",
+    "normalize",
+    "one_hot",
+    "relu",
+    "relu6",
+    "sigmoid",
+    "silu",
+    "softmax",
+    "softplus",
+    "tanh",
 ]
