@@ -1,6 +1,6 @@
 """Per-op Python overhead and a small training step through fastnn's autograd vs torch (CPU).
 
-Small tensors, so the time is the framework's per-op overhead (issue 5's batch-32 regime):
+Small tensors, so the time is the framework's per-op overhead (the batch-32 regime):
 an element-wise add without and with graph recording, and one MLP (784-128-10, ReLU,
 cross-entropy) forward + backward at batch 32, fastnn's Tensor API vs the same torch code.
 """

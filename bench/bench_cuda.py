@@ -1,4 +1,4 @@
-"""CUDA benchmarks (C14): SGEMM GFLOP/s vs torch.matmul (TF32 off), Adam over ~100M parameters
+"""CUDA benchmarks: SGEMM GFLOP/s vs torch.matmul (TF32 off), Adam over ~100M parameters
 in GB/s vs the device copy bandwidth and torch.optim.Adam(fused=True), softmax cross-entropy vs
 torch. Results are checked against the CPU kernels / torch before timing; medians of >= 20
 repeats, each timed with CUDA events (torch's, when torch has CUDA) or synchronize + clock.

@@ -1,10 +1,10 @@
-"""Epoch time of the documents' models, fastnn vs the same program on PyTorch (CPU), one run.
+"""Epoch time of the example programs' models, fastnn vs the same program on PyTorch (CPU), one run.
 
 Softmax regression (Flatten + Linear(784, 10), SGD lr 0.1) and the MLP 784-256-10 (ReLU, SGD)
 on Fashion-MNIST-shaped data, at batch 256 and 32. Both libraries run the identical loop
 (zero_grad, forward, cross-entropy, backward, step) over the same pre-shuffled batches, so the
 figure is the framework's own cost: kernels, autograd and optimizer, not data loading. A second
-pair of rows uses each library's DataLoader (shuffle=True), the way the seed programs are written.
+pair of rows uses each library's DataLoader (shuffle=True), the way the examples are written.
 """
 
 import os
@@ -59,7 +59,7 @@ def _epoch_seconds(lib, model, batches, lr):
 
 
 def _loader_epoch_seconds(lib, data_mod, model, x, y, batch, lr):
-    """_epoch_seconds over the library's own DataLoader (shuffle=True), as the seeds are written."""
+    """_epoch_seconds over the library's own DataLoader (shuffle=True), as in the examples."""
     loader = data_mod.DataLoader(
         data_mod.TensorDataset(lib.from_numpy(x), lib.from_numpy(y)), batch_size=batch, shuffle=True
     )
@@ -67,13 +67,13 @@ def _loader_epoch_seconds(lib, data_mod, model, x, y, batch, lr):
 
 
 def accuracy_figures():
-    """The data issue's figures: test accuracy after 10 epochs (full train and test sets)."""
+    """The target figures: test accuracy after 10 epochs (full train and test sets)."""
     from fastnn import models, nn
     from fastnn.__main__ import load_data, make_optimizer
     from fastnn.training import fit
 
     table = Table(
-        "Test accuracy after 10 epochs (the data issue's figures)",
+        "Test accuracy after 10 epochs (the target figures)",
         ["model", "dataset", "optimizer", "test acc", "target", "s/epoch"],
         note="batch 256, fastnn.manual_seed(0); MLP = 784-256-10 ReLU, Dropout 0.2.",
     )

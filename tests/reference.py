@@ -1,4 +1,4 @@
-"""Float64 NumPy references for every kernel (the oracle role of llm.c's *_cpu functions).
+"""Float64 NumPy references for every kernel: the slow twin each kernel is checked against.
 
 Plain, obviously-correct code: no tricks, no fusion. Tests and benchmarks compare against these.
 """

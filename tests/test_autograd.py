@@ -1,4 +1,5 @@
-"""Autograd engine: gradcheck of every differentiable Tensor op, graph semantics (C10, C13)."""
+"""Autograd engine: gradcheck of every differentiable Tensor op, and graph semantics (node reuse,
+deep chains, gradient accumulation, retain_graph, in-place checks, no_grad, grad_fn / leaves)."""
 
 import numpy as np
 import pytest
@@ -162,6 +163,7 @@ def test_gradcheck_needs_float64(rng):
 
 
 def test_seed_000_dot_example():
+    """The d2l autograd example: y = 2 x.x for x = arange(4) gives x.grad = 4x."""
     x = fastnn.arange(4.0)
     x.requires_grad_(True)
     assert x.grad is None
@@ -361,7 +363,8 @@ def test_grad_dtype_matches_leaf():
 
 
 def test_seed_003_worked_backprop():
-    """The classic 2-2-2 sigmoid network of seed 003 (MSE, E_total = E_o1 + E_o2): the chain
+    """The classic 2-2-2 sigmoid network of the worked backpropagation example (MSE,
+    E_total = E_o1 + E_o2): the chain
     rule by hand gives dE/dw5 = (out_o1 - t_o1) * out_o1 (1 - out_o1) * out_h1."""
     i = fastnn.tensor([0.05, 0.10], dtype=fastnn.float64)
     w1 = fastnn.tensor([[0.15, 0.20], [0.25, 0.30]], dtype=fastnn.float64, requires_grad=True)

@@ -4,7 +4,7 @@ Runs everywhere: the module imports and defines every backends.OPS name without 
 not touch the device at import), the op table below covers OPS, the basic-indexing resolver
 matches numpy, and asking for 'cuda' without a GPU raises a clear RuntimeError.
 With a GPU (skipped otherwise): every op CPU == CUDA on random inputs, autograd through an MLP,
-seed 000's softmax regression for one epoch, and the optimizers' steps.
+the d2l softmax regression for one epoch, and the optimizers' steps.
 """
 
 import importlib
@@ -635,7 +635,7 @@ def test_optimizer_steps_on_cuda_match_cpu(name, kw, rng):
 @pytest.mark.cuda
 @pytest.mark.skipif(not cuda.is_available(), reason="needs a CUDA GPU")
 def test_seed_000_softmax_regression_one_epoch_on_cuda_matches_cpu(data_dir):
-    """Seed 000's softmax regression, one epoch of SGD(lr=0.1) on Fashion-MNIST, trained on the
+    """The d2l softmax regression, one epoch of SGD(lr=0.1) on Fashion-MNIST, trained on the
     CPU and on the GPU from the same initial weights and batches: test accuracies within 1%."""
     from fastnn.__main__ import load_data
     from fastnn.models import softmax_regression

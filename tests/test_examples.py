@@ -1,4 +1,4 @@
-"""The documents' programs (fastnn.examples), each run through its main() with small settings."""
+"""The example programs (fastnn.examples), each run through its main() with small settings."""
 
 import importlib.util
 import os
@@ -73,7 +73,7 @@ def test_softmax_regression_plot(data_dir, tmp_path):
 
 
 def test_softmax_regression_check_fails_on_a_short_run(data_dir):
-    # The document's assertions are live: one epoch on 512 images cannot reach loss < 0.5.
+    # The book's assertions are live: one epoch on 512 images cannot reach loss < 0.5.
     with pytest.raises(AssertionError):
         softmax_regression.main(["--data-root", data_dir, "--epochs", "1", "--limit", "512"])
 

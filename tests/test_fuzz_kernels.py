@@ -7,7 +7,7 @@ import pytest
 
 from fastnn import kernels as K
 
-# ---- regressions found by the audit --------------------------------------------------------------
+# ---- regressions: inputs that once crashed a kernel ----------------------------------------------
 
 
 @pytest.mark.parametrize("fn", ["im2col", "col2im"])

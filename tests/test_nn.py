@@ -143,6 +143,7 @@ def test_apply_init_weights_as_in_the_seed():
 
 
 def test_seed_data_fills():
+    """The d2l initialization through .data: weight.data.normal_(0, 0.01), bias.data.fill_(0)."""
     net = nn.Sequential(nn.Linear(2, 1))
     w = net[0].weight
     net[0].weight.data.normal_(0, 0.01)

@@ -138,6 +138,7 @@ def test_torch_parity(case, rng):
 
 
 def test_seed_program_usage(rng):
+    """SGD used the way the d2l programs use it: zero_grad, backward, step."""
     # torch.optim.SGD(net.parameters(), lr=0.03); optim.zero_grad(); loss.backward(); optim.step()
     params = make_params(rng)
     opt = optim.SGD(iter(params), lr=0.03)

@@ -207,7 +207,7 @@ def test_empty_lists_are_a_no_op():
 
 
 def test_adam_views_of_one_arena(rng):
-    # Parameters as disjoint views into one flat buffer (llm.c's arena) are fine.
+    # Parameters as disjoint views into one flat buffer (one arena for all parameters) are fine.
     arena = rng.standard_normal(100).astype(np.float32)
     params = [arena[:40].reshape(5, 8), arena[40:]]
     grads = [np.ones_like(p) for p in params]

@@ -1,4 +1,5 @@
-"""Seed 000's programs on fastnn with only the imports changed (``import fastnn as torch``)."""
+"""The d2l book's autograd example and linear-regression programs on fastnn with only the
+imports changed (``import fastnn as torch``)."""
 
 import pytest
 
@@ -7,7 +8,7 @@ from fastnn import nn
 
 
 def synthetic_data(w, b, num_examples):
-    """生成y=Xw+b+噪声 (seed 000, verbatim)"""
+    """生成y=Xw+b+噪声 (d2l, verbatim)"""
     X = torch.normal(0, 1, (num_examples, len(w)))
     y = torch.matmul(X, w) + b
     y += torch.normal(0, 0.01, y.shape)
@@ -15,6 +16,7 @@ def synthetic_data(w, b, num_examples):
 
 
 def test_seed_000_autograd_example():
+    """The d2l autograd example: y = 2 x.x for x = arange(4) gives x.grad = 4x."""
     x = torch.arange(4.0)
     x.requires_grad_(True)
     assert x.grad is None
@@ -58,7 +60,7 @@ def test_seed_000_linear_regression_from_scratch():
 
 
 def test_seed_000_linear_regression_program():
-    """Seed 000's concise implementation, verbatim but for the imports."""
+    """The d2l concise linear regression, verbatim but for the imports."""
     if not (hasattr(nn, "Linear") and hasattr(torch, "optim") and hasattr(torch, "utils")):
         pytest.skip("needs fastnn.nn layers, fastnn.optim and fastnn.utils.data (other branches)")
     from fastnn.utils import data

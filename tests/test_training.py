@@ -117,8 +117,8 @@ def test_cli_config(capsys):
 
 @pytest.mark.slow
 def test_softmax_regression_reaches_seed_figures(data_dir):
-    """Seed 000: 10 epochs of softmax regression; the seed asserts loss < 0.5, accuracies > 0.7,
-    the 0.82 test-accuracy figure of the data issue is measured by the benchmarks, not here."""
+    """The d2l softmax regression, 10 epochs; the program asserts loss < 0.5, accuracies > 0.7.
+    The 0.82 test-accuracy target is measured by the benchmarks (bench_train.py), not here."""
     from fastnn.__main__ import load_data
     from fastnn.models import softmax_regression
 

@@ -1,6 +1,6 @@
 """fastnn's command line.
 
-python -m fastnn train                 # seed 000: softmax regression on Fashion-MNIST
+python -m fastnn train                 # d2l softmax regression on Fashion-MNIST
 python -m fastnn train --model mlp --dataset mnist --optimizer adam --epochs 10
 python -m fastnn config                # version, SIMD path, threads, CUDA
 """

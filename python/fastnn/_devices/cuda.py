@@ -2,7 +2,7 @@
 
 Every name in ``fastnn._devices.OPS`` is defined here with the cpu backend's signature and numpy's
 semantics (dtype promotion with weak Python scalars, broadcasting, ``out=`` for the in-place
-arithmetic). The hot ops of the documents' models (matmul with bias, activations, softmax /
+arithmetic). The hot ops of the example programs' models (matmul with bias, activations, softmax /
 cross-entropy, reductions over one dimension, element-wise arithmetic, comparisons, optimizer
 steps) run on device kernels. Ops without a device kernel that are not hot compose device ops
 where that is cheap, or take a round trip through the host (to_numpy -> cpu backend ->

@@ -1,5 +1,5 @@
-"""The ``Function`` base (C9, tinygrad v0.8 pattern): a primitive is a small class whose
-``forward`` (on storage arrays, through the backend ``self.be``) and ``backward`` sit side by side.
+"""The ``Function`` base: each autograd primitive is one small class whose ``forward`` (on
+storage arrays, through the backend ``self.be``) and ``backward`` sit side by side.
 
 ``apply`` runs ``forward`` and, only when grad mode is on and some input requires grad, attaches
 the instance as the output's ``_ctx`` (its ``grad_fn``); ``forward`` may read

@@ -1,8 +1,8 @@
-"""Seed 003: backpropagation worked by the chain rule on a small sigmoid network.
+"""Backpropagation worked by the chain rule on a small sigmoid network.
 
     python -m fastnn.examples.backprop_by_hand [--lr 0.5]
 
-The network of the text (its figures hold the numbers; they are the classic worked example):
+The network of the classic worked example:
 inputs i1 = 0.05, i2 = 0.10; targets 0.01, 0.99; hidden h1, h2 and outputs o1, o2 all sigmoid,
 
     net_h1 = w1 i1 + w2 i2 + b1    net_h2 = w3 i1 + w4 i2 + b1         (w1..w4 = .15 .20 .25 .30)
@@ -10,10 +10,10 @@ inputs i1 = 0.05, i2 = 0.10; targets 0.01, 0.99; hidden h1, h2 and outputs o1, o
     net_o2 = w7 out_h1 + w8 out_h2 + b2                                (b1 = .35, b2 = .60)
     E_total = E_o1 + E_o2 = 1/2 (target_o1 - out_o1)^2 + 1/2 (target_o2 - out_o2)^2
 
-so dE_total/dout_o1 = -(target_o1 - out_o1), as in the text. For every weight the program prints
-the chain-rule factors, their product, and fastnn autograd's gradient of the same network (float64)
-next to it; then one gradient-descent step (``zero_grad / backward / step`` with optim.SGD) and
-the same step by hand.
+so dE_total/dout_o1 = -(target_o1 - out_o1), as in the worked example. For every weight the
+program prints the chain-rule factors, their product, and fastnn autograd's gradient of the same
+network (float64) next to it; then one gradient-descent step (``zero_grad / backward / step``
+with optim.SGD) and the same step by hand.
 """
 
 import argparse
@@ -50,7 +50,7 @@ def forward_autograd(w_hidden, w_out):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description="seed 003: backpropagation by the chain rule")
+    parser = argparse.ArgumentParser(description="backpropagation by the chain rule")
     parser.add_argument("--lr", type=float, default=0.5, help="gradient-descent step size")
     args = parser.parse_args(argv)
 

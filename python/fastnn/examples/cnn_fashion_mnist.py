@@ -1,4 +1,4 @@
-"""The "horizontal" step seed 004 points to: a small CNN on Fashion-MNIST instead of the MLP.
+"""A small CNN on Fashion-MNIST instead of the MLP.
 
     python -m fastnn.examples.cnn_fashion_mnist [--epochs 5] [--plot curves.png]
 

@@ -1,14 +1,18 @@
-"""Seed 001: a forward pass by hand, then fitting y = 3x by finite differences and by autograd.
+"""A hand-written 2-3-1 sigmoid network: a forward pass by hand, then fitting y = 3x by finite
+differences and by autograd.
 
     python -m fastnn.examples.feedforward_by_hand
 
-1. The text's 2-3-1 network: input (1, 1), target 0, hidden weights (0.8, 0.2), (0.4, 0.9),
-   (0.3, 0.5), sigmoid hidden layer, output weights (0.3, 0.5, 0.9), no biases. The text gets
+The numbers come from the hand-worked example this program reproduces (marked ``text:`` in the
+output).
+
+1. The example's 2-3-1 network: input (1, 1), target 0, hidden weights (0.8, 0.2), (0.4, 0.9),
+   (0.3, 0.5), sigmoid hidden layer, output weights (0.3, 0.5, 0.9), no biases. The example gets
    hidden values 1, 1.3, 0.8 -> sigmoid 0.73, 0.79, 0.69 -> output 1.235 -> squared error 1.52
-   (with its rounded hidden values; unrounded: 1.2332 and 1.5208). Computed with the text's numpy
+   (with its rounded hidden values; unrounded: 1.2332 and 1.5208). Computed with the example's numpy
    ``feed_forward`` and again with fastnn layers.
-2. The text's ``update_weights``: nudge each parameter by 1e-4, measure the change of the loss,
-   step by lr 0.01; 1000 epochs from w = 2.269, b = 1.01 reach w ~ 3.0, b ~ 0.0. The text prints
+2. The example's ``update_weights``: nudge each parameter by 1e-4, measure the change of the loss,
+   step by lr 0.01; 1000 epochs from w = 2.269, b = 1.01 reach w ~ 3.0, b ~ 0.0. The example prints
    [[[2.99929065]] [[0.00478785]]]; its program as printed gives 2.99933652 / 0.00445517 (its
    starting values were presumably rounded for print). Then the same fit with fastnn autograd:
    nn.Linear(1, 1), MSELoss, optim.SGD(lr=0.01), full batch, 1000 epochs.
@@ -24,7 +28,7 @@ from fastnn import nn
 
 
 def feed_forward_2_3_1(inputs, outputs, weights):
-    """The text's first feed_forward (its ``out`` is named pred_out where it is used)."""
+    """The example's first feed_forward (its ``out`` is named pred_out where it is used)."""
     pre_hidden = np.dot(inputs, weights[0]) + weights[1]
     hidden = 1 / (1 + np.exp(-pre_hidden))
     pred_out = np.dot(hidden, weights[2]) + weights[3]
@@ -125,7 +129,7 @@ def fit_y_equals_3x(epochs, lr):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description="seed 001: forward pass and y = 3x by hand")
+    parser = argparse.ArgumentParser(description="a forward pass and y = 3x by hand")
     parser.add_argument("--epochs", type=int, default=1000)
     parser.add_argument("--lr", type=float, default=0.01)
     args = parser.parse_args(argv)

@@ -1,4 +1,4 @@
-"""Seed 000's linear regression, verbatim but for the imports (``import fastnn as torch``).
+"""The d2l book's linear regression, verbatim but for the imports (``import fastnn as torch``).
 
     python -m fastnn.examples.linear_regression
     epoch 1, loss 0.000226
@@ -6,7 +6,7 @@
     error in estimating w: tensor([...])
     error in estimating b: tensor([...])
 
-The document has only this concise (nn.Linear + optim.SGD) version, no from-scratch one.
+Only the book's concise version (nn.Linear + optim.SGD) is reproduced here.
 """
 
 import argparse
@@ -31,7 +31,7 @@ def load_array(data_arrays, batch_size, is_train=True):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description="seed 000: linear regression with nn.Linear")
+    parser = argparse.ArgumentParser(description="d2l linear regression with nn.Linear")
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)

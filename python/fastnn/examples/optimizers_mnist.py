@@ -1,16 +1,16 @@
-"""Seeds 002/004: the MLP 784-256-10 on MNIST, trained with five optimizers, and an lr sweep.
+"""The MNIST pipeline: the MLP 784-256-10 trained with five optimizers, and an lr sweep.
 
     python -m fastnn.examples.optimizers_mnist [--dataset fashion-mnist] [--plot curves.png]
     python -m fastnn.examples.optimizers_mnist --optimizers momentum --no-sweep   # one model
 
-Seed 004's pipeline: the 50000 / 10000 / 10000 train / validation / test split, images scaled to
+The pipeline: the 50000 / 10000 / 10000 train / validation / test split, images scaled to
 [0, 1], shuffled mini-batches, a check of the data, asynchronous loading (DataLoader with
 ``num_workers`` background threads prefetching batches while the model trains). The model is
-seed 002's: Linear(784, 256), ReLU, Dropout, Linear(256, 10), cross-entropy. Each optimizer
+an MLP with dropout: Linear(784, 256), ReLU, Dropout, Linear(256, 10), cross-entropy. Each optimizer
 (SGD, Momentum, AdaGrad, RMSProp, Adam; learning rates of ``python -m fastnn train``) trains a
 fresh model from the same seed; one table compares the validation accuracy per epoch, the final
-test accuracy and the time. Then the learning-rate sweep for plain SGD (seed 004's "not too
-small, not too large"), by final validation accuracy.
+test accuracy and the time. Then a learning-rate sweep for plain SGD (a rate should be neither too
+small nor too large), by final validation accuracy.
 
 With the defaults (10 epochs, batch 256, Dropout 0.2) Momentum (lr 0.05, 0.9) reaches ~0.975 test
 accuracy on MNIST and ~0.885 on Fashion-MNIST (``--dataset fashion-mnist``); plain SGD at lr 0.1
@@ -60,7 +60,7 @@ def make_loaders(splits, batch_size, *, workers=2, seed=0):
 
 
 def check_data(loaders):
-    """Seed 004's machine check: shapes, value range and labels of every split's first batch."""
+    """Check the data: shapes, value range and labels of every split's first batch."""
     for name, loader in zip(("train", "val", "test"), loaders):
         X, y = next(iter(loader))
         lo, hi = X.min().item(), X.max().item()
@@ -144,7 +144,7 @@ def _list(kind):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description="seeds 002/004: optimizers compared on MNIST")
+    parser = argparse.ArgumentParser(description="optimizers compared on MNIST")
     parser.add_argument("--dataset", choices=["mnist", "fashion-mnist"], default="mnist")
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--batch-size", type=int, default=256)

@@ -1,13 +1,13 @@
-"""Seed 000's softmax regression on Fashion-MNIST, as close to the document as fastnn allows.
+"""The d2l book's softmax regression on Fashion-MNIST, as close to the book as fastnn allows.
 
     python -m fastnn.examples.softmax_regression [--plot curves.png]
 
-Changed from the document: the imports (``import fastnn as torch``); ``load_data_fashion_mnist``
+Changed from the book: the imports (``import fastnn as torch``); ``load_data_fashion_mnist``
 reads the local IDX files with ``fastnn.datasets.FashionMNIST`` instead of torchvision (already
 float32 in [0, 1], the job of ``transforms.ToTensor``); d2l's live ``Animator`` becomes one
 printed line per epoch and, with ``--plot``, a PNG of the same curves. The model, the loss, the
 optimizer, ``accuracy``, ``Accumulator``, ``evaluate_accuracy``, ``train_epoch`` and the final
-assertions are the document's.
+assertions are the book's.
 """
 
 import argparse
@@ -127,7 +127,7 @@ def train1(net, train_iter, test_iter, loss, num_epochs, updater, plot=None, che
 
 def main(argv=None):
     global _workers  # noqa: PLW0603 (the d2l get_dataloader_workers() reads it)
-    parser = argparse.ArgumentParser(description="seed 000: softmax regression, Fashion-MNIST")
+    parser = argparse.ArgumentParser(description="d2l softmax regression, Fashion-MNIST")
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--workers", type=int, default=4, help="background loading threads")
     parser.add_argument("--limit", type=int, default=None, help="use the first N train images")
@@ -139,7 +139,7 @@ def main(argv=None):
     parser.add_argument(
         "--no-check",
         action="store_true",
-        help="skip the document's final assertions (for short runs)",
+        help="skip the book's final assertions (for short runs)",
     )
     args = parser.parse_args(argv)
     torch.manual_seed(args.seed)
