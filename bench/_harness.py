@@ -1,4 +1,4 @@
-"""Benchmark discipline (C14): check first, warm up, time many repeats, report medians.
+"""Benchmark discipline: check first, warm up, time many repeats, report medians.
 
 Every bench_*.py module exposes ``run(quick: bool) -> list[Table]``; bench/run.py collects them
 into one markdown report, so all ratios in it come from one run on one (noisy, shared) machine.

@@ -18,10 +18,9 @@ import numpy as np
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
 sys.path.insert(0, str(pathlib.Path(__file__).parent.parent / "tests"))
 
-import reference as ref  # noqa: E402
-from _harness import Table, check_close, copy_bandwidth, timeit, try_torch  # noqa: E402
-
-from fastnn import kernels as K  # noqa: E402
+import reference as ref
+from _harness import Table, check_close, copy_bandwidth, timeit, try_torch
+from fastnn import kernels as K
 
 N = 10_000_000
 SQ2PI = math.sqrt(2 / math.pi)
@@ -33,13 +32,16 @@ def numpy_ops(name):
     if name == "relu":
         return lambda x: np.maximum(x, f(0)), lambda g, x, y: np.where(x > 0, g, f(0))
     if name == "leaky_relu":
-        return (lambda x: np.where(x > 0, x, x * f(0.01)),
-                lambda g, x, y: np.where(x > 0, g, g * f(0.01)))
+        return (
+            lambda x: np.where(x > 0, x, x * f(0.01)),
+            lambda g, x, y: np.where(x > 0, g, g * f(0.01)),
+        )
     if name == "sigmoid":
         return lambda x: 1 / (1 + np.exp(-x)), lambda g, x, y: g * y * (1 - y)
     if name == "tanh":
         return np.tanh, lambda g, x, y: g * (1 - y * y)
     if name == "gelu_tanh":
+
         def fwd(x):
             return 0.5 * x * (1 + np.tanh(f(SQ2PI) * (x + f(0.044715) * x**3)))
 
@@ -47,8 +49,10 @@ def numpy_ops(name):
             t = np.tanh(f(SQ2PI) * (x + f(0.044715) * x**3))
             du = f(SQ2PI) * (1 + f(3 * 0.044715) * x * x)
             return g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * du)
+
         return fwd, bwd
     if name in ("softmax", "log_softmax"):
+
         def sm(x):
             e = np.exp(x - x.max(axis=-1, keepdims=True))
             return e / e.sum(axis=-1, keepdims=True)
@@ -56,6 +60,7 @@ def numpy_ops(name):
         def lsm(x):
             s = x - x.max(axis=-1, keepdims=True)
             return s - np.log(np.exp(s).sum(axis=-1, keepdims=True))
+
         if name == "softmax":
             return sm, lambda g, x, y: y * (g - (g * y).sum(axis=-1, keepdims=True))
         return lsm, lambda g, x, y: g - np.exp(y) * g.sum(axis=-1, keepdims=True)
@@ -67,27 +72,42 @@ def torch_ops(torch, name):
     F = torch.nn.functional
     return {
         "relu": (torch.relu, lambda g, x, y: a.threshold_backward(g, x, 0)),
-        "leaky_relu": (lambda x: F.leaky_relu(x, 0.01), lambda g, x, y: a.leaky_relu_backward(g, x, 0.01, False)),
+        "leaky_relu": (
+            lambda x: F.leaky_relu(x, 0.01),
+            lambda g, x, y: a.leaky_relu_backward(g, x, 0.01, False),
+        ),
         "sigmoid": (torch.sigmoid, lambda g, x, y: a.sigmoid_backward(g, y)),
         "tanh": (torch.tanh, lambda g, x, y: a.tanh_backward(g, y)),
         "gelu": (F.gelu, lambda g, x, y: a.gelu_backward(g, x)),
-        "gelu_tanh": (lambda x: F.gelu(x, approximate="tanh"),
-                      lambda g, x, y: a.gelu_backward(g, x, approximate="tanh")),
-        "softmax": (lambda x: torch.softmax(x, -1),
-                    lambda g, x, y: a._softmax_backward_data(g, y, -1, torch.float32)),
-        "log_softmax": (lambda x: torch.log_softmax(x, -1),
-                        lambda g, x, y: a._log_softmax_backward_data(g, y, -1, torch.float32)),
+        "gelu_tanh": (
+            lambda x: F.gelu(x, approximate="tanh"),
+            lambda g, x, y: a.gelu_backward(g, x, approximate="tanh"),
+        ),
+        "softmax": (
+            lambda x: torch.softmax(x, -1),
+            lambda g, x, y: a._softmax_backward_data(g, y, -1, torch.float32),
+        ),
+        "log_softmax": (
+            lambda x: torch.log_softmax(x, -1),
+            lambda g, x, y: a._log_softmax_backward_data(g, y, -1, torch.float32),
+        ),
     }[name]
 
 
 def fastnn_ops(name):
     if name == "gelu_tanh":
-        return (lambda x, out: K.gelu(x, approximate="tanh", out=out),
-                lambda g, x, y, out: K.gelu_backward(g, x, approximate="tanh", out=out), "x")
+        return (
+            lambda x, out: K.gelu(x, approximate="tanh", out=out),
+            lambda g, x, y, out: K.gelu_backward(g, x, approximate="tanh", out=out),
+            "x",
+        )
     uses = "y" if name in ("sigmoid", "tanh", "softmax", "log_softmax") else "x"
     fwd, bwd = getattr(K, name), getattr(K, name + "_backward")
-    return (lambda x, out: fwd(x, out=out),
-            lambda g, x, y, out: bwd(g, y if uses == "y" else x, out=out), uses)
+    return (
+        lambda x, out: fwd(x, out=out),
+        lambda g, x, y, out: bwd(g, y if uses == "y" else x, out=out),
+        uses,
+    )
 
 
 NAMES = ["relu", "leaky_relu", "sigmoid", "tanh", "gelu", "gelu_tanh", "softmax", "log_softmax"]
@@ -101,8 +121,16 @@ def run(quick=False):
     copy = copy_bandwidth(repeats=5 if quick else 10)
     table = Table(
         f"activations: forward + backward, {n / 1e6:g}M float32 elements (20 B/element)",
-        ["op", "fastnn out= GB/s", "fastnn/copy", "fastnn alloc GB/s", "numpy GB/s", "torch GB/s",
-         "vs numpy", "vs torch"],
+        [
+            "op",
+            "fastnn out= GB/s",
+            "fastnn/copy",
+            "fastnn alloc GB/s",
+            "numpy GB/s",
+            "torch GB/s",
+            "vs numpy",
+            "vs torch",
+        ],
         note=f"copy bandwidth (read + write) {copy:.1f} GB/s; softmax rows of 1000",
     )
     for name in NAMES:
@@ -116,8 +144,13 @@ def run(quick=False):
         m = slice(0, 200_000) if len(shape) == 1 else slice(0, 200)
         check_close(name, ffwd(x, y)[m], getattr(ref, rname)(x[m], **kw), rtol=1e-4, atol=1e-5)
         xy = y if uses == "y" else x
-        check_close(name + "_backward", fbwd(g, x, y, dx)[m],
-                    getattr(ref, rname + "_backward")(g[m], xy[m], **kw), rtol=1e-4, atol=1e-5)
+        check_close(
+            name + "_backward",
+            fbwd(g, x, y, dx)[m],
+            getattr(ref, rname + "_backward")(g[m], xy[m], **kw),
+            rtol=1e-4,
+            atol=1e-5,
+        )
 
         def step_fastnn():
             ffwd(x, y)
@@ -130,13 +163,21 @@ def run(quick=False):
         gbs = 20 * x.size / 1e9
         t_o, _ = timeit(step_fastnn, repeats=repeats)
         t_f, _ = timeit(step_alloc, repeats=repeats)
-        row = dict(op=name, **{"fastnn out= GB/s": gbs / t_o, "fastnn/copy": gbs / t_o / copy,
-                               "fastnn alloc GB/s": gbs / t_f})
+        row = dict(
+            op=name,
+            **{
+                "fastnn out= GB/s": gbs / t_o,
+                "fastnn/copy": gbs / t_o / copy,
+                "fastnn alloc GB/s": gbs / t_f,
+            },
+        )
         ops = numpy_ops(name)
         if ops is not None:
             nf, nb = ops
             with np.errstate(over="ignore"):
-                check_close(name + " numpy", nf(x[m]), getattr(ref, rname)(x[m], **kw), rtol=1e-4, atol=1e-5)
+                check_close(
+                    name + " numpy", nf(x[m]), getattr(ref, rname)(x[m], **kw), rtol=1e-4, atol=1e-5
+                )
                 t_n, _ = timeit(lambda: nb(g, x, nf(x)), repeats=max(5, repeats // 4))
             row["numpy GB/s"] = gbs / t_n
             row["vs numpy"] = t_n / t_f

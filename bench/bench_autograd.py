@@ -1,6 +1,6 @@
 """Per-op Python overhead and a small training step through fastnn's autograd vs torch (CPU).
 
-Small tensors, so the time is the framework's per-op overhead (issue 5's batch-32 regime):
+Small tensors, so the time is the framework's per-op overhead (the batch-32 regime):
 an element-wise add without and with graph recording, and one MLP (784-128-10, ReLU,
 cross-entropy) forward + backward at batch 32, fastnn's Tensor API vs the same torch code.
 """
@@ -12,10 +12,9 @@ import numpy as np
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
 
-from _harness import Table, check_close, timeit, try_torch  # noqa: E402
-
-import fastnn  # noqa: E402
-from fastnn.nn import functional as F  # noqa: E402
+import fastnn
+from _harness import Table, check_close, timeit, try_torch
+from fastnn.nn import functional as F
 
 
 def _mlp_step(lib, fn, x, y, w1, b1, w2, b2):
@@ -34,16 +33,20 @@ def run(quick=False):
     rng = np.random.default_rng(0)
     torch = try_torch()
     repeats = 50 if quick else 200
-    table = Table("autograd per-op overhead and an MLP step, float32 (us, median)",
-                  ["case", "fastnn us", "torch us", "vs torch"],
-                  note="vs torch: torch time / fastnn time (higher is better for fastnn)")
+    table = Table(
+        "autograd per-op overhead and an MLP step, float32 (us, median)",
+        ["case", "fastnn us", "torch us", "vs torch"],
+        note="vs torch: torch time / fastnn time (higher is better for fastnn)",
+    )
     a, b = (rng.standard_normal((32, 32)).astype(np.float32) for _ in range(2))
     fa, fb = fastnn.tensor(a), fastnn.tensor(b)
     fg = fastnn.tensor(a, requires_grad=True)
-    cases = [("add 32x32, no grad", lambda: fa + fb),
-             ("add 32x32, recording", lambda: fg + fb),
-             ("linear+relu 32x784 -> 128, no grad", None),
-             ("MLP 784-128-10 fwd+bwd, batch 32", None)]
+    cases = [
+        ("add 32x32, no grad", lambda: fa + fb),
+        ("add 32x32, recording", lambda: fg + fb),
+        ("linear+relu 32x784 -> 128, no grad", None),
+        ("MLP 784-128-10 fwd+bwd, batch 32", None),
+    ]
     x = rng.standard_normal((32, 784)).astype(np.float32)
     y = rng.integers(0, 10, 32)
     w1 = (rng.standard_normal((128, 784)) * 0.05).astype(np.float32)
@@ -62,16 +65,25 @@ def run(quick=False):
         check_close("mlp grad w1", fp[0].grad.numpy(), tp[0].grad.numpy(), rtol=1e-3, atol=1e-5)
         ta, tb = torch.tensor(a), torch.tensor(b)
         tg = torch.tensor(a, requires_grad=True)
-        tcases = [lambda: ta + tb, lambda: tg + tb,
-                  lambda: torch.relu(torch.nn.functional.linear(tx, tp[0].detach(),
-                                                                tp[1].detach())), tstep]
-    fcases = [cases[0][1], cases[1][1],
-              lambda: F.relu(F.linear(fx, fp[0].detach(), fp[1].detach())), fstep]
+        tcases = [
+            lambda: ta + tb,
+            lambda: tg + tb,
+            lambda: torch.relu(torch.nn.functional.linear(tx, tp[0].detach(), tp[1].detach())),
+            tstep,
+        ]
+    fcases = [
+        cases[0][1],
+        cases[1][1],
+        lambda: F.relu(F.linear(fx, fp[0].detach(), fp[1].detach())),
+        fstep,
+    ]
     for i, (name, _) in enumerate(cases):
         f_us = timeit(fcases[i], repeats=repeats, warmup=5)[0] * 1e6
         t_us = timeit(tcases[i], repeats=repeats, warmup=5)[0] * 1e6 if torch else None
-        table.add(case=name, **{"fastnn us": f_us, "torch us": t_us,
-                                "vs torch": t_us / f_us if torch else None})
+        table.add(
+            case=name,
+            **{"fastnn us": f_us, "torch us": t_us, "vs torch": t_us / f_us if torch else None},
+        )
     return [table]
 
 

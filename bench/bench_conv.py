@@ -15,11 +15,10 @@ import numpy as np
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
 sys.path.insert(0, str(pathlib.Path(__file__).parent.parent / "tests"))
 
-import reference as ref  # noqa: E402
-from _harness import Table, check_close, timeit, try_torch  # noqa: E402
-
-import fastnn  # noqa: E402
-import fastnn.nn.functional as F  # noqa: E402
+import fastnn
+import fastnn.nn.functional as F
+import reference as ref
+from _harness import Table, check_close, timeit, try_torch
 
 # (N, C_in, H, W), C_out, kernel, padding: the two conv layers of the Fashion-MNIST CNN.
 CONVS = [((256, 1, 28, 28), 32, 3, 1), ((256, 32, 14, 14), 64, 3, 1)]
@@ -30,17 +29,24 @@ def run(quick=False):
     rng = np.random.default_rng(0)
     torch = try_torch()
     repeats = 5 if quick else 20
-    table = Table("conv2d / max_pool2d, forward + backward, float32 (ms, median)",
-                  ["op", "shape", "fastnn ms", "torch ms", "fastnn GFLOP/s", "vs torch"],
-                  note="vs torch: torch's time / fastnn's (higher is better for fastnn)")
+    table = Table(
+        "conv2d / max_pool2d, forward + backward, float32 (ms, median)",
+        ["op", "shape", "fastnn ms", "torch ms", "fastnn GFLOP/s", "vs torch"],
+        note="vs torch: torch's time / fastnn's (higher is better for fastnn)",
+    )
     for shape, cout, k, p in CONVS:
         x = rng.standard_normal(shape).astype(np.float32)
         w = (rng.standard_normal((cout, shape[1], k, k)) * 0.1).astype(np.float32)
         b = rng.standard_normal(cout).astype(np.float32)
         fx, fw, fb = (fastnn.tensor(a, requires_grad=True) for a in (x, w, b))
         out = F.conv2d(fx, fw, fb, padding=p)
-        check_close("conv2d", out.detach().numpy()[:4], ref.conv2d(x[:4], w, b, (1, 1), (p, p),
-                                                                   (1, 1)), rtol=1e-4, atol=1e-4)
+        check_close(
+            "conv2d",
+            out.detach().numpy()[:4],
+            ref.conv2d(x[:4], w, b, (1, 1), (p, p), (1, 1)),
+            rtol=1e-4,
+            atol=1e-4,
+        )
         g = fastnn.tensor(rng.standard_normal(out.shape).astype(np.float32))
 
         def step():
@@ -50,8 +56,11 @@ def run(quick=False):
         t_f, _ = timeit(step, repeats=repeats, min_time=0.5)
         n, _, h, wd = shape
         flops = 3 * 2 * n * cout * h * wd * shape[1] * k * k  # stride 1, 'same'-size output
-        row = dict(op=f"conv2d {shape[1]}->{cout} {k}x{k} pad {p}", shape="x".join(map(str, shape)),
-                   **{"fastnn ms": t_f * 1e3, "fastnn GFLOP/s": flops / t_f / 1e9})
+        row = dict(
+            op=f"conv2d {shape[1]}->{cout} {k}x{k} pad {p}",
+            shape="x".join(map(str, shape)),
+            **{"fastnn ms": t_f * 1e3, "fastnn GFLOP/s": flops / t_f / 1e9},
+        )
         if torch is not None:
             tx, tw, tb = (torch.from_numpy(a).clone().requires_grad_(True) for a in (x, w, b))
             tg = torch.from_numpy(g.numpy())
@@ -62,10 +71,12 @@ def run(quick=False):
 
             torch_step()
             step()
-            check_close("conv2d dW vs torch", fw.grad.numpy(), tw.grad.numpy(), rtol=1e-3,
-                        atol=1e-2)
-            check_close("conv2d dx vs torch", fx.grad.numpy(), tx.grad.numpy(), rtol=1e-3,
-                        atol=1e-3)
+            check_close(
+                "conv2d dW vs torch", fw.grad.numpy(), tw.grad.numpy(), rtol=1e-3, atol=1e-2
+            )
+            check_close(
+                "conv2d dx vs torch", fx.grad.numpy(), tx.grad.numpy(), rtol=1e-3, atol=1e-3
+            )
             t_t, _ = timeit(torch_step, repeats=repeats, min_time=0.5)
             row.update({"torch ms": t_t * 1e3, "vs torch": t_t / t_f})
         table.add(**row)
@@ -74,8 +85,13 @@ def run(quick=False):
         x = rng.standard_normal(shape).astype(np.float32)
         fx = fastnn.tensor(x, requires_grad=True)
         out = F.max_pool2d(fx, k)
-        check_close("max_pool2d", out.detach().numpy()[:1],
-                    ref.max_pool2d(x[:1], (k, k), (k, k), (0, 0))[0], rtol=0, atol=0)
+        check_close(
+            "max_pool2d",
+            out.detach().numpy()[:1],
+            ref.max_pool2d(x[:1], (k, k), (k, k), (0, 0))[0],
+            rtol=0,
+            atol=0,
+        )
         g = fastnn.tensor(rng.standard_normal(out.shape).astype(np.float32))
 
         def pool_step():
@@ -83,8 +99,9 @@ def run(quick=False):
             F.max_pool2d(fx, k).backward(g)
 
         t_f, _ = timeit(pool_step, repeats=repeats, min_time=0.5)
-        row = dict(op=f"max_pool2d {k}x{k}", shape="x".join(map(str, shape)),
-                   **{"fastnn ms": t_f * 1e3})
+        row = dict(
+            op=f"max_pool2d {k}x{k}", shape="x".join(map(str, shape)), **{"fastnn ms": t_f * 1e3}
+        )
         if torch is not None:
             tx = torch.from_numpy(x).clone().requires_grad_(True)
             tg = torch.from_numpy(g.numpy())

@@ -11,12 +11,11 @@ import numpy as np
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
 
-from _data_root import find_data  # noqa: E402
-from _harness import Table, check_close, timeit, try_torch  # noqa: E402
-
-import fastnn  # noqa: E402
-from fastnn.datasets import _idx  # noqa: E402
-from fastnn.utils import data  # noqa: E402
+import fastnn
+from _data_root import find_data
+from _harness import Table, check_close, timeit, try_torch
+from fastnn.datasets import _idx
+from fastnn.utils import data
 
 
 def _epoch(loader):
@@ -40,9 +39,11 @@ def run(quick=False):
     check_close("shuffled labels", np.sort(ys), np.sort(y), rtol=0, atol=0)
 
     repeats = 5 if quick else 20
-    table = Table(f"DataLoader: one shuffled epoch, {n} x 784 float32 + int64 labels (ms, median)",
-                  ["batch", "fastnn ms", "fastnn 2 threads ms", "torch ms", "vs torch"],
-                  note="vs torch: torch time / fastnn (0 workers) time; higher is better")
+    table = Table(
+        f"DataLoader: one shuffled epoch, {n} x 784 float32 + int64 labels (ms, median)",
+        ["batch", "fastnn ms", "fastnn 2 threads ms", "torch ms", "vs torch"],
+        note="vs torch: torch time / fastnn (0 workers) time; higher is better",
+    )
     for bs in (32, 256) if quick else (10, 32, 256):
         f0 = data.DataLoader(ds, batch_size=bs, shuffle=True, seed=0)
         f2 = data.DataLoader(ds, batch_size=bs, shuffle=True, seed=0, num_workers=2)
@@ -53,9 +54,15 @@ def run(quick=False):
             tds = torch.utils.data.TensorDataset(torch.from_numpy(x), torch.from_numpy(y))
             tl = torch.utils.data.DataLoader(tds, batch_size=bs, shuffle=True)
             tt, _ = timeit(lambda tl=tl: _epoch(tl), repeats=max(3, repeats // 4), warmup=1)
-        table.add(**{"batch": bs, "fastnn ms": t0 * 1e3, "fastnn 2 threads ms": t2 * 1e3,
-                     "torch ms": None if tt is None else tt * 1e3,
-                     "vs torch": None if tt is None else tt / t0})
+        table.add(
+            **{
+                "batch": bs,
+                "fastnn ms": t0 * 1e3,
+                "fastnn 2 threads ms": t2 * 1e3,
+                "torch ms": None if tt is None else tt * 1e3,
+                "vs torch": None if tt is None else tt / t0,
+            }
+        )
     tables = [table]
 
     root = find_data()
@@ -67,9 +74,16 @@ def run(quick=False):
             return _idx.read_idx(path)
 
         t, _ = timeit(decode, repeats=3 if quick else 10, warmup=1)
-        dec = Table("MNIST train images: read + gunzip + validate (60000 x 28 x 28 uint8)",
-                    ["file", "ms", "MB/s (decoded)"])
-        dec.add(**{"file": "train-images-idx3-ubyte.gz", "ms": t * 1e3,
-                   "MB/s (decoded)": 47040016 / t / 1e6})
+        dec = Table(
+            "MNIST train images: read + gunzip + validate (60000 x 28 x 28 uint8)",
+            ["file", "ms", "MB/s (decoded)"],
+        )
+        dec.add(
+            **{
+                "file": "train-images-idx3-ubyte.gz",
+                "ms": t * 1e3,
+                "MB/s (decoded)": 47040016 / t / 1e6,
+            }
+        )
         tables.append(dec)
     return tables

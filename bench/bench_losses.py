@@ -13,10 +13,9 @@ import numpy as np
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
 sys.path.insert(0, str(pathlib.Path(__file__).parent.parent / "tests"))
 
-import reference as ref  # noqa: E402
-from _harness import Table, check_close, timeit, try_torch  # noqa: E402
-
-from fastnn import kernels as K  # noqa: E402
+import reference as ref
+from _harness import Table, check_close, timeit, try_torch
+from fastnn import kernels as K
 
 SHAPES = [(256, 10), (4096, 1000), (32, 50000)]
 
@@ -43,31 +42,36 @@ def run(quick=False):
     rng = np.random.default_rng(0)
     torch = try_torch()
     repeats = 10 if quick else 30
-    table = Table("softmax cross-entropy, forward + backward, float32 (ms, median)",
-                  ["op", "shape", "fastnn ms", "numpy ms", "torch ms", "vs numpy", "vs torch"],
-                  note="ratios: time of the other library / fastnn's (higher is better for fastnn)")
+    table = Table(
+        "softmax cross-entropy, forward + backward, float32 (ms, median)",
+        ["op", "shape", "fastnn ms", "numpy ms", "torch ms", "vs numpy", "vs torch"],
+        note="ratios: time of the other library / fastnn's (higher is better for fastnn)",
+    )
     cases = [("cross_entropy", s) for s in SHAPES] + [("bce_with_logits", (4096, 1000))]
     for op, (n, c) in cases:
         z = (rng.standard_normal((n, c)) * 3).astype(np.float32)
         if op == "cross_entropy":
             t = rng.integers(0, c, n)
-            fn = lambda: K.softmax_cross_entropy(z, t, grad=True)  # noqa: E731
-            npfn = lambda: numpy_xent(z, t)  # noqa: E731
+            fn = lambda: K.softmax_cross_entropy(z, t, grad=True)
+            npfn = lambda: numpy_xent(z, t)
             rl, rg = ref.softmax_cross_entropy(z, t)
         else:
             t = rng.random((n, c)).astype(np.float32)
-            fn = lambda: K.binary_cross_entropy_with_logits(z, t, grad=True)  # noqa: E731
-            npfn = lambda: numpy_bce(z, t)  # noqa: E731
+            fn = lambda: K.binary_cross_entropy_with_logits(z, t, grad=True)
+            npfn = lambda: numpy_bce(z, t)
             rl, rg = ref.binary_cross_entropy_with_logits(z, t)
         loss, g = fn()
         check_close(op, loss, rl, rtol=1e-5, atol=1e-6)
         check_close(op + " grad", g, rg, rtol=1e-4, atol=1e-8)
-        nl, ng = npfn()
+        _, ng = npfn()
         check_close(op + " numpy", ng, rg, rtol=1e-4, atol=1e-8)
         t_f, _ = timeit(fn, repeats=repeats, min_time=0.2)
         t_n, _ = timeit(npfn, repeats=max(5, repeats // 3))
-        row = dict(op=op, shape=f"{n}x{c}", **{"fastnn ms": t_f * 1e3, "numpy ms": t_n * 1e3,
-                                               "vs numpy": t_n / t_f})
+        row = dict(
+            op=op,
+            shape=f"{n}x{c}",
+            **{"fastnn ms": t_f * 1e3, "numpy ms": t_n * 1e3, "vs numpy": t_n / t_f},
+        )
         if torch is not None:
             F = torch.nn.functional
             zt = torch.from_numpy(z).clone().requires_grad_(True)

@@ -15,13 +15,13 @@ import sys
 import time
 
 import numpy as np
-from _harness import Table, check_close, timeit, try_torch
 
 import fastnn
+from _harness import Table, check_close, timeit, try_torch
 from fastnn import kernels
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests"))
-import reference  # noqa: E402
+import reference
 
 # Peak: cores x 2 FMA pipes x 16 fp32 lanes (512-bit) x 2 flops x clock. The VM exposes no
 # cpufreq and reports only the 2.6 GHz TSC. One fastnn thread sustained 247 GFLOP/s on a
@@ -62,10 +62,12 @@ def run(quick=False):
     table = Table(
         f"matmul float32, {threads} threads: GFLOP/s (median of >= 20 calls)",
         ["shape (M x K x N)", "op", "fastnn", "numpy", "torch", "vs numpy", "vs torch", "% peak"],
-        note=(f"% peak = fastnn GFLOP/s / ({threads} cores x 2 FMA x 16 lanes x 2 x {GHZ} GHz = "
-              f"{peak:.0f} GFLOP/s); the clock is an assumption (see bench_matmul.py). "
-              "'op' names the operand layouts: W^T / X^T are transposed views, never copies. "
-              "numpy adds the bias in a second pass (X@W + b)."),
+        note=(
+            f"% peak = fastnn GFLOP/s / ({threads} cores x 2 FMA x 16 lanes x 2 x {GHZ} GHz = "
+            f"{peak:.0f} GFLOP/s); the clock is an assumption (see bench_matmul.py). "
+            "'op' names the operand layouts: W^T / X^T are transposed views, never copies. "
+            "numpy adds the bias in a second pass (X@W + b)."
+        ),
     )
     warm = 0.05 if quick else 0.2
     repeats = 10 if quick else 20
@@ -108,12 +110,18 @@ def run(quick=False):
 
             t_t = _timed(f_torch, repeats, warm)
         g = [None if t is None else flops / t / 1e9 for t in (t_f, t_n, t_t)]
-        table.add(**{
-            "shape (M x K x N)": f"{m}x{k}x{n}", "op": label,
-            "fastnn": g[0], "numpy": g[1], "torch": g[2],
-            "vs numpy": t_n / t_f, "vs torch": None if t_t is None else t_t / t_f,
-            "% peak": 100.0 * g[0] / peak,
-        })
+        table.add(
+            **{
+                "shape (M x K x N)": f"{m}x{k}x{n}",
+                "op": label,
+                "fastnn": g[0],
+                "numpy": g[1],
+                "torch": g[2],
+                "vs numpy": t_n / t_f,
+                "vs torch": None if t_t is None else t_t / t_f,
+                "% peak": 100.0 * g[0] / peak,
+            }
+        )
     return [table]
 
 

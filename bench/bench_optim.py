@@ -14,12 +14,12 @@ import sys
 import time
 
 import numpy as np
+
 from _harness import Table, check_close, copy_bandwidth, try_torch
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "tests"))
-import reference as ref  # noqa: E402
-
-from fastnn import kernels  # noqa: E402
+import reference as ref
+from fastnn import kernels
 
 HP = {
     "adam": {"lr": 1e-3, "betas": (0.9, 0.999), "eps": 1e-8},
@@ -41,14 +41,29 @@ def fastnn_step(name, params, grads):
     def step():
         count[0] += 1
         if name == "adam":
-            kernels.adam_step(params, grads, *states, lr=hp["lr"], beta1=hp["betas"][0],
-                              beta2=hp["betas"][1], eps=hp["eps"], step=count[0])
+            kernels.adam_step(
+                params,
+                grads,
+                *states,
+                lr=hp["lr"],
+                beta1=hp["betas"][0],
+                beta2=hp["betas"][1],
+                eps=hp["eps"],
+                step=count[0],
+            )
         elif name == "rmsprop":
-            kernels.rmsprop_step(params, grads, states[0], lr=hp["lr"], alpha=hp["alpha"],
-                                 eps=hp["eps"])
+            kernels.rmsprop_step(
+                params, grads, states[0], lr=hp["lr"], alpha=hp["alpha"], eps=hp["eps"]
+            )
         else:
-            kernels.sgd_step(params, grads, states[0], lr=hp["lr"], momentum=hp["momentum"],
-                             first_step=count[0] == 1)
+            kernels.sgd_step(
+                params,
+                grads,
+                states[0],
+                lr=hp["lr"],
+                momentum=hp["momentum"],
+                first_step=count[0] == 1,
+            )
 
     return step
 
@@ -94,8 +109,9 @@ def torch_step(torch, variant):
         tparams = [torch.from_numpy(p) for p in params]  # shares memory: results checkable
         for tp, g in zip(tparams, grads):
             tp.grad = torch.from_numpy(g)
-        cls = {"adam": torch.optim.Adam, "rmsprop": torch.optim.RMSprop,
-               "sgd": torch.optim.SGD}[name]
+        cls = {"adam": torch.optim.Adam, "rmsprop": torch.optim.RMSprop, "sgd": torch.optim.SGD}[
+            name
+        ]
         opt = cls(tparams, **{variant: True}, **HP[name])
         return opt.step
 
@@ -125,14 +141,22 @@ def check(name, label, make):
     for t in range(1, 4):
         step()
         if name == "adam":
-            ref.adam_step(oracle, g64, *states, lr=hp["lr"], beta1=hp["betas"][0],
-                          beta2=hp["betas"][1], eps=hp["eps"], step=t)
+            ref.adam_step(
+                oracle,
+                g64,
+                *states,
+                lr=hp["lr"],
+                beta1=hp["betas"][0],
+                beta2=hp["betas"][1],
+                eps=hp["eps"],
+                step=t,
+            )
         elif name == "rmsprop":
-            ref.rmsprop_step(oracle, g64, states[0], lr=hp["lr"], alpha=hp["alpha"],
-                             eps=hp["eps"])
+            ref.rmsprop_step(oracle, g64, states[0], lr=hp["lr"], alpha=hp["alpha"], eps=hp["eps"])
         else:
-            ref.sgd_step(oracle, g64, states[0], lr=hp["lr"], momentum=hp["momentum"],
-                         first_step=t == 1)
+            ref.sgd_step(
+                oracle, g64, states[0], lr=hp["lr"], momentum=hp["momentum"], first_step=t == 1
+            )
     for p, o in zip(params, oracle):
         check_close(f"{name} {label}", p, o, rtol=1e-4, atol=1e-6)
 
@@ -144,7 +168,7 @@ def run(quick=False):
     torch = try_torch()
     total = 1_000_000 if quick else 10_000_000
     repeats = 5 if quick else 20
-    layouts = [("1 x %s" % f"{total:,}", 1), ("100 x %s" % f"{total // 100:,}", 100)]
+    layouts = [(f"1 x {total:,}", 1), (f"100 x {total // 100:,}", 100)]
     copy_gbs = copy_bandwidth(nbytes=total * 40, repeats=repeats)
     tables = []
     for name in ("adam", "rmsprop", "sgd"):
@@ -161,12 +185,13 @@ def run(quick=False):
         )
         for layout, n_tensors in layouts:
             steps = []
-            for label, make in impls:
+            for _label, make in impls:
                 rng = np.random.default_rng(1)
                 size = total // n_tensors
                 params = [rng.standard_normal(size, dtype=np.float32) for _ in range(n_tensors)]
-                grads = [rng.standard_normal(size, dtype=np.float32) * 1e-2
-                         for _ in range(n_tensors)]
+                grads = [
+                    rng.standard_normal(size, dtype=np.float32) * 1e-2 for _ in range(n_tensors)
+                ]
                 steps.append(make(name, params, grads))
             # Interleaved rounds (each implementation once per round), so that the noise of a
             # shared machine falls on all of them alike.
@@ -181,8 +206,16 @@ def run(quick=False):
             for (label, _), ts in zip(impls, times):
                 med = statistics.median(ts)
                 gbs = BYTES_PER_PARAM[name] * total / med / 1e9
-                rows.append({"layout": layout, "impl": label, "ms": med * 1e3,
-                             "min ms": min(ts) * 1e3, "GB/s": gbs, "of copy BW": gbs / copy_gbs})
+                rows.append(
+                    {
+                        "layout": layout,
+                        "impl": label,
+                        "ms": med * 1e3,
+                        "min ms": min(ts) * 1e3,
+                        "GB/s": gbs,
+                        "of copy BW": gbs / copy_gbs,
+                    }
+                )
             del steps
             fast = rows[0]["ms"]
             for row in rows:

@@ -1,19 +1,19 @@
-"""Epoch time of the documents' models, fastnn vs the same program on PyTorch (CPU), one run.
+"""Epoch time of the example programs' models, fastnn vs the same program on PyTorch (CPU), one run.
 
 Softmax regression (Flatten + Linear(784, 10), SGD lr 0.1) and the MLP 784-256-10 (ReLU, SGD)
 on Fashion-MNIST-shaped data, at batch 256 and 32. Both libraries run the identical loop
 (zero_grad, forward, cross-entropy, backward, step) over the same pre-shuffled batches, so the
 figure is the framework's own cost: kernels, autograd and optimizer, not data loading. A second
-pair of rows uses each library's DataLoader (shuffle=True), the way the seed programs are written.
+pair of rows uses each library's DataLoader (shuffle=True), the way the examples are written.
 """
 
 import os
 import time
 
 import numpy as np
-from _harness import Table, try_torch
 
 import fastnn
+from _harness import Table, try_torch
 
 
 def _data(n):
@@ -59,31 +59,50 @@ def _epoch_seconds(lib, model, batches, lr):
 
 
 def _loader_epoch_seconds(lib, data_mod, model, x, y, batch, lr):
-    """_epoch_seconds over the library's own DataLoader (shuffle=True), as the seeds are written."""
-    loader = data_mod.DataLoader(data_mod.TensorDataset(lib.from_numpy(x), lib.from_numpy(y)),
-                                 batch_size=batch, shuffle=True)
+    """_epoch_seconds over the library's own DataLoader (shuffle=True), as in the examples."""
+    loader = data_mod.DataLoader(
+        data_mod.TensorDataset(lib.from_numpy(x), lib.from_numpy(y)), batch_size=batch, shuffle=True
+    )
     return _epoch_seconds(lib, model, loader, lr)
 
 
 def accuracy_figures():
-    """The data issue's figures: test accuracy after 10 epochs (full train and test sets)."""
+    """The target figures: test accuracy after 10 epochs (full train and test sets)."""
     from fastnn import models, nn
     from fastnn.__main__ import load_data, make_optimizer
     from fastnn.training import fit
 
-    table = Table("Test accuracy after 10 epochs (the data issue's figures)",
-                  ["model", "dataset", "optimizer", "test acc", "target", "s/epoch"],
-                  note="batch 256, fastnn.manual_seed(0); MLP = 784-256-10 ReLU, Dropout 0.2.")
-    runs = [("softmax", "fashion-mnist", "sgd", 0.82), ("mlp", "fashion-mnist", "momentum", 0.87),
-            ("mlp", "mnist", "momentum", 0.97)]
+    table = Table(
+        "Test accuracy after 10 epochs (the target figures)",
+        ["model", "dataset", "optimizer", "test acc", "target", "s/epoch"],
+        note="batch 256, fastnn.manual_seed(0); MLP = 784-256-10 ReLU, Dropout 0.2.",
+    )
+    runs = [
+        ("softmax", "fashion-mnist", "sgd", 0.82),
+        ("mlp", "fashion-mnist", "momentum", 0.87),
+        ("mlp", "mnist", "momentum", 0.97),
+    ]
     for kind, dataset, opt, target in runs:
         fastnn.manual_seed(0)
         train_iter, test_iter = load_data(dataset, 256)
         net = models.softmax_regression() if kind == "softmax" else models.mlp(dropout=0.2)
-        hist = fit(net, train_iter, test_iter, nn.CrossEntropyLoss(), 10,
-                   make_optimizer(opt, net.parameters()), progress=False, log=None)
-        table.add(model=kind, dataset=dataset, optimizer=opt, target=f">= {target}",
-                  **{"test acc": hist.test_acc[-1], "s/epoch": float(np.median(hist.seconds))})
+        hist = fit(
+            net,
+            train_iter,
+            test_iter,
+            nn.CrossEntropyLoss(),
+            10,
+            make_optimizer(opt, net.parameters()),
+            progress=False,
+            log=None,
+        )
+        table.add(
+            model=kind,
+            dataset=dataset,
+            optimizer=opt,
+            target=f">= {target}",
+            **{"test acc": hist.test_acc[-1], "s/epoch": float(np.median(hist.seconds))},
+        )
     return table
 
 
@@ -96,12 +115,12 @@ def run(quick=False):
         "Training epoch time: fastnn vs PyTorch (CPU)",
         ["model", "batch", "loop", "fastnn s/epoch", "torch s/epoch", "fastnn/torch", "target"],
         note=f"{n} {source} samples per epoch; median of {rounds} epochs per library, interleaved; "
-             "'steps' = identical loop over pre-made batches, 'DataLoader' = each library's loader.",
+        "'steps' = identical loop over pre-made batches, 'DataLoader' = each library's loader.",
     )
     order = np.random.default_rng(1).permutation(n)
     for kind, target in (("softmax", 0.5), ("mlp", 0.8)):
         for batch in (256, 32):
-            idx = [order[i:i + batch] for i in range(0, n, batch)]
+            idx = [order[i : i + batch] for i in range(0, n, batch)]
             fb = [(fastnn.from_numpy(x[i]), fastnn.from_numpy(y[i])) for i in idx]
             fm = _fastnn_model(kind)
             tb = tm = None
@@ -114,9 +133,17 @@ def run(quick=False):
                 if torch is not None:
                     t_times.append(_epoch_seconds(torch, tm, tb, 0.1))
             f, t = float(np.median(f_times)), (float(np.median(t_times)) if t_times else None)
-            table.add(model=kind, batch=batch, loop="steps", **{
-                "fastnn s/epoch": f, "torch s/epoch": t,
-                "fastnn/torch": f / t if t else None, "target": f"<= {target}"})
+            table.add(
+                model=kind,
+                batch=batch,
+                loop="steps",
+                **{
+                    "fastnn s/epoch": f,
+                    "torch s/epoch": t,
+                    "fastnn/torch": f / t if t else None,
+                    "target": f"<= {target}",
+                },
+            )
             if torch is not None and not quick:
                 from torch.utils import data as tdata
 
@@ -124,9 +151,17 @@ def run(quick=False):
 
                 f2 = _loader_epoch_seconds(fastnn, fdata, fm, x, y, batch, 0.1)
                 t2 = _loader_epoch_seconds(torch, tdata, tm, x, y, batch, 0.1)
-                table.add(model=kind, batch=batch, loop="DataLoader", **{
-                    "fastnn s/epoch": f2, "torch s/epoch": t2, "fastnn/torch": f2 / t2,
-                    "target": f"<= {target}"})
+                table.add(
+                    model=kind,
+                    batch=batch,
+                    loop="DataLoader",
+                    **{
+                        "fastnn s/epoch": f2,
+                        "torch s/epoch": t2,
+                        "fastnn/torch": f2 / t2,
+                        "target": f"<= {target}",
+                    },
+                )
     tables = [table]
     if not quick and source == "Fashion-MNIST":
         tables.append(accuracy_figures())

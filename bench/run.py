@@ -1,9 +1,9 @@
 """Run fastnn's benchmarks and print one markdown report: fastnn vs NumPy vs PyTorch, one run.
 
-    python bench/run.py            # everything
-    python bench/run.py matmul     # only bench/bench_matmul.py
-    python bench/run.py --quick    # fewer sizes and repeats (a smoke run)
-    python bench/run.py --json out.json
+python bench/run.py            # everything
+python bench/run.py matmul     # only bench/bench_matmul.py
+python bench/run.py --quick    # fewer sizes and repeats (a smoke run)
+python bench/run.py --json out.json
 """
 
 import argparse
@@ -13,13 +13,15 @@ import sys
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
 
-from _harness import cpu_summary, write_json  # noqa: E402
+from _harness import cpu_summary, write_json
 
 SUITES = ["matmul", "activations", "losses", "autograd", "optim", "conv", "train", "data", "cuda"]
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("suites", nargs="*", help=f"which benchmarks, of {SUITES} (default: all)")
     parser.add_argument("--quick", action="store_true", help="fewer sizes and repeats")
     parser.add_argument("--json", metavar="PATH", help="also write the rows as JSON")

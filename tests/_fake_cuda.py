@@ -29,7 +29,7 @@ class DeviceArray:
     @property
     def _a(self):
         n = int(np.prod(self._shape))
-        return self._st.buf[self._off:self._off + n].reshape(self._shape)
+        return self._st.buf[self._off : self._off + n].reshape(self._shape)
 
     shape = property(lambda self: self._shape)
     dtype = property(lambda self: self._st.buf.dtype)
@@ -55,7 +55,7 @@ class DeviceArray:
         if not 0 <= start <= stop <= self._shape[0]:
             raise ValueError("DeviceArray.narrow: rows out of range")
         row = self.size // self._shape[0] if self._shape[0] else 0
-        return DeviceArray(self._st, self._off + start * row, (stop - start,) + self._shape[1:])
+        return DeviceArray(self._st, self._off + start * row, (stop - start, *self._shape[1:]))
 
     def copy_(self, src):
         s = src._a if isinstance(src, DeviceArray) else np.asarray(src)
@@ -111,8 +111,18 @@ def _out(out, r):
     return out
 
 
-_UNARY = {"neg": np.negative, "exp": np.exp, "log": np.log, "sqrt": np.sqrt, "abs": np.abs,
-          "sign": np.sign, "log1p": np.log1p, "expm1": np.expm1, "sin": np.sin, "cos": np.cos}
+_UNARY = {
+    "neg": np.negative,
+    "exp": np.exp,
+    "log": np.log,
+    "sqrt": np.sqrt,
+    "abs": np.abs,
+    "sign": np.sign,
+    "log1p": np.log1p,
+    "expm1": np.expm1,
+    "sin": np.sin,
+    "cos": np.cos,
+}
 
 
 def unary(op, x, *, out=None):
@@ -123,10 +133,21 @@ def unary(op, x, *, out=None):
         return _out(out, _UNARY[op](a))
 
 
-_BINARY = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.true_divide,
-           "pow": np.power, "maximum": np.maximum, "minimum": np.minimum, "eq": np.equal,
-           "ne": np.not_equal, "lt": np.less, "le": np.less_equal, "gt": np.greater,
-           "ge": np.greater_equal}
+_BINARY = {
+    "add": np.add,
+    "sub": np.subtract,
+    "mul": np.multiply,
+    "div": np.true_divide,
+    "pow": np.power,
+    "maximum": np.maximum,
+    "minimum": np.minimum,
+    "eq": np.equal,
+    "ne": np.not_equal,
+    "lt": np.less,
+    "le": np.less_equal,
+    "gt": np.greater,
+    "ge": np.greater_equal,
+}
 
 
 def binary(op, a, b, *, out=None):
@@ -162,7 +183,7 @@ def where(c, x, y):
     return _new(np.where(cc, xx, yy))
 
 
-def clamp(x, min=None, max=None, *, out=None):  # noqa: A002
+def clamp(x, min=None, max=None, *, out=None):
     a = _dev(x, "clamp")
     if a.dtype not in _NUMERIC:
         raise ValueError("clamp: unsupported dtype")
@@ -180,8 +201,14 @@ def reduce(op, x, dim=None, keepdim=False):
         a = a.astype(np.int64)
     if op == "mean" and a.dtype.kind != "f":
         raise TypeError("mean needs a float array")
-    fn = {"sum": np.sum, "mean": np.mean, "max": np.amax, "min": np.amin, "argmax": np.argmax,
-          "argmin": np.argmin}[op]
+    fn = {
+        "sum": np.sum,
+        "mean": np.mean,
+        "max": np.amax,
+        "min": np.amin,
+        "argmax": np.argmax,
+        "argmin": np.argmin,
+    }[op]
     if dim is None:
         r = fn(a.reshape(-1))
         return _new(np.asarray(r).reshape((1,) * a.ndim if keepdim else ()))
@@ -214,8 +241,15 @@ def matmul(a, b, *, trans_a=False, trans_b=False, bias=None):
         raise TypeError("matmul: bad operands")
     if x.ndim == 2 and y.ndim == 3:
         raise ValueError("matmul: a 3-D 'b' needs a 3-D 'a'")
-    return _new(K.matmul(x, y, trans_a=trans_a, trans_b=trans_b,
-                         bias=None if bias is None else _dev(bias, "matmul")))
+    return _new(
+        K.matmul(
+            x,
+            y,
+            trans_a=trans_a,
+            trans_b=trans_b,
+            bias=None if bias is None else _dev(bias, "matmul"),
+        )
+    )
 
 
 def _kernel(name):
@@ -228,22 +262,39 @@ def _kernel(name):
     return fn
 
 
-for _n in ("relu", "relu_backward", "leaky_relu", "leaky_relu_backward", "sigmoid",
-           "sigmoid_backward", "tanh", "tanh_backward", "gelu", "gelu_backward", "softmax",
-           "softmax_backward", "log_softmax", "log_softmax_backward"):
+for _n in (
+    "relu",
+    "relu_backward",
+    "leaky_relu",
+    "leaky_relu_backward",
+    "sigmoid",
+    "sigmoid_backward",
+    "tanh",
+    "tanh_backward",
+    "gelu",
+    "gelu_backward",
+    "softmax",
+    "softmax_backward",
+    "log_softmax",
+    "log_softmax_backward",
+):
     globals()[_n] = _kernel(_n)
 
 
 def softmax_cross_entropy(logits, target, **kw):
     w = kw.pop("weight")
-    r = K.softmax_cross_entropy(_dev(logits, "sce"), _dev(target, "sce"),
-                                weight=None if w is None else _dev(w, "sce"), **kw)
+    r = K.softmax_cross_entropy(
+        _dev(logits, "sce"), _dev(target, "sce"), weight=None if w is None else _dev(w, "sce"), **kw
+    )
     return tuple(_new(v) for v in r) if isinstance(r, tuple) else _new(r)
 
 
 def binary_cross_entropy_with_logits(logits, target, *, weight, pos_weight, **kw):
     r = K.binary_cross_entropy_with_logits(
-        _dev(logits, "bce"), _dev(target, "bce"),
+        _dev(logits, "bce"),
+        _dev(target, "bce"),
         weight=None if weight is None else _dev(weight, "bce"),
-        pos_weight=None if pos_weight is None else _dev(pos_weight, "bce"), **kw)
+        pos_weight=None if pos_weight is None else _dev(pos_weight, "bce"),
+        **kw,
+    )
     return tuple(_new(v) for v in r) if isinstance(r, tuple) else _new(r)

@@ -74,6 +74,8 @@ def data_dir():
     root = data_root()
     if root is None:
         if os.environ.get("FASTNN_REQUIRE_DATA") == "1":
-            pytest.fail("FASTNN_REQUIRE_DATA=1 but no data found: set FASTNN_DATA to ../shared/data")
+            pytest.fail(
+                "FASTNN_REQUIRE_DATA=1 but no data found: set FASTNN_DATA to ../shared/data"
+            )
         pytest.skip("no MNIST/Fashion-MNIST data (set FASTNN_DATA)")
     return root

@@ -1,4 +1,4 @@
-"""Float64 NumPy references for every kernel (the oracle role of llm.c's *_cpu functions).
+"""Float64 NumPy references for every kernel: the slow twin each kernel is checked against.
 
 Plain, obviously-correct code: no tricks, no fusion. Tests and benchmarks compare against these.
 """
@@ -121,14 +121,14 @@ def log_softmax_backward(grad, y):
     return g - np.exp(y) * np.sum(g, axis=-1, keepdims=True)
 
 
-
 # ---- losses: softmax cross-entropy, binary cross-entropy -------------------------------------
 # Straight from the definitions in float64; the gradient is of the returned loss (of its sum for
 # reduction='none'), written out per case as torch's autograd would produce it.
 
 
-def softmax_cross_entropy(logits, target, *, reduction="mean", label_smoothing=0.0,
-                          ignore_index=-100, weight=None):
+def softmax_cross_entropy(
+    logits, target, *, reduction="mean", label_smoothing=0.0, ignore_index=-100, weight=None
+):
     """torch.nn.functional.cross_entropy on (N, C) logits; returns (loss, dlogits)."""
     z = _f64(logits)
     n, c = z.shape
@@ -150,7 +150,8 @@ def softmax_cross_entropy(logits, target, *, reduction="mean", label_smoothing=0
         onehot[np.arange(n), t] = 1
         rows = (1 - eps) * wt * -lp[np.arange(n), t] + (eps / c) * (-(w * lp)).sum(axis=1) * keep
         drows = (1 - eps) * wt[:, None] * (p - onehot) + (eps / c) * keep[:, None] * (
-            p * w.sum() - w)
+            p * w.sum() - w
+        )
         denom = wt.sum()
     if reduction == "none":
         return rows, drows
@@ -160,8 +161,9 @@ def softmax_cross_entropy(logits, target, *, reduction="mean", label_smoothing=0
         return rows.sum() / denom, drows / denom
 
 
-def binary_cross_entropy_with_logits(logits, target, *, weight=None, pos_weight=None,
-                                     reduction="mean"):
+def binary_cross_entropy_with_logits(
+    logits, target, *, weight=None, pos_weight=None, reduction="mean"
+):
     """torch.nn.functional.binary_cross_entropy_with_logits; returns (loss, dlogits)."""
     x, t = _f64(logits), _f64(target)
     w = 1.0 if weight is None else _f64(weight)
@@ -177,7 +179,6 @@ def binary_cross_entropy_with_logits(logits, target, *, weight=None, pos_weight=
     return loss.mean() if x.size else np.nan, grad / max(x.size, 1)
 
 
-
 # ---- optimizer steps -------------------------------------------------------------------------
 # Transcriptions of torch.optim's single-tensor algorithms (torch/optim/{sgd,adagrad,rmsprop,
 # adam}.py), one tensor at a time, updating the given (float64) arrays in place. Same argument
@@ -191,8 +192,19 @@ def _lerp(start, end, weight):
     return end - (end - start) * (1 - weight)
 
 
-def sgd_step(params, grads, momentum_bufs, *, lr, momentum=0.0, dampening=0.0, nesterov=False,
-             weight_decay=0.0, maximize=False, first_step=False):
+def sgd_step(
+    params,
+    grads,
+    momentum_bufs,
+    *,
+    lr,
+    momentum=0.0,
+    dampening=0.0,
+    nesterov=False,
+    weight_decay=0.0,
+    maximize=False,
+    first_step=False,
+):
     for i, (p, grad) in enumerate(zip(params, grads)):
         g = -grad if maximize else grad.copy()
         if weight_decay != 0:
@@ -207,8 +219,18 @@ def sgd_step(params, grads, momentum_bufs, *, lr, momentum=0.0, dampening=0.0, n
         p -= lr * g
 
 
-def adagrad_step(params, grads, state_sums, *, lr, lr_decay=0.0, weight_decay=0.0, eps=1e-10,
-                 step, maximize=False):
+def adagrad_step(
+    params,
+    grads,
+    state_sums,
+    *,
+    lr,
+    lr_decay=0.0,
+    weight_decay=0.0,
+    eps=1e-10,
+    step,
+    maximize=False,
+):
     clr = lr / (1 + (step - 1) * lr_decay)
     for p, grad, state_sum in zip(params, grads, state_sums):
         g = -grad if maximize else grad
@@ -218,9 +240,21 @@ def adagrad_step(params, grads, state_sums, *, lr, lr_decay=0.0, weight_decay=0.
         p -= clr * g / (np.sqrt(state_sum) + eps)
 
 
-def rmsprop_step(params, grads, square_avgs, *, lr, alpha=0.99, eps=1e-8, weight_decay=0.0,
-                 momentum=0.0, centered=False, momentum_bufs=None, grad_avgs=None,
-                 maximize=False):
+def rmsprop_step(
+    params,
+    grads,
+    square_avgs,
+    *,
+    lr,
+    alpha=0.99,
+    eps=1e-8,
+    weight_decay=0.0,
+    momentum=0.0,
+    centered=False,
+    momentum_bufs=None,
+    grad_avgs=None,
+    maximize=False,
+):
     for i, (p, grad, square_avg) in enumerate(zip(params, grads, square_avgs)):
         g = -grad if maximize else grad
         if weight_decay != 0:
@@ -238,9 +272,23 @@ def rmsprop_step(params, grads, square_avgs, *, lr, alpha=0.99, eps=1e-8, weight
             p -= lr * g / avg
 
 
-def adam_step(params, grads, exp_avgs, exp_avg_sqs, *, lr, beta1=0.9, beta2=0.999, eps=1e-8,
-              weight_decay=0.0, decoupled=False, amsgrad=False, max_exp_avg_sqs=None,
-              maximize=False, step):
+def adam_step(
+    params,
+    grads,
+    exp_avgs,
+    exp_avg_sqs,
+    *,
+    lr,
+    beta1=0.9,
+    beta2=0.999,
+    eps=1e-8,
+    weight_decay=0.0,
+    decoupled=False,
+    amsgrad=False,
+    max_exp_avg_sqs=None,
+    maximize=False,
+    step,
+):
     bias_correction1 = 1 - beta1**step
     bias_correction2 = 1 - beta2**step
     step_size = lr / bias_correction1
@@ -259,7 +307,6 @@ def adam_step(params, grads, exp_avgs, exp_avg_sqs, *, lr, beta1=0.9, beta2=0.99
         else:
             denom = np.sqrt(v) / np.sqrt(bias_correction2) + eps
         p -= step_size * m / denom
-
 
 
 # ---- conv ------------------------------------------------------------------------------------
@@ -321,13 +368,13 @@ def conv2d(x, w, b, stride, padding, dilation):
     O, _, kh, kw = w.shape
     (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
     xp = np.zeros((N, C, H + 2 * ph, W + 2 * pw))
-    xp[:, :, ph:ph + H, pw:pw + W] = x
+    xp[:, :, ph : ph + H, pw : pw + W] = x
     Ho, Wo = _out_size(H, kh, sh, ph, dh), _out_size(W, kw, sw, pw, dw)
     out = np.zeros((N, O, Ho, Wo))
     for i in range(kh):
         for j in range(kw):
             rows = slice(i * dh, i * dh + sh * (Ho - 1) + 1, sh)
-            patch = xp[:, :, rows, j * dw:j * dw + sw * (Wo - 1) + 1:sw]
+            patch = xp[:, :, rows, j * dw : j * dw + sw * (Wo - 1) + 1 : sw]
             out += np.einsum("nchw,oc->nohw", patch, w[:, :, i, j])
     if b is not None:
         out += np.asarray(b, dtype=np.float64)[None, :, None, None]
@@ -343,7 +390,7 @@ def conv2d_backward(grad, x, w, stride, padding, dilation):
     O, _, kh, kw = w.shape
     (sh, sw), (ph, pw), (dh, dw_) = stride, padding, dilation
     xp = np.zeros((N, C, H + 2 * ph, W + 2 * pw))
-    xp[:, :, ph:ph + H, pw:pw + W] = x
+    xp[:, :, ph : ph + H, pw : pw + W] = x
     dxp = np.zeros_like(xp)
     dw = np.zeros((O, C, kh, kw))
     Ho, Wo = g.shape[2:]
@@ -353,7 +400,7 @@ def conv2d_backward(grad, x, w, stride, padding, dilation):
             cols = slice(j * dw_, j * dw_ + sw * (Wo - 1) + 1, sw)
             dw[:, :, i, j] = np.einsum("nohw,nchw->oc", g, xp[:, :, rows, cols])
             dxp[:, :, rows, cols] += np.einsum("nohw,oc->nchw", g, w[:, :, i, j])
-    return dxp[:, :, ph:ph + H, pw:pw + W], dw, g.sum(axis=(0, 2, 3))
+    return dxp[:, :, ph : ph + H, pw : pw + W], dw, g.sum(axis=(0, 2, 3))
 
 
 def max_pool2d(x, kernel_size, stride, padding, dilation=(1, 1)):

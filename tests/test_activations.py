@@ -2,9 +2,9 @@
 
 import numpy as np
 import pytest
+
 import reference as ref
 from conftest import assert_close
-
 from fastnn import kernels as K
 
 # name -> (forward kwargs, backward takes 'x' or 'y')
@@ -16,7 +16,7 @@ ELEMENTWISE = {
     "gelu": ({"approximate": "none"}, "x"),
     "gelu_tanh": ({"approximate": "tanh"}, "x"),
 }
-ALL = list(ELEMENTWISE) + ["softmax", "log_softmax"]
+ALL = [*ELEMENTWISE, "softmax", "log_softmax"]
 TOL = {np.float32: dict(atol=2e-6, rtol=2e-5), np.float64: dict(atol=1e-13, rtol=1e-12)}
 SIZES = [1, 2, 7, 15, 16, 17, 31, 33, 65, 257, 1000]
 
@@ -24,8 +24,13 @@ SIZES = [1, 2, 7, 15, 16, 17, 31, 33, 65, 257, 1000]
 def fns(name):
     base = "gelu" if name == "gelu_tanh" else name
     kw = ELEMENTWISE[name][0] if name in ELEMENTWISE else {}
-    return getattr(K, base), getattr(K, base + "_backward"), getattr(ref, base), getattr(
-        ref, base + "_backward"), kw
+    return (
+        getattr(K, base),
+        getattr(K, base + "_backward"),
+        getattr(ref, base),
+        getattr(ref, base + "_backward"),
+        kw,
+    )
 
 
 def sample(rng, shape, dtype, scale=4.0):
@@ -68,8 +73,12 @@ def test_float32_accuracy_ulps(isa):
     for name, fwd, rfwd, max_rel in [
         ("sigmoid", K.sigmoid, ref.sigmoid, 3 * 2.0**-23),
         ("tanh", K.tanh, ref.tanh, 3 * 2.0**-23),
-        ("softmax", lambda v: K.softmax(v.reshape(-1, 1001)), lambda v: ref.softmax(v.reshape(-1, 1001)),
-         8 * 2.0**-23),
+        (
+            "softmax",
+            lambda v: K.softmax(v.reshape(-1, 1001)),
+            lambda v: ref.softmax(v.reshape(-1, 1001)),
+            8 * 2.0**-23,
+        ),
     ]:
         y, r = fwd(x).ravel(), rfwd(x).ravel()
         mask = np.abs(r) > 1e-30
@@ -108,7 +117,7 @@ def test_backward_vs_finite_differences(name, rng):
 @pytest.mark.parametrize("name", ALL)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_in_place(name, dtype, isa, rng):
-    fwd, bwd, rfwd, rbwd, kw = fns(name)
+    fwd, bwd, _rfwd, _rbwd, kw = fns(name)
     x = sample(rng, (5, 33), dtype)
     g = sample(rng, (5, 33), dtype, 1.0)
     expect = fwd(x, **kw)
@@ -130,7 +139,9 @@ def test_in_place(name, dtype, isa, rng):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_extreme_inputs(dtype, isa):
-    x = np.array([-1e4, -100, -30, -1e-30, -0.0, 0.0, 1e-30, 30, 100, 1e4, np.inf, -np.inf], dtype=dtype)
+    x = np.array(
+        [-1e4, -100, -30, -1e-30, -0.0, 0.0, 1e-30, 30, 100, 1e4, np.inf, -np.inf], dtype=dtype
+    )
     with np.errstate(all="ignore"):
         for name in ELEMENTWISE:
             fwd, bwd, rfwd, rbwd, kw = fns(name)
@@ -138,7 +149,9 @@ def test_extreme_inputs(dtype, isa):
             assert_close(y, rfwd(x, **kw), **TOL[dtype], name=name)
             xy = x if ELEMENTWISE[name][1] == "x" else y
             g = np.ones_like(x)
-            assert_close(bwd(g, xy, **kw)[:-2], rbwd(g, xy, **kw)[:-2], **TOL[dtype], name=name + "_b")
+            assert_close(
+                bwd(g, xy, **kw)[:-2], rbwd(g, xy, **kw)[:-2], **TOL[dtype], name=name + "_b"
+            )
         assert K.sigmoid(x)[-2] == 1 and K.sigmoid(x)[-1] == 0
         assert K.tanh(x)[-2] == 1 and K.tanh(x)[-1] == -1
         assert K.gelu(x)[-2] == np.inf and K.relu(x)[-2] == np.inf
@@ -159,7 +172,7 @@ def test_extreme_inputs(dtype, isa):
 
 def test_empty_and_scalar_shapes():
     for name in ELEMENTWISE:
-        fwd, bwd, rfwd, rbwd, kw = fns(name)
+        fwd, bwd, rfwd, _rbwd, kw = fns(name)
         e = np.zeros((0, 3), np.float32)
         assert fwd(e, **kw).shape == (0, 3)
         assert bwd(e, e, **kw).shape == (0, 3)

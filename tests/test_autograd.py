@@ -1,4 +1,5 @@
-"""Autograd engine: gradcheck of every differentiable Tensor op, graph semantics (C10, C13)."""
+"""Autograd engine: gradcheck of every differentiable Tensor op, and graph semantics (node reuse,
+deep chains, gradient accumulation, retain_graph, in-place checks, no_grad, grad_fn / leaves)."""
 
 import numpy as np
 import pytest
@@ -33,8 +34,8 @@ UNARY = {
     "softmax1": lambda x: x.softmax(-1),
     "log_softmax0": lambda x: x.log_softmax(0),
     "log_softmax1": lambda x: x.log_softmax(1),
-    "pow_scalar": lambda x: x ** 3,
-    "rpow": lambda x: 2.0 ** x,
+    "pow_scalar": lambda x: x**3,
+    "rpow": lambda x: 2.0**x,
     "square": lambda x: x.square(),
     "rsub": lambda x: 1.0 - x,
     "rdiv": lambda x: 1.0 / (x * x + 1),
@@ -95,27 +96,45 @@ def test_gradcheck_binary_broadcast(name, shapes, rng):
     assert gradcheck(BINARY[name], (a, b))
 
 
-@pytest.mark.parametrize("fn", [lambda a, b: fastnn.cat([a, b], dim=0),
-                                lambda a, b: fastnn.cat([a, b, a], dim=-1),
-                                lambda a, b: fastnn.stack([a, b], dim=1)])
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda a, b: fastnn.cat([a, b], dim=0),
+        lambda a, b: fastnn.cat([a, b, a], dim=-1),
+        lambda a, b: fastnn.stack([a, b], dim=1),
+    ],
+)
 def test_gradcheck_cat_stack(fn, rng):
     assert gradcheck(fn, (t64(rng, 3, 4), t64(rng, 3, 4)))
 
 
-@pytest.mark.parametrize("sa,sb", [((3, 4), (4, 5)), ((4,), (4,)), ((3, 4), (4,)), ((4,), (4, 2)),
-                                   ((2, 3, 4), (2, 4, 5)), ((2, 3, 4), (4, 5)),
-                                   ((2, 1, 3, 4), (3, 4, 2))])
+@pytest.mark.parametrize(
+    "sa,sb",
+    [
+        ((3, 4), (4, 5)),
+        ((4,), (4,)),
+        ((3, 4), (4,)),
+        ((4,), (4, 2)),
+        ((2, 3, 4), (2, 4, 5)),
+        ((2, 3, 4), (4, 5)),
+        ((2, 1, 3, 4), (3, 4, 2)),
+    ],
+)
 def test_gradcheck_matmul(sa, sb, rng):
     a, b = t64(rng, *sa), t64(rng, *sb)
     assert gradcheck(lambda a, b: a @ b, (a, b))
-    np.testing.assert_allclose((a @ b).detach().numpy(), a.detach().numpy() @ b.detach().numpy(),
-                               rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(
+        (a @ b).detach().numpy(), a.detach().numpy() @ b.detach().numpy(), rtol=1e-12, atol=1e-12
+    )
 
 
 def test_gradcheck_gather(rng):
     x = t64(rng, 3, 4)
     idx = fastnn.tensor([[0, 1, 1, 3], [2, 2, 0, 0]])
-    assert gradcheck(lambda x: x.gather(1, idx[:, :3].reshape(2, 3).expand(2, 3))[0:2], (x[:2].detach().requires_grad_(),))
+    assert gradcheck(
+        lambda x: x.gather(1, idx[:, :3].reshape(2, 3).expand(2, 3))[0:2],
+        (x[:2].detach().requires_grad_(),),
+    )
 
 
 def test_gradcheck_reports_worst_element(rng):
@@ -144,6 +163,7 @@ def test_gradcheck_needs_float64(rng):
 
 
 def test_seed_000_dot_example():
+    """The d2l autograd example: y = 2 x.x for x = arange(4) gives x.grad = 4x."""
     x = fastnn.arange(4.0)
     x.requires_grad_(True)
     assert x.grad is None
@@ -171,7 +191,7 @@ def test_5000_node_chain():
     for _ in range(5000):
         y = y * 1.001
     y.backward()
-    assert abs(x.grad.item() - 1.001 ** 5000) < 1e-6 * 1.001 ** 5000
+    assert abs(x.grad.item() - 1.001**5000) < 1e-6 * 1.001**5000
 
 
 def test_two_backward_passes_accumulate():
@@ -343,7 +363,8 @@ def test_grad_dtype_matches_leaf():
 
 
 def test_seed_003_worked_backprop():
-    """The classic 2-2-2 sigmoid network of seed 003 (MSE, E_total = E_o1 + E_o2): the chain
+    """The classic 2-2-2 sigmoid network of the worked backpropagation example (MSE,
+    E_total = E_o1 + E_o2): the chain
     rule by hand gives dE/dw5 = (out_o1 - t_o1) * out_o1 (1 - out_o1) * out_h1."""
     i = fastnn.tensor([0.05, 0.10], dtype=fastnn.float64)
     w1 = fastnn.tensor([[0.15, 0.20], [0.25, 0.30]], dtype=fastnn.float64, requires_grad=True)

@@ -56,7 +56,9 @@ def test_isa_paths():
 def test_isa_env_lowers_the_path():
     code = "from fastnn import kernels; print(kernels.get_isa())"
     env = dict(os.environ, FASTNN_ISA="generic")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    )
     assert out.stdout.strip() == "generic"
 
 

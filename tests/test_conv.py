@@ -148,12 +148,15 @@ def test_conv2d_matches_reference(dtype, rng):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("shape,w_shape,kw", [
-    ((3, 2, 7, 9), (5, 2, 3, 3), dict(stride=1, padding=1)),
-    ((1, 5, 9, 7), (2, 5, 5, 3), dict(stride=(2, 1), padding=(2, 0), dilation=(1, 2))),
-    ((2, 1, 8, 8), (3, 1, 3, 3), dict(padding="same")),
-    ((2, 3, 7, 7), (4, 3, 1, 1), dict(stride=2)),
-])
+@pytest.mark.parametrize(
+    "shape,w_shape,kw",
+    [
+        ((3, 2, 7, 9), (5, 2, 3, 3), dict(stride=1, padding=1)),
+        ((1, 5, 9, 7), (2, 5, 5, 3), dict(stride=(2, 1), padding=(2, 0), dilation=(1, 2))),
+        ((2, 1, 8, 8), (3, 1, 3, 3), dict(padding="same")),
+        ((2, 3, 7, 7), (4, 3, 1, 1), dict(stride=2)),
+    ],
+)
 def test_conv2d_torch_parity(shape, w_shape, kw, dtype, rng):
     torch = pytest.importorskip("torch")
     x, w = rng.standard_normal(shape).astype(dtype), rng.standard_normal(w_shape).astype(dtype)
@@ -168,12 +171,19 @@ def test_conv2d_torch_parity(shape, w_shape, kw, dtype, rng):
     out.backward(fastnn.tensor(g))
     tout.backward(torch.tensor(g))
     for name, a, t in (("dx", fx, tx), ("dw", fw, tw), ("db", fb, tb)):
-        assert_close(a.grad.numpy(), t.grad.numpy(), atol=tol["atol"] * 10, rtol=tol["rtol"],
-                     name=name)
+        assert_close(
+            a.grad.numpy(), t.grad.numpy(), atol=tol["atol"] * 10, rtol=tol["rtol"], name=name
+        )
 
 
-@pytest.mark.parametrize("kw", [dict(kernel_size=2), dict(kernel_size=3, stride=2, padding=1),
-                                dict(kernel_size=(3, 2), stride=1, padding=(1, 0), dilation=2)])
+@pytest.mark.parametrize(
+    "kw",
+    [
+        dict(kernel_size=2),
+        dict(kernel_size=3, stride=2, padding=1),
+        dict(kernel_size=(3, 2), stride=1, padding=(1, 0), dilation=2),
+    ],
+)
 def test_max_pool2d_torch_parity(kw, rng):
     torch = pytest.importorskip("torch")
     x = rng.standard_normal((3, 2, 7, 9)).astype(np.float32)
@@ -188,9 +198,15 @@ def test_max_pool2d_torch_parity(kw, rng):
     assert_close(fx.grad.numpy(), tx.grad.numpy(), atol=1e-6, rtol=1e-6)
 
 
-@pytest.mark.parametrize("kw", [dict(kernel_size=2), dict(kernel_size=3, stride=2, padding=1),
-                                dict(kernel_size=3, stride=1, padding=1, count_include_pad=False),
-                                dict(kernel_size=(3, 2), stride=(1, 2), divisor_override=5)])
+@pytest.mark.parametrize(
+    "kw",
+    [
+        dict(kernel_size=2),
+        dict(kernel_size=3, stride=2, padding=1),
+        dict(kernel_size=3, stride=1, padding=1, count_include_pad=False),
+        dict(kernel_size=(3, 2), stride=(1, 2), divisor_override=5),
+    ],
+)
 def test_avg_pool2d_torch_parity(kw, rng):
     torch = pytest.importorskip("torch")
     x = rng.standard_normal((3, 2, 7, 9)).astype(np.float32)
@@ -209,8 +225,9 @@ def test_unbatched_input(rng):
     w = rng.standard_normal((3, 2, 3, 3))
     out = F.conv2d(fastnn.tensor(x), fastnn.tensor(w), padding=1)
     assert out.shape == (3, 7, 9)
-    assert_close(out.numpy(), ref.conv2d(x[None], w, None, (1, 1), (1, 1), (1, 1))[0],
-                 atol=1e-12, rtol=1e-12)
+    assert_close(
+        out.numpy(), ref.conv2d(x[None], w, None, (1, 1), (1, 1), (1, 1))[0], atol=1e-12, rtol=1e-12
+    )
     assert F.max_pool2d(fastnn.tensor(x), 2).shape == (2, 3, 4)
 
 
@@ -273,14 +290,20 @@ def test_conv2d_kernel_chunks_match_reference(shape, cout, dtype, threads, rng):
     w = rng.standard_normal((cout, shape[1], 3, 3)).astype(dtype)
     b = rng.standard_normal(cout).astype(dtype)
     tol = GEMM_TOL[dtype] if dtype == np.float64 else dict(atol=1e-3, rtol=1e-4)
-    assert_close(kernels.conv2d(x, w, b, 1, 1), ref.conv2d(x, w, b, (1, 1), (1, 1), (1, 1)),
-                 **tol, name="y")
-    assert_close(kernels.conv2d(x, w, None, 2, 0, 1), ref.conv2d(x, w, None, (2, 2), (0, 0),
-                                                                 (1, 1)), **tol, name="y nobias")
-    g = rng.standard_normal((shape[0], cout) + shape[2:]).astype(dtype)
+    assert_close(
+        kernels.conv2d(x, w, b, 1, 1), ref.conv2d(x, w, b, (1, 1), (1, 1), (1, 1)), **tol, name="y"
+    )
+    assert_close(
+        kernels.conv2d(x, w, None, 2, 0, 1),
+        ref.conv2d(x, w, None, (2, 2), (0, 0), (1, 1)),
+        **tol,
+        name="y nobias",
+    )
+    g = rng.standard_normal((shape[0], cout, *shape[2:])).astype(dtype)
     got = kernels.conv2d_backward(g, x, w, 1, 1, 1)
-    for name, a, e in zip(("dx", "dw", "db"), got, ref.conv2d_backward(g, x, w, (1, 1), (1, 1),
-                                                                      (1, 1))):
+    for name, a, e in zip(
+        ("dx", "dw", "db"), got, ref.conv2d_backward(g, x, w, (1, 1), (1, 1), (1, 1))
+    ):
         assert a.dtype == dtype
         assert_close(a, e, atol=tol["atol"] * 10, rtol=tol["rtol"] * 10, name=name)
 
@@ -289,7 +312,7 @@ def test_conv2d_kernel_chunks_match_reference(shape, cout, dtype, threads, rng):
 def test_conv2d_backward_same_bits_for_any_thread_count(shape, cout, rng):
     x = rng.standard_normal(shape).astype(np.float32)
     w = rng.standard_normal((cout, shape[1], 3, 3)).astype(np.float32)
-    g = rng.standard_normal((shape[0], cout) + shape[2:]).astype(np.float32)
+    g = rng.standard_normal((shape[0], cout, *shape[2:])).astype(np.float32)
     before = fastnn.get_num_threads()
     try:
         fastnn.set_num_threads(1)
@@ -308,7 +331,9 @@ def test_conv2d_kernel_partial_grads_and_empty(rng):
     g = rng.standard_normal((3, 4, 4, 3))
     dx, dw, db = kernels.conv2d_backward(g, x, w, need_input=False, need_bias=False)
     assert dx is None and db is None
-    assert_close(dw, ref.conv2d_backward(g, x, w, (1, 1), (0, 0), (1, 1))[1], **GEMM_TOL[np.float64])
+    assert_close(
+        dw, ref.conv2d_backward(g, x, w, (1, 1), (0, 0), (1, 1))[1], **GEMM_TOL[np.float64]
+    )
     dx, dw, db = kernels.conv2d_backward(g, x, w, need_weight=False)
     assert dw is None and dx.shape == x.shape and db.shape == (4,)
     e = np.zeros((0, 2, 6, 5))
@@ -416,35 +441,43 @@ def test_conv2d_module_init_repr_and_forward(rng):
     assert [n for n, _ in m.named_parameters()] == ["weight", "bias"]
     assert repr(m) == "Conv2d(3, 8, kernel_size=(5, 5), stride=(1, 1), padding=(2, 2))"
     assert repr(fastnn.nn.Conv2d(1, 2, (3, 1), stride=2, dilation=2, bias=False)) == (
-        "Conv2d(1, 2, kernel_size=(3, 1), stride=(2, 2), dilation=(2, 2), bias=False)")
+        "Conv2d(1, 2, kernel_size=(3, 1), stride=(2, 2), dilation=(2, 2), bias=False)"
+    )
     assert repr(fastnn.nn.Conv2d(1, 2, 3, padding="same")) == (
-        "Conv2d(1, 2, kernel_size=(3, 3), stride=(1, 1), padding=same)")
+        "Conv2d(1, 2, kernel_size=(3, 3), stride=(1, 1), padding=same)"
+    )
     x = rng.standard_normal((2, 3, 7, 9)).astype(np.float32)
     out = m(fastnn.tensor(x))
-    assert_close(out.detach().numpy(), ref.conv2d(x, w, b, (1, 1), (2, 2), (1, 1)),
-                 **GEMM_TOL[np.float32])
+    assert_close(
+        out.detach().numpy(), ref.conv2d(x, w, b, (1, 1), (2, 2), (1, 1)), **GEMM_TOL[np.float32]
+    )
     out.sum().backward()
     assert m.weight.grad.shape == m.weight.shape and m.bias.grad.shape == m.bias.shape
 
 
 def test_pool_modules(rng):
     assert repr(fastnn.nn.MaxPool2d(2)) == (
-        "MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False)")
+        "MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False)"
+    )
     assert repr(fastnn.nn.AvgPool2d(2)) == "AvgPool2d(kernel_size=2, stride=2, padding=0)"
     x = rng.standard_normal((2, 3, 8, 6))
     out = fastnn.nn.MaxPool2d(2)(fastnn.tensor(x))
     assert_close(out.numpy(), ref.max_pool2d(x, (2, 2), (2, 2), (0, 0))[0], atol=0, rtol=0)
     out = fastnn.nn.AvgPool2d(2)(fastnn.tensor(x))
-    assert_close(out.numpy(), x.reshape(2, 3, 4, 2, 3, 2).mean(axis=(3, 5)), atol=1e-12,
-                 rtol=1e-12)
+    assert_close(out.numpy(), x.reshape(2, 3, 4, 2, 3, 2).mean(axis=(3, 5)), atol=1e-12, rtol=1e-12)
 
 
 def test_small_cnn_trains(rng):
     # Conv -> ReLU -> MaxPool -> Linear learns to tell a bright left half from a bright right half.
     nn = fastnn.nn
     fastnn.manual_seed(0)
-    model = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
-                          nn.Linear(4 * 4 * 4, 2))
+    model = nn.Sequential(
+        nn.Conv2d(1, 4, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(4 * 4 * 4, 2),
+    )
     y = rng.integers(0, 2, 64)
     x = rng.standard_normal((64, 1, 8, 8)).astype(np.float32) * 0.5
     x[y == 0, :, :, :4] += 1.0
@@ -481,7 +514,7 @@ def test_numpy_integer_sizes_are_accepted_like_ints():
     a = K.im2col(x, np.int64(3), stride=np.int32(2), padding=(np.int64(1), 1))
     b = K.im2col(x, 3, stride=2, padding=(1, 1))
     np.testing.assert_array_equal(a, b)
-    out, idx = K.max_pool2d(x, np.uint8(2))
+    out, _idx = K.max_pool2d(x, np.uint8(2))
     np.testing.assert_array_equal(out, K.max_pool2d(x, 2)[0])
     for bad in (True, np.bool_(True), 2.0, np.array([2, 2])):
         with pytest.raises(TypeError, match="kernel_size"):

@@ -4,7 +4,7 @@ Runs everywhere: the module imports and defines every _devices.OPS name without 
 not touch the device at import), the op table below covers OPS, the basic-indexing resolver
 matches numpy, and asking for 'cuda' without a GPU raises a clear RuntimeError.
 With a GPU (skipped otherwise): every op CPU == CUDA on random inputs, autograd through an MLP,
-seed 000's softmax regression for one epoch, and the optimizers' steps.
+the d2l softmax regression for one epoch, and the optimizers' steps.
 """
 
 import importlib
@@ -13,15 +13,16 @@ import numpy as np
 import pytest
 
 import fastnn
+from conftest import assert_close
 from fastnn import _devices as backends
 from fastnn import cuda, nn
 from fastnn._devices import OPS
 from fastnn._devices import cpu as cpu_be
 
-from conftest import assert_close
-
-needs_gpu = [pytest.mark.cuda,
-             pytest.mark.skipif(not cuda.is_available(), reason="needs a CUDA GPU")]
+needs_gpu = [
+    pytest.mark.cuda,
+    pytest.mark.skipif(not cuda.is_available(), reason="needs a CUDA GPU"),
+]
 
 
 def cuda_be():
@@ -44,20 +45,42 @@ def test_module_defines_every_op_without_a_gpu():
 @pytest.mark.skipif(cuda.is_available(), reason="checks the error without a GPU")
 def test_asking_for_cuda_without_a_gpu_raises_clearly():
     t = fastnn.tensor([1.0, 2.0])
-    for make in (lambda: t.to("cuda"), lambda: t.cuda(), lambda: fastnn.zeros(2, device="cuda"),
-                 lambda: fastnn.tensor([1.0], device="cuda"),
-                 lambda: nn.Linear(2, 2).to("cuda")):
+    for make in (
+        lambda: t.to("cuda"),
+        lambda: t.cuda(),
+        lambda: fastnn.zeros(2, device="cuda"),
+        lambda: fastnn.tensor([1.0], device="cuda"),
+        lambda: nn.Linear(2, 2).to("cuda"),
+    ):
         with pytest.raises(RuntimeError, match="CUDA"):
             make()
     assert t.device == "cpu"  # nothing changed
 
 
 SHAPE = (2, 3, 4)
-INDICES = [0, -1, 1, slice(None), slice(1, 3), slice(None, None, 2), slice(None, None, -1),
-           slice(5, 0, -2), slice(3, 3), (0, 1), (1, slice(None), 2), (Ellipsis, 1),
-           (None, 0), (0, None, slice(1, 3)), (slice(None), None, 1, Ellipsis),
-           (Ellipsis,), (), (-2, -3, -4), (slice(None), slice(None, None, -1), slice(1, 4, 2)),
-           (1, 2), (slice(0, 1), 0, slice(None))]
+INDICES = [
+    0,
+    -1,
+    1,
+    slice(None),
+    slice(1, 3),
+    slice(None, None, 2),
+    slice(None, None, -1),
+    slice(5, 0, -2),
+    slice(3, 3),
+    (0, 1),
+    (1, slice(None), 2),
+    (Ellipsis, 1),
+    (None, 0),
+    (0, None, slice(1, 3)),
+    (slice(None), None, 1, Ellipsis),
+    (Ellipsis,),
+    (),
+    (-2, -3, -4),
+    (slice(None), slice(None, None, -1), slice(1, 4, 2)),
+    (1, 2),
+    (slice(0, 1), 0, slice(None)),
+]
 
 
 @pytest.mark.parametrize("index", INDICES, ids=repr)
@@ -69,8 +92,12 @@ def test_basic_index_resolver_matches_numpy(index):
     shape, strides, offset = be._basic_view(SHAPE, index)
     expect = x[index]
     assert tuple(shape) == expect.shape
-    got = np.array([x.reshape(-1)[offset + sum(i * s for i, s in zip(idx, strides))]
-                    for idx in np.ndindex(*shape)]).reshape(shape)
+    got = np.array(
+        [
+            x.reshape(-1)[offset + sum(i * s for i, s in zip(idx, strides))]
+            for idx in np.ndindex(*shape)
+        ]
+    ).reshape(shape)
     np.testing.assert_array_equal(got, expect)
     block = be._block_range((shape, strides, offset))
     if block is not None:
@@ -78,8 +105,7 @@ def test_basic_index_resolver_matches_numpy(index):
         np.testing.assert_array_equal(x.reshape(-1)[start:stop].reshape(shape), expect)
 
 
-@pytest.mark.parametrize("index", [(0, 0, 0, 0), 3, -3, (0, 5), (Ellipsis, 0, Ellipsis)],
-                         ids=repr)
+@pytest.mark.parametrize("index", [(0, 0, 0, 0), 3, -3, (0, 5), (Ellipsis, 0, Ellipsis)], ids=repr)
 def test_basic_index_resolver_rejects_what_numpy_rejects(index):
     x = np.zeros(SHAPE)
     with pytest.raises(IndexError):
@@ -88,8 +114,9 @@ def test_basic_index_resolver_rejects_what_numpy_rejects(index):
         cuda_be()._basic_view(SHAPE, index)
 
 
-@pytest.mark.parametrize("index", [np.array([0, 1]), (0, np.array([True, False, True])),
-                                   [0, 1], True])
+@pytest.mark.parametrize(
+    "index", [np.array([0, 1]), (0, np.array([True, False, True])), [0, 1], True]
+)
 def test_basic_index_resolver_leaves_advanced_indices(index):
     assert cuda_be()._basic_view(SHAPE, index) is None
 
@@ -100,12 +127,15 @@ def test_basic_index_resolver_leaves_advanced_indices(index):
 def _data(rng):
     f = rng.standard_normal((5, 7)).astype(np.float32)
     return {
-        "f": f, "g": rng.standard_normal((5, 7)).astype(np.float32),
+        "f": f,
+        "g": rng.standard_normal((5, 7)).astype(np.float32),
         "d": rng.standard_normal((4, 6)),  # float64
         "row": rng.standard_normal((7,)).astype(np.float32),
         "pos": (np.abs(f) + 0.5).astype(np.float32),
-        "i": rng.integers(-5, 6, (5, 7)), "b": rng.random((5, 7)) < 0.5,
-        "lab": rng.integers(0, 7, (5,)), "t": rng.random((5, 7)).astype(np.float32),
+        "i": rng.integers(-5, 6, (5, 7)),
+        "b": rng.random((5, 7)) < 0.5,
+        "lab": rng.integers(0, 7, (5,)),
+        "t": rng.random((5, 7)).astype(np.float32),
         "x4": rng.standard_normal((2, 3, 6, 5)).astype(np.float32),
         "w4": rng.standard_normal((4, 3, 3, 3)).astype(np.float32),
         "b3": rng.standard_normal((3, 7, 4)).astype(np.float32),
@@ -118,8 +148,12 @@ def _data(rng):
 # name -> fn(be, A, D): A moves a numpy array to be's device; D holds the numpy inputs.
 CASES = {
     "device_of": lambda be, A, D: np.array(str(be.device_of(A(D["f"])))[:3]),
-    "asarray": lambda be, A, D: (be.asarray([[1, 2], [3, 4]], np.float32), be.asarray(2.5),
-                                 be.asarray(A(D["i"]), np.float64), be.asarray(True)),
+    "asarray": lambda be, A, D: (
+        be.asarray([[1, 2], [3, 4]], np.float32),
+        be.asarray(2.5),
+        be.asarray(A(D["i"]), np.float64),
+        be.asarray(True),
+    ),
     "from_numpy": lambda be, A, D: be.from_numpy(D["d"][:, ::2]),
     "to_numpy": lambda be, A, D: be.to_numpy(A(D["f"])),
     "wrap": lambda be, A, D: be.wrap(A(D["f"])),
@@ -127,8 +161,11 @@ CASES = {
     "copyto": lambda be, A, D: _copyto(be, A, D),
     "fill": lambda be, A, D: _inplace(be.fill, A(D["f"]), 3.5),
     "iadd": lambda be, A, D: _inplace(be.iadd, A(D["f"]), A(D["row"])),
-    "astype": lambda be, A, D: (be.astype(A(D["f"]), np.int64), be.astype(A(D["b"]), np.float64),
-                                be.astype(A(D["i"]), np.int32)),
+    "astype": lambda be, A, D: (
+        be.astype(A(D["f"]), np.int64),
+        be.astype(A(D["b"]), np.float64),
+        be.astype(A(D["i"]), np.int32),
+    ),
     "empty": lambda be, A, D: np.array(be.empty((2, 3), np.float64).shape),
     "zeros": lambda be, A, D: (be.zeros((2, 3), np.float32), be.zeros((), np.int64)),
     "ones": lambda be, A, D: be.ones((4,), np.bool_),
@@ -136,15 +173,28 @@ CASES = {
     "arange": lambda be, A, D: be.arange(1, 10, 2, np.int64),
     "linspace": lambda be, A, D: be.linspace(0.0, 1.0, 5, np.float32),
     "eye": lambda be, A, D: (be.eye(3, dtype=np.float32), be.eye(2, 4, dtype=np.float64)),
-    "add": lambda be, A, D: (be.add(A(D["f"]), A(D["row"])), be.add(A(D["i"]), 0.5),
-                             be.add(2, A(D["i"])), be.add(A(D["b"]), A(D["b"]))),
+    "add": lambda be, A, D: (
+        be.add(A(D["f"]), A(D["row"])),
+        be.add(A(D["i"]), 0.5),
+        be.add(2, A(D["i"])),
+        be.add(A(D["b"]), A(D["b"])),
+    ),
     "sub": lambda be, A, D: (be.sub(A(D["f"]), A(D["g"])), be.sub(1.0, A(D["f"]))),
-    "mul": lambda be, A, D: (be.mul(A(D["f"]), A(D["b"])), be.mul(A(D["i"]), 3),
-                             be.mul(A(D["f"]), 0.5)),
-    "div": lambda be, A, D: (be.div(A(D["f"]), A(D["pos"])), be.div(A(D["i"]), 4),
-                             be.div(1.0, A(D["pos"]))),
-    "pow": lambda be, A, D: (be.pow(A(D["pos"]), A(D["f"])), be.pow(A(D["f"]), 2),
-                             be.pow(A(D["i"]), 2)),
+    "mul": lambda be, A, D: (
+        be.mul(A(D["f"]), A(D["b"])),
+        be.mul(A(D["i"]), 3),
+        be.mul(A(D["f"]), 0.5),
+    ),
+    "div": lambda be, A, D: (
+        be.div(A(D["f"]), A(D["pos"])),
+        be.div(A(D["i"]), 4),
+        be.div(1.0, A(D["pos"])),
+    ),
+    "pow": lambda be, A, D: (
+        be.pow(A(D["pos"]), A(D["f"])),
+        be.pow(A(D["f"]), 2),
+        be.pow(A(D["i"]), 2),
+    ),
     "neg": lambda be, A, D: (be.neg(A(D["f"])), be.neg(A(D["i"]))),
     "exp": lambda be, A, D: (be.exp(A(D["f"])), be.exp(A(D["i"]))),
     "log": lambda be, A, D: be.log(A(D["pos"])),
@@ -153,11 +203,16 @@ CASES = {
     "sign": lambda be, A, D: (be.sign(A(D["f"])), be.sign(A(D["i"]))),
     "maximum": lambda be, A, D: (be.maximum(A(D["f"]), A(D["row"])), be.maximum(A(D["f"]), 0.0)),
     "minimum": lambda be, A, D: (be.minimum(A(D["f"]), A(D["g"])), be.minimum(A(D["i"]), 1)),
-    "where": lambda be, A, D: (be.where(A(D["b"]), A(D["f"]), A(D["g"])),
-                               be.where(A(D["b"]), A(D["f"]), 0),
-                               be.where(A(D["b"]), 1, A(D["i"]))),
-    "clip": lambda be, A, D: (be.clip(A(D["f"]), -0.5, 0.5), be.clip(A(D["i"]), 0, None),
-                              _inplace(lambda a: be.clip(a, None, 0.1, out=a), A(D["f"]))),
+    "where": lambda be, A, D: (
+        be.where(A(D["b"]), A(D["f"]), A(D["g"])),
+        be.where(A(D["b"]), A(D["f"]), 0),
+        be.where(A(D["b"]), 1, A(D["i"])),
+    ),
+    "clip": lambda be, A, D: (
+        be.clip(A(D["f"]), -0.5, 0.5),
+        be.clip(A(D["i"]), 0, None),
+        _inplace(lambda a: be.clip(a, None, 0.1, out=a), A(D["f"])),
+    ),
     "eq": lambda be, A, D: (be.eq(A(D["i"]), 0), be.eq(A(D["f"]), A(D["f"]))),
     "ne": lambda be, A, D: be.ne(A(D["i"]), A(D["i"][:1])),
     "lt": lambda be, A, D: be.lt(A(D["f"]), A(D["g"])),
@@ -166,60 +221,105 @@ CASES = {
     "ge": lambda be, A, D: be.ge(A(D["f"]), A(D["row"])),
     "logical_not": lambda be, A, D: (be.logical_not(A(D["b"])), be.logical_not(A(D["i"]))),
     "isnan": lambda be, A, D: (be.isnan(A(D["nan"])), be.isnan(A(D["i"]))),
-    "logaddexp": lambda be, A, D: (be.logaddexp(A(D["f"]), A(D["g"])),
-                                   be.logaddexp(0.0, A(D["f"]))),
+    "logaddexp": lambda be, A, D: (
+        be.logaddexp(A(D["f"]), A(D["g"])),
+        be.logaddexp(0.0, A(D["f"])),
+    ),
     "log1p": lambda be, A, D: be.log1p(A(D["pos"])),
     "expm1": lambda be, A, D: be.expm1(A(D["f"])),
     "sin": lambda be, A, D: be.sin(A(D["d"])),
     "cos": lambda be, A, D: be.cos(A(D["d"])),
-    "sum": lambda be, A, D: (be.sum(A(D["f"])), be.sum(A(D["f"]), axis=0),
-                             be.sum(A(D["x4"]), axis=(0, 2), keepdims=True),
-                             be.sum(A(D["b"]), axis=1), be.sum(A(D["i"]), dtype=np.float64)),
-    "mean": lambda be, A, D: (be.mean(A(D["f"])), be.mean(A(D["x4"]), axis=(1, 3)),
-                              be.mean(A(D["i"]), axis=-1, keepdims=True)),
-    "amax": lambda be, A, D: (be.amax(A(D["f"])), be.amax(A(D["x4"]), axis=(0, 3),
-                                                           keepdims=True),
-                              be.amax(A(D["b"]), axis=0)),
+    "sum": lambda be, A, D: (
+        be.sum(A(D["f"])),
+        be.sum(A(D["f"]), axis=0),
+        be.sum(A(D["x4"]), axis=(0, 2), keepdims=True),
+        be.sum(A(D["b"]), axis=1),
+        be.sum(A(D["i"]), dtype=np.float64),
+    ),
+    "mean": lambda be, A, D: (
+        be.mean(A(D["f"])),
+        be.mean(A(D["x4"]), axis=(1, 3)),
+        be.mean(A(D["i"]), axis=-1, keepdims=True),
+    ),
+    "amax": lambda be, A, D: (
+        be.amax(A(D["f"])),
+        be.amax(A(D["x4"]), axis=(0, 3), keepdims=True),
+        be.amax(A(D["b"]), axis=0),
+    ),
     "amin": lambda be, A, D: (be.amin(A(D["i"]), axis=1), be.amin(A(D["d"]))),
-    "argmax": lambda be, A, D: (be.argmax(A(D["f"]), axis=1), be.argmax(A(D["f"])),
-                                be.argmax(A(D["i"]), axis=0, keepdims=True)),
+    "argmax": lambda be, A, D: (
+        be.argmax(A(D["f"]), axis=1),
+        be.argmax(A(D["f"])),
+        be.argmax(A(D["i"]), axis=0, keepdims=True),
+    ),
     "argmin": lambda be, A, D: (be.argmin(A(D["f"]), axis=0), be.argmin(A(D["d"]))),
-    "sum_to_shape": lambda be, A, D: (be.sum_to_shape(A(D["f"]), (7,)),
-                                      be.sum_to_shape(A(D["x4"]), (3, 1, 5)),
-                                      be.sum_to_shape(A(D["f"]), (5, 1))),
+    "sum_to_shape": lambda be, A, D: (
+        be.sum_to_shape(A(D["f"]), (7,)),
+        be.sum_to_shape(A(D["x4"]), (3, 1, 5)),
+        be.sum_to_shape(A(D["f"]), (5, 1)),
+    ),
     "any": lambda be, A, D: (be.any(A(D["b"])), be.any(A(D["i"]), axis=0)),
     "all": lambda be, A, D: (be.all(A(D["b"]), axis=1), be.all(A(D["pos"]))),
     "reshape": lambda be, A, D: (be.reshape(A(D["f"]), (7, 5)), be.reshape(A(D["f"]), (-1,))),
-    "permute": lambda be, A, D: (be.permute(A(D["x4"]), (0, 2, 3, 1)),
-                                 be.permute(A(D["f"]), (1, 0))),
+    "permute": lambda be, A, D: (
+        be.permute(A(D["x4"]), (0, 2, 3, 1)),
+        be.permute(A(D["f"]), (1, 0)),
+    ),
     "broadcast_to": lambda be, A, D: be.broadcast_to(A(D["row"]), (3, 5, 7)),
-    "getitem": lambda be, A, D: tuple(be.getitem(A(D["x4"]), i) for i in (
-        1, (0, 2), (slice(None), 1), (Ellipsis, slice(1, 4, 2)), (slice(None, None, -1),),
-        (np.array([1, 0, 1]),), (slice(None), np.array([2, 0])), (0, slice(None), 1),
-        (D["x4"][:, 0, 0, 0] > 0,))),
-    "setitem": lambda be, A, D: tuple(_inplace(lambda a, i=i, v=v: be.setitem(a, i, v),
-                                               A(D["x4"])) for i, v in (
-        (0, 0.0), ((1, 2), A(D["x4"][0, 0])), ((slice(None), 1), 5.0),
-        ((Ellipsis, 0), A(D["x4"][..., 1])), ((np.array([1, 1]),), 2.0),
-        (D["x4"] > 0, 0.0))),
+    "getitem": lambda be, A, D: tuple(
+        be.getitem(A(D["x4"]), i)
+        for i in (
+            1,
+            (0, 2),
+            (slice(None), 1),
+            (Ellipsis, slice(1, 4, 2)),
+            (slice(None, None, -1),),
+            (np.array([1, 0, 1]),),
+            (slice(None), np.array([2, 0])),
+            (0, slice(None), 1),
+            (D["x4"][:, 0, 0, 0] > 0,),
+        )
+    ),
+    "setitem": lambda be, A, D: tuple(
+        _inplace(lambda a, i=i, v=v: be.setitem(a, i, v), A(D["x4"]))
+        for i, v in (
+            (0, 0.0),
+            ((1, 2), A(D["x4"][0, 0])),
+            ((slice(None), 1), 5.0),
+            ((Ellipsis, 0), A(D["x4"][..., 1])),
+            ((np.array([1, 1]),), 2.0),
+            (D["x4"] > 0, 0.0),
+        )
+    ),
     "getitem_backward": lambda be, A, D: tuple(
-        be.getitem_backward(be.getitem(A(D["x4"]), i), D["x4"].shape, i, adv) for i, adv in (
-            (1, False), ((slice(None), slice(1, 3)), False), ((np.array([0, 0, 1]),), True),
-            (D["x4"] > 0, True))),
-    "concatenate": lambda be, A, D: (be.concatenate([A(D["f"]), A(D["g"])], 0),
-                                     be.concatenate([A(D["f"]), A(D["g"][:, :2])], 1),
-                                     be.concatenate([A(D["f"]), A(D["i"])], -1)),
-    "stack": lambda be, A, D: (be.stack([A(D["f"]), A(D["g"])], 0),
-                               be.stack([A(D["f"]), A(D["g"])], 2)),
+        be.getitem_backward(be.getitem(A(D["x4"]), i), D["x4"].shape, i, adv)
+        for i, adv in (
+            (1, False),
+            ((slice(None), slice(1, 3)), False),
+            ((np.array([0, 0, 1]),), True),
+            (D["x4"] > 0, True),
+        )
+    ),
+    "concatenate": lambda be, A, D: (
+        be.concatenate([A(D["f"]), A(D["g"])], 0),
+        be.concatenate([A(D["f"]), A(D["g"][:, :2])], 1),
+        be.concatenate([A(D["f"]), A(D["i"])], -1),
+    ),
+    "stack": lambda be, A, D: (
+        be.stack([A(D["f"]), A(D["g"])], 0),
+        be.stack([A(D["f"]), A(D["g"])], 2),
+    ),
     "take_along_axis": lambda be, A, D: be.take_along_axis(A(D["f"]), A(D["idx"]), 1),
     "take_along_axis_backward": lambda be, A, D: be.take_along_axis_backward(
-        A(D["f"][:, :2]), (5, 7), A(D["idx"]), 1),
+        A(D["f"][:, :2]), (5, 7), A(D["idx"]), 1
+    ),
     "ascontiguous": lambda be, A, D: be.ascontiguous(A(D["f"])),
-    "matmul": lambda be, A, D: (be.matmul(A(D["f"]), A(D["g"]), trans_b=True),
-                                be.matmul(A(D["f"]), A(D["g"]), trans_a=True,
-                                          bias=A(D["row"])),
-                                be.matmul(A(D["a3"]), A(D["b3"])),
-                                be.matmul(A(D["i"]), A(D["i"]), trans_b=True)),
+    "matmul": lambda be, A, D: (
+        be.matmul(A(D["f"]), A(D["g"]), trans_b=True),
+        be.matmul(A(D["f"]), A(D["g"]), trans_a=True, bias=A(D["row"])),
+        be.matmul(A(D["a3"]), A(D["b3"])),
+        be.matmul(A(D["i"]), A(D["i"]), trans_b=True),
+    ),
     "relu": lambda be, A, D: be.relu(A(D["f"])),
     "relu_backward": lambda be, A, D: be.relu_backward(A(D["g"]), A(D["f"])),
     "leaky_relu": lambda be, A, D: be.leaky_relu(A(D["f"]), 0.2),
@@ -234,28 +334,47 @@ CASES = {
     "softmax_backward": lambda be, A, D: be.softmax_backward(A(D["g"]), be.softmax(A(D["f"]))),
     "log_softmax": lambda be, A, D: be.log_softmax(A(D["d"])),
     "log_softmax_backward": lambda be, A, D: be.log_softmax_backward(
-        A(D["g"]), be.log_softmax(A(D["f"]))),
+        A(D["g"]), be.log_softmax(A(D["f"]))
+    ),
     "softmax_cross_entropy": lambda be, A, D: (
         be.softmax_cross_entropy(A(D["f"]), A(D["lab"]), "mean", 0.1, -100, None, True),
-        be.softmax_cross_entropy(A(D["f"]), A(D["lab"]), "none", 0.0, 2, A(D["pos"][0]),
-                                 False)),
+        be.softmax_cross_entropy(A(D["f"]), A(D["lab"]), "none", 0.0, 2, A(D["pos"][0]), False),
+    ),
     "binary_cross_entropy_with_logits": lambda be, A, D: be.binary_cross_entropy_with_logits(
-        A(D["f"]), A(D["t"]), None, A(D["pos"][0]), "sum", True),
+        A(D["f"]), A(D["t"]), None, A(D["pos"][0]), "sum", True
+    ),
     "im2col": lambda be, A, D: be.im2col(A(D["x4"]), (3, 3), (1, 1), (1, 1), (1, 1), True),
     "col2im": lambda be, A, D: be.col2im(
-        be.im2col(A(D["x4"]), (3, 3), (2, 2), (1, 1), (1, 1)), D["x4"].shape, (3, 3), (2, 2),
-        (1, 1), (1, 1)),
-    "conv2d": lambda be, A, D: be.conv2d(A(D["x4"]), A(D["w4"]), A(D["w4"][:, 0, 0, 0].copy()),
-                                         (1, 1), (1, 1), (1, 1)),
+        be.im2col(A(D["x4"]), (3, 3), (2, 2), (1, 1), (1, 1)),
+        D["x4"].shape,
+        (3, 3),
+        (2, 2),
+        (1, 1),
+        (1, 1),
+    ),
+    "conv2d": lambda be, A, D: be.conv2d(
+        A(D["x4"]), A(D["w4"]), A(D["w4"][:, 0, 0, 0].copy()), (1, 1), (1, 1), (1, 1)
+    ),
     "conv2d_backward": lambda be, A, D: tuple(
-        r for r in be.conv2d_backward(A(D["x4"]), A(D["x4"]), A(D["w4"][:3, :, :1, :1].copy()),
-                                      (1, 1), (0, 0), (1, 1), (True, True, True))),
+        r
+        for r in be.conv2d_backward(
+            A(D["x4"]),
+            A(D["x4"]),
+            A(D["w4"][:3, :, :1, :1].copy()),
+            (1, 1),
+            (0, 0),
+            (1, 1),
+            (True, True, True),
+        )
+    ),
     "max_pool2d": lambda be, A, D: be.max_pool2d(A(D["x4"]), (2, 2), (2, 2), (0, 0), (1, 1)),
     "max_pool2d_backward": lambda be, A, D: be.max_pool2d_backward(
-        *_pool_grad(be, A, D), D["x4"].shape),
+        *_pool_grad(be, A, D), D["x4"].shape
+    ),
     "matmul_shared": lambda be, A, D: (
         be.matmul_shared(A(D["f"]), A(D["b3"])),
-        be.matmul_shared(A(D["g"]), A(D["a3"]), trans_a=True)),
+        be.matmul_shared(A(D["g"]), A(D["a3"]), trans_a=True),
+    ),
 }
 
 # Random ops: CPU and CUDA draw from different generators; checked for shape, dtype and range.
@@ -368,8 +487,9 @@ def test_autograd_on_emulated_bindings(rng, emulated):
         loss = nn.functional.cross_entropy(out, Tensor._make(put(y))) + out.amax(1).mean()
         loss.backward()
         grads[name] = [_host(None, t.grad._data) for t in leaves] + [loss.item()]
-        assert all(backends.of(t.grad._data) is (cpu_be if name == "cpu" else emulated)
-                   for t in leaves)
+        assert all(
+            backends.of(t.grad._data) is (cpu_be if name == "cpu" else emulated) for t in leaves
+        )
     for g, c in zip(grads["dev"], grads["cpu"]):
         assert_close(np.asarray(g), np.asarray(c), atol=1e-5, rtol=1e-5)
 
@@ -432,8 +552,12 @@ def test_tensor_moves_and_creation_on_cuda(rng):
         t + c
     with pytest.raises(TypeError, match="cuda"):
         c.numpy()
-    assert_close((c * 2 + 1).relu().sum(1).cpu().numpy(),
-                 np.maximum(a * 2 + 1, 0).sum(1), atol=1e-5, rtol=1e-5)
+    assert_close(
+        (c * 2 + 1).relu().sum(1).cpu().numpy(),
+        np.maximum(a * 2 + 1, 0).sum(1),
+        atol=1e-5,
+        rtol=1e-5,
+    )
     c[0] = 5.0
     c[:, 1] = 0.0
     a[0], a[:, 1] = 5.0, 0.0
@@ -441,8 +565,9 @@ def test_tensor_moves_and_creation_on_cuda(rng):
 
 
 def _mlp():
-    return nn.Sequential(nn.Linear(12, 16), nn.ReLU(), nn.Linear(16, 16), nn.Tanh(),
-                         nn.Linear(16, 5))
+    return nn.Sequential(
+        nn.Linear(12, 16), nn.ReLU(), nn.Linear(16, 16), nn.Tanh(), nn.Linear(16, 5)
+    )
 
 
 @pytest.mark.cuda
@@ -459,7 +584,7 @@ def test_mlp_autograd_matches_cpu(rng):
     for net, dev in ((net_cpu, "cpu"), (net_gpu, "cuda")):
         xt = fastnn.tensor(x, device=dev, requires_grad=True)
         out = net(xt)
-        loss = nn.functional.cross_entropy(out, fastnn.tensor(y, device=dev)) + (out ** 2).mean()
+        loss = nn.functional.cross_entropy(out, fastnn.tensor(y, device=dev)) + (out**2).mean()
         loss.backward()
         res[dev] = (loss.item(), xt.grad.cpu().numpy())
     assert abs(res["cpu"][0] - res["cuda"][0]) < 1e-5
@@ -470,10 +595,12 @@ def test_mlp_autograd_matches_cpu(rng):
 
 
 OPTIMIZERS = [
-    ("SGD", {"lr": 0.1}), ("SGD", {"lr": 0.1, "momentum": 0.9, "nesterov": True,
-                                   "weight_decay": 0.01}),
-    ("Adam", {"lr": 0.01}), ("Adam", {"lr": 0.01, "amsgrad": True, "weight_decay": 0.1}),
-    ("AdamW", {"lr": 0.01}), ("RMSprop", {"lr": 0.01, "momentum": 0.5, "centered": True}),
+    ("SGD", {"lr": 0.1}),
+    ("SGD", {"lr": 0.1, "momentum": 0.9, "nesterov": True, "weight_decay": 0.01}),
+    ("Adam", {"lr": 0.01}),
+    ("Adam", {"lr": 0.01, "amsgrad": True, "weight_decay": 0.1}),
+    ("AdamW", {"lr": 0.01}),
+    ("RMSprop", {"lr": 0.01, "momentum": 0.5, "centered": True}),
     ("Adagrad", {"lr": 0.1, "lr_decay": 0.01}),
 ]
 
@@ -508,7 +635,7 @@ def test_optimizer_steps_on_cuda_match_cpu(name, kw, rng):
 @pytest.mark.cuda
 @pytest.mark.skipif(not cuda.is_available(), reason="needs a CUDA GPU")
 def test_seed_000_softmax_regression_one_epoch_on_cuda_matches_cpu(data_dir):
-    """Seed 000's softmax regression, one epoch of SGD(lr=0.1) on Fashion-MNIST, trained on the
+    """The d2l softmax regression, one epoch of SGD(lr=0.1) on Fashion-MNIST, trained on the
     CPU and on the GPU from the same initial weights and batches: test accuracies within 1%."""
     from fastnn.__main__ import load_data
     from fastnn.models import softmax_regression

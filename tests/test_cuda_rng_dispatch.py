@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 
 import fastnn
-from fastnn import cuda
-from fastnn import _devices
+from fastnn import _devices, cuda
 from fastnn import kernels as fastnn_kernels
 from fastnn.cuda import random as cuda_random
 

@@ -32,8 +32,10 @@ def test_import_fastnn_does_not_load_the_cuda_module():
 
 
 def test_is_available_loads_the_module_and_never_raises():
-    code = ("import sys, fastnn; a = fastnn.cuda.is_available(); "
-            "print(type(a).__name__, 'fastnn._cuda' in sys.modules)")
+    code = (
+        "import sys, fastnn; a = fastnn.cuda.is_available(); "
+        "print(type(a).__name__, 'fastnn._cuda' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["bool", str(cuda.is_built())]
 
@@ -165,7 +167,12 @@ def test_is_cuda_array_is_false_for_host_objects():
 
 def test_is_cuda_array_sees_foreign_cuda_objects():
     class FakeCai:
-        __cuda_array_interface__ = {"shape": (1,), "typestr": "<f4", "data": (0, False), "version": 3}
+        __cuda_array_interface__ = {
+            "shape": (1,),
+            "typestr": "<f4",
+            "data": (0, False),
+            "version": 3,
+        }
 
     class FakeDl:
         def __dlpack__(self, **kwargs):

@@ -38,6 +38,7 @@ class ListDataset(data.Dataset):
 
 # ---- TensorDataset ----
 
+
 def test_tensor_dataset():
     ds, x, y = make_tds()
     assert len(ds) == 23
@@ -56,14 +57,18 @@ def test_tensor_dataset():
 
 # ---- DataLoader ----
 
-@pytest.mark.parametrize(("n", "bs", "drop_last", "sizes"), [
-    (23, 5, False, [5, 5, 5, 5, 3]),
-    (23, 5, True, [5, 5, 5, 5]),
-    (20, 5, False, [5, 5, 5, 5]),
-    (3, 5, False, [3]),
-    (3, 5, True, []),
-    (0, 4, False, []),
-])
+
+@pytest.mark.parametrize(
+    ("n", "bs", "drop_last", "sizes"),
+    [
+        (23, 5, False, [5, 5, 5, 5, 3]),
+        (23, 5, True, [5, 5, 5, 5]),
+        (20, 5, False, [5, 5, 5, 5]),
+        (3, 5, False, [3]),
+        (3, 5, True, []),
+        (0, 4, False, []),
+    ],
+)
 def test_loader_batches_and_len(n, bs, drop_last, sizes):
     ds, x, y = make_tds(n)
     loader = data.DataLoader(ds, batch_size=bs, drop_last=drop_last)
@@ -104,7 +109,7 @@ def test_tensor_dataset_uses_one_gather_per_batch():
 
 
 def test_shuffle_is_a_permutation_and_reproducible():
-    ds, x, y = make_tds(50)
+    ds, x, _y = make_tds(50)
 
     def epoch(loader):
         return np.concatenate([b[1].numpy() for b in loader])
@@ -124,8 +129,7 @@ def test_shuffle_is_a_permutation_and_reproducible():
     a = epoch(data.DataLoader(ds, batch_size=8, shuffle=True, seed=11))
     fastnn.manual_seed(999)
     b = epoch(data.DataLoader(ds, batch_size=8, shuffle=True, seed=11))
-    c = epoch(data.DataLoader(ds, batch_size=8, shuffle=True,
-                              generator=np.random.default_rng(11)))
+    c = epoch(data.DataLoader(ds, batch_size=8, shuffle=True, generator=np.random.default_rng(11)))
     np.testing.assert_array_equal(a, b)
     np.testing.assert_array_equal(a, c)
 
@@ -171,10 +175,17 @@ def test_default_collate_types():
         c([(1, 2), (3,)])
 
 
-@pytest.mark.parametrize("kwargs", [
-    {"batch_size": 0}, {"batch_size": -2}, {"batch_size": 2.5}, {"num_workers": -1},
-    {"prefetch_factor": 0}, {"seed": 1, "generator": np.random.default_rng(1)},
-])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"batch_size": 0},
+        {"batch_size": -2},
+        {"batch_size": 2.5},
+        {"num_workers": -1},
+        {"prefetch_factor": 0},
+        {"seed": 1, "generator": np.random.default_rng(1)},
+    ],
+)
 def test_loader_bad_arguments(kwargs):
     ds, _, _ = make_tds()
     with pytest.raises(ValueError):
@@ -190,19 +201,23 @@ def test_loader_bad_types():
 
 # ---- threaded prefetching ----
 
+
 @pytest.mark.parametrize("workers", [1, 3])
 def test_workers_give_the_same_batches(workers):
     ds, _, _ = make_tds(41)
     fastnn.manual_seed(5)
     ref = [b[1].numpy() for b in data.DataLoader(ds, batch_size=4, shuffle=True)]
     fastnn.manual_seed(5)
-    got = [b[1].numpy() for b in data.DataLoader(ds, batch_size=4, shuffle=True,
-                                                  num_workers=workers)]
+    got = [
+        b[1].numpy() for b in data.DataLoader(ds, batch_size=4, shuffle=True, num_workers=workers)
+    ]
     assert len(got) == len(ref) == 11
     for a, b in zip(got, ref):
         np.testing.assert_array_equal(a, b)
-    generic = [b[1].numpy().tolist() for b in data.DataLoader(ListDataset(10), batch_size=3,
-                                                                num_workers=workers)]
+    generic = [
+        b[1].numpy().tolist()
+        for b in data.DataLoader(ListDataset(10), batch_size=3, num_workers=workers)
+    ]
     assert generic == [[0, 1, 2], [3, 4, 5], [6, 7, 8], [9]]
     assert loader_threads() == []
 
@@ -256,8 +271,9 @@ def test_prefetch_is_bounded():
 
 # ---- random_split ----
 
+
 def test_random_split_ints_and_fractions():
-    ds, _, y = make_tds(10)
+    ds, _, _y = make_tds(10)
     fastnn.manual_seed(0)
     a, b = data.random_split(ds, [7, 3])
     assert (len(a), len(b)) == (7, 3)

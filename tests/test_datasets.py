@@ -15,8 +15,12 @@ from fastnn import datasets
 from fastnn.datasets import MNIST, DataFileError, DownloadError, FashionMNIST, read_idx, write_idx
 from fastnn.utils import data
 
-FILES = ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
-         "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"]
+FILES = [
+    "train-images-idx3-ubyte.gz",
+    "train-labels-idx1-ubyte.gz",
+    "t10k-images-idx3-ubyte.gz",
+    "t10k-labels-idx1-ubyte.gz",
+]
 
 
 def make_fake(root, folder="mnist", n_train=30, n_test=12, compress=True, seed=0):
@@ -36,6 +40,7 @@ def make_fake(root, folder="mnist", n_train=30, n_test=12, compress=True, seed=0
 
 
 # ---- IDX files ----
+
 
 @pytest.mark.parametrize("compress", [True, False])
 def test_idx_round_trip(tmp_path, compress):
@@ -63,14 +68,17 @@ def _raw_idx(arr):
     return bytes([0, 0, 8, arr.ndim]) + np.asarray(arr.shape, ">u4").tobytes() + arr.tobytes()
 
 
-@pytest.mark.parametrize(("payload", "message"), [
-    (b"\x00\x00", "too short"),
-    (b"\x12\x34\x08\x01" + b"\x00" * 8, "bad IDX magic"),
-    (b"\x00\x00\x07\x01" + b"\x00" * 8, "bad IDX magic"),
-    (b"\x00\x00\x08\x03\x00\x00", "truncated IDX header"),
-    (_raw_idx(np.zeros((4, 28, 28), np.uint8))[:-10], "truncated"),
-    (_raw_idx(np.zeros((4, 28, 28), np.uint8)) + b"\x00", "trailing bytes"),
-])
+@pytest.mark.parametrize(
+    ("payload", "message"),
+    [
+        (b"\x00\x00", "too short"),
+        (b"\x12\x34\x08\x01" + b"\x00" * 8, "bad IDX magic"),
+        (b"\x00\x00\x07\x01" + b"\x00" * 8, "bad IDX magic"),
+        (b"\x00\x00\x08\x03\x00\x00", "truncated IDX header"),
+        (_raw_idx(np.zeros((4, 28, 28), np.uint8))[:-10], "truncated"),
+        (_raw_idx(np.zeros((4, 28, 28), np.uint8)) + b"\x00", "trailing bytes"),
+    ],
+)
 def test_idx_corrupt_files(tmp_path, payload, message):
     p = tmp_path / "bad-idx"
     p.write_bytes(payload)
@@ -130,6 +138,7 @@ def test_mnist_rejects_labels_file_with_images(tmp_path):
 
 # ---- MNIST on small fake files ----
 
+
 @pytest.mark.parametrize("compress", [True, False])
 def test_mnist_fake_files(tmp_path, compress):
     ref = make_fake(str(tmp_path), compress=compress)
@@ -165,8 +174,11 @@ def test_mnist_get_batch_matches_items(tmp_path):
 
 def test_mnist_transforms(tmp_path):
     ref = make_fake(str(tmp_path))
-    ds = MNIST(str(tmp_path), transform=lambda x: x.reshape((784,)) * 2.0,
-               target_transform=lambda y: y + 100)
+    ds = MNIST(
+        str(tmp_path),
+        transform=lambda x: x.reshape((784,)) * 2.0,
+        target_transform=lambda y: y + 100,
+    )
     x, y = ds[2]
     assert x.shape == (784,)
     np.testing.assert_allclose(x.numpy(), ref["train"][0][2].reshape(-1) / 255 * 2.0, rtol=1e-6)
@@ -227,6 +239,7 @@ def test_root_from_environment(tmp_path, monkeypatch):
 
 
 # ---- download (no network here: urlopen is replaced) ----
+
 
 def test_download_without_network(tmp_path, monkeypatch):
     calls = []
@@ -310,6 +323,7 @@ def test_download_tables_are_sha256():
 
 # ---- real data ----
 
+
 @pytest.mark.data
 def test_real_mnist(data_dir):
     tr = MNIST(data_dir)
@@ -348,6 +362,7 @@ def test_real_fashion_mnist(data_dir):
 
 
 # ---- synthetic regression ----
+
 
 def test_synthetic_regression():
     fastnn.manual_seed(7)

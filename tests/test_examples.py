@@ -1,4 +1,4 @@
-"""The documents' programs (fastnn.examples), each run through its main() with small settings."""
+"""The example programs (fastnn.examples), each run through its main() with small settings."""
 
 import importlib.util
 import os
@@ -8,8 +8,14 @@ import sys
 import pytest
 
 from fastnn import nn
-from fastnn.examples import (backprop_by_hand, cnn_fashion_mnist, feedforward_by_hand,
-                             linear_regression, optimizers_mnist, softmax_regression)
+from fastnn.examples import (
+    backprop_by_hand,
+    cnn_fashion_mnist,
+    feedforward_by_hand,
+    linear_regression,
+    optimizers_mnist,
+    softmax_regression,
+)
 
 
 def test_linear_regression_recovers_w_and_b(capsys):
@@ -24,8 +30,14 @@ def test_linear_regression_recovers_w_and_b(capsys):
 
 def test_linear_regression_runs_as_module():
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
-    proc = subprocess.run([sys.executable, "-m", "fastnn.examples.linear_regression",
-                           "--epochs", "1"], capture_output=True, text=True, env=env, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "fastnn.examples.linear_regression", "--epochs", "1"],
+        check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("epoch 1, loss ")
 
@@ -44,13 +56,24 @@ def test_softmax_regression_passes_the_documents_assertions(data_dir, capsys):
 def test_softmax_regression_plot(data_dir, tmp_path):
     pytest.importorskip("matplotlib")
     png = tmp_path / "curves.png"
-    softmax_regression.main(["--data-root", data_dir, "--epochs", "2", "--limit", "2000",
-                             "--no-check", "--plot", str(png)])
+    softmax_regression.main(
+        [
+            "--data-root",
+            data_dir,
+            "--epochs",
+            "2",
+            "--limit",
+            "2000",
+            "--no-check",
+            "--plot",
+            str(png),
+        ]
+    )
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_softmax_regression_check_fails_on_a_short_run(data_dir):
-    # The document's assertions are live: one epoch on 512 images cannot reach loss < 0.5.
+    # The book's assertions are live: one epoch on 512 images cannot reach loss < 0.5.
     with pytest.raises(AssertionError):
         softmax_regression.main(["--data-root", data_dir, "--epochs", "1", "--limit", "512"])
 
@@ -60,7 +83,7 @@ def test_feedforward_by_hand_prints_the_documents_numbers(capsys):
     out = capsys.readouterr().out
     assert r["pre_hidden"] == pytest.approx([1.0, 1.3, 0.8])
     assert [round(h, 2) for h in r["hidden"]] == [0.73, 0.79, 0.69]
-    assert r["output"] == pytest.approx(1.235, abs=0.005)     # text: 1.235 (rounded inputs)
+    assert r["output"] == pytest.approx(1.235, abs=0.005)  # text: 1.235 (rounded inputs)
     assert round(r["error"], 2) == 1.52
     assert r["fastnn_output"] == pytest.approx(r["output"], abs=1e-6)
     assert r["fastnn_error"] == pytest.approx(r["error"], abs=1e-5)
@@ -89,8 +112,18 @@ def test_backprop_by_hand_matches_the_worked_example(capsys):
 
 def test_optimizers_mnist_table_and_sweep(data_dir, tmp_path, capsys):
     png = tmp_path / "optimizers.png"
-    argv = ["--data-root", data_dir, "--epochs", "3", "--limit", "10000", "--eval-limit", "2000",
-            "--lrs", "0.03,0.3"]
+    argv = [
+        "--data-root",
+        data_dir,
+        "--epochs",
+        "3",
+        "--limit",
+        "10000",
+        "--eval-limit",
+        "2000",
+        "--lrs",
+        "0.03,0.3",
+    ]
     has_matplotlib = importlib.util.find_spec("matplotlib") is not None
     if has_matplotlib:
         argv += ["--plot", str(png)]
@@ -104,7 +137,7 @@ def test_optimizers_mnist_table_and_sweep(data_dir, tmp_path, capsys):
         assert row["train_loss"][-1] < row["train_loss"][0], row
     assert "| Momentum | 0.05 |" in out
     assert set(r["sweep"]) == {0.03, 0.3}
-    assert r["sweep"][0.3] > r["sweep"][0.03]   # 30 steps: the small step size lags far behind
+    assert r["sweep"][0.3] > r["sweep"][0.03]  # 30 steps: the small step size lags far behind
     if has_matplotlib:
         assert png.read_bytes()[:4] == b"\x89PNG"
     assert "train: 10000 images" in out and "val  :  2000 images" in out
@@ -112,8 +145,22 @@ def test_optimizers_mnist_table_and_sweep(data_dir, tmp_path, capsys):
 
 def test_optimizers_mnist_same_seed_same_model(data_dir):
     """SGD lr 0.1 in the table and in the sweep is the same run: same init, same batches."""
-    r = optimizers_mnist.main(["--data-root", data_dir, "--epochs", "1", "--limit", "3000",
-                               "--eval-limit", "1000", "--optimizers", "sgd", "--lrs", "0.1"])
+    r = optimizers_mnist.main(
+        [
+            "--data-root",
+            data_dir,
+            "--epochs",
+            "1",
+            "--limit",
+            "3000",
+            "--eval-limit",
+            "1000",
+            "--optimizers",
+            "sgd",
+            "--lrs",
+            "0.1",
+        ]
+    )
     assert r["sweep"][0.1] == r["table"][0]["val_acc"][-1]
 
 
@@ -126,6 +173,17 @@ def test_optimizers_mnist_rejects_unknown_optimizer(capsys):
 def test_cnn_fashion_mnist_beats_chance(data_dir):
     if not hasattr(nn, "Conv2d"):
         pytest.skip("nn.Conv2d / nn.MaxPool2d not in this build yet")
-    history = cnn_fashion_mnist.main(["--data-root", data_dir, "--epochs", "1", "--limit", "3000",
-                                      "--eval-limit", "1000", "--no-progress"])
-    assert history.test_acc[-1] > 0.5   # chance is 0.1
+    history = cnn_fashion_mnist.main(
+        [
+            "--data-root",
+            data_dir,
+            "--epochs",
+            "1",
+            "--limit",
+            "3000",
+            "--eval-limit",
+            "1000",
+            "--no-progress",
+        ]
+    )
+    assert history.test_acc[-1] > 0.5  # chance is 0.1

@@ -48,9 +48,18 @@ def test_linear_bad_shapes():
 
 
 ACTS = [
-    ("relu", {}), ("leaky_relu", {"negative_slope": 0.2}), ("gelu", {}),
-    ("gelu", {"approximate": "tanh"}), ("sigmoid", {}), ("tanh", {}), ("softplus", {}),
-    ("elu", {}), ("silu", {}), ("relu6", {}), ("logsigmoid", {}), ("hardtanh", {}),
+    ("relu", {}),
+    ("leaky_relu", {"negative_slope": 0.2}),
+    ("gelu", {}),
+    ("gelu", {"approximate": "tanh"}),
+    ("sigmoid", {}),
+    ("tanh", {}),
+    ("softplus", {}),
+    ("elu", {}),
+    ("silu", {}),
+    ("relu6", {}),
+    ("logsigmoid", {}),
+    ("hardtanh", {}),
 ]
 
 
@@ -85,8 +94,7 @@ def test_softmax_dims_match_numpy(fn, dim, rng):
     e = np.exp(x - x.max(dim, keepdims=True))
     ref = e / e.sum(dim, keepdims=True)
     out = getattr(F, fn)(t64(x, False), dim=dim).numpy()
-    np.testing.assert_allclose(out, ref if fn == "softmax" else np.log(ref), rtol=1e-10,
-                               atol=1e-12)
+    np.testing.assert_allclose(out, ref if fn == "softmax" else np.log(ref), rtol=1e-10, atol=1e-12)
     assert gradcheck(lambda a: getattr(F, fn)(a, dim=dim), (t64(x[:2, :3, :2]),))
 
 
@@ -124,8 +132,7 @@ def test_inplace_activation():
 
 def test_one_hot():
     out = F.one_hot(fastnn.tensor([0, 2, 1]), 4)
-    assert out.dtype == fastnn.int64 and out.tolist() == [[1, 0, 0, 0], [0, 0, 1, 0],
-                                                          [0, 1, 0, 0]]
+    assert out.dtype == fastnn.int64 and out.tolist() == [[1, 0, 0, 0], [0, 0, 1, 0], [0, 1, 0, 0]]
     assert F.one_hot(fastnn.tensor([1, 0])).shape == (2, 2)
     with pytest.raises(RuntimeError):
         F.one_hot(fastnn.tensor([0.5]))

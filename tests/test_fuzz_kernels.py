@@ -7,7 +7,7 @@ import pytest
 
 from fastnn import kernels as K
 
-# ---- regressions found by the audit --------------------------------------------------------------
+# ---- regressions: inputs that once crashed a kernel ----------------------------------------------
 
 
 @pytest.mark.parametrize("fn", ["im2col", "col2im"])
@@ -36,25 +36,42 @@ def test_conv_int_beyond_64_bits_is_value_error(value):
 
 # ---- hypothesis fuzzing ----------------------------------------------------------------------------
 
-import math  # noqa: E402
-import os  # noqa: E402
+import math
+import os
 
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-import fastnn  # noqa: E402
-import reference as ref  # noqa: E402
+import fastnn
+import reference as ref
 
 # CI runs a fixed set of examples (derandomize), so a red build always means a code change;
 # local runs explore new examples each time (raise FASTNN_FUZZ_EXAMPLES for a deeper search).
-FUZZ = settings(max_examples=int(os.environ.get("FASTNN_FUZZ_EXAMPLES", 150)), deadline=None,
-                suppress_health_check=list(HealthCheck), derandomize=os.environ.get("CI") == "true",
-                database=None if os.environ.get("CI") == "true" else settings.default.database)
+FUZZ = settings(
+    max_examples=int(os.environ.get("FASTNN_FUZZ_EXAMPLES", "150")),
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+    derandomize=os.environ.get("CI") == "true",
+    database=None if os.environ.get("CI") == "true" else settings.default.database,
+)
 
-DTYPES = [np.float32, np.float64] * 6 + [np.float16, np.int32, np.int64, np.bool_, np.complex64,
-                                         object]
-VIEWS = ["plain"] * 12 + ["step", "transpose", "negative", "broadcast", "readonly",
-         "unaligned", "fortran"]
+DTYPES = [np.float32, np.float64] * 6 + [
+    np.float16,
+    np.int32,
+    np.int64,
+    np.bool_,
+    np.complex64,
+    object,
+]
+VIEWS = ["plain"] * 12 + [
+    "step",
+    "transpose",
+    "negative",
+    "broadcast",
+    "readonly",
+    "unaligned",
+    "fortran",
+]
 
 
 def _view(a, kind):
@@ -89,7 +106,9 @@ def arrays(draw, shape=None, dtype=None, ndim=None):
         shape = tuple(draw(st.lists(st.integers(0, 5), min_size=nd, max_size=nd)))
     dt = np.dtype(draw(st.sampled_from(DTYPES)) if dtype is None else dtype)
     seed = draw(st.integers(0, 2**32 - 1))
-    vals = np.asarray(np.random.default_rng(seed).standard_normal(shape)) * draw(st.sampled_from([1, 3, 1e4]))
+    vals = np.asarray(np.random.default_rng(seed).standard_normal(shape)) * draw(
+        st.sampled_from([1, 3, 1e4])
+    )
     a = np.asarray(vals.astype(dt))
     return _view(a, draw(st.sampled_from(VIEWS)))
 
@@ -117,14 +136,19 @@ def companion(draw, like, exact=0):
 
 
 VALID_HYPER = st.sampled_from([0.0, 0.01, 0.1, 0.5, 0.9])
-HYPER = st.one_of(VALID_HYPER, VALID_HYPER, VALID_HYPER,
-                  st.floats(allow_nan=True, allow_infinity=True), st.sampled_from([-1.0, 1.0]))
+HYPER = st.one_of(
+    VALID_HYPER,
+    VALID_HYPER,
+    VALID_HYPER,
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.sampled_from([-1.0, 1.0]),
+)
 
 
 def _snapshot(args, kwargs):
     out = []
     for v in (*args, *kwargs.values()):
-        for a in (v if isinstance(v, (list, tuple)) else [v]):
+        for a in v if isinstance(v, (list, tuple)) else [v]:
             if isinstance(a, np.ndarray) and a.dtype != object:
                 out.append((a, a.copy()))
     return out
@@ -144,13 +168,22 @@ def _call(fn_name, *args, **kwargs):
     except (TypeError, ValueError, NotImplementedError) as e:
         assert fn_name in str(e), f"{fn_name}: error message does not name the function: {e!r}"
         for a, before in snap:
-            assert np.array_equal(a, before, equal_nan=True), f"{fn_name} changed an input and failed"
+            assert np.array_equal(a, before, equal_nan=True), (
+                f"{fn_name} changed an input and failed"
+            )
         return FAILED
 
 
 def _valid_float(*arrs):
-    return all(isinstance(a, np.ndarray) and a.dtype in (np.float32, np.float64)
-               and a.flags.c_contiguous for a in arrs) and len({a.dtype for a in arrs}) == 1
+    return (
+        all(
+            isinstance(a, np.ndarray)
+            and a.dtype in (np.float32, np.float64)
+            and a.flags.c_contiguous
+            for a in arrs
+        )
+        and len({a.dtype for a in arrs}) == 1
+    )
 
 
 def _tol(a):
@@ -163,13 +196,20 @@ def _close(actual, expected, like, scale=1.0):
     tol["atol"] *= max(1.0, scale)
     with np.errstate(all="ignore"):
         from conftest import assert_close
+
         assert_close(actual, expected, **tol)
 
 
 UNARY = ["relu", "leaky_relu", "sigmoid", "tanh", "gelu", "softmax", "log_softmax"]
-BACKWARD = {"relu_backward": "x", "leaky_relu_backward": "x", "sigmoid_backward": "y",
-            "tanh_backward": "y", "gelu_backward": "x", "softmax_backward": "y",
-            "log_softmax_backward": "y"}
+BACKWARD = {
+    "relu_backward": "x",
+    "leaky_relu_backward": "x",
+    "sigmoid_backward": "y",
+    "tanh_backward": "y",
+    "gelu_backward": "x",
+    "softmax_backward": "y",
+    "log_softmax_backward": "y",
+}
 
 
 def _act_kwargs(draw, name):
@@ -263,7 +303,11 @@ def test_fuzz_matmul(data):
         sa = (batch, *sa)
         sb = (batch, *sb) if data.draw(st.booleans()) else sb
     a = maybe_junk(data.draw, arrays(shape=sa, dtype=dt), 0.05)
-    b = data.draw(arrays(shape=sb, dtype=dt)) if data.draw(st.integers(0, 5)) else data.draw(arrays())
+    b = (
+        data.draw(arrays(shape=sb, dtype=dt))
+        if data.draw(st.integers(0, 5))
+        else data.draw(arrays())
+    )
     kw = {"trans_a": ta, "trans_b": tb}
     if data.draw(st.booleans()):
         kw["alpha"] = data.draw(st.sampled_from([1.0, 0.0, -2.5]))
@@ -301,8 +345,9 @@ def test_fuzz_softmax_cross_entropy(data):
     else:
         hi = max(c, 1) + data.draw(st.sampled_from([0, 0, 0, 1]))
         t = np.random.default_rng(n * 7 + c).integers(-1 if hi > c else 0, hi, n)
-        target = _view(t.astype(np.int64 if kind == "i64" else np.int32),
-                       data.draw(st.sampled_from(VIEWS)))
+        target = _view(
+            t.astype(np.int64 if kind == "i64" else np.int32), data.draw(st.sampled_from(VIEWS))
+        )
     kw = {"grad": data.draw(st.booleans())}
     if data.draw(st.booleans()):
         kw["reduction"] = data.draw(st.sampled_from(["mean", "sum", "none", "avg", None]))
@@ -335,8 +380,9 @@ def test_fuzz_binary_cross_entropy(data):
     for name in ("weight", "pos_weight"):
         # (a (1,) weight on 0-d logits broadcasts to (1,) in numpy; fastnn keeps logits' shape)
         if data.draw(st.booleans()) and getattr(x, "ndim", 1):
-            kw[name] = data.draw(st.one_of(arrays(shape=(c,), dtype=getattr(x, "dtype", None)),
-                                           arrays(), JUNK))
+            kw[name] = data.draw(
+                st.one_of(arrays(shape=(c,), dtype=getattr(x, "dtype", None)), arrays(), JUNK)
+            )
     if data.draw(st.booleans()):
         kw["reduction"] = data.draw(st.sampled_from(["mean", "sum", "none", "MEAN"]))
     res = _call("binary_cross_entropy_with_logits", x, t, **kw)
@@ -351,18 +397,44 @@ def test_fuzz_binary_cross_entropy(data):
 
 
 OPTIM = {
-    "sgd_step": (["momentum_bufs"], {"lr": HYPER, "momentum": HYPER, "dampening": HYPER,
-                                     "weight_decay": HYPER, "nesterov": st.booleans(),
-                                     "first_step": st.booleans()}),
-    "adagrad_step": (["state_sums"], {"lr": HYPER, "lr_decay": HYPER, "eps": HYPER,
-                                      "weight_decay": HYPER, "step": st.integers(-2, 5)}),
-    "rmsprop_step": (["square_avgs"], {"lr": HYPER, "alpha": HYPER, "eps": HYPER,
-                                       "momentum": HYPER, "centered": st.booleans()}),
-    "adam_step": (["exp_avgs", "exp_avg_sqs"], {"lr": HYPER, "beta1": HYPER, "beta2": HYPER,
-                                                "eps": HYPER, "weight_decay": HYPER,
-                                                "amsgrad": st.booleans(),
-                                                "decoupled": st.booleans(),
-                                                "step": st.integers(-2, 2**62)}),
+    "sgd_step": (
+        ["momentum_bufs"],
+        {
+            "lr": HYPER,
+            "momentum": HYPER,
+            "dampening": HYPER,
+            "weight_decay": HYPER,
+            "nesterov": st.booleans(),
+            "first_step": st.booleans(),
+        },
+    ),
+    "adagrad_step": (
+        ["state_sums"],
+        {
+            "lr": HYPER,
+            "lr_decay": HYPER,
+            "eps": HYPER,
+            "weight_decay": HYPER,
+            "step": st.integers(-2, 5),
+        },
+    ),
+    "rmsprop_step": (
+        ["square_avgs"],
+        {"lr": HYPER, "alpha": HYPER, "eps": HYPER, "momentum": HYPER, "centered": st.booleans()},
+    ),
+    "adam_step": (
+        ["exp_avgs", "exp_avg_sqs"],
+        {
+            "lr": HYPER,
+            "beta1": HYPER,
+            "beta2": HYPER,
+            "eps": HYPER,
+            "weight_decay": HYPER,
+            "amsgrad": st.booleans(),
+            "decoupled": st.booleans(),
+            "step": st.integers(-2, 2**62),
+        },
+    ),
 }
 
 
@@ -373,40 +445,57 @@ def test_fuzz_optimizer_steps(data):
     state_names, hyper = OPTIM[name]
     dt = data.draw(st.sampled_from([np.float32, np.float64, np.float32, np.int64]))
     count = data.draw(st.integers(0, 3))
-    params = [data.draw(arrays(dtype=dt) if data.draw(st.integers(0, 3)) else arrays())
-              for _ in range(count)]
+    params = [
+        data.draw(arrays(dtype=dt) if data.draw(st.integers(0, 3)) else arrays())
+        for _ in range(count)
+    ]
     if count and data.draw(st.integers(0, 4)) == 0:
         params.append(params[0])  # the same parameter twice
     lists = [params, [companion(data.draw, p, 20) for p in params]]
     lists += [[companion(data.draw, p, 20) for p in params] for _ in state_names]
     if data.draw(st.integers(0, 6)) == 0:
         lists[data.draw(st.integers(0, len(lists) - 1))] = data.draw(JUNK)
-    kw = {k_: data.draw(v) for k_, v in hyper.items() if k_ in ("lr", "step") or data.draw(
-        st.booleans())}
+    kw = {
+        k_: data.draw(v)
+        for k_, v in hyper.items()
+        if k_ in ("lr", "step") or data.draw(st.booleans())
+    }
     kw.setdefault("lr", 0.1)
-    for extra, flag in (("momentum_bufs", "momentum"), ("max_exp_avg_sqs", "amsgrad"),
-                        ("grad_avgs", "centered")):
+    for extra, flag in (
+        ("momentum_bufs", "momentum"),
+        ("max_exp_avg_sqs", "amsgrad"),
+        ("grad_avgs", "centered"),
+    ):
         if flag in kw and name != "sgd_step" and kw[flag]:
             kw[extra] = [companion(data.draw, p, 20) for p in params]
     if name == "sgd_step" and kw.get("momentum", 0) == 0 and data.draw(st.booleans()):
         lists[2] = None
-    copies = [[a.copy() if isinstance(a, np.ndarray) else a for a in lst]
-              if isinstance(lst, list) else lst for lst in lists]
-    extra = {k_: [a.copy() if isinstance(a, np.ndarray) else a for a in v] for k_, v in kw.items() if isinstance(v, list)}
+    copies = [
+        [a.copy() if isinstance(a, np.ndarray) else a for a in lst]
+        if isinstance(lst, list)
+        else lst
+        for lst in lists
+    ]
+    extra = {
+        k_: [a.copy() if isinstance(a, np.ndarray) else a for a in v]
+        for k_, v in kw.items()
+        if isinstance(v, list)
+    }
     if _call(name, *lists, **kw) is FAILED:
         return
     if any(isinstance(v, float) and not abs(v) <= 10 for v in kw.values()):
         return  # accepted (as torch does), but float32 overflows where the float64 oracle does not
     # Succeeded: the same step on float64 copies of the inputs must give the same arrays.
-    f64 = [[np.asarray(a, np.float64) for a in lst] if isinstance(lst, list) else lst
-           for lst in copies]
+    f64 = [
+        [np.asarray(a, np.float64) for a in lst] if isinstance(lst, list) else lst for lst in copies
+    ]
     kw64 = dict(kw, **{k_: [np.asarray(a, np.float64) for a in v] for k_, v in extra.items()})
     with np.errstate(all="ignore"):
         getattr(ref, name)(*f64, **kw64)
     for lst, want in zip(lists, f64):
         for a, e in zip(lst or [], want or []):
             _close(a, e, a)
-    for k_, v in extra.items():
+    for k_ in extra:
         for a, e in zip(kw[k_], kw64[k_]):
             _close(a, e, a)
 
@@ -417,42 +506,57 @@ def test_fuzz_conv(data):
     name = data.draw(st.sampled_from(["im2col", "col2im", "max_pool2d", "max_pool2d_backward"]))
     dt = data.draw(st.sampled_from([np.float32, np.float64, np.float64, np.int32]))
     shape = tuple(data.draw(st.integers(0, 4)) for _ in range(4))
-    param = st.one_of(st.integers(-2, 4), st.tuples(st.integers(-1, 4), st.integers(-1, 4)),
-                      st.sampled_from([2**31, 2**40, -(2**40), True, 1.0, "2", None, (1, 2, 3)]))
+    param = st.one_of(
+        st.integers(-2, 4),
+        st.tuples(st.integers(-1, 4), st.integers(-1, 4)),
+        st.sampled_from([2**31, 2**40, -(2**40), True, 1.0, "2", None, (1, 2, 3)]),
+    )
     k = data.draw(st.one_of(st.integers(1, 3), param))
     s = data.draw(st.one_of(st.just(1), param))
     p = data.draw(st.one_of(st.just(0), param))
     d = data.draw(st.one_of(st.just(1), param))
-    x = maybe_junk(data.draw, arrays(shape=shape, dtype=dt) if data.draw(st.integers(0, 5)) else arrays(),
-                   0.05)
+    x = maybe_junk(
+        data.draw, arrays(shape=shape, dtype=dt) if data.draw(st.integers(0, 5)) else arrays(), 0.05
+    )
     if name == "im2col":
         y = _call(name, x, k, s, p, d, ones_row=data.draw(st.booleans()))
         if y is not FAILED and x.size:
             pk = [v if isinstance(v, tuple) else (v, v) for v in (k, s, p, d)]
-            _close(y[:, : y.shape[1] - (y.shape[1] - shape[1] * pk[0][0] * pk[0][1])],
-                   ref.im2col(x, *pk)[:, : shape[1] * pk[0][0] * pk[0][1]], x)
+            _close(
+                y[:, : y.shape[1] - (y.shape[1] - shape[1] * pk[0][0] * pk[0][1])],
+                ref.im2col(x, *pk)[:, : shape[1] * pk[0][0] * pk[0][1]],
+                x,
+            )
     elif name == "col2im":
         cols = data.draw(st.one_of(arrays(ndim=3, dtype=dt), JUNK))
-        in_shape = data.draw(st.one_of(st.just(shape), st.lists(param, min_size=0, max_size=5),
-                                       JUNK))
+        in_shape = data.draw(
+            st.one_of(st.just(shape), st.lists(param, min_size=0, max_size=5), JUNK)
+        )
         _call(name, cols, in_shape, k, s, p, d)
     elif name == "max_pool2d":
         stride = s if data.draw(st.booleans()) else None
         res = _call(name, x, k, stride, p, d)
         if res is not FAILED and x.size:
-            pk = [v if isinstance(v, tuple) else (v, v) for v in (k, k if stride is None else s, p, d)]
+            pk = [
+                v if isinstance(v, tuple) else (v, v) for v in (k, k if stride is None else s, p, d)
+            ]
             e_out, e_idx = ref.max_pool2d(x, *pk)
             _close(res[0], e_out, x)
             np.testing.assert_array_equal(res[1], e_idx)
     else:
         g = x
-        idx = data.draw(st.one_of(
-            arrays(shape=getattr(g, "shape", (1,)), dtype=np.int64), arrays(), JUNK))
+        idx = data.draw(
+            st.one_of(arrays(shape=getattr(g, "shape", (1,)), dtype=np.int64), arrays(), JUNK)
+        )
         if isinstance(idx, np.ndarray) and idx.dtype == np.int64 and idx.flags.writeable:
             idx = np.abs(idx) % 20
-        in_shape = data.draw(st.one_of(
-            st.just(tuple(getattr(g, "shape", (1, 1, 1, 1))[:2]) + (4, 5)),
-            st.lists(param, min_size=0, max_size=5), JUNK))
+        in_shape = data.draw(
+            st.one_of(
+                st.just((*getattr(g, "shape", (1, 1, 1, 1))[:2], 4, 5)),
+                st.lists(param, min_size=0, max_size=5),
+                JUNK,
+            )
+        )
         dx = _call(name, g, idx, in_shape)
         if dx is not FAILED and g.size:
             _close(dx, ref.max_pool2d_backward(g, idx, tuple(in_shape)), g)
@@ -465,7 +569,8 @@ def test_fuzz_wrong_types_everywhere(data):
     names = [n for n in K.__all__ if n not in ("detected_isa", "get_isa", "supported_isas")]
     name = data.draw(st.sampled_from(names))
     nargs = data.draw(st.integers(0, 5))
-    args = [data.draw(st.one_of(JUNK, arrays(), st.builds(lambda: fastnn.ones(2, 3))))
-            for _ in range(nargs)]
+    args = [
+        data.draw(st.one_of(JUNK, arrays(), st.builds(lambda: fastnn.ones(2, 3))))
+        for _ in range(nargs)
+    ]
     _call(name, *args)
-

@@ -22,8 +22,10 @@ def _torch():
 def _parity(fn_ours, fn_torch, arrays, grad_mask, atol=1e-10):
     """Run both on float64 copies; compare the loss and the grads of the inputs in grad_mask."""
     torch = _torch()
-    ours = [fastnn.tensor(a, requires_grad=g) if np.asarray(a).dtype.kind == "f" else
-            fastnn.tensor(a) for a, g in zip(arrays, grad_mask)]
+    ours = [
+        fastnn.tensor(a, requires_grad=g) if np.asarray(a).dtype.kind == "f" else fastnn.tensor(a)
+        for a, g in zip(arrays, grad_mask)
+    ]
     theirs = [torch.tensor(a, requires_grad=g) for a, g in zip(arrays, grad_mask)]
     lo, lt = fn_ours(*ours), fn_torch(*theirs)
     np.testing.assert_allclose(lo.detach().numpy(), lt.detach().numpy(), rtol=1e-9, atol=atol)
@@ -40,16 +42,25 @@ def _parity(fn_ours, fn_torch, arrays, grad_mask, atol=1e-10):
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)
-@pytest.mark.parametrize("name,kw", [("mse_loss", {}), ("l1_loss", {}),
-                                     ("huber_loss", {"delta": 0.7}),
-                                     ("smooth_l1_loss", {"beta": 0.5}),
-                                     ("smooth_l1_loss", {"beta": 0.0})])
+@pytest.mark.parametrize(
+    "name,kw",
+    [
+        ("mse_loss", {}),
+        ("l1_loss", {}),
+        ("huber_loss", {"delta": 0.7}),
+        ("smooth_l1_loss", {"beta": 0.5}),
+        ("smooth_l1_loss", {"beta": 0.0}),
+    ],
+)
 def test_regression_losses_match_torch(name, kw, reduction, rng):
     torch = _torch()
     x, y = rng.standard_normal((6, 3)), rng.standard_normal((6, 3))
-    _parity(lambda a, b: getattr(F, name)(a, b, reduction=reduction, **kw),
-            lambda a, b: getattr(torch.nn.functional, name)(a, b, reduction=reduction, **kw),
-            [x, y], [True, True])
+    _parity(
+        lambda a, b: getattr(F, name)(a, b, reduction=reduction, **kw),
+        lambda a, b: getattr(torch.nn.functional, name)(a, b, reduction=reduction, **kw),
+        [x, y],
+        [True, True],
+    )
 
 
 @pytest.mark.parametrize("name", ["mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss"])
@@ -74,7 +85,10 @@ def test_rmse_loss(rng):
 # ---- classification ----------------------------------------------------------------------------
 
 CE_CASES = [
-    {}, {"label_smoothing": 0.2}, {"ignore_index": 1}, {"weight": True},
+    {},
+    {"label_smoothing": 0.2},
+    {"ignore_index": 1},
+    {"weight": True},
     {"weight": True, "label_smoothing": 0.1, "ignore_index": 2},
 ]
 
@@ -89,12 +103,14 @@ def test_cross_entropy_indices_match_torch(case, reduction, rng):
     y = np.array([0, 1, 2, 3, 4, 1, 2])
 
     def ours(a, b):
-        return F.cross_entropy(a, b, weight=None if w is None else fastnn.tensor(w),
-                               reduction=reduction, **kw)
+        return F.cross_entropy(
+            a, b, weight=None if w is None else fastnn.tensor(w), reduction=reduction, **kw
+        )
 
     def theirs(a, b):
         return torch.nn.functional.cross_entropy(
-            a, b, weight=None if w is None else torch.tensor(w), reduction=reduction, **kw)
+            a, b, weight=None if w is None else torch.tensor(w), reduction=reduction, **kw
+        )
 
     _parity(ours, theirs, [x, y], [True, False])
 
@@ -104,19 +120,29 @@ def test_cross_entropy_probabilities_and_spatial_match_torch(reduction, rng):
     torch = _torch()
     x = rng.standard_normal((4, 3))
     p = rng.dirichlet(np.ones(3), size=4)
-    _parity(lambda a, b: F.cross_entropy(a, b, reduction=reduction, label_smoothing=0.1),
-            lambda a, b: torch.nn.functional.cross_entropy(a, b, reduction=reduction,
-                                                           label_smoothing=0.1),
-            [x, p], [True, True])
+    _parity(
+        lambda a, b: F.cross_entropy(a, b, reduction=reduction, label_smoothing=0.1),
+        lambda a, b: torch.nn.functional.cross_entropy(
+            a, b, reduction=reduction, label_smoothing=0.1
+        ),
+        [x, p],
+        [True, True],
+    )
     x4 = rng.standard_normal((2, 3, 4, 2))
     y4 = rng.integers(0, 3, (2, 4, 2))
-    _parity(lambda a, b: F.cross_entropy(a, b, reduction=reduction),
-            lambda a, b: torch.nn.functional.cross_entropy(a, b, reduction=reduction),
-            [x4, y4], [True, False])
+    _parity(
+        lambda a, b: F.cross_entropy(a, b, reduction=reduction),
+        lambda a, b: torch.nn.functional.cross_entropy(a, b, reduction=reduction),
+        [x4, y4],
+        [True, False],
+    )
     x1 = rng.standard_normal(3)
-    _parity(lambda a, b: F.cross_entropy(a, b, reduction=reduction),
-            lambda a, b: torch.nn.functional.cross_entropy(a, b, reduction=reduction),
-            [x1, np.array(2)], [True, False])
+    _parity(
+        lambda a, b: F.cross_entropy(a, b, reduction=reduction),
+        lambda a, b: torch.nn.functional.cross_entropy(a, b, reduction=reduction),
+        [x1, np.array(2)],
+        [True, False],
+    )
 
 
 def test_cross_entropy_gradcheck(rng):
@@ -158,19 +184,23 @@ def test_nll_loss_matches_torch(reduction, rng):
     x = rng.standard_normal((6, 4))
     y = np.array([0, 3, 1, 1, 2, 0])
     w = rng.uniform(0.5, 2, 4)
-    _parity(lambda a, b: F.nll_loss(a, b, weight=fastnn.tensor(w), ignore_index=1,
-                                    reduction=reduction),
-            lambda a, b: torch.nn.functional.nll_loss(a, b, weight=torch.tensor(w),
-                                                      ignore_index=1, reduction=reduction),
-            [x, y], [True, False])
+    _parity(
+        lambda a, b: F.nll_loss(a, b, weight=fastnn.tensor(w), ignore_index=1, reduction=reduction),
+        lambda a, b: torch.nn.functional.nll_loss(
+            a, b, weight=torch.tensor(w), ignore_index=1, reduction=reduction
+        ),
+        [x, y],
+        [True, False],
+    )
     assert gradcheck(lambda a: F.nll_loss(a, fastnn.tensor(y), reduction=reduction), (t64(x),))
 
 
 def test_nll_of_log_softmax_equals_cross_entropy(rng):
     x = t64(rng.standard_normal((5, 3)), requires_grad=False)
     y = fastnn.tensor([0, 2, 1, 1, 0])
-    np.testing.assert_allclose(F.nll_loss(F.log_softmax(x, dim=1), y).item(),
-                               F.cross_entropy(x, y).item(), rtol=1e-12)
+    np.testing.assert_allclose(
+        F.nll_loss(F.log_softmax(x, dim=1), y).item(), F.cross_entropy(x, y).item(), rtol=1e-12
+    )
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)
@@ -179,11 +209,17 @@ def test_binary_cross_entropy_matches_torch(reduction, rng):
     x = rng.uniform(0.05, 0.95, (5, 3))
     y = rng.uniform(0, 1, (5, 3))
     w = rng.uniform(0.5, 2, 3)
-    _parity(lambda a, b: F.binary_cross_entropy(a, b, weight=fastnn.tensor(w), reduction=reduction),
-            lambda a, b: torch.nn.functional.binary_cross_entropy(
-                a, b, weight=torch.tensor(w), reduction=reduction), [x, y], [True, True])
-    assert gradcheck(lambda a, b: F.binary_cross_entropy(a, b, reduction=reduction),
-                     (t64(x), t64(y)))
+    _parity(
+        lambda a, b: F.binary_cross_entropy(a, b, weight=fastnn.tensor(w), reduction=reduction),
+        lambda a, b: torch.nn.functional.binary_cross_entropy(
+            a, b, weight=torch.tensor(w), reduction=reduction
+        ),
+        [x, y],
+        [True, True],
+    )
+    assert gradcheck(
+        lambda a, b: F.binary_cross_entropy(a, b, reduction=reduction), (t64(x), t64(y))
+    )
 
 
 def test_binary_cross_entropy_bad_input():
@@ -206,13 +242,21 @@ def test_bce_with_logits_matches_torch(reduction, with_weights, rng):
 
     def ours(a, b):
         return F.binary_cross_entropy_with_logits(
-            a, b, weight=None if w is None else fastnn.tensor(w),
-            pos_weight=None if pw is None else fastnn.tensor(pw), reduction=reduction)
+            a,
+            b,
+            weight=None if w is None else fastnn.tensor(w),
+            pos_weight=None if pw is None else fastnn.tensor(pw),
+            reduction=reduction,
+        )
 
     def theirs(a, b):
         return torch.nn.functional.binary_cross_entropy_with_logits(
-            a, b, weight=None if w is None else torch.tensor(w),
-            pos_weight=None if pw is None else torch.tensor(pw), reduction=reduction)
+            a,
+            b,
+            weight=None if w is None else torch.tensor(w),
+            pos_weight=None if pw is None else torch.tensor(pw),
+            reduction=reduction,
+        )
 
     _parity(ours, theirs, [x, y], [True, True])
     assert gradcheck(ours, (t64(x), t64(y)))
@@ -228,7 +272,7 @@ def test_bce_with_logits_extreme_and_shape_error():
 
 
 @pytest.mark.filterwarnings("ignore:reduction. .mean. divides:UserWarning")
-@pytest.mark.parametrize("reduction", REDUCTIONS + ["batchmean"])
+@pytest.mark.parametrize("reduction", [*REDUCTIONS, "batchmean"])
 @pytest.mark.parametrize("log_target", [False, True])
 def test_kl_div_matches_torch(reduction, log_target, rng):
     torch = _torch()
@@ -237,12 +281,15 @@ def test_kl_div_matches_torch(reduction, log_target, rng):
     t[0, 1] = 0.0
     if log_target:
         t = np.log(rng.dirichlet(np.ones(4), size=3))
-    _parity(lambda a, b: F.kl_div(a, b, reduction=reduction, log_target=log_target),
-            lambda a, b: torch.nn.functional.kl_div(a, b, reduction=reduction,
-                                                    log_target=log_target),
-            [x, t], [True, False])
-    assert gradcheck(lambda a: F.kl_div(a, t64(t, False), reduction=reduction,
-                                        log_target=log_target), (t64(x),))
+    _parity(
+        lambda a, b: F.kl_div(a, b, reduction=reduction, log_target=log_target),
+        lambda a, b: torch.nn.functional.kl_div(a, b, reduction=reduction, log_target=log_target),
+        [x, t],
+        [True, False],
+    )
+    assert gradcheck(
+        lambda a: F.kl_div(a, t64(t, False), reduction=reduction, log_target=log_target), (t64(x),)
+    )
 
 
 # ---- metric learning -------------------------------------------------------------------------
@@ -253,12 +300,17 @@ def test_cosine_embedding_loss_matches_torch(reduction, rng):
     torch = _torch()
     a, b = rng.standard_normal((5, 4)), rng.standard_normal((5, 4))
     y = np.array([1, -1, 1, -1, -1])
-    _parity(lambda p, q, t: F.cosine_embedding_loss(p, q, t, margin=0.1, reduction=reduction),
-            lambda p, q, t: torch.nn.functional.cosine_embedding_loss(p, q, t, margin=0.1,
-                                                                      reduction=reduction),
-            [a, b, y], [True, True, False])
-    assert gradcheck(lambda p, q: F.cosine_embedding_loss(p, q, fastnn.tensor(y), margin=-0.5),
-                     (t64(a), t64(b)))
+    _parity(
+        lambda p, q, t: F.cosine_embedding_loss(p, q, t, margin=0.1, reduction=reduction),
+        lambda p, q, t: torch.nn.functional.cosine_embedding_loss(
+            p, q, t, margin=0.1, reduction=reduction
+        ),
+        [a, b, y],
+        [True, True, False],
+    )
+    assert gradcheck(
+        lambda p, q: F.cosine_embedding_loss(p, q, fastnn.tensor(y), margin=-0.5), (t64(a), t64(b))
+    )
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)
@@ -266,34 +318,51 @@ def test_cosine_embedding_loss_matches_torch(reduction, rng):
 def test_triplet_margin_loss_matches_torch(reduction, swap, rng):
     torch = _torch()
     a, p, n = (rng.standard_normal((5, 3)) for _ in range(3))
-    _parity(lambda *t: F.triplet_margin_loss(*t, margin=1.5, swap=swap, reduction=reduction),
-            lambda *t: torch.nn.functional.triplet_margin_loss(*t, margin=1.5, swap=swap,
-                                                               reduction=reduction),
-            [a, p, n], [True, True, True])
-    assert gradcheck(lambda *t: F.triplet_margin_loss(*t, margin=3.0, swap=swap),
-                     (t64(a), t64(p), t64(n)))
+    _parity(
+        lambda *t: F.triplet_margin_loss(*t, margin=1.5, swap=swap, reduction=reduction),
+        lambda *t: torch.nn.functional.triplet_margin_loss(
+            *t, margin=1.5, swap=swap, reduction=reduction
+        ),
+        [a, p, n],
+        [True, True, True],
+    )
+    assert gradcheck(
+        lambda *t: F.triplet_margin_loss(*t, margin=3.0, swap=swap), (t64(a), t64(p), t64(n))
+    )
 
 
 def test_cosine_similarity_and_pairwise_distance_match_torch(rng):
     torch = _torch()
     a, b = rng.standard_normal((4, 3)), rng.standard_normal((4, 3))
-    _parity(lambda p, q: F.cosine_similarity(p, q), lambda p, q:
-            torch.nn.functional.cosine_similarity(p, q), [a, b], [True, True])
-    _parity(lambda p, q: F.pairwise_distance(p, q), lambda p, q:
-            torch.nn.functional.pairwise_distance(p, q), [a, b], [True, True])
+    _parity(
+        lambda p, q: F.cosine_similarity(p, q),
+        lambda p, q: torch.nn.functional.cosine_similarity(p, q),
+        [a, b],
+        [True, True],
+    )
+    _parity(
+        lambda p, q: F.pairwise_distance(p, q),
+        lambda p, q: torch.nn.functional.pairwise_distance(p, q),
+        [a, b],
+        [True, True],
+    )
 
 
 def test_contrastive_loss(rng):
     a, b = rng.standard_normal((6, 3)), rng.standard_normal((6, 3))
     y = np.array([1, 0, 1, 0, 0, 1], dtype=np.float64)
     d = np.linalg.norm(a - b + 1e-6, axis=1)
-    ref = 0.5 * (y * d ** 2 + (1 - y) * np.maximum(2.0 - d, 0) ** 2)
+    ref = 0.5 * (y * d**2 + (1 - y) * np.maximum(2.0 - d, 0) ** 2)
     out = F.contrastive_loss(t64(a), t64(b), fastnn.tensor(y), margin=2.0, reduction="none")
     np.testing.assert_allclose(out.detach().numpy(), ref, rtol=1e-12)
-    np.testing.assert_allclose(F.contrastive_loss(t64(a), t64(b), fastnn.tensor(y),
-                                                  margin=2.0).item(), ref.mean(), rtol=1e-12)
-    assert gradcheck(lambda p, q: F.contrastive_loss(p, q, fastnn.tensor(y), margin=2.0),
-                     (t64(a), t64(b)))
+    np.testing.assert_allclose(
+        F.contrastive_loss(t64(a), t64(b), fastnn.tensor(y), margin=2.0).item(),
+        ref.mean(),
+        rtol=1e-12,
+    )
+    assert gradcheck(
+        lambda p, q: F.contrastive_loss(p, q, fastnn.tensor(y), margin=2.0), (t64(a), t64(b))
+    )
 
 
 # ---- CTC ---------------------------------------------------------------------------------------
@@ -314,15 +383,17 @@ def test_ctc_loss_matches_torch(reduction, concatenated, rng):
     torch = _torch()
     logits, targets, il, tl = _ctc_inputs(rng)
     if concatenated:
-        targets = np.concatenate([targets[n, :tl[n]] for n in range(len(tl))])
+        targets = np.concatenate([targets[n, : tl[n]] for n in range(len(tl))])
 
     def ours(x, t):
-        return F.ctc_loss(F.log_softmax(x, dim=2), t, fastnn.tensor(il), fastnn.tensor(tl),
-                          reduction=reduction)
+        return F.ctc_loss(
+            F.log_softmax(x, dim=2), t, fastnn.tensor(il), fastnn.tensor(tl), reduction=reduction
+        )
 
     def theirs(x, t):
-        return torch.nn.functional.ctc_loss(torch.log_softmax(x, 2), t, torch.tensor(il),
-                                            torch.tensor(tl), reduction=reduction)
+        return torch.nn.functional.ctc_loss(
+            torch.log_softmax(x, 2), t, torch.tensor(il), torch.tensor(tl), reduction=reduction
+        )
 
     _parity(ours, theirs, [logits, targets], [True, False], atol=1e-9)
 
@@ -330,10 +401,14 @@ def test_ctc_loss_matches_torch(reduction, concatenated, rng):
 def test_ctc_loss_gradcheck_and_brute_force(rng):
     logits, targets, il, tl = _ctc_inputs(rng, T=4, N=2, C=3, lengths=(2, 1), in_lengths=(4, 3))
     lp = t64(logits)
-    assert gradcheck(lambda x: F.ctc_loss(x.log_softmax(2), fastnn.tensor(targets), il, tl,
-                                          reduction="sum"), (lp,))
-    assert gradcheck(lambda x: F.ctc_loss(x, fastnn.tensor(targets), il, tl, reduction="none"),
-                     (t64(np.log(rng.dirichlet(np.ones(3), size=(4, 2)))),))
+    assert gradcheck(
+        lambda x: F.ctc_loss(x.log_softmax(2), fastnn.tensor(targets), il, tl, reduction="sum"),
+        (lp,),
+    )
+    assert gradcheck(
+        lambda x: F.ctc_loss(x, fastnn.tensor(targets), il, tl, reduction="none"),
+        (t64(np.log(rng.dirichlet(np.ones(3), size=(4, 2)))),),
+    )
     # brute force: sum over all alignments of sample 1 (T=3, target [l])
     import itertools
 
@@ -365,12 +440,13 @@ def test_ctc_zero_infinity_and_bad_targets(rng):
 
 def test_gan_losses(rng):
     real, fake = rng.standard_normal(6), rng.standard_normal(6)
-    sig = lambda v: 1 / (1 + np.exp(-v))  # noqa: E731
+    sig = lambda v: 1 / (1 + np.exp(-v))
     g = F.gan_generator_loss(t64(fake))
     np.testing.assert_allclose(g.item(), -np.log(sig(fake)).mean(), rtol=1e-12)
     d = F.gan_discriminator_loss(t64(real), t64(fake))
-    np.testing.assert_allclose(d.item(), -(np.log(sig(real)) + np.log(1 - sig(fake))).mean(),
-                               rtol=1e-12)
+    np.testing.assert_allclose(
+        d.item(), -(np.log(sig(real)) + np.log(1 - sig(fake))).mean(), rtol=1e-12
+    )
     assert gradcheck(lambda r, f: F.gan_discriminator_loss(r, f), (t64(real), t64(fake)))
     assert gradcheck(lambda f: F.gan_generator_loss(f), (t64(fake),))
 

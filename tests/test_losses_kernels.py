@@ -2,9 +2,9 @@
 
 import numpy as np
 import pytest
+
 import reference as ref
 from conftest import assert_close
-
 from fastnn import kernels as K
 
 TOL = {np.float32: dict(atol=2e-6, rtol=2e-5), np.float64: dict(atol=1e-12, rtol=1e-11)}
@@ -83,7 +83,9 @@ def test_cross_entropy_grad_vs_finite_differences(rng):
             zp, zm = z.copy(), z.copy()
             zp[i] += h
             zm[i] -= h
-            num[i] = (K.softmax_cross_entropy(zp, t, **kw) - K.softmax_cross_entropy(zm, t, **kw)) / (2 * h)
+            num[i] = (
+                K.softmax_cross_entropy(zp, t, **kw) - K.softmax_cross_entropy(zm, t, **kw)
+            ) / (2 * h)
         assert_close(g, num, atol=1e-8, rtol=1e-6)
 
 
@@ -93,7 +95,9 @@ def test_cross_entropy_extreme_logits(dtype, isa):
     t = np.array([1, 0, 2] * 6)
     for eps in (0.0, 0.3):
         for tt in (t, prob_targets(np.random.default_rng(0), 18, 3, dtype)):
-            loss, g = K.softmax_cross_entropy(z, tt, label_smoothing=eps, reduction="none", grad=True)
+            loss, g = K.softmax_cross_entropy(
+                z, tt, label_smoothing=eps, reduction="none", grad=True
+            )
             assert np.isfinite(loss).all() and np.isfinite(g).all()
             rl, rg = ref.softmax_cross_entropy(z, tt, label_smoothing=eps, reduction="none")
             assert_close(loss, rl, atol=1e-6, rtol=1e-6)
@@ -201,8 +205,10 @@ def test_bce_grad_vs_finite_differences(rng):
         xp, xm = x.copy(), x.copy()
         xp[i] += 1e-6
         xm[i] -= 1e-6
-        num[i] = (K.binary_cross_entropy_with_logits(xp, t, **kw)
-                  - K.binary_cross_entropy_with_logits(xm, t, **kw)) / 2e-6
+        num[i] = (
+            K.binary_cross_entropy_with_logits(xp, t, **kw)
+            - K.binary_cross_entropy_with_logits(xm, t, **kw)
+        ) / 2e-6
     assert_close(g, num, atol=1e-8, rtol=1e-6)
 
 
@@ -217,7 +223,9 @@ def test_bce_bad_inputs():
         f(x, np.zeros((3, 4)))
     with pytest.raises(TypeError, match="float32 or float64"):
         f(x, np.zeros((3, 4), np.int64))
-    with pytest.raises(ValueError, match=r"'weight' must have the shape of 'logits' \(3, 4\) or \(4,\)"):
+    with pytest.raises(
+        ValueError, match=r"'weight' must have the shape of 'logits' \(3, 4\) or \(4,\)"
+    ):
         f(x, x, weight=np.ones(3, np.float32))
     with pytest.raises(ValueError, match=r"'pos_weight' must have shape \(4,\)"):
         f(x, x, pos_weight=np.ones((3, 4), np.float32))
@@ -245,11 +253,24 @@ def test_cross_entropy_torch_parity(rng):
                                 continue
                             tt = np.where(t == -100, ig, t) if ig != -100 else t
                             zt = torch.tensor(z, requires_grad=True)
-                            lt = F.cross_entropy(zt, torch.tensor(tt), reduction=red, label_smoothing=eps,
-                                                 ignore_index=ig, weight=None if w is None else torch.tensor(w))
+                            lt = F.cross_entropy(
+                                zt,
+                                torch.tensor(tt),
+                                reduction=red,
+                                label_smoothing=eps,
+                                ignore_index=ig,
+                                weight=None if w is None else torch.tensor(w),
+                            )
                             lt.sum().backward()
-                            loss, g = K.softmax_cross_entropy(z, tt, reduction=red, label_smoothing=eps,
-                                                              ignore_index=ig, weight=w, grad=True)
+                            loss, g = K.softmax_cross_entropy(
+                                z,
+                                tt,
+                                reduction=red,
+                                label_smoothing=eps,
+                                ignore_index=ig,
+                                weight=w,
+                                grad=True,
+                            )
                             assert_close(loss, lt.detach().numpy(), atol=1e-12, rtol=1e-11)
                             assert_close(g, zt.grad.numpy(), atol=1e-12, rtol=1e-11)
     # float32 against torch's float32
@@ -263,7 +284,9 @@ def test_cross_entropy_torch_parity(rng):
     zt = torch.zeros((2, 3), requires_grad=True)
     lt = F.cross_entropy(zt, torch.tensor([-100, -100]))
     lt.backward()
-    loss, g = K.softmax_cross_entropy(np.zeros((2, 3), np.float32), np.array([-100, -100]), grad=True)
+    loss, g = K.softmax_cross_entropy(
+        np.zeros((2, 3), np.float32), np.array([-100, -100]), grad=True
+    )
     assert np.isnan(loss) and np.isnan(lt.item())
     np.testing.assert_array_equal(g, zt.grad.numpy())
 
@@ -279,10 +302,15 @@ def test_bce_torch_parity(rng):
             for red in ("mean", "sum", "none"):
                 xt = torch.tensor(x, requires_grad=True)
                 lt = F.binary_cross_entropy_with_logits(
-                    xt, torch.tensor(t), reduction=red, weight=None if w is None else torch.tensor(w),
-                    pos_weight=None if pw is None else torch.tensor(pw))
+                    xt,
+                    torch.tensor(t),
+                    reduction=red,
+                    weight=None if w is None else torch.tensor(w),
+                    pos_weight=None if pw is None else torch.tensor(pw),
+                )
                 lt.sum().backward()
-                loss, g = K.binary_cross_entropy_with_logits(x, t, weight=w, pos_weight=pw, reduction=red,
-                                                             grad=True)
+                loss, g = K.binary_cross_entropy_with_logits(
+                    x, t, weight=w, pos_weight=pw, reduction=red, grad=True
+                )
                 assert_close(loss, lt.detach().numpy(), atol=1e-12, rtol=1e-11)
                 assert_close(g, xt.grad.numpy(), atol=1e-12, rtol=1e-11)

@@ -9,8 +9,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
-import reference as ref
 
+import reference as ref
 from fastnn import kernels
 
 DTYPES = [np.float32, np.float64]
@@ -41,18 +41,31 @@ def operands(rng, m, k, n, ta, tb, dtype, batch=None, batch_b=False):
     return a, b
 
 
-def check(rng, a, b, dtype, *, trans_a=False, trans_b=False, alpha=1.0, beta=0.0, use_out=False,
-          use_bias=False):
+def check(
+    rng,
+    a,
+    b,
+    dtype,
+    *,
+    trans_a=False,
+    trans_b=False,
+    alpha=1.0,
+    beta=0.0,
+    use_out=False,
+    use_bias=False,
+):
     k = a.shape[-2] if trans_a else a.shape[-1]
     n = b.shape[-2] if trans_b else b.shape[-1]
     m = a.shape[-1] if trans_a else a.shape[-2]
     shape = (*a.shape[:-2], m, n)
     out = rng.standard_normal(shape).astype(dtype) if use_out else None
     bias = rng.standard_normal(n).astype(dtype) if use_bias else None
-    expected = ref.matmul(a, b, trans_a=trans_a, trans_b=trans_b, alpha=alpha, beta=beta, out=out,
-                          bias=bias)
-    got = kernels.matmul(a, b, trans_a=trans_a, trans_b=trans_b, alpha=alpha, beta=beta, out=out,
-                         bias=bias)
+    expected = ref.matmul(
+        a, b, trans_a=trans_a, trans_b=trans_b, alpha=alpha, beta=beta, out=out, bias=bias
+    )
+    got = kernels.matmul(
+        a, b, trans_a=trans_a, trans_b=trans_b, alpha=alpha, beta=beta, out=out, bias=bias
+    )
     if use_out:
         assert got is out or np.shares_memory(got, out)
     assert got.dtype == dtype and got.shape == shape and got.flags.c_contiguous
@@ -77,12 +90,26 @@ def test_shapes_transposes(rng, isa, threads, dtype):
 def test_epilogue_variants(rng, isa, threads, dtype):
     """alpha, beta (reading out), bias, on full and partial register tiles and both K blocks."""
     for m, k, n in [(33, 300, 65), (5, 3, 9), (40, 600, 10)]:
-        for alpha, beta, use_out, use_bias in [(1.0, 0.0, True, False), (0.5, 0.0, False, True),
-                                               (-2.0, 1.0, True, True), (1.0, -0.25, True, False)]:
+        for alpha, beta, use_out, use_bias in [
+            (1.0, 0.0, True, False),
+            (0.5, 0.0, False, True),
+            (-2.0, 1.0, True, True),
+            (1.0, -0.25, True, False),
+        ]:
             for ta, tb in [(False, False), (True, True), (False, True)]:
                 a, b = operands(rng, m, k, n, ta, tb, dtype)
-                check(rng, a, b, dtype, trans_a=ta, trans_b=tb, alpha=alpha, beta=beta,
-                      use_out=use_out, use_bias=use_bias)
+                check(
+                    rng,
+                    a,
+                    b,
+                    dtype,
+                    trans_a=ta,
+                    trans_b=tb,
+                    alpha=alpha,
+                    beta=beta,
+                    use_out=use_out,
+                    use_bias=use_bias,
+                )
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -94,13 +121,18 @@ def test_training_shapes(rng, isa, dtype):
         dy = rng.standard_normal((batch, fout)).astype(dtype)
         bias = rng.standard_normal(fout).astype(dtype)
         y = kernels.matmul(x, w, trans_b=True, bias=bias)
-        np.testing.assert_allclose(y, ref.matmul(x, w, trans_b=True, bias=bias), rtol=0,
-                                   atol=tol(dtype, fin, x, w, bias=bias))
+        np.testing.assert_allclose(
+            y,
+            ref.matmul(x, w, trans_b=True, bias=bias),
+            rtol=0,
+            atol=tol(dtype, fin, x, w, bias=bias),
+        )
         dx = kernels.matmul(dy, w)
         np.testing.assert_allclose(dx, ref.matmul(dy, w), rtol=0, atol=tol(dtype, fout, dy, w))
         dw = kernels.matmul(dy, x, trans_a=True)
-        np.testing.assert_allclose(dw, ref.matmul(dy, x, trans_a=True), rtol=0,
-                                   atol=tol(dtype, batch, dy, x))
+        np.testing.assert_allclose(
+            dw, ref.matmul(dy, x, trans_a=True), rtol=0, atol=tol(dtype, batch, dy, x)
+        )
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -185,12 +217,26 @@ def test_skinny_shapes_transposes(rng, isa, threads, dtype, small_side):
 def test_skinny_epilogue(rng, isa, threads, dtype):
     """alpha, beta (reading out), bias: on both forms, C written directly and transposed."""
     for m, k, n in [(10, 300, 1000), (1000, 300, 10), (16, 33, 77), (77, 33, 16), (3, 1, 5)]:
-        for alpha, beta, use_out, use_bias in [(1.0, 0.0, True, False), (0.5, 0.0, False, True),
-                                               (-2.0, 1.0, True, True), (1.0, -0.25, True, False)]:
+        for alpha, beta, use_out, use_bias in [
+            (1.0, 0.0, True, False),
+            (0.5, 0.0, False, True),
+            (-2.0, 1.0, True, True),
+            (1.0, -0.25, True, False),
+        ]:
             for ta, tb in TRANS:
                 a, b = operands(rng, m, k, n, ta, tb, dtype)
-                check(rng, a, b, dtype, trans_a=ta, trans_b=tb, alpha=alpha, beta=beta,
-                      use_out=use_out, use_bias=use_bias)
+                check(
+                    rng,
+                    a,
+                    b,
+                    dtype,
+                    trans_a=ta,
+                    trans_b=tb,
+                    alpha=alpha,
+                    beta=beta,
+                    use_out=use_out,
+                    use_bias=use_bias,
+                )
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -205,9 +251,12 @@ def test_skinny_linear_layer(rng, isa, threads, dtype):
     check(rng, dy, x, dtype, trans_a=True)
     check(rng, x, w.T.copy(), dtype, use_bias=True)  # W stored (in, out)
     check(rng, x, dy, dtype, trans_a=True)  # and its dW = X^T @ dY
-    np.testing.assert_allclose(kernels.matmul(x, w, trans_b=True, bias=bias),
-                               ref.matmul(x, w, trans_b=True, bias=bias), rtol=0,
-                               atol=tol(dtype, 784, x, w, bias=bias))
+    np.testing.assert_allclose(
+        kernels.matmul(x, w, trans_b=True, bias=bias),
+        ref.matmul(x, w, trans_b=True, bias=bias),
+        rtol=0,
+        atol=tol(dtype, 784, x, w, bias=bias),
+    )
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -217,8 +266,14 @@ def test_skinny_strided_views(rng, isa, threads, dtype):
     base = rng.standard_normal((600, 700)).astype(dtype)
     small = rng.standard_normal((40, 300)).astype(dtype)
     w = small[:10, ::2]  # (10, 150), column stride 2: repacked or read by scalar broadcasts
-    big_views = [base[:300, :150], base[::2, :150], base[::-2, 3:153], base[:300, :300:2],
-                 base[:300, 149::-1], base[:450:3, 10:160]]
+    big_views = [
+        base[:300, :150],
+        base[::2, :150],
+        base[::-2, 3:153],
+        base[:300, :300:2],
+        base[:300, 149::-1],
+        base[:450:3, 10:160],
+    ]
     for x in big_views:
         check(rng, x, w, dtype, trans_b=True, use_bias=True)  # X @ W^T
         check(rng, x, w.T, dtype, use_bias=True)  # X @ W
@@ -245,9 +300,13 @@ def test_skinny_batched(rng, isa, threads, dtype):
 def test_skinny_nan_propagates(rng, isa, dtype):
     """NaN / inf in either operand reach exactly the outputs they feed, in every form, including
     the K tail (K = 37 is not a multiple of the vector width) and the partial column vector."""
-    for m, k, n, ta, tb in [(300, 37, 10, False, True), (300, 37, 10, False, False),
-                            (10, 37, 300, True, False), (300, 37, 10, True, False),
-                            (10, 37, 300, False, True)]:
+    for m, k, n, ta, tb in [
+        (300, 37, 10, False, True),
+        (300, 37, 10, False, False),
+        (10, 37, 300, True, False),
+        (300, 37, 10, True, False),
+        (10, 37, 300, False, True),
+    ]:
         a, b = operands(rng, m, k, n, ta, tb, dtype)
         ai = (36, 5) if ta else (5, 36)  # op(A)[5, 36]: the last k
         bi = (9, 36) if tb else (36, 9)  # op(B)[36, 9]
@@ -293,8 +352,9 @@ def test_strided_and_negative(rng, isa, dtype):
 def test_strided_bias(rng):
     a, b = operands(rng, 20, 30, 40, False, False, np.float64)
     bias = rng.standard_normal(80)[::2]
-    np.testing.assert_allclose(kernels.matmul(a, b, bias=bias), ref.matmul(a, b, bias=bias),
-                               rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(
+        kernels.matmul(a, b, bias=bias), ref.matmul(a, b, bias=bias), rtol=1e-12, atol=1e-12
+    )
 
 
 def test_zero_stride_broadcast_operand(rng):
@@ -318,10 +378,12 @@ def test_large_offsets_int64(rng):
     b = rng.standard_normal((5, 4)).astype(np.float32)
     c = rng.standard_normal((3, 4)).astype(np.float32)
     np.testing.assert_allclose(kernels.matmul(a, b), ref.matmul(a, b), rtol=1e-5, atol=1e-5)
-    np.testing.assert_allclose(kernels.matmul(a, c, trans_a=True), ref.matmul(a, c, trans_a=True),
-                               rtol=1e-5, atol=1e-5)
-    np.testing.assert_allclose(kernels.matmul(b.T, a, trans_b=True),
-                               ref.matmul(b.T, a, trans_b=True), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(
+        kernels.matmul(a, c, trans_a=True), ref.matmul(a, c, trans_a=True), rtol=1e-5, atol=1e-5
+    )
+    np.testing.assert_allclose(
+        kernels.matmul(b.T, a, trans_b=True), ref.matmul(b.T, a, trans_b=True), rtol=1e-5, atol=1e-5
+    )
     a3 = a[None]  # batched, batch stride 0 on a length-1 batch
     np.testing.assert_allclose(kernels.matmul(a3, b), ref.matmul(a3, b), rtol=1e-5, atol=1e-5)
 
@@ -417,8 +479,11 @@ def test_error_shapes():
         kernels.matmul(a.ravel(), b)
     with pytest.raises(ValueError, match="'b' must have 2 or 3 dimensions"):
         kernels.matmul(a, np.ones((1, 1, 4, 5), np.float32))
-    with pytest.raises(ValueError, match=r"'a' \(3, 4\) with trans_a=True gives K=3, 'b' \(4, 5\) "
-                                         r"with trans_b=False gives K=4"):
+    with pytest.raises(
+        ValueError,
+        match=r"'a' \(3, 4\) with trans_a=True gives K=3, 'b' \(4, 5\) "
+        r"with trans_b=False gives K=4",
+    ):
         kernels.matmul(a, b, trans_a=True)
     with pytest.raises(ValueError, match="inner dimensions differ"):
         kernels.matmul(a, b, trans_b=True)
@@ -481,8 +546,12 @@ def test_error_out_aliasing():
         kernels.matmul(np.ones((4, 4), np.float32), sq, out=sq)
     vec = np.ones(16, np.float32)
     with pytest.raises(ValueError, match="'out' must not share memory with 'bias'"):
-        kernels.matmul(np.ones((4, 4), np.float32), np.ones((4, 4), np.float32),
-                       out=vec.reshape(4, 4), bias=vec[:4])
+        kernels.matmul(
+            np.ones((4, 4), np.float32),
+            np.ones((4, 4), np.float32),
+            out=vec.reshape(4, 4),
+            bias=vec[:4],
+        )
     # Errors leave the process and the out array intact.
     out = np.full((3, 3), 7.0, np.float32)
     with pytest.raises(ValueError):

@@ -47,6 +47,7 @@ class Net(nn.Module):
 
 # ---- Parameter ----
 
+
 def test_parameter_shares_storage():
     base = t([1.0, 2.0])
     p = nn.Parameter(base)
@@ -60,18 +61,32 @@ def test_parameter_shares_storage():
 
 # ---- registration and walks ----
 
+
 def test_parameters_walk_and_names():
     net = Net()
     names = [n for n, _ in net.named_parameters()]
-    assert names == ["scale", "a.fc.weight", "a.fc.bias", "a.shared.weight",
-                     "b.fc.weight", "b.fc.bias"]  # the shared Linear counted once
+    assert names == [
+        "scale",
+        "a.fc.weight",
+        "a.fc.bias",
+        "a.shared.weight",
+        "b.fc.weight",
+        "b.fc.bias",
+    ]  # the shared Linear counted once
     assert len(list(net.parameters())) == 6
     assert [n for n, _ in net.named_parameters(recurse=False)] == ["scale"]
     assert [n for n, _ in net.named_children()] == ["a", "b"]
     assert [n for n, _ in net.named_modules()] == [
-        "", "a", "a.fc", "a.act", "a.shared", "b", "b.fc", "b.act"]
-    assert [n for n, _ in net.named_buffers()] == ["a.count", "a.scratch", "b.count",
-                                                   "b.scratch"]
+        "",
+        "a",
+        "a.fc",
+        "a.act",
+        "a.shared",
+        "b",
+        "b.fc",
+        "b.act",
+    ]
+    assert [n for n, _ in net.named_buffers()] == ["a.count", "a.scratch", "b.count", "b.scratch"]
     assert net.get_submodule("a.fc") is net.a.fc
     assert net.get_parameter("a.fc.bias") is net.a.fc.bias
     with pytest.raises(AttributeError):
@@ -92,7 +107,7 @@ def test_setattr_registration_rules():
     assert not hasattr(m, "extra")
     m.extra = nn.ReLU()
     assert "extra" in m._modules and "extra" not in m.__dict__
-    with pytest.raises(KeyError, match='cannot contain'):
+    with pytest.raises(KeyError, match="cannot contain"):
         m.register_parameter("a.b", None)
     with pytest.raises(TypeError, match="nn.Parameter or None required"):
         m.register_parameter("w2", t([1.0]))
@@ -117,7 +132,7 @@ def test_apply_init_weights_as_in_the_seed():
 
     def init_weights(m):
         visited.append(type(m).__name__)
-        if type(m) == nn.Linear:  # noqa: E721 (the seed's spelling)
+        if type(m) == nn.Linear:
             nn.init.normal_(m.weight, std=0.01)
 
     fastnn.manual_seed(0)
@@ -128,6 +143,7 @@ def test_apply_init_weights_as_in_the_seed():
 
 
 def test_seed_data_fills():
+    """The d2l initialization through .data: weight.data.normal_(0, 0.01), bias.data.fill_(0)."""
     net = nn.Sequential(nn.Linear(2, 1))
     w = net[0].weight
     net[0].weight.data.normal_(0, 0.01)
@@ -166,12 +182,22 @@ def test_requires_grad_():
 
 # ---- state_dict ----
 
+
 def test_state_dict_round_trip():
     fastnn.manual_seed(1)
     a, b = Net(), Net()
     sd = a.state_dict()
-    assert list(sd) == ["scale", "a.count", "a.fc.weight", "a.fc.bias", "a.shared.weight",
-                        "b.count", "b.fc.weight", "b.fc.bias", "b.shared.weight"]
+    assert list(sd) == [
+        "scale",
+        "a.count",
+        "a.fc.weight",
+        "a.fc.bias",
+        "a.shared.weight",
+        "b.count",
+        "b.fc.weight",
+        "b.fc.bias",
+        "b.shared.weight",
+    ]
     assert "a.scratch" not in sd  # non-persistent buffer
     assert sd["a.fc.weight"]._data is a.a.fc.weight._data  # shares storage, detached
     assert not sd["a.fc.weight"].requires_grad
@@ -204,9 +230,12 @@ def test_load_state_dict_errors():
     assert res.missing_keys == ["2.bias"] and res.unexpected_keys == ["3.weight"]
     bad = dict(sd, **{"0.weight": t(np.zeros((2, 4)))})
     for strict in (True, False):
-        with pytest.raises(RuntimeError, match=r"size mismatch for 0.weight: copying a param "
-                                               r"with shape \(2, 4\) from checkpoint, the shape "
-                                               r"in current model is \(2, 3\)"):
+        with pytest.raises(
+            RuntimeError,
+            match=r"size mismatch for 0.weight: copying a param "
+            r"with shape \(2, 4\) from checkpoint, the shape "
+            r"in current model is \(2, 3\)",
+        ):
             m.load_state_dict(bad, strict=strict)
     before = npy(m[0].weight).copy()
     with pytest.raises(RuntimeError):
@@ -230,13 +259,15 @@ def test_copy_pickle_and_save_load(tmp_path):
         assert repr(clone) == repr(net) and not clone.training
         np.testing.assert_array_equal(npy(clone(x)), npy(net(x)))
     fastnn.save(net.state_dict(), str(tmp_path / "sd.fnn"))
-    other = nn.Sequential(nn.Flatten(), nn.Linear(4, 3), nn.ReLU(), nn.Dropout(0.2),
-                          nn.Linear(3, 2)).eval()
+    other = nn.Sequential(
+        nn.Flatten(), nn.Linear(4, 3), nn.ReLU(), nn.Dropout(0.2), nn.Linear(3, 2)
+    ).eval()
     other.load_state_dict(fastnn.load(str(tmp_path / "sd.fnn")))
     np.testing.assert_array_equal(npy(other(x)), npy(net(x)))
 
 
 # ---- dtype / device ----
+
 
 def test_module_to_dtype():
     net = Net()
@@ -270,20 +301,25 @@ def test_module_to_dtype():
 
 # ---- repr and containers ----
 
+
 def test_repr_like_torch():
     net = nn.Sequential(nn.Flatten(), nn.Linear(784, 10))
-    assert repr(net) == ("Sequential(\n"
-                         "  (0): Flatten(start_dim=1, end_dim=-1)\n"
-                         "  (1): Linear(in_features=784, out_features=10, bias=True)\n"
-                         ")")
+    assert repr(net) == (
+        "Sequential(\n"
+        "  (0): Flatten(start_dim=1, end_dim=-1)\n"
+        "  (1): Linear(in_features=784, out_features=10, bias=True)\n"
+        ")"
+    )
     nested = nn.Sequential(nn.Linear(2, 3, bias=False), nn.Sequential(nn.ReLU(), nn.Dropout(0.8)))
-    assert repr(nested) == ("Sequential(\n"
-                            "  (0): Linear(in_features=2, out_features=3, bias=False)\n"
-                            "  (1): Sequential(\n"
-                            "    (0): ReLU()\n"
-                            "    (1): Dropout(p=0.8, inplace=False)\n"
-                            "  )\n"
-                            ")")
+    assert repr(nested) == (
+        "Sequential(\n"
+        "  (0): Linear(in_features=2, out_features=3, bias=False)\n"
+        "  (1): Sequential(\n"
+        "    (0): ReLU()\n"
+        "    (1): Dropout(p=0.8, inplace=False)\n"
+        "  )\n"
+        ")"
+    )
     assert repr(nn.CrossEntropyLoss(reduction="none")) == "CrossEntropyLoss(reduction='none')"
     assert repr(nn.MSELoss()) == "MSELoss()"
     assert repr(nn.Softmax(dim=1)) == "Softmax(dim=1)"
@@ -291,11 +327,22 @@ def test_repr_like_torch():
 
 def test_repr_matches_torch():
     torch = pytest.importorskip("torch")
-    ours = nn.Sequential(nn.Flatten(), nn.Linear(784, 256), nn.ReLU(), nn.Dropout(0.2),
-                         nn.Linear(256, 10), nn.LogSoftmax(dim=1))
-    theirs = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(784, 256), torch.nn.ReLU(),
-                                 torch.nn.Dropout(0.2), torch.nn.Linear(256, 10),
-                                 torch.nn.LogSoftmax(dim=1))
+    ours = nn.Sequential(
+        nn.Flatten(),
+        nn.Linear(784, 256),
+        nn.ReLU(),
+        nn.Dropout(0.2),
+        nn.Linear(256, 10),
+        nn.LogSoftmax(dim=1),
+    )
+    theirs = torch.nn.Sequential(
+        torch.nn.Flatten(),
+        torch.nn.Linear(784, 256),
+        torch.nn.ReLU(),
+        torch.nn.Dropout(0.2),
+        torch.nn.Linear(256, 10),
+        torch.nn.LogSoftmax(dim=1),
+    )
     assert repr(ours) == repr(theirs)
 
 
@@ -321,8 +368,10 @@ def test_sequential_indexing():
     with pytest.raises(TypeError):
         s[0] = 3
     named = nn.Sequential(OrderedDict([("fc", nn.Linear(2, 2)), ("act", nn.ReLU())]))
-    assert named.fc is named[0] and [n for n, _ in named.named_parameters()] == ["fc.weight",
-                                                                                "fc.bias"]
+    assert named.fc is named[0] and [n for n, _ in named.named_parameters()] == [
+        "fc.weight",
+        "fc.bias",
+    ]
     x = t(np.ones((5, 2)))
     np.testing.assert_allclose(npy(named(x)), np.maximum(npy(named.fc(x)), 0))
 
@@ -352,7 +401,11 @@ def test_module_list():
             self.layers = nn.ModuleList([nn.Linear(3, 3) for _ in range(2)])
 
     assert [n for n, _ in Holder().named_parameters()] == [
-        "layers.0.weight", "layers.0.bias", "layers.1.weight", "layers.1.bias"]
+        "layers.0.weight",
+        "layers.0.bias",
+        "layers.1.weight",
+        "layers.1.bias",
+    ]
     del ml[0]
     assert len(ml) == 2 and list(ml._modules) == ["0", "1"]
     last = ml[1]
@@ -363,6 +416,7 @@ def test_module_list():
 
 
 # ---- Linear ----
+
 
 def test_linear_init_bounds_and_statistics():
     fastnn.manual_seed(0)
@@ -415,17 +469,17 @@ def test_linear_torch_parity(rng):
     np.testing.assert_allclose(npy(y), npy(yt), rtol=1e-5, atol=1e-6)
     y.backward(t(gn))
     yt.backward(torch.from_numpy(gn))
-    np.testing.assert_allclose(npy(ours.weight.grad), npy(theirs.weight.grad),
-                               rtol=1e-5, atol=1e-5)
-    np.testing.assert_allclose(npy(ours.bias.grad), npy(theirs.bias.grad),
-                               rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(npy(ours.weight.grad), npy(theirs.weight.grad), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(npy(ours.bias.grad), npy(theirs.bias.grad), rtol=1e-5, atol=1e-5)
     # the state_dict has torch's keys and shapes
     sd_t = theirs.state_dict()
-    assert {k: tuple(v.shape) for k, v in ours.state_dict().items()} == \
-        {k: tuple(v.shape) for k, v in sd_t.items()}
+    assert {k: tuple(v.shape) for k, v in ours.state_dict().items()} == {
+        k: tuple(v.shape) for k, v in sd_t.items()
+    }
 
 
 # ---- Flatten, Identity, activations ----
+
 
 def test_flatten_and_identity():
     x = t(np.arange(2 * 3 * 4 * 5).reshape(2, 3, 4, 5))
@@ -441,15 +495,18 @@ def test_flatten_and_identity():
     assert nn.Identity(54, unused="x")(x) is x
 
 
-@pytest.mark.parametrize(("module", "ref"), [
-    (nn.ReLU(), lambda a: np.maximum(a, 0)),
-    (nn.LeakyReLU(0.1), lambda a: np.where(a > 0, a, 0.1 * a)),
-    (nn.Sigmoid(), lambda a: 1 / (1 + np.exp(-a))),
-    (nn.Tanh(), np.tanh),
-    (nn.GELU(), lambda a: 0.5 * a * (1 + np.vectorize(math.erf)(a / math.sqrt(2)))),
-    (nn.Softmax(dim=1), lambda a: np.exp(a) / np.exp(a).sum(1, keepdims=True)),
-    (nn.LogSoftmax(dim=1), lambda a: a - np.log(np.exp(a).sum(1, keepdims=True))),
-])
+@pytest.mark.parametrize(
+    ("module", "ref"),
+    [
+        (nn.ReLU(), lambda a: np.maximum(a, 0)),
+        (nn.LeakyReLU(0.1), lambda a: np.where(a > 0, a, 0.1 * a)),
+        (nn.Sigmoid(), lambda a: 1 / (1 + np.exp(-a))),
+        (nn.Tanh(), np.tanh),
+        (nn.GELU(), lambda a: 0.5 * a * (1 + np.vectorize(math.erf)(a / math.sqrt(2)))),
+        (nn.Softmax(dim=1), lambda a: np.exp(a) / np.exp(a).sum(1, keepdims=True)),
+        (nn.LogSoftmax(dim=1), lambda a: a - np.log(np.exp(a).sum(1, keepdims=True))),
+    ],
+)
 def test_activation_modules(rng, module, ref):
     a = rng.standard_normal((7, 9))
     y = module(t(a, np.float64))
@@ -457,6 +514,7 @@ def test_activation_modules(rng, module, ref):
 
 
 # ---- Dropout ----
+
 
 def test_dropout_scaling_and_eval():
     fastnn.manual_seed(0)
@@ -492,13 +550,23 @@ def test_dropout_validates_p(p):
 
 # ---- init ----
 
+
 def test_calculate_gain_and_fans_match_torch():
     torch = pytest.importorskip("torch")
-    for nl, param in [("linear", None), ("sigmoid", None), ("tanh", None), ("relu", None),
-                      ("leaky_relu", None), ("leaky_relu", 0.2), ("leaky_relu", math.sqrt(5)),
-                      ("selu", None), ("conv2d", None)]:
+    for nl, param in [
+        ("linear", None),
+        ("sigmoid", None),
+        ("tanh", None),
+        ("relu", None),
+        ("leaky_relu", None),
+        ("leaky_relu", 0.2),
+        ("leaky_relu", math.sqrt(5)),
+        ("selu", None),
+        ("conv2d", None),
+    ]:
         assert init.calculate_gain(nl, param) == pytest.approx(
-            torch.nn.init.calculate_gain(nl, param))
+            torch.nn.init.calculate_gain(nl, param)
+        )
     for shape in [(3, 4), (8, 3, 5, 5), (2, 6, 7), (1, 1)]:
         ours = init._calculate_fan_in_and_fan_out(t(np.zeros(shape)))
         theirs = torch.nn.init._calculate_fan_in_and_fan_out(torch.zeros(shape))
@@ -516,19 +584,28 @@ def test_init_errors():
         init.normal_(np.zeros(3))
 
 
-@pytest.mark.parametrize(("fn", "kwargs", "fan_in", "fan_out", "kind", "scale"), [
-    # scale: the bound (uniform) or std (normal) the function must produce
-    (init.xavier_uniform_, {}, 300, 200, "uniform", math.sqrt(6 / 500)),
-    (init.xavier_uniform_, {"gain": 2.0}, 300, 200, "uniform", 2 * math.sqrt(6 / 500)),
-    (init.xavier_normal_, {}, 300, 200, "normal", math.sqrt(2 / 500)),
-    (init.kaiming_uniform_, {"nonlinearity": "relu"}, 300, 200, "uniform", math.sqrt(6 / 300)),
-    (init.kaiming_uniform_, {"mode": "fan_out", "nonlinearity": "relu"}, 300, 200, "uniform",
-     math.sqrt(6 / 200)),
-    (init.kaiming_normal_, {"nonlinearity": "relu"}, 300, 200, "normal", math.sqrt(2 / 300)),
-    (init.kaiming_normal_, {"a": 0.1}, 300, 200, "normal", math.sqrt(2 / 1.01 / 300)),
-    (init.uniform_, {"a": -0.5, "b": 0.5}, 300, 200, "uniform", 0.5),
-    (init.normal_, {"mean": 0.0, "std": 0.02}, 300, 200, "normal", 0.02),
-])
+@pytest.mark.parametrize(
+    ("fn", "kwargs", "fan_in", "fan_out", "kind", "scale"),
+    [
+        # scale: the bound (uniform) or std (normal) the function must produce
+        (init.xavier_uniform_, {}, 300, 200, "uniform", math.sqrt(6 / 500)),
+        (init.xavier_uniform_, {"gain": 2.0}, 300, 200, "uniform", 2 * math.sqrt(6 / 500)),
+        (init.xavier_normal_, {}, 300, 200, "normal", math.sqrt(2 / 500)),
+        (init.kaiming_uniform_, {"nonlinearity": "relu"}, 300, 200, "uniform", math.sqrt(6 / 300)),
+        (
+            init.kaiming_uniform_,
+            {"mode": "fan_out", "nonlinearity": "relu"},
+            300,
+            200,
+            "uniform",
+            math.sqrt(6 / 200),
+        ),
+        (init.kaiming_normal_, {"nonlinearity": "relu"}, 300, 200, "normal", math.sqrt(2 / 300)),
+        (init.kaiming_normal_, {"a": 0.1}, 300, 200, "normal", math.sqrt(2 / 1.01 / 300)),
+        (init.uniform_, {"a": -0.5, "b": 0.5}, 300, 200, "uniform", 0.5),
+        (init.normal_, {"mean": 0.0, "std": 0.02}, 300, 200, "normal", 0.02),
+    ],
+)
 def test_init_statistics(fn, kwargs, fan_in, fan_out, kind, scale):
     fastnn.manual_seed(3)
     w = nn.Parameter(t(np.zeros((fan_out, fan_in))))
@@ -555,13 +632,17 @@ def test_init_constant_and_generator():
     a = init.normal_(t(np.zeros((3, 4))), generator=np.random.default_rng(5)).detach().numpy()
     b = init.normal_(t(np.zeros((3, 4))), generator=np.random.default_rng(5)).detach().numpy()
     np.testing.assert_array_equal(a, b)
-    c = init.kaiming_uniform_(t(np.zeros((3, 4)), np.float64),
-                              generator=np.random.default_rng(5)).detach().numpy()
+    c = (
+        init.kaiming_uniform_(t(np.zeros((3, 4)), np.float64), generator=np.random.default_rng(5))
+        .detach()
+        .numpy()
+    )
     assert c.dtype == np.float64 and c.any()
     init.kaiming_uniform_(t(np.zeros((0, 4))))  # zero elements: a no-op, like torch
 
 
 # ---- loss modules ----
+
 
 def test_loss_reduction_validated():
     for cls in (nn.MSELoss, nn.L1Loss, nn.CrossEntropyLoss, nn.BCELoss, nn.NLLLoss):
@@ -612,8 +693,13 @@ def test_loss_modules_match_torch(rng, reduction):
         theirs_args = [torch.from_numpy(np.ascontiguousarray(x)) for x in args]
         ours = getattr(nn, name)(reduction=reduction, **kwargs)(*ours_args)
         theirs = getattr(torch.nn, name)(reduction=reduction, **kwargs)(*theirs_args)
-        np.testing.assert_allclose(npy(ours), npy(theirs), rtol=1e-9, atol=1e-12,
-                                   err_msg=f"{name}({kwargs}, reduction={reduction})")
+        np.testing.assert_allclose(
+            npy(ours),
+            npy(theirs),
+            rtol=1e-9,
+            atol=1e-12,
+            err_msg=f"{name}({kwargs}, reduction={reduction})",
+        )
 
 
 def test_ctc_loss_module_matches_torch(rng):
@@ -624,19 +710,25 @@ def test_ctc_loss_module_matches_torch(rng):
     targets = rng.integers(1, C, (N, S))
     in_len, tg_len = np.array([12, 10, 11]), np.array([4, 3, 2])
     for reduction in ("none", "mean", "sum"):
-        ours = nn.CTCLoss(reduction=reduction)(t(logp, np.float64), t(targets, np.int64),
-                                                t(in_len, np.int64), t(tg_len, np.int64))
+        ours = nn.CTCLoss(reduction=reduction)(
+            t(logp, np.float64), t(targets, np.int64), t(in_len, np.int64), t(tg_len, np.int64)
+        )
         theirs = torch.nn.CTCLoss(reduction=reduction)(
-            torch.from_numpy(logp), torch.from_numpy(targets), torch.from_numpy(in_len),
-            torch.from_numpy(tg_len))
+            torch.from_numpy(logp),
+            torch.from_numpy(targets),
+            torch.from_numpy(in_len),
+            torch.from_numpy(tg_len),
+        )
         np.testing.assert_allclose(npy(ours), npy(theirs), rtol=1e-7, atol=1e-9)
 
 
 def test_loss_module_is_the_functional(rng):
     a = t(rng.standard_normal((5, 3)), np.float64)
     b = t(rng.standard_normal((5, 3)), np.float64)
-    np.testing.assert_array_equal(nn.MSELoss(reduction="sum")(a, b).detach().numpy(),
-                                  F.mse_loss(a, b, reduction="sum").detach().numpy())
+    np.testing.assert_array_equal(
+        nn.MSELoss(reduction="sum")(a, b).detach().numpy(),
+        F.mse_loss(a, b, reduction="sum").detach().numpy(),
+    )
     logits = t(rng.standard_normal((5, 3)), np.float64, requires_grad=True)
     labels = t([0, 2, 1, 1, 0], np.int64)
     loss = nn.CrossEntropyLoss(reduction="none")(logits, labels)

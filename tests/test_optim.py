@@ -9,8 +9,8 @@ import copy
 
 import numpy as np
 import pytest
-from conftest import assert_close
 
+from conftest import assert_close
 from fastnn import optim
 from fastnn.optim import _functional
 from fastnn.optim.lr_scheduler import CosineAnnealingLR, ExponentialLR, StepLR
@@ -46,8 +46,10 @@ CLASS_CASES = [
     ("SGD", {"lr": 0.05}),
     ("SGD", {"lr": 0.05, "momentum": 0.9, "nesterov": True, "weight_decay": 0.01}),
     ("SGD", {"lr": 0.05, "momentum": 0.9, "dampening": 0.1, "maximize": True}),
-    ("Adagrad", {"lr": 0.05, "lr_decay": 0.01, "weight_decay": 0.01,
-                 "initial_accumulator_value": 0.1}),
+    (
+        "Adagrad",
+        {"lr": 0.05, "lr_decay": 0.01, "weight_decay": 0.01, "initial_accumulator_value": 0.1},
+    ),
     ("RMSprop", {"lr": 0.005, "weight_decay": 0.01}),
     ("RMSprop", {"lr": 0.005, "momentum": 0.5, "centered": True, "maximize": True}),
     ("Adam", {"lr": 0.01, "weight_decay": 0.01}),
@@ -86,7 +88,7 @@ def test_fused_matches_reference(case, dtype, rng):
     plain = [Param(p._data.copy()) for p in fused]
     # two param groups with different learning rates
     cls = getattr(optim, name)
-    groups = lambda ps: [{"params": ps[:2]}, {"params": ps[2:], "lr": opts["lr"] * 3}]  # noqa: E731
+    groups = lambda ps: [{"params": ps[:2]}, {"params": ps[2:], "lr": opts["lr"] * 3}]
     opt_f = cls(groups(fused), **opts)
     opt_r = cls(groups(plain), fused=False, **opts)
     seq = grad_sequence(rng, SHAPES, 60, dtype, holes=True)
@@ -111,7 +113,7 @@ def test_torch_parity(case, rng):
     name, opts = case
     params = make_params(rng)
     tparams = [torch.tensor(p._data.copy(), requires_grad=True) for p in params]
-    groups = lambda ps: [{"params": ps[:3]}, {"params": ps[3:], "lr": opts["lr"] / 2}]  # noqa: E731
+    groups = lambda ps: [{"params": ps[:3]}, {"params": ps[3:], "lr": opts["lr"] / 2}]
     opt = getattr(optim, name)(groups(params), **opts)
     topt = getattr(torch.optim, name)(groups(tparams), foreach=False, **opts)
     for grads in grad_sequence(rng, SHAPES, 100, np.float32, holes=True):
@@ -136,6 +138,7 @@ def test_torch_parity(case, rng):
 
 
 def test_seed_program_usage(rng):
+    """SGD used the way the d2l programs use it: zero_grad, backward, step."""
     # torch.optim.SGD(net.parameters(), lr=0.03); optim.zero_grad(); loss.backward(); optim.step()
     params = make_params(rng)
     opt = optim.SGD(iter(params), lr=0.03)
@@ -196,8 +199,10 @@ def test_load_state_dict_errors(rng):
         opt.load_state_dict({"state": {}, "param_groups": [{"params": [0]}, {"params": [1]}]})
     with pytest.raises(ValueError, match="doesn't match the size"):
         opt.load_state_dict({"state": {}, "param_groups": [{"params": [0, 1]}]})
-    bad = {"state": {0: {"momentum_buffer": np.zeros(3)}},
-           "param_groups": [dict(opt.param_groups[0], params=[0, 1, 2, 3])]}
+    bad = {
+        "state": {0: {"momentum_buffer": np.zeros(3)}},
+        "param_groups": [dict(opt.param_groups[0], params=[0, 1, 2, 3])],
+    }
     with pytest.raises(ValueError, match="shape"):
         opt.load_state_dict(bad)
 
@@ -252,8 +257,10 @@ def test_adagrad_state_is_created_in_init(rng):
         (lambda p: optim.RMSprop(p, alpha=-0.5), "Invalid alpha value: -0.5"),
         (lambda p: optim.RMSprop(p, momentum=-0.5), "Invalid momentum value"),
         (lambda p: optim.Adagrad(p, lr_decay=-1), "Invalid lr_decay value"),
-        (lambda p: optim.Adagrad(p, initial_accumulator_value=-1),
-         "Invalid initial_accumulator_value"),
+        (
+            lambda p: optim.Adagrad(p, initial_accumulator_value=-1),
+            "Invalid initial_accumulator_value",
+        ),
     ],
 )
 def test_hyperparameter_validation(make, message, rng):

@@ -5,9 +5,9 @@ vs torch.optim itself (100 steps, float32), and every bad input (a failed call c
 
 import numpy as np
 import pytest
+
 import reference as ref
 from conftest import assert_close
-
 from fastnn import kernels
 
 STEPS = 50
@@ -69,7 +69,7 @@ class Problem:
     def __init__(self, name, opts, shapes, dtype, rng):
         self.name, self.opts, self.dtype = name, dict(opts), dtype
         self.params = [rng.standard_normal(s).astype(dtype) for s in shapes]
-        zeros = lambda: [np.zeros(s, dtype) for s in shapes]  # noqa: E731
+        zeros = lambda: [np.zeros(s, dtype) for s in shapes]
         self.pos = []  # state lists passed positionally after grads
         self.kw = {}  # state lists passed by keyword
         if name == "sgd":
@@ -91,7 +91,7 @@ class Problem:
         """A copy of the whole problem in another dtype (the float64 reference's inputs)."""
         other = object.__new__(Problem)
         other.name, other.opts, other.dtype = self.name, dict(self.opts), dtype
-        conv = lambda lst: None if lst is None else [a.astype(dtype) for a in lst]  # noqa: E731
+        conv = lambda lst: None if lst is None else [a.astype(dtype) for a in lst]
         other.params = conv(self.params)
         other.pos = [conv(lst) for lst in self.pos]
         other.kw = {k: conv(v) for k, v in self.kw.items()}
@@ -140,8 +140,12 @@ MANY_SHAPES = [(int(n),) for n in np.random.default_rng(7).integers(0, 300, size
 
 @pytest.mark.parametrize(
     "case",
-    [("sgd", SGD_CASES[4]), ("adagrad", ADAGRAD_CASES[1]), ("rmsprop", RMSPROP_CASES[4]),
-     ("adam", ADAM_CASES[4])],
+    [
+        ("sgd", SGD_CASES[4]),
+        ("adagrad", ADAGRAD_CASES[1]),
+        ("rmsprop", RMSPROP_CASES[4]),
+        ("adam", ADAM_CASES[4]),
+    ],
     ids=case_id,
 )
 def test_many_tensors_and_threads(case, threads, rng):
@@ -179,8 +183,7 @@ def test_sgd_first_step_ignores_buffer_contents(rng):
     buf = np.full(100, np.nan)
     p_ref, buf_ref = p.copy(), np.zeros(100)
     kernels.sgd_step([p], [g], [buf], lr=0.1, momentum=0.9, weight_decay=0.1, first_step=True)
-    ref.sgd_step([p_ref], [g], [buf_ref], lr=0.1, momentum=0.9, weight_decay=0.1,
-                 first_step=True)
+    ref.sgd_step([p_ref], [g], [buf_ref], lr=0.1, momentum=0.9, weight_decay=0.1, first_step=True)
     assert_close(buf, buf_ref, atol=1e-15, rtol=1e-15)
     assert_close(p, p_ref, atol=1e-15, rtol=1e-15)
 
@@ -204,7 +207,7 @@ def test_empty_lists_are_a_no_op():
 
 
 def test_adam_views_of_one_arena(rng):
-    # Parameters as disjoint views into one flat buffer (llm.c's arena) are fine.
+    # Parameters as disjoint views into one flat buffer (one arena for all parameters) are fine.
     arena = rng.standard_normal(100).astype(np.float32)
     params = [arena[:40].reshape(5, 8), arena[40:]]
     grads = [np.ones_like(p) for p in params]
@@ -221,8 +224,10 @@ def test_adam_views_of_one_arena(rng):
 TORCH_CASES = [
     ("SGD", {"lr": 0.05, "momentum": 0.9, "nesterov": True, "weight_decay": 0.01}),
     ("SGD", {"lr": 0.05, "momentum": 0.9, "dampening": 0.2, "maximize": True}),
-    ("Adagrad", {"lr": 0.05, "lr_decay": 0.01, "weight_decay": 0.01,
-                 "initial_accumulator_value": 0.1}),
+    (
+        "Adagrad",
+        {"lr": 0.05, "lr_decay": 0.01, "weight_decay": 0.01, "initial_accumulator_value": 0.1},
+    ),
     ("RMSprop", {"lr": 0.005, "momentum": 0.5, "centered": True, "weight_decay": 0.01}),
     ("RMSprop", {"lr": 0.005}),
     ("Adam", {"lr": 0.01, "weight_decay": 0.01, "amsgrad": True}),
@@ -240,13 +245,23 @@ def torch_step_kernel(name, opts, params, grads, state, step):
         o.pop("initial_accumulator_value", None)
         kernels.adagrad_step(params, grads, state["sum"], step=step, **o)
     elif name == "RMSprop":
-        kernels.rmsprop_step(params, grads, state["sq"], momentum_bufs=state["buf"],
-                             grad_avgs=state["ga"], **o)
+        kernels.rmsprop_step(
+            params, grads, state["sq"], momentum_bufs=state["buf"], grad_avgs=state["ga"], **o
+        )
     else:
         beta1, beta2 = o.pop("betas", (0.9, 0.999))
-        kernels.adam_step(params, grads, state["m"], state["v"], beta1=beta1, beta2=beta2,
-                          max_exp_avg_sqs=state["vmax"], decoupled=name == "AdamW", step=step,
-                          **o)
+        kernels.adam_step(
+            params,
+            grads,
+            state["m"],
+            state["v"],
+            beta1=beta1,
+            beta2=beta2,
+            max_exp_avg_sqs=state["vmax"],
+            decoupled=name == "AdamW",
+            step=step,
+            **o,
+        )
 
 
 @pytest.mark.parametrize("case", TORCH_CASES, ids=lambda c: c[0] + str(sorted(c[1])))
@@ -257,11 +272,17 @@ def test_torch_trajectory(case, rng):
     params = [rng.standard_normal(s).astype(np.float32) for s in shapes]
     tparams = [torch.tensor(p.copy(), requires_grad=True) for p in params]
     topt = getattr(torch.optim, name)(tparams, foreach=False, **opts)
-    z = lambda: [np.zeros_like(p) for p in params]  # noqa: E731
+    z = lambda: [np.zeros_like(p) for p in params]
     init = opts.get("initial_accumulator_value", 0.0)
-    state = {"buf": z(), "sum": [np.full_like(p, init) for p in params], "sq": z(),
-             "ga": z() if opts.get("centered") else None, "m": z(), "v": z(),
-             "vmax": z() if opts.get("amsgrad") else None}
+    state = {
+        "buf": z(),
+        "sum": [np.full_like(p, init) for p in params],
+        "sq": z(),
+        "ga": z() if opts.get("centered") else None,
+        "m": z(),
+        "v": z(),
+        "vmax": z() if opts.get("amsgrad") else None,
+    }
     if name == "RMSprop" and not opts.get("momentum"):
         state["buf"] = None
     for step in range(1, 101):
@@ -304,45 +325,108 @@ def _swap(lst, i, new):
 
 # (description, mutate(p, g, m, v) -> (args, kwargs), exception, message fragment)
 BAD_ADAM = [
-    ("negative lr", lambda p, g, m, v: ((p, g, m, v), {"lr": -0.1}), ValueError,
-     "Invalid learning rate"),
-    ("nan lr", lambda p, g, m, v: ((p, g, m, v), {"lr": float("nan")}), ValueError,
-     "Invalid learning rate"),
-    ("beta1 = 1", lambda p, g, m, v: ((p, g, m, v), {"beta1": 1.0}), ValueError,
-     "beta parameter at index 0"),
-    ("beta2 < 0", lambda p, g, m, v: ((p, g, m, v), {"beta2": -0.1}), ValueError,
-     "beta parameter at index 1"),
+    (
+        "negative lr",
+        lambda p, g, m, v: ((p, g, m, v), {"lr": -0.1}),
+        ValueError,
+        "Invalid learning rate",
+    ),
+    (
+        "nan lr",
+        lambda p, g, m, v: ((p, g, m, v), {"lr": float("nan")}),
+        ValueError,
+        "Invalid learning rate",
+    ),
+    (
+        "beta1 = 1",
+        lambda p, g, m, v: ((p, g, m, v), {"beta1": 1.0}),
+        ValueError,
+        "beta parameter at index 0",
+    ),
+    (
+        "beta2 < 0",
+        lambda p, g, m, v: ((p, g, m, v), {"beta2": -0.1}),
+        ValueError,
+        "beta parameter at index 1",
+    ),
     ("eps < 0", lambda p, g, m, v: ((p, g, m, v), {"eps": -1e-8}), ValueError, "epsilon"),
-    ("weight_decay < 0", lambda p, g, m, v: ((p, g, m, v), {"weight_decay": -1.0}), ValueError,
-     "weight_decay"),
+    (
+        "weight_decay < 0",
+        lambda p, g, m, v: ((p, g, m, v), {"weight_decay": -1.0}),
+        ValueError,
+        "weight_decay",
+    ),
     ("step 0", lambda p, g, m, v: ((p, g, m, v), {"step": 0}), ValueError, "step"),
-    ("params an ndarray", lambda p, g, m, v: ((p[0], g, m, v), {}), TypeError,
-     "list or tuple"),
-    ("grads a list of lists", lambda p, g, m, v: ((p, [x.tolist() for x in g], m, v), {}),
-     TypeError, "grads[0]"),
+    ("params an ndarray", lambda p, g, m, v: ((p[0], g, m, v), {}), TypeError, "list or tuple"),
+    (
+        "grads a list of lists",
+        lambda p, g, m, v: ((p, [x.tolist() for x in g], m, v), {}),
+        TypeError,
+        "grads[0]",
+    ),
     ("short list", lambda p, g, m, v: ((p, g[:2], m, v), {}), ValueError, "has 2 arrays"),
-    ("float64 state", lambda p, g, m, v: ((p, g, _swap(m, 2, m[2].astype(np.float64)), v), {}),
-     TypeError, "exp_avgs[2]"),
-    ("int params", lambda p, g, m, v: ((_swap(p, 0, p[0].astype(np.int32)), g, m, v), {}),
-     TypeError, "float32 or float64"),
-    ("wrong shape", lambda p, g, m, v: ((p, g, m, _swap(v, 1, v[1].reshape(3, 2))), {}),
-     ValueError, "shape"),
-    ("non-contiguous grad",
-     lambda p, g, m, v: ((p, _swap(g, 1, np.ones((2, 6), np.float32)[:, ::2]), m, v), {}),
-     ValueError, "contiguous"),
-    ("read-only state",
-     lambda p, g, m, v: ((p, g, m, _swap(v, 0, np.frombuffer(v[0].tobytes(), np.float32))), {}),
-     ValueError, "read-only"),
-    ("aliased states", lambda p, g, m, v: ((p, g, m, _swap(v, 1, m[1])), {}), ValueError,
-     "share memory"),
-    ("param listed twice",
-     lambda p, g, m, v: ((_swap(p, 2, p[0]), _swap(g, 2, g[0]), _swap(m, 2, m[0].copy()),
-                          _swap(v, 2, v[0].copy())), {}),
-     ValueError, "'params[0]' and 'params[2]' share memory"),
-    ("grad aliasing a param", lambda p, g, m, v: ((p, _swap(g, 0, p[0]), m, v), {}), ValueError,
-     "share memory"),
-    ("amsgrad without max_exp_avg_sqs", lambda p, g, m, v: ((p, g, m, v), {"amsgrad": True}),
-     ValueError, "max_exp_avg_sqs"),
+    (
+        "float64 state",
+        lambda p, g, m, v: ((p, g, _swap(m, 2, m[2].astype(np.float64)), v), {}),
+        TypeError,
+        "exp_avgs[2]",
+    ),
+    (
+        "int params",
+        lambda p, g, m, v: ((_swap(p, 0, p[0].astype(np.int32)), g, m, v), {}),
+        TypeError,
+        "float32 or float64",
+    ),
+    (
+        "wrong shape",
+        lambda p, g, m, v: ((p, g, m, _swap(v, 1, v[1].reshape(3, 2))), {}),
+        ValueError,
+        "shape",
+    ),
+    (
+        "non-contiguous grad",
+        lambda p, g, m, v: ((p, _swap(g, 1, np.ones((2, 6), np.float32)[:, ::2]), m, v), {}),
+        ValueError,
+        "contiguous",
+    ),
+    (
+        "read-only state",
+        lambda p, g, m, v: ((p, g, m, _swap(v, 0, np.frombuffer(v[0].tobytes(), np.float32))), {}),
+        ValueError,
+        "read-only",
+    ),
+    (
+        "aliased states",
+        lambda p, g, m, v: ((p, g, m, _swap(v, 1, m[1])), {}),
+        ValueError,
+        "share memory",
+    ),
+    (
+        "param listed twice",
+        lambda p, g, m, v: (
+            (
+                _swap(p, 2, p[0]),
+                _swap(g, 2, g[0]),
+                _swap(m, 2, m[0].copy()),
+                _swap(v, 2, v[0].copy()),
+            ),
+            {},
+        ),
+        ValueError,
+        "'params[0]' and 'params[2]' share memory",
+    ),
+    (
+        "grad aliasing a param",
+        lambda p, g, m, v: ((p, _swap(g, 0, p[0]), m, v), {}),
+        ValueError,
+        "share memory",
+    ),
+    (
+        "amsgrad without max_exp_avg_sqs",
+        lambda p, g, m, v: ((p, g, m, v), {"amsgrad": True}),
+        ValueError,
+        "max_exp_avg_sqs",
+    ),
 ]
 
 
@@ -456,8 +540,12 @@ def test_isa_paths_agree_exactly(rng):
     try:
         for isa in kernels.supported_isas():
             kernels.set_isa(isa)
-            for name, opts in [("adam", ADAM_CASES[4]), ("rmsprop", RMSPROP_CASES[4]),
-                               ("sgd", SGD_CASES[4]), ("adagrad", ADAGRAD_CASES[1])]:
+            for name, opts in [
+                ("adam", ADAM_CASES[4]),
+                ("rmsprop", RMSPROP_CASES[4]),
+                ("sgd", SGD_CASES[4]),
+                ("adagrad", ADAGRAD_CASES[1]),
+            ]:
                 prob = Problem(name, opts, shapes, np.float32, np.random.default_rng(3))
                 for step in range(1, 4):
                     prob.step(OPTIMIZERS[name][0], g, step)

@@ -34,8 +34,9 @@ def _zip(manifest, npy=None):
 
 def _npy(shape, descr="<f8", data=b""):
     buf = io.BytesIO()
-    np.lib.format.write_array_header_1_0(buf, {"descr": descr, "fortran_order": False,
-                                               "shape": shape})
+    np.lib.format.write_array_header_1_0(
+        buf, {"descr": descr, "fortran_order": False, "shape": shape}
+    )
     return buf.getvalue() + data
 
 
@@ -56,25 +57,46 @@ def test_load_truncated_and_bit_flipped_files_raise_clear_errors():
             assert "fastnn.load" in str(e) and "not a valid fastnn checkpoint" in str(e)
 
 
-@pytest.mark.parametrize("manifest,npy,what", [
-    ("[]", None, "the manifest is a list"),  # was AttributeError
-    ('{"format": "fastnn", "arrays": Infinity, "root": 1}', None, "OverflowError"),
-    ('{"format": "fastnn", "arrays": 0, "root": ' + "[" * 100000 + "]" * 100000 + "}", None,
-     "RecursionError"),
-    # a header claiming 8 TiB: was a MemoryError after trying to allocate it
-    ({"format": "fastnn", "arrays": 1, "root": {"__ndarray__": 0}}, _npy((2**40,)),
-     r"header says shape \(1099511627776,\)"),
-    ({"format": "fastnn", "arrays": 1, "root": {"__ndarray__": 0}}, _npy((3,), data=b"\0" * 16),
-     "24 bytes.*holds 16 bytes"),
-    # index -1 silently returned the last array
-    ({"format": "fastnn", "arrays": 1, "root": {"__tensor__": -1}}, _npy((1,), data=b"\0" * 8),
-     "array index -1 out of range"),
-    ({"format": "fastnn", "arrays": 1, "root": {"__tensor__": True}}, _npy((1,), data=b"\0" * 8),
-     "array index True out of range"),
-    # a tensor of strings was returned as if valid
-    ({"format": "fastnn", "arrays": 1, "root": {"__tensor__": 0}}, _npy((1,), "<U3", b"\0" * 12),
-     "a tensor of dtype <U3"),
-])
+@pytest.mark.parametrize(
+    "manifest,npy,what",
+    [
+        ("[]", None, "the manifest is a list"),  # was AttributeError
+        ('{"format": "fastnn", "arrays": Infinity, "root": 1}', None, "OverflowError"),
+        (
+            '{"format": "fastnn", "arrays": 0, "root": ' + "[" * 100000 + "]" * 100000 + "}",
+            None,
+            "RecursionError",
+        ),
+        # a header claiming 8 TiB: was a MemoryError after trying to allocate it
+        (
+            {"format": "fastnn", "arrays": 1, "root": {"__ndarray__": 0}},
+            _npy((2**40,)),
+            r"header says shape \(1099511627776,\)",
+        ),
+        (
+            {"format": "fastnn", "arrays": 1, "root": {"__ndarray__": 0}},
+            _npy((3,), data=b"\0" * 16),
+            "24 bytes.*holds 16 bytes",
+        ),
+        # index -1 silently returned the last array
+        (
+            {"format": "fastnn", "arrays": 1, "root": {"__tensor__": -1}},
+            _npy((1,), data=b"\0" * 8),
+            "array index -1 out of range",
+        ),
+        (
+            {"format": "fastnn", "arrays": 1, "root": {"__tensor__": True}},
+            _npy((1,), data=b"\0" * 8),
+            "array index True out of range",
+        ),
+        # a tensor of strings was returned as if valid
+        (
+            {"format": "fastnn", "arrays": 1, "root": {"__tensor__": 0}},
+            _npy((1,), "<U3", b"\0" * 12),
+            "a tensor of dtype <U3",
+        ),
+    ],
+)
 def test_load_crafted_manifests_raise_clear_errors(manifest, npy, what):
     with pytest.raises(RuntimeError, match="fastnn.load: .*" + what):
         fastnn.load(_zip(manifest, npy))
@@ -97,14 +119,17 @@ def _idx_file(tmp_path, dims, payload=b""):
     return str(path)
 
 
-@pytest.mark.parametrize("dims,payload,size", [
-    ((2**31, 28, 28), b"\0" * 10, 2**31 * 28 * 28 + 16),
-    ((2**32 - 1,) * 3, b"", (2**32 - 1) ** 3 + 16),
-    # an int64 product wrapped to 0: a header-only file "matched" and reshape raised a bare
-    # ValueError; with a payload the message claimed 20 bytes
-    ((2**16,) * 4, b"", 2**64 + 20),
-    ((2**16,) * 4, b"\0" * 10, 2**64 + 20),
-])
+@pytest.mark.parametrize(
+    "dims,payload,size",
+    [
+        ((2**31, 28, 28), b"\0" * 10, 2**31 * 28 * 28 + 16),
+        ((2**32 - 1,) * 3, b"", (2**32 - 1) ** 3 + 16),
+        # an int64 product wrapped to 0: a header-only file "matched" and reshape raised a bare
+        # ValueError; with a payload the message claimed 20 bytes
+        ((2**16,) * 4, b"", 2**64 + 20),
+        ((2**16,) * 4, b"\0" * 10, 2**64 + 20),
+    ],
+)
 def test_idx_absurd_dimensions_are_data_file_errors(tmp_path, dims, payload, size):
     with pytest.raises(_idx.DataFileError, match=f"header says shape .*\\({size} bytes in all\\)"):
         _idx.read_idx(_idx_file(tmp_path, dims, payload))
@@ -132,12 +157,13 @@ def test_dataloader_propagates_the_datasets_exception(workers):
     got = []
     with pytest.raises(KeyError, match="boom at 5"):
         for batch in loader:
-            got.append(batch)
+            got.append(batch)  # noqa: PERF402 (keeps the batches before the error)
     assert len(got) <= 2  # the batches before the failing one, never one past it
     for _ in range(50):  # worker threads wind down
         if threading.active_count() <= before:
             break
         import time
+
         time.sleep(0.02)
     assert threading.active_count() <= before
 
@@ -152,8 +178,11 @@ def test_softmax_dim_out_of_range_is_index_error(fn, dim):
     import fastnn.nn.functional as F
 
     x = fastnn.randn(3, 4)
-    with pytest.raises(IndexError, match=r"Dimension out of range \(expected to be in range of "
-                                         rf"\[-2, 1\], but got {dim}\)"):
+    with pytest.raises(
+        IndexError,
+        match=r"Dimension out of range \(expected to be in range of "
+        rf"\[-2, 1\], but got {dim}\)",
+    ):
         getattr(F, fn)(x, dim=dim)
     with pytest.raises(IndexError, match="Dimension out of range"):
         getattr(x, fn)(dim)

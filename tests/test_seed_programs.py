@@ -1,4 +1,5 @@
-"""Seed 000's programs on fastnn with only the imports changed (``import fastnn as torch``)."""
+"""The d2l book's autograd example and linear-regression programs on fastnn with only the
+imports changed (``import fastnn as torch``)."""
 
 import pytest
 
@@ -7,7 +8,7 @@ from fastnn import nn
 
 
 def synthetic_data(w, b, num_examples):
-    """生成y=Xw+b+噪声 (seed 000, verbatim)"""
+    """生成y=Xw+b+噪声 (d2l, verbatim)"""
     X = torch.normal(0, 1, (num_examples, len(w)))
     y = torch.matmul(X, w) + b
     y += torch.normal(0, 0.01, y.shape)
@@ -15,6 +16,7 @@ def synthetic_data(w, b, num_examples):
 
 
 def test_seed_000_autograd_example():
+    """The d2l autograd example: y = 2 x.x for x = arange(4) gives x.grad = 4x."""
     x = torch.arange(4.0)
     x.requires_grad_(True)
     assert x.grad is None
@@ -34,14 +36,14 @@ def test_seed_000_linear_regression_from_scratch():
     def data_iter(batch_size, features, labels):
         order = torch.randperm(len(features))
         for i in range(0, len(features), batch_size):
-            j = order[i:i + batch_size]
+            j = order[i : i + batch_size]
             yield features[j], labels[j]
 
     w = torch.normal(0, 0.01, size=(1, 2)).requires_grad_(True)
     b = torch.zeros(1, requires_grad=True)
     lr, batch_size = 0.03, 10
     F = nn.functional
-    for epoch in range(3):
+    for _epoch in range(3):
         for X, y in data_iter(batch_size, features, labels):
             l = F.mse_loss(F.linear(X, w, b), y)
             l.backward()
@@ -58,7 +60,7 @@ def test_seed_000_linear_regression_from_scratch():
 
 
 def test_seed_000_linear_regression_program():
-    """Seed 000's concise implementation, verbatim but for the imports."""
+    """The d2l concise linear regression, verbatim but for the imports."""
     if not (hasattr(nn, "Linear") and hasattr(torch, "optim") and hasattr(torch, "utils")):
         pytest.skip("needs fastnn.nn layers, fastnn.optim and fastnn.utils.data (other branches)")
     from fastnn.utils import data
@@ -88,7 +90,7 @@ def test_seed_000_linear_regression_program():
             l.backward()
             trainer.step()
         l = loss(net(features), labels)
-        print(f'epoch {epoch + 1}, loss {l:f}')
+        print(f"epoch {epoch + 1}, loss {l:f}")
     assert l.item() < 2e-4
     w, b = net[0].weight.data, net[0].bias.data
     assert abs(w[0, 0].item() - 2) < 0.01 and abs(w[0, 1].item() + 3.4) < 0.01

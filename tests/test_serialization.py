@@ -12,11 +12,13 @@ import fastnn
 
 
 def _state():
-    return collections.OrderedDict([
-        ("layer.weight", fastnn.randn(3, 4)),
-        ("layer.bias", fastnn.zeros(3, dtype=fastnn.float64, requires_grad=True)),
-        ("steps", fastnn.tensor(7)),
-    ])
+    return collections.OrderedDict(
+        [
+            ("layer.weight", fastnn.randn(3, 4)),
+            ("layer.bias", fastnn.zeros(3, dtype=fastnn.float64, requires_grad=True)),
+            ("steps", fastnn.tensor(7)),
+        ]
+    )
 
 
 def test_round_trip_state_dict(tmp_path):
@@ -33,10 +35,20 @@ def test_round_trip_state_dict(tmp_path):
 
 def test_round_trip_optimizer_like_state(tmp_path):
     state = {
-        "state": {0: {"step": 3, "exp_avg": fastnn.ones(2), "exp_avg_sq": fastnn.zeros(2)},
-                  1: {"step": 3, "momentum_buffer": None}},
-        "param_groups": [{"lr": 1e-3, "betas": (0.9, 0.999), "params": [0, 1], "name": "g0",
-                          "amsgrad": False, "eps": float("inf")}],
+        "state": {
+            0: {"step": 3, "exp_avg": fastnn.ones(2), "exp_avg_sq": fastnn.zeros(2)},
+            1: {"step": 3, "momentum_buffer": None},
+        },
+        "param_groups": [
+            {
+                "lr": 1e-3,
+                "betas": (0.9, 0.999),
+                "params": [0, 1],
+                "name": "g0",
+                "amsgrad": False,
+                "eps": float("inf"),
+            }
+        ],
         "array": np.arange(3, dtype=np.int32),
         "scalar": np.float32(2.5),
     }
@@ -72,8 +84,10 @@ def test_no_pickle_inside(tmp_path):
     assert "manifest.json" in names and all(n.endswith((".npy", ".json")) for n in names)
     evil = tmp_path / "evil.fnn"
     with zipfile.ZipFile(evil, "w") as z:
-        z.writestr("manifest.json", '{"format": "fastnn", "version": 1, "arrays": 1, '
-                                    '"root": {"__ndarray__": 0}}')
+        z.writestr(
+            "manifest.json",
+            '{"format": "fastnn", "version": 1, "arrays": 1, "root": {"__ndarray__": 0}}',
+        )
         b = io.BytesIO()
         np.save(b, np.array([object()], dtype=object), allow_pickle=True)
         z.writestr("arrays/0.npy", b.getvalue())
@@ -92,7 +106,7 @@ def test_corrupt_files_raise_naming_the_file(tmp_path, damage):
         path.write_bytes(b"hello world" * 10)
     elif damage == "flip":  # corrupt array bytes: the zip CRC catches it
         i = data.index(b"\x93NUMPY") + 130  # inside the first array's data
-        path.write_bytes(data[:i] + bytes([data[i] ^ 0xFF]) + data[i + 1:])
+        path.write_bytes(data[:i] + bytes([data[i] ^ 0xFF]) + data[i + 1 :])
     else:
         with zipfile.ZipFile(path, "w") as z:
             z.writestr("manifest.json", '{"format": "other"}')

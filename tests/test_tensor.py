@@ -7,7 +7,6 @@ import pytest
 import fastnn
 from fastnn import _devices as backends
 
-
 # ---- creation and dtypes -----------------------------------------------------------------------
 
 
@@ -124,16 +123,16 @@ def test_repr_like_torch():
     assert repr(fastnn.tensor([0.5, 2.0])) == "tensor([0.5000, 2.0000])"
     assert repr(fastnn.tensor([1, 2])) == "tensor([1, 2])"
     assert repr(fastnn.tensor([1.0], requires_grad=True)) == "tensor([1.], requires_grad=True)"
-    assert repr(fastnn.tensor([1.0], dtype=fastnn.float64)) == \
-        "tensor([1.], dtype=fastnn.float64)"
+    assert repr(fastnn.tensor([1.0], dtype=fastnn.float64)) == "tensor([1.], dtype=fastnn.float64)"
     assert repr(fastnn.tensor(3.0)) == "tensor(3.)"
 
 
 def test_data_attribute():
     w = fastnn.zeros(3, requires_grad=True)
     d = w.data
-    assert not d.requires_grad and d.numpy() is w.detach().numpy() or \
-        np.shares_memory(d.numpy(), w.detach().numpy())
+    assert (not d.requires_grad and d.numpy() is w.detach().numpy()) or np.shares_memory(
+        d.numpy(), w.detach().numpy()
+    )
     w.data.normal_(0, 0.01)
     w.data = fastnn.ones(3)
     assert w.tolist() == [1.0, 1.0, 1.0] and w.requires_grad
@@ -147,9 +146,15 @@ def test_backend_implements_every_op():
 # ---- values vs numpy ---------------------------------------------------------------------------
 
 UNARY = [
-    ("exp", np.exp), ("log", lambda a: np.log(np.abs(a) + 1)), ("sqrt", np.sqrt),
-    ("abs", np.abs), ("neg", np.negative), ("relu", lambda a: np.maximum(a, 0)),
-    ("sigmoid", lambda a: 1 / (1 + np.exp(-a))), ("tanh", np.tanh), ("sin", np.sin),
+    ("exp", np.exp),
+    ("log", lambda a: np.log(np.abs(a) + 1)),
+    ("sqrt", np.sqrt),
+    ("abs", np.abs),
+    ("neg", np.negative),
+    ("relu", lambda a: np.maximum(a, 0)),
+    ("sigmoid", lambda a: 1 / (1 + np.exp(-a))),
+    ("tanh", np.tanh),
+    ("sin", np.sin),
 ]
 
 
@@ -175,7 +180,7 @@ def test_binary_values_and_broadcasting(rng):
     assert (ta + tb).shape == (4, 5, 3)
     np.testing.assert_allclose((2 - ta).numpy(), 2 - a)
     np.testing.assert_allclose((2 / (ta * ta + 1)).numpy(), 2 / (a * a + 1), rtol=1e-6)
-    np.testing.assert_allclose((ta ** 2).numpy(), a ** 2, rtol=1e-6)
+    np.testing.assert_allclose((ta**2).numpy(), a**2, rtol=1e-6)
     np.testing.assert_allclose(fastnn.maximum(ta, tb).numpy(), np.maximum(a, b))
     np.testing.assert_allclose(ta.clamp(-0.5, 0.5).numpy(), np.clip(a, -0.5, 0.5))
     np.testing.assert_allclose(fastnn.where(ta > 0, ta, tb).numpy(), np.where(a > 0, a, b))
@@ -207,7 +212,9 @@ def test_reductions(rng):
     t = fastnn.tensor(a)
     np.testing.assert_allclose(t.sum().item(), a.sum())
     np.testing.assert_allclose(t.sum(1).numpy(), a.sum(1))
-    np.testing.assert_allclose(t.sum(dim=(0, 2), keepdim=True).numpy(), a.sum((0, 2), keepdims=True))
+    np.testing.assert_allclose(
+        t.sum(dim=(0, 2), keepdim=True).numpy(), a.sum((0, 2), keepdims=True)
+    )
     np.testing.assert_allclose(t.mean(axis=2).numpy(), a.mean(2))
     np.testing.assert_allclose(t.max().item(), a.max())
     v, i = t.max(1)
@@ -223,16 +230,25 @@ def test_reductions(rng):
 
 
 def test_matmul_values(rng):
-    for sa, sb in [((3, 4), (4, 5)), ((4,), (4,)), ((2, 3, 4), (2, 4, 5)), ((2, 3, 4), (4,)),
-                   ((5, 2, 3, 4), (4, 6)), ((3, 4), (2, 4, 5))]:
+    for sa, sb in [
+        ((3, 4), (4, 5)),
+        ((4,), (4,)),
+        ((2, 3, 4), (2, 4, 5)),
+        ((2, 3, 4), (4,)),
+        ((5, 2, 3, 4), (4, 6)),
+        ((3, 4), (2, 4, 5)),
+    ]:
         a = rng.standard_normal(sa).astype(np.float32)
         b = rng.standard_normal(sb).astype(np.float32)
         out = fastnn.tensor(a) @ fastnn.tensor(b)
         np.testing.assert_allclose(out.numpy(), a @ b, rtol=1e-5, atol=1e-5)
     x = fastnn.tensor(rng.standard_normal((4, 3)).astype(np.float32))
     np.testing.assert_allclose((x.T @ x).numpy(), x.numpy().T @ x.numpy(), rtol=1e-5, atol=1e-5)
-    np.testing.assert_allclose(fastnn.matmul(x, fastnn.tensor([2, -3.4, 1])).numpy(),
-                               x.numpy() @ np.array([2, -3.4, 1], np.float32), rtol=1e-5)
+    np.testing.assert_allclose(
+        fastnn.matmul(x, fastnn.tensor([2, -3.4, 1])).numpy(),
+        x.numpy() @ np.array([2, -3.4, 1], np.float32),
+        rtol=1e-5,
+    )
 
 
 def test_shape_ops():
@@ -262,8 +278,9 @@ def test_indexing(rng):
     np.testing.assert_array_equal(t[[0, 2]].numpy(), a[[0, 2]])
     np.testing.assert_array_equal(t[fastnn.tensor([3, 0])].numpy(), a[[3, 0]])
     np.testing.assert_array_equal(t[t > 0].numpy(), a[a > 0])
-    np.testing.assert_array_equal(t[fastnn.arange(4), fastnn.tensor([0, 1, 2, 3])].numpy(),
-                                  a[np.arange(4), [0, 1, 2, 3]])
+    np.testing.assert_array_equal(
+        t[fastnn.arange(4), fastnn.tensor([0, 1, 2, 3])].numpy(), a[np.arange(4), [0, 1, 2, 3]]
+    )
     np.testing.assert_array_equal(t[fastnn.tensor(1)].numpy(), a[1])
 
 
@@ -316,7 +333,9 @@ def test_inplace_methods():
 def test_shape_mismatch_names_both_shapes():
     with pytest.raises(RuntimeError, match=r"\(2, 3\).*\(4,\)"):
         fastnn.ones(2, 3) + fastnn.ones(4)
-    with pytest.raises(RuntimeError, match=r"mat1 and mat2 shapes cannot be multiplied \(2x3 and 4x5\)"):
+    with pytest.raises(
+        RuntimeError, match=r"mat1 and mat2 shapes cannot be multiplied \(2x3 and 4x5\)"
+    ):
         fastnn.ones(2, 3) @ fastnn.ones(4, 5)
     with pytest.raises(RuntimeError, match="inconsistent tensor size"):
         fastnn.dot(fastnn.ones(3), fastnn.ones(4))
@@ -348,6 +367,6 @@ def test_mixing_devices_raises():
         with pytest.raises(RuntimeError, match="same device.*cpu and cuda:0"):
             fastnn.ones(2, dtype=fastnn.float64) + g
         with pytest.raises(RuntimeError, match="same device"):
-            fastnn.ones(2, dtype=fastnn.float64) == g
+            fastnn.ones(2, dtype=fastnn.float64) == g  # noqa: B015 (evaluated for its error)
     finally:
         del backends._BY_TYPE[FakeDeviceArray]

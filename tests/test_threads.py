@@ -23,8 +23,10 @@ def _check(fn, inputs):
     serial = [fn(*args) for args in inputs]
     for round_ in _concurrent(fn, inputs):
         for got, want in zip(round_, serial):
-            for g, w in zip(got if isinstance(got, tuple) else (got,),
-                            want if isinstance(want, tuple) else (want,)):
+            for g, w in zip(
+                got if isinstance(got, tuple) else (got,),
+                want if isinstance(want, tuple) else (want,),
+            ):
                 np.testing.assert_array_equal(g, w)
 
 
@@ -49,8 +51,10 @@ def test_activations_threads(rng, threads, name):
 def test_softmax_cross_entropy_threads(rng, threads):
     z = _arrays(rng, (65, 10))
     t = [rng.integers(0, 10, 65) for _ in range(WORKERS)]
-    _check(lambda z_, t_: K.softmax_cross_entropy(z_, t_, grad=True, label_smoothing=0.1),
-           list(zip(z, t)))
+    _check(
+        lambda z_, t_: K.softmax_cross_entropy(z_, t_, grad=True, label_smoothing=0.1),
+        list(zip(z, t)),
+    )
 
 
 def test_adam_step_threads_disjoint(rng, threads):

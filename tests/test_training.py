@@ -1,6 +1,5 @@
 """Training tools (accuracy, Accumulator, evaluate_accuracy, fit), the models and the CLI."""
 
-
 import numpy as np
 import pytest
 
@@ -53,8 +52,17 @@ def test_fit_learns_and_records_history(reduction, tmp_path):
     opt = fastnn.optim.SGD(net.parameters(), lr=0.1)
     lines = []
     plot = tmp_path / "curves.png" if _has_matplotlib() else None
-    hist = training.fit(net, loader, loader, nn.CrossEntropyLoss(reduction=reduction), 4, opt,
-                        progress=False, plot=plot, log=lines.append)
+    hist = training.fit(
+        net,
+        loader,
+        loader,
+        nn.CrossEntropyLoss(reduction=reduction),
+        4,
+        opt,
+        progress=False,
+        plot=plot,
+        log=lines.append,
+    )
     assert hist.epoch == [1, 2, 3, 4]
     assert hist.train_loss[-1] < hist.train_loss[0]
     assert hist.test_acc[-1] > 0.95
@@ -86,8 +94,9 @@ def test_models_shapes():
 def test_cli_trains_softmax_regression(data_dir, tmp_path, capsys):
     """The README's main command, one epoch: prints per-epoch lines and saves a loadable model."""
     out = tmp_path / "model.fnn"
-    cli_main(["train", "--epochs", "1", "--no-progress", "--data-root", data_dir,
-              "--save", str(out)])
+    cli_main(
+        ["train", "--epochs", "1", "--no-progress", "--data-root", data_dir, "--save", str(out)]
+    )
     text = capsys.readouterr().out
     assert "softmax on fashion-mnist" in text and "epoch   1" in text
     test_acc = float(text.split("test acc")[1].split()[0])
@@ -108,8 +117,8 @@ def test_cli_config(capsys):
 
 @pytest.mark.slow
 def test_softmax_regression_reaches_seed_figures(data_dir):
-    """Seed 000: 10 epochs of softmax regression; the seed asserts loss < 0.5, accuracies > 0.7,
-    the 0.82 test-accuracy figure of the data issue is measured by the benchmarks, not here."""
+    """The d2l softmax regression, 10 epochs; the program asserts loss < 0.5, accuracies > 0.7.
+    The 0.82 test-accuracy target is measured by the benchmarks (bench_train.py), not here."""
     from fastnn.__main__ import load_data
     from fastnn.models import softmax_regression
 
@@ -117,8 +126,16 @@ def test_softmax_regression_reaches_seed_figures(data_dir):
     train_iter, test_iter = load_data("fashion-mnist", 256, root=data_dir)
     net = softmax_regression()
     opt = fastnn.optim.SGD(net.parameters(), lr=0.1)
-    hist = training.fit(net, train_iter, test_iter, nn.CrossEntropyLoss(reduction="none"), 10, opt,
-                        progress=False, log=None)
+    hist = training.fit(
+        net,
+        train_iter,
+        test_iter,
+        nn.CrossEntropyLoss(reduction="none"),
+        10,
+        opt,
+        progress=False,
+        log=None,
+    )
     assert hist.train_loss[-1] < 0.5
     assert hist.train_acc[-1] > 0.7
     assert hist.test_acc[-1] > 0.8, hist.test_acc  # the 0.82 figure is reported by the bench
@@ -128,8 +145,9 @@ def test_cli_on_cuda_without_gpu_is_a_clear_error(data_dir):
     if fastnn.cuda.is_available():
         pytest.skip("a GPU is present")
     with pytest.raises(RuntimeError, match="CUDA"):
-        cli_main(["train", "--epochs", "1", "--no-progress", "--data-root", data_dir,
-                  "--device", "cuda"])
+        cli_main(
+            ["train", "--epochs", "1", "--no-progress", "--data-root", data_dir, "--device", "cuda"]
+        )
 
 
 @pytest.mark.skipif(not fastnn.cuda.is_available(), reason="needs a CUDA GPU")
@@ -138,5 +156,7 @@ def test_fit_moves_batches_to_the_model_device():
     loader = data.DataLoader(data.TensorDataset(x, y), batch_size=64)
     net = nn.Sequential(nn.Linear(2, 3)).to("cuda")
     opt = fastnn.optim.SGD(net.parameters(), lr=0.1)
-    hist = training.fit(net, loader, loader, nn.CrossEntropyLoss(), 2, opt, progress=False, log=None)
+    hist = training.fit(
+        net, loader, loader, nn.CrossEntropyLoss(), 2, opt, progress=False, log=None
+    )
     assert hist.test_acc[-1] > 0.5

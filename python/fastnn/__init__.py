@@ -9,7 +9,7 @@ op modules and their registry) and ``kernels`` < ``autograd`` < ``_tensor`` (the
 methods and primitives) < ``nn``, ``optim``, ``utils.data``, ``datasets``, ``serialization``.
 """
 
-from . import _C, cuda, kernels
+from . import _C, autograd, cuda, datasets, kernels, nn, optim, utils
 from ._core import dtype as _dtype
 from ._core.device import device
 from ._core.dtype import get_default_dtype, set_default_dtype
@@ -40,33 +40,61 @@ from ._tensor import (
     zeros,
     zeros_like,
 )
-from ._tensor.functions import *  # noqa: F403  (matmul, cat, stack, where, exp, ...)
+from ._tensor.functions import *  # matmul, cat, stack, where, exp, ...
 from ._tensor.functions import __all__ as _functions_all
-from . import autograd
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
-from . import nn, optim, datasets, utils
 from .serialization import load, save
 
 globals().update(_dtype.PUBLIC)  # fastnn.float32, fastnn.long, fastnn.bool, ...
 
 __version__ = _C.__version__
 
+# The subpackages, Tensor, creation, autograd and save/load; then the functions and dtypes.
 __all__ = [
+    "Tensor",
     "__version__",
+    "arange",
+    "as_tensor",
+    "autograd",
     "cuda",
+    "datasets",
+    "device",
+    "empty",
+    "empty_like",
+    "enable_grad",
+    "eye",
     "from_dlpack",
+    "from_numpy",
+    "full",
+    "full_like",
+    "get_default_dtype",
     "get_num_threads",
+    "is_grad_enabled",
     "kernels",
+    "linspace",
+    "load",
+    "manual_seed",
+    "nn",
+    "no_grad",
+    "normal",
+    "ones",
+    "ones_like",
     "optim",
+    "rand",
+    "rand_like",
+    "randint",
+    "randn",
+    "randn_like",
+    "randperm",
+    "save",
+    "set_default_dtype",
+    "set_grad_enabled",
     "set_num_threads",
     "show_config",
-    # tensor, autograd, creation, functions, save/load
-    "Tensor", "arange", "as_tensor", "autograd", "device", "empty", "empty_like",
-    "enable_grad", "eye", "from_numpy", "full", "full_like", "get_default_dtype",
-    "is_grad_enabled", "linspace", "load", "manual_seed", "nn", "no_grad", "normal", "ones",
-    "ones_like", "rand", "rand_like", "randint", "randn", "randn_like", "randperm", "save",
-    "set_default_dtype", "set_grad_enabled", "tensor", "zeros", "zeros_like",
-    *_functions_all, *_dtype.PUBLIC,
-    # nn, utils.data, datasets
-    "datasets", "utils",
+    "tensor",
+    "utils",
+    "zeros",
+    "zeros_like",
 ]
+__all__.extend(_functions_all)
+__all__.extend(_dtype.PUBLIC)

@@ -1,8 +1,8 @@
 """fastnn's command line.
 
-    python -m fastnn train                 # seed 000: softmax regression on Fashion-MNIST
-    python -m fastnn train --model mlp --dataset mnist --optimizer adam --epochs 10
-    python -m fastnn config                # version, SIMD path, threads, CUDA
+python -m fastnn train                 # d2l softmax regression on Fashion-MNIST
+python -m fastnn train --model mlp --dataset mnist --optimizer adam --epochs 10
+python -m fastnn config                # version, SIMD path, threads, CUDA
 """
 
 import argparse
@@ -33,8 +33,10 @@ def load_data(dataset, batch_size, *, root=None, workers=0, seed=0):
 
     cls = getattr(datasets, DATASETS[dataset])
     train, test = cls(root=root, train=True), cls(root=root, train=False)
-    return (data.DataLoader(train, batch_size, shuffle=True, num_workers=workers, seed=seed),
-            data.DataLoader(test, batch_size, shuffle=False, num_workers=workers))
+    return (
+        data.DataLoader(train, batch_size, shuffle=True, num_workers=workers, seed=seed),
+        data.DataLoader(test, batch_size, shuffle=False, num_workers=workers),
+    )
 
 
 def train(args):
@@ -46,16 +48,27 @@ def train(args):
     if args.threads:
         fastnn.set_num_threads(args.threads)
     fastnn.manual_seed(args.seed)
-    train_iter, test_iter = load_data(args.dataset, args.batch_size, root=args.data_root,
-                                      workers=args.workers, seed=args.seed)
+    train_iter, test_iter = load_data(
+        args.dataset, args.batch_size, root=args.data_root, workers=args.workers, seed=args.seed
+    )
     kwargs = {"hidden": args.hidden, "dropout": args.dropout} if args.model == "mlp" else {}
     net = models.MODELS[args.model](**kwargs).to(args.device)
     optimizer = make_optimizer(args.optimizer, net.parameters(), args.lr)
-    print(f"{args.model} on {args.dataset}: {sum(p.numel() for p in net.parameters())} parameters, "
-          f"{type(optimizer).__name__} lr={optimizer.param_groups[0]['lr']}, batch {args.batch_size}, "
-          f"{args.epochs} epochs, on {args.device} ({fastnn.get_num_threads()} CPU threads)")
-    history = fit(net, train_iter, test_iter, nn.CrossEntropyLoss(), args.epochs, optimizer,
-                  progress=not args.no_progress, plot=args.plot)
+    print(
+        f"{args.model} on {args.dataset}: {sum(p.numel() for p in net.parameters())} parameters, "
+        f"{type(optimizer).__name__} lr={optimizer.param_groups[0]['lr']}, batch {args.batch_size}, "
+        f"{args.epochs} epochs, on {args.device} ({fastnn.get_num_threads()} CPU threads)"
+    )
+    history = fit(
+        net,
+        train_iter,
+        test_iter,
+        nn.CrossEntropyLoss(),
+        args.epochs,
+        optimizer,
+        progress=not args.no_progress,
+        plot=args.plot,
+    )
     if args.plot:
         print(f"curves saved to {args.plot}")
     if args.save:
@@ -65,8 +78,11 @@ def train(args):
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(prog="python -m fastnn", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m fastnn",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("train", help="train a model on MNIST or Fashion-MNIST")
     p.add_argument("--model", choices=["softmax", "mlp", "cnn"], default="softmax")
@@ -81,8 +97,12 @@ def build_parser():
     p.add_argument("--device", default="cpu", help="cpu or cuda (batches move to the model)")
     p.add_argument("--threads", type=int, default=0, help="kernel threads (default: all cores)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--data-root", default=None, help="folder with mnist/ and fashion-mnist/ "
-                   "(default: $FASTNN_DATA, else ~/.cache/fastnn/data)")
+    p.add_argument(
+        "--data-root",
+        default=None,
+        help="folder with mnist/ and fashion-mnist/ "
+        "(default: $FASTNN_DATA, else ~/.cache/fastnn/data)",
+    )
     p.add_argument("--plot", metavar="PNG", help="save the training curves here")
     p.add_argument("--save", metavar="PATH", help="save the trained state_dict here")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")

@@ -21,8 +21,8 @@ runs there.
 """
 
 from . import _C, _devices
-from ._core.kernel_table import kernel_names
 from ._C import detected_isa, get_isa, set_isa, supported_isas
+from ._core.kernel_table import kernel_names
 
 
 def _with_device_dispatch(name, cpu_kernel):
@@ -41,11 +41,12 @@ def _with_device_dispatch(name, cpu_kernel):
 def _export(names, cuda_names, cuda_built):
     for name in names:
         fn = getattr(_C, name)
-        globals()[name] = _with_device_dispatch(name, fn) if cuda_built and name in cuda_names \
-            else fn
+        globals()[name] = (
+            _with_device_dispatch(name, fn) if cuda_built and name in cuda_names else fn
+        )
 
 
 _export(kernel_names("cpu"), kernel_names("cuda"), _C.built_with_cuda)
 
-__all__ = ["detected_isa", "get_isa", "set_isa", "supported_isas",
-           *kernel_names("cpu")]
+__all__ = ["detected_isa", "get_isa", "set_isa", "supported_isas"]
+__all__.extend(kernel_names("cpu"))

@@ -7,6 +7,7 @@ and renames it over the target (``os.replace``): a crash mid-save leaves the old
 """
 
 import collections
+import contextlib
 import io
 import json
 import os
@@ -40,8 +41,10 @@ def _encode(obj, arrays):
         return {"__tuple__": [_encode(v, arrays) for v in obj]}
     if isinstance(obj, list):
         return [_encode(v, arrays) for v in obj]
-    raise TypeError(f"fastnn.save: cannot save an object of type {type(obj).__name__} (only "
-                    "tensors, numpy arrays, numbers, strings, None, dicts, lists and tuples)")
+    raise TypeError(
+        f"fastnn.save: cannot save an object of type {type(obj).__name__} (only "
+        "tensors, numpy arrays, numbers, strings, None, dicts, lists and tuples)"
+    )
 
 
 def _decode(node, arrays):
@@ -83,8 +86,11 @@ def _read_npy(z, i):
     version = np.lib.format.read_magic(buf)
     if version not in ((1, 0), (2, 0)):
         raise ValueError(f"array {i}: unsupported .npy version {version}")
-    read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
-                   else np.lib.format.read_array_header_2_0)
+    read_header = (
+        np.lib.format.read_array_header_1_0
+        if version == (1, 0)
+        else np.lib.format.read_array_header_2_0
+    )
     shape, _, dtype = read_header(buf)
     if dtype.hasobject:
         raise ValueError(f"array {i}: dtype {dtype} holds Python objects")
@@ -93,8 +99,10 @@ def _read_npy(z, i):
         want *= d
     have = len(buf.getbuffer()) - buf.tell()
     if want != have:
-        raise ValueError(f"array {i}: header says shape {shape} of {dtype} ({want} bytes), "
-                         f"the file holds {have} bytes")
+        raise ValueError(
+            f"array {i}: header says shape {shape} of {dtype} ({want} bytes), "
+            f"the file holds {have} bytes"
+        )
     buf.seek(0)
     return np.lib.format.read_array(buf, allow_pickle=False)
 
@@ -129,10 +137,8 @@ def save(obj, f):
             os.fsync(out.fileno())
         os.replace(tmp, path)
     except BaseException:
-        try:
+        with contextlib.suppress(OSError):
             os.unlink(tmp)
-        except OSError:
-            pass
         raise
 
 
@@ -143,25 +149,42 @@ def load(f, map_location=None, weights_only=True):
         with zipfile.ZipFile(f, "r") as z:
             for info in z.infolist():  # save() stores; a compressed entry could be a zip bomb
                 if info.compress_type != zipfile.ZIP_STORED:
-                    raise ValueError(f"entry {info.filename!r} is compressed; fastnn checkpoints "
-                                     "store their entries uncompressed")
+                    raise ValueError(
+                        f"entry {info.filename!r} is compressed; fastnn checkpoints "
+                        "store their entries uncompressed"
+                    )
             manifest = json.loads(z.read("manifest.json"))
             if not isinstance(manifest, dict):
-                raise ValueError(f"the manifest is a {type(manifest).__name__}, not an object")
+                raise ValueError(  # noqa: TRY004 (a malformed file, not a wrong argument)
+                    f"the manifest is a {type(manifest).__name__}, not an object"
+                )
             if manifest.get("format") != _FORMAT:
-                raise ValueError("not a fastnn checkpoint (manifest format "
-                                 f"{manifest.get('format')!r})")
+                raise ValueError(
+                    f"not a fastnn checkpoint (manifest format {manifest.get('format')!r})"
+                )
             arrays = []
             for i in range(int(manifest["arrays"])):
                 arrays.append(_read_npy(z, i))
             obj = _decode(manifest["root"], arrays)
     except FileNotFoundError:
         raise
-    except (zipfile.BadZipFile, KeyError, ValueError, EOFError, OSError, TypeError,
-            IndexError, json.JSONDecodeError, OverflowError, RecursionError,
-            NotImplementedError) as e:
-        raise RuntimeError(f"fastnn.load: {name} is not a valid fastnn checkpoint (corrupt or "
-                           f"truncated file?): {type(e).__name__}: {e}") from None
+    except (
+        zipfile.BadZipFile,
+        KeyError,
+        ValueError,
+        EOFError,
+        OSError,
+        TypeError,
+        IndexError,
+        json.JSONDecodeError,
+        OverflowError,
+        RecursionError,
+        NotImplementedError,
+    ) as e:
+        raise RuntimeError(
+            f"fastnn.load: {name} is not a valid fastnn checkpoint (corrupt or "
+            f"truncated file?): {type(e).__name__}: {e}"
+        ) from None
     if map_location is not None and str(map_location) != "cpu":
         obj = _to_device(obj, map_location)
     return obj

@@ -119,8 +119,19 @@ class History:
             getattr(self, key).append(value)
 
 
-def fit(net, train_iter, test_iter, loss, num_epochs, optimizer, *, scheduler=None, progress=True,
-        plot=None, log=print):
+def fit(
+    net,
+    train_iter,
+    test_iter,
+    loss,
+    num_epochs,
+    optimizer,
+    *,
+    scheduler=None,
+    progress=True,
+    plot=None,
+    log=print,
+):
     """Train for num_epochs, evaluating on test_iter after each; returns a History.
 
     plot: a PNG path; the curves (train loss, train acc, test acc per epoch) are redrawn there
@@ -136,11 +147,19 @@ def fit(net, train_iter, test_iter, loss, num_epochs, optimizer, *, scheduler=No
         test_acc = evaluate_accuracy(net, test_iter) if test_iter is not None else float("nan")
         if scheduler is not None:
             scheduler.step()
-        history.append(epoch=epoch, train_loss=train_loss, train_acc=train_acc, test_acc=test_acc,
-                       seconds=seconds, samples_per_s=n / seconds)
+        history.append(
+            epoch=epoch,
+            train_loss=train_loss,
+            train_acc=train_acc,
+            test_acc=test_acc,
+            seconds=seconds,
+            samples_per_s=n / seconds,
+        )
         if log is not None:
-            log(f"epoch {epoch:3d}  train loss {train_loss:.4f}  train acc {train_acc:.4f}  "
-                f"test acc {test_acc:.4f}  {seconds:6.2f} s  {n / seconds:9.0f} samples/s")
+            log(
+                f"epoch {epoch:3d}  train loss {train_loss:.4f}  train acc {train_acc:.4f}  "
+                f"test acc {test_acc:.4f}  {seconds:6.2f} s  {n / seconds:9.0f} samples/s"
+            )
         if plot:
             plot_history(history, plot)
     return history

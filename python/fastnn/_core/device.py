@@ -1,10 +1,10 @@
 """``fastnn.device``: where a tensor's storage lives ('cpu' or 'cuda:N')."""
 
 
-class device:  # noqa: N801 (torch's name)
+class device:  # lower-case: torch's name
     """A device, compared equal to its string form: ``device('cuda') == 'cuda:0'``."""
 
-    __slots__ = ("type", "index")
+    __slots__ = ("index", "type")
 
     def __init__(self, spec, index=None):
         if isinstance(spec, device):
@@ -15,7 +15,8 @@ class device:  # noqa: N801 (torch's name)
         kind, _, idx = spec.partition(":")
         if kind not in ("cpu", "cuda"):
             raise RuntimeError(
-                f"Expected one of cpu, cuda device type at start of device string: {spec}")
+                f"Expected one of cpu, cuda device type at start of device string: {spec}"
+            )
         if idx:
             if index is not None or not idx.isdigit():
                 raise RuntimeError(f"Invalid device string: '{spec}'")

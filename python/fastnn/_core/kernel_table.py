@@ -9,23 +9,36 @@ work (``csrc/cpu/<family>.cpp``, ``csrc/cuda/<family>.cu``).
 _BOTH, _CPU, _CUDA = ("cpu", "cuda"), ("cpu",), ("cuda",)
 KERNELS = {
     "matmul": ("matmul", _BOTH),
-    **{name: ("activation", _BOTH) for name in (
-        "relu", "relu_backward", "leaky_relu", "leaky_relu_backward", "sigmoid",
-        "sigmoid_backward", "tanh", "tanh_backward", "gelu", "gelu_backward", "softmax",
-        "softmax_backward", "log_softmax", "log_softmax_backward")},
+    **dict.fromkeys(
+        (
+            "relu",
+            "relu_backward",
+            "leaky_relu",
+            "leaky_relu_backward",
+            "sigmoid",
+            "sigmoid_backward",
+            "tanh",
+            "tanh_backward",
+            "gelu",
+            "gelu_backward",
+            "softmax",
+            "softmax_backward",
+            "log_softmax",
+            "log_softmax_backward",
+        ),
+        ("activation", _BOTH),
+    ),
     "softmax_cross_entropy": ("loss", _BOTH),
     "binary_cross_entropy_with_logits": ("loss", _BOTH),
-    **{name: ("optim", _BOTH) for name in ("sgd_step", "adagrad_step", "rmsprop_step",
-                                            "adam_step")},
-    **{name: ("conv", _CPU) for name in ("im2col", "col2im", "conv2d", "conv2d_backward",
-                                          "max_pool2d", "max_pool2d_backward")},
-    **{name: ("random", _CUDA) for name in ("dropout", "dropout_backward", "uniform_",
-                                             "normal_")},
+    **dict.fromkeys(("sgd_step", "adagrad_step", "rmsprop_step", "adam_step"), ("optim", _BOTH)),
+    **dict.fromkeys(
+        ("im2col", "col2im", "conv2d", "conv2d_backward", "max_pool2d", "max_pool2d_backward"),
+        ("conv", _CPU),
+    ),
+    **dict.fromkeys(("dropout", "dropout_backward", "uniform_", "normal_"), ("random", _CUDA)),
 }
 
 
 def kernel_names(device):
     """The kernels ``device`` ('cpu' or 'cuda') has, in table order."""
     return tuple(name for name, (_, devices) in KERNELS.items() if device in devices)
-
-

@@ -9,8 +9,8 @@ import builtins
 
 import numpy as np
 
-from .._core import random as _random
 from .. import _C as kernels  # the raw CPU kernels (what fastnn.kernels exports)
+from .._core import random as _random
 from .._core.device import CPU
 from . import numpy_kernels as _npk
 
@@ -94,8 +94,11 @@ def linspace(start, end, steps, dtype):
 
 
 def rand(shape, dtype):
-    return _random.generator().random(shape, dtype=dtype if dtype.itemsize >= 4 else np.float32
-                                      ).astype(dtype, copy=False)
+    return (
+        _random.generator()
+        .random(shape, dtype=dtype if dtype.itemsize >= 4 else np.float32)
+        .astype(dtype, copy=False)
+    )
 
 
 def randn(shape, dtype):
@@ -128,12 +131,12 @@ add = np.add
 sub = np.subtract
 mul = np.multiply
 div = np.true_divide
-pow = np.power  # noqa: A001
+pow = np.power
 neg = np.negative
 exp = np.exp
 log = np.log
 sqrt = np.sqrt
-abs = np.abs  # noqa: A001
+abs = np.abs
 sign = np.sign
 maximum = np.maximum
 minimum = np.minimum
@@ -156,7 +159,7 @@ cos = np.cos
 # ---- reductions --------------------------------------------------------------------------------
 
 
-def sum(a, axis=None, keepdims=False, dtype=None):  # noqa: A001
+def sum(a, axis=None, keepdims=False, dtype=None):
     return np.asarray(np.sum(a, axis=axis, keepdims=keepdims, dtype=dtype))
 
 
@@ -180,11 +183,11 @@ def argmin(a, axis=None, keepdims=False):
     return np.asarray(np.argmin(a, axis=axis, keepdims=keepdims))
 
 
-def any(a, axis=None):  # noqa: A001
+def any(a, axis=None):
     return np.asarray(np.any(a, axis=axis))
 
 
-def all(a, axis=None):  # noqa: A001
+def all(a, axis=None):
     return np.asarray(np.all(a, axis=axis))
 
 
@@ -194,7 +197,8 @@ def sum_to_shape(g, shape):
         return g
     lead = g.ndim - len(shape)
     axes = tuple(range(lead)) + tuple(
-        i + lead for i, n in enumerate(shape) if n == 1 and g.shape[i + lead] != 1)
+        i + lead for i, n in enumerate(shape) if n == 1 and g.shape[i + lead] != 1
+    )
     out = g.sum(axis=axes, keepdims=True) if axes else g
     return np.asarray(out.reshape(shape))
 
@@ -314,19 +318,29 @@ leaky_relu_backward = _backward("leaky_relu_backward")
 gelu_backward = _backward("gelu_backward")
 
 
-def softmax_cross_entropy(logits, target, reduction, label_smoothing, ignore_index, weight,
-                          grad):
+def softmax_cross_entropy(logits, target, reduction, label_smoothing, ignore_index, weight, grad):
     """The fused kernel: loss, or (loss, d loss / d logits) with grad (row i holds
     d loss_i / d logits_i for reduction='none')."""
     return kernels.softmax_cross_entropy(
-        _c(logits), _c(target), reduction=reduction, label_smoothing=label_smoothing,
-        ignore_index=ignore_index, weight=None if weight is None else _c(weight), grad=grad)
+        _c(logits),
+        _c(target),
+        reduction=reduction,
+        label_smoothing=label_smoothing,
+        ignore_index=ignore_index,
+        weight=None if weight is None else _c(weight),
+        grad=grad,
+    )
 
 
 def binary_cross_entropy_with_logits(logits, target, weight, pos_weight, reduction, grad):
     return kernels.binary_cross_entropy_with_logits(
-        _c(logits), _c(target), weight=None if weight is None else _c(weight),
-        pos_weight=None if pos_weight is None else _c(pos_weight), reduction=reduction, grad=grad)
+        _c(logits),
+        _c(target),
+        weight=None if weight is None else _c(weight),
+        pos_weight=None if pos_weight is None else _c(pos_weight),
+        reduction=reduction,
+        grad=grad,
+    )
 
 
 # ---- conv: im2col/col2im, pooling, and the GEMM with a weight shared by every batch ------------
@@ -342,14 +356,24 @@ def col2im(cols, input_shape, kernel_size, stride, padding, dilation):
 
 def conv2d(x, weight, bias, stride, padding, dilation):
     """NCHW conv2d (groups=1) by the chunked im2col + GEMM kernel; bias may be None."""
-    return kernels.conv2d(_c(x), _c(weight), None if bias is None else _c(bias), stride, padding,
-                           dilation)
+    return kernels.conv2d(
+        _c(x), _c(weight), None if bias is None else _c(bias), stride, padding, dilation
+    )
 
 
 def conv2d_backward(grad, x, weight, stride, padding, dilation, need):
     """(dx, dweight, dbias) of conv2d, None where need[i] is False."""
-    return kernels.conv2d_backward(_c(grad), _c(x), _c(weight), stride, padding, dilation,
-                                    need_input=need[0], need_weight=need[1], need_bias=need[2])
+    return kernels.conv2d_backward(
+        _c(grad),
+        _c(x),
+        _c(weight),
+        stride,
+        padding,
+        dilation,
+        need_input=need[0],
+        need_weight=need[1],
+        need_bias=need[2],
+    )
 
 
 def max_pool2d(x, kernel_size, stride, padding, dilation):
@@ -365,5 +389,6 @@ def matmul_shared(a, b, trans_a=False, trans_b=False):
 
     One batched GEMM: a is passed as a stride-0 broadcast view, which the kernel reads in place
     (no copy of a per batch)."""
-    return kernels.matmul(np.broadcast_to(a, (b.shape[0],) + a.shape), b, trans_a=trans_a,
-                           trans_b=trans_b)
+    return kernels.matmul(
+        np.broadcast_to(a, (b.shape[0], *a.shape)), b, trans_a=trans_a, trans_b=trans_b
+    )

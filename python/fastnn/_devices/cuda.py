@@ -2,7 +2,7 @@
 
 Every name in ``fastnn._devices.OPS`` is defined here with the cpu backend's signature and numpy's
 semantics (dtype promotion with weak Python scalars, broadcasting, ``out=`` for the in-place
-arithmetic). The hot ops of the documents' models (matmul with bias, activations, softmax /
+arithmetic). The hot ops of the example programs' models (matmul with bias, activations, softmax /
 cross-entropy, reductions over one dimension, element-wise arithmetic, comparisons, optimizer
 steps) run on device kernels. Ops without a device kernel that are not hot compose device ops
 where that is cheap, or take a round trip through the host (to_numpy -> cpu backend ->
@@ -20,10 +20,10 @@ import builtins
 
 import numpy as np
 
-from .._core import random as _random
 from .. import cuda as _cuda_pkg
-from ..cuda import kernels  # the raw CUDA kernels (fastnn.kernels' CUDA twins)
+from .._core import random as _random
 from .._core.device import device as _device
+from ..cuda import kernels  # the raw CUDA kernels (fastnn.kernels' CUDA twins)
 from . import cpu as _cpu
 
 _mod = _cuda_pkg._module()  # fastnn._cuda, or None when not built / not loadable
@@ -32,8 +32,7 @@ array_type = _mod.DeviceArray if _mod is not None else None
 _F32, _F64, _I64 = np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.int64)
 _BOOL = np.dtype(np.bool_)
 # dtypes a DeviceArray can hold
-_DTYPES = frozenset(map(np.dtype, (np.float32, np.float64, np.int64, np.int32, np.uint8,
-                                   np.bool_)))
+_DTYPES = frozenset(map(np.dtype, (np.float32, np.float64, np.int64, np.int32, np.uint8, np.bool_)))
 _SCALARS = (bool, int, float, np.generic)
 _DEVICES = {}
 
@@ -51,15 +50,14 @@ def _is_dev(x):
 
 def _check_dtype(dt):
     if dt not in _DTYPES:
-        raise TypeError(f"fastnn CUDA tensors hold float32, float64, int64, int32, uint8 or bool; "
-                        f"got {dt}")
+        raise TypeError(
+            f"fastnn CUDA tensors hold float32, float64, int64, int32, uint8 or bool; got {dt}"
+        )
 
 
 def _py(x):
     """A Python scalar from a numpy scalar or 0-d array (bools as ints, for the bindings)."""
-    if isinstance(x, np.ndarray):
-        x = x.item()
-    elif isinstance(x, np.generic):
+    if isinstance(x, (np.ndarray, np.generic)):
         x = x.item()
     return int(x) if isinstance(x, bool) else x
 
@@ -317,16 +315,20 @@ def _in_place_ok(out, *xs):
 def _check_out(out, a, b, name):
     shape = np.broadcast_shapes(_shape_of(a), _shape_of(b))
     if shape != tuple(out.shape):
-        raise ValueError(f"{name}: non-broadcastable output operand with shape "
-                         f"{tuple(out.shape)} doesn't match the broadcast shape {shape}")
+        raise ValueError(
+            f"{name}: non-broadcastable output operand with shape "
+            f"{tuple(out.shape)} doesn't match the broadcast shape {shape}"
+        )
 
 
 def _into(out, r, res, a, b, name):
     """numpy's ``out=``: the result, of dtype ``res``, cast into ``out`` (same_kind casting)."""
     _check_out(out, a, b, name)
     if not np.can_cast(res, out.dtype, "same_kind"):
-        raise TypeError(f"Cannot cast ufunc '{name}' output from {res} to {out.dtype} with "
-                        "casting rule 'same_kind'")
+        raise TypeError(
+            f"Cannot cast ufunc '{name}' output from {res} to {out.dtype} with "
+            "casting rule 'same_kind'"
+        )
     out.copy_(r)
     return out
 
@@ -335,7 +337,7 @@ add = _binary("add")
 sub = _binary("sub")
 mul = _binary("mul")
 div = _binary("div")
-pow = _binary("pow")  # noqa: A001
+pow = _binary("pow")
 maximum = _binary("maximum")
 minimum = _binary("minimum")
 eq = _binary("eq")
@@ -372,7 +374,7 @@ neg = _unary("neg")
 exp = _unary("exp")
 log = _unary("log")
 sqrt = _unary("sqrt")
-abs = _unary("abs")  # noqa: A001
+abs = _unary("abs")
 sign = _unary("sign")
 log1p = _unary("log1p")
 expm1 = _unary("expm1")
@@ -394,8 +396,7 @@ def where(cond, x, y):
 
 def clip(x, lo=None, hi=None, out=None):
     """min(max(x, lo), hi); NaN stays NaN. Array bounds compose maximum / minimum."""
-    if not (lo is None or isinstance(lo, _SCALARS)) or not (hi is None or
-                                                             isinstance(hi, _SCALARS)):
+    if not (lo is None or isinstance(lo, _SCALARS)) or not (hi is None or isinstance(hi, _SCALARS)):
         r = x if lo is None else maximum(x, lo)
         r = r if hi is None else minimum(r, hi)
         return r if out is None else _into(out, r, r.dtype, x, r, "clip")
@@ -467,7 +468,7 @@ def _reduce(op, a, axis, keepdims):
     return r
 
 
-def sum(a, axis=None, keepdims=False, dtype=None):  # noqa: A001
+def sum(a, axis=None, keepdims=False, dtype=None):
     a = _dev(a)
     if dtype is not None:
         a = astype(a, dtype)
@@ -499,11 +500,11 @@ def argmin(a, axis=None, keepdims=False):
     return _mod.reduce("argmin", _dev(a), None if axis is None else int(axis), bool(keepdims))
 
 
-def any(a, axis=None):  # noqa: A001
+def any(a, axis=None):
     return gt(_reduce("sum", ne(_dev(a), 0), axis, False), 0)
 
 
-def all(a, axis=None):  # noqa: A001
+def all(a, axis=None):
     return eq(_reduce("sum", eq(_dev(a), 0), axis, False), 0)
 
 
@@ -514,7 +515,8 @@ def sum_to_shape(g, shape):
         return g
     lead = g.ndim - len(shape)
     axes = tuple(range(lead)) + tuple(
-        i + lead for i, n in enumerate(shape) if n == 1 and g.shape[i + lead] != 1)
+        i + lead for i, n in enumerate(shape) if n == 1 and g.shape[i + lead] != 1
+    )
     out = _reduce("sum", g, axes, True) if axes else g
     return out.reshape(shape)
 
@@ -563,14 +565,13 @@ def _basic_view(shape, index):
         raise IndexError("an index can only have a single ellipsis ('...')")
     n_real = builtins.sum(p is not None and p is not Ellipsis for p in parts)
     if n_real > len(shape):
-        raise IndexError(f"too many indices for array: array is {len(shape)}-dimensional, but "
-                         f"{n_real} were indexed")
+        raise IndexError(
+            f"too many indices for array: array is {len(shape)}-dimensional, but "
+            f"{n_real} were indexed"
+        )
     fill = (slice(None),) * (len(shape) - n_real)
     at = [i for i, p in enumerate(parts) if p is Ellipsis]
-    if at:
-        parts = parts[:at[0]] + fill + parts[at[0] + 1:]
-    else:
-        parts = parts + fill
+    parts = parts[: at[0]] + fill + parts[at[0] + 1 :] if at else parts + fill
     cstrides = _contiguous_strides(shape)
     out_shape, out_strides, offset, dim = [], [], 0, 0
     for p in parts:
@@ -654,10 +655,9 @@ def setitem(a, index, value):
 
 def _has_int_array(index):
     parts = index if isinstance(index, tuple) else (index,)
-    for p in parts:
-        if (isinstance(p, np.ndarray) or _is_dev(p)) and p.dtype.kind != "b":
-            return True
-    return False
+    return builtins.any(
+        (isinstance(p, np.ndarray) or _is_dev(p)) and p.dtype.kind != "b" for p in parts
+    )
 
 
 def getitem_backward(g, shape, index, advanced):
@@ -682,9 +682,12 @@ def concatenate(arrays, axis):
     ax = _axes(axis, nd)[0]
     for x in arrays:
         if x.ndim != nd or builtins.any(
-                i != ax and x.shape[i] != arrays[0].shape[i] for i in range(nd)):
-            raise ValueError(f"all the input array dimensions except for the concatenation axis "
-                             f"must match exactly, got shapes {[tuple(x.shape) for x in arrays]}")
+            i != ax and x.shape[i] != arrays[0].shape[i] for i in range(nd)
+        ):
+            raise ValueError(
+                f"all the input array dimensions except for the concatenation axis "
+                f"must match exactly, got shapes {[tuple(x.shape) for x in arrays]}"
+            )
     rt = np.result_type(*[x.dtype for x in arrays])
     if ax != 0:  # move the axis first, stack the blocks, move it back
         perm = [ax] + [i for i in range(nd) if i != ax]
@@ -693,7 +696,7 @@ def concatenate(arrays, axis):
             inv[p] = i
         return permute(concatenate([permute(x, perm) for x in arrays], 0), inv)
     total = builtins.sum(x.shape[0] for x in arrays)
-    out = empty((total,) + tuple(arrays[0].shape[1:]), rt)
+    out = empty((total, *arrays[0].shape[1:]), rt)
     start = 0
     for x in arrays:
         n = x.shape[0]
@@ -712,7 +715,7 @@ def stack(arrays, axis):
         if tuple(x.shape) != shape:
             raise ValueError("all input arrays must have the same shape")
     ax = _axes(axis, len(shape) + 1)[0]
-    new = shape[:ax] + (1,) + shape[ax:]
+    new = (*shape[:ax], 1, *shape[ax:])
     return concatenate([x.reshape(new) for x in arrays], ax)
 
 
@@ -731,16 +734,13 @@ def _floats(*xs):
     dt = xs[0].dtype
     if dt.kind != "f":
         return False
-    for x in xs:
-        if x is not None and x.dtype != dt:
-            return False
-    return True
+    return builtins.all(x is None or x.dtype == dt for x in xs)
 
 
 def matmul(a, b, trans_a=False, trans_b=False, bias=None):
     if _floats(a, b, bias) and a.ndim in (2, 3) and b.ndim in (2, 3):
         if a.ndim == 2 and b.ndim == 3:
-            a = broadcast_to(a, (b.shape[0],) + tuple(a.shape))
+            a = broadcast_to(a, (b.shape[0], *a.shape))
         return _mod.matmul(a, b, trans_a=bool(trans_a), trans_b=bool(trans_b), bias=bias)
     return _host(_cpu.matmul, a, b, trans_a=trans_a, trans_b=trans_b, bias=bias)  # [host]
 
@@ -788,24 +788,31 @@ gelu_backward = _activation_backward("gelu_backward")
 def _same_device(fn, *arrays):
     for a in arrays:
         if a is not None and not _is_dev(a):
-            raise RuntimeError(f"{fn}: expected all tensors to be on the same device, but found "
-                               f"at least two devices, cuda:0 and cpu (move the target / weight "
-                               "to the GPU with .to('cuda'))")
+            raise RuntimeError(
+                f"{fn}: expected all tensors to be on the same device, but found "
+                f"at least two devices, cuda:0 and cpu (move the target / weight "
+                "to the GPU with .to('cuda'))"
+            )
 
 
-def softmax_cross_entropy(logits, target, reduction, label_smoothing, ignore_index, weight,
-                          grad):
+def softmax_cross_entropy(logits, target, reduction, label_smoothing, ignore_index, weight, grad):
     _same_device("cross_entropy", target, weight)
     return _mod.softmax_cross_entropy(
-        logits, target, reduction=reduction, label_smoothing=float(label_smoothing),
-        ignore_index=int(ignore_index), weight=weight, grad=bool(grad))
+        logits,
+        target,
+        reduction=reduction,
+        label_smoothing=float(label_smoothing),
+        ignore_index=int(ignore_index),
+        weight=weight,
+        grad=bool(grad),
+    )
 
 
 def binary_cross_entropy_with_logits(logits, target, weight, pos_weight, reduction, grad):
     _same_device("binary_cross_entropy_with_logits", target, weight, pos_weight)
     return _mod.binary_cross_entropy_with_logits(
-        logits, target, weight=weight, pos_weight=pos_weight, reduction=reduction,
-        grad=bool(grad))
+        logits, target, weight=weight, pos_weight=pos_weight, reduction=reduction, grad=bool(grad)
+    )
 
 
 # ---- conv: [host] im2col / col2im / pooling (no CUDA kernels yet); the GEMMs run on the GPU -----
@@ -838,5 +845,3 @@ def max_pool2d_backward(grad, indices, input_shape):
 def matmul_shared(a, b, trans_a=False, trans_b=False):
     """op(a)[None] @ op(b): a 2-D (M, K) used by every batch of b (B, K, N) -> (B, M, N)."""
     return matmul(a, b, trans_a=trans_a, trans_b=trans_b)  # matmul broadcasts a 2-D a
-
-

@@ -20,7 +20,9 @@ def from_dlpack(x):
     if type(x).__name__ == "PyCapsule":
         mod, why = cuda._load()
         if mod is None:
-            raise RuntimeError(f"fastnn.from_dlpack: raw DLPack capsules need the CUDA module ({why})")
+            raise RuntimeError(
+                f"fastnn.from_dlpack: raw DLPack capsules need the CUDA module ({why})"
+            )
         return mod.from_dlpack_capsule(x)
     if not hasattr(x, "__dlpack__") or not hasattr(x, "__dlpack_device__"):
         raise TypeError(
@@ -35,5 +37,6 @@ def from_dlpack(x):
         if isinstance(x, mod.DeviceArray):
             return x
         return mod.from_dlpack_capsule(cuda.dlpack_capsule(x, stream=1))
-    raise BufferError(f"fastnn.from_dlpack: DLPack device type {device_type} is not supported "
-                      f"(CPU or CUDA only)")
+    raise BufferError(
+        f"fastnn.from_dlpack: DLPack device type {device_type} is not supported (CPU or CUDA only)"
+    )

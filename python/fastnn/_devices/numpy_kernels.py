@@ -60,14 +60,14 @@ def _erf(x):
 
 def gelu(x, approximate="none"):
     if approximate == "tanh":
-        u = _SQRT_2_PI * (x + 0.044715 * x ** 3)
+        u = _SQRT_2_PI * (x + 0.044715 * x**3)
         return (0.5 * x * (1 + np.tanh(u))).astype(x.dtype)
     return (0.5 * x * (1 + _erf(x / np.sqrt(2)))).astype(x.dtype)
 
 
 def gelu_backward(grad, x, approximate="none"):
     if approximate == "tanh":
-        u = _SQRT_2_PI * (x + 0.044715 * x ** 3)
+        u = _SQRT_2_PI * (x + 0.044715 * x**3)
         t = np.tanh(u)
         d = 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * _SQRT_2_PI * (1 + 3 * 0.044715 * x * x)
     else:

@@ -7,6 +7,7 @@ methods of ``math.py``, ``shape.py`` and ``inplace.py``; those call the autograd
 """
 
 from . import functions
+from .core import Tensor
 from .creation import (
     arange,
     as_tensor,
@@ -31,9 +32,30 @@ from .creation import (
     zeros,
     zeros_like,
 )
-from .core import Tensor
 
-__all__ = ["Tensor", "arange", "as_tensor", "empty", "empty_like", "eye", "from_numpy", "full",
-           "full_like", "functions", "linspace", "manual_seed", "normal", "ones", "ones_like",
-           "rand", "rand_like", "randint", "randn", "randn_like", "randperm", "tensor", "zeros",
-           "zeros_like"]
+__all__ = [
+    "Tensor",
+    "arange",
+    "as_tensor",
+    "empty",
+    "empty_like",
+    "eye",
+    "from_numpy",
+    "full",
+    "full_like",
+    "functions",
+    "linspace",
+    "manual_seed",
+    "normal",
+    "ones",
+    "ones_like",
+    "rand",
+    "rand_like",
+    "randint",
+    "randn",
+    "randn_like",
+    "randperm",
+    "tensor",
+    "zeros",
+    "zeros_like",
+]

@@ -26,7 +26,7 @@ class Tensor(OpsMixin, ShapeMixin, InplaceMixin):
     create tensors from Python data with ``fastnn.tensor`` / ``fastnn.from_numpy`` / ``zeros``...
     """
 
-    __slots__ = ("_data", "grad", "requires_grad", "_ctx", "_vc", "_retains_grad", "__weakref__")
+    __slots__ = ("__weakref__", "_ctx", "_data", "_retains_grad", "_vc", "grad", "requires_grad")
     __array_ufunc__ = None  # ndarray (op) Tensor defers to Tensor's reflected operators
     __hash__ = object.__hash__  # by identity, like torch (== is element-wise)
 
@@ -134,12 +134,16 @@ class Tensor(OpsMixin, ShapeMixin, InplaceMixin):
 
     def requires_grad_(self, requires_grad=True):
         if requires_grad and self._data.dtype.kind != "f":
-            raise RuntimeError("only Tensors of floating point dtype can require gradients, got "
-                               f"{_dtype.name(self._data.dtype)}")
+            raise RuntimeError(
+                "only Tensors of floating point dtype can require gradients, got "
+                f"{_dtype.name(self._data.dtype)}"
+            )
         if not requires_grad and self._ctx is not None:
-            raise RuntimeError("you can only change requires_grad flags of leaf variables. If you "
-                               "want to use a computed variable in a subgraph that doesn't require "
-                               "differentiation use var_no_grad = var.detach().")
+            raise RuntimeError(
+                "you can only change requires_grad flags of leaf variables. If you "
+                "want to use a computed variable in a subgraph that doesn't require "
+                "differentiation use var_no_grad = var.detach()."
+            )
         self.requires_grad = bool(requires_grad)
         return self
 
@@ -175,13 +179,17 @@ class Tensor(OpsMixin, ShapeMixin, InplaceMixin):
     def numpy(self, force=False):
         """The storage array itself (zero-copy) on the CPU."""
         if self.requires_grad and not force:
-            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
-                               "tensor.detach().numpy() instead.")
+            raise RuntimeError(
+                "Can't call numpy() on Tensor that requires grad. Use "
+                "tensor.detach().numpy() instead."
+            )
         if self._data.__class__ is np.ndarray or isinstance(self._data, np.ndarray):
             return self._data
         if not force:
-            raise TypeError(f"can't convert {self.device} device type tensor to numpy. Use "
-                            "Tensor.cpu() to copy the tensor to host memory first.")
+            raise TypeError(
+                f"can't convert {self.device} device type tensor to numpy. Use "
+                "Tensor.cpu() to copy the tensor to host memory first."
+            )
         return self._backend().to_numpy(self._data)
 
     def __array__(self, dtype=None, copy=None):
@@ -192,8 +200,9 @@ class Tensor(OpsMixin, ShapeMixin, InplaceMixin):
 
     def item(self):
         if self._data.size != 1:
-            raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted "
-                               "to Scalar")
+            raise RuntimeError(
+                f"a Tensor with {self._data.size} elements cannot be converted to Scalar"
+            )
         return self._backend().to_numpy(self._data).reshape(()).item()
 
     def tolist(self):
@@ -207,13 +216,12 @@ class Tensor(OpsMixin, ShapeMixin, InplaceMixin):
 
     def __index__(self):
         if self._data.dtype.kind not in "iub" or self._data.size != 1:
-            raise TypeError("only integer tensors of a single element can be converted to an "
-                            "index")
+            raise TypeError("only integer tensors of a single element can be converted to an index")
         return int(self.item())
 
     def __bool__(self):
         if self._data.size != 1:
-            raise RuntimeError(f"Boolean value of Tensor with more than one value is ambiguous")
+            raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
         return bool(self.item())
 
     def __len__(self):
@@ -237,7 +245,9 @@ class Tensor(OpsMixin, ShapeMixin, InplaceMixin):
         for a in args:
             if isinstance(a, Tensor):
                 dtype, dev = a.dtype, a.device
-            elif isinstance(a, device) or isinstance(a, str) and a.split(":")[0] in ("cpu", "cuda"):
+            elif isinstance(a, device) or (
+                isinstance(a, str) and a.split(":")[0] in ("cpu", "cuda")
+            ):
                 dev = a
             else:
                 dtype = a
@@ -258,8 +268,11 @@ class Tensor(OpsMixin, ShapeMixin, InplaceMixin):
         return self.to("cpu")
 
     def cuda(self, device=None):
-        return self.to("cuda" if device is None else to_device(
-            device if not isinstance(device, int) else f"cuda:{device}"))
+        return self.to(
+            "cuda"
+            if device is None
+            else to_device(device if not isinstance(device, int) else f"cuda:{device}")
+        )
 
     def type(self, dtype=None):
         """No argument: the type name ('fastnn.FloatTensor'); else a cast to ``dtype``."""
@@ -295,8 +308,9 @@ class Tensor(OpsMixin, ShapeMixin, InplaceMixin):
         if a.dtype.kind == "f" and a.size:
             finite = a[np.isfinite(a)]
             if finite.size and np.all(finite == np.round(finite)) and np.abs(finite).max() < 1e8:
-                opts["formatter"] = {"float_kind": lambda v: f"{v:.0f}." if np.isfinite(v)
-                                     else repr(float(v))}
+                opts["formatter"] = {
+                    "float_kind": lambda v: f"{v:.0f}." if np.isfinite(v) else repr(float(v))
+                }
             else:
                 opts.update(precision=4, floatmode="fixed")
         body = np.array2string(a, **opts) if a.ndim else _scalar_str(a)
@@ -331,9 +345,15 @@ def _scalar_str(a):
 
 
 _TYPE_NAMES = {
-    _dtype.float32: "FloatTensor", _dtype.float64: "DoubleTensor", _dtype.float16: "HalfTensor",
-    _dtype.int64: "LongTensor", _dtype.int32: "IntTensor", _dtype.int16: "ShortTensor",
-    _dtype.int8: "CharTensor", _dtype.uint8: "ByteTensor", _dtype.bool_: "BoolTensor",
+    _dtype.float32: "FloatTensor",
+    _dtype.float64: "DoubleTensor",
+    _dtype.float16: "HalfTensor",
+    _dtype.int64: "LongTensor",
+    _dtype.int32: "IntTensor",
+    _dtype.int16: "ShortTensor",
+    _dtype.int8: "CharTensor",
+    _dtype.uint8: "ByteTensor",
+    _dtype.bool_: "BoolTensor",
 }
 
 _new = object.__new__

@@ -13,8 +13,6 @@ from .._core.device import CPU, to_device
 from ..autograd import function as _function
 
 
-
-
 def _to_array(data, float_dtype=None):
     """A numpy array from Python data (nested lists/tuples of numbers or tensors, numpy data)."""
     T = _function.Tensor
@@ -30,8 +28,10 @@ def _to_array(data, float_dtype=None):
     else:
         a = np.array(data)
     if a.dtype == object:
-        raise TypeError(f"could not convert {type(data).__name__} to a tensor: ragged nested "
-                        "sequences or objects that are not numbers")
+        raise TypeError(
+            f"could not convert {type(data).__name__} to a tensor: ragged nested "
+            "sequences or objects that are not numbers"
+        )
     if a.dtype.kind == "f" and a.dtype != (float_dtype or _dtype.get_default_dtype()):
         a = a.astype(float_dtype or _dtype.get_default_dtype())
     elif a.dtype.kind in "iu" and a.dtype != np.int64:
@@ -133,8 +133,14 @@ def _scalar_dtype(v):
 def full(size, fill_value, dtype=None, device=None, requires_grad=False):
     if isinstance(fill_value, _function.Tensor):
         fill_value = fill_value.item()
-    return _make(lambda be, s, d: be.full(s, fill_value, d), (size,), dtype, device,
-                 requires_grad, _scalar_dtype(fill_value))
+    return _make(
+        lambda be, s, d: be.full(s, fill_value, d),
+        (size,),
+        dtype,
+        device,
+        requires_grad,
+        _scalar_dtype(fill_value),
+    )
 
 
 def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False):
@@ -143,9 +149,11 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
     if step == 0:
         raise RuntimeError("step must be nonzero")
     vals = (start, end, step)
-    default = (_dtype.get_default_dtype()
-               if any(isinstance(v, float) or isinstance(v, np.floating) for v in vals)
-               else _dtype.int64)
+    default = (
+        _dtype.get_default_dtype()
+        if any(isinstance(v, (float, np.floating)) for v in vals)
+        else _dtype.int64
+    )
     dt = _dtype.to_dtype(dtype) or default
     be = _devices.for_device(to_device(device) or CPU)
     t = _function.Tensor._make(be.arange(start, end, step, dt))
@@ -178,16 +186,29 @@ def randint(low=0, high=None, size=None, dtype=None, device=None, requires_grad=
     if size is None:
         raise TypeError("randint() missing required argument 'size'")
     if high <= low:
-        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= "
-                           f"to={high}")
-    return _make(lambda be, s, d: be.randint(low, high, s, d), (size,), dtype, device,
-                 requires_grad, _dtype.int64)
+        raise RuntimeError(
+            f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}"
+        )
+    return _make(
+        lambda be, s, d: be.randint(low, high, s, d),
+        (size,),
+        dtype,
+        device,
+        requires_grad,
+        _dtype.int64,
+    )
 
 
 def randperm(n, dtype=None, device=None, requires_grad=False):
     """A random permutation of 0..n-1 (int64)."""
-    return _make(lambda be, s, d: be.asarray(_random.generator().permutation(n), d), (), dtype,
-                 device, requires_grad, _dtype.int64)
+    return _make(
+        lambda be, s, d: be.asarray(_random.generator().permutation(n), d),
+        (),
+        dtype,
+        device,
+        requires_grad,
+        _dtype.int64,
+    )
 
 
 def normal(mean=0.0, std=1.0, size=None, *, dtype=None, device=None, requires_grad=False):
@@ -201,15 +222,17 @@ def normal(mean=0.0, std=1.0, size=None, *, dtype=None, device=None, requires_gr
             raise RuntimeError("normal expects all elements of std >= 0.0")
         shape = np.broadcast_shapes(np.shape(m), np.shape(s))
         draw = _random.generator().standard_normal(shape) * s + m
-        return _place(np.asarray(draw), dtype or ref.dtype, device or ref.device, requires_grad,
-                      copy=False)
+        return _place(
+            np.asarray(draw), dtype or ref.dtype, device or ref.device, requires_grad, copy=False
+        )
     if std < 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
     if size is None:
         raise TypeError("normal(mean: float, std: float) needs a size")
     size = (size,) if isinstance(size, numbers.Integral) else tuple(size)
-    return _make(lambda be, s, d: _normal(be, s, d, mean, std), (size,), dtype, device,
-                 requires_grad)
+    return _make(
+        lambda be, s, d: _normal(be, s, d, mean, std), (size,), dtype, device, requires_grad
+    )
 
 
 def _normal(be, shape, dtype, mean, std):
@@ -219,8 +242,13 @@ def _normal(be, shape, dtype, mean, std):
 
 
 def _like(fn, t, dtype, device, requires_grad, *args):
-    return fn(*args, t.shape, dtype=dtype or t.dtype, device=device or t.device,
-              requires_grad=requires_grad)
+    return fn(
+        *args,
+        t.shape,
+        dtype=dtype or t.dtype,
+        device=device or t.device,
+        requires_grad=requires_grad,
+    )
 
 
 def zeros_like(t, dtype=None, device=None, requires_grad=False):
@@ -244,8 +272,13 @@ def randn_like(t, dtype=None, device=None, requires_grad=False):
 
 
 def full_like(t, fill_value, dtype=None, device=None, requires_grad=False):
-    return full(t.shape, fill_value, dtype=dtype or t.dtype, device=device or t.device,
-                requires_grad=requires_grad)
+    return full(
+        t.shape,
+        fill_value,
+        dtype=dtype or t.dtype,
+        device=device or t.device,
+        requires_grad=requires_grad,
+    )
 
 
 def manual_seed(seed):

@@ -10,8 +10,6 @@ from .ops import linalg as L
 from .ops import shape as S
 
 
-
-
 def _as_tensor(x, like=None):
     T = _function.Tensor
     if isinstance(x, T):
@@ -32,19 +30,24 @@ def matmul(a, b):
     a, b = _as_tensor(a), _as_tensor(b)
     na, nb = a.ndim, b.ndim
     if na == 0 or nb == 0:
-        raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are "
-                           f"{na}D and {nb}D")
+        raise RuntimeError(
+            f"both arguments to matmul need to be at least 1D, but they are {na}D and {nb}D"
+        )
     if a.dtype != b.dtype:
-        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: "
-                           f"{_dtype.name(a.dtype)} != {_dtype.name(b.dtype)}")
+        raise RuntimeError(
+            f"expected m1 and m2 to have the same dtype, but got: "
+            f"{_dtype.name(a.dtype)} != {_dtype.name(b.dtype)}"
+        )
     ka, kb = a.shape[-1], b.shape[0] if nb == 1 else b.shape[-2]
     if ka != kb:
         if na == 1 and nb == 1:
-            raise RuntimeError(f"inconsistent tensor size, expected tensor [{ka}] and src [{kb}] "
-                               f"to have the same number of elements, but got {ka} and {kb} "
-                               "elements respectively")
-        sa = "x".join(map(str, a.shape if na > 1 else (1,) + a.shape))
-        sb = "x".join(map(str, b.shape if nb > 1 else b.shape + (1,)))
+            raise RuntimeError(
+                f"inconsistent tensor size, expected tensor [{ka}] and src [{kb}] "
+                f"to have the same number of elements, but got {ka} and {kb} "
+                "elements respectively"
+            )
+        sa = "x".join(map(str, a.shape if na > 1 else (1, *a.shape)))
+        sb = "x".join(map(str, b.shape if nb > 1 else (*b.shape, 1)))
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({sa} and {sb})")
     if na == 2 and nb == 2:
         return L.MatMul.apply(a, b)
@@ -55,18 +58,19 @@ def matmul(a, b):
     if nb == 1:
         return matmul(a, b.reshape(kb, 1)).squeeze(-1)
     if nb == 2:  # (..., m, k) @ (k, n): one 2-D GEMM over the flattened rows
-        return L.MatMul.apply(a.reshape(-1, ka), b).reshape(a.shape[:-1] + (b.shape[-1],))
+        return L.MatMul.apply(a.reshape(-1, ka), b).reshape((*a.shape[:-1], b.shape[-1]))
     if na == 3 and nb == 3 and a.shape[0] == b.shape[0]:
         return L.MatMul.apply(a, b)
     try:
         batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
     except ValueError:
-        raise RuntimeError(f"matmul: batch dimensions of {a.shape} and {b.shape} do not "
-                           "broadcast") from None
+        raise RuntimeError(
+            f"matmul: batch dimensions of {a.shape} and {b.shape} do not broadcast"
+        ) from None
     m, n = a.shape[-2], b.shape[-1]
     a3 = a.expand(batch + a.shape[-2:]).reshape(-1, m, ka)
     b3 = b.expand(batch + b.shape[-2:]).reshape(-1, kb, n)
-    return L.MatMul.apply(a3, b3).reshape(batch + (m, n))
+    return L.MatMul.apply(a3, b3).reshape((*batch, m, n))
 
 
 def mm(a, b):
@@ -94,14 +98,16 @@ def cat(tensors, dim=0):
     nd = tensors[0].ndim
     for i, t in enumerate(tensors):
         if t.ndim != nd:
-            raise RuntimeError(f"Tensors must have same number of dimensions: got {nd} and "
-                               f"{t.ndim}")
+            raise RuntimeError(
+                f"Tensors must have same number of dimensions: got {nd} and {t.ndim}"
+            )
         for d in range(nd):
             if d != dim % nd and t.shape[d] != tensors[0].shape[d]:
                 raise RuntimeError(
                     f"Sizes of tensors must match except in dimension {dim}. Expected size "
                     f"{tensors[0].shape[d]} but got size {t.shape[d]} for tensor number {i} in "
-                    "the list.")
+                    "the list."
+                )
     if len(tensors) == 1:
         return tensors[0]
     return S.Cat.apply(*tensors, axis=dim)
@@ -116,9 +122,11 @@ def stack(tensors, dim=0):
         raise RuntimeError("stack expects a non-empty TensorList")
     for i, t in enumerate(tensors):
         if t.shape != tensors[0].shape:
-            raise RuntimeError(f"stack expects each tensor to be equal size, but got "
-                               f"{list(tensors[0].shape)} at entry 0 and {list(t.shape)} at "
-                               f"entry {i}")
+            raise RuntimeError(
+                f"stack expects each tensor to be equal size, but got "
+                f"{list(tensors[0].shape)} at entry 0 and {list(t.shape)} at "
+                f"entry {i}"
+            )
     return S.Stack.apply(*tensors, axis=dim)
 
 
@@ -148,7 +156,7 @@ def minimum(a, b):
     return _as_tensor(a).minimum(b)
 
 
-def clamp(x, min=None, max=None):  # noqa: A002
+def clamp(x, min=None, max=None):
     return x.clamp(min, max)
 
 
@@ -164,8 +172,9 @@ def is_tensor(x):
 
 
 def allclose(a, b, rtol=1e-5, atol=1e-8, equal_nan=False):
-    return bool(np.allclose(np.asarray(a), np.asarray(b), rtol=rtol, atol=atol,
-                            equal_nan=equal_nan))
+    return bool(
+        np.allclose(np.asarray(a), np.asarray(b), rtol=rtol, atol=atol, equal_nan=equal_nan)
+    )
 
 
 def equal(a, b):
@@ -183,19 +192,88 @@ def _method(name):
 
 # functions that are the Tensor method of the same name
 _METHODS = (
-    "exp", "log", "sqrt", "rsqrt", "abs", "neg", "square", "sin", "cos", "sign", "pow", "relu",
-    "sigmoid", "tanh", "softmax", "log_softmax", "sum", "mean", "var", "std", "norm", "max",
-    "min", "amax", "amin", "argmax", "argmin", "reshape", "flatten", "squeeze", "unsqueeze",
-    "transpose", "permute", "t", "gather", "split", "chunk", "unbind", "clone", "detach",
-    "isnan", "logical_not", "masked_fill", "index_select", "add", "sub", "mul", "div",
-    "eq", "ne", "lt", "le", "gt", "ge", "any", "all", "repeat", "expand_as", "swapaxes",
+    "exp",
+    "log",
+    "sqrt",
+    "rsqrt",
+    "abs",
+    "neg",
+    "square",
+    "sin",
+    "cos",
+    "sign",
+    "pow",
+    "relu",
+    "sigmoid",
+    "tanh",
+    "softmax",
+    "log_softmax",
+    "sum",
+    "mean",
+    "var",
+    "std",
+    "norm",
+    "max",
+    "min",
+    "amax",
+    "amin",
+    "argmax",
+    "argmin",
+    "reshape",
+    "flatten",
+    "squeeze",
+    "unsqueeze",
+    "transpose",
+    "permute",
+    "t",
+    "gather",
+    "split",
+    "chunk",
+    "unbind",
+    "clone",
+    "detach",
+    "isnan",
+    "logical_not",
+    "masked_fill",
+    "index_select",
+    "add",
+    "sub",
+    "mul",
+    "div",
+    "eq",
+    "ne",
+    "lt",
+    "le",
+    "gt",
+    "ge",
+    "any",
+    "all",
+    "repeat",
+    "expand_as",
+    "swapaxes",
 )
 for _name in _METHODS:
     globals()[_name] = _method(_name)
 del _name
 
 __all__ = [
-    "allclose", "bmm", "cat", "clamp", "clip", "concat", "concatenate", "dot", "equal",
-    "is_tensor", "matmul", "maximum", "minimum", "mm", "mv", "numel", "stack", "where",
-    *_METHODS,
+    "allclose",
+    "bmm",
+    "cat",
+    "clamp",
+    "clip",
+    "concat",
+    "concatenate",
+    "dot",
+    "equal",
+    "is_tensor",
+    "matmul",
+    "maximum",
+    "minimum",
+    "mm",
+    "mv",
+    "numel",
+    "stack",
+    "where",
 ]
+__all__.extend(_METHODS)

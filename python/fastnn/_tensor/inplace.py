@@ -28,8 +28,9 @@ def _inplace_record(t, op):
     old._vc = [t._vc[0]]
     r = op(old)
     if r._data.shape != t._data.shape:
-        raise RuntimeError(f"output with shape {list(t.shape)} doesn't match the broadcast "
-                           f"shape {list(r.shape)}")
+        raise RuntimeError(
+            f"output with shape {list(t.shape)} doesn't match the broadcast shape {list(r.shape)}"
+        )
     if r._data.dtype != t._data.dtype:
         r = r.to(t._data.dtype)
     t._data, t._ctx, t.requires_grad = r._data, r._ctx, r.requires_grad
@@ -41,8 +42,10 @@ def _check_unrecorded(t, what):
     if _grad_state.enabled and t.requires_grad:
         if t._ctx is None:
             raise RuntimeError(_LEAF_MSG)
-        raise RuntimeError(f"fastnn: {what} on a tensor that is part of a graph is not "
-                           "supported; call it under no_grad() or on a detached tensor")
+        raise RuntimeError(
+            f"fastnn: {what} on a tensor that is part of a graph is not "
+            "supported; call it under no_grad() or on a detached tensor"
+        )
 
 
 def _binary_inplace(t, other, ufunc, fallback):
@@ -57,11 +60,13 @@ def _binary_inplace(t, other, ufunc, fallback):
     try:
         getattr(be, ufunc)(t._data, o, out=t._data)
     except ValueError as e:
-        raise RuntimeError(f"{ufunc}_: {e} (shapes {t.shape} and "
-                           f"{getattr(other, 'shape', ())})") from None
+        raise RuntimeError(
+            f"{ufunc}_: {e} (shapes {t.shape} and {getattr(other, 'shape', ())})"
+        ) from None
     except TypeError as e:  # numpy casting: float into an int tensor
-        raise RuntimeError(f"{ufunc}_: result type can't be cast to the desired output type "
-                           f"{t.dtype}: {e}") from None
+        raise RuntimeError(
+            f"{ufunc}_: result type can't be cast to the desired output type {t.dtype}: {e}"
+        ) from None
     t._vc[0] += 1
     return t
 
@@ -86,7 +91,7 @@ class InplaceMixin:
         return _binary_inplace(self, other, "div", lambda a, b: a / b)
 
     def pow_(self, other):
-        return _binary_inplace(self, other, "pow", lambda a, b: a ** b)
+        return _binary_inplace(self, other, "pow", lambda a, b: a**b)
 
     def __iadd__(self, other):
         return self.add_(other)
@@ -100,7 +105,7 @@ class InplaceMixin:
     def __itruediv__(self, other):
         return self.div_(other)
 
-    def clamp_(self, min=None, max=None):  # noqa: A002
+    def clamp_(self, min=None, max=None):
         if _needs_record(self):
             return _inplace_record(self, lambda a: a.clamp(min, max))
         _devices.of(self._data).clip(self._data, min, max, out=self._data)
@@ -143,8 +148,9 @@ class InplaceMixin:
         try:
             be.copyto(self._data, s)
         except ValueError as e:
-            raise RuntimeError(f"copy_: {e} (destination shape {self.shape}, source shape "
-                               f"{tuple(s.shape)})") from None
+            raise RuntimeError(
+                f"copy_: {e} (destination shape {self.shape}, source shape {tuple(s.shape)})"
+            ) from None
         self._vc[0] += 1
         return self
 

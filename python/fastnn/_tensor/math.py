@@ -11,7 +11,6 @@ from .._core import dtype as _dtype
 from ..autograd import function as _function
 from .ops import activation as A
 from .ops import elementwise as E
-from .ops import linalg as L
 from .ops import reduce as R
 from .ops.shape import Reshape
 
@@ -57,6 +56,7 @@ def _axes(dim, axis=None):
 
 class OpsMixin:
     __slots__ = ()
+    __hash__ = None  # == is element-wise; Tensor hashes by identity (object.__hash__)
 
     # ---- arithmetic ------------------------------------------------------------------------
 
@@ -209,17 +209,17 @@ class OpsMixin:
     def cos(self):
         return E.Cos.apply(self)
 
-    def clamp(self, min=None, max=None):  # noqa: A002 (torch's names)
+    def clamp(self, min=None, max=None):  # torch's argument names
         if min is None and max is None:
             raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
         return E.Clamp.apply(self, lo=min, hi=max)
 
     clip = clamp
 
-    def clamp_min(self, min):  # noqa: A002
+    def clamp_min(self, min):
         return E.Clamp.apply(self, lo=min)
 
-    def clamp_max(self, max):  # noqa: A002
+    def clamp_max(self, max):
         return E.Clamp.apply(self, hi=max)
 
     def maximum(self, other):
@@ -264,8 +264,10 @@ class OpsMixin:
     def mean(self, dim=None, keepdim=False, dtype=None, axis=None):
         t = self if dtype is None else self.to(dtype)
         if t._data.dtype.kind != "f":
-            raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either "
-                               f"a floating point or complex dtype. Got: {_dtype.name(t.dtype)}")
+            raise RuntimeError(
+                "mean(): could not infer output dtype. Input dtype must be either "
+                f"a floating point or complex dtype. Got: {_dtype.name(t.dtype)}"
+            )
         return R.Mean.apply(t, axis=_axes(dim, axis), keepdim=keepdim)
 
     def var(self, dim=None, unbiased=True, keepdim=False, correction=None, axis=None):
@@ -280,7 +282,7 @@ class OpsMixin:
 
     def norm(self, p=2, dim=None, keepdim=False):
         axes = _axes(dim)
-        if p == 2 or p == "fro":
+        if p in (2, "fro"):
             return (self * self).sum(axes, keepdim=keepdim).sqrt()
         if p == 1:
             return self.abs().sum(axes, keepdim=keepdim)
@@ -355,8 +357,9 @@ class OpsMixin:
 
     def mv(self, other):
         if self.ndim != 2 or other.ndim != 1:
-            raise RuntimeError(f"mv: expected a 2-D and a 1-D tensor, got {self.ndim}-D and "
-                               f"{other.ndim}-D")
+            raise RuntimeError(
+                f"mv: expected a 2-D and a 1-D tensor, got {self.ndim}-D and {other.ndim}-D"
+            )
         from .functions import matmul
 
         return matmul(self, other)
@@ -396,7 +399,7 @@ def _nograd(a, b, op):
     da, db = a._data, b._data
     if da.__class__ is not np.ndarray or db.__class__ is not np.ndarray:
         if da.__class__ is not db.__class__:
-                _function.device_mismatch((a, b))
+            _function.device_mismatch((a, b))
         # no device kernel for floor_divide / remainder (not hot): compute on host copies
         be = _devices.of(da)
         r = np.asarray(getattr(np, op)(be.to_numpy(da), be.to_numpy(db)))
@@ -412,8 +415,9 @@ def _softmax_like(cls, x, dim):
 
 def _arg(x, dim, keepdim, op):
     be = _devices.of(x._data)
-    return _function.Tensor._make(getattr(be, op)(x._data, axis=dim, keepdims=keepdim if dim is not
-                                                 None else False))
+    return _function.Tensor._make(
+        getattr(be, op)(x._data, axis=dim, keepdims=keepdim if dim is not None else False)
+    )
 
 
 def _select(x, dim, keepdim, op):
@@ -431,4 +435,3 @@ def _select(x, dim, keepdim, op):
         values = Reshape.apply(values, shape=shape)
         idx = be.reshape(idx, shape)
     return values, T._make(idx)
-

@@ -37,8 +37,10 @@ def _index_part(i, T):
         return d, True
     if isinstance(i, (list, np.ndarray)):
         return np.asarray(i), True
-    raise IndexError(f"only integers, slices (`:`), ellipsis (`...`), None and long or byte "
-                     f"Variables are valid indices (got {type(i).__name__})")
+    raise IndexError(
+        f"only integers, slices (`:`), ellipsis (`...`), None and long or byte "
+        f"Variables are valid indices (got {type(i).__name__})"
+    )
 
 
 class ShapeMixin:
@@ -51,8 +53,9 @@ class ShapeMixin:
         try:
             return self._view_of(S.Reshape.apply(self, shape=shape))
         except RuntimeError:
-            raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size "
-                               f"{self._data.size}") from None
+            raise RuntimeError(
+                f"shape '{list(shape)}' is invalid for input of size {self._data.size}"
+            ) from None
 
     view = reshape
 
@@ -67,12 +70,12 @@ class ShapeMixin:
             return self.reshape(1)
         s, e = start_dim % nd, end_dim % nd
         shape = self._data.shape
-        return self.reshape(shape[:s] + (-1,) + shape[e + 1:]) if s <= e else self
+        return self.reshape((*shape[:s], -1, *shape[e + 1 :])) if s <= e else self
 
     def unflatten(self, dim, sizes):
         shape = self._data.shape
         dim = dim % len(shape)
-        return self.reshape(shape[:dim] + tuple(sizes) + shape[dim + 1:])
+        return self.reshape(shape[:dim] + tuple(sizes) + shape[dim + 1 :])
 
     def squeeze(self, dim=None):
         shape = self._data.shape
@@ -86,15 +89,17 @@ class ShapeMixin:
     def unsqueeze(self, dim):
         shape = self._data.shape
         dim = dim % (len(shape) + 1)
-        return self.reshape(shape[:dim] + (1,) + shape[dim:])
+        return self.reshape((*shape[:dim], 1, *shape[dim:]))
 
     def permute(self, *dims):
         dims = _shape_args(dims)
         nd = self._data.ndim
         if len(dims) != nd or sorted(d % nd for d in dims) != list(range(nd)):
-            raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input "
-                               f"does not match the length of the desired ordering of dimensions "
-                               f"i.e. input.dim() = {nd} is not equal to len(dims) = {len(dims)}")
+            raise RuntimeError(
+                f"permute(sparse_coo): number of dimensions in the tensor input "
+                f"does not match the length of the desired ordering of dimensions "
+                f"i.e. input.dim() = {nd} is not equal to len(dims) = {len(dims)}"
+            )
         return self._view_of(S.Permute.apply(self, dims=tuple(d % nd for d in dims)))
 
     def transpose(self, dim0, dim1):
@@ -109,17 +114,18 @@ class ShapeMixin:
 
     def t(self):
         if self._data.ndim > 2:
-            raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is "
-                               f"{self._data.ndim}D")
+            raise RuntimeError(
+                f"t() expects a tensor with <= 2 dimensions, but self is {self._data.ndim}D"
+            )
         return self if self._data.ndim < 2 else self.transpose(0, 1)
 
     @property
-    def T(self):  # noqa: N802
+    def T(self):
         nd = self._data.ndim
         return self if nd < 2 else self.permute(tuple(range(nd - 1, -1, -1)))
 
     @property
-    def mT(self):  # noqa: N802
+    def mT(self):
         return self.transpose(-2, -1)
 
     def expand(self, *sizes):
@@ -127,9 +133,11 @@ class ShapeMixin:
         shape = self._data.shape
         lead = len(sizes) - len(shape)
         if lead < 0:
-            raise RuntimeError(f"expand: the number of sizes provided ({len(sizes)}) must be "
-                               f"greater or equal to the number of dimensions in the tensor "
-                               f"({len(shape)})")
+            raise RuntimeError(
+                f"expand: the number of sizes provided ({len(sizes)}) must be "
+                f"greater or equal to the number of dimensions in the tensor "
+                f"({len(shape)})"
+            )
         full = tuple(shape[i - lead] if s == -1 else s for i, s in enumerate(sizes))
         if full == shape:
             return self
@@ -171,13 +179,15 @@ class ShapeMixin:
         else:
             sizes = list(split_size)
             if sum(sizes) != n:
-                raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {n} "
-                                   f"(input tensor's size at dimension {dim}), but got "
-                                   f"split_sizes={sizes}")
+                raise RuntimeError(
+                    f"split_with_sizes expects split_sizes to sum exactly to {n} "
+                    f"(input tensor's size at dimension {dim}), but got "
+                    f"split_sizes={sizes}"
+                )
         lead = (slice(None),) * (dim % self._data.ndim)
         out, start = [], 0
         for s in sizes:
-            out.append(self[lead + (slice(start, start + s),)])
+            out.append(self[(*lead, slice(start, start + s))])
             start += s
         return tuple(out)
 
@@ -187,11 +197,11 @@ class ShapeMixin:
 
     def unbind(self, dim=0):
         lead = (slice(None),) * (dim % self._data.ndim)
-        return tuple(self[lead + (i,)] for i in range(self._data.shape[dim]))
+        return tuple(self[(*lead, i)] for i in range(self._data.shape[dim]))
 
     def index_select(self, dim, index):
         lead = (slice(None),) * (dim % self._data.ndim)
-        return self[lead + (index,)]
+        return self[(*lead, index)]
 
     # ---- indexing ----------------------------------------------------------------------------
 

@@ -9,7 +9,8 @@ _FREED_MSG = (
     "Trying to backward through the graph a second time (or directly access saved tensors after "
     "they have already been freed). Saved intermediate values of the graph are freed when you "
     "call .backward(). Specify retain_graph=True if you need to backward through the graph a "
-    "second time.")
+    "second time."
+)
 
 
 def toposort(root):
@@ -50,7 +51,8 @@ def backward(root, gradient=None, retain_graph=False):
         if g.shape != root._data.shape:
             raise RuntimeError(
                 f"Mismatch in shape: grad_output[0] has a shape of {tuple(g.shape)} and "
-                f"output[0] has a shape of {tuple(root._data.shape)}.")
+                f"output[0] has a shape of {tuple(root._data.shape)}."
+            )
         if g.dtype != root._data.dtype:
             g = be.astype(g, root._data.dtype)
         handed = {id(g)}  # the caller's array: never stored as a .grad without a copy
@@ -84,7 +86,8 @@ def backward(root, gradient=None, retain_graph=False):
                     raise RuntimeError(
                         f"Function {ctx.name() if not ctx.freed else type(ctx).__name__} returned "
                         f"an invalid gradient: got shape {tuple(gi.shape)}, expected "
-                        f"{tuple(p._data.shape)}")
+                        f"{tuple(p._data.shape)}"
+                    )
                 if p._ctx is None:
                     _accumulate(p, gi, handed)
                 else:
@@ -122,4 +125,5 @@ def _modified(ctx, t, expected, what):
     raise RuntimeError(
         "one of the variables needed for gradient computation has been modified by an inplace "
         f"operation: [{t.dtype} {list(t.shape)}], which is {what} of {ctx.name()}, is at version "
-        f"{t._vc[0]}; expected version {expected} instead.")
+        f"{t._vc[0]}; expected version {expected} instead."
+    )

@@ -1,5 +1,5 @@
-"""The ``Function`` base (C9, tinygrad v0.8 pattern): a primitive is a small class whose
-``forward`` (on storage arrays, through the backend ``self.be``) and ``backward`` sit side by side.
+"""The ``Function`` base: each autograd primitive is one small class whose ``forward`` (on
+storage arrays, through the backend ``self.be``) and ``backward`` sit side by side.
 
 ``apply`` runs ``forward`` and, only when grad mode is on and some input requires grad, attaches
 the instance as the output's ``_ctx`` (its ``grad_fn``); ``forward`` may read
@@ -82,8 +82,10 @@ def device_mismatch(tensors):
         d = str(t.device)
         if d not in devs:
             devs.append(d)
-    raise RuntimeError("Expected all tensors to be on the same device, but found at least two "
-                       f"devices, {devs[0]} and {devs[1]}!")
+    raise RuntimeError(
+        "Expected all tensors to be on the same device, but found at least two "
+        f"devices, {devs[0]} and {devs[1]}!"
+    )
 
 
 # ---- the one late-binding point of the package -------------------------------------------------
@@ -95,7 +97,7 @@ Tensor = None
 
 
 def bind_tensor_class(cls):
-    global Tensor, _make
+    global Tensor, _make  # noqa: PLW0603 (the one late-binding point, see above)
     Tensor = cls
     _make = cls._make
 

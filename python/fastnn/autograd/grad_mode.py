@@ -47,19 +47,19 @@ class _GradMode:
         return wrapper
 
 
-class no_grad(_GradMode):  # noqa: N801 (torch's name)
+class no_grad(_GradMode):  # lower-case class names: torch's names
     """``with no_grad():`` or ``@no_grad()``: operations inside record no graph."""
 
     _mode = False
 
 
-class enable_grad(_GradMode):  # noqa: N801
+class enable_grad(_GradMode):
     """Turn recording back on inside a ``no_grad`` block."""
 
     _mode = True
 
 
-class set_grad_enabled(_GradMode):  # noqa: N801
+class set_grad_enabled(_GradMode):
     """``set_grad_enabled(False)`` sets the mode at once (like torch) and restores it on exit
     when used as a context manager."""
 

@@ -10,8 +10,7 @@ class GradcheckError(RuntimeError):
     pass
 
 
-def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, n_probes=2,
-              seed=0):
+def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, n_probes=2, seed=0):
     """Check d fn / d inputs. ``inputs``: a Tensor or a tuple of Tensors and other arguments;
     those that require grad must be float64 (like torch, which warns otherwise) and are checked.
 
@@ -69,10 +68,12 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, 
                 bad = err > atol + rtol * np.abs(numeric)
                 if bad.any():
                     j = np.unravel_index(np.argmax(np.where(bad, err, -1)), x.shape)
-                    msg = (f"gradcheck: Jacobian mismatch for input {k} (shape {tuple(x.shape)}), "
-                           f"probe {probe}: {int(bad.sum())} of {bad.size} elements off; worst "
-                           f"at index {tuple(int(i) for i in j)}: analytical {analytic[j]!r} vs "
-                           f"numerical {numeric[j]!r} (atol={atol}, rtol={rtol})")
+                    msg = (
+                        f"gradcheck: Jacobian mismatch for input {k} (shape {tuple(x.shape)}), "
+                        f"probe {probe}: {int(bad.sum())} of {bad.size} elements off; worst "
+                        f"at index {tuple(int(i) for i in j)}: analytical {analytic[j]!r} vs "
+                        f"numerical {numeric[j]!r} (atol={atol}, rtol={rtol})"
+                    )
                     if raise_exception:
                         raise GradcheckError(msg)
                     return False

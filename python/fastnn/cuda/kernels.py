@@ -39,6 +39,8 @@ def _make(name):
 
 for _name in _SAME_SIGNATURE:
     globals()[_name] = _make(_name)
+
+
 def dropout(x, p=0.5, *, seed=None, offset=None):
     """(y, mask): y = x * mask / (1 - p), mask uint8 (1 = kept). Draws from the CUDA Philox
     generator (fastnn.cuda.manual_seed) unless seed and offset are given."""
@@ -73,7 +75,7 @@ def normal_(x, mean=0.0, std=1.0):
     return x
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def names() -> tuple:
     """The fastnn.kernels names that have a CUDA version here."""
     return kernel_names("cuda")

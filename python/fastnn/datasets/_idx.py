@@ -109,8 +109,10 @@ def load_pair(images_path: str, labels_path: str, image_shape=(28, 28), num_clas
     """(images uint8 (N, *image_shape), labels uint8 (N,)), checked against each other."""
     images = read_idx(images_path)
     labels = read_idx(labels_path)
-    if images.dtype != np.uint8 or images.ndim != 1 + len(image_shape) or (
-        images.shape[1:] != tuple(image_shape)
+    if (
+        images.dtype != np.uint8
+        or images.ndim != 1 + len(image_shape)
+        or (images.shape[1:] != tuple(image_shape))
     ):
         raise DataFileError(
             f"{images_path}: expected uint8 images of shape (N, {', '.join(map(str, image_shape))})"

@@ -5,6 +5,7 @@ is the ``root=`` argument, else ``$FASTNN_DATA``, else ``~/.cache/fastnn/data``.
 """
 
 import os
+from typing import ClassVar
 
 import numpy as np
 
@@ -48,27 +49,53 @@ class MNIST(Dataset):
     """
 
     folder = "mnist"
-    mirrors = [
+    mirrors = (
         "https://ossci-datasets.s3.amazonaws.com/mnist/",
         "https://storage.googleapis.com/cvdf-datasets/mnist/",
         "http://yann.lecun.com/exdb/mnist/",
-    ]
+    )
     # (file, sha256 of the canonical .gz download)
-    resources = [
-        ("train-images-idx3-ubyte.gz",
-         "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609"),
-        ("train-labels-idx1-ubyte.gz",
-         "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c"),
-        ("t10k-images-idx3-ubyte.gz",
-         "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6"),
-        ("t10k-labels-idx1-ubyte.gz",
-         "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6"),
+    resources = (
+        (
+            "train-images-idx3-ubyte.gz",
+            "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
+        ),
+        (
+            "train-labels-idx1-ubyte.gz",
+            "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
+        ),
+        (
+            "t10k-images-idx3-ubyte.gz",
+            "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
+        ),
+        (
+            "t10k-labels-idx1-ubyte.gz",
+            "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
+        ),
+    )
+    classes: ClassVar[list[str]] = [
+        "0 - zero",
+        "1 - one",
+        "2 - two",
+        "3 - three",
+        "4 - four",
+        "5 - five",
+        "6 - six",
+        "7 - seven",
+        "8 - eight",
+        "9 - nine",
     ]
-    classes = ["0 - zero", "1 - one", "2 - two", "3 - three", "4 - four", "5 - five",
-               "6 - six", "7 - seven", "8 - eight", "9 - nine"]
 
-    def __init__(self, root=None, train=True, transform=None, target_transform=None,
-                 download=False, split=None, val_size=10000):
+    def __init__(
+        self,
+        root=None,
+        train=True,
+        transform=None,
+        target_transform=None,
+        download=False,
+        split=None,
+        val_size=10000,
+    ):
         if split is not None and split not in _SPLITS:
             raise ValueError(
                 f"{type(self).__name__}: split must be one of {_SPLITS}, got {split!r}"
@@ -86,8 +113,11 @@ class MNIST(Dataset):
         images, labels = load_pair(images_path, labels_path, (28, 28), len(self.classes))
         if split in ("train", "val"):
             n = images.shape[0]
-            if isinstance(val_size, bool) or not isinstance(val_size, (int, np.integer)) \
-                    or not 0 < val_size < n:
+            if (
+                isinstance(val_size, bool)
+                or not isinstance(val_size, (int, np.integer))
+                or not 0 < val_size < n
+            ):
                 raise ValueError(
                     f"{type(self).__name__}: val_size must be an int in (0, {n}), got {val_size!r}"
                 )
@@ -151,8 +181,12 @@ class MNIST(Dataset):
 
     def __repr__(self):
         split = self.split or ("train" if self.train else "test")
-        lines = [f"Dataset {type(self).__name__}", f"    Number of datapoints: {len(self)}",
-                 f"    Root location: {self.root}", f"    Split: {split.capitalize()}"]
+        lines = [
+            f"Dataset {type(self).__name__}",
+            f"    Number of datapoints: {len(self)}",
+            f"    Root location: {self.root}",
+            f"    Split: {split.capitalize()}",
+        ]
         if self.transform is not None:
             lines.append(f"    Transform: {self.transform!r}")
         return "\n".join(lines)
@@ -165,19 +199,37 @@ class FashionMNIST(MNIST):
     """
 
     folder = "fashion-mnist"
-    mirrors = [
+    mirrors = (
         "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
         "https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/",
+    )
+    resources = (
+        (
+            "train-images-idx3-ubyte.gz",
+            "3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84",
+        ),
+        (
+            "train-labels-idx1-ubyte.gz",
+            "a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845",
+        ),
+        (
+            "t10k-images-idx3-ubyte.gz",
+            "346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073",
+        ),
+        (
+            "t10k-labels-idx1-ubyte.gz",
+            "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5",
+        ),
+    )
+    classes: ClassVar[list[str]] = [
+        "T-shirt/top",
+        "Trouser",
+        "Pullover",
+        "Dress",
+        "Coat",
+        "Sandal",
+        "Shirt",
+        "Sneaker",
+        "Bag",
+        "Ankle boot",
     ]
-    resources = [
-        ("train-images-idx3-ubyte.gz",
-         "3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84"),
-        ("train-labels-idx1-ubyte.gz",
-         "a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845"),
-        ("t10k-images-idx3-ubyte.gz",
-         "346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073"),
-        ("t10k-labels-idx1-ubyte.gz",
-         "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5"),
-    ]
-    classes = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
-               "Sneaker", "Bag", "Ankle boot"]

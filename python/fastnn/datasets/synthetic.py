@@ -1,4 +1,4 @@
-"""Synthetic data sets (seed 000's linear-regression data)."""
+"""Synthetic data sets (the d2l linear regression's data)."""
 
 import numpy as np
 

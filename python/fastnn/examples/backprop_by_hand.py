@@ -1,8 +1,8 @@
-"""Seed 003: backpropagation worked by the chain rule on a small sigmoid network.
+"""Backpropagation worked by the chain rule on a small sigmoid network.
 
     python -m fastnn.examples.backprop_by_hand [--lr 0.5]
 
-The network of the text (its figures hold the numbers; they are the classic worked example):
+The network of the classic worked example:
 inputs i1 = 0.05, i2 = 0.10; targets 0.01, 0.99; hidden h1, h2 and outputs o1, o2 all sigmoid,
 
     net_h1 = w1 i1 + w2 i2 + b1    net_h2 = w3 i1 + w4 i2 + b1         (w1..w4 = .15 .20 .25 .30)
@@ -10,10 +10,10 @@ inputs i1 = 0.05, i2 = 0.10; targets 0.01, 0.99; hidden h1, h2 and outputs o1, o
     net_o2 = w7 out_h1 + w8 out_h2 + b2                                (b1 = .35, b2 = .60)
     E_total = E_o1 + E_o2 = 1/2 (target_o1 - out_o1)^2 + 1/2 (target_o2 - out_o2)^2
 
-so dE_total/dout_o1 = -(target_o1 - out_o1), as in the text. For every weight the program prints
-the chain-rule factors, their product, and fastnn autograd's gradient of the same network (float64)
-next to it; then one gradient-descent step (``zero_grad / backward / step`` with optim.SGD) and
-the same step by hand.
+so dE_total/dout_o1 = -(target_o1 - out_o1), as in the worked example. For every weight the
+program prints the chain-rule factors, their product, and fastnn autograd's gradient of the same
+network (float64) next to it; then one gradient-descent step (``zero_grad / backward / step``
+with optim.SGD) and the same step by hand.
 """
 
 import argparse
@@ -23,8 +23,8 @@ import fastnn as torch
 
 I = (0.05, 0.10)
 TARGET = (0.01, 0.99)
-W_HIDDEN = ((0.15, 0.20), (0.25, 0.30))   # [[w1, w2], [w3, w4]]: row j feeds hidden unit j
-W_OUT = ((0.40, 0.45), (0.50, 0.55))      # [[w5, w6], [w7, w8]]: row k feeds output unit k
+W_HIDDEN = ((0.15, 0.20), (0.25, 0.30))  # [[w1, w2], [w3, w4]]: row j feeds hidden unit j
+W_OUT = ((0.40, 0.45), (0.50, 0.55))  # [[w5, w6], [w7, w8]]: row k feeds output unit k
 B1, B2 = 0.35, 0.60
 
 
@@ -50,7 +50,7 @@ def forward_autograd(w_hidden, w_out):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description="seed 003: backpropagation by the chain rule")
+    parser = argparse.ArgumentParser(description="backpropagation by the chain rule")
     parser.add_argument("--lr", type=float, default=0.5, help="gradient-descent step size")
     args = parser.parse_args(argv)
 
@@ -60,8 +60,10 @@ def main(argv=None):
     for j in range(2):
         print(f"net_h{j + 1} = {net_h[j]:.9f}   out_h{j + 1} = {out_h[j]:.9f}")
     for k in range(2):
-        print(f"net_o{k + 1} = {net_o[k]:.9f}   out_o{k + 1} = {out_o[k]:.9f}   "
-              f"E_o{k + 1} = {e[k]:.9f}")
+        print(
+            f"net_o{k + 1} = {net_o[k]:.9f}   out_o{k + 1} = {out_o[k]:.9f}   "
+            f"E_o{k + 1} = {e[k]:.9f}"
+        )
     print(f"E_total = {e_total:.9f}")
 
     w_hidden = torch.tensor(W_HIDDEN, dtype=torch.float64, requires_grad=True)
@@ -84,11 +86,15 @@ def main(argv=None):
             g = de_dout * dout_dnet * dnet_dw
             max_diff = max(max_diff, abs(g - g_out[k][j]))
             grads[name] = g
-            print(f"dE/d{name} = {de_dout:.9f} * {dout_dnet:.9f} * {dnet_dw:.9f} = {g:.9f}"
-                  f"   autograd {g_out[k][j]:.9f}")
+            print(
+                f"dE/d{name} = {de_dout:.9f} * {dout_dnet:.9f} * {dnet_dw:.9f} = {g:.9f}"
+                f"   autograd {g_out[k][j]:.9f}"
+            )
 
-    print("\n== hidden layer: dE/dw = (sum_o dE/dnet_o * dnet_o/dout_h) * dout_h/dnet_h * "
-          "dnet_h/dw ==")
+    print(
+        "\n== hidden layer: dE/dw = (sum_o dE/dnet_o * dnet_o/dout_h) * dout_h/dnet_h * "
+        "dnet_h/dw =="
+    )
     for j in range(2):
         de_dout_h = sum(delta_o[k] * W_OUT[k][j] for k in range(2))
         dout_dnet = out_h[j] * (1 - out_h[j])
@@ -98,8 +104,10 @@ def main(argv=None):
             g = de_dout_h * dout_dnet * dnet_dw
             max_diff = max(max_diff, abs(g - g_hidden[j][i]))
             grads[name] = g
-            print(f"dE/d{name} = {de_dout_h:.9f} * {dout_dnet:.9f} * {dnet_dw:.2f} = {g:.9f}"
-                  f"   autograd {g_hidden[j][i]:.9f}")
+            print(
+                f"dE/d{name} = {de_dout_h:.9f} * {dout_dnet:.9f} * {dnet_dw:.2f} = {g:.9f}"
+                f"   autograd {g_hidden[j][i]:.9f}"
+            )
     print(f"largest |chain rule - autograd| = {max_diff:.1e}")
     assert max_diff < 1e-12, max_diff
 
@@ -120,8 +128,13 @@ def main(argv=None):
         print(f"{name}: {old[n]:.2f} -> {new[name]:.9f}   (by hand {by_hand:.9f})")
     e_after = forward_autograd(w_hidden.detach(), w_out.detach()).item()
     print(f"E_total after the step = {e_after:.9f} (before {e_total:.9f})")
-    return {"E_total": e_total, "grads": grads, "autograd_max_diff": max_diff,
-            "new_weights": new, "E_total_after": e_after}
+    return {
+        "E_total": e_total,
+        "grads": grads,
+        "autograd_max_diff": max_diff,
+        "new_weights": new,
+        "E_total_after": e_after,
+    }
 
 
 if __name__ == "__main__":

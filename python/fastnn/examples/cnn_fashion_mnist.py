@@ -1,4 +1,4 @@
-"""The "horizontal" step seed 004 points to: a small CNN on Fashion-MNIST instead of the MLP.
+"""A small CNN on Fashion-MNIST instead of the MLP.
 
     python -m fastnn.examples.cnn_fashion_mnist [--epochs 5] [--plot curves.png]
 
@@ -26,8 +26,9 @@ def main(argv=None):
     parser.add_argument("--workers", type=int, default=2, help="background loading threads")
     parser.add_argument("--limit", type=int, default=None, help="first N training images")
     parser.add_argument("--eval-limit", type=int, default=None, help="first N test images")
-    parser.add_argument("--data-root", default=None, help="folder with fashion-mnist/ "
-                        "(default: $FASTNN_DATA)")
+    parser.add_argument(
+        "--data-root", default=None, help="folder with fashion-mnist/ (default: $FASTNN_DATA)"
+    )
     parser.add_argument("--plot", metavar="PNG", help="save the curves here (needs matplotlib)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -40,18 +41,29 @@ def main(argv=None):
         train = data.Subset(train, range(min(args.limit, len(train))))
     if args.eval_limit:
         test = data.Subset(test, range(min(args.eval_limit, len(test))))
-    train_iter = data.DataLoader(train, args.batch_size, shuffle=True, num_workers=args.workers,
-                                 seed=args.seed)
+    train_iter = data.DataLoader(
+        train, args.batch_size, shuffle=True, num_workers=args.workers, seed=args.seed
+    )
     test_iter = data.DataLoader(test, args.batch_size, num_workers=args.workers)
 
     net = models.cnn(10)
     optimizer = make_optimizer(args.optimizer, net.parameters(), args.lr)
-    print(f"CNN on Fashion-MNIST: {sum(p.numel() for p in net.parameters())} parameters, "
-          f"{type(optimizer).__name__} lr={optimizer.param_groups[0]['lr']:g}, batch "
-          f"{args.batch_size}, {len(train)} training / {len(test)} test images, "
-          f"{args.epochs} epochs")
-    history = fit(net, train_iter, test_iter, nn.CrossEntropyLoss(), args.epochs, optimizer,
-                  progress=not args.no_progress, plot=args.plot)
+    print(
+        f"CNN on Fashion-MNIST: {sum(p.numel() for p in net.parameters())} parameters, "
+        f"{type(optimizer).__name__} lr={optimizer.param_groups[0]['lr']:g}, batch "
+        f"{args.batch_size}, {len(train)} training / {len(test)} test images, "
+        f"{args.epochs} epochs"
+    )
+    history = fit(
+        net,
+        train_iter,
+        test_iter,
+        nn.CrossEntropyLoss(),
+        args.epochs,
+        optimizer,
+        progress=not args.no_progress,
+        plot=args.plot,
+    )
     if args.plot:
         print(f"curves saved to {args.plot}")
     return history

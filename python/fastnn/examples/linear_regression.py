@@ -1,4 +1,4 @@
-"""Seed 000's linear regression, verbatim but for the imports (``import fastnn as torch``).
+"""The d2l book's linear regression, verbatim but for the imports (``import fastnn as torch``).
 
     python -m fastnn.examples.linear_regression
     epoch 1, loss 0.000226
@@ -6,7 +6,7 @@
     error in estimating w: tensor([...])
     error in estimating b: tensor([...])
 
-The document has only this concise (nn.Linear + optim.SGD) version, no from-scratch one.
+Only the book's concise version (nn.Linear + optim.SGD) is reproduced here.
 """
 
 import argparse
@@ -31,7 +31,7 @@ def load_array(data_arrays, batch_size, is_train=True):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description="seed 000: linear regression with nn.Linear")
+    parser = argparse.ArgumentParser(description="d2l linear regression with nn.Linear")
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
@@ -57,12 +57,12 @@ def main(argv=None):
             l.backward()
             trainer.step()
         l = loss(net(features), labels)
-        print(f'epoch {epoch + 1}, loss {l:f}')
+        print(f"epoch {epoch + 1}, loss {l:f}")
 
     w = net[0].weight.data
-    print('error in estimating w:', true_w - w.reshape(true_w.shape))
+    print("error in estimating w:", true_w - w.reshape(true_w.shape))
     b = net[0].bias.data
-    print('error in estimating b:', true_b - b)
+    print("error in estimating b:", true_b - b)
     return {"loss": l.item(), "w": w.reshape(-1).tolist(), "b": b.item()}
 
 

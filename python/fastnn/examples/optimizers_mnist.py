@@ -1,16 +1,16 @@
-"""Seeds 002/004: the MLP 784-256-10 on MNIST, trained with five optimizers, and an lr sweep.
+"""The MNIST pipeline: the MLP 784-256-10 trained with five optimizers, and an lr sweep.
 
     python -m fastnn.examples.optimizers_mnist [--dataset fashion-mnist] [--plot curves.png]
     python -m fastnn.examples.optimizers_mnist --optimizers momentum --no-sweep   # one model
 
-Seed 004's pipeline: the 50000 / 10000 / 10000 train / validation / test split, images scaled to
+The pipeline: the 50000 / 10000 / 10000 train / validation / test split, images scaled to
 [0, 1], shuffled mini-batches, a check of the data, asynchronous loading (DataLoader with
 ``num_workers`` background threads prefetching batches while the model trains). The model is
-seed 002's: Linear(784, 256), ReLU, Dropout, Linear(256, 10), cross-entropy. Each optimizer
+an MLP with dropout: Linear(784, 256), ReLU, Dropout, Linear(256, 10), cross-entropy. Each optimizer
 (SGD, Momentum, AdaGrad, RMSProp, Adam; learning rates of ``python -m fastnn train``) trains a
 fresh model from the same seed; one table compares the validation accuracy per epoch, the final
-test accuracy and the time. Then the learning-rate sweep for plain SGD (seed 004's "not too
-small, not too large"), by final validation accuracy.
+test accuracy and the time. Then a learning-rate sweep for plain SGD (a rate should be neither too
+small nor too large), by final validation accuracy.
 
 With the defaults (10 epochs, batch 256, Dropout 0.2) Momentum (lr 0.05, 0.9) reaches ~0.975 test
 accuracy on MNIST and ~0.885 on Fashion-MNIST (``--dataset fashion-mnist``); plain SGD at lr 0.1
@@ -28,8 +28,13 @@ from fastnn.datasets import MNIST, FashionMNIST
 from fastnn.training import evaluate_accuracy, train_epoch
 from fastnn.utils import data
 
-NAMES = {"sgd": "SGD", "momentum": "Momentum", "adagrad": "AdaGrad", "rmsprop": "RMSProp",
-         "adam": "Adam"}
+NAMES = {
+    "sgd": "SGD",
+    "momentum": "Momentum",
+    "adagrad": "AdaGrad",
+    "rmsprop": "RMSProp",
+    "adam": "Adam",
+}
 
 
 def load_splits(dataset, *, root=None, limit=None, eval_limit=None):
@@ -47,21 +52,27 @@ def make_loaders(splits, batch_size, *, workers=2, seed=0):
     """Loaders with `workers` prefetching threads; the training order comes from `seed`, so every
     model sees the same batches."""
     train, val, test = splits
-    return (data.DataLoader(train, batch_size, shuffle=True, num_workers=workers, seed=seed),
-            data.DataLoader(val, batch_size, num_workers=workers),
-            data.DataLoader(test, batch_size, num_workers=workers))
+    return (
+        data.DataLoader(train, batch_size, shuffle=True, num_workers=workers, seed=seed),
+        data.DataLoader(val, batch_size, num_workers=workers),
+        data.DataLoader(test, batch_size, num_workers=workers),
+    )
 
 
 def check_data(loaders):
-    """Seed 004's machine check: shapes, value range and labels of every split's first batch."""
+    """Check the data: shapes, value range and labels of every split's first batch."""
     for name, loader in zip(("train", "val", "test"), loaders):
         X, y = next(iter(loader))
         lo, hi = X.min().item(), X.max().item()
         labels = y.tolist()
-        assert tuple(X.shape[1:]) == (1, 28, 28) and 0 <= lo <= hi <= 1, (X.shape, lo, hi)
-        assert all(0 <= v <= 9 for v in labels) and len(labels) == X.shape[0]
-        print(f"{name:5s}: {len(loader.dataset):5d} images, batch {tuple(X.shape)} in "
-              f"[{lo:.0f}, {hi:.0f}], labels {min(labels)}..{max(labels)}")
+        assert tuple(X.shape[1:]) == (1, 28, 28), (X.shape, lo, hi)
+        assert 0 <= lo <= hi <= 1, (X.shape, lo, hi)
+        assert all(0 <= v <= 9 for v in labels)
+        assert len(labels) == X.shape[0]
+        print(
+            f"{name:5s}: {len(loader.dataset):5d} images, batch {tuple(X.shape)} in "
+            f"[{lo:.0f}, {hi:.0f}], labels {min(labels)}..{max(labels)}"
+        )
 
 
 def train_model(opt, lr, splits, *, epochs, batch_size, workers, dropout, seed, log=print):
@@ -80,20 +91,24 @@ def train_model(opt, lr, splits, *, epochs, batch_size, workers, dropout, seed, 
         row["train_loss"].append(train_loss)
         row["val_acc"].append(evaluate_accuracy(net, val_iter))
         if log:
-            log(f"  {NAMES[opt]:8s} lr {lr:<6g} epoch {epoch + 1}: train loss {train_loss:.4f}, "
-                f"val acc {row['val_acc'][-1]:.4f}")
+            log(
+                f"  {NAMES[opt]:8s} lr {lr:<6g} epoch {epoch + 1}: train loss {train_loss:.4f}, "
+                f"val acc {row['val_acc'][-1]:.4f}"
+            )
     row["test_acc"] = evaluate_accuracy(net, test_iter)
     return row
 
 
 def format_table(rows):
     epochs = len(rows[0]["val_acc"])
-    head = (["optimizer", "lr"] + [f"val e{e + 1}" for e in range(epochs)]
-            + ["test acc", "train s"])
+    head = ["optimizer", "lr"] + [f"val e{e + 1}" for e in range(epochs)] + ["test acc", "train s"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
-        cells = ([r["optimizer"], f"{r['lr']:g}"] + [f"{a:.4f}" for a in r["val_acc"]]
-                 + [f"{r['test_acc']:.4f}", f"{r['seconds']:.1f}"])
+        cells = (
+            [r["optimizer"], f"{r['lr']:g}"]
+            + [f"{a:.4f}" for a in r["val_acc"]]
+            + [f"{r['test_acc']:.4f}", f"{r['seconds']:.1f}"]
+        )
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -129,25 +144,41 @@ def _list(kind):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description="seeds 002/004: optimizers compared on MNIST")
+    parser = argparse.ArgumentParser(description="optimizers compared on MNIST")
     parser.add_argument("--dataset", choices=["mnist", "fashion-mnist"], default="mnist")
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--dropout", type=float, default=0.2)
-    parser.add_argument("--optimizers", type=_list(str), default=list(NAMES),
-                        help=f"comma-separated, of {','.join(OPTIMIZERS)}")
-    parser.add_argument("--lr", type=float, default=None,
-                        help="one learning rate for every optimizer (default: each its own)")
-    parser.add_argument("--lrs", type=_list(float), default=[0.01, 0.03, 0.1, 0.3],
-                        help="the SGD learning-rate sweep")
+    parser.add_argument(
+        "--optimizers",
+        type=_list(str),
+        default=list(NAMES),
+        help=f"comma-separated, of {','.join(OPTIMIZERS)}",
+    )
+    parser.add_argument(
+        "--lr",
+        type=float,
+        default=None,
+        help="one learning rate for every optimizer (default: each its own)",
+    )
+    parser.add_argument(
+        "--lrs",
+        type=_list(float),
+        default=[0.01, 0.03, 0.1, 0.3],
+        help="the SGD learning-rate sweep",
+    )
     parser.add_argument("--sweep-epochs", type=int, default=None, help="default: --epochs")
     parser.add_argument("--no-sweep", action="store_true")
     parser.add_argument("--workers", type=int, default=2, help="background loading threads")
     parser.add_argument("--limit", type=int, default=None, help="first N training images")
-    parser.add_argument("--eval-limit", type=int, default=None,
-                        help="first N validation and test images")
-    parser.add_argument("--data-root", default=None, help="folder with mnist/ and "
-                        "fashion-mnist/ (default: $FASTNN_DATA)")
+    parser.add_argument(
+        "--eval-limit", type=int, default=None, help="first N validation and test images"
+    )
+    parser.add_argument(
+        "--data-root",
+        default=None,
+        help="folder with mnist/ and fashion-mnist/ (default: $FASTNN_DATA)",
+    )
     parser.add_argument("--plot", metavar="PNG", help="save the curves here (needs matplotlib)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
@@ -155,16 +186,19 @@ def main(argv=None):
         if opt not in OPTIMIZERS:
             parser.error(f"unknown optimizer {opt!r}; choose from {', '.join(OPTIMIZERS)}")
 
-    splits = load_splits(args.dataset, root=args.data_root, limit=args.limit,
-                         eval_limit=args.eval_limit)
+    splits = load_splits(
+        args.dataset, root=args.data_root, limit=args.limit, eval_limit=args.eval_limit
+    )
     check_data(make_loaders(splits, args.batch_size, workers=0))
-    run = dict(batch_size=args.batch_size, workers=args.workers, dropout=args.dropout,
-               seed=args.seed)
-    print(f"MLP 784-256-10 (ReLU, Dropout {args.dropout}) on {args.dataset}, batch "
-          f"{args.batch_size}, {args.epochs} epochs, {args.workers} loader threads, "
-          f"{fastnn.get_num_threads()} kernel threads")
-    rows = [train_model(opt, args.lr, splits, epochs=args.epochs, **run)
-            for opt in args.optimizers]
+    run = dict(
+        batch_size=args.batch_size, workers=args.workers, dropout=args.dropout, seed=args.seed
+    )
+    print(
+        f"MLP 784-256-10 (ReLU, Dropout {args.dropout}) on {args.dataset}, batch "
+        f"{args.batch_size}, {args.epochs} epochs, {args.workers} loader threads, "
+        f"{fastnn.get_num_threads()} kernel threads"
+    )
+    rows = [train_model(opt, args.lr, splits, epochs=args.epochs, **run) for opt in args.optimizers]
     print()
     print(format_table(rows))
     if args.plot and plot_curves(rows, args.plot, f"MLP 784-256-10 on {args.dataset}"):
@@ -177,8 +211,10 @@ def main(argv=None):
         for lr in args.lrs:
             row = train_model("sgd", lr, splits, epochs=epochs, log=None, **run)
             sweep[lr] = row["val_acc"][-1]
-            print(f"  lr {lr:<6g} final val acc {sweep[lr]:.4f}  (train loss "
-                  f"{row['train_loss'][-1]:.4f}, {row['seconds']:.1f} s)")
+            print(
+                f"  lr {lr:<6g} final val acc {sweep[lr]:.4f}  (train loss "
+                f"{row['train_loss'][-1]:.4f}, {row['seconds']:.1f} s)"
+            )
         best = max(sweep, key=sweep.get)
         print(f"best lr {best:g}: val acc {sweep[best]:.4f}")
     return {"table": rows, "sweep": sweep}

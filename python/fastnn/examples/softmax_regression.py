@@ -1,13 +1,13 @@
-"""Seed 000's softmax regression on Fashion-MNIST, as close to the document as fastnn allows.
+"""The d2l book's softmax regression on Fashion-MNIST, as close to the book as fastnn allows.
 
     python -m fastnn.examples.softmax_regression [--plot curves.png]
 
-Changed from the document: the imports (``import fastnn as torch``); ``load_data_fashion_mnist``
+Changed from the book: the imports (``import fastnn as torch``); ``load_data_fashion_mnist``
 reads the local IDX files with ``fastnn.datasets.FashionMNIST`` instead of torchvision (already
 float32 in [0, 1], the job of ``transforms.ToTensor``); d2l's live ``Animator`` becomes one
 printed line per epoch and, with ``--plot``, a PNG of the same curves. The model, the loss, the
 optimizer, ``accuracy``, ``Accumulator``, ``evaluate_accuracy``, ``train_epoch`` and the final
-assertions are the document's.
+assertions are the book's.
 """
 
 import argparse
@@ -33,10 +33,14 @@ def load_data_fashion_mnist(batch_size, root=None, limit=None):
     mnist_test = FashionMNIST(root=root, train=False)
     if limit:
         mnist_train = data.Subset(mnist_train, range(min(limit, len(mnist_train))))
-    return (data.DataLoader(mnist_train, batch_size, shuffle=True,
-                            num_workers=get_dataloader_workers()),
-            data.DataLoader(mnist_test, batch_size, shuffle=False,
-                            num_workers=get_dataloader_workers()))
+    return (
+        data.DataLoader(
+            mnist_train, batch_size, shuffle=True, num_workers=get_dataloader_workers()
+        ),
+        data.DataLoader(
+            mnist_test, batch_size, shuffle=False, num_workers=get_dataloader_workers()
+        ),
+    )
 
 
 def accuracy(y_hat, y):
@@ -49,6 +53,7 @@ def accuracy(y_hat, y):
 
 class Accumulator:
     """在n个变量上累加"""
+
     def __init__(self, n):
         self.data = [0.0] * n
 
@@ -98,32 +103,44 @@ def train1(net, train_iter, test_iter, loss, num_epochs, updater, plot=None, che
     for epoch in range(num_epochs):
         train_metrics = train_epoch(net, train_iter, loss, updater)
         test_acc = evaluate_accuracy(net, test_iter)
-        history.append(epoch=epoch + 1, train_loss=train_metrics[0],
-                       train_acc=train_metrics[1], test_acc=test_acc)
-        print(f'epoch {epoch + 1}, train loss {train_metrics[0]:.3f}, '
-              f'train acc {train_metrics[1]:.3f}, test acc {test_acc:.3f}')
+        history.append(
+            epoch=epoch + 1,
+            train_loss=train_metrics[0],
+            train_acc=train_metrics[1],
+            test_acc=test_acc,
+        )
+        print(
+            f"epoch {epoch + 1}, train loss {train_metrics[0]:.3f}, "
+            f"train acc {train_metrics[1]:.3f}, test acc {test_acc:.3f}"
+        )
         if plot:
-            plot_history(history, plot, title='softmax regression, Fashion-MNIST')
+            plot_history(history, plot, title="softmax regression, Fashion-MNIST")
     train_loss, train_acc = train_metrics
     if check:
         assert train_loss < 0.5, train_loss
-        assert train_acc <= 1 and train_acc > 0.7, train_acc
-        assert test_acc <= 1 and test_acc > 0.7, test_acc
+        assert train_acc <= 1, train_acc
+        assert train_acc > 0.7, train_acc
+        assert test_acc <= 1, test_acc
+        assert test_acc > 0.7, test_acc
     return history
 
 
 def main(argv=None):
-    global _workers
-    parser = argparse.ArgumentParser(description="seed 000: softmax regression, Fashion-MNIST")
+    global _workers  # noqa: PLW0603 (the d2l get_dataloader_workers() reads it)
+    parser = argparse.ArgumentParser(description="d2l softmax regression, Fashion-MNIST")
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--workers", type=int, default=4, help="background loading threads")
     parser.add_argument("--limit", type=int, default=None, help="use the first N train images")
-    parser.add_argument("--data-root", default=None, help="folder with fashion-mnist/ "
-                        "(default: $FASTNN_DATA)")
+    parser.add_argument(
+        "--data-root", default=None, help="folder with fashion-mnist/ (default: $FASTNN_DATA)"
+    )
     parser.add_argument("--plot", metavar="PNG", help="save the curves here")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--no-check", action="store_true",
-                        help="skip the document's final assertions (for short runs)")
+    parser.add_argument(
+        "--no-check",
+        action="store_true",
+        help="skip the book's final assertions (for short runs)",
+    )
     args = parser.parse_args(argv)
     torch.manual_seed(args.seed)
     _workers = args.workers
@@ -138,14 +155,22 @@ def main(argv=None):
 
     net.apply(init_weights)
 
-    loss = nn.CrossEntropyLoss(reduction='none')
+    loss = nn.CrossEntropyLoss(reduction="none")
     trainer = torch.optim.SGD(net.parameters(), lr=0.1)
 
     num_epochs = args.epochs
-    history = train1(net, train_iter, test_iter, loss, num_epochs, trainer, plot=args.plot,
-                     check=not args.no_check)
+    history = train1(
+        net,
+        train_iter,
+        test_iter,
+        loss,
+        num_epochs,
+        trainer,
+        plot=args.plot,
+        check=not args.no_check,
+    )
     if args.plot:
-        print(f'curves saved to {args.plot}')
+        print(f"curves saved to {args.plot}")
     return history
 
 

@@ -33,13 +33,12 @@ from .module import Module, ModuleList, Sequential
 from .parameter import Parameter
 
 __all__ = [
-    "AvgPool2d",
-    "Conv2d",
-    "MaxPool2d",
     "GELU",
+    "AvgPool2d",
     "BCELoss",
     "BCEWithLogitsLoss",
     "CTCLoss",
+    "Conv2d",
     "CosineEmbeddingLoss",
     "CrossEntropyLoss",
     "Dropout",
@@ -52,6 +51,7 @@ __all__ = [
     "Linear",
     "LogSoftmax",
     "MSELoss",
+    "MaxPool2d",
     "Module",
     "ModuleList",
     "NLLLoss",
@@ -59,8 +59,8 @@ __all__ = [
     "ReLU",
     "Sequential",
     "Sigmoid",
-    "Softmax",
     "SmoothL1Loss",
+    "Softmax",
     "Tanh",
     "TripletMarginLoss",
     "functional",

@@ -80,8 +80,10 @@ class Linear(Module):
         return F.linear(input, self.weight, self.bias)
 
     def extra_repr(self):
-        return (f"in_features={self.in_features}, out_features={self.out_features}, "
-                f"bias={self.bias is not None}")
+        return (
+            f"in_features={self.in_features}, out_features={self.out_features}, "
+            f"bias={self.bias is not None}"
+        )
 
 
 class Identity(Module):
@@ -116,7 +118,7 @@ class Flatten(Module):
             raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
         if len(shape) == 0:
             return input.reshape((1,))
-        new = shape[:s] + (math.prod(shape[s:e + 1]),) + shape[e + 1:]
+        new = (*shape[:s], math.prod(shape[s : e + 1]), *shape[e + 1 :])
         return input.reshape(new)
 
     def extra_repr(self):
@@ -215,4 +217,3 @@ class Dropout(Module):
 
     def extra_repr(self):
         return f"p={self.p}, inplace={self.inplace}"
-

@@ -36,7 +36,13 @@ def _as_dtype(d):
 
 def _is_dtype_name(a) -> bool:
     return isinstance(a, str) and a.rsplit(".", 1)[-1] in (
-        "float16", "float32", "float64", "half", "float", "double")
+        "float16",
+        "float32",
+        "float64",
+        "half",
+        "float",
+        "double",
+    )
 
 
 def _parse_to(args, kwargs):
@@ -194,8 +200,9 @@ class Module:
         object.__delattr__(self, name)
 
     def __dir__(self):
-        return sorted(set(super().__dir__()) | set(self._parameters) | set(self._buffers)
-                      | set(self._modules))
+        return sorted(
+            set(super().__dir__()) | set(self._parameters) | set(self._buffers) | set(self._modules)
+        )
 
     # ---- walks ----
 
@@ -230,8 +237,11 @@ class Module:
 
     def _named_members(self, registry, prefix, recurse, remove_duplicate=True):
         seen = set()
-        mods = (self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate)
-                if recurse else [(prefix, self)])
+        mods = (
+            self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate)
+            if recurse
+            else [(prefix, self)]
+        )
         for mprefix, module in mods:
             for name, value in getattr(module, registry).items():
                 if value is None or (remove_duplicate and id(value) in seen):
@@ -239,16 +249,16 @@ class Module:
                 seen.add(id(value))
                 yield (f"{mprefix}.{name}" if mprefix else name), value
 
-    def named_parameters(self, prefix: str = "", recurse: bool = True,
-                         remove_duplicate: bool = True):
+    def named_parameters(
+        self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True
+    ):
         yield from self._named_members("_parameters", prefix, recurse, remove_duplicate)
 
     def parameters(self, recurse: bool = True):
         for _, p in self.named_parameters(recurse=recurse):
             yield p
 
-    def named_buffers(self, prefix: str = "", recurse: bool = True,
-                      remove_duplicate: bool = True):
+    def named_buffers(self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True):
         yield from self._named_members("_buffers", prefix, recurse, remove_duplicate)
 
     def buffers(self, recurse: bool = True):
@@ -283,7 +293,7 @@ class Module:
 
     def train(self, mode: bool = True):
         if not isinstance(mode, bool):
-            raise ValueError("training mode is expected to be boolean")
+            raise ValueError("training mode is expected to be boolean")  # noqa: TRY004 (torch's)
         self.training = mode
         for module in self.children():
             module.train(mode)
@@ -315,7 +325,7 @@ class Module:
         Parameters stay the same objects (optimizers keep their references); their grads move too.
         """
         for module in self.modules():
-            for name, p in module._parameters.items():
+            for p in module._parameters.values():
                 if p is None:
                     continue
                 with no_grad():
@@ -353,8 +363,9 @@ class Module:
         return self.to("cpu")
 
     def cuda(self, device=None):
-        return self.to("cuda" if device is None else
-                       (f"cuda:{device}" if isinstance(device, int) else device))
+        return self.to(
+            "cuda" if device is None else (f"cuda:{device}" if isinstance(device, int) else device)
+        )
 
     # ---- state_dict ----
 
@@ -366,8 +377,9 @@ class Module:
         if destination is None:
             destination = OrderedDict()
         # No de-duplication: a module shared by two parents is saved under both names (torch).
-        for mprefix, module in self.named_modules(prefix=prefix.rstrip("."),
-                                                  remove_duplicate=False):
+        for mprefix, module in self.named_modules(
+            prefix=prefix.rstrip("."), remove_duplicate=False
+        ):
             head = f"{mprefix}." if mprefix else ""
             for name, p in module._parameters.items():
                 if p is not None:
@@ -409,11 +421,17 @@ class Module:
                 )
         if strict:
             if unexpected:
-                errors.insert(0, "Unexpected key(s) in state_dict: "
-                              + ", ".join(f'"{k}"' for k in unexpected) + ". ")
+                errors.insert(
+                    0,
+                    "Unexpected key(s) in state_dict: "
+                    + ", ".join(f'"{k}"' for k in unexpected)
+                    + ". ",
+                )
             if missing:
-                errors.insert(0, "Missing key(s) in state_dict: "
-                              + ", ".join(f'"{k}"' for k in missing) + ". ")
+                errors.insert(
+                    0,
+                    "Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing) + ". ",
+                )
         if errors:
             raise RuntimeError(
                 f"Error(s) in loading state_dict for {type(self).__name__}:\n\t"
@@ -568,10 +586,7 @@ class ModuleList(Module):
         self.add_module(self._index(idx), module)
 
     def __delitem__(self, idx):
-        if isinstance(idx, slice):
-            keys = list(self._modules)[idx]
-        else:
-            keys = [self._index(idx)]
+        keys = list(self._modules)[idx] if isinstance(idx, slice) else [self._index(idx)]
         for k in keys:
             del self._modules[k]
         _renumber(self._modules, list(self._modules.values()))

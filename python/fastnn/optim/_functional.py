@@ -50,14 +50,34 @@ def _lerp(start, end, weight):
 # ---- SGD ----------------------------------------------------------------------------------------
 
 
-def sgd(params, grads, momentum_buffer_list, *, lr, momentum=0.0, dampening=0.0,
-        nesterov=False, weight_decay=0.0, maximize=False, first_step=False, fused=True):
+def sgd(
+    params,
+    grads,
+    momentum_buffer_list,
+    *,
+    lr,
+    momentum=0.0,
+    dampening=0.0,
+    nesterov=False,
+    weight_decay=0.0,
+    maximize=False,
+    first_step=False,
+    fused=True,
+):
     """torch.optim.SGD. ``first_step``: set the buffers to the gradient (torch's first step)."""
     if fused:
         kernels_for(params).sgd_step(
-            params, grads, momentum_buffer_list, lr=lr, momentum=momentum, dampening=dampening,
-            nesterov=nesterov, weight_decay=weight_decay, maximize=maximize,
-            first_step=first_step)
+            params,
+            grads,
+            momentum_buffer_list,
+            lr=lr,
+            momentum=momentum,
+            dampening=dampening,
+            nesterov=nesterov,
+            weight_decay=weight_decay,
+            maximize=maximize,
+            first_step=first_step,
+        )
         return
     _check_reference_arrays(params)
     for i, (p, grad) in enumerate(zip(params, grads)):
@@ -78,13 +98,32 @@ def sgd(params, grads, momentum_buffer_list, *, lr, momentum=0.0, dampening=0.0,
 # ---- Adagrad -----------------------------------------------------------------------------------
 
 
-def adagrad(params, grads, state_sums, *, lr, lr_decay=0.0, weight_decay=0.0, eps=1e-10, step,
-            maximize=False, fused=True):
+def adagrad(
+    params,
+    grads,
+    state_sums,
+    *,
+    lr,
+    lr_decay=0.0,
+    weight_decay=0.0,
+    eps=1e-10,
+    step,
+    maximize=False,
+    fused=True,
+):
     """torch.optim.Adagrad; ``step`` is the step being taken (1 on the first)."""
     if fused:
         kernels_for(params).adagrad_step(
-            params, grads, state_sums, lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
-            eps=eps, step=step, maximize=maximize)
+            params,
+            grads,
+            state_sums,
+            lr=lr,
+            lr_decay=lr_decay,
+            weight_decay=weight_decay,
+            eps=eps,
+            step=step,
+            maximize=maximize,
+        )
         return
     _check_reference_arrays(params)
     clr = lr / (1 + (step - 1) * lr_decay)
@@ -99,15 +138,38 @@ def adagrad(params, grads, state_sums, *, lr, lr_decay=0.0, weight_decay=0.0, ep
 # ---- RMSprop -----------------------------------------------------------------------------------
 
 
-def rmsprop(params, grads, square_avgs, *, lr, alpha=0.99, eps=1e-8, weight_decay=0.0,
-            momentum=0.0, centered=False, momentum_bufs=None, grad_avgs=None, maximize=False,
-            fused=True):
+def rmsprop(
+    params,
+    grads,
+    square_avgs,
+    *,
+    lr,
+    alpha=0.99,
+    eps=1e-8,
+    weight_decay=0.0,
+    momentum=0.0,
+    centered=False,
+    momentum_bufs=None,
+    grad_avgs=None,
+    maximize=False,
+    fused=True,
+):
     """torch.optim.RMSprop (centered and momentum variants)."""
     if fused:
         kernels_for(params).rmsprop_step(
-            params, grads, square_avgs, lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
-            momentum=momentum, centered=centered, momentum_bufs=momentum_bufs,
-            grad_avgs=grad_avgs, maximize=maximize)
+            params,
+            grads,
+            square_avgs,
+            lr=lr,
+            alpha=alpha,
+            eps=eps,
+            weight_decay=weight_decay,
+            momentum=momentum,
+            centered=centered,
+            momentum_bufs=momentum_bufs,
+            grad_avgs=grad_avgs,
+            maximize=maximize,
+        )
         return
     _check_reference_arrays(params)
     for i, (p, grad, square_avg) in enumerate(zip(params, grads, square_avgs)):
@@ -133,15 +195,42 @@ def rmsprop(params, grads, square_avgs, *, lr, alpha=0.99, eps=1e-8, weight_deca
 # ---- Adam / AdamW --------------------------------------------------------------------------------
 
 
-def adam(params, grads, exp_avgs, exp_avg_sqs, *, lr, beta1=0.9, beta2=0.999, eps=1e-8,
-         weight_decay=0.0, decoupled=False, amsgrad=False, max_exp_avg_sqs=None, maximize=False,
-         step, fused=True):
+def adam(
+    params,
+    grads,
+    exp_avgs,
+    exp_avg_sqs,
+    *,
+    lr,
+    beta1=0.9,
+    beta2=0.999,
+    eps=1e-8,
+    weight_decay=0.0,
+    decoupled=False,
+    amsgrad=False,
+    max_exp_avg_sqs=None,
+    maximize=False,
+    step,
+    fused=True,
+):
     """torch.optim.Adam, or AdamW with ``decoupled=True``; ``step`` is the step being taken."""
     if fused:
         kernels_for(params).adam_step(
-            params, grads, exp_avgs, exp_avg_sqs, lr=lr, beta1=beta1, beta2=beta2, eps=eps,
-            weight_decay=weight_decay, decoupled=decoupled, amsgrad=amsgrad,
-            max_exp_avg_sqs=max_exp_avg_sqs, maximize=maximize, step=step)
+            params,
+            grads,
+            exp_avgs,
+            exp_avg_sqs,
+            lr=lr,
+            beta1=beta1,
+            beta2=beta2,
+            eps=eps,
+            weight_decay=weight_decay,
+            decoupled=decoupled,
+            amsgrad=amsgrad,
+            max_exp_avg_sqs=max_exp_avg_sqs,
+            maximize=maximize,
+            step=step,
+        )
         return
     _check_reference_arrays(params)
     bias_correction1 = 1 - beta1**step

@@ -150,8 +150,10 @@ class Optimizer:
                 "optimizer's group"
             )
         id_map = dict(
-            zip(chain.from_iterable(g["params"] for g in saved_groups),
-                chain.from_iterable(g["params"] for g in groups))
+            zip(
+                chain.from_iterable(g["params"] for g in saved_groups),
+                chain.from_iterable(g["params"] for g in groups),
+            )
         )
         state = defaultdict(dict)
         for key, value in state_dict["state"].items():

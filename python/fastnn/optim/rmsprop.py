@@ -9,21 +9,41 @@ __all__ = ["RMSprop"]
 class RMSprop(Optimizer):
     """RMSprop (torch.optim.RMSprop's algorithm and defaults); state created on the first step."""
 
-    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
-                 centered=False, foreach=None, maximize=False, *, fused=None):
-        if not 0.0 <= lr:
+    def __init__(
+        self,
+        params,
+        lr=1e-2,
+        alpha=0.99,
+        eps=1e-8,
+        weight_decay=0,
+        momentum=0,
+        centered=False,
+        foreach=None,
+        maximize=False,
+        *,
+        fused=None,
+    ):
+        if not lr >= 0.0:
             raise ValueError(f"Invalid learning rate: {lr}")
-        if not 0.0 <= eps:
+        if not eps >= 0.0:
             raise ValueError(f"Invalid epsilon value: {eps}")
-        if not 0.0 <= momentum:
+        if not momentum >= 0.0:
             raise ValueError(f"Invalid momentum value: {momentum}")
-        if not 0.0 <= weight_decay:
+        if not weight_decay >= 0.0:
             raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-        if not 0.0 <= alpha:
+        if not alpha >= 0.0:
             raise ValueError(f"Invalid alpha value: {alpha}")
-        defaults = {"lr": lr, "momentum": momentum, "alpha": alpha, "eps": eps,
-                    "centered": centered, "weight_decay": weight_decay, "foreach": foreach,
-                    "maximize": maximize, "fused": fused}
+        defaults = {
+            "lr": lr,
+            "momentum": momentum,
+            "alpha": alpha,
+            "eps": eps,
+            "centered": centered,
+            "weight_decay": weight_decay,
+            "foreach": foreach,
+            "maximize": maximize,
+            "fused": fused,
+        }
         super().__init__(params, defaults)
 
     def step(self, closure=None):
@@ -43,14 +63,21 @@ class RMSprop(Optimizer):
                     if centered:
                         state["grad_avg"] = zeros_like_storage(d)
             states = [self.state[p] for p, _, _ in items]
-            F.rmsprop([d for _, d, _ in items], [g for _, _, g in items],
-                      [s["square_avg"] for s in states], lr=group["lr"], alpha=group["alpha"],
-                      eps=group["eps"], weight_decay=group["weight_decay"], momentum=momentum,
-                      centered=centered,
-                      momentum_bufs=[s["momentum_buffer"] for s in states] if momentum > 0
-                      else None,
-                      grad_avgs=[s["grad_avg"] for s in states] if centered else None,
-                      maximize=group["maximize"], fused=group["fused"] is not False)
+            F.rmsprop(
+                [d for _, d, _ in items],
+                [g for _, _, g in items],
+                [s["square_avg"] for s in states],
+                lr=group["lr"],
+                alpha=group["alpha"],
+                eps=group["eps"],
+                weight_decay=group["weight_decay"],
+                momentum=momentum,
+                centered=centered,
+                momentum_bufs=[s["momentum_buffer"] for s in states] if momentum > 0 else None,
+                grad_avgs=[s["grad_avg"] for s in states] if centered else None,
+                maximize=group["maximize"],
+                fused=group["fused"] is not False,
+            )
             for s in states:
                 s["step"] += 1
         return loss

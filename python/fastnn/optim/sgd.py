@@ -14,8 +14,19 @@ class SGD(Optimizer):
     covers all parameters of a group in one call.
     """
 
-    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0,
-                 nesterov=False, *, maximize=False, foreach=None, fused=None):
+    def __init__(
+        self,
+        params,
+        lr=1e-3,
+        momentum=0,
+        dampening=0,
+        weight_decay=0,
+        nesterov=False,
+        *,
+        maximize=False,
+        foreach=None,
+        fused=None,
+    ):
         if lr < 0.0:
             raise ValueError(f"Invalid learning rate: {lr}")
         if momentum < 0.0:
@@ -24,9 +35,16 @@ class SGD(Optimizer):
             raise ValueError(f"Invalid weight_decay value: {weight_decay}")
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
-        defaults = {"lr": lr, "momentum": momentum, "dampening": dampening,
-                    "weight_decay": weight_decay, "nesterov": nesterov, "maximize": maximize,
-                    "foreach": foreach, "fused": fused}
+        defaults = {
+            "lr": lr,
+            "momentum": momentum,
+            "dampening": dampening,
+            "weight_decay": weight_decay,
+            "nesterov": nesterov,
+            "maximize": maximize,
+            "foreach": foreach,
+            "fused": fused,
+        }
         super().__init__(params, defaults)
 
     def step(self, closure=None):
@@ -36,9 +54,15 @@ class SGD(Optimizer):
             if not items:
                 continue
             momentum = group["momentum"]
-            kw = {"lr": group["lr"], "momentum": momentum, "dampening": group["dampening"],
-                  "nesterov": group["nesterov"], "weight_decay": group["weight_decay"],
-                  "maximize": group["maximize"], "fused": group["fused"] is not False}
+            kw = {
+                "lr": group["lr"],
+                "momentum": momentum,
+                "dampening": group["dampening"],
+                "nesterov": group["nesterov"],
+                "weight_decay": group["weight_decay"],
+                "maximize": group["maximize"],
+                "fused": group["fused"] is not False,
+            }
             if momentum == 0:
                 F.sgd([d for _, d, _ in items], [g for _, _, g in items], None, **kw)
                 continue
@@ -53,6 +77,7 @@ class SGD(Optimizer):
                     for p, d, _ in part:
                         self.state[p]["momentum_buffer"] = zeros_like_storage(d)
                 bufs = [self.state[p]["momentum_buffer"] for p, _, _ in part]
-                F.sgd([d for _, d, _ in part], [g for _, _, g in part], bufs, first_step=first,
-                      **kw)
+                F.sgd(
+                    [d for _, d, _ in part], [g for _, _, g in part], bufs, first_step=first, **kw
+                )
         return loss

@@ -80,8 +80,7 @@ class TensorDataset(Dataset):
         n = converted[0].shape[0]
         if any(t.shape[0] != n for t in converted):
             raise ValueError(
-                "Size mismatch between tensors: first dimensions "
-                f"{[t.shape[0] for t in converted]}"
+                f"Size mismatch between tensors: first dimensions {[t.shape[0] for t in converted]}"
             )
         self.tensors = tuple(converted)
 
@@ -162,10 +161,8 @@ def _split_lengths(n: int, lengths) -> list:
     if any(not isinstance(x, (int, float, np.floating, np.integer)) for x in lengths):
         raise TypeError(f"random_split: lengths must be ints or fractions, got {lengths}")
     if any(x < 0 or x > 1 for x in lengths) or not math.isclose(sum(lengths), 1.0, abs_tol=1e-6):
-        raise ValueError(
-            f"random_split: fractions must lie in [0, 1] and sum to 1, got {lengths}"
-        )
-    out = [int(math.floor(n * f)) for f in lengths]
+        raise ValueError(f"random_split: fractions must lie in [0, 1] and sum to 1, got {lengths}")
+    out = [math.floor(n * f) for f in lengths]
     for i in range(n - sum(out)):
         out[i % len(out)] += 1
     return out
@@ -181,7 +178,7 @@ def random_split(dataset, lengths, generator=None):
     perm = _as_generator(generator).permutation(len(dataset))
     out, start = [], 0
     for size in sizes:
-        out.append(Subset(dataset, perm[start:start + size]))
+        out.append(Subset(dataset, perm[start : start + size]))
         start += size
     return out
 
@@ -233,8 +230,10 @@ def default_collate(batch):
         if any(len(b) != len(elem) for b in batch):
             raise RuntimeError("each element in list of batch should be of equal size")
         return [default_collate(list(s)) for s in zip(*batch)]
-    raise TypeError(f"default_collate: batch must contain tensors, numpy arrays, numbers, dicts "
-                    f"or lists; found {type(elem).__name__}")
+    raise TypeError(
+        f"default_collate: batch must contain tensors, numpy arrays, numbers, dicts "
+        f"or lists; found {type(elem).__name__}"
+    )
 
 
 class _Failure:
@@ -263,16 +262,35 @@ class DataLoader:
             given, every batch goes through it, sample by sample.
     """
 
-    def __init__(self, dataset, batch_size=1, shuffle=False, drop_last=False, num_workers=0,
-                 collate_fn=None, generator=None, seed=None, prefetch_factor=2):
-        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) \
-                or batch_size <= 0:
+    def __init__(
+        self,
+        dataset,
+        batch_size=1,
+        shuffle=False,
+        drop_last=False,
+        num_workers=0,
+        collate_fn=None,
+        generator=None,
+        seed=None,
+        prefetch_factor=2,
+    ):
+        if (
+            isinstance(batch_size, bool)
+            or not isinstance(batch_size, (int, np.integer))
+            or batch_size <= 0
+        ):
             raise ValueError(f"batch_size should be a positive integer value, got {batch_size!r}")
-        if isinstance(num_workers, bool) or not isinstance(num_workers, (int, np.integer)) \
-                or num_workers < 0:
+        if (
+            isinstance(num_workers, bool)
+            or not isinstance(num_workers, (int, np.integer))
+            or num_workers < 0
+        ):
             raise ValueError(f"num_workers should be a non-negative integer, got {num_workers!r}")
-        if isinstance(prefetch_factor, bool) or not isinstance(prefetch_factor, (int, np.integer)) \
-                or prefetch_factor < 1:
+        if (
+            isinstance(prefetch_factor, bool)
+            or not isinstance(prefetch_factor, (int, np.integer))
+            or prefetch_factor < 1
+        ):
             raise ValueError(
                 f"prefetch_factor should be a positive integer, got {prefetch_factor!r}"
             )
@@ -309,7 +327,7 @@ class DataLoader:
             order = np.arange(n, dtype=np.int64)
         bs = self.batch_size
         stop = (n // bs) * bs if self.drop_last else n
-        return [order[i:i + bs] for i in range(0, stop, bs)]
+        return [order[i : i + bs] for i in range(0, stop, bs)]
 
     def _fetch(self, idx: np.ndarray):
         if self.collate_fn is None:
@@ -326,9 +344,11 @@ class DataLoader:
         return _threaded(self._fetch, batches, self.num_workers, self.prefetch_factor)
 
     def __repr__(self):
-        return (f"DataLoader(dataset={type(self.dataset).__name__}, batch_size={self.batch_size}, "
-                f"shuffle={self.shuffle}, drop_last={self.drop_last}, "
-                f"num_workers={self.num_workers})")
+        return (
+            f"DataLoader(dataset={type(self.dataset).__name__}, batch_size={self.batch_size}, "
+            f"shuffle={self.shuffle}, drop_last={self.drop_last}, "
+            f"num_workers={self.num_workers})"
+        )
 
 
 def _worker(fetch, batches, wid, nworkers, out: queue.Queue, stop: threading.Event):
@@ -338,7 +358,7 @@ def _worker(fetch, batches, wid, nworkers, out: queue.Queue, stop: threading.Eve
             return
         try:
             item = fetch(batches[b])
-        except BaseException as e:  # carried to the training loop, re-raised there
+        except BaseException as e:  # noqa: BLE001 (carried to the training loop, re-raised there)
             item = _Failure(e, wid, b)
         while not stop.is_set():
             try:
@@ -362,8 +382,12 @@ def _threaded(fetch, batches, nworkers, prefetch_factor):
     stop = threading.Event()
     queues = [queue.Queue(maxsize=prefetch_factor) for _ in range(nworkers)]
     threads = [
-        threading.Thread(target=_worker, args=(fetch, batches, w, nworkers, queues[w], stop),
-                         name=f"fastnn-DataLoader-worker-{w}", daemon=True)
+        threading.Thread(
+            target=_worker,
+            args=(fetch, batches, w, nworkers, queues[w], stop),
+            name=f"fastnn-DataLoader-worker-{w}",
+            daemon=True,
+        )
         for w in range(nworkers)
     ]
     for t in threads:
@@ -383,8 +407,10 @@ def _threaded(fetch, batches, nworkers, prefetch_factor):
             if isinstance(item, _Failure):
                 exc = item.exc
                 if hasattr(exc, "add_note"):  # Python >= 3.11
-                    exc.add_note(f"(raised in DataLoader worker thread {item.worker} while "
-                                 f"loading batch {item.batch}; its traceback is above)")
+                    exc.add_note(
+                        f"(raised in DataLoader worker thread {item.worker} while "
+                        f"loading batch {item.batch}; its traceback is above)"
+                    )
                 raise exc
             yield item
     finally:

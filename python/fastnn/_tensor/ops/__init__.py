@@ -1,2 +1,2 @@
-"""The autograd primitives (C9): each a ``Function`` with forward and backward side by side.
+"""The autograd primitives: each a ``Function`` with forward and backward side by side.
 Tensor methods and ``nn.functional`` compose these."""

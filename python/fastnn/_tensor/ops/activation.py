@@ -68,8 +68,10 @@ class _LastAxis(Function):
         be = self.be
         # torch's check: `dim % ndim` alone would silently pick another axis (dim=2 on 2-D is 0)
         if not -x.ndim <= dim < x.ndim:
-            raise IndexError(f"{type(self).__name__}: Dimension out of range (expected to be in "
-                             f"range of [{-x.ndim}, {x.ndim - 1}], but got {dim})")
+            raise IndexError(
+                f"{type(self).__name__}: Dimension out of range (expected to be in "
+                f"range of [{-x.ndim}, {x.ndim - 1}], but got {dim})"
+            )
         d = dim % x.ndim
         self.perm = perm = None if d == x.ndim - 1 else _swap(x.ndim, d)
         xt = x if perm is None else be.permute(x, perm)

@@ -10,8 +10,10 @@ class Add(Function):
 
     def backward(self, g):
         n, be = self.needs_input_grad, self.be
-        return (be.sum_to_shape(g, self.sx) if n[0] else None,
-                be.sum_to_shape(g, self.sy) if n[1] else None)
+        return (
+            be.sum_to_shape(g, self.sx) if n[0] else None,
+            be.sum_to_shape(g, self.sy) if n[1] else None,
+        )
 
 
 class Sub(Function):
@@ -21,8 +23,10 @@ class Sub(Function):
 
     def backward(self, g):
         n, be = self.needs_input_grad, self.be
-        return (be.sum_to_shape(g, self.sx) if n[0] else None,
-                be.sum_to_shape(be.neg(g), self.sy) if n[1] else None)
+        return (
+            be.sum_to_shape(g, self.sx) if n[0] else None,
+            be.sum_to_shape(be.neg(g), self.sy) if n[1] else None,
+        )
 
 
 class Mul(Function):
@@ -34,8 +38,10 @@ class Mul(Function):
 
     def backward(self, g):
         n, be = self.needs_input_grad, self.be
-        return (be.sum_to_shape(be.mul(g, self.y), self.x.shape) if n[0] else None,
-                be.sum_to_shape(be.mul(g, self.x), self.y.shape) if n[1] else None)
+        return (
+            be.sum_to_shape(be.mul(g, self.y), self.x.shape) if n[0] else None,
+            be.sum_to_shape(be.mul(g, self.x), self.y.shape) if n[1] else None,
+        )
 
 
 class Div(Function):
@@ -210,5 +216,7 @@ class Where(Function):
 
     def backward(self, g):
         be, n, c = self.be, self.needs_input_grad, self.cond
-        return (be.sum_to_shape(be.where(c, g, 0), self.sx) if n[0] else None,
-                be.sum_to_shape(be.where(c, 0, g), self.sy) if n[1] else None)
+        return (
+            be.sum_to_shape(be.where(c, g, 0), self.sx) if n[0] else None,
+            be.sum_to_shape(be.where(c, 0, g), self.sy) if n[1] else None,
+        )

@@ -15,5 +15,7 @@ class MatMul(Function):
 
     def backward(self, g):
         be, n = self.be, self.needs_input_grad
-        return (be.matmul(g, self.b, trans_b=True) if n[0] else None,  # dA = G B^T
-                be.matmul(self.a, g, trans_a=True) if n[1] else None)  # dB = A^T G
+        return (
+            be.matmul(g, self.b, trans_b=True) if n[0] else None,  # dA = G B^T
+            be.matmul(self.a, g, trans_a=True) if n[1] else None,
+        )  # dB = A^T G

@@ -44,8 +44,13 @@ class Amax(Function):
     def forward(self, x, axis=None, keepdim=False):
         self.x, self.axis, self.keepdim = x, axis, keepdim
         self.out = out = getattr(self.be, self._reduce)(x, axis=axis, keepdims=True)
-        return out if keepdim else self.be.reshape(
-            out, tuple(n for i, n in enumerate(x.shape) if i not in _axes(axis, x.ndim)))
+        return (
+            out
+            if keepdim
+            else self.be.reshape(
+                out, tuple(n for i, n in enumerate(x.shape) if i not in _axes(axis, x.ndim))
+            )
+        )
 
     def backward(self, g):
         be, x = self.be, self.x

@@ -74,7 +74,7 @@ class Cat(Function):
         out, start, ax = [], 0, self.axis % g.ndim
         lead = (slice(None),) * ax
         for size, need in zip(self.sizes, self.needs_input_grad):
-            out.append(self.be.getitem(g, lead + (slice(start, start + size),)) if need else None)
+            out.append(self.be.getitem(g, (*lead, slice(start, start + size))) if need else None)
             start += size
         return tuple(out)
 
@@ -87,8 +87,10 @@ class Stack(Function):
     def backward(self, g):
         ax = self.axis % g.ndim
         lead = (slice(None),) * ax
-        return tuple(self.be.getitem(g, lead + (i,)) if need else None
-                     for i, need in enumerate(self.needs_input_grad))
+        return tuple(
+            self.be.getitem(g, (*lead, i)) if need else None
+            for i, need in enumerate(self.needs_input_grad)
+        )
 
 
 class Cast(Function):

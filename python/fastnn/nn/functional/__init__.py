@@ -6,11 +6,13 @@ element-wise kernels, ``conv2d`` the fused im2col + GEMM kernel, ``cross_entropy
 ``binary_cross_entropy_with_logits`` one fused loss-and-gradient kernel each.
 """
 
-from .activation import *  # noqa: F403
+from .activation import *
 from .activation import __all__ as _activation_all
 from .conv import avg_pool2d, conv2d, max_pool2d
 from .linear import linear
-from .loss import *  # noqa: F403
+from .loss import *
 from .loss import __all__ as _loss_all
 
-__all__ = [*_activation_all, "avg_pool2d", "conv2d", "linear", "max_pool2d", *_loss_all]
+__all__ = ["avg_pool2d", "conv2d", "linear", "max_pool2d"]
+__all__.extend(_activation_all)
+__all__.extend(_loss_all)

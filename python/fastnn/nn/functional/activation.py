@@ -2,44 +2,43 @@
 call the element-wise kernels through their primitives in ``fastnn._tensor.ops.activation``)."""
 
 from ... import _devices
-from ..._core import dtype as _dtype
-
 from ..._tensor.ops import activation as A
 from ..._tensor.ops.elementwise import Clamp
 
 
-def relu(input, inplace=False):  # noqa: A002
+def relu(input, inplace=False):
     return A.ReLU.apply(input) if not inplace else _maybe_inplace(input, A.ReLU.apply, True)
 
 
-def leaky_relu(input, negative_slope=0.01, inplace=False):  # noqa: A002
-    return _maybe_inplace(input, lambda x: A.LeakyReLU.apply(x, negative_slope=negative_slope),
-                          inplace)
+def leaky_relu(input, negative_slope=0.01, inplace=False):
+    return _maybe_inplace(
+        input, lambda x: A.LeakyReLU.apply(x, negative_slope=negative_slope), inplace
+    )
 
 
-def gelu(input, approximate="none"):  # noqa: A002
+def gelu(input, approximate="none"):
     if approximate not in ("none", "tanh"):
         raise ValueError(f"approximate argument must be either none or tanh, got {approximate!r}")
     return A.GELU.apply(input, approximate=approximate)
 
 
-def sigmoid(input):  # noqa: A002
+def sigmoid(input):
     return A.Sigmoid.apply(input)
 
 
-def tanh(input):  # noqa: A002
+def tanh(input):
     return A.Tanh.apply(input)
 
 
-def relu6(input, inplace=False):  # noqa: A002
+def relu6(input, inplace=False):
     return _maybe_inplace(input, lambda x: Clamp.apply(x, lo=0.0, hi=6.0), inplace)
 
 
-def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):  # noqa: A002
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     return _maybe_inplace(input, lambda x: Clamp.apply(x, lo=min_val, hi=max_val), inplace)
 
 
-def softplus(input, beta=1.0, threshold=20.0):  # noqa: A002
+def softplus(input, beta=1.0, threshold=20.0):
     """log(1 + exp(beta x)) / beta, linear above ``threshold`` (like torch)."""
     from ..._tensor.functions import where
 
@@ -48,32 +47,33 @@ def softplus(input, beta=1.0, threshold=20.0):  # noqa: A002
     return where(bx > threshold, input, soft)
 
 
-def elu(input, alpha=1.0, inplace=False):  # noqa: A002
+def elu(input, alpha=1.0, inplace=False):
     from ..._tensor.functions import where
 
     return _maybe_inplace(
-        input, lambda x: where(x > 0, x, (x.clamp_max(0.0).exp() - 1) * alpha), inplace)
+        input, lambda x: where(x > 0, x, (x.clamp_max(0.0).exp() - 1) * alpha), inplace
+    )
 
 
-def silu(input, inplace=False):  # noqa: A002
+def silu(input, inplace=False):
     return _maybe_inplace(input, lambda x: x * A.Sigmoid.apply(x), inplace)
 
 
-def logsigmoid(input):  # noqa: A002
+def logsigmoid(input):
     return -softplus(-input)
 
 
-def softmax(input, dim=None, dtype=None):  # noqa: A002
+def softmax(input, dim=None, dtype=None):
     x = input if dtype is None else input.to(dtype)
     return x.softmax(-1 if dim is None else dim)
 
 
-def log_softmax(input, dim=None, dtype=None):  # noqa: A002
+def log_softmax(input, dim=None, dtype=None):
     x = input if dtype is None else input.to(dtype)
     return x.log_softmax(-1 if dim is None else dim)
 
 
-def dropout(input, p=0.5, training=True, inplace=False):  # noqa: A002
+def dropout(input, p=0.5, training=True, inplace=False):
     """Zero each element with probability p and scale the kept ones by 1 / (1 - p)."""
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
@@ -103,7 +103,7 @@ def one_hot(tensor, num_classes=-1):
     return make((t[..., None] == np.arange(n)).astype(np.int64), device=tensor.device)
 
 
-def normalize(input, p=2.0, dim=1, eps=1e-12):  # noqa: A002
+def normalize(input, p=2.0, dim=1, eps=1e-12):
     return input / input.norm(p, dim=dim, keepdim=True).clamp_min(eps)
 
 
@@ -121,6 +121,20 @@ def _maybe_inplace(x, fn, inplace):
 
 
 __all__ = [
-    "dropout", "elu", "gelu", "hardtanh", "leaky_relu", "log_softmax", "logsigmoid",
-    "normalize", "one_hot", "relu", "relu6", "sigmoid", "silu", "softmax", "softplus", "tanh",
+    "dropout",
+    "elu",
+    "gelu",
+    "hardtanh",
+    "leaky_relu",
+    "log_softmax",
+    "logsigmoid",
+    "normalize",
+    "one_hot",
+    "relu",
+    "relu6",
+    "sigmoid",
+    "silu",
+    "softmax",
+    "softplus",
+    "tanh",
 ]

@@ -95,17 +95,20 @@ def _pair(v):
 def _check_float(name, *tensors):
     for t in tensors:
         if t is not None and t.dtype.kind != "f":
-            raise RuntimeError(f"{name}: expected a floating-point tensor, got dtype "
-                               f"{_dtype.name(t.dtype)}")
+            raise RuntimeError(
+                f"{name}: expected a floating-point tensor, got dtype {_dtype.name(t.dtype)}"
+            )
 
 
-def _batched(input, name):  # noqa: A002
+def _batched(input, name):
     if input.ndim == 4:
         return input, False
     if input.ndim == 3:
         return input.unsqueeze(0), True
-    raise RuntimeError(f"Expected 3D (unbatched) or 4D (batched) input to {name}, but got input "
-                       f"of size: {list(input.shape)}")
+    raise RuntimeError(
+        f"Expected 3D (unbatched) or 4D (batched) input to {name}, but got input "
+        f"of size: {list(input.shape)}"
+    )
 
 
 def _same_padding(kernel, dilation, stride):
@@ -113,34 +116,43 @@ def _same_padding(kernel, dilation, stride):
         raise ValueError("padding='same' is not supported for strided convolutions")
     total = [d * (k - 1) for k, d in zip(kernel, dilation)]
     if any(t % 2 for t in total):
-        raise ValueError(f"padding='same' with kernel_size {kernel} and dilation {dilation} needs "
-                         "asymmetric padding, which fastnn's conv2d does not support")
+        raise ValueError(
+            f"padding='same' with kernel_size {kernel} and dilation {dilation} needs "
+            "asymmetric padding, which fastnn's conv2d does not support"
+        )
     return tuple(t // 2 for t in total)
 
 
-def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):  # noqa: A002
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """2-D convolution (cross-correlation), torch.nn.functional.conv2d semantics, groups=1.
 
     input (N, C_in, H, W) or (C_in, H, W), weight (C_out, C_in, kh, kw), bias (C_out,)."""
     if groups != 1:
-        raise NotImplementedError(f"conv2d: groups={groups} is not supported (fastnn implements "
-                                  "groups=1 only)")
+        raise NotImplementedError(
+            f"conv2d: groups={groups} is not supported (fastnn implements groups=1 only)"
+        )
     _check_float("conv2d", input, weight, bias)
     if weight.ndim != 4:
-        raise RuntimeError(f"conv2d: weight must be 4-D (C_out, C_in, kh, kw), got size "
-                           f"{list(weight.shape)}")
+        raise RuntimeError(
+            f"conv2d: weight must be 4-D (C_out, C_in, kh, kw), got size {list(weight.shape)}"
+        )
     x, unbatched = _batched(input, "conv2d")
     if input.dtype != weight.dtype or (bias is not None and bias.dtype != weight.dtype):
-        raise RuntimeError(f"conv2d: input, weight and bias must have the same dtype, got "
-                           f"{_dtype.name(input.dtype)}, {_dtype.name(weight.dtype)}"
-                           + ("" if bias is None else f" and {_dtype.name(bias.dtype)}"))
+        raise RuntimeError(
+            f"conv2d: input, weight and bias must have the same dtype, got "
+            f"{_dtype.name(input.dtype)}, {_dtype.name(weight.dtype)}"
+            + ("" if bias is None else f" and {_dtype.name(bias.dtype)}")
+        )
     if x.shape[1] != weight.shape[1]:
-        raise RuntimeError(f"Given groups=1, weight of size {list(weight.shape)}, expected "
-                           f"input{list(x.shape)} to have {weight.shape[1]} channels, but got "
-                           f"{x.shape[1]} channels instead")
+        raise RuntimeError(
+            f"Given groups=1, weight of size {list(weight.shape)}, expected "
+            f"input{list(x.shape)} to have {weight.shape[1]} channels, but got "
+            f"{x.shape[1]} channels instead"
+        )
     if bias is not None and tuple(bias.shape) != (weight.shape[0],):
-        raise RuntimeError(f"conv2d: bias must have shape ({weight.shape[0]},), got "
-                           f"{list(bias.shape)}")
+        raise RuntimeError(
+            f"conv2d: bias must have shape ({weight.shape[0]},), got {list(bias.shape)}"
+        )
     stride, dilation = _pair(stride), _pair(dilation)
     if isinstance(padding, str):
         if padding == "valid":
@@ -148,8 +160,9 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         elif padding == "same":
             padding = _same_padding(tuple(weight.shape[2:]), dilation, stride)
         else:
-            raise ValueError(f"Invalid padding string {padding!r}, should be one of "
-                             "{'valid', 'same'}")
+            raise ValueError(
+                f"Invalid padding string {padding!r}, should be one of {{'valid', 'same'}}"
+            )
     padding = _pair(padding)
     args = (x, weight) if bias is None else (x, weight, bias)
     out = Conv2d.apply(*args, stride=stride, padding=padding, dilation=dilation)
@@ -161,8 +174,9 @@ def _no_ceil(ceil_mode, name):
         raise NotImplementedError(f"{name}: ceil_mode=True is not supported by fastnn")
 
 
-def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1,  # noqa: A002
-               ceil_mode=False, return_indices=False):
+def max_pool2d(
+    input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False
+):
     """torch.nn.functional.max_pool2d: window max (padding counts as -inf); with
     return_indices=True also the int64 flat indices ih*W + iw of the maxima in each plane."""
     _no_ceil(ceil_mode, "max_pool2d")
@@ -171,8 +185,14 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1,  # noqa: 
     kernel_size = _pair(kernel_size)
     stride = kernel_size if stride is None or stride == [] else _pair(stride)
     keep = [] if return_indices else None
-    out = MaxPool2d.apply(x, kernel_size=kernel_size, stride=stride, padding=_pair(padding),
-                          dilation=_pair(dilation), indices_out=keep)
+    out = MaxPool2d.apply(
+        x,
+        kernel_size=kernel_size,
+        stride=stride,
+        padding=_pair(padding),
+        dilation=_pair(dilation),
+        indices_out=keep,
+    )
     if unbatched:
         out = out.squeeze(0)
     if not return_indices:
@@ -181,8 +201,15 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1,  # noqa: 
     return out, idx.squeeze(0) if unbatched else idx
 
 
-def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,  # noqa: A002
-               count_include_pad=True, divisor_override=None):
+def avg_pool2d(
+    input,
+    kernel_size,
+    stride=None,
+    padding=0,
+    ceil_mode=False,
+    count_include_pad=True,
+    divisor_override=None,
+):
     """torch.nn.functional.avg_pool2d (ceil_mode=False): the window mean; padded zeros count
     unless count_include_pad=False; divisor_override replaces the divisor."""
     _no_ceil(ceil_mode, "avg_pool2d")
@@ -191,11 +218,16 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,  # n
     kernel_size = _pair(kernel_size)
     stride = kernel_size if stride is None or stride == [] else _pair(stride)
     padding = _pair(padding)
-    if (isinstance(padding, tuple) and all(isinstance(p, int) for p in padding)
-            and isinstance(kernel_size, tuple) and all(isinstance(k, int) for k in kernel_size)
-            and (2 * padding[0] > kernel_size[0] or 2 * padding[1] > kernel_size[1])):
-        raise ValueError(f"avg_pool2d: padding {padding} should be at most half of kernel_size "
-                         f"{kernel_size}")
+    if (
+        isinstance(padding, tuple)
+        and all(isinstance(p, int) for p in padding)
+        and isinstance(kernel_size, tuple)
+        and all(isinstance(k, int) for k in kernel_size)
+        and (2 * padding[0] > kernel_size[0] or 2 * padding[1] > kernel_size[1])
+    ):
+        raise ValueError(
+            f"avg_pool2d: padding {padding} should be at most half of kernel_size {kernel_size}"
+        )
     if divisor_override is not None:
         if divisor_override == 0:
             raise ValueError("avg_pool2d: divisor must be not zero")
@@ -204,6 +236,7 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,  # n
         divisor = float(kernel_size[0] * kernel_size[1])
     else:
         divisor = None
-    out = AvgPool2d.apply(x, kernel_size=kernel_size, stride=stride, padding=padding,
-                          divisor=divisor)
+    out = AvgPool2d.apply(
+        x, kernel_size=kernel_size, stride=stride, padding=padding, divisor=divisor
+    )
     return out.squeeze(0) if unbatched else out

@@ -52,8 +52,9 @@ def ctc_forward_backward(lp, ext, ext_len, in_len, skip, want_grad):
     last = ext_len - 1
     rows = np.arange(N)
     end = alpha[in_len - 1, rows]  # (N, L)
-    ll = np.logaddexp(end[rows, last], np.where(last > 0, end[rows, np.maximum(last - 1, 0)],
-                                                _NEG_INF))
+    ll = np.logaddexp(
+        end[rows, last], np.where(last > 0, end[rows, np.maximum(last - 1, 0)], _NEG_INF)
+    )
     nll = -ll
     if not want_grad:
         return nll, None
@@ -76,14 +77,30 @@ def ctc_forward_backward(lp, ext, ext_len, in_len, skip, want_grad):
     grad = np.zeros((T, N, C))
     t_idx = np.arange(T)[:, None, None]
     n_idx = rows[None, :, None]
-    np.add.at(grad, (np.broadcast_to(t_idx, contrib.shape), np.broadcast_to(n_idx, contrib.shape),
-                     np.broadcast_to(ext[None], contrib.shape)), contrib)
+    np.add.at(
+        grad,
+        (
+            np.broadcast_to(t_idx, contrib.shape),
+            np.broadcast_to(n_idx, contrib.shape),
+            np.broadcast_to(ext[None], contrib.shape),
+        ),
+        contrib,
+    )
     return nll, grad
 
 
 class CTCLoss(Function):
-    def forward(self, log_probs, ext=None, ext_len=None, in_len=None, skip=None, tgt_len=None,
-                reduction="mean", zero_infinity=False):
+    def forward(
+        self,
+        log_probs,
+        ext=None,
+        ext_len=None,
+        in_len=None,
+        skip=None,
+        tgt_len=None,
+        reduction="mean",
+        zero_infinity=False,
+    ):
         lp = self.be.to_numpy(log_probs).astype(np.float64)  # a numpy algorithm on any device
         nll, grad = ctc_forward_backward(lp, ext, ext_len, in_len, skip, self.requires_grad)
         if zero_infinity:

@@ -23,19 +23,23 @@ class Linear(Function):
         return gx, gw, (be.sum(g, axis=0) if n[2] else None)
 
 
-def linear(input, weight, bias=None):  # noqa: A002 (torch's names)
+def linear(input, weight, bias=None):
     """y = x W^T + b: x (..., in), W (out, in), b (out,). One GEMM (bias fused); backward is two
     GEMMs with transpose flags plus a column sum."""
     if input.dtype != weight.dtype or (bias is not None and bias.dtype != weight.dtype):
-        raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got "
-                           f"{_dtype.name(input.dtype)} and {_dtype.name(weight.dtype)}")
+        raise RuntimeError(
+            f"mat1 and mat2 must have the same dtype, but got "
+            f"{_dtype.name(input.dtype)} and {_dtype.name(weight.dtype)}"
+        )
     if weight.ndim != 2:
         raise RuntimeError(f"linear: weight must be 2-D (out, in), got shape {weight.shape}")
     k = input.shape[-1] if input.ndim else 0
     if k != weight.shape[1]:
         rows = input.numel() // k if input.ndim > 1 and k else 1
-        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{k} and "
-                           f"{weight.shape[1]}x{weight.shape[0]})")
+        raise RuntimeError(
+            f"mat1 and mat2 shapes cannot be multiplied ({rows}x{k} and "
+            f"{weight.shape[1]}x{weight.shape[0]})"
+        )
     if bias is not None and bias.shape != (weight.shape[0],):
         raise RuntimeError(f"linear: bias must have shape ({weight.shape[0]},), got {bias.shape}")
     args = (weight,) if bias is None else (weight, bias)
@@ -43,7 +47,7 @@ def linear(input, weight, bias=None):  # noqa: A002 (torch's names)
         return Linear.apply(input, *args)
     lead = input.shape[:-1]
     out = Linear.apply(input.reshape(-1, k), *args)
-    return out.reshape(lead + (weight.shape[0],))
+    return out.reshape((*lead, weight.shape[0]))
 
 
 __all__ = ["linear"]

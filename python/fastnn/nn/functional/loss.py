@@ -7,8 +7,8 @@ import numpy as np
 
 from ... import _devices
 from ..._tensor import Tensor
-from .ctc import CTCLoss
 from ...autograd.function import Function
+from .ctc import CTCLoss
 
 # ---- primitives: forward and backward on storage arrays ----------------------------------
 
@@ -25,13 +25,22 @@ class SoftmaxCrossEntropy(Function):
     """Cross-entropy of logits (N, C) against class indices (N,) -- passed as ``target`` -- or
     class probabilities (N, C) -- passed as a second tensor input, which is differentiable."""
 
-    def forward(self, logits, probs=None, target=None, weight=None, reduction="mean",
-                label_smoothing=0.0, ignore_index=-100):
+    def forward(
+        self,
+        logits,
+        probs=None,
+        target=None,
+        weight=None,
+        reduction="mean",
+        label_smoothing=0.0,
+        ignore_index=-100,
+    ):
         self.reduction = reduction
         tgt = probs if probs is not None else target
         try:
-            out = self.be.softmax_cross_entropy(logits, tgt, reduction, label_smoothing,
-                                                ignore_index, weight, self.requires_grad)
+            out = self.be.softmax_cross_entropy(
+                logits, tgt, reduction, label_smoothing, ignore_index, weight, self.requires_grad
+            )
         except ValueError as e:
             if "out of range" in str(e):  # a class index outside [0, C): torch's IndexError
                 raise IndexError(f"Target is out of bounds: {e}") from None
@@ -71,8 +80,9 @@ class BCEWithLogits(Function):
     def forward(self, x, t, weight=None, pos_weight=None, reduction="mean"):
         self.reduction, self.x, self.t = reduction, x, t
         self.weight, self.pos_weight = weight, pos_weight
-        out = self.be.binary_cross_entropy_with_logits(x, t, weight, pos_weight, reduction,
-                                                       self.requires_grad)
+        out = self.be.binary_cross_entropy_with_logits(
+            x, t, weight, pos_weight, reduction, self.requires_grad
+        )
         if not self.requires_grad:
             return out
         loss, self.dx = out
@@ -109,8 +119,10 @@ class MSE(Function):
         be, d, n = self.be, self.d, self.needs_input_grad
         scale = be.mul(g, 2.0 / d.size) if self.reduction == "mean" else be.mul(g, 2.0)
         gd = be.mul(d, scale)
-        return (be.sum_to_shape(gd, self.sx) if n[0] else None,
-                be.sum_to_shape(be.neg(gd), self.sy) if n[1] else None)
+        return (
+            be.sum_to_shape(gd, self.sx) if n[0] else None,
+            be.sum_to_shape(be.neg(gd), self.sy) if n[1] else None,
+        )
 
 
 _TINY = 1e-45  # < exp(-100) in float32 too: log(max(x, _TINY)) avoids log(0) warnings
@@ -186,29 +198,30 @@ def _as_target(target, like):
 # ---- regression --------------------------------------------------------------------------
 
 
-def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):  # noqa: A002
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """Mean squared error (x - y)^2."""
     _check_reduction(reduction)
     return MSE.apply(input, _as_target(target, input), reduction=reduction)
 
 
-def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):  # noqa: A002
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """Mean absolute error |x - y| (MAE)."""
     return _reduce((input - _as_target(target, input)).abs(), reduction)
 
 
-def rmse_loss(input, target, eps=0.0):  # noqa: A002
+def rmse_loss(input, target, eps=0.0):
     """Root mean squared error sqrt(mean((x - y)^2) + eps) (functional only; ``eps`` keeps the
     gradient finite at a perfect fit)."""
     m = MSE.apply(input, _as_target(target, input), reduction="mean")
     return (m + eps).sqrt() if eps else m.sqrt()
 
 
-def huber_loss(input, target, reduction="mean", delta=1.0):  # noqa: A002
+def huber_loss(input, target, reduction="mean", delta=1.0):
     """0.5 d^2 where |d| < delta, else delta (|d| - 0.5 delta)."""
     if delta <= 0:
         raise RuntimeError(
-            f"huber_loss does not support non-positive values for delta, got {delta}")
+            f"huber_loss does not support non-positive values for delta, got {delta}"
+        )
     from ..._tensor.functions import where
 
     d = input - _as_target(target, input)
@@ -216,8 +229,7 @@ def huber_loss(input, target, reduction="mean", delta=1.0):  # noqa: A002
     return _reduce(where(a < delta, 0.5 * d * d, delta * (a - 0.5 * delta)), reduction)
 
 
-def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean",  # noqa: A002
-                   beta=1.0):
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
     """0.5 d^2 / beta where |d| < beta, else |d| - 0.5 beta (beta = 0: L1)."""
     if beta < 0:
         raise RuntimeError(f"smooth_l1_loss does not support negative values for beta, got {beta}")
@@ -239,8 +251,16 @@ def _class_last(x):
     return x.permute(0, *range(2, x.ndim), 1).reshape(-1, c)
 
 
-def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100,  # noqa: A002
-                  reduce=None, reduction="mean", label_smoothing=0.0):
+def cross_entropy(
+    input,
+    target,
+    weight=None,
+    size_average=None,
+    ignore_index=-100,
+    reduce=None,
+    reduction="mean",
+    label_smoothing=0.0,
+):
     """Softmax cross-entropy on logits (C,), (N, C) or (N, C, d1, ...) against class indices or
     class probabilities (the shape of input), with class weights, ignore_index and label
     smoothing; one fused kernel computes the loss and its gradient."""
@@ -251,10 +271,12 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     target = target if isinstance(target, T) else _index_target(target, input)
     probs = target.dtype.kind == "f"
     if probs and target.shape != input.shape:
-        raise RuntimeError(f"expected scalar type Long but found {_type_name(target.dtype)} "
-                           f"(class-index targets must be integers; float targets are class "
-                           f"probabilities of the input's shape {input.shape}, got "
-                           f"{target.shape})")
+        raise RuntimeError(
+            f"expected scalar type Long but found {_type_name(target.dtype)} "
+            f"(class-index targets must be integers; float targets are class "
+            f"probabilities of the input's shape {input.shape}, got "
+            f"{target.shape})"
+        )
     if not probs and target.dtype.kind not in "iu":
         raise RuntimeError(f"expected scalar type Long but found {_type_name(target.dtype)}")
     nd = input.ndim
@@ -268,17 +290,21 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     if not probs and t.dtype.kind == "u":  # uint8 labels (torch accepts Byte): the kernel takes int
         t = t.long()
     if not probs and t.shape[0] != x.shape[0]:
-        raise ValueError(f"Expected input batch_size ({x.shape[0]}) to match target batch_size "
-                         f"({t.shape[0]}).")
+        raise ValueError(
+            f"Expected input batch_size ({x.shape[0]}) to match target batch_size ({t.shape[0]})."
+        )
     c = x.shape[1]
     w = _const(weight, x)
     if w is not None and w.shape != (c,):
-        raise RuntimeError(f"weight tensor should be defined either for all {c} classes or no "
-                           f"classes but got weight tensor of shape: {list(w.shape)}")
+        raise RuntimeError(
+            f"weight tensor should be defined either for all {c} classes or no "
+            f"classes but got weight tensor of shape: {list(w.shape)}"
+        )
     if x.dtype.kind != "f":
         raise RuntimeError(f"cross_entropy: expected floating point logits, got {x.dtype}")
-    kw = dict(weight=w, reduction=reduction, label_smoothing=label_smoothing,
-              ignore_index=ignore_index)
+    kw = dict(
+        weight=w, reduction=reduction, label_smoothing=label_smoothing, ignore_index=ignore_index
+    )
     if probs:
         t = t.to(x.dtype)
         loss = SoftmaxCrossEntropy.apply(x, t, **kw)
@@ -288,7 +314,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         if nd == 1:
             return loss.reshape(())
         if nd > 2:
-            return loss.reshape((input.shape[0],) + input.shape[2:])
+            return loss.reshape((input.shape[0], *input.shape[2:]))
     return loss
 
 
@@ -310,8 +336,9 @@ def _check_classes(t, c, ignore_index):
             raise IndexError(f"Target {int(t[bad][0])} is out of bounds (classes: {c}).")
 
 
-def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100,  # noqa: A002
-             reduce=None, reduction="mean"):
+def nll_loss(
+    input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"
+):
     """Negative log-likelihood of log-probabilities (N, C) or (N, C, d1, ...) at class indices;
     'mean' divides by the summed weight of non-ignored targets."""
     _check_reduction(reduction)
@@ -322,8 +349,9 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100,  
     x = input.unsqueeze(0) if nd == 1 else input if nd == 2 else _class_last(input)
     t = target.reshape(-1)._data
     if t.shape[0] != x.shape[0]:
-        raise ValueError(f"Expected input batch_size ({x.shape[0]}) to match target batch_size "
-                         f"({t.shape[0]}).")
+        raise ValueError(
+            f"Expected input batch_size ({x.shape[0]}) to match target batch_size ({t.shape[0]})."
+        )
     c = x.shape[1]
     _check_classes(t, c, ignore_index)
     be = _devices.of(x._data)
@@ -340,18 +368,21 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100,  
         return loss.sum()
     if nd == 1:
         return loss.reshape(())
-    return loss.reshape((input.shape[0],) + input.shape[2:]) if nd > 2 else loss
+    return loss.reshape((input.shape[0], *input.shape[2:])) if nd > 2 else loss
 
 
-def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None,  # noqa: A002
-                         reduction="mean"):
+def binary_cross_entropy(
+    input, target, weight=None, size_average=None, reduce=None, reduction="mean"
+):
     """BCE on probabilities in [0, 1]; log terms clamped at -100 like torch."""
     _check_reduction(reduction)
     target = _as_target(target, input)
     if target.shape != input.shape:
-        raise ValueError(f"Using a target size ({target.shape}) that is different to the input "
-                         f"size ({input.shape}) is deprecated. Please ensure they have the same "
-                         "size.")
+        raise ValueError(
+            f"Using a target size ({target.shape}) that is different to the input "
+            f"size ({input.shape}) is deprecated. Please ensure they have the same "
+            "size."
+        )
     x = input._data
     be = _devices.of(x)
     xn = be.to_numpy(x)
@@ -363,15 +394,17 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     return BCE.apply(input, target.to(input.dtype), weight=w, reduction=reduction)
 
 
-def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None,  # noqa: A002
-                                     reduce=None, reduction="mean", pos_weight=None):
+def binary_cross_entropy_with_logits(
+    input, target, weight=None, size_average=None, reduce=None, reduction="mean", pos_weight=None
+):
     """BCE on logits, stable for any magnitude, with element weights and per-class
     ``pos_weight`` (the last dimension); one fused kernel computes loss and gradient."""
     _check_reduction(reduction)
     target = _as_target(target, input)
     if target.shape != input.shape:
-        raise ValueError(f"Target size ({target.shape}) must be the same as input size "
-                         f"({input.shape})")
+        raise ValueError(
+            f"Target size ({target.shape}) must be the same as input size ({input.shape})"
+        )
     x, t = input, target.to(input.dtype)
     squeeze = x.ndim == 0
     if squeeze:
@@ -388,8 +421,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     return loss.reshape(()) if squeeze and reduction == "none" else loss
 
 
-def kl_div(input, target, size_average=None, reduce=None, reduction="mean",  # noqa: A002
-           log_target=False):
+def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
     """KL(target || exp(input)) pointwise: target (log target - input); input holds
     log-probabilities. reduction 'batchmean' divides the sum by the batch size (the true KL)."""
     _check_reduction(reduction, ("batchmean",))
@@ -422,8 +454,9 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     return ((x1 / n1) * (x2 / n2)).sum(dim)
 
 
-def cosine_embedding_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None,
-                          reduction="mean"):
+def cosine_embedding_loss(
+    input1, input2, target, margin=0.0, size_average=None, reduce=None, reduction="mean"
+):
     """1 - cos(x1, x2) for target 1, max(0, cos(x1, x2) - margin) for target -1."""
     from ..._tensor.functions import where
 
@@ -448,8 +481,18 @@ def contrastive_loss(x1, x2, label, margin=1.0, reduction="mean"):
     return _reduce(loss, reduction)
 
 
-def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2.0, eps=1e-6, swap=False,
-                        size_average=None, reduce=None, reduction="mean"):
+def triplet_margin_loss(
+    anchor,
+    positive,
+    negative,
+    margin=1.0,
+    p=2.0,
+    eps=1e-6,
+    swap=False,
+    size_average=None,
+    reduce=None,
+    reduction="mean",
+):
     """max(d(a, p) - d(a, n) + margin, 0) with d the p-norm pairwise distance."""
     d_ap = pairwise_distance(anchor, positive, p, eps)
     d_an = pairwise_distance(anchor, negative, p, eps)
@@ -463,8 +506,15 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2.0, eps=1e-6,
 # ---- sequences -----------------------------------------------------------------------------
 
 
-def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction="mean",
-             zero_infinity=False):
+def ctc_loss(
+    log_probs,
+    targets,
+    input_lengths,
+    target_lengths,
+    blank=0,
+    reduction="mean",
+    zero_infinity=False,
+):
     """CTC: log_probs (T, N, C) (or (T, C)), targets padded (N, S) or concatenated
     (sum(target_lengths),); 'mean' divides each loss by its target length, then averages."""
     _check_reduction(reduction)
@@ -476,42 +526,62 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
         raise RuntimeError(f"ctc_loss: log_probs must be (T, N, C) or (T, C), got {lp.shape}")
     T, N, C = lp.shape
     tg = np.asarray(targets.__array__() if isinstance(targets, Tensor) else targets)
-    in_len = np.asarray(input_lengths.__array__() if isinstance(input_lengths, Tensor)
-                        else input_lengths, dtype=np.int64).reshape(-1)
-    tg_len = np.asarray(target_lengths.__array__() if isinstance(target_lengths, Tensor)
-                        else target_lengths, dtype=np.int64).reshape(-1)
+    in_len = np.asarray(
+        input_lengths.__array__() if isinstance(input_lengths, Tensor) else input_lengths,
+        dtype=np.int64,
+    ).reshape(-1)
+    tg_len = np.asarray(
+        target_lengths.__array__() if isinstance(target_lengths, Tensor) else target_lengths,
+        dtype=np.int64,
+    ).reshape(-1)
     if tg.dtype.kind not in "iu":
         raise RuntimeError(f"ctc_loss: targets must be integers, got {tg.dtype}")
     if unbatched and tg.ndim == 1 and tg_len.size == 1:
         tg = tg.reshape(1, -1)
     if in_len.shape != (N,) or tg_len.shape != (N,):
-        raise RuntimeError(f"ctc_loss: expected input_lengths and target_lengths of size {N}, "
-                           f"got {in_len.size} and {tg_len.size}")
+        raise RuntimeError(
+            f"ctc_loss: expected input_lengths and target_lengths of size {N}, "
+            f"got {in_len.size} and {tg_len.size}"
+        )
     if (in_len > T).any() or (in_len < 1).any():
         raise RuntimeError(f"ctc_loss: input_lengths must be in [1, {T}], got {in_len.tolist()}")
     if tg.ndim == 1:  # concatenated
         if tg_len.sum() != tg.size:
-            raise RuntimeError(f"ctc_loss: concatenated targets hold {tg.size} labels but "
-                               f"target_lengths sum to {int(tg_len.sum())}")
+            raise RuntimeError(
+                f"ctc_loss: concatenated targets hold {tg.size} labels but "
+                f"target_lengths sum to {int(tg_len.sum())}"
+            )
         offsets = np.concatenate([[0], np.cumsum(tg_len)[:-1]])
-        rows = [tg[o:o + n] for o, n in zip(offsets, tg_len)]
+        rows = [tg[o : o + n] for o, n in zip(offsets, tg_len)]
     else:
         if tg.shape[0] != N or (tg_len > tg.shape[1]).any():
-            raise RuntimeError(f"ctc_loss: padded targets {tg.shape} do not fit batch {N} and "
-                               f"target_lengths {tg_len.tolist()}")
-        rows = [tg[n, :tg_len[n]] for n in range(N)]
+            raise RuntimeError(
+                f"ctc_loss: padded targets {tg.shape} do not fit batch {N} and "
+                f"target_lengths {tg_len.tolist()}"
+            )
+        rows = [tg[n, : tg_len[n]] for n in range(N)]
     s_max = int(tg_len.max()) if N else 0
     L = 2 * s_max + 1
     ext = np.full((N, L), blank, dtype=np.int64)
     for n, r in enumerate(rows):
         if ((r < 0) | (r >= C) | (r == blank)).any():
-            raise RuntimeError(f"ctc_loss: targets must be in [0, {C}) and not the blank "
-                               f"({blank}), sample {n} has {r.tolist()}")
-        ext[n, 1:2 * len(r):2] = r
+            raise RuntimeError(
+                f"ctc_loss: targets must be in [0, {C}) and not the blank "
+                f"({blank}), sample {n} has {r.tolist()}"
+            )
+        ext[n, 1 : 2 * len(r) : 2] = r
     skip = np.zeros((N, L), dtype=bool)
     skip[:, 2:] = (ext[:, 2:] != blank) & (ext[:, 2:] != ext[:, :-2])
-    loss = CTCLoss.apply(lp, ext=ext, ext_len=2 * tg_len + 1, in_len=in_len, skip=skip,
-                         tgt_len=tg_len, reduction=reduction, zero_infinity=zero_infinity)
+    loss = CTCLoss.apply(
+        lp,
+        ext=ext,
+        ext_len=2 * tg_len + 1,
+        in_len=in_len,
+        skip=skip,
+        tgt_len=tg_len,
+        reduction=reduction,
+        zero_infinity=zero_infinity,
+    )
     return loss.reshape(()) if unbatched and reduction == "none" else loss
 
 
@@ -523,8 +593,9 @@ def gan_generator_loss(fake_logits, reduction="mean"):
     BCE-with-logits against 'real' (1) labels."""
     from ..._tensor.creation import ones_like
 
-    return binary_cross_entropy_with_logits(fake_logits, ones_like(fake_logits),
-                                            reduction=reduction)
+    return binary_cross_entropy_with_logits(
+        fake_logits, ones_like(fake_logits), reduction=reduction
+    )
 
 
 def gan_discriminator_loss(real_logits, fake_logits, reduction="mean"):
@@ -532,16 +603,28 @@ def gan_discriminator_loss(real_logits, fake_logits, reduction="mean"):
     against 1 plus fake logits against 0."""
     from ..._tensor.creation import ones_like, zeros_like
 
-    return (binary_cross_entropy_with_logits(real_logits, ones_like(real_logits),
-                                             reduction=reduction)
-            + binary_cross_entropy_with_logits(fake_logits, zeros_like(fake_logits),
-                                               reduction=reduction))
+    return binary_cross_entropy_with_logits(
+        real_logits, ones_like(real_logits), reduction=reduction
+    ) + binary_cross_entropy_with_logits(fake_logits, zeros_like(fake_logits), reduction=reduction)
 
 
 __all__ = [
-    "binary_cross_entropy", "binary_cross_entropy_with_logits", "contrastive_loss",
-    "cosine_embedding_loss", "cosine_similarity", "cross_entropy", "ctc_loss",
-    "gan_discriminator_loss", "gan_generator_loss", "huber_loss", "kl_div", "l1_loss",
-    "mse_loss", "nll_loss", "pairwise_distance", "rmse_loss", "smooth_l1_loss",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "contrastive_loss",
+    "cosine_embedding_loss",
+    "cosine_similarity",
+    "cross_entropy",
+    "ctc_loss",
+    "gan_discriminator_loss",
+    "gan_generator_loss",
+    "huber_loss",
+    "kl_div",
+    "l1_loss",
+    "mse_loss",
+    "nll_loss",
+    "pairwise_distance",
+    "rmse_loss",
+    "smooth_l1_loss",
     "triplet_margin_loss",
 ]
