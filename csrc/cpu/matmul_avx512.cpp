@@ -6,10 +6,12 @@
 // The B micro-panel (KC x NR = 32 KiB at KC = 256) is what stays in L1 across calls.
 #include <immintrin.h>
 
-// GCC 12 flags the deliberately undefined upper operand inside its own unpack/shuffle intrinsics.
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-
 #include <cstdint>
+
+// The shuffles and unpacks below use the zero-masking forms with every lane selected: GCC 12
+// implements the unmasked forms with an _mm512_undefined_*() pass-through operand that
+// -Wuninitialized / -Wmaybe-uninitialized report (a false positive inside <immintrin.h>). Both
+// forms compile to the same instructions.
 
 #define FASTNN_VEC_NS avx512
 #include "cpu/matmul_skinny_kernels.h"  // skinny_dot<S>, skinny_bcast<S>, over the traits below
@@ -45,15 +47,15 @@ struct F32 {
     V t[8], u[4];
 #pragma GCC unroll 8
     for (int i = 0; i < 8; ++i)
-      t[i] = _mm512_add_ps(_mm512_unpacklo_ps(v[2 * i], v[2 * i + 1]), _mm512_unpackhi_ps(v[2 * i], v[2 * i + 1]));
+      t[i] = _mm512_add_ps(_mm512_maskz_unpacklo_ps(0xFFFF, v[2 * i], v[2 * i + 1]), _mm512_maskz_unpackhi_ps(0xFFFF, v[2 * i], v[2 * i + 1]));
 #pragma GCC unroll 4
     for (int g = 0; g < 4; ++g) {
       const __m512d a = _mm512_castps_pd(t[2 * g]), b = _mm512_castps_pd(t[2 * g + 1]);
-      u[g] = _mm512_add_ps(_mm512_castpd_ps(_mm512_unpacklo_pd(a, b)), _mm512_castpd_ps(_mm512_unpackhi_pd(a, b)));
+      u[g] = _mm512_add_ps(_mm512_castpd_ps(_mm512_maskz_unpacklo_pd(0xFF, a, b)), _mm512_castpd_ps(_mm512_maskz_unpackhi_pd(0xFF, a, b)));
     }
-    const V w01 = _mm512_add_ps(_mm512_shuffle_f32x4(u[0], u[1], 0x88), _mm512_shuffle_f32x4(u[0], u[1], 0xdd));
-    const V w23 = _mm512_add_ps(_mm512_shuffle_f32x4(u[2], u[3], 0x88), _mm512_shuffle_f32x4(u[2], u[3], 0xdd));
-    return _mm512_add_ps(_mm512_shuffle_f32x4(w01, w23, 0x88), _mm512_shuffle_f32x4(w01, w23, 0xdd));
+    const V w01 = _mm512_add_ps(_mm512_maskz_shuffle_f32x4(0xFFFF, u[0], u[1], 0x88), _mm512_maskz_shuffle_f32x4(0xFFFF, u[0], u[1], 0xdd));
+    const V w23 = _mm512_add_ps(_mm512_maskz_shuffle_f32x4(0xFFFF, u[2], u[3], 0x88), _mm512_maskz_shuffle_f32x4(0xFFFF, u[2], u[3], 0xdd));
+    return _mm512_add_ps(_mm512_maskz_shuffle_f32x4(0xFFFF, w01, w23, 0x88), _mm512_maskz_shuffle_f32x4(0xFFFF, w01, w23, 0xdd));
   }
 };
 
@@ -80,10 +82,10 @@ struct F64 {
     V t[4];
 #pragma GCC unroll 4
     for (int i = 0; i < 4; ++i)
-      t[i] = _mm512_add_pd(_mm512_unpacklo_pd(v[2 * i], v[2 * i + 1]), _mm512_unpackhi_pd(v[2 * i], v[2 * i + 1]));
-    const V w01 = _mm512_add_pd(_mm512_shuffle_f64x2(t[0], t[1], 0x88), _mm512_shuffle_f64x2(t[0], t[1], 0xdd));
-    const V w23 = _mm512_add_pd(_mm512_shuffle_f64x2(t[2], t[3], 0x88), _mm512_shuffle_f64x2(t[2], t[3], 0xdd));
-    return _mm512_add_pd(_mm512_shuffle_f64x2(w01, w23, 0x88), _mm512_shuffle_f64x2(w01, w23, 0xdd));
+      t[i] = _mm512_add_pd(_mm512_maskz_unpacklo_pd(0xFF, v[2 * i], v[2 * i + 1]), _mm512_maskz_unpackhi_pd(0xFF, v[2 * i], v[2 * i + 1]));
+    const V w01 = _mm512_add_pd(_mm512_maskz_shuffle_f64x2(0xFF, t[0], t[1], 0x88), _mm512_maskz_shuffle_f64x2(0xFF, t[0], t[1], 0xdd));
+    const V w23 = _mm512_add_pd(_mm512_maskz_shuffle_f64x2(0xFF, t[2], t[3], 0x88), _mm512_maskz_shuffle_f64x2(0xFF, t[2], t[3], 0xdd));
+    return _mm512_add_pd(_mm512_maskz_shuffle_f64x2(0xFF, w01, w23, 0x88), _mm512_maskz_shuffle_f64x2(0xFF, w01, w23, 0xdd));
   }
 };
 
@@ -95,31 +97,31 @@ inline void transpose16(__m512 r[16]) {
   __m512 t[16], u[16], v[16];
 #pragma GCC unroll 8
   for (int i = 0; i < 8; ++i) {
-    t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
-    t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    t[2 * i] = _mm512_maskz_unpacklo_ps(0xFFFF, r[2 * i], r[2 * i + 1]);
+    t[2 * i + 1] = _mm512_maskz_unpackhi_ps(0xFFFF, r[2 * i], r[2 * i + 1]);
   }
 #pragma GCC unroll 4
   for (int g = 0; g < 4; ++g) {  // u[4g + c] lane L = column 4L + c of rows 4g .. 4g+3
     const __m512d a = _mm512_castps_pd(t[4 * g]), b = _mm512_castps_pd(t[4 * g + 2]);
     const __m512d c = _mm512_castps_pd(t[4 * g + 1]), d = _mm512_castps_pd(t[4 * g + 3]);
-    u[4 * g] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, b));
-    u[4 * g + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, b));
-    u[4 * g + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(c, d));
-    u[4 * g + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(c, d));
+    u[4 * g] = _mm512_castpd_ps(_mm512_maskz_unpacklo_pd(0xFF, a, b));
+    u[4 * g + 1] = _mm512_castpd_ps(_mm512_maskz_unpackhi_pd(0xFF, a, b));
+    u[4 * g + 2] = _mm512_castpd_ps(_mm512_maskz_unpacklo_pd(0xFF, c, d));
+    u[4 * g + 3] = _mm512_castpd_ps(_mm512_maskz_unpackhi_pd(0xFF, c, d));
   }
 #pragma GCC unroll 4
   for (int c = 0; c < 4; ++c) {
-    v[c] = _mm512_shuffle_f32x4(u[c], u[4 + c], 0x88);
-    v[4 + c] = _mm512_shuffle_f32x4(u[c], u[4 + c], 0xdd);
-    v[8 + c] = _mm512_shuffle_f32x4(u[8 + c], u[12 + c], 0x88);
-    v[12 + c] = _mm512_shuffle_f32x4(u[8 + c], u[12 + c], 0xdd);
+    v[c] = _mm512_maskz_shuffle_f32x4(0xFFFF, u[c], u[4 + c], 0x88);
+    v[4 + c] = _mm512_maskz_shuffle_f32x4(0xFFFF, u[c], u[4 + c], 0xdd);
+    v[8 + c] = _mm512_maskz_shuffle_f32x4(0xFFFF, u[8 + c], u[12 + c], 0x88);
+    v[12 + c] = _mm512_maskz_shuffle_f32x4(0xFFFF, u[8 + c], u[12 + c], 0xdd);
   }
 #pragma GCC unroll 4
   for (int c = 0; c < 4; ++c) {
-    r[c] = _mm512_shuffle_f32x4(v[c], v[8 + c], 0x88);
-    r[8 + c] = _mm512_shuffle_f32x4(v[c], v[8 + c], 0xdd);
-    r[4 + c] = _mm512_shuffle_f32x4(v[4 + c], v[12 + c], 0x88);
-    r[12 + c] = _mm512_shuffle_f32x4(v[4 + c], v[12 + c], 0xdd);
+    r[c] = _mm512_maskz_shuffle_f32x4(0xFFFF, v[c], v[8 + c], 0x88);
+    r[8 + c] = _mm512_maskz_shuffle_f32x4(0xFFFF, v[c], v[8 + c], 0xdd);
+    r[4 + c] = _mm512_maskz_shuffle_f32x4(0xFFFF, v[4 + c], v[12 + c], 0x88);
+    r[12 + c] = _mm512_maskz_shuffle_f32x4(0xFFFF, v[4 + c], v[12 + c], 0xdd);
   }
 }
 
