@@ -5,6 +5,8 @@
 #pragma once
 #include <cstdint>
 
+#include "contract.h"
+
 namespace fastnn {
 
 // ---- matmul -----------------------------------------------------------------------------------
@@ -36,8 +38,6 @@ void matmul_cpu(double* c, const double* a, const double* b, const double* bias,
 // written) but must not overlap them otherwise. Overloads for float and double.
 // Backward kernels take the upstream gradient dy and the tensor named in their signature:
 // relu/leaky_relu/gelu the forward *input* x, sigmoid/tanh the forward *output* y.
-enum class GeluApprox { none, tanh };
-
 #define FASTNN_DECLARE_ACTIVATIONS(T)                                                            \
   void relu_forward_cpu(T* y, const T* x, int64_t n);                                            \
   void relu_backward_cpu(T* dx, const T* dy, const T* x, int64_t n);                             \
@@ -64,8 +64,6 @@ FASTNN_DECLARE_ACTIVATIONS(double)
 // each row computes the loss and (if dlogits != nullptr) the gradient of the *reduced* loss
 // (for Reduction::none: of the sum of the per-row/per-element losses). Return the reduced loss
 // (mean or sum; for none the per-item losses go to `loss` and the return value is their sum).
-enum class Reduction { none, mean, sum };
-
 // logits (N, C); target (N,) class indices (int32 or int64); weight (C,) or nullptr;
 // loss (N,) or nullptr (per-row losses, 0 for rows whose target is ignore_index); dlogits (N, C).
 // Validates every target before any other work: a target outside [0, C) that is not ignore_index
@@ -103,31 +101,6 @@ FASTNN_DECLARE_LOSSES(double)
 // the whole list, threaded over all tensors' elements together. Buffers must not overlap each
 // other (grads may be shared read-only). Hyperparameters are validated by the caller (bindings);
 // step-dependent scalars are computed here once per call, in double.
-
-// How weight decay enters Adam: added to the gradient (torch.optim.Adam) or decoupled
-// (torch.optim.AdamW: p *= 1 - lr * weight_decay before the update).
-enum class AdamMode { l2, decoupled };
-
-struct SgdOptions {
-  double lr = 0, momentum = 0, dampening = 0, weight_decay = 0;
-  bool nesterov = false, maximize = false;
-  bool first_step = false;  // momentum buffers are initialised to the (decayed) gradient, as torch does
-};
-struct AdagradOptions {
-  double lr = 0, lr_decay = 0, weight_decay = 0, eps = 1e-10;
-  int64_t step = 1;  // the step being taken (>= 1), after the increment
-  bool maximize = false;
-};
-struct RmspropOptions {
-  double lr = 0, alpha = 0.99, eps = 1e-8, weight_decay = 0, momentum = 0;
-  bool centered = false, maximize = false;
-};
-struct AdamOptions {
-  double lr = 0, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weight_decay = 0;
-  AdamMode mode = AdamMode::l2;
-  bool amsgrad = false, maximize = false;
-  int64_t step = 1;  // the step being taken (>= 1), after the increment
-};
 
 // momentum_bufs may be null when momentum == 0.
 void sgd_step_cpu(float* const* params, float* const* momentum_bufs, const float* const* grads,

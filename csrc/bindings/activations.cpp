@@ -44,13 +44,6 @@ void check_same_shape(const py::array& a, const char* na, const py::array& b, co
                shape_str(b));
 }
 
-GeluApprox gelu_approx(const std::string& s, const char* fn) {
-  if (s == "none") return GeluApprox::none;
-  if (s == "tanh") return GeluApprox::tanh;
-  FASTNN_CHECK(false, fn, ": argument 'approximate' must be 'none' or 'tanh', got '", s, "'");
-  return GeluApprox::none;
-}
-
 // y = f(x) for an element-wise op; kern(T* y, const T* x, int64_t n) is called for T = float/double.
 template <class K>
 py::array unary(const char* fn, py::handle x_obj, py::handle out_obj, K kern) {
@@ -176,13 +169,13 @@ void register_activations(py::module_& m) {
         "tanh_backward(grad, y, *, out=None): grad * (1 - y^2), from the forward OUTPUT y.");
 
   m.def("gelu", [](py::handle x, const std::string& approximate, py::handle out) {
-    GeluApprox a = gelu_approx(approximate, "gelu");
+    GeluApprox a = parse_gelu_approx(approximate, "gelu");
     return unary("gelu", x, out, [a](auto* y, auto* x, int64_t n) { gelu_forward_cpu(y, x, a, n); });
   }, x, py::arg("approximate") = "none", py::kw_only(), out,
         "gelu(x, approximate='none', *, out=None): x * Phi(x) ('none', exact erf form) or its tanh\n"
         "approximation ('tanh'), as torch.nn.functional.gelu.");
   m.def("gelu_backward", [](py::handle g, py::handle x, const std::string& approximate, py::handle out) {
-    GeluApprox a = gelu_approx(approximate, "gelu_backward");
+    GeluApprox a = parse_gelu_approx(approximate, "gelu_backward");
     return binary("gelu_backward", g, x, "x", out,
                   [a](auto* dx, auto* g, auto* x, int64_t n) { gelu_backward_cpu(dx, g, x, a, n); });
   }, grad, py::arg("x"), py::arg("approximate") = "none", py::kw_only(), out,

@@ -93,21 +93,6 @@ py::object softmax_bwd(const char* fn, SoftmaxBK k, const py::object& g_obj, con
   return ret(out, std::move(dx));
 }
 
-GeluApprox gelu_approx(const std::string& s, const char* fn) {
-  if (s == "none") return GeluApprox::none;
-  if (s == "tanh") return GeluApprox::tanh;
-  FASTNN_CHECK(false, fn, ": argument 'approximate' must be 'none' or 'tanh', got '", s, "'");
-  return GeluApprox::none;
-}
-
-Reduction parse_reduction(const std::string& s, const char* fn) {
-  if (s == "mean") return Reduction::mean;
-  if (s == "sum") return Reduction::sum;
-  if (s == "none") return Reduction::none;
-  FASTNN_CHECK(false, fn, ": argument 'reduction' must be 'mean', 'sum' or 'none', got '", s, "'");
-  return Reduction::mean;
-}
-
 const DeviceArray* optional_operand(const py::object& obj, const DeviceArray& logits, const char* fn,
                                     const char* name) {
   if (obj.is_none()) return nullptr;
@@ -251,10 +236,6 @@ py::object matmul(const py::object& a_obj, const py::object& b_obj, bool trans_a
 
 std::string fmt_double(double x) { return py::str(py::float_(x)).cast<std::string>(); }
 
-void check_range(const char* fn, bool ok, const char* what, double value) {
-  FASTNN_CHECK(ok, fn, ": Invalid ", what, ": ", fmt_double(value));
-}
-
 // Lists of DeviceArrays: params first; every other list matches it in length, shape, dtype and
 // device; written lists must be writeable; no written array may overlap another argument.
 class Lists {
@@ -286,9 +267,7 @@ class Lists {
       e.arrays.push_back(&a);
       ++i;
     }
-    if (!lists_.empty())
-      FASTNN_CHECK(e.arrays.size() == lists_[0].arrays.size(), fn_, ": '", name, "' has ",
-                   e.arrays.size(), " arrays but 'params' has ", lists_[0].arrays.size());
+    if (!lists_.empty()) check_list_length(fn_, name, e.arrays.size(), lists_[0].arrays.size());
     lists_.push_back(std::move(e));
   }
 
@@ -301,16 +280,17 @@ class Lists {
     add(obj, name, needed);
   }
 
+  // See fastnn::check_no_overlap (csrc/contract.h).
   void check_no_overlap() const {
-    for (size_t k = 0; k < lists_.size(); ++k)
-      for (size_t i = 0; i < lists_[k].arrays.size(); ++i)
-        for (size_t l = 0; l < lists_.size(); ++l)
-          for (size_t j = 0; j < lists_[l].arrays.size(); ++j) {
-            if ((k == l && i == j) || !(lists_[k].written || lists_[l].written)) continue;
-            FASTNN_CHECK(!overlaps(*lists_[k].arrays[i], *lists_[l].arrays[j]), fn_, ": '",
-                         lists_[k].name, "[", i, "]' and '", lists_[l].name, "[", j,
-                         "]' share memory; arrays written in place must not overlap any other argument");
-          }
+    std::vector<BufferSpan> spans;
+    for (const Entry& e : lists_)
+      for (size_t i = 0; i < e.arrays.size(); ++i) {
+        const DeviceArray& a = *e.arrays[i];
+        if (a.numel() == 0) continue;
+        const auto lo = reinterpret_cast<intptr_t>(a.data());
+        spans.push_back(BufferSpan{lo, lo + static_cast<intptr_t>(a.nbytes()), &e.name, i, e.written});
+      }
+    fastnn::check_no_overlap(fn_, std::move(spans));
   }
 
   size_t size() const { return lists_[0].arrays.size(); }
@@ -344,20 +324,15 @@ void sgd_step(const py::object& params, const py::object& grads, const py::objec
               double lr, double momentum, double dampening, bool nesterov, double weight_decay,
               bool maximize, bool first_step) {
   const char* fn = "sgd_step";
-  check_range(fn, lr >= 0.0, "learning rate", lr);
-  check_range(fn, momentum >= 0.0, "momentum value", momentum);
-  check_range(fn, std::isfinite(dampening), "dampening value", dampening);
-  check_range(fn, weight_decay >= 0.0, "weight_decay value", weight_decay);
-  FASTNN_CHECK(!nesterov || (momentum > 0 && dampening == 0), fn,
-               ": Nesterov momentum requires a momentum and zero dampening");
+  SgdOptions h;
+  h.lr = lr, h.momentum = momentum, h.dampening = dampening, h.weight_decay = weight_decay;
+  h.nesterov = nesterov, h.maximize = maximize, h.first_step = first_step;
+  validate(h, fn, fmt_double);
   Lists l(fn, params);
   l.add(grads, "grads", false);
   l.add_optional(momentum_bufs, "momentum_bufs", momentum != 0, "momentum != 0");
   l.check_no_overlap();
   if (l.size() == 0) return;
-  SgdHyper h;
-  h.lr = lr, h.momentum = momentum, h.dampening = dampening, h.weight_decay = weight_decay;
-  h.nesterov = nesterov, h.maximize = maximize, h.first_step = first_step;
   DeviceGuard guard(l.device());
   auto p = l.ptrs(0), g = l.ptrs(1);
   auto b = momentum != 0 ? l.ptrs(2) : std::vector<void*>();
@@ -370,19 +345,15 @@ void adagrad_step(const py::object& params, const py::object& grads, const py::o
                   double lr, double lr_decay, double weight_decay, double eps, int64_t step,
                   bool maximize) {
   const char* fn = "adagrad_step";
-  check_range(fn, lr >= 0.0, "learning rate", lr);
-  check_range(fn, lr_decay >= 0.0, "lr_decay value", lr_decay);
-  check_range(fn, weight_decay >= 0.0, "weight_decay value", weight_decay);
-  check_range(fn, eps >= 0.0, "epsilon value", eps);
-  FASTNN_CHECK(step >= 1, fn, ": Invalid step: ", step, " (the step being taken, counted from 1)");
+  AdagradOptions h;
+  h.lr = lr, h.lr_decay = lr_decay, h.weight_decay = weight_decay, h.eps = eps, h.step = step;
+  h.maximize = maximize;
+  validate(h, fn, fmt_double);
   Lists l(fn, params);
   l.add(grads, "grads", false);
   l.add(state_sums, "state_sums", true);
   l.check_no_overlap();
   if (l.size() == 0) return;
-  AdagradHyper h;
-  h.lr = lr, h.lr_decay = lr_decay, h.weight_decay = weight_decay, h.eps = eps, h.step = step;
-  h.maximize = maximize;
   DeviceGuard guard(l.device());
   auto p = l.ptrs(0), g = l.ptrs(1), s = l.ptrs(2);
   auto n = l.numels();
@@ -395,11 +366,10 @@ void rmsprop_step(const py::object& params, const py::object& grads, const py::o
                   bool centered, const py::object& momentum_bufs, const py::object& grad_avgs,
                   bool maximize) {
   const char* fn = "rmsprop_step";
-  check_range(fn, lr >= 0.0, "learning rate", lr);
-  check_range(fn, eps >= 0.0, "epsilon value", eps);
-  check_range(fn, momentum >= 0.0, "momentum value", momentum);
-  check_range(fn, weight_decay >= 0.0, "weight_decay value", weight_decay);
-  check_range(fn, alpha >= 0.0, "alpha value", alpha);
+  RmspropOptions h;
+  h.lr = lr, h.alpha = alpha, h.eps = eps, h.weight_decay = weight_decay, h.momentum = momentum;
+  h.centered = centered, h.maximize = maximize;
+  validate(h, fn, fmt_double);
   Lists l(fn, params);
   l.add(grads, "grads", false);
   l.add(square_avgs, "square_avgs", true);
@@ -407,9 +377,6 @@ void rmsprop_step(const py::object& params, const py::object& grads, const py::o
   l.add_optional(grad_avgs, "grad_avgs", centered, "centered=True");
   l.check_no_overlap();
   if (l.size() == 0) return;
-  RmspropHyper h;
-  h.lr = lr, h.alpha = alpha, h.eps = eps, h.weight_decay = weight_decay, h.momentum = momentum;
-  h.centered = centered, h.maximize = maximize;
   DeviceGuard guard(l.device());
   auto p = l.ptrs(0), g = l.ptrs(1), sq = l.ptrs(2), b = l.ptrs(3), ga = l.ptrs(4);
   auto n = l.numels();
@@ -423,12 +390,11 @@ void adam_step(const py::object& params, const py::object& grads, const py::obje
                double weight_decay, bool decoupled, bool amsgrad, const py::object& max_exp_avg_sqs,
                bool maximize, int64_t step) {
   const char* fn = "adam_step";
-  check_range(fn, lr >= 0.0, "learning rate", lr);
-  check_range(fn, eps >= 0.0, "epsilon value", eps);
-  check_range(fn, beta1 >= 0.0 && beta1 < 1.0, "beta parameter at index 0", beta1);
-  check_range(fn, beta2 >= 0.0 && beta2 < 1.0, "beta parameter at index 1", beta2);
-  check_range(fn, weight_decay >= 0.0, "weight_decay value", weight_decay);
-  FASTNN_CHECK(step >= 1, fn, ": Invalid step: ", step, " (the step being taken, counted from 1)");
+  AdamOptions h;
+  h.lr = lr, h.beta1 = beta1, h.beta2 = beta2, h.eps = eps, h.weight_decay = weight_decay;
+  h.mode = decoupled ? AdamMode::decoupled : AdamMode::l2;
+  h.amsgrad = amsgrad, h.maximize = maximize, h.step = step;
+  validate(h, fn, fmt_double);
   Lists l(fn, params);
   l.add(grads, "grads", false);
   l.add(exp_avgs, "exp_avgs", true);
@@ -436,10 +402,6 @@ void adam_step(const py::object& params, const py::object& grads, const py::obje
   l.add_optional(max_exp_avg_sqs, "max_exp_avg_sqs", amsgrad, "amsgrad=True");
   l.check_no_overlap();
   if (l.size() == 0) return;
-  AdamHyper h;
-  h.lr = lr, h.beta1 = beta1, h.beta2 = beta2, h.eps = eps, h.weight_decay = weight_decay;
-  h.mode = decoupled ? AdamMode::decoupled : AdamMode::l2;
-  h.amsgrad = amsgrad, h.maximize = maximize, h.step = step;
   DeviceGuard guard(l.device());
   auto p = l.ptrs(0), g = l.ptrs(1), m = l.ptrs(2), v = l.ptrs(3), vm = l.ptrs(4);
   auto n = l.numels();
@@ -489,7 +451,7 @@ void register_nn(py::module_& m) {
   }, py::arg("grad"), py::arg("y"), py::kw_only(), out);
   m.def("gelu", [](const py::object& x_obj, const std::string& approximate, const py::object& o) {
     const char* fn = "gelu";
-    const GeluApprox ap = gelu_approx(approximate, fn);
+    const GeluApprox ap = parse_gelu_approx(approximate, fn);
     DeviceArray& x = float_input(x_obj, fn, "x");
     DeviceGuard guard(x.device());
     DeviceArray y = out_like(o, x, {&x}, fn);
@@ -499,7 +461,7 @@ void register_nn(py::module_& m) {
   m.def("gelu_backward", [](const py::object& g_obj, const py::object& x_obj,
                             const std::string& approximate, const py::object& o) {
     const char* fn = "gelu_backward";
-    const GeluApprox ap = gelu_approx(approximate, fn);
+    const GeluApprox ap = parse_gelu_approx(approximate, fn);
     DeviceArray& g = float_input(g_obj, fn, "grad");
     DeviceArray& x = float_input(x_obj, fn, "x");
     check_pair(g, x, "x", fn);

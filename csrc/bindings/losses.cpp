@@ -13,14 +13,6 @@ namespace py = pybind11;
 namespace fastnn::bind {
 namespace {
 
-Reduction parse_reduction(const std::string& s, const char* fn) {
-  if (s == "mean") return Reduction::mean;
-  if (s == "sum") return Reduction::sum;
-  if (s == "none") return Reduction::none;
-  FASTNN_CHECK(false, fn, ": argument 'reduction' must be 'mean', 'sum' or 'none', got '", s, "'");
-  return Reduction::mean;
-}
-
 py::array new_like(const py::array& like, std::vector<py::ssize_t> shape) { return py::array(like.dtype(), shape); }
 
 // An optional float operand (weight, pos_weight): None, or a contiguous array of logits' dtype.

@@ -77,7 +77,7 @@ void for_each_span(const int64_t* numels, int64_t n_tensors, const Fn& fn) {
 template <class T>
 void sgd_impl(T* const* params, T* const* bufs, const T* const* grads, const int64_t* numels, int64_t n,
               const SgdOptions& o) {
-  const SgdScalars<T> s{T(o.lr), T(o.momentum), T(1.0 - o.dampening), T(o.weight_decay)};
+  const SgdScalars<T> s = sgd_scalars<T>(o);
   const bool momentum = o.momentum != 0;
   const Isa isa = active_isa();
   for_each_span(numels, n, [&](int64_t t, int64_t b, int64_t e) {
@@ -96,8 +96,7 @@ void sgd_impl(T* const* params, T* const* bufs, const T* const* grads, const int
 template <class T>
 void adagrad_impl(T* const* params, T* const* sums, const T* const* grads, const int64_t* numels, int64_t n,
                   const AdagradOptions& o) {
-  const double clr = o.lr / (1.0 + static_cast<double>(o.step - 1) * o.lr_decay);
-  const AdagradScalars<T> s{T(clr), T(o.weight_decay), T(o.eps)};
+  const AdagradScalars<T> s = adagrad_scalars<T>(o);
   const Isa isa = active_isa();
   for_each_span(numels, n, [&](int64_t t, int64_t b, int64_t e) {
     T* p = params[t] + b;
@@ -115,7 +114,7 @@ void adagrad_impl(T* const* params, T* const* sums, const T* const* grads, const
 template <class T>
 void rmsprop_impl(T* const* params, T* const* sqs, T* const* gas, T* const* bufs, const T* const* grads,
                   const int64_t* numels, int64_t n, const RmspropOptions& o) {
-  const RmspropScalars<T> s{T(o.lr), T(o.alpha), T(1.0 - o.alpha), T(o.eps), T(o.weight_decay), T(o.momentum)};
+  const RmspropScalars<T> s = rmsprop_scalars<T>(o);
   const bool momentum = o.momentum > 0;
   const Isa isa = active_isa();
   for_each_span(numels, n, [&](int64_t t, int64_t b, int64_t e) {
@@ -136,20 +135,7 @@ void rmsprop_impl(T* const* params, T* const* sqs, T* const* gas, T* const* bufs
 template <class T>
 void adam_impl(T* const* params, T* const* ms, T* const* vs, T* const* vmaxs, const T* const* grads,
                const int64_t* numels, int64_t n, const AdamOptions& o) {
-  // Bias corrections once per step, in double, exactly as torch's Python scalars (C8).
-  const double step = static_cast<double>(o.step);
-  const double bias_correction1 = 1.0 - std::pow(o.beta1, step);
-  const double bias_correction2 = 1.0 - std::pow(o.beta2, step);
-  const bool decoupled = o.mode == AdamMode::decoupled;
-  AdamScalars<T> s;
-  s.lr_wd_keep = T(decoupled ? 1.0 - o.lr * o.weight_decay : 1.0);
-  s.weight_decay = T(decoupled ? 0.0 : o.weight_decay);
-  s.beta1_weight = T(1.0 - o.beta1);
-  s.beta2 = T(o.beta2);
-  s.one_minus_beta2 = T(1.0 - o.beta2);
-  s.step_size = T(o.lr / bias_correction1);
-  s.bias_correction2_sqrt = T(std::sqrt(bias_correction2));
-  s.eps = T(o.eps);
+  const AdamScalars<T> s = adam_scalars<T>(o);
   const Isa isa = active_isa();
   for_each_span(numels, n, [&](int64_t t, int64_t b, int64_t e) {
     T* p = params[t] + b;

@@ -8,6 +8,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "contract.h"  // Reduction, GeluApprox, the optimizer options
+
 namespace fastnn::cuda {
 
 // ---- dtypes -------------------------------------------------------------------------------------
@@ -125,7 +127,6 @@ void reduce_cuda(ReduceOp op, DType dt, void* out, const void* in, int64_t outer
                  int64_t inner);
 
 // ---- activations (activations.cu) --------------------------------------------------------------
-enum class GeluApprox { none, tanh };
 void relu_forward_cuda(DType dt, void* y, const void* x, int64_t n);
 void relu_backward_cuda(DType dt, void* dx, const void* dy, const void* x, int64_t n);
 void leaky_relu_forward_cuda(DType dt, void* y, const void* x, double slope, int64_t n);
@@ -147,7 +148,6 @@ void log_softmax_backward_cuda(DType dt, void* dx, const void* dy, const void* y
                                int64_t cols);
 
 // ---- losses (softmax_xent.cu, bce.cu) ----------------------------------------------------------
-enum class Reduction { none, mean, sum };
 // Fused log-softmax + cross-entropy over rows of logits (N, C), PyTorch semantics.
 // Exactly one of `labels` (N,) int64/int32 and `probs` (N, C) is given. weight: (C,) or null.
 // loss: (N,) for Reduction::none, else one element. dlogits: (N, C) or null: the gradient of
@@ -171,43 +171,22 @@ void bce_with_logits_forward_cuda(DType dt, void* loss, void* dlogits, const voi
 // math is csrc/optim_math.h. Each call updates n_tensors tensors in place; tensor i has numels[i]
 // contiguous elements in params[i], grads[i] and each state buffer. Step-dependent scalars are
 // computed once per call on the host, in double.
-struct SgdHyper {
-  double lr = 0, momentum = 0, dampening = 0, weight_decay = 0;
-  bool nesterov = false, maximize = false;
-  bool first_step = false;  // momentum buffers are initialised to the gradient (torch)
-};
-struct AdagradHyper {
-  double lr = 0, lr_decay = 0, weight_decay = 0, eps = 1e-10;
-  int64_t step = 1;  // the step being taken (>= 1)
-  bool maximize = false;
-};
-struct RmspropHyper {
-  double lr = 0, alpha = 0.99, eps = 1e-8, weight_decay = 0, momentum = 0;
-  bool centered = false, maximize = false;
-};
-enum class AdamMode { l2, decoupled };  // Adam (weight decay in the gradient) or AdamW
-struct AdamHyper {
-  double lr = 0, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weight_decay = 0;
-  AdamMode mode = AdamMode::l2;
-  bool amsgrad = false, maximize = false;
-  int64_t step = 1;  // the step being taken (>= 1)
-};
 // momentum_bufs may be null when momentum == 0.
 void sgd_step_cuda(DType dt, void* const* params, void* const* momentum_bufs,
                    const void* const* grads, const int64_t* numels, int64_t n_tensors,
-                   const SgdHyper& h);
+                   const SgdOptions& h);
 void adagrad_step_cuda(DType dt, void* const* params, void* const* state_sums,
                        const void* const* grads, const int64_t* numels, int64_t n_tensors,
-                       const AdagradHyper& h);
+                       const AdagradOptions& h);
 // grad_avgs: needed when centered, else null; momentum_bufs: needed when momentum > 0, else null.
 void rmsprop_step_cuda(DType dt, void* const* params, void* const* square_avgs,
                        void* const* grad_avgs, void* const* momentum_bufs,
                        const void* const* grads, const int64_t* numels, int64_t n_tensors,
-                       const RmspropHyper& h);
+                       const RmspropOptions& h);
 // max_exp_avg_sqs: needed when amsgrad, else null.
 void adam_step_cuda(DType dt, void* const* params, void* const* exp_avgs, void* const* exp_avg_sqs,
                     void* const* max_exp_avg_sqs, const void* const* grads, const int64_t* numels,
-                    int64_t n_tensors, const AdamHyper& h);
+                    int64_t n_tensors, const AdamOptions& h);
 
 // ---- matmul (matmul.cu) ------------------------------------------------------------------------
 enum class Trans { N, T };
