@@ -1,11 +1,11 @@
-// pybind11 glue for the activation kernels (C7): validate, release the GIL, call, return.
+// pybind11 glue for the activation kernels: validate, release the GIL, call, return.
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
 #include <string>
 
 #include "bindings/common.h"
-#include "fastnn.h"
+#include "cpu/fastnn_cpu.h"
 
 namespace py = pybind11;
 

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "bindings/common.h"
-#include "fastnn.h"
+#include "cpu/fastnn_cpu.h"
 
 namespace py = pybind11;
 

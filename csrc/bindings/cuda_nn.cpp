@@ -1,4 +1,4 @@
-// pybind11 glue for the CUDA versions of fastnn.kernels (C7): activations, losses, matmul and
+// pybind11 glue for the CUDA versions of fastnn.kernels: activations, losses, matmul and
 // optimizer steps on DeviceArrays, with the same names, arguments and semantics as the CPU
 // bindings. Validate everything first (TypeError / ValueError naming the argument), then launch.
 // Kernels are asynchronous: results are ready when read back (.numpy()) or after synchronize().
@@ -139,14 +139,14 @@ py::object softmax_cross_entropy(const py::object& logits_obj, const py::object&
                            logits.dtype, logits.device());
   DeviceArray dlogits;
   if (grad) dlogits = empty(logits.shape, logits.dtype, logits.device());
-  softmax_xent_forward_cuda(logits.dtype, loss.data(), grad ? dlogits.data() : nullptr, logits.data(),
+  softmax_cross_entropy_forward_cuda(logits.dtype, loss.data(), grad ? dlogits.data() : nullptr, logits.data(),
                             is_prob ? nullptr : target.data(), target.dtype,
                             is_prob ? target.data() : nullptr, weight ? weight->data() : nullptr, N,
                             C, red, label_smoothing, ignore_index);
   return loss_result(std::move(loss), std::move(dlogits), grad);
 }
 
-py::object bce_with_logits(const py::object& logits_obj, const py::object& target_obj,
+py::object binary_cross_entropy_with_logits(const py::object& logits_obj, const py::object& target_obj,
                            const py::object& weight_obj, const py::object& pos_weight_obj,
                            const std::string& reduction, bool grad) {
   const char* fn = "binary_cross_entropy_with_logits";
@@ -174,7 +174,7 @@ py::object bce_with_logits(const py::object& logits_obj, const py::object& targe
                            logits.dtype, logits.device());
   DeviceArray dlogits;
   if (grad) dlogits = empty(logits.shape, logits.dtype, logits.device());
-  bce_with_logits_forward_cuda(logits.dtype, loss.data(), grad ? dlogits.data() : nullptr,
+  binary_cross_entropy_with_logits_forward_cuda(logits.dtype, loss.data(), grad ? dlogits.data() : nullptr,
                                logits.data(), target.data(), weight ? weight->data() : nullptr,
                                per_class, pos_weight ? pos_weight->data() : nullptr, n, C, red);
   return loss_result(std::move(loss), std::move(dlogits), grad);
@@ -487,7 +487,7 @@ void register_nn(py::module_& m) {
         py::kw_only(), py::arg("reduction") = "mean", py::arg("label_smoothing") = 0.0,
         py::arg("ignore_index") = -100, py::arg("weight") = py::none(), py::arg("grad") = false,
         "CUDA fastnn.kernels.softmax_cross_entropy (same semantics); the loss is a 0-d DeviceArray.");
-  m.def("binary_cross_entropy_with_logits", &bce_with_logits, py::arg("logits"), py::arg("target"),
+  m.def("binary_cross_entropy_with_logits", &binary_cross_entropy_with_logits, py::arg("logits"), py::arg("target"),
         py::kw_only(), py::arg("weight") = py::none(), py::arg("pos_weight") = py::none(),
         py::arg("reduction") = "mean", py::arg("grad") = false);
   m.def("matmul", &matmul, py::arg("a"), py::arg("b"), py::kw_only(), py::arg("trans_a") = false,

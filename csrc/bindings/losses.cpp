@@ -1,4 +1,4 @@
-// pybind11 glue for the fused losses (C7): validate, release the GIL, call, return.
+// pybind11 glue for the fused losses: validate, release the GIL, call, return.
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
@@ -6,7 +6,7 @@
 #include <string>
 
 #include "bindings/common.h"
-#include "fastnn.h"
+#include "cpu/fastnn_cpu.h"
 
 namespace py = pybind11;
 
@@ -91,22 +91,22 @@ py::object softmax_cross_entropy(py::handle logits_obj, py::handle target_obj, c
       auto* l = static_cast<float*>(lp);
       auto* g = static_cast<float*>(gp);
       auto* z = static_cast<const float*>(zp);
-      if (is_prob) total = softmax_xent_prob_cpu(l, g, z, static_cast<const float*>(tp), w32, N, C, label_smoothing, red);
-      else if (is_i32) total = softmax_xent_cpu(l, g, z, static_cast<const int32_t*>(tp), w32, N, C, ignore_index, label_smoothing, red);
-      else total = softmax_xent_cpu(l, g, z, static_cast<const int64_t*>(tp), w32, N, C, ignore_index, label_smoothing, red);
+      if (is_prob) total = softmax_cross_entropy_forward_cpu(l, g, z, static_cast<const float*>(tp), w32, N, C, label_smoothing, red);
+      else if (is_i32) total = softmax_cross_entropy_forward_cpu(l, g, z, static_cast<const int32_t*>(tp), w32, N, C, ignore_index, label_smoothing, red);
+      else total = softmax_cross_entropy_forward_cpu(l, g, z, static_cast<const int64_t*>(tp), w32, N, C, ignore_index, label_smoothing, red);
     } else {
       auto* l = static_cast<double*>(lp);
       auto* g = static_cast<double*>(gp);
       auto* z = static_cast<const double*>(zp);
-      if (is_prob) total = softmax_xent_prob_cpu(l, g, z, static_cast<const double*>(tp), w64, N, C, label_smoothing, red);
-      else if (is_i32) total = softmax_xent_cpu(l, g, z, static_cast<const int32_t*>(tp), w64, N, C, ignore_index, label_smoothing, red);
-      else total = softmax_xent_cpu(l, g, z, static_cast<const int64_t*>(tp), w64, N, C, ignore_index, label_smoothing, red);
+      if (is_prob) total = softmax_cross_entropy_forward_cpu(l, g, z, static_cast<const double*>(tp), w64, N, C, label_smoothing, red);
+      else if (is_i32) total = softmax_cross_entropy_forward_cpu(l, g, z, static_cast<const int32_t*>(tp), w64, N, C, ignore_index, label_smoothing, red);
+      else total = softmax_cross_entropy_forward_cpu(l, g, z, static_cast<const int64_t*>(tp), w64, N, C, ignore_index, label_smoothing, red);
     }
   }
   return result(logits, red, total, per_item, dlogits, grad);
 }
 
-py::object bce_with_logits(py::handle logits_obj, py::handle target_obj, py::handle weight_obj,
+py::object binary_cross_entropy_with_logits(py::handle logits_obj, py::handle target_obj, py::handle weight_obj,
                            py::handle pos_weight_obj, const std::string& reduction, bool grad) {
   const char* fn = "binary_cross_entropy_with_logits";
   py::array logits = as_array(logits_obj, fn, "logits");
@@ -144,11 +144,11 @@ py::object bce_with_logits(py::handle logits_obj, py::handle target_obj, py::han
     const void *xp = logits.data(), *tp = target.data();
     py::gil_scoped_release release;
     if (dt == DType::f32)
-      total = bce_with_logits_cpu(static_cast<float*>(lp), static_cast<float*>(gp), static_cast<const float*>(xp),
+      total = binary_cross_entropy_with_logits_forward_cpu(static_cast<float*>(lp), static_cast<float*>(gp), static_cast<const float*>(xp),
                                   static_cast<const float*>(tp), ptr_or_null<float>(weight), w_per_class,
                                   ptr_or_null<float>(pos_weight), n, C, red);
     else
-      total = bce_with_logits_cpu(static_cast<double*>(lp), static_cast<double*>(gp), static_cast<const double*>(xp),
+      total = binary_cross_entropy_with_logits_forward_cpu(static_cast<double*>(lp), static_cast<double*>(gp), static_cast<const double*>(xp),
                                   static_cast<const double*>(tp), ptr_or_null<double>(weight), w_per_class,
                                   ptr_or_null<double>(pos_weight), n, C, red);
   }
@@ -171,7 +171,7 @@ for nothing) or (N, C) class probabilities of logits' dtype. weight: (C,) class 
 Returns the loss (a 0-d array, or (N,) for reduction='none'); with grad=True returns
 (loss, dlogits), dlogits (N, C) the gradient of the returned loss (of its sum for 'none'),
 computed in the same pass. An out-of-range class index raises ValueError naming it.)");
-  m.def("binary_cross_entropy_with_logits", &bce_with_logits, py::arg("logits"), py::arg("target"), py::kw_only(),
+  m.def("binary_cross_entropy_with_logits", &binary_cross_entropy_with_logits, py::arg("logits"), py::arg("target"), py::kw_only(),
         py::arg("weight") = py::none(), py::arg("pos_weight") = py::none(), py::arg("reduction") = "mean",
         py::arg("grad") = false,
         R"(binary_cross_entropy_with_logits(logits, target, *, weight=None, pos_weight=None,

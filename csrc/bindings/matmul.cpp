@@ -7,7 +7,7 @@
 #include <optional>
 
 #include "bindings/common.h"
-#include "fastnn.h"
+#include "cpu/fastnn_cpu.h"
 
 namespace py = pybind11;
 

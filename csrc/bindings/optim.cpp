@@ -1,4 +1,4 @@
-// Bindings of the fused multi-tensor optimizer steps (C7, C8): sgd_step, adagrad_step,
+// Bindings of the fused multi-tensor optimizer steps: sgd_step, adagrad_step,
 // rmsprop_step, adam_step. Each takes lists of numpy arrays, validates ALL of them and every
 // hyperparameter before touching any data (a failed call leaves every array untouched), then
 // releases the GIL and runs one threaded kernel over the whole list.
@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "bindings/common.h"
-#include "fastnn.h"
+#include "cpu/fastnn_cpu.h"
 
 namespace py = pybind11;
 

@@ -1,6 +1,6 @@
 // im2col / col2im and 2-D max pooling, CPU (float32, float64). NCHW, row-major, contiguous.
 //
-// Geometry (Conv2dGeom in fastnn.h), per spatial axis with kernel k, stride s, padding p,
+// Geometry (Conv2dGeom in cpu/fastnn_cpu.h), per spatial axis with kernel k, stride s, padding p,
 // dilation d:  out = floor((in + 2p - d(k-1) - 1) / s) + 1   (PyTorch's Conv2d / MaxPool2d).
 //
 // im2col: cols (N, R, L), L = Ho*Wo, R = C*kh*kw (+1 with Im2colRows::patches_and_ones):
@@ -26,7 +26,7 @@
 #include <new>
 
 #include "cpu/parallel.h"
-#include "fastnn.h"
+#include "cpu/fastnn_cpu.h"
 
 namespace fastnn {
 namespace {

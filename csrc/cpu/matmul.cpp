@@ -1,6 +1,6 @@
 // matmul: C = alpha * op(A) @ op(B) + beta * C + bias, float32 and float64, (batched) GEMM.
 //   op(A): (M, K), op(B): (K, N), C: (M, N), bias: (N,) broadcast over rows. Shapes and element
-//   strides come in a MatmulLayout (csrc/fastnn.h); a transpose is a swap of strides.
+//   strides come in a MatmulLayout (csrc/cpu/fastnn_cpu.h); a transpose is a swap of strides.
 // Algorithm: the GotoBLAS / BLIS five loops (Goto & van de Geijn, "Anatomy of high-performance
 // matrix multiplication", TOMS 2008; BLIS bli_gemm_ker_var2):
 //   for jc in N step NC:            B block (KC x NC) lives in L3
@@ -23,7 +23,7 @@
 #include "cpu/cpu_features.h"
 #include "cpu/matmul_skinny.h"
 #include "cpu/parallel.h"
-#include "fastnn.h"
+#include "cpu/fastnn_cpu.h"
 
 namespace fastnn {
 
@@ -167,12 +167,11 @@ const Kernel<double> kF64Avx2 = make_kernel<double, 6, 8>(256, 96, 1536, &gemm_u
 const Kernel<float> kF32Generic = make_kernel<float, 4, 8>(256, 128, 2048, &ukernel_generic<float, 4, 8>);
 const Kernel<double> kF64Generic = make_kernel<double, 4, 4>(256, 128, 1024, &ukernel_generic<double, 4, 4>);
 
-const Kernel<float>& kernel_for(Isa isa, float*) {
-  return isa == Isa::avx512 ? kF32Avx512 : isa == Isa::avx2 ? kF32Avx2 : kF32Generic;
-}
-const Kernel<double>& kernel_for(Isa isa, double*) {
-  return isa == Isa::avx512 ? kF64Avx512 : isa == Isa::avx2 ? kF64Avx2 : kF64Generic;
-}
+// By ISA (IsaTable, cpu/cpu_features.h).
+const IsaTable<const Kernel<float>*> kKernelsF32{{{&kF32Generic, &kF32Avx2, &kF32Avx512}}};
+const IsaTable<const Kernel<double>*> kKernelsF64{{{&kF64Generic, &kF64Avx2, &kF64Avx512}}};
+const Kernel<float>& kernel_for(Isa isa, float*) { return *kKernelsF32[isa]; }
+const Kernel<double>& kernel_for(Isa isa, double*) { return *kKernelsF64[isa]; }
 
 // ---- per-thread packing buffers ----------------------------------------------------------------
 
@@ -367,12 +366,11 @@ const SkinnyKernels<double> kSkinnyF64Avx512{&gemm_skinny_dot_f64_avx512, &gemm_
 const SkinnyKernels<float> kSkinnyF32Avx2{&gemm_skinny_dot_f32_avx2, &gemm_skinny_bcast_f32_avx2, 8, 8};
 const SkinnyKernels<double> kSkinnyF64Avx2{&gemm_skinny_dot_f64_avx2, &gemm_skinny_bcast_f64_avx2, 4, 8};
 
-const SkinnyKernels<float>* skinny_for(Isa isa, float*) {
-  return isa == Isa::avx512 ? &kSkinnyF32Avx512 : isa == Isa::avx2 ? &kSkinnyF32Avx2 : nullptr;
-}
-const SkinnyKernels<double>* skinny_for(Isa isa, double*) {
-  return isa == Isa::avx512 ? &kSkinnyF64Avx512 : isa == Isa::avx2 ? &kSkinnyF64Avx2 : nullptr;
-}
+// By ISA (IsaTable, cpu/cpu_features.h); the generic path has no skinny kernels.
+const IsaTable<const SkinnyKernels<float>*> kSkinnyF32{{{nullptr, &kSkinnyF32Avx2, &kSkinnyF32Avx512}}};
+const IsaTable<const SkinnyKernels<double>*> kSkinnyF64{{{nullptr, &kSkinnyF64Avx2, &kSkinnyF64Avx512}}};
+const SkinnyKernels<float>* skinny_for(Isa isa, float*) { return kSkinnyF32[isa]; }
+const SkinnyKernels<double>* skinny_for(Isa isa, double*) { return kSkinnyF64[isa]; }
 
 constexpr int64_t kSkinnyMax = 16;
 // Threaded from half the packed path's size (kSerialMacs): 256 x 256 x 10 (655k multiply-adds,

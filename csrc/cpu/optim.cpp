@@ -9,16 +9,17 @@
 // here is to touch each element once: the list is flattened into one index space [0, total),
 // cut into blocks that the pool's threads take in turn, and each block walks the tensor spans
 // it covers (many small tensors share a block; a big one spans many). Step-dependent scalars
-// (bias corrections, Adagrad's decayed lr) are computed once per call, here, in double (C8). Do not build with -ffast-math (see optim_math.h).
+// (bias corrections, Adagrad's decayed lr) are computed once per call, in double
+// (csrc/contract.h), as torch does. Do not build with -ffast-math (see optim_math.h).
 #include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <vector>
 
 #include "cpu/cpu_features.h"
-#include "cpu/optim_loops.h"
+#include "optim_math.h"
 #include "cpu/parallel.h"
-#include "fastnn.h"
+#include "cpu/fastnn_cpu.h"
 
 namespace fastnn {
 
@@ -72,6 +73,22 @@ void for_each_span(const int64_t* numels, int64_t n_tensors, const Fn& fn) {
   });
 }
 
+// ---- ISA dispatch (IsaTable, cpu/cpu_features.h) ------------------------------------------------
+
+template <class T>
+struct OptimKernels {
+  void (*sgd)(T*, T*, const T*, int64_t, const SgdScalars<T>&, bool, bool, bool, bool);
+  void (*adagrad)(T*, T*, const T*, int64_t, const AdagradScalars<T>&, bool);
+  void (*rmsprop)(T*, T*, T*, T*, const T*, int64_t, const RmspropScalars<T>&, bool, bool, bool);
+  void (*adam)(T*, T*, T*, T*, const T*, int64_t, const AdamScalars<T>&, bool, bool);
+};
+template <class T>
+const IsaTable<OptimKernels<T>> kOptim{{{
+    {&generic::sgd_kernel, &generic::adagrad_kernel, &generic::rmsprop_kernel, &generic::adam_kernel},
+    {&avx2::sgd_kernel, &avx2::adagrad_kernel, &avx2::rmsprop_kernel, &avx2::adam_kernel},
+    {&avx512::sgd_kernel, &avx512::adagrad_kernel, &avx512::rmsprop_kernel, &avx512::adam_kernel},
+}}};
+
 // ---- drivers --------------------------------------------------------------------------------------
 
 template <class T>
@@ -79,17 +96,12 @@ void sgd_impl(T* const* params, T* const* bufs, const T* const* grads, const int
               const SgdOptions& o) {
   const SgdScalars<T> s = sgd_scalars<T>(o);
   const bool momentum = o.momentum != 0;
-  const Isa isa = active_isa();
+  const auto kernel = kOptim<T>[active_isa()].sgd;
   for_each_span(numels, n, [&](int64_t t, int64_t b, int64_t e) {
     T* p = params[t] + b;
     T* buf = momentum ? bufs[t] + b : nullptr;
     const T* g = grads[t] + b;
-    if (isa == Isa::avx512)
-      avx512::sgd_kernel(p, buf, g, e - b, s, momentum, o.nesterov, o.maximize, o.first_step);
-    else if (isa == Isa::avx2)
-      avx2::sgd_kernel(p, buf, g, e - b, s, momentum, o.nesterov, o.maximize, o.first_step);
-    else
-      generic::sgd_kernel(p, buf, g, e - b, s, momentum, o.nesterov, o.maximize, o.first_step);
+    kernel(p, buf, g, e - b, s, momentum, o.nesterov, o.maximize, o.first_step);
   });
 }
 
@@ -97,17 +109,12 @@ template <class T>
 void adagrad_impl(T* const* params, T* const* sums, const T* const* grads, const int64_t* numels, int64_t n,
                   const AdagradOptions& o) {
   const AdagradScalars<T> s = adagrad_scalars<T>(o);
-  const Isa isa = active_isa();
+  const auto kernel = kOptim<T>[active_isa()].adagrad;
   for_each_span(numels, n, [&](int64_t t, int64_t b, int64_t e) {
     T* p = params[t] + b;
     T* sum = sums[t] + b;
     const T* g = grads[t] + b;
-    if (isa == Isa::avx512)
-      avx512::adagrad_kernel(p, sum, g, e - b, s, o.maximize);
-    else if (isa == Isa::avx2)
-      avx2::adagrad_kernel(p, sum, g, e - b, s, o.maximize);
-    else
-      generic::adagrad_kernel(p, sum, g, e - b, s, o.maximize);
+    kernel(p, sum, g, e - b, s, o.maximize);
   });
 }
 
@@ -116,19 +123,14 @@ void rmsprop_impl(T* const* params, T* const* sqs, T* const* gas, T* const* bufs
                   const int64_t* numels, int64_t n, const RmspropOptions& o) {
   const RmspropScalars<T> s = rmsprop_scalars<T>(o);
   const bool momentum = o.momentum > 0;
-  const Isa isa = active_isa();
+  const auto kernel = kOptim<T>[active_isa()].rmsprop;
   for_each_span(numels, n, [&](int64_t t, int64_t b, int64_t e) {
     T* p = params[t] + b;
     T* sq = sqs[t] + b;
     T* ga = o.centered ? gas[t] + b : nullptr;
     T* buf = momentum ? bufs[t] + b : nullptr;
     const T* g = grads[t] + b;
-    if (isa == Isa::avx512)
-      avx512::rmsprop_kernel(p, sq, ga, buf, g, e - b, s, o.centered, momentum, o.maximize);
-    else if (isa == Isa::avx2)
-      avx2::rmsprop_kernel(p, sq, ga, buf, g, e - b, s, o.centered, momentum, o.maximize);
-    else
-      generic::rmsprop_kernel(p, sq, ga, buf, g, e - b, s, o.centered, momentum, o.maximize);
+    kernel(p, sq, ga, buf, g, e - b, s, o.centered, momentum, o.maximize);
   });
 }
 
@@ -136,25 +138,20 @@ template <class T>
 void adam_impl(T* const* params, T* const* ms, T* const* vs, T* const* vmaxs, const T* const* grads,
                const int64_t* numels, int64_t n, const AdamOptions& o) {
   const AdamScalars<T> s = adam_scalars<T>(o);
-  const Isa isa = active_isa();
+  const auto kernel = kOptim<T>[active_isa()].adam;
   for_each_span(numels, n, [&](int64_t t, int64_t b, int64_t e) {
     T* p = params[t] + b;
     T* m = ms[t] + b;
     T* v = vs[t] + b;
     T* vmax = o.amsgrad ? vmaxs[t] + b : nullptr;
     const T* g = grads[t] + b;
-    if (isa == Isa::avx512)
-      avx512::adam_kernel(p, m, v, vmax, g, e - b, s, o.amsgrad, o.maximize);
-    else if (isa == Isa::avx2)
-      avx2::adam_kernel(p, m, v, vmax, g, e - b, s, o.amsgrad, o.maximize);
-    else
-      generic::adam_kernel(p, m, v, vmax, g, e - b, s, o.amsgrad, o.maximize);
+    kernel(p, m, v, vmax, g, e - b, s, o.amsgrad, o.maximize);
   });
 }
 
 }  // namespace
 
-// ---- public entry points (csrc/fastnn.h) -------------------------------------------------------
+// ---- public entry points (csrc/cpu/fastnn_cpu.h) -------------------------------------------------------
 
 void sgd_step_cpu(float* const* params, float* const* momentum_bufs, const float* const* grads,
                   const int64_t* numels, int64_t n_tensors, const SgdOptions& opt) {

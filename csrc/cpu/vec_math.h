@@ -3,7 +3,7 @@
 // ~1-2 ulp; tests/test_activations.py checks it against float64 references on every ISA path.
 // Polynomials: exp and log are Cephes' (cephes/single/expf.c, logf.c); tanh and the normal-CDF
 // pieces are least-squares fits on Chebyshev nodes (float32 coefficients; max error < 1 ulp in
-// float64 evaluation). The scalar definitions they mirror are in csrc/math.h.
+// float64 evaluation). The scalar definitions they mirror are in csrc/scalar_math.h.
 #pragma once
 #ifndef FASTNN_VEC_NS
 #error "include vec_avx512.h or vec_avx2.h before vec_math.h"
@@ -60,7 +60,7 @@ inline V vlog1p_01(V e) {
   return vselect(veq(d, vset(0.0f)), e, r);
 }
 
-// sigmoid via e = exp(-|x|) (csrc/math.h sigmoid); e is returned for callers that reuse it.
+// sigmoid via e = exp(-|x|) (csrc/scalar_math.h sigmoid); e is returned for callers that reuse it.
 inline V vsigmoid_e(V x, V e) {
   V r = vset(1.0f) / (vset(1.0f) + e);
   return vselect(vge(x, vset(0.0f)), r, e * r);  // NaN x: e is NaN, so e*r is NaN

@@ -1,12 +1,12 @@
 // Activations on the GPU, forward and backward: relu, leaky_relu, sigmoid, tanh, gelu (erf and
 // tanh forms), and softmax / log_softmax over the last dimension. The scalar math is the one in
-// csrc/math.h (C3), shared with the CPU kernels, so both backends compute the same formulas.
+// csrc/scalar_math.h, shared with the CPU kernels, so both backends compute the same formulas.
 // Elementwise ops: any shape, n elements; out may alias an input (in place).
 // Softmax family: (rows, cols) row-major; a warp per row for cols <= 1024 (rows of a small
 // softmax sit in registers/L1), a block per row otherwise. Stable: exp(x - rowmax).
 // Numerics: IEEE exp/erfc/tanh; never build with --use_fast_math.
 #include "cuda/common.cuh"
-#include "math.h"
+#include "scalar_math.h"
 
 namespace fastnn::cuda {
 namespace {

@@ -1,5 +1,5 @@
-// The fastnn CUDA API (C1, C4): device memory, copies, and the CUDA versions of the kernels in
-// csrc/fastnn.h, on raw device pointers. Plain C++ (no CUDA headers), so the binding files
+// The fastnn CUDA API: device memory, copies, and the CUDA versions of the kernels in
+// csrc/cpu/fastnn_cpu.h, on raw device pointers. Plain C++ (no CUDA headers), so the binding files
 // compile with the host compiler. Conventions: outputs first, then inputs, then sizes; all sizes
 // and index math int64_t; contiguous row-major buffers; backward kernels overwrite their outputs.
 // Every function runs on the current device and the legacy default stream ([note: stream] in
@@ -147,27 +147,27 @@ void log_softmax_forward_cuda(DType dt, void* y, const void* x, int64_t rows, in
 void log_softmax_backward_cuda(DType dt, void* dx, const void* dy, const void* y, int64_t rows,
                                int64_t cols);
 
-// ---- losses (softmax_xent.cu, bce.cu) ----------------------------------------------------------
+// ---- losses (softmax_cross_entropy.cu, binary_cross_entropy_with_logits.cu) -------------------
 // Fused log-softmax + cross-entropy over rows of logits (N, C), PyTorch semantics.
 // Exactly one of `labels` (N,) int64/int32 and `probs` (N, C) is given. weight: (C,) or null.
 // loss: (N,) for Reduction::none, else one element. dlogits: (N, C) or null: the gradient of
 // the (reduced) loss w.r.t. the logits (for none: of the sum of the per-row losses).
 // Labels outside [0, C) other than ignore_index throw std::invalid_argument (checked on the
 // device, reported after the launch).
-void softmax_xent_forward_cuda(DType dt, void* loss, void* dlogits, const void* logits,
+void softmax_cross_entropy_forward_cuda(DType dt, void* loss, void* dlogits, const void* logits,
                                const void* labels, DType label_dt, const void* probs,
                                const void* weight, int64_t N, int64_t C, Reduction reduction,
                                double label_smoothing, int64_t ignore_index);
 // Binary cross-entropy with logits, elementwise over n values (last dimension C). weight: n
 // values, or C values when weight_per_class, or null; pos_weight: C values or null.
 // Same loss / dlogits layout as above.
-void bce_with_logits_forward_cuda(DType dt, void* loss, void* dlogits, const void* logits,
+void binary_cross_entropy_with_logits_forward_cuda(DType dt, void* loss, void* dlogits, const void* logits,
                                   const void* target, const void* weight, bool weight_per_class,
                                   const void* pos_weight, int64_t n, int64_t C,
                                   Reduction reduction);
 
-// ---- optimizer steps (optim.cu): one launch per tensor (C8) -----------------------------------
-// Same options and semantics as the CPU steps in csrc/fastnn.h (torch.optim); the per-element
+// ---- optimizer steps (optim.cu): one launch per tensor -----------------------------------------
+// Same options and semantics as the CPU steps in csrc/cpu/fastnn_cpu.h (torch.optim); the per-element
 // math is csrc/optim_math.h. Each call updates n_tensors tensors in place; tensor i has numels[i]
 // contiguous elements in params[i], grads[i] and each state buffer. Step-dependent scalars are
 // computed once per call on the host, in double.

@@ -1,11 +1,11 @@
-// Scalar math shared by the CPU loops and the CUDA kernels (C3): each formula lives here once.
+// Scalar math shared by the CPU loops and the CUDA kernels: each formula lives here once, so both
+// backends compute the same thing (activations, log-sum-exp pieces, BCE with logits).
 //
 // Every function is `FASTNN_HD static inline` (host+device under nvcc, internal linkage, so the
 // ISA units may include this header without the linker merging copies; see [note: ISA units]).
 // Only C math functions (expf/exp, erfcf/erfc, ...), no std:: templates, no CUDA includes.
 // Do not build with fast-math: the stable forms below rely on IEEE inf/NaN behaviour.
 #pragma once
-// <cmath>, not <math.h>: with csrc/ on the include path, <math.h> would name this very file.
 // libstdc++'s <cmath> pulls in the C declarations (::expf, ...) that we call unqualified.
 #include <cmath>
 

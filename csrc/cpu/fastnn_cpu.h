@@ -1,4 +1,4 @@
-// The fastnn C++ kernel API (C1, C4): every CPU kernel, with its shape contract.
+// The fastnn CPU kernel API: every CPU kernel, with its shape contract.
 // Plain C++: no pybind11, no CUDA. Outputs first, then inputs, then sizes; all sizes int64_t;
 // contiguous row-major buffers; backward kernels overwrite their outputs.
 // The CUDA kernels of the same names live in csrc/cuda/ and are declared in csrc/cuda/fastnn_cuda.h.
@@ -59,43 +59,46 @@ FASTNN_DECLARE_ACTIVATIONS(double)
 #undef FASTNN_DECLARE_ACTIVATIONS
 
 
-// ---- softmax cross-entropy, binary cross-entropy ----------------------------------------------
+// ---- softmax_cross_entropy (softmax_cross_entropy.cpp), binary_cross_entropy_with_logits
+// (binary_cross_entropy_with_logits.cpp) ---------------------------------------------------------
 // PyTorch's F.cross_entropy / F.binary_cross_entropy_with_logits semantics, fused: one pass over
 // each row computes the loss and (if dlogits != nullptr) the gradient of the *reduced* loss
 // (for Reduction::none: of the sum of the per-row/per-element losses). Return the reduced loss
 // (mean or sum; for none the per-item losses go to `loss` and the return value is their sum).
+
 // logits (N, C); target (N,) class indices (int32 or int64); weight (C,) or nullptr;
 // loss (N,) or nullptr (per-row losses, 0 for rows whose target is ignore_index); dlogits (N, C).
 // Validates every target before any other work: a target outside [0, C) that is not ignore_index
 // throws std::invalid_argument naming the value and its position.
-#define FASTNN_DECLARE_XENT(T, I)                                                                 \
-  double softmax_xent_cpu(T* loss, T* dlogits, const T* logits, const I* target, const T* weight, \
-                          int64_t N, int64_t C, int64_t ignore_index, double label_smoothing,    \
-                          Reduction reduction);
+#define FASTNN_DECLARE_XENT(T, I)                                                                   \
+  double softmax_cross_entropy_forward_cpu(T* loss, T* dlogits, const T* logits, const I* target,   \
+                                           const T* weight, int64_t N, int64_t C, int64_t ignore_index, \
+                                           double label_smoothing, Reduction reduction);
 FASTNN_DECLARE_XENT(float, int32_t)
 FASTNN_DECLARE_XENT(float, int64_t)
 FASTNN_DECLARE_XENT(double, int32_t)
 FASTNN_DECLARE_XENT(double, int64_t)
 #undef FASTNN_DECLARE_XENT
 
-// logits, target (N, C), target = class probabilities; weight (C,) or nullptr; loss (N,) or nullptr.
+// Probability targets: logits, target (N, C); weight (C,) or nullptr; loss (N,) or nullptr.
 // 'mean' divides by N (as torch does for probability targets).
 // BCE: logits, target (n,) viewed as rows of C (the last dim); weight nullptr, (n,) or, with
 // weight_per_class, (C,); pos_weight (C,) or nullptr; loss (n,) or nullptr. 'mean' divides by n.
-#define FASTNN_DECLARE_LOSSES(T)                                                                  \
-  double softmax_xent_prob_cpu(T* loss, T* dlogits, const T* logits, const T* target,            \
-                               const T* weight, int64_t N, int64_t C, double label_smoothing,    \
-                               Reduction reduction);                                             \
-  double bce_with_logits_cpu(T* loss, T* dlogits, const T* logits, const T* target,              \
-                             const T* weight, bool weight_per_class, const T* pos_weight,         \
-                             int64_t n, int64_t C, Reduction reduction);
+#define FASTNN_DECLARE_LOSSES(T)                                                                         \
+  double softmax_cross_entropy_forward_cpu(T* loss, T* dlogits, const T* logits, const T* target,        \
+                                           const T* weight, int64_t N, int64_t C, double label_smoothing, \
+                                           Reduction reduction);                                          \
+  double binary_cross_entropy_with_logits_forward_cpu(T* loss, T* dlogits, const T* logits, const T* target, \
+                                                      const T* weight, bool weight_per_class,             \
+                                                      const T* pos_weight, int64_t n, int64_t C,          \
+                                                      Reduction reduction);
 FASTNN_DECLARE_LOSSES(float)
 FASTNN_DECLARE_LOSSES(double)
 #undef FASTNN_DECLARE_LOSSES
 
 
 // ---- optimizer steps --------------------------------------------------------------------------
-// Fused multi-tensor updates (C8), torch.optim semantics (csrc/optim_math.h has the formulas).
+// Fused multi-tensor updates, torch.optim semantics (csrc/optim_math.h has the formulas).
 // Each step updates a list of n_tensors tensors in place: tensor i has numels[i] contiguous
 // elements in params[i] and in each state buffer, and its gradient in grads[i]. One call covers
 // the whole list, threaded over all tensors' elements together. Buffers must not overlap each

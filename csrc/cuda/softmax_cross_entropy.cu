@@ -1,5 +1,5 @@
 // Fused softmax cross-entropy on the GPU, torch.nn.functional.cross_entropy semantics, matching
-// csrc/cpu/softmax_xent.cpp: logits (N, C); targets are class indices (N,) (int64/int32, rows
+// csrc/cpu/softmax_cross_entropy.cpp: logits (N, C); targets are class indices (N,) (int64/int32, rows
 // equal to ignore_index count for nothing) or class probabilities (N, C); optional class weights
 // w (C,); label smoothing eps. With lse = logsumexp(z_row) and -log p_c = lse - z_c:
 //   index target y:  loss = (1-eps) w_y (lse - z_y) + eps/C sum_c w_c (lse - z_c)
@@ -12,7 +12,7 @@
 // computes the row loss and writes the gradient in one pass over the row after max / sum-exp;
 // (3) one block sums the row losses in double. Stable: every exp argument is <= 0.
 #include "cuda/common.cuh"
-#include "math.h"
+#include "scalar_math.h"
 
 namespace fastnn::cuda {
 namespace {
@@ -183,7 +183,7 @@ void xent_typed(T* loss, T* dlogits, const T* logits, const I* labels, const T* 
 
 }  // namespace
 
-void softmax_xent_forward_cuda(DType dt, void* loss, void* dlogits, const void* logits,
+void softmax_cross_entropy_forward_cuda(DType dt, void* loss, void* dlogits, const void* logits,
                                const void* labels, DType label_dt, const void* probs,
                                const void* weight, int64_t N, int64_t C, Reduction reduction,
                                double label_smoothing, int64_t ignore_index) {
