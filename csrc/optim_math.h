@@ -3,7 +3,7 @@
 // of this file and by the CUDA kernels (csrc/cuda/optim.cu).
 //
 // Each function updates one element in place, exactly as PyTorch's torch.optim single-tensor /
-// foreach paths do (torch 2.x: sgd.py, adagrad.py, rmsprop.py, adam.py), in the element's own
+// foreach paths do (torch 2.x SGD, Adagrad, RMSprop, Adam/AdamW), in the element's own
 // precision T (float for float32, like torch's opmath). Step-dependent scalars (bias corrections,
 // Adagrad's decayed lr) are computed once per call on the host in double (csrc/contract.h) and
 // arrive here as T.
@@ -55,7 +55,7 @@ FASTNN_HD static inline float optim_sqrt(float x) { return sqrtf(x); }
 FASTNN_HD static inline double optim_sqrt(double x) { return sqrt(x); }
 
 // torch.lerp(start, end, w): two branches so that w near 1 still lands exactly on `end`
-// (aten/src/ATen/native/Lerp.h); Adam's exp_avg.lerp_(grad, 1 - beta1) uses it.
+// (as torch.lerp does); Adam's exp_avg.lerp_(grad, 1 - beta1) uses it.
 template <class T>
 FASTNN_HD static inline T optim_lerp(T start, T end, T w) {
   return (w < T(0.5) && w > T(-0.5)) ? start + w * (end - start) : end - (end - start) * (T(1) - w);

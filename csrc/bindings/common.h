@@ -1,4 +1,4 @@
-// Argument checking shared by the binding files (C6/C7). Every failure names the function, the
+// Argument checking shared by the binding files. Every failure names the function, the
 // argument and what was seen (shape, dtype), and raises TypeError or ValueError in Python.
 #pragma once
 #include <pybind11/numpy.h>

@@ -1,4 +1,4 @@
-// pybind11 glue for the CUDA Tensor-API ops (C7): unary math, clamp, broadcast binary ops and
+// pybind11 glue for the CUDA Tensor-API ops: unary math, clamp, broadcast binary ops and
 // comparisons, where, reductions over a dimension, strided copies (permute / broadcast_to),
 // Philox random fills and dropout. Validate, then launch; no arithmetic here beyond shapes.
 #include <string>

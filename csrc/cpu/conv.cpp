@@ -7,7 +7,7 @@
 //   cols[n, (c*kh + i)*kw + j, oh*Wo + ow] = x[n, c, oh*sh - ph + i*dh, ow*sw - pw + j*dw]
 //   (0 where that lies in the padding). The row order matches weight.reshape(C_out, C*kh*kw),
 //   so conv2d is W @ cols[n]. The optional last row of ones lets a GEMM with [W | b] add a
-//   per-output-channel bias (see python/fastnn/_ops/conv.py).
+//   per-output-channel bias (the Python conv op builds [W | b] that way).
 // col2im: the adjoint of im2col (the backward of the gather is a scatter-add): every column
 //   entry is added back to the pixel it was read from; overlapping patches accumulate, padding
 //   entries are dropped. Writes (overwrites) x.

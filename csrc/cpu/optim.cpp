@@ -3,7 +3,7 @@
 //
 // Shapes: a list of n tensors; tensor i is numels[i] contiguous elements in params[i], grads[i]
 // and each of its state buffers. Semantics: torch.optim's single-tensor / foreach algorithms
-// (torch/optim/{sgd,adagrad,rmsprop,adam}.py); the per-element formulas are csrc/optim_math.h.
+// (torch 2.x); the per-element formulas are csrc/optim_math.h.
 //
 // The step is memory-bound (Adam: 16 bytes read + 12 written per float32 parameter), so the job
 // here is to touch each element once: the list is flattened into one index space [0, total),

@@ -2,7 +2,7 @@
 // loss and (optionally) its gradient with respect to the logits in one pass over each row.
 //
 // Shapes: logits (N, C); target (N,) class indices or (N, C) probabilities; weight (C,).
-// Semantics are PyTorch's F.cross_entropy (aten/src/ATen/native/LossNLL.cpp):
+// Semantics are PyTorch's F.cross_entropy:
 //   index targets, eps = label_smoothing, w = weight (1 if none), W = sum_c w_c, lp = log_softmax:
 //     loss_i = (1 - eps) w_t (-lp_t) + (eps / C) sum_c w_c (-lp_c)      (0 if t == ignore_index)
 //     'mean' divides by sum_i w_{t_i} over non-ignored rows (0/0 = NaN when all are ignored)

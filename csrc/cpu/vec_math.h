@@ -1,7 +1,7 @@
 // Vectorised float32 exp, log, sigmoid, tanh and the normal CDF for the ISA units, written once
 // over the V type of vec_avx512.h / vec_avx2.h (include one of those first). Accuracy target
 // ~1-2 ulp; tests/test_activations.py checks it against float64 references on every ISA path.
-// Polynomials: exp and log are Cephes' (cephes/single/expf.c, logf.c); tanh and the normal-CDF
+// Polynomials: exp and log are Cephes' (its single-precision expf and logf); tanh and the normal-CDF
 // pieces are least-squares fits on Chebyshev nodes (float32 coefficients; max error < 1 ulp in
 // float64 evaluation). The scalar definitions they mirror are in csrc/scalar_math.h.
 #pragma once

@@ -1,4 +1,5 @@
-// Shared CUDA helpers: error checking (C6), launch geometry, warp/block reductions, dtype
+// Shared CUDA helpers: error checking (a CUDA error becomes a C++ exception, never an exit or a
+// print), launch geometry, warp/block reductions, dtype
 // dispatch. Included by every csrc/cuda/*.cu file; never by the bindings (plain C++).
 #pragma once
 #include <cuda_runtime.h>
@@ -48,7 +49,7 @@ inline unsigned grid_for(int64_t n, int threads = kThreads) {
   return static_cast<unsigned>(blocks < 1 ? 1 : blocks);
 }
 
-// Grid-stride loop with 64-bit indices (C4: int64 index math).
+// Grid-stride loop with 64-bit indices (int64 indices: a tensor may hold more than 2^31 elements).
 #define FASTNN_KERNEL_LOOP(i, n)                                                        \
   for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < (n); \
        i += static_cast<int64_t>(blockDim.x) * gridDim.x)

@@ -1,7 +1,7 @@
-// Fused optimizer steps on the GPU (C8 v1: one launch per tensor), torch.optim semantics:
+// Fused optimizer steps on the GPU (one kernel launch per tensor), torch.optim semantics:
 // SGD (momentum, dampening, nesterov), Adagrad, RMSprop (centered, momentum), Adam / AdamW
 // (amsgrad), all with maximize and weight decay. The per-element update is csrc/optim_math.h
-// (C3), the same code the CPU loops run; the step-dependent scalars (bias corrections, Adagrad's
+// the same code the CPU loops run; the step-dependent scalars (bias corrections, Adagrad's
 // decayed lr) are computed here once per call, on the host, in double, exactly as
 // csrc/cpu/optim.cpp does, then rounded to the element type.
 // Each kernel reads and writes every element once (memory bound: param, grad and 1-3 states).

@@ -2,7 +2,7 @@
 // as 1, 2, 3" (SC'11, Random123): 10 rounds of a 32x32->64 multiply bijection keyed by a 64-bit
 // key. Each (counter, key) gives four independent 32-bit words, so any thread can draw its own
 // numbers with no state: element i of a call uses counter (offset + i / per_counter).
-// Host and device share this one definition (C3); the tests check it against the published
+// Host and device share this one definition; the tests check it against the published
 // known-answer vectors on the host.
 #pragma once
 #include <cstdint>
