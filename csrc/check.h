@@ -31,12 +31,12 @@ std::string str_cat(const Args&... args) {
 
 }  // namespace fastnn
 
-#define FASTNN_CHECK(cond, ...) \
-  do { \
+#define FASTNN_CHECK(cond, ...)                                               \
+  do {                                                                        \
     if (!(cond)) throw std::invalid_argument(::fastnn::str_cat(__VA_ARGS__)); \
   } while (0)
 
-#define FASTNN_TYPE_CHECK(cond, ...) \
-  do { \
+#define FASTNN_TYPE_CHECK(cond, ...)                                         \
+  do {                                                                       \
     if (!(cond)) throw ::fastnn::type_error(::fastnn::str_cat(__VA_ARGS__)); \
   } while (0)

@@ -151,8 +151,10 @@ inline void validate(const RmspropOptions& o, const char* fn, FormatNumber fmt) 
 inline void validate(const AdamOptions& o, const char* fn, FormatNumber fmt) {
   detail::check_hyper(fn, o.lr >= 0.0, "learning rate", o.lr, fmt);
   detail::check_hyper(fn, o.eps >= 0.0, "epsilon value", o.eps, fmt);
-  detail::check_hyper(fn, o.beta1 >= 0.0 && o.beta1 < 1.0, "beta parameter at index 0", o.beta1, fmt);
-  detail::check_hyper(fn, o.beta2 >= 0.0 && o.beta2 < 1.0, "beta parameter at index 1", o.beta2, fmt);
+  detail::check_hyper(fn, o.beta1 >= 0.0 && o.beta1 < 1.0, "beta parameter at index 0", o.beta1,
+                      fmt);
+  detail::check_hyper(fn, o.beta2 >= 0.0 && o.beta2 < 1.0, "beta parameter at index 1", o.beta2,
+                      fmt);
   detail::check_hyper(fn, o.weight_decay >= 0.0, "weight_decay value", o.weight_decay, fmt);
   detail::check_step(fn, o.step);
 }
@@ -187,8 +189,9 @@ inline void check_no_overlap(const char* fn, std::vector<BufferSpan> spans) {
     const BufferSpan* clash = nullptr;
     if (s.written && reach_any && s.lo < reach_any->hi) clash = reach_any;
     if (!s.written && reach_written && s.lo < reach_written->hi) clash = reach_written;
-    FASTNN_CHECK(clash == nullptr, fn, ": '", *clash->list, "[", clash->index, "]' and '", *s.list, "[",
-                 s.index, "]' share memory; arrays written in place must not overlap any other argument");
+    FASTNN_CHECK(clash == nullptr, fn, ": '", *clash->list, "[", clash->index, "]' and '", *s.list,
+                 "[", s.index,
+                 "]' share memory; arrays written in place must not overlap any other argument");
     if (!reach_any || s.hi > reach_any->hi) reach_any = &s;
     if (s.written && (!reach_written || s.hi > reach_written->hi)) reach_written = &s;
   }

@@ -40,9 +40,9 @@ struct RmspropScalars {
 
 template <class T>
 struct AdamScalars {
-  T lr_wd_keep;             // 1 - lr * weight_decay (decoupled/AdamW), else 1
-  T weight_decay;           // L2 term added to the gradient (Adam), else 0
-  T beta1_weight;           // 1 - beta1, the lerp weight of exp_avg towards grad
+  T lr_wd_keep;    // 1 - lr * weight_decay (decoupled/AdamW), else 1
+  T weight_decay;  // L2 term added to the gradient (Adam), else 0
+  T beta1_weight;  // 1 - beta1, the lerp weight of exp_avg towards grad
   T beta2, one_minus_beta2;
   T step_size;              // lr / (1 - beta1^step)
   T bias_correction2_sqrt;  // sqrt(1 - beta2^step)
@@ -65,8 +65,9 @@ FASTNN_HD static inline T optim_lerp(T start, T end, T w) {
 // g = ±grad + wd * p;  buf = first ? g : momentum * buf + (1 - dampening) * g;
 // d = nesterov ? g + momentum * buf : buf;  p -= lr * d.   (momentum == 0: d = g, no buffer)
 template <class T>
-FASTNN_HD static inline void sgd_update(T& p, T& buf, T grad, const SgdScalars<T>& s, bool use_momentum,
-                                        bool nesterov, bool maximize, bool first_step) {
+FASTNN_HD static inline void sgd_update(T& p, T& buf, T grad, const SgdScalars<T>& s,
+                                        bool use_momentum, bool nesterov, bool maximize,
+                                        bool first_step) {
   T g = maximize ? -grad : grad;
   if (s.weight_decay != T(0)) g = g + s.weight_decay * p;
   if (use_momentum) {
@@ -80,7 +81,8 @@ FASTNN_HD static inline void sgd_update(T& p, T& buf, T grad, const SgdScalars<T
 // ---- Adagrad -----------------------------------------------------------------------------------
 // g = ±grad + wd * p;  sum += g*g;  p -= clr * g / (sqrt(sum) + eps).
 template <class T>
-FASTNN_HD static inline void adagrad_update(T& p, T& sum, T grad, const AdagradScalars<T>& s, bool maximize) {
+FASTNN_HD static inline void adagrad_update(T& p, T& sum, T grad, const AdagradScalars<T>& s,
+                                            bool maximize) {
   T g = maximize ? -grad : grad;
   if (s.weight_decay != T(0)) g = g + s.weight_decay * p;
   T sm = sum + g * g;
@@ -93,8 +95,9 @@ FASTNN_HD static inline void adagrad_update(T& p, T& sum, T grad, const AdagradS
 // centered: ga = lerp(ga, g, 1 - alpha), avg = sqrt(sq - ga*ga) + eps; else avg = sqrt(sq) + eps;
 // momentum > 0: buf = momentum * buf + g / avg, p -= lr * buf; else p -= lr * g / avg.
 template <class T>
-FASTNN_HD static inline void rmsprop_update(T& p, T& sq, T& ga, T& buf, T grad, const RmspropScalars<T>& s,
-                                            bool centered, bool use_momentum, bool maximize) {
+FASTNN_HD static inline void rmsprop_update(T& p, T& sq, T& ga, T& buf, T grad,
+                                            const RmspropScalars<T>& s, bool centered,
+                                            bool use_momentum, bool maximize) {
   T g = maximize ? -grad : grad;
   if (s.weight_decay != T(0)) g = g + s.weight_decay * p;
   T sqn = sq * s.alpha + s.one_minus_alpha * (g * g);
@@ -155,7 +158,8 @@ namespace optim_loops {
 
 template <class T, bool MOMENTUM>
 static inline void sgd_span(T* __restrict p, T* __restrict buf, const T* __restrict g, int64_t n,
-                            const SgdScalars<T>& scalars, bool nesterov, bool maximize, bool first_step) {
+                            const SgdScalars<T>& scalars, bool nesterov, bool maximize,
+                            bool first_step) {
   const SgdScalars<T> s = scalars;
   for (int64_t i = 0; i < n; ++i) {
     T pv = p[i], b = MOMENTUM ? buf[i] : T(0);
@@ -166,8 +170,8 @@ static inline void sgd_span(T* __restrict p, T* __restrict buf, const T* __restr
 }
 
 template <class T>
-static inline void sgd_run(T* p, T* buf, const T* g, int64_t n, const SgdScalars<T>& s, bool momentum,
-                           bool nesterov, bool maximize, bool first_step) {
+static inline void sgd_run(T* p, T* buf, const T* g, int64_t n, const SgdScalars<T>& s,
+                           bool momentum, bool nesterov, bool maximize, bool first_step) {
   if (momentum)
     sgd_span<T, true>(p, buf, g, n, s, nesterov, maximize, first_step);
   else
@@ -187,9 +191,9 @@ static inline void adagrad_run(T* __restrict p, T* __restrict sum, const T* __re
 }
 
 template <class T, bool CENTERED, bool MOMENTUM>
-static inline void rmsprop_span(T* __restrict p, T* __restrict sq, T* __restrict ga, T* __restrict buf,
-                                const T* __restrict g, int64_t n, const RmspropScalars<T>& scalars,
-                                bool maximize) {
+static inline void rmsprop_span(T* __restrict p, T* __restrict sq, T* __restrict ga,
+                                T* __restrict buf, const T* __restrict g, int64_t n,
+                                const RmspropScalars<T>& scalars, bool maximize) {
   const RmspropScalars<T> s = scalars;
   for (int64_t i = 0; i < n; ++i) {
     T pv = p[i], sv = sq[i], gav = CENTERED ? ga[i] : T(0), bv = MOMENTUM ? buf[i] : T(0);
@@ -202,8 +206,9 @@ static inline void rmsprop_span(T* __restrict p, T* __restrict sq, T* __restrict
 }
 
 template <class T>
-static inline void rmsprop_run(T* p, T* sq, T* ga, T* buf, const T* g, int64_t n, const RmspropScalars<T>& s,
-                               bool centered, bool momentum, bool maximize) {
+static inline void rmsprop_run(T* p, T* sq, T* ga, T* buf, const T* g, int64_t n,
+                               const RmspropScalars<T>& s, bool centered, bool momentum,
+                               bool maximize) {
   if (centered) {
     if (momentum)
       rmsprop_span<T, true, true>(p, sq, ga, buf, g, n, s, maximize);
@@ -219,7 +224,8 @@ static inline void rmsprop_run(T* p, T* sq, T* ga, T* buf, const T* g, int64_t n
 
 template <class T, bool AMSGRAD>
 static inline void adam_span(T* __restrict p, T* __restrict m, T* __restrict v, T* __restrict vmax,
-                             const T* __restrict g, int64_t n, const AdamScalars<T>& scalars, bool maximize) {
+                             const T* __restrict g, int64_t n, const AdamScalars<T>& scalars,
+                             bool maximize) {
   const AdamScalars<T> s = scalars;
   for (int64_t i = 0; i < n; ++i) {
     T pv = p[i], mv = m[i], vv = v[i], xv = AMSGRAD ? vmax[i] : T(0);
@@ -232,8 +238,8 @@ static inline void adam_span(T* __restrict p, T* __restrict m, T* __restrict v, 
 }
 
 template <class T>
-static inline void adam_run(T* p, T* m, T* v, T* vmax, const T* g, int64_t n, const AdamScalars<T>& s,
-                            bool amsgrad, bool maximize) {
+static inline void adam_run(T* p, T* m, T* v, T* vmax, const T* g, int64_t n,
+                            const AdamScalars<T>& s, bool amsgrad, bool maximize) {
   if (amsgrad)
     adam_span<T, true>(p, m, v, vmax, g, n, s, maximize);
   else
@@ -245,29 +251,31 @@ static inline void adam_run(T* p, T* m, T* v, T* vmax, const T* g, int64_t n, co
 
 // The extern entry points every ISA unit defines (in namespace fastnn::<isa>), one overload per
 // optimizer and dtype: they only forward to the loops above, compiled with that unit's flags.
-#define FASTNN_OPTIM_ISA_ENTRY_POINTS(T)                                                              \
-  void sgd_kernel(T* p, T* buf, const T* g, int64_t n, const SgdScalars<T>& s, bool momentum,               \
-                    bool nesterov, bool maximize, bool first_step) {                                          \
-    optim_loops::sgd_run<T>(p, buf, g, n, s, momentum, nesterov, maximize, first_step);                       \
-  }                                                                                                           \
-  void adagrad_kernel(T* p, T* sum, const T* g, int64_t n, const AdagradScalars<T>& s, bool maximize) {     \
-    optim_loops::adagrad_run<T>(p, sum, g, n, s, maximize);                                                   \
-  }                                                                                                           \
-  void rmsprop_kernel(T* p, T* sq, T* ga, T* buf, const T* g, int64_t n, const RmspropScalars<T>& s,        \
-                        bool centered, bool momentum, bool maximize) {                                        \
-    optim_loops::rmsprop_run<T>(p, sq, ga, buf, g, n, s, centered, momentum, maximize);                       \
-  }                                                                                                           \
-  void adam_kernel(T* p, T* m, T* v, T* vmax, const T* g, int64_t n, const AdamScalars<T>& s, bool amsgrad, \
-                     bool maximize) {                                                                         \
-    optim_loops::adam_run<T>(p, m, v, vmax, g, n, s, amsgrad, maximize);                                      \
+#define FASTNN_OPTIM_ISA_ENTRY_POINTS(T)                                                         \
+  void sgd_kernel(T* p, T* buf, const T* g, int64_t n, const SgdScalars<T>& s, bool momentum,    \
+                  bool nesterov, bool maximize, bool first_step) {                               \
+    optim_loops::sgd_run<T>(p, buf, g, n, s, momentum, nesterov, maximize, first_step);          \
+  }                                                                                              \
+  void adagrad_kernel(T* p, T* sum, const T* g, int64_t n, const AdagradScalars<T>& s,           \
+                      bool maximize) {                                                           \
+    optim_loops::adagrad_run<T>(p, sum, g, n, s, maximize);                                      \
+  }                                                                                              \
+  void rmsprop_kernel(T* p, T* sq, T* ga, T* buf, const T* g, int64_t n,                         \
+                      const RmspropScalars<T>& s, bool centered, bool momentum, bool maximize) { \
+    optim_loops::rmsprop_run<T>(p, sq, ga, buf, g, n, s, centered, momentum, maximize);          \
+  }                                                                                              \
+  void adam_kernel(T* p, T* m, T* v, T* vmax, const T* g, int64_t n, const AdamScalars<T>& s,    \
+                   bool amsgrad, bool maximize) {                                                \
+    optim_loops::adam_run<T>(p, m, v, vmax, g, n, s, amsgrad, maximize);                         \
   }
 
-#define FASTNN_OPTIM_ISA_DECLARATIONS(T)                                                              \
-  void sgd_kernel(T* p, T* buf, const T* g, int64_t n, const SgdScalars<T>& s, bool momentum,               \
-                    bool nesterov, bool maximize, bool first_step);                                           \
-  void adagrad_kernel(T* p, T* sum, const T* g, int64_t n, const AdagradScalars<T>& s, bool maximize);      \
-  void rmsprop_kernel(T* p, T* sq, T* ga, T* buf, const T* g, int64_t n, const RmspropScalars<T>& s,        \
-                        bool centered, bool momentum, bool maximize);                                         \
-  void adam_kernel(T* p, T* m, T* v, T* vmax, const T* g, int64_t n, const AdamScalars<T>& s, bool amsgrad, \
-                     bool maximize);
+#define FASTNN_OPTIM_ISA_DECLARATIONS(T)                                                        \
+  void sgd_kernel(T* p, T* buf, const T* g, int64_t n, const SgdScalars<T>& s, bool momentum,   \
+                  bool nesterov, bool maximize, bool first_step);                               \
+  void adagrad_kernel(T* p, T* sum, const T* g, int64_t n, const AdagradScalars<T>& s,          \
+                      bool maximize);                                                           \
+  void rmsprop_kernel(T* p, T* sq, T* ga, T* buf, const T* g, int64_t n,                        \
+                      const RmspropScalars<T>& s, bool centered, bool momentum, bool maximize); \
+  void adam_kernel(T* p, T* m, T* v, T* vmax, const T* g, int64_t n, const AdamScalars<T>& s,   \
+                   bool amsgrad, bool maximize);
 #endif  // __CUDACC__

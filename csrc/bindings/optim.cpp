@@ -82,14 +82,15 @@ class Lists {
   template <class T>
   std::vector<T*> pointers(size_t k) const {
     std::vector<T*> out;
-    for (const auto& a : lists_[k].arrays) out.push_back(static_cast<T*>(const_cast<void*>(a.data())));
+    for (const auto& a : lists_[k].arrays)
+      out.push_back(static_cast<T*>(const_cast<void*>(a.data())));
     return out;
   }
 
  private:
   ArrayList take(const py::object& obj, const char* name, bool written) {
-    FASTNN_TYPE_CHECK(py::isinstance<py::list>(obj) || py::isinstance<py::tuple>(obj), fn_, ": argument '", name,
-                      "' must be a list or tuple of numpy arrays, got ",
+    FASTNN_TYPE_CHECK(py::isinstance<py::list>(obj) || py::isinstance<py::tuple>(obj), fn_,
+                      ": argument '", name, "' must be a list or tuple of numpy arrays, got ",
                       py::str(py::type::handle_of(obj).attr("__name__")).cast<std::string>());
     ArrayList l{name, {}, written};
     size_t i = 0;
@@ -105,13 +106,14 @@ class Lists {
     const py::array& p = lists_[0].arrays[i];
     const std::string name = l.name + "[" + std::to_string(i) + "]";
     DType dt = float_dtype(a, fn_, name.c_str());
-    FASTNN_TYPE_CHECK(dt == dtype_, fn_, ": '", name, "' has dtype ", dtype_str(a), " but 'params[0]' has ",
-                      dtype_str(lists_[0].arrays[0]), "; all arrays of one call must share a dtype");
+    FASTNN_TYPE_CHECK(dt == dtype_, fn_, ": '", name, "' has dtype ", dtype_str(a),
+                      " but 'params[0]' has ", dtype_str(lists_[0].arrays[0]),
+                      "; all arrays of one call must share a dtype");
     if (&l != &lists_[0]) {
       bool same = a.ndim() == p.ndim();
       for (py::ssize_t d = 0; same && d < a.ndim(); ++d) same = a.shape(d) == p.shape(d);
-      FASTNN_CHECK(same, fn_, ": '", name, "' has shape ", shape_str(a), " but 'params[", i, "]' has shape ",
-                   shape_str(p));
+      FASTNN_CHECK(same, fn_, ": '", name, "' has shape ", shape_str(a), " but 'params[", i,
+                   "]' has shape ", shape_str(p));
     }
     check_contiguous(a, fn_, name.c_str());
     if (l.written) check_writeable(a, fn_, name.c_str());
@@ -132,9 +134,9 @@ void run_typed(DType dt, const Fn& fn) {
     fn(double{});
 }
 
-void sgd_step(const py::object& params, const py::object& grads, const py::object& momentum_bufs, double lr,
-              double momentum, double dampening, bool nesterov, double weight_decay, bool maximize,
-              bool first_step) {
+void sgd_step(const py::object& params, const py::object& grads, const py::object& momentum_bufs,
+              double lr, double momentum, double dampening, bool nesterov, double weight_decay,
+              bool maximize, bool first_step) {
   const char* fn = "sgd_step";
   SgdOptions o;
   o.lr = lr, o.momentum = momentum, o.dampening = dampening, o.weight_decay = weight_decay;
@@ -150,13 +152,14 @@ void sgd_step(const py::object& params, const py::object& grads, const py::objec
     using T = decltype(zero);
     auto p = l.pointers<T>(0), g = l.pointers<T>(1);
     std::vector<T*> b = use_buf ? l.pointers<T>(2) : std::vector<T*>();
-    sgd_step_cpu(p.data(), use_buf ? b.data() : nullptr, const_cast<const T* const*>(g.data()), numels.data(),
-                 static_cast<int64_t>(numels.size()), o);
+    sgd_step_cpu(p.data(), use_buf ? b.data() : nullptr, const_cast<const T* const*>(g.data()),
+                 numels.data(), static_cast<int64_t>(numels.size()), o);
   });
 }
 
-void adagrad_step(const py::object& params, const py::object& grads, const py::object& state_sums, double lr,
-                  double lr_decay, double weight_decay, double eps, int64_t step, bool maximize) {
+void adagrad_step(const py::object& params, const py::object& grads, const py::object& state_sums,
+                  double lr, double lr_decay, double weight_decay, double eps, int64_t step,
+                  bool maximize) {
   const char* fn = "adagrad_step";
   AdagradOptions o;
   o.lr = lr, o.lr_decay = lr_decay, o.weight_decay = weight_decay, o.eps = eps, o.step = step;
@@ -175,9 +178,10 @@ void adagrad_step(const py::object& params, const py::object& grads, const py::o
   });
 }
 
-void rmsprop_step(const py::object& params, const py::object& grads, const py::object& square_avgs, double lr,
-                  double alpha, double eps, double weight_decay, double momentum, bool centered,
-                  const py::object& momentum_bufs, const py::object& grad_avgs, bool maximize) {
+void rmsprop_step(const py::object& params, const py::object& grads, const py::object& square_avgs,
+                  double lr, double alpha, double eps, double weight_decay, double momentum,
+                  bool centered, const py::object& momentum_bufs, const py::object& grad_avgs,
+                  bool maximize) {
   const char* fn = "rmsprop_step";
   RmspropOptions o;
   o.lr = lr, o.alpha = alpha, o.eps = eps, o.weight_decay = weight_decay, o.momentum = momentum;
@@ -199,8 +203,9 @@ void rmsprop_step(const py::object& params, const py::object& grads, const py::o
     auto p = l.pointers<T>(0), g = l.pointers<T>(1), sq = l.pointers<T>(2);
     std::vector<T*> b = use_buf ? l.pointers<T>(buf_slot) : std::vector<T*>();
     std::vector<T*> ga = centered ? l.pointers<T>(ga_slot) : std::vector<T*>();
-    rmsprop_step_cpu(p.data(), sq.data(), centered ? ga.data() : nullptr, use_buf ? b.data() : nullptr,
-                     const_cast<const T* const*>(g.data()), numels.data(), static_cast<int64_t>(numels.size()), o);
+    rmsprop_step_cpu(p.data(), sq.data(), centered ? ga.data() : nullptr,
+                     use_buf ? b.data() : nullptr, const_cast<const T* const*>(g.data()),
+                     numels.data(), static_cast<int64_t>(numels.size()), o);
   });
 }
 
@@ -226,33 +231,38 @@ void adam_step(const py::object& params, const py::object& grads, const py::obje
     auto p = l.pointers<T>(0), g = l.pointers<T>(1), m = l.pointers<T>(2), v = l.pointers<T>(3);
     std::vector<T*> vmax = amsgrad ? l.pointers<T>(4) : std::vector<T*>();
     adam_step_cpu(p.data(), m.data(), v.data(), amsgrad ? vmax.data() : nullptr,
-                  const_cast<const T* const*>(g.data()), numels.data(), static_cast<int64_t>(numels.size()), o);
+                  const_cast<const T* const*>(g.data()), numels.data(),
+                  static_cast<int64_t>(numels.size()), o);
   });
 }
 
 }  // namespace
 
 void register_optim(py::module_& m) {
-  m.def("sgd_step", &sgd_step, py::arg("params"), py::arg("grads"), py::arg("momentum_bufs"), py::kw_only(),
-        py::arg("lr"), py::arg("momentum") = 0.0, py::arg("dampening") = 0.0, py::arg("nesterov") = false,
-        py::arg("weight_decay") = 0.0, py::arg("maximize") = false, py::arg("first_step") = false,
+  m.def("sgd_step", &sgd_step, py::arg("params"), py::arg("grads"), py::arg("momentum_bufs"),
+        py::kw_only(), py::arg("lr"), py::arg("momentum") = 0.0, py::arg("dampening") = 0.0,
+        py::arg("nesterov") = false, py::arg("weight_decay") = 0.0, py::arg("maximize") = false,
+        py::arg("first_step") = false,
         R"(In-place torch.optim.SGD step over lists of same-shaped arrays.
 
 momentum_bufs may be None when momentum == 0. first_step=True initialises every momentum buffer
 to the (weight-decayed, sign-flipped if maximize) gradient instead of reading it, as torch does
 on a parameter's first step; the buffers' previous contents are then ignored.)");
-  m.def("adagrad_step", &adagrad_step, py::arg("params"), py::arg("grads"), py::arg("state_sums"), py::kw_only(),
-        py::arg("lr"), py::arg("lr_decay") = 0.0, py::arg("weight_decay") = 0.0, py::arg("eps") = 1e-10,
-        py::arg("step"), py::arg("maximize") = false,
+  m.def("adagrad_step", &adagrad_step, py::arg("params"), py::arg("grads"), py::arg("state_sums"),
+        py::kw_only(), py::arg("lr"), py::arg("lr_decay") = 0.0, py::arg("weight_decay") = 0.0,
+        py::arg("eps") = 1e-10, py::arg("step"), py::arg("maximize") = false,
         "In-place torch.optim.Adagrad step; `step` is the step being taken (1 on the first call).");
   m.def("rmsprop_step", &rmsprop_step, py::arg("params"), py::arg("grads"), py::arg("square_avgs"),
         py::kw_only(), py::arg("lr"), py::arg("alpha") = 0.99, py::arg("eps") = 1e-8,
         py::arg("weight_decay") = 0.0, py::arg("momentum") = 0.0, py::arg("centered") = false,
-        py::arg("momentum_bufs") = py::none(), py::arg("grad_avgs") = py::none(), py::arg("maximize") = false,
-        "In-place torch.optim.RMSprop step; momentum_bufs needed when momentum > 0, grad_avgs when centered.");
-  m.def("adam_step", &adam_step, py::arg("params"), py::arg("grads"), py::arg("exp_avgs"), py::arg("exp_avg_sqs"),
-        py::kw_only(), py::arg("lr"), py::arg("beta1") = 0.9, py::arg("beta2") = 0.999, py::arg("eps") = 1e-8,
-        py::arg("weight_decay") = 0.0, py::arg("decoupled") = false, py::arg("amsgrad") = false,
+        py::arg("momentum_bufs") = py::none(), py::arg("grad_avgs") = py::none(),
+        py::arg("maximize") = false,
+        "In-place torch.optim.RMSprop step; momentum_bufs needed when momentum > 0, grad_avgs when "
+        "centered.");
+  m.def("adam_step", &adam_step, py::arg("params"), py::arg("grads"), py::arg("exp_avgs"),
+        py::arg("exp_avg_sqs"), py::kw_only(), py::arg("lr"), py::arg("beta1") = 0.9,
+        py::arg("beta2") = 0.999, py::arg("eps") = 1e-8, py::arg("weight_decay") = 0.0,
+        py::arg("decoupled") = false, py::arg("amsgrad") = false,
         py::arg("max_exp_avg_sqs") = py::none(), py::arg("maximize") = false, py::arg("step"),
         R"(In-place torch.optim.Adam (decoupled=False) or AdamW (decoupled=True) step.
 

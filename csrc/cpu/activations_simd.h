@@ -11,14 +11,14 @@ namespace fastnn {
 // Which element-wise function an activation kernel applies.
 enum class ActOp { relu, leaky_relu, sigmoid, tanh, gelu_erf, gelu_tanh };
 
-#define FASTNN_ACTIVATIONS_SIMD_ENTRIES                                                          \
-  /* forward: y = f(x); backward: dx = dy * f'(from xy), xy = x or y as the op needs */          \
-  void act_forward_f32(ActOp op, float* y, const float* x, float slope, int64_t n);              \
-  void act_backward_f32(ActOp op, float* dx, const float* dy, const float* xy, float slope,      \
-                        int64_t n);                                                              \
-  /* rows of length cols; log selects log_softmax */                                              \
-  void softmax_forward_f32(bool log, float* y, const float* x, int64_t rows, int64_t cols);      \
-  void softmax_backward_f32(bool log, float* dx, const float* dy, const float* y, int64_t rows,  \
+#define FASTNN_ACTIVATIONS_SIMD_ENTRIES                                                         \
+  /* forward: y = f(x); backward: dx = dy * f'(from xy), xy = x or y as the op needs */         \
+  void act_forward_f32(ActOp op, float* y, const float* x, float slope, int64_t n);             \
+  void act_backward_f32(ActOp op, float* dx, const float* dy, const float* xy, float slope,     \
+                        int64_t n);                                                             \
+  /* rows of length cols; log selects log_softmax */                                            \
+  void softmax_forward_f32(bool log, float* y, const float* x, int64_t rows, int64_t cols);     \
+  void softmax_backward_f32(bool log, float* dx, const float* dy, const float* y, int64_t rows, \
                             int64_t cols);
 namespace avx512 {
 FASTNN_ACTIVATIONS_SIMD_ENTRIES
@@ -49,7 +49,8 @@ template <class F>
 inline void map2(float* dx, const float* dy, const float* xy, int64_t n, F f) {
   int64_t i = 0;
   for (; i + W <= n; i += W) vstore(dx + i, f(vload(dy + i), vload(xy + i)));
-  if (i < n) vstore_part(dx + i, f(vload_part(dy + i, n - i, 0.0f), vload_part(xy + i, n - i, 0.0f)), n - i);
+  if (i < n)
+    vstore_part(dx + i, f(vload_part(dy + i, n - i, 0.0f), vload_part(xy + i, n - i, 0.0f)), n - i);
 }
 
 const float kSqrt2OverPi = 0.79788456080286535588f, kGeluC = 0.044715f;
@@ -169,7 +170,8 @@ void act_forward_f32(ActOp op, float* y, const float* x, float slope, int64_t n)
   act_forward(op, y, x, slope, n);
 }
 
-void act_backward_f32(ActOp op, float* dx, const float* dy, const float* xy, float slope, int64_t n) {
+void act_backward_f32(ActOp op, float* dx, const float* dy, const float* xy, float slope,
+                      int64_t n) {
   act_backward(op, dx, dy, xy, slope, n);
 }
 
@@ -193,7 +195,8 @@ void softmax_forward_f32(bool log, float* y, const float* x, int64_t rows, int64
 
 // softmax:     dx = y * (dy - sum(dy * y))
 // log_softmax: dx = dy - exp(y) * sum(dy)
-void softmax_backward_f32(bool log, float* dx, const float* dy, const float* y, int64_t rows, int64_t cols) {
+void softmax_backward_f32(bool log, float* dx, const float* dy, const float* y, int64_t rows,
+                          int64_t cols) {
   for (int64_t r = 0; r < rows; ++r) {
     const float* dyr = dy + r * cols;
     const float* yr = y + r * cols;

@@ -39,22 +39,22 @@ T bce_scalar(T* loss, T* g, const T* x, const T* t, const T* w, const T* pw, int
 }
 
 // float32 chunks by ISA (IsaTable, cpu/cpu_features.h); float64 always runs bce_scalar.
-using BceChunkF32 = float (*)(float*, float*, const float*, const float*, const float*, const float*, int64_t,
-                              float);
+using BceChunkF32 = float (*)(float*, float*, const float*, const float*, const float*,
+                              const float*, int64_t, float);
 const IsaTable<BceChunkF32> kBceF32{{{&bce_scalar<float>, &avx2::bce_f32, &avx512::bce_f32}}};
 
-float bce_chunk(BceChunkF32 chunk, float* l, float* g, const float* x, const float* t, const float* w,
-                const float* pw, int64_t n, float gs) {
+float bce_chunk(BceChunkF32 chunk, float* l, float* g, const float* x, const float* t,
+                const float* w, const float* pw, int64_t n, float gs) {
   return chunk(l, g, x, t, w, pw, n, gs);
 }
-double bce_chunk(BceChunkF32, double* l, double* g, const double* x, const double* t, const double* w,
-                 const double* pw, int64_t n, double gs) {
+double bce_chunk(BceChunkF32, double* l, double* g, const double* x, const double* t,
+                 const double* w, const double* pw, int64_t n, double gs) {
   return bce_scalar<double>(l, g, x, t, w, pw, n, gs);
 }
 
 template <class T>
-double bce(T* loss, T* g, const T* x, const T* t, const T* w, bool w_per_class, const T* pw, int64_t n, int64_t C,
-           Reduction red) {
+double bce(T* loss, T* g, const T* x, const T* t, const T* w, bool w_per_class, const T* pw,
+           int64_t n, int64_t C, Reduction red) {
   const double scale = red == Reduction::mean ? 1.0 / static_cast<double>(n) : 1.0;
   const auto chunk = kBceF32[active_isa()];
   const int64_t block = kBlock;
@@ -64,8 +64,8 @@ double bce(T* loss, T* g, const T* x, const T* t, const T* w, bool w_per_class, 
       double sum = 0.0;
       for (int64_t i = b; i < e; i += block) {
         int64_t len = e - i < block ? e - i : block;
-        sum += bce_chunk(chunk, loss ? loss + i : nullptr, g ? g + i : nullptr, x + i, t + i, w ? w + i : nullptr,
-                         nullptr, len, T(scale));
+        sum += bce_chunk(chunk, loss ? loss + i : nullptr, g ? g + i : nullptr, x + i, t + i,
+                         w ? w + i : nullptr, nullptr, len, T(scale));
       }
       return sum;
     });
@@ -78,8 +78,8 @@ double bce(T* loss, T* g, const T* x, const T* t, const T* w, bool w_per_class, 
         for (int64_t j = 0; j < C; j += block) {
           int64_t len = C - j < block ? C - j : block;
           const T* wr = w ? (w_per_class ? w + j : w + o + j) : nullptr;
-          sum += bce_chunk(chunk, loss ? loss + o + j : nullptr, g ? g + o + j : nullptr, x + o + j, t + o + j, wr,
-                           pw ? pw + j : nullptr, len, T(scale));
+          sum += bce_chunk(chunk, loss ? loss + o + j : nullptr, g ? g + o + j : nullptr, x + o + j,
+                           t + o + j, wr, pw ? pw + j : nullptr, len, T(scale));
         }
       }
       return sum;
@@ -90,12 +90,12 @@ double bce(T* loss, T* g, const T* x, const T* t, const T* w, bool w_per_class, 
 
 }  // namespace
 
-#define FASTNN_DEFINE_BCE(T)                                                                               \
-  double binary_cross_entropy_with_logits_forward_cpu(T* loss, T* dlogits, const T* logits, const T* target, \
-                                                      const T* weight, bool weight_per_class,             \
-                                                      const T* pos_weight, int64_t n, int64_t C,          \
-                                                      Reduction reduction) {                              \
-    return bce<T>(loss, dlogits, logits, target, weight, weight_per_class, pos_weight, n, C, reduction);   \
+#define FASTNN_DEFINE_BCE(T)                                                                   \
+  double binary_cross_entropy_with_logits_forward_cpu(                                         \
+      T* loss, T* dlogits, const T* logits, const T* target, const T* weight,                  \
+      bool weight_per_class, const T* pos_weight, int64_t n, int64_t C, Reduction reduction) { \
+    return bce<T>(loss, dlogits, logits, target, weight, weight_per_class, pos_weight, n, C,   \
+                  reduction);                                                                  \
   }
 FASTNN_DEFINE_BCE(float)
 FASTNN_DEFINE_BCE(double)

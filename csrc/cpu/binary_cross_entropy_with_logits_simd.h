@@ -10,9 +10,9 @@
 
 namespace fastnn {
 
-#define FASTNN_BCE_SIMD_ENTRIES                                                                 \
-  /* n elements; loss/g may be null; w/pw null means 1; returns the sum of the losses */      \
-  float bce_f32(float* loss, float* g, const float* x, const float* t, const float* w,        \
+#define FASTNN_BCE_SIMD_ENTRIES                                                          \
+  /* n elements; loss/g may be null; w/pw null means 1; returns the sum of the losses */ \
+  float bce_f32(float* loss, float* g, const float* x, const float* t, const float* w,   \
                 const float* pw, int64_t n, float gscale);
 namespace avx512 {
 FASTNN_BCE_SIMD_ENTRIES
@@ -45,13 +45,14 @@ inline V bce_vec(V x, V t, V w, V pw, V gs, V* grad) {
 }
 }  // namespace
 
-float bce_f32(float* loss, float* g, const float* x, const float* t, const float* w, const float* pw, int64_t n,
-              float gscale) {
+float bce_f32(float* loss, float* g, const float* x, const float* t, const float* w,
+              const float* pw, int64_t n, float gscale) {
   const V one = vset(1.0f), gs = vset(gscale);
   V sum = vset(0.0f), gv;
   int64_t i = 0;
   for (; i + W <= n; i += W) {
-    V l = bce_vec(vload(x + i), vload(t + i), w ? vload(w + i) : one, pw ? vload(pw + i) : one, gs, g ? &gv : nullptr);
+    V l = bce_vec(vload(x + i), vload(t + i), w ? vload(w + i) : one, pw ? vload(pw + i) : one, gs,
+                  g ? &gv : nullptr);
     if (loss) vstore(loss + i, l);
     if (g) vstore(g + i, gv);
     sum = sum + l;

@@ -19,10 +19,10 @@ struct IsaTable {
   const Entry& operator[](Isa isa) const { return entries[static_cast<size_t>(isa)]; }
 };
 
-Isa detected_isa();              // best path this CPU (and OS) supports
-Isa active_isa();                // path kernels use now: detected, lowered by FASTNN_ISA or set_isa
-void set_isa(Isa isa);           // throws std::invalid_argument if the CPU lacks it
-const char* isa_name(Isa isa);   // "generic" | "avx2" | "avx512"
+Isa detected_isa();             // best path this CPU (and OS) supports
+Isa active_isa();               // path kernels use now: detected, lowered by FASTNN_ISA or set_isa
+void set_isa(Isa isa);          // throws std::invalid_argument if the CPU lacks it
+const char* isa_name(Isa isa);  // "generic" | "avx2" | "avx512"
 Isa isa_from_name(const char* name);  // throws std::invalid_argument on an unknown name
 
 }  // namespace fastnn

@@ -17,13 +17,14 @@
 #include <vector>
 
 #include "cpu/cpu_features.h"
-#include "optim_math.h"
-#include "cpu/parallel.h"
 #include "cpu/fastnn_cpu.h"
+#include "cpu/parallel.h"
+#include "optim_math.h"
 
 namespace fastnn {
 
-// ---- per-ISA element loops -----------------------------------------------------------------------
+// ---- per-ISA element loops
+// -----------------------------------------------------------------------
 
 namespace generic {
 FASTNN_OPTIM_ISA_ENTRY_POINTS(float)
@@ -56,7 +57,8 @@ void for_each_span(const int64_t* numels, int64_t n_tensors, const Fn& fn) {
   const int64_t total = offsets[n_tensors];
   if (total == 0) return;
   const int64_t n_blocks = (total + kBlock - 1) / kBlock;
-  const int64_t want = std::min((total + kMinElementsPerThread - 1) / kMinElementsPerThread, n_blocks);
+  const int64_t want =
+      std::min((total + kMinElementsPerThread - 1) / kMinElementsPerThread, n_blocks);
   std::atomic<int64_t> next{0};
   parallel_run(static_cast<int>(std::min<int64_t>(want, 1 << 16)), [&](int, int) {
     for (int64_t blk = next.fetch_add(1, std::memory_order_relaxed); blk < n_blocks;
@@ -84,16 +86,18 @@ struct OptimKernels {
 };
 template <class T>
 const IsaTable<OptimKernels<T>> kOptim{{{
-    {&generic::sgd_kernel, &generic::adagrad_kernel, &generic::rmsprop_kernel, &generic::adam_kernel},
+    {&generic::sgd_kernel, &generic::adagrad_kernel, &generic::rmsprop_kernel,
+     &generic::adam_kernel},
     {&avx2::sgd_kernel, &avx2::adagrad_kernel, &avx2::rmsprop_kernel, &avx2::adam_kernel},
     {&avx512::sgd_kernel, &avx512::adagrad_kernel, &avx512::rmsprop_kernel, &avx512::adam_kernel},
 }}};
 
-// ---- drivers --------------------------------------------------------------------------------------
+// ---- drivers
+// --------------------------------------------------------------------------------------
 
 template <class T>
-void sgd_impl(T* const* params, T* const* bufs, const T* const* grads, const int64_t* numels, int64_t n,
-              const SgdOptions& o) {
+void sgd_impl(T* const* params, T* const* bufs, const T* const* grads, const int64_t* numels,
+              int64_t n, const SgdOptions& o) {
   const SgdScalars<T> s = sgd_scalars<T>(o);
   const bool momentum = o.momentum != 0;
   const auto kernel = kOptim<T>[active_isa()].sgd;
@@ -106,8 +110,8 @@ void sgd_impl(T* const* params, T* const* bufs, const T* const* grads, const int
 }
 
 template <class T>
-void adagrad_impl(T* const* params, T* const* sums, const T* const* grads, const int64_t* numels, int64_t n,
-                  const AdagradOptions& o) {
+void adagrad_impl(T* const* params, T* const* sums, const T* const* grads, const int64_t* numels,
+                  int64_t n, const AdagradOptions& o) {
   const AdagradScalars<T> s = adagrad_scalars<T>(o);
   const auto kernel = kOptim<T>[active_isa()].adagrad;
   for_each_span(numels, n, [&](int64_t t, int64_t b, int64_t e) {
@@ -119,8 +123,9 @@ void adagrad_impl(T* const* params, T* const* sums, const T* const* grads, const
 }
 
 template <class T>
-void rmsprop_impl(T* const* params, T* const* sqs, T* const* gas, T* const* bufs, const T* const* grads,
-                  const int64_t* numels, int64_t n, const RmspropOptions& o) {
+void rmsprop_impl(T* const* params, T* const* sqs, T* const* gas, T* const* bufs,
+                  const T* const* grads, const int64_t* numels, int64_t n,
+                  const RmspropOptions& o) {
   const RmspropScalars<T> s = rmsprop_scalars<T>(o);
   const bool momentum = o.momentum > 0;
   const auto kernel = kOptim<T>[active_isa()].rmsprop;
@@ -151,7 +156,8 @@ void adam_impl(T* const* params, T* const* ms, T* const* vs, T* const* vmaxs, co
 
 }  // namespace
 
-// ---- public entry points (csrc/cpu/fastnn_cpu.h) -------------------------------------------------------
+// ---- public entry points (csrc/cpu/fastnn_cpu.h)
+// -------------------------------------------------------
 
 void sgd_step_cpu(float* const* params, float* const* momentum_bufs, const float* const* grads,
                   const int64_t* numels, int64_t n_tensors, const SgdOptions& opt) {
@@ -177,8 +183,8 @@ void rmsprop_step_cpu(float* const* params, float* const* square_avgs, float* co
   rmsprop_impl(params, square_avgs, grad_avgs, momentum_bufs, grads, numels, n_tensors, opt);
 }
 void rmsprop_step_cpu(double* const* params, double* const* square_avgs, double* const* grad_avgs,
-                      double* const* momentum_bufs, const double* const* grads, const int64_t* numels,
-                      int64_t n_tensors, const RmspropOptions& opt) {
+                      double* const* momentum_bufs, const double* const* grads,
+                      const int64_t* numels, int64_t n_tensors, const RmspropOptions& opt) {
   rmsprop_impl(params, square_avgs, grad_avgs, momentum_bufs, grads, numels, n_tensors, opt);
 }
 
@@ -188,8 +194,8 @@ void adam_step_cpu(float* const* params, float* const* exp_avgs, float* const* e
   adam_impl(params, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, grads, numels, n_tensors, opt);
 }
 void adam_step_cpu(double* const* params, double* const* exp_avgs, double* const* exp_avg_sqs,
-                   double* const* max_exp_avg_sqs, const double* const* grads, const int64_t* numels,
-                   int64_t n_tensors, const AdamOptions& opt) {
+                   double* const* max_exp_avg_sqs, const double* const* grads,
+                   const int64_t* numels, int64_t n_tensors, const AdamOptions& opt) {
   adam_impl(params, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, grads, numels, n_tensors, opt);
 }
 

@@ -1,5 +1,5 @@
-// The fused optimizer element loops (the end of csrc/optim_math.h) compiled for AVX2 + FMA. Only the
-// extern overloads fastnn::avx2::{sgd,adagrad,rmsprop,adam}_kernel leave this unit; everything
+// The fused optimizer element loops (the end of csrc/optim_math.h) compiled for AVX2 + FMA. Only
+// the extern overloads fastnn::avx2::{sgd,adagrad,rmsprop,adam}_kernel leave this unit; everything
 // they call is static inline ([note: ISA units], [note: optim math linkage]). cpu/optim.cpp
 // threads and dispatches.
 #include "optim_math.h"

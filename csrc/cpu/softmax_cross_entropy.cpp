@@ -13,18 +13,18 @@
 // -lp_c = (m - z_c) + log(sum_j exp(z_j - m)), m = row max: no term overflows, and m - z_c >= 0
 // keeps the smoothing sum free of cancellation for logits of +-1e4.
 //
-// float32 rows run in the AVX-512/AVX2 units (cpu/softmax_cross_entropy_simd.h) when available; float64 and the
-// generic path use the scalar loops below. Rows are split over the thread pool when there are
-// enough elements; each thread sums its rows' losses in double.
+// float32 rows run in the AVX-512/AVX2 units (cpu/softmax_cross_entropy_simd.h) when available;
+// float64 and the generic path use the scalar loops below. Rows are split over the thread pool when
+// there are enough elements; each thread sums its rows' losses in double.
 #include <stdexcept>
 #include <type_traits>
 #include <vector>
 
 #include "check.h"
 #include "cpu/cpu_features.h"
+#include "cpu/fastnn_cpu.h"
 #include "cpu/parallel.h"
 #include "cpu/softmax_cross_entropy_simd.h"
-#include "cpu/fastnn_cpu.h"
 #include "scalar_math.h"
 
 namespace fastnn {
@@ -77,7 +77,8 @@ T xent_row_prob(T* g, const T* z, const T* q, int64_t C, const T* w, T eps, T sc
   const T loss = acc + S * math::m_log(s);
   if (g) {
     const T a = scale * S / s;
-    for (int64_t j = 0; j < C; ++j) g[j] = g[j] * a - scale * ((T(1) - eps) * q[j] + add) * (w ? w[j] : T(1));
+    for (int64_t j = 0; j < C; ++j)
+      g[j] = g[j] * a - scale * ((T(1) - eps) * q[j] + add) * (w ? w[j] : T(1));
   }
   return loss;
 }
@@ -99,20 +100,20 @@ const IsaTable<XentKernelsF32> kXentF32{{{
     {&avx512::xent_row_index_f32, &avx512::xent_row_prob_f32, &avx512::xent_rows4_narrow_f32, 16},
 }}};
 
-float row_index(const XentKernelsF32& k, float* g, const float* z, int64_t C, int64_t t, const float* w,
-                float eps, float wt, float sc) {
+float row_index(const XentKernelsF32& k, float* g, const float* z, int64_t C, int64_t t,
+                const float* w, float eps, float wt, float sc) {
   return k.row_index(g, z, C, t, w, eps, wt, sc);
 }
-double row_index(const XentKernelsF32&, double* g, const double* z, int64_t C, int64_t t, const double* w,
-                 double eps, double wt, double sc) {
+double row_index(const XentKernelsF32&, double* g, const double* z, int64_t C, int64_t t,
+                 const double* w, double eps, double wt, double sc) {
   return xent_row_index<double>(g, z, C, t, w, eps, wt, sc);
 }
-float row_prob(const XentKernelsF32& k, float* g, const float* z, const float* q, int64_t C, const float* w,
-               float eps, float sc) {
+float row_prob(const XentKernelsF32& k, float* g, const float* z, const float* q, int64_t C,
+               const float* w, float eps, float sc) {
   return k.row_prob(g, z, q, C, w, eps, sc);
 }
-double row_prob(const XentKernelsF32&, double* g, const double* z, const double* q, int64_t C, const double* w,
-                double eps, double sc) {
+double row_prob(const XentKernelsF32&, double* g, const double* z, const double* q, int64_t C,
+                const double* w, double eps, double sc) {
   return xent_row_prob<double>(g, z, q, C, w, eps, sc);
 }
 
@@ -121,15 +122,16 @@ int64_t row_grain(int64_t C) { return C >= kGrainElems ? 1 : kGrainElems / (C > 
 // ---- kernels ---------------------------------------------------------------------------------
 
 template <class T, class I>
-double xent_index(T* loss, T* dlogits, const T* z, const I* target, const T* w, int64_t N, int64_t C,
-                  int64_t ignore_index, double eps, Reduction red) {
+double xent_index(T* loss, T* dlogits, const T* z, const I* target, const T* w, int64_t N,
+                  int64_t C, int64_t ignore_index, double eps, Reduction red) {
   // Validate every target first (never read out of bounds), and sum the weights 'mean' divides by.
   double denom = 0.0;
   for (int64_t i = 0; i < N; ++i) {
     int64_t t = static_cast<int64_t>(target[i]);
     if (t == ignore_index) continue;
-    FASTNN_CHECK(t >= 0 && t < C, "softmax_cross_entropy: target[", i, "] = ", t, " is out of range for ", C,
-                 " classes (expected 0 <= target < ", C, ", or ignore_index = ", ignore_index, ")");
+    FASTNN_CHECK(t >= 0 && t < C, "softmax_cross_entropy: target[", i, "] = ", t,
+                 " is out of range for ", C, " classes (expected 0 <= target < ", C,
+                 ", or ignore_index = ", ignore_index, ")");
     denom += w ? static_cast<double>(w[t]) : 1.0;
   }
   double w_total = static_cast<double>(C);
@@ -148,14 +150,15 @@ double xent_index(T* loss, T* dlogits, const T* z, const I* target, const T* w, 
     if constexpr (std::is_same_v<T, float>) {
       if (narrow) {  // [note: narrow rows] in cpu/softmax_cross_entropy_simd.h
         for (; i + 4 <= e; i += 4) {
-          const int64_t t4[4] = {static_cast<int64_t>(target[i]), static_cast<int64_t>(target[i + 1]),
-                                 static_cast<int64_t>(target[i + 2]), static_cast<int64_t>(target[i + 3])};
+          const int64_t t4[4] = {
+              static_cast<int64_t>(target[i]), static_cast<int64_t>(target[i + 1]),
+              static_cast<int64_t>(target[i + 2]), static_cast<int64_t>(target[i + 3])};
           if (t4[0] == ignore_index || t4[1] == ignore_index || t4[2] == ignore_index ||
               t4[3] == ignore_index)
             break;  // from here on the per-row loop, which handles ignored rows
           float l4[4];
           k32.rows4_narrow(l4, dlogits ? dlogits + i * C : nullptr, z + i * C, C, t4, w,
-                       static_cast<float>(scale));
+                           static_cast<float>(scale));
           for (int r = 0; r < 4; ++r) {
             if (loss) loss[i + r] = l4[r];
             sum += static_cast<double>(l4[r]);
@@ -182,14 +185,15 @@ double xent_index(T* loss, T* dlogits, const T* z, const I* target, const T* w, 
 }
 
 template <class T>
-double xent_prob(T* loss, T* dlogits, const T* z, const T* q, const T* w, int64_t N, int64_t C, double eps,
-                 Reduction red) {
+double xent_prob(T* loss, T* dlogits, const T* z, const T* q, const T* w, int64_t N, int64_t C,
+                 double eps, Reduction red) {
   const double scale = red == Reduction::mean ? 1.0 / static_cast<double>(N) : 1.0;
   const XentKernelsF32& k32 = kXentF32[active_isa()];
   double total = parallel_sum(N, row_grain(C), [&](int64_t b, int64_t e) {
     double sum = 0.0;
     for (int64_t i = b; i < e; ++i) {
-      T l = row_prob(k32, dlogits ? dlogits + i * C : nullptr, z + i * C, q + i * C, C, w, T(eps), T(scale));
+      T l = row_prob(k32, dlogits ? dlogits + i * C : nullptr, z + i * C, q + i * C, C, w, T(eps),
+                     T(scale));
       if (loss) loss[i] = l;
       sum += static_cast<double>(l);
     }
@@ -200,12 +204,12 @@ double xent_prob(T* loss, T* dlogits, const T* z, const T* q, const T* w, int64_
 
 }  // namespace
 
-#define FASTNN_DEFINE_XENT(T, I)                                                                     \
-  double softmax_cross_entropy_forward_cpu(T* loss, T* dlogits, const T* logits, const I* target, const T* weight,    \
-                          int64_t N, int64_t C, int64_t ignore_index, double label_smoothing,       \
-                          Reduction reduction) {                                                    \
-    return xent_index<T, I>(loss, dlogits, logits, target, weight, N, C, ignore_index, label_smoothing, \
-                            reduction);                                                             \
+#define FASTNN_DEFINE_XENT(T, I)                                                         \
+  double softmax_cross_entropy_forward_cpu(                                              \
+      T* loss, T* dlogits, const T* logits, const I* target, const T* weight, int64_t N, \
+      int64_t C, int64_t ignore_index, double label_smoothing, Reduction reduction) {    \
+    return xent_index<T, I>(loss, dlogits, logits, target, weight, N, C, ignore_index,   \
+                            label_smoothing, reduction);                                 \
   }
 FASTNN_DEFINE_XENT(float, int32_t)
 FASTNN_DEFINE_XENT(float, int64_t)
@@ -213,11 +217,11 @@ FASTNN_DEFINE_XENT(double, int32_t)
 FASTNN_DEFINE_XENT(double, int64_t)
 #undef FASTNN_DEFINE_XENT
 
-#define FASTNN_DEFINE_XENT_PROB(T)                                                                    \
-  double softmax_cross_entropy_forward_cpu(T* loss, T* dlogits, const T* logits, const T* target,      \
-                                           const T* weight, int64_t N, int64_t C, double label_smoothing, \
-                                           Reduction reduction) {                                       \
-    return xent_prob<T>(loss, dlogits, logits, target, weight, N, C, label_smoothing, reduction);       \
+#define FASTNN_DEFINE_XENT_PROB(T)                                                                \
+  double softmax_cross_entropy_forward_cpu(T* loss, T* dlogits, const T* logits, const T* target, \
+                                           const T* weight, int64_t N, int64_t C,                 \
+                                           double label_smoothing, Reduction reduction) {         \
+    return xent_prob<T>(loss, dlogits, logits, target, weight, N, C, label_smoothing, reduction); \
   }
 FASTNN_DEFINE_XENT_PROB(float)
 FASTNN_DEFINE_XENT_PROB(double)

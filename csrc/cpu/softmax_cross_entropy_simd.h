@@ -10,15 +10,15 @@
 
 namespace fastnn {
 
-#define FASTNN_XENT_SIMD_ENTRIES                                                                   \
+#define FASTNN_XENT_SIMD_ENTRIES                                                                  \
   /* one row: loss of target t, gradient into g (if not null); see the driver for the formulas */ \
-  float xent_row_index_f32(float* g, const float* z, int64_t C, int64_t t, const float* w,       \
+  float xent_row_index_f32(float* g, const float* z, int64_t C, int64_t t, const float* w,        \
                            float eps, float w_total, float scale);                                \
-  /* four consecutive rows, index targets, no label smoothing, C <= the vector width */         \
-  void xent_rows4_narrow_f32(float* loss4, float* g, const float* z, int64_t C, const int64_t* t,  \
+  /* four consecutive rows, index targets, no label smoothing, C <= the vector width */           \
+  void xent_rows4_narrow_f32(float* loss4, float* g, const float* z, int64_t C, const int64_t* t, \
                              const float* w, float scale);                                        \
   /* one row of probability targets q */                                                          \
-  float xent_row_prob_f32(float* g, const float* z, const float* q, int64_t C, const float* w,   \
+  float xent_row_prob_f32(float* g, const float* z, const float* q, int64_t C, const float* w,    \
                           float eps, float scale);
 namespace avx512 {
 FASTNN_XENT_SIMD_ENTRIES
@@ -54,7 +54,10 @@ inline void xrow_grad(float* g, const float* w, float a, float b, int64_t n) {
   int64_t i = 0;
   if (w) {
     for (; i + W <= n; i += W) vstore(g + i, fmsub(vload(g + i), va, vb * vload(w + i)));
-    if (i < n) vstore_part(g + i, fmsub(vload_part(g + i, n - i, 0.f), va, vb * vload_part(w + i, n - i, 0.f)), n - i);
+    if (i < n)
+      vstore_part(g + i,
+                  fmsub(vload_part(g + i, n - i, 0.f), va, vb * vload_part(w + i, n - i, 0.f)),
+                  n - i);
   } else {
     for (; i + W <= n; i += W) vstore(g + i, fmsub(vload(g + i), va, vb));
     if (i < n) vstore_part(g + i, fmsub(vload_part(g + i, n - i, 0.f), va, vb), n - i);
@@ -127,8 +130,8 @@ void xent_rows4_narrow_f32(float* loss4, float* g, const float* z, int64_t C, co
   }
 }
 
-float xent_row_prob_f32(float* g, const float* z, const float* q, int64_t C, const float* w, float eps,
-                        float scale) {
+float xent_row_prob_f32(float* g, const float* z, const float* q, int64_t C, const float* w,
+                        float eps, float scale) {
   const float m = xrow_max(z, C);
   const V vm = vset(m), keep = vset(1.0f - eps), add = vset(eps / float(C));
   V s = vset(0.0f), S = vset(0.0f), acc = vset(0.0f);  // sum e; sum w q'; sum w q' (m - z)
@@ -148,7 +151,8 @@ float xent_row_prob_f32(float* g, const float* z, const float* q, int64_t C, con
     V e = vexp(vload_part(z + i, r, kNegInf) - vm);
     if (g) vstore_part(g + i, e, r);
     s = s + e;
-    V wq = fmadd(vload_part(q + i, r, 0.f), keep, add) * (w ? vload_part(w + i, r, 0.f) : vload_part(kOnes, r, 0.f));
+    V wq = fmadd(vload_part(q + i, r, 0.f), keep, add) *
+           (w ? vload_part(w + i, r, 0.f) : vload_part(kOnes, r, 0.f));
     S = S + wq;
     acc = fmadd(wq, vm - vload_part(z + i, r, m), acc);
   }

@@ -56,7 +56,8 @@ inline M visnan(V a) { return _mm512_cmp_ps_mask(a.v, a.v, _CMP_UNORD_Q); }
 inline V vselect(M m, V a, V b) { return {_mm512_mask_blend_ps(m, b.v, a.v)}; }  // m ? a : b
 
 inline V vround(V a) {
-  return {_mm512_maskz_roundscale_ps(kAllLanes, a.v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)};
+  return {
+      _mm512_maskz_roundscale_ps(kAllLanes, a.v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)};
 }
 // y * 2^n for integral n in [-252, 254], as two exact power-of-two scalings so that both
 // overflow (to inf) and gradual underflow come out right.
@@ -65,8 +66,10 @@ inline V vldexp(V y, V n) {
   __m512i n1 = _mm512_maskz_srai_epi32(kAllLanes, ni, 1);
   __m512i n2 = _mm512_sub_epi32(ni, n1);
   __m512i bias = _mm512_set1_epi32(127);
-  __m512 s1 = _mm512_castsi512_ps(_mm512_maskz_slli_epi32(kAllLanes, _mm512_add_epi32(n1, bias), 23));
-  __m512 s2 = _mm512_castsi512_ps(_mm512_maskz_slli_epi32(kAllLanes, _mm512_add_epi32(n2, bias), 23));
+  __m512 s1 =
+      _mm512_castsi512_ps(_mm512_maskz_slli_epi32(kAllLanes, _mm512_add_epi32(n1, bias), 23));
+  __m512 s2 =
+      _mm512_castsi512_ps(_mm512_maskz_slli_epi32(kAllLanes, _mm512_add_epi32(n2, bias), 23));
   return {_mm512_mul_ps(_mm512_mul_ps(y.v, s1), s2)};
 }
 // Horizontal sum and max: the same reduction tree as GCC's _mm512_reduce_add_ps / _max_ps

@@ -17,20 +17,31 @@ enum class DType : int { f32, f64, i64, i32, u8, b8 };
 
 inline int64_t dtype_size(DType dt) {
   switch (dt) {
-    case DType::f32: case DType::i32: return 4;
-    case DType::f64: case DType::i64: return 8;
-    default: return 1;
+    case DType::f32:
+    case DType::i32:
+      return 4;
+    case DType::f64:
+    case DType::i64:
+      return 8;
+    default:
+      return 1;
   }
 }
 
 inline const char* dtype_name(DType dt) {
   switch (dt) {
-    case DType::f32: return "float32";
-    case DType::f64: return "float64";
-    case DType::i64: return "int64";
-    case DType::i32: return "int32";
-    case DType::u8: return "uint8";
-    default: return "bool";
+    case DType::f32:
+      return "float32";
+    case DType::f64:
+      return "float64";
+    case DType::i64:
+      return "int64";
+    case DType::i32:
+      return "int32";
+    case DType::u8:
+      return "uint8";
+    default:
+      return "bool";
   }
 }
 
@@ -40,14 +51,14 @@ inline bool is_float(DType dt) { return dt == DType::f32 || dt == DType::f64; }
 int device_count();  // 0 when the driver or a GPU is missing (never throws)
 int current_device();
 void set_device(int device);
-void synchronize(int device);            // waits for all work on `device`
-const char* runtime_error_string();      // why device_count() is 0 ("" when it is not)
+void synchronize(int device);        // waits for all work on `device`
+const char* runtime_error_string();  // why device_count() is 0 ("" when it is not)
 int runtime_version();
-int driver_version();                    // 0 without a driver
+int driver_version();  // 0 without a driver
 void device_name(int device, char* buf, int len);
 
-void copy_host_to_device(void* dst, const void* src, int64_t bytes);  // synchronous
-void copy_device_to_host(void* dst, const void* src, int64_t bytes);  // synchronous
+void copy_host_to_device(void* dst, const void* src, int64_t bytes);    // synchronous
+void copy_device_to_host(void* dst, const void* src, int64_t bytes);    // synchronous
 void copy_device_to_device(void* dst, const void* src, int64_t bytes);  // stream-ordered
 // The device of a device (or managed) pointer, or -1 for host memory / unknown pointers.
 int pointer_device(const void* ptr);
@@ -60,19 +71,19 @@ void stream_waits_for_default(std::uintptr_t stream);
 // Blocks are rounded up to a size class and returned to a per-device free list on free, so a
 // training loop reaches a steady state with no cudaMalloc/cudaFree. Zero bytes -> nullptr.
 void* device_malloc(int64_t bytes, int device);
-void device_free(void* ptr) noexcept;   // returns the block to the cache; never throws
-void empty_cache();                     // cudaFree every cached (unused) block
+void device_free(void* ptr) noexcept;  // returns the block to the cache; never throws
+void empty_cache();                    // cudaFree every cached (unused) block
 struct MemoryStats {
-  int64_t allocated = 0;       // bytes in live blocks (size-class rounded)
-  int64_t reserved = 0;        // allocated + cached
+  int64_t allocated = 0;  // bytes in live blocks (size-class rounded)
+  int64_t reserved = 0;   // allocated + cached
   int64_t peak_allocated = 0;
-  int64_t requested = 0;       // bytes asked for by live allocations (before rounding)
-  int64_t num_allocs = 0;      // device_malloc calls that returned a block
+  int64_t requested = 0;   // bytes asked for by live allocations (before rounding)
+  int64_t num_allocs = 0;  // device_malloc calls that returned a block
   int64_t num_frees = 0;
-  int64_t cache_hits = 0;      // allocations served from the cache
-  int64_t cuda_mallocs = 0;    // cudaMalloc calls made
+  int64_t cache_hits = 0;    // allocations served from the cache
+  int64_t cuda_mallocs = 0;  // cudaMalloc calls made
   int64_t cuda_frees = 0;
-  int64_t num_ooms = 0;        // cudaMalloc failures (after a retry with an emptied cache)
+  int64_t num_ooms = 0;  // cudaMalloc failures (after a retry with an emptied cache)
 };
 MemoryStats memory_stats(int device);
 void reset_peak_memory_stats(int device);
@@ -90,8 +101,23 @@ struct Shape {
   int64_t d[kMaxDims];
 };
 
-enum class UnaryOp { neg, exp, log, sqrt, abs, reciprocal, square, sign, log1p, expm1, sin, cos,
-                     floor, ceil, rsqrt };
+enum class UnaryOp {
+  neg,
+  exp,
+  log,
+  sqrt,
+  abs,
+  reciprocal,
+  square,
+  sign,
+  log1p,
+  expm1,
+  sin,
+  cos,
+  floor,
+  ceil,
+  rsqrt
+};
 enum class BinaryOp { add, sub, mul, div, pow, maximum, minimum, eq, ne, lt, le, gt, ge };
 inline bool is_comparison(BinaryOp op) { return op >= BinaryOp::eq; }
 
@@ -104,8 +130,8 @@ void clamp_cuda(DType dt, void* out, const void* x, const double* lo, const doub
 void binary_cuda(BinaryOp op, DType dt, void* out, const void* a, const Strides& sa, const void* b,
                  const Strides& sb, const Shape& shape);
 // out[i] = op(a[i], s) (or op(s, a[i]) when scalar_first), contiguous.
-void binary_scalar_cuda(BinaryOp op, DType dt, void* out, const void* a, double s, bool scalar_first,
-                        int64_t n);
+void binary_scalar_cuda(BinaryOp op, DType dt, void* out, const void* a, double s,
+                        bool scalar_first, int64_t n);
 // out = cond ? a : b, each read through broadcast strides; cond is bool.
 void where_cuda(DType dt, void* out, const void* cond, const Strides& sc, const void* a,
                 const Strides& sa, const void* b, const Strides& sb, const Shape& shape);
@@ -155,23 +181,25 @@ void log_softmax_backward_cuda(DType dt, void* dx, const void* dy, const void* y
 // Labels outside [0, C) other than ignore_index throw std::invalid_argument (checked on the
 // device, reported after the launch).
 void softmax_cross_entropy_forward_cuda(DType dt, void* loss, void* dlogits, const void* logits,
-                               const void* labels, DType label_dt, const void* probs,
-                               const void* weight, int64_t N, int64_t C, Reduction reduction,
-                               double label_smoothing, int64_t ignore_index);
+                                        const void* labels, DType label_dt, const void* probs,
+                                        const void* weight, int64_t N, int64_t C,
+                                        Reduction reduction, double label_smoothing,
+                                        int64_t ignore_index);
 // Binary cross-entropy with logits, elementwise over n values (last dimension C). weight: n
 // values, or C values when weight_per_class, or null; pos_weight: C values or null.
 // Same loss / dlogits layout as above.
-void binary_cross_entropy_with_logits_forward_cuda(DType dt, void* loss, void* dlogits, const void* logits,
-                                  const void* target, const void* weight, bool weight_per_class,
-                                  const void* pos_weight, int64_t n, int64_t C,
-                                  Reduction reduction);
+void binary_cross_entropy_with_logits_forward_cuda(DType dt, void* loss, void* dlogits,
+                                                   const void* logits, const void* target,
+                                                   const void* weight, bool weight_per_class,
+                                                   const void* pos_weight, int64_t n, int64_t C,
+                                                   Reduction reduction);
 
 // ---- optimizer steps (optim.cu): one launch per tensor -----------------------------------------
-// Same options and semantics as the CPU steps in csrc/cpu/fastnn_cpu.h (torch.optim); the per-element
-// math is csrc/optim_math.h. Each call updates n_tensors tensors in place; tensor i has numels[i]
-// contiguous elements in params[i], grads[i] and each state buffer. Step-dependent scalars are
-// computed once per call on the host, in double.
-// momentum_bufs may be null when momentum == 0.
+// Same options and semantics as the CPU steps in csrc/cpu/fastnn_cpu.h (torch.optim); the
+// per-element math is csrc/optim_math.h. Each call updates n_tensors tensors in place; tensor i has
+// numels[i] contiguous elements in params[i], grads[i] and each state buffer. Step-dependent
+// scalars are computed once per call on the host, in double. momentum_bufs may be null when
+// momentum == 0.
 void sgd_step_cuda(DType dt, void* const* params, void* const* momentum_bufs,
                    const void* const* grads, const int64_t* numels, int64_t n_tensors,
                    const SgdOptions& h);
@@ -180,9 +208,8 @@ void adagrad_step_cuda(DType dt, void* const* params, void* const* state_sums,
                        const AdagradOptions& h);
 // grad_avgs: needed when centered, else null; momentum_bufs: needed when momentum > 0, else null.
 void rmsprop_step_cuda(DType dt, void* const* params, void* const* square_avgs,
-                       void* const* grad_avgs, void* const* momentum_bufs,
-                       const void* const* grads, const int64_t* numels, int64_t n_tensors,
-                       const RmspropOptions& h);
+                       void* const* grad_avgs, void* const* momentum_bufs, const void* const* grads,
+                       const int64_t* numels, int64_t n_tensors, const RmspropOptions& h);
 // max_exp_avg_sqs: needed when amsgrad, else null.
 void adam_step_cuda(DType dt, void* const* params, void* const* exp_avgs, void* const* exp_avg_sqs,
                     void* const* max_exp_avg_sqs, const void* const* grads, const int64_t* numels,

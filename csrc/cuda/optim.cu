@@ -107,9 +107,8 @@ void adagrad_step_cuda(DType dt, void* const* params, void* const* state_sums,
 }
 
 void rmsprop_step_cuda(DType dt, void* const* params, void* const* square_avgs,
-                       void* const* grad_avgs, void* const* momentum_bufs,
-                       const void* const* grads, const int64_t* numels, int64_t n_tensors,
-                       const RmspropOptions& h) {
+                       void* const* grad_avgs, void* const* momentum_bufs, const void* const* grads,
+                       const int64_t* numels, int64_t n_tensors, const RmspropOptions& h) {
   const bool use_momentum = h.momentum > 0;
   dispatch_float(dt, "rmsprop_step", [&](auto tag) {
     using T = decltype(tag);
