@@ -1,4 +1,4 @@
-// Error reporting for the kernels (C6): nothing in csrc exits, aborts or prints.
+// Error reporting for the kernels: nothing in csrc exits, aborts or prints; errors are exceptions.
 // FASTNN_CHECK throws std::invalid_argument for caller errors; pybind11 turns it into ValueError.
 // FASTNN_TYPE_CHECK throws a TypeError (wrong dtype or Python type) via fastnn::type_error.
 #pragma once
@@ -31,12 +31,12 @@ std::string str_cat(const Args&... args) {
 
 }  // namespace fastnn
 
-#define FASTNN_CHECK(cond, ...) \
-  do { \
+#define FASTNN_CHECK(cond, ...)                                               \
+  do {                                                                        \
     if (!(cond)) throw std::invalid_argument(::fastnn::str_cat(__VA_ARGS__)); \
   } while (0)
 
-#define FASTNN_TYPE_CHECK(cond, ...) \
-  do { \
+#define FASTNN_TYPE_CHECK(cond, ...)                                         \
+  do {                                                                       \
     if (!(cond)) throw ::fastnn::type_error(::fastnn::str_cat(__VA_ARGS__)); \
   } while (0)

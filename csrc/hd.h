@@ -1,4 +1,4 @@
-// FASTNN_HD marks the scalar functions that host and device share (C3): `__host__ __device__`
+// FASTNN_HD marks the scalar functions that host and device share: `__host__ __device__`
 // under nvcc, nothing in host compilers. The one definition, included by every such header.
 #pragma once
 

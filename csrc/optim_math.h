@@ -1,10 +1,12 @@
-// Per-element optimizer update math (C3): the one copy of each formula, shared by the CPU loops
-// (csrc/cpu/optim*.cpp, compiled once per ISA) and, later, the CUDA kernels.
+// Optimizer update arithmetic, shared by the CPU and the CUDA module: the one copy of each
+// per-element formula (SGD, Adagrad, RMSprop, Adam/AdamW), used by the CPU span loops at the end
+// of this file and by the CUDA kernels (csrc/cuda/optim.cu).
 //
 // Each function updates one element in place, exactly as PyTorch's torch.optim single-tensor /
-// foreach paths do (torch 2.x: sgd.py, adagrad.py, rmsprop.py, adam.py), in the element's own
+// foreach paths do (torch 2.x SGD, Adagrad, RMSprop, Adam/AdamW), in the element's own
 // precision T (float for float32, like torch's opmath). Step-dependent scalars (bias corrections,
-// Adagrad's decayed lr) are computed once per call on the host in double and arrive here as T (C8).
+// Adagrad's decayed lr) are computed once per call on the host in double (csrc/contract.h) and
+// arrive here as T.
 //
 // [note: optim math linkage] Everything here is `static inline` (internal linkage), so each
 // translation unit, including the *_avx512.cpp / *_avx2.cpp units built with wider ISA flags,
@@ -13,7 +15,6 @@
 // Do not build with -ffast-math: eps placement and lerp's two branches are part of the contract.
 #pragma once
 
-// <cmath>, not <math.h>: with csrc/ on the include path, <math.h> names csrc/math.h.
 #include <cmath>
 
 #include "hd.h"
@@ -39,9 +40,9 @@ struct RmspropScalars {
 
 template <class T>
 struct AdamScalars {
-  T lr_wd_keep;             // 1 - lr * weight_decay (decoupled/AdamW), else 1
-  T weight_decay;           // L2 term added to the gradient (Adam), else 0
-  T beta1_weight;           // 1 - beta1, the lerp weight of exp_avg towards grad
+  T lr_wd_keep;    // 1 - lr * weight_decay (decoupled/AdamW), else 1
+  T weight_decay;  // L2 term added to the gradient (Adam), else 0
+  T beta1_weight;  // 1 - beta1, the lerp weight of exp_avg towards grad
   T beta2, one_minus_beta2;
   T step_size;              // lr / (1 - beta1^step)
   T bias_correction2_sqrt;  // sqrt(1 - beta2^step)
@@ -54,7 +55,7 @@ FASTNN_HD static inline float optim_sqrt(float x) { return sqrtf(x); }
 FASTNN_HD static inline double optim_sqrt(double x) { return sqrt(x); }
 
 // torch.lerp(start, end, w): two branches so that w near 1 still lands exactly on `end`
-// (aten/src/ATen/native/Lerp.h); Adam's exp_avg.lerp_(grad, 1 - beta1) uses it.
+// (as torch.lerp does); Adam's exp_avg.lerp_(grad, 1 - beta1) uses it.
 template <class T>
 FASTNN_HD static inline T optim_lerp(T start, T end, T w) {
   return (w < T(0.5) && w > T(-0.5)) ? start + w * (end - start) : end - (end - start) * (T(1) - w);
@@ -64,8 +65,9 @@ FASTNN_HD static inline T optim_lerp(T start, T end, T w) {
 // g = ±grad + wd * p;  buf = first ? g : momentum * buf + (1 - dampening) * g;
 // d = nesterov ? g + momentum * buf : buf;  p -= lr * d.   (momentum == 0: d = g, no buffer)
 template <class T>
-FASTNN_HD static inline void sgd_update(T& p, T& buf, T grad, const SgdScalars<T>& s, bool use_momentum,
-                                        bool nesterov, bool maximize, bool first_step) {
+FASTNN_HD static inline void sgd_update(T& p, T& buf, T grad, const SgdScalars<T>& s,
+                                        bool use_momentum, bool nesterov, bool maximize,
+                                        bool first_step) {
   T g = maximize ? -grad : grad;
   if (s.weight_decay != T(0)) g = g + s.weight_decay * p;
   if (use_momentum) {
@@ -79,7 +81,8 @@ FASTNN_HD static inline void sgd_update(T& p, T& buf, T grad, const SgdScalars<T
 // ---- Adagrad -----------------------------------------------------------------------------------
 // g = ±grad + wd * p;  sum += g*g;  p -= clr * g / (sqrt(sum) + eps).
 template <class T>
-FASTNN_HD static inline void adagrad_update(T& p, T& sum, T grad, const AdagradScalars<T>& s, bool maximize) {
+FASTNN_HD static inline void adagrad_update(T& p, T& sum, T grad, const AdagradScalars<T>& s,
+                                            bool maximize) {
   T g = maximize ? -grad : grad;
   if (s.weight_decay != T(0)) g = g + s.weight_decay * p;
   T sm = sum + g * g;
@@ -92,8 +95,9 @@ FASTNN_HD static inline void adagrad_update(T& p, T& sum, T grad, const AdagradS
 // centered: ga = lerp(ga, g, 1 - alpha), avg = sqrt(sq - ga*ga) + eps; else avg = sqrt(sq) + eps;
 // momentum > 0: buf = momentum * buf + g / avg, p -= lr * buf; else p -= lr * g / avg.
 template <class T>
-FASTNN_HD static inline void rmsprop_update(T& p, T& sq, T& ga, T& buf, T grad, const RmspropScalars<T>& s,
-                                            bool centered, bool use_momentum, bool maximize) {
+FASTNN_HD static inline void rmsprop_update(T& p, T& sq, T& ga, T& buf, T grad,
+                                            const RmspropScalars<T>& s, bool centered,
+                                            bool use_momentum, bool maximize) {
   T g = maximize ? -grad : grad;
   if (s.weight_decay != T(0)) g = g + s.weight_decay * p;
   T sqn = sq * s.alpha + s.one_minus_alpha * (g * g);
@@ -138,3 +142,140 @@ FASTNN_HD static inline void adam_update(T& p, T& m, T& v, T& vmax, T grad, cons
 }
 
 }  // namespace fastnn
+
+// ==== CPU: the element loops over one contiguous span ============================================
+// Compiled three times: in cpu/optim.cpp (generic x86-64) and in optim_avx2.cpp / optim_avx512.cpp
+// with wider ISA flags; the compiler vectorises them (sqrt and division vectorise because the
+// build uses -fno-math-errno). Each loop loads an element's values into locals, calls the update
+// above and stores them back; flags that decide which buffers exist (momentum, centered, amsgrad)
+// are template parameters, so the loops hold no conditional loads or stores. Pointers are
+// __restrict: the bindings reject overlapping buffers.
+#ifndef __CUDACC__
+#include <cstdint>
+
+namespace fastnn {
+namespace optim_loops {
+
+template <class T, bool MOMENTUM>
+static inline void sgd_span(T* __restrict p, T* __restrict buf, const T* __restrict g, int64_t n,
+                            const SgdScalars<T>& scalars, bool nesterov, bool maximize,
+                            bool first_step) {
+  const SgdScalars<T> s = scalars;
+  for (int64_t i = 0; i < n; ++i) {
+    T pv = p[i], b = MOMENTUM ? buf[i] : T(0);
+    sgd_update(pv, b, g[i], s, MOMENTUM, nesterov, maximize, first_step);
+    p[i] = pv;
+    if (MOMENTUM) buf[i] = b;
+  }
+}
+
+template <class T>
+static inline void sgd_run(T* p, T* buf, const T* g, int64_t n, const SgdScalars<T>& s,
+                           bool momentum, bool nesterov, bool maximize, bool first_step) {
+  if (momentum)
+    sgd_span<T, true>(p, buf, g, n, s, nesterov, maximize, first_step);
+  else
+    sgd_span<T, false>(p, buf, g, n, s, nesterov, maximize, first_step);
+}
+
+template <class T>
+static inline void adagrad_run(T* __restrict p, T* __restrict sum, const T* __restrict g, int64_t n,
+                               const AdagradScalars<T>& scalars, bool maximize) {
+  const AdagradScalars<T> s = scalars;
+  for (int64_t i = 0; i < n; ++i) {
+    T pv = p[i], sv = sum[i];
+    adagrad_update(pv, sv, g[i], s, maximize);
+    p[i] = pv;
+    sum[i] = sv;
+  }
+}
+
+template <class T, bool CENTERED, bool MOMENTUM>
+static inline void rmsprop_span(T* __restrict p, T* __restrict sq, T* __restrict ga,
+                                T* __restrict buf, const T* __restrict g, int64_t n,
+                                const RmspropScalars<T>& scalars, bool maximize) {
+  const RmspropScalars<T> s = scalars;
+  for (int64_t i = 0; i < n; ++i) {
+    T pv = p[i], sv = sq[i], gav = CENTERED ? ga[i] : T(0), bv = MOMENTUM ? buf[i] : T(0);
+    rmsprop_update(pv, sv, gav, bv, g[i], s, CENTERED, MOMENTUM, maximize);
+    p[i] = pv;
+    sq[i] = sv;
+    if (CENTERED) ga[i] = gav;
+    if (MOMENTUM) buf[i] = bv;
+  }
+}
+
+template <class T>
+static inline void rmsprop_run(T* p, T* sq, T* ga, T* buf, const T* g, int64_t n,
+                               const RmspropScalars<T>& s, bool centered, bool momentum,
+                               bool maximize) {
+  if (centered) {
+    if (momentum)
+      rmsprop_span<T, true, true>(p, sq, ga, buf, g, n, s, maximize);
+    else
+      rmsprop_span<T, true, false>(p, sq, ga, buf, g, n, s, maximize);
+  } else {
+    if (momentum)
+      rmsprop_span<T, false, true>(p, sq, ga, buf, g, n, s, maximize);
+    else
+      rmsprop_span<T, false, false>(p, sq, ga, buf, g, n, s, maximize);
+  }
+}
+
+template <class T, bool AMSGRAD>
+static inline void adam_span(T* __restrict p, T* __restrict m, T* __restrict v, T* __restrict vmax,
+                             const T* __restrict g, int64_t n, const AdamScalars<T>& scalars,
+                             bool maximize) {
+  const AdamScalars<T> s = scalars;
+  for (int64_t i = 0; i < n; ++i) {
+    T pv = p[i], mv = m[i], vv = v[i], xv = AMSGRAD ? vmax[i] : T(0);
+    adam_update(pv, mv, vv, xv, g[i], s, AMSGRAD, maximize);
+    p[i] = pv;
+    m[i] = mv;
+    v[i] = vv;
+    if (AMSGRAD) vmax[i] = xv;
+  }
+}
+
+template <class T>
+static inline void adam_run(T* p, T* m, T* v, T* vmax, const T* g, int64_t n,
+                            const AdamScalars<T>& s, bool amsgrad, bool maximize) {
+  if (amsgrad)
+    adam_span<T, true>(p, m, v, vmax, g, n, s, maximize);
+  else
+    adam_span<T, false>(p, m, v, vmax, g, n, s, maximize);
+}
+
+}  // namespace optim_loops
+}  // namespace fastnn
+
+// The extern entry points every ISA unit defines (in namespace fastnn::<isa>), one overload per
+// optimizer and dtype: they only forward to the loops above, compiled with that unit's flags.
+#define FASTNN_OPTIM_ISA_ENTRY_POINTS(T)                                                         \
+  void sgd_kernel(T* p, T* buf, const T* g, int64_t n, const SgdScalars<T>& s, bool momentum,    \
+                  bool nesterov, bool maximize, bool first_step) {                               \
+    optim_loops::sgd_run<T>(p, buf, g, n, s, momentum, nesterov, maximize, first_step);          \
+  }                                                                                              \
+  void adagrad_kernel(T* p, T* sum, const T* g, int64_t n, const AdagradScalars<T>& s,           \
+                      bool maximize) {                                                           \
+    optim_loops::adagrad_run<T>(p, sum, g, n, s, maximize);                                      \
+  }                                                                                              \
+  void rmsprop_kernel(T* p, T* sq, T* ga, T* buf, const T* g, int64_t n,                         \
+                      const RmspropScalars<T>& s, bool centered, bool momentum, bool maximize) { \
+    optim_loops::rmsprop_run<T>(p, sq, ga, buf, g, n, s, centered, momentum, maximize);          \
+  }                                                                                              \
+  void adam_kernel(T* p, T* m, T* v, T* vmax, const T* g, int64_t n, const AdamScalars<T>& s,    \
+                   bool amsgrad, bool maximize) {                                                \
+    optim_loops::adam_run<T>(p, m, v, vmax, g, n, s, amsgrad, maximize);                         \
+  }
+
+#define FASTNN_OPTIM_ISA_DECLARATIONS(T)                                                        \
+  void sgd_kernel(T* p, T* buf, const T* g, int64_t n, const SgdScalars<T>& s, bool momentum,   \
+                  bool nesterov, bool maximize, bool first_step);                               \
+  void adagrad_kernel(T* p, T* sum, const T* g, int64_t n, const AdagradScalars<T>& s,          \
+                      bool maximize);                                                           \
+  void rmsprop_kernel(T* p, T* sq, T* ga, T* buf, const T* g, int64_t n,                        \
+                      const RmspropScalars<T>& s, bool centered, bool momentum, bool maximize); \
+  void adam_kernel(T* p, T* m, T* v, T* vmax, const T* g, int64_t n, const AdamScalars<T>& s,   \
+                   bool amsgrad, bool maximize);
+#endif  // __CUDACC__

@@ -1,11 +1,11 @@
-// pybind11 glue for the activation kernels (C7): validate, release the GIL, call, return.
+// pybind11 glue for the activation kernels: validate, release the GIL, call, return.
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
 #include <string>
 
 #include "bindings/common.h"
-#include "fastnn.h"
+#include "cpu/fastnn_cpu.h"
 
 namespace py = pybind11;
 
@@ -22,12 +22,14 @@ py::array float_input(py::handle obj, const char* fn, const char* name) {
 
 // `out=None` → a fresh array like `like`; else it must match `like` in dtype and shape, be
 // contiguous and writeable, and either be one of `inputs` exactly (in place) or not overlap them.
-py::array output_for(py::handle out_obj, const py::array& like, std::initializer_list<py::array> inputs,
-                     const char* fn) {
-  if (out_obj.is_none()) return py::array(like.dtype(), std::vector<py::ssize_t>(like.shape(), like.shape() + like.ndim()));
+py::array output_for(py::handle out_obj, const py::array& like,
+                     std::initializer_list<py::array> inputs, const char* fn) {
+  if (out_obj.is_none())
+    return py::array(like.dtype(),
+                     std::vector<py::ssize_t>(like.shape(), like.shape() + like.ndim()));
   py::array out = as_array(out_obj, fn, "out");
-  FASTNN_TYPE_CHECK(out.dtype().equal(like.dtype()), fn, ": argument 'out' must have dtype ", dtype_str(like),
-                    ", got ", dtype_str(out));
+  FASTNN_TYPE_CHECK(out.dtype().equal(like.dtype()), fn, ": argument 'out' must have dtype ",
+                    dtype_str(like), ", got ", dtype_str(out));
   check_shape(out, std::vector<py::ssize_t>(like.shape(), like.shape() + like.ndim()), fn, "out");
   check_contiguous(out, fn, "out");
   check_writeable(out, fn, "out");
@@ -37,21 +39,16 @@ py::array output_for(py::handle out_obj, const py::array& like, std::initializer
   return out;
 }
 
-void check_same_shape(const py::array& a, const char* na, const py::array& b, const char* nb, const char* fn) {
+void check_same_shape(const py::array& a, const char* na, const py::array& b, const char* nb,
+                      const char* fn) {
   bool ok = a.ndim() == b.ndim();
   for (py::ssize_t i = 0; ok && i < a.ndim(); ++i) ok = a.shape(i) == b.shape(i);
-  FASTNN_CHECK(ok, fn, ": '", na, "' and '", nb, "' must have the same shape, got ", shape_str(a), " and ",
-               shape_str(b));
+  FASTNN_CHECK(ok, fn, ": '", na, "' and '", nb, "' must have the same shape, got ", shape_str(a),
+               " and ", shape_str(b));
 }
 
-GeluApprox gelu_approx(const std::string& s, const char* fn) {
-  if (s == "none") return GeluApprox::none;
-  if (s == "tanh") return GeluApprox::tanh;
-  FASTNN_CHECK(false, fn, ": argument 'approximate' must be 'none' or 'tanh', got '", s, "'");
-  return GeluApprox::none;
-}
-
-// y = f(x) for an element-wise op; kern(T* y, const T* x, int64_t n) is called for T = float/double.
+// y = f(x) for an element-wise op; kern(T* y, const T* x, int64_t n) is called for T =
+// float/double.
 template <class K>
 py::array unary(const char* fn, py::handle x_obj, py::handle out_obj, K kern) {
   py::array x = float_input(x_obj, fn, "x");
@@ -61,15 +58,17 @@ py::array unary(const char* fn, py::handle x_obj, py::handle out_obj, K kern) {
   void* yp = y.mutable_data();
   const void* xp = x.data();
   py::gil_scoped_release release;
-  if (f32) kern(static_cast<float*>(yp), static_cast<const float*>(xp), n);
-  else kern(static_cast<double*>(yp), static_cast<const double*>(xp), n);
+  if (f32)
+    kern(static_cast<float*>(yp), static_cast<const float*>(xp), n);
+  else
+    kern(static_cast<double*>(yp), static_cast<const double*>(xp), n);
   return y;
 }
 
 // dx = grad * f'(xy) for an element-wise op (xy is the forward input or output, per op).
 template <class K>
-py::array binary(const char* fn, py::handle g_obj, py::handle xy_obj, const char* xy_name, py::handle out_obj,
-                 K kern) {
+py::array binary(const char* fn, py::handle g_obj, py::handle xy_obj, const char* xy_name,
+                 py::handle out_obj, K kern) {
   py::array g = float_input(g_obj, fn, "grad");
   py::array xy = float_input(xy_obj, fn, xy_name);
   check_same_dtype(g, "grad", xy, xy_name, fn);
@@ -80,15 +79,18 @@ py::array binary(const char* fn, py::handle g_obj, py::handle xy_obj, const char
   void* dp = dx.mutable_data();
   const void *gp = g.data(), *xp = xy.data();
   py::gil_scoped_release release;
-  if (f32) kern(static_cast<float*>(dp), static_cast<const float*>(gp), static_cast<const float*>(xp), n);
-  else kern(static_cast<double*>(dp), static_cast<const double*>(gp), static_cast<const double*>(xp), n);
+  if (f32)
+    kern(static_cast<float*>(dp), static_cast<const float*>(gp), static_cast<const float*>(xp), n);
+  else
+    kern(static_cast<double*>(dp), static_cast<const double*>(gp), static_cast<const double*>(xp),
+         n);
   return dx;
 }
 
 // Softmax family over the last axis: ndim >= 1, rows = size / last dim.
 void rows_cols(const py::array& a, const char* fn, const char* name, int64_t& rows, int64_t& cols) {
-  FASTNN_CHECK(a.ndim() >= 1, fn, ": argument '", name, "' must have at least 1 dimension, got shape ",
-               shape_str(a));
+  FASTNN_CHECK(a.ndim() >= 1, fn, ": argument '", name,
+               "' must have at least 1 dimension, got shape ", shape_str(a));
   cols = a.shape(a.ndim() - 1);
   rows = cols == 0 ? 0 : a.size() / cols;
 }
@@ -103,13 +105,16 @@ py::array softmax_unary(const char* fn, py::handle x_obj, py::handle out_obj, K 
   void* yp = y.mutable_data();
   const void* xp = x.data();
   py::gil_scoped_release release;
-  if (f32) kern(static_cast<float*>(yp), static_cast<const float*>(xp), rows, cols);
-  else kern(static_cast<double*>(yp), static_cast<const double*>(xp), rows, cols);
+  if (f32)
+    kern(static_cast<float*>(yp), static_cast<const float*>(xp), rows, cols);
+  else
+    kern(static_cast<double*>(yp), static_cast<const double*>(xp), rows, cols);
   return y;
 }
 
 template <class K>
-py::array softmax_binary(const char* fn, py::handle g_obj, py::handle y_obj, py::handle out_obj, K kern) {
+py::array softmax_binary(const char* fn, py::handle g_obj, py::handle y_obj, py::handle out_obj,
+                         K kern) {
   py::array g = float_input(g_obj, fn, "grad");
   py::array y = float_input(y_obj, fn, "y");
   check_same_dtype(g, "grad", y, "y", fn);
@@ -121,8 +126,12 @@ py::array softmax_binary(const char* fn, py::handle g_obj, py::handle y_obj, py:
   void* dp = dx.mutable_data();
   const void *gp = g.data(), *yp = y.data();
   py::gil_scoped_release release;
-  if (f32) kern(static_cast<float*>(dp), static_cast<const float*>(gp), static_cast<const float*>(yp), rows, cols);
-  else kern(static_cast<double*>(dp), static_cast<const double*>(gp), static_cast<const double*>(yp), rows, cols);
+  if (f32)
+    kern(static_cast<float*>(dp), static_cast<const float*>(gp), static_cast<const float*>(yp),
+         rows, cols);
+  else
+    kern(static_cast<double*>(dp), static_cast<const double*>(gp), static_cast<const double*>(yp),
+         rows, cols);
   return dx;
 }
 
@@ -136,78 +145,138 @@ void register_activations(py::module_& m) {
   const py::arg x = py::arg("x"), grad = py::arg("grad");
   const py::arg_v out = py::arg("out") = py::none();
 
-  m.def("relu", [](py::handle x, py::handle out) {
-    return unary("relu", x, out, [](auto* y, auto* x, int64_t n) { relu_forward_cpu(y, x, n); });
-  }, x, py::kw_only(), out, "relu(x, *, out=None): max(x, 0) element-wise; out may be x.");
-  m.def("relu_backward", [](py::handle g, py::handle x, py::handle out) {
-    return binary("relu_backward", g, x, "x", out,
-                  [](auto* dx, auto* g, auto* x, int64_t n) { relu_backward_cpu(dx, g, x, n); });
-  }, grad, py::arg("x"), py::kw_only(), out,
-        "relu_backward(grad, x, *, out=None): grad where the forward INPUT x > 0, else 0.");
+  m.def(
+      "relu",
+      [](py::handle x, py::handle out) {
+        return unary("relu", x, out,
+                     [](auto* y, auto* x, int64_t n) { relu_forward_cpu(y, x, n); });
+      },
+      x, py::kw_only(), out, "relu(x, *, out=None): max(x, 0) element-wise; out may be x.");
+  m.def(
+      "relu_backward",
+      [](py::handle g, py::handle x, py::handle out) {
+        return binary("relu_backward", g, x, "x", out, [](auto* dx, auto* g, auto* x, int64_t n) {
+          relu_backward_cpu(dx, g, x, n);
+        });
+      },
+      grad, py::arg("x"), py::kw_only(), out,
+      "relu_backward(grad, x, *, out=None): grad where the forward INPUT x > 0, else 0.");
 
-  m.def("leaky_relu", [](py::handle x, double s, py::handle out) {
-    check_slope(s, "leaky_relu");
-    return unary("leaky_relu", x, out, [s](auto* y, auto* x, int64_t n) { leaky_relu_forward_cpu(y, x, s, n); });
-  }, x, py::arg("negative_slope") = 0.01, py::kw_only(), out,
-        "leaky_relu(x, negative_slope=0.01, *, out=None): x if x > 0 else negative_slope * x.");
-  m.def("leaky_relu_backward", [](py::handle g, py::handle x, double s, py::handle out) {
-    check_slope(s, "leaky_relu_backward");
-    return binary("leaky_relu_backward", g, x, "x", out,
-                  [s](auto* dx, auto* g, auto* x, int64_t n) { leaky_relu_backward_cpu(dx, g, x, s, n); });
-  }, grad, py::arg("x"), py::arg("negative_slope") = 0.01, py::kw_only(), out,
-        "leaky_relu_backward(grad, x, negative_slope=0.01, *, out=None): takes the forward INPUT x.");
+  m.def(
+      "leaky_relu",
+      [](py::handle x, double s, py::handle out) {
+        check_slope(s, "leaky_relu");
+        return unary("leaky_relu", x, out,
+                     [s](auto* y, auto* x, int64_t n) { leaky_relu_forward_cpu(y, x, s, n); });
+      },
+      x, py::arg("negative_slope") = 0.01, py::kw_only(), out,
+      "leaky_relu(x, negative_slope=0.01, *, out=None): x if x > 0 else negative_slope * x.");
+  m.def(
+      "leaky_relu_backward",
+      [](py::handle g, py::handle x, double s, py::handle out) {
+        check_slope(s, "leaky_relu_backward");
+        return binary("leaky_relu_backward", g, x, "x", out,
+                      [s](auto* dx, auto* g, auto* x, int64_t n) {
+                        leaky_relu_backward_cpu(dx, g, x, s, n);
+                      });
+      },
+      grad, py::arg("x"), py::arg("negative_slope") = 0.01, py::kw_only(), out,
+      "leaky_relu_backward(grad, x, negative_slope=0.01, *, out=None): takes the forward INPUT x.");
 
-  m.def("sigmoid", [](py::handle x, py::handle out) {
-    return unary("sigmoid", x, out, [](auto* y, auto* x, int64_t n) { sigmoid_forward_cpu(y, x, n); });
-  }, x, py::kw_only(), out, "sigmoid(x, *, out=None): 1 / (1 + exp(-x)), stable for any x.");
-  m.def("sigmoid_backward", [](py::handle g, py::handle y, py::handle out) {
-    return binary("sigmoid_backward", g, y, "y", out,
-                  [](auto* dx, auto* g, auto* y, int64_t n) { sigmoid_backward_cpu(dx, g, y, n); });
-  }, grad, py::arg("y"), py::kw_only(), out,
-        "sigmoid_backward(grad, y, *, out=None): grad * y * (1 - y), from the forward OUTPUT y.");
+  m.def(
+      "sigmoid",
+      [](py::handle x, py::handle out) {
+        return unary("sigmoid", x, out,
+                     [](auto* y, auto* x, int64_t n) { sigmoid_forward_cpu(y, x, n); });
+      },
+      x, py::kw_only(), out, "sigmoid(x, *, out=None): 1 / (1 + exp(-x)), stable for any x.");
+  m.def(
+      "sigmoid_backward",
+      [](py::handle g, py::handle y, py::handle out) {
+        return binary(
+            "sigmoid_backward", g, y, "y", out,
+            [](auto* dx, auto* g, auto* y, int64_t n) { sigmoid_backward_cpu(dx, g, y, n); });
+      },
+      grad, py::arg("y"), py::kw_only(), out,
+      "sigmoid_backward(grad, y, *, out=None): grad * y * (1 - y), from the forward OUTPUT y.");
 
-  m.def("tanh", [](py::handle x, py::handle out) {
-    return unary("tanh", x, out, [](auto* y, auto* x, int64_t n) { tanh_forward_cpu(y, x, n); });
-  }, x, py::kw_only(), out, "tanh(x, *, out=None): hyperbolic tangent element-wise.");
-  m.def("tanh_backward", [](py::handle g, py::handle y, py::handle out) {
-    return binary("tanh_backward", g, y, "y", out,
-                  [](auto* dx, auto* g, auto* y, int64_t n) { tanh_backward_cpu(dx, g, y, n); });
-  }, grad, py::arg("y"), py::kw_only(), out,
-        "tanh_backward(grad, y, *, out=None): grad * (1 - y^2), from the forward OUTPUT y.");
+  m.def(
+      "tanh",
+      [](py::handle x, py::handle out) {
+        return unary("tanh", x, out,
+                     [](auto* y, auto* x, int64_t n) { tanh_forward_cpu(y, x, n); });
+      },
+      x, py::kw_only(), out, "tanh(x, *, out=None): hyperbolic tangent element-wise.");
+  m.def(
+      "tanh_backward",
+      [](py::handle g, py::handle y, py::handle out) {
+        return binary("tanh_backward", g, y, "y", out, [](auto* dx, auto* g, auto* y, int64_t n) {
+          tanh_backward_cpu(dx, g, y, n);
+        });
+      },
+      grad, py::arg("y"), py::kw_only(), out,
+      "tanh_backward(grad, y, *, out=None): grad * (1 - y^2), from the forward OUTPUT y.");
 
-  m.def("gelu", [](py::handle x, const std::string& approximate, py::handle out) {
-    GeluApprox a = gelu_approx(approximate, "gelu");
-    return unary("gelu", x, out, [a](auto* y, auto* x, int64_t n) { gelu_forward_cpu(y, x, a, n); });
-  }, x, py::arg("approximate") = "none", py::kw_only(), out,
-        "gelu(x, approximate='none', *, out=None): x * Phi(x) ('none', exact erf form) or its tanh\n"
-        "approximation ('tanh'), as torch.nn.functional.gelu.");
-  m.def("gelu_backward", [](py::handle g, py::handle x, const std::string& approximate, py::handle out) {
-    GeluApprox a = gelu_approx(approximate, "gelu_backward");
-    return binary("gelu_backward", g, x, "x", out,
-                  [a](auto* dx, auto* g, auto* x, int64_t n) { gelu_backward_cpu(dx, g, x, a, n); });
-  }, grad, py::arg("x"), py::arg("approximate") = "none", py::kw_only(), out,
-        "gelu_backward(grad, x, approximate='none', *, out=None): takes the forward INPUT x.");
+  m.def(
+      "gelu",
+      [](py::handle x, const std::string& approximate, py::handle out) {
+        GeluApprox a = parse_gelu_approx(approximate, "gelu");
+        return unary("gelu", x, out,
+                     [a](auto* y, auto* x, int64_t n) { gelu_forward_cpu(y, x, a, n); });
+      },
+      x, py::arg("approximate") = "none", py::kw_only(), out,
+      "gelu(x, approximate='none', *, out=None): x * Phi(x) ('none', exact erf form) or its tanh\n"
+      "approximation ('tanh'), as torch.nn.functional.gelu.");
+  m.def(
+      "gelu_backward",
+      [](py::handle g, py::handle x, const std::string& approximate, py::handle out) {
+        GeluApprox a = parse_gelu_approx(approximate, "gelu_backward");
+        return binary("gelu_backward", g, x, "x", out, [a](auto* dx, auto* g, auto* x, int64_t n) {
+          gelu_backward_cpu(dx, g, x, a, n);
+        });
+      },
+      grad, py::arg("x"), py::arg("approximate") = "none", py::kw_only(), out,
+      "gelu_backward(grad, x, approximate='none', *, out=None): takes the forward INPUT x.");
 
-  m.def("softmax", [](py::handle x, py::handle out) {
-    return softmax_unary("softmax", x, out, [](auto* y, auto* x, int64_t r, int64_t c) { softmax_forward_cpu(y, x, r, c); });
-  }, x, py::kw_only(), out,
-        "softmax(x, *, out=None): softmax over the last axis (numerically stable); out may be x.");
-  m.def("softmax_backward", [](py::handle g, py::handle y, py::handle out) {
-    return softmax_binary("softmax_backward", g, y, out,
-                          [](auto* dx, auto* g, auto* y, int64_t r, int64_t c) { softmax_backward_cpu(dx, g, y, r, c); });
-  }, grad, py::arg("y"), py::kw_only(), out,
-        "softmax_backward(grad, y, *, out=None): y * (grad - sum(grad * y, -1)), from the OUTPUT y.");
-  m.def("log_softmax", [](py::handle x, py::handle out) {
-    return softmax_unary("log_softmax", x, out,
-                         [](auto* y, auto* x, int64_t r, int64_t c) { log_softmax_forward_cpu(y, x, r, c); });
-  }, x, py::kw_only(), out,
-        "log_softmax(x, *, out=None): x - logsumexp(x, -1), over the last axis; out may be x.");
-  m.def("log_softmax_backward", [](py::handle g, py::handle y, py::handle out) {
-    return softmax_binary("log_softmax_backward", g, y, out, [](auto* dx, auto* g, auto* y, int64_t r, int64_t c) {
-      log_softmax_backward_cpu(dx, g, y, r, c);
-    });
-  }, grad, py::arg("y"), py::kw_only(), out,
-        "log_softmax_backward(grad, y, *, out=None): grad - exp(y) * sum(grad, -1), from the OUTPUT y.");
+  m.def(
+      "softmax",
+      [](py::handle x, py::handle out) {
+        return softmax_unary("softmax", x, out, [](auto* y, auto* x, int64_t r, int64_t c) {
+          softmax_forward_cpu(y, x, r, c);
+        });
+      },
+      x, py::kw_only(), out,
+      "softmax(x, *, out=None): softmax over the last axis (numerically stable); out may be x.");
+  m.def(
+      "softmax_backward",
+      [](py::handle g, py::handle y, py::handle out) {
+        return softmax_binary("softmax_backward", g, y, out,
+                              [](auto* dx, auto* g, auto* y, int64_t r, int64_t c) {
+                                softmax_backward_cpu(dx, g, y, r, c);
+                              });
+      },
+      grad, py::arg("y"), py::kw_only(), out,
+      "softmax_backward(grad, y, *, out=None): y * (grad - sum(grad * y, -1)), from the OUTPUT y.");
+  m.def(
+      "log_softmax",
+      [](py::handle x, py::handle out) {
+        return softmax_unary("log_softmax", x, out, [](auto* y, auto* x, int64_t r, int64_t c) {
+          log_softmax_forward_cpu(y, x, r, c);
+        });
+      },
+      x, py::kw_only(), out,
+      "log_softmax(x, *, out=None): x - logsumexp(x, -1), over the last axis; out may be x.");
+  m.def(
+      "log_softmax_backward",
+      [](py::handle g, py::handle y, py::handle out) {
+        return softmax_binary("log_softmax_backward", g, y, out,
+                              [](auto* dx, auto* g, auto* y, int64_t r, int64_t c) {
+                                log_softmax_backward_cpu(dx, g, y, r, c);
+                              });
+      },
+      grad, py::arg("y"), py::kw_only(), out,
+      "log_softmax_backward(grad, y, *, out=None): grad - exp(y) * sum(grad, -1), from the OUTPUT "
+      "y.");
 }
 
 }  // namespace fastnn::bind

@@ -1,4 +1,4 @@
-// Argument checking shared by the binding files (C6/C7). Every failure names the function, the
+// Argument checking shared by the binding files. Every failure names the function, the
 // argument and what was seen (shape, dtype), and raises TypeError or ValueError in Python.
 #pragma once
 #include <pybind11/numpy.h>
@@ -34,13 +34,13 @@ inline py::array as_array(const py::handle& obj, const char* fn, const char* nam
 inline DType float_dtype(const py::array& a, const char* fn, const char* name) {
   if (a.dtype().equal(py::dtype::of<float>())) return DType::f32;
   if (a.dtype().equal(py::dtype::of<double>())) return DType::f64;
-  FASTNN_TYPE_CHECK(false, fn, ": argument '", name, "' must have dtype float32 or float64, got ", dtype_str(a),
-                    " with shape ", shape_str(a));
+  FASTNN_TYPE_CHECK(false, fn, ": argument '", name, "' must have dtype float32 or float64, got ",
+                    dtype_str(a), " with shape ", shape_str(a));
   return DType::f32;
 }
 
-inline void check_same_dtype(const py::array& a, const char* name_a, const py::array& b, const char* name_b,
-                             const char* fn) {
+inline void check_same_dtype(const py::array& a, const char* name_a, const py::array& b,
+                             const char* name_b, const char* fn) {
   FASTNN_TYPE_CHECK(a.dtype().equal(b.dtype()), fn, ": '", name_a, "' and '", name_b,
                     "' must have the same dtype, got ", dtype_str(a), " and ", dtype_str(b));
 }
@@ -56,12 +56,14 @@ inline void check_writeable(const py::array& a, const char* fn, const char* name
   FASTNN_CHECK(a.writeable(), fn, ": argument '", name, "' is read-only; it is written in place");
 }
 
-inline void check_ndim(const py::array& a, std::initializer_list<int> allowed, const char* fn, const char* name) {
+inline void check_ndim(const py::array& a, std::initializer_list<int> allowed, const char* fn,
+                       const char* name) {
   for (int d : allowed)
     if (a.ndim() == d) return;
   std::string want;
   for (int d : allowed) want += (want.empty() ? "" : " or ") + std::to_string(d);
-  FASTNN_CHECK(false, fn, ": argument '", name, "' must have ", want, " dimensions, got shape ", shape_str(a));
+  FASTNN_CHECK(false, fn, ": argument '", name, "' must have ", want, " dimensions, got shape ",
+               shape_str(a));
 }
 
 inline void check_shape(const py::array& a, const std::vector<py::ssize_t>& shape, const char* fn,
@@ -94,9 +96,10 @@ inline bool overlaps(const py::array& a, const py::array& b) {
 }
 
 // `out` must not share memory with `in` (for kernels that read `in` after writing `out`).
-inline void check_no_overlap(const py::array& out, const char* out_name, const py::array& in, const char* in_name,
-                             const char* fn) {
-  FASTNN_CHECK(!overlaps(out, in), fn, ": '", out_name, "' must not share memory with '", in_name, "'");
+inline void check_no_overlap(const py::array& out, const char* out_name, const py::array& in,
+                             const char* in_name, const char* fn) {
+  FASTNN_CHECK(!overlaps(out, in), fn, ": '", out_name, "' must not share memory with '", in_name,
+               "'");
 }
 
 }  // namespace fastnn::bind

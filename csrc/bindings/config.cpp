@@ -10,15 +10,21 @@ namespace fastnn::bind {
 
 void register_config(py::module_& m) {
   m.def("get_num_threads", &get_num_threads, "Threads the CPU kernels use.");
-  m.def("set_num_threads", &set_num_threads, py::arg("n"), "Set the threads the CPU kernels use (n >= 1).");
+  m.def("set_num_threads", &set_num_threads, py::arg("n"),
+        "Set the threads the CPU kernels use (n >= 1).");
   m.def("default_num_threads", &default_num_threads);
   m.def("get_isa", [] { return isa_name(active_isa()); }, "The SIMD path the CPU kernels use now.");
-  m.def("detected_isa", [] { return isa_name(detected_isa()); }, "The best SIMD path this CPU supports.");
-  m.def("set_isa", [](const std::string& name) { set_isa(isa_from_name(name.c_str())); }, py::arg("name"),
-        "Force a SIMD path: 'avx512', 'avx2' or 'generic' (no higher than detected_isa()).");
+  m.def(
+      "detected_isa", [] { return isa_name(detected_isa()); },
+      "The best SIMD path this CPU supports.");
+  m.def(
+      "set_isa", [](const std::string& name) { set_isa(isa_from_name(name.c_str())); },
+      py::arg("name"),
+      "Force a SIMD path: 'avx512', 'avx2' or 'generic' (no higher than detected_isa()).");
   m.def("supported_isas", [] {
     py::list out;
-    for (int i = 0; i <= static_cast<int>(detected_isa()); ++i) out.append(isa_name(static_cast<Isa>(i)));
+    for (int i = 0; i <= static_cast<int>(detected_isa()); ++i)
+      out.append(isa_name(static_cast<Isa>(i)));
     return out;
   });
   m.attr("__version__") = FASTNN_VERSION;

@@ -1,6 +1,7 @@
 // Bindings for fastnn.kernels.im2col / col2im / conv2d / conv2d_backward / max_pool2d /
 // max_pool2d_backward: validate every argument (shapes, dtypes, window hyperparameters, the
-// output size), then release the GIL and run the kernel on C-contiguous NCHW arrays. Window hyperparameters are an int or a pair.
+// output size), then release the GIL and run the kernel on C-contiguous NCHW arrays. Window
+// hyperparameters are an int or a pair.
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
@@ -9,7 +10,7 @@
 #include <vector>
 
 #include "bindings/common.h"
-#include "fastnn.h"
+#include "cpu/fastnn_cpu.h"
 
 namespace py = pybind11;
 
@@ -22,7 +23,9 @@ struct Pair {
   int64_t h, w;
 };
 
-std::string pair_str(Pair p) { return "(" + std::to_string(p.h) + ", " + std::to_string(p.w) + ")"; }
+std::string pair_str(Pair p) {
+  return "(" + std::to_string(p.h) + ", " + std::to_string(p.w) + ")";
+}
 
 int64_t as_int(const py::handle& v, const char* fn, const char* name) {
   // Any integer with __index__ (Python ints, numpy integer scalars, as torch accepts); not bool:
@@ -32,12 +35,14 @@ int64_t as_int(const py::handle& v, const char* fn, const char* name) {
     i = py::reinterpret_steal<py::object>(PyNumber_Index(v.ptr()));
     if (!i) PyErr_Clear();  // e.g. an array of more than one element: reported below
   }
-  FASTNN_TYPE_CHECK(i, fn, ": argument '", name, "' must be an int or a pair of ints, got ", Py_TYPE(v.ptr())->tp_name);
+  FASTNN_TYPE_CHECK(i, fn, ": argument '", name, "' must be an int or a pair of ints, got ",
+                    Py_TYPE(v.ptr())->tp_name);
   // Not i.cast<long long>(): an int beyond 64 bits would raise pybind11's vague RuntimeError.
   int overflow = 0;
   const long long x = PyLong_AsLongLongAndOverflow(i.ptr(), &overflow);
-  FASTNN_CHECK(overflow == 0 && x >= -kMaxParam && x <= kMaxParam, fn, ": argument '", name, "' = ",
-               py::str(v).cast<std::string>(), " is out of range (|value| <= ", kMaxParam, ")");
+  FASTNN_CHECK(overflow == 0 && x >= -kMaxParam && x <= kMaxParam, fn, ": argument '", name,
+               "' = ", py::str(v).cast<std::string>(), " is out of range (|value| <= ", kMaxParam,
+               ")");
   return x;
 }
 
@@ -46,23 +51,26 @@ Pair as_pair(const py::handle& obj, const char* fn, const char* name, int64_t mi
   Pair p;
   if (py::isinstance<py::tuple>(obj) || py::isinstance<py::list>(obj)) {
     py::sequence s = py::reinterpret_borrow<py::sequence>(obj);
-    FASTNN_CHECK(s.size() == 2, fn, ": argument '", name, "' must be an int or a pair of ints, got ", s.size(),
-                 " values");
+    FASTNN_CHECK(s.size() == 2, fn, ": argument '", name,
+                 "' must be an int or a pair of ints, got ", s.size(), " values");
     p = {as_int(s[0], fn, name), as_int(s[1], fn, name)};
   } else {
     const int64_t v = as_int(obj, fn, name);
     p = {v, v};
   }
-  FASTNN_CHECK(p.h >= min && p.w >= min, fn, ": argument '", name, "' must be >= ", min, ", got ", pair_str(p));
+  FASTNN_CHECK(p.h >= min && p.w >= min, fn, ": argument '", name, "' must be >= ", min, ", got ",
+               pair_str(p));
   return p;
 }
 
 // (N, C, H, W) from a tuple/list of 4 non-negative ints.
 std::vector<int64_t> as_shape4(const py::handle& obj, const char* fn, const char* name) {
-  FASTNN_TYPE_CHECK(py::isinstance<py::tuple>(obj) || py::isinstance<py::list>(obj), fn, ": argument '", name,
-                    "' must be a tuple (N, C, H, W), got ", Py_TYPE(obj.ptr())->tp_name);
+  FASTNN_TYPE_CHECK(py::isinstance<py::tuple>(obj) || py::isinstance<py::list>(obj), fn,
+                    ": argument '", name, "' must be a tuple (N, C, H, W), got ",
+                    Py_TYPE(obj.ptr())->tp_name);
   py::sequence s = py::reinterpret_borrow<py::sequence>(obj);
-  FASTNN_CHECK(s.size() == 4, fn, ": argument '", name, "' must have 4 entries (N, C, H, W), got ", s.size());
+  FASTNN_CHECK(s.size() == 4, fn, ": argument '", name, "' must have 4 entries (N, C, H, W), got ",
+               s.size());
   std::vector<int64_t> v;
   for (py::size_t i = 0; i < 4; ++i) {
     v.push_back(as_int(s[i], fn, name));
@@ -71,7 +79,6 @@ std::vector<int64_t> as_shape4(const py::handle& obj, const char* fn, const char
   return v;
 }
 
-
 std::string shape_of(const std::vector<int64_t>& v) {
   std::string s = "(";
   for (size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + std::to_string(v[i]);
@@ -79,7 +86,8 @@ std::string shape_of(const std::vector<int64_t>& v) {
 }
 
 // The full geometry for an (N, C, H, W) input; ValueError when the output would be empty.
-Conv2dGeom make_geom(const std::vector<int64_t>& in, Pair k, Pair s, Pair p, Pair d, const char* fn) {
+Conv2dGeom make_geom(const std::vector<int64_t>& in, Pair k, Pair s, Pair p, Pair d,
+                     const char* fn) {
   Conv2dGeom g{in[0], in[1], in[2], in[3], k.h, k.w, s.h, s.w, p.h, p.w, d.h, d.w, 0, 0};
   // Floor division: an extent below one window gives a size <= 0, reported as computed.
   auto out = [](int64_t n, int64_t k, int64_t s, int64_t p, int64_t d) {
@@ -88,23 +96,27 @@ Conv2dGeom make_geom(const std::vector<int64_t>& in, Pair k, Pair s, Pair p, Pai
   };
   g.Ho = out(g.H, k.h, s.h, p.h, d.h);
   g.Wo = out(g.W, k.w, s.w, p.w, d.w);
-  FASTNN_CHECK(g.Ho > 0 && g.Wo > 0, fn, ": the output size (", g.Ho, ", ", g.Wo, ") is <= 0 for input size (",
-               g.H, ", ", g.W, ") with kernel_size=", pair_str(k), ", stride=", pair_str(s),
-               ", padding=", pair_str(p), ", dilation=", pair_str(d),
+  FASTNN_CHECK(g.Ho > 0 && g.Wo > 0, fn, ": the output size (", g.Ho, ", ", g.Wo,
+               ") is <= 0 for input size (", g.H, ", ", g.W, ") with kernel_size=", pair_str(k),
+               ", stride=", pair_str(s), ", padding=", pair_str(p), ", dilation=", pair_str(d),
                " (the dilated kernel is larger than the padded input)");
   // The array sizes built from the geometry (C*kh*kw + 1 rows, Ho*Wo columns, N of them) must fit
   // in int64: a wrapped product would allocate a small array that the kernel then overruns.
   int64_t rows, cols, per_image, total;
-  const bool overflow = __builtin_mul_overflow(g.C, g.kh * g.kw, &rows) || __builtin_add_overflow(rows, 1, &rows) ||
-                        __builtin_mul_overflow(g.Ho, g.Wo, &cols) || __builtin_mul_overflow(rows, cols, &per_image) ||
-                        __builtin_mul_overflow(g.N, per_image, &total);
-  FASTNN_CHECK(!overflow, fn, ": the output size (", g.Ho, ", ", g.Wo, ") for input size ", shape_of(in),
-               " with kernel_size=", pair_str(k), ", stride=", pair_str(s), ", padding=", pair_str(p),
-               ", dilation=", pair_str(d), " is too large (its element count overflows int64)");
+  const bool overflow =
+      __builtin_mul_overflow(g.C, g.kh * g.kw, &rows) || __builtin_add_overflow(rows, 1, &rows) ||
+      __builtin_mul_overflow(g.Ho, g.Wo, &cols) || __builtin_mul_overflow(rows, cols, &per_image) ||
+      __builtin_mul_overflow(g.N, per_image, &total);
+  FASTNN_CHECK(!overflow, fn, ": the output size (", g.Ho, ", ", g.Wo, ") for input size ",
+               shape_of(in), " with kernel_size=", pair_str(k), ", stride=", pair_str(s),
+               ", padding=", pair_str(p), ", dilation=", pair_str(d),
+               " is too large (its element count overflows int64)");
   return g;
 }
 
-std::vector<int64_t> shape4(const py::array& x) { return {x.shape(0), x.shape(1), x.shape(2), x.shape(3)}; }
+std::vector<int64_t> shape4(const py::array& x) {
+  return {x.shape(0), x.shape(1), x.shape(2), x.shape(3)};
+}
 
 py::array float_input(const py::object& obj, const char* fn, const char* name, DType& dt) {
   py::array a = as_array(obj, fn, name);
@@ -134,9 +146,9 @@ py::array im2col(const py::object& x_obj, const py::object& kernel_size, const p
   constexpr const char* fn = "im2col";
   DType dt;
   py::array x = float_input(x_obj, fn, "x", dt);
-  const Conv2dGeom g = make_geom(shape4(x), as_pair(kernel_size, fn, "kernel_size", 1),
-                                 as_pair(stride, fn, "stride", 1), as_pair(padding, fn, "padding", 0),
-                                 as_pair(dilation, fn, "dilation", 1), fn);
+  const Conv2dGeom g = make_geom(
+      shape4(x), as_pair(kernel_size, fn, "kernel_size", 1), as_pair(stride, fn, "stride", 1),
+      as_pair(padding, fn, "padding", 0), as_pair(dilation, fn, "dilation", 1), fn);
   const Im2colRows rows = ones_row ? Im2colRows::patches_and_ones : Im2colRows::patches;
   return dt == DType::f32 ? run_im2col<float>(x, g, rows) : run_im2col<double>(x, g, rows);
 }
@@ -153,15 +165,17 @@ py::array run_col2im(const py::array& cols, const Conv2dGeom& g) {
   return x;
 }
 
-py::array col2im(const py::object& cols_obj, const py::object& input_shape, const py::object& kernel_size,
-                 const py::object& stride, const py::object& padding, const py::object& dilation) {
+py::array col2im(const py::object& cols_obj, const py::object& input_shape,
+                 const py::object& kernel_size, const py::object& stride, const py::object& padding,
+                 const py::object& dilation) {
   constexpr const char* fn = "col2im";
   py::array cols = as_array(cols_obj, fn, "cols");
   const DType dt = float_dtype(cols, fn, "cols");
   check_ndim(cols, {3}, fn, "cols");
-  const Conv2dGeom g = make_geom(as_shape4(input_shape, fn, "input_shape"), as_pair(kernel_size, fn, "kernel_size", 1),
-                                 as_pair(stride, fn, "stride", 1), as_pair(padding, fn, "padding", 0),
-                                 as_pair(dilation, fn, "dilation", 1), fn);
+  const Conv2dGeom g =
+      make_geom(as_shape4(input_shape, fn, "input_shape"),
+                as_pair(kernel_size, fn, "kernel_size", 1), as_pair(stride, fn, "stride", 1),
+                as_pair(padding, fn, "padding", 0), as_pair(dilation, fn, "dilation", 1), fn);
   check_shape(cols, {g.N, g.C * g.kh * g.kw, g.Ho * g.Wo}, fn, "cols");
   check_contiguous(cols, fn, "cols");
   return dt == DType::f32 ? run_col2im<float>(cols, g) : run_col2im<double>(cols, g);
@@ -170,25 +184,29 @@ py::array col2im(const py::object& cols_obj, const py::object& input_shape, cons
 // ---- conv2d (chunked im2col + GEMM) ------------------------------------------------------------
 
 // x (N, C, H, W) and weight (C_out, C, kh, kw), both float, same dtype, C-contiguous: the geometry.
-Conv2dGeom conv_geom(const py::array& x, const py::array& w, const py::object& stride, const py::object& padding,
-                     const py::object& dilation, const char* fn) {
+Conv2dGeom conv_geom(const py::array& x, const py::array& w, const py::object& stride,
+                     const py::object& padding, const py::object& dilation, const char* fn) {
   check_same_dtype(x, "x", w, "weight", fn);
   check_ndim(w, {4}, fn, "weight");
   check_contiguous(w, fn, "weight");
-  FASTNN_CHECK(w.shape(1) == x.shape(1), fn, ": 'weight' with shape ", shape_str(w), " expects ", w.shape(1),
-               " input channels, but 'x' with shape ", shape_str(x), " has ", x.shape(1));
+  FASTNN_CHECK(w.shape(1) == x.shape(1), fn, ": 'weight' with shape ", shape_str(w), " expects ",
+               w.shape(1), " input channels, but 'x' with shape ", shape_str(x), " has ",
+               x.shape(1));
   return make_geom(shape4(x), {w.shape(2), w.shape(3)}, as_pair(stride, fn, "stride", 1),
                    as_pair(padding, fn, "padding", 0), as_pair(dilation, fn, "dilation", 1), fn);
 }
 
 template <class T>
-py::array run_conv2d(const py::array& x, const py::array& w, const py::object& bias, const Conv2dGeom& g) {
+py::array run_conv2d(const py::array& x, const py::array& w, const py::object& bias,
+                     const Conv2dGeom& g) {
   const int64_t O = w.shape(0);
   py::array y(py::dtype::of<T>(), std::vector<py::ssize_t>{g.N, O, g.Ho, g.Wo});
   T* yp = static_cast<T*>(y.mutable_data());
   const T* xp = static_cast<const T*>(x.data());
   const T* wp = static_cast<const T*>(w.data());
-  const T* bp = bias.is_none() ? nullptr : static_cast<const T*>(py::reinterpret_borrow<py::array>(bias).data());
+  const T* bp = bias.is_none()
+                    ? nullptr
+                    : static_cast<const T*>(py::reinterpret_borrow<py::array>(bias).data());
   {
     py::gil_scoped_release release;
     conv2d_forward_cpu(yp, xp, wp, bp, g, O);
@@ -196,8 +214,8 @@ py::array run_conv2d(const py::array& x, const py::array& w, const py::object& b
   return y;
 }
 
-py::array conv2d(const py::object& x_obj, const py::object& w_obj, const py::object& bias, const py::object& stride,
-                 const py::object& padding, const py::object& dilation) {
+py::array conv2d(const py::object& x_obj, const py::object& w_obj, const py::object& bias,
+                 const py::object& stride, const py::object& padding, const py::object& dilation) {
   constexpr const char* fn = "conv2d";
   DType dt;
   py::array x = float_input(x_obj, fn, "x", dt);
@@ -213,8 +231,8 @@ py::array conv2d(const py::object& x_obj, const py::object& w_obj, const py::obj
 }
 
 template <class T>
-py::tuple run_conv2d_backward(const py::array& grad, const py::array& x, const py::array& w, const Conv2dGeom& g,
-                              bool need_x, bool need_w, bool need_b) {
+py::tuple run_conv2d_backward(const py::array& grad, const py::array& x, const py::array& w,
+                              const Conv2dGeom& g, bool need_x, bool need_w, bool need_b) {
   const int64_t O = w.shape(0);
   py::object dx = py::none(), dw = py::none(), db = py::none();
   T *dxp = nullptr, *dwp = nullptr, *dbp = nullptr;
@@ -243,9 +261,10 @@ py::tuple run_conv2d_backward(const py::array& grad, const py::array& x, const p
   return py::make_tuple(dx, dw, db);
 }
 
-py::tuple conv2d_backward(const py::object& grad_obj, const py::object& x_obj, const py::object& w_obj,
-                          const py::object& stride, const py::object& padding, const py::object& dilation,
-                          bool need_input, bool need_weight, bool need_bias) {
+py::tuple conv2d_backward(const py::object& grad_obj, const py::object& x_obj,
+                          const py::object& w_obj, const py::object& stride,
+                          const py::object& padding, const py::object& dilation, bool need_input,
+                          bool need_weight, bool need_bias) {
   constexpr const char* fn = "conv2d_backward";
   DType dt;
   py::array x = float_input(x_obj, fn, "x", dt);
@@ -255,8 +274,9 @@ py::tuple conv2d_backward(const py::object& grad_obj, const py::object& x_obj, c
   check_same_dtype(x, "x", grad, "grad", fn);
   check_shape(grad, {g.N, w.shape(0), g.Ho, g.Wo}, fn, "grad");
   check_contiguous(grad, fn, "grad");
-  return dt == DType::f32 ? run_conv2d_backward<float>(grad, x, w, g, need_input, need_weight, need_bias)
-                          : run_conv2d_backward<double>(grad, x, w, g, need_input, need_weight, need_bias);
+  return dt == DType::f32
+             ? run_conv2d_backward<float>(grad, x, w, g, need_input, need_weight, need_bias)
+             : run_conv2d_backward<double>(grad, x, w, g, need_input, need_weight, need_bias);
 }
 
 // ---- max pooling --------------------------------------------------------------------------------
@@ -276,8 +296,9 @@ py::tuple run_pool(const py::array& x, const Conv2dGeom& g) {
   return py::make_tuple(y, idx);
 }
 
-py::tuple max_pool2d(const py::object& x_obj, const py::object& kernel_size, const py::object& stride,
-                     const py::object& padding, const py::object& dilation) {
+py::tuple max_pool2d(const py::object& x_obj, const py::object& kernel_size,
+                     const py::object& stride, const py::object& padding,
+                     const py::object& dilation) {
   constexpr const char* fn = "max_pool2d";
   DType dt;
   py::array x = float_input(x_obj, fn, "x", dt);
@@ -314,23 +335,24 @@ py::array max_pool2d_backward(const py::object& grad_obj, const py::object& idx_
   check_shape(idx, {grad.shape(0), grad.shape(1), grad.shape(2), grad.shape(3)}, fn, "indices");
   check_contiguous(idx, fn, "indices");
   const std::vector<int64_t> in = as_shape4(input_shape, fn, "input_shape");
-  FASTNN_CHECK(in[0] == grad.shape(0) && in[1] == grad.shape(1), fn, ": 'grad' with shape ", shape_str(grad),
-               " does not match input_shape ", shape_of(in), " in N and C");
+  FASTNN_CHECK(in[0] == grad.shape(0) && in[1] == grad.shape(1), fn, ": 'grad' with shape ",
+               shape_str(grad), " does not match input_shape ", shape_of(in), " in N and C");
   Conv2dGeom g{in[0], in[1], in[2], in[3], 1, 1, 1, 1, 0, 0, 1, 1, grad.shape(2), grad.shape(3)};
   // Every index must address its own plane: the scatter writes there without further checks.
   const int64_t* ip = static_cast<const int64_t*>(idx.data());
   const int64_t plane = g.H * g.W;
   for (py::ssize_t i = 0, n = idx.size(); i < n; ++i)
-    FASTNN_CHECK(ip[i] >= 0 && ip[i] < plane, fn, ": 'indices' holds ", ip[i], " at flat position ", i,
-                 ", outside [0, H*W = ", plane, ") for input_shape ", shape_of(in));
-  return dt == DType::f32 ? run_pool_backward<float>(grad, idx, g) : run_pool_backward<double>(grad, idx, g);
+    FASTNN_CHECK(ip[i] >= 0 && ip[i] < plane, fn, ": 'indices' holds ", ip[i], " at flat position ",
+                 i, ", outside [0, H*W = ", plane, ") for input_shape ", shape_of(in));
+  return dt == DType::f32 ? run_pool_backward<float>(grad, idx, g)
+                          : run_pool_backward<double>(grad, idx, g);
 }
 
 }  // namespace
 
 void register_conv(py::module_& m) {
-  m.def("im2col", &im2col, py::arg("x"), py::arg("kernel_size"), py::arg("stride") = 1, py::arg("padding") = 0,
-        py::arg("dilation") = 1, py::kw_only(), py::arg("ones_row") = false,
+  m.def("im2col", &im2col, py::arg("x"), py::arg("kernel_size"), py::arg("stride") = 1,
+        py::arg("padding") = 0, py::arg("dilation") = 1, py::kw_only(), py::arg("ones_row") = false,
         R"doc(Patches of x (N, C, H, W) as columns: (N, C*kh*kw, Ho*Wo), float32 or float64.
 
 cols[n, (c*kh + i)*kw + j, oh*Wo + ow] = x[n, c, oh*sh - ph + i*dh, ow*sw - pw + j*dw], zero in
@@ -338,27 +360,29 @@ the padding; kernel_size, stride, padding, dilation are an int or a pair (h, w).
 matches weight.reshape(C_out, -1), so a convolution is weight2d @ cols[n]. ones_row=True appends
 a row of ones (N, C*kh*kw + 1, Ho*Wo), so [weight2d | bias] @ cols adds the bias in the GEMM.
 x must be C-contiguous.)doc");
-  m.def("col2im", &col2im, py::arg("cols"), py::arg("input_shape"), py::arg("kernel_size"), py::arg("stride") = 1,
-        py::arg("padding") = 0, py::arg("dilation") = 1,
+  m.def("col2im", &col2im, py::arg("cols"), py::arg("input_shape"), py::arg("kernel_size"),
+        py::arg("stride") = 1, py::arg("padding") = 0, py::arg("dilation") = 1,
         R"doc(The adjoint of im2col: cols (N, C*kh*kw, Ho*Wo) summed back into a new (N, C, H, W)
 array, input_shape = (N, C, H, W); overlapping patches accumulate, padding entries are dropped.)doc");
-  m.def("conv2d", &conv2d, py::arg("x"), py::arg("weight"), py::arg("bias") = py::none(), py::arg("stride") = 1,
-        py::arg("padding") = 0, py::arg("dilation") = 1,
+  m.def("conv2d", &conv2d, py::arg("x"), py::arg("weight"), py::arg("bias") = py::none(),
+        py::arg("stride") = 1, py::arg("padding") = 0, py::arg("dilation") = 1,
         R"doc(2-D convolution (cross-correlation, groups=1) of x (N, C, H, W) with weight
 (C_out, C, kh, kw) plus bias (C_out,) or None: a new (N, C_out, Ho, Wo) array, float32 or float64,
 all C-contiguous. Chunked im2col + GEMM; stride, padding, dilation are an int or a pair.)doc");
-  m.def("conv2d_backward", &conv2d_backward, py::arg("grad"), py::arg("x"), py::arg("weight"), py::arg("stride") = 1,
-        py::arg("padding") = 0, py::arg("dilation") = 1, py::kw_only(), py::arg("need_input") = true,
-        py::arg("need_weight") = true, py::arg("need_bias") = true,
+  m.def("conv2d_backward", &conv2d_backward, py::arg("grad"), py::arg("x"), py::arg("weight"),
+        py::arg("stride") = 1, py::arg("padding") = 0, py::arg("dilation") = 1, py::kw_only(),
+        py::arg("need_input") = true, py::arg("need_weight") = true, py::arg("need_bias") = true,
         R"doc(Gradients of conv2d from grad (N, C_out, Ho, Wo): (dx, dweight, dbias), each None when
 not asked for. Recomputes the patches of x; the result does not depend on the thread count.)doc");
-  m.def("max_pool2d", &max_pool2d, py::arg("x"), py::arg("kernel_size"), py::arg("stride") = py::none(),
-        py::arg("padding") = 0, py::arg("dilation") = 1,
-        R"doc(2-D max pooling of x (N, C, H, W): returns (out, indices), both (N, C, Ho, Wo), indices
+  m.def(
+      "max_pool2d", &max_pool2d, py::arg("x"), py::arg("kernel_size"),
+      py::arg("stride") = py::none(), py::arg("padding") = 0, py::arg("dilation") = 1,
+      R"doc(2-D max pooling of x (N, C, H, W): returns (out, indices), both (N, C, Ho, Wo), indices
 int64 flat positions ih*W + iw within each (n, c) plane (torch's return_indices format). Padding
 counts as -inf and must be at most half the kernel size; NaN propagates; stride defaults to
 kernel_size.)doc");
-  m.def("max_pool2d_backward", &max_pool2d_backward, py::arg("grad"), py::arg("indices"), py::arg("input_shape"),
+  m.def("max_pool2d_backward", &max_pool2d_backward, py::arg("grad"), py::arg("indices"),
+        py::arg("input_shape"),
         R"doc(Gradient of max_pool2d: grad (N, C, Ho, Wo) scatter-added at indices into a new zero
 array of input_shape (N, C, H, W).)doc");
 }

@@ -31,23 +31,35 @@ DType dtype_from_py(const py::handle& obj, const char* fn) {
 
 py::dtype dtype_to_py(DType dt) {
   switch (dt) {
-    case DType::f32: return py::dtype("float32");
-    case DType::f64: return py::dtype("float64");
-    case DType::i64: return py::dtype("int64");
-    case DType::i32: return py::dtype("int32");
-    case DType::u8: return py::dtype("uint8");
-    default: return py::dtype("bool");
+    case DType::f32:
+      return py::dtype("float32");
+    case DType::f64:
+      return py::dtype("float64");
+    case DType::i64:
+      return py::dtype("int64");
+    case DType::i32:
+      return py::dtype("int32");
+    case DType::u8:
+      return py::dtype("uint8");
+    default:
+      return py::dtype("bool");
   }
 }
 
 static const char* typestr(DType dt) {
   switch (dt) {
-    case DType::f32: return "<f4";
-    case DType::f64: return "<f8";
-    case DType::i64: return "<i8";
-    case DType::i32: return "<i4";
-    case DType::u8: return "|u1";
-    default: return "|b1";
+    case DType::f32:
+      return "<f4";
+    case DType::f64:
+      return "<f8";
+    case DType::i64:
+      return "<i8";
+    case DType::i32:
+      return "<i4";
+    case DType::u8:
+      return "|u1";
+    default:
+      return "|b1";
   }
 }
 
@@ -58,8 +70,8 @@ std::string shape_str(const std::vector<int64_t>& shape) {
 }
 
 std::string describe(const DeviceArray& a) {
-  return str_cat(dtype_name(a.dtype), " array of shape ", shape_str(a.shape), " on cuda:",
-                 a.device());
+  return str_cat(dtype_name(a.dtype), " array of shape ", shape_str(a.shape),
+                 " on cuda:", a.device());
 }
 
 // ---- creation -------------------------------------------------------------------------------
@@ -67,8 +79,8 @@ std::string describe(const DeviceArray& a) {
 int resolve_device(int device) {
   const int count = device_count();
   if (count == 0) {
-    throw std::runtime_error(str_cat("fastnn.cuda: no CUDA device is available (",
-                                     runtime_error_string(), ")"));
+    throw std::runtime_error(
+        str_cat("fastnn.cuda: no CUDA device is available (", runtime_error_string(), ")"));
   }
   if (device < 0) return current_device();
   FASTNN_CHECK(device < count, "fastnn.cuda: device ", device, " does not exist (", count,
@@ -158,7 +170,8 @@ void check_writeable(const DeviceArray& a, const char* fn, const char* name) {
 bool overlaps(const DeviceArray& a, const DeviceArray& b) {
   if (a.numel() == 0 || b.numel() == 0) return false;
   auto alo = reinterpret_cast<uintptr_t>(a.data()), blo = reinterpret_cast<uintptr_t>(b.data());
-  auto ahi = alo + static_cast<uintptr_t>(a.nbytes()), bhi = blo + static_cast<uintptr_t>(b.nbytes());
+  auto ahi = alo + static_cast<uintptr_t>(a.nbytes()),
+       bhi = blo + static_cast<uintptr_t>(b.nbytes());
   return alo < bhi && blo < ahi;
 }
 
@@ -192,12 +205,10 @@ static std::vector<int64_t> shape_from_py(const py::handle& obj, const char* fn)
     return shape;
   }
   FASTNN_TYPE_CHECK(py::isinstance<py::sequence>(obj) && !py::isinstance<py::str>(obj), fn,
-                    ": shape must be an int or a sequence of ints, got ",
-                    type_name(obj));
+                    ": shape must be an int or a sequence of ints, got ", type_name(obj));
   for (auto item : py::reinterpret_borrow<py::sequence>(obj)) {
     FASTNN_TYPE_CHECK(py::isinstance<py::int_>(item) && !py::isinstance<py::bool_>(item), fn,
-                      ": shape entries must be ints, got ",
-                      type_name(item));
+                      ": shape entries must be ints, got ", type_name(item));
     shape.push_back(item.cast<int64_t>());
   }
   return shape;
@@ -241,8 +252,8 @@ static void copy_into(DeviceArray& dst, const py::handle& src_obj) {
     auto src = py::reinterpret_borrow<py::array>(src_obj);
     FASTNN_CHECK(shape_of(src) == dst.shape, fn, ": source shape ", shape_str(shape_of(src)),
                  " does not match ", shape_str(dst.shape));
-    py::array host = py::array::ensure(src.attr("astype")(dtype_to_py(dst.dtype), "C", "unsafe", true, false),
-                                       py::array::c_style);
+    py::array host = py::array::ensure(
+        src.attr("astype")(dtype_to_py(dst.dtype), "C", "unsafe", true, false), py::array::c_style);
     py::gil_scoped_release release;
     copy_host_to_device(dst.data(), host.data(), dst.nbytes());
     return;
@@ -279,8 +290,8 @@ static DeviceArray reshape(const DeviceArray& a, const py::args& args) {
     }
   }
   if (infer >= 0) {
-    FASTNN_CHECK(known != 0 && a.numel() % known == 0, fn, ": cannot reshape ", describe(a),
-                 " to ", shape_str(shape));
+    FASTNN_CHECK(known != 0 && a.numel() % known == 0, fn, ": cannot reshape ", describe(a), " to ",
+                 shape_str(shape));
     shape[infer] = a.numel() / known;
     known *= shape[infer];
   }
@@ -325,8 +336,7 @@ static py::dict cuda_array_interface(const DeviceArray& a) {
 // DeviceArray keeps `obj` alive. Only C-contiguous data of the six dtypes is accepted.
 static DeviceArray from_cuda_array_interface(const py::object& obj) {
   const char* fn = "from_cuda_array_interface";
-  FASTNN_TYPE_CHECK(py::hasattr(obj, "__cuda_array_interface__"), fn, ": ",
-                    type_name(obj),
+  FASTNN_TYPE_CHECK(py::hasattr(obj, "__cuda_array_interface__"), fn, ": ", type_name(obj),
                     " has no __cuda_array_interface__");
   py::dict cai = obj.attr("__cuda_array_interface__");
   std::vector<int64_t> shape = shape_from_py(cai["shape"], fn);
@@ -398,11 +408,13 @@ void register_array(py::module_& m) {
                           "A contiguous array in CUDA device memory (float32, float64, int64, "
                           "int32, uint8, bool). Create with empty/zeros/from_numpy; copy back with "
                           ".numpy(). Exposes __cuda_array_interface__ and __dlpack__.")
-      .def_property_readonly("shape", [](const DeviceArray& a) {
-        py::tuple t(a.shape.size());
-        for (size_t i = 0; i < a.shape.size(); ++i) t[i] = py::int_(a.shape[i]);
-        return t;
-      })
+      .def_property_readonly("shape",
+                             [](const DeviceArray& a) {
+                               py::tuple t(a.shape.size());
+                               for (size_t i = 0; i < a.shape.size(); ++i)
+                                 t[i] = py::int_(a.shape[i]);
+                               return t;
+                             })
       .def_property_readonly("dtype", [](const DeviceArray& a) { return dtype_to_py(a.dtype); })
       .def_property_readonly("device", &DeviceArray::device, "The CUDA device index.")
       .def_property_readonly("ndim", &DeviceArray::ndim)
@@ -410,54 +422,68 @@ void register_array(py::module_& m) {
       .def_property_readonly("nbytes", &DeviceArray::nbytes)
       .def_property_readonly("itemsize", [](const DeviceArray& a) { return dtype_size(a.dtype); })
       .def_property_readonly("readonly", [](const DeviceArray& a) { return a.readonly; })
-      .def_property_readonly("data_ptr", [](const DeviceArray& a) {
-        return reinterpret_cast<uintptr_t>(a.data());
-      })
+      .def_property_readonly(
+          "data_ptr", [](const DeviceArray& a) { return reinterpret_cast<uintptr_t>(a.data()); })
       .def_property_readonly("__cuda_array_interface__", &cuda_array_interface)
-      .def("__len__", [](const DeviceArray& a) {
-        if (a.shape.empty()) throw py::type_error("len() of a 0-d DeviceArray");
-        return a.shape[0];
-      })
-      .def("__repr__", [](const DeviceArray& a) {
-        return str_cat("DeviceArray(shape=", shape_str(a.shape), ", dtype=", dtype_name(a.dtype),
-                       ", device='cuda:", a.device(), "')");
-      })
+      .def("__len__",
+           [](const DeviceArray& a) {
+             if (a.shape.empty()) throw py::type_error("len() of a 0-d DeviceArray");
+             return a.shape[0];
+           })
+      .def("__repr__",
+           [](const DeviceArray& a) {
+             return str_cat("DeviceArray(shape=", shape_str(a.shape),
+                            ", dtype=", dtype_name(a.dtype), ", device='cuda:", a.device(), "')");
+           })
       .def("numpy", &to_numpy, "A numpy copy of the data (synchronizes with the device).")
       .def("reshape", &reshape, "A view with a new shape (one dimension may be -1).")
       .def("narrow0", &slice0, py::arg("start"), py::arg("stop"),
            "A view of rows [start, stop) along the first dimension.")
-      .def("copy_", [](DeviceArray& self, const py::object& src) -> DeviceArray& {
-        copy_into(self, src);
-        return self;
-      }, py::arg("src"), py::return_value_policy::reference_internal,
-           "Copy a DeviceArray or numpy array of the same shape into self (casting the dtype).")
-      .def("fill_", [](DeviceArray& self, const py::object& value) -> DeviceArray& {
-        check_writeable(self, "DeviceArray.fill_", "self");
-        const double v = value.cast<double>();
-        const int64_t vi = is_float(self.dtype) ? 0
-                           : py::isinstance<py::int_>(value) ? value.cast<int64_t>()
-                                                             : static_cast<int64_t>(v);
-        DeviceGuard guard(self.device());
-        fill_cuda(self.dtype, self.data(), v, vi, self.numel());
-        return self;
-      }, py::arg("value"), py::return_value_policy::reference_internal)
-      .def("clone", [](const DeviceArray& a) {
-        DeviceGuard guard(a.device());
-        DeviceArray b = empty_like(a);
-        copy_device_to_device(b.data(), a.data(), a.nbytes());
-        return b;
-      }, "A copy in new device memory.")
-      .def("astype", [](const DeviceArray& a, const py::object& dtype) {
-        const DType dt = dtype_from_py(dtype, "DeviceArray.astype");
-        DeviceGuard guard(a.device());
-        DeviceArray b = empty(a.shape, dt, a.device());
-        if (dt == a.dtype)
-          copy_device_to_device(b.data(), a.data(), a.nbytes());
-        else
-          cast_cuda(dt, a.dtype, b.data(), a.data(), a.numel());
-        return b;
-      }, py::arg("dtype"), "A copy converted to another dtype.")
-      .def("_shares_memory", [](const DeviceArray& a, const DeviceArray& b) { return overlaps(a, b); })
+      .def(
+          "copy_",
+          [](DeviceArray& self, const py::object& src) -> DeviceArray& {
+            copy_into(self, src);
+            return self;
+          },
+          py::arg("src"), py::return_value_policy::reference_internal,
+          "Copy a DeviceArray or numpy array of the same shape into self (casting the dtype).")
+      .def(
+          "fill_",
+          [](DeviceArray& self, const py::object& value) -> DeviceArray& {
+            check_writeable(self, "DeviceArray.fill_", "self");
+            const double v = value.cast<double>();
+            const int64_t vi = is_float(self.dtype)              ? 0
+                               : py::isinstance<py::int_>(value) ? value.cast<int64_t>()
+                                                                 : static_cast<int64_t>(v);
+            DeviceGuard guard(self.device());
+            fill_cuda(self.dtype, self.data(), v, vi, self.numel());
+            return self;
+          },
+          py::arg("value"), py::return_value_policy::reference_internal)
+      .def(
+          "clone",
+          [](const DeviceArray& a) {
+            DeviceGuard guard(a.device());
+            DeviceArray b = empty_like(a);
+            copy_device_to_device(b.data(), a.data(), a.nbytes());
+            return b;
+          },
+          "A copy in new device memory.")
+      .def(
+          "astype",
+          [](const DeviceArray& a, const py::object& dtype) {
+            const DType dt = dtype_from_py(dtype, "DeviceArray.astype");
+            DeviceGuard guard(a.device());
+            DeviceArray b = empty(a.shape, dt, a.device());
+            if (dt == a.dtype)
+              copy_device_to_device(b.data(), a.data(), a.nbytes());
+            else
+              cast_cuda(dt, a.dtype, b.data(), a.data(), a.numel());
+            return b;
+          },
+          py::arg("dtype"), "A copy converted to another dtype.")
+      .def("_shares_memory",
+           [](const DeviceArray& a, const DeviceArray& b) { return overlaps(a, b); })
       // No other DeviceArray (view, DLPack export) shares this allocator block and the array
       // spans all of it: the autograd engine may then adopt it as a .grad without a copy.
       .def_property_readonly("_sole_owner", [](const DeviceArray& a) {
@@ -465,13 +491,16 @@ void register_array(py::module_& m) {
                !a.readonly && a.nbytes() == a.storage->bytes;
       });
 
-  m.def("empty", [](const py::object& shape, const py::object& dtype, int device) {
-    auto s = shape_from_py(shape, "empty");
-    const DType dt = dtype_from_py(dtype, "empty");
-    const int dev = resolve_device(device);
-    return empty(s, dt, dev);
-  }, py::arg("shape"), py::arg("dtype") = "float32", py::arg("device") = -1,
-        "Uninitialised device memory (device -1: the current device).");
+  m.def(
+      "empty",
+      [](const py::object& shape, const py::object& dtype, int device) {
+        auto s = shape_from_py(shape, "empty");
+        const DType dt = dtype_from_py(dtype, "empty");
+        const int dev = resolve_device(device);
+        return empty(s, dt, dev);
+      },
+      py::arg("shape"), py::arg("dtype") = "float32", py::arg("device") = -1,
+      "Uninitialised device memory (device -1: the current device).");
   m.def("from_numpy", &from_numpy, py::arg("array"), py::arg("device") = -1,
         "Copy a numpy array to the device (synchronous).");
   m.def("to_numpy", &to_numpy, py::arg("array"), "Copy a DeviceArray to a new numpy array.");
@@ -479,22 +508,29 @@ void register_array(py::module_& m) {
         "Wrap an object with __cuda_array_interface__ without copying (keeps it alive).");
 
   m.def("device_count", &device_count, "Visible CUDA devices (0 without a driver or GPU).");
-  m.def("probe_error", []() { return std::string(runtime_error_string()); },
-        "Why device_count() returned 0 ('' otherwise).");
+  m.def(
+      "probe_error", []() { return std::string(runtime_error_string()); },
+      "Why device_count() returned 0 ('' otherwise).");
   m.def("runtime_version", &runtime_version);
   m.def("driver_version", &driver_version, "0 without a CUDA driver.");
   m.def("current_device", []() { return current_device(); });
   m.def("set_device", [](int device) { set_device(resolve_device(device)); }, py::arg("device"));
-  m.def("device_name", [](int device) {
-    char buf[256];
-    device_name(resolve_device(device), buf, sizeof buf);
-    return std::string(buf);
-  }, py::arg("device") = -1);
-  m.def("synchronize", [](int device) {
-    const int dev = resolve_device(device);
-    py::gil_scoped_release release;
-    synchronize(dev);
-  }, py::arg("device") = -1, "Wait for all work queued on the device.");
+  m.def(
+      "device_name",
+      [](int device) {
+        char buf[256];
+        device_name(resolve_device(device), buf, sizeof buf);
+        return std::string(buf);
+      },
+      py::arg("device") = -1);
+  m.def(
+      "synchronize",
+      [](int device) {
+        const int dev = resolve_device(device);
+        py::gil_scoped_release release;
+        synchronize(dev);
+      },
+      py::arg("device") = -1, "Wait for all work queued on the device.");
   m.def("empty_cache", []() { empty_cache(); }, "Free the allocator's cached blocks.");
   m.def("memory_stats", &stats_dict, py::arg("device") = 0);
   m.def("reset_peak_memory_stats", &reset_peak_memory_stats, py::arg("device") = 0);

@@ -1,5 +1,5 @@
 // fastnn._cuda.DeviceArray: a contiguous n-d array in device memory, and the argument checks the
-// _cuda binding files share (C6/C7). Host-compiled: talks to the device only through
+// _cuda binding files share. Host-compiled: talks to the device only through
 // csrc/cuda/fastnn_cuda.h.
 #pragma once
 #include <pybind11/numpy.h>

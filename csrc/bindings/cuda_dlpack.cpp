@@ -28,12 +28,18 @@ struct Export {
 
 DLDataType dl_dtype(DType dt) {
   switch (dt) {
-    case DType::f32: return {kDLFloat, 32, 1};
-    case DType::f64: return {kDLFloat, 64, 1};
-    case DType::i64: return {kDLInt, 64, 1};
-    case DType::i32: return {kDLInt, 32, 1};
-    case DType::u8: return {kDLUInt, 8, 1};
-    default: return {kDLBool, 8, 1};
+    case DType::f32:
+      return {kDLFloat, 32, 1};
+    case DType::f64:
+      return {kDLFloat, 64, 1};
+    case DType::i64:
+      return {kDLInt, 64, 1};
+    case DType::i32:
+      return {kDLInt, 32, 1};
+    case DType::u8:
+      return {kDLUInt, 8, 1};
+    default:
+      return {kDLBool, 8, 1};
   }
 }
 
@@ -320,9 +326,9 @@ py::object from_capsule(const py::handle& capsule) {
 void register_dlpack(py::module_& m) {
   auto cls = py::type::of<DeviceArray>();
   cls.attr("__dlpack__") = py::cpp_function(
-      &export_device, py::is_method(cls), py::kw_only(),
-      py::arg("stream") = py::none(), py::arg("max_version") = py::none(),
-      py::arg("dl_device") = py::none(), py::arg("copy") = py::none(),
+      &export_device, py::is_method(cls), py::kw_only(), py::arg("stream") = py::none(),
+      py::arg("max_version") = py::none(), py::arg("dl_device") = py::none(),
+      py::arg("copy") = py::none(),
       "Export as a DLPack capsule (zero-copy unless copy=True); see the array API standard.");
   cls.attr("__dlpack_device__") = py::cpp_function(
       [](const DeviceArray& a) { return py::make_tuple(static_cast<int>(kDLCUDA), a.device()); },

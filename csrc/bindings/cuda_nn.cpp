@@ -1,4 +1,4 @@
-// pybind11 glue for the CUDA versions of fastnn.kernels (C7): activations, losses, matmul and
+// pybind11 glue for the CUDA versions of fastnn.kernels: activations, losses, matmul and
 // optimizer steps on DeviceArrays, with the same names, arguments and semantics as the CPU
 // bindings. Validate everything first (TypeError / ValueError naming the argument), then launch.
 // Kernels are asynchronous: results are ready when read back (.numpy()) or after synchronize().
@@ -22,8 +22,9 @@ DeviceArray out_like(const py::object& out, const DeviceArray& like,
   DeviceArray o = output(out, like.shape, like.dtype, like.device(), fn, "out");
   if (!out.is_none())
     for (const DeviceArray* in : inputs)
-      FASTNN_CHECK(o.data() == in->data() || !overlaps(o, *in), fn,
-                   ": 'out' must be an input itself (in place) or not share memory with the inputs");
+      FASTNN_CHECK(
+          o.data() == in->data() || !overlaps(o, *in), fn,
+          ": 'out' must be an input itself (in place) or not share memory with the inputs");
   return o;
 }
 
@@ -34,8 +35,9 @@ py::object ret(const py::object& out, DeviceArray&& result) {
 void check_pair(const DeviceArray& g, const DeviceArray& xy, const char* xy_name, const char* fn) {
   check_same_dtype(g, "grad", xy, xy_name, fn);
   check_same_device(g, "grad", xy, xy_name, fn);
-  FASTNN_CHECK(g.shape == xy.shape, fn, ": 'grad' and '", xy_name, "' must have the same shape, got ",
-               shape_str(g.shape), " and ", shape_str(xy.shape));
+  FASTNN_CHECK(g.shape == xy.shape, fn, ": 'grad' and '", xy_name,
+               "' must have the same shape, got ", shape_str(g.shape), " and ",
+               shape_str(xy.shape));
 }
 
 using UnaryK = void (*)(DType, void*, const void*, int64_t);
@@ -60,9 +62,10 @@ py::object binary(const char* fn, BinaryK k, const py::object& g_obj, const py::
   return ret(out, std::move(dx));
 }
 
-void rows_cols(const DeviceArray& a, const char* fn, const char* name, int64_t& rows, int64_t& cols) {
-  FASTNN_CHECK(a.ndim() >= 1, fn, ": argument '", name, "' must have at least 1 dimension, got shape ",
-               shape_str(a.shape));
+void rows_cols(const DeviceArray& a, const char* fn, const char* name, int64_t& rows,
+               int64_t& cols) {
+  FASTNN_CHECK(a.ndim() >= 1, fn, ": argument '", name,
+               "' must have at least 1 dimension, got shape ", shape_str(a.shape));
   cols = a.shape.back();
   rows = cols == 0 ? 0 : a.numel() / cols;
 }
@@ -80,8 +83,8 @@ py::object softmax_fwd(const char* fn, SoftmaxK k, const py::object& x_obj, cons
   return ret(out, std::move(y));
 }
 
-py::object softmax_bwd(const char* fn, SoftmaxBK k, const py::object& g_obj, const py::object& y_obj,
-                       const py::object& out) {
+py::object softmax_bwd(const char* fn, SoftmaxBK k, const py::object& g_obj,
+                       const py::object& y_obj, const py::object& out) {
   DeviceArray& g = float_input(g_obj, fn, "grad");
   DeviceArray& y = float_input(y_obj, fn, "y");
   check_pair(g, y, "y", fn);
@@ -93,23 +96,8 @@ py::object softmax_bwd(const char* fn, SoftmaxBK k, const py::object& g_obj, con
   return ret(out, std::move(dx));
 }
 
-GeluApprox gelu_approx(const std::string& s, const char* fn) {
-  if (s == "none") return GeluApprox::none;
-  if (s == "tanh") return GeluApprox::tanh;
-  FASTNN_CHECK(false, fn, ": argument 'approximate' must be 'none' or 'tanh', got '", s, "'");
-  return GeluApprox::none;
-}
-
-Reduction parse_reduction(const std::string& s, const char* fn) {
-  if (s == "mean") return Reduction::mean;
-  if (s == "sum") return Reduction::sum;
-  if (s == "none") return Reduction::none;
-  FASTNN_CHECK(false, fn, ": argument 'reduction' must be 'mean', 'sum' or 'none', got '", s, "'");
-  return Reduction::mean;
-}
-
-const DeviceArray* optional_operand(const py::object& obj, const DeviceArray& logits, const char* fn,
-                                    const char* name) {
+const DeviceArray* optional_operand(const py::object& obj, const DeviceArray& logits,
+                                    const char* fn, const char* name) {
   if (obj.is_none()) return nullptr;
   DeviceArray& a = float_input(obj, fn, name);
   check_same_dtype(a, name, logits, "logits", fn);
@@ -130,7 +118,8 @@ py::object softmax_cross_entropy(const py::object& logits_obj, const py::object&
   FASTNN_CHECK(logits.ndim() == 2, fn, ": argument 'logits' must have shape (N, C), got ",
                shape_str(logits.shape));
   const int64_t N = logits.shape[0], C = logits.shape[1];
-  FASTNN_CHECK(C >= 1, fn, ": 'logits' must have at least one class, got shape ", shape_str(logits.shape));
+  FASTNN_CHECK(C >= 1, fn, ": 'logits' must have at least one class, got shape ",
+               shape_str(logits.shape));
   const Reduction red = parse_reduction(reduction, fn);
   FASTNN_CHECK(label_smoothing >= 0.0 && label_smoothing <= 1.0, fn,
                ": argument 'label_smoothing' must be between 0.0 and 1.0, got ", label_smoothing);
@@ -139,8 +128,8 @@ py::object softmax_cross_entropy(const py::object& logits_obj, const py::object&
   const bool is_prob = is_float(target.dtype);
   FASTNN_TYPE_CHECK(is_prob || target.dtype == DType::i64 || target.dtype == DType::i32, fn,
                     ": argument 'target' must hold class indices (int32 or int64) or class "
-                    "probabilities (the dtype of 'logits', ", dtype_name(logits.dtype), "), got ",
-                    dtype_name(target.dtype));
+                    "probabilities (the dtype of 'logits', ",
+                    dtype_name(logits.dtype), "), got ", dtype_name(target.dtype));
   if (is_prob) {
     check_same_dtype(target, "target", logits, "logits", fn);
     check_shape(target, {N, C}, fn, "target");
@@ -150,20 +139,23 @@ py::object softmax_cross_entropy(const py::object& logits_obj, const py::object&
   const DeviceArray* weight = optional_operand(weight_obj, logits, fn, "weight");
   if (weight) check_shape(*weight, {C}, fn, "weight");
   DeviceGuard guard(logits.device());
-  DeviceArray loss = empty(red == Reduction::none ? std::vector<int64_t>{N} : std::vector<int64_t>{},
-                           logits.dtype, logits.device());
+  DeviceArray loss =
+      empty(red == Reduction::none ? std::vector<int64_t>{N} : std::vector<int64_t>{}, logits.dtype,
+            logits.device());
   DeviceArray dlogits;
   if (grad) dlogits = empty(logits.shape, logits.dtype, logits.device());
-  softmax_xent_forward_cuda(logits.dtype, loss.data(), grad ? dlogits.data() : nullptr, logits.data(),
-                            is_prob ? nullptr : target.data(), target.dtype,
-                            is_prob ? target.data() : nullptr, weight ? weight->data() : nullptr, N,
-                            C, red, label_smoothing, ignore_index);
+  softmax_cross_entropy_forward_cuda(
+      logits.dtype, loss.data(), grad ? dlogits.data() : nullptr, logits.data(),
+      is_prob ? nullptr : target.data(), target.dtype, is_prob ? target.data() : nullptr,
+      weight ? weight->data() : nullptr, N, C, red, label_smoothing, ignore_index);
   return loss_result(std::move(loss), std::move(dlogits), grad);
 }
 
-py::object bce_with_logits(const py::object& logits_obj, const py::object& target_obj,
-                           const py::object& weight_obj, const py::object& pos_weight_obj,
-                           const std::string& reduction, bool grad) {
+py::object binary_cross_entropy_with_logits(const py::object& logits_obj,
+                                            const py::object& target_obj,
+                                            const py::object& weight_obj,
+                                            const py::object& pos_weight_obj,
+                                            const std::string& reduction, bool grad) {
   const char* fn = "binary_cross_entropy_with_logits";
   DeviceArray& logits = float_input(logits_obj, fn, "logits");
   const Reduction red = parse_reduction(reduction, fn);
@@ -189,9 +181,10 @@ py::object bce_with_logits(const py::object& logits_obj, const py::object& targe
                            logits.dtype, logits.device());
   DeviceArray dlogits;
   if (grad) dlogits = empty(logits.shape, logits.dtype, logits.device());
-  bce_with_logits_forward_cuda(logits.dtype, loss.data(), grad ? dlogits.data() : nullptr,
-                               logits.data(), target.data(), weight ? weight->data() : nullptr,
-                               per_class, pos_weight ? pos_weight->data() : nullptr, n, C, red);
+  binary_cross_entropy_with_logits_forward_cuda(
+      logits.dtype, loss.data(), grad ? dlogits.data() : nullptr, logits.data(), target.data(),
+      weight ? weight->data() : nullptr, per_class, pos_weight ? pos_weight->data() : nullptr, n, C,
+      red);
   return loss_result(std::move(loss), std::move(dlogits), grad);
 }
 
@@ -202,10 +195,10 @@ py::object matmul(const py::object& a_obj, const py::object& b_obj, bool trans_a
   DeviceArray& b = float_input(b_obj, fn, "b");
   check_same_dtype(a, "a", b, "b", fn);
   check_same_device(a, "a", b, "b", fn);
-  FASTNN_CHECK(a.ndim() == 2 || a.ndim() == 3, fn, ": argument 'a' must have 2 or 3 dimensions, got shape ",
-               shape_str(a.shape));
-  FASTNN_CHECK(b.ndim() == 2 || b.ndim() == 3, fn, ": argument 'b' must have 2 or 3 dimensions, got shape ",
-               shape_str(b.shape));
+  FASTNN_CHECK(a.ndim() == 2 || a.ndim() == 3, fn,
+               ": argument 'a' must have 2 or 3 dimensions, got shape ", shape_str(a.shape));
+  FASTNN_CHECK(b.ndim() == 2 || b.ndim() == 3, fn,
+               ": argument 'b' must have 2 or 3 dimensions, got shape ", shape_str(b.shape));
   FASTNN_CHECK(!(a.ndim() == 2 && b.ndim() == 3), fn, ": 'a' with shape ", shape_str(a.shape),
                " and 'b' with shape ", shape_str(b.shape),
                ": a 3-D 'b' needs a 3-D 'a' with the same batch size");
@@ -215,12 +208,12 @@ py::object matmul(const py::object& a_obj, const py::object& b_obj, bool trans_a
   const int64_t ka = trans_a ? a.shape[ra] : a.shape[ra + 1];
   const int64_t kb = trans_b ? b.shape[rb + 1] : b.shape[rb];
   const int64_t N = trans_b ? b.shape[rb] : b.shape[rb + 1];
-  FASTNN_CHECK(ka == kb, fn, ": inner dimensions differ: 'a' ", shape_str(a.shape), " with trans_a=",
-               trans_a ? "True" : "False", " gives K=", ka, ", 'b' ", shape_str(b.shape),
-               " with trans_b=", trans_b ? "True" : "False", " gives K=", kb);
+  FASTNN_CHECK(ka == kb, fn, ": inner dimensions differ: 'a' ", shape_str(a.shape),
+               " with trans_a=", trans_a ? "True" : "False", " gives K=", ka, ", 'b' ",
+               shape_str(b.shape), " with trans_b=", trans_b ? "True" : "False", " gives K=", kb);
   if (b.ndim() == 3)
-    FASTNN_CHECK(b.shape[0] == batch, fn, ": batch sizes differ: 'a' ", shape_str(a.shape), " and 'b' ",
-                 shape_str(b.shape));
+    FASTNN_CHECK(b.shape[0] == batch, fn, ": batch sizes differ: 'a' ", shape_str(a.shape),
+                 " and 'b' ", shape_str(b.shape));
   std::vector<int64_t> shape;
   if (a.ndim() == 3) shape.push_back(batch);
   shape.push_back(M);
@@ -232,8 +225,9 @@ py::object matmul(const py::object& a_obj, const py::object& b_obj, bool trans_a
     check_same_device(*bias, "bias", a, "a", fn);
     check_shape(*bias, {N}, fn, "bias");
   }
-  FASTNN_CHECK(!out.is_none() || beta == 0.0, fn, ": beta=", beta,
-               " needs 'out' (its contents are the C term of alpha * op(a) @ op(b) + beta * out + bias)");
+  FASTNN_CHECK(
+      !out.is_none() || beta == 0.0, fn, ": beta=", beta,
+      " needs 'out' (its contents are the C term of alpha * op(a) @ op(b) + beta * out + bias)");
   DeviceGuard guard(a.device());
   DeviceArray c = output(out, shape, a.dtype, a.device(), fn, "out");
   if (!out.is_none()) {
@@ -241,19 +235,15 @@ py::object matmul(const py::object& a_obj, const py::object& b_obj, bool trans_a
     check_no_overlap(c, "out", b, "b", fn);
     if (bias) check_no_overlap(c, "out", *bias, "bias", fn);
   }
-  matmul_forward_cuda(a.dtype, c.data(), a.data(), b.data(), bias ? bias->data() : nullptr, batch, M,
-                      N, ka, trans_a ? Trans::T : Trans::N, trans_b ? Trans::T : Trans::N, alpha, beta,
-                      a.ndim() == 3 ? M * ka : 0, b.ndim() == 3 ? ka * N : 0, M * N);
+  matmul_forward_cuda(a.dtype, c.data(), a.data(), b.data(), bias ? bias->data() : nullptr, batch,
+                      M, N, ka, trans_a ? Trans::T : Trans::N, trans_b ? Trans::T : Trans::N, alpha,
+                      beta, a.ndim() == 3 ? M * ka : 0, b.ndim() == 3 ? ka * N : 0, M * N);
   return ret(out, std::move(c));
 }
 
 // ---- optimizer steps ----
 
 std::string fmt_double(double x) { return py::str(py::float_(x)).cast<std::string>(); }
-
-void check_range(const char* fn, bool ok, const char* what, double value) {
-  FASTNN_CHECK(ok, fn, ": Invalid ", what, ": ", fmt_double(value));
-}
 
 // Lists of DeviceArrays: params first; every other list matches it in length, shape, dtype and
 // device; written lists must be writeable; no written array may overlap another argument.
@@ -273,11 +263,13 @@ class Lists {
       check_float(a, fn_, item_name.c_str());
       if (!lists_.empty()) {
         const auto& ps = lists_[0].arrays;
-        FASTNN_CHECK(i < ps.size(), fn_, ": '", name, "' has more arrays than 'params' (", ps.size(), ")");
+        FASTNN_CHECK(i < ps.size(), fn_, ": '", name, "' has more arrays than 'params' (",
+                     ps.size(), ")");
         check_same_dtype(a, item_name.c_str(), *ps[i], "params", fn_);
         check_same_device(a, item_name.c_str(), *ps[i], "params", fn_);
-        FASTNN_CHECK(a.shape == ps[i]->shape, fn_, ": '", item_name, "' has shape ", shape_str(a.shape),
-                     " but 'params[", i, "]' has shape ", shape_str(ps[i]->shape));
+        FASTNN_CHECK(a.shape == ps[i]->shape, fn_, ": '", item_name, "' has shape ",
+                     shape_str(a.shape), " but 'params[", i, "]' has shape ",
+                     shape_str(ps[i]->shape));
       } else if (i > 0) {
         check_same_dtype(a, item_name.c_str(), *e.arrays[0], "params[0]", fn_);
         check_same_device(a, item_name.c_str(), *e.arrays[0], "params[0]", fn_);
@@ -286,9 +278,7 @@ class Lists {
       e.arrays.push_back(&a);
       ++i;
     }
-    if (!lists_.empty())
-      FASTNN_CHECK(e.arrays.size() == lists_[0].arrays.size(), fn_, ": '", name, "' has ",
-                   e.arrays.size(), " arrays but 'params' has ", lists_[0].arrays.size());
+    if (!lists_.empty()) check_list_length(fn_, name, e.arrays.size(), lists_[0].arrays.size());
     lists_.push_back(std::move(e));
   }
 
@@ -301,16 +291,18 @@ class Lists {
     add(obj, name, needed);
   }
 
+  // See fastnn::check_no_overlap (csrc/contract.h).
   void check_no_overlap() const {
-    for (size_t k = 0; k < lists_.size(); ++k)
-      for (size_t i = 0; i < lists_[k].arrays.size(); ++i)
-        for (size_t l = 0; l < lists_.size(); ++l)
-          for (size_t j = 0; j < lists_[l].arrays.size(); ++j) {
-            if ((k == l && i == j) || !(lists_[k].written || lists_[l].written)) continue;
-            FASTNN_CHECK(!overlaps(*lists_[k].arrays[i], *lists_[l].arrays[j]), fn_, ": '",
-                         lists_[k].name, "[", i, "]' and '", lists_[l].name, "[", j,
-                         "]' share memory; arrays written in place must not overlap any other argument");
-          }
+    std::vector<BufferSpan> spans;
+    for (const Entry& e : lists_)
+      for (size_t i = 0; i < e.arrays.size(); ++i) {
+        const DeviceArray& a = *e.arrays[i];
+        if (a.numel() == 0) continue;
+        const auto lo = reinterpret_cast<intptr_t>(a.data());
+        spans.push_back(
+            BufferSpan{lo, lo + static_cast<intptr_t>(a.nbytes()), &e.name, i, e.written});
+      }
+    fastnn::check_no_overlap(fn_, std::move(spans));
   }
 
   size_t size() const { return lists_[0].arrays.size(); }
@@ -344,20 +336,15 @@ void sgd_step(const py::object& params, const py::object& grads, const py::objec
               double lr, double momentum, double dampening, bool nesterov, double weight_decay,
               bool maximize, bool first_step) {
   const char* fn = "sgd_step";
-  check_range(fn, lr >= 0.0, "learning rate", lr);
-  check_range(fn, momentum >= 0.0, "momentum value", momentum);
-  check_range(fn, std::isfinite(dampening), "dampening value", dampening);
-  check_range(fn, weight_decay >= 0.0, "weight_decay value", weight_decay);
-  FASTNN_CHECK(!nesterov || (momentum > 0 && dampening == 0), fn,
-               ": Nesterov momentum requires a momentum and zero dampening");
+  SgdOptions h;
+  h.lr = lr, h.momentum = momentum, h.dampening = dampening, h.weight_decay = weight_decay;
+  h.nesterov = nesterov, h.maximize = maximize, h.first_step = first_step;
+  validate(h, fn, fmt_double);
   Lists l(fn, params);
   l.add(grads, "grads", false);
   l.add_optional(momentum_bufs, "momentum_bufs", momentum != 0, "momentum != 0");
   l.check_no_overlap();
   if (l.size() == 0) return;
-  SgdHyper h;
-  h.lr = lr, h.momentum = momentum, h.dampening = dampening, h.weight_decay = weight_decay;
-  h.nesterov = nesterov, h.maximize = maximize, h.first_step = first_step;
   DeviceGuard guard(l.device());
   auto p = l.ptrs(0), g = l.ptrs(1);
   auto b = momentum != 0 ? l.ptrs(2) : std::vector<void*>();
@@ -370,19 +357,15 @@ void adagrad_step(const py::object& params, const py::object& grads, const py::o
                   double lr, double lr_decay, double weight_decay, double eps, int64_t step,
                   bool maximize) {
   const char* fn = "adagrad_step";
-  check_range(fn, lr >= 0.0, "learning rate", lr);
-  check_range(fn, lr_decay >= 0.0, "lr_decay value", lr_decay);
-  check_range(fn, weight_decay >= 0.0, "weight_decay value", weight_decay);
-  check_range(fn, eps >= 0.0, "epsilon value", eps);
-  FASTNN_CHECK(step >= 1, fn, ": Invalid step: ", step, " (the step being taken, counted from 1)");
+  AdagradOptions h;
+  h.lr = lr, h.lr_decay = lr_decay, h.weight_decay = weight_decay, h.eps = eps, h.step = step;
+  h.maximize = maximize;
+  validate(h, fn, fmt_double);
   Lists l(fn, params);
   l.add(grads, "grads", false);
   l.add(state_sums, "state_sums", true);
   l.check_no_overlap();
   if (l.size() == 0) return;
-  AdagradHyper h;
-  h.lr = lr, h.lr_decay = lr_decay, h.weight_decay = weight_decay, h.eps = eps, h.step = step;
-  h.maximize = maximize;
   DeviceGuard guard(l.device());
   auto p = l.ptrs(0), g = l.ptrs(1), s = l.ptrs(2);
   auto n = l.numels();
@@ -395,11 +378,10 @@ void rmsprop_step(const py::object& params, const py::object& grads, const py::o
                   bool centered, const py::object& momentum_bufs, const py::object& grad_avgs,
                   bool maximize) {
   const char* fn = "rmsprop_step";
-  check_range(fn, lr >= 0.0, "learning rate", lr);
-  check_range(fn, eps >= 0.0, "epsilon value", eps);
-  check_range(fn, momentum >= 0.0, "momentum value", momentum);
-  check_range(fn, weight_decay >= 0.0, "weight_decay value", weight_decay);
-  check_range(fn, alpha >= 0.0, "alpha value", alpha);
+  RmspropOptions h;
+  h.lr = lr, h.alpha = alpha, h.eps = eps, h.weight_decay = weight_decay, h.momentum = momentum;
+  h.centered = centered, h.maximize = maximize;
+  validate(h, fn, fmt_double);
   Lists l(fn, params);
   l.add(grads, "grads", false);
   l.add(square_avgs, "square_avgs", true);
@@ -407,9 +389,6 @@ void rmsprop_step(const py::object& params, const py::object& grads, const py::o
   l.add_optional(grad_avgs, "grad_avgs", centered, "centered=True");
   l.check_no_overlap();
   if (l.size() == 0) return;
-  RmspropHyper h;
-  h.lr = lr, h.alpha = alpha, h.eps = eps, h.weight_decay = weight_decay, h.momentum = momentum;
-  h.centered = centered, h.maximize = maximize;
   DeviceGuard guard(l.device());
   auto p = l.ptrs(0), g = l.ptrs(1), sq = l.ptrs(2), b = l.ptrs(3), ga = l.ptrs(4);
   auto n = l.numels();
@@ -423,12 +402,11 @@ void adam_step(const py::object& params, const py::object& grads, const py::obje
                double weight_decay, bool decoupled, bool amsgrad, const py::object& max_exp_avg_sqs,
                bool maximize, int64_t step) {
   const char* fn = "adam_step";
-  check_range(fn, lr >= 0.0, "learning rate", lr);
-  check_range(fn, eps >= 0.0, "epsilon value", eps);
-  check_range(fn, beta1 >= 0.0 && beta1 < 1.0, "beta parameter at index 0", beta1);
-  check_range(fn, beta2 >= 0.0 && beta2 < 1.0, "beta parameter at index 1", beta2);
-  check_range(fn, weight_decay >= 0.0, "weight_decay value", weight_decay);
-  FASTNN_CHECK(step >= 1, fn, ": Invalid step: ", step, " (the step being taken, counted from 1)");
+  AdamOptions h;
+  h.lr = lr, h.beta1 = beta1, h.beta2 = beta2, h.eps = eps, h.weight_decay = weight_decay;
+  h.mode = decoupled ? AdamMode::decoupled : AdamMode::l2;
+  h.amsgrad = amsgrad, h.maximize = maximize, h.step = step;
+  validate(h, fn, fmt_double);
   Lists l(fn, params);
   l.add(grads, "grads", false);
   l.add(exp_avgs, "exp_avgs", true);
@@ -436,10 +414,6 @@ void adam_step(const py::object& params, const py::object& grads, const py::obje
   l.add_optional(max_exp_avg_sqs, "max_exp_avg_sqs", amsgrad, "amsgrad=True");
   l.check_no_overlap();
   if (l.size() == 0) return;
-  AdamHyper h;
-  h.lr = lr, h.beta1 = beta1, h.beta2 = beta2, h.eps = eps, h.weight_decay = weight_decay;
-  h.mode = decoupled ? AdamMode::decoupled : AdamMode::l2;
-  h.amsgrad = amsgrad, h.maximize = maximize, h.step = step;
   DeviceGuard guard(l.device());
   auto p = l.ptrs(0), g = l.ptrs(1), m = l.ptrs(2), v = l.ptrs(3), vm = l.ptrs(4);
   auto n = l.numels();
@@ -451,83 +425,128 @@ void adam_step(const py::object& params, const py::object& grads, const py::obje
 
 void register_nn(py::module_& m) {
   const py::arg_v out = py::arg("out") = py::none();
-  m.def("relu", [](const py::object& x, const py::object& o) { return unary("relu", relu_forward_cuda, x, o); },
-        py::arg("x"), py::kw_only(), out);
-  m.def("relu_backward", [](const py::object& g, const py::object& x, const py::object& o) {
-    return binary("relu_backward", relu_backward_cuda, g, x, "x", o);
-  }, py::arg("grad"), py::arg("x"), py::kw_only(), out);
-  m.def("leaky_relu", [](const py::object& x_obj, double s, const py::object& o) {
-    const char* fn = "leaky_relu";
-    FASTNN_CHECK(s == s, fn, ": argument 'negative_slope' must be a number, got nan");
-    DeviceArray& x = float_input(x_obj, fn, "x");
-    DeviceGuard guard(x.device());
-    DeviceArray y = out_like(o, x, {&x}, fn);
-    leaky_relu_forward_cuda(x.dtype, y.data(), x.data(), s, x.numel());
-    return ret(o, std::move(y));
-  }, py::arg("x"), py::arg("negative_slope") = 0.01, py::kw_only(), out);
-  m.def("leaky_relu_backward", [](const py::object& g_obj, const py::object& x_obj, double s,
-                                  const py::object& o) {
-    const char* fn = "leaky_relu_backward";
-    FASTNN_CHECK(s == s, fn, ": argument 'negative_slope' must be a number, got nan");
-    DeviceArray& g = float_input(g_obj, fn, "grad");
-    DeviceArray& x = float_input(x_obj, fn, "x");
-    check_pair(g, x, "x", fn);
-    DeviceGuard guard(g.device());
-    DeviceArray dx = out_like(o, g, {&g, &x}, fn);
-    leaky_relu_backward_cuda(g.dtype, dx.data(), g.data(), x.data(), s, g.numel());
-    return ret(o, std::move(dx));
-  }, py::arg("grad"), py::arg("x"), py::arg("negative_slope") = 0.01, py::kw_only(), out);
-  m.def("sigmoid", [](const py::object& x, const py::object& o) { return unary("sigmoid", sigmoid_forward_cuda, x, o); },
-        py::arg("x"), py::kw_only(), out);
-  m.def("sigmoid_backward", [](const py::object& g, const py::object& y, const py::object& o) {
-    return binary("sigmoid_backward", sigmoid_backward_cuda, g, y, "y", o);
-  }, py::arg("grad"), py::arg("y"), py::kw_only(), out);
-  m.def("tanh", [](const py::object& x, const py::object& o) { return unary("tanh", tanh_forward_cuda, x, o); },
-        py::arg("x"), py::kw_only(), out);
-  m.def("tanh_backward", [](const py::object& g, const py::object& y, const py::object& o) {
-    return binary("tanh_backward", tanh_backward_cuda, g, y, "y", o);
-  }, py::arg("grad"), py::arg("y"), py::kw_only(), out);
-  m.def("gelu", [](const py::object& x_obj, const std::string& approximate, const py::object& o) {
-    const char* fn = "gelu";
-    const GeluApprox ap = gelu_approx(approximate, fn);
-    DeviceArray& x = float_input(x_obj, fn, "x");
-    DeviceGuard guard(x.device());
-    DeviceArray y = out_like(o, x, {&x}, fn);
-    gelu_forward_cuda(x.dtype, y.data(), x.data(), ap, x.numel());
-    return ret(o, std::move(y));
-  }, py::arg("x"), py::arg("approximate") = "none", py::kw_only(), out);
-  m.def("gelu_backward", [](const py::object& g_obj, const py::object& x_obj,
-                            const std::string& approximate, const py::object& o) {
-    const char* fn = "gelu_backward";
-    const GeluApprox ap = gelu_approx(approximate, fn);
-    DeviceArray& g = float_input(g_obj, fn, "grad");
-    DeviceArray& x = float_input(x_obj, fn, "x");
-    check_pair(g, x, "x", fn);
-    DeviceGuard guard(g.device());
-    DeviceArray dx = out_like(o, g, {&g, &x}, fn);
-    gelu_backward_cuda(g.dtype, dx.data(), g.data(), x.data(), ap, g.numel());
-    return ret(o, std::move(dx));
-  }, py::arg("grad"), py::arg("x"), py::arg("approximate") = "none", py::kw_only(), out);
-  m.def("softmax", [](const py::object& x, const py::object& o) {
-    return softmax_fwd("softmax", softmax_forward_cuda, x, o);
-  }, py::arg("x"), py::kw_only(), out);
-  m.def("softmax_backward", [](const py::object& g, const py::object& y, const py::object& o) {
-    return softmax_bwd("softmax_backward", softmax_backward_cuda, g, y, o);
-  }, py::arg("grad"), py::arg("y"), py::kw_only(), out);
-  m.def("log_softmax", [](const py::object& x, const py::object& o) {
-    return softmax_fwd("log_softmax", log_softmax_forward_cuda, x, o);
-  }, py::arg("x"), py::kw_only(), out);
-  m.def("log_softmax_backward", [](const py::object& g, const py::object& y, const py::object& o) {
-    return softmax_bwd("log_softmax_backward", log_softmax_backward_cuda, g, y, o);
-  }, py::arg("grad"), py::arg("y"), py::kw_only(), out);
+  m.def(
+      "relu",
+      [](const py::object& x, const py::object& o) {
+        return unary("relu", relu_forward_cuda, x, o);
+      },
+      py::arg("x"), py::kw_only(), out);
+  m.def(
+      "relu_backward",
+      [](const py::object& g, const py::object& x, const py::object& o) {
+        return binary("relu_backward", relu_backward_cuda, g, x, "x", o);
+      },
+      py::arg("grad"), py::arg("x"), py::kw_only(), out);
+  m.def(
+      "leaky_relu",
+      [](const py::object& x_obj, double s, const py::object& o) {
+        const char* fn = "leaky_relu";
+        FASTNN_CHECK(s == s, fn, ": argument 'negative_slope' must be a number, got nan");
+        DeviceArray& x = float_input(x_obj, fn, "x");
+        DeviceGuard guard(x.device());
+        DeviceArray y = out_like(o, x, {&x}, fn);
+        leaky_relu_forward_cuda(x.dtype, y.data(), x.data(), s, x.numel());
+        return ret(o, std::move(y));
+      },
+      py::arg("x"), py::arg("negative_slope") = 0.01, py::kw_only(), out);
+  m.def(
+      "leaky_relu_backward",
+      [](const py::object& g_obj, const py::object& x_obj, double s, const py::object& o) {
+        const char* fn = "leaky_relu_backward";
+        FASTNN_CHECK(s == s, fn, ": argument 'negative_slope' must be a number, got nan");
+        DeviceArray& g = float_input(g_obj, fn, "grad");
+        DeviceArray& x = float_input(x_obj, fn, "x");
+        check_pair(g, x, "x", fn);
+        DeviceGuard guard(g.device());
+        DeviceArray dx = out_like(o, g, {&g, &x}, fn);
+        leaky_relu_backward_cuda(g.dtype, dx.data(), g.data(), x.data(), s, g.numel());
+        return ret(o, std::move(dx));
+      },
+      py::arg("grad"), py::arg("x"), py::arg("negative_slope") = 0.01, py::kw_only(), out);
+  m.def(
+      "sigmoid",
+      [](const py::object& x, const py::object& o) {
+        return unary("sigmoid", sigmoid_forward_cuda, x, o);
+      },
+      py::arg("x"), py::kw_only(), out);
+  m.def(
+      "sigmoid_backward",
+      [](const py::object& g, const py::object& y, const py::object& o) {
+        return binary("sigmoid_backward", sigmoid_backward_cuda, g, y, "y", o);
+      },
+      py::arg("grad"), py::arg("y"), py::kw_only(), out);
+  m.def(
+      "tanh",
+      [](const py::object& x, const py::object& o) {
+        return unary("tanh", tanh_forward_cuda, x, o);
+      },
+      py::arg("x"), py::kw_only(), out);
+  m.def(
+      "tanh_backward",
+      [](const py::object& g, const py::object& y, const py::object& o) {
+        return binary("tanh_backward", tanh_backward_cuda, g, y, "y", o);
+      },
+      py::arg("grad"), py::arg("y"), py::kw_only(), out);
+  m.def(
+      "gelu",
+      [](const py::object& x_obj, const std::string& approximate, const py::object& o) {
+        const char* fn = "gelu";
+        const GeluApprox ap = parse_gelu_approx(approximate, fn);
+        DeviceArray& x = float_input(x_obj, fn, "x");
+        DeviceGuard guard(x.device());
+        DeviceArray y = out_like(o, x, {&x}, fn);
+        gelu_forward_cuda(x.dtype, y.data(), x.data(), ap, x.numel());
+        return ret(o, std::move(y));
+      },
+      py::arg("x"), py::arg("approximate") = "none", py::kw_only(), out);
+  m.def(
+      "gelu_backward",
+      [](const py::object& g_obj, const py::object& x_obj, const std::string& approximate,
+         const py::object& o) {
+        const char* fn = "gelu_backward";
+        const GeluApprox ap = parse_gelu_approx(approximate, fn);
+        DeviceArray& g = float_input(g_obj, fn, "grad");
+        DeviceArray& x = float_input(x_obj, fn, "x");
+        check_pair(g, x, "x", fn);
+        DeviceGuard guard(g.device());
+        DeviceArray dx = out_like(o, g, {&g, &x}, fn);
+        gelu_backward_cuda(g.dtype, dx.data(), g.data(), x.data(), ap, g.numel());
+        return ret(o, std::move(dx));
+      },
+      py::arg("grad"), py::arg("x"), py::arg("approximate") = "none", py::kw_only(), out);
+  m.def(
+      "softmax",
+      [](const py::object& x, const py::object& o) {
+        return softmax_fwd("softmax", softmax_forward_cuda, x, o);
+      },
+      py::arg("x"), py::kw_only(), out);
+  m.def(
+      "softmax_backward",
+      [](const py::object& g, const py::object& y, const py::object& o) {
+        return softmax_bwd("softmax_backward", softmax_backward_cuda, g, y, o);
+      },
+      py::arg("grad"), py::arg("y"), py::kw_only(), out);
+  m.def(
+      "log_softmax",
+      [](const py::object& x, const py::object& o) {
+        return softmax_fwd("log_softmax", log_softmax_forward_cuda, x, o);
+      },
+      py::arg("x"), py::kw_only(), out);
+  m.def(
+      "log_softmax_backward",
+      [](const py::object& g, const py::object& y, const py::object& o) {
+        return softmax_bwd("log_softmax_backward", log_softmax_backward_cuda, g, y, o);
+      },
+      py::arg("grad"), py::arg("y"), py::kw_only(), out);
 
-  m.def("softmax_cross_entropy", &softmax_cross_entropy, py::arg("logits"), py::arg("target"),
-        py::kw_only(), py::arg("reduction") = "mean", py::arg("label_smoothing") = 0.0,
-        py::arg("ignore_index") = -100, py::arg("weight") = py::none(), py::arg("grad") = false,
-        "CUDA fastnn.kernels.softmax_cross_entropy (same semantics); the loss is a 0-d DeviceArray.");
-  m.def("binary_cross_entropy_with_logits", &bce_with_logits, py::arg("logits"), py::arg("target"),
-        py::kw_only(), py::arg("weight") = py::none(), py::arg("pos_weight") = py::none(),
-        py::arg("reduction") = "mean", py::arg("grad") = false);
+  m.def(
+      "softmax_cross_entropy", &softmax_cross_entropy, py::arg("logits"), py::arg("target"),
+      py::kw_only(), py::arg("reduction") = "mean", py::arg("label_smoothing") = 0.0,
+      py::arg("ignore_index") = -100, py::arg("weight") = py::none(), py::arg("grad") = false,
+      "CUDA fastnn.kernels.softmax_cross_entropy (same semantics); the loss is a 0-d DeviceArray.");
+  m.def("binary_cross_entropy_with_logits", &binary_cross_entropy_with_logits, py::arg("logits"),
+        py::arg("target"), py::kw_only(), py::arg("weight") = py::none(),
+        py::arg("pos_weight") = py::none(), py::arg("reduction") = "mean", py::arg("grad") = false);
   m.def("matmul", &matmul, py::arg("a"), py::arg("b"), py::kw_only(), py::arg("trans_a") = false,
         py::arg("trans_b") = false, py::arg("alpha") = 1.0, py::arg("beta") = 0.0,
         py::arg("out") = py::none(), py::arg("bias") = py::none(),

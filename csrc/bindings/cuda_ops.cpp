@@ -1,4 +1,4 @@
-// pybind11 glue for the CUDA Tensor-API ops (C7): unary math, clamp, broadcast binary ops and
+// pybind11 glue for the CUDA Tensor-API ops: unary math, clamp, broadcast binary ops and
 // comparisons, where, reductions over a dimension, strided copies (permute / broadcast_to),
 // Philox random fills and dropout. Validate, then launch; no arithmetic here beyond shapes.
 #include <string>
@@ -16,22 +16,30 @@ namespace {
 
 UnaryOp parse_unary(const std::string& s) {
   static const std::unordered_map<std::string, UnaryOp> ops = {
-      {"neg", UnaryOp::neg},     {"exp", UnaryOp::exp},       {"log", UnaryOp::log},
-      {"sqrt", UnaryOp::sqrt},   {"abs", UnaryOp::abs},       {"reciprocal", UnaryOp::reciprocal},
-      {"square", UnaryOp::square}, {"sign", UnaryOp::sign},   {"log1p", UnaryOp::log1p},
-      {"expm1", UnaryOp::expm1}, {"sin", UnaryOp::sin},       {"cos", UnaryOp::cos},
-      {"floor", UnaryOp::floor}, {"ceil", UnaryOp::ceil},     {"rsqrt", UnaryOp::rsqrt}};
+      {"neg", UnaryOp::neg},       {"exp", UnaryOp::exp},   {"log", UnaryOp::log},
+      {"sqrt", UnaryOp::sqrt},     {"abs", UnaryOp::abs},   {"reciprocal", UnaryOp::reciprocal},
+      {"square", UnaryOp::square}, {"sign", UnaryOp::sign}, {"log1p", UnaryOp::log1p},
+      {"expm1", UnaryOp::expm1},   {"sin", UnaryOp::sin},   {"cos", UnaryOp::cos},
+      {"floor", UnaryOp::floor},   {"ceil", UnaryOp::ceil}, {"rsqrt", UnaryOp::rsqrt}};
   auto it = ops.find(s);
   FASTNN_CHECK(it != ops.end(), "unary: unknown operation '", s, "'");
   return it->second;
 }
 
 BinaryOp parse_binary(const std::string& s) {
-  static const std::unordered_map<std::string, BinaryOp> ops = {
-      {"add", BinaryOp::add}, {"sub", BinaryOp::sub}, {"mul", BinaryOp::mul},
-      {"div", BinaryOp::div}, {"pow", BinaryOp::pow}, {"maximum", BinaryOp::maximum},
-      {"minimum", BinaryOp::minimum}, {"eq", BinaryOp::eq}, {"ne", BinaryOp::ne},
-      {"lt", BinaryOp::lt}, {"le", BinaryOp::le}, {"gt", BinaryOp::gt}, {"ge", BinaryOp::ge}};
+  static const std::unordered_map<std::string, BinaryOp> ops = {{"add", BinaryOp::add},
+                                                                {"sub", BinaryOp::sub},
+                                                                {"mul", BinaryOp::mul},
+                                                                {"div", BinaryOp::div},
+                                                                {"pow", BinaryOp::pow},
+                                                                {"maximum", BinaryOp::maximum},
+                                                                {"minimum", BinaryOp::minimum},
+                                                                {"eq", BinaryOp::eq},
+                                                                {"ne", BinaryOp::ne},
+                                                                {"lt", BinaryOp::lt},
+                                                                {"le", BinaryOp::le},
+                                                                {"gt", BinaryOp::gt},
+                                                                {"ge", BinaryOp::ge}};
   auto it = ops.find(s);
   FASTNN_CHECK(it != ops.end(), "binary: unknown operation '", s, "'");
   return it->second;
@@ -39,7 +47,7 @@ BinaryOp parse_binary(const std::string& s) {
 
 ReduceOp parse_reduce(const std::string& s) {
   static const std::unordered_map<std::string, ReduceOp> ops = {
-      {"sum", ReduceOp::sum}, {"mean", ReduceOp::mean}, {"max", ReduceOp::max},
+      {"sum", ReduceOp::sum}, {"mean", ReduceOp::mean},     {"max", ReduceOp::max},
       {"min", ReduceOp::min}, {"argmax", ReduceOp::argmax}, {"argmin", ReduceOp::argmin}};
   auto it = ops.find(s);
   FASTNN_CHECK(it != ops.end(), "reduce: unknown operation '", s, "'");
@@ -107,7 +115,8 @@ py::object unary_op(const std::string& op_name, const py::object& x_obj, const p
 py::object clamp(const py::object& x_obj, const py::object& lo, const py::object& hi,
                  const py::object& out) {
   DeviceArray& x = as_device_array(x_obj, "clamp", "x");
-  const double l = lo.is_none() ? 0.0 : lo.cast<double>(), h = hi.is_none() ? 0.0 : hi.cast<double>();
+  const double l = lo.is_none() ? 0.0 : lo.cast<double>(),
+               h = hi.is_none() ? 0.0 : hi.cast<double>();
   DeviceGuard guard(x.device());
   DeviceArray y = output(out, x.shape, x.dtype, x.device(), "clamp", "out");
   clamp_cuda(x.dtype, y.data(), x.data(), lo.is_none() ? nullptr : &l, hi.is_none() ? nullptr : &h,
@@ -123,11 +132,13 @@ py::object binary_op(const std::string& op_name, const py::object& a_obj, const 
   const BinaryOp op = parse_binary(op_name);
   if (is_scalar(a_obj) || is_scalar(b_obj)) {
     const bool scalar_first = is_scalar(a_obj);
-    FASTNN_TYPE_CHECK(!(scalar_first && is_scalar(b_obj)), fn, ": at least one operand must be a DeviceArray");
+    FASTNN_TYPE_CHECK(!(scalar_first && is_scalar(b_obj)), fn,
+                      ": at least one operand must be a DeviceArray");
     DeviceArray& a = as_device_array(scalar_first ? b_obj : a_obj, fn, scalar_first ? "b" : "a");
     const double s = (scalar_first ? a_obj : b_obj).cast<double>();
     DeviceGuard guard(a.device());
-    DeviceArray y = output(out, a.shape, is_comparison(op) ? DType::b8 : a.dtype, a.device(), fn, "out");
+    DeviceArray y =
+        output(out, a.shape, is_comparison(op) ? DType::b8 : a.dtype, a.device(), fn, "out");
     binary_scalar_cuda(op, a.dtype, y.data(), a.data(), s, scalar_first, a.numel());
     return ret(out, std::move(y));
   }
@@ -138,11 +149,13 @@ py::object binary_op(const std::string& op_name, const py::object& a_obj, const 
   const auto shape = broadcast_shape(a.shape, b.shape, fn);
   const Shape sh = to_shape(shape, fn);
   DeviceGuard guard(a.device());
-  DeviceArray y = output(out, shape, is_comparison(op) ? DType::b8 : a.dtype, a.device(), fn, "out");
+  DeviceArray y =
+      output(out, shape, is_comparison(op) ? DType::b8 : a.dtype, a.device(), fn, "out");
   if (!out.is_none()) {  // in place only when the output is exactly an unbroadcast input
     for (const DeviceArray* in : {&a, &b})
-      FASTNN_CHECK((y.data() == in->data() && in->shape == shape) || !overlaps(y, *in), fn,
-                   ": 'out' must be a same-shaped input (in place) or not share memory with the inputs");
+      FASTNN_CHECK(
+          (y.data() == in->data() && in->shape == shape) || !overlaps(y, *in), fn,
+          ": 'out' must be a same-shaped input (in place) or not share memory with the inputs");
   }
   binary_cuda(op, a.dtype, y.data(), a.data(), broadcast_strides(a.shape, shape), b.data(),
               broadcast_strides(b.shape, shape), sh);
@@ -190,8 +203,10 @@ py::object reduce(const std::string& op_name, const py::object& x_obj, const py:
       inner = 1;
       for (int64_t i = d + 1; i < nd; ++i) inner *= x.shape[i];
       for (int64_t i = 0; i < nd; ++i)
-        if (i != d) shape.push_back(x.shape[i]);
-        else if (keepdim) shape.push_back(1);
+        if (i != d)
+          shape.push_back(x.shape[i]);
+        else if (keepdim)
+          shape.push_back(1);
     }
   }
   const bool arg = op == ReduceOp::argmax || op == ReduceOp::argmin;
@@ -228,7 +243,8 @@ py::object permute(const py::object& x_obj, const std::vector<int64_t>& dims) {
   Strides st{};
   for (int64_t i = 0; i < nd; ++i) {
     int64_t d = dims[i] < 0 ? dims[i] + nd : dims[i];
-    FASTNN_CHECK(d >= 0 && d < nd && !seen[d], fn, ": invalid permutation for shape ", shape_str(x.shape));
+    FASTNN_CHECK(d >= 0 && d < nd && !seen[d], fn, ": invalid permutation for shape ",
+                 shape_str(x.shape));
     seen[d] = true;
     shape[i] = x.shape[d];
     st.s[i] = contiguous[d];
@@ -243,7 +259,8 @@ py::object broadcast_to(const py::object& x_obj, const std::vector<int64_t>& sha
   const char* fn = "broadcast_to";
   DeviceArray& x = as_device_array(x_obj, fn, "x");
   const auto full = broadcast_shape(x.shape, shape, fn);
-  FASTNN_CHECK(full == shape, fn, ": cannot broadcast shape ", shape_str(x.shape), " to ", shape_str(shape));
+  FASTNN_CHECK(full == shape, fn, ": cannot broadcast shape ", shape_str(x.shape), " to ",
+               shape_str(shape));
   DeviceGuard guard(x.device());
   DeviceArray y = empty(shape, x.dtype, x.device());
   copy_strided_cuda(dtype_size(x.dtype), y.data(), x.data(), broadcast_strides(x.shape, shape),
@@ -268,10 +285,13 @@ py::object strided_copy(const py::object& x_obj, const std::vector<int64_t>& sha
   if (n > 0) {
     int64_t lo = offset, hi = offset;
     for (size_t i = 0; i < shape.size(); ++i) {
-      FASTNN_CHECK(strides[i] >= -x.numel() && strides[i] <= x.numel(), fn, ": stride ",
-                   strides[i], " is out of range for ", describe(x));
+      FASTNN_CHECK(strides[i] >= -x.numel() && strides[i] <= x.numel(), fn, ": stride ", strides[i],
+                   " is out of range for ", describe(x));
       const int64_t span = (shape[i] - 1) * strides[i];
-      if (span > 0) hi += span; else lo += span;
+      if (span > 0)
+        hi += span;
+      else
+        lo += span;
     }
     FASTNN_CHECK(lo >= 0 && hi < x.numel(), fn, ": the view (shape ", shape_str(shape),
                  ", strides ", shape_str(strides), ", offset ", offset, ") reads elements [", lo,
@@ -299,12 +319,14 @@ DeviceArray& float_out(const py::object& obj, const char* fn) {
 
 void register_ops(py::module_& m) {
   m.def("unary", &unary_op, py::arg("op"), py::arg("x"), py::kw_only(), py::arg("out") = py::none(),
-        "Elementwise op(x): neg exp log sqrt abs reciprocal square sign log1p expm1 sin cos floor ceil rsqrt.");
+        "Elementwise op(x): neg exp log sqrt abs reciprocal square sign log1p expm1 sin cos floor "
+        "ceil rsqrt.");
   m.def("clamp", &clamp, py::arg("x"), py::arg("min") = py::none(), py::arg("max") = py::none(),
         py::kw_only(), py::arg("out") = py::none());
   m.def("binary", &binary_op, py::arg("op"), py::arg("a"), py::arg("b"), py::kw_only(),
         py::arg("out") = py::none(),
-        "Broadcast a op b: add sub mul div pow maximum minimum eq ne lt le gt ge (one may be a scalar).");
+        "Broadcast a op b: add sub mul div pow maximum minimum eq ne lt le gt ge (one may be a "
+        "scalar).");
   m.def("where", &where, py::arg("condition"), py::arg("x"), py::arg("y"));
   m.def("reduce", &reduce, py::arg("op"), py::arg("x"), py::arg("dim") = py::none(),
         py::arg("keepdim") = false, "sum mean max min argmax argmin over one dimension or all.");
@@ -313,56 +335,76 @@ void register_ops(py::module_& m) {
   m.def("strided_copy", &strided_copy, py::arg("x"), py::arg("shape"), py::arg("strides"),
         py::arg("offset") = 0, "A contiguous copy of a strided view of x (element strides).");
 
-  m.def("philox4x32_10", [](std::array<uint32_t, 4> counter, std::array<uint32_t, 2> key) {
-    uint32_t out[4];
-    philox4x32_10_host(out, counter.data(), key.data());
-    return py::make_tuple(out[0], out[1], out[2], out[3]);
-  }, py::arg("counter"), py::arg("key"), "The Philox 4x32-10 block function (host), for tests.");
-  m.def("philox_counters", [](const py::object& dtype, int64_t n) {
-    return philox_counters(dtype_from_py(dtype, "philox_counters"), n);
-  }, py::arg("dtype"), py::arg("n"), "Counters a random call over n elements consumes.");
-  m.def("uniform_", [](const py::object& x_obj, double low, double high, uint64_t seed, uint64_t offset) {
-    DeviceArray& x = float_out(x_obj, "uniform_");
-    FASTNN_CHECK(low <= high, "uniform_: need low <= high, got ", low, " and ", high);
-    DeviceGuard guard(x.device());
-    uniform_cuda(x.dtype, x.data(), x.numel(), low, high, seed, offset);
-    return x_obj;
-  }, py::arg("x"), py::arg("low"), py::arg("high"), py::arg("seed"), py::arg("offset"));
-  m.def("normal_", [](const py::object& x_obj, double mean, double std, uint64_t seed, uint64_t offset) {
-    DeviceArray& x = float_out(x_obj, "normal_");
-    FASTNN_CHECK(std >= 0, "normal_: std must be >= 0, got ", std);
-    DeviceGuard guard(x.device());
-    normal_cuda(x.dtype, x.data(), x.numel(), mean, std, seed, offset);
-    return x_obj;
-  }, py::arg("x"), py::arg("mean"), py::arg("std"), py::arg("seed"), py::arg("offset"));
-  m.def("dropout", [](const py::object& x_obj, double p, uint64_t seed, uint64_t offset) {
-    const char* fn = "dropout";
-    DeviceArray& x = as_device_array(x_obj, fn, "x");
-    check_float(x, fn, "x");
-    FASTNN_CHECK(p >= 0.0 && p <= 1.0, fn, ": dropout probability has to be between 0 and 1, but got ", p);
-    DeviceGuard guard(x.device());
-    DeviceArray y = empty_like(x);
-    DeviceArray mask = empty(x.shape, DType::u8, x.device());
-    dropout_forward_cuda(x.dtype, y.data(), static_cast<uint8_t*>(mask.data()), x.data(), x.numel(), p,
-                         seed, offset);
-    return py::make_tuple(std::move(y), std::move(mask));
-  }, py::arg("x"), py::arg("p"), py::arg("seed"), py::arg("offset"),
-        "(y, mask): y = x * mask / (1 - p), mask uint8; Philox stream (seed, offset).");
-  m.def("dropout_backward", [](const py::object& g_obj, const py::object& mask_obj, double p) {
-    const char* fn = "dropout_backward";
-    DeviceArray& g = as_device_array(g_obj, fn, "grad");
-    DeviceArray& mask = as_device_array(mask_obj, fn, "mask");
-    check_float(g, fn, "grad");
-    check_dtype(mask, DType::u8, fn, "mask");
-    check_same_device(g, "grad", mask, "mask", fn);
-    check_shape(mask, g.shape, fn, "mask");
-    FASTNN_CHECK(p >= 0.0 && p <= 1.0, fn, ": dropout probability has to be between 0 and 1, but got ", p);
-    DeviceGuard guard(g.device());
-    DeviceArray dx = empty_like(g);
-    dropout_backward_cuda(g.dtype, dx.data(), g.data(), static_cast<const uint8_t*>(mask.data()), p,
-                          g.numel());
-    return dx;
-  }, py::arg("grad"), py::arg("mask"), py::arg("p"));
+  m.def(
+      "philox4x32_10",
+      [](std::array<uint32_t, 4> counter, std::array<uint32_t, 2> key) {
+        uint32_t out[4];
+        philox4x32_10_host(out, counter.data(), key.data());
+        return py::make_tuple(out[0], out[1], out[2], out[3]);
+      },
+      py::arg("counter"), py::arg("key"), "The Philox 4x32-10 block function (host), for tests.");
+  m.def(
+      "philox_counters",
+      [](const py::object& dtype, int64_t n) {
+        return philox_counters(dtype_from_py(dtype, "philox_counters"), n);
+      },
+      py::arg("dtype"), py::arg("n"), "Counters a random call over n elements consumes.");
+  m.def(
+      "uniform_",
+      [](const py::object& x_obj, double low, double high, uint64_t seed, uint64_t offset) {
+        DeviceArray& x = float_out(x_obj, "uniform_");
+        FASTNN_CHECK(low <= high, "uniform_: need low <= high, got ", low, " and ", high);
+        DeviceGuard guard(x.device());
+        uniform_cuda(x.dtype, x.data(), x.numel(), low, high, seed, offset);
+        return x_obj;
+      },
+      py::arg("x"), py::arg("low"), py::arg("high"), py::arg("seed"), py::arg("offset"));
+  m.def(
+      "normal_",
+      [](const py::object& x_obj, double mean, double std, uint64_t seed, uint64_t offset) {
+        DeviceArray& x = float_out(x_obj, "normal_");
+        FASTNN_CHECK(std >= 0, "normal_: std must be >= 0, got ", std);
+        DeviceGuard guard(x.device());
+        normal_cuda(x.dtype, x.data(), x.numel(), mean, std, seed, offset);
+        return x_obj;
+      },
+      py::arg("x"), py::arg("mean"), py::arg("std"), py::arg("seed"), py::arg("offset"));
+  m.def(
+      "dropout",
+      [](const py::object& x_obj, double p, uint64_t seed, uint64_t offset) {
+        const char* fn = "dropout";
+        DeviceArray& x = as_device_array(x_obj, fn, "x");
+        check_float(x, fn, "x");
+        FASTNN_CHECK(p >= 0.0 && p <= 1.0, fn,
+                     ": dropout probability has to be between 0 and 1, but got ", p);
+        DeviceGuard guard(x.device());
+        DeviceArray y = empty_like(x);
+        DeviceArray mask = empty(x.shape, DType::u8, x.device());
+        dropout_forward_cuda(x.dtype, y.data(), static_cast<uint8_t*>(mask.data()), x.data(),
+                             x.numel(), p, seed, offset);
+        return py::make_tuple(std::move(y), std::move(mask));
+      },
+      py::arg("x"), py::arg("p"), py::arg("seed"), py::arg("offset"),
+      "(y, mask): y = x * mask / (1 - p), mask uint8; Philox stream (seed, offset).");
+  m.def(
+      "dropout_backward",
+      [](const py::object& g_obj, const py::object& mask_obj, double p) {
+        const char* fn = "dropout_backward";
+        DeviceArray& g = as_device_array(g_obj, fn, "grad");
+        DeviceArray& mask = as_device_array(mask_obj, fn, "mask");
+        check_float(g, fn, "grad");
+        check_dtype(mask, DType::u8, fn, "mask");
+        check_same_device(g, "grad", mask, "mask", fn);
+        check_shape(mask, g.shape, fn, "mask");
+        FASTNN_CHECK(p >= 0.0 && p <= 1.0, fn,
+                     ": dropout probability has to be between 0 and 1, but got ", p);
+        DeviceGuard guard(g.device());
+        DeviceArray dx = empty_like(g);
+        dropout_backward_cuda(g.dtype, dx.data(), g.data(),
+                              static_cast<const uint8_t*>(mask.data()), p, g.numel());
+        return dx;
+      },
+      py::arg("grad"), py::arg("mask"), py::arg("p"));
 }
 
 }  // namespace fastnn::cuda::bind

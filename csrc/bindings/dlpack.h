@@ -1,4 +1,4 @@
-// The DLPack ABI (https://dmlc.github.io/dlpack/latest/c_api.html), versions 0.8 and 1.0:
+// The DLPack C ABI (the array-exchange standard), versions 0.8 and 1.0:
 // just the structs and constants fastnn needs, written from the public specification.
 // Capsule protocol: a producer returns a PyCapsule named "dltensor" (DLManagedTensor) or, for
 // max_version >= (1, 0), "dltensor_versioned" (DLManagedTensorVersioned). A consumer that takes

@@ -1,4 +1,4 @@
-// pybind11 glue for the fused losses (C7): validate, release the GIL, call, return.
+// pybind11 glue for the fused losses: validate, release the GIL, call, return.
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
@@ -6,25 +6,20 @@
 #include <string>
 
 #include "bindings/common.h"
-#include "fastnn.h"
+#include "cpu/fastnn_cpu.h"
 
 namespace py = pybind11;
 
 namespace fastnn::bind {
 namespace {
 
-Reduction parse_reduction(const std::string& s, const char* fn) {
-  if (s == "mean") return Reduction::mean;
-  if (s == "sum") return Reduction::sum;
-  if (s == "none") return Reduction::none;
-  FASTNN_CHECK(false, fn, ": argument 'reduction' must be 'mean', 'sum' or 'none', got '", s, "'");
-  return Reduction::mean;
+py::array new_like(const py::array& like, std::vector<py::ssize_t> shape) {
+  return py::array(like.dtype(), shape);
 }
 
-py::array new_like(const py::array& like, std::vector<py::ssize_t> shape) { return py::array(like.dtype(), shape); }
-
 // An optional float operand (weight, pos_weight): None, or a contiguous array of logits' dtype.
-py::object optional_operand(py::handle obj, const py::array& logits, const char* fn, const char* name) {
+py::object optional_operand(py::handle obj, const py::array& logits, const char* fn,
+                            const char* name) {
   if (obj.is_none()) return py::none();
   py::array a = as_array(obj, fn, name);
   float_dtype(a, fn, name);
@@ -39,30 +34,35 @@ const T* ptr_or_null(const py::object& o) {
 }
 
 // The result: loss (0-d array for mean/sum, per-item array for none), plus dlogits when grad.
-py::object result(const py::array& logits, Reduction red, double total, py::object per_item, py::object dlogits,
-                  bool grad) {
+py::object result(const py::array& logits, Reduction red, double total, py::object per_item,
+                  py::object dlogits, bool grad) {
   py::object loss;
   if (red == Reduction::none) {
     loss = per_item;
   } else {
     py::array r = new_like(logits, {});
-    if (logits.dtype().equal(py::dtype::of<float>())) *static_cast<float*>(r.mutable_data()) = float(total);
-    else *static_cast<double*>(r.mutable_data()) = total;
+    if (logits.dtype().equal(py::dtype::of<float>()))
+      *static_cast<float*>(r.mutable_data()) = float(total);
+    else
+      *static_cast<double*>(r.mutable_data()) = total;
     loss = r;
   }
   if (grad) return py::make_tuple(loss, dlogits);
   return loss;
 }
 
-py::object softmax_cross_entropy(py::handle logits_obj, py::handle target_obj, const std::string& reduction,
-                                 double label_smoothing, int64_t ignore_index, py::handle weight_obj, bool grad) {
+py::object softmax_cross_entropy(py::handle logits_obj, py::handle target_obj,
+                                 const std::string& reduction, double label_smoothing,
+                                 int64_t ignore_index, py::handle weight_obj, bool grad) {
   const char* fn = "softmax_cross_entropy";
   py::array logits = as_array(logits_obj, fn, "logits");
   DType dt = float_dtype(logits, fn, "logits");
-  FASTNN_CHECK(logits.ndim() == 2, fn, ": argument 'logits' must have shape (N, C), got ", shape_str(logits));
+  FASTNN_CHECK(logits.ndim() == 2, fn, ": argument 'logits' must have shape (N, C), got ",
+               shape_str(logits));
   check_contiguous(logits, fn, "logits");
   const int64_t N = logits.shape(0), C = logits.shape(1);
-  FASTNN_CHECK(C >= 1, fn, ": 'logits' must have at least one class, got shape ", shape_str(logits));
+  FASTNN_CHECK(C >= 1, fn, ": 'logits' must have at least one class, got shape ",
+               shape_str(logits));
   Reduction red = parse_reduction(reduction, fn);
   FASTNN_CHECK(label_smoothing >= 0.0 && label_smoothing <= 1.0, fn,
                ": argument 'label_smoothing' must be between 0.0 and 1.0, got ", label_smoothing);
@@ -70,9 +70,11 @@ py::object softmax_cross_entropy(py::handle logits_obj, py::handle target_obj, c
   const bool is_i32 = target.dtype().equal(py::dtype::of<int32_t>());
   const bool is_i64 = target.dtype().equal(py::dtype::of<int64_t>());
   const bool is_prob = target.dtype().kind() == 'f';
-  FASTNN_TYPE_CHECK(is_i32 || is_i64 || is_prob, fn,
-                    ": argument 'target' must hold class indices (int32 or int64) or class probabilities "
-                    "(the dtype of 'logits', ", dtype_str(logits), "), got ", dtype_str(target));
+  FASTNN_TYPE_CHECK(
+      is_i32 || is_i64 || is_prob, fn,
+      ": argument 'target' must hold class indices (int32 or int64) or class probabilities "
+      "(the dtype of 'logits', ",
+      dtype_str(logits), "), got ", dtype_str(target));
   if (is_prob) {
     check_same_dtype(target, "target", logits, "logits", fn);
     check_shape(target, {N, C}, fn, "target");
@@ -88,8 +90,10 @@ py::object softmax_cross_entropy(py::handle logits_obj, py::handle target_obj, c
   if (grad) dlogits = new_like(logits, {N, C});
   double total;
   {
-    void* lp = per_item.is_none() ? nullptr : py::reinterpret_borrow<py::array>(per_item).mutable_data();
-    void* gp = dlogits.is_none() ? nullptr : py::reinterpret_borrow<py::array>(dlogits).mutable_data();
+    void* lp =
+        per_item.is_none() ? nullptr : py::reinterpret_borrow<py::array>(per_item).mutable_data();
+    void* gp =
+        dlogits.is_none() ? nullptr : py::reinterpret_borrow<py::array>(dlogits).mutable_data();
     const void* zp = logits.data();
     const void* tp = target.data();
     const float* w32 = dt == DType::f32 ? ptr_or_null<float>(weight) : nullptr;
@@ -99,23 +103,36 @@ py::object softmax_cross_entropy(py::handle logits_obj, py::handle target_obj, c
       auto* l = static_cast<float*>(lp);
       auto* g = static_cast<float*>(gp);
       auto* z = static_cast<const float*>(zp);
-      if (is_prob) total = softmax_xent_prob_cpu(l, g, z, static_cast<const float*>(tp), w32, N, C, label_smoothing, red);
-      else if (is_i32) total = softmax_xent_cpu(l, g, z, static_cast<const int32_t*>(tp), w32, N, C, ignore_index, label_smoothing, red);
-      else total = softmax_xent_cpu(l, g, z, static_cast<const int64_t*>(tp), w32, N, C, ignore_index, label_smoothing, red);
+      if (is_prob)
+        total = softmax_cross_entropy_forward_cpu(l, g, z, static_cast<const float*>(tp), w32, N, C,
+                                                  label_smoothing, red);
+      else if (is_i32)
+        total = softmax_cross_entropy_forward_cpu(l, g, z, static_cast<const int32_t*>(tp), w32, N,
+                                                  C, ignore_index, label_smoothing, red);
+      else
+        total = softmax_cross_entropy_forward_cpu(l, g, z, static_cast<const int64_t*>(tp), w32, N,
+                                                  C, ignore_index, label_smoothing, red);
     } else {
       auto* l = static_cast<double*>(lp);
       auto* g = static_cast<double*>(gp);
       auto* z = static_cast<const double*>(zp);
-      if (is_prob) total = softmax_xent_prob_cpu(l, g, z, static_cast<const double*>(tp), w64, N, C, label_smoothing, red);
-      else if (is_i32) total = softmax_xent_cpu(l, g, z, static_cast<const int32_t*>(tp), w64, N, C, ignore_index, label_smoothing, red);
-      else total = softmax_xent_cpu(l, g, z, static_cast<const int64_t*>(tp), w64, N, C, ignore_index, label_smoothing, red);
+      if (is_prob)
+        total = softmax_cross_entropy_forward_cpu(l, g, z, static_cast<const double*>(tp), w64, N,
+                                                  C, label_smoothing, red);
+      else if (is_i32)
+        total = softmax_cross_entropy_forward_cpu(l, g, z, static_cast<const int32_t*>(tp), w64, N,
+                                                  C, ignore_index, label_smoothing, red);
+      else
+        total = softmax_cross_entropy_forward_cpu(l, g, z, static_cast<const int64_t*>(tp), w64, N,
+                                                  C, ignore_index, label_smoothing, red);
     }
   }
   return result(logits, red, total, per_item, dlogits, grad);
 }
 
-py::object bce_with_logits(py::handle logits_obj, py::handle target_obj, py::handle weight_obj,
-                           py::handle pos_weight_obj, const std::string& reduction, bool grad) {
+py::object binary_cross_entropy_with_logits(py::handle logits_obj, py::handle target_obj,
+                                            py::handle weight_obj, py::handle pos_weight_obj,
+                                            const std::string& reduction, bool grad) {
   const char* fn = "binary_cross_entropy_with_logits";
   py::array logits = as_array(logits_obj, fn, "logits");
   DType dt = float_dtype(logits, fn, "logits");
@@ -136,29 +153,35 @@ py::object bce_with_logits(py::handle logits_obj, py::handle target_obj, py::han
     bool same = w.ndim() == logits.ndim();
     for (py::ssize_t i = 0; same && i < w.ndim(); ++i) same = w.shape(i) == logits.shape(i);
     w_per_class = !same && w.ndim() == 1 && w.shape(0) == C;
-    FASTNN_CHECK(same || w_per_class, fn, ": argument 'weight' must have the shape of 'logits' ", shape_str(logits),
-                 " or (", C, ",) (one weight per last-dim entry), got ", shape_str(w));
+    FASTNN_CHECK(same || w_per_class, fn, ": argument 'weight' must have the shape of 'logits' ",
+                 shape_str(logits), " or (", C, ",) (one weight per last-dim entry), got ",
+                 shape_str(w));
   }
   py::object pos_weight = optional_operand(pos_weight_obj, logits, fn, "pos_weight");
-  if (!pos_weight.is_none()) check_shape(py::reinterpret_borrow<py::array>(pos_weight), {C}, fn, "pos_weight");
+  if (!pos_weight.is_none())
+    check_shape(py::reinterpret_borrow<py::array>(pos_weight), {C}, fn, "pos_weight");
 
   py::object per_item = py::none(), dlogits = py::none();
   if (red == Reduction::none) per_item = new_like(logits, shape);
   if (grad) dlogits = new_like(logits, shape);
   double total;
   {
-    void* lp = per_item.is_none() ? nullptr : py::reinterpret_borrow<py::array>(per_item).mutable_data();
-    void* gp = dlogits.is_none() ? nullptr : py::reinterpret_borrow<py::array>(dlogits).mutable_data();
+    void* lp =
+        per_item.is_none() ? nullptr : py::reinterpret_borrow<py::array>(per_item).mutable_data();
+    void* gp =
+        dlogits.is_none() ? nullptr : py::reinterpret_borrow<py::array>(dlogits).mutable_data();
     const void *xp = logits.data(), *tp = target.data();
     py::gil_scoped_release release;
     if (dt == DType::f32)
-      total = bce_with_logits_cpu(static_cast<float*>(lp), static_cast<float*>(gp), static_cast<const float*>(xp),
-                                  static_cast<const float*>(tp), ptr_or_null<float>(weight), w_per_class,
-                                  ptr_or_null<float>(pos_weight), n, C, red);
+      total = binary_cross_entropy_with_logits_forward_cpu(
+          static_cast<float*>(lp), static_cast<float*>(gp), static_cast<const float*>(xp),
+          static_cast<const float*>(tp), ptr_or_null<float>(weight), w_per_class,
+          ptr_or_null<float>(pos_weight), n, C, red);
     else
-      total = bce_with_logits_cpu(static_cast<double*>(lp), static_cast<double*>(gp), static_cast<const double*>(xp),
-                                  static_cast<const double*>(tp), ptr_or_null<double>(weight), w_per_class,
-                                  ptr_or_null<double>(pos_weight), n, C, red);
+      total = binary_cross_entropy_with_logits_forward_cpu(
+          static_cast<double*>(lp), static_cast<double*>(gp), static_cast<const double*>(xp),
+          static_cast<const double*>(tp), ptr_or_null<double>(weight), w_per_class,
+          ptr_or_null<double>(pos_weight), n, C, red);
   }
   return result(logits, red, total, per_item, dlogits, grad);
 }
@@ -166,9 +189,9 @@ py::object bce_with_logits(py::handle logits_obj, py::handle target_obj, py::han
 }  // namespace
 
 void register_losses(py::module_& m) {
-  m.def("softmax_cross_entropy", &softmax_cross_entropy, py::arg("logits"), py::arg("target"), py::kw_only(),
-        py::arg("reduction") = "mean", py::arg("label_smoothing") = 0.0, py::arg("ignore_index") = -100,
-        py::arg("weight") = py::none(), py::arg("grad") = false,
+  m.def("softmax_cross_entropy", &softmax_cross_entropy, py::arg("logits"), py::arg("target"),
+        py::kw_only(), py::arg("reduction") = "mean", py::arg("label_smoothing") = 0.0,
+        py::arg("ignore_index") = -100, py::arg("weight") = py::none(), py::arg("grad") = false,
         R"(softmax_cross_entropy(logits, target, *, reduction='mean', label_smoothing=0.0,
     ignore_index=-100, weight=None, grad=False)
 
@@ -179,9 +202,9 @@ for nothing) or (N, C) class probabilities of logits' dtype. weight: (C,) class 
 Returns the loss (a 0-d array, or (N,) for reduction='none'); with grad=True returns
 (loss, dlogits), dlogits (N, C) the gradient of the returned loss (of its sum for 'none'),
 computed in the same pass. An out-of-range class index raises ValueError naming it.)");
-  m.def("binary_cross_entropy_with_logits", &bce_with_logits, py::arg("logits"), py::arg("target"), py::kw_only(),
-        py::arg("weight") = py::none(), py::arg("pos_weight") = py::none(), py::arg("reduction") = "mean",
-        py::arg("grad") = false,
+  m.def("binary_cross_entropy_with_logits", &binary_cross_entropy_with_logits, py::arg("logits"),
+        py::arg("target"), py::kw_only(), py::arg("weight") = py::none(),
+        py::arg("pos_weight") = py::none(), py::arg("reduction") = "mean", py::arg("grad") = false,
         R"(binary_cross_entropy_with_logits(logits, target, *, weight=None, pos_weight=None,
     reduction='mean', grad=False)
 

@@ -7,7 +7,7 @@
 #include <optional>
 
 #include "bindings/common.h"
-#include "fastnn.h"
+#include "cpu/fastnn_cpu.h"
 
 namespace py = pybind11;
 
@@ -19,17 +19,18 @@ constexpr const char* kFn = "matmul";
 // Element strides of an array; ValueError for byte strides that are not a whole element.
 void element_strides(const py::array& x, const char* name, int64_t* s) {
   for (py::ssize_t d = 0; d < x.ndim(); ++d) {
-    FASTNN_CHECK(x.strides(d) % x.itemsize() == 0, kFn, ": argument '", name, "' with shape ", shape_str(x),
-                 " has a byte stride (", x.strides(d), ") that is not a multiple of its item size (", x.itemsize(),
+    FASTNN_CHECK(x.strides(d) % x.itemsize() == 0, kFn, ": argument '", name, "' with shape ",
+                 shape_str(x), " has a byte stride (", x.strides(d),
+                 ") that is not a multiple of its item size (", x.itemsize(),
                  "); use numpy.ascontiguousarray");
     s[d] = x.strides(d) / x.itemsize();
   }
 }
 
 template <class T>
-py::array run(const py::array& a, const py::array& b, bool trans_a, bool trans_b, double alpha, double beta,
-              std::optional<py::array> out, std::optional<py::array> bias, MatmulLayout L,
-              const std::vector<py::ssize_t>& shape) {
+py::array run(const py::array& a, const py::array& b, bool trans_a, bool trans_b, double alpha,
+              double beta, std::optional<py::array> out, std::optional<py::array> bias,
+              MatmulLayout L, const std::vector<py::ssize_t>& shape) {
   py::array c = out ? *out : py::array(py::dtype::of<T>(), shape);
   const int64_t nd = c.ndim();
   L.c_rs = L.N;
@@ -45,8 +46,8 @@ py::array run(const py::array& a, const py::array& b, bool trans_a, bool trans_b
   return c;
 }
 
-py::array matmul(const py::object& a_obj, const py::object& b_obj, bool trans_a, bool trans_b, double alpha,
-                 double beta, const py::object& out_obj, const py::object& bias_obj) {
+py::array matmul(const py::object& a_obj, const py::object& b_obj, bool trans_a, bool trans_b,
+                 double alpha, double beta, const py::object& out_obj, const py::object& bias_obj) {
   py::array a = as_array(a_obj, kFn, "a");
   py::array b = as_array(b_obj, kFn, "b");
   const DType dt = float_dtype(a, kFn, "a");
@@ -54,8 +55,9 @@ py::array matmul(const py::object& a_obj, const py::object& b_obj, bool trans_a,
   check_same_dtype(a, "a", b, "b", kFn);
   check_ndim(a, {2, 3}, kFn, "a");
   check_ndim(b, {2, 3}, kFn, "b");
-  FASTNN_CHECK(!(a.ndim() == 2 && b.ndim() == 3), kFn, ": 'a' with shape ", shape_str(a), " and 'b' with shape ",
-               shape_str(b), ": a 3-D 'b' needs a 3-D 'a' with the same batch size");
+  FASTNN_CHECK(!(a.ndim() == 2 && b.ndim() == 3), kFn, ": 'a' with shape ", shape_str(a),
+               " and 'b' with shape ", shape_str(b),
+               ": a 3-D 'b' needs a 3-D 'a' with the same batch size");
 
   int64_t sa[3], sb[3];
   element_strides(a, "a", sa);
@@ -68,12 +70,12 @@ py::array matmul(const py::object& a_obj, const py::object& b_obj, bool trans_a,
   const int64_t kb = trans_b ? b.shape(rb + 1) : b.shape(rb);
   L.N = trans_b ? b.shape(rb) : b.shape(rb + 1);
   L.K = ka;
-  FASTNN_CHECK(ka == kb, kFn, ": inner dimensions differ: 'a' ", shape_str(a), " with trans_a=",
-               trans_a ? "True" : "False", " gives K=", ka, ", 'b' ", shape_str(b), " with trans_b=",
-               trans_b ? "True" : "False", " gives K=", kb);
+  FASTNN_CHECK(ka == kb, kFn, ": inner dimensions differ: 'a' ", shape_str(a),
+               " with trans_a=", trans_a ? "True" : "False", " gives K=", ka, ", 'b' ",
+               shape_str(b), " with trans_b=", trans_b ? "True" : "False", " gives K=", kb);
   if (b.ndim() == 3)
-    FASTNN_CHECK(b.shape(0) == a.shape(0), kFn, ": batch sizes differ: 'a' ", shape_str(a), " and 'b' ",
-                 shape_str(b));
+    FASTNN_CHECK(b.shape(0) == a.shape(0), kFn, ": batch sizes differ: 'a' ", shape_str(a),
+                 " and 'b' ", shape_str(b));
   L.a_bs = a.ndim() == 3 ? sa[0] : 0;
   L.a_rs = trans_a ? sa[ra + 1] : sa[ra];
   L.a_cs = trans_a ? sa[ra] : sa[ra + 1];
@@ -122,8 +124,8 @@ py::array matmul(const py::object& a_obj, const py::object& b_obj, bool trans_a,
 
 void register_matmul(py::module_& m) {
   m.def("matmul", &matmul, py::arg("a"), py::arg("b"), py::kw_only(), py::arg("trans_a") = false,
-        py::arg("trans_b") = false, py::arg("alpha") = 1.0, py::arg("beta") = 0.0, py::arg("out") = py::none(),
-        py::arg("bias") = py::none(),
+        py::arg("trans_b") = false, py::arg("alpha") = 1.0, py::arg("beta") = 0.0,
+        py::arg("out") = py::none(), py::arg("bias") = py::none(),
         R"doc(GEMM: alpha * op(a) @ op(b) + beta * out + bias, float32 or float64.
 
 a: (M, K) or (B, M, K); b: (K, N) or (B, K, N) (a 3-D b needs a 3-D a); op() transposes the last

@@ -1,4 +1,4 @@
-// Bindings of the fused multi-tensor optimizer steps (C7, C8): sgd_step, adagrad_step,
+// Bindings of the fused multi-tensor optimizer steps: sgd_step, adagrad_step,
 // rmsprop_step, adam_step. Each takes lists of numpy arrays, validates ALL of them and every
 // hyperparameter before touching any data (a failed call leaves every array untouched), then
 // releases the GIL and runs one threaded kernel over the whole list.
@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "bindings/common.h"
-#include "fastnn.h"
+#include "cpu/fastnn_cpu.h"
 
 namespace py = pybind11;
 
@@ -42,8 +42,7 @@ class Lists {
   void add(const py::object& obj, const char* name, bool written) {
     lists_.push_back(take(obj, name, written));
     const ArrayList& l = lists_.back();
-    FASTNN_CHECK(l.arrays.size() == size(), fn_, ": '", name, "' has ", l.arrays.size(), " arrays but 'params' has ",
-                 size());
+    check_list_length(fn_, name, l.arrays.size(), size());
     for (size_t i = 0; i < l.arrays.size(); ++i) check_element(l, i);
   }
 
@@ -67,52 +66,31 @@ class Lists {
     return n;
   }
 
-  // No written array may share memory with any other array of the call (gradients may share
-  // memory with each other). One sweep over all arrays sorted by start address.
+  // See fastnn::check_no_overlap (csrc/contract.h).
   void check_no_overlap() const {
-    struct Span {
-      intptr_t lo, hi;
-      size_t list, index;
-    };
-    std::vector<Span> spans;
-    for (size_t k = 0; k < lists_.size(); ++k)
-      for (size_t i = 0; i < lists_[k].arrays.size(); ++i) {
-        if (lists_[k].arrays[i].size() == 0) continue;
-        Span s{0, 0, k, i};
-        byte_bounds(lists_[k].arrays[i], s.lo, s.hi);
+    std::vector<BufferSpan> spans;
+    for (const ArrayList& l : lists_)
+      for (size_t i = 0; i < l.arrays.size(); ++i) {
+        if (l.arrays[i].size() == 0) continue;
+        BufferSpan s{0, 0, &l.name, i, l.written};
+        byte_bounds(l.arrays[i], s.lo, s.hi);
         spans.push_back(s);
       }
-    std::sort(spans.begin(), spans.end(), [](const Span& a, const Span& b) { return a.lo < b.lo; });
-    const Span* reach_any = nullptr;      // the span reaching furthest so far
-    const Span* reach_written = nullptr;  // the written span reaching furthest so far
-    for (const Span& s : spans) {
-      const bool written = lists_[s.list].written;
-      const Span* clash = nullptr;
-      if (written && reach_any && s.lo < reach_any->hi) clash = reach_any;
-      if (!written && reach_written && s.lo < reach_written->hi) clash = reach_written;
-      FASTNN_CHECK(clash == nullptr, fn_, ": '", label(*clash), "' and '", label(s),
-                   "' share memory; arrays written in place must not overlap any other argument");
-      if (!reach_any || s.hi > reach_any->hi) reach_any = &s;
-      if (written && (!reach_written || s.hi > reach_written->hi)) reach_written = &s;
-    }
+    fastnn::check_no_overlap(fn_, std::move(spans));
   }
 
   template <class T>
   std::vector<T*> pointers(size_t k) const {
     std::vector<T*> out;
-    for (const auto& a : lists_[k].arrays) out.push_back(static_cast<T*>(const_cast<void*>(a.data())));
+    for (const auto& a : lists_[k].arrays)
+      out.push_back(static_cast<T*>(const_cast<void*>(a.data())));
     return out;
   }
 
  private:
-  template <class Span>
-  std::string label(const Span& s) const {
-    return lists_[s.list].name + "[" + std::to_string(s.index) + "]";
-  }
-
   ArrayList take(const py::object& obj, const char* name, bool written) {
-    FASTNN_TYPE_CHECK(py::isinstance<py::list>(obj) || py::isinstance<py::tuple>(obj), fn_, ": argument '", name,
-                      "' must be a list or tuple of numpy arrays, got ",
+    FASTNN_TYPE_CHECK(py::isinstance<py::list>(obj) || py::isinstance<py::tuple>(obj), fn_,
+                      ": argument '", name, "' must be a list or tuple of numpy arrays, got ",
                       py::str(py::type::handle_of(obj).attr("__name__")).cast<std::string>());
     ArrayList l{name, {}, written};
     size_t i = 0;
@@ -128,13 +106,14 @@ class Lists {
     const py::array& p = lists_[0].arrays[i];
     const std::string name = l.name + "[" + std::to_string(i) + "]";
     DType dt = float_dtype(a, fn_, name.c_str());
-    FASTNN_TYPE_CHECK(dt == dtype_, fn_, ": '", name, "' has dtype ", dtype_str(a), " but 'params[0]' has ",
-                      dtype_str(lists_[0].arrays[0]), "; all arrays of one call must share a dtype");
+    FASTNN_TYPE_CHECK(dt == dtype_, fn_, ": '", name, "' has dtype ", dtype_str(a),
+                      " but 'params[0]' has ", dtype_str(lists_[0].arrays[0]),
+                      "; all arrays of one call must share a dtype");
     if (&l != &lists_[0]) {
       bool same = a.ndim() == p.ndim();
       for (py::ssize_t d = 0; same && d < a.ndim(); ++d) same = a.shape(d) == p.shape(d);
-      FASTNN_CHECK(same, fn_, ": '", name, "' has shape ", shape_str(a), " but 'params[", i, "]' has shape ",
-                   shape_str(p));
+      FASTNN_CHECK(same, fn_, ": '", name, "' has shape ", shape_str(a), " but 'params[", i,
+                   "]' has shape ", shape_str(p));
     }
     check_contiguous(a, fn_, name.c_str());
     if (l.written) check_writeable(a, fn_, name.c_str());
@@ -144,17 +123,6 @@ class Lists {
   std::vector<ArrayList> lists_;
   DType dtype_ = DType::f32;
 };
-
-// Hyperparameter checks: torch's conditions and wording (NaN fails every one of them).
-void check_range(const char* fn, bool ok, const char* what, double value) {
-  FASTNN_CHECK(ok, fn, ": Invalid ", what, ": ", fmt_double(value));
-}
-void check_lr(const char* fn, double lr) { check_range(fn, lr >= 0.0, "learning rate", lr); }
-void check_eps(const char* fn, double eps) { check_range(fn, eps >= 0.0, "epsilon value", eps); }
-void check_wd(const char* fn, double wd) { check_range(fn, wd >= 0.0, "weight_decay value", wd); }
-void check_step(const char* fn, int64_t step) {
-  FASTNN_CHECK(step >= 1, fn, ": Invalid step: ", step, " (the step being taken, counted from 1)");
-}
 
 // Runs kernel<T>() with the GIL released, T being the call's element type.
 template <class Fn>
@@ -166,49 +134,41 @@ void run_typed(DType dt, const Fn& fn) {
     fn(double{});
 }
 
-void sgd_step(const py::object& params, const py::object& grads, const py::object& momentum_bufs, double lr,
-              double momentum, double dampening, bool nesterov, double weight_decay, bool maximize,
-              bool first_step) {
+void sgd_step(const py::object& params, const py::object& grads, const py::object& momentum_bufs,
+              double lr, double momentum, double dampening, bool nesterov, double weight_decay,
+              bool maximize, bool first_step) {
   const char* fn = "sgd_step";
-  check_lr(fn, lr);
-  check_range(fn, momentum >= 0.0, "momentum value", momentum);
-  check_range(fn, std::isfinite(dampening), "dampening value", dampening);
-  check_wd(fn, weight_decay);
-  FASTNN_CHECK(!nesterov || (momentum > 0 && dampening == 0), fn,
-               ": Nesterov momentum requires a momentum and zero dampening");
+  SgdOptions o;
+  o.lr = lr, o.momentum = momentum, o.dampening = dampening, o.weight_decay = weight_decay;
+  o.nesterov = nesterov, o.maximize = maximize, o.first_step = first_step;
+  validate(o, fn, fmt_double);
   Lists l(fn, params);
   l.add(grads, "grads", false);
   l.add_optional(momentum_bufs, "momentum_bufs", momentum != 0, "momentum != 0");
   l.check_no_overlap();
   const bool use_buf = momentum != 0;
-  SgdOptions o;
-  o.lr = lr, o.momentum = momentum, o.dampening = dampening, o.weight_decay = weight_decay;
-  o.nesterov = nesterov, o.maximize = maximize, o.first_step = first_step;
   auto numels = l.numels();
   run_typed(l.dtype(), [&](auto zero) {
     using T = decltype(zero);
     auto p = l.pointers<T>(0), g = l.pointers<T>(1);
     std::vector<T*> b = use_buf ? l.pointers<T>(2) : std::vector<T*>();
-    sgd_step_cpu(p.data(), use_buf ? b.data() : nullptr, const_cast<const T* const*>(g.data()), numels.data(),
-                 static_cast<int64_t>(numels.size()), o);
+    sgd_step_cpu(p.data(), use_buf ? b.data() : nullptr, const_cast<const T* const*>(g.data()),
+                 numels.data(), static_cast<int64_t>(numels.size()), o);
   });
 }
 
-void adagrad_step(const py::object& params, const py::object& grads, const py::object& state_sums, double lr,
-                  double lr_decay, double weight_decay, double eps, int64_t step, bool maximize) {
+void adagrad_step(const py::object& params, const py::object& grads, const py::object& state_sums,
+                  double lr, double lr_decay, double weight_decay, double eps, int64_t step,
+                  bool maximize) {
   const char* fn = "adagrad_step";
-  check_lr(fn, lr);
-  check_range(fn, lr_decay >= 0.0, "lr_decay value", lr_decay);
-  check_wd(fn, weight_decay);
-  check_eps(fn, eps);
-  check_step(fn, step);
+  AdagradOptions o;
+  o.lr = lr, o.lr_decay = lr_decay, o.weight_decay = weight_decay, o.eps = eps, o.step = step;
+  o.maximize = maximize;
+  validate(o, fn, fmt_double);
   Lists l(fn, params);
   l.add(grads, "grads", false);
   l.add(state_sums, "state_sums", true);
   l.check_no_overlap();
-  AdagradOptions o;
-  o.lr = lr, o.lr_decay = lr_decay, o.weight_decay = weight_decay, o.eps = eps, o.step = step;
-  o.maximize = maximize;
   auto numels = l.numels();
   run_typed(l.dtype(), [&](auto zero) {
     using T = decltype(zero);
@@ -218,15 +178,15 @@ void adagrad_step(const py::object& params, const py::object& grads, const py::o
   });
 }
 
-void rmsprop_step(const py::object& params, const py::object& grads, const py::object& square_avgs, double lr,
-                  double alpha, double eps, double weight_decay, double momentum, bool centered,
-                  const py::object& momentum_bufs, const py::object& grad_avgs, bool maximize) {
+void rmsprop_step(const py::object& params, const py::object& grads, const py::object& square_avgs,
+                  double lr, double alpha, double eps, double weight_decay, double momentum,
+                  bool centered, const py::object& momentum_bufs, const py::object& grad_avgs,
+                  bool maximize) {
   const char* fn = "rmsprop_step";
-  check_lr(fn, lr);
-  check_eps(fn, eps);
-  check_range(fn, momentum >= 0.0, "momentum value", momentum);
-  check_wd(fn, weight_decay);
-  check_range(fn, alpha >= 0.0, "alpha value", alpha);
+  RmspropOptions o;
+  o.lr = lr, o.alpha = alpha, o.eps = eps, o.weight_decay = weight_decay, o.momentum = momentum;
+  o.centered = centered, o.maximize = maximize;
+  validate(o, fn, fmt_double);
   Lists l(fn, params);
   l.add(grads, "grads", false);
   l.add(square_avgs, "square_avgs", true);
@@ -237,17 +197,15 @@ void rmsprop_step(const py::object& params, const py::object& grads, const py::o
   l.add_optional(grad_avgs, "grad_avgs", centered, "centered=True");
   l.check_no_overlap();
   const size_t buf_slot = 3, ga_slot = has_buf_list ? 4 : 3;
-  RmspropOptions o;
-  o.lr = lr, o.alpha = alpha, o.eps = eps, o.weight_decay = weight_decay, o.momentum = momentum;
-  o.centered = centered, o.maximize = maximize;
   auto numels = l.numels();
   run_typed(l.dtype(), [&](auto zero) {
     using T = decltype(zero);
     auto p = l.pointers<T>(0), g = l.pointers<T>(1), sq = l.pointers<T>(2);
     std::vector<T*> b = use_buf ? l.pointers<T>(buf_slot) : std::vector<T*>();
     std::vector<T*> ga = centered ? l.pointers<T>(ga_slot) : std::vector<T*>();
-    rmsprop_step_cpu(p.data(), sq.data(), centered ? ga.data() : nullptr, use_buf ? b.data() : nullptr,
-                     const_cast<const T* const*>(g.data()), numels.data(), static_cast<int64_t>(numels.size()), o);
+    rmsprop_step_cpu(p.data(), sq.data(), centered ? ga.data() : nullptr,
+                     use_buf ? b.data() : nullptr, const_cast<const T* const*>(g.data()),
+                     numels.data(), static_cast<int64_t>(numels.size()), o);
   });
 }
 
@@ -256,55 +214,55 @@ void adam_step(const py::object& params, const py::object& grads, const py::obje
                double weight_decay, bool decoupled, bool amsgrad, const py::object& max_exp_avg_sqs,
                bool maximize, int64_t step) {
   const char* fn = "adam_step";
-  check_lr(fn, lr);
-  check_eps(fn, eps);
-  check_range(fn, beta1 >= 0.0 && beta1 < 1.0, "beta parameter at index 0", beta1);
-  check_range(fn, beta2 >= 0.0 && beta2 < 1.0, "beta parameter at index 1", beta2);
-  check_wd(fn, weight_decay);
-  check_step(fn, step);
+  AdamOptions o;
+  o.lr = lr, o.beta1 = beta1, o.beta2 = beta2, o.eps = eps, o.weight_decay = weight_decay;
+  o.mode = decoupled ? AdamMode::decoupled : AdamMode::l2;
+  o.amsgrad = amsgrad, o.maximize = maximize, o.step = step;
+  validate(o, fn, fmt_double);
   Lists l(fn, params);
   l.add(grads, "grads", false);
   l.add(exp_avgs, "exp_avgs", true);
   l.add(exp_avg_sqs, "exp_avg_sqs", true);
   l.add_optional(max_exp_avg_sqs, "max_exp_avg_sqs", amsgrad, "amsgrad=True");
   l.check_no_overlap();
-  AdamOptions o;
-  o.lr = lr, o.beta1 = beta1, o.beta2 = beta2, o.eps = eps, o.weight_decay = weight_decay;
-  o.mode = decoupled ? AdamMode::decoupled : AdamMode::l2;
-  o.amsgrad = amsgrad, o.maximize = maximize, o.step = step;
   auto numels = l.numels();
   run_typed(l.dtype(), [&](auto zero) {
     using T = decltype(zero);
     auto p = l.pointers<T>(0), g = l.pointers<T>(1), m = l.pointers<T>(2), v = l.pointers<T>(3);
     std::vector<T*> vmax = amsgrad ? l.pointers<T>(4) : std::vector<T*>();
     adam_step_cpu(p.data(), m.data(), v.data(), amsgrad ? vmax.data() : nullptr,
-                  const_cast<const T* const*>(g.data()), numels.data(), static_cast<int64_t>(numels.size()), o);
+                  const_cast<const T* const*>(g.data()), numels.data(),
+                  static_cast<int64_t>(numels.size()), o);
   });
 }
 
 }  // namespace
 
 void register_optim(py::module_& m) {
-  m.def("sgd_step", &sgd_step, py::arg("params"), py::arg("grads"), py::arg("momentum_bufs"), py::kw_only(),
-        py::arg("lr"), py::arg("momentum") = 0.0, py::arg("dampening") = 0.0, py::arg("nesterov") = false,
-        py::arg("weight_decay") = 0.0, py::arg("maximize") = false, py::arg("first_step") = false,
+  m.def("sgd_step", &sgd_step, py::arg("params"), py::arg("grads"), py::arg("momentum_bufs"),
+        py::kw_only(), py::arg("lr"), py::arg("momentum") = 0.0, py::arg("dampening") = 0.0,
+        py::arg("nesterov") = false, py::arg("weight_decay") = 0.0, py::arg("maximize") = false,
+        py::arg("first_step") = false,
         R"(In-place torch.optim.SGD step over lists of same-shaped arrays.
 
 momentum_bufs may be None when momentum == 0. first_step=True initialises every momentum buffer
 to the (weight-decayed, sign-flipped if maximize) gradient instead of reading it, as torch does
 on a parameter's first step; the buffers' previous contents are then ignored.)");
-  m.def("adagrad_step", &adagrad_step, py::arg("params"), py::arg("grads"), py::arg("state_sums"), py::kw_only(),
-        py::arg("lr"), py::arg("lr_decay") = 0.0, py::arg("weight_decay") = 0.0, py::arg("eps") = 1e-10,
-        py::arg("step"), py::arg("maximize") = false,
+  m.def("adagrad_step", &adagrad_step, py::arg("params"), py::arg("grads"), py::arg("state_sums"),
+        py::kw_only(), py::arg("lr"), py::arg("lr_decay") = 0.0, py::arg("weight_decay") = 0.0,
+        py::arg("eps") = 1e-10, py::arg("step"), py::arg("maximize") = false,
         "In-place torch.optim.Adagrad step; `step` is the step being taken (1 on the first call).");
   m.def("rmsprop_step", &rmsprop_step, py::arg("params"), py::arg("grads"), py::arg("square_avgs"),
         py::kw_only(), py::arg("lr"), py::arg("alpha") = 0.99, py::arg("eps") = 1e-8,
         py::arg("weight_decay") = 0.0, py::arg("momentum") = 0.0, py::arg("centered") = false,
-        py::arg("momentum_bufs") = py::none(), py::arg("grad_avgs") = py::none(), py::arg("maximize") = false,
-        "In-place torch.optim.RMSprop step; momentum_bufs needed when momentum > 0, grad_avgs when centered.");
-  m.def("adam_step", &adam_step, py::arg("params"), py::arg("grads"), py::arg("exp_avgs"), py::arg("exp_avg_sqs"),
-        py::kw_only(), py::arg("lr"), py::arg("beta1") = 0.9, py::arg("beta2") = 0.999, py::arg("eps") = 1e-8,
-        py::arg("weight_decay") = 0.0, py::arg("decoupled") = false, py::arg("amsgrad") = false,
+        py::arg("momentum_bufs") = py::none(), py::arg("grad_avgs") = py::none(),
+        py::arg("maximize") = false,
+        "In-place torch.optim.RMSprop step; momentum_bufs needed when momentum > 0, grad_avgs when "
+        "centered.");
+  m.def("adam_step", &adam_step, py::arg("params"), py::arg("grads"), py::arg("exp_avgs"),
+        py::arg("exp_avg_sqs"), py::kw_only(), py::arg("lr"), py::arg("beta1") = 0.9,
+        py::arg("beta2") = 0.999, py::arg("eps") = 1e-8, py::arg("weight_decay") = 0.0,
+        py::arg("decoupled") = false, py::arg("amsgrad") = false,
         py::arg("max_exp_avg_sqs") = py::none(), py::arg("maximize") = false, py::arg("step"),
         R"(In-place torch.optim.Adam (decoupled=False) or AdamW (decoupled=True) step.
 

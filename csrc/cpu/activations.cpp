@@ -3,17 +3,18 @@
 //
 // Shapes: element-wise ops take n elements; softmax ops take (rows, cols), contiguous rows.
 // References: PyTorch's definitions (torch.nn.functional.gelu, approximate='none'|'tanh');
-// the formulas are in csrc/math.h (shared with the CUDA kernels). Do not build with fast-math.
+// the formulas are in csrc/scalar_math.h (shared with the CUDA kernels). Do not build with
+// fast-math.
 //
 // float32 runs the AVX-512 or AVX2 unit (vectorised exp/tanh/normal CDF, ~1-2 ulp) when the CPU
 // has it, else the scalar loops below (libm); float64 always uses the scalar loops.
 // Large inputs are split over the thread pool; small ones run serially (waking threads costs
 // more than it saves below a few tens of thousands of elements).
+#include "cpu/activations_simd.h"
 #include "cpu/cpu_features.h"
+#include "cpu/fastnn_cpu.h"
 #include "cpu/parallel.h"
-#include "cpu/vec_ops.h"
-#include "fastnn.h"
-#include "math.h"
+#include "scalar_math.h"
 
 namespace fastnn {
 namespace {
@@ -115,26 +116,40 @@ void softmax_backward_scalar(bool log, T* dx, const T* dy, const T* y, int64_t r
 
 // ---- launchers: ISA dispatch and threading ----------------------------------------------------
 
+// float32 paths by ISA (see IsaTable in cpu/cpu_features.h); float64 always runs the scalar loops.
+struct ActivationKernelsF32 {
+  void (*forward)(ActOp, float*, const float*, float, int64_t);
+  void (*backward)(ActOp, float*, const float*, const float*, float, int64_t);
+  void (*softmax_forward)(bool, float*, const float*, int64_t, int64_t);
+  void (*softmax_backward)(bool, float*, const float*, const float*, int64_t, int64_t);
+};
+const IsaTable<ActivationKernelsF32> kActivationsF32{{{
+    {&act_forward_scalar<float>, &act_backward_scalar<float>, &softmax_forward_scalar<float>,
+     &softmax_backward_scalar<float>},
+    {&avx2::act_forward_f32, &avx2::act_backward_f32, &avx2::softmax_forward_f32,
+     &avx2::softmax_backward_f32},
+    {&avx512::act_forward_f32, &avx512::act_backward_f32, &avx512::softmax_forward_f32,
+     &avx512::softmax_backward_f32},
+}}};
+
 void act_forward(ActOp op, float* y, const float* x, double slope, int64_t n) {
-  Isa isa = active_isa();
-  parallel_for(n, grain_for(op), [&](int64_t b, int64_t e) {
-    if (isa == Isa::avx512) avx512::act_forward_f32(op, y + b, x + b, float(slope), e - b);
-    else if (isa == Isa::avx2) avx2::act_forward_f32(op, y + b, x + b, float(slope), e - b);
-    else act_forward_scalar<float>(op, y + b, x + b, float(slope), e - b);
-  });
+  const auto forward = kActivationsF32[active_isa()].forward;
+  parallel_for(n, grain_for(op),
+               [&](int64_t b, int64_t e) { forward(op, y + b, x + b, float(slope), e - b); });
 }
 void act_forward(ActOp op, double* y, const double* x, double slope, int64_t n) {
-  parallel_for(n, grain_for(op) / 2, [&](int64_t b, int64_t e) { act_forward_scalar<double>(op, y + b, x + b, slope, e - b); });
-}
-void act_backward(ActOp op, float* dx, const float* dy, const float* xy, double slope, int64_t n) {
-  Isa isa = active_isa();
-  parallel_for(n, grain_for(op), [&](int64_t b, int64_t e) {
-    if (isa == Isa::avx512) avx512::act_backward_f32(op, dx + b, dy + b, xy + b, float(slope), e - b);
-    else if (isa == Isa::avx2) avx2::act_backward_f32(op, dx + b, dy + b, xy + b, float(slope), e - b);
-    else act_backward_scalar<float>(op, dx + b, dy + b, xy + b, float(slope), e - b);
+  parallel_for(n, grain_for(op) / 2, [&](int64_t b, int64_t e) {
+    act_forward_scalar<double>(op, y + b, x + b, slope, e - b);
   });
 }
-void act_backward(ActOp op, double* dx, const double* dy, const double* xy, double slope, int64_t n) {
+void act_backward(ActOp op, float* dx, const float* dy, const float* xy, double slope, int64_t n) {
+  const auto backward = kActivationsF32[active_isa()].backward;
+  parallel_for(n, grain_for(op), [&](int64_t b, int64_t e) {
+    backward(op, dx + b, dy + b, xy + b, float(slope), e - b);
+  });
+}
+void act_backward(ActOp op, double* dx, const double* dy, const double* xy, double slope,
+                  int64_t n) {
   parallel_for(n, grain_for(op) / 2, [&](int64_t b, int64_t e) {
     act_backward_scalar<double>(op, dx + b, dy + b, xy + b, slope, e - b);
   });
@@ -143,11 +158,9 @@ void act_backward(ActOp op, double* dx, const double* dy, const double* xy, doub
 int64_t row_grain(int64_t cols) { return cols >= 16384 ? 1 : 16384 / (cols > 0 ? cols : 1); }
 
 void softmax_fwd(bool log, float* y, const float* x, int64_t rows, int64_t cols) {
-  Isa isa = active_isa();
+  const auto forward = kActivationsF32[active_isa()].softmax_forward;
   parallel_for(rows, row_grain(cols), [&](int64_t b, int64_t e) {
-    if (isa == Isa::avx512) avx512::softmax_forward_f32(log, y + b * cols, x + b * cols, e - b, cols);
-    else if (isa == Isa::avx2) avx2::softmax_forward_f32(log, y + b * cols, x + b * cols, e - b, cols);
-    else softmax_forward_scalar<float>(log, y + b * cols, x + b * cols, e - b, cols);
+    forward(log, y + b * cols, x + b * cols, e - b, cols);
   });
 }
 void softmax_fwd(bool log, double* y, const double* x, int64_t rows, int64_t cols) {
@@ -156,15 +169,14 @@ void softmax_fwd(bool log, double* y, const double* x, int64_t rows, int64_t col
   });
 }
 void softmax_bwd(bool log, float* dx, const float* dy, const float* y, int64_t rows, int64_t cols) {
-  Isa isa = active_isa();
+  const auto backward = kActivationsF32[active_isa()].softmax_backward;
   parallel_for(rows, row_grain(cols), [&](int64_t b, int64_t e) {
     int64_t o = b * cols;
-    if (isa == Isa::avx512) avx512::softmax_backward_f32(log, dx + o, dy + o, y + o, e - b, cols);
-    else if (isa == Isa::avx2) avx2::softmax_backward_f32(log, dx + o, dy + o, y + o, e - b, cols);
-    else softmax_backward_scalar<float>(log, dx + o, dy + o, y + o, e - b, cols);
+    backward(log, dx + o, dy + o, y + o, e - b, cols);
   });
 }
-void softmax_bwd(bool log, double* dx, const double* dy, const double* y, int64_t rows, int64_t cols) {
+void softmax_bwd(bool log, double* dx, const double* dy, const double* y, int64_t rows,
+                 int64_t cols) {
   parallel_for(rows, row_grain(cols), [&](int64_t b, int64_t e) {
     int64_t o = b * cols;
     softmax_backward_scalar<double>(log, dx + o, dy + o, y + o, e - b, cols);
@@ -175,40 +187,44 @@ ActOp gelu_op(GeluApprox a) { return a == GeluApprox::tanh ? ActOp::gelu_tanh : 
 
 }  // namespace
 
-#define FASTNN_DEFINE_ACTIVATIONS(T)                                                                  \
-  void relu_forward_cpu(T* y, const T* x, int64_t n) { act_forward(ActOp::relu, y, x, 0.0, n); }     \
-  void relu_backward_cpu(T* dx, const T* dy, const T* x, int64_t n) {                                 \
-    act_backward(ActOp::relu, dx, dy, x, 0.0, n);                                                     \
-  }                                                                                                   \
-  void leaky_relu_forward_cpu(T* y, const T* x, double s, int64_t n) {                                \
-    act_forward(ActOp::leaky_relu, y, x, s, n);                                                       \
-  }                                                                                                   \
-  void leaky_relu_backward_cpu(T* dx, const T* dy, const T* x, double s, int64_t n) {                 \
-    act_backward(ActOp::leaky_relu, dx, dy, x, s, n);                                                 \
-  }                                                                                                   \
-  void sigmoid_forward_cpu(T* y, const T* x, int64_t n) { act_forward(ActOp::sigmoid, y, x, 0.0, n); } \
-  void sigmoid_backward_cpu(T* dx, const T* dy, const T* y, int64_t n) {                              \
-    act_backward(ActOp::sigmoid, dx, dy, y, 0.0, n);                                                  \
-  }                                                                                                   \
-  void tanh_forward_cpu(T* y, const T* x, int64_t n) { act_forward(ActOp::tanh, y, x, 0.0, n); }     \
-  void tanh_backward_cpu(T* dx, const T* dy, const T* y, int64_t n) {                                 \
-    act_backward(ActOp::tanh, dx, dy, y, 0.0, n);                                                     \
-  }                                                                                                   \
-  void gelu_forward_cpu(T* y, const T* x, GeluApprox a, int64_t n) { act_forward(gelu_op(a), y, x, 0.0, n); } \
-  void gelu_backward_cpu(T* dx, const T* dy, const T* x, GeluApprox a, int64_t n) {                   \
-    act_backward(gelu_op(a), dx, dy, x, 0.0, n);                                                      \
-  }                                                                                                   \
-  void softmax_forward_cpu(T* y, const T* x, int64_t rows, int64_t cols) {                            \
-    softmax_fwd(false, y, x, rows, cols);                                                             \
-  }                                                                                                   \
-  void softmax_backward_cpu(T* dx, const T* dy, const T* y, int64_t rows, int64_t cols) {             \
-    softmax_bwd(false, dx, dy, y, rows, cols);                                                        \
-  }                                                                                                   \
-  void log_softmax_forward_cpu(T* y, const T* x, int64_t rows, int64_t cols) {                        \
-    softmax_fwd(true, y, x, rows, cols);                                                              \
-  }                                                                                                   \
-  void log_softmax_backward_cpu(T* dx, const T* dy, const T* y, int64_t rows, int64_t cols) {         \
-    softmax_bwd(true, dx, dy, y, rows, cols);                                                         \
+#define FASTNN_DEFINE_ACTIVATIONS(T)                                                             \
+  void relu_forward_cpu(T* y, const T* x, int64_t n) { act_forward(ActOp::relu, y, x, 0.0, n); } \
+  void relu_backward_cpu(T* dx, const T* dy, const T* x, int64_t n) {                            \
+    act_backward(ActOp::relu, dx, dy, x, 0.0, n);                                                \
+  }                                                                                              \
+  void leaky_relu_forward_cpu(T* y, const T* x, double s, int64_t n) {                           \
+    act_forward(ActOp::leaky_relu, y, x, s, n);                                                  \
+  }                                                                                              \
+  void leaky_relu_backward_cpu(T* dx, const T* dy, const T* x, double s, int64_t n) {            \
+    act_backward(ActOp::leaky_relu, dx, dy, x, s, n);                                            \
+  }                                                                                              \
+  void sigmoid_forward_cpu(T* y, const T* x, int64_t n) {                                        \
+    act_forward(ActOp::sigmoid, y, x, 0.0, n);                                                   \
+  }                                                                                              \
+  void sigmoid_backward_cpu(T* dx, const T* dy, const T* y, int64_t n) {                         \
+    act_backward(ActOp::sigmoid, dx, dy, y, 0.0, n);                                             \
+  }                                                                                              \
+  void tanh_forward_cpu(T* y, const T* x, int64_t n) { act_forward(ActOp::tanh, y, x, 0.0, n); } \
+  void tanh_backward_cpu(T* dx, const T* dy, const T* y, int64_t n) {                            \
+    act_backward(ActOp::tanh, dx, dy, y, 0.0, n);                                                \
+  }                                                                                              \
+  void gelu_forward_cpu(T* y, const T* x, GeluApprox a, int64_t n) {                             \
+    act_forward(gelu_op(a), y, x, 0.0, n);                                                       \
+  }                                                                                              \
+  void gelu_backward_cpu(T* dx, const T* dy, const T* x, GeluApprox a, int64_t n) {              \
+    act_backward(gelu_op(a), dx, dy, x, 0.0, n);                                                 \
+  }                                                                                              \
+  void softmax_forward_cpu(T* y, const T* x, int64_t rows, int64_t cols) {                       \
+    softmax_fwd(false, y, x, rows, cols);                                                        \
+  }                                                                                              \
+  void softmax_backward_cpu(T* dx, const T* dy, const T* y, int64_t rows, int64_t cols) {        \
+    softmax_bwd(false, dx, dy, y, rows, cols);                                                   \
+  }                                                                                              \
+  void log_softmax_forward_cpu(T* y, const T* x, int64_t rows, int64_t cols) {                   \
+    softmax_fwd(true, y, x, rows, cols);                                                         \
+  }                                                                                              \
+  void log_softmax_backward_cpu(T* dx, const T* dy, const T* y, int64_t rows, int64_t cols) {    \
+    softmax_bwd(true, dx, dy, y, rows, cols);                                                    \
   }
 FASTNN_DEFINE_ACTIVATIONS(float)
 FASTNN_DEFINE_ACTIVATIONS(double)

@@ -1,5 +1,9 @@
-// activations_avx512: the float32 activation and softmax kernels compiled for AVX512
-// (see [note: ISA units] in CMakeLists.txt). The bodies are shared with the other ISA unit.
+// The float32 activation and softmax kernels of activations_simd.h, compiled for AVX-512 (F, DQ,
+// BW, VL); cpu/activations.cpp picks this unit at run time. Only *_avx512.cpp files get these ISA
+// flags (CMakeLists.txt), and everything here but the declared entry points has internal linkage,
+// so generic code can never call an AVX512 copy.
+
+// First: defines FASTNN_VEC_NS and the vector type V, which turn on the bodies of the next header.
 #include "cpu/vec_avx512.h"
-#include "cpu/vec_math.h"
-#include "cpu/vec_act.h"
+
+#include "cpu/activations_simd.h"

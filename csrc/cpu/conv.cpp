@@ -1,13 +1,13 @@
 // im2col / col2im and 2-D max pooling, CPU (float32, float64). NCHW, row-major, contiguous.
 //
-// Geometry (Conv2dGeom in fastnn.h), per spatial axis with kernel k, stride s, padding p,
+// Geometry (Conv2dGeom in cpu/fastnn_cpu.h), per spatial axis with kernel k, stride s, padding p,
 // dilation d:  out = floor((in + 2p - d(k-1) - 1) / s) + 1   (PyTorch's Conv2d / MaxPool2d).
 //
 // im2col: cols (N, R, L), L = Ho*Wo, R = C*kh*kw (+1 with Im2colRows::patches_and_ones):
 //   cols[n, (c*kh + i)*kw + j, oh*Wo + ow] = x[n, c, oh*sh - ph + i*dh, ow*sw - pw + j*dw]
 //   (0 where that lies in the padding). The row order matches weight.reshape(C_out, C*kh*kw),
 //   so conv2d is W @ cols[n]. The optional last row of ones lets a GEMM with [W | b] add a
-//   per-output-channel bias (see python/fastnn/_ops/conv.py).
+//   per-output-channel bias (the Python conv op builds [W | b] that way).
 // col2im: the adjoint of im2col (the backward of the gather is a scatter-add): every column
 //   entry is added back to the pixel it was read from; overlapping patches accumulate, padding
 //   entries are dropped. Writes (overwrites) x.
@@ -25,8 +25,8 @@
 #include <cstring>
 #include <new>
 
+#include "cpu/fastnn_cpu.h"
 #include "cpu/parallel.h"
-#include "fastnn.h"
 
 namespace fastnn {
 namespace {
@@ -130,7 +130,8 @@ void im2col_impl(T* cols, const T* x, const Conv2dGeom& g, Im2colRows rows) {
       im2col_plane(cols + (t / g.C) * R * L, L, x + t * g.H * g.W, g, t % g.C);
   });
   if (R > K)
-    for (int64_t n = 0; n < g.N; ++n) std::fill(cols + (n * R + K) * L, cols + (n * R + K + 1) * L, T(1));
+    for (int64_t n = 0; n < g.N; ++n)
+      std::fill(cols + (n * R + K) * L, cols + (n * R + K + 1) * L, T(1));
 }
 
 // The adjoint of im2col_plane: plane (H, W) of channel c = the sum of its rows at src (stride ld),
@@ -160,10 +161,11 @@ void col2im_plane(T* plane, const T* src, int64_t ld, const Conv2dGeom& g, int64
 template <class T>
 void col2im_impl(T* x, const T* cols, const Conv2dGeom& g) {
   const int64_t K = g.C * g.kh * g.kw, L = g.Ho * g.Wo;
-  parallel_for(g.N * g.C, grain_for(g.kh * g.kw * g.Ho * g.Wo + g.H * g.W), [&](int64_t b, int64_t e) {
-    for (int64_t t = b; t < e; ++t)
-      col2im_plane(x + t * g.H * g.W, cols + (t / g.C) * K * L, L, g, t % g.C);
-  });
+  parallel_for(g.N * g.C, grain_for(g.kh * g.kw * g.Ho * g.Wo + g.H * g.W),
+               [&](int64_t b, int64_t e) {
+                 for (int64_t t = b; t < e; ++t)
+                   col2im_plane(x + t * g.H * g.W, cols + (t / g.C) * K * L, L, g, t % g.C);
+               });
 }
 
 // ---- conv2d: chunked im2col + GEMM ------------------------------------------------------------
@@ -190,8 +192,8 @@ int64_t chunk_images(const Conv2dGeom& g, int64_t elem_bytes) {
 }
 
 template <class T>
-void gemm(T* c, const T* a, const T* b, int64_t M, int64_t N, int64_t K, int64_t a_rs, int64_t a_cs, int64_t b_rs,
-          int64_t b_cs, int64_t c_rs, T beta) {
+void gemm(T* c, const T* a, const T* b, int64_t M, int64_t N, int64_t K, int64_t a_rs, int64_t a_cs,
+          int64_t b_rs, int64_t b_cs, int64_t c_rs, T beta) {
   const MatmulLayout L{1, M, N, K, 0, a_rs, a_cs, 0, b_rs, b_cs, 0, c_rs};
   matmul_cpu(c, a, b, nullptr, L, T(1), beta);
 }
@@ -201,11 +203,13 @@ template <class T>
 void gather_cols(T* cols, const T* x, const Conv2dGeom& g, int64_t n0, int64_t nb) {
   const int64_t L = g.Ho * g.Wo, ld = nb * L;
   for (int64_t j = 0; j < nb; ++j)
-    for (int64_t c = 0; c < g.C; ++c) im2col_plane(cols + j * L, ld, x + ((n0 + j) * g.C + c) * g.H * g.W, g, c);
+    for (int64_t c = 0; c < g.C; ++c)
+      im2col_plane(cols + j * L, ld, x + ((n0 + j) * g.C + c) * g.H * g.W, g, c);
 }
 
 template <class T>
-void conv2d_forward_impl(T* y, const T* x, const T* w, const T* bias, const Conv2dGeom& g, int64_t O) {
+void conv2d_forward_impl(T* y, const T* x, const T* w, const T* bias, const Conv2dGeom& g,
+                         int64_t O) {
   const int64_t K = g.C * g.kh * g.kw, L = g.Ho * g.Wo;
   if (g.N == 0 || O == 0) return;
   const int64_t nb = chunk_images(g, sizeof(T)), chunks = (g.N + nb - 1) / nb;
@@ -229,8 +233,8 @@ void conv2d_forward_impl(T* y, const T* x, const T* w, const T* bias, const Conv
 }
 
 template <class T>
-void conv2d_backward_impl(T* dx, T* dw, T* db, const T* dy, const T* x, const T* w, const Conv2dGeom& g,
-                          int64_t O) {
+void conv2d_backward_impl(T* dx, T* dw, T* db, const T* dy, const T* x, const T* w,
+                          const Conv2dGeom& g, int64_t O) {
   const int64_t K = g.C * g.kh * g.kw, L = g.Ho * g.Wo;
   const int64_t nb = chunk_images(g, sizeof(T)), chunks = (g.N + nb - 1) / nb;
   const int64_t slices = std::min(chunks, kSlices);
@@ -238,7 +242,8 @@ void conv2d_backward_impl(T* dx, T* dw, T* db, const T* dy, const T* x, const T*
   // Partial dW (O, K) then db (O) per slice.
   T* part = nullptr;
   if (need_w && slices > 0) {
-    part = static_cast<T*>(std::aligned_alloc(64, ((sizeof(T) * slices * O * (K + 1)) + 63) / 64 * 64));
+    part = static_cast<T*>(
+        std::aligned_alloc(64, ((sizeof(T) * slices * O * (K + 1)) + 63) / 64 * 64));
     if (!part) throw std::bad_alloc();
   }
   try {
@@ -253,7 +258,8 @@ void conv2d_backward_impl(T* dx, T* dw, T* db, const T* dy, const T* x, const T*
           for (int64_t ci = cb; ci < ce; ++ci) {
             const int64_t n0 = ci * nb, m = std::min(nb, g.N - n0), ld = m * L;
             for (int64_t j = 0; j < m; ++j)
-              for (int64_t o = 0; o < O; ++o) std::memcpy(gt + o * ld + j * L, dy + ((n0 + j) * O + o) * L, sizeof(T) * L);
+              for (int64_t o = 0; o < O; ++o)
+                std::memcpy(gt + o * ld + j * L, dy + ((n0 + j) * O + o) * L, sizeof(T) * L);
             if (need_w) {
               gather_cols(cols, x, g, n0, m);
               gemm(pw, gt, cols, O, K, ld, ld, 1, 1, ld, K, ci == cb ? T(0) : T(1));
@@ -267,7 +273,8 @@ void conv2d_backward_impl(T* dx, T* dw, T* db, const T* dy, const T* x, const T*
             if (dx) {
               gemm(cols, w, gt, K, ld, O, 1, K, ld, 1, ld, T(0));
               for (int64_t j = 0; j < m; ++j)
-                for (int64_t c = 0; c < g.C; ++c) col2im_plane(dx + ((n0 + j) * g.C + c) * g.H * g.W, cols + j * L, ld, g, c);
+                for (int64_t c = 0; c < g.C; ++c)
+                  col2im_plane(dx + ((n0 + j) * g.C + c) * g.H * g.W, cols + j * L, ld, g, c);
             }
           }
         }
@@ -348,24 +355,28 @@ void max_pool_backward_impl(T* dx, const T* dy, const int64_t* idx, const Conv2d
 
 // ---- launchers ----------------------------------------------------------------------------------
 
-void im2col_cpu(float* cols, const float* x, const Conv2dGeom& g, Im2colRows rows) { im2col_impl(cols, x, g, rows); }
-void im2col_cpu(double* cols, const double* x, const Conv2dGeom& g, Im2colRows rows) { im2col_impl(cols, x, g, rows); }
+void im2col_cpu(float* cols, const float* x, const Conv2dGeom& g, Im2colRows rows) {
+  im2col_impl(cols, x, g, rows);
+}
+void im2col_cpu(double* cols, const double* x, const Conv2dGeom& g, Im2colRows rows) {
+  im2col_impl(cols, x, g, rows);
+}
 void col2im_cpu(float* x, const float* cols, const Conv2dGeom& g) { col2im_impl(x, cols, g); }
 void col2im_cpu(double* x, const double* cols, const Conv2dGeom& g) { col2im_impl(x, cols, g); }
-void conv2d_forward_cpu(float* y, const float* x, const float* w, const float* b, const Conv2dGeom& g,
-                        int64_t C_out) {
+void conv2d_forward_cpu(float* y, const float* x, const float* w, const float* b,
+                        const Conv2dGeom& g, int64_t C_out) {
   conv2d_forward_impl(y, x, w, b, g, C_out);
 }
-void conv2d_forward_cpu(double* y, const double* x, const double* w, const double* b, const Conv2dGeom& g,
-                        int64_t C_out) {
+void conv2d_forward_cpu(double* y, const double* x, const double* w, const double* b,
+                        const Conv2dGeom& g, int64_t C_out) {
   conv2d_forward_impl(y, x, w, b, g, C_out);
 }
-void conv2d_backward_cpu(float* dx, float* dw, float* db, const float* dy, const float* x, const float* w,
-                         const Conv2dGeom& g, int64_t C_out) {
+void conv2d_backward_cpu(float* dx, float* dw, float* db, const float* dy, const float* x,
+                         const float* w, const Conv2dGeom& g, int64_t C_out) {
   conv2d_backward_impl(dx, dw, db, dy, x, w, g, C_out);
 }
-void conv2d_backward_cpu(double* dx, double* dw, double* db, const double* dy, const double* x, const double* w,
-                         const Conv2dGeom& g, int64_t C_out) {
+void conv2d_backward_cpu(double* dx, double* dw, double* db, const double* dy, const double* x,
+                         const double* w, const Conv2dGeom& g, int64_t C_out) {
   conv2d_backward_impl(dx, dw, db, dy, x, w, g, C_out);
 }
 void max_pool2d_forward_cpu(float* y, int64_t* idx, const float* x, const Conv2dGeom& g) {
@@ -377,7 +388,8 @@ void max_pool2d_forward_cpu(double* y, int64_t* idx, const double* x, const Conv
 void max_pool2d_backward_cpu(float* dx, const float* dy, const int64_t* idx, const Conv2dGeom& g) {
   max_pool_backward_impl(dx, dy, idx, g);
 }
-void max_pool2d_backward_cpu(double* dx, const double* dy, const int64_t* idx, const Conv2dGeom& g) {
+void max_pool2d_backward_cpu(double* dx, const double* dy, const int64_t* idx,
+                             const Conv2dGeom& g) {
   max_pool_backward_impl(dx, dy, idx, g);
 }
 

@@ -51,16 +51,20 @@ Isa detected_isa() {
 Isa active_isa() { return static_cast<Isa>(active().load(std::memory_order_relaxed)); }
 
 void set_isa(Isa isa) {
-  FASTNN_CHECK(static_cast<int>(isa) <= static_cast<int>(detected_isa()), "set_isa: this CPU does not support '",
-               isa_name(isa), "' (best available: '", isa_name(detected_isa()), "')");
+  FASTNN_CHECK(static_cast<int>(isa) <= static_cast<int>(detected_isa()),
+               "set_isa: this CPU does not support '", isa_name(isa), "' (best available: '",
+               isa_name(detected_isa()), "')");
   active().store(static_cast<int>(isa), std::memory_order_relaxed);
 }
 
 const char* isa_name(Isa isa) {
   switch (isa) {
-    case Isa::avx512: return "avx512";
-    case Isa::avx2: return "avx2";
-    default: return "generic";
+    case Isa::avx512:
+      return "avx512";
+    case Isa::avx2:
+      return "avx2";
+    default:
+      return "generic";
   }
 }
 

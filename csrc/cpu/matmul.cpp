@@ -1,6 +1,6 @@
 // matmul: C = alpha * op(A) @ op(B) + beta * C + bias, float32 and float64, (batched) GEMM.
 //   op(A): (M, K), op(B): (K, N), C: (M, N), bias: (N,) broadcast over rows. Shapes and element
-//   strides come in a MatmulLayout (csrc/fastnn.h); a transpose is a swap of strides.
+//   strides come in a MatmulLayout (csrc/cpu/fastnn_cpu.h); a transpose is a swap of strides.
 // Algorithm: the GotoBLAS / BLIS five loops (Goto & van de Geijn, "Anatomy of high-performance
 // matrix multiplication", TOMS 2008; BLIS bli_gemm_ker_var2):
 //   for jc in N step NC:            B block (KC x NC) lives in L3
@@ -21,9 +21,9 @@
 #include <new>
 
 #include "cpu/cpu_features.h"
+#include "cpu/fastnn_cpu.h"
 #include "cpu/matmul_skinny.h"
 #include "cpu/parallel.h"
-#include "fastnn.h"
 
 namespace fastnn {
 
@@ -31,27 +31,31 @@ namespace fastnn {
 // ukernel(kc, pa, pb, c, ldc, alpha, beta, bias): full MR x NR tile at c (row stride ldc, unit
 // column stride): C = alpha * sum_k pa[k*MR + i] * pb[k*NR + j] + beta * C + bias[j]; beta == 0
 // does not read C; bias may be nullptr.
-void gemm_ukernel_f32_avx512(int64_t kc, const float* pa, const float* pb, float* c, int64_t ldc, float alpha,
-                             float beta, const float* bias);
+void gemm_ukernel_f32_avx512(int64_t kc, const float* pa, const float* pb, float* c, int64_t ldc,
+                             float alpha, float beta, const float* bias);
 void gemm_ukernel_f64_avx512(int64_t kc, const double* pa, const double* pb, double* c, int64_t ldc,
                              double alpha, double beta, const double* bias);
 // dst[k*P + r] = src[r*ld + k] for r < rows (zero up to P <= 32), k < kc: the packing of an operand
 // whose packed dimension is strided and whose K dimension is contiguous (row-major A, or B^T).
-void gemm_pack_transposed_f32_avx512(float* dst, const float* src, int64_t ld, int64_t rows, int64_t kc, int P);
-void gemm_ukernel_f32_avx2(int64_t kc, const float* pa, const float* pb, float* c, int64_t ldc, float alpha,
-                           float beta, const float* bias);
-void gemm_ukernel_f64_avx2(int64_t kc, const double* pa, const double* pb, double* c, int64_t ldc, double alpha,
-                           double beta, const double* bias);
+void gemm_pack_transposed_f32_avx512(float* dst, const float* src, int64_t ld, int64_t rows,
+                                     int64_t kc, int P);
+void gemm_ukernel_f32_avx2(int64_t kc, const float* pa, const float* pb, float* c, int64_t ldc,
+                           float alpha, float beta, const float* bias);
+void gemm_ukernel_f64_avx2(int64_t kc, const double* pa, const double* pb, double* c, int64_t ldc,
+                           double alpha, double beta, const double* bias);
 // The skinny kernels (csrc/cpu/matmul_skinny_kernels.h). dot: rows [i0, i1) of C for p.N <= the
 // unit's limit, op(A) rows contiguous (p.a_cs == 1), op(B) packed as bp[k/W][j][W] (zero past K).
 // bcast: columns [j0, j1) of C for p.M <= the limit, op(A)(m, k) at p.a[m + k*p.a_cs] (a_rs == 1),
 // op(B) rows contiguous (p.b_cs == 1).
-void gemm_skinny_dot_f32_avx512(const GemmProblem<float>& p, const float* bp, int64_t i0, int64_t i1);
-void gemm_skinny_dot_f64_avx512(const GemmProblem<double>& p, const double* bp, int64_t i0, int64_t i1);
+void gemm_skinny_dot_f32_avx512(const GemmProblem<float>& p, const float* bp, int64_t i0,
+                                int64_t i1);
+void gemm_skinny_dot_f64_avx512(const GemmProblem<double>& p, const double* bp, int64_t i0,
+                                int64_t i1);
 void gemm_skinny_bcast_f32_avx512(const GemmProblem<float>& p, int64_t j0, int64_t j1);
 void gemm_skinny_bcast_f64_avx512(const GemmProblem<double>& p, int64_t j0, int64_t j1);
 void gemm_skinny_dot_f32_avx2(const GemmProblem<float>& p, const float* bp, int64_t i0, int64_t i1);
-void gemm_skinny_dot_f64_avx2(const GemmProblem<double>& p, const double* bp, int64_t i0, int64_t i1);
+void gemm_skinny_dot_f64_avx2(const GemmProblem<double>& p, const double* bp, int64_t i0,
+                              int64_t i1);
 void gemm_skinny_bcast_f32_avx2(const GemmProblem<float>& p, int64_t j0, int64_t j1);
 void gemm_skinny_bcast_f64_avx2(const GemmProblem<double>& p, int64_t j0, int64_t j1);
 
@@ -60,7 +64,8 @@ namespace {
 // ---- generic micro-kernel (plain C++, auto-vectorised for SSE2) --------------------------------
 
 template <class T, int MR, int NR>
-void ukernel_generic(int64_t kc, const T* pa, const T* pb, T* c, int64_t ldc, T alpha, T beta, const T* bias) {
+void ukernel_generic(int64_t kc, const T* pa, const T* pb, T* c, int64_t ldc, T alpha, T beta,
+                     const T* bias) {
   T acc[MR][NR] = {};
   for (int64_t k = 0; k < kc; ++k) {
     for (int i = 0; i < MR; ++i) {
@@ -155,24 +160,33 @@ struct Kernel {
 // (a quarter of L2, room for C and the next block); the KC x NC B block a few MiB of L3.
 template <class T, int MR, int NR>
 constexpr Kernel<T> make_kernel(int64_t KC, int64_t MC, int64_t NC,
-                                void (*uk)(int64_t, const T*, const T*, T*, int64_t, T, T, const T*)) {
+                                void (*uk)(int64_t, const T*, const T*, T*, int64_t, T, T,
+                                           const T*)) {
   return Kernel<T>{MR, NR, KC, MC, NC, uk, &pack_a<T, MR>, &pack_b<T, NR>};
 }
 
-const Kernel<float> kF32Avx512{12, 32, 256, 240, 3072, &gemm_ukernel_f32_avx512, &pack_a_f32_avx512<12>,
+const Kernel<float> kF32Avx512{12,
+                               32,
+                               256,
+                               240,
+                               3072,
+                               &gemm_ukernel_f32_avx512,
+                               &pack_a_f32_avx512<12>,
                                &pack_b_f32_avx512<32>};
-const Kernel<double> kF64Avx512 = make_kernel<double, 12, 16>(256, 120, 1536, &gemm_ukernel_f64_avx512);
+const Kernel<double> kF64Avx512 =
+    make_kernel<double, 12, 16>(256, 120, 1536, &gemm_ukernel_f64_avx512);
 const Kernel<float> kF32Avx2 = make_kernel<float, 6, 16>(256, 144, 3072, &gemm_ukernel_f32_avx2);
 const Kernel<double> kF64Avx2 = make_kernel<double, 6, 8>(256, 96, 1536, &gemm_ukernel_f64_avx2);
-const Kernel<float> kF32Generic = make_kernel<float, 4, 8>(256, 128, 2048, &ukernel_generic<float, 4, 8>);
-const Kernel<double> kF64Generic = make_kernel<double, 4, 4>(256, 128, 1024, &ukernel_generic<double, 4, 4>);
+const Kernel<float> kF32Generic =
+    make_kernel<float, 4, 8>(256, 128, 2048, &ukernel_generic<float, 4, 8>);
+const Kernel<double> kF64Generic =
+    make_kernel<double, 4, 4>(256, 128, 1024, &ukernel_generic<double, 4, 4>);
 
-const Kernel<float>& kernel_for(Isa isa, float*) {
-  return isa == Isa::avx512 ? kF32Avx512 : isa == Isa::avx2 ? kF32Avx2 : kF32Generic;
-}
-const Kernel<double>& kernel_for(Isa isa, double*) {
-  return isa == Isa::avx512 ? kF64Avx512 : isa == Isa::avx2 ? kF64Avx2 : kF64Generic;
-}
+// By ISA (IsaTable, cpu/cpu_features.h).
+const IsaTable<const Kernel<float>*> kKernelsF32{{{&kF32Generic, &kF32Avx2, &kF32Avx512}}};
+const IsaTable<const Kernel<double>*> kKernelsF64{{{&kF64Generic, &kF64Avx2, &kF64Avx512}}};
+const Kernel<float>& kernel_for(Isa isa, float*) { return *kKernelsF32[isa]; }
+const Kernel<double>& kernel_for(Isa isa, double*) { return *kKernelsF64[isa]; }
 
 // ---- per-thread packing buffers ----------------------------------------------------------------
 
@@ -203,10 +217,10 @@ thread_local PackBuffers tls_buffers;
 
 // ---- one GEMM on one thread --------------------------------------------------------------------
 
-// A single-threaded GEMM with general C strides and bias strides (GemmProblem, cpu/matmul_skinny.h):
-// bias value for C(i, j) is bias[i*bias_rs + j*bias_cs]. The fast store (straight from registers)
-// needs unit column stride of C and a row-broadcast contiguous bias; anything else goes through
-// the tile buffer.
+// A single-threaded GEMM with general C strides and bias strides (GemmProblem,
+// cpu/matmul_skinny.h): bias value for C(i, j) is bias[i*bias_rs + j*bias_cs]. The fast store
+// (straight from registers) needs unit column stride of C and a row-broadcast contiguous bias;
+// anything else goes through the tile buffer.
 template <class T>
 using Problem = GemmProblem<T>;
 
@@ -224,8 +238,8 @@ Problem<T> transposed(Problem<T> P) {
 }
 
 template <class T>
-void store_tile(const Problem<T>& P, const T* tile, int NR, int64_t i0, int64_t j0, int64_t mr, int64_t nr,
-                T beta, const T* bias) {
+void store_tile(const Problem<T>& P, const T* tile, int NR, int64_t i0, int64_t j0, int64_t mr,
+                int64_t nr, T beta, const T* bias) {
   for (int64_t i = 0; i < mr; ++i) {
     for (int64_t j = 0; j < nr; ++j) {
       T* cij = P.c + (i0 + i) * P.c_rs + (j0 + j) * P.c_cs;
@@ -248,7 +262,8 @@ void gemm_serial(Problem<T> P, const Kernel<T>& kr) {
   if (P.M <= 0 || P.N <= 0) return;
   // Narrow outputs (e.g. a 10-class classifier layer, N = 10 against NR = 32) waste most of the
   // register tile; the transposed problem C^T = op(B)^T op(A)^T fits MR x NR much better.
-  if (tile_efficiency(P.N, P.M, kr.MR, kr.NR) > 1.25 * tile_efficiency(P.M, P.N, kr.MR, kr.NR)) P = transposed(P);
+  if (tile_efficiency(P.N, P.M, kr.MR, kr.NR) > 1.25 * tile_efficiency(P.M, P.N, kr.MR, kr.NR))
+    P = transposed(P);
   const int MR = kr.MR, NR = kr.NR;
   const int64_t KC = kr.KC, MC = kr.MC, NC = kr.NC;
   const int64_t kc_max = std::min(KC, P.K);
@@ -279,7 +294,8 @@ void gemm_serial(Problem<T> P, const Kernel<T>& kr) {
             const T* pap = pa + ir * kc;
             const int64_t i = ic + ir;
             if (fast_c && mr == MR && nr == NR) {
-              kr.ukernel(kc, pap, pbp, P.c + i * P.c_rs + j, P.c_rs, P.alpha, beta, bias ? bias + j : nullptr);
+              kr.ukernel(kc, pap, pbp, P.c + i * P.c_rs + j, P.c_rs, P.alpha, beta,
+                         bias ? bias + j : nullptr);
             } else {
               kr.ukernel(kc, pap, pbp, tile, NR, T(1), T(0), nullptr);
               store_tile(P, tile, NR, i, j, mr, nr, beta, bias);
@@ -310,10 +326,25 @@ void scale_only(T* c, int64_t c_rs, int64_t M, int64_t N, T beta, const T* bias)
 constexpr double kSerialMacs = 1024.0 * 1024;
 
 template <class T>
-Problem<T> problem_at(const T* a, const T* b, T* c, const T* bias, const MatmulLayout& L, int64_t batch, T alpha,
-                      T beta) {
-  return Problem<T>{L.M, L.N, L.K, a + batch * L.a_bs, L.a_rs, L.a_cs, b + batch * L.b_bs, L.b_rs, L.b_cs,
-                    c + batch * L.c_bs, L.c_rs, 1, bias, 0, 1, alpha, beta};
+Problem<T> problem_at(const T* a, const T* b, T* c, const T* bias, const MatmulLayout& L,
+                      int64_t batch, T alpha, T beta) {
+  return Problem<T>{L.M,
+                    L.N,
+                    L.K,
+                    a + batch * L.a_bs,
+                    L.a_rs,
+                    L.a_cs,
+                    b + batch * L.b_bs,
+                    L.b_rs,
+                    L.b_cs,
+                    c + batch * L.c_bs,
+                    L.c_rs,
+                    1,
+                    bias,
+                    0,
+                    1,
+                    alpha,
+                    beta};
 }
 
 // Thread tid's share [lo, hi) of [0, n) when it is cut into nt near-equal runs of whole tiles of
@@ -362,17 +393,22 @@ struct SkinnyKernels {
   int W;    // vector lanes (the packed B layout of dot)
   int max;  // largest small dimension the kernels take at once; up to 16 is split in two
 };
-const SkinnyKernels<float> kSkinnyF32Avx512{&gemm_skinny_dot_f32_avx512, &gemm_skinny_bcast_f32_avx512, 16, 16};
-const SkinnyKernels<double> kSkinnyF64Avx512{&gemm_skinny_dot_f64_avx512, &gemm_skinny_bcast_f64_avx512, 8, 16};
-const SkinnyKernels<float> kSkinnyF32Avx2{&gemm_skinny_dot_f32_avx2, &gemm_skinny_bcast_f32_avx2, 8, 8};
-const SkinnyKernels<double> kSkinnyF64Avx2{&gemm_skinny_dot_f64_avx2, &gemm_skinny_bcast_f64_avx2, 4, 8};
+const SkinnyKernels<float> kSkinnyF32Avx512{&gemm_skinny_dot_f32_avx512,
+                                            &gemm_skinny_bcast_f32_avx512, 16, 16};
+const SkinnyKernels<double> kSkinnyF64Avx512{&gemm_skinny_dot_f64_avx512,
+                                             &gemm_skinny_bcast_f64_avx512, 8, 16};
+const SkinnyKernels<float> kSkinnyF32Avx2{&gemm_skinny_dot_f32_avx2, &gemm_skinny_bcast_f32_avx2, 8,
+                                          8};
+const SkinnyKernels<double> kSkinnyF64Avx2{&gemm_skinny_dot_f64_avx2, &gemm_skinny_bcast_f64_avx2,
+                                           4, 8};
 
-const SkinnyKernels<float>* skinny_for(Isa isa, float*) {
-  return isa == Isa::avx512 ? &kSkinnyF32Avx512 : isa == Isa::avx2 ? &kSkinnyF32Avx2 : nullptr;
-}
-const SkinnyKernels<double>* skinny_for(Isa isa, double*) {
-  return isa == Isa::avx512 ? &kSkinnyF64Avx512 : isa == Isa::avx2 ? &kSkinnyF64Avx2 : nullptr;
-}
+// By ISA (IsaTable, cpu/cpu_features.h); the generic path has no skinny kernels.
+const IsaTable<const SkinnyKernels<float>*> kSkinnyF32{
+    {{nullptr, &kSkinnyF32Avx2, &kSkinnyF32Avx512}}};
+const IsaTable<const SkinnyKernels<double>*> kSkinnyF64{
+    {{nullptr, &kSkinnyF64Avx2, &kSkinnyF64Avx512}}};
+const SkinnyKernels<float>* skinny_for(Isa isa, float*) { return kSkinnyF32[isa]; }
+const SkinnyKernels<double>* skinny_for(Isa isa, double*) { return kSkinnyF64[isa]; }
 
 constexpr int64_t kSkinnyMax = 16;
 // Threaded from half the packed path's size (kSerialMacs): 256 x 256 x 10 (655k multiply-adds,
@@ -486,7 +522,8 @@ template <class T>
 void matmul_impl(T* c, const T* a, const T* b, const T* bias, MatmulLayout L, T alpha, T beta) {
   if (L.batch <= 0 || L.M <= 0 || L.N <= 0) return;
   if (L.K <= 0) {
-    for (int64_t bi = 0; bi < L.batch; ++bi) scale_only(c + bi * L.c_bs, L.c_rs, L.M, L.N, beta, bias);
+    for (int64_t bi = 0; bi < L.batch; ++bi)
+      scale_only(c + bi * L.c_bs, L.c_rs, L.M, L.N, beta, bias);
     return;
   }
   // (B, M, K) @ (K, N): one (B*M, K) GEMM when the batch rows of op(A) and C continue with the
@@ -499,15 +536,19 @@ void matmul_impl(T* c, const T* a, const T* b, const T* bias, MatmulLayout L, T 
   const double macs = double(L.M) * double(L.N) * double(L.K);
   const int threads = get_num_threads();
   // The skinny path packs no big operand per thread, so it pays off threaded on smaller problems.
-  const bool skinny = std::min(L.M, L.N) <= kSkinnyMax && skinny_for(active_isa(), static_cast<T*>(nullptr));
+  const bool skinny =
+      std::min(L.M, L.N) <= kSkinnyMax && skinny_for(active_isa(), static_cast<T*>(nullptr));
   const double serial_macs = skinny ? kSkinnySerialMacs : kSerialMacs;
   if (threads <= 1 || macs * double(L.batch) < serial_macs) {
-    for (int64_t bi = 0; bi < L.batch; ++bi) gemm_one(problem_at(a, b, c, bias, L, bi, alpha, beta), kr, 1);
+    for (int64_t bi = 0; bi < L.batch; ++bi)
+      gemm_one(problem_at(a, b, c, bias, L, bi, alpha, beta), kr, 1);
     return;
   }
-  if (L.batch >= threads && macs < 8 * kSerialMacs) {  // many small GEMMs: one thread per batch slice
+  if (L.batch >= threads &&
+      macs < 8 * kSerialMacs) {  // many small GEMMs: one thread per batch slice
     parallel_for(L.batch, 1, [&](int64_t b0, int64_t b1) {
-      for (int64_t bi = b0; bi < b1; ++bi) gemm_one(problem_at(a, b, c, bias, L, bi, alpha, beta), kr, 1);
+      for (int64_t bi = b0; bi < b1; ++bi)
+        gemm_one(problem_at(a, b, c, bias, L, bi, alpha, beta), kr, 1);
     });
     return;
   }
@@ -519,13 +560,13 @@ void matmul_impl(T* c, const T* a, const T* b, const T* bias, MatmulLayout L, T 
 
 // ---- entry points ------------------------------------------------------------------------------
 
-void matmul_cpu(float* c, const float* a, const float* b, const float* bias, const MatmulLayout& L, float alpha,
-                float beta) {
+void matmul_cpu(float* c, const float* a, const float* b, const float* bias, const MatmulLayout& L,
+                float alpha, float beta) {
   matmul_impl(c, a, b, bias, L, alpha, beta);
 }
 
-void matmul_cpu(double* c, const double* a, const double* b, const double* bias, const MatmulLayout& L,
-                double alpha, double beta) {
+void matmul_cpu(double* c, const double* a, const double* b, const double* bias,
+                const MatmulLayout& L, double alpha, double beta) {
   matmul_impl(c, a, b, bias, L, alpha, beta);
 }
 

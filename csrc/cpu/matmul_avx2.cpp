@@ -10,7 +10,7 @@
 
 #define FASTNN_VEC_NS avx2
 #include "cpu/matmul_skinny_kernels.h"  // skinny_dot<S>, skinny_bcast<S>, over the traits below
-#include "cpu/matmul_ukernel.h"          // ukernel<S, MR>, over the traits below
+#include "cpu/matmul_ukernel.h"         // ukernel<S, MR>, over the traits below
 
 namespace fastnn {
 namespace avx2 {
@@ -43,7 +43,8 @@ struct F32 {
     const V t0 = _mm256_hadd_ps(v[0], v[1]), t1 = _mm256_hadd_ps(v[2], v[3]);
     const V t2 = _mm256_hadd_ps(v[4], v[5]), t3 = _mm256_hadd_ps(v[6], v[7]);
     const V u0 = _mm256_hadd_ps(t0, t1), u1 = _mm256_hadd_ps(t2, t3);
-    return _mm256_add_ps(_mm256_permute2f128_ps(u0, u1, 0x20), _mm256_permute2f128_ps(u0, u1, 0x31));
+    return _mm256_add_ps(_mm256_permute2f128_ps(u0, u1, 0x20),
+                         _mm256_permute2f128_ps(u0, u1, 0x31));
   }
 };
 
@@ -61,35 +62,41 @@ struct F64 {
   static V add(V a, V b) { return _mm256_add_pd(a, b); }
   // ---- for the skinny kernels (see F32) ----
   static constexpr int NREG = 16, SKINNY_MAX = 8;
-  static __m256i mask(int n) { return _mm256_cmpgt_epi64(_mm256_set1_epi64x(n), _mm256_setr_epi64x(0, 1, 2, 3)); }
+  static __m256i mask(int n) {
+    return _mm256_cmpgt_epi64(_mm256_set1_epi64x(n), _mm256_setr_epi64x(0, 1, 2, 3));
+  }
   static V load_n(const T* p, int n) { return _mm256_maskload_pd(p, mask(n)); }
   static void store_n(T* p, V v, int n) { _mm256_maskstore_pd(p, mask(n), v); }
   static V reduce(const V v[4]) {
     const V t0 = _mm256_hadd_pd(v[0], v[1]), t1 = _mm256_hadd_pd(v[2], v[3]);
-    return _mm256_add_pd(_mm256_permute2f128_pd(t0, t1, 0x20), _mm256_permute2f128_pd(t0, t1, 0x31));
+    return _mm256_add_pd(_mm256_permute2f128_pd(t0, t1, 0x20),
+                         _mm256_permute2f128_pd(t0, t1, 0x31));
   }
 };
 
 }  // namespace
 }  // namespace avx2
 
-// ---- entry points --------------------------------------------------------------------------------
+// ---- entry points
+// --------------------------------------------------------------------------------
 
-void gemm_ukernel_f32_avx2(int64_t kc, const float* pa, const float* pb, float* c, int64_t ldc, float alpha,
-                             float beta, const float* bias) {
+void gemm_ukernel_f32_avx2(int64_t kc, const float* pa, const float* pb, float* c, int64_t ldc,
+                           float alpha, float beta, const float* bias) {
   avx2::ukernel<avx2::F32, 6>(kc, pa, pb, c, ldc, alpha, beta, bias);
 }
 
 void gemm_ukernel_f64_avx2(int64_t kc, const double* pa, const double* pb, double* c, int64_t ldc,
-                             double alpha, double beta, const double* bias) {
+                           double alpha, double beta, const double* bias) {
   avx2::ukernel<avx2::F64, 6>(kc, pa, pb, c, ldc, alpha, beta, bias);
 }
 
-void gemm_skinny_dot_f32_avx2(const GemmProblem<float>& p, const float* bp, int64_t i0, int64_t i1) {
+void gemm_skinny_dot_f32_avx2(const GemmProblem<float>& p, const float* bp, int64_t i0,
+                              int64_t i1) {
   avx2::skinny_dot<avx2::F32>(p, bp, i0, i1);
 }
 
-void gemm_skinny_dot_f64_avx2(const GemmProblem<double>& p, const double* bp, int64_t i0, int64_t i1) {
+void gemm_skinny_dot_f64_avx2(const GemmProblem<double>& p, const double* bp, int64_t i0,
+                              int64_t i1) {
   avx2::skinny_dot<avx2::F64>(p, bp, i0, i1);
 }
 

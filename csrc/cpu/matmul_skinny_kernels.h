@@ -2,8 +2,9 @@
 // chooses them and prepares the operands), written once over a vector-traits struct and shared by
 // matmul_avx512.cpp and matmul_avx2.cpp like matmul_ukernel.h. The traits add to the micro-kernel's
 // set: NREG (vector registers), SKINNY_MAX (the largest small dimension the unit instantiates;
-// the driver splits larger ones, up to 16, in two), load_n / store_n (first n lanes, the rest zero / untouched, no
-// access past them) and reduce (lane l of the result = the sum of the lanes of v[l], v[W]).
+// the driver splits larger ones, up to 16, in two), load_n / store_n (first n lanes, the rest zero
+// / untouched, no access past them) and reduce (lane l of the result = the sum of the lanes of
+// v[l], v[W]).
 //
 // Why: with N = 10 (a 10-class classifier layer) every element of the big operand is used only 10
 // times, so the packed path's copy of it is a large share of the memory traffic. Here the big
@@ -35,16 +36,20 @@ namespace {
 // accumulators + NB vectors of B + 1 broadcast (bcast), all within NREG registers.
 constexpr int skinny_clamp(int x, int lo, int hi) { return x < lo ? lo : x > hi ? hi : x; }
 template <class S>
-constexpr int dot_rows(int J) { return skinny_clamp((S::NREG - 1) / (J + 1), 1, 8); }
+constexpr int dot_rows(int J) {
+  return skinny_clamp((S::NREG - 1) / (J + 1), 1, 8);
+}
 template <class S>
-constexpr int bcast_vectors(int MB) { return skinny_clamp((S::NREG - 1) / (MB + 1), 1, 4); }
+constexpr int bcast_vectors(int MB) {
+  return skinny_clamp((S::NREG - 1) / (MB + 1), 1, 4);
+}
 
 // C(i, j + l) = alpha * s[l] + beta * C(i, j + l) + bias(i, j + l) for l < n (beta == 0: C unread),
 // with the micro-kernel epilogue's operation order. The arithmetic is on vectors; a C or bias
 // that is not contiguous along j (a transposed problem) is gathered / scattered through a buffer.
 template <class S>
-inline __attribute__((always_inline)) void store_out(const GemmProblem<typename S::T>& p, int64_t i, int64_t j,
-                                                     typename S::V s, int n) {
+inline __attribute__((always_inline)) void store_out(const GemmProblem<typename S::T>& p, int64_t i,
+                                                     int64_t j, typename S::V s, int n) {
   using T = typename S::T;
   using V = typename S::V;
   alignas(64) T t[S::W];
@@ -138,7 +143,8 @@ inline __attribute__((always_inline)) void dot_block(const GemmProblem<typename 
 }
 
 template <class S, int J>
-void dot_range(const GemmProblem<typename S::T>& p, const typename S::T* bp, int64_t i0, int64_t i1) {
+void dot_range(const GemmProblem<typename S::T>& p, const typename S::T* bp, int64_t i0,
+               int64_t i1) {
   constexpr int R = dot_rows<S>(J);
   int64_t i = i0;
   for (; i + R <= i1; i += R) dot_block<S, R, J>(p, bp, i);
@@ -148,16 +154,20 @@ void dot_range(const GemmProblem<typename S::T>& p, const typename S::T* bp, int
 template <class S, int J>
 constexpr auto dot_fn() {
   using Fn = void (*)(const GemmProblem<typename S::T>&, const typename S::T*, int64_t, int64_t);
-  if constexpr (J <= S::SKINNY_MAX) return Fn(&dot_range<S, J>);
-  else return Fn(nullptr);
+  if constexpr (J <= S::SKINNY_MAX)
+    return Fn(&dot_range<S, J>);
+  else
+    return Fn(nullptr);
 }
 
 // Rows [i0, i1) of C for 1 <= p.N <= S::SKINNY_MAX.
 template <class S>
-void skinny_dot(const GemmProblem<typename S::T>& p, const typename S::T* bp, int64_t i0, int64_t i1) {
+void skinny_dot(const GemmProblem<typename S::T>& p, const typename S::T* bp, int64_t i0,
+                int64_t i1) {
   static constexpr decltype(dot_fn<S, 1>()) fns[16] = {
-      dot_fn<S, 1>(),  dot_fn<S, 2>(),  dot_fn<S, 3>(),  dot_fn<S, 4>(),  dot_fn<S, 5>(),  dot_fn<S, 6>(),
-      dot_fn<S, 7>(),  dot_fn<S, 8>(),  dot_fn<S, 9>(),  dot_fn<S, 10>(), dot_fn<S, 11>(), dot_fn<S, 12>(),
+      dot_fn<S, 1>(),  dot_fn<S, 2>(),  dot_fn<S, 3>(),  dot_fn<S, 4>(),
+      dot_fn<S, 5>(),  dot_fn<S, 6>(),  dot_fn<S, 7>(),  dot_fn<S, 8>(),
+      dot_fn<S, 9>(),  dot_fn<S, 10>(), dot_fn<S, 11>(), dot_fn<S, 12>(),
       dot_fn<S, 13>(), dot_fn<S, 14>(), dot_fn<S, 15>(), dot_fn<S, 16>()};
   fns[p.N - 1](p, bp, i0, i1);
 }
@@ -165,7 +175,8 @@ void skinny_dot(const GemmProblem<typename S::T>& p, const typename S::T* bp, in
 // ---- bcast: all MB = p.M rows of C, columns j .. j + NB*W (the last vector `last` lanes wide) ---
 
 template <class S, int MB, int NB, bool TAIL>
-inline __attribute__((always_inline)) void bcast_block(const GemmProblem<typename S::T>& p, int64_t j, int last) {
+inline __attribute__((always_inline)) void bcast_block(const GemmProblem<typename S::T>& p,
+                                                       int64_t j, int last) {
   using T = typename S::T;
   using V = typename S::V;
   constexpr int W = S::W;
@@ -179,7 +190,8 @@ inline __attribute__((always_inline)) void bcast_block(const GemmProblem<typenam
   for (int64_t k = 0; k < p.K; ++k, a += p.a_cs, b += p.b_rs) {
     V bv[NB];
 #pragma GCC unroll 4
-    for (int v = 0; v < NB; ++v) bv[v] = TAIL && v == NB - 1 ? S::load_n(b + v * W, last) : S::load(b + v * W);
+    for (int v = 0; v < NB; ++v)
+      bv[v] = TAIL && v == NB - 1 ? S::load_n(b + v * W, last) : S::load(b + v * W);
 #pragma GCC unroll 16
     for (int m = 0; m < MB; ++m) {
       const V am = S::set1(a[m]);
@@ -190,7 +202,8 @@ inline __attribute__((always_inline)) void bcast_block(const GemmProblem<typenam
 #pragma GCC unroll 16
   for (int m = 0; m < MB; ++m)
 #pragma GCC unroll 4
-    for (int v = 0; v < NB; ++v) store_out<S>(p, m, j + v * W, acc[m][v], TAIL && v == NB - 1 ? last : W);
+    for (int v = 0; v < NB; ++v)
+      store_out<S>(p, m, j + v * W, acc[m][v], TAIL && v == NB - 1 ? last : W);
 }
 
 template <class S, int MB>
@@ -198,14 +211,17 @@ void bcast_range(const GemmProblem<typename S::T>& p, int64_t j0, int64_t j1) {
   constexpr int W = S::W, NB = bcast_vectors<S>(MB);
   int64_t j = j0;
   for (; j + NB * W <= j1; j += NB * W) bcast_block<S, MB, NB, false>(p, j, W);
-  for (; j < j1; j += W) bcast_block<S, MB, 1, true>(p, j, j1 - j < W ? static_cast<int>(j1 - j) : W);
+  for (; j < j1; j += W)
+    bcast_block<S, MB, 1, true>(p, j, j1 - j < W ? static_cast<int>(j1 - j) : W);
 }
 
 template <class S, int MB>
 constexpr auto bcast_fn() {
   using Fn = void (*)(const GemmProblem<typename S::T>&, int64_t, int64_t);
-  if constexpr (MB <= S::SKINNY_MAX) return Fn(&bcast_range<S, MB>);
-  else return Fn(nullptr);
+  if constexpr (MB <= S::SKINNY_MAX)
+    return Fn(&bcast_range<S, MB>);
+  else
+    return Fn(nullptr);
 }
 
 // Columns [j0, j1) of C for 1 <= p.M <= S::SKINNY_MAX, p.a_rs == 1.

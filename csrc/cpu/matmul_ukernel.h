@@ -18,8 +18,9 @@ namespace {
 
 // C[MR x 2W] = alpha * sum_k pa[k][i] * pb[k][j] + beta * C + bias[j]; beta == 0 leaves C unread.
 template <class S, int MR>
-inline __attribute__((always_inline)) void ukernel(int64_t kc, const typename S::T* pa, const typename S::T* pb,
-                                                   typename S::T* c, int64_t ldc, typename S::T alpha,
+inline __attribute__((always_inline)) void ukernel(int64_t kc, const typename S::T* pa,
+                                                   const typename S::T* pb, typename S::T* c,
+                                                   int64_t ldc, typename S::T alpha,
                                                    typename S::T beta, const typename S::T* bias) {
   using V = typename S::V;
   constexpr int W = S::W;

@@ -3,26 +3,28 @@
 //
 // Shapes: a list of n tensors; tensor i is numels[i] contiguous elements in params[i], grads[i]
 // and each of its state buffers. Semantics: torch.optim's single-tensor / foreach algorithms
-// (torch/optim/{sgd,adagrad,rmsprop,adam}.py); the per-element formulas are csrc/optim_math.h.
+// (torch 2.x); the per-element formulas are csrc/optim_math.h.
 //
 // The step is memory-bound (Adam: 16 bytes read + 12 written per float32 parameter), so the job
 // here is to touch each element once: the list is flattened into one index space [0, total),
 // cut into blocks that the pool's threads take in turn, and each block walks the tensor spans
 // it covers (many small tensors share a block; a big one spans many). Step-dependent scalars
-// (bias corrections, Adagrad's decayed lr) are computed once per call, here, in double (C8). Do not build with -ffast-math (see optim_math.h).
+// (bias corrections, Adagrad's decayed lr) are computed once per call, in double
+// (csrc/contract.h), as torch does. Do not build with -ffast-math (see optim_math.h).
 #include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <vector>
 
 #include "cpu/cpu_features.h"
-#include "cpu/optim_loops.h"
+#include "cpu/fastnn_cpu.h"
 #include "cpu/parallel.h"
-#include "fastnn.h"
+#include "optim_math.h"
 
 namespace fastnn {
 
-// ---- per-ISA element loops -----------------------------------------------------------------------
+// ---- per-ISA element loops
+// -----------------------------------------------------------------------
 
 namespace generic {
 FASTNN_OPTIM_ISA_ENTRY_POINTS(float)
@@ -55,7 +57,8 @@ void for_each_span(const int64_t* numels, int64_t n_tensors, const Fn& fn) {
   const int64_t total = offsets[n_tensors];
   if (total == 0) return;
   const int64_t n_blocks = (total + kBlock - 1) / kBlock;
-  const int64_t want = std::min((total + kMinElementsPerThread - 1) / kMinElementsPerThread, n_blocks);
+  const int64_t want =
+      std::min((total + kMinElementsPerThread - 1) / kMinElementsPerThread, n_blocks);
   std::atomic<int64_t> next{0};
   parallel_run(static_cast<int>(std::min<int64_t>(want, 1 << 16)), [&](int, int) {
     for (int64_t blk = next.fetch_add(1, std::memory_order_relaxed); blk < n_blocks;
@@ -72,103 +75,89 @@ void for_each_span(const int64_t* numels, int64_t n_tensors, const Fn& fn) {
   });
 }
 
-// ---- drivers --------------------------------------------------------------------------------------
+// ---- ISA dispatch (IsaTable, cpu/cpu_features.h) ------------------------------------------------
 
 template <class T>
-void sgd_impl(T* const* params, T* const* bufs, const T* const* grads, const int64_t* numels, int64_t n,
-              const SgdOptions& o) {
-  const SgdScalars<T> s{T(o.lr), T(o.momentum), T(1.0 - o.dampening), T(o.weight_decay)};
+struct OptimKernels {
+  void (*sgd)(T*, T*, const T*, int64_t, const SgdScalars<T>&, bool, bool, bool, bool);
+  void (*adagrad)(T*, T*, const T*, int64_t, const AdagradScalars<T>&, bool);
+  void (*rmsprop)(T*, T*, T*, T*, const T*, int64_t, const RmspropScalars<T>&, bool, bool, bool);
+  void (*adam)(T*, T*, T*, T*, const T*, int64_t, const AdamScalars<T>&, bool, bool);
+};
+template <class T>
+const IsaTable<OptimKernels<T>> kOptim{{{
+    {&generic::sgd_kernel, &generic::adagrad_kernel, &generic::rmsprop_kernel,
+     &generic::adam_kernel},
+    {&avx2::sgd_kernel, &avx2::adagrad_kernel, &avx2::rmsprop_kernel, &avx2::adam_kernel},
+    {&avx512::sgd_kernel, &avx512::adagrad_kernel, &avx512::rmsprop_kernel, &avx512::adam_kernel},
+}}};
+
+// ---- drivers
+// --------------------------------------------------------------------------------------
+
+template <class T>
+void sgd_impl(T* const* params, T* const* bufs, const T* const* grads, const int64_t* numels,
+              int64_t n, const SgdOptions& o) {
+  const SgdScalars<T> s = sgd_scalars<T>(o);
   const bool momentum = o.momentum != 0;
-  const Isa isa = active_isa();
+  const auto kernel = kOptim<T>[active_isa()].sgd;
   for_each_span(numels, n, [&](int64_t t, int64_t b, int64_t e) {
     T* p = params[t] + b;
     T* buf = momentum ? bufs[t] + b : nullptr;
     const T* g = grads[t] + b;
-    if (isa == Isa::avx512)
-      avx512::sgd_kernel(p, buf, g, e - b, s, momentum, o.nesterov, o.maximize, o.first_step);
-    else if (isa == Isa::avx2)
-      avx2::sgd_kernel(p, buf, g, e - b, s, momentum, o.nesterov, o.maximize, o.first_step);
-    else
-      generic::sgd_kernel(p, buf, g, e - b, s, momentum, o.nesterov, o.maximize, o.first_step);
+    kernel(p, buf, g, e - b, s, momentum, o.nesterov, o.maximize, o.first_step);
   });
 }
 
 template <class T>
-void adagrad_impl(T* const* params, T* const* sums, const T* const* grads, const int64_t* numels, int64_t n,
-                  const AdagradOptions& o) {
-  const double clr = o.lr / (1.0 + static_cast<double>(o.step - 1) * o.lr_decay);
-  const AdagradScalars<T> s{T(clr), T(o.weight_decay), T(o.eps)};
-  const Isa isa = active_isa();
+void adagrad_impl(T* const* params, T* const* sums, const T* const* grads, const int64_t* numels,
+                  int64_t n, const AdagradOptions& o) {
+  const AdagradScalars<T> s = adagrad_scalars<T>(o);
+  const auto kernel = kOptim<T>[active_isa()].adagrad;
   for_each_span(numels, n, [&](int64_t t, int64_t b, int64_t e) {
     T* p = params[t] + b;
     T* sum = sums[t] + b;
     const T* g = grads[t] + b;
-    if (isa == Isa::avx512)
-      avx512::adagrad_kernel(p, sum, g, e - b, s, o.maximize);
-    else if (isa == Isa::avx2)
-      avx2::adagrad_kernel(p, sum, g, e - b, s, o.maximize);
-    else
-      generic::adagrad_kernel(p, sum, g, e - b, s, o.maximize);
+    kernel(p, sum, g, e - b, s, o.maximize);
   });
 }
 
 template <class T>
-void rmsprop_impl(T* const* params, T* const* sqs, T* const* gas, T* const* bufs, const T* const* grads,
-                  const int64_t* numels, int64_t n, const RmspropOptions& o) {
-  const RmspropScalars<T> s{T(o.lr), T(o.alpha), T(1.0 - o.alpha), T(o.eps), T(o.weight_decay), T(o.momentum)};
+void rmsprop_impl(T* const* params, T* const* sqs, T* const* gas, T* const* bufs,
+                  const T* const* grads, const int64_t* numels, int64_t n,
+                  const RmspropOptions& o) {
+  const RmspropScalars<T> s = rmsprop_scalars<T>(o);
   const bool momentum = o.momentum > 0;
-  const Isa isa = active_isa();
+  const auto kernel = kOptim<T>[active_isa()].rmsprop;
   for_each_span(numels, n, [&](int64_t t, int64_t b, int64_t e) {
     T* p = params[t] + b;
     T* sq = sqs[t] + b;
     T* ga = o.centered ? gas[t] + b : nullptr;
     T* buf = momentum ? bufs[t] + b : nullptr;
     const T* g = grads[t] + b;
-    if (isa == Isa::avx512)
-      avx512::rmsprop_kernel(p, sq, ga, buf, g, e - b, s, o.centered, momentum, o.maximize);
-    else if (isa == Isa::avx2)
-      avx2::rmsprop_kernel(p, sq, ga, buf, g, e - b, s, o.centered, momentum, o.maximize);
-    else
-      generic::rmsprop_kernel(p, sq, ga, buf, g, e - b, s, o.centered, momentum, o.maximize);
+    kernel(p, sq, ga, buf, g, e - b, s, o.centered, momentum, o.maximize);
   });
 }
 
 template <class T>
 void adam_impl(T* const* params, T* const* ms, T* const* vs, T* const* vmaxs, const T* const* grads,
                const int64_t* numels, int64_t n, const AdamOptions& o) {
-  // Bias corrections once per step, in double, exactly as torch's Python scalars (C8).
-  const double step = static_cast<double>(o.step);
-  const double bias_correction1 = 1.0 - std::pow(o.beta1, step);
-  const double bias_correction2 = 1.0 - std::pow(o.beta2, step);
-  const bool decoupled = o.mode == AdamMode::decoupled;
-  AdamScalars<T> s;
-  s.lr_wd_keep = T(decoupled ? 1.0 - o.lr * o.weight_decay : 1.0);
-  s.weight_decay = T(decoupled ? 0.0 : o.weight_decay);
-  s.beta1_weight = T(1.0 - o.beta1);
-  s.beta2 = T(o.beta2);
-  s.one_minus_beta2 = T(1.0 - o.beta2);
-  s.step_size = T(o.lr / bias_correction1);
-  s.bias_correction2_sqrt = T(std::sqrt(bias_correction2));
-  s.eps = T(o.eps);
-  const Isa isa = active_isa();
+  const AdamScalars<T> s = adam_scalars<T>(o);
+  const auto kernel = kOptim<T>[active_isa()].adam;
   for_each_span(numels, n, [&](int64_t t, int64_t b, int64_t e) {
     T* p = params[t] + b;
     T* m = ms[t] + b;
     T* v = vs[t] + b;
     T* vmax = o.amsgrad ? vmaxs[t] + b : nullptr;
     const T* g = grads[t] + b;
-    if (isa == Isa::avx512)
-      avx512::adam_kernel(p, m, v, vmax, g, e - b, s, o.amsgrad, o.maximize);
-    else if (isa == Isa::avx2)
-      avx2::adam_kernel(p, m, v, vmax, g, e - b, s, o.amsgrad, o.maximize);
-    else
-      generic::adam_kernel(p, m, v, vmax, g, e - b, s, o.amsgrad, o.maximize);
+    kernel(p, m, v, vmax, g, e - b, s, o.amsgrad, o.maximize);
   });
 }
 
 }  // namespace
 
-// ---- public entry points (csrc/fastnn.h) -------------------------------------------------------
+// ---- public entry points (csrc/cpu/fastnn_cpu.h)
+// -------------------------------------------------------
 
 void sgd_step_cpu(float* const* params, float* const* momentum_bufs, const float* const* grads,
                   const int64_t* numels, int64_t n_tensors, const SgdOptions& opt) {
@@ -194,8 +183,8 @@ void rmsprop_step_cpu(float* const* params, float* const* square_avgs, float* co
   rmsprop_impl(params, square_avgs, grad_avgs, momentum_bufs, grads, numels, n_tensors, opt);
 }
 void rmsprop_step_cpu(double* const* params, double* const* square_avgs, double* const* grad_avgs,
-                      double* const* momentum_bufs, const double* const* grads, const int64_t* numels,
-                      int64_t n_tensors, const RmspropOptions& opt) {
+                      double* const* momentum_bufs, const double* const* grads,
+                      const int64_t* numels, int64_t n_tensors, const RmspropOptions& opt) {
   rmsprop_impl(params, square_avgs, grad_avgs, momentum_bufs, grads, numels, n_tensors, opt);
 }
 
@@ -205,8 +194,8 @@ void adam_step_cpu(float* const* params, float* const* exp_avgs, float* const* e
   adam_impl(params, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, grads, numels, n_tensors, opt);
 }
 void adam_step_cpu(double* const* params, double* const* exp_avgs, double* const* exp_avg_sqs,
-                   double* const* max_exp_avg_sqs, const double* const* grads, const int64_t* numels,
-                   int64_t n_tensors, const AdamOptions& opt) {
+                   double* const* max_exp_avg_sqs, const double* const* grads,
+                   const int64_t* numels, int64_t n_tensors, const AdamOptions& opt) {
   adam_impl(params, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, grads, numels, n_tensors, opt);
 }
 

@@ -1,8 +1,8 @@
-// The fused optimizer element loops (cpu/optim_loops.h) compiled for AVX2 + FMA. Only the
-// extern overloads fastnn::avx2::{sgd,adagrad,rmsprop,adam}_kernel leave this unit; everything
+// The fused optimizer element loops (the end of csrc/optim_math.h) compiled for AVX2 + FMA. Only
+// the extern overloads fastnn::avx2::{sgd,adagrad,rmsprop,adam}_kernel leave this unit; everything
 // they call is static inline ([note: ISA units], [note: optim math linkage]). cpu/optim.cpp
 // threads and dispatches.
-#include "cpu/optim_loops.h"
+#include "optim_math.h"
 
 namespace fastnn {
 namespace avx2 {

@@ -1,8 +1,8 @@
-// The fused optimizer element loops (cpu/optim_loops.h) compiled for AVX-512 (F, DQ, BW, VL). Only the
-// extern overloads fastnn::avx512::{sgd,adagrad,rmsprop,adam}_kernel leave this unit; everything
-// they call is static inline ([note: ISA units], [note: optim math linkage]). cpu/optim.cpp
-// threads and dispatches.
-#include "cpu/optim_loops.h"
+// The fused optimizer element loops (the end of csrc/optim_math.h) compiled for AVX-512 (F, DQ, BW,
+// VL). Only the extern overloads fastnn::avx512::{sgd,adagrad,rmsprop,adam}_kernel leave this unit;
+// everything they call is static inline ([note: ISA units], [note: optim math linkage]).
+// cpu/optim.cpp threads and dispatches.
+#include "optim_math.h"
 
 namespace fastnn {
 namespace avx512 {

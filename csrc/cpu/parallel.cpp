@@ -192,4 +192,19 @@ void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, in
   });
 }
 
+double parallel_sum(int64_t n, int64_t grain, const std::function<double(int64_t, int64_t)>& fn) {
+  if (n <= 0) return 0.0;
+  int64_t chunks = (n + grain - 1) / (grain > 0 ? grain : 1);
+  if (chunks > get_num_threads()) chunks = get_num_threads();
+  if (chunks <= 1) return fn(0, n);
+  std::vector<double> part(static_cast<size_t>(chunks), 0.0);
+  parallel_run(static_cast<int>(chunks), [&](int tid, int nt) {
+    int64_t b = n * tid / nt, e = n * (tid + 1) / nt;
+    if (b < e) part[static_cast<size_t>(tid)] = fn(b, e);
+  });
+  double total = 0.0;
+  for (double p : part) total += p;
+  return total;
+}
+
 }  // namespace fastnn

@@ -25,4 +25,8 @@ void parallel_run(int max_threads, const std::function<void(int tid, int nt)>& f
 // calls fn(begin, end) on each, in parallel. Serial when n <= grain.
 void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn);
 
+// The sum over chunks of fn(begin, end), [0, n) split as by parallel_for; the per-chunk sums are
+// added in chunk order, in double (the losses use it to reduce per-row values).
+double parallel_sum(int64_t n, int64_t grain, const std::function<double(int64_t, int64_t)>& fn);
+
 }  // namespace fastnn

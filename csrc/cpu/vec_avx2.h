@@ -21,7 +21,8 @@ inline V vset(float a) { return {_mm256_set1_ps(a)}; }
 inline V vload(const float* p) { return {_mm256_loadu_ps(p)}; }
 inline void vstore(float* p, V a) { _mm256_storeu_ps(p, a.v); }
 inline __m256i tail_mask(int64_t n) {
-  return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(n)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(n)),
+                            _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
 }
 // The first n < W lanes from p, the others `fill`; masked lanes are never read.
 inline V vload_part(const float* p, int64_t n, float fill) {
@@ -52,7 +53,9 @@ inline M veq(V a, V b) { return _mm256_cmp_ps(a.v, b.v, _CMP_EQ_OQ); }
 inline M visnan(V a) { return _mm256_cmp_ps(a.v, a.v, _CMP_UNORD_Q); }
 inline V vselect(M m, V a, V b) { return {_mm256_blendv_ps(b.v, a.v, m)}; }  // m ? a : b
 
-inline V vround(V a) { return {_mm256_round_ps(a.v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)}; }
+inline V vround(V a) {
+  return {_mm256_round_ps(a.v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)};
+}
 // y * 2^n for integral n in [-252, 254], as two exact power-of-two scalings (see vec_avx512.h).
 inline V vldexp(V y, V n) {
   __m256i ni = _mm256_cvtps_epi32(n.v);

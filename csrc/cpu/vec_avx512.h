@@ -3,10 +3,6 @@
 // vec_avx2.h offers the same names for 8 lanes, so vec_math.h and the kernel bodies are shared.
 #pragma once
 #include <immintrin.h>
-
-// gcc 12 flags its own _mm512_undefined_* temporaries inside the intrinsics (a known false
-// positive); this header is included only by AVX-512 units, so silencing it here is contained.
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <stdint.h>
 
 #define FASTNN_VEC_NS avx512
@@ -20,6 +16,12 @@ struct V {
   __m512 v;
 };
 typedef __mmask16 M;
+
+// GCC 12 implements the unmasked forms of max/min/roundscale/cvtps/shift/extract as the masked
+// builtin with an _mm512_undefined_*() pass-through, which -Wuninitialized reports (a false
+// positive inside <immintrin.h>). The zero-masking forms with every lane selected compile to the
+// same instruction and pass zeros instead, so the SIMD code below uses them.
+constexpr __mmask16 kAllLanes = 0xFFFF;
 
 inline V vset(float a) { return {_mm512_set1_ps(a)}; }
 inline V vload(const float* p) { return {_mm512_loadu_ps(p)}; }
@@ -39,8 +41,8 @@ inline V fmadd(V a, V b, V c) { return {_mm512_fmadd_ps(a.v, b.v, c.v)}; }    //
 inline V fnmadd(V a, V b, V c) { return {_mm512_fnmadd_ps(a.v, b.v, c.v)}; }  // c - a*b
 inline V fmsub(V a, V b, V c) { return {_mm512_fmsub_ps(a.v, b.v, c.v)}; }    // a*b - c
 // max/min return the second operand when either is NaN (x86 semantics): callers order them.
-inline V vmax(V a, V b) { return {_mm512_max_ps(a.v, b.v)}; }
-inline V vmin(V a, V b) { return {_mm512_min_ps(a.v, b.v)}; }
+inline V vmax(V a, V b) { return {_mm512_maskz_max_ps(kAllLanes, a.v, b.v)}; }
+inline V vmin(V a, V b) { return {_mm512_maskz_min_ps(kAllLanes, a.v, b.v)}; }
 inline V vabs(V a) { return {_mm512_abs_ps(a.v)}; }
 inline V vsign(V a) { return {_mm512_and_ps(a.v, _mm512_set1_ps(-0.0f))}; }  // sign bit only
 inline V vxor(V a, V b) { return {_mm512_xor_ps(a.v, b.v)}; }
@@ -53,20 +55,42 @@ inline M veq(V a, V b) { return _mm512_cmp_ps_mask(a.v, b.v, _CMP_EQ_OQ); }
 inline M visnan(V a) { return _mm512_cmp_ps_mask(a.v, a.v, _CMP_UNORD_Q); }
 inline V vselect(M m, V a, V b) { return {_mm512_mask_blend_ps(m, b.v, a.v)}; }  // m ? a : b
 
-inline V vround(V a) { return {_mm512_roundscale_ps(a.v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)}; }
+inline V vround(V a) {
+  return {
+      _mm512_maskz_roundscale_ps(kAllLanes, a.v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)};
+}
 // y * 2^n for integral n in [-252, 254], as two exact power-of-two scalings so that both
 // overflow (to inf) and gradual underflow come out right.
 inline V vldexp(V y, V n) {
-  __m512i ni = _mm512_cvtps_epi32(n.v);
-  __m512i n1 = _mm512_srai_epi32(ni, 1);
+  __m512i ni = _mm512_maskz_cvtps_epi32(kAllLanes, n.v);
+  __m512i n1 = _mm512_maskz_srai_epi32(kAllLanes, ni, 1);
   __m512i n2 = _mm512_sub_epi32(ni, n1);
   __m512i bias = _mm512_set1_epi32(127);
-  __m512 s1 = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_add_epi32(n1, bias), 23));
-  __m512 s2 = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_add_epi32(n2, bias), 23));
+  __m512 s1 =
+      _mm512_castsi512_ps(_mm512_maskz_slli_epi32(kAllLanes, _mm512_add_epi32(n1, bias), 23));
+  __m512 s2 =
+      _mm512_castsi512_ps(_mm512_maskz_slli_epi32(kAllLanes, _mm512_add_epi32(n2, bias), 23));
   return {_mm512_mul_ps(_mm512_mul_ps(y.v, s1), s2)};
 }
-inline float vhsum(V a) { return _mm512_reduce_add_ps(a.v); }
-inline float vhmax(V a) { return _mm512_reduce_max_ps(a.v); }
+// Horizontal sum and max: the same reduction tree as GCC's _mm512_reduce_add_ps / _max_ps
+// (halves, then quarters, then pairs, same operand order, so the same rounding and NaN choice),
+// spelled out to avoid the unmasked 256-bit extract (see kAllLanes).
+inline __m256 vhigh_half(V a) {
+  return _mm256_castpd_ps(_mm512_maskz_extractf64x4_pd(0xFF, _mm512_castps_pd(a.v), 1));
+}
+inline __m256 vlow_half(V a) { return __builtin_shufflevector(a.v, a.v, 0, 1, 2, 3, 4, 5, 6, 7); }
+inline float vhsum(V a) {
+  __m256 h = vhigh_half(a) + vlow_half(a);
+  __m128 q = _mm256_extractf128_ps(h, 1) + _mm256_castps256_ps128(h);
+  __m128 p = q + _mm_shuffle_ps(q, q, _MM_SHUFFLE(1, 0, 3, 2));
+  return p[0] + p[1];
+}
+inline float vhmax(V a) {
+  __m256 h = _mm256_max_ps(vhigh_half(a), vlow_half(a));
+  __m128 q = _mm_max_ps(_mm256_extractf128_ps(h, 1), _mm256_castps256_ps128(h));
+  __m128 p = _mm_max_ps(q, _mm_shuffle_ps(q, q, _MM_SHUFFLE(1, 0, 3, 2)));
+  return _mm_max_ps(p, _mm_shuffle_ps(p, p, _MM_SHUFFLE(0, 1, 0, 1)))[0];
+}
 
 }  // namespace
 }  // namespace avx512

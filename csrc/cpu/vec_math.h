@@ -1,9 +1,9 @@
 // Vectorised float32 exp, log, sigmoid, tanh and the normal CDF for the ISA units, written once
 // over the V type of vec_avx512.h / vec_avx2.h (include one of those first). Accuracy target
 // ~1-2 ulp; tests/test_activations.py checks it against float64 references on every ISA path.
-// Polynomials: exp and log are Cephes' (cephes/single/expf.c, logf.c); tanh and the normal-CDF
-// pieces are least-squares fits on Chebyshev nodes (float32 coefficients; max error < 1 ulp in
-// float64 evaluation). The scalar definitions they mirror are in csrc/math.h.
+// Polynomials: exp and log are Cephes' (its single-precision expf and logf); tanh and the
+// normal-CDF pieces are least-squares fits on Chebyshev nodes (float32 coefficients; max error < 1
+// ulp in float64 evaluation). The scalar definitions they mirror are in csrc/scalar_math.h.
 #pragma once
 #ifndef FASTNN_VEC_NS
 #error "include vec_avx512.h or vec_avx2.h before vec_math.h"
@@ -41,9 +41,9 @@ inline V vlog_1_2(V u) {
   M hi = vge(u, vset(1.41421356237f));
   V k = vselect(hi, vset(1.0f), vset(0.0f));
   V f = vselect(hi, fmsub(u, vset(0.5f), vset(1.0f)), u - vset(1.0f));
-  static const float c[9] = {3.3333331174E-1f, -2.4999993993E-1f, 2.0000714765E-1f,
-                             -1.6668057665E-1f, 1.4249322787E-1f, -1.2420140846E-1f,
-                             1.1676998740E-1f, -1.1514610310E-1f, 7.0376836292E-2f};
+  static const float c[9] = {3.3333331174E-1f,  -2.4999993993E-1f, 2.0000714765E-1f,
+                             -1.6668057665E-1f, 1.4249322787E-1f,  -1.2420140846E-1f,
+                             1.1676998740E-1f,  -1.1514610310E-1f, 7.0376836292E-2f};
   V z = f * f;
   V y = vpoly(f, c) * f * z;
   y = fmadd(k, vset(-2.12194440e-4f), y);
@@ -60,7 +60,7 @@ inline V vlog1p_01(V e) {
   return vselect(veq(d, vset(0.0f)), e, r);
 }
 
-// sigmoid via e = exp(-|x|) (csrc/math.h sigmoid); e is returned for callers that reuse it.
+// sigmoid via e = exp(-|x|) (csrc/scalar_math.h sigmoid); e is returned for callers that reuse it.
 inline V vsigmoid_e(V x, V e) {
   V r = vset(1.0f) / (vset(1.0f) + e);
   return vselect(vge(x, vset(0.0f)), r, e * r);  // NaN x: e is NaN, so e*r is NaN
@@ -71,8 +71,12 @@ inline V vsigmoid(V x) { return vsigmoid_e(x, vexp(vset(0.0f) - vabs(x))); }
 // there since the result is >= 0.55), sign restored.
 inline V vtanh(V x) {
   V a = vabs(x);
-  static const float c[6] = {1.0f, -0.33333274722099304f, 0.13331365585327148f,
-                             -0.05373586341738701f, 0.020630307495594025f, -0.005697522312402725f};
+  static const float c[6] = {1.0f,
+                             -0.33333274722099304f,
+                             0.13331365585327148f,
+                             -0.05373586341738701f,
+                             0.020630307495594025f,
+                             -0.005697522312402725f};
   V small = a * vpoly(a * a, c);
   V big = vset(1.0f) - vset(2.0f) / (vexp(a + a) + vset(1.0f));
   V t = vselect(vlt(a, vset(0.625f)), small, big);
@@ -92,15 +96,16 @@ inline V vnormal_cdf(V x, V* gauss) {
   V e = vexp(vset(0.0f) - s);
   e = fnmadd(e, t, e);
   *gauss = e;
-  static const float cp[7] = {0.3989422917366028f, -0.06649037450551987f, 0.00997348502278328f,
-                              -0.0011870594462379813f, 0.00011496045772219077f,
-                              -9.013133421831299e-06f, 4.655976511003246e-07f};
+  static const float cp[7] = {0.3989422917366028f,     -0.06649037450551987f,
+                              0.00997348502278328f,    -0.0011870594462379813f,
+                              0.00011496045772219077f, -9.013133421831299e-06f,
+                              4.655976511003246e-07f};
   V small = fmadd(x, vpoly(x * x, cp), vset(0.5f));
-  static const float cg[11] = {0.16810199618339539f, -0.2509531080722809f, 0.09005051851272583f,
-                               0.0019800991285592318f, -0.009299722500145435f,
-                               -0.0015514642000198364f, 0.0012046053307130933f,
-                               0.0005049759638495743f, 0.0004796435823664069f,
-                               -0.0007079499773681164f, 0.0001903906959341839f};
+  static const float cg[11] = {
+      0.16810199618339539f,    -0.2509531080722809f,   0.09005051851272583f,
+      0.0019800991285592318f,  -0.009299722500145435f, -0.0015514642000198364f,
+      0.0012046053307130933f,  0.0005049759638495743f, 0.0004796435823664069f,
+      -0.0007079499773681164f, 0.0001903906959341839f};
   V q = (a - vset(2.0f)) / (a + vset(2.0f));
   V tail = e * vpoly(q, cg);
   V big = vselect(vlt(x, vset(0.0f)), tail, vset(1.0f) - tail);

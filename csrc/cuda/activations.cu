@@ -1,12 +1,12 @@
 // Activations on the GPU, forward and backward: relu, leaky_relu, sigmoid, tanh, gelu (erf and
 // tanh forms), and softmax / log_softmax over the last dimension. The scalar math is the one in
-// csrc/math.h (C3), shared with the CPU kernels, so both backends compute the same formulas.
+// csrc/scalar_math.h, shared with the CPU kernels, so both backends compute the same formulas.
 // Elementwise ops: any shape, n elements; out may alias an input (in place).
 // Softmax family: (rows, cols) row-major; a warp per row for cols <= 1024 (rows of a small
 // softmax sit in registers/L1), a block per row otherwise. Stable: exp(x - rowmax).
 // Numerics: IEEE exp/erfc/tanh; never build with --use_fast_math.
 #include "cuda/common.cuh"
-#include "math.h"
+#include "scalar_math.h"
 
 namespace fastnn::cuda {
 namespace {
@@ -22,12 +22,24 @@ __global__ void act_forward_kernel(Act act, T* y, const T* x, T slope, int64_t n
     const T v = x[i];
     T r;
     switch (act) {
-      case Act::relu: r = fm::relu(v); break;
-      case Act::leaky_relu: r = fm::leaky_relu(v, slope); break;
-      case Act::sigmoid: r = fm::sigmoid(v); break;
-      case Act::tanh: r = fm::tanh_(v); break;
-      case Act::gelu_erf: r = fm::gelu_erf(v); break;
-      default: r = fm::gelu_tanh(v); break;
+      case Act::relu:
+        r = fm::relu(v);
+        break;
+      case Act::leaky_relu:
+        r = fm::leaky_relu(v, slope);
+        break;
+      case Act::sigmoid:
+        r = fm::sigmoid(v);
+        break;
+      case Act::tanh:
+        r = fm::tanh_(v);
+        break;
+      case Act::gelu_erf:
+        r = fm::gelu_erf(v);
+        break;
+      default:
+        r = fm::gelu_tanh(v);
+        break;
     }
     y[i] = r;
   }
@@ -40,12 +52,24 @@ __global__ void act_backward_kernel(Act act, T* dx, const T* dy, const T* xy, T 
     const T g = dy[i], v = xy[i];
     T r;
     switch (act) {
-      case Act::relu: r = fm::relu_grad(g, v); break;
-      case Act::leaky_relu: r = fm::leaky_relu_grad(g, v, slope); break;
-      case Act::sigmoid: r = fm::sigmoid_grad(g, v); break;
-      case Act::tanh: r = fm::tanh_grad(g, v); break;
-      case Act::gelu_erf: r = fm::gelu_erf_grad(g, v); break;
-      default: r = fm::gelu_tanh_grad(g, v); break;
+      case Act::relu:
+        r = fm::relu_grad(g, v);
+        break;
+      case Act::leaky_relu:
+        r = fm::leaky_relu_grad(g, v, slope);
+        break;
+      case Act::sigmoid:
+        r = fm::sigmoid_grad(g, v);
+        break;
+      case Act::tanh:
+        r = fm::tanh_grad(g, v);
+        break;
+      case Act::gelu_erf:
+        r = fm::gelu_erf_grad(g, v);
+        break;
+      default:
+        r = fm::gelu_tanh_grad(g, v);
+        break;
     }
     dx[i] = r;
   }
@@ -54,18 +78,24 @@ __global__ void act_backward_kernel(Act act, T* dx, const T* dy, const T* xy, T 
 enum class SoftmaxKind { softmax, log_softmax };
 
 template <class T>
-__device__ __forceinline__ T lowest() { return -INFINITY; }
+__device__ __forceinline__ T lowest() {
+  return -INFINITY;
+}
 
 // Reduces over a row with `lanes` cooperating threads (32: a warp, else the block).
 template <class T, bool Warp>
 __device__ __forceinline__ T row_max(T v, T* shared) {
-  if constexpr (Warp) return warp_max(v);
-  else return block_max(v, shared, lowest<T>());
+  if constexpr (Warp)
+    return warp_max(v);
+  else
+    return block_max(v, shared, lowest<T>());
 }
 template <class T, bool Warp>
 __device__ __forceinline__ T row_sum(T v, T* shared) {
-  if constexpr (Warp) return warp_sum(v);
-  else return block_sum(v, shared);
+  if constexpr (Warp)
+    return warp_sum(v);
+  else
+    return block_sum(v, shared);
 }
 
 // Forward: y = exp(x - m) / s (softmax) or x - m - log(s) (log_softmax), m = max, s = sum exp.
@@ -179,9 +209,9 @@ void softmax_bwd(SoftmaxKind kind, DType dt, void* dx, const void* dy, const voi
   dispatch_float(dt, "softmax backward", [&](auto tag) {
     using T = decltype(tag);
     launch_rows(rows, cols, [&](auto warp, unsigned grid, int threads) {
-      softmax_backward_kernel<T, decltype(warp)::value><<<grid, threads, 0, kStream>>>(
-          kind, static_cast<T*>(dx), static_cast<const T*>(dy), static_cast<const T*>(y), rows,
-          cols);
+      softmax_backward_kernel<T, decltype(warp)::value>
+          <<<grid, threads, 0, kStream>>>(kind, static_cast<T*>(dx), static_cast<const T*>(dy),
+                                          static_cast<const T*>(y), rows, cols);
     });
   });
 }

@@ -1,4 +1,5 @@
-// Shared CUDA helpers: error checking (C6), launch geometry, warp/block reductions, dtype
+// Shared CUDA helpers: error checking (a CUDA error becomes a C++ exception, never an exit or a
+// print), launch geometry, warp/block reductions, dtype
 // dispatch. Included by every csrc/cuda/*.cu file; never by the bindings (plain C++).
 #pragma once
 #include <cuda_runtime.h>
@@ -14,15 +15,15 @@
 // RuntimeError. Nothing here prints, exits or aborts. Launch errors are caught with
 // cudaGetLastError() right after the launch (configuration errors); faults inside a kernel
 // surface at the next synchronizing call (a copy to the host, synchronize()).
-#define FASTNN_CUDA_CHECK(expr)                                                              \
-  do {                                                                                       \
-    cudaError_t fastnn_err_ = (expr);                                                        \
-    if (fastnn_err_ != cudaSuccess) {                                                        \
-      cudaGetLastError(); /* clear a non-sticky error so later calls can still succeed */    \
-      throw std::runtime_error(::fastnn::str_cat(__FILE__, ":", __LINE__, ": CUDA error ",   \
-                                                 cudaGetErrorName(fastnn_err_), ": ",        \
-                                                 cudaGetErrorString(fastnn_err_)));          \
-    }                                                                                        \
+#define FASTNN_CUDA_CHECK(expr)                                                            \
+  do {                                                                                     \
+    cudaError_t fastnn_err_ = (expr);                                                      \
+    if (fastnn_err_ != cudaSuccess) {                                                      \
+      cudaGetLastError(); /* clear a non-sticky error so later calls can still succeed */  \
+      throw std::runtime_error(::fastnn::str_cat(__FILE__, ":", __LINE__, ": CUDA error ", \
+                                                 cudaGetErrorName(fastnn_err_), ": ",      \
+                                                 cudaGetErrorString(fastnn_err_)));        \
+    }                                                                                      \
   } while (0)
 
 #define FASTNN_CUDA_CHECK_LAUNCH() FASTNN_CUDA_CHECK(cudaGetLastError())
@@ -48,17 +49,29 @@ inline unsigned grid_for(int64_t n, int threads = kThreads) {
   return static_cast<unsigned>(blocks < 1 ? 1 : blocks);
 }
 
-// Grid-stride loop with 64-bit indices (C4: int64 index math).
-#define FASTNN_KERNEL_LOOP(i, n)                                                        \
+// Grid-stride loop with 64-bit indices (int64 indices: a tensor may hold more than 2^31 elements).
+#define FASTNN_KERNEL_LOOP(i, n)                                                         \
   for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < (n); \
        i += static_cast<int64_t>(blockDim.x) * gridDim.x)
 
 // Accumulation type: float32 data is accumulated in float (like torch) except where a kernel
 // says otherwise; integer sums accumulate in int64.
-template <class T> struct acc_type { using type = T; };
-template <> struct acc_type<int32_t> { using type = int64_t; };
-template <> struct acc_type<uint8_t> { using type = int64_t; };
-template <> struct acc_type<bool> { using type = int64_t; };
+template <class T>
+struct acc_type {
+  using type = T;
+};
+template <>
+struct acc_type<int32_t> {
+  using type = int64_t;
+};
+template <>
+struct acc_type<uint8_t> {
+  using type = int64_t;
+};
+template <>
+struct acc_type<bool> {
+  using type = int64_t;
+};
 
 template <class T>
 __device__ __forceinline__ T warp_sum(T v) {
@@ -103,9 +116,14 @@ __device__ T block_max(T v, T* shared, T lowest) {
 template <class F>
 void dispatch_float(DType dt, const char* fn, F&& f) {
   switch (dt) {
-    case DType::f32: f(float{}); return;
-    case DType::f64: f(double{}); return;
-    default: FASTNN_CHECK(false, fn, ": expected a float32 or float64 array, got ", dtype_name(dt));
+    case DType::f32:
+      f(float{});
+      return;
+    case DType::f64:
+      f(double{});
+      return;
+    default:
+      FASTNN_CHECK(false, fn, ": expected a float32 or float64 array, got ", dtype_name(dt));
   }
 }
 
@@ -113,9 +131,15 @@ void dispatch_float(DType dt, const char* fn, F&& f) {
 template <class F>
 void dispatch_numeric(DType dt, const char* fn, F&& f) {
   switch (dt) {
-    case DType::f32: f(float{}); return;
-    case DType::f64: f(double{}); return;
-    case DType::i64: f(int64_t{}); return;
+    case DType::f32:
+      f(float{});
+      return;
+    case DType::f64:
+      f(double{});
+      return;
+    case DType::i64:
+      f(int64_t{});
+      return;
     default:
       FASTNN_CHECK(false, fn, ": expected a float32, float64 or int64 array, got ", dtype_name(dt));
   }
@@ -124,12 +148,24 @@ void dispatch_numeric(DType dt, const char* fn, F&& f) {
 template <class F>
 void dispatch_all(DType dt, F&& f) {
   switch (dt) {
-    case DType::f32: f(float{}); return;
-    case DType::f64: f(double{}); return;
-    case DType::i64: f(int64_t{}); return;
-    case DType::i32: f(int32_t{}); return;
-    case DType::u8: f(uint8_t{}); return;
-    case DType::b8: f(bool{}); return;
+    case DType::f32:
+      f(float{});
+      return;
+    case DType::f64:
+      f(double{});
+      return;
+    case DType::i64:
+      f(int64_t{});
+      return;
+    case DType::i32:
+      f(int32_t{});
+      return;
+    case DType::u8:
+      f(uint8_t{});
+      return;
+    case DType::b8:
+      f(bool{});
+      return;
   }
 }
 
@@ -151,7 +187,9 @@ class Workspace {
   Workspace(const Workspace&) = delete;
   Workspace& operator=(const Workspace&) = delete;
   template <class T>
-  T* as() const { return static_cast<T*>(ptr_); }
+  T* as() const {
+    return static_cast<T*>(ptr_);
+  }
 
  private:
   void* ptr_ = nullptr;
@@ -166,5 +204,7 @@ inline unsigned grid_rows(int64_t rows) {
 }  // namespace fastnn::cuda
 
 namespace fastnn::cuda {
-__host__ __device__ __forceinline__ int64_t ceil_div_d(int64_t a, int64_t b) { return (a + b - 1) / b; }
+__host__ __device__ __forceinline__ int64_t ceil_div_d(int64_t a, int64_t b) {
+  return (a + b - 1) / b;
+}
 }  // namespace fastnn::cuda

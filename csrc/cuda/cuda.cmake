@@ -9,8 +9,8 @@ set(FASTNN_CUDA_SOURCES
   csrc/cuda/elementwise.cu
   csrc/cuda/activations.cu
   csrc/cuda/reduce.cu
-  csrc/cuda/softmax_xent.cu
-  csrc/cuda/bce.cu
+  csrc/cuda/softmax_cross_entropy.cu
+  csrc/cuda/binary_cross_entropy_with_logits.cu
   csrc/cuda/optim.cu
   csrc/cuda/matmul.cu
   csrc/cuda/random.cu

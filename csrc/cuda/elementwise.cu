@@ -34,73 +34,113 @@ __device__ __forceinline__ double m_pow(double a, double b) { return pow(a, b); 
 template <class T>
 __device__ __forceinline__ T unary_float(UnaryOp op, T x) {
   switch (op) {
-    case UnaryOp::neg: return -x;
-    case UnaryOp::exp: return m_exp(x);
-    case UnaryOp::log: return m_log(x);
-    case UnaryOp::sqrt: return m_sqrt(x);
-    case UnaryOp::abs: return x < T(0) ? -x : (x == T(0) ? T(0) : x);  // abs(-0) = +0
-    case UnaryOp::reciprocal: return T(1) / x;
-    case UnaryOp::square: return x * x;
-    case UnaryOp::sign: return x > T(0) ? T(1) : (x < T(0) ? T(-1) : x);  // keeps 0 and NaN
-    case UnaryOp::log1p: return m_log1p(x);
-    case UnaryOp::expm1: return m_expm1(x);
-    case UnaryOp::sin: return m_sin(x);
-    case UnaryOp::cos: return m_cos(x);
-    case UnaryOp::floor: return m_floor(x);
-    case UnaryOp::ceil: return m_ceil(x);
-    case UnaryOp::rsqrt: return T(1) / m_sqrt(x);
+    case UnaryOp::neg:
+      return -x;
+    case UnaryOp::exp:
+      return m_exp(x);
+    case UnaryOp::log:
+      return m_log(x);
+    case UnaryOp::sqrt:
+      return m_sqrt(x);
+    case UnaryOp::abs:
+      return x < T(0) ? -x : (x == T(0) ? T(0) : x);  // abs(-0) = +0
+    case UnaryOp::reciprocal:
+      return T(1) / x;
+    case UnaryOp::square:
+      return x * x;
+    case UnaryOp::sign:
+      return x > T(0) ? T(1) : (x < T(0) ? T(-1) : x);  // keeps 0 and NaN
+    case UnaryOp::log1p:
+      return m_log1p(x);
+    case UnaryOp::expm1:
+      return m_expm1(x);
+    case UnaryOp::sin:
+      return m_sin(x);
+    case UnaryOp::cos:
+      return m_cos(x);
+    case UnaryOp::floor:
+      return m_floor(x);
+    case UnaryOp::ceil:
+      return m_ceil(x);
+    case UnaryOp::rsqrt:
+      return T(1) / m_sqrt(x);
   }
   return x;
 }
 
 __device__ __forceinline__ int64_t unary_int(UnaryOp op, int64_t x) {
   switch (op) {
-    case UnaryOp::neg: return -x;
-    case UnaryOp::abs: return x < 0 ? -x : x;
-    case UnaryOp::square: return x * x;
-    case UnaryOp::sign: return (x > 0) - (x < 0);
-    default: return x;  // floor/ceil of an integer; the others are rejected on the host
+    case UnaryOp::neg:
+      return -x;
+    case UnaryOp::abs:
+      return x < 0 ? -x : x;
+    case UnaryOp::square:
+      return x * x;
+    case UnaryOp::sign:
+      return (x > 0) - (x < 0);
+    default:
+      return x;  // floor/ceil of an integer; the others are rejected on the host
   }
 }
 
 template <class T>
 __device__ __forceinline__ T unary_op(UnaryOp op, T x) {
-  if constexpr (std::is_same_v<T, int64_t>) return unary_int(op, x);
-  else return unary_float(op, x);
+  if constexpr (std::is_same_v<T, int64_t>)
+    return unary_int(op, x);
+  else
+    return unary_float(op, x);
 }
 
 template <class T>
 __device__ __forceinline__ bool is_nan(T x) {
-  if constexpr (std::is_floating_point_v<T>) return x != x;
-  else return false;
+  if constexpr (std::is_floating_point_v<T>)
+    return x != x;
+  else
+    return false;
 }
 
 template <class T>
 __device__ __forceinline__ T arith(BinaryOp op, T a, T b) {
   switch (op) {
-    case BinaryOp::add: return a + b;
-    case BinaryOp::sub: return a - b;
-    case BinaryOp::mul: return a * b;
-    case BinaryOp::div: return a / b;  // floats only (checked on the host)
+    case BinaryOp::add:
+      return a + b;
+    case BinaryOp::sub:
+      return a - b;
+    case BinaryOp::mul:
+      return a * b;
+    case BinaryOp::div:
+      return a / b;  // floats only (checked on the host)
     case BinaryOp::pow:
-      if constexpr (std::is_floating_point_v<T>) return m_pow(a, b);
-      else return a;  // rejected on the host
-    case BinaryOp::maximum: return is_nan(a) ? a : is_nan(b) ? b : (a > b ? a : b);
-    case BinaryOp::minimum: return is_nan(a) ? a : is_nan(b) ? b : (a < b ? a : b);
-    default: return a;
+      if constexpr (std::is_floating_point_v<T>)
+        return m_pow(a, b);
+      else
+        return a;  // rejected on the host
+    case BinaryOp::maximum:
+      return is_nan(a) ? a : is_nan(b) ? b : (a > b ? a : b);
+    case BinaryOp::minimum:
+      return is_nan(a) ? a : is_nan(b) ? b : (a < b ? a : b);
+    default:
+      return a;
   }
 }
 
 template <class T>
 __device__ __forceinline__ bool compare(BinaryOp op, T a, T b) {
   switch (op) {
-    case BinaryOp::eq: return a == b;
-    case BinaryOp::ne: return a != b;
-    case BinaryOp::lt: return a < b;
-    case BinaryOp::le: return a <= b;
-    case BinaryOp::gt: return a > b;
-    case BinaryOp::ge: return a >= b;
-    default: return false;
+    case BinaryOp::eq:
+      return a == b;
+    case BinaryOp::ne:
+      return a != b;
+    case BinaryOp::lt:
+      return a < b;
+    case BinaryOp::le:
+      return a <= b;
+    case BinaryOp::gt:
+      return a > b;
+    case BinaryOp::ge:
+      return a >= b;
+    default:
+      return false;
   }
 }
 
@@ -138,8 +178,8 @@ __global__ void clamp_kernel(T* out, const T* x, T lo, T hi, bool has_lo, bool h
 
 // Out is T (arithmetic) or bool (comparisons); Contig: both inputs contiguous of out's shape.
 template <class T, class Out, bool Contig>
-__global__ void binary_kernel(BinaryOp op, Out* out, const T* a, Strides sa, const T* b,
-                              Strides sb, Shape shape, int64_t n) {
+__global__ void binary_kernel(BinaryOp op, Out* out, const T* a, Strides sa, const T* b, Strides sb,
+                              Shape shape, int64_t n) {
   FASTNN_KERNEL_LOOP(i, n) {
     T x, y;
     if constexpr (Contig) {
@@ -149,8 +189,10 @@ __global__ void binary_kernel(BinaryOp op, Out* out, const T* a, Strides sa, con
       x = a[strided_offset(i, shape, sa)];
       y = b[strided_offset(i, shape, sb)];
     }
-    if constexpr (std::is_same_v<Out, bool>) out[i] = compare(op, x, y);
-    else out[i] = arith(op, x, y);
+    if constexpr (std::is_same_v<Out, bool>)
+      out[i] = compare(op, x, y);
+    else
+      out[i] = arith(op, x, y);
   }
 }
 
@@ -160,8 +202,10 @@ __global__ void binary_scalar_kernel(BinaryOp op, Out* out, const T* a, T s, boo
   FASTNN_KERNEL_LOOP(i, n) {
     const T x = scalar_first ? s : a[i];
     const T y = scalar_first ? a[i] : s;
-    if constexpr (std::is_same_v<Out, bool>) out[i] = compare(op, x, y);
-    else out[i] = arith(op, x, y);
+    if constexpr (std::is_same_v<Out, bool>)
+      out[i] = compare(op, x, y);
+    else
+      out[i] = arith(op, x, y);
   }
 }
 
@@ -182,8 +226,10 @@ __global__ void fill_kernel(T* out, T v, int64_t n) {
 template <class To, class From>
 __global__ void cast_kernel(To* out, const From* in, int64_t n) {
   FASTNN_KERNEL_LOOP(i, n) {
-    if constexpr (std::is_same_v<To, bool>) out[i] = in[i] != From(0);
-    else out[i] = static_cast<To>(in[i]);
+    if constexpr (std::is_same_v<To, bool>)
+      out[i] = in[i] != From(0);
+    else
+      out[i] = static_cast<To>(in[i]);
   }
 }
 
@@ -210,8 +256,8 @@ bool contiguous(const Strides& st, const Shape& s) {
 }
 
 bool int_ok(UnaryOp op) {
-  return op == UnaryOp::neg || op == UnaryOp::abs || op == UnaryOp::square ||
-         op == UnaryOp::sign || op == UnaryOp::floor || op == UnaryOp::ceil;
+  return op == UnaryOp::neg || op == UnaryOp::abs || op == UnaryOp::square || op == UnaryOp::sign ||
+         op == UnaryOp::floor || op == UnaryOp::ceil;
 }
 
 }  // namespace
@@ -253,15 +299,19 @@ void binary_cuda(BinaryOp op, DType dt, void* out, const void* a, const Strides&
     if (is_comparison(op)) {
       bool* po = static_cast<bool*>(out);
       if (contig)
-        binary_kernel<T, bool, true><<<grid_for(n), kThreads, 0, kStream>>>(op, po, pa, sa, pb, sb, shape, n);
+        binary_kernel<T, bool, true>
+            <<<grid_for(n), kThreads, 0, kStream>>>(op, po, pa, sa, pb, sb, shape, n);
       else
-        binary_kernel<T, bool, false><<<grid_for(n), kThreads, 0, kStream>>>(op, po, pa, sa, pb, sb, shape, n);
+        binary_kernel<T, bool, false>
+            <<<grid_for(n), kThreads, 0, kStream>>>(op, po, pa, sa, pb, sb, shape, n);
     } else {
       T* po = static_cast<T*>(out);
       if (contig)
-        binary_kernel<T, T, true><<<grid_for(n), kThreads, 0, kStream>>>(op, po, pa, sa, pb, sb, shape, n);
+        binary_kernel<T, T, true>
+            <<<grid_for(n), kThreads, 0, kStream>>>(op, po, pa, sa, pb, sb, shape, n);
       else
-        binary_kernel<T, T, false><<<grid_for(n), kThreads, 0, kStream>>>(op, po, pa, sa, pb, sb, shape, n);
+        binary_kernel<T, T, false>
+            <<<grid_for(n), kThreads, 0, kStream>>>(op, po, pa, sa, pb, sb, shape, n);
     }
   });
   FASTNN_CUDA_CHECK_LAUNCH();
@@ -303,9 +353,12 @@ void fill_cuda(DType dt, void* out, double value, int64_t value_i, int64_t n) {
   dispatch_all(dt, [&](auto tag) {
     using T = decltype(tag);
     T v;
-    if constexpr (std::is_same_v<T, bool>) v = value != 0.0 || value_i != 0;
-    else if constexpr (std::is_floating_point_v<T>) v = static_cast<T>(value);
-    else v = static_cast<T>(value_i);
+    if constexpr (std::is_same_v<T, bool>)
+      v = value != 0.0 || value_i != 0;
+    else if constexpr (std::is_floating_point_v<T>)
+      v = static_cast<T>(value);
+    else
+      v = static_cast<T>(value_i);
     fill_kernel<T><<<grid_for(n), kThreads, 0, kStream>>>(static_cast<T*>(out), v, n);
   });
   FASTNN_CUDA_CHECK_LAUNCH();
@@ -317,8 +370,8 @@ void cast_cuda(DType out_dt, DType in_dt, void* out, const void* in, int64_t n) 
     using To = decltype(to_tag);
     dispatch_all(in_dt, [&](auto from_tag) {
       using From = decltype(from_tag);
-      cast_kernel<To, From><<<grid_for(n), kThreads, 0, kStream>>>(
-          static_cast<To*>(out), static_cast<const From*>(in), n);
+      cast_kernel<To, From><<<grid_for(n), kThreads, 0, kStream>>>(static_cast<To*>(out),
+                                                                   static_cast<const From*>(in), n);
     });
   });
   FASTNN_CUDA_CHECK_LAUNCH();
@@ -334,10 +387,17 @@ void copy_strided_cuda(int64_t elem_size, void* out, const void* in, const Strid
         static_cast<T*>(out), static_cast<const T*>(in), strides, shape, n);
   };
   switch (elem_size) {
-    case 1: launch(uint8_t{}); break;
-    case 4: launch(uint32_t{}); break;
-    case 8: launch(uint64_t{}); break;
-    default: FASTNN_CHECK(false, "copy_strided: unsupported element size ", elem_size);
+    case 1:
+      launch(uint8_t{});
+      break;
+    case 4:
+      launch(uint32_t{});
+      break;
+    case 8:
+      launch(uint64_t{});
+      break;
+    default:
+      FASTNN_CHECK(false, "copy_strided: unsupported element size ", elem_size);
   }
   FASTNN_CUDA_CHECK_LAUNCH();
 }

@@ -1,5 +1,5 @@
-// The fastnn CUDA API (C1, C4): device memory, copies, and the CUDA versions of the kernels in
-// csrc/fastnn.h, on raw device pointers. Plain C++ (no CUDA headers), so the binding files
+// The fastnn CUDA API: device memory, copies, and the CUDA versions of the kernels in
+// csrc/cpu/fastnn_cpu.h, on raw device pointers. Plain C++ (no CUDA headers), so the binding files
 // compile with the host compiler. Conventions: outputs first, then inputs, then sizes; all sizes
 // and index math int64_t; contiguous row-major buffers; backward kernels overwrite their outputs.
 // Every function runs on the current device and the legacy default stream ([note: stream] in
@@ -8,6 +8,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "contract.h"  // Reduction, GeluApprox, the optimizer options
+
 namespace fastnn::cuda {
 
 // ---- dtypes -------------------------------------------------------------------------------------
@@ -15,20 +17,31 @@ enum class DType : int { f32, f64, i64, i32, u8, b8 };
 
 inline int64_t dtype_size(DType dt) {
   switch (dt) {
-    case DType::f32: case DType::i32: return 4;
-    case DType::f64: case DType::i64: return 8;
-    default: return 1;
+    case DType::f32:
+    case DType::i32:
+      return 4;
+    case DType::f64:
+    case DType::i64:
+      return 8;
+    default:
+      return 1;
   }
 }
 
 inline const char* dtype_name(DType dt) {
   switch (dt) {
-    case DType::f32: return "float32";
-    case DType::f64: return "float64";
-    case DType::i64: return "int64";
-    case DType::i32: return "int32";
-    case DType::u8: return "uint8";
-    default: return "bool";
+    case DType::f32:
+      return "float32";
+    case DType::f64:
+      return "float64";
+    case DType::i64:
+      return "int64";
+    case DType::i32:
+      return "int32";
+    case DType::u8:
+      return "uint8";
+    default:
+      return "bool";
   }
 }
 
@@ -38,14 +51,14 @@ inline bool is_float(DType dt) { return dt == DType::f32 || dt == DType::f64; }
 int device_count();  // 0 when the driver or a GPU is missing (never throws)
 int current_device();
 void set_device(int device);
-void synchronize(int device);            // waits for all work on `device`
-const char* runtime_error_string();      // why device_count() is 0 ("" when it is not)
+void synchronize(int device);        // waits for all work on `device`
+const char* runtime_error_string();  // why device_count() is 0 ("" when it is not)
 int runtime_version();
-int driver_version();                    // 0 without a driver
+int driver_version();  // 0 without a driver
 void device_name(int device, char* buf, int len);
 
-void copy_host_to_device(void* dst, const void* src, int64_t bytes);  // synchronous
-void copy_device_to_host(void* dst, const void* src, int64_t bytes);  // synchronous
+void copy_host_to_device(void* dst, const void* src, int64_t bytes);    // synchronous
+void copy_device_to_host(void* dst, const void* src, int64_t bytes);    // synchronous
 void copy_device_to_device(void* dst, const void* src, int64_t bytes);  // stream-ordered
 // The device of a device (or managed) pointer, or -1 for host memory / unknown pointers.
 int pointer_device(const void* ptr);
@@ -58,19 +71,19 @@ void stream_waits_for_default(std::uintptr_t stream);
 // Blocks are rounded up to a size class and returned to a per-device free list on free, so a
 // training loop reaches a steady state with no cudaMalloc/cudaFree. Zero bytes -> nullptr.
 void* device_malloc(int64_t bytes, int device);
-void device_free(void* ptr) noexcept;   // returns the block to the cache; never throws
-void empty_cache();                     // cudaFree every cached (unused) block
+void device_free(void* ptr) noexcept;  // returns the block to the cache; never throws
+void empty_cache();                    // cudaFree every cached (unused) block
 struct MemoryStats {
-  int64_t allocated = 0;       // bytes in live blocks (size-class rounded)
-  int64_t reserved = 0;        // allocated + cached
+  int64_t allocated = 0;  // bytes in live blocks (size-class rounded)
+  int64_t reserved = 0;   // allocated + cached
   int64_t peak_allocated = 0;
-  int64_t requested = 0;       // bytes asked for by live allocations (before rounding)
-  int64_t num_allocs = 0;      // device_malloc calls that returned a block
+  int64_t requested = 0;   // bytes asked for by live allocations (before rounding)
+  int64_t num_allocs = 0;  // device_malloc calls that returned a block
   int64_t num_frees = 0;
-  int64_t cache_hits = 0;      // allocations served from the cache
-  int64_t cuda_mallocs = 0;    // cudaMalloc calls made
+  int64_t cache_hits = 0;    // allocations served from the cache
+  int64_t cuda_mallocs = 0;  // cudaMalloc calls made
   int64_t cuda_frees = 0;
-  int64_t num_ooms = 0;        // cudaMalloc failures (after a retry with an emptied cache)
+  int64_t num_ooms = 0;  // cudaMalloc failures (after a retry with an emptied cache)
 };
 MemoryStats memory_stats(int device);
 void reset_peak_memory_stats(int device);
@@ -88,8 +101,23 @@ struct Shape {
   int64_t d[kMaxDims];
 };
 
-enum class UnaryOp { neg, exp, log, sqrt, abs, reciprocal, square, sign, log1p, expm1, sin, cos,
-                     floor, ceil, rsqrt };
+enum class UnaryOp {
+  neg,
+  exp,
+  log,
+  sqrt,
+  abs,
+  reciprocal,
+  square,
+  sign,
+  log1p,
+  expm1,
+  sin,
+  cos,
+  floor,
+  ceil,
+  rsqrt
+};
 enum class BinaryOp { add, sub, mul, div, pow, maximum, minimum, eq, ne, lt, le, gt, ge };
 inline bool is_comparison(BinaryOp op) { return op >= BinaryOp::eq; }
 
@@ -102,8 +130,8 @@ void clamp_cuda(DType dt, void* out, const void* x, const double* lo, const doub
 void binary_cuda(BinaryOp op, DType dt, void* out, const void* a, const Strides& sa, const void* b,
                  const Strides& sb, const Shape& shape);
 // out[i] = op(a[i], s) (or op(s, a[i]) when scalar_first), contiguous.
-void binary_scalar_cuda(BinaryOp op, DType dt, void* out, const void* a, double s, bool scalar_first,
-                        int64_t n);
+void binary_scalar_cuda(BinaryOp op, DType dt, void* out, const void* a, double s,
+                        bool scalar_first, int64_t n);
 // out = cond ? a : b, each read through broadcast strides; cond is bool.
 void where_cuda(DType dt, void* out, const void* cond, const Strides& sc, const void* a,
                 const Strides& sa, const void* b, const Strides& sb, const Shape& shape);
@@ -125,7 +153,6 @@ void reduce_cuda(ReduceOp op, DType dt, void* out, const void* in, int64_t outer
                  int64_t inner);
 
 // ---- activations (activations.cu) --------------------------------------------------------------
-enum class GeluApprox { none, tanh };
 void relu_forward_cuda(DType dt, void* y, const void* x, int64_t n);
 void relu_backward_cuda(DType dt, void* dx, const void* dy, const void* x, int64_t n);
 void leaky_relu_forward_cuda(DType dt, void* y, const void* x, double slope, int64_t n);
@@ -146,68 +173,47 @@ void log_softmax_forward_cuda(DType dt, void* y, const void* x, int64_t rows, in
 void log_softmax_backward_cuda(DType dt, void* dx, const void* dy, const void* y, int64_t rows,
                                int64_t cols);
 
-// ---- losses (softmax_xent.cu, bce.cu) ----------------------------------------------------------
-enum class Reduction { none, mean, sum };
+// ---- losses (softmax_cross_entropy.cu, binary_cross_entropy_with_logits.cu) -------------------
 // Fused log-softmax + cross-entropy over rows of logits (N, C), PyTorch semantics.
 // Exactly one of `labels` (N,) int64/int32 and `probs` (N, C) is given. weight: (C,) or null.
 // loss: (N,) for Reduction::none, else one element. dlogits: (N, C) or null: the gradient of
 // the (reduced) loss w.r.t. the logits (for none: of the sum of the per-row losses).
 // Labels outside [0, C) other than ignore_index throw std::invalid_argument (checked on the
 // device, reported after the launch).
-void softmax_xent_forward_cuda(DType dt, void* loss, void* dlogits, const void* logits,
-                               const void* labels, DType label_dt, const void* probs,
-                               const void* weight, int64_t N, int64_t C, Reduction reduction,
-                               double label_smoothing, int64_t ignore_index);
+void softmax_cross_entropy_forward_cuda(DType dt, void* loss, void* dlogits, const void* logits,
+                                        const void* labels, DType label_dt, const void* probs,
+                                        const void* weight, int64_t N, int64_t C,
+                                        Reduction reduction, double label_smoothing,
+                                        int64_t ignore_index);
 // Binary cross-entropy with logits, elementwise over n values (last dimension C). weight: n
 // values, or C values when weight_per_class, or null; pos_weight: C values or null.
 // Same loss / dlogits layout as above.
-void bce_with_logits_forward_cuda(DType dt, void* loss, void* dlogits, const void* logits,
-                                  const void* target, const void* weight, bool weight_per_class,
-                                  const void* pos_weight, int64_t n, int64_t C,
-                                  Reduction reduction);
+void binary_cross_entropy_with_logits_forward_cuda(DType dt, void* loss, void* dlogits,
+                                                   const void* logits, const void* target,
+                                                   const void* weight, bool weight_per_class,
+                                                   const void* pos_weight, int64_t n, int64_t C,
+                                                   Reduction reduction);
 
-// ---- optimizer steps (optim.cu): one launch per tensor (C8) -----------------------------------
-// Same options and semantics as the CPU steps in csrc/fastnn.h (torch.optim); the per-element
-// math is csrc/optim_math.h. Each call updates n_tensors tensors in place; tensor i has numels[i]
-// contiguous elements in params[i], grads[i] and each state buffer. Step-dependent scalars are
-// computed once per call on the host, in double.
-struct SgdHyper {
-  double lr = 0, momentum = 0, dampening = 0, weight_decay = 0;
-  bool nesterov = false, maximize = false;
-  bool first_step = false;  // momentum buffers are initialised to the gradient (torch)
-};
-struct AdagradHyper {
-  double lr = 0, lr_decay = 0, weight_decay = 0, eps = 1e-10;
-  int64_t step = 1;  // the step being taken (>= 1)
-  bool maximize = false;
-};
-struct RmspropHyper {
-  double lr = 0, alpha = 0.99, eps = 1e-8, weight_decay = 0, momentum = 0;
-  bool centered = false, maximize = false;
-};
-enum class AdamMode { l2, decoupled };  // Adam (weight decay in the gradient) or AdamW
-struct AdamHyper {
-  double lr = 0, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weight_decay = 0;
-  AdamMode mode = AdamMode::l2;
-  bool amsgrad = false, maximize = false;
-  int64_t step = 1;  // the step being taken (>= 1)
-};
-// momentum_bufs may be null when momentum == 0.
+// ---- optimizer steps (optim.cu): one launch per tensor -----------------------------------------
+// Same options and semantics as the CPU steps in csrc/cpu/fastnn_cpu.h (torch.optim); the
+// per-element math is csrc/optim_math.h. Each call updates n_tensors tensors in place; tensor i has
+// numels[i] contiguous elements in params[i], grads[i] and each state buffer. Step-dependent
+// scalars are computed once per call on the host, in double. momentum_bufs may be null when
+// momentum == 0.
 void sgd_step_cuda(DType dt, void* const* params, void* const* momentum_bufs,
                    const void* const* grads, const int64_t* numels, int64_t n_tensors,
-                   const SgdHyper& h);
+                   const SgdOptions& h);
 void adagrad_step_cuda(DType dt, void* const* params, void* const* state_sums,
                        const void* const* grads, const int64_t* numels, int64_t n_tensors,
-                       const AdagradHyper& h);
+                       const AdagradOptions& h);
 // grad_avgs: needed when centered, else null; momentum_bufs: needed when momentum > 0, else null.
 void rmsprop_step_cuda(DType dt, void* const* params, void* const* square_avgs,
-                       void* const* grad_avgs, void* const* momentum_bufs,
-                       const void* const* grads, const int64_t* numels, int64_t n_tensors,
-                       const RmspropHyper& h);
+                       void* const* grad_avgs, void* const* momentum_bufs, const void* const* grads,
+                       const int64_t* numels, int64_t n_tensors, const RmspropOptions& h);
 // max_exp_avg_sqs: needed when amsgrad, else null.
 void adam_step_cuda(DType dt, void* const* params, void* const* exp_avgs, void* const* exp_avg_sqs,
                     void* const* max_exp_avg_sqs, const void* const* grads, const int64_t* numels,
-                    int64_t n_tensors, const AdamHyper& h);
+                    int64_t n_tensors, const AdamOptions& h);
 
 // ---- matmul (matmul.cu) ------------------------------------------------------------------------
 enum class Trans { N, T };

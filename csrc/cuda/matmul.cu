@@ -18,15 +18,16 @@ namespace {
 
 template <class T, int BM, int BN, int BK, int TM, int TN>
 __global__ void __launch_bounds__((BM / TM) * (BN / TN))
-gemm_kernel(T* __restrict__ C, const T* __restrict__ A, const T* __restrict__ B,
-            const T* __restrict__ bias, int64_t batch, int64_t M, int64_t N, int64_t K,
-            bool ta, bool tb, T alpha, T beta, int64_t sa, int64_t sb, int64_t sc) {
+    gemm_kernel(T* __restrict__ C, const T* __restrict__ A, const T* __restrict__ B,
+                const T* __restrict__ bias, int64_t batch, int64_t M, int64_t N, int64_t K, bool ta,
+                bool tb, T alpha, T beta, int64_t sa, int64_t sb, int64_t sc) {
   constexpr int kTx = BN / TN, kTy = BM / TM, kThreadsG = kTx * kTy;
   static_assert((BM * BK) % kThreadsG == 0 && (BN * BK) % kThreadsG == 0, "tile/thread mismatch");
   __shared__ T As[BK][BM];
   __shared__ T Bs[BK][BN];
   const int tid = threadIdx.x, tx = tid % kTx, ty = tid / kTx;
-  const int64_t m0 = static_cast<int64_t>(blockIdx.y) * BM, n0 = static_cast<int64_t>(blockIdx.x) * BN;
+  const int64_t m0 = static_cast<int64_t>(blockIdx.y) * BM,
+                n0 = static_cast<int64_t>(blockIdx.x) * BN;
 
   for (int64_t z = blockIdx.z; z < batch; z += gridDim.z) {
     const T* a = A + z * sa;
@@ -44,7 +45,13 @@ gemm_kernel(T* __restrict__ C, const T* __restrict__ A, const T* __restrict__ B,
       for (int l = 0; l < BM * BK / kThreadsG; ++l) {
         const int idx = tid + l * kThreadsG;
         int mm, kk;
-        if (ta) { mm = idx % BM; kk = idx / BM; } else { kk = idx % BK; mm = idx / BK; }
+        if (ta) {
+          mm = idx % BM;
+          kk = idx / BM;
+        } else {
+          kk = idx % BK;
+          mm = idx / BK;
+        }
         const int64_t m = m0 + mm, k = k0 + kk;
         T v = T(0);
         if (m < M && k < K) v = ta ? a[k * M + m] : a[m * K + k];
@@ -55,7 +62,13 @@ gemm_kernel(T* __restrict__ C, const T* __restrict__ A, const T* __restrict__ B,
       for (int l = 0; l < BN * BK / kThreadsG; ++l) {
         const int idx = tid + l * kThreadsG;
         int nn, kk;
-        if (tb) { kk = idx % BK; nn = idx / BK; } else { nn = idx % BN; kk = idx / BN; }
+        if (tb) {
+          kk = idx % BK;
+          nn = idx / BK;
+        } else {
+          nn = idx % BN;
+          kk = idx / BN;
+        }
         const int64_t n = n0 + nn, k = k0 + kk;
         T v = T(0);
         if (n < N && k < K) v = tb ? b[n * K + k] : b[k * N + n];
@@ -104,8 +117,9 @@ void launch_gemm(T* c, const T* a, const T* b, const T* bias, int64_t batch, int
   const dim3 grid(static_cast<unsigned>(gx), static_cast<unsigned>(gy),
                   static_cast<unsigned>(batch < 65535 ? batch : 65535));
   constexpr int threads = (BM / TM) * (BN / TN);
-  gemm_kernel<T, BM, BN, BK, TM, TN><<<grid, threads, 0, kStream>>>(
-      c, a, b, bias, batch, M, N, K, ta, tb, static_cast<T>(alpha), static_cast<T>(beta), sa, sb, sc);
+  gemm_kernel<T, BM, BN, BK, TM, TN>
+      <<<grid, threads, 0, kStream>>>(c, a, b, bias, batch, M, N, K, ta, tb, static_cast<T>(alpha),
+                                      static_cast<T>(beta), sa, sb, sc);
   FASTNN_CUDA_CHECK_LAUNCH();
 }
 
@@ -136,16 +150,16 @@ void matmul_forward_cuda(DType dt, void* c, const void* a, const void* b, const 
     if (K == 0) {
       // Batched C is contiguous (stride_c == M * N) in every caller.
       const int64_t rows = batch * M;
-      scale_bias_kernel<T><<<grid_for(rows * N), kThreads, 0, kStream>>>(pc, pbias, rows, N,
-                                                                         static_cast<T>(beta));
+      scale_bias_kernel<T>
+          <<<grid_for(rows * N), kThreads, 0, kStream>>>(pc, pbias, rows, N, static_cast<T>(beta));
       FASTNN_CUDA_CHECK_LAUNCH();
       return;
     }
     if constexpr (std::is_same_v<T, float>) {
       // Big tiles once there are enough of them to fill the GPU; small tiles otherwise.
       if (batch * ceil_div(M, 128) * ceil_div(N, 128) >= 128)
-        launch_gemm<T, 128, 128, 8, 8, 8>(pc, pa, pb, pbias, batch, M, N, K, tra, trb, alpha,
-                                          beta, stride_a, stride_b, stride_c);
+        launch_gemm<T, 128, 128, 8, 8, 8>(pc, pa, pb, pbias, batch, M, N, K, tra, trb, alpha, beta,
+                                          stride_a, stride_b, stride_c);
       else
         launch_gemm<T, 64, 64, 8, 4, 4>(pc, pa, pb, pbias, batch, M, N, K, tra, trb, alpha, beta,
                                         stride_a, stride_b, stride_c);

@@ -38,7 +38,8 @@ struct Allocator {
         if (blocks.empty()) continue;
         if (before < 0) FASTNN_CUDA_CHECK(cudaGetDevice(&before));
         FASTNN_CUDA_CHECK(cudaSetDevice(device));
-        while (!blocks.empty()) {  // pop first: a failing cudaFree must not leave a freed block listed
+        while (
+            !blocks.empty()) {  // pop first: a failing cudaFree must not leave a freed block listed
           void* p = blocks.back();
           blocks.pop_back();
           cache.stats.reserved -= size;

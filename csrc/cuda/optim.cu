@@ -1,12 +1,13 @@
-// Fused optimizer steps on the GPU (C8 v1: one launch per tensor), torch.optim semantics:
+// Fused optimizer steps on the GPU (one kernel launch per tensor), torch.optim semantics:
 // SGD (momentum, dampening, nesterov), Adagrad, RMSprop (centered, momentum), Adam / AdamW
 // (amsgrad), all with maximize and weight decay. The per-element update is csrc/optim_math.h
-// (C3), the same code the CPU loops run; the step-dependent scalars (bias corrections, Adagrad's
+// the same code the CPU loops run; the step-dependent scalars (bias corrections, Adagrad's
 // decayed lr) are computed here once per call, on the host, in double, exactly as
 // csrc/cpu/optim.cpp does, then rounded to the element type.
 // Each kernel reads and writes every element once (memory bound: param, grad and 1-3 states).
 #include <cmath>
 
+#include "contract.h"
 #include "cuda/common.cuh"
 #include "optim_math.h"
 
@@ -71,11 +72,11 @@ T* at(void* const* list, int64_t i) {
 
 void sgd_step_cuda(DType dt, void* const* params, void* const* momentum_bufs,
                    const void* const* grads, const int64_t* numels, int64_t n_tensors,
-                   const SgdHyper& h) {
+                   const SgdOptions& h) {
   const bool use_momentum = h.momentum != 0;
   dispatch_float(dt, "sgd_step", [&](auto tag) {
     using T = decltype(tag);
-    const SgdScalars<T> s{T(h.lr), T(h.momentum), T(1.0 - h.dampening), T(h.weight_decay)};
+    const SgdScalars<T> s = sgd_scalars<T>(h);
     for (int64_t i = 0; i < n_tensors; ++i) {
       const int64_t n = numels[i];
       if (n == 0) continue;
@@ -90,11 +91,10 @@ void sgd_step_cuda(DType dt, void* const* params, void* const* momentum_bufs,
 
 void adagrad_step_cuda(DType dt, void* const* params, void* const* state_sums,
                        const void* const* grads, const int64_t* numels, int64_t n_tensors,
-                       const AdagradHyper& h) {
-  const double clr = h.lr / (1.0 + static_cast<double>(h.step - 1) * h.lr_decay);
+                       const AdagradOptions& h) {
   dispatch_float(dt, "adagrad_step", [&](auto tag) {
     using T = decltype(tag);
-    const AdagradScalars<T> s{T(clr), T(h.weight_decay), T(h.eps)};
+    const AdagradScalars<T> s = adagrad_scalars<T>(h);
     for (int64_t i = 0; i < n_tensors; ++i) {
       const int64_t n = numels[i];
       if (n == 0) continue;
@@ -107,14 +107,12 @@ void adagrad_step_cuda(DType dt, void* const* params, void* const* state_sums,
 }
 
 void rmsprop_step_cuda(DType dt, void* const* params, void* const* square_avgs,
-                       void* const* grad_avgs, void* const* momentum_bufs,
-                       const void* const* grads, const int64_t* numels, int64_t n_tensors,
-                       const RmspropHyper& h) {
+                       void* const* grad_avgs, void* const* momentum_bufs, const void* const* grads,
+                       const int64_t* numels, int64_t n_tensors, const RmspropOptions& h) {
   const bool use_momentum = h.momentum > 0;
   dispatch_float(dt, "rmsprop_step", [&](auto tag) {
     using T = decltype(tag);
-    const RmspropScalars<T> s{T(h.lr), T(h.alpha), T(1.0 - h.alpha), T(h.eps), T(h.weight_decay),
-                              T(h.momentum)};
+    const RmspropScalars<T> s = rmsprop_scalars<T>(h);
     for (int64_t i = 0; i < n_tensors; ++i) {
       const int64_t n = numels[i];
       if (n == 0) continue;
@@ -129,22 +127,10 @@ void rmsprop_step_cuda(DType dt, void* const* params, void* const* square_avgs,
 
 void adam_step_cuda(DType dt, void* const* params, void* const* exp_avgs, void* const* exp_avg_sqs,
                     void* const* max_exp_avg_sqs, const void* const* grads, const int64_t* numels,
-                    int64_t n_tensors, const AdamHyper& h) {
-  const bool decoupled = h.mode == AdamMode::decoupled;
-  const double step = static_cast<double>(h.step);
-  const double bias_correction1 = 1.0 - std::pow(h.beta1, step);
-  const double bias_correction2 = 1.0 - std::pow(h.beta2, step);
+                    int64_t n_tensors, const AdamOptions& h) {
   dispatch_float(dt, "adam_step", [&](auto tag) {
     using T = decltype(tag);
-    AdamScalars<T> s;
-    s.lr_wd_keep = T(decoupled ? 1.0 - h.lr * h.weight_decay : 1.0);
-    s.weight_decay = T(decoupled ? 0.0 : h.weight_decay);
-    s.beta1_weight = T(1.0 - h.beta1);
-    s.beta2 = T(h.beta2);
-    s.one_minus_beta2 = T(1.0 - h.beta2);
-    s.step_size = T(h.lr / bias_correction1);
-    s.bias_correction2_sqrt = T(std::sqrt(bias_correction2));
-    s.eps = T(h.eps);
+    const AdamScalars<T> s = adam_scalars<T>(h);
     for (int64_t i = 0; i < n_tensors; ++i) {
       const int64_t n = numels[i];
       if (n == 0) continue;

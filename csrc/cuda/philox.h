@@ -2,7 +2,7 @@
 // as 1, 2, 3" (SC'11, Random123): 10 rounds of a 32x32->64 multiply bijection keyed by a 64-bit
 // key. Each (counter, key) gives four independent 32-bit words, so any thread can draw its own
 // numbers with no state: element i of a call uses counter (offset + i / per_counter).
-// Host and device share this one definition (C3); the tests check it against the published
+// Host and device share this one definition; the tests check it against the published
 // known-answer vectors on the host.
 #pragma once
 #include <cstdint>
@@ -38,12 +38,15 @@ FASTNN_HD static inline U32x4 philox4x32_10(U32x4 c, uint32_t k0, uint32_t k1) {
 // The four words of counter block `index` of a stream (seed, offset).
 FASTNN_HD static inline U32x4 philox_block(uint64_t seed, uint64_t offset, uint64_t index) {
   const uint64_t ctr = offset + index;
-  return philox4x32_10(U32x4{{static_cast<uint32_t>(ctr), static_cast<uint32_t>(ctr >> 32), 0u, 0u}},
-                       static_cast<uint32_t>(seed), static_cast<uint32_t>(seed >> 32));
+  return philox4x32_10(
+      U32x4{{static_cast<uint32_t>(ctr), static_cast<uint32_t>(ctr >> 32), 0u, 0u}},
+      static_cast<uint32_t>(seed), static_cast<uint32_t>(seed >> 32));
 }
 
 // [0, 1) with 24 random bits (float) or 53 (double, from two words).
-FASTNN_HD static inline float uniform_f32(uint32_t w) { return static_cast<float>(w >> 8) * 0x1p-24f; }
+FASTNN_HD static inline float uniform_f32(uint32_t w) {
+  return static_cast<float>(w >> 8) * 0x1p-24f;
+}
 FASTNN_HD static inline double uniform_f64(uint32_t a, uint32_t b) {
   return (static_cast<double>(a >> 5) * 67108864.0 + static_cast<double>(b >> 6)) * 0x1p-53;
 }

@@ -17,7 +17,9 @@ namespace {
 using namespace fastnn::philox;
 
 template <class T>
-constexpr int per_counter() { return std::is_same_v<T, float> ? 4 : 2; }
+constexpr int per_counter() {
+  return std::is_same_v<T, float> ? 4 : 2;
+}
 
 template <class T>
 __global__ void uniform_kernel(T* out, int64_t n, T low, T span, uint64_t seed, uint64_t offset) {
@@ -29,8 +31,10 @@ __global__ void uniform_kernel(T* out, int64_t n, T low, T span, uint64_t seed, 
       const int64_t i = b * kPer + k;
       if (i >= n) break;
       T u;
-      if constexpr (std::is_same_v<T, float>) u = uniform_f32(w.x[k]);
-      else u = uniform_f64(w.x[2 * k], w.x[2 * k + 1]);
+      if constexpr (std::is_same_v<T, float>)
+        u = uniform_f32(w.x[k]);
+      else
+        u = uniform_f64(w.x[2 * k], w.x[2 * k + 1]);
       out[i] = low + span * u;
     }
   }
@@ -89,7 +93,8 @@ __global__ void dropout_kernel(T* y, uint8_t* mask, const T* x, int64_t n, uint6
 }
 
 template <class T>
-__global__ void dropout_backward_kernel(T* dx, const T* dy, const uint8_t* mask, T scale, int64_t n) {
+__global__ void dropout_backward_kernel(T* dx, const T* dy, const uint8_t* mask, T scale,
+                                        int64_t n) {
   FASTNN_KERNEL_LOOP(i, n) dx[i] = mask[i] ? dy[i] * scale : T(0);
 }
 
@@ -101,7 +106,8 @@ uint64_t philox_counters(DType dt, int64_t n) {
 }
 
 void philox4x32_10_host(uint32_t out[4], const uint32_t counter[4], const uint32_t key[2]) {
-  const U32x4 r = philox4x32_10(U32x4{{counter[0], counter[1], counter[2], counter[3]}}, key[0], key[1]);
+  const U32x4 r =
+      philox4x32_10(U32x4{{counter[0], counter[1], counter[2], counter[3]}}, key[0], key[1]);
   for (int i = 0; i < 4; ++i) out[i] = r.x[i];
 }
 

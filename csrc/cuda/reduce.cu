@@ -20,8 +20,10 @@ struct Pair {
 
 template <class A>
 __device__ __forceinline__ bool isnan_(A x) {
-  if constexpr (std::is_floating_point_v<A>) return x != x;
-  else return false;
+  if constexpr (std::is_floating_point_v<A>)
+    return x != x;
+  else
+    return false;
 }
 
 template <class A>
@@ -29,11 +31,15 @@ __device__ __forceinline__ Pair<A> identity(ReduceOp op) {
   Pair<A> p;
   p.i = INT64_MAX;
   if (op == ReduceOp::max || op == ReduceOp::argmax) {
-    if constexpr (std::is_floating_point_v<A>) p.v = -INFINITY;
-    else p.v = INT64_MIN;
+    if constexpr (std::is_floating_point_v<A>)
+      p.v = -INFINITY;
+    else
+      p.v = INT64_MIN;
   } else if (op == ReduceOp::min || op == ReduceOp::argmin) {
-    if constexpr (std::is_floating_point_v<A>) p.v = INFINITY;
-    else p.v = INT64_MAX;
+    if constexpr (std::is_floating_point_v<A>)
+      p.v = INFINITY;
+    else
+      p.v = INT64_MAX;
   } else {
     p.v = A(0);
   }
@@ -53,10 +59,13 @@ template <class A>
 __device__ __forceinline__ Pair<A> combine(ReduceOp op, Pair<A> a, Pair<A> b) {
   switch (op) {
     case ReduceOp::sum:
-    case ReduceOp::mean: return {a.v + b.v, 0};
+    case ReduceOp::mean:
+      return {a.v + b.v, 0};
     case ReduceOp::max:
-    case ReduceOp::argmax: return better(b, a, true) ? b : a;
-    default: return better(b, a, false) ? b : a;
+    case ReduceOp::argmax:
+      return better(b, a, true) ? b : a;
+    default:
+      return better(b, a, false) ? b : a;
   }
 }
 
@@ -131,7 +140,8 @@ __global__ void reduce_cols_kernel(ReduceOp op, void* out, Pair<A>* partial, con
   FASTNN_KERNEL_LOOP(k, outer * inner) {
     const int64_t o = k / inner, i = k % inner;
     Pair<A> p = identity<A>(op);
-    for (int64_t j = lo; j < hi; ++j) p = combine(op, p, load<T, A>(in, from, (o * len + j) * inner + i, j));
+    for (int64_t j = lo; j < hi; ++j)
+      p = combine(op, p, load<T, A>(in, from, (o * len + j) * inner + i, j));
     // partial layout (outer, chunks, inner): the next pass reduces it as len = chunks.
     store<T, A>(op, out, partial, (o * chunks + c) * inner + i, p, len_total);
   }
@@ -184,9 +194,8 @@ void reduce_typed(ReduceOp op, void* out, const T* in, int64_t outer, int64_t le
                                                            nullptr, outer, len, inner, chunk, len);
   FASTNN_CUDA_CHECK_LAUNCH();
   const dim3 grid2(grid_for(n_out), 1);
-  reduce_cols_kernel<T, A><<<grid2, kThreads, 0, kStream>>>(op, out, nullptr, nullptr,
-                                                            ws.as<Pair<A>>(), outer, chunks, inner,
-                                                            chunks, len);
+  reduce_cols_kernel<T, A><<<grid2, kThreads, 0, kStream>>>(
+      op, out, nullptr, nullptr, ws.as<Pair<A>>(), outer, chunks, inner, chunks, len);
   FASTNN_CUDA_CHECK_LAUNCH();
 }
 
@@ -198,16 +207,25 @@ void reduce_cuda(ReduceOp op, DType dt, void* out, const void* in, int64_t outer
                dtype_name(dt));
   if (outer * inner == 0) return;
   const bool extreme = op != ReduceOp::sum && op != ReduceOp::mean;
-  FASTNN_CHECK(len > 0 || !extreme, "reduction: cannot take max/min/argmax/argmin of an empty dimension");
+  FASTNN_CHECK(len > 0 || !extreme,
+               "reduction: cannot take max/min/argmax/argmin of an empty dimension");
   if (len == 0) {  // sum of nothing is 0, mean is 0/0
     fill_cuda(dt, out, op == ReduceOp::mean ? NAN : 0.0, 0, outer * inner);
     return;
   }
   switch (dt) {
-    case DType::f32: reduce_typed<float, float>(op, out, static_cast<const float*>(in), outer, len, inner); break;
-    case DType::f64: reduce_typed<double, double>(op, out, static_cast<const double*>(in), outer, len, inner); break;
-    case DType::i64: reduce_typed<int64_t, int64_t>(op, out, static_cast<const int64_t*>(in), outer, len, inner); break;
-    default: FASTNN_CHECK(false, "reduction: expected a float32, float64 or int64 array, got ", dtype_name(dt));
+    case DType::f32:
+      reduce_typed<float, float>(op, out, static_cast<const float*>(in), outer, len, inner);
+      break;
+    case DType::f64:
+      reduce_typed<double, double>(op, out, static_cast<const double*>(in), outer, len, inner);
+      break;
+    case DType::i64:
+      reduce_typed<int64_t, int64_t>(op, out, static_cast<const int64_t*>(in), outer, len, inner);
+      break;
+    default:
+      FASTNN_CHECK(false, "reduction: expected a float32, float64 or int64 array, got ",
+                   dtype_name(dt));
   }
 }
 

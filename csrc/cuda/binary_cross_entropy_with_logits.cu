@@ -1,11 +1,12 @@
-// Binary cross-entropy with logits on the GPU (torch.nn.functional.binary_cross_entropy_with_logits),
-// elementwise over n values with the last dimension C: the formula is csrc/math.h's bce_logits
-// (stable for any logit) and its gradient bce_logits_grad, times the weight:
+// Binary cross-entropy with logits on the GPU
+// (torch.nn.functional.binary_cross_entropy_with_logits), elementwise over n values with the last
+// dimension C: the formula is csrc/scalar_math.h's bce_logits (stable for any logit) and its
+// gradient bce_logits_grad, times the weight:
 //   loss_i = w_i [(1 - t) x - (1 + (pw - 1) t) log sigmoid(x)],  dx_i = w_i (lw sigmoid(x) - pw t)
 // weight: per element, or per last-dim entry (weight_per_class); pos_weight per last-dim entry.
 // 'mean' divides by n. The total is accumulated in double (block sums + one atomicAdd per block).
 #include "cuda/common.cuh"
-#include "math.h"
+#include "scalar_math.h"
 
 namespace fastnn::cuda {
 namespace {
@@ -38,10 +39,11 @@ __global__ void bce_finish_kernel(T* loss, const double* total, double scale) {
 
 }  // namespace
 
-void bce_with_logits_forward_cuda(DType dt, void* loss, void* dlogits, const void* logits,
-                                  const void* target, const void* weight, bool weight_per_class,
-                                  const void* pos_weight, int64_t n, int64_t C,
-                                  Reduction reduction) {
+void binary_cross_entropy_with_logits_forward_cuda(DType dt, void* loss, void* dlogits,
+                                                   const void* logits, const void* target,
+                                                   const void* weight, bool weight_per_class,
+                                                   const void* pos_weight, int64_t n, int64_t C,
+                                                   Reduction reduction) {
   if (C < 1) C = 1;
   dispatch_float(dt, "binary_cross_entropy_with_logits", [&](auto tag) {
     using T = decltype(tag);

@@ -1,9 +1,37 @@
-// Float32 SIMD bodies of softmax cross-entropy rows and BCE-with-logits, shared by
-// softmax_xent_avx512.cpp and softmax_xent_avx2.cpp (include vec_avx*.h and vec_math.h first).
-// The formulas, and what the driver does around them (validation, ignored rows, threading,
-// reductions), are in softmax_xent.cpp.
+// The float32 SIMD rows of softmax cross-entropy, written once over the vector type V of
+// vec_avx512.h / vec_avx2.h. Read by two kinds of files:
+//  - the driver cpu/softmax_cross_entropy.cpp, for the declarations of the per-ISA entry points;
+//  - softmax_cross_entropy_avx512.cpp / _avx2.cpp, which define FASTNN_VEC_NS (by including
+//    their vec_*.h first) and so compile the bodies below with their ISA flags.
+// The formulas, and what the driver does around them (target validation, ignored rows,
+// threading, reduction in double), are in cpu/softmax_cross_entropy.cpp.
 #pragma once
-#include "cpu/vec_ops.h"
+#include <stdint.h>
+
+namespace fastnn {
+
+#define FASTNN_XENT_SIMD_ENTRIES                                                                  \
+  /* one row: loss of target t, gradient into g (if not null); see the driver for the formulas */ \
+  float xent_row_index_f32(float* g, const float* z, int64_t C, int64_t t, const float* w,        \
+                           float eps, float w_total, float scale);                                \
+  /* four consecutive rows, index targets, no label smoothing, C <= the vector width */           \
+  void xent_rows4_narrow_f32(float* loss4, float* g, const float* z, int64_t C, const int64_t* t, \
+                             const float* w, float scale);                                        \
+  /* one row of probability targets q */                                                          \
+  float xent_row_prob_f32(float* g, const float* z, const float* q, int64_t C, const float* w,    \
+                          float eps, float scale);
+namespace avx512 {
+FASTNN_XENT_SIMD_ENTRIES
+}
+namespace avx2 {
+FASTNN_XENT_SIMD_ENTRIES
+}
+#undef FASTNN_XENT_SIMD_ENTRIES
+
+}  // namespace fastnn
+
+#ifdef FASTNN_VEC_NS
+#include "cpu/vec_math.h"
 
 namespace fastnn {
 namespace FASTNN_VEC_NS {
@@ -26,7 +54,10 @@ inline void xrow_grad(float* g, const float* w, float a, float b, int64_t n) {
   int64_t i = 0;
   if (w) {
     for (; i + W <= n; i += W) vstore(g + i, fmsub(vload(g + i), va, vb * vload(w + i)));
-    if (i < n) vstore_part(g + i, fmsub(vload_part(g + i, n - i, 0.f), va, vb * vload_part(w + i, n - i, 0.f)), n - i);
+    if (i < n)
+      vstore_part(g + i,
+                  fmsub(vload_part(g + i, n - i, 0.f), va, vb * vload_part(w + i, n - i, 0.f)),
+                  n - i);
   } else {
     for (; i + W <= n; i += W) vstore(g + i, fmsub(vload(g + i), va, vb));
     if (i < n) vstore_part(g + i, fmsub(vload_part(g + i, n - i, 0.f), va, vb), n - i);
@@ -72,8 +103,8 @@ float xent_row_index_f32(float* g, const float* z, int64_t C, int64_t t, const f
 }
 
 // [note: narrow rows] With C <= W a row is one vector, and alone it is one long dependency chain
-// (max -> exp -> sum -> log) that leaves the core mostly idle: the 10-class rows of the
-// documents' classifiers cost ~45 ns each that way. Four independent rows side by side fill the
+// (max -> exp -> sum -> log) that leaves the core mostly idle: 10-class rows (a small
+// classifier's output layer) cost ~45 ns each that way. Four independent rows side by side fill the
 // pipeline. Same formulas as xent_row_index_f32 with eps = 0: loss = w_t (m - z_t + log s),
 // g = e * scale * w_t / s, g_t -= scale * w_t.
 void xent_rows4_narrow_f32(float* loss4, float* g, const float* z, int64_t C, const int64_t* t,
@@ -99,10 +130,8 @@ void xent_rows4_narrow_f32(float* loss4, float* g, const float* z, int64_t C, co
   }
 }
 
-int vec_width_f32() { return W; }
-
-float xent_row_prob_f32(float* g, const float* z, const float* q, int64_t C, const float* w, float eps,
-                        float scale) {
+float xent_row_prob_f32(float* g, const float* z, const float* q, int64_t C, const float* w,
+                        float eps, float scale) {
   const float m = xrow_max(z, C);
   const V vm = vset(m), keep = vset(1.0f - eps), add = vset(eps / float(C));
   V s = vset(0.0f), S = vset(0.0f), acc = vset(0.0f);  // sum e; sum w q'; sum w q' (m - z)
@@ -122,7 +151,8 @@ float xent_row_prob_f32(float* g, const float* z, const float* q, int64_t C, con
     V e = vexp(vload_part(z + i, r, kNegInf) - vm);
     if (g) vstore_part(g + i, e, r);
     s = s + e;
-    V wq = fmadd(vload_part(q + i, r, 0.f), keep, add) * (w ? vload_part(w + i, r, 0.f) : vload_part(kOnes, r, 0.f));
+    V wq = fmadd(vload_part(q + i, r, 0.f), keep, add) *
+           (w ? vload_part(w + i, r, 0.f) : vload_part(kOnes, r, 0.f));
     S = S + wq;
     acc = fmadd(wq, vm - vload_part(z + i, r, m), acc);
   }
@@ -146,41 +176,6 @@ float xent_row_prob_f32(float* g, const float* z, const float* q, int64_t C, con
   return loss;
 }
 
-namespace {
-// One vector of BCE-with-logits: loss (weighted) and gradient (times gscale).
-inline V bce_vec(V x, V t, V w, V pw, V gs, V* grad) {
-  const V one = vset(1.0f), zero = vset(0.0f);
-  V e = vexp(zero - vabs(x));
-  V lw = fmadd(pw - one, t, one);
-  V logsig = vmin(zero, x) - vlog1p_01(e);
-  V l = w * fnmadd(lw, logsig, (one - t) * x);
-  if (grad) *grad = (fmsub(lw, vsigmoid_e(x, e), pw * t) * w) * gs;
-  return l;
-}
-}  // namespace
-
-float bce_f32(float* loss, float* g, const float* x, const float* t, const float* w, const float* pw, int64_t n,
-              float gscale) {
-  const V one = vset(1.0f), gs = vset(gscale);
-  V sum = vset(0.0f), gv;
-  int64_t i = 0;
-  for (; i + W <= n; i += W) {
-    V l = bce_vec(vload(x + i), vload(t + i), w ? vload(w + i) : one, pw ? vload(pw + i) : one, gs, g ? &gv : nullptr);
-    if (loss) vstore(loss + i, l);
-    if (g) vstore(g + i, gv);
-    sum = sum + l;
-  }
-  if (i < n) {
-    int64_t r = n - i;
-    V wv = w ? vload_part(w + i, r, 0.f) : vload_part(kOnes, r, 0.f);  // padding lanes weigh 0
-    V l = bce_vec(vload_part(x + i, r, 0.f), vload_part(t + i, r, 0.f), wv,
-                  pw ? vload_part(pw + i, r, 1.f) : one, gs, g ? &gv : nullptr);
-    if (loss) vstore_part(loss + i, l, r);
-    if (g) vstore_part(g + i, gv, r);
-    sum = sum + l;
-  }
-  return vhsum(sum);
-}
-
 }  // namespace FASTNN_VEC_NS
 }  // namespace fastnn
+#endif  // FASTNN_VEC_NS

@@ -1,11 +1,11 @@
-// Scalar math shared by the CPU loops and the CUDA kernels (C3): each formula lives here once.
+// Scalar math shared by the CPU loops and the CUDA kernels: each formula lives here once, so both
+// backends compute the same thing (activations, log-sum-exp pieces, BCE with logits).
 //
 // Every function is `FASTNN_HD static inline` (host+device under nvcc, internal linkage, so the
 // ISA units may include this header without the linker merging copies; see [note: ISA units]).
 // Only C math functions (expf/exp, erfcf/erfc, ...), no std:: templates, no CUDA includes.
 // Do not build with fast-math: the stable forms below rely on IEEE inf/NaN behaviour.
 #pragma once
-// <cmath>, not <math.h>: with csrc/ on the include path, <math.h> would name this very file.
 // libstdc++'s <cmath> pulls in the C declarations (::expf, ...) that we call unqualified.
 #include <cmath>
 
@@ -31,14 +31,22 @@ FASTNN_HD static inline double m_abs(double x) { return fabs(x); }
 // ---- relu, leaky relu -------------------------------------------------------------------------
 // NaN propagates: a comparison with NaN is false, so the input itself is returned.
 template <class T>
-FASTNN_HD static inline T relu(T x) { return x < T(0) ? T(0) : x; }
+FASTNN_HD static inline T relu(T x) {
+  return x < T(0) ? T(0) : x;
+}
 // d relu / dx at 0 is taken as 0; NaN inputs pass the gradient (PyTorch's threshold_backward).
 template <class T>
-FASTNN_HD static inline T relu_grad(T dy, T x) { return x <= T(0) ? T(0) : dy; }
+FASTNN_HD static inline T relu_grad(T dy, T x) {
+  return x <= T(0) ? T(0) : dy;
+}
 template <class T>
-FASTNN_HD static inline T leaky_relu(T x, T slope) { return x < T(0) ? x * slope : x; }
+FASTNN_HD static inline T leaky_relu(T x, T slope) {
+  return x < T(0) ? x * slope : x;
+}
 template <class T>
-FASTNN_HD static inline T leaky_relu_grad(T dy, T x, T slope) { return x > T(0) ? dy : dy * slope; }
+FASTNN_HD static inline T leaky_relu_grad(T dy, T x, T slope) {
+  return x > T(0) ? dy : dy * slope;
+}
 
 // ---- sigmoid, tanh ----------------------------------------------------------------------------
 // sigmoid(x) = 1/(1+e^-x) via e = exp(-|x|) <= 1: never overflows, keeps relative accuracy
@@ -51,12 +59,18 @@ FASTNN_HD static inline T sigmoid(T x) {
 }
 // Backward from the output y = sigmoid(x): dy/dx = y (1 - y).
 template <class T>
-FASTNN_HD static inline T sigmoid_grad(T dy, T y) { return dy * y * (T(1) - y); }
+FASTNN_HD static inline T sigmoid_grad(T dy, T y) {
+  return dy * y * (T(1) - y);
+}
 template <class T>
-FASTNN_HD static inline T tanh_(T x) { return m_tanh(x); }
+FASTNN_HD static inline T tanh_(T x) {
+  return m_tanh(x);
+}
 // Backward from the output y = tanh(x): dy/dx = 1 - y^2.
 template <class T>
-FASTNN_HD static inline T tanh_grad(T dy, T y) { return dy * (T(1) - y * y); }
+FASTNN_HD static inline T tanh_grad(T dy, T y) {
+  return dy * (T(1) - y * y);
+}
 
 // ---- GELU (PyTorch's definitions) -------------------------------------------------------------
 // exact:  gelu(x) = x Phi(x),  Phi(x) = 0.5 erfc(-x/sqrt2)   (= 0.5 (1 + erf(x/sqrt2)))
@@ -67,9 +81,13 @@ FASTNN_HD static inline T tanh_grad(T dy, T y) { return dy * (T(1) - y * y); }
 #define FASTNN_SQRT_2_OVER_PI 0.79788456080286535588
 #define FASTNN_GELU_TANH_C 0.044715
 template <class T>
-FASTNN_HD static inline T gelu_cdf(T x) { return T(0.5) * m_erfc(-x * T(FASTNN_SQRT1_2)); }
+FASTNN_HD static inline T gelu_cdf(T x) {
+  return T(0.5) * m_erfc(-x * T(FASTNN_SQRT1_2));
+}
 template <class T>
-FASTNN_HD static inline T gelu_erf(T x) { return x * gelu_cdf(x); }
+FASTNN_HD static inline T gelu_erf(T x) {
+  return x * gelu_cdf(x);
+}
 template <class T>
 FASTNN_HD static inline T gelu_erf_grad(T dy, T x) {
   T pdf = T(FASTNN_INV_SQRT_2PI) * m_exp(T(-0.5) * x * x);
@@ -96,14 +114,20 @@ FASTNN_HD static inline T gelu_tanh_grad(T dy, T x) {
 // A row's log-sum-exp is m + log(sum_j exp(z_j - m)) with m = max_j z_j: every exp argument is
 // <= 0, so nothing overflows, and the sum is >= 1 so the log is finite (for finite logits).
 template <class T>
-FASTNN_HD static inline T lse_finish(T m, T sum_exp) { return m + m_log(sum_exp); }
+FASTNN_HD static inline T lse_finish(T m, T sum_exp) {
+  return m + m_log(sum_exp);
+}
 
 // log(1 + exp(-|x|)): the shared tail of softplus and log-sigmoid, in (0, log 2].
 template <class T>
-FASTNN_HD static inline T log1p_exp_neg_abs(T x) { return m_log1p(m_exp(-m_abs(x))); }
+FASTNN_HD static inline T log1p_exp_neg_abs(T x) {
+  return m_log1p(m_exp(-m_abs(x)));
+}
 // log sigmoid(x) = min(x, 0) - log(1 + exp(-|x|)), finite for all finite x.
 template <class T>
-FASTNN_HD static inline T log_sigmoid(T x) { return (x < T(0) ? x : T(0)) - log1p_exp_neg_abs(x); }
+FASTNN_HD static inline T log_sigmoid(T x) {
+  return (x < T(0) ? x : T(0)) - log1p_exp_neg_abs(x);
+}
 
 // ---- binary cross-entropy with logits (PyTorch's formula) -------------------------------------
 // loss = (1 - t) x - lw log sigmoid(x),  lw = 1 + (pw - 1) t   (pw = pos_weight, 1 if none)

@@ -1,9 +1,12 @@
-// The fastnn C++ kernel API (C1, C4): every CPU kernel, with its shape contract.
+// The fastnn CPU kernel API: every CPU kernel, with its shape contract.
 // Plain C++: no pybind11, no CUDA. Outputs first, then inputs, then sizes; all sizes int64_t;
 // contiguous row-major buffers; backward kernels overwrite their outputs.
-// The CUDA kernels of the same names live in csrc/cuda/ and are declared in csrc/cuda/fastnn_cuda.h.
+// The CUDA kernels of the same names live in csrc/cuda/ and are declared in
+// csrc/cuda/fastnn_cuda.h.
 #pragma once
 #include <cstdint>
+
+#include "contract.h"
 
 namespace fastnn {
 
@@ -27,107 +30,77 @@ struct MatmulLayout {
 // min(M, N) <= 16 with a suitably contiguous big operand: no-packing skinny kernels instead.
 void matmul_cpu(float* c, const float* a, const float* b, const float* bias, const MatmulLayout& L,
                 float alpha, float beta);
-void matmul_cpu(double* c, const double* a, const double* b, const double* bias, const MatmulLayout& L,
-                double alpha, double beta);
-
+void matmul_cpu(double* c, const double* a, const double* b, const double* bias,
+                const MatmulLayout& L, double alpha, double beta);
 
 // ---- activations ------------------------------------------------------------------------------
 // Element-wise, n elements, y/dx may alias x/dy exactly (each element is read before it is
 // written) but must not overlap them otherwise. Overloads for float and double.
 // Backward kernels take the upstream gradient dy and the tensor named in their signature:
 // relu/leaky_relu/gelu the forward *input* x, sigmoid/tanh the forward *output* y.
-enum class GeluApprox { none, tanh };
-
-#define FASTNN_DECLARE_ACTIVATIONS(T)                                                            \
-  void relu_forward_cpu(T* y, const T* x, int64_t n);                                            \
-  void relu_backward_cpu(T* dx, const T* dy, const T* x, int64_t n);                             \
-  void leaky_relu_forward_cpu(T* y, const T* x, double negative_slope, int64_t n);               \
+#define FASTNN_DECLARE_ACTIVATIONS(T)                                                             \
+  void relu_forward_cpu(T* y, const T* x, int64_t n);                                             \
+  void relu_backward_cpu(T* dx, const T* dy, const T* x, int64_t n);                              \
+  void leaky_relu_forward_cpu(T* y, const T* x, double negative_slope, int64_t n);                \
   void leaky_relu_backward_cpu(T* dx, const T* dy, const T* x, double negative_slope, int64_t n); \
-  void sigmoid_forward_cpu(T* y, const T* x, int64_t n);                                         \
-  void sigmoid_backward_cpu(T* dx, const T* dy, const T* y, int64_t n);                          \
-  void tanh_forward_cpu(T* y, const T* x, int64_t n);                                            \
-  void tanh_backward_cpu(T* dx, const T* dy, const T* y, int64_t n);                             \
-  void gelu_forward_cpu(T* y, const T* x, GeluApprox approx, int64_t n);                         \
-  void gelu_backward_cpu(T* dx, const T* dy, const T* x, GeluApprox approx, int64_t n);          \
+  void sigmoid_forward_cpu(T* y, const T* x, int64_t n);                                          \
+  void sigmoid_backward_cpu(T* dx, const T* dy, const T* y, int64_t n);                           \
+  void tanh_forward_cpu(T* y, const T* x, int64_t n);                                             \
+  void tanh_backward_cpu(T* dx, const T* dy, const T* y, int64_t n);                              \
+  void gelu_forward_cpu(T* y, const T* x, GeluApprox approx, int64_t n);                          \
+  void gelu_backward_cpu(T* dx, const T* dy, const T* x, GeluApprox approx, int64_t n);           \
   /* softmax / log_softmax over the last axis: x, y, dy, dx are (rows, cols); y may be x. */      \
-  void softmax_forward_cpu(T* y, const T* x, int64_t rows, int64_t cols);                        \
-  void softmax_backward_cpu(T* dx, const T* dy, const T* y, int64_t rows, int64_t cols);         \
-  void log_softmax_forward_cpu(T* y, const T* x, int64_t rows, int64_t cols);                    \
+  void softmax_forward_cpu(T* y, const T* x, int64_t rows, int64_t cols);                         \
+  void softmax_backward_cpu(T* dx, const T* dy, const T* y, int64_t rows, int64_t cols);          \
+  void log_softmax_forward_cpu(T* y, const T* x, int64_t rows, int64_t cols);                     \
   void log_softmax_backward_cpu(T* dx, const T* dy, const T* y, int64_t rows, int64_t cols);
 FASTNN_DECLARE_ACTIVATIONS(float)
 FASTNN_DECLARE_ACTIVATIONS(double)
 #undef FASTNN_DECLARE_ACTIVATIONS
 
-
-// ---- softmax cross-entropy, binary cross-entropy ----------------------------------------------
+// ---- softmax_cross_entropy (softmax_cross_entropy.cpp), binary_cross_entropy_with_logits
+// (binary_cross_entropy_with_logits.cpp) ---------------------------------------------------------
 // PyTorch's F.cross_entropy / F.binary_cross_entropy_with_logits semantics, fused: one pass over
 // each row computes the loss and (if dlogits != nullptr) the gradient of the *reduced* loss
 // (for Reduction::none: of the sum of the per-row/per-element losses). Return the reduced loss
 // (mean or sum; for none the per-item losses go to `loss` and the return value is their sum).
-enum class Reduction { none, mean, sum };
 
 // logits (N, C); target (N,) class indices (int32 or int64); weight (C,) or nullptr;
 // loss (N,) or nullptr (per-row losses, 0 for rows whose target is ignore_index); dlogits (N, C).
 // Validates every target before any other work: a target outside [0, C) that is not ignore_index
 // throws std::invalid_argument naming the value and its position.
-#define FASTNN_DECLARE_XENT(T, I)                                                                 \
-  double softmax_xent_cpu(T* loss, T* dlogits, const T* logits, const I* target, const T* weight, \
-                          int64_t N, int64_t C, int64_t ignore_index, double label_smoothing,    \
-                          Reduction reduction);
+#define FASTNN_DECLARE_XENT(T, I)                                                        \
+  double softmax_cross_entropy_forward_cpu(                                              \
+      T* loss, T* dlogits, const T* logits, const I* target, const T* weight, int64_t N, \
+      int64_t C, int64_t ignore_index, double label_smoothing, Reduction reduction);
 FASTNN_DECLARE_XENT(float, int32_t)
 FASTNN_DECLARE_XENT(float, int64_t)
 FASTNN_DECLARE_XENT(double, int32_t)
 FASTNN_DECLARE_XENT(double, int64_t)
 #undef FASTNN_DECLARE_XENT
 
-// logits, target (N, C), target = class probabilities; weight (C,) or nullptr; loss (N,) or nullptr.
+// Probability targets: logits, target (N, C); weight (C,) or nullptr; loss (N,) or nullptr.
 // 'mean' divides by N (as torch does for probability targets).
 // BCE: logits, target (n,) viewed as rows of C (the last dim); weight nullptr, (n,) or, with
 // weight_per_class, (C,); pos_weight (C,) or nullptr; loss (n,) or nullptr. 'mean' divides by n.
 #define FASTNN_DECLARE_LOSSES(T)                                                                  \
-  double softmax_xent_prob_cpu(T* loss, T* dlogits, const T* logits, const T* target,            \
-                               const T* weight, int64_t N, int64_t C, double label_smoothing,    \
-                               Reduction reduction);                                             \
-  double bce_with_logits_cpu(T* loss, T* dlogits, const T* logits, const T* target,              \
-                             const T* weight, bool weight_per_class, const T* pos_weight,         \
-                             int64_t n, int64_t C, Reduction reduction);
+  double softmax_cross_entropy_forward_cpu(T* loss, T* dlogits, const T* logits, const T* target, \
+                                           const T* weight, int64_t N, int64_t C,                 \
+                                           double label_smoothing, Reduction reduction);          \
+  double binary_cross_entropy_with_logits_forward_cpu(                                            \
+      T* loss, T* dlogits, const T* logits, const T* target, const T* weight,                     \
+      bool weight_per_class, const T* pos_weight, int64_t n, int64_t C, Reduction reduction);
 FASTNN_DECLARE_LOSSES(float)
 FASTNN_DECLARE_LOSSES(double)
 #undef FASTNN_DECLARE_LOSSES
 
-
 // ---- optimizer steps --------------------------------------------------------------------------
-// Fused multi-tensor updates (C8), torch.optim semantics (csrc/optim_math.h has the formulas).
+// Fused multi-tensor updates, torch.optim semantics (csrc/optim_math.h has the formulas).
 // Each step updates a list of n_tensors tensors in place: tensor i has numels[i] contiguous
 // elements in params[i] and in each state buffer, and its gradient in grads[i]. One call covers
 // the whole list, threaded over all tensors' elements together. Buffers must not overlap each
 // other (grads may be shared read-only). Hyperparameters are validated by the caller (bindings);
 // step-dependent scalars are computed here once per call, in double.
-
-// How weight decay enters Adam: added to the gradient (torch.optim.Adam) or decoupled
-// (torch.optim.AdamW: p *= 1 - lr * weight_decay before the update).
-enum class AdamMode { l2, decoupled };
-
-struct SgdOptions {
-  double lr = 0, momentum = 0, dampening = 0, weight_decay = 0;
-  bool nesterov = false, maximize = false;
-  bool first_step = false;  // momentum buffers are initialised to the (decayed) gradient, as torch does
-};
-struct AdagradOptions {
-  double lr = 0, lr_decay = 0, weight_decay = 0, eps = 1e-10;
-  int64_t step = 1;  // the step being taken (>= 1), after the increment
-  bool maximize = false;
-};
-struct RmspropOptions {
-  double lr = 0, alpha = 0.99, eps = 1e-8, weight_decay = 0, momentum = 0;
-  bool centered = false, maximize = false;
-};
-struct AdamOptions {
-  double lr = 0, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weight_decay = 0;
-  AdamMode mode = AdamMode::l2;
-  bool amsgrad = false, maximize = false;
-  int64_t step = 1;  // the step being taken (>= 1), after the increment
-};
 
 // momentum_bufs may be null when momentum == 0.
 void sgd_step_cpu(float* const* params, float* const* momentum_bufs, const float* const* grads,
@@ -145,17 +118,16 @@ void rmsprop_step_cpu(float* const* params, float* const* square_avgs, float* co
                       float* const* momentum_bufs, const float* const* grads, const int64_t* numels,
                       int64_t n_tensors, const RmspropOptions& opt);
 void rmsprop_step_cpu(double* const* params, double* const* square_avgs, double* const* grad_avgs,
-                      double* const* momentum_bufs, const double* const* grads, const int64_t* numels,
-                      int64_t n_tensors, const RmspropOptions& opt);
+                      double* const* momentum_bufs, const double* const* grads,
+                      const int64_t* numels, int64_t n_tensors, const RmspropOptions& opt);
 
 // max_exp_avg_sqs: needed when amsgrad, else null.
 void adam_step_cpu(float* const* params, float* const* exp_avgs, float* const* exp_avg_sqs,
                    float* const* max_exp_avg_sqs, const float* const* grads, const int64_t* numels,
                    int64_t n_tensors, const AdamOptions& opt);
 void adam_step_cpu(double* const* params, double* const* exp_avgs, double* const* exp_avg_sqs,
-                   double* const* max_exp_avg_sqs, const double* const* grads, const int64_t* numels,
-                   int64_t n_tensors, const AdamOptions& opt);
-
+                   double* const* max_exp_avg_sqs, const double* const* grads,
+                   const int64_t* numels, int64_t n_tensors, const AdamOptions& opt);
 
 // ---- conv -------------------------------------------------------------------------------------
 // NCHW, contiguous. Geometry of one 2-D window op (conv via im2col, pooling): input (N, C, H, W),
@@ -182,16 +154,16 @@ void col2im_cpu(double* x, const double* cols, const Conv2dGeom& g);
 // conv2d (cross-correlation, groups = 1) by chunked im2col + GEMM: y (N, C_out, Ho, Wo) =
 // sum over c, i, j of w[o, c, i, j] * x[n, c, oh*sh - ph + i*dh, ow*sw - pw + j*dw] + b[o];
 // w (C_out, C, kh, kw), b (C_out) or nullptr. Overwrites y.
-void conv2d_forward_cpu(float* y, const float* x, const float* w, const float* b, const Conv2dGeom& g,
-                        int64_t C_out);
-void conv2d_forward_cpu(double* y, const double* x, const double* w, const double* b, const Conv2dGeom& g,
-                        int64_t C_out);
+void conv2d_forward_cpu(float* y, const float* x, const float* w, const float* b,
+                        const Conv2dGeom& g, int64_t C_out);
+void conv2d_forward_cpu(double* y, const double* x, const double* w, const double* b,
+                        const Conv2dGeom& g, int64_t C_out);
 // Its gradients from dy (N, C_out, Ho, Wo): dx (N, C, H, W), dw (C_out, C, kh, kw), db (C_out);
 // each may be nullptr (not computed). Overwrites them; bitwise the same for any thread count.
-void conv2d_backward_cpu(float* dx, float* dw, float* db, const float* dy, const float* x, const float* w,
-                         const Conv2dGeom& g, int64_t C_out);
-void conv2d_backward_cpu(double* dx, double* dw, double* db, const double* dy, const double* x, const double* w,
-                         const Conv2dGeom& g, int64_t C_out);
+void conv2d_backward_cpu(float* dx, float* dw, float* db, const float* dy, const float* x,
+                         const float* w, const Conv2dGeom& g, int64_t C_out);
+void conv2d_backward_cpu(double* dx, double* dw, double* db, const double* dy, const double* x,
+                         const double* w, const Conv2dGeom& g, int64_t C_out);
 // y, idx (N, C, Ho, Wo): window max (padding = -inf, NaN propagates) and its flat index ih*W + iw
 // within the (n, c) plane. Needs ph <= kh/2, pw <= kw/2 (every window holds an input element).
 void max_pool2d_forward_cpu(float* y, int64_t* idx, const float* x, const Conv2dGeom& g);
@@ -199,6 +171,5 @@ void max_pool2d_forward_cpu(double* y, int64_t* idx, const double* x, const Conv
 // dx (N, C, H, W) = scatter-add of dy (N, C, Ho, Wo) at idx (each in [0, H*W)). Overwrites dx.
 void max_pool2d_backward_cpu(float* dx, const float* dy, const int64_t* idx, const Conv2dGeom& g);
 void max_pool2d_backward_cpu(double* dx, const double* dy, const int64_t* idx, const Conv2dGeom& g);
-
 
 }  // namespace fastnn

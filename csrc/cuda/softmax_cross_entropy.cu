@@ -1,9 +1,10 @@
 // Fused softmax cross-entropy on the GPU, torch.nn.functional.cross_entropy semantics, matching
-// csrc/cpu/softmax_xent.cpp: logits (N, C); targets are class indices (N,) (int64/int32, rows
-// equal to ignore_index count for nothing) or class probabilities (N, C); optional class weights
-// w (C,); label smoothing eps. With lse = logsumexp(z_row) and -log p_c = lse - z_c:
+// csrc/cpu/softmax_cross_entropy.cpp: logits (N, C); targets are class indices (N,) (int64/int32,
+// rows equal to ignore_index count for nothing) or class probabilities (N, C); optional class
+// weights w (C,); label smoothing eps. With lse = logsumexp(z_row) and -log p_c = lse - z_c:
 //   index target y:  loss = (1-eps) w_y (lse - z_y) + eps/C sum_c w_c (lse - z_c)
-//                    dz_c = p_c ((1-eps) w_y + eps/C W) - (1-eps) w_y [c = y] - eps/C w_c,  W = sum w
+//                    dz_c = p_c ((1-eps) w_y + eps/C W) - (1-eps) w_y [c = y] - eps/C w_c,  W = sum
+//                    w
 //   probabilities t: t' = (1-eps) t + eps/C;  loss = sum_c w_c t'_c (lse - z_c)
 //                    dz_c = p_c sum_k w_k t'_k - w_c t'_c
 // 'mean' divides by sum of w_y over non-ignored rows (by N for probability targets).
@@ -12,7 +13,7 @@
 // computes the row loss and writes the gradient in one pass over the row after max / sum-exp;
 // (3) one block sums the row losses in double. Stable: every exp argument is <= 0.
 #include "cuda/common.cuh"
-#include "math.h"
+#include "scalar_math.h"
 
 namespace fastnn::cuda {
 namespace {
@@ -54,13 +55,17 @@ __global__ void xent_labels_kernel(XentStats* st, const I* labels, const T* weig
 
 template <class T, bool Warp>
 __device__ __forceinline__ T rmax(T v, T* shared) {
-  if constexpr (Warp) return warp_max(v);
-  else return block_max(v, shared, T(-INFINITY));
+  if constexpr (Warp)
+    return warp_max(v);
+  else
+    return block_max(v, shared, T(-INFINITY));
 }
 template <class T, bool Warp>
 __device__ __forceinline__ T rsum(T v, T* shared) {
-  if constexpr (Warp) return warp_sum(v);
-  else return block_sum(v, shared);
+  if constexpr (Warp)
+    return warp_sum(v);
+  else
+    return block_sum(v, shared);
 }
 
 // One row per warp (Warp) or per block. row_loss[r] gets the unscaled row loss; dlogits (if not
@@ -183,10 +188,11 @@ void xent_typed(T* loss, T* dlogits, const T* logits, const I* labels, const T* 
 
 }  // namespace
 
-void softmax_xent_forward_cuda(DType dt, void* loss, void* dlogits, const void* logits,
-                               const void* labels, DType label_dt, const void* probs,
-                               const void* weight, int64_t N, int64_t C, Reduction reduction,
-                               double label_smoothing, int64_t ignore_index) {
+void softmax_cross_entropy_forward_cuda(DType dt, void* loss, void* dlogits, const void* logits,
+                                        const void* labels, DType label_dt, const void* probs,
+                                        const void* weight, int64_t N, int64_t C,
+                                        Reduction reduction, double label_smoothing,
+                                        int64_t ignore_index) {
   FASTNN_CHECK((labels == nullptr) != (probs == nullptr),
                "softmax_cross_entropy: exactly one of labels and probabilities must be given");
   FASTNN_CHECK(C >= 1, "softmax_cross_entropy: need at least one class");

@@ -1,8 +1,37 @@
-// Float32 SIMD bodies of the activation and softmax kernels, shared by activations_avx512.cpp
-// and activations_avx2.cpp (include vec_avx*.h and vec_math.h first). The scalar formulas they
-// mirror, and the NaN conventions, are in csrc/math.h; the drivers are in activations.cpp.
+// The float32 SIMD bodies of the activation and softmax kernels, written once over the vector
+// type V of vec_avx512.h / vec_avx2.h. The driver cpu/activations.cpp reads the declarations;
+// activations_avx512.cpp / _avx2.cpp define FASTNN_VEC_NS (by including their vec_*.h first) and
+// compile the bodies with their ISA flags. The scalar formulas they mirror, and the NaN
+// conventions, are in csrc/scalar_math.h.
 #pragma once
-#include "cpu/vec_ops.h"
+#include <stdint.h>
+
+namespace fastnn {
+
+// Which element-wise function an activation kernel applies.
+enum class ActOp { relu, leaky_relu, sigmoid, tanh, gelu_erf, gelu_tanh };
+
+#define FASTNN_ACTIVATIONS_SIMD_ENTRIES                                                         \
+  /* forward: y = f(x); backward: dx = dy * f'(from xy), xy = x or y as the op needs */         \
+  void act_forward_f32(ActOp op, float* y, const float* x, float slope, int64_t n);             \
+  void act_backward_f32(ActOp op, float* dx, const float* dy, const float* xy, float slope,     \
+                        int64_t n);                                                             \
+  /* rows of length cols; log selects log_softmax */                                            \
+  void softmax_forward_f32(bool log, float* y, const float* x, int64_t rows, int64_t cols);     \
+  void softmax_backward_f32(bool log, float* dx, const float* dy, const float* y, int64_t rows, \
+                            int64_t cols);
+namespace avx512 {
+FASTNN_ACTIVATIONS_SIMD_ENTRIES
+}
+namespace avx2 {
+FASTNN_ACTIVATIONS_SIMD_ENTRIES
+}
+#undef FASTNN_ACTIVATIONS_SIMD_ENTRIES
+
+}  // namespace fastnn
+
+#ifdef FASTNN_VEC_NS
+#include "cpu/vec_math.h"
 
 namespace fastnn {
 namespace FASTNN_VEC_NS {
@@ -20,7 +49,8 @@ template <class F>
 inline void map2(float* dx, const float* dy, const float* xy, int64_t n, F f) {
   int64_t i = 0;
   for (; i + W <= n; i += W) vstore(dx + i, f(vload(dy + i), vload(xy + i)));
-  if (i < n) vstore_part(dx + i, f(vload_part(dy + i, n - i, 0.0f), vload_part(xy + i, n - i, 0.0f)), n - i);
+  if (i < n)
+    vstore_part(dx + i, f(vload_part(dy + i, n - i, 0.0f), vload_part(xy + i, n - i, 0.0f)), n - i);
 }
 
 const float kSqrt2OverPi = 0.79788456080286535588f, kGeluC = 0.044715f;
@@ -140,7 +170,8 @@ void act_forward_f32(ActOp op, float* y, const float* x, float slope, int64_t n)
   act_forward(op, y, x, slope, n);
 }
 
-void act_backward_f32(ActOp op, float* dx, const float* dy, const float* xy, float slope, int64_t n) {
+void act_backward_f32(ActOp op, float* dx, const float* dy, const float* xy, float slope,
+                      int64_t n) {
   act_backward(op, dx, dy, xy, slope, n);
 }
 
@@ -164,7 +195,8 @@ void softmax_forward_f32(bool log, float* y, const float* x, int64_t rows, int64
 
 // softmax:     dx = y * (dy - sum(dy * y))
 // log_softmax: dx = dy - exp(y) * sum(dy)
-void softmax_backward_f32(bool log, float* dx, const float* dy, const float* y, int64_t rows, int64_t cols) {
+void softmax_backward_f32(bool log, float* dx, const float* dy, const float* y, int64_t rows,
+                          int64_t cols) {
   for (int64_t r = 0; r < rows; ++r) {
     const float* dyr = dy + r * cols;
     const float* yr = y + r * cols;
@@ -181,3 +213,4 @@ void softmax_backward_f32(bool log, float* dx, const float* dy, const float* y, 
 
 }  // namespace FASTNN_VEC_NS
 }  // namespace fastnn
+#endif  // FASTNN_VEC_NS

@@ -1,0 +1,10 @@
+// The float32 binary cross-entropy with logits loop of
+// binary_cross_entropy_with_logits_simd.h, compiled for AVX2 + FMA;
+// cpu/binary_cross_entropy_with_logits.cpp picks this unit at run time. Only *_avx2.cpp files get
+// these ISA flags (CMakeLists.txt), and everything here but the declared entry points has internal
+// linkage, so generic code can never call an AVX2 copy.
+
+// First: defines FASTNN_VEC_NS and the vector type V, which turn on the bodies of the next header.
+#include "cpu/vec_avx2.h"
+
+#include "cpu/binary_cross_entropy_with_logits_simd.h"
