@@ -158,7 +158,8 @@ def softmax_cross_entropy(
     if reduction == "sum":
         return rows.sum(), drows
     with np.errstate(invalid="ignore", divide="ignore"):
-        return rows.sum() / denom, drows / denom
+        # every row ignored: the mean is 0/0 (NaN, as in torch) but no logit gets a gradient
+        return rows.sum() / denom, drows / denom if denom else drows
 
 
 def binary_cross_entropy_with_logits(
