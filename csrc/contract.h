@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -106,6 +107,17 @@ AdamScalars<T> adam_scalars(const AdamOptions& o) {
   s.bias_correction2_sqrt = T(std::sqrt(bias_correction2));
   s.eps = T(o.eps);
   return s;
+}
+
+// ---- leaky_relu's slope -------------------------------------------------------------------------
+
+// leaky_relu's negative_slope is applied in the array's dtype. Like torch, NaN is refused, and so
+// is a finite slope that float32 cannot hold (it would silently become an infinity).
+inline void check_negative_slope(double s, bool float32, const char* fn) {
+  FASTNN_CHECK(s == s, fn, ": argument 'negative_slope' must be a number, got nan");
+  FASTNN_CHECK(!float32 || !std::isfinite(s) || std::fabs(s) <= std::numeric_limits<float>::max(),
+               fn, ": argument 'negative_slope' = ", s,
+               " overflows float32, the dtype of the input");
 }
 
 // ---- hyperparameter checks (torch's conditions and wording; NaN fails every one) ---------------

@@ -219,3 +219,21 @@ def test_bad_inputs():
         K.log_softmax(np.array(1.0))
     with pytest.raises(TypeError):
         K.relu(x, x)  # out is keyword-only
+
+
+def test_leaky_relu_slope_that_overflows_float32():
+    """torch refuses a slope float32 cannot hold; it must not silently become an infinity."""
+    x = np.array([-0.5, 2.0], np.float32)
+    out = np.full(2, 7.0, np.float32)
+    for fn, args in ((K.leaky_relu, (x,)), (K.leaky_relu_backward, (np.ones(2, np.float32), x))):
+        with pytest.raises(ValueError, match="negative_slope.*overflows float32"):
+            fn(*args, negative_slope=1e39, out=out)
+        assert (out == 7.0).all()  # a failed call writes nothing
+    np.testing.assert_array_equal(K.leaky_relu(x, negative_slope=np.inf), [-np.inf, 2.0])
+    np.testing.assert_allclose(K.leaky_relu(x.astype(np.float64), negative_slope=1e39), [-5e38, 2])
+    np.testing.assert_allclose(
+        K.leaky_relu(x, negative_slope=float(np.finfo(np.float32).max)), [-1.7014117e38, 2.0]
+    )
+    torch = pytest.importorskip("torch")
+    with pytest.raises(RuntimeError, match="overflow"):
+        torch.nn.functional.leaky_relu(torch.from_numpy(x), 1e39)

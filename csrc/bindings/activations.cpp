@@ -135,8 +135,12 @@ py::array softmax_binary(const char* fn, py::handle g_obj, py::handle y_obj, py:
   return dx;
 }
 
-void check_slope(double s, const char* fn) {
-  FASTNN_CHECK(s == s, fn, ": argument 'negative_slope' must be a number, got nan");
+// The slope's range depends on the dtype of `arr` (an input, not yet validated: a non-array
+// is reported by the kernel's own checks).
+void check_slope(double s, py::handle arr, const char* fn) {
+  bool float32 = py::isinstance<py::array>(arr) &&
+                 py::reinterpret_borrow<py::array>(arr).dtype().equal(py::dtype::of<float>());
+  check_negative_slope(s, float32, fn);
 }
 
 }  // namespace
@@ -165,7 +169,7 @@ void register_activations(py::module_& m) {
   m.def(
       "leaky_relu",
       [](py::handle x, double s, py::handle out) {
-        check_slope(s, "leaky_relu");
+        check_slope(s, x, "leaky_relu");
         return unary("leaky_relu", x, out,
                      [s](auto* y, auto* x, int64_t n) { leaky_relu_forward_cpu(y, x, s, n); });
       },
@@ -174,7 +178,7 @@ void register_activations(py::module_& m) {
   m.def(
       "leaky_relu_backward",
       [](py::handle g, py::handle x, double s, py::handle out) {
-        check_slope(s, "leaky_relu_backward");
+        check_slope(s, g, "leaky_relu_backward");
         return binary("leaky_relu_backward", g, x, "x", out,
                       [s](auto* dx, auto* g, auto* x, int64_t n) {
                         leaky_relu_backward_cpu(dx, g, x, s, n);

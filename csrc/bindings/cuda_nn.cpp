@@ -443,6 +443,7 @@ void register_nn(py::module_& m) {
         const char* fn = "leaky_relu";
         FASTNN_CHECK(s == s, fn, ": argument 'negative_slope' must be a number, got nan");
         DeviceArray& x = float_input(x_obj, fn, "x");
+        check_negative_slope(s, x.dtype == DType::f32, fn);
         DeviceGuard guard(x.device());
         DeviceArray y = out_like(o, x, {&x}, fn);
         leaky_relu_forward_cuda(x.dtype, y.data(), x.data(), s, x.numel());
@@ -457,6 +458,7 @@ void register_nn(py::module_& m) {
         DeviceArray& g = float_input(g_obj, fn, "grad");
         DeviceArray& x = float_input(x_obj, fn, "x");
         check_pair(g, x, "x", fn);
+        check_negative_slope(s, g.dtype == DType::f32, fn);
         DeviceGuard guard(g.device());
         DeviceArray dx = out_like(o, g, {&g, &x}, fn);
         leaky_relu_backward_cuda(g.dtype, dx.data(), g.data(), x.data(), s, g.numel());
