@@ -1,6 +1,7 @@
 """The kernel name table, written once: every kernel of ``fastnn.kernels`` and
 ``fastnn.cuda.kernels``, with the devices that have it. The C++ function of the same name does the
-work (``csrc/cpu/<family>.cpp``, ``csrc/cuda/<family>.cu``).
+work (``csrc/cpu/<op>.cpp`` or the file of its family, e.g. ``activations.cpp``, and its
+``csrc/cuda`` twin), bound in ``csrc/bindings/<family>.cpp``.
 """
 
 # Every kernel, written once: name -> (family, devices that have it). ``fastnn.kernels`` exports
