@@ -20,6 +20,8 @@ CUDA twin also takes device arrays (a DeviceArray, or torch / CuPy / JAX arrays 
 runs there.
 """
 
+import functools
+
 from . import _C, _devices
 from ._C import detected_isa, get_isa, set_isa, supported_isas
 from ._core.kernel_table import kernel_names
@@ -28,12 +30,12 @@ from ._core.kernel_table import kernel_names
 def _with_device_dispatch(name, cpu_kernel):
     """``cpu_kernel``, sending calls that pass a CUDA array to the CUDA kernel of that name."""
 
+    @functools.wraps(cpu_kernel)  # its docstring and signature line, for help() and inspect
     def kernel(*args, **kwargs):
         kernels = _devices.kernels_for((*args, *kwargs.values()))
         return getattr(kernels, name)(*args, **kwargs)
 
-    kernel.__name__ = kernel.__qualname__ = name
-    kernel.__doc__ = cpu_kernel.__doc__
+    kernel.__name__ = kernel.__qualname__ = name  # pybind11 builtins carry an internal qualname
     kernel.__module__ = __name__
     return kernel
 
