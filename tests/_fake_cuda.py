@@ -10,6 +10,7 @@ import weakref
 import numpy as np
 
 from fastnn import kernels as K
+from fastnn._core.kernel_table import KERNELS
 
 _DTYPES = {np.dtype(t) for t in (np.float32, np.float64, np.int64, np.int32, np.uint8, np.bool_)}
 _NUMERIC = {np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.int64)}
@@ -262,22 +263,7 @@ def _kernel(name):
     return fn
 
 
-for _n in (
-    "relu",
-    "relu_backward",
-    "leaky_relu",
-    "leaky_relu_backward",
-    "sigmoid",
-    "sigmoid_backward",
-    "tanh",
-    "tanh_backward",
-    "gelu",
-    "gelu_backward",
-    "softmax",
-    "softmax_backward",
-    "log_softmax",
-    "log_softmax_backward",
-):
+for _n in (n for n, (family, _) in KERNELS.items() if family == "activation"):
     globals()[_n] = _kernel(_n)
 
 
