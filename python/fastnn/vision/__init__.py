@@ -1,0 +1,12 @@
+"""The torchvision names the tutorials reach for, on fastnn: ``datasets.MNIST`` /
+``datasets.FashionMNIST`` and ``transforms.Compose`` / ``ToTensor`` / ``Normalize`` / ``Lambda``.
+
+A program that does ``from torchvision import datasets, transforms`` runs on fastnn with
+``from fastnn.vision import datasets, transforms``. Images are uint8 numpy arrays (H, W) where
+torchvision hands out PIL images; ``transforms.ToTensor`` turns either into a float tensor
+(C, H, W) in [0, 1].
+"""
+
+from . import datasets, transforms
+
+__all__ = ["datasets", "transforms"]
