@@ -116,3 +116,36 @@ def test_fastnn_layout_and_missing_data(tmp_path):
         mp.setenv("FASTNN_DATA", str(tmp_path / "nowhere"))
         with pytest.raises(FileNotFoundError, match="MNIST/raw"):
             datasets.MNIST(str(empty))
+
+
+def test_resize_shapes_and_pil_agreement():
+    rng = np.random.default_rng(5)
+    img = rng.integers(0, 256, (28, 20), dtype=np.uint8)
+    assert transforms.Resize((28, 20))(img) is not None
+    np.testing.assert_array_equal(transforms.Resize((28, 20))(img), img)  # same size: unchanged
+    assert transforms.Resize(10)(img).shape == (14, 10)  # the smaller edge to 10, aspect kept
+    assert transforms.Resize(10, max_size=12)(img).shape == (12, 8)
+    assert transforms.Resize((32, 16))(img[..., None].repeat(3, axis=2)).shape == (32, 16, 3)
+    flat = np.full((6, 6), 7, np.uint8)
+    np.testing.assert_array_equal(transforms.Resize((3, 9))(flat), np.full((3, 9), 7))
+    with pytest.raises(ValueError, match="bilinear"):
+        transforms.Resize(8, interpolation="nearest")
+    with pytest.raises(TypeError, match="Size should be int"):
+        transforms.Resize("8")
+    pil = pytest.importorskip("PIL.Image")
+    for size in [(32, 32), (14, 10), (20, 36)]:
+        mine = transforms.Resize(size)(img).astype(int)
+        theirs = np.asarray(pil.fromarray(img).resize(size[::-1], pil.BILINEAR)).astype(int)
+        assert np.abs(mine - theirs).max() <= 1, size  # PIL rounds in fixed point
+
+
+def test_compose_with_resize_has_a_batched_form():
+    rng = np.random.default_rng(6)
+    images = rng.integers(0, 256, (5, 28, 28), dtype=np.uint8)
+    t = transforms.Compose([transforms.Resize((32, 32)), transforms.ToTensor()])
+    batch = t.apply_batch(images)
+    assert batch.shape == (5, 1, 32, 32)
+    for i in range(5):
+        np.testing.assert_array_equal(batch.numpy()[i], t(images[i]).numpy())
+    after = transforms.Compose([transforms.ToTensor(), transforms.Resize((32, 32))])
+    assert after.apply_batch(images) is None  # Resize after ToTensor: per image

@@ -1,6 +1,6 @@
 """Image transforms with torchvision's names and semantics, for uint8 arrays and tensors.
 
-A ``Compose`` made only of ``ToTensor`` and ``Normalize`` also has a batched form
+A ``Compose`` of ``Resize``, ``ToTensor`` and ``Normalize`` (in that order) also has a batched form
 (``apply_batch``), which the datasets of ``fastnn.vision`` use to transform a whole batch in one
 numpy pass instead of one Python call per image.
 """
@@ -26,9 +26,13 @@ class Compose:
     def apply_batch(self, images):
         """The transforms applied to a batch (N, H, W[, C]) of uint8 images at once, or None when
         a transform has no batched form."""
-        if not self.transforms or not all(hasattr(t, "_batch") for t in self.transforms):
+        kinds = [type(t) for t in self.transforms]
+        if ToTensor not in kinds:
             return None
-        if not isinstance(self.transforms[0], ToTensor):
+        k = kinds.index(ToTensor)  # images before ToTensor, float tensors after it
+        if any(c is not Resize for c in kinds[:k]) or any(
+            c is not Normalize for c in kinds[k + 1 :]
+        ):
             return None
         x = images
         for t in self.transforms:
@@ -105,6 +109,66 @@ class Normalize:
         return f"Normalize(mean={self.mean.tolist()}, std={self.std.tolist()})"
 
 
+class Resize:
+    """Resize an image (H, W[, C]) array with a triangle (bilinear) filter that widens when it
+    shrinks, so downscaling averages instead of skipping pixels. ``size`` is (h, w), or an int
+    that the smaller edge is scaled to (the aspect ratio kept). uint8 stays uint8, rounded.
+    Values can differ from PIL's fixed-point filter by one grey level."""
+
+    def __init__(self, size, interpolation="bilinear", max_size=None, antialias=True):
+        if isinstance(size, numbers.Integral):
+            size = int(size)
+        elif isinstance(size, (list, tuple)) and len(size) in (1, 2):
+            size = tuple(int(v) for v in size) if len(size) == 2 else int(size[0])
+        else:
+            raise TypeError(f"Size should be int or sequence of one or two ints. Got {size!r}")
+        if str(interpolation).rsplit(".", 1)[-1].lower() != "bilinear":
+            raise ValueError(
+                f"Resize: only bilinear interpolation is supported, got {interpolation}"
+            )
+        self.size = size
+        self.max_size = max_size
+
+    def __call__(self, img):
+        a = np.asarray(img)
+        if a.ndim not in (2, 3):
+            raise ValueError(f"Resize: expected an image (H, W) or (H, W, C), got shape {a.shape}")
+        return self._batch(a[None])[0]
+
+    def _out_size(self, h, w):
+        if isinstance(self.size, tuple):
+            return self.size
+        short, long_ = (h, w) if h <= w else (w, h)
+        new_short, new_long = self.size, int(self.size * long_ / short)
+        if self.max_size is not None and new_long > self.max_size:
+            new_short, new_long = int(self.max_size * new_short / new_long), self.max_size
+        return (new_short, new_long) if h <= w else (new_long, new_short)
+
+    def _batch(self, images):
+        h, w = images.shape[1:3]
+        oh, ow = self._out_size(h, w)
+        if (oh, ow) == (h, w):
+            return images
+        wy, wx = _triangle_weights(h, oh), _triangle_weights(w, ow)
+        out = np.einsum("yh,nhw...,xw->nyx...", wy, images.astype(np.float64), wx)
+        if images.dtype == np.uint8:
+            return np.clip(np.rint(out), 0, 255).astype(np.uint8)
+        return out.astype(images.dtype)
+
+    def __repr__(self):
+        return f"Resize(size={self.size}, interpolation=bilinear)"
+
+
+def _triangle_weights(n_in, n_out):
+    """(n_out, n_in) rows of normalised triangle-filter weights, pixel centres aligned."""
+    scale = n_in / n_out
+    support = max(scale, 1.0)  # the filter widens when shrinking (antialiasing)
+    centres = (np.arange(n_out) + 0.5) * scale
+    dist = (np.arange(n_in)[None, :] + 0.5 - centres[:, None]) / support
+    weights = np.clip(1 - np.abs(dist), 0, None)
+    return weights / weights.sum(axis=1, keepdims=True)
+
+
 class Lambda:
     """Apply a user function."""
 
@@ -129,4 +193,4 @@ def _per_channel(values, name):
     return a
 
 
-__all__ = ["Compose", "Lambda", "Normalize", "ToTensor"]
+__all__ = ["Compose", "Lambda", "Normalize", "Resize", "ToTensor"]
