@@ -332,6 +332,13 @@ PUBLIC_API: dict[str, tuple[str, ...]] = {
         "LRScheduler",
         "StepLR",
     ),
+    "fastnn.serialization": (
+        "load",
+        "load_file",
+        "save",
+        "save_file",
+        "save_torch",
+    ),
     "fastnn.utils.data": (
         "DataLoader",
         "Dataset",
@@ -352,6 +359,9 @@ SIGNATURES: dict[str, str] = {
     "fastnn.arange": "(start, end=None, step=1, dtype=None, device=None, requires_grad=False)",
     "fastnn.save": "(obj, f)",
     "fastnn.load": "(f, map_location=None, weights_only=True)",
+    "fastnn.serialization.save_torch": "(obj, f)",
+    "fastnn.serialization.save_file": "(tensors, filename, metadata=None)",
+    "fastnn.serialization.load_file": "(filename, device='cpu')",
     "fastnn.Tensor.backward": "(self, gradient=None, retain_graph=None, create_graph=False)",
     "fastnn.nn.Linear.__init__": (
         "(self, in_features, out_features, bias=True, device=None, dtype=None)"

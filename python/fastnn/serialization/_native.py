@@ -1,5 +1,5 @@
-"""``fastnn.save`` / ``fastnn.load``: state dicts (nested dicts, lists and tuples of tensors,
-numpy arrays, numbers, strings, None) in a zip holding a JSON manifest and .npy arrays.
+"""fastnn's own checkpoint format (``fastnn.save``): state dicts (nested dicts, lists and tuples
+of tensors, numpy arrays, numbers, strings, None) in a zip holding a JSON manifest and .npy arrays.
 
 No pickle anywhere: arrays are read with ``allow_pickle=False`` and the manifest is JSON, so
 loading a file cannot run code. ``save`` to a path writes a temporary file in the same folder
@@ -20,7 +20,7 @@ _FORMAT, _VERSION = "fastnn", 1
 
 
 def _encode(obj, arrays):
-    from ._tensor.core import Tensor
+    from .._tensor.core import Tensor
 
     if isinstance(obj, Tensor):
         arrays.append(np.asarray(obj.__array__(), order="C"))
@@ -48,7 +48,7 @@ def _encode(obj, arrays):
 
 
 def _decode(node, arrays):
-    from ._tensor.core import Tensor
+    from .._tensor.core import Tensor
 
     if isinstance(node, list):
         return [_decode(v, arrays) for v in node]
@@ -142,61 +142,23 @@ def save(obj, f):
         raise
 
 
-def load(f, map_location=None, weights_only=True):
-    """Load what ``save`` wrote. Tensors come back on the CPU (or ``map_location``)."""
-    name = os.fspath(f) if isinstance(f, (str, os.PathLike)) else getattr(f, "name", repr(f))
-    try:
-        with zipfile.ZipFile(f, "r") as z:
-            for info in z.infolist():  # save() stores; a compressed entry could be a zip bomb
-                if info.compress_type != zipfile.ZIP_STORED:
-                    raise ValueError(
-                        f"entry {info.filename!r} is compressed; fastnn checkpoints "
-                        "store their entries uncompressed"
-                    )
-            manifest = json.loads(z.read("manifest.json"))
-            if not isinstance(manifest, dict):
-                raise ValueError(  # noqa: TRY004 (a malformed file, not a wrong argument)
-                    f"the manifest is a {type(manifest).__name__}, not an object"
-                )
-            if manifest.get("format") != _FORMAT:
-                raise ValueError(
-                    f"not a fastnn checkpoint (manifest format {manifest.get('format')!r})"
-                )
-            arrays = []
-            for i in range(int(manifest["arrays"])):
-                arrays.append(_read_npy(z, i))
-            obj = _decode(manifest["root"], arrays)
-    except FileNotFoundError:
-        raise
-    except (
-        zipfile.BadZipFile,
-        KeyError,
-        ValueError,
-        EOFError,
-        OSError,
-        TypeError,
-        IndexError,
-        json.JSONDecodeError,
-        OverflowError,
-        RecursionError,
-        NotImplementedError,
-    ) as e:
-        raise RuntimeError(
-            f"fastnn.load: {name} is not a valid fastnn checkpoint (corrupt or "
-            f"truncated file?): {type(e).__name__}: {e}"
-        ) from None
-    if map_location is not None and str(map_location) != "cpu":
-        obj = _to_device(obj, map_location)
-    return obj
-
-
-def _to_device(obj, device):
-    from ._tensor.core import Tensor
-
-    if isinstance(obj, Tensor):
-        return obj.to(device)
-    if isinstance(obj, dict):
-        return type(obj)((k, _to_device(v, device)) for k, v in obj.items())
-    if isinstance(obj, (list, tuple)):
-        return type(obj)(_to_device(v, device) for v in obj)
-    return obj
+def read(z):
+    """The object stored in the fastnn checkpoint open as the zip ``z``. Raises the errors that
+    ``fastnn.load`` reports as a corrupt file (ValueError, KeyError, ...)."""
+    for info in z.infolist():  # save() stores; a compressed entry could be a zip bomb
+        if info.compress_type != zipfile.ZIP_STORED:
+            raise ValueError(
+                f"entry {info.filename!r} is compressed; fastnn checkpoints "
+                "store their entries uncompressed"
+            )
+    manifest = json.loads(z.read("manifest.json"))
+    if not isinstance(manifest, dict):
+        raise ValueError(  # noqa: TRY004 (a malformed file, not a wrong argument)
+            f"the manifest is a {type(manifest).__name__}, not an object"
+        )
+    if manifest.get("format") != _FORMAT:
+        raise ValueError(f"not a fastnn checkpoint (manifest format {manifest.get('format')!r})")
+    arrays = []
+    for i in range(int(manifest["arrays"])):
+        arrays.append(_read_npy(z, i))
+    return _decode(manifest["root"], arrays)

@@ -1,0 +1,120 @@
+"""Saving and loading weights.
+
+- ``save`` / ``load``: fastnn's own checkpoint format (a zip of a JSON manifest and .npy arrays,
+  no pickle). ``load`` also reads the zip checkpoints ``torch.save`` writes (torch >= 1.6),
+  without torch and without running anything from the file: the pickle inside is read by a
+  restricted unpickler that knows tensors, numbers, strings and containers only.
+- ``save_torch``: a checkpoint in torch's zip format, for ``torch.load`` (``weights_only=True``).
+- ``save_file`` / ``load_file``: safetensors files (the ``safetensors`` extra).
+
+``load`` tells the formats apart by the zip's contents.
+"""
+
+import io
+import os
+import pickle
+import zipfile
+
+from . import _native, _torch
+from ._safetensors import load_file, save_file
+
+__all__ = ["load", "load_file", "save", "save_file", "save_torch"]
+
+save = _native.save
+
+
+def save_torch(obj, f):
+    """Save ``obj`` (nested dicts, lists and tuples of tensors, numbers, strings, bools, None)
+    to the path or binary file ``f`` in torch's zip format, for ``torch.load``. Each tensor is
+    written as a contiguous copy of its own (views do not share storage in the file)."""
+    if isinstance(f, (str, os.PathLike)):
+        buf = io.BytesIO()
+        _torch.write(buf, obj)  # nothing is written to the path when obj cannot be saved
+        with open(f, "wb") as out:
+            out.write(buf.getvalue())
+    else:
+        _torch.write(f, obj)
+
+
+def _not_a_zip_reason(f):
+    """Why ``f`` (not a zip) cannot be loaded: names the formats recognisable by their start."""
+    try:
+        if isinstance(f, (str, os.PathLike)):
+            with open(f, "rb") as fh:
+                head = fh.read(16)
+        else:
+            f.seek(0)
+            head = f.read(16)
+    except (OSError, AttributeError):
+        return None
+    if head[:2] == b"\x80\x02" and len(head) > 2:
+        return (
+            "(it is a PyTorch checkpoint in the legacy (pre-1.6, non-zip) format, which fastnn "
+            "does not read; re-save it with torch >= 1.6 (torch.save's default zip format))"
+        )
+    if len(head) >= 9 and head[8:9] == b"{":
+        return "(it looks like a safetensors file: read it with fastnn.serialization.load_file)"
+    return None
+
+
+def load(f, map_location=None, weights_only=True):
+    """Load what ``save`` wrote, or a ``torch.save`` zip checkpoint (state dicts, optimizer
+    states and nested containers of tensors, numbers and strings). Tensors come back on the CPU
+    (or ``map_location``). Only weights are ever loaded, whatever ``weights_only`` says: a
+    torch file naming any other global raises ``pickle.UnpicklingError``."""
+    name = os.fspath(f) if isinstance(f, (str, os.PathLike)) else getattr(f, "name", repr(f))
+    kind = "fastnn"
+    try:
+        with zipfile.ZipFile(f, "r") as z:
+            names = z.namelist()
+            if "manifest.json" in names:
+                obj = _native.read(z)
+            elif _torch.is_torch_zip(names):
+                kind = "torch"
+                obj = _torch.read(z, name, map_location)
+            elif any(n.endswith("constants.pkl") for n in names):
+                raise ValueError(
+                    "it is a TorchScript archive (torch.jit.save), not a checkpoint of weights"
+                )
+            else:
+                raise ValueError("the zip holds neither a fastnn nor a torch checkpoint")
+    except FileNotFoundError:
+        raise
+    except pickle.UnpicklingError as e:  # torch's type for a refused or malformed pickle
+        if name in str(e):
+            raise
+        raise pickle.UnpicklingError(f"fastnn.load: {name}: {e}") from None
+    except (
+        zipfile.BadZipFile,
+        KeyError,
+        ValueError,
+        EOFError,
+        OSError,
+        TypeError,
+        IndexError,
+        OverflowError,
+        RecursionError,
+        NotImplementedError,
+        MemoryError,
+        AttributeError,
+    ) as e:
+        reason = _not_a_zip_reason(f) if isinstance(e, zipfile.BadZipFile) else None
+        detail = reason or f"(corrupt or truncated file?): {type(e).__name__}: {e}"
+        raise RuntimeError(
+            f"fastnn.load: {name} is not a valid {kind} checkpoint {detail}"
+        ) from None
+    if kind == "fastnn" and map_location is not None and str(map_location) != "cpu":
+        obj = _to_device(obj, map_location)
+    return obj
+
+
+def _to_device(obj, device):
+    from .._tensor.core import Tensor
+
+    if isinstance(obj, Tensor):
+        return obj.to(device)
+    if isinstance(obj, dict):
+        return type(obj)((k, _to_device(v, device)) for k, v in obj.items())
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(_to_device(v, device) for v in obj)
+    return obj
