@@ -12,7 +12,16 @@ methods and primitives) < ``nn``, ``optim``, ``utils.data``, ``datasets``, ``ser
 from . import _C, autograd, cuda, datasets, kernels, nn, optim, utils
 from ._core import dtype as _dtype
 from ._core.device import device
-from ._core.dtype import get_default_dtype, set_default_dtype
+from ._core.dtype import (
+    can_cast,
+    dtype,
+    finfo,
+    get_default_dtype,
+    iinfo,
+    promote_types,
+    set_default_dtype,
+)
+from ._core.size import Size
 from ._devices.config import get_num_threads, set_num_threads, show_config
 from ._devices.dlpack import from_dlpack
 from ._tensor import (
@@ -51,24 +60,29 @@ __version__ = _C.__version__
 
 # The subpackages, Tensor, creation, autograd and save/load; then the functions and dtypes.
 __all__ = [
+    "Size",
     "Tensor",
     "__version__",
     "arange",
     "as_tensor",
     "autograd",
+    "can_cast",
     "cuda",
     "datasets",
     "device",
+    "dtype",
     "empty",
     "empty_like",
     "enable_grad",
     "eye",
+    "finfo",
     "from_dlpack",
     "from_numpy",
     "full",
     "full_like",
     "get_default_dtype",
     "get_num_threads",
+    "iinfo",
     "is_grad_enabled",
     "kernels",
     "linspace",
@@ -80,6 +94,7 @@ __all__ = [
     "ones",
     "ones_like",
     "optim",
+    "promote_types",
     "rand",
     "rand_like",
     "randint",

@@ -1,7 +1,16 @@
-"""fastnn dtypes are numpy dtypes: ``fastnn.float32 is np.dtype('float32')`` (the Tensor contract).
+"""fastnn's dtypes and torch's type promotion.
 
-The public names (``fastnn.float``, ``fastnn.long``, ``fastnn.bool``...) are bound in __init__.py
-from ``PUBLIC`` so that this module can keep using Python's own ``float``/``int``/``bool``.
+Storage arrays carry numpy dtypes, and the package computes with those (``t._data.dtype``; the
+module-level ``float32``, ``int64``... below are numpy dtypes too). The public names
+(``fastnn.float32``, ``fastnn.long``...) are instances of :class:`dtype`, one per numpy dtype,
+built in ``PUBLIC`` and bound in __init__.py, so that this module can keep using Python's own
+``float``/``int``/``bool``. A :class:`dtype` holds its numpy dtype in ``.dtype``, which is what
+lets numpy accept it anywhere it takes a dtype (``np.zeros(3, dtype=fastnn.float32)``).
+
+Promotion follows torch, not numpy: the categories are bool < integer < floating; a higher
+category wins outright (int32 with float16 is float16, where numpy says float32), and within a
+category the wider type wins. A 0-d tensor or a Python number takes part only when its category
+is above that of the dimensioned operands (``float32_tensor * 2.5`` stays float32).
 """
 
 import numpy as np
@@ -16,23 +25,108 @@ int64 = np.dtype("int64")
 uint8 = np.dtype("uint8")
 bool_ = np.dtype("bool")
 
-# torch's names -> numpy dtypes
+# a numpy dtype kind -> its promotion category
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
+
+
+class dtype:
+    """A tensor element type: ``fastnn.float32``, ``fastnn.long``... (one object per type).
+
+    Equal to (and hashing like) its numpy dtype, equal to the numpy scalar type, and accepted by
+    numpy wherever a dtype is (through ``.dtype``)."""
+
+    __slots__ = (
+        "_hash",
+        "char",
+        "dtype",
+        "is_complex",
+        "is_floating_point",
+        "is_signed",
+        "itemsize",
+        "kind",
+        "name",
+        "type",
+    )
+
+    def __init__(self, np_dtype):
+        d = np.dtype(np_dtype)
+        self.dtype = d
+        self.name = d.name
+        self.kind = d.kind
+        self.itemsize = d.itemsize
+        self.char = d.char
+        self.type = d.type
+        self.is_floating_point = d.kind == "f"
+        self.is_complex = d.kind == "c"
+        self.is_signed = d.kind in "ifc"
+        self._hash = hash(d)
+
+    def __repr__(self):
+        return "fastnn." + self.name
+
+    __str__ = __repr__
+
+    def __eq__(self, other):
+        if other is self:
+            return True
+        if other.__class__ is dtype:
+            return self.dtype == other.dtype
+        if isinstance(other, np.dtype) or (
+            isinstance(other, type) and issubclass(other, np.generic)
+        ):
+            return self.dtype == other
+        return NotImplemented
+
+    def __ne__(self, other):
+        eq = self.__eq__(other)
+        return eq if eq is NotImplemented else not eq
+
+    def __hash__(self):
+        return self._hash
+
+    def __reduce__(self):  # pickle and deepcopy give back the singleton
+        return (of, (self.dtype,))
+
+    def to_real(self):
+        return self
+
+    def to_complex(self):
+        raise NotImplementedError("fastnn has no complex dtypes")
+
+
+OBJECTS = {}  # numpy dtype -> its dtype object
+
+
+def of(np_dtype):
+    """The :class:`dtype` object of a numpy dtype (one per type; made on first use)."""
+    try:
+        return OBJECTS[np_dtype]
+    except KeyError:
+        pass
+    d = np.dtype(np_dtype)
+    obj = OBJECTS.get(d)
+    if obj is None:
+        obj = OBJECTS[d] = dtype(d)
+    return obj
+
+
+# torch's names -> dtype objects
 PUBLIC = {
-    "float16": float16,
-    "half": float16,
-    "float32": float32,
-    "float": float32,
-    "float64": float64,
-    "double": float64,
-    "int8": int8,
-    "int16": int16,
-    "short": int16,
-    "int32": int32,
-    "int": int32,
-    "int64": int64,
-    "long": int64,
-    "uint8": uint8,
-    "bool": bool_,
+    "float16": of(float16),
+    "half": of(float16),
+    "float32": of(float32),
+    "float": of(float32),
+    "float64": of(float64),
+    "double": of(float64),
+    "int8": of(int8),
+    "int16": of(int16),
+    "short": of(int16),
+    "int32": of(int32),
+    "int": of(int32),
+    "int64": of(int64),
+    "long": of(int64),
+    "uint8": of(uint8),
+    "bool": of(bool_),
 }
 
 _state = {"default": float32}
@@ -42,30 +136,187 @@ def to_dtype(d):
     """A numpy dtype from a fastnn/numpy dtype, a Python type or a name ('float32', 'long')."""
     if d.__class__ is np.dtype:
         return d
+    if d.__class__ is dtype:
+        return d.dtype
     if d is None:
         return None
     if d is float:
         return _state["default"]
     if isinstance(d, str):
         try:
-            return PUBLIC[d.rsplit(".", 1)[-1]]
+            return PUBLIC[d.rsplit(".", 1)[-1]].dtype
         except KeyError:
             raise TypeError(f"unknown dtype {d!r}") from None
     return np.dtype(d)
 
 
-def get_default_dtype():
-    """The dtype of float tensors made from Python floats (float32 unless changed)."""
+def default():
+    """The default float dtype as a numpy dtype (for the package's own use)."""
     return _state["default"]
 
 
+def get_default_dtype():
+    """The dtype of float tensors made from Python floats (float32 unless changed)."""
+    return of(_state["default"])
+
+
 def set_default_dtype(d):
-    d = to_dtype(d)
-    if d.kind != "f":
-        raise TypeError(f"set_default_dtype: only floating dtypes are allowed, got {d}")
-    _state["default"] = d
+    """Set the dtype of tensors made from Python floats: a floating dtype object, numpy dtype or
+    name."""
+    try:
+        nd = to_dtype(d)
+    except (TypeError, ValueError):
+        raise TypeError(f"set_default_dtype: expected a floating dtype, got {d!r}") from None
+    if nd is None or nd.kind != "f":
+        raise TypeError(f"set_default_dtype: only floating dtypes are allowed, got {name(nd)}")
+    _state["default"] = nd
 
 
 def name(dt) -> str:
-    """'fastnn.float32' for repr."""
-    return f"fastnn.{dt.name}"
+    """'fastnn.float32' for messages and repr."""
+    return "fastnn." + (dt.name if dt is not None else "None")
+
+
+# ---- promotion ------------------------------------------------------------------------------
+
+
+def category(dt):
+    """0 bool, 1 integer, 2 floating, 3 complex."""
+    return _CATEGORY[dt.kind]
+
+
+def promote(a, b):
+    """torch's promote_types on numpy dtypes (None stands for no operand)."""
+    if a is b or b is None:
+        return a
+    if a is None:
+        return b
+    ca, cb = _CATEGORY[a.kind], _CATEGORY[b.kind]
+    if ca != cb:
+        return a if ca > cb else b
+    if ca == 2:
+        return a if a.itemsize >= b.itemsize else b
+    return np.promote_types(a, b)  # bool/bool, or integers: numpy agrees with torch there
+
+
+def scalar_dtype(v):
+    """The dtype a Python number takes part in promotion with (int64, bool or the default)."""
+    if isinstance(v, bool):
+        return bool_
+    if isinstance(v, int):
+        return int64
+    return _state["default"]
+
+
+def _join(higher, lower):
+    """Let a lower-priority result (0-d tensors, numbers) change ``higher`` only when its
+    category is above ``higher``'s."""
+    if higher is None:
+        return lower
+    if lower is None or _CATEGORY[lower.kind] <= _CATEGORY[higher.kind]:
+        return higher
+    return promote(higher, lower)
+
+
+def combine(dims, zero_dims, numbers):
+    """The result dtype from the promoted dtypes of dimensioned tensors, of 0-d tensors and of
+    Python numbers (each a numpy dtype or None)."""
+    return _join(dims, _join(zero_dims, numbers))
+
+
+def binary(da, la, db, lb):
+    """The result dtype of an operation on two operands: dtypes ``da``, ``db`` and levels
+    ``la``, ``lb`` (2 a dimensioned tensor, 1 a 0-d tensor, 0 a Python number)."""
+    if da is db:
+        return da
+    if la == lb:
+        return promote(da, db)
+    return _join(da, db) if la > lb else _join(db, da)
+
+
+def _public_dtype(d, fn, arg):
+    """The numpy dtype of a dtype argument of a public function (TypeError otherwise)."""
+    if d.__class__ is dtype:
+        return d.dtype
+    if isinstance(d, np.dtype):
+        return d
+    raise TypeError(f"{fn}(): argument '{arg}' must be fastnn.dtype, not {type(d).__name__}")
+
+
+def promote_types(type1, type2):
+    """The dtype both ``type1`` and ``type2`` convert to under torch's rules."""
+    a = _public_dtype(type1, "promote_types", "type1")
+    b = _public_dtype(type2, "promote_types", "type2")
+    return of(promote(a, b))
+
+
+def can_cast(from_, to):
+    """Whether torch's casting rules allow ``from_`` to ``to``: never to a lower category
+    (floating to integer, integer to bool)."""
+    a = _public_dtype(from_, "can_cast", "from_")
+    b = _public_dtype(to, "can_cast", "to")
+    return _CATEGORY[a.kind] <= _CATEGORY[b.kind]
+
+
+class finfo:
+    """Machine limits of a floating dtype: bits, eps, max, min, tiny (= smallest_normal),
+    resolution, and dtype (its name)."""
+
+    __slots__ = ("bits", "dtype", "eps", "max", "min", "resolution", "smallest_normal", "tiny")
+
+    def __init__(self, type=None):
+        d = _state["default"] if type is None else _public_dtype(type, "finfo", "type")
+        if d.kind != "f":
+            raise TypeError(
+                f"fastnn.finfo() requires a floating point input type, got {name(d)}; use "
+                "fastnn.iinfo for integer types"
+            )
+        info = np.finfo(d)
+        self.bits = int(info.bits)
+        self.eps = float(info.eps)
+        self.max = float(info.max)
+        self.min = float(info.min)
+        self.tiny = self.smallest_normal = float(info.smallest_normal)
+        self.resolution = 10.0 ** -int(info.precision)  # exact in decimal, unlike numpy's
+        self.dtype = d.name
+
+    def __eq__(self, other):
+        return isinstance(other, finfo) and other.dtype == self.dtype
+
+    def __hash__(self):
+        return hash(("finfo", self.dtype))
+
+    def __repr__(self):
+        return (
+            f"finfo(resolution={self.resolution:g}, min={self.min:g}, max={self.max:g}, "
+            f"eps={self.eps:g}, smallest_normal={self.smallest_normal:g}, tiny={self.tiny:g}, "
+            f"dtype={self.dtype})"
+        )
+
+
+class iinfo:
+    """Limits of an integer dtype: bits, min, max, and dtype (its name)."""
+
+    __slots__ = ("bits", "dtype", "max", "min")
+
+    def __init__(self, type):
+        d = _public_dtype(type, "iinfo", "type")
+        if d.kind not in "iu":
+            raise TypeError(
+                f"fastnn.iinfo() requires an integer input type, got {name(d)}; use "
+                "fastnn.finfo for floating point types"
+            )
+        info = np.iinfo(d)
+        self.bits = int(info.bits)
+        self.min = int(info.min)
+        self.max = int(info.max)
+        self.dtype = d.name
+
+    def __eq__(self, other):
+        return isinstance(other, iinfo) and other.dtype == self.dtype
+
+    def __hash__(self):
+        return hash(("iinfo", self.dtype))
+
+    def __repr__(self):
+        return f"iinfo(min={self.min:g}, max={self.max:g}, dtype={self.dtype})"

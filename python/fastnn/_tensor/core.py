@@ -11,6 +11,7 @@ import numpy as np
 from .. import _devices
 from .._core import dtype as _dtype
 from .._core.device import device, to_device
+from .._core.size import from_shape as _size
 from ..autograd import engine, function
 from .creation import _to_array
 from .inplace import InplaceMixin
@@ -35,7 +36,7 @@ class Tensor(OpsMixin, ShapeMixin, InplaceMixin):
             if isinstance(data, np.ndarray):  # an ndarray subclass (memmap...)
                 data = np.asarray(data)
             else:
-                data = _to_array(data, _dtype.get_default_dtype())
+                data = _to_array(data, _dtype.default())
         self._data = data
         self.grad = None
         self._ctx = None
@@ -69,14 +70,29 @@ class Tensor(OpsMixin, ShapeMixin, InplaceMixin):
 
     @property
     def shape(self):
-        return tuple(self._data.shape)
+        return _size(self._data.shape)
 
     def size(self, dim=None):
-        return tuple(self._data.shape) if dim is None else self._data.shape[dim]
+        """The shape (a ``fastnn.Size``), or the length of dimension ``dim`` (an int)."""
+        shape = self._data.shape
+        if dim is None:
+            return _size(shape)
+        n = len(shape)
+        if -n <= dim < n:
+            return shape[dim]
+        if n == 0:
+            raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+        raise IndexError(
+            f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})"
+        )
 
     @property
     def dtype(self):
-        return self._data.dtype
+        """The element type, a ``fastnn.dtype`` (the storage keeps the numpy dtype)."""
+        try:
+            return _DTYPES[self._data.dtype]
+        except KeyError:
+            return _dtype.of(self._data.dtype)
 
     @property
     def device(self):
@@ -357,4 +373,5 @@ _TYPE_NAMES = {
 }
 
 _new = object.__new__
+_DTYPES = _dtype.OBJECTS  # numpy dtype -> fastnn.dtype, for Tensor.dtype's one lookup
 function.bind_tensor_class(Tensor)  # the package's one late-binding point (see autograd.function)

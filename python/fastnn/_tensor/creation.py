@@ -32,14 +32,14 @@ def _to_array(data, float_dtype=None):
             f"could not convert {type(data).__name__} to a tensor: ragged nested "
             "sequences or objects that are not numbers"
         )
-    if a.dtype.kind == "f" and a.dtype != (float_dtype or _dtype.get_default_dtype()):
-        a = a.astype(float_dtype or _dtype.get_default_dtype())
+    if a.dtype.kind == "f" and a.dtype != (float_dtype or _dtype.default()):
+        a = a.astype(float_dtype or _dtype.default())
     elif a.dtype.kind in "iu" and a.dtype != np.int64:
         a = a.astype(np.int64)
     elif a.dtype.kind in "US":
         raise TypeError(f"could not convert strings to a tensor: {data!r}")
     if a.size == 0 and not isinstance(data, np.ndarray) and a.dtype.kind == "f":
-        a = a.astype(float_dtype or _dtype.get_default_dtype())
+        a = a.astype(float_dtype or _dtype.default())
     return a
 
 
@@ -101,7 +101,7 @@ def _size(size):
 
 
 def _make(fill, size, dtype, device, requires_grad, default=None):
-    dtype = _dtype.to_dtype(dtype) or default or _dtype.get_default_dtype()
+    dtype = _dtype.to_dtype(dtype) or default or _dtype.default()
     dev = to_device(device) or CPU
     be = _devices.for_device(dev)
     t = _function.Tensor._make(fill(be, _size(size), dtype))
@@ -127,7 +127,7 @@ def _scalar_dtype(v):
         return _dtype.bool_
     if isinstance(v, numbers.Integral):
         return _dtype.int64
-    return _dtype.get_default_dtype()
+    return _dtype.default()
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad=False):
@@ -150,9 +150,7 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
         raise RuntimeError("step must be nonzero")
     vals = (start, end, step)
     default = (
-        _dtype.get_default_dtype()
-        if any(isinstance(v, (float, np.floating)) for v in vals)
-        else _dtype.int64
+        _dtype.default() if any(isinstance(v, (float, np.floating)) for v in vals) else _dtype.int64
     )
     dt = _dtype.to_dtype(dtype) or default
     be = _devices.for_device(to_device(device) or CPU)
@@ -161,7 +159,7 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
 
 
 def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
-    dt = _dtype.to_dtype(dtype) or _dtype.get_default_dtype()
+    dt = _dtype.to_dtype(dtype) or _dtype.default()
     be = _devices.for_device(to_device(device) or CPU)
     t = _function.Tensor._make(be.linspace(start, end, steps, dt))
     return t.requires_grad_(True) if requires_grad else t

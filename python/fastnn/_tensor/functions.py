@@ -10,18 +10,54 @@ from .ops import linalg as L
 from .ops import shape as S
 
 
-def _as_tensor(x, like=None):
+def _as_tensor(x):
     T = _function.Tensor
     if isinstance(x, T):
         return x
     from .creation import tensor
 
-    if like is not None and isinstance(x, (int, float, bool)):
-        dt = like.dtype
-        if isinstance(x, float) and dt.kind != "f":
-            dt = _dtype.get_default_dtype()
-        return tensor(x, dtype=dt, device=like.device)
     return tensor(x)
+
+
+def _level(x):
+    """(numpy dtype, level) of an operand for promotion: level 2 a dimensioned tensor, 1 a 0-d
+    tensor, 0 a Python number; None for anything else."""
+    if isinstance(x, _function.Tensor):
+        return x._data.dtype, (2 if x._data.ndim else 1)
+    if isinstance(x, np.generic):
+        x = x.item()
+    if isinstance(x, (bool, int, float)):
+        return _dtype.scalar_dtype(x), 0
+    return None
+
+
+def _result_dtype(operands):
+    """torch's result type (a numpy dtype) of tensors and Python numbers."""
+    groups = [None, None, None]
+    for x in operands:
+        dt, level = _level(x)
+        groups[level] = _dtype.promote(groups[level], dt)
+    return _dtype.combine(groups[2], groups[1], groups[0])
+
+
+def result_type(tensor, other):
+    """The dtype of an arithmetic operation on ``tensor`` and ``other`` (tensors or numbers)."""
+    for arg, x in (("tensor", tensor), ("other", other)):
+        if _level(x) is None:
+            raise TypeError(
+                f"result_type(): argument '{arg}' must be a Tensor or a number, "
+                f"not {type(x).__name__}"
+            )
+    return _dtype.of(_result_dtype((tensor, other)))
+
+
+def is_floating_point(input):
+    """Whether ``input``'s dtype is a floating point type."""
+    if not isinstance(input, _function.Tensor):
+        raise TypeError(
+            f"is_floating_point(): argument 'input' must be Tensor, not {type(input).__name__}"
+        )
+    return input._data.dtype.kind == "f"
 
 
 def matmul(a, b):
@@ -110,6 +146,7 @@ def cat(tensors, dim=0):
                 )
     if len(tensors) == 1:
         return tensors[0]
+    tensors = _promote_all(tensors)
     return S.Cat.apply(*tensors, axis=dim)
 
 
@@ -127,7 +164,18 @@ def stack(tensors, dim=0):
                 f"{list(tensors[0].shape)} at entry 0 and {list(t.shape)} at "
                 f"entry {i}"
             )
-    return S.Stack.apply(*tensors, axis=dim)
+    return S.Stack.apply(*_promote_all(tensors), axis=dim)
+
+
+def _promote_all(tensors):
+    """The tensors cast to their promoted dtype: cat and stack promote them as equals, whatever
+    their dimensions. (This module's ``any`` is fastnn.any: plain loops here.)"""
+    first = dt = tensors[0]._data.dtype
+    for t in tensors:
+        dt = _dtype.promote(dt, t._data.dtype)
+    if dt is first:
+        return tensors
+    return [t if t._data.dtype == dt else t.to(dt) for t in tensors]
 
 
 def where(condition, x=None, y=None):
@@ -140,12 +188,27 @@ def where(condition, x=None, y=None):
         return tuple(T._make(np.asarray(i)) for i in np.nonzero(c))
     if c.dtype != np.bool_:
         c = c.astype(bool)
+    for arg, v in (("input", x), ("other", y)):
+        if _level(v) is None:
+            raise TypeError(
+                f"where(): argument '{arg}' must be a Tensor or a number, not {type(v).__name__}"
+            )
+    dt = _result_dtype((x, y))
     like = x if isinstance(x, T) else y if isinstance(y, T) else None
-    x, y = _as_tensor(x, like), _as_tensor(y, like)
-    if x.dtype != y.dtype:
-        dt = np.result_type(x.dtype, y.dtype)
-        x, y = x.to(dt), y.to(dt)
+    x, y = (_place(v, dt, like, c) for v in (x, y))
     return E.Where.apply(x, y, cond=c)
+
+
+def _place(v, dt, like, cond):
+    """A where() operand as a tensor of dtype ``dt`` on the device of ``like`` (or of the
+    condition when both operands are numbers)."""
+    T = _function.Tensor
+    if isinstance(v, T):
+        return v if v._data.dtype == dt else v.to(dt)
+    if isinstance(v, np.generic):
+        v = v.item()
+    be = _devices.of(like._data if like is not None else cond)
+    return T._make(be.asarray(v, dt))
 
 
 def maximum(a, b):
@@ -266,6 +329,7 @@ __all__ = [
     "concatenate",
     "dot",
     "equal",
+    "is_floating_point",
     "is_tensor",
     "matmul",
     "maximum",
@@ -273,6 +337,7 @@ __all__ = [
     "mm",
     "mv",
     "numel",
+    "result_type",
     "stack",
     "where",
 ]

@@ -1,6 +1,8 @@
 """Tensor arithmetic, comparisons, element-wise math, reductions and matrix products (a mixin of
-``Tensor``). Python scalars follow torch's promotion: ``int_tensor * 0.5`` is float32, a float
-scalar keeps a float tensor's dtype."""
+``Tensor``). Operands of different dtypes meet at torch's result type (``_core.dtype.binary``):
+``int_tensor * 0.5`` is float32, a float scalar or 0-d tensor keeps a float tensor's dtype; each
+input is cast before the op, so its gradient comes back in its own dtype. The float-only
+functions (exp, log, sigmoid...) compute integer and bool inputs in the default float dtype."""
 
 import collections
 
@@ -21,26 +23,34 @@ min_result = collections.namedtuple("min", ["values", "indices"])
 
 
 def _operands(a, b):
-    """(a, b) as tensors of a common backend, with torch's scalar and division promotion."""
+    """(a, b) as tensors of a common backend and of torch's result dtype."""
     T = _function.Tensor
+    da = a._data.dtype
     if b.__class__ is T or isinstance(b, T):
-        return a, b
-    dt = a._data.dtype
+        db = b._data.dtype
+        if da is db:
+            return a, b
+        dt = _dtype.binary(da, 2 if a._data.ndim else 1, db, 2 if b._data.ndim else 1)
+        return (a if da == dt else a.to(dt)), (b if db == dt else b.to(dt))
     if isinstance(b, np.generic):
         b = b.item()
     if isinstance(b, _NUMBER):
-        if isinstance(b, float) and dt.kind in "biu":
-            dt = _dtype.get_default_dtype()
-            a = a.to(dt)
-        elif not isinstance(b, bool) and dt.kind == "b":
-            dt = _dtype.int64 if isinstance(b, int) else _dtype.get_default_dtype()
+        dt = _dtype.binary(da, 2 if a._data.ndim else 1, _dtype.scalar_dtype(b), 0)
+        if dt != da:
             a = a.to(dt)
         return a, T._make(_devices.of(a._data).asarray(b, dt))
     if isinstance(b, np.ndarray):
         from .creation import tensor
 
-        return a, tensor(b, device=a.device)
+        return _operands(a, tensor(b, device=a.device))
     return a, None
+
+
+def _floating(x):
+    """``x`` itself when floating, else cast to the default dtype (torch's int -> float ops)."""
+    if x._data.dtype.kind == "f":
+        return x
+    return x.to(_dtype.default())
 
 
 def _axes(dim, axis=None):
@@ -100,11 +110,11 @@ class OpsMixin:
 
     def __pow__(self, other):
         a, b = _operands(self, other)
-        return NotImplemented if b is None else E.Pow.apply(a, b)
+        return NotImplemented if b is None else _bool_pow(E.Pow.apply(a, b), a)
 
     def __rpow__(self, other):
         a, b = _operands(self, other)
-        return NotImplemented if b is None else E.Pow.apply(b, a)
+        return NotImplemented if b is None else _bool_pow(E.Pow.apply(b, a), a)
 
     def __neg__(self):
         return E.Neg.apply(self)
@@ -127,9 +137,17 @@ class OpsMixin:
         a, b = _operands(self, other)
         return _nograd(a, b, "floor_divide")
 
+    def __rfloordiv__(self, other):
+        a, b = _operands(self, other)
+        return _nograd(b, a, "floor_divide")
+
     def __mod__(self, other):
         a, b = _operands(self, other)
         return _nograd(a, b, "remainder")
+
+    def __rmod__(self, other):
+        a, b = _operands(self, other)
+        return _nograd(b, a, "remainder")
 
     add = __add__
     mul = multiply = __mul__
@@ -166,7 +184,16 @@ class OpsMixin:
     eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
 
     def __invert__(self):
-        return self.logical_not()
+        kind = self._data.dtype.kind
+        if kind == "b":
+            return self.logical_not()
+        if kind not in "iu":
+            raise TypeError(
+                "~ (operator.invert) is only implemented on integer and Boolean-type tensors, "
+                f"got {_dtype.name(self._data.dtype)}"
+            )
+        be = _devices.of(self._data)  # no device kernel for bitwise not (not hot): on the host
+        return _function.Tensor._make(be.from_numpy(np.invert(be.to_numpy(self._data))))
 
     def logical_not(self):
         be = _devices.of(self._data)
@@ -189,38 +216,38 @@ class OpsMixin:
     # ---- element-wise math -----------------------------------------------------------------
 
     def exp(self):
-        return E.Exp.apply(self)
+        return E.Exp.apply(_floating(self))
 
     def log(self):
-        return E.Log.apply(self)
+        return E.Log.apply(_floating(self))
 
     def sqrt(self):
-        return E.Sqrt.apply(self)
+        return E.Sqrt.apply(_floating(self))
 
     def rsqrt(self):
-        return 1 / E.Sqrt.apply(self)
+        return 1 / E.Sqrt.apply(_floating(self))
 
     def square(self):
         return E.Mul.apply(self, self)
 
     def sin(self):
-        return E.Sin.apply(self)
+        return E.Sin.apply(_floating(self))
 
     def cos(self):
-        return E.Cos.apply(self)
+        return E.Cos.apply(_floating(self))
 
     def clamp(self, min=None, max=None):  # torch's argument names
         if min is None and max is None:
             raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
-        return E.Clamp.apply(self, lo=min, hi=max)
+        return E.Clamp.apply(_clamp_input(self, min, max), lo=min, hi=max)
 
     clip = clamp
 
     def clamp_min(self, min):
-        return E.Clamp.apply(self, lo=min)
+        return E.Clamp.apply(_clamp_input(self, min, None), lo=min)
 
     def clamp_max(self, max):
-        return E.Clamp.apply(self, hi=max)
+        return E.Clamp.apply(_clamp_input(self, None, max), hi=max)
 
     def maximum(self, other):
         a, b = _operands(self, other)
@@ -238,16 +265,22 @@ class OpsMixin:
     def masked_fill(self, mask, value):
         from .functions import where
 
+        # the result keeps self's dtype (an int tensor filled with 2.5 holds 2), unlike where
+        dt = self._data.dtype
+        if isinstance(value, _function.Tensor):
+            value = value if value._data.dtype == dt else value.to(dt)
+        elif isinstance(value, (*_NUMBER, np.generic)):
+            value = _function.Tensor._make(_devices.of(self._data).asarray(value, dt))
         return where(mask, value, self)
 
     def relu(self):
         return A.ReLU.apply(self)
 
     def sigmoid(self):
-        return A.Sigmoid.apply(self)
+        return A.Sigmoid.apply(_floating(self))
 
     def tanh(self):
-        return A.Tanh.apply(self)
+        return A.Tanh.apply(_floating(self))
 
     def softmax(self, dim=-1):
         return _softmax_like(A.Softmax, self, dim)
@@ -372,12 +405,33 @@ def _prod(xs):
     return p
 
 
+def _bool_pow(out, a):
+    """bool ** bool stays bool in torch (numpy's power gives int8)."""
+    if a._data.dtype.kind == "b" and out._data.dtype.kind != "b":
+        return out.to(_dtype.bool_)
+    return out
+
+
 def _true_div_dtypes(a, b):
-    """int / int is a float division in torch (float32 result)."""
-    if a._data.dtype.kind in "biu" and b._data.dtype.kind in "biu":
-        f = _dtype.get_default_dtype()
+    """Division of integers (or bools) is a float division in torch (default dtype result);
+    ``a`` and ``b`` already have one dtype (``_operands``)."""
+    if a._data.dtype.kind in "biu":
+        f = _dtype.default()
         return a.to(f), b.to(f)
     return a, b
+
+
+def _clamp_input(x, lo, hi):
+    """``x`` cast to the result type of clamping it by number bounds (an int tensor clamped
+    by 1.5 is a float tensor)."""
+    dt = da = x._data.dtype
+    if da.kind == "f":
+        return x
+    level = 2 if x._data.ndim else 1
+    for v in (lo, hi):
+        if isinstance(v, _NUMBER):
+            dt = _dtype.binary(dt, level, _dtype.scalar_dtype(v), 0)
+    return x if dt == da else x.to(dt)
 
 
 def _compare(a, other, op):
@@ -408,6 +462,12 @@ def _nograd(a, b, op):
 
 
 def _softmax_like(cls, x, dim):
+    if x._data.dtype.kind != "f":
+        name = "softmax" if cls is A.Softmax else "log_softmax"
+        raise NotImplementedError(
+            f"{name}: not implemented for {_dtype.name(x._data.dtype)} "
+            "(a floating point tensor is needed)"
+        )
     if x._data.ndim == 0:
         return cls.apply(Reshape.apply(x, shape=(1,)), dim=0).reshape(())
     return cls.apply(x, dim=dim)
