@@ -11,6 +11,7 @@ import numpy as np
 from .. import _devices
 from .._core import dtype as _dtype
 from .._core.device import device, to_device
+from .._core.dims import wrap_dim
 from ..autograd import engine, function
 from .creation import _to_array
 from .inplace import InplaceMixin
@@ -72,7 +73,9 @@ class Tensor(OpsMixin, ShapeMixin, InplaceMixin):
         return tuple(self._data.shape)
 
     def size(self, dim=None):
-        return tuple(self._data.shape) if dim is None else self._data.shape[dim]
+        if dim is None:
+            return tuple(self._data.shape)
+        return self._data.shape[wrap_dim(dim, self._data.ndim, fn="size", scalar_ok=False)]
 
     @property
     def dtype(self):
@@ -249,6 +252,8 @@ class Tensor(OpsMixin, ShapeMixin, InplaceMixin):
                 isinstance(a, str) and a.split(":")[0] in ("cpu", "cuda")
             ):
                 dev = a
+            elif isinstance(a, (int, np.integer)) and not isinstance(a, bool):
+                dev = a  # a CUDA ordinal, as in torch
             else:
                 dtype = a
         out = self
