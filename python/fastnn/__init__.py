@@ -9,9 +9,9 @@ op modules and their registry) and ``kernels`` < ``autograd`` < ``_tensor`` (the
 methods and primitives) < ``nn``, ``optim``, ``utils.data``, ``datasets``, ``serialization``.
 """
 
-from . import _C, autograd, cuda, datasets, kernels, nn, optim, utils
+from . import _C, accelerator, autograd, backends, cuda, datasets, kernels, nn, optim, utils
 from ._core import dtype as _dtype
-from ._core.device import device
+from ._core.device import device, get_default_device, set_default_device
 from ._core.dtype import get_default_dtype, set_default_dtype
 from ._devices.config import get_num_threads, set_num_threads, show_config
 from ._devices.dlpack import from_dlpack
@@ -42,6 +42,7 @@ from ._tensor import (
 )
 from ._tensor.functions import *  # matmul, cat, stack, where, exp, ...
 from ._tensor.functions import __all__ as _functions_all
+from ._tensor.random import Generator
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .serialization import load, save
 
@@ -51,11 +52,14 @@ __version__ = _C.__version__
 
 # The subpackages, Tensor, creation, autograd and save/load; then the functions and dtypes.
 __all__ = [
+    "Generator",
     "Tensor",
     "__version__",
+    "accelerator",
     "arange",
     "as_tensor",
     "autograd",
+    "backends",
     "cuda",
     "datasets",
     "device",
@@ -67,6 +71,7 @@ __all__ = [
     "from_numpy",
     "full",
     "full_like",
+    "get_default_device",
     "get_default_dtype",
     "get_num_threads",
     "is_grad_enabled",
@@ -87,6 +92,7 @@ __all__ = [
     "randn_like",
     "randperm",
     "save",
+    "set_default_device",
     "set_default_dtype",
     "set_grad_enabled",
     "set_num_threads",
