@@ -9,9 +9,9 @@ op modules and their registry) and ``kernels`` < ``autograd`` < ``_tensor`` (the
 methods and primitives) < ``nn``, ``optim``, ``utils.data``, ``datasets``, ``serialization``.
 """
 
-from . import _C, autograd, cuda, datasets, kernels, nn, optim, utils
+from . import _C, accelerator, autograd, backends, cuda, datasets, kernels, nn, optim, utils
 from ._core import dtype as _dtype
-from ._core.device import device
+from ._core.device import device, get_default_device, set_default_device
 from ._core.dtype import (
     can_cast,
     dtype,
@@ -51,6 +51,7 @@ from ._tensor import (
 )
 from ._tensor.functions import *  # matmul, cat, stack, where, exp, ...
 from ._tensor.functions import __all__ as _functions_all
+from ._tensor.random import Generator
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .serialization import load, save
 
@@ -60,12 +61,15 @@ __version__ = _C.__version__
 
 # The subpackages, Tensor, creation, autograd and save/load; then the functions and dtypes.
 __all__ = [
+    "Generator",
     "Size",
     "Tensor",
     "__version__",
+    "accelerator",
     "arange",
     "as_tensor",
     "autograd",
+    "backends",
     "can_cast",
     "cuda",
     "datasets",
@@ -80,6 +84,7 @@ __all__ = [
     "from_numpy",
     "full",
     "full_like",
+    "get_default_device",
     "get_default_dtype",
     "get_num_threads",
     "iinfo",
@@ -102,6 +107,7 @@ __all__ = [
     "randn_like",
     "randperm",
     "save",
+    "set_default_device",
     "set_default_dtype",
     "set_grad_enabled",
     "set_num_threads",

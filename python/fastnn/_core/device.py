@@ -1,4 +1,7 @@
-"""``fastnn.device``: where a tensor's storage lives ('cpu' or 'cuda:N')."""
+"""``fastnn.device``: where a tensor's storage lives ('cpu' or 'cuda:N'), and the default device
+that creation functions use when they are given none (``fastnn.set_default_device``)."""
+
+import numpy as np
 
 
 class device:  # lower-case: torch's name
@@ -10,8 +13,18 @@ class device:  # lower-case: torch's name
         if isinstance(spec, device):
             self.type, self.index = spec.type, spec.index
             return
+        if isinstance(spec, (int, np.integer)) and not isinstance(spec, bool):
+            # a bare ordinal names a CUDA device, as in torch
+            if index is not None or spec < 0:
+                raise RuntimeError(f"Device index must not be negative, got {spec}")
+            self.type, self.index = "cuda", int(spec)
+            return
         if not isinstance(spec, str):
             raise TypeError(f"device: expected a string like 'cpu' or 'cuda:0', got {spec!r}")
+        if index is not None and (
+            isinstance(index, bool) or not isinstance(index, (int, np.integer)) or index < 0
+        ):
+            raise RuntimeError(f"Device index must be a non-negative int, got {index!r}")
         kind, _, idx = spec.partition(":")
         if kind not in ("cpu", "cuda"):
             raise RuntimeError(
@@ -25,7 +38,7 @@ class device:  # lower-case: torch's name
             index = 0
         if kind == "cpu":
             index = None
-        self.type, self.index = kind, index
+        self.type, self.index = kind, None if index is None else int(index)
 
     def __str__(self):
         return self.type if self.index is None else f"{self.type}:{self.index}"
@@ -51,11 +64,27 @@ class device:  # lower-case: torch's name
 
 CPU = device("cpu")
 
+_default = CPU
+
 
 def to_device(d):
-    """A ``device`` from a device, a string or None (-> None)."""
+    """A ``device`` from a device, a string, an int (a CUDA ordinal) or None (-> None)."""
     if d is None or d.__class__ is device:
         return d
-    if isinstance(d, int) and not isinstance(d, bool):
-        return device("cuda", d)
     return device(d)
+
+
+def set_default_device(d):
+    """Make ``d`` the device of new tensors created without ``device=`` (None: back to the CPU)."""
+    global _default  # noqa: PLW0603 (the one process-wide default, as in torch)
+    _default = CPU if d is None else to_device(d)
+
+
+def get_default_device():
+    """The device that creation functions use when given no ``device=``."""
+    return _default
+
+
+def default_device(d):
+    """``d`` as a device, or the default device when ``d`` is None (for creation functions)."""
+    return _default if d is None else to_device(d)

@@ -11,6 +11,7 @@ import numpy as np
 from .. import _devices
 from .._core import dtype as _dtype
 from .._core.device import device, to_device
+from .._core.dims import wrap_dim
 from .._core.size import from_shape as _size
 from ..autograd import engine, function
 from .creation import _to_array
@@ -74,17 +75,9 @@ class Tensor(OpsMixin, ShapeMixin, InplaceMixin):
 
     def size(self, dim=None):
         """The shape (a ``fastnn.Size``), or the length of dimension ``dim`` (an int)."""
-        shape = self._data.shape
         if dim is None:
-            return _size(shape)
-        n = len(shape)
-        if -n <= dim < n:
-            return shape[dim]
-        if n == 0:
-            raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
-        raise IndexError(
-            f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})"
-        )
+            return _size(self._data.shape)
+        return self._data.shape[wrap_dim(dim, self._data.ndim, fn="size", scalar_ok=False)]
 
     @property
     def dtype(self):
@@ -265,6 +258,8 @@ class Tensor(OpsMixin, ShapeMixin, InplaceMixin):
                 isinstance(a, str) and a.split(":")[0] in ("cpu", "cuda")
             ):
                 dev = a
+            elif isinstance(a, (int, np.integer)) and not isinstance(a, bool):
+                dev = a  # a CUDA ordinal, as in torch
             else:
                 dtype = a
         out = self

@@ -9,7 +9,7 @@ import numpy as np
 from .. import _devices
 from .._core import dtype as _dtype
 from .._core import random as _random
-from .._core.device import CPU, to_device
+from .._core.device import default_device
 from ..autograd import function as _function
 
 
@@ -48,8 +48,8 @@ def _place(a, dtype, device, requires_grad, copy):
     dtype = _dtype.to_dtype(dtype)
     if dtype is not None and a.dtype != dtype:
         a, copy = a.astype(dtype), False
-    dev = to_device(device)
-    if dev is None or dev.type == "cpu":
+    dev = default_device(device)
+    if dev.type == "cpu":
         data = np.array(a, copy=True) if copy else a
     else:
         data = _devices.for_device(dev).from_numpy(a)  # copies any layout (keeps 0-d arrays 0-d)
@@ -76,7 +76,9 @@ def as_tensor(data, dtype=None, device=None):
     """Like ``tensor`` but shares ``data``'s memory when it can (a numpy array, a Tensor)."""
     T = _function.Tensor
     if isinstance(data, T):
-        return data.to(device=device, dtype=dtype) if (device or dtype) else data
+        if device is None and dtype is None:
+            return data
+        return data.to(device=device, dtype=dtype)
     return _place(_to_array(data, _float_dtype(dtype)), dtype, device, False, copy=False)
 
 
@@ -102,8 +104,7 @@ def _size(size):
 
 def _make(fill, size, dtype, device, requires_grad, default=None):
     dtype = _dtype.to_dtype(dtype) or default or _dtype.default()
-    dev = to_device(device) or CPU
-    be = _devices.for_device(dev)
+    be = _devices.for_device(default_device(device))
     t = _function.Tensor._make(fill(be, _size(size), dtype))
     if requires_grad:
         t.requires_grad_(True)
@@ -153,14 +154,14 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
         _dtype.default() if any(isinstance(v, (float, np.floating)) for v in vals) else _dtype.int64
     )
     dt = _dtype.to_dtype(dtype) or default
-    be = _devices.for_device(to_device(device) or CPU)
+    be = _devices.for_device(default_device(device))
     t = _function.Tensor._make(be.arange(start, end, step, dt))
     return t.requires_grad_(True) if requires_grad else t
 
 
 def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
     dt = _dtype.to_dtype(dtype) or _dtype.default()
-    be = _devices.for_device(to_device(device) or CPU)
+    be = _devices.for_device(default_device(device))
     t = _function.Tensor._make(be.linspace(start, end, steps, dt))
     return t.requires_grad_(True) if requires_grad else t
 
@@ -169,15 +170,37 @@ def eye(n, m=None, dtype=None, device=None, requires_grad=False):
     return _make(lambda be, s, d: be.eye(n, m, dtype=d), (), dtype, device, requires_grad)
 
 
-def rand(*size, dtype=None, device=None, requires_grad=False):
+def _drawn(draw, size, dtype, device, requires_grad, generator, fn, default=None):
+    """A tensor of ``draw(rng, shape, dtype)`` from ``generator``'s own stream, made on the host
+    and placed on the device (the path of every random call given ``generator=``)."""
+    rng = _random.rng_of(generator, fn)
+    dt = _dtype.to_dtype(dtype) or default or _dtype.get_default_dtype()
+    return _place(np.asarray(draw(rng, _size(size), dt)), dt, device, requires_grad, copy=False)
+
+
+def _uniform(rng, shape, dt):
+    return rng.random(shape, dtype=dt if dt in (np.float32, np.float64) else np.float64)
+
+
+def _standard_normal(rng, shape, dt):
+    return rng.standard_normal(shape, dtype=dt if dt in (np.float32, np.float64) else np.float64)
+
+
+def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
+    if generator is not None:
+        return _drawn(_uniform, size, dtype, device, requires_grad, generator, "rand")
     return _make(lambda be, s, d: be.rand(s, d), size, dtype, device, requires_grad)
 
 
-def randn(*size, dtype=None, device=None, requires_grad=False):
+def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
+    if generator is not None:
+        return _drawn(_standard_normal, size, dtype, device, requires_grad, generator, "randn")
     return _make(lambda be, s, d: be.randn(s, d), size, dtype, device, requires_grad)
 
 
-def randint(low=0, high=None, size=None, dtype=None, device=None, requires_grad=False):
+def randint(
+    low=0, high=None, size=None, *, generator=None, dtype=None, device=None, requires_grad=False
+):
     """randint(high, size) or randint(low, high, size): integers in [low, high)."""
     if size is None:
         low, high, size = 0, low, high
@@ -186,6 +209,17 @@ def randint(low=0, high=None, size=None, dtype=None, device=None, requires_grad=
     if high <= low:
         raise RuntimeError(
             f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}"
+        )
+    if generator is not None:
+        return _drawn(
+            lambda rng, s, d: rng.integers(low, high, size=s).astype(d, copy=False),
+            (size,),
+            dtype,
+            device,
+            requires_grad,
+            generator,
+            "randint",
+            _dtype.int64,
         )
     return _make(
         lambda be, s, d: be.randint(low, high, s, d),
@@ -197,10 +231,11 @@ def randint(low=0, high=None, size=None, dtype=None, device=None, requires_grad=
     )
 
 
-def randperm(n, dtype=None, device=None, requires_grad=False):
+def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False):
     """A random permutation of 0..n-1 (int64)."""
+    rng = _random.rng_of(generator, "randperm")
     return _make(
-        lambda be, s, d: be.asarray(_random.generator().permutation(n), d),
+        lambda be, s, d: be.asarray(rng.permutation(n), d),
         (),
         dtype,
         device,
@@ -209,9 +244,12 @@ def randperm(n, dtype=None, device=None, requires_grad=False):
     )
 
 
-def normal(mean=0.0, std=1.0, size=None, *, dtype=None, device=None, requires_grad=False):
+def normal(
+    mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=None, requires_grad=False
+):
     """normal(mean, std, size) with float mean/std, or element-wise means/stds from tensors."""
     T = _function.Tensor
+    rng = _random.rng_of(generator, "normal")
     if isinstance(mean, T) or isinstance(std, T):
         ref = mean if isinstance(mean, T) else std
         m = mean._data if isinstance(mean, T) else mean
@@ -219,7 +257,7 @@ def normal(mean=0.0, std=1.0, size=None, *, dtype=None, device=None, requires_gr
         if np.any(np.asarray(s) < 0):
             raise RuntimeError("normal expects all elements of std >= 0.0")
         shape = np.broadcast_shapes(np.shape(m), np.shape(s))
-        draw = _random.generator().standard_normal(shape) * s + m
+        draw = rng.standard_normal(shape) * s + m
         return _place(
             np.asarray(draw), dtype or ref.dtype, device or ref.device, requires_grad, copy=False
         )
@@ -228,6 +266,16 @@ def normal(mean=0.0, std=1.0, size=None, *, dtype=None, device=None, requires_gr
     if size is None:
         raise TypeError("normal(mean: float, std: float) needs a size")
     size = (size,) if isinstance(size, numbers.Integral) else tuple(size)
+    if generator is not None:
+        return _drawn(
+            lambda rng, s, d: rng.normal(mean, std, s).astype(d, copy=False),
+            (size,),
+            dtype,
+            device,
+            requires_grad,
+            generator,
+            "normal",
+        )
     return _make(
         lambda be, s, d: _normal(be, s, d, mean, std), (size,), dtype, device, requires_grad
     )

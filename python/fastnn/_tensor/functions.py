@@ -4,6 +4,7 @@ import numpy as np
 
 from .. import _devices
 from .._core import dtype as _dtype
+from .._core.dims import wrap_dim
 from ..autograd import function as _function
 from .ops import elementwise as E
 from .ops import linalg as L
@@ -132,13 +133,16 @@ def cat(tensors, dim=0):
     if not tensors:
         raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
     nd = tensors[0].ndim
+    if nd == 0:
+        raise RuntimeError("zero-dimensional tensor (at position 0) cannot be concatenated")
+    dim = wrap_dim(dim, nd, fn="cat")
     for i, t in enumerate(tensors):
         if t.ndim != nd:
             raise RuntimeError(
                 f"Tensors must have same number of dimensions: got {nd} and {t.ndim}"
             )
         for d in range(nd):
-            if d != dim % nd and t.shape[d] != tensors[0].shape[d]:
+            if d != dim and t.shape[d] != tensors[0].shape[d]:
                 raise RuntimeError(
                     f"Sizes of tensors must match except in dimension {dim}. Expected size "
                     f"{tensors[0].shape[d]} but got size {t.shape[d]} for tensor number {i} in "
@@ -157,6 +161,7 @@ def stack(tensors, dim=0):
     tensors = [_as_tensor(t) for t in tensors]
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")
+    dim = wrap_dim(dim, tensors[0].ndim + 1, fn="stack")
     for i, t in enumerate(tensors):
         if t.shape != tensors[0].shape:
             raise RuntimeError(

@@ -7,7 +7,10 @@ that saved them, so their gradients stay exact, and ops that saved this tensor s
 version and raise at backward.
 """
 
+import numpy as np
+
 from .. import _devices
+from .._core import random as _random
 from ..autograd import function as _function
 from ..autograd.grad_mode import state as _grad_state
 
@@ -123,15 +126,23 @@ class InplaceMixin:
         self._vc[0] += 1
         return self
 
-    def normal_(self, mean=0.0, std=1.0):
+    def normal_(self, mean=0.0, std=1.0, *, generator=None):
         _check_unrecorded(self, "normal_")
-        _devices.of(self._data).normal_(self._data, mean, std)
+        if generator is None:
+            _devices.of(self._data).normal_(self._data, mean, std)
+        else:
+            rng = _random.rng_of(generator, "normal_")
+            _fill_host(self, rng.normal(mean, std, self._data.shape))
         self._vc[0] += 1
         return self
 
-    def uniform_(self, a=0.0, b=1.0):
+    def uniform_(self, a=0.0, b=1.0, *, generator=None):
         _check_unrecorded(self, "uniform_")
-        _devices.of(self._data).uniform_(self._data, a, b)
+        if generator is None:
+            _devices.of(self._data).uniform_(self._data, a, b)
+        else:
+            rng = _random.rng_of(generator, "uniform_")
+            _fill_host(self, rng.uniform(a, b, self._data.shape))
         self._vc[0] += 1
         return self
 
@@ -159,3 +170,9 @@ class InplaceMixin:
         m = mask._data if isinstance(mask, T) else mask
         self[T._make(_devices.of(self._data).asarray(m))] = value
         return self
+
+
+def _fill_host(t, values):
+    """Write host-drawn ``values`` (float64 numpy) into ``t``'s storage, on whatever device."""
+    be = _devices.of(t._data)
+    be.copyto(t._data, be.from_numpy(np.array(values, dtype=t._data.dtype, order="C")))

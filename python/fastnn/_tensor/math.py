@@ -10,6 +10,7 @@ import numpy as np
 
 from .. import _devices
 from .._core import dtype as _dtype
+from .._core.dims import wrap_dim, wrap_dims
 from ..autograd import function as _function
 from .ops import activation as A
 from .ops import elementwise as E
@@ -53,15 +54,9 @@ def _floating(x):
     return x.to(_dtype.default())
 
 
-def _axes(dim, axis=None):
-    """``dim`` (int, tuple, list or None; ``axis`` is numpy's alias) as a tuple or None."""
-    if dim is None:
-        dim = axis
-    if dim is None:
-        return None
-    if isinstance(dim, (tuple, list)):
-        return tuple(dim) if len(dim) else None
-    return (dim,)
+def _axes(x, dim, axis=None, fn=None):
+    """``dim`` (int, tuple, list or None; ``axis`` is numpy's alias) as wrapped axes or None."""
+    return wrap_dims(axis if dim is None else dim, x._data.ndim, fn=fn)
 
 
 class OpsMixin:
@@ -292,7 +287,7 @@ class OpsMixin:
 
     def sum(self, dim=None, keepdim=False, dtype=None, axis=None):
         t = self if dtype is None else self.to(dtype)
-        return R.Sum.apply(t, axis=_axes(dim, axis), keepdim=keepdim)
+        return R.Sum.apply(t, axis=_axes(t, dim, axis, "sum"), keepdim=keepdim)
 
     def mean(self, dim=None, keepdim=False, dtype=None, axis=None):
         t = self if dtype is None else self.to(dtype)
@@ -301,10 +296,10 @@ class OpsMixin:
                 "mean(): could not infer output dtype. Input dtype must be either "
                 f"a floating point or complex dtype. Got: {_dtype.name(t.dtype)}"
             )
-        return R.Mean.apply(t, axis=_axes(dim, axis), keepdim=keepdim)
+        return R.Mean.apply(t, axis=_axes(t, dim, axis, "mean"), keepdim=keepdim)
 
     def var(self, dim=None, unbiased=True, keepdim=False, correction=None, axis=None):
-        axes = _axes(dim, axis)
+        axes = _axes(self, dim, axis, "var")
         d = self - self.mean(axes, keepdim=True)
         n = self.numel() if axes is None else _prod(self.shape[a] for a in axes)
         c = (1 if unbiased else 0) if correction is None else correction
@@ -314,7 +309,7 @@ class OpsMixin:
         return self.var(dim, unbiased, keepdim, correction, axis).sqrt()
 
     def norm(self, p=2, dim=None, keepdim=False):
-        axes = _axes(dim)
+        axes = _axes(self, dim, fn="norm")
         if p in (2, "fro"):
             return (self * self).sum(axes, keepdim=keepdim).sqrt()
         if p == 1:
@@ -324,10 +319,10 @@ class OpsMixin:
         return (self.abs() ** p).sum(axes, keepdim=keepdim) ** (1.0 / p)
 
     def amax(self, dim=None, keepdim=False):
-        return R.Amax.apply(self, axis=_axes(dim), keepdim=keepdim)
+        return R.Amax.apply(self, axis=_axes(self, dim, fn="amax"), keepdim=keepdim)
 
     def amin(self, dim=None, keepdim=False):
-        return R.Amin.apply(self, axis=_axes(dim), keepdim=keepdim)
+        return R.Amin.apply(self, axis=_axes(self, dim, fn="amin"), keepdim=keepdim)
 
     def max(self, dim=None, keepdim=False, axis=None):
         """max() -> the largest value; max(dim) -> (values, indices); max(tensor) -> maximum."""
@@ -352,15 +347,17 @@ class OpsMixin:
 
     def any(self, dim=None):
         be = _devices.of(self._data)
-        return _function.Tensor._make(be.any(self._data, axis=dim))
+        axis = None if dim is None else wrap_dim(dim, self._data.ndim, fn="any")
+        return _function.Tensor._make(be.any(self._data, axis=axis if self._data.ndim else None))
 
     def all(self, dim=None):
         be = _devices.of(self._data)
-        return _function.Tensor._make(be.all(self._data, axis=dim))
+        axis = None if dim is None else wrap_dim(dim, self._data.ndim, fn="all")
+        return _function.Tensor._make(be.all(self._data, axis=axis if self._data.ndim else None))
 
     def gather(self, dim, index):
         idx = index._data if isinstance(index, _function.Tensor) else index
-        return R.Gather.apply(self, idx=idx, axis=dim)
+        return R.Gather.apply(self, idx=idx, axis=wrap_dim(dim, self._data.ndim, fn="gather"))
 
     # ---- matrix products -----------------------------------------------------------------
 
@@ -468,12 +465,17 @@ def _softmax_like(cls, x, dim):
             f"{name}: not implemented for {_dtype.name(x._data.dtype)} "
             "(a floating point tensor is needed)"
         )
+    dim = wrap_dim(dim, x._data.ndim, fn=cls.__name__.lower())
     if x._data.ndim == 0:
         return cls.apply(Reshape.apply(x, shape=(1,)), dim=0).reshape(())
     return cls.apply(x, dim=dim)
 
 
 def _arg(x, dim, keepdim, op):
+    if dim is not None:
+        dim = wrap_dim(dim, x._data.ndim, fn=op)
+        if x._data.ndim == 0:
+            dim = None
     be = _devices.of(x._data)
     return _function.Tensor._make(
         getattr(be, op)(x._data, axis=dim, keepdims=keepdim if dim is not None else False)
@@ -483,6 +485,7 @@ def _arg(x, dim, keepdim, op):
 def _select(x, dim, keepdim, op):
     """(values, indices) of max/min along ``dim``: the values gather at the indices, so the
     gradient goes to the selected element only (torch's max(dim) semantics)."""
+    dim = wrap_dim(dim, x._data.ndim, fn=op[3:])
     be = _devices.of(x._data)
     if x._data.ndim == 0:
         idx = be.zeros((), _dtype.int64)

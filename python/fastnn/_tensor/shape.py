@@ -4,6 +4,7 @@ their base, so an in-place change through a view is seen by the autograd checks.
 import numpy as np
 
 from .. import _devices
+from .._core.dims import wrap_dim
 from ..autograd import function as _function
 from .ops import shape as S
 
@@ -66,15 +67,18 @@ class ShapeMixin:
 
     def flatten(self, start_dim=0, end_dim=-1):
         nd = self._data.ndim
+        s = wrap_dim(start_dim, nd, arg="start_dim", fn="flatten")
+        e = wrap_dim(end_dim, nd, arg="end_dim", fn="flatten")
+        if s > e:
+            raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
         if nd == 0:
             return self.reshape(1)
-        s, e = start_dim % nd, end_dim % nd
         shape = self._data.shape
-        return self.reshape((*shape[:s], -1, *shape[e + 1 :])) if s <= e else self
+        return self.reshape((*shape[:s], -1, *shape[e + 1 :]))
 
     def unflatten(self, dim, sizes):
         shape = self._data.shape
-        dim = dim % len(shape)
+        dim = wrap_dim(dim, len(shape), fn="unflatten")
         return self.reshape(shape[:dim] + tuple(sizes) + shape[dim + 1 :])
 
     def squeeze(self, dim=None):
@@ -82,29 +86,40 @@ class ShapeMixin:
         if dim is None:
             new = tuple(n for n in shape if n != 1)
         else:
-            dims = {d % max(len(shape), 1) for d in (dim if isinstance(dim, tuple) else (dim,))}
+            nd = len(shape)
+            dims = {
+                wrap_dim(d, nd, fn="squeeze")
+                for d in (dim if isinstance(dim, (tuple, list)) else (dim,))
+            }
             new = tuple(n for i, n in enumerate(shape) if not (i in dims and n == 1))
         return self.reshape(new)
 
     def unsqueeze(self, dim):
         shape = self._data.shape
-        dim = dim % (len(shape) + 1)
+        dim = wrap_dim(dim, len(shape) + 1, fn="unsqueeze")
         return self.reshape((*shape[:dim], 1, *shape[dim:]))
 
     def permute(self, *dims):
         dims = _shape_args(dims)
         nd = self._data.ndim
-        if len(dims) != nd or sorted(d % nd for d in dims) != list(range(nd)):
+        if len(dims) != nd:
             raise RuntimeError(
                 f"permute(sparse_coo): number of dimensions in the tensor input "
                 f"does not match the length of the desired ordering of dimensions "
                 f"i.e. input.dim() = {nd} is not equal to len(dims) = {len(dims)}"
             )
-        return self._view_of(S.Permute.apply(self, dims=tuple(d % nd for d in dims)))
+        wrapped = tuple(wrap_dim(d, nd, arg="dims", fn="permute") for d in dims)
+        if len(set(wrapped)) != nd:
+            raise RuntimeError("permute(): duplicate dims are not allowed.")
+        if nd == 0:
+            return self
+        return self._view_of(S.Permute.apply(self, dims=wrapped))
 
     def transpose(self, dim0, dim1):
         nd = self._data.ndim
-        if nd < 2 and dim0 in (0, -1) and dim1 in (0, -1):
+        dim0 = wrap_dim(dim0, nd, arg="dim0", fn="transpose")
+        dim1 = wrap_dim(dim1, nd, arg="dim1", fn="transpose")
+        if nd < 2:
             return self
         p = list(range(nd))
         p[dim0], p[dim1] = p[dim1], p[dim0]
@@ -173,6 +188,7 @@ class ShapeMixin:
         return S.Clone.apply(self)
 
     def split(self, split_size, dim=0):
+        dim = wrap_dim(dim, self._data.ndim, fn="split", scalar_ok=False)
         n = self._data.shape[dim]
         if isinstance(split_size, int):
             sizes = [min(split_size, n - i) for i in range(0, n, split_size)]
@@ -184,7 +200,7 @@ class ShapeMixin:
                     f"(input tensor's size at dimension {dim}), but got "
                     f"split_sizes={sizes}"
                 )
-        lead = (slice(None),) * (dim % self._data.ndim)
+        lead = (slice(None),) * dim
         out, start = [], 0
         for s in sizes:
             out.append(self[(*lead, slice(start, start + s))])
@@ -192,15 +208,17 @@ class ShapeMixin:
         return tuple(out)
 
     def chunk(self, chunks, dim=0):
+        dim = wrap_dim(dim, self._data.ndim, fn="chunk", scalar_ok=False)
         n = self._data.shape[dim]
         return self.split(max(-(-n // chunks), 1), dim)
 
     def unbind(self, dim=0):
-        lead = (slice(None),) * (dim % self._data.ndim)
+        dim = wrap_dim(dim, self._data.ndim, fn="unbind", scalar_ok=False)
+        lead = (slice(None),) * dim
         return tuple(self[(*lead, i)] for i in range(self._data.shape[dim]))
 
     def index_select(self, dim, index):
-        lead = (slice(None),) * (dim % self._data.ndim)
+        lead = (slice(None),) * wrap_dim(dim, self._data.ndim, fn="index_select")
         return self[(*lead, index)]
 
     # ---- indexing ----------------------------------------------------------------------------

@@ -243,6 +243,12 @@ def manual_seed(seed: int) -> None:
     random.manual_seed(seed)
 
 
+def manual_seed_all(seed: int) -> None:
+    """Seed the CUDA generator of every device: fastnn keeps one Philox stream for all GPUs, so
+    this is ``manual_seed``. Works (and is a harmless no-op for the CPU) without a GPU."""
+    manual_seed(seed)
+
+
 __all__ = [
     "as_device_array",
     "current_device",
@@ -257,6 +263,7 @@ __all__ = [
     "is_cuda_array",
     "is_device_array",
     "manual_seed",
+    "manual_seed_all",
     "max_memory_allocated",
     "memory_allocated",
     "memory_reserved",

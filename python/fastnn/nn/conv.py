@@ -4,7 +4,7 @@ signatures, default initialisation and reprs). Each forward is one ``nn.function
 import numpy as np
 
 from . import functional as F
-from .layers import _affine_parameters, _reset_affine
+from .layers import _affine_parameters, _place_parameters, _reset_affine
 from .module import Module
 
 __all__ = ["AvgPool2d", "Conv2d", "MaxPool2d"]
@@ -70,8 +70,7 @@ class Conv2d(Module):
         shape = (self.out_channels, self.in_channels, *self.kernel_size)
         _affine_parameters(self, shape, bias, dtype)
         self.reset_parameters()
-        if device is not None:
-            self.to(device)
+        _place_parameters(self, device)
 
     def reset_parameters(self):
         _reset_affine(self)

@@ -1,13 +1,14 @@
 """``nn.init``: in-place initialisers with PyTorch's fan and gain rules, under ``no_grad``.
 
 Random fills draw from fastnn's global generator (``fastnn.manual_seed``) unless a
-``numpy.random.Generator`` is passed as ``generator``.
+``fastnn.Generator`` (or a ``numpy.random.Generator``) is passed as ``generator``.
 """
 
 import math
 
 import numpy as np
 
+from .._core import random as _random
 from .._tensor import Tensor
 from ..autograd import no_grad
 
@@ -91,7 +92,8 @@ def uniform_(tensor, a=0.0, b=1.0, generator=None):
         if generator is None:
             tensor.uniform_(a, b)
         else:
-            _fill_from(tensor, lambda s: generator.uniform(a, b, s))
+            rng = _random.rng_of(generator, "nn.init.uniform_")
+            _fill_from(tensor, lambda s: rng.uniform(a, b, s))
     return tensor
 
 
@@ -104,7 +106,8 @@ def normal_(tensor, mean=0.0, std=1.0, generator=None):
         if generator is None:
             tensor.normal_(mean, std)
         else:
-            _fill_from(tensor, lambda s: generator.normal(mean, std, s))
+            rng = _random.rng_of(generator, "nn.init.normal_")
+            _fill_from(tensor, lambda s: rng.normal(mean, std, s))
     return tensor
 
 

@@ -8,6 +8,7 @@ import math
 
 import numpy as np
 
+from .._core.device import CPU, default_device
 from .._tensor import Tensor
 from . import functional as F
 from . import init
@@ -47,6 +48,17 @@ def _affine_parameters(module, weight_shape, bias, dtype):
         module.register_parameter("bias", None)
 
 
+def _place_parameters(module, device):
+    """Move a freshly initialised module to ``device``, or to the default device when None.
+
+    Parameters are drawn on the CPU (so a seed gives the same weights on every device) and moved
+    once; with the CPU as default and no ``device=``, nothing happens.
+    """
+    dev = default_device(device)
+    if dev != CPU:
+        module.to(dev)
+
+
 def _reset_affine(module):
     """PyTorch's default init of Linear and Conv layers: kaiming_uniform_(a=sqrt(5)) weights and
     bias ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in))."""
@@ -70,8 +82,7 @@ class Linear(Module):
         self.out_features = _positive_int(out_features, "out_features", "Linear")
         _affine_parameters(self, (self.out_features, self.in_features), bias, dtype)
         self.reset_parameters()
-        if device is not None:
-            self.to(device)
+        _place_parameters(self, device)
 
     def reset_parameters(self):
         _reset_affine(self)

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from .._core import random as _random
+from .._tensor import creation as _creation
 
 __all__ = [
     "DataLoader",
@@ -171,8 +172,9 @@ def _split_lengths(n: int, lengths) -> list:
 def random_split(dataset, lengths, generator=None):
     """Split ``dataset`` into non-overlapping random Subsets of the given lengths or fractions.
 
-    ``generator`` is a ``numpy.random.Generator`` (or an int seed); by default the draw comes from
-    fastnn's global generator, so ``fastnn.manual_seed`` makes it reproducible.
+    ``generator`` is a ``fastnn.Generator``, a ``numpy.random.Generator`` or an int seed; by
+    default the draw comes from fastnn's global generator, so ``fastnn.manual_seed`` makes it
+    reproducible.
     """
     sizes = _split_lengths(len(dataset), lengths)
     perm = _as_generator(generator).permutation(len(dataset))
@@ -184,22 +186,20 @@ def random_split(dataset, lengths, generator=None):
 
 
 def _as_generator(generator):
-    if generator is None:
-        return _random.generator()
-    if isinstance(generator, np.random.Generator):
-        return generator
+    """The numpy stream behind ``generator=``: a fastnn.Generator's, a numpy Generator, a fresh
+    one from an int seed, or (None) the global one."""
     if isinstance(generator, (int, np.integer)) and not isinstance(generator, bool):
         return np.random.default_rng(int(generator))
-    raise TypeError(
-        f"generator must be a numpy.random.Generator or an int seed, got {type(generator).__name__}"
-    )
+    return _random.rng_of(generator, "generator")
 
 
 def default_collate(batch):
     """Stack a list of samples into a batch, like torch's default_collate.
 
-    Tensors and numpy arrays are stacked along a new first dimension; Python ints become an
-    int64 tensor, floats a float64 tensor, bools a bool tensor; tuples, lists and dicts are
+    Tensors and numpy arrays are stacked along a new first dimension (keeping their dtype); numpy
+    scalars become a tensor of their numpy dtype; Python numbers led by a float become a float64
+    tensor, led by an int or a bool a tensor typed from the whole batch (``[1, 2.5]`` is float32,
+    ``[True, 1]`` int64, ``[True, False]`` bool); mappings, namedtuples, tuples and lists are
     collated field by field; strings stay a list.
     """
     Tensor = _Tensor()
@@ -213,17 +213,26 @@ def default_collate(batch):
             return stack(list(batch), 0)
         return Tensor(np.stack([b._data for b in batch]))
     if isinstance(elem, np.ndarray):
+        if elem.dtype.kind in "OUS":
+            raise TypeError(
+                f"default_collate: batch must contain tensors, numpy arrays, numbers, dicts or "
+                f"lists; found numpy arrays of dtype {elem.dtype}"
+            )
         return Tensor(np.stack(batch))
-    if isinstance(elem, (bool, np.bool_)):
-        return Tensor(np.asarray(batch, dtype=np.bool_))
-    if isinstance(elem, (int, np.integer)):
-        return Tensor(np.asarray(batch, dtype=np.int64))
-    if isinstance(elem, (float, np.floating)):
-        return Tensor(np.asarray(batch, dtype=np.float64))
+    if isinstance(elem, np.generic) and elem.dtype.kind not in "OUS":
+        return Tensor(np.array(batch))
+    if isinstance(elem, float):
+        return _creation.tensor(batch, dtype=np.float64)
+    if isinstance(elem, int):  # bools too: the dtype comes from the whole batch
+        return _creation.tensor(batch)
     if isinstance(elem, (str, bytes)):
         return list(batch)
     if isinstance(elem, Mapping):
-        return {key: default_collate([d[key] for d in batch]) for key in elem}
+        collated = {key: default_collate([d[key] for d in batch]) for key in elem}
+        try:
+            return type(elem)(collated)
+        except TypeError:  # a mapping type that cannot be built from a dict
+            return collated
     if isinstance(elem, tuple) and hasattr(elem, "_fields"):  # namedtuple
         return type(elem)(*(default_collate(list(s)) for s in zip(*batch)))
     if isinstance(elem, Sequence):
@@ -253,7 +262,7 @@ class DataLoader:
         dataset: a map-style dataset (``__getitem__`` + ``__len__``).
         batch_size: samples per batch.
         shuffle: a fresh random order every epoch. The order comes from ``generator`` (a
-            ``numpy.random.Generator``), else from ``seed`` (a loader-private generator seeded
+            ``fastnn.Generator`` or a ``numpy.random.Generator``), else from ``seed`` (a loader-private generator seeded
             once), else from fastnn's global generator (``fastnn.manual_seed``).
         drop_last: drop the last, incomplete batch.
         num_workers: 0 loads in the training loop; ``k > 0`` loads batches on ``k`` background
@@ -312,7 +321,12 @@ class DataLoader:
         self.collate_fn = collate_fn
         if seed is not None:
             generator = np.random.default_rng(seed)
-        self.generator = None if generator is None else _as_generator(generator)
+        if generator is not None:
+            _as_generator(generator)  # a bad generator fails here, not at the first epoch
+            if isinstance(generator, (int, np.integer)):
+                generator = np.random.default_rng(int(generator))
+        # Kept as given: a fastnn.Generator reseeded between epochs is followed, as in torch.
+        self.generator = generator
 
     def __len__(self):
         n = len(self.dataset)
@@ -322,7 +336,7 @@ class DataLoader:
         """The index array of every batch of one epoch (drawn now, so the epoch is fixed)."""
         n = len(self.dataset)
         if self.shuffle:
-            order = (self.generator or _random.generator()).permutation(n)
+            order = _as_generator(self.generator).permutation(n)
         else:
             order = np.arange(n, dtype=np.int64)
         bs = self.batch_size

@@ -1,6 +1,8 @@
 """``fastnn.nn.functional``: activations, softmax, dropout, one_hot and normalize (activations
 call the element-wise kernels through their primitives in ``fastnn._tensor.ops.activation``)."""
 
+import warnings
+
 from ... import _devices
 from ..._tensor.ops import activation as A
 from ..._tensor.ops.elementwise import Clamp
@@ -63,14 +65,31 @@ def logsigmoid(input):
     return -softplus(-input)
 
 
-def softmax(input, dim=None, dtype=None):
-    x = input if dtype is None else input.to(dtype)
-    return x.softmax(-1 if dim is None else dim)
+def _implicit_softmax_dim(ndim, name, stacklevel):
+    """torch's legacy choice when ``dim`` is omitted (0 for 0-, 1- and 3-D inputs, else 1), with
+    its deprecation warning: programs that rely on it keep their numbers."""
+    dim = 0 if ndim in (0, 1, 3) else 1
+    warnings.warn(
+        f"Implicit dimension choice for {name} has been deprecated. Change the call to include "
+        "dim=X as an argument.",
+        UserWarning,
+        stacklevel=stacklevel,
+    )
+    return dim
 
 
-def log_softmax(input, dim=None, dtype=None):
+def softmax(input, dim=None, _stacklevel=3, dtype=None):
+    if dim is None:
+        dim = _implicit_softmax_dim(input.ndim, "softmax", _stacklevel)
     x = input if dtype is None else input.to(dtype)
-    return x.log_softmax(-1 if dim is None else dim)
+    return x.softmax(dim)
+
+
+def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
+    if dim is None:
+        dim = _implicit_softmax_dim(input.ndim, "log_softmax", _stacklevel)
+    x = input if dtype is None else input.to(dtype)
+    return x.log_softmax(dim)
 
 
 def dropout(input, p=0.5, training=True, inplace=False):
