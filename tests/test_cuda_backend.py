@@ -377,6 +377,66 @@ CASES = {
     ),
 }
 
+
+# the math surface's ops (host round trips on CUDA): inputs inside each function's domain
+def _math_case(name, dom):
+    return lambda be, A, D: getattr(be, name)(A(D[dom]))
+
+
+CASES.update(
+    {
+        name: _math_case(name, dom)
+        for name, dom in (
+            ("tan", "f"),
+            ("sinh", "f"),
+            ("cosh", "f"),
+            ("arcsin", "t"),
+            ("arccos", "t"),
+            ("arctan", "f"),
+            ("arcsinh", "f"),
+            ("arctanh", "t"),
+            ("exp2", "f"),
+            ("log2", "pos"),
+            ("log10", "pos"),
+            ("floor", "f"),
+            ("ceil", "f"),
+            ("trunc", "f"),
+            ("erf", "d"),
+        )
+    }
+)
+CASES.update(
+    {
+        "arctan2": lambda be, A, D: be.arctan2(A(D["f"]), A(D["g"])),
+        "hypot": lambda be, A, D: be.hypot(A(D["f"]), A(D["row"])),
+        "round": lambda be, A, D: (be.round(A(D["d"]), 1), be.round(A(D["f"]))),
+        "cumsum": lambda be, A, D: (be.cumsum(A(D["f"]), 1), be.cumsum(A(D["i"]), 0)),
+        "cumprod": lambda be, A, D: be.cumprod(A(D["t"]), 1),
+        "cumprod_backward": lambda be, A, D: be.cumprod_backward(
+            A(D["g"]), A(np.where(D["b"], 0, D["d"][:1, :1] + D["f"])), 1
+        ),
+        "prod": lambda be, A, D: (be.prod(A(D["t"]), 1), be.prod(A(D["t"]), None, True)),
+        "prod_backward": lambda be, A, D: be.prod_backward(A(D["g"][:, :1]), A(D["t"]), 1, True),
+        "argsort": lambda be, A, D: (
+            be.argsort(A(D["f"]), 1, False, True),
+            be.argsort(A(D["i"]), 0, True, True),
+        ),
+        "flip": lambda be, A, D: be.flip(A(D["f"]), (0, 1)),
+        "roll": lambda be, A, D: be.roll(A(D["f"]), (2, -1), (0, 1)),
+        "tril": lambda be, A, D: be.tril(A(D["f"]), 1),
+        "triu": lambda be, A, D: be.triu(A(D["x4"]), -1),
+        "scatter": lambda be, A, D: (
+            be.scatter(A(D["f"]), A(D["idx"]), A(D["g"]), 1, "add"),
+            be.scatter(A(D["f"]), A(D["idx"][:, :1]), 2.5, 1, None),
+        ),
+        "einsum": lambda be, A, D: be.einsum("ij,kj->ik", A(D["f"]), A(D["g"])),
+        "einsum_backward": lambda be, A, D: be.einsum_backward(
+            A(D["b3"][0][:5]), "ij,jk->ik", [A(D["f"]), A(D["b3"][0])], 1
+        ),
+        "arccosh": lambda be, A, D: be.arccosh(be.add(A(D["pos"]), 1.0)),
+    }
+)
+
 # Random ops: CPU and CUDA draw from different generators; checked for shape, dtype and range.
 RANDOM = ("rand", "randn", "randint", "normal_", "uniform_", "bernoulli")
 # Properties rather than values.

@@ -13,6 +13,45 @@ import numpy as np
 from .._core.kernel_table import KERNELS, kernel_names
 from . import cpu
 
+# the element-wise math ops with numpy's names (one input, or two for arctan2 / hypot)
+MATH_UNARY = (
+    "tan",
+    "sinh",
+    "cosh",
+    "arcsin",
+    "arccos",
+    "arctan",
+    "arcsinh",
+    "arccosh",
+    "arctanh",
+    "exp2",
+    "log2",
+    "log10",
+    "floor",
+    "ceil",
+    "trunc",
+    "erf",
+)
+MATH_OPS = (
+    *MATH_UNARY,
+    "arctan2",
+    "hypot",
+    "round",
+    "cumsum",
+    "cumprod",
+    "cumprod_backward",
+    "prod",
+    "prod_backward",
+    "argsort",
+    "flip",
+    "roll",
+    "tril",
+    "triu",
+    "scatter",
+    "einsum",
+    "einsum_backward",
+)
+
 # ---- the op set every device module defines -------------------------------------------------------
 OPS = (
     # storage
@@ -96,6 +135,8 @@ OPS = (
     # the CPU kernels as Tensor ops (optimizer steps go through ``kernels``), plus the conv GEMM
     *(name for name in kernel_names("cpu") if KERNELS[name][0] != "optim"),
     "matmul_shared",
+    # the math surface of the tutorials: more element-wise math, scans, sorting, indexing, einsum
+    *MATH_OPS,
 )
 # Besides OPS, each device module has ``kernels``: the raw kernel set of that device.
 

@@ -6,6 +6,7 @@ Every function takes and returns numpy arrays (never numpy scalars: see ``wrap``
 """
 
 import builtins
+import math
 
 import numpy as np
 
@@ -392,3 +393,155 @@ def matmul_shared(a, b, trans_a=False, trans_b=False):
     return kernels.matmul(
         np.broadcast_to(a, (b.shape[0], *a.shape)), b, trans_a=trans_a, trans_b=trans_b
     )
+
+
+# ---- the math surface: more element-wise math, scans, sorting, indexing, einsum (numpy) -------
+
+tan = np.tan
+sinh = np.sinh
+cosh = np.cosh
+arcsin = np.arcsin
+arccos = np.arccos
+arctan = np.arctan
+arcsinh = np.arcsinh
+arccosh = np.arccosh
+arctanh = np.arctanh
+arctan2 = np.arctan2
+hypot = np.hypot
+exp2 = np.exp2
+log2 = np.log2
+log10 = np.log10
+floor = np.floor
+ceil = np.ceil
+trunc = np.trunc
+
+# numpy has no erf ufunc; math.erf per element is exact to double precision (not a hot op)
+_erf = np.frompyfunc(math.erf, 1, 1)
+
+
+def erf(a):
+    dt = a.dtype if a.dtype.kind == "f" else np.dtype(np.float64)
+    return np.asarray(_erf(a), dtype=object).astype(dt)
+
+
+def round(a, decimals=0):
+    """Half to even, at ``decimals`` decimal places (x * 10^d rounded, divided back)."""
+    return np.asarray(np.round(a, decimals))
+
+
+def cumsum(a, axis):
+    return np.cumsum(a, axis=axis)
+
+
+def cumprod(a, axis):
+    return np.cumprod(a, axis=axis)
+
+
+def _rev_cumsum(a, axis):
+    return np.flip(np.cumsum(np.flip(a, axis), axis), axis)
+
+
+def cumprod_backward(g, x, axis):
+    """d sum(g * cumprod(x)) / dx, exact with zeros in x: the division form is right everywhere
+    but at the first zero of a row, whose gradient is recomputed with that zero taken as 1."""
+    out = np.cumprod(x, axis=axis)
+    zero = x == 0
+    grad = _rev_cumsum(g * out, axis) / np.where(zero, 1, x)
+    if zero.any():
+        seen = np.cumsum(zero, axis=axis)
+        first = zero & (seen == 1)
+        out1 = np.cumprod(np.where(first, 1, x), axis=axis)
+        at_first = _rev_cumsum(np.where(seen >= 1, g * out1, 0), axis)
+        grad = np.where(first, at_first, grad)
+    return np.asarray(grad, dtype=g.dtype)
+
+
+def prod(a, axis=None, keepdims=False):
+    return np.asarray(np.prod(a, axis=axis, keepdims=keepdims))
+
+
+def prod_backward(g, x, axis, keepdims):
+    """The product of the other elements (products to the left times products to the right:
+    exact with zeros) times the gradient; ``axis`` an int or None (all elements)."""
+    if axis is None:
+        flat = x.reshape(-1)
+        return prod_backward(np.reshape(g, (1,)), flat, 0, True).reshape(x.shape)
+    if not keepdims:
+        g = np.expand_dims(g, axis)
+    n = x.shape[axis]
+    ones = np.ones_like(np.take(x, [0], axis=axis)) if n else x
+    left = np.concatenate([ones, np.cumprod(np.take(x, range(n - 1), axis=axis), axis)], axis)
+    xr = np.flip(x, axis)
+    right = np.concatenate([ones, np.cumprod(np.take(xr, range(n - 1), axis=axis), axis)], axis)
+    return np.asarray(g * left * np.flip(right, axis), dtype=g.dtype)
+
+
+def argsort(a, axis, descending=False, stable=False):
+    """Indices that sort ``a`` along ``axis`` (NaN largest, like torch). Descending sorts the
+    reversed array ascending and reverses back, so equal elements keep their order."""
+    if not descending:
+        return np.argsort(a, axis=axis, kind="stable" if stable else None)
+    n = a.shape[axis]
+    idx = np.argsort(np.flip(a, axis), axis=axis, kind="stable")
+    return np.ascontiguousarray(n - 1 - np.flip(idx, axis))
+
+
+def flip(a, axes):
+    return np.ascontiguousarray(np.flip(a, axes))
+
+
+def roll(a, shifts, axes):
+    return np.roll(a, shifts, axes)
+
+
+def tril(a, k=0):
+    return np.tril(a, k)
+
+
+def triu(a, k=0):
+    return np.triu(a, k)
+
+
+def scatter(a, idx, src, axis, reduce=None):
+    """A copy of ``a`` with ``src`` (an array of idx's shape or larger, or a scalar) written at
+    ``idx`` along ``axis`` (torch.scatter); reduce='add' accumulates repeated indices."""
+    out = np.array(a, copy=True)
+    index = list(np.ix_(*[np.arange(n) for n in idx.shape]))
+    index[axis] = idx
+    index = tuple(index)
+    if isinstance(src, np.ndarray) and src.ndim:
+        src = src[tuple(slice(0, n) for n in idx.shape)]
+    if reduce == "add":
+        np.add.at(out, index, src)
+    else:
+        out[index] = src
+    return out
+
+
+def einsum(subscripts, *arrays):
+    return np.asarray(np.einsum(subscripts, *arrays, optimize=len(arrays) > 2))
+
+
+def einsum_backward(g, subscripts, arrays, i):
+    """The gradient of operand ``i`` of einsum('a,b,...->out') (explicit, letters only): the
+    einsum of g and the other operands onto the operand's distinct letters, broadcast or summed
+    to its sizes, then placed on its diagonals when a letter repeats."""
+    ins, out = subscripts.split("->")
+    subs = ins.split(",")
+    x, s = arrays[i], subs[i]
+    distinct = "".join(dict.fromkeys(s))
+    others = [(sub, a) for j, (sub, a) in enumerate(zip(subs, arrays)) if j != i]
+    have = set(out).union(*(set(sub) for sub, _ in others))
+    kept = "".join(c for c in distinct if c in have)
+    spec = ",".join([out, *(sub for sub, _ in others)]) + "->" + kept
+    r = np.einsum(spec, g, *(a for _, a in others))
+    size = {c: x.shape[s.index(c)] for c in distinct}
+    # letters only this operand has were summed away: the gradient is constant along them
+    r = np.expand_dims(r, [k for k, c in enumerate(distinct) if c not in kept])
+    r = sum_to_shape(r, tuple(min(r.shape[k], size[c]) for k, c in enumerate(distinct)))
+    r = np.broadcast_to(r, tuple(size[c] for c in distinct))
+    if len(distinct) == len(s):
+        return np.ascontiguousarray(np.transpose(r, [distinct.index(c) for c in s]))
+    grad = np.zeros(x.shape, dtype=g.dtype)
+    np.einsum(f"{s}->{distinct}", grad)[...] = r
+    return grad

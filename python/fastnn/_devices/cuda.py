@@ -845,3 +845,50 @@ def max_pool2d_backward(grad, indices, input_shape):
 def matmul_shared(a, b, trans_a=False, trans_b=False):
     """op(a)[None] @ op(b): a 2-D (M, K) used by every batch of b (B, K, N) -> (B, M, N)."""
     return matmul(a, b, trans_a=trans_a, trans_b=trans_b)  # matmul broadcasts a 2-D a
+
+
+# ---- the math surface: no device kernels yet (not hot in the tutorials) -> [host] ------------
+
+
+def _host_op(name):
+    cpu_op = getattr(_cpu, name)
+
+    def op(*args, **kwargs):
+        return _host(cpu_op, *args, **kwargs)  # [host]
+
+    op.__name__ = name
+    return op
+
+
+tan = _host_op("tan")
+sinh = _host_op("sinh")
+cosh = _host_op("cosh")
+arcsin = _host_op("arcsin")
+arccos = _host_op("arccos")
+arctan = _host_op("arctan")
+arcsinh = _host_op("arcsinh")
+arccosh = _host_op("arccosh")
+arctanh = _host_op("arctanh")
+arctan2 = _host_op("arctan2")
+hypot = _host_op("hypot")
+exp2 = _host_op("exp2")
+log2 = _host_op("log2")
+log10 = _host_op("log10")
+floor = _host_op("floor")
+ceil = _host_op("ceil")
+trunc = _host_op("trunc")
+erf = _host_op("erf")
+round = _host_op("round")
+cumsum = _host_op("cumsum")
+cumprod = _host_op("cumprod")
+cumprod_backward = _host_op("cumprod_backward")
+prod = _host_op("prod")
+prod_backward = _host_op("prod_backward")
+argsort = _host_op("argsort")
+flip = _host_op("flip")
+roll = _host_op("roll")
+tril = _host_op("tril")
+triu = _host_op("triu")
+scatter = _host_op("scatter")
+einsum = _host_op("einsum")
+einsum_backward = _host_op("einsum_backward")

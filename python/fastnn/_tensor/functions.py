@@ -1,13 +1,17 @@
 """Top-level tensor functions (``fastnn.matmul``, ``fastnn.cat``, ``fastnn.exp``...)."""
 
+import builtins
+
 import numpy as np
 
 from .. import _devices
 from .._core import dtype as _dtype
 from .._core.dims import wrap_dim
 from ..autograd import function as _function
+from ..autograd.grad_mode import is_grad_enabled as _grad_enabled
 from .ops import elementwise as E
 from .ops import linalg as L
+from .ops import mathfns as E_
 from .ops import shape as S
 
 
@@ -61,9 +65,11 @@ def is_floating_point(input):
     return input._data.dtype.kind == "f"
 
 
-def matmul(a, b):
+def matmul(a, b, *, out=None):
     """Matrix product with torch's rules for 1-D, 2-D, batched and broadcast operands; the work
     is one GEMM (2-D) or one batched GEMM (3-D) on the matmul kernel."""
+    if out is not None:
+        return _into(out, "matmul", lambda: matmul(a, b), a, b)
     a, b = _as_tensor(a), _as_tensor(b)
     na, nb = a.ndim, b.ndim
     if na == 0 or nb == 0:
@@ -110,25 +116,35 @@ def matmul(a, b):
     return L.MatMul.apply(a3, b3).reshape((*batch, m, n))
 
 
-def mm(a, b):
+def mm(a, b, *, out=None):
+    if out is not None:
+        return _into(out, "mm", lambda: a.mm(b), a, b)
     return a.mm(b)
 
 
-def bmm(a, b):
+def bmm(a, b, *, out=None):
+    if out is not None:
+        return _into(out, "bmm", lambda: a.bmm(b), a, b)
     return a.bmm(b)
 
 
-def mv(a, b):
+def mv(a, b, *, out=None):
+    if out is not None:
+        return _into(out, "mv", lambda: a.mv(b), a, b)
     return a.mv(b)
 
 
-def dot(a, b):
+def dot(a, b, *, out=None):
+    if out is not None:
+        return _into(out, "dot", lambda: dot(a, b), a, b)
     if a.ndim != 1 or b.ndim != 1:
         raise RuntimeError(f"1D tensors expected, but got {a.ndim}D and {b.ndim}D tensors")
     return matmul(a, b)
 
 
-def cat(tensors, dim=0):
+def cat(tensors, dim=0, *, out=None):
+    if out is not None:
+        return _into(out, "cat", lambda: cat(tensors, dim), tensors)
     tensors = [_as_tensor(t) for t in tensors]
     if not tensors:
         raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
@@ -157,7 +173,9 @@ def cat(tensors, dim=0):
 concat = concatenate = cat
 
 
-def stack(tensors, dim=0):
+def stack(tensors, dim=0, *, out=None):
+    if out is not None:
+        return _into(out, "stack", lambda: stack(tensors, dim), tensors)
     tensors = [_as_tensor(t) for t in tensors]
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")
@@ -216,15 +234,21 @@ def _place(v, dt, like, cond):
     return T._make(be.asarray(v, dt))
 
 
-def maximum(a, b):
+def maximum(a, b, *, out=None):
+    if out is not None:
+        return _into(out, "maximum", lambda: maximum(a, b), a, b)
     return _as_tensor(a).maximum(b)
 
 
-def minimum(a, b):
+def minimum(a, b, *, out=None):
+    if out is not None:
+        return _into(out, "minimum", lambda: minimum(a, b), a, b)
     return _as_tensor(a).minimum(b)
 
 
-def clamp(x, min=None, max=None):
+def clamp(x, min=None, max=None, *, out=None):
+    if out is not None:
+        return _into(out, "clamp", lambda: x.clamp(min, max), x, min, max)
     return x.clamp(min, max)
 
 
@@ -249,7 +273,146 @@ def equal(a, b):
     return a.equal(b)
 
 
+# the generated functions that take torch's ``out=`` (element-wise math and reductions)
+_OUT = frozenset(
+    (
+        "exp",
+        "log",
+        "sqrt",
+        "rsqrt",
+        "abs",
+        "neg",
+        "square",
+        "sin",
+        "cos",
+        "sign",
+        "pow",
+        "sigmoid",
+        "tanh",
+        "sum",
+        "mean",
+        "prod",
+        "cumsum",
+        "cumprod",
+        "logsumexp",
+        "add",
+        "sub",
+        "mul",
+        "div",
+        "eq",
+        "ne",
+        "lt",
+        "le",
+        "gt",
+        "ge",
+        "tan",
+        "sinh",
+        "cosh",
+        "asin",
+        "acos",
+        "atan",
+        "arcsin",
+        "arccos",
+        "arctan",
+        "atan2",
+        "arctan2",
+        "asinh",
+        "acosh",
+        "atanh",
+        "arcsinh",
+        "arccosh",
+        "arctanh",
+        "exp2",
+        "log2",
+        "log10",
+        "reciprocal",
+        "floor",
+        "ceil",
+        "round",
+        "trunc",
+        "fix",
+        "frac",
+        "erf",
+        "lerp",
+        "hypot",
+        "logaddexp",
+        "addmm",
+        "outer",
+        "addcmul",
+        "addcdiv",
+        "tril",
+        "triu",
+        "gather",
+        "index_select",
+        "argsort",
+        "clamp",
+        "clip",
+        "maximum",
+        "minimum",
+        "bmm",
+        "mm",
+        "mv",
+        "dot",
+    )
+)
+
+
+def _requires_grad(args):
+    T = _function.Tensor
+    for a in args:
+        if isinstance(a, T):
+            if a.requires_grad:
+                return True
+        elif isinstance(a, (list, tuple)) and _requires_grad(a):
+            return True
+    return False
+
+
+def _into(out, name, compute, *args):
+    """torch's ``out=``: the result written into ``out`` (same shape; a dtype out can hold by
+    torch's same-kind rule). Not differentiable, like torch: refused when grad is recorded."""
+    T = _function.Tensor
+    if not isinstance(out, T):
+        raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type(out).__name__}")
+    if _grad_enabled() and (out.requires_grad or _requires_grad(args)):
+        raise RuntimeError(
+            f"{name}(): functions with out=... arguments don't support automatic "
+            "differentiation, but one of the arguments requires grad."
+        )
+    r = compute()
+    if r._data.__class__ is not out._data.__class__:
+        _function.device_mismatch((r, out))
+    if r._data.shape != out._data.shape:
+        raise RuntimeError(
+            f"{name}(): out has shape {list(out.shape)} but the result has shape "
+            f"{list(r.shape)} (fastnn does not resize out)"
+        )
+    if r._data.dtype != out._data.dtype and not np.can_cast(
+        r._data.dtype, out._data.dtype, "same_kind"
+    ):
+        raise RuntimeError(
+            f"{name}(): result type {_dtype.name(r._data.dtype)} can't be cast to the desired "
+            f"output type {_dtype.name(out._data.dtype)}"
+        )
+    _devices.of(out._data).copyto(out._data, r._data)
+    out._vc[0] += 1
+    return out
+
+
 def _method(name):
+    if name in _OUT:
+
+        def fn(x, *args, out=None, **kwargs):
+            if out is not None:
+                return _into(
+                    out, name, lambda: getattr(_as_tensor(x), name)(*args, **kwargs), x, args
+                )
+            return getattr(_as_tensor(x), name)(*args, **kwargs)
+
+        fn.__name__ = name
+        fn.__doc__ = f"``fastnn.{name}(x, ..., out=None)`` is ``x.{name}(...)``."
+        return fn
+
     def fn(x, *args, **kwargs):
         return getattr(_as_tensor(x), name)(*args, **kwargs)
 
@@ -257,6 +420,205 @@ def _method(name):
     fn.__doc__ = f"``fastnn.{name}(x, ...)`` is ``x.{name}(...)``."
     return fn
 
+
+def einsum(equation, *operands):
+    """Einstein summation: 'ij,jk->ik', 'bij,bjk->bik', 'i,i->', 'ii->i', '...ij->...ji';
+    implicit output (no '->': the letters seen once, sorted) and '...' like torch. Operands may
+    also come as one list."""
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    T = _function.Tensor
+    for i, t in enumerate(operands):
+        if not isinstance(t, T):
+            raise TypeError(f"einsum(): operand {i} must be a Tensor, not {type(t).__name__}")
+    if not isinstance(equation, str):
+        raise TypeError(f"einsum(): equation must be a str, not {type(equation).__name__}")
+    subscripts = _einsum_letters(equation.replace(" ", ""), operands)
+    dts = {t._data.dtype for t in operands}
+    if len(dts) > 1:
+        dt = np.result_type(*dts)
+        operands = tuple(t.to(dt) for t in operands)
+    try:
+        return E_.Einsum.apply(*operands, subscripts=subscripts)
+    except RuntimeError as e:
+        raise RuntimeError(f"einsum(): {e}") from None
+
+
+def _einsum_letters(eq, operands):
+    """The equation with '...' spelled out as letters it does not use and an explicit output."""
+    lhs, arrow, rhs = eq.partition("->")
+    subs = lhs.split(",")
+    if len(subs) != len(operands):
+        raise RuntimeError(
+            f"einsum(): {len(subs)} operands in the equation but {len(operands)} tensors given"
+        )
+    letters = set(eq) - set(".,->")
+    bad = [c for c in letters if not c.isascii() or not c.isalpha()]
+    if bad:
+        raise RuntimeError(f"einsum(): invalid subscript {bad[0]!r} in the equation {eq!r}")
+    free = [c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" if c not in letters]
+    n_ell = 0
+    for sub, t in zip(subs, operands):
+        named = len(sub.replace("...", ""))
+        if "..." in sub:
+            n_ell = builtins.max(n_ell, t.ndim - named)
+    if n_ell > len(free):
+        raise RuntimeError("einsum(): too many dimensions under '...'")
+    ell = "".join(free[:n_ell])
+    out_subs = []
+    for i, (sub, t) in enumerate(zip(subs, operands)):
+        named = len(sub.replace("...", ""))
+        if "..." in sub:
+            k = t.ndim - named
+            if k < 0:
+                raise RuntimeError(
+                    f"einsum(): operand {i} has {t.ndim} dimensions, fewer than the "
+                    f"{named} subscripts of {sub!r}"
+                )
+            sub = sub.replace("...", ell[n_ell - k :])
+        elif named != t.ndim:
+            raise RuntimeError(
+                f"einsum(): the number of subscripts in the equation ({named}) does not match "
+                f"the number of dimensions ({t.ndim}) for operand {i} and no ellipsis was given"
+            )
+        out_subs.append(sub)
+    if arrow:
+        out = rhs.replace("...", ell)
+        unknown = [c for c in out if c not in "".join(out_subs)]
+        if unknown or len(set(out)) != len(out):
+            raise RuntimeError(f"einsum(): invalid output subscripts {rhs!r}")
+    else:
+        counts = {}
+        for c in "".join(s.replace("...", "") for s in subs):
+            counts[c] = counts.get(c, 0) + 1
+        out = ell + "".join(sorted(c for c, n in counts.items() if n == 1))
+    return ",".join(out_subs) + "->" + out
+
+
+def tensordot(a, b, dims=2, out=None):
+    """Contract the last ``dims`` dimensions of a with the first ``dims`` of b, or the listed
+    dimensions (``dims=([1, 0], [0, 1])``)."""
+    if out is not None:
+        return _into(out, "tensordot", lambda: tensordot(a, b, dims), a, b)
+    if isinstance(dims, int):
+        if dims < 0 or dims > builtins.min(a.ndim, b.ndim):
+            raise RuntimeError(
+                f"tensordot expects dims >= 0 and <= min(a.ndim, b.ndim), got {dims}"
+            )
+        da, db = list(range(a.ndim - dims, a.ndim)), list(range(dims))
+    else:
+        da, db = dims
+        da = [da] if isinstance(da, int) else list(da)
+        db = [db] if isinstance(db, int) else list(db)
+        if len(da) != len(db):
+            raise RuntimeError(f"both dimension lists should have same length, got {da} and {db}")
+        da, db = [d % a.ndim for d in da], [d % b.ndim for d in db]
+    for i, j in zip(da, db):
+        if a.shape[i] != b.shape[j]:
+            raise RuntimeError(
+                f"contracted dimensions need to match, but first has size {a.shape[i]} in dim "
+                f"{i} and second has size {b.shape[j]} in dim {j}"
+            )
+    letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    sa = letters[: a.ndim]
+    sb = list(letters[a.ndim : a.ndim + b.ndim])
+    for i, j in zip(da, db):
+        sb[j] = sa[i]
+    sb = "".join(sb)
+    res = "".join(c for k, c in enumerate(sa) if k not in da)
+    res += "".join(c for k, c in enumerate(sb) if k not in db)
+    return einsum(f"{sa},{sb}->{res}", a, b)
+
+
+def meshgrid(*tensors, indexing="ij"):
+    """Coordinate grids (expanded views) from 1-D tensors; indexing='xy' swaps the first two
+    output dimensions (Cartesian order)."""
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    if indexing not in ("ij", "xy"):
+        raise RuntimeError(
+            f'torch.meshgrid: indexing must be one of "xy" or "ij", but received: {indexing}'
+        )
+    if not tensors:
+        raise RuntimeError("meshgrid expects a non-empty TensorList")
+    for i, t in enumerate(tensors):
+        if t.ndim > 1:
+            raise RuntimeError(
+                f"torch.meshgrid: Expected 0D or 1D tensor in the tensor list but got: {t.ndim}D "
+                f"(tensor {i})"
+            )
+    sizes = [t.numel() for t in tensors]
+    order = list(range(len(tensors)))
+    if indexing == "xy" and len(tensors) >= 2:
+        order[0], order[1] = 1, 0
+    full = tuple(sizes[order[k]] for k in range(len(tensors)))
+    grids = []
+    for i, t in enumerate(tensors):
+        shape = [1] * len(tensors)
+        shape[order.index(i)] = sizes[i]
+        grids.append(t.reshape(tuple(shape)).expand(full))
+    return tuple(grids)
+
+
+# the tutorials' math surface: more functions that are the Tensor method of the same name
+_MATH_METHODS = (
+    "tan",
+    "sinh",
+    "cosh",
+    "asin",
+    "acos",
+    "atan",
+    "arcsin",
+    "arccos",
+    "arctan",
+    "asinh",
+    "acosh",
+    "atanh",
+    "arcsinh",
+    "arccosh",
+    "arctanh",
+    "atan2",
+    "arctan2",
+    "exp2",
+    "log2",
+    "log10",
+    "reciprocal",
+    "floor",
+    "ceil",
+    "round",
+    "trunc",
+    "fix",
+    "frac",
+    "erf",
+    "lerp",
+    "hypot",
+    "logaddexp",
+    "cumsum",
+    "cumprod",
+    "prod",
+    "logsumexp",
+    "topk",
+    "sort",
+    "argsort",
+    "kthvalue",
+    "median",
+    "addmm",
+    "outer",
+    "ger",
+    "addcmul",
+    "addcdiv",
+    "tril",
+    "triu",
+    "scatter",
+    "scatter_add",
+    "flip",
+    "fliplr",
+    "flipud",
+    "roll",
+    "narrow",
+    "movedim",
+    "moveaxis",
+)
 
 # functions that are the Tensor method of the same name
 _METHODS = (
@@ -320,7 +682,7 @@ _METHODS = (
     "expand_as",
     "swapaxes",
 )
-for _name in _METHODS:
+for _name in _METHODS + _MATH_METHODS:
     globals()[_name] = _method(_name)
 del _name
 
@@ -333,17 +695,21 @@ __all__ = [
     "concat",
     "concatenate",
     "dot",
+    "einsum",
     "equal",
     "is_floating_point",
     "is_tensor",
     "matmul",
     "maximum",
+    "meshgrid",
     "minimum",
     "mm",
     "mv",
     "numel",
     "result_type",
     "stack",
+    "tensordot",
     "where",
 ]
 __all__.extend(_METHODS)
+__all__.extend(_MATH_METHODS)

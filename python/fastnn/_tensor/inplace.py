@@ -13,6 +13,7 @@ from .. import _devices
 from .._core import random as _random
 from ..autograd import function as _function
 from ..autograd.grad_mode import state as _grad_state
+from .ops import mathfns as M
 
 _LEAF_MSG = "a leaf Variable that requires grad is being used in an in-place operation."
 
@@ -170,6 +171,68 @@ class InplaceMixin:
         m = mask._data if isinstance(mask, T) else mask
         self[T._make(_devices.of(self._data).asarray(m))] = value
         return self
+
+    # ---- the tutorials' math surface: more in-place variants --------------------------------
+
+    def sqrt_(self):
+        return _inplace_via(self, lambda a: a.sqrt(), "sqrt_", record=M.SqrtIn.apply)
+
+    def exp_(self):
+        return _inplace_via(self, lambda a: a.exp(), "exp_", record=M.ExpIn.apply)
+
+    def neg_(self):
+        return _inplace_via(self, lambda a: -a, "neg_")
+
+    def abs_(self):
+        return _inplace_via(self, lambda a: a.abs(), "abs_")
+
+    def lerp_(self, end, weight):
+        return _inplace_via(self, lambda a: a.lerp(end, weight), "lerp_", end, weight)
+
+    def addcmul_(self, tensor1, tensor2, value=1):
+        return _inplace_via(
+            self, lambda a: a.addcmul(tensor1, tensor2, value), "addcmul_", tensor1, tensor2
+        )
+
+    def addcdiv_(self, tensor1, tensor2, value=1):
+        return _inplace_via(
+            self, lambda a: a.addcdiv(tensor1, tensor2, value), "addcdiv_", tensor1, tensor2
+        )
+
+    def scatter_(self, dim, index, src=None, value=None, reduce=None):
+        return _inplace_via(
+            self, lambda a: a.scatter(dim, index, src, value, reduce), "scatter_", src
+        )
+
+    def scatter_add_(self, dim, index, src):
+        return _inplace_via(self, lambda a: a.scatter_add(dim, index, src), "scatter_add_", src)
+
+
+def _inplace_via(t, op, name, *others, record=None):
+    """t <- op(t): recorded (see the module docstring) when grad is recorded for t or any of
+    ``others`` (through ``record`` when given: a form that saves no output); else computed out of place and copied into t's storage (same shape, and a dtype
+    t can hold: torch's same-kind rule)."""
+    T = _function.Tensor
+    if _grad_state.enabled and (
+        t.requires_grad or any(isinstance(o, T) and o.requires_grad for o in others)
+    ):
+        return _inplace_record(t, record or op)
+    r = op(t)
+    if r._data.shape != t._data.shape:
+        raise RuntimeError(
+            f"{name}: output with shape {list(t.shape)} doesn't match the broadcast shape "
+            f"{list(r.shape)}"
+        )
+    if r._data.dtype != t._data.dtype and not np.can_cast(
+        r._data.dtype, t._data.dtype, "same_kind"
+    ):
+        raise RuntimeError(
+            f"{name}: result type {r._data.dtype} can't be cast to the desired output type "
+            f"{t._data.dtype}"
+        )
+    _devices.of(t._data).copyto(t._data, r._data)
+    t._vc[0] += 1
+    return t
 
 
 def _fill_host(t, values):

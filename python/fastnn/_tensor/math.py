@@ -14,6 +14,7 @@ from .._core.dims import wrap_dim, wrap_dims
 from ..autograd import function as _function
 from .ops import activation as A
 from .ops import elementwise as E
+from .ops import mathfns as M
 from .ops import reduce as R
 from .ops.shape import Reshape
 
@@ -21,6 +22,10 @@ _NUMBER = (int, float, bool)
 
 max_result = collections.namedtuple("max", ["values", "indices"])
 min_result = collections.namedtuple("min", ["values", "indices"])
+sort_result = collections.namedtuple("sort", ["values", "indices"])
+topk_result = collections.namedtuple("topk", ["values", "indices"])
+kthvalue_result = collections.namedtuple("kthvalue", ["values", "indices"])
+median_result = collections.namedtuple("median", ["values", "indices"])
 
 
 def _operands(a, b):
@@ -104,6 +109,10 @@ class OpsMixin:
         return E.Div.apply(b, a)
 
     def __pow__(self, other):
+        if other.__class__ is int or other.__class__ is float:
+            r = _pow_scalar(self, other)
+            if r is not None:
+                return r
         a, b = _operands(self, other)
         return NotImplemented if b is None else _bool_pow(E.Pow.apply(a, b), a)
 
@@ -234,6 +243,9 @@ class OpsMixin:
     def clamp(self, min=None, max=None):  # torch's argument names
         if min is None and max is None:
             raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+        T = _function.Tensor
+        if isinstance(min, T) or isinstance(max, T):
+            return _clamp_tensor(self, min, max)
         return E.Clamp.apply(_clamp_input(self, min, max), lo=min, hi=max)
 
     clip = clamp
@@ -357,7 +369,18 @@ class OpsMixin:
 
     def gather(self, dim, index):
         idx = index._data if isinstance(index, _function.Tensor) else index
-        return R.Gather.apply(self, idx=idx, axis=wrap_dim(dim, self._data.ndim, fn="gather"))
+        dim = wrap_dim(dim, self._data.ndim, fn="gather")
+        x = self
+        if getattr(idx, "ndim", 0) == x._data.ndim and x._data.ndim:
+            d = dim
+            # torch reads only the leading index.size(i) entries of the other dims
+            cut = tuple(
+                slice(None) if i == d or n == m else slice(0, n)
+                for i, (n, m) in enumerate(zip(idx.shape, x._data.shape))
+            )
+            if any(c != slice(None) for c in cut):
+                x = x[cut]
+        return R.Gather.apply(x, idx=idx, axis=dim)
 
     # ---- matrix products -----------------------------------------------------------------
 
@@ -393,6 +416,219 @@ class OpsMixin:
         from .functions import matmul
 
         return matmul(self, other)
+
+    # ---- the tutorials' math surface: more element-wise math ------------------------------------
+
+    def tan(self):
+        return M.Tan.apply(_floating(self))
+
+    def sinh(self):
+        return M.Sinh.apply(_floating(self))
+
+    def cosh(self):
+        return M.Cosh.apply(_floating(self))
+
+    def asin(self):
+        return M.Asin.apply(_floating(self))
+
+    def acos(self):
+        return M.Acos.apply(_floating(self))
+
+    def atan(self):
+        return M.Atan.apply(_floating(self))
+
+    def asinh(self):
+        return M.Asinh.apply(_floating(self))
+
+    def acosh(self):
+        return M.Acosh.apply(_floating(self))
+
+    def atanh(self):
+        return M.Atanh.apply(_floating(self))
+
+    arcsin, arccos, arctan = asin, acos, atan
+    arcsinh, arccosh, arctanh = asinh, acosh, atanh
+
+    def exp2(self):
+        return M.Exp2.apply(_floating(self))
+
+    def log2(self):
+        return M.Log2.apply(_floating(self))
+
+    def log10(self):
+        return M.Log10.apply(_floating(self))
+
+    def erf(self):
+        return M.Erf.apply(_floating(self))
+
+    def reciprocal(self):
+        return 1 / _floating(self)
+
+    def floor(self):
+        return _rounding(self, M.Floor)
+
+    def ceil(self):
+        return _rounding(self, M.Ceil)
+
+    def trunc(self):
+        return _rounding(self, M.Trunc)
+
+    fix = trunc
+
+    def round(self, decimals=0):
+        if not isinstance(decimals, int):
+            raise TypeError(
+                f"round(): argument 'decimals' must be int, not {type(decimals).__name__}"
+            )
+        if self._data.dtype.kind in "biu" and decimals >= 0:
+            return self.clone()
+        return M.Round.apply(self, decimals=decimals)
+
+    def frac(self):
+        if self._data.dtype.kind != "f":
+            raise RuntimeError(
+                f"frac(): expected a floating point tensor, got {_dtype.name(self._data.dtype)}"
+            )
+        return self - M.Trunc.apply(self)
+
+    def atan2(self, other):
+        a, b = _float_pair(self, other, "atan2")
+        return M.Atan2.apply(a, b)
+
+    arctan2 = atan2
+
+    def hypot(self, other):
+        a, b = _float_pair(self, other, "hypot")
+        return M.Hypot.apply(a, b)
+
+    def logaddexp(self, other):
+        a, b = _float_pair(self, other, "logaddexp")
+        return M.LogAddExp.apply(a, b)
+
+    def lerp(self, end, weight):
+        """self + weight * (end - self); ``weight`` a number or a tensor (broadcast)."""
+        T = _function.Tensor
+        if not isinstance(end, T):
+            raise TypeError(f"lerp(): argument 'end' must be Tensor, not {type(end).__name__}")
+        if self._data.dtype.kind != "f" or end._data.dtype != self._data.dtype:
+            raise RuntimeError(
+                f"lerp(): expected self and end to have the same floating point dtype, got "
+                f"{_dtype.name(self._data.dtype)} and {_dtype.name(end._data.dtype)}"
+            )
+        return self + weight * (end - self)
+
+    # ---- the tutorials' math surface: scans, products, sorting --------------------------------
+
+    def cumsum(self, dim, dtype=None):
+        t = _scan_input(self, dtype)
+        if t._data.ndim == 0:
+            wrap_dim(dim, 0, fn="cumsum")
+            return t.clone()
+        return M.Cumsum.apply(t, axis=wrap_dim(dim, t._data.ndim, fn="cumsum"))
+
+    def cumprod(self, dim, dtype=None):
+        t = _scan_input(self, dtype)
+        if t._data.ndim == 0:
+            wrap_dim(dim, 0, fn="cumprod")
+            return t.clone()
+        return M.Cumprod.apply(t, axis=wrap_dim(dim, t._data.ndim, fn="cumprod"))
+
+    def prod(self, dim=None, keepdim=False, dtype=None):
+        t = _scan_input(self, dtype)
+        if dim is None:
+            return M.Prod.apply(t, axis=None, keepdim=False)
+        if t._data.ndim == 0:
+            wrap_dim(dim, 0, fn="prod")
+            return t.clone()
+        return M.Prod.apply(t, axis=wrap_dim(dim, t._data.ndim, fn="prod"), keepdim=bool(keepdim))
+
+    def logsumexp(self, dim=None, keepdim=False):
+        """log(sum(exp(x))) over ``dim``, shifted by the (detached) maximum: finite for large
+        inputs; an all -inf slice gives -inf."""
+        x = _floating(self)
+        axes = _axes(x, dim, fn="logsumexp")
+        be = _devices.of(x._data)
+        m = be.amax(x._data, axis=axes, keepdims=True) if x._data.size else None
+        if m is None:
+            return x.exp().sum(axes, keepdim=keepdim).log()
+        m = be.where(be.eq(be.abs(m), float("inf")), 0, m)
+        mt = _function.Tensor._make(be.astype(m, x._data.dtype))
+        with np.errstate(divide="ignore"):  # an all -inf slice: log(0) = -inf, as torch
+            out = (x - mt).exp().sum(axes, keepdim=True).log() + mt
+        if keepdim:
+            return out
+        shape = tuple(n for i, n in enumerate(out.shape) if axes is not None and i not in axes)
+        return out.reshape(shape)
+
+    def sort(self, dim=-1, descending=False, stable=False):
+        values, indices = _sorted(self, dim, descending, stable)
+        return sort_result(values, indices)
+
+    def argsort(self, dim=-1, descending=False, stable=False):
+        return _sorted(self, dim, descending, stable)[1]
+
+    def topk(self, k, dim=-1, largest=True, sorted=True):
+        nd = self._data.ndim
+        d = wrap_dim(dim, nd, fn="topk")
+        n = self._data.shape[d] if nd else 1
+        if not isinstance(k, int) or not 0 <= k <= n:
+            raise RuntimeError(
+                f"topk(): selected index k={k} out of range for dimension {d} of size {n}"
+            )
+        values, indices = _sorted(self, dim, largest, True, k)
+        return topk_result(values, indices)
+
+    def kthvalue(self, k, dim=-1, keepdim=False):
+        nd = self._data.ndim
+        d = wrap_dim(dim, nd, fn="kthvalue")
+        n = self._data.shape[d] if nd else 1
+        if not isinstance(k, int) or not 1 <= k <= n:
+            raise RuntimeError(
+                f"kthvalue(): selected number k={k} out of range for dimension {d} of size {n}"
+            )
+        return kthvalue_result(*_pick_sorted(self, d, k - 1, keepdim))
+
+    def median(self, dim=None, keepdim=False):
+        """The lower median (the ((n - 1) // 2)-th smallest); over all elements without ``dim``."""
+        if dim is None:
+            flat = self.reshape(-1)
+            if flat._data.size == 0:
+                raise RuntimeError("median() input tensor cannot be empty")
+            return _pick_sorted(flat, 0, (flat._data.size - 1) // 2, False)[0]
+        nd = self._data.ndim
+        d = wrap_dim(dim, nd, fn="median")
+        n = self._data.shape[d] if nd else 1
+        if n == 0:
+            raise RuntimeError(f"median(): dimension {d} of the input is empty")
+        return median_result(*_pick_sorted(self, d, (n - 1) // 2, keepdim))
+
+    # ---- the tutorials' math surface: products and bounded ops ---------------------------------
+
+    def addmm(self, mat1, mat2, *, beta=1, alpha=1):
+        """beta * self + alpha * (mat1 @ mat2); beta=0 ignores self (NaN in it too)."""
+        if mat1.ndim != 2 or mat2.ndim != 2:
+            raise RuntimeError(f"addmm: expected 2-D matrices, got {mat1.ndim}-D and {mat2.ndim}-D")
+        from .functions import matmul
+
+        p = matmul(mat1, mat2)
+        if alpha != 1:
+            p = p * alpha
+        if beta == 0:  # torch ignores self then, NaN and inf included
+            return p
+        return p + (self if beta == 1 else self * beta)
+
+    def outer(self, vec2):
+        if self.ndim != 1 or vec2.ndim != 1:
+            raise RuntimeError(f"outer: expected 1-D tensors, got {self.ndim}-D and {vec2.ndim}-D")
+        return self.reshape(-1, 1) * vec2.reshape(1, -1)
+
+    ger = outer
+
+    def addcmul(self, tensor1, tensor2, value=1):
+        return self + (tensor1 * tensor2 if value == 1 else tensor1 * tensor2 * value)
+
+    def addcdiv(self, tensor1, tensor2, value=1):
+        return self + (tensor1 / tensor2 if value == 1 else tensor1 / tensor2 * value)
 
 
 def _prod(xs):
@@ -498,3 +734,118 @@ def _select(x, dim, keepdim, op):
         values = Reshape.apply(values, shape=shape)
         idx = be.reshape(idx, shape)
     return values, T._make(idx)
+
+
+# ---- helpers of the tutorials' math surface ---------------------------------------------------
+
+
+def _floating(x):
+    """Integer and bool inputs of float-valued math compute in the default dtype (torch)."""
+    if x._data.dtype.kind in "biu":
+        return x.to(_dtype.get_default_dtype())
+    return x
+
+
+def _rounding(x, cls):
+    if x._data.dtype.kind in "biu":  # already integral: a copy, like torch
+        return x.clone()
+    return cls.apply(x)
+
+
+def _float_pair(a, other, name):
+    T = _function.Tensor
+    if not isinstance(other, T):
+        raise TypeError(f"{name}(): argument 'other' must be Tensor, not {type(other).__name__}")
+    if a._data.__class__ is not other._data.__class__:
+        _function.device_mismatch((a, other))
+    a, b = _floating(a), _floating(other)
+    if a._data.dtype != b._data.dtype:
+        dt = np.result_type(a._data.dtype, b._data.dtype)
+        a, b = a.to(dt), b.to(dt)
+    return a, b
+
+
+def _scan_input(x, dtype):
+    """cumsum / cumprod / prod: ``dtype`` casts first; integers and bool accumulate in int64."""
+    if dtype is not None:
+        return x.to(dtype)
+    if x._data.dtype.kind in "biu" and x._data.dtype != _dtype.int64:
+        return x.to(_dtype.int64)
+    return x
+
+
+def _sorted(x, dim, descending, stable, k=None):
+    """(values, indices) of x sorted along ``dim`` (the first ``k`` only when given); the
+    values gather at the indices, so the gradient flows back to the chosen elements."""
+    if x._data.ndim == 0:
+        wrap_dim(dim, 0, fn="sort")
+        be = _devices.of(x._data)
+        idx = _function.Tensor._make(be.zeros((), _dtype.int64))
+        return (x.clone(), idx) if k != 0 else (x.reshape(1)[:0], idx.reshape(1)[:0])
+    d = wrap_dim(dim, x._data.ndim, fn="sort")
+    be = _devices.of(x._data)
+    idx = be.argsort(x._data, d, descending, stable)
+    if k is not None:
+        idx = be.ascontiguous(be.getitem(idx, (slice(None),) * d + (slice(0, k),)))
+    if idx.dtype != _dtype.int64:
+        idx = be.astype(idx, _dtype.int64)
+    return R.Gather.apply(x, idx=idx, axis=d), _function.Tensor._make(idx)
+
+
+def _pick_sorted(x, d, pos, keepdim):
+    """(values, indices) of the ``pos``-th smallest along ``d`` (kthvalue, median)."""
+    if x._data.ndim == 0:
+        return x.clone(), _function.Tensor._make(_devices.of(x._data).zeros((), _dtype.int64))
+    be = _devices.of(x._data)
+    order = be.argsort(x._data, d, False, True)
+    idx = be.ascontiguous(be.getitem(order, (slice(None),) * d + (slice(pos, pos + 1),)))
+    values = R.Gather.apply(x, idx=idx, axis=d)
+    if not keepdim:
+        shape = tuple(n for i, n in enumerate(x._data.shape) if i != d)
+        values = Reshape.apply(values, shape=shape)
+        idx = be.reshape(idx, shape)
+    return values, _function.Tensor._make(idx)
+
+
+def _clamp_tensor(x, lo, hi):
+    """clamp with tensor (or number) bounds, broadcast together, in their promoted dtype."""
+    T = _function.Tensor
+    be = _devices.of(x._data)
+    bounds = []
+    for b in (lo, hi):
+        if b is None or isinstance(b, T):
+            bounds.append(b)
+        else:
+            bounds.append(
+                T._make(
+                    be.asarray(
+                        b,
+                        x._data.dtype
+                        if isinstance(b, int) or x._data.dtype.kind == "f"
+                        else _dtype.get_default_dtype(),
+                    )
+                )
+            )
+    arrays = [t._data for t in (x, *bounds) if t is not None]
+    for a in arrays:
+        if a.__class__ is not x._data.__class__:
+            _function.device_mismatch(tuple(t for t in (x, *bounds) if t is not None))
+    floats = [a.dtype for a in arrays if a.dtype.kind == "f"]
+    dt = np.result_type(*(floats or [a.dtype for a in arrays]))  # an integer bound keeps x's float
+    x = x if x._data.dtype == dt else x.to(dt)
+    given = [b if b._data.dtype == dt else b.to(dt) for b in bounds if b is not None]
+    return M.ClampTensor.apply(x, *given, has=(lo is not None, hi is not None))
+
+
+def _pow_scalar(x, p):
+    """x ** p for the exponents with a faster exact form: 1..4 as a multiply chain, 0.5 as
+    sqrt; None for the others (the general pow)."""
+    kind = x._data.dtype.kind
+    if kind == "f":
+        if p == 0.5:
+            return E.Sqrt.apply(x)
+        if p in (1, 2, 3, 4):
+            return M.PowInt.apply(x, n=int(p))
+    elif kind in "iu" and p.__class__ is int and 1 <= p <= 4:
+        return M.PowInt.apply(x, n=p)
+    return None

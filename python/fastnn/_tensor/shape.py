@@ -6,6 +6,7 @@ import numpy as np
 from .. import _devices
 from .._core.dims import wrap_dim
 from ..autograd import function as _function
+from .ops import mathfns as M
 from .ops import shape as S
 
 
@@ -244,3 +245,147 @@ class ShapeMixin:
         except ValueError as e:
             raise RuntimeError(f"setitem: {e} (tensor shape {self.shape})") from None
         self._vc[0] += 1
+
+    # ---- the tutorials' math surface: flips, rolls, triangles, scatter, narrow, movedim ---------
+
+    def flip(self, *dims):
+        dims = _shape_args(dims)
+        nd = self._data.ndim
+        axes = tuple(wrap_dim(d, nd) for d in dims)
+        if len(set(axes)) != len(axes):
+            raise RuntimeError(f"flip(): dims has a repeated dim: {list(dims)}")
+        if not axes or nd == 0:
+            return self.clone()
+        return M.Flip.apply(self, axes=axes)
+
+    def fliplr(self):
+        if self._data.ndim < 2:
+            raise RuntimeError("fliplr(): input must be at least 2-D")
+        return self.flip(1)
+
+    def flipud(self):
+        if self._data.ndim < 1:
+            raise RuntimeError("flipud(): input must be at least 1-D")
+        return self.flip(0)
+
+    def roll(self, shifts, dims=None):
+        shifts = tuple(shifts) if isinstance(shifts, (tuple, list)) else (shifts,)
+        if dims is None:
+            if len(shifts) != 1:
+                raise RuntimeError(f"roll(): shifts {list(shifts)} need dims of the same length")
+            return M.Roll.apply(self.reshape(-1), shifts=shifts, axes=None).reshape(self.shape)
+        dims = tuple(dims) if isinstance(dims, (tuple, list)) else (dims,)
+        if len(dims) != len(shifts):
+            raise RuntimeError(
+                f"roll(): shifts and dimensions must align. shifts: {len(shifts)}, dims:{len(dims)}"
+            )
+        axes = tuple(wrap_dim(d, self._data.ndim) for d in dims)
+        return M.Roll.apply(self, shifts=tuple(int(s) for s in shifts), axes=axes)
+
+    def tril(self, diagonal=0):
+        if self._data.ndim < 2:
+            raise RuntimeError("tril: input tensor must have at least 2 dimensions")
+        return M.Tril.apply(self, k=int(diagonal))
+
+    def triu(self, diagonal=0):
+        if self._data.ndim < 2:
+            raise RuntimeError("triu: input tensor must have at least 2 dimensions")
+        return M.Triu.apply(self, k=int(diagonal))
+
+    def scatter(self, dim, index, src=None, value=None, reduce=None):
+        """A copy of self with ``src`` (a tensor) or ``value`` (a number) written at ``index``
+        along ``dim``: out[i][index[i][j]] = src[i][j] (dim=1); reduce='add' accumulates."""
+        if reduce not in (None, "add"):
+            raise ValueError(f"scatter(): reduce must be None or 'add' in fastnn, got {reduce!r}")
+        return _scatter(self, dim, index, src, value, reduce, "scatter")
+
+    def scatter_add(self, dim, index, src):
+        return _scatter(self, dim, index, src, None, "add", "scatter_add")
+
+    def narrow(self, dim, start, length):
+        nd = self._data.ndim
+        d = wrap_dim(dim, nd)
+        n = self._data.shape[d]
+        start = int(start)
+        if not -n <= start <= n:
+            raise IndexError(
+                f"narrow(): start ({start}) is out of bounds for dimension {d} of size {n}"
+            )
+        if start < 0:
+            start += n
+        if length < 0 or start + length > n:
+            raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({n}).")
+        return self[(slice(None),) * d + (slice(start, start + length),)]
+
+    def movedim(self, source, destination):
+        nd = self._data.ndim
+        src = tuple(source) if isinstance(source, (tuple, list)) else (source,)
+        dst = tuple(destination) if isinstance(destination, (tuple, list)) else (destination,)
+        if len(src) != len(dst):
+            raise RuntimeError(
+                f"movedim: Invalid source or destination dims: source ({list(src)} dims) should "
+                f"contain the same number of dims as destination ({list(dst)} dims)"
+            )
+        src = [wrap_dim(d, nd) for d in src]
+        dst = [wrap_dim(d, nd) for d in dst]
+        if len(set(src)) != len(src) or len(set(dst)) != len(dst):
+            raise RuntimeError(f"movedim: repeated dim in source {src} or destination {dst}")
+        order = [d for d in range(nd) if d not in src]
+        for d, s in sorted(zip(dst, src)):
+            order.insert(d, s)
+        return self if order == list(range(nd)) else self.permute(order)
+
+    moveaxis = movedim
+
+
+def _scatter(x, dim, index, src, value, reduce, name):
+    T = _function.Tensor
+    if src is not None and value is not None:
+        raise TypeError(f"{name}(): give src or value, not both")
+    if src is not None and not isinstance(src, T):  # torch's scatter(dim, index, 1.5)
+        src, value = None, src
+    if src is None and value is None:
+        raise TypeError(f"{name}(): missing argument 'src' or 'value'")
+    if not isinstance(index, T) or index._data.dtype != np.int64:
+        got = _dtype_name(index)
+        raise RuntimeError(f"{name}(): Expected dtype int64 for index, got {got}")
+    nd = x._data.ndim
+    d = wrap_dim(dim, nd)
+    idx = index._data
+    if idx.ndim != max(nd, 1) and not (nd == 0 and idx.ndim == 0):
+        raise RuntimeError(
+            f"{name}(): Index tensor must have the same number of dimensions as self tensor "
+            f"({idx.ndim} vs {nd})"
+        )
+    for i in range(idx.ndim):
+        limit_src = src._data.shape[i] if src is not None and src._data.ndim else None
+        if (i != d and idx.shape[i] > x._data.shape[i]) or (
+            limit_src is not None and idx.shape[i] > limit_src
+        ):
+            raise RuntimeError(
+                f"{name}(): Expected index {list(idx.shape)} to be smaller than self "
+                f"{list(x.shape)} apart from dimension {d} and to be smaller size than src "
+                f"{list(src.shape) if src is not None else []}"
+            )
+    be = _devices.of(x._data)
+    if idx.size:
+        lo, hi = be.to_numpy(be.amin(idx)).item(), be.to_numpy(be.amax(idx)).item()
+        n = x._data.shape[d] if nd else 1
+        if lo < 0 or hi >= n:
+            raise RuntimeError(
+                f"{name}(): index {hi if hi >= n else lo} is out of bounds for dimension {d} "
+                f"with size {n}"
+            )
+    if src is None:
+        return M.Scatter.apply(x, idx=idx, axis=d, reduce=reduce, value=value)
+    if src._data.dtype != x._data.dtype:
+        raise RuntimeError(
+            f"{name}(): Expected self.dtype to be equal to src.dtype "
+            f"({_dtype_name(x)} vs {_dtype_name(src)})"
+        )
+    return M.Scatter.apply(x, src, idx=idx, axis=d, reduce=reduce)
+
+
+def _dtype_name(t):
+    d = getattr(t, "_data", None)
+    return str(d.dtype) if d is not None else type(t).__name__

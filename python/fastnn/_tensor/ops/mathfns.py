@@ -1,0 +1,414 @@
+"""Primitives of the tutorials' math surface: more element-wise math (trigonometric, hyperbolic,
+exp2/log2/log10, erf, rounding, atan2, hypot, logaddexp, clamp with tensor bounds, small integer
+powers), scans (cumsum, cumprod), prod, flip/roll, tril/triu, scatter and einsum.
+
+Rounding functions are piecewise constant: their gradient is zero (torch's convention).
+"""
+
+import math
+
+from ...autograd.function import Function
+
+_LN2 = math.log(2.0)
+_LN10 = math.log(10.0)
+_TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
+
+
+class _Unary(Function):
+    """op(x) through ``self.be.<op>``; subclasses give ``grad(be, x, g)``."""
+
+    save_inputs = True
+    op = ""
+
+    def forward(self, x):
+        self.x = x
+        return getattr(self.be, self.op)(x)
+
+    def backward(self, g):
+        return self.grad(self.be, self.x, g)
+
+
+def _one_minus_sq(be, x):
+    return be.sub(1, be.mul(x, x))
+
+
+class Tan(_Unary):
+    op = "tan"
+
+    def grad(self, be, x, g):
+        c = be.cos(x)
+        return be.div(g, be.mul(c, c))
+
+
+class Sinh(_Unary):
+    op = "sinh"
+
+    def grad(self, be, x, g):
+        return be.mul(g, be.cosh(x))
+
+
+class Cosh(_Unary):
+    op = "cosh"
+
+    def grad(self, be, x, g):
+        return be.mul(g, be.sinh(x))
+
+
+class Asin(_Unary):
+    op = "arcsin"
+
+    def grad(self, be, x, g):
+        return be.div(g, be.sqrt(_one_minus_sq(be, x)))
+
+
+class Acos(_Unary):
+    op = "arccos"
+
+    def grad(self, be, x, g):
+        return be.neg(be.div(g, be.sqrt(_one_minus_sq(be, x))))
+
+
+class Atan(_Unary):
+    op = "arctan"
+
+    def grad(self, be, x, g):
+        return be.div(g, be.add(be.mul(x, x), 1))
+
+
+class Asinh(_Unary):
+    op = "arcsinh"
+
+    def grad(self, be, x, g):
+        return be.div(g, be.sqrt(be.add(be.mul(x, x), 1)))
+
+
+class Acosh(_Unary):
+    op = "arccosh"
+
+    def grad(self, be, x, g):
+        return be.div(g, be.sqrt(be.sub(be.mul(x, x), 1)))
+
+
+class Atanh(_Unary):
+    op = "arctanh"
+
+    def grad(self, be, x, g):
+        return be.div(g, _one_minus_sq(be, x))
+
+
+class Exp2(_Unary):
+    op = "exp2"
+
+    def grad(self, be, x, g):
+        return be.mul(g, be.mul(be.exp2(x), _LN2))
+
+
+class Log2(_Unary):
+    op = "log2"
+
+    def grad(self, be, x, g):
+        return be.div(g, be.mul(x, _LN2))
+
+
+class Log10(_Unary):
+    op = "log10"
+
+    def grad(self, be, x, g):
+        return be.div(g, be.mul(x, _LN10))
+
+
+class Erf(_Unary):
+    op = "erf"
+
+    def grad(self, be, x, g):
+        return be.mul(g, be.mul(be.exp(be.neg(be.mul(x, x))), _TWO_OVER_SQRT_PI))
+
+
+class ExpIn(_Unary):
+    """exp keeping its input, not its output: the recorded form of ``exp_``, whose output
+    becomes the tensor changed in place (a saved output would look modified)."""
+
+    op = "exp"
+
+    def grad(self, be, x, g):
+        return be.mul(g, be.exp(x))
+
+
+class SqrtIn(_Unary):
+    """sqrt keeping its input (the recorded form of ``sqrt_``, see ExpIn)."""
+
+    op = "sqrt"
+
+    def grad(self, be, x, g):
+        return be.div(g, be.mul(be.sqrt(x), 2))
+
+
+class _Step(Function):
+    """A rounding function: zero gradient."""
+
+    op = ""
+
+    def forward(self, x):
+        return getattr(self.be, self.op)(x)
+
+    def backward(self, g):
+        return self.be.zeros(g.shape, g.dtype)
+
+
+class Floor(_Step):
+    op = "floor"
+
+
+class Ceil(_Step):
+    op = "ceil"
+
+
+class Trunc(_Step):
+    op = "trunc"
+
+
+class Round(_Step):
+    def forward(self, x, decimals=0):
+        return self.be.round(x, decimals)
+
+
+class Atan2(Function):
+    """atan2(y, x): d/dy = x / (x^2 + y^2), d/dx = -y / (x^2 + y^2)."""
+
+    save_inputs = True
+
+    def forward(self, y, x):
+        self.y, self.x = y, x
+        return self.be.arctan2(y, x)
+
+    def backward(self, g):
+        be, y, x, n = self.be, self.y, self.x, self.needs_input_grad
+        gr = be.div(g, be.add(be.mul(x, x), be.mul(y, y)))
+        return (
+            be.sum_to_shape(be.mul(gr, x), y.shape) if n[0] else None,
+            be.sum_to_shape(be.neg(be.mul(gr, y)), x.shape) if n[1] else None,
+        )
+
+
+class Hypot(Function):
+    save_inputs = True
+
+    def forward(self, x, y):
+        self.x, self.y = x, y
+        return self.be.hypot(x, y)
+
+    def backward(self, g):
+        be, x, y, n = self.be, self.x, self.y, self.needs_input_grad
+        gr = be.div(g, be.hypot(x, y))
+        return (
+            be.sum_to_shape(be.mul(gr, x), x.shape) if n[0] else None,
+            be.sum_to_shape(be.mul(gr, y), y.shape) if n[1] else None,
+        )
+
+
+class LogAddExp(Function):
+    """log(exp(x) + exp(y)); each input's gradient is its softmax weight exp(input - out)."""
+
+    save_inputs = True
+
+    def forward(self, x, y):
+        self.x, self.y = x, y
+        return self.be.logaddexp(x, y)
+
+    def backward(self, g):
+        be, x, y, n = self.be, self.x, self.y, self.needs_input_grad
+        out = be.logaddexp(x, y)
+        return (
+            be.sum_to_shape(be.mul(g, be.exp(be.sub(x, out))), x.shape) if n[0] else None,
+            be.sum_to_shape(be.mul(g, be.exp(be.sub(y, out))), y.shape) if n[1] else None,
+        )
+
+
+class ClampTensor(Function):
+    """min(max(x, lo), hi) with tensor bounds (either may be absent: ``has`` says which are
+    given). The gradient goes to the element selected: hi where max(x, lo) > hi, else lo where
+    x < lo, else x (so x wins ties, and hi wins when lo > hi, like torch)."""
+
+    save_inputs = True
+
+    def forward(self, x, *bounds, has=(True, True)):
+        be = self.be
+        it = iter(bounds)
+        self.lo = lo = next(it) if has[0] else None
+        self.hi = hi = next(it) if has[1] else None
+        self.x, self.has = x, has
+        t = x if lo is None else be.maximum(x, lo)
+        return t if hi is None else be.minimum(t, hi)
+
+    def backward(self, g):
+        be, x, lo, hi = self.be, self.x, self.lo, self.hi
+        n = iter(self.needs_input_grad)
+        gx_need = next(n)
+        zero = be.zeros((), g.dtype)
+        rest = g
+        out = []
+        t = x if lo is None else be.maximum(x, lo)
+        ghi = None
+        if hi is not None:
+            above = be.gt(t, hi)
+            ghi = be.where(above, g, zero)
+            rest = be.where(above, zero, g)
+        glo = None
+        if lo is not None:
+            below = be.lt(x, lo)
+            glo = be.where(below, rest, zero)
+            rest = be.where(below, zero, rest)
+        out.append(be.sum_to_shape(rest, x.shape) if gx_need else None)
+        if lo is not None:
+            out.append(be.sum_to_shape(glo, lo.shape) if next(n) else None)
+        if hi is not None:
+            out.append(be.sum_to_shape(ghi, hi.shape) if next(n) else None)
+        return tuple(out)
+
+
+class PowInt(Function):
+    """x ** n for a small integer n >= 1 as a multiply chain (no pow call); the gradient is
+    n * x^(n-1) * g, also a chain."""
+
+    save_inputs = True
+
+    def forward(self, x, n=2):
+        self.x, self.n = x, n
+        return _chain(self.be, x, n)
+
+    def backward(self, g):
+        be, n = self.be, self.n
+        d = be.mul(g, n) if n > 1 else g
+        return d if n == 1 else be.mul(d, _chain(be, self.x, n - 1))
+
+
+def _chain(be, x, n):
+    """x ** n by repeated squaring (n >= 1)."""
+    result = None
+    base = x
+    while n:
+        if n & 1:
+            result = base if result is None else be.mul(result, base)
+        n >>= 1
+        if n:
+            base = be.mul(base, base)
+    return be.copy(result) if result is x else result
+
+
+# ---- scans and products --------------------------------------------------------------------
+
+
+class Cumsum(Function):
+    def forward(self, x, axis=0):
+        self.axis = axis
+        return self.be.cumsum(x, axis)
+
+    def backward(self, g):
+        be, a = self.be, self.axis
+        return be.flip(be.cumsum(be.flip(g, a), a), a)
+
+
+class Cumprod(Function):
+    save_inputs = True
+
+    def forward(self, x, axis=0):
+        self.x, self.axis = x, axis
+        return self.be.cumprod(x, axis)
+
+    def backward(self, g):
+        return self.be.cumprod_backward(g, self.x, self.axis)
+
+
+class Prod(Function):
+    """Product over one axis (or all elements: axis None); the gradient is exact with zeros."""
+
+    save_inputs = True
+
+    def forward(self, x, axis=None, keepdim=False):
+        self.x, self.axis, self.keepdim = x, axis, keepdim
+        return self.be.prod(x, axis=axis, keepdims=keepdim)
+
+    def backward(self, g):
+        return self.be.prod_backward(g, self.x, self.axis, self.keepdim)
+
+
+# ---- shape and indexing --------------------------------------------------------------------
+
+
+class Flip(Function):
+    def forward(self, x, axes=()):
+        self.axes = axes
+        return self.be.flip(x, axes)
+
+    def backward(self, g):
+        return self.be.flip(g, self.axes)
+
+
+class Roll(Function):
+    def forward(self, x, shifts=(), axes=None):
+        self.shifts, self.axes = shifts, axes
+        return self.be.roll(x, shifts, axes)
+
+    def backward(self, g):
+        return self.be.roll(g, tuple(-s for s in self.shifts), self.axes)
+
+
+class Tril(Function):
+    op = "tril"
+
+    def forward(self, x, k=0):
+        self.k = k
+        return getattr(self.be, self.op)(x, k)
+
+    def backward(self, g):
+        return getattr(self.be, self.op)(g, self.k)
+
+
+class Triu(Tril):
+    op = "triu"
+
+
+class Scatter(Function):
+    """scatter / scatter_add of ``src`` into a copy of ``x`` at ``idx`` along ``axis``; with
+    ``value`` (a scalar) instead of a src tensor, only x is an input."""
+
+    def forward(self, x, *src, idx=None, axis=0, reduce=None, value=None):
+        self.idx, self.axis, self.reduce = idx, axis, reduce
+        self.src_shape = src[0].shape if src else None
+        return self.be.scatter(x, idx, src[0] if src else value, axis, reduce)
+
+    def backward(self, g):
+        be, n = self.be, self.needs_input_grad
+        gx = None
+        if n[0]:  # overwritten positions take no gradient; accumulated ones pass it on
+            gx = g if self.reduce == "add" else be.scatter(g, self.idx, 0, self.axis, None)
+        if self.src_shape is None:
+            return gx
+        gs = None
+        if n[1]:  # read g only where idx reaches (idx may be smaller than x off the axis)
+            cut = tuple(
+                slice(None) if i == self.axis else slice(0, k) for i, k in enumerate(self.idx.shape)
+            )
+            gs = be.take_along_axis(be.getitem(g, cut), self.idx, self.axis)
+            if tuple(gs.shape) != tuple(self.src_shape):  # src larger than idx: zeros beyond
+                full = be.zeros(self.src_shape, g.dtype)
+                be.setitem(full, tuple(slice(0, k) for k in gs.shape), gs)
+                gs = full
+        return gx, gs
+
+
+class Einsum(Function):
+    """einsum with an explicit output ('ij,jk->ik', letters only; the caller expands '...')."""
+
+    save_inputs = True
+
+    def forward(self, *xs, subscripts=""):
+        self.subscripts, self.xs = subscripts, xs
+        return self.be.einsum(subscripts, *xs)
+
+    def backward(self, g):
+        be, xs = self.be, self.xs
+        return tuple(
+            be.einsum_backward(g, self.subscripts, list(xs), i) if need else None
+            for i, need in enumerate(self.needs_input_grad)
+        )
