@@ -533,3 +533,114 @@ def test_hook_on_root_and_bad_hooks(rng):
     w.register_hook(lambda g: 1.0)
     with pytest.raises(TypeError, match="must return None or a Tensor"):
         w.sum().backward()
+
+
+# ---- 0-d and empty tensors, and gradients that must not be NaN -----------------------------------
+
+
+def _both(torch, a, dtype="float64"):
+    return (
+        fastnn.tensor(np.asarray(a, dtype=dtype), requires_grad=True),
+        torch.tensor(np.asarray(a, dtype=dtype), requires_grad=True),
+    )
+
+
+def _same(f, t):
+    np.testing.assert_allclose(
+        np.asarray(f.detach().numpy()), t.detach().numpy(), rtol=1e-6, atol=1e-12
+    )
+
+
+def test_scalar_gate_backward_matches_torch():
+    torch = pytest.importorskip("torch")
+    fw, tw = _both(torch, 0.5)
+    x = np.arange(3.0)
+    (fw.sigmoid() * fastnn.tensor(x)).sum().backward()
+    (tw.sigmoid() * torch.tensor(x)).sum().backward()
+    assert fw.grad.shape == ()
+    _same(fw.grad, tw.grad)
+    assert gradcheck(
+        lambda w: (w.sigmoid() * fastnn.tensor(x)).sum(), (fw.detach().requires_grad_(),)
+    )
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("name", ["mse", "l1", "ce", "nll", "bce", "bce_logits"])
+def test_losses_on_an_empty_batch_match_torch(name, reduction):
+    torch = pytest.importorskip("torch")
+    res = []
+    for lib, F in ((fastnn, fastnn.nn.functional), (torch, torch.nn.functional)):
+        x = lib.zeros(0, 3, dtype=lib.float64, requires_grad=True)
+        y, idx = lib.zeros(0, 3, dtype=lib.float64), lib.zeros(0, dtype=lib.int64)
+        loss = {
+            "mse": lambda: F.mse_loss(x, y, reduction=reduction),
+            "l1": lambda: F.l1_loss(x, y, reduction=reduction),
+            "ce": lambda: F.cross_entropy(x, idx, reduction=reduction),
+            "nll": lambda: F.nll_loss(x, idx, reduction=reduction),
+            "bce": lambda: F.binary_cross_entropy(x.sigmoid(), y, reduction=reduction),
+            "bce_logits": lambda: F.binary_cross_entropy_with_logits(x, y, reduction=reduction),
+        }[name]()
+        loss.sum().backward()
+        res.append((loss, x.grad))
+    (fl, fg), (tl, tg) = res
+    assert tuple(fl.shape) == tuple(tl.shape)
+    np.testing.assert_array_equal(fl.detach().numpy(), tl.detach().numpy())  # NaN, 0 or empty
+    assert tuple(fg.shape) == tuple(tg.shape) == (0, 3)
+
+
+def test_pooling_on_an_empty_batch():
+    F = fastnn.nn.functional
+    x = fastnn.zeros(0, 2, 4, 4, requires_grad=True)
+    for pool in (F.max_pool2d, F.avg_pool2d):
+        out = pool(x, 2)
+        assert out.shape == (0, 2, 2, 2)
+        out.sum().backward()
+        assert x.grad.shape == (0, 2, 4, 4)
+
+
+def test_grad_of_pow_zero_and_norm_at_zero_match_torch():
+    torch = pytest.importorskip("torch")
+    for fn in (lambda z: (z**0).sum(), lambda z: z.norm(), lambda z: z.norm(dim=1).sum()):
+        fz, tz = _both(torch, np.zeros((2, 3)))
+        fn(fz).backward()
+        fn(tz).backward()
+        _same(fz.grad, tz.grad)
+        assert not np.isnan(fz.grad.numpy()).any()
+    x = fastnn.tensor(np.random.default_rng(1).standard_normal((3, 4)), requires_grad=True)
+    assert gradcheck(lambda x: x.norm(dim=1), (x,))
+    assert gradcheck(lambda x: x.norm(), (x,))
+
+
+@pytest.mark.parametrize(
+    "a", [[1.0, np.nan, 3.0], [1.0, np.nan, np.nan], [[1.0, np.nan, 3.0], [1.0, 5.0, 2.0]]]
+)
+def test_max_and_amax_with_nan_match_torch(a):
+    torch = pytest.importorskip("torch")
+    for op in (lambda t: t.max(), lambda t: t.min(), lambda t: t.amax(-1).sum()):
+        fx, tx = _both(torch, a)
+        fo, to = op(fx), op(tx)
+        _same(fo, to)
+        fo.backward()
+        to.backward()
+        np.testing.assert_array_equal(fx.grad.numpy(), tx.grad.numpy())
+
+
+def test_nll_loss_ignored_rows_with_masked_classes_match_torch():
+    torch = pytest.importorskip("torch")
+    lp = [[0.0, -np.inf, -1.0], [-np.inf, -np.inf, 0.0]]
+    for reduction in ("mean", "sum", "none"):
+        fx, tx = _both(torch, lp)
+        args = dict(ignore_index=1, reduction=reduction)
+        fl = fastnn.nn.functional.nll_loss(fx, fastnn.tensor([0, 1]), **args)
+        tl = torch.nn.functional.nll_loss(tx, torch.tensor([0, 1]), **args)
+        _same(fl, tl)
+        fl.sum().backward()
+        tl.sum().backward()
+        np.testing.assert_array_equal(fx.grad.numpy(), tx.grad.numpy())
+    fx, tx = _both(torch, lp)
+    fl = fastnn.nn.functional.cross_entropy(fx, fastnn.tensor([0, 1]), ignore_index=1)
+    tl = torch.nn.functional.cross_entropy(tx, torch.tensor([0, 1]), ignore_index=1)
+    _same(fl, tl)
+    fl.backward()
+    tl.backward()
+    np.testing.assert_allclose(fx.grad.numpy(), tx.grad.numpy(), rtol=1e-12)
