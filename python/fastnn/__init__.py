@@ -52,7 +52,14 @@ from ._tensor import (
 from ._tensor.functions import *  # matmul, cat, stack, where, exp, ...
 from ._tensor.functions import __all__ as _functions_all
 from ._tensor.random import Generator
-from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .autograd import (
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    is_inference_mode_enabled,
+    no_grad,
+    set_grad_enabled,
+)
 from .serialization import load, save
 
 globals().update(_dtype.PUBLIC)  # fastnn.float32, fastnn.long, fastnn.bool, ...
@@ -88,7 +95,9 @@ __all__ = [
     "get_default_dtype",
     "get_num_threads",
     "iinfo",
+    "inference_mode",
     "is_grad_enabled",
+    "is_inference_mode_enabled",
     "kernels",
     "linspace",
     "load",

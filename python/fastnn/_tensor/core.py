@@ -14,6 +14,7 @@ from .._core.device import device, to_device
 from .._core.dims import wrap_dim
 from .._core.size import from_shape as _size
 from ..autograd import engine, function
+from ..autograd.hooks import RemovableHandle
 from .creation import _to_array
 from .inplace import InplaceMixin
 from .math import OpsMixin
@@ -28,7 +29,16 @@ class Tensor(OpsMixin, ShapeMixin, InplaceMixin):
     create tensors from Python data with ``fastnn.tensor`` / ``fastnn.from_numpy`` / ``zeros``...
     """
 
-    __slots__ = ("__weakref__", "_ctx", "_data", "_retains_grad", "_vc", "grad", "requires_grad")
+    __slots__ = (
+        "__weakref__",
+        "_ctx",
+        "_data",
+        "_hooks",
+        "_retains_grad",
+        "_vc",
+        "grad",
+        "requires_grad",
+    )
     __array_ufunc__ = None  # ndarray (op) Tensor defers to Tensor's reflected operators
     __hash__ = object.__hash__  # by identity, like torch (== is element-wise)
 
@@ -43,6 +53,7 @@ class Tensor(OpsMixin, ShapeMixin, InplaceMixin):
         self._ctx = None
         self._vc = [0]
         self._retains_grad = False
+        self._hooks = None
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
@@ -57,6 +68,7 @@ class Tensor(OpsMixin, ShapeMixin, InplaceMixin):
         t._ctx = ctx
         t._vc = [0]
         t._retains_grad = False
+        t._hooks = None
         return t
 
     def _backend(self):
@@ -170,6 +182,20 @@ class Tensor(OpsMixin, ShapeMixin, InplaceMixin):
             raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
         if self._ctx is not None:
             self._retains_grad = True
+
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` whenever the gradient of this tensor is computed (on a leaf: the
+        total over its uses, before it goes into ``.grad``); a Tensor it returns replaces the
+        gradient. Returns a handle whose ``remove()`` unregisters the hook."""
+        if not self.requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if not callable(hook):
+            raise TypeError(f"register_hook: hook must be callable, got {type(hook).__name__}")
+        if self._hooks is None:
+            self._hooks = {}
+        handle = RemovableHandle(self._hooks)
+        self._hooks[handle.id] = hook
+        return handle
 
     @property
     def retains_grad(self):

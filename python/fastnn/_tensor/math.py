@@ -323,7 +323,7 @@ class OpsMixin:
     def norm(self, p=2, dim=None, keepdim=False):
         axes = _axes(self, dim, fn="norm")
         if p in (2, "fro"):
-            return (self * self).sum(axes, keepdim=keepdim).sqrt()
+            return R.Norm2.apply(self, axis=axes, keepdim=keepdim)
         if p == 1:
             return self.abs().sum(axes, keepdim=keepdim)
         if p == float("inf"):
@@ -341,14 +341,14 @@ class OpsMixin:
         if isinstance(dim, _function.Tensor):
             return self.maximum(dim)
         if dim is None and axis is None:
-            return R.Amax.apply(self, axis=None, keepdim=False)
+            return R.Max.apply(self, axis=None, keepdim=False)
         return max_result(*_select(self, dim if dim is not None else axis, keepdim, "argmax"))
 
     def min(self, dim=None, keepdim=False, axis=None):
         if isinstance(dim, _function.Tensor):
             return self.minimum(dim)
         if dim is None and axis is None:
-            return R.Amin.apply(self, axis=None, keepdim=False)
+            return R.Min.apply(self, axis=None, keepdim=False)
         return min_result(*_select(self, dim if dim is not None else axis, keepdim, "argmin"))
 
     def argmax(self, dim=None, keepdim=False, axis=None):

@@ -1,8 +1,19 @@
-"""Autograd: grad mode, the ``Function`` base, the backward engine and ``gradcheck``."""
+"""Autograd: grad mode, the ``Function`` bases, the backward engine, ``grad`` and ``gradcheck``.
 
-from .engine import backward
-from .function import Function
-from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+``Function`` here is the user-facing base (torch's ``forward(ctx, ...)`` form, see ``custom``);
+fastnn's own primitives derive from ``function.Function``.
+"""
+
+from .custom import Function
+from .engine import backward, grad
+from .grad_mode import (
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    is_inference_mode_enabled,
+    no_grad,
+    set_grad_enabled,
+)
 from .gradcheck import GradcheckError, gradcheck
 
 __all__ = [
@@ -10,8 +21,11 @@ __all__ = [
     "GradcheckError",
     "backward",
     "enable_grad",
+    "grad",
     "gradcheck",
+    "inference_mode",
     "is_grad_enabled",
+    "is_inference_mode_enabled",
     "no_grad",
     "set_grad_enabled",
 ]

@@ -14,10 +14,12 @@ _FREED_MSG = (
 
 
 def toposort(root):
-    """Tensors with a grad_fn reachable from ``root``, inputs before outputs (explicit stack DFS,
-    so a 5000-op chain does not hit the recursion limit)."""
+    """Tensors with a grad_fn reachable from ``root`` (a Tensor or a sequence of them), inputs
+    before outputs (explicit stack DFS, so a 5000-op chain does not hit the recursion limit)."""
     order, visited = [], set()
-    stack = [(root, False)]
+    stack = (
+        [(r, False) for r in reversed(root)] if isinstance(root, (list, tuple)) else [(root, False)]
+    )
     while stack:
         t, done = stack.pop()
         if done:
@@ -37,30 +39,104 @@ def toposort(root):
 
 
 def backward(root, gradient=None, retain_graph=False):
-    """Accumulate d root / d leaf into every leaf's ``.grad`` (see ``Tensor.backward``)."""
+    """Accumulate d root / d leaf into every leaf's ``.grad`` (see ``Tensor.backward``). ``root``
+    may also be a sequence of tensors, with ``gradient`` a sequence of as many (or None)."""
+    if isinstance(root, (list, tuple)):
+        roots = tuple(root)
+        grads = (None,) * len(roots) if gradient is None else tuple(gradient)
+        if len(grads) != len(roots):
+            raise RuntimeError(
+                f"grad_tensors has {len(grads)} element(s) but tensors has {len(roots)}"
+            )
+    else:
+        roots, grads = (root,), (gradient,)
+    _run(roots, grads, bool(retain_graph), None)
+
+
+def grad(
+    outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False
+):
+    """d outputs / d inputs (a tuple, one gradient per input), weighted by ``grad_outputs``;
+    no ``.grad`` is touched. ``allow_unused``: None (instead of an error) for an input the
+    outputs do not depend on."""
+    if create_graph:
+        raise NotImplementedError(
+            "fastnn.autograd.grad: create_graph=True (higher-order gradients) is not supported"
+        )
+    Tensor = function.Tensor
+    outs = (outputs,) if isinstance(outputs, Tensor) else tuple(outputs)
+    ins = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+    if grad_outputs is None or isinstance(grad_outputs, Tensor):
+        gos = (grad_outputs,) * len(outs) if grad_outputs is None else (grad_outputs,)
+    else:
+        gos = tuple(grad_outputs)
+    if len(gos) != len(outs):
+        raise RuntimeError(
+            f"grad requires one grad_output per output: got {len(gos)} grad_outputs for "
+            f"{len(outs)} outputs"
+        )
+    for i, t in enumerate(ins):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"grad: inputs[{i}] must be a Tensor, got {type(t).__name__}")
+        if not t.requires_grad:
+            raise RuntimeError("One of the differentiated Tensors does not require grad")
+    capture = {id(t): None for t in ins}
+    _run(outs, gos, bool(retain_graph), capture)
+    result = []
+    for i, t in enumerate(ins):
+        g = capture[id(t)]
+        if g is None:
+            if not allow_unused:
+                raise RuntimeError(
+                    f"The differentiated Tensor at index {i} appears to not have been used in "
+                    "the graph. Set allow_unused=True if this is the desired behavior."
+                )
+            result.append(None)
+        else:
+            result.append(function.Tensor._make(g, False, None))
+    return tuple(result)
+
+
+def _root_grad(root, gradient):
     if not root.requires_grad:
         raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
     be = root._backend()
     if gradient is None:
         if root._data.size != 1:
             raise RuntimeError("grad can be implicitly created only for scalar outputs")
-        g = be.ones(root._data.shape, root._data.dtype)
-        handed = set()
-    else:
-        g = gradient._data if isinstance(gradient, function.Tensor) else be.asarray(gradient)
-        if g.shape != root._data.shape:
-            raise RuntimeError(
-                f"Mismatch in shape: grad_output[0] has a shape of {tuple(g.shape)} and "
-                f"output[0] has a shape of {tuple(root._data.shape)}."
-            )
-        if g.dtype != root._data.dtype:
-            g = be.astype(g, root._data.dtype)
-        handed = {id(g)}  # the caller's array: never stored as a .grad without a copy
-    if root._ctx is None:  # a leaf
-        _accumulate(root, g, handed)
-        return
-    topo = toposort(root)
-    grads = {root: g}
+        return be.ones(root._data.shape, root._data.dtype), False
+    g = gradient._data if isinstance(gradient, function.Tensor) else be.asarray(gradient)
+    if g.shape != root._data.shape:
+        raise RuntimeError(
+            f"Mismatch in shape: grad_output[0] has a shape of {tuple(g.shape)} and "
+            f"output[0] has a shape of {tuple(root._data.shape)}."
+        )
+    if g.dtype != root._data.dtype:
+        g = be.astype(g, root._data.dtype)
+    return g, True
+
+
+def _run(roots, root_grads, retain_graph, capture):
+    """One reverse sweep from ``roots``. ``capture`` None: gradients go into leaves' ``.grad``
+    (and retained non-leaves'); else a dict id(tensor) -> gradient that receives the total
+    gradient of each tensor it names, and no ``.grad`` is touched.
+
+    A leaf's gradient is summed over its uses before it is stored, so its hooks see the total
+    once (``pending``); without hooks or capture it goes straight into ``.grad``."""
+    handed = set()  # the caller's arrays: never stored as a .grad without a copy
+    grads, pending = {}, {}
+    inner = []
+    for r, go in zip(roots, root_grads):
+        g, given = _root_grad(r, go)
+        if given:
+            handed.add(id(g))
+        if r._ctx is None:
+            _to_leaf(r, g, handed, pending, capture)
+        else:
+            prev = grads.get(r)
+            grads[r] = g if prev is None else _devices.of(g).add(prev, g)
+            inner.append(r)
+    topo = toposort(inner) if inner else ()
     prev_mode = _grad_state.enabled
     _grad_state.enabled = False
     try:
@@ -69,8 +145,13 @@ def backward(root, gradient=None, retain_graph=False):
             if g is None:
                 continue
             ctx = t._ctx
-            if t._retains_grad:
-                _accumulate(t, g, handed)
+            if t._hooks is not None:
+                g = _call_hooks(t, g)
+            if capture is None:
+                if t._retains_grad:
+                    _accumulate(t, g, handed)
+            elif id(t) in capture:
+                capture[id(t)] = _adopt(t, g, handed)
             _check_versions(ctx, t)
             gs = ctx.backward(g)
             parents, needs = ctx.parents, ctx.needs_input_grad
@@ -89,26 +170,75 @@ def backward(root, gradient=None, retain_graph=False):
                         f"{tuple(p._data.shape)}"
                     )
                 if p._ctx is None:
-                    _accumulate(p, gi, handed)
+                    _to_leaf(p, gi, handed, pending, capture)
                 else:
                     prev = grads.get(p)
                     grads[p] = gi if prev is None else _devices.of(gi).add(prev, gi)
+        for p, g in pending.values():
+            if p._hooks is not None:
+                g = _call_hooks(p, g)
+            if capture is None:
+                _accumulate(p, g, handed)
+            else:
+                capture[id(p)] = _adopt(p, g, handed)
     finally:
         _grad_state.enabled = prev_mode
 
 
-def _accumulate(t, g, handed):
-    """``t.grad += g``: the single accumulation site. A fresh, contiguous array is adopted;
-    anything that may be shared (views, the caller's gradient, one already adopted) is copied."""
+def _to_leaf(p, g, handed, pending, capture):
+    if capture is None:
+        if p._hooks is None:
+            _accumulate(p, g, handed)
+            return
+    elif id(p) not in capture:
+        return
+    key = id(p)
+    prev = pending.get(key)
+    pending[key] = (p, g if prev is None else _devices.of(g).add(prev[1], g))
+
+
+def _call_hooks(t, g):
+    """Run ``t``'s hooks in registration order; each sees the previous one's result."""
+    Tensor = function.Tensor
+    for fn in tuple(t._hooks.values()):
+        r = fn(Tensor._make(g, False, None))
+        if r is None:
+            continue
+        if not isinstance(r, Tensor):
+            raise TypeError(
+                f"hook {getattr(fn, '__name__', fn)!r} must return None or a Tensor, got "
+                f"{type(r).__name__}"
+            )
+        if r._data.shape != g.shape:
+            raise RuntimeError(
+                f"hook {getattr(fn, '__name__', fn)!r} has changed the size of value: expected "
+                f"{list(g.shape)}, got {list(r._data.shape)}"
+            )
+        g = r._data
+    return g
+
+
+def _adopt(t, g, handed):
+    """``g`` as an array the caller may own: cast to ``t``'s dtype, copied when it may be
+    shared (a view, the caller's own gradient, one handed out already)."""
     be = _devices.of(t._data)
     if g.dtype != t._data.dtype:
         g = be.astype(g, t._data.dtype)
     elif id(g) in handed or not be.is_fresh(g):
         g = be.copy(g)
     handed.add(id(g))
+    return g
+
+
+def _accumulate(t, g, handed):
+    """``t.grad += g``: the single accumulation site. A fresh, contiguous array is adopted;
+    anything that may be shared (views, the caller's gradient, one already adopted) is copied."""
     if t.grad is None:
-        t.grad = function.Tensor._make(g, False, None)
+        t.grad = function.Tensor._make(_adopt(t, g, handed), False, None)
     else:
+        be = _devices.of(t._data)
+        if g.dtype != t._data.dtype:
+            g = be.astype(g, t._data.dtype)
         be.iadd(t.grad._data, g)
 
 

@@ -70,8 +70,10 @@ class Pow(Function):
     def backward(self, g):
         n, be, x, y = self.needs_input_grad, self.be, self.x, self.y
         gx = gy = None
-        if n[0]:  # y * x^(y-1)
-            gx = be.sum_to_shape(be.mul(g, be.mul(y, be.pow(x, be.sub(y, 1)))), x.shape)
+        if n[0]:  # y * x^(y-1); 0 where y == 0 (x^0 is constant, even at x = 0)
+            y0 = be.eq(y, 0)
+            d = be.where(y0, 0, be.mul(y, be.pow(x, be.where(y0, 1, be.sub(y, 1)))))
+            gx = be.sum_to_shape(be.mul(g, d), x.shape)
         if n[1]:  # x^y * log(x); 0 where x == 0 (torch's convention)
             logx = be.where(be.eq(x, 0), 0, be.log(be.where(be.eq(x, 0), 1, x)))
             gy = be.sum_to_shape(be.mul(g, be.mul(self.out, logx)), y.shape)

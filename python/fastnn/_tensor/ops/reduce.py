@@ -32,7 +32,7 @@ class Mean(Function):
         be = self.be
         if not self.keepdim:
             g = be.reshape(g, _keepdims_shape(self.shape, self.axis))
-        return be.broadcast_to(be.div(g, self.count), self.shape)
+        return be.broadcast_to(be.div(g, max(self.count, 1)), self.shape)  # empty: no gradient
 
 
 class Amax(Function):
@@ -58,11 +58,55 @@ class Amax(Function):
             g = be.reshape(g, self.out.shape)
         mask = be.astype(be.eq(x, self.out), g.dtype)
         count = be.sum(mask, axis=self.axis, keepdims=True)
+        # a NaN maximum matches no element: torch's gradient is NaN there; spelled out, so no
+        # 0/0 is computed
+        count = be.where(be.eq(count, 0), float("nan"), count)
         return be.mul(mask, be.div(g, count))
 
 
 class Amin(Amax):
     _reduce = "amin"
+
+
+class Max(Amax):
+    """max() of all elements: like amax, but a NaN result sends the gradient to the NaN
+    elements (shared equally), where amax's comparison would match none (torch's max())."""
+
+    def backward(self, g):
+        be, x, out = self.be, self.x, self.out
+        if not self.keepdim:
+            g = be.reshape(g, out.shape)
+        hit = be.where(be.isnan(out), be.isnan(x), be.eq(x, out))
+        mask = be.astype(hit, g.dtype)
+        return be.mul(mask, be.div(g, be.sum(mask, axis=self.axis, keepdims=True)))
+
+
+class Min(Max):
+    _reduce = "amin"
+
+
+class Norm2(Function):
+    """Euclidean norm over ``axis``; its gradient x / norm is 0 where the norm is 0 (the
+    subgradient torch picks) instead of 0 / 0."""
+
+    save_inputs = True
+
+    def forward(self, x, axis=None, keepdim=False):
+        be = self.be
+        self.x, self.axis, self.keepdim = x, axis, keepdim
+        self.out = out = be.sqrt(be.sum(be.mul(x, x), axis=axis, keepdims=True))
+        if keepdim:
+            return out
+        return be.reshape(
+            out, tuple(n for i, n in enumerate(x.shape) if i not in _axes(axis, x.ndim))
+        )
+
+    def backward(self, g):
+        be, x, out = self.be, self.x, self.out
+        if not self.keepdim:
+            g = be.reshape(g, out.shape)
+        zero = be.eq(out, 0)
+        return be.mul(x, be.div(be.where(zero, 0, g), be.where(zero, 1, out)))
 
 
 def _axes(axis, ndim):

@@ -75,7 +75,8 @@ class AvgPool2d(Function):
     def backward(self, g):
         be = self.be
         kk = self.geom[0][0] * self.geom[0][1]
-        g2 = be.div(be.reshape(g, (self.shape1[0], 1, -1)), self.divisor)
+        # the window count spelled out: -1 cannot be inferred for an empty batch
+        g2 = be.div(be.reshape(g, (self.shape1[0], 1, g.shape[2] * g.shape[3])), self.divisor)
         g2 = be.astype(g2, g.dtype) if g2.dtype != g.dtype else g2
         dcols = be.ascontiguous(be.broadcast_to(g2, (self.shape1[0], kk, g2.shape[2])))
         return be.reshape(be.col2im(dcols, self.shape1, *self.geom), self.x_shape)

@@ -117,7 +117,7 @@ class MSE(Function):
 
     def backward(self, g):
         be, d, n = self.be, self.d, self.needs_input_grad
-        scale = be.mul(g, 2.0 / d.size) if self.reduction == "mean" else be.mul(g, 2.0)
+        scale = be.mul(g, 2.0 / max(d.size, 1)) if self.reduction == "mean" else be.mul(g, 2.0)
         gd = be.mul(d, scale)
         return (
             be.sum_to_shape(gd, self.sx) if n[0] else None,
@@ -149,7 +149,7 @@ class BCE(Function):
     def backward(self, g):
         be, x, t, n = self.be, self.x, self.t, self.needs_input_grad
         if self.reduction == "mean":
-            g = be.div(g, x.size)
+            g = be.div(g, max(x.size, 1))  # an empty batch has an empty gradient
         w = g if self.weight is None else be.mul(g, self.weight)
         gx = gt = None
         if n[0]:  # (x - t) / max(x (1 - x), 1e-12), torch's clamp
@@ -361,9 +361,14 @@ def nll_loss(
     wt = be.mul(be.getitem(w, safe), valid).astype(x.dtype)
     T = Tensor
     picked = x.gather(1, T._make(be.reshape(safe, (-1, 1)))).reshape(-1)
+    # an ignored row contributes exactly 0, even where its log-probability is -inf (a masked
+    # class): multiplying by its zero weight would give NaN
+    picked = picked.where(T._make(valid), 0.0)
     loss = -picked * T._make(wt)
     if reduction == "mean":
-        return loss.sum() / T._make(be.sum(wt))
+        # no target counted (empty batch or all ignored): NaN like torch, without a 0 / 0
+        total = be.sum(wt)
+        return loss.sum() / T._make(be.where(be.eq(total, 0), float("nan"), total))
     if reduction == "sum":
         return loss.sum()
     if nd == 1:

@@ -1,0 +1,293 @@
+"""``Function`` for users, in torch's form: a subclass with static ``forward(ctx, *args)`` and
+``backward(ctx, *grads)`` on Tensors (or ``forward(*args)`` plus ``setup_context(ctx, inputs,
+output)``), called as ``MyFn.apply(*args)``.
+
+``apply`` runs ``forward`` under no_grad; when grad mode is on and a Tensor argument requires
+grad, the Tensor outputs get a graph node (``_Node``) whose ``backward`` hands the user's
+``backward`` one Tensor per output (zeros for an output that received no gradient, unless
+``ctx.set_materialize_grads(False)``) and returns the results as arrays, one per Tensor
+argument. Several outputs share one node: each output's own node (``_Select``) parks its
+gradient in the shared node and passes an empty placeholder array to a hidden tensor whose node
+is the shared one. The engine reaches that hidden tensor only after every output (it is their
+parent), so the user's ``backward`` runs once, with all the gradients.
+
+A subclass written in fastnn's internal primitive form (instance methods on storage arrays, see
+``function.Function``) keeps that form: the torch form is recognised by a static ``forward``
+or one whose first parameter is named ``ctx``.
+"""
+
+import inspect
+
+from . import function
+from .grad_mode import state as _grad_state
+
+
+class FunctionCtx:
+    """The ``ctx`` a user's ``forward`` and ``backward`` receive; any attribute may be set on it."""
+
+    def __init__(self):
+        self.needs_input_grad = ()
+        self.materialize_grads = True
+        self.to_save = ()
+        self.non_differentiable = ()
+        self._saved = None  # (tensors, versions) once forward returned
+
+    def save_for_backward(self, *tensors):
+        for i, t in enumerate(tensors):
+            if t is not None and not isinstance(t, function.Tensor):
+                raise TypeError(
+                    "save_for_backward can only save Tensors or None, but argument "
+                    f"{i} is of type {type(t).__name__}"
+                )
+        self.to_save = tensors
+
+    @property
+    def saved_tensors(self):
+        if self._saved is None:  # read inside forward: what was saved so far
+            return tuple(self.to_save)
+        tensors, versions = self._saved
+        for i, (t, v) in enumerate(zip(tensors, versions)):
+            if t is not None and t._vc[0] != v:
+                raise RuntimeError(
+                    "one of the variables needed for gradient computation has been modified by "
+                    f"an inplace operation: saved tensor {i} [{t._data.dtype} "
+                    f"{list(t._data.shape)}] is at version {t._vc[0]}; expected version {v} "
+                    "instead."
+                )
+        return tensors
+
+    def mark_non_differentiable(self, *tensors):
+        self.non_differentiable = tensors
+
+    def set_materialize_grads(self, value):
+        self.materialize_grads = bool(value)
+
+    def mark_dirty(self, *tensors):
+        raise NotImplementedError(
+            "fastnn.autograd.Function: ctx.mark_dirty (in-place forward) is not supported; "
+            "return a new tensor instead"
+        )
+
+
+class _Node(function.Function):
+    """The graph node of one ``apply`` call; subclassed per user class so that its name
+    (``<Name>Backward``) survives the freeing of its state."""
+
+    fn = None
+
+    def name(self):
+        return type(self).__name__
+
+    def backward(self, g):
+        Tensor = function.Tensor
+        ctx = self.ctx
+        if self.parked is None:
+            parked = [g]
+        else:
+            parked, self.parked = self.parked, [None] * len(self.parked)
+        grads = []
+        for gi, meta in zip(parked, self.out_meta):
+            if gi is not None:
+                grads.append(Tensor._make(gi, False, None))
+            elif meta is not None and ctx.materialize_grads:
+                be, shape, dtype = meta
+                grads.append(Tensor._make(be.zeros(shape, dtype), False, None))
+            else:
+                grads.append(None)
+        return self._input_grads(self.fn.backward(ctx, *grads))
+
+    def _input_grads(self, res):
+        Tensor = function.Tensor
+        name = self.name()
+        if not isinstance(res, tuple):
+            res = (res,)
+        n = len(self.arg_is_tensor)
+        if len(res) < n or any(r is not None for r in res[n:]):
+            raise RuntimeError(
+                f"function {name} returned an incorrect number of gradients (expected {n}, "
+                f"got {len(res)})"
+            )
+        out, k = [], 0
+        for i, (r, is_tensor) in enumerate(zip(res, self.arg_is_tensor)):
+            if not is_tensor:
+                if r is not None:
+                    raise RuntimeError(
+                        f"function {name} returned a gradient different than None at position "
+                        f"{i + 1}, but the corresponding forward input was not a Tensor"
+                    )
+                continue
+            p = self.parents[k]
+            k += 1
+            if r is None:
+                out.append(None)
+                continue
+            if not isinstance(r, Tensor):
+                raise TypeError(
+                    f"function {name} returned a {type(r).__name__} as gradient {i}; expected "
+                    "a Tensor or None"
+                )
+            a, shape = r._data, p._data.shape
+            if a.shape != shape:
+                if not _sums_to(shape, a.shape):
+                    raise RuntimeError(
+                        f"Function {name} returned an invalid gradient at index {i} - got "
+                        f"{list(a.shape)} but expected shape compatible with {list(shape)}"
+                    )
+                a = p._backend().sum_to_shape(a, shape)
+            if a.dtype != p._data.dtype:
+                a = p._backend().astype(a, p._data.dtype)
+            out.append(a)
+        return tuple(out)
+
+
+class _Select(function.Function):
+    """Output ``index`` of a several-output node: parks its gradient in the shared node."""
+
+    def backward(self, g):
+        node = self.node
+        node.parked[self.index] = g
+        return node.placeholder
+
+    def name(self):
+        node = self.__dict__.get("node")
+        return node.name() if node is not None else type(self).__name__
+
+
+def _sums_to(shape, grad_shape):
+    """True when ``shape`` broadcasts to ``grad_shape`` (the gradient can be summed back)."""
+    if len(shape) > len(grad_shape):
+        return False
+    tail = grad_shape[len(grad_shape) - len(shape) :]
+    return all(s in (1, gs) for s, gs in zip(shape, tail))
+
+
+def _apply(cls, *args, **kwargs):
+    if kwargs:
+        raise TypeError(f"{cls.__name__}.apply() takes no keyword arguments")
+    Tensor = function.Tensor
+    ctx = FunctionCtx()
+    is_tensor = tuple(isinstance(a, Tensor) for a in args)
+    ctx.needs_input_grad = tuple(t and a.requires_grad for t, a in zip(is_tensor, args))
+    record = _grad_state.enabled and any(ctx.needs_input_grad)
+    prev = _grad_state.enabled
+    _grad_state.enabled = False
+    try:
+        if cls._setup_context:
+            out = cls.forward(*args)
+            cls.setup_context(ctx, args, out)
+        else:
+            out = cls.forward(ctx, *args)
+    finally:
+        _grad_state.enabled = prev
+    if not record:
+        return out
+    single = not isinstance(out, tuple)
+    outs = [out] if single else list(out)
+    nondiff = {id(t) for t in ctx.non_differentiable}
+    seen, diff = set(), []
+    for i, o in enumerate(outs):
+        if not isinstance(o, Tensor):
+            continue
+        if o.requires_grad or id(o) in seen or any(o is a for a in args):
+            # an input (or a tensor already in a graph) returned as is: the output is a new
+            # tensor on its storage, so the input's own graph place is left alone
+            alias = o._view_of(Tensor._make(o._data, False, None))
+            if any(s is o for s in ctx.to_save):
+                ctx.to_save = tuple(alias if s is o else s for s in ctx.to_save)
+            o = outs[i] = alias
+        seen.add(id(o))
+        if id(o) not in nondiff and o._data.dtype.kind == "f":
+            diff.append(i)
+    node = _new(cls._node_cls)
+    node.fn = cls
+    node.ctx = ctx
+    node.parents = tuple(a for a, t in zip(args, is_tensor) if t)
+    node.needs_input_grad = tuple(p.requires_grad for p in node.parents)
+    node.arg_is_tensor = is_tensor
+    node.out_meta = [
+        (o._backend(), o._data.shape, o._data.dtype) if isinstance(o, Tensor) else None
+        for o in outs
+    ]
+    _save(ctx, outs)
+    if not diff:
+        return out
+    if single:
+        node.parked = None
+        o = outs[0]
+        o.requires_grad, o._ctx = True, node
+        return o
+    node.parked = [None] * len(outs)
+    first = outs[diff[0]]._data
+    be = outs[diff[0]]._backend()
+    node.placeholder = be.zeros((0,), first.dtype)
+    hidden = Tensor._make(be.zeros((0,), first.dtype), True, node)
+    for i in diff:
+        sel = _new(_Select)
+        sel.node, sel.index = node, i
+        sel.parents, sel.needs_input_grad = (hidden,), (True,)
+        outs[i].requires_grad, outs[i]._ctx = True, sel
+    return tuple(outs)
+
+
+def _save(ctx, outs):
+    """Fix what ``save_for_backward`` kept: outputs are saved as detached tensors on the same
+    storage (no output -> node -> saved output cycle), and every version is noted so an
+    in-place change before backward is caught."""
+    Tensor = function.Tensor
+    saved = []
+    for t in ctx.to_save:
+        if t is not None and any(t is o for o in outs):
+            t = t._view_of(Tensor._make(t._data, False, None))
+        saved.append(t)
+    ctx._saved = (tuple(saved), tuple(None if t is None else t._vc[0] for t in saved))
+    ctx.to_save = ()
+
+
+class Function(function.Function):
+    """Base class of user-defined differentiable functions, in torch's form::
+
+    class Exp(fastnn.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            y = x.exp()
+            ctx.save_for_backward(y)
+            return y
+
+        @staticmethod
+        def backward(ctx, grad):
+            (y,) = ctx.saved_tensors
+            return grad * y
+
+    Exp.apply(x)
+    """
+
+    _setup_context = False
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if not _torch_form(cls):
+            return
+        cls.apply = classmethod(_apply)
+        cls._setup_context = callable(getattr(cls, "setup_context", None))
+        cls._node_cls = type(f"{cls.__name__}Backward", (_Node,), {"__module__": cls.__module__})
+
+    def __call__(self, *args, **kwargs):
+        raise RuntimeError(
+            "Legacy autograd function with non-static forward method is deprecated. Please use "
+            "new-style autograd function with static forward method: call it as "
+            f"{type(self).__name__}.apply(...)"
+        )
+
+
+def _torch_form(cls):
+    fwd = inspect.getattr_static(cls, "forward", None)
+    if isinstance(fwd, staticmethod):
+        return True
+    try:
+        params = list(inspect.signature(fwd).parameters)
+    except (TypeError, ValueError):
+        return False
+    return bool(params) and params[0] == "ctx"
+
+
+_new = object.__new__
