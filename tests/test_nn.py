@@ -735,3 +735,38 @@ def test_loss_module_is_the_functional(rng):
     assert loss.shape == (5,)
     loss.mean().backward()
     assert logits.grad.shape == (5, 3)
+
+
+def test_lazy_linear_materializes_in_place_for_an_earlier_optimizer():
+    fastnn.manual_seed(0)
+    lazy = nn.LazyLinear(3)
+    assert isinstance(lazy.weight, nn.UninitializedParameter) and lazy.in_features == 0
+    opt = fastnn.optim.SGD(lazy.parameters(), lr=0.1)  # built before the shapes are known
+    weight = lazy.weight
+    x = fastnn.randn(4, 5)
+    y = lazy(x)
+    assert type(lazy) is nn.Linear and lazy.in_features == 5 and y.shape == (4, 3)
+    assert lazy.weight is weight and type(weight) is nn.Parameter and weight.shape == (3, 5)
+    bound = 1 / 5**0.5  # initialised like Linear(5, 3)
+    assert float(weight.abs().max()) <= bound and float(lazy.bias.abs().max()) <= bound
+    before = weight.detach().clone()
+    y.sum().backward()
+    opt.step()
+    np.testing.assert_allclose(weight.numpy(force=True), (before - 0.1 * weight.grad).numpy())
+    np.testing.assert_allclose(
+        lazy(x).numpy(force=True), (x @ weight.T + lazy.bias).numpy(force=True)
+    )
+    assert nn.LazyLinear(2, bias=False)(fastnn.ones(1, 4)).shape == (1, 2)
+    with pytest.raises(RuntimeError, match="at least one dimension"):
+        nn.LazyLinear(2)(fastnn.tensor(1.0))
+    with pytest.raises(TypeError, match="floating"):
+        nn.LazyLinear(2, dtype=fastnn.int64)
+
+
+def test_lazy_linear_matches_torch_shapes_and_repr():
+    torch = pytest.importorskip("torch")
+    ours, theirs = nn.LazyLinear(7), torch.nn.LazyLinear(7)
+    assert repr(ours) == repr(theirs).replace("torch.", "")
+    ours(fastnn.zeros(2, 11))
+    theirs(torch.zeros(2, 11))
+    assert repr(ours) == repr(theirs) and tuple(ours.weight.shape) == tuple(theirs.weight.shape)

@@ -7,6 +7,7 @@ from .layers import (
     Dropout,
     Flatten,
     Identity,
+    LazyLinear,
     LeakyReLU,
     Linear,
     LogSoftmax,
@@ -30,7 +31,7 @@ from .loss import (
     TripletMarginLoss,
 )
 from .module import Module, ModuleList, Sequential
-from .parameter import Parameter
+from .parameter import Parameter, UninitializedParameter
 
 __all__ = [
     "GELU",
@@ -47,6 +48,7 @@ __all__ = [
     "Identity",
     "KLDivLoss",
     "L1Loss",
+    "LazyLinear",
     "LeakyReLU",
     "Linear",
     "LogSoftmax",
@@ -63,6 +65,7 @@ __all__ = [
     "Softmax",
     "Tanh",
     "TripletMarginLoss",
+    "UninitializedParameter",
     "functional",
     "init",
 ]

@@ -13,7 +13,7 @@ from .._tensor import Tensor
 from . import functional as F
 from . import init
 from .module import Module
-from .parameter import Parameter
+from .parameter import Parameter, UninitializedParameter
 
 __all__ = [
     "GELU",
@@ -95,6 +95,51 @@ class Linear(Module):
             f"in_features={self.in_features}, out_features={self.out_features}, "
             f"bias={self.bias is not None}"
         )
+
+
+class LazyLinear(Linear):
+    """``Linear`` whose ``in_features`` is read from the first input it sees.
+
+    Until then ``weight`` and ``bias`` are ``UninitializedParameter``s; the first forward gives
+    them their shapes in place, initialises them like ``Linear`` and turns the module into a
+    ``Linear``. Parameters handed to an optimizer before that keep being updated after it.
+    """
+
+    cls_to_become = Linear
+
+    def __init__(self, out_features, bias=True, device=None, dtype=None):
+        Module.__init__(self)
+        self.in_features = 0
+        self.out_features = _positive_int(out_features, "out_features", "LazyLinear")
+        dt = np.dtype(np.float32) if dtype is None else np.dtype(dtype)
+        if dt.kind != "f":
+            raise TypeError(f"LazyLinear: dtype must be a floating dtype, got {dt}")
+        self.weight = UninitializedParameter(dtype=dt)
+        if bias:
+            self.bias = UninitializedParameter(dtype=dt)
+        else:
+            self.register_parameter("bias", None)
+        self._device = device
+
+    def reset_parameters(self):
+        if self.in_features:  # nothing to initialise before the shapes are known
+            _reset_affine(self)
+
+    def forward(self, input):
+        if input.ndim == 0:
+            raise RuntimeError("LazyLinear: the input must have at least one dimension")
+        self.in_features = _positive_int(input.shape[-1], "input.shape[-1]", "LazyLinear")
+        self.weight.materialize((self.out_features, self.in_features))
+        if self.bias is not None:
+            self.bias.materialize((self.out_features,))
+        self.reset_parameters()
+        _place_parameters(self, self._device)
+        del self._device
+        self.__class__ = self.cls_to_become
+        return self.forward(input)
+
+    def extra_repr(self):
+        return f"in_features=0, out_features={self.out_features}, bias={self.bias is not None}"
 
 
 class Identity(Module):

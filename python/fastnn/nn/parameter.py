@@ -27,3 +27,26 @@ class Parameter(Tensor):
 
     def __repr__(self):
         return "Parameter containing:\n" + Tensor.__repr__(self)
+
+
+class UninitializedParameter(Parameter):
+    """A parameter whose shape is not known yet, held by a lazy module until its first forward.
+
+    ``materialize(shape)`` gives it storage in place and turns it into a plain ``Parameter``, so
+    an optimizer built before the first forward (it holds this very object) updates it after.
+    """
+
+    cls_to_become = Parameter
+
+    def __init__(self, requires_grad=True, device=None, dtype=None):
+        dt = np.dtype(np.float32) if dtype is None else np.dtype(dtype)
+        Parameter.__init__(self, np.empty((0,), dtype=dt), requires_grad=requires_grad)
+
+    def materialize(self, shape, device=None, dtype=None):
+        """Allocate storage of ``shape`` (uninitialised values: the module initialises them)."""
+        dt = self._data.dtype if dtype is None else np.dtype(dtype)
+        self._data = np.empty(tuple(shape), dtype=dt)
+        self.__class__ = self.cls_to_become
+
+    def __repr__(self):
+        return "<UninitializedParameter>"
