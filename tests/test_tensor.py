@@ -369,3 +369,35 @@ def test_mixing_devices_raises():
             fastnn.ones(2, dtype=fastnn.float64) == g  # noqa: B015 (evaluated for its error)
     finally:
         del backends._BY_TYPE[FakeDeviceArray]
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "sum",
+        "mean",
+        "var",
+        "std",
+        "amax",
+        "amin",
+        "max",
+        "min",
+        "argmax",
+        "argmin",
+        "prod",
+        "logsumexp",
+        "median",
+    ],
+)
+def test_reductions_take_numpys_keepdims_spelling(name):
+    """torch accepts keepdims= beside keepdim= (the d2l book writes reduce_sum(X, 0, keepdims=True))."""
+    x = fastnn.tensor([[1.0, 5.0, 3.0], [4.0, 2.0, 6.0]])
+    got = getattr(x, name)(1, keepdims=True)
+    want = getattr(x, name)(1, keepdim=True)
+    got, want = (got[0], want[0]) if isinstance(got, tuple) else (got, want)
+    assert got.shape == (2, 1)
+    np.testing.assert_array_equal(got.numpy(), want.numpy())
+    torch = pytest.importorskip("torch")
+    t = getattr(torch.tensor(x.numpy()), name)(1, keepdims=True)
+    t = t[0] if isinstance(t, tuple) else t
+    np.testing.assert_allclose(got.numpy(), t.numpy(), rtol=1e-6)

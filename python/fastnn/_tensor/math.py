@@ -59,6 +59,11 @@ def _floating(x):
     return x.to(_dtype.default())
 
 
+def _keep(keepdim, keepdims):
+    """torch accepts numpy's spelling ``keepdims`` beside ``keepdim`` on its reductions."""
+    return keepdim if keepdims is None else bool(keepdims)
+
+
 def _axes(x, dim, axis=None, fn=None):
     """``dim`` (int, tuple, list or None; ``axis`` is numpy's alias) as wrapped axes or None."""
     return wrap_dims(axis if dim is None else dim, x._data.ndim, fn=fn)
@@ -297,11 +302,13 @@ class OpsMixin:
 
     # ---- reductions --------------------------------------------------------------------------
 
-    def sum(self, dim=None, keepdim=False, dtype=None, axis=None):
+    def sum(self, dim=None, keepdim=False, dtype=None, axis=None, keepdims=None):
+        keepdim = _keep(keepdim, keepdims)
         t = self if dtype is None else self.to(dtype)
         return R.Sum.apply(t, axis=_axes(t, dim, axis, "sum"), keepdim=keepdim)
 
-    def mean(self, dim=None, keepdim=False, dtype=None, axis=None):
+    def mean(self, dim=None, keepdim=False, dtype=None, axis=None, keepdims=None):
+        keepdim = _keep(keepdim, keepdims)
         t = self if dtype is None else self.to(dtype)
         if t._data.dtype.kind != "f":
             raise RuntimeError(
@@ -310,14 +317,20 @@ class OpsMixin:
             )
         return R.Mean.apply(t, axis=_axes(t, dim, axis, "mean"), keepdim=keepdim)
 
-    def var(self, dim=None, unbiased=True, keepdim=False, correction=None, axis=None):
+    def var(
+        self, dim=None, unbiased=True, keepdim=False, correction=None, axis=None, keepdims=None
+    ):
+        keepdim = _keep(keepdim, keepdims)
         axes = _axes(self, dim, axis, "var")
         d = self - self.mean(axes, keepdim=True)
         n = self.numel() if axes is None else _prod(self.shape[a] for a in axes)
         c = (1 if unbiased else 0) if correction is None else correction
         return (d * d).sum(axes, keepdim=keepdim) / max(n - c, 0)
 
-    def std(self, dim=None, unbiased=True, keepdim=False, correction=None, axis=None):
+    def std(
+        self, dim=None, unbiased=True, keepdim=False, correction=None, axis=None, keepdims=None
+    ):
+        keepdim = _keep(keepdim, keepdims)
         return self.var(dim, unbiased, keepdim, correction, axis).sqrt()
 
     def norm(self, p=2, dim=None, keepdim=False):
@@ -330,31 +343,37 @@ class OpsMixin:
             return self.abs().amax(axes, keepdim=keepdim)
         return (self.abs() ** p).sum(axes, keepdim=keepdim) ** (1.0 / p)
 
-    def amax(self, dim=None, keepdim=False):
+    def amax(self, dim=None, keepdim=False, keepdims=None):
+        keepdim = _keep(keepdim, keepdims)
         return R.Amax.apply(self, axis=_axes(self, dim, fn="amax"), keepdim=keepdim)
 
-    def amin(self, dim=None, keepdim=False):
+    def amin(self, dim=None, keepdim=False, keepdims=None):
+        keepdim = _keep(keepdim, keepdims)
         return R.Amin.apply(self, axis=_axes(self, dim, fn="amin"), keepdim=keepdim)
 
-    def max(self, dim=None, keepdim=False, axis=None):
+    def max(self, dim=None, keepdim=False, axis=None, keepdims=None):
         """max() -> the largest value; max(dim) -> (values, indices); max(tensor) -> maximum."""
+        keepdim = _keep(keepdim, keepdims)
         if isinstance(dim, _function.Tensor):
             return self.maximum(dim)
         if dim is None and axis is None:
             return R.Max.apply(self, axis=None, keepdim=False)
         return max_result(*_select(self, dim if dim is not None else axis, keepdim, "argmax"))
 
-    def min(self, dim=None, keepdim=False, axis=None):
+    def min(self, dim=None, keepdim=False, axis=None, keepdims=None):
+        keepdim = _keep(keepdim, keepdims)
         if isinstance(dim, _function.Tensor):
             return self.minimum(dim)
         if dim is None and axis is None:
             return R.Min.apply(self, axis=None, keepdim=False)
         return min_result(*_select(self, dim if dim is not None else axis, keepdim, "argmin"))
 
-    def argmax(self, dim=None, keepdim=False, axis=None):
+    def argmax(self, dim=None, keepdim=False, axis=None, keepdims=None):
+        keepdim = _keep(keepdim, keepdims)
         return _arg(self, dim if dim is not None else axis, keepdim, "argmax")
 
-    def argmin(self, dim=None, keepdim=False, axis=None):
+    def argmin(self, dim=None, keepdim=False, axis=None, keepdims=None):
+        keepdim = _keep(keepdim, keepdims)
         return _arg(self, dim if dim is not None else axis, keepdim, "argmin")
 
     def any(self, dim=None):
@@ -533,7 +552,8 @@ class OpsMixin:
             return t.clone()
         return M.Cumprod.apply(t, axis=wrap_dim(dim, t._data.ndim, fn="cumprod"))
 
-    def prod(self, dim=None, keepdim=False, dtype=None):
+    def prod(self, dim=None, keepdim=False, dtype=None, keepdims=None):
+        keepdim = _keep(keepdim, keepdims)
         t = _scan_input(self, dtype)
         if dim is None:
             return M.Prod.apply(t, axis=None, keepdim=False)
@@ -542,9 +562,10 @@ class OpsMixin:
             return t.clone()
         return M.Prod.apply(t, axis=wrap_dim(dim, t._data.ndim, fn="prod"), keepdim=bool(keepdim))
 
-    def logsumexp(self, dim=None, keepdim=False):
+    def logsumexp(self, dim=None, keepdim=False, keepdims=None):
         """log(sum(exp(x))) over ``dim``, shifted by the (detached) maximum: finite for large
         inputs; an all -inf slice gives -inf."""
+        keepdim = _keep(keepdim, keepdims)
         x = _floating(self)
         axes = _axes(x, dim, fn="logsumexp")
         be = _devices.of(x._data)
@@ -578,7 +599,8 @@ class OpsMixin:
         values, indices = _sorted(self, dim, largest, True, k)
         return topk_result(values, indices)
 
-    def kthvalue(self, k, dim=-1, keepdim=False):
+    def kthvalue(self, k, dim=-1, keepdim=False, keepdims=None):
+        keepdim = _keep(keepdim, keepdims)
         nd = self._data.ndim
         d = wrap_dim(dim, nd, fn="kthvalue")
         n = self._data.shape[d] if nd else 1
@@ -588,8 +610,9 @@ class OpsMixin:
             )
         return kthvalue_result(*_pick_sorted(self, d, k - 1, keepdim))
 
-    def median(self, dim=None, keepdim=False):
+    def median(self, dim=None, keepdim=False, keepdims=None):
         """The lower median (the ((n - 1) // 2)-th smallest); over all elements without ``dim``."""
+        keepdim = _keep(keepdim, keepdims)
         if dim is None:
             flat = self.reshape(-1)
             if flat._data.size == 0:
