@@ -401,3 +401,17 @@ def test_reductions_take_numpys_keepdims_spelling(name):
     t = getattr(torch.tensor(x.numpy()), name)(1, keepdims=True)
     t = t[0] if isinstance(t, tuple) else t
     np.testing.assert_allclose(got.numpy(), t.numpy(), rtol=1e-6)
+
+
+def test_range_indexes_like_a_list_of_ints():
+    """The d2l softmax regression picks y_hat[range(len(y_hat)), y]."""
+    y_hat = fastnn.tensor([[0.1, 0.3, 0.6], [0.3, 0.2, 0.5]], requires_grad=True)
+    y = fastnn.tensor([0, 2])
+    picked = y_hat[range(len(y_hat)), y]
+    np.testing.assert_allclose(picked.detach().numpy(), [0.1, 0.5])
+    picked.sum().backward()
+    np.testing.assert_array_equal(y_hat.grad.numpy(), [[1, 0, 0], [0, 0, 1]])
+    np.testing.assert_array_equal(fastnn.arange(10)[range(8, 1, -3)].numpy(), [8, 5, 2])
+    torch = pytest.importorskip("torch")
+    t = torch.arange(10)[range(8, 1, -3)]
+    assert t.tolist() == fastnn.arange(10)[range(8, 1, -3)].tolist()

@@ -39,6 +39,8 @@ def _index_part(i, T):
         return d, True
     if isinstance(i, (list, np.ndarray)):
         return np.asarray(i), True
+    if isinstance(i, range):  # a sequence of ints, as torch takes it (y_hat[range(n), y])
+        return np.arange(i.start, i.stop, i.step, dtype=np.int64), True
     raise IndexError(
         f"only integers, slices (`:`), ellipsis (`...`), None and long or byte "
         f"Variables are valid indices (got {type(i).__name__})"
