@@ -18,7 +18,16 @@ import pytest
 
 PUBLIC_API: dict[str, tuple[str, ...]] = {
     "fastnn": (
+        "BoolTensor",
+        "ByteTensor",
+        "CharTensor",
+        "DoubleTensor",
+        "FloatTensor",
         "Generator",
+        "HalfTensor",
+        "IntTensor",
+        "LongTensor",
+        "ShortTensor",
         "Size",
         "Tensor",
         "__version__",
@@ -461,8 +470,8 @@ PUBLIC_API: dict[str, tuple[str, ...]] = {
 # inspectable signature; theirs is read from the first docstring line pybind11 writes.
 SIGNATURES: dict[str, str] = {
     "fastnn.tensor": "(data, dtype=None, device=None, requires_grad=False)",
-    "fastnn.zeros": "(*size, dtype=None, device=None, requires_grad=False)",
-    "fastnn.randn": "(*size, generator=None, dtype=None, device=None, requires_grad=False)",
+    "fastnn.zeros": "(*size_args, size=None, dtype=None, device=None, requires_grad=False)",
+    "fastnn.randn": "(*size_args, size=None, generator=None, dtype=None, device=None, requires_grad=False)",
     "fastnn.arange": "(start, end=None, step=1, dtype=None, device=None, requires_grad=False)",
     "fastnn.save": "(obj, f)",
     "fastnn.load": "(f, map_location=None, weights_only=True)",

@@ -415,3 +415,33 @@ def test_range_indexes_like_a_list_of_ints():
     torch = pytest.importorskip("torch")
     t = torch.arange(10)[range(8, 1, -3)]
     assert t.tolist() == fastnn.arange(10)[range(8, 1, -3)].tolist()
+
+
+def test_creation_takes_the_size_keyword():
+    """torch.rand(size=(2, 4)) in the d2l book; torch.zeros(size=...) likewise."""
+    for fn in (fastnn.zeros, fastnn.ones, fastnn.empty, fastnn.rand, fastnn.randn):
+        assert fn(size=(2, 4)).shape == (2, 4)
+        assert fn(size=[3]).shape == (3,)
+        assert fn(size=5).shape == (5,)
+        assert fn(2, 4).shape == fn((2, 4)).shape == (2, 4)
+        with pytest.raises(TypeError, match="multiple values for argument 'size'"):
+            fn(2, size=(2,))
+    torch = pytest.importorskip("torch")
+    assert tuple(torch.zeros(size=(2, 4)).shape) == tuple(fastnn.zeros(size=(2, 4)).shape)
+
+
+def test_legacy_typed_constructors():
+    t = fastnn.FloatTensor([1, 2, 3])
+    assert t.dtype == fastnn.float32 and t.tolist() == [1.0, 2.0, 3.0]
+    assert fastnn.LongTensor([1.7, 2]).tolist() == [1, 2]
+    z = fastnn.DoubleTensor(2, 3)
+    assert z.dtype == fastnn.float64 and z.shape == (2, 3)
+    assert isinstance(t, fastnn.FloatTensor) and not isinstance(t, fastnn.LongTensor)
+    assert isinstance(fastnn.tensor([True]), fastnn.BoolTensor)
+    assert not isinstance(np.zeros(2, np.float32), fastnn.FloatTensor)
+    assert fastnn.ByteTensor([255]).dtype == fastnn.uint8
+    torch = pytest.importorskip("torch")
+    for name in ("FloatTensor", "DoubleTensor", "LongTensor", "IntTensor", "ByteTensor"):
+        ours, theirs = getattr(fastnn, name)([1, 2]), getattr(torch, name)([1, 2])
+        assert str(ours.dtype).split(".")[1] == str(theirs.dtype).split(".")[1]
+        assert ours.tolist() == theirs.tolist()

@@ -25,6 +25,15 @@ from ._core.size import Size
 from ._devices.config import get_num_threads, set_num_threads, show_config
 from ._devices.dlpack import from_dlpack
 from ._tensor import (
+    BoolTensor,
+    ByteTensor,
+    CharTensor,
+    DoubleTensor,
+    FloatTensor,
+    HalfTensor,
+    IntTensor,
+    LongTensor,
+    ShortTensor,
     Tensor,
     arange,
     as_tensor,
@@ -68,7 +77,16 @@ __version__ = _C.__version__
 
 # The subpackages, Tensor, creation, autograd and save/load; then the functions and dtypes.
 __all__ = [
+    "BoolTensor",
+    "ByteTensor",
+    "CharTensor",
+    "DoubleTensor",
+    "FloatTensor",
     "Generator",
+    "HalfTensor",
+    "IntTensor",
+    "LongTensor",
+    "ShortTensor",
     "Size",
     "Tensor",
     "__version__",

@@ -9,6 +9,15 @@ methods of ``math.py``, ``shape.py`` and ``inplace.py``; those call the autograd
 from . import functions
 from .core import Tensor
 from .creation import (
+    BoolTensor,
+    ByteTensor,
+    CharTensor,
+    DoubleTensor,
+    FloatTensor,
+    HalfTensor,
+    IntTensor,
+    LongTensor,
+    ShortTensor,
     arange,
     as_tensor,
     empty,
@@ -34,6 +43,15 @@ from .creation import (
 )
 
 __all__ = [
+    "BoolTensor",
+    "ByteTensor",
+    "CharTensor",
+    "DoubleTensor",
+    "FloatTensor",
+    "HalfTensor",
+    "IntTensor",
+    "LongTensor",
+    "ShortTensor",
     "Tensor",
     "arange",
     "as_tensor",

@@ -111,15 +111,27 @@ def _make(fill, size, dtype, device, requires_grad, default=None):
     return t
 
 
-def zeros(*size, dtype=None, device=None, requires_grad=False):
+def _size_or_args(args, size, fn):
+    """The shape given as positional ints / one sequence, or as torch's ``size=`` keyword."""
+    if size is None:
+        return args
+    if args:
+        raise TypeError(f"{fn}() got multiple values for argument 'size'")
+    return (size,)
+
+
+def zeros(*size_args, size=None, dtype=None, device=None, requires_grad=False):
+    size = _size_or_args(size_args, size, "zeros")
     return _make(lambda be, s, d: be.zeros(s, d), size, dtype, device, requires_grad)
 
 
-def ones(*size, dtype=None, device=None, requires_grad=False):
+def ones(*size_args, size=None, dtype=None, device=None, requires_grad=False):
+    size = _size_or_args(size_args, size, "ones")
     return _make(lambda be, s, d: be.ones(s, d), size, dtype, device, requires_grad)
 
 
-def empty(*size, dtype=None, device=None, requires_grad=False):
+def empty(*size_args, size=None, dtype=None, device=None, requires_grad=False):
+    size = _size_or_args(size_args, size, "empty")
     return _make(lambda be, s, d: be.empty(s, d), size, dtype, device, requires_grad)
 
 
@@ -186,13 +198,15 @@ def _standard_normal(rng, shape, dt):
     return rng.standard_normal(shape, dtype=dt if dt in (np.float32, np.float64) else np.float64)
 
 
-def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
+def rand(*size_args, size=None, generator=None, dtype=None, device=None, requires_grad=False):
+    size = _size_or_args(size_args, size, "rand")
     if generator is not None:
         return _drawn(_uniform, size, dtype, device, requires_grad, generator, "rand")
     return _make(lambda be, s, d: be.rand(s, d), size, dtype, device, requires_grad)
 
 
-def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
+def randn(*size_args, size=None, generator=None, dtype=None, device=None, requires_grad=False):
+    size = _size_or_args(size_args, size, "randn")
     if generator is not None:
         return _drawn(_standard_normal, size, dtype, device, requires_grad, generator, "randn")
     return _make(lambda be, s, d: be.randn(s, d), size, dtype, device, requires_grad)
@@ -330,3 +344,45 @@ def full_like(t, fill_value, dtype=None, device=None, requires_grad=False):
 def manual_seed(seed):
     """Seed fastnn's global random state (init, rand*, dropout, shuffling)."""
     return _random.manual_seed(seed)
+
+
+# ---- the legacy typed constructors (torch.FloatTensor & co.) ----------------------------------
+
+
+class _TypedTensor(type):
+    """``FloatTensor([1, 2])`` builds from data, ``FloatTensor(2, 3)`` a zero tensor of that
+    shape; ``isinstance(t, FloatTensor)`` asks whether ``t`` is a float32 tensor."""
+
+    def __call__(cls, *args, device=None):
+        if len(args) == 1 and not isinstance(args[0], numbers.Integral):
+            return tensor(args[0], dtype=cls.dtype, device=device)
+        return zeros(*args, dtype=cls.dtype, device=device)
+
+    def __instancecheck__(cls, obj):
+        return isinstance(obj, _function.Tensor) and obj._data.dtype == cls.dtype
+
+
+def _typed(name, dt):
+    return _TypedTensor(name, (), {"dtype": dt, "__module__": "fastnn"})
+
+
+FloatTensor = _typed("FloatTensor", _dtype.float32)
+DoubleTensor = _typed("DoubleTensor", _dtype.float64)
+HalfTensor = _typed("HalfTensor", _dtype.float16)
+LongTensor = _typed("LongTensor", _dtype.int64)
+IntTensor = _typed("IntTensor", _dtype.int32)
+ShortTensor = _typed("ShortTensor", _dtype.int16)
+CharTensor = _typed("CharTensor", _dtype.int8)
+ByteTensor = _typed("ByteTensor", _dtype.uint8)
+BoolTensor = _typed("BoolTensor", _dtype.bool_)
+TYPED = (
+    "FloatTensor",
+    "DoubleTensor",
+    "HalfTensor",
+    "LongTensor",
+    "IntTensor",
+    "ShortTensor",
+    "CharTensor",
+    "ByteTensor",
+    "BoolTensor",
+)
