@@ -150,7 +150,11 @@ class Resize:
         if (oh, ow) == (h, w):
             return images
         wy, wx = _triangle_weights(h, oh), _triangle_weights(w, ow)
-        out = np.einsum("yh,nhw...,xw->nyx...", wy, images.astype(np.float64), wx)
+        x = images.astype(np.float32)
+        if x.ndim == 4:  # (N, H, W, C): the two matrix products act on (H, W) planes
+            out = (wy @ x.transpose(0, 3, 1, 2) @ wx.T).transpose(0, 2, 3, 1)
+        else:
+            out = wy @ x @ wx.T
         if images.dtype == np.uint8:
             return np.clip(np.rint(out), 0, 255).astype(np.uint8)
         return out.astype(images.dtype)
@@ -160,13 +164,14 @@ class Resize:
 
 
 def _triangle_weights(n_in, n_out):
-    """(n_out, n_in) rows of normalised triangle-filter weights, pixel centres aligned."""
+    """(n_out, n_in) float32 rows of normalised triangle-filter weights, pixel centres
+    aligned."""
     scale = n_in / n_out
     support = max(scale, 1.0)  # the filter widens when shrinking (antialiasing)
     centres = (np.arange(n_out) + 0.5) * scale
     dist = (np.arange(n_in)[None, :] + 0.5 - centres[:, None]) / support
     weights = np.clip(1 - np.abs(dist), 0, None)
-    return weights / weights.sum(axis=1, keepdims=True)
+    return (weights / weights.sum(axis=1, keepdims=True)).astype(np.float32)
 
 
 class Lambda:
