@@ -445,3 +445,32 @@ def test_legacy_typed_constructors():
         ours, theirs = getattr(fastnn, name)([1, 2]), getattr(torch, name)([1, 2])
         assert str(ours.dtype).split(".")[1] == str(theirs.dtype).split(".")[1]
         assert ours.tolist() == theirs.tolist()
+
+
+def test_nonzero_and_repeat_interleave_match_torch():
+    """Both are referenced by the d2l book's library."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(3)
+    a = rng.integers(-1, 2, (4, 3, 2)).astype(np.float32)
+    x, t = fastnn.tensor(a), torch.tensor(a)
+    assert fastnn.nonzero(x).tolist() == torch.nonzero(t).tolist()
+    assert fastnn.nonzero(x).dtype == fastnn.int64
+    for ours, theirs in zip(x.nonzero(as_tuple=True), t.nonzero(as_tuple=True)):
+        assert ours.tolist() == theirs.tolist()
+    assert fastnn.tensor(2.0).nonzero().shape == tuple(torch.tensor(2.0).nonzero().shape)
+    assert fastnn.tensor(0.0).nonzero().shape == tuple(torch.tensor(0.0).nonzero().shape)
+    for args, kw in [((2,), {}), ((3,), {"dim": 1}), ((torch.tensor([0, 2, 1, 1]),), {"dim": 0})]:
+        ours_args = tuple(fastnn.tensor(v.numpy()) if hasattr(v, "numpy") else v for v in args)
+        assert (
+            x.repeat_interleave(*ours_args, **kw).tolist()
+            == t.repeat_interleave(*args, **kw).tolist()
+        )
+    w = fastnn.tensor(a, requires_grad=True)
+    w.repeat_interleave(fastnn.tensor([0, 2, 1, 1]), dim=0).sum().backward()
+    np.testing.assert_array_equal(w.grad.numpy()[:, 0, 0], [0, 2, 1, 1])
+    with pytest.raises(RuntimeError, match="same size as input"):
+        x.repeat_interleave(fastnn.tensor([1, 2]), dim=0)
+    with pytest.raises(RuntimeError, match="negative"):
+        x.repeat_interleave(-1)
+    with pytest.raises(IndexError, match="Dimension out of range"):
+        x.repeat_interleave(2, dim=3)

@@ -681,6 +681,8 @@ _METHODS = (
     "repeat",
     "expand_as",
     "swapaxes",
+    "nonzero",
+    "repeat_interleave",
 )
 for _name in _METHODS + _MATH_METHODS:
     globals()[_name] = _method(_name)

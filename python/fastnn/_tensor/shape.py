@@ -224,6 +224,48 @@ class ShapeMixin:
         lead = (slice(None),) * wrap_dim(dim, self._data.ndim, fn="index_select")
         return self[(*lead, index)]
 
+    def nonzero(self, *, as_tuple=False):
+        """Indices of the non-zero elements: an int64 (count, ndim) tensor, or with ``as_tuple``
+        one int64 index tensor per dimension (a 0-d input counts as 1-d there, as in torch)."""
+        be = _devices.of(self._data)
+        a = be.to_numpy(self._data)
+        T = _function.Tensor
+        if as_tuple:
+            return tuple(
+                T._make(be.from_numpy(i.astype(np.int64))) for i in np.nonzero(np.atleast_1d(a))
+            )
+        if a.ndim == 0:
+            found = np.zeros((int(bool(a)), 0), dtype=np.int64)
+        else:
+            found = np.argwhere(a).astype(np.int64)
+        return T._make(be.from_numpy(found))
+
+    def repeat_interleave(self, repeats, dim=None, *, output_size=None):
+        """Each slice along ``dim`` repeated ``repeats`` times in place (an int, or one count per
+        slice); without ``dim`` the flattened tensor. Differentiable: it is an index_select."""
+        x = self.reshape(-1) if dim is None else self
+        d = 0 if dim is None else wrap_dim(dim, x._data.ndim, fn="repeat_interleave")
+        n = x._data.shape[d] if x._data.ndim else 1
+        r = repeats.__array__() if isinstance(repeats, _function.Tensor) else np.asarray(repeats)
+        if r.dtype.kind not in "iu":
+            raise RuntimeError(f"repeat_interleave: repeats must be integers, got {r.dtype}")
+        if r.ndim == 0 or r.shape == (1,):
+            r = np.full(n, int(r.reshape(())))
+        elif r.shape != (n,):
+            raise RuntimeError(
+                f"repeats must have the same size as input along dim, but got repeats.size(0) = "
+                f"{r.shape[0]} and input.size({d}) = {n}"
+            )
+        if (r < 0).any():
+            raise RuntimeError("repeats can not be negative")
+        index = np.repeat(np.arange(n, dtype=np.int64), r)
+        if output_size is not None and output_size != index.size:
+            raise RuntimeError(f"repeat_interleave: output_size {output_size} != {index.size}")
+        if x._data.ndim == 0:
+            x = x.reshape(1)
+        lead = (slice(None),) * d
+        return x[(*lead, _function.Tensor._make(index))]
+
     # ---- indexing ----------------------------------------------------------------------------
 
     def __getitem__(self, idx):
