@@ -744,3 +744,16 @@ def test_inplace_refuses_a_result_the_tensor_cannot_hold():
     leaf = fastnn.ones(2, requires_grad=True)
     with pytest.raises(RuntimeError, match="leaf"):
         leaf.exp_()
+
+
+def test_scatter_reads_a_0d_index_as_one_element_on_1d_self():
+    """The PyTorch transforms tutorial one-hot encodes labels with
+    zeros(10).scatter_(0, tensor(y), value=1)."""
+    torch = pytest.importorskip("torch")
+    ours = fastnn.zeros(10).scatter_(0, fastnn.tensor(3), value=1)
+    theirs = torch.zeros(10).scatter_(0, torch.tensor(3), value=1)
+    assert ours.tolist() == theirs.tolist()
+    got = fastnn.zeros(5).scatter(0, fastnn.tensor(2), fastnn.tensor(7.0))
+    assert got.tolist() == torch.zeros(5).scatter(0, torch.tensor(2), torch.tensor(7.0)).tolist()
+    with pytest.raises(RuntimeError, match="same number of dimensions"):
+        fastnn.zeros(2, 5).scatter(0, fastnn.tensor(3), value=1)

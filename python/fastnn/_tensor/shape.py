@@ -396,6 +396,10 @@ def _scatter(x, dim, index, src, value, reduce, name):
     nd = x._data.ndim
     d = wrap_dim(dim, nd)
     idx = index._data
+    if idx.ndim == 0 and nd == 1:  # torch reads a 0-d index (and source) as one element
+        idx = idx.reshape(1)
+        if src is not None and src._data.ndim == 0:
+            src = src.reshape(1)
     if idx.ndim != max(nd, 1) and not (nd == 0 and idx.ndim == 0):
         raise RuntimeError(
             f"{name}(): Index tensor must have the same number of dimensions as self tensor "
