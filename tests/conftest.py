@@ -79,3 +79,30 @@ def data_dir():
             )
         pytest.skip("no MNIST/Fashion-MNIST data (set FASTNN_DATA)")
     return root
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The torch API probe's coverage line (tests/test_torch_api_probe.py records its results as
+    user properties: probe_presence = (present, total), probe_api = the API a case checks)."""
+    presence, outcomes = None, {}
+    for outcome in ("passed", "failed", "xfailed", "xpassed", "skipped"):
+        for report in terminalreporter.stats.get(outcome, []):
+            props = dict(getattr(report, "user_properties", ()))
+            if "probe_presence" in props:
+                presence = props["probe_presence"]
+            api = props.get("probe_api")
+            if api is not None and getattr(report, "when", "call") == "call":
+                outcomes.setdefault(api, []).append(outcome)
+    if presence is None and not outcomes:
+        return
+    parts = []
+    if presence is not None:
+        parts.append(f"{presence[0]} of {presence[1]} names present")
+    checked = {api: [o for o in got if o != "skipped"] for api, got in outcomes.items()}
+    checked = {api: got for api, got in checked.items() if got}
+    if checked:
+        equal = sum(all(o == "passed" for o in got) for got in checked.values())
+        parts.append(f"{equal} of {len(checked)} checked semantically equal")
+    elif outcomes:
+        parts.append("semantic checks skipped (torch not installed)")
+    terminalreporter.write_line("torch API probe: " + ", ".join(parts))

@@ -158,12 +158,32 @@ class OpsMixin:
         a, b = _operands(self, other)
         return _nograd(b, a, "remainder")
 
-    add = __add__
     mul = multiply = __mul__
-    div = divide = true_divide = __truediv__
+    true_divide = __truediv__
     pow = __pow__
     neg = negative = __neg__
     abs = __abs__
+
+    def add(self, other, *, alpha=1):
+        """self + alpha * other, torch's add."""
+        return self + (other * alpha if alpha != 1 else other)
+
+    def div(self, other, *, rounding_mode=None):
+        """self / other; rounding_mode 'floor' or 'trunc' rounds the quotient (no gradient) and
+        keeps integer inputs integer, as torch does."""
+        if rounding_mode is None:
+            return self / other
+        if rounding_mode == "floor":
+            return self // other
+        if rounding_mode == "trunc":
+            q = (self / other).detach().trunc()
+            want = (self // other).dtype
+            return q if q.dtype == want else q.to(want)
+        raise ValueError(
+            f"div(): rounding_mode must be None, 'floor' or 'trunc', got {rounding_mode!r}"
+        )
+
+    divide = div
 
     def sub(self, other, alpha=1):
         return self - (other * alpha if alpha != 1 else other)

@@ -453,7 +453,10 @@ def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
 
 
 def cosine_similarity(x1, x2, dim=1, eps=1e-8):
-    """x1 . x2 / (max(||x1||, eps) max(||x2||, eps)) along ``dim``."""
+    """x1 . x2 / (max(||x1||, eps) max(||x2||, eps)) along ``dim``, after broadcasting x1
+    against x2 (so ``dim`` counts in the broadcast shape, as in torch)."""
+    shape = tuple(np.broadcast_shapes(tuple(x1.shape), tuple(x2.shape)))
+    x1, x2 = x1.expand(shape), x2.expand(shape)
     n1 = x1.norm(dim=dim, keepdim=True).clamp_min(eps)
     n2 = x2.norm(dim=dim, keepdim=True).clamp_min(eps)
     return ((x1 / n1) * (x2 / n2)).sum(dim)
