@@ -124,17 +124,14 @@ _NOT_YET_GROUPS = [
     (
         "shape op: not implemented yet",
         (
-            "torch.hstack torch.vstack torch.diag torch.diagonal torch.trace torch.repeat_interleave "
+            "torch.hstack torch.vstack torch.diag torch.diagonal torch.trace "
             "torch.tile torch.broadcast_tensors torch.broadcast_to Tensor.diag Tensor.diagonal "
-            "Tensor.trace Tensor.tile Tensor.repeat_interleave Tensor.stride"
+            "Tensor.trace Tensor.tile Tensor.stride"
         ),
     ),
     (
-        "data-dependent output shape (masked_select/nonzero/unique): not implemented yet",
-        (
-            "torch.masked_select torch.nonzero torch.unique Tensor.masked_select Tensor.nonzero "
-            "Tensor.unique"
-        ),
+        "data-dependent output shape (masked_select/unique): not implemented yet",
+        ("torch.masked_select torch.unique Tensor.masked_select Tensor.unique"),
     ),
     (
         "math op: not implemented yet",
