@@ -782,13 +782,6 @@ def _select(x, dim, keepdim, op):
 # ---- helpers of the tutorials' math surface ---------------------------------------------------
 
 
-def _floating(x):
-    """Integer and bool inputs of float-valued math compute in the default dtype (torch)."""
-    if x._data.dtype.kind in "biu":
-        return x.to(_dtype.get_default_dtype())
-    return x
-
-
 def _rounding(x, cls):
     if x._data.dtype.kind in "biu":  # already integral: a copy, like torch
         return x.clone()
