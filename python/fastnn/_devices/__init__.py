@@ -204,11 +204,11 @@ def device_of(array):
 def kernels_for(args):
     """The kernel set for a ``fastnn.kernels`` call: the CUDA kernels when any argument (or an
     element of a list argument) is a CUDA array, else the CPU kernels (``fastnn._C``)."""
-    from .. import cuda
-
     for v in args:
         if v.__class__ in _HOST_VALUES:
-            continue
+            continue  # the numpy path pays this loop and nothing else
+        from .. import cuda
+
         if isinstance(v, (list, tuple)):
             if any(cuda.is_cuda_array(x) for x in v):
                 return cuda_module().kernels

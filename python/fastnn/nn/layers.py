@@ -37,13 +37,20 @@ def _positive_int(value, what, cls):
 
 
 def _affine_parameters(module, weight_shape, bias, dtype):
-    """Create module.weight (weight_shape) and module.bias (weight_shape[0],), uninitialised."""
+    """Create module.weight (weight_shape) and module.bias (weight_shape[0],), uninitialised;
+    a lazy module passes weight_shape=None and gets UninitializedParameters."""
     dt = np.dtype(np.float32) if dtype is None else np.dtype(dtype)
     if dt.kind != "f":
         raise TypeError(f"{type(module).__name__}: dtype must be a floating dtype, got {dt}")
-    module.weight = Parameter(Tensor(np.empty(weight_shape, dt)))
+
+    def make(shape):
+        if weight_shape is None:
+            return UninitializedParameter(dtype=dt)
+        return Parameter(Tensor(np.empty(shape, dt)))
+
+    module.weight = make(weight_shape)
     if bias:
-        module.bias = Parameter(Tensor(np.empty(weight_shape[:1], dt)))
+        module.bias = make(weight_shape and weight_shape[:1])
     else:
         module.register_parameter("bias", None)
 
@@ -111,14 +118,7 @@ class LazyLinear(Linear):
         Module.__init__(self)
         self.in_features = 0
         self.out_features = _positive_int(out_features, "out_features", "LazyLinear")
-        dt = np.dtype(np.float32) if dtype is None else np.dtype(dtype)
-        if dt.kind != "f":
-            raise TypeError(f"LazyLinear: dtype must be a floating dtype, got {dt}")
-        self.weight = UninitializedParameter(dtype=dt)
-        if bias:
-            self.bias = UninitializedParameter(dtype=dt)
-        else:
-            self.register_parameter("bias", None)
+        _affine_parameters(self, None, bias, dtype)
         self._device = device
 
     def reset_parameters(self):

@@ -54,14 +54,9 @@ class _TorchvisionLayout:
                 return folder
         return None
 
-    def __getitem__(self, index):
-        index = int(index)
-        img, target = self._images[index], int(self._labels[index])
-        if self.transform is not None:
-            img = self.transform(img)
-        if self.target_transform is not None:
-            target = self.target_transform(target)
-        return img, target
+    def _image(self, i):
+        """The raw uint8 image, where torchvision hands a PIL image to the transform."""
+        return self._images[i]
 
     def get_batch(self, indices):
         """One DataLoader batch: the transform runs over the whole batch when it can."""
