@@ -273,7 +273,8 @@ def equal(a, b):
     return a.equal(b)
 
 
-# the generated functions that take torch's ``out=`` (element-wise math and reductions)
+# the generated functions (below) that take torch's ``out=``; the hand-written ones (matmul, bmm,
+# maximum, clamp...) handle ``out=`` themselves
 _OUT = frozenset(
     (
         "exp",
@@ -345,14 +346,6 @@ _OUT = frozenset(
         "gather",
         "index_select",
         "argsort",
-        "clamp",
-        "clip",
-        "maximum",
-        "minimum",
-        "bmm",
-        "mm",
-        "mv",
-        "dot",
     )
 )
 
