@@ -69,6 +69,31 @@ struct AdamOptions {
   bool amsgrad = false, maximize = false;
   int64_t step = 1;  // the step being taken (>= 1), after the increment
 };
+struct AdadeltaOptions {
+  double lr = 1.0, rho = 0.9, eps = 1e-6, weight_decay = 0;
+  bool maximize = false;
+};
+struct AdamaxOptions {
+  double lr = 0, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weight_decay = 0;
+  int64_t step = 1;
+  bool maximize = false;
+};
+// NAdam's momentum schedule: mu_t = beta1 * (1 - 0.5 * 0.96^(t * momentum_decay)). The running
+// product mu_1 * ... * mu_t is state the caller keeps (torch rounds it to its scalar dtype after
+// every step), so it arrives here already including this step's mu.
+struct NadamOptions {
+  double lr = 0, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weight_decay = 0;
+  double momentum_decay = 4e-3, mu_product = 1.0;
+  AdamMode mode = AdamMode::l2;
+  int64_t step = 1;
+  bool maximize = false;
+};
+struct RadamOptions {
+  double lr = 0, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weight_decay = 0;
+  AdamMode mode = AdamMode::l2;
+  int64_t step = 1;
+  bool maximize = false;
+};
 
 // ---- per-call scalars, computed on the host in double and then rounded to T -------------------
 // torch computes these as Python floats (double) once per step; doing the same keeps float32
@@ -106,6 +131,73 @@ AdamScalars<T> adam_scalars(const AdamOptions& o) {
   s.step_size = T(o.lr / bias_correction1);
   s.bias_correction2_sqrt = T(std::sqrt(bias_correction2));
   s.eps = T(o.eps);
+  return s;
+}
+
+template <class T>
+AdadeltaScalars<T> adadelta_scalars(const AdadeltaOptions& o) {
+  return AdadeltaScalars<T>{T(o.lr), T(o.rho), T(1.0 - o.rho), T(o.eps), T(o.weight_decay)};
+}
+
+template <class T>
+AdamaxScalars<T> adamax_scalars(const AdamaxOptions& o) {
+  const double bias_correction1 = 1.0 - std::pow(o.beta1, static_cast<double>(o.step));
+  return AdamaxScalars<T>{T(o.weight_decay), T(1.0 - o.beta1), T(o.beta2), T(o.eps),
+                          T(o.lr / bias_correction1)};
+}
+
+inline double nadam_mu(double beta1, double momentum_decay, double step) {
+  return beta1 * (1.0 - 0.5 * std::pow(0.96, step * momentum_decay));
+}
+
+template <class T>
+NadamScalars<T> nadam_scalars(const NadamOptions& o) {
+  const double step = static_cast<double>(o.step);
+  const bool decoupled = o.mode == AdamMode::decoupled;
+  const double mu = nadam_mu(o.beta1, o.momentum_decay, step);
+  const double mu_next = nadam_mu(o.beta1, o.momentum_decay, step + 1.0);
+  NadamScalars<T> s;
+  s.lr_wd_keep = T(decoupled ? 1.0 - o.lr * o.weight_decay : 1.0);
+  s.weight_decay = T(decoupled ? 0.0 : o.weight_decay);
+  s.beta1_weight = T(1.0 - o.beta1);
+  s.beta2 = T(o.beta2);
+  s.one_minus_beta2 = T(1.0 - o.beta2);
+  s.bias_correction2 = T(1.0 - std::pow(o.beta2, step));
+  s.eps = T(o.eps);
+  s.grad_coef = T(-o.lr * (1.0 - mu) / (1.0 - o.mu_product));
+  s.avg_coef = T(-o.lr * mu_next / (1.0 - o.mu_product * mu_next));
+  return s;
+}
+
+// RAdam rectifies the step once the approximated simple moving average is long enough.
+struct RadamRectification {
+  bool rectified;
+  double rect;
+};
+inline RadamRectification radam_rectification(double beta2, double step) {
+  const double rho_inf = 2.0 / (1.0 - beta2) - 1.0;
+  const double beta2_t = std::pow(beta2, step);
+  const double rho_t = rho_inf - 2.0 * step * beta2_t / (1.0 - beta2_t);
+  if (!(rho_t > 5.0)) return {false, 0.0};
+  return {true, std::sqrt((rho_t - 4.0) * (rho_t - 2.0) * rho_inf /
+                          ((rho_inf - 4.0) * (rho_inf - 2.0) * rho_t))};
+}
+
+template <class T>
+RadamScalars<T> radam_scalars(const RadamOptions& o) {
+  const double step = static_cast<double>(o.step);
+  const bool decoupled = o.mode == AdamMode::decoupled;
+  RadamScalars<T> s;
+  s.lr_wd_keep = T(decoupled ? 1.0 - o.lr * o.weight_decay : 1.0);
+  s.weight_decay = T(decoupled ? 0.0 : o.weight_decay);
+  s.beta1_weight = T(1.0 - o.beta1);
+  s.beta2 = T(o.beta2);
+  s.one_minus_beta2 = T(1.0 - o.beta2);
+  s.bias_correction1 = T(1.0 - std::pow(o.beta1, step));
+  s.lr = T(o.lr);
+  s.bias_correction2_sqrt = T(std::sqrt(1.0 - std::pow(o.beta2, step)));
+  s.eps = T(o.eps);
+  s.rect = T(radam_rectification(o.beta2, step).rect);
   return s;
 }
 
@@ -169,6 +261,42 @@ inline void validate(const AdamOptions& o, const char* fn, FormatNumber fmt) {
                       fmt);
   detail::check_hyper(fn, o.weight_decay >= 0.0, "weight_decay value", o.weight_decay, fmt);
   detail::check_step(fn, o.step);
+}
+
+inline void validate(const AdadeltaOptions& o, const char* fn, FormatNumber fmt) {
+  detail::check_hyper(fn, o.lr >= 0.0, "learning rate", o.lr, fmt);
+  detail::check_hyper(fn, o.rho >= 0.0 && o.rho <= 1.0, "rho value", o.rho, fmt);
+  detail::check_hyper(fn, o.eps >= 0.0, "epsilon value", o.eps, fmt);
+  detail::check_hyper(fn, o.weight_decay >= 0.0, "weight_decay value", o.weight_decay, fmt);
+}
+
+namespace detail {
+inline void check_adam_family(const char* fn, double lr, double eps, double beta1, double beta2,
+                              double weight_decay, int64_t step, FormatNumber fmt) {
+  check_hyper(fn, lr >= 0.0, "learning rate", lr, fmt);
+  check_hyper(fn, eps >= 0.0, "epsilon value", eps, fmt);
+  check_hyper(fn, beta1 >= 0.0 && beta1 < 1.0, "beta parameter at index 0", beta1, fmt);
+  check_hyper(fn, beta2 >= 0.0 && beta2 < 1.0, "beta parameter at index 1", beta2, fmt);
+  check_hyper(fn, weight_decay >= 0.0, "weight_decay value", weight_decay, fmt);
+  check_step(fn, step);
+}
+}  // namespace detail
+
+inline void validate(const AdamaxOptions& o, const char* fn, FormatNumber fmt) {
+  detail::check_adam_family(fn, o.lr, o.eps, o.beta1, o.beta2, o.weight_decay, o.step, fmt);
+}
+
+inline void validate(const NadamOptions& o, const char* fn, FormatNumber fmt) {
+  detail::check_adam_family(fn, o.lr, o.eps, o.beta1, o.beta2, o.weight_decay, o.step, fmt);
+  detail::check_hyper(fn, o.momentum_decay >= 0.0, "momentum_decay value", o.momentum_decay, fmt);
+  // The product of this step's and earlier mu values, each in [0, beta1): below 1 (a product of 1
+  // would divide by zero) and not negative.
+  detail::check_hyper(fn, o.mu_product >= 0.0 && o.mu_product < 1.0, "mu_product value",
+                      o.mu_product, fmt);
+}
+
+inline void validate(const RadamOptions& o, const char* fn, FormatNumber fmt) {
+  detail::check_adam_family(fn, o.lr, o.eps, o.beta1, o.beta2, o.weight_decay, o.step, fmt);
 }
 
 // ---- optimizer list checks ---------------------------------------------------------------------

@@ -1,6 +1,6 @@
 // Optimizer update arithmetic, shared by the CPU and the CUDA module: the one copy of each
-// per-element formula (SGD, Adagrad, RMSprop, Adam/AdamW), used by the CPU span loops at the end
-// of this file and by the CUDA kernels (csrc/cuda/optim.cu).
+// per-element formula (SGD, Adagrad, RMSprop, Adam/AdamW, Adadelta, Adamax, NAdam, RAdam), used by
+// the CPU span loops at the end of this file and by the CUDA kernels (csrc/cuda/optim.cu).
 //
 // Each function updates one element in place, exactly as PyTorch's torch.optim single-tensor /
 // foreach paths do (torch 2.x SGD, Adagrad, RMSprop, Adam/AdamW), in the element's own
@@ -49,10 +49,50 @@ struct AdamScalars {
   T eps;
 };
 
+template <class T>
+struct AdadeltaScalars {
+  T lr, rho, one_minus_rho, eps, weight_decay;
+};
+
+template <class T>
+struct AdamaxScalars {
+  T weight_decay, beta1_weight, beta2, eps;
+  T clr;  // lr / (1 - beta1^step)
+};
+
+template <class T>
+struct NadamScalars {
+  T lr_wd_keep, weight_decay;  // as in AdamScalars
+  T beta1_weight, beta2, one_minus_beta2;
+  T bias_correction2;  // 1 - beta2^step
+  T eps;
+  T grad_coef;  // -lr * (1 - mu_t) / (1 - mu_product)
+  T avg_coef;   // -lr * mu_{t+1} / (1 - mu_product * mu_{t+1})
+};
+
+template <class T>
+struct RadamScalars {
+  T lr_wd_keep, weight_decay;  // as in AdamScalars
+  T beta1_weight, beta2, one_minus_beta2;
+  T bias_correction1;       // 1 - beta1^step
+  T lr;                     // the plain lr: torch multiplies by it after the bias correction
+  T bias_correction2_sqrt;  // sqrt(1 - beta2^step)
+  T eps;
+  T rect;  // the variance rectification factor, used only when the step is rectified
+};
+
 // ---- scalar helpers ----------------------------------------------------------------------------
 
 FASTNN_HD static inline float optim_sqrt(float x) { return sqrtf(x); }
 FASTNN_HD static inline double optim_sqrt(double x) { return sqrt(x); }
+FASTNN_HD static inline float optim_abs(float x) { return fabsf(x); }
+FASTNN_HD static inline double optim_abs(double x) { return fabs(x); }
+
+// torch.maximum: a NaN in either operand is the result.
+template <class T>
+FASTNN_HD static inline T optim_max_nan(T a, T b) {
+  return (a > b || a != a) ? a : b;
+}
 
 // torch.lerp(start, end, w): two branches so that w near 1 still lands exactly on `end`
 // (as torch.lerp does); Adam's exp_avg.lerp_(grad, 1 - beta1) uses it.
@@ -139,6 +179,77 @@ FASTNN_HD static inline void adam_update(T& p, T& m, T& v, T& vmax, T grad, cons
   }
   T denom = optim_sqrt(vn) / s.bias_correction2_sqrt + s.eps;
   p = pv - s.step_size * (mn / denom);
+}
+
+// ---- Adadelta ----------------------------------------------------------------------------------
+// g = ±grad + wd * p;  sq = rho * sq + (1 - rho) * g*g;  d = sqrt(acc + eps) / sqrt(sq + eps) * g;
+// acc = rho * acc + (1 - rho) * d*d;  p -= lr * d.
+template <class T>
+FASTNN_HD static inline void adadelta_update(T& p, T& sq, T& acc, T grad,
+                                             const AdadeltaScalars<T>& s, bool maximize) {
+  T g = maximize ? -grad : grad;
+  if (s.weight_decay != T(0)) g = g + s.weight_decay * p;
+  T sqn = sq * s.rho + s.one_minus_rho * (g * g);
+  sq = sqn;
+  T d = optim_sqrt(acc + s.eps) / optim_sqrt(sqn + s.eps) * g;
+  acc = acc * s.rho + s.one_minus_rho * (d * d);
+  p = p - s.lr * d;
+}
+
+// ---- Adamax ------------------------------------------------------------------------------------
+// g = ±grad + wd * p;  m = lerp(m, g, 1 - beta1);  u = max(beta2 * u, |g| + eps);
+// p -= lr / (1 - beta1^t) * m / u.
+template <class T>
+FASTNN_HD static inline void adamax_update(T& p, T& m, T& u, T grad, const AdamaxScalars<T>& s,
+                                           bool maximize) {
+  T g = maximize ? -grad : grad;
+  if (s.weight_decay != T(0)) g = g + s.weight_decay * p;
+  T mn = optim_lerp(m, g, s.beta1_weight);
+  m = mn;
+  T un = optim_max_nan(u * s.beta2, optim_abs(g) + s.eps);
+  u = un;
+  p = p - s.clr * (mn / un);
+}
+
+// ---- NAdam -------------------------------------------------------------------------------------
+// g = ±grad (+ wd * p, L2 mode);  p *= 1 - lr * wd (decoupled mode);  m = lerp(m, g, 1 - beta1);
+// v = beta2 * v + (1 - beta2) * g*g;  denom = sqrt(v / (1 - beta2^t)) + eps;
+// p += grad_coef * g / denom;  p += avg_coef * m / denom.
+template <class T>
+FASTNN_HD static inline void nadam_update(T& p, T& m, T& v, T grad, const NadamScalars<T>& s,
+                                          bool maximize) {
+  T g = maximize ? -grad : grad;
+  T pv = p * s.lr_wd_keep;
+  if (s.weight_decay != T(0)) g = g + s.weight_decay * p;
+  T mn = optim_lerp(m, g, s.beta1_weight);
+  m = mn;
+  T vn = v * s.beta2 + s.one_minus_beta2 * (g * g);
+  v = vn;
+  T denom = optim_sqrt(vn / s.bias_correction2) + s.eps;
+  pv = pv + s.grad_coef * (g / denom);
+  p = pv + s.avg_coef * (mn / denom);
+}
+
+// ---- RAdam -------------------------------------------------------------------------------------
+// g, weight decay and moments as NAdam;  mhat = m / (1 - beta1^t);
+// rectified: p -= mhat * lr * (sqrt(1 - beta2^t) / (sqrt(v) + eps)) * rect;  else p -= mhat * lr.
+template <class T>
+FASTNN_HD static inline void radam_update(T& p, T& m, T& v, T grad, const RadamScalars<T>& s,
+                                          bool rectified, bool maximize) {
+  T g = maximize ? -grad : grad;
+  T pv = p * s.lr_wd_keep;
+  if (s.weight_decay != T(0)) g = g + s.weight_decay * p;
+  T mn = optim_lerp(m, g, s.beta1_weight);
+  m = mn;
+  T vn = v * s.beta2 + s.one_minus_beta2 * (g * g);
+  v = vn;
+  T mhat = mn / s.bias_correction1;
+  if (rectified) {
+    T adaptive = s.bias_correction2_sqrt / (optim_sqrt(vn) + s.eps);
+    p = pv - mhat * s.lr * adaptive * s.rect;
+  } else {
+    p = pv - mhat * s.lr;
+  }
 }
 
 }  // namespace fastnn
@@ -246,6 +357,71 @@ static inline void adam_run(T* p, T* m, T* v, T* vmax, const T* g, int64_t n,
     adam_span<T, false>(p, m, v, vmax, g, n, s, maximize);
 }
 
+template <class T>
+static inline void adadelta_run(T* __restrict p, T* __restrict sq, T* __restrict acc,
+                                const T* __restrict g, int64_t n, const AdadeltaScalars<T>& scalars,
+                                bool maximize) {
+  const AdadeltaScalars<T> s = scalars;
+  for (int64_t i = 0; i < n; ++i) {
+    T pv = p[i], sv = sq[i], av = acc[i];
+    adadelta_update(pv, sv, av, g[i], s, maximize);
+    p[i] = pv;
+    sq[i] = sv;
+    acc[i] = av;
+  }
+}
+
+template <class T>
+static inline void adamax_run(T* __restrict p, T* __restrict m, T* __restrict u,
+                              const T* __restrict g, int64_t n, const AdamaxScalars<T>& scalars,
+                              bool maximize) {
+  const AdamaxScalars<T> s = scalars;
+  for (int64_t i = 0; i < n; ++i) {
+    T pv = p[i], mv = m[i], uv = u[i];
+    adamax_update(pv, mv, uv, g[i], s, maximize);
+    p[i] = pv;
+    m[i] = mv;
+    u[i] = uv;
+  }
+}
+
+template <class T>
+static inline void nadam_run(T* __restrict p, T* __restrict m, T* __restrict v,
+                             const T* __restrict g, int64_t n, const NadamScalars<T>& scalars,
+                             bool maximize) {
+  const NadamScalars<T> s = scalars;
+  for (int64_t i = 0; i < n; ++i) {
+    T pv = p[i], mv = m[i], vv = v[i];
+    nadam_update(pv, mv, vv, g[i], s, maximize);
+    p[i] = pv;
+    m[i] = mv;
+    v[i] = vv;
+  }
+}
+
+template <class T, bool RECTIFIED>
+static inline void radam_span(T* __restrict p, T* __restrict m, T* __restrict v,
+                              const T* __restrict g, int64_t n, const RadamScalars<T>& scalars,
+                              bool maximize) {
+  const RadamScalars<T> s = scalars;
+  for (int64_t i = 0; i < n; ++i) {
+    T pv = p[i], mv = m[i], vv = v[i];
+    radam_update(pv, mv, vv, g[i], s, RECTIFIED, maximize);
+    p[i] = pv;
+    m[i] = mv;
+    v[i] = vv;
+  }
+}
+
+template <class T>
+static inline void radam_run(T* p, T* m, T* v, const T* g, int64_t n, const RadamScalars<T>& s,
+                             bool rectified, bool maximize) {
+  if (rectified)
+    radam_span<T, true>(p, m, v, g, n, s, maximize);
+  else
+    radam_span<T, false>(p, m, v, g, n, s, maximize);
+}
+
 }  // namespace optim_loops
 }  // namespace fastnn
 
@@ -267,6 +443,22 @@ static inline void adam_run(T* p, T* m, T* v, T* vmax, const T* g, int64_t n,
   void adam_kernel(T* p, T* m, T* v, T* vmax, const T* g, int64_t n, const AdamScalars<T>& s,    \
                    bool amsgrad, bool maximize) {                                                \
     optim_loops::adam_run<T>(p, m, v, vmax, g, n, s, amsgrad, maximize);                         \
+  }                                                                                              \
+  void adadelta_kernel(T* p, T* sq, T* acc, const T* g, int64_t n, const AdadeltaScalars<T>& s,  \
+                       bool maximize) {                                                          \
+    optim_loops::adadelta_run<T>(p, sq, acc, g, n, s, maximize);                                 \
+  }                                                                                              \
+  void adamax_kernel(T* p, T* m, T* u, const T* g, int64_t n, const AdamaxScalars<T>& s,         \
+                     bool maximize) {                                                            \
+    optim_loops::adamax_run<T>(p, m, u, g, n, s, maximize);                                      \
+  }                                                                                              \
+  void nadam_kernel(T* p, T* m, T* v, const T* g, int64_t n, const NadamScalars<T>& s,           \
+                    bool maximize) {                                                             \
+    optim_loops::nadam_run<T>(p, m, v, g, n, s, maximize);                                       \
+  }                                                                                              \
+  void radam_kernel(T* p, T* m, T* v, const T* g, int64_t n, const RadamScalars<T>& s,           \
+                    bool rectified, bool maximize) {                                             \
+    optim_loops::radam_run<T>(p, m, v, g, n, s, rectified, maximize);                            \
   }
 
 #define FASTNN_OPTIM_ISA_DECLARATIONS(T)                                                        \
@@ -277,5 +469,13 @@ static inline void adam_run(T* p, T* m, T* v, T* vmax, const T* g, int64_t n,
   void rmsprop_kernel(T* p, T* sq, T* ga, T* buf, const T* g, int64_t n,                        \
                       const RmspropScalars<T>& s, bool centered, bool momentum, bool maximize); \
   void adam_kernel(T* p, T* m, T* v, T* vmax, const T* g, int64_t n, const AdamScalars<T>& s,   \
-                   bool amsgrad, bool maximize);
+                   bool amsgrad, bool maximize);                                                \
+  void adadelta_kernel(T* p, T* sq, T* acc, const T* g, int64_t n, const AdadeltaScalars<T>& s, \
+                       bool maximize);                                                          \
+  void adamax_kernel(T* p, T* m, T* u, const T* g, int64_t n, const AdamaxScalars<T>& s,        \
+                     bool maximize);                                                            \
+  void nadam_kernel(T* p, T* m, T* v, const T* g, int64_t n, const NadamScalars<T>& s,          \
+                    bool maximize);                                                             \
+  void radam_kernel(T* p, T* m, T* v, const T* g, int64_t n, const RadamScalars<T>& s,          \
+                    bool rectified, bool maximize);
 #endif  // __CUDACC__

@@ -220,13 +220,6 @@ _NOT_YET_GROUPS = [
         ),
     ),
     (
-        (
-            "optimizer: Adadelta/Adamax/NAdam/RAdam/Rprop come with the fused-optimizer issue; LBFGS "
-            "(closure-driven line search) is not planned yet"
-        ),
-        "optim.Adadelta optim.Adamax optim.NAdam optim.RAdam optim.Rprop optim.LBFGS",
-    ),
-    (
         "scheduler: only StepLR/ExponentialLR/CosineAnnealingLR exist so far",
         (
             "optim.lr_scheduler.MultiStepLR optim.lr_scheduler.ReduceLROnPlateau "

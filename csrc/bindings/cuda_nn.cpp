@@ -421,6 +421,69 @@ void adam_step(const py::object& params, const py::object& grads, const py::obje
                  cptrs(g).data(), n.data(), static_cast<int64_t>(n.size()), h);
 }
 
+// Validates the options and the four lists of a two-state optimizer, then runs `launch(p, a, b,
+// g, numels, n)` on the params' device.
+template <class Options, class Launch>
+void two_state_step(const char* fn, const Options& h, const py::object& params,
+                    const py::object& grads, const py::object& s1, const char* s1_name,
+                    const py::object& s2, const char* s2_name, const Launch& launch) {
+  validate(h, fn, fmt_double);
+  Lists l(fn, params);
+  l.add(grads, "grads", false);
+  l.add(s1, s1_name, true);
+  l.add(s2, s2_name, true);
+  l.check_no_overlap();
+  if (l.size() == 0) return;
+  DeviceGuard guard(l.device());
+  auto p = l.ptrs(0), g = l.ptrs(1), a = l.ptrs(2), b = l.ptrs(3);
+  auto n = l.numels();
+  launch(l.dtype(), p.data(), a.data(), b.data(), cptrs(g).data(), n.data(),
+         static_cast<int64_t>(n.size()), h);
+}
+
+void adadelta_step(const py::object& params, const py::object& grads, const py::object& square_avgs,
+                   const py::object& acc_deltas, double lr, double rho, double eps,
+                   double weight_decay, bool maximize) {
+  AdadeltaOptions h;
+  h.lr = lr, h.rho = rho, h.eps = eps, h.weight_decay = weight_decay, h.maximize = maximize;
+  two_state_step("adadelta_step", h, params, grads, square_avgs, "square_avgs", acc_deltas,
+                 "acc_deltas", adadelta_step_cuda);
+}
+
+void adamax_step(const py::object& params, const py::object& grads, const py::object& exp_avgs,
+                 const py::object& exp_infs, double lr, double beta1, double beta2, double eps,
+                 double weight_decay, bool maximize, int64_t step) {
+  AdamaxOptions h;
+  h.lr = lr, h.beta1 = beta1, h.beta2 = beta2, h.eps = eps, h.weight_decay = weight_decay;
+  h.maximize = maximize, h.step = step;
+  two_state_step("adamax_step", h, params, grads, exp_avgs, "exp_avgs", exp_infs, "exp_infs",
+                 adamax_step_cuda);
+}
+
+void nadam_step(const py::object& params, const py::object& grads, const py::object& exp_avgs,
+                const py::object& exp_avg_sqs, double lr, double beta1, double beta2, double eps,
+                double weight_decay, double momentum_decay, bool decoupled, bool maximize,
+                int64_t step, double mu_product) {
+  NadamOptions h;
+  h.lr = lr, h.beta1 = beta1, h.beta2 = beta2, h.eps = eps, h.weight_decay = weight_decay;
+  h.momentum_decay = momentum_decay, h.mu_product = mu_product;
+  h.mode = decoupled ? AdamMode::decoupled : AdamMode::l2;
+  h.maximize = maximize, h.step = step;
+  two_state_step("nadam_step", h, params, grads, exp_avgs, "exp_avgs", exp_avg_sqs, "exp_avg_sqs",
+                 nadam_step_cuda);
+}
+
+void radam_step(const py::object& params, const py::object& grads, const py::object& exp_avgs,
+                const py::object& exp_avg_sqs, double lr, double beta1, double beta2, double eps,
+                double weight_decay, bool decoupled, bool maximize, int64_t step) {
+  RadamOptions h;
+  h.lr = lr, h.beta1 = beta1, h.beta2 = beta2, h.eps = eps, h.weight_decay = weight_decay;
+  h.mode = decoupled ? AdamMode::decoupled : AdamMode::l2;
+  h.maximize = maximize, h.step = step;
+  two_state_step("radam_step", h, params, grads, exp_avgs, "exp_avgs", exp_avg_sqs, "exp_avg_sqs",
+                 radam_step_cuda);
+}
+
 }  // namespace
 
 void register_nn(py::module_& m) {
@@ -571,6 +634,23 @@ void register_nn(py::module_& m) {
         py::arg("beta2") = 0.999, py::arg("eps") = 1e-8, py::arg("weight_decay") = 0.0,
         py::arg("decoupled") = false, py::arg("amsgrad") = false,
         py::arg("max_exp_avg_sqs") = py::none(), py::arg("maximize") = false, py::arg("step"));
+  m.def("adadelta_step", &adadelta_step, py::arg("params"), py::arg("grads"),
+        py::arg("square_avgs"), py::arg("acc_deltas"), py::kw_only(), py::arg("lr") = 1.0,
+        py::arg("rho") = 0.9, py::arg("eps") = 1e-6, py::arg("weight_decay") = 0.0,
+        py::arg("maximize") = false);
+  m.def("adamax_step", &adamax_step, py::arg("params"), py::arg("grads"), py::arg("exp_avgs"),
+        py::arg("exp_infs"), py::kw_only(), py::arg("lr"), py::arg("beta1") = 0.9,
+        py::arg("beta2") = 0.999, py::arg("eps") = 1e-8, py::arg("weight_decay") = 0.0,
+        py::arg("maximize") = false, py::arg("step"));
+  m.def("nadam_step", &nadam_step, py::arg("params"), py::arg("grads"), py::arg("exp_avgs"),
+        py::arg("exp_avg_sqs"), py::kw_only(), py::arg("lr"), py::arg("beta1") = 0.9,
+        py::arg("beta2") = 0.999, py::arg("eps") = 1e-8, py::arg("weight_decay") = 0.0,
+        py::arg("momentum_decay") = 4e-3, py::arg("decoupled") = false, py::arg("maximize") = false,
+        py::arg("step"), py::arg("mu_product"));
+  m.def("radam_step", &radam_step, py::arg("params"), py::arg("grads"), py::arg("exp_avgs"),
+        py::arg("exp_avg_sqs"), py::kw_only(), py::arg("lr"), py::arg("beta1") = 0.9,
+        py::arg("beta2") = 0.999, py::arg("eps") = 1e-8, py::arg("weight_decay") = 0.0,
+        py::arg("decoupled") = false, py::arg("maximize") = false, py::arg("step"));
 }
 
 }  // namespace fastnn::cuda::bind

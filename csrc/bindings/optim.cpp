@@ -1,7 +1,8 @@
 // Bindings of the fused multi-tensor optimizer steps: sgd_step, adagrad_step,
-// rmsprop_step, adam_step. Each takes lists of numpy arrays, validates ALL of them and every
-// hyperparameter before touching any data (a failed call leaves every array untouched), then
-// releases the GIL and runs one threaded kernel over the whole list.
+// rmsprop_step, adam_step, adadelta_step, adamax_step, nadam_step, radam_step. Each takes lists of
+// numpy arrays, validates ALL of them and every hyperparameter before touching any data (a failed
+// call leaves every array untouched), then releases the GIL and runs one threaded kernel over the
+// whole list.
 //
 // Arrays written in place (params and state buffers) are taken as they are, never converted: a
 // silent copy would make the optimizer step a temporary. They must be writeable, C-contiguous,
@@ -9,6 +10,7 @@
 #include <algorithm>
 #include <cmath>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "bindings/common.h"
@@ -236,6 +238,75 @@ void adam_step(const py::object& params, const py::object& grads, const py::obje
   });
 }
 
+// The optimizers with two required state lists: validate the options and every list, then run
+// `kernel(params, s1, s2, grads, numels, n, options)` with the GIL released.
+template <class Options>
+void two_state_step(const char* fn, const Options& o, const py::object& params,
+                    const py::object& grads, const py::object& s1, const char* s1_name,
+                    const py::object& s2, const char* s2_name) {
+  validate(o, fn, fmt_double);
+  Lists l(fn, params);
+  l.add(grads, "grads", false);
+  l.add(s1, s1_name, true);
+  l.add(s2, s2_name, true);
+  l.check_no_overlap();
+  auto numels = l.numels();
+  run_typed(l.dtype(), [&](auto zero) {
+    using T = decltype(zero);
+    auto p = l.pointers<T>(0), g = l.pointers<T>(1), a = l.pointers<T>(2), b = l.pointers<T>(3);
+    const T* const* gc = const_cast<const T* const*>(g.data());
+    const auto n = static_cast<int64_t>(numels.size());
+    if constexpr (std::is_same_v<Options, AdadeltaOptions>)
+      adadelta_step_cpu(p.data(), a.data(), b.data(), gc, numels.data(), n, o);
+    else if constexpr (std::is_same_v<Options, AdamaxOptions>)
+      adamax_step_cpu(p.data(), a.data(), b.data(), gc, numels.data(), n, o);
+    else if constexpr (std::is_same_v<Options, NadamOptions>)
+      nadam_step_cpu(p.data(), a.data(), b.data(), gc, numels.data(), n, o);
+    else
+      radam_step_cpu(p.data(), a.data(), b.data(), gc, numels.data(), n, o);
+  });
+}
+
+void adadelta_step(const py::object& params, const py::object& grads, const py::object& square_avgs,
+                   const py::object& acc_deltas, double lr, double rho, double eps,
+                   double weight_decay, bool maximize) {
+  AdadeltaOptions o;
+  o.lr = lr, o.rho = rho, o.eps = eps, o.weight_decay = weight_decay, o.maximize = maximize;
+  two_state_step("adadelta_step", o, params, grads, square_avgs, "square_avgs", acc_deltas,
+                 "acc_deltas");
+}
+
+void adamax_step(const py::object& params, const py::object& grads, const py::object& exp_avgs,
+                 const py::object& exp_infs, double lr, double beta1, double beta2, double eps,
+                 double weight_decay, bool maximize, int64_t step) {
+  AdamaxOptions o;
+  o.lr = lr, o.beta1 = beta1, o.beta2 = beta2, o.eps = eps, o.weight_decay = weight_decay;
+  o.maximize = maximize, o.step = step;
+  two_state_step("adamax_step", o, params, grads, exp_avgs, "exp_avgs", exp_infs, "exp_infs");
+}
+
+void nadam_step(const py::object& params, const py::object& grads, const py::object& exp_avgs,
+                const py::object& exp_avg_sqs, double lr, double beta1, double beta2, double eps,
+                double weight_decay, double momentum_decay, bool decoupled, bool maximize,
+                int64_t step, double mu_product) {
+  NadamOptions o;
+  o.lr = lr, o.beta1 = beta1, o.beta2 = beta2, o.eps = eps, o.weight_decay = weight_decay;
+  o.momentum_decay = momentum_decay, o.mu_product = mu_product;
+  o.mode = decoupled ? AdamMode::decoupled : AdamMode::l2;
+  o.maximize = maximize, o.step = step;
+  two_state_step("nadam_step", o, params, grads, exp_avgs, "exp_avgs", exp_avg_sqs, "exp_avg_sqs");
+}
+
+void radam_step(const py::object& params, const py::object& grads, const py::object& exp_avgs,
+                const py::object& exp_avg_sqs, double lr, double beta1, double beta2, double eps,
+                double weight_decay, bool decoupled, bool maximize, int64_t step) {
+  RadamOptions o;
+  o.lr = lr, o.beta1 = beta1, o.beta2 = beta2, o.eps = eps, o.weight_decay = weight_decay;
+  o.mode = decoupled ? AdamMode::decoupled : AdamMode::l2;
+  o.maximize = maximize, o.step = step;
+  two_state_step("radam_step", o, params, grads, exp_avgs, "exp_avgs", exp_avg_sqs, "exp_avg_sqs");
+}
+
 }  // namespace
 
 void register_optim(py::module_& m) {
@@ -268,6 +339,30 @@ on a parameter's first step; the buffers' previous contents are then ignored.)")
 
 `step` is the step being taken (1 on the first call); bias corrections are computed from it once
 per call, in double. max_exp_avg_sqs is needed when amsgrad=True.)");
+  m.def("adadelta_step", &adadelta_step, py::arg("params"), py::arg("grads"),
+        py::arg("square_avgs"), py::arg("acc_deltas"), py::kw_only(), py::arg("lr") = 1.0,
+        py::arg("rho") = 0.9, py::arg("eps") = 1e-6, py::arg("weight_decay") = 0.0,
+        py::arg("maximize") = false, "In-place torch.optim.Adadelta step.");
+  m.def("adamax_step", &adamax_step, py::arg("params"), py::arg("grads"), py::arg("exp_avgs"),
+        py::arg("exp_infs"), py::kw_only(), py::arg("lr"), py::arg("beta1") = 0.9,
+        py::arg("beta2") = 0.999, py::arg("eps") = 1e-8, py::arg("weight_decay") = 0.0,
+        py::arg("maximize") = false, py::arg("step"),
+        "In-place torch.optim.Adamax step; `step` is the step being taken (1 on the first call).");
+  m.def("nadam_step", &nadam_step, py::arg("params"), py::arg("grads"), py::arg("exp_avgs"),
+        py::arg("exp_avg_sqs"), py::kw_only(), py::arg("lr"), py::arg("beta1") = 0.9,
+        py::arg("beta2") = 0.999, py::arg("eps") = 1e-8, py::arg("weight_decay") = 0.0,
+        py::arg("momentum_decay") = 4e-3, py::arg("decoupled") = false, py::arg("maximize") = false,
+        py::arg("step"), py::arg("mu_product"),
+        R"(In-place torch.optim.NAdam step (decoupled=True: decoupled weight decay).
+
+`step` is the step being taken (1 on the first call). `mu_product` is the product of the momentum
+schedule mu_1 * ... * mu_step, this step's factor included, as the caller keeps it in its state.)");
+  m.def("radam_step", &radam_step, py::arg("params"), py::arg("grads"), py::arg("exp_avgs"),
+        py::arg("exp_avg_sqs"), py::kw_only(), py::arg("lr"), py::arg("beta1") = 0.9,
+        py::arg("beta2") = 0.999, py::arg("eps") = 1e-8, py::arg("weight_decay") = 0.0,
+        py::arg("decoupled") = false, py::arg("maximize") = false, py::arg("step"),
+        "In-place torch.optim.RAdam step (decoupled=True: decoupled weight decay); `step` is the "
+        "step being taken.");
 }
 
 }  // namespace fastnn::bind

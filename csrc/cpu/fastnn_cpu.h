@@ -129,6 +129,20 @@ void adam_step_cpu(double* const* params, double* const* exp_avgs, double* const
                    double* const* max_exp_avg_sqs, const double* const* grads,
                    const int64_t* numels, int64_t n_tensors, const AdamOptions& opt);
 
+// Adadelta: square_avgs and acc_deltas; Adamax: exp_avgs and exp_infs; NAdam and RAdam: exp_avgs
+// and exp_avg_sqs (all required).
+#define FASTNN_DECLARE_OPTIM2(name, Options, s1, s2)                                             \
+  void name(float* const* params, float* const* s1, float* const* s2, const float* const* grads, \
+            const int64_t* numels, int64_t n_tensors, const Options& opt);                       \
+  void name(double* const* params, double* const* s1, double* const* s2,                         \
+            const double* const* grads, const int64_t* numels, int64_t n_tensors,                \
+            const Options& opt);
+FASTNN_DECLARE_OPTIM2(adadelta_step_cpu, AdadeltaOptions, square_avgs, acc_deltas)
+FASTNN_DECLARE_OPTIM2(adamax_step_cpu, AdamaxOptions, exp_avgs, exp_infs)
+FASTNN_DECLARE_OPTIM2(nadam_step_cpu, NadamOptions, exp_avgs, exp_avg_sqs)
+FASTNN_DECLARE_OPTIM2(radam_step_cpu, RadamOptions, exp_avgs, exp_avg_sqs)
+#undef FASTNN_DECLARE_OPTIM2
+
 // ---- conv -------------------------------------------------------------------------------------
 // NCHW, contiguous. Geometry of one 2-D window op (conv via im2col, pooling): input (N, C, H, W),
 // window kh x kw, stride sh/sw >= 1, padding ph/pw >= 0, dilation dh/dw >= 1, and the output size

@@ -1,5 +1,6 @@
 // Fused multi-tensor optimizer steps on the CPU: SGD (momentum, dampening, nesterov), Adagrad,
-// RMSprop (centered, momentum) and Adam / AdamW (amsgrad), all with weight decay and maximize.
+// RMSprop (centered, momentum), Adam / AdamW (amsgrad), Adadelta, Adamax, NAdam and RAdam (both
+// with L2 or decoupled weight decay), all with weight decay and maximize.
 //
 // Shapes: a list of n tensors; tensor i is numels[i] contiguous elements in params[i], grads[i]
 // and each of its state buffers. Semantics: torch.optim's single-tensor / foreach algorithms
@@ -83,13 +84,21 @@ struct OptimKernels {
   void (*adagrad)(T*, T*, const T*, int64_t, const AdagradScalars<T>&, bool);
   void (*rmsprop)(T*, T*, T*, T*, const T*, int64_t, const RmspropScalars<T>&, bool, bool, bool);
   void (*adam)(T*, T*, T*, T*, const T*, int64_t, const AdamScalars<T>&, bool, bool);
+  void (*adadelta)(T*, T*, T*, const T*, int64_t, const AdadeltaScalars<T>&, bool);
+  void (*adamax)(T*, T*, T*, const T*, int64_t, const AdamaxScalars<T>&, bool);
+  void (*nadam)(T*, T*, T*, const T*, int64_t, const NadamScalars<T>&, bool);
+  void (*radam)(T*, T*, T*, const T*, int64_t, const RadamScalars<T>&, bool, bool);
 };
 template <class T>
 const IsaTable<OptimKernels<T>> kOptim{{{
     {&generic::sgd_kernel, &generic::adagrad_kernel, &generic::rmsprop_kernel,
-     &generic::adam_kernel},
-    {&avx2::sgd_kernel, &avx2::adagrad_kernel, &avx2::rmsprop_kernel, &avx2::adam_kernel},
-    {&avx512::sgd_kernel, &avx512::adagrad_kernel, &avx512::rmsprop_kernel, &avx512::adam_kernel},
+     &generic::adam_kernel, &generic::adadelta_kernel, &generic::adamax_kernel,
+     &generic::nadam_kernel, &generic::radam_kernel},
+    {&avx2::sgd_kernel, &avx2::adagrad_kernel, &avx2::rmsprop_kernel, &avx2::adam_kernel,
+     &avx2::adadelta_kernel, &avx2::adamax_kernel, &avx2::nadam_kernel, &avx2::radam_kernel},
+    {&avx512::sgd_kernel, &avx512::adagrad_kernel, &avx512::rmsprop_kernel, &avx512::adam_kernel,
+     &avx512::adadelta_kernel, &avx512::adamax_kernel, &avx512::nadam_kernel,
+     &avx512::radam_kernel},
 }}};
 
 // ---- drivers
@@ -154,6 +163,17 @@ void adam_impl(T* const* params, T* const* ms, T* const* vs, T* const* vmaxs, co
   });
 }
 
+// The optimizers with two state buffers per parameter: `call(kernel, p, s1, s2, g, n)` runs one
+// span with the kernel of the active ISA that `pick` selects from the table.
+template <class T, class Pick, class Call>
+void two_state_impl(T* const* params, T* const* s1s, T* const* s2s, const T* const* grads,
+                    const int64_t* numels, int64_t n, const Pick& pick, const Call& call) {
+  const auto kernel = pick(kOptim<T>[active_isa()]);
+  for_each_span(numels, n, [&](int64_t t, int64_t b, int64_t e) {
+    call(kernel, params[t] + b, s1s[t] + b, s2s[t] + b, grads[t] + b, e - b);
+  });
+}
+
 }  // namespace
 
 // ---- public entry points (csrc/cpu/fastnn_cpu.h)
@@ -197,6 +217,48 @@ void adam_step_cpu(double* const* params, double* const* exp_avgs, double* const
                    double* const* max_exp_avg_sqs, const double* const* grads,
                    const int64_t* numels, int64_t n_tensors, const AdamOptions& opt) {
   adam_impl(params, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, grads, numels, n_tensors, opt);
+}
+
+#define FASTNN_DEFINE_OPTIM2(T, name, Options)                                                     \
+  void name##_step_cpu(T* const* params, T* const* s1, T* const* s2, const T* const* grads,        \
+                       const int64_t* numels, int64_t n_tensors, const Options& opt) {             \
+    const auto s = name##_scalars<T>(opt);                                                         \
+    two_state_impl(                                                                                \
+        params, s1, s2, grads, numels, n_tensors, [](const OptimKernels<T>& k) { return k.name; }, \
+        [&](auto kernel, T* p, T* a, T* b, const T* g, int64_t n) {                                \
+          kernel(p, a, b, g, n, s, opt.maximize);                                                  \
+        });                                                                                        \
+  }
+FASTNN_DEFINE_OPTIM2(float, adadelta, AdadeltaOptions)
+FASTNN_DEFINE_OPTIM2(double, adadelta, AdadeltaOptions)
+FASTNN_DEFINE_OPTIM2(float, adamax, AdamaxOptions)
+FASTNN_DEFINE_OPTIM2(double, adamax, AdamaxOptions)
+FASTNN_DEFINE_OPTIM2(float, nadam, NadamOptions)
+FASTNN_DEFINE_OPTIM2(double, nadam, NadamOptions)
+#undef FASTNN_DEFINE_OPTIM2
+
+template <class T>
+static void radam_step(T* const* params, T* const* exp_avgs, T* const* exp_avg_sqs,
+                       const T* const* grads, const int64_t* numels, int64_t n_tensors,
+                       const RadamOptions& opt) {
+  const RadamScalars<T> s = radam_scalars<T>(opt);
+  const bool rectified = radam_rectification(opt.beta2, static_cast<double>(opt.step)).rectified;
+  two_state_impl(
+      params, exp_avgs, exp_avg_sqs, grads, numels, n_tensors,
+      [](const OptimKernels<T>& k) { return k.radam; },
+      [&](auto kernel, T* p, T* m, T* v, const T* g, int64_t n) {
+        kernel(p, m, v, g, n, s, rectified, opt.maximize);
+      });
+}
+void radam_step_cpu(float* const* params, float* const* exp_avgs, float* const* exp_avg_sqs,
+                    const float* const* grads, const int64_t* numels, int64_t n_tensors,
+                    const RadamOptions& opt) {
+  radam_step(params, exp_avgs, exp_avg_sqs, grads, numels, n_tensors, opt);
+}
+void radam_step_cpu(double* const* params, double* const* exp_avgs, double* const* exp_avg_sqs,
+                    const double* const* grads, const int64_t* numels, int64_t n_tensors,
+                    const RadamOptions& opt) {
+  radam_step(params, exp_avgs, exp_avg_sqs, grads, numels, n_tensors, opt);
 }
 
 }  // namespace fastnn

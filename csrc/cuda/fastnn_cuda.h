@@ -214,6 +214,19 @@ void rmsprop_step_cuda(DType dt, void* const* params, void* const* square_avgs,
 void adam_step_cuda(DType dt, void* const* params, void* const* exp_avgs, void* const* exp_avg_sqs,
                     void* const* max_exp_avg_sqs, const void* const* grads, const int64_t* numels,
                     int64_t n_tensors, const AdamOptions& h);
+// Adadelta, Adamax, NAdam, RAdam: two required state lists each.
+void adadelta_step_cuda(DType dt, void* const* params, void* const* square_avgs,
+                        void* const* acc_deltas, const void* const* grads, const int64_t* numels,
+                        int64_t n_tensors, const AdadeltaOptions& h);
+void adamax_step_cuda(DType dt, void* const* params, void* const* exp_avgs, void* const* exp_infs,
+                      const void* const* grads, const int64_t* numels, int64_t n_tensors,
+                      const AdamaxOptions& h);
+void nadam_step_cuda(DType dt, void* const* params, void* const* exp_avgs, void* const* exp_avg_sqs,
+                     const void* const* grads, const int64_t* numels, int64_t n_tensors,
+                     const NadamOptions& h);
+void radam_step_cuda(DType dt, void* const* params, void* const* exp_avgs, void* const* exp_avg_sqs,
+                     const void* const* grads, const int64_t* numels, int64_t n_tensors,
+                     const RadamOptions& h);
 
 // ---- matmul (matmul.cu) ------------------------------------------------------------------------
 enum class Trans { N, T };

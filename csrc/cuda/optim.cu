@@ -1,10 +1,10 @@
 // Fused optimizer steps on the GPU (one kernel launch per tensor), torch.optim semantics:
 // SGD (momentum, dampening, nesterov), Adagrad, RMSprop (centered, momentum), Adam / AdamW
-// (amsgrad), all with maximize and weight decay. The per-element update is csrc/optim_math.h
-// the same code the CPU loops run; the step-dependent scalars (bias corrections, Adagrad's
-// decayed lr) are computed here once per call, on the host, in double, exactly as
-// csrc/cpu/optim.cpp does, then rounded to the element type.
-// Each kernel reads and writes every element once (memory bound: param, grad and 1-3 states).
+// (amsgrad), Adadelta, Adamax, NAdam, RAdam, all with maximize and weight decay. The per-element
+// update is csrc/optim_math.h the same code the CPU loops run; the step-dependent scalars (bias
+// corrections, Adagrad's decayed lr) are computed here once per call, on the host, in double,
+// exactly as csrc/cpu/optim.cpp does, then rounded to the element type. Each kernel reads and
+// writes every element once (memory bound: param, grad and 1-3 states).
 #include <cmath>
 
 #include "contract.h"
@@ -60,6 +60,63 @@ __global__ void adam_kernel(T* p, T* m, T* v, T* vmax, const T* g, int64_t n, Ad
     m[i] = mi;
     v[i] = vi;
     if (amsgrad) vmax[i] = vmi;
+  }
+}
+
+// The optimizers with two state buffers: `Update` is a functor calling the shared formula.
+template <class T, class Update>
+__global__ void two_state_kernel(T* p, T* a, T* b, const T* g, int64_t n, Update update) {
+  FASTNN_KERNEL_LOOP(i, n) {
+    T pi = p[i], ai = a[i], bi = b[i];
+    update(pi, ai, bi, g[i]);
+    p[i] = pi;
+    a[i] = ai;
+    b[i] = bi;
+  }
+}
+
+template <class T>
+struct AdadeltaUpdate {
+  AdadeltaScalars<T> s;
+  bool maximize;
+  __device__ void operator()(T& p, T& a, T& b, T g) const {
+    adadelta_update(p, a, b, g, s, maximize);
+  }
+};
+template <class T>
+struct AdamaxUpdate {
+  AdamaxScalars<T> s;
+  bool maximize;
+  __device__ void operator()(T& p, T& a, T& b, T g) const {
+    adamax_update(p, a, b, g, s, maximize);
+  }
+};
+template <class T>
+struct NadamUpdate {
+  NadamScalars<T> s;
+  bool maximize;
+  __device__ void operator()(T& p, T& a, T& b, T g) const { nadam_update(p, a, b, g, s, maximize); }
+};
+template <class T>
+struct RadamUpdate {
+  RadamScalars<T> s;
+  bool rectified, maximize;
+  __device__ void operator()(T& p, T& a, T& b, T g) const {
+    radam_update(p, a, b, g, s, rectified, maximize);
+  }
+};
+
+template <class T, class Update>
+void launch_two_state(void* const* params, void* const* s1, void* const* s2,
+                      const void* const* grads, const int64_t* numels, int64_t n_tensors,
+                      const Update& update) {
+  for (int64_t i = 0; i < n_tensors; ++i) {
+    const int64_t n = numels[i];
+    if (n == 0) continue;
+    two_state_kernel<T><<<grid_for(n), kThreads, 0, kStream>>>(
+        static_cast<T*>(params[i]), static_cast<T*>(s1[i]), static_cast<T*>(s2[i]),
+        static_cast<const T*>(grads[i]), n, update);
+    FASTNN_CUDA_CHECK_LAUNCH();
   }
 }
 
@@ -140,6 +197,47 @@ void adam_step_cuda(DType dt, void* const* params, void* const* exp_avgs, void* 
           h.amsgrad, h.maximize);
       FASTNN_CUDA_CHECK_LAUNCH();
     }
+  });
+}
+
+void adadelta_step_cuda(DType dt, void* const* params, void* const* square_avgs,
+                        void* const* acc_deltas, const void* const* grads, const int64_t* numels,
+                        int64_t n_tensors, const AdadeltaOptions& h) {
+  dispatch_float(dt, "adadelta_step", [&](auto tag) {
+    using T = decltype(tag);
+    launch_two_state<T>(params, square_avgs, acc_deltas, grads, numels, n_tensors,
+                        AdadeltaUpdate<T>{adadelta_scalars<T>(h), h.maximize});
+  });
+}
+
+void adamax_step_cuda(DType dt, void* const* params, void* const* exp_avgs, void* const* exp_infs,
+                      const void* const* grads, const int64_t* numels, int64_t n_tensors,
+                      const AdamaxOptions& h) {
+  dispatch_float(dt, "adamax_step", [&](auto tag) {
+    using T = decltype(tag);
+    launch_two_state<T>(params, exp_avgs, exp_infs, grads, numels, n_tensors,
+                        AdamaxUpdate<T>{adamax_scalars<T>(h), h.maximize});
+  });
+}
+
+void nadam_step_cuda(DType dt, void* const* params, void* const* exp_avgs, void* const* exp_avg_sqs,
+                     const void* const* grads, const int64_t* numels, int64_t n_tensors,
+                     const NadamOptions& h) {
+  dispatch_float(dt, "nadam_step", [&](auto tag) {
+    using T = decltype(tag);
+    launch_two_state<T>(params, exp_avgs, exp_avg_sqs, grads, numels, n_tensors,
+                        NadamUpdate<T>{nadam_scalars<T>(h), h.maximize});
+  });
+}
+
+void radam_step_cuda(DType dt, void* const* params, void* const* exp_avgs, void* const* exp_avg_sqs,
+                     const void* const* grads, const int64_t* numels, int64_t n_tensors,
+                     const RadamOptions& h) {
+  const bool rectified = radam_rectification(h.beta2, static_cast<double>(h.step)).rectified;
+  dispatch_float(dt, "radam_step", [&](auto tag) {
+    using T = decltype(tag);
+    launch_two_state<T>(params, exp_avgs, exp_avg_sqs, grads, numels, n_tensors,
+                        RadamUpdate<T>{radam_scalars<T>(h), rectified, h.maximize});
   });
 }
 

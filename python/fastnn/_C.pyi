@@ -228,6 +228,64 @@ def adam_step(
     maximize: bool = False,
     step: _Int,
 ) -> None: ...
+def adadelta_step(
+    params: _Arrays[_F],
+    grads: _Arrays[_F],
+    square_avgs: _Arrays[_F],
+    acc_deltas: _Arrays[_F],
+    *,
+    lr: _Float = 1.0,
+    rho: _Float = 0.9,
+    eps: _Float = 1e-6,
+    weight_decay: _Float = 0.0,
+    maximize: bool = False,
+) -> None: ...
+def adamax_step(
+    params: _Arrays[_F],
+    grads: _Arrays[_F],
+    exp_avgs: _Arrays[_F],
+    exp_infs: _Arrays[_F],
+    *,
+    lr: _Float,
+    beta1: _Float = 0.9,
+    beta2: _Float = 0.999,
+    eps: _Float = 1e-8,
+    weight_decay: _Float = 0.0,
+    maximize: bool = False,
+    step: _Int,
+) -> None: ...
+def nadam_step(
+    params: _Arrays[_F],
+    grads: _Arrays[_F],
+    exp_avgs: _Arrays[_F],
+    exp_avg_sqs: _Arrays[_F],
+    *,
+    lr: _Float,
+    beta1: _Float = 0.9,
+    beta2: _Float = 0.999,
+    eps: _Float = 1e-8,
+    weight_decay: _Float = 0.0,
+    momentum_decay: _Float = 4e-3,
+    decoupled: bool = False,
+    maximize: bool = False,
+    step: _Int,
+    mu_product: _Float,
+) -> None: ...
+def radam_step(
+    params: _Arrays[_F],
+    grads: _Arrays[_F],
+    exp_avgs: _Arrays[_F],
+    exp_avg_sqs: _Arrays[_F],
+    *,
+    lr: _Float,
+    beta1: _Float = 0.9,
+    beta2: _Float = 0.999,
+    eps: _Float = 1e-8,
+    weight_decay: _Float = 0.0,
+    decoupled: bool = False,
+    maximize: bool = False,
+    step: _Int,
+) -> None: ...
 
 # ---- convolution and pooling on NCHW arrays (csrc/bindings/conv.cpp) ----
 

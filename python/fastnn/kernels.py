@@ -10,8 +10,9 @@ dtypes), releases the GIL and runs multi-threaded C++ with the best SIMD path of
   ``out=``, which may be an input, for in-place use.
 - losses: ``softmax_cross_entropy`` and ``binary_cross_entropy_with_logits``, loss and gradient
   in one pass (``grad=True``), with PyTorch's semantics.
-- optimizer steps: ``sgd_step``, ``adagrad_step``, ``rmsprop_step``, ``adam_step`` update whole
-  lists of parameters in place.
+- optimizer steps: ``sgd_step``, ``adagrad_step``, ``rmsprop_step``, ``adam_step``,
+  ``adadelta_step``, ``adamax_step``, ``nadam_step``, ``radam_step`` update whole lists of
+  parameters in place.
 - conv: NCHW ``im2col`` / ``col2im``, ``conv2d`` / ``conv2d_backward`` and ``max_pool2d`` with
   int64 argmax indices.
 

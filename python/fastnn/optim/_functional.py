@@ -252,3 +252,224 @@ def adam(
         else:
             denom = np.sqrt(v) / bias_correction2_sqrt + eps
         p -= step_size * (m / denom)
+
+
+# ---- Adadelta ------------------------------------------------------------------------------------
+
+
+def adadelta(
+    params,
+    grads,
+    square_avgs,
+    acc_deltas,
+    *,
+    lr=1.0,
+    rho=0.9,
+    eps=1e-6,
+    weight_decay=0.0,
+    maximize=False,
+    fused=True,
+):
+    """torch.optim.Adadelta."""
+    if fused:
+        kernels_for(params).adadelta_step(
+            params,
+            grads,
+            square_avgs,
+            acc_deltas,
+            lr=lr,
+            rho=rho,
+            eps=eps,
+            weight_decay=weight_decay,
+            maximize=maximize,
+        )
+        return
+    _check_reference_arrays(params)
+    for p, grad, square_avg, acc_delta in zip(params, grads, square_avgs, acc_deltas):
+        g = -grad if maximize else grad
+        if weight_decay != 0:
+            g = g + weight_decay * p
+        square_avg *= rho
+        square_avg += (1 - rho) * (g * g)
+        delta = np.sqrt(acc_delta + eps) / np.sqrt(square_avg + eps) * g
+        acc_delta *= rho
+        acc_delta += (1 - rho) * (delta * delta)
+        p -= lr * delta
+
+
+# ---- Adamax --------------------------------------------------------------------------------------
+
+
+def adamax(
+    params,
+    grads,
+    exp_avgs,
+    exp_infs,
+    *,
+    lr,
+    beta1=0.9,
+    beta2=0.999,
+    eps=1e-8,
+    weight_decay=0.0,
+    maximize=False,
+    step,
+    fused=True,
+):
+    """torch.optim.Adamax; ``step`` is the step being taken (1 on the first)."""
+    if fused:
+        kernels_for(params).adamax_step(
+            params,
+            grads,
+            exp_avgs,
+            exp_infs,
+            lr=lr,
+            beta1=beta1,
+            beta2=beta2,
+            eps=eps,
+            weight_decay=weight_decay,
+            maximize=maximize,
+            step=step,
+        )
+        return
+    _check_reference_arrays(params)
+    clr = lr / (1 - beta1**step)
+    for p, grad, m, u in zip(params, grads, exp_avgs, exp_infs):
+        g = -grad if maximize else grad
+        if weight_decay != 0:
+            g = g + weight_decay * p
+        m[...] = _lerp(m, g, 1 - beta1)
+        np.maximum(u * beta2, np.abs(g) + eps, out=u)
+        p -= clr * (m / u)
+
+
+# ---- NAdam ---------------------------------------------------------------------------------------
+
+
+def nadam_mu(beta1, momentum_decay, step):
+    """NAdam's momentum schedule mu_t."""
+    return beta1 * (1.0 - 0.5 * (0.96 ** (step * momentum_decay)))
+
+
+def nadam(
+    params,
+    grads,
+    exp_avgs,
+    exp_avg_sqs,
+    *,
+    lr,
+    beta1=0.9,
+    beta2=0.999,
+    eps=1e-8,
+    weight_decay=0.0,
+    momentum_decay=4e-3,
+    decoupled=False,
+    maximize=False,
+    step,
+    mu_product,
+    fused=True,
+):
+    """torch.optim.NAdam; ``mu_product`` is mu_1 * ... * mu_step, this step's mu included."""
+    if fused:
+        kernels_for(params).nadam_step(
+            params,
+            grads,
+            exp_avgs,
+            exp_avg_sqs,
+            lr=lr,
+            beta1=beta1,
+            beta2=beta2,
+            eps=eps,
+            weight_decay=weight_decay,
+            momentum_decay=momentum_decay,
+            decoupled=decoupled,
+            maximize=maximize,
+            step=step,
+            mu_product=mu_product,
+        )
+        return
+    _check_reference_arrays(params)
+    bias_correction2 = 1 - beta2**step
+    mu = nadam_mu(beta1, momentum_decay, step)
+    mu_next = nadam_mu(beta1, momentum_decay, step + 1)
+    grad_coef = -lr * (1.0 - mu) / (1.0 - mu_product)
+    avg_coef = -lr * mu_next / (1.0 - mu_product * mu_next)
+    for p, grad, m, v in zip(params, grads, exp_avgs, exp_avg_sqs):
+        g = -grad if maximize else grad
+        if weight_decay != 0:
+            if decoupled:
+                p *= 1 - lr * weight_decay
+            else:
+                g = g + weight_decay * p
+        m[...] = _lerp(m, g, 1 - beta1)
+        v *= beta2
+        v += (1 - beta2) * (g * g)
+        denom = np.sqrt(v / bias_correction2) + eps
+        p += grad_coef * (g / denom)
+        p += avg_coef * (m / denom)
+
+
+# ---- RAdam ---------------------------------------------------------------------------------------
+
+
+def radam_rectification(beta2, step):
+    """RAdam's variance rectification factor at ``step``, or None while the step is not
+    rectified (the approximated moving average is still too short)."""
+    rho_inf = 2 / (1 - beta2) - 1
+    rho_t = rho_inf - 2 * step * (beta2**step) / (1 - beta2**step)
+    if not rho_t > 5.0:
+        return None
+    return ((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
+
+
+def radam(
+    params,
+    grads,
+    exp_avgs,
+    exp_avg_sqs,
+    *,
+    lr,
+    beta1=0.9,
+    beta2=0.999,
+    eps=1e-8,
+    weight_decay=0.0,
+    decoupled=False,
+    maximize=False,
+    step,
+    fused=True,
+):
+    """torch.optim.RAdam; ``step`` is the step being taken (1 on the first)."""
+    if fused:
+        kernels_for(params).radam_step(
+            params,
+            grads,
+            exp_avgs,
+            exp_avg_sqs,
+            lr=lr,
+            beta1=beta1,
+            beta2=beta2,
+            eps=eps,
+            weight_decay=weight_decay,
+            decoupled=decoupled,
+            maximize=maximize,
+            step=step,
+        )
+        return
+    _check_reference_arrays(params)
+    bias_correction1 = 1 - beta1**step
+    bias_correction2_sqrt = (1 - beta2**step) ** 0.5
+    rect = radam_rectification(beta2, step)
+    for p, grad, m, v in zip(params, grads, exp_avgs, exp_avg_sqs):
+        g = -grad if maximize else grad
+        if weight_decay != 0:
+            if decoupled:
+                p *= 1 - lr * weight_decay
+            else:
+                g = g + weight_decay * p
+        m[...] = _lerp(m, g, 1 - beta1)
+        v *= beta2
+        v += (1 - beta2) * (g * g)
+        mhat = m / bias_correction1
+        if rect is not None:
+            p -= mhat * lr * (bias_correction2_sqrt / (np.sqrt(v) + eps)) * rect
+        else:
+            p -= mhat * lr

@@ -10,6 +10,7 @@ arrays, and ``state_dict()`` uses torch's layout: ``{'state': {index: {...}}, 'p
 import copy
 from collections import defaultdict
 from itertools import chain
+from typing import ClassVar
 
 import numpy as np
 
@@ -165,15 +166,22 @@ class Optimizer:
         new_groups = []
         for group, saved in zip(groups, saved_groups):
             saved["params"] = group["params"]
+            for name, default in self.defaults.items():
+                # options the saving side lacks (torch has no 'fused' for some optimizers)
+                saved.setdefault(name, default)
             new_groups.append(saved)
         self.state = state
         self.param_groups = new_groups
 
-    @staticmethod
-    def _state_value_like(param, key, value):
-        # Buffers become fresh arrays of the parameter's dtype; the step count stays a number.
-        if key == "step":
-            return int(np.asarray(value).item()) if not isinstance(value, int) else value
+    # State entries that are numbers, not buffers: key -> the Python type they are kept as.
+    _SCALAR_STATE: ClassVar[dict] = {"step": int}
+
+    def _state_value_like(self, param, key, value):
+        # Buffers become fresh arrays of the parameter's dtype; step counts and the other scalar
+        # entries stay numbers (torch keeps them as 0-d tensors).
+        kind = self._SCALAR_STATE.get(key)
+        if kind is not None:
+            return value if isinstance(value, kind) else kind(np.asarray(value).item())
         from .. import _devices
 
         data = _data(param)
@@ -181,7 +189,7 @@ class Optimizer:
             value = value._data
         if not isinstance(value, np.ndarray) and _devices.is_array(value):
             value = _devices.of(value).to_numpy(value)  # e.g. a CUDA state loaded on the CPU
-        arr = np.array(value, dtype=data.dtype, copy=True, order="C")
+        arr = np.array(np.asarray(value), dtype=data.dtype, copy=True, order="C")
         if arr.shape != tuple(data.shape):
             raise ValueError(
                 f"load_state_dict: state '{key}' has shape {arr.shape} but its parameter has "
@@ -201,6 +209,15 @@ def zeros_like_storage(data, fill=0.0):
     if not _devices.is_array(data):
         raise TypeError(f"fastnn.optim: no state buffers for arrays of type {type(data).__name__}")
     return _devices.of(data).full(data.shape, fill, data.dtype)
+
+
+def default_dtype_scalar(value):
+    """``value`` rounded to fastnn's default float dtype. torch keeps scalar optimizer state
+    (ASGD's eta and mu, NAdam's momentum product) in 0-d tensors of its default dtype, and the
+    rounding shows in the trajectory."""
+    from .._core import dtype
+
+    return float(np.asarray(value, dtype=dtype.default()))
 
 
 def group_by_step(items, state):
