@@ -1,11 +1,15 @@
 """Optimizer steps: fastnn's fused multi-tensor kernels vs NumPy vs torch.optim (foreach, fused).
 
-Adam, RMSprop and SGD-momentum steps on N float32 parameters, as one tensor and as 100 tensors.
-The step is memory-bound, so the napkin math is bytes moved per parameter (Adam: p, g, m, v read
-and p, m, v written = 28 B; RMSprop and SGD-momentum: 20 B) against the copy bandwidth
-(bench/_harness.py copy_bandwidth, read + write) measured in the same run.
-Every implementation is first checked against tests/reference.py (float64) on a small problem;
-the timed rounds interleave the implementations (medians of >= 20 rounds).
+Adam, RMSprop, SGD-momentum, Adadelta, Adamax, NAdam and RAdam steps on N float32 parameters, as
+one tensor and as 100 tensors, and on the parameters of the MLP 784-256-10 (four tensors). The
+step is memory-bound, so the napkin math is bytes moved per parameter (Adam: p, g, m, v read and
+p, m, v written = 28 B, the same for every optimizer with two state buffers; RMSprop and
+SGD-momentum: 20 B) against the copy bandwidth (bench/_harness.py copy_bandwidth, read + write)
+measured in the same run. Every implementation is first checked against a float64 reference
+(tests/reference.py; fastnn.optim._functional's NumPy path for the newer optimizers) on a small
+problem; the timed rounds interleave the implementations (medians of >= 20 rounds). For the
+newer optimizers torch has no CPU fused kernel: its rows are foreach and its default
+(foreach=False, the per-tensor loop torch runs on CPU unless told otherwise).
 """
 
 import pathlib
@@ -20,6 +24,7 @@ from _harness import Table, check_close, copy_bandwidth, try_torch
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "tests"))
 import reference as ref
 from fastnn import kernels
+from fastnn.optim import _functional as F
 
 HP = {
     "adam": {"lr": 1e-3, "betas": (0.9, 0.999), "eps": 1e-8},
@@ -28,6 +33,35 @@ HP = {
 }
 BYTES_PER_PARAM = {"adam": 28, "rmsprop": 20, "sgd": 20}
 N_STATES = {"adam": 2, "rmsprop": 1, "sgd": 1}
+# The optimizers with two state buffers and a kernel of their own: name -> (torch class, the
+# hyperparameters as torch takes them).
+NEWER = {
+    "adadelta": ("Adadelta", {"lr": 1.0, "rho": 0.9, "eps": 1e-6, "weight_decay": 1e-4}),
+    "adamax": ("Adamax", {"lr": 2e-3, "betas": (0.9, 0.999), "eps": 1e-8}),
+    "nadam": ("NAdam", {"lr": 2e-3, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 1e-4}),
+    "radam": ("RAdam", {"lr": 1e-3, "betas": (0.9, 0.999), "eps": 1e-8}),
+}
+for _name in NEWER:
+    HP[_name] = NEWER[_name][1]
+    BYTES_PER_PARAM[_name] = 28
+    N_STATES[_name] = 2
+# the MLP of fastnn's optimizers_mnist example, 784-256-10: weight and bias of both layers
+MLP_SHAPES = [(256, 784), (256,), (10, 256), (10,)]
+
+
+def newer_step(name, params, grads, states, t, fused):
+    """One step of a newer optimizer on float32 lists, through the kernel or the NumPy path."""
+    hp = dict(HP[name])
+    if "betas" in hp:
+        hp["beta1"], hp["beta2"] = hp.pop("betas")
+    if name != "adadelta":
+        hp["step"] = t
+    if name == "nadam":
+        mu_product = 1.0
+        for k in range(1, t + 1):
+            mu_product *= F.nadam_mu(hp["beta1"], 4e-3, k)
+        hp["mu_product"] = mu_product
+    getattr(F, name)(params, grads, *states, fused=fused, **hp)
 
 
 # ---- the implementations: make(params, grads) -> step() ------------------------------------------
@@ -40,7 +74,9 @@ def fastnn_step(name, params, grads):
 
     def step():
         count[0] += 1
-        if name == "adam":
+        if name in NEWER:
+            newer_step(name, params, grads, states, count[0], fused=True)
+        elif name == "adam":
             kernels.adam_step(
                 params,
                 grads,
@@ -77,6 +113,9 @@ def numpy_step(name, params, grads):
     def step():
         count[0] += 1
         t = count[0]
+        if name in NEWER:  # fastnn's reference path: torch's per-tensor loop in NumPy
+            newer_step(name, params, grads, states, t, fused=False)
+            return
         for i, (p, g) in enumerate(zip(params, grads)):
             if name == "adam":
                 b1, b2 = hp["betas"]
@@ -109,19 +148,21 @@ def torch_step(torch, variant):
         tparams = [torch.from_numpy(p) for p in params]  # shares memory: results checkable
         for tp, g in zip(tparams, grads):
             tp.grad = torch.from_numpy(g)
-        cls = {"adam": torch.optim.Adam, "rmsprop": torch.optim.RMSprop, "sgd": torch.optim.SGD}[
-            name
-        ]
-        opt = cls(tparams, **{variant: True}, **HP[name])
+        classes = {"adam": "Adam", "rmsprop": "RMSprop", "sgd": "SGD"}
+        classes.update({k: v[0] for k, v in NEWER.items()})
+        cls = getattr(torch.optim, classes[name])
+        opt = cls(tparams, **variant, **HP[name])
         return opt.step
 
     return make
 
 
 def torch_variants(torch, name):
-    out = [("torch foreach", torch_step(torch, "foreach"))]
+    out = [("torch foreach", torch_step(torch, {"foreach": True}))]
     if name in ("adam", "sgd"):  # torch has CPU fused kernels for these (not for RMSprop)
-        out.append(("torch fused", torch_step(torch, "fused")))
+        out.append(("torch fused", torch_step(torch, {"fused": True})))
+    if name in NEWER:
+        out.append(("torch default", torch_step(torch, {"foreach": False})))
     return out
 
 
@@ -140,7 +181,9 @@ def check(name, label, make):
     hp = HP[name]
     for t in range(1, 4):
         step()
-        if name == "adam":
+        if name in NEWER:
+            newer_step(name, oracle, g64, states, t, fused=False)
+        elif name == "adam":
             ref.adam_step(
                 oracle,
                 g64,
@@ -168,35 +211,39 @@ def run(quick=False):
     torch = try_torch()
     total = 1_000_000 if quick else 10_000_000
     repeats = 5 if quick else 20
-    layouts = [(f"1 x {total:,}", 1), (f"100 x {total // 100:,}", 100)]
+    layouts = [
+        ("MLP 784-256-10", MLP_SHAPES),
+        (f"1 x {total:,}", [(total,)]),
+        (f"100 x {total // 100:,}", [(total // 100,)] * 100),
+    ]
     copy_gbs = copy_bandwidth(nbytes=total * 40, repeats=repeats)
     tables = []
-    for name in ("adam", "rmsprop", "sgd"):
+    for name in ("adam", "rmsprop", "sgd", *NEWER):
         impls = [("fastnn", fastnn_step), ("numpy", numpy_step)]
         if torch is not None:
             impls += torch_variants(torch, name)
         for label, make in impls:
             check(name, label, make)
+        title = "SGD momentum" if name == "sgd" else NEWER.get(name, (name,))[0]
         table = Table(
-            f"optimizer step: {name} ({'SGD momentum' if name == 'sgd' else name}), float32",
+            f"optimizer step: {name} ({title}), float32",
             ["layout", "impl", "ms", "min ms", "GB/s", "of copy BW", "fastnn speedup"],
             note=f"{BYTES_PER_PARAM[name]} bytes/param; copy bandwidth {copy_gbs:.1f} GB/s "
             "(read + write, same run); 'fastnn speedup' = this row's ms / fastnn's ms.",
         )
-        for layout, n_tensors in layouts:
+        for layout, shapes in layouts:
+            n_params = sum(int(np.prod(s)) for s in shapes)
             steps = []
             for _label, make in impls:
                 rng = np.random.default_rng(1)
-                size = total // n_tensors
-                params = [rng.standard_normal(size, dtype=np.float32) for _ in range(n_tensors)]
-                grads = [
-                    rng.standard_normal(size, dtype=np.float32) * 1e-2 for _ in range(n_tensors)
-                ]
+                params = [rng.standard_normal(s, dtype=np.float32) for s in shapes]
+                grads = [rng.standard_normal(s, dtype=np.float32) * 1e-2 for s in shapes]
                 steps.append(make(name, params, grads))
             # Interleaved rounds (each implementation once per round), so that the noise of a
             # shared machine falls on all of them alike.
             times = [[] for _ in steps]
-            for r in range(repeats + 2):
+            rounds = repeats * (5 if n_params < total // 10 else 1)  # small: cheap, noisier
+            for r in range(rounds + 2):
                 for k, step in enumerate(steps):
                     t0 = time.perf_counter()
                     step()
@@ -205,7 +252,7 @@ def run(quick=False):
             rows = []
             for (label, _), ts in zip(impls, times):
                 med = statistics.median(ts)
-                gbs = BYTES_PER_PARAM[name] * total / med / 1e9
+                gbs = BYTES_PER_PARAM[name] * n_params / med / 1e9
                 rows.append(
                     {
                         "layout": layout,
