@@ -1495,6 +1495,16 @@ _OPTS = [
         ),
         "centered-momentum",
     ),
+    ("Adadelta", lambda o, ps: o.Adadelta(ps, weight_decay=0.1), ""),
+    ("Adamax", lambda o, ps: o.Adamax(ps, lr=0.05), ""),
+    ("NAdam", lambda o, ps: o.NAdam(ps, lr=0.05, weight_decay=0.1), ""),
+    (
+        "NAdam",
+        lambda o, ps: o.NAdam(ps, lr=0.05, weight_decay=0.1, decoupled_weight_decay=True),
+        "decoupled",
+    ),
+    ("RAdam", lambda o, ps: o.RAdam(ps, lr=0.05, betas=(0.9, 0.9)), ""),
+    ("Rprop", lambda o, ps: o.Rprop(ps, lr=0.05), ""),
 ]
 for _n, _mk, _tag in _OPTS:
     case(
