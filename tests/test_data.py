@@ -184,6 +184,7 @@ def test_default_collate_types():
         {"num_workers": -1},
         {"prefetch_factor": 0},
         {"seed": 1, "generator": np.random.default_rng(1)},
+        {"persistent_workers": True},
     ],
 )
 def test_loader_bad_arguments(kwargs):
@@ -219,6 +220,22 @@ def test_workers_give_the_same_batches(workers):
         for b in data.DataLoader(ListDataset(10), batch_size=3, num_workers=workers)
     ]
     assert generic == [[0, 1, 2], [3, 4, 5], [6, 7, 8], [9]]
+    assert loader_threads() == []
+
+
+def test_accelerator_options_of_torch_programs_give_the_same_batches():
+    # torch's MNIST example passes these when a GPU is present: they must not change a batch
+    ds, _, _ = make_tds(23)
+    plain = [b[0].numpy() for b in data.DataLoader(ds, batch_size=5, num_workers=2)]
+    loader = data.DataLoader(
+        ds, batch_size=5, num_workers=2, pin_memory=True, persistent_workers=True
+    )
+    assert loader.pin_memory and loader.persistent_workers
+    for _epoch in range(2):
+        got = [b[0].numpy() for b in loader]
+        assert len(got) == len(plain) == 5
+        for a, b in zip(got, plain):
+            np.testing.assert_array_equal(a, b)
     assert loader_threads() == []
 
 

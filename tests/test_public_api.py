@@ -519,7 +519,8 @@ SIGNATURES: dict[str, str] = {
     ),
     "fastnn.utils.data.DataLoader.__init__": (
         "(self, dataset, batch_size=1, shuffle=False, drop_last=False, num_workers=0,"
-        " collate_fn=None, generator=None, seed=None, prefetch_factor=2)"
+        " collate_fn=None, generator=None, seed=None, prefetch_factor=2, *, pin_memory=False,"
+        " persistent_workers=False)"
     ),
     "fastnn.kernels.matmul": (
         "(a, b, *, trans_a=False, trans_b=False, alpha=1.0, beta=0.0, out=None, bias=None)"

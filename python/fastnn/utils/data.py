@@ -269,6 +269,11 @@ class DataLoader:
             threads, at most ``prefetch_factor`` batches ahead per thread.
         collate_fn: merges a list of samples into a batch (default: ``default_collate``). When
             given, every batch goes through it, sample by sample.
+        pin_memory: accepted for torch programs; batches stay in ordinary host memory, since
+            fastnn's host-to-device copies are synchronous and gain nothing from page-locking.
+        persistent_workers: accepted for torch programs (needs ``num_workers > 0``, as in torch).
+            Workers are threads sharing the dataset, so starting them each epoch costs
+            microseconds and there is nothing to keep alive between epochs.
     """
 
     def __init__(
@@ -282,6 +287,9 @@ class DataLoader:
         generator=None,
         seed=None,
         prefetch_factor=2,
+        *,
+        pin_memory=False,
+        persistent_workers=False,
     ):
         if (
             isinstance(batch_size, bool)
@@ -303,6 +311,8 @@ class DataLoader:
             raise ValueError(
                 f"prefetch_factor should be a positive integer, got {prefetch_factor!r}"
             )
+        if persistent_workers and num_workers == 0:
+            raise ValueError("persistent_workers option needs num_workers > 0")
         if generator is not None and seed is not None:
             raise ValueError("DataLoader: give generator or seed, not both")
         if collate_fn is not None and not callable(collate_fn):
@@ -318,6 +328,8 @@ class DataLoader:
         self.drop_last = bool(drop_last)
         self.num_workers = int(num_workers)
         self.prefetch_factor = int(prefetch_factor)
+        self.pin_memory = bool(pin_memory)
+        self.persistent_workers = bool(persistent_workers)
         self.collate_fn = collate_fn
         if seed is not None:
             generator = np.random.default_rng(seed)
