@@ -815,6 +815,39 @@ def binary_cross_entropy_with_logits(logits, target, weight, pos_weight, reducti
     )
 
 
+# ---- normalization: [host] (no CUDA kernels yet) -------------------------------------------------
+
+
+def batch_norm(x, weight, bias, running_mean, running_var, training, momentum, eps):
+    """[host]; the running buffers are updated on host copies, then copied back to the GPU."""
+    rm, rv = _to_host((running_mean, running_var))
+    out = _host(_cpu.batch_norm, x, weight, bias, rm, rv, training, momentum, eps)
+    if training and running_mean is not None:
+        copyto(running_mean, rm)
+        copyto(running_var, rv)
+    return out
+
+
+def batch_norm_backward(grad, x, weight, mean, rstd, training, need):
+    return _host(_cpu.batch_norm_backward, grad, x, weight, mean, rstd, training, need)
+
+
+def layer_norm(x, normalized_shape, weight, bias, eps):
+    return _host(_cpu.layer_norm, x, normalized_shape, weight, bias, eps)
+
+
+def layer_norm_backward(grad, x, normalized_shape, weight, mean, rstd, need):
+    return _host(_cpu.layer_norm_backward, grad, x, normalized_shape, weight, mean, rstd, need)
+
+
+def group_norm(x, num_groups, weight, bias, eps):
+    return _host(_cpu.group_norm, x, num_groups, weight, bias, eps)
+
+
+def group_norm_backward(grad, x, num_groups, weight, mean, rstd, need):
+    return _host(_cpu.group_norm_backward, grad, x, num_groups, weight, mean, rstd, need)
+
+
 # ---- conv: [host] im2col / col2im / pooling (no CUDA kernels yet); the GEMMs run on the GPU -----
 
 
