@@ -1,6 +1,7 @@
 """batch_norm / layer_norm / group_norm kernels (and their _backward) vs the float64 NumPy
-references in reference_norm.py on awkward sizes, float32 and float64, 1 and 2 threads; accuracy
-on inputs with a large mean; results independent of the thread count; every bad argument."""
+references in reference_norm.py on awkward sizes, float32 and float64, 1 and 2 threads, every ISA
+path; accuracy on inputs with a large mean; results independent of the thread count; every bad
+argument."""
 
 import numpy as np
 import pytest
@@ -36,7 +37,7 @@ def _affine(rng, shape, dtype, which):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("shape", BN_SHAPES)
 @pytest.mark.parametrize("training", [True, False])
-def test_batch_norm_matches_reference(shape, training, dtype, threads, rng):
+def test_batch_norm_matches_reference(shape, training, dtype, threads, isa, rng):
     c = shape[1]
     x = (rng.standard_normal(shape) * 2 + 0.5).astype(dtype)
     w, b = _affine(rng, (c,), dtype, "wb" if training else "w")
@@ -73,7 +74,7 @@ def test_batch_norm_without_running_stats_or_affine(dtype, rng):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("shape,ns", LN_CASES)
 @pytest.mark.parametrize("affine", ["wb", "w", "b", ""])
-def test_layer_norm_matches_reference(shape, ns, affine, dtype, threads, rng):
+def test_layer_norm_matches_reference(shape, ns, affine, dtype, threads, isa, rng):
     x = (rng.standard_normal(shape) * 3 - 1).astype(dtype)
     w, b = _affine(rng, ns, dtype, affine)
     y, mean, rstd = kernels.layer_norm(x, ns, w, b, EPS)
@@ -96,7 +97,7 @@ def test_layer_norm_matches_reference(shape, ns, affine, dtype, threads, rng):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("shape,groups", GN_CASES)
-def test_group_norm_matches_reference(shape, groups, dtype, threads, rng):
+def test_group_norm_matches_reference(shape, groups, dtype, threads, isa, rng):
     c = shape[1]
     x = (rng.standard_normal(shape) + 2).astype(dtype)
     w, b = _affine(rng, (c,), dtype, "wb")
@@ -118,7 +119,7 @@ def test_group_norm_matches_reference(shape, groups, dtype, threads, rng):
 
 
 @pytest.mark.parametrize("dtype,offset", [(np.float32, 1e4), (np.float64, 1e8)])
-def test_large_mean_does_not_cancel_the_variance(dtype, offset, rng):
+def test_large_mean_does_not_cancel_the_variance(dtype, offset, isa, rng):
     # With a mean of 1e4 (float32) or 1e8 (float64) against a spread of 1, E[x^2] - E[x]^2 loses
     # every digit of the variance; the blocked two-pass statistics keep it.
     x = (offset + rng.standard_normal((64, 3, 40))).astype(dtype)

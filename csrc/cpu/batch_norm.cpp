@@ -12,11 +12,14 @@
 // kBlock elements (mean, then squared deviations, while the block is in cache) merged pairwise in
 // double (csrc/norm_math.h), so a large mean does not cancel the variance away. Results do not
 // depend on the thread count.
+// The runs themselves go through cpu/norm_ops.h: float32 runs take the active ISA's vector loops
+// (cpu/norm_simd.h: float partial sums over chunks of 1024, added in double), float64 runs the
+// double-accumulating loops of cpu/norm_sums.h.
 #include <algorithm>
 #include <cmath>
 
 #include "cpu/fastnn_cpu.h"
-#include "cpu/norm_sums.h"
+#include "cpu/norm_ops.h"
 #include "cpu/parallel.h"
 #include "norm_math.h"
 
@@ -40,9 +43,9 @@ norm::Moments channel_moments(const T* x, int64_t N, int64_t C, int64_t S, int64
     norm::Moments b;
     b.n = static_cast<double>((n1 - n0) * S);
     double s = 0;
-    for (int64_t n = n0; n < n1; ++n) s += norm::sum(x + (n * C + c) * S, S);
+    for (int64_t n = n0; n < n1; ++n) s += norm::run_sum(x + (n * C + c) * S, S);
     b.mean = s / b.n;
-    for (int64_t n = n0; n < n1; ++n) b.m2 += norm::centered_sq(x + (n * C + c) * S, S, b.mean);
+    for (int64_t n = n0; n < n1; ++n) b.m2 += norm::run_centered_sq(x + (n * C + c) * S, S, b.mean);
     norm::merge(m, b);
   }
   return m;
@@ -72,12 +75,9 @@ void forward(T* y, double* save_mean, double* save_rstd, T* running_mean, T* run
       save_rstd[c] = rstd;
       const T scale = static_cast<T>((w ? static_cast<double>(w[c]) : 1.0) * rstd);
       const T shift = b ? b[c] : T(0);
-      const norm::Centre<T> centre(mean);
-      for (int64_t n = 0; n < N; ++n) {
-        const T* xs = x + (n * C + c) * S;
-        T* ys = y + (n * C + c) * S;
-        for (int64_t s = 0; s < S; ++s) ys[s] = centre(xs[s]) * scale + shift;
-      }
+      for (int64_t n = 0; n < N; ++n)
+        norm::run_affine(y + (n * C + c) * S, x + (n * C + c) * S, S, mean, scale, nullptr, nullptr,
+                         shift);
     }
   });
 }
@@ -91,7 +91,8 @@ void backward(T* dx, T* dw, T* db, const T* dy, const T* x, const T* w, const do
       double s_dy = 0, s_dyx = 0;  // sum dy, sum dy (x - mean)
       if (dw || db || (dx && training))
         for (int64_t n = 0; n < N; ++n)
-          norm::grad_sums(dy + (n * C + c) * S, x + (n * C + c) * S, S, mean[c], &s_dy, &s_dyx);
+          norm::run_grad_sums(dy + (n * C + c) * S, nullptr, T(1), x + (n * C + c) * S, S, mean[c],
+                              &s_dy, &s_dyx);
       const double r = rstd[c];
       if (dw) dw[c] = static_cast<T>(s_dyx * r);
       if (db) db[c] = static_cast<T>(s_dy);
@@ -103,11 +104,10 @@ void backward(T* dx, T* dw, T* db, const T* dy, const T* x, const T* w, const do
       const T k_dy = static_cast<T>(wr);
       const T m_dy = static_cast<T>(batch ? s_dy / M : 0.0);
       const T k_x = static_cast<T>(batch ? -wr * r * r * s_dyx / M : 0.0);
-      const norm::Centre<T> centre(mean[c]);
       for (int64_t n = 0; n < N; ++n) {
         const int64_t off = (n * C + c) * S;
-        for (int64_t s = 0; s < S; ++s)
-          dx[off + s] = k_dy * (dy[off + s] - m_dy) + k_x * centre(x[off + s]);
+        norm::run_backward(dx + off, nullptr, nullptr, dy + off, nullptr, T(1), x + off, S, mean[c],
+                           k_dy, m_dy, k_x);
       }
     }
   });

@@ -12,11 +12,14 @@
 // cache, merged pairwise in double (csrc/norm_math.h). Rows are split over the thread pool;
 // dweight / dbias are summed per fixed slice of rows and the slices added in order, so results do
 // not depend on the thread count.
+// The runs themselves go through cpu/norm_ops.h: float32 runs take the active ISA's vector loops
+// (cpu/norm_simd.h: float partial sums over chunks of 1024, added in double), float64 runs the
+// double-accumulating loops of cpu/norm_sums.h.
 #include <algorithm>
 #include <vector>
 
 #include "cpu/fastnn_cpu.h"
-#include "cpu/norm_sums.h"
+#include "cpu/norm_ops.h"
 #include "cpu/parallel.h"
 #include "norm_math.h"
 
@@ -25,7 +28,8 @@ namespace {
 
 constexpr int64_t kBlock = 4096;
 constexpr int64_t kGrainElems = 16384;
-constexpr int64_t kMaxSlices = 64;  // row slices of layer_norm's dweight / dbias partial sums
+constexpr int64_t kSliceRows = 32;         // rows per partial sum of layer_norm's dweight / dbias
+constexpr int64_t kMaxPartials = 1 << 22;  // elements of those partial sums, at most
 
 int64_t row_grain(int64_t D) { return std::max<int64_t>(1, kGrainElems / std::max<int64_t>(1, D)); }
 
@@ -36,8 +40,8 @@ norm::Moments row_moments(const T* x, int64_t D) {
     norm::Moments b;
     const int64_t n = std::min(kBlock, D - j0);
     b.n = static_cast<double>(n);
-    b.mean = norm::sum(x + j0, n) / b.n;
-    b.m2 = norm::centered_sq(x + j0, n, b.mean);
+    b.mean = norm::run_sum(x + j0, n) / b.n;
+    b.m2 = norm::run_centered_sq(x + j0, n, b.mean);
     norm::merge(m, b);
   }
   return m;
@@ -56,72 +60,53 @@ void ln_forward(T* y, double* mean, double* rstd, const T* x, const T* w, const 
       const double rs = norm::rstd_of(m, eps);
       mean[r] = m.mean;
       rstd[r] = rs;
-      const norm::Centre<T> centre(m.mean);
-      const T k = static_cast<T>(rs);
-      if (w && b)
-        for (int64_t j = 0; j < D; ++j) yr[j] = centre(xr[j]) * k * w[j] + b[j];
-      else if (w)
-        for (int64_t j = 0; j < D; ++j) yr[j] = centre(xr[j]) * k * w[j];
-      else if (b)
-        for (int64_t j = 0; j < D; ++j) yr[j] = centre(xr[j]) * k + b[j];
-      else
-        for (int64_t j = 0; j < D; ++j) yr[j] = centre(xr[j]) * k;
+      norm::run_affine(yr, xr, D, m.mean, static_cast<T>(rs), w, b, T(0));
     }
   });
 }
 
-// dx of one row, with the row's sums of g and g (x - mean) gathered first (the row is in cache).
+// One row of the backward, the row in cache: its sums of g = dy w and g (x - mean) first, then dx
+// and (when pw / pb are given) this row's dy xhat and dy added to the slice's partial sums.
 template <class T>
-void ln_row_dx(T* dxr, const T* dyr, const T* xr, const T* w, int64_t D, double mean, double rs) {
-  double a[norm::kLanes] = {}, c[norm::kLanes] = {};
-  for (int64_t j = 0; j < D; ++j) {
-    const double g = static_cast<double>(dyr[j]) * (w ? static_cast<double>(w[j]) : 1.0);
-    a[j % norm::kLanes] += g;
-    c[j % norm::kLanes] += g * (static_cast<double>(xr[j]) - mean);
-  }
-  const double s_g = norm::fold(a), s_gx = norm::fold(c);
+void ln_row_backward(T* dxr, T* pw, T* pb, const T* dyr, const T* xr, const T* w, int64_t D,
+                     double mean, double rs) {
+  double s_g = 0, s_gx = 0;
+  if (dxr) norm::run_grad_sums(dyr, w, T(1), xr, D, mean, &s_g, &s_gx);
   // dx = rstd (g - mean(g)) + k_x (x - mean): mean(g) is taken off before the large factor
   // rstd multiplies, so nothing cancels after the scaling (a row of one element gives dx = 0).
-  const T k_g = static_cast<T>(rs);
-  const T m_g = static_cast<T>(s_g / static_cast<double>(D));
-  const T k_x = static_cast<T>(-rs * rs * rs * s_gx / static_cast<double>(D));
-  const norm::Centre<T> centre(mean);
-  if (w)
-    for (int64_t j = 0; j < D; ++j) dxr[j] = k_g * (dyr[j] * w[j] - m_g) + k_x * centre(xr[j]);
-  else
-    for (int64_t j = 0; j < D; ++j) dxr[j] = k_g * (dyr[j] - m_g) + k_x * centre(xr[j]);
+  const double Dd = static_cast<double>(D);
+  norm::run_backward(dxr, pw, pb, dyr, w, T(1), xr, D, mean, static_cast<T>(rs),
+                     static_cast<T>(s_g / Dd), static_cast<T>(-rs * rs * rs * s_gx / Dd));
 }
 
+// dweight / dbias: each slice of at most kSliceRows rows (a fixed split, never by the thread
+// count) sums its rows in T, the slices are then added in order in double. Short in-T sums stay
+// accurate and vectorise; the memory for the partials is capped, which lengthens the slices of
+// huge inputs.
 template <class T>
 void ln_backward(T* dx, T* dw, T* db, const T* dy, const T* x, const T* w, const double* mean,
                  const double* rstd, int64_t R, int64_t D) {
-  if (!dw && !db) {
-    if (dx)
-      parallel_for(R, row_grain(D), [&](int64_t r0, int64_t r1) {
-        for (int64_t r = r0; r < r1; ++r)
-          ln_row_dx(dx + r * D, dy + r * D, x + r * D, w, D, mean[r], rstd[r]);
-      });
+  const bool partials = dw || db;
+  const int64_t cap = std::max<int64_t>(1, kMaxPartials / std::max<int64_t>(1, D));
+  const int64_t slices =
+      partials ? std::max<int64_t>(1, std::min((R + kSliceRows - 1) / kSliceRows, cap)) : 1;
+  const int64_t per = partials ? (R + slices - 1) / slices : R;
+  std::vector<T> pw(dw ? slices * D : 0), pb(db ? slices * D : 0);
+  if (!partials) {
+    parallel_for(R, row_grain(D), [&](int64_t r0, int64_t r1) {
+      for (int64_t r = r0; r < r1; ++r)
+        ln_row_backward<T>(dx + r * D, nullptr, nullptr, dy + r * D, x + r * D, w, D, mean[r],
+                           rstd[r]);
+    });
     return;
   }
-  // Fixed slices (by the sizes, never by the thread count) each own a partial dweight / dbias.
-  const int64_t cap = std::max<int64_t>(1, (int64_t(1) << 22) / std::max<int64_t>(1, D));
-  const int64_t slices = std::max<int64_t>(1, std::min({R, kMaxSlices, cap}));
-  const int64_t per = (R + slices - 1) / slices;
-  std::vector<double> pw(dw ? slices * D : 0), pb(db ? slices * D : 0);
-  parallel_for(slices, 1, [&](int64_t s0, int64_t s1) {
+  parallel_for(slices, std::max<int64_t>(1, row_grain(D) / per), [&](int64_t s0, int64_t s1) {
     for (int64_t s = s0; s < s1; ++s) {
-      double* pws = dw ? pw.data() + s * D : nullptr;
-      double* pbs = db ? pb.data() + s * D : nullptr;
-      for (int64_t r = s * per, r1 = std::min(R, (s + 1) * per); r < r1; ++r) {
-        const T *dyr = dy + r * D, *xr = x + r * D;
-        const double m = mean[r], rs = rstd[r];
-        if (pws)
-          for (int64_t j = 0; j < D; ++j)
-            pws[j] += static_cast<double>(dyr[j]) * ((static_cast<double>(xr[j]) - m) * rs);
-        if (pbs)
-          for (int64_t j = 0; j < D; ++j) pbs[j] += static_cast<double>(dyr[j]);
-        if (dx) ln_row_dx(dx + r * D, dyr, xr, w, D, m, rs);
-      }
+      T* pws = dw ? pw.data() + s * D : nullptr;
+      T* pbs = db ? pb.data() + s * D : nullptr;
+      for (int64_t r = s * per, r1 = std::min(R, (s + 1) * per); r < r1; ++r)
+        ln_row_backward(dx ? dx + r * D : nullptr, pws, pbs, dy + r * D, x + r * D, w, D, mean[r],
+                        rstd[r]);
     }
   });
   parallel_for(D, kGrainElems / slices + 1, [&](int64_t j0, int64_t j1) {
@@ -149,14 +134,11 @@ void gn_forward(T* y, double* mean, double* rstd, const T* x, const T* w, const 
       const double rs = norm::rstd_of(m, eps);
       mean[r] = m.mean;
       rstd[r] = rs;
-      const norm::Centre<T> centre(m.mean);
       for (int64_t cg = 0; cg < Cg; ++cg) {
         const int64_t ch = (r % G) * Cg + cg;
         const T scale = static_cast<T>((w ? static_cast<double>(w[ch]) : 1.0) * rs);
-        const T shift = b ? b[ch] : T(0);
-        const T* xs = x + r * D + cg * S;
-        T* ys = y + r * D + cg * S;
-        for (int64_t s = 0; s < S; ++s) ys[s] = centre(xs[s]) * scale + shift;
+        norm::run_affine(y + r * D + cg * S, x + r * D + cg * S, S, m.mean, scale, nullptr, nullptr,
+                         b ? b[ch] : T(0));
       }
     }
   });
@@ -175,7 +157,8 @@ void gn_backward(T* dx, T* dw, T* db, const T* dy, const T* x, const T* w, const
       double s_g = 0, s_gx = 0;  // sums of w dy and w dy (x - mean) over the row
       for (int64_t cg = 0; cg < Cg; ++cg) {
         double s_dy = 0, s_dyx = 0;
-        norm::grad_sums(dy + r * D + cg * S, x + r * D + cg * S, S, m, &s_dy, &s_dyx);
+        norm::run_grad_sums(dy + r * D + cg * S, nullptr, T(1), x + r * D + cg * S, S, m, &s_dy,
+                            &s_dyx);
         ch_dy[n * C + c0 + cg] = s_dy;
         ch_dyx[n * C + c0 + cg] = s_dyx * rs;
         const double wc = w ? static_cast<double>(w[c0 + cg]) : 1.0;
@@ -186,12 +169,10 @@ void gn_backward(T* dx, T* dw, T* db, const T* dy, const T* x, const T* w, const
       const double Dd = static_cast<double>(D);
       const T k_x = static_cast<T>(-rs * rs * rs * s_gx / Dd);
       const T m_g = static_cast<T>(s_g / Dd), k_r = static_cast<T>(rs);
-      const norm::Centre<T> centre(m);
       for (int64_t cg = 0; cg < Cg; ++cg) {
-        const T wc = w ? w[c0 + cg] : T(1);
         const int64_t off = r * D + cg * S;
-        for (int64_t s = 0; s < S; ++s)
-          dx[off + s] = k_r * (wc * dy[off + s] - m_g) + k_x * centre(x[off + s]);
+        norm::run_backward(dx + off, nullptr, nullptr, dy + off, nullptr, w ? w[c0 + cg] : T(1),
+                           x + off, S, m, k_r, m_g, k_x);
       }
     }
   });

@@ -41,24 +41,25 @@ double centered_sq(const T* x, int64_t n, double mean) {
   return fold(acc);
 }
 
-// Adds sum dy to *s_dy and sum dy * (x - mean) to *s_dyx.
+// Adds sum g to *s_g and sum g * (x - mean) to *s_gx, g = dy * (w ? w : ws).
 template <class T>
-void grad_sums(const T* dy, const T* x, int64_t n, double mean, double* s_dy, double* s_dyx) {
+void weighted_grad_sums(const T* dy, const T* w, T ws, const T* x, int64_t n, double mean,
+                        double* s_g, double* s_gx) {
   double a[kLanes] = {}, b[kLanes] = {};
   int64_t i = 0;
   for (; i + kLanes <= n; i += kLanes)
     for (int l = 0; l < kLanes; ++l) {
-      const double g = static_cast<double>(dy[i + l]);
+      const double g = static_cast<double>(dy[i + l]) * static_cast<double>(w ? w[i + l] : ws);
       a[l] += g;
       b[l] += g * (static_cast<double>(x[i + l]) - mean);
     }
   for (; i < n; ++i) {
-    const double g = static_cast<double>(dy[i]);
+    const double g = static_cast<double>(dy[i]) * static_cast<double>(w ? w[i] : ws);
     a[i % kLanes] += g;
     b[i % kLanes] += g * (static_cast<double>(x[i]) - mean);
   }
-  *s_dy += fold(a);
-  *s_dyx += fold(b);
+  *s_g += fold(a);
+  *s_gx += fold(b);
 }
 
 // A double mean split into hi + lo with hi in T: (x - hi) - lo centres a T value with almost
@@ -69,5 +70,28 @@ struct Centre {
   explicit Centre(double mean) : hi(static_cast<T>(mean)), lo(static_cast<T>(mean - hi)) {}
   T operator()(T x) const { return (x - hi) - lo; }
 };
+
+// y = (x - mean) * k * (w ? w : 1) + (b ? b : shift)
+template <class T>
+void affine(T* y, const T* x, int64_t n, Centre<T> c, T k, const T* w, const T* b, T shift) {
+  for (int64_t i = 0; i < n; ++i) {
+    T t = c(x[i]) * k;
+    if (w) t = t * w[i];
+    y[i] = t + (b ? b[i] : shift);
+  }
+}
+
+// dx = k_g (dy (w ? w : ws) - m_g) + k_x (x - mean) (dx may be null); pw += dy (x - mean) k_g and
+// pb += dy when given.
+template <class T>
+void backward_run(T* dx, T* pw, T* pb, const T* dy, const T* w, T ws, const T* x, int64_t n,
+                  Centre<T> c, T k_g, T m_g, T k_x) {
+  for (int64_t i = 0; i < n; ++i) {
+    const T d = dy[i], xc = c(x[i]);
+    if (pw) pw[i] += d * (xc * k_g);
+    if (pb) pb[i] += d;
+    if (dx) dx[i] = k_g * (d * (w ? w[i] : ws) - m_g) + k_x * xc;
+  }
+}
 
 }  // namespace fastnn::norm
