@@ -43,4 +43,29 @@ FASTNN_HD inline double ema(double running, double value, double momentum) {
   return (1.0 - momentum) * running + momentum * value;
 }
 
+// A double mean split into hi + lo with hi in T: (x - hi) - lo centres a T value with almost
+// double accuracy (x - hi is exact when x is near hi), so a large mean costs no precision.
+template <class T>
+struct Centre {
+  T hi, lo;
+  FASTNN_HD explicit Centre(double mean)
+      : hi(static_cast<T>(mean)), lo(static_cast<T>(mean - static_cast<double>(hi))) {}
+  FASTNN_HD T operator()(T x) const { return (x - hi) - lo; }
+};
+
+// The forward of one element, xc = x - mean: y = xc * k * w + shift (k = rstd, or w rstd with a
+// per-channel weight folded in and w = 1).
+template <class T>
+FASTNN_HD inline T affine_one(T xc, T k, T w, T shift) {
+  return xc * k * w + shift;
+}
+
+// The backward of one element, g = dy * w, xc = x - mean, with the per-row (per-channel)
+// coefficients k_g = rstd (w rstd for batch_norm), m_g = mean of g, k_x = -rstd^3 mean(g xc):
+// dx = k_g (g - m_g) + k_x xc. mean(g) comes off before the large factor rstd multiplies.
+template <class T>
+FASTNN_HD inline T dx_one(T g, T xc, T k_g, T m_g, T k_x) {
+  return k_g * (g - m_g) + k_x * xc;
+}
+
 }  // namespace fastnn::norm

@@ -5,6 +5,8 @@
 #pragma once
 #include <cstdint>
 
+#include "norm_math.h"
+
 namespace fastnn::norm {
 
 constexpr int kLanes = 8;
@@ -62,23 +64,10 @@ void weighted_grad_sums(const T* dy, const T* w, T ws, const T* x, int64_t n, do
   *s_gx += fold(b);
 }
 
-// A double mean split into hi + lo with hi in T: (x - hi) - lo centres a T value with almost
-// double accuracy (x - hi is exact when x is near hi), so a large mean costs no precision.
-template <class T>
-struct Centre {
-  T hi, lo;
-  explicit Centre(double mean) : hi(static_cast<T>(mean)), lo(static_cast<T>(mean - hi)) {}
-  T operator()(T x) const { return (x - hi) - lo; }
-};
-
 // y = (x - mean) * k * (w ? w : 1) + (b ? b : shift)
 template <class T>
 void affine(T* y, const T* x, int64_t n, Centre<T> c, T k, const T* w, const T* b, T shift) {
-  for (int64_t i = 0; i < n; ++i) {
-    T t = c(x[i]) * k;
-    if (w) t = t * w[i];
-    y[i] = t + (b ? b[i] : shift);
-  }
+  for (int64_t i = 0; i < n; ++i) y[i] = affine_one(c(x[i]), k, w ? w[i] : T(1), b ? b[i] : shift);
 }
 
 // dx = k_g (dy (w ? w : ws) - m_g) + k_x (x - mean) (dx may be null); pw += dy (x - mean) k_g and
@@ -90,7 +79,7 @@ void backward_run(T* dx, T* pw, T* pb, const T* dy, const T* w, T ws, const T* x
     const T d = dy[i], xc = c(x[i]);
     if (pw) pw[i] += d * (xc * k_g);
     if (pb) pb[i] += d;
-    if (dx) dx[i] = k_g * (d * (w ? w[i] : ws) - m_g) + k_x * xc;
+    if (dx) dx[i] = dx_one(d * (w ? w[i] : ws), xc, k_g, m_g, k_x);
   }
 }
 

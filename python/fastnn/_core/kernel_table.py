@@ -46,7 +46,7 @@ KERNELS = {
             "group_norm",
             "group_norm_backward",
         ),
-        ("norm", _CPU),
+        ("norm", _BOTH),
     ),
 }
 
