@@ -21,7 +21,7 @@ import fastnn
 import reference_norm as ref
 from _harness import Table, check_close, timeit, try_torch
 
-CASES = [("BatchNorm2d", (256, 64, 14, 14)), ("LayerNorm", (256, 512))]
+CASES = [("BatchNorm2d", (256, 64, 14, 14)), ("LayerNorm", (256, 512)), ("BatchNorm1d", (256, 512))]
 
 
 def _module(lib, name, shape):

@@ -119,10 +119,11 @@ def test_group_norm_matches_reference(shape, groups, dtype, threads, isa, rng):
 
 
 @pytest.mark.parametrize("dtype,offset", [(np.float32, 1e4), (np.float64, 1e8)])
-def test_large_mean_does_not_cancel_the_variance(dtype, offset, isa, rng):
+@pytest.mark.parametrize("shape", [(64, 3, 40), (300, 3, 2)])  # per-channel and column paths
+def test_large_mean_does_not_cancel_the_variance(dtype, offset, shape, isa, rng):
     # With a mean of 1e4 (float32) or 1e8 (float64) against a spread of 1, E[x^2] - E[x]^2 loses
     # every digit of the variance; the blocked two-pass statistics keep it.
-    x = (offset + rng.standard_normal((64, 3, 40))).astype(dtype)
+    x = (offset + rng.standard_normal(shape)).astype(dtype)
     rv = np.ones(3, dtype)
     rm = np.zeros(3, dtype)
     y, _, rstd = kernels.batch_norm(x, None, None, rm, rv, momentum=1.0)
@@ -131,8 +132,8 @@ def test_large_mean_does_not_cancel_the_variance(dtype, offset, isa, rng):
     assert_close(rstd, want[2], **tol, name="rstd")
     assert_close(rv, want[4], **tol, name="running_var")
     assert_close(y, want[0], **tol, name="y")
-    y, _, rstd = kernels.layer_norm(x, (3, 40), None, None, EPS)
-    assert_close(y, ref.layer_norm(x, (3, 40), None, None, EPS)[0], **tol, name="layer_norm y")
+    y, _, rstd = kernels.layer_norm(x, shape[1:], None, None, EPS)
+    assert_close(y, ref.layer_norm(x, shape[1:], None, None, EPS)[0], **tol, name="layer_norm y")
     y, _, rstd = kernels.group_norm(x, 3, None, None, EPS)
     assert_close(y, ref.group_norm(x, 3, None, None, EPS)[0], **tol, name="group_norm y")
 

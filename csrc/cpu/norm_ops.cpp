@@ -1,6 +1,7 @@
 // The generic float32 run loops of the normalization kernels (the double-accumulating loops of
 // cpu/norm_sums.h) and the per-ISA table that norm_ops_f32() reads (cpu/norm_simd.h).
 #include "cpu/cpu_features.h"
+#include "cpu/norm_cols.h"
 #include "cpu/norm_simd.h"
 #include "cpu/norm_sums.h"
 
@@ -37,11 +38,13 @@ void backward_generic(float* dx, float* pw, float* pb, const float* dy, const fl
 #define FASTNN_NORM_OPS(ns)                                                                      \
   NormOpsF32 {                                                                                   \
     &ns::norm_sum_f32, &ns::norm_centered_sq_f32, &ns::norm_grad_sums_f32, &ns::norm_affine_f32, \
-        &ns::norm_backward_f32                                                                   \
+        &ns::norm_backward_f32, &ns::norm_col_add_f32, &ns::norm_col_add_centered_sq_f32,        \
+        &ns::norm_col_add_grad_f32, &ns::norm_col_affine_f32, &ns::norm_col_backward_f32         \
   }
 const IsaTable<NormOpsF32> kNormOps{{{
     NormOpsF32{&sum_generic, &centered_sq_generic, &grad_sums_generic, &affine_generic,
-               &backward_generic},
+               &backward_generic, &col_add<float, float>, &col_add_centered_sq<float, float>,
+               &col_add_grad<float, float>, &col_affine<float>, &col_backward<float>},
     FASTNN_NORM_OPS(avx2),
     FASTNN_NORM_OPS(avx512),
 }}};

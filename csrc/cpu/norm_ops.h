@@ -4,6 +4,7 @@
 #pragma once
 #include <cstdint>
 
+#include "cpu/norm_cols.h"
 #include "cpu/norm_simd.h"
 #include "cpu/norm_sums.h"
 
@@ -54,6 +55,48 @@ inline void run_backward(float* dx, float* pw, float* pb, const float* dy, const
                          const float* x, int64_t n, double mean, float k_g, float m_g, float k_x) {
   const Centre<float> c(mean);
   norm_ops_f32().backward(dx, pw, pb, dy, w, ws, x, n, c.hi, c.lo, k_g, m_g, k_x);
+}
+
+// batch_norm's column path (cpu/norm_cols.h): one row of n columns with per-column arrays.
+inline void run_col_add(double* acc, const double* x, const double* shift, int64_t n) {
+  col_add(acc, x, shift, n);
+}
+inline void run_col_add(float* acc, const float* x, const float* shift, int64_t n) {
+  norm_ops_f32().col_add(acc, x, shift, n);
+}
+inline void run_col_add_centered_sq(double* acc, const double* x, const double* hi,
+                                    const double* lo, int64_t n) {
+  col_add_centered_sq(acc, x, hi, lo, n);
+}
+inline void run_col_add_centered_sq(float* acc, const float* x, const float* hi, const float* lo,
+                                    int64_t n) {
+  norm_ops_f32().col_add_centered_sq(acc, x, hi, lo, n);
+}
+inline void run_col_add_grad(double* a, double* b, const double* dy, const double* x,
+                             const double* hi, const double* lo, int64_t n) {
+  col_add_grad(a, b, dy, x, hi, lo, n);
+}
+inline void run_col_add_grad(float* a, float* b, const float* dy, const float* x, const float* hi,
+                             const float* lo, int64_t n) {
+  norm_ops_f32().col_add_grad(a, b, dy, x, hi, lo, n);
+}
+inline void run_col_affine(double* y, const double* x, const double* hi, const double* lo,
+                           const double* k, const double* shift, int64_t n) {
+  col_affine(y, x, hi, lo, k, shift, n);
+}
+inline void run_col_affine(float* y, const float* x, const float* hi, const float* lo,
+                           const float* k, const float* shift, int64_t n) {
+  norm_ops_f32().col_affine(y, x, hi, lo, k, shift, n);
+}
+inline void run_col_backward(double* dx, const double* dy, const double* x, const double* hi,
+                             const double* lo, const double* k_g, const double* m_g,
+                             const double* k_x, int64_t n) {
+  col_backward(dx, dy, x, hi, lo, k_g, m_g, k_x, n);
+}
+inline void run_col_backward(float* dx, const float* dy, const float* x, const float* hi,
+                             const float* lo, const float* k_g, const float* m_g, const float* k_x,
+                             int64_t n) {
+  norm_ops_f32().col_backward(dx, dy, x, hi, lo, k_g, m_g, k_x, n);
 }
 
 }  // namespace fastnn::norm

@@ -4,7 +4,8 @@
 // norm_ops.cpp holds the generic entries and picks the active table. A run is n contiguous
 // elements; every entry does what its generic twin in cpu/norm_sums.h does:
 //   sum, centered_sq: sums in float vectors over chunks of kChunk elements, the chunks added in
-//     double (centered_sq centres with the split mean hi + lo, see norm::Centre);
+//     double (sum adds x - x[0] and n x[0] in double; centered_sq centres with the split mean
+//     hi + lo, see norm::Centre): float partial sums of values near a large mean stay exact;
 //   grad_sums: adds sum g and sum g (x - mean) to *s_g, *s_gx, g = dy * (w ? w : ws);
 //   affine: y = (x - mean) * k * (w ? w : 1) + (b ? b : shift);
 //   backward: dx = k_g (dy (w ? w : ws) - m_g) + k_x (x - mean) (dx may be null), and, when given,
@@ -23,20 +24,40 @@ struct NormOpsF32 {
                  const float* b, float shift);
   void (*backward)(float* dx, float* pw, float* pb, const float* dy, const float* w, float ws,
                    const float* x, int64_t n, float hi, float lo, float k_g, float m_g, float k_x);
+  // batch_norm's column path: one row of n columns, per-column arrays (cpu/norm_cols.h).
+  void (*col_add)(float* acc, const float* x, const float* shift, int64_t n);
+  void (*col_add_centered_sq)(float* acc, const float* x, const float* hi, const float* lo,
+                              int64_t n);
+  void (*col_add_grad)(float* a, float* b, const float* dy, const float* x, const float* hi,
+                       const float* lo, int64_t n);
+  void (*col_affine)(float* y, const float* x, const float* hi, const float* lo, const float* k,
+                     const float* shift, int64_t n);
+  void (*col_backward)(float* dx, const float* dy, const float* x, const float* hi, const float* lo,
+                       const float* k_g, const float* m_g, const float* k_x, int64_t n);
 };
 
 const NormOpsF32& norm_ops_f32();  // the active ISA's entries (cpu/cpu_features.h)
 
-#define FASTNN_NORM_SIMD_ENTRIES                                                                \
-  double norm_sum_f32(const float* x, int64_t n);                                               \
-  double norm_centered_sq_f32(const float* x, int64_t n, float hi, float lo);                   \
-  void norm_grad_sums_f32(const float* dy, const float* w, float ws, const float* x, int64_t n, \
-                          float hi, float lo, double* s_g, double* s_gx);                       \
-  void norm_affine_f32(float* y, const float* x, int64_t n, float hi, float lo, float k,        \
-                       const float* w, const float* b, float shift);                            \
-  void norm_backward_f32(float* dx, float* pw, float* pb, const float* dy, const float* w,      \
-                         float ws, const float* x, int64_t n, float hi, float lo, float k_g,    \
-                         float m_g, float k_x);
+#define FASTNN_NORM_SIMD_ENTRIES                                                                   \
+  double norm_sum_f32(const float* x, int64_t n);                                                  \
+  double norm_centered_sq_f32(const float* x, int64_t n, float hi, float lo);                      \
+  void norm_grad_sums_f32(const float* dy, const float* w, float ws, const float* x, int64_t n,    \
+                          float hi, float lo, double* s_g, double* s_gx);                          \
+  void norm_affine_f32(float* y, const float* x, int64_t n, float hi, float lo, float k,           \
+                       const float* w, const float* b, float shift);                               \
+  void norm_backward_f32(float* dx, float* pw, float* pb, const float* dy, const float* w,         \
+                         float ws, const float* x, int64_t n, float hi, float lo, float k_g,       \
+                         float m_g, float k_x);                                                    \
+  void norm_col_add_f32(float* acc, const float* x, const float* shift, int64_t n);                \
+  void norm_col_add_centered_sq_f32(float* acc, const float* x, const float* hi, const float* lo,  \
+                                    int64_t n);                                                    \
+  void norm_col_add_grad_f32(float* a, float* b, const float* dy, const float* x, const float* hi, \
+                             const float* lo, int64_t n);                                          \
+  void norm_col_affine_f32(float* y, const float* x, const float* hi, const float* lo,             \
+                           const float* k, const float* shift, int64_t n);                         \
+  void norm_col_backward_f32(float* dx, const float* dy, const float* x, const float* hi,          \
+                             const float* lo, const float* k_g, const float* m_g,                  \
+                             const float* k_x, int64_t n);
 namespace avx512 {
 FASTNN_NORM_SIMD_ENTRIES
 }
@@ -48,6 +69,8 @@ FASTNN_NORM_SIMD_ENTRIES
 }  // namespace fastnn
 
 #ifdef FASTNN_VEC_NS
+#include "cpu/norm_cols.h"
+
 namespace fastnn {
 namespace FASTNN_VEC_NS {
 namespace {
@@ -61,6 +84,11 @@ inline int64_t chunk_len(int64_t n, int64_t c0) { return n - c0 < kChunk ? n - c
 }  // namespace
 
 double norm_sum_f32(const float* x, int64_t n) {
+  // Sums of x - x[0] (exact when x is near x[0]): a large mean does not cost the float partial
+  // sums their precision; n x[0] is added back in double.
+  if (n <= 0) return 0.0;
+  const float x0 = x[0];
+  const V s = vset(x0);
   double total = 0;
   for (int64_t c0 = 0; c0 < n; c0 += kChunk) {
     const int64_t m = chunk_len(n, c0);
@@ -68,17 +96,17 @@ double norm_sum_f32(const float* x, int64_t n) {
     V a0 = vset(0), a1 = vset(0), a2 = vset(0), a3 = vset(0);
     int64_t i = 0;
     for (; i + 4 * W <= m; i += 4 * W) {
-      a0 = a0 + vload(p + i);
-      a1 = a1 + vload(p + i + W);
-      a2 = a2 + vload(p + i + 2 * W);
-      a3 = a3 + vload(p + i + 3 * W);
+      a0 = a0 + (vload(p + i) - s);
+      a1 = a1 + (vload(p + i + W) - s);
+      a2 = a2 + (vload(p + i + 2 * W) - s);
+      a3 = a3 + (vload(p + i + 3 * W) - s);
     }
-    for (; i + W <= m; i += W) a0 = a0 + vload(p + i);
+    for (; i + W <= m; i += W) a0 = a0 + (vload(p + i) - s);
     float tail = 0;
-    for (; i < m; ++i) tail += p[i];
+    for (; i < m; ++i) tail += p[i] - x0;
     total += static_cast<double>(vhsum((a0 + a1) + (a2 + a3))) + static_cast<double>(tail);
   }
-  return total;
+  return total + static_cast<double>(n) * static_cast<double>(x0);
 }
 
 double norm_centered_sq_f32(const float* x, int64_t n, float hi, float lo) {
@@ -175,6 +203,27 @@ void norm_backward_f32(float* dx, float* pw, float* pb, const float* dy, const f
     if (pb) pb[i] += d;
     if (dx) dx[i] = k_g * (d * (w ? w[i] : ws) - m_g) + k_x * c;
   }
+}
+
+void norm_col_add_f32(float* acc, const float* x, const float* shift, int64_t n) {
+  col_add(acc, x, shift, n);
+}
+void norm_col_add_centered_sq_f32(float* acc, const float* x, const float* hi, const float* lo,
+                                  int64_t n) {
+  col_add_centered_sq(acc, x, hi, lo, n);
+}
+void norm_col_add_grad_f32(float* a, float* b, const float* dy, const float* x, const float* hi,
+                           const float* lo, int64_t n) {
+  col_add_grad(a, b, dy, x, hi, lo, n);
+}
+void norm_col_affine_f32(float* y, const float* x, const float* hi, const float* lo, const float* k,
+                         const float* shift, int64_t n) {
+  col_affine(y, x, hi, lo, k, shift, n);
+}
+void norm_col_backward_f32(float* dx, const float* dy, const float* x, const float* hi,
+                           const float* lo, const float* k_g, const float* m_g, const float* k_x,
+                           int64_t n) {
+  col_backward(dx, dy, x, hi, lo, k_g, m_g, k_x, n);
 }
 
 }  // namespace FASTNN_VEC_NS
