@@ -16,6 +16,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).parent))
 from _harness import cpu_summary, write_json
 
 SUITES = ["matmul", "activations", "losses", "autograd", "optim", "conv", "train", "data", "cuda"]
+SUITES.insert(SUITES.index("conv") + 1, "norm")
 
 
 def main(argv=None):

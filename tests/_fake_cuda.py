@@ -284,3 +284,17 @@ def binary_cross_entropy_with_logits(logits, target, *, weight, pos_weight, **kw
         **kw,
     )
     return tuple(_new(v) for v in r) if isinstance(r, tuple) else _new(r)
+
+
+def _norm_kernel(name):
+    """The CPU kernel on the storage views: batch_norm's running buffers move in place."""
+
+    def fn(*args, **kw):
+        arrays = [_dev(a, name) if isinstance(a, DeviceArray) else a for a in args]
+        return tuple(None if v is None else _new(v) for v in getattr(K, name)(*arrays, **kw))
+
+    return fn
+
+
+for _n in (n for n, (family, _) in KERNELS.items() if family == "norm"):
+    globals()[_n] = _norm_kernel(_n)

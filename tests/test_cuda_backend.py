@@ -371,6 +371,35 @@ CASES = {
     "max_pool2d_backward": lambda be, A, D: be.max_pool2d_backward(
         *_pool_grad(be, A, D), D["x4"].shape
     ),
+    "batch_norm": lambda be, A, D: _batch_norm_case(be, A, D),
+    "batch_norm_backward": lambda be, A, D: be.batch_norm_backward(
+        A(D["x4"]),
+        A(D["x4"]),
+        A(D["w4"][:3, 0, 0, 0].copy()),
+        *be.batch_norm(A(D["x4"]), None, None, None, None, True, 0.1, 1e-5)[1:],
+        True,
+        (True, True, True),
+    ),
+    "layer_norm": lambda be, A, D: be.layer_norm(A(D["x4"]), (6, 5), None, A(D["x4"][0, 0]), 1e-5),
+    "layer_norm_backward": lambda be, A, D: be.layer_norm_backward(
+        A(D["x4"]),
+        A(D["x4"]),
+        (5,),
+        A(D["x4"][0, 0, 0]),
+        *be.layer_norm(A(D["x4"]), (5,), None, None, 1e-5)[1:],
+        (True, True, True),
+    ),
+    "group_norm": lambda be, A, D: be.group_norm(
+        A(D["x4"]), 3, A(D["w4"][:3, 0, 0, 0].copy()), None, 1e-5
+    ),
+    "group_norm_backward": lambda be, A, D: be.group_norm_backward(
+        A(D["x4"]),
+        A(D["x4"]),
+        1,
+        None,
+        *be.group_norm(A(D["x4"]), 1, None, None, 1e-5)[1:],
+        (True, False, True),
+    ),
     "matmul_shared": lambda be, A, D: (
         be.matmul_shared(A(D["f"]), A(D["b3"])),
         be.matmul_shared(A(D["g"]), A(D["a3"]), trans_a=True),
@@ -459,6 +488,13 @@ def _inplace(fn, a, *args):
 def _pool_grad(be, A, D):
     out, idx = be.max_pool2d(A(D["x4"]), (2, 2), (2, 2), (0, 0), (1, 1))
     return be.mul(out, 2.0), idx
+
+
+def _batch_norm_case(be, A, D):
+    """The output, the statistics and the running buffers the kernel moved in place."""
+    rm, rv = A(np.full(3, 0.5, np.float32)), A(np.full(3, 2.0, np.float32))
+    out = be.batch_norm(A(D["x4"]), None, A(D["x4"][0, :, 0, 0].copy()), rm, rv, True, 0.3, 1e-5)
+    return (*out, rm, rv)
 
 
 def test_case_table_covers_every_op():

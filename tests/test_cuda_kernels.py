@@ -463,3 +463,94 @@ def test_int64_index_math_past_2_31_elements():
     np.testing.assert_array_equal(host(y), [0, 0, 5, 0])
     del x, y
     cuda.empty_cache()
+
+
+# ---- normalization ----
+
+NORM_TOL = {np.float32: {"atol": 1e-4, "rtol": 1e-4}, np.float64: {"atol": 1e-10, "rtol": 1e-10}}
+
+
+def _norm_pair(name, args, dev_args, **kw):
+    """The CPU and GPU results of one normalization kernel, the GPU ones copied back."""
+    want = cpu(name)(*args, **kw)
+    got = gpu(name)(*dev_args, **kw)
+    return want, [None if g is None else host(g) for g in got]
+
+
+def _close_all(want, got, dtype, name):
+    for i, (w, g) in enumerate(zip(want, got)):
+        assert (w is None) == (g is None), f"{name}[{i}]"
+        if w is not None:
+            assert_close(g, w, **NORM_TOL[dtype], name=f"{name}[{i}]")
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", [(7, 33), (2, 7, 1), (3, 5, 33), (2, 3, 7, 9), (1100, 2)])
+@pytest.mark.parametrize("training", [True, False])
+def test_batch_norm(shape, training, dtype, rng):
+    c = shape[1]
+    x = (rng.standard_normal(shape) * 2 + 5).astype(dtype)
+    w, b = rng.standard_normal(c).astype(dtype), rng.standard_normal(c).astype(dtype)
+    rm, rv = rng.standard_normal(c).astype(dtype), rng.uniform(0.5, 2, c).astype(dtype)
+    drm, drv = dev(rm), dev(rv)
+    kw = {"training": training, "momentum": 0.3, "eps": 1e-5}
+    want, got = _norm_pair(
+        "batch_norm", (x, w, b, rm, rv), (dev(x), dev(w), dev(b), drm, drv), **kw
+    )
+    _close_all(want, got, dtype, "batch_norm")
+    _close_all([rm, rv], [host(drm), host(drv)], dtype, "running stats")
+    g = rng.standard_normal(shape).astype(dtype)
+    m, r = want[1], want[2]
+    want, got = _norm_pair(
+        "batch_norm_backward",
+        (g, x, w, m, r),
+        (dev(g), dev(x), dev(w), dev(m), dev(r)),
+        training=training,
+    )
+    _close_all(want, got, dtype, "batch_norm_backward")
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape,ns", [((7, 33), (33,)), ((5, 1), (1,)), ((2, 5000), (5000,)),
+                                      ((3, 4, 257), (4, 257))])  # fmt: skip
+def test_layer_norm(shape, ns, dtype, rng):
+    x = (rng.standard_normal(shape) - 3).astype(dtype)
+    w, b = rng.standard_normal(ns).astype(dtype), rng.standard_normal(ns).astype(dtype)
+    want, got = _norm_pair("layer_norm", (x, ns, w, b, 1e-5), (dev(x), ns, dev(w), dev(b), 1e-5))
+    _close_all(want, got, dtype, "layer_norm")
+    g = rng.standard_normal(shape).astype(dtype)
+    m, r = want[1], want[2]
+    want, got = _norm_pair(
+        "layer_norm_backward", (g, x, ns, w, m, r), (dev(g), dev(x), ns, dev(w), dev(m), dev(r))
+    )
+    _close_all(want, got, dtype, "layer_norm_backward")
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape,groups", [((3, 6, 5, 7), 3), ((2, 4), 2), ((1, 33, 7), 11)])
+def test_group_norm(shape, groups, dtype, rng):
+    c = shape[1]
+    x = (rng.standard_normal(shape) + 2).astype(dtype)
+    w, b = rng.standard_normal(c).astype(dtype), rng.standard_normal(c).astype(dtype)
+    want, got = _norm_pair(
+        "group_norm", (x, groups, w, b, 1e-5), (dev(x), groups, dev(w), dev(b), 1e-5)
+    )
+    _close_all(want, got, dtype, "group_norm")
+    g = rng.standard_normal(shape).astype(dtype)
+    m, r = want[1], want[2]
+    want, got = _norm_pair(
+        "group_norm_backward",
+        (g, x, groups, w, m, r),
+        (dev(g), dev(x), groups, dev(w), dev(m), dev(r)),
+    )
+    _close_all(want, got, dtype, "group_norm_backward")
+
+
+def test_norm_bad_arguments():
+    x = dev(np.ones((4, 3), np.float32))
+    with pytest.raises(ValueError, match="num_groups"):
+        gpu("group_norm")(x, 2)
+    with pytest.raises(ValueError, match="training=False"):
+        gpu("batch_norm")(x, training=False)
+    with pytest.raises(TypeError, match="float64"):
+        gpu("batch_norm_backward")(x, x, None, dev(np.ones(3, np.float32)), dev(np.ones(3)))

@@ -186,4 +186,37 @@ void max_pool2d_forward_cpu(double* y, int64_t* idx, const double* x, const Conv
 void max_pool2d_backward_cpu(float* dx, const float* dy, const int64_t* idx, const Conv2dGeom& g);
 void max_pool2d_backward_cpu(double* dx, const double* dy, const int64_t* idx, const Conv2dGeom& g);
 
+// ---- normalization (batch_norm.cpp; layer_norm.cpp holds layer_norm and group_norm) -------------
+// The forward computes the statistics and normalises in one call, writing per channel (batch_norm)
+// or per row (layer_norm, group_norm) the mean and rstd = 1 / sqrt(biased var + eps) it used, in
+// double; the backward reads them back. weight / bias may be nullptr (no affine: 1 and 0); dx,
+// dweight, dbias may be nullptr (not computed) and are overwritten otherwise.
+// batch_norm: x, y (N, C, S) with S the spatial size; weight, bias, running_mean, running_var (C,).
+// training: batch statistics, and running_mean / running_var (both or neither) move by momentum
+// towards the batch mean and unbiased variance; else the running buffers are the statistics.
+// layer_norm: x, y (R, D), weight, bias (D,), mean, rstd (R,).
+// group_norm: x, y (N, C, S), G divides C, weight, bias (C,), mean, rstd (N, G).
+#define FASTNN_DECLARE_NORMS(T)                                                                    \
+  void batch_norm_forward_cpu(T* y, double* save_mean, double* save_rstd, T* running_mean,         \
+                              T* running_var, const T* x, const T* weight, const T* bias,          \
+                              int64_t N, int64_t C, int64_t S, double eps, double momentum,        \
+                              bool training);                                                      \
+  void batch_norm_backward_cpu(T* dx, T* dweight, T* dbias, const T* dy, const T* x,               \
+                               const T* weight, const double* save_mean, const double* save_rstd,  \
+                               int64_t N, int64_t C, int64_t S, bool training);                    \
+  void layer_norm_forward_cpu(T* y, double* mean, double* rstd, const T* x, const T* weight,       \
+                              const T* bias, int64_t R, int64_t D, double eps);                    \
+  void layer_norm_backward_cpu(T* dx, T* dweight, T* dbias, const T* dy, const T* x,               \
+                               const T* weight, const double* mean, const double* rstd, int64_t R, \
+                               int64_t D);                                                         \
+  void group_norm_forward_cpu(T* y, double* mean, double* rstd, const T* x, const T* weight,       \
+                              const T* bias, int64_t N, int64_t C, int64_t S, int64_t G,           \
+                              double eps);                                                         \
+  void group_norm_backward_cpu(T* dx, T* dweight, T* dbias, const T* dy, const T* x,               \
+                               const T* weight, const double* mean, const double* rstd, int64_t N, \
+                               int64_t C, int64_t S, int64_t G);
+FASTNN_DECLARE_NORMS(float)
+FASTNN_DECLARE_NORMS(double)
+#undef FASTNN_DECLARE_NORMS
+
 }  // namespace fastnn

@@ -255,4 +255,30 @@ void dropout_backward_cuda(DType dt, void* dx, const void* dy, const uint8_t* ma
 // Philox counters one call over n elements of dt consumes (the generator advances by this).
 uint64_t philox_counters(DType dt, int64_t n);
 
+// ---- normalization (batch_norm.cu; layer_norm.cu holds layer_norm and group_norm) -----------
+// The twins of the CPU kernels in csrc/cpu/fastnn_cpu.h, same shapes and semantics: the forward
+// writes y and the float64 mean / rstd it used (per channel for batch_norm, per row otherwise),
+// batch_norm moving running_mean / running_var in training; weight / bias may be null; the
+// backward overwrites each of dx, dweight, dbias that is not null.
+void batch_norm_forward_cuda(DType dt, void* y, double* save_mean, double* save_rstd,
+                             void* running_mean, void* running_var, const void* x,
+                             const void* weight, const void* bias, int64_t N, int64_t C, int64_t S,
+                             double eps, double momentum, bool training);
+void batch_norm_backward_cuda(DType dt, void* dx, void* dweight, void* dbias, const void* dy,
+                              const void* x, const void* weight, const double* save_mean,
+                              const double* save_rstd, int64_t N, int64_t C, int64_t S,
+                              bool training);
+void layer_norm_forward_cuda(DType dt, void* y, double* mean, double* rstd, const void* x,
+                             const void* weight, const void* bias, int64_t R, int64_t D,
+                             double eps);
+void layer_norm_backward_cuda(DType dt, void* dx, void* dweight, void* dbias, const void* dy,
+                              const void* x, const void* weight, const double* mean,
+                              const double* rstd, int64_t R, int64_t D);
+void group_norm_forward_cuda(DType dt, void* y, double* mean, double* rstd, const void* x,
+                             const void* weight, const void* bias, int64_t N, int64_t C, int64_t S,
+                             int64_t G, double eps);
+void group_norm_backward_cuda(DType dt, void* dx, void* dweight, void* dbias, const void* dy,
+                              const void* x, const void* weight, const double* mean,
+                              const double* rstd, int64_t N, int64_t C, int64_t S, int64_t G);
+
 }  // namespace fastnn::cuda

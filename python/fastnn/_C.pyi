@@ -336,3 +336,73 @@ def max_pool2d(
 def max_pool2d_backward(
     grad: npt.NDArray[_F], indices: npt.NDArray[np.int64], input_shape: _Shape4
 ) -> npt.NDArray[_F]: ...
+
+# ---- normalization (csrc/bindings/normalization.cpp) ----
+# Forwards return (y, mean, rstd), the statistics float64; backwards (dx, dweight, dbias), each
+# None when not asked for. batch_norm moves running_mean / running_var in place when training.
+
+_Stats: TypeAlias = npt.NDArray[np.float64]
+_Grads: TypeAlias = tuple[npt.NDArray[_F] | None, npt.NDArray[_F] | None, npt.NDArray[_F] | None]
+_Shape: TypeAlias = tuple[int, ...] | list[int]
+
+def batch_norm(
+    x: npt.NDArray[_F],
+    weight: npt.NDArray[_F] | None = None,
+    bias: npt.NDArray[_F] | None = None,
+    running_mean: npt.NDArray[_F] | None = None,
+    running_var: npt.NDArray[_F] | None = None,
+    *,
+    training: bool = True,
+    momentum: _Float = 0.1,
+    eps: _Float = 1e-05,
+) -> tuple[npt.NDArray[_F], _Stats, _Stats]: ...
+def batch_norm_backward(
+    grad: npt.NDArray[_F],
+    x: npt.NDArray[_F],
+    weight: npt.NDArray[_F] | None,
+    save_mean: _Stats,
+    save_rstd: _Stats,
+    *,
+    training: bool = True,
+    need_input: bool = True,
+    need_weight: bool = True,
+    need_bias: bool = True,
+) -> _Grads[_F]: ...
+def layer_norm(
+    x: npt.NDArray[_F],
+    normalized_shape: _Shape,
+    weight: npt.NDArray[_F] | None = None,
+    bias: npt.NDArray[_F] | None = None,
+    eps: _Float = 1e-05,
+) -> tuple[npt.NDArray[_F], _Stats, _Stats]: ...
+def layer_norm_backward(
+    grad: npt.NDArray[_F],
+    x: npt.NDArray[_F],
+    normalized_shape: _Shape,
+    weight: npt.NDArray[_F] | None,
+    mean: _Stats,
+    rstd: _Stats,
+    *,
+    need_input: bool = True,
+    need_weight: bool = True,
+    need_bias: bool = True,
+) -> _Grads[_F]: ...
+def group_norm(
+    x: npt.NDArray[_F],
+    num_groups: _Int,
+    weight: npt.NDArray[_F] | None = None,
+    bias: npt.NDArray[_F] | None = None,
+    eps: _Float = 1e-05,
+) -> tuple[npt.NDArray[_F], _Stats, _Stats]: ...
+def group_norm_backward(
+    grad: npt.NDArray[_F],
+    x: npt.NDArray[_F],
+    num_groups: _Int,
+    weight: npt.NDArray[_F] | None,
+    mean: _Stats,
+    rstd: _Stats,
+    *,
+    need_input: bool = True,
+    need_weight: bool = True,
+    need_bias: bool = True,
+) -> _Grads[_F]: ...

@@ -374,3 +374,68 @@ def radam_step(
     maximize: bool = False,
     step: _Int,
 ) -> None: ...
+
+# ---- normalization (csrc/bindings/cuda_normalization.cpp) ----
+# Forwards return (y, mean, rstd), the statistics float64; backwards (dx, dweight, dbias), each
+# None when not asked for. batch_norm moves running_mean / running_var in place when training.
+
+_Grads: TypeAlias = tuple[DeviceArray | None, DeviceArray | None, DeviceArray | None]
+_Shape: TypeAlias = tuple[int, ...] | list[int]
+
+def batch_norm(
+    x: DeviceArray,
+    weight: DeviceArray | None = None,
+    bias: DeviceArray | None = None,
+    running_mean: DeviceArray | None = None,
+    running_var: DeviceArray | None = None,
+    training: bool = True,
+    momentum: _Float = 0.1,
+    eps: _Float = 1e-05,
+) -> tuple[DeviceArray, DeviceArray, DeviceArray]: ...
+def batch_norm_backward(
+    grad: DeviceArray,
+    x: DeviceArray,
+    weight: DeviceArray | None,
+    save_mean: DeviceArray,
+    save_rstd: DeviceArray,
+    training: bool = True,
+    need_input: bool = True,
+    need_weight: bool = True,
+    need_bias: bool = True,
+) -> _Grads: ...
+def layer_norm(
+    x: DeviceArray,
+    normalized_shape: _Shape,
+    weight: DeviceArray | None = None,
+    bias: DeviceArray | None = None,
+    eps: _Float = 1e-05,
+) -> tuple[DeviceArray, DeviceArray, DeviceArray]: ...
+def layer_norm_backward(
+    grad: DeviceArray,
+    x: DeviceArray,
+    normalized_shape: _Shape,
+    weight: DeviceArray | None,
+    mean: DeviceArray,
+    rstd: DeviceArray,
+    need_input: bool = True,
+    need_weight: bool = True,
+    need_bias: bool = True,
+) -> _Grads: ...
+def group_norm(
+    x: DeviceArray,
+    num_groups: _Int,
+    weight: DeviceArray | None = None,
+    bias: DeviceArray | None = None,
+    eps: _Float = 1e-05,
+) -> tuple[DeviceArray, DeviceArray, DeviceArray]: ...
+def group_norm_backward(
+    grad: DeviceArray,
+    x: DeviceArray,
+    num_groups: _Int,
+    weight: DeviceArray | None,
+    mean: DeviceArray,
+    rstd: DeviceArray,
+    need_input: bool = True,
+    need_weight: bool = True,
+    need_bias: bool = True,
+) -> _Grads: ...

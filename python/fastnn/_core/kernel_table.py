@@ -38,6 +38,17 @@ KERNELS = {
         ("conv", _CPU),
     ),
     **dict.fromkeys(("dropout", "dropout_backward", "uniform_", "normal_"), ("random", _CUDA)),
+    **dict.fromkeys(
+        (
+            "batch_norm",
+            "batch_norm_backward",
+            "layer_norm",
+            "layer_norm_backward",
+            "group_norm",
+            "group_norm_backward",
+        ),
+        ("norm", _BOTH),
+    ),
 }
 
 

@@ -385,6 +385,92 @@ def max_pool2d_backward(grad, indices, input_shape):
     return kernels.max_pool2d_backward(_c(grad), _c(indices), tuple(input_shape))
 
 
+# ---- normalization: one fused kernel each way, statistics (mean, rstd) in float64 ---------------
+
+
+def batch_norm(x, weight, bias, running_mean, running_var, training, momentum, eps):
+    """(y, mean, rstd) per channel of x (N, C, *); in training the running buffers (or None) are
+    updated in place, through a contiguous copy written back when they are strided views."""
+    rm, rv = (None, None) if running_mean is None else (_c(running_mean), _c(running_var))
+    out = kernels.batch_norm(
+        _c(x),
+        weight if weight is None else _c(weight),
+        bias if bias is None else _c(bias),
+        rm,
+        rv,
+        training=bool(training),
+        momentum=float(momentum),
+        eps=float(eps),
+    )
+    if training and rm is not None:
+        for buf, tmp in ((running_mean, rm), (running_var, rv)):
+            if buf is not tmp:
+                np.copyto(buf, tmp)
+    return out
+
+
+def batch_norm_backward(grad, x, weight, mean, rstd, training, need):
+    return kernels.batch_norm_backward(
+        _c(grad),
+        _c(x),
+        weight if weight is None else _c(weight),
+        mean,
+        rstd,
+        training=bool(training),
+        need_input=need[0],
+        need_weight=need[1],
+        need_bias=need[2],
+    )
+
+
+def layer_norm(x, normalized_shape, weight, bias, eps):
+    return kernels.layer_norm(
+        _c(x),
+        tuple(normalized_shape),
+        weight if weight is None else _c(weight),
+        bias if bias is None else _c(bias),
+        float(eps),
+    )
+
+
+def layer_norm_backward(grad, x, normalized_shape, weight, mean, rstd, need):
+    return kernels.layer_norm_backward(
+        _c(grad),
+        _c(x),
+        tuple(normalized_shape),
+        weight if weight is None else _c(weight),
+        mean,
+        rstd,
+        need_input=need[0],
+        need_weight=need[1],
+        need_bias=need[2],
+    )
+
+
+def group_norm(x, num_groups, weight, bias, eps):
+    return kernels.group_norm(
+        _c(x),
+        int(num_groups),
+        weight if weight is None else _c(weight),
+        bias if bias is None else _c(bias),
+        float(eps),
+    )
+
+
+def group_norm_backward(grad, x, num_groups, weight, mean, rstd, need):
+    return kernels.group_norm_backward(
+        _c(grad),
+        _c(x),
+        int(num_groups),
+        weight if weight is None else _c(weight),
+        mean,
+        rstd,
+        need_input=need[0],
+        need_weight=need[1],
+        need_bias=need[2],
+    )
+
+
 def matmul_shared(a, b, trans_a=False, trans_b=False):
     """op(a)[None] @ op(b): a 2-D (M, K) used by every batch of b (B, K, N) -> (B, M, N).
 

@@ -815,6 +815,76 @@ def binary_cross_entropy_with_logits(logits, target, weight, pos_weight, reducti
     )
 
 
+# ---- normalization: one fused kernel each way (csrc/cuda/batch_norm.cu, layer_norm.cu) ---------
+
+
+def batch_norm(x, weight, bias, running_mean, running_var, training, momentum, eps):
+    """(y, mean, rstd); in training the running buffers (or None) are updated in place."""
+    _same_device("batch_norm", weight, bias, running_mean, running_var)
+    return _mod.batch_norm(
+        x,
+        weight,
+        bias,
+        running_mean,
+        running_var,
+        training=bool(training),
+        momentum=float(momentum),
+        eps=float(eps),
+    )
+
+
+def batch_norm_backward(grad, x, weight, mean, rstd, training, need):
+    return _mod.batch_norm_backward(
+        grad,
+        x,
+        weight,
+        mean,
+        rstd,
+        training=bool(training),
+        need_input=need[0],
+        need_weight=need[1],
+        need_bias=need[2],
+    )
+
+
+def layer_norm(x, normalized_shape, weight, bias, eps):
+    _same_device("layer_norm", weight, bias)
+    return _mod.layer_norm(x, tuple(normalized_shape), weight, bias, float(eps))
+
+
+def layer_norm_backward(grad, x, normalized_shape, weight, mean, rstd, need):
+    return _mod.layer_norm_backward(
+        grad,
+        x,
+        tuple(normalized_shape),
+        weight,
+        mean,
+        rstd,
+        need_input=need[0],
+        need_weight=need[1],
+        need_bias=need[2],
+    )
+
+
+def group_norm(x, num_groups, weight, bias, eps):
+    _same_device("group_norm", weight, bias)
+    return _mod.group_norm(x, int(num_groups), weight, bias, float(eps))
+
+
+def group_norm_backward(grad, x, num_groups, weight, mean, rstd, need):
+    return _mod.group_norm_backward(
+        grad,
+        x,
+        int(num_groups),
+        weight,
+        mean,
+        rstd,
+        need_input=need[0],
+        need_weight=need[1],
+        need_bias=need[2],
+    )
+
+
 # ---- conv: [host] im2col / col2im / pooling (no CUDA kernels yet); the GEMMs run on the GPU -----
 
 

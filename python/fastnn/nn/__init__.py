@@ -31,6 +31,7 @@ from .loss import (
     TripletMarginLoss,
 )
 from .module import Module, ModuleList, Sequential
+from .normalization import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm
 from .parameter import Parameter, UninitializedParameter
 
 __all__ = [
@@ -38,16 +39,20 @@ __all__ = [
     "AvgPool2d",
     "BCELoss",
     "BCEWithLogitsLoss",
+    "BatchNorm1d",
+    "BatchNorm2d",
     "CTCLoss",
     "Conv2d",
     "CosineEmbeddingLoss",
     "CrossEntropyLoss",
     "Dropout",
     "Flatten",
+    "GroupNorm",
     "HuberLoss",
     "Identity",
     "KLDivLoss",
     "L1Loss",
+    "LayerNorm",
     "LazyLinear",
     "LeakyReLU",
     "Linear",

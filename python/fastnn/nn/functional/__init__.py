@@ -12,7 +12,9 @@ from .conv import avg_pool2d, conv2d, max_pool2d
 from .linear import linear
 from .loss import *
 from .loss import __all__ as _loss_all
+from .normalization import batch_norm, group_norm, layer_norm
 
 __all__ = ["avg_pool2d", "conv2d", "linear", "max_pool2d"]
+__all__ += ["batch_norm", "group_norm", "layer_norm"]
 __all__.extend(_activation_all)
 __all__.extend(_loss_all)
