@@ -37,6 +37,21 @@ KERNELS = {
         ("conv", _CPU),
     ),
     **dict.fromkeys(("dropout", "dropout_backward", "uniform_", "normal_"), ("random", _CUDA)),
+    **dict.fromkeys(
+        (
+            "lstm_cell",
+            "lstm_cell_backward",
+            "gru_cell",
+            "gru_cell_backward",
+            "lstm_sequence",
+            "lstm_sequence_backward",
+            "gru_sequence",
+            "gru_sequence_backward",
+            "rnn_sequence",
+            "rnn_sequence_backward",
+        ),
+        ("rnn", _CPU),
+    ),
 }
 
 

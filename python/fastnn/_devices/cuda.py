@@ -838,6 +838,49 @@ def max_pool2d(x, kernel_size, stride, padding, dilation):
     return _host(_cpu.max_pool2d, x, kernel_size, stride, padding, dilation)
 
 
+# ---- recurrent layers: [host] (no CUDA kernels yet) ------------------------------------------
+
+
+def lstm_cell(gates, c_prev):
+    return _host(_cpu.lstm_cell, gates, c_prev)
+
+
+def lstm_cell_backward(dh, dc, act, c_prev, c):
+    return _host(_cpu.lstm_cell_backward, dh, dc, act, c_prev, c)
+
+
+def gru_cell(gi, gh, h_prev):
+    return _host(_cpu.gru_cell, gi, gh, h_prev)
+
+
+def gru_cell_backward(dh, act, h_prev):
+    return _host(_cpu.gru_cell_backward, dh, act, h_prev)
+
+
+def lstm_sequence(gates, w_hh, h0, c0, reverse=False):
+    return _host(_cpu.lstm_sequence, gates, w_hh, h0, c0, reverse)
+
+
+def lstm_sequence_backward(dhs, dc_n, act, cs, c0, w_hh, reverse=False):
+    return _host(_cpu.lstm_sequence_backward, dhs, dc_n, act, cs, c0, w_hh, reverse)
+
+
+def gru_sequence(gi, w_hh, b_hh, h0, reverse=False):
+    return _host(_cpu.gru_sequence, gi, w_hh, b_hh, h0, reverse)
+
+
+def gru_sequence_backward(dhs, act, hs, h0, w_hh, reverse=False):
+    return _host(_cpu.gru_sequence_backward, dhs, act, hs, h0, w_hh, reverse)
+
+
+def rnn_sequence(pre, w_hh, h0, nonlinearity="tanh", reverse=False):
+    return _host(_cpu.rnn_sequence, pre, w_hh, h0, nonlinearity, reverse)
+
+
+def rnn_sequence_backward(dhs, hs, w_hh, nonlinearity="tanh", reverse=False):
+    return _host(_cpu.rnn_sequence_backward, dhs, hs, w_hh, nonlinearity, reverse)
+
+
 def max_pool2d_backward(grad, indices, input_shape):
     return _host(_cpu.max_pool2d_backward, grad, indices, input_shape)
 
