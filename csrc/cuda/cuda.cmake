@@ -14,6 +14,7 @@ set(FASTNN_CUDA_SOURCES
   csrc/cuda/optim.cu
   csrc/cuda/matmul.cu
   csrc/cuda/random.cu
+  csrc/cuda/rnn.cu
 )
 set(FASTNN_CUDA_BINDING_SOURCES
   csrc/bindings/cuda_module.cpp
@@ -21,6 +22,7 @@ set(FASTNN_CUDA_BINDING_SOURCES
   csrc/bindings/cuda_dlpack.cpp
   csrc/bindings/cuda_ops.cpp
   csrc/bindings/cuda_nn.cpp
+  csrc/bindings/cuda_rnn.cpp
 )
 python_add_library(_cuda MODULE ${FASTNN_CUDA_SOURCES} ${FASTNN_CUDA_BINDING_SOURCES} WITH_SOABI)
 target_include_directories(_cuda PRIVATE csrc)

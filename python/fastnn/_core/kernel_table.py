@@ -38,11 +38,10 @@ KERNELS = {
     ),
     **dict.fromkeys(("dropout", "dropout_backward", "uniform_", "normal_"), ("random", _CUDA)),
     **dict.fromkeys(
+        ("lstm_cell", "lstm_cell_backward", "gru_cell", "gru_cell_backward"), ("rnn", _BOTH)
+    ),
+    **dict.fromkeys(
         (
-            "lstm_cell",
-            "lstm_cell_backward",
-            "gru_cell",
-            "gru_cell_backward",
             "lstm_sequence",
             "lstm_sequence_backward",
             "gru_sequence",

@@ -133,6 +133,10 @@ class RNNBase(Module):
     def reset_parameters(self):
         _reset(self)
 
+    def flatten_parameters(self):
+        """Accepted for torch programs (cuDNN's weight packing); fastnn's kernels read the
+        parameters where they are, so there is nothing to do."""
+
     @property
     def all_weights(self):
         """The parameters per layer and direction, each list in torch's order."""
