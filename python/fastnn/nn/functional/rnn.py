@@ -14,7 +14,6 @@ arrives folded into that step's output gradient, which is the same thing since t
 same values.
 """
 
-from ..._core import dtype as _dtype
 from ..._tensor.functions import cat, stack
 from ...autograd.function import Function
 from .activation import dropout
@@ -143,25 +142,6 @@ class RNNLayer(_SequenceLayer):
 
 
 # ---- the stack of layers and directions (nn.RNN / nn.LSTM / nn.GRU call this) -------------------
-
-
-def check_float(mode, input, weights):
-    """torch's dtype rule: a floating input of the parameters' dtype."""
-    wdt = weights[0].dtype
-    if input.dtype.kind != "f" or input.dtype != wdt:
-        raise RuntimeError(
-            f"{_name(mode)}: input must have the dtype of the parameters, "
-            f"{_dtype.name(wdt)}, got {_dtype.name(input.dtype)}"
-        )
-    if wdt.kind != "f" or wdt.itemsize < 4:
-        raise RuntimeError(
-            f"{_name(mode)}: only float32 and float64 parameters are supported, "
-            f"got {_dtype.name(wdt)}"
-        )
-
-
-def _name(mode):
-    return "RNN" if mode.startswith("RNN") else mode
 
 
 def layer(mode, x, h0, c0, weights, reverse):
