@@ -32,13 +32,21 @@ class _SequenceLayer(Function):
         proj = be.matmul(be.reshape(x, (s * b, i)), w_ih, trans_b=True, bias=bias)
         return be.reshape(proj, (s, b, w_ih.shape[0]))
 
-    def _prev_states(self, hs, h0):
-        """h_{t-1} of every step t, in time order: h0 comes first (last when reversed)."""
+    def _grad_w_hh(self, d_hid, hs, h0):
+        """dW_hh = sum over steps of d_t^T h_{t-1}: one GEMM over the steps whose h_{t-1} is in
+        hs (a contiguous slice, no copy), plus the one step that reads h0."""
         be = self.be
-        first = be.reshape(h0, (1, *h0.shape))
-        if self.reverse:
-            return be.concatenate([be.getitem(hs, slice(1, None)), first], 0)
-        return be.concatenate([first, be.getitem(hs, slice(None, -1))], 0)
+        s, b, h = hs.shape
+        first = s - 1 if self.reverse else 0  # the step that reads h0
+        d0 = be.getitem(d_hid, first)
+        dw = be.matmul(d0, h0, trans_a=True)
+        if s > 1:
+            rest = slice(0, s - 1) if self.reverse else slice(1, s)
+            prev = slice(1, s) if self.reverse else slice(0, s - 1)
+            d_rest = be.reshape(be.getitem(d_hid, rest), ((s - 1) * b, d_hid.shape[2]))
+            h_prev = be.reshape(be.getitem(hs, prev), ((s - 1) * b, h))
+            be.iadd(dw, be.matmul(d_rest, h_prev, trans_a=True))
+        return dw
 
     def _weight_grads(self, d_in, d_hid, dh0, hs):
         """Gradients of (x, h0, [c0,] w_ih, w_hh[, b_ih, b_hh]) from the gate gradients of the
@@ -48,23 +56,23 @@ class _SequenceLayer(Function):
         s, b, i = x.shape
         rows = s * b
         d_in2 = be.reshape(d_in, (rows, d_in.shape[2]))
-        d_hid2 = be.reshape(d_hid, (rows, d_hid.shape[2]))
         dx = be.reshape(be.matmul(d_in2, w_ih), x.shape) if need[0] else None
         k = self.n_states
         dw_ih = be.matmul(d_in2, be.reshape(x, (rows, i)), trans_a=True) if need[k + 1] else None
-        dw_hh = None
-        if need[k + 2]:
-            prev = self._prev_states(hs, h0)
-            dw_hh = be.matmul(d_hid2, be.reshape(prev, (rows, h0.shape[1])), trans_a=True)
+        dw_hh = self._grad_w_hh(d_hid, hs, h0) if need[k + 2] else None
         grads = [dx, dh0 if need[1] else None]
         if k == 2:
             grads.append(self.dc0 if need[2] else None)
         grads += [dw_ih, dw_hh]
         if len(need) > k + 3:
-            grads.append(be.sum(d_in2, axis=0) if need[k + 3] else None)
-            grads.append(be.sum(d_hid2, axis=0) if need[k + 4] else None)
-            if grads[-1] is not None and d_hid is d_in:  # two parameters, two arrays
-                grads[-1] = be.copy(grads[-1])
+            db_ih = be.sum(d_in2, axis=0) if need[k + 3] or d_hid is d_in else None
+            if not need[k + 4]:
+                db_hh = None
+            elif d_hid is d_in:  # the same sum; a copy, since two parameters need two arrays
+                db_hh = be.copy(db_ih)
+            else:
+                db_hh = be.sum(be.reshape(d_hid, (rows, d_hid.shape[2])), axis=0)
+            grads += [db_ih if need[k + 3] else None, db_hh]
         return tuple(grads)
 
 
