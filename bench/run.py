@@ -15,8 +15,19 @@ sys.path.insert(0, str(pathlib.Path(__file__).parent))
 
 from _harness import cpu_summary, write_json
 
-SUITES = ["matmul", "activations", "losses", "autograd", "optim", "conv", "train", "data", "cuda"]
-SUITES.insert(SUITES.index("conv") + 1, "norm")
+SUITES = [
+    "matmul",
+    "activations",
+    "losses",
+    "autograd",
+    "optim",
+    "conv",
+    "norm",
+    "rnn",
+    "train",
+    "data",
+    "cuda",
+]
 
 
 def main(argv=None):

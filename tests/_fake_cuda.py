@@ -267,6 +267,18 @@ for _n in (n for n, (family, _) in KERNELS.items() if family == "activation"):
     globals()[_n] = _kernel(_n)
 
 
+def _tuple_kernel(name):
+    def fn(*args):
+        arrays = [_dev(a, name) if isinstance(a, DeviceArray) else a for a in args]
+        return tuple(_new(v) for v in getattr(K, name)(*arrays))
+
+    return fn
+
+
+for _n in (n for n, (family, devs) in KERNELS.items() if family == "rnn" and "cuda" in devs):
+    globals()[_n] = _tuple_kernel(_n)
+
+
 def softmax_cross_entropy(logits, target, **kw):
     w = kw.pop("weight")
     r = K.softmax_cross_entropy(

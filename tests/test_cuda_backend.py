@@ -485,6 +485,60 @@ def _inplace(fn, a, *args):
     return a
 
 
+# The recurrent ops on S=3, B=2, H=4 (sequence forwards overwrite their first argument, so each
+# call gets a fresh copy).
+_RNN_OPS = (
+    "lstm_cell",
+    "lstm_cell_backward",
+    "gru_cell",
+    "gru_cell_backward",
+    "lstm_sequence",
+    "lstm_sequence_backward",
+    "gru_sequence",
+    "gru_sequence_backward",
+    "rnn_sequence",
+    "rnn_sequence_backward",
+)
+
+
+def _rnn_case(be, A, name):
+    rng = np.random.default_rng(7)
+
+    def r(*shape):
+        return A(rng.standard_normal(shape).astype(np.float32))
+
+    s, b, h = 3, 2, 4
+    dh, c_prev, c = r(b, h), r(b, h), r(b, h)
+    if name == "lstm_cell":
+        return be.lstm_cell(r(b, 4 * h), c_prev)
+    if name == "lstm_cell_backward":
+        return be.lstm_cell_backward(dh, r(b, h), be.lstm_cell(r(b, 4 * h), c_prev)[2], c_prev, c)
+    if name == "gru_cell":
+        return be.gru_cell(r(b, 3 * h), r(b, 3 * h), c_prev)
+    if name == "gru_cell_backward":
+        return be.gru_cell_backward(dh, be.gru_cell(r(b, 3 * h), r(b, 3 * h), c_prev)[1], c_prev)
+    if name.startswith("lstm_sequence"):
+        w = r(4 * h, h)
+        hs, cs, act = be.lstm_sequence(r(s, b, 4 * h), w, dh, c_prev, True)
+        if name == "lstm_sequence":
+            return hs, cs, act
+        return be.lstm_sequence_backward(r(s, b, h), r(b, h), act, cs, c_prev, w, True)
+    if name.startswith("gru_sequence"):
+        w = r(3 * h, h)
+        hs, act = be.gru_sequence(r(s, b, 3 * h), w, r(3 * h), dh)
+        if name == "gru_sequence":
+            return hs, act
+        return be.gru_sequence_backward(r(s, b, h), act, hs, dh, w)
+    w = r(h, h)
+    hs = be.rnn_sequence(r(s, b, h), w, dh, "relu")
+    if name == "rnn_sequence":
+        return hs
+    return be.rnn_sequence_backward(r(s, b, h), hs, w, "relu")
+
+
+CASES.update({name: (lambda be, A, D, name=name: _rnn_case(be, A, name)) for name in _RNN_OPS})
+
+
 def _pool_grad(be, A, D):
     out, idx = be.max_pool2d(A(D["x4"]), (2, 2), (2, 2), (0, 0), (1, 1))
     return be.mul(out, 2.0), idx

@@ -12,6 +12,7 @@ void register_dlpack(py::module_& m);
 void register_ops(py::module_& m);
 void register_nn(py::module_& m);
 void register_normalization(py::module_& m);
+void register_rnn(py::module_& m);
 }  // namespace fastnn::cuda::bind
 
 PYBIND11_MODULE(_cuda, m) {
@@ -22,4 +23,5 @@ PYBIND11_MODULE(_cuda, m) {
   fastnn::cuda::bind::register_ops(m);
   fastnn::cuda::bind::register_nn(m);
   fastnn::cuda::bind::register_normalization(m);
+  fastnn::cuda::bind::register_rnn(m);
 }

@@ -13,6 +13,7 @@ void register_losses(py::module_& m);
 void register_optim(py::module_& m);
 void register_conv(py::module_& m);
 void register_normalization(py::module_& m);
+void register_rnn(py::module_& m);
 }  // namespace fastnn::bind
 
 PYBIND11_MODULE(_C, m) {
@@ -25,4 +26,5 @@ PYBIND11_MODULE(_C, m) {
   fastnn::bind::register_optim(m);
   fastnn::bind::register_conv(m);
   fastnn::bind::register_normalization(m);
+  fastnn::bind::register_rnn(m);
 }

@@ -406,3 +406,69 @@ def group_norm_backward(
     need_weight: bool = True,
     need_bias: bool = True,
 ) -> _Grads[_F]: ...
+
+# ---- recurrent layers: fused cells and time loops (csrc/bindings/rnn.cpp) ----
+# Sequences are (S, B, width); lstm_sequence and rnn_sequence overwrite their first argument.
+_Nonlinearity: TypeAlias = Literal["tanh", "relu"]
+
+def lstm_cell(
+    gates: npt.NDArray[_F], c_prev: npt.NDArray[_F]
+) -> tuple[npt.NDArray[_F], npt.NDArray[_F], npt.NDArray[_F]]: ...
+def lstm_cell_backward(
+    dh: npt.NDArray[_F],
+    dc: npt.NDArray[_F] | None,
+    act: npt.NDArray[_F],
+    c_prev: npt.NDArray[_F],
+    c: npt.NDArray[_F],
+) -> tuple[npt.NDArray[_F], npt.NDArray[_F]]: ...
+def gru_cell(
+    gi: npt.NDArray[_F], gh: npt.NDArray[_F], h_prev: npt.NDArray[_F]
+) -> tuple[npt.NDArray[_F], npt.NDArray[_F]]: ...
+def gru_cell_backward(
+    dh: npt.NDArray[_F], act: npt.NDArray[_F], h_prev: npt.NDArray[_F]
+) -> tuple[npt.NDArray[_F], npt.NDArray[_F], npt.NDArray[_F]]: ...
+def lstm_sequence(
+    gates: npt.NDArray[_F],
+    w_hh: npt.NDArray[_F],
+    h0: npt.NDArray[_F],
+    c0: npt.NDArray[_F],
+    reverse: bool = False,
+) -> tuple[npt.NDArray[_F], npt.NDArray[_F]]: ...
+def lstm_sequence_backward(
+    dhs: npt.NDArray[_F],
+    dc_n: npt.NDArray[_F] | None,
+    gates: npt.NDArray[_F],
+    cs: npt.NDArray[_F],
+    c0: npt.NDArray[_F],
+    w_hh: npt.NDArray[_F],
+    reverse: bool = False,
+) -> tuple[npt.NDArray[_F], npt.NDArray[_F], npt.NDArray[_F]]: ...
+def gru_sequence(
+    gi: npt.NDArray[_F],
+    w_hh: npt.NDArray[_F],
+    b_hh: npt.NDArray[_F] | None,
+    h0: npt.NDArray[_F],
+    reverse: bool = False,
+) -> tuple[npt.NDArray[_F], npt.NDArray[_F]]: ...
+def gru_sequence_backward(
+    dhs: npt.NDArray[_F],
+    act: npt.NDArray[_F],
+    hs: npt.NDArray[_F],
+    h0: npt.NDArray[_F],
+    w_hh: npt.NDArray[_F],
+    reverse: bool = False,
+) -> tuple[npt.NDArray[_F], npt.NDArray[_F], npt.NDArray[_F]]: ...
+def rnn_sequence(
+    pre: npt.NDArray[_F],
+    w_hh: npt.NDArray[_F],
+    h0: npt.NDArray[_F],
+    nonlinearity: _Nonlinearity = "tanh",
+    reverse: bool = False,
+) -> npt.NDArray[_F]: ...
+def rnn_sequence_backward(
+    dhs: npt.NDArray[_F],
+    hs: npt.NDArray[_F],
+    w_hh: npt.NDArray[_F],
+    nonlinearity: _Nonlinearity = "tanh",
+    reverse: bool = False,
+) -> tuple[npt.NDArray[_F], npt.NDArray[_F]]: ...

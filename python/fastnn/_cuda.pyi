@@ -439,3 +439,22 @@ def group_norm_backward(
     need_weight: bool = True,
     need_bias: bool = True,
 ) -> _Grads: ...
+
+# ---- the fused LSTM / GRU cells (csrc/bindings/cuda_rnn.cpp) ----
+
+def lstm_cell(
+    gates: DeviceArray, c_prev: DeviceArray
+) -> tuple[DeviceArray, DeviceArray, DeviceArray]: ...
+def lstm_cell_backward(
+    dh: DeviceArray,
+    dc: DeviceArray | None,
+    act: DeviceArray,
+    c_prev: DeviceArray,
+    c: DeviceArray,
+) -> tuple[DeviceArray, DeviceArray]: ...
+def gru_cell(
+    gi: DeviceArray, gh: DeviceArray, h_prev: DeviceArray
+) -> tuple[DeviceArray, DeviceArray]: ...
+def gru_cell_backward(
+    dh: DeviceArray, act: DeviceArray, h_prev: DeviceArray
+) -> tuple[DeviceArray, DeviceArray, DeviceArray]: ...

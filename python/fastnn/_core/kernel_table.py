@@ -49,6 +49,20 @@ KERNELS = {
         ),
         ("norm", _BOTH),
     ),
+    **dict.fromkeys(
+        ("lstm_cell", "lstm_cell_backward", "gru_cell", "gru_cell_backward"), ("rnn", _BOTH)
+    ),
+    **dict.fromkeys(
+        (
+            "lstm_sequence",
+            "lstm_sequence_backward",
+            "gru_sequence",
+            "gru_sequence_backward",
+            "rnn_sequence",
+            "rnn_sequence_backward",
+        ),
+        ("rnn", _CPU),
+    ),
 }
 
 

@@ -481,6 +481,54 @@ def matmul_shared(a, b, trans_a=False, trans_b=False):
     )
 
 
+# ---- recurrent layers: the fused cells and the time loops (csrc/cpu/rnn.cpp) -------------------
+
+
+def lstm_cell(gates, c_prev):
+    return kernels.lstm_cell(_c(gates), _c(c_prev))
+
+
+def lstm_cell_backward(dh, dc, act, c_prev, c):
+    return kernels.lstm_cell_backward(_c(dh), None if dc is None else _c(dc), act, c_prev, c)
+
+
+def gru_cell(gi, gh, h_prev):
+    return kernels.gru_cell(_c(gi), _c(gh), _c(h_prev))
+
+
+def gru_cell_backward(dh, act, h_prev):
+    return kernels.gru_cell_backward(_c(dh), act, _c(h_prev))
+
+
+def lstm_sequence(gates, w_hh, h0, c0, reverse=False):
+    """(hs, cs, act): ``gates`` (the input projection, owned by the caller) becomes ``act``."""
+    hs, cs = kernels.lstm_sequence(gates, _c(w_hh), _c(h0), _c(c0), reverse)
+    return hs, cs, gates
+
+
+def lstm_sequence_backward(dhs, dc_n, act, cs, c0, w_hh, reverse=False):
+    dc_n = None if dc_n is None else _c(dc_n)
+    return kernels.lstm_sequence_backward(_c(dhs), dc_n, act, cs, _c(c0), _c(w_hh), reverse)
+
+
+def gru_sequence(gi, w_hh, b_hh, h0, reverse=False):
+    b_hh = None if b_hh is None else _c(b_hh)
+    return kernels.gru_sequence(_c(gi), _c(w_hh), b_hh, _c(h0), reverse)
+
+
+def gru_sequence_backward(dhs, act, hs, h0, w_hh, reverse=False):
+    return kernels.gru_sequence_backward(_c(dhs), act, hs, _c(h0), _c(w_hh), reverse)
+
+
+def rnn_sequence(pre, w_hh, h0, nonlinearity="tanh", reverse=False):
+    """hs: ``pre`` (the input projection, owned by the caller) is overwritten with it."""
+    return kernels.rnn_sequence(pre, _c(w_hh), _c(h0), nonlinearity, reverse)
+
+
+def rnn_sequence_backward(dhs, hs, w_hh, nonlinearity="tanh", reverse=False):
+    return kernels.rnn_sequence_backward(_c(dhs), hs, _c(w_hh), nonlinearity, reverse)
+
+
 # ---- the math surface: more element-wise math, scans, sorting, indexing, einsum (numpy) -------
 
 tan = np.tan

@@ -908,6 +908,104 @@ def max_pool2d(x, kernel_size, stride, padding, dilation):
     return _host(_cpu.max_pool2d, x, kernel_size, stride, padding, dilation)
 
 
+# ---- recurrent layers: the fused cells are CUDA kernels; the time loops run here, on the device --
+# (the same steps as the CPU loops in csrc/cpu/rnn.cpp: one GEMM with W_hh and one cell per step)
+
+
+def lstm_cell(gates, c_prev):
+    return _mod.lstm_cell(gates, c_prev)
+
+
+def lstm_cell_backward(dh, dc, act, c_prev, c):
+    return _mod.lstm_cell_backward(dh, dc, act, c_prev, c)
+
+
+def gru_cell(gi, gh, h_prev):
+    return _mod.gru_cell(gi, gh, h_prev)
+
+
+def gru_cell_backward(dh, act, h_prev):
+    return _mod.gru_cell_backward(dh, act, h_prev)
+
+
+def _steps(s, reverse):
+    return list(range(s - 1, -1, -1)) if reverse else list(range(s))
+
+
+def _in_time_order(per_step, order):
+    by_time = [None] * len(order)
+    for k, t in enumerate(order):
+        by_time[t] = per_step[k]
+    return stack(by_time, 0)
+
+
+def lstm_sequence(gates, w_hh, h0, c0, reverse=False):
+    order = _steps(gates.shape[0], reverse)
+    h, c, hs, cs, acts = h0, c0, [], [], []
+    for t in order:
+        h, c, act = _mod.lstm_cell(add(getitem(gates, t), matmul(h, w_hh, trans_b=True)), c)
+        hs.append(h)
+        cs.append(c)
+        acts.append(act)
+    return tuple(_in_time_order(v, order) for v in (hs, cs, acts))
+
+
+def lstm_sequence_backward(dhs, dc_n, act, cs, c0, w_hh, reverse=False):
+    order = _steps(dhs.shape[0], reverse)
+    dgates, dc, carry = [None] * len(order), dc_n, None
+    for k in range(len(order) - 1, -1, -1):
+        t = order[k]
+        dh = getitem(dhs, t) if carry is None else add(getitem(dhs, t), carry)
+        c_prev = getitem(cs, order[k - 1]) if k > 0 else c0
+        dgates[k], dc = _mod.lstm_cell_backward(dh, dc, getitem(act, t), c_prev, getitem(cs, t))
+        carry = matmul(dgates[k], w_hh)
+    return _in_time_order(dgates, order), carry, dc
+
+
+def gru_sequence(gi, w_hh, b_hh, h0, reverse=False):
+    order = _steps(gi.shape[0], reverse)
+    h, hs, acts = h0, [], []
+    for t in order:
+        h, act = _mod.gru_cell(getitem(gi, t), matmul(h, w_hh, trans_b=True, bias=b_hh), h)
+        hs.append(h)
+        acts.append(act)
+    return _in_time_order(hs, order), _in_time_order(acts, order)
+
+
+def gru_sequence_backward(dhs, act, hs, h0, w_hh, reverse=False):
+    order = _steps(dhs.shape[0], reverse)
+    dgi, dgh, carry = [None] * len(order), [None] * len(order), None
+    for k in range(len(order) - 1, -1, -1):
+        t = order[k]
+        dh = getitem(dhs, t) if carry is None else add(getitem(dhs, t), carry)
+        h_prev = getitem(hs, order[k - 1]) if k > 0 else h0
+        dgi[k], dgh[k], direct = _mod.gru_cell_backward(dh, getitem(act, t), h_prev)
+        carry = add(direct, matmul(dgh[k], w_hh))
+    return _in_time_order(dgi, order), _in_time_order(dgh, order), carry
+
+
+def rnn_sequence(pre, w_hh, h0, nonlinearity="tanh", reverse=False):
+    order = _steps(pre.shape[0], reverse)
+    act = relu if nonlinearity == "relu" else tanh
+    h, hs = h0, []
+    for t in order:
+        h = act(add(getitem(pre, t), matmul(h, w_hh, trans_b=True)))
+        hs.append(h)
+    return _in_time_order(hs, order)
+
+
+def rnn_sequence_backward(dhs, hs, w_hh, nonlinearity="tanh", reverse=False):
+    order = _steps(dhs.shape[0], reverse)
+    grad = relu_backward if nonlinearity == "relu" else tanh_backward
+    dpre, carry = [None] * len(order), None
+    for k in range(len(order) - 1, -1, -1):
+        t = order[k]
+        dh = getitem(dhs, t) if carry is None else add(getitem(dhs, t), carry)
+        dpre[k] = grad(dh, getitem(hs, t))
+        carry = matmul(dpre[k], w_hh)
+    return _in_time_order(dpre, order), carry
+
+
 def max_pool2d_backward(grad, indices, input_shape):
     return _host(_cpu.max_pool2d_backward, grad, indices, input_shape)
 

@@ -1,0 +1,87 @@
+"""Recurrent layers: an LSTM and a GRU training step (forward + backward) vs torch (CPU).
+
+The language-model shape: seq 35, batch 32, input 256, hidden 256, 2 layers, float32; the loss
+is the sum of the outputs times a fixed random tensor, so every output and every parameter gets
+a gradient. fastnn and torch run the same weights; the results are checked against torch before
+timing, then the two are timed in interleaved rounds (one step each per round, medians).
+"""
+
+import pathlib
+import statistics
+import sys
+import time
+
+import numpy as np
+
+sys.path.insert(0, str(pathlib.Path(__file__).parent))
+
+import fastnn
+from _harness import Table, check_close, try_torch
+from fastnn import nn
+
+
+def _step(lib, model, x, w):
+    def step():
+        for p in model.parameters():
+            p.grad = None
+        out, _ = model(x)
+        loss = (out * w).sum()
+        loss.backward()
+        return loss
+
+    return step
+
+
+def _case(torch, kind, seq, batch, inp, hidden, layers, rounds):
+    rng = np.random.default_rng(0)
+    fm = getattr(nn, kind)(inp, hidden, layers)
+    x = rng.standard_normal((seq, batch, inp)).astype(np.float32)
+    w = rng.standard_normal((seq, batch, hidden)).astype(np.float32)
+    fstep = _step(fastnn, fm, fastnn.tensor(x), fastnn.tensor(w))
+    tstep = None
+    if torch is not None:
+        tm = getattr(torch.nn, kind)(inp, hidden, layers)
+        tm.load_state_dict({k: torch.tensor(v.numpy()) for k, v in fm.state_dict().items()})
+        tstep = _step(torch, tm, torch.tensor(x), torch.tensor(w))
+        check_close(f"{kind} loss", fstep().item(), tstep().item(), rtol=1e-3, atol=1e-2)
+        for (name, fp), tp in zip(fm.named_parameters(), tm.parameters()):
+            check_close(
+                f"{kind} grad {name}", fp.grad.numpy(), tp.grad.numpy(), rtol=1e-3, atol=1e-3
+            )
+    f_times, t_times = [], []
+    for r in range(rounds + 2):  # two warm-up rounds
+        t0 = time.perf_counter()
+        fstep()
+        t1 = time.perf_counter()
+        if tstep is not None:
+            tstep()
+        t2 = time.perf_counter()
+        if r >= 2:
+            f_times.append(t1 - t0)
+            t_times.append(t2 - t1)
+    f = statistics.median(f_times) * 1e3
+    t = statistics.median(t_times) * 1e3 if tstep is not None else None
+    return f, t
+
+
+def run(quick=False):
+    torch = try_torch()
+    rounds = 5 if quick else 20
+    table = Table(
+        "Recurrent layers: training step (forward + backward), float32 (ms, median)",
+        ["layer", "seq x batch x in -> hidden, layers", "fastnn ms", "torch ms", "vs torch"],
+        note=f"median of {rounds} interleaved rounds; vs torch = torch time / fastnn time "
+        "(higher is better for fastnn)",
+    )
+    for kind in ("LSTM", "GRU"):
+        f, t = _case(torch, kind, 35, 32, 256, 256, 2, rounds)
+        table.add(
+            layer=kind,
+            **{
+                "seq x batch x in -> hidden, layers": "35 x 32 x 256 -> 256, 2",
+                "fastnn ms": f,
+                "torch ms": t,
+                "vs torch": None if t is None else t / f,
+            },
+        )
+    return [table]

@@ -1,0 +1,189 @@
+"""Recurrent layers (Elman RNN, LSTM, GRU): one autograd primitive per layer and direction.
+
+[note: rnn layer] Each primitive runs a whole sequence x (S, B, I) through one layer in one
+direction. Forward: one GEMM for the input projection of every step, x W_ih^T + biases
+(S*B rows at once), then the time loop in C++ (kernels.lstm_sequence / gru_sequence /
+rnn_sequence): per step one GEMM h W_hh^T and one fused element-wise cell pass. Backward: the
+C++ loop runs the fused cell backward and one GEMM for dh_{t-1} per step and returns the gate
+gradients of all steps; then dx, dW_ih, dW_hh and the biases are one GEMM (or row sum) each
+over all S*B rows. A reverse direction is the same loop run from t = S-1 down to 0.
+
+An LSTM layer's output is packed as (S + 1, B, H): the hidden states of every step, then c_n,
+so one node carries both (h_n is the slice of the last step run). The gradient of h_n thus
+arrives folded into that step's output gradient, which is the same thing since they are the
+same values.
+"""
+
+from ..._tensor.functions import cat, stack
+from ...autograd.function import Function
+from .activation import dropout
+
+_GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
+
+
+class _SequenceLayer(Function):
+    """The shared input projection and weight gradients of the three layer kinds."""
+
+    save_inputs = True
+
+    def _project(self, x, w_ih, bias):
+        be = self.be
+        s, b, i = x.shape
+        proj = be.matmul(be.reshape(x, (s * b, i)), w_ih, trans_b=True, bias=bias)
+        return be.reshape(proj, (s, b, w_ih.shape[0]))
+
+    def _grad_w_hh(self, d_hid, hs, h0):
+        """dW_hh = sum over steps of d_t^T h_{t-1}: one GEMM over the steps whose h_{t-1} is in
+        hs (a contiguous slice, no copy), plus the one step that reads h0."""
+        be = self.be
+        s, b, h = hs.shape
+        first = s - 1 if self.reverse else 0  # the step that reads h0
+        d0 = be.getitem(d_hid, first)
+        dw = be.matmul(d0, h0, trans_a=True)
+        if s > 1:
+            rest = slice(0, s - 1) if self.reverse else slice(1, s)
+            prev = slice(1, s) if self.reverse else slice(0, s - 1)
+            d_rest = be.reshape(be.getitem(d_hid, rest), ((s - 1) * b, d_hid.shape[2]))
+            h_prev = be.reshape(be.getitem(hs, prev), ((s - 1) * b, h))
+            be.iadd(dw, be.matmul(d_rest, h_prev, trans_a=True))
+        return dw
+
+    def _weight_grads(self, d_in, d_hid, dh0, hs):
+        """Gradients of (x, h0, [c0,] w_ih, w_hh[, b_ih, b_hh]) from the gate gradients of the
+        input side d_in and the hidden side d_hid (the same array except for GRU)."""
+        be, need = self.be, self.needs_input_grad
+        x, h0, w_ih = self.x, self.h0, self.w_ih
+        s, b, i = x.shape
+        rows = s * b
+        d_in2 = be.reshape(d_in, (rows, d_in.shape[2]))
+        dx = be.reshape(be.matmul(d_in2, w_ih), x.shape) if need[0] else None
+        k = self.n_states
+        dw_ih = be.matmul(d_in2, be.reshape(x, (rows, i)), trans_a=True) if need[k + 1] else None
+        dw_hh = self._grad_w_hh(d_hid, hs, h0) if need[k + 2] else None
+        grads = [dx, dh0 if need[1] else None]
+        if k == 2:
+            grads.append(self.dc0 if need[2] else None)
+        grads += [dw_ih, dw_hh]
+        if len(need) > k + 3:
+            db_ih = be.sum(d_in2, axis=0) if need[k + 3] or d_hid is d_in else None
+            if not need[k + 4]:
+                db_hh = None
+            elif d_hid is d_in:  # the same sum; a copy, since two parameters need two arrays
+                db_hh = be.copy(db_ih)
+            else:
+                db_hh = be.sum(be.reshape(d_hid, (rows, d_hid.shape[2])), axis=0)
+            grads += [db_ih if need[k + 3] else None, db_hh]
+        return tuple(grads)
+
+
+class LSTMLayer(_SequenceLayer):
+    """(S + 1, B, H) = hs, c_n of one LSTM layer and direction; inputs x, h0, c0, w_ih, w_hh
+    and optionally b_ih, b_hh. See [note: rnn layer]."""
+
+    n_states = 2
+
+    def forward(self, x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, *, reverse):
+        be = self.be
+        bias = None if b_ih is None else be.add(b_ih, b_hh)
+        hs, cs, act = be.lstm_sequence(self._project(x, w_ih, bias), w_hh, h0, c0, reverse)
+        last = 0 if reverse else x.shape[0] - 1
+        if self.requires_grad:
+            self.x, self.h0, self.c0, self.w_ih, self.w_hh = x, h0, c0, w_ih, w_hh
+            self.hs, self.cs, self.act, self.reverse = hs, cs, act, reverse
+        return be.concatenate([hs, be.getitem(cs, slice(last, last + 1))], 0)
+
+    def backward(self, g):
+        be, s = self.be, self.x.shape[0]
+        dgates, dh0, self.dc0 = be.lstm_sequence_backward(
+            be.getitem(g, slice(0, s)),
+            be.getitem(g, s),
+            self.act,
+            self.cs,
+            self.c0,
+            self.w_hh,
+            self.reverse,
+        )
+        return self._weight_grads(dgates, dgates, dh0, self.hs)
+
+
+class GRULayer(_SequenceLayer):
+    """(S, B, H) hidden states of one GRU layer and direction; inputs x, h0, w_ih, w_hh and
+    optionally b_ih, b_hh (b_hh stays inside the step: n = tanh(gi_n + r (W_hn h + b_hn)))."""
+
+    n_states = 1
+
+    def forward(self, x, h0, w_ih, w_hh, b_ih=None, b_hh=None, *, reverse):
+        be = self.be
+        hs, act = be.gru_sequence(self._project(x, w_ih, b_ih), w_hh, b_hh, h0, reverse)
+        if self.requires_grad:
+            self.x, self.h0, self.w_ih, self.w_hh = x, h0, w_ih, w_hh
+            self.hs, self.act, self.reverse = hs, act, reverse
+        return hs
+
+    def backward(self, g):
+        dgi, dgh, dh0 = self.be.gru_sequence_backward(
+            g, self.act, self.hs, self.h0, self.w_hh, self.reverse
+        )
+        return self._weight_grads(dgi, dgh, dh0, self.hs)
+
+
+class RNNLayer(_SequenceLayer):
+    """(S, B, H) hidden states h_t = act(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh) of one
+    Elman RNN layer and direction, act tanh or relu."""
+
+    n_states = 1
+
+    def forward(self, x, h0, w_ih, w_hh, b_ih=None, b_hh=None, *, reverse, nonlinearity):
+        be = self.be
+        bias = None if b_ih is None else be.add(b_ih, b_hh)
+        hs = be.rnn_sequence(self._project(x, w_ih, bias), w_hh, h0, nonlinearity, reverse)
+        if self.requires_grad:
+            self.x, self.h0, self.w_ih, self.w_hh = x, h0, w_ih, w_hh
+            self.hs, self.reverse, self.nonlinearity = hs, reverse, nonlinearity
+        return hs
+
+    def backward(self, g):
+        dpre, dh0 = self.be.rnn_sequence_backward(
+            g, self.hs, self.w_hh, self.nonlinearity, self.reverse
+        )
+        return self._weight_grads(dpre, dpre, dh0, self.hs)
+
+
+# ---- the stack of layers and directions (nn.RNN / nn.LSTM / nn.GRU call this) -------------------
+
+
+def layer(mode, x, h0, c0, weights, reverse):
+    """One layer, one direction: (hs (S, B, H), h_n, c_n or None) as Tensors."""
+    s = x.shape[0]
+    last = 0 if reverse else s - 1
+    if mode == "LSTM":
+        packed = LSTMLayer.apply(x, h0, c0, *weights, reverse=reverse)
+        return packed[:s], packed[last], packed[s]
+    if mode == "GRU":
+        hs = GRULayer.apply(x, h0, *weights, reverse=reverse)
+    else:
+        nl = "tanh" if mode == "RNN_TANH" else "relu"
+        hs = RNNLayer.apply(x, h0, *weights, reverse=reverse, nonlinearity=nl)
+    return hs, hs[last], None
+
+
+def run(mode, x, h0, c0, weights, num_layers, bidirectional, dropout_p, training):
+    """Run x (S, B, I) through num_layers layers of 1 or 2 directions.
+
+    h0, c0: (layers * dirs, B, H) Tensors (c0 None unless LSTM); weights: per layer and
+    direction, the list of parameters in torch's order. Returns (output (S, B, dirs * H),
+    h_n, c_n)."""
+    dirs = 2 if bidirectional else 1
+    h_n, c_n = [], []
+    for k in range(num_layers):
+        outs = []
+        for d in range(dirs):
+            i = k * dirs + d
+            hs, h, c = layer(mode, x, h0[i], None if c0 is None else c0[i], weights[i], d == 1)
+            outs.append(hs)
+            h_n.append(h)
+            c_n.append(c)
+        x = outs[0] if dirs == 1 else cat(outs, 2)
+        if dropout_p > 0 and training and k < num_layers - 1:
+            x = dropout(x, dropout_p, True)
+    return x, stack(h_n, 0), (stack(c_n, 0) if c0 is not None else None)
