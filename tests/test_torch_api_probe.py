@@ -227,17 +227,6 @@ _NOT_YET_GROUPS = [
         "optim.Adadelta optim.Adamax optim.NAdam optim.RAdam optim.Rprop optim.LBFGS",
     ),
     (
-        "scheduler: only StepLR/ExponentialLR/CosineAnnealingLR exist so far",
-        (
-            "optim.lr_scheduler.MultiStepLR optim.lr_scheduler.ReduceLROnPlateau "
-            "optim.lr_scheduler.LambdaLR optim.lr_scheduler.MultiplicativeLR "
-            "optim.lr_scheduler.OneCycleLR optim.lr_scheduler.CyclicLR "
-            "optim.lr_scheduler.CosineAnnealingWarmRestarts optim.lr_scheduler.LinearLR "
-            "optim.lr_scheduler.ConstantLR optim.lr_scheduler.SequentialLR "
-            "optim.lr_scheduler.PolynomialLR"
-        ),
-    ),
-    (
         (
             "data: samplers, iterable datasets and worker info not implemented (DataLoader takes "
             "shuffle/generator instead)"
@@ -1538,6 +1527,20 @@ _SCHEDS = [
         lambda s, o: s.StepLR(o, 2) if isinstance(s.StepLR(o, 2), s.LRScheduler) else None,
         "base",
     ),
+    ("MultiStepLR", lambda s, o: s.MultiStepLR(o, [2, 5, 5]), ""),
+    ("LambdaLR", lambda s, o: s.LambdaLR(o, lambda e: 0.9**e), ""),
+    ("MultiplicativeLR", lambda s, o: s.MultiplicativeLR(o, lambda e: 0.8), ""),
+    ("LinearLR", lambda s, o: s.LinearLR(o, total_iters=6), ""),
+    ("ConstantLR", lambda s, o: s.ConstantLR(o, 0.5, 4), ""),
+    ("PolynomialLR", lambda s, o: s.PolynomialLR(o, 8, 2.0), ""),
+    ("OneCycleLR", lambda s, o: s.OneCycleLR(o, 1.0, total_steps=14), ""),
+    ("CyclicLR", lambda s, o: s.CyclicLR(o, 0.01, 0.1, 3, mode="triangular2"), ""),
+    ("CosineAnnealingWarmRestarts", lambda s, o: s.CosineAnnealingWarmRestarts(o, 3, 2), ""),
+    (
+        "SequentialLR",
+        lambda s, o: s.SequentialLR(o, [s.ConstantLR(o, 0.1, 2), s.ExponentialLR(o, 0.9)], [3]),
+        "",
+    ),
 ]
 for _n, _mk, _tag in _SCHEDS:
     case(
@@ -1547,6 +1550,20 @@ for _n, _mk, _tag in _SCHEDS:
         tag=_tag,
         tol=(1e-9, 1e-7),
     )
+
+
+def _plateau_run(L):
+    p = L.nn.Parameter(L.zeros(2))
+    opt = L.optim.SGD([p], lr=0.1)
+    sched = L.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.5, patience=1, cooldown=1)
+    lrs = []
+    for metric in [1.0, 0.9, 0.95, 0.92, 0.91, 0.99, 0.5, 0.6, 0.7, 0.8]:
+        sched.step(metric)
+        lrs.append(opt.param_groups[0]["lr"])
+    return lrs, sched.num_bad_epochs
+
+
+case("optim.lr_scheduler.ReduceLROnPlateau", _plateau_run, grad=False, tol=(1e-9, 1e-7))
 
 
 # ---- utils.data ------------------------------------------------------------------------------
