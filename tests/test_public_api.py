@@ -382,7 +382,18 @@ PUBLIC_API: dict[str, tuple[str, ...]] = {
         "UninitializedParameter",
         "functional",
         "init",
+        "utils",
     ),
+    "fastnn.nn.utils": (
+        "clip_grad_norm_",
+        "clip_grad_value_",
+        "clip_grads_with_norm_",
+        "get_total_norm",
+        "parameters_to_vector",
+        "rnn",
+        "vector_to_parameters",
+    ),
+    "fastnn.nn.utils.rnn": ("pad_sequence",),
     "fastnn.nn.functional": (
         "avg_pool2d",
         "binary_cross_entropy",

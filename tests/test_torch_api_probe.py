@@ -213,13 +213,6 @@ _NOT_YET_GROUPS = [
         "nn.init.eye_ nn.init.trunc_normal_ nn.init.orthogonal_",
     ),
     (
-        "nn.utils (gradient clipping, parameter vectors): not implemented yet",
-        (
-            "nn.utils nn.utils.clip_grad_norm_ nn.utils.clip_grad_value_ "
-            "nn.utils.parameters_to_vector nn.utils.vector_to_parameters"
-        ),
-    ),
-    (
         (
             "optimizer: Adadelta/Adamax/NAdam/RAdam/Rprop come with the fused-optimizer issue; LBFGS "
             "(closure-driven line search) is not planned yet"

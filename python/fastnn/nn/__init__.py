@@ -1,6 +1,6 @@
 """``fastnn.nn``: modules, layers, losses and initialisers with PyTorch's names and semantics."""
 
-from . import functional, init
+from . import functional, init, utils
 from .conv import AvgPool2d, Conv2d, MaxPool2d
 from .layers import (
     GELU,
@@ -68,4 +68,5 @@ __all__ = [
     "UninitializedParameter",
     "functional",
     "init",
+    "utils",
 ]
