@@ -168,10 +168,6 @@ _NOT_YET_GROUPS = [
         "Tensor.relu_ Tensor.sigmoid_ Tensor.index_add_",
     ),
     (
-        "container: ModuleDict/ParameterList/ParameterDict not implemented yet",
-        "nn.ModuleDict nn.ParameterList nn.ParameterDict",
-    ),
-    (
         (
             "layer: another open issue adds normalization, embedding, 1-d conv/pooling, adaptive "
             "pooling, padding and upsampling"
