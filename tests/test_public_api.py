@@ -325,6 +325,8 @@ PUBLIC_API: dict[str, tuple[str, ...]] = {
         "gelu",
         "gelu_backward",
         "get_isa",
+        "grad_norm",
+        "grad_scale_",
         "im2col",
         "leaky_relu",
         "leaky_relu_backward",

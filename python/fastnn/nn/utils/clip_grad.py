@@ -1,28 +1,35 @@
 """Gradient clipping: ``clip_grad_norm_`` (with its two halves ``get_total_norm`` and
 ``clip_grads_with_norm_``) and ``clip_grad_value_``, with torch's results.
 
-The total norm is one pass over the gradients: per gradient a single reduction (a BLAS dot for
-the 2-norm, max/min for the inf norms) accumulated into one number, with no per-tensor norm
-tensors and no stacking. Gradients are scaled in place, and only when the factor is not 1 (x * 1
-is x for every float, infinities and NaNs included, so skipping changes no bit).
+The total norm is one pass over the gradients with no per-tensor norm tensors and no stacking:
+for the 1-, 2- and inf-norms of same-dtype float32/float64 CPU gradients, one call of the fused
+kernel ``grad_norm`` over the whole list (a Python loop of numpy reductions costs about a
+microsecond per tensor, which dominates for models with many small parameters); otherwise one
+numpy reduction per gradient accumulated into one number. Gradients are scaled in place (one
+``grad_scale_`` call), and only when the factor is below 1 (x * 1 is x for every float,
+infinities and NaNs included, so skipping changes no bit).
 """
 
 import math
 
 import numpy as np
 
+from ... import _C
 from ..._tensor import Tensor, tensor
 from ...autograd import no_grad
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "clip_grads_with_norm_", "get_total_norm"]
 
+_KERNEL_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
 
 def _tensors(arg, what):
     """A list of Tensors from a Tensor or an iterable of Tensors (read once)."""
     items = [arg] if isinstance(arg, Tensor) else list(arg)
-    for i, t in enumerate(items):
-        if not isinstance(t, Tensor):
-            raise TypeError(f"{what}: expected Tensors, got {type(t).__name__} at index {i}")
+    if not all(issubclass(k, Tensor) for k in {type(t) for t in items}):  # one check per type
+        for i, t in enumerate(items):
+            if not isinstance(t, Tensor):
+                raise TypeError(f"{what}: expected Tensors, got {type(t).__name__} at index {i}")
     return items
 
 
@@ -41,6 +48,8 @@ def _numpy_power_sum(arrays, p):
 
 
 def _numpy_total_norm(arrays, p, dtype):
+    """One numpy reduction per array (what the fused kernel refuses: mixed dtypes, float16,
+    non-contiguous arrays, other norm types)."""
     if math.isinf(p):
         picks = []
         for a in arrays:
@@ -86,24 +95,50 @@ def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=Non
     """The ``norm_type`` norm of all ``tensors`` together, as if concatenated (a 0-d Tensor of
     their promoted dtype; ``tensor(0.)`` for none). ``foreach`` is accepted for torch's
     signature: the computation is always the single pass."""
-    tensors = _tensors(tensors, "get_total_norm")
+    return _total_norm(_tensors(tensors, "get_total_norm"), norm_type, error_if_nonfinite)
+
+
+def _total_norm(tensors, norm_type, error_if_nonfinite):
     norm_type = float(norm_type)
     if not tensors:
         return tensor(0.0)
-    dtype = np.result_type(*[t._data.dtype for t in tensors])
+    arrays = [t._data for t in tensors]
+    if norm_type in (1.0, 2.0, math.inf):
+        # The fused kernel first: it checks every array (numpy, one float32/float64 dtype,
+        # C-contiguous) before reading any, and what it refuses takes the general path.
+        try:
+            value = _C.grad_norm(arrays, norm_type)
+        except (TypeError, ValueError):
+            pass
+        else:
+            return _finish_norm(
+                np.asarray(value, dtype=arrays[0].dtype), norm_type, error_if_nonfinite
+            )
+    dtypes = {a.dtype for a in arrays}
+    dtype = next(iter(dtypes)) if len(dtypes) == 1 else np.result_type(*dtypes)
     if dtype.kind != "f":
         raise TypeError(
             f"get_total_norm: expected floating point tensors, got dtype {dtype} "
             "(norms of integer tensors are not defined)"
         )
-    arrays = [t._data for t in tensors]
-    if all(isinstance(a, np.ndarray) for a in arrays):
+    if {type(a) for a in arrays} == {np.ndarray}:
         with np.errstate(over="ignore", invalid="ignore"):  # inf and NaN norms are results here
             value = _numpy_total_norm(arrays, norm_type, dtype)
     else:
         value = _generic_total_norm(tensors, norm_type)
-    total = tensor(value, dtype=dtype, device=tensors[0].device)
-    if error_if_nonfinite and not math.isfinite(float(value)):
+    if isinstance(value, np.generic):  # the CPU path; other devices get their own tensor
+        return _finish_norm(np.asarray(value, dtype=dtype), norm_type, error_if_nonfinite)
+    return _finish_norm(
+        tensor(value, dtype=dtype, device=tensors[0].device), norm_type, error_if_nonfinite
+    )
+
+
+def _finish_norm(total, norm_type, error_if_nonfinite):
+    """The norm as a 0-d Tensor (from a numpy 0-d array or a Tensor); refused if non-finite and
+    ``error_if_nonfinite``."""
+    if isinstance(total, np.ndarray):
+        total = Tensor._make(total)
+    if error_if_nonfinite and not math.isfinite(float(total.item())):
         raise RuntimeError(
             f"The total norm of order {norm_type} for gradients from `parameters` is "
             "non-finite, so it cannot be clipped. To disable this error and scale the gradients "
@@ -115,11 +150,24 @@ def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=Non
 def clip_grads_with_norm_(parameters, max_norm, total_norm, foreach=None):
     """Scale the gradients of ``parameters`` by min(1, max_norm / (total_norm + 1e-6))."""
     params = _tensors(parameters, "clip_grads_with_norm_")
-    max_norm = float(max_norm)
-    grads = [p.grad for p in params if p.grad is not None]
+    _scale_grads([p.grad for p in params if p.grad is not None], float(max_norm), total_norm)
+
+
+def _scale_grads(grads, max_norm, total_norm):
     if not grads:
         return
     norm = float(total_norm.item() if isinstance(total_norm, Tensor) else total_norm)
+    arrays = [g._data for g in grads]
+    if isinstance(arrays[0], np.ndarray) and arrays[0].dtype in _KERNEL_DTYPES:
+        t = arrays[0].dtype.type
+        coef = t(max_norm) / (t(norm) + t(1e-6))
+        if coef >= 1.0:
+            return
+        try:  # NaN too: a NaN norm makes every gradient NaN, as in torch
+            _C.grad_scale_(arrays, float(coef))
+            return
+        except (TypeError, ValueError):  # refused before writing anything: the loop below
+            pass
     with no_grad():
         for g in grads:
             a = g._data
@@ -127,7 +175,7 @@ def clip_grads_with_norm_(parameters, max_norm, total_norm, foreach=None):
             # The factor in the gradient's dtype, as torch's 0-d factor tensor is applied.
             coef = t(max_norm) / (t(norm) + t(1e-6))
             if coef >= 1.0:
-                continue  # clamped to 1: nothing changes
+                continue  # clamped to 1: nothing changes (a NaN factor does not compare)
             if isinstance(a, np.ndarray):
                 with np.errstate(invalid="ignore", over="ignore"):  # inf * 0 is NaN, as in torch
                     np.multiply(a, coef, out=a)
@@ -140,9 +188,10 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     ``max_norm``; returns the total norm before clipping (a 0-d Tensor)."""
     params = _tensors(parameters, "clip_grad_norm_")
     max_norm = float(max_norm)
-    grads = [p.grad for p in params if p.grad is not None]
-    total = get_total_norm(grads, norm_type, error_if_nonfinite, foreach)
-    clip_grads_with_norm_(params, max_norm, total, foreach)
+    grads = [p.grad for p in params]
+    grads = [g for g in grads if g is not None]
+    total = _total_norm(grads, norm_type, error_if_nonfinite)
+    _scale_grads(grads, max_norm, total)
     return total
 
 
