@@ -1301,6 +1301,43 @@ mod(
 mod("nn.ModuleList", lambda L: _ListNet(L), [("f", (3, 5))])
 mod("nn.Module", lambda L: _Custom(L), [("f", (3, 5))])
 case("nn.Module", lambda L: _module_api(L), grad=False, tag="api")
+case("nn.ModuleDict", lambda L: _containers_api(L)[0], grad=False)
+case("nn.ParameterList", lambda L: _containers_api(L)[1], grad=False)
+case("nn.ParameterDict", lambda L: _containers_api(L)[2], grad=False)
+case(
+    "nn.utils.clip_grad_norm_",
+    lambda L, g, h: _clip_run(L, [g, h], lambda ps: L.nn.utils.clip_grad_norm_(ps, 0.5)),
+    [("f", (3, 5)), ("f", (7,))],
+    grad=False,
+    tol=(1e-5, 1e-5),
+)
+case(
+    "nn.utils.clip_grad_norm_",
+    lambda L, g, h: _clip_run(L, [g, h], lambda ps: L.nn.utils.clip_grad_norm_(ps, 0.5, "inf")),
+    [("f", (3, 5)), ("f", (7,))],
+    grad=False,
+    tag="inf",
+)
+case(
+    "nn.utils.clip_grad_value_",
+    lambda L, g: _clip_run(L, [g], lambda ps: L.nn.utils.clip_grad_value_(ps, 0.3)),
+    [("f", (4, 3))],
+    grad=False,
+)
+case(
+    "nn.utils.parameters_to_vector",
+    lambda L, x, y: L.nn.utils.parameters_to_vector([x, y]),
+    [("f", (2, 3)), ("f", (4,))],
+)
+case(
+    "nn.utils.vector_to_parameters",
+    lambda L, v: _then(
+        [L.nn.Parameter(L.zeros(2, 2)), L.nn.Parameter(L.zeros(3))],
+        lambda ps: (L.nn.utils.vector_to_parameters(v.detach(), ps), [p.detach() for p in ps]),
+    ),
+    [("f", (7,))],
+    grad=False,
+)
 case(
     "nn.Parameter",
     lambda L, x: _then(
@@ -1796,6 +1833,29 @@ def _module_api(L):
         type(net[1]).__name__,
         [list(keys) for keys in net.load_state_dict(net.state_dict())],
     )
+
+
+def _containers_api(L):
+    md = L.nn.ModuleDict({"b": L.nn.Linear(2, 3), "a": L.nn.ReLU()})
+    md.update([("c", L.nn.Linear(3, 1))])
+    pl = L.nn.ParameterList([L.ones(2), L.zeros(3)])
+    pl.append(L.ones(1))
+    pd = L.nn.ParameterDict({"y": L.ones(2), "x": L.zeros(1)})
+    pd["w"] = L.ones(3)
+    return (
+        (list(md), list(md.state_dict()), len(list(md.parameters())), "a" in md),
+        (len(pl), list(pl.state_dict()), [tuple(p.shape) for p in pl], pl[-1].requires_grad),
+        (list(pd), list(pd.state_dict()), [tuple(p.shape) for p in pd.values()], "x" in pd),
+    )
+
+
+def _clip_run(L, grads, clip):
+    params = []
+    for g in grads:
+        p = L.nn.Parameter(L.zeros(*g.shape))
+        p.grad = g.detach().clone()
+        params.append(p)
+    return clip(params), [p.grad for p in params]
 
 
 def _optimizer_api(L):
