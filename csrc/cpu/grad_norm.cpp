@@ -10,6 +10,9 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <cstring>
+#include <limits>
+#include <type_traits>
 #include <vector>
 
 #include "cpu/fastnn_cpu.h"
@@ -49,16 +52,35 @@ double span_sum_abs(const T* x, int64_t n) {
 // max(a, b) where a NaN on either side wins (a NaN gradient makes the norm NaN, as in torch).
 inline double nan_max(double a, double b) { return (b > a || b != b) ? b : a; }
 
+// The max of |x| compares bit patterns: with the sign bit cleared, a float's pattern read as a
+// (non-negative) integer orders like its magnitude, and every NaN pattern lies above infinity's,
+// so the integer max is the answer, NaN included, and integer compare-selects vectorize (a
+// floating-point compare-select would drop NaNs and does not vectorize without fast-math).
 template <class T>
 double span_max_abs(const T* x, int64_t n) {
-  double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  using U = std::conditional_t<sizeof(T) == 4, int32_t, int64_t>;
+  static_assert(sizeof(U) == sizeof(T));
+  constexpr U kMagnitude = std::numeric_limits<U>::max();  // every bit but the sign
+  U acc[16] = {};
   int64_t i = 0;
-  for (; i + 8 <= n; i += 8)
-    for (int j = 0; j < 8; ++j) acc[j] = nan_max(acc[j], std::fabs(static_cast<double>(x[i + j])));
-  double m = 0;
-  for (; i < n; ++i) m = nan_max(m, std::fabs(static_cast<double>(x[i])));
-  for (int j = 0; j < 8; ++j) m = nan_max(m, acc[j]);
-  return m;
+  for (; i + 16 <= n; i += 16)
+    for (int j = 0; j < 16; ++j) {
+      U b;
+      std::memcpy(&b, x + i + j, sizeof b);
+      b &= kMagnitude;
+      acc[j] = b > acc[j] ? b : acc[j];
+    }
+  U m = 0;
+  for (; i < n; ++i) {
+    U b;
+    std::memcpy(&b, x + i, sizeof b);
+    b &= kMagnitude;
+    m = b > m ? b : m;
+  }
+  for (int j = 0; j < 16; ++j) m = acc[j] > m ? acc[j] : m;
+  T out;
+  std::memcpy(&out, &m, sizeof out);
+  return static_cast<double>(out);
 }
 
 // Calls fn(block, t, begin, end) for every non-empty span of tensor t inside each block of the
@@ -119,8 +141,10 @@ double grad_norm_impl(const T* const* xs, const int64_t* numels, int64_t n_tenso
 template <class T>
 void grad_scale_impl(T* const* xs, const int64_t* numels, int64_t n_tensors, T factor) {
   for_each_block_span(numels, n_tensors, [&](int64_t, int64_t t, int64_t b, int64_t e) {
-    T* x = xs[t];
-    for (int64_t i = b; i < e; ++i) x[i] = x[i] * factor;
+    // Local copies: a store through x may not alias them, so the loop vectorizes.
+    T* const x = xs[t];
+    const T f = factor;
+    for (int64_t i = b; i < e; ++i) x[i] = x[i] * f;
   });
 }
 
