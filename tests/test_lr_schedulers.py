@@ -408,6 +408,13 @@ def test_validation_matches_torch(name):
         assert after == before, "a refused constructor changed the param groups"
 
 
+def test_lambda_schedulers_name_a_bad_optimizer():
+    # torch fails here with an AttributeError from inside; fastnn says what is wrong.
+    for cls in (lr_scheduler.LambdaLR, lr_scheduler.MultiplicativeLR):
+        with pytest.raises(TypeError, match="list is not an Optimizer"):
+            cls([1], lambda e: 1.0)
+
+
 def test_one_cycle_refuses_steps_past_the_end_without_moving():
     opt = _opt(fastnn, "sgd")
     sched = lr_scheduler.OneCycleLR(opt, max_lr=0.1, total_steps=4)

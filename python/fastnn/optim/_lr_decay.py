@@ -9,7 +9,7 @@ import math
 from bisect import bisect_right
 from collections import Counter
 
-from ._lr_base import LambdaStateMixin, LRScheduler, lambdas_per_group
+from ._lr_base import LambdaStateMixin, LRScheduler, check_optimizer, lambdas_per_group
 
 __all__ = [
     "ConstantLR",
@@ -127,6 +127,7 @@ class LambdaLR(LambdaStateMixin, LRScheduler):
     """lr = base_lr * lr_lambda(epoch), one lambda for all groups or one per group."""
 
     def __init__(self, optimizer, lr_lambda, last_epoch=-1):
+        check_optimizer(optimizer)
         self.optimizer = optimizer
         self.lr_lambdas = lambdas_per_group(optimizer, lr_lambda)
         super().__init__(optimizer, last_epoch)
@@ -141,6 +142,7 @@ class MultiplicativeLR(LambdaStateMixin, LRScheduler):
     """Multiply the current lr by lr_lambda(epoch) on every step after the first."""
 
     def __init__(self, optimizer, lr_lambda, last_epoch=-1):
+        check_optimizer(optimizer)
         self.optimizer = optimizer
         self.lr_lambdas = lambdas_per_group(optimizer, lr_lambda)
         for fn in self.lr_lambdas:
