@@ -123,3 +123,24 @@ def test_clip_grad_norm_fallback_paths_agree(rng):
         np.testing.assert_allclose(a, b, rtol=1e-6)
     half = run(lambda v: fastnn.tensor(np.ascontiguousarray(v.T)).half())
     assert half[0] == pytest.approx(kernel[0], rel=2e-3)
+
+
+def test_grad_kernels_from_many_threads(rng):
+    """Called from 8 Python threads at once (the GIL released, the pool shared), each call gives
+    the serial result."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    lists = [_arrays(rng, np.float32, [70_001, 33, 7]) for _ in range(8)]
+    serial = [[kernels.grad_norm(a, p) for p in (1.0, 2.0, math.inf)] for a in lists]
+
+    def work(arrays):
+        out = [kernels.grad_norm(arrays, p) for p in (1.0, 2.0, math.inf)]
+        copies = [a.copy() for a in arrays]
+        kernels.grad_scale_(copies, 0.5)
+        return out, all(np.array_equal(c, a * np.float32(0.5)) for c, a in zip(copies, arrays))
+
+    with ThreadPoolExecutor(8) as pool:
+        for _ in range(3):
+            results = list(pool.map(work, lists))
+            assert [r[0] for r in results] == serial
+            assert all(r[1] for r in results)
