@@ -240,3 +240,41 @@ def test_pad_sequence_errors():
         rnn.pad_sequence([fastnn.tensor(1.0)])
     with pytest.raises(TypeError, match="Tensors"):
         rnn.pad_sequence([np.ones(2)])
+
+
+# ---- the non-CPU path, on the numpy emulation of the CUDA bindings (tests/_fake_cuda.py) -------
+
+
+@pytest.fixture
+def emulated(monkeypatch):
+    import _fake_cuda
+    from fastnn import _devices
+
+    be = _devices.cuda_module()
+    monkeypatch.setattr(be, "_mod", _fake_cuda)
+    monkeypatch.setattr(be, "array_type", _fake_cuda.DeviceArray)
+    monkeypatch.setitem(_devices._BY_TYPE, _fake_cuda.DeviceArray, be)
+    return be
+
+
+@pytest.mark.parametrize("norm_type", [2.0, 1.0, math.inf, 0.0, 3.0])
+def test_clip_grad_norm_device_path_matches_cpu(norm_type, rng, emulated):
+    """Gradients that are not numpy arrays take the Tensor-op path (no fused kernel there)."""
+    grads = [rng.standard_normal(s) for s in SHAPES]
+    grads[1][0] = 0.0
+    results = []
+    for put in (np.asarray, emulated.from_numpy):
+        params = []
+        for g in grads:
+            p = fastnn.nn.Parameter(fastnn.Tensor._make(put(np.zeros(g.shape, np.float32))))
+            p.grad = fastnn.Tensor._make(put(g.astype(np.float32)))
+            params.append(p)
+        total = utils.clip_grad_norm_(params, 0.5, norm_type=norm_type)
+        assert type(total._data) is type(params[0].grad._data)  # on the gradients' device
+        utils.clip_grad_value_(params, 0.05)
+        results.append(
+            [float(total.item())] + [np.asarray(p.grad.cpu().numpy()).ravel() for p in params]
+        )
+    assert results[1][0] == pytest.approx(results[0][0], rel=1e-5)
+    for a, b in zip(results[1][1:], results[0][1:]):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)

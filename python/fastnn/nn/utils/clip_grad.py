@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-from ... import _C
+from ... import _C, _devices
 from ..._tensor import Tensor, tensor
 from ...autograd import no_grad
 
@@ -128,9 +128,9 @@ def _total_norm(tensors, norm_type, error_if_nonfinite):
         value = _generic_total_norm(tensors, norm_type)
     if isinstance(value, np.generic):  # the CPU path; other devices get their own tensor
         return _finish_norm(np.asarray(value, dtype=dtype), norm_type, error_if_nonfinite)
-    return _finish_norm(
-        tensor(value, dtype=dtype, device=tensors[0].device), norm_type, error_if_nonfinite
-    )
+    # On the gradients' own device, built by their device module.
+    device_total = Tensor._make(_devices.of(arrays[0]).full((), value, dtype))
+    return _finish_norm(device_total, norm_type, error_if_nonfinite)
 
 
 def _finish_norm(total, norm_type, error_if_nonfinite):
