@@ -27,7 +27,7 @@ def _ref_norm(arrays, p):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("p", [1.0, 2.0, math.inf])
-def test_grad_norm_matches_reference(dtype, p, rng, threads):
+def test_grad_norm_matches_reference(dtype, p, rng, threads, isa):
     arrays = _arrays(rng, dtype)
     got = kernels.grad_norm(arrays, p)
     # Accumulated in double: close to the float64 reference even for float32 inputs.
@@ -37,7 +37,7 @@ def test_grad_norm_matches_reference(dtype, p, rng, threads):
     assert kernels.grad_norm((arrays[3],), p) == pytest.approx(_ref_norm(arrays[3:4], p))
 
 
-def test_grad_norm_independent_of_threads(rng):
+def test_grad_norm_independent_of_threads(rng, isa):
     arrays = _arrays(rng, np.float32, [300_001, 7, 200_000])
     before = fastnn.get_num_threads()
     try:
@@ -52,7 +52,7 @@ def test_grad_norm_independent_of_threads(rng):
 
 @pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf])
 @pytest.mark.parametrize("where", [0, 32, 65536])
-def test_grad_norm_nonfinite(bad, where, rng):
+def test_grad_norm_nonfinite(bad, where, rng, isa):
     arrays = _arrays(rng, np.float32, [70_000, 9])
     arrays[0][where] = bad
     for p in (1.0, 2.0, math.inf):
@@ -64,7 +64,7 @@ def test_grad_norm_nonfinite(bad, where, rng):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_grad_scale_matches_reference(dtype, rng, threads):
+def test_grad_scale_matches_reference(dtype, rng, threads, isa):
     arrays = _arrays(rng, dtype)
     expected = [a * dtype(0.37) for a in arrays]  # the factor is rounded to the dtype first
     kernels.grad_scale_(arrays, 0.37)

@@ -5,8 +5,10 @@
 // microsecond each before any arithmetic; here the whole list is one call. The list is
 // flattened into [0, total) and cut into fixed blocks; each block's partial result is kept by
 // block index and the partials are combined in block order, so the result does not depend on
-// the thread count. Sums accumulate in double (eight independent accumulators per span, so the
-// compiler can keep them in vector registers without reassociating anything).
+// the thread count. Sums accumulate in double (a float32 element is widened first, so its square
+// is exact): on AVX2 / AVX-512 CPUs in the grad_norm_avx2.cpp / _avx512.cpp units (double lanes,
+// FMA), elsewhere in the loops below (eight accumulators, which the compiler keeps in SSE2
+// registers). The order of the additions differs between these paths, not within one.
 #include <algorithm>
 #include <atomic>
 #include <cmath>
@@ -15,7 +17,9 @@
 #include <type_traits>
 #include <vector>
 
+#include "cpu/cpu_features.h"
 #include "cpu/fastnn_cpu.h"
+#include "cpu/grad_norm_simd.h"
 #include "cpu/parallel.h"
 
 namespace fastnn {
@@ -83,6 +87,27 @@ double span_max_abs(const T* x, int64_t n) {
   return static_cast<double>(out);
 }
 
+// The span sums by ISA (IsaTable, cpu/cpu_features.h): the loops above on the generic path, the
+// grad_norm_avx2.cpp / _avx512.cpp units (double lanes, FMA) where the CPU has them.
+struct SpanSums {
+  double (*sq_f32)(const float*, int64_t);
+  double (*sq_f64)(const double*, int64_t);
+  double (*abs_f32)(const float*, int64_t);
+  double (*abs_f64)(const double*, int64_t);
+};
+const IsaTable<SpanSums> kSpanSums{{{
+    {&span_sum_sq<float>, &span_sum_sq<double>, &span_sum_abs<float>, &span_sum_abs<double>},
+    {&avx2::grad_sum_sq_f32, &avx2::grad_sum_sq_f64, &avx2::grad_sum_abs_f32,
+     &avx2::grad_sum_abs_f64},
+    {&avx512::grad_sum_sq_f32, &avx512::grad_sum_sq_f64, &avx512::grad_sum_abs_f32,
+     &avx512::grad_sum_abs_f64},
+}}};
+
+double sum_sq(const SpanSums& f, const float* x, int64_t n) { return f.sq_f32(x, n); }
+double sum_sq(const SpanSums& f, const double* x, int64_t n) { return f.sq_f64(x, n); }
+double sum_abs(const SpanSums& f, const float* x, int64_t n) { return f.abs_f32(x, n); }
+double sum_abs(const SpanSums& f, const double* x, int64_t n) { return f.abs_f64(x, n); }
+
 // Calls fn(block, t, begin, end) for every non-empty span of tensor t inside each block of the
 // flattened range, blocks shared among the pool's threads; returns the number of blocks.
 template <class Fn>
@@ -117,15 +142,16 @@ double grad_norm_impl(const T* const* xs, const int64_t* numels, int64_t n_tenso
   int64_t max_blocks = 0;
   for (int64_t t = 0; t < n_tensors; ++t) max_blocks += numels[t];
   std::vector<double> partial((max_blocks + kBlock - 1) / kBlock, 0.0);
+  const SpanSums& sums = kSpanSums[active_isa()];
   const int64_t n_blocks =
       for_each_block_span(numels, n_tensors, [&](int64_t blk, int64_t t, int64_t b, int64_t e) {
         const T* x = xs[t] + b;
         switch (kind) {
           case GradNormKind::l2:
-            partial[blk] += span_sum_sq(x, e - b);
+            partial[blk] += sum_sq(sums, x, e - b);
             break;
           case GradNormKind::l1:
-            partial[blk] += span_sum_abs(x, e - b);
+            partial[blk] += sum_abs(sums, x, e - b);
             break;
           case GradNormKind::linf:
             partial[blk] = nan_max(partial[blk], span_max_abs(x, e - b));
