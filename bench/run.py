@@ -21,6 +21,7 @@ SUITES = [
     "losses",
     "autograd",
     "optim",
+    "clip_grad",
     "conv",
     "norm",
     "rnn",

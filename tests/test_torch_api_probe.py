@@ -168,10 +168,6 @@ _NOT_YET_GROUPS = [
         "Tensor.relu_ Tensor.sigmoid_ Tensor.index_add_",
     ),
     (
-        "container: ModuleDict/ParameterList/ParameterDict not implemented yet",
-        "nn.ModuleDict nn.ParameterList nn.ParameterDict",
-    ),
-    (
         (
             "layer: another open issue adds normalization, embedding, 1-d conv/pooling, adaptive "
             "pooling, padding and upsampling"
@@ -211,24 +207,6 @@ _NOT_YET_GROUPS = [
     (
         "init: eye_/trunc_normal_/orthogonal_ not implemented yet",
         "nn.init.eye_ nn.init.trunc_normal_ nn.init.orthogonal_",
-    ),
-    (
-        "nn.utils (gradient clipping, parameter vectors): not implemented yet",
-        (
-            "nn.utils nn.utils.clip_grad_norm_ nn.utils.clip_grad_value_ "
-            "nn.utils.parameters_to_vector nn.utils.vector_to_parameters"
-        ),
-    ),
-    (
-        "scheduler: only StepLR/ExponentialLR/CosineAnnealingLR exist so far",
-        (
-            "optim.lr_scheduler.MultiStepLR optim.lr_scheduler.ReduceLROnPlateau "
-            "optim.lr_scheduler.LambdaLR optim.lr_scheduler.MultiplicativeLR "
-            "optim.lr_scheduler.OneCycleLR optim.lr_scheduler.CyclicLR "
-            "optim.lr_scheduler.CosineAnnealingWarmRestarts optim.lr_scheduler.LinearLR "
-            "optim.lr_scheduler.ConstantLR optim.lr_scheduler.SequentialLR "
-            "optim.lr_scheduler.PolynomialLR"
-        ),
     ),
     (
         (
@@ -1316,6 +1294,43 @@ mod(
 mod("nn.ModuleList", lambda L: _ListNet(L), [("f", (3, 5))])
 mod("nn.Module", lambda L: _Custom(L), [("f", (3, 5))])
 case("nn.Module", lambda L: _module_api(L), grad=False, tag="api")
+case("nn.ModuleDict", lambda L: _containers_api(L)[0], grad=False)
+case("nn.ParameterList", lambda L: _containers_api(L)[1], grad=False)
+case("nn.ParameterDict", lambda L: _containers_api(L)[2], grad=False)
+case(
+    "nn.utils.clip_grad_norm_",
+    lambda L, g, h: _clip_run(L, [g, h], lambda ps: L.nn.utils.clip_grad_norm_(ps, 0.5)),
+    [("f", (3, 5)), ("f", (7,))],
+    grad=False,
+    tol=(1e-5, 1e-5),
+)
+case(
+    "nn.utils.clip_grad_norm_",
+    lambda L, g, h: _clip_run(L, [g, h], lambda ps: L.nn.utils.clip_grad_norm_(ps, 0.5, "inf")),
+    [("f", (3, 5)), ("f", (7,))],
+    grad=False,
+    tag="inf",
+)
+case(
+    "nn.utils.clip_grad_value_",
+    lambda L, g: _clip_run(L, [g], lambda ps: L.nn.utils.clip_grad_value_(ps, 0.3)),
+    [("f", (4, 3))],
+    grad=False,
+)
+case(
+    "nn.utils.parameters_to_vector",
+    lambda L, x, y: L.nn.utils.parameters_to_vector([x, y]),
+    [("f", (2, 3)), ("f", (4,))],
+)
+case(
+    "nn.utils.vector_to_parameters",
+    lambda L, v: _then(
+        [L.nn.Parameter(L.zeros(2, 2)), L.nn.Parameter(L.zeros(3))],
+        lambda ps: (L.nn.utils.vector_to_parameters(v.detach(), ps), [p.detach() for p in ps]),
+    ),
+    [("f", (7,))],
+    grad=False,
+)
 case(
     "nn.Parameter",
     lambda L, x: _then(
@@ -1541,6 +1556,20 @@ _SCHEDS = [
         lambda s, o: s.StepLR(o, 2) if isinstance(s.StepLR(o, 2), s.LRScheduler) else None,
         "base",
     ),
+    ("MultiStepLR", lambda s, o: s.MultiStepLR(o, [2, 5, 5]), ""),
+    ("LambdaLR", lambda s, o: s.LambdaLR(o, lambda e: 0.9**e), ""),
+    ("MultiplicativeLR", lambda s, o: s.MultiplicativeLR(o, lambda e: 0.8), ""),
+    ("LinearLR", lambda s, o: s.LinearLR(o, total_iters=6), ""),
+    ("ConstantLR", lambda s, o: s.ConstantLR(o, 0.5, 4), ""),
+    ("PolynomialLR", lambda s, o: s.PolynomialLR(o, 8, 2.0), ""),
+    ("OneCycleLR", lambda s, o: s.OneCycleLR(o, 1.0, total_steps=14), ""),
+    ("CyclicLR", lambda s, o: s.CyclicLR(o, 0.01, 0.1, 3, mode="triangular2"), ""),
+    ("CosineAnnealingWarmRestarts", lambda s, o: s.CosineAnnealingWarmRestarts(o, 3, 2), ""),
+    (
+        "SequentialLR",
+        lambda s, o: s.SequentialLR(o, [s.ConstantLR(o, 0.1, 2), s.ExponentialLR(o, 0.9)], [3]),
+        "",
+    ),
 ]
 for _n, _mk, _tag in _SCHEDS:
     case(
@@ -1550,6 +1579,20 @@ for _n, _mk, _tag in _SCHEDS:
         tag=_tag,
         tol=(1e-9, 1e-7),
     )
+
+
+def _plateau_run(L):
+    p = L.nn.Parameter(L.zeros(2))
+    opt = L.optim.SGD([p], lr=0.1)
+    sched = L.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.5, patience=1, cooldown=1)
+    lrs = []
+    for metric in [1.0, 0.9, 0.95, 0.92, 0.91, 0.99, 0.5, 0.6, 0.7, 0.8]:
+        sched.step(metric)
+        lrs.append(opt.param_groups[0]["lr"])
+    return lrs, sched.num_bad_epochs
+
+
+case("optim.lr_scheduler.ReduceLROnPlateau", _plateau_run, grad=False, tol=(1e-9, 1e-7))
 
 
 # ---- utils.data ------------------------------------------------------------------------------
@@ -1793,6 +1836,29 @@ def _module_api(L):
         type(net[1]).__name__,
         [list(keys) for keys in net.load_state_dict(net.state_dict())],
     )
+
+
+def _containers_api(L):
+    md = L.nn.ModuleDict({"b": L.nn.Linear(2, 3), "a": L.nn.ReLU()})
+    md.update([("c", L.nn.Linear(3, 1))])
+    pl = L.nn.ParameterList([L.ones(2), L.zeros(3)])
+    pl.append(L.ones(1))
+    pd = L.nn.ParameterDict({"y": L.ones(2), "x": L.zeros(1)})
+    pd["w"] = L.ones(3)
+    return (
+        (list(md), list(md.state_dict()), len(list(md.parameters())), "a" in md),
+        (len(pl), list(pl.state_dict()), [tuple(p.shape) for p in pl], pl[-1].requires_grad),
+        (list(pd), list(pd.state_dict()), [tuple(p.shape) for p in pd.values()], "x" in pd),
+    )
+
+
+def _clip_run(L, grads, clip):
+    params = []
+    for g in grads:
+        p = L.nn.Parameter(L.zeros(*g.shape))
+        p.grad = g.detach().clone()
+        params.append(p)
+    return clip(params), [p.grad for p in params]
 
 
 def _optimizer_api(L):

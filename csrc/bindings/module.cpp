@@ -14,6 +14,7 @@ void register_optim(py::module_& m);
 void register_conv(py::module_& m);
 void register_normalization(py::module_& m);
 void register_rnn(py::module_& m);
+void register_clip_grad(py::module_& m);
 }  // namespace fastnn::bind
 
 PYBIND11_MODULE(_C, m) {
@@ -27,4 +28,5 @@ PYBIND11_MODULE(_C, m) {
   fastnn::bind::register_conv(m);
   fastnn::bind::register_normalization(m);
   fastnn::bind::register_rnn(m);
+  fastnn::bind::register_clip_grad(m);
 }

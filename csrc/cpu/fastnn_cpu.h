@@ -94,6 +94,18 @@ FASTNN_DECLARE_LOSSES(float)
 FASTNN_DECLARE_LOSSES(double)
 #undef FASTNN_DECLARE_LOSSES
 
+// ---- gradient norm and scaling (nn.utils.clip_grad_norm_) --------------------------------------
+// Tensor i has numels[i] contiguous elements at xs[i]. grad_norm_cpu returns the norm of all of
+// them together (accumulated in double; NaN if any element is NaN); grad_scale_cpu multiplies
+// them in place. Threaded over all elements together; results do not depend on the thread count.
+enum class GradNormKind { l1, l2, linf };
+double grad_norm_cpu(const float* const* xs, const int64_t* numels, int64_t n_tensors,
+                     GradNormKind kind);
+double grad_norm_cpu(const double* const* xs, const int64_t* numels, int64_t n_tensors,
+                     GradNormKind kind);
+void grad_scale_cpu(float* const* xs, const int64_t* numels, int64_t n_tensors, float factor);
+void grad_scale_cpu(double* const* xs, const int64_t* numels, int64_t n_tensors, double factor);
+
 // ---- optimizer steps --------------------------------------------------------------------------
 // Fused multi-tensor updates, torch.optim semantics (csrc/optim_math.h has the formulas).
 // Each step updates a list of n_tensors tensors in place: tensor i has numels[i] contiguous

@@ -287,6 +287,11 @@ def radam_step(
     step: _Int,
 ) -> None: ...
 
+# ---- gradient norm and scaling for clip_grad_norm_ (csrc/bindings/clip_grad.cpp) ----
+
+def grad_norm(tensors: _Arrays[_F], norm_type: _Float = 2.0) -> float: ...
+def grad_scale_(tensors: _Arrays[_F], factor: _Float) -> None: ...
+
 # ---- convolution and pooling on NCHW arrays (csrc/bindings/conv.cpp) ----
 
 def im2col(

@@ -33,6 +33,9 @@ KERNELS = {
     "binary_cross_entropy_with_logits": ("loss", _BOTH),
     **dict.fromkeys(("sgd_step", "adagrad_step", "rmsprop_step", "adam_step"), ("optim", _BOTH)),
     **dict.fromkeys(("adadelta_step", "adamax_step", "nadam_step", "radam_step"), ("optim", _BOTH)),
+    # the multi-tensor gradient norm / scaling behind nn.utils.clip_grad_norm_ (CPU; other devices
+    # go through Tensor ops)
+    **dict.fromkeys(("grad_norm", "grad_scale_"), ("optim", _CPU)),
     **dict.fromkeys(
         ("im2col", "col2im", "conv2d", "conv2d_backward", "max_pool2d", "max_pool2d_backward"),
         ("conv", _CPU),

@@ -1,6 +1,7 @@
 """``fastnn.nn``: modules, layers, losses and initialisers with PyTorch's names and semantics."""
 
-from . import functional, init
+from . import functional, init, utils
+from .container import ModuleDict, ParameterDict, ParameterList
 from .conv import AvgPool2d, Conv2d, MaxPool2d
 from .layers import (
     GELU,
@@ -66,9 +67,12 @@ __all__ = [
     "MSELoss",
     "MaxPool2d",
     "Module",
+    "ModuleDict",
     "ModuleList",
     "NLLLoss",
     "Parameter",
+    "ParameterDict",
+    "ParameterList",
     "RNNBase",
     "RNNCell",
     "RNNCellBase",
@@ -82,4 +86,5 @@ __all__ = [
     "UninitializedParameter",
     "functional",
     "init",
+    "utils",
 ]

@@ -12,9 +12,21 @@ import numpy as np
 from .._core.device import device as device_cls
 from .._tensor import Tensor
 from ..autograd import no_grad
+from .module_hooks import ForwardHooks
 from .parameter import Parameter
 
-_IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+
+class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
+    """What ``load_state_dict`` returns: the keys it did not find, and the keys it did not use."""
+
+    __slots__ = ()
+
+    def __repr__(self):
+        if not self.missing_keys and not self.unexpected_keys:
+            return "<All keys matched successfully>"
+        return super().__repr__()
+
+    __str__ = __repr__
 
 
 def _addindent(s: str, n: int) -> str:
@@ -70,7 +82,7 @@ def _parse_to(args, kwargs):
     return device, dtype
 
 
-class Module:
+class Module(ForwardHooks):
     """Base class of every layer and model.
 
     Assigning a Parameter, a Module or (through ``register_buffer``) a buffer tensor to an
@@ -86,6 +98,7 @@ class Module:
         object.__setattr__(self, "_buffers", OrderedDict())
         object.__setattr__(self, "_non_persistent_buffers", set())
         object.__setattr__(self, "_modules", OrderedDict())
+        self._init_hooks()
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(
@@ -93,6 +106,8 @@ class Module:
         )
 
     def __call__(self, *args, **kwargs):
+        if self._forward_pre_hooks or self._forward_hooks:
+            return self._call_with_hooks(args, kwargs)
         return self.forward(*args, **kwargs)
 
     # ---- registration ----
@@ -144,7 +159,7 @@ class Module:
         if isinstance(value, Parameter):
             if params is None:
                 raise AttributeError("cannot assign parameters before Module.__init__() call")
-            self._forget(name)
+            self._forget(name, keep=self._parameters)  # a replaced parameter keeps its place
             self.register_parameter(name, value)
         elif params is not None and name in params:
             if value is not None:
@@ -156,7 +171,7 @@ class Module:
         elif isinstance(value, Module):
             if params is None:
                 raise AttributeError("cannot assign module before Module.__init__() call")
-            self._forget(name)
+            self._forget(name, keep=self._modules)
             self._modules[name] = value
         elif params is not None and name in self._modules:
             if value is not None:
@@ -175,10 +190,11 @@ class Module:
         else:
             object.__setattr__(self, name, value)
 
-    def _forget(self, name):
+    def _forget(self, name, keep=None):
         self.__dict__.pop(name, None)
         for d in (self._parameters, self._buffers, self._modules):
-            d.pop(name, None)
+            if d is not keep:
+                d.pop(name, None)
         self._non_persistent_buffers.discard(name)
 
     def __getattr__(self, name):
@@ -358,6 +374,12 @@ class Module:
 
     def double(self):
         return self._apply(lambda t: t.to(np.dtype(np.float64)) if t.dtype.kind == "f" else t)
+
+    def half(self):
+        """Floating parameters and buffers to float16 storage. Ops with a float16 path run on
+        them; the C++ kernels (float32/float64 only) refuse them with a TypeError naming the
+        dtype."""
+        return self._apply(lambda t: t.to(np.dtype(np.float16)) if t.dtype.kind == "f" else t)
 
     def cpu(self):
         return self.to("cpu")
