@@ -15,7 +15,18 @@ sys.path.insert(0, str(pathlib.Path(__file__).parent))
 
 from _harness import cpu_summary, write_json
 
-SUITES = ["matmul", "activations", "losses", "autograd", "optim", "conv", "train", "data", "cuda"]
+SUITES = [
+    "matmul",
+    "activations",
+    "losses",
+    "autograd",
+    "optim",
+    "conv",
+    "embedding",
+    "train",
+    "data",
+    "cuda",
+]
 
 
 def main(argv=None):

@@ -371,6 +371,11 @@ CASES = {
     "max_pool2d_backward": lambda be, A, D: be.max_pool2d_backward(
         *_pool_grad(be, A, D), D["x4"].shape
     ),
+    "embedding": lambda be, A, D: be.embedding(A(D["f"]), A(D["idx"][:, :1] % 5)),
+    "embedding_backward": lambda be, A, D: be.embedding_backward(
+        A(D["b3"][:, :2].copy()), A(D["idx"][:3] % 5), 5, 1, True
+    ),
+    "embedding_renorm_": lambda be, A, D: be.embedding_renorm_(A(D["f"]), A(D["lab"] % 5), 1.0),
     "matmul_shared": lambda be, A, D: (
         be.matmul_shared(A(D["f"]), A(D["b3"])),
         be.matmul_shared(A(D["g"]), A(D["a3"]), trans_a=True),

@@ -12,6 +12,7 @@ void register_activations(py::module_& m);
 void register_losses(py::module_& m);
 void register_optim(py::module_& m);
 void register_conv(py::module_& m);
+void register_embedding(py::module_& m);
 }  // namespace fastnn::bind
 
 PYBIND11_MODULE(_C, m) {
@@ -23,4 +24,5 @@ PYBIND11_MODULE(_C, m) {
   fastnn::bind::register_losses(m);
   fastnn::bind::register_optim(m);
   fastnn::bind::register_conv(m);
+  fastnn::bind::register_embedding(m);
 }

@@ -172,4 +172,24 @@ void max_pool2d_forward_cpu(double* y, int64_t* idx, const double* x, const Conv
 void max_pool2d_backward_cpu(float* dx, const float* dy, const int64_t* idx, const Conv2dGeom& g);
 void max_pool2d_backward_cpu(double* dx, const double* dy, const int64_t* idx, const Conv2dGeom& g);
 
+// ---- embedding (embedding.cpp) ----------------------------------------------------------------
+// weight / dweight (num, dim), idx (n,) int32 or int64, out / dout (n, dim), all contiguous.
+// forward: out[i] = weight[idx[i]]. backward: dweight[r] = sum of dout[i] over idx[i] == r
+// (overwritten; zero for padding_idx, -1 = none; divided by the count of r with
+// scale_grad_by_freq). renorm: rows looked up whose norm_type-norm exceeds max_norm are scaled
+// in place by max_norm / (norm + 1e-7). Each checks every index first and throws
+// std::out_of_range naming the first one outside [0, num) before writing anything.
+#define FASTNN_DECLARE_EMBEDDING(T, I)                                                         \
+  void embedding_forward_cpu(T* out, const T* weight, const I* idx, int64_t n, int64_t num,    \
+                             int64_t dim);                                                     \
+  void embedding_backward_cpu(T* dweight, const T* dout, const I* idx, int64_t n, int64_t num, \
+                              int64_t dim, int64_t padding_idx, bool scale_grad_by_freq);      \
+  void embedding_renorm_cpu(T* weight, const I* idx, int64_t n, int64_t num, int64_t dim,      \
+                            double max_norm, double norm_type);
+FASTNN_DECLARE_EMBEDDING(float, int32_t)
+FASTNN_DECLARE_EMBEDDING(float, int64_t)
+FASTNN_DECLARE_EMBEDDING(double, int32_t)
+FASTNN_DECLARE_EMBEDDING(double, int64_t)
+#undef FASTNN_DECLARE_EMBEDDING
+
 }  // namespace fastnn

@@ -278,3 +278,19 @@ def max_pool2d(
 def max_pool2d_backward(
     grad: npt.NDArray[_F], indices: npt.NDArray[np.int64], input_shape: _Shape4
 ) -> npt.NDArray[_F]: ...
+def embedding(
+    weight: npt.NDArray[_F], indices: npt.NDArray[np.int32] | npt.NDArray[np.int64]
+) -> npt.NDArray[_F]: ...
+def embedding_backward(
+    grad: npt.NDArray[_F],
+    indices: npt.NDArray[np.int32] | npt.NDArray[np.int64],
+    num_weights: int,
+    padding_idx: int | None = None,
+    scale_grad_by_freq: bool = False,
+) -> npt.NDArray[_F]: ...
+def embedding_renorm_(
+    weight: npt.NDArray[_F],
+    indices: npt.NDArray[np.int32] | npt.NDArray[np.int64],
+    max_norm: float,
+    norm_type: float = 2.0,
+) -> npt.NDArray[_F]: ...

@@ -37,6 +37,7 @@ KERNELS = {
         ("conv", _CPU),
     ),
     **dict.fromkeys(("dropout", "dropout_backward", "uniform_", "normal_"), ("random", _CUDA)),
+    **dict.fromkeys(("embedding", "embedding_backward", "embedding_renorm_"), ("embedding", _CPU)),
 }
 
 

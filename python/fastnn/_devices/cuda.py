@@ -842,6 +842,26 @@ def max_pool2d_backward(grad, indices, input_shape):
     return _host(_cpu.max_pool2d_backward, grad, indices, input_shape)
 
 
+# ---- embedding: [host] gather / scatter-add (no CUDA kernels yet) -----------------------------
+
+
+def embedding(weight, indices):
+    return _host(_cpu.embedding, weight, indices)
+
+
+def embedding_backward(grad, indices, num_weights, padding_idx=None, scale_grad_by_freq=False):
+    return _host(
+        _cpu.embedding_backward, grad, indices, num_weights, padding_idx, scale_grad_by_freq
+    )
+
+
+def embedding_renorm_(weight, indices, max_norm, norm_type=2.0):
+    host = _to_host(weight)
+    _cpu.embedding_renorm_(host, _to_host(indices), max_norm, norm_type)
+    copyto(weight, _to_dev(host))  # [host] then written back into the device table
+    return weight
+
+
 def matmul_shared(a, b, trans_a=False, trans_b=False):
     """op(a)[None] @ op(b): a 2-D (M, K) used by every batch of b (B, K, N) -> (B, M, N)."""
     return matmul(a, b, trans_a=trans_a, trans_b=trans_b)  # matmul broadcasts a 2-D a

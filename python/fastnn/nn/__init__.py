@@ -32,6 +32,7 @@ from .loss import (
 )
 from .module import Module, ModuleList, Sequential
 from .parameter import Parameter, UninitializedParameter
+from .sparse import Embedding
 
 __all__ = [
     "GELU",
@@ -43,6 +44,7 @@ __all__ = [
     "CosineEmbeddingLoss",
     "CrossEntropyLoss",
     "Dropout",
+    "Embedding",
     "Flatten",
     "HuberLoss",
     "Identity",

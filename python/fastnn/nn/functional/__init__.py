@@ -9,10 +9,11 @@ element-wise kernels, ``conv2d`` the fused im2col + GEMM kernel, ``cross_entropy
 from .activation import *
 from .activation import __all__ as _activation_all
 from .conv import avg_pool2d, conv2d, max_pool2d
+from .embedding import embedding
 from .linear import linear
 from .loss import *
 from .loss import __all__ as _loss_all
 
-__all__ = ["avg_pool2d", "conv2d", "linear", "max_pool2d"]
+__all__ = ["avg_pool2d", "conv2d", "embedding", "linear", "max_pool2d"]
 __all__.extend(_activation_all)
 __all__.extend(_loss_all)

@@ -1,0 +1,107 @@
+"""Embedding lookup, forward + backward, float32: fastnn vs NumPy vs torch.
+
+One training step's worth of work on the table: out = weight[idx] (forward) and the dense table
+gradient (backward, zero rows included). fastnn and torch run through their autograd (module
+call, then out.backward(g) with the gradient reset to None first, as zero_grad does), NumPy as
+weight[idx] plus np.add.at into a fresh zero table. Timings are interleaved (one fastnn call,
+one torch call, one NumPy call per round), so drift of the shared machine hits all alike.
+"""
+
+import pathlib
+import statistics
+import sys
+import time
+
+import numpy as np
+
+sys.path.insert(0, str(pathlib.Path(__file__).parent))
+
+import fastnn
+from _harness import Table, check_close, try_torch
+
+# (num_embeddings, embedding_dim, index shape)
+CASES = [(50_000, 256, (32, 35)), (50_000, 256, (256, 140)), (1_000, 64, (64, 256))]
+
+
+def _interleaved(fns, repeats, warmup=3):
+    """Median seconds of each fn, timed in rounds of one call each."""
+    for fn in fns:
+        for _ in range(warmup):
+            fn()
+    times = [[] for _ in fns]
+    for _ in range(repeats):
+        for fn, ts in zip(fns, times):
+            t0 = time.perf_counter()
+            fn()
+            ts.append(time.perf_counter() - t0)
+    return [statistics.median(ts) for ts in times]
+
+
+def run(quick=False):
+    rng = np.random.default_rng(0)
+    torch = try_torch()
+    repeats = 5 if quick else 25
+    table = Table(
+        "embedding, forward + backward (dense table gradient), float32 (ms, median)",
+        ["table", "indices", "fastnn ms", "numpy ms", "torch ms", "vs numpy", "vs torch"],
+        note="ratios: time of the other library / fastnn's (higher is better for fastnn)",
+    )
+    for num, dim, shape in CASES:
+        w = rng.standard_normal((num, dim)).astype(np.float32)
+        idx = rng.integers(0, num, shape)
+        g = rng.standard_normal((*shape, dim)).astype(np.float32)
+        want_out = w[idx]
+        want_gw = np.zeros((num, dim))
+        np.add.at(want_gw, idx.ravel(), g.reshape(-1, dim).astype(np.float64))
+
+        emb = fastnn.nn.Embedding.from_pretrained(fastnn.tensor(w), freeze=False)
+        fi, fg = fastnn.tensor(idx), fastnn.tensor(g)
+
+        def fastnn_step():
+            emb.weight.grad = None
+            out = emb(fi)
+            out.backward(fg)
+            return out
+
+        def numpy_step():
+            out = w[idx]
+            gw = np.zeros_like(w)
+            np.add.at(gw, idx.ravel(), g.reshape(-1, dim))
+            return out, gw
+
+        out = fastnn_step()
+        check_close("embedding", out.detach().numpy(), want_out, rtol=0, atol=0)
+        check_close("embedding grad", emb.weight.grad.numpy(), want_gw, rtol=1e-5, atol=1e-5)
+        check_close("embedding numpy grad", numpy_step()[1], want_gw, rtol=1e-5, atol=1e-5)
+        fns = [fastnn_step, numpy_step]
+        if torch is not None:
+            te = torch.nn.Embedding.from_pretrained(torch.from_numpy(w.copy()), freeze=False)
+            ti, tg = torch.from_numpy(idx), torch.from_numpy(g)
+
+            def torch_step():
+                te.weight.grad = None
+                te(ti).backward(tg)
+
+            torch_step()
+            check_close(
+                "embedding torch grad", te.weight.grad.numpy(), want_gw, rtol=1e-5, atol=1e-5
+            )
+            fns.append(torch_step)
+        times = _interleaved(fns, repeats)
+        row = {
+            "table": f"{num}x{dim}",
+            "indices": "x".join(map(str, shape)),
+            "fastnn ms": times[0] * 1e3,
+            "numpy ms": times[1] * 1e3,
+            "vs numpy": times[1] / times[0],
+        }
+        if torch is not None:
+            row["torch ms"] = times[2] * 1e3
+            row["vs torch"] = times[2] / times[0]
+        table.add(**row)
+    return [table]
+
+
+if __name__ == "__main__":
+    for t in run(quick="--quick" in sys.argv):
+        print(t.markdown())
