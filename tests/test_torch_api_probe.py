@@ -195,13 +195,6 @@ _NOT_YET_GROUPS = [
         ),
     ),
     (
-        "activation module: the functional form exists or is planned, the module is not there yet",
-        (
-            "nn.ReLU6 nn.PReLU nn.ELU nn.SELU nn.SiLU nn.Mish nn.Softplus nn.Hardtanh nn.LogSigmoid "
-            "nn.functional.selu nn.functional.mish"
-        ),
-    ),
-    (
         "loss/distance module: not implemented yet",
         (
             "nn.MarginRankingLoss nn.HingeEmbeddingLoss nn.CosineSimilarity nn.PairwiseDistance "

@@ -53,7 +53,30 @@ void matmul_cpu(double* c, const double* a, const double* b, const double* bias,
   void softmax_forward_cpu(T* y, const T* x, int64_t rows, int64_t cols);                         \
   void softmax_backward_cpu(T* dx, const T* dy, const T* y, int64_t rows, int64_t cols);          \
   void log_softmax_forward_cpu(T* y, const T* x, int64_t rows, int64_t cols);                     \
-  void log_softmax_backward_cpu(T* dx, const T* dy, const T* y, int64_t rows, int64_t cols);
+  void log_softmax_backward_cpu(T* dx, const T* dy, const T* y, int64_t rows, int64_t cols);      \
+  /* silu, mish, softplus, elu (selu: fixed alpha and scale), hardtanh (relu6: 0, 6), logsigmoid; \
+     their backward kernels take the forward INPUT x */                                           \
+  void silu_forward_cpu(T* y, const T* x, int64_t n);                                             \
+  void silu_backward_cpu(T* dx, const T* dy, const T* x, int64_t n);                              \
+  void mish_forward_cpu(T* y, const T* x, int64_t n);                                             \
+  void mish_backward_cpu(T* dx, const T* dy, const T* x, int64_t n);                              \
+  void softplus_forward_cpu(T* y, const T* x, double beta, double threshold, int64_t n);          \
+  void softplus_backward_cpu(T* dx, const T* dy, const T* x, double beta, double threshold,       \
+                             int64_t n);                                                          \
+  void elu_forward_cpu(T* y, const T* x, double alpha, double scale, double input_scale,          \
+                       int64_t n);                                                                \
+  void elu_backward_cpu(T* dx, const T* dy, const T* x, double alpha, double scale,               \
+                        double input_scale, int64_t n);                                           \
+  void hardtanh_forward_cpu(T* y, const T* x, double min_val, double max_val, int64_t n);         \
+  void hardtanh_backward_cpu(T* dx, const T* dy, const T* x, double min_val, double max_val,      \
+                             int64_t n);                                                          \
+  void logsigmoid_forward_cpu(T* y, const T* x, int64_t n);                                       \
+  void logsigmoid_backward_cpu(T* dx, const T* dy, const T* x, int64_t n);                        \
+  /* prelu (prelu.cpp): x viewed as (outer, C, inner), weight (C,) (C = 1: one shared weight);    \
+     the backward writes dx and dweight (dweight may be nullptr) */                               \
+  void prelu_forward_cpu(T* y, const T* x, const T* w, int64_t outer, int64_t C, int64_t inner);  \
+  void prelu_backward_cpu(T* dx, T* dw, const T* dy, const T* x, const T* w, int64_t outer,       \
+                          int64_t C, int64_t inner);
 FASTNN_DECLARE_ACTIVATIONS(float)
 FASTNN_DECLARE_ACTIVATIONS(double)
 #undef FASTNN_DECLARE_ACTIVATIONS

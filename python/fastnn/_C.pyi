@@ -294,3 +294,66 @@ def embedding_renorm_(
     max_norm: float,
     norm_type: float = 2.0,
 ) -> npt.NDArray[_F]: ...
+def silu(x: npt.NDArray[_F], *, out: npt.NDArray[_F] | None = None) -> npt.NDArray[_F]: ...
+def silu_backward(
+    grad: npt.NDArray[_F], x: npt.NDArray[_F], *, out: npt.NDArray[_F] | None = None
+) -> npt.NDArray[_F]: ...
+def mish(x: npt.NDArray[_F], *, out: npt.NDArray[_F] | None = None) -> npt.NDArray[_F]: ...
+def mish_backward(
+    grad: npt.NDArray[_F], x: npt.NDArray[_F], *, out: npt.NDArray[_F] | None = None
+) -> npt.NDArray[_F]: ...
+def softplus(
+    x: npt.NDArray[_F],
+    beta: _Float = 1.0,
+    threshold: _Float = 20.0,
+    *,
+    out: npt.NDArray[_F] | None = None,
+) -> npt.NDArray[_F]: ...
+def softplus_backward(
+    grad: npt.NDArray[_F],
+    x: npt.NDArray[_F],
+    beta: _Float = 1.0,
+    threshold: _Float = 20.0,
+    *,
+    out: npt.NDArray[_F] | None = None,
+) -> npt.NDArray[_F]: ...
+def elu(
+    x: npt.NDArray[_F],
+    alpha: _Float = 1.0,
+    scale: _Float = 1.0,
+    input_scale: _Float = 1.0,
+    *,
+    out: npt.NDArray[_F] | None = None,
+) -> npt.NDArray[_F]: ...
+def elu_backward(
+    grad: npt.NDArray[_F],
+    x: npt.NDArray[_F],
+    alpha: _Float = 1.0,
+    scale: _Float = 1.0,
+    input_scale: _Float = 1.0,
+    *,
+    out: npt.NDArray[_F] | None = None,
+) -> npt.NDArray[_F]: ...
+def hardtanh(
+    x: npt.NDArray[_F],
+    min_val: _Float = -1.0,
+    max_val: _Float = 1.0,
+    *,
+    out: npt.NDArray[_F] | None = None,
+) -> npt.NDArray[_F]: ...
+def hardtanh_backward(
+    grad: npt.NDArray[_F],
+    x: npt.NDArray[_F],
+    min_val: _Float = -1.0,
+    max_val: _Float = 1.0,
+    *,
+    out: npt.NDArray[_F] | None = None,
+) -> npt.NDArray[_F]: ...
+def logsigmoid(x: npt.NDArray[_F], *, out: npt.NDArray[_F] | None = None) -> npt.NDArray[_F]: ...
+def logsigmoid_backward(
+    grad: npt.NDArray[_F], x: npt.NDArray[_F], *, out: npt.NDArray[_F] | None = None
+) -> npt.NDArray[_F]: ...
+def prelu(x: npt.NDArray[_F], weight: npt.NDArray[_F]) -> npt.NDArray[_F]: ...
+def prelu_backward(
+    grad: npt.NDArray[_F], x: npt.NDArray[_F], weight: npt.NDArray[_F], *, need_weight: bool = True
+) -> tuple[npt.NDArray[_F], npt.NDArray[_F] | None]: ...

@@ -318,6 +318,32 @@ softmax_backward = _backward("softmax_backward")
 log_softmax_backward = _backward("log_softmax_backward")
 leaky_relu_backward = _backward("leaky_relu_backward")
 gelu_backward = _backward("gelu_backward")
+silu = _unary("silu")
+mish = _unary("mish")
+softplus = _unary("softplus")
+elu = _unary("elu")
+hardtanh = _unary("hardtanh")
+logsigmoid = _unary("logsigmoid")
+silu_backward = _backward("silu_backward")
+mish_backward = _backward("mish_backward")
+softplus_backward = _backward("softplus_backward")
+elu_backward = _backward("elu_backward")
+hardtanh_backward = _backward("hardtanh_backward")
+logsigmoid_backward = _backward("logsigmoid_backward")
+
+
+def prelu(x, weight):
+    """x where x > 0, else weight[c] * x (c: x's index in dim 1; one weight: shared)."""
+    if x.dtype in _KDT and weight.dtype == x.dtype:
+        return kernels.prelu(_c(x), _c(weight))
+    return _npk.prelu(x, weight)
+
+
+def prelu_backward(grad, x, weight, need_weight=True):
+    """(dx, dweight) of prelu; dweight is None unless need_weight."""
+    if x.dtype in _KDT and grad.dtype == x.dtype == weight.dtype:
+        return kernels.prelu_backward(_c(grad), _c(x), _c(weight), need_weight=need_weight)
+    return _npk.prelu_backward(grad, x, weight, need_weight)
 
 
 def softmax_cross_entropy(logits, target, reduction, label_smoothing, ignore_index, weight, grad):

@@ -880,6 +880,22 @@ def _host_op(name):
     return op
 
 
+# the activations that have no CUDA kernel yet
+silu = _host_op("silu")
+silu_backward = _host_op("silu_backward")
+mish = _host_op("mish")
+mish_backward = _host_op("mish_backward")
+softplus = _host_op("softplus")
+softplus_backward = _host_op("softplus_backward")
+elu = _host_op("elu")
+elu_backward = _host_op("elu_backward")
+hardtanh = _host_op("hardtanh")
+hardtanh_backward = _host_op("hardtanh_backward")
+logsigmoid = _host_op("logsigmoid")
+logsigmoid_backward = _host_op("logsigmoid_backward")
+prelu = _host_op("prelu")
+prelu_backward = _host_op("prelu_backward")
+
 tan = _host_op("tan")
 sinh = _host_op("sinh")
 cosh = _host_op("cosh")

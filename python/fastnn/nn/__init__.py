@@ -1,6 +1,7 @@
 """``fastnn.nn``: modules, layers, losses and initialisers with PyTorch's names and semantics."""
 
 from . import functional, init
+from .activation import ELU, SELU, Hardtanh, LogSigmoid, Mish, PReLU, ReLU6, SiLU, Softplus
 from .conv import AvgPool2d, Conv2d, MaxPool2d
 from .layers import (
     GELU,
@@ -35,7 +36,9 @@ from .parameter import Parameter, UninitializedParameter
 from .sparse import Embedding
 
 __all__ = [
+    "ELU",
     "GELU",
+    "SELU",
     "AvgPool2d",
     "BCELoss",
     "BCEWithLogitsLoss",
@@ -46,6 +49,7 @@ __all__ = [
     "Dropout",
     "Embedding",
     "Flatten",
+    "Hardtanh",
     "HuberLoss",
     "Identity",
     "KLDivLoss",
@@ -53,18 +57,24 @@ __all__ = [
     "LazyLinear",
     "LeakyReLU",
     "Linear",
+    "LogSigmoid",
     "LogSoftmax",
     "MSELoss",
     "MaxPool2d",
+    "Mish",
     "Module",
     "ModuleList",
     "NLLLoss",
+    "PReLU",
     "Parameter",
     "ReLU",
+    "ReLU6",
     "Sequential",
+    "SiLU",
     "Sigmoid",
     "SmoothL1Loss",
     "Softmax",
+    "Softplus",
     "Tanh",
     "TripletMarginLoss",
     "UninitializedParameter",
