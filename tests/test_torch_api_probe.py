@@ -177,13 +177,11 @@ _NOT_YET_GROUPS = [
             "pooling, padding and upsampling"
         ),
         (
-            "nn.Unflatten nn.Bilinear nn.Conv1d nn.ConvTranspose2d nn.MaxPool1d nn.AvgPool1d "
-            "nn.AdaptiveAvgPool1d nn.AdaptiveAvgPool2d nn.AdaptiveMaxPool2d nn.BatchNorm1d "
-            "nn.BatchNorm2d nn.LayerNorm nn.GroupNorm nn.Dropout2d nn.Upsample "
-            "nn.functional.conv1d nn.functional.max_pool1d nn.functional.avg_pool1d "
-            "nn.functional.adaptive_avg_pool2d nn.functional.batch_norm nn.functional.layer_norm "
-            "nn.functional.group_norm nn.functional.pad "
-            "nn.functional.interpolate nn.functional.unfold"
+            "nn.Bilinear nn.ConvTranspose2d nn.BatchNorm1d "
+            "nn.BatchNorm2d nn.LayerNorm nn.GroupNorm "
+            "nn.functional.batch_norm nn.functional.layer_norm "
+            "nn.functional.group_norm "
+            "nn.functional.unfold"
         ),
     ),
     (

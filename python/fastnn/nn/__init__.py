@@ -3,6 +3,7 @@
 from . import functional, init
 from .activation import ELU, SELU, Hardtanh, LogSigmoid, Mish, PReLU, ReLU6, SiLU, Softplus
 from .conv import AvgPool2d, Conv2d, MaxPool2d
+from .conv1d import AvgPool1d, Conv1d, MaxPool1d
 from .layers import (
     GELU,
     Dropout,
@@ -33,20 +34,28 @@ from .loss import (
 )
 from .module import Module, ModuleList, Sequential
 from .parameter import Parameter, UninitializedParameter
+from .pooling_adaptive import AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveMaxPool2d
+from .reshape_layers import Dropout2d, Unflatten, Upsample
 from .sparse import Embedding
 
 __all__ = [
     "ELU",
     "GELU",
     "SELU",
+    "AdaptiveAvgPool1d",
+    "AdaptiveAvgPool2d",
+    "AdaptiveMaxPool2d",
+    "AvgPool1d",
     "AvgPool2d",
     "BCELoss",
     "BCEWithLogitsLoss",
     "CTCLoss",
+    "Conv1d",
     "Conv2d",
     "CosineEmbeddingLoss",
     "CrossEntropyLoss",
     "Dropout",
+    "Dropout2d",
     "Embedding",
     "Flatten",
     "Hardtanh",
@@ -60,6 +69,7 @@ __all__ = [
     "LogSigmoid",
     "LogSoftmax",
     "MSELoss",
+    "MaxPool1d",
     "MaxPool2d",
     "Mish",
     "Module",
@@ -77,7 +87,9 @@ __all__ = [
     "Softplus",
     "Tanh",
     "TripletMarginLoss",
+    "Unflatten",
     "UninitializedParameter",
+    "Upsample",
     "functional",
     "init",
 ]
