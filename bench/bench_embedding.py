@@ -1,4 +1,4 @@
-"""Embedding lookup, forward + backward, float32: fastnn vs NumPy vs torch.
+"""Embedding lookup and EmbeddingBag, forward + backward, float32: fastnn vs NumPy vs torch.
 
 One training step's worth of work on the table: out = weight[idx] (forward) and the dense table
 gradient (backward, zero rows included). fastnn and torch run through their autograd (module
@@ -99,7 +99,68 @@ def run(quick=False):
             row["torch ms"] = times[2] * 1e3
             row["vs torch"] = times[2] / times[0]
         table.add(**row)
-    return [table]
+    return [table, _bag_table(rng, torch, repeats)]
+
+
+def _bag_table(rng, torch, repeats):
+    """EmbeddingBag(mode='mean'), forward + backward: fixed-length bags (2-D input) and bags of
+    varying length cut by offsets (1-D input)."""
+    table = Table(
+        "embedding_bag mode='mean', forward + backward, float32 (ms, median)",
+        ["table", "bags", "fastnn ms", "torch ms", "vs torch"],
+        note="ratios: time of torch / fastnn's (higher is better for fastnn)",
+    )
+    num, dim = 50_000, 256
+    w = rng.standard_normal((num, dim)).astype(np.float32)
+    for label, shape in (("256 x 35 (2-D)", (256, 35)), ("256 of 1..69 (offsets)", (256 * 35,))):
+        idx = rng.integers(0, num, shape)
+        offsets = None
+        if len(shape) == 1:
+            offsets = np.concatenate([[0], np.sort(rng.integers(0, shape[0], 255))])
+        fm = fastnn.nn.EmbeddingBag.from_pretrained(fastnn.tensor(w), freeze=False)
+        fi = fastnn.tensor(idx)
+        fo = None if offsets is None else fastnn.tensor(offsets)
+
+        def fastnn_step():
+            fm.weight.grad = None
+            out = fm(fi, fo)
+            out.sum().backward()
+            return out
+
+        out = fastnn_step()
+        fns = [fastnn_step]
+        if torch is not None:
+            tm = torch.nn.EmbeddingBag.from_pretrained(torch.from_numpy(w.copy()), freeze=False)
+            ti = torch.from_numpy(idx)
+            to = None if offsets is None else torch.from_numpy(offsets)
+
+            def torch_step():
+                tm.weight.grad = None
+                tm(ti, to).sum().backward()
+
+            torch_step()
+            check_close(
+                "embedding_bag",
+                out.detach().numpy(),
+                tm(ti, to).detach().numpy(),
+                rtol=1e-5,
+                atol=1e-6,
+            )
+            check_close(
+                "embedding_bag grad",
+                fm.weight.grad.numpy(),
+                tm.weight.grad.numpy(),
+                rtol=1e-5,
+                atol=1e-6,
+            )
+            fns.append(torch_step)
+        times = _interleaved(fns, repeats)
+        row = {"table": f"{num}x{dim}", "bags": label, "fastnn ms": times[0] * 1e3}
+        if torch is not None:
+            row["torch ms"] = times[1] * 1e3
+            row["vs torch"] = times[1] / times[0]
+        table.add(**row)
+    return table
 
 
 if __name__ == "__main__":

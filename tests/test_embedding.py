@@ -240,3 +240,94 @@ def test_training_step_reduces_the_loss(rng):
         opt.step()
         losses.append(loss.item())
     assert losses[-1] < 0.5 * losses[0]
+
+
+BAGS = [
+    # (index shape or 1-D length, offsets, include_last_offset)
+    ((4, 6), None, False),
+    ((13,), [0, 3, 3, 7, 12], False),
+    ((13,), [0, 0, 5, 13], True),
+    ((1,), [0], False),
+]
+
+
+@pytest.mark.parametrize("shape,offsets,last", BAGS)
+@pytest.mark.parametrize("mode", ["sum", "mean", "max"])
+@pytest.mark.parametrize("pad", [None, 3])
+def test_embedding_bag_matches_torch(shape, offsets, last, mode, pad, rng):
+    torch = pytest.importorskip("torch")
+    w = rng.standard_normal((9, 5))
+    idx = rng.integers(0, 9, shape)
+    idx.flat[0] = 3  # the padding row takes part in no bag
+    tw, fw = torch.tensor(w, requires_grad=True), fastnn.tensor(w, requires_grad=True)
+    to = None if offsets is None else torch.tensor(offsets)
+    fo = None if offsets is None else fastnn.tensor(offsets)
+    kw = dict(mode=mode, include_last_offset=last, padding_idx=pad)
+    ty = torch.nn.functional.embedding_bag(torch.from_numpy(idx), tw, to, **kw)
+    fy = F.embedding_bag(fastnn.tensor(idx), fw, fo, **kw)
+    g_shape = tuple(ty.shape)
+    g = rng.standard_normal(g_shape)
+    ty.backward(torch.tensor(g))
+    fy.backward(fastnn.tensor(g))
+    assert tuple(fy.shape) == g_shape
+    assert_close(fy.detach().numpy(), ty.detach().numpy(), atol=1e-12, rtol=1e-12)
+    assert_close(fw.grad.numpy(), tw.grad.numpy(), atol=1e-12, rtol=1e-12)
+
+
+def test_embedding_bag_per_sample_weights_and_module(rng):
+    torch = pytest.importorskip("torch")
+    w = rng.standard_normal((20, 4)).astype(np.float32)
+    idx = rng.integers(0, 20, (11,))
+    offs = np.array([0, 4, 4, 9])
+    psw = rng.standard_normal(11).astype(np.float32)
+    tm = torch.nn.EmbeddingBag.from_pretrained(torch.from_numpy(w), freeze=False, mode="sum")
+    fm = nn.EmbeddingBag.from_pretrained(fastnn.tensor(w), freeze=False, mode="sum")
+    assert repr(fm) == repr(tm)
+    tp, fp = torch.from_numpy(psw).requires_grad_(True), fastnn.tensor(psw, requires_grad=True)
+    ty = tm(torch.from_numpy(idx), torch.from_numpy(offs), tp)
+    fy = fm(fastnn.tensor(idx), fastnn.tensor(offs), fp)
+    ty.sum().backward()
+    fy.sum().backward()
+    assert_close(fy.detach().numpy(), ty.detach().numpy(), atol=1e-5, rtol=1e-5)
+    assert_close(fm.weight.grad.numpy(), tm.weight.grad.numpy(), atol=1e-5, rtol=1e-5)
+    assert_close(fp.grad.numpy(), tp.grad.numpy(), atol=1e-5, rtol=1e-5)
+    m = nn.EmbeddingBag(7, 3, mode="max", max_norm=1.0)
+    assert list(m.state_dict()) == ["weight"]
+    out = m(fastnn.tensor([[1, 2], [6, 6]]))
+    assert tuple(out.shape) == (2, 3)
+    assert np.linalg.norm(m.weight.detach().numpy()[[1, 2, 6]], axis=1).max() <= 1.0 + 1e-6
+
+
+def test_embedding_bag_gradcheck(rng):
+    w = fastnn.tensor(rng.standard_normal((6, 3)), requires_grad=True)
+    idx, offs = fastnn.tensor([0, 5, 2, 2, 4, 1]), fastnn.tensor([0, 2, 2])
+    psw = fastnn.tensor(rng.standard_normal(6), requires_grad=True)
+    for mode in ("sum", "mean", "max"):
+        gradcheck(lambda w, mode=mode: F.embedding_bag(idx, w, offs, mode=mode), (w,))
+    gradcheck(
+        lambda w, p: F.embedding_bag(idx, w, offs, mode="sum", per_sample_weights=p), (w, psw)
+    )
+
+
+def test_embedding_bag_errors():
+    w = fastnn.zeros(5, 2)
+    with pytest.raises(ValueError, match="offsets has to be a 1D Tensor but got None"):
+        F.embedding_bag(fastnn.tensor([0, 1]), w)
+    with pytest.raises(ValueError, match="if input is 2D, then offsets has to be None"):
+        F.embedding_bag(fastnn.tensor([[0, 1]]), w, fastnn.tensor([0]))
+    with pytest.raises(ValueError, match=r"offsets\[0\] has to be 0"):
+        F.embedding_bag(fastnn.tensor([0, 1]), w, fastnn.tensor([1]))
+    with pytest.raises(ValueError, match="the last offset must be the number of indices"):
+        F.embedding_bag(
+            fastnn.tensor([0, 1, 2]), w, fastnn.tensor([0, 2]), include_last_offset=True
+        )
+    with pytest.raises(ValueError, match="non-decreasing"):
+        F.embedding_bag(fastnn.tensor([0, 1]), w, fastnn.tensor([0, 2, 1]))
+    with pytest.raises(ValueError, match="mode has to be one of"):
+        nn.EmbeddingBag(5, 2, mode="min")
+    with pytest.raises(NotImplementedError, match="only supported for mode='sum'"):
+        F.embedding_bag(fastnn.tensor([[0, 1]]), w, per_sample_weights=fastnn.ones(1, 2))
+    with pytest.raises(IndexError, match="index 5"):
+        F.embedding_bag(fastnn.tensor([[0, 5]]), w)
+    with pytest.raises(NotImplementedError, match="sparse=True"):
+        nn.EmbeddingBag(5, 2, sparse=True)

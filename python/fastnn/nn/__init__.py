@@ -36,7 +36,7 @@ from .module import Module, ModuleList, Sequential
 from .parameter import Parameter, UninitializedParameter
 from .pooling_adaptive import AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveMaxPool2d
 from .reshape_layers import Dropout2d, Unflatten, Upsample
-from .sparse import Embedding
+from .sparse import Embedding, EmbeddingBag
 
 __all__ = [
     "ELU",
@@ -57,6 +57,7 @@ __all__ = [
     "Dropout",
     "Dropout2d",
     "Embedding",
+    "EmbeddingBag",
     "Flatten",
     "Hardtanh",
     "HuberLoss",

@@ -13,6 +13,7 @@ from .conv import avg_pool2d, conv2d, max_pool2d
 from .conv1d import avg_pool1d, conv1d, max_pool1d
 from .dropout2d import dropout2d
 from .embedding import embedding
+from .embedding_bag import embedding_bag
 from .linear import linear
 from .loss import *
 from .loss import __all__ as _loss_all
@@ -28,6 +29,7 @@ __all__ = [
     "conv2d",
     "dropout2d",
     "embedding",
+    "embedding_bag",
     "interpolate",
     "linear",
     "max_pool1d",
