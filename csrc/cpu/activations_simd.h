@@ -85,6 +85,18 @@ inline V vexpm1(V u) {
   return vselect(vlt(vabs(u), vset(0.35f)), small, vexp(u) - vset(1.0f));
 }
 
+// tanh(softplus(x)) from e = e^x alone: with u = 1 + e, tanh(log u) = (u^2 - 1) / (u^2 + 1)
+// = m / (m + 2), m = e (e + 2), and 1 - t^2 = (1 - t)(1 + t) with 1 - t = 2 / (m + 2) (no
+// cancellation as t -> 1). One exp instead of exp, log and tanh; the caller clamps x at 20, where
+// t is 1 in float32 and m cannot overflow. For x -> -inf, t ~ e keeps its relative accuracy.
+inline V vmish_t(V e, V* one_minus_t2) {
+  V m = e * (e + vset(2.0f));
+  V r = vset(1.0f) / (m + vset(2.0f));
+  V t = m * r;
+  if (one_minus_t2) *one_minus_t2 = (r + r) * (vset(1.0f) + t);
+  return t;
+}
+
 // log(1 + e^z) = max(z, 0) + log(1 + e^-|z|), given e = e^-|z|.
 inline V vsoftplus_e(V z, V e) { return vmax(z, vset(0.0f)) + vlog1p_01(e); }
 
@@ -119,7 +131,7 @@ void act_forward(ActOp op, float* y, const float* x, ActArgs<float> p, int64_t n
       map1(y, x, n, [](V v) { return v * vsigmoid(v); });
       break;
     case ActOp::mish:
-      map1(y, x, n, [](V v) { return v * vtanh(vsoftplus_e(v, vexp(vset(0.0f) - vabs(v)))); });
+      map1(y, x, n, [](V v) { return v * vmish_t(vexp(vmin(v, vset(20.0f))), nullptr); });
       break;
     case ActOp::softplus: {
       const V beta = vset(p.a), thr = vset(p.b);
@@ -187,9 +199,11 @@ void act_backward(ActOp op, float* dx, const float* dy, const float* xy, ActArgs
       break;
     case ActOp::mish:
       map2(dx, dy, xy, n, [&](V g, V x) {
-        V e = vexp(zero - vabs(x));
-        V t = vtanh(vsoftplus_e(x, e));
-        return g * fmadd(x * vsigmoid_e(x, e), fnmadd(t, t, one), t);
+        V e = vexp(vmin(x, vset(20.0f)));
+        V one_minus_t2;
+        V t = vmish_t(e, &one_minus_t2);
+        V s = e / (one + e);  // sigmoid(x); e <= e^20, so no overflow
+        return g * fmadd(x * s, one_minus_t2, t);
       });
       break;
     case ActOp::softplus: {
