@@ -284,15 +284,15 @@ def embedding(
 def embedding_backward(
     grad: npt.NDArray[_F],
     indices: npt.NDArray[np.int32] | npt.NDArray[np.int64],
-    num_weights: int,
-    padding_idx: int | None = None,
+    num_weights: _Int,
+    padding_idx: _Int | None = None,
     scale_grad_by_freq: bool = False,
 ) -> npt.NDArray[_F]: ...
 def embedding_renorm_(
     weight: npt.NDArray[_F],
     indices: npt.NDArray[np.int32] | npt.NDArray[np.int64],
-    max_norm: float,
-    norm_type: float = 2.0,
+    max_norm: _Float,
+    norm_type: _Float = 2.0,
 ) -> npt.NDArray[_F]: ...
 def silu(x: npt.NDArray[_F], *, out: npt.NDArray[_F] | None = None) -> npt.NDArray[_F]: ...
 def silu_backward(
