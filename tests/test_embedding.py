@@ -48,6 +48,21 @@ def test_kernels_against_numpy(num, dim, shape, dt, it, threads, rng):
             assert_close(got, want, atol=tol, rtol=tol)
 
 
+@pytest.mark.parametrize("dt", [np.float32, np.float64])
+def test_backward_of_a_large_table_writes_only_looked_up_rows(dt, threads, rng):
+    # >= 4 MiB: the binding hands the kernel a zero-filled table (the other code path)
+    num, dim = 2100, 600
+    idx = rng.integers(0, 50, (7, 33))
+    idx[0, :4] = num - 1
+    g = rng.standard_normal((7, 33, dim)).astype(dt)
+    tol = 1e-5 if dt == np.float32 else 1e-12
+    for pad, scale in ((None, False), (3, True), (-1, False)):
+        got = kernels.embedding_backward(g, idx, num, pad, scale)
+        want = ref_backward(g, idx, num, None if pad is None else pad % num, scale)
+        assert got.shape == (num, dim) and got.dtype == dt
+        assert_close(got, want, atol=tol, rtol=tol)
+
+
 def test_backward_is_the_same_for_any_thread_count(rng):
     idx = rng.integers(0, 40, (3000,))
     g = rng.standard_normal((3000, 64)).astype(np.float32)

@@ -114,7 +114,13 @@ py::array embedding_backward(const py::object& grad_obj, const py::object& idx_o
                shape_str(g), " for indices ", shape_str(idx));
   const int64_t pad = padding_row(padding_idx, num_weights, fn);
   const int64_t dim = g.shape(g.ndim() - 1), n = idx.size();
-  py::array dw(g.dtype(), std::vector<py::ssize_t>{num_weights, dim});
+  // A large table: numpy.zeros gets fresh zero pages from the OS (calloc over mmap), so the
+  // kernel writes only the looked-up rows and the rest costs nothing until read. A small one
+  // comes from the heap, where zeroing is a memset anyway: the kernel writes every row.
+  const bool big = num_weights * dim * int64_t(g.itemsize()) >= (int64_t(4) << 20);
+  py::array dw = big ? py::array(py::module_::import("numpy").attr("zeros")(
+                           py::make_tuple(num_weights, dim), g.dtype()))
+                     : py::array(g.dtype(), std::vector<py::ssize_t>{num_weights, dim});
   void* dp = dw.mutable_data();
   const void *gp = g.data(), *ip = idx.data();
   dispatch(dt, it, [&](auto* t, auto* i) {
@@ -122,7 +128,8 @@ py::array embedding_backward(const py::object& grad_obj, const py::object& idx_o
     using I = std::remove_pointer_t<decltype(i)>;
     py::gil_scoped_release release;
     embedding_backward_cpu(static_cast<T*>(dp), static_cast<const T*>(gp),
-                           static_cast<const I*>(ip), n, num_weights, dim, pad, scale_grad_by_freq);
+                           static_cast<const I*>(ip), n, num_weights, dim, pad, scale_grad_by_freq,
+                           /*dweight_is_zero=*/big);
   });
   return dw;
 }

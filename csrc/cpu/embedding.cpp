@@ -16,7 +16,8 @@
 // Threads: the forward splits the output rows; the backward first groups the positions by table
 // row (a counting sort, in position order), then splits the TABLE rows, so each thread owns the
 // dweight rows it writes (no atomics, no per-thread copies of the table) and every row is summed
-// in position order: the gradient is bitwise the same for any thread count.
+// in position order: the gradient is bitwise the same for any thread count. Given a dweight
+// that is already zero (dweight_is_zero), only the looked-up rows are written.
 #include <cmath>
 #include <cstring>
 #include <stdexcept>
@@ -59,7 +60,7 @@ void forward(T* out, const T* w, const I* idx, int64_t n, int64_t num, int64_t d
 
 template <class T, class I>
 void backward(T* dw, const T* dout, const I* idx, int64_t n, int64_t num, int64_t dim,
-              int64_t padding_idx, bool scale_grad_by_freq) {
+              int64_t padding_idx, bool scale_grad_by_freq, bool dw_is_zero) {
   check_indices(idx, n, num, "embedding_backward");
   if (dim == 0 || num == 0) return;
   // start[r] .. start[r + 1]: the positions i (ascending) with idx[i] == r, listed in `order`.
@@ -71,24 +72,37 @@ void backward(T* dw, const T* dout, const I* idx, int64_t n, int64_t num, int64_
     std::vector<int64_t> next(start.begin(), start.end() - 1);
     for (int64_t i = 0; i < n; ++i) order[next[size_t(idx[i])]++] = i;
   }
-  parallel_for(num, row_grain(dim), [&](int64_t b, int64_t e) {
-    for (int64_t r = b; r < e; ++r) {
-      T* d = dw + r * dim;
-      const int64_t lo = start[r], hi = start[r + 1];
-      if (lo == hi || r == padding_idx) {
-        std::memset(d, 0, size_t(dim) * sizeof(T));
-        continue;
-      }
-      std::memcpy(d, dout + order[lo] * dim, size_t(dim) * sizeof(T));
-      for (int64_t k = lo + 1; k < hi; ++k) {
-        const T* g = dout + order[k] * dim;
-        for (int64_t j = 0; j < dim; ++j) d[j] += g[j];
-      }
-      if (scale_grad_by_freq && hi - lo > 1) {
-        const T s = T(1) / T(hi - lo);
-        for (int64_t j = 0; j < dim; ++j) d[j] *= s;
-      }
+  // Row r's gradient: the sum of its positions' rows (in position order), or zero.
+  auto write_row = [&](int64_t r) {
+    T* d = dw + r * dim;
+    const int64_t lo = start[r], hi = start[r + 1];
+    if (lo == hi || r == padding_idx) {
+      std::memset(d, 0, size_t(dim) * sizeof(T));
+      return;
     }
+    std::memcpy(d, dout + order[lo] * dim, size_t(dim) * sizeof(T));
+    for (int64_t k = lo + 1; k < hi; ++k) {
+      const T* g = dout + order[k] * dim;
+      for (int64_t j = 0; j < dim; ++j) d[j] += g[j];
+    }
+    if (scale_grad_by_freq && hi - lo > 1) {
+      const T s = T(1) / T(hi - lo);
+      for (int64_t j = 0; j < dim; ++j) d[j] *= s;
+    }
+  };
+  if (!dw_is_zero) {
+    parallel_for(num, row_grain(dim), [&](int64_t b, int64_t e) {
+      for (int64_t r = b; r < e; ++r) write_row(r);
+    });
+    return;
+  }
+  // A zero-filled table (fresh calloc'd pages) needs only the looked-up rows written: the
+  // backward costs O(n dim), not O(num dim), and the untouched pages stay unmapped until read.
+  std::vector<int64_t> rows;
+  for (int64_t r = 0; r < num; ++r)
+    if (start[r + 1] > start[r] && r != padding_idx) rows.push_back(r);
+  parallel_for(int64_t(rows.size()), row_grain(dim), [&](int64_t b, int64_t e) {
+    for (int64_t k = b; k < e; ++k) write_row(rows[k]);
   });
 }
 
@@ -141,18 +155,19 @@ void renorm(T* w, const I* idx, int64_t n, int64_t num, int64_t dim, double max_
 
 }  // namespace
 
-#define FASTNN_DEFINE_EMBEDDING(T, I)                                                          \
-  void embedding_forward_cpu(T* out, const T* weight, const I* idx, int64_t n, int64_t num,    \
-                             int64_t dim) {                                                    \
-    forward(out, weight, idx, n, num, dim);                                                    \
-  }                                                                                            \
-  void embedding_backward_cpu(T* dweight, const T* dout, const I* idx, int64_t n, int64_t num, \
-                              int64_t dim, int64_t padding_idx, bool scale_grad_by_freq) {     \
-    backward(dweight, dout, idx, n, num, dim, padding_idx, scale_grad_by_freq);                \
-  }                                                                                            \
-  void embedding_renorm_cpu(T* weight, const I* idx, int64_t n, int64_t num, int64_t dim,      \
-                            double max_norm, double norm_type) {                               \
-    renorm(weight, idx, n, num, dim, max_norm, norm_type);                                     \
+#define FASTNN_DEFINE_EMBEDDING(T, I)                                                            \
+  void embedding_forward_cpu(T* out, const T* weight, const I* idx, int64_t n, int64_t num,      \
+                             int64_t dim) {                                                      \
+    forward(out, weight, idx, n, num, dim);                                                      \
+  }                                                                                              \
+  void embedding_backward_cpu(T* dweight, const T* dout, const I* idx, int64_t n, int64_t num,   \
+                              int64_t dim, int64_t padding_idx, bool scale_grad_by_freq,         \
+                              bool dweight_is_zero) {                                            \
+    backward(dweight, dout, idx, n, num, dim, padding_idx, scale_grad_by_freq, dweight_is_zero); \
+  }                                                                                              \
+  void embedding_renorm_cpu(T* weight, const I* idx, int64_t n, int64_t num, int64_t dim,        \
+                            double max_norm, double norm_type) {                                 \
+    renorm(weight, idx, n, num, dim, max_norm, norm_type);                                       \
   }
 FASTNN_DEFINE_EMBEDDING(float, int32_t)
 FASTNN_DEFINE_EMBEDDING(float, int64_t)

@@ -199,14 +199,16 @@ void max_pool2d_backward_cpu(double* dx, const double* dy, const int64_t* idx, c
 // weight / dweight (num, dim), idx (n,) int32 or int64, out / dout (n, dim), all contiguous.
 // forward: out[i] = weight[idx[i]]. backward: dweight[r] = sum of dout[i] over idx[i] == r
 // (overwritten; zero for padding_idx, -1 = none; divided by the count of r with
-// scale_grad_by_freq). renorm: rows looked up whose norm_type-norm exceeds max_norm are scaled
+// scale_grad_by_freq; dweight_is_zero: dweight is known to be zero-filled, only the looked-up
+// rows are written). renorm: rows looked up whose norm_type-norm exceeds max_norm are scaled
 // in place by max_norm / (norm + 1e-7). Each checks every index first and throws
 // std::out_of_range naming the first one outside [0, num) before writing anything.
 #define FASTNN_DECLARE_EMBEDDING(T, I)                                                         \
   void embedding_forward_cpu(T* out, const T* weight, const I* idx, int64_t n, int64_t num,    \
                              int64_t dim);                                                     \
   void embedding_backward_cpu(T* dweight, const T* dout, const I* idx, int64_t n, int64_t num, \
-                              int64_t dim, int64_t padding_idx, bool scale_grad_by_freq);      \
+                              int64_t dim, int64_t padding_idx, bool scale_grad_by_freq,       \
+                              bool dweight_is_zero);                                           \
   void embedding_renorm_cpu(T* weight, const I* idx, int64_t n, int64_t num, int64_t dim,      \
                             double max_norm, double norm_type);
 FASTNN_DECLARE_EMBEDDING(float, int32_t)
