@@ -783,6 +783,18 @@ softmax_backward = _activation_backward("softmax_backward")
 log_softmax_backward = _activation_backward("log_softmax_backward")
 leaky_relu_backward = _activation_backward("leaky_relu_backward")
 gelu_backward = _activation_backward("gelu_backward")
+silu = _activation("silu")
+mish = _activation("mish")
+softplus = _activation("softplus")
+elu = _activation("elu")
+hardtanh = _activation("hardtanh")
+logsigmoid = _activation("logsigmoid")
+silu_backward = _activation_backward("silu_backward")
+mish_backward = _activation_backward("mish_backward")
+softplus_backward = _activation_backward("softplus_backward")
+elu_backward = _activation_backward("elu_backward")
+hardtanh_backward = _activation_backward("hardtanh_backward")
+logsigmoid_backward = _activation_backward("logsigmoid_backward")
 
 
 def _same_device(fn, *arrays):
@@ -880,19 +892,7 @@ def _host_op(name):
     return op
 
 
-# the activations that have no CUDA kernel yet
-silu = _host_op("silu")
-silu_backward = _host_op("silu_backward")
-mish = _host_op("mish")
-mish_backward = _host_op("mish_backward")
-softplus = _host_op("softplus")
-softplus_backward = _host_op("softplus_backward")
-elu = _host_op("elu")
-elu_backward = _host_op("elu_backward")
-hardtanh = _host_op("hardtanh")
-hardtanh_backward = _host_op("hardtanh_backward")
-logsigmoid = _host_op("logsigmoid")
-logsigmoid_backward = _host_op("logsigmoid_backward")
+# prelu reduces over its weight: no CUDA kernel yet
 prelu = _host_op("prelu")
 prelu_backward = _host_op("prelu_backward")
 
