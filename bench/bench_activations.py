@@ -64,7 +64,61 @@ def numpy_ops(name):
         if name == "softmax":
             return sm, lambda g, x, y: y * (g - (g * y).sum(axis=-1, keepdims=True))
         return lsm, lambda g, x, y: g - np.exp(y) * g.sum(axis=-1, keepdims=True)
-    return None  # gelu (erf): numpy has no erf
+    if name == "silu":
+        return lambda x: x / (1 + np.exp(-x)), lambda g, x, y: g * _silu_grad(x)
+    if name == "hardtanh":
+        return (
+            lambda x: np.clip(x, f(-1), f(1)),
+            lambda g, x, y: np.where((x > -1) & (x < 1), g, f(0)),
+        )
+    return None  # gelu (erf): numpy has no erf; mish, softplus, elu, logsigmoid: not written
+
+
+def _sig64(x):
+    return 0.5 * (1 + np.tanh(0.5 * x.astype(np.float64)))
+
+
+def _silu_grad(x):
+    s = _sig64(x)
+    return s * (1 + x * (1 - s))
+
+
+def _tsp(x):
+    return np.tanh(np.logaddexp(x.astype(np.float64), 0.0))
+
+
+# float64 references (default parameters) of the activations tests/reference.py does not have
+EXTRA_REF = {
+    "silu": (lambda x: x * _sig64(x), lambda g, x: g * _silu_grad(x)),
+    "mish": (
+        lambda x: x * _tsp(x),
+        lambda g, x: g * (_tsp(x) + x * _sig64(x) * (1 - _tsp(x) ** 2)),
+    ),
+    "softplus": (
+        lambda x: np.where(x > 20, x, np.logaddexp(x.astype(np.float64), 0.0)),
+        lambda g, x: np.where(x > 20, g, g * _sig64(x)),
+    ),
+    "elu": (
+        lambda x: np.where(x > 0, x, np.expm1(np.minimum(x, 0).astype(np.float64))),
+        lambda g, x: np.where(x > 0, g, g * np.exp(np.minimum(x, 0).astype(np.float64))),
+    ),
+    "hardtanh": (
+        lambda x: np.clip(x, -1.0, 1.0),
+        lambda g, x: np.where((x > -1) & (x < 1), g, 0.0),
+    ),
+    "logsigmoid": (
+        lambda x: -np.logaddexp(-x.astype(np.float64), 0.0),
+        lambda g, x: g * _sig64(-x),
+    ),
+}
+
+
+def refs(name, kw):
+    """(forward, backward(g, x or y)) float64 references of activation `name`."""
+    if name in EXTRA_REF:
+        return EXTRA_REF[name]
+    f, b = getattr(ref, name), getattr(ref, name + "_backward")
+    return lambda x: f(x, **kw), lambda g, xy: b(g, xy, **kw)
 
 
 def torch_ops(torch, name):
@@ -91,6 +145,13 @@ def torch_ops(torch, name):
             lambda x: torch.log_softmax(x, -1),
             lambda g, x, y: a._log_softmax_backward_data(g, y, -1, torch.float32),
         ),
+        "silu": (F.silu, lambda g, x, y: a.silu_backward(g, x)),
+        "mish": (F.mish, lambda g, x, y: a.mish_backward(g, x)),
+        "softplus": (F.softplus, lambda g, x, y: a.softplus_backward(g, x, 1.0, 20.0)),
+        "elu": (F.elu, lambda g, x, y: a.elu_backward(g, 1.0, 1.0, 1.0, False, x)),
+        "hardtanh": (F.hardtanh, lambda g, x, y: a.hardtanh_backward(g, x, -1.0, 1.0)),
+        # aten's log-sigmoid backward takes the buffer its forward returns beside the output
+        "logsigmoid": (a.log_sigmoid_forward, lambda g, x, y: a.log_sigmoid_backward(g, x, y[1])),
     }[name]
 
 
@@ -110,7 +171,22 @@ def fastnn_ops(name):
     )
 
 
-NAMES = ["relu", "leaky_relu", "sigmoid", "tanh", "gelu", "gelu_tanh", "softmax", "log_softmax"]
+NAMES = [
+    "relu",
+    "leaky_relu",
+    "sigmoid",
+    "tanh",
+    "gelu",
+    "gelu_tanh",
+    "softmax",
+    "log_softmax",
+    "silu",
+    "mish",
+    "softplus",
+    "elu",
+    "hardtanh",
+    "logsigmoid",
+]
 
 
 def run(quick=False):
@@ -142,15 +218,10 @@ def run(quick=False):
         rname = "gelu" if name == "gelu_tanh" else name
         kw = {"approximate": "tanh"} if name == "gelu_tanh" else {}
         m = slice(0, 200_000) if len(shape) == 1 else slice(0, 200)
-        check_close(name, ffwd(x, y)[m], getattr(ref, rname)(x[m], **kw), rtol=1e-4, atol=1e-5)
+        rf, rb = refs(rname, kw)
+        check_close(name, ffwd(x, y)[m], rf(x[m]), rtol=1e-4, atol=1e-5)
         xy = y if uses == "y" else x
-        check_close(
-            name + "_backward",
-            fbwd(g, x, y, dx)[m],
-            getattr(ref, rname + "_backward")(g[m], xy[m], **kw),
-            rtol=1e-4,
-            atol=1e-5,
-        )
+        check_close(name + "_backward", fbwd(g, x, y, dx)[m], rb(g[m], xy[m]), rtol=1e-4, atol=1e-5)
 
         def step_fastnn():
             ffwd(x, y)
@@ -175,9 +246,7 @@ def run(quick=False):
         if ops is not None:
             nf, nb = ops
             with np.errstate(over="ignore"):
-                check_close(
-                    name + " numpy", nf(x[m]), getattr(ref, rname)(x[m], **kw), rtol=1e-4, atol=1e-5
-                )
+                check_close(name + " numpy", nf(x[m]), rf(x[m]), rtol=1e-4, atol=1e-5)
                 t_n, _ = timeit(lambda: nb(g, x, nf(x)), repeats=max(5, repeats // 4))
             row["numpy GB/s"] = gbs / t_n
             row["vs numpy"] = t_n / t_f

@@ -25,6 +25,7 @@ SUITES = [
     "conv",
     "norm",
     "rnn",
+    "embedding",
     "train",
     "data",
     "cuda",

@@ -25,6 +25,8 @@ FASTNN_HD static inline float m_tanh(float x) { return tanhf(x); }
 FASTNN_HD static inline double m_tanh(double x) { return tanh(x); }
 FASTNN_HD static inline float m_erfc(float x) { return erfcf(x); }
 FASTNN_HD static inline double m_erfc(double x) { return erfc(x); }
+FASTNN_HD static inline float m_expm1(float x) { return expm1f(x); }
+FASTNN_HD static inline double m_expm1(double x) { return expm1(x); }
 FASTNN_HD static inline float m_abs(float x) { return fabsf(x); }
 FASTNN_HD static inline double m_abs(double x) { return fabs(x); }
 
@@ -127,6 +129,73 @@ FASTNN_HD static inline T log1p_exp_neg_abs(T x) {
 template <class T>
 FASTNN_HD static inline T log_sigmoid(T x) {
   return (x < T(0) ? x : T(0)) - log1p_exp_neg_abs(x);
+}
+
+// ---- more activations (PyTorch's definitions) -------------------------------------------------
+// The backward of each takes the forward INPUT x.
+// silu(x) = x sigmoid(x);  silu'(x) = s (1 + x (1 - s)),  s = sigmoid(x)
+template <class T>
+FASTNN_HD static inline T silu(T x) {
+  return x * sigmoid(x);
+}
+template <class T>
+FASTNN_HD static inline T silu_grad(T dy, T x) {
+  T s = sigmoid(x);
+  return dy * s * (T(1) + x * (T(1) - s));
+}
+// softplus(x) = log(1 + exp(b x)) / b, and x itself where b x > threshold (torch's cut-over).
+// log(1 + e^z) = max(z, 0) + log(1 + e^-|z|): no overflow for large z, no 0 for very negative z.
+// softplus'(x) = sigmoid(b x) (1 above the threshold).
+template <class T>
+FASTNN_HD static inline T softplus(T x, T beta, T threshold) {
+  T z = x * beta;
+  return z > threshold ? x : ((z > T(0) ? z : T(0)) + log1p_exp_neg_abs(z)) / beta;
+}
+template <class T>
+FASTNN_HD static inline T softplus_grad(T dy, T x, T beta, T threshold) {
+  T z = x * beta;
+  return z > threshold ? dy : dy * sigmoid(z);
+}
+// mish(x) = x tanh(softplus(x)) (beta 1, no threshold);
+// mish'(x) = t + x sigmoid(x) (1 - t^2),  t = tanh(softplus(x))
+template <class T>
+FASTNN_HD static inline T mish(T x) {
+  return x * m_tanh((x > T(0) ? x : T(0)) + log1p_exp_neg_abs(x));
+}
+template <class T>
+FASTNN_HD static inline T mish_grad(T dy, T x) {
+  T t = m_tanh((x > T(0) ? x : T(0)) + log1p_exp_neg_abs(x));
+  return dy * (t + x * sigmoid(x) * (T(1) - t * t));
+}
+// elu(x) = scale x for x > 0, else scale alpha (exp(input_scale x) - 1); selu is elu with
+// torch's fixed alpha and scale. elu'(x) = scale, else scale alpha input_scale exp(input_scale x).
+template <class T>
+FASTNN_HD static inline T elu(T x, T alpha, T scale, T input_scale) {
+  return x > T(0) ? scale * x : scale * alpha * m_expm1(x * input_scale);
+}
+template <class T>
+FASTNN_HD static inline T elu_grad(T dy, T x, T alpha, T scale, T input_scale) {
+  return x > T(0) ? dy * scale : dy * (scale * alpha * input_scale) * m_exp(x * input_scale);
+}
+// hardtanh(x) = min(max(x, lo), hi) (relu6 is hardtanh(0, 6)); NaN propagates. Gradient 0 at and
+// beyond the bounds, dy inside (and for NaN, as torch's hardtanh_backward).
+template <class T>
+FASTNN_HD static inline T hardtanh(T x, T lo, T hi) {
+  return x < lo ? lo : (x > hi ? hi : x);
+}
+template <class T>
+FASTNN_HD static inline T hardtanh_grad(T dy, T x, T lo, T hi) {
+  return (x <= lo || x >= hi) ? T(0) : dy;
+}
+// d log sigmoid(x) / dx = 1 - sigmoid(x) = sigmoid(-x) (no cancellation for x >> 0).
+template <class T>
+FASTNN_HD static inline T log_sigmoid_grad(T dy, T x) {
+  return dy * sigmoid(-x);
+}
+// prelu(x) = x for x > 0, else w x (w: the weight of x's channel); d/dx = 1 or w, d/dw = 0 or x.
+template <class T>
+FASTNN_HD static inline T prelu(T x, T w) {
+  return x > T(0) ? x : w * x;
 }
 
 // ---- binary cross-entropy with logits (PyTorch's formula) -------------------------------------

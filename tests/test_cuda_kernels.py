@@ -48,6 +48,12 @@ ELEMENTWISE = [
     ("tanh", "tanh_backward", "y", {}),
     ("gelu", "gelu_backward", "x", {"approximate": "none"}),
     ("gelu", "gelu_backward", "x", {"approximate": "tanh"}),
+    ("silu", "silu_backward", "x", {}),
+    ("mish", "mish_backward", "x", {}),
+    ("softplus", "softplus_backward", "x", {"beta": 1.5, "threshold": 7.0}),
+    ("elu", "elu_backward", "x", {"alpha": 0.7, "scale": 1.3, "input_scale": 0.9}),
+    ("hardtanh", "hardtanh_backward", "x", {"min_val": -1.5, "max_val": 2.5}),
+    ("logsigmoid", "logsigmoid_backward", "x", {}),
 ]
 
 

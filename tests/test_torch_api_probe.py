@@ -172,15 +172,7 @@ _NOT_YET_GROUPS = [
             "layer: another open issue adds normalization, embedding, 1-d conv/pooling, adaptive "
             "pooling, padding and upsampling"
         ),
-        (
-            "nn.Unflatten nn.Bilinear nn.Conv1d nn.ConvTranspose2d nn.MaxPool1d nn.AvgPool1d "
-            "nn.AdaptiveAvgPool1d nn.AdaptiveAvgPool2d nn.AdaptiveMaxPool2d "
-            "nn.Dropout2d nn.Embedding nn.Upsample "
-            "nn.functional.conv1d nn.functional.max_pool1d nn.functional.avg_pool1d "
-            "nn.functional.adaptive_avg_pool2d "
-            "nn.functional.embedding nn.functional.pad "
-            "nn.functional.interpolate nn.functional.unfold"
-        ),
+        ("nn.Bilinear nn.ConvTranspose2d nn.functional.unfold"),
     ),
     (
         "recurrent/attention layer: another open issue adds RNN/LSTM/GRU and attention",
@@ -188,13 +180,6 @@ _NOT_YET_GROUPS = [
             "nn.MultiheadAttention "
             "nn.TransformerEncoder nn.TransformerEncoderLayer nn.Transformer "
             "nn.functional.scaled_dot_product_attention"
-        ),
-    ),
-    (
-        "activation module: the functional form exists or is planned, the module is not there yet",
-        (
-            "nn.ReLU6 nn.PReLU nn.ELU nn.SELU nn.SiLU nn.Mish nn.Softplus nn.Hardtanh nn.LogSigmoid "
-            "nn.functional.selu nn.functional.mish"
         ),
     ),
     (

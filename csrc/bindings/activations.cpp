@@ -2,7 +2,9 @@
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
+#include <cmath>
 #include <string>
+#include <vector>
 
 #include "bindings/common.h"
 #include "cpu/fastnn_cpu.h"
@@ -143,6 +145,85 @@ void check_slope(double s, py::handle arr, const char* fn) {
   check_negative_slope(s, float32, fn);
 }
 
+// PReLU's view of x as (outer, C, inner): C = weight.size, the channel dim 1 of x; a single
+// weight (C = 1) applies to all of x.
+void prelu_layout(const py::array& x, const py::array& w, const char* fn, int64_t& outer,
+                  int64_t& C, int64_t& inner) {
+  FASTNN_CHECK(w.ndim() <= 1, fn, ": 'weight' must be 1-D (num_parameters,), got shape ",
+               shape_str(w));
+  C = w.size();
+  FASTNN_CHECK(C >= 1, fn, ": 'weight' must have at least one element, got shape ", shape_str(w));
+  if (C == 1) {
+    outer = 1;
+    inner = x.size();
+    return;
+  }
+  FASTNN_CHECK(x.ndim() >= 2 && x.shape(1) == C, fn, ": 'weight' has ", C,
+               " parameters, so 'x' must have ", C, " channels in dim 1, got shape ", shape_str(x));
+  outer = x.shape(0);
+  inner = outer * C == 0 ? 0 : x.size() / (outer * C);
+}
+
+py::array prelu(py::handle x_obj, py::handle w_obj) {
+  constexpr const char* fn = "prelu";
+  py::array x = float_input(x_obj, fn, "x");
+  py::array w = float_input(w_obj, fn, "weight");
+  check_same_dtype(x, "x", w, "weight", fn);
+  int64_t outer, C, inner;
+  prelu_layout(x, w, fn, outer, C, inner);
+  py::array y = output_for(py::none(), x, {x}, fn);
+  const bool f32 = float_dtype(x, fn, "x") == DType::f32;
+  void* yp = y.mutable_data();
+  const void *xp = x.data(), *wp = w.data();
+  py::gil_scoped_release release;
+  if (f32)
+    prelu_forward_cpu(static_cast<float*>(yp), static_cast<const float*>(xp),
+                      static_cast<const float*>(wp), outer, C, inner);
+  else
+    prelu_forward_cpu(static_cast<double*>(yp), static_cast<const double*>(xp),
+                      static_cast<const double*>(wp), outer, C, inner);
+  return y;
+}
+
+py::tuple prelu_backward(py::handle g_obj, py::handle x_obj, py::handle w_obj, bool need_weight) {
+  constexpr const char* fn = "prelu_backward";
+  py::array g = float_input(g_obj, fn, "grad");
+  py::array x = float_input(x_obj, fn, "x");
+  py::array w = float_input(w_obj, fn, "weight");
+  check_same_dtype(g, "grad", x, "x", fn);
+  check_same_dtype(x, "x", w, "weight", fn);
+  check_same_shape(g, "grad", x, "x", fn);
+  int64_t outer, C, inner;
+  prelu_layout(x, w, fn, outer, C, inner);
+  py::array dx = output_for(py::none(), x, {x}, fn);
+  py::object dw = py::none();
+  void* dwp = nullptr;
+  if (need_weight) {
+    py::array a(w.dtype(), std::vector<py::ssize_t>(w.shape(), w.shape() + w.ndim()));
+    dwp = a.mutable_data();
+    dw = a;
+  }
+  const bool f32 = float_dtype(x, fn, "x") == DType::f32;
+  void* dxp = dx.mutable_data();
+  const void *gp = g.data(), *xp = x.data(), *wp = w.data();
+  {
+    py::gil_scoped_release release;
+    if (f32)
+      prelu_backward_cpu(static_cast<float*>(dxp), static_cast<float*>(dwp),
+                         static_cast<const float*>(gp), static_cast<const float*>(xp),
+                         static_cast<const float*>(wp), outer, C, inner);
+    else
+      prelu_backward_cpu(static_cast<double*>(dxp), static_cast<double*>(dwp),
+                         static_cast<const double*>(gp), static_cast<const double*>(xp),
+                         static_cast<const double*>(wp), outer, C, inner);
+  }
+  return py::make_tuple(dx, dw);
+}
+
+void check_finite(double v, const char* fn, const char* name) {
+  FASTNN_CHECK(std::isfinite(v), fn, ": argument '", name, "' must be finite, got ", v);
+}
+
 }  // namespace
 
 void register_activations(py::module_& m) {
@@ -241,6 +322,139 @@ void register_activations(py::module_& m) {
       },
       grad, py::arg("x"), py::arg("approximate") = "none", py::kw_only(), out,
       "gelu_backward(grad, x, approximate='none', *, out=None): takes the forward INPUT x.");
+
+  m.def(
+      "silu",
+      [](py::handle x, py::handle out) {
+        return unary("silu", x, out,
+                     [](auto* y, auto* x, int64_t n) { silu_forward_cpu(y, x, n); });
+      },
+      x, py::kw_only(), out, "silu(x, *, out=None): x * sigmoid(x); out may be x.");
+  m.def(
+      "silu_backward",
+      [](py::handle g, py::handle x, py::handle out) {
+        return binary("silu_backward", g, x, "x", out, [](auto* dx, auto* g, auto* x, int64_t n) {
+          silu_backward_cpu(dx, g, x, n);
+        });
+      },
+      grad, py::arg("x"), py::kw_only(), out,
+      "silu_backward(grad, x, *, out=None): grad * s * (1 + x (1 - s)), s = sigmoid(x).");
+  m.def(
+      "mish",
+      [](py::handle x, py::handle out) {
+        return unary("mish", x, out,
+                     [](auto* y, auto* x, int64_t n) { mish_forward_cpu(y, x, n); });
+      },
+      x, py::kw_only(), out, "mish(x, *, out=None): x * tanh(softplus(x)); out may be x.");
+  m.def(
+      "mish_backward",
+      [](py::handle g, py::handle x, py::handle out) {
+        return binary("mish_backward", g, x, "x", out, [](auto* dx, auto* g, auto* x, int64_t n) {
+          mish_backward_cpu(dx, g, x, n);
+        });
+      },
+      grad, py::arg("x"), py::kw_only(), out,
+      "mish_backward(grad, x, *, out=None): takes the forward INPUT x.");
+  m.def(
+      "softplus",
+      [](py::handle x, double beta, double threshold, py::handle out) {
+        check_finite(beta, "softplus", "beta");
+        FASTNN_CHECK(beta != 0, "softplus: argument 'beta' must be non-zero");
+        return unary("softplus", x, out, [beta, threshold](auto* y, auto* x, int64_t n) {
+          softplus_forward_cpu(y, x, beta, threshold, n);
+        });
+      },
+      x, py::arg("beta") = 1.0, py::arg("threshold") = 20.0, py::kw_only(), out,
+      "softplus(x, beta=1.0, threshold=20.0, *, out=None): log(1 + exp(beta x)) / beta, and x\n"
+      "where beta x > threshold, as torch.nn.functional.softplus.");
+  m.def(
+      "softplus_backward",
+      [](py::handle g, py::handle x, double beta, double threshold, py::handle out) {
+        check_finite(beta, "softplus_backward", "beta");
+        FASTNN_CHECK(beta != 0, "softplus_backward: argument 'beta' must be non-zero");
+        return binary("softplus_backward", g, x, "x", out,
+                      [beta, threshold](auto* dx, auto* g, auto* x, int64_t n) {
+                        softplus_backward_cpu(dx, g, x, beta, threshold, n);
+                      });
+      },
+      grad, py::arg("x"), py::arg("beta") = 1.0, py::arg("threshold") = 20.0, py::kw_only(), out,
+      "softplus_backward(grad, x, beta=1.0, threshold=20.0, *, out=None): grad * sigmoid(beta x)\n"
+      "(grad where beta x > threshold); takes the forward INPUT x.");
+  m.def(
+      "elu",
+      [](py::handle x, double alpha, double scale, double input_scale, py::handle out) {
+        return unary("elu", x, out, [=](auto* y, auto* x, int64_t n) {
+          elu_forward_cpu(y, x, alpha, scale, input_scale, n);
+        });
+      },
+      x, py::arg("alpha") = 1.0, py::arg("scale") = 1.0, py::arg("input_scale") = 1.0,
+      py::kw_only(), out,
+      "elu(x, alpha=1.0, scale=1.0, input_scale=1.0, *, out=None): scale * x for x > 0, else\n"
+      "scale * alpha * (exp(input_scale * x) - 1); selu is alpha=1.6732632423543772,\n"
+      "scale=1.0507009873554805.");
+  m.def(
+      "elu_backward",
+      [](py::handle g, py::handle x, double alpha, double scale, double input_scale,
+         py::handle out) {
+        return binary("elu_backward", g, x, "x", out, [=](auto* dx, auto* g, auto* x, int64_t n) {
+          elu_backward_cpu(dx, g, x, alpha, scale, input_scale, n);
+        });
+      },
+      grad, py::arg("x"), py::arg("alpha") = 1.0, py::arg("scale") = 1.0,
+      py::arg("input_scale") = 1.0, py::kw_only(), out,
+      "elu_backward(grad, x, alpha=1.0, scale=1.0, input_scale=1.0, *, out=None): takes the\n"
+      "forward INPUT x.");
+  m.def(
+      "hardtanh",
+      [](py::handle x, double lo, double hi, py::handle out) {
+        FASTNN_CHECK(lo <= hi, "hardtanh: min_val (", lo, ") cannot be greater than max_val (", hi,
+                     ")");
+        return unary("hardtanh", x, out, [lo, hi](auto* y, auto* x, int64_t n) {
+          hardtanh_forward_cpu(y, x, lo, hi, n);
+        });
+      },
+      x, py::arg("min_val") = -1.0, py::arg("max_val") = 1.0, py::kw_only(), out,
+      "hardtanh(x, min_val=-1.0, max_val=1.0, *, out=None): x clamped to [min_val, max_val]\n"
+      "(relu6 is hardtanh(x, 0, 6)); NaN propagates; out may be x.");
+  m.def(
+      "hardtanh_backward",
+      [](py::handle g, py::handle x, double lo, double hi, py::handle out) {
+        FASTNN_CHECK(lo <= hi, "hardtanh_backward: min_val (", lo,
+                     ") cannot be greater than max_val (", hi, ")");
+        return binary("hardtanh_backward", g, x, "x", out,
+                      [lo, hi](auto* dx, auto* g, auto* x, int64_t n) {
+                        hardtanh_backward_cpu(dx, g, x, lo, hi, n);
+                      });
+      },
+      grad, py::arg("x"), py::arg("min_val") = -1.0, py::arg("max_val") = 1.0, py::kw_only(), out,
+      "hardtanh_backward(grad, x, min_val=-1.0, max_val=1.0, *, out=None): grad where\n"
+      "min_val < x < max_val, else 0; takes the forward INPUT x.");
+  m.def(
+      "logsigmoid",
+      [](py::handle x, py::handle out) {
+        return unary("logsigmoid", x, out,
+                     [](auto* y, auto* x, int64_t n) { logsigmoid_forward_cpu(y, x, n); });
+      },
+      x, py::kw_only(), out,
+      "logsigmoid(x, *, out=None): log(sigmoid(x)) = min(x, 0) - log1p(exp(-|x|)), finite for\n"
+      "any finite x; out may be x.");
+  m.def(
+      "logsigmoid_backward",
+      [](py::handle g, py::handle x, py::handle out) {
+        return binary(
+            "logsigmoid_backward", g, x, "x", out,
+            [](auto* dx, auto* g, auto* x, int64_t n) { logsigmoid_backward_cpu(dx, g, x, n); });
+      },
+      grad, py::arg("x"), py::kw_only(), out,
+      "logsigmoid_backward(grad, x, *, out=None): grad * sigmoid(-x); takes the forward INPUT x.");
+  m.def("prelu", &prelu, x, py::arg("weight"),
+        "prelu(x, weight): x where x > 0, else weight[c] * x, c = x's index in dim 1; weight has\n"
+        "x.shape[1] entries or one (shared by all elements).");
+  m.def("prelu_backward", &prelu_backward, grad, x, py::arg("weight"), py::kw_only(),
+        py::arg("need_weight") = true,
+        "prelu_backward(grad, x, weight, *, need_weight=True): (dx, dweight): dx = grad where\n"
+        "x > 0, else weight[c] * grad; dweight[c] = the sum of grad * x where x <= 0 (None unless\n"
+        "need_weight).");
 
   m.def(
       "softmax",

@@ -15,6 +15,7 @@ void register_conv(py::module_& m);
 void register_normalization(py::module_& m);
 void register_rnn(py::module_& m);
 void register_clip_grad(py::module_& m);
+void register_embedding(py::module_& m);
 }  // namespace fastnn::bind
 
 PYBIND11_MODULE(_C, m) {
@@ -29,4 +30,5 @@ PYBIND11_MODULE(_C, m) {
   fastnn::bind::register_normalization(m);
   fastnn::bind::register_rnn(m);
   fastnn::bind::register_clip_grad(m);
+  fastnn::bind::register_embedding(m);
 }

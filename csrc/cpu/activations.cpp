@@ -1,5 +1,7 @@
-// Activations on the CPU: relu, leaky_relu, sigmoid, tanh, gelu (exact and tanh forms), softmax
-// and log_softmax over the last axis, each forward and backward, float32 and float64.
+// Activations on the CPU: relu, leaky_relu, sigmoid, tanh, gelu (exact and tanh forms), silu,
+// mish, softplus, elu (selu), hardtanh (relu6), log_sigmoid, softmax and log_softmax over the last
+// axis, each forward and backward, float32 and float64. (prelu, which also reduces over a weight,
+// is in prelu.cpp.)
 //
 // Shapes: element-wise ops take n elements; softmax ops take (rows, cols), contiguous rows.
 // References: PyTorch's definitions (torch.nn.functional.gelu, approximate='none'|'tanh');
@@ -27,7 +29,8 @@ int64_t grain_for(ActOp op) {
 }
 
 template <class T>
-void act_forward_scalar(ActOp op, T* y, const T* x, T slope, int64_t n) {
+void act_forward_scalar(ActOp op, T* y, const T* x, ActArgs<T> p, int64_t n) {
+  const T slope = p.a;
   switch (op) {
     case ActOp::relu:
       for (int64_t i = 0; i < n; ++i) y[i] = math::relu(x[i]);
@@ -47,11 +50,30 @@ void act_forward_scalar(ActOp op, T* y, const T* x, T slope, int64_t n) {
     case ActOp::gelu_tanh:
       for (int64_t i = 0; i < n; ++i) y[i] = math::gelu_tanh(x[i]);
       break;
+    case ActOp::silu:
+      for (int64_t i = 0; i < n; ++i) y[i] = math::silu(x[i]);
+      break;
+    case ActOp::mish:
+      for (int64_t i = 0; i < n; ++i) y[i] = math::mish(x[i]);
+      break;
+    case ActOp::softplus:
+      for (int64_t i = 0; i < n; ++i) y[i] = math::softplus(x[i], p.a, p.b);
+      break;
+    case ActOp::elu:
+      for (int64_t i = 0; i < n; ++i) y[i] = math::elu(x[i], p.a, p.b, p.c);
+      break;
+    case ActOp::hardtanh:
+      for (int64_t i = 0; i < n; ++i) y[i] = math::hardtanh(x[i], p.a, p.b);
+      break;
+    case ActOp::log_sigmoid:
+      for (int64_t i = 0; i < n; ++i) y[i] = math::log_sigmoid(x[i]);
+      break;
   }
 }
 
 template <class T>
-void act_backward_scalar(ActOp op, T* dx, const T* dy, const T* xy, T slope, int64_t n) {
+void act_backward_scalar(ActOp op, T* dx, const T* dy, const T* xy, ActArgs<T> p, int64_t n) {
+  const T slope = p.a;
   switch (op) {
     case ActOp::relu:
       for (int64_t i = 0; i < n; ++i) dx[i] = math::relu_grad(dy[i], xy[i]);
@@ -70,6 +92,24 @@ void act_backward_scalar(ActOp op, T* dx, const T* dy, const T* xy, T slope, int
       break;
     case ActOp::gelu_tanh:
       for (int64_t i = 0; i < n; ++i) dx[i] = math::gelu_tanh_grad(dy[i], xy[i]);
+      break;
+    case ActOp::silu:
+      for (int64_t i = 0; i < n; ++i) dx[i] = math::silu_grad(dy[i], xy[i]);
+      break;
+    case ActOp::mish:
+      for (int64_t i = 0; i < n; ++i) dx[i] = math::mish_grad(dy[i], xy[i]);
+      break;
+    case ActOp::softplus:
+      for (int64_t i = 0; i < n; ++i) dx[i] = math::softplus_grad(dy[i], xy[i], p.a, p.b);
+      break;
+    case ActOp::elu:
+      for (int64_t i = 0; i < n; ++i) dx[i] = math::elu_grad(dy[i], xy[i], p.a, p.b, p.c);
+      break;
+    case ActOp::hardtanh:
+      for (int64_t i = 0; i < n; ++i) dx[i] = math::hardtanh_grad(dy[i], xy[i], p.a, p.b);
+      break;
+    case ActOp::log_sigmoid:
+      for (int64_t i = 0; i < n; ++i) dx[i] = math::log_sigmoid_grad(dy[i], xy[i]);
       break;
   }
 }
@@ -118,8 +158,8 @@ void softmax_backward_scalar(bool log, T* dx, const T* dy, const T* y, int64_t r
 
 // float32 paths by ISA (see IsaTable in cpu/cpu_features.h); float64 always runs the scalar loops.
 struct ActivationKernelsF32 {
-  void (*forward)(ActOp, float*, const float*, float, int64_t);
-  void (*backward)(ActOp, float*, const float*, const float*, float, int64_t);
+  void (*forward)(ActOp, float*, const float*, ActArgs<float>, int64_t);
+  void (*backward)(ActOp, float*, const float*, const float*, ActArgs<float>, int64_t);
   void (*softmax_forward)(bool, float*, const float*, int64_t, int64_t);
   void (*softmax_backward)(bool, float*, const float*, const float*, int64_t, int64_t);
 };
@@ -132,28 +172,31 @@ const IsaTable<ActivationKernelsF32> kActivationsF32{{{
      &avx512::softmax_backward_f32},
 }}};
 
-void act_forward(ActOp op, float* y, const float* x, double slope, int64_t n) {
+ActArgs<float> f32(ActArgs<double> p) { return {float(p.a), float(p.b), float(p.c)}; }
+
+void act_forward(ActOp op, float* y, const float* x, ActArgs<double> p, int64_t n) {
   const auto forward = kActivationsF32[active_isa()].forward;
   parallel_for(n, grain_for(op),
-               [&](int64_t b, int64_t e) { forward(op, y + b, x + b, float(slope), e - b); });
+               [&](int64_t b, int64_t e) { forward(op, y + b, x + b, f32(p), e - b); });
 }
-void act_forward(ActOp op, double* y, const double* x, double slope, int64_t n) {
+void act_forward(ActOp op, double* y, const double* x, ActArgs<double> p, int64_t n) {
   parallel_for(n, grain_for(op) / 2, [&](int64_t b, int64_t e) {
-    act_forward_scalar<double>(op, y + b, x + b, slope, e - b);
+    act_forward_scalar<double>(op, y + b, x + b, p, e - b);
   });
 }
-void act_backward(ActOp op, float* dx, const float* dy, const float* xy, double slope, int64_t n) {
+void act_backward(ActOp op, float* dx, const float* dy, const float* xy, ActArgs<double> p,
+                  int64_t n) {
   const auto backward = kActivationsF32[active_isa()].backward;
-  parallel_for(n, grain_for(op), [&](int64_t b, int64_t e) {
-    backward(op, dx + b, dy + b, xy + b, float(slope), e - b);
-  });
+  parallel_for(n, grain_for(op),
+               [&](int64_t b, int64_t e) { backward(op, dx + b, dy + b, xy + b, f32(p), e - b); });
 }
-void act_backward(ActOp op, double* dx, const double* dy, const double* xy, double slope,
+void act_backward(ActOp op, double* dx, const double* dy, const double* xy, ActArgs<double> p,
                   int64_t n) {
   parallel_for(n, grain_for(op) / 2, [&](int64_t b, int64_t e) {
-    act_backward_scalar<double>(op, dx + b, dy + b, xy + b, slope, e - b);
+    act_backward_scalar<double>(op, dx + b, dy + b, xy + b, p, e - b);
   });
 }
+constexpr ActArgs<double> kNoArgs{0, 0, 0};
 
 int64_t row_grain(int64_t cols) { return cols >= 16384 ? 1 : 16384 / (cols > 0 ? cols : 1); }
 
@@ -187,44 +230,88 @@ ActOp gelu_op(GeluApprox a) { return a == GeluApprox::tanh ? ActOp::gelu_tanh : 
 
 }  // namespace
 
-#define FASTNN_DEFINE_ACTIVATIONS(T)                                                             \
-  void relu_forward_cpu(T* y, const T* x, int64_t n) { act_forward(ActOp::relu, y, x, 0.0, n); } \
-  void relu_backward_cpu(T* dx, const T* dy, const T* x, int64_t n) {                            \
-    act_backward(ActOp::relu, dx, dy, x, 0.0, n);                                                \
-  }                                                                                              \
-  void leaky_relu_forward_cpu(T* y, const T* x, double s, int64_t n) {                           \
-    act_forward(ActOp::leaky_relu, y, x, s, n);                                                  \
-  }                                                                                              \
-  void leaky_relu_backward_cpu(T* dx, const T* dy, const T* x, double s, int64_t n) {            \
-    act_backward(ActOp::leaky_relu, dx, dy, x, s, n);                                            \
-  }                                                                                              \
-  void sigmoid_forward_cpu(T* y, const T* x, int64_t n) {                                        \
-    act_forward(ActOp::sigmoid, y, x, 0.0, n);                                                   \
-  }                                                                                              \
-  void sigmoid_backward_cpu(T* dx, const T* dy, const T* y, int64_t n) {                         \
-    act_backward(ActOp::sigmoid, dx, dy, y, 0.0, n);                                             \
-  }                                                                                              \
-  void tanh_forward_cpu(T* y, const T* x, int64_t n) { act_forward(ActOp::tanh, y, x, 0.0, n); } \
-  void tanh_backward_cpu(T* dx, const T* dy, const T* y, int64_t n) {                            \
-    act_backward(ActOp::tanh, dx, dy, y, 0.0, n);                                                \
-  }                                                                                              \
-  void gelu_forward_cpu(T* y, const T* x, GeluApprox a, int64_t n) {                             \
-    act_forward(gelu_op(a), y, x, 0.0, n);                                                       \
-  }                                                                                              \
-  void gelu_backward_cpu(T* dx, const T* dy, const T* x, GeluApprox a, int64_t n) {              \
-    act_backward(gelu_op(a), dx, dy, x, 0.0, n);                                                 \
-  }                                                                                              \
-  void softmax_forward_cpu(T* y, const T* x, int64_t rows, int64_t cols) {                       \
-    softmax_fwd(false, y, x, rows, cols);                                                        \
-  }                                                                                              \
-  void softmax_backward_cpu(T* dx, const T* dy, const T* y, int64_t rows, int64_t cols) {        \
-    softmax_bwd(false, dx, dy, y, rows, cols);                                                   \
-  }                                                                                              \
-  void log_softmax_forward_cpu(T* y, const T* x, int64_t rows, int64_t cols) {                   \
-    softmax_fwd(true, y, x, rows, cols);                                                         \
-  }                                                                                              \
-  void log_softmax_backward_cpu(T* dx, const T* dy, const T* y, int64_t rows, int64_t cols) {    \
-    softmax_bwd(true, dx, dy, y, rows, cols);                                                    \
+#define FASTNN_DEFINE_ACTIVATIONS(T)                                                          \
+  void relu_forward_cpu(T* y, const T* x, int64_t n) {                                        \
+    act_forward(ActOp::relu, y, x, kNoArgs, n);                                               \
+  }                                                                                           \
+  void relu_backward_cpu(T* dx, const T* dy, const T* x, int64_t n) {                         \
+    act_backward(ActOp::relu, dx, dy, x, kNoArgs, n);                                         \
+  }                                                                                           \
+  void leaky_relu_forward_cpu(T* y, const T* x, double s, int64_t n) {                        \
+    act_forward(ActOp::leaky_relu, y, x, {s, 0, 0}, n);                                       \
+  }                                                                                           \
+  void leaky_relu_backward_cpu(T* dx, const T* dy, const T* x, double s, int64_t n) {         \
+    act_backward(ActOp::leaky_relu, dx, dy, x, {s, 0, 0}, n);                                 \
+  }                                                                                           \
+  void sigmoid_forward_cpu(T* y, const T* x, int64_t n) {                                     \
+    act_forward(ActOp::sigmoid, y, x, kNoArgs, n);                                            \
+  }                                                                                           \
+  void sigmoid_backward_cpu(T* dx, const T* dy, const T* y, int64_t n) {                      \
+    act_backward(ActOp::sigmoid, dx, dy, y, kNoArgs, n);                                      \
+  }                                                                                           \
+  void tanh_forward_cpu(T* y, const T* x, int64_t n) {                                        \
+    act_forward(ActOp::tanh, y, x, kNoArgs, n);                                               \
+  }                                                                                           \
+  void tanh_backward_cpu(T* dx, const T* dy, const T* y, int64_t n) {                         \
+    act_backward(ActOp::tanh, dx, dy, y, kNoArgs, n);                                         \
+  }                                                                                           \
+  void gelu_forward_cpu(T* y, const T* x, GeluApprox a, int64_t n) {                          \
+    act_forward(gelu_op(a), y, x, kNoArgs, n);                                                \
+  }                                                                                           \
+  void gelu_backward_cpu(T* dx, const T* dy, const T* x, GeluApprox a, int64_t n) {           \
+    act_backward(gelu_op(a), dx, dy, x, kNoArgs, n);                                          \
+  }                                                                                           \
+  void softmax_forward_cpu(T* y, const T* x, int64_t rows, int64_t cols) {                    \
+    softmax_fwd(false, y, x, rows, cols);                                                     \
+  }                                                                                           \
+  void softmax_backward_cpu(T* dx, const T* dy, const T* y, int64_t rows, int64_t cols) {     \
+    softmax_bwd(false, dx, dy, y, rows, cols);                                                \
+  }                                                                                           \
+  void log_softmax_forward_cpu(T* y, const T* x, int64_t rows, int64_t cols) {                \
+    softmax_fwd(true, y, x, rows, cols);                                                      \
+  }                                                                                           \
+  void log_softmax_backward_cpu(T* dx, const T* dy, const T* y, int64_t rows, int64_t cols) { \
+    softmax_bwd(true, dx, dy, y, rows, cols);                                                 \
+  }                                                                                           \
+  void silu_forward_cpu(T* y, const T* x, int64_t n) {                                        \
+    act_forward(ActOp::silu, y, x, kNoArgs, n);                                               \
+  }                                                                                           \
+  void silu_backward_cpu(T* dx, const T* dy, const T* x, int64_t n) {                         \
+    act_backward(ActOp::silu, dx, dy, x, kNoArgs, n);                                         \
+  }                                                                                           \
+  void mish_forward_cpu(T* y, const T* x, int64_t n) {                                        \
+    act_forward(ActOp::mish, y, x, kNoArgs, n);                                               \
+  }                                                                                           \
+  void mish_backward_cpu(T* dx, const T* dy, const T* x, int64_t n) {                         \
+    act_backward(ActOp::mish, dx, dy, x, kNoArgs, n);                                         \
+  }                                                                                           \
+  void softplus_forward_cpu(T* y, const T* x, double beta, double threshold, int64_t n) {     \
+    act_forward(ActOp::softplus, y, x, {beta, threshold, 0}, n);                              \
+  }                                                                                           \
+  void softplus_backward_cpu(T* dx, const T* dy, const T* x, double beta, double threshold,   \
+                             int64_t n) {                                                     \
+    act_backward(ActOp::softplus, dx, dy, x, {beta, threshold, 0}, n);                        \
+  }                                                                                           \
+  void elu_forward_cpu(T* y, const T* x, double alpha, double scale, double input_scale,      \
+                       int64_t n) {                                                           \
+    act_forward(ActOp::elu, y, x, {alpha, scale, input_scale}, n);                            \
+  }                                                                                           \
+  void elu_backward_cpu(T* dx, const T* dy, const T* x, double alpha, double scale,           \
+                        double input_scale, int64_t n) {                                      \
+    act_backward(ActOp::elu, dx, dy, x, {alpha, scale, input_scale}, n);                      \
+  }                                                                                           \
+  void hardtanh_forward_cpu(T* y, const T* x, double min_val, double max_val, int64_t n) {    \
+    act_forward(ActOp::hardtanh, y, x, {min_val, max_val, 0}, n);                             \
+  }                                                                                           \
+  void hardtanh_backward_cpu(T* dx, const T* dy, const T* x, double min_val, double max_val,  \
+                             int64_t n) {                                                     \
+    act_backward(ActOp::hardtanh, dx, dy, x, {min_val, max_val, 0}, n);                       \
+  }                                                                                           \
+  void logsigmoid_forward_cpu(T* y, const T* x, int64_t n) {                                  \
+    act_forward(ActOp::log_sigmoid, y, x, kNoArgs, n);                                        \
+  }                                                                                           \
+  void logsigmoid_backward_cpu(T* dx, const T* dy, const T* x, int64_t n) {                   \
+    act_backward(ActOp::log_sigmoid, dx, dy, x, kNoArgs, n);                                  \
   }
 FASTNN_DEFINE_ACTIVATIONS(float)
 FASTNN_DEFINE_ACTIVATIONS(double)

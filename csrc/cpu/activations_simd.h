@@ -9,16 +9,36 @@
 namespace fastnn {
 
 // Which element-wise function an activation kernel applies.
-enum class ActOp { relu, leaky_relu, sigmoid, tanh, gelu_erf, gelu_tanh };
+enum class ActOp {
+  relu,
+  leaky_relu,
+  sigmoid,
+  tanh,
+  gelu_erf,
+  gelu_tanh,
+  silu,
+  mish,
+  softplus,
+  elu,
+  hardtanh,
+  log_sigmoid
+};
 
-#define FASTNN_ACTIVATIONS_SIMD_ENTRIES                                                         \
-  /* forward: y = f(x); backward: dx = dy * f'(from xy), xy = x or y as the op needs */         \
-  void act_forward_f32(ActOp op, float* y, const float* x, float slope, int64_t n);             \
-  void act_backward_f32(ActOp op, float* dx, const float* dy, const float* xy, float slope,     \
-                        int64_t n);                                                             \
-  /* rows of length cols; log selects log_softmax */                                            \
-  void softmax_forward_f32(bool log, float* y, const float* x, int64_t rows, int64_t cols);     \
-  void softmax_backward_f32(bool log, float* dx, const float* dy, const float* y, int64_t rows, \
+// An op's scalar parameters: leaky_relu a = negative slope; softplus a = beta, b = threshold;
+// elu a = alpha, b = scale, c = input_scale; hardtanh a = min_val, b = max_val.
+template <class T>
+struct ActArgs {
+  T a, b, c;
+};
+
+#define FASTNN_ACTIVATIONS_SIMD_ENTRIES                                                          \
+  /* forward: y = f(x); backward: dx = dy * f'(from xy), xy = x or y as the op needs */          \
+  void act_forward_f32(ActOp op, float* y, const float* x, ActArgs<float> p, int64_t n);         \
+  void act_backward_f32(ActOp op, float* dx, const float* dy, const float* xy, ActArgs<float> p, \
+                        int64_t n);                                                              \
+  /* rows of length cols; log selects log_softmax */                                             \
+  void softmax_forward_f32(bool log, float* y, const float* x, int64_t rows, int64_t cols);      \
+  void softmax_backward_f32(bool log, float* dx, const float* dy, const float* y, int64_t rows,  \
                             int64_t cols);
 namespace avx512 {
 FASTNN_ACTIVATIONS_SIMD_ENTRIES
@@ -56,8 +76,32 @@ inline void map2(float* dx, const float* dy, const float* xy, int64_t n, F f) {
 const float kSqrt2OverPi = 0.79788456080286535588f, kGeluC = 0.044715f;
 const float kInvSqrt2Pi = 0.39894228040143267794f;
 
-void act_forward(ActOp op, float* y, const float* x, float slope, int64_t n) {
-  const V zero = vset(0.0f), vs = vset(slope);
+// expm1(u): exp(u) - 1 cancels for small |u|, so there the Taylor series to u^7 (its error is
+// below half an ulp for |u| < 0.35); elsewhere exp(u) - 1 is accurate (|result| > 0.29).
+inline V vexpm1(V u) {
+  static const float c[7] = {1.0f,          0.5f,          1.0f / 6,   1.0f / 24,
+                             1.0f / 120.0f, 1.0f / 720.0f, 1.0f / 5040};
+  V small = u * vpoly(u, c);
+  return vselect(vlt(vabs(u), vset(0.35f)), small, vexp(u) - vset(1.0f));
+}
+
+// tanh(softplus(x)) from e = e^x alone: with u = 1 + e, tanh(log u) = (u^2 - 1) / (u^2 + 1)
+// = m / (m + 2), m = e (e + 2), and 1 - t^2 = (1 - t)(1 + t) with 1 - t = 2 / (m + 2) (no
+// cancellation as t -> 1). One exp instead of exp, log and tanh; the caller clamps x at 20, where
+// t is 1 in float32 and m cannot overflow. For x -> -inf, t ~ e keeps its relative accuracy.
+inline V vmish_t(V e, V* one_minus_t2) {
+  V m = e * (e + vset(2.0f));
+  V r = vset(1.0f) / (m + vset(2.0f));
+  V t = m * r;
+  if (one_minus_t2) *one_minus_t2 = (r + r) * (vset(1.0f) + t);
+  return t;
+}
+
+// log(1 + e^z) = max(z, 0) + log(1 + e^-|z|), given e = e^-|z|.
+inline V vsoftplus_e(V z, V e) { return vmax(z, vset(0.0f)) + vlog1p_01(e); }
+
+void act_forward(ActOp op, float* y, const float* x, ActArgs<float> p, int64_t n) {
+  const V zero = vset(0.0f), vs = vset(p.a);
   switch (op) {
     case ActOp::relu:  // max(0, x) returns x when x is NaN
       map1(y, x, n, [&](V v) { return vmax(zero, v); });
@@ -83,11 +127,40 @@ void act_forward(ActOp op, float* y, const float* x, float slope, int64_t n) {
         return v * vsigmoid(u + u);
       });
       break;
+    case ActOp::silu:
+      map1(y, x, n, [](V v) { return v * vsigmoid(v); });
+      break;
+    case ActOp::mish:
+      map1(y, x, n, [](V v) { return v * vmish_t(vexp(vmin(v, vset(20.0f))), nullptr); });
+      break;
+    case ActOp::softplus: {
+      const V beta = vset(p.a), thr = vset(p.b);
+      map1(y, x, n, [&](V v) {
+        V z = v * beta;
+        V sp = vsoftplus_e(z, vexp(vset(0.0f) - vabs(z))) / beta;
+        return vselect(vgt(z, thr), v, sp);
+      });
+      break;
+    }
+    case ActOp::elu: {
+      const V sa = vset(p.b * p.a), sc = vset(p.b), is = vset(p.c);
+      map1(y, x, n, [&](V v) { return vselect(vgt(v, zero), sc * v, sa * vexpm1(v * is)); });
+      break;
+    }
+    case ActOp::hardtanh: {  // max(lo, v) and min(hi, .) return their second operand for NaN
+      const V lo = vset(p.a), hi = vset(p.b);
+      map1(y, x, n, [&](V v) { return vmin(hi, vmax(lo, v)); });
+      break;
+    }
+    case ActOp::log_sigmoid:
+      map1(y, x, n, [&](V v) { return vmin(v, zero) - vlog1p_01(vexp(zero - vabs(v))); });
+      break;
   }
 }
 
-void act_backward(ActOp op, float* dx, const float* dy, const float* xy, float slope, int64_t n) {
-  const V zero = vset(0.0f), one = vset(1.0f), vs = vset(slope);
+void act_backward(ActOp op, float* dx, const float* dy, const float* xy, ActArgs<float> p,
+                  int64_t n) {
+  const V zero = vset(0.0f), one = vset(1.0f), vs = vset(p.a);
   switch (op) {
     case ActOp::relu:
       map2(dx, dy, xy, n, [&](V g, V x) { return vselect(vle(x, zero), zero, g); });
@@ -117,6 +190,44 @@ void act_backward(ActOp op, float* dx, const float* dy, const float* xy, float s
         V two_x_du = (x + x) * du;
         return g * fmadd(two_x_du, s * (one - s), s);
       });
+      break;
+    case ActOp::silu:
+      map2(dx, dy, xy, n, [&](V g, V x) {
+        V s = vsigmoid(x);
+        return g * (s * fmadd(x, one - s, one));
+      });
+      break;
+    case ActOp::mish:
+      map2(dx, dy, xy, n, [&](V g, V x) {
+        V e = vexp(vmin(x, vset(20.0f)));
+        V one_minus_t2;
+        V t = vmish_t(e, &one_minus_t2);
+        V s = e / (one + e);  // sigmoid(x); e <= e^20, so no overflow
+        return g * fmadd(x * s, one_minus_t2, t);
+      });
+      break;
+    case ActOp::softplus: {
+      const V beta = vset(p.a), thr = vset(p.b);
+      map2(dx, dy, xy, n, [&](V g, V x) {
+        V z = x * beta;
+        return vselect(vgt(z, thr), g, g * vsigmoid(z));
+      });
+      break;
+    }
+    case ActOp::elu: {
+      const V sc = vset(p.b), sai = vset(p.b * p.a * p.c), is = vset(p.c);
+      map2(dx, dy, xy, n,
+           [&](V g, V x) { return vselect(vgt(x, zero), g * sc, g * (sai * vexp(x * is))); });
+      break;
+    }
+    case ActOp::hardtanh: {
+      const V lo = vset(p.a), hi = vset(p.b);
+      map2(dx, dy, xy, n,
+           [&](V g, V x) { return vselect(vle(x, lo), zero, vselect(vge(x, hi), zero, g)); });
+      break;
+    }
+    case ActOp::log_sigmoid:
+      map2(dx, dy, xy, n, [&](V g, V x) { return g * vsigmoid(zero - x); });
       break;
   }
 }
@@ -166,13 +277,13 @@ inline float row_sum(const float* a, int64_t n) {
 
 }  // namespace
 
-void act_forward_f32(ActOp op, float* y, const float* x, float slope, int64_t n) {
-  act_forward(op, y, x, slope, n);
+void act_forward_f32(ActOp op, float* y, const float* x, ActArgs<float> p, int64_t n) {
+  act_forward(op, y, x, p, n);
 }
 
-void act_backward_f32(ActOp op, float* dx, const float* dy, const float* xy, float slope,
+void act_backward_f32(ActOp op, float* dx, const float* dy, const float* xy, ActArgs<float> p,
                       int64_t n) {
-  act_backward(op, dx, dy, xy, slope, n);
+  act_backward(op, dx, dy, xy, p, n);
 }
 
 // softmax:     y = exp(x - m) / sum exp(x - m)

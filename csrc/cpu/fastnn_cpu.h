@@ -53,7 +53,30 @@ void matmul_cpu(double* c, const double* a, const double* b, const double* bias,
   void softmax_forward_cpu(T* y, const T* x, int64_t rows, int64_t cols);                         \
   void softmax_backward_cpu(T* dx, const T* dy, const T* y, int64_t rows, int64_t cols);          \
   void log_softmax_forward_cpu(T* y, const T* x, int64_t rows, int64_t cols);                     \
-  void log_softmax_backward_cpu(T* dx, const T* dy, const T* y, int64_t rows, int64_t cols);
+  void log_softmax_backward_cpu(T* dx, const T* dy, const T* y, int64_t rows, int64_t cols);      \
+  /* silu, mish, softplus, elu (selu: fixed alpha and scale), hardtanh (relu6: 0, 6), logsigmoid; \
+     their backward kernels take the forward INPUT x */                                           \
+  void silu_forward_cpu(T* y, const T* x, int64_t n);                                             \
+  void silu_backward_cpu(T* dx, const T* dy, const T* x, int64_t n);                              \
+  void mish_forward_cpu(T* y, const T* x, int64_t n);                                             \
+  void mish_backward_cpu(T* dx, const T* dy, const T* x, int64_t n);                              \
+  void softplus_forward_cpu(T* y, const T* x, double beta, double threshold, int64_t n);          \
+  void softplus_backward_cpu(T* dx, const T* dy, const T* x, double beta, double threshold,       \
+                             int64_t n);                                                          \
+  void elu_forward_cpu(T* y, const T* x, double alpha, double scale, double input_scale,          \
+                       int64_t n);                                                                \
+  void elu_backward_cpu(T* dx, const T* dy, const T* x, double alpha, double scale,               \
+                        double input_scale, int64_t n);                                           \
+  void hardtanh_forward_cpu(T* y, const T* x, double min_val, double max_val, int64_t n);         \
+  void hardtanh_backward_cpu(T* dx, const T* dy, const T* x, double min_val, double max_val,      \
+                             int64_t n);                                                          \
+  void logsigmoid_forward_cpu(T* y, const T* x, int64_t n);                                       \
+  void logsigmoid_backward_cpu(T* dx, const T* dy, const T* x, int64_t n);                        \
+  /* prelu (prelu.cpp): x viewed as (outer, C, inner), weight (C,) (C = 1: one shared weight);    \
+     the backward writes dx and dweight (dweight may be nullptr) */                               \
+  void prelu_forward_cpu(T* y, const T* x, const T* w, int64_t outer, int64_t C, int64_t inner);  \
+  void prelu_backward_cpu(T* dx, T* dw, const T* dy, const T* x, const T* w, int64_t outer,       \
+                          int64_t C, int64_t inner);
 FASTNN_DECLARE_ACTIVATIONS(float)
 FASTNN_DECLARE_ACTIVATIONS(double)
 #undef FASTNN_DECLARE_ACTIVATIONS
@@ -230,5 +253,26 @@ void max_pool2d_backward_cpu(double* dx, const double* dy, const int64_t* idx, c
 FASTNN_DECLARE_NORMS(float)
 FASTNN_DECLARE_NORMS(double)
 #undef FASTNN_DECLARE_NORMS
+// ---- embedding (embedding.cpp) ----------------------------------------------------------------
+// weight / dweight (num, dim), idx (n,) int32 or int64, out / dout (n, dim), all contiguous.
+// forward: out[i] = weight[idx[i]]. backward: dweight[r] = sum of dout[i] over idx[i] == r
+// (overwritten; zero for padding_idx, -1 = none; divided by the count of r with
+// scale_grad_by_freq; dweight_is_zero: dweight is known to be zero-filled, only the looked-up
+// rows are written). renorm: rows looked up whose norm_type-norm exceeds max_norm are scaled
+// in place by max_norm / (norm + 1e-7). Each checks every index first and throws
+// std::out_of_range naming the first one outside [0, num) before writing anything.
+#define FASTNN_DECLARE_EMBEDDING(T, I)                                                         \
+  void embedding_forward_cpu(T* out, const T* weight, const I* idx, int64_t n, int64_t num,    \
+                             int64_t dim);                                                     \
+  void embedding_backward_cpu(T* dweight, const T* dout, const I* idx, int64_t n, int64_t num, \
+                              int64_t dim, int64_t padding_idx, bool scale_grad_by_freq,       \
+                              bool dweight_is_zero);                                           \
+  void embedding_renorm_cpu(T* weight, const I* idx, int64_t n, int64_t num, int64_t dim,      \
+                            double max_norm, double norm_type);
+FASTNN_DECLARE_EMBEDDING(float, int32_t)
+FASTNN_DECLARE_EMBEDDING(float, int64_t)
+FASTNN_DECLARE_EMBEDDING(double, int32_t)
+FASTNN_DECLARE_EMBEDDING(double, int64_t)
+#undef FASTNN_DECLARE_EMBEDDING
 
 }  // namespace fastnn

@@ -165,6 +165,25 @@ void tanh_backward_cuda(DType dt, void* dx, const void* dy, const void* y, int64
 void gelu_forward_cuda(DType dt, void* y, const void* x, GeluApprox approx, int64_t n);
 void gelu_backward_cuda(DType dt, void* dx, const void* dy, const void* x, GeluApprox approx,
                         int64_t n);
+// silu, mish, softplus, elu (selu), hardtanh (relu6), logsigmoid: backward from the INPUT x.
+void silu_forward_cuda(DType dt, void* y, const void* x, int64_t n);
+void silu_backward_cuda(DType dt, void* dx, const void* dy, const void* x, int64_t n);
+void mish_forward_cuda(DType dt, void* y, const void* x, int64_t n);
+void mish_backward_cuda(DType dt, void* dx, const void* dy, const void* x, int64_t n);
+void softplus_forward_cuda(DType dt, void* y, const void* x, double beta, double threshold,
+                           int64_t n);
+void softplus_backward_cuda(DType dt, void* dx, const void* dy, const void* x, double beta,
+                            double threshold, int64_t n);
+void elu_forward_cuda(DType dt, void* y, const void* x, double alpha, double scale,
+                      double input_scale, int64_t n);
+void elu_backward_cuda(DType dt, void* dx, const void* dy, const void* x, double alpha,
+                       double scale, double input_scale, int64_t n);
+void hardtanh_forward_cuda(DType dt, void* y, const void* x, double min_val, double max_val,
+                           int64_t n);
+void hardtanh_backward_cuda(DType dt, void* dx, const void* dy, const void* x, double min_val,
+                            double max_val, int64_t n);
+void logsigmoid_forward_cuda(DType dt, void* y, const void* x, int64_t n);
+void logsigmoid_backward_cuda(DType dt, void* dx, const void* dy, const void* x, int64_t n);
 // Row-wise over the last dimension: x, y, dy, dx are (rows, cols).
 void softmax_forward_cuda(DType dt, void* y, const void* x, int64_t rows, int64_t cols);
 void softmax_backward_cuda(DType dt, void* dx, const void* dy, const void* y, int64_t rows,

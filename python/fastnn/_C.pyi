@@ -477,3 +477,82 @@ def rnn_sequence_backward(
     nonlinearity: _Nonlinearity = "tanh",
     reverse: bool = False,
 ) -> tuple[npt.NDArray[_F], npt.NDArray[_F]]: ...
+def embedding(
+    weight: npt.NDArray[_F], indices: npt.NDArray[np.int32] | npt.NDArray[np.int64]
+) -> npt.NDArray[_F]: ...
+def embedding_backward(
+    grad: npt.NDArray[_F],
+    indices: npt.NDArray[np.int32] | npt.NDArray[np.int64],
+    num_weights: _Int,
+    padding_idx: _Int | None = None,
+    scale_grad_by_freq: bool = False,
+) -> npt.NDArray[_F]: ...
+def embedding_renorm_(
+    weight: npt.NDArray[_F],
+    indices: npt.NDArray[np.int32] | npt.NDArray[np.int64],
+    max_norm: _Float,
+    norm_type: _Float = 2.0,
+) -> npt.NDArray[_F]: ...
+def silu(x: npt.NDArray[_F], *, out: npt.NDArray[_F] | None = None) -> npt.NDArray[_F]: ...
+def silu_backward(
+    grad: npt.NDArray[_F], x: npt.NDArray[_F], *, out: npt.NDArray[_F] | None = None
+) -> npt.NDArray[_F]: ...
+def mish(x: npt.NDArray[_F], *, out: npt.NDArray[_F] | None = None) -> npt.NDArray[_F]: ...
+def mish_backward(
+    grad: npt.NDArray[_F], x: npt.NDArray[_F], *, out: npt.NDArray[_F] | None = None
+) -> npt.NDArray[_F]: ...
+def softplus(
+    x: npt.NDArray[_F],
+    beta: _Float = 1.0,
+    threshold: _Float = 20.0,
+    *,
+    out: npt.NDArray[_F] | None = None,
+) -> npt.NDArray[_F]: ...
+def softplus_backward(
+    grad: npt.NDArray[_F],
+    x: npt.NDArray[_F],
+    beta: _Float = 1.0,
+    threshold: _Float = 20.0,
+    *,
+    out: npt.NDArray[_F] | None = None,
+) -> npt.NDArray[_F]: ...
+def elu(
+    x: npt.NDArray[_F],
+    alpha: _Float = 1.0,
+    scale: _Float = 1.0,
+    input_scale: _Float = 1.0,
+    *,
+    out: npt.NDArray[_F] | None = None,
+) -> npt.NDArray[_F]: ...
+def elu_backward(
+    grad: npt.NDArray[_F],
+    x: npt.NDArray[_F],
+    alpha: _Float = 1.0,
+    scale: _Float = 1.0,
+    input_scale: _Float = 1.0,
+    *,
+    out: npt.NDArray[_F] | None = None,
+) -> npt.NDArray[_F]: ...
+def hardtanh(
+    x: npt.NDArray[_F],
+    min_val: _Float = -1.0,
+    max_val: _Float = 1.0,
+    *,
+    out: npt.NDArray[_F] | None = None,
+) -> npt.NDArray[_F]: ...
+def hardtanh_backward(
+    grad: npt.NDArray[_F],
+    x: npt.NDArray[_F],
+    min_val: _Float = -1.0,
+    max_val: _Float = 1.0,
+    *,
+    out: npt.NDArray[_F] | None = None,
+) -> npt.NDArray[_F]: ...
+def logsigmoid(x: npt.NDArray[_F], *, out: npt.NDArray[_F] | None = None) -> npt.NDArray[_F]: ...
+def logsigmoid_backward(
+    grad: npt.NDArray[_F], x: npt.NDArray[_F], *, out: npt.NDArray[_F] | None = None
+) -> npt.NDArray[_F]: ...
+def prelu(x: npt.NDArray[_F], weight: npt.NDArray[_F]) -> npt.NDArray[_F]: ...
+def prelu_backward(
+    grad: npt.NDArray[_F], x: npt.NDArray[_F], weight: npt.NDArray[_F], *, need_weight: bool = True
+) -> tuple[npt.NDArray[_F], npt.NDArray[_F] | None]: ...

@@ -177,6 +177,65 @@ def gelu_backward(
     *,
     out: DeviceArray | None = None,
 ) -> DeviceArray: ...
+def silu(x: DeviceArray, *, out: DeviceArray | None = None) -> DeviceArray: ...
+def silu_backward(
+    grad: DeviceArray, x: DeviceArray, *, out: DeviceArray | None = None
+) -> DeviceArray: ...
+def mish(x: DeviceArray, *, out: DeviceArray | None = None) -> DeviceArray: ...
+def mish_backward(
+    grad: DeviceArray, x: DeviceArray, *, out: DeviceArray | None = None
+) -> DeviceArray: ...
+def softplus(
+    x: DeviceArray,
+    beta: _Float = 1.0,
+    threshold: _Float = 20.0,
+    *,
+    out: DeviceArray | None = None,
+) -> DeviceArray: ...
+def softplus_backward(
+    grad: DeviceArray,
+    x: DeviceArray,
+    beta: _Float = 1.0,
+    threshold: _Float = 20.0,
+    *,
+    out: DeviceArray | None = None,
+) -> DeviceArray: ...
+def elu(
+    x: DeviceArray,
+    alpha: _Float = 1.0,
+    scale: _Float = 1.0,
+    input_scale: _Float = 1.0,
+    *,
+    out: DeviceArray | None = None,
+) -> DeviceArray: ...
+def elu_backward(
+    grad: DeviceArray,
+    x: DeviceArray,
+    alpha: _Float = 1.0,
+    scale: _Float = 1.0,
+    input_scale: _Float = 1.0,
+    *,
+    out: DeviceArray | None = None,
+) -> DeviceArray: ...
+def hardtanh(
+    x: DeviceArray,
+    min_val: _Float = -1.0,
+    max_val: _Float = 1.0,
+    *,
+    out: DeviceArray | None = None,
+) -> DeviceArray: ...
+def hardtanh_backward(
+    grad: DeviceArray,
+    x: DeviceArray,
+    min_val: _Float = -1.0,
+    max_val: _Float = 1.0,
+    *,
+    out: DeviceArray | None = None,
+) -> DeviceArray: ...
+def logsigmoid(x: DeviceArray, *, out: DeviceArray | None = None) -> DeviceArray: ...
+def logsigmoid_backward(
+    grad: DeviceArray, x: DeviceArray, *, out: DeviceArray | None = None
+) -> DeviceArray: ...
 def softmax(x: DeviceArray, *, out: DeviceArray | None = None) -> DeviceArray: ...
 def softmax_backward(
     grad: DeviceArray, y: DeviceArray, *, out: DeviceArray | None = None

@@ -29,6 +29,24 @@ KERNELS = {
         ),
         ("activation", _BOTH),
     ),
+    **dict.fromkeys(
+        (
+            "silu",
+            "silu_backward",
+            "mish",
+            "mish_backward",
+            "softplus",
+            "softplus_backward",
+            "elu",
+            "elu_backward",
+            "hardtanh",
+            "hardtanh_backward",
+            "logsigmoid",
+            "logsigmoid_backward",
+        ),
+        ("activation", _BOTH),
+    ),
+    **dict.fromkeys(("prelu", "prelu_backward"), ("activation", _CPU)),
     "softmax_cross_entropy": ("loss", _BOTH),
     "binary_cross_entropy_with_logits": ("loss", _BOTH),
     **dict.fromkeys(("sgd_step", "adagrad_step", "rmsprop_step", "adam_step"), ("optim", _BOTH)),
@@ -66,6 +84,7 @@ KERNELS = {
         ),
         ("rnn", _CPU),
     ),
+    **dict.fromkeys(("embedding", "embedding_backward", "embedding_renorm_"), ("embedding", _CPU)),
 }
 
 

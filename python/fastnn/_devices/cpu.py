@@ -265,6 +265,7 @@ def take_along_axis_backward(g, shape, idx, axis):
 # ---- hot ops: fastnn.kernels for float32/float64; numpy (numpy_kernels) for other dtypes -------
 
 _KDT = (np.dtype(np.float32), np.dtype(np.float64))
+_IDX = (np.dtype(np.int32), np.dtype(np.int64))
 
 
 def _c(a):
@@ -317,6 +318,32 @@ softmax_backward = _backward("softmax_backward")
 log_softmax_backward = _backward("log_softmax_backward")
 leaky_relu_backward = _backward("leaky_relu_backward")
 gelu_backward = _backward("gelu_backward")
+silu = _unary("silu")
+mish = _unary("mish")
+softplus = _unary("softplus")
+elu = _unary("elu")
+hardtanh = _unary("hardtanh")
+logsigmoid = _unary("logsigmoid")
+silu_backward = _backward("silu_backward")
+mish_backward = _backward("mish_backward")
+softplus_backward = _backward("softplus_backward")
+elu_backward = _backward("elu_backward")
+hardtanh_backward = _backward("hardtanh_backward")
+logsigmoid_backward = _backward("logsigmoid_backward")
+
+
+def prelu(x, weight):
+    """x where x > 0, else weight[c] * x (c: x's index in dim 1; one weight: shared)."""
+    if x.dtype in _KDT and weight.dtype == x.dtype:
+        return kernels.prelu(_c(x), _c(weight))
+    return _npk.prelu(x, weight)
+
+
+def prelu_backward(grad, x, weight, need_weight=True):
+    """(dx, dweight) of prelu; dweight is None unless need_weight."""
+    if x.dtype in _KDT and grad.dtype == x.dtype == weight.dtype:
+        return kernels.prelu_backward(_c(grad), _c(x), _c(weight), need_weight=need_weight)
+    return _npk.prelu_backward(grad, x, weight, need_weight)
 
 
 def softmax_cross_entropy(logits, target, reduction, label_smoothing, ignore_index, weight, grad):
@@ -469,6 +496,62 @@ def group_norm_backward(grad, x, num_groups, weight, mean, rstd, need):
         need_weight=need[1],
         need_bias=need[2],
     )
+
+
+# ---- embedding: the gather / scatter-add kernels; numpy for tables of other dtypes ------------
+
+
+def _check_rows(indices, num, fn):
+    if indices.dtype not in _IDX:
+        raise TypeError(
+            f"{fn}: argument 'indices' must have dtype int32 or int64, got {indices.dtype}"
+        )
+    bad = (indices < 0) | (indices >= num)
+    if bad.any():
+        pos = int(np.flatnonzero(bad.ravel())[0])
+        raise IndexError(
+            f"{fn}: index {int(indices.ravel()[pos])} at position {pos} is out of range for an "
+            f"embedding table of {num} rows (valid indices are 0 to {num - 1})"
+        )
+
+
+def embedding(weight, indices):
+    """weight[indices]: (num, dim) rows at int32/int64 indices of any shape."""
+    if weight.dtype in _KDT:
+        return kernels.embedding(_c(weight), _c(indices))
+    _check_rows(indices, weight.shape[0], "embedding")
+    return weight[indices]
+
+
+def embedding_backward(grad, indices, num_weights, padding_idx=None, scale_grad_by_freq=False):
+    """The (num_weights, dim) table gradient of embedding (see fastnn.kernels.embedding_backward)."""
+    if grad.dtype in _KDT:
+        return kernels.embedding_backward(
+            _c(grad), _c(indices), num_weights, padding_idx, scale_grad_by_freq
+        )
+    _check_rows(indices, num_weights, "embedding_backward")
+    flat = indices.ravel()
+    g = grad.reshape(flat.size, grad.shape[-1]).astype(np.float64)
+    if scale_grad_by_freq:
+        g = g / np.bincount(flat, minlength=num_weights)[flat][:, None]
+    out = np.zeros((num_weights, g.shape[1]), np.float64)
+    np.add.at(out, flat, g)
+    if padding_idx is not None:
+        out[padding_idx] = 0
+    return out.astype(grad.dtype)
+
+
+def embedding_renorm_(weight, indices, max_norm, norm_type=2.0):
+    """In place: rows of weight named in indices with norm > max_norm scaled to max_norm."""
+    if weight.dtype in _KDT:
+        return kernels.embedding_renorm_(weight, _c(indices), max_norm, norm_type)
+    _check_rows(indices, weight.shape[0], "embedding_renorm_")
+    rows = np.unique(indices)
+    sel = weight[rows].astype(np.float64)
+    norm = np.linalg.norm(sel, ord=norm_type, axis=1)
+    scale = np.where(norm > max_norm, max_norm / (norm + 1e-7), 1.0)
+    weight[rows] = (sel * scale[:, None]).astype(weight.dtype)
+    return weight
 
 
 def matmul_shared(a, b, trans_a=False, trans_b=False):

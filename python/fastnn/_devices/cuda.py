@@ -783,6 +783,18 @@ softmax_backward = _activation_backward("softmax_backward")
 log_softmax_backward = _activation_backward("log_softmax_backward")
 leaky_relu_backward = _activation_backward("leaky_relu_backward")
 gelu_backward = _activation_backward("gelu_backward")
+silu = _activation("silu")
+mish = _activation("mish")
+softplus = _activation("softplus")
+elu = _activation("elu")
+hardtanh = _activation("hardtanh")
+logsigmoid = _activation("logsigmoid")
+silu_backward = _activation_backward("silu_backward")
+mish_backward = _activation_backward("mish_backward")
+softplus_backward = _activation_backward("softplus_backward")
+elu_backward = _activation_backward("elu_backward")
+hardtanh_backward = _activation_backward("hardtanh_backward")
+logsigmoid_backward = _activation_backward("logsigmoid_backward")
 
 
 def _same_device(fn, *arrays):
@@ -1010,6 +1022,26 @@ def max_pool2d_backward(grad, indices, input_shape):
     return _host(_cpu.max_pool2d_backward, grad, indices, input_shape)
 
 
+# ---- embedding: [host] gather / scatter-add (no CUDA kernels yet) -----------------------------
+
+
+def embedding(weight, indices):
+    return _host(_cpu.embedding, weight, indices)
+
+
+def embedding_backward(grad, indices, num_weights, padding_idx=None, scale_grad_by_freq=False):
+    return _host(
+        _cpu.embedding_backward, grad, indices, num_weights, padding_idx, scale_grad_by_freq
+    )
+
+
+def embedding_renorm_(weight, indices, max_norm, norm_type=2.0):
+    host = _to_host(weight)
+    _cpu.embedding_renorm_(host, _to_host(indices), max_norm, norm_type)
+    copyto(weight, _to_dev(host))  # [host] then written back into the device table
+    return weight
+
+
 def matmul_shared(a, b, trans_a=False, trans_b=False):
     """op(a)[None] @ op(b): a 2-D (M, K) used by every batch of b (B, K, N) -> (B, M, N)."""
     return matmul(a, b, trans_a=trans_a, trans_b=trans_b)  # matmul broadcasts a 2-D a
@@ -1027,6 +1059,10 @@ def _host_op(name):
     op.__name__ = name
     return op
 
+
+# prelu reduces over its weight: no CUDA kernel yet
+prelu = _host_op("prelu")
+prelu_backward = _host_op("prelu_backward")
 
 tan = _host_op("tan")
 sinh = _host_op("sinh")

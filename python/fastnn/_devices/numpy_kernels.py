@@ -92,3 +92,116 @@ def log_softmax(x):
 
 def log_softmax_backward(grad, y):
     return grad - np.exp(y) * grad.sum(axis=-1, keepdims=True)
+
+
+# ---- silu, mish, softplus, elu, hardtanh, logsigmoid, prelu: computed in float64 ------------
+
+
+def _f64(fn):
+    def op(*arrays_and_args):
+        dt = arrays_and_args[0].dtype
+        args = [a.astype(np.float64) if isinstance(a, np.ndarray) else a for a in arrays_and_args]
+        out = fn(*args)
+        return out.astype(dt) if dt.kind == "f" else out
+
+    op.__name__ = fn.__name__
+    return op
+
+
+def _sig(x):
+    return 0.5 * (1 + np.tanh(0.5 * x))
+
+
+def _softplus1(x):
+    return np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x)))
+
+
+@_f64
+def silu(x):
+    return x * _sig(x)
+
+
+@_f64
+def silu_backward(grad, x):
+    s = _sig(x)
+    return grad * s * (1 + x * (1 - s))
+
+
+@_f64
+def mish(x):
+    return x * np.tanh(_softplus1(x))
+
+
+@_f64
+def mish_backward(grad, x):
+    t = np.tanh(_softplus1(x))
+    return grad * (t + x * _sig(x) * (1 - t * t))
+
+
+@_f64
+def softplus(x, beta=1.0, threshold=20.0):
+    z = x * beta
+    return np.where(z > threshold, x, _softplus1(z) / beta)
+
+
+@_f64
+def softplus_backward(grad, x, beta=1.0, threshold=20.0):
+    z = x * beta
+    return np.where(z > threshold, grad, grad * _sig(z))
+
+
+@_f64
+def elu(x, alpha=1.0, scale=1.0, input_scale=1.0):
+    return np.where(x > 0, scale * x, scale * alpha * np.expm1(np.minimum(x, 0) * input_scale))
+
+
+@_f64
+def elu_backward(grad, x, alpha=1.0, scale=1.0, input_scale=1.0):
+    neg = scale * alpha * input_scale * np.exp(np.minimum(x, 0) * input_scale)
+    return np.where(x > 0, grad * scale, grad * neg)
+
+
+@_f64
+def hardtanh(x, min_val=-1.0, max_val=1.0):
+    return np.where(x < min_val, min_val, np.where(x > max_val, max_val, x))
+
+
+@_f64
+def hardtanh_backward(grad, x, min_val=-1.0, max_val=1.0):
+    return np.where((x <= min_val) | (x >= max_val), 0.0, grad)
+
+
+@_f64
+def logsigmoid(x):
+    return np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x)))
+
+
+@_f64
+def logsigmoid_backward(grad, x):
+    return grad * _sig(-x)
+
+
+def _prelu_weight(x, weight):
+    w = weight.astype(np.float64).reshape(-1)
+    if w.size == 1 or x.ndim < 2:
+        return w.reshape(())
+    return w.reshape((1, -1) + (1,) * (x.ndim - 2))
+
+
+def prelu(x, weight):
+    x64 = x.astype(np.float64)
+    return np.where(x64 > 0, x64, _prelu_weight(x, weight) * x64).astype(x.dtype)
+
+
+def prelu_backward(grad, x, weight, need_weight=True):
+    x64, g64 = x.astype(np.float64), grad.astype(np.float64)
+    w = _prelu_weight(x, weight)
+    dx = np.where(x64 > 0, g64, w * g64).astype(grad.dtype)
+    if not need_weight:
+        return dx, None
+    contrib = np.where(x64 > 0, 0.0, g64 * x64)
+    if weight.size == 1 or x.ndim < 2:
+        dw = np.asarray(contrib.sum()).reshape(weight.shape)
+    else:
+        dw = contrib.sum(axis=tuple(i for i in range(x.ndim) if i != 1)).reshape(weight.shape)
+    return dx, dw.astype(weight.dtype)

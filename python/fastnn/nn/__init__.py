@@ -1,8 +1,10 @@
 """``fastnn.nn``: modules, layers, losses and initialisers with PyTorch's names and semantics."""
 
 from . import functional, init, utils
+from .activation import ELU, SELU, Hardtanh, LogSigmoid, Mish, PReLU, ReLU6, SiLU, Softplus
 from .container import ModuleDict, ParameterDict, ParameterList
 from .conv import AvgPool2d, Conv2d, MaxPool2d
+from .conv1d import AvgPool1d, Conv1d, MaxPool1d
 from .layers import (
     GELU,
     Dropout,
@@ -34,26 +36,40 @@ from .loss import (
 from .module import Module, ModuleList, Sequential
 from .normalization import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm
 from .parameter import Parameter, UninitializedParameter
+from .pooling_adaptive import AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveMaxPool2d
+from .reshape_layers import Dropout2d, Unflatten, Upsample
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
+from .sparse import Embedding, EmbeddingBag
 
 __all__ = [
+    "ELU",
     "GELU",
     "GRU",
     "LSTM",
     "RNN",
+    "SELU",
+    "AdaptiveAvgPool1d",
+    "AdaptiveAvgPool2d",
+    "AdaptiveMaxPool2d",
+    "AvgPool1d",
     "AvgPool2d",
     "BCELoss",
     "BCEWithLogitsLoss",
     "BatchNorm1d",
     "BatchNorm2d",
     "CTCLoss",
+    "Conv1d",
     "Conv2d",
     "CosineEmbeddingLoss",
     "CrossEntropyLoss",
     "Dropout",
+    "Dropout2d",
+    "Embedding",
+    "EmbeddingBag",
     "Flatten",
     "GRUCell",
     "GroupNorm",
+    "Hardtanh",
     "HuberLoss",
     "Identity",
     "KLDivLoss",
@@ -63,13 +79,17 @@ __all__ = [
     "LazyLinear",
     "LeakyReLU",
     "Linear",
+    "LogSigmoid",
     "LogSoftmax",
     "MSELoss",
+    "MaxPool1d",
     "MaxPool2d",
+    "Mish",
     "Module",
     "ModuleDict",
     "ModuleList",
     "NLLLoss",
+    "PReLU",
     "Parameter",
     "ParameterDict",
     "ParameterList",
@@ -77,13 +97,18 @@ __all__ = [
     "RNNCell",
     "RNNCellBase",
     "ReLU",
+    "ReLU6",
     "Sequential",
+    "SiLU",
     "Sigmoid",
     "SmoothL1Loss",
     "Softmax",
+    "Softplus",
     "Tanh",
     "TripletMarginLoss",
+    "Unflatten",
     "UninitializedParameter",
+    "Upsample",
     "functional",
     "init",
     "utils",

@@ -97,3 +97,62 @@ class Softmax(_LastAxis):
 
 class LogSoftmax(_LastAxis):
     _fwd, _bwd = "log_softmax", "log_softmax_backward"
+
+
+class _FromInput(Function):
+    """An element-wise activation whose backward kernel takes the forward input x: the kernel
+    pair ``_fwd`` / ``_bwd`` with the op's scalar parameters ``args`` after the arrays."""
+
+    save_inputs = True
+    _fwd = _bwd = ""
+
+    def forward(self, x, args=()):
+        self.x, self.args = x, args
+        return getattr(self.be, self._fwd)(x, *args)
+
+    def backward(self, g):
+        return getattr(self.be, self._bwd)(g, self.x, *self.args)
+
+
+class SiLU(_FromInput):
+    _fwd, _bwd = "silu", "silu_backward"
+
+
+class Mish(_FromInput):
+    _fwd, _bwd = "mish", "mish_backward"
+
+
+class Softplus(_FromInput):
+    """args = (beta, threshold)"""
+
+    _fwd, _bwd = "softplus", "softplus_backward"
+
+
+class ELU(_FromInput):
+    """args = (alpha, scale, input_scale); SELU is ELU with torch's fixed alpha and scale."""
+
+    _fwd, _bwd = "elu", "elu_backward"
+
+
+class Hardtanh(_FromInput):
+    """args = (min_val, max_val); ReLU6 is Hardtanh(0, 6)."""
+
+    _fwd, _bwd = "hardtanh", "hardtanh_backward"
+
+
+class LogSigmoid(_FromInput):
+    _fwd, _bwd = "logsigmoid", "logsigmoid_backward"
+
+
+class PReLU(Function):
+    """x where x > 0, else weight[c] * x; gradients for x and the per-channel weight."""
+
+    save_inputs = True
+
+    def forward(self, x, weight):
+        self.x, self.w = x, weight
+        return self.be.prelu(x, weight)
+
+    def backward(self, g):
+        need = self.needs_input_grad
+        return self.be.prelu_backward(g, self.x, self.w, len(need) > 1 and need[1])

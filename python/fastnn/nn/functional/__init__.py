@@ -8,13 +8,37 @@ element-wise kernels, ``conv2d`` the fused im2col + GEMM kernel, ``cross_entropy
 
 from .activation import *
 from .activation import __all__ as _activation_all
+from .adaptive import adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_max_pool2d
 from .conv import avg_pool2d, conv2d, max_pool2d
+from .conv1d import avg_pool1d, conv1d, max_pool1d
+from .dropout2d import dropout2d
+from .embedding import embedding
+from .embedding_bag import embedding_bag
 from .linear import linear
 from .loss import *
 from .loss import __all__ as _loss_all
 from .normalization import batch_norm, group_norm, layer_norm
+from .padding import interpolate, pad
 
-__all__ = ["avg_pool2d", "conv2d", "linear", "max_pool2d"]
-__all__ += ["batch_norm", "group_norm", "layer_norm"]
+__all__ = [
+    "adaptive_avg_pool1d",
+    "adaptive_avg_pool2d",
+    "adaptive_max_pool2d",
+    "avg_pool1d",
+    "avg_pool2d",
+    "batch_norm",
+    "conv1d",
+    "conv2d",
+    "dropout2d",
+    "embedding",
+    "embedding_bag",
+    "group_norm",
+    "interpolate",
+    "layer_norm",
+    "linear",
+    "max_pool1d",
+    "max_pool2d",
+    "pad",
+]
 __all__.extend(_activation_all)
 __all__.extend(_loss_all)

@@ -5,7 +5,6 @@ import warnings
 
 from ... import _devices
 from ..._tensor.ops import activation as A
-from ..._tensor.ops.elementwise import Clamp
 
 
 def relu(input, inplace=False):
@@ -33,36 +32,62 @@ def tanh(input):
 
 
 def relu6(input, inplace=False):
-    return _maybe_inplace(input, lambda x: Clamp.apply(x, lo=0.0, hi=6.0), inplace)
+    return hardtanh(input, 0.0, 6.0, inplace)
 
 
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
-    return _maybe_inplace(input, lambda x: Clamp.apply(x, lo=min_val, hi=max_val), inplace)
+    if min_val > max_val:
+        raise ValueError(
+            f"hardtanh: min_val ({min_val}) cannot be greater than max_val ({max_val})"
+        )
+    args = (float(min_val), float(max_val))
+    return _maybe_inplace(input, lambda x: A.Hardtanh.apply(x, args=args), inplace)
 
 
 def softplus(input, beta=1.0, threshold=20.0):
-    """log(1 + exp(beta x)) / beta, linear above ``threshold`` (like torch)."""
-    from ..._tensor.functions import where
-
-    bx = input * beta
-    soft = (bx.clamp_max(threshold).exp() + 1).log() / beta
-    return where(bx > threshold, input, soft)
+    """log(1 + exp(beta x)) / beta, and x where beta x > ``threshold`` (like torch)."""
+    if beta == 0:
+        raise ValueError("softplus: beta must be non-zero")
+    return A.Softplus.apply(input, args=(float(beta), float(threshold)))
 
 
 def elu(input, alpha=1.0, inplace=False):
-    from ..._tensor.functions import where
+    args = (float(alpha), 1.0, 1.0)
+    return _maybe_inplace(input, lambda x: A.ELU.apply(x, args=args), inplace)
 
-    return _maybe_inplace(
-        input, lambda x: where(x > 0, x, (x.clamp_max(0.0).exp() - 1) * alpha), inplace
-    )
+
+# torch's SELU constants (self-normalising: fixed points of mean 0, variance 1)
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def selu(input, inplace=False):
+    args = (_SELU_ALPHA, _SELU_SCALE, 1.0)
+    return _maybe_inplace(input, lambda x: A.ELU.apply(x, args=args), inplace)
 
 
 def silu(input, inplace=False):
-    return _maybe_inplace(input, lambda x: x * A.Sigmoid.apply(x), inplace)
+    return _maybe_inplace(input, A.SiLU.apply, inplace)
+
+
+def mish(input, inplace=False):
+    return _maybe_inplace(input, A.Mish.apply, inplace)
 
 
 def logsigmoid(input):
-    return -softplus(-input)
+    return A.LogSigmoid.apply(input)
+
+
+def prelu(input, weight):
+    """x where x > 0, else weight * x; weight has one entry per channel (dim 1) or one in all."""
+    if weight.ndim > 1:
+        raise ValueError(f"prelu: weight must be 1-D, got shape {tuple(weight.shape)}")
+    if weight.numel() != 1 and (input.ndim < 2 or input.shape[1] != weight.numel()):
+        raise ValueError(
+            f"prelu: weight has {weight.numel()} parameters but the input of shape "
+            f"{tuple(input.shape)} has {input.shape[1] if input.ndim >= 2 else 1} channels in dim 1"
+        )
+    return A.PReLU.apply(input, weight)
 
 
 def _implicit_softmax_dim(ndim, name, stacklevel):
@@ -147,10 +172,13 @@ __all__ = [
     "leaky_relu",
     "log_softmax",
     "logsigmoid",
+    "mish",
     "normalize",
     "one_hot",
+    "prelu",
     "relu",
     "relu6",
+    "selu",
     "sigmoid",
     "silu",
     "softmax",

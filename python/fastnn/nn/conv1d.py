@@ -1,0 +1,152 @@
+"""1-D convolution and pooling layers: Conv1d, MaxPool1d, AvgPool1d over (N, C, L), with
+PyTorch's names, signatures, default initialisation and reprs. Each forward is one
+``nn.functional`` call, which runs the 2-D kernels on the (N, C, 1, L) view."""
+
+import numpy as np
+
+from . import functional as F
+from .layers import _affine_parameters, _place_parameters, _reset_affine
+from .module import Module
+
+__all__ = ["AvgPool1d", "Conv1d", "MaxPool1d"]
+
+
+def _single(v, what, cls, minimum):
+    t = tuple(v) if isinstance(v, (tuple, list)) else (v,)
+    if len(t) != 1 or isinstance(t[0], bool) or not isinstance(t[0], (int, np.integer)):
+        raise TypeError(f"{cls}: {what} must be an int or a 1-tuple of an int, got {v!r}")
+    if t[0] < minimum:
+        raise ValueError(f"{cls}: {what} must be >= {minimum}, got {v!r}")
+    return (int(t[0]),)
+
+
+class Conv1d(Module):
+    """1-D convolution over (N, C_in, L): weight (C_out, C_in, k), bias (C_out,), initialised
+    like PyTorch (kaiming_uniform(a=sqrt(5)), bias U(+-1/sqrt(C_in*k))). groups=1 and
+    padding_mode='zeros' only."""
+
+    def __init__(
+        self,
+        in_channels,
+        out_channels,
+        kernel_size,
+        stride=1,
+        padding=0,
+        dilation=1,
+        groups=1,
+        bias=True,
+        padding_mode="zeros",
+        device=None,
+        dtype=None,
+    ):
+        super().__init__()
+        if groups != 1:
+            raise NotImplementedError(
+                f"Conv1d: groups={groups} is not supported (fastnn implements groups=1 only)"
+            )
+        if padding_mode != "zeros":
+            raise NotImplementedError(
+                f"Conv1d: padding_mode={padding_mode!r} is not supported (only 'zeros')"
+            )
+        for what, v in (("in_channels", in_channels), ("out_channels", out_channels)):
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v <= 0:
+                raise ValueError(f"Conv1d: {what} must be a positive int, got {v!r}")
+        self.in_channels, self.out_channels = int(in_channels), int(out_channels)
+        self.kernel_size = _single(kernel_size, "kernel_size", "Conv1d", 1)
+        self.stride = _single(stride, "stride", "Conv1d", 1)
+        if isinstance(padding, str):
+            if padding not in ("same", "valid"):
+                raise ValueError(
+                    f"Invalid padding string {padding!r}, should be one of {{'valid', 'same'}}"
+                )
+            if padding == "same" and self.stride != (1,):
+                raise ValueError("padding='same' is not supported for strided convolutions")
+            self.padding = padding
+        else:
+            self.padding = _single(padding, "padding", "Conv1d", 0)
+        self.dilation = _single(dilation, "dilation", "Conv1d", 1)
+        self.groups, self.padding_mode = 1, "zeros"
+        shape = (self.out_channels, self.in_channels, *self.kernel_size)
+        _affine_parameters(self, shape, bias, dtype)
+        self.reset_parameters()
+        _place_parameters(self, device)
+
+    def reset_parameters(self):
+        _reset_affine(self)
+
+    def forward(self, input):
+        pad = self.padding if isinstance(self.padding, str) else self.padding[0]
+        return F.conv1d(input, self.weight, self.bias, self.stride[0], pad, self.dilation[0])
+
+    def extra_repr(self):
+        s = (
+            f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+            f"stride={self.stride}"
+        )
+        if self.padding != (0,):
+            s += f", padding={self.padding}"
+        if self.dilation != (1,):
+            s += f", dilation={self.dilation}"
+        if self.bias is None:
+            s += ", bias=False"
+        return s
+
+
+class MaxPool1d(Module):
+    """1-D max pooling (stride defaults to kernel_size; padding counts as -inf)."""
+
+    def __init__(
+        self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False
+    ):
+        super().__init__()
+        if ceil_mode:
+            raise NotImplementedError("MaxPool1d: ceil_mode=True is not supported by fastnn")
+        self.kernel_size = kernel_size
+        self.stride = stride if stride is not None else kernel_size
+        self.padding, self.dilation = padding, dilation
+        self.return_indices, self.ceil_mode = return_indices, ceil_mode
+
+    def forward(self, input):
+        return F.max_pool1d(
+            input,
+            self.kernel_size,
+            self.stride,
+            self.padding,
+            self.dilation,
+            return_indices=self.return_indices,
+        )
+
+    def extra_repr(self):
+        return (
+            f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
+            f"dilation={self.dilation}, ceil_mode={self.ceil_mode}"
+        )
+
+
+class AvgPool1d(Module):
+    """1-D average pooling (stride defaults to kernel_size)."""
+
+    def __init__(
+        self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True
+    ):
+        super().__init__()
+        if ceil_mode:
+            raise NotImplementedError("AvgPool1d: ceil_mode=True is not supported by fastnn")
+        self.kernel_size = _single(kernel_size, "kernel_size", "AvgPool1d", 1)
+        self.stride = _single(
+            stride if stride is not None else kernel_size, "stride", "AvgPool1d", 1
+        )
+        self.padding = _single(padding, "padding", "AvgPool1d", 0)
+        self.ceil_mode, self.count_include_pad = ceil_mode, count_include_pad
+
+    def forward(self, input):
+        return F.avg_pool1d(
+            input,
+            self.kernel_size,
+            self.stride,
+            self.padding,
+            count_include_pad=self.count_include_pad,
+        )
+
+    def extra_repr(self):
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"

@@ -1,0 +1,172 @@
+"""``F.embedding_bag``: sums, means or maxima of bags of embedding rows, without materialising
+the per-bag (bag, length, dim) tensor a padded lookup would need.
+
+The rows are looked up once with the embedding gather kernel (its scatter-add backward gives the
+table gradient, scale_grad_by_freq and max_norm included), then reduced per bag: sum and mean by
+a segment sum of each bag's contiguous rows (weighted by per_sample_weights for 'sum', which
+therefore get their gradient too), max by a per-bag maximum whose backward routes each output
+element's gradient to the row that held the maximum. Entries equal to padding_idx take no part
+in a bag: not summed, not counted by the mean, never the maximum; an empty bag gives zeros.
+
+Bags: a 2-D input (B, L) is B bags of L; a 1-D input is cut at ``offsets`` (starts, the first
+0, non-decreasing; with include_last_offset the last offset ends the last bag).
+"""
+
+import numpy as np
+
+from ..._tensor.creation import tensor as _tensor
+from ...autograd.function import Function
+from .embedding import check_sparse, embedding, padding_row
+
+
+class _BagMax(Function):
+    """out[b] = the element-wise max over the rows of bag b (only rows with keep = True)."""
+
+    def forward(self, rows, *, bag_starts, bag_ends, keep):
+        be = self.be
+        r = be.to_numpy(rows)
+        out = np.zeros((len(bag_starts), r.shape[1]), r.dtype)
+        arg = np.full(out.shape, -1, np.int64)
+        for b, (s, e) in enumerate(zip(bag_starts, bag_ends)):
+            pos = s + np.flatnonzero(keep[s:e])
+            if pos.size:
+                k = np.argmax(r[pos], axis=0)  # the first NaN wins, as torch's max does
+                arg[b] = pos[k]
+                out[b] = r[pos[k], np.arange(r.shape[1])]
+        if self.requires_grad:
+            self.arg, self.n = arg, r.shape[0]
+        return be.from_numpy(out)
+
+    def backward(self, g):
+        gn = self.be.to_numpy(g)
+        d = np.zeros((self.n, gn.shape[1]), gn.dtype)
+        b, col = np.nonzero(self.arg >= 0)
+        d[self.arg[b, col], col] = gn[b, col]  # each (row, col) is the max of one bag at most
+        return self.be.from_numpy(d)
+
+
+class _BagSum(Function):
+    """out[b] = the sum of the rows of bag b (contiguous positions [start, end)); empty bags 0.
+    The backward hands each row its bag's gradient."""
+
+    def forward(self, rows, *, bag_starts, bag_ends):
+        r = self.be.to_numpy(rows)
+        out = np.zeros((len(bag_starts), r.shape[1]), r.dtype)
+        full = bag_ends > bag_starts
+        if full.any():
+            out[full] = np.add.reduceat(r, bag_starts[full], axis=0)
+        if self.requires_grad:
+            self.bag_of = np.repeat(np.arange(len(bag_starts)), bag_ends - bag_starts)
+            self.n = r.shape[0]
+        return self.be.from_numpy(out)
+
+    def backward(self, g):
+        gn = self.be.to_numpy(g)
+        d = np.zeros((self.n, gn.shape[1]), gn.dtype)
+        d[: self.bag_of.size] = gn[self.bag_of]  # the bags cover [0, n) in order
+        return self.be.from_numpy(d)
+
+
+def _bags(input, offsets, include_last_offset, per_sample_weights):
+    """(flat indices, starts, ends, flat weights) for the two input layouts."""
+    if input.ndim == 2:
+        if offsets is not None:
+            raise ValueError(
+                "embedding_bag: if input is 2D, then offsets has to be None, as input is treated "
+                "as a mini-batch of fixed length sequences"
+            )
+        b, length = input.shape
+        starts = np.arange(b, dtype=np.int64) * length
+        flat = input.reshape(-1)
+        psw = None if per_sample_weights is None else per_sample_weights.reshape(-1)
+        return flat, starts, starts + length, psw
+    if input.ndim != 1:
+        raise ValueError(
+            f"embedding_bag: input has to be a 1D or 2D Tensor, got shape {tuple(input.shape)}"
+        )
+    if offsets is None:
+        raise ValueError("embedding_bag: offsets has to be a 1D Tensor but got None")
+    if offsets.ndim != 1 or offsets.dtype.kind not in "iu":
+        raise ValueError(
+            f"embedding_bag: offsets has to be a 1D integer Tensor, got shape "
+            f"{tuple(offsets.shape)} and dtype {offsets.dtype}"
+        )
+    n = input.shape[0]
+    offs = np.asarray(offsets.cpu().numpy(), np.int64)
+    if offs.size and offs[0] != 0:
+        raise ValueError(f"embedding_bag: offsets[0] has to be 0, got {offs[0]}")
+    if np.any(np.diff(offs) < 0) or (offs.size and offs[-1] > n):
+        raise ValueError(
+            f"embedding_bag: offsets must be non-decreasing and at most the number of indices "
+            f"({n}), got {offs.tolist()}"
+        )
+    if include_last_offset:
+        # torch's own result for a last offset short of the end differs between its code
+        # paths (some read the tail into the last bag, some drop it): refuse the input instead
+        if offs.size == 0 or offs[-1] != n:
+            raise ValueError(
+                "embedding_bag: with include_last_offset=True the last offset must be the number "
+                f"of indices ({n}), got {offs.tolist()}"
+            )
+        starts, ends = offs[:-1], offs[1:]
+    else:
+        starts, ends = offs, np.append(offs[1:], n)
+    return input, starts, ends, per_sample_weights
+
+
+def embedding_bag(
+    input,
+    weight,
+    offsets=None,
+    max_norm=None,
+    norm_type=2,
+    scale_grad_by_freq=False,
+    mode="mean",
+    sparse=False,
+    per_sample_weights=None,
+    include_last_offset=False,
+    padding_idx=None,
+):
+    """torch.nn.functional.embedding_bag: (bags, embedding_dim)."""
+    check_sparse(sparse, "embedding_bag")
+    if mode not in ("sum", "mean", "max"):
+        raise ValueError(f"embedding_bag: mode has to be one of sum, mean or max, got {mode!r}")
+    if per_sample_weights is not None:
+        if mode != "sum":
+            raise NotImplementedError(
+                "embedding_bag: per_sample_weights was not None. per_sample_weights is only "
+                f"supported for mode='sum' (got mode={mode!r}). Please open a feature request."
+            )
+        if tuple(per_sample_weights.shape) != tuple(input.shape):
+            raise ValueError(
+                f"embedding_bag: per_sample_weights has shape {tuple(per_sample_weights.shape)}, "
+                f"expected the shape of input {tuple(input.shape)}"
+            )
+    if weight.ndim != 2:
+        raise ValueError(
+            f"embedding_bag: 'weight' must be 2-D (num_embeddings, embedding_dim), got shape "
+            f"{tuple(weight.shape)}"
+        )
+    flat, starts, ends, psw = _bags(input, offsets, include_last_offset, per_sample_weights)
+    pad = padding_row(padding_idx, weight.shape[0], "embedding_bag")
+    rows = embedding(flat, weight, None, max_norm, norm_type, scale_grad_by_freq)
+    n, dim, nbags = flat.shape[0], weight.shape[1], len(starts)
+    keep = np.ones(n, bool) if pad is None else np.asarray(flat.cpu().numpy(), np.int64) != pad
+    if mode == "max":
+        return _BagMax.apply(rows, bag_starts=starts, bag_ends=ends, keep=keep)
+    bag_of = np.repeat(np.arange(nbags, dtype=np.int64), ends - starts)
+    scale = keep.astype(np.float64)
+    if mode == "mean":
+        kept_before = np.concatenate([[0], np.cumsum(keep)])
+        counts = kept_before[ends] - kept_before[starts]
+        scale[: bag_of.size] /= np.maximum(counts, 1)[bag_of]
+    if pad is not None or mode == "mean":
+        rows = rows * _tensor(scale[:, None], dtype=rows.dtype, device=rows.device)
+    if psw is not None:
+        rows = rows * psw.reshape(n, 1)
+    if input.ndim == 2:  # equal bags: a reduction over the middle axis
+        return rows.reshape(nbags, input.shape[1], dim).sum(1)
+    return _BagSum.apply(rows, bag_starts=starts, bag_ends=ends)
+
+
+__all__ = ["embedding_bag"]
