@@ -482,151 +482,152 @@ void radam_step(const py::object& params, const py::object& grads, const py::obj
   h.maximize = maximize, h.step = step;
   two_state_step("radam_step", h, params, grads, exp_avgs, "exp_avgs", exp_avg_sqs, "exp_avg_sqs",
                  radam_step_cuda);
-  // unary / binary for the ops with scalar parameters: k(dtype, out, in[, in2], n) is a lambda
-  // that adds them.
-  template <class K>
-  py::object unary_with(const char* fn, K k, const py::object& x_obj, const py::object& out) {
-    DeviceArray& x = float_input(x_obj, fn, "x");
-    DeviceGuard guard(x.device());
-    DeviceArray y = out_like(out, x, {&x}, fn);
-    k(x.dtype, y.data(), x.data(), x.numel());
-    return ret(out, std::move(y));
-  }
-  template <class K>
-  py::object binary_with(const char* fn, K k, const py::object& g_obj, const py::object& x_obj,
-                         const py::object& out) {
-    DeviceArray& g = float_input(g_obj, fn, "grad");
-    DeviceArray& x = float_input(x_obj, fn, "x");
-    check_pair(g, x, "x", fn);
-    DeviceGuard guard(g.device());
-    DeviceArray dx = out_like(out, g, {&g, &x}, fn);
-    k(g.dtype, dx.data(), g.data(), x.data(), g.numel());
-    return ret(out, std::move(dx));
-  }
+}
 
-  void check_softplus_beta(double beta, const char* fn) {
-    FASTNN_CHECK(std::isfinite(beta), fn, ": argument 'beta' must be finite, got ", beta);
-    FASTNN_CHECK(beta != 0, fn, ": argument 'beta' must be non-zero");
-  }
-  void check_hardtanh_range(double lo, double hi, const char* fn) {
-    FASTNN_CHECK(lo <= hi, fn, ": min_val (", lo, ") cannot be greater than max_val (", hi, ")");
-  }
+// unary / binary for the ops with scalar parameters: k(dtype, out, in[, in2], n) is a lambda
+// that adds them.
+template <class K>
+py::object unary_with(const char* fn, K k, const py::object& x_obj, const py::object& out) {
+  DeviceArray& x = float_input(x_obj, fn, "x");
+  DeviceGuard guard(x.device());
+  DeviceArray y = out_like(out, x, {&x}, fn);
+  k(x.dtype, y.data(), x.data(), x.numel());
+  return ret(out, std::move(y));
+}
+template <class K>
+py::object binary_with(const char* fn, K k, const py::object& g_obj, const py::object& x_obj,
+                       const py::object& out) {
+  DeviceArray& g = float_input(g_obj, fn, "grad");
+  DeviceArray& x = float_input(x_obj, fn, "x");
+  check_pair(g, x, "x", fn);
+  DeviceGuard guard(g.device());
+  DeviceArray dx = out_like(out, g, {&g, &x}, fn);
+  k(g.dtype, dx.data(), g.data(), x.data(), g.numel());
+  return ret(out, std::move(dx));
+}
 
-  void register_more_activations(py::module_ & m, const py::arg_v& out) {
-    m.def(
-        "silu",
-        [](const py::object& x, const py::object& o) {
-          return unary("silu", silu_forward_cuda, x, o);
-        },
-        py::arg("x"), py::kw_only(), out);
-    m.def(
-        "silu_backward",
-        [](const py::object& g, const py::object& x, const py::object& o) {
-          return binary("silu_backward", silu_backward_cuda, g, x, "x", o);
-        },
-        py::arg("grad"), py::arg("x"), py::kw_only(), out);
-    m.def(
-        "mish",
-        [](const py::object& x, const py::object& o) {
-          return unary("mish", mish_forward_cuda, x, o);
-        },
-        py::arg("x"), py::kw_only(), out);
-    m.def(
-        "mish_backward",
-        [](const py::object& g, const py::object& x, const py::object& o) {
-          return binary("mish_backward", mish_backward_cuda, g, x, "x", o);
-        },
-        py::arg("grad"), py::arg("x"), py::kw_only(), out);
-    m.def(
-        "logsigmoid",
-        [](const py::object& x, const py::object& o) {
-          return unary("logsigmoid", logsigmoid_forward_cuda, x, o);
-        },
-        py::arg("x"), py::kw_only(), out);
-    m.def(
-        "logsigmoid_backward",
-        [](const py::object& g, const py::object& x, const py::object& o) {
-          return binary("logsigmoid_backward", logsigmoid_backward_cuda, g, x, "x", o);
-        },
-        py::arg("grad"), py::arg("x"), py::kw_only(), out);
-    m.def(
-        "softplus",
-        [](const py::object& x, double beta, double threshold, const py::object& o) {
-          check_softplus_beta(beta, "softplus");
-          return unary_with(
-              "softplus",
-              [=](DType dt, void* y, const void* xp, int64_t n) {
-                softplus_forward_cuda(dt, y, xp, beta, threshold, n);
-              },
-              x, o);
-        },
-        py::arg("x"), py::arg("beta") = 1.0, py::arg("threshold") = 20.0, py::kw_only(), out);
-    m.def(
-        "softplus_backward",
-        [](const py::object& g, const py::object& x, double beta, double threshold,
-           const py::object& o) {
-          check_softplus_beta(beta, "softplus_backward");
-          return binary_with(
-              "softplus_backward",
-              [=](DType dt, void* dx, const void* gp, const void* xp, int64_t n) {
-                softplus_backward_cuda(dt, dx, gp, xp, beta, threshold, n);
-              },
-              g, x, o);
-        },
-        py::arg("grad"), py::arg("x"), py::arg("beta") = 1.0, py::arg("threshold") = 20.0,
-        py::kw_only(), out);
-    m.def(
-        "elu",
-        [](const py::object& x, double alpha, double scale, double input_scale,
-           const py::object& o) {
-          return unary_with(
-              "elu",
-              [=](DType dt, void* y, const void* xp, int64_t n) {
-                elu_forward_cuda(dt, y, xp, alpha, scale, input_scale, n);
-              },
-              x, o);
-        },
-        py::arg("x"), py::arg("alpha") = 1.0, py::arg("scale") = 1.0, py::arg("input_scale") = 1.0,
-        py::kw_only(), out);
-    m.def(
-        "elu_backward",
-        [](const py::object& g, const py::object& x, double alpha, double scale, double input_scale,
-           const py::object& o) {
-          return binary_with(
-              "elu_backward",
-              [=](DType dt, void* dx, const void* gp, const void* xp, int64_t n) {
-                elu_backward_cuda(dt, dx, gp, xp, alpha, scale, input_scale, n);
-              },
-              g, x, o);
-        },
-        py::arg("grad"), py::arg("x"), py::arg("alpha") = 1.0, py::arg("scale") = 1.0,
-        py::arg("input_scale") = 1.0, py::kw_only(), out);
-    m.def(
-        "hardtanh",
-        [](const py::object& x, double lo, double hi, const py::object& o) {
-          check_hardtanh_range(lo, hi, "hardtanh");
-          return unary_with(
-              "hardtanh",
-              [=](DType dt, void* y, const void* xp, int64_t n) {
-                hardtanh_forward_cuda(dt, y, xp, lo, hi, n);
-              },
-              x, o);
-        },
-        py::arg("x"), py::arg("min_val") = -1.0, py::arg("max_val") = 1.0, py::kw_only(), out);
-    m.def(
-        "hardtanh_backward",
-        [](const py::object& g, const py::object& x, double lo, double hi, const py::object& o) {
-          check_hardtanh_range(lo, hi, "hardtanh_backward");
-          return binary_with(
-              "hardtanh_backward",
-              [=](DType dt, void* dx, const void* gp, const void* xp, int64_t n) {
-                hardtanh_backward_cuda(dt, dx, gp, xp, lo, hi, n);
-              },
-              g, x, o);
-        },
-        py::arg("grad"), py::arg("x"), py::arg("min_val") = -1.0, py::arg("max_val") = 1.0,
-        py::kw_only(), out);
-  }
+void check_softplus_beta(double beta, const char* fn) {
+  FASTNN_CHECK(std::isfinite(beta), fn, ": argument 'beta' must be finite, got ", beta);
+  FASTNN_CHECK(beta != 0, fn, ": argument 'beta' must be non-zero");
+}
+void check_hardtanh_range(double lo, double hi, const char* fn) {
+  FASTNN_CHECK(lo <= hi, fn, ": min_val (", lo, ") cannot be greater than max_val (", hi, ")");
+}
+
+void register_more_activations(py::module_& m, const py::arg_v& out) {
+  m.def(
+      "silu",
+      [](const py::object& x, const py::object& o) {
+        return unary("silu", silu_forward_cuda, x, o);
+      },
+      py::arg("x"), py::kw_only(), out);
+  m.def(
+      "silu_backward",
+      [](const py::object& g, const py::object& x, const py::object& o) {
+        return binary("silu_backward", silu_backward_cuda, g, x, "x", o);
+      },
+      py::arg("grad"), py::arg("x"), py::kw_only(), out);
+  m.def(
+      "mish",
+      [](const py::object& x, const py::object& o) {
+        return unary("mish", mish_forward_cuda, x, o);
+      },
+      py::arg("x"), py::kw_only(), out);
+  m.def(
+      "mish_backward",
+      [](const py::object& g, const py::object& x, const py::object& o) {
+        return binary("mish_backward", mish_backward_cuda, g, x, "x", o);
+      },
+      py::arg("grad"), py::arg("x"), py::kw_only(), out);
+  m.def(
+      "logsigmoid",
+      [](const py::object& x, const py::object& o) {
+        return unary("logsigmoid", logsigmoid_forward_cuda, x, o);
+      },
+      py::arg("x"), py::kw_only(), out);
+  m.def(
+      "logsigmoid_backward",
+      [](const py::object& g, const py::object& x, const py::object& o) {
+        return binary("logsigmoid_backward", logsigmoid_backward_cuda, g, x, "x", o);
+      },
+      py::arg("grad"), py::arg("x"), py::kw_only(), out);
+  m.def(
+      "softplus",
+      [](const py::object& x, double beta, double threshold, const py::object& o) {
+        check_softplus_beta(beta, "softplus");
+        return unary_with(
+            "softplus",
+            [=](DType dt, void* y, const void* xp, int64_t n) {
+              softplus_forward_cuda(dt, y, xp, beta, threshold, n);
+            },
+            x, o);
+      },
+      py::arg("x"), py::arg("beta") = 1.0, py::arg("threshold") = 20.0, py::kw_only(), out);
+  m.def(
+      "softplus_backward",
+      [](const py::object& g, const py::object& x, double beta, double threshold,
+         const py::object& o) {
+        check_softplus_beta(beta, "softplus_backward");
+        return binary_with(
+            "softplus_backward",
+            [=](DType dt, void* dx, const void* gp, const void* xp, int64_t n) {
+              softplus_backward_cuda(dt, dx, gp, xp, beta, threshold, n);
+            },
+            g, x, o);
+      },
+      py::arg("grad"), py::arg("x"), py::arg("beta") = 1.0, py::arg("threshold") = 20.0,
+      py::kw_only(), out);
+  m.def(
+      "elu",
+      [](const py::object& x, double alpha, double scale, double input_scale, const py::object& o) {
+        return unary_with(
+            "elu",
+            [=](DType dt, void* y, const void* xp, int64_t n) {
+              elu_forward_cuda(dt, y, xp, alpha, scale, input_scale, n);
+            },
+            x, o);
+      },
+      py::arg("x"), py::arg("alpha") = 1.0, py::arg("scale") = 1.0, py::arg("input_scale") = 1.0,
+      py::kw_only(), out);
+  m.def(
+      "elu_backward",
+      [](const py::object& g, const py::object& x, double alpha, double scale, double input_scale,
+         const py::object& o) {
+        return binary_with(
+            "elu_backward",
+            [=](DType dt, void* dx, const void* gp, const void* xp, int64_t n) {
+              elu_backward_cuda(dt, dx, gp, xp, alpha, scale, input_scale, n);
+            },
+            g, x, o);
+      },
+      py::arg("grad"), py::arg("x"), py::arg("alpha") = 1.0, py::arg("scale") = 1.0,
+      py::arg("input_scale") = 1.0, py::kw_only(), out);
+  m.def(
+      "hardtanh",
+      [](const py::object& x, double lo, double hi, const py::object& o) {
+        check_hardtanh_range(lo, hi, "hardtanh");
+        return unary_with(
+            "hardtanh",
+            [=](DType dt, void* y, const void* xp, int64_t n) {
+              hardtanh_forward_cuda(dt, y, xp, lo, hi, n);
+            },
+            x, o);
+      },
+      py::arg("x"), py::arg("min_val") = -1.0, py::arg("max_val") = 1.0, py::kw_only(), out);
+  m.def(
+      "hardtanh_backward",
+      [](const py::object& g, const py::object& x, double lo, double hi, const py::object& o) {
+        check_hardtanh_range(lo, hi, "hardtanh_backward");
+        return binary_with(
+            "hardtanh_backward",
+            [=](DType dt, void* dx, const void* gp, const void* xp, int64_t n) {
+              hardtanh_backward_cuda(dt, dx, gp, xp, lo, hi, n);
+            },
+            g, x, o);
+      },
+      py::arg("grad"), py::arg("x"), py::arg("min_val") = -1.0, py::arg("max_val") = 1.0,
+      py::kw_only(), out);
+}
 
 }  // namespace
 
