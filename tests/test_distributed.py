@@ -1,0 +1,145 @@
+"""fastnn.distributed, DistributedDataParallel and DistributedSampler. The collective and
+training checks run as real MPI jobs (``mpiexec -n 2`` and ``-n 3``, scripts in tests/mpi/);
+they skip where mpi4py or mpiexec is missing."""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import fastnn
+import fastnn.distributed as dist
+from fastnn.utils.data import DataLoader, DistributedSampler, TensorDataset
+
+HERE = Path(__file__).parent / "mpi"
+
+
+def _mpiexec():
+    if not dist.is_mpi_available():
+        pytest.skip("mpi4py is not installed (pip install 'fastnn[mpi]')")
+    exe = shutil.which(
+        "mpiexec", path=os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]])
+    )
+    if exe is None:
+        pytest.skip("mpiexec is not on PATH")
+    return exe
+
+
+def _launch(n, script, *args, timeout=60):
+    env = dict(os.environ, FASTNN_NUM_THREADS="1")
+    return subprocess.run(
+        [_mpiexec(), "-n", str(n), sys.executable, str(HERE / script), *map(str, args)],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+    )
+
+
+def _ok(res, n):
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert res.stdout.count("OK") == n, res.stdout  # every rank finished (lines may interleave)
+
+
+@pytest.mark.parametrize("n", [2, 3])
+def test_collectives_against_numpy_and_sampler_shards(n):
+    _ok(_launch(n, "collectives.py"), n)
+
+
+@pytest.mark.parametrize("n", [2, 3])
+def test_ddp_equals_single_process_training(n, tmp_path):
+    _ok(_launch(n, "ddp.py", tmp_path / "ck.pt"), n)
+
+
+def test_a_failing_rank_ends_the_job_quickly():
+    res = _launch(2, "fail.py", timeout=30)  # a hang would raise TimeoutExpired
+    assert res.returncode != 0
+    assert "ValueError: rank 1 gives up" in res.stderr
+
+
+def test_missing_mpi4py_gives_a_clear_error(monkeypatch):
+    monkeypatch.setitem(sys.modules, "mpi4py", None)
+    monkeypatch.setitem(sys.modules, "mpi4py.MPI", None)
+    assert not dist.is_mpi_available()
+    with pytest.raises(ModuleNotFoundError, match=r"mpi4py.*pip install 'fastnn\[mpi\]'"):
+        dist.init_process_group(backend="mpi")
+    assert not dist.is_initialized()
+
+
+def test_init_and_queries_validate_before_touching_mpi():
+    with pytest.raises(ValueError, match="backend 'nccl'"):
+        dist.init_process_group(backend="nccl")
+    with pytest.raises(ValueError, match="init_method"):
+        dist.init_process_group(backend="mpi", init_method="tcp://x:1")
+    for fn in (dist.get_rank, dist.get_world_size, dist.barrier):
+        with pytest.raises(ValueError, match="init_process_group"):
+            fn()
+    with pytest.raises(ValueError, match="init_process_group"):
+        dist.all_reduce(np.ones(3))
+    with pytest.raises(RuntimeError, match="init_process_group"):
+        fastnn.nn.parallel.DistributedDataParallel(fastnn.nn.Linear(2, 2))
+
+
+@pytest.mark.parametrize("length", [1, 7, 10, 33])
+@pytest.mark.parametrize("replicas", [1, 2, 3, 4])
+@pytest.mark.parametrize("drop_last", [False, True])
+def test_sampler_matches_torch_without_shuffle(length, replicas, drop_last):
+    torch = pytest.importorskip("torch")
+    from torch.utils.data.distributed import DistributedSampler as TorchSampler
+
+    data = list(range(length))
+    for rank in range(replicas):
+        kw = {"num_replicas": replicas, "rank": rank, "shuffle": False, "drop_last": drop_last}
+        ours, theirs = DistributedSampler(data, **kw), TorchSampler(data, **kw)
+        assert len(ours) == len(theirs)
+        assert list(ours) == list(theirs)
+    del torch
+
+
+@pytest.mark.parametrize("length", [1, 7, 10, 257])
+@pytest.mark.parametrize("replicas", [2, 3])
+def test_sampler_shuffled_shards_cover_the_dataset_each_epoch(length, replicas):
+    seen = []
+    for epoch in (0, 1):
+        shards = []
+        for rank in range(replicas):
+            s = DistributedSampler(range(length), num_replicas=replicas, rank=rank, seed=4)
+            s.set_epoch(epoch)
+            shards.append(s.indices())
+        allidx = np.concatenate(shards)
+        assert set(allidx.tolist()) == set(range(length))
+        assert len(allidx) == -(-length // replicas) * replicas  # only the padding repeats
+        seen.append(allidx)
+    if length > 3:
+        assert not np.array_equal(seen[0], seen[1])  # set_epoch reshuffles
+
+
+def test_sampler_bad_arguments():
+    with pytest.raises(
+        ValueError, match=r"Invalid rank 2, rank should be in the interval \[0, 1\]"
+    ):
+        DistributedSampler(range(4), num_replicas=2, rank=2)
+    with pytest.raises(TypeError, match="rank must be an int"):
+        DistributedSampler(range(4), num_replicas=2, rank=0.5)
+    with pytest.raises(RuntimeError, match="num_replicas and rank"):
+        DistributedSampler(range(4))
+    s = DistributedSampler(range(4), num_replicas=2, rank=0)
+    with pytest.raises(TypeError, match="epoch"):
+        s.set_epoch("1")
+
+
+def test_dataloader_reads_the_sampler_shard():
+    x = fastnn.tensor(np.arange(11, dtype=np.float32).reshape(11, 1))
+    ds = TensorDataset(x)
+    s = DistributedSampler(ds, num_replicas=3, rank=1, shuffle=False)
+    loader = DataLoader(ds, batch_size=2, sampler=s)
+    got = np.concatenate([b[0].numpy().ravel() for b in loader])
+    np.testing.assert_array_equal(got, [1.0, 4.0, 7.0, 10.0])
+    assert len(loader) == 2
+    with pytest.raises(ValueError, match="mutually exclusive"):
+        DataLoader(ds, sampler=s, shuffle=True)
