@@ -30,9 +30,11 @@ def _mpiexec():
 
 
 def _launch(n, script, *args, timeout=60):
+    """Run ``script`` (a file of tests/mpi/, or ``-m module``) on ``n`` MPI processes."""
     env = dict(os.environ, FASTNN_NUM_THREADS="1")
+    target = [script] if script == "-m" else [str(HERE / script)]
     return subprocess.run(
-        [_mpiexec(), "-n", str(n), sys.executable, str(HERE / script), *map(str, args)],
+        [_mpiexec(), "-n", str(n), sys.executable, *target, *map(str, args)],
         check=False,
         capture_output=True,
         text=True,
@@ -143,3 +145,36 @@ def test_dataloader_reads_the_sampler_shard():
     assert len(loader) == 2
     with pytest.raises(ValueError, match="mutually exclusive"):
         DataLoader(ds, sampler=s, shuffle=True)
+
+
+def test_train_command_runs_data_parallel(data_dir, tmp_path):
+    ck = tmp_path / "mlp.pt"
+    res = _launch(
+        2, "-m", "fastnn", "train", "--model", "mlp", "--dataset", "mnist", "--epochs", "1",
+        "--subset", "2048", "--batch-size", "128", "--no-progress", "--data-root", data_dir,
+        "--save", ck,
+    )  # fmt: skip
+    assert res.returncode == 0, res.stdout + res.stderr
+    out = res.stdout
+    assert out.count("epoch   1") == 1 and out.count("model saved") == 1  # rank 0 logs alone
+    assert "2 processes of batch 64" in out
+    assert float(out.split("test acc")[1].split()[0]) > 0.5
+    from fastnn import models
+
+    single = models.MODELS["mlp"]()
+    single.load_state_dict(fastnn.load(str(ck)))  # a distributed run's checkpoint, one process
+
+
+def test_launcher_detection_and_batch_split(monkeypatch):
+    from fastnn.distributed import launch
+
+    for var in launch._SIZE_VARS:
+        monkeypatch.delenv(var, raising=False)
+    assert not launch.launched_by_mpi()
+    monkeypatch.setenv("PMI_SIZE", "1")
+    assert not launch.launched_by_mpi()
+    monkeypatch.setenv("PMI_SIZE", "3")
+    assert launch.launched_by_mpi()
+    assert launch.local_batch_size(256, 4) == 64
+    with pytest.raises(ValueError, match="--batch-size 255.*divisible.*2"):
+        launch.local_batch_size(255, 2)
