@@ -178,3 +178,29 @@ def test_launcher_detection_and_batch_split(monkeypatch):
     assert launch.local_batch_size(256, 4) == 64
     with pytest.raises(ValueError, match="--batch-size 255.*divisible.*2"):
         launch.local_batch_size(255, 2)
+
+
+def test_readme_example_runs_on_two_processes(tmp_path):
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    section = readme.split("## Distributed", 1)[1]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    script = tmp_path / "train.py"
+    script.write_text(code)
+    res = subprocess.run(
+        [_mpiexec(), "-n", "2", sys.executable, str(script)],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,  # the example saves into the working directory
+        # the fastnn this test imported, wherever the working directory is
+        env=dict(
+            os.environ,
+            FASTNN_NUM_THREADS="1",
+            PYTHONPATH=os.pathsep.join(
+                [str(Path(fastnn.__file__).parent.parent), os.environ.get("PYTHONPATH", "")]
+            ),
+        ),
+    )
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert (tmp_path / "model.fnn").exists()
