@@ -204,3 +204,30 @@ def test_readme_example_runs_on_two_processes(tmp_path):
     )
     assert res.returncode == 0, res.stdout + res.stderr
     assert (tmp_path / "model.fnn").exists()
+
+
+def test_buckets_respect_the_cap_dtype_and_order():
+    from fastnn.nn.parallel import _buckets
+
+    ps = [
+        fastnn.zeros(100, requires_grad=True),  # 400 bytes
+        fastnn.zeros(50, requires_grad=True),
+        fastnn.zeros(300, requires_grad=True),  # larger than the cap: a bucket of its own
+        fastnn.zeros(10, dtype=fastnn.float64, requires_grad=True),
+        fastnn.zeros(10, requires_grad=True),
+    ]
+    bs = _buckets.build(ps, cap_bytes=800)
+    where = {id(p): i for i, p in enumerate(ps)}  # Tensor == is element-wise
+    assert [[where[id(p)] for p in b.params] for b in bs] == [[0, 1], [2], [3], [4]]
+    assert [b.flat.size for b in bs] == [150, 300, 10, 10]
+    assert bs[2].flat.dtype == np.float64
+    b = bs[0]
+    b.reset()
+    b.put(ps[1], np.arange(50, dtype=np.float32))
+    assert b.missing == {id(ps[0])}
+    b.put(ps[0], None)
+    assert not b.missing
+    np.testing.assert_array_equal(b.flat, np.r_[np.zeros(100), np.arange(50)])
+    g = np.empty(50, np.float32)
+    b.get_into(ps[1], g)
+    np.testing.assert_array_equal(g, np.arange(50))
