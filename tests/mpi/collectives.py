@@ -104,6 +104,32 @@ for length in (10, 11, 1):
             assert set(allidx.tolist()) == set(range(length))
             assert len(allidx) == -(-length // n) * n
 
+
+class FakeDeviceArray:
+    """Device memory as MPI sees it without CUDA-awareness: only a host copy out (numpy) and a
+    copy back in (copy_), so the host-copy path of the collectives is exercised without a GPU."""
+
+    def __init__(self, host):
+        self._mem = host.copy()
+        self.shape, self.dtype = host.shape, host.dtype
+        self.__cuda_array_interface__ = {"shape": host.shape, "typestr": host.dtype.str}
+
+    def numpy(self):
+        return self._mem.copy()
+
+    def copy_(self, src):
+        self._mem[...] = src
+        return self
+
+
+dev = FakeDeviceArray(local(r, (7,), np.float32))
+dist.all_reduce(dev, op=dist.ReduceOp.AVG)
+ref = np.mean([local(k, (7,), np.float32).astype(np.float64) for k in range(n)], axis=0)
+np.testing.assert_allclose(dev._mem, ref, rtol=1e-6)
+dev = FakeDeviceArray(local(r, (3,), np.float64))
+dist.broadcast(dev, src=0)
+np.testing.assert_array_equal(dev._mem, local(0, (3,), np.float64))
+
 dist.barrier()
 dist.barrier(async_op=True).wait()
 dist.destroy_process_group()

@@ -70,6 +70,27 @@ for opt_name, cap in (("sgd", 25), ("adam", 0.0005)):  # 0.0005 MiB: several buc
     for k in range(n):
         np.testing.assert_array_equal(every[k], every[0])
 
+# fixed-order reduction: bit for bit what one process computes by accumulating the ranks'
+# micro-batches in rank order and dividing by their number
+ref, net = make(3), make(3)
+ddp = DDP(net, fixed_order_reduction=True, bucket_cap_mb=0.001)
+o_ref = fastnn.optim.SGD(ref.parameters(), lr=0.1, momentum=0.9)
+o = fastnn.optim.SGD(ddp.parameters(), lr=0.1, momentum=0.9)
+for s in range(3):
+    o_ref.zero_grad()
+    for k in range(n):
+        part = slice(k * (B // n), (k + 1) * (B // n))
+        F.cross_entropy(ref(fastnn.tensor(X[s][part])), fastnn.tensor(Y[s][part])).backward()
+    for p in ref.parameters():
+        g = p.grad.numpy()
+        g /= np.float32(n)
+    o_ref.step()
+    o.zero_grad()
+    F.cross_entropy(ddp(fastnn.tensor(X[s][share])), fastnn.tensor(Y[s][share])).backward()
+    o.step()
+for a, b in zip(ref.parameters(), net.parameters()):
+    np.testing.assert_array_equal(b.detach().numpy(), a.detach().numpy())
+
 # no_sync: two local micro-batches accumulate, the second backward averages the sum
 ref, net = make(2), make(2)
 ddp = DDP(net)

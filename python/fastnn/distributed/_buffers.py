@@ -34,9 +34,11 @@ def _storage(x, what):
 
     if isinstance(x, Tensor):
         return x._data, x
-    if isinstance(x, np.ndarray):
-        return x, None
-    raise TypeError(f"{what} must be a fastnn Tensor or a numpy.ndarray, got {type(x).__name__}")
+    if isinstance(x, np.ndarray) or hasattr(x, "__cuda_array_interface__"):
+        return x, None  # a host array, or a device array (fastnn's DeviceArray and the like)
+    raise TypeError(
+        f"{what} must be a fastnn Tensor or a numpy.ndarray (or a device array), got {type(x).__name__}"
+    )
 
 
 def buffer(x, what, *, writable=True):
@@ -52,7 +54,8 @@ def buffer(x, what, *, writable=True):
         return Buf(arr, None, tensor)
     if _group.state.cuda_aware:
         return Buf(arr, None, tensor)
-    return Buf(arr.numpy(), arr, tensor)
+    host = np.ascontiguousarray(arr.numpy())
+    return Buf(host, arr, tensor)
 
 
 def dtype_of(x):

@@ -12,11 +12,13 @@ gradients and the same deterministic optimizer, every rank's optimizer state sta
 import contextlib
 import time
 
+import numpy as np
+
 from ... import distributed as dist
 from ...autograd import post_hooks
 from ...autograd.grad_mode import state as _grad_state
 from ..module import Module
-from . import _buckets
+from . import _buckets, _fixed_order
 
 _UNUSED = (
     "DistributedDataParallel: parameter(s) {names} received no gradient in this backward pass, "
@@ -36,6 +38,9 @@ class DistributedDataParallel(Module):
             (else such a pass raises an error naming them).
         broadcast_buffers: copy rank 0's buffers (e.g. BatchNorm statistics) to every rank at
             each forward.
+        fixed_order_reduction: average each bucket by summing the ranks' gradients in rank
+            order on every rank (gathered, N times the traffic), so that the result is the same
+            bits as one process accumulating the ranks' micro-batches in order (host memory).
         device_ids, output_device, dim, process_group, gradient_as_bucket_view, static_graph:
             accepted for torch programs (one process per device; the default group).
     """
@@ -53,6 +58,8 @@ class DistributedDataParallel(Module):
         check_reduction=False,
         gradient_as_bucket_view=False,
         static_graph=False,
+        *,
+        fixed_order_reduction=False,
     ):
         super().__init__()
         if not isinstance(module, Module):
@@ -73,6 +80,7 @@ class DistributedDataParallel(Module):
         self.find_unused_parameters = bool(find_unused_parameters)
         self.broadcast_buffers = bool(broadcast_buffers)
         self.bucket_cap_mb = bucket_cap_mb
+        self.fixed_order_reduction = bool(fixed_order_reduction)
         self.world_size = dist.get_world_size()
         names = {id(p): n for n, p in module.named_parameters()}
         params = [p for p in module.parameters() if p.requires_grad]
@@ -82,6 +90,13 @@ class DistributedDataParallel(Module):
         # gradients become final roughly last layer first: bucket them in that order
         self._buckets = _buckets.build(list(reversed(params)), int(bucket_cap_mb * 2**20))
         self._bucket_of = {id(p): b for b in self._buckets for p in b.params}
+        if self.fixed_order_reduction and any(
+            not isinstance(b.flat, np.ndarray) for b in self._buckets
+        ):
+            raise ValueError(
+                "DistributedDataParallel: fixed_order_reduction=True sums on the host; the "
+                "model's parameters are in device memory"
+            )
         self._sync = True
         self._in_pass = False
         self._next = 0
@@ -136,7 +151,10 @@ class DistributedDataParallel(Module):
         """Start every bucket that is complete, in bucket order (the same on every rank)."""
         while self._next < len(self._buckets) and not self._buckets[self._next].missing:
             b = self._buckets[self._next]
-            b.work = dist.all_reduce(b.flat, op=dist.ReduceOp.AVG, async_op=True)
+            if self.fixed_order_reduction:
+                b.work = _fixed_order.start_average(b.flat)
+            else:
+                b.work = dist.all_reduce(b.flat, op=dist.ReduceOp.AVG, async_op=True)
             self._next += 1
 
     def _finish(self):
@@ -167,8 +185,6 @@ class DistributedDataParallel(Module):
     def _used_anywhere(self, unused):
         """For locally unused parameters: whether any rank used them (a parameter no rank used
         keeps ``.grad`` None, as in a single process)."""
-        import numpy as np
-
         idx = {id(p): i for i, p in enumerate(self._params)}
         flags = np.ones(len(self._params), np.uint8)
         for p in unused:
