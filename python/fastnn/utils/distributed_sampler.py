@@ -4,7 +4,8 @@ The epoch's order (a permutation seeded by ``seed + epoch``, identical on every 
 identity) is padded by repeating its start until it divides evenly (or cut, with ``drop_last``),
 and process ``rank`` takes every ``num_replicas``-th index from position ``rank``. So the shares
 are disjoint and together cover the dataset once per epoch (plus the few repeated indices of the
-padding)."""
+padding). The unshuffled order is torch's exactly; the shuffled one comes from numpy's
+generator, so it is a different permutation than torch's for the same seed."""
 
 import math
 
