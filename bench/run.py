@@ -29,6 +29,7 @@ SUITES = [
     "train",
     "data",
     "cuda",
+    "distributed",
 ]
 
 

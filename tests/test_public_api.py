@@ -456,6 +456,7 @@ PUBLIC_API: dict[str, tuple[str, ...]] = {
         "Upsample",
         "functional",
         "init",
+        "parallel",
         "utils",
     ),
     "fastnn.nn.utils": (
@@ -468,6 +469,24 @@ PUBLIC_API: dict[str, tuple[str, ...]] = {
         "vector_to_parameters",
     ),
     "fastnn.nn.utils.rnn": ("pad_sequence",),
+    "fastnn.nn.parallel": ("DistributedDataParallel",),
+    "fastnn.distributed": (
+        "ReduceOp",
+        "Work",
+        "all_gather",
+        "all_reduce",
+        "barrier",
+        "broadcast",
+        "destroy_process_group",
+        "get_backend",
+        "get_rank",
+        "get_world_size",
+        "init_process_group",
+        "is_available",
+        "is_initialized",
+        "is_mpi_available",
+        "reduce_scatter",
+    ),
     "fastnn.nn.functional": (
         "adaptive_avg_pool1d",
         "adaptive_avg_pool2d",
@@ -581,6 +600,7 @@ PUBLIC_API: dict[str, tuple[str, ...]] = {
     "fastnn.utils.data": (
         "DataLoader",
         "Dataset",
+        "DistributedSampler",
         "Subset",
         "TensorDataset",
         "default_collate",
@@ -629,8 +649,8 @@ SIGNATURES: dict[str, str] = {
     ),
     "fastnn.utils.data.DataLoader.__init__": (
         "(self, dataset, batch_size=1, shuffle=False, drop_last=False, num_workers=0,"
-        " collate_fn=None, generator=None, seed=None, prefetch_factor=2, *, pin_memory=False,"
-        " persistent_workers=False)"
+        " collate_fn=None, generator=None, seed=None, prefetch_factor=2, *, sampler=None,"
+        " pin_memory=False, persistent_workers=False)"
     ),
     "fastnn.kernels.matmul": (
         "(a, b, *, trans_a=False, trans_b=False, alpha=1.0, beta=0.0, out=None, bias=None)"

@@ -131,19 +131,26 @@ def fit(
     progress=True,
     plot=None,
     log=print,
+    world_size=1,
 ):
     """Train for num_epochs, evaluating on test_iter after each; returns a History.
 
     plot: a PNG path; the curves (train loss, train acc, test acc per epoch) are redrawn there
     after every epoch. log: where the one-line-per-epoch summary goes (None for silence).
+    world_size: processes training the same model data-parallel, each on its own equal share
+    (samples/s then counts the whole job). A sampler with ``set_epoch`` gets each epoch's number.
     """
     history = History()
+    set_epoch = getattr(getattr(train_iter, "sampler", None), "set_epoch", None)
     for epoch in range(1, num_epochs + 1):
+        if set_epoch is not None:
+            set_epoch(epoch - 1)
         start = time.perf_counter()
         train_loss, train_acc, n = train_epoch(
             net, train_iter, loss, optimizer, progress=progress, desc=f"epoch {epoch}/{num_epochs}"
         )
         seconds = time.perf_counter() - start
+        n *= world_size
         test_acc = evaluate_accuracy(net, test_iter) if test_iter is not None else float("nan")
         if scheduler is not None:
             scheduler.step()

@@ -197,6 +197,14 @@ class Tensor(OpsMixin, ShapeMixin, InplaceMixin):
         self._hooks[handle.id] = hook
         return handle
 
+    def register_post_accumulate_grad_hook(self, hook):
+        """Call ``hook(tensor)`` on this leaf each time a backward pass has finished updating
+        its ``.grad`` (as soon as its gradient is final, while the rest of the pass goes on).
+        Returns a handle whose ``remove()`` unregisters the hook."""
+        from ..autograd import post_hooks
+
+        return post_hooks.register(self, hook)
+
     @property
     def retains_grad(self):
         return self._retains_grad

@@ -2,7 +2,7 @@
 where gradients are accumulated (into leaves' ``.grad`` and between uses of a node)."""
 
 from .. import _devices
-from . import function
+from . import function, post_hooks
 from .grad_mode import state as _grad_state
 
 _FREED_MSG = (
@@ -137,8 +137,10 @@ def _run(roots, root_grads, retain_graph, capture):
             grads[r] = g if prev is None else _devices.of(g).add(prev, g)
             inner.append(r)
     topo = toposort(inner) if inner else ()
+    uses = _post_hook_uses(topo) if capture is None and post_hooks.hooks else None
     prev_mode = _grad_state.enabled
     _grad_state.enabled = False
+    post_hooks._running[0] += 1
     try:
         for t in reversed(topo):
             g = grads.pop(t, None)
@@ -161,6 +163,9 @@ def _run(roots, root_grads, retain_graph, capture):
             if gs.__class__ is not tuple:
                 gs = (gs,)
             for p, gi, need in zip(parents, gs, needs):
+                if uses is not None and need and p in uses:
+                    _use_done(p, gi, uses, handed, pending)
+                    continue
                 if gi is None or not need:
                     continue
                 if gi.shape != p._data.shape:
@@ -179,15 +184,60 @@ def _run(roots, root_grads, retain_graph, capture):
                 g = _call_hooks(p, g)
             if capture is None:
                 _accumulate(p, g, handed)
+                d = post_hooks.of(p)
+                if d is not None:
+                    post_hooks.run(p, d)
             else:
                 capture[id(p)] = _adopt(p, g, handed)
     finally:
         _grad_state.enabled = prev_mode
+        post_hooks._running[0] -= 1
+        queued = post_hooks.take_queued() if not post_hooks._running[0] else ()
+    for cb in queued:  # only after a pass that succeeded; a failed one drops them
+        cb()
+
+
+def _post_hook_uses(topo):
+    """leaf -> how many graph edges still bring it a gradient, for the leaves with
+    post-accumulate hooks: the hooks fire when the count reaches zero (the gradient is final)."""
+    uses = {}
+    for t in topo:
+        ctx = t._ctx
+        for p, need in zip(ctx.parents, ctx.needs_input_grad):
+            if need and p._ctx is None and post_hooks.of(p) is not None:
+                uses[p] = uses.get(p, 0) + 1
+    return uses
+
+
+def _use_done(p, gi, uses, handed, pending):
+    """One more edge into ``p`` (a leaf with post-accumulate hooks) is done; on the last one,
+    its summed gradient goes through its tensor hooks into ``.grad``, then its post hooks run."""
+    if gi is not None:
+        if gi.shape != p._data.shape:
+            raise RuntimeError(
+                f"a Function returned an invalid gradient: got shape {tuple(gi.shape)}, "
+                f"expected {tuple(p._data.shape)}"
+            )
+        prev = pending.get(id(p))
+        pending[id(p)] = (p, gi if prev is None else _devices.of(gi).add(prev[1], gi))
+    n = uses[p] - 1
+    if n:
+        uses[p] = n
+        return
+    del uses[p]
+    entry = pending.pop(id(p), None)
+    if entry is None:  # no edge brought a gradient: .grad is unchanged, no hook runs
+        return
+    g = entry[1]
+    if p._hooks is not None:
+        g = _call_hooks(p, g)
+    _accumulate(p, g, handed)
+    post_hooks.run(p, post_hooks.of(p))
 
 
 def _to_leaf(p, g, handed, pending, capture):
     if capture is None:
-        if p._hooks is None:
+        if p._hooks is None and post_hooks.of(p) is None:
             _accumulate(p, g, handed)
             return
     elif id(p) not in capture:

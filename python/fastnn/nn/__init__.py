@@ -1,6 +1,6 @@
 """``fastnn.nn``: modules, layers, losses and initialisers with PyTorch's names and semantics."""
 
-from . import functional, init, utils
+from . import functional, init, parallel, utils
 from .activation import ELU, SELU, Hardtanh, LogSigmoid, Mish, PReLU, ReLU6, SiLU, Softplus
 from .container import ModuleDict, ParameterDict, ParameterList
 from .conv import AvgPool2d, Conv2d, MaxPool2d
@@ -111,5 +111,6 @@ __all__ = [
     "Upsample",
     "functional",
     "init",
+    "parallel",
     "utils",
 ]

@@ -15,10 +15,12 @@ import numpy as np
 
 from .._core import random as _random
 from .._tensor import creation as _creation
+from .distributed_sampler import DistributedSampler
 
 __all__ = [
     "DataLoader",
     "Dataset",
+    "DistributedSampler",
     "Subset",
     "TensorDataset",
     "default_collate",
@@ -271,6 +273,8 @@ class DataLoader:
             given, every batch goes through it, sample by sample.
         pin_memory: accepted for torch programs; batches stay in ordinary host memory, since
             fastnn's host-to-device copies are synchronous and gain nothing from page-locking.
+        sampler: an iterable of dataset indices giving the order of every epoch (e.g. a
+            ``DistributedSampler``); excludes ``shuffle``.
         persistent_workers: accepted for torch programs (needs ``num_workers > 0``, as in torch).
             Workers are threads sharing the dataset, so starting them each epoch costs
             microseconds and there is nothing to keep alive between epochs.
@@ -288,6 +292,7 @@ class DataLoader:
         seed=None,
         prefetch_factor=2,
         *,
+        sampler=None,
         pin_memory=False,
         persistent_workers=False,
     ):
@@ -311,6 +316,10 @@ class DataLoader:
             raise ValueError(
                 f"prefetch_factor should be a positive integer, got {prefetch_factor!r}"
             )
+        if sampler is not None and shuffle:
+            raise ValueError("DataLoader: sampler option is mutually exclusive with shuffle")
+        if sampler is not None and not hasattr(sampler, "__iter__"):
+            raise TypeError(f"DataLoader: sampler must be iterable, got {type(sampler).__name__}")
         if persistent_workers and num_workers == 0:
             raise ValueError("persistent_workers option needs num_workers > 0")
         if generator is not None and seed is not None:
@@ -331,6 +340,7 @@ class DataLoader:
         self.pin_memory = bool(pin_memory)
         self.persistent_workers = bool(persistent_workers)
         self.collate_fn = collate_fn
+        self.sampler = sampler
         if seed is not None:
             generator = np.random.default_rng(seed)
         if generator is not None:
@@ -341,16 +351,18 @@ class DataLoader:
         self.generator = generator
 
     def __len__(self):
-        n = len(self.dataset)
+        n = len(self.dataset) if self.sampler is None else len(self.sampler)
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
 
     def _batches(self):
         """The index array of every batch of one epoch (drawn now, so the epoch is fixed)."""
-        n = len(self.dataset)
-        if self.shuffle:
-            order = _as_generator(self.generator).permutation(n)
+        if self.sampler is not None:
+            order = np.fromiter(iter(self.sampler), dtype=np.int64)
+        elif self.shuffle:
+            order = _as_generator(self.generator).permutation(len(self.dataset))
         else:
-            order = np.arange(n, dtype=np.int64)
+            order = np.arange(len(self.dataset), dtype=np.int64)
+        n = len(order)
         bs = self.batch_size
         stop = (n // bs) * bs if self.drop_last else n
         return [order[i : i + bs] for i in range(0, stop, bs)]
