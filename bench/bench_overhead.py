@@ -1,0 +1,162 @@
+"""Per-op overhead of the Tensor API on tiny tensors, fastnn vs torch, one thread each.
+
+On 4x4 float32 tensors the arithmetic is a few nanoseconds; what is timed is the framework:
+dispatch, dtype checks, allocation, graph recording and the backward engine. Rows: add, mul,
+matmul and x ** 3 without and with graph recording; a 20-op chain without grad and forward +
+backward; and a polynomial fit (y = a + b x + c x^2 + d x^3 to sin(x) on 2000 points, the loss's
+backward, then plain SGD updates of a, b, c, d under no_grad), timed per training step.
+
+The two libraries run interleaved (a batch of calls of one, then of the other, round after round),
+so load from other jobs on the shared machine hits both alike; each row reports the median and the
+min over the rounds of the per-call time. Results are checked against torch before timing.
+"""
+
+import math
+import pathlib
+import statistics
+import sys
+import time
+
+import numpy as np
+
+sys.path.insert(0, str(pathlib.Path(__file__).parent))
+
+import fastnn
+from _harness import Table, check_close, try_torch
+
+
+def _interleaved(fns, calls, rounds):
+    """Per-call seconds of each fn, (median, min) over ``rounds`` batches of ``calls`` calls, the
+    fns' batches alternating within each round."""
+    for fn in fns:  # warm up
+        for _ in range(max(calls // 4, 2)):
+            fn()
+    times = [[] for _ in fns]
+    for _ in range(rounds):
+        for fn, ts in zip(fns, times):
+            t0 = time.perf_counter()
+            for _ in range(calls):
+                fn()
+            ts.append((time.perf_counter() - t0) / calls)
+    return [(statistics.median(ts), min(ts)) for ts in times]
+
+
+def _chain(x, y):
+    """20 element-wise ops on 4x4 tensors (the shape of a small hand-written model)."""
+    for _ in range(5):
+        x = x * y
+        x = x + y
+        x = x - 0.5
+        x = x.tanh()
+    return x
+
+
+def _chain_backward(lib, x, y):
+    def step():
+        x.grad = None
+        _chain(x, y).sum().backward()
+        return x.grad
+
+    return step
+
+
+def _poly_fit(lib, steps=1, lr=1e-6):
+    """The tutorial fit: returns a closure running ``steps`` SGD steps and the coefficients."""
+    x = lib.linspace(-math.pi, math.pi, 2000, dtype=lib.float32)
+    y = lib.sin(x)
+    coef = [lib.zeros((), dtype=lib.float32, requires_grad=True) for _ in range(4)]
+    with lib.no_grad():
+        for c, v in zip(coef, (0.1, 0.8, -0.05, -0.09)):
+            c.fill_(v)
+
+    def step():
+        for _ in range(steps):
+            a, b, c, d = coef
+            y_pred = a + b * x + c * x**2 + d * x**3
+            loss = (y_pred - y).pow(2).sum()
+            loss.backward()
+            with lib.no_grad():
+                for p in coef:
+                    p -= lr * p.grad
+                    p.grad = None
+        return loss
+
+    return step, coef
+
+
+def _cases(lib, a, b):
+    ta, tb = lib.tensor(a), lib.tensor(b)
+    tg = lib.tensor(a, requires_grad=True)
+    return [
+        ("add 4x4, no grad", lambda: ta + tb),
+        ("add 4x4, recording", lambda: tg + tb),
+        ("mul 4x4, no grad", lambda: ta * tb),
+        ("mul 4x4, recording", lambda: tg * tb),
+        ("matmul 4x4, no grad", lambda: ta @ tb),
+        ("matmul 4x4, recording", lambda: tg @ tb),
+        ("x ** 3 4x4, no grad", lambda: ta**3),
+        ("x ** 3 4x4, recording", lambda: tg**3),
+        ("20-op chain 4x4, no grad", lambda: _chain(ta, tb)),
+        ("20-op chain 4x4, fwd+bwd", _chain_backward(lib, lib.tensor(a, requires_grad=True), tb)),
+        ("polynomial fit step (2000 points)", _poly_fit(lib)[0]),
+    ]
+
+
+def _check(torch, a, b):
+    """fastnn equals torch on every timed case (values, and gradients of the backward rows)."""
+    for (name, f), (_, t) in zip(_cases(fastnn, a, b), _cases(torch, a, b)):
+        fr, tr = f(), t()
+        check_close(name, fr.detach().numpy(), tr.detach().numpy(), rtol=1e-4, atol=1e-5)
+    fstep, fcoef = _poly_fit(fastnn, steps=50)
+    tstep, tcoef = _poly_fit(torch, steps=50)
+    check_close("poly fit loss", fstep().item(), tstep().item(), rtol=1e-3, atol=1e-3)
+    for fc, tc in zip(fcoef, tcoef):
+        check_close("poly fit coefficient", fc.item(), tc.item(), rtol=1e-4, atol=1e-6)
+
+
+def run(quick=False):
+    rng = np.random.default_rng(0)
+    torch = try_torch()
+    a, b = (rng.uniform(0.5, 1.0, (4, 4)).astype(np.float32) for _ in range(2))
+    threads = fastnn.get_num_threads()
+    fastnn.set_num_threads(1)
+    if torch is not None:
+        torch_threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        _check(torch, a, b)
+    table = Table(
+        "Tensor-API overhead on tiny tensors, float32, 1 thread (us per call)",
+        ["case", "vs torch", "fastnn us", "torch us", "fastnn min", "torch min"],
+        note="vs torch: torch time / fastnn time, medians (higher is better for fastnn); "
+        "runs interleaved, min = the best round",
+    )
+    rounds = 7 if quick else 31
+    fcases = _cases(fastnn, a, b)
+    tcases = _cases(torch, a, b) if torch is not None else [(n, None) for n, _ in fcases]
+    try:
+        for (name, f), (_, t) in zip(fcases, tcases):
+            heavy = name.startswith(("20-op", "poly"))
+            calls = (20 if heavy else 200) if quick else (100 if heavy else 1000)
+            fns = [f] if t is None else [f, t]
+            res = _interleaved(fns, calls, rounds)
+            (fmed, fmin), (tmed, tmin) = res[0], (res[1] if t is not None else (None, None))
+            table.add(
+                case=name,
+                **{
+                    "vs torch": tmed / fmed if tmed else None,
+                    "fastnn us": fmed * 1e6,
+                    "torch us": tmed * 1e6 if tmed else None,
+                    "fastnn min": fmin * 1e6,
+                    "torch min": tmin * 1e6 if tmin else None,
+                },
+            )
+    finally:
+        fastnn.set_num_threads(threads)
+        if torch is not None:
+            torch.set_num_threads(torch_threads)
+    return [table]
+
+
+if __name__ == "__main__":
+    for t in run(quick="--quick" in sys.argv):
+        print(t.markdown())
