@@ -12,6 +12,8 @@ from .. import _devices
 from .._core import dtype as _dtype
 from .._core.dims import wrap_dim, wrap_dims
 from ..autograd import function as _function
+from . import creation as _creation
+from . import functions as _fns
 from .ops import activation as A
 from .ops import elementwise as E
 from .ops import mathfns as M
@@ -46,9 +48,7 @@ def _operands(a, b):
             a = a.to(dt)
         return a, T._make(_devices.of(a._data).asarray(b, dt))
     if isinstance(b, np.ndarray):
-        from .creation import tensor
-
-        return _operands(a, tensor(b, device=a.device))
+        return _operands(a, _creation.tensor(b, device=a.device))
     return a, None
 
 
@@ -135,12 +135,10 @@ class OpsMixin:
         return E.Abs.apply(self)
 
     def __matmul__(self, other):
-        return self.matmul(other)
+        return _fns.matmul(self, other)
 
     def __rmatmul__(self, other):
-        from .creation import tensor
-
-        return tensor(other, device=self.device).matmul(self)
+        return _creation.tensor(other, device=self.device).matmul(self)
 
     def __floordiv__(self, other):
         a, b = _operands(self, other)
@@ -290,20 +288,16 @@ class OpsMixin:
         return E.Minimum.apply(a, b)
 
     def where(self, condition, other):
-        from .functions import where
-
-        return where(condition, self, other)
+        return _fns.where(condition, self, other)
 
     def masked_fill(self, mask, value):
-        from .functions import where
-
         # the result keeps self's dtype (an int tensor filled with 2.5 holds 2), unlike where
         dt = self._data.dtype
         if isinstance(value, _function.Tensor):
             value = value if value._data.dtype == dt else value.to(dt)
         elif isinstance(value, (*_NUMBER, np.generic)):
             value = _function.Tensor._make(_devices.of(self._data).asarray(value, dt))
-        return where(mask, value, self)
+        return _fns.where(mask, value, self)
 
     def relu(self):
         return A.ReLU.apply(self)
@@ -424,37 +418,27 @@ class OpsMixin:
     # ---- matrix products -----------------------------------------------------------------
 
     def matmul(self, other):
-        from .functions import matmul
-
-        return matmul(self, other)
+        return _fns.matmul(self, other)
 
     def mm(self, other):
         if self.ndim != 2 or other.ndim != 2:
             raise RuntimeError(f"mm: expected 2-D tensors, got {self.ndim}-D and {other.ndim}-D")
-        from .functions import matmul
-
-        return matmul(self, other)
+        return _fns.matmul(self, other)
 
     def bmm(self, other):
         if self.ndim != 3 or other.ndim != 3:
             raise RuntimeError(f"bmm: expected 3-D tensors, got {self.ndim}-D and {other.ndim}-D")
-        from .functions import matmul
-
-        return matmul(self, other)
+        return _fns.matmul(self, other)
 
     def dot(self, other):
-        from .functions import dot
-
-        return dot(self, other)
+        return _fns.dot(self, other)
 
     def mv(self, other):
         if self.ndim != 2 or other.ndim != 1:
             raise RuntimeError(
                 f"mv: expected a 2-D and a 1-D tensor, got {self.ndim}-D and {other.ndim}-D"
             )
-        from .functions import matmul
-
-        return matmul(self, other)
+        return _fns.matmul(self, other)
 
     # ---- the tutorials' math surface: more element-wise math ------------------------------------
 
@@ -651,9 +635,7 @@ class OpsMixin:
         """beta * self + alpha * (mat1 @ mat2); beta=0 ignores self (NaN in it too)."""
         if mat1.ndim != 2 or mat2.ndim != 2:
             raise RuntimeError(f"addmm: expected 2-D matrices, got {mat1.ndim}-D and {mat2.ndim}-D")
-        from .functions import matmul
-
-        p = matmul(mat1, mat2)
+        p = _fns.matmul(mat1, mat2)
         if alpha != 1:
             p = p * alpha
         if beta == 0:  # torch ignores self then, NaN and inf included

@@ -8,6 +8,8 @@ the forward kernel call). ``backward(grad)`` returns one gradient
 array per tensor input (or a single array for one input), ``None`` where not needed.
 """
 
+import operator
+
 from .. import _devices
 from .grad_mode import state as _grad_state
 
@@ -27,25 +29,25 @@ class Function:
 
     @classmethod
     def apply(cls, *tensors, **kwargs):
-        ctx = _new(cls)
+        # One pass over the inputs gathers the arrays, checks they share a device and sees
+        # whether any requires grad: on tiny tensors this loop is a large part of an op's cost.
+        arrays = []
+        req = False
         try:
-            arrays = [t._data for t in tensors]
+            kind = tensors[0]._data.__class__
+            for t in tensors:
+                a = t._data
+                if a.__class__ is not kind:
+                    device_mismatch(tensors)
+                arrays.append(a)
+                if t.requires_grad:
+                    req = True
         except AttributeError:
             kinds = ", ".join(type(t).__name__ for t in tensors)
             raise TypeError(f"{cls.__name__}: arguments must be Tensors, got ({kinds})") from None
-        kind = arrays[0].__class__
-        for a in arrays:
-            if a.__class__ is not kind:
-                device_mismatch(tensors)
-        be = _BY_TYPE.get(kind) or _devices.of(arrays[0])
-        ctx.be = be
-        req = False
-        if _grad_state.enabled:
-            for t in tensors:
-                if t.requires_grad:
-                    req = True
-                    break
-        ctx.requires_grad = req
+        ctx = _new(cls)
+        ctx.be = be = _BY_TYPE.get(kind) or _devices.of(arrays[0])
+        ctx.requires_grad = req = req and _grad_state.enabled
         try:
             out = ctx.forward(*arrays, **kwargs)
         except ValueError as e:
@@ -55,9 +57,10 @@ class Function:
             out = be.wrap(out)  # a numpy scalar from a 0-d ufunc
         if req:
             ctx.parents = tensors
-            ctx.needs_input_grad = tuple(t.requires_grad for t in tensors)
+            # C-level maps: a generator expression costs a Python frame per call
+            ctx.needs_input_grad = tuple(map(_requires_grad, tensors))
             if cls.save_inputs:
-                ctx.versions = tuple(t._vc[0] for t in tensors)
+                ctx.versions = tuple(map(_first, map(_version_counter, tensors)))
             return _make(out, True, ctx)
         return _make(out, False, None)
 
@@ -73,6 +76,9 @@ class Function:
 
 
 _new = object.__new__
+_requires_grad = operator.attrgetter("requires_grad")
+_version_counter = operator.attrgetter("_vc")
+_first = operator.itemgetter(0)
 _BY_TYPE = _devices._BY_TYPE
 
 
