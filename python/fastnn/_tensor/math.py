@@ -52,6 +52,21 @@ def _operands(a, b):
     return a, None
 
 
+def _arithmetic(fn, name):
+    """The operator method ``self (op) other`` of the primitive ``fn``. Two tensors of one dtype
+    (most calls) skip ``_operands``: on tiny tensors its call is a tenth of the op's time."""
+    apply = fn.apply
+
+    def method(self, other):
+        if other.__class__ is self.__class__ and other._data.dtype is self._data.dtype:
+            return apply(self, other)
+        a, b = _operands(self, other)
+        return NotImplemented if b is None else apply(a, b)
+
+    method.__name__, method.__qualname__ = name, f"OpsMixin.{name}"
+    return method
+
+
 def _floating(x):
     """``x`` itself when floating, else cast to the default dtype (torch's int -> float ops)."""
     if x._data.dtype.kind == "f":
@@ -75,25 +90,19 @@ class OpsMixin:
 
     # ---- arithmetic ------------------------------------------------------------------------
 
-    def __add__(self, other):
-        a, b = _operands(self, other)
-        return NotImplemented if b is None else E.Add.apply(a, b)
+    __add__ = _arithmetic(E.Add, "__add__")
 
     def __radd__(self, other):
         a, b = _operands(self, other)
         return NotImplemented if b is None else E.Add.apply(b, a)
 
-    def __sub__(self, other):
-        a, b = _operands(self, other)
-        return NotImplemented if b is None else E.Sub.apply(a, b)
+    __sub__ = _arithmetic(E.Sub, "__sub__")
 
     def __rsub__(self, other):
         a, b = _operands(self, other)
         return NotImplemented if b is None else E.Sub.apply(b, a)
 
-    def __mul__(self, other):
-        a, b = _operands(self, other)
-        return NotImplemented if b is None else E.Mul.apply(a, b)
+    __mul__ = _arithmetic(E.Mul, "__mul__")
 
     def __rmul__(self, other):
         a, b = _operands(self, other)

@@ -20,6 +20,7 @@ class Function:
     save_inputs = False
     save_output = False
     freed = False  # set once backward released the saved arrays (retain_graph=False)
+    requires_grad = False  # set on the instance when apply records it (forward may read it)
 
     def forward(self, *arrays, **kwargs):
         raise NotImplementedError
@@ -47,9 +48,11 @@ class Function:
             raise TypeError(f"{cls.__name__}: arguments must be Tensors, got ({kinds})") from None
         ctx = _new(cls)
         ctx.be = be = _BY_TYPE.get(kind) or _devices.of(arrays[0])
-        ctx.requires_grad = req = req and _grad_state.enabled
+        req = req and _grad_state.enabled
+        if req:
+            ctx.requires_grad = True
         try:
-            out = ctx.forward(*arrays, **kwargs)
+            out = ctx.forward(*arrays, **kwargs) if kwargs else ctx.forward(*arrays)
         except ValueError as e:
             shapes = " and ".join(str(tuple(a.shape)) for a in arrays)
             raise RuntimeError(f"{cls.__name__}: {e} (input shapes {shapes})") from None

@@ -5,7 +5,8 @@ from ...autograd.function import Function
 
 class Add(Function):
     def forward(self, x, y):
-        self.sx, self.sy = x.shape, y.shape
+        if self.requires_grad:  # (what backward needs is kept only when the op records)
+            self.sx, self.sy = x.shape, y.shape
         return self.be.add(x, y)
 
     def backward(self, g):
@@ -18,7 +19,8 @@ class Add(Function):
 
 class Sub(Function):
     def forward(self, x, y):
-        self.sx, self.sy = x.shape, y.shape
+        if self.requires_grad:  # (what backward needs is kept only when the op records)
+            self.sx, self.sy = x.shape, y.shape
         return self.be.sub(x, y)
 
     def backward(self, g):
@@ -33,7 +35,8 @@ class Mul(Function):
     save_inputs = True
 
     def forward(self, x, y):
-        self.x, self.y = x, y
+        if self.requires_grad:
+            self.x, self.y = x, y
         return self.be.mul(x, y)
 
     def backward(self, g):
@@ -48,7 +51,8 @@ class Div(Function):
     save_inputs = True
 
     def forward(self, x, y):
-        self.x, self.y = x, y
+        if self.requires_grad:
+            self.x, self.y = x, y
         return self.be.div(x, y)
 
     def backward(self, g):

@@ -273,7 +273,8 @@ class PowInt(Function):
     save_inputs = True
 
     def forward(self, x, n=2):
-        self.x, self.n = x, n
+        if self.requires_grad:  # the input is kept only when the op records
+            self.x, self.n = x, n
         return _chain(self.be, x, n)
 
     def backward(self, g):
