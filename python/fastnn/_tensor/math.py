@@ -868,11 +868,13 @@ def _pow_scalar(x, p):
     """x ** p for the exponents with a faster exact form: 1..4 as a multiply chain, 0.5 as
     sqrt; None for the others (the general pow)."""
     kind = x._data.dtype.kind
-    if kind == "f":
-        if p == 0.5:
-            return E.Sqrt.apply(x)
-        if p in (1, 2, 3, 4):
-            return M.PowInt.apply(x, n=int(p))
-    elif kind in "iu" and p.__class__ is int and 1 <= p <= 4:
-        return M.PowInt.apply(x, n=p)
+    n = _SMALL_POWERS.get(p)
+    if n is not None and (kind == "f" or (kind in "iu" and p.__class__ is int)):
+        return M.PowInt.apply(x, n=n)
+    if kind == "f" and p == 0.5:
+        return E.Sqrt.apply(x)
     return None
+
+
+# 1..4 and 1.0..4.0 (equal numbers hash alike): one lookup instead of comparisons and int(p)
+_SMALL_POWERS = {n: n for n in (1, 2, 3, 4)}
