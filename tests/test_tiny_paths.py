@@ -156,3 +156,39 @@ def test_apply_rejects_non_tensors_and_records_only_when_asked():
     assert z.grad_fn is None and not z.requires_grad
     w = fastnn.ones(2, 2) * fastnn.ones(2, 2)
     assert w.grad_fn is None and not w.requires_grad
+
+
+def _primitives(cls):
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from _primitives(sub)
+
+
+def test_plain_op_equals_forward_for_every_primitive_that_names_one():
+    from fastnn._devices import of
+    from fastnn.autograd.function import Function
+
+    rng = np.random.default_rng(3)
+    named = [c for c in _primitives(Function) if c.plain_op is not None]
+    assert {c.__name__ for c in named} >= {"Add", "Sub", "Mul", "Div", "MatMul"}
+    for cls in named:
+        x, y = rng.uniform(0.5, 2.0, (2, 7, 5)), rng.uniform(0.5, 2.0, (2, 5, 5))
+        if cls.__name__ != "MatMul":
+            y = y[:, :1, :]  # broadcast
+        fx, fy = fastnn.tensor(x, requires_grad=True), fastnn.tensor(y)
+        recorded = cls.apply(fx, fy)
+        with fastnn.no_grad():
+            plain = cls.apply(fx, fy)
+        assert recorded.grad_fn is not None and plain.grad_fn is None
+        np.testing.assert_array_equal(plain.numpy(), recorded.detach().numpy())
+        np.testing.assert_array_equal(plain.numpy(), getattr(of(x), cls.plain_op)(x, y))
+
+
+def test_plain_op_errors_are_those_of_forward():
+    a, b = fastnn.ones(2, 3), fastnn.ones(4, 5)
+    for grad in (False, True):
+        x = fastnn.ones(2, 3, requires_grad=grad)
+        with pytest.raises(RuntimeError, match=r"Add: .* \(input shapes \(2, 3\) and \(4, 5\)\)"):
+            E.Add.apply(x, b)
+    with pytest.raises(RuntimeError, match=r"Mul: operands could not be broadcast"):
+        a * b

@@ -4,9 +4,10 @@ from ...autograd.function import Function
 
 
 class Add(Function):
+    plain_op = "add"
+
     def forward(self, x, y):
-        if self.requires_grad:  # (what backward needs is kept only when the op records)
-            self.sx, self.sy = x.shape, y.shape
+        self.sx, self.sy = x.shape, y.shape
         return self.be.add(x, y)
 
     def backward(self, g):
@@ -18,9 +19,10 @@ class Add(Function):
 
 
 class Sub(Function):
+    plain_op = "sub"
+
     def forward(self, x, y):
-        if self.requires_grad:  # (what backward needs is kept only when the op records)
-            self.sx, self.sy = x.shape, y.shape
+        self.sx, self.sy = x.shape, y.shape
         return self.be.sub(x, y)
 
     def backward(self, g):
@@ -33,10 +35,10 @@ class Sub(Function):
 
 class Mul(Function):
     save_inputs = True
+    plain_op = "mul"
 
     def forward(self, x, y):
-        if self.requires_grad:
-            self.x, self.y = x, y
+        self.x, self.y = x, y
         return self.be.mul(x, y)
 
     def backward(self, g):
@@ -49,10 +51,10 @@ class Mul(Function):
 
 class Div(Function):
     save_inputs = True
+    plain_op = "div"
 
     def forward(self, x, y):
-        if self.requires_grad:
-            self.x, self.y = x, y
+        self.x, self.y = x, y
         return self.be.div(x, y)
 
     def backward(self, g):
