@@ -6,9 +6,10 @@ matmul and x ** 3 without and with graph recording; a 20-op chain without grad a
 backward; and a polynomial fit (y = a + b x + c x^2 + d x^3 to sin(x) on 2000 points, the loss's
 backward, then plain SGD updates of a, b, c, d under no_grad), timed per training step.
 
-The two libraries run interleaved (a batch of calls of one, then of the other, round after round),
-so load from other jobs on the shared machine hits both alike; each row reports the median and the
-min over the rounds of the per-call time. Results are checked against torch before timing.
+The two libraries run interleaved (a short batch of calls of one, then of the other, round after
+round), so load from other jobs on the shared machine hits both alike; the ratio is the median
+over rounds of each round's ratio, beside the median and min per-call times. Results are checked
+against torch before timing.
 """
 
 import math
@@ -26,8 +27,10 @@ from _harness import Table, check_close, try_torch
 
 
 def _interleaved(fns, calls, rounds):
-    """Per-call seconds of each fn, (median, min) over ``rounds`` batches of ``calls`` calls, the
-    fns' batches alternating within each round."""
+    """Per-call seconds of each fn over ``rounds`` rounds of ``calls`` calls each, the fns'
+    batches alternating within a round: (median, min) per fn, and the median over the rounds of
+    each fn's time divided by the first fn's in the same round (a load spike on the shared
+    machine then spoils one round's ratio, not a whole column)."""
     for fn in fns:  # warm up
         for _ in range(max(calls // 4, 2)):
             fn()
@@ -38,7 +41,9 @@ def _interleaved(fns, calls, rounds):
             for _ in range(calls):
                 fn()
             ts.append((time.perf_counter() - t0) / calls)
-    return [(statistics.median(ts), min(ts)) for ts in times]
+    stats = [(statistics.median(ts), min(ts)) for ts in times]
+    ratios = [statistics.median(t / f for t, f in zip(ts, times[0])) for ts in times]
+    return stats, ratios
 
 
 def _chain(x, y):
@@ -126,24 +131,25 @@ def run(quick=False):
         _check(torch, a, b)
     table = Table(
         "Tensor-API overhead on tiny tensors, float32, 1 thread (us per call)",
-        ["case", "vs torch", "fastnn us", "torch us", "fastnn min", "torch min"],
-        note="vs torch: torch time / fastnn time, medians (higher is better for fastnn); "
-        "runs interleaved, min = the best round",
+        ["case", "vs torch", "vs torch (min)", "fastnn us", "torch us", "fastnn min", "torch min"],
+        note="vs torch: torch time / fastnn time (higher is better for fastnn), the median over "
+        "rounds of the two libraries' batches run back to back; (min): of the best rounds; "
+        "us: median and min per call",
     )
-    rounds = 7 if quick else 31
+    rounds = 15 if quick else 101
     fcases = _cases(fastnn, a, b)
     tcases = _cases(torch, a, b) if torch is not None else [(n, None) for n, _ in fcases]
     try:
         for (name, f), (_, t) in zip(fcases, tcases):
             heavy = name.startswith(("20-op", "poly"))
-            calls = (20 if heavy else 200) if quick else (100 if heavy else 1000)
-            fns = [f] if t is None else [f, t]
-            res = _interleaved(fns, calls, rounds)
-            (fmed, fmin), (tmed, tmin) = res[0], (res[1] if t is not None else (None, None))
+            calls = (5 if heavy else 100) if quick else (10 if heavy else 200)
+            stats, ratios = _interleaved([f] if t is None else [f, t], calls, rounds)
+            (fmed, fmin), (tmed, tmin) = stats[0], (stats[1] if t is not None else (None, None))
             table.add(
                 case=name,
                 **{
-                    "vs torch": tmed / fmed if tmed else None,
+                    "vs torch": ratios[1] if t is not None else None,
+                    "vs torch (min)": tmin / fmin if t is not None else None,
                     "fastnn us": fmed * 1e6,
                     "torch us": tmed * 1e6 if tmed else None,
                     "fastnn min": fmin * 1e6,
