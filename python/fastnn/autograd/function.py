@@ -10,8 +10,6 @@ it in ``plain_op``; when it does not record, ``apply`` calls that op and no inst
 input), ``None`` where not needed.
 """
 
-import operator
-
 from .. import _devices
 from .grad_mode import state as _grad_state
 
@@ -69,11 +67,14 @@ class Function:
         if out.__class__ is not kind and not _devices.is_array(out):
             out = be.wrap(out)  # a numpy scalar from a 0-d ufunc
         if req:
+            needs, versions = [], []
+            for t in tensors:  # one loop for both: generator expressions cost a frame each
+                needs.append(t.requires_grad)
+                versions.append(t._vc[0])
             ctx.parents = tensors
-            # C-level maps: a generator expression costs a Python frame per call
-            ctx.needs_input_grad = tuple(map(_requires_grad, tensors))
+            ctx.needs_input_grad = tuple(needs)
             if cls.save_inputs:
-                ctx.versions = tuple(map(_first, map(_version_counter, tensors)))
+                ctx.versions = tuple(versions)
             return _make(out, True, ctx)
         return _make(out, False, None)
 
@@ -89,9 +90,6 @@ class Function:
 
 
 _new = object.__new__
-_requires_grad = operator.attrgetter("requires_grad")
-_version_counter = operator.attrgetter("_vc")
-_first = operator.itemgetter(0)
 _BY_TYPE = _devices._BY_TYPE
 
 
