@@ -119,6 +119,36 @@ def _check(torch, a, b):
         check_close("poly fit coefficient", fc.item(), tc.item(), rtol=1e-4, atol=1e-6)
 
 
+def _matmul_sizes(quick):
+    """Where numpy's matmul would beat the GEMM kernel's call overhead: the kernel (called as
+    the CPU backend calls it) against np.matmul on n x n float32, 1 thread."""
+    from fastnn import _C
+
+    table = Table(
+        "small GEMMs: fastnn's kernel vs np.matmul, float32, 1 thread (us per call)",
+        ["n", "kernel vs numpy", "kernel us", "numpy us"],
+        note="kernel vs numpy: numpy time / kernel time, median of per-round ratios",
+    )
+    rng = np.random.default_rng(1)
+    for n in (2, 4, 8, 16) if quick else (2, 4, 8, 16, 24, 32, 48, 64):
+        a, b = (rng.standard_normal((n, n)).astype(np.float32) for _ in range(2))
+        check_close(
+            f"kernel matmul {n}", _C.matmul(a, b), a.astype(np.float64) @ b, rtol=1e-4, atol=1e-4
+        )
+        stats, ratios = _interleaved(
+            [lambda: _C.matmul(a, b), lambda: np.matmul(a, b)], 50, 15 if quick else 41
+        )
+        table.add(
+            n=n,
+            **{
+                "kernel vs numpy": ratios[1],
+                "kernel us": stats[0][0] * 1e6,
+                "numpy us": stats[1][0] * 1e6,
+            },
+        )
+    return table
+
+
 def run(quick=False):
     rng = np.random.default_rng(0)
     torch = try_torch()
@@ -156,11 +186,12 @@ def run(quick=False):
                     "torch min": tmin * 1e6 if tmin else None,
                 },
             )
+        sizes = _matmul_sizes(quick)
     finally:
         fastnn.set_num_threads(threads)
         if torch is not None:
             torch.set_num_threads(torch_threads)
-    return [table]
+    return [table, sizes]
 
 
 if __name__ == "__main__":
