@@ -20,6 +20,7 @@ SUITES = [
     "activations",
     "losses",
     "autograd",
+    "overhead",
     "optim",
     "clip_grad",
     "conv",

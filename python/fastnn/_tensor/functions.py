@@ -9,6 +9,7 @@ from .._core import dtype as _dtype
 from .._core.dims import wrap_dim
 from ..autograd import function as _function
 from ..autograd.grad_mode import is_grad_enabled as _grad_enabled
+from . import creation as _creation
 from .ops import elementwise as E
 from .ops import linalg as L
 from .ops import mathfns as E_
@@ -16,12 +17,7 @@ from .ops import shape as S
 
 
 def _as_tensor(x):
-    T = _function.Tensor
-    if isinstance(x, T):
-        return x
-    from .creation import tensor
-
-    return tensor(x)
+    return x if isinstance(x, _function.Tensor) else _creation.tensor(x)
 
 
 def _level(x):
@@ -70,8 +66,15 @@ def matmul(a, b, *, out=None):
     is one GEMM (2-D) or one batched GEMM (3-D) on the matmul kernel."""
     if out is not None:
         return _into(out, "matmul", lambda: matmul(a, b), a, b)
-    a, b = _as_tensor(a), _as_tensor(b)
-    na, nb = a.ndim, b.ndim
+    T = _function.Tensor
+    if not isinstance(a, T):  # (not _as_tensor: on 4x4 operands its two calls cost ~5%)
+        a = _creation.tensor(a)
+    if not isinstance(b, T):
+        b = _creation.tensor(b)
+    da, db = a._data, b._data
+    na, nb = da.ndim, db.ndim
+    if na == 2 and nb == 2 and da.dtype == db.dtype and da.shape[1] == db.shape[0]:
+        return L.MatMul.apply(a, b)  # the common case first: its checks are the ones below
     if na == 0 or nb == 0:
         raise RuntimeError(
             f"both arguments to matmul need to be at least 1D, but they are {na}D and {nb}D"

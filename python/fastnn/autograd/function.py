@@ -4,8 +4,10 @@ storage arrays, through the backend ``self.be``) and ``backward`` sit side by si
 ``apply`` runs ``forward`` and, only when grad mode is on and some input requires grad, attaches
 the instance as the output's ``_ctx`` (its ``grad_fn``); ``forward`` may read
 ``self.requires_grad`` to skip work only backward needs (fused losses compute their gradient in
-the forward kernel call). ``backward(grad)`` returns one gradient
-array per tensor input (or a single array for one input), ``None`` where not needed.
+the forward kernel call). A primitive whose output is one device op (``Add``: ``be.add``) names
+it in ``plain_op``; when it does not record, ``apply`` calls that op and no instance is made.
+``backward(grad)`` returns one gradient array per tensor input (or a single array for one
+input), ``None`` where not needed.
 """
 
 from .. import _devices
@@ -18,6 +20,11 @@ class Function:
     save_inputs = False
     save_output = False
     freed = False  # set once backward released the saved arrays (retain_graph=False)
+    requires_grad = False  # set on the instance when apply records it (forward may read it)
+    # The device op that is the whole forward when the op does not record ("add": be.add(x, y)).
+    # apply then calls it without making an instance: a fifth of a 4x4 op's time, and forward
+    # runs only when recording.
+    plain_op = None
 
     def forward(self, *arrays, **kwargs):
         raise NotImplementedError
@@ -27,37 +34,47 @@ class Function:
 
     @classmethod
     def apply(cls, *tensors, **kwargs):
-        ctx = _new(cls)
+        # One pass over the inputs gathers the arrays, checks they share a device and sees
+        # whether any requires grad: on tiny tensors this loop is a large part of an op's cost.
+        arrays = []
+        req = False
         try:
-            arrays = [t._data for t in tensors]
+            kind = tensors[0]._data.__class__
+            for t in tensors:
+                a = t._data
+                if a.__class__ is not kind:
+                    device_mismatch(tensors)
+                arrays.append(a)
+                if t.requires_grad:
+                    req = True
         except AttributeError:
             kinds = ", ".join(type(t).__name__ for t in tensors)
             raise TypeError(f"{cls.__name__}: arguments must be Tensors, got ({kinds})") from None
-        kind = arrays[0].__class__
-        for a in arrays:
-            if a.__class__ is not kind:
-                device_mismatch(tensors)
         be = _BY_TYPE.get(kind) or _devices.of(arrays[0])
-        ctx.be = be
-        req = False
-        if _grad_state.enabled:
-            for t in tensors:
-                if t.requires_grad:
-                    req = True
-                    break
-        ctx.requires_grad = req
+        req = req and _grad_state.enabled
         try:
-            out = ctx.forward(*arrays, **kwargs)
+            if req or cls.plain_op is None:
+                ctx = _new(cls)
+                ctx.be = be
+                if req:
+                    ctx.requires_grad = True
+                out = ctx.forward(*arrays, **kwargs) if kwargs else ctx.forward(*arrays)
+            else:
+                out = getattr(be, cls.plain_op)(*arrays, **kwargs)
         except ValueError as e:
             shapes = " and ".join(str(tuple(a.shape)) for a in arrays)
             raise RuntimeError(f"{cls.__name__}: {e} (input shapes {shapes})") from None
         if out.__class__ is not kind and not _devices.is_array(out):
             out = be.wrap(out)  # a numpy scalar from a 0-d ufunc
         if req:
+            needs, versions = [], []
+            for t in tensors:  # one loop for both: generator expressions cost a frame each
+                needs.append(t.requires_grad)
+                versions.append(t._vc[0])
             ctx.parents = tensors
-            ctx.needs_input_grad = tuple(t.requires_grad for t in tensors)
+            ctx.needs_input_grad = tuple(needs)
             if cls.save_inputs:
-                ctx.versions = tuple(t._vc[0] for t in tensors)
+                ctx.versions = tuple(versions)
             return _make(out, True, ctx)
         return _make(out, False, None)
 

@@ -4,6 +4,8 @@ from ...autograd.function import Function
 
 
 class Add(Function):
+    plain_op = "add"
+
     def forward(self, x, y):
         self.sx, self.sy = x.shape, y.shape
         return self.be.add(x, y)
@@ -17,6 +19,8 @@ class Add(Function):
 
 
 class Sub(Function):
+    plain_op = "sub"
+
     def forward(self, x, y):
         self.sx, self.sy = x.shape, y.shape
         return self.be.sub(x, y)
@@ -31,6 +35,7 @@ class Sub(Function):
 
 class Mul(Function):
     save_inputs = True
+    plain_op = "mul"
 
     def forward(self, x, y):
         self.x, self.y = x, y
@@ -46,6 +51,7 @@ class Mul(Function):
 
 class Div(Function):
     save_inputs = True
+    plain_op = "div"
 
     def forward(self, x, y):
         self.x, self.y = x, y

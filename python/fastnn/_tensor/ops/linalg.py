@@ -8,6 +8,7 @@ class MatMul(Function):
     """a @ b for 2-D (m,k)@(k,n) or batched 3-D (B,m,k)@(B,k,n) operands."""
 
     save_inputs = True
+    plain_op = "matmul"
 
     def forward(self, a, b):
         self.a, self.b = a, b

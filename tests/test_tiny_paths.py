@@ -1,0 +1,194 @@
+"""The short paths that keep per-op overhead low on tiny tensors give the same results as the
+general ones: integer powers as multiply chains, the operator methods' same-dtype shortcut,
+matmul's 2-D shortcut and its transposes passed as views, and Function.apply's one-pass input
+check (its errors included)."""
+
+import numpy as np
+import pytest
+
+import fastnn
+from fastnn import _C, nn
+from fastnn._devices import cpu
+from fastnn._tensor.ops import elementwise as E
+from fastnn.autograd import gradcheck
+
+SIZES = [(1, 1), (4, 4), (7, 3), (33, 5)]
+
+
+@pytest.mark.parametrize("p", [1, 2, 3, 4, 2.0, 3.0])
+@pytest.mark.parametrize("shape", SIZES)
+def test_integer_power_values_and_gradients_match_torch(p, shape):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(len(shape) * 10 + int(p))
+    a = rng.standard_normal(shape)
+    a.flat[0] = 0.0  # x ** n at 0: value 0, gradient n * 0 ** (n - 1)
+    x = fastnn.tensor(a, requires_grad=True)
+    t = torch.tensor(a, requires_grad=True)
+    y, ty = x**p, t**p
+    np.testing.assert_allclose(y.detach().numpy(), ty.detach().numpy(), rtol=1e-12, atol=0)
+    w = rng.standard_normal(shape)
+    (y * fastnn.tensor(w)).sum().backward()
+    (ty * torch.tensor(w)).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), rtol=1e-12, atol=1e-300)
+    with fastnn.no_grad():
+        np.testing.assert_allclose((x**p).numpy(), ty.detach().numpy(), rtol=1e-12, atol=0)
+
+
+@pytest.mark.parametrize("p", [1, 2, 3, 4])
+def test_integer_power_gradcheck_and_integer_tensors(p):
+    rng = np.random.default_rng(p)
+    x = fastnn.tensor(rng.standard_normal((3, 5)), requires_grad=True)
+    assert gradcheck(lambda z: z**p, (x,))
+    i = fastnn.tensor([[-3, 0, 2], [5, -1, 7]])
+    out = i**p
+    assert out.dtype == fastnn.int64
+    np.testing.assert_array_equal(out.numpy(), np.array([[-3, 0, 2], [5, -1, 7]]) ** p)
+
+
+def test_integer_power_float32_keeps_dtype_and_multiply_chain_result():
+    a = np.random.default_rng(0).standard_normal((4, 4)).astype(np.float32)
+    y = fastnn.tensor(a) ** 3
+    assert y.dtype == fastnn.float32
+    np.testing.assert_array_equal(y.numpy(), a * (a * a))
+
+
+@pytest.mark.parametrize(
+    "lhs, rhs",
+    [
+        (np.float32, np.float32),
+        (np.float64, np.float64),
+        (np.float32, np.float64),
+        (np.int64, np.float32),
+        (np.int32, np.int64),
+    ],
+)
+@pytest.mark.parametrize("op", ["__add__", "__sub__", "__mul__"])
+def test_operator_shortcut_matches_torch_values_and_dtypes(lhs, rhs, op):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(1)
+    a = (rng.standard_normal((4, 7)) * 5).astype(lhs)
+    b = (rng.standard_normal((4, 7)) * 5).astype(rhs)
+    out = getattr(fastnn.tensor(a), op)(fastnn.tensor(b))
+    ref = getattr(torch.tensor(a), op)(torch.tensor(b))
+    assert str(out.dtype).split(".")[-1] == str(ref.dtype).split(".")[-1]
+    np.testing.assert_allclose(out.numpy(), ref.numpy(), rtol=1e-6)
+
+
+def test_operator_shortcut_with_parameters_numbers_and_other_types():
+    p = nn.Parameter(fastnn.tensor([[1.0, 2.0]]))
+    t = fastnn.tensor([[3.0, 4.0]])
+    for out in (p + t, t + p, p * t, t - p):  # a subclass takes the general path
+        assert out.requires_grad and out.grad_fn is not None
+    np.testing.assert_array_equal((t - p).detach().numpy(), [[2.0, 2.0]])
+    np.testing.assert_array_equal((t * 2).numpy(), [[6.0, 8.0]])
+    np.testing.assert_array_equal((t - np.float64(1)).numpy(), [[2.0, 3.0]])
+    assert t.__add__("x") is NotImplemented
+    with pytest.raises(TypeError):
+        t * "x"
+    assert fastnn.Tensor.__mul__.__name__ == "__mul__"
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("m, k, n", [(1, 1, 1), (4, 4, 4), (7, 3, 5), (33, 17, 2)])
+def test_matmul_2d_forward_and_backward_match_torch(dtype, m, k, n):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(m * 100 + k * 10 + n)
+    a, b = rng.standard_normal((m, k)).astype(dtype), rng.standard_normal((k, n)).astype(dtype)
+    g = rng.standard_normal((m, n)).astype(dtype)
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    for ra, rb in ((True, True), (True, False), (False, True)):
+        x, y = fastnn.tensor(a, requires_grad=ra), fastnn.tensor(b, requires_grad=rb)
+        tx, ty = torch.tensor(a, requires_grad=ra), torch.tensor(b, requires_grad=rb)
+        out, tout = x @ y, tx @ ty
+        np.testing.assert_allclose(out.detach().numpy(), tout.detach().numpy(), rtol=tol, atol=tol)
+        out.backward(fastnn.tensor(g))
+        tout.backward(torch.tensor(g))
+        for f, t in ((x, tx), (y, ty)):
+            if f.requires_grad:
+                np.testing.assert_allclose(f.grad.numpy(), t.grad.numpy(), rtol=tol, atol=tol)
+            else:
+                assert f.grad is None
+    assert gradcheck(
+        lambda p, q: p @ q,
+        (
+            fastnn.tensor(a.astype(np.float64), requires_grad=True),
+            fastnn.tensor(b, dtype=fastnn.float64, requires_grad=True),
+        ),
+    )
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_cpu_matmul_transposes_as_views_equal_the_kernel_flags_exactly(dtype):
+    rng = np.random.default_rng(2)
+    for m, k, n in ((1, 1, 1), (4, 4, 4), (7, 3, 5), (33, 17, 257)):
+        a = rng.standard_normal((k, m)).astype(dtype)
+        b = rng.standard_normal((n, k)).astype(dtype)
+        bias = rng.standard_normal(n).astype(dtype)
+        for ta, tb in ((True, False), (False, True), (True, True)):
+            x = a if ta else np.ascontiguousarray(a.T)
+            y = b if tb else np.ascontiguousarray(b.T)
+            want = _C.matmul(x, y, trans_a=ta, trans_b=tb)
+            np.testing.assert_array_equal(cpu.matmul(x, y, trans_a=ta, trans_b=tb), want)
+            want = _C.matmul(x, y, trans_a=ta, trans_b=tb, bias=bias)
+            got = cpu.matmul(x, y, trans_a=ta, trans_b=tb, bias=bias)
+            np.testing.assert_array_equal(got, want)
+
+
+def test_matmul_errors_are_unchanged():
+    a = fastnn.ones(2, 3)
+    with pytest.raises(
+        RuntimeError, match=r"mat1 and mat2 shapes cannot be multiplied \(2x3 and 2x3\)"
+    ):
+        a @ fastnn.ones(2, 3)
+    with pytest.raises(RuntimeError, match="expected m1 and m2 to have the same dtype"):
+        a @ fastnn.ones(3, 2, dtype=fastnn.float64)
+    np.testing.assert_array_equal((a @ [[1.0], [1.0], [1.0]]).numpy(), [[3.0], [3.0]])
+
+
+def test_apply_rejects_non_tensors_and_records_only_when_asked():
+    x = fastnn.ones(2, 2, requires_grad=True)
+    with pytest.raises(TypeError, match=r"Add: arguments must be Tensors, got \(Tensor, ndarray\)"):
+        E.Add.apply(x, np.ones((2, 2)))
+    y = E.Mul.apply(x, fastnn.ones(2, 2))
+    assert y.grad_fn is not None and y.grad_fn.needs_input_grad == (True, False)
+    with fastnn.no_grad():
+        z = E.Mul.apply(x, fastnn.ones(2, 2))
+    assert z.grad_fn is None and not z.requires_grad
+    w = fastnn.ones(2, 2) * fastnn.ones(2, 2)
+    assert w.grad_fn is None and not w.requires_grad
+
+
+def _primitives(cls):
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from _primitives(sub)
+
+
+def test_plain_op_equals_forward_for_every_primitive_that_names_one():
+    from fastnn._devices import of
+    from fastnn.autograd.function import Function
+
+    rng = np.random.default_rng(3)
+    named = [c for c in _primitives(Function) if c.plain_op is not None]
+    assert {c.__name__ for c in named} >= {"Add", "Sub", "Mul", "Div", "MatMul"}
+    for cls in named:
+        x, y = rng.uniform(0.5, 2.0, (2, 7, 5)), rng.uniform(0.5, 2.0, (2, 5, 5))
+        if cls.__name__ != "MatMul":
+            y = y[:, :1, :]  # broadcast
+        fx, fy = fastnn.tensor(x, requires_grad=True), fastnn.tensor(y)
+        recorded = cls.apply(fx, fy)
+        with fastnn.no_grad():
+            plain = cls.apply(fx, fy)
+        assert recorded.grad_fn is not None and plain.grad_fn is None
+        np.testing.assert_array_equal(plain.numpy(), recorded.detach().numpy())
+        np.testing.assert_array_equal(plain.numpy(), getattr(of(x), cls.plain_op)(x, y))
+
+
+def test_plain_op_errors_are_those_of_forward():
+    a, b = fastnn.ones(2, 3), fastnn.ones(4, 5)
+    for grad in (False, True):
+        x = fastnn.ones(2, 3, requires_grad=grad)
+        with pytest.raises(RuntimeError, match=r"Add: .* \(input shapes \(2, 3\) and \(4, 5\)\)"):
+            E.Add.apply(x, b)
+    with pytest.raises(RuntimeError, match=r"Mul: operands could not be broadcast"):
+        a * b
