@@ -1,8 +1,8 @@
 """Recurrent layers: an LSTM and a GRU training step (forward + backward) vs torch (CPU).
 
-The language-model shape: seq 35, batch 32, input 256, hidden 256, 2 layers, float32; the loss
-is the sum of the outputs times a fixed random tensor, so every output and every parameter gets
-a gradient. fastnn and torch run the same weights; the results are checked against torch before
+The language-model shape: seq 35, batch 32, input 256, hidden 256, 2 layers (and 1), float32;
+the loss is the sum of the outputs times a fixed random tensor, so every output and every
+parameter gets a gradient. fastnn and torch run the same weights; the results are checked against torch before
 timing, then the two are timed in interleaved rounds (one step each per round, medians).
 """
 
@@ -73,12 +73,12 @@ def run(quick=False):
         note=f"median of {rounds} interleaved rounds; vs torch = torch time / fastnn time "
         "(higher is better for fastnn)",
     )
-    for kind in ("LSTM", "GRU"):
-        f, t = _case(torch, kind, 35, 32, 256, 256, 2, rounds)
+    for kind, layers in (("LSTM", 2), ("GRU", 2), ("LSTM", 1), ("GRU", 1)):
+        f, t = _case(torch, kind, 35, 32, 256, 256, layers, rounds)
         table.add(
             layer=kind,
             **{
-                "seq x batch x in -> hidden, layers": "35 x 32 x 256 -> 256, 2",
+                "seq x batch x in -> hidden, layers": f"35 x 32 x 256 -> 256, {layers}",
                 "fastnn ms": f,
                 "torch ms": t,
                 "vs torch": None if t is None else t / f,

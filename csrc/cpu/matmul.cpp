@@ -22,6 +22,7 @@
 
 #include "cpu/cpu_features.h"
 #include "cpu/fastnn_cpu.h"
+#include "cpu/matmul_packed.h"
 #include "cpu/matmul_skinny.h"
 #include "cpu/parallel.h"
 
@@ -569,5 +570,95 @@ void matmul_cpu(double* c, const double* a, const double* b, const double* bias,
                 const MatmulLayout& L, double alpha, double beta) {
   matmul_impl(c, a, b, bias, L, alpha, beta);
 }
+
+// ---- a pre-packed B (cpu/matmul_packed.h) ------------------------------------------------------
+
+// Layout: the K block starting at pc (KC deep, the last one shorter) is at data + pc * Np_, and
+// holds the Np_ / NR panels of that block one after the other, kc x NR each: exactly what
+// gemm_serial's pack_b writes for one (jc, pc) block, for all columns at once. The micro-kernel
+// then sees the same panels in the same K order as matmul_cpu's, so the results are the same.
+template <class T>
+void PackedB<T>::pack(const T* b, int64_t rs, int64_t cs, int64_t K, int64_t N) {
+  const Kernel<T>& kr = kernel_for(active_isa(), static_cast<T*>(nullptr));
+  kernel_ = &kr;
+  K_ = K, N_ = N, Np_ = (N + kr.NR - 1) / kr.NR * kr.NR;
+  const size_t need = sizeof(T) * static_cast<size_t>(std::max<int64_t>(Np_ * K, 1));
+  if (cap_ < need) {
+    const size_t bytes = (need + 4095) & ~size_t(4095);
+    data_.reset(static_cast<T*>(std::aligned_alloc(64, bytes)));
+    cap_ = data_ ? bytes : 0;
+    if (!data_) throw std::bad_alloc();
+  }
+  for (int64_t pc = 0; pc < K; pc += kr.KC)
+    kr.pack_b(data_.get() + pc * Np_, b + pc * rs, rs, cs, std::min(kr.KC, K - pc), N);
+}
+
+// Columns [j0, j1) (j0 a multiple of NR) on the calling thread: gemm_serial's loops without the
+// packing of B.
+template <class T>
+void PackedB<T>::gemm_cols(T* c, int64_t ldc, const T* a, int64_t a_rs, int64_t a_cs, int64_t M,
+                           T beta, const T* bias, int64_t j0, int64_t j1) const {
+  const Kernel<T>& kr = *static_cast<const Kernel<T>*>(kernel_);
+  const int MR = kr.MR, NR = kr.NR;
+  if (K_ <= 0) {
+    for (int64_t i = 0; i < M; ++i)
+      for (int64_t j = j0; j < j1; ++j) {
+        const T v = beta != T(0) ? beta * c[i * ldc + j] : T(0);
+        c[i * ldc + j] = bias ? v + bias[j] : v;
+      }
+    return;
+  }
+  const int64_t mc_max = std::min(kr.MC, (M + MR - 1) / MR * MR);
+  T* pa = static_cast<T*>(tls_buffers.get(0, sizeof(T) * mc_max * std::min(kr.KC, K_)));
+  alignas(64) T tile[16 * 64];
+  for (int64_t pc = 0; pc < K_; pc += kr.KC) {
+    const int64_t kc = std::min(kr.KC, K_ - pc);
+    const T bt = pc == 0 ? beta : T(1);
+    const T* bs = pc == 0 ? bias : nullptr;
+    const T* pb = data_.get() + pc * Np_;
+    for (int64_t ic = 0; ic < M; ic += kr.MC) {
+      const int64_t mc = std::min(kr.MC, M - ic);
+      kr.pack_a(pa, a + ic * a_rs + pc * a_cs, a_rs, a_cs, mc, kc);
+      for (int64_t j = j0; j < j1; j += NR) {
+        const int64_t nr = std::min<int64_t>(NR, j1 - j);
+        const T* pbp = pb + j * kc;
+        for (int64_t ir = 0; ir < mc; ir += MR) {
+          const int64_t mr = std::min<int64_t>(MR, mc - ir);
+          T* ct = c + (ic + ir) * ldc + j;
+          if (mr == MR && nr == NR) {
+            kr.ukernel(kc, pa + ir * kc, pbp, ct, ldc, T(1), bt, bs ? bs + j : nullptr);
+            continue;
+          }
+          kr.ukernel(kc, pa + ir * kc, pbp, tile, NR, T(1), T(0), nullptr);
+          for (int64_t i = 0; i < mr; ++i)
+            for (int64_t jj = 0; jj < nr; ++jj) {
+              T v = tile[i * NR + jj];
+              if (bt != T(0)) v += bt * ct[i * ldc + jj];
+              if (bs) v += bs[j + jj];
+              ct[i * ldc + jj] = v;
+            }
+        }
+      }
+    }
+  }
+}
+
+template <class T>
+void PackedB<T>::gemm(T* c, int64_t ldc, const T* a, int64_t a_rs, int64_t a_cs, int64_t M, T beta,
+                      const T* bias, int threads) const {
+  if (M <= 0 || N_ <= 0) return;
+  const int NR = static_cast<const Kernel<T>*>(kernel_)->NR;
+  const double macs = double(M) * double(N_) * double(K_);
+  if (threads <= 1 || macs < kSerialMacs || N_ <= NR)
+    return gemm_cols(c, ldc, a, a_rs, a_cs, M, beta, bias, 0, N_);
+  // By columns: each thread packs only its copy of the small A, and B is already packed.
+  parallel_run(threads, [&](int tid, int nt) {
+    const auto [j0, j1] = tile_share(N_, NR, tid, nt);
+    if (j0 < j1) gemm_cols(c, ldc, a, a_rs, a_cs, M, beta, bias, j0, j1);
+  });
+}
+
+template class PackedB<float>;
+template class PackedB<double>;
 
 }  // namespace fastnn

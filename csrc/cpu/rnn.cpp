@@ -14,6 +14,7 @@
 
 #include "cpu/cpu_features.h"
 #include "cpu/fastnn_cpu.h"
+#include "cpu/matmul_packed.h"
 #include "cpu/parallel.h"
 #include "cpu/rnn_simd.h"
 #include "rnn_math.h"
@@ -38,19 +39,38 @@ void for_cells(int64_t B, int64_t H, const F& fn) {
   });
 }
 
-// c (B, N) = beta * c + a (B, K) @ w^T, w (N, K): the per-step hidden projection.
-template <class T>
-void gemm_nt(T* c, const T* a, const T* w, int64_t B, int64_t N, int64_t K, T beta) {
-  MatmulLayout L{1, B, N, K, 0, K, 1, 0, 1, K, 0, N};
-  matmul_cpu(c, a, w, nullptr, L, T(1), beta);
-}
+// The per-step GEMM with W_hh: c (B, N) = beta * c + a (B, K) @ op(W) (+ bias), op(W) = W^T for
+// the forward's h_{t-1} W_hh^T (w (N, K)) or W for the backward's dgates W_hh (w (K, N)).
+// From kPackRows rows on, W is packed once per sequence into the GEMM's panel layout
+// (cpu/matmul_packed.h) and every step reuses the panels: at batch 32 matmul_cpu's repacking per
+// step cost about half the product. Smaller batches keep matmul_cpu, whose skinny kernels read W
+// in place rather than fill 12-row register tiles with a few rows. The packed copy is per thread
+// and kept, so the loops of a training step allocate nothing after the first.
+constexpr int64_t kPackRows = 17;
 
-// c (B, N) = beta * c + a (B, K) @ w, w (K, N): dh_{t-1} = dgates W_hh.
 template <class T>
-void gemm_nn(T* c, const T* a, const T* w, int64_t B, int64_t N, int64_t K, T beta) {
-  MatmulLayout L{1, B, N, K, 0, K, 1, 0, N, 1, 0, N};
-  matmul_cpu(c, a, w, nullptr, L, T(1), beta);
-}
+class StepGemm {
+ public:
+  StepGemm(const T* w, int64_t N, int64_t K, bool transposed, int64_t B)
+      : w_(w), N_(N), K_(K), t_(transposed), B_(B) {
+    if (B < kPackRows) return;
+    thread_local PackedB<T> forward, backward;  // one sequence may need both (never at once)
+    packed_ = transposed ? &forward : &backward;
+    packed_->pack(w, transposed ? 1 : N, transposed ? K : 1, K, N);
+  }
+  void operator()(T* c, const T* a, T beta, const T* bias = nullptr) const {
+    if (packed_) return packed_->gemm(c, N_, a, K_, 1, B_, beta, bias, get_num_threads());
+    MatmulLayout L{1, B_, N_, K_, 0, K_, 1, 0, t_ ? 1 : N_, t_ ? K_ : 1, 0, N_};
+    matmul_cpu(c, a, w_, bias, L, T(1), beta);
+  }
+
+ private:
+  const T* w_;
+  int64_t N_, K_;
+  bool t_;
+  int64_t B_;
+  PackedB<T>* packed_ = nullptr;
+};
 
 // The time index of step k (0 = the first step run).
 inline int64_t time_of(int64_t k, int64_t S, bool reverse) { return reverse ? S - 1 - k : k; }
@@ -165,10 +185,11 @@ void lstm_seq_fwd(T* hs, T* cs, T* gates, const T* w_hh, const T* h0, const T* c
                   int64_t B, int64_t H, bool reverse) {
   const int64_t n = B * H, g4 = B * 4 * H;
   const T *h_prev = h0, *c_prev = c0;
+  const StepGemm<T> step(w_hh, 4 * H, H, true, B);
   for (int64_t k = 0; k < S; ++k) {
     const int64_t t = time_of(k, S, reverse);
     T* g = gates + t * g4;
-    gemm_nt(g, h_prev, w_hh, B, 4 * H, H, T(1));
+    step(g, h_prev, T(1));
     lstm_cell_fwd(hs + t * n, cs + t * n, g, g, c_prev, B, H);
     h_prev = hs + t * n;
     c_prev = cs + t * n;
@@ -189,6 +210,7 @@ void lstm_seq_bwd(T* dgates, T* dh0, T* dc0, const T* dhs, const T* dc_n, const 
   }
   std::copy(dhs + time_of(S - 1, S, reverse) * n, dhs + time_of(S - 1, S, reverse) * n + n, dh0);
   const T* dc = dc_n;
+  const StepGemm<T> step(w_hh, H, 4 * H, false, B);
   for (int64_t k = S - 1; k >= 0; --k) {
     const int64_t t = time_of(k, S, reverse);
     const T* c_prev = k > 0 ? cs + time_of(k - 1, S, reverse) * n : c0;
@@ -197,7 +219,7 @@ void lstm_seq_bwd(T* dgates, T* dh0, T* dc0, const T* dhs, const T* dc_n, const 
     if (k > 0)
       std::copy(dhs + time_of(k - 1, S, reverse) * n, dhs + time_of(k - 1, S, reverse) * n + n,
                 dh0);
-    gemm_nn(dh0, dgates + t * g4, w_hh, B, H, 4 * H, k > 0 ? T(1) : T(0));
+    step(dh0, dgates + t * g4, k > 0 ? T(1) : T(0));
   }
 }
 
@@ -207,10 +229,10 @@ void gru_seq_fwd(T* hs, T* act, const T* gi, const T* w_hh, const T* b_hh, const
   const int64_t n = B * H, g3 = B * 3 * H;
   std::vector<T> gh(static_cast<size_t>(g3));
   const T* h_prev = h0;
+  const StepGemm<T> step(w_hh, 3 * H, H, true, B);
   for (int64_t k = 0; k < S; ++k) {
     const int64_t t = time_of(k, S, reverse);
-    MatmulLayout L{1, B, 3 * H, H, 0, H, 1, 0, 1, H, 0, 3 * H};
-    matmul_cpu(gh.data(), h_prev, w_hh, b_hh, L, T(1), T(0));
+    step(gh.data(), h_prev, T(0), b_hh);
     gru_cell_fwd(hs + t * n, act + t * 4 * n, gi + t * g3, gh.data(), h_prev, B, H);
     h_prev = hs + t * n;
   }
@@ -225,6 +247,7 @@ void gru_seq_bwd(T* dgi, T* dgh, T* dh0, const T* dhs, const T* act, const T* hs
     return;
   }
   std::copy(dhs + time_of(S - 1, S, reverse) * n, dhs + time_of(S - 1, S, reverse) * n + n, dh0);
+  const StepGemm<T> step(w_hh, H, 3 * H, false, B);
   for (int64_t k = S - 1; k >= 0; --k) {
     const int64_t t = time_of(k, S, reverse);
     const T* h_prev = k > 0 ? hs + time_of(k - 1, S, reverse) * n : h0;
@@ -233,7 +256,7 @@ void gru_seq_bwd(T* dgi, T* dgh, T* dh0, const T* dhs, const T* act, const T* hs
       const T* d = dhs + time_of(k - 1, S, reverse) * n;
       for (int64_t e = 0; e < n; ++e) dh0[e] += d[e];
     }
-    gemm_nn(dh0, dgh + t * g3, w_hh, B, H, 3 * H, T(1));
+    step(dh0, dgh + t * g3, T(1));
   }
 }
 
@@ -242,9 +265,10 @@ void rnn_seq_fwd(T* hs, const T* w_hh, const T* h0, int64_t S, int64_t B, int64_
                  bool reverse) {
   const int64_t n = B * H;
   const T* h_prev = h0;
+  const StepGemm<T> step(w_hh, H, H, true, B);
   for (int64_t k = 0; k < S; ++k) {
     T* h = hs + time_of(k, S, reverse) * n;
-    gemm_nt(h, h_prev, w_hh, B, H, H, T(1));
+    step(h, h_prev, T(1));
     if (relu)
       relu_forward_cpu(h, h, n);
     else
@@ -263,6 +287,7 @@ void rnn_seq_bwd(T* dpre, T* dh0, const T* dhs, const T* hs, const T* w_hh, int6
     return;
   }
   std::copy(dhs + time_of(S - 1, S, reverse) * n, dhs + time_of(S - 1, S, reverse) * n + n, dh0);
+  const StepGemm<T> step(w_hh, H, H, false, B);
   for (int64_t k = S - 1; k >= 0; --k) {
     const int64_t t = time_of(k, S, reverse);
     if (relu)
@@ -272,7 +297,7 @@ void rnn_seq_bwd(T* dpre, T* dh0, const T* dhs, const T* hs, const T* w_hh, int6
     if (k > 0)
       std::copy(dhs + time_of(k - 1, S, reverse) * n, dhs + time_of(k - 1, S, reverse) * n + n,
                 dh0);
-    gemm_nn(dh0, dpre + t * n, w_hh, B, H, H, k > 0 ? T(1) : T(0));
+    step(dh0, dpre + t * n, k > 0 ? T(1) : T(0));
   }
 }
 

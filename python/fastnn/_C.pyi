@@ -58,6 +58,19 @@ def matmul(
     bias: npt.NDArray[_F] | None = None,
 ) -> npt.NDArray[_F]: ...
 
+# Internal (not in fastnn.kernels): the recurrent loops' GEMM with op(b) packed once, bound
+# for its tests (csrc/bindings/matmul_packed.cpp).
+def matmul_prepacked(
+    a: npt.NDArray[_F],
+    b: npt.NDArray[_F],
+    *,
+    bias: npt.NDArray[_F] | None = None,
+    c: npt.NDArray[_F] | None = None,
+    trans_a: bool = False,
+    trans_b: bool = False,
+    steps: int = 1,
+) -> npt.NDArray[_F]: ...
+
 # ---- activations (csrc/bindings/activations.cpp) ----
 # Forward: out may be x itself. Backward: grad and the forward input x or output y, same shape.
 
