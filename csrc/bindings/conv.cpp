@@ -312,15 +312,21 @@ py::tuple max_pool2d(const py::object& x_obj, const py::object& kernel_size,
 }
 
 template <class T>
-py::array run_pool_backward(const py::array& grad, const py::array& idx, const Conv2dGeom& g) {
+py::array run_pool_backward(const py::array& grad, const py::array& idx, const Conv2dGeom& g,
+                            const std::vector<int64_t>& in) {
   py::array dx(py::dtype::of<T>(), std::vector<py::ssize_t>{g.N, g.C, g.H, g.W});
   T* dxp = static_cast<T*>(dx.mutable_data());
   const T* gp = static_cast<const T*>(grad.data());
   const int64_t* ip = static_cast<const int64_t*>(idx.data());
+  int64_t bad;
   {
     py::gil_scoped_release release;
-    max_pool2d_backward_cpu(dxp, gp, ip, g);
+    bad = max_pool2d_backward_cpu(dxp, gp, ip, g);
   }
+  // Every index must address its own plane; the kernel checks them on its way through.
+  FASTNN_CHECK(bad < 0, "max_pool2d_backward: 'indices' holds ", bad < 0 ? 0 : ip[bad],
+               " at flat position ", bad, ", outside [0, H*W = ", g.H * g.W, ") for input_shape ",
+               shape_of(in));
   return dx;
 }
 
@@ -338,14 +344,8 @@ py::array max_pool2d_backward(const py::object& grad_obj, const py::object& idx_
   FASTNN_CHECK(in[0] == grad.shape(0) && in[1] == grad.shape(1), fn, ": 'grad' with shape ",
                shape_str(grad), " does not match input_shape ", shape_of(in), " in N and C");
   Conv2dGeom g{in[0], in[1], in[2], in[3], 1, 1, 1, 1, 0, 0, 1, 1, grad.shape(2), grad.shape(3)};
-  // Every index must address its own plane: the scatter writes there without further checks.
-  const int64_t* ip = static_cast<const int64_t*>(idx.data());
-  const int64_t plane = g.H * g.W;
-  for (py::ssize_t i = 0, n = idx.size(); i < n; ++i)
-    FASTNN_CHECK(ip[i] >= 0 && ip[i] < plane, fn, ": 'indices' holds ", ip[i], " at flat position ",
-                 i, ", outside [0, H*W = ", plane, ") for input_shape ", shape_of(in));
-  return dt == DType::f32 ? run_pool_backward<float>(grad, idx, g)
-                          : run_pool_backward<double>(grad, idx, g);
+  return dt == DType::f32 ? run_pool_backward<float>(grad, idx, g, in)
+                          : run_pool_backward<double>(grad, idx, g, in);
 }
 
 }  // namespace

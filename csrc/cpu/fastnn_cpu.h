@@ -217,9 +217,13 @@ void conv2d_backward_cpu(double* dx, double* dw, double* db, const double* dy, c
 // within the (n, c) plane. Needs ph <= kh/2, pw <= kw/2 (every window holds an input element).
 void max_pool2d_forward_cpu(float* y, int64_t* idx, const float* x, const Conv2dGeom& g);
 void max_pool2d_forward_cpu(double* y, int64_t* idx, const double* x, const Conv2dGeom& g);
-// dx (N, C, H, W) = scatter-add of dy (N, C, Ho, Wo) at idx (each in [0, H*W)). Overwrites dx.
-void max_pool2d_backward_cpu(float* dx, const float* dy, const int64_t* idx, const Conv2dGeom& g);
-void max_pool2d_backward_cpu(double* dx, const double* dy, const int64_t* idx, const Conv2dGeom& g);
+// dx (N, C, H, W) = scatter-add of dy (N, C, Ho, Wo) at idx. Overwrites dx. An index outside
+// [0, H*W) is not used: the call returns the smallest flat position of such an index (dx then
+// holds garbage), or -1 when all are valid. Checking here saves the caller a pass over idx.
+int64_t max_pool2d_backward_cpu(float* dx, const float* dy, const int64_t* idx,
+                                const Conv2dGeom& g);
+int64_t max_pool2d_backward_cpu(double* dx, const double* dy, const int64_t* idx,
+                                const Conv2dGeom& g);
 
 // ---- normalization (batch_norm.cpp; layer_norm.cpp holds layer_norm and group_norm) -------------
 // The forward computes the statistics and normalises in one call, writing per channel (batch_norm)
