@@ -23,6 +23,7 @@ SUITES = [
     "optim",
     "clip_grad",
     "conv",
+    "pool",
     "norm",
     "rnn",
     "embedding",
