@@ -18,6 +18,9 @@ class Function:
     save_inputs = False
     save_output = False
     freed = False  # set once backward released the saved arrays (retain_graph=False)
+    # True during a backward that frees this node afterwards (retain_graph=False): backward may
+    # then hand a saved array over as a gradient instead of copying it, nobody reads it again.
+    releasing = False
 
     def forward(self, *arrays, **kwargs):
         raise NotImplementedError
