@@ -224,6 +224,17 @@ int64_t max_pool2d_backward_cpu(float* dx, const float* dy, const int64_t* idx,
                                 const Conv2dGeom& g);
 int64_t max_pool2d_backward_cpu(double* dx, const double* dy, const int64_t* idx,
                                 const Conv2dGeom& g);
+// y (N, C, Ho, Wo) = window sums / divisor (pool.cpp has the divisor rule; divisor = 0: none
+// given, else it replaces the count). Needs ph <= kh/2, pw <= kw/2; dilation 1. Overwrites y.
+void avg_pool2d_forward_cpu(float* y, const float* x, const Conv2dGeom& g, bool count_include_pad,
+                            int64_t divisor);
+void avg_pool2d_forward_cpu(double* y, const double* x, const Conv2dGeom& g, bool count_include_pad,
+                            int64_t divisor);
+// dx (N, C, H, W) = dy / divisor spread over each window (overlaps add). Overwrites dx.
+void avg_pool2d_backward_cpu(float* dx, const float* dy, const Conv2dGeom& g,
+                             bool count_include_pad, int64_t divisor);
+void avg_pool2d_backward_cpu(double* dx, const double* dy, const Conv2dGeom& g,
+                             bool count_include_pad, int64_t divisor);
 
 // ---- normalization (batch_norm.cpp; layer_norm.cpp holds layer_norm and group_norm) -------------
 // The forward computes the statistics and normalises in one call, writing per channel (batch_norm)

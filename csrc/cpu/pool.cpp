@@ -1,4 +1,4 @@
-// 2-D max pooling, CPU (float32, float64). NCHW, row-major, contiguous.
+// 2-D max and average pooling, CPU (float32, float64). NCHW, row-major, contiguous.
 //
 // Forward: y[n,c,oh,ow] = the max over the window (padding is -inf, as in torch), idx the flat
 // index ih*W + iw of that max within its (n, c) plane. Elements are visited row by row and one
@@ -240,6 +240,116 @@ int64_t max_pool_backward_impl(T* dx, const T* dy, const int64_t* idx, const Con
   return first_bad.load();
 }
 
+// ---- average pooling ----------------------------------------------------------------------------
+// y = the window sum (in scan order) / divisor. The divisor, as torch: a divisor_override > 0
+// (any nonzero value, passed as `divisor`) wins; else with count_include_pad the number of taps
+// of the window clipped to the padded input, else the number inside the input.
+
+struct AvgWindow {
+  int64_t lo, hi, padded;  // taps [lo, hi) inside the input, `padded` counted with padding
+};
+
+inline AvgWindow avg_window(int64_t o, int64_t s, int64_t p, int64_t k, int64_t n) {
+  const int64_t start = o * s - p, end = std::min(start + k, n + p);
+  return {std::max<int64_t>(start, 0), std::min(end, n), end - start};
+}
+
+template <class T>
+T avg_divisor(const AvgWindow& h, const AvgWindow& w, bool include_pad, int64_t divisor) {
+  if (divisor != 0) return T(divisor);
+  return T(include_pad ? h.padded * w.padded : (h.hi - h.lo) * (w.hi - w.lo));
+}
+
+template <class T>
+void avg_pool_plane(T* y, const T* x, const Conv2dGeom& g, bool include_pad, int64_t divisor) {
+  for (int64_t oh = 0; oh < g.Ho; ++oh) {
+    const AvgWindow h = avg_window(oh, g.sh, g.ph, g.kh, g.H);
+    for (int64_t ow = 0; ow < g.Wo; ++ow) {
+      const AvgWindow w = avg_window(ow, g.sw, g.pw, g.kw, g.W);
+      T sum = 0;
+      for (int64_t ih = h.lo; ih < h.hi; ++ih)
+        for (int64_t iw = w.lo; iw < w.hi; ++iw) sum += x[ih * g.W + iw];
+      y[oh * g.Wo + ow] = sum / avg_divisor<T>(h, w, include_pad, divisor);
+    }
+  }
+}
+
+// 2x2 stride 2 without padding: every window is whole, one divisor for all.
+template <class T>
+void avg_pool_plane_2x2(T* y, const T* x, const Conv2dGeom& g, T div) {
+  for (int64_t oh = 0; oh < g.Ho; ++oh) {
+    const T* r0 = x + 2 * oh * g.W;
+    const T* r1 = r0 + g.W;
+    T* yr = y + oh * g.Wo;
+    for (int64_t ow = 0; ow < g.Wo; ++ow)
+      yr[ow] = (((r0[2 * ow] + r0[2 * ow + 1]) + r1[2 * ow]) + r1[2 * ow + 1]) / div;
+  }
+}
+
+template <class T>
+void avg_pool_backward_plane(T* dx, const T* dy, const Conv2dGeom& g, bool include_pad,
+                             int64_t divisor) {
+  std::fill(dx, dx + g.H * g.W, T(0));
+  for (int64_t oh = 0; oh < g.Ho; ++oh) {
+    const AvgWindow h = avg_window(oh, g.sh, g.ph, g.kh, g.H);
+    for (int64_t ow = 0; ow < g.Wo; ++ow) {
+      const AvgWindow w = avg_window(ow, g.sw, g.pw, g.kw, g.W);
+      const T v = dy[oh * g.Wo + ow] / avg_divisor<T>(h, w, include_pad, divisor);
+      for (int64_t ih = h.lo; ih < h.hi; ++ih)
+        for (int64_t iw = w.lo; iw < w.hi; ++iw) dx[ih * g.W + iw] += v;
+    }
+  }
+}
+
+// Disjoint whole windows: each dx element is written once (0 in an odd last row / column).
+template <class T>
+void avg_pool_backward_plane_2x2(T* dx, const T* dy, const Conv2dGeom& g, T div) {
+  const int64_t W = g.W;
+  for (int64_t oh = 0; oh < g.Ho; ++oh) {
+    T* d0 = dx + 2 * oh * W;
+    T* d1 = d0 + W;
+    const T* gr = dy + oh * g.Wo;
+    for (int64_t ow = 0; ow < g.Wo; ++ow) {
+      const T v = gr[ow] / div;
+      d0[2 * ow] = d0[2 * ow + 1] = d1[2 * ow] = d1[2 * ow + 1] = v;
+    }
+    for (int64_t w = 2 * g.Wo; w < W; ++w) d0[w] = d1[w] = T(0);
+  }
+  std::fill(dx + 2 * g.Ho * W, dx + g.H * W, T(0));
+}
+
+template <class T>
+void avg_pool_forward_impl(T* y, const T* x, const Conv2dGeom& g, bool include_pad,
+                           int64_t divisor) {
+  const int64_t in = g.H * g.W, out = g.Ho * g.Wo;
+  const bool fast = is_2x2_stride2(g);
+  const T div = divisor != 0 ? T(divisor) : T(4);
+  parallel_for(g.N * g.C, grain_for(out * g.kh * g.kw), [&](int64_t b, int64_t e) {
+    for (int64_t t = b; t < e; ++t) {
+      if (fast)
+        avg_pool_plane_2x2(y + t * out, x + t * in, g, div);
+      else
+        avg_pool_plane(y + t * out, x + t * in, g, include_pad, divisor);
+    }
+  });
+}
+
+template <class T>
+void avg_pool_backward_impl(T* dx, const T* dy, const Conv2dGeom& g, bool include_pad,
+                            int64_t divisor) {
+  const int64_t in = g.H * g.W, out = g.Ho * g.Wo;
+  const bool fast = is_2x2_stride2(g);
+  const T div = divisor != 0 ? T(divisor) : T(4);
+  parallel_for(g.N * g.C, grain_for(in + out * g.kh * g.kw), [&](int64_t b, int64_t e) {
+    for (int64_t t = b; t < e; ++t) {
+      if (fast)
+        avg_pool_backward_plane_2x2(dx + t * in, dy + t * out, g, div);
+      else
+        avg_pool_backward_plane(dx + t * in, dy + t * out, g, include_pad, divisor);
+    }
+  });
+}
+
 }  // namespace
 
 void max_pool2d_forward_cpu(float* y, int64_t* idx, const float* x, const Conv2dGeom& g) {
@@ -255,6 +365,23 @@ int64_t max_pool2d_backward_cpu(float* dx, const float* dy, const int64_t* idx,
 int64_t max_pool2d_backward_cpu(double* dx, const double* dy, const int64_t* idx,
                                 const Conv2dGeom& g) {
   return max_pool_backward_impl(dx, dy, idx, g);
+}
+
+void avg_pool2d_forward_cpu(float* y, const float* x, const Conv2dGeom& g, bool count_include_pad,
+                            int64_t divisor) {
+  avg_pool_forward_impl(y, x, g, count_include_pad, divisor);
+}
+void avg_pool2d_forward_cpu(double* y, const double* x, const Conv2dGeom& g, bool count_include_pad,
+                            int64_t divisor) {
+  avg_pool_forward_impl(y, x, g, count_include_pad, divisor);
+}
+void avg_pool2d_backward_cpu(float* dx, const float* dy, const Conv2dGeom& g,
+                             bool count_include_pad, int64_t divisor) {
+  avg_pool_backward_impl(dx, dy, g, count_include_pad, divisor);
+}
+void avg_pool2d_backward_cpu(double* dx, const double* dy, const Conv2dGeom& g,
+                             bool count_include_pad, int64_t divisor) {
+  avg_pool_backward_impl(dx, dy, g, count_include_pad, divisor);
 }
 
 }  // namespace fastnn
