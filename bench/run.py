@@ -24,6 +24,7 @@ SUITES = [
     "optim",
     "clip_grad",
     "conv",
+    "pool",
     "norm",
     "rnn",
     "embedding",

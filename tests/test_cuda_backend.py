@@ -385,6 +385,10 @@ CASES = {
     "max_pool2d_backward": lambda be, A, D: be.max_pool2d_backward(
         *_pool_grad(be, A, D), D["x4"].shape
     ),
+    "avg_pool2d": lambda be, A, D: be.avg_pool2d(A(D["x4"]), (3, 2), (2, 1), (1, 1), False, None),
+    "avg_pool2d_backward": lambda be, A, D: be.avg_pool2d_backward(
+        be.avg_pool2d(A(D["x4"]), 2, 2, 0, True, None), D["x4"].shape, 2, 2, 0, True, 3
+    ),
     "batch_norm": lambda be, A, D: _batch_norm_case(be, A, D),
     "batch_norm_backward": lambda be, A, D: be.batch_norm_backward(
         A(D["x4"]),

@@ -319,6 +319,8 @@ PUBLIC_API: dict[str, tuple[str, ...]] = {
         "adagrad_step",
         "adam_step",
         "adamax_step",
+        "avg_pool2d",
+        "avg_pool2d_backward",
         "batch_norm",
         "batch_norm_backward",
         "binary_cross_entropy_with_logits",

@@ -1,7 +1,7 @@
 // Bindings for fastnn.kernels.im2col / col2im / conv2d / conv2d_backward / max_pool2d /
-// max_pool2d_backward: validate every argument (shapes, dtypes, window hyperparameters, the
-// output size), then release the GIL and run the kernel on C-contiguous NCHW arrays. Window
-// hyperparameters are an int or a pair.
+// max_pool2d_backward / avg_pool2d / avg_pool2d_backward: validate every argument (shapes, dtypes,
+// window hyperparameters, the output size), then release the GIL and run the kernel on C-contiguous
+// NCHW arrays. Window hyperparameters are an int or a pair.
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
@@ -312,15 +312,21 @@ py::tuple max_pool2d(const py::object& x_obj, const py::object& kernel_size,
 }
 
 template <class T>
-py::array run_pool_backward(const py::array& grad, const py::array& idx, const Conv2dGeom& g) {
+py::array run_pool_backward(const py::array& grad, const py::array& idx, const Conv2dGeom& g,
+                            const std::vector<int64_t>& in) {
   py::array dx(py::dtype::of<T>(), std::vector<py::ssize_t>{g.N, g.C, g.H, g.W});
   T* dxp = static_cast<T*>(dx.mutable_data());
   const T* gp = static_cast<const T*>(grad.data());
   const int64_t* ip = static_cast<const int64_t*>(idx.data());
+  int64_t bad;
   {
     py::gil_scoped_release release;
-    max_pool2d_backward_cpu(dxp, gp, ip, g);
+    bad = max_pool2d_backward_cpu(dxp, gp, ip, g);
   }
+  // Every index must address its own plane; the kernel checks them on its way through.
+  FASTNN_CHECK(bad < 0, "max_pool2d_backward: 'indices' holds ", bad < 0 ? 0 : ip[bad],
+               " at flat position ", bad, ", outside [0, H*W = ", g.H * g.W, ") for input_shape ",
+               shape_of(in));
   return dx;
 }
 
@@ -338,14 +344,86 @@ py::array max_pool2d_backward(const py::object& grad_obj, const py::object& idx_
   FASTNN_CHECK(in[0] == grad.shape(0) && in[1] == grad.shape(1), fn, ": 'grad' with shape ",
                shape_str(grad), " does not match input_shape ", shape_of(in), " in N and C");
   Conv2dGeom g{in[0], in[1], in[2], in[3], 1, 1, 1, 1, 0, 0, 1, 1, grad.shape(2), grad.shape(3)};
-  // Every index must address its own plane: the scatter writes there without further checks.
-  const int64_t* ip = static_cast<const int64_t*>(idx.data());
-  const int64_t plane = g.H * g.W;
-  for (py::ssize_t i = 0, n = idx.size(); i < n; ++i)
-    FASTNN_CHECK(ip[i] >= 0 && ip[i] < plane, fn, ": 'indices' holds ", ip[i], " at flat position ",
-                 i, ", outside [0, H*W = ", plane, ") for input_shape ", shape_of(in));
-  return dt == DType::f32 ? run_pool_backward<float>(grad, idx, g)
-                          : run_pool_backward<double>(grad, idx, g);
+  return dt == DType::f32 ? run_pool_backward<float>(grad, idx, g, in)
+                          : run_pool_backward<double>(grad, idx, g, in);
+}
+
+// ---- average pooling ----------------------------------------------------------------------------
+
+struct AvgArgs {
+  Conv2dGeom g;
+  bool include_pad;
+  int64_t divisor;  // 0: none given
+};
+
+AvgArgs avg_args(const std::vector<int64_t>& in, const py::object& kernel_size,
+                 const py::object& stride, const py::object& padding,
+                 const py::object& count_include_pad, const py::object& divisor_override,
+                 const char* fn) {
+  const Pair k = as_pair(kernel_size, fn, "kernel_size", 1);
+  const Pair s = stride.is_none() ? k : as_pair(stride, fn, "stride", 1);
+  const Pair p = as_pair(padding, fn, "padding", 0);
+  FASTNN_CHECK(2 * p.h <= k.h && 2 * p.w <= k.w, fn, ": padding ", pair_str(p),
+               " should be at most half of kernel_size ", pair_str(k));
+  FASTNN_TYPE_CHECK(py::isinstance<py::bool_>(count_include_pad), fn,
+                    ": argument 'count_include_pad' must be a bool, got ",
+                    Py_TYPE(count_include_pad.ptr())->tp_name);
+  int64_t divisor = 0;
+  if (!divisor_override.is_none()) {
+    divisor = as_int(divisor_override, fn, "divisor_override");
+    FASTNN_CHECK(divisor != 0, fn, ": divisor must be not zero");
+  }
+  return {make_geom(in, k, s, p, {1, 1}, fn), count_include_pad.cast<bool>(), divisor};
+}
+
+template <class T>
+py::array run_avg(const py::array& x, const AvgArgs& a) {
+  const Conv2dGeom& g = a.g;
+  py::array y(py::dtype::of<T>(), std::vector<py::ssize_t>{g.N, g.C, g.Ho, g.Wo});
+  T* yp = static_cast<T*>(y.mutable_data());
+  const T* xp = static_cast<const T*>(x.data());
+  {
+    py::gil_scoped_release release;
+    avg_pool2d_forward_cpu(yp, xp, g, a.include_pad, a.divisor);
+  }
+  return y;
+}
+
+py::array avg_pool2d(const py::object& x_obj, const py::object& kernel_size,
+                     const py::object& stride, const py::object& padding,
+                     const py::object& count_include_pad, const py::object& divisor_override) {
+  constexpr const char* fn = "avg_pool2d";
+  DType dt;
+  py::array x = float_input(x_obj, fn, "x", dt);
+  const AvgArgs a =
+      avg_args(shape4(x), kernel_size, stride, padding, count_include_pad, divisor_override, fn);
+  return dt == DType::f32 ? run_avg<float>(x, a) : run_avg<double>(x, a);
+}
+
+template <class T>
+py::array run_avg_backward(const py::array& grad, const AvgArgs& a) {
+  const Conv2dGeom& g = a.g;
+  py::array dx(py::dtype::of<T>(), std::vector<py::ssize_t>{g.N, g.C, g.H, g.W});
+  T* dxp = static_cast<T*>(dx.mutable_data());
+  const T* gp = static_cast<const T*>(grad.data());
+  {
+    py::gil_scoped_release release;
+    avg_pool2d_backward_cpu(dxp, gp, g, a.include_pad, a.divisor);
+  }
+  return dx;
+}
+
+py::array avg_pool2d_backward(const py::object& grad_obj, const py::object& input_shape,
+                              const py::object& kernel_size, const py::object& stride,
+                              const py::object& padding, const py::object& count_include_pad,
+                              const py::object& divisor_override) {
+  constexpr const char* fn = "avg_pool2d_backward";
+  DType dt;
+  py::array grad = float_input(grad_obj, fn, "grad", dt);
+  const AvgArgs a = avg_args(as_shape4(input_shape, fn, "input_shape"), kernel_size, stride,
+                             padding, count_include_pad, divisor_override, fn);
+  check_shape(grad, {a.g.N, a.g.C, a.g.Ho, a.g.Wo}, fn, "grad");
+  return dt == DType::f32 ? run_avg_backward<float>(grad, a) : run_avg_backward<double>(grad, a);
 }
 
 }  // namespace
@@ -385,6 +463,18 @@ kernel_size.)doc");
         py::arg("input_shape"),
         R"doc(Gradient of max_pool2d: grad (N, C, Ho, Wo) scatter-added at indices into a new zero
 array of input_shape (N, C, H, W).)doc");
+  m.def("avg_pool2d", &avg_pool2d, py::arg("x"), py::arg("kernel_size"),
+        py::arg("stride") = py::none(), py::arg("padding") = 0, py::arg("count_include_pad") = true,
+        py::arg("divisor_override") = py::none(),
+        R"doc(2-D average pooling of x (N, C, H, W): a new (N, C, Ho, Wo) array of window sums over
+a divisor: divisor_override when given (nonzero), else the window size counting padded zeros
+(count_include_pad) or only the elements inside the input. Padding must be at most half the
+kernel size; stride defaults to kernel_size.)doc");
+  m.def("avg_pool2d_backward", &avg_pool2d_backward, py::arg("grad"), py::arg("input_shape"),
+        py::arg("kernel_size"), py::arg("stride") = py::none(), py::arg("padding") = 0,
+        py::arg("count_include_pad") = true, py::arg("divisor_override") = py::none(),
+        R"doc(Gradient of avg_pool2d: grad (N, C, Ho, Wo) / divisor spread over each window into a
+new array of input_shape (N, C, H, W); overlapping windows add.)doc");
 }
 
 }  // namespace fastnn::bind

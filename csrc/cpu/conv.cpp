@@ -1,4 +1,4 @@
-// im2col / col2im and 2-D max pooling, CPU (float32, float64). NCHW, row-major, contiguous.
+// im2col / col2im and conv2d, CPU (float32, float64). NCHW, row-major, contiguous.
 //
 // Geometry (Conv2dGeom in cpu/fastnn_cpu.h), per spatial axis with kernel k, stride s, padding p,
 // dilation d:  out = floor((in + 2p - d(k-1) - 1) / s) + 1   (PyTorch's Conv2d / MaxPool2d).
@@ -12,12 +12,10 @@
 //   entry is added back to the pixel it was read from; overlapping patches accumulate, padding
 //   entries are dropped. Writes (overwrites) x.
 // conv2d: chunked im2col + GEMM forward and backward, see [note: conv2d chunks] below.
-// max_pool2d: y[n,c,oh,ow] = max over the window (padding is -inf, as in torch), idx the flat
-//   index ih*W + iw of the maximum within its (n, c) plane; NaN wins (torch's rule). Backward
-//   scatter-adds dy at idx (windows may overlap when stride < kernel), overwriting dx.
+// (max pooling is in pool.cpp.)
 //
 // Work is split over (n, c) planes on the thread pool: each plane's output region is written
-// by exactly one task, so col2im and the pooling backward need no atomics, and their sums are
+// by exactly one task, so col2im needs no atomics, and their sums are
 // in a fixed order (deterministic for any thread count).
 #include <algorithm>
 #include <cmath>
@@ -301,56 +299,6 @@ void conv2d_backward_impl(T* dx, T* dw, T* db, const T* dy, const T* x, const T*
   std::free(part);
 }
 
-// ---- max pooling --------------------------------------------------------------------------------
-
-template <class T>
-void max_pool_plane(T* y, int64_t* idx, const T* x, const Conv2dGeom& g) {
-  for (int64_t oh = 0; oh < g.Ho; ++oh) {
-    const int64_t h0 = oh * g.sh - g.ph;
-    for (int64_t ow = 0; ow < g.Wo; ++ow) {
-      const int64_t w0 = ow * g.sw - g.pw;
-      T best = -INFINITY;
-      int64_t bi = -1;
-      for (int64_t i = 0; i < g.kh; ++i) {
-        const int64_t ih = h0 + i * g.dh;
-        if (ih < 0 || ih >= g.H) continue;
-        for (int64_t j = 0; j < g.kw; ++j) {
-          const int64_t iw = w0 + j * g.dw;
-          if (iw < 0 || iw >= g.W) continue;
-          const T v = x[ih * g.W + iw];
-          // The first valid element seeds the index, so an all -inf window still points inside.
-          if (bi < 0 || v > best || std::isnan(v)) {
-            best = v;
-            bi = ih * g.W + iw;
-          }
-        }
-      }
-      y[oh * g.Wo + ow] = best;  // the padding rule (p <= k/2) guarantees bi >= 0
-      idx[oh * g.Wo + ow] = bi;
-    }
-  }
-}
-
-template <class T>
-void max_pool_forward_impl(T* y, int64_t* idx, const T* x, const Conv2dGeom& g) {
-  const int64_t in = g.H * g.W, out = g.Ho * g.Wo;
-  parallel_for(g.N * g.C, grain_for(out * g.kh * g.kw), [&](int64_t b, int64_t e) {
-    for (int64_t t = b; t < e; ++t) max_pool_plane(y + t * out, idx + t * out, x + t * in, g);
-  });
-}
-
-template <class T>
-void max_pool_backward_impl(T* dx, const T* dy, const int64_t* idx, const Conv2dGeom& g) {
-  const int64_t in = g.H * g.W, out = g.Ho * g.Wo;
-  parallel_for(g.N * g.C, grain_for(in + out), [&](int64_t b, int64_t e) {
-    for (int64_t t = b; t < e; ++t) {
-      T* p = dx + t * in;
-      std::fill(p, p + in, T(0));
-      for (int64_t k = 0; k < out; ++k) p[idx[t * out + k]] += dy[t * out + k];
-    }
-  });
-}
-
 }  // namespace
 
 // ---- launchers ----------------------------------------------------------------------------------
@@ -379,18 +327,4 @@ void conv2d_backward_cpu(double* dx, double* dw, double* db, const double* dy, c
                          const double* w, const Conv2dGeom& g, int64_t C_out) {
   conv2d_backward_impl(dx, dw, db, dy, x, w, g, C_out);
 }
-void max_pool2d_forward_cpu(float* y, int64_t* idx, const float* x, const Conv2dGeom& g) {
-  max_pool_forward_impl(y, idx, x, g);
-}
-void max_pool2d_forward_cpu(double* y, int64_t* idx, const double* x, const Conv2dGeom& g) {
-  max_pool_forward_impl(y, idx, x, g);
-}
-void max_pool2d_backward_cpu(float* dx, const float* dy, const int64_t* idx, const Conv2dGeom& g) {
-  max_pool_backward_impl(dx, dy, idx, g);
-}
-void max_pool2d_backward_cpu(double* dx, const double* dy, const int64_t* idx,
-                             const Conv2dGeom& g) {
-  max_pool_backward_impl(dx, dy, idx, g);
-}
-
 }  // namespace fastnn

@@ -217,9 +217,24 @@ void conv2d_backward_cpu(double* dx, double* dw, double* db, const double* dy, c
 // within the (n, c) plane. Needs ph <= kh/2, pw <= kw/2 (every window holds an input element).
 void max_pool2d_forward_cpu(float* y, int64_t* idx, const float* x, const Conv2dGeom& g);
 void max_pool2d_forward_cpu(double* y, int64_t* idx, const double* x, const Conv2dGeom& g);
-// dx (N, C, H, W) = scatter-add of dy (N, C, Ho, Wo) at idx (each in [0, H*W)). Overwrites dx.
-void max_pool2d_backward_cpu(float* dx, const float* dy, const int64_t* idx, const Conv2dGeom& g);
-void max_pool2d_backward_cpu(double* dx, const double* dy, const int64_t* idx, const Conv2dGeom& g);
+// dx (N, C, H, W) = scatter-add of dy (N, C, Ho, Wo) at idx. Overwrites dx. An index outside
+// [0, H*W) is not used: the call returns the smallest flat position of such an index (dx then
+// holds garbage), or -1 when all are valid. Checking here saves the caller a pass over idx.
+int64_t max_pool2d_backward_cpu(float* dx, const float* dy, const int64_t* idx,
+                                const Conv2dGeom& g);
+int64_t max_pool2d_backward_cpu(double* dx, const double* dy, const int64_t* idx,
+                                const Conv2dGeom& g);
+// y (N, C, Ho, Wo) = window sums / divisor (pool.cpp has the divisor rule; divisor = 0: none
+// given, else it replaces the count). Needs ph <= kh/2, pw <= kw/2; dilation 1. Overwrites y.
+void avg_pool2d_forward_cpu(float* y, const float* x, const Conv2dGeom& g, bool count_include_pad,
+                            int64_t divisor);
+void avg_pool2d_forward_cpu(double* y, const double* x, const Conv2dGeom& g, bool count_include_pad,
+                            int64_t divisor);
+// dx (N, C, H, W) = dy / divisor spread over each window (overlaps add). Overwrites dx.
+void avg_pool2d_backward_cpu(float* dx, const float* dy, const Conv2dGeom& g,
+                             bool count_include_pad, int64_t divisor);
+void avg_pool2d_backward_cpu(double* dx, const double* dy, const Conv2dGeom& g,
+                             bool count_include_pad, int64_t divisor);
 
 // ---- normalization (batch_norm.cpp; layer_norm.cpp holds layer_norm and group_norm) -------------
 // The forward computes the statistics and normalises in one call, writing per channel (batch_norm)

@@ -354,6 +354,23 @@ def max_pool2d(
 def max_pool2d_backward(
     grad: npt.NDArray[_F], indices: npt.NDArray[np.int64], input_shape: _Shape4
 ) -> npt.NDArray[_F]: ...
+def avg_pool2d(
+    x: npt.NDArray[_F],
+    kernel_size: _Size2,
+    stride: _Size2 | None = None,
+    padding: _Size2 = 0,
+    count_include_pad: bool = True,
+    divisor_override: int | None = None,
+) -> npt.NDArray[_F]: ...
+def avg_pool2d_backward(
+    grad: npt.NDArray[_F],
+    input_shape: _Shape4,
+    kernel_size: _Size2,
+    stride: _Size2 | None = None,
+    padding: _Size2 = 0,
+    count_include_pad: bool = True,
+    divisor_override: int | None = None,
+) -> npt.NDArray[_F]: ...
 
 # ---- normalization (csrc/bindings/normalization.cpp) ----
 # Forwards return (y, mean, rstd), the statistics float64; backwards (dx, dweight, dbias), each

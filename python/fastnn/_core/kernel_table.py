@@ -58,6 +58,7 @@ KERNELS = {
         ("im2col", "col2im", "conv2d", "conv2d_backward", "max_pool2d", "max_pool2d_backward"),
         ("conv", _CPU),
     ),
+    **dict.fromkeys(("avg_pool2d", "avg_pool2d_backward"), ("conv", _CPU)),
     **dict.fromkeys(("dropout", "dropout_backward", "uniform_", "normal_"), ("random", _CUDA)),
     **dict.fromkeys(
         (

@@ -419,6 +419,26 @@ def max_pool2d_backward(grad, indices, input_shape):
     return kernels.max_pool2d_backward(_c(grad), _c(indices), tuple(input_shape))
 
 
+def avg_pool2d(x, kernel_size, stride, padding, count_include_pad, divisor_override):
+    return kernels.avg_pool2d(
+        _c(x), kernel_size, stride, padding, count_include_pad, divisor_override
+    )
+
+
+def avg_pool2d_backward(
+    grad, input_shape, kernel_size, stride, padding, count_include_pad, divisor_override
+):
+    return kernels.avg_pool2d_backward(
+        _c(grad),
+        tuple(input_shape),
+        kernel_size,
+        stride,
+        padding,
+        count_include_pad,
+        divisor_override,
+    )
+
+
 # ---- normalization: one fused kernel each way, statistics (mean, rstd) in float64 ---------------
 
 

@@ -1022,6 +1022,27 @@ def max_pool2d_backward(grad, indices, input_shape):
     return _host(_cpu.max_pool2d_backward, grad, indices, input_shape)
 
 
+def avg_pool2d(x, kernel_size, stride, padding, count_include_pad, divisor_override):
+    return _host(
+        _cpu.avg_pool2d, x, kernel_size, stride, padding, count_include_pad, divisor_override
+    )
+
+
+def avg_pool2d_backward(
+    grad, input_shape, kernel_size, stride, padding, count_include_pad, divisor_override
+):
+    return _host(
+        _cpu.avg_pool2d_backward,
+        grad,
+        input_shape,
+        kernel_size,
+        stride,
+        padding,
+        count_include_pad,
+        divisor_override,
+    )
+
+
 # ---- embedding: [host] gather / scatter-add (no CUDA kernels yet) -----------------------------
 
 

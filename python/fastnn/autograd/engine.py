@@ -155,6 +155,7 @@ def _run(roots, root_grads, retain_graph, capture):
             elif id(t) in capture:
                 capture[id(t)] = _adopt(t, g, handed)
             _check_versions(ctx, t)
+            ctx.releasing = not retain_graph
             gs = ctx.backward(g)
             parents, needs = ctx.parents, ctx.needs_input_grad
             if not retain_graph:

@@ -25,6 +25,9 @@ class Function:
     # apply then calls it without making an instance: a fifth of a 4x4 op's time, and forward
     # runs only when recording.
     plain_op = None
+    # True during a backward that frees this node afterwards (retain_graph=False): backward may
+    # then hand a saved array over as a gradient instead of copying it, nobody reads it again.
+    releasing = False
 
     def forward(self, *arrays, **kwargs):
         raise NotImplementedError

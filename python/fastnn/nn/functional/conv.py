@@ -53,33 +53,16 @@ class MaxPool2d(Function):
 
 
 class AvgPool2d(Function):
-    """Window mean via im2col on the (N*C, 1, H, W) view: the mean over the kh*kw patch rows;
-    backward spreads g / divisor over each window with col2im."""
+    """Window mean (fastnn.kernels.avg_pool2d); backward spreads g / divisor over each window."""
 
-    def forward(self, x, *, kernel_size, stride, padding, divisor):
-        be = self.be
-        n, c, h, w = x.shape
-        shape1 = (n * c, 1, h, w)
-        cols = be.im2col(be.reshape(x, shape1), kernel_size, stride, padding, (1, 1))
-        if divisor is None:  # count_include_pad=False: the number of real pixels per window
-            ones = be.ones((1, 1, h, w), x.dtype)
-            divisor = be.sum(be.im2col(ones, kernel_size, stride, padding, (1, 1)), axis=1)
-        out = be.div(be.sum(cols, axis=1), divisor)  # (N*C, L)
-        out = be.astype(out, x.dtype) if out.dtype != x.dtype else out
+    def forward(self, x, *, kernel_size, stride, padding, count_include_pad, divisor_override):
+        args = (kernel_size, stride, padding, count_include_pad, divisor_override)
         if self.requires_grad:
-            self.divisor, self.shape1, self.x_shape = divisor, shape1, x.shape
-            self.geom = (kernel_size, stride, padding, (1, 1))
-        ho = (h + 2 * padding[0] - kernel_size[0]) // stride[0] + 1
-        return be.reshape(out, (n, c, ho, out.shape[1] // ho))
+            self.args, self.x_shape = args, x.shape
+        return self.be.avg_pool2d(x, *args)
 
     def backward(self, g):
-        be = self.be
-        kk = self.geom[0][0] * self.geom[0][1]
-        # the window count spelled out: -1 cannot be inferred for an empty batch
-        g2 = be.div(be.reshape(g, (self.shape1[0], 1, g.shape[2] * g.shape[3])), self.divisor)
-        g2 = be.astype(g2, g.dtype) if g2.dtype != g.dtype else g2
-        dcols = be.ascontiguous(be.broadcast_to(g2, (self.shape1[0], kk, g2.shape[2])))
-        return be.reshape(be.col2im(dcols, self.shape1, *self.geom), self.x_shape)
+        return self.be.avg_pool2d_backward(g, self.x_shape, *self.args)
 
 
 # ---- functional wrappers (F.conv2d, F.max_pool2d, F.avg_pool2d) --------------------------------
@@ -229,15 +212,14 @@ def avg_pool2d(
         raise ValueError(
             f"avg_pool2d: padding {padding} should be at most half of kernel_size {kernel_size}"
         )
-    if divisor_override is not None:
-        if divisor_override == 0:
-            raise ValueError("avg_pool2d: divisor must be not zero")
-        divisor = float(divisor_override)
-    elif count_include_pad and isinstance(kernel_size, tuple):
-        divisor = float(kernel_size[0] * kernel_size[1])
-    else:
-        divisor = None
+    if divisor_override is not None and divisor_override == 0:
+        raise ValueError("avg_pool2d: divisor must be not zero")
     out = AvgPool2d.apply(
-        x, kernel_size=kernel_size, stride=stride, padding=padding, divisor=divisor
+        x,
+        kernel_size=kernel_size,
+        stride=stride,
+        padding=padding,
+        count_include_pad=bool(count_include_pad),
+        divisor_override=divisor_override,
     )
     return out.squeeze(0) if unbatched else out

@@ -21,6 +21,12 @@ def _reduce_array(be, loss, reduction):
     return loss
 
 
+def _is_one(g):
+    """Whether g is the host scalar 1.0 (the seed of loss.backward()); a device array is never
+    read back for this."""
+    return isinstance(g, np.ndarray) and g.size == 1 and g.reshape(()) == 1.0
+
+
 class SoftmaxCrossEntropy(Function):
     """Cross-entropy of logits (N, C) against class indices (N,) -- passed as ``target`` -- or
     class probabilities (N, C) -- passed as a second tensor input, which is differentiable."""
@@ -56,7 +62,12 @@ class SoftmaxCrossEntropy(Function):
         be, n = self.be, self.needs_input_grad
         gl = None
         if n[0]:  # dlogits is d(loss)/d logits (row i: d loss_i for reduction='none')
-            gl = be.mul(self.dlogits, be.reshape(g, (-1, 1)) if self.reduction == "none" else g)
+            if self.reduction != "none" and self.releasing and _is_one(g):
+                # loss.backward() on a scalar loss: dlogits is the answer. Hand it over rather
+                # than multiply by 1.0 (a full pass and an allocation); this node is freed next.
+                gl = self.dlogits
+            else:
+                gl = be.mul(self.dlogits, be.reshape(g, (-1, 1)) if self.reduction == "none" else g)
         if len(n) == 1 or not n[1]:
             return gl if len(n) == 1 else (gl, None)
         # d loss_i / d p_ic = -(1 - eps) w_c log_softmax(x)_ic; 'mean' divides by N

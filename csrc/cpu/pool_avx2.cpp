@@ -1,0 +1,45 @@
+// max_pool2d's 2x2 stride-2 float32 kernels of pool_simd.h for AVX2; cpu/pool.cpp picks this
+// unit at run time. Everything but the declared entry points has internal linkage.
+#include "cpu/vec_avx2.h"
+
+namespace fastnn {
+namespace avx2 {
+namespace {
+
+// Lanes 0, 2, 4, ... and 1, 3, 5, ... of the 2*W floats at p.
+inline void vdeinterleave(const float* p, V& even, V& odd) {
+  const __m256 a = _mm256_loadu_ps(p), b = _mm256_loadu_ps(p + 8);
+  // Within each 128-bit half the shuffle takes a's pair then b's; the 64-bit permute regroups.
+  const __m256 e = _mm256_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0));
+  const __m256 o = _mm256_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 3, 1));
+  even.v = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(e), _MM_SHUFFLE(3, 1, 2, 0)));
+  odd.v = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(o), _MM_SHUFFLE(3, 1, 2, 0)));
+}
+// p[2i] = even[i], p[2i+1] = odd[i].
+inline void vinterleave_store(float* p, V even, V odd) {
+  const __m256 lo = _mm256_unpacklo_ps(even.v, odd.v), hi = _mm256_unpackhi_ps(even.v, odd.v);
+  _mm256_storeu_ps(p, _mm256_permute2f128_ps(lo, hi, 0x20));
+  _mm256_storeu_ps(p + 8, _mm256_permute2f128_ps(lo, hi, 0x31));
+}
+// The same for the first n < W outputs (2n floats): lanes past them read and write nothing.
+inline void vdeinterleave_part(const float* p, int64_t n, V& even, V& odd) {
+  const __m256 a = _mm256_maskload_ps(p, tail_mask(2 * n < 8 ? 2 * n : 8));
+  const __m256 b = _mm256_maskload_ps(p + 8, tail_mask(2 * n > 8 ? 2 * n - 8 : 0));
+  const __m256 e = _mm256_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0));
+  const __m256 o = _mm256_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 3, 1));
+  even.v = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(e), _MM_SHUFFLE(3, 1, 2, 0)));
+  odd.v = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(o), _MM_SHUFFLE(3, 1, 2, 0)));
+}
+inline void vinterleave_store_part(float* p, int64_t n, V even, V odd) {
+  const __m256 lo = _mm256_unpacklo_ps(even.v, odd.v), hi = _mm256_unpackhi_ps(even.v, odd.v);
+  _mm256_maskstore_ps(p, tail_mask(2 * n < 8 ? 2 * n : 8), _mm256_permute2f128_ps(lo, hi, 0x20));
+  _mm256_maskstore_ps(p + 8, tail_mask(2 * n > 8 ? 2 * n - 8 : 0),
+                      _mm256_permute2f128_ps(lo, hi, 0x31));
+}
+inline M mor(M a, M b) { return _mm256_or_ps(a, b); }
+
+}  // namespace
+}  // namespace avx2
+}  // namespace fastnn
+
+#include "cpu/pool_simd.h"

@@ -1,0 +1,139 @@
+// max_pool2d's 2x2 stride-2 float32 plane kernels for the vector units. pool_avx512.cpp and
+// pool_avx2.cpp include their vec_*.h (which defines FASTNN_VEC_NS and V), define vdeinterleave
+// (even / odd lanes of 2*W floats), vinterleave_store (its inverse), their _part versions for
+// the first n < W outputs, and mor (mask or), then this
+// header; cpu/pool.cpp declares the entry points only and picks one per call from its IsaTable.
+//
+// Forward: four taps per output in scan order (0,0), (0,1), (1,0), (1,1); a tap replaces the
+// running max when greater or NaN, so the result and its index follow the scalar rule exactly.
+// Backward: each dx element of a 2x2 window gets dy or 0 by comparing its index, so every dx
+// element is written once, no zero-fill pass.
+#pragma once
+#include <stdint.h>
+
+namespace fastnn {
+
+#define FASTNN_POOL_SIMD_ENTRIES                                                                  \
+  void max_pool_2x2_plane_f32(float* y, int64_t* idx, const float* x, int64_t H, int64_t width,   \
+                              int64_t Ho, int64_t Wo);                                            \
+  bool max_pool_2x2_backward_plane_f32(float* dx, const float* dy, const int64_t* idx, int64_t H, \
+                                       int64_t width, int64_t Ho, int64_t Wo);
+namespace avx512 {
+FASTNN_POOL_SIMD_ENTRIES
+}
+namespace avx2 {
+FASTNN_POOL_SIMD_ENTRIES
+}
+#undef FASTNN_POOL_SIMD_ENTRIES
+
+#ifdef FASTNN_VEC_NS
+namespace FASTNN_VEC_NS {
+namespace {
+
+// One block of W outputs from the rows r0, r1 (2*W floats each): the max and its tap code
+// 0..3 for (0,0), (0,1), (1,0), (1,1).
+// n < W: only the first n outputs (the row's end), the other lanes work on zeros.
+inline void max_block(const float* r0, const float* r1, int64_t n, V& best, V& k) {
+  V a, b, c, d;
+  if (n == W) {
+    vdeinterleave(r0, a, b);
+    vdeinterleave(r1, c, d);
+  } else {
+    vdeinterleave_part(r0, n, a, b);
+    vdeinterleave_part(r1, n, c, d);
+  }
+  best = a;
+  k = vset(0.0f);
+  M t = mor(vgt(b, best), visnan(b));
+  best = vselect(t, b, best);
+  k = vselect(t, vset(1.0f), k);
+  t = mor(vgt(c, best), visnan(c));
+  best = vselect(t, c, best);
+  k = vselect(t, vset(2.0f), k);
+  t = mor(vgt(d, best), visnan(d));
+  best = vselect(t, d, best);
+  k = vselect(t, vset(3.0f), k);
+}
+
+// The tap codes of n <= W indices (0 for one outside its window, which sets *bad).
+inline void codes_of(float* code, const int64_t* ir, int64_t n, int64_t first, int64_t width,
+                     int32_t* bad) {
+  int32_t miss = 0;
+  for (int64_t l = 0; l < n; ++l) {
+    const int64_t k = ir[l] - first - 2 * l;
+    const int32_t k1 = k == 1, k2 = k == width, k3 = k == width + 1;
+    miss |= !((k == 0) | k1 | k2 | k3);
+    code[l] = static_cast<float>(k1 + 2 * k2 + 3 * k3);
+  }
+  *bad |= miss;
+}
+
+// dx's two rows for W outputs from dy g and the tap codes k.
+inline void scatter_block(float* d0, float* d1, int64_t n, V g, V k) {
+  const V zero = vset(0.0f);
+  const V e0 = vselect(veq(k, zero), g, zero), o0 = vselect(veq(k, vset(1.0f)), g, zero);
+  const V e1 = vselect(veq(k, vset(2.0f)), g, zero), o1 = vselect(veq(k, vset(3.0f)), g, zero);
+  if (n == W) {
+    vinterleave_store(d0, e0, o0);
+    vinterleave_store(d1, e1, o1);
+  } else {
+    vinterleave_store_part(d0, n, e0, o0);
+    vinterleave_store_part(d1, n, e1, o1);
+  }
+}
+
+}  // namespace
+
+void max_pool_2x2_plane_f32(float* y, int64_t* idx, const float* x, int64_t H, int64_t width,
+                            int64_t Ho, int64_t Wo) {
+  float code[W];
+  for (int64_t oh = 0; oh < Ho; ++oh) {
+    const float* r0 = x + 2 * oh * width;
+    const float* r1 = r0 + width;
+    float* yr = y + oh * Wo;
+    int64_t* ir = idx + oh * Wo;
+    const int64_t base = 2 * oh * width;
+    for (int64_t ow = 0; ow < Wo; ow += W) {
+      const int64_t n = Wo - ow < W ? Wo - ow : W;
+      V best, k;
+      max_block(r0 + 2 * ow, r1 + 2 * ow, n, best, k);
+      if (n == W)
+        vstore(yr + ow, best);
+      else
+        vstore_part(yr + ow, best, n);
+      vstore(code, k);
+      for (int64_t l = 0; l < n; ++l) {
+        const int32_t kk = static_cast<int32_t>(code[l]);
+        ir[ow + l] = base + 2 * (ow + l) + (kk & 1) + (kk >> 1) * width;
+      }
+    }
+  }
+}
+
+bool max_pool_2x2_backward_plane_f32(float* dx, const float* dy, const int64_t* idx, int64_t H,
+                                     int64_t width, int64_t Ho, int64_t Wo) {
+  float code[W];
+  int32_t bad = 0;
+  for (int64_t oh = 0; oh < Ho; ++oh) {
+    float* d0 = dx + 2 * oh * width;
+    float* d1 = d0 + width;
+    const float* gr = dy + oh * Wo;
+    const int64_t* ir = idx + oh * Wo;
+    const int64_t base = 2 * oh * width;
+    for (int64_t ow = 0; ow < Wo; ow += W) {
+      const int64_t n = Wo - ow < W ? Wo - ow : W;
+      codes_of(code, ir + ow, n, base + 2 * ow, width, &bad);
+      const V g = n == W ? vload(gr + ow) : vload_part(gr + ow, n, 0.0f);
+      const V k = n == W ? vload(code) : vload_part(code, n, -1.0f);
+      scatter_block(d0 + 2 * ow, d1 + 2 * ow, n, g, k);
+    }
+    for (int64_t w = 2 * Wo; w < width; ++w) d0[w] = d1[w] = 0.0f;
+  }
+  for (int64_t i = 2 * Ho * width; i < H * width; ++i) dx[i] = 0.0f;
+  return bad == 0;
+}
+
+}  // namespace FASTNN_VEC_NS
+#endif  // FASTNN_VEC_NS
+
+}  // namespace fastnn
