@@ -3,7 +3,8 @@ of tensors, numpy arrays, numbers, strings, None) in a zip holding a JSON manife
 
 No pickle anywhere: arrays are read with ``allow_pickle=False`` and the manifest is JSON, so
 loading a file cannot run code. ``save`` to a path writes a temporary file in the same folder
-and renames it over the target (``os.replace``): a crash mid-save leaves the old file intact.
+and renames it over the target (``os.replace``): a crash mid-save leaves the old file intact,
+and the next save removes the temporary the crashed writer left (see ``_tempfiles``).
 """
 
 import collections
@@ -11,10 +12,11 @@ import contextlib
 import io
 import json
 import os
-import tempfile
 import zipfile
 
 import numpy as np
+
+from . import _tempfiles
 
 _FORMAT, _VERSION = "fastnn", 1
 
@@ -164,15 +166,18 @@ def save(obj, f):
     if not isinstance(f, (str, os.PathLike)):
         _write(f, prepared)
         return
-    path = os.fspath(f)
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=folder)
+    path = os.path.abspath(os.fspath(f))
+    folder, base = os.path.split(path)
+    _tempfiles.remove_stale(folder, base)
+    fd, tmp = _tempfiles.create(folder, base)
     try:
-        with os.fdopen(fd, "wb") as out:
+        _tempfiles.set_mode_like(fd, path)
+        with os.fdopen(fd, "wb") as out:  # closing it releases the writer's lock
             _write(out, prepared)
             out.flush()
             os.fsync(out.fileno())
-        os.replace(tmp, path)
+            os.replace(tmp, path)
+        _tempfiles.fsync_folder(folder)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
