@@ -102,3 +102,23 @@ def test_save_keeps_the_mode_of_the_file_it_replaces(tmp_path):
         path.chmod(mode)
         fastnn.save({"a": np.arange(3)}, path)
         assert stat.S_IMODE(path.stat().st_mode) == mode
+
+
+def test_save_torch_to_a_path_is_atomic(tmp_path, monkeypatch):
+    path = tmp_path / "model.pt"
+    fastnn.serialization.save_torch({"w": fastnn.ones(3)}, path)
+    path.chmod(0o644)
+    before = path.read_bytes()
+
+    def failing_fsync(fd):
+        raise OSError("disk full (simulated)")
+
+    monkeypatch.setattr(os, "fsync", failing_fsync)
+    with pytest.raises(OSError, match="simulated"):
+        fastnn.serialization.save_torch({"w": fastnn.zeros(300)}, path)
+    monkeypatch.undo()
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.pt"]
+    fastnn.serialization.save_torch({"w": fastnn.zeros(300)}, path)
+    assert fastnn.load(path)["w"].tolist() == [0.0] * 300
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644

@@ -8,7 +8,6 @@ and the next save removes the temporary the crashed writer left (see ``_tempfile
 """
 
 import collections
-import contextlib
 import io
 import json
 import os
@@ -166,22 +165,7 @@ def save(obj, f):
     if not isinstance(f, (str, os.PathLike)):
         _write(f, prepared)
         return
-    path = os.path.abspath(os.fspath(f))
-    folder, base = os.path.split(path)
-    _tempfiles.remove_stale(folder, base)
-    fd, tmp = _tempfiles.create(folder, base)
-    try:
-        _tempfiles.set_mode_like(fd, path)
-        with os.fdopen(fd, "wb") as out:  # closing it releases the writer's lock
-            _write(out, prepared)
-            out.flush()
-            os.fsync(out.fileno())
-            os.replace(tmp, path)
-        _tempfiles.fsync_folder(folder)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    _tempfiles.write_atomically(f, lambda out: _write(out, prepared))
 
 
 def read(z):

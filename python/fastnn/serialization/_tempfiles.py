@@ -110,3 +110,24 @@ def fsync_folder(folder):
             os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def write_atomically(path, write):
+    """Call ``write(binary_file)`` on a temporary beside ``path``, then rename it over ``path``:
+    a crash at any moment leaves either the old file or the new one, never a partial one."""
+    path = os.path.abspath(os.fspath(path))
+    folder, base = os.path.split(path)
+    remove_stale(folder, base)
+    fd, tmp = create(folder, base)
+    try:
+        set_mode_like(fd, path)
+        with os.fdopen(fd, "wb") as out:  # closing it releases the writer's lock
+            write(out)
+            out.flush()
+            os.fsync(out.fileno())
+            os.replace(tmp, path)
+        fsync_folder(folder)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
