@@ -122,3 +122,22 @@ def test_save_torch_to_a_path_is_atomic(tmp_path, monkeypatch):
     fastnn.serialization.save_torch({"w": fastnn.zeros(300)}, path)
     assert fastnn.load(path)["w"].tolist() == [0.0] * 300
     assert stat.S_IMODE(path.stat().st_mode) == 0o644
+
+
+def test_save_file_is_atomic(tmp_path, monkeypatch):
+    pytest.importorskip("safetensors")
+    path = tmp_path / "model.safetensors"
+    fastnn.serialization.save_file({"w": fastnn.ones(3)}, path)
+    before = path.read_bytes()
+
+    def failing_fsync(fd):
+        raise OSError("disk full (simulated)")
+
+    monkeypatch.setattr(os, "fsync", failing_fsync)
+    with pytest.raises(OSError, match="simulated"):
+        fastnn.serialization.save_file({"w": fastnn.zeros(300)}, path)
+    monkeypatch.undo()
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.safetensors"]
+    fastnn.serialization.save_file({"w": fastnn.zeros(300)}, path)
+    assert fastnn.serialization.load_file(path)["w"].tolist() == [0.0] * 300
