@@ -171,17 +171,20 @@ py::object binary_cross_entropy_with_logits(py::handle logits_obj, py::handle ta
     void* gp =
         dlogits.is_none() ? nullptr : py::reinterpret_borrow<py::array>(dlogits).mutable_data();
     const void *xp = logits.data(), *tp = target.data();
+    // ptr_or_null builds a py::array (a reference count): only while the GIL is held.
+    const void* wp = ptr_or_null<void>(weight);
+    const void* pwp = ptr_or_null<void>(pos_weight);
     py::gil_scoped_release release;
     if (dt == DType::f32)
       total = binary_cross_entropy_with_logits_forward_cpu(
           static_cast<float*>(lp), static_cast<float*>(gp), static_cast<const float*>(xp),
-          static_cast<const float*>(tp), ptr_or_null<float>(weight), w_per_class,
-          ptr_or_null<float>(pos_weight), n, C, red);
+          static_cast<const float*>(tp), static_cast<const float*>(wp), w_per_class,
+          static_cast<const float*>(pwp), n, C, red);
     else
       total = binary_cross_entropy_with_logits_forward_cpu(
           static_cast<double*>(lp), static_cast<double*>(gp), static_cast<const double*>(xp),
-          static_cast<const double*>(tp), ptr_or_null<double>(weight), w_per_class,
-          ptr_or_null<double>(pos_weight), n, C, red);
+          static_cast<const double*>(tp), static_cast<const double*>(wp), w_per_class,
+          static_cast<const double*>(pwp), n, C, red);
   }
   return result(logits, red, total, per_item, dlogits, grad);
 }

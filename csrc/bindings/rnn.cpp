@@ -74,9 +74,11 @@ template <class T>
 const T* cp(const py::array& a) {
   return static_cast<const T*>(a.data());
 }
+// Called with the GIL released: it reads the array's data pointer through the handle and builds
+// no py::array (that would change a reference count without the GIL).
 template <class T>
 const T* cp_or_null(const py::object& a) {
-  return a.is_none() ? nullptr : static_cast<const T*>(py::cast<py::array>(a).data());
+  return a.is_none() ? nullptr : reinterpret_cast<const T*>(py::detail::array_proxy(a.ptr())->data);
 }
 
 py::tuple lstm_cell(py::handle gates_o, py::handle c_prev_o) {

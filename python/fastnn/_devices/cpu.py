@@ -12,6 +12,7 @@ import numpy as np
 
 from .. import _C as kernels  # the raw CPU kernels (what fastnn.kernels exports)
 from .._core import random as _random
+from .._core import random_fill as _random_fill
 from .._core.device import CPU
 from . import numpy_kernels as _npk
 
@@ -114,11 +115,13 @@ def randint(low, high, shape, dtype):
 
 
 def normal_(a, mean, std):
-    a[...] = _random.generator().normal(mean, std, a.shape)
+    rng = _random.generator()
+    _random_fill.fill_(a, lambda n: rng.normal(mean, std, n))
 
 
 def uniform_(a, low, high):
-    a[...] = _random.generator().uniform(low, high, a.shape)
+    rng = _random.generator()
+    _random_fill.fill_(a, lambda n: rng.uniform(low, high, n))
 
 
 def bernoulli(p, shape, dtype):

@@ -11,6 +11,7 @@ import numpy as np
 
 from .. import _devices
 from .._core import random as _random
+from .._core import random_fill as _random_fill
 from ..autograd import function as _function
 from ..autograd.grad_mode import state as _grad_state
 from .ops import mathfns as M
@@ -133,7 +134,7 @@ class InplaceMixin:
             _devices.of(self._data).normal_(self._data, mean, std)
         else:
             rng = _random.rng_of(generator, "normal_")
-            _fill_host(self, rng.normal(mean, std, self._data.shape))
+            _fill_drawn(self, lambda n: rng.normal(mean, std, n))
         self._vc[0] += 1
         return self
 
@@ -143,7 +144,7 @@ class InplaceMixin:
             _devices.of(self._data).uniform_(self._data, a, b)
         else:
             rng = _random.rng_of(generator, "uniform_")
-            _fill_host(self, rng.uniform(a, b, self._data.shape))
+            _fill_drawn(self, lambda n: rng.uniform(a, b, n))
         self._vc[0] += 1
         return self
 
@@ -233,6 +234,15 @@ def _inplace_via(t, op, name, *others, record=None):
     _devices.of(t._data).copyto(t._data, r._data)
     t._vc[0] += 1
     return t
+
+
+def _fill_drawn(t, draw):
+    """Fill ``t`` with ``draw(n)`` (host float64 draws): in place, a chunk at a time, on the CPU;
+    through one host array on other devices."""
+    if isinstance(t._data, np.ndarray):
+        _random_fill.fill_(t._data, draw)
+    else:
+        _fill_host(t, draw(tuple(t._data.shape)))
 
 
 def _fill_host(t, values):

@@ -8,6 +8,7 @@ then one big-endian uint32 per dimension, then the data in C order. The MNIST fi
 import gzip
 import math
 import os
+import sys
 import threading
 import zlib
 from collections import OrderedDict
@@ -35,24 +36,61 @@ _CACHE_SIZE = 8
 _CACHE_LOCK = threading.Lock()
 
 
-def _read_bytes(path: str) -> bytes:
+def _size_so_far(buf) -> "int | None":
+    """How many bytes the file may hold, judging by the ``len(buf)`` bytes read so far: the
+    magic number's 4 until it is read, then the header's, then the whole size the header
+    declares. None when the magic number is bad (``_parse`` says why)."""
+    if len(buf) < 4:
+        return 4
+    if buf[0] != 0 or buf[1] != 0 or buf[2] not in _TYPES or buf[3] == 0:
+        return None
+    header = 4 + 4 * buf[3]
+    if len(buf) < header:
+        return header
+    dims = np.frombuffer(bytes(buf[4:header]), dtype=">u4")
+    return header + math.prod(int(d) for d in dims) * _TYPES[buf[2]].itemsize
+
+
+def _inflate(path: str, raw: bytes) -> bytearray:
+    """The gzip file ``raw`` inflated, never past the size its IDX header declares: a small file
+    that inflates to far more (a corrupt or hostile one) is refused at that size."""
+    out = bytearray()
+    d = zlib.decompressobj(16 + zlib.MAX_WBITS)  # a gzip container
+    data = raw
+    while True:
+        cap = _size_so_far(out)
+        if cap is None:
+            return out
+        if len(out) > cap:
+            raise DataFileError(
+                f"{path}: IDX file has trailing bytes: its header says {cap} bytes in all, the "
+                f"gzip data inflates to more ({len(raw)} bytes on disk). Delete it and download "
+                "it again."
+            )
+        if d.eof:
+            if not d.unused_data.strip(b"\0"):  # the end (or gzip's zero padding)
+                return out
+            data = d.unused_data  # a multi-member gzip file (legal, rare)
+            d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+            continue
+        if not data:
+            raise DataFileError(
+                f"{path}: truncated gzip file (the compressed stream ends early; "
+                f"{len(raw)} bytes on disk). Delete it and download it again."
+            )
+        # one byte past the cap tells "too long" from "exactly right"
+        out += d.decompress(data, min(cap + 1 - len(out), sys.maxsize))
+        data = d.unconsumed_tail
+
+
+def _read_bytes(path: str):
     with open(path, "rb") as f:
         raw = f.read()
     if not raw.startswith(b"\x1f\x8b"):
         return raw
     try:
-        # wbits 16 + MAX_WBITS: gzip container; one call, no Python-level chunking.
-        d = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        out = d.decompress(raw)
-        if d.unused_data.strip(b"\0"):
-            out = gzip.decompress(raw)  # a multi-member gzip file (legal, rare)
-        if not d.eof:
-            raise DataFileError(
-                f"{path}: truncated gzip file (the compressed stream ends early; "
-                f"{len(raw)} bytes on disk). Delete it and download it again."
-            )
-        return out
-    except (zlib.error, gzip.BadGzipFile, EOFError) as e:
+        return _inflate(path, raw)
+    except zlib.error as e:
         raise DataFileError(
             f"{path}: corrupt gzip data ({e}). Delete it and download it again."
         ) from e
@@ -77,7 +115,7 @@ def read_idx(path: str) -> np.ndarray:
     return arr
 
 
-def _parse(path: str, buf: bytes) -> np.ndarray:
+def _parse(path: str, buf) -> np.ndarray:
     if len(buf) < 4:
         raise DataFileError(f"{path}: too short for an IDX file ({len(buf)} bytes)")
     if buf[0] != 0 or buf[1] != 0 or buf[2] not in _TYPES or buf[3] == 0:
@@ -101,7 +139,7 @@ def _parse(path: str, buf: bytes) -> np.ndarray:
     arr = np.frombuffer(buf, dtype=dtype, offset=header).reshape(dims)
     if dtype.byteorder == ">":
         arr = arr.astype(dtype.newbyteorder("="))
-        arr.flags.writeable = False
+    arr.flags.writeable = False  # shared through the cache (an inflated file is a bytearray)
     return arr
 
 

@@ -6,8 +6,6 @@ Random fills draw from fastnn's global generator (``fastnn.manual_seed``) unless
 
 import math
 
-import numpy as np
-
 from .._core import random as _random
 from .._tensor import Tensor
 from ..autograd import no_grad
@@ -79,12 +77,6 @@ def _check(tensor, name):
         raise TypeError(f"nn.init.{name}: expected a Tensor, got {type(tensor).__name__}")
 
 
-def _fill_from(tensor, draw):
-    """Copy ``draw(shape)`` (float64 numpy) into ``tensor`` (a generator-driven fill)."""
-    values = draw(tuple(tensor.shape)).astype(tensor.dtype, copy=False)
-    tensor.copy_(Tensor(np.ascontiguousarray(values)))
-
-
 def uniform_(tensor, a=0.0, b=1.0, generator=None):
     """Fill with U(a, b)."""
     _check(tensor, "uniform_")
@@ -92,8 +84,8 @@ def uniform_(tensor, a=0.0, b=1.0, generator=None):
         if generator is None:
             tensor.uniform_(a, b)
         else:
-            rng = _random.rng_of(generator, "nn.init.uniform_")
-            _fill_from(tensor, lambda s: rng.uniform(a, b, s))
+            # in place, a chunk at a time (a whole float64 draw would double the memory)
+            tensor.uniform_(a, b, generator=_random.rng_of(generator, "nn.init.uniform_"))
     return tensor
 
 
@@ -106,8 +98,7 @@ def normal_(tensor, mean=0.0, std=1.0, generator=None):
         if generator is None:
             tensor.normal_(mean, std)
         else:
-            rng = _random.rng_of(generator, "nn.init.normal_")
-            _fill_from(tensor, lambda s: rng.normal(mean, std, s))
+            tensor.normal_(mean, std, generator=_random.rng_of(generator, "nn.init.normal_"))
     return tensor
 
 

@@ -15,7 +15,7 @@ import os
 import pickle
 import zipfile
 
-from . import _native, _torch
+from . import _native, _tempfiles, _torch
 from ._safetensors import load_file, save_file
 
 __all__ = ["load", "load_file", "save", "save_file", "save_torch"]
@@ -26,12 +26,12 @@ save = _native.save
 def save_torch(obj, f):
     """Save ``obj`` (nested dicts, lists and tuples of tensors, numbers, strings, bools, None)
     to the path or binary file ``f`` in torch's zip format, for ``torch.load``. Each tensor is
-    written as a contiguous copy of its own (views do not share storage in the file)."""
+    written as a contiguous copy of its own (views do not share storage in the file). Saving to
+    a path is atomic, like ``save``."""
     if isinstance(f, (str, os.PathLike)):
         buf = io.BytesIO()
         _torch.write(buf, obj)  # nothing is written to the path when obj cannot be saved
-        with open(f, "wb") as out:
-            out.write(buf.getvalue())
+        _tempfiles.write_atomically(f, lambda out: out.write(buf.getbuffer()))
     else:
         _torch.write(f, obj)
 

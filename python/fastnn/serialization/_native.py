@@ -3,37 +3,58 @@ of tensors, numpy arrays, numbers, strings, None) in a zip holding a JSON manife
 
 No pickle anywhere: arrays are read with ``allow_pickle=False`` and the manifest is JSON, so
 loading a file cannot run code. ``save`` to a path writes a temporary file in the same folder
-and renames it over the target (``os.replace``): a crash mid-save leaves the old file intact.
+and renames it over the target (``os.replace``): a crash mid-save leaves the old file intact,
+and the next save removes the temporary the crashed writer left (see ``_tempfiles``).
 """
 
 import collections
-import contextlib
 import io
 import json
 import os
-import tempfile
 import zipfile
 
 import numpy as np
 
+from . import _tempfiles
+
 _FORMAT, _VERSION = "fastnn", 1
+
+# Tensor dtypes ``read`` rebuilds as tensors (bool, signed and unsigned integers, floats); ``save``
+# refuses any other so that it never writes (and replaces a good file with) what load rejects.
+_TENSOR_KINDS = "biuf"
+# numpy scalars whose ``item()`` is a Python bool/int/float that JSON holds exactly; any other
+# scalar (complex, long double, bytes, datetime, structured...) is stored as a 0-d array.
+_JSON_SCALAR_KINDS = "biu"
+_JSON_FLOAT_DTYPES = ("float16", "float32", "float64")
 
 
 def _encode(obj, arrays):
     from .._tensor.core import Tensor
 
     if isinstance(obj, Tensor):
-        arrays.append(np.asarray(obj.__array__(), order="C"))
+        a = np.asarray(obj.__array__(), order="C")
+        if a.dtype.kind not in _TENSOR_KINDS:
+            raise TypeError(
+                f"fastnn.save: cannot save a tensor of dtype {a.dtype} (shape {a.shape}); "
+                "checkpoints hold bool, integer and float tensors (save tensor.numpy() instead)"
+            )
+        arrays.append(a)
         return {"__tensor__": len(arrays) - 1, "requires_grad": bool(obj.requires_grad)}
     if isinstance(obj, np.ndarray):
-        if obj.dtype == object:
+        if obj.dtype.hasobject:
             raise TypeError("fastnn.save: numpy arrays of Python objects are not supported")
         arrays.append(np.asarray(obj, order="C"))
         return {"__ndarray__": len(arrays) - 1}
+    if isinstance(obj, np.generic):  # before str/float: np.str_ and np.float64 subclass them
+        dt = obj.dtype
+        if dt.kind in _JSON_SCALAR_KINDS or dt.name in _JSON_FLOAT_DTYPES:
+            return {"__scalar__": obj.item(), "dtype": dt.str}
+        if dt.hasobject:
+            raise TypeError(f"fastnn.save: a numpy scalar of dtype {dt} holds Python objects")
+        arrays.append(np.asarray(obj).reshape(()))
+        return {"__scalar_array__": len(arrays) - 1}
     if obj is None or isinstance(obj, (bool, int, float, str)):
         return obj
-    if isinstance(obj, np.generic):
-        return {"__scalar__": obj.item(), "dtype": obj.dtype.str}
     if isinstance(obj, dict):
         kind = "__odict__" if isinstance(obj, collections.OrderedDict) else "__dict__"
         return {kind: [[_encode(k, arrays), _encode(v, arrays)] for k, v in obj.items()]}
@@ -64,6 +85,11 @@ def _decode(node, arrays):
         return arrays[_index(node["__ndarray__"], arrays)]
     if "__scalar__" in node:
         return np.dtype(node["dtype"]).type(node["__scalar__"])
+    if "__scalar_array__" in node:
+        a = arrays[_index(node["__scalar_array__"], arrays)]
+        if a.shape != ():
+            raise ValueError(f"a scalar stored as an array of shape {a.shape}")
+        return a[()]
     if "__tuple__" in node:
         return tuple(_decode(v, arrays) for v in node["__tuple__"])
     for kind, cls in (("__dict__", dict), ("__odict__", collections.OrderedDict)):
@@ -111,12 +137,23 @@ def _hashable(k):
     return tuple(_hashable(v) for v in k) if isinstance(k, list) else k
 
 
-def _write(f, obj):
+def _prepare(obj):
+    """The manifest text and arrays of ``obj``; raises before any byte is written, so a refused
+    object never truncates a file object or leaves a half-written temporary."""
     arrays = []
     root = _encode(obj, arrays)
     manifest = {"format": _FORMAT, "version": _VERSION, "arrays": len(arrays), "root": root}
+    try:
+        text = json.dumps(manifest, allow_nan=True)
+    except (TypeError, ValueError) as e:
+        raise TypeError(f"fastnn.save: {e}") from None
+    return text, arrays
+
+
+def _write(f, prepared):
+    text, arrays = prepared
     with zipfile.ZipFile(f, "w", zipfile.ZIP_STORED, allowZip64=True) as z:
-        z.writestr("manifest.json", json.dumps(manifest))
+        z.writestr("manifest.json", text)
         for i, a in enumerate(arrays):
             with z.open(f"arrays/{i}.npy", "w", force_zip64=True) as out:
                 np.lib.format.write_array(out, a, allow_pickle=False)
@@ -124,22 +161,11 @@ def _write(f, obj):
 
 def save(obj, f):
     """Save ``obj`` to the path (or binary file object) ``f``; atomic for paths."""
+    prepared = _prepare(obj)
     if not isinstance(f, (str, os.PathLike)):
-        _write(f, obj)
+        _write(f, prepared)
         return
-    path = os.fspath(f)
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            _write(out, obj)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    _tempfiles.write_atomically(f, lambda out: _write(out, prepared))
 
 
 def read(z):

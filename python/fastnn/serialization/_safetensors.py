@@ -5,6 +5,7 @@ numpy users alike."""
 import numpy as np
 
 from .._tensor.core import Tensor
+from . import _tempfiles
 
 _EXTRA = "pip install 'fastnn[safetensors]' (or pip install safetensors)"
 
@@ -21,7 +22,7 @@ def _numpy_api(what):
 
 def save_file(tensors, filename, metadata=None):
     """Write the dict ``tensors`` (str -> Tensor) to the safetensors file ``filename``;
-    ``metadata`` is an optional str -> str dict stored in the header."""
+    ``metadata`` is an optional str -> str dict stored in the header. Atomic, like ``save``."""
     api = _numpy_api("save_file")
     if not isinstance(tensors, dict):
         raise TypeError(
@@ -36,7 +37,8 @@ def save_file(tensors, filename, metadata=None):
                 f"save_file: tensors[{key!r}] is a {type(value).__name__}, not a Tensor"
             )
         arrays[key] = np.ascontiguousarray(value.detach().__array__())
-    api.save_file(arrays, filename, metadata=metadata)
+    data = api.save(arrays, metadata=metadata)  # bytes: refused input writes nothing
+    _tempfiles.write_atomically(filename, lambda out: out.write(data))
 
 
 def load_file(filename, device="cpu"):
