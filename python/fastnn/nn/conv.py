@@ -19,6 +19,18 @@ def _pair(v, what, cls, minimum):
     return tuple(int(a) for a in t)
 
 
+def _conv_extra_repr(m, ndim):
+    """torch's repr of a convolution: defaults left out, padding='same' printed unquoted."""
+    s = f"{m.in_channels}, {m.out_channels}, kernel_size={m.kernel_size}, stride={m.stride}"
+    if m.padding != (0,) * ndim:
+        s += f", padding={m.padding}"
+    if m.dilation != (1,) * ndim:
+        s += f", dilation={m.dilation}"
+    if m.bias is None:
+        s += ", bias=False"
+    return s
+
+
 class Conv2d(Module):
     """2-D convolution over (N, C_in, H, W): weight (C_out, C_in, kh, kw), bias (C_out,).
 
@@ -79,35 +91,30 @@ class Conv2d(Module):
         return F.conv2d(input, self.weight, self.bias, self.stride, self.padding, self.dilation)
 
     def extra_repr(self):
-        s = (
-            f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
-            f"stride={self.stride}"
-        )
-        if self.padding != (0, 0):
-            s += f", padding={self.padding}"  # torch prints padding=same unquoted
-        if self.dilation != (1, 1):
-            s += f", dilation={self.dilation}"
-        if self.bias is None:
-            s += ", bias=False"
-        return s
+        return _conv_extra_repr(self, 2)
 
 
-class MaxPool2d(Module):
-    """2-D max pooling (stride defaults to kernel_size; padding counts as -inf)."""
+class _MaxPoolNd(Module):
+    """Max pooling (stride defaults to kernel_size; padding counts as -inf); a subclass names its
+    functional form in ``_pool``."""
+
+    _pool = None
 
     def __init__(
         self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False
     ):
         super().__init__()
         if ceil_mode:
-            raise NotImplementedError("MaxPool2d: ceil_mode=True is not supported by fastnn")
+            raise NotImplementedError(
+                f"{type(self).__name__}: ceil_mode=True is not supported by fastnn"
+            )
         self.kernel_size = kernel_size
         self.stride = stride if stride is not None else kernel_size
         self.padding, self.dilation = padding, dilation
         self.return_indices, self.ceil_mode = return_indices, ceil_mode
 
     def forward(self, input):
-        return F.max_pool2d(
+        return type(self)._pool(
             input,
             self.kernel_size,
             self.stride,
@@ -121,6 +128,12 @@ class MaxPool2d(Module):
             f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
             f"dilation={self.dilation}, ceil_mode={self.ceil_mode}"
         )
+
+
+class MaxPool2d(_MaxPoolNd):
+    """2-D max pooling over (N, C, H, W)."""
+
+    _pool = staticmethod(F.max_pool2d)
 
 
 class AvgPool2d(Module):

@@ -5,6 +5,7 @@ PyTorch's names, signatures, default initialisation and reprs. Each forward is o
 import numpy as np
 
 from . import functional as F
+from .conv import _conv_extra_repr, _MaxPoolNd
 from .layers import _affine_parameters, _place_parameters, _reset_affine
 from .module import Module
 
@@ -79,48 +80,13 @@ class Conv1d(Module):
         return F.conv1d(input, self.weight, self.bias, self.stride[0], pad, self.dilation[0])
 
     def extra_repr(self):
-        s = (
-            f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
-            f"stride={self.stride}"
-        )
-        if self.padding != (0,):
-            s += f", padding={self.padding}"
-        if self.dilation != (1,):
-            s += f", dilation={self.dilation}"
-        if self.bias is None:
-            s += ", bias=False"
-        return s
+        return _conv_extra_repr(self, 1)
 
 
-class MaxPool1d(Module):
-    """1-D max pooling (stride defaults to kernel_size; padding counts as -inf)."""
+class MaxPool1d(_MaxPoolNd):
+    """1-D max pooling over (N, C, L)."""
 
-    def __init__(
-        self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False
-    ):
-        super().__init__()
-        if ceil_mode:
-            raise NotImplementedError("MaxPool1d: ceil_mode=True is not supported by fastnn")
-        self.kernel_size = kernel_size
-        self.stride = stride if stride is not None else kernel_size
-        self.padding, self.dilation = padding, dilation
-        self.return_indices, self.ceil_mode = return_indices, ceil_mode
-
-    def forward(self, input):
-        return F.max_pool1d(
-            input,
-            self.kernel_size,
-            self.stride,
-            self.padding,
-            self.dilation,
-            return_indices=self.return_indices,
-        )
-
-    def extra_repr(self):
-        return (
-            f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
-            f"dilation={self.dilation}, ceil_mode={self.ceil_mode}"
-        )
+    _pool = staticmethod(F.max_pool1d)
 
 
 class AvgPool1d(Module):
