@@ -31,12 +31,11 @@ def _conv_extra_repr(m, ndim):
     return s
 
 
-class Conv2d(Module):
-    """2-D convolution over (N, C_in, H, W): weight (C_out, C_in, kh, kw), bias (C_out,).
+class _ConvNd(Module):
+    """The checks, parameters and repr Conv1d and Conv2d share; a subclass names its size
+    parser in ``_ntuple`` (an int or a tuple of ints -> a tuple of its rank) and its forward."""
 
-    Initialised like PyTorch: weight ~ kaiming_uniform(a=sqrt(5)) (i.e. U(+-1/sqrt(fan_in)),
-    fan_in = C_in*kh*kw) and bias ~ U(+-1/sqrt(fan_in)). groups=1 and padding_mode='zeros' only.
-    """
+    _ntuple = None
 
     def __init__(
         self,
@@ -53,31 +52,32 @@ class Conv2d(Module):
         dtype=None,
     ):
         super().__init__()
+        name = type(self).__name__
         if groups != 1:
             raise NotImplementedError(
-                f"Conv2d: groups={groups} is not supported (fastnn implements groups=1 only)"
+                f"{name}: groups={groups} is not supported (fastnn implements groups=1 only)"
             )
         if padding_mode != "zeros":
             raise NotImplementedError(
-                f"Conv2d: padding_mode={padding_mode!r} is not supported (only 'zeros')"
+                f"{name}: padding_mode={padding_mode!r} is not supported (only 'zeros')"
             )
         for what, v in (("in_channels", in_channels), ("out_channels", out_channels)):
             if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v <= 0:
-                raise ValueError(f"Conv2d: {what} must be a positive int, got {v!r}")
+                raise ValueError(f"{name}: {what} must be a positive int, got {v!r}")
         self.in_channels, self.out_channels = int(in_channels), int(out_channels)
-        self.kernel_size = _pair(kernel_size, "kernel_size", "Conv2d", 1)
-        self.stride = _pair(stride, "stride", "Conv2d", 1)
+        self.kernel_size = self._ntuple(kernel_size, "kernel_size", name, 1)
+        self.stride = self._ntuple(stride, "stride", name, 1)
         if isinstance(padding, str):
             if padding not in ("same", "valid"):
                 raise ValueError(
                     f"Invalid padding string {padding!r}, should be one of {{'valid', 'same'}}"
                 )
-            if padding == "same" and self.stride != (1, 1):
+            if padding == "same" and any(s != 1 for s in self.stride):
                 raise ValueError("padding='same' is not supported for strided convolutions")
             self.padding = padding
         else:
-            self.padding = _pair(padding, "padding", "Conv2d", 0)
-        self.dilation = _pair(dilation, "dilation", "Conv2d", 1)
+            self.padding = self._ntuple(padding, "padding", name, 0)
+        self.dilation = self._ntuple(dilation, "dilation", name, 1)
         self.groups, self.padding_mode = 1, "zeros"
         shape = (self.out_channels, self.in_channels, *self.kernel_size)
         _affine_parameters(self, shape, bias, dtype)
@@ -87,11 +87,21 @@ class Conv2d(Module):
     def reset_parameters(self):
         _reset_affine(self)
 
+    def extra_repr(self):
+        return _conv_extra_repr(self, len(self.kernel_size))
+
+
+class Conv2d(_ConvNd):
+    """2-D convolution over (N, C_in, H, W): weight (C_out, C_in, kh, kw), bias (C_out,).
+
+    Initialised like PyTorch: weight ~ kaiming_uniform(a=sqrt(5)) (i.e. U(+-1/sqrt(fan_in)),
+    fan_in = C_in*kh*kw) and bias ~ U(+-1/sqrt(fan_in)). groups=1 and padding_mode='zeros' only.
+    """
+
+    _ntuple = staticmethod(_pair)
+
     def forward(self, input):
         return F.conv2d(input, self.weight, self.bias, self.stride, self.padding, self.dilation)
-
-    def extra_repr(self):
-        return _conv_extra_repr(self, 2)
 
 
 class _MaxPoolNd(Module):

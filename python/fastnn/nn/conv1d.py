@@ -5,8 +5,7 @@ PyTorch's names, signatures, default initialisation and reprs. Each forward is o
 import numpy as np
 
 from . import functional as F
-from .conv import _conv_extra_repr, _MaxPoolNd
-from .layers import _affine_parameters, _place_parameters, _reset_affine
+from .conv import _ConvNd, _MaxPoolNd
 from .module import Module
 
 __all__ = ["AvgPool1d", "Conv1d", "MaxPool1d"]
@@ -21,66 +20,16 @@ def _single(v, what, cls, minimum):
     return (int(t[0]),)
 
 
-class Conv1d(Module):
+class Conv1d(_ConvNd):
     """1-D convolution over (N, C_in, L): weight (C_out, C_in, k), bias (C_out,), initialised
     like PyTorch (kaiming_uniform(a=sqrt(5)), bias U(+-1/sqrt(C_in*k))). groups=1 and
     padding_mode='zeros' only."""
 
-    def __init__(
-        self,
-        in_channels,
-        out_channels,
-        kernel_size,
-        stride=1,
-        padding=0,
-        dilation=1,
-        groups=1,
-        bias=True,
-        padding_mode="zeros",
-        device=None,
-        dtype=None,
-    ):
-        super().__init__()
-        if groups != 1:
-            raise NotImplementedError(
-                f"Conv1d: groups={groups} is not supported (fastnn implements groups=1 only)"
-            )
-        if padding_mode != "zeros":
-            raise NotImplementedError(
-                f"Conv1d: padding_mode={padding_mode!r} is not supported (only 'zeros')"
-            )
-        for what, v in (("in_channels", in_channels), ("out_channels", out_channels)):
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v <= 0:
-                raise ValueError(f"Conv1d: {what} must be a positive int, got {v!r}")
-        self.in_channels, self.out_channels = int(in_channels), int(out_channels)
-        self.kernel_size = _single(kernel_size, "kernel_size", "Conv1d", 1)
-        self.stride = _single(stride, "stride", "Conv1d", 1)
-        if isinstance(padding, str):
-            if padding not in ("same", "valid"):
-                raise ValueError(
-                    f"Invalid padding string {padding!r}, should be one of {{'valid', 'same'}}"
-                )
-            if padding == "same" and self.stride != (1,):
-                raise ValueError("padding='same' is not supported for strided convolutions")
-            self.padding = padding
-        else:
-            self.padding = _single(padding, "padding", "Conv1d", 0)
-        self.dilation = _single(dilation, "dilation", "Conv1d", 1)
-        self.groups, self.padding_mode = 1, "zeros"
-        shape = (self.out_channels, self.in_channels, *self.kernel_size)
-        _affine_parameters(self, shape, bias, dtype)
-        self.reset_parameters()
-        _place_parameters(self, device)
-
-    def reset_parameters(self):
-        _reset_affine(self)
+    _ntuple = staticmethod(_single)
 
     def forward(self, input):
         pad = self.padding if isinstance(self.padding, str) else self.padding[0]
         return F.conv1d(input, self.weight, self.bias, self.stride[0], pad, self.dilation[0])
-
-    def extra_repr(self):
-        return _conv_extra_repr(self, 1)
 
 
 class MaxPool1d(_MaxPoolNd):
