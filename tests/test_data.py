@@ -236,6 +236,8 @@ def test_accelerator_options_of_torch_programs_give_the_same_batches():
         assert len(got) == len(plain) == 5
         for a, b in zip(got, plain):
             np.testing.assert_array_equal(a, b)
+    assert len(loader_threads()) == 2  # persistent: kept between epochs
+    del loader  # and stopped with the loader
     assert loader_threads() == []
 
 

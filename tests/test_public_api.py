@@ -606,6 +606,7 @@ PUBLIC_API: dict[str, tuple[str, ...]] = {
         "Subset",
         "TensorDataset",
         "default_collate",
+        "get_worker_info",
         "random_split",
     ),
 }
@@ -652,7 +653,8 @@ SIGNATURES: dict[str, str] = {
     "fastnn.utils.data.DataLoader.__init__": (
         "(self, dataset, batch_size=1, shuffle=False, drop_last=False, num_workers=0,"
         " collate_fn=None, generator=None, seed=None, prefetch_factor=2, *, sampler=None,"
-        " pin_memory=False, persistent_workers=False)"
+        " pin_memory=False, persistent_workers=False, timeout=0, worker_init_fn=None,"
+        " multiprocessing_context=None)"
     ),
     "fastnn.kernels.matmul": (
         "(a, b, *, trans_a=False, trans_b=False, alpha=1.0, beta=0.0, out=None, bias=None)"

@@ -201,7 +201,7 @@ _NOT_YET_GROUPS = [
         (
             "utils.data.IterableDataset utils.data.Sampler utils.data.SequentialSampler "
             "utils.data.RandomSampler utils.data.BatchSampler utils.data.SubsetRandomSampler "
-            "utils.data.WeightedRandomSampler utils.data.get_worker_info"
+            "utils.data.WeightedRandomSampler"
         ),
     ),
     (

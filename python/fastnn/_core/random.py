@@ -2,6 +2,7 @@
 ``fastnn.Generator``, a private stream a program can pass as ``generator=`` to a random call."""
 
 import secrets
+import threading
 
 import numpy as np
 
@@ -9,6 +10,9 @@ from .device import device as _device
 
 _MASK = 0xFFFF_FFFF_FFFF_FFFF
 _generator = np.random.default_rng()
+# A DataLoader worker thread's own stream: worker threads share the process, so giving each its
+# own generator is what keeps their random draws reproducible (and the main stream untouched).
+_thread = threading.local()
 
 
 def _check_seed(seed, fn):
@@ -20,13 +24,24 @@ def _check_seed(seed, fn):
 def manual_seed(seed: int):
     """Seed every random draw fastnn makes (init, rand*, dropout, shuffling) for reproducible runs."""
     global _generator  # noqa: PLW0603 (manual_seed replaces the one global Generator)
-    _generator = np.random.default_rng(_check_seed(seed, "manual_seed"))
+    rng = np.random.default_rng(_check_seed(seed, "manual_seed"))
+    if getattr(_thread, "rng", None) is not None:  # in a worker thread: seed only its stream
+        _thread.rng = rng
+        return rng
+    _generator = rng
     return _generator
 
 
 def generator() -> np.random.Generator:
-    """The global Generator (read it at each use: manual_seed replaces it)."""
-    return _generator
+    """The global Generator, or a DataLoader worker thread's own (read it at each use:
+    manual_seed replaces it)."""
+    rng = getattr(_thread, "rng", None)
+    return _generator if rng is None else rng
+
+
+def set_thread_stream(seed):
+    """Give the calling thread its own stream started from ``seed`` (None: back to the global)."""
+    _thread.rng = None if seed is None else np.random.default_rng(_check_seed(seed, "seed"))
 
 
 class Stream:
@@ -97,7 +112,7 @@ def rng_of(gen, fn="generator"):
     """The numpy Generator behind a ``generator=`` argument: a fastnn.Generator's stream, a numpy
     Generator as is (fastnn accepted those before it had its own), None -> the global one."""
     if gen is None:
-        return _generator
+        return generator()
     if isinstance(gen, Stream):
         return gen._rng
     if isinstance(gen, np.random.Generator):

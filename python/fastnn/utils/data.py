@@ -7,15 +7,17 @@ ahead of the training loop (asynchronous loading).
 """
 
 import math
-import queue
-import threading
+import multiprocessing
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 
 from .._core import random as _random
 from .._tensor import creation as _creation
+from . import loader_workers as _workers
+from . import worker_info as _worker_info
 from .distributed_sampler import DistributedSampler
+from .worker_info import get_worker_info
 
 __all__ = [
     "DataLoader",
@@ -24,6 +26,7 @@ __all__ = [
     "Subset",
     "TensorDataset",
     "default_collate",
+    "get_worker_info",
     "random_split",
 ]
 
@@ -247,14 +250,19 @@ def default_collate(batch):
     )
 
 
-class _Failure:
-    """An exception raised in a worker thread, carried to the consumer."""
+class _Fetcher:
+    """Loads one batch from its indices; picklable, so worker processes get their own."""
 
-    def __init__(self, exc: BaseException, worker: int, batch: int):
-        self.exc, self.worker, self.batch = exc, worker, batch
+    def __init__(self, dataset, collate_fn):
+        self.dataset, self.collate_fn = dataset, collate_fn
 
-
-_END = object()
+    def __call__(self, idx: np.ndarray):
+        if self.collate_fn is None:
+            get_batch = getattr(self.dataset, "get_batch", None)
+            if get_batch is not None:
+                return get_batch(idx)
+            return default_collate([self.dataset[int(i)] for i in idx])
+        return self.collate_fn([self.dataset[int(i)] for i in idx])
 
 
 class DataLoader:
@@ -268,16 +276,40 @@ class DataLoader:
             once), else from fastnn's global generator (``fastnn.manual_seed``).
         drop_last: drop the last, incomplete batch.
         num_workers: 0 loads in the training loop; ``k > 0`` loads batches on ``k`` background
-            threads, at most ``prefetch_factor`` batches ahead per thread.
+            workers, at most ``prefetch_factor`` batches ahead per worker, handed back in order.
+            Workers are threads unless ``multiprocessing_context`` asks for processes: threads
+            share the dataset, so a batch costs no pickling and no copy between processes, and
+            numpy gathers, fastnn kernels and file reads release the GIL; that makes threads the
+            faster choice for array datasets (torch's default is processes).
         collate_fn: merges a list of samples into a batch (default: ``default_collate``). When
             given, every batch goes through it, sample by sample.
         pin_memory: accepted for torch programs; batches stay in ordinary host memory, since
             fastnn's host-to-device copies are synchronous and gain nothing from page-locking.
         sampler: an iterable of dataset indices giving the order of every epoch (e.g. a
             ``DistributedSampler``); excludes ``shuffle``.
-        persistent_workers: accepted for torch programs (needs ``num_workers > 0``, as in torch).
-            Workers are threads sharing the dataset, so starting them each epoch costs
-            microseconds and there is nothing to keep alive between epochs.
+        persistent_workers: keep the workers (and what ``worker_init_fn`` set up in them, and
+            their random streams) from one epoch to the next instead of starting fresh ones
+            each epoch; needs ``num_workers > 0``, as in torch. The workers end when the loader
+            is garbage collected.
+        timeout: seconds to wait for any one batch from the workers (0: forever); a batch that
+            takes longer raises RuntimeError naming it, and the workers are shut down.
+        worker_init_fn: called as ``worker_init_fn(worker_id)`` once in each worker before it
+            loads anything. Inside it (and in the dataset) ``get_worker_info()`` gives the
+            worker's id, num_workers, seed and dataset. Each epoch a base seed is drawn from the
+            loader's generator; worker ``i`` draws fastnn's random numbers from a stream seeded
+            ``base_seed + i`` (in a process: fastnn's, numpy's global and Python's ``random``
+            state; a thread has its own fastnn stream, while numpy's global and Python's
+            ``random`` state are shared by the whole process).
+        multiprocessing_context: None (threads) or a start method ("fork", "spawn",
+            "forkserver") or a ``multiprocessing`` context: worker processes, each with its own
+            copy of the dataset and its own GIL, for datasets whose ``__getitem__`` runs Python
+            code. The dataset, collate_fn and worker_init_fn are pickled for "spawn" and
+            "forkserver", and every batch is pickled back to the main process.
+
+    A worker's exception is raised again in the training loop with the same type, naming the
+    worker and the batch, with the worker's traceback in the message. Ctrl-C (or any exception
+    in the loop) shuts the workers down without waiting on a stuck one for more than a second:
+    a process is terminated, a thread (which Python cannot stop) is left to finish on its own.
     """
 
     def __init__(
@@ -295,6 +327,9 @@ class DataLoader:
         sampler=None,
         pin_memory=False,
         persistent_workers=False,
+        timeout=0,
+        worker_init_fn=None,
+        multiprocessing_context=None,
     ):
         if (
             isinstance(batch_size, bool)
@@ -326,6 +361,15 @@ class DataLoader:
             raise ValueError("DataLoader: give generator or seed, not both")
         if collate_fn is not None and not callable(collate_fn):
             raise TypeError("DataLoader: collate_fn must be callable")
+        if isinstance(timeout, bool) or not isinstance(
+            timeout, (int, float, np.integer, np.floating)
+        ):
+            raise TypeError(f"DataLoader: timeout must be a number of seconds, got {timeout!r}")
+        if not timeout >= 0:
+            raise ValueError(f"timeout option should be non-negative, got {timeout!r}")
+        if worker_init_fn is not None and not callable(worker_init_fn):
+            raise TypeError("DataLoader: worker_init_fn must be callable")
+        mp_context = _mp_context(multiprocessing_context, num_workers)
         if not hasattr(dataset, "__len__") or not hasattr(dataset, "__getitem__"):
             raise TypeError(
                 "DataLoader: dataset must have __getitem__ and __len__, got "
@@ -341,6 +385,11 @@ class DataLoader:
         self.persistent_workers = bool(persistent_workers)
         self.collate_fn = collate_fn
         self.sampler = sampler
+        self.timeout = float(timeout)
+        self.worker_init_fn = worker_init_fn
+        self.multiprocessing_context = mp_context
+        self._pool = None  # the persistent workers, started by the first epoch
+        self._epoch = 0
         if seed is not None:
             generator = np.random.default_rng(seed)
         if generator is not None:
@@ -367,19 +416,36 @@ class DataLoader:
         stop = (n // bs) * bs if self.drop_last else n
         return [order[i : i + bs] for i in range(0, stop, bs)]
 
-    def _fetch(self, idx: np.ndarray):
-        if self.collate_fn is None:
-            get_batch = getattr(self.dataset, "get_batch", None)
-            if get_batch is not None:
-                return get_batch(idx)
-            return default_collate([self.dataset[int(i)] for i in idx])
-        return self.collate_fn([self.dataset[int(i)] for i in idx])
-
     def __iter__(self):
         batches = self._batches()
+        fetch = _Fetcher(self.dataset, self.collate_fn)
+        base_seed = _worker_info.draw_base_seed(_as_generator(self.generator))
         if self.num_workers == 0:
-            return (self._fetch(idx) for idx in batches)
-        return _threaded(self._fetch, batches, self.num_workers, self.prefetch_factor)
+            return (fetch(idx) for idx in batches)
+        self._epoch += 1
+        if self.persistent_workers:
+            if self._pool is None:
+                self._pool = self._start_workers(fetch, base_seed)
+            return _workers.LoaderIter(
+                self._pool, batches, self._epoch, self.prefetch_factor, self.timeout, False
+            )
+        if not batches:
+            return iter(())
+        pool = self._start_workers(fetch, base_seed)
+        return _workers.LoaderIter(
+            pool, batches, self._epoch, self.prefetch_factor, self.timeout, True
+        )
+
+    def _start_workers(self, fetch, base_seed):
+        args = (fetch, self.dataset, self.num_workers, base_seed, self.worker_init_fn)
+        if self.multiprocessing_context is None:
+            return _workers.ThreadPool(*args)
+        return _workers.ProcessPool(*args, self.multiprocessing_context)
+
+    def __del__(self):
+        pool, self._pool = getattr(self, "_pool", None), None
+        if pool is not None:
+            pool.shutdown()
 
     def __repr__(self):
         return (
@@ -389,75 +455,26 @@ class DataLoader:
         )
 
 
-def _worker(fetch, batches, wid, nworkers, out: queue.Queue, stop: threading.Event):
-    """Load batches wid, wid + nworkers, ... into ``out``; stop early when ``stop`` is set."""
-    for b in range(wid, len(batches), nworkers):
-        if stop.is_set():
-            return
-        try:
-            item = fetch(batches[b])
-        except BaseException as e:  # noqa: BLE001 (carried to the training loop, re-raised there)
-            item = _Failure(e, wid, b)
-        while not stop.is_set():
-            try:
-                out.put(item, timeout=0.05)
-                break
-            except queue.Full:
-                continue
-        if isinstance(item, _Failure):
-            return
-
-
-def _threaded(fetch, batches, nworkers, prefetch_factor):
-    """Yield the batches in order while ``nworkers`` threads load ahead.
-
-    Batch b is loaded by worker b % nworkers into that worker's own bounded queue, so the order is
-    deterministic and at most nworkers * prefetch_factor batches wait in memory. The threads hold
-    no reference to this generator: when the loop ends or is abandoned (break, exception, garbage
-    collection), ``finally`` stops and joins them.
-    """
-    nworkers = max(1, min(nworkers, len(batches)))
-    stop = threading.Event()
-    queues = [queue.Queue(maxsize=prefetch_factor) for _ in range(nworkers)]
-    threads = [
-        threading.Thread(
-            target=_worker,
-            args=(fetch, batches, w, nworkers, queues[w], stop),
-            name=f"fastnn-DataLoader-worker-{w}",
-            daemon=True,
+def _mp_context(ctx, num_workers):
+    """The multiprocessing context behind ``multiprocessing_context=`` (None: thread workers)."""
+    if ctx is None:
+        return None
+    if num_workers == 0:
+        raise ValueError(
+            "multiprocessing_context can only be used with multi-process loading "
+            f"(num_workers > 0), but got num_workers={num_workers}"
         )
-        for w in range(nworkers)
-    ]
-    for t in threads:
-        t.start()
-    try:
-        for b in range(len(batches)):
-            w = b % nworkers
-            while True:
-                try:
-                    item = queues[w].get(timeout=0.1)
-                    break
-                except queue.Empty:
-                    if not threads[w].is_alive() and queues[w].empty():
-                        raise RuntimeError(
-                            f"DataLoader worker {w} exited unexpectedly before batch {b}"
-                        ) from None
-            if isinstance(item, _Failure):
-                exc = item.exc
-                if hasattr(exc, "add_note"):  # Python >= 3.11
-                    exc.add_note(
-                        f"(raised in DataLoader worker thread {item.worker} while "
-                        f"loading batch {item.batch}; its traceback is above)"
-                    )
-                raise exc
-            yield item
-    finally:
-        stop.set()
-        for q in queues:  # unblock workers waiting on a full queue
-            while True:
-                try:
-                    q.get_nowait()
-                except queue.Empty:
-                    break
-        for t in threads:
-            t.join()
+    if isinstance(ctx, str):
+        methods = multiprocessing.get_all_start_methods()
+        if ctx not in methods:
+            raise ValueError(
+                "multiprocessing_context option should specify a valid start method in "
+                f"{methods!r}, but got multiprocessing_context={ctx!r}"
+            )
+        return multiprocessing.get_context(ctx)
+    if not isinstance(ctx, multiprocessing.context.BaseContext):
+        raise TypeError(
+            "multiprocessing_context option should be a valid context object or a string "
+            f"specifying the start method, but got multiprocessing_context={ctx!r}"
+        )
+    return ctx
