@@ -30,6 +30,7 @@ SUITES = [
     "embedding",
     "train",
     "data",
+    "data_workers",
     "cuda",
     "distributed",
 ]

@@ -13,6 +13,7 @@ time are terminated, then killed.
 """
 
 import contextlib
+import multiprocessing.connection as mp_connection
 import os
 import pickle
 import queue
@@ -256,13 +257,20 @@ class ProcessPool:
             with contextlib.suppress(OSError):  # that worker may be gone already
                 c.send(None)
         deadline = time.monotonic() + JOIN_TIMEOUT
-        # Workers blocked on sending a batch need the channel drained before they can exit.
-        while time.monotonic() < deadline and any(p.exitcode is None for p in self._procs):
-            try:
-                if self._reader.poll(0.01):
-                    self._reader.recv_bytes()
-            except (EOFError, OSError):
-                time.sleep(0.01)
+        # Workers blocked on sending a batch need the channel drained before they can exit;
+        # waiting on their sentinels too wakes this loop the moment the last one is gone.
+        reader = self._reader
+        while True:
+            running = [p.sentinel for p in self._procs if p.exitcode is None]
+            left = deadline - time.monotonic()
+            if not running or left <= 0:
+                break
+            ready = mp_connection.wait([*running, reader] if reader else running, left)
+            if reader in ready:
+                try:
+                    reader.recv_bytes()
+                except (EOFError, OSError):
+                    reader = None  # every writer is closed: only the sentinels are left
         for p in self._procs:
             if p.exitcode is None:
                 p.terminate()
