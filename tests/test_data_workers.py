@@ -4,6 +4,7 @@ Ctrl-C, and no threads or processes left behind."""
 
 import multiprocessing as mp
 import os
+import pickle
 import signal
 import subprocess
 import sys
@@ -414,6 +415,16 @@ def test_spawned_workers_give_the_same_batches():
     got = np.concatenate([b[0].numpy() for b in loader])
     np.testing.assert_array_equal(got, x)
     assert got.dtype == np.float64
+    assert no_workers_left()
+
+
+def test_spawn_with_an_unpicklable_collate_fn_says_what_is_pickled():
+    loader = data.DataLoader(
+        Samples(4), num_workers=2, collate_fn=lambda s: s, multiprocessing_context="spawn"
+    )
+    with pytest.raises((AttributeError, TypeError, pickle.PicklingError)) as e:
+        list(loader)
+    assert "pickles the dataset, collate_fn" in "".join(getattr(e.value, "__notes__", []))
     assert no_workers_left()
 
 

@@ -104,10 +104,10 @@ class ThreadPool:
 
     def __init__(self, fetch, dataset, n, base_seed, init_fn, name="fastnn-DataLoader-worker"):
         self.n = n
+        self._threads = []
         self._epoch = [0]
         self._tasks = [queue.SimpleQueue() for _ in range(n)]
         self._results = queue.SimpleQueue()
-        self._threads = []
         for w in range(n):
             info = _info.WorkerInfo(id=w, num_workers=n, seed=base_seed + w, dataset=dataset)
             t = threading.Thread(
@@ -194,11 +194,11 @@ class ProcessPool:
 
     def __init__(self, fetch, dataset, n, base_seed, init_fn, ctx):
         self.n = n
+        self._procs, self._task_conns = [], []
         self._epoch = ctx.RawValue("q", 0)
         self._reader, writer = ctx.Pipe(duplex=False)
         # Kept for the pool's life: a spawned child opens the lock by name after start() returns.
         self._lock = lock = ctx.Lock()
-        self._task_conns, self._procs = [], []
         try:
             for w in range(n):
                 info = _info.WorkerInfo(id=w, num_workers=n, seed=base_seed + w, dataset=dataset)
@@ -213,8 +213,13 @@ class ProcessPool:
                 task_r.close()  # the child has its copy
                 self._task_conns.append(task_w)
                 self._procs.append(p)
-        except BaseException:
+        except BaseException as e:
             self.shutdown()
+            if isinstance(e, (pickle.PicklingError, AttributeError, TypeError)):
+                e.add_note(
+                    f"(DataLoader: starting worker processes with the {ctx.get_start_method()!r} "
+                    "method pickles the dataset, collate_fn and worker_init_fn)"
+                )
             raise
         finally:
             writer.close()
