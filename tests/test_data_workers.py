@@ -493,6 +493,57 @@ def test_persistent_workers_live_between_epochs(ctx):
     assert no_workers_left()
 
 
+class DiesOnce(data.Dataset):
+    """Sample 3 kills its worker process the first time it is loaded."""
+
+    def __init__(self, flag):
+        self.flag = flag
+
+    def __len__(self):
+        return 8
+
+    def __getitem__(self, i):
+        if i == 3 and not self.flag.value:
+            self.flag.value = 1
+            os.kill(os.getpid(), signal.SIGKILL)
+        return i
+
+
+@needs_fork
+def test_persistent_process_pool_is_replaced_after_a_worker_dies():
+    flag = mp.get_context(FORK).Value("i", 0)
+    loader = data.DataLoader(
+        DiesOnce(flag), batch_size=2, num_workers=2, persistent_workers=True,
+        multiprocessing_context=FORK,
+    )  # fmt: skip
+    with pytest.raises(RuntimeError, match="exited unexpectedly before sending batch 1"):
+        list(loader)
+    assert mp.active_children() == []  # the survivor was shut down too
+    assert [b.numpy().tolist() for b in loader] == [[0, 1], [2, 3], [4, 5], [6, 7]]
+    assert len(mp.active_children()) == 2
+    del loader
+    assert no_workers_left()
+
+
+def test_persistent_thread_pool_is_replaced_after_a_timeout():
+    release, inits = threading.Event(), []
+    try:
+        loader = data.DataLoader(
+            Stuck(6, at=2, release=release), batch_size=2, num_workers=2, timeout=0.2,
+            persistent_workers=True, worker_init_fn=inits.append,
+        )  # fmt: skip
+        with pytest.raises(RuntimeError, match="timed out"):
+            list(loader)
+        release.set()
+        loader.dataset.at = None
+        assert [b.numpy().tolist() for b in loader] == [[0, 1], [2, 3], [4, 5]]
+        assert sorted(inits) == [0, 0, 1, 1]  # a second pool of workers was started
+    finally:
+        release.set()
+    del loader
+    assert no_workers_left()
+
+
 @pytest.mark.parametrize("ctx", BACKENDS)
 def test_abandoned_epochs_leave_no_workers(ctx):
     threads_before = threading.active_count()

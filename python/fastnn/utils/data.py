@@ -290,7 +290,8 @@ class DataLoader:
         persistent_workers: keep the workers (and what ``worker_init_fn`` set up in them, and
             their random streams) from one epoch to the next instead of starting fresh ones
             each epoch; needs ``num_workers > 0``, as in torch. The workers end when the loader
-            is garbage collected.
+            is garbage collected; after a timeout, a dead worker or Ctrl-C the next epoch starts
+            fresh ones.
         timeout: seconds to wait for any one batch from the workers (0: forever); a batch that
             takes longer raises RuntimeError naming it, and the workers are shut down.
         worker_init_fn: called as ``worker_init_fn(worker_id)`` once in each worker before it
@@ -424,7 +425,9 @@ class DataLoader:
             return (fetch(idx) for idx in batches)
         self._epoch += 1
         if self.persistent_workers:
-            if self._pool is None:
+            if self._pool is None or not self._pool.usable():
+                if self._pool is not None:
+                    self._pool.shutdown()
                 self._pool = self._start_workers(fetch, base_seed)
             return _workers.LoaderIter(
                 self._pool, batches, self._epoch, self.prefetch_factor, self.timeout, False

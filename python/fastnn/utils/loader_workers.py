@@ -134,6 +134,10 @@ class ThreadPool:
     def alive(self, w):
         return self._threads[w].is_alive()
 
+    def usable(self):
+        """Not shut down and every worker still running (a persistent pool is reused then)."""
+        return bool(self._threads) and all(t.is_alive() for t in self._threads)
+
     def describe(self, w):
         return f"thread {w}"
 
@@ -249,6 +253,10 @@ class ProcessPool:
     def alive(self, w):
         return self._procs[w].exitcode is None
 
+    def usable(self):
+        """Not shut down and every worker still running (a persistent pool is reused then)."""
+        return bool(self._procs) and all(p.exitcode is None for p in self._procs)
+
     def describe(self, w):
         p = self._procs[w]
         code = p.exitcode
@@ -296,7 +304,9 @@ class ProcessPool:
 
 class LoaderIter:
     """One epoch over ``batches`` (index arrays) from ``pool``; closes the pool when it is done
-    with it (``owns_pool``) or leaves it for the next epoch (persistent workers)."""
+    with it (``owns_pool``) or leaves it for the next epoch (persistent workers). A timeout, a
+    dead worker or Ctrl-C closes even a persistent pool: its workers may be stuck or gone, so
+    the next epoch starts fresh ones."""
 
     def __init__(self, pool, batches, epoch, prefetch_factor, timeout, owns_pool):
         self._pool, self._batches, self._epoch = pool, batches, epoch
@@ -304,8 +314,12 @@ class LoaderIter:
         self._next = self._sent = 0
         self._ready = {}
         pool.set_epoch(epoch)
-        for _ in range(min(len(batches), prefetch_factor * pool.n)):
-            self._dispatch()
+        try:
+            for _ in range(min(len(batches), prefetch_factor * pool.n)):
+                self._dispatch()
+        except BaseException:
+            self.close(broken=True)
+            raise
 
     def _dispatch(self):
         b = self._sent
@@ -322,16 +336,16 @@ class LoaderIter:
         if self._pool is None or self._next >= len(self._batches):
             self.close()
             raise StopIteration
+        self._check_current()
         b = self._next
         try:
-            self._check_current()
             result = self._wait(b)
+            self._next += 1
+            if self._sent < len(self._batches):
+                self._dispatch()
         except BaseException:  # a timeout, a dead worker, Ctrl-C: never leave workers behind
-            self.close()
+            self.close(broken=True)
             raise
-        self._next += 1
-        if self._sent < len(self._batches):
-            self._dispatch()
         if isinstance(result, WorkerError):
             self.close()
             result.reraise()
@@ -339,6 +353,7 @@ class LoaderIter:
 
     def _check_current(self):
         if self._pool.epoch() != self._epoch:
+            self._pool = None  # the pool is the newer iterator's now
             raise RuntimeError(
                 "DataLoader: this iterator was replaced by a newer iter(loader) on the same "
                 "persistent workers"
@@ -348,7 +363,6 @@ class LoaderIter:
         pool, w = self._pool, b % self._pool.n
         start = time.monotonic()
         while b not in self._ready:
-            self._check_current()
             wait = _POLL
             if self._timeout > 0:
                 left = start + self._timeout - time.monotonic()
@@ -371,10 +385,10 @@ class LoaderIter:
                 self._ready[rb] = result
         return self._ready.pop(b)
 
-    def close(self):
+    def close(self, broken=False):
         pool, self._pool = self._pool, None
         self._ready.clear()
-        if pool is not None and self._owns:
+        if pool is not None and (self._owns or broken):
             pool.shutdown()
 
     def __del__(self):

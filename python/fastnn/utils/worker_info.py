@@ -73,6 +73,8 @@ def enter_process(info: WorkerInfo, base_seed: int):
     random state seeded from the worker's seed."""
     global _process_info  # noqa: PLW0603 (one worker per process)
     _process_info = info
+    _thread.info = None  # forked from a worker thread: that thread's state is not ours
+    _random.set_thread_stream(None)
     _random.manual_seed(info.seed)
     random.seed(info.seed)
     np.random.seed(np.random.SeedSequence([base_seed, info.id]).generate_state(4))
