@@ -3,7 +3,7 @@
 Two datasets: in-memory arrays (a TensorDataset, one gather per batch, where threads win because a
 process must pickle every batch back), and a dataset whose ``__getitem__`` runs Python code and
 so holds the GIL (where only processes run in parallel). Worker start-up is part of each epoch,
-as it is for a loader without persistent workers.
+as it is for a loader without persistent workers (one row keeps its processes instead).
 """
 
 import pathlib
@@ -67,6 +67,7 @@ def _table(title, times, base):
         torch_name = {
             "fastnn 2 threads": "torch 2 workers (processes)",
             "fastnn 2 processes (fork)": "torch 2 workers (processes)",
+            "fastnn 2 processes (fork, persistent)": "torch 2 workers (processes)",
             "fastnn 0 workers": "torch 0 workers",
         }.get(name)
         tt = times.get(torch_name)
@@ -88,7 +89,11 @@ def _loaders(ds, tds, bs, torch):
         "fastnn 2 processes (fork)": data.DataLoader(
             ds, batch_size=bs, num_workers=2, multiprocessing_context="fork"
         ),
-    }
+        "fastnn 2 processes (fork, persistent)": data.DataLoader(
+            ds, batch_size=bs, num_workers=2, multiprocessing_context="fork",
+            persistent_workers=True,
+        ),
+    }  # fmt: skip
     if torch is not None:
         out["torch 0 workers"] = torch.utils.data.DataLoader(tds, batch_size=bs)
         out["torch 2 workers (processes)"] = torch.utils.data.DataLoader(

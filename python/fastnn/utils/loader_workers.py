@@ -147,8 +147,10 @@ class ThreadPool:
         for q in self._tasks:
             q.put(None)
         deadline = time.monotonic() + JOIN_TIMEOUT
+        me = threading.current_thread()  # the garbage collector may run this in a worker
         for t in self._threads:
-            t.join(max(0.0, deadline - time.monotonic()))
+            if t is not me:
+                t.join(max(0.0, deadline - time.monotonic()))
         self._threads = []  # any still running are abandoned (daemons, see the module doc)
 
     def __del__(self):
