@@ -129,6 +129,29 @@ def bernoulli(p, shape, dtype):
     return (_random.generator().random(shape) < p).astype(dtype)
 
 
+def dropout(x, p, seed=None, offset=None):
+    """(x * mask / (1 - p), mask as uint8) in one pass over x. The Philox stream is (seed, offset);
+    without them one 64-bit draw from fastnn's generator is the seed (fastnn.manual_seed makes
+    the masks reproducible, whatever the thread count)."""
+    if (seed is None) != (offset is None):
+        raise ValueError("dropout: give both seed and offset, or neither")
+    if seed is None:
+        seed, offset = int(_random.generator().bit_generator.random_raw()), 0
+    if x.dtype in _KDT:
+        return kernels.dropout(_c(x), p, seed, offset)
+    keep = np.random.default_rng([seed, offset]).random(x.shape) >= p  # other dtypes: numpy
+    scale = 1.0 / (1.0 - p) if p < 1.0 else 0.0
+    return (x * (keep * scale)).astype(x.dtype, copy=False), keep.astype(np.uint8)
+
+
+def dropout_backward(grad, mask, p):
+    """grad * mask / (1 - p)."""
+    if grad.dtype in _KDT:
+        return kernels.dropout_backward(_c(grad), _c(mask), p)
+    scale = 1.0 / (1.0 - p) if p < 1.0 else 0.0
+    return (grad * (mask * scale)).astype(grad.dtype, copy=False)
+
+
 # ---- element-wise (numpy ufuncs: broadcasting, weak Python scalars) ---------------------------
 
 add = np.add
