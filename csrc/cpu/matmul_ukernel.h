@@ -60,6 +60,27 @@ inline __attribute__((always_inline)) void ukernel(int64_t kc, const typename S:
   }
 }
 
+// n rounds of 24 independent vector FMAs: enough chains to keep two FMA pipes of 4-5 cycle latency
+// busy, so timing it gives the core's FMA throughput (the benchmarks' "% of peak"). Returns one
+// lane of the sum so that the loop cannot be dropped.
+template <class S>
+typename S::T fma_loop(int64_t n) {
+  using V = typename S::V;
+  V acc[24];
+#pragma GCC unroll 24
+  for (int i = 0; i < 24; ++i) acc[i] = S::set1(typename S::T(i));
+  const V a = S::set1(typename S::T(0.999)), b = S::set1(typename S::T(0.001));
+  for (int64_t r = 0; r < n; ++r) {
+#pragma GCC unroll 24
+    for (int i = 0; i < 24; ++i) acc[i] = S::fma(acc[i], a, b);
+  }
+#pragma GCC unroll 12
+  for (int i = 1; i < 24; ++i) acc[0] = S::add(acc[0], acc[i]);
+  alignas(64) typename S::T out[S::W];
+  S::store(out, acc[0]);
+  return out[0];
+}
+
 }  // namespace
 }  // namespace FASTNN_VEC_NS
 }  // namespace fastnn

@@ -58,6 +58,13 @@ def matmul(
     bias: npt.NDArray[_F] | None = None,
 ) -> npt.NDArray[_F]: ...
 
+# Internal (not in fastnn.kernels): the caches and GEMM blocking (fastnn.show_config), and the
+# FMA peak the benchmarks measure.
+def gemm_config() -> dict[str, object]: ...
+def fma_peak_gflops(
+    dtype: Literal["float32", "float64"] = "float32", seconds: _Float = 0.05
+) -> float: ...
+
 # Internal (not in fastnn.kernels): the recurrent loops' GEMM with op(b) packed once, bound
 # for its tests (csrc/bindings/matmul_packed.cpp).
 def matmul_prepacked(
