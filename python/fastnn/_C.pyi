@@ -58,6 +58,9 @@ def matmul(
     bias: npt.NDArray[_F] | None = None,
 ) -> npt.NDArray[_F]: ...
 
+# Internal (not in fastnn.kernels): matmul(a, b) without keyword parsing, for the CPU backend.
+def matmul_ab(a: npt.NDArray[_F], b: npt.NDArray[_F]) -> npt.NDArray[_F]: ...
+
 # Internal (not in fastnn.kernels): the caches and GEMM blocking (fastnn.show_config), and the
 # FMA peak the benchmarks measure.
 def gemm_config() -> dict[str, object]: ...

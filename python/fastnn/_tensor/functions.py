@@ -4,16 +4,21 @@ import builtins
 
 import numpy as np
 
+from .. import _C as _kernels
 from .. import _devices
 from .._core import dtype as _dtype
 from .._core.dims import wrap_dim
 from ..autograd import function as _function
 from ..autograd.grad_mode import is_grad_enabled as _grad_enabled
+from ..autograd.grad_mode import state as _grad_state
 from . import creation as _creation
 from .ops import elementwise as E
 from .ops import linalg as L
 from .ops import mathfns as E_
 from .ops import shape as S
+
+_NDARRAY = np.ndarray
+_KDT = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def _as_tensor(x):
@@ -74,7 +79,17 @@ def matmul(a, b, *, out=None):
     da, db = a._data, b._data
     na, nb = da.ndim, db.ndim
     if na == 2 and nb == 2 and da.dtype == db.dtype and da.shape[1] == db.shape[0]:
-        return L.MatMul.apply(a, b)  # the common case first: its checks are the ones below
+        # the common case first: its checks are the ones below. Not recording, two CPU float
+        # arrays: straight to the kernel (what MatMul.apply would do after its generic loop
+        # over the inputs, a third of a 4x4 product's time).
+        if (
+            da.__class__ is _NDARRAY
+            and db.__class__ is _NDARRAY
+            and da.dtype in _KDT
+            and not ((a.requires_grad or b.requires_grad) and _grad_state.enabled)
+        ):
+            return _function._make(_kernels.matmul_ab(da, db), False, None)
+        return L.MatMul.apply(a, b)
     if na == 0 or nb == 0:
         raise RuntimeError(
             f"both arguments to matmul need to be at least 1D, but they are {na}D and {nb}D"
