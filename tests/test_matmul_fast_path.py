@@ -62,3 +62,26 @@ def test_tensor_matmul_other_dtypes_take_the_general_path():
     np.testing.assert_array_equal(
         (a @ b).numpy(), np.arange(6).reshape(2, 3) @ np.arange(6).reshape(3, 2)
     )
+
+
+@pytest.mark.parametrize("dtype", [fastnn.float32, fastnn.float64])
+def test_recorded_tensor_matmul_gradients_and_version_check(dtype):
+    a = fastnn.randn(3, 5, dtype=dtype, requires_grad=True)
+    b = fastnn.randn(5, 4, dtype=dtype, requires_grad=True)
+    y = a @ b
+    assert y.grad_fn.name() == "MatMulBackward0"
+    g = np.random.default_rng(0).standard_normal((3, 4))
+    y.backward(fastnn.tensor(g, dtype=dtype))
+    an, bn = a.detach().numpy().astype(np.float64), b.detach().numpy().astype(np.float64)
+    assert_close(a.grad.numpy(), g @ bn.T, rtol=1e-5, atol=1e-5)
+    assert_close(b.grad.numpy(), an.T @ g, rtol=1e-5, atol=1e-5)
+    # an input changed in place after recording: backward refuses, as for every saved input
+    w = fastnn.randn(5, 4, dtype=dtype)
+    z = a @ w
+    with fastnn.no_grad():
+        w.add_(1.0)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        z.sum().backward()
+    x64 = fastnn.randn(4, 3, dtype=fastnn.float64, requires_grad=True)
+    w64 = fastnn.randn(3, 2, dtype=fastnn.float64, requires_grad=True)
+    assert fastnn.autograd.gradcheck(lambda s, t: s @ t, (x64, w64))
