@@ -42,7 +42,22 @@ inline __attribute__((always_inline)) void ukernel(int64_t kc, const typename S:
   const V va = S::set1(alpha);
   V bias0 = S::zero(), bias1 = S::zero();
   if (bias) bias0 = S::load(bias), bias1 = S::load(bias + W);
-  if (beta == 0) {
+  if (beta == 0 && alpha == 1) {
+    // The common case (a plain product, a Linear layer's bias): no multiply, so at small kc
+    // (a K = 10 layer: 10 FMAs per output vector) the epilogue leaves the FMA pipes to the
+    // next tile; the bias add runs on the adder pipes where a CPU has separate ones.
+    if (bias) {
+#pragma GCC unroll 16
+      for (int i = 0; i < MR; ++i)
+        acc0[i] = S::add(acc0[i], bias0), acc1[i] = S::add(acc1[i], bias1);
+    }
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; ++i) {
+      typename S::T* ci = c + i * ldc;
+      S::store(ci, acc0[i]);
+      S::store(ci + W, acc1[i]);
+    }
+  } else if (beta == 0) {
 #pragma GCC unroll 16
     for (int i = 0; i < MR; ++i) {
       typename S::T* ci = c + i * ldc;
