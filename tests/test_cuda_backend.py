@@ -491,6 +491,8 @@ CASES.update(
 
 # Random ops: CPU and CUDA draw from different generators; checked for shape, dtype and range.
 RANDOM = ("rand", "randn", "randint", "normal_", "uniform_", "bernoulli")
+# Philox dropout: its mask is compared with the CPU kernel's in test_cuda_kernels.py (on a GPU).
+RANDOM += ("dropout", "dropout_backward")
 # Properties rather than values.
 STORAGE = ("array_type", "is_fresh")
 

@@ -436,6 +436,14 @@ def test_dropout(dtype, rng):
     assert not host(y1).any() and not host(m1).any()
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_dropout_mask_matches_cpu_kernel(dtype, rng):
+    x = rng.standard_normal((33, 257)).astype(dtype)
+    _, mask = gpu("dropout")(dev(x), 0.4, seed=123456789, offset=17)
+    _, cpu_mask = K.dropout(x, 0.4, 123456789, 17)
+    np.testing.assert_array_equal(host(mask), cpu_mask)
+
+
 # ---- dispatch from fastnn.kernels ----
 
 

@@ -328,6 +328,8 @@ PUBLIC_API: dict[str, tuple[str, ...]] = {
         "conv2d",
         "conv2d_backward",
         "detected_isa",
+        "dropout",
+        "dropout_backward",
         "elu",
         "elu_backward",
         "embedding",

@@ -7,7 +7,10 @@
 #include <optional>
 
 #include "bindings/common.h"
+#include "cpu/cpu_caches.h"
 #include "cpu/fastnn_cpu.h"
+#include "cpu/fma_peak.h"
+#include "cpu/matmul_config.h"
 
 namespace py = pybind11;
 
@@ -120,9 +123,40 @@ py::array matmul(const py::object& a_obj, const py::object& b_obj, bool trans_a,
   return run<double>(a, b, trans_a, trans_b, alpha, beta, out, bias, L, shape);
 }
 
+py::dict gemm_config() {
+  const CacheSizes& cs = cache_sizes();
+  py::dict d;
+  d["l1d"] = cs.l1d;
+  d["l2"] = cs.l2;
+  d["l3_per_core"] = cs.l3;
+  d["cache_source"] = cs.source;
+  for (const bool f32 : {true, false}) {
+    const GemmBlocking b = gemm_blocking(f32);
+    py::dict k;
+    k["MR"] = b.MR, k["NR"] = b.NR, k["KC"] = b.KC, k["MC"] = b.MC, k["NC"] = b.NC;
+    d[f32 ? "float32" : "float64"] = k;
+  }
+  return d;
+}
+
+double fma_peak(const std::string& dtype, double seconds) {
+  FASTNN_CHECK(dtype == "float32" || dtype == "float64",
+               "fma_peak_gflops: dtype must be 'float32' or 'float64', got '", dtype, "'");
+  FASTNN_CHECK(seconds > 0 && seconds <= 10, "fma_peak_gflops: seconds must be in (0, 10], got ",
+               seconds);
+  py::gil_scoped_release release;
+  return fma_peak_gflops(dtype == "float32", seconds);
+}
+
 }  // namespace
 
 void register_matmul(py::module_& m) {
+  m.def("gemm_config", &gemm_config,
+        "The caches read at start-up (bytes; 0 = unknown) and the packed GEMM's register tile and "
+        "cache blocking per dtype on the active SIMD path.");
+  m.def("fma_peak_gflops", &fma_peak, py::arg("dtype") = "float32", py::arg("seconds") = 0.05,
+        "GFLOP/s of one thread running independent vector FMAs on the active SIMD path (the "
+        "benchmarks' peak), best of the timed runs within about `seconds`.");
   m.def("matmul", &matmul, py::arg("a"), py::arg("b"), py::kw_only(), py::arg("trans_a") = false,
         py::arg("trans_b") = false, py::arg("alpha") = 1.0, py::arg("beta") = 0.0,
         py::arg("out") = py::none(), py::arg("bias") = py::none(),
@@ -134,6 +168,14 @@ result array (C-contiguous, right shape and dtype, writeable, not sharing memory
 bias), written in place and returned; beta != 0 needs out and reads its old contents; with
 beta == 0 its old contents are ignored (even NaN). Any element strides, including negative, are
 read without copying. Returns a new (M, N) / (B, M, N) array when out is None.)doc");
+  // The CPU backend's call a @ b, bound with two positional arguments only: pybind11 fills in the
+  // six keyword defaults of the full signature on every call, a third of a 4x4 product's cost.
+  m.def(
+      "matmul_ab",
+      [](const py::object& a, const py::object& b) {
+        return matmul(a, b, false, false, 1.0, 0.0, py::none(), py::none());
+      },
+      py::arg("a"), py::arg("b"), "matmul(a, b) with every keyword at its default.");
 }
 
 }  // namespace fastnn::bind

@@ -20,8 +20,10 @@
 #include <cstring>
 #include <new>
 
+#include "cpu/cpu_caches.h"
 #include "cpu/cpu_features.h"
 #include "cpu/fastnn_cpu.h"
+#include "cpu/matmul_config.h"
 #include "cpu/matmul_packed.h"
 #include "cpu/matmul_skinny.h"
 #include "cpu/parallel.h"
@@ -156,9 +158,9 @@ struct Kernel {
   void (*pack_b)(T*, const T*, int64_t, int64_t, int64_t, int64_t);
 };
 
-// Blocking for Zen4/5 (L1d 48 KiB, L2 1 MiB, L3 32 MiB): the KC x NR B micro-panel is 32 KiB
-// (AVX-512) / 16 KiB (AVX2) so it stays in L1 beside streaming A; the MC x KC A block is ~240 KiB
-// (a quarter of L2, room for C and the next block); the KC x NC B block a few MiB of L3.
+// Built-in blocking, used where the CPU reports no cache sizes (with_blocking below derives the
+// blocking from them when it does); tuned on Zen4/5: the KC x NR B micro-panel is 32 KiB (AVX-512)
+// / 16 KiB (AVX2), the MC x KC A block ~240 KiB, the KC x NC B block a few MiB of L3.
 template <class T, int MR, int NR>
 constexpr Kernel<T> make_kernel(int64_t KC, int64_t MC, int64_t NC,
                                 void (*uk)(int64_t, const T*, const T*, T*, int64_t, T, T,
@@ -183,11 +185,40 @@ const Kernel<float> kF32Generic =
 const Kernel<double> kF64Generic =
     make_kernel<double, 4, 4>(256, 128, 1024, &ukernel_generic<double, 4, 4>);
 
-// By ISA (IsaTable, cpu/cpu_features.h).
-const IsaTable<const Kernel<float>*> kKernelsF32{{{&kF32Generic, &kF32Avx2, &kF32Avx512}}};
-const IsaTable<const Kernel<double>*> kKernelsF64{{{&kF64Generic, &kF64Avx2, &kF64Avx512}}};
-const Kernel<float>& kernel_for(Isa isa, float*) { return *kKernelsF32[isa]; }
-const Kernel<double>& kernel_for(Isa isa, double*) { return *kKernelsF64[isa]; }
+inline int64_t clamp_down(int64_t x, int64_t multiple, int64_t lo, int64_t hi) {
+  return std::clamp(x / multiple * multiple, lo, hi);
+}
+
+// The blocking from this CPU's caches (the BLIS model's three rules, each with the share that
+// reproduces the built-in constants, measured best on Zen4, on that CPU's caches):
+//   KC: the B micro-panel (KC x NR), reused by every A micro-panel of a block, fills L1d; the
+//       A micro-panel (MR x KC) streams past it from L2 under the micro-kernel's prefetch. A
+//       deeper panel spreads the C tile's loads and stores over more FMAs.
+//   MC: the packed A block (MC x KC) takes a quarter of L2, leaving room for B's panels, the
+//       C rows in flight and the next A block;
+//   NC: the packed B block (KC x NC) takes a quarter of this core's share of L3.
+// Bounds keep a misreported cache from producing degenerate blocks.
+template <class T>
+Kernel<T> with_blocking(Kernel<T> k) {
+  const CacheSizes& cs = cache_sizes();
+  const int64_t s = sizeof(T);
+  if (cs.l1d > 0) k.KC = clamp_down(cs.l1d / (k.NR * s), 16, 128, 384);
+  if (cs.l2 > 0) k.MC = clamp_down(cs.l2 / 4 / (k.KC * s), k.MR, 4 * k.MR, 64 * k.MR);
+  if (cs.l3 > 0) k.NC = clamp_down(cs.l3 / 4 / (k.KC * s), k.NR, 16 * k.NR, 256 * k.NR);
+  return k;
+}
+
+// By ISA (IsaTable, cpu/cpu_features.h), blocked at first use.
+const Kernel<float>& kernel_for(Isa isa, float*) {
+  static const IsaTable<Kernel<float>> table{
+      {{with_blocking(kF32Generic), with_blocking(kF32Avx2), with_blocking(kF32Avx512)}}};
+  return table[isa];
+}
+const Kernel<double>& kernel_for(Isa isa, double*) {
+  static const IsaTable<Kernel<double>> table{
+      {{with_blocking(kF64Generic), with_blocking(kF64Avx2), with_blocking(kF64Avx512)}}};
+  return table[isa];
+}
 
 // ---- per-thread packing buffers ----------------------------------------------------------------
 
@@ -569,6 +600,15 @@ void matmul_cpu(float* c, const float* a, const float* b, const float* bias, con
 void matmul_cpu(double* c, const double* a, const double* b, const double* bias,
                 const MatmulLayout& L, double alpha, double beta) {
   matmul_impl(c, a, b, bias, L, alpha, beta);
+}
+
+GemmBlocking gemm_blocking(bool f32) {
+  if (f32) {
+    const Kernel<float>& k = kernel_for(active_isa(), static_cast<float*>(nullptr));
+    return {k.MR, k.NR, k.KC, k.MC, k.NC};
+  }
+  const Kernel<double>& k = kernel_for(active_isa(), static_cast<double*>(nullptr));
+  return {k.MR, k.NR, k.KC, k.MC, k.NC};
 }
 
 // ---- a pre-packed B (cpu/matmul_packed.h) ------------------------------------------------------

@@ -108,4 +108,8 @@ void gemm_skinny_bcast_f64_avx2(const GemmProblem<double>& p, int64_t j0, int64_
   avx2::skinny_bcast<avx2::F64>(p, j0, j1);
 }
 
+double gemm_fma_loop_f32_avx2(int64_t n) { return avx2::fma_loop<avx2::F32>(n); }
+
+double gemm_fma_loop_f64_avx2(int64_t n) { return avx2::fma_loop<avx2::F64>(n); }
+
 }  // namespace fastnn

@@ -197,4 +197,8 @@ void gemm_skinny_bcast_f64_avx512(const GemmProblem<double>& p, int64_t j0, int6
   avx512::skinny_bcast<avx512::F64>(p, j0, j1);
 }
 
+double gemm_fma_loop_f32_avx512(int64_t n) { return avx512::fma_loop<avx512::F32>(n); }
+
+double gemm_fma_loop_f64_avx512(int64_t n) { return avx512::fma_loop<avx512::F64>(n); }
+
 }  // namespace fastnn

@@ -42,7 +42,22 @@ inline __attribute__((always_inline)) void ukernel(int64_t kc, const typename S:
   const V va = S::set1(alpha);
   V bias0 = S::zero(), bias1 = S::zero();
   if (bias) bias0 = S::load(bias), bias1 = S::load(bias + W);
-  if (beta == 0) {
+  if (beta == 0 && alpha == 1) {
+    // The common case (a plain product, a Linear layer's bias): no multiply, so at small kc
+    // (a K = 10 layer: 10 FMAs per output vector) the epilogue leaves the FMA pipes to the
+    // next tile; the bias add runs on the adder pipes where a CPU has separate ones.
+    if (bias) {
+#pragma GCC unroll 16
+      for (int i = 0; i < MR; ++i)
+        acc0[i] = S::add(acc0[i], bias0), acc1[i] = S::add(acc1[i], bias1);
+    }
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; ++i) {
+      typename S::T* ci = c + i * ldc;
+      S::store(ci, acc0[i]);
+      S::store(ci + W, acc1[i]);
+    }
+  } else if (beta == 0) {
 #pragma GCC unroll 16
     for (int i = 0; i < MR; ++i) {
       typename S::T* ci = c + i * ldc;
@@ -58,6 +73,27 @@ inline __attribute__((always_inline)) void ukernel(int64_t kc, const typename S:
       S::store(ci + W, S::add(S::fma(acc1[i], va, S::mul(vb, S::load(ci + W))), bias1));
     }
   }
+}
+
+// n rounds of 24 independent vector FMAs: enough chains to keep two FMA pipes of 4-5 cycle latency
+// busy, so timing it gives the core's FMA throughput (the benchmarks' "% of peak"). Returns one
+// lane of the sum so that the loop cannot be dropped.
+template <class S>
+typename S::T fma_loop(int64_t n) {
+  using V = typename S::V;
+  V acc[24];
+#pragma GCC unroll 24
+  for (int i = 0; i < 24; ++i) acc[i] = S::set1(typename S::T(i));
+  const V a = S::set1(typename S::T(0.999)), b = S::set1(typename S::T(0.001));
+  for (int64_t r = 0; r < n; ++r) {
+#pragma GCC unroll 24
+    for (int i = 0; i < 24; ++i) acc[i] = S::fma(acc[i], a, b);
+  }
+#pragma GCC unroll 12
+  for (int i = 1; i < 24; ++i) acc[0] = S::add(acc[0], acc[i]);
+  alignas(64) typename S::T out[S::W];
+  S::store(out, acc[0]);
+  return out[0];
 }
 
 }  // namespace

@@ -58,6 +58,16 @@ def matmul(
     bias: npt.NDArray[_F] | None = None,
 ) -> npt.NDArray[_F]: ...
 
+# Internal (not in fastnn.kernels): matmul(a, b) without keyword parsing, for the CPU backend.
+def matmul_ab(a: npt.NDArray[_F], b: npt.NDArray[_F]) -> npt.NDArray[_F]: ...
+
+# Internal (not in fastnn.kernels): the caches and GEMM blocking (fastnn.show_config), and the
+# FMA peak the benchmarks measure.
+def gemm_config() -> dict[str, object]: ...
+def fma_peak_gflops(
+    dtype: Literal["float32", "float64"] = "float32", seconds: _Float = 0.05
+) -> float: ...
+
 # Internal (not in fastnn.kernels): the recurrent loops' GEMM with op(b) packed once, bound
 # for its tests (csrc/bindings/matmul_packed.cpp).
 def matmul_prepacked(
@@ -586,3 +596,12 @@ def prelu(x: npt.NDArray[_F], weight: npt.NDArray[_F]) -> npt.NDArray[_F]: ...
 def prelu_backward(
     grad: npt.NDArray[_F], x: npt.NDArray[_F], weight: npt.NDArray[_F], *, need_weight: bool = True
 ) -> tuple[npt.NDArray[_F], npt.NDArray[_F] | None]: ...
+
+# ---- dropout (csrc/bindings/dropout.cpp) ----
+
+def dropout(
+    x: npt.NDArray[_F], p: _Float, seed: _Int, offset: _Int
+) -> tuple[npt.NDArray[_F], npt.NDArray[np.uint8]]: ...
+def dropout_backward(
+    grad: npt.NDArray[_F], mask: npt.NDArray[np.uint8], p: _Float
+) -> npt.NDArray[_F]: ...

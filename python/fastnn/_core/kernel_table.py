@@ -59,7 +59,8 @@ KERNELS = {
         ("conv", _CPU),
     ),
     **dict.fromkeys(("avg_pool2d", "avg_pool2d_backward"), ("conv", _CPU)),
-    **dict.fromkeys(("dropout", "dropout_backward", "uniform_", "normal_"), ("random", _CUDA)),
+    **dict.fromkeys(("dropout", "dropout_backward"), ("random", _BOTH)),
+    **dict.fromkeys(("uniform_", "normal_"), ("random", _CUDA)),
     **dict.fromkeys(
         (
             "batch_norm",

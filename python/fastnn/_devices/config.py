@@ -30,12 +30,34 @@ def config() -> dict:
         "isa": _C.get_isa(),
         "isa_detected": _C.detected_isa(),
         "num_threads": _C.get_num_threads(),
+        "caches": _caches(),
+        "gemm_blocking": _gemm_blocking(),
         "cuda_built": cuda.is_built(),
         "cuda_available": cuda.is_available(),
     }
 
 
+def _caches() -> str:
+    c = _C.gemm_config()
+    if c["cache_source"] == "none":
+        return "unknown (the GEMM uses its built-in blocking)"
+    return (
+        f"L1d {c['l1d'] >> 10} KiB, L2 {c['l2'] >> 10} KiB, L3 {c['l3_per_core'] >> 10} KiB "
+        f"per core (from {c['cache_source']})"
+    )
+
+
+def _gemm_blocking() -> str:
+    """The packed GEMM's register tile and cache blocks on the active SIMD path, per dtype."""
+    c = _C.gemm_config()
+    return "; ".join(
+        f"{dt} MRxNR {k['MR']}x{k['NR']} KC {k['KC']} MC {k['MC']} NC {k['NC']}"
+        for dt, k in ((dt, c[dt]) for dt in ("float32", "float64"))
+    )
+
+
 def show_config() -> None:
-    """Print the version, compiler, SIMD path, threads, and CUDA build / GPU status."""
+    """Print the version, compiler, SIMD path, threads, caches and GEMM blocking, and CUDA
+    build / GPU status."""
     for key, value in config().items():
         print(f"{key:>15}: {value}")

@@ -129,6 +129,29 @@ def bernoulli(p, shape, dtype):
     return (_random.generator().random(shape) < p).astype(dtype)
 
 
+def dropout(x, p, seed=None, offset=None):
+    """(x * mask / (1 - p), mask as uint8) in one pass over x. The Philox stream is (seed, offset);
+    without them one 64-bit draw from fastnn's generator is the seed (fastnn.manual_seed makes
+    the masks reproducible, whatever the thread count)."""
+    if (seed is None) != (offset is None):
+        raise ValueError("dropout: give both seed and offset, or neither")
+    if seed is None:
+        seed, offset = int(_random.generator().bit_generator.random_raw()), 0
+    if x.dtype in _KDT:
+        return kernels.dropout(_c(x), p, seed, offset)
+    keep = np.random.default_rng([seed, offset]).random(x.shape) >= p  # other dtypes: numpy
+    scale = 1.0 / (1.0 - p) if p < 1.0 else 0.0
+    return (x * (keep * scale)).astype(x.dtype, copy=False), keep.astype(np.uint8)
+
+
+def dropout_backward(grad, mask, p):
+    """grad * mask / (1 - p)."""
+    if grad.dtype in _KDT:
+        return kernels.dropout_backward(_c(grad), _c(mask), p)
+    scale = 1.0 / (1.0 - p) if p < 1.0 else 0.0
+    return (grad * (mask * scale)).astype(grad.dtype, copy=False)
+
+
 # ---- element-wise (numpy ufuncs: broadcasting, weak Python scalars) ---------------------------
 
 add = np.add
@@ -281,12 +304,13 @@ def matmul(a, b, trans_a=False, trans_b=False, bias=None):
     if a.dtype in _KDT and a.dtype == b.dtype and (bias is None or bias.dtype == a.dtype):
         # Transposes go in as views and only bias as a keyword: pybind11's keyword parsing
         # costs ~1 us, more than a whole tiny GEMM, while a view costs ~0.1 us and the kernel
-        # reads its strides exactly as it would with trans_a / trans_b. Tiny products stay on
+        # reads its strides exactly as it would with trans_a / trans_b. Without bias the call
+        # is matmul_ab, bound with two arguments: no keyword defaults to fill in either. Tiny products stay on
         # the kernel: called this way it is 1.2-1.8x faster than np.matmul up to 16x16
         # (bench_overhead.py's small-GEMM table), so no size goes to numpy for call overhead.
         a = a.swapaxes(-1, -2) if trans_a else a
         b = b.swapaxes(-1, -2) if trans_b else b
-        return kernels.matmul(a, b) if bias is None else kernels.matmul(a, b, bias=bias)
+        return kernels.matmul_ab(a, b) if bias is None else kernels.matmul(a, b, bias=bias)
     return _npk.matmul(a, b, trans_a=trans_a, trans_b=trans_b, bias=bias)
 
 

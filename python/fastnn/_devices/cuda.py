@@ -257,6 +257,15 @@ def bernoulli(p, shape, dtype):
     return astype(lt(rand(shape, _F32), float(p)), dtype)
 
 
+def dropout(x, p, seed=None, offset=None):
+    """(y, uint8 mask) from the Philox stream (seed, offset), the CUDA generator's without them."""
+    return kernels.dropout(x, p, seed=seed, offset=offset)
+
+
+def dropout_backward(grad, mask, p):
+    return kernels.dropout_backward(grad, mask, p)
+
+
 # ---- element-wise ------------------------------------------------------------------------------
 
 _COMPARISONS = frozenset(("eq", "ne", "lt", "le", "gt", "ge"))

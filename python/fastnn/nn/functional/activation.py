@@ -5,6 +5,7 @@ import warnings
 
 from ... import _devices
 from ..._tensor.ops import activation as A
+from ._dropout import Dropout as _Dropout
 
 
 def relu(input, inplace=False):
@@ -124,6 +125,8 @@ def dropout(input, p=0.5, training=True, inplace=False):
     if not training or p == 0.0:
         return input
     be = _devices.of(input._data)
+    if be is _devices.cpu:  # mask, scale and product in one kernel pass
+        return _maybe_inplace(input, lambda x: _Dropout.apply(x, p=float(p)), inplace)
     if p == 1.0:
         mask = be.zeros(input.shape, input.dtype)
     else:

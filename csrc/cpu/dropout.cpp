@@ -1,0 +1,104 @@
+// Dropout forward (mask, scale and product in one pass) and backward (the saved byte mask). The
+// counter of element i depends only on i, so the work is split over threads without changing any
+// result. Independent counters keep the multiplier busy even in scalar code (a structure-of-arrays
+// version left to the auto-vectoriser was slower: GCC emulates the 32x32->64 products).
+#include <algorithm>
+
+#include "cpu/cpu_features.h"
+#include "cpu/dropout.h"
+#include "cpu/parallel.h"
+#include "cuda/philox.h"
+
+namespace fastnn {
+
+void philox16_avx512(uint32_t* words, uint64_t seed, uint64_t first);
+
+namespace {
+
+constexpr int64_t kGrainCounters = 1024;
+constexpr int kBatch = 16;  // counters drawn together
+
+// words[j * kBatch + q] = word j of counter (first + q), q < kBatch: the scalar Philox, whose
+// independent counters overlap in the out-of-order core.
+void philox16_generic(uint32_t* words, uint64_t seed, uint64_t first) {
+  for (int q = 0; q < kBatch; ++q) {
+    const philox::U32x4 w = philox::philox_block(seed, first, static_cast<uint64_t>(q));
+    for (int j = 0; j < 4; ++j) words[j * kBatch + q] = w.x[j];
+  }
+}
+
+// By ISA (IsaTable, cpu/cpu_features.h): AVX-512 runs the 16 counters in the lanes of a register.
+const IsaTable<void (*)(uint32_t*, uint64_t, uint64_t)> kPhilox16{
+    {{&philox16_generic, &philox16_generic, &philox16_avx512}}};
+
+// Counters [b0, b1) of the call (elements b0 * per ..), the last one possibly partial: each batch
+// of kBatch counters is drawn first, then its words are compared and applied in one loop without
+// branches (a random mask would mispredict one branch in five at p = 0.2).
+template <class T>
+void dropout_range(T* y, uint8_t* mask, const T* x, int64_t n, uint32_t threshold, T scale,
+                   uint64_t seed, uint64_t offset, int64_t b0, int64_t b1) {
+  constexpr int per = sizeof(T) == 4 ? 4 : 2;  // elements per counter
+  constexpr int stride = 4 / per;              // word of element k of a counter: k * stride
+  const auto philox16 = kPhilox16[active_isa()];
+  alignas(64) uint32_t words[kBatch * 4];
+  for (int64_t b = b0; b < b1; b += kBatch) {
+    philox16(words, seed, offset + static_cast<uint64_t>(b));
+    const int64_t i = b * per;
+    const int64_t m = std::min<int64_t>(kBatch * per, std::min(b1 * per, n) - i);
+    T* yi = y + i;
+    const T* xi = x + i;
+    uint8_t* mi = mask + i;
+    for (int64_t e = 0; e < m; ++e) {
+      const uint8_t keep = words[(e % per) * stride * kBatch + e / per] >= threshold;
+      yi[e] = xi[e] * (scale * T(keep));  // a dropped NaN stays NaN, as in torch
+      mi[e] = keep;
+    }
+  }
+}
+
+template <class T>
+void dropout_impl(T* y, uint8_t* mask, const T* x, int64_t n, double p, uint64_t seed,
+                  uint64_t offset) {
+  if (n <= 0) return;
+  if (p >= 1.0) {  // every word is below 2^32: nothing kept (and no 0 * inf scale)
+    parallel_for(n, 16384, [&](int64_t i0, int64_t i1) {
+      for (int64_t i = i0; i < i1; ++i) y[i] = x[i] * T(0), mask[i] = 0;
+    });
+    return;
+  }
+  // keep iff word >= p * 2^32 (< 2^32 here), probability 1 - p
+  const uint32_t threshold = static_cast<uint32_t>(p * 4294967296.0);
+  const T scale = static_cast<T>(1.0 / (1.0 - p));
+  constexpr int64_t per = sizeof(T) == 4 ? 4 : 2;
+  parallel_for((n + per - 1) / per, kGrainCounters, [&](int64_t b0, int64_t b1) {
+    dropout_range(y, mask, x, n, threshold, scale, seed, offset, b0, b1);
+  });
+}
+
+template <class T>
+void dropout_backward_impl(T* dx, const T* dy, const uint8_t* mask, int64_t n, double p) {
+  const T scale = p < 1.0 ? static_cast<T>(1.0 / (1.0 - p)) : T(0);
+  parallel_for(n, 16384, [&](int64_t i0, int64_t i1) {
+    // arithmetic, not a branch: a random mask would mispredict one branch in five at p = 0.2
+    for (int64_t i = i0; i < i1; ++i) dx[i] = dy[i] * (scale * T(mask[i]));
+  });
+}
+
+}  // namespace
+
+void dropout_cpu(float* y, uint8_t* mask, const float* x, int64_t n, double p, uint64_t seed,
+                 uint64_t offset) {
+  dropout_impl(y, mask, x, n, p, seed, offset);
+}
+void dropout_cpu(double* y, uint8_t* mask, const double* x, int64_t n, double p, uint64_t seed,
+                 uint64_t offset) {
+  dropout_impl(y, mask, x, n, p, seed, offset);
+}
+void dropout_backward_cpu(float* dx, const float* dy, const uint8_t* mask, int64_t n, double p) {
+  dropout_backward_impl(dx, dy, mask, n, p);
+}
+void dropout_backward_cpu(double* dx, const double* dy, const uint8_t* mask, int64_t n, double p) {
+  dropout_backward_impl(dx, dy, mask, n, p);
+}
+
+}  // namespace fastnn

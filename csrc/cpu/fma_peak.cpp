@@ -1,0 +1,62 @@
+// Times the SIMD units' FMA loop (fma_loop in cpu/matmul_ukernel.h); see fma_peak.h.
+#include "cpu/fma_peak.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+
+#include "cpu/cpu_features.h"
+
+namespace fastnn {
+
+double gemm_fma_loop_f32_avx512(int64_t n);
+double gemm_fma_loop_f64_avx512(int64_t n);
+double gemm_fma_loop_f32_avx2(int64_t n);
+double gemm_fma_loop_f64_avx2(int64_t n);
+
+namespace {
+
+// The generic path's "vector" is one scalar FMA chain set, as the compiler emits it.
+template <class T>
+double fma_loop_generic(int64_t n) {
+  T acc[24];
+  for (int i = 0; i < 24; ++i) acc[i] = T(i);
+  for (int64_t r = 0; r < n; ++r) {
+    for (int i = 0; i < 24; ++i) acc[i] = acc[i] * T(0.999) + T(0.001);
+  }
+  T s = 0;
+  for (T v : acc) s += v;
+  return s;
+}
+
+struct Loop {
+  double (*fn)(int64_t);
+  int lanes;
+};
+const IsaTable<Loop> kF32{{{{&fma_loop_generic<float>, 1},
+                            {&gemm_fma_loop_f32_avx2, 8},
+                            {&gemm_fma_loop_f32_avx512, 16}}}};
+const IsaTable<Loop> kF64{{{{&fma_loop_generic<double>, 1},
+                            {&gemm_fma_loop_f64_avx2, 4},
+                            {&gemm_fma_loop_f64_avx512, 8}}}};
+
+}  // namespace
+
+double fma_peak_gflops(bool f32, double seconds) {
+  const Loop& loop = (f32 ? kF32 : kF64)[active_isa()];
+  using Clock = std::chrono::steady_clock;
+  volatile double sink = loop.fn(1000);  // warm up: the wide units power up on first use
+  int64_t n = 4096;
+  double best = 0, spent = 0;
+  while (spent < seconds) {
+    const auto t0 = Clock::now();
+    sink = sink + loop.fn(n);
+    const double dt = std::chrono::duration<double>(Clock::now() - t0).count();
+    spent += dt;
+    best = std::max(best, double(n) * 24 * loop.lanes * 2 / dt / 1e9);
+    if (dt < 2e-3) n *= 2;
+  }
+  return best;
+}
+
+}  // namespace fastnn

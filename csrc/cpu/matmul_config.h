@@ -1,0 +1,15 @@
+// The packed GEMM's register tile and cache blocking on the active SIMD path, as matmul.cpp
+// derived them from the caches (cpu/cpu_caches.h): for fastnn.show_config and the benchmarks.
+#pragma once
+#include <cstdint>
+
+namespace fastnn {
+
+struct GemmBlocking {
+  int MR, NR;          // register tile
+  int64_t KC, MC, NC;  // depth of a packed block, rows of an A block, columns of a B block
+};
+
+GemmBlocking gemm_blocking(bool f32);
+
+}  // namespace fastnn

@@ -1,0 +1,87 @@
+"""The tiny-product fast paths: _C.matmul_ab (matmul(a, b) without keyword parsing, the CPU
+backend's call) and Tensor @ Tensor going straight to it when nothing records. Same results and
+the same error messages as the full paths."""
+
+import re
+
+import numpy as np
+import pytest
+
+import fastnn
+import reference
+from conftest import assert_close
+from fastnn import _C
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(("m", "k", "n"), [(1, 1, 1), (4, 4, 4), (7, 33, 5)])
+def test_matmul_ab_equals_matmul(rng, dtype, m, k, n):
+    a = rng.standard_normal((m, k)).astype(dtype)
+    b = rng.standard_normal((k, n)).astype(dtype)[:, ::-1]  # strides are read as by matmul
+    got = _C.matmul_ab(a, b)
+    assert got.dtype == dtype
+    np.testing.assert_array_equal(got, _C.matmul(a, b))
+    assert_close(got, reference.matmul(a, b), rtol=1e-5, atol=1e-5)
+
+
+def test_matmul_ab_errors_match_matmul():
+    a = np.ones((2, 3), np.float32)
+    cases = [
+        ([[1.0]], a),
+        (a, np.ones((4, 2), np.float32)),
+        (a, np.ones((3, 2), np.float64)),
+        (np.ones((2, 3), np.int64), np.ones((3, 2), np.int64)),
+        (np.ones(3, np.float32), a),
+    ]
+    for x, y in cases:
+        with pytest.raises((TypeError, ValueError)) as full:
+            _C.matmul(x, y)
+        with pytest.raises(full.type, match=re.escape(str(full.value))):
+            _C.matmul_ab(x, y)
+
+
+@pytest.mark.parametrize("dtype", [fastnn.float32, fastnn.float64])
+def test_tensor_matmul_fast_path_and_recording_agree(dtype):
+    a = fastnn.randn(4, 4, dtype=dtype)
+    b = fastnn.randn(4, 4, dtype=dtype)
+    plain = a @ b
+    assert plain.grad_fn is None and not plain.requires_grad and plain.dtype == dtype
+    ar = a.detach().requires_grad_()
+    rec = ar @ b
+    assert rec.grad_fn is not None
+    np.testing.assert_array_equal(plain.numpy(), rec.detach().numpy())
+    with fastnn.no_grad():
+        off = ar @ b
+    assert off.grad_fn is None and not off.requires_grad
+    np.testing.assert_array_equal(off.numpy(), plain.numpy())
+
+
+def test_tensor_matmul_other_dtypes_take_the_general_path():
+    a = fastnn.tensor(np.arange(6).reshape(2, 3))
+    b = fastnn.tensor(np.arange(6).reshape(3, 2))
+    np.testing.assert_array_equal(
+        (a @ b).numpy(), np.arange(6).reshape(2, 3) @ np.arange(6).reshape(3, 2)
+    )
+
+
+@pytest.mark.parametrize("dtype", [fastnn.float32, fastnn.float64])
+def test_recorded_tensor_matmul_gradients_and_version_check(dtype):
+    a = fastnn.randn(3, 5, dtype=dtype, requires_grad=True)
+    b = fastnn.randn(5, 4, dtype=dtype, requires_grad=True)
+    y = a @ b
+    assert y.grad_fn.name() == "MatMulBackward0"
+    g = np.random.default_rng(0).standard_normal((3, 4))
+    y.backward(fastnn.tensor(g, dtype=dtype))
+    an, bn = a.detach().numpy().astype(np.float64), b.detach().numpy().astype(np.float64)
+    assert_close(a.grad.numpy(), g @ bn.T, rtol=1e-5, atol=1e-5)
+    assert_close(b.grad.numpy(), an.T @ g, rtol=1e-5, atol=1e-5)
+    # an input changed in place after recording: backward refuses, as for every saved input
+    w = fastnn.randn(5, 4, dtype=dtype)
+    z = a @ w
+    with fastnn.no_grad():
+        w.add_(1.0)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        z.sum().backward()
+    x64 = fastnn.randn(4, 3, dtype=fastnn.float64, requires_grad=True)
+    w64 = fastnn.randn(3, 2, dtype=fastnn.float64, requires_grad=True)
+    assert fastnn.autograd.gradcheck(lambda s, t: s @ t, (x64, w64))
