@@ -11,7 +11,9 @@
 // col2im: the adjoint of im2col (the backward of the gather is a scatter-add): every column
 //   entry is added back to the pixel it was read from; overlapping patches accumulate, padding
 //   entries are dropped. Writes (overwrites) x.
-// conv2d: chunked im2col + GEMM forward and backward, see [note: conv2d chunks] below.
+// conv2d: forward and dx by packed im2col where a SIMD micro-kernel exists (cpu/conv_gemm.cpp,
+// [note: packed im2col]); otherwise, and for dW / db always, chunked im2col + GEMM, see
+// [note: conv2d chunks] below.
 // (max pooling is in pool.cpp.)
 //
 // Work is split over (n, c) planes on the thread pool: each plane's output region is written
@@ -23,6 +25,7 @@
 #include <cstring>
 #include <new>
 
+#include "cpu/conv_gemm.h"
 #include "cpu/fastnn_cpu.h"
 #include "cpu/parallel.h"
 
@@ -210,6 +213,7 @@ void conv2d_forward_impl(T* y, const T* x, const T* w, const T* bias, const Conv
                          int64_t O) {
   const int64_t K = g.C * g.kh * g.kw, L = g.Ho * g.Wo;
   if (g.N == 0 || O == 0) return;
+  if (conv2d_forward_packed(y, x, w, bias, g, O)) return;
   const int64_t nb = chunk_images(g, sizeof(T)), chunks = (g.N + nb - 1) / nb;
   parallel_for(chunks, 1, [&](int64_t c0, int64_t c1) {
     T* cols = static_cast<T*>(tls_scratch.get(sizeof(T) * (K + O) * nb * L));
@@ -233,6 +237,11 @@ void conv2d_forward_impl(T* y, const T* x, const T* w, const T* bias, const Conv
 template <class T>
 void conv2d_backward_impl(T* dx, T* dw, T* db, const T* dy, const T* x, const T* w,
                           const Conv2dGeom& g, int64_t O) {
+  // dx by packed im2col where it applies (cpu/conv_gemm.h); the chunks below then only do dW, db.
+  if (dx && g.N > 0 && O > 0 && conv2d_backward_input_packed(dx, dy, w, g, O)) {
+    if (!dw && !db) return;
+    dx = nullptr;
+  }
   const int64_t K = g.C * g.kh * g.kw, L = g.Ho * g.Wo;
   const int64_t nb = chunk_images(g, sizeof(T)), chunks = (g.N + nb - 1) / nb;
   const int64_t slices = std::min(chunks, kSlices);

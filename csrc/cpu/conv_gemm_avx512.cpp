@@ -1,0 +1,125 @@
+// The packed-im2col run loops of cpu/conv_pack.h for AVX-512. A run is short (Wo = 14 in a small
+// CNN), so each kernel row of it is one or two vectors: a zero-masking load reads exactly the input
+// columns inside the image (masked lanes never fault) and yields the padding zeros for free, and a
+// masked store writes exactly the run. Everything but the entry points has internal linkage.
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstdint>
+
+#include "cpu/conv_pack.h"
+
+namespace fastnn {
+namespace avx512 {
+namespace {
+
+struct F32 {
+  using T = float;
+  using V = __m512;
+  using M = __mmask16;
+  static constexpr int W = 16;
+  static V loadz(M m, const T* p) { return _mm512_maskz_loadu_ps(m, p); }
+  static void store(T* p, M m, V v) { _mm512_mask_storeu_ps(p, m, v); }
+  static V add(V a, V b) { return _mm512_add_ps(a, b); }
+};
+struct F64 {
+  using T = double;
+  using V = __m512d;
+  using M = __mmask8;
+  static constexpr int W = 8;
+  static V loadz(M m, const T* p) { return _mm512_maskz_loadu_pd(m, p); }
+  static void store(T* p, M m, V v) { _mm512_mask_storeu_pd(p, m, v); }
+  static V add(V a, V b) { return _mm512_add_pd(a, b); }
+};
+
+// Lanes [lo, hi) of a vector (0 <= lo, hi <= W; empty when hi <= lo).
+template <class S>
+typename S::M lanes(int64_t lo, int64_t hi) {
+  if (hi <= lo) return 0;
+  const uint32_t up = hi >= 32 ? ~0u : (1u << hi) - 1, below = (1u << lo) - 1;
+  return static_cast<typename S::M>(up & ~below);
+}
+
+// Output column ow reads input column ow*sw + off(j) for kernel column j; with stride 1 a vector of
+// output columns is one load from the input row, its lanes outside [lo, hi) masked off (their
+// addresses may lie outside the row; masked lanes are never accessed).
+template <class S>
+void pack_run(typename S::T* d, int64_t ld, const typename S::T* xn, const ConvRunGeom& g,
+              int64_t oh, int64_t a, int64_t b) {
+  using T = typename S::T;
+  constexpr int W = S::W;
+  const int64_t len = b - a;
+  for (int64_t c = 0; c < g.C; ++c) {
+    for (int64_t i = 0; i < g.kh; ++i) {
+      const int64_t ih = oh * g.sh - g.ph + i * g.dh;
+      const bool row_in = ih >= 0 && ih < g.H;
+      const T* row = xn + (c * g.H + (row_in ? ih : 0)) * g.W;
+      T* dk = d + (c * g.kh + i) * g.kw * ld;
+      for (int64_t j = 0; j < g.kw; ++j, dk += ld) {
+        const int64_t lo = row_in ? std::clamp(g.lo[j], a, b) : b;
+        const int64_t hi = row_in ? std::clamp(g.hi[j], lo, b) : b;
+        const int64_t off = j * g.dw - g.pw;
+        if (g.sw == 1) {
+          for (int64_t e = 0; e < len; e += W) {
+            const int64_t ow0 = a + e, n = std::min<int64_t>(W, len - e);
+            const auto mv = lanes<S>(std::max<int64_t>(lo - ow0, 0), std::min(hi - ow0, n));
+            S::store(dk + e, lanes<S>(0, n), S::loadz(mv, mv ? row + ow0 + off : row));
+          }
+        } else {
+          for (int64_t ow = a; ow < b; ++ow)
+            dk[ow - a] = ow >= lo && ow < hi ? row[ow * g.sw + off] : T(0);
+        }
+      }
+    }
+  }
+}
+
+template <class S>
+void unpack_run(typename S::T* dxn, const typename S::T* s, int64_t ld, const ConvRunGeom& g,
+                int64_t oh, int64_t a, int64_t b) {
+  using T = typename S::T;
+  constexpr int W = S::W;
+  for (int64_t c = 0; c < g.C; ++c) {
+    for (int64_t i = 0; i < g.kh; ++i) {
+      const int64_t ih = oh * g.sh - g.ph + i * g.dh;
+      if (ih < 0 || ih >= g.H) continue;
+      T* row = dxn + (c * g.H + ih) * g.W;
+      const T* sk = s + (c * g.kh + i) * g.kw * ld;
+      for (int64_t j = 0; j < g.kw; ++j, sk += ld) {
+        const int64_t lo = std::clamp(g.lo[j], a, b), hi = std::clamp(g.hi[j], lo, b);
+        const int64_t off = j * g.dw - g.pw;
+        if (g.sw == 1) {
+          for (int64_t ow0 = lo; ow0 < hi; ow0 += W) {
+            const auto m = lanes<S>(0, std::min<int64_t>(W, hi - ow0));
+            T* dst = row + ow0 + off;
+            S::store(dst, m, S::add(S::loadz(m, dst), S::loadz(m, sk + (ow0 - a))));
+          }
+        } else {
+          for (int64_t ow = lo; ow < hi; ++ow) row[ow * g.sw + off] += sk[ow - a];
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace avx512
+
+void conv_pack_run_f32_avx512(float* d, int64_t ld, const float* xn, const ConvRunGeom& g,
+                              int64_t oh, int64_t a, int64_t b) {
+  avx512::pack_run<avx512::F32>(d, ld, xn, g, oh, a, b);
+}
+void conv_pack_run_f64_avx512(double* d, int64_t ld, const double* xn, const ConvRunGeom& g,
+                              int64_t oh, int64_t a, int64_t b) {
+  avx512::pack_run<avx512::F64>(d, ld, xn, g, oh, a, b);
+}
+void conv_unpack_run_f32_avx512(float* dxn, const float* s, int64_t ld, const ConvRunGeom& g,
+                                int64_t oh, int64_t a, int64_t b) {
+  avx512::unpack_run<avx512::F32>(dxn, s, ld, g, oh, a, b);
+}
+void conv_unpack_run_f64_avx512(double* dxn, const double* s, int64_t ld, const ConvRunGeom& g,
+                                int64_t oh, int64_t a, int64_t b) {
+  avx512::unpack_run<avx512::F64>(dxn, s, ld, g, oh, a, b);
+}
+
+}  // namespace fastnn
