@@ -74,6 +74,8 @@ void pack_run(typename S::T* d, int64_t ld, const typename S::T* xn, const ConvR
   }
 }
 
+constexpr int64_t kMaxKw = 16;
+
 template <class S>
 void unpack_run(typename S::T* dxn, const typename S::T* s, int64_t ld, const ConvRunGeom& g,
                 int64_t oh, int64_t a, int64_t b) {
@@ -85,18 +87,34 @@ void unpack_run(typename S::T* dxn, const typename S::T* s, int64_t ld, const Co
       if (ih < 0 || ih >= g.H) continue;
       T* row = dxn + (c * g.H + ih) * g.W;
       const T* sk = s + (c * g.kh + i) * g.kw * ld;
-      for (int64_t j = 0; j < g.kw; ++j, sk += ld) {
+      if (g.sw == 1 && g.kw <= kMaxKw) {
+        // All kw kernel columns of this input row at once: each vector of dx is loaded and
+        // stored once. (One masked store per kernel column would make the next column's load of
+        // the same, shifted, elements wait for the store to retire.)
+        int64_t lo[kMaxKw], hi[kMaxKw], iw_lo = g.W, iw_hi = 0;
+        for (int64_t j = 0; j < g.kw; ++j) {
+          const int64_t off = j * g.dw - g.pw;
+          lo[j] = std::clamp(g.lo[j], a, b) + off;  // input columns [lo, hi) of this column
+          hi[j] = std::clamp(g.hi[j], std::clamp(g.lo[j], a, b), b) + off;
+          if (hi[j] > lo[j]) iw_lo = std::min(iw_lo, lo[j]), iw_hi = std::max(iw_hi, hi[j]);
+        }
+        for (int64_t iw0 = iw_lo; iw0 < iw_hi; iw0 += W) {
+          const int64_t n = std::min<int64_t>(W, iw_hi - iw0);
+          typename S::V acc = S::loadz(lanes<S>(0, n), row + iw0);
+          for (int64_t j = 0; j < g.kw; ++j) {
+            const auto m = lanes<S>(std::max<int64_t>(lo[j] - iw0, 0), std::min(hi[j] - iw0, n));
+            // Input column iw gets dpatches column ow - a = iw - off - a.
+            const T* src = sk + j * ld + (iw0 - (j * g.dw - g.pw) - a);
+            if (m) acc = S::add(acc, S::loadz(m, src));
+          }
+          S::store(row + iw0, lanes<S>(0, n), acc);
+        }
+        continue;
+      }
+      for (int64_t j = 0; j < g.kw; ++j) {
         const int64_t lo = std::clamp(g.lo[j], a, b), hi = std::clamp(g.hi[j], lo, b);
         const int64_t off = j * g.dw - g.pw;
-        if (g.sw == 1) {
-          for (int64_t ow0 = lo; ow0 < hi; ow0 += W) {
-            const auto m = lanes<S>(0, std::min<int64_t>(W, hi - ow0));
-            T* dst = row + ow0 + off;
-            S::store(dst, m, S::add(S::loadz(m, dst), S::loadz(m, sk + (ow0 - a))));
-          }
-        } else {
-          for (int64_t ow = lo; ow < hi; ++ow) row[ow * g.sw + off] += sk[ow - a];
-        }
+        for (int64_t ow = lo; ow < hi; ++ow) row[ow * g.sw + off] += sk[j * ld + ow - a];
       }
     }
   }
