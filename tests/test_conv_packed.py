@@ -20,7 +20,8 @@ def P(v):
 
 # (N, C, H, W), C_out, kernel, stride, padding, dilation. 3x3x11x13 -> 13: 143 pixels per image, so
 # 32-wide panels straddle images; 2x40x20x20 -> 33: patch panels of 360 rows cut into several
-# blocks per image, C_out three 12-row tiles minus 3; 1x1 kernels, C_out 1, batch 1.
+# blocks per image, C_out three 12-row tiles minus 3; 1x1 kernels, C_out 1, batch 1; stride 1 with
+# uneven padding and dilation (the shifted-panel path) and strides 2, 3 (the per-run path).
 GEOMS = [
     ((3, 3, 11, 13), 13, 3, 1, 1, 1),
     ((1, 1, 9, 7), 1, 3, 1, 0, 1),
@@ -31,6 +32,7 @@ GEOMS = [
     ((5, 3, 6, 7), 4, (1, 3), 1, (0, 3), 1),
     ((2, 6, 8, 8), 17, 1, 1, 0, 1),
     ((4, 2, 9, 9), 5, 2, 3, 1, 1),
+    ((2, 3, 10, 12), 14, (3, 2), 1, (0, 2), (2, 1)),
 ]
 
 

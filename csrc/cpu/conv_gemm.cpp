@@ -49,7 +49,8 @@ struct Buffer {
   }
 };
 thread_local Buffer tls_panels;  // one block's B panels
-thread_local Buffer tls_out;     // dx: one block's dpatches
+thread_local Buffer tls_out;     // one block's GEMM output (forward: y, dx: dpatches)
+thread_local Buffer tls_pad;     // one zero-padded image (shifted panels)
 
 // Valid output-column range per kernel column j: ow in [lo[j], hi[j]) reads iw inside [0, W).
 struct ColRange {
@@ -286,6 +287,177 @@ void backward_input(T* dx, const T* dy, const T* w, const Conv2dGeom& g, int64_t
   });
 }
 
+// ---- stride 1: shifted panels ------------------------------------------------------------------
+// [note: shifted panels] With stride 1, number the output columns on the padded input's width Wp
+// (q = oh*Wp + ow, ow < Wp; the columns ow >= Wo are computed and dropped). Then patch row
+// k = (c, i, j) of column q is xpad[c][q + i*dh*Wp + j*dw]: every B-panel row is one contiguous
+// NR-long slice of the zero-padded plane, so packing is a plain copy per (k, panel) instead of a
+// masked copy per (k, run of pixels), at the price of Wp/Wo - 1 extra columns (14 % at 14x14, 4 %
+// at 56x56). The input gradient is the mirror image: dxpad[c][q + off(k)] += dpatches[k][q], one
+// contiguous row add per k.
+
+// Short copies (a panel row, a row segment of a few dozen elements) inline rather than as a libc
+// call per row: the call overhead was a tenth of the convolution's time.
+// (A plain element loop is turned back into a memmove call by the compiler; fixed 16-byte blocks
+// are not. The last block may overlap the previous one.)
+template <class T>
+inline void copy_short(T* __restrict d, const T* __restrict s, int64_t n) {
+  constexpr int64_t V = 16 / sizeof(T);
+  if (n < V) {
+    for (int64_t e = 0; e < n; ++e) d[e] = s[e];
+    return;
+  }
+  int64_t e = 0;
+  for (; e + V <= n; e += V) std::memcpy(d + e, s + e, 16);
+  if (e < n) std::memcpy(d + n - V, s + n - V, 16);
+}
+
+struct Shifted {
+  int64_t Wp, Hp, S, Lp, offmax;  // S: one padded plane plus slack for the dropped columns' reads
+};
+Shifted shifted_geom(const Conv2dGeom& g, int NR) {
+  Shifted s;
+  s.Wp = g.W + 2 * g.pw;
+  s.Hp = g.H + 2 * g.ph;
+  s.Lp = g.Ho * s.Wp;
+  s.offmax = (g.kh - 1) * g.dh * s.Wp + (g.kw - 1) * g.dw;
+  s.S = (s.Hp * s.Wp + (g.kw - 1) * g.dw + NR + 15) / 16 * 16;
+  return s;
+}
+
+// xpad (C, S) = image n of x with its zero border; the slack past each plane is zero.
+template <class T>
+void pad_image(T* xpad, const T* xn, const Conv2dGeom& g, const Shifted& s) {
+  for (int64_t c = 0; c < g.C; ++c) {
+    T* p = xpad + c * s.S;
+    std::fill(p, p + g.ph * s.Wp, T(0));
+    for (int64_t h = 0; h < g.H; ++h) {
+      T* r = p + (g.ph + h) * s.Wp;
+      std::fill(r, r + g.pw, T(0));
+      copy_short(r + g.pw, xn + (c * g.H + h) * g.W, g.W);
+      std::fill(r + g.pw + g.W, r + s.Wp, T(0));
+    }
+    std::fill(p + (g.ph + g.H) * s.Wp, p + s.S, T(0));
+  }
+}
+
+template <class T>
+void forward_shifted(T* y, const T* x, const T* w, const T* bias, const Conv2dGeom& g, int64_t O,
+                     const UKernel<T>& uk) {
+  const int MR = uk.MR, NR = uk.NR;
+  const int64_t K = g.C * g.kh * g.kw, L = g.Ho * g.Wo, Mp = (O + MR - 1) / MR * MR;
+  const Shifted s = shifted_geom(g, NR);
+  T* pa = static_cast<T*>(std::aligned_alloc(64, (sizeof(T) * Mp * K + 63) / 64 * 64));
+  if (!pa) throw std::bad_alloc();
+  std::unique_ptr<T, decltype(&std::free)> hold(pa, &std::free);
+  pack_a(pa, w, K, 1, O, K, static_cast<const T*>(nullptr), MR);
+  const int64_t LpR = (s.Lp + NR - 1) / NR * NR;
+  const int64_t ncb = block_cols(std::max(K, Mp), sizeof(T), NR, LpR);
+  const int64_t blocks = (LpR + ncb - 1) / ncb;
+  // Tasks are (image, block) pairs in order; a thread re-pads only when its image changes.
+  parallel_for(g.N * blocks, 1, [&](int64_t t0, int64_t t1) {
+    T* xpad = static_cast<T*>(tls_pad.get(sizeof(T) * g.C * s.S));
+    T* pb = static_cast<T*>(tls_panels.get(sizeof(T) * ncb * K));
+    T* yb = static_cast<T*>(tls_out.get(sizeof(T) * ncb * Mp));
+    int64_t padded = -1;
+    for (int64_t t = t0; t < t1; ++t) {
+      const int64_t n = t / blocks, q0 = (t % blocks) * ncb, q1 = std::min(LpR, q0 + ncb);
+      if (padded != n) pad_image(xpad, x + n * g.C * g.H * g.W, g, s), padded = n;
+      const int64_t np = (q1 - q0) / NR;
+      for (int64_t c = 0; c < g.C; ++c)
+        for (int64_t i = 0; i < g.kh; ++i)
+          for (int64_t j = 0; j < g.kw; ++j) {
+            const int64_t k = (c * g.kh + i) * g.kw + j;
+            const T* src = xpad + c * s.S + i * g.dh * s.Wp + j * g.dw + q0;
+            T* d = pb + k * NR;
+            for (int64_t p = 0; p < np; ++p) copy_short(d + p * NR * K, src + p * NR, NR);
+          }
+      for (int64_t p = 0; p < np; ++p)
+        for (int64_t m0 = 0; m0 < Mp; m0 += MR)
+          uk.fn(K, pa + m0 * K, pb + p * NR * K, yb + m0 * ncb + p * NR, ncb, T(1), T(0), nullptr);
+      // Copy out the columns ow < Wo of each output row in [q0, q1), adding the bias.
+      const int64_t oh0 = q0 / s.Wp, oh1 = std::min(g.Ho, (q1 + s.Wp - 1) / s.Wp);
+      for (int64_t o = 0; o < O; ++o) {
+        const T bo = bias ? bias[o] : T(0);
+        T* yo = y + (n * O + o) * L;
+        const T* src = yb + o * ncb - q0;
+        for (int64_t oh = oh0; oh < oh1; ++oh) {
+          const int64_t a = std::max(q0, oh * s.Wp), b = std::min(q1, oh * s.Wp + g.Wo);
+          T* d = yo + oh * g.Wo - oh * s.Wp;
+          for (int64_t q = a; q < b; ++q) d[q] = src[q] + bo;
+        }
+      }
+    }
+  });
+}
+
+template <class T>
+void backward_input_shifted(T* dx, const T* dy, const T* w, const Conv2dGeom& g, int64_t O,
+                            const UKernel<T>& uk) {
+  const int MR = uk.MR, NR = uk.NR;
+  const int64_t K = g.C * g.kh * g.kw, Kr = (K + MR - 1) / MR * MR, L = g.Ho * g.Wo;
+  const Shifted s = shifted_geom(g, NR);
+  // A = W^T (K x O): pa[p][o][r] = w[o, p*MR + r].
+  T* pa = static_cast<T*>(std::aligned_alloc(64, (sizeof(T) * Kr * O + 63) / 64 * 64));
+  if (!pa) throw std::bad_alloc();
+  std::unique_ptr<T, decltype(&std::free)> hold(pa, &std::free);
+  pack_a(pa, w, 1, K, K, O, static_cast<const T*>(nullptr), MR);
+  const int64_t LpR = (s.Lp + NR - 1) / NR * NR;
+  const int64_t ncb = block_cols(std::max(O, Kr), sizeof(T), NR, LpR);
+  const int64_t M = (s.offmax + 15) / 16 * 16, ldc = ncb + 2 * M;  // zero margins around dp rows
+  parallel_for(g.N, 1, [&](int64_t n0, int64_t n1) {
+    T* dxpad = static_cast<T*>(tls_pad.get(sizeof(T) * g.C * s.S));
+    T* pb = static_cast<T*>(tls_panels.get(sizeof(T) * ncb * O));
+    T* dp = static_cast<T*>(tls_out.get(sizeof(T) * Kr * ldc));
+    for (int64_t k = 0; k < Kr; ++k) {
+      std::fill(dp + k * ldc, dp + k * ldc + M, T(0));
+      std::fill(dp + k * ldc + M + ncb, dp + (k + 1) * ldc, T(0));
+    }
+    for (int64_t n = n0; n < n1; ++n) {
+      std::fill(dxpad, dxpad + g.C * s.S, T(0));
+      for (int64_t q0 = 0; q0 < LpR; q0 += ncb) {
+        const int64_t q1 = std::min(LpR, q0 + ncb), np = (q1 - q0) / NR, nc = q1 - q0;
+        // B panels of dy on the padded width, zero in the dropped columns; each dy row is read
+        // in order (one stream at a time for the prefetcher).
+        for (int64_t o = 0; o < O; ++o) {
+          const T* dyo = dy + (n * O + o) * L;
+          for (int64_t q = q0; q < q1;) {  // segments within one panel and one padded row
+            const int64_t col = q - q0, oh = q / s.Wp, ow = q % s.Wp;
+            const int64_t len = std::min(NR - col % NR, s.Wp - ow);
+            const int64_t valid = oh < g.Ho ? std::clamp<int64_t>(g.Wo - ow, 0, len) : 0;
+            T* d = pb + (col / NR) * NR * O + o * NR + col % NR;
+            copy_short(d, dyo + oh * g.Wo + ow, valid);
+            std::fill(d + valid, d + len, T(0));
+            q += len;
+          }
+        }
+        if (nc < ncb)  // a short last block: its right margin starts at column nc
+          for (int64_t k = 0; k < K; ++k)
+            std::fill(dp + k * ldc + M + nc, dp + k * ldc + M + ncb, T(0));
+        for (int64_t p = 0; p < np; ++p)
+          for (int64_t m0 = 0; m0 < Kr; m0 += MR)
+            uk.fn(O, pa + m0 * O, pb + p * NR * O, dp + m0 * ldc + M + p * NR, ldc, T(1), T(0),
+                  nullptr);
+        // dxpad[c][q + off(k)] += dp[k][q] for q in [q0, q1): as a sum over k per target column
+        // u = q + off(k) - q0 in [0, nc + offmax), reading the zero margins outside [0, nc).
+        for (int64_t c = 0; c < g.C; ++c) {
+          T* __restrict d = dxpad + c * s.S + q0;
+          for (int64_t i = 0; i < g.kh; ++i)
+            for (int64_t j = 0; j < g.kw; ++j) {
+              const int64_t off = i * g.dh * s.Wp + j * g.dw;
+              const T* __restrict src = dp + ((c * g.kh + i) * g.kw + j) * ldc + M - off;
+              for (int64_t u = 0; u < nc + s.offmax; ++u) d[u] += src[u];
+            }
+        }
+      }
+      T* dxn = dx + n * g.C * g.H * g.W;
+      for (int64_t c = 0; c < g.C; ++c)
+        for (int64_t h = 0; h < g.H; ++h)
+          copy_short(dxn + (c * g.H + h) * g.W, dxpad + c * s.S + (h + g.ph) * s.Wp + g.pw, g.W);
+    }
+  });
+}
+
 template <class T>
 bool usable(const Conv2dGeom& g, int64_t O) {
   return ukernel_for(static_cast<T*>(nullptr)) != nullptr && g.kw <= 64 && g.N > 0 && O > 0 &&
@@ -297,25 +469,41 @@ bool usable(const Conv2dGeom& g, int64_t O) {
 bool conv2d_forward_packed(float* y, const float* x, const float* w, const float* b,
                            const Conv2dGeom& g, int64_t C_out) {
   if (!usable<float>(g, C_out)) return false;
-  forward(y, x, w, b, g, C_out, *ukernel_for(static_cast<float*>(nullptr)));
+  const UKernel<float>& uk = *ukernel_for(static_cast<float*>(nullptr));
+  if (g.sh == 1 && g.sw == 1)
+    forward_shifted(y, x, w, b, g, C_out, uk);
+  else
+    forward(y, x, w, b, g, C_out, uk);
   return true;
 }
 bool conv2d_forward_packed(double* y, const double* x, const double* w, const double* b,
                            const Conv2dGeom& g, int64_t C_out) {
   if (!usable<double>(g, C_out)) return false;
-  forward(y, x, w, b, g, C_out, *ukernel_for(static_cast<double*>(nullptr)));
+  const UKernel<double>& uk = *ukernel_for(static_cast<double*>(nullptr));
+  if (g.sh == 1 && g.sw == 1)
+    forward_shifted(y, x, w, b, g, C_out, uk);
+  else
+    forward(y, x, w, b, g, C_out, uk);
   return true;
 }
 bool conv2d_backward_input_packed(float* dx, const float* dy, const float* w, const Conv2dGeom& g,
                                   int64_t C_out) {
   if (!usable<float>(g, C_out)) return false;
-  backward_input(dx, dy, w, g, C_out, *ukernel_for(static_cast<float*>(nullptr)));
+  const UKernel<float>& uk = *ukernel_for(static_cast<float*>(nullptr));
+  if (g.sh == 1 && g.sw == 1)
+    backward_input_shifted(dx, dy, w, g, C_out, uk);
+  else
+    backward_input(dx, dy, w, g, C_out, uk);
   return true;
 }
 bool conv2d_backward_input_packed(double* dx, const double* dy, const double* w,
                                   const Conv2dGeom& g, int64_t C_out) {
   if (!usable<double>(g, C_out)) return false;
-  backward_input(dx, dy, w, g, C_out, *ukernel_for(static_cast<double*>(nullptr)));
+  const UKernel<double>& uk = *ukernel_for(static_cast<double*>(nullptr));
+  if (g.sh == 1 && g.sw == 1)
+    backward_input_shifted(dx, dy, w, g, C_out, uk);
+  else
+    backward_input(dx, dy, w, g, C_out, uk);
   return true;
 }
 
