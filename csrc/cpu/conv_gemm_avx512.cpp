@@ -9,6 +9,9 @@
 
 #include "cpu/conv_pack.h"
 
+#define FASTNN_VEC_NS avx512
+#include "cpu/matmul_ukernel.h"  // ukernel<S, MR>, over the traits below
+
 namespace fastnn {
 namespace avx512 {
 namespace {
@@ -21,6 +24,14 @@ struct F32 {
   static V loadz(M m, const T* p) { return _mm512_maskz_loadu_ps(m, p); }
   static void store(T* p, M m, V v) { _mm512_mask_storeu_ps(p, m, v); }
   static V add(V a, V b) { return _mm512_add_ps(a, b); }
+  // ---- for the micro-kernel ----
+  static V zero() { return _mm512_setzero_ps(); }
+  static V bcast(const T* p) { return _mm512_set1_ps(*p); }
+  static V set1(T x) { return _mm512_set1_ps(x); }
+  static V load(const T* p) { return _mm512_loadu_ps(p); }
+  static void store(T* p, V v) { _mm512_storeu_ps(p, v); }
+  static V fma(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
+  static V mul(V a, V b) { return _mm512_mul_ps(a, b); }
 };
 struct F64 {
   using T = double;
@@ -30,6 +41,14 @@ struct F64 {
   static V loadz(M m, const T* p) { return _mm512_maskz_loadu_pd(m, p); }
   static void store(T* p, M m, V v) { _mm512_mask_storeu_pd(p, m, v); }
   static V add(V a, V b) { return _mm512_add_pd(a, b); }
+  // ---- for the micro-kernel ----
+  static V zero() { return _mm512_setzero_pd(); }
+  static V bcast(const T* p) { return _mm512_set1_pd(*p); }
+  static V set1(T x) { return _mm512_set1_pd(x); }
+  static V load(const T* p) { return _mm512_loadu_pd(p); }
+  static void store(T* p, V v) { _mm512_storeu_pd(p, v); }
+  static V fma(V a, V b, V c) { return _mm512_fmadd_pd(a, b, c); }
+  static V mul(V a, V b) { return _mm512_mul_pd(a, b); }
 };
 
 // Lanes [lo, hi) of a vector (0 <= lo, hi <= W; empty when hi <= lo).
@@ -138,6 +157,15 @@ void conv_unpack_run_f32_avx512(float* dxn, const float* s, int64_t ld, const Co
 void conv_unpack_run_f64_avx512(double* dxn, const double* s, int64_t ld, const ConvRunGeom& g,
                                 int64_t oh, int64_t a, int64_t b) {
   avx512::unpack_run<avx512::F64>(dxn, s, ld, g, oh, a, b);
+}
+
+void conv_ukernel8_f32_avx512(int64_t kc, const float* pa, const float* pb, float* c, int64_t ldc,
+                              float alpha, float beta, const float* bias) {
+  avx512::ukernel<avx512::F32, 8>(kc, pa, pb, c, ldc, alpha, beta, bias);
+}
+void conv_ukernel8_f64_avx512(int64_t kc, const double* pa, const double* pb, double* c,
+                              int64_t ldc, double alpha, double beta, const double* bias) {
+  avx512::ukernel<avx512::F64, 8>(kc, pa, pb, c, ldc, alpha, beta, bias);
 }
 
 }  // namespace fastnn
