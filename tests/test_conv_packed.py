@@ -21,7 +21,8 @@ def P(v):
 # (N, C, H, W), C_out, kernel, stride, padding, dilation. 3x3x11x13 -> 13: 143 pixels per image, so
 # 32-wide panels straddle images; 2x40x20x20 -> 33: patch panels of 360 rows cut into several
 # blocks per image, C_out three 12-row tiles minus 3; 1x1 kernels, C_out 1, batch 1; stride 1 with
-# uneven padding and dilation (the shifted-panel path) and strides 2, 3 (the per-run path).
+# uneven padding and dilation (the shifted-panel path) and strides 2, 3 (the per-run path); C_out
+# 64 (8-row tiles, dW computed transposed).
 GEOMS = [
     ((3, 3, 11, 13), 13, 3, 1, 1, 1),
     ((1, 1, 9, 7), 1, 3, 1, 0, 1),
@@ -33,6 +34,7 @@ GEOMS = [
     ((2, 6, 8, 8), 17, 1, 1, 0, 1),
     ((4, 2, 9, 9), 5, 2, 3, 1, 1),
     ((2, 3, 10, 12), 14, (3, 2), 1, (0, 2), (2, 1)),
+    ((2, 8, 9, 10), 64, 3, 1, 1, 1),
 ]
 
 

@@ -27,6 +27,7 @@
 
 #include "cpu/conv_gemm.h"
 #include "cpu/fastnn_cpu.h"
+#include "cpu/gemm_ukernels.h"
 #include "cpu/parallel.h"
 
 namespace fastnn {
@@ -234,6 +235,18 @@ void conv2d_forward_impl(T* y, const T* x, const T* w, const T* bias, const Conv
   });
 }
 
+thread_local Scratch tls_part;  // conv2d_backward's per-slice dW, db partials
+
+// Whether dW^T = cols @ dy^T pads fewer rows and columns of the micro-kernel's tiles than
+// dW = dy @ cols^T (an estimate with the active kernel's tile; false where there is none).
+template <class T>
+bool dw_transposed(int64_t O, int64_t K) {
+  const UKernel<T>* uk = ukernel_for(static_cast<T*>(nullptr));
+  if (!uk) return false;
+  auto padded = [](int64_t n, int64_t t) { return (n + t - 1) / t * t; };
+  return padded(K, uk->MR) * padded(O, uk->NR) < padded(O, uk->MR) * padded(K, uk->NR);
+}
+
 template <class T>
 void conv2d_backward_impl(T* dx, T* dw, T* db, const T* dy, const T* x, const T* w,
                           const Conv2dGeom& g, int64_t O) {
@@ -246,14 +259,13 @@ void conv2d_backward_impl(T* dx, T* dw, T* db, const T* dy, const T* x, const T*
   const int64_t nb = chunk_images(g, sizeof(T)), chunks = (g.N + nb - 1) / nb;
   const int64_t slices = std::min(chunks, kSlices);
   const bool need_w = dw || db;
-  // Partial dW (O, K) then db (O) per slice.
+  // Partial dW (O, K), or dW^T (K, O) when that orientation fills the micro-kernel's tiles better
+  // (64 output channels are 5.3 12-row tiles, 288 patch rows 24), then db (O), per slice. Kept
+  // per calling thread between calls: fresh pages cost a page fault each.
+  const bool wt = dw_transposed<T>(O, K);
   T* part = nullptr;
-  if (need_w && slices > 0) {
-    part = static_cast<T*>(
-        std::aligned_alloc(64, ((sizeof(T) * slices * O * (K + 1)) + 63) / 64 * 64));
-    if (!part) throw std::bad_alloc();
-  }
-  try {
+  if (need_w && slices > 0) part = static_cast<T*>(tls_part.get(sizeof(T) * slices * O * (K + 1)));
+  {
     if (g.N > 0 && O > 0)
       parallel_for(slices, 1, [&](int64_t s0, int64_t s1) {
         T* cols = static_cast<T*>(tls_scratch.get(sizeof(T) * (K + O) * nb * L));
@@ -269,7 +281,10 @@ void conv2d_backward_impl(T* dx, T* dw, T* db, const T* dy, const T* x, const T*
                 std::memcpy(gt + o * ld + j * L, dy + ((n0 + j) * O + o) * L, sizeof(T) * L);
             if (need_w) {
               gather_cols(cols, x, g, n0, m);
-              gemm(pw, gt, cols, O, K, ld, ld, 1, 1, ld, K, ci == cb ? T(0) : T(1));
+              if (wt)
+                gemm(pw, cols, gt, K, O, ld, ld, 1, 1, ld, O, ci == cb ? T(0) : T(1));
+              else
+                gemm(pw, gt, cols, O, K, ld, ld, 1, 1, ld, K, ci == cb ? T(0) : T(1));
               for (int64_t o = 0; o < O; ++o) {
                 T acc = ci == cb ? T(0) : pb[o];
                 const T* r = gt + o * ld;
@@ -291,7 +306,8 @@ void conv2d_backward_impl(T* dx, T* dw, T* db, const T* dy, const T* x, const T*
       parallel_for(P, kGrainElems / std::max<int64_t>(1, slices), [&](int64_t b, int64_t e) {
         for (int64_t i = b; i < e; ++i) {
           T acc = T(0);
-          for (int64_t s = 0; s < slices; ++s) acc += part[s * P + i];
+          const int64_t at = i < O * K && wt ? (i % K) * O + i / K : i;
+          for (int64_t s = 0; s < slices; ++s) acc += part[s * P + at];
           if (i < O * K) {
             if (dw) dw[i] = acc;
           } else if (db) {
@@ -301,11 +317,7 @@ void conv2d_backward_impl(T* dx, T* dw, T* db, const T* dy, const T* x, const T*
       });
     }
     if (dx && (g.N == 0 || O == 0)) std::fill(dx, dx + g.N * g.C * g.H * g.W, T(0));
-  } catch (...) {
-    std::free(part);
-    throw;
   }
-  std::free(part);
 }
 
 }  // namespace
