@@ -2,6 +2,9 @@
 // patches of one block of output pixels are written straight into the micro-kernel's B-panel order
 // and multiplied there by the weights, packed once per call as the A operand.
 //
+// Stride 1 (most layers) takes the shifted-panel variant below ([note: shifted panels]), where a
+// panel row is a plain slice of the zero-padded image; other strides the general one here.
+//
 // [note: packed im2col] Output pixels are numbered globally, q = n*L + oh*Wo + ow (L = Ho*Wo), and
 // cut into blocks of `ncb` columns (a multiple of NR) whose panels fit in L2:
 //   forward  y[:, q-block] = [W | b] (O x K+1) @ patches (K+1 x block), the last patch row all ones
@@ -13,9 +16,9 @@
 //   dx       dpatches (K x block) = W^T @ dy-block, then the adjoint of the gather adds each entry
 //            into dx. One task per image, blocks within the image, so every dx element has one
 //            writer and its terms are added in an order fixed by the geometry alone.
-// The micro-kernel runs the whole K in one call: on this class of CPU the B panel (K x NR) is
-// re-read from L2 at a small fraction of L2 bandwidth, so there is no K blocking and no partial
-// sums in C.
+// The micro-kernel runs the whole K in one call (no K blocking, no partial sums in C): the B panel
+// (K x NR, 36 KiB for the CNN's 32->64 layer) mostly stays in L1 and is otherwise re-read from L2
+// far below L2's bandwidth.
 #include "cpu/conv_gemm.h"
 
 #include <algorithm>
