@@ -26,6 +26,29 @@ def timeit(fn, *, repeats=20, warmup=3, min_time=0.0):
     return statistics.median(times), min(times)
 
 
+# FMA peak: cores x 2 FMA pipes x 16 fp32 lanes (512-bit) x 2 flops x clock. The VM exposes no
+# cpufreq and reports only the 2.6 GHz TSC. One fastnn thread sustained 247 GFLOP/s on a
+# 784x256x256 fp32 GEMM here, so the clock under load is >= 247 / 64 = 3.86 GHz; we assume 4.1 GHz
+# (a typical Zen5 EPYC all-core boost; FASTNN_BENCH_GHZ overrides). "% peak" is an estimate.
+GHZ = float(os.environ.get("FASTNN_BENCH_GHZ", "4.1"))
+
+
+def peak_gflops(threads, lanes=16):
+    return threads * 2 * lanes * 2 * GHZ
+
+
+def gemm_gflops(n=1024, repeats=5):
+    """fp32 GFLOP/s of one fastnn n x n x n matmul at the current thread count: the rate the
+    micro-kernel sustains in this run (on this shared machine, next to the other timings)."""
+    from fastnn import kernels
+
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((n, n)).astype(np.float32)
+    b = rng.standard_normal((n, n)).astype(np.float32)
+    med, _ = timeit(lambda: kernels.matmul(a, b), repeats=repeats, warmup=1)
+    return 2 * n**3 / med / 1e9
+
+
 def copy_bandwidth(nbytes=400_000_000, repeats=10):
     """GB/s of a large numpy copy, counting bytes read plus bytes written (the memory roofline)."""
     src = np.ones(nbytes // 4, dtype=np.float32)

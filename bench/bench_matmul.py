@@ -17,21 +17,11 @@ import time
 import numpy as np
 
 import fastnn
-from _harness import Table, check_close, timeit, try_torch
+from _harness import GHZ, Table, check_close, peak_gflops, timeit, try_torch
 from fastnn import kernels
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests"))
 import reference
-
-# Peak: cores x 2 FMA pipes x 16 fp32 lanes (512-bit) x 2 flops x clock. The VM exposes no
-# cpufreq and reports only the 2.6 GHz TSC. One fastnn thread sustained 247 GFLOP/s on a
-# 784x256x256 fp32 GEMM here, so the clock under load is >= 247 / 64 = 3.86 GHz; we assume 4.1 GHz
-# (a typical Zen5 EPYC all-core boost; FASTNN_BENCH_GHZ overrides). "% peak" is an estimate.
-GHZ = float(os.environ.get("FASTNN_BENCH_GHZ", "4.1"))
-
-
-def peak_gflops(threads, lanes=16):
-    return threads * 2 * lanes * 2 * GHZ
 
 
 def configs(quick):
