@@ -23,6 +23,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <new>
 
 #include "cpu/conv_gemm.h"
@@ -236,6 +237,7 @@ void conv2d_forward_impl(T* y, const T* x, const T* w, const T* bias, const Conv
 }
 
 thread_local Scratch tls_part;  // conv2d_backward's per-slice dW, db partials
+constexpr size_t kKeptPartBytes = 8 << 20;
 
 // Whether dW^T = cols @ dy^T pads fewer rows and columns of the micro-kernel's tiles than
 // dW = dy @ cols^T (an estimate with the active kernel's tile; false where there is none).
@@ -260,11 +262,22 @@ void conv2d_backward_impl(T* dx, T* dw, T* db, const T* dy, const T* x, const T*
   const int64_t slices = std::min(chunks, kSlices);
   const bool need_w = dw || db;
   // Partial dW (O, K), or dW^T (K, O) when that orientation fills the micro-kernel's tiles better
-  // (64 output channels are 5.3 12-row tiles, 288 patch rows 24), then db (O), per slice. Kept
-  // per calling thread between calls: fresh pages cost a page fault each.
+  // (64 output channels are 5.3 12-row tiles, 288 patch rows 24), then db (O), per slice. Up to
+  // kKeptPartBytes they are kept per calling thread between calls (fresh pages cost a page fault
+  // each); bigger ones are allocated per call so a large layer does not pin its partials.
   const bool wt = dw_transposed<T>(O, K);
+  const size_t part_bytes = sizeof(T) * static_cast<size_t>(slices * O * (K + 1));
   T* part = nullptr;
-  if (need_w && slices > 0) part = static_cast<T*>(tls_part.get(sizeof(T) * slices * O * (K + 1)));
+  std::unique_ptr<void, decltype(&std::free)> own(nullptr, &std::free);
+  if (need_w && slices > 0) {
+    if (part_bytes <= kKeptPartBytes) {
+      part = static_cast<T*>(tls_part.get(part_bytes));
+    } else {
+      own.reset(std::aligned_alloc(64, (part_bytes + 63) / 64 * 64));
+      if (!own) throw std::bad_alloc();
+      part = static_cast<T*>(own.get());
+    }
+  }
   {
     if (g.N > 0 && O > 0)
       parallel_for(slices, 1, [&](int64_t s0, int64_t s1) {
