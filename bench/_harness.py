@@ -26,6 +26,27 @@ def timeit(fn, *, repeats=20, warmup=3, min_time=0.0):
     return statistics.median(times), min(times)
 
 
+def peak_gflops(threads, seconds=0.2):
+    """GFLOP/s peak of `threads` cores: one core's float32 FMA throughput, measured now by
+    timing a loop of independent vector FMAs on fastnn's active SIMD path (no assumed clock or
+    pipe count), times the threads. A busy machine only lowers it."""
+    from fastnn import _C
+
+    return threads * _C.fma_peak_gflops("float32", seconds)
+
+
+def gemm_gflops(n=1024, repeats=5):
+    """fp32 GFLOP/s of one fastnn n x n x n matmul at the current thread count: the rate the
+    micro-kernel sustains in this run (on this shared machine, next to the other timings)."""
+    from fastnn import kernels
+
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((n, n)).astype(np.float32)
+    b = rng.standard_normal((n, n)).astype(np.float32)
+    med, _ = timeit(lambda: kernels.matmul(a, b), repeats=repeats, warmup=1)
+    return 2 * n**3 / med / 1e9
+
+
 def copy_bandwidth(nbytes=400_000_000, repeats=10):
     """GB/s of a large numpy copy, counting bytes read plus bytes written (the memory roofline)."""
     src = np.ones(nbytes // 4, dtype=np.float32)

@@ -1,10 +1,12 @@
-"""conv2d and max_pool2d, forward + backward through autograd, float32: fastnn vs torch.
+"""conv2d forward and forward + backward, and max_pool2d, float32: fastnn vs torch, at 1 and 2
+threads.
 
-fastnn: F.conv2d = kernels.conv2d / conv2d_backward: the batch in chunks whose im2col patches fit
-in L2, one wide GEMM per chunk and pass (forward, dx, dW), bias added in the copy-out, patches
-regathered in backward (see csrc/cpu/conv.cpp [note: conv2d chunks]). torch: its CPU conv2d
-(oneDNN where available) and .backward(). Both compute dx, dW and db. GFLOP/s counts the three
-GEMMs (forward, dx, dW): 3 * 2 * N * C_out * H_out * W_out * C_in * kh * kw.
+fastnn: F.conv2d = kernels.conv2d / conv2d_backward: forward and dx by packed im2col (the patches
+of a block of output pixels written straight into the GEMM micro-kernel's panel order, weights
+packed once per call; for stride 1 each panel row is a slice of the zero-padded plane, see
+csrc/cpu/conv_gemm.cpp), dW and db by chunked im2col + GEMM (csrc/cpu/conv.cpp). torch: its CPU conv2d (oneDNN where available) and .backward(). Both compute
+dx, dW and db. GFLOP/s counts the GEMMs: forward 2 * N * C_out * H_out * W_out * C_in * kh * kw,
+forward + backward three times that.
 """
 
 import pathlib
@@ -18,23 +20,28 @@ sys.path.insert(0, str(pathlib.Path(__file__).parent.parent / "tests"))
 import fastnn
 import fastnn.nn.functional as F
 import reference as ref
-from _harness import Table, check_close, timeit, try_torch
+from _harness import Table, check_close, gemm_gflops, peak_gflops, timeit, try_torch
 
-# (N, C_in, H, W), C_out, kernel, padding: the two conv layers of the Fashion-MNIST CNN.
-CONVS = [((256, 1, 28, 28), 32, 3, 1), ((256, 32, 14, 14), 64, 3, 1)]
+# (N, C_in, H, W), C_out, kernel, padding: the two conv layers of the Fashion-MNIST CNN, and a
+# ResNet-style 3x3 64->64 layer (batch 64: ~7 GFLOP forward; batch 8 under --quick).
+CONVS = [
+    ((256, 1, 28, 28), 32, 3, 1),
+    ((256, 32, 14, 14), 64, 3, 1),
+    ((64, 64, 56, 56), 64, 3, 1),
+]
 POOLS = [((256, 32, 28, 28), 2), ((256, 64, 14, 14), 2)]
 
 
-def run(quick=False):
-    rng = np.random.default_rng(0)
-    torch = try_torch()
-    repeats = 5 if quick else 20
-    table = Table(
-        "conv2d / max_pool2d, forward + backward, float32 (ms, median)",
-        ["op", "shape", "fastnn ms", "torch ms", "fastnn GFLOP/s", "vs torch"],
-        note="vs torch: torch's time / fastnn's (higher is better for fastnn)",
-    )
+def conv_rows(table, torch, threads, quick, rng):
+    fastnn.set_num_threads(threads)
+    if torch is not None:
+        torch.set_num_threads(threads)
+    peak = peak_gflops(threads)
+    gemm = gemm_gflops()
     for shape, cout, k, p in CONVS:
+        if quick and shape[2] > 28:
+            shape = (8, *shape[1:])
+        repeats = 3 if quick else (5 if shape[2] > 28 else 15)
         x = rng.standard_normal(shape).astype(np.float32)
         w = (rng.standard_normal((cout, shape[1], k, k)) * 0.1).astype(np.float32)
         b = rng.standard_normal(cout).astype(np.float32)
@@ -42,28 +49,31 @@ def run(quick=False):
         out = F.conv2d(fx, fw, fb, padding=p)
         check_close(
             "conv2d",
-            out.detach().numpy()[:4],
-            ref.conv2d(x[:4], w, b, (1, 1), (p, p), (1, 1)),
+            out.detach().numpy()[:2],
+            ref.conv2d(x[:2], w, b, (1, 1), (p, p), (1, 1)),
             rtol=1e-4,
             atol=1e-4,
         )
         g = fastnn.tensor(rng.standard_normal(out.shape).astype(np.float32))
+        dx, dw = fx.detach(), fw.detach()
+        db = fb.detach()
+
+        def fwd():
+            F.conv2d(dx, dw, db, padding=p)
 
         def step():
             fx.grad = fw.grad = fb.grad = None
             F.conv2d(fx, fw, fb, padding=p).backward(g)
 
-        t_f, _ = timeit(step, repeats=repeats, min_time=0.5)
         n, _, h, wd = shape
-        flops = 3 * 2 * n * cout * h * wd * shape[1] * k * k  # stride 1, 'same'-size output
-        row = dict(
-            op=f"conv2d {shape[1]}->{cout} {k}x{k} pad {p}",
-            shape="x".join(map(str, shape)),
-            **{"fastnn ms": t_f * 1e3, "fastnn GFLOP/s": flops / t_f / 1e9},
-        )
+        flops = 2 * n * cout * h * wd * shape[1] * k * k  # stride 1, 'same'-size output
         if torch is not None:
             tx, tw, tb = (torch.from_numpy(a).clone().requires_grad_(True) for a in (x, w, b))
             tg = torch.from_numpy(g.numpy())
+
+            def torch_fwd():
+                with torch.no_grad():
+                    torch.nn.functional.conv2d(tx, tw, tb, padding=p)
 
             def torch_step():
                 tx.grad = tw.grad = tb.grad = None
@@ -77,10 +87,71 @@ def run(quick=False):
             check_close(
                 "conv2d dx vs torch", fx.grad.numpy(), tx.grad.numpy(), rtol=1e-3, atol=1e-3
             )
-            t_t, _ = timeit(torch_step, repeats=repeats, min_time=0.5)
-            row.update({"torch ms": t_t * 1e3, "vs torch": t_t / t_f})
-        table.add(**row)
+        for name, fn, mult in (("fwd", fwd, 1), ("fwd+bwd", step, 3)):
+            # Interleaved: fastnn, torch, fastnn, ... so both see the same machine state.
+            ts_f, ts_t = [], []
+            for _ in range(repeats):
+                ts_f.append(timeit(fn, repeats=1, warmup=1)[0])
+                if torch is not None:
+                    ts_t.append(timeit(torch_fwd if name == "fwd" else torch_step, repeats=1)[0])
+            t_f = float(np.median(ts_f))
+            gf = mult * flops / t_f / 1e9
+            row = dict(
+                op=f"conv {shape[1]}->{cout} {k}x{k} p{p} {name}",
+                shape="x".join(map(str, shape)),
+                threads=threads,
+                **{
+                    "fastnn ms": t_f * 1e3,
+                    "GFLOP/s": gf,
+                    "% FMA peak": 100 * gf / peak,
+                    "% GEMM": 100 * gf / gemm,
+                },
+            )
+            if ts_t:
+                t_t = float(np.median(ts_t))
+                row.update({"torch ms": t_t * 1e3, "fastnn/torch": t_f / t_t})
+            table.add(**row)
+    return gemm
 
+
+def run(quick=False):
+    rng = np.random.default_rng(0)
+    torch = try_torch()
+    repeats = 5 if quick else 20
+    before = fastnn.get_num_threads()
+    conv = Table(
+        "conv2d float32, forward and forward + backward (ms, median of interleaved repeats)",
+        [
+            "op",
+            "shape",
+            "threads",
+            "fastnn ms",
+            "torch ms",
+            "fastnn/torch",
+            "GFLOP/s",
+            "% FMA peak",
+            "% GEMM",
+        ],
+        note="",
+    )
+    gemms = []
+    try:
+        for threads in (1, 2):
+            gemms.append(conv_rows(conv, torch, threads, quick, rng))
+    finally:
+        fastnn.set_num_threads(before)
+        if torch is not None:
+            torch.set_num_threads(before)
+    conv.note = (
+        "fastnn/torch: fastnn's time / torch's (below 1: fastnn faster; target <= 0.8). "
+        "% FMA peak: of the FMA loop timed in this run, times the threads. % GEMM: of fastnn's 1024^3 fp32 matmul measured in this run "
+        f"({gemms[0]:.0f} GFLOP/s at 1 thread, {gemms[1]:.0f} at 2)."
+    )
+    table = Table(
+        "max_pool2d, forward + backward, float32 (ms, median)",
+        ["op", "shape", "fastnn ms", "torch ms", "vs torch"],
+        note="vs torch: torch's time / fastnn's (higher is better for fastnn)",
+    )
     for shape, k in POOLS:
         x = rng.standard_normal(shape).astype(np.float32)
         fx = fastnn.tensor(x, requires_grad=True)
@@ -113,4 +184,4 @@ def run(quick=False):
             t_t, _ = timeit(torch_pool, repeats=repeats, min_time=0.5)
             row.update({"torch ms": t_t * 1e3, "vs torch": t_t / t_f})
         table.add(**row)
-    return [table]
+    return [conv, table]

@@ -17,19 +17,11 @@ import time
 import numpy as np
 
 import fastnn
-from _harness import Table, check_close, copy_bandwidth, timeit, try_torch
+from _harness import Table, check_close, copy_bandwidth, peak_gflops, timeit, try_torch
 from fastnn import _C, kernels
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests"))
 import reference
-
-
-def measured_peak(threads):
-    """GFLOP/s peak of `threads` cores: one core's FMA throughput, measured now by timing a loop
-    of independent vector FMAs on fastnn's active SIMD path (no assumed clock), times the
-    threads. Measured twice (before and after the table) and the larger kept: a busy machine
-    only lowers it."""
-    return threads * _C.fma_peak_gflops("float32", 0.2)
 
 
 def arithmetic_intensity(m, k, n):
@@ -62,7 +54,7 @@ def run(quick=False):
     torch = try_torch()
     threads = fastnn.get_num_threads()
     rng = np.random.default_rng(0)
-    peak = measured_peak(threads)
+    peak = peak_gflops(threads)
     bandwidth = copy_bandwidth(nbytes=4 << 20, repeats=50)  # L2-sized: the MLP operands fit there
     cfg = _C.gemm_config()
     rows = []
@@ -122,7 +114,7 @@ def run(quick=False):
                 "% of bound": 0.0,
             }
         )
-    peak = max(peak, measured_peak(threads))
+    peak = max(peak, peak_gflops(threads))
     k32 = cfg["float32"]
     table = Table(
         f"matmul float32, {threads} threads: GFLOP/s (median of >= 20 calls)",

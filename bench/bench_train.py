@@ -5,6 +5,8 @@ on Fashion-MNIST-shaped data, at batch 256 and 32. Both libraries run the identi
 (zero_grad, forward, cross-entropy, backward, step) over the same pre-shuffled batches, so the
 figure is the framework's own cost: kernels, autograd and optimizer, not data loading. A second
 pair of rows uses each library's DataLoader (shuffle=True), the way the examples are written.
+A second table times one training step of a small CNN (two 3x3 convolutions, 32 and 64 channels)
+at 1 and 2 threads.
 """
 
 import os
@@ -64,6 +66,81 @@ def _loader_epoch_seconds(lib, data_mod, model, x, y, batch, lr):
         data_mod.TensorDataset(lib.from_numpy(x), lib.from_numpy(y)), batch_size=batch, shuffle=True
     )
     return _epoch_seconds(lib, model, loader, lr)
+
+
+def _cnn(lib):
+    """The issue's small CNN: Conv2d 1->32, pool, Conv2d 32->64, pool, Linear (28x28 inputs)."""
+    nn = lib.nn
+    return nn.Sequential(
+        nn.Conv2d(1, 32, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(32, 64, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(64 * 7 * 7, 10),
+    )
+
+
+def cnn_step_table(torch, quick):
+    """One SGD training step of the small CNN at batch 256, at 1 and 2 threads, the two libraries
+    interleaved step by step."""
+    table = Table(
+        "CNN training step, batch 256 (ms, median of interleaved steps)",
+        ["threads", "fastnn ms", "torch ms", "fastnn/torch", "target"],
+        note="Conv2d(1, 32, 3, p1), ReLU, MaxPool2d(2), Conv2d(32, 64, 3, p1), ReLU, MaxPool2d(2), "
+        "Flatten, Linear(3136, 10); cross-entropy, SGD lr 0.01; random 1x28x28 inputs.",
+    )
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((256, 1, 28, 28)).astype(np.float32)
+    y = rng.integers(0, 10, 256)
+
+    def stepper(lib, X, Y):
+        model = _cnn(lib)
+        loss_fn = lib.nn.CrossEntropyLoss()
+        opt = lib.optim.SGD(model.parameters(), lr=0.01)
+
+        def step():
+            opt.zero_grad()
+            loss_fn(model(X), Y).backward()
+            opt.step()
+
+        return step
+
+    before = fastnn.get_num_threads()
+    try:
+        for threads in (1, 2):
+            fastnn.set_num_threads(threads)
+            steps = [stepper(fastnn, fastnn.from_numpy(x), fastnn.from_numpy(y))]
+            if torch is not None:
+                torch.set_num_threads(threads)
+                steps.append(stepper(torch, torch.from_numpy(x), torch.from_numpy(y)))
+            times = [[] for _ in steps]
+            for _ in range(2):  # warm-up
+                for step in steps:
+                    step()
+            for _ in range(3 if quick else 15):
+                for step, ts in zip(steps, times):
+                    t0 = time.perf_counter()
+                    step()
+                    ts.append(time.perf_counter() - t0)
+            f = float(np.median(times[0]))
+            t = float(np.median(times[1])) if torch is not None else None
+            table.add(
+                threads=threads,
+                **{
+                    "fastnn ms": f * 1e3,
+                    "torch ms": t * 1e3 if t else None,
+                    "fastnn/torch": f / t if t else None,
+                    "target": "<= 0.7",
+                },
+            )
+    finally:
+        fastnn.set_num_threads(before)
+        if torch is not None:
+            torch.set_num_threads(before)
+    return table
 
 
 def accuracy_figures():
@@ -162,7 +239,7 @@ def run(quick=False):
                         "target": f"<= {target}",
                     },
                 )
-    tables = [table]
+    tables = [table, cnn_step_table(torch, quick)]
     if not quick and source == "Fashion-MNIST":
         tables.append(accuracy_figures())
     return tables

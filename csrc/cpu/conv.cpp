@@ -11,7 +11,9 @@
 // col2im: the adjoint of im2col (the backward of the gather is a scatter-add): every column
 //   entry is added back to the pixel it was read from; overlapping patches accumulate, padding
 //   entries are dropped. Writes (overwrites) x.
-// conv2d: chunked im2col + GEMM forward and backward, see [note: conv2d chunks] below.
+// conv2d: forward and dx by packed im2col where a SIMD micro-kernel exists (cpu/conv_gemm.cpp,
+// [note: packed im2col]); otherwise, and for dW / db always, chunked im2col + GEMM, see
+// [note: conv2d chunks] below.
 // (max pooling is in pool.cpp.)
 //
 // Work is split over (n, c) planes on the thread pool: each plane's output region is written
@@ -21,9 +23,12 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <new>
 
+#include "cpu/conv_gemm.h"
 #include "cpu/fastnn_cpu.h"
+#include "cpu/gemm_ukernels.h"
 #include "cpu/parallel.h"
 
 namespace fastnn {
@@ -210,6 +215,7 @@ void conv2d_forward_impl(T* y, const T* x, const T* w, const T* bias, const Conv
                          int64_t O) {
   const int64_t K = g.C * g.kh * g.kw, L = g.Ho * g.Wo;
   if (g.N == 0 || O == 0) return;
+  if (conv2d_forward_packed(y, x, w, bias, g, O)) return;
   const int64_t nb = chunk_images(g, sizeof(T)), chunks = (g.N + nb - 1) / nb;
   parallel_for(chunks, 1, [&](int64_t c0, int64_t c1) {
     T* cols = static_cast<T*>(tls_scratch.get(sizeof(T) * (K + O) * nb * L));
@@ -230,21 +236,49 @@ void conv2d_forward_impl(T* y, const T* x, const T* w, const T* bias, const Conv
   });
 }
 
+thread_local Scratch tls_part;  // conv2d_backward's per-slice dW, db partials
+constexpr size_t kKeptPartBytes = 8 << 20;
+
+// Whether dW^T = cols @ dy^T pads fewer rows and columns of the micro-kernel's tiles than
+// dW = dy @ cols^T (an estimate with the active kernel's tile; false where there is none).
+template <class T>
+bool dw_transposed(int64_t O, int64_t K) {
+  const UKernel<T>* uk = ukernel_for(static_cast<T*>(nullptr));
+  if (!uk) return false;
+  auto padded = [](int64_t n, int64_t t) { return (n + t - 1) / t * t; };
+  return padded(K, uk->MR) * padded(O, uk->NR) < padded(O, uk->MR) * padded(K, uk->NR);
+}
+
 template <class T>
 void conv2d_backward_impl(T* dx, T* dw, T* db, const T* dy, const T* x, const T* w,
                           const Conv2dGeom& g, int64_t O) {
+  // dx by packed im2col where it applies (cpu/conv_gemm.h); the chunks below then only do dW, db.
+  if (dx && g.N > 0 && O > 0 && conv2d_backward_input_packed(dx, dy, w, g, O)) {
+    if (!dw && !db) return;
+    dx = nullptr;
+  }
   const int64_t K = g.C * g.kh * g.kw, L = g.Ho * g.Wo;
   const int64_t nb = chunk_images(g, sizeof(T)), chunks = (g.N + nb - 1) / nb;
   const int64_t slices = std::min(chunks, kSlices);
   const bool need_w = dw || db;
-  // Partial dW (O, K) then db (O) per slice.
+  // Partial dW (O, K), or dW^T (K, O) when that orientation fills the micro-kernel's tiles better
+  // (64 output channels are 5.3 12-row tiles, 288 patch rows 24), then db (O), per slice. Up to
+  // kKeptPartBytes they are kept per calling thread between calls (fresh pages cost a page fault
+  // each); bigger ones are allocated per call so a large layer does not pin its partials.
+  const bool wt = dw_transposed<T>(O, K);
+  const size_t part_bytes = sizeof(T) * static_cast<size_t>(slices * O * (K + 1));
   T* part = nullptr;
+  std::unique_ptr<void, decltype(&std::free)> own(nullptr, &std::free);
   if (need_w && slices > 0) {
-    part = static_cast<T*>(
-        std::aligned_alloc(64, ((sizeof(T) * slices * O * (K + 1)) + 63) / 64 * 64));
-    if (!part) throw std::bad_alloc();
+    if (part_bytes <= kKeptPartBytes) {
+      part = static_cast<T*>(tls_part.get(part_bytes));
+    } else {
+      own.reset(std::aligned_alloc(64, (part_bytes + 63) / 64 * 64));
+      if (!own) throw std::bad_alloc();
+      part = static_cast<T*>(own.get());
+    }
   }
-  try {
+  {
     if (g.N > 0 && O > 0)
       parallel_for(slices, 1, [&](int64_t s0, int64_t s1) {
         T* cols = static_cast<T*>(tls_scratch.get(sizeof(T) * (K + O) * nb * L));
@@ -260,7 +294,10 @@ void conv2d_backward_impl(T* dx, T* dw, T* db, const T* dy, const T* x, const T*
                 std::memcpy(gt + o * ld + j * L, dy + ((n0 + j) * O + o) * L, sizeof(T) * L);
             if (need_w) {
               gather_cols(cols, x, g, n0, m);
-              gemm(pw, gt, cols, O, K, ld, ld, 1, 1, ld, K, ci == cb ? T(0) : T(1));
+              if (wt)
+                gemm(pw, cols, gt, K, O, ld, ld, 1, 1, ld, O, ci == cb ? T(0) : T(1));
+              else
+                gemm(pw, gt, cols, O, K, ld, ld, 1, 1, ld, K, ci == cb ? T(0) : T(1));
               for (int64_t o = 0; o < O; ++o) {
                 T acc = ci == cb ? T(0) : pb[o];
                 const T* r = gt + o * ld;
@@ -282,7 +319,8 @@ void conv2d_backward_impl(T* dx, T* dw, T* db, const T* dy, const T* x, const T*
       parallel_for(P, kGrainElems / std::max<int64_t>(1, slices), [&](int64_t b, int64_t e) {
         for (int64_t i = b; i < e; ++i) {
           T acc = T(0);
-          for (int64_t s = 0; s < slices; ++s) acc += part[s * P + i];
+          const int64_t at = i < O * K && wt ? (i % K) * O + i / K : i;
+          for (int64_t s = 0; s < slices; ++s) acc += part[s * P + at];
           if (i < O * K) {
             if (dw) dw[i] = acc;
           } else if (db) {
@@ -292,11 +330,7 @@ void conv2d_backward_impl(T* dx, T* dw, T* db, const T* dy, const T* x, const T*
       });
     }
     if (dx && (g.N == 0 || O == 0)) std::fill(dx, dx + g.N * g.C * g.H * g.W, T(0));
-  } catch (...) {
-    std::free(part);
-    throw;
   }
-  std::free(part);
 }
 
 }  // namespace

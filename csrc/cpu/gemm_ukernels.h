@@ -1,0 +1,41 @@
+// The GEMM micro-kernels of matmul_avx512.cpp / matmul_avx2.cpp, for kernels outside matmul.cpp
+// that pack their own operands (the packed-im2col convolution, conv_gemm.cpp).
+#pragma once
+#include <cstdint>
+
+#include "cpu/cpu_features.h"
+
+namespace fastnn {
+
+// C (MR x NR at c, row stride ldc, unit column stride) = alpha * sum_k pa[k*MR + i] * pb[k*NR + j]
+// + beta * C + bias[j]; beta == 0 does not read C; bias may be nullptr.
+void gemm_ukernel_f32_avx512(int64_t kc, const float* pa, const float* pb, float* c, int64_t ldc,
+                             float alpha, float beta, const float* bias);
+void gemm_ukernel_f64_avx512(int64_t kc, const double* pa, const double* pb, double* c, int64_t ldc,
+                             double alpha, double beta, const double* bias);
+void gemm_ukernel_f32_avx2(int64_t kc, const float* pa, const float* pb, float* c, int64_t ldc,
+                           float alpha, float beta, const float* bias);
+void gemm_ukernel_f64_avx2(int64_t kc, const double* pa, const double* pb, double* c, int64_t ldc,
+                           double alpha, double beta, const double* bias);
+
+template <class T>
+struct UKernel {
+  int MR, NR;  // register tile, the shapes matmul.cpp's kernel table uses for the same ISA
+  void (*fn)(int64_t, const T*, const T*, T*, int64_t, T, T, const T*);
+};
+
+// The micro-kernel of the active ISA, or nullptr on the generic path (no SIMD kernel).
+inline const UKernel<float>* ukernel_for(float*) {
+  static const UKernel<float> avx512{12, 32, &gemm_ukernel_f32_avx512};
+  static const UKernel<float> avx2{6, 16, &gemm_ukernel_f32_avx2};
+  static const IsaTable<const UKernel<float>*> table{{{nullptr, &avx2, &avx512}}};
+  return table[active_isa()];
+}
+inline const UKernel<double>* ukernel_for(double*) {
+  static const UKernel<double> avx512{12, 16, &gemm_ukernel_f64_avx512};
+  static const UKernel<double> avx2{6, 8, &gemm_ukernel_f64_avx2};
+  static const IsaTable<const UKernel<double>*> table{{{nullptr, &avx2, &avx512}}};
+  return table[active_isa()];
+}
+
+}  // namespace fastnn
