@@ -1,7 +1,9 @@
 // Build and run-time configuration: threads, the ISA path, what was compiled.
 #include <pybind11/pybind11.h>
 
+#include "check.h"
 #include "cpu/cpu_features.h"
+#include "cpu/fma_probe.h"
 #include "cpu/parallel.h"
 
 namespace py = pybind11;
@@ -27,6 +29,22 @@ void register_config(py::module_& m) {
       out.append(isa_name(static_cast<Isa>(i)));
     return out;
   });
+  m.def(
+      "fma_probe",
+      [](int64_t iterations) {
+        FASTNN_CHECK(iterations >= 0, "fma_probe: argument 'iterations' must be >= 0, got ",
+                     iterations);
+        double checksum = 0;
+        int64_t flops;
+        {
+          py::gil_scoped_release release;
+          flops = fma_probe_cpu(iterations, &checksum);
+        }
+        return py::make_tuple(flops, checksum);
+      },
+      py::arg("iterations"),
+      "Run the float32 FMA chains of the active SIMD path in this thread; returns (flops done, "
+      "checksum). Time it to measure one core's compute limit (the benchmarks do).");
   m.attr("__version__") = FASTNN_VERSION;
   m.attr("compiler") = FASTNN_COMPILER;
   m.attr("built_with_cuda") = static_cast<bool>(FASTNN_BUILT_CUDA);
