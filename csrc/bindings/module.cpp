@@ -17,6 +17,7 @@ void register_rnn(py::module_& m);
 void register_clip_grad(py::module_& m);
 void register_embedding(py::module_& m);
 void register_matmul_packed(py::module_& m);
+void register_pool_code(py::module_& m);
 }  // namespace fastnn::bind
 
 PYBIND11_MODULE(_C, m) {
@@ -33,4 +34,5 @@ PYBIND11_MODULE(_C, m) {
   fastnn::bind::register_clip_grad(m);
   fastnn::bind::register_embedding(m);
   fastnn::bind::register_matmul_packed(m);
+  fastnn::bind::register_pool_code(m);
 }

@@ -17,7 +17,11 @@ namespace fastnn {
   void max_pool_2x2_plane_f32(float* y, int64_t* idx, const float* x, int64_t H, int64_t width,   \
                               int64_t Ho, int64_t Wo);                                            \
   bool max_pool_2x2_backward_plane_f32(float* dx, const float* dy, const int64_t* idx, int64_t H, \
-                                       int64_t width, int64_t Ho, int64_t Wo);
+                                       int64_t width, int64_t Ho, int64_t Wo);                    \
+  void max_pool_2x2_code_plane_f32(float* y, uint8_t* code, const float* x, int64_t H,            \
+                                   int64_t width, int64_t Ho, int64_t Wo);                        \
+  bool max_pool_2x2_code_backward_plane_f32(float* dx, const float* dy, const uint8_t* code,      \
+                                            int64_t H, int64_t width, int64_t Ho, int64_t Wo);
 namespace avx512 {
 FASTNN_POOL_SIMD_ENTRIES
 }
@@ -125,6 +129,55 @@ bool max_pool_2x2_backward_plane_f32(float* dx, const float* dy, const int64_t* 
       codes_of(code, ir + ow, n, base + 2 * ow, width, &bad);
       const V g = n == W ? vload(gr + ow) : vload_part(gr + ow, n, 0.0f);
       const V k = n == W ? vload(code) : vload_part(code, n, -1.0f);
+      scatter_block(d0 + 2 * ow, d1 + 2 * ow, n, g, k);
+    }
+    for (int64_t w = 2 * Wo; w < width; ++w) d0[w] = d1[w] = 0.0f;
+  }
+  for (int64_t i = 2 * Ho * width; i < H * width; ++i) dx[i] = 0.0f;
+  return bad == 0;
+}
+
+// The same two with the window code (0..3, the tap in scan order) in place of the int64 index:
+// one byte per output instead of eight. The backward returns false when a code is above 3.
+void max_pool_2x2_code_plane_f32(float* y, uint8_t* code, const float* x, int64_t H, int64_t width,
+                                 int64_t Ho, int64_t Wo) {
+  float k_lanes[W];
+  for (int64_t oh = 0; oh < Ho; ++oh) {
+    const float* r0 = x + 2 * oh * width;
+    const float* r1 = r0 + width;
+    float* yr = y + oh * Wo;
+    uint8_t* cr = code + oh * Wo;
+    for (int64_t ow = 0; ow < Wo; ow += W) {
+      const int64_t n = Wo - ow < W ? Wo - ow : W;
+      V best, k;
+      max_block(r0 + 2 * ow, r1 + 2 * ow, n, best, k);
+      if (n == W)
+        vstore(yr + ow, best);
+      else
+        vstore_part(yr + ow, best, n);
+      vstore(k_lanes, k);
+      for (int64_t l = 0; l < n; ++l) cr[ow + l] = static_cast<uint8_t>(k_lanes[l]);
+    }
+  }
+}
+
+bool max_pool_2x2_code_backward_plane_f32(float* dx, const float* dy, const uint8_t* code,
+                                          int64_t H, int64_t width, int64_t Ho, int64_t Wo) {
+  float k_lanes[W];
+  uint32_t bad = 0;
+  for (int64_t oh = 0; oh < Ho; ++oh) {
+    float* d0 = dx + 2 * oh * width;
+    float* d1 = d0 + width;
+    const float* gr = dy + oh * Wo;
+    const uint8_t* cr = code + oh * Wo;
+    for (int64_t ow = 0; ow < Wo; ow += W) {
+      const int64_t n = Wo - ow < W ? Wo - ow : W;
+      for (int64_t l = 0; l < n; ++l) {
+        bad |= cr[ow + l] > 3;
+        k_lanes[l] = static_cast<float>(cr[ow + l]);
+      }
+      const V g = n == W ? vload(gr + ow) : vload_part(gr + ow, n, 0.0f);
+      const V k = n == W ? vload(k_lanes) : vload_part(k_lanes, n, -1.0f);
       scatter_block(d0 + 2 * ow, d1 + 2 * ow, n, g, k);
     }
     for (int64_t w = 2 * Wo; w < width; ++w) d0[w] = d1[w] = 0.0f;

@@ -59,6 +59,7 @@ KERNELS = {
         ("conv", _CPU),
     ),
     **dict.fromkeys(("avg_pool2d", "avg_pool2d_backward"), ("conv", _CPU)),
+    **dict.fromkeys(("max_pool2d_2x2", "max_pool2d_2x2_backward"), ("conv", _CPU)),
     **dict.fromkeys(("dropout", "dropout_backward", "uniform_", "normal_"), ("random", _CUDA)),
     **dict.fromkeys(
         (
