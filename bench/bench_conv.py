@@ -33,6 +33,11 @@ def run(quick=False):
         "conv2d / max_pool2d, forward + backward, float32 (ms, median)",
         ["op", "shape", "fastnn ms", "torch ms", "fastnn GFLOP/s", "vs torch"],
         note="vs torch: torch's time / fastnn's (higher is better for fastnn)",
+        readme={
+            "what": "conv2d (the CNN's two layers) fwd+bwd",
+            "torch": "vs torch",
+            "where": lambda r: r["op"].startswith("conv2d"),
+        },
     )
     for shape, cout, k, p in CONVS:
         x = rng.standard_normal(shape).astype(np.float32)

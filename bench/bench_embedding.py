@@ -55,6 +55,7 @@ def run(quick=False):
         "embedding, forward + backward (dense table gradient), float32 (ms, median)",
         ["table", "indices", "fastnn ms", "numpy ms", "torch ms", "vs numpy", "vs torch"],
         note="ratios: time of the other library / fastnn's (higher is better for fastnn)",
+        readme={"what": "Embedding fwd+bwd", "torch": "vs torch", "numpy": "vs numpy"},
     )
     for num, dim, shape, sgd in CASES:
         w = rng.standard_normal((num, dim)).astype(np.float32)
@@ -133,6 +134,7 @@ def _bag_table(rng, torch, repeats):
         "embedding_bag mode='mean', forward + backward, float32 (ms, median)",
         ["table", "bags", "fastnn ms", "torch ms", "vs torch"],
         note="ratios: time of torch / fastnn's (higher is better for fastnn)",
+        readme={"what": "EmbeddingBag (mean) fwd+bwd", "torch": "vs torch"},
     )
     num, dim = 50_000, 256
     w = rng.standard_normal((num, dim)).astype(np.float32)

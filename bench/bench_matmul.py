@@ -17,21 +17,19 @@ import time
 import numpy as np
 
 import fastnn
-from _harness import Table, check_close, timeit, try_torch
+from _harness import Table, check_close, limits, timeit, try_torch
 from fastnn import kernels
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests"))
 import reference
 
-# Peak: cores x 2 FMA pipes x 16 fp32 lanes (512-bit) x 2 flops x clock. The VM exposes no
-# cpufreq and reports only the 2.6 GHz TSC. One fastnn thread sustained 247 GFLOP/s on a
-# 784x256x256 fp32 GEMM here, so the clock under load is >= 247 / 64 = 3.86 GHz; we assume 4.1 GHz
-# (a typical Zen5 EPYC all-core boost; FASTNN_BENCH_GHZ overrides). "% peak" is an estimate.
-GHZ = float(os.environ.get("FASTNN_BENCH_GHZ", "4.1"))
-
-
-def peak_gflops(threads, lanes=16):
-    return threads * 2 * lanes * 2 * GHZ
+_README_COLUMNS = {
+    "torch": "vs torch",
+    "numpy": "vs numpy",
+    "limit": "% peak",
+    "limit_scale": 0.01,
+    "limit_name": "FMA peak",
+}
 
 
 def configs(quick):
@@ -58,16 +56,30 @@ def run(quick=False):
     torch = try_torch()
     threads = fastnn.get_num_threads()
     rng = np.random.default_rng(0)
-    peak = peak_gflops(threads)
+    # The compute limit, measured in this run: one core's FMA probe x the threads (no clock or
+    # pipe count assumed).
+    peak = limits()["fma_gflops_all"]
     table = Table(
         f"matmul float32, {threads} threads: GFLOP/s (median of >= 20 calls)",
         ["shape (M x K x N)", "op", "fastnn", "numpy", "torch", "vs numpy", "vs torch", "% peak"],
         note=(
-            f"% peak = fastnn GFLOP/s / ({threads} cores x 2 FMA x 16 lanes x 2 x {GHZ} GHz = "
-            f"{peak:.0f} GFLOP/s); the clock is an assumption (see bench_matmul.py). "
+            f"% peak = fastnn GFLOP/s / the FMA limit measured in this run ({threads} threads x "
+            f"one core's FMA probe = {peak:.0f} GFLOP/s). "
             "'op' names the operand layouts: W^T / X^T are transposed views, never copies. "
             "numpy adds the bias in a second pass (X@W + b)."
         ),
+        readme=[
+            {
+                "what": "matmul float32, square 256^3 and up",
+                "where": lambda r: r["op"].endswith("^3") and r["op"] != "64^3",
+                **_README_COLUMNS,
+            },
+            {
+                "what": "matmul float32 at nn.Linear's shapes (batch 256), fwd and bwd GEMMs",
+                "where": lambda r: not r["op"].endswith("^3"),
+                **_README_COLUMNS,
+            },
+        ],
     )
     warm = 0.05 if quick else 0.2
     repeats = 10 if quick else 20

@@ -72,6 +72,7 @@ def run(quick=False):
         ["layer", "seq x batch x in -> hidden, layers", "fastnn ms", "torch ms", "vs torch"],
         note=f"median of {rounds} interleaved rounds; vs torch = torch time / fastnn time "
         "(higher is better for fastnn)",
+        readme={"what": "LSTM / GRU / RNN training step", "torch": "vs torch"},
     )
     for kind, layers in (("LSTM", 2), ("GRU", 2), ("LSTM", 1), ("GRU", 1)):
         f, t = _case(torch, kind, 35, 32, 256, 256, layers, rounds)
