@@ -40,6 +40,7 @@ inline void vinterleave_store_part(float* p, int64_t n, V even, V odd) {
   _mm512_mask_storeu_ps(p + 16, tail_mask(2 * n > 16 ? 2 * n - 16 : 0),
                         _mm512_permutex2var_ps(even.v, hi, odd.v));
 }
+inline void vstore_first(float* p, V a, int64_t n) { vstore_part(p, a, n); }
 inline M mor(M a, M b) { return static_cast<M>(a | b); }
 
 }  // namespace

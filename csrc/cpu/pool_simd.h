@@ -1,8 +1,9 @@
 // max_pool2d's 2x2 stride-2 float32 plane kernels for the vector units. pool_avx512.cpp and
 // pool_avx2.cpp include their vec_*.h (which defines FASTNN_VEC_NS and V), define vdeinterleave
 // (even / odd lanes of 2*W floats), vinterleave_store (its inverse), their _part versions for
-// the first n < W outputs, and mor (mask or), then this
-// header; cpu/pool.cpp declares the entry points only and picks one per call from its IsaTable.
+// the first n < W outputs, vstore_first (vstore of the first n < W lanes) and mor (mask or), then
+// this header; cpu/pool.cpp declares the entry points only and picks one per call from its
+// IsaTable.
 //
 // Forward: four taps per output in scan order (0,0), (0,1), (1,0), (1,1); a tap replaces the
 // running max when greater or NaN, so the result and its index follow the scalar rule exactly.
@@ -104,7 +105,7 @@ void max_pool_2x2_plane_f32(float* y, int64_t* idx, const float* x, int64_t H, i
       if (n == W)
         vstore(yr + ow, best);
       else
-        vstore_part(yr + ow, best, n);
+        vstore_first(yr + ow, best, n);
       vstore(code, k);
       for (int64_t l = 0; l < n; ++l) {
         const int32_t kk = static_cast<int32_t>(code[l]);
@@ -154,7 +155,7 @@ void max_pool_2x2_code_plane_f32(float* y, uint8_t* code, const float* x, int64_
       if (n == W)
         vstore(yr + ow, best);
       else
-        vstore_part(yr + ow, best, n);
+        vstore_first(yr + ow, best, n);
       vstore(k_lanes, k);
       for (int64_t l = 0; l < n; ++l) cr[ow + l] = static_cast<uint8_t>(k_lanes[l]);
     }
