@@ -276,9 +276,13 @@ def _span(values, unit):
     values = [v for v in values if v is not None]
     if not values:
         return "-"
-    lo, hi = min(values), max(values)
-    text = f"{lo:.2g}" if f"{lo:.2g}" == f"{hi:.2g}" else f"{lo:.2g}-{hi:.2g}"
-    return (text + unit).rstrip()
+    lo, hi = (_num(v) for v in (min(values), max(values)))
+    return ((lo if lo == hi else f"{lo}-{hi}") + unit).rstrip()
+
+
+def _num(v):
+    """Two significant digits, without exponents: 0.042, 1.5, 37, 1200."""
+    return f"{v:.2g}" if abs(v) < 100 else f"{v:.0f}"
 
 
 def readme_markdown(tables, header):

@@ -81,9 +81,10 @@ def main(argv=None):
 
 def _readme_header(args, summary):
     lim = limits()
-    command = "python bench/run.py --markdown" + "".join(f" {s}" for s in args.suites)
+    command = "python bench/run.py --markdown" + " --quick" * args.quick
+    command += "".join(f" {s}" for s in args.suites)
     return (
-        f"Measured by `{command}`{' --quick' if args.quick else ''} on {cpu_model()} "
+        f"Measured by `{command}` on {cpu_model()} "
         f"({summary.split('; ', 1)[1]}). Ratios are the other library's time over fastnn's "
         "(above 1: fastnn is faster), medians of repeats taken in turns in the same run. The "
         f"limits were measured in the same run: {lim['fma_gflops']:.0f} GFLOP/s float32 FMA "
