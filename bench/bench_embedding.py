@@ -50,7 +50,7 @@ def _interleaved(fns, repeats, warmup=3):
 def run(quick=False):
     rng = np.random.default_rng(0)
     torch = try_torch()
-    repeats = 5 if quick else 25
+    repeats = 3 if quick else 25
     table = Table(
         "embedding, forward + backward (dense table gradient), float32 (ms, median)",
         ["table", "indices", "fastnn ms", "numpy ms", "torch ms", "vs numpy", "vs torch"],
