@@ -209,11 +209,11 @@ def run(quick=False):
         ],
         note=f"copy bandwidth (read + write) {copy:.1f} GB/s; softmax rows of 1000",
         readme={
-            "what": "activations fwd+bwd, 10M floats",
+            "what": f"activations fwd+bwd, {n / 1e6:g}M floats",
             "torch": "vs torch",
             "numpy": "vs numpy",
             "limit": "fastnn/copy",
-            "limit_name": "copy",
+            "limit_name": "the >L3 copy",
         },
     )
     for name in NAMES:

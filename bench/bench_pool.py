@@ -38,7 +38,7 @@ def run(quick=False):
             "what": "max / avg pooling 2x2, fwd and fwd+bwd, 28x28 and 14x14 planes",
             "torch": "vs torch",
             "limit": "fastnn of copy",
-            "limit_name": "copy",
+            "limit_name": "a copy of x",
         },
     )
     for shape in SHAPES:
