@@ -8,6 +8,7 @@ import json
 import os
 import platform
 import statistics
+import textwrap
 import time
 
 import numpy as np
@@ -290,7 +291,8 @@ def _num(v):
 def readme_markdown(tables, header):
     """The README's "How fast" table from this run's tables (those with a `readme` spec)."""
     cols = ["what", "vs PyTorch", "vs NumPy", "of the measured limit"]
-    lines = [header, "", "| " + " | ".join(cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]
+    lines = [textwrap.fill(header, 100), ""]
+    lines += ["| " + " | ".join(cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]
     for table in tables:
         for row in table.summary_rows():
             lines.append("| " + " | ".join(row[c] for c in cols) + " |")

@@ -114,7 +114,7 @@ def tensor_api_table(rng, torch, rounds):
             "what": "F.cross_entropy fwd+bwd through the Tensor API",
             "torch": "vs torch",
             "limit": "fastnn of copy",
-            "limit_name": "copy",
+            "limit_name": "a copy of the logits",
         },
     )
     for n, c in SHAPES:
