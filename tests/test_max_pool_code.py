@@ -106,6 +106,17 @@ def test_bad_arguments_raise():
         kernels.max_pool2d_2x2_backward(g, bad, (1, 1, 4, 4))
 
 
+@pytest.mark.parametrize("value", [4, 255])
+def test_bad_code_in_a_full_vector_row_raises(isa, value):
+    # 32 outputs a row: whole vectors on every path, then one bad code among them.
+    x = np.zeros((1, 2, 2, 64), np.float32)
+    _, code = kernels.max_pool2d_2x2(x)
+    code[0, 1, 0, 20] = value
+    g = np.ones(code.shape, np.float32)
+    with pytest.raises(ValueError, match=f"holds {value} at flat position 52"):
+        kernels.max_pool2d_2x2_backward(g, code, x.shape)
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_autograd_path_matches_indices_path(rng, dtype):
     x = awkward_input(rng, (2, 3, 9, 8), dtype)

@@ -45,6 +45,15 @@ inline void vstore_first(float* p, V a, int64_t n) {
   vstore(buf, a);
   memcpy(p, buf, static_cast<size_t>(n) * sizeof(float));
 }
+// n <= W window codes as floats (0 past n), and whether one of them is above 3.
+inline V vload_codes(const uint8_t* p, int64_t n, bool& bad) {
+  uint64_t bytes = 0;
+  memcpy(&bytes, p, static_cast<size_t>(n));
+  const __m128i b = _mm_cvtsi64_si128(static_cast<int64_t>(bytes));
+  bad |=
+      _mm_movemask_epi8(_mm_cmpgt_epi8(_mm_min_epu8(b, _mm_set1_epi8(4)), _mm_set1_epi8(3))) != 0;
+  return {_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(b))};
+}
 inline M mor(M a, M b) { return _mm256_or_ps(a, b); }
 
 }  // namespace

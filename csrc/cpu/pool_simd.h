@@ -1,9 +1,9 @@
 // max_pool2d's 2x2 stride-2 float32 plane kernels for the vector units. pool_avx512.cpp and
 // pool_avx2.cpp include their vec_*.h (which defines FASTNN_VEC_NS and V), define vdeinterleave
 // (even / odd lanes of 2*W floats), vinterleave_store (its inverse), their _part versions for
-// the first n < W outputs, vstore_first (vstore of the first n < W lanes) and mor (mask or), then
-// this header; cpu/pool.cpp declares the entry points only and picks one per call from its
-// IsaTable.
+// the first n < W outputs, vstore_first (vstore of the first n < W lanes), vload_codes (n <= W
+// window codes as floats) and mor (mask or), then this header; cpu/pool.cpp declares the entry
+// points only and picks one per call from its IsaTable.
 //
 // Forward: four taps per output in scan order (0,0), (0,1), (1,0), (1,1); a tap replaces the
 // running max when greater or NaN, so the result and its index follow the scalar rule exactly.
@@ -164,8 +164,7 @@ void max_pool_2x2_code_plane_f32(float* y, uint8_t* code, const float* x, int64_
 
 bool max_pool_2x2_code_backward_plane_f32(float* dx, const float* dy, const uint8_t* code,
                                           int64_t H, int64_t width, int64_t Ho, int64_t Wo) {
-  float k_lanes[W];
-  uint32_t bad = 0;
+  bool bad = false;
   for (int64_t oh = 0; oh < Ho; ++oh) {
     float* d0 = dx + 2 * oh * width;
     float* d1 = d0 + width;
@@ -173,18 +172,14 @@ bool max_pool_2x2_code_backward_plane_f32(float* dx, const float* dy, const uint
     const uint8_t* cr = code + oh * Wo;
     for (int64_t ow = 0; ow < Wo; ow += W) {
       const int64_t n = Wo - ow < W ? Wo - ow : W;
-      for (int64_t l = 0; l < n; ++l) {
-        bad |= cr[ow + l] > 3;
-        k_lanes[l] = static_cast<float>(cr[ow + l]);
-      }
       const V g = n == W ? vload(gr + ow) : vload_part(gr + ow, n, 0.0f);
-      const V k = n == W ? vload(k_lanes) : vload_part(k_lanes, n, -1.0f);
+      const V k = vload_codes(cr + ow, n, bad);
       scatter_block(d0 + 2 * ow, d1 + 2 * ow, n, g, k);
     }
     for (int64_t w = 2 * Wo; w < width; ++w) d0[w] = d1[w] = 0.0f;
   }
   for (int64_t i = 2 * Ho * width; i < H * width; ++i) dx[i] = 0.0f;
-  return bad == 0;
+  return !bad;
 }
 
 }  // namespace FASTNN_VEC_NS
