@@ -45,6 +45,12 @@ inline void vstore_first(float* p, V a, int64_t n) {
   vstore(buf, a);
   memcpy(p, buf, static_cast<size_t>(n) * sizeof(float));
 }
+// The first n <= W lanes of k (window codes 0..3 as floats) as bytes.
+inline void vstore_codes(uint8_t* p, V k, int64_t n) {
+  float lanes[W];
+  vstore(lanes, k);
+  for (int64_t l = 0; l < n; ++l) p[l] = static_cast<uint8_t>(lanes[l]);
+}
 // n <= W window codes as floats (0 past n), and whether one of them is above 3.
 inline V vload_codes(const uint8_t* p, int64_t n, bool& bad) {
   uint64_t bytes = 0;

@@ -41,6 +41,11 @@ inline void vinterleave_store_part(float* p, int64_t n, V even, V odd) {
                         _mm512_permutex2var_ps(even.v, hi, odd.v));
 }
 inline void vstore_first(float* p, V a, int64_t n) { vstore_part(p, a, n); }
+// The first n <= W lanes of k (window codes 0..3 as floats) as bytes.
+inline void vstore_codes(uint8_t* p, V k, int64_t n) {
+  const __m128i b = _mm512_maskz_cvtepi32_epi8(0xFFFF, _mm512_maskz_cvttps_epi32(0xFFFF, k.v));
+  _mm_mask_storeu_epi8(p, tail_mask(n), b);
+}
 // n <= W window codes as floats (0 past n), and whether one of them is above 3.
 inline V vload_codes(const uint8_t* p, int64_t n, bool& bad) {
   const __m128i b = n == W ? _mm_loadu_si128(reinterpret_cast<const __m128i*>(p))

@@ -1,9 +1,9 @@
 // max_pool2d's 2x2 stride-2 float32 plane kernels for the vector units. pool_avx512.cpp and
 // pool_avx2.cpp include their vec_*.h (which defines FASTNN_VEC_NS and V), define vdeinterleave
 // (even / odd lanes of 2*W floats), vinterleave_store (its inverse), their _part versions for
-// the first n < W outputs, vstore_first (vstore of the first n < W lanes), vload_codes (n <= W
-// window codes as floats) and mor (mask or), then this header; cpu/pool.cpp declares the entry
-// points only and picks one per call from its IsaTable.
+// the first n < W outputs, vstore_first (vstore of the first n < W lanes), vstore_codes and
+// vload_codes (n <= W window codes between float lanes and bytes) and mor (mask or), then this
+// header; cpu/pool.cpp declares the entry points only and picks one per call from its IsaTable.
 //
 // Forward: four taps per output in scan order (0,0), (0,1), (1,0), (1,1); a tap replaces the
 // running max when greater or NaN, so the result and its index follow the scalar rule exactly.
@@ -142,7 +142,6 @@ bool max_pool_2x2_backward_plane_f32(float* dx, const float* dy, const int64_t* 
 // one byte per output instead of eight. The backward returns false when a code is above 3.
 void max_pool_2x2_code_plane_f32(float* y, uint8_t* code, const float* x, int64_t H, int64_t width,
                                  int64_t Ho, int64_t Wo) {
-  float k_lanes[W];
   for (int64_t oh = 0; oh < Ho; ++oh) {
     const float* r0 = x + 2 * oh * width;
     const float* r1 = r0 + width;
@@ -156,8 +155,7 @@ void max_pool_2x2_code_plane_f32(float* y, uint8_t* code, const float* x, int64_
         vstore(yr + ow, best);
       else
         vstore_first(yr + ow, best, n);
-      vstore(k_lanes, k);
-      for (int64_t l = 0; l < n; ++l) cr[ow + l] = static_cast<uint8_t>(k_lanes[l]);
+      vstore_codes(cr + ow, k, n);
     }
   }
 }
