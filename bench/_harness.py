@@ -285,7 +285,7 @@ def _span(values, unit):
 
 def _num(v):
     """Two significant digits, without exponents: 0.042, 1.5, 37, 1200."""
-    return f"{v:.2g}" if abs(v) < 100 else f"{v:.0f}"
+    return f"{v:.2g}" if abs(v) < 9.95 else f"{v:.0f}"
 
 
 def readme_markdown(tables, header):
