@@ -2,7 +2,7 @@
 
 Bytes counted per element: forward reads x and writes y (8 B), backward reads grad and x (or y)
 and writes dx (12 B): 20 B per element for the pair. The roofline is a plain large copy
-(_harness.copy_bandwidth, into a preallocated array); 'fastnn out=' writes into preallocated
+(_harness.limits, measured once per run); 'fastnn out=' writes into preallocated
 arrays the same way, and 'fastnn/copy' is the fraction of the roofline it reaches. NumPy and torch
 allocate their results (torch's aten backward ops are called directly, no autograd), so the
 'vs' ratios compare them with fastnn allocating too ('fastnn alloc'): fresh 40 MB arrays cost
@@ -19,7 +19,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).parent))
 sys.path.insert(0, str(pathlib.Path(__file__).parent.parent / "tests"))
 
 import reference as ref
-from _harness import Table, check_close, copy_bandwidth, timeit, try_torch
+from _harness import Table, check_close, limits, timeit, try_torch
 from fastnn import kernels as K
 
 N = 10_000_000
@@ -194,7 +194,7 @@ def run(quick=False):
     repeats = 5 if quick else 20
     rng = np.random.default_rng(0)
     torch = try_torch()
-    copy = copy_bandwidth(repeats=5 if quick else 10)
+    copy = limits()["copy_gbs"]
     table = Table(
         f"activations: forward + backward, {n / 1e6:g}M float32 elements (20 B/element)",
         [
@@ -208,6 +208,13 @@ def run(quick=False):
             "vs torch",
         ],
         note=f"copy bandwidth (read + write) {copy:.1f} GB/s; softmax rows of 1000",
+        readme={
+            "what": f"activations fwd+bwd, {n / 1e6:g}M floats",
+            "torch": "vs torch",
+            "numpy": "vs numpy",
+            "limit": "fastnn/copy",
+            "limit_name": "the >L3 copy",
+        },
     )
     for name in NAMES:
         shape = (n // 1000, 1000) if "softmax" in name else (n,)

@@ -37,6 +37,7 @@ def run(quick=False):
         "autograd per-op overhead and an MLP step, float32 (us, median)",
         ["case", "fastnn us", "torch us", "vs torch"],
         note="vs torch: torch time / fastnn time (higher is better for fastnn)",
+        readme={"what": "autograd per-op overhead and an MLP step", "torch": "vs torch"},
     )
     a, b = (rng.standard_normal((32, 32)).astype(np.float32) for _ in range(2))
     fa, fb = fastnn.tensor(a), fastnn.tensor(b)

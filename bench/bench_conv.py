@@ -109,7 +109,9 @@ def conv_rows(table, torch, threads, quick, rng):
             )
             if ts_t:
                 t_t = float(np.median(ts_t))
-                row.update({"torch ms": t_t * 1e3, "fastnn/torch": t_f / t_t})
+                row.update(
+                    {"torch ms": t_t * 1e3, "fastnn/torch": t_f / t_t, "vs torch": t_t / t_f}
+                )
             table.add(**row)
     return gemm
 
@@ -133,6 +135,15 @@ def run(quick=False):
             "% GEMM",
         ],
         note="",
+        readme=[
+            {
+                "what": "conv2d, the CNN's two layers and a ResNet 3x3 64->64 layer, fwd and fwd+bwd",
+                "torch": "vs torch",
+                "limit": "% FMA peak",
+                "limit_scale": 0.01,
+                "limit_name": "FMA peak",
+            }
+        ],
     )
     gemms = []
     try:
@@ -151,6 +162,7 @@ def run(quick=False):
         "max_pool2d, forward + backward, float32 (ms, median)",
         ["op", "shape", "fastnn ms", "torch ms", "vs torch"],
         note="vs torch: torch's time / fastnn's (higher is better for fastnn)",
+        readme={"what": "max_pool2d 2x2 fwd+bwd (the CNN's pools)", "torch": "vs torch"},
     )
     for shape, k in POOLS:
         x = rng.standard_normal(shape).astype(np.float32)

@@ -50,11 +50,12 @@ def _interleaved(fns, repeats, warmup=3):
 def run(quick=False):
     rng = np.random.default_rng(0)
     torch = try_torch()
-    repeats = 5 if quick else 25
+    repeats = 3 if quick else 25
     table = Table(
         "embedding, forward + backward (dense table gradient), float32 (ms, median)",
         ["table", "indices", "fastnn ms", "numpy ms", "torch ms", "vs numpy", "vs torch"],
         note="ratios: time of the other library / fastnn's (higher is better for fastnn)",
+        readme={"what": "Embedding fwd+bwd", "torch": "vs torch", "numpy": "vs numpy"},
     )
     for num, dim, shape, sgd in CASES:
         w = rng.standard_normal((num, dim)).astype(np.float32)
@@ -133,6 +134,7 @@ def _bag_table(rng, torch, repeats):
         "embedding_bag mode='mean', forward + backward, float32 (ms, median)",
         ["table", "bags", "fastnn ms", "torch ms", "vs torch"],
         note="ratios: time of torch / fastnn's (higher is better for fastnn)",
+        readme={"what": "EmbeddingBag (mean) fwd+bwd", "torch": "vs torch"},
     )
     num, dim = 50_000, 256
     w = rng.standard_normal((num, dim)).astype(np.float32)

@@ -49,6 +49,11 @@ def run(quick=False):
         "softmax cross-entropy, forward + backward, float32 (ms, median)",
         ["op", "shape", "fastnn ms", "numpy ms", "torch ms", "vs numpy", "vs torch"],
         note="ratios: time of the other library / fastnn's (higher is better for fastnn)",
+        readme={
+            "what": "softmax cross-entropy kernel fwd+bwd",
+            "torch": "vs torch",
+            "numpy": "vs numpy",
+        },
     )
     cases = [("cross_entropy", s) for s in SHAPES] + [("bce_with_logits", (4096, 1000))]
     for op, (n, c) in cases:
@@ -99,12 +104,18 @@ def run(quick=False):
 def tensor_api_table(rng, torch, rounds):
     import fastnn
     import fastnn.nn.functional as F
-    from bench_pool import interleaved
+    from _harness import interleaved
 
     table = Table(
         "cross_entropy through the Tensor API, forward + backward, float32 (ms, median)",
         ["shape", "fastnn ms", "torch ms", "vs torch", "fastnn of copy", "torch of copy"],
         note="of copy: time of a copy of the logits / the op's time (1.0 = the memory bound)",
+        readme={
+            "what": "F.cross_entropy fwd+bwd through the Tensor API",
+            "torch": "vs torch",
+            "limit": "fastnn of copy",
+            "limit_name": "a copy of the logits",
+        },
     )
     for n, c in SHAPES:
         z = (rng.standard_normal((n, c)) * 3).astype(np.float32)

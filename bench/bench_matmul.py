@@ -29,6 +29,15 @@ def arithmetic_intensity(m, k, n):
     return 2.0 * m * n * k / (4.0 * (m * k + k * n + m * n))
 
 
+_README_COLUMNS = {
+    "torch": "vs torch",
+    "numpy": "vs numpy",
+    "limit": "% peak",
+    "limit_scale": 0.01,
+    "limit_name": "FMA peak",
+}
+
+
 def configs(quick):
     squares = [64, 256, 1024] if quick else [64, 128, 256, 512, 1024, 2048]
     rows = [(f"{n}^3", n, n, n, False, False, False) for n in squares]
@@ -133,6 +142,18 @@ def run(quick=False):
             f"{cfg['l3_per_core'] >> 10} KiB/core): MR x NR {k32['MR']}x{k32['NR']}, "
             f"KC {k32['KC']}, MC {k32['MC']}, NC {k32['NC']}."
         ),
+        readme=[
+            {
+                "what": "matmul float32, square 256^3 and up",
+                "where": lambda r: r["op"].endswith("^3") and r["op"] != "64^3",
+                **_README_COLUMNS,
+            },
+            {
+                "what": "matmul float32 at nn.Linear's shapes (MLP 784-256-10), fwd and bwd GEMMs",
+                "where": lambda r: not r["op"].endswith("^3"),
+                **_README_COLUMNS,
+            },
+        ],
     )
     for row in rows:
         limit = min(peak, row["flop/B"] * bandwidth)

@@ -45,6 +45,10 @@ def run(quick=False):
         ["op", "shape", "fastnn ms", "torch ms", "fastnn GB/s", "vs torch"],
         note="vs torch: torch's time / fastnn's (higher is better for fastnn); GB/s counts x read "
         "twice, y and dx written, dy read twice (the minimum two-pass traffic)",
+        readme={
+            "what": "BatchNorm / LayerNorm / GroupNorm fwd+bwd, train mode",
+            "torch": "vs torch",
+        },
     )
     for name, shape in CASES:
         x = rng.standard_normal(shape).astype(np.float32) * 2 + 1

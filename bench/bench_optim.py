@@ -210,7 +210,7 @@ def check(name, label, make):
 def run(quick=False):
     torch = try_torch()
     total = 1_000_000 if quick else 10_000_000
-    repeats = 5 if quick else 20
+    repeats = 3 if quick else 20
     layouts = [
         ("MLP 784-256-10", MLP_SHAPES),
         (f"1 x {total:,}", [(total,)]),

@@ -165,6 +165,7 @@ def run(quick=False):
         note="vs torch: torch time / fastnn time (higher is better for fastnn), the median over "
         "rounds of the two libraries' batches run back to back; (min): of the best rounds; "
         "us: median and min per call",
+        readme={"what": "Tensor-API overhead on tiny tensors (1 thread)", "torch": "vs torch"},
     )
     rounds = 15 if quick else 101
     fcases = _cases(fastnn, a, b)

@@ -185,7 +185,7 @@ def accuracy_figures():
 
 def run(quick=False):
     torch = try_torch()
-    n = 6000 if quick else 60000
+    n = 2000 if quick else 60000  # --quick: a smoke run (bench_e2e times whole programs)
     x, y, source = _data(n)
     rounds = 3 if quick else 5
     table = Table(

@@ -4,16 +4,21 @@ python bench/run.py            # everything
 python bench/run.py matmul     # only bench/bench_matmul.py
 python bench/run.py --quick    # fewer sizes and repeats (a smoke run)
 python bench/run.py --json out.json
+python bench/run.py --markdown # the README's "How fast" table (the full report goes to stderr)
+
+Before the suites, the run measures its own limits (_harness.limits: one core's FMA throughput
+and the copy bandwidth); every "of limit" figure is relative to them, never to an assumed clock.
 """
 
 import argparse
 import importlib
 import pathlib
 import sys
+import time
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
 
-from _harness import cpu_summary, write_json
+from _harness import cpu_model, cpu_summary, limits, limits_summary, readme_markdown, write_json
 
 SUITES = [
     "matmul",
@@ -33,6 +38,7 @@ SUITES = [
     "data_workers",
     "cuda",
     "distributed",
+    "e2e",
 ]
 
 
@@ -43,23 +49,49 @@ def main(argv=None):
     parser.add_argument("suites", nargs="*", help=f"which benchmarks, of {SUITES} (default: all)")
     parser.add_argument("--quick", action="store_true", help="fewer sizes and repeats")
     parser.add_argument("--json", metavar="PATH", help="also write the rows as JSON")
+    parser.add_argument(
+        "--markdown",
+        action="store_true",
+        help="print the README's summary table on stdout, the full report on stderr",
+    )
     args = parser.parse_args(argv)
     unknown = set(args.suites) - set(SUITES)
     if unknown:
         parser.error(f"unknown suite(s) {sorted(unknown)}; choose from {SUITES}")
 
-    print(f"# fastnn benchmarks\n\n{cpu_summary()}\n", flush=True)
+    report = sys.stderr if args.markdown else sys.stdout
+    summary = cpu_summary()
+    print(f"# fastnn benchmarks\n\n{summary}\n\n{limits_summary()}\n", file=report, flush=True)
     tables = []
     for name in args.suites or SUITES:
         path = pathlib.Path(__file__).parent / f"bench_{name}.py"
         if not path.exists():
             continue
         module = importlib.import_module(f"bench_{name}")
+        wall, cpu = time.perf_counter(), time.process_time()
         for table in module.run(quick=args.quick):
-            print(table.markdown(), flush=True)
+            print(table.markdown(), file=report, flush=True)
             tables.append(table)
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        print(f"({name}: {wall:.1f} s wall, {cpu:.1f} s CPU)\n", file=report, flush=True)
     if args.json:
         write_json(args.json, tables)
+    if args.markdown:
+        print(readme_markdown(tables, _readme_header(args, summary)), flush=True)
+
+
+def _readme_header(args, summary):
+    lim = limits()
+    command = "python bench/run.py --markdown" + " --quick" * args.quick
+    command += "".join(f" {s}" for s in args.suites)
+    return (
+        f"Measured by `{command}` on {cpu_model()} "
+        f"({summary.split('; ', 1)[1]}). Ratios are the other library's time over fastnn's "
+        "(above 1: fastnn is faster), medians of repeats taken in turns in the same run. The "
+        f"limits were measured in the same run: {lim['fma_gflops']:.0f} GFLOP/s float32 FMA "
+        f"per core ({lim['fma_gflops_all']:.0f} for {lim['threads']} threads) and "
+        f"{lim['copy_gbs']:.1f} GB/s copy (read + write)."
+    )
 
 
 if __name__ == "__main__":

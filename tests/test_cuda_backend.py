@@ -385,6 +385,10 @@ CASES = {
     "max_pool2d_backward": lambda be, A, D: be.max_pool2d_backward(
         *_pool_grad(be, A, D), D["x4"].shape
     ),
+    "max_pool2d_2x2": lambda be, A, D: be.max_pool2d_2x2(A(D["x4"])),
+    "max_pool2d_2x2_backward": lambda be, A, D: be.max_pool2d_2x2_backward(
+        *_pool_code_grad(be, A, D), D["x4"].shape
+    ),
     "avg_pool2d": lambda be, A, D: be.avg_pool2d(A(D["x4"]), (3, 2), (2, 1), (1, 1), False, None),
     "avg_pool2d_backward": lambda be, A, D: be.avg_pool2d_backward(
         be.avg_pool2d(A(D["x4"]), 2, 2, 0, True, None), D["x4"].shape, 2, 2, 0, True, 3
@@ -567,6 +571,11 @@ CASES.update({name: (lambda be, A, D, name=name: _rnn_case(be, A, name)) for nam
 def _pool_grad(be, A, D):
     out, idx = be.max_pool2d(A(D["x4"]), (2, 2), (2, 2), (0, 0), (1, 1))
     return be.mul(out, 2.0), idx
+
+
+def _pool_code_grad(be, A, D):
+    out, code = be.max_pool2d_2x2(A(D["x4"]))
+    return be.mul(out, 2.0), code
 
 
 def _batch_norm_case(be, A, D):

@@ -363,6 +363,8 @@ PUBLIC_API: dict[str, tuple[str, ...]] = {
         "lstm_sequence_backward",
         "matmul",
         "max_pool2d",
+        "max_pool2d_2x2",
+        "max_pool2d_2x2_backward",
         "max_pool2d_backward",
         "mish",
         "mish_backward",

@@ -18,6 +18,7 @@ void register_clip_grad(py::module_& m);
 void register_embedding(py::module_& m);
 void register_matmul_packed(py::module_& m);
 void register_dropout(py::module_& m);
+void register_pool_code(py::module_& m);
 }  // namespace fastnn::bind
 
 PYBIND11_MODULE(_C, m) {
@@ -35,4 +36,5 @@ PYBIND11_MODULE(_C, m) {
   fastnn::bind::register_embedding(m);
   fastnn::bind::register_matmul_packed(m);
   fastnn::bind::register_dropout(m);
+  fastnn::bind::register_pool_code(m);
 }

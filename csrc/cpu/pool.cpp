@@ -24,6 +24,7 @@
 
 #include "cpu/cpu_features.h"
 #include "cpu/fastnn_cpu.h"
+#include "cpu/max_pool_code.h"
 #include "cpu/parallel.h"
 #include "cpu/pool_simd.h"
 
@@ -151,6 +152,17 @@ const IsaTable<Pool2x2Entries> kPool2x2{{{
     {avx512::max_pool_2x2_plane_f32, avx512::max_pool_2x2_backward_plane_f32},
 }}};
 
+// The float32 code planes in the vector units (pool_simd.h); nullptr: the scalar loops.
+struct Pool2x2CodeEntries {
+  void (*forward)(float*, uint8_t*, const float*, int64_t, int64_t, int64_t, int64_t);
+  bool (*backward)(float*, const float*, const uint8_t*, int64_t, int64_t, int64_t, int64_t);
+};
+const IsaTable<Pool2x2CodeEntries> kPool2x2Code{{{
+    {nullptr, nullptr},
+    {avx2::max_pool_2x2_code_plane_f32, avx2::max_pool_2x2_code_backward_plane_f32},
+    {avx512::max_pool_2x2_code_plane_f32, avx512::max_pool_2x2_code_backward_plane_f32},
+}}};
+
 template <class T>
 void max_pool_plane_2x2_any(T* y, int64_t* idx, const T* x, const Conv2dGeom& g) {
   if constexpr (std::is_same_v<T, float>) {
@@ -238,6 +250,99 @@ int64_t max_pool_backward_impl(T* dx, const T* dy, const int64_t* idx, const Con
     }
   });
   return first_bad.load();
+}
+
+// ---- max pooling 2x2 with window codes (cpu/max_pool_code.h) ----------------------------------
+
+template <class T>
+void max_pool_code_plane_2x2(T* y, uint8_t* code, const T* x, const Conv2dGeom& g) {
+  const int64_t W = g.W;
+  for (int64_t oh = 0; oh < g.Ho; ++oh) {
+    const T* r0 = x + 2 * oh * W;
+    const T* r1 = r0 + W;
+    for (int64_t ow = 0; ow < g.Wo; ++ow) {
+      const T a = r0[2 * ow], b = r0[2 * ow + 1], c = r1[2 * ow], d = r1[2 * ow + 1];
+      T best = a;
+      int64_t k = 0;
+      bool t = takes(b, best);
+      best = pick(t, b, best);
+      k = pick(t, int64_t(1), k);
+      t = takes(c, best);
+      best = pick(t, c, best);
+      k = pick(t, int64_t(2), k);
+      t = takes(d, best);
+      best = pick(t, d, best);
+      k = pick(t, int64_t(3), k);
+      y[oh * g.Wo + ow] = best;
+      code[oh * g.Wo + ow] = static_cast<uint8_t>(k);
+    }
+  }
+}
+
+template <class T>
+bool scatter_code_plane_2x2(T* dx, const T* dy, const uint8_t* code, const Conv2dGeom& g) {
+  const int64_t W = g.W;
+  bool ok = true;
+  for (int64_t oh = 0; oh < g.Ho; ++oh) {
+    T* d0 = dx + 2 * oh * W;
+    T* d1 = d0 + W;
+    for (int64_t ow = 0; ow < g.Wo; ++ow) {
+      const uint8_t k = code[oh * g.Wo + ow];
+      const T v = dy[oh * g.Wo + ow];
+      d0[2 * ow] = pick(k == 0, v, T(0));
+      d0[2 * ow + 1] = pick(k == 1, v, T(0));
+      d1[2 * ow] = pick(k == 2, v, T(0));
+      d1[2 * ow + 1] = pick(k == 3, v, T(0));
+      ok &= k <= 3;
+    }
+    for (int64_t w = 2 * g.Wo; w < W; ++w) d0[w] = d1[w] = T(0);
+  }
+  std::fill(dx + 2 * g.Ho * W, dx + g.H * W, T(0));
+  return ok;
+}
+
+template <class T>
+void max_pool_code_forward_impl(T* y, uint8_t* code, const T* x, const Conv2dGeom& g) {
+  const int64_t in = g.H * g.W, out = g.Ho * g.Wo;
+  [[maybe_unused]] const auto simd =
+      std::is_same_v<T, float> ? kPool2x2Code[active_isa()].forward : nullptr;
+  parallel_for(g.N * g.C, grain_for(4 * out), [&](int64_t b, int64_t e) {
+    for (int64_t t = b; t < e; ++t) {
+      if constexpr (std::is_same_v<T, float>) {
+        if (simd) {
+          simd(y + t * out, code + t * out, x + t * in, g.H, g.W, g.Ho, g.Wo);
+          continue;
+        }
+      }
+      max_pool_code_plane_2x2(y + t * out, code + t * out, x + t * in, g);
+    }
+  });
+}
+
+template <class T>
+int64_t max_pool_code_backward_impl(T* dx, const T* dy, const uint8_t* code, const Conv2dGeom& g) {
+  const int64_t in = g.H * g.W, out = g.Ho * g.Wo;
+  [[maybe_unused]] const auto simd =
+      std::is_same_v<T, float> ? kPool2x2Code[active_isa()].backward : nullptr;
+  std::atomic<bool> bad{false};
+  parallel_for(g.N * g.C, grain_for(in + out), [&](int64_t b, int64_t e) {
+    bool ok = true;
+    for (int64_t t = b; t < e; ++t) {
+      if constexpr (std::is_same_v<T, float>) {
+        if (simd) {
+          ok &= simd(dx + t * in, dy + t * out, code + t * out, g.H, g.W, g.Ho, g.Wo);
+          continue;
+        }
+      }
+      ok &= scatter_code_plane_2x2(dx + t * in, dy + t * out, code + t * out, g);
+    }
+    if (!ok) bad.store(true);
+  });
+  if (!bad.load()) return -1;
+  const int64_t total = g.N * g.C * out;  // the rare error path: find the first bad code
+  for (int64_t i = 0; i < total; ++i)
+    if (code[i] > 3) return i;
+  return -1;
 }
 
 // ---- average pooling ----------------------------------------------------------------------------
@@ -351,6 +456,22 @@ void avg_pool_backward_impl(T* dx, const T* dy, const Conv2dGeom& g, bool includ
 }
 
 }  // namespace
+
+void max_pool2d_2x2_code_forward_cpu(float* y, uint8_t* code, const float* x, const Conv2dGeom& g) {
+  max_pool_code_forward_impl(y, code, x, g);
+}
+void max_pool2d_2x2_code_forward_cpu(double* y, uint8_t* code, const double* x,
+                                     const Conv2dGeom& g) {
+  max_pool_code_forward_impl(y, code, x, g);
+}
+int64_t max_pool2d_2x2_code_backward_cpu(float* dx, const float* dy, const uint8_t* code,
+                                         const Conv2dGeom& g) {
+  return max_pool_code_backward_impl(dx, dy, code, g);
+}
+int64_t max_pool2d_2x2_code_backward_cpu(double* dx, const double* dy, const uint8_t* code,
+                                         const Conv2dGeom& g) {
+  return max_pool_code_backward_impl(dx, dy, code, g);
+}
 
 void max_pool2d_forward_cpu(float* y, int64_t* idx, const float* x, const Conv2dGeom& g) {
   max_pool_forward_impl(y, idx, x, g);

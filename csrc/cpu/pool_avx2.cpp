@@ -1,5 +1,7 @@
 // max_pool2d's 2x2 stride-2 float32 kernels of pool_simd.h for AVX2; cpu/pool.cpp picks this
 // unit at run time. Everything but the declared entry points has internal linkage.
+#include <string.h>
+
 #include "cpu/vec_avx2.h"
 
 namespace fastnn {
@@ -30,11 +32,33 @@ inline void vdeinterleave_part(const float* p, int64_t n, V& even, V& odd) {
   even.v = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(e), _MM_SHUFFLE(3, 1, 2, 0)));
   odd.v = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(o), _MM_SHUFFLE(3, 1, 2, 0)));
 }
+// The first 2n < 2W floats through a buffer and memcpy: AVX2's masked store (vmaskmovps) is
+// microcoded on AMD cores, and planes narrower than a vector (a 14x14 map has 7 outputs a row)
+// store a partial row every row; this made the backward about twice as fast there.
 inline void vinterleave_store_part(float* p, int64_t n, V even, V odd) {
-  const __m256 lo = _mm256_unpacklo_ps(even.v, odd.v), hi = _mm256_unpackhi_ps(even.v, odd.v);
-  _mm256_maskstore_ps(p, tail_mask(2 * n < 8 ? 2 * n : 8), _mm256_permute2f128_ps(lo, hi, 0x20));
-  _mm256_maskstore_ps(p + 8, tail_mask(2 * n > 8 ? 2 * n - 8 : 0),
-                      _mm256_permute2f128_ps(lo, hi, 0x31));
+  float buf[2 * W];
+  vinterleave_store(buf, even, odd);
+  memcpy(p, buf, static_cast<size_t>(2 * n) * sizeof(float));
+}
+inline void vstore_first(float* p, V a, int64_t n) {
+  float buf[W];
+  vstore(buf, a);
+  memcpy(p, buf, static_cast<size_t>(n) * sizeof(float));
+}
+// The first n <= W lanes of k (window codes 0..3 as floats) as bytes.
+inline void vstore_codes(uint8_t* p, V k, int64_t n) {
+  float lanes[W];
+  vstore(lanes, k);
+  for (int64_t l = 0; l < n; ++l) p[l] = static_cast<uint8_t>(lanes[l]);
+}
+// n <= W window codes as floats (0 past n), and whether one of them is above 3.
+inline V vload_codes(const uint8_t* p, int64_t n, bool& bad) {
+  uint64_t bytes = 0;
+  memcpy(&bytes, p, static_cast<size_t>(n));
+  const __m128i b = _mm_cvtsi64_si128(static_cast<int64_t>(bytes));
+  bad |=
+      _mm_movemask_epi8(_mm_cmpgt_epi8(_mm_min_epu8(b, _mm_set1_epi8(4)), _mm_set1_epi8(3))) != 0;
+  return {_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(b))};
 }
 inline M mor(M a, M b) { return _mm256_or_ps(a, b); }
 

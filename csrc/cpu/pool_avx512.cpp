@@ -40,6 +40,21 @@ inline void vinterleave_store_part(float* p, int64_t n, V even, V odd) {
   _mm512_mask_storeu_ps(p + 16, tail_mask(2 * n > 16 ? 2 * n - 16 : 0),
                         _mm512_permutex2var_ps(even.v, hi, odd.v));
 }
+inline void vstore_first(float* p, V a, int64_t n) { vstore_part(p, a, n); }
+// The first n <= W lanes of k (window codes 0..3 as floats) as bytes.
+inline void vstore_codes(uint8_t* p, V k, int64_t n) {
+  const __m128i b = _mm512_maskz_cvtepi32_epi8(0xFFFF, _mm512_maskz_cvttps_epi32(0xFFFF, k.v));
+  _mm_mask_storeu_epi8(p, tail_mask(n), b);
+}
+// n <= W window codes as floats (0 past n), and whether one of them is above 3.
+inline V vload_codes(const uint8_t* p, int64_t n, bool& bad) {
+  const __m128i b = n == W ? _mm_loadu_si128(reinterpret_cast<const __m128i*>(p))
+                           : _mm_maskz_loadu_epi8(tail_mask(n), p);
+  bad |=
+      _mm_movemask_epi8(_mm_cmpgt_epi8(_mm_min_epu8(b, _mm_set1_epi8(4)), _mm_set1_epi8(3))) != 0;
+  // The zero-masking forms: GCC 12 warns about the plain ones' undefined source operand.
+  return {_mm512_maskz_cvtepi32_ps(0xFFFF, _mm512_maskz_cvtepu8_epi32(0xFFFF, b))};
+}
 inline M mor(M a, M b) { return static_cast<M>(a | b); }
 
 }  // namespace

@@ -1,7 +1,8 @@
 // max_pool2d's 2x2 stride-2 float32 plane kernels for the vector units. pool_avx512.cpp and
 // pool_avx2.cpp include their vec_*.h (which defines FASTNN_VEC_NS and V), define vdeinterleave
 // (even / odd lanes of 2*W floats), vinterleave_store (its inverse), their _part versions for
-// the first n < W outputs, and mor (mask or), then this
+// the first n < W outputs, vstore_first (vstore of the first n < W lanes), vstore_codes and
+// vload_codes (n <= W window codes between float lanes and bytes) and mor (mask or), then this
 // header; cpu/pool.cpp declares the entry points only and picks one per call from its IsaTable.
 //
 // Forward: four taps per output in scan order (0,0), (0,1), (1,0), (1,1); a tap replaces the
@@ -17,7 +18,11 @@ namespace fastnn {
   void max_pool_2x2_plane_f32(float* y, int64_t* idx, const float* x, int64_t H, int64_t width,   \
                               int64_t Ho, int64_t Wo);                                            \
   bool max_pool_2x2_backward_plane_f32(float* dx, const float* dy, const int64_t* idx, int64_t H, \
-                                       int64_t width, int64_t Ho, int64_t Wo);
+                                       int64_t width, int64_t Ho, int64_t Wo);                    \
+  void max_pool_2x2_code_plane_f32(float* y, uint8_t* code, const float* x, int64_t H,            \
+                                   int64_t width, int64_t Ho, int64_t Wo);                        \
+  bool max_pool_2x2_code_backward_plane_f32(float* dx, const float* dy, const uint8_t* code,      \
+                                            int64_t H, int64_t width, int64_t Ho, int64_t Wo);
 namespace avx512 {
 FASTNN_POOL_SIMD_ENTRIES
 }
@@ -100,7 +105,7 @@ void max_pool_2x2_plane_f32(float* y, int64_t* idx, const float* x, int64_t H, i
       if (n == W)
         vstore(yr + ow, best);
       else
-        vstore_part(yr + ow, best, n);
+        vstore_first(yr + ow, best, n);
       vstore(code, k);
       for (int64_t l = 0; l < n; ++l) {
         const int32_t kk = static_cast<int32_t>(code[l]);
@@ -131,6 +136,48 @@ bool max_pool_2x2_backward_plane_f32(float* dx, const float* dy, const int64_t* 
   }
   for (int64_t i = 2 * Ho * width; i < H * width; ++i) dx[i] = 0.0f;
   return bad == 0;
+}
+
+// The same two with the window code (0..3, the tap in scan order) in place of the int64 index:
+// one byte per output instead of eight. The backward returns false when a code is above 3.
+void max_pool_2x2_code_plane_f32(float* y, uint8_t* code, const float* x, int64_t H, int64_t width,
+                                 int64_t Ho, int64_t Wo) {
+  for (int64_t oh = 0; oh < Ho; ++oh) {
+    const float* r0 = x + 2 * oh * width;
+    const float* r1 = r0 + width;
+    float* yr = y + oh * Wo;
+    uint8_t* cr = code + oh * Wo;
+    for (int64_t ow = 0; ow < Wo; ow += W) {
+      const int64_t n = Wo - ow < W ? Wo - ow : W;
+      V best, k;
+      max_block(r0 + 2 * ow, r1 + 2 * ow, n, best, k);
+      if (n == W)
+        vstore(yr + ow, best);
+      else
+        vstore_first(yr + ow, best, n);
+      vstore_codes(cr + ow, k, n);
+    }
+  }
+}
+
+bool max_pool_2x2_code_backward_plane_f32(float* dx, const float* dy, const uint8_t* code,
+                                          int64_t H, int64_t width, int64_t Ho, int64_t Wo) {
+  bool bad = false;
+  for (int64_t oh = 0; oh < Ho; ++oh) {
+    float* d0 = dx + 2 * oh * width;
+    float* d1 = d0 + width;
+    const float* gr = dy + oh * Wo;
+    const uint8_t* cr = code + oh * Wo;
+    for (int64_t ow = 0; ow < Wo; ow += W) {
+      const int64_t n = Wo - ow < W ? Wo - ow : W;
+      const V g = n == W ? vload(gr + ow) : vload_part(gr + ow, n, 0.0f);
+      const V k = vload_codes(cr + ow, n, bad);
+      scatter_block(d0 + 2 * ow, d1 + 2 * ow, n, g, k);
+    }
+    for (int64_t w = 2 * Wo; w < width; ++w) d0[w] = d1[w] = 0.0f;
+  }
+  for (int64_t i = 2 * Ho * width; i < H * width; ++i) dx[i] = 0.0f;
+  return !bad;
 }
 
 }  // namespace FASTNN_VEC_NS

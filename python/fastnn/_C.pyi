@@ -364,6 +364,10 @@ def max_pool2d(
 def max_pool2d_backward(
     grad: npt.NDArray[_F], indices: npt.NDArray[np.int64], input_shape: _Shape4
 ) -> npt.NDArray[_F]: ...
+def max_pool2d_2x2(x: npt.NDArray[_F]) -> tuple[npt.NDArray[_F], npt.NDArray[np.uint8]]: ...
+def max_pool2d_2x2_backward(
+    grad: npt.NDArray[_F], code: npt.NDArray[np.uint8], input_shape: _Shape4
+) -> npt.NDArray[_F]: ...
 def avg_pool2d(
     x: npt.NDArray[_F],
     kernel_size: _Size2,

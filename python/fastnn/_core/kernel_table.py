@@ -61,6 +61,7 @@ KERNELS = {
     **dict.fromkeys(("avg_pool2d", "avg_pool2d_backward"), ("conv", _CPU)),
     **dict.fromkeys(("dropout", "dropout_backward"), ("random", _BOTH)),
     **dict.fromkeys(("uniform_", "normal_"), ("random", _CUDA)),
+    **dict.fromkeys(("max_pool2d_2x2", "max_pool2d_2x2_backward"), ("conv", _CPU)),
     **dict.fromkeys(
         (
             "batch_norm",

@@ -446,6 +446,14 @@ def max_pool2d_backward(grad, indices, input_shape):
     return kernels.max_pool2d_backward(_c(grad), _c(indices), tuple(input_shape))
 
 
+def max_pool2d_2x2(x):
+    return kernels.max_pool2d_2x2(_c(x))
+
+
+def max_pool2d_2x2_backward(grad, code, input_shape):
+    return kernels.max_pool2d_2x2_backward(_c(grad), _c(code), tuple(input_shape))
+
+
 def avg_pool2d(x, kernel_size, stride, padding, count_include_pad, divisor_override):
     return kernels.avg_pool2d(
         _c(x), kernel_size, stride, padding, count_include_pad, divisor_override

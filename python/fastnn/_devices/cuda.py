@@ -1031,6 +1031,14 @@ def max_pool2d_backward(grad, indices, input_shape):
     return _host(_cpu.max_pool2d_backward, grad, indices, input_shape)
 
 
+def max_pool2d_2x2(x):
+    return _host(_cpu.max_pool2d_2x2, x)
+
+
+def max_pool2d_2x2_backward(grad, code, input_shape):
+    return _host(_cpu.max_pool2d_2x2_backward, grad, code, input_shape)
+
+
 def avg_pool2d(x, kernel_size, stride, padding, count_include_pad, divisor_override):
     return _host(
         _cpu.avg_pool2d, x, kernel_size, stride, padding, count_include_pad, divisor_override
