@@ -37,6 +37,20 @@ def test_shape_arguments_that_are_not_ints_raise_type_error(call, match):
         call(fastnn.ones(6))
 
 
+def test_reshape_refuses_negative_sizes_other_than_minus_one():
+    # numpy read -2 as -1
+    with pytest.raises(RuntimeError, match="invalid shape dimension -2 at index 0"):
+        fastnn.ones(1).reshape(-2)
+    assert fastnn.ones(6).view(-1, 2).shape == (3, 2)
+
+
+@pytest.mark.parametrize("fn", ["sum", "amax", "mean"])
+def test_reductions_refuse_a_keepdim_that_is_not_a_bool(fn):
+    # sum gave "'str' object cannot be interpreted as an integer", amax took "yes" as true
+    with pytest.raises(TypeError, match="argument 'keepdim' must be bool, not str"):
+        getattr(fastnn.ones(2, 2), fn)(0, keepdim="yes")
+
+
 def test_shape_arguments_still_take_what_torch_takes():
     x = fastnn.ones(6)
     assert x.reshape(np.int64(2), fastnn.tensor(3)).shape == (2, 3)
@@ -77,6 +91,15 @@ def test_cat_and_stack_take_sequences_of_tensors_only(fn):
         fn([fastnn.ones(2), 2])
 
 
+@pytest.mark.parametrize("fn", [fastnn.cat, fastnn.stack])
+def test_cat_and_stack_promote_when_the_first_dtype_wins(fn):
+    # float16 then int16 promotes to float16, the first's dtype, and the int16 tensor was left
+    # uncast: numpy then joined them in float32
+    a = fastnn.tensor(np.array([0.5], np.float16))
+    b = fastnn.tensor(np.array([2], np.int16))
+    assert fn([a, b]).dtype == fastnn.float16 and fn([b, a]).dtype == fastnn.float16
+
+
 def test_tensor_refuses_arrays_of_strings():
     # was a tensor of dtype str32
     with pytest.raises(TypeError, match="can't convert np.ndarray of type numpy.str_"):
@@ -114,6 +137,11 @@ def test_full_refuses_a_fill_value_out_of_the_dtypes_range():
         fastnn.full((2,), 1e300)
     with pytest.raises(RuntimeError, match="uint8 without overflow"):
         fastnn.full((2,), 300, dtype=fastnn.uint8)
+    with pytest.raises(RuntimeError, match="uint8 without overflow"):
+        fastnn.full((2,), -256, dtype=fastnn.uint8)
+    with pytest.raises(RuntimeError, match="uint8 without overflow"):
+        fastnn.full((2,), -0.5, dtype=fastnn.uint8)
+    assert fastnn.full((1,), -1, dtype=fastnn.uint8).tolist() == [255]  # torch wraps these
     assert fastnn.full((1,), float("inf")).tolist() == [float("inf")]
     assert fastnn.full((1,), 1e300, dtype=fastnn.float64).tolist() == [1e300]
 

@@ -65,7 +65,10 @@ def test_fuzz_full(size, value, dtype):
 
 @given(
     start=st.one_of(st.sampled_from([0, 1, -3, 2.5, float("inf")]), JUNK),
-    end=st.one_of(st.sampled_from([0, 5, 10, -2, 7.5, float("nan")]), JUNK),
+    # end=None is arange(start) in fastnn, an error in torch (not fuzzed; reported)
+    end=st.one_of(
+        st.sampled_from([0, 5, 10, -2, 7.5, float("nan")]), JUNK.filter(lambda v: v is not None)
+    ),
     step=st.one_of(st.sampled_from([1, 2, -1, 0, 0.5, 1e-300]), JUNK),
 )
 def test_fuzz_arange(start, end, step):
@@ -78,7 +81,8 @@ NESTED = st.recursive(
         st.integers(-5, 5),
         st.floats(allow_nan=True),
         st.booleans(),
-        JUNK.filter(lambda v: not isinstance(v, bytes)),
+        # nor "": torch reads [""] as a (1, 0) tensor
+        JUNK.filter(lambda v: not isinstance(v, bytes) and v != ""),
     ),
     # no empty inner lists: torch reads [[], 0] as a (2, 0) tensor
     lambda inner: st.lists(inner, min_size=1, max_size=3),

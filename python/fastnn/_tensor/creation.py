@@ -198,11 +198,18 @@ def _fill_checked(value, dt):
         )
     if dt.kind in "iu" and not isinstance(value, bool):
         info = np.iinfo(dt)
+        # unsigned types take the ints -max..-1 too, wrapped in two's complement (-1 is 255 in
+        # uint8), but no negative float
+        low = info.min
+        if dt.kind == "u":
+            low = -info.max if isinstance(value, numbers.Integral) else 0
         ok = isinstance(value, numbers.Real) and math.isfinite(value)
-        if not ok or not info.min <= value <= info.max:
+        if not ok or not low <= value <= info.max:
             raise RuntimeError(
                 f"full(): fill_value {value!r} cannot be converted to {dt.name} without overflow"
             )
+        if value < 0 and dt.kind == "u":
+            value = int(value) % (info.max + 1)
     elif (
         dt == np.float32
         and isinstance(value, numbers.Real)

@@ -213,10 +213,12 @@ def stack(tensors, dim=0, *, out=None):
 def _promote_all(tensors):
     """The tensors cast to their promoted dtype: cat and stack promote them as equals, whatever
     their dimensions. (This module's ``any`` is fastnn.any: plain loops here.)"""
-    first = dt = tensors[0]._data.dtype
+    dt = tensors[0]._data.dtype
+    same = True
     for t in tensors:
+        same = same and t._data.dtype == dt
         dt = _dtype.promote(dt, t._data.dtype)
-    if dt is first:
+    if same:  # (a promoted dtype equal to the first's does not mean all are equal: f16, i16)
         return tensors
     return [t if t._data.dtype == dt else t.to(dt) for t in tensors]
 

@@ -76,7 +76,11 @@ def _floating(x):
 
 def _keep(keepdim, keepdims):
     """torch accepts numpy's spelling ``keepdims`` beside ``keepdim`` on its reductions."""
-    return keepdim if keepdims is None else bool(keepdims)
+    keepdim = keepdim if keepdims is None else keepdims
+    if not isinstance(keepdim, (bool, np.bool_)):
+        # a str went on to numpy as a dtype-like argument, or was taken as true
+        raise TypeError(f"argument 'keepdim' must be bool, not {type(keepdim).__name__}")
+    return bool(keepdim)
 
 
 def _axes(x, dim, axis=None, fn=None):

@@ -76,6 +76,11 @@ class ShapeMixin:
     def _reshape(self, shape):
         if shape == self._data.shape:
             return self
+        for i, d in enumerate(shape):
+            if d < -1:  # numpy reads every negative size as -1
+                raise RuntimeError(
+                    f"invalid shape dimension {d} at index {i} of shape {list(shape)}"
+                )
         try:
             return self._view_of(S.Reshape.apply(self, shape=shape))
         except RuntimeError:
