@@ -185,6 +185,13 @@ def test_batch_norm_checks_eps_and_momentum():
         nn.BatchNorm1d(2, momentum="x")(x)  # was "could not convert string to float"
 
 
+@pytest.mark.parametrize("inplace", [False, True])
+def test_dropout_of_a_0d_tensor_in_training(inplace):
+    # was TypeError: fastnn: no device for storage of type float32 (a numpy scalar mask)
+    out = nn.Dropout(0.5, inplace=inplace)(fastnn.tensor(0.3))
+    assert out.shape == () and out.item() in (0.0, pytest.approx(0.6))
+
+
 def test_kl_div_of_a_negative_or_nan_target_is_nan_as_torch():
     # was 0: the negative target was masked out
     x = fastnn.tensor([0.1, 0.1, 0.1])
