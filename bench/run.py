@@ -32,6 +32,7 @@ SUITES = [
     "data",
     "cuda",
     "distributed",
+    "soak",
 ]
 
 
