@@ -39,6 +39,7 @@ SUITES = [
     "cuda",
     "distributed",
     "e2e",
+    "soak",
 ]
 
 

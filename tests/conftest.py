@@ -1,5 +1,6 @@
 """Shared test fixtures: seeded RNG, ISA paths, thread counts, comparison helpers."""
 
+import faulthandler
 import os
 import zlib
 
@@ -10,6 +11,55 @@ import fastnn
 from fastnn import kernels
 
 ISAS = kernels.supported_isas()
+
+# Hypothesis profiles. "ci" (the default, and what CI=true selects): a fixed, derandomized set of
+# examples, so a red build always means a code change and the fuzz suites stay within ~40 s.
+# "explore" (HYPOTHESIS_PROFILE=explore): many fresh random examples, for a local search.
+try:
+    from hypothesis import HealthCheck, settings
+
+    settings.register_profile(
+        "ci",
+        max_examples=25,
+        derandomize=True,
+        database=None,
+        deadline=30000,  # generous: the machines running the suite are shared and loaded
+        suppress_health_check=list(HealthCheck),
+    )
+    settings.register_profile(
+        "explore",
+        max_examples=int(os.environ.get("FASTNN_FUZZ_EXAMPLES", "2000")),
+        derandomize=False,
+        deadline=30000,  # generous: the machines running the suite are shared and loaded
+        suppress_health_check=list(HealthCheck),
+    )
+    _profile = os.environ.get("HYPOTHESIS_PROFILE", "ci")
+    settings.load_profile("ci" if os.environ.get("CI") == "true" else _profile)
+except ImportError:  # hypothesis is in the test extra; the fuzz files skip without it
+    pass
+
+
+_REAL_STDERR = []
+
+
+@pytest.fixture
+def hang_guard(pytestconfig):
+    """Dump every thread's stack and exit if the test runs past its budget: a hang becomes a
+    failed run with a traceback instead of a stuck job (the hypothesis deadline only judges
+    examples that finish). The dump goes to the real stderr, not pytest's capture of it, which
+    dies with the process unread."""
+    if not _REAL_STDERR:
+        capman = pytestconfig.pluginmanager.getplugin("capturemanager")
+        if capman is None:
+            _REAL_STDERR.append(os.dup(2))
+        else:
+            with capman.global_and_fixture_disabled():
+                _REAL_STDERR.append(os.dup(2))
+    default = "3600" if os.environ.get("HYPOTHESIS_PROFILE") == "explore" else "120"
+    budget = int(os.environ.get("FASTNN_HANG_BUDGET", default))  # seconds per test
+    faulthandler.dump_traceback_later(budget, exit=True, file=_REAL_STDERR[0])
+    yield
+    faulthandler.cancel_dump_traceback_later()
 
 
 @pytest.fixture

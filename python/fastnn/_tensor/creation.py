@@ -2,6 +2,7 @@
 dtype inference (Python floats -> float32, ints -> int64, bools -> bool; numpy arrays keep
 their dtype) and ``dtype=``, ``device=``, ``requires_grad=`` keywords."""
 
+import math
 import numbers
 
 import numpy as np
@@ -11,6 +12,33 @@ from .._core import dtype as _dtype
 from .._core import random as _random
 from .._core.device import default_device
 from ..autograd import function as _function
+
+
+def _ragged_checked(make, data):
+    """make(data), with numpy's message on nested sequences of different lengths ("an
+    inhomogeneous shape") replaced by one that says what is wrong with the data."""
+    try:
+        return make(data)
+    except ValueError:
+        raise ValueError(
+            f"could not convert {type(data).__name__} to a tensor: the nested sequences of "
+            "data have different lengths"
+        ) from None
+
+
+def _int_range_checked(a, data, dtype):
+    """Python floats bound for an integer dtype must fit it (as torch checks); numpy would
+    wrap 1e300 to the most negative int64 with only a RuntimeWarning."""
+    dt = _dtype.to_dtype(dtype)
+    if dt is None or dt.kind not in "iu" or a.dtype.kind != "f" or isinstance(data, np.ndarray):
+        return
+    info = np.iinfo(dt)
+    # float(info.max) rounds up to 2**63 for int64: values equal to it do not fit either
+    bad = ~np.isfinite(a) | (a < float(info.min)) | (a >= float(info.max) + 1.0)
+    if bad.any():
+        raise RuntimeError(
+            f"tensor(): value {float(a[bad].flat[0])!r} cannot be converted to {dt.name} without overflow"
+        )
 
 
 def _to_array(data, float_dtype=None):
@@ -24,9 +52,9 @@ def _to_array(data, float_dtype=None):
         return np.asarray(data)
     if isinstance(data, (list, tuple)) and any(isinstance(x, (T, list, tuple)) for x in data):
         parts = [_to_array(x, float_dtype) for x in data]
-        a = np.array(parts) if parts else np.zeros((0,), np.float32)
+        a = _ragged_checked(np.array, parts) if parts else np.zeros((0,), np.float32)
     else:
-        a = np.array(data)
+        a = _ragged_checked(np.array, data)
     if a.dtype == object:
         raise TypeError(
             f"could not convert {type(data).__name__} to a tensor: ragged nested "
@@ -59,17 +87,30 @@ def _place(a, dtype, device, requires_grad, copy):
     return t
 
 
+def _check_array_dtype(data):
+    """Arrays of objects, strings, bytes, records or dates hold no numbers a tensor can take."""
+    if isinstance(data, np.ndarray) and data.dtype.kind in "OUSVMm":
+        raise TypeError(
+            f"can't convert np.ndarray of type numpy.{data.dtype.type.__name__} "
+            f"(dtype {data.dtype}): a tensor holds only numbers and bools"
+        )
+
+
 def tensor(data, dtype=None, device=None, requires_grad=False):
     """A new tensor holding a copy of ``data``."""
-    if isinstance(data, np.ndarray) and data.dtype == object:
-        raise TypeError("can't convert np.ndarray of type numpy.object_")
-    return _place(_to_array(data, _float_dtype(dtype)), dtype, device, requires_grad, copy=True)
+    _check_array_dtype(data)
+    a = _to_array(data, _float_dtype(dtype))
+    _int_range_checked(a, data, dtype)
+    return _place(a, dtype, device, requires_grad, copy=True)
 
 
 def _float_dtype(dtype):
-    """Python floats are parsed straight into a requested float dtype (no float32 detour)."""
+    """Python floats are parsed straight into a requested float dtype (no float32 detour), and
+    in float64 when the requested dtype is not a float one (16777217.0 as int64 stays exact)."""
     dt = _dtype.to_dtype(dtype)
-    return dt if dt is not None and dt.kind == "f" else None
+    if dt is None:
+        return None
+    return dt if dt.kind == "f" else _dtype.float64
 
 
 def as_tensor(data, dtype=None, device=None):
@@ -79,6 +120,7 @@ def as_tensor(data, dtype=None, device=None):
         if device is None and dtype is None:
             return data
         return data.to(device=device, dtype=dtype)
+    _check_array_dtype(data)
     return _place(_to_array(data, _float_dtype(dtype)), dtype, device, False, copy=False)
 
 
@@ -86,8 +128,7 @@ def from_numpy(array):
     """A tensor sharing ``array``'s memory (writes through either are seen by both)."""
     if not isinstance(array, np.ndarray):
         raise TypeError(f"expected np.ndarray (got {type(array).__name__})")
-    if array.dtype == object:
-        raise TypeError("can't convert np.ndarray of type numpy.object_")
+    _check_array_dtype(array)
     return _function.Tensor._make(array)
 
 
@@ -143,9 +184,50 @@ def _scalar_dtype(v):
     return _dtype.default()
 
 
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def _fill_checked(value, dt):
+    """``value`` as full() may store it in ``dt``, checked as torch checks it: numpy would take a
+    tuple as a row, None as NaN, and wrap 1e300 into an int64 without a word."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if not isinstance(value, numbers.Number):
+        raise TypeError(
+            f"full(): argument 'fill_value' must be a number, not {type(value).__name__}"
+        )
+    if dt.kind in "iu" and not isinstance(value, bool):
+        info = np.iinfo(dt)
+        # unsigned types take the ints -max..-1 too, wrapped in two's complement (-1 is 255 in
+        # uint8), but no negative float
+        low = info.min
+        if dt.kind == "u":
+            low = -info.max if isinstance(value, numbers.Integral) else 0
+        ok = isinstance(value, numbers.Real) and math.isfinite(value)
+        if not ok or not low <= value <= info.max:
+            raise RuntimeError(
+                f"full(): fill_value {value!r} cannot be converted to {dt.name} without overflow"
+            )
+        if value < 0 and dt.kind == "u":
+            value = int(value) % (info.max + 1)
+    elif (
+        dt == np.float32
+        and isinstance(value, numbers.Real)
+        and math.isfinite(value)
+        and abs(value) > _FLOAT32_MAX
+    ):
+        raise RuntimeError(
+            f"full(): fill_value {value!r} cannot be converted to float32 without overflow"
+        )
+    return value
+
+
 def full(size, fill_value, dtype=None, device=None, requires_grad=False):
     if isinstance(fill_value, _function.Tensor):
         fill_value = fill_value.item()
+    fill_value = _fill_checked(
+        fill_value, _dtype.to_dtype(dtype) or _scalar_dtype(fill_value) or _dtype.default()
+    )
     return _make(
         lambda be, s, d: be.full(s, fill_value, d),
         (size,),
@@ -156,11 +238,40 @@ def full(size, fill_value, dtype=None, device=None, requires_grad=False):
     )
 
 
+def _range_number(v, arg):
+    """A bound or step of arange as a Python number (a one-element tensor gives its value)."""
+    if isinstance(v, _function.Tensor) and v.numel() == 1:
+        v = v.item()
+    if isinstance(v, np.generic):
+        v = v.item()
+    if not isinstance(v, numbers.Real):
+        raise TypeError(f"arange(): argument '{arg}' must be a number, not {type(v).__name__}")
+    return v
+
+
+def _range_checked(start, end, step):
+    """(start, end, step) checked as torch checks them; numpy would give an empty tensor for a
+    step of the wrong sign and errors that name neither arange nor the argument for the rest."""
+    start, end = _range_number(start, "start"), _range_number(end, "end")
+    step = _range_number(step, "step")
+    if not all(np.isfinite(float(v)) for v in (start, end, step)):
+        raise RuntimeError(f"arange: unsupported range: {start} -> {end} (step {step})")
+    if step == 0:
+        raise RuntimeError("arange: step must be nonzero")
+    if (end - start) * step < 0:
+        raise RuntimeError(
+            f"arange: upper bound and lower bound inconsistent with step sign "
+            f"(start {start}, end {end}, step {step})"
+        )
+    if abs((end - start) / step) >= 2**62:
+        raise RuntimeError(f"arange: invalid size, possible overflow? ({start} -> {end} by {step})")
+    return start, end, step
+
+
 def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False):
     if end is None:
         start, end = 0, start
-    if step == 0:
-        raise RuntimeError("step must be nonzero")
+    start, end, step = _range_checked(start, end, step)
     vals = (start, end, step)
     default = (
         _dtype.default() if any(isinstance(v, (float, np.floating)) for v in vals) else _dtype.int64

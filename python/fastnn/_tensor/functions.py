@@ -42,6 +42,23 @@ def _as_tensor(x):
     return x if isinstance(x, _function.Tensor) else _creation.tensor(x)
 
 
+def _tensor_list(tensors, fn):
+    """cat/stack's operands: a list or tuple of tensors, as torch requires. A tensor would have
+    been split along its first dimension, and a number or a string made into a tensor."""
+    if not isinstance(tensors, (list, tuple)):
+        raise TypeError(
+            f"{fn}(): argument 'tensors' must be a tuple or list of Tensors, not "
+            f"{type(tensors).__name__}"
+        )
+    for i, t in enumerate(tensors):
+        if not isinstance(t, _function.Tensor):
+            raise TypeError(
+                f"{fn}(): expected Tensor as element {i} of argument 'tensors', but got "
+                f"{type(t).__name__}"
+            )
+    return list(tensors)
+
+
 def _level(x):
     """(numpy dtype, level) of an operand for promotion: level 2 a dimensioned tensor, 1 a 0-d
     tensor, 0 a Python number; None for anything else."""
@@ -177,7 +194,7 @@ def dot(a, b, *, out=None):
 def cat(tensors, dim=0, *, out=None):
     if out is not None:
         return _into(out, "cat", lambda: cat(tensors, dim), tensors)
-    tensors = [_as_tensor(t) for t in tensors]
+    tensors = _tensor_list(tensors, "cat")
     if not tensors:
         raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
     nd = tensors[0].ndim
@@ -208,7 +225,7 @@ concat = concatenate = cat
 def stack(tensors, dim=0, *, out=None):
     if out is not None:
         return _into(out, "stack", lambda: stack(tensors, dim), tensors)
-    tensors = [_as_tensor(t) for t in tensors]
+    tensors = _tensor_list(tensors, "stack")
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")
     dim = wrap_dim(dim, tensors[0].ndim + 1, fn="stack")
@@ -225,10 +242,12 @@ def stack(tensors, dim=0, *, out=None):
 def _promote_all(tensors):
     """The tensors cast to their promoted dtype: cat and stack promote them as equals, whatever
     their dimensions. (This module's ``any`` is fastnn.any: plain loops here.)"""
-    first = dt = tensors[0]._data.dtype
+    dt = tensors[0]._data.dtype
+    same = True
     for t in tensors:
+        same = same and t._data.dtype == dt
         dt = _dtype.promote(dt, t._data.dtype)
-    if dt is first:
+    if same:  # (a promoted dtype equal to the first's does not mean all are equal: f16, i16)
         return tensors
     return [t if t._data.dtype == dt else t.to(dt) for t in tensors]
 

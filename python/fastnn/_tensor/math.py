@@ -76,7 +76,11 @@ def _floating(x):
 
 def _keep(keepdim, keepdims):
     """torch accepts numpy's spelling ``keepdims`` beside ``keepdim`` on its reductions."""
-    return keepdim if keepdims is None else bool(keepdims)
+    keepdim = keepdim if keepdims is None else keepdims
+    if not isinstance(keepdim, (bool, np.bool_)):
+        # a str went on to numpy as a dtype-like argument, or was taken as true
+        raise TypeError(f"argument 'keepdim' must be bool, not {type(keepdim).__name__}")
+    return bool(keepdim)
 
 
 def _axes(x, dim, axis=None, fn=None):
@@ -151,19 +155,19 @@ class OpsMixin:
 
     def __floordiv__(self, other):
         a, b = _operands(self, other)
-        return _nograd(a, b, "floor_divide")
+        return NotImplemented if b is None else _nograd(a, b, "floor_divide")
 
     def __rfloordiv__(self, other):
         a, b = _operands(self, other)
-        return _nograd(b, a, "floor_divide")
+        return NotImplemented if b is None else _nograd(b, a, "floor_divide")
 
     def __mod__(self, other):
         a, b = _operands(self, other)
-        return _nograd(a, b, "remainder")
+        return NotImplemented if b is None else _nograd(a, b, "remainder")
 
     def __rmod__(self, other):
         a, b = _operands(self, other)
-        return _nograd(b, a, "remainder")
+        return NotImplemented if b is None else _nograd(b, a, "remainder")
 
     mul = multiply = __mul__
     true_divide = __truediv__
@@ -327,7 +331,7 @@ class OpsMixin:
 
     def sum(self, dim=None, keepdim=False, dtype=None, axis=None, keepdims=None):
         keepdim = _keep(keepdim, keepdims)
-        t = self if dtype is None else self.to(dtype)
+        t = _scan_input(self, dtype)  # torch sums every integer type (and bool) in int64
         return R.Sum.apply(t, axis=_axes(t, dim, axis, "sum"), keepdim=keepdim)
 
     def mean(self, dim=None, keepdim=False, dtype=None, axis=None, keepdims=None):
@@ -723,9 +727,21 @@ def _nograd(a, b, op):
             _function.device_mismatch((a, b))
         # no device kernel for floor_divide / remainder (not hot): compute on host copies
         be = _devices.of(da)
-        r = np.asarray(getattr(np, op)(be.to_numpy(da), be.to_numpy(db)))
+        ha, hb = be.to_numpy(da), be.to_numpy(db)
+        _int_zero_divisor(ha, hb, op)
+        with np.errstate(divide="ignore", invalid="ignore"):  # x // 0.0 is inf, as in torch
+            r = np.asarray(getattr(np, op)(ha, hb))
         return _function.Tensor._make(be.from_numpy(r))
-    return _function.Tensor._make(np.asarray(getattr(np, op)(a._data, b._data)))
+    _int_zero_divisor(da, db, op)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return _function.Tensor._make(np.asarray(getattr(np, op)(a._data, b._data)))
+
+
+def _int_zero_divisor(a, b, op):
+    """Integer floor division and remainder by zero raise, as in torch (numpy gives 0 and a
+    RuntimeWarning)."""
+    if a.dtype.kind in "biu" and b.dtype.kind in "biu" and not b.all():
+        raise RuntimeError(f"ZeroDivisionError: integer {op} by zero")
 
 
 def _softmax_like(cls, x, dim):
@@ -793,7 +809,8 @@ def _float_pair(a, other, name):
 
 
 def _scan_input(x, dtype):
-    """cumsum / cumprod / prod: ``dtype`` casts first; integers and bool accumulate in int64."""
+    """sum / cumsum / cumprod / prod: ``dtype`` casts first; integers and bool accumulate in
+    int64."""
     if dtype is not None:
         return x.to(dtype)
     if x._data.dtype.kind in "biu" and x._data.dtype != _dtype.int64:

@@ -1,6 +1,8 @@
 """Tensor shape ops and indexing (a mixin of ``Tensor``). Views share the version counter of
 their base, so an in-place change through a view is seen by the autograd checks."""
 
+import operator
+
 import numpy as np
 
 from .. import _devices
@@ -10,10 +12,25 @@ from .ops import mathfns as M
 from .ops import shape as S
 
 
-def _shape_args(shape):
-    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-        return tuple(shape[0])
-    return tuple(int(s) for s in shape)
+def _shape_args(args, fn, arg):
+    """The ints of a shape or dims given as positional ints or as one sequence (torch's two
+    spellings). Anything else is a TypeError naming ``fn`` and ``arg``: int() would have turned
+    2.7 into 2 and None into a message about int() itself."""
+    if not args:
+        raise TypeError(f'{fn}() missing 1 required positional arguments: "{arg}"')
+    seq = args[0] if len(args) == 1 and isinstance(args[0], (tuple, list)) else args
+    out = []
+    for v in seq:
+        try:
+            if isinstance(v, (bool, float, np.floating)):
+                raise TypeError
+            out.append(operator.index(v))
+        except TypeError:
+            raise TypeError(
+                f"{fn}(): argument '{arg}' must be a tuple of ints, but found element of type "
+                f"{type(v).__name__} in {tuple(seq)!r}"
+            ) from None
+    return tuple(out)
 
 
 def _index(idx):
@@ -51,17 +68,25 @@ class ShapeMixin:
     __slots__ = ()
 
     def reshape(self, *shape):
-        shape = _shape_args(shape)
+        return self._reshape(_shape_args(shape, "reshape", "shape"))
+
+    def view(self, *shape):
+        return self._reshape(_shape_args(shape, "view", "size"))
+
+    def _reshape(self, shape):
         if shape == self._data.shape:
             return self
+        for i, d in enumerate(shape):
+            if d < -1:  # numpy reads every negative size as -1
+                raise RuntimeError(
+                    f"invalid shape dimension {d} at index {i} of shape {list(shape)}"
+                )
         try:
             return self._view_of(S.Reshape.apply(self, shape=shape))
         except RuntimeError:
             raise RuntimeError(
                 f"shape '{list(shape)}' is invalid for input of size {self._data.size}"
             ) from None
-
-    view = reshape
 
     def view_as(self, other):
         return self.reshape(other.shape)
@@ -103,7 +128,7 @@ class ShapeMixin:
         return self.reshape((*shape[:dim], 1, *shape[dim:]))
 
     def permute(self, *dims):
-        dims = _shape_args(dims)
+        dims = _shape_args(dims, "permute", "dims")
         nd = self._data.ndim
         if len(dims) != nd:
             raise RuntimeError(
@@ -147,7 +172,7 @@ class ShapeMixin:
         return self.transpose(-2, -1)
 
     def expand(self, *sizes):
-        sizes = _shape_args(sizes)
+        sizes = _shape_args(sizes, "expand", "size")
         shape = self._data.shape
         lead = len(sizes) - len(shape)
         if lead < 0:
@@ -168,7 +193,7 @@ class ShapeMixin:
         return self.expand(shape)
 
     def repeat(self, *sizes):
-        sizes = _shape_args(sizes)
+        sizes = _shape_args(sizes, "repeat", "repeats")
         x = self.reshape((1,) * (len(sizes) - self.ndim) + self.shape)
         # expand each dim into (rep, n) then merge: a differentiable tile
         inter, final = [], []
@@ -293,7 +318,7 @@ class ShapeMixin:
     # ---- the tutorials' math surface: flips, rolls, triangles, scatter, narrow, movedim ---------
 
     def flip(self, *dims):
-        dims = _shape_args(dims)
+        dims = _shape_args(dims, "flip", "dims")
         nd = self._data.ndim
         axes = tuple(wrap_dim(d, nd) for d in dims)
         if len(set(axes)) != len(axes):

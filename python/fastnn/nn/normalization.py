@@ -98,7 +98,7 @@ class _BatchNorm(Module):
         running = self.running_mean is not None and (not self.training or self.track_running_stats)
         rm, rv = (self.running_mean, self.running_var) if running else (None, None)
         momentum = 0.0 if self.momentum is None else self.momentum
-        check_batch_norm(input, rm, rv, self.weight, self.bias, batch_stats, momentum)
+        check_batch_norm(input, rm, rv, self.weight, self.bias, batch_stats, momentum, self.eps)
         if self.training and self.track_running_stats and self.num_batches_tracked is not None:
             self.num_batches_tracked.add_(1)
             if self.momentum is None:

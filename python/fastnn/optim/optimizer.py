@@ -8,6 +8,9 @@ arrays, and ``state_dict()`` uses torch's layout: ``{'state': {index: {...}}, 'p
 """
 
 import copy
+import functools
+import inspect
+import numbers
 from collections import defaultdict
 from itertools import chain
 from typing import ClassVar
@@ -26,8 +29,53 @@ def _data(tensor):
     return tensor._data
 
 
+def _is_number(v):
+    return isinstance(v, numbers.Real) or (_is_tensor(v) and v._data.size == 1)
+
+
+def _check_hyperparameter(owner, name, value, default):
+    """A hyperparameter whose default is a number must be a number (a one-element tensor too, as
+    torch takes for lr), and one whose default is a tuple of numbers (betas) a sequence of as
+    many numbers: else the range checks and the fused kernels fail with messages about
+    comparisons of str and float, subscripts of a float, or pybind11's argument types."""
+    if isinstance(default, numbers.Real) and not isinstance(default, bool):
+        if not _is_number(value):
+            raise TypeError(
+                f"{owner}: {name} must be a number, got {type(value).__name__} {value!r}"
+            )
+        return
+    pair = isinstance(default, tuple) and default and all(_is_number(d) for d in default)
+    if pair and not (
+        isinstance(value, (tuple, list))
+        and len(value) == len(default)
+        and all(_is_number(v) for v in value)
+    ):
+        raise TypeError(f"{owner}: {name} must be a tuple of {len(default)} numbers, got {value!r}")
+
+
 class Optimizer:
     """Base class of all optimizers. Subclasses implement ``step`` and ``_init_state``."""
+
+    def __init_subclass__(cls, **kwargs):
+        """Type-check every subclass constructor's hyperparameters against their defaults
+        before the constructor's own range checks run (one place for all optimizers)."""
+        super().__init_subclass__(**kwargs)
+        init = cls.__dict__.get("__init__")
+        if init is None:
+            return
+        sig = inspect.signature(init)
+
+        @functools.wraps(init)
+        def checked_init(self, *args, **kw):
+            try:
+                bound = sig.bind(self, *args, **kw)
+            except TypeError:
+                return init(self, *args, **kw)  # Python's own message names the argument
+            for name, value in bound.arguments.items():
+                _check_hyperparameter(cls.__name__, name, value, sig.parameters[name].default)
+            return init(self, *args, **kw)
+
+        cls.__init__ = checked_init
 
     def __init__(self, params, defaults):
         self.defaults = defaults
@@ -38,7 +86,13 @@ class Optimizer:
                 "params argument given to the optimizer should be an iterable of Tensors or "
                 f"dicts, but got {type(params).__name__}"
             )
-        param_groups = list(params)
+        try:
+            param_groups = list(params)
+        except TypeError:
+            raise TypeError(
+                "params argument given to the optimizer should be an iterable of Tensors or "
+                f"dicts, but got {type(params).__name__}"
+            ) from None
         if len(param_groups) == 0:
             raise ValueError("optimizer got an empty parameter list")
         if not isinstance(param_groups[0], dict):
@@ -86,6 +140,11 @@ class Optimizer:
         if len({id(p) for p in params}) != len(params):
             # torch only warns; a fused step would update such a parameter twice.
             raise ValueError("optimizer contains a parameter group with duplicate parameters")
+        for name, value in param_group.items():
+            if name in self.defaults:
+                _check_hyperparameter(
+                    f"{type(self).__name__} param group", name, value, self.defaults[name]
+                )
         param_group = dict(param_group, params=params)
         for name, default in self.defaults.items():
             param_group.setdefault(name, default)

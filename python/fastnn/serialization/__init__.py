@@ -28,6 +28,7 @@ def save_torch(obj, f):
     to the path or binary file ``f`` in torch's zip format, for ``torch.load``. Each tensor is
     written as a contiguous copy of its own (views do not share storage in the file). Saving to
     a path is atomic, like ``save``."""
+    _native.check_file(f, "save_torch", "write")
     if isinstance(f, (str, os.PathLike)):
         buf = io.BytesIO()
         _torch.write(buf, obj)  # nothing is written to the path when obj cannot be saved
@@ -62,6 +63,7 @@ def load(f, map_location=None, weights_only=True):
     states and nested containers of tensors, numbers and strings). Tensors come back on the CPU
     (or ``map_location``). Only weights are ever loaded, whatever ``weights_only`` says: a
     torch file naming any other global raises ``pickle.UnpicklingError``."""
+    _native.check_file(f, "fastnn.load", "read", "seek")
     name = os.fspath(f) if isinstance(f, (str, os.PathLike)) else getattr(f, "name", repr(f))
     kind = "fastnn"
     try:

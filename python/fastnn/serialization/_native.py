@@ -159,8 +159,21 @@ def _write(f, prepared):
                 np.lib.format.write_array(out, a, allow_pickle=False)
 
 
+def check_file(f, fn, *methods):
+    """``f`` must be a path or a file object with ``methods``; anything else would fail deep in
+    zipfile with an AttributeError about a missing seek or write."""
+    if isinstance(f, (str, os.PathLike)):
+        return
+    if isinstance(f, io.TextIOBase) or not all(callable(getattr(f, m, None)) for m in methods):
+        raise TypeError(
+            f"{fn}: f must be a path (str or os.PathLike) or a binary file object with "
+            f"{' and '.join(m + '()' for m in methods)}, got {type(f).__name__}"
+        )
+
+
 def save(obj, f):
     """Save ``obj`` to the path (or binary file object) ``f``; atomic for paths."""
+    check_file(f, "fastnn.save", "write")
     prepared = _prepare(obj)
     if not isinstance(f, (str, os.PathLike)):
         _write(f, prepared)

@@ -151,10 +151,22 @@ class ConcatDataset(Dataset):
 
 
 def _split_lengths(n: int, lengths) -> list:
-    lengths = list(lengths)
-    if not lengths:
-        raise ValueError("random_split: lengths is empty")
-    if all(isinstance(x, (int, np.integer)) and not isinstance(x, bool) for x in lengths):
+    try:
+        lengths = list(lengths)
+    except TypeError:
+        raise TypeError(
+            f"random_split: lengths must be a sequence of ints or fractions, got "
+            f"{type(lengths).__name__}"
+        ) from None
+    numbers_only = all(
+        isinstance(x, (int, float, np.floating, np.integer)) and not isinstance(x, bool)
+        for x in lengths
+    )
+    # As torch: lengths summing to 1 are fractions, even when they are ints ([0, 1] is "all")
+    fractions = numbers_only and math.isclose(sum(lengths), 1.0) and sum(lengths) <= 1
+    if not fractions and all(
+        isinstance(x, (int, np.integer)) and not isinstance(x, bool) for x in lengths
+    ):
         if any(x < 0 for x in lengths):
             raise ValueError(f"random_split: negative length in {lengths}")
         if sum(lengths) != n:

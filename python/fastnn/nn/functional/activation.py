@@ -130,7 +130,8 @@ def dropout(input, p=0.5, training=True, inplace=False):
     if p == 1.0:
         mask = be.zeros(input.shape, input.dtype)
     else:
-        mask = be.mul(be.bernoulli(1.0 - p, input.shape, input.dtype), 1.0 / (1.0 - p))
+        # wrap: on a 0-d input the product is a numpy scalar, which no device stores
+        mask = be.wrap(be.mul(be.bernoulli(1.0 - p, input.shape, input.dtype), 1.0 / (1.0 - p)))
         mask = be.astype(mask, input.dtype) if mask.dtype != input.dtype else mask
     return _maybe_inplace(input, lambda x: x * x._make(mask), inplace)
 

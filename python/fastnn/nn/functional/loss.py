@@ -298,6 +298,12 @@ def cross_entropy(
     else:
         x = _class_last(input)
         t = _class_last(target) if probs else target.reshape(-1)
+    if not probs and t.ndim != 1:
+        raise RuntimeError(
+            f"cross_entropy: 0D or 1D target tensor expected for input of shape "
+            f"{tuple(input.shape)}, got target of shape {tuple(target.shape)} (multi-target "
+            "not supported)"
+        )
     if not probs and t.dtype.kind == "u":  # uint8 labels (torch accepts Byte): the kernel takes int
         t = t.long()
     if not probs and t.shape[0] != x.shape[0]:
@@ -447,9 +453,11 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
     else:
         from ..._tensor.functions import where
 
+        # target log(target) as torch's xlogy: 0 at target 0, NaN for a negative or NaN target
         pos = target > 0
         safe = where(pos, target, 1.0)
-        loss = where(pos, target * (safe.log() - input), 0.0 * input)
+        xlogx = where(pos, target * safe.log(), where(target == 0, 0.0, float("nan")))
+        loss = xlogx - target * input
     if reduction == "batchmean":
         return loss.sum() / (input.shape[0] if input.ndim else 1)
     return _reduce(loss, reduction)

@@ -10,6 +10,7 @@ the forward kernel moves them in place, outside autograd, as torch does.
 """
 
 import math
+import numbers
 
 from ..._core import dtype as _dtype
 from ...autograd.function import Function
@@ -127,9 +128,15 @@ def _verify_batch_size(size):
         )
 
 
-def check_batch_norm(input, running_mean, running_var, weight, bias, training, momentum):
+def check_batch_norm(input, running_mean, running_var, weight, bias, training, momentum, eps=1e-5):
     """Every check of batch_norm, run before anything changes (BatchNorm modules call it before
     they count the batch); returns the channel count."""
+    if isinstance(eps, bool) or not isinstance(eps, numbers.Real):
+        raise TypeError(f"batch_norm: eps must be a float, got {eps!r}")
+    if not eps >= 0:
+        raise ValueError(f"batch_norm eps must be non-negative, but got {eps}")
+    if training and eps == 0:  # a constant batch would give 0 / sqrt(0)
+        raise ValueError(f"batch_norm eps must be positive during training, but got {eps}")
     if input.ndim < 2:
         raise ValueError(
             f"batch_norm: expected an input of at least 2 dimensions (N, C, ...), got size "
@@ -150,7 +157,7 @@ def check_batch_norm(input, running_mean, running_var, weight, bias, training, m
             f"{'running_mean' if running_mean is None else 'running_var'} must be defined in "
             "evaluation mode"
         )
-    if momentum is None or isinstance(momentum, bool):
+    if isinstance(momentum, bool) or not isinstance(momentum, numbers.Real):
         raise TypeError(f"batch_norm: momentum must be a float, got {momentum!r}")
     c = input.shape[1]
     names = ("running_mean", "running_var", "weight", "bias")
@@ -178,7 +185,7 @@ def batch_norm(
     statistics when ``training`` (moving running_mean / running_var in place by ``momentum``
     towards the batch mean and unbiased variance, when given) and with running_mean /
     running_var otherwise."""
-    c = check_batch_norm(input, running_mean, running_var, weight, bias, training, momentum)
+    c = check_batch_norm(input, running_mean, running_var, weight, bias, training, momentum, eps)
     params, has = _params(weight, bias, (c,))
     rm = rv = None
     if running_mean is not None:
