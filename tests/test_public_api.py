@@ -610,6 +610,7 @@ PUBLIC_API: dict[str, tuple[str, ...]] = {
         "Subset",
         "TensorDataset",
         "default_collate",
+        "default_convert",
         "get_worker_info",
         "random_split",
     ),
@@ -655,10 +656,11 @@ SIGNATURES: dict[str, str] = {
         "(self, optimizer, step_size, gamma=0.1, last_epoch=-1)"
     ),
     "fastnn.utils.data.DataLoader.__init__": (
-        "(self, dataset, batch_size=1, shuffle=False, drop_last=False, num_workers=0,"
-        " collate_fn=None, generator=None, seed=None, prefetch_factor=2, *, sampler=None,"
-        " pin_memory=False, persistent_workers=False, timeout=0, worker_init_fn=None,"
-        " multiprocessing_context=None)"
+        "(self, dataset, batch_size=1, shuffle=None, sampler=None, batch_sampler=None,"
+        " num_workers=0, collate_fn=None, pin_memory=False, drop_last=False, timeout=0,"
+        " worker_init_fn=None, multiprocessing_context=None, generator=None, *,"
+        " prefetch_factor=None, persistent_workers=False, pin_memory_device='', in_order=True,"
+        " seed=None)"
     ),
     "fastnn.kernels.matmul": (
         "(a, b, *, trans_a=False, trans_b=False, alpha=1.0, beta=0.0, out=None, bias=None)"

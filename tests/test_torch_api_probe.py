@@ -1625,7 +1625,6 @@ case(
     lambda L: list(D(L).DataLoader(_PyDataset(), batch_size=None)),
     grad=False,
     tag="batch_size-None",
-    xfail="DataLoader(batch_size=None) (no batching, per-sample conversion) is not implemented",
 )
 case(
     "utils.data.Dataset", lambda L: _then(_make_dataset(L), lambda ds: (len(ds), ds[1])), grad=False

@@ -26,6 +26,7 @@ __all__ = [
     "Subset",
     "TensorDataset",
     "default_collate",
+    "default_convert",
     "get_worker_info",
     "random_split",
 ]
@@ -210,6 +211,33 @@ def _as_generator(generator):
     return _random.rng_of(generator, "generator")
 
 
+def default_convert(data):
+    """Turn numpy arrays (and numpy scalars) inside one sample into tensors, leaving everything
+    else as it is, without adding a batch dimension: the conversion ``DataLoader(batch_size=None)``
+    applies to each sample, as torch's default_convert does."""
+    Tensor = _Tensor()
+    if isinstance(data, Tensor):
+        return data
+    if isinstance(data, (np.ndarray, np.generic)):
+        return data if data.dtype.kind in "OUSV" else Tensor(np.asarray(data))
+    if isinstance(data, Mapping):
+        converted = {key: default_convert(v) for key, v in data.items()}
+        try:
+            return type(data)(converted)
+        except TypeError:
+            return converted
+    if isinstance(data, tuple) and hasattr(data, "_fields"):  # namedtuple
+        return type(data)(*(default_convert(d) for d in data))
+    if isinstance(data, tuple):
+        return [default_convert(d) for d in data]
+    if isinstance(data, Sequence) and not isinstance(data, (str, bytes)):
+        try:
+            return type(data)([default_convert(d) for d in data])
+        except TypeError:
+            return [default_convert(d) for d in data]
+    return data
+
+
 def default_collate(batch):
     """Stack a list of samples into a batch, like torch's default_collate.
 
@@ -265,10 +293,12 @@ def default_collate(batch):
 class _Fetcher:
     """Loads one batch from its indices; picklable, so worker processes get their own."""
 
-    def __init__(self, dataset, collate_fn):
-        self.dataset, self.collate_fn = dataset, collate_fn
+    def __init__(self, dataset, collate_fn, batching=True):
+        self.dataset, self.collate_fn, self.batching = dataset, collate_fn, batching
 
-    def __call__(self, idx: np.ndarray):
+    def __call__(self, idx):
+        if not self.batching:  # batch_size=None: one sample, converted but not stacked
+            return (self.collate_fn or default_convert)(self.dataset[idx])
         if self.collate_fn is None:
             get_batch = getattr(self.dataset, "get_batch", None)
             if get_batch is not None:
@@ -282,7 +312,8 @@ class DataLoader:
 
     Args:
         dataset: a map-style dataset (``__getitem__`` + ``__len__``).
-        batch_size: samples per batch.
+        batch_size: samples per batch; None turns batching off: each sample comes alone,
+            its numpy arrays turned into tensors (``default_convert``) or through ``collate_fn``.
         shuffle: a fresh random order every epoch. The order comes from ``generator`` (a
             ``fastnn.Generator`` or a ``numpy.random.Generator``), else from ``seed`` (a loader-private generator seeded
             once), else from fastnn's global generator (``fastnn.manual_seed``).
@@ -299,6 +330,10 @@ class DataLoader:
             fastnn's host-to-device copies are synchronous and gain nothing from page-locking.
         sampler: an iterable of dataset indices giving the order of every epoch (e.g. a
             ``DistributedSampler``); excludes ``shuffle``.
+        batch_sampler: an iterable of index lists, one per batch, read anew every epoch;
+            excludes batch_size, shuffle, sampler and drop_last.
+        prefetch_factor: batches loaded ahead per worker (2 when None); only with workers.
+        pin_memory_device, in_order: accepted for torch programs; batches always come in order.
         persistent_workers: keep the workers (and what ``worker_init_fn`` set up in them, and
             their random streams) from one epoch to the next instead of starting fresh ones
             each epoch; needs ``num_workers > 0``, as in torch. The workers end when the loader
@@ -329,22 +364,53 @@ class DataLoader:
         self,
         dataset,
         batch_size=1,
-        shuffle=False,
-        drop_last=False,
+        shuffle=None,
+        sampler=None,
+        batch_sampler=None,
         num_workers=0,
         collate_fn=None,
-        generator=None,
-        seed=None,
-        prefetch_factor=2,
-        *,
-        sampler=None,
         pin_memory=False,
-        persistent_workers=False,
+        drop_last=False,
         timeout=0,
         worker_init_fn=None,
         multiprocessing_context=None,
+        generator=None,
+        *,
+        prefetch_factor=None,
+        persistent_workers=False,
+        pin_memory_device="",
+        in_order=True,
+        seed=None,
     ):
-        if (
+        if batch_sampler is not None:
+            if batch_size != 1 or shuffle or sampler is not None or drop_last:
+                raise ValueError(
+                    "batch_sampler option is mutually exclusive with batch_size, shuffle, "
+                    "sampler, and drop_last"
+                )
+            if not hasattr(batch_sampler, "__iter__"):
+                raise TypeError(
+                    "DataLoader: batch_sampler must be an iterable of index lists, got "
+                    f"{type(batch_sampler).__name__}"
+                )
+            batch_size = None
+        elif batch_size is None and drop_last:
+            raise ValueError(
+                "batch_size=None option disables auto-batching and is mutually exclusive with "
+                "drop_last"
+            )
+        if prefetch_factor is None:
+            prefetch_factor = 2
+        elif num_workers == 0:
+            raise ValueError(
+                "prefetch_factor option could only be specified in multiprocessing. Let "
+                "num_workers > 0 to enable multiprocessing, otherwise set prefetch_factor to None."
+            )
+        if not isinstance(pin_memory_device, str):
+            raise TypeError(
+                f"DataLoader: pin_memory_device must be a str, got {type(pin_memory_device).__name__}"
+            )
+        if batch_size is not None and (
             isinstance(batch_size, bool)
             or not isinstance(batch_size, (int, np.integer))
             or batch_size <= 0
@@ -389,7 +455,8 @@ class DataLoader:
                 f"{type(dataset).__name__}"
             )
         self.dataset = dataset
-        self.batch_size = int(batch_size)
+        self.batch_size = None if batch_size is None else int(batch_size)
+        self.batch_sampler = batch_sampler
         self.shuffle = bool(shuffle)
         self.drop_last = bool(drop_last)
         self.num_workers = int(num_workers)
@@ -413,17 +480,26 @@ class DataLoader:
         self.generator = generator
 
     def __len__(self):
+        if self.batch_sampler is not None:
+            return len(self.batch_sampler)
         n = len(self.dataset) if self.sampler is None else len(self.sampler)
+        if self.batch_size is None:
+            return n
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
 
     def _batches(self):
-        """The index array of every batch of one epoch (drawn now, so the epoch is fixed)."""
+        """The index array of every batch of one epoch (drawn now, so the epoch is fixed); with
+        ``batch_size=None`` each entry is one sample's index."""
+        if self.batch_sampler is not None:
+            return [np.asarray(list(b), dtype=np.int64) for b in self.batch_sampler]
         if self.sampler is not None:
             order = np.fromiter(iter(self.sampler), dtype=np.int64)
         elif self.shuffle:
             order = _as_generator(self.generator).permutation(len(self.dataset))
         else:
             order = np.arange(len(self.dataset), dtype=np.int64)
+        if self.batch_size is None:
+            return [int(i) for i in order]
         n = len(order)
         bs = self.batch_size
         stop = (n // bs) * bs if self.drop_last else n
@@ -431,7 +507,11 @@ class DataLoader:
 
     def __iter__(self):
         batches = self._batches()
-        fetch = _Fetcher(self.dataset, self.collate_fn)
+        fetch = _Fetcher(
+            self.dataset,
+            self.collate_fn,
+            self.batch_size is not None or self.batch_sampler is not None,
+        )
         base_seed = _worker_info.draw_base_seed(_as_generator(self.generator))
         if self.num_workers == 0:
             return (fetch(idx) for idx in batches)
