@@ -104,10 +104,14 @@ def test_matmul_releases_gil(rng):
     t.start()
     running.wait()
     inside = []
-    for _ in range(3):
-        t0 = time.perf_counter()
-        K.matmul(a, a)
-        t1 = time.perf_counter()
-        q = (t1 - t0) / 4
-        inside.append(bisect.bisect_left(stamps, t1 - q) - bisect.bisect_right(stamps, t0 + q))
+    try:
+        for _ in range(3):
+            t0 = time.perf_counter()
+            K.matmul(a, a)
+            t1 = time.perf_counter()
+            q = (t1 - t0) / 4
+            inside.append(bisect.bisect_left(stamps, t1 - q) - bisect.bisect_right(stamps, t0 + q))
+    finally:
+        stop.set()
+        t.join()
     assert max(inside) > 0, inside
