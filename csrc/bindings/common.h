@@ -24,10 +24,19 @@ inline std::string shape_str(const py::array& a) {
 inline std::string dtype_str(const py::array& a) { return py::str(a.dtype()).cast<std::string>(); }
 
 // The argument as an ndarray; TypeError for lists, tensors of other libraries, scalars.
+// numpy allows an array whose data does not start at a multiple of its item size (a view at an
+// odd byte offset into a byte buffer); the kernels load whole elements through typed pointers,
+// which such an address does not allow, so it is replaced by an aligned copy. The copy is
+// read-only: an argument the call writes in place is refused (check_writeable), never copied.
 inline py::array as_array(const py::handle& obj, const char* fn, const char* name) {
   FASTNN_TYPE_CHECK(py::isinstance<py::array>(obj), fn, ": argument '", name,
                     "' must be a numpy.ndarray, got ", Py_TYPE(obj.ptr())->tp_name);
-  return py::reinterpret_borrow<py::array>(obj);
+  auto a = py::reinterpret_borrow<py::array>(obj);
+  const auto item = static_cast<uintptr_t>(a.itemsize());
+  if (item <= 1 || reinterpret_cast<uintptr_t>(a.data()) % item == 0) return a;
+  py::array copy = a.attr("copy")();
+  copy.attr("setflags")(py::arg("write") = false);
+  return copy;
 }
 
 // float32 or float64, else TypeError.
@@ -53,7 +62,9 @@ inline void check_contiguous(const py::array& a, const char* fn, const char* nam
 }
 
 inline void check_writeable(const py::array& a, const char* fn, const char* name) {
-  FASTNN_CHECK(a.writeable(), fn, ": argument '", name, "' is read-only; it is written in place");
+  FASTNN_CHECK(a.writeable(), fn, ": argument '", name,
+               "' is read-only (or its data is not aligned to its item size); it is written in "
+               "place");
 }
 
 inline void check_ndim(const py::array& a, std::initializer_list<int> allowed, const char* fn,

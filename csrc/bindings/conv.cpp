@@ -226,6 +226,9 @@ py::array conv2d(const py::object& x_obj, const py::object& w_obj, const py::obj
     check_same_dtype(x, "x", b, "bias", fn);
     check_shape(b, {w.shape(0)}, fn, "bias");
     check_contiguous(b, fn, "bias");
+    // run_conv2d reads bias through the caller's object, not an aligned copy as_array made.
+    FASTNN_CHECK(b.ptr() == bias.ptr(), fn,
+                 ": argument 'bias' has data that is not aligned to its item size; pass a copy");
   }
   return dt == DType::f32 ? run_conv2d<float>(x, w, bias, g) : run_conv2d<double>(x, w, bias, g);
 }

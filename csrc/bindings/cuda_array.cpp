@@ -225,9 +225,10 @@ static DeviceArray from_numpy(const py::handle& obj, int device) {
   FASTNN_CHECK(host, "from_numpy: cannot make a contiguous copy of the input");
   DeviceGuard guard(dev);
   DeviceArray out = empty(shape_of(host), dt, dev);
+  const void* src_data = host.data();  // read with the GIL held
   {
     py::gil_scoped_release release;
-    copy_host_to_device(out.data(), host.data(), out.nbytes());
+    copy_host_to_device(out.data(), src_data, out.nbytes());
   }
   return out;
 }
@@ -236,9 +237,10 @@ static py::array to_numpy(const DeviceArray& a) {
   std::vector<py::ssize_t> shape(a.shape.begin(), a.shape.end());
   py::array out(dtype_to_py(a.dtype), shape);
   DeviceGuard guard(a.device());
+  void* dst_data = out.mutable_data();  // read with the GIL held
   {
     py::gil_scoped_release release;
-    copy_device_to_host(out.mutable_data(), a.data(), a.nbytes());
+    copy_device_to_host(dst_data, a.data(), a.nbytes());
   }
   return out;
 }
@@ -254,8 +256,9 @@ static void copy_into(DeviceArray& dst, const py::handle& src_obj) {
                  " does not match ", shape_str(dst.shape));
     py::array host = py::array::ensure(
         src.attr("astype")(dtype_to_py(dst.dtype), "C", "unsafe", true, false), py::array::c_style);
+    const void* src_data = host.data();  // read with the GIL held
     py::gil_scoped_release release;
-    copy_host_to_device(dst.data(), host.data(), dst.nbytes());
+    copy_host_to_device(dst.data(), src_data, dst.nbytes());
     return;
   }
   DeviceArray& src = as_device_array(src_obj, fn, "src");

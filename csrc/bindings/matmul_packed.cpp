@@ -71,18 +71,17 @@ py::array matmul_prepacked(py::handle a_o, py::handle b_o, py::object bias_o, py
   else
     std::fill_n(static_cast<double*>(out.mutable_data()), M * N,
                 std::numeric_limits<double>::quiet_NaN());
+  // Pointers are read here, with the GIL held; the released region sees plain values only.
+  void* op = out.mutable_data();
+  const void *ap = a.data(), *bp = b.data(), *biasp = has_bias ? bias.data() : nullptr;
   {
     py::gil_scoped_release release;
     if (dt == DType::f32)
-      run(static_cast<float*>(out.mutable_data()), static_cast<const float*>(a.data()),
-          static_cast<const float*>(b.data()),
-          has_bias ? static_cast<const float*>(bias.data()) : nullptr, M, N, K, trans_a, trans_b,
-          steps, has_c ? 1.0f : 0.0f);
+      run(static_cast<float*>(op), static_cast<const float*>(ap), static_cast<const float*>(bp),
+          static_cast<const float*>(biasp), M, N, K, trans_a, trans_b, steps, has_c ? 1.0f : 0.0f);
     else
-      run(static_cast<double*>(out.mutable_data()), static_cast<const double*>(a.data()),
-          static_cast<const double*>(b.data()),
-          has_bias ? static_cast<const double*>(bias.data()) : nullptr, M, N, K, trans_a, trans_b,
-          steps, has_c ? 1.0 : 0.0);
+      run(static_cast<double*>(op), static_cast<const double*>(ap), static_cast<const double*>(bp),
+          static_cast<const double*>(biasp), M, N, K, trans_a, trans_b, steps, has_c ? 1.0 : 0.0);
   }
   return out;
 }

@@ -27,6 +27,13 @@ T* mut_or_null(const py::object& a) {
                      : static_cast<T*>(py::reinterpret_borrow<py::array>(a).mutable_data());
 }
 
+// The kernels below read these arguments through the caller's object, so the aligned copy
+// as_array makes of a misaligned array would go unused: such an argument is refused instead.
+void check_aligned(const py::array& a, const py::object& obj, const char* fn, const char* name) {
+  FASTNN_CHECK(a.ptr() == obj.ptr(), fn, ": argument '", name,
+               "' has data that is not aligned to its item size; pass a copy");
+}
+
 py::array float_input(const py::object& obj, const char* fn, const char* name, DType& dt) {
   py::array a = as_array(obj, fn, name);
   dt = float_dtype(a, fn, name);
@@ -42,6 +49,7 @@ void check_param(const py::object& obj, const py::array& x, const std::vector<py
   check_same_dtype(x, "x", a, name, fn);
   check_shape(a, shape, fn, name);
   check_contiguous(a, fn, name);
+  check_aligned(a, obj, fn, name);
 }
 
 // The saved statistics handed back to a backward: float64, `shape`, C-contiguous.
@@ -53,6 +61,7 @@ void check_stats(const py::object& obj, const std::vector<py::ssize_t>& shape, c
                     dtype_str(a));
   check_shape(a, shape, fn, name);
   check_contiguous(a, fn, name);
+  check_aligned(a, obj, fn, name);
 }
 
 void check_grad(const py::object& obj, const py::array& x, const char* fn) {
@@ -61,6 +70,7 @@ void check_grad(const py::object& obj, const py::array& x, const char* fn) {
   std::vector<py::ssize_t> shape(x.shape(), x.shape() + x.ndim());
   check_shape(g, shape, fn, "grad");
   check_contiguous(g, fn, "grad");
+  check_aligned(g, obj, fn, "grad");
 }
 
 int64_t spatial(const py::array& x) {

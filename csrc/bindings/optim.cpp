@@ -23,10 +23,12 @@ namespace {
 
 std::string fmt_double(double x) { return py::str(py::float_(x)).cast<std::string>(); }
 
-// One list argument of a step call: its name and its arrays.
+// One list argument of a step call: its name, its arrays and their data pointers (read while
+// the GIL is held, so the kernel's side of the call touches no Python object).
 struct ArrayList {
   std::string name;
   std::vector<py::array> arrays;
+  std::vector<void*> data;
   bool written;
 };
 
@@ -81,11 +83,11 @@ class Lists {
     fastnn::check_no_overlap(fn_, std::move(spans));
   }
 
+  // Safe without the GIL: plain pointers gathered by take().
   template <class T>
   std::vector<T*> pointers(size_t k) const {
     std::vector<T*> out;
-    for (const auto& a : lists_[k].arrays)
-      out.push_back(static_cast<T*>(const_cast<void*>(a.data())));
+    for (void* d : lists_[k].data) out.push_back(static_cast<T*>(d));
     return out;
   }
 
@@ -94,11 +96,12 @@ class Lists {
     FASTNN_TYPE_CHECK(py::isinstance<py::list>(obj) || py::isinstance<py::tuple>(obj), fn_,
                       ": argument '", name, "' must be a list or tuple of numpy arrays, got ",
                       py::str(py::type::handle_of(obj).attr("__name__")).cast<std::string>());
-    ArrayList l{name, {}, written};
+    ArrayList l{name, {}, {}, written};
     size_t i = 0;
     for (const py::handle& item : obj) {
       std::string item_name = std::string(name) + "[" + std::to_string(i++) + "]";
       l.arrays.push_back(as_array(item, fn_, item_name.c_str()));
+      l.data.push_back(const_cast<void*>(l.arrays.back().data()));
     }
     return l;
   }
@@ -126,7 +129,8 @@ class Lists {
   DType dtype_ = DType::f32;
 };
 
-// Runs kernel<T>() with the GIL released, T being the call's element type.
+// Runs kernel<T>() with the GIL released, T being the call's element type; the kernel may use
+// Lists::pointers and numels, nothing that reads a Python object.
 template <class Fn>
 void run_typed(DType dt, const Fn& fn) {
   py::gil_scoped_release release;

@@ -66,19 +66,33 @@ void check_inplace(const py::array& a, const char* name, std::initializer_list<p
                  "' is overwritten and must not share memory with the other arguments");
 }
 
+// A data pointer read while the GIL is held: the kernel's side of a call gets only these plain
+// values, never a py::array (even reading an array's fields needs the GIL).
+struct Ptr {
+  void* v;
+};
 template <class T>
-T* p(py::array& a) {
-  return static_cast<T*>(a.mutable_data());
+T* w(Ptr p) {
+  return static_cast<T*>(p.v);
 }
 template <class T>
-const T* cp(const py::array& a) {
-  return static_cast<const T*>(a.data());
+const T* r(Ptr p) {
+  return static_cast<const T*>(p.v);
 }
-// Called with the GIL released: it reads the array's data pointer through the handle and builds
-// no py::array (that would change a reference count without the GIL).
-template <class T>
-const T* cp_or_null(const py::object& a) {
-  return a.is_none() ? nullptr : reinterpret_cast<const T*>(py::detail::array_proxy(a.ptr())->data);
+Ptr written(py::array& a) { return {a.mutable_data()}; }
+Ptr read(const py::array& a) { return {const_cast<void*>(a.data())}; }
+// An optional array argument (None or an array Checker accepted).
+Ptr ptr_or_null(const py::object& a) {
+  return {a.is_none() ? nullptr : const_cast<void*>(py::reinterpret_borrow<py::array>(a).data())};
+}
+
+// Runs body(T{}) for the checker's dtype T; body gathers its pointers, then releases the GIL.
+template <class Body>
+void typed(const Checker& ck, const Body& body) {
+  if (ck.f32)
+    body(float{});
+  else
+    body(double{});
 }
 
 py::tuple lstm_cell(py::handle gates_o, py::handle c_prev_o) {
@@ -90,14 +104,13 @@ py::tuple lstm_cell(py::handle gates_o, py::handle c_prev_o) {
   const py::ssize_t H = H4 / 4;
   py::array c_prev = ck.arr(c_prev_o, "c_prev", Shape{B, H});
   py::array h = ck.out({B, H}), c = ck.out({B, H}), act = ck.out({B, H4});
-  py::gil_scoped_release release;
-  if (ck.f32)
-    lstm_cell_forward_cpu(p<float>(h), p<float>(c), p<float>(act), cp<float>(gates),
-                          cp<float>(c_prev), B, H);
-  else
-    lstm_cell_forward_cpu(p<double>(h), p<double>(c), p<double>(act), cp<double>(gates),
-                          cp<double>(c_prev), B, H);
-  py::gil_scoped_acquire acquire;
+  typed(ck, [&](auto zero) {
+    using T = decltype(zero);
+    const Ptr h_ = written(h), c_ = written(c), act_ = written(act), gates_ = read(gates),
+              c_prev_ = read(c_prev);
+    py::gil_scoped_release release;
+    lstm_cell_forward_cpu(w<T>(h_), w<T>(c_), w<T>(act_), r<T>(gates_), r<T>(c_prev_), B, H);
+  });
   return py::make_tuple(h, c, act);
 }
 
@@ -112,16 +125,14 @@ py::tuple lstm_cell_backward(py::handle dh_o, py::object dc_o, py::handle act_o,
   py::array c_prev = ck.arr(c_prev_o, "c_prev", Shape{B, H});
   py::array c = ck.arr(c_o, "c", Shape{B, H});
   py::array dgates = ck.out({B, 4 * H}), dc_prev = ck.out({B, H});
-  py::gil_scoped_release release;
-  if (ck.f32)
-    lstm_cell_backward_cpu(p<float>(dgates), p<float>(dc_prev), cp<float>(dh),
-                           cp_or_null<float>(dc), cp<float>(act), cp<float>(c_prev), cp<float>(c),
-                           B, H);
-  else
-    lstm_cell_backward_cpu(p<double>(dgates), p<double>(dc_prev), cp<double>(dh),
-                           cp_or_null<double>(dc), cp<double>(act), cp<double>(c_prev),
-                           cp<double>(c), B, H);
-  py::gil_scoped_acquire acquire;
+  typed(ck, [&](auto zero) {
+    using T = decltype(zero);
+    const Ptr dgates_ = written(dgates), dc_prev_ = written(dc_prev), dh_ = read(dh),
+              dc_ = ptr_or_null(dc), act_ = read(act), c_prev_ = read(c_prev), c_ = read(c);
+    py::gil_scoped_release release;
+    lstm_cell_backward_cpu(w<T>(dgates_), w<T>(dc_prev_), r<T>(dh_), r<T>(dc_), r<T>(act_),
+                           r<T>(c_prev_), r<T>(c_), B, H);
+  });
   return py::make_tuple(dgates, dc_prev);
 }
 
@@ -135,14 +146,13 @@ py::tuple gru_cell(py::handle gi_o, py::handle gh_o, py::handle h_prev_o) {
   py::array gh = ck.arr(gh_o, "gh", Shape{B, H3});
   py::array h_prev = ck.arr(h_prev_o, "h_prev", Shape{B, H});
   py::array h = ck.out({B, H}), act = ck.out({B, 4 * H});
-  py::gil_scoped_release release;
-  if (ck.f32)
-    gru_cell_forward_cpu(p<float>(h), p<float>(act), cp<float>(gi), cp<float>(gh),
-                         cp<float>(h_prev), B, H);
-  else
-    gru_cell_forward_cpu(p<double>(h), p<double>(act), cp<double>(gi), cp<double>(gh),
-                         cp<double>(h_prev), B, H);
-  py::gil_scoped_acquire acquire;
+  typed(ck, [&](auto zero) {
+    using T = decltype(zero);
+    const Ptr h_ = written(h), act_ = written(act), gi_ = read(gi), gh_ = read(gh),
+              h_prev_ = read(h_prev);
+    py::gil_scoped_release release;
+    gru_cell_forward_cpu(w<T>(h_), w<T>(act_), r<T>(gi_), r<T>(gh_), r<T>(h_prev_), B, H);
+  });
   return py::make_tuple(h, act);
 }
 
@@ -153,14 +163,14 @@ py::tuple gru_cell_backward(py::handle dh_o, py::handle act_o, py::handle h_prev
   py::array act = ck.arr(act_o, "act", Shape{B, 4 * H});
   py::array h_prev = ck.arr(h_prev_o, "h_prev", Shape{B, H});
   py::array dgi = ck.out({B, 3 * H}), dgh = ck.out({B, 3 * H}), dh_prev = ck.out({B, H});
-  py::gil_scoped_release release;
-  if (ck.f32)
-    gru_cell_backward_cpu(p<float>(dgi), p<float>(dgh), p<float>(dh_prev), cp<float>(dh),
-                          cp<float>(act), cp<float>(h_prev), B, H);
-  else
-    gru_cell_backward_cpu(p<double>(dgi), p<double>(dgh), p<double>(dh_prev), cp<double>(dh),
-                          cp<double>(act), cp<double>(h_prev), B, H);
-  py::gil_scoped_acquire acquire;
+  typed(ck, [&](auto zero) {
+    using T = decltype(zero);
+    const Ptr dgi_ = written(dgi), dgh_ = written(dgh), dh_prev_ = written(dh_prev), dh_ = read(dh),
+              act_ = read(act), h_prev_ = read(h_prev);
+    py::gil_scoped_release release;
+    gru_cell_backward_cpu(w<T>(dgi_), w<T>(dgh_), w<T>(dh_prev_), r<T>(dh_), r<T>(act_),
+                          r<T>(h_prev_), B, H);
+  });
   return py::make_tuple(dgi, dgh, dh_prev);
 }
 
@@ -190,14 +200,14 @@ py::tuple lstm_sequence(py::handle gates_o, py::handle w_hh_o, py::handle h0_o, 
   py::array c0 = ck.arr(c0_o, "c0", Shape{d.B, d.H});
   check_inplace(gates, "gates", {w_hh, h0, c0}, fn);
   py::array hs = ck.out({d.S, d.B, d.H}), cs = ck.out({d.S, d.B, d.H});
-  py::gil_scoped_release release;
-  if (ck.f32)
-    lstm_sequence_forward_cpu(p<float>(hs), p<float>(cs), p<float>(gates), cp<float>(w_hh),
-                              cp<float>(h0), cp<float>(c0), d.S, d.B, d.H, reverse);
-  else
-    lstm_sequence_forward_cpu(p<double>(hs), p<double>(cs), p<double>(gates), cp<double>(w_hh),
-                              cp<double>(h0), cp<double>(c0), d.S, d.B, d.H, reverse);
-  py::gil_scoped_acquire acquire;
+  typed(ck, [&](auto zero) {
+    using T = decltype(zero);
+    const Ptr hs_ = written(hs), cs_ = written(cs), gates_ = written(gates), w_hh_ = read(w_hh),
+              h0_ = read(h0), c0_ = read(c0);
+    py::gil_scoped_release release;
+    lstm_sequence_forward_cpu(w<T>(hs_), w<T>(cs_), w<T>(gates_), r<T>(w_hh_), r<T>(h0_), r<T>(c0_),
+                              d.S, d.B, d.H, reverse);
+  });
   return py::make_tuple(hs, cs);
 }
 
@@ -217,16 +227,16 @@ py::tuple lstm_sequence_backward(py::handle dhs_o, py::object dc_n_o, py::handle
   py::array c0 = ck.arr(c0_o, "c0", Shape{d.B, d.H});
   py::array dgates = ck.out({d.S, d.B, 4 * d.H}), dh0 = ck.out({d.B, d.H}),
             dc0 = ck.out({d.B, d.H});
-  py::gil_scoped_release release;
-  if (ck.f32)
-    lstm_sequence_backward_cpu(p<float>(dgates), p<float>(dh0), p<float>(dc0), cp<float>(dhs),
-                               cp_or_null<float>(dc_n), cp<float>(gates), cp<float>(cs),
-                               cp<float>(c0), cp<float>(w_hh), d.S, d.B, d.H, reverse);
-  else
-    lstm_sequence_backward_cpu(p<double>(dgates), p<double>(dh0), p<double>(dc0), cp<double>(dhs),
-                               cp_or_null<double>(dc_n), cp<double>(gates), cp<double>(cs),
-                               cp<double>(c0), cp<double>(w_hh), d.S, d.B, d.H, reverse);
-  py::gil_scoped_acquire acquire;
+  typed(ck, [&](auto zero) {
+    using T = decltype(zero);
+    const Ptr dgates_ = written(dgates), dh0_ = written(dh0), dc0_ = written(dc0), dhs_ = read(dhs),
+              dc_n_ = ptr_or_null(dc_n), gates_ = read(gates), cs_ = read(cs), c0_ = read(c0),
+              w_hh_ = read(w_hh);
+    py::gil_scoped_release release;
+    lstm_sequence_backward_cpu(w<T>(dgates_), w<T>(dh0_), w<T>(dc0_), r<T>(dhs_), r<T>(dc_n_),
+                               r<T>(gates_), r<T>(cs_), r<T>(c0_), r<T>(w_hh_), d.S, d.B, d.H,
+                               reverse);
+  });
   return py::make_tuple(dgates, dh0, dc0);
 }
 
@@ -241,14 +251,14 @@ py::tuple gru_sequence(py::handle gi_o, py::handle w_hh_o, py::object b_hh_o, py
   if (!b_hh_o.is_none()) b_hh = ck.arr(b_hh_o, "b_hh", Shape{3 * d.H});
   py::array h0 = ck.arr(h0_o, "h0", Shape{d.B, d.H});
   py::array hs = ck.out({d.S, d.B, d.H}), act = ck.out({d.S, d.B, 4 * d.H});
-  py::gil_scoped_release release;
-  if (ck.f32)
-    gru_sequence_forward_cpu(p<float>(hs), p<float>(act), cp<float>(gi), cp<float>(w_hh),
-                             cp_or_null<float>(b_hh), cp<float>(h0), d.S, d.B, d.H, reverse);
-  else
-    gru_sequence_forward_cpu(p<double>(hs), p<double>(act), cp<double>(gi), cp<double>(w_hh),
-                             cp_or_null<double>(b_hh), cp<double>(h0), d.S, d.B, d.H, reverse);
-  py::gil_scoped_acquire acquire;
+  typed(ck, [&](auto zero) {
+    using T = decltype(zero);
+    const Ptr hs_ = written(hs), act_ = written(act), gi_ = read(gi), w_hh_ = read(w_hh),
+              b_hh_ = ptr_or_null(b_hh), h0_ = read(h0);
+    py::gil_scoped_release release;
+    gru_sequence_forward_cpu(w<T>(hs_), w<T>(act_), r<T>(gi_), r<T>(w_hh_), r<T>(b_hh_), r<T>(h0_),
+                             d.S, d.B, d.H, reverse);
+  });
   return py::make_tuple(hs, act);
 }
 
@@ -266,16 +276,14 @@ py::tuple gru_sequence_backward(py::handle dhs_o, py::handle act_o, py::handle h
   py::array hs = ck.arr(hs_o, "hs", Shape{S, B, H});
   py::array h0 = ck.arr(h0_o, "h0", Shape{B, H});
   py::array dgi = ck.out({S, B, 3 * H}), dgh = ck.out({S, B, 3 * H}), dh0 = ck.out({B, H});
-  py::gil_scoped_release release;
-  if (ck.f32)
-    gru_sequence_backward_cpu(p<float>(dgi), p<float>(dgh), p<float>(dh0), cp<float>(dhs),
-                              cp<float>(act), cp<float>(hs), cp<float>(h0), cp<float>(w_hh), S, B,
-                              H, reverse);
-  else
-    gru_sequence_backward_cpu(p<double>(dgi), p<double>(dgh), p<double>(dh0), cp<double>(dhs),
-                              cp<double>(act), cp<double>(hs), cp<double>(h0), cp<double>(w_hh), S,
-                              B, H, reverse);
-  py::gil_scoped_acquire acquire;
+  typed(ck, [&](auto zero) {
+    using T = decltype(zero);
+    const Ptr dgi_ = written(dgi), dgh_ = written(dgh), dh0_ = written(dh0), dhs_ = read(dhs),
+              act_ = read(act), hs_ = read(hs), h0_ = read(h0), w_hh_ = read(w_hh);
+    py::gil_scoped_release release;
+    gru_sequence_backward_cpu(w<T>(dgi_), w<T>(dgh_), w<T>(dh0_), r<T>(dhs_), r<T>(act_), r<T>(hs_),
+                              r<T>(h0_), r<T>(w_hh_), S, B, H, reverse);
+  });
   return py::make_tuple(dgi, dgh, dh0);
 }
 
@@ -289,14 +297,12 @@ py::array rnn_sequence(py::handle pre_o, py::handle w_hh_o, py::handle h0_o,
   const SeqDims d = seq_dims(pre, "pre", w_hh, 1, fn);
   py::array h0 = ck.arr(h0_o, "h0", Shape{d.B, d.H});
   check_inplace(pre, "pre", {w_hh, h0}, fn);
-  py::gil_scoped_release release;
-  if (ck.f32)
-    rnn_sequence_forward_cpu(p<float>(pre), cp<float>(w_hh), cp<float>(h0), d.S, d.B, d.H, relu,
-                             reverse);
-  else
-    rnn_sequence_forward_cpu(p<double>(pre), cp<double>(w_hh), cp<double>(h0), d.S, d.B, d.H, relu,
-                             reverse);
-  py::gil_scoped_acquire acquire;
+  typed(ck, [&](auto zero) {
+    using T = decltype(zero);
+    const Ptr pre_ = written(pre), w_hh_ = read(w_hh), h0_ = read(h0);
+    py::gil_scoped_release release;
+    rnn_sequence_forward_cpu(w<T>(pre_), r<T>(w_hh_), r<T>(h0_), d.S, d.B, d.H, relu, reverse);
+  });
   return pre;
 }
 
@@ -310,14 +316,14 @@ py::tuple rnn_sequence_backward(py::handle dhs_o, py::handle hs_o, py::handle w_
   const SeqDims d = seq_dims(dhs, "dhs", w_hh, 1, fn);
   py::array hs = ck.arr(hs_o, "hs", Shape{d.S, d.B, d.H});
   py::array dpre = ck.out({d.S, d.B, d.H}), dh0 = ck.out({d.B, d.H});
-  py::gil_scoped_release release;
-  if (ck.f32)
-    rnn_sequence_backward_cpu(p<float>(dpre), p<float>(dh0), cp<float>(dhs), cp<float>(hs),
-                              cp<float>(w_hh), d.S, d.B, d.H, relu, reverse);
-  else
-    rnn_sequence_backward_cpu(p<double>(dpre), p<double>(dh0), cp<double>(dhs), cp<double>(hs),
-                              cp<double>(w_hh), d.S, d.B, d.H, relu, reverse);
-  py::gil_scoped_acquire acquire;
+  typed(ck, [&](auto zero) {
+    using T = decltype(zero);
+    const Ptr dpre_ = written(dpre), dh0_ = written(dh0), dhs_ = read(dhs), hs_ = read(hs),
+              w_hh_ = read(w_hh);
+    py::gil_scoped_release release;
+    rnn_sequence_backward_cpu(w<T>(dpre_), w<T>(dh0_), r<T>(dhs_), r<T>(hs_), r<T>(w_hh_), d.S, d.B,
+                              d.H, relu, reverse);
+  });
   return py::make_tuple(dpre, dh0);
 }
 
