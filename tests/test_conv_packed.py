@@ -67,6 +67,9 @@ def test_conv2d_matches_reference_on_every_isa(shape, cout, k, s, p, d, dtype, i
     dx_only = kernels.conv2d_backward(g, x, w, s, p, d, need_weight=False, need_bias=False)
     np.testing.assert_array_equal(dx_only[0], got[0])
     assert dx_only[1] is None and dx_only[2] is None
+    db_only = kernels.conv2d_backward(g, x, w, s, p, d, need_input=False, need_weight=False)
+    assert db_only[0] is None and db_only[1] is None
+    np.testing.assert_array_equal(db_only[2], got[2])
 
 
 @pytest.mark.parametrize("shape,cout,k,s,p,d", [GEOMS[0], GEOMS[2], GEOMS[5], GEOMS[11]])

@@ -551,11 +551,18 @@ void backward_weight(T* dw, T* db, const T* dy, const T* x, const Conv2dGeom& g,
         const T* xn = x + n * g.C * g.H * g.W;
         for (int64_t l0 = 0; l0 < L; l0 += nc) {
           const int64_t m = std::min(nc, L - l0);
+          const T* dyb = dy + n * O * L + l0;
+          for (int64_t o = 0; o < O; ++o) {
+            T acc = pdb[o];
+            const T* r = dyb + o * L;
+            for (int64_t q = 0; q < m; ++q) acc += r[q];
+            pdb[o] = acc;
+          }
+          if (!dw) continue;  // db alone: no product
           for_runs(g, n * L + l0, n * L + l0 + m, n * L + l0, static_cast<int>(nc),
                    [&](int64_t, int64_t oh, int64_t a, int64_t b, int64_t col) {
                      fns.pack(rows + col, nc, xn, rg, oh, a, b);
                    });
-          const T* dyb = dy + n * O * L + l0;
           T* pp = tr ? pa : pb;  // patch tiles
           T* pd = tr ? pb : pa;  // dy tiles
           const int tp = tr ? MR : NR, td = tr ? NR : MR;
@@ -563,12 +570,6 @@ void backward_weight(T* dw, T* db, const T* dy, const T* x, const Conv2dGeom& g,
             pack_transposed(pp + k0 * m, tp, rows + k0 * nc, nc, std::min<int64_t>(tp, K - k0), m);
           for (int64_t o0 = 0; o0 < O; o0 += td)
             pack_transposed(pd + o0 * m, td, dyb + o0 * L, L, std::min<int64_t>(td, O - o0), m);
-          for (int64_t o = 0; o < O; ++o) {
-            T acc = pdb[o];
-            const T* r = dyb + o * L;
-            for (int64_t q = 0; q < m; ++q) acc += r[q];
-            pdb[o] = acc;
-          }
           for (int64_t i = 0; i < Mp; i += MR)
             for (int64_t j = 0; j < Np; j += NR)
               uk.fn(m, pa + i * m, pb + j * m, c + i * Np + j, Np, T(1), first ? T(0) : T(1),
@@ -578,8 +579,9 @@ void backward_weight(T* dw, T* db, const T* dy, const T* x, const Conv2dGeom& g,
       }
     }
   });
-  parallel_for(O * (K + 1), 4096, [&](int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; ++i) {
+  const int64_t first = dw ? 0 : O * K;  // without dw the product partials were never written
+  parallel_for(O * (K + 1) - first, 4096, [&](int64_t b, int64_t e) {
+    for (int64_t i = first + b; i < first + e; ++i) {
       const int64_t at = i >= O * K ? Mp * Np + (i - O * K)
                          : tr       ? (i % K) * Np + i / K
                                     : (i / K) * Np + i % K;
