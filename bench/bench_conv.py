@@ -4,7 +4,8 @@ threads.
 fastnn: F.conv2d = kernels.conv2d / conv2d_backward: forward and dx by packed im2col (the patches
 of a block of output pixels written straight into the GEMM micro-kernel's panel order, weights
 packed once per call; for stride 1 each panel row is a slice of the zero-padded plane, see
-csrc/cpu/conv_gemm.cpp), dW and db by chunked im2col + GEMM (csrc/cpu/conv.cpp). torch: its CPU conv2d (oneDNN where available) and .backward(). Both compute
+csrc/cpu/conv_gemm.cpp), dW and db likewise from packed panels of one block of pixels at a time.
+torch: its CPU conv2d (oneDNN where available) and .backward(). Both compute
 dx, dW and db. GFLOP/s counts the GEMMs: forward 2 * N * C_out * H_out * W_out * C_in * kh * kw,
 forward + backward three times that.
 """

@@ -22,7 +22,8 @@ def P(v):
 # 32-wide panels straddle images; 2x40x20x20 -> 33: patch panels of 360 rows cut into several
 # blocks per image, C_out three 12-row tiles minus 3; 1x1 kernels, C_out 1, batch 1; stride 1 with
 # uneven padding and dilation (the shifted-panel path) and strides 2, 3 (the per-run path); C_out
-# 64 (8-row tiles, dW computed transposed).
+# 64 (8-row tiles, dW computed transposed); batch 19 (dW slices of one and two images) and 630
+# patch rows over 9 channels (dW by patch columns, several tiles, stride 2).
 GEOMS = [
     ((3, 3, 11, 13), 13, 3, 1, 1, 1),
     ((1, 1, 9, 7), 1, 3, 1, 0, 1),
@@ -35,6 +36,8 @@ GEOMS = [
     ((4, 2, 9, 9), 5, 2, 3, 1, 1),
     ((2, 3, 10, 12), 14, (3, 2), 1, (0, 2), (2, 1)),
     ((2, 8, 9, 10), 64, 3, 1, 1, 1),
+    ((19, 2, 5, 6), 3, 3, 1, 1, 1),
+    ((2, 70, 7, 9), 9, 3, 2, 1, 1),
 ]
 
 
@@ -64,9 +67,12 @@ def test_conv2d_matches_reference_on_every_isa(shape, cout, k, s, p, d, dtype, i
     dx_only = kernels.conv2d_backward(g, x, w, s, p, d, need_weight=False, need_bias=False)
     np.testing.assert_array_equal(dx_only[0], got[0])
     assert dx_only[1] is None and dx_only[2] is None
+    db_only = kernels.conv2d_backward(g, x, w, s, p, d, need_input=False, need_weight=False)
+    assert db_only[0] is None and db_only[1] is None
+    np.testing.assert_array_equal(db_only[2], got[2])
 
 
-@pytest.mark.parametrize("shape,cout,k,s,p,d", [GEOMS[0], GEOMS[2], GEOMS[5]])
+@pytest.mark.parametrize("shape,cout,k,s,p,d", [GEOMS[0], GEOMS[2], GEOMS[5], GEOMS[11]])
 def test_conv2d_same_bits_for_any_thread_count(shape, cout, k, s, p, d, rng):
     x, w, b = _inputs(shape, cout, k, np.float32, rng)
     s, p, d = P(s), P(p), P(d)

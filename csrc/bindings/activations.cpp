@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "bindings/common.h"
+#include "bindings/host_cache.h"
 #include "cpu/fastnn_cpu.h"
 
 namespace py = pybind11;
@@ -27,8 +28,8 @@ py::array float_input(py::handle obj, const char* fn, const char* name) {
 py::array output_for(py::handle out_obj, const py::array& like,
                      std::initializer_list<py::array> inputs, const char* fn) {
   if (out_obj.is_none())
-    return py::array(like.dtype(),
-                     std::vector<py::ssize_t>(like.shape(), like.shape() + like.ndim()));
+    return cached_empty(like.dtype(),
+                        std::vector<py::ssize_t>(like.shape(), like.shape() + like.ndim()));
   py::array out = as_array(out_obj, fn, "out");
   FASTNN_TYPE_CHECK(out.dtype().equal(like.dtype()), fn, ": argument 'out' must have dtype ",
                     dtype_str(like), ", got ", dtype_str(out));

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "bindings/common.h"
+#include "bindings/host_cache.h"
 #include "cpu/fastnn_cpu.h"
 
 namespace py = pybind11;
@@ -200,7 +201,7 @@ template <class T>
 py::array run_conv2d(const py::array& x, const py::array& w, const py::object& bias,
                      const Conv2dGeom& g) {
   const int64_t O = w.shape(0);
-  py::array y(py::dtype::of<T>(), std::vector<py::ssize_t>{g.N, O, g.Ho, g.Wo});
+  py::array y = cached_empty(py::dtype::of<T>(), {g.N, O, g.Ho, g.Wo});
   T* yp = static_cast<T*>(y.mutable_data());
   const T* xp = static_cast<const T*>(x.data());
   const T* wp = static_cast<const T*>(w.data());
@@ -240,7 +241,7 @@ py::tuple run_conv2d_backward(const py::array& grad, const py::array& x, const p
   py::object dx = py::none(), dw = py::none(), db = py::none();
   T *dxp = nullptr, *dwp = nullptr, *dbp = nullptr;
   if (need_x) {
-    py::array a(py::dtype::of<T>(), std::vector<py::ssize_t>{g.N, g.C, g.H, g.W});
+    py::array a = cached_empty(py::dtype::of<T>(), {g.N, g.C, g.H, g.W});
     dxp = static_cast<T*>(a.mutable_data());
     dx = a;
   }
@@ -287,8 +288,8 @@ py::tuple conv2d_backward(const py::object& grad_obj, const py::object& x_obj,
 template <class T>
 py::tuple run_pool(const py::array& x, const Conv2dGeom& g) {
   const std::vector<py::ssize_t> shape{g.N, g.C, g.Ho, g.Wo};
-  py::array y(py::dtype::of<T>(), shape);
-  py::array idx(py::dtype::of<int64_t>(), shape);
+  py::array y = cached_empty(py::dtype::of<T>(), shape);
+  py::array idx = cached_empty(py::dtype::of<int64_t>(), shape);
   T* yp = static_cast<T*>(y.mutable_data());
   int64_t* ip = static_cast<int64_t*>(idx.mutable_data());
   const T* xp = static_cast<const T*>(x.data());
@@ -317,7 +318,7 @@ py::tuple max_pool2d(const py::object& x_obj, const py::object& kernel_size,
 template <class T>
 py::array run_pool_backward(const py::array& grad, const py::array& idx, const Conv2dGeom& g,
                             const std::vector<int64_t>& in) {
-  py::array dx(py::dtype::of<T>(), std::vector<py::ssize_t>{g.N, g.C, g.H, g.W});
+  py::array dx = cached_empty(py::dtype::of<T>(), {g.N, g.C, g.H, g.W});
   T* dxp = static_cast<T*>(dx.mutable_data());
   const T* gp = static_cast<const T*>(grad.data());
   const int64_t* ip = static_cast<const int64_t*>(idx.data());
@@ -406,7 +407,7 @@ py::array avg_pool2d(const py::object& x_obj, const py::object& kernel_size,
 template <class T>
 py::array run_avg_backward(const py::array& grad, const AvgArgs& a) {
   const Conv2dGeom& g = a.g;
-  py::array dx(py::dtype::of<T>(), std::vector<py::ssize_t>{g.N, g.C, g.H, g.W});
+  py::array dx = cached_empty(py::dtype::of<T>(), {g.N, g.C, g.H, g.W});
   T* dxp = static_cast<T*>(dx.mutable_data());
   const T* gp = static_cast<const T*>(grad.data());
   {

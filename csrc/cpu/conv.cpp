@@ -11,8 +11,8 @@
 // col2im: the adjoint of im2col (the backward of the gather is a scatter-add): every column
 //   entry is added back to the pixel it was read from; overlapping patches accumulate, padding
 //   entries are dropped. Writes (overwrites) x.
-// conv2d: forward and dx by packed im2col where a SIMD micro-kernel exists (cpu/conv_gemm.cpp,
-// [note: packed im2col]); otherwise, and for dW / db always, chunked im2col + GEMM, see
+// conv2d: forward, dx, dW and db by packed im2col where a SIMD micro-kernel exists
+// (cpu/conv_gemm.cpp, [note: packed im2col]); otherwise chunked im2col + GEMM, see
 // [note: conv2d chunks] below.
 // (max pooling is in pool.cpp.)
 //
@@ -253,10 +253,10 @@ template <class T>
 void conv2d_backward_impl(T* dx, T* dw, T* db, const T* dy, const T* x, const T* w,
                           const Conv2dGeom& g, int64_t O) {
   // dx by packed im2col where it applies (cpu/conv_gemm.h); the chunks below then only do dW, db.
-  if (dx && g.N > 0 && O > 0 && conv2d_backward_input_packed(dx, dy, w, g, O)) {
-    if (!dw && !db) return;
-    dx = nullptr;
-  }
+  if (dx && g.N > 0 && O > 0 && conv2d_backward_input_packed(dx, dy, w, g, O)) dx = nullptr;
+  // dW, db likewise (packed panels, cpu/conv_gemm.cpp [note: packed dW]).
+  if ((dw || db) && conv2d_backward_weight_packed(dw, db, dy, x, g, O)) dw = db = nullptr;
+  if (!dx && !dw && !db) return;
   const int64_t K = g.C * g.kh * g.kw, L = g.Ho * g.Wo;
   const int64_t nb = chunk_images(g, sizeof(T)), chunks = (g.N + nb - 1) / nb;
   const int64_t slices = std::min(chunks, kSlices);

@@ -482,8 +482,138 @@ bool usable(const Conv2dGeom& g, int64_t O) {
          g.Ho > 0 && g.Wo > 0;
 }
 
+// ---- dW, db: packed panels ------------------------------------------------------------------
+// [note: packed dW] dW (O x K) = sum over pixels q of dy[o, q] * patch[k, q]: a GEMM whose
+// reduction runs over the pixels. Per block of one image's pixels (never the whole patch matrix):
+// the patch rows are gathered into a K x nc buffer by the run loops, then both operands are packed
+// with the pixel as the micro-kernel's k index (a transpose of nc-wide rows into MR- or NR-wide
+// tiles), and every (row tile, column tile) call adds its nc-pixel product into the partial. The
+// product is computed as dW or as dW^T (K x O), whichever pads fewer tile rows and columns (1->32:
+// 9 patch rows fill one 12-row tile, as columns they would fill a third of a 32-wide one).
+// The batch is cut into at most kDwSlices contiguous slices of images whose boundaries depend on N
+// alone; each slice adds its images in order into its own partial and the partials are added in
+// slice order, so the bits do not depend on the thread count.
+
+constexpr int64_t kDwSlices = 16;
+constexpr size_t kKeptPartBytes = 8 << 20;  // partials up to this size are kept per thread
+thread_local Buffer tls_rows;               // one block's patch rows (K x nc)
+thread_local Buffer tls_dwpart;             // the per-slice partials, when small
+
+// d[q*t + r] = s[r*ld + q] for r < rows, zero for rows <= r < t; q < nc.
+template <class T>
+void pack_transposed(T* __restrict d, int t, const T* __restrict s, int64_t ld, int64_t rows,
+                     int64_t nc) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (t % 16 == 0 && active_isa() == Isa::avx512)
+      return conv_pack_t_f32_avx512(d, t, s, ld, rows, nc);
+  }
+  for (int64_t q = 0; q < nc; ++q) {
+    T* dq = d + q * t;
+    int64_t r = 0;
+    for (; r < rows; ++r) dq[r] = s[r * ld + q];
+    for (; r < t; ++r) dq[r] = T(0);
+  }
+}
+
+template <class T>
+void backward_weight(T* dw, T* db, const T* dy, const T* x, const Conv2dGeom& g, int64_t O) {
+  const int64_t K = g.C * g.kh * g.kw, L = g.Ho * g.Wo;
+  const UKernel<T> uk_n = kernel_for_rows<T>(O), uk_t = kernel_for_rows<T>(K);
+  auto pad = [](int64_t n, int64_t t) { return (n + t - 1) / t * t; };
+  const bool tr = pad(K, uk_t.MR) * pad(O, uk_t.NR) < pad(O, uk_n.MR) * pad(K, uk_n.NR);
+  const UKernel<T>& uk = tr ? uk_t : uk_n;
+  const int MR = uk.MR, NR = uk.NR;
+  const int64_t M = tr ? K : O, N = tr ? O : K, Mp = pad(M, MR), Np = pad(N, NR);
+  // nc pixels per block: patch rows, A and B panels in about kBlockBytes.
+  const int64_t nc = std::clamp<int64_t>(
+      kBlockBytes / (static_cast<int64_t>(sizeof(T)) * (K + Mp + Np)) / 16 * 16, 16, pad(L, 16));
+  const int64_t slices = std::min(g.N, kDwSlices), P = Mp * Np + O;
+  const size_t part_bytes = sizeof(T) * static_cast<size_t>(slices * P);
+  std::unique_ptr<void, decltype(&std::free)> own(nullptr, &std::free);
+  T* part;
+  if (part_bytes <= kKeptPartBytes) {
+    part = static_cast<T*>(tls_dwpart.get(part_bytes));
+  } else {
+    own.reset(std::aligned_alloc(64, (part_bytes + 63) / 64 * 64));
+    if (!own) throw std::bad_alloc();
+    part = static_cast<T*>(own.get());
+  }
+  int64_t lo[64], hi[64];
+  for (int64_t j = 0; j < g.kw; ++j) lo[j] = col_range(g, j).lo, hi[j] = col_range(g, j).hi;
+  const ConvRunGeom rg = run_geom(g, lo, hi);
+  const RunFns<T>& fns = runs_for(static_cast<T*>(nullptr));
+  parallel_for(slices, 1, [&](int64_t s0, int64_t s1) {
+    T* rows = static_cast<T*>(tls_rows.get(sizeof(T) * K * nc));
+    T* pa = static_cast<T*>(tls_panels.get(sizeof(T) * (Mp + Np) * nc));
+    T* pb = pa + Mp * nc;
+    for (int64_t s = s0; s < s1; ++s) {
+      T* c = part + s * P;
+      T* pdb = c + Mp * Np;
+      std::fill(pdb, pdb + O, T(0));
+      bool first = true;
+      for (int64_t n = g.N * s / slices; n < g.N * (s + 1) / slices; ++n) {
+        const T* xn = x + n * g.C * g.H * g.W;
+        for (int64_t l0 = 0; l0 < L; l0 += nc) {
+          const int64_t m = std::min(nc, L - l0);
+          const T* dyb = dy + n * O * L + l0;
+          for (int64_t o = 0; o < O; ++o) {
+            T acc = pdb[o];
+            const T* r = dyb + o * L;
+            for (int64_t q = 0; q < m; ++q) acc += r[q];
+            pdb[o] = acc;
+          }
+          if (!dw) continue;  // db alone: no product
+          for_runs(g, n * L + l0, n * L + l0 + m, n * L + l0, static_cast<int>(nc),
+                   [&](int64_t, int64_t oh, int64_t a, int64_t b, int64_t col) {
+                     fns.pack(rows + col, nc, xn, rg, oh, a, b);
+                   });
+          T* pp = tr ? pa : pb;  // patch tiles
+          T* pd = tr ? pb : pa;  // dy tiles
+          const int tp = tr ? MR : NR, td = tr ? NR : MR;
+          for (int64_t k0 = 0; k0 < K; k0 += tp)
+            pack_transposed(pp + k0 * m, tp, rows + k0 * nc, nc, std::min<int64_t>(tp, K - k0), m);
+          for (int64_t o0 = 0; o0 < O; o0 += td)
+            pack_transposed(pd + o0 * m, td, dyb + o0 * L, L, std::min<int64_t>(td, O - o0), m);
+          for (int64_t i = 0; i < Mp; i += MR)
+            for (int64_t j = 0; j < Np; j += NR)
+              uk.fn(m, pa + i * m, pb + j * m, c + i * Np + j, Np, T(1), first ? T(0) : T(1),
+                    nullptr);
+          first = false;
+        }
+      }
+    }
+  });
+  const int64_t first = dw ? 0 : O * K;  // without dw the product partials were never written
+  parallel_for(O * (K + 1) - first, 4096, [&](int64_t b, int64_t e) {
+    for (int64_t i = first + b; i < first + e; ++i) {
+      const int64_t at = i >= O * K ? Mp * Np + (i - O * K)
+                         : tr       ? (i % K) * Np + i / K
+                                    : (i / K) * Np + i % K;
+      T acc = T(0);
+      for (int64_t s = 0; s < slices; ++s) acc += part[s * P + at];
+      if (i < O * K) {
+        if (dw) dw[i] = acc;
+      } else if (db) {
+        db[i - O * K] = acc;
+      }
+    }
+  });
+}
+
 }  // namespace
 
+bool conv2d_backward_weight_packed(float* dw, float* db, const float* dy, const float* x,
+                                   const Conv2dGeom& g, int64_t C_out) {
+  if (!usable<float>(g, C_out) || (!dw && !db)) return false;
+  backward_weight(dw, db, dy, x, g, C_out);
+  return true;
+}
+bool conv2d_backward_weight_packed(double* dw, double* db, const double* dy, const double* x,
+                                   const Conv2dGeom& g, int64_t C_out) {
+  if (!usable<double>(g, C_out) || (!dw && !db)) return false;
+  backward_weight(dw, db, dy, x, g, C_out);
+  return true;
+}
 bool conv2d_forward_packed(float* y, const float* x, const float* w, const float* b,
                            const Conv2dGeom& g, int64_t C_out) {
   if (!usable<float>(g, C_out)) return false;

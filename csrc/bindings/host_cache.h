@@ -1,0 +1,21 @@
+// Fresh output arrays for the CPU kernels, with large buffers recycled.
+//
+// A training step allocates and frees the same large activations and gradients every step; the
+// C library hands big blocks back to the OS on free and gets fresh ones on the next request, and
+// every fresh page is a page fault that the kernel zero-fills (a fifth of a small CNN's step). So
+// buffers of at least 1 MiB that fastnn's kernels return are drawn from a small cache of recently
+// freed ones (at most 256 MiB and 32 buffers; the oldest is released first). Only arrays made here
+// take part: the process's malloc settings and numpy's allocator are left alone.
+#pragma once
+#include <pybind11/numpy.h>
+
+#include <vector>
+
+namespace fastnn::bind {
+
+// An uninitialised C-contiguous array of dtype dt and the given shape. Its memory is owned by the
+// array (the base is a capsule that returns the buffer to the cache when the array dies).
+pybind11::array cached_empty(const pybind11::dtype& dt,
+                             const std::vector<pybind11::ssize_t>& shape);
+
+}  // namespace fastnn::bind
