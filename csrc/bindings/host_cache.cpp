@@ -5,6 +5,7 @@
 #include <deque>
 #include <mutex>
 #include <new>
+#include <stdexcept>
 
 namespace fastnn::bind {
 namespace py = pybind11;
@@ -67,7 +68,11 @@ Cache& cache() {
 
 py::array cached_empty(const py::dtype& dt, const std::vector<py::ssize_t>& shape) {
   size_t bytes = static_cast<size_t>(dt.itemsize());
-  for (py::ssize_t d : shape) bytes *= static_cast<size_t>(d);
+  for (py::ssize_t d : shape) {
+    // A wrapped product would make a small buffer behind a huge array: refuse it instead.
+    if (d < 0 || __builtin_mul_overflow(bytes, static_cast<size_t>(d), &bytes))
+      throw std::length_error("array size overflows the address space");
+  }
   if (bytes < kMinBytes) return py::array(dt, shape);
   const size_t cap = (bytes + kRound - 1) / kRound * kRound;
   void* p = cache().take(cap);
