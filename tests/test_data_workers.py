@@ -21,7 +21,8 @@ from fastnn.utils import data
 FORK = "fork" if "fork" in mp.get_all_start_methods() else None
 needs_fork = pytest.mark.skipif(FORK is None, reason="needs the fork start method")
 BACKENDS = [None, pytest.param(FORK, marks=needs_fork)]
-PYTHON_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "python")
+# The fastnn this test imported (the installed one in CI, the source tree with PYTHONPATH=python).
+PYTHON_DIR = os.path.dirname(os.path.dirname(os.path.abspath(fastnn.__file__)))
 
 
 def loader_threads():

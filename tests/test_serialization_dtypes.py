@@ -43,7 +43,10 @@ def _same(back, obj):
     for cls in (fastnn.Tensor, np.ndarray, np.generic):
         assert isinstance(back, cls) == isinstance(obj, cls)
     assert got.dtype == want.dtype and got.shape == want.shape
-    assert got.tobytes() == want.tobytes()
+    if want.dtype.char in "gG":  # x87 extended precision: 6 of its 16 bytes are padding
+        np.testing.assert_array_equal(got, want)
+    else:
+        assert got.tobytes() == want.tobytes()
 
 
 @pytest.mark.parametrize("kind", ["tensor", "array", "scalar"])
