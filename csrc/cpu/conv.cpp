@@ -30,6 +30,7 @@
 #include "cpu/fastnn_cpu.h"
 #include "cpu/gemm_ukernels.h"
 #include "cpu/parallel.h"
+#include "cpu/scratch.h"
 
 namespace fastnn {
 namespace {
@@ -42,23 +43,6 @@ int64_t grain_for(int64_t work_per_task) {
 
 // ---- im2col / col2im --------------------------------------------------------------------------
 
-// One 64-byte aligned scratch buffer, grown on demand and kept between calls (one per thread and
-// use, thread_local below).
-struct Scratch {
-  void* ptr = nullptr;
-  size_t cap = 0;
-  ~Scratch() { std::free(ptr); }
-  void* get(size_t bytes) {
-    if (cap < bytes) {
-      std::free(ptr);
-      bytes = (bytes + 4095) & ~size_t(4095);
-      ptr = std::aligned_alloc(64, bytes);
-      cap = ptr ? bytes : 0;
-      if (!ptr) throw std::bad_alloc();
-    }
-    return ptr;
-  }
-};
 thread_local Scratch tls_padded;  // one zero-padded plane (im2col_plane / col2im_plane)
 
 // [note: padded plane] im2col and col2im go through a copy of the plane with its zero border,

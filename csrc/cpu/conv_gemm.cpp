@@ -31,30 +31,16 @@
 #include "cpu/conv_pack.h"
 #include "cpu/gemm_ukernels.h"
 #include "cpu/parallel.h"
+#include "cpu/scratch.h"
 
 namespace fastnn {
 namespace {
 
 constexpr int64_t kBlockBytes = 384 * 1024;  // packed patch panels per block (L2 is 1 MiB)
 
-struct Buffer {
-  void* ptr = nullptr;
-  size_t cap = 0;
-  ~Buffer() { std::free(ptr); }
-  void* get(size_t bytes) {
-    if (cap < bytes) {
-      std::free(ptr);
-      bytes = (bytes + 4095) & ~size_t(4095);
-      ptr = std::aligned_alloc(64, bytes);
-      cap = ptr ? bytes : 0;
-      if (!ptr) throw std::bad_alloc();
-    }
-    return ptr;
-  }
-};
-thread_local Buffer tls_panels;  // one block's B panels
-thread_local Buffer tls_out;     // one block's GEMM output (forward: y, dx: dpatches)
-thread_local Buffer tls_pad;     // one zero-padded image (shifted panels)
+thread_local Scratch tls_panels;  // one block's B panels
+thread_local Scratch tls_out;     // one block's GEMM output (forward: y, dx: dpatches)
+thread_local Scratch tls_pad;     // one zero-padded image (shifted panels)
 
 // Valid output-column range per kernel column j: ow in [lo[j], hi[j]) reads iw inside [0, W).
 struct ColRange {
@@ -496,8 +482,8 @@ bool usable(const Conv2dGeom& g, int64_t O) {
 
 constexpr int64_t kDwSlices = 16;
 constexpr size_t kKeptPartBytes = 8 << 20;  // partials up to this size are kept per thread
-thread_local Buffer tls_rows;               // one block's patch rows (K x nc)
-thread_local Buffer tls_dwpart;             // the per-slice partials, when small
+thread_local Scratch tls_rows;              // one block's patch rows (K x nc)
+thread_local Scratch tls_dwpart;            // the per-slice partials, when small
 
 // d[q*t + r] = s[r*ld + q] for r < rows, zero for rows <= r < t; q < nc.
 template <class T>
