@@ -5,6 +5,7 @@ python bench/run.py matmul     # only bench/bench_matmul.py
 python bench/run.py --quick    # fewer sizes and repeats (a smoke run)
 python bench/run.py --json out.json
 python bench/run.py --markdown # the README's "How fast" table (the full report goes to stderr)
+python bench/run.py soak       # RSS and threads over 20,000 training steps (not in the default run)
 
 Before the suites, the run measures its own limits (_harness.limits: one core's FMA throughput
 and the copy bandwidth); every "of limit" figure is relative to them, never to an assumed clock.
@@ -41,13 +42,19 @@ SUITES = [
     "e2e",
     "soak",
 ]
+# Run only when named: the soak's full run trains 20,000 steps per row (about an hour with torch).
+ON_REQUEST = {"soak"}
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("suites", nargs="*", help=f"which benchmarks, of {SUITES} (default: all)")
+    parser.add_argument(
+        "suites",
+        nargs="*",
+        help=f"which benchmarks, of {SUITES} (default: all but {sorted(ON_REQUEST)})",
+    )
     parser.add_argument("--quick", action="store_true", help="fewer sizes and repeats")
     parser.add_argument("--json", metavar="PATH", help="also write the rows as JSON")
     parser.add_argument(
@@ -64,7 +71,7 @@ def main(argv=None):
     summary = cpu_summary()
     print(f"# fastnn benchmarks\n\n{summary}\n\n{limits_summary()}\n", file=report, flush=True)
     tables = []
-    for name in args.suites or SUITES:
+    for name in args.suites or [s for s in SUITES if s not in ON_REQUEST]:
         path = pathlib.Path(__file__).parent / f"bench_{name}.py"
         if not path.exists():
             continue
