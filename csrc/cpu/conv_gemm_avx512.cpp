@@ -11,44 +11,23 @@
 
 #define FASTNN_VEC_NS avx512
 #include "cpu/matmul_ukernel.h"  // ukernel<S, MR>, over the traits below
+#include "cpu/vec_traits_avx512.h"
 
 namespace fastnn {
 namespace avx512 {
 namespace {
 
-struct F32 {
-  using T = float;
-  using V = __m512;
+struct F32 : VecF32 {
   using M = __mmask16;
-  static constexpr int W = 16;
+  using VecF32::store;
   static V loadz(M m, const T* p) { return _mm512_maskz_loadu_ps(m, p); }
   static void store(T* p, M m, V v) { _mm512_mask_storeu_ps(p, m, v); }
-  static V add(V a, V b) { return _mm512_add_ps(a, b); }
-  // ---- for the micro-kernel ----
-  static V zero() { return _mm512_setzero_ps(); }
-  static V bcast(const T* p) { return _mm512_set1_ps(*p); }
-  static V set1(T x) { return _mm512_set1_ps(x); }
-  static V load(const T* p) { return _mm512_loadu_ps(p); }
-  static void store(T* p, V v) { _mm512_storeu_ps(p, v); }
-  static V fma(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
-  static V mul(V a, V b) { return _mm512_mul_ps(a, b); }
 };
-struct F64 {
-  using T = double;
-  using V = __m512d;
+struct F64 : VecF64 {
   using M = __mmask8;
-  static constexpr int W = 8;
+  using VecF64::store;
   static V loadz(M m, const T* p) { return _mm512_maskz_loadu_pd(m, p); }
   static void store(T* p, M m, V v) { _mm512_mask_storeu_pd(p, m, v); }
-  static V add(V a, V b) { return _mm512_add_pd(a, b); }
-  // ---- for the micro-kernel ----
-  static V zero() { return _mm512_setzero_pd(); }
-  static V bcast(const T* p) { return _mm512_set1_pd(*p); }
-  static V set1(T x) { return _mm512_set1_pd(x); }
-  static V load(const T* p) { return _mm512_loadu_pd(p); }
-  static void store(T* p, V v) { _mm512_storeu_pd(p, v); }
-  static V fma(V a, V b, V c) { return _mm512_fmadd_pd(a, b, c); }
-  static V mul(V a, V b) { return _mm512_mul_pd(a, b); }
 };
 
 // Lanes [lo, hi) of a vector (0 <= lo, hi <= W; empty when hi <= lo).

@@ -16,25 +16,15 @@
 #define FASTNN_VEC_NS avx512
 #include "cpu/matmul_skinny_kernels.h"  // skinny_dot<S>, skinny_bcast<S>, over the traits below
 #include "cpu/matmul_ukernel.h"         // ukernel<S, MR>, over the traits below
+#include "cpu/vec_traits_avx512.h"
 
 namespace fastnn {
 namespace avx512 {
 namespace {
 
-// ---- vector helpers, overloaded on the element type ---------------------------------------------
+// ---- vector helpers, overloaded on the element type (the micro-kernel's come from Vec*) ---------
 
-struct F32 {
-  using T = float;
-  using V = __m512;
-  static constexpr int W = 16;
-  static V zero() { return _mm512_setzero_ps(); }
-  static V bcast(const T* p) { return _mm512_set1_ps(*p); }
-  static V set1(T x) { return _mm512_set1_ps(x); }
-  static V load(const T* p) { return _mm512_loadu_ps(p); }
-  static void store(T* p, V v) { _mm512_storeu_ps(p, v); }
-  static V fma(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
-  static V mul(V a, V b) { return _mm512_mul_ps(a, b); }
-  static V add(V a, V b) { return _mm512_add_ps(a, b); }
+struct F32 : VecF32 {
   // ---- for the skinny kernels ----
   static constexpr int NREG = 32, SKINNY_MAX = 16;
   static __mmask16 mask(int n) { return static_cast<__mmask16>((1u << n) - 1); }
@@ -64,18 +54,7 @@ struct F32 {
   }
 };
 
-struct F64 {
-  using T = double;
-  using V = __m512d;
-  static constexpr int W = 8;
-  static V zero() { return _mm512_setzero_pd(); }
-  static V bcast(const T* p) { return _mm512_set1_pd(*p); }
-  static V set1(T x) { return _mm512_set1_pd(x); }
-  static V load(const T* p) { return _mm512_loadu_pd(p); }
-  static void store(T* p, V v) { _mm512_storeu_pd(p, v); }
-  static V fma(V a, V b, V c) { return _mm512_fmadd_pd(a, b, c); }
-  static V mul(V a, V b) { return _mm512_mul_pd(a, b); }
-  static V add(V a, V b) { return _mm512_add_pd(a, b); }
+struct F64 : VecF64 {
   // ---- for the skinny kernels ----
   static constexpr int NREG = 32, SKINNY_MAX = 16;
   static __mmask8 mask(int n) { return static_cast<__mmask8>((1u << n) - 1); }
