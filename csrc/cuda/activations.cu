@@ -218,7 +218,7 @@ void act_forward(Act act, DType dt, void* y, const void* x, double a, double b, 
   if (n == 0) return;
   dispatch_float(dt, "activation", [&](auto tag) {
     using T = decltype(tag);
-    act_forward_kernel<T><<<grid_for(n), kThreads, 0, kStream>>>(
+    act_forward_kernel<T><<<grid_for(n), kThreads, 0, current_stream()>>>(
         act, static_cast<T*>(y), static_cast<const T*>(x), static_cast<T>(a), static_cast<T>(b),
         static_cast<T>(c), n);
   });
@@ -230,7 +230,7 @@ void act_backward(Act act, DType dt, void* dx, const void* dy, const void* xy, d
   if (n == 0) return;
   dispatch_float(dt, "activation backward", [&](auto tag) {
     using T = decltype(tag);
-    act_backward_kernel<T><<<grid_for(n), kThreads, 0, kStream>>>(
+    act_backward_kernel<T><<<grid_for(n), kThreads, 0, current_stream()>>>(
         act, static_cast<T*>(dx), static_cast<const T*>(dy), static_cast<const T*>(xy),
         static_cast<T>(a), static_cast<T>(b), static_cast<T>(c), n);
   });
@@ -253,7 +253,7 @@ void softmax_fwd(SoftmaxKind kind, DType dt, void* y, const void* x, int64_t row
   dispatch_float(dt, "softmax", [&](auto tag) {
     using T = decltype(tag);
     launch_rows(rows, cols, [&](auto warp, unsigned grid, int threads) {
-      softmax_forward_kernel<T, decltype(warp)::value><<<grid, threads, 0, kStream>>>(
+      softmax_forward_kernel<T, decltype(warp)::value><<<grid, threads, 0, current_stream()>>>(
           kind, static_cast<T*>(y), static_cast<const T*>(x), rows, cols);
     });
   });
@@ -264,9 +264,9 @@ void softmax_bwd(SoftmaxKind kind, DType dt, void* dx, const void* dy, const voi
   dispatch_float(dt, "softmax backward", [&](auto tag) {
     using T = decltype(tag);
     launch_rows(rows, cols, [&](auto warp, unsigned grid, int threads) {
-      softmax_backward_kernel<T, decltype(warp)::value>
-          <<<grid, threads, 0, kStream>>>(kind, static_cast<T*>(dx), static_cast<const T*>(dy),
-                                          static_cast<const T*>(y), rows, cols);
+      softmax_backward_kernel<T, decltype(warp)::value><<<grid, threads, 0, current_stream()>>>(
+          kind, static_cast<T*>(dx), static_cast<const T*>(dy), static_cast<const T*>(y), rows,
+          cols);
     });
   });
 }

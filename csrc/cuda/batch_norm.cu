@@ -118,13 +118,13 @@ void batch_norm_forward_cuda(DType dt, void* y, double* save_mean, double* save_
   dispatch_float(dt, "batch_norm", [&](auto tag) {
     using T = decltype(tag);
     if (C == 0) return;
-    bn_stats_kernel<T><<<channel_grid(C), kThreads, 0, kStream>>>(
+    bn_stats_kernel<T><<<channel_grid(C), kThreads, 0, current_stream()>>>(
         save_mean, save_rstd, static_cast<T*>(running_mean), static_cast<T*>(running_var),
         static_cast<const T*>(x), N, C, S, eps, momentum, training);
     FASTNN_CUDA_CHECK_LAUNCH();
     const int64_t n = N * C * S;
     if (n == 0) return;
-    bn_apply_kernel<T><<<grid_for(n), kThreads, 0, kStream>>>(
+    bn_apply_kernel<T><<<grid_for(n), kThreads, 0, current_stream()>>>(
         static_cast<T*>(y), static_cast<const T*>(x), static_cast<const T*>(w),
         static_cast<const T*>(b), save_mean, save_rstd, n, C, S);
     FASTNN_CUDA_CHECK_LAUNCH();
@@ -138,14 +138,14 @@ void batch_norm_backward_cuda(DType dt, void* dx, void* dw, void* db, const void
     using T = decltype(tag);
     if (C == 0) return;
     Workspace coef(3 * C * static_cast<int64_t>(sizeof(double)));
-    bn_grad_kernel<T><<<channel_grid(C), kThreads, 0, kStream>>>(
+    bn_grad_kernel<T><<<channel_grid(C), kThreads, 0, current_stream()>>>(
         static_cast<T*>(dw), static_cast<T*>(db), coef.as<double>(), static_cast<const T*>(dy),
         static_cast<const T*>(x), static_cast<const T*>(w), save_mean, save_rstd, N, C, S,
         training);
     FASTNN_CUDA_CHECK_LAUNCH();
     const int64_t n = N * C * S;
     if (!dx || n == 0) return;
-    bn_dx_kernel<T><<<grid_for(n), kThreads, 0, kStream>>>(
+    bn_dx_kernel<T><<<grid_for(n), kThreads, 0, current_stream()>>>(
         static_cast<T*>(dx), static_cast<const T*>(dy), static_cast<const T*>(x), save_mean,
         coef.as<double>(), n, C, S);
     FASTNN_CUDA_CHECK_LAUNCH();

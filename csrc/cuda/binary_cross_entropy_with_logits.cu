@@ -50,10 +50,10 @@ void binary_cross_entropy_with_logits_forward_cuda(DType dt, void* loss, void* d
     const bool reduce = reduction != Reduction::none;
     Workspace ws(reduce ? static_cast<int64_t>(sizeof(double)) : 0);
     double* total = reduce ? ws.as<double>() : nullptr;
-    if (reduce) FASTNN_CUDA_CHECK(cudaMemsetAsync(total, 0, sizeof(double), kStream));
+    if (reduce) FASTNN_CUDA_CHECK(cudaMemsetAsync(total, 0, sizeof(double), current_stream()));
     const double scale = reduction == Reduction::mean ? 1.0 / static_cast<double>(n) : 1.0;
     if (n > 0) {
-      bce_kernel<T><<<grid_for(n), kThreads, 0, kStream>>>(
+      bce_kernel<T><<<grid_for(n), kThreads, 0, current_stream()>>>(
           reduce ? nullptr : static_cast<T*>(loss), static_cast<T*>(dlogits), total,
           static_cast<const T*>(logits), static_cast<const T*>(target),
           static_cast<const T*>(weight), weight_per_class, static_cast<const T*>(pos_weight), n, C,
@@ -61,7 +61,7 @@ void binary_cross_entropy_with_logits_forward_cuda(DType dt, void* loss, void* d
       FASTNN_CUDA_CHECK_LAUNCH();
     }
     if (reduce) {
-      bce_finish_kernel<T><<<1, 1, 0, kStream>>>(static_cast<T*>(loss), total, scale);
+      bce_finish_kernel<T><<<1, 1, 0, current_stream()>>>(static_cast<T*>(loss), total, scale);
       FASTNN_CUDA_CHECK_LAUNCH();
     }
   });

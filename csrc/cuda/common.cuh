@@ -30,12 +30,14 @@
 
 namespace fastnn::cuda {
 
-// [note: stream] fastnn launches everything on the legacy default stream (stream 0) of the
-// current device. Work is therefore ordered with every blocking stream of other libraries
-// (torch's default stream, CuPy's null stream), which is what zero-copy exchange through
-// DLPack / __cuda_array_interface__ needs, and the caching allocator can hand a freed block to
-// the next allocation without recording events. A future multi-stream design would change this.
-constexpr cudaStream_t kStream = 0;
+// [note: stream] Every fastnn launch, memset and device copy goes on current_stream(): the
+// calling thread's current stream of the current device, which is the legacy default stream
+// (stream 0) unless the caller has made another one current (runtime.cu). On stream 0 work is
+// ordered with every blocking stream of other libraries (torch's default stream, CuPy's null
+// stream), which is what zero-copy exchange through DLPack / __cuda_array_interface__ needs.
+// Kernels never name a stream themselves, so switching streams (or capturing a graph) needs no
+// change in any kernel file.
+cudaStream_t current_stream();
 
 constexpr int kThreads = 256;
 

@@ -268,8 +268,8 @@ void unary_cuda(UnaryOp op, DType dt, void* out, const void* x, int64_t n) {
   if (n == 0) return;
   dispatch_numeric(dt, "unary op", [&](auto tag) {
     using T = decltype(tag);
-    unary_kernel<T><<<grid_for(n), kThreads, 0, kStream>>>(op, static_cast<T*>(out),
-                                                           static_cast<const T*>(x), n);
+    unary_kernel<T><<<grid_for(n), kThreads, 0, current_stream()>>>(op, static_cast<T*>(out),
+                                                                    static_cast<const T*>(x), n);
   });
   FASTNN_CUDA_CHECK_LAUNCH();
 }
@@ -279,7 +279,7 @@ void clamp_cuda(DType dt, void* out, const void* x, const double* lo, const doub
   dispatch_numeric(dt, "clamp", [&](auto tag) {
     using T = decltype(tag);
     const T l = lo ? static_cast<T>(*lo) : T(0), h = hi ? static_cast<T>(*hi) : T(0);
-    clamp_kernel<T><<<grid_for(n), kThreads, 0, kStream>>>(
+    clamp_kernel<T><<<grid_for(n), kThreads, 0, current_stream()>>>(
         static_cast<T*>(out), static_cast<const T*>(x), l, h, lo != nullptr, hi != nullptr, n);
   });
   FASTNN_CUDA_CHECK_LAUNCH();
@@ -300,18 +300,18 @@ void binary_cuda(BinaryOp op, DType dt, void* out, const void* a, const Strides&
       bool* po = static_cast<bool*>(out);
       if (contig)
         binary_kernel<T, bool, true>
-            <<<grid_for(n), kThreads, 0, kStream>>>(op, po, pa, sa, pb, sb, shape, n);
+            <<<grid_for(n), kThreads, 0, current_stream()>>>(op, po, pa, sa, pb, sb, shape, n);
       else
         binary_kernel<T, bool, false>
-            <<<grid_for(n), kThreads, 0, kStream>>>(op, po, pa, sa, pb, sb, shape, n);
+            <<<grid_for(n), kThreads, 0, current_stream()>>>(op, po, pa, sa, pb, sb, shape, n);
     } else {
       T* po = static_cast<T*>(out);
       if (contig)
         binary_kernel<T, T, true>
-            <<<grid_for(n), kThreads, 0, kStream>>>(op, po, pa, sa, pb, sb, shape, n);
+            <<<grid_for(n), kThreads, 0, current_stream()>>>(op, po, pa, sa, pb, sb, shape, n);
       else
         binary_kernel<T, T, false>
-            <<<grid_for(n), kThreads, 0, kStream>>>(op, po, pa, sa, pb, sb, shape, n);
+            <<<grid_for(n), kThreads, 0, current_stream()>>>(op, po, pa, sa, pb, sb, shape, n);
     }
   });
   FASTNN_CUDA_CHECK_LAUNCH();
@@ -326,10 +326,10 @@ void binary_scalar_cuda(BinaryOp op, DType dt, void* out, const void* a, double 
     using T = decltype(tag);
     const T* pa = static_cast<const T*>(a);
     if (is_comparison(op))
-      binary_scalar_kernel<T, bool><<<grid_for(n), kThreads, 0, kStream>>>(
+      binary_scalar_kernel<T, bool><<<grid_for(n), kThreads, 0, current_stream()>>>(
           op, static_cast<bool*>(out), pa, static_cast<T>(s), scalar_first, n);
     else
-      binary_scalar_kernel<T, T><<<grid_for(n), kThreads, 0, kStream>>>(
+      binary_scalar_kernel<T, T><<<grid_for(n), kThreads, 0, current_stream()>>>(
           op, static_cast<T*>(out), pa, static_cast<T>(s), scalar_first, n);
   });
   FASTNN_CUDA_CHECK_LAUNCH();
@@ -341,7 +341,7 @@ void where_cuda(DType dt, void* out, const void* cond, const Strides& sc, const 
   if (n == 0) return;
   dispatch_numeric(dt, "where", [&](auto tag) {
     using T = decltype(tag);
-    where_kernel<T><<<grid_for(n), kThreads, 0, kStream>>>(
+    where_kernel<T><<<grid_for(n), kThreads, 0, current_stream()>>>(
         static_cast<T*>(out), static_cast<const bool*>(cond), sc, static_cast<const T*>(a), sa,
         static_cast<const T*>(b), sb, shape, n);
   });
@@ -359,7 +359,7 @@ void fill_cuda(DType dt, void* out, double value, int64_t value_i, int64_t n) {
       v = static_cast<T>(value);
     else
       v = static_cast<T>(value_i);
-    fill_kernel<T><<<grid_for(n), kThreads, 0, kStream>>>(static_cast<T*>(out), v, n);
+    fill_kernel<T><<<grid_for(n), kThreads, 0, current_stream()>>>(static_cast<T*>(out), v, n);
   });
   FASTNN_CUDA_CHECK_LAUNCH();
 }
@@ -370,8 +370,8 @@ void cast_cuda(DType out_dt, DType in_dt, void* out, const void* in, int64_t n) 
     using To = decltype(to_tag);
     dispatch_all(in_dt, [&](auto from_tag) {
       using From = decltype(from_tag);
-      cast_kernel<To, From><<<grid_for(n), kThreads, 0, kStream>>>(static_cast<To*>(out),
-                                                                   static_cast<const From*>(in), n);
+      cast_kernel<To, From><<<grid_for(n), kThreads, 0, current_stream()>>>(
+          static_cast<To*>(out), static_cast<const From*>(in), n);
     });
   });
   FASTNN_CUDA_CHECK_LAUNCH();
@@ -383,7 +383,7 @@ void copy_strided_cuda(int64_t elem_size, void* out, const void* in, const Strid
   if (n == 0) return;
   auto launch = [&](auto tag) {
     using T = decltype(tag);
-    copy_strided_kernel<T><<<grid_for(n), kThreads, 0, kStream>>>(
+    copy_strided_kernel<T><<<grid_for(n), kThreads, 0, current_stream()>>>(
         static_cast<T*>(out), static_cast<const T*>(in), strides, shape, n);
   };
   switch (elem_size) {

@@ -2,8 +2,9 @@
 // csrc/cpu/fastnn_cpu.h, on raw device pointers. Plain C++ (no CUDA headers), so the binding files
 // compile with the host compiler. Conventions: outputs first, then inputs, then sizes; all sizes
 // and index math int64_t; contiguous row-major buffers; backward kernels overwrite their outputs.
-// Every function runs on the current device and the legacy default stream ([note: stream] in
-// common.cuh) and throws std::runtime_error on a CUDA error, std::invalid_argument on bad input.
+// Every function runs on the current device and the calling thread's current stream ([note:
+// stream] in common.cuh) and throws std::runtime_error on a CUDA error, std::invalid_argument on
+// bad input.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -56,6 +57,9 @@ const char* runtime_error_string();  // why device_count() is 0 ("" when it is n
 int runtime_version();
 int driver_version();  // 0 without a driver
 void device_name(int device, char* buf, int len);
+// The calling thread's current stream as a cudaStream_t value (0: the legacy default stream).
+std::uintptr_t get_current_stream();
+void set_current_stream(std::uintptr_t stream);
 
 void copy_host_to_device(void* dst, const void* src, int64_t bytes);    // synchronous
 void copy_device_to_host(void* dst, const void* src, int64_t bytes);    // synchronous

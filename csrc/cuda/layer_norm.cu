@@ -105,7 +105,7 @@ void forward(DType dt, const char* fn, void* y, double* mean, double* rstd, cons
   dispatch_float(dt, fn, [&](auto tag) {
     using T = decltype(tag);
     if (sh.R == 0) return;
-    row_forward_kernel<T><<<row_grid(sh.R), kThreads, 0, kStream>>>(
+    row_forward_kernel<T><<<row_grid(sh.R), kThreads, 0, current_stream()>>>(
         static_cast<T*>(y), mean, rstd, static_cast<const T*>(x), static_cast<const T*>(w),
         static_cast<const T*>(b), sh, eps);
     FASTNN_CUDA_CHECK_LAUNCH();
@@ -117,14 +117,14 @@ void backward(DType dt, const char* fn, void* dx, void* dw, void* db, const void
   dispatch_float(dt, fn, [&](auto tag) {
     using T = decltype(tag);
     if (dx && sh.R > 0) {
-      row_backward_kernel<T><<<row_grid(sh.R), kThreads, 0, kStream>>>(
+      row_backward_kernel<T><<<row_grid(sh.R), kThreads, 0, current_stream()>>>(
           static_cast<T*>(dx), static_cast<const T*>(dy), static_cast<const T*>(x),
           static_cast<const T*>(w), mean, rstd, sh);
       FASTNN_CUDA_CHECK_LAUNCH();
     }
     const int64_t P = sh.G * sh.Cg;
     if ((dw || db) && P > 0) {
-      param_grad_kernel<T><<<grid_for(P), kThreads, 0, kStream>>>(
+      param_grad_kernel<T><<<grid_for(P), kThreads, 0, current_stream()>>>(
           static_cast<T*>(dw), static_cast<T*>(db), static_cast<const T*>(dy),
           static_cast<const T*>(x), mean, rstd, sh);
       FASTNN_CUDA_CHECK_LAUNCH();

@@ -117,9 +117,9 @@ void launch_gemm(T* c, const T* a, const T* b, const T* bias, int64_t batch, int
   const dim3 grid(static_cast<unsigned>(gx), static_cast<unsigned>(gy),
                   static_cast<unsigned>(batch < 65535 ? batch : 65535));
   constexpr int threads = (BM / TM) * (BN / TN);
-  gemm_kernel<T, BM, BN, BK, TM, TN>
-      <<<grid, threads, 0, kStream>>>(c, a, b, bias, batch, M, N, K, ta, tb, static_cast<T>(alpha),
-                                      static_cast<T>(beta), sa, sb, sc);
+  gemm_kernel<T, BM, BN, BK, TM, TN><<<grid, threads, 0, current_stream()>>>(
+      c, a, b, bias, batch, M, N, K, ta, tb, static_cast<T>(alpha), static_cast<T>(beta), sa, sb,
+      sc);
   FASTNN_CUDA_CHECK_LAUNCH();
 }
 
@@ -150,8 +150,8 @@ void matmul_forward_cuda(DType dt, void* c, const void* a, const void* b, const 
     if (K == 0) {
       // Batched C is contiguous (stride_c == M * N) in every caller.
       const int64_t rows = batch * M;
-      scale_bias_kernel<T>
-          <<<grid_for(rows * N), kThreads, 0, kStream>>>(pc, pbias, rows, N, static_cast<T>(beta));
+      scale_bias_kernel<T><<<grid_for(rows * N), kThreads, 0, current_stream()>>>(
+          pc, pbias, rows, N, static_cast<T>(beta));
       FASTNN_CUDA_CHECK_LAUNCH();
       return;
     }

@@ -113,7 +113,7 @@ void launch_two_state(void* const* params, void* const* s1, void* const* s2,
   for (int64_t i = 0; i < n_tensors; ++i) {
     const int64_t n = numels[i];
     if (n == 0) continue;
-    two_state_kernel<T><<<grid_for(n), kThreads, 0, kStream>>>(
+    two_state_kernel<T><<<grid_for(n), kThreads, 0, current_stream()>>>(
         static_cast<T*>(params[i]), static_cast<T*>(s1[i]), static_cast<T*>(s2[i]),
         static_cast<const T*>(grads[i]), n, update);
     FASTNN_CUDA_CHECK_LAUNCH();
@@ -137,7 +137,7 @@ void sgd_step_cuda(DType dt, void* const* params, void* const* momentum_bufs,
     for (int64_t i = 0; i < n_tensors; ++i) {
       const int64_t n = numels[i];
       if (n == 0) continue;
-      sgd_kernel<T><<<grid_for(n), kThreads, 0, kStream>>>(
+      sgd_kernel<T><<<grid_for(n), kThreads, 0, current_stream()>>>(
           at<T>(params, i), use_momentum ? at<T>(momentum_bufs, i) : nullptr,
           static_cast<const T*>(grads[i]), n, s, use_momentum, h.nesterov, h.maximize,
           h.first_step);
@@ -155,7 +155,7 @@ void adagrad_step_cuda(DType dt, void* const* params, void* const* state_sums,
     for (int64_t i = 0; i < n_tensors; ++i) {
       const int64_t n = numels[i];
       if (n == 0) continue;
-      adagrad_kernel<T><<<grid_for(n), kThreads, 0, kStream>>>(
+      adagrad_kernel<T><<<grid_for(n), kThreads, 0, current_stream()>>>(
           at<T>(params, i), at<T>(state_sums, i), static_cast<const T*>(grads[i]), n, s,
           h.maximize);
       FASTNN_CUDA_CHECK_LAUNCH();
@@ -173,7 +173,7 @@ void rmsprop_step_cuda(DType dt, void* const* params, void* const* square_avgs,
     for (int64_t i = 0; i < n_tensors; ++i) {
       const int64_t n = numels[i];
       if (n == 0) continue;
-      rmsprop_kernel<T><<<grid_for(n), kThreads, 0, kStream>>>(
+      rmsprop_kernel<T><<<grid_for(n), kThreads, 0, current_stream()>>>(
           at<T>(params, i), at<T>(square_avgs, i), h.centered ? at<T>(grad_avgs, i) : nullptr,
           use_momentum ? at<T>(momentum_bufs, i) : nullptr, static_cast<const T*>(grads[i]), n, s,
           h.centered, use_momentum, h.maximize);
@@ -191,7 +191,7 @@ void adam_step_cuda(DType dt, void* const* params, void* const* exp_avgs, void* 
     for (int64_t i = 0; i < n_tensors; ++i) {
       const int64_t n = numels[i];
       if (n == 0) continue;
-      adam_kernel<T><<<grid_for(n), kThreads, 0, kStream>>>(
+      adam_kernel<T><<<grid_for(n), kThreads, 0, current_stream()>>>(
           at<T>(params, i), at<T>(exp_avgs, i), at<T>(exp_avg_sqs, i),
           h.amsgrad ? at<T>(max_exp_avg_sqs, i) : nullptr, static_cast<const T*>(grads[i]), n, s,
           h.amsgrad, h.maximize);

@@ -116,7 +116,7 @@ void uniform_cuda(DType dt, void* out, int64_t n, double low, double high, uint6
   if (n == 0) return;
   dispatch_float(dt, "uniform_", [&](auto tag) {
     using T = decltype(tag);
-    uniform_kernel<T><<<grid_for(ceil_div(n, per_counter<T>())), kThreads, 0, kStream>>>(
+    uniform_kernel<T><<<grid_for(ceil_div(n, per_counter<T>())), kThreads, 0, current_stream()>>>(
         static_cast<T*>(out), n, static_cast<T>(low), static_cast<T>(high - low), seed, offset);
   });
   FASTNN_CUDA_CHECK_LAUNCH();
@@ -127,7 +127,7 @@ void normal_cuda(DType dt, void* out, int64_t n, double mean, double std, uint64
   if (n == 0) return;
   dispatch_float(dt, "normal_", [&](auto tag) {
     using T = decltype(tag);
-    normal_kernel<T><<<grid_for(ceil_div(n, per_counter<T>())), kThreads, 0, kStream>>>(
+    normal_kernel<T><<<grid_for(ceil_div(n, per_counter<T>())), kThreads, 0, current_stream()>>>(
         static_cast<T*>(out), n, static_cast<T>(mean), static_cast<T>(std), seed, offset);
   });
   FASTNN_CUDA_CHECK_LAUNCH();
@@ -142,7 +142,7 @@ void dropout_forward_cuda(DType dt, void* y, uint8_t* mask, const void* x, int64
   const double scale = p < 1.0 ? 1.0 / (1.0 - p) : 0.0;
   dispatch_float(dt, "dropout", [&](auto tag) {
     using T = decltype(tag);
-    dropout_kernel<T><<<grid_for(ceil_div(n, per_counter<T>())), kThreads, 0, kStream>>>(
+    dropout_kernel<T><<<grid_for(ceil_div(n, per_counter<T>())), kThreads, 0, current_stream()>>>(
         static_cast<T*>(y), mask, static_cast<const T*>(x), n, threshold, static_cast<T>(scale),
         seed, offset);
   });
@@ -156,7 +156,7 @@ void dropout_backward_cuda(DType dt, void* dx, const void* dy, const uint8_t* ma
   const double scale = p < 1.0 ? 1.0 / (1.0 - p) : 0.0;
   dispatch_float(dt, "dropout_backward", [&](auto tag) {
     using T = decltype(tag);
-    dropout_backward_kernel<T><<<grid_for(n), kThreads, 0, kStream>>>(
+    dropout_backward_kernel<T><<<grid_for(n), kThreads, 0, current_stream()>>>(
         static_cast<T*>(dx), static_cast<const T*>(dy), mask, static_cast<T>(scale), n);
   });
   FASTNN_CUDA_CHECK_LAUNCH();

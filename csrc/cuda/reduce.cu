@@ -160,16 +160,16 @@ void reduce_typed(ReduceOp op, void* out, const T* in, int64_t outer, int64_t le
     }
     const int64_t chunk = ceil_div(len, chunks);
     if (chunks == 1) {
-      reduce_rows_kernel<T, A><<<grid_rows(outer), kThreads, 0, kStream>>>(
+      reduce_rows_kernel<T, A><<<grid_rows(outer), kThreads, 0, current_stream()>>>(
           op, out, nullptr, in, nullptr, outer, len, 1, len, len);
       FASTNN_CUDA_CHECK_LAUNCH();
       return;
     }
     Workspace ws(outer * chunks * static_cast<int64_t>(sizeof(Pair<A>)));
-    reduce_rows_kernel<T, A><<<grid_rows(outer * chunks), kThreads, 0, kStream>>>(
+    reduce_rows_kernel<T, A><<<grid_rows(outer * chunks), kThreads, 0, current_stream()>>>(
         op, nullptr, ws.as<Pair<A>>(), in, nullptr, outer, len, chunks, chunk, len);
     FASTNN_CUDA_CHECK_LAUNCH();
-    reduce_rows_kernel<T, A><<<grid_rows(outer), kThreads, 0, kStream>>>(
+    reduce_rows_kernel<T, A><<<grid_rows(outer), kThreads, 0, current_stream()>>>(
         op, out, nullptr, nullptr, ws.as<Pair<A>>(), outer, chunks, 1, chunks, len);
     FASTNN_CUDA_CHECK_LAUNCH();
     return;
@@ -184,17 +184,17 @@ void reduce_typed(ReduceOp op, void* out, const T* in, int64_t outer, int64_t le
   const int64_t chunk = ceil_div(len, chunks);
   const dim3 grid(grid_for(n_out), static_cast<unsigned>(chunks));
   if (chunks == 1) {
-    reduce_cols_kernel<T, A><<<grid, kThreads, 0, kStream>>>(op, out, nullptr, in, nullptr, outer,
-                                                             len, inner, len, len);
+    reduce_cols_kernel<T, A><<<grid, kThreads, 0, current_stream()>>>(op, out, nullptr, in, nullptr,
+                                                                      outer, len, inner, len, len);
     FASTNN_CUDA_CHECK_LAUNCH();
     return;
   }
   Workspace ws(n_out * chunks * static_cast<int64_t>(sizeof(Pair<A>)));
-  reduce_cols_kernel<T, A><<<grid, kThreads, 0, kStream>>>(op, nullptr, ws.as<Pair<A>>(), in,
-                                                           nullptr, outer, len, inner, chunk, len);
+  reduce_cols_kernel<T, A><<<grid, kThreads, 0, current_stream()>>>(
+      op, nullptr, ws.as<Pair<A>>(), in, nullptr, outer, len, inner, chunk, len);
   FASTNN_CUDA_CHECK_LAUNCH();
   const dim3 grid2(grid_for(n_out), 1);
-  reduce_cols_kernel<T, A><<<grid2, kThreads, 0, kStream>>>(
+  reduce_cols_kernel<T, A><<<grid2, kThreads, 0, current_stream()>>>(
       op, out, nullptr, nullptr, ws.as<Pair<A>>(), outer, chunks, inner, chunks, len);
   FASTNN_CUDA_CHECK_LAUNCH();
 }

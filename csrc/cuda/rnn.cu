@@ -94,7 +94,7 @@ void lstm_cell_forward_cuda(DType dt, void* h, void* c, void* act, const void* g
   if (B * H == 0) return;
   dispatch_float(dt, "lstm_cell", [&](auto tag) {
     using T = decltype(tag);
-    lstm_fwd_kernel<T><<<grid_for(B * H), kThreads, 0, kStream>>>(
+    lstm_fwd_kernel<T><<<grid_for(B * H), kThreads, 0, current_stream()>>>(
         static_cast<T*>(h), static_cast<T*>(c), static_cast<T*>(act), static_cast<const T*>(gates),
         static_cast<const T*>(c_prev), B, H);
   });
@@ -107,7 +107,7 @@ void lstm_cell_backward_cuda(DType dt, void* dgates, void* dc_prev, const void* 
   if (B * H == 0) return;
   dispatch_float(dt, "lstm_cell_backward", [&](auto tag) {
     using T = decltype(tag);
-    lstm_bwd_kernel<T><<<grid_for(B * H), kThreads, 0, kStream>>>(
+    lstm_bwd_kernel<T><<<grid_for(B * H), kThreads, 0, current_stream()>>>(
         static_cast<T*>(dgates), static_cast<T*>(dc_prev), static_cast<const T*>(dh),
         static_cast<const T*>(dc), static_cast<const T*>(act), static_cast<const T*>(c_prev),
         static_cast<const T*>(c), B, H);
@@ -120,7 +120,7 @@ void gru_cell_forward_cuda(DType dt, void* h, void* act, const void* gi, const v
   if (B * H == 0) return;
   dispatch_float(dt, "gru_cell", [&](auto tag) {
     using T = decltype(tag);
-    gru_fwd_kernel<T><<<grid_for(B * H), kThreads, 0, kStream>>>(
+    gru_fwd_kernel<T><<<grid_for(B * H), kThreads, 0, current_stream()>>>(
         static_cast<T*>(h), static_cast<T*>(act), static_cast<const T*>(gi),
         static_cast<const T*>(gh), static_cast<const T*>(h_prev), B, H);
   });
@@ -132,7 +132,7 @@ void gru_cell_backward_cuda(DType dt, void* dgi, void* dgh, void* dh_prev, const
   if (B * H == 0) return;
   dispatch_float(dt, "gru_cell_backward", [&](auto tag) {
     using T = decltype(tag);
-    gru_bwd_kernel<T><<<grid_for(B * H), kThreads, 0, kStream>>>(
+    gru_bwd_kernel<T><<<grid_for(B * H), kThreads, 0, current_stream()>>>(
         static_cast<T*>(dgi), static_cast<T*>(dgh), static_cast<T*>(dh_prev),
         static_cast<const T*>(dh), static_cast<const T*>(act), static_cast<const T*>(h_prev), B, H);
   });

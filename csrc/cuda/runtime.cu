@@ -26,6 +26,20 @@ int device_count() {
   return n;
 }
 
+// One current stream per host thread (like the current device); 0, the legacy default stream,
+// until the thread sets another.
+namespace {
+thread_local cudaStream_t g_current_stream = nullptr;
+}  // namespace
+
+cudaStream_t current_stream() { return g_current_stream; }
+
+std::uintptr_t get_current_stream() { return reinterpret_cast<std::uintptr_t>(g_current_stream); }
+
+void set_current_stream(std::uintptr_t stream) {
+  g_current_stream = reinterpret_cast<cudaStream_t>(stream);
+}
+
 const char* runtime_error_string() { return last_probe_error().c_str(); }
 
 int runtime_version() {
@@ -77,8 +91,8 @@ void copy_device_to_host(void* dst, const void* src, int64_t bytes) {
 
 void copy_device_to_device(void* dst, const void* src, int64_t bytes) {
   if (bytes <= 0) return;
-  FASTNN_CUDA_CHECK(
-      cudaMemcpyAsync(dst, src, static_cast<size_t>(bytes), cudaMemcpyDeviceToDevice, kStream));
+  FASTNN_CUDA_CHECK(cudaMemcpyAsync(dst, src, static_cast<size_t>(bytes), cudaMemcpyDeviceToDevice,
+                                    current_stream()));
 }
 
 int pointer_device(const void* ptr) {

@@ -154,9 +154,10 @@ void xent_typed(T* loss, T* dlogits, const T* logits, const I* labels, const T* 
                 int64_t ignore_index) {
   Workspace stats_ws(sizeof(XentStats));
   XentStats* st = stats_ws.as<XentStats>();
-  FASTNN_CUDA_CHECK(cudaMemsetAsync(st, 0, sizeof(XentStats), kStream));
+  FASTNN_CUDA_CHECK(cudaMemsetAsync(st, 0, sizeof(XentStats), current_stream()));
   if (labels) {
-    xent_labels_kernel<I, T><<<1, 1024, 0, kStream>>>(st, labels, weight, N, C, ignore_index);
+    xent_labels_kernel<I, T>
+        <<<1, 1024, 0, current_stream()>>>(st, labels, weight, N, C, ignore_index);
     FASTNN_CUDA_CHECK_LAUNCH();
   }
   // Per-row losses go straight to `loss` for 'none', else to scratch.
@@ -165,16 +166,19 @@ void xent_typed(T* loss, T* dlogits, const T* logits, const I* labels, const T* 
   if (N > 0) {
     if (C <= 1024) {
       constexpr int kWarps = 8;
-      xent_rows_kernel<T, I, true><<<grid_rows(ceil_div(N, kWarps)), kWarps * 32, 0, kStream>>>(
-          row_loss, dlogits, logits, labels, probs, weight, st, N, C, red, T(eps), ignore_index);
+      xent_rows_kernel<T, I, true>
+          <<<grid_rows(ceil_div(N, kWarps)), kWarps * 32, 0, current_stream()>>>(
+              row_loss, dlogits, logits, labels, probs, weight, st, N, C, red, T(eps),
+              ignore_index);
     } else {
-      xent_rows_kernel<T, I, false><<<grid_rows(N), C >= 8192 ? 1024 : 256, 0, kStream>>>(
+      xent_rows_kernel<T, I, false><<<grid_rows(N), C >= 8192 ? 1024 : 256, 0, current_stream()>>>(
           row_loss, dlogits, logits, labels, probs, weight, st, N, C, red, T(eps), ignore_index);
     }
     FASTNN_CUDA_CHECK_LAUNCH();
   }
   if (red != Reduction::none) {
-    xent_total_kernel<T><<<1, 1024, 0, kStream>>>(loss, row_loss, st, N, red, probs != nullptr);
+    xent_total_kernel<T>
+        <<<1, 1024, 0, current_stream()>>>(loss, row_loss, st, N, red, probs != nullptr);
     FASTNN_CUDA_CHECK_LAUNCH();
   }
   if (labels) {  // [note: label check] the only host sync of the op: report bad labels
