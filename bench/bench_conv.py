@@ -1,5 +1,5 @@
-"""conv2d forward and forward + backward, and max_pool2d, float32: fastnn vs torch, at 1 and 2
-threads.
+"""conv2d forward and forward + backward, float32: fastnn vs torch, at 1 and 2 threads (pooling
+is bench_pool.py's).
 
 fastnn: F.conv2d = kernels.conv2d / conv2d_backward: forward and dx by packed im2col (the patches
 of a block of output pixels written straight into the GEMM micro-kernel's panel order, weights
@@ -30,7 +30,6 @@ CONVS = [
     ((256, 32, 14, 14), 64, 3, 1),
     ((64, 64, 56, 56), 64, 3, 1),
 ]
-POOLS = [((256, 32, 28, 28), 2), ((256, 64, 14, 14), 2)]
 
 
 def conv_rows(table, torch, threads, quick, rng):
@@ -120,7 +119,6 @@ def conv_rows(table, torch, threads, quick, rng):
 def run(quick=False):
     rng = np.random.default_rng(0)
     torch = try_torch()
-    repeats = 5 if quick else 20
     before = fastnn.get_num_threads()
     conv = Table(
         "conv2d float32, forward and forward + backward (ms, median of interleaved repeats)",
@@ -159,42 +157,4 @@ def run(quick=False):
         "% FMA peak: of the FMA loop timed in this run, times the threads. % GEMM: of fastnn's 1024^3 fp32 matmul measured in this run "
         f"({gemms[0]:.0f} GFLOP/s at 1 thread, {gemms[1]:.0f} at 2)."
     )
-    table = Table(
-        "max_pool2d, forward + backward, float32 (ms, median)",
-        ["op", "shape", "fastnn ms", "torch ms", "vs torch"],
-        note="vs torch: torch's time / fastnn's (higher is better for fastnn)",
-        readme={"what": "max_pool2d 2x2 fwd+bwd (the CNN's pools)", "torch": "vs torch"},
-    )
-    for shape, k in POOLS:
-        x = rng.standard_normal(shape).astype(np.float32)
-        fx = fastnn.tensor(x, requires_grad=True)
-        out = F.max_pool2d(fx, k)
-        check_close(
-            "max_pool2d",
-            out.detach().numpy()[:1],
-            ref.max_pool2d(x[:1], (k, k), (k, k), (0, 0))[0],
-            rtol=0,
-            atol=0,
-        )
-        g = fastnn.tensor(rng.standard_normal(out.shape).astype(np.float32))
-
-        def pool_step():
-            fx.grad = None
-            F.max_pool2d(fx, k).backward(g)
-
-        t_f, _ = timeit(pool_step, repeats=repeats, min_time=0.5)
-        row = dict(
-            op=f"max_pool2d {k}x{k}", shape="x".join(map(str, shape)), **{"fastnn ms": t_f * 1e3}
-        )
-        if torch is not None:
-            tx = torch.from_numpy(x).clone().requires_grad_(True)
-            tg = torch.from_numpy(g.numpy())
-
-            def torch_pool():
-                tx.grad = None
-                torch.nn.functional.max_pool2d(tx, k).backward(tg)
-
-            t_t, _ = timeit(torch_pool, repeats=repeats, min_time=0.5)
-            row.update({"torch ms": t_t * 1e3, "vs torch": t_t / t_f})
-        table.add(**row)
-    return [conv, table]
+    return [conv]
