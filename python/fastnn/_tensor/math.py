@@ -67,6 +67,28 @@ def _arithmetic(fn, name):
     return method
 
 
+def _no_bool_sub(a, other):
+    """torch refuses subtraction with a bool operand (a bool tensor or a Python bool): it
+    would read as a mask inversion, which is ``~`` / ``logical_not``."""
+    T = _function.Tensor
+    if (
+        a._data.dtype.kind == "b"
+        or other.__class__ is bool
+        or (isinstance(other, T) and other._data.dtype.kind == "b")
+    ):
+        both = (
+            a._data.dtype.kind == "b"
+            and isinstance(other, (T, bool))
+            and (other.__class__ is bool or other._data.dtype.kind == "b")
+        )
+        raise RuntimeError(
+            "Subtraction, the `-` operator, with "
+            + ("two bool tensors" if both else "a bool tensor")
+            + " is not supported. If you are trying to invert a mask, use the `~` or "
+            "`logical_not()` operator instead."
+        )
+
+
 def _floating(x):
     """``x`` itself when floating, else cast to the default dtype (torch's int -> float ops)."""
     if x._data.dtype.kind == "f":
@@ -100,9 +122,19 @@ class OpsMixin:
         a, b = _operands(self, other)
         return NotImplemented if b is None else E.Add.apply(b, a)
 
-    __sub__ = _arithmetic(E.Sub, "__sub__")
+    def __sub__(self, other):
+        if (
+            other.__class__ is self.__class__
+            and other._data.dtype is self._data.dtype
+            and self._data.dtype.kind != "b"
+        ):
+            return E.Sub.apply(self, other)
+        _no_bool_sub(self, other)
+        a, b = _operands(self, other)
+        return NotImplemented if b is None else E.Sub.apply(a, b)
 
     def __rsub__(self, other):
+        _no_bool_sub(self, other)
         a, b = _operands(self, other)
         return NotImplemented if b is None else E.Sub.apply(b, a)
 
@@ -139,6 +171,11 @@ class OpsMixin:
         return NotImplemented if b is None else _bool_pow(E.Pow.apply(b, a), a)
 
     def __neg__(self):
+        if self._data.dtype.kind == "b":
+            raise RuntimeError(
+                "Negation, the `-` operator, on a bool tensor is not supported. If you are "
+                "trying to invert a mask, use the `~` or `logical_not()` operator instead."
+            )
         return E.Neg.apply(self)
 
     def __pos__(self):
