@@ -151,7 +151,9 @@ BINARY = {
     "pow": operator.pow,
     "lt": operator.lt,
     "eq": operator.eq,
-    # not yet: &, |, ^ (fastnn's Tensor has no bitwise operators; reported, not fuzzed)
+    "and": operator.and_,
+    "or": operator.or_,
+    "xor": operator.xor,
     "matmul": operator.matmul,
 }
 

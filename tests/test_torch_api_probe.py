@@ -38,9 +38,11 @@ NAMES = {
         is_grad_enabled inference_mode get_default_dtype set_default_dtype set_printoptions save
         load get_num_threads set_num_threads from_dlpack finfo iinfo promote_types result_type
         bucketize searchsorted histc diff nn optim autograd utils cuda backends linalg
+        bitwise_and bitwise_or bitwise_xor bitwise_not isposinf isneginf
     """,
     "Tensor": """
-        acos acosh addcdiv addcdiv_ addcmul addcmul_ arccos arccosh arcsin arcsinh arctan
+        __and__ bitwise_and bitwise_or bitwise_xor bitwise_not isposinf isneginf logical_xor
+        nan_to_num acos acosh addcdiv addcdiv_ addcmul addcmul_ arccos arccosh arcsin arcsinh arctan
         arctan2 arctanh asin asinh atan atanh cosh divide exp2 fix fliplr flipud ger hypot lerp_
         logaddexp moveaxis movedim multiply negative retains_grad sinh subtract swapdims
         true_divide
@@ -137,17 +139,9 @@ _NOT_YET_GROUPS = [
         "math op: not implemented yet",
         (
             "torch.cross torch.cdist torch.expm1 torch.log1p torch.true_divide torch.remainder "
-            "torch.fmod torch.floor_divide torch.std_mean torch.var_mean torch.count_nonzero "
-            "torch.nan_to_num torch.diff Tensor.expm1 Tensor.log1p Tensor.remainder Tensor.fmod "
-            "Tensor.floor_divide Tensor.count_nonzero"
-        ),
-    ),
-    (
-        "comparison/logical op: not implemented yet",
-        (
-            "torch.isclose torch.isinf torch.isfinite torch.logical_and torch.logical_or "
-            "torch.logical_xor Tensor.isclose Tensor.isinf Tensor.isfinite Tensor.logical_and "
-            "Tensor.logical_or"
+            "torch.fmod torch.floor_divide torch.std_mean torch.var_mean "
+            "torch.diff Tensor.expm1 Tensor.log1p Tensor.remainder Tensor.fmod "
+            "Tensor.floor_divide"
         ),
     ),
     (
@@ -156,13 +150,6 @@ _NOT_YET_GROUPS = [
     ),
     ("printing: Tensor repr has fixed options, no set_printoptions yet", "torch.set_printoptions"),
     ("linear algebra submodule (inv, solve, norms): out of scope for now", "torch.linalg"),
-    (
-        "Tensor.new_* constructors and type_as: not implemented yet",
-        (
-            "Tensor.new_zeros Tensor.new_ones Tensor.new_full Tensor.new_tensor Tensor.new_empty "
-            "Tensor.type_as"
-        ),
-    ),
     (
         "in-place op: not implemented yet",
         "Tensor.relu_ Tensor.sigmoid_ Tensor.index_add_",
@@ -520,6 +507,75 @@ both("allclose", lambda f, x: (f(x, x + 1e-9), f(x, x + 1)), [("f", (3, 5))], gr
 both("isnan", lambda f, x: f(x.masked_fill(x > 0, float("nan"))), [("f", (3, 5))], grad=False)
 both("logical_not", lambda f, x: f(x), [("b", (3, 5))], grad=False)
 both("logical_not", lambda f, x: f(x), [("i", (7,), 3)], grad=False, tag="int")
+for _n in ["logical_and", "logical_or", "logical_xor"]:
+    both(_n, lambda f, x, y: f(x, y), [("b", (3, 5)), ("b", (5,))], grad=False)
+    both(_n, lambda f, x, y: f(x, y), [("i", (3, 5), 3), ("f", (5,))], grad=False, tag="mixed")
+for _n in ["bitwise_and", "bitwise_or", "bitwise_xor"]:
+    both(_n, lambda f, x, y: f(x, y), [("b", (3, 5)), ("b", (5,))], grad=False)
+    both(_n, lambda f, x, y: f(x, y), [("i", (3, 5), 64), ("i", (5,), 64)], grad=False, tag="int")
+    both(_n, lambda f, x: f(x, 6), [("i", (7,), 64)], grad=False, tag="scalar")
+both("bitwise_not", lambda f, x: f(x), [("i", (7,), 64)], grad=False)
+case(
+    "Tensor.__and__",
+    lambda L, x, y: (
+        x & y,
+        (x > 0) & (y > 0),
+        (x > 0) | (y < 0),
+        (x > 0) ^ (y > 0),
+        True & (x > 0),
+    ),
+    [("i", (3, 5), 9), ("i", (5,), 9)],
+    grad=False,
+)
+
+
+def _with_specials(x):
+    x = x.masked_fill(x > 1, float("inf")).masked_fill(x < -1, -float("inf"))
+    return x.masked_fill((x > 0.2) & (x < 0.5), float("nan"))
+
+
+for _n in ["isinf", "isfinite", "isposinf", "isneginf"]:
+    both(_n, lambda f, x: f(_with_specials(x)), [("f", (4, 9))], grad=False)
+    both(_n, lambda f, x: f(x), [("i", (7,), 3)], grad=False, tag="int")
+both(
+    "isclose",
+    lambda f, x, y: (f(x, x + 1e-9), f(x, y), f(_with_specials(x), _with_specials(x))),
+    [("f", (3, 5)), ("f", (3, 5))],
+    grad=False,
+)
+both(
+    "isclose",
+    lambda f, x: f(_with_specials(x), _with_specials(x), equal_nan=True),
+    [("f", (4, 9))],
+    grad=False,
+    tag="equal_nan",
+)
+both(
+    "count_nonzero",
+    lambda f, x: (f(x), f(x, dim=1), f(x, dim=(0, -1))),
+    [("i", (3, 4, 5), 2)],
+    grad=False,
+)
+both("nan_to_num", lambda f, x: f(_with_specials(x), 1.0, 2.0, -3.0), [("f", (4, 9))])
+both("nan_to_num", lambda f, x: f(_with_specials(x)), [("f", (4, 9))], grad=False, tag="defaults")
+case(
+    "Tensor.new_zeros",
+    lambda L, x: (x.new_zeros(2, 3), x.new_zeros((4,)), x.new_zeros(2, dtype=L.int64)),
+    [("f", (3,))],
+    grad=False,
+)
+case(
+    "Tensor.new_ones", lambda L, x: (x.new_ones(2, 3), x.new_ones((4,))), [("f", (3,))], grad=False
+)
+case("Tensor.new_empty", lambda L, x: x.new_empty((2, 3)).shape, [("f", (3,))], grad=False)
+case("Tensor.new_full", lambda L, x: x.new_full((2, 3), 7), [("i", (3,), 5)], grad=False)
+case(
+    "Tensor.new_tensor",
+    lambda L, x: (x.new_tensor([1.5, 2.5]), x.new_tensor([[1, 2]])),
+    [("f", (3,))],
+    grad=False,
+)
+case("Tensor.type_as", lambda L, x, i: (x.type_as(i), i.type_as(x)), [("f", (3,)), ("i", (3,), 4)])
 case(
     "torch.where", lambda L, x, y: L.where(x > 0, x, y), [("f", (3, 5)), ("f", (5,))], dtypes=FLOATS
 )

@@ -17,12 +17,13 @@ from ..autograd import engine, function
 from ..autograd.hooks import RemovableHandle
 from .creation import _to_array
 from .inplace import InplaceMixin
+from .logic import LogicMixin
 from .math import OpsMixin
 from .ops.shape import Cast, ToDevice
 from .shape import ShapeMixin
 
 
-class Tensor(OpsMixin, ShapeMixin, InplaceMixin):
+class Tensor(OpsMixin, LogicMixin, ShapeMixin, InplaceMixin):
     """A multi-dimensional array with autograd (``requires_grad``, ``backward``, ``grad``).
 
     ``Tensor(data, requires_grad=False)`` stores ``data`` (a storage array) without copying it;

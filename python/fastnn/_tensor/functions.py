@@ -397,6 +397,20 @@ _OUT = frozenset(
         "gather",
         "index_select",
         "argsort",
+        "logical_and",
+        "logical_or",
+        "logical_xor",
+        "bitwise_and",
+        "bitwise_or",
+        "bitwise_xor",
+        "bitwise_not",
+        "isinf",
+        "isposinf",
+        "isneginf",
+        "isfinite",
+        "isclose",
+        "count_nonzero",
+        "nan_to_num",
     )
 )
 
@@ -662,6 +676,20 @@ _MATH_METHODS = (
     "narrow",
     "movedim",
     "moveaxis",
+    "logical_and",
+    "logical_or",
+    "logical_xor",
+    "bitwise_and",
+    "bitwise_or",
+    "bitwise_xor",
+    "bitwise_not",
+    "isinf",
+    "isposinf",
+    "isneginf",
+    "isfinite",
+    "isclose",
+    "count_nonzero",
+    "nan_to_num",
 )
 
 # functions that are the Tensor method of the same name
