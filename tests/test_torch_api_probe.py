@@ -38,10 +38,10 @@ NAMES = {
         is_grad_enabled inference_mode get_default_dtype set_default_dtype set_printoptions save
         load get_num_threads set_num_threads from_dlpack finfo iinfo promote_types result_type
         bucketize searchsorted histc diff nn optim autograd utils cuda backends linalg
-        bitwise_and bitwise_or bitwise_xor bitwise_not isposinf isneginf
+        bitwise_and bitwise_or bitwise_xor bitwise_not isposinf isneginf index_add
     """,
     "Tensor": """
-        __and__ bitwise_and bitwise_or bitwise_xor bitwise_not isposinf isneginf logical_xor
+        cross diff __and__ bitwise_and bitwise_or bitwise_xor bitwise_not isposinf isneginf logical_xor
         nan_to_num acos acosh addcdiv addcdiv_ addcmul addcmul_ arccos arccosh arcsin arcsinh arctan
         arctan2 arctanh asin asinh atan atanh cosh divide exp2 fix fliplr flipud ger hypot lerp_
         logaddexp moveaxis movedim multiply negative retains_grad sinh subtract swapdims
@@ -116,44 +116,8 @@ NAMES = {
 # (move it out of this table when it lands) and if any other name is missing.
 _NOT_YET_GROUPS = [
     ("dtype: bfloat16 storage is not implemented (it loads as float32)", "torch.bfloat16"),
-    (
-        "creation/random: not implemented yet",
-        (
-            "torch.logspace torch.randint_like torch.bernoulli torch.multinomial torch.seed "
-            "torch.initial_seed Tensor.bernoulli_"
-        ),
-    ),
-    (
-        "shape op: not implemented yet",
-        (
-            "torch.hstack torch.vstack torch.diag torch.diagonal torch.trace "
-            "torch.tile torch.broadcast_tensors torch.broadcast_to Tensor.diag Tensor.diagonal "
-            "Tensor.trace Tensor.tile Tensor.stride"
-        ),
-    ),
-    (
-        "data-dependent output shape (masked_select/unique): not implemented yet",
-        ("torch.masked_select torch.unique Tensor.masked_select Tensor.unique"),
-    ),
-    (
-        "math op: not implemented yet",
-        (
-            "torch.cross torch.cdist torch.expm1 torch.log1p torch.true_divide torch.remainder "
-            "torch.fmod torch.floor_divide torch.std_mean torch.var_mean "
-            "torch.diff Tensor.expm1 Tensor.log1p Tensor.remainder Tensor.fmod "
-            "Tensor.floor_divide"
-        ),
-    ),
-    (
-        "binning/search (bucketize, searchsorted, histc): not implemented yet",
-        "torch.bucketize torch.searchsorted torch.histc",
-    ),
     ("printing: Tensor repr has fixed options, no set_printoptions yet", "torch.set_printoptions"),
     ("linear algebra submodule (inv, solve, norms): out of scope for now", "torch.linalg"),
-    (
-        "in-place op: not implemented yet",
-        "Tensor.relu_ Tensor.sigmoid_ Tensor.index_add_",
-    ),
     (
         (
             "layer: another open issue adds normalization, embedding, 1-d conv/pooling, adaptive "
@@ -576,6 +540,147 @@ case(
     grad=False,
 )
 case("Tensor.type_as", lambda L, x, i: (x.type_as(i), i.type_as(x)), [("f", (3,)), ("i", (3,), 4)])
+
+# ---- more math, shape, search and random functions ---------------------------------------------
+both("log1p", lambda f, x: f(x), [("u", (3, 5))])
+both("expm1", lambda f, x: f(x), [("f", (3, 5))])
+both("remainder", lambda f, x, y: f(x * 3, y), [("f", (3, 5)), ("s", (5,))])
+both("remainder", lambda f, x: f(x, 7), [("i", (9,), 50)], grad=False, tag="int")
+both("fmod", lambda f, x, y: f(x * 3, y), [("f", (3, 5)), ("s", (5,))])
+both("fmod", lambda f, x: f(x - 25, 7), [("i", (9,), 50)], grad=False, tag="int")
+both("floor_divide", lambda f, x, y: f(x * 3, y), [("f", (3, 5)), ("p", (5,))], grad=False)
+case(
+    "torch.true_divide",
+    lambda L, x, y: L.true_divide(x, y + 1),
+    [("i", (7,), 9), ("i", (7,), 3)],
+    grad=False,
+)
+case(
+    "torch.std_mean",
+    lambda L, x: (L.std_mean(x), L.std_mean(x, 1), L.std_mean(x, 0, keepdim=True)),
+    [("f", (4, 5))],
+)
+case(
+    "torch.var_mean",
+    lambda L, x: (L.var_mean(x, 1, correction=0), L.var_mean(x, (0, 1))),
+    [("f", (4, 5))],
+)
+both(
+    "diff",
+    lambda f, x, y: (f(x), f(x, 2, 0), f(x, dim=0, prepend=y, append=y)),
+    [("f", (4, 5)), ("f", (1, 5))],
+)
+both("diff", lambda f, x: f(x > 0), [("f", (9,))], grad=False, tag="bool")
+both("cross", lambda f, x, y: (f(x, y, dim=1), f(x, y, dim=-1)), [("f", (4, 3)), ("f", (4, 3))])
+both("diagonal", lambda f, x: (f(x), f(x, 1), f(x, -2), f(x, 0, 1, 0)), [("f", (4, 6))])
+both("diagonal", lambda f, x: f(x, 1, 0, 2), [("f", (3, 4, 5))], tag="3d")
+both("trace", lambda f, x: f(x), [("f", (4, 6))])
+both("diag", lambda f, x: (f(x), f(x, 2), f(x, -1)), [("f", (4,))])
+both("diag", lambda f, x: (f(x), f(x, 1)), [("f", (3, 5))], tag="matrix")
+both("tile", lambda f, x: (f(x, (2,)), f(x, (2, 1, 3))), [("f", (3, 4))])
+both("masked_select", lambda f, x, y: f(x, y > 0), [("f", (3, 5)), ("f", (5,))])
+both("unique", lambda f, x: f(x), [("i", (20,), 6)], grad=False)
+both(
+    "unique",
+    lambda f, x: f(x, return_inverse=True, return_counts=True),
+    [("i", (4, 5), 6)],
+    grad=False,
+    tag="inverse-counts",
+)
+both("unique", lambda f, x: f(x, dim=0), [("i", (6, 2), 2)], grad=False, tag="dim")
+case(
+    "Tensor.stride",
+    lambda L, x: (x.stride(), x.stride(0), x.t().stride()),
+    [("f", (3, 4))],
+    grad=False,
+)
+case(
+    "torch.index_add",
+    lambda L, x, y: L.index_add(x, 0, L.tensor([2, 0, 2]), y, alpha=2),
+    [("f", (4, 3)), ("f", (3, 3))],
+)
+case(
+    "Tensor.index_add_",
+    lambda L, x, y: x.clone().index_add_(1, L.tensor([1, 1]), y),
+    [("f", (4, 3)), ("f", (4, 2))],
+)
+case("Tensor.relu_", lambda L, x: x.clone().relu_(), [("f", (3, 5))])
+case("Tensor.sigmoid_", lambda L, x: x.clone().sigmoid_(), [("f", (3, 5))])
+case(
+    "torch.hstack",
+    lambda L, x, y: (L.hstack([x, y]), L.hstack([x[0], y[0]])),
+    [("f", (3, 2)), ("f", (3, 4))],
+)
+case(
+    "torch.vstack",
+    lambda L, x, y: (L.vstack([x, y]), L.vstack([x[0], x[1]])),
+    [("f", (2, 4)), ("f", (3, 4))],
+)
+case("torch.broadcast_to", lambda L, x: L.broadcast_to(x, (2, 3, 4)), [("f", (3, 1))])
+case(
+    "torch.broadcast_tensors",
+    lambda L, x, y: L.broadcast_tensors(x, y),
+    [("f", (3, 1)), ("f", (4,))],
+)
+case(
+    "torch.cdist",
+    lambda L, x, y: (L.cdist(x, y), L.cdist(x, y, p=1), L.cdist(x, x)),
+    [("f", (5, 3)), ("f", (4, 3))],
+)
+case(
+    "torch.cdist",
+    lambda L, x, y: (L.cdist(x, y, p=3.0), L.cdist(x, y, p=float("inf"))),
+    [("f", (2, 5, 3)), ("f", (2, 4, 3))],
+    tag="batched-p",
+)
+case(
+    "torch.searchsorted",
+    lambda L, s, v: (
+        L.searchsorted(s.sort().values, v),
+        L.searchsorted(s.sort().values, v, right=True),
+    ),
+    [("f", (9,)), ("f", (3, 4))],
+    grad=False,
+)
+case(
+    "torch.searchsorted",
+    lambda L, s, v: L.searchsorted(s.sort(-1).values, v, side="right"),
+    [("i", (3, 6), 5), ("i", (3, 4), 5)],
+    grad=False,
+    tag="rows",
+)
+case(
+    "torch.bucketize",
+    lambda L, v: (
+        L.bucketize(v, L.tensor([-1.0, 0.0, 0.5])),
+        L.bucketize(v, L.tensor([-1.0, 0.0, 0.5]), right=True, out_int32=True),
+    ),
+    [("f", (4, 5))],
+    grad=False,
+)
+case(
+    "torch.histc",
+    lambda L, x: (L.histc(x, bins=7), L.histc(x, 4, min=-1, max=1)),
+    [("f", (50,))],
+    grad=False,
+)
+case("torch.logspace", lambda L: (L.logspace(0, 3, 4), L.logspace(-1, 1, 5, base=2)), grad=False)
+case("torch.initial_seed", lambda L: (L.manual_seed(123), L.initial_seed())[1], grad=False)
+case("torch.seed", lambda L: isinstance(L.seed(), int), grad=False)
+for _n, _fn in [
+    ("randint_like", lambda L, x: (L.randint_like(x, 5) < 5).all()),
+    ("bernoulli", lambda L, x: L.bernoulli(x).unique()),
+    ("multinomial", lambda L, x: L.multinomial(x, 2).shape),
+]:
+    case(f"torch.{_n}", _fn, [("u", (3, 4))], grad=False)
+case("Tensor.bernoulli_", lambda L, x: x.clone().bernoulli_(1.0), [("u", (3, 4))], grad=False)
+case(
+    "torch.multinomial",
+    lambda L, x: L.multinomial(L.tensor([0.0, 1.0, 0.0, 2.0]), 2).sort().values,
+    [("u", (1,))],
+    grad=False,
+    tag="support",
+)
 case(
     "torch.where", lambda L, x, y: L.where(x > 0, x, y), [("f", (3, 5)), ("f", (5,))], dtypes=FLOATS
 )

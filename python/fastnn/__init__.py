@@ -60,6 +60,8 @@ from ._tensor import (
 )
 from ._tensor.functions import *  # matmul, cat, stack, where, exp, ...
 from ._tensor.functions import __all__ as _functions_all
+from ._tensor.functions_more import *  # hstack, cdist, searchsorted, multinomial, ...
+from ._tensor.functions_more import __all__ as _functions_more_all
 from ._tensor.random import Generator
 from .autograd import (
     enable_grad,
@@ -145,4 +147,5 @@ __all__ = [
     "zeros_like",
 ]
 __all__.extend(_functions_all)
+__all__.extend(_functions_more_all)
 __all__.extend(_dtype.PUBLIC)

@@ -9,7 +9,9 @@ import numpy as np
 from .device import device as _device
 
 _MASK = 0xFFFF_FFFF_FFFF_FFFF
-_generator = np.random.default_rng()
+# Started from a recorded random seed (not straight from the OS), so initial_seed() can say it.
+_initial_seed = secrets.randbits(63)
+_generator = np.random.default_rng(_initial_seed)
 # A DataLoader worker thread's own stream: worker threads share the process, so giving each its
 # own generator is what keeps their random draws reproducible (and the main stream untouched).
 _thread = threading.local()
@@ -23,13 +25,19 @@ def _check_seed(seed, fn):
 
 def manual_seed(seed: int):
     """Seed every random draw fastnn makes (init, rand*, dropout, shuffling) for reproducible runs."""
-    global _generator  # noqa: PLW0603 (manual_seed replaces the one global Generator)
-    rng = np.random.default_rng(_check_seed(seed, "manual_seed"))
+    global _generator, _initial_seed
+    seed = _check_seed(seed, "manual_seed")
+    rng = np.random.default_rng(seed)
     if getattr(_thread, "rng", None) is not None:  # in a worker thread: seed only its stream
         _thread.rng = rng
         return rng
-    _generator = rng
+    _generator, _initial_seed = rng, seed
     return _generator
+
+
+def initial_seed() -> int:
+    """The seed the global stream started from (the last manual_seed's)."""
+    return _initial_seed
 
 
 def generator() -> np.random.Generator:

@@ -19,11 +19,12 @@ from .creation import _to_array
 from .inplace import InplaceMixin
 from .logic import LogicMixin
 from .math import OpsMixin
+from .more_ops import MoreOpsMixin
 from .ops.shape import Cast, ToDevice
 from .shape import ShapeMixin
 
 
-class Tensor(OpsMixin, LogicMixin, ShapeMixin, InplaceMixin):
+class Tensor(OpsMixin, LogicMixin, MoreOpsMixin, ShapeMixin, InplaceMixin):
     """A multi-dimensional array with autograd (``requires_grad``, ``backward``, ``grad``).
 
     ``Tensor(data, requires_grad=False)`` stores ``data`` (a storage array) without copying it;

@@ -690,6 +690,21 @@ _MATH_METHODS = (
     "isclose",
     "count_nonzero",
     "nan_to_num",
+    "log1p",
+    "expm1",
+    "remainder",
+    "fmod",
+    "floor_divide",
+    "diff",
+    "cross",
+    "diagonal",
+    "trace",
+    "diag",
+    "tile",
+    "masked_select",
+    "unique",
+    "index_add",
+    "true_divide",
 )
 
 # functions that are the Tensor method of the same name

@@ -12,6 +12,7 @@ from .. import _devices
 from .._core import dtype as _dtype
 from .._core.dims import wrap_dim, wrap_dims
 from ..autograd import function as _function
+from ..autograd.grad_mode import state as _grad_state
 from . import creation as _creation
 from . import functions as _fns
 from .ops import activation as A
@@ -772,6 +773,21 @@ def _nograd(a, b, op):
     _int_zero_divisor(da, db, op)
     with np.errstate(divide="ignore", invalid="ignore"):
         return _function.Tensor._make(np.asarray(getattr(np, op)(a._data, b._data)))
+
+
+def division_rest(x, other, op):
+    """``op`` ("remainder" or "fmod") of x by other, exact (numpy's ufunc), with torch's
+    gradients: 1 for x, -floor(x / other) (remainder) or -trunc(x / other) (fmod) for other."""
+    a, b = _operands(x, other)
+    if b is None:
+        raise TypeError(f"{op}(): other must be a Tensor or a number, not {type(other).__name__}")
+    exact = _nograd(a, b, op)
+    if not (_grad_state.enabled and (a.requires_grad or b.requires_grad)):
+        return exact
+    q = (a / b).detach()
+    q = q.floor() if op == "remainder" else q.trunc()
+    approx = a - q * b
+    return approx + (exact - approx).detach()
 
 
 def _int_zero_divisor(a, b, op):

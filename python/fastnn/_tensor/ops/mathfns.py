@@ -117,6 +117,20 @@ class Log10(_Unary):
         return be.div(g, be.mul(x, _LN10))
 
 
+class Log1p(_Unary):
+    op = "log1p"
+
+    def grad(self, be, x, g):
+        return be.div(g, be.add(x, 1))
+
+
+class Expm1(_Unary):
+    op = "expm1"
+
+    def grad(self, be, x, g):
+        return be.mul(g, be.exp(x))
+
+
 class Erf(_Unary):
     op = "erf"
 
