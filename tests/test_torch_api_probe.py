@@ -145,17 +145,6 @@ _NOT_YET_GROUPS = [
         "nn.init.eye_ nn.init.trunc_normal_ nn.init.orthogonal_",
     ),
     (
-        (
-            "data: samplers, iterable datasets and worker info not implemented (DataLoader takes "
-            "shuffle/generator instead)"
-        ),
-        (
-            "utils.data.IterableDataset utils.data.Sampler utils.data.SequentialSampler "
-            "utils.data.RandomSampler utils.data.BatchSampler utils.data.SubsetRandomSampler "
-            "utils.data.WeightedRandomSampler"
-        ),
-    ),
-    (
         "autograd.functional (jacobian, hessian): not implemented yet",
         "autograd.functional",
     ),

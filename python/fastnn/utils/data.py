@@ -17,14 +17,29 @@ from .._tensor import creation as _creation
 from . import loader_workers as _workers
 from . import worker_info as _worker_info
 from .distributed_sampler import DistributedSampler
+from .samplers import (
+    BatchSampler,
+    RandomSampler,
+    Sampler,
+    SequentialSampler,
+    SubsetRandomSampler,
+    WeightedRandomSampler,
+)
 from .worker_info import get_worker_info
 
 __all__ = [
+    "BatchSampler",
     "DataLoader",
     "Dataset",
     "DistributedSampler",
+    "IterableDataset",
+    "RandomSampler",
+    "Sampler",
+    "SequentialSampler",
     "Subset",
+    "SubsetRandomSampler",
     "TensorDataset",
+    "WeightedRandomSampler",
     "default_collate",
     "default_convert",
     "get_worker_info",
@@ -63,6 +78,20 @@ class Dataset:
 
     def __add__(self, other):
         return ConcatDataset([self, other])
+
+
+class IterableDataset(Dataset):
+    """A dataset that is a stream: subclasses define ``__iter__`` (no indexing). A DataLoader
+    batches what the stream yields, in order; it reads the stream in the loading thread even
+    when ``num_workers > 0``, so ``get_worker_info()`` is None there and the stream is read
+    exactly once per epoch (torch would give every worker its own copy of the stream, to be
+    sharded by the dataset itself)."""
+
+    def __iter__(self):
+        raise NotImplementedError(f"{type(self).__name__} must implement __iter__")
+
+    def __getitem__(self, index):
+        raise TypeError(f"{type(self).__name__} is an IterableDataset: it cannot be indexed")
 
 
 class TensorDataset(Dataset):
@@ -449,7 +478,19 @@ class DataLoader:
         if worker_init_fn is not None and not callable(worker_init_fn):
             raise TypeError("DataLoader: worker_init_fn must be callable")
         mp_context = _mp_context(multiprocessing_context, num_workers)
-        if not hasattr(dataset, "__len__") or not hasattr(dataset, "__getitem__"):
+        self._iterable = isinstance(dataset, IterableDataset)
+        if self._iterable:
+            for name, value in (
+                ("shuffle", shuffle),
+                ("sampler", sampler),
+                ("batch_sampler", batch_sampler),
+            ):
+                if value not in (None, False):
+                    raise ValueError(
+                        f"DataLoader with IterableDataset: expected unspecified {name} option, "
+                        f"but got {name}={value!r}"
+                    )
+        elif not hasattr(dataset, "__len__") or not hasattr(dataset, "__getitem__"):
             raise TypeError(
                 "DataLoader: dataset must have __getitem__ and __len__, got "
                 f"{type(dataset).__name__}"
@@ -480,6 +521,11 @@ class DataLoader:
         self.generator = generator
 
     def __len__(self):
+        if self._iterable:  # the stream's own length, when it has one (TypeError otherwise)
+            n = len(self.dataset)
+            if self.batch_size is None:
+                return n
+            return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
         if self.batch_sampler is not None:
             return len(self.batch_sampler)
         n = len(self.dataset) if self.sampler is None else len(self.sampler)
@@ -505,7 +551,25 @@ class DataLoader:
         stop = (n // bs) * bs if self.drop_last else n
         return [order[i : i + bs] for i in range(0, stop, bs)]
 
+    def _stream(self):
+        """One epoch of an IterableDataset: its samples grouped into batches as they come."""
+        convert = self.collate_fn or (default_collate if self.batch_size else default_convert)
+        if self.batch_size is None:
+            for sample in self.dataset:
+                yield convert(sample)
+            return
+        batch = []
+        for sample in self.dataset:
+            batch.append(sample)
+            if len(batch) == self.batch_size:
+                yield convert(batch)
+                batch = []
+        if batch and not self.drop_last:
+            yield convert(batch)
+
     def __iter__(self):
+        if self._iterable:
+            return self._stream()
         batches = self._batches()
         fetch = _Fetcher(
             self.dataset,
