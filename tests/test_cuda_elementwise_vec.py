@@ -2,9 +2,10 @@
 optimizer launches of the CUDA backend, against NumPy (float64 where it matters) and the CPU
 kernels: sizes around the 16-byte pack width (scalar tails), views that start one element into a
 buffer (the scalar path), in-place calls, broadcasts of 1 to 6 dimensions, and every optimizer
-over 1, 3 and 400 tensors of mixed sizes (several kernel-argument tables per call). Every output
-is written into a view of a larger buffer whose other elements are checked untouched, so a kernel
-that writes outside its output fails. Skipped without a GPU."""
+over 1, 3 and 400 tensors of mixed sizes (several kernel-argument tables per call). The maps write
+into views of larger buffers whose other elements are checked untouched, and parameters packed
+back to back must each stay inside their own tensor, so a kernel that writes outside its output
+fails. Skipped without a GPU."""
 
 import numpy as np
 import pytest
@@ -160,8 +161,8 @@ def test_broadcast_binary_and_where(ndim, dtype, rng):
     m = mod()
     for _ in range(12):
         sa, sb = random_broadcast_pair(rng, ndim)
-        a = (rng.standard_normal(sa) * 10).astype(dtype)
-        b = (rng.standard_normal(sb) * 10).astype(dtype)
+        a = np.asarray((rng.standard_normal(sa) * 10).astype(dtype))  # 0-d stays an array
+        b = np.asarray((rng.standard_normal(sb) * 10).astype(dtype))
         da, db = cuda.from_numpy(a), cuda.from_numpy(b)
         for op, ref in [("add", np.add), ("sub", np.subtract), ("minimum", np.minimum)]:
             got = m.binary(op, da, db).numpy()
