@@ -2,11 +2,13 @@
 // tanh forms), silu, mish, softplus, elu (selu), hardtanh (relu6), log_sigmoid, and softmax /
 // log_softmax over the last dimension. The scalar math is the one in
 // csrc/scalar_math.h, shared with the CPU kernels, so both backends compute the same formulas.
-// Elementwise ops: any shape, n elements; out may alias an input (in place).
+// Elementwise ops: any shape, n elements; out may alias an input (in place); contiguous, so they
+// run the 16-byte vector loops of vec_map.cuh (one kernel per op and dtype).
 // Softmax family: (rows, cols) row-major; a warp per row for cols <= 1024 (rows of a small
 // softmax sit in registers/L1), a block per row otherwise. Stable: exp(x - rowmax).
 // Numerics: IEEE exp/erfc/tanh; never build with --use_fast_math.
 #include "cuda/common.cuh"
+#include "cuda/vec_map.cuh"
 #include "scalar_math.h"
 
 namespace fastnn::cuda {
@@ -30,101 +32,106 @@ enum class Act {
   log_sigmoid
 };
 
-template <class T>
 // a, b, c: the op's parameters (leaky_relu: a = slope; softplus: beta, threshold; elu: alpha,
-// scale, input_scale; hardtanh: min, max).
-__global__ void act_forward_kernel(Act act, T* y, const T* x, T a, T b, T c, int64_t n) {
-  FASTNN_KERNEL_LOOP(i, n) {
-    const T v = x[i];
-    T r;
-    switch (act) {
-      case Act::relu:
-        r = fm::relu(v);
-        break;
-      case Act::leaky_relu:
-        r = fm::leaky_relu(v, a);
-        break;
-      case Act::silu:
-        r = fm::silu(v);
-        break;
-      case Act::mish:
-        r = fm::mish(v);
-        break;
-      case Act::softplus:
-        r = fm::softplus(v, a, b);
-        break;
-      case Act::elu:
-        r = fm::elu(v, a, b, c);
-        break;
-      case Act::hardtanh:
-        r = fm::hardtanh(v, a, b);
-        break;
-      case Act::log_sigmoid:
-        r = fm::log_sigmoid(v);
-        break;
-      case Act::sigmoid:
-        r = fm::sigmoid(v);
-        break;
-      case Act::tanh:
-        r = fm::tanh_(v);
-        break;
-      case Act::gelu_erf:
-        r = fm::gelu_erf(v);
-        break;
-      default:
-        r = fm::gelu_tanh(v);
-        break;
-    }
-    y[i] = r;
-  }
+// scale, input_scale; hardtanh: min, max). The op is a template parameter so each kernel holds
+// one formula, unrolled over the elements of its 16-byte packs.
+template <Act A, class T>
+__device__ __forceinline__ T act_forward_value(T v, T a, T b, T c) {
+  if constexpr (A == Act::relu)
+    return fm::relu(v);
+  else if constexpr (A == Act::leaky_relu)
+    return fm::leaky_relu(v, a);
+  else if constexpr (A == Act::silu)
+    return fm::silu(v);
+  else if constexpr (A == Act::mish)
+    return fm::mish(v);
+  else if constexpr (A == Act::softplus)
+    return fm::softplus(v, a, b);
+  else if constexpr (A == Act::elu)
+    return fm::elu(v, a, b, c);
+  else if constexpr (A == Act::hardtanh)
+    return fm::hardtanh(v, a, b);
+  else if constexpr (A == Act::log_sigmoid)
+    return fm::log_sigmoid(v);
+  else if constexpr (A == Act::sigmoid)
+    return fm::sigmoid(v);
+  else if constexpr (A == Act::tanh)
+    return fm::tanh_(v);
+  else if constexpr (A == Act::gelu_erf)
+    return fm::gelu_erf(v);
+  else
+    return fm::gelu_tanh(v);
 }
 
-// xy: the forward input (relu, leaky_relu, gelu) or output (sigmoid, tanh).
-template <class T>
-__global__ void act_backward_kernel(Act act, T* dx, const T* dy, const T* xy, T a, T b, T c,
-                                    int64_t n) {
-  FASTNN_KERNEL_LOOP(i, n) {
-    const T g = dy[i], v = xy[i];
-    T r;
-    switch (act) {
-      case Act::relu:
-        r = fm::relu_grad(g, v);
-        break;
-      case Act::leaky_relu:
-        r = fm::leaky_relu_grad(g, v, a);
-        break;
-      case Act::silu:
-        r = fm::silu_grad(g, v);
-        break;
-      case Act::mish:
-        r = fm::mish_grad(g, v);
-        break;
-      case Act::softplus:
-        r = fm::softplus_grad(g, v, a, b);
-        break;
-      case Act::elu:
-        r = fm::elu_grad(g, v, a, b, c);
-        break;
-      case Act::hardtanh:
-        r = fm::hardtanh_grad(g, v, a, b);
-        break;
-      case Act::log_sigmoid:
-        r = fm::log_sigmoid_grad(g, v);
-        break;
-      case Act::sigmoid:
-        r = fm::sigmoid_grad(g, v);
-        break;
-      case Act::tanh:
-        r = fm::tanh_grad(g, v);
-        break;
-      case Act::gelu_erf:
-        r = fm::gelu_erf_grad(g, v);
-        break;
-      default:
-        r = fm::gelu_tanh_grad(g, v);
-        break;
-    }
-    dx[i] = r;
+// v: the forward input (relu, leaky_relu, gelu, ...) or output (sigmoid, tanh).
+template <Act A, class T>
+__device__ __forceinline__ T act_backward_value(T g, T v, T a, T b, T c) {
+  if constexpr (A == Act::relu)
+    return fm::relu_grad(g, v);
+  else if constexpr (A == Act::leaky_relu)
+    return fm::leaky_relu_grad(g, v, a);
+  else if constexpr (A == Act::silu)
+    return fm::silu_grad(g, v);
+  else if constexpr (A == Act::mish)
+    return fm::mish_grad(g, v);
+  else if constexpr (A == Act::softplus)
+    return fm::softplus_grad(g, v, a, b);
+  else if constexpr (A == Act::elu)
+    return fm::elu_grad(g, v, a, b, c);
+  else if constexpr (A == Act::hardtanh)
+    return fm::hardtanh_grad(g, v, a, b);
+  else if constexpr (A == Act::log_sigmoid)
+    return fm::log_sigmoid_grad(g, v);
+  else if constexpr (A == Act::sigmoid)
+    return fm::sigmoid_grad(g, v);
+  else if constexpr (A == Act::tanh)
+    return fm::tanh_grad(g, v);
+  else if constexpr (A == Act::gelu_erf)
+    return fm::gelu_erf_grad(g, v);
+  else
+    return fm::gelu_tanh_grad(g, v);
+}
+
+template <Act A, class T>
+struct ActForward {
+  T a, b, c;
+  __device__ T operator()(T v) const { return act_forward_value<A>(v, a, b, c); }
+};
+
+template <Act A, class T>
+struct ActBackward {
+  T a, b, c;
+  __device__ T operator()(T g, T v) const { return act_backward_value<A>(g, v, a, b, c); }
+};
+
+// Calls f(std::integral_constant<Act, act>{}).
+template <class F>
+void dispatch_act(Act act, F&& f) {
+  switch (act) {
+    case Act::relu:
+      return f(std::integral_constant<Act, Act::relu>{});
+    case Act::leaky_relu:
+      return f(std::integral_constant<Act, Act::leaky_relu>{});
+    case Act::sigmoid:
+      return f(std::integral_constant<Act, Act::sigmoid>{});
+    case Act::tanh:
+      return f(std::integral_constant<Act, Act::tanh>{});
+    case Act::gelu_erf:
+      return f(std::integral_constant<Act, Act::gelu_erf>{});
+    case Act::gelu_tanh:
+      return f(std::integral_constant<Act, Act::gelu_tanh>{});
+    case Act::silu:
+      return f(std::integral_constant<Act, Act::silu>{});
+    case Act::mish:
+      return f(std::integral_constant<Act, Act::mish>{});
+    case Act::softplus:
+      return f(std::integral_constant<Act, Act::softplus>{});
+    case Act::elu:
+      return f(std::integral_constant<Act, Act::elu>{});
+    case Act::hardtanh:
+      return f(std::integral_constant<Act, Act::hardtanh>{});
+    case Act::log_sigmoid:
+      return f(std::integral_constant<Act, Act::log_sigmoid>{});
   }
 }
 
@@ -218,11 +225,12 @@ void act_forward(Act act, DType dt, void* y, const void* x, double a, double b, 
   if (n == 0) return;
   dispatch_float(dt, "activation", [&](auto tag) {
     using T = decltype(tag);
-    act_forward_kernel<T><<<grid_for(n), kThreads, 0, current_stream()>>>(
-        act, static_cast<T*>(y), static_cast<const T*>(x), static_cast<T>(a), static_cast<T>(b),
-        static_cast<T>(c), n);
+    dispatch_act(act, [&](auto op) {
+      map1(static_cast<T*>(y), static_cast<const T*>(x), n,
+           ActForward<decltype(op)::value, T>{static_cast<T>(a), static_cast<T>(b),
+                                              static_cast<T>(c)});
+    });
   });
-  FASTNN_CUDA_CHECK_LAUNCH();
 }
 
 void act_backward(Act act, DType dt, void* dx, const void* dy, const void* xy, double a, double b,
@@ -230,11 +238,12 @@ void act_backward(Act act, DType dt, void* dx, const void* dy, const void* xy, d
   if (n == 0) return;
   dispatch_float(dt, "activation backward", [&](auto tag) {
     using T = decltype(tag);
-    act_backward_kernel<T><<<grid_for(n), kThreads, 0, current_stream()>>>(
-        act, static_cast<T*>(dx), static_cast<const T*>(dy), static_cast<const T*>(xy),
-        static_cast<T>(a), static_cast<T>(b), static_cast<T>(c), n);
+    dispatch_act(act, [&](auto op) {
+      map2(static_cast<T*>(dx), static_cast<const T*>(dy), static_cast<const T*>(xy), n,
+           ActBackward<decltype(op)::value, T>{static_cast<T>(a), static_cast<T>(b),
+                                               static_cast<T>(c)});
+    });
   });
-  FASTNN_CUDA_CHECK_LAUNCH();
 }
 
 template <class Launch>

@@ -26,6 +26,7 @@ set(FASTNN_CUDA_BINDING_SOURCES
   csrc/bindings/cuda_nn.cpp
   csrc/bindings/cuda_normalization.cpp
   csrc/bindings/cuda_rnn.cpp
+  csrc/bindings/cuda_index.cpp
 )
 python_add_library(_cuda MODULE ${FASTNN_CUDA_SOURCES} ${FASTNN_CUDA_BINDING_SOURCES} WITH_SOABI)
 target_include_directories(_cuda PRIVATE csrc)

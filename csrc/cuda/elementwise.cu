@@ -1,9 +1,13 @@
 // Elementwise CUDA kernels for the Tensor API: unary math, clamp, broadcast binary arithmetic
 // and comparisons, where, fill, dtype casts and strided copies (transpose/expand/slice).
 // Shapes: outputs are contiguous; broadcast inputs are read through element strides (0 for a
-// broadcast dimension), so one kernel serves every numpy-style broadcast. NaN semantics follow
-// torch: maximum/minimum and clamp propagate NaN. No fast-math: exp/log/pow are the IEEE ones.
+// broadcast dimension), so one kernel serves every numpy-style broadcast. Contiguous operands run
+// the 16-byte vector loops of vec_map.cuh; strided ones are first planned (size-1 dims dropped,
+// contiguous runs merged: csrc/strided_index.h), and a plan that reduces to one contiguous run
+// takes the vector loop too. NaN semantics follow torch: maximum/minimum and clamp propagate NaN.
+// No fast-math: exp/log/pow are the IEEE ones.
 #include "cuda/common.cuh"
+#include "cuda/vec_map.cuh"
 
 namespace fastnn::cuda {
 namespace {
@@ -144,99 +148,108 @@ __device__ __forceinline__ bool compare(BinaryOp op, T a, T b) {
   }
 }
 
-// Offset of the element with contiguous index i of `shape` in a view with `strides`.
-__device__ __forceinline__ int64_t strided_offset(int64_t i, const Shape& shape,
-                                                  const Strides& st) {
-  int64_t off = 0;
-  for (int d = shape.ndim - 1; d >= 0; --d) {
-    const int64_t n = shape.d[d];
-    const int64_t idx = i % n;
-    i /= n;
-    off += idx * st.s[d];
-  }
-  return off;
-}
-
-// ---- kernels ------------------------------------------------------------------------------------
+// ---- functors for the maps of vec_map.cuh ----------------------------------------------------
 
 template <class T>
-__global__ void unary_kernel(UnaryOp op, T* out, const T* x, int64_t n) {
-  FASTNN_KERNEL_LOOP(i, n) out[i] = unary_op(op, x[i]);
-}
+struct UnaryF {
+  UnaryOp op;
+  __device__ T operator()(T x) const { return unary_op(op, x); }
+};
 
 template <class T>
-__global__ void clamp_kernel(T* out, const T* x, T lo, T hi, bool has_lo, bool has_hi, int64_t n) {
-  FASTNN_KERNEL_LOOP(i, n) {
-    T v = x[i];
+struct ClampF {
+  T lo, hi;
+  bool has_lo, has_hi;
+  __device__ T operator()(T v) const {
     if (!is_nan(v)) {
       if (has_lo && v < lo) v = lo;
       if (has_hi && v > hi) v = hi;
     }
-    out[i] = v;
+    return v;
   }
-}
+};
 
-// Out is T (arithmetic) or bool (comparisons); Contig: both inputs contiguous of out's shape.
-template <class T, class Out, bool Contig>
-__global__ void binary_kernel(BinaryOp op, Out* out, const T* a, Strides sa, const T* b, Strides sb,
-                              Shape shape, int64_t n) {
-  FASTNN_KERNEL_LOOP(i, n) {
-    T x, y;
-    if constexpr (Contig) {
-      x = a[i];
-      y = b[i];
-    } else {
-      x = a[strided_offset(i, shape, sa)];
-      y = b[strided_offset(i, shape, sb)];
-    }
-    if constexpr (std::is_same_v<Out, bool>)
-      out[i] = compare(op, x, y);
-    else
-      out[i] = arith(op, x, y);
-  }
+// Out is T (arithmetic) or bool (comparisons).
+template <class T, class Out>
+__device__ __forceinline__ Out binary_value(BinaryOp op, T x, T y) {
+  if constexpr (std::is_same_v<Out, bool>)
+    return compare(op, x, y);
+  else
+    return arith(op, x, y);
 }
 
 template <class T, class Out>
-__global__ void binary_scalar_kernel(BinaryOp op, Out* out, const T* a, T s, bool scalar_first,
-                                     int64_t n) {
-  FASTNN_KERNEL_LOOP(i, n) {
-    const T x = scalar_first ? s : a[i];
-    const T y = scalar_first ? a[i] : s;
-    if constexpr (std::is_same_v<Out, bool>)
-      out[i] = compare(op, x, y);
-    else
-      out[i] = arith(op, x, y);
-  }
-}
+struct BinaryF {
+  BinaryOp op;
+  __device__ Out operator()(T x, T y) const { return binary_value<T, Out>(op, x, y); }
+};
 
-template <class T>
-__global__ void where_kernel(T* out, const bool* c, Strides sc, const T* a, Strides sa, const T* b,
-                             Strides sb, Shape shape, int64_t n) {
-  FASTNN_KERNEL_LOOP(i, n) {
-    out[i] = c[strided_offset(i, shape, sc)] ? a[strided_offset(i, shape, sa)]
-                                             : b[strided_offset(i, shape, sb)];
+template <class T, class Out>
+struct ScalarF {
+  BinaryOp op;
+  T s;
+  bool scalar_first;
+  __device__ Out operator()(T x) const {
+    return scalar_first ? binary_value<T, Out>(op, s, x) : binary_value<T, Out>(op, x, s);
   }
-}
-
-template <class T>
-__global__ void fill_kernel(T* out, T v, int64_t n) {
-  FASTNN_KERNEL_LOOP(i, n) out[i] = v;
-}
+};
 
 template <class To, class From>
-__global__ void cast_kernel(To* out, const From* in, int64_t n) {
-  FASTNN_KERNEL_LOOP(i, n) {
+struct CastF {
+  __device__ To operator()(From x) const {
     if constexpr (std::is_same_v<To, bool>)
-      out[i] = in[i] != From(0);
+      return x != From(0);
     else
-      out[i] = static_cast<To>(in[i]);
+      return static_cast<To>(x);
   }
-}
+};
 
 template <class T>
-__global__ void copy_strided_kernel(T* out, const T* in, Strides st, Shape shape, int64_t n) {
-  FASTNN_KERNEL_LOOP(i, n) out[i] = in[strided_offset(i, shape, st)];
-}
+struct CopyF {
+  __device__ T operator()(T x) const { return x; }
+};
+
+// Strided functors: load(offsets) reads an element's operands, store(i, regs) writes out[i].
+template <class T, class Out>
+struct BinaryStrided {
+  BinaryOp op;
+  Out* out;
+  const T* a;
+  const T* b;
+  struct Regs {
+    T x, y;
+  };
+  __device__ Regs load(const int64_t (&off)[2]) const { return {a[off[0]], b[off[1]]}; }
+  __device__ void store(int64_t i, const Regs& r) const {
+    out[i] = binary_value<T, Out>(op, r.x, r.y);
+  }
+};
+
+template <class T>
+struct WhereStrided {
+  T* out;
+  const bool* c;
+  const T* a;
+  const T* b;
+  struct Regs {
+    T v;
+  };
+  __device__ Regs load(const int64_t (&off)[3]) const {
+    return {c[off[0]] ? a[off[1]] : b[off[2]]};
+  }
+  __device__ void store(int64_t i, const Regs& r) const { out[i] = r.v; }
+};
+
+template <class T>
+struct CopyStrided {
+  T* out;
+  const T* in;
+  struct Regs {
+    T v;
+  };
+  __device__ Regs load(const int64_t (&off)[1]) const { return {in[off[0]]}; }
+  __device__ void store(int64_t i, const Regs& r) const { out[i] = r.v; }
+};
 
 // ---- launchers ----------------------------------------------------------------------------------
 
@@ -244,15 +257,6 @@ int64_t numel(const Shape& s) {
   int64_t n = 1;
   for (int d = 0; d < s.ndim; ++d) n *= s.d[d];
   return n;
-}
-
-bool contiguous(const Strides& st, const Shape& s) {
-  int64_t expect = 1;
-  for (int d = s.ndim - 1; d >= 0; --d) {
-    if (s.d[d] != 1 && st.s[d] != expect) return false;
-    expect *= s.d[d];
-  }
-  return true;
 }
 
 bool int_ok(UnaryOp op) {
@@ -268,10 +272,8 @@ void unary_cuda(UnaryOp op, DType dt, void* out, const void* x, int64_t n) {
   if (n == 0) return;
   dispatch_numeric(dt, "unary op", [&](auto tag) {
     using T = decltype(tag);
-    unary_kernel<T><<<grid_for(n), kThreads, 0, current_stream()>>>(op, static_cast<T*>(out),
-                                                                    static_cast<const T*>(x), n);
+    map1(static_cast<T*>(out), static_cast<const T*>(x), n, UnaryF<T>{op});
   });
-  FASTNN_CUDA_CHECK_LAUNCH();
 }
 
 void clamp_cuda(DType dt, void* out, const void* x, const double* lo, const double* hi, int64_t n) {
@@ -279,10 +281,9 @@ void clamp_cuda(DType dt, void* out, const void* x, const double* lo, const doub
   dispatch_numeric(dt, "clamp", [&](auto tag) {
     using T = decltype(tag);
     const T l = lo ? static_cast<T>(*lo) : T(0), h = hi ? static_cast<T>(*hi) : T(0);
-    clamp_kernel<T><<<grid_for(n), kThreads, 0, current_stream()>>>(
-        static_cast<T*>(out), static_cast<const T*>(x), l, h, lo != nullptr, hi != nullptr, n);
+    map1(static_cast<T*>(out), static_cast<const T*>(x), n,
+         ClampF<T>{l, h, lo != nullptr, hi != nullptr});
   });
-  FASTNN_CUDA_CHECK_LAUNCH();
 }
 
 void binary_cuda(BinaryOp op, DType dt, void* out, const void* a, const Strides& sa, const void* b,
@@ -291,30 +292,23 @@ void binary_cuda(BinaryOp op, DType dt, void* out, const void* a, const Strides&
                "binary op: div and pow need float32 or float64 arrays, got ", dtype_name(dt));
   const int64_t n = numel(shape);
   if (n == 0) return;
-  const bool contig = contiguous(sa, shape) && contiguous(sb, shape);
+  const IndexPlan<2> plan = plan_for<2>(shape, {&sa, &sb});
   dispatch_numeric(dt, "binary op", [&](auto tag) {
     using T = decltype(tag);
     const T* pa = static_cast<const T*>(a);
     const T* pb = static_cast<const T*>(b);
-    if (is_comparison(op)) {
-      bool* po = static_cast<bool*>(out);
-      if (contig)
-        binary_kernel<T, bool, true>
-            <<<grid_for(n), kThreads, 0, current_stream()>>>(op, po, pa, sa, pb, sb, shape, n);
+    auto run = [&](auto* po) {
+      using Out = std::remove_pointer_t<decltype(po)>;
+      if (plan.contiguous())
+        map2(po, pa, pb, n, BinaryF<T, Out>{op});
       else
-        binary_kernel<T, bool, false>
-            <<<grid_for(n), kThreads, 0, current_stream()>>>(op, po, pa, sa, pb, sb, shape, n);
-    } else {
-      T* po = static_cast<T*>(out);
-      if (contig)
-        binary_kernel<T, T, true>
-            <<<grid_for(n), kThreads, 0, current_stream()>>>(op, po, pa, sa, pb, sb, shape, n);
-      else
-        binary_kernel<T, T, false>
-            <<<grid_for(n), kThreads, 0, current_stream()>>>(op, po, pa, sa, pb, sb, shape, n);
-    }
+        launch_strided(plan, n, BinaryStrided<T, Out>{op, po, pa, pb});
+    };
+    if (is_comparison(op))
+      run(static_cast<bool*>(out));
+    else
+      run(static_cast<T*>(out));
   });
-  FASTNN_CUDA_CHECK_LAUNCH();
 }
 
 void binary_scalar_cuda(BinaryOp op, DType dt, void* out, const void* a, double s,
@@ -326,26 +320,23 @@ void binary_scalar_cuda(BinaryOp op, DType dt, void* out, const void* a, double 
     using T = decltype(tag);
     const T* pa = static_cast<const T*>(a);
     if (is_comparison(op))
-      binary_scalar_kernel<T, bool><<<grid_for(n), kThreads, 0, current_stream()>>>(
-          op, static_cast<bool*>(out), pa, static_cast<T>(s), scalar_first, n);
+      map1(static_cast<bool*>(out), pa, n, ScalarF<T, bool>{op, static_cast<T>(s), scalar_first});
     else
-      binary_scalar_kernel<T, T><<<grid_for(n), kThreads, 0, current_stream()>>>(
-          op, static_cast<T*>(out), pa, static_cast<T>(s), scalar_first, n);
+      map1(static_cast<T*>(out), pa, n, ScalarF<T, T>{op, static_cast<T>(s), scalar_first});
   });
-  FASTNN_CUDA_CHECK_LAUNCH();
 }
 
 void where_cuda(DType dt, void* out, const void* cond, const Strides& sc, const void* a,
                 const Strides& sa, const void* b, const Strides& sb, const Shape& shape) {
   const int64_t n = numel(shape);
   if (n == 0) return;
+  const IndexPlan<3> plan = plan_for<3>(shape, {&sc, &sa, &sb});
   dispatch_numeric(dt, "where", [&](auto tag) {
     using T = decltype(tag);
-    where_kernel<T><<<grid_for(n), kThreads, 0, current_stream()>>>(
-        static_cast<T*>(out), static_cast<const bool*>(cond), sc, static_cast<const T*>(a), sa,
-        static_cast<const T*>(b), sb, shape, n);
+    launch_strided(plan, n,
+                   WhereStrided<T>{static_cast<T*>(out), static_cast<const bool*>(cond),
+                                   static_cast<const T*>(a), static_cast<const T*>(b)});
   });
-  FASTNN_CUDA_CHECK_LAUNCH();
 }
 
 void fill_cuda(DType dt, void* out, double value, int64_t value_i, int64_t n) {
@@ -359,9 +350,8 @@ void fill_cuda(DType dt, void* out, double value, int64_t value_i, int64_t n) {
       v = static_cast<T>(value);
     else
       v = static_cast<T>(value_i);
-    fill_kernel<T><<<grid_for(n), kThreads, 0, current_stream()>>>(static_cast<T*>(out), v, n);
+    fill_contiguous(static_cast<T*>(out), v, n);
   });
-  FASTNN_CUDA_CHECK_LAUNCH();
 }
 
 void cast_cuda(DType out_dt, DType in_dt, void* out, const void* in, int64_t n) {
@@ -370,21 +360,24 @@ void cast_cuda(DType out_dt, DType in_dt, void* out, const void* in, int64_t n) 
     using To = decltype(to_tag);
     dispatch_all(in_dt, [&](auto from_tag) {
       using From = decltype(from_tag);
-      cast_kernel<To, From><<<grid_for(n), kThreads, 0, current_stream()>>>(
-          static_cast<To*>(out), static_cast<const From*>(in), n);
+      map1(static_cast<To*>(out), static_cast<const From*>(in), n, CastF<To, From>{});
     });
   });
-  FASTNN_CUDA_CHECK_LAUNCH();
 }
 
 void copy_strided_cuda(int64_t elem_size, void* out, const void* in, const Strides& strides,
                        const Shape& shape) {
   const int64_t n = numel(shape);
   if (n == 0) return;
+  const IndexPlan<1> plan = plan_for<1>(shape, {&strides});
   auto launch = [&](auto tag) {
     using T = decltype(tag);
-    copy_strided_kernel<T><<<grid_for(n), kThreads, 0, current_stream()>>>(
-        static_cast<T*>(out), static_cast<const T*>(in), strides, shape, n);
+    T* po = static_cast<T*>(out);
+    const T* pi = static_cast<const T*>(in);
+    if (plan.contiguous())
+      map1(po, pi, n, CopyF<T>{});
+    else
+      launch_strided(plan, n, CopyStrided<T>{po, pi});
   };
   switch (elem_size) {
     case 1:
@@ -399,7 +392,6 @@ void copy_strided_cuda(int64_t elem_size, void* out, const void* in, const Strid
     default:
       FASTNN_CHECK(false, "copy_strided: unsupported element size ", elem_size);
   }
-  FASTNN_CUDA_CHECK_LAUNCH();
 }
 
 }  // namespace fastnn::cuda

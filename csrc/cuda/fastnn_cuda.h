@@ -217,7 +217,7 @@ void binary_cross_entropy_with_logits_forward_cuda(DType dt, void* loss, void* d
                                                    const void* pos_weight, int64_t n, int64_t C,
                                                    Reduction reduction);
 
-// ---- optimizer steps (optim.cu): one launch per tensor -----------------------------------------
+// ---- optimizer steps (optim.cu): multi-tensor launches ------------------------------------------
 // Same options and semantics as the CPU steps in csrc/cpu/fastnn_cpu.h (torch.optim); the
 // per-element math is csrc/optim_math.h. Each call updates n_tensors tensors in place; tensor i has
 // numels[i] contiguous elements in params[i], grads[i] and each state buffer. Step-dependent

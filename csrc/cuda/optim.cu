@@ -1,79 +1,82 @@
-// Fused optimizer steps on the GPU (one kernel launch per tensor), torch.optim semantics:
+// Fused optimizer steps on the GPU, torch.optim semantics:
 // SGD (momentum, dampening, nesterov), Adagrad, RMSprop (centered, momentum), Adam / AdamW
 // (amsgrad), Adadelta, Adamax, NAdam, RAdam, all with maximize and weight decay. The per-element
 // update is csrc/optim_math.h the same code the CPU loops run; the step-dependent scalars (bias
 // corrections, Adagrad's decayed lr) are computed here once per call, on the host, in double,
-// exactly as csrc/cpu/optim.cpp does, then rounded to the element type. Each kernel reads and
-// writes every element once (memory bound: param, grad and 1-3 states).
+// exactly as csrc/cpu/optim.cpp does, then rounded to the element type. A call is one
+// multi-tensor launch per table of tensors (multi_tensor.cuh), not one per tensor; each element is
+// read and written once (memory bound: param, grad and 1-3 states).
 #include <cmath>
 
 #include "contract.h"
 #include "cuda/common.cuh"
+#include "cuda/multi_tensor.cuh"
 #include "optim_math.h"
 
 namespace fastnn::cuda {
 namespace {
 
-template <class T>
-__global__ void sgd_kernel(T* p, T* buf, const T* g, int64_t n, SgdScalars<T> s, bool use_momentum,
-                           bool nesterov, bool maximize, bool first_step) {
-  FASTNN_KERNEL_LOOP(i, n) {
-    T pi = p[i], bi = use_momentum ? buf[i] : T(0);
-    sgd_update(pi, bi, g[i], s, use_momentum, nesterov, maximize, first_step);
-    p[i] = pi;
-    if (use_momentum) buf[i] = bi;
+// The element ops of multi_tensor_apply: x[0] param, x[1] grad, then the op's state buffers in
+// the order of its launcher's list. Flags that decide which buffers exist are template
+// parameters, so a buffer that is absent is neither loaded nor stored.
+
+template <class T, bool MOMENTUM>
+struct SgdOp {
+  static constexpr int D = MOMENTUM ? 3 : 2;
+  SgdScalars<T> s;
+  bool nesterov, maximize, first_step;
+  __device__ void operator()(T (&x)[D]) const {
+    T b = T(0);
+    if constexpr (MOMENTUM) b = x[2];
+    sgd_update(x[0], b, x[1], s, MOMENTUM, nesterov, maximize, first_step);
+    if constexpr (MOMENTUM) x[2] = b;
   }
-}
+};
 
 template <class T>
-__global__ void adagrad_kernel(T* p, T* sum, const T* g, int64_t n, AdagradScalars<T> s,
-                               bool maximize) {
-  FASTNN_KERNEL_LOOP(i, n) {
-    T pi = p[i], si = sum[i];
-    adagrad_update(pi, si, g[i], s, maximize);
-    p[i] = pi;
-    sum[i] = si;
-  }
-}
+struct AdagradOp {
+  static constexpr int D = 3;
+  AdagradScalars<T> s;
+  bool maximize;
+  __device__ void operator()(T (&x)[D]) const { adagrad_update(x[0], x[2], x[1], s, maximize); }
+};
 
-template <class T>
-__global__ void rmsprop_kernel(T* p, T* sq, T* ga, T* buf, const T* g, int64_t n,
-                               RmspropScalars<T> s, bool centered, bool use_momentum,
-                               bool maximize) {
-  FASTNN_KERNEL_LOOP(i, n) {
-    T pi = p[i], sqi = sq[i], gai = centered ? ga[i] : T(0), bi = use_momentum ? buf[i] : T(0);
-    rmsprop_update(pi, sqi, gai, bi, g[i], s, centered, use_momentum, maximize);
-    p[i] = pi;
-    sq[i] = sqi;
-    if (centered) ga[i] = gai;
-    if (use_momentum) buf[i] = bi;
+// Lists: p, g, square_avg, then grad_avg when CENTERED, then the momentum buffer when MOMENTUM.
+template <class T, bool CENTERED, bool MOMENTUM>
+struct RmspropOp {
+  static constexpr int D = 3 + CENTERED + MOMENTUM;
+  RmspropScalars<T> s;
+  bool maximize;
+  __device__ void operator()(T (&x)[D]) const {
+    T ga = T(0), b = T(0);
+    if constexpr (CENTERED) ga = x[3];
+    if constexpr (MOMENTUM) b = x[3 + CENTERED];
+    rmsprop_update(x[0], x[2], ga, b, x[1], s, CENTERED, MOMENTUM, maximize);
+    if constexpr (CENTERED) x[3] = ga;
+    if constexpr (MOMENTUM) x[3 + CENTERED] = b;
   }
-}
+};
 
-template <class T>
-__global__ void adam_kernel(T* p, T* m, T* v, T* vmax, const T* g, int64_t n, AdamScalars<T> s,
-                            bool amsgrad, bool maximize) {
-  FASTNN_KERNEL_LOOP(i, n) {
-    T pi = p[i], mi = m[i], vi = v[i], vmi = amsgrad ? vmax[i] : T(0);
-    adam_update(pi, mi, vi, vmi, g[i], s, amsgrad, maximize);
-    p[i] = pi;
-    m[i] = mi;
-    v[i] = vi;
-    if (amsgrad) vmax[i] = vmi;
+template <class T, bool AMSGRAD>
+struct AdamOp {
+  static constexpr int D = AMSGRAD ? 5 : 4;
+  AdamScalars<T> s;
+  bool maximize;
+  __device__ void operator()(T (&x)[D]) const {
+    T vmax = T(0);
+    if constexpr (AMSGRAD) vmax = x[4];
+    adam_update(x[0], x[2], x[3], vmax, x[1], s, AMSGRAD, maximize);
+    if constexpr (AMSGRAD) x[4] = vmax;
   }
-}
+};
 
 // The optimizers with two state buffers: `Update` is a functor calling the shared formula.
 template <class T, class Update>
-__global__ void two_state_kernel(T* p, T* a, T* b, const T* g, int64_t n, Update update) {
-  FASTNN_KERNEL_LOOP(i, n) {
-    T pi = p[i], ai = a[i], bi = b[i];
-    update(pi, ai, bi, g[i]);
-    p[i] = pi;
-    a[i] = ai;
-    b[i] = bi;
-  }
-}
+struct TwoStateOp {
+  static constexpr int D = 4;
+  Update update;
+  __device__ void operator()(T (&x)[D]) const { update(x[0], x[2], x[3], x[1]); }
+};
 
 template <class T>
 struct AdadeltaUpdate {
@@ -106,23 +109,23 @@ struct RadamUpdate {
   }
 };
 
+using List = const void* const*;
+
 template <class T, class Update>
 void launch_two_state(void* const* params, void* const* s1, void* const* s2,
                       const void* const* grads, const int64_t* numels, int64_t n_tensors,
                       const Update& update) {
-  for (int64_t i = 0; i < n_tensors; ++i) {
-    const int64_t n = numels[i];
-    if (n == 0) continue;
-    two_state_kernel<T><<<grid_for(n), kThreads, 0, current_stream()>>>(
-        static_cast<T*>(params[i]), static_cast<T*>(s1[i]), static_cast<T*>(s2[i]),
-        static_cast<const T*>(grads[i]), n, update);
-    FASTNN_CUDA_CHECK_LAUNCH();
-  }
+  multi_tensor_apply<4, T>({params, grads, s1, s2}, numels, n_tensors,
+                           TwoStateOp<T, Update>{update});
 }
 
-template <class T>
-T* at(void* const* list, int64_t i) {
-  return list ? static_cast<T*>(list[i]) : nullptr;
+// Calls f(std::bool_constant<flag>{}).
+template <class F>
+void with_flag(bool flag, F&& f) {
+  if (flag)
+    f(std::true_type{});
+  else
+    f(std::false_type{});
 }
 
 }  // namespace
@@ -130,19 +133,15 @@ T* at(void* const* list, int64_t i) {
 void sgd_step_cuda(DType dt, void* const* params, void* const* momentum_bufs,
                    const void* const* grads, const int64_t* numels, int64_t n_tensors,
                    const SgdOptions& h) {
-  const bool use_momentum = h.momentum != 0;
   dispatch_float(dt, "sgd_step", [&](auto tag) {
     using T = decltype(tag);
     const SgdScalars<T> s = sgd_scalars<T>(h);
-    for (int64_t i = 0; i < n_tensors; ++i) {
-      const int64_t n = numels[i];
-      if (n == 0) continue;
-      sgd_kernel<T><<<grid_for(n), kThreads, 0, current_stream()>>>(
-          at<T>(params, i), use_momentum ? at<T>(momentum_bufs, i) : nullptr,
-          static_cast<const T*>(grads[i]), n, s, use_momentum, h.nesterov, h.maximize,
-          h.first_step);
-      FASTNN_CUDA_CHECK_LAUNCH();
-    }
+    if (h.momentum != 0)
+      multi_tensor_apply<3, T>({params, grads, momentum_bufs}, numels, n_tensors,
+                               SgdOp<T, true>{s, h.nesterov, h.maximize, h.first_step});
+    else
+      multi_tensor_apply<2, T>({params, grads}, numels, n_tensors,
+                               SgdOp<T, false>{s, h.nesterov, h.maximize, h.first_step});
   });
 }
 
@@ -151,34 +150,28 @@ void adagrad_step_cuda(DType dt, void* const* params, void* const* state_sums,
                        const AdagradOptions& h) {
   dispatch_float(dt, "adagrad_step", [&](auto tag) {
     using T = decltype(tag);
-    const AdagradScalars<T> s = adagrad_scalars<T>(h);
-    for (int64_t i = 0; i < n_tensors; ++i) {
-      const int64_t n = numels[i];
-      if (n == 0) continue;
-      adagrad_kernel<T><<<grid_for(n), kThreads, 0, current_stream()>>>(
-          at<T>(params, i), at<T>(state_sums, i), static_cast<const T*>(grads[i]), n, s,
-          h.maximize);
-      FASTNN_CUDA_CHECK_LAUNCH();
-    }
+    multi_tensor_apply<3, T>({params, grads, state_sums}, numels, n_tensors,
+                             AdagradOp<T>{adagrad_scalars<T>(h), h.maximize});
   });
 }
 
 void rmsprop_step_cuda(DType dt, void* const* params, void* const* square_avgs,
                        void* const* grad_avgs, void* const* momentum_bufs, const void* const* grads,
                        const int64_t* numels, int64_t n_tensors, const RmspropOptions& h) {
-  const bool use_momentum = h.momentum > 0;
   dispatch_float(dt, "rmsprop_step", [&](auto tag) {
     using T = decltype(tag);
     const RmspropScalars<T> s = rmsprop_scalars<T>(h);
-    for (int64_t i = 0; i < n_tensors; ++i) {
-      const int64_t n = numels[i];
-      if (n == 0) continue;
-      rmsprop_kernel<T><<<grid_for(n), kThreads, 0, current_stream()>>>(
-          at<T>(params, i), at<T>(square_avgs, i), h.centered ? at<T>(grad_avgs, i) : nullptr,
-          use_momentum ? at<T>(momentum_bufs, i) : nullptr, static_cast<const T*>(grads[i]), n, s,
-          h.centered, use_momentum, h.maximize);
-      FASTNN_CUDA_CHECK_LAUNCH();
-    }
+    with_flag(h.centered, [&](auto centered) {
+      with_flag(h.momentum > 0, [&](auto momentum) {
+        constexpr bool C = decltype(centered)::value, M = decltype(momentum)::value;
+        using Op = RmspropOp<T, C, M>;
+        List lists[Op::D];
+        lists[0] = params, lists[1] = grads, lists[2] = square_avgs;
+        if constexpr (C) lists[3] = grad_avgs;
+        if constexpr (M) lists[3 + C] = momentum_bufs;
+        multi_tensor_apply<Op::D, T>(lists, numels, n_tensors, Op{s, h.maximize});
+      });
+    });
   });
 }
 
@@ -188,15 +181,12 @@ void adam_step_cuda(DType dt, void* const* params, void* const* exp_avgs, void* 
   dispatch_float(dt, "adam_step", [&](auto tag) {
     using T = decltype(tag);
     const AdamScalars<T> s = adam_scalars<T>(h);
-    for (int64_t i = 0; i < n_tensors; ++i) {
-      const int64_t n = numels[i];
-      if (n == 0) continue;
-      adam_kernel<T><<<grid_for(n), kThreads, 0, current_stream()>>>(
-          at<T>(params, i), at<T>(exp_avgs, i), at<T>(exp_avg_sqs, i),
-          h.amsgrad ? at<T>(max_exp_avg_sqs, i) : nullptr, static_cast<const T*>(grads[i]), n, s,
-          h.amsgrad, h.maximize);
-      FASTNN_CUDA_CHECK_LAUNCH();
-    }
+    if (h.amsgrad)
+      multi_tensor_apply<5, T>({params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs}, numels,
+                               n_tensors, AdamOp<T, true>{s, h.maximize});
+    else
+      multi_tensor_apply<4, T>({params, grads, exp_avgs, exp_avg_sqs}, numels, n_tensors,
+                               AdamOp<T, false>{s, h.maximize});
   });
 }
 

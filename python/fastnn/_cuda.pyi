@@ -517,3 +517,15 @@ def gru_cell(
 def gru_cell_backward(
     dh: DeviceArray, act: DeviceArray, h_prev: DeviceArray
 ) -> tuple[DeviceArray, DeviceArray, DeviceArray]: ...
+
+# ---- host-side index planning of the element-wise kernels (csrc/bindings/cuda_index.cpp) ----
+
+def fast_divmod(
+    divisors: npt.ArrayLike, dividends: npt.ArrayLike
+) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.uint32]]: ...
+def index_plan_offsets(
+    shape: Sequence[_Int],
+    strides: Sequence[Sequence[_Int]],
+    indices: npt.ArrayLike,
+    force_64bit: bool = False,
+) -> tuple[npt.NDArray[np.int64], dict[str, Any]]: ...
