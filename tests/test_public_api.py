@@ -298,6 +298,7 @@ PUBLIC_API: dict[str, tuple[str, ...]] = {
         "memory_allocated",
         "memory_reserved",
         "memory_stats",
+        "probe_error",
         "reset_peak_memory_stats",
         "set_device",
         "synchronize",
