@@ -280,6 +280,7 @@ PUBLIC_API: dict[str, tuple[str, ...]] = {
         "is_built",
     ),
     "fastnn.cuda": (
+        "OutOfMemoryError",
         "as_device_array",
         "current_device",
         "device_count",

@@ -18,6 +18,11 @@ import numpy as np
 _NOT_BUILT = "fastnn was built without CUDA; reinstall with FASTNN_CUDA=ON"
 
 
+class OutOfMemoryError(RuntimeError):
+    """A device allocation failed even after the allocator handed its cached blocks back to the
+    driver (like torch.OutOfMemoryError, a RuntimeError). The allocator stays usable."""
+
+
 @functools.cache
 def _load():
     """(fastnn._cuda or None, why it is None)."""
@@ -298,6 +303,7 @@ def manual_seed_all(seed: int) -> None:
 
 
 __all__ = [
+    "OutOfMemoryError",
     "as_device_array",
     "current_device",
     "device_count",
