@@ -216,6 +216,27 @@ def test_philox_offsets_are_disjoint_across_threads():
     assert cuda_random.get_state() == (1234, end)
 
 
+def test_philox_offsets_ignore_worker_thread_streams():
+    from fastnn._core import random as core_random
+
+    cuda_random.manual_seed(99)
+    seen = []
+
+    def worker():
+        core_random.set_thread_stream(5)  # as a DataLoader worker thread does
+        try:
+            seen.extend(cuda_random.next_stream(10) for _ in range(3))
+        finally:
+            core_random.set_thread_stream(None)
+
+    first = cuda_random.next_stream(10)
+    t = threading.Thread(target=worker)
+    t.start()
+    t.join()
+    last = cuda_random.next_stream(10)
+    assert [first, *seen, last] == [(99, 0), (99, 10), (99, 20), (99, 30), (99, 40)]
+
+
 # ---- the optimizers' overlap check at many tensors ----
 
 

@@ -27,9 +27,15 @@ def _seed_of(generator) -> int:
     return hash(tuple(int(e) for e in np.atleast_1d(entropy))) & _MASK
 
 
+def _global_generator():
+    # The process-wide Generator, never a DataLoader worker thread's own stream: following a
+    # thread's stream would restart the offset at 0 each time another thread draws.
+    return _random._generator
+
+
 def _sync():
     """Reseed from fastnn's global Generator when it was replaced; the caller holds _lock."""
-    g = _random.generator()
+    g = _global_generator()
     if g is not _state["source"]:
         _state.update(seed=_seed_of(g), offset=0, source=g)
 
@@ -38,7 +44,7 @@ def manual_seed(seed: int) -> None:
     """Seed the CUDA generator (the offset restarts at 0)."""
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
         raise TypeError(f"manual_seed: seed must be an int, got {type(seed).__name__}")
-    source = _random.generator()
+    source = _global_generator()
     with _lock:
         _state.update(seed=int(seed) & _MASK, offset=0, source=source)
 
@@ -59,7 +65,7 @@ def get_state() -> tuple:
 def set_state(state) -> None:
     seed, offset = state
     seed, offset = int(seed) & _MASK, int(offset) & _MASK
-    source = _random.generator()
+    source = _global_generator()
     with _lock:
         _state.update(seed=seed, offset=offset, source=source)
 
