@@ -151,24 +151,58 @@ def _skip_reason(report) -> str:
     return str(longrepr)
 
 
+def _no_gpu_message(reason: str, gpu_test: bool):
+    """The failure text for a skip that FASTNN_REQUIRE_CUDA=1 forbids, or None to keep the skip."""
+    if not (gpu_test or any(r in reason for r in _NO_GPU_REASONS)):
+        return None
+    if fastnn.cuda.is_available():
+        return None  # skipped for another reason (no torch, not enough memory...) on a working GPU
+    return (
+        f"FASTNN_REQUIRE_CUDA=1 but this GPU test was skipped ({reason}): "
+        f"fastnn.cuda.is_available() is False because {fastnn.cuda.probe_error()}"
+    )
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     outcome = yield
     report = outcome.get_result()
     if not (_require_cuda() and report.skipped) or hasattr(report, "wasxfail"):
         return
-    reason = _skip_reason(report)
     gpu_test = item.get_closest_marker("cuda") is not None
-    if not (gpu_test or any(r in reason for r in _NO_GPU_REASONS)):
+    message = _no_gpu_message(_skip_reason(report), gpu_test)
+    if message is not None:
+        report.outcome = "failed"
+        report.when = "call"  # shown as a failed test, not as an error in a fixture
+        report.longrepr = message
+
+
+class _SkippedGpuModule(pytest.Item):
+    """Stands for a GPU test module skipped at import, so the run reports one failed test there
+    (a failed collection would interrupt the whole run)."""
+
+    def __init__(self, *, message, **kwargs):
+        super().__init__(**kwargs)
+        self.message = message
+
+    def runtest(self):
+        pytest.fail(self.message, pytrace=False)
+
+    def reportinfo(self):
+        return self.path, None, self.name
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_make_collect_report(collector):
+    """A whole GPU test module skipped at import (pytest.skip(allow_module_level=True))."""
+    outcome = yield
+    report = outcome.get_result()
+    if not (_require_cuda() and report.skipped and isinstance(collector, pytest.Module)):
         return
-    if fastnn.cuda.is_available():
-        return  # skipped for another reason (no torch, not enough memory...) on a working GPU
-    report.outcome = "failed"
-    report.when = "call"  # shown as a failed test, not as an error in a fixture
-    report.longrepr = (
-        f"FASTNN_REQUIRE_CUDA=1 but this GPU test was skipped ({reason}): "
-        f"fastnn.cuda.is_available() is False because {fastnn.cuda.probe_error()}"
-    )
+    message = _no_gpu_message(_skip_reason(report), gpu_test=False)
+    if message is not None:
+        item = _SkippedGpuModule.from_parent(collector, name="skipped_module", message=message)
+        report.outcome, report.longrepr, report.result = "passed", None, [item]
 
 
 def pytest_report_header(config):

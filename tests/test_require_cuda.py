@@ -122,9 +122,23 @@ def test_plain():
 """
 
 
+TINY_MODULE_SKIP = """
+import pytest
+from fastnn import cuda
+
+if not cuda.is_available():
+    pytest.skip("needs a CUDA GPU", allow_module_level=True)
+
+
+def test_never_collected_without_a_gpu():
+    pass
+"""
+
+
 def _run_tiny(tmp_path, *, require):
     shutil.copy(os.path.join(HERE, "conftest.py"), tmp_path / "conftest.py")
     (tmp_path / "test_tiny.py").write_text(TINY)
+    (tmp_path / "test_tiny_module.py").write_text(TINY_MODULE_SKIP)
     (tmp_path / "pytest.ini").write_text("[pytest]\nmarkers =\n    cuda: needs a GPU\n")
     env = {**os.environ, "PYTHONPATH": PYTHON_DIR}
     env.pop("FASTNN_REQUIRE_CUDA", None)
@@ -145,9 +159,10 @@ def test_require_cuda_turns_gpu_skips_into_failures(tmp_path):
     text = out.stdout + out.stderr
     if cuda.is_available():
         assert out.returncode == 0, text
-        assert "3 passed" in text
+        assert "4 passed" in text
         return
     assert out.returncode == 1, text
-    assert "2 failed, 1 passed" in text, text
+    assert "3 failed, 1 passed" in text, text
+    assert "FAILED test_tiny_module.py::skipped_module" in text, text
     assert "FASTNN_REQUIRE_CUDA=1 but this GPU test was skipped" in text
     assert cuda.probe_error() in text  # the reason is printed
