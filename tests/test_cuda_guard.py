@@ -183,3 +183,70 @@ def test_reductions_stay_inside_their_result(op, shape, dim, rng):
         lambda: _mod().reduce(op, xd, dim), nbytes, out_dtype, name=f"reduce {op}"
     )
     assert_close(got.numpy(), ref, atol=1e-12, rtol=1e-12, name=op)
+
+
+# ---- optimizer steps: parameters and state written in place ----
+
+
+def _guarded_lists(host_lists, pad):
+    """Device copies of each array of each list, every one a view inside its own sentinel
+    buffer; returns (device lists, checks)."""
+    dev_lists, checks = [], []
+    for arrays in host_lists:
+        views = []
+        for a in arrays:
+            view, check = guarded_output(a.shape, a.dtype, pad=pad)
+            view.copy_(a)
+            views.append(view)
+            checks.append(check)
+        dev_lists.append(views)
+    return dev_lists, checks
+
+
+@pytest.mark.cuda
+@gpu
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("pad", [64, 33])
+@pytest.mark.parametrize("name", ["sgd_step", "adam_step"])
+def test_optimizer_steps_stay_inside_their_arrays(name, dtype, pad, rng):
+    from fastnn import kernels as K
+    from fastnn.cuda import kernels as ck
+
+    sizes = [1, 7, 33, 257, 4099]
+    params = [rng.standard_normal(n).astype(dtype) for n in sizes]
+    states = [[np.zeros(n, dtype) for n in sizes] for _ in range(1 if name == "sgd_step" else 2)]
+    (d_params, *d_states), checks = _guarded_lists([params, *states], pad)
+    for step in range(1, 4):
+        grads = [rng.standard_normal(n).astype(dtype) for n in sizes]
+        d_grads = [cuda.from_numpy(g) for g in grads]
+        if name == "sgd_step":
+            kw = {"lr": 0.1, "momentum": 0.9, "weight_decay": 0.01, "first_step": step == 1}
+        else:
+            kw = {"lr": 0.01, "step": step, "weight_decay": 0.01}
+        getattr(K, name)(params, grads, *states, **kw)
+        getattr(ck, name)(d_params, d_grads, *d_states, **kw)
+    tol = {"atol": 1e-5, "rtol": 1e-4} if dtype == np.float32 else {"atol": 1e-12, "rtol": 1e-10}
+    got = [check(f"{name} array {i}") for i, check in enumerate(checks)]
+    for i, p in enumerate(params):
+        assert_close(got[i], p, **tol, name=f"{name} params[{i}]")
+
+
+@pytest.mark.cuda
+@gpu
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", [(1,), (7, 3), (33, 257), (4099,)])
+def test_bce_per_element_loss_stays_inside_its_result(dtype, shape, rng):
+    x = (rng.standard_normal(shape) * 3).astype(dtype)
+    t = rng.random(shape).astype(dtype)
+    dx, dt = _dev(x), _dev(t)
+    nbytes = x.size * x.itemsize
+    got = in_sentinel_block(
+        lambda: _mod().binary_cross_entropy_with_logits(dx, dt, reduction="none"),
+        nbytes,
+        dtype,
+        name="bce none",
+    )
+    x64, t64 = x.astype(np.float64), t.astype(np.float64)
+    want = np.maximum(x64, 0) - x64 * t64 + np.log1p(np.exp(-np.abs(x64)))
+    tol = {"atol": 1e-6, "rtol": 1e-5} if dtype == np.float32 else {"atol": 1e-12, "rtol": 1e-12}
+    assert_close(got.numpy(), want, **tol, name="bce none")
