@@ -131,7 +131,99 @@ def data_dir():
     return root
 
 
+# ---- FASTNN_REQUIRE_CUDA=1: a GPU run must not pass by skipping ----
+# Every GPU test skips when fastnn.cuda.is_available() is False, which is also what a module that
+# failed to load or a too-old driver gives. Under FASTNN_REQUIRE_CUDA=1 (set it where a GPU is
+# expected) such a skip fails the test, with fastnn.cuda.probe_error() saying why.
+
+# Skip reasons that mean "no usable GPU" (the skipif marks and in-test skips of the GPU tests).
+_NO_GPU_REASONS = ("needs a CUDA GPU", "fastnn._cuda is not built", "fastnn built without CUDA")
+
+
+def _require_cuda() -> bool:
+    return os.environ.get("FASTNN_REQUIRE_CUDA") == "1"
+
+
+def _skip_reason(report) -> str:
+    longrepr = report.longrepr
+    if isinstance(longrepr, tuple) and len(longrepr) == 3:
+        return str(longrepr[2])
+    return str(longrepr)
+
+
+def _no_gpu_message(reason: str, gpu_test: bool):
+    """The failure text for a skip that FASTNN_REQUIRE_CUDA=1 forbids, or None to keep the skip."""
+    if not (gpu_test or any(r in reason for r in _NO_GPU_REASONS)):
+        return None
+    if fastnn.cuda.is_available():
+        return None  # skipped for another reason (no torch, not enough memory...) on a working GPU
+    return (
+        f"FASTNN_REQUIRE_CUDA=1 but this GPU test was skipped ({reason}): "
+        f"fastnn.cuda.is_available() is False because {fastnn.cuda.probe_error()}"
+    )
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if not (_require_cuda() and report.skipped) or hasattr(report, "wasxfail"):
+        return
+    gpu_test = item.get_closest_marker("cuda") is not None
+    message = _no_gpu_message(_skip_reason(report), gpu_test)
+    if message is not None:
+        report.outcome = "failed"
+        report.when = "call"  # shown as a failed test, not as an error in a fixture
+        report.longrepr = message
+
+
+class _SkippedGpuModule(pytest.Item):
+    """Stands for a GPU test module skipped at import, so the run reports one failed test there
+    (a failed collection would interrupt the whole run)."""
+
+    def __init__(self, *, message, **kwargs):
+        super().__init__(**kwargs)
+        self.message = message
+
+    def runtest(self):
+        pytest.fail(self.message, pytrace=False)
+
+    def reportinfo(self):
+        return self.path, None, self.name
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_make_collect_report(collector):
+    """A whole GPU test module skipped at import (pytest.skip(allow_module_level=True))."""
+    outcome = yield
+    report = outcome.get_result()
+    if not (_require_cuda() and report.skipped and isinstance(collector, pytest.Module)):
+        return
+    message = _no_gpu_message(_skip_reason(report), gpu_test=False)
+    if message is not None:
+        item = _SkippedGpuModule.from_parent(collector, name="skipped_module", message=message)
+        report.outcome, report.longrepr, report.result = "passed", None, [item]
+
+
+def pytest_report_header(config):
+    if _require_cuda():
+        why = fastnn.cuda.probe_error()
+        return "FASTNN_REQUIRE_CUDA=1: " + (
+            "a GPU is usable" if not why else f"NO usable GPU, GPU tests will fail: {why}"
+        )
+    return None
+
+
 def pytest_terminal_summary(terminalreporter):
+    if _require_cuda() and not fastnn.cuda.is_available():
+        terminalreporter.write_line(
+            f"FASTNN_REQUIRE_CUDA=1: fastnn.cuda.is_available() is False because "
+            f"{fastnn.cuda.probe_error()}"
+        )
+    _probe_summary(terminalreporter)
+
+
+def _probe_summary(terminalreporter):
     """The torch API probe's coverage line (tests/test_torch_api_probe.py records its results as
     user properties: probe_presence = (present, total), probe_api = the API a case checks)."""
     presence, outcomes = None, {}

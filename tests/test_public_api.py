@@ -326,6 +326,7 @@ PUBLIC_API: dict[str, tuple[str, ...]] = {
         "is_built",
     ),
     "fastnn.cuda": (
+        "OutOfMemoryError",
         "as_device_array",
         "current_device",
         "device_count",
@@ -344,6 +345,7 @@ PUBLIC_API: dict[str, tuple[str, ...]] = {
         "memory_allocated",
         "memory_reserved",
         "memory_stats",
+        "probe_error",
         "reset_peak_memory_stats",
         "set_device",
         "synchronize",

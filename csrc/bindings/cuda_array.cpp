@@ -88,20 +88,30 @@ int resolve_device(int device) {
   return device;
 }
 
-DeviceArray empty(const std::vector<int64_t>& shape, DType dt, int device) {
+int64_t checked_nbytes(const std::vector<int64_t>& shape, DType dt) {
   FASTNN_CHECK(shape.size() <= static_cast<size_t>(kMaxDims), "fastnn.cuda: at most ", kMaxDims,
                " dimensions are supported, got shape ", shape_str(shape));
-  int64_t n = 1;
   for (int64_t d : shape) {
     FASTNN_CHECK(d >= 0, "fastnn.cuda: negative dimension in shape ", shape_str(shape));
-    FASTNN_CHECK(d == 0 || n <= (int64_t(1) << 62) / d, "fastnn.cuda: shape ", shape_str(shape),
-                 " is too large");
-    n *= d;
+    if (d == 0) return 0;
   }
+  // The byte count, not just the element count, must fit: n * 8 wraps for 8-byte dtypes long
+  // before n does, and a wrapped count would allocate a tiny block behind a huge shape.
+  int64_t bytes = dtype_size(dt);
+  for (int64_t d : shape) {
+    FASTNN_CHECK(bytes <= kMaxAllocBytes / d, "fastnn.cuda: shape ", shape_str(shape), " of ",
+                 dtype_name(dt), " is too large (more than 2^62 bytes)");
+    bytes *= d;
+  }
+  return bytes;
+}
+
+DeviceArray empty(const std::vector<int64_t>& shape, DType dt, int device) {
+  const int64_t bytes = checked_nbytes(shape, dt);
   DeviceArray a;
   a.storage = std::make_shared<Storage>();
   a.storage->device = device;
-  a.storage->bytes = n * dtype_size(dt);
+  a.storage->bytes = bytes;
   a.storage->ptr = device_malloc(a.storage->bytes, device);
   a.storage->owned = true;
   a.shape = shape;
@@ -214,15 +224,23 @@ static std::vector<int64_t> shape_from_py(const py::handle& obj, const char* fn)
   return shape;
 }
 
-static DeviceArray from_numpy(const py::handle& obj, int device) {
+// The bytes from_numpy uploads: `src` as a C-contiguous array of the native byte order of its
+// dtype (a big-endian '>f4' input is converted, not copied as is). No copy when `src` is one.
+static py::array host_staging(const py::handle& obj) {
   FASTNN_TYPE_CHECK(py::isinstance<py::array>(obj), "from_numpy: expected a numpy.ndarray, got ",
                     type_name(obj));
   auto src = py::reinterpret_borrow<py::array>(obj);
   const DType dt = dtype_from_py(src.dtype(), "from_numpy");
-  const int dev = resolve_device(device);
-  // A C-contiguous, aligned, native-byte-order copy only when the input is not one already.
-  py::array host = py::array::ensure(src, py::array::c_style | py::array::forcecast);
+  py::array host = py::array::ensure(
+      src.attr("astype")(dtype_to_py(dt), "C", "unsafe", true, false), py::array::c_style);
   FASTNN_CHECK(host, "from_numpy: cannot make a contiguous copy of the input");
+  return host;
+}
+
+static DeviceArray from_numpy(const py::handle& obj, int device) {
+  py::array host = host_staging(obj);
+  const DType dt = dtype_from_py(host.dtype(), "from_numpy");
+  const int dev = resolve_device(device);
   DeviceGuard guard(dev);
   DeviceArray out = empty(shape_of(host), dt, dev);
   const void* src_data = host.data();  // read with the GIL held
@@ -266,10 +284,18 @@ static void copy_into(DeviceArray& dst, const py::handle& src_obj) {
                " does not match ", shape_str(dst.shape));
   FASTNN_CHECK(src.device() == dst.device(), fn, ": source is on cuda:", src.device(),
                " but self is on cuda:", dst.device(), " (copy through the host)");
-  if (src.dtype == dst.dtype) {
+  if (src.dtype == dst.dtype && src.data() == dst.data()) return;  // the same elements
+  if (overlaps(dst, src)) {
+    // A memcpy (or the cast kernel) between overlapping ranges is undefined: stage the source.
+    DeviceArray staged = empty(dst.shape, dst.dtype, dst.device());
+    if (src.dtype == dst.dtype)
+      copy_device_to_device(staged.data(), src.data(), src.nbytes());
+    else
+      cast_cuda(dst.dtype, src.dtype, staged.data(), src.data(), src.numel());
+    copy_device_to_device(dst.data(), staged.data(), dst.nbytes());
+  } else if (src.dtype == dst.dtype) {
     copy_device_to_device(dst.data(), src.data(), dst.nbytes());
   } else {
-    check_no_overlap(dst, "self", src, "src", fn);
     cast_cuda(dst.dtype, src.dtype, dst.data(), src.data(), dst.numel());
   }
 }
@@ -344,6 +370,11 @@ static DeviceArray from_cuda_array_interface(const py::object& obj) {
   py::dict cai = obj.attr("__cuda_array_interface__");
   std::vector<int64_t> shape = shape_from_py(cai["shape"], fn);
   const DType dt = dtype_from_py(cai["typestr"], fn);
+  // Device data is used as is, so it must already be in the native byte order.
+  const std::string order = py::str(py::dtype::from_args(cai["typestr"]).attr("byteorder"));
+  FASTNN_CHECK(order == "=" || order == "|", fn, ": typestr ",
+               py::str(cai["typestr"]).cast<std::string>(),
+               " is not in the native byte order; byte-swap the array first");
   py::tuple data = cai["data"];
   const auto ptr = data[0].cast<uintptr_t>();
   const bool readonly = data[1].cast<bool>();
@@ -407,6 +438,16 @@ static py::dict stats_dict(int device) {
 }
 
 void register_array(py::module_& m) {
+  // device_malloc's OutOfMemory -> fastnn.cuda.OutOfMemoryError (a RuntimeError subclass defined
+  // in Python, so it exists before this module is loaded).
+  py::register_local_exception_translator([](std::exception_ptr p) {
+    try {
+      if (p) std::rethrow_exception(p);
+    } catch (const OutOfMemory& e) {
+      py::object cls = py::module_::import("fastnn.cuda").attr("OutOfMemoryError");
+      PyErr_SetString(cls.ptr(), e.what());
+    }
+  });
   py::class_<DeviceArray>(m, "DeviceArray",
                           "A contiguous array in CUDA device memory (float32, float64, int64, "
                           "int32, uint8, bool). Create with empty/zeros/from_numpy; copy back with "
@@ -499,6 +540,7 @@ void register_array(py::module_& m) {
       [](const py::object& shape, const py::object& dtype, int device) {
         auto s = shape_from_py(shape, "empty");
         const DType dt = dtype_from_py(dtype, "empty");
+        checked_nbytes(s, dt);  // a bad shape is a ValueError with or without a GPU
         const int dev = resolve_device(device);
         return empty(s, dt, dev);
       },
@@ -506,14 +548,26 @@ void register_array(py::module_& m) {
       "Uninitialised device memory (device -1: the current device).");
   m.def("from_numpy", &from_numpy, py::arg("array"), py::arg("device") = -1,
         "Copy a numpy array to the device (synchronous).");
+  m.def("_host_staging", &host_staging, py::arg("array"),
+        "The C-contiguous, native-byte-order array from_numpy uploads (for tests).");
+  m.def(
+      "_checked_nbytes",
+      [](const py::object& shape, const py::object& dtype) {
+        return checked_nbytes(shape_from_py(shape, "empty"), dtype_from_py(dtype, "empty"));
+      },
+      py::arg("shape"), py::arg("dtype"), "The byte size empty() allocates (for tests).");
   m.def("to_numpy", &to_numpy, py::arg("array"), "Copy a DeviceArray to a new numpy array.");
   m.def("from_cuda_array_interface", &from_cuda_array_interface, py::arg("obj"),
         "Wrap an object with __cuda_array_interface__ without copying (keeps it alive).");
 
   m.def("device_count", &device_count, "Visible CUDA devices (0 without a driver or GPU).");
   m.def(
-      "probe_error", []() { return std::string(runtime_error_string()); },
-      "Why device_count() returned 0 ('' otherwise).");
+      "probe_error",
+      []() {
+        device_count();  // probes afresh: no earlier device_count() call is needed
+        return std::string(runtime_error_string());
+      },
+      "Why device_count() is 0: the CUDA runtime's error ('' when it is not).");
   m.def("runtime_version", &runtime_version);
   m.def("driver_version", &driver_version, "0 without a CUDA driver.");
   m.def("current_device", []() { return current_device(); });

@@ -70,6 +70,9 @@ inline std::string type_name(const py::handle& obj) {
 // ---- creation ----
 // The device index to use: `device` < 0 means the current one. RuntimeError without a GPU.
 int resolve_device(int device);
+// The byte size of a `shape` array of `dt`; ValueError naming the shape when a dimension is
+// negative or the size passes kMaxAllocBytes. Touches no device.
+int64_t checked_nbytes(const std::vector<int64_t>& shape, DType dt);
 DeviceArray empty(const std::vector<int64_t>& shape, DType dt, int device);
 DeviceArray empty_like(const DeviceArray& a);
 

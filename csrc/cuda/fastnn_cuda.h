@@ -8,6 +8,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <stdexcept>
 
 #include "contract.h"  // Reduction, GeluApprox, the optimizer options
 
@@ -75,6 +76,13 @@ void stream_waits_for_default(std::uintptr_t stream);
 // Blocks are rounded up to a size class and returned to a per-device free list on free, so a
 // training loop reaches a steady state with no cudaMalloc/cudaFree. Zero bytes -> nullptr.
 void* device_malloc(int64_t bytes, int device);
+// The largest request device_malloc takes (4 EiB; larger is a caller's size overflow).
+constexpr int64_t kMaxAllocBytes = int64_t(1) << 62;
+// Thrown by device_malloc when cudaMalloc fails even after the cache was handed back; the binding
+// raises it as fastnn.cuda.OutOfMemoryError, a RuntimeError (like torch.OutOfMemoryError).
+struct OutOfMemory : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
 void device_free(void* ptr) noexcept;  // returns the block to the cache; never throws
 void empty_cache();                    // cudaFree every cached (unused) block
 struct MemoryStats {
@@ -91,7 +99,8 @@ struct MemoryStats {
 };
 MemoryStats memory_stats(int device);
 void reset_peak_memory_stats(int device);
-int64_t size_class(int64_t bytes);  // the rounded size a request of `bytes` gets (for tests)
+int64_t size_class(
+    int64_t bytes);  // the rounded size a request of `bytes` gets (<= kMaxAllocBytes)
 
 // ---- elementwise (elementwise.cu) --------------------------------------------------------------
 constexpr int kMaxDims = 8;

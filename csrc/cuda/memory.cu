@@ -65,10 +65,13 @@ std::string mib(int64_t bytes) { return str_cat(static_cast<double>(bytes) / (1 
 
 int64_t size_class(int64_t bytes) {
   if (bytes <= 0) return 0;
+  // Past the limit the doubling below would overflow (and never end).
+  FASTNN_CHECK(bytes <= kMaxAllocBytes, "fastnn.cuda: a request of ", bytes,
+               " bytes is larger than the allocator's limit of 2^62 bytes");
   constexpr int64_t kSmall = 512, kLarge = 1 << 20;
   if (bytes <= kLarge) return (bytes + kSmall - 1) / kSmall * kSmall;
   int64_t pow2 = kLarge;
-  while (pow2 * 2 <= bytes) pow2 *= 2;  // pow2 <= bytes < 2 * pow2
+  while (pow2 <= bytes / 2) pow2 *= 2;  // pow2 <= bytes < 2 * pow2, without computing 2 * pow2
   const int64_t step = pow2 / 4;
   return (bytes + step - 1) / step * step;
 }
@@ -97,22 +100,23 @@ void* device_malloc(int64_t bytes, int device) {
       FASTNN_CUDA_CHECK(cudaSetDevice(device));
       err = cudaMalloc(&ptr, static_cast<size_t>(size));
     }
-    if (before != device) cudaSetDevice(before);
     if (err != cudaSuccess) {
       cudaGetLastError();
+      size_t free_b = 0, total_b = 0;  // of `device`, which is still current here
+      if (err == cudaErrorMemoryAllocation && cudaMemGetInfo(&free_b, &total_b) != cudaSuccess)
+        cudaGetLastError();
+      if (before != device) cudaSetDevice(before);
       if (err == cudaErrorMemoryAllocation) {
         cache.stats.num_ooms++;
-        size_t free_b = 0, total_b = 0;
-        cudaMemGetInfo(&free_b, &total_b);
-        cudaGetLastError();
-        throw std::runtime_error(str_cat(
-            "CUDA out of memory: tried to allocate ", mib(size), " on device ", device, " (",
-            mib(static_cast<int64_t>(free_b)), " free of ", mib(static_cast<int64_t>(total_b)),
-            "; fastnn holds ", mib(cache.stats.allocated), " allocated, ",
-            mib(cache.stats.reserved), " reserved)"));
+        throw OutOfMemory(str_cat("CUDA out of memory: tried to allocate ", mib(size),
+                                  " on device ", device, " (", mib(static_cast<int64_t>(free_b)),
+                                  " free of ", mib(static_cast<int64_t>(total_b)),
+                                  "; fastnn holds ", mib(cache.stats.allocated), " allocated, ",
+                                  mib(cache.stats.reserved), " reserved)"));
       }
       FASTNN_CUDA_CHECK(err);
     }
+    if (before != device) cudaSetDevice(before);
     cache.stats.cuda_mallocs++;
     cache.stats.reserved += size;
   }

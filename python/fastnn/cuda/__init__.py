@@ -18,6 +18,11 @@ import numpy as np
 _NOT_BUILT = "fastnn was built without CUDA; reinstall with FASTNN_CUDA=ON"
 
 
+class OutOfMemoryError(RuntimeError):
+    """A device allocation failed even after the allocator handed its cached blocks back to the
+    driver (like torch.OutOfMemoryError, a RuntimeError). The allocator stays usable."""
+
+
 @functools.cache
 def _load():
     """(fastnn._cuda or None, why it is None)."""
@@ -41,7 +46,7 @@ def _require():
     if mod is None:
         raise RuntimeError(why)
     if mod.device_count() == 0:
-        raise RuntimeError(f"fastnn.cuda: no CUDA device is available ({mod.probe_error()})")
+        raise RuntimeError(f"fastnn.cuda: no CUDA device is available ({probe_error()})")
     return mod
 
 
@@ -64,8 +69,56 @@ def device_count() -> int:
 
 
 def is_available() -> bool:
-    """True when fastnn can run on a GPU here. Never raises."""
+    """True when fastnn can run on a GPU here. Never raises; probe_error() says why not."""
     return device_count() > 0
+
+
+# The oldest Linux driver each CUDA major version's runtime runs on (minor version compatibility:
+# a runtime of major X runs on any driver of X's first release or newer, SASS-only builds need
+# no newer one). The module links the toolkit's runtime statically, so this is the floor.
+_DRIVER_FLOOR = {11: "450.80.02", 12: "525.60.13", 13: "580.65.06"}
+
+
+def _cuda_version(v: int) -> str:
+    return f"{v // 1000}.{v % 1000 // 10}"
+
+
+def _explain_probe(error: str, driver: int, runtime: int) -> str:
+    """Why no GPU is usable, from the runtime's error and the driver's / runtime's versions."""
+    floor = _DRIVER_FLOOR.get(runtime // 1000)
+    need = f"fastnn links the CUDA {_cuda_version(runtime)} runtime" + (
+        f", which needs NVIDIA driver {floor} or newer" if floor else ""
+    )
+    detail = f" [{error}]" if error else ""
+    if driver == 0:
+        return f"no NVIDIA driver found (libcuda cannot be loaded); {need}{detail}"
+    if "InsufficientDriver" in error or driver // 1000 < runtime // 1000:
+        return (
+            f"the NVIDIA driver is too old: it supports CUDA {_cuda_version(driver)}, "
+            f"and {need}{detail}"
+        )
+    if not error or "NoDevice" in error:
+        return (
+            "no CUDA device is visible (the driver found no GPU, or CUDA_VISIBLE_DEVICES "
+            f"hides them){detail}"
+        )
+    return f"CUDA initialization failed{detail}"
+
+
+def probe_error() -> str:
+    """Why is_available() is False: the CUDA module is not built, or failed to load (with the
+    import error), or there is no driver, or the driver is too old for the CUDA runtime fastnn
+    links, or there is no device. "" when a GPU is usable. Never raises."""
+    mod, why = _load()
+    if mod is None:
+        return why
+    try:
+        if int(mod.device_count()) > 0:
+            return ""
+        error = str(mod.probe_error())
+        return _explain_probe(error, int(mod.driver_version()), int(mod.runtime_version()))
+    except Exception as e:  # noqa: BLE001 (documented: never raises)
+        return f"the CUDA probe raised {type(e).__name__}: {e}"
 
 
 def _device_index(device) -> int:
@@ -250,6 +303,7 @@ def manual_seed_all(seed: int) -> None:
 
 
 __all__ = [
+    "OutOfMemoryError",
     "as_device_array",
     "current_device",
     "device_count",
@@ -268,6 +322,7 @@ __all__ = [
     "memory_allocated",
     "memory_reserved",
     "memory_stats",
+    "probe_error",
     "reset_peak_memory_stats",
     "set_device",
     "synchronize",

@@ -5,7 +5,11 @@ seed and then advances the offset, so a sequence of calls is reproducible from t
 The seed follows ``fastnn.manual_seed``: whenever fastnn's global numpy Generator is replaced,
 the CUDA generator reseeds from that Generator's seed (without drawing from it, so the CPU
 stream is unchanged).
+
+One lock guards the state: threads launching random kernels at once get disjoint counter ranges.
 """
+
+import threading
 
 import numpy as np
 
@@ -13,6 +17,7 @@ from .._core import random as _random
 
 _MASK = (1 << 64) - 1
 _state = {"seed": 0, "offset": 0, "source": None}
+_lock = threading.Lock()
 
 
 def _seed_of(generator) -> int:
@@ -22,8 +27,15 @@ def _seed_of(generator) -> int:
     return hash(tuple(int(e) for e in np.atleast_1d(entropy))) & _MASK
 
 
+def _global_generator():
+    # The process-wide Generator, never a DataLoader worker thread's own stream: following a
+    # thread's stream would restart the offset at 0 each time another thread draws.
+    return _random._generator
+
+
 def _sync():
-    g = _random.generator()
+    """Reseed from fastnn's global Generator when it was replaced; the caller holds _lock."""
+    g = _global_generator()
     if g is not _state["source"]:
         _state.update(seed=_seed_of(g), offset=0, source=g)
 
@@ -32,28 +44,38 @@ def manual_seed(seed: int) -> None:
     """Seed the CUDA generator (the offset restarts at 0)."""
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
         raise TypeError(f"manual_seed: seed must be an int, got {type(seed).__name__}")
-    _state.update(seed=int(seed) & _MASK, offset=0, source=_random.generator())
+    source = _global_generator()
+    with _lock:
+        _state.update(seed=int(seed) & _MASK, offset=0, source=source)
 
 
 def initial_seed() -> int:
-    _sync()
-    return _state["seed"]
+    with _lock:
+        _sync()
+        return _state["seed"]
 
 
 def get_state() -> tuple:
     """(seed, offset): pass to set_state to replay the following random calls."""
-    _sync()
-    return _state["seed"], _state["offset"]
+    with _lock:
+        _sync()
+        return _state["seed"], _state["offset"]
 
 
 def set_state(state) -> None:
     seed, offset = state
-    _state.update(seed=int(seed) & _MASK, offset=int(offset) & _MASK, source=_random.generator())
+    seed, offset = int(seed) & _MASK, int(offset) & _MASK
+    source = _global_generator()
+    with _lock:
+        _state.update(seed=seed, offset=offset, source=source)
 
 
 def next_stream(counters: int) -> tuple:
-    """(seed, offset) for a call that consumes `counters` Philox counters; advances the offset."""
-    _sync()
-    seed, offset = _state["seed"], _state["offset"]
-    _state["offset"] = (offset + int(counters)) & _MASK
+    """(seed, offset) for a call that consumes `counters` Philox counters; advances the offset.
+    Atomic: concurrent callers get disjoint ranges [offset, offset + counters)."""
+    counters = int(counters)
+    with _lock:
+        _sync()
+        seed, offset = _state["seed"], _state["offset"]
+        _state["offset"] = (offset + counters) & _MASK
     return seed, offset
