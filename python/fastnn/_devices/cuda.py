@@ -127,9 +127,14 @@ def asarray(obj, dtype=None):
     return from_numpy(np.asarray(obj, dtype=dtype))
 
 
-def from_numpy(a):
+def from_numpy(a, non_blocking=False):
+    """A DeviceArray copy of a host array. non_blocking: the copy is queued on the current stream
+    and the host does not wait for it (straight from pinned memory, through pinned staging
+    otherwise: the source may be reused at once either way)."""
     a = np.asarray(a)
     _check_dtype(a.dtype)
+    if non_blocking:
+        return _ext().from_numpy_async(a)
     return _ext().from_numpy(a)
 
 
