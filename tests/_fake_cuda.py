@@ -310,3 +310,26 @@ def _norm_kernel(name):
 
 for _n in (n for n, (family, _) in KERNELS.items() if family == "norm"):
     globals()[_n] = _norm_kernel(_n)
+
+
+def from_numpy_async(a, device=-1):
+    """The non-blocking upload: on the emulation a plain copy, like from_numpy."""
+    return from_numpy(a, device)
+
+
+def _optim_kernel(name):
+    """The CPU step on the storage views (updated in place), None entries kept."""
+
+    def fn(*lists, **kw):
+        def conv(v):
+            if isinstance(v, (list, tuple)):
+                return [None if a is None else _dev(a, name) for a in v]
+            return v
+
+        return getattr(K, name)(*[conv(v) for v in lists], **kw)
+
+    return fn
+
+
+for _n in (n for n, (family, devs) in KERNELS.items() if family == "optim" and "cuda" in devs):
+    globals()[_n] = _optim_kernel(_n)
