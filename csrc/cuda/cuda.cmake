@@ -14,6 +14,7 @@ set(FASTNN_CUDA_SOURCES
   csrc/cuda/optim.cu
   csrc/cuda/matmul.cu
   csrc/cuda/random.cu
+  csrc/cuda/dropout.cu
   csrc/cuda/batch_norm.cu
   csrc/cuda/layer_norm.cu
   csrc/cuda/rnn.cu
