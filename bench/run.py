@@ -39,6 +39,7 @@ SUITES = [
     "data_workers",
     "cuda",
     "cuda_memory",
+    "cuda_step",
     "distributed",
     "e2e",
     "soak",

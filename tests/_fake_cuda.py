@@ -310,3 +310,46 @@ def _norm_kernel(name):
 
 for _n in (n for n, (family, _) in KERNELS.items() if family == "norm"):
     globals()[_n] = _norm_kernel(_n)
+
+
+def philox_counters(dtype, n):
+    return -(-int(n) // (4 if np.dtype(dtype).itemsize == 4 else 2))
+
+
+def dropout(x, p, seed, offset):
+    """The CPU kernel: the CUDA kernel draws the same mask for the same (seed, offset)."""
+    a = _dev(x, "dropout")
+    if a.dtype.kind != "f":
+        raise TypeError("dropout: x must be float32 or float64")
+    y, mask = K.dropout(np.ascontiguousarray(a), p, seed, offset)
+    return _new(y), _new(mask)
+
+
+def dropout_backward(grad, mask, p):
+    g, m = _dev(grad, "dropout_backward"), _dev(mask, "dropout_backward")
+    if g.dtype.kind != "f" or m.dtype != np.uint8 or m.shape != g.shape:
+        raise TypeError("dropout_backward: bad grad / mask")
+    return _new(K.dropout_backward(np.ascontiguousarray(g), np.ascontiguousarray(m), p))
+
+
+def from_numpy_async(a, device=-1):
+    """The non-blocking upload: on the emulation a plain copy, like from_numpy."""
+    return from_numpy(a, device)
+
+
+def _optim_kernel(name):
+    """The CPU step on the storage views (updated in place), None entries kept."""
+
+    def fn(*lists, **kw):
+        def conv(v):
+            if isinstance(v, (list, tuple)):
+                return [None if a is None else _dev(a, name) for a in v]
+            return v
+
+        return getattr(K, name)(*[conv(v) for v in lists], **kw)
+
+    return fn
+
+
+for _n in (n for n, (family, devs) in KERNELS.items() if family == "optim" and "cuda" in devs):
+    globals()[_n] = _optim_kernel(_n)

@@ -14,6 +14,7 @@ void register_nn(py::module_& m);
 void register_normalization(py::module_& m);
 void register_rnn(py::module_& m);
 void register_index(py::module_& m);
+void register_pinned(py::module_& m);
 }  // namespace fastnn::cuda::bind
 
 PYBIND11_MODULE(_cuda, m) {
@@ -26,4 +27,5 @@ PYBIND11_MODULE(_cuda, m) {
   fastnn::cuda::bind::register_normalization(m);
   fastnn::cuda::bind::register_rnn(m);
   fastnn::cuda::bind::register_index(m);
+  fastnn::cuda::bind::register_pinned(m);
 }

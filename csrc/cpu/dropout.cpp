@@ -8,6 +8,7 @@
 #include "cpu/dropout.h"
 #include "cpu/parallel.h"
 #include "cuda/philox.h"
+#include "dropout_math.h"
 
 namespace fastnn {
 
@@ -37,8 +38,7 @@ const IsaTable<void (*)(uint32_t*, uint64_t, uint64_t)> kPhilox16{
 template <class T>
 void dropout_range(T* y, uint8_t* mask, const T* x, int64_t n, uint32_t threshold, T scale,
                    uint64_t seed, uint64_t offset, int64_t b0, int64_t b1) {
-  constexpr int per = sizeof(T) == 4 ? 4 : 2;  // elements per counter
-  constexpr int stride = 4 / per;              // word of element k of a counter: k * stride
+  constexpr int per = dropout::per_counter(sizeof(T));  // elements per counter
   const auto philox16 = kPhilox16[active_isa()];
   alignas(64) uint32_t words[kBatch * 4];
   for (int64_t b = b0; b < b1; b += kBatch) {
@@ -49,8 +49,9 @@ void dropout_range(T* y, uint8_t* mask, const T* x, int64_t n, uint32_t threshol
     const T* xi = x + i;
     uint8_t* mi = mask + i;
     for (int64_t e = 0; e < m; ++e) {
-      const uint8_t keep = words[(e % per) * stride * kBatch + e / per] >= threshold;
-      yi[e] = xi[e] * (scale * T(keep));  // a dropped NaN stays NaN, as in torch
+      const uint8_t keep = dropout::keep(
+          words[dropout::word_of(per, static_cast<int>(e % per)) * kBatch + e / per], threshold);
+      yi[e] = dropout::apply(xi[e], keep, scale);
       mi[e] = keep;
     }
   }
@@ -66,21 +67,20 @@ void dropout_impl(T* y, uint8_t* mask, const T* x, int64_t n, double p, uint64_t
     });
     return;
   }
-  // keep iff word >= p * 2^32 (< 2^32 here), probability 1 - p
-  const uint32_t threshold = static_cast<uint32_t>(p * 4294967296.0);
-  const T scale = static_cast<T>(1.0 / (1.0 - p));
-  constexpr int64_t per = sizeof(T) == 4 ? 4 : 2;
-  parallel_for((n + per - 1) / per, kGrainCounters, [&](int64_t b0, int64_t b1) {
+  const uint32_t threshold = dropout::threshold(p);
+  const T scale = static_cast<T>(dropout::scale(p));
+  const int64_t n_counters = static_cast<int64_t>(dropout::counters(sizeof(T), n));
+  parallel_for(n_counters, kGrainCounters, [&](int64_t b0, int64_t b1) {
     dropout_range(y, mask, x, n, threshold, scale, seed, offset, b0, b1);
   });
 }
 
 template <class T>
 void dropout_backward_impl(T* dx, const T* dy, const uint8_t* mask, int64_t n, double p) {
-  const T scale = p < 1.0 ? static_cast<T>(1.0 / (1.0 - p)) : T(0);
+  const T scale = static_cast<T>(dropout::scale(p));
   parallel_for(n, 16384, [&](int64_t i0, int64_t i1) {
     // arithmetic, not a branch: a random mask would mispredict one branch in five at p = 0.2
-    for (int64_t i = i0; i < i1; ++i) dx[i] = dy[i] * (scale * T(mask[i]));
+    for (int64_t i = i0; i < i1; ++i) dx[i] = dropout::apply(dy[i], mask[i], scale);
   });
 }
 

@@ -1,9 +1,11 @@
-// Dropout on the CPU from the same Philox 4x32-10 stream as the CUDA kernel (csrc/cuda/random.cu):
+// Dropout on the CPU from the same Philox 4x32-10 stream as the CUDA kernel (csrc/cuda/dropout.cu):
 // element i of a float32 call uses word i % 4 of counter offset + i / 4, float64 word 2 * (i % 2)
 // of counter offset + i / 2, and is kept when that word is >= p * 2^32. So a (seed, offset) gives
 // the same mask on both devices and for any thread count.
 #pragma once
 #include <cstdint>
+
+#include "dropout_math.h"
 
 namespace fastnn {
 
@@ -18,9 +20,6 @@ void dropout_backward_cpu(float* dx, const float* dy, const uint8_t* mask, int64
 void dropout_backward_cpu(double* dx, const double* dy, const uint8_t* mask, int64_t n, double p);
 
 // Philox counters a call over n elements of this element size consumes (4 or 8 bytes).
-inline uint64_t dropout_counters(int itemsize, int64_t n) {
-  const int64_t per = itemsize == 4 ? 4 : 2;
-  return static_cast<uint64_t>((n + per - 1) / per);
-}
+inline uint64_t dropout_counters(int itemsize, int64_t n) { return dropout::counters(itemsize, n); }
 
 }  // namespace fastnn

@@ -14,9 +14,11 @@ set(FASTNN_CUDA_SOURCES
   csrc/cuda/optim.cu
   csrc/cuda/matmul.cu
   csrc/cuda/random.cu
+  csrc/cuda/dropout.cu
   csrc/cuda/batch_norm.cu
   csrc/cuda/layer_norm.cu
   csrc/cuda/rnn.cu
+  csrc/cuda/pinned.cu
 )
 set(FASTNN_CUDA_BINDING_SOURCES
   csrc/bindings/cuda_module.cpp
@@ -27,6 +29,7 @@ set(FASTNN_CUDA_BINDING_SOURCES
   csrc/bindings/cuda_normalization.cpp
   csrc/bindings/cuda_rnn.cpp
   csrc/bindings/cuda_index.cpp
+  csrc/bindings/cuda_pinned.cpp
 )
 python_add_library(_cuda MODULE ${FASTNN_CUDA_SOURCES} ${FASTNN_CUDA_BINDING_SOURCES} WITH_SOABI)
 target_include_directories(_cuda PRIVATE csrc)

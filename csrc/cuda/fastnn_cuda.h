@@ -279,7 +279,8 @@ void uniform_cuda(DType dt, void* out, int64_t n, double low, double high, uint6
                   uint64_t offset);
 void normal_cuda(DType dt, void* out, int64_t n, double mean, double std, uint64_t seed,
                  uint64_t offset);
-// y = x * mask / (1 - p) with mask[i] = (u_i >= p); mask (uint8) may be null.
+// dropout.cu: y = x * mask / (1 - p), the mask drawn by the rule of csrc/dropout_math.h (the CPU
+// kernel's, bit for bit); mask (uint8) may be null.
 void dropout_forward_cuda(DType dt, void* y, uint8_t* mask, const void* x, int64_t n, double p,
                           uint64_t seed, uint64_t offset);
 void dropout_backward_cuda(DType dt, void* dx, const void* dy, const uint8_t* mask, double p,

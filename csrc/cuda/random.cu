@@ -1,12 +1,10 @@
-// Random numbers on the GPU from Philox 4x32-10 (csrc/cuda/philox.h): uniform_, normal_ and
-// dropout forward/backward. Counter-based, so a result depends only on (seed, offset, i), never
-// on the launch geometry: reproducible across GPUs and runs. Layout: float32 uses the four words
-// of a counter for four consecutive elements, float64 two words per element (53-bit uniforms),
-// so a call over n elements consumes philox_counters(dt, n) counters and the Python generator
-// advances its offset by that much.
+// Random numbers on the GPU from Philox 4x32-10 (csrc/cuda/philox.h): uniform_ and normal_
+// (dropout, with the same counter layout, is dropout.cu). Counter-based, so a result depends only
+// on (seed, offset, i), never on the launch geometry: reproducible across GPUs and runs.
+// Layout: float32 uses the four words of a counter for four consecutive elements, float64 two
+// words per element (53-bit uniforms), so a call over n elements consumes philox_counters(dt, n)
+// counters and the Python generator advances its offset by that much.
 // normal: Box-Muller on pairs, u1 in (0, 1] so log(u1) is finite.
-// dropout: element i is kept when its 32-bit word w_i >= p * 2^32 (probability 1 - p) and scaled
-// by 1 / (1 - p), as torch does; p == 1 drops everything (no 0 * inf).
 #include <cmath>
 
 #include "cuda/common.cuh"
@@ -75,29 +73,6 @@ __global__ void normal_kernel(T* out, int64_t n, T mean, T std, uint64_t seed, u
   }
 }
 
-template <class T>
-__global__ void dropout_kernel(T* y, uint8_t* mask, const T* x, int64_t n, uint64_t threshold,
-                               T scale, uint64_t seed, uint64_t offset) {
-  constexpr int kPer = per_counter<T>();
-  FASTNN_KERNEL_LOOP(b, ceil_div_d(n, kPer)) {
-    const U32x4 w = philox_block(seed, offset, static_cast<uint64_t>(b));
-#pragma unroll
-    for (int k = 0; k < kPer; ++k) {
-      const int64_t i = b * kPer + k;
-      if (i >= n) break;
-      const bool keep = static_cast<uint64_t>(w.x[k * (4 / kPer)]) >= threshold;
-      y[i] = keep ? x[i] * scale : T(0);
-      if (mask) mask[i] = keep;
-    }
-  }
-}
-
-template <class T>
-__global__ void dropout_backward_kernel(T* dx, const T* dy, const uint8_t* mask, T scale,
-                                        int64_t n) {
-  FASTNN_KERNEL_LOOP(i, n) dx[i] = mask[i] ? dy[i] * scale : T(0);
-}
-
 }  // namespace
 
 uint64_t philox_counters(DType dt, int64_t n) {
@@ -129,35 +104,6 @@ void normal_cuda(DType dt, void* out, int64_t n, double mean, double std, uint64
     using T = decltype(tag);
     normal_kernel<T><<<grid_for(ceil_div(n, per_counter<T>())), kThreads, 0, current_stream()>>>(
         static_cast<T*>(out), n, static_cast<T>(mean), static_cast<T>(std), seed, offset);
-  });
-  FASTNN_CUDA_CHECK_LAUNCH();
-}
-
-void dropout_forward_cuda(DType dt, void* y, uint8_t* mask, const void* x, int64_t n, double p,
-                          uint64_t seed, uint64_t offset) {
-  FASTNN_CHECK(p >= 0.0 && p <= 1.0, "dropout: p must be in [0, 1], got ", p);
-  if (n == 0) return;
-  // keep iff word >= threshold; p == 1 -> threshold 2^32 (never kept), scale unused.
-  const uint64_t threshold = static_cast<uint64_t>(std::ldexp(p, 32));
-  const double scale = p < 1.0 ? 1.0 / (1.0 - p) : 0.0;
-  dispatch_float(dt, "dropout", [&](auto tag) {
-    using T = decltype(tag);
-    dropout_kernel<T><<<grid_for(ceil_div(n, per_counter<T>())), kThreads, 0, current_stream()>>>(
-        static_cast<T*>(y), mask, static_cast<const T*>(x), n, threshold, static_cast<T>(scale),
-        seed, offset);
-  });
-  FASTNN_CUDA_CHECK_LAUNCH();
-}
-
-void dropout_backward_cuda(DType dt, void* dx, const void* dy, const uint8_t* mask, double p,
-                           int64_t n) {
-  FASTNN_CHECK(p >= 0.0 && p <= 1.0, "dropout_backward: p must be in [0, 1], got ", p);
-  if (n == 0) return;
-  const double scale = p < 1.0 ? 1.0 / (1.0 - p) : 0.0;
-  dispatch_float(dt, "dropout_backward", [&](auto tag) {
-    using T = decltype(tag);
-    dropout_backward_kernel<T><<<grid_for(n), kThreads, 0, current_stream()>>>(
-        static_cast<T*>(dx), static_cast<const T*>(dy), mask, static_cast<T>(scale), n);
   });
   FASTNN_CUDA_CHECK_LAUNCH();
 }

@@ -24,6 +24,7 @@ from .. import cuda as _cuda_pkg
 from .._core import random as _random
 from .._core.device import device as _device
 from ..cuda import kernels  # the raw CUDA kernels (fastnn.kernels' CUDA twins)
+from ..cuda import random as _cuda_random
 from . import cpu as _cpu
 
 _mod = _cuda_pkg._module()  # fastnn._cuda, or None when not built / not loadable
@@ -127,9 +128,14 @@ def asarray(obj, dtype=None):
     return from_numpy(np.asarray(obj, dtype=dtype))
 
 
-def from_numpy(a):
+def from_numpy(a, non_blocking=False):
+    """A DeviceArray copy of a host array. non_blocking: the copy is queued on the current stream
+    and the host does not wait for it (straight from pinned memory, through pinned staging
+    otherwise: the source may be reused at once either way)."""
     a = np.asarray(a)
     _check_dtype(a.dtype)
+    if non_blocking:
+        return _ext().from_numpy_async(a)
     return _ext().from_numpy(a)
 
 
@@ -258,12 +264,17 @@ def bernoulli(p, shape, dtype):
 
 
 def dropout(x, p, seed=None, offset=None):
-    """(y, uint8 mask) from the Philox stream (seed, offset), the CUDA generator's without them."""
-    return kernels.dropout(x, p, seed=seed, offset=offset)
+    """(y, uint8 mask) in one launch (float dtypes) from the Philox stream (seed, offset), the
+    CUDA generator's without them; the mask is the CPU kernel's for the same stream."""
+    if (seed is None) != (offset is None):
+        raise ValueError("dropout: give both seed and offset, or neither")
+    if seed is None:
+        seed, offset = _cuda_random.next_stream(_ext().philox_counters(x.dtype, x.size))
+    return _ext().dropout(x, float(p), int(seed), int(offset))
 
 
 def dropout_backward(grad, mask, p):
-    return kernels.dropout_backward(grad, mask, p)
+    return _ext().dropout_backward(grad, mask, float(p))
 
 
 # ---- element-wise ------------------------------------------------------------------------------

@@ -15,12 +15,13 @@ from .._core.dims import wrap_dim
 from .._core.size import from_shape as _size
 from ..autograd import engine, function
 from ..autograd.hooks import RemovableHandle
+from ..cuda import pinned as _pinned
 from .creation import _to_array
 from .inplace import InplaceMixin
 from .logic import LogicMixin
 from .math import OpsMixin
 from .more_ops import MoreOpsMixin
-from .ops.shape import Cast, ToDevice
+from .ops.shape import Cast, PinMemory, ToDevice
 from .shape import ShapeMixin
 
 
@@ -284,7 +285,7 @@ class Tensor(OpsMixin, LogicMixin, MoreOpsMixin, ShapeMixin, InplaceMixin):
         ``dtype=``, ``device=``, ``copy=``. Returns self when nothing changes."""
         dtype, dev = kwargs.pop("dtype", None), kwargs.pop("device", None)
         copy = kwargs.pop("copy", False)
-        kwargs.pop("non_blocking", None)
+        non_blocking = bool(kwargs.pop("non_blocking", False))
         if kwargs:
             raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
         for a in args:
@@ -302,7 +303,9 @@ class Tensor(OpsMixin, LogicMixin, MoreOpsMixin, ShapeMixin, InplaceMixin):
         if dev is not None:
             dev = to_device(dev)
             if dev != self.device:
-                out = ToDevice.apply(out, target=_devices.for_device(dev))
+                out = ToDevice.apply(
+                    out, target=_devices.for_device(dev), non_blocking=non_blocking
+                )
         if dtype is not None:
             dtype = _dtype.to_dtype(dtype)
             if dtype != out._data.dtype:
@@ -314,12 +317,28 @@ class Tensor(OpsMixin, LogicMixin, MoreOpsMixin, ShapeMixin, InplaceMixin):
     def cpu(self):
         return self.to("cpu")
 
-    def cuda(self, device=None):
+    def cuda(self, device=None, non_blocking=False):
         return self.to(
             "cuda"
             if device is None
-            else to_device(device if not isinstance(device, int) else f"cuda:{device}")
+            else to_device(device if not isinstance(device, int) else f"cuda:{device}"),
+            non_blocking=non_blocking,
         )
+
+    def pin_memory(self, device=None):
+        """A copy in pinned (page-locked) host memory, whose copies to the GPU run without the
+        host waiting (``to('cuda', non_blocking=True)``); self when already pinned. Like torch:
+        RuntimeError without a CUDA device, and only CPU tensors can be pinned."""
+        if self.device.type != "cpu":
+            name = self.type().replace("fastnn.", "fastnn.cuda.")
+            raise RuntimeError(f"cannot pin '{name}' only dense CPU tensors can be pinned")
+        if _pinned.is_pinned(self._data) and self._data.flags.c_contiguous:
+            return self
+        return PinMemory.apply(self)
+
+    def is_pinned(self, device=None):
+        """Whether the data is in pinned host memory (False for GPU tensors and without CUDA)."""
+        return self.device.type == "cpu" and _pinned.is_pinned(self._data)
 
     def type(self, dtype=None):
         """No argument: the type name ('fastnn.FloatTensor'); else a cast to ``dtype``."""

@@ -8,6 +8,7 @@ ahead of the training loop (asynchronous loading).
 
 import math
 import multiprocessing
+import warnings
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -336,6 +337,51 @@ class _Fetcher:
         return self.collate_fn([self.dataset[int(i)] for i in idx])
 
 
+_NO_PIN = (
+    "'pin_memory' argument is set as true but no accelerator is found, then device pinned "
+    "memory won't be used."
+)
+
+
+def _pinning_available():
+    """Whether batches can be pinned; torch's warning when they cannot."""
+    from .. import cuda
+
+    if cuda.is_available():
+        return True
+    warnings.warn(_NO_PIN, UserWarning, stacklevel=3)
+    return False
+
+
+def _pin_batch(batch):
+    """``batch`` with every CPU tensor in it (in dicts, lists, tuples, namedtuples) replaced by
+    its pinned copy, like torch's pin_memory of a batch; anything else unchanged."""
+    Tensor = _Tensor()
+    if isinstance(batch, Tensor):
+        return batch.pin_memory() if batch.device.type == "cpu" else batch
+    if isinstance(batch, dict):
+        pinned = {k: _pin_batch(v) for k, v in batch.items()}
+        try:
+            return type(batch)(pinned)
+        except TypeError:
+            return pinned
+    if isinstance(batch, tuple) and hasattr(batch, "_fields"):
+        return type(batch)(*(_pin_batch(v) for v in batch))
+    if isinstance(batch, (list, tuple)):
+        return type(batch)(_pin_batch(v) for v in batch)
+    return batch
+
+
+class _PinningFetcher:
+    """A fetcher whose batches come out pinned (used in the loop or in thread workers)."""
+
+    def __init__(self, fetch):
+        self.fetch = fetch
+
+    def __call__(self, idx):
+        return _pin_batch(self.fetch(idx))
+
+
 class DataLoader:
     """Iterate over ``dataset`` in batches.
 
@@ -355,8 +401,10 @@ class DataLoader:
             faster choice for array datasets (torch's default is processes).
         collate_fn: merges a list of samples into a batch (default: ``default_collate``). When
             given, every batch goes through it, sample by sample.
-        pin_memory: accepted for torch programs; batches stay in ordinary host memory, since
-            fastnn's host-to-device copies are synchronous and gain nothing from page-locking.
+        pin_memory: hand out batches whose tensors are in pinned (page-locked) host memory,
+            so that ``.to('cuda', non_blocking=True)`` is a DMA queued without the host
+            waiting. Thread workers pin what they load; otherwise the loop pins. Without a
+            CUDA device it warns and does nothing, as torch does.
         sampler: an iterable of dataset indices giving the order of every epoch (e.g. a
             ``DistributedSampler``); excludes ``shuffle``.
         batch_sampler: an iterable of index lists, one per batch, read anew every epoch;
@@ -554,31 +602,45 @@ class DataLoader:
     def _stream(self):
         """One epoch of an IterableDataset: its samples grouped into batches as they come."""
         convert = self.collate_fn or (default_collate if self.batch_size else default_convert)
+        pin = _pin_batch if self.pin_memory and _pinning_available() else (lambda b: b)
         if self.batch_size is None:
             for sample in self.dataset:
-                yield convert(sample)
+                yield pin(convert(sample))
             return
         batch = []
         for sample in self.dataset:
             batch.append(sample)
             if len(batch) == self.batch_size:
-                yield convert(batch)
+                yield pin(convert(batch))
                 batch = []
         if batch and not self.drop_last:
-            yield convert(batch)
+            yield pin(convert(batch))
+
+    def _plan_epoch(self):
+        """(batches, base_seed) of the next epoch, drawn from the generator as __iter__ draws
+        them (fit's device-resident replay of the loader follows the same random streams)."""
+        batches = self._batches()
+        return batches, _worker_info.draw_base_seed(_as_generator(self.generator))
 
     def __iter__(self):
         if self._iterable:
             return self._stream()
-        batches = self._batches()
+        batches, base_seed = self._plan_epoch()
         fetch = _Fetcher(
             self.dataset,
             self.collate_fn,
             self.batch_size is not None or self.batch_sampler is not None,
         )
-        base_seed = _worker_info.draw_base_seed(_as_generator(self.generator))
+        pin = self.pin_memory and _pinning_available()
+        if pin and self.multiprocessing_context is None:  # threads pin what they load
+            fetch = _PinningFetcher(fetch)
         if self.num_workers == 0:
             return (fetch(idx) for idx in batches)
+        if pin and self.multiprocessing_context is not None:  # processes: pinned here
+            return (_pin_batch(b) for b in self._iter_workers(fetch, batches, base_seed))
+        return self._iter_workers(fetch, batches, base_seed)
+
+    def _iter_workers(self, fetch, batches, base_seed):
         self._epoch += 1
         if self.persistent_workers:
             if self._pool is None or not self._pool.usable():

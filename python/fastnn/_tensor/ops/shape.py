@@ -1,6 +1,7 @@
 """Shape primitives: reshape, permute, expand, indexing, concatenation, dtype casts."""
 
 from ...autograd.function import Function
+from ...cuda import pinned as _pinned
 
 
 class Reshape(Function):
@@ -118,12 +119,22 @@ class Clone(Function):
         return g
 
 
+class PinMemory(Function):
+    """A copy in pinned host memory (CPU tensors); the gradient passes through, as in torch."""
+
+    def forward(self, x):
+        return _pinned.pin(x)
+
+    def backward(self, g):
+        return g
+
+
 class ToDevice(Function):
     """A copy onto another device; the gradient goes back to the source device."""
 
-    def forward(self, x, target=None):
+    def forward(self, x, target=None, non_blocking=False):
         self.src = self.be
-        return target.from_numpy(self.be.to_numpy(x))
+        return target.from_numpy(self.be.to_numpy(x), non_blocking=non_blocking)
 
     def backward(self, g):
         from ... import _devices

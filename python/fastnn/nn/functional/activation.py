@@ -125,7 +125,7 @@ def dropout(input, p=0.5, training=True, inplace=False):
     if not training or p == 0.0:
         return input
     be = _devices.of(input._data)
-    if be is _devices.cpu:  # mask, scale and product in one kernel pass
+    if be is _devices.cpu or input._data.dtype.kind == "f":  # mask, scale, product: one pass
         return _maybe_inplace(input, lambda x: _Dropout.apply(x, p=float(p)), inplace)
     if p == 1.0:
         mask = be.zeros(input.shape, input.dtype)
