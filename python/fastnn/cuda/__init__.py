@@ -16,10 +16,11 @@ exported arrays wait for a device synchronization; rule in docs/design.md). ``CU
 """
 
 import functools
+import sys
 
 import numpy as np
 
-from .graphed_callables import make_graphed_callables
+from . import streams as _streams
 from .graphs import CUDAGraph, graph, graph_pool_handle
 from .streams import (
     Event,
@@ -120,6 +121,31 @@ def get_device_name(device=None) -> str:
 def synchronize(device=None) -> None:
     """Wait until all work queued on the device has finished (raises any pending kernel fault)."""
     _require().synchronize(_device_index(device))
+
+
+# make_graphed_callables sits above the Tensor and autograd layers, which import this package:
+# fastnn.cuda.graphed_callables binds it here when fastnn imports that module.
+_graphed_callables_impl = None
+
+
+def _bind_make_graphed_callables(fn):
+    global _graphed_callables_impl  # noqa: PLW0603 (the one binding point, see above)
+    _graphed_callables_impl = fn
+
+
+def make_graphed_callables(
+    callables, sample_args, num_warmup_iters=3, allow_unused_input=False, pool=None
+):
+    """Graphed versions of `callables` (a Module or function, or a tuple of them) for the given
+    `sample_args` (a tuple of Tensors per callable, the static inputs): forward and backward are
+    each captured once into a CUDA graph and replayed on every call; a call copies its
+    arguments into the static inputs. A Module is returned with its forward replaced (the graphs
+    run while ``module.training`` has the value it had here). As torch.cuda's."""
+    if _graphed_callables_impl is None:
+        raise RuntimeError("fastnn.cuda.graphed_callables is not loaded (import fastnn first)")
+    return _graphed_callables_impl(
+        callables, sample_args, num_warmup_iters, allow_unused_input, pool
+    )
 
 
 def is_current_stream_capturing() -> bool:
@@ -276,6 +302,8 @@ def manual_seed_all(seed: int) -> None:
     this is ``manual_seed``. Works (and is a harmless no-op for the CPU) without a GPU."""
     manual_seed(seed)
 
+
+_streams.bind_package(sys.modules[__name__])
 
 __all__ = [
     "CUDAGraph",

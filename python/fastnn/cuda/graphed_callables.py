@@ -10,14 +10,16 @@ in order and backwards in reverse order, so they must run in that order (the usu
 backward of a training step).
 """
 
+from .. import autograd, nn
+from .._tensor.core import Tensor
+from .._tensor.creation import empty_like, ones_like
+from . import _bind_make_graphed_callables
 from .graphs import CUDAGraph, graph, graph_pool_handle
 from .streams import Stream, current_stream, stream
 
 
 def _tensors(value, what):
     """A Tensor or a tuple/list of Tensors -> (tuple of Tensors, was it a single Tensor)."""
-    from .. import Tensor
-
     if isinstance(value, Tensor):
         return (value,), True
     if isinstance(value, (tuple, list)) and all(isinstance(v, Tensor) for v in value):
@@ -36,8 +38,6 @@ def _same_memory(a, b):
 
 
 def _grads(outputs, inputs, grad_outputs, allow_unused):
-    from .. import autograd
-
     outs = [o for o in outputs if o.requires_grad]
     ins = [i for i in inputs if i.requires_grad]
     if not outs or not ins:
@@ -54,8 +54,6 @@ def _grads(outputs, inputs, grad_outputs, allow_unused):
 
 
 def _check_args(callables, sample_args):
-    from .. import nn
-
     if len(callables) != len(sample_args):
         raise ValueError(
             f"make_graphed_callables: {len(callables)} callables but {len(sample_args)} "
@@ -91,8 +89,6 @@ def make_graphed_callables(
     `sample_args` (a tuple of Tensors per callable, the static inputs). A Module is returned with
     its forward replaced: the graphs run while ``module.training`` has the value it had here,
     the original forward otherwise. Outputs must be a Tensor or a tuple of Tensors."""
-    from .. import empty_like, nn, ones_like
-
     just_one = not isinstance(callables, tuple)
     if just_one:
         callables, sample_args = (callables,), (sample_args,)
@@ -168,8 +164,6 @@ def _module_forward(module, training, graphed, original):
 
 
 def _graphed_function(fwd, bwd, static_inputs, static_outputs, static_grad_outputs, static_grads):
-    from .. import autograd
-
     class Graphed(autograd.Function):
         @staticmethod
         def forward(ctx, *inputs):
@@ -188,3 +182,6 @@ def _graphed_function(fwd, bwd, static_inputs, static_outputs, static_grad_outpu
             return tuple(None if g is None else g.detach() for g in static_grads)
 
     return Graphed
+
+
+_bind_make_graphed_callables(make_graphed_callables)

@@ -16,19 +16,24 @@ import numbers
 
 from .._core.device import device as _device
 
+# The fastnn.cuda package, bound by the package when it imports this module (importing the
+# package from here would be an import cycle): its _require and _device_index are used.
+_package = None
+
+
+def bind_package(package):
+    global _package  # noqa: PLW0603 (the one binding point, see above)
+    _package = package
+
 
 def _ext():
     """fastnn._cuda with a GPU (RuntimeError saying what is missing otherwise)."""
-    from . import _require
-
-    return _require()
+    return _package._require()
 
 
 def _index(device):
     """A device argument -> a device index (the current device for None)."""
-    from . import _device_index
-
-    index = _device_index(device)
+    index = _package._device_index(device)
     return _ext().current_device() if index < 0 else index
 
 
