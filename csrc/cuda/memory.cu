@@ -102,16 +102,15 @@ struct Allocator {
     return ev;
   }
 
-  // Records an event on every stream that used the block (and, for an exported block, on the
-  // current stream) and parks it. Any CUDA error makes the block wait for a device-wide
-  // synchronization instead, which is always safe.
+  // Records an event on every stream that used the block and parks it. An exported block waits
+  // for a device-wide synchronization, which covers every stream (fastnn's too). Any CUDA error
+  // makes the block wait for one as well, which is always safe.
   void park(void* ptr, Block b) {
     DeviceCache& cache = devices[b.device];
     Parked p{ptr, b, {}, b.exported, cache.sync_epoch};
     int before = -1;
     try {
-      std::vector<cudaStream_t> streams = b.uses;
-      if (b.exported) streams.push_back(current_stream_for(b.device));
+      const std::vector<cudaStream_t> streams = b.exported ? std::vector<cudaStream_t>{} : b.uses;
       FASTNN_CUDA_CHECK(cudaGetDevice(&before));
       if (before != b.device) FASTNN_CUDA_CHECK(cudaSetDevice(b.device));
       for (cudaStream_t s : streams) {
