@@ -12,7 +12,8 @@ dependent check, ``synchronize()``) raises a RuntimeError naming the call.
 Replays read and write the same arrays every time: copy new inputs into the static inputs
 (``static_x.copy_(x)``), replay, then read the static outputs. Python-side state is not
 captured: a scalar computed on the host during the capture (a learning rate, Adam's step count
-and bias corrections) is frozen into the graph.
+and bias corrections, the Philox offset of dropout, so every replay draws the same mask) is
+frozen into the graph.
 """
 
 import contextlib
