@@ -101,8 +101,8 @@ def make_graphed_callables(
     surfaces = _check_args(callables, sample_args)
     mempool = graph_pool_handle() if pool is None else pool
 
-    # Warm-up on a side stream: lazily created state (optimizer-free, but e.g. cached
-    # workspaces) exists before the capture, and the capture sees a steady allocator.
+    # Warm-up on a side stream, as torch does: one-time work (lazily created state, first-call
+    # allocations) happens before the capture, not inside it.
     side = Stream()
     side.wait_stream(current_stream())
     with stream(side):
