@@ -40,6 +40,7 @@ SUITES = [
     "cuda",
     "cuda_memory",
     "cuda_step",
+    "cuda_graph",
     "distributed",
     "e2e",
     "soak",

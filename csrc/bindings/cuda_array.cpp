@@ -357,7 +357,11 @@ static py::dict cuda_array_interface(const DeviceArray& a) {
   d["data"] = py::make_tuple(ptr, a.readonly);
   d["strides"] = py::none();
   d["version"] = 3;
-  d["stream"] = 1;  // the legacy default stream ([note: stream])
+  // Pending writes are on fastnn's current stream; the consumer's streams are unknown, so the
+  // block waits for a device-wide synchronization before its reuse ([note: stream]).
+  DeviceGuard guard(a.device());
+  d["stream"] = py::int_(current_protocol_stream());
+  if (a.storage->owned) mark_exported(a.storage->ptr);
   return d;
 }
 
@@ -401,7 +405,7 @@ static DeviceArray from_cuda_array_interface(const py::object& obj) {
     const auto s = cai["stream"].cast<uintptr_t>();
     FASTNN_CHECK(s != 0, fn, ": stream 0 is disallowed by the protocol");
     DeviceGuard guard(device);
-    default_stream_waits_for(s);
+    current_stream_waits_for(s);
   }
   DeviceArray a;
   a.storage = std::make_shared<Storage>();

@@ -122,12 +122,15 @@ py::object export_device(const DeviceArray& a, const py::object& stream,
     src = empty_like(a);
     copy_device_to_device(src.data(), a.data(), a.nbytes());
   }
-  // The consumer's stream must see fastnn's queued writes; -1 means "no synchronization".
-  if (!stream.is_none()) {
-    const auto s = stream.cast<int64_t>();
-    FASTNN_CHECK(s != 0, "DeviceArray.__dlpack__: stream 0 is ambiguous and disallowed for CUDA");
-    if (s != -1) stream_waits_for_default(static_cast<std::uintptr_t>(s));
-  }
+  // The consumer's stream must see the writes queued on fastnn's current stream; -1 means "no
+  // synchronization", None the legacy default stream (the protocol's default).
+  const int64_t s = stream.is_none() ? 1 : stream.cast<int64_t>();
+  FASTNN_CHECK(s != 0, "DeviceArray.__dlpack__: stream 0 is ambiguous and disallowed for CUDA");
+  FASTNN_CHECK(s >= -1, "DeviceArray.__dlpack__: invalid stream ", s);
+  if (s != -1) stream_waits_for_current(static_cast<std::uintptr_t>(s));
+  // The consumer may use the memory on any stream, and fastnn is not told when it stops: the
+  // block's reuse waits for a device-wide synchronization ([note: stream] in common.cuh).
+  if (src.storage->owned) mark_exported(src.storage->ptr);
   DLDevice dev{kDLCUDA, src.device()};
   std::shared_ptr<void> keep = src.storage;
   void* data = src.numel() == 0 ? nullptr : src.data();

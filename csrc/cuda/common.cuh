@@ -31,13 +31,27 @@
 namespace fastnn::cuda {
 
 // [note: stream] Every fastnn launch, memset and device copy goes on current_stream(): the
-// calling thread's current stream of the current device, which is the legacy default stream
-// (stream 0) unless the caller has made another one current (runtime.cu). On stream 0 work is
-// ordered with every blocking stream of other libraries (torch's default stream, CuPy's null
-// stream), which is what zero-copy exchange through DLPack / __cuda_array_interface__ needs.
-// Kernels never name a stream themselves, so switching streams (or capturing a graph) needs no
-// change in any kernel file.
+// calling thread's current stream of the current device (runtime.cu), the legacy default stream
+// (stream 0) unless the caller made another one current (fastnn.cuda.stream / set_stream, or a
+// graph capture). Kernels never name a stream themselves, so switching streams or capturing a
+// graph needs no change in any kernel file. Host copies are ordered on the current stream too.
+// Memory is stream-safe the way torch's is: a block freed by the caching allocator (memory.cu) is
+// handed again only to an allocation on the stream it was allocated on, so a Workspace freed right
+// after its launches is safe. A block that other streams used (DeviceArray.record_stream) waits
+// for an event on each of them; a block exported through DLPack / __cuda_array_interface__ may be
+// used by streams fastnn cannot see, so it also waits for a device-wide synchronization
+// (fastnn.cuda.synchronize(), empty_cache, the out-of-memory path) before it is reused. Work
+// exchanged with other libraries is ordered by the protocols' stream argument: an importer's
+// current stream waits for the producer's stream, an exporter's stream is waited for by the
+// consumer's. Nothing here blocks the host except the documented synchronizing calls.
 cudaStream_t current_stream();
+// The calling thread's current stream on `device` (the allocator records it per block).
+cudaStream_t current_stream_for(int device);
+// Graph capture, seen by the allocator: while the calling thread captures, its allocations come
+// from the capture's private pool; while any capture is underway no event is recorded or queried.
+void allocator_capture_begin(int64_t pool);
+void allocator_capture_end();
+int captures_underway();
 
 constexpr int kThreads = 256;
 

@@ -19,6 +19,8 @@ set(FASTNN_CUDA_SOURCES
   csrc/cuda/layer_norm.cu
   csrc/cuda/rnn.cu
   csrc/cuda/pinned.cu
+  csrc/cuda/stream.cu
+  csrc/cuda/graph.cu
 )
 set(FASTNN_CUDA_BINDING_SOURCES
   csrc/bindings/cuda_module.cpp
@@ -30,6 +32,7 @@ set(FASTNN_CUDA_BINDING_SOURCES
   csrc/bindings/cuda_rnn.cpp
   csrc/bindings/cuda_index.cpp
   csrc/bindings/cuda_pinned.cpp
+  csrc/bindings/cuda_stream.cpp
 )
 python_add_library(_cuda MODULE ${FASTNN_CUDA_SOURCES} ${FASTNN_CUDA_BINDING_SOURCES} WITH_SOABI)
 target_include_directories(_cuda PRIVATE csrc)

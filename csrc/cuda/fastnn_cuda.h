@@ -58,7 +58,8 @@ const char* runtime_error_string();  // why device_count() is 0 ("" when it is n
 int runtime_version();
 int driver_version();  // 0 without a driver
 void device_name(int device, char* buf, int len);
-// The calling thread's current stream as a cudaStream_t value (0: the legacy default stream).
+// The calling thread's current stream on the current device, as a cudaStream_t value (0: the
+// legacy default stream). Each host thread has one current stream per device.
 std::uintptr_t get_current_stream();
 void set_current_stream(std::uintptr_t stream);
 
@@ -67,10 +68,45 @@ void copy_device_to_host(void* dst, const void* src, int64_t bytes);    // synch
 void copy_device_to_device(void* dst, const void* src, int64_t bytes);  // stream-ordered
 // The device of a device (or managed) pointer, or -1 for host memory / unknown pointers.
 int pointer_device(const void* ptr);
-// Makes fastnn's stream wait for work queued on `stream` (a cudaStream_t as an integer), or
-// the other way round, so buffers exchanged through DLPack / CAI are never read early.
-void default_stream_waits_for(std::uintptr_t stream);
-void stream_waits_for_default(std::uintptr_t stream);
+// Makes fastnn's current stream wait for work queued on `stream` (a stream number of the DLPack /
+// CAI protocols: 1 legacy default, 2 per-thread default, else a cudaStream_t), or the other way
+// round, so buffers exchanged through DLPack / CAI are never read early.
+void current_stream_waits_for(std::uintptr_t stream);
+void stream_waits_for_current(std::uintptr_t stream);
+// fastnn's current stream as a protocol stream number (1 for the legacy default stream).
+std::uintptr_t current_protocol_stream();
+
+// ---- streams, events and CUDA graphs (stream.cu, graph.cu) -------------------------------------
+// Streams created here come from a per-device pool (like torch's) and are never destroyed, so a
+// handle the allocator recorded for a block stays valid. priority < 0 asks for the device's
+// highest priority, otherwise the lowest (the default).
+std::uintptr_t stream_from_pool(int device, int priority);
+int stream_priority(std::uintptr_t stream);
+bool stream_query(std::uintptr_t stream);        // true when all queued work has finished
+void stream_synchronize(std::uintptr_t stream);  // blocks the host
+void stream_wait_event(std::uintptr_t stream, std::uintptr_t event);
+std::uintptr_t event_create(bool enable_timing, bool blocking);
+void event_destroy(std::uintptr_t event) noexcept;
+void event_record(std::uintptr_t event, std::uintptr_t stream);
+bool event_query(std::uintptr_t event);
+void event_synchronize(std::uintptr_t event);
+float event_elapsed_ms(std::uintptr_t start, std::uintptr_t end);
+// Throws a RuntimeError naming `what` when the calling thread is capturing a CUDA graph (or any
+// thread captures in global mode): a host synchronization would invalidate the capture.
+void check_no_host_sync(const char* what);
+// Test support: blocks `stream` (a host callback that waits) until the gate is opened or
+// `timeout_s` passes, so a test can hold work on a stream deterministically.
+std::uintptr_t hold_stream(std::uintptr_t stream, double timeout_s);
+void release_stream(std::uintptr_t gate);
+// Graph capture on `stream` (not the legacy default stream); allocations of the capturing thread
+// come from the private pool `pool` (pool_create). mode: 0 global, 1 thread-local, 2 relaxed.
+void graph_capture_begin(std::uintptr_t stream, int64_t pool, int mode);
+// Ends the capture and instantiates the graph; returns the executable graph. On failure (the
+// capture was invalidated) the capture is ended, nothing is kept, and it throws.
+std::uintptr_t graph_capture_end(std::uintptr_t stream);
+void graph_launch(std::uintptr_t exec, std::uintptr_t stream);
+void graph_destroy(std::uintptr_t exec) noexcept;
+bool is_capturing();  // the calling thread is capturing
 
 // ---- caching allocator (memory.cu) -------------------------------------------------------------
 // Blocks are rounded up to a size class and returned to a per-device free list on free, so a
@@ -98,6 +134,14 @@ struct MemoryStats {
   int64_t num_ooms = 0;  // cudaMalloc failures (after a retry with an emptied cache)
 };
 MemoryStats memory_stats(int device);
+// Stream-safe reuse ([note: stream] in common.cuh). `base` is the pointer device_malloc returned.
+void record_stream(void* base, std::uintptr_t stream);  // another stream uses the block
+void mark_exported(void* base);   // handed to another library: used by streams we cannot see
+int64_t pool_create(int device);  // a private pool for graph capture, held by one user
+void pool_retain(int64_t pool);
+void pool_release(int64_t pool);       // the last release returns the pool's blocks to the cache
+void allocator_note_sync(int device);  // the device was synchronized (all work finished)
+int64_t pending_frees(int device);     // freed blocks waiting for other streams (for tests)
 void reset_peak_memory_stats(int device);
 int64_t size_class(
     int64_t bytes);  // the rounded size a request of `bytes` gets (<= kMaxAllocBytes)

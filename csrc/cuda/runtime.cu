@@ -26,18 +26,34 @@ int device_count() {
   return n;
 }
 
-// One current stream per host thread (like the current device); 0, the legacy default stream,
-// until the thread sets another.
+// One current stream per host thread and device (like the current device); 0, the legacy default
+// stream, until the thread sets another. Per device because a stream belongs to one device: after
+// a switch of device, kernels must not be queued on the old device's stream.
 namespace {
-thread_local cudaStream_t g_current_stream = nullptr;
+constexpr int kMaxDevices = 64;
+thread_local cudaStream_t g_current_stream[kMaxDevices] = {};
+
+int checked_device(int device) {
+  FASTNN_CHECK(device >= 0 && device < kMaxDevices, "fastnn.cuda: device index ", device,
+               " out of range");
+  return device;
+}
 }  // namespace
 
-cudaStream_t current_stream() { return g_current_stream; }
+cudaStream_t current_stream_for(int device) { return g_current_stream[checked_device(device)]; }
 
-std::uintptr_t get_current_stream() { return reinterpret_cast<std::uintptr_t>(g_current_stream); }
+cudaStream_t current_stream() {
+  int d = 0;
+  FASTNN_CUDA_CHECK(cudaGetDevice(&d));
+  return current_stream_for(d);
+}
+
+std::uintptr_t get_current_stream() { return reinterpret_cast<std::uintptr_t>(current_stream()); }
 
 void set_current_stream(std::uintptr_t stream) {
-  g_current_stream = reinterpret_cast<cudaStream_t>(stream);
+  int d = 0;
+  FASTNN_CUDA_CHECK(cudaGetDevice(&d));
+  g_current_stream[checked_device(d)] = reinterpret_cast<cudaStream_t>(stream);
 }
 
 const char* runtime_error_string() { return last_probe_error().c_str(); }
@@ -63,11 +79,13 @@ int current_device() {
 void set_device(int device) { FASTNN_CUDA_CHECK(cudaSetDevice(device)); }
 
 void synchronize(int device) {
+  check_no_host_sync("fastnn.cuda.synchronize()");
   int before = current_device();
   if (before != device) set_device(device);
   cudaError_t err = cudaDeviceSynchronize();
   if (before != device) cudaSetDevice(before);
   FASTNN_CUDA_CHECK(err);
+  allocator_note_sync(device);
 }
 
 void device_name(int device, char* buf, int len) {
@@ -77,16 +95,26 @@ void device_name(int device, char* buf, int len) {
   buf[len - 1] = '\0';
 }
 
-// cudaMemcpy (not Async) on pageable host memory: ordered after all work on the legacy default
-// stream and complete when it returns, so the host buffer may be reused at once.
+// Synchronous host copies, ordered on the current stream: queued after the kernels that produce
+// or use the device buffer, and complete (the host buffer reusable) when the call returns. A plain
+// cudaMemcpy would run on the legacy default stream, which a non-blocking side stream does not
+// wait for.
 void copy_host_to_device(void* dst, const void* src, int64_t bytes) {
   if (bytes <= 0) return;
-  FASTNN_CUDA_CHECK(cudaMemcpy(dst, src, static_cast<size_t>(bytes), cudaMemcpyHostToDevice));
+  check_no_host_sync("a copy from the host (from_numpy, copy_ from a numpy array, torch.tensor)");
+  cudaStream_t s = current_stream();
+  FASTNN_CUDA_CHECK(
+      cudaMemcpyAsync(dst, src, static_cast<size_t>(bytes), cudaMemcpyHostToDevice, s));
+  FASTNN_CUDA_CHECK(cudaStreamSynchronize(s));
 }
 
 void copy_device_to_host(void* dst, const void* src, int64_t bytes) {
   if (bytes <= 0) return;
-  FASTNN_CUDA_CHECK(cudaMemcpy(dst, src, static_cast<size_t>(bytes), cudaMemcpyDeviceToHost));
+  check_no_host_sync("a copy to the host (.item(), .numpy(), .tolist(), a data-dependent check)");
+  cudaStream_t s = current_stream();
+  FASTNN_CUDA_CHECK(
+      cudaMemcpyAsync(dst, src, static_cast<size_t>(bytes), cudaMemcpyDeviceToHost, s));
+  FASTNN_CUDA_CHECK(cudaStreamSynchronize(s));
 }
 
 void copy_device_to_device(void* dst, const void* src, int64_t bytes) {
@@ -126,12 +154,22 @@ static cudaStream_t protocol_stream(std::uintptr_t s) {
   return reinterpret_cast<cudaStream_t>(s);
 }
 
-void default_stream_waits_for(std::uintptr_t stream) {
-  order_streams(protocol_stream(stream), cudaStreamLegacy);
+static cudaStream_t current_or_legacy() {
+  cudaStream_t s = current_stream();
+  return s == nullptr ? cudaStreamLegacy : s;
 }
 
-void stream_waits_for_default(std::uintptr_t stream) {
-  order_streams(cudaStreamLegacy, protocol_stream(stream));
+std::uintptr_t current_protocol_stream() {
+  cudaStream_t s = current_stream();
+  return s == nullptr ? 1 : reinterpret_cast<std::uintptr_t>(s);
+}
+
+void current_stream_waits_for(std::uintptr_t stream) {
+  order_streams(protocol_stream(stream), current_or_legacy());
+}
+
+void stream_waits_for_current(std::uintptr_t stream) {
+  order_streams(current_or_legacy(), protocol_stream(stream));
 }
 
 }  // namespace fastnn::cuda

@@ -183,7 +183,8 @@ void xent_typed(T* loss, T* dlogits, const T* logits, const I* labels, const T* 
   }
   if (labels) {  // [note: label check] the only host sync of the op: report bad labels
     XentStats host;
-    FASTNN_CUDA_CHECK(cudaMemcpy(&host, st, sizeof host, cudaMemcpyDeviceToHost));
+    copy_device_to_host(&host, st,
+                        sizeof host);  // ordered on the current stream; raises in a capture
     FASTNN_CHECK(!host.bad, "softmax_cross_entropy: target[", host.bad_row, "] = ", host.bad_label,
                  " is out of range for ", C, " classes (expected 0 <= target < ", C,
                  ", or ignore_index = ", ignore_index, ")");

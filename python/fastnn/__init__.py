@@ -71,6 +71,7 @@ from .autograd import (
     no_grad,
     set_grad_enabled,
 )
+from .cuda import graphed_callables as _graphed_callables  # noqa: F401 (binds it in cuda)
 from .serialization import load, save
 
 globals().update(_dtype.PUBLIC)  # fastnn.float32, fastnn.long, fastnn.bool, ...

@@ -36,7 +36,7 @@ def from_dlpack(x):
         mod = cuda._require()
         if isinstance(x, mod.DeviceArray):
             return x
-        return mod.from_dlpack_capsule(cuda.dlpack_capsule(x, stream=1))
+        return mod.from_dlpack_capsule(cuda.dlpack_capsule(x, stream=cuda._consumer_stream(mod)))
     raise BufferError(
         f"fastnn.from_dlpack: DLPack device type {device_type} is not supported (CPU or CUDA only)"
     )

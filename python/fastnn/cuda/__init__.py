@@ -4,16 +4,34 @@ GPU is missing; everything that needs a GPU raises a RuntimeError that says why.
 
 Device memory is a :class:`DeviceArray` (contiguous; float32, float64, int64, int32, uint8,
 bool) owned by a caching allocator (``memory_allocated``, ``memory_reserved``, ``empty_cache``).
-All fastnn work runs on the legacy default stream of each device, so it is ordered with the
-default stream of torch / CuPy and no extra synchronization is needed to exchange arrays through
-``__cuda_array_interface__`` or DLPack; host copies (``from_numpy``, ``.numpy()``) are
-synchronous. The CUDA versions of the kernels are in :mod:`fastnn.cuda.kernels`;
+Work runs on the calling thread's current stream (``current_stream()``): the legacy default
+stream, ordered with the default stream of torch / CuPy, unless ``with fastnn.cuda.stream(s):``
+or ``set_stream`` chose a side stream (``Stream``, ``Event``). Host copies (``from_numpy``,
+``.numpy()``) are synchronous and ordered on the current stream. Arrays exchanged through DLPack
+/ ``__cuda_array_interface__`` follow the protocols' stream rules; memory freed while another
+stream may still use it is not reused before that stream is done (``DeviceArray.record_stream``;
+exported arrays wait for a device synchronization; rule in docs/design.md). ``CUDAGraph``,
+``graph`` and ``make_graphed_callables`` capture device work once and replay it. The CUDA versions of the kernels are in :mod:`fastnn.cuda.kernels`;
 ``fastnn.kernels.<fn>`` dispatches to them when given device arrays.
 """
 
 import functools
+import sys
 
 import numpy as np
+
+from . import streams as _streams
+from .graphs import CUDAGraph, graph, graph_pool_handle
+from .streams import (
+    Event,
+    ExternalStream,
+    Stream,
+    StreamContext,
+    current_stream,
+    default_stream,
+    set_stream,
+    stream,
+)
 
 _NOT_BUILT = "fastnn was built without CUDA; reinstall with FASTNN_CUDA=ON"
 
@@ -158,6 +176,37 @@ def synchronize(device=None) -> None:
     _require().synchronize(_device_index(device))
 
 
+# make_graphed_callables sits above the Tensor and autograd layers, which import this package:
+# fastnn.cuda.graphed_callables binds it here when fastnn imports that module.
+_graphed_callables_impl = None
+
+
+def _bind_make_graphed_callables(fn):
+    global _graphed_callables_impl  # noqa: PLW0603 (the one binding point, see above)
+    _graphed_callables_impl = fn
+
+
+def make_graphed_callables(
+    callables, sample_args, num_warmup_iters=3, allow_unused_input=False, pool=None
+):
+    """Graphed versions of `callables` (a Module or function, or a tuple of them) for the given
+    `sample_args` (a tuple of Tensors per callable, the static inputs): forward and backward are
+    each captured once into a CUDA graph and replayed on every call; a call copies its
+    arguments into the static inputs. A Module is returned with its forward replaced (the graphs
+    run while ``module.training`` has the value it had here). As torch.cuda's."""
+    if _graphed_callables_impl is None:
+        raise RuntimeError("fastnn.cuda.graphed_callables is not loaded (import fastnn first)")
+    return _graphed_callables_impl(
+        callables, sample_args, num_warmup_iters, allow_unused_input, pool
+    )
+
+
+def is_current_stream_capturing() -> bool:
+    """True while the calling thread captures a CUDA graph (False without CUDA)."""
+    mod = _module()
+    return bool(mod is not None and mod.is_capturing())
+
+
 # ---- memory ----
 
 
@@ -238,7 +287,7 @@ def as_device_array(obj):
     if isinstance(obj, mod.DeviceArray):
         return obj
     if hasattr(obj, "__dlpack__") and is_cuda_array(obj):
-        return mod.from_dlpack_capsule(dlpack_capsule(obj, stream=1))
+        return mod.from_dlpack_capsule(dlpack_capsule(obj, stream=_consumer_stream(mod)))
     if hasattr(obj, "__cuda_array_interface__"):
         return mod.from_cuda_array_interface(obj)
     raise TypeError(
@@ -248,10 +297,15 @@ def as_device_array(obj):
     )
 
 
+def _consumer_stream(mod):
+    """fastnn's current stream as a DLPack stream number (1: the legacy default stream)."""
+    return int(mod.get_current_stream()) or 1
+
+
 def dlpack_capsule(obj, *, stream=None):
     """obj.__dlpack__(...), asking for a DLPack 1.0 (versioned) capsule, falling back to the
-    pre-1.0 signature for older producers. `stream` is the consumer's stream (1: the legacy
-    default stream fastnn uses), so the producer orders its pending writes before our reads."""
+    pre-1.0 signature for older producers. `stream` is the consumer's stream (fastnn's current
+    stream), so the producer orders its pending writes before our reads."""
     kwargs = {} if stream is None else {"stream": stream}
     try:
         return obj.__dlpack__(max_version=(1, 0), **kwargs)
@@ -302,20 +356,33 @@ def manual_seed_all(seed: int) -> None:
     manual_seed(seed)
 
 
+_streams.bind_package(sys.modules[__name__])
+
 __all__ = [
+    "CUDAGraph",
+    "Event",
+    "ExternalStream",
     "OutOfMemoryError",
+    "Stream",
+    "StreamContext",
     "as_device_array",
     "current_device",
+    "current_stream",
+    "default_stream",
     "device_count",
     "empty",
     "empty_cache",
     "from_numpy",
     "full",
     "get_device_name",
+    "graph",
+    "graph_pool_handle",
     "is_available",
     "is_built",
     "is_cuda_array",
+    "is_current_stream_capturing",
     "is_device_array",
+    "make_graphed_callables",
     "manual_seed",
     "manual_seed_all",
     "max_memory_allocated",
@@ -325,6 +392,8 @@ __all__ = [
     "probe_error",
     "reset_peak_memory_stats",
     "set_device",
+    "set_stream",
+    "stream",
     "synchronize",
     "to_numpy",
     "zeros",
