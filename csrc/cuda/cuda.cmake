@@ -8,6 +8,7 @@ set(FASTNN_CUDA_SOURCES
   csrc/cuda/memory.cu
   csrc/cuda/elementwise.cu
   csrc/cuda/activations.cu
+  csrc/cuda/softmax.cu
   csrc/cuda/reduce.cu
   csrc/cuda/softmax_cross_entropy.cu
   csrc/cuda/binary_cross_entropy_with_logits.cu
