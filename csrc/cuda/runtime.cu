@@ -5,6 +5,7 @@
 #include <string>
 
 #include "cuda/common.cuh"
+#include "cuda/target_error.h"
 
 namespace fastnn::cuda {
 namespace {
@@ -68,6 +69,7 @@ void synchronize(int device) {
   cudaError_t err = cudaDeviceSynchronize();
   if (before != device) cudaSetDevice(before);
   FASTNN_CUDA_CHECK(err);
+  check_deferred_target_error();  // [note: deferred target check]
 }
 
 void device_name(int device, char* buf, int len) {
@@ -87,6 +89,7 @@ void copy_host_to_device(void* dst, const void* src, int64_t bytes) {
 void copy_device_to_host(void* dst, const void* src, int64_t bytes) {
   if (bytes <= 0) return;
   FASTNN_CUDA_CHECK(cudaMemcpy(dst, src, static_cast<size_t>(bytes), cudaMemcpyDeviceToHost));
+  check_deferred_target_error();  // [note: deferred target check]
 }
 
 void copy_device_to_device(void* dst, const void* src, int64_t bytes) {
