@@ -473,7 +473,8 @@ void xent_typed(T* loss, T* dlogits, const T* logits, const I* labels, const T* 
         cudaMemcpyAsync(&host, st, sizeof host, cudaMemcpyDeviceToHost, current_stream()));
     FASTNN_CUDA_CHECK(cudaStreamSynchronize(current_stream()));
     if (host.bad_key != 0)
-      throw target_index_error(target_error_message(N - static_cast<int64_t>(host.bad_key),
+      throw target_index_error("Target is out of bounds: " +
+                               target_error_message(N - static_cast<int64_t>(host.bad_key),
                                                     host.bad_label, C, ignore_index));
   }
 }

@@ -62,9 +62,10 @@ void raise_if_reported(volatile TargetErrorRecord* rec) {
     ignore_index = rec->ignore_index;
     rec->state = 0;
   }
-  throw target_index_error(target_error_message(row, label, classes, ignore_index) +
-                           "; found by an earlier cross-entropy launch on the GPU and reported at "
-                           "this synchronization");
+  throw target_index_error(
+      "Target is out of bounds: " + target_error_message(row, label, classes, ignore_index) +
+      "; found by an earlier cross-entropy launch on the GPU and reported at "
+      "this synchronization");
 }
 
 void check_deferred_target_error() { raise_if_reported(g_host.load(std::memory_order_acquire)); }

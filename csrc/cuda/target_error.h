@@ -10,8 +10,9 @@
 //   - fastnn.cuda.synchronize(),
 //   - the start of the next softmax_cross_entropy call (before it launches anything),
 // whichever comes first after the kernel has run. There it raises TargetIndexError, a subclass of
-// both IndexError and ValueError, with the CPU's message (the row, the bad label, the class
-// count), and clears the record. Until then the bad row counts for nothing (loss 0, gradient 0,
+// both IndexError and ValueError, with F.cross_entropy's message on the CPU ("Target is out of
+// bounds: " and the CPU kernel's: the row, the bad label, the class count), and clears the
+// record. Until then the bad row counts for nothing (loss 0, gradient 0,
 // left out of the 'mean' denominator). A copy that does not wait for the kernel (another stream)
 // may run before the record is written; the error then comes at a later check.
 #pragma once
