@@ -467,7 +467,11 @@ void xent_typed(T* loss, T* dlogits, const T* logits, const I* labels, const T* 
     }
     FASTNN_CUDA_CHECK_LAUNCH();
   }
-  if (labels && rec == nullptr) {  // no mapped host memory: the old synchronous check
+  cudaStreamCaptureStatus capture = cudaStreamCaptureStatusNone;
+  if (labels && rec == nullptr)
+    FASTNN_CUDA_CHECK(cudaStreamIsCapturing(current_stream(), &capture));
+  // No mapped host memory: the old synchronous check (impossible inside a graph capture).
+  if (labels && rec == nullptr && capture == cudaStreamCaptureStatusNone) {
     XentStats host;
     FASTNN_CUDA_CHECK(
         cudaMemcpyAsync(&host, st, sizeof host, cudaMemcpyDeviceToHost, current_stream()));

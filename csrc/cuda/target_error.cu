@@ -19,6 +19,11 @@ bool g_tried = false;
 
 TargetErrorRecord* target_error_record() {
   if (g_host.load(std::memory_order_acquire) != nullptr) return g_device;
+  // Not while a graph is being captured (allocation is no stream work and may be refused there):
+  // the caller skips the check for the captured launch, and the next launch outside allocates.
+  cudaStreamCaptureStatus capture = cudaStreamCaptureStatusNone;
+  if (cudaStreamIsCapturing(current_stream(), &capture) != cudaSuccess) cudaGetLastError();
+  if (capture != cudaStreamCaptureStatusNone) return nullptr;
   std::lock_guard<std::mutex> lock(g_mutex);
   if (g_tried) return g_device;
   g_tried = true;

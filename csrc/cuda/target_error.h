@@ -36,7 +36,8 @@ struct target_index_error : std::invalid_argument {
 
 // The record kernels write to, as a device pointer (the same address on the host under unified
 // addressing); allocated on first use, null when page-locked mapped memory is unavailable (the
-// caller then checks synchronously).
+// caller then checks synchronously) or while the current stream is capturing a graph (the
+// captured launch then goes unchecked: warm up once before capturing).
 TargetErrorRecord* target_error_record();
 
 // The message of the CPU check, for a report.
