@@ -41,6 +41,7 @@ SUITES = [
     "cuda_memory",
     "cuda_step",
     "cuda_graph",
+    "cuda_xent",
     "distributed",
     "e2e",
     "soak",

@@ -16,6 +16,7 @@ void register_rnn(py::module_& m);
 void register_index(py::module_& m);
 void register_pinned(py::module_& m);
 void register_stream(py::module_& m);
+void register_target_error(py::module_& m);
 }  // namespace fastnn::cuda::bind
 
 PYBIND11_MODULE(_cuda, m) {
@@ -30,4 +31,5 @@ PYBIND11_MODULE(_cuda, m) {
   fastnn::cuda::bind::register_index(m);
   fastnn::cuda::bind::register_pinned(m);
   fastnn::cuda::bind::register_stream(m);
+  fastnn::cuda::bind::register_target_error(m);
 }

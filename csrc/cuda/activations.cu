@@ -1,11 +1,9 @@
 // Activations on the GPU, forward and backward: relu, leaky_relu, sigmoid, tanh, gelu (erf and
-// tanh forms), silu, mish, softplus, elu (selu), hardtanh (relu6), log_sigmoid, and softmax /
-// log_softmax over the last dimension. The scalar math is the one in
+// tanh forms), silu, mish, softplus, elu (selu), hardtanh (relu6), log_sigmoid (softmax and
+// log_softmax are in softmax.cu). The scalar math is the one in
 // csrc/scalar_math.h, shared with the CPU kernels, so both backends compute the same formulas.
 // Elementwise ops: any shape, n elements; out may alias an input (in place); contiguous, so they
 // run the 16-byte vector loops of vec_map.cuh (one kernel per op and dtype).
-// Softmax family: (rows, cols) row-major; a warp per row for cols <= 1024 (rows of a small
-// softmax sit in registers/L1), a block per row otherwise. Stable: exp(x - rowmax).
 // Numerics: IEEE exp/erfc/tanh; never build with --use_fast_math.
 #include "cuda/common.cuh"
 #include "cuda/vec_map.cuh"
@@ -135,89 +133,6 @@ void dispatch_act(Act act, F&& f) {
   }
 }
 
-enum class SoftmaxKind { softmax, log_softmax };
-
-template <class T>
-__device__ __forceinline__ T lowest() {
-  return -INFINITY;
-}
-
-// Reduces over a row with `lanes` cooperating threads (32: a warp, else the block).
-template <class T, bool Warp>
-__device__ __forceinline__ T row_max(T v, T* shared) {
-  if constexpr (Warp)
-    return warp_max(v);
-  else
-    return block_max(v, shared, lowest<T>());
-}
-template <class T, bool Warp>
-__device__ __forceinline__ T row_sum(T v, T* shared) {
-  if constexpr (Warp)
-    return warp_sum(v);
-  else
-    return block_sum(v, shared);
-}
-
-// Forward: y = exp(x - m) / s (softmax) or x - m - log(s) (log_softmax), m = max, s = sum exp.
-// NaN in a row propagates to the whole row (max is NaN-agnostic, the sum is NaN).
-template <class T, bool Warp>
-__global__ void softmax_forward_kernel(SoftmaxKind kind, T* y, const T* x, int64_t rows,
-                                       int64_t cols) {
-  __shared__ T shared[32];
-  const int lanes = Warp ? 32 : blockDim.x;
-  const int lane = Warp ? (threadIdx.x & 31) : threadIdx.x;
-  const int64_t per_block = Warp ? blockDim.x / 32 : 1;
-  const int64_t sub = Warp ? threadIdx.x / 32 : 0;
-  for (int64_t r = blockIdx.x * per_block + sub; r - sub < rows; r += gridDim.x * per_block) {
-    // Warp mode: all warps of a block loop the same number of times (no block-wide sync used).
-    if (r >= rows) break;
-    const T* xr = x + r * cols;
-    T* yr = y + r * cols;
-    T m = lowest<T>();
-    for (int64_t j = lane; j < cols; j += lanes) m = fmax(m, xr[j]);
-    m = row_max<T, Warp>(m, shared);
-    T s = T(0);
-    for (int64_t j = lane; j < cols; j += lanes) s += fm::m_exp(xr[j] - m);
-    s = row_sum<T, Warp>(s, shared);
-    if (kind == SoftmaxKind::softmax) {
-      const T inv = T(1) / s;
-      for (int64_t j = lane; j < cols; j += lanes) yr[j] = fm::m_exp(xr[j] - m) * inv;
-    } else {
-      const T lse = fm::lse_finish(m, s);
-      for (int64_t j = lane; j < cols; j += lanes) yr[j] = xr[j] - lse;
-    }
-  }
-}
-
-// Backward from the output y: softmax dx = y (g - sum(g y)); log_softmax dx = g - exp(y) sum(g).
-template <class T, bool Warp>
-__global__ void softmax_backward_kernel(SoftmaxKind kind, T* dx, const T* dy, const T* y,
-                                        int64_t rows, int64_t cols) {
-  __shared__ T shared[32];
-  const int lanes = Warp ? 32 : blockDim.x;
-  const int lane = Warp ? (threadIdx.x & 31) : threadIdx.x;
-  const int64_t per_block = Warp ? blockDim.x / 32 : 1;
-  const int64_t sub = Warp ? threadIdx.x / 32 : 0;
-  for (int64_t r = blockIdx.x * per_block + sub; r - sub < rows; r += gridDim.x * per_block) {
-    if (r >= rows) break;
-    const T* gr = dy + r * cols;
-    const T* yr = y + r * cols;
-    T* dr = dx + r * cols;
-    T s = T(0);
-    if (kind == SoftmaxKind::softmax) {
-      for (int64_t j = lane; j < cols; j += lanes) s += gr[j] * yr[j];
-    } else {
-      for (int64_t j = lane; j < cols; j += lanes) s += gr[j];
-    }
-    s = row_sum<T, Warp>(s, shared);
-    if (kind == SoftmaxKind::softmax) {
-      for (int64_t j = lane; j < cols; j += lanes) dr[j] = yr[j] * (gr[j] - s);
-    } else {
-      for (int64_t j = lane; j < cols; j += lanes) dr[j] = gr[j] - fm::m_exp(yr[j]) * s;
-    }
-  }
-}
-
 // ---- launchers ----------------------------------------------------------------------------------
 
 void act_forward(Act act, DType dt, void* y, const void* x, double a, double b, double c,
@@ -242,40 +157,6 @@ void act_backward(Act act, DType dt, void* dx, const void* dy, const void* xy, d
       map2(static_cast<T*>(dx), static_cast<const T*>(dy), static_cast<const T*>(xy), n,
            ActBackward<decltype(op)::value, T>{static_cast<T>(a), static_cast<T>(b),
                                                static_cast<T>(c)});
-    });
-  });
-}
-
-template <class Launch>
-void launch_rows(int64_t rows, int64_t cols, Launch&& launch) {
-  if (rows == 0 || cols == 0) return;
-  if (cols <= 1024) {
-    constexpr int kWarps = 8;  // rows per block
-    launch(std::true_type{}, grid_rows(ceil_div(rows, kWarps)), kWarps * 32);
-  } else {
-    launch(std::false_type{}, grid_rows(rows), cols >= 8192 ? 1024 : 256);
-  }
-  FASTNN_CUDA_CHECK_LAUNCH();
-}
-
-void softmax_fwd(SoftmaxKind kind, DType dt, void* y, const void* x, int64_t rows, int64_t cols) {
-  dispatch_float(dt, "softmax", [&](auto tag) {
-    using T = decltype(tag);
-    launch_rows(rows, cols, [&](auto warp, unsigned grid, int threads) {
-      softmax_forward_kernel<T, decltype(warp)::value><<<grid, threads, 0, current_stream()>>>(
-          kind, static_cast<T*>(y), static_cast<const T*>(x), rows, cols);
-    });
-  });
-}
-
-void softmax_bwd(SoftmaxKind kind, DType dt, void* dx, const void* dy, const void* y, int64_t rows,
-                 int64_t cols) {
-  dispatch_float(dt, "softmax backward", [&](auto tag) {
-    using T = decltype(tag);
-    launch_rows(rows, cols, [&](auto warp, unsigned grid, int threads) {
-      softmax_backward_kernel<T, decltype(warp)::value><<<grid, threads, 0, current_stream()>>>(
-          kind, static_cast<T*>(dx), static_cast<const T*>(dy), static_cast<const T*>(y), rows,
-          cols);
     });
   });
 }
@@ -316,21 +197,6 @@ void gelu_backward_cuda(DType dt, void* dx, const void* dy, const void* x, GeluA
   act_backward(approx == GeluApprox::tanh ? Act::gelu_tanh : Act::gelu_erf, dt, dx, dy, x, 0.0, 0.0,
                0.0, n);
 }
-void softmax_forward_cuda(DType dt, void* y, const void* x, int64_t rows, int64_t cols) {
-  softmax_fwd(SoftmaxKind::softmax, dt, y, x, rows, cols);
-}
-void softmax_backward_cuda(DType dt, void* dx, const void* dy, const void* y, int64_t rows,
-                           int64_t cols) {
-  softmax_bwd(SoftmaxKind::softmax, dt, dx, dy, y, rows, cols);
-}
-void log_softmax_forward_cuda(DType dt, void* y, const void* x, int64_t rows, int64_t cols) {
-  softmax_fwd(SoftmaxKind::log_softmax, dt, y, x, rows, cols);
-}
-void log_softmax_backward_cuda(DType dt, void* dx, const void* dy, const void* y, int64_t rows,
-                               int64_t cols) {
-  softmax_bwd(SoftmaxKind::log_softmax, dt, dx, dy, y, rows, cols);
-}
-
 void silu_forward_cuda(DType dt, void* y, const void* x, int64_t n) {
   act_forward(Act::silu, dt, y, x, 0.0, 0.0, 0.0, n);
 }

@@ -8,8 +8,10 @@ set(FASTNN_CUDA_SOURCES
   csrc/cuda/memory.cu
   csrc/cuda/elementwise.cu
   csrc/cuda/activations.cu
+  csrc/cuda/softmax.cu
   csrc/cuda/reduce.cu
   csrc/cuda/softmax_cross_entropy.cu
+  csrc/cuda/target_error.cu
   csrc/cuda/binary_cross_entropy_with_logits.cu
   csrc/cuda/optim.cu
   csrc/cuda/matmul.cu
@@ -33,6 +35,7 @@ set(FASTNN_CUDA_BINDING_SOURCES
   csrc/bindings/cuda_index.cpp
   csrc/bindings/cuda_pinned.cpp
   csrc/bindings/cuda_stream.cpp
+  csrc/bindings/cuda_target_error.cpp
 )
 python_add_library(_cuda MODULE ${FASTNN_CUDA_SOURCES} ${FASTNN_CUDA_BINDING_SOURCES} WITH_SOABI)
 target_include_directories(_cuda PRIVATE csrc)

@@ -254,8 +254,8 @@ void log_softmax_backward_cuda(DType dt, void* dx, const void* dy, const void* y
 // Exactly one of `labels` (N,) int64/int32 and `probs` (N, C) is given. weight: (C,) or null.
 // loss: (N,) for Reduction::none, else one element. dlogits: (N, C) or null: the gradient of
 // the (reduced) loss w.r.t. the logits (for none: of the sum of the per-row losses).
-// Labels outside [0, C) other than ignore_index throw std::invalid_argument (checked on the
-// device, reported after the launch).
+// Labels outside [0, C) other than ignore_index are found on the device and reported at the next
+// synchronization as target_index_error ([note: deferred target check] in cuda/target_error.h).
 void softmax_cross_entropy_forward_cuda(DType dt, void* loss, void* dlogits, const void* logits,
                                         const void* labels, DType label_dt, const void* probs,
                                         const void* weight, int64_t N, int64_t C,

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "cuda/common.cuh"
+#include "cuda/target_error.h"
 
 namespace fastnn::cuda {
 namespace {
@@ -86,6 +87,7 @@ void synchronize(int device) {
   if (before != device) cudaSetDevice(before);
   FASTNN_CUDA_CHECK(err);
   allocator_note_sync(device);
+  check_deferred_target_error();  // [note: deferred target check]
 }
 
 void device_name(int device, char* buf, int len) {
@@ -115,6 +117,7 @@ void copy_device_to_host(void* dst, const void* src, int64_t bytes) {
   FASTNN_CUDA_CHECK(
       cudaMemcpyAsync(dst, src, static_cast<size_t>(bytes), cudaMemcpyDeviceToHost, s));
   FASTNN_CUDA_CHECK(cudaStreamSynchronize(s));
+  check_deferred_target_error();  // [note: deferred target check]
 }
 
 void copy_device_to_device(void* dst, const void* src, int64_t bytes) {

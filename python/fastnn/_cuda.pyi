@@ -30,6 +30,13 @@ _ReduceOp: TypeAlias = Literal["sum", "mean", "max", "min", "argmax", "argmin"]
 class _TypeError(TypeError):
     """Raised by the argument checks; a TypeError subclass."""
 
+class _TargetIndexError(IndexError, ValueError):
+    """A class target outside [0, C) found on the device, raised at the next synchronization."""
+
+def _check_target_record(
+    state: _Int, row: _Int, label: _Int, classes: _Int, ignore_index: _Int
+) -> int: ...
+
 # ---- device memory (csrc/bindings/cuda_array.cpp, cuda_dlpack.cpp) ----
 
 class DeviceArray:

@@ -48,7 +48,9 @@ class SoftmaxCrossEntropy(Function):
                 logits, tgt, reduction, label_smoothing, ignore_index, weight, self.requires_grad
             )
         except ValueError as e:
-            if "out of range" in str(e):  # a class index outside [0, C): torch's IndexError
+            # a class index outside [0, C): torch's IndexError (the GPU's deferred report of an
+            # earlier call is one already, with this message)
+            if "out of range" in str(e) and not isinstance(e, IndexError):
                 raise IndexError(f"Target is out of bounds: {e}") from None
             raise
         if not self.requires_grad:
