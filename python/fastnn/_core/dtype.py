@@ -193,7 +193,10 @@ def promote(a, b):
         return b
     ca, cb = _CATEGORY[a.kind], _CATEGORY[b.kind]
     if ca != cb:
-        return a if ca > cb else b
+        hi, lo = (a, b) if ca > cb else (b, a)
+        if hi.kind == "c" and lo.kind == "f":  # complex64 with float64 is complex128
+            return np.promote_types(hi, lo)
+        return hi
     if ca == 2:
         return a if a.itemsize >= b.itemsize else b
     return np.promote_types(a, b)  # bool/bool, or integers: numpy agrees with torch there
