@@ -123,6 +123,8 @@ _UNARY = {
     "expm1": np.expm1,
     "sin": np.sin,
     "cos": np.cos,
+    "floor": np.floor,
+    "ceil": np.ceil,
 }
 
 

@@ -653,6 +653,27 @@ def test_integer_relu_stays_on_device(dbe):
     assert got.dtype == np.int64
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64, np.bool_])
+def test_flip_triangles_and_rounding_match_numpy(dtype, dbe):
+    rng = np.random.default_rng(37)
+    x = _sample((3, 7, 33), dtype, rng)
+    if dtype is np.float32:
+        x[0, 0, :4] = [-0.5, 0.5, -0.0, np.nan]
+    d = dev(x)
+    for axes in (None, 0, -1, (0, 2), ()):
+        np.testing.assert_array_equal(host(be().flip(d, axes)), np.flip(x, axes))
+    for k in (-40, -2, 0, 1, 5, 40):
+        np.testing.assert_array_equal(host(be().tril(d, k)), np.tril(x, k))
+        np.testing.assert_array_equal(host(be().triu(d, k)), np.triu(x, k))
+    np.testing.assert_array_equal(host(be().flip(dev(np.zeros((0, 3))), 0)), np.zeros((0, 3)))
+    for name in ("floor", "ceil", "trunc"):
+        got = host(getattr(be(), name)(d))
+        ref = getattr(np, name)(x)
+        assert got.dtype == ref.dtype
+        np.testing.assert_array_equal(got, ref)
+        assert (np.signbit(got) == np.signbit(ref)).all()  # -0.0 kept
+
+
 # ---- with a GPU: through the Tensor API (autograd), torch where installed ---------------------
 
 

@@ -137,6 +137,11 @@ __global__ void add_runs_kernel(T* dst, const T* src, const uint64_t* key, const
   }
 }
 
+// CUB treats a null scratch pointer as a size query: never hand it an empty (null) block.
+int64_t scratch_bytes(size_t cub_bytes) {
+  return cub_bytes > 0 ? static_cast<int64_t>(cub_bytes) : 1;
+}
+
 int bits_for(uint64_t v) {
   int b = 0;
   while (v) {
@@ -240,7 +245,7 @@ void index_add_cuda(DType dt, void* dst, int64_t dst_numel, const void* src, con
   size_t temp_bytes = 0;
   FASTNN_CUDA_CHECK(cub::DeviceRadixSort::SortPairs(nullptr, temp_bytes, key_in, key_out, pos_in,
                                                     pos_out, n, 0, end_bit, current_stream()));
-  Workspace temp(static_cast<int64_t>(temp_bytes));
+  Workspace temp(scratch_bytes(temp_bytes));
   FASTNN_CUDA_CHECK(cub::DeviceRadixSort::SortPairs(temp.as<void>(), temp_bytes, key_in, key_out,
                                                     pos_in, pos_out, n, 0, end_bit,
                                                     current_stream()));
@@ -263,7 +268,7 @@ int64_t count_nonzero_cuda(const bool* mask, int64_t n) {
   size_t temp_bytes = 0;
   FASTNN_CUDA_CHECK(
       cub::DeviceScan::InclusiveSum(nullptr, temp_bytes, flags, incl, n, current_stream()));
-  Workspace temp(static_cast<int64_t>(temp_bytes));
+  Workspace temp(scratch_bytes(temp_bytes));
   FASTNN_CUDA_CHECK(
       cub::DeviceScan::InclusiveSum(temp.as<void>(), temp_bytes, flags, incl, n, current_stream()));
   int64_t count = 0;
@@ -286,7 +291,7 @@ void nonzero_cuda(int64_t* coords, const bool* mask, const Shape& shape, int64_t
   size_t temp_bytes = 0;
   FASTNN_CUDA_CHECK(
       cub::DeviceScan::InclusiveSum(nullptr, temp_bytes, flags, incl, n, current_stream()));
-  Workspace temp(static_cast<int64_t>(temp_bytes));
+  Workspace temp(scratch_bytes(temp_bytes));
   FASTNN_CUDA_CHECK(
       cub::DeviceScan::InclusiveSum(temp.as<void>(), temp_bytes, flags, incl, n, current_stream()));
   if (shape.ndim == 0) return;  // a 0-d mask has no coordinates to write

@@ -1133,9 +1133,9 @@ hypot = _host_op("hypot")
 exp2 = _host_op("exp2")
 log2 = _host_op("log2")
 log10 = _host_op("log10")
-floor = _host_op("floor")
-ceil = _host_op("ceil")
-trunc = _host_op("trunc")
+floor = _gather.rounding("floor")
+ceil = _gather.rounding("ceil")
+trunc = _gather.rounding("trunc")
 erf = _host_op("erf")
 round = _host_op("round")
 cumsum = _host_op("cumsum")
@@ -1144,10 +1144,20 @@ cumprod_backward = _host_op("cumprod_backward")
 prod = _host_op("prod")
 prod_backward = _host_op("prod_backward")
 argsort = _host_op("argsort")
-flip = _host_op("flip")
+flip = _gather.flip
 roll = _host_op("roll")
-tril = _host_op("tril")
-triu = _host_op("triu")
+
+
+def tril(a, k=0):
+    r = _gather.triangle(a, k, True)
+    return _host(_cpu.tril, a, k) if r is None else r  # [host] numpy's 1-d rule
+
+
+def triu(a, k=0):
+    r = _gather.triangle(a, k, False)
+    return _host(_cpu.triu, a, k) if r is None else r  # [host] numpy's 1-d rule
+
+
 scatter = _gather.scatter
 einsum = _host_op("einsum")
 einsum_backward = _host_op("einsum_backward")

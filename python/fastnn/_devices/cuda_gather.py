@@ -424,3 +424,57 @@ def int_pow(a, b, rt):
     if not be._is_dev(b) and b < 0:
         raise ValueError("Integers to negative integer powers are not allowed.")
     return be._cast(be._mod.int_pow(a64, b64), rt)
+
+
+# ---- index-shaped math: flips, triangles, rounding toward integers -----------------------------
+
+
+def flip(a, axes):
+    """numpy.flip as one strided copy (negative strides); axes None flips every axis."""
+    be = _be()
+    a = be._dev(a)
+    axes = tuple(range(a.ndim)) if axes is None else be._axes(axes, a.ndim)
+    if not axes:
+        return a.clone()
+    shape = tuple(a.shape)
+    strides = _plan.contiguous_strides(shape)
+    offset = 0
+    for ax in axes:
+        if shape[ax] > 0:
+            offset += (shape[ax] - 1) * strides[ax]
+        strides[ax] = -strides[ax]
+    if builtins.int(np.prod(shape, dtype=np.int64)) == 0:
+        return be.empty(shape, a.dtype)
+    return be._mod.strided_copy(a, list(shape), strides, offset)
+
+
+def triangle(a, k, lower):
+    """numpy.tril (lower) / triu of the last two dimensions: a where the diagonal offset
+    j - i is <= k (>= k for triu), else 0; None below 2 dimensions (numpy's 1-d rule: host)."""
+    be = _be()
+    a = be._dev(a)
+    if a.ndim < 2:
+        return None
+    n, m = a.shape[-2:]
+    i = be.arange(0, n, 1, _I64).reshape((n, 1))
+    j = be.arange(0, m, 1, _I64).reshape((1, m))
+    d = be.sub(j, i)
+    keep = be.le(d, int(k)) if lower else be.ge(d, int(k))
+    return be.where(keep, a, be.full((), 0, a.dtype))
+
+
+def rounding(name):
+    """floor / ceil / trunc: the float kernels; integers and bools are already whole (numpy
+    keeps their dtype)."""
+
+    def op(x):
+        be = _be()
+        x = be._dev(x)
+        if x.dtype.kind != "f":
+            return x.clone()
+        if name == "trunc":  # toward zero: floor above 0, ceil below (-0.5 -> -0.0 like numpy)
+            return be.where(be.ge(x, 0), be._mod.unary("floor", x), be._mod.unary("ceil", x))
+        return be._mod.unary(name, x)
+
+    op.__name__ = name
+    return op
