@@ -653,6 +653,35 @@ def test_integer_relu_stays_on_device(dbe):
     assert got.dtype == np.int64
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_scatters_into_a_view_stay_inside_it(dtype, dbe):
+    """setitem / index-add / scatter on rows 3..6 of a NaN-guarded array: the guard rows must
+    come back untouched (a kernel writing outside its view fails here)."""
+    rng = np.random.default_rng(41)
+    base = np.full((10, 5, 6), np.nan, dtype)
+    x = _sample((4, 5, 6), dtype, rng)
+    base[3:7] = x
+    d = dev(base)
+    view = d.narrow0(3, 7)
+    be().setitem(view, ([0, 3, -1], slice(None), [5, 0, 2]), 1.5)
+    masked = _sample((int(M45.sum()), 6), dtype, rng)
+    be().setitem(view, M45, dev(masked))
+    be().setitem(view, (slice(None, None, -1), 4), 2.5)
+    ref = base.copy()
+    ref[3:7][[0, 3, -1], :, [5, 0, 2]] = 1.5
+    ref[3:7][M45] = masked
+    ref[3:7][::-1, 4] = 2.5
+    got = host(d)
+    np.testing.assert_array_equal(got, ref)
+    idx = np.array([0, 3, 3, 1])
+    g = _sample((4, 5, 6), dtype, rng)
+    np.add.at(ref[3:7].reshape(4, 30), idx, g.reshape(4, 30))
+    be()._mod.index_add(
+        view, dev(g.reshape(4, 30)), [4, 30], [0, 1], 0, [dev(idx)], [[1, 0]], [4], [30], False
+    )  # fmt: skip
+    np.testing.assert_array_equal(host(d), ref)  # the guard rows stay NaN
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64, np.bool_])
 def test_flip_triangles_and_rounding_match_numpy(dtype, dbe):
     rng = np.random.default_rng(37)

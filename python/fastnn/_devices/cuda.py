@@ -17,6 +17,7 @@ and defines ``array_type``; ``fastnn._devices`` registers it for DeviceArrays.
 """
 
 import builtins
+import sys
 
 import numpy as np
 
@@ -27,6 +28,7 @@ from ..cuda import kernels  # the raw CUDA kernels (fastnn.kernels' CUDA twins)
 from . import cpu as _cpu
 from . import cuda_gather as _gather  # the indexing / creation ops on the device
 
+_gather.bind(sys.modules[__name__])
 _mod = _cuda_pkg._module()  # fastnn._cuda, or None when not built / not loadable
 array_type = _mod.DeviceArray if _mod is not None else None
 

@@ -31,10 +31,16 @@ _F32, _F64, _I64 = np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.int64
 _ADDABLE = (_F32, _F64, _I64)
 
 
-def _be():
-    from . import cuda  # the backend module (imports this one)
+_BACKEND = []  # fastnn._devices.cuda, which imports this module and registers itself
 
-    return cuda
+
+def bind(backend):
+    """Called once by fastnn._devices.cuda: the module whose storage helpers these ops use."""
+    _BACKEND[:] = [backend]
+
+
+def _be():
+    return _BACKEND[0]
 
 
 class DeviceOps:
