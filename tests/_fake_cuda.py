@@ -447,3 +447,12 @@ def int_pow(a, b):
         raise ValueError("Integers to negative integer powers are not allowed.")
     with np.errstate(over="ignore"):
         return _new(np.power(x, y))
+
+
+def int_matmul(a, b, trans_a=False, trans_b=False):
+    x, y = _dev(a, "int_matmul"), _dev(b, "int_matmul")
+    if x.dtype != np.int64 or y.dtype != np.int64 or x.ndim not in (2, 3) or y.ndim not in (2, 3):
+        raise TypeError("int_matmul: int64 arrays of 2 or 3 dimensions")
+    x = np.swapaxes(x, -1, -2) if trans_a else x
+    y = np.swapaxes(y, -1, -2) if trans_b else y
+    return _new(np.matmul(x, y))

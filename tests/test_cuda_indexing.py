@@ -703,6 +703,38 @@ def test_flip_triangles_and_rounding_match_numpy(dtype, dbe):
         assert (np.signbit(got) == np.signbit(ref)).all()  # -0.0 kept
 
 
+@pytest.mark.parametrize(
+    ("da", "db"),
+    [(np.int64, np.int64), (np.int32, np.int32), (np.uint8, np.uint8), (np.bool_, np.bool_),
+     (np.int64, np.float32), (np.float32, np.float64), (np.int32, np.int64)],
+)  # fmt: skip
+@pytest.mark.parametrize(
+    ("sa", "sb", "ta", "tb"),
+    [((7, 33), (33, 5), False, False), ((33, 7), (5, 33), True, True), ((3, 4, 9), (9, 2), False, False),
+     ((9, 4), (3, 2, 9), True, True), ((1, 1), (1, 1), False, False), ((2, 0, 3), (2, 3, 4), False, False)],
+)  # fmt: skip
+def test_matmul_outside_the_float_kernel_matches_numpy(sa, sb, ta, tb, da, db, dbe):
+    rng = np.random.default_rng(43)
+    a = (rng.integers(-(2**40), 2**40, sa) if da is np.int64 else rng.integers(0, 200, sa)).astype(
+        da
+    )
+    b = (rng.integers(-(2**40), 2**40, sb) if db is np.int64 else rng.integers(0, 200, sb)).astype(
+        db
+    )
+    ref = cpu_be.matmul(a, b, trans_a=ta, trans_b=tb)
+    got = host(be().matmul(dev(a), dev(b), trans_a=ta, trans_b=tb))
+    assert got.dtype == ref.dtype
+    if ref.dtype.kind == "f":
+        assert_close(got, ref, atol=1e-3, rtol=1e-5)
+    else:
+        np.testing.assert_array_equal(got, ref)  # exact, wrapped modulo 2^64 like numpy
+    if ref.ndim == 2 and ref.dtype.kind in "iu":
+        bias = rng.integers(0, 9, ref.shape[-1:]).astype(ref.dtype)
+        ref_b = cpu_be.matmul(a, b, trans_a=ta, trans_b=tb, bias=bias)
+        got_b = host(be().matmul(dev(a), dev(b), trans_a=ta, trans_b=tb, bias=dev(bias)))
+        np.testing.assert_array_equal(got_b, ref_b)
+
+
 # ---- with a GPU: through the Tensor API (autograd), torch where installed ---------------------
 
 

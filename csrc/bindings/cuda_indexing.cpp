@@ -336,6 +336,51 @@ py::object int_pow(const py::object& a_obj, const py::object& b_obj) {
   return py::cast(std::move(out));
 }
 
+// op(a) @ op(b) for int64 arrays of 2 or 3 dimensions (a 2-d operand is shared by every batch).
+py::object int_matmul(const py::object& a_obj, const py::object& b_obj, bool trans_a,
+                      bool trans_b) {
+  const char* fn = "int_matmul";
+  DeviceArray& a = as_device_array(a_obj, fn, "a");
+  DeviceArray& b = as_device_array(b_obj, fn, "b");
+  check_dtype(a, DType::i64, fn, "a");
+  check_dtype(b, DType::i64, fn, "b");
+  check_same_device(a, "a", b, "b", fn);
+  FASTNN_CHECK((a.ndim() == 2 || a.ndim() == 3) && (b.ndim() == 2 || b.ndim() == 3), fn,
+               ": a and b must have 2 or 3 dimensions, got ", shape_str(a.shape), " and ",
+               shape_str(b.shape));
+  const int64_t ar = a.shape[a.ndim() - 2], ac = a.shape[a.ndim() - 1];
+  const int64_t br = b.shape[b.ndim() - 2], bc = b.shape[b.ndim() - 1];
+  const int64_t ba = a.ndim() == 3 ? a.shape[0] : 1, bb = b.ndim() == 3 ? b.shape[0] : 1;
+  IntMatmulShape s{};
+  s.M = trans_a ? ac : ar;
+  s.K = trans_a ? ar : ac;
+  s.N = trans_b ? br : bc;
+  const int64_t kb = trans_b ? bc : br;
+  FASTNN_CHECK(s.K == kb, fn, ": inner dimensions differ: op(a) is (", s.M, ", ", s.K,
+               ") and op(b) is (", kb, ", ", s.N, ")");
+  FASTNN_CHECK(ba == bb || ba == 1 || bb == 1, fn, ": batch sizes ", ba, " and ", bb,
+               " cannot be broadcast together");
+  s.batch = ba == 1 ? bb : ba;
+  s.a_batch = ba == 1 ? 0 : ar * ac;
+  s.b_batch = bb == 1 ? 0 : br * bc;
+  s.a_row = trans_a ? 1 : ac;
+  s.a_col = trans_a ? ac : 1;
+  s.b_row = trans_b ? 1 : bc;
+  s.b_col = trans_b ? bc : 1;
+  std::vector<int64_t> shape = {s.M, s.N};
+  if (a.ndim() == 3 || b.ndim() == 3) shape.insert(shape.begin(), s.batch);
+  DeviceGuard guard(a.device());
+  DeviceArray out = empty(shape, DType::i64, a.device());
+  auto* c = static_cast<int64_t*>(out.data());
+  const auto* ap = static_cast<const int64_t*>(a.data());
+  const auto* bp = static_cast<const int64_t*>(b.data());
+  {
+    py::gil_scoped_release release;
+    int_matmul_cuda(c, ap, bp, s);
+  }
+  return py::cast(std::move(out));
+}
+
 }  // namespace
 
 void register_indexing(py::module_& m) {
@@ -364,6 +409,9 @@ void register_indexing(py::module_& m) {
         py::arg("device") = -1, "numpy.linspace's values, on the device.");
   m.def("int_pow", &int_pow, py::arg("a"), py::arg("b"),
         "a ** b for int64 arrays (broadcast), wrapping like numpy; negative exponents raise.");
+  m.def("int_matmul", &int_matmul, py::arg("a"), py::arg("b"), py::arg("trans_a") = false,
+        py::arg("trans_b") = false,
+        "op(a) @ op(b) for int64 arrays of 2 or 3 dimensions, wrapping like numpy.");
 }
 
 }  // namespace fastnn::cuda::bind

@@ -19,6 +19,7 @@ set(FASTNN_CUDA_SOURCES
   csrc/cuda/rnn.cu
   csrc/cuda/indexing.cu
   csrc/cuda/creation.cu
+  csrc/cuda/int_matmul.cu
 )
 set(FASTNN_CUDA_BINDING_SOURCES
   csrc/bindings/cuda_module.cpp

@@ -365,4 +365,14 @@ void int_pow_cuda(void* out, const void* a, const Strides& sa, const void* b, co
 // 1 when some int64 element of x is negative (synchronizes).
 bool any_negative_cuda(const int64_t* x, int64_t n);
 
+// ---- integer matmul (int_matmul.cu) -------------------------------------------------------------
+// c (batch, M, N) contiguous = a @ b in int64 wrapping arithmetic; a's element (p, i, k) is at
+// p * a_batch + i * a_row + k * a_col, b's (p, k, j) at p * b_batch + k * b_row + j * b_col.
+struct IntMatmulShape {
+  int64_t batch, M, N, K;
+  int64_t a_batch, a_row, a_col;
+  int64_t b_batch, b_row, b_col;
+};
+void int_matmul_cuda(int64_t* c, const int64_t* a, const int64_t* b, const IntMatmulShape& s);
+
 }  // namespace fastnn::cuda

@@ -773,7 +773,11 @@ def matmul(a, b, trans_a=False, trans_b=False, bias=None):
         if a.ndim == 2 and b.ndim == 3:
             a = broadcast_to(a, (b.shape[0], *a.shape))
         return _mod.matmul(a, b, trans_a=bool(trans_a), trans_b=bool(trans_b), bias=bias)
-    return _host(_cpu.matmul, a, b, trans_a=trans_a, trans_b=trans_b, bias=bias)  # [host]
+    r = _gather.matmul(a, b, trans_a, trans_b, bias)  # integer, bool and mixed dtypes
+    if r is not None:
+        return r
+    # [host] 1-d or > 3-d operands, a bias of another dtype: numpy's matmul and casting rules
+    return _host(_cpu.matmul, a, b, trans_a=trans_a, trans_b=trans_b, bias=bias)
 
 
 def _activation(name):

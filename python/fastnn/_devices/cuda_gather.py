@@ -484,3 +484,27 @@ def rounding(name):
 
     op.__name__ = name
     return op
+
+
+# ---- matmul outside the float kernel's dtypes ---------------------------------------------------
+
+
+def matmul(a, b, trans_a, trans_b, bias):
+    """op(a) @ op(b) (+ bias) for 2-d / 3-d device operands the float kernel does not take as
+    they are: integer or bool products (the int64 kernel, wrapping like numpy, then cast; bool is
+    numpy's or-of-ands) and mixed dtypes (cast to numpy's result dtype first). None for other
+    shapes or a bias of another dtype (numpy's matmul and casting rules run on the host)."""
+    be = _be()
+    if not (be._is_dev(a) and be._is_dev(b)) or a.ndim not in (2, 3) or b.ndim not in (2, 3):
+        return None
+    rt = np.result_type(a.dtype, b.dtype)
+    if bias is not None and not (be._is_dev(bias) and bias.dtype == rt):
+        return None
+    if rt.kind == "f":
+        a2, b2 = be._cast(a, rt), be._cast(b, rt)
+        if a2.ndim == 2 and b2.ndim == 3:
+            a2 = be.broadcast_to(a2, (b2.shape[0], *a2.shape))
+        return be._mod.matmul(a2, b2, trans_a=bool(trans_a), trans_b=bool(trans_b), bias=bias)
+    r = be._mod.int_matmul(be._cast(a, _I64), be._cast(b, _I64), bool(trans_a), bool(trans_b))
+    r = be.ne(r, 0) if rt.kind == "b" else be._cast(r, rt)
+    return r if bias is None else be._cast(be.add(r, bias), rt)
