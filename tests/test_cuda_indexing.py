@@ -691,6 +691,8 @@ def test_flip_triangles_and_rounding_match_numpy(dtype, dbe):
     d = dev(x)
     for axes in (None, 0, -1, (0, 2), ()):
         np.testing.assert_array_equal(host(be().flip(d, axes)), np.flip(x, axes))
+    for shifts, axes in ((3, None), (-5, 2), ((1, 2), (0, 1)), ((2, 3), (1, 1)), (40, -1), (0, 0)):
+        np.testing.assert_array_equal(host(be().roll(d, shifts, axes)), np.roll(x, shifts, axes))
     for k in (-40, -2, 0, 1, 5, 40):
         np.testing.assert_array_equal(host(be().tril(d, k)), np.tril(x, k))
         np.testing.assert_array_equal(host(be().triu(d, k)), np.triu(x, k))

@@ -1151,7 +1151,7 @@ prod = _host_op("prod")
 prod_backward = _host_op("prod_backward")
 argsort = _host_op("argsort")
 flip = _gather.flip
-roll = _host_op("roll")
+roll = _gather.roll
 
 
 def tril(a, k=0):

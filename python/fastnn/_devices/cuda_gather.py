@@ -508,3 +508,29 @@ def matmul(a, b, trans_a, trans_b, bias):
     r = be._mod.int_matmul(be._cast(a, _I64), be._cast(b, _I64), bool(trans_a), bool(trans_b))
     r = be.ne(r, 0) if rt.kind == "b" else be._cast(r, rt)
     return r if bias is None else be._cast(be.add(r, bias), rt)
+
+
+def roll(a, shifts, axes):
+    """numpy.roll: per axis, the last `shift` entries moved to the front (two block copies);
+    axes None rolls the flattened array. Shifts on a repeated axis add up, as in numpy."""
+    be = _be()
+    a = be._dev(a)
+    if axes is None:
+        return roll(a.reshape(-1), shifts, 0).reshape(tuple(a.shape))
+    shifts, axes = np.broadcast_arrays(np.asarray(shifts), np.asarray(axes))
+    total = {}
+    for s, ax in zip(shifts.reshape(-1).tolist(), axes.reshape(-1).tolist()):
+        ax = be._axes(int(ax), a.ndim)[0]
+        total[ax] = total.get(ax, 0) + int(s)
+    out = a
+    for ax, s in sorted(total.items()):
+        n = a.shape[ax]
+        s = s % n if n else 0
+        if s == 0:
+            continue
+        head = (slice(None),) * ax
+        out = be.concatenate(
+            [be.getitem(out, (*head, slice(n - s, n))), be.getitem(out, (*head, slice(0, n - s)))],
+            ax,
+        )
+    return out.clone() if out is a else out
