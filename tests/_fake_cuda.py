@@ -123,6 +123,8 @@ _UNARY = {
     "expm1": np.expm1,
     "sin": np.sin,
     "cos": np.cos,
+    "floor": np.floor,
+    "ceil": np.ceil,
 }
 
 
@@ -353,3 +355,145 @@ def _optim_kernel(name):
 
 for _n in (n for n, (family, devs) in KERNELS.items() if family == "optim" and "cuda" in devs):
     globals()[_n] = _optim_kernel(_n)
+# ---- indexing and creation (csrc/bindings/cuda_indexing.cpp) ----------------------------------
+
+
+def _view(x, shape, strides, offset, indices, index_strides, axis_sizes, axis_strides):
+    """(flat x, element offsets, in-range mask) of an IndexView, walked like the kernels; the
+    binding's checks: the view stays inside x for in-range indices, index reads inside arrays."""
+    flat = _dev(x, "index view").reshape(-1)
+    n = int(np.prod(shape, dtype=np.int64))
+    grid = np.indices(shape).reshape(len(shape), n) if n else np.zeros((len(shape), 0), np.int64)
+    off = np.full(n, offset, np.int64)
+    lo = hi = offset
+    for d, s in enumerate(strides):
+        off += grid[d] * s
+        lo, hi = lo + min(0, (shape[d] - 1) * s), hi + max(0, (shape[d] - 1) * s)
+    ok = np.ones(n, bool)
+    for idx, istr, size, astr in zip(indices, index_strides, axis_sizes, axis_strides):
+        a = _dev(idx, "indices").reshape(-1)
+        if a.dtype != np.int64:
+            raise TypeError("indices must be int64")
+        io = np.zeros(n, np.int64)
+        for d, s in enumerate(istr):
+            if s < 0:
+                raise ValueError("index_strides must be >= 0")
+            io += grid[d] * s
+        if n and io.max() >= a.size:
+            raise ValueError("index array read out of bounds")
+        k = a[io] if n else np.zeros(0, np.int64)
+        k = np.where(k < 0, k + size, k)
+        ok &= (k >= 0) & (k < size)
+        off += np.where(ok, k, 0) * astr
+        if size > 0:
+            lo, hi = lo + min(0, (size - 1) * astr), hi + max(0, (size - 1) * astr)
+    if n and (lo < 0 or hi >= flat.size):
+        raise ValueError("index view reaches outside x")
+    return flat, off, ok
+
+
+def index_gather(x, shape, strides, offset, indices, index_strides, axis_sizes, axis_strides):
+    flat, off, ok = _view(
+        x, shape, strides, offset, indices, index_strides, axis_sizes, axis_strides
+    )
+    out = np.zeros(off.size, flat.dtype)
+    out[ok] = flat[off[ok]]
+    return _new(out.reshape(shape))
+
+
+def index_scatter(
+    x, value, shape, strides, offset, indices, index_strides, axis_sizes, axis_strides
+):
+    v = _dev(value, "value")
+    if v.dtype != x.dtype:
+        raise TypeError("index_scatter: value must have x's dtype")
+    if x._shares_memory(value):
+        raise ValueError("index_scatter: value overlaps x")
+    flat, off, ok = _view(
+        x, shape, strides, offset, indices, index_strides, axis_sizes, axis_strides
+    )
+    v = np.broadcast_to(v, tuple(shape)).reshape(-1)
+    flat[off[ok]] = v[ok]
+
+
+def index_add(x, src, shape, strides, offset, indices, index_strides, axis_sizes, axis_strides,
+              scale_by_count=False):  # fmt: skip
+    s = _dev(src, "src")
+    if x.dtype not in _NUMERIC or s.dtype != x.dtype or s.shape != tuple(shape):
+        raise TypeError("index_add: src must have x's dtype (float32/float64/int64) and shape")
+    flat, off, ok = _view(
+        x, shape, strides, offset, indices, index_strides, axis_sizes, axis_strides
+    )
+    np.add.at(flat, off[ok], s.reshape(-1)[ok])  # in position order, like the sorted runs
+    if scale_by_count:
+        keys, counts = np.unique(off[ok], return_counts=True)
+        many = counts > 1
+        one = flat.dtype.type(1)
+        flat[keys[many]] *= one / counts[many].astype(flat.dtype)
+
+
+def first_bad_index(indices, sizes, allow_negative=True):
+    for j, (idx, size) in enumerate(zip(indices, sizes)):
+        a = _dev(idx, "indices").reshape(-1)
+        bad = (a < -size) | (a >= size) if allow_negative else (a < 0) | (a >= size)
+        if bad.any():
+            pos = int(np.argmax(bad))
+            return j, pos, int(a[pos])
+    return None
+
+
+def nonzero(mask):
+    m = _dev(mask, "nonzero")
+    if m.dtype != np.bool_:
+        raise TypeError("nonzero: mask must be bool")
+    return _new(np.argwhere(m).astype(np.int64).reshape(-1, m.ndim))
+
+
+def arange(v0, v1, n, dtype, device=-1):
+    dt = np.dtype(dtype)
+    if dt not in _NUMERIC:
+        raise TypeError("arange: float32, float64 or int64")
+    i = np.arange(n, dtype=np.int64)
+    with np.errstate(over="ignore"):
+        if dt.kind == "f":
+            t = dt.type
+            out = (t(v0) + i.astype(dt) * t(t(v1) - t(v0))).astype(dt)
+        else:
+            d = np.int64(np.uint64(np.int64(v1)) - np.uint64(np.int64(v0)))
+            out = np.int64(v0) + i * d
+    if n > 0:
+        out[0] = v0
+    if n > 1:
+        out[1] = v1
+    return _new(out)
+
+
+def linspace(start, stop, delta, step, div, step_zero, endpoint, n, dtype, device=-1):
+    i = np.arange(n, dtype=np.float64)
+    y = (i / div) * delta if step_zero else i * step
+    y = y + start
+    if endpoint and n > 1:
+        y[-1] = stop
+    dt = np.dtype(dtype)
+    if dt.kind in "iu":
+        y = np.floor(y)
+    return _new(y.astype(dt))
+
+
+def int_pow(a, b):
+    x, y = _dev(a, "int_pow"), _dev(b, "int_pow")
+    if x.dtype != np.int64 or y.dtype != np.int64:
+        raise TypeError("int_pow: int64 arrays")
+    if (y < 0).any():
+        raise ValueError("Integers to negative integer powers are not allowed.")
+    with np.errstate(over="ignore"):
+        return _new(np.power(x, y))
+
+
+def int_matmul(a, b, trans_a=False, trans_b=False):
+    x, y = _dev(a, "int_matmul"), _dev(b, "int_matmul")
+    if x.dtype != np.int64 or y.dtype != np.int64 or x.ndim not in (2, 3) or y.ndim not in (2, 3):
+        raise TypeError("int_matmul: int64 arrays of 2 or 3 dimensions")
+    x = np.swapaxes(x, -1, -2) if trans_a else x
+    y = np.swapaxes(y, -1, -2) if trans_b else y
+    return _new(np.matmul(x, y))

@@ -17,6 +17,7 @@ void register_index(py::module_& m);
 void register_pinned(py::module_& m);
 void register_stream(py::module_& m);
 void register_target_error(py::module_& m);
+void register_indexing(py::module_& m);
 }  // namespace fastnn::cuda::bind
 
 PYBIND11_MODULE(_cuda, m) {
@@ -32,4 +33,5 @@ PYBIND11_MODULE(_cuda, m) {
   fastnn::cuda::bind::register_pinned(m);
   fastnn::cuda::bind::register_stream(m);
   fastnn::cuda::bind::register_target_error(m);
+  fastnn::cuda::bind::register_indexing(m);
 }

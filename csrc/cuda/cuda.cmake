@@ -23,6 +23,9 @@ set(FASTNN_CUDA_SOURCES
   csrc/cuda/pinned.cu
   csrc/cuda/stream.cu
   csrc/cuda/graph.cu
+  csrc/cuda/indexing.cu
+  csrc/cuda/creation.cu
+  csrc/cuda/int_matmul.cu
 )
 set(FASTNN_CUDA_BINDING_SOURCES
   csrc/bindings/cuda_module.cpp
@@ -36,6 +39,7 @@ set(FASTNN_CUDA_BINDING_SOURCES
   csrc/bindings/cuda_pinned.cpp
   csrc/bindings/cuda_stream.cpp
   csrc/bindings/cuda_target_error.cpp
+  csrc/bindings/cuda_indexing.cpp
 )
 python_add_library(_cuda MODULE ${FASTNN_CUDA_SOURCES} ${FASTNN_CUDA_BINDING_SOURCES} WITH_SOABI)
 target_include_directories(_cuda PRIVATE csrc)

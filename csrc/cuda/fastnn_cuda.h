@@ -358,4 +358,75 @@ void group_norm_backward_cuda(DType dt, void* dx, void* dweight, void* dbias, co
                               const void* x, const void* weight, const double* mean,
                               const double* rstd, int64_t N, int64_t C, int64_t S, int64_t G);
 
+// ---- indexing (indexing.cu): gathers and scatters through integer index arrays ---------------
+// An indexed view of a contiguous array: element t of the contiguous iteration space `shape`
+// (multi-index i_0 .. i_{ndim-1}) is the array element
+//   offset + sum_k i_k * strides[k] + sum_j wrap_j(idx[j][sum_k i_k * idx_strides[j].s[k]]) *
+//   axis_stride[j]
+// where wrap_j adds axis_size[j] to a negative index. An element whose index stays outside
+// [0, axis_size[j]) after the wrap is skipped (a gather writes 0), so a kernel never reads or
+// writes outside the array; callers report bad indices first with first_bad_index_cuda.
+struct IndexView {
+  Shape shape;
+  Strides strides;
+  int64_t offset;
+  int n_idx;  // 0 .. kMaxDims index arrays (int64, device)
+  const int64_t* idx[kMaxDims];
+  Strides idx_strides[kMaxDims];
+  int64_t axis_size[kMaxDims];
+  int64_t axis_stride[kMaxDims];
+};
+struct BadIndex {
+  int array = -1;  // -1: every index is valid
+  int64_t position = -1;
+  int64_t value = 0;
+};
+// The first entry (lowest position, first array) outside [-size, size) ([0, size) without
+// allow_negative) of n_arrays int64 index arrays of numel[j] entries. Synchronizes the stream:
+// the answer is read back.
+BadIndex first_bad_index_cuda(int n_arrays, const int64_t* const* idx, const int64_t* numel,
+                              const int64_t* size, bool allow_negative);
+// out (contiguous over v.shape) = the view's elements; any dtype, by element size (1, 4 or 8).
+void index_gather_cuda(int64_t elem_size, void* out, const void* src, const IndexView& v);
+// The view's elements of dst = value read through value_strides over v.shape (0 broadcasts).
+// Where several elements of the view name one element of dst, one of the writes wins.
+void index_scatter_cuda(int64_t elem_size, void* dst, const void* value,
+                        const Strides& value_strides, const IndexView& v);
+// The view's elements of dst (contiguous, dst_numel elements) += src (contiguous over v.shape),
+// deterministically: the (destination, position) pairs are sorted (stably) and each destination
+// adds its sources in position order, starting from its old value (numpy's np.add.at order).
+// With scale_by_count a destination hit k > 1 times gets (old + sum) * (1 / k) (embedding's
+// scale_grad_by_freq; old is 0 there). f32 / f64 / i64.
+void index_add_cuda(DType dt, void* dst, int64_t dst_numel, const void* src, const IndexView& v,
+                    bool scale_by_count);
+// The number of non-zero entries of a bool array (synchronizes), and their coordinates:
+// coords (count, shape.ndim) int64 in C order (numpy's nonzero, transposed).
+int64_t count_nonzero_cuda(const bool* mask, int64_t n);
+void nonzero_cuda(int64_t* coords, const bool* mask, const Shape& shape, int64_t count);
+
+// ---- creation (creation.cu): numpy's arange / linspace values, made on the device ------------
+// out[0] = v0, out[1] = v1, out[i] = v0 + T(i) * (v1 - v0) in the dtype's arithmetic (numpy's
+// fill rule; no fused multiply-add). v0 / v1 are the first two values already cast to dt.
+void arange_cuda(DType dt, void* out, double v0, double v1, int64_t v0_i, int64_t v1_i, int64_t n);
+// numpy.linspace in float64: y_i = i * step + start (or i / div * delta + start when step == 0),
+// the last = stop when endpoint and n > 1, floored for integer dtypes, then cast to dt.
+void linspace_cuda(DType dt, void* out, double start, double stop, double delta, double step,
+                   int64_t div, bool step_zero, bool endpoint, int64_t n);
+// Integer power with numpy's int64 wrap-around: out = a ** b, broadcast like binary_cuda.
+// Negative exponents are rejected by the caller.
+void int_pow_cuda(void* out, const void* a, const Strides& sa, const void* b, const Strides& sb,
+                  const Shape& shape);
+// 1 when some int64 element of x is negative (synchronizes).
+bool any_negative_cuda(const int64_t* x, int64_t n);
+
+// ---- integer matmul (int_matmul.cu) -------------------------------------------------------------
+// c (batch, M, N) contiguous = a @ b in int64 wrapping arithmetic; a's element (p, i, k) is at
+// p * a_batch + i * a_row + k * a_col, b's (p, k, j) at p * b_batch + k * b_row + j * b_col.
+struct IntMatmulShape {
+  int64_t batch, M, N, K;
+  int64_t a_batch, a_row, a_col;
+  int64_t b_batch, b_row, b_col;
+};
+void int_matmul_cuda(int64_t* c, const int64_t* a, const int64_t* b, const IntMatmulShape& s);
+
 }  // namespace fastnn::cuda

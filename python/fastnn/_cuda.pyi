@@ -578,3 +578,64 @@ def is_pinned(array: object) -> bool: ...
 def from_numpy_async(array: object, device: _Int = -1) -> DeviceArray: ...
 def pinned_memory_stats() -> dict[str, int]: ...
 def pinned_empty_cache() -> None: ...
+
+# ---- indexing and creation (csrc/bindings/cuda_indexing.cpp) ----
+# An indexed view: shape, element strides and offset, then int64 index arrays read through
+# index_strides, each adding index * axis_stride (negative indices wrap by axis_size).
+
+def index_gather(
+    x: DeviceArray,
+    shape: Sequence[_Int],
+    strides: Sequence[_Int],
+    offset: _Int,
+    indices: list[DeviceArray],
+    index_strides: Sequence[Sequence[_Int]],
+    axis_sizes: Sequence[_Int],
+    axis_strides: Sequence[_Int],
+) -> DeviceArray: ...
+def index_scatter(
+    x: DeviceArray,
+    value: DeviceArray,
+    shape: Sequence[_Int],
+    strides: Sequence[_Int],
+    offset: _Int,
+    indices: list[DeviceArray],
+    index_strides: Sequence[Sequence[_Int]],
+    axis_sizes: Sequence[_Int],
+    axis_strides: Sequence[_Int],
+) -> None: ...
+def index_add(
+    x: DeviceArray,
+    src: DeviceArray,
+    shape: Sequence[_Int],
+    strides: Sequence[_Int],
+    offset: _Int,
+    indices: list[DeviceArray],
+    index_strides: Sequence[Sequence[_Int]],
+    axis_sizes: Sequence[_Int],
+    axis_strides: Sequence[_Int],
+    scale_by_count: bool = False,
+) -> None: ...
+def first_bad_index(
+    indices: list[DeviceArray], sizes: Sequence[_Int], allow_negative: bool = True
+) -> tuple[int, int, int] | None: ...
+def nonzero(mask: DeviceArray) -> DeviceArray: ...
+def arange(
+    v0: _Float, v1: _Float, n: _Int, dtype: npt.DTypeLike, device: _Int = -1
+) -> DeviceArray: ...
+def linspace(
+    start: _Float,
+    stop: _Float,
+    delta: _Float,
+    step: _Float,
+    div: _Int,
+    step_zero: bool,
+    endpoint: bool,
+    n: _Int,
+    dtype: npt.DTypeLike,
+    device: _Int = -1,
+) -> DeviceArray: ...
+def int_pow(a: DeviceArray, b: DeviceArray) -> DeviceArray: ...
+def int_matmul(
+    a: DeviceArray, b: DeviceArray, trans_a: bool = False, trans_b: bool = False
+) -> DeviceArray: ...

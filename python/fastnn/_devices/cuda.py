@@ -17,6 +17,7 @@ and defines ``array_type``; ``fastnn._devices`` registers it for DeviceArrays.
 """
 
 import builtins
+import sys
 
 import numpy as np
 
@@ -26,7 +27,9 @@ from .._core.device import device as _device
 from ..cuda import kernels  # the raw CUDA kernels (fastnn.kernels' CUDA twins)
 from ..cuda import random as _cuda_random
 from . import cpu as _cpu
+from . import cuda_gather as _gather  # the indexing / creation ops on the device
 
+_gather.bind(sys.modules[__name__])
 _mod = _cuda_pkg._module()  # fastnn._cuda, or None when not built / not loadable
 array_type = _mod.DeviceArray if _mod is not None else None
 
@@ -212,15 +215,21 @@ def full(shape, value, dtype):
 
 
 def arange(start, end, step, dtype):
-    return from_numpy(np.arange(start, end, step, dtype=dtype))  # [host] creation, not hot
+    r = _gather.arange(start, end, step, dtype)
+    if r is None:  # [host] bool ranges and non-Python-number bounds: numpy's own rules
+        r = from_numpy(np.arange(start, end, step, dtype=dtype))
+    return r
 
 
 def linspace(start, end, steps, dtype):
-    return from_numpy(np.linspace(start, end, steps, dtype=dtype))  # [host]
+    r = _gather.linspace(start, end, steps, dtype)
+    if r is None:  # [host] non-Python-number bounds (numpy's dtype rules for them)
+        r = from_numpy(np.linspace(start, end, steps, dtype=dtype))
+    return r
 
 
 def eye(n, m=None, dtype=np.float64):
-    return from_numpy(np.eye(n, m, dtype=dtype))  # [host]
+    return _gather.eye(n, m, np.dtype(dtype))
 
 
 # ---- random: float fills from the CUDA Philox generator (fastnn.cuda.random) -----------------
@@ -308,8 +317,9 @@ def _binary(name):
         rt = np.result_type(_dtype_of(a), _dtype_of(b))
         if name == "div" and rt.kind in "biu":
             rt = _F64  # true division of integers is float64 (numpy)
-        if name == "pow" and rt.kind in "biu":  # [host] no integer power kernel
-            r = _host(_cpu.pow, a, b)
+        if name == "pow" and rt.kind in "biu":
+            # bool ** bool: [host] numpy's bool power rules; integers: the device power
+            r = _host(_cpu.pow, a, b) if rt.kind == "b" else _gather.int_pow(a, b, rt)
             return r if out is None else _into(out, r, rt, a, b, name)
         ct = _compute(rt)
         a2 = _cast(a, ct) if _is_dev(a) else a
@@ -646,10 +656,14 @@ def _host_index(index):
 
 def getitem(a, index):
     """x[index]: a view when it selects one contiguous block (x[i], x[i:j], x[i, j:k]...), a
-    strided copy for other basic indices, [host] for integer-array and mask indices."""
+    strided copy for other basic indices, a device gather for integer-array and mask indices
+    (cuda_gather: one index-check read-back; a mask reads its count back)."""
     view = _basic_view(tuple(a.shape), index)
     if view is None:
-        return from_numpy(np.asarray(a.numpy()[_host_index(index)]))
+        p = _gather.plan(tuple(a.shape), index)
+        if p is None:  # [host] a view over more than 8 dimensions (a 0-d bool on an 8-d array)
+            return from_numpy(np.asarray(a.numpy()[_host_index(index)]))
+        return _gather.getitem(a, p)
     block = _block(a, view)
     if block is not None:
         return block
@@ -658,8 +672,8 @@ def getitem(a, index):
 
 
 def setitem(a, index, value):
-    """x[index] = value in place: on the device when the index selects one contiguous block,
-    else [host] (the whole array goes to the host and back)."""
+    """x[index] = value in place: a fill / copy when the index selects one contiguous block, else
+    a device scatter through the index (repeated indices keep one of their values)."""
     view = _basic_view(tuple(a.shape), index)
     block = None if view is None else _block(a, view)
     if block is not None:
@@ -668,7 +682,11 @@ def setitem(a, index, value):
         else:
             copyto(block, value)
         return
-    h = a.numpy()
+    p = _gather.plan(tuple(a.shape), index)
+    if p is not None:
+        _gather.setitem(a, p, value)
+        return
+    h = a.numpy()  # [host] a view over more than 8 dimensions
     h[_host_index(index)] = _to_host(value)
     a.copy_(h)
 
@@ -682,9 +700,13 @@ def _has_int_array(index):
 
 def getitem_backward(g, shape, index, advanced):
     """Scatter ``g`` (the grad of ``a[index]``) into zeros of ``shape``; repeated integer
-    indices add ([host] np.add.at)."""
-    if advanced and _has_int_array(index):
-        return _host(_cpu.getitem_backward, g, shape, index, advanced)
+    indices add, deterministically in index order (cuda_gather)."""
+    if advanced:
+        p = _gather.plan(tuple(shape), index, check=False)  # the forward checked the indices
+        if p is not None:
+            return _gather.getitem_backward(g, tuple(shape), p)
+        if _has_int_array(index):
+            return _host(_cpu.getitem_backward, g, shape, index, advanced)  # [host] > 8 dims
     out = zeros(shape, g.dtype)
     setitem(out, index, g)
     return out
@@ -740,11 +762,11 @@ def stack(arrays, axis):
 
 
 def take_along_axis(a, idx, axis):
-    return _host(_cpu.take_along_axis, a, idx, axis)  # [host] no gather kernel
+    return _gather.take_along_axis(_dev(a), idx, axis)
 
 
 def take_along_axis_backward(g, shape, idx, axis):
-    return _host(_cpu.take_along_axis_backward, g, shape, idx, axis)  # [host]
+    return _gather.take_along_axis_backward(g, shape, idx, axis)
 
 
 # ---- hot ops: the fastnn._cuda kernels for float32 / float64 ------------------------------------
@@ -762,7 +784,11 @@ def matmul(a, b, trans_a=False, trans_b=False, bias=None):
         if a.ndim == 2 and b.ndim == 3:
             a = broadcast_to(a, (b.shape[0], *a.shape))
         return _mod.matmul(a, b, trans_a=bool(trans_a), trans_b=bool(trans_b), bias=bias)
-    return _host(_cpu.matmul, a, b, trans_a=trans_a, trans_b=trans_b, bias=bias)  # [host]
+    r = _gather.matmul(a, b, trans_a, trans_b, bias)  # integer, bool and mixed dtypes
+    if r is not None:
+        return r
+    # [host] 1-d or > 3-d operands, a bias of another dtype: numpy's matmul and casting rules
+    return _host(_cpu.matmul, a, b, trans_a=trans_a, trans_b=trans_b, bias=bias)
 
 
 def _activation(name):
@@ -771,7 +797,9 @@ def _activation(name):
     def op(x, *args):
         if x.dtype.kind == "f":
             return getattr(_mod, name)(x, *args)
-        return _host(cpu_op, x, *args)  # [host] integer inputs
+        if name == "relu":
+            return maximum(x, 0)  # numpy's maximum(x, 0) keeps the integer dtype
+        return _host(cpu_op, x, *args)  # [host] integer inputs (not in a training step)
 
     op.__name__ = name
     return op
@@ -1071,24 +1099,19 @@ def avg_pool2d_backward(
     )
 
 
-# ---- embedding: [host] gather / scatter-add (no CUDA kernels yet) -----------------------------
+# ---- embedding: the device gather / sorted scatter-add (cuda_gather) ----------------------------
 
 
 def embedding(weight, indices):
-    return _host(_cpu.embedding, weight, indices)
+    return _gather.embedding(weight, indices)
 
 
 def embedding_backward(grad, indices, num_weights, padding_idx=None, scale_grad_by_freq=False):
-    return _host(
-        _cpu.embedding_backward, grad, indices, num_weights, padding_idx, scale_grad_by_freq
-    )
+    return _gather.embedding_backward(grad, indices, num_weights, padding_idx, scale_grad_by_freq)
 
 
 def embedding_renorm_(weight, indices, max_norm, norm_type=2.0):
-    host = _to_host(weight)
-    _cpu.embedding_renorm_(host, _to_host(indices), max_norm, norm_type)
-    copyto(weight, _to_dev(host))  # [host] then written back into the device table
-    return weight
+    return _gather.embedding_renorm_(weight, indices, max_norm, norm_type)
 
 
 def matmul_shared(a, b, trans_a=False, trans_b=False):
@@ -1127,9 +1150,9 @@ hypot = _host_op("hypot")
 exp2 = _host_op("exp2")
 log2 = _host_op("log2")
 log10 = _host_op("log10")
-floor = _host_op("floor")
-ceil = _host_op("ceil")
-trunc = _host_op("trunc")
+floor = _gather.rounding("floor")
+ceil = _gather.rounding("ceil")
+trunc = _gather.rounding("trunc")
 erf = _host_op("erf")
 round = _host_op("round")
 cumsum = _host_op("cumsum")
@@ -1138,10 +1161,20 @@ cumprod_backward = _host_op("cumprod_backward")
 prod = _host_op("prod")
 prod_backward = _host_op("prod_backward")
 argsort = _host_op("argsort")
-flip = _host_op("flip")
-roll = _host_op("roll")
-tril = _host_op("tril")
-triu = _host_op("triu")
-scatter = _host_op("scatter")
+flip = _gather.flip
+roll = _gather.roll
+
+
+def tril(a, k=0):
+    r = _gather.triangle(a, k, True)
+    return _host(_cpu.tril, a, k) if r is None else r  # [host] numpy's 1-d rule
+
+
+def triu(a, k=0):
+    r = _gather.triangle(a, k, False)
+    return _host(_cpu.triu, a, k) if r is None else r  # [host] numpy's 1-d rule
+
+
+scatter = _gather.scatter
 einsum = _host_op("einsum")
 einsum_backward = _host_op("einsum_backward")
