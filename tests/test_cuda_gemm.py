@@ -189,7 +189,12 @@ def test_every_kernel_path(path, ta, tb, k, rng):
 
 @needs_gpu
 @pytest.mark.parametrize(("ta", "tb"), TRANSPOSES)
-@pytest.mark.parametrize(("m", "n", "k"), [(129, 257, 300), (1000, 1000, 1000), (2049, 2050, 515)])
+@pytest.mark.parametrize(
+    ("m", "n", "k"),
+    # 2048 x 2052 x 260: every leading dimension a multiple of 4 (16-byte runs on the big tile)
+    # with a 4-wide tail column of tiles.
+    [(129, 257, 300), (1000, 1000, 1000), (2049, 2050, 515), (2048, 2052, 260)],
+)
 def test_large_shapes(m, n, k, ta, tb, rng):
     _run_case(rng, 0, m, n, k, ta, tb, np.float32, alpha=0.75, beta=-1.25, bias=True)
 
@@ -295,6 +300,32 @@ def test_split_k_is_deterministic(rng):
     first = ck.matmul(da, db).numpy()
     for _ in range(3):
         np.testing.assert_array_equal(ck.matmul(da, db).numpy(), first)
+
+
+@needs_gpu
+@pytest.mark.parametrize("b_batched", [True, False])
+@pytest.mark.parametrize(("ta", "tb"), TRANSPOSES)
+def test_split_k_with_a_batch(ta, tb, b_batched, rng):
+    # A few small items with a deep K: split, with partials per (chunk, item) in the workspace.
+    ck = _ck()
+    batch, m, n, k = 3, 40, 52, 700
+    assert _plan(batch, m, n, k)["splits"] > 1
+    a, b = _operands(rng, batch, m, n, k, ta, tb, np.float32, b_batched=b_batched)
+    c0 = rng.standard_normal((batch, m, n)).astype(np.float32)
+    bias = rng.standard_normal(n).astype(np.float32)
+    out = cuda.from_numpy(c0)
+    ck.matmul(
+        cuda.from_numpy(a),
+        cuda.from_numpy(b),
+        trans_a=ta,
+        trans_b=tb,
+        alpha=-0.5,
+        beta=2.0,
+        out=out,
+        bias=cuda.from_numpy(bias),
+    )
+    want, mag = _reference(a, b, ta, tb, -0.5, 2.0, c0, bias)
+    _assert_matches(out.numpy(), want, mag, np.float32, f"split batched ta={ta} tb={tb}")
 
 
 @needs_gpu
