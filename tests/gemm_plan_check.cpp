@@ -220,8 +220,10 @@ static double replay(const Problem& pr, int tile, int splits_req, int64_t grid_y
   };
 
   std::vector<float> As, Bs;
-  for (int64_t by = 0; by < p.grid_y; ++by)
-    for (int64_t z = by; z < zs; z += p.grid_y) {
+  // Launches of at most grid_y rows, as launch_sgemm issues them.
+  for (int64_t z0 = 0; z0 < zs; z0 += p.grid_y)
+    for (int64_t by = 0; by < std::min<int64_t>(p.grid_y, zs - z0); ++by) {
+      const int64_t z = z0 + by;
       const int64_t sp = z / B, item = z - sp * B;
       const int k_begin = static_cast<int>(sp * p.k_chunk);
       const int k_len = static_cast<int>(std::min<int64_t>(K - k_begin, p.k_chunk));

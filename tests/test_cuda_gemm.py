@@ -58,7 +58,7 @@ def test_plan_known_shapes():
         assert p["k_chunk"] % 8 == 0 and (p["splits"] - 1) * p["k_chunk"] < k
     # Mostly-padding tiles are avoided: a 10-wide output never gets a 128-wide tile.
     assert _plan(5000, 64, 10, 64, sms=132)["tile_n"] == 64
-    # The grid's y axis stops at 65535; the kernel loops over the rest of the batch.
+    # The grid's y axis stops at 65535; the rest of the batch goes to further launches.
     assert _plan(100000, 2, 3, 4, sms=132)["grid_y"] == 65535
     assert _plan(7, 2, 3, 4, sms=132)["grid_y"] == 7
 
@@ -341,7 +341,7 @@ def test_batch_past_the_grid_limit(dtype, b_batched, rng):
     ).numpy()
     want, mag = _reference(a, b, False, True, 1.0, 0.0, None, bias)
     _assert_matches(got, want, mag, dtype, f"batch {batch}")
-    # The last items are the ones past grid.y = 65535: a dropped loop would leave them 0.
+    # The last items are past grid.y = 65535, in a second launch: without it they would stay 0.
     assert np.abs(got[-1]).sum() > 0
 
 

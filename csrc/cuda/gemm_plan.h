@@ -37,7 +37,7 @@ struct Plan {
   int splits = 1;  // K is cut into `splits` chunks of k_chunk (a multiple of kBK; last shorter)
   int64_t k_chunk = 0;  // == K when splits == 1
   int64_t grid_x = 0;   // tiles_m * tiles_n
-  int64_t grid_y = 0;   // min(batch * splits, 65535); the kernel loops over the rest
+  int64_t grid_y = 0;   // min(batch * splits, 65535); more rows take more launches
 };
 
 inline int64_t ceil_div_h(int64_t a, int64_t b) { return (a + b - 1) / b; }

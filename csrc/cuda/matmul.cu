@@ -143,18 +143,25 @@ template <int kTile>
 void launch_sgemm(const gemm::SgemmArgs& args, bool ta, bool tb, const gemm::Plan& plan) {
   constexpr gemm::TileCfg cfg = gemm::kTiles[kTile];
   constexpr int BM = cfg.bm, BN = cfg.bn, WM = cfg.warps_m, WN = cfg.warps_n;
-  const dim3 grid(static_cast<unsigned>(plan.grid_x), static_cast<unsigned>(plan.grid_y));
   constexpr unsigned threads = cfg.threads();
   cudaStream_t s = current_stream();
-  if (!ta && !tb)
-    gemm::sgemm_kernel<BM, BN, WM, WN, false, false><<<grid, threads, 0, s>>>(args);
-  else if (!ta && tb)
-    gemm::sgemm_kernel<BM, BN, WM, WN, false, true><<<grid, threads, 0, s>>>(args);
-  else if (ta && !tb)
-    gemm::sgemm_kernel<BM, BN, WM, WN, true, false><<<grid, threads, 0, s>>>(args);
-  else
-    gemm::sgemm_kernel<BM, BN, WM, WN, true, true><<<grid, threads, 0, s>>>(args);
-  FASTNN_CUDA_CHECK_LAUNCH();
+  const int64_t rows = args.batch * plan.splits;
+  // grid.y stops at 65535: larger batches take several launches.
+  for (int64_t z0 = 0; z0 < rows; z0 += plan.grid_y) {
+    gemm::SgemmArgs chunk = args;
+    chunk.z0 = z0;
+    const int64_t gy = rows - z0 < plan.grid_y ? rows - z0 : plan.grid_y;
+    const dim3 grid(static_cast<unsigned>(plan.grid_x), static_cast<unsigned>(gy));
+    if (!ta && !tb)
+      gemm::sgemm_kernel<BM, BN, WM, WN, false, false><<<grid, threads, 0, s>>>(chunk);
+    else if (!ta && tb)
+      gemm::sgemm_kernel<BM, BN, WM, WN, false, true><<<grid, threads, 0, s>>>(chunk);
+    else if (ta && !tb)
+      gemm::sgemm_kernel<BM, BN, WM, WN, true, false><<<grid, threads, 0, s>>>(chunk);
+    else
+      gemm::sgemm_kernel<BM, BN, WM, WN, true, true><<<grid, threads, 0, s>>>(chunk);
+    FASTNN_CUDA_CHECK_LAUNCH();
+  }
 }
 
 // float32 with M, N, K < 2^30 (32-bit index math inside a batch item is then exact).
@@ -170,7 +177,6 @@ void sgemm(float* c, const float* a, const float* b, const float* bias, int64_t 
   args.sa = sa;
   args.sb = sb;
   args.batch = batch;
-  args.zs = batch * plan.splits;
   args.M = static_cast<int>(M);
   args.N = static_cast<int>(N);
   args.K = static_cast<int>(K);

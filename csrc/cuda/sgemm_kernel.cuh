@@ -2,12 +2,14 @@
 // beta * C + bias, or with split K the raw partial product of one K chunk; exact fp32 FMA (no
 // TF32). At most 128 registers per thread (launch bounds: 2 blocks of 256 or 4 of 128 per SM).
 //
-// Grid: x enumerates the output tiles, y the (K chunk, batch item) pairs, looped past 65535 so
-// any batch fits. A block computes a BM x BN tile (gemm_plan.h: tile_coords, out_row/out_col),
-// each lane a CM x CN set of 4 x 4 register blocks fed by 16-byte shared reads. K is walked in
-// slices of kBK = 8 held k-major in shared memory, As[k][m] and Bs[k][n], double buffered: while
-// the block multiplies slice t, slice t+1 is already on its way, so one __syncthreads per slice
-// suffices and global latency hides behind the slice's 8 x 64 FMAs per lane (128x128 tile).
+// Grid: x enumerates the output tiles, y the (K chunk, batch item) pairs, in launches of at most
+// 65535 rows so any batch fits. (A loop over y inside the kernel would keep every loop-invariant
+// address live across it and push the kernel past 128 registers.) A block computes a BM x BN tile
+// (gemm_plan.h: tile_coords, out_row/out_col), each lane a CM x CN set of 4 x 4 register blocks fed
+// by 16-byte shared reads. K is walked in slices of kBK = 8 held k-major in shared memory, As[k][m]
+// and Bs[k][n], double buffered: while the block multiplies slice t, slice t+1 is already on its
+// way, so one __syncthreads per slice suffices and global latency hides behind the slice's 8 x 64
+// FMAs per lane (128x128 tile).
 //   - An operand contiguous along M (A^T) or N (B) is copied global -> shared by cp.async, 16
 //     bytes per run (zero-filled past the edges), or 4 bytes per element when its leading
 //     dimension, base pointer or batch stride is not 16-byte aligned.
@@ -33,7 +35,8 @@ struct SgemmArgs {
   const float* bias;   // (N,) or null
   int64_t sa, sb, sc;  // element strides between batch items
   int64_t sc_split;    // element stride between K-chunk partials in c (splits > 1)
-  int64_t batch, zs;   // zs = batch * splits: grid rows to cover
+  int64_t batch;       // grid row y covers (K chunk, item) = divmod(z0 + y, batch)
+  int64_t z0;          // first grid row of this launch (launches cover batch * splits rows)
   int M, N, K, k_chunk, tiles_m, tiles_n;
   float alpha, beta;
   bool vec_a, vec_b, vec_c;  // 16-byte access allowed for A, B, C
@@ -72,49 +75,47 @@ __device__ __forceinline__ void cp_async_wait_all() {
 #endif
 }
 
-// One operand's share of each kBK x BL slice: kRuns runs of 4 elements per thread. `base` is the
-// operand of this batch item: element (k, l) at base[k * ld + l] (congruent) or base[l * ld + k]
-// (crosswise). Addresses outside the operand are never formed for a load: invalid runs read
-// from `base` with zero bytes (cp.async zero-fills) or are not loaded at all.
+// One operand's share of each kBK x BL slice: kRuns runs of 4 elements per thread. Element
+// (k, l) of the batch item's operand is at base[k * ld + l] (congruent) or base[l * ld + k]
+// (crosswise). Addresses outside the operand are never read: invalid runs copy zero bytes from
+// the operand's start (cp.async zero-fills) or are not loaded at all.
 template <int BL, int kThreads, bool kCongruent>
 struct SliceLoader {
   static constexpr int kRuns = kBK * BL / 4 / kThreads;
+  static constexpr int kLds = BL + kPad;  // shared row length in floats
   static_assert(kRuns >= 1 && kRuns * kThreads * 4 == kBK * BL, "threads must split the slice");
-  const float* base;
   const float* ptr[kRuns];  // the run's first element in the current slice
   int k[kRuns], l[kRuns];   // the run's place in the slice
   int elems[kRuns];         // elements of the run's l range inside L (crosswise: 0 = row past L)
-  int64_t step;             // elements from one slice to the next
   float4 held[kRuns];       // crosswise: the next slice, between load() and store()
 
   // l0: the block's first l; k_begin: the first k of this K chunk; L: the operand's extent in l.
-  __device__ __forceinline__ void init(const float* b, int64_t ld, int l0, int k_begin, int L,
-                                       int tid) {
-    base = b;
-    step = kCongruent ? kBK * ld : kBK;
+  __device__ __forceinline__ void init(const float* base, int64_t ld, int l0, int k_begin, int L) {
 #pragma unroll
     for (int r = 0; r < kRuns; ++r) {
-      const int idx = tid + r * kThreads;
+      const int idx = static_cast<int>(threadIdx.x) + r * kThreads;
       k[r] = kCongruent ? congruent_k(idx, BL) : crosswise_k(idx);
       l[r] = kCongruent ? congruent_l(idx, BL) : crosswise_l(idx);
       elems[r] = run_elems(l0 + l[r], L);
-      ptr[r] = b + run_offset(kCongruent, ld, k_begin, k[r], l0 + l[r], elems[r]);
+      ptr[r] = base + run_offset(kCongruent, ld, k_begin, k[r], l0 + l[r], elems[r]);
     }
   }
 
-  // Congruent: queue the copies of the slice whose first k is `k_rem` before the chunk's end.
-  __device__ __forceinline__ void issue(float* smem, int lds, int k_rem, bool vec) {
+  // Congruent: queue the copies of the slice with k_rem of the chunk's depth left from its first
+  // k. `safe`: any address inside the operand; `ld`: its leading dimension.
+  __device__ __forceinline__ void issue(float* smem, int k_rem, bool vec, const float* safe,
+                                        int ld) {
 #pragma unroll
     for (int r = 0; r < kRuns; ++r) {
-      float* dst = smem + k[r] * lds + l[r];
+      float* dst = smem + k[r] * kLds + l[r];
       const int n = run_count(true, k[r], k_rem, elems[r]);
       if (vec) {
-        cp_async16(dst, n ? ptr[r] : base, n * 4);
+        cp_async16(dst, n ? ptr[r] : safe, n * 4);
       } else {
 #pragma unroll
-        for (int j = 0; j < 4; ++j) cp_async4(dst + j, j < n ? ptr[r] + j : base, j < n ? 4 : 0);
+        for (int j = 0; j < 4; ++j) cp_async4(dst + j, j < n ? ptr[r] + j : safe, j < n ? 4 : 0);
       }
-      ptr[r] += step;
+      ptr[r] += static_cast<int64_t>(kBK) * ld;
     }
   }
 
@@ -133,19 +134,19 @@ struct SliceLoader {
         held[r].z = n > 2 ? q[2] : 0.f;
         held[r].w = n > 3 ? q[3] : 0.f;
       }
-      ptr[r] += step;
+      ptr[r] += kBK;
     }
   }
 
   // Crosswise: write the held slice transposed, smem[k][l].
-  __device__ __forceinline__ void store(float* smem, int lds) const {
+  __device__ __forceinline__ void store(float* smem) const {
 #pragma unroll
     for (int r = 0; r < kRuns; ++r) {
-      float* dst = smem + k[r] * lds + l[r];
-      dst[0 * lds] = held[r].x;
-      dst[1 * lds] = held[r].y;
-      dst[2 * lds] = held[r].z;
-      dst[3 * lds] = held[r].w;
+      float* dst = smem + k[r] * kLds + l[r];
+      dst[0 * kLds] = held[r].x;
+      dst[1 * kLds] = held[r].y;
+      dst[2 * kLds] = held[r].z;
+      dst[3 * kLds] = held[r].w;
     }
   }
 };
@@ -164,124 +165,125 @@ __global__ void __launch_bounds__(WARPS_M * WARPS_N * 32, 512 / (WARPS_M * WARPS
   SliceLoader<BM, kThreads, TA> la;
   SliceLoader<BN, kThreads, !TB> lb;
 
-  const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
   int tm, tn;
   tile_coords(static_cast<int>(blockIdx.x), p.tiles_m, p.tiles_n, tm, tn);
   const int m0 = tm * BM, n0 = tn * BN;
   const int a_row = out_row(cfg, warp, lane, 0, 0), b_col = out_col(cfg, warp, lane, 0, 0);
 
-  for (int64_t z = blockIdx.y; z < p.zs; z += gridDim.y) {
-    const int64_t split = z / p.batch, item = z - split * p.batch;
-    const int k_begin = static_cast<int>(split) * p.k_chunk;
-    const int k_len = min(p.K - k_begin, p.k_chunk);
-    la.init(p.a + item * p.sa, TA ? p.M : p.K, m0, k_begin, p.M, tid);
-    lb.init(p.b + item * p.sb, TB ? p.K : p.N, n0, k_begin, p.N, tid);
+  const int64_t z = p.z0 + blockIdx.y;
+  const int64_t split = z / p.batch, item = z - split * p.batch;
+  const int k_begin = static_cast<int>(split) * p.k_chunk;
+  const int k_len = min(p.K - k_begin, p.k_chunk);
+  const float* a = p.a + item * p.sa;
+  const float* b = p.b + item * p.sb;
+  la.init(a, TA ? p.M : p.K, m0, k_begin, p.M);
+  lb.init(b, TB ? p.K : p.N, n0, k_begin, p.N);
 
-    float acc[CM * 4][CN * 4];
+  float acc[CM * 4][CN * 4];
 #pragma unroll
-    for (int i = 0; i < CM * 4; ++i)
+  for (int i = 0; i < CM * 4; ++i)
 #pragma unroll
-      for (int j = 0; j < CN * 4; ++j) acc[i][j] = 0.f;
+    for (int j = 0; j < CN * 4; ++j) acc[i][j] = 0.f;
 
-    // Slice 0 into buffer 0.
-    if constexpr (TA)
-      la.issue(As[0], LDA, k_len, p.vec_a);
-    else
-      la.load(k_len, p.vec_a);
-    if constexpr (!TB)
-      lb.issue(Bs[0], LDB, k_len, p.vec_b);
-    else
-      lb.load(k_len, p.vec_b);
-    cp_async_commit();
-    if constexpr (!TA) la.store(As[0], LDA);
-    if constexpr (TB) lb.store(Bs[0], LDB);
+  // Slice 0 into buffer 0.
+  if constexpr (TA)
+    la.issue(As[0], k_len, p.vec_a, p.a, p.M);
+  else
+    la.load(k_len, p.vec_a);
+  if constexpr (!TB)
+    lb.issue(Bs[0], k_len, p.vec_b, p.b, p.N);
+  else
+    lb.load(k_len, p.vec_b);
+  cp_async_commit();
+  if constexpr (!TA) la.store(As[0]);
+  if constexpr (TB) lb.store(Bs[0]);
+  cp_async_wait_all();
+  __syncthreads();
+
+  const int slices = (k_len + kBK - 1) / kBK;
+  for (int t = 0; t < slices; ++t) {
+    const int cur = t & 1;
+    const bool more = t + 1 < slices;  // the same for every thread of the block
+    const int k_rem = k_len - (t + 1) * kBK;
+    // Buffer cur^1 was last read in slice t-1, which every thread has finished (barrier below).
+    if (more) {
+      if constexpr (TA)
+        la.issue(As[cur ^ 1], k_rem, p.vec_a, p.a, p.M);
+      else
+        la.load(k_rem, p.vec_a);
+      if constexpr (!TB)
+        lb.issue(Bs[cur ^ 1], k_rem, p.vec_b, p.b, p.N);
+      else
+        lb.load(k_rem, p.vec_b);
+      cp_async_commit();
+    }
+    const float* as = As[cur] + a_row;
+    const float* bs = Bs[cur] + b_col;
+#pragma unroll
+    for (int kk = 0; kk < kBK; ++kk) {
+      float ra[CM * 4], rb[CN * 4];
+#pragma unroll
+      for (int i = 0; i < CM; ++i)
+        *reinterpret_cast<float4*>(&ra[i * 4]) =
+            *reinterpret_cast<const float4*>(as + kk * LDA + i * 16);
+#pragma unroll
+      for (int j = 0; j < CN; ++j)
+        *reinterpret_cast<float4*>(&rb[j * 4]) =
+            *reinterpret_cast<const float4*>(bs + kk * LDB + j * 32);
+#pragma unroll
+      for (int i = 0; i < CM * 4; ++i)
+#pragma unroll
+        for (int j = 0; j < CN * 4; ++j) acc[i][j] = fmaf(ra[i], rb[j], acc[i][j]);
+    }
+    if (more) {
+      if constexpr (!TA) la.store(As[cur ^ 1]);
+      if constexpr (TB) lb.store(Bs[cur ^ 1]);
+    }
     cp_async_wait_all();
     __syncthreads();
+  }
 
-    const int slices = (k_len + kBK - 1) / kBK;
-    for (int t = 0; t < slices; ++t) {
-      const int cur = t & 1;
-      const bool more = t + 1 < slices;  // the same for every thread of the block
-      const int k_rem = k_len - (t + 1) * kBK;
-      // Buffer cur^1 was last read in slice t-1, which every thread has finished (barrier below).
-      if (more) {
-        if constexpr (TA)
-          la.issue(As[cur ^ 1], LDA, k_rem, p.vec_a);
-        else
-          la.load(k_rem, p.vec_a);
-        if constexpr (!TB)
-          lb.issue(Bs[cur ^ 1], LDB, k_rem, p.vec_b);
-        else
-          lb.load(k_rem, p.vec_b);
-        cp_async_commit();
-      }
-      const float* as = As[cur] + a_row;
-      const float* bs = Bs[cur] + b_col;
+  // Epilogue: alpha * acc (+ beta * C) (+ bias); beta == 0 never reads C.
+  float* const c = p.c + item * p.sc + split * p.sc_split;
 #pragma unroll
-      for (int kk = 0; kk < kBK; ++kk) {
-        float ra[CM * 4], rb[CN * 4];
+  for (int cm = 0; cm < CM; ++cm)
 #pragma unroll
-        for (int i = 0; i < CM; ++i)
-          *reinterpret_cast<float4*>(&ra[i * 4]) =
-              *reinterpret_cast<const float4*>(as + kk * LDA + i * 16);
+    for (int i = 0; i < 4; ++i) {
+      const int m = m0 + out_row(cfg, warp, lane, cm, i);
+      if (m >= p.M) continue;
+      float* crow = c + static_cast<int64_t>(m) * p.N;
 #pragma unroll
-        for (int j = 0; j < CN; ++j)
-          *reinterpret_cast<float4*>(&rb[j * 4]) =
-              *reinterpret_cast<const float4*>(bs + kk * LDB + j * 32);
+      for (int cn = 0; cn < CN; ++cn) {
+        const int n = n0 + out_col(cfg, warp, lane, cn, 0);
+        if (n >= p.N) continue;
+        float v[4];
 #pragma unroll
-        for (int i = 0; i < CM * 4; ++i)
+        for (int j = 0; j < 4; ++j) v[j] = p.alpha * acc[cm * 4 + i][cn * 4 + j];
+        if (p.vec_c && n + 4 <= p.N) {
+          if (p.beta != 0.f) {
+            const float4 o = *reinterpret_cast<const float4*>(crow + n);
+            v[0] += p.beta * o.x;
+            v[1] += p.beta * o.y;
+            v[2] += p.beta * o.z;
+            v[3] += p.beta * o.w;
+          }
+          if (p.bias)
 #pragma unroll
-          for (int j = 0; j < CN * 4; ++j) acc[i][j] = fmaf(ra[i], rb[j], acc[i][j]);
-      }
-      if (more) {
-        if constexpr (!TA) la.store(As[cur ^ 1], LDA);
-        if constexpr (TB) lb.store(Bs[cur ^ 1], LDB);
-      }
-      cp_async_wait_all();
-      __syncthreads();
-    }
-
-    // Epilogue: alpha * acc (+ beta * C) (+ bias); beta == 0 never reads C.
-    float* c = p.c + item * p.sc + split * p.sc_split;
+            for (int j = 0; j < 4; ++j) v[j] += p.bias[n + j];
+          *reinterpret_cast<float4*>(crow + n) = make_float4(v[0], v[1], v[2], v[3]);
+        } else {
 #pragma unroll
-    for (int cm = 0; cm < CM; ++cm)
-#pragma unroll
-      for (int i = 0; i < 4; ++i) {
-        const int m = m0 + out_row(cfg, warp, lane, cm, i);
-        if (m >= p.M) continue;
-        float* crow = c + static_cast<int64_t>(m) * p.N;
-#pragma unroll
-        for (int cn = 0; cn < CN; ++cn) {
-          const int n = n0 + out_col(cfg, warp, lane, cn, 0);
-          if (n >= p.N) continue;
-          float v[4];
-#pragma unroll
-          for (int j = 0; j < 4; ++j) v[j] = p.alpha * acc[cm * 4 + i][cn * 4 + j];
-          if (p.vec_c && n + 4 <= p.N) {
-            if (p.beta != 0.f) {
-              const float4 o = *reinterpret_cast<const float4*>(crow + n);
-              v[0] += p.beta * o.x;
-              v[1] += p.beta * o.y;
-              v[2] += p.beta * o.z;
-              v[3] += p.beta * o.w;
-            }
-            if (p.bias)
-#pragma unroll
-              for (int j = 0; j < 4; ++j) v[j] += p.bias[n + j];
-            *reinterpret_cast<float4*>(crow + n) = make_float4(v[0], v[1], v[2], v[3]);
-          } else {
-#pragma unroll
-            for (int j = 0; j < 4; ++j) {
-              if (n + j >= p.N) break;
-              float o = v[j];
-              if (p.beta != 0.f) o += p.beta * crow[n + j];
-              if (p.bias) o += p.bias[n + j];
-              crow[n + j] = o;
-            }
+          for (int j = 0; j < 4; ++j) {
+            if (n + j >= p.N) break;
+            float o = v[j];
+            if (p.beta != 0.f) o += p.beta * crow[n + j];
+            if (p.bias) o += p.bias[n + j];
+            crow[n + j] = o;
           }
         }
       }
-  }
+    }
 }
 
 // C[item] = alpha * (sum of the K-chunk partials, in chunk order) + beta * C[item] + bias: the
