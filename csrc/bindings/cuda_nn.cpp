@@ -6,6 +6,7 @@
 #include <string>
 
 #include "bindings/cuda_array.h"
+#include "cuda/gemm_plan.h"
 
 namespace fastnn::cuda::bind {
 namespace {
@@ -239,6 +240,29 @@ py::object matmul(const py::object& a_obj, const py::object& b_obj, bool trans_a
                       M, N, ka, trans_a ? Trans::T : Trans::N, trans_b ? Trans::T : Trans::N, alpha,
                       beta, a.ndim() == 3 ? M * ka : 0, b.ndim() == 3 ? ka * N : 0, M * N);
   return ret(out, std::move(c));
+}
+
+// The float32 GEMM's plan for a problem (tile, K split, grid), for tests and benchmarks to see
+// which kernel path a shape takes. sms=0: the current device's multiprocessor count.
+py::dict gemm_plan(int64_t batch, int64_t m, int64_t n, int64_t k, int sms) {
+  const char* fn = "_gemm_plan";
+  FASTNN_CHECK(batch >= 1 && m >= 1 && n >= 1 && k >= 1, fn,
+               ": batch, m, n and k must be >= 1, got batch=", batch, ", m=", m, ", n=", n,
+               ", k=", k);
+  FASTNN_CHECK(sms >= 0, fn, ": sms must be >= 0, got ", sms);
+  if (sms == 0) sms = multiprocessor_count();
+  const gemm::Plan p = gemm::plan_gemm(batch, m, n, k, sms);
+  const gemm::TileCfg& c = gemm::kTiles[p.tile];
+  py::dict d;
+  d["tile_m"] = c.bm;
+  d["tile_n"] = c.bn;
+  d["threads"] = c.threads();
+  d["splits"] = p.splits;
+  d["k_chunk"] = p.k_chunk;
+  d["grid_x"] = p.grid_x;
+  d["grid_y"] = p.grid_y;
+  d["sms"] = sms;
+  return d;
 }
 
 // ---- optimizer steps ----
@@ -762,6 +786,9 @@ void register_nn(py::module_& m) {
         py::arg("trans_b") = false, py::arg("alpha") = 1.0, py::arg("beta") = 0.0,
         py::arg("out") = py::none(), py::arg("bias") = py::none(),
         "CUDA GEMM: alpha * op(a) @ op(b) + beta * out + bias (same semantics as the CPU matmul).");
+  m.def("_gemm_plan", &gemm_plan, py::arg("batch"), py::arg("m"), py::arg("n"), py::arg("k"),
+        py::kw_only(), py::arg("sms") = 0,
+        "The float32 GEMM's tile shape, K split and grid for a problem (sms=0: this device's).");
 
   m.def("sgd_step", &sgd_step, py::arg("params"), py::arg("grads"), py::arg("momentum_bufs"),
         py::kw_only(), py::arg("lr"), py::arg("momentum") = 0.0, py::arg("dampening") = 0.0,

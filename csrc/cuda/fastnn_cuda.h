@@ -314,6 +314,9 @@ void matmul_forward_cuda(DType dt, void* c, const void* a, const void* b, const 
                          int64_t batch, int64_t M, int64_t N, int64_t K, Trans ta, Trans tb,
                          double alpha, double beta, int64_t stride_a, int64_t stride_b,
                          int64_t stride_c);
+// Streaming multiprocessors of the current device (cached per device): the GEMM sizes its grid
+// and K split by it (csrc/cuda/gemm_plan.h).
+int multiprocessor_count();
 
 // ---- random numbers (random.cu): Philox 4x32-10, counter based ---------------------------------
 // Element i of a call draws from counter (offset + i / per_counter) under key `seed`, so results

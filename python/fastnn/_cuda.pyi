@@ -359,6 +359,7 @@ def matmul(
     out: DeviceArray | None = None,
     bias: DeviceArray | None = None,
 ) -> DeviceArray: ...
+def _gemm_plan(batch: int, m: int, n: int, k: int, *, sms: int = 0) -> dict[str, int]: ...
 def sgd_step(
     params: _Arrays,
     grads: _Arrays,
