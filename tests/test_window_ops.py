@@ -136,6 +136,8 @@ def test_max_pool_window_outside_the_input_is_minus_inf(lib):
     y, idx = np.zeros((1, 1, 1, 1)), np.zeros((1, 1, 1, 1), np.int64)
     lib.max_pool_f64(_p(y), _p(idx), _p(x), _p(g))
     assert y[0, 0, 0, 0] == -np.inf and idx[0, 0, 0, 0] == 9 * 9 + 9
+    y, idx = K.max_pool2d(x, 2, 1, 1, 10)  # the CPU kernel shares the rule
+    assert y[0, 0, 0, 0] == -np.inf and idx[0, 0, 0, 0] == 9 * 9 + 9
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
