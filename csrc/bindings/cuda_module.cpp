@@ -13,6 +13,7 @@ void register_ops(py::module_& m);
 void register_nn(py::module_& m);
 void register_normalization(py::module_& m);
 void register_rnn(py::module_& m);
+void register_conv(py::module_& m);
 }  // namespace fastnn::cuda::bind
 
 PYBIND11_MODULE(_cuda, m) {
@@ -24,4 +25,5 @@ PYBIND11_MODULE(_cuda, m) {
   fastnn::cuda::bind::register_nn(m);
   fastnn::cuda::bind::register_normalization(m);
   fastnn::cuda::bind::register_rnn(m);
+  fastnn::cuda::bind::register_conv(m);
 }

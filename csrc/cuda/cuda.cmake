@@ -17,6 +17,8 @@ set(FASTNN_CUDA_SOURCES
   csrc/cuda/batch_norm.cu
   csrc/cuda/layer_norm.cu
   csrc/cuda/rnn.cu
+  csrc/cuda/conv.cu
+  csrc/cuda/pool.cu
 )
 set(FASTNN_CUDA_BINDING_SOURCES
   csrc/bindings/cuda_module.cpp
@@ -26,6 +28,7 @@ set(FASTNN_CUDA_BINDING_SOURCES
   csrc/bindings/cuda_nn.cpp
   csrc/bindings/cuda_normalization.cpp
   csrc/bindings/cuda_rnn.cpp
+  csrc/bindings/cuda_conv.cpp
 )
 python_add_library(_cuda MODULE ${FASTNN_CUDA_SOURCES} ${FASTNN_CUDA_BINDING_SOURCES} WITH_SOABI)
 target_include_directories(_cuda PRIVATE csrc)
