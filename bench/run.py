@@ -38,6 +38,7 @@ SUITES = [
     "data",
     "data_workers",
     "cuda",
+    "cuda_conv",
     "distributed",
     "e2e",
     "soak",
