@@ -1,9 +1,11 @@
 """The per-element bodies of the CUDA window kernels (csrc/window_ops.h: im2col, col2im, max and
 average pooling, the 2x2 code path) compiled on the host (tests/window_ops_harness.cpp calls them
 once per element, as the kernels' threads do) and compared bit for bit with the CPU kernels: the
-gathers add the same values in the same order as the CPU's scatters. This is what tests the device
-arithmetic on a machine without a GPU; tests/test_cuda_conv_pool.py runs the kernels themselves.
-Needs a C++ compiler; skipped where there is none."""
+gathers add the same values in the same order as the CPU's scatters. The conv2d drivers
+(csrc/conv_driver.h: chunking, GEMM shapes and strides) run on a host executor and are compared
+with the CPU's conv2d. This is what tests the device arithmetic on a machine without a GPU;
+tests/test_cuda_conv_pool.py runs the kernels themselves. Needs a C++ compiler; skipped where
+there is none."""
 
 import ctypes
 import os
@@ -42,13 +44,15 @@ def lib(tmp_path_factory):
         getattr(so, f"max_pool_2x2_grad_{s}").restype = _I
         getattr(so, f"avg_pool_{s}").argtypes = [_P, _P, _P, ctypes.c_int, _I]
         getattr(so, f"avg_pool_grad_{s}").argtypes = [_P, _P, _P, ctypes.c_int, _I]
+        getattr(so, f"conv_forward_{s}").argtypes = [_P, _P, _P, _P, _P, _I, _I]
+        getattr(so, f"conv_backward_{s}").argtypes = [_P, _P, _P, _P, _P, _P, _P, _I, _I]
     so.out_size.argtypes = [_I] * 5
     so.out_size.restype = _I
     return so
 
 
 def _p(a):
-    return a.ctypes.data_as(ctypes.c_void_p)
+    return None if a is None else a.ctypes.data_as(ctypes.c_void_p)
 
 
 def _sfx(dtype):
@@ -177,3 +181,50 @@ def test_avg_pool_matches_the_cpu(lib, rng, dtype, shape, k, s, p, d, include_pa
     dx = np.full(shape, np.nan, dtype)
     getattr(lib, f"avg_pool_grad_{_sfx(dtype)}")(_p(dx), _p(dy), _p(g), include_pad, div)
     np.testing.assert_array_equal(dx, want_dx)
+
+
+# Driver budgets: everything in one chunk, and one image per chunk (dW then adds the chunks).
+BUDGETS = [1 << 40, 1]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("budget", BUDGETS)
+@pytest.mark.parametrize("c_out", [1, 4])
+@pytest.mark.parametrize("shape,k,s,p,d", [*CONV, ((3, 5, 6, 7), (1, 1), (1, 1), (0, 0), (1, 1))])
+def test_conv_driver_matches_the_cpu(lib, rng, dtype, budget, c_out, shape, k, s, p, d):
+    g, (ho, wo) = _geom(lib, shape, k, s, p, d)
+    x = rng.standard_normal(shape).astype(dtype)
+    w = rng.standard_normal((c_out, shape[1], *k)).astype(dtype)
+    b = rng.standard_normal(c_out).astype(dtype)
+    tol = {"atol": 1e-4, "rtol": 1e-4} if dtype == np.float32 else {"atol": 1e-12, "rtol": 1e-12}
+    sfx = _sfx(dtype)
+    for bias in (b, None):
+        y = np.full((shape[0], c_out, ho, wo), np.nan, dtype)
+        getattr(lib, f"conv_forward_{sfx}")(_p(y), _p(x), _p(w), _p(bias), _p(g), c_out, budget)
+        np.testing.assert_allclose(y, K.conv2d(x, w, bias, s, p, d), **tol)
+    dy = rng.standard_normal((shape[0], c_out, ho, wo)).astype(dtype)
+    want = K.conv2d_backward(dy, x, w, s, p, d)
+    for need in [(True, True, True), (True, False, False), (False, True, False)]:
+        outs = [np.full(a.shape, np.nan, dtype) if on else None for on, a in zip(need, want)]
+        fn = getattr(lib, f"conv_backward_{sfx}")
+        fn(*map(_p, outs), _p(dy), _p(x), _p(w), _p(g), c_out, budget)
+        for got, ref in zip(outs, want):
+            if got is not None:
+                np.testing.assert_allclose(got, ref, **tol)
+
+
+@pytest.mark.parametrize("budget", BUDGETS)
+def test_conv_driver_empty_batch_and_no_channels(lib, rng, budget):
+    """N = 0: zero dW and db; C = 0: y is the bias."""
+    g, _ = _geom(lib, (0, 3, 5, 5), (3, 3), (1, 1), (1, 1), (1, 1))
+    x, w = np.zeros((0, 3, 5, 5)), rng.standard_normal((4, 3, 3, 3))
+    dx, dw, db = np.zeros((0, 3, 5, 5)), np.full(w.shape, np.nan), np.full(4, np.nan)
+    lib.conv_backward_f64(
+        _p(dx), _p(dw), _p(db), _p(np.zeros((0, 4, 5, 5))), _p(x), _p(w), _p(g), 4, budget
+    )
+    assert not dw.any() and not db.any()
+    g, _ = _geom(lib, (2, 0, 4, 4), (3, 3), (1, 1), (1, 1), (1, 1))
+    x, w, b = np.zeros((2, 0, 4, 4)), np.zeros((3, 0, 3, 3)), rng.standard_normal(3)
+    y = np.full((2, 3, 4, 4), np.nan)
+    lib.conv_forward_f64(_p(y), _p(x), _p(w), _p(b), _p(g), 3, budget)
+    np.testing.assert_array_equal(y, K.conv2d(x, w, b, 1, 1, 1))

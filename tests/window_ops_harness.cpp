@@ -1,8 +1,15 @@
 // Host loops over the per-element bodies of csrc/window_ops.h, one call per element exactly as
-// the CUDA kernels make them (cuda/conv.cu, cuda/pool.cu), compiled by tests/test_window_ops.py
-// into a small shared library and compared there with the CPU kernels.
+// the CUDA kernels make them (cuda/conv.cu, cuda/pool.cu), and the conv2d drivers of
+// csrc/conv_driver.h on a host executor; compiled by tests/test_window_ops.py into a small shared
+// library and compared there with the CPU kernels.
 #include <stdint.h>
 
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <vector>
+
+#include "conv_driver.h"
 #include "window_ops.h"
 
 using fastnn::window::Geom;
@@ -96,6 +103,83 @@ void avg_pool_grad(T* dx, const T* dy, const int64_t* gv, int include_pad, int64
             fastnn::window::avg_pool_grad(dy + p * g.Ho * g.Wo, g, h, w, include_pad != 0, divisor);
 }
 
+// conv_driver.h's executor on the host: the kernels' per-element bodies in loops, a plain GEMM.
+// Scratch starts as NaN, so a step that reads scratch nobody wrote shows in the results.
+template <class T>
+struct HostExec {
+  int64_t budget;
+  std::vector<T> ws[2];
+
+  int64_t workspace_bytes() const { return budget; }
+  T* workspace(int slot, int64_t elems) {
+    ws[slot].assign(static_cast<size_t>(elems), T(NAN));
+    return ws[slot].data();
+  }
+  void im2col(T* cols, const T* x, const Geom& g, int64_t n0, int64_t nb, int64_t R, int64_t sn,
+              int64_t sr) {
+    const int64_t L = g.Ho * g.Wo;
+    for (int64_t n = 0; n < nb; ++n)
+      for (int64_t r = 0; r < R; ++r)
+        for (int64_t l = 0; l < L; ++l)
+          cols[n * sn + r * sr + l] = fastnn::window::im2col_value(x, g, n0 + n, r, l);
+  }
+  void col2im(T* x, const T* cols, const Geom& g, int64_t n0, int64_t nb, int64_t sn, int64_t sr) {
+    for (int64_t n = 0; n < nb; ++n)
+      for (int64_t c = 0; c < g.C; ++c)
+        for (int64_t h = 0; h < g.H; ++h)
+          for (int64_t w = 0; w < g.W; ++w)
+            x[(((n0 + n) * g.C + c) * g.H + h) * g.W + w] =
+                fastnn::window::col2im_value(cols, sn, sr, g, n, c, h, w);
+  }
+  void gemm(T* c, const T* a, const T* b, int64_t batch, int64_t M, int64_t N, int64_t K, bool ta,
+            bool tb, int64_t sa, int64_t sb, int64_t sc) {
+    for (int64_t z = 0; z < batch; ++z)
+      for (int64_t m = 0; m < M; ++m)
+        for (int64_t n = 0; n < N; ++n) {
+          double acc = 0;
+          for (int64_t k = 0; k < K; ++k) {
+            const T av = ta ? a[z * sa + k * M + m] : a[z * sa + m * K + k];
+            const T bv = tb ? b[z * sb + n * K + k] : b[z * sb + k * N + n];
+            acc += double(av) * double(bv);
+          }
+          c[z * sc + m * N + n] = T(acc);
+        }
+  }
+  void add_channel_bias(T* y, const T* b, int64_t total, int64_t C_out, int64_t L) {
+    for (int64_t t = 0; t < total; ++t) y[t] += b[(t / L) % C_out];
+  }
+  void channel_sum(T* db, const T* dy, int64_t N, int64_t C_out, int64_t L) {
+    for (int64_t o = 0; o < C_out; ++o) {
+      double acc = 0;
+      for (int64_t n = 0; n < N; ++n)
+        for (int64_t l = 0; l < L; ++l) acc += dy[(n * C_out + o) * L + l];
+      db[o] = T(acc);
+    }
+  }
+  void sum_images(T* dw, const T* part, int64_t nb, int64_t CK, bool accumulate) {
+    for (int64_t j = 0; j < CK; ++j) {
+      double acc = accumulate ? double(dw[j]) : 0.0;
+      for (int64_t n = 0; n < nb; ++n) acc += part[n * CK + j];
+      dw[j] = T(acc);
+    }
+  }
+  void zero(T* p, int64_t n) { std::fill(p, p + n, T(0)); }
+};
+
+template <class T>
+void conv_forward(T* y, const T* x, const T* w, const T* b, const int64_t* gv, int64_t C_out,
+                  int64_t budget) {
+  HostExec<T> e{budget, {}};
+  fastnn::conv_driver::forward(e, y, x, w, b, geom(gv), C_out);
+}
+
+template <class T>
+void conv_backward(T* dx, T* dw, T* db, const T* dy, const T* x, const T* w, const int64_t* gv,
+                   int64_t C_out, int64_t budget) {
+  HostExec<T> e{budget, {}};
+  fastnn::conv_driver::backward(e, dx, dw, db, dy, x, w, geom(gv), C_out);
+}
+
 }  // namespace
 
 #define FASTNN_HARNESS(T, S)                                                                   \
@@ -118,6 +202,14 @@ void avg_pool_grad(T* dx, const T* dy, const int64_t* gv, int include_pad, int64
   }                                                                                            \
   extern "C" void avg_pool_grad_##S(T* dx, const T* dy, const int64_t* g, int ip, int64_t d) { \
     avg_pool_grad(dx, dy, g, ip, d);                                                           \
+  }                                                                                            \
+  extern "C" void conv_forward_##S(T* y, const T* x, const T* w, const T* b, const int64_t* g, \
+                                   int64_t co, int64_t budget) {                               \
+    conv_forward(y, x, w, b, g, co, budget);                                                   \
+  }                                                                                            \
+  extern "C" void conv_backward_##S(T* dx, T* dw, T* db, const T* dy, const T* x, const T* w,  \
+                                    const int64_t* g, int64_t co, int64_t budget) {            \
+    conv_backward(dx, dw, db, dy, x, w, g, co, budget);                                        \
   }
 
 FASTNN_HARNESS(float, f32)

@@ -1,21 +1,17 @@
 // im2col / col2im and conv2d (groups = 1) forward and backward, CUDA (float32, float64). NCHW,
 // contiguous; the twins of csrc/cpu/conv.cpp with the same layouts. Per element the kernels run
-// the bodies in window_ops.h (tested on the host against the CPU kernels).
+// the bodies in window_ops.h; the conv2d drivers (the chunking and the GEMM shapes) are
+// conv_driver.h, run here by an executor that launches the kernels and the GPU GEMM. Both headers
+// are also compiled on the host by the tests and checked against the CPU kernels.
 //
-// conv2d with K = C*kh*kw, L = Ho*Wo and W2 = weight as (C_out, K), over chunks of nb images whose
-// patch matrices cols (nb, K, L) fit a bounded workspace:
-//   forward  y[n] = W2 @ cols[n]                one batched GEMM (W2 broadcast), straight into
-//   NCHW;
-//                                               then the bias, one pass over y
-//   dW       part[n] = dy[n] @ cols[n]^T        one batched GEMM into (nb, C_out, K), then the nb
-//                                               partials added per element in image order
-//   dx       dcols[n] = W2^T @ dy[n]            one batched GEMM, then col2im (a gather) into dx
-//   db       per channel, one block sums dy in a fixed tree
-// Every sum runs in a fixed order (no atomics), so the gradients are the same on every run. A 1x1
-// stride-1 unpadded convolution skips im2col / col2im: its cols[n] is x[n] itself.
+// Every sum runs in a fixed order (no atomics): db is a fixed tree per channel, dW adds the
+// per-image partial products in image order, col2im is a gather. So the gradients are the same
+// on every run.
 #include <algorithm>
 #include <cstdlib>
+#include <memory>
 
+#include "conv_driver.h"
 #include "cuda/common.cuh"
 #include "window_ops.h"
 
@@ -29,21 +25,12 @@ using window::Geom;
 // inputs; it is read per call (no state kept).
 constexpr int64_t kWorkspaceBytes = int64_t(256) << 20;
 
-int64_t workspace_bytes() {
+int64_t conv_workspace_bytes() {
   const char* env = std::getenv("FASTNN_CONV_WORKSPACE_BYTES");
   if (env == nullptr || *env == '\0') return kWorkspaceBytes;
   char* end = nullptr;
   const long long v = std::strtoll(env, &end, 10);
   return (*end == '\0' && v > 0 && v < kWorkspaceBytes) ? v : kWorkspaceBytes;
-}
-
-int64_t chunk_images(int64_t N, int64_t bytes_per_image) {
-  if (bytes_per_image <= 0) return std::max<int64_t>(N, 1);
-  return std::clamp<int64_t>(workspace_bytes() / bytes_per_image, 1, std::max<int64_t>(N, 1));
-}
-
-bool is_pointwise(const Geom& g) {
-  return g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.ph == 0 && g.pw == 0;
 }
 
 // cols entry (n, r, l) of images [n0, n0 + nb) at n*sn + r*sr + l (n counted from n0).
@@ -120,87 +107,54 @@ __global__ void sum_images_kernel(T* dw, const T* part, int64_t nb, int64_t CK, 
   }
 }
 
+// conv_driver.h's executor: kernel launches and the GPU GEMM on the current stream, scratch from
+// the caching allocator (freed when the executor goes, after the launches: [note: stream]).
 template <class T>
-void zero(T* p, int64_t n) {
-  if (n > 0) FASTNN_CUDA_CHECK(cudaMemsetAsync(p, 0, n * sizeof(T), current_stream()));
-}
-
-template <class T>
-void conv2d_forward_impl(DType dt, T* y, const T* x, const T* w, const T* b, const Geom& g,
-                         int64_t C_out) {
-  const int64_t K = g.C * g.kh * g.kw, L = g.Ho * g.Wo, total = g.N * C_out * L;
-  if (total == 0) return;
-  if (is_pointwise(g)) {
-    matmul_forward_cuda(dt, y, w, x, nullptr, g.N, C_out, L, K, Trans::N, Trans::N, 1.0, 0.0, 0,
-                        K * L, C_out * L);
-  } else {
-    const int64_t nb = chunk_images(g.N, K * L * int64_t(sizeof(T)));
-    Workspace cols(nb * K * L * int64_t(sizeof(T)));
-    for (int64_t n0 = 0; n0 < g.N; n0 += nb) {
-      const int64_t cnt = std::min(nb, g.N - n0);
-      launch_im2col(cols.as<T>(), x, g, n0, cnt, K, K * L, L);
-      matmul_forward_cuda(dt, y + n0 * C_out * L, w, cols.as<T>(), nullptr, cnt, C_out, L, K,
-                          Trans::N, Trans::N, 1.0, 0.0, 0, K * L, C_out * L);
-    }
+class Launcher {
+ public:
+  explicit Launcher(DType dt) : dt_(dt) {}
+  int64_t workspace_bytes() const { return conv_workspace_bytes(); }
+  T* workspace(int slot, int64_t elems) {
+    ws_[slot] = std::make_unique<Workspace>(elems * int64_t(sizeof(T)));
+    return ws_[slot]->template as<T>();
   }
-  if (b) {
+  void im2col(T* cols, const T* x, const Geom& g, int64_t n0, int64_t nb, int64_t R, int64_t sn,
+              int64_t sr) {
+    launch_im2col(cols, x, g, n0, nb, R, sn, sr);
+  }
+  void col2im(T* x, const T* cols, const Geom& g, int64_t n0, int64_t nb, int64_t sn, int64_t sr) {
+    launch_col2im(x, cols, g, n0, nb, sn, sr);
+  }
+  void gemm(T* c, const T* a, const T* b, int64_t batch, int64_t M, int64_t N, int64_t K, bool ta,
+            bool tb, int64_t sa, int64_t sb, int64_t sc) {
+    matmul_forward_cuda(dt_, c, a, b, nullptr, batch, M, N, K, ta ? Trans::T : Trans::N,
+                        tb ? Trans::T : Trans::N, 1.0, 0.0, sa, sb, sc);
+  }
+  void add_channel_bias(T* y, const T* b, int64_t total, int64_t C_out, int64_t L) {
     add_channel_bias_kernel<T>
         <<<grid_for(total), kThreads, 0, current_stream()>>>(y, b, total, C_out, L);
     FASTNN_CUDA_CHECK_LAUNCH();
   }
-}
+  void channel_sum(T* db, const T* dy, int64_t N, int64_t C_out, int64_t L) {
+    // Few channels make few blocks: wide ones, so that each channel's sum has many loads in
+    // flight.
+    const unsigned blocks = static_cast<unsigned>(std::min<int64_t>(C_out, 65535LL * 32));
+    channel_sum_kernel<T><<<blocks, 1024, 0, current_stream()>>>(db, dy, N, C_out, L);
+    FASTNN_CUDA_CHECK_LAUNCH();
+  }
+  void sum_images(T* dw, const T* part, int64_t nb, int64_t CK, bool accumulate) {
+    sum_images_kernel<T>
+        <<<grid_for(CK), kThreads, 0, current_stream()>>>(dw, part, nb, CK, accumulate);
+    FASTNN_CUDA_CHECK_LAUNCH();
+  }
+  void zero(T* p, int64_t n) {
+    if (n > 0) FASTNN_CUDA_CHECK(cudaMemsetAsync(p, 0, n * sizeof(T), current_stream()));
+  }
 
-template <class T>
-void conv2d_backward_impl(DType dt, T* dx, T* dw, T* db, const T* dy, const T* x, const T* w,
-                          const Geom& g, int64_t C_out) {
-  const int64_t K = g.C * g.kh * g.kw, L = g.Ho * g.Wo, image = g.C * g.H * g.W;
-  if (db) {
-    if (g.N * L == 0) {
-      zero(db, C_out);
-    } else if (C_out > 0) {
-      // Few channels make few blocks: wide ones, so that each channel's sum has many loads in
-      // flight.
-      const unsigned blocks = static_cast<unsigned>(std::min<int64_t>(C_out, 65535LL * 32));
-      channel_sum_kernel<T><<<blocks, 1024, 0, current_stream()>>>(db, dy, g.N, C_out, L);
-      FASTNN_CUDA_CHECK_LAUNCH();
-    }
-  }
-  if (g.N == 0 || C_out == 0) {  // empty sums: zero gradients
-    if (dw) zero(dw, C_out * K);
-    if (dx) zero(dx, g.N * image);
-    return;
-  }
-  if (!dw && !dx) return;
-  const bool pointwise = is_pointwise(g);
-  const int64_t cols_per_image = pointwise ? 0 : K * L;
-  const int64_t part_per_image = dw ? C_out * K : 0;
-  const int64_t nb = chunk_images(g.N, (cols_per_image + part_per_image) * int64_t(sizeof(T)));
-  Workspace cols(nb * cols_per_image * int64_t(sizeof(T)));
-  Workspace part(nb * part_per_image * int64_t(sizeof(T)));
-  for (int64_t n0 = 0; n0 < g.N; n0 += nb) {
-    const int64_t cnt = std::min(nb, g.N - n0);
-    const T* dyc = dy + n0 * C_out * L;
-    if (dw && K > 0) {
-      const T* cb = x + n0 * image;
-      if (!pointwise) {
-        launch_im2col(cols.as<T>(), x, g, n0, cnt, K, K * L, L);
-        cb = cols.as<T>();
-      }
-      matmul_forward_cuda(dt, part.as<T>(), dyc, cb, nullptr, cnt, C_out, K, L, Trans::N, Trans::T,
-                          1.0, 0.0, C_out * L, K * L, C_out * K);
-      sum_images_kernel<T><<<grid_for(C_out * K), kThreads, 0, current_stream()>>>(
-          dw, part.as<T>(), cnt, C_out * K, n0 > 0);
-      FASTNN_CUDA_CHECK_LAUNCH();
-    }
-    if (dx && K > 0) {
-      // Runs after the dW GEMM on the same stream, so cols can be overwritten here.
-      T* dc = pointwise ? dx + n0 * image : cols.as<T>();
-      matmul_forward_cuda(dt, dc, w, dyc, nullptr, cnt, K, L, C_out, Trans::T, Trans::N, 1.0, 0.0,
-                          0, C_out * L, K * L);
-      if (!pointwise) launch_col2im(dx, cols.as<T>(), g, n0, cnt, K * L, L);
-    }
-  }
-}
+ private:
+  DType dt_;
+  std::unique_ptr<Workspace> ws_[2];
+};
 
 }  // namespace
 
@@ -224,8 +178,9 @@ void conv2d_forward_cuda(DType dt, void* y, const void* x, const void* w, const 
                          const window::Geom& g, int64_t C_out) {
   dispatch_float(dt, "conv2d", [&](auto tag) {
     using T = decltype(tag);
-    conv2d_forward_impl(dt, static_cast<T*>(y), static_cast<const T*>(x), static_cast<const T*>(w),
-                        static_cast<const T*>(b), g, C_out);
+    Launcher<T> e(dt);
+    conv_driver::forward(e, static_cast<T*>(y), static_cast<const T*>(x), static_cast<const T*>(w),
+                         static_cast<const T*>(b), g, C_out);
   });
 }
 
@@ -233,9 +188,10 @@ void conv2d_backward_cuda(DType dt, void* dx, void* dw, void* db, const void* dy
                           const void* w, const window::Geom& g, int64_t C_out) {
   dispatch_float(dt, "conv2d_backward", [&](auto tag) {
     using T = decltype(tag);
-    conv2d_backward_impl(dt, static_cast<T*>(dx), static_cast<T*>(dw), static_cast<T*>(db),
-                         static_cast<const T*>(dy), static_cast<const T*>(x),
-                         static_cast<const T*>(w), g, C_out);
+    Launcher<T> e(dt);
+    conv_driver::backward(e, static_cast<T*>(dx), static_cast<T*>(dw), static_cast<T*>(db),
+                          static_cast<const T*>(dy), static_cast<const T*>(x),
+                          static_cast<const T*>(w), g, C_out);
   });
 }
 
