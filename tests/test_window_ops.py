@@ -35,7 +35,7 @@ def lib(tmp_path_factory):
     cmd = [CXX, "-O1", "-std=c++17", "-shared", "-fPIC", f"-I{CSRC}"]
     subprocess.run([*cmd, str(HERE / "window_ops_harness.cpp"), "-o", str(out)], check=True)
     so = ctypes.CDLL(str(out))
-    for s in ("f32", "f64"):
+    for s in ("f32", "f64", "f32_i32", "f64_i32"):
         getattr(so, f"im2col_{s}").argtypes = [_P, _P, _P, _I]
         getattr(so, f"col2im_{s}").argtypes = [_P, _P, _P]
         getattr(so, f"max_pool_{s}").argtypes = [_P, _P, _P, _P]
@@ -44,8 +44,10 @@ def lib(tmp_path_factory):
         getattr(so, f"max_pool_2x2_grad_{s}").restype = _I
         getattr(so, f"avg_pool_{s}").argtypes = [_P, _P, _P, ctypes.c_int, _I]
         getattr(so, f"avg_pool_grad_{s}").argtypes = [_P, _P, _P, ctypes.c_int, _I]
+    for s in ("f32", "f64"):
         getattr(so, f"conv_forward_{s}").argtypes = [_P, _P, _P, _P, _P, _I, _I]
         getattr(so, f"conv_backward_{s}").argtypes = [_P, _P, _P, _P, _P, _P, _P, _I, _I]
+    so.fits_int32.argtypes = [_P, _I]
     so.out_size.argtypes = [_I] * 5
     so.out_size.restype = _I
     return so
@@ -55,14 +57,21 @@ def _p(a):
     return None if a is None else a.ctypes.data_as(ctypes.c_void_p)
 
 
-def _sfx(dtype):
-    return "f32" if np.dtype(dtype) == np.float32 else "f64"
+# The bodies run with the kernels' two index types: int64, and int32 (the fast path; every
+# geometry here passes fits_int32).
+INDEX = ["", "_i32"]
+
+
+def _sfx(dtype, index=""):
+    return ("f32" if np.dtype(dtype) == np.float32 else "f64") + index
 
 
 def _geom(lib, shape, k, s, p, d):
     n, c, h, w = shape
     ho, wo = (lib.out_size(*a) for a in ((h, k[0], s[0], p[0], d[0]), (w, k[1], s[1], p[1], d[1])))
-    return np.array([n, c, h, w, *k, *s, *p, *d, ho, wo], np.int64), (ho, wo)
+    g = np.array([n, c, h, w, *k, *s, *p, *d, ho, wo], np.int64)
+    assert lib.fits_int32(_p(g), n * c * max(h * w, k[0] * k[1] * ho * wo))
+    return g, (ho, wo)
 
 
 # (N, C, H, W), kernel, stride, padding, dilation: odd channels, batch 1, kernels 1/3/5, strides
@@ -80,19 +89,20 @@ CONV = [
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("shape,k,s,p,d", CONV)
-def test_im2col_and_col2im_match_the_cpu(lib, rng, dtype, shape, k, s, p, d):
+@pytest.mark.parametrize("index", INDEX)
+def test_im2col_and_col2im_match_the_cpu(lib, rng, index, dtype, shape, k, s, p, d):
     g, (ho, wo) = _geom(lib, shape, k, s, p, d)
     x = rng.standard_normal(shape).astype(dtype)
     for ones in (False, True):
         want = K.im2col(x, k, s, p, d, ones_row=ones)
         assert want.shape[2] == ho * wo
         got = np.full_like(want, np.nan)
-        getattr(lib, f"im2col_{_sfx(dtype)}")(_p(got), _p(x), _p(g), want.shape[1])
+        getattr(lib, f"im2col_{_sfx(dtype, index)}")(_p(got), _p(x), _p(g), want.shape[1])
         np.testing.assert_array_equal(got, want)
     cols = rng.standard_normal((shape[0], shape[1] * k[0] * k[1], ho * wo)).astype(dtype)
     want = K.col2im(cols, shape, k, s, p, d)
     got = np.full_like(want, np.nan)
-    getattr(lib, f"col2im_{_sfx(dtype)}")(_p(got), _p(cols), _p(g))
+    getattr(lib, f"col2im_{_sfx(dtype, index)}")(_p(got), _p(cols), _p(g))
     np.testing.assert_array_equal(got, want)
 
 
@@ -121,12 +131,13 @@ def _pool_input(rng, shape, dtype):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("shape,k,s,p,d", [*POOL, ((2, 3, 9, 11), (3, 2), (2, 1), (1, 1), (2, 3))])
-def test_max_pool_matches_the_cpu(lib, rng, dtype, shape, k, s, p, d):
+@pytest.mark.parametrize("index", INDEX)
+def test_max_pool_matches_the_cpu(lib, rng, index, dtype, shape, k, s, p, d):
     g, (_ho, _wo) = _geom(lib, shape, k, s, p, d)
     x = _pool_input(rng, shape, dtype)
     want, want_idx = K.max_pool2d(x, k, s, p, d)
     got, idx = np.full_like(want, 7.0), np.full(want.shape, -5, np.int64)
-    getattr(lib, f"max_pool_{_sfx(dtype)}")(_p(got), _p(idx), _p(x), _p(g))
+    getattr(lib, f"max_pool_{_sfx(dtype, index)}")(_p(got), _p(idx), _p(x), _p(g))
     np.testing.assert_array_equal(got, want)
     np.testing.assert_array_equal(idx, want_idx)
 
@@ -146,21 +157,28 @@ def test_max_pool_window_outside_the_input_is_minus_inf(lib):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("shape", [(2, 3, 7, 9), (1, 1, 2, 2), (3, 5, 8, 6), (1, 2, 5, 3)])
-def test_max_pool_2x2_code_matches_the_cpu(lib, rng, dtype, shape):
+@pytest.mark.parametrize("index", INDEX)
+def test_max_pool_2x2_code_matches_the_cpu(lib, rng, index, dtype, shape):
     g, _ = _geom(lib, shape, (2, 2), (2, 2), (0, 0), (1, 1))
     x = _pool_input(rng, shape, dtype)
     want, want_code = K.max_pool2d_2x2(x)
     got, code = np.full_like(want, 7.0), np.full(want.shape, 9, np.uint8)
-    getattr(lib, f"max_pool_2x2_{_sfx(dtype)}")(_p(got), _p(code), _p(x), _p(g))
+    getattr(lib, f"max_pool_2x2_{_sfx(dtype, index)}")(_p(got), _p(code), _p(x), _p(g))
     np.testing.assert_array_equal(got, want)
     np.testing.assert_array_equal(code, want_code)
     dy = rng.standard_normal(want.shape).astype(dtype)
     want_dx = K.max_pool2d_2x2_backward(dy, code, shape)
     dx = np.full(shape, np.nan, dtype)
-    assert getattr(lib, f"max_pool_2x2_grad_{_sfx(dtype)}")(_p(dx), _p(dy), _p(code), _p(g)) == 0
+    assert (
+        getattr(lib, f"max_pool_2x2_grad_{_sfx(dtype, index)}")(_p(dx), _p(dy), _p(code), _p(g))
+        == 0
+    )
     np.testing.assert_array_equal(dx, want_dx)
     code.reshape(-1)[-1] = 4  # a bad code is reported (once per element of its window)
-    assert getattr(lib, f"max_pool_2x2_grad_{_sfx(dtype)}")(_p(dx), _p(dy), _p(code), _p(g)) == 4
+    assert (
+        getattr(lib, f"max_pool_2x2_grad_{_sfx(dtype, index)}")(_p(dx), _p(dy), _p(code), _p(g))
+        == 4
+    )
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -168,18 +186,19 @@ def test_max_pool_2x2_code_matches_the_cpu(lib, rng, dtype, shape):
 @pytest.mark.parametrize(
     "include_pad,divisor", [(True, None), (False, None), (True, 3), (False, -2)]
 )
-def test_avg_pool_matches_the_cpu(lib, rng, dtype, shape, k, s, p, d, include_pad, divisor):
+@pytest.mark.parametrize("index", INDEX)
+def test_avg_pool_matches_the_cpu(lib, rng, index, dtype, shape, k, s, p, d, include_pad, divisor):
     g, _ = _geom(lib, shape, k, s, p, d)
     x = rng.standard_normal(shape).astype(dtype)
     want = K.avg_pool2d(x, k, s, p, include_pad, divisor)
     got = np.full_like(want, np.nan)
     div = divisor or 0
-    getattr(lib, f"avg_pool_{_sfx(dtype)}")(_p(got), _p(x), _p(g), include_pad, div)
+    getattr(lib, f"avg_pool_{_sfx(dtype, index)}")(_p(got), _p(x), _p(g), include_pad, div)
     np.testing.assert_array_equal(got, want)
     dy = rng.standard_normal(want.shape).astype(dtype)
     want_dx = K.avg_pool2d_backward(dy, shape, k, s, p, include_pad, divisor)
     dx = np.full(shape, np.nan, dtype)
-    getattr(lib, f"avg_pool_grad_{_sfx(dtype)}")(_p(dx), _p(dy), _p(g), include_pad, div)
+    getattr(lib, f"avg_pool_grad_{_sfx(dtype, index)}")(_p(dx), _p(dy), _p(g), include_pad, div)
     np.testing.assert_array_equal(dx, want_dx)
 
 
@@ -228,3 +247,22 @@ def test_conv_driver_empty_batch_and_no_channels(lib, rng, budget):
     y = np.full((2, 3, 4, 4), np.nan)
     lib.conv_forward_f64(_p(y), _p(x), _p(w), _p(b), _p(g), 3, budget)
     np.testing.assert_array_equal(y, K.conv2d(x, w, b, 1, 1, 1))
+
+
+def test_fits_int32_refuses_what_would_overflow(lib):
+    """The int32 fast path is taken only when every index and coordinate stays below 2^30."""
+
+    def fits(shape, k, s, p, d, elems):
+        n, c, h, w = shape
+        ho = (h + 2 * p - d * (k - 1) - 1) // s + 1
+        wo = (w + 2 * p - d * (k - 1) - 1) // s + 1
+        g = np.array([n, c, h, w, k, k, s, s, p, p, d, d, ho, wo], np.int64)
+        return bool(lib.fits_int32(_p(g), elems))
+
+    assert fits((256, 32, 28, 28), 3, 1, 1, 1, 256 * 288 * 784)
+    assert not fits((256, 32, 28, 28), 3, 1, 1, 1, 1 << 30)  # the patch matrix is too big
+    assert not fits((2048, 512, 32, 32), 1, 1, 0, 1, 0)  # the input itself is 2^30 elements
+    assert not fits((1, 1, 8, 8), 3, 1, (1 << 30) - 8, 1, 64)  # a huge padding
+    # a tall plane: its output coordinates (o*s, up to about 2H) must stay below 2^30 too
+    assert fits((1, 1, 1 << 28, 1), 3, 1, 1, 1, 64)
+    assert not fits((1, 1, (1 << 29) + 10, 1), 3, 1, 1, 1, 64)

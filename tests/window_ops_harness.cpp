@@ -13,6 +13,9 @@
 #include "window_ops.h"
 
 using fastnn::window::Geom;
+using fastnn::window::GeomT;
+using fastnn::window::narrow;
+namespace W = fastnn::window;
 
 namespace {
 
@@ -21,86 +24,86 @@ Geom geom(const int64_t* v) {
               v[7], v[8], v[9], v[10], v[11], v[12], v[13]};
 }
 
-template <class T>
+// The body loops run with the index type I of the kernels: int64, or int32 (the kernels' fast
+// path; the tests pick geometries for which fits_int32 holds).
+template <class T, class I>
 void im2col(T* cols, const T* x, const int64_t* gv, int64_t R) {
-  const Geom g = geom(gv);
-  const int64_t L = g.Ho * g.Wo;
-  for (int64_t n = 0; n < g.N; ++n)
-    for (int64_t r = 0; r < R; ++r)
-      for (int64_t l = 0; l < L; ++l)
-        cols[(n * R + r) * L + l] = fastnn::window::im2col_value(x, g, n, r, l);
+  const GeomT<I> g = narrow<I>(geom(gv));
+  const I L = g.Ho * g.Wo;
+  for (I n = 0; n < g.N; ++n)
+    for (I r = 0; r < I(R); ++r)
+      for (I l = 0; l < L; ++l) cols[(n * I(R) + r) * L + l] = W::im2col_value(x, g, n, r, l);
 }
 
-template <class T>
+template <class T, class I>
 void col2im(T* x, const T* cols, const int64_t* gv) {
-  const Geom g = geom(gv);
-  const int64_t L = g.Ho * g.Wo, K = g.C * g.kh * g.kw;
-  for (int64_t n = 0; n < g.N; ++n)
-    for (int64_t c = 0; c < g.C; ++c)
-      for (int64_t h = 0; h < g.H; ++h)
-        for (int64_t w = 0; w < g.W; ++w)
-          x[((n * g.C + c) * g.H + h) * g.W + w] =
-              fastnn::window::col2im_value(cols, K * L, L, g, n, c, h, w);
+  const GeomT<I> g = narrow<I>(geom(gv));
+  const I L = g.Ho * g.Wo, K = g.C * g.kh * g.kw;
+  for (I n = 0; n < g.N; ++n)
+    for (I c = 0; c < g.C; ++c)
+      for (I h = 0; h < g.H; ++h)
+        for (I w = 0; w < g.W; ++w)
+          x[((n * g.C + c) * g.H + h) * g.W + w] = W::col2im_value(cols, K * L, L, g, n, c, h, w);
 }
 
-template <class T>
+template <class T, class I>
 void max_pool(T* y, int64_t* idx, const T* x, const int64_t* gv) {
-  const Geom g = geom(gv);
-  for (int64_t p = 0; p < g.N * g.C; ++p)
-    for (int64_t oh = 0; oh < g.Ho; ++oh)
-      for (int64_t ow = 0; ow < g.Wo; ++ow) {
-        const int64_t o = (p * g.Ho + oh) * g.Wo + ow;
-        y[o] = fastnn::window::max_pool_value(x + p * g.H * g.W, g, oh, ow, idx[o]);
+  const GeomT<I> g = narrow<I>(geom(gv));
+  for (I p = 0; p < g.N * g.C; ++p)
+    for (I oh = 0; oh < g.Ho; ++oh)
+      for (I ow = 0; ow < g.Wo; ++ow) {
+        const I o = (p * g.Ho + oh) * g.Wo + ow;
+        y[o] = W::max_pool_value(x + p * g.H * g.W, g, oh, ow, idx[o]);
       }
 }
 
-template <class T>
+template <class T, class I>
 void max_pool_2x2(T* y, uint8_t* code, const T* x, const int64_t* gv) {
-  const Geom g = geom(gv);
-  for (int64_t p = 0; p < g.N * g.C; ++p)
-    for (int64_t oh = 0; oh < g.Ho; ++oh)
-      for (int64_t ow = 0; ow < g.Wo; ++ow) {
-        const int64_t o = (p * g.Ho + oh) * g.Wo + ow;
+  const GeomT<I> g = narrow<I>(geom(gv));
+  for (I p = 0; p < g.N * g.C; ++p)
+    for (I oh = 0; oh < g.Ho; ++oh)
+      for (I ow = 0; ow < g.Wo; ++ow) {
+        const I o = (p * g.Ho + oh) * g.Wo + ow;
         int k = 0;
-        y[o] = fastnn::window::max_pool_2x2_value(x + p * g.H * g.W, g.W, oh, ow, k);
+        y[o] = W::max_pool_2x2_value(x + p * g.H * g.W, g.W, oh, ow, k);
         code[o] = static_cast<uint8_t>(k);
       }
 }
 
-template <class T>
+template <class T, class I>
 int64_t max_pool_2x2_grad(T* dx, const T* dy, const uint8_t* code, const int64_t* gv) {
-  const Geom g = geom(gv);
-  const int64_t in = g.H * g.W, out = g.Ho * g.Wo;
+  const GeomT<I> g = narrow<I>(geom(gv));
+  const I in = g.H * g.W, out = g.Ho * g.Wo;
   int64_t bad_count = 0;
-  for (int64_t p = 0; p < g.N * g.C; ++p)
-    for (int64_t h = 0; h < g.H; ++h)
-      for (int64_t w = 0; w < g.W; ++w) {
+  for (I p = 0; p < g.N * g.C; ++p)
+    for (I h = 0; h < g.H; ++h)
+      for (I w = 0; w < g.W; ++w) {
         bool bad = false;
         dx[p * in + h * g.W + w] =
-            fastnn::window::max_pool_2x2_grad(dy + p * out, code + p * out, g.Ho, g.Wo, h, w, bad);
+            W::max_pool_2x2_grad(dy + p * out, code + p * out, g.Ho, g.Wo, h, w, bad);
         bad_count += bad;
       }
   return bad_count;
 }
 
-template <class T>
+template <class T, class I>
 void avg_pool(T* y, const T* x, const int64_t* gv, int include_pad, int64_t divisor) {
-  const Geom g = geom(gv);
-  for (int64_t p = 0; p < g.N * g.C; ++p)
-    for (int64_t oh = 0; oh < g.Ho; ++oh)
-      for (int64_t ow = 0; ow < g.Wo; ++ow)
+  const GeomT<I> g = narrow<I>(geom(gv));
+  for (I p = 0; p < g.N * g.C; ++p)
+    for (I oh = 0; oh < g.Ho; ++oh)
+      for (I ow = 0; ow < g.Wo; ++ow)
         y[(p * g.Ho + oh) * g.Wo + ow] =
-            fastnn::window::avg_pool_value(x + p * g.H * g.W, g, oh, ow, include_pad != 0, divisor);
+            W::avg_pool_value(x + p * g.H * g.W, g, oh, ow, include_pad != 0, I(divisor));
 }
 
-template <class T>
+template <class T, class I>
 void avg_pool_grad(T* dx, const T* dy, const int64_t* gv, int include_pad, int64_t divisor) {
-  const Geom g = geom(gv);
-  for (int64_t p = 0; p < g.N * g.C; ++p)
-    for (int64_t h = 0; h < g.H; ++h)
-      for (int64_t w = 0; w < g.W; ++w)
+  const GeomT<I> g = narrow<I>(geom(gv));
+  for (I p = 0; p < g.N * g.C; ++p)
+    for (I h = 0; h < g.H; ++h)
+      for (I w = 0; w < g.W; ++w)
         dx[(p * g.H + h) * g.W + w] =
-            fastnn::window::avg_pool_grad(dy + p * g.Ho * g.Wo, g, h, w, include_pad != 0, divisor);
+            W::avg_pool_grad(dy + p * g.Ho * g.Wo, g, h, w, include_pad != 0, I(divisor));
 }
 
 // conv_driver.h's executor on the host: the kernels' per-element bodies in loops, a plain GEMM.
@@ -121,7 +124,7 @@ struct HostExec {
     for (int64_t n = 0; n < nb; ++n)
       for (int64_t r = 0; r < R; ++r)
         for (int64_t l = 0; l < L; ++l)
-          cols[n * sn + r * sr + l] = fastnn::window::im2col_value(x, g, n0 + n, r, l);
+          cols[n * sn + r * sr + l] = W::im2col_value(x, g, n0 + n, r, l);
   }
   void col2im(T* x, const T* cols, const Geom& g, int64_t n0, int64_t nb, int64_t sn, int64_t sr) {
     for (int64_t n = 0; n < nb; ++n)
@@ -182,27 +185,29 @@ void conv_backward(T* dx, T* dw, T* db, const T* dy, const T* x, const T* w, con
 
 }  // namespace
 
-#define FASTNN_HARNESS(T, S)                                                                   \
+#define FASTNN_BODIES(T, S, I)                                                                 \
   extern "C" void im2col_##S(T* c, const T* x, const int64_t* g, int64_t R) {                  \
-    im2col(c, x, g, R);                                                                        \
+    im2col<T, I>(c, x, g, R);                                                                  \
   }                                                                                            \
-  extern "C" void col2im_##S(T* x, const T* c, const int64_t* g) { col2im(x, c, g); }          \
+  extern "C" void col2im_##S(T* x, const T* c, const int64_t* g) { col2im<T, I>(x, c, g); }    \
   extern "C" void max_pool_##S(T* y, int64_t* i, const T* x, const int64_t* g) {               \
-    max_pool(y, i, x, g);                                                                      \
+    max_pool<T, I>(y, i, x, g);                                                                \
   }                                                                                            \
   extern "C" void max_pool_2x2_##S(T* y, uint8_t* k, const T* x, const int64_t* g) {           \
-    max_pool_2x2(y, k, x, g);                                                                  \
+    max_pool_2x2<T, I>(y, k, x, g);                                                            \
   }                                                                                            \
   extern "C" int64_t max_pool_2x2_grad_##S(T* dx, const T* dy, const uint8_t* k,               \
                                            const int64_t* g) {                                 \
-    return max_pool_2x2_grad(dx, dy, k, g);                                                    \
+    return max_pool_2x2_grad<T, I>(dx, dy, k, g);                                              \
   }                                                                                            \
   extern "C" void avg_pool_##S(T* y, const T* x, const int64_t* g, int ip, int64_t d) {        \
-    avg_pool(y, x, g, ip, d);                                                                  \
+    avg_pool<T, I>(y, x, g, ip, d);                                                            \
   }                                                                                            \
   extern "C" void avg_pool_grad_##S(T* dx, const T* dy, const int64_t* g, int ip, int64_t d) { \
-    avg_pool_grad(dx, dy, g, ip, d);                                                           \
-  }                                                                                            \
+    avg_pool_grad<T, I>(dx, dy, g, ip, d);                                                     \
+  }
+
+#define FASTNN_DRIVER(T, S)                                                                    \
   extern "C" void conv_forward_##S(T* y, const T* x, const T* w, const T* b, const int64_t* g, \
                                    int64_t co, int64_t budget) {                               \
     conv_forward(y, x, w, b, g, co, budget);                                                   \
@@ -212,9 +217,17 @@ void conv_backward(T* dx, T* dw, T* db, const T* dy, const T* x, const T* w, con
     conv_backward(dx, dw, db, dy, x, w, g, co, budget);                                        \
   }
 
-FASTNN_HARNESS(float, f32)
-FASTNN_HARNESS(double, f64)
+FASTNN_BODIES(float, f32, int64_t)
+FASTNN_BODIES(double, f64, int64_t)
+FASTNN_BODIES(float, f32_i32, int32_t)
+FASTNN_BODIES(double, f64_i32, int32_t)
+FASTNN_DRIVER(float, f32)
+FASTNN_DRIVER(double, f64)
 
 extern "C" int64_t out_size(int64_t n, int64_t k, int64_t s, int64_t p, int64_t d) {
   return fastnn::window::out_size(n, k, s, p, d);
+}
+
+extern "C" int fits_int32(const int64_t* g, int64_t elems) {
+  return fastnn::window::fits_int32(geom(g), elems);
 }

@@ -13,6 +13,7 @@
 
 #include "conv_driver.h"
 #include "cuda/common.cuh"
+#include "cuda/window_launch.cuh"
 #include "window_ops.h"
 
 namespace fastnn::cuda {
@@ -34,23 +35,22 @@ int64_t conv_workspace_bytes() {
 }
 
 // cols entry (n, r, l) of images [n0, n0 + nb) at n*sn + r*sr + l (n counted from n0).
-template <class T>
-__global__ void im2col_kernel(T* cols, const T* x, Geom g, int64_t n0, int64_t nb, int64_t R,
-                              int64_t sn, int64_t sr) {
-  const int64_t L = g.Ho * g.Wo;
-  FASTNN_KERNEL_LOOP(t, nb * R * L) {
-    const int64_t l = t % L, r = (t / L) % R, n = t / (L * R);
+template <class T, class I>
+__global__ void im2col_kernel(T* cols, const T* x, window::GeomT<I> g, I n0, I nb, I R, I sn,
+                              I sr) {
+  const I L = g.Ho * g.Wo;
+  FASTNN_WINDOW_LOOP(I, t, nb * R * L) {
+    const I l = t % L, r = (t / L) % R, n = t / (L * R);
     cols[n * sn + r * sr + l] = window::im2col_value(x, g, n0 + n, r, l);
   }
 }
 
 // x of images [n0, n0 + nb) from their cols (entry (n, r, l) at n*sn + r*sr + l, n from n0).
-template <class T>
-__global__ void col2im_kernel(T* x, const T* cols, Geom g, int64_t n0, int64_t nb, int64_t sn,
-                              int64_t sr) {
-  const int64_t plane = g.H * g.W, image = g.C * plane;
-  FASTNN_KERNEL_LOOP(t, nb * image) {
-    const int64_t w = t % g.W, h = (t / g.W) % g.H, c = (t / plane) % g.C, n = t / image;
+template <class T, class I>
+__global__ void col2im_kernel(T* x, const T* cols, window::GeomT<I> g, I n0, I nb, I sn, I sr) {
+  const I plane = g.H * g.W, image = g.C * plane;
+  FASTNN_WINDOW_LOOP(I, t, nb * image) {
+    const I w = t % g.W, h = (t / g.W) % g.H, c = (t / plane) % g.C, n = t / image;
     x[n0 * image + t] = window::col2im_value(cols, sn, sr, g, n, c, h, w);
   }
 }
@@ -60,8 +60,11 @@ void launch_im2col(T* cols, const T* x, const Geom& g, int64_t n0, int64_t nb, i
                    int64_t sn, int64_t sr) {
   const int64_t total = nb * R * g.Ho * g.Wo;
   if (total == 0) return;
-  im2col_kernel<T>
-      <<<grid_for(total), kThreads, 0, current_stream()>>>(cols, x, g, n0, nb, R, sn, sr);
+  with_index_type(g, std::max(total, nb * sn), [&](auto tag) {
+    using I = decltype(tag);
+    im2col_kernel<T, I><<<grid_for(total), kThreads, 0, current_stream()>>>(
+        cols, x, window::narrow<I>(g), I(n0), I(nb), I(R), I(sn), I(sr));
+  });
   FASTNN_CUDA_CHECK_LAUNCH();
 }
 
@@ -70,7 +73,11 @@ void launch_col2im(T* x, const T* cols, const Geom& g, int64_t n0, int64_t nb, i
                    int64_t sr) {
   const int64_t total = nb * g.C * g.H * g.W;
   if (total == 0) return;
-  col2im_kernel<T><<<grid_for(total), kThreads, 0, current_stream()>>>(x, cols, g, n0, nb, sn, sr);
+  with_index_type(g, std::max((n0 + nb) * g.C * g.H * g.W, nb * sn), [&](auto tag) {
+    using I = decltype(tag);
+    col2im_kernel<T, I><<<grid_for(total), kThreads, 0, current_stream()>>>(
+        x, cols, window::narrow<I>(g), I(n0), I(nb), I(sn), I(sr));
+  });
   FASTNN_CUDA_CHECK_LAUNCH();
 }
 

@@ -15,6 +15,7 @@
 #include <algorithm>
 
 #include "cuda/common.cuh"
+#include "cuda/window_launch.cuh"
 #include "window_ops.h"
 
 namespace fastnn::cuda {
@@ -25,11 +26,11 @@ using window::Geom;
 constexpr int kWarpsPerBlock = 4;
 constexpr unsigned long long kNone = ~0ULL;
 
-template <class T>
-__global__ void max_pool_forward_kernel(T* y, int64_t* idx, const T* x, Geom g) {
-  const int64_t out = g.Ho * g.Wo;
-  FASTNN_KERNEL_LOOP(t, g.N * g.C * out) {
-    const int64_t ow = t % g.Wo, oh = (t / g.Wo) % g.Ho, p = t / out;
+template <class T, class I>
+__global__ void max_pool_forward_kernel(T* y, int64_t* idx, const T* x, window::GeomT<I> g) {
+  const I out = g.Ho * g.Wo;
+  FASTNN_WINDOW_LOOP(I, t, g.N * g.C * out) {
+    const I ow = t % g.Wo, oh = (t / g.Wo) % g.Ho, p = t / out;
     int64_t at = 0;
     y[t] = window::max_pool_value(x + p * g.H * g.W, g, oh, ow, at);
     idx[t] = at;
@@ -73,23 +74,23 @@ __global__ void max_pool_backward_kernel(T* dx, const T* dy, const int64_t* idx,
   }
 }
 
-template <class T>
-__global__ void max_pool_2x2_forward_kernel(T* y, uint8_t* code, const T* x, Geom g) {
-  const int64_t out = g.Ho * g.Wo;
-  FASTNN_KERNEL_LOOP(t, g.N * g.C * out) {
-    const int64_t ow = t % g.Wo, oh = (t / g.Wo) % g.Ho, p = t / out;
+template <class T, class I>
+__global__ void max_pool_2x2_forward_kernel(T* y, uint8_t* code, const T* x, window::GeomT<I> g) {
+  const I out = g.Ho * g.Wo;
+  FASTNN_WINDOW_LOOP(I, t, g.N * g.C * out) {
+    const I ow = t % g.Wo, oh = (t / g.Wo) % g.Ho, p = t / out;
     int k = 0;
     y[t] = window::max_pool_2x2_value(x + p * g.H * g.W, g.W, oh, ow, k);
     code[t] = static_cast<uint8_t>(k);
   }
 }
 
-template <class T>
-__global__ void max_pool_2x2_backward_kernel(T* dx, const T* dy, const uint8_t* code, Geom g,
-                                             unsigned long long* first_bad) {
-  const int64_t in = g.H * g.W, out = g.Ho * g.Wo;
-  FASTNN_KERNEL_LOOP(t, g.N * g.C * in) {
-    const int64_t w = t % g.W, h = (t / g.W) % g.H, p = t / in;
+template <class T, class I>
+__global__ void max_pool_2x2_backward_kernel(T* dx, const T* dy, const uint8_t* code,
+                                             window::GeomT<I> g, unsigned long long* first_bad) {
+  const I in = g.H * g.W, out = g.Ho * g.Wo;
+  FASTNN_WINDOW_LOOP(I, t, g.N * g.C * in) {
+    const I w = t % g.W, h = (t / g.W) % g.H, p = t / in;
     bool bad = false;
     dx[t] = window::max_pool_2x2_grad(dy + p * out, code + p * out, g.Ho, g.Wo, h, w, bad);
     if (bad && first_bad)
@@ -97,22 +98,22 @@ __global__ void max_pool_2x2_backward_kernel(T* dx, const T* dy, const uint8_t* 
   }
 }
 
-template <class T>
-__global__ void avg_pool_forward_kernel(T* y, const T* x, Geom g, bool include_pad,
-                                        int64_t divisor) {
-  const int64_t out = g.Ho * g.Wo;
-  FASTNN_KERNEL_LOOP(t, g.N * g.C * out) {
-    const int64_t ow = t % g.Wo, oh = (t / g.Wo) % g.Ho, p = t / out;
+template <class T, class I>
+__global__ void avg_pool_forward_kernel(T* y, const T* x, window::GeomT<I> g, bool include_pad,
+                                        I divisor) {
+  const I out = g.Ho * g.Wo;
+  FASTNN_WINDOW_LOOP(I, t, g.N * g.C * out) {
+    const I ow = t % g.Wo, oh = (t / g.Wo) % g.Ho, p = t / out;
     y[t] = window::avg_pool_value(x + p * g.H * g.W, g, oh, ow, include_pad, divisor);
   }
 }
 
-template <class T>
-__global__ void avg_pool_backward_kernel(T* dx, const T* dy, Geom g, bool include_pad,
-                                         int64_t divisor) {
-  const int64_t in = g.H * g.W;
-  FASTNN_KERNEL_LOOP(t, g.N * g.C * in) {
-    const int64_t w = t % g.W, h = (t / g.W) % g.H, p = t / in;
+template <class T, class I>
+__global__ void avg_pool_backward_kernel(T* dx, const T* dy, window::GeomT<I> g, bool include_pad,
+                                         I divisor) {
+  const I in = g.H * g.W;
+  FASTNN_WINDOW_LOOP(I, t, g.N * g.C * in) {
+    const I w = t % g.W, h = (t / g.W) % g.H, p = t / in;
     dx[t] = window::avg_pool_grad(dy + p * g.Ho * g.Wo, g, h, w, include_pad, divisor);
   }
 }
@@ -140,21 +141,20 @@ class BadFlag {
   Workspace ws_;
 };
 
-template <class K, class... Args>
-void launch(K kernel, int64_t n, Args... args) {
-  if (n <= 0) return;
-  kernel<<<grid_for(n), kThreads, 0, current_stream()>>>(args...);
-  FASTNN_CUDA_CHECK_LAUNCH();
-}
-
 }  // namespace
 
 void max_pool2d_forward_cuda(DType dt, void* y, int64_t* idx, const void* x,
                              const window::Geom& g) {
+  const int64_t n = g.N * g.C * g.Ho * g.Wo;
+  if (n == 0) return;
   dispatch_float(dt, "max_pool2d", [&](auto tag) {
     using T = decltype(tag);
-    launch(max_pool_forward_kernel<T>, g.N * g.C * g.Ho * g.Wo, static_cast<T*>(y), idx,
-           static_cast<const T*>(x), g);
+    with_index_type(g, n, [&](auto itag) {
+      using I = decltype(itag);
+      max_pool_forward_kernel<T, I><<<grid_for(n), kThreads, 0, current_stream()>>>(
+          static_cast<T*>(y), idx, static_cast<const T*>(x), window::narrow<I>(g));
+    });
+    FASTNN_CUDA_CHECK_LAUNCH();
   });
 }
 
@@ -177,41 +177,65 @@ int64_t max_pool2d_backward_cuda(DType dt, void* dx, const void* dy, const int64
 
 void max_pool2d_2x2_code_forward_cuda(DType dt, void* y, uint8_t* code, const void* x,
                                       const window::Geom& g) {
+  const int64_t n = g.N * g.C * g.Ho * g.Wo;
+  if (n == 0) return;
   dispatch_float(dt, "max_pool2d_2x2", [&](auto tag) {
     using T = decltype(tag);
-    launch(max_pool_2x2_forward_kernel<T>, g.N * g.C * g.Ho * g.Wo, static_cast<T*>(y), code,
-           static_cast<const T*>(x), g);
+    with_index_type(g, n, [&](auto itag) {
+      using I = decltype(itag);
+      max_pool_2x2_forward_kernel<T, I><<<grid_for(n), kThreads, 0, current_stream()>>>(
+          static_cast<T*>(y), code, static_cast<const T*>(x), window::narrow<I>(g));
+    });
+    FASTNN_CUDA_CHECK_LAUNCH();
   });
 }
 
 int64_t max_pool2d_2x2_code_backward_cuda(DType dt, void* dx, const void* dy, const uint8_t* code,
                                           const window::Geom& g, bool check) {
-  const int64_t total = g.N * g.C * g.H * g.W;
-  if (total == 0) return -1;
+  const int64_t n = g.N * g.C * g.H * g.W;
+  if (n == 0) return -1;
   BadFlag flag(check);
   dispatch_float(dt, "max_pool2d_2x2_backward", [&](auto tag) {
     using T = decltype(tag);
-    launch(max_pool_2x2_backward_kernel<T>, total, static_cast<T*>(dx), static_cast<const T*>(dy),
-           code, g, flag.ptr());
+    with_index_type(g, n, [&](auto itag) {
+      using I = decltype(itag);
+      max_pool_2x2_backward_kernel<T, I><<<grid_for(n), kThreads, 0, current_stream()>>>(
+          static_cast<T*>(dx), static_cast<const T*>(dy), code, window::narrow<I>(g), flag.ptr());
+    });
+    FASTNN_CUDA_CHECK_LAUNCH();
   });
   return flag.read();
 }
 
 void avg_pool2d_forward_cuda(DType dt, void* y, const void* x, const window::Geom& g,
                              bool count_include_pad, int64_t divisor) {
+  const int64_t n = g.N * g.C * g.Ho * g.Wo;
+  if (n == 0) return;
   dispatch_float(dt, "avg_pool2d", [&](auto tag) {
     using T = decltype(tag);
-    launch(avg_pool_forward_kernel<T>, g.N * g.C * g.Ho * g.Wo, static_cast<T*>(y),
-           static_cast<const T*>(x), g, count_include_pad, divisor);
+    with_index_type(g, n, [&](auto itag) {
+      using I = decltype(itag);
+      avg_pool_forward_kernel<T, I><<<grid_for(n), kThreads, 0, current_stream()>>>(
+          static_cast<T*>(y), static_cast<const T*>(x), window::narrow<I>(g), count_include_pad,
+          I(divisor));
+    });
+    FASTNN_CUDA_CHECK_LAUNCH();
   });
 }
 
 void avg_pool2d_backward_cuda(DType dt, void* dx, const void* dy, const window::Geom& g,
                               bool count_include_pad, int64_t divisor) {
+  const int64_t n = g.N * g.C * g.H * g.W;
+  if (n == 0) return;
   dispatch_float(dt, "avg_pool2d_backward", [&](auto tag) {
     using T = decltype(tag);
-    launch(avg_pool_backward_kernel<T>, g.N * g.C * g.H * g.W, static_cast<T*>(dx),
-           static_cast<const T*>(dy), g, count_include_pad, divisor);
+    with_index_type(g, n, [&](auto itag) {
+      using I = decltype(itag);
+      avg_pool_backward_kernel<T, I><<<grid_for(n), kThreads, 0, current_stream()>>>(
+          static_cast<T*>(dx), static_cast<const T*>(dy), window::narrow<I>(g), count_include_pad,
+          I(divisor));
+    });
+    FASTNN_CUDA_CHECK_LAUNCH();
   });
 }
 
