@@ -263,6 +263,41 @@ def test_avg_pool_matches_the_cpu_bitwise(rng, dtype, shape, k, s, p, d, include
     np.testing.assert_array_equal(host(got_dx), want_dx)
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+@needs_gpu
+def test_int64_index_path_matches_the_cpu(rng, monkeypatch, dtype):
+    """The kernels' int64 index path (taken for tensors past 2^30 elements), forced on small
+    inputs: the same bits as the CPU."""
+    monkeypatch.setenv("FASTNN_WINDOW_INDEX64", "1")
+    shape, k, s, p, d = CONV[3]
+    x = rng.standard_normal(shape).astype(dtype)
+    cols = K.im2col(x, k, s, p, d)
+    np.testing.assert_array_equal(host(gpu("im2col")(dev(x), k, s, p, d)), cols)
+    np.testing.assert_array_equal(
+        host(gpu("col2im")(dev(cols), shape, k, s, p, d)), K.col2im(cols, shape, k, s, p, d)
+    )
+    x = _pool_input(rng, (2, 3, 9, 11), dtype)
+    got, idx = gpu("max_pool2d")(dev(x), (3, 2), (2, 1), (1, 1), (2, 3))
+    want, want_idx = K.max_pool2d(x, (3, 2), (2, 1), (1, 1), (2, 3))
+    np.testing.assert_array_equal(host(got), want)
+    np.testing.assert_array_equal(host(idx), want_idx)
+    got, code = gpu("max_pool2d_2x2")(dev(x))
+    want, want_code = K.max_pool2d_2x2(x)
+    np.testing.assert_array_equal(host(got), want)
+    g = rng.standard_normal(want.shape).astype(dtype)
+    np.testing.assert_array_equal(
+        host(gpu("max_pool2d_2x2_backward")(dev(g), code, x.shape)),
+        K.max_pool2d_2x2_backward(g, want_code, x.shape),
+    )
+    x = rng.standard_normal((2, 3, 9, 11)).astype(dtype)
+    want = K.avg_pool2d(x, 3, 2, 1, False, None)
+    np.testing.assert_array_equal(host(gpu("avg_pool2d")(dev(x), 3, 2, 1, False, None)), want)
+    np.testing.assert_array_equal(
+        host(gpu("avg_pool2d_backward")(dev(want), x.shape, 3, 2, 1, False, None)),
+        K.avg_pool2d_backward(want, x.shape, 3, 2, 1, False, None),
+    )
+
+
 # ---- the Tensor API on the GPU -----------------------------------------------------------------
 
 

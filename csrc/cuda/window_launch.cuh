@@ -4,6 +4,7 @@
 // per-element index math is most of these kernels' instructions), else int64.
 #pragma once
 #include <cstdint>
+#include <cstdlib>
 
 #include "cuda/common.cuh"
 #include "window_ops.h"
@@ -19,10 +20,12 @@
 namespace fastnn::cuda {
 
 // Calls f(I{}) with I = int32_t when every index the window kernels form for g, with `elems` the
-// largest array they index, fits 32 bits; else with I = int64_t.
+// largest array they index, fits 32 bits; else with I = int64_t. FASTNN_WINDOW_INDEX64=1 forces
+// int64, so that the tests run that path on small inputs too (read per launch, no state kept).
 template <class F>
 void with_index_type(const window::Geom& g, int64_t elems, F&& f) {
-  if (window::fits_int32(g, elems))
+  const char* force = std::getenv("FASTNN_WINDOW_INDEX64");
+  if (!(force && force[0] == '1') && window::fits_int32(g, elems))
     f(int32_t{});
   else
     f(int64_t{});
