@@ -42,6 +42,7 @@ SUITES = [
     "cuda_step",
     "cuda_graph",
     "cuda_xent",
+    "cuda_conv",
     "distributed",
     "e2e",
     "soak",

@@ -497,3 +497,20 @@ def int_matmul(a, b, trans_a=False, trans_b=False):
     x = np.swapaxes(x, -1, -2) if trans_a else x
     y = np.swapaxes(y, -1, -2) if trans_b else y
     return _new(np.matmul(x, y))
+
+
+def _conv_kernel(name):
+    """The CPU kernel of the conv family on the storage arrays; check= (the CUDA max pooling
+    backwards' switch for the host-synchronizing range check) has no CPU twin and is dropped."""
+
+    def fn(*args, check=True, **kw):
+        arrays = [_dev(a, name) if isinstance(a, DeviceArray) else a for a in args]
+        kw = {k: _dev(v, name) if isinstance(v, DeviceArray) else v for k, v in kw.items()}
+        r = getattr(K, name)(*arrays, **kw)
+        return tuple(None if v is None else _new(v) for v in r) if isinstance(r, tuple) else _new(r)
+
+    return fn
+
+
+for _n in (n for n, (family, devs) in KERNELS.items() if family == "conv" and "cuda" in devs):
+    globals()[_n] = _conv_kernel(_n)

@@ -18,6 +18,7 @@ void register_pinned(py::module_& m);
 void register_stream(py::module_& m);
 void register_target_error(py::module_& m);
 void register_indexing(py::module_& m);
+void register_conv(py::module_& m);
 }  // namespace fastnn::cuda::bind
 
 PYBIND11_MODULE(_cuda, m) {
@@ -34,4 +35,5 @@ PYBIND11_MODULE(_cuda, m) {
   fastnn::cuda::bind::register_stream(m);
   fastnn::cuda::bind::register_target_error(m);
   fastnn::cuda::bind::register_indexing(m);
+  fastnn::cuda::bind::register_conv(m);
 }

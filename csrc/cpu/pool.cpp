@@ -20,6 +20,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <type_traits>
 
 #include "cpu/cpu_features.h"
@@ -27,6 +28,7 @@
 #include "cpu/max_pool_code.h"
 #include "cpu/parallel.h"
 #include "cpu/pool_simd.h"
+#include "window_ops.h"
 
 namespace fastnn {
 namespace {
@@ -42,10 +44,10 @@ bool is_2x2_stride2(const Conv2dGeom& g) {
          g.dw == 1;
 }
 
-// Taking v over the running max: greater, or NaN (a NaN then stays, being greater than nothing).
+// Taking v over the running max (window::max_takes, the rule the CUDA kernels share).
 template <class T>
 inline bool takes(T v, T best) {
-  return (v > best) | (v != v);
+  return window::max_takes(v, best);
 }
 
 // t ? a : b through bit masks. A plain ?: on floats is compiled to a branch by GCC here, and
@@ -78,10 +80,9 @@ inline int64_t pick(bool t, int64_t a, int64_t b) {
 }
 
 // The window taps [lo, hi) of one axis that fall inside [0, n), for a window starting at p0.
-// The padding rule (p <= k/2) keeps every window non-empty.
+// The padding rule (p <= k/2) keeps a window non-empty unless the dilation is large.
 inline void tap_range(int64_t p0, int64_t d, int64_t k, int64_t n, int64_t& lo, int64_t& hi) {
-  lo = p0 < 0 ? (-p0 + d - 1) / d : 0;
-  hi = std::min<int64_t>(k, (n - p0 + d - 1) / d);
+  window::taps(p0, d, k, n, lo, hi);
 }
 
 template <class T>
@@ -95,6 +96,11 @@ void max_pool_plane(T* y, int64_t* idx, const T* x, const Conv2dGeom& g) {
       int64_t j0, j1;
       tap_range(w0, g.dw, g.kw, g.W, j0, j1);
       int64_t bi = (h0 + i0 * g.dh) * g.W + w0 + j0 * g.dw;
+      if (i0 >= i1 || j0 >= j1) {  // every tap misses the input: -inf, as torch
+        y[oh * g.Wo + ow] = -std::numeric_limits<T>::infinity();
+        idx[oh * g.Wo + ow] = bi;
+        continue;
+      }
       T best = x[bi];
       for (int64_t i = i0; i < i1; ++i) {
         const int64_t row = (h0 + i * g.dh) * g.W + w0;
@@ -350,20 +356,10 @@ int64_t max_pool_code_backward_impl(T* dx, const T* dy, const uint8_t* code, con
 // (any nonzero value, passed as `divisor`) wins; else with count_include_pad the number of taps
 // of the window clipped to the padded input, else the number inside the input.
 
-struct AvgWindow {
-  int64_t lo, hi, padded;  // taps [lo, hi) inside the input, `padded` counted with padding
-};
-
-inline AvgWindow avg_window(int64_t o, int64_t s, int64_t p, int64_t k, int64_t n) {
-  const int64_t start = o * s - p, end = std::min(start + k, n + p);
-  return {std::max<int64_t>(start, 0), std::min(end, n), end - start};
-}
-
-template <class T>
-T avg_divisor(const AvgWindow& h, const AvgWindow& w, bool include_pad, int64_t divisor) {
-  if (divisor != 0) return T(divisor);
-  return T(include_pad ? h.padded * w.padded : (h.hi - h.lo) * (w.hi - w.lo));
-}
+// The window and divisor rules are window::avg_window / avg_divisor, shared with the CUDA kernels.
+using window::avg_divisor;
+using window::avg_window;
+using window::AvgWindow;
 
 template <class T>
 void avg_pool_plane(T* y, const T* x, const Conv2dGeom& g, bool include_pad, int64_t divisor) {

@@ -26,6 +26,8 @@ set(FASTNN_CUDA_SOURCES
   csrc/cuda/indexing.cu
   csrc/cuda/creation.cu
   csrc/cuda/int_matmul.cu
+  csrc/cuda/conv.cu
+  csrc/cuda/pool.cu
 )
 set(FASTNN_CUDA_BINDING_SOURCES
   csrc/bindings/cuda_module.cpp
@@ -40,6 +42,7 @@ set(FASTNN_CUDA_BINDING_SOURCES
   csrc/bindings/cuda_stream.cpp
   csrc/bindings/cuda_target_error.cpp
   csrc/bindings/cuda_indexing.cpp
+  csrc/bindings/cuda_conv.cpp
 )
 python_add_library(_cuda MODULE ${FASTNN_CUDA_SOURCES} ${FASTNN_CUDA_BINDING_SOURCES} WITH_SOABI)
 target_include_directories(_cuda PRIVATE csrc)

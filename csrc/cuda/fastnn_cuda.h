@@ -10,7 +10,8 @@
 #include <cstdint>
 #include <stdexcept>
 
-#include "contract.h"  // Reduction, GeluApprox, the optimizer options
+#include "contract.h"    // Reduction, GeluApprox, the optimizer options
+#include "window_ops.h"  // window::Geom, the geometry of the conv and pooling kernels
 
 namespace fastnn::cuda {
 
@@ -431,5 +432,30 @@ struct IntMatmulShape {
   int64_t b_batch, b_row, b_col;
 };
 void int_matmul_cuda(int64_t* c, const int64_t* a, const int64_t* b, const IntMatmulShape& s);
+
+// ---- conv and pooling (conv.cu, pool.cu) --------------------------------------------------------
+// The twins of the CPU kernels im2col_cpu ... avg_pool2d_backward_cpu and the 2x2 code kernels
+// (csrc/cpu/fastnn_cpu.h, cpu/max_pool_code.h): same layouts, rules and results; the geometry is
+// window::Geom, field for field the CPU's Conv2dGeom. conv2d is groups = 1. Every backward kernel
+// sums in a fixed order (no atomics), so results are the same on every run. The max pooling
+// backward kernels never write through an index (code) out of range; with `check` they return the
+// first flat position of one, or -1 (reading it back is their one host synchronization).
+void im2col_cuda(DType dt, void* cols, const void* x, const window::Geom& g, bool ones_row);
+void col2im_cuda(DType dt, void* x, const void* cols, const window::Geom& g);
+void conv2d_forward_cuda(DType dt, void* y, const void* x, const void* w, const void* b,
+                         const window::Geom& g, int64_t C_out);
+void conv2d_backward_cuda(DType dt, void* dx, void* dw, void* db, const void* dy, const void* x,
+                          const void* w, const window::Geom& g, int64_t C_out);
+void max_pool2d_forward_cuda(DType dt, void* y, int64_t* idx, const void* x, const window::Geom& g);
+int64_t max_pool2d_backward_cuda(DType dt, void* dx, const void* dy, const int64_t* idx,
+                                 const window::Geom& g, bool check);
+void max_pool2d_2x2_code_forward_cuda(DType dt, void* y, uint8_t* code, const void* x,
+                                      const window::Geom& g);
+int64_t max_pool2d_2x2_code_backward_cuda(DType dt, void* dx, const void* dy, const uint8_t* code,
+                                          const window::Geom& g, bool check);
+void avg_pool2d_forward_cuda(DType dt, void* y, const void* x, const window::Geom& g,
+                             bool count_include_pad, int64_t divisor);
+void avg_pool2d_backward_cuda(DType dt, void* dx, const void* dy, const window::Geom& g,
+                              bool count_include_pad, int64_t divisor);
 
 }  // namespace fastnn::cuda

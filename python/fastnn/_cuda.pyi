@@ -640,3 +640,79 @@ def int_pow(a: DeviceArray, b: DeviceArray) -> DeviceArray: ...
 def int_matmul(
     a: DeviceArray, b: DeviceArray, trans_a: bool = False, trans_b: bool = False
 ) -> DeviceArray: ...
+
+# ---- conv and pooling (csrc/bindings/cuda_conv.cpp) ----
+# The CPU kernels' arguments; the max pooling backwards add check= (False: no host sync for the
+# index check).
+
+_Size2: TypeAlias = _Int | tuple[_Int, _Int] | list[_Int]
+_Shape4: TypeAlias = tuple[_Int, _Int, _Int, _Int] | list[_Int]
+
+def im2col(
+    x: DeviceArray,
+    kernel_size: _Size2,
+    stride: _Size2 = 1,
+    padding: _Size2 = 0,
+    dilation: _Size2 = 1,
+    *,
+    ones_row: bool = False,
+) -> DeviceArray: ...
+def col2im(
+    cols: DeviceArray,
+    input_shape: _Shape4,
+    kernel_size: _Size2,
+    stride: _Size2 = 1,
+    padding: _Size2 = 0,
+    dilation: _Size2 = 1,
+) -> DeviceArray: ...
+def conv2d(
+    x: DeviceArray,
+    weight: DeviceArray,
+    bias: DeviceArray | None = None,
+    stride: _Size2 = 1,
+    padding: _Size2 = 0,
+    dilation: _Size2 = 1,
+) -> DeviceArray: ...
+def conv2d_backward(
+    grad: DeviceArray,
+    x: DeviceArray,
+    weight: DeviceArray,
+    stride: _Size2 = 1,
+    padding: _Size2 = 0,
+    dilation: _Size2 = 1,
+    *,
+    need_input: bool = True,
+    need_weight: bool = True,
+    need_bias: bool = True,
+) -> _Grads: ...
+def max_pool2d(
+    x: DeviceArray,
+    kernel_size: _Size2,
+    stride: _Size2 | None = None,
+    padding: _Size2 = 0,
+    dilation: _Size2 = 1,
+) -> tuple[DeviceArray, DeviceArray]: ...
+def max_pool2d_backward(
+    grad: DeviceArray, indices: DeviceArray, input_shape: _Shape4, *, check: bool = True
+) -> DeviceArray: ...
+def max_pool2d_2x2(x: DeviceArray) -> tuple[DeviceArray, DeviceArray]: ...
+def max_pool2d_2x2_backward(
+    grad: DeviceArray, code: DeviceArray, input_shape: _Shape4, *, check: bool = True
+) -> DeviceArray: ...
+def avg_pool2d(
+    x: DeviceArray,
+    kernel_size: _Size2,
+    stride: _Size2 | None = None,
+    padding: _Size2 = 0,
+    count_include_pad: bool = True,
+    divisor_override: _Int | None = None,
+) -> DeviceArray: ...
+def avg_pool2d_backward(
+    grad: DeviceArray,
+    input_shape: _Shape4,
+    kernel_size: _Size2,
+    stride: _Size2 | None = None,
+    padding: _Size2 = 0,
+    count_include_pad: bool = True,
+    divisor_override: _Int | None = None,
+) -> DeviceArray: ...

@@ -56,12 +56,12 @@ KERNELS = {
     **dict.fromkeys(("grad_norm", "grad_scale_"), ("optim", _CPU)),
     **dict.fromkeys(
         ("im2col", "col2im", "conv2d", "conv2d_backward", "max_pool2d", "max_pool2d_backward"),
-        ("conv", _CPU),
+        ("conv", _BOTH),
     ),
-    **dict.fromkeys(("avg_pool2d", "avg_pool2d_backward"), ("conv", _CPU)),
+    **dict.fromkeys(("avg_pool2d", "avg_pool2d_backward"), ("conv", _BOTH)),
     **dict.fromkeys(("dropout", "dropout_backward"), ("random", _BOTH)),
     **dict.fromkeys(("uniform_", "normal_"), ("random", _CUDA)),
-    **dict.fromkeys(("max_pool2d_2x2", "max_pool2d_2x2_backward"), ("conv", _CPU)),
+    **dict.fromkeys(("max_pool2d_2x2", "max_pool2d_2x2_backward"), ("conv", _BOTH)),
     **dict.fromkeys(
         (
             "batch_norm",

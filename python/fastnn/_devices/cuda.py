@@ -4,9 +4,9 @@ Every name in ``fastnn._devices.OPS`` is defined here with the cpu backend's sig
 semantics (dtype promotion with weak Python scalars, broadcasting, ``out=`` for the in-place
 arithmetic). The hot ops of the example programs' models (matmul with bias, activations, softmax /
 cross-entropy, reductions over one dimension, element-wise arithmetic, comparisons, optimizer
-steps) run on device kernels. Ops without a device kernel that are not hot compose device ops
-where that is cheap, or take a round trip through the host (to_numpy -> cpu backend ->
-from_numpy), marked "[host]" below; those are correct but synchronize and copy.
+steps, conv2d and pooling) run on device kernels. Ops without a device kernel that are not hot
+compose device ops where that is cheap, or take a round trip through the host (to_numpy -> cpu
+backend -> from_numpy), marked "[host]" below; those are correct but synchronize and copy.
 
 Differences from the cpu backend (numpy views): ``permute``, ``broadcast_to`` and indexing that
 does not select one contiguous block return copies, not views, so writes through them do not
@@ -945,27 +945,38 @@ def group_norm_backward(grad, x, num_groups, weight, mean, rstd, need):
     )
 
 
-# ---- conv: [host] im2col / col2im / pooling (no CUDA kernels yet); the GEMMs run on the GPU -----
+# ---- conv and pooling: device kernels (csrc/cuda/conv.cu, pool.cu), the GEMMs on the GPU too ----
 
 
 def im2col(x, kernel_size, stride, padding, dilation, ones_row=False):
-    return _host(_cpu.im2col, x, kernel_size, stride, padding, dilation, ones_row=ones_row)
+    return _mod.im2col(x, kernel_size, stride, padding, dilation, ones_row=bool(ones_row))
 
 
 def col2im(cols, input_shape, kernel_size, stride, padding, dilation):
-    return _host(_cpu.col2im, cols, input_shape, kernel_size, stride, padding, dilation)
+    return _mod.col2im(cols, tuple(input_shape), kernel_size, stride, padding, dilation)
 
 
 def conv2d(x, weight, bias, stride, padding, dilation):
-    return _host(_cpu.conv2d, x, weight, bias, stride, padding, dilation)  # [host] no conv kernel
+    _same_device("conv2d", weight, bias)
+    return _mod.conv2d(x, weight, bias, stride, padding, dilation)
 
 
 def conv2d_backward(grad, x, weight, stride, padding, dilation, need):
-    return _host(_cpu.conv2d_backward, grad, x, weight, stride, padding, dilation, need)  # [host]
+    return _mod.conv2d_backward(
+        grad,
+        x,
+        weight,
+        stride,
+        padding,
+        dilation,
+        need_input=bool(need[0]),
+        need_weight=bool(need[1]),
+        need_bias=bool(need[2]),
+    )
 
 
 def max_pool2d(x, kernel_size, stride, padding, dilation):
-    return _host(_cpu.max_pool2d, x, kernel_size, stride, padding, dilation)
+    return _mod.max_pool2d(x, kernel_size, stride, padding, dilation)
 
 
 # ---- recurrent layers: the fused cells are CUDA kernels; the time loops run here, on the device --
@@ -1066,36 +1077,30 @@ def rnn_sequence_backward(dhs, hs, w_hh, nonlinearity="tanh", reverse=False):
     return _in_time_order(dpre, order), carry
 
 
+# The indices / codes the two backwards get are the ones max_pool2d / max_pool2d_2x2 made (the
+# MaxPool2d primitive keeps them), so they are in range: check=False spares the host sync of the
+# kernels' range check (an entry out of range is still never written through).
 def max_pool2d_backward(grad, indices, input_shape):
-    return _host(_cpu.max_pool2d_backward, grad, indices, input_shape)
+    return _mod.max_pool2d_backward(grad, indices, tuple(input_shape), check=False)
 
 
 def max_pool2d_2x2(x):
-    return _host(_cpu.max_pool2d_2x2, x)
+    return _mod.max_pool2d_2x2(x)
 
 
 def max_pool2d_2x2_backward(grad, code, input_shape):
-    return _host(_cpu.max_pool2d_2x2_backward, grad, code, input_shape)
+    return _mod.max_pool2d_2x2_backward(grad, code, tuple(input_shape), check=False)
 
 
 def avg_pool2d(x, kernel_size, stride, padding, count_include_pad, divisor_override):
-    return _host(
-        _cpu.avg_pool2d, x, kernel_size, stride, padding, count_include_pad, divisor_override
-    )
+    return _mod.avg_pool2d(x, kernel_size, stride, padding, count_include_pad, divisor_override)
 
 
 def avg_pool2d_backward(
     grad, input_shape, kernel_size, stride, padding, count_include_pad, divisor_override
 ):
-    return _host(
-        _cpu.avg_pool2d_backward,
-        grad,
-        input_shape,
-        kernel_size,
-        stride,
-        padding,
-        count_include_pad,
-        divisor_override,
+    return _mod.avg_pool2d_backward(
+        grad, tuple(input_shape), kernel_size, stride, padding, count_include_pad, divisor_override
     )
 
 
