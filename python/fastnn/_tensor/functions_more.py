@@ -6,16 +6,12 @@ import secrets
 
 import numpy as np
 
-from .. import _devices
 from .._core import dtype as _dtype
 from .._core import random as _random
 from ..autograd import function as _function
 from . import creation as _creation
 from . import functions as _fns
-
-
-def _host(t):
-    return _devices.of(t._data).to_numpy(t._data)
+from .logic import _host
 
 
 def _tensor_arg(x, fn, arg):

@@ -15,20 +15,12 @@ from . import creation as _creation
 from . import functions as _fns
 from . import math as _math
 from .inplace import _inplace_via
+from .logic import _host, _wrap_like
 from .ops import mathfns as M
 
 
 def _floating(x):
     return x if x._data.dtype.kind == "f" else x.to(_dtype.default())
-
-
-def _host(t):
-    return _devices.of(t._data).to_numpy(t._data)
-
-
-def _on(t, array):
-    """A new tensor on ``t``'s device holding the numpy ``array``."""
-    return _creation.tensor(np.asarray(array), device=t.device)
 
 
 def _diag_index(n_rows, n_cols, offset):
@@ -121,7 +113,7 @@ class MoreOpsMixin:
         x = self.permute(*rest, d1, d2)
         rows, cols = _diag_index(self.shape[d1], self.shape[d2], offset)
         lead = (slice(None),) * len(rest)
-        return x[(*lead, _on(self, rows), _on(self, cols))]
+        return x[(*lead, _wrap_like(self, rows), _wrap_like(self, cols))]
 
     def trace(self):
         """The sum of the main diagonal of a matrix."""
@@ -138,7 +130,7 @@ class MoreOpsMixin:
             raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {self.ndim}D")
         n = self.shape[0] + abs(diagonal)
         rows, cols = _diag_index(n, n, diagonal)
-        flat = _on(self, rows * n + cols)
+        flat = _wrap_like(self, rows * n + cols)
         out = _creation.zeros(n * n, dtype=self.dtype, device=self.device)
         return out.scatter(0, flat, self).reshape(n, n)
 
@@ -199,12 +191,12 @@ class MoreOpsMixin:
             dim = wrap_dim(dim, self.ndim)
         r = np.unique(h, return_inverse=return_inverse, return_counts=return_counts, axis=dim)
         if not (return_inverse or return_counts):
-            return _on(self, r)
+            return _wrap_like(self, r)
         r = list(r)
         if return_inverse:
             inv = r[1].reshape(h.shape if dim is None else (h.shape[dim],))
             r[1] = inv.astype(np.int64)
-        out = [_on(self, r[0])] + [_on(self, v.astype(np.int64)) for v in r[1:]]
+        out = [_wrap_like(self, r[0])] + [_wrap_like(self, v.astype(np.int64)) for v in r[1:]]
         return tuple(out)
 
     def stride(self, dim=None):
@@ -222,7 +214,7 @@ class MoreOpsMixin:
         if np.any((probs < 0) | (probs > 1)) or np.any(np.isnan(probs)):
             raise RuntimeError("bernoulli: all probabilities must be in the range [0, 1]")
         u = _random.rng_of(generator, "bernoulli").random(self.shape)
-        return _on(self, (u < probs).astype(self._data.dtype))
+        return _wrap_like(self, (u < probs).astype(self._data.dtype))
 
     def bernoulli_(self, p=0.5, *, generator=None):
         r = self.bernoulli(p, generator=generator)
