@@ -1,7 +1,10 @@
 """conv2d forward and forward + backward, float32: fastnn vs torch, at 1 and 2 threads (pooling
 is bench_pool.py's).
 
-fastnn: F.conv2d = kernels.conv2d / conv2d_backward: forward and dx by packed im2col (the patches
+fastnn: F.conv2d = kernels.conv2d / conv2d_backward. The 3x3 layers with at least 16 channels
+each side (32->64, 64->64) run by Winograd F(2x2, 3x3) (csrc/cpu/conv_winograd.cpp: 2.25x fewer
+multiplies; the GFLOP/s below still count the direct algorithm's flops, so they can pass the FMA
+peak); the rest: forward and dx by packed im2col (the patches
 of a block of output pixels written straight into the GEMM micro-kernel's panel order, weights
 packed once per call; for stride 1 each panel row is a slice of the zero-padded plane, see
 csrc/cpu/conv_gemm.cpp), dW and db likewise from packed panels of one block of pixels at a time.
@@ -155,6 +158,9 @@ def run(quick=False):
     conv.note = (
         "fastnn/torch: fastnn's time / torch's (below 1: fastnn faster; target <= 0.8). "
         "% FMA peak: of the FMA loop timed in this run, times the threads. % GEMM: of fastnn's 1024^3 fp32 matmul measured in this run "
-        f"({gemms[0]:.0f} GFLOP/s at 1 thread, {gemms[1]:.0f} at 2)."
+        f"({gemms[0]:.0f} GFLOP/s at 1 thread, {gemms[1]:.0f} at 2). "
+        "GFLOP/s count the direct sum's flops; the 32->64 and 64->64 layers run by Winograd "
+        f"F(2x2, 3x3) (winograd {'on' if fastnn.kernels.conv_winograd_enabled() else 'off'}), "
+        "which does 2.25x fewer multiplies, so their figures are effective rates."
     )
     return [conv]

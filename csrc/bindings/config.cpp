@@ -1,6 +1,7 @@
 // Build and run-time configuration: threads, the ISA path, what was compiled.
 #include <pybind11/pybind11.h>
 
+#include "cpu/conv_winograd.h"
 #include "cpu/cpu_features.h"
 #include "cpu/parallel.h"
 
@@ -27,6 +28,10 @@ void register_config(py::module_& m) {
       out.append(isa_name(static_cast<Isa>(i)));
     return out;
   });
+  m.def("set_conv_winograd", &set_conv_winograd, py::arg("enabled"),
+        "Use Winograd F(2x2, 3x3) for float32 3x3 stride-1 conv2d where it applies (the default), "
+        "or packed im2col everywhere.");
+  m.def("conv_winograd_enabled", &conv_winograd_enabled);
   m.attr("__version__") = FASTNN_VERSION;
   m.attr("compiler") = FASTNN_COMPILER;
   m.attr("built_with_cuda") = static_cast<bool>(FASTNN_BUILT_CUDA);

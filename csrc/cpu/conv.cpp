@@ -11,9 +11,10 @@
 // col2im: the adjoint of im2col (the backward of the gather is a scatter-add): every column
 //   entry is added back to the pixel it was read from; overlapping patches accumulate, padding
 //   entries are dropped. Writes (overwrites) x.
-// conv2d: forward, dx, dW and db by packed im2col where a SIMD micro-kernel exists
-// (cpu/conv_gemm.cpp, [note: packed im2col]); otherwise chunked im2col + GEMM, see
-// [note: conv2d chunks] below.
+// conv2d: float32 3x3 stride-1 layers by Winograd F(2x2, 3x3) where it applies
+// (cpu/conv_winograd.cpp, [note: Winograd]); forward, dx, dW and db by packed im2col where a SIMD
+// micro-kernel exists (cpu/conv_gemm.cpp, [note: packed im2col]); otherwise chunked im2col + GEMM,
+// see [note: conv2d chunks] below.
 // (max pooling is in pool.cpp.)
 //
 // Work is split over (n, c) planes on the thread pool: each plane's output region is written
@@ -25,8 +26,10 @@
 #include <cstring>
 #include <memory>
 #include <new>
+#include <type_traits>
 
 #include "cpu/conv_gemm.h"
+#include "cpu/conv_winograd.h"
 #include "cpu/fastnn_cpu.h"
 #include "cpu/gemm_ukernels.h"
 #include "cpu/parallel.h"
@@ -199,6 +202,9 @@ void conv2d_forward_impl(T* y, const T* x, const T* w, const T* bias, const Conv
                          int64_t O) {
   const int64_t K = g.C * g.kh * g.kw, L = g.Ho * g.Wo;
   if (g.N == 0 || O == 0) return;
+  if constexpr (std::is_same_v<T, float>) {
+    if (conv2d_forward_winograd(y, x, w, bias, g, O)) return;
+  }
   if (conv2d_forward_packed(y, x, w, bias, g, O)) return;
   const int64_t nb = chunk_images(g, sizeof(T)), chunks = (g.N + nb - 1) / nb;
   parallel_for(chunks, 1, [&](int64_t c0, int64_t c1) {
@@ -236,6 +242,10 @@ bool dw_transposed(int64_t O, int64_t K) {
 template <class T>
 void conv2d_backward_impl(T* dx, T* dw, T* db, const T* dy, const T* x, const T* w,
                           const Conv2dGeom& g, int64_t O) {
+  if constexpr (std::is_same_v<T, float>) {  // Winograd where it applies (cpu/conv_winograd.h)
+    if (dx && g.N > 0 && conv2d_backward_input_winograd(dx, dy, w, g, O)) dx = nullptr;
+    if (dw && g.N > 0 && conv2d_backward_weight_winograd(dw, dy, x, g, O)) dw = nullptr;
+  }
   // dx by packed im2col where it applies (cpu/conv_gemm.h); the chunks below then only do dW, db.
   if (dx && g.N > 0 && O > 0 && conv2d_backward_input_packed(dx, dy, w, g, O)) dx = nullptr;
   // dW, db likewise (packed panels, cpu/conv_gemm.cpp [note: packed dW]).

@@ -144,6 +144,7 @@ void conv_pack_t_f32_avx512(float* d, int64_t t, const float* s, int64_t ld, int
                             int64_t nc) {
   for (int64_t r0 = 0; r0 < t; r0 += 16) {
     const int64_t nr = std::clamp<int64_t>(rows - r0, 0, 16);
+    const __mmask16 keep = t - r0 >= 16 ? 0xFFFF : static_cast<__mmask16>((1u << (t - r0)) - 1);
     for (int64_t q0 = 0; q0 < nc; q0 += 16) {
       const int64_t nq = std::min<int64_t>(16, nc - q0);
       const __mmask16 m = static_cast<__mmask16>((1u << nq) - 1);
@@ -171,7 +172,7 @@ void conv_pack_t_f32_avx512(float* d, int64_t t, const float* s, int64_t ld, int
         u[8 + e] = _mm512_shuffle_f32x4(u0, v0, 0xDD);   // column 8 + e
         u[12 + e] = _mm512_shuffle_f32x4(u1, v1, 0xDD);  // column 12 + e
       }
-      for (int64_t q = 0; q < nq; ++q) _mm512_storeu_ps(d + (q0 + q) * t + r0, u[q]);
+      for (int64_t q = 0; q < nq; ++q) _mm512_mask_storeu_ps(d + (q0 + q) * t + r0, keep, u[q]);
     }
   }
 }

@@ -1,0 +1,349 @@
+// conv2d by Winograd F(2x2, 3x3): the drivers. The tile transforms are in conv_winograd_avx512.cpp,
+// the products run on the 8-row AVX-512 micro-kernel (conv_pack.h).
+//
+// [note: Winograd] With U = G g G^T (per output, input channel pair) and V = B^T d B (per input
+// channel and 2x2 output tile), the 16 transformed positions xi are independent GEMMs:
+//   forward  M[xi] (O x tiles) = U[xi] (O x C) @ V[xi] (C x tiles),   y tile = A^T M A
+//   dx       dV[xi] (C x tiles) = U[xi]^T @ dM[xi],  dM = A dy A^T,   dx += B dV B^T
+//   dW       dU[xi] (O x C) = sum over tiles of dM[xi] V[xi]^T,       dW = G^T dU G
+// Tiles are numbered image by image, row by row. Images are taken in groups whose tiles nearly fill
+// whole 32-tile panels, each group in blocks of `tb` tiles whose transforms and products stay in
+// L2. A group belongs to one thread: dx tiles overlap (neighbours share two input rows or columns),
+// so every dx element is summed by one thread in an order fixed by the shapes. dW adds its tiles
+// per slice of images (the slices fixed by N), then the slices in order. So no result depends on
+// the thread count.
+#include "cpu/conv_winograd.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <new>
+#include <vector>
+
+#include "cpu/conv_pack.h"
+#include "cpu/conv_winograd_tiles.h"
+#include "cpu/cpu_features.h"
+#include "cpu/parallel.h"
+#include "cpu/scratch.h"
+
+namespace fastnn {
+namespace {
+
+std::atomic<bool> g_enabled{true};
+
+constexpr int MR = 8, NR = 32;               // the micro-kernel's tile (conv_ukernel8_f32_avx512)
+constexpr int64_t kMinChannels = 16;         // below this the transforms outweigh the saved flops
+constexpr int64_t kBlockBytes = 512 * 1024;  // one block's transforms (L2 is 1 MiB)
+constexpr int64_t kDwSlices = 16;
+
+thread_local Scratch tls_a, tls_b, tls_c, tls_d;
+
+int64_t round_up(int64_t n, int64_t m) { return (n + m - 1) / m * m; }
+
+struct Plan {
+  int64_t TW, tiles;  // tiles per tile row, per image
+  int64_t tb;         // tiles per block, a multiple of NR
+  int64_t per_group;  // images per group
+};
+
+// `floats_per_tile`: what one tile's transforms take in the block buffers.
+Plan make_plan(const Conv2dGeom& g, int64_t floats_per_tile) {
+  Plan p;
+  p.TW = (g.Wo + 1) / 2;
+  p.tiles = (g.Ho + 1) / 2 * p.TW;
+  p.tb = std::clamp<int64_t>(kBlockBytes / (4 * floats_per_tile) / NR * NR, NR, 8 * NR);
+  // Group sizes up to 8 images: the one whose last panel wastes the smallest share of its tiles.
+  p.per_group = 1;
+  double best = 2;
+  for (int64_t k = 1; k <= std::min<int64_t>(8, g.N); ++k) {
+    const int64_t t = k * p.tiles, last = t % p.tb;
+    const double waste =
+        static_cast<double>(round_up(last ? last : p.tb, NR) - (last ? last : p.tb)) /
+        static_cast<double>(t);
+    if (waste < best - 1e-9) best = waste, p.per_group = k;
+    if (t >= p.tb && waste < 0.05) break;
+  }
+  return p;
+}
+
+// The runs of tiles [u0, u1) of the images from n0 (tile u is tile u % tiles of image n0 +
+// u / tiles) into out; returns how many. A run stays within one NR-tile panel and is either up to
+// 16 tiles of one tile row or, where tile rows are at most 7 wide, the rest of one row and the
+// start of the next (cpu/conv_winograd_tiles.h). Its first tile is block column col = u - u0,
+// found in its operand at col (rows of the block's width: panel_rows = 0) or in NR-wide panels of
+// panel_rows rows.
+int64_t make_runs(WinoRun* out, const Plan& p, int64_t n0, int64_t u0, int64_t u1,
+                  int64_t panel_rows) {
+  const int64_t most = p.TW > 7 ? 16 : 7;
+  int64_t count = 0;
+  for (int64_t u = u0; u < u1;) {
+    WinoRun& r = out[count++];
+    r = WinoRun{};
+    const int64_t col = u - u0, room = std::min(u1 - u, NR - col % NR);
+    r.at = panel_rows ? col / NR * panel_rows * NR + col % NR : col;
+    int64_t used = 0;
+    for (int s = 0; s < (p.TW > 7 ? 1 : 2) && used < room; ++s) {
+      const int64_t v = u + used, t = v % p.tiles, tw = t % p.TW;
+      const int64_t len = std::min({most, p.TW - tw, room - used});
+      r.seg[s] = WinoSeg{n0 + v / p.tiles, t / p.TW, tw, len};
+      used += len;
+    }
+    u += used;
+  }
+  return count;
+}
+
+thread_local std::vector<WinoRun> tls_runs, tls_runs2;
+
+WinoGeom wino_geom(const Conv2dGeom& g, int64_t O) {
+  return WinoGeom{g.C, O, g.H, g.W, g.Ho, g.Wo, g.ph, g.pw};
+}
+
+bool all_finite(const float* p, int64_t n) {
+  for (int64_t i = 0; i < n; ++i)
+    if (!std::isfinite(p[i])) return false;
+  return true;
+}
+
+// u[(o*C + c)*16 + xi] = (G g G^T)[xi] of w[o, c], G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1];
+// in double, rounded once.
+void transform_weights(float* u, const float* w, int64_t O, int64_t C) {
+  parallel_for(O * C, 64, [&](int64_t b, int64_t e) {
+    for (int64_t oc = b; oc < e; ++oc) {
+      const float* k = w + oc * 9;
+      double t[4][3];  // G g
+      for (int j = 0; j < 3; ++j) {
+        t[0][j] = k[j];
+        t[1][j] = 0.5 * (double(k[j]) + k[3 + j] + k[6 + j]);
+        t[2][j] = 0.5 * (double(k[j]) - k[3 + j] + k[6 + j]);
+        t[3][j] = k[6 + j];
+      }
+      float* d = u + oc * 16;
+      for (int i = 0; i < 4; ++i) {
+        d[4 * i] = static_cast<float>(t[i][0]);
+        d[4 * i + 1] = static_cast<float>(0.5 * (t[i][0] + t[i][1] + t[i][2]));
+        d[4 * i + 2] = static_cast<float>(0.5 * (t[i][0] - t[i][1] + t[i][2]));
+        d[4 * i + 3] = static_cast<float>(t[i][2]);
+      }
+    }
+  });
+}
+
+struct Buffer {
+  std::unique_ptr<float, decltype(&std::free)> hold{nullptr, &std::free};
+  float* p = nullptr;
+  explicit Buffer(int64_t floats) {
+    p = static_cast<float*>(std::aligned_alloc(64, round_up(4 * std::max<int64_t>(floats, 1), 64)));
+    if (!p) throw std::bad_alloc();
+    hold.reset(p);
+  }
+};
+
+// The A panels of the 16 products: pa[(xi*Rp + r0)*K + k*MR + r - r0] = U[xi] entry (row r, k),
+// r0 = r rounded down to MR, with rows r the output channels (forward) or the input channels (dx, U
+// transposed); zero past the last row.
+Buffer pack_u(const float* u, int64_t O, int64_t C, bool transposed) {
+  const int64_t R = transposed ? C : O, K = transposed ? O : C, Rp = round_up(R, MR);
+  Buffer pa(16 * Rp * K);
+  for (int xi = 0; xi < 16; ++xi)
+    for (int64_t r = 0; r < Rp; ++r)
+      for (int64_t k = 0; k < K; ++k) {
+        const int64_t o = transposed ? k : r, c = transposed ? r : k;
+        pa.p[(xi * Rp + r / MR * MR) * K + k * MR + r % MR] =
+            r < R ? u[(o * C + c) * 16 + xi] : 0.0f;
+      }
+  return pa;
+}
+
+// The 16 arrays of a block's transforms lie `stride` floats apart: rows * tb plus one cache line,
+// so that the 16 loads or stores of one tile do not all fall in the same L1 set.
+int64_t xi_stride(int64_t rows, int64_t tb) { return rows * tb + 16; }
+
+// Zero columns [n, np*NR) of a block's B panels (rows of NR floats, `rows` per panel, np panels
+// per array): the last panel of a short block would otherwise feed stale floats to the products.
+void zero_tail(float* pb, int64_t stride, int64_t rows, int64_t np, int64_t n) {
+  if (n % NR == 0) return;
+  for (int xi = 0; xi < 16; ++xi) {
+    float* last = pb + xi * stride + (np - 1) * rows * NR;
+    for (int64_t r = 0; r < rows; ++r) std::fill(last + r * NR + n % NR, last + (r + 1) * NR, 0.0f);
+  }
+}
+
+bool applies(const Conv2dGeom& g, int64_t O) {
+  return g_enabled.load(std::memory_order_relaxed) && active_isa() == Isa::avx512 && g.kh == 3 &&
+         g.kw == 3 && g.sh == 1 && g.sw == 1 && g.dh == 1 && g.dw == 1 && g.C >= kMinChannels &&
+         O >= kMinChannels && g.N > 0 && g.Ho > 0 && g.Wo > 0;
+}
+
+}  // namespace
+
+void set_conv_winograd(bool enabled) { g_enabled.store(enabled); }
+bool conv_winograd_enabled() { return g_enabled.load(); }
+
+bool conv2d_forward_winograd(float* y, const float* x, const float* w, const float* bias,
+                             const Conv2dGeom& g, int64_t O) {
+  if (!applies(g, O) || !all_finite(w, O * g.C * 9) || (bias && !all_finite(bias, O))) return false;
+  const int64_t C = g.C, Op = round_up(O, MR);
+  const Plan p = make_plan(g, 16 * (C + Op));
+  const int64_t sv = xi_stride(C, p.tb), sm = xi_stride(Op, p.tb);
+  Buffer u(O * C * 16);
+  transform_weights(u.p, w, O, C);
+  const Buffer pa = pack_u(u.p, O, C, false);
+  const WinoGeom wg = wino_geom(g, O);
+  const int64_t groups = (g.N + p.per_group - 1) / p.per_group;
+  std::atomic<bool> bad{false};
+  parallel_for(groups, 1, [&](int64_t g0, int64_t g1) {
+    float* vb = static_cast<float*>(tls_a.get(4 * 16 * sv));  // [xi][panel][c][NR]
+    float* mb = static_cast<float*>(tls_b.get(4 * 16 * sm));  // [xi][o][tb]
+    tls_runs.resize(p.tb), tls_runs2.resize(p.tb);
+    WinoRun *in_runs = tls_runs.data(), *out_runs = tls_runs2.data();
+    for (int64_t grp = g0; grp < g1 && !bad.load(std::memory_order_relaxed); ++grp) {
+      const int64_t n0 = grp * p.per_group, ntiles = std::min(p.per_group, g.N - n0) * p.tiles;
+      for (int64_t u0 = 0; u0 < ntiles; u0 += p.tb) {
+        const int64_t u1 = std::min(ntiles, u0 + p.tb), np = (u1 - u0 + NR - 1) / NR;
+        zero_tail(vb, sv, C, np, u1 - u0);
+        const int64_t nr = make_runs(in_runs, p, n0, u0, u1, C);
+        if (wino_input_f32_avx512(vb, sv, NR, x, wg, in_runs, nr)) {
+          bad = true;
+          return;
+        }
+        for (int xi = 0; xi < 16; ++xi)
+          for (int64_t q = 0; q < np; ++q)
+            for (int64_t o0 = 0; o0 < Op; o0 += MR)
+              conv_ukernel8_f32_avx512(C, pa.p + (xi * Op + o0) * C, vb + xi * sv + q * C * NR,
+                                       mb + xi * sm + o0 * p.tb + q * NR, p.tb, 1.0f, 0.0f,
+                                       nullptr);
+        make_runs(out_runs, p, n0, u0, u1, 0);
+        wino_output_f32_avx512(y, mb, sm, p.tb, bias, wg, out_runs, nr);
+      }
+    }
+  });
+  return !bad;
+}
+
+bool conv2d_backward_input_winograd(float* dx, const float* dy, const float* w, const Conv2dGeom& g,
+                                    int64_t O) {
+  if (!applies(g, O) || !all_finite(w, O * g.C * 9)) return false;
+  const int64_t C = g.C, Cp = round_up(C, MR), plane = C * g.H * g.W;
+  const Plan p = make_plan(g, 16 * (O + Cp));
+  const int64_t sm = xi_stride(O, p.tb), sv = xi_stride(Cp, p.tb);
+  Buffer u(O * C * 16);
+  transform_weights(u.p, w, O, C);
+  const Buffer pa = pack_u(u.p, O, C, true);
+  const WinoGeom wg = wino_geom(g, O);
+  const int64_t groups = (g.N + p.per_group - 1) / p.per_group;
+  std::atomic<bool> bad{false};
+  parallel_for(groups, 1, [&](int64_t g0, int64_t g1) {
+    float* mb = static_cast<float*>(tls_a.get(4 * 16 * sm));  // [xi][panel][o][NR]
+    float* vb = static_cast<float*>(tls_b.get(4 * 16 * sv));  // [xi][c][tb]
+    tls_runs.resize(p.tb), tls_runs2.resize(p.tb);
+    WinoRun *in_runs = tls_runs.data(), *out_runs = tls_runs2.data();
+    for (int64_t grp = g0; grp < g1 && !bad.load(std::memory_order_relaxed); ++grp) {
+      const int64_t n0 = grp * p.per_group, nimg = std::min(p.per_group, g.N - n0);
+      const int64_t ntiles = nimg * p.tiles;
+      std::fill(dx + n0 * plane, dx + (n0 + nimg) * plane, 0.0f);
+      for (int64_t u0 = 0; u0 < ntiles; u0 += p.tb) {
+        const int64_t u1 = std::min(ntiles, u0 + p.tb), np = (u1 - u0 + NR - 1) / NR;
+        zero_tail(mb, sm, O, np, u1 - u0);
+        const int64_t nr = make_runs(in_runs, p, n0, u0, u1, O);
+        if (wino_grad_output_f32_avx512(mb, sm, NR, dy, wg, in_runs, nr)) {
+          bad = true;
+          return;
+        }
+        for (int xi = 0; xi < 16; ++xi)
+          for (int64_t q = 0; q < np; ++q)
+            for (int64_t c0 = 0; c0 < Cp; c0 += MR)
+              conv_ukernel8_f32_avx512(O, pa.p + (xi * Cp + c0) * O, mb + xi * sm + q * O * NR,
+                                       vb + xi * sv + c0 * p.tb + q * NR, p.tb, 1.0f, 0.0f,
+                                       nullptr);
+        make_runs(out_runs, p, n0, u0, u1, 0);
+        wino_grad_input_f32_avx512(dx, vb, sv, p.tb, wg, out_runs, nr);
+      }
+    }
+  });
+  return !bad;
+}
+
+bool conv2d_backward_weight_winograd(float* dw, const float* dy, const float* x,
+                                     const Conv2dGeom& g, int64_t O) {
+  if (!applies(g, O)) return false;
+  const int64_t C = g.C, Op = round_up(O, MR), Cq = round_up(C, NR);
+  const Plan p = make_plan(g, 16 * (C + O) + Op + Cq);
+  const int64_t sv = xi_stride(C, p.tb), sm = xi_stride(O, p.tb);
+  const WinoGeom wg = wino_geom(g, O);
+  const int64_t slices = std::min(g.N, kDwSlices), P = 16 * Op * Cq;
+  Buffer part(slices * P);  // per slice: dU[xi][o][c], c padded to Cq
+  std::atomic<bool> bad{false};
+  parallel_for(slices, 1, [&](int64_t s0, int64_t s1) {
+    float* vb = static_cast<float*>(tls_a.get(4 * 16 * sv));    // [xi][c][tb]
+    float* mb = static_cast<float*>(tls_b.get(4 * 16 * sm));    // [xi][o][tb]
+    float* pa = static_cast<float*>(tls_c.get(4 * Op * p.tb));  // dM[xi] as A panels
+    float* pb = static_cast<float*>(tls_d.get(4 * Cq * p.tb));  // V[xi] as B panels
+    tls_runs.resize(p.tb);
+    WinoRun* runs = tls_runs.data();
+    for (int64_t s = s0; s < s1 && !bad.load(std::memory_order_relaxed); ++s) {
+      float* du = part.p + s * P;
+      const int64_t i0 = g.N * s / slices, i1 = g.N * (s + 1) / slices;
+      bool first = true;
+      // Groups of images within the slice, as in the forward, so blocks fill their panels.
+      for (int64_t n0 = i0; n0 < i1; n0 += p.per_group) {
+        const int64_t ntiles = std::min(p.per_group, i1 - n0) * p.tiles;
+        for (int64_t u0 = 0; u0 < ntiles; u0 += p.tb) {
+          const int64_t u1 = std::min(ntiles, u0 + p.tb), nc = u1 - u0;
+          const int64_t nr = make_runs(runs, p, n0, u0, u1, 0);
+          if (wino_input_f32_avx512(vb, sv, p.tb, x, wg, runs, nr) |
+              wino_grad_output_f32_avx512(mb, sm, p.tb, dy, wg, runs, nr)) {
+            bad = true;
+            return;
+          }
+          for (int xi = 0; xi < 16; ++xi) {
+            // The tile is the product's k index: transpose both operands into panels.
+            for (int64_t o0 = 0; o0 < Op; o0 += MR)
+              conv_pack_t_f32_avx512(pa + o0 * nc, MR, mb + xi * sm + o0 * p.tb, p.tb,
+                                     std::min<int64_t>(MR, O - o0), nc);
+            for (int64_t c0 = 0; c0 < Cq; c0 += NR)
+              conv_pack_t_f32_avx512(pb + c0 * nc, NR, vb + xi * sv + c0 * p.tb, p.tb,
+                                     std::min<int64_t>(NR, C - c0), nc);
+            for (int64_t o0 = 0; o0 < Op; o0 += MR)
+              for (int64_t c0 = 0; c0 < Cq; c0 += NR)
+                conv_ukernel8_f32_avx512(nc, pa + o0 * nc, pb + c0 * nc,
+                                         du + (xi * Op + o0) * Cq + c0, Cq, 1.0f,
+                                         first ? 0.0f : 1.0f, nullptr);
+          }
+          first = false;
+        }
+      }
+    }
+  });
+  if (bad) return false;
+  // dW[o, c] = G^T (sum of the slices' dU) G, G^T = [1 1/2 1/2 0; 0 1/2 -1/2 0; 0 1/2 1/2 1].
+  parallel_for(O * C, 64, [&](int64_t b, int64_t e) {
+    for (int64_t oc = b; oc < e; ++oc) {
+      const int64_t o = oc / C, c = oc % C;
+      double m[16];
+      for (int xi = 0; xi < 16; ++xi) {
+        double acc = 0;
+        for (int64_t s = 0; s < slices; ++s) acc += part.p[s * P + (xi * Op + o) * Cq + c];
+        m[xi] = acc;
+      }
+      double t[3][4];  // G^T m
+      for (int l = 0; l < 4; ++l) {
+        t[0][l] = m[l] + 0.5 * (m[4 + l] + m[8 + l]);
+        t[1][l] = 0.5 * (m[4 + l] - m[8 + l]);
+        t[2][l] = 0.5 * (m[4 + l] + m[8 + l]) + m[12 + l];
+      }
+      float* d = dw + oc * 9;
+      for (int i = 0; i < 3; ++i) {
+        d[3 * i] = static_cast<float>(t[i][0] + 0.5 * (t[i][1] + t[i][2]));
+        d[3 * i + 1] = static_cast<float>(0.5 * (t[i][1] - t[i][2]));
+        d[3 * i + 2] = static_cast<float>(0.5 * (t[i][1] + t[i][2]) + t[i][3]);
+      }
+    }
+  });
+  return true;
+}
+
+}  // namespace fastnn

@@ -1,0 +1,47 @@
+// The tile transforms of Winograd F(2x2, 3x3) conv2d (cpu/conv_winograd.cpp), AVX-512 bodies in
+// conv_winograd_avx512.cpp. Plain declarations only, so the ISA unit includes nothing that defines
+// inline code (see [note: ISA units] in CMakeLists.txt).
+#pragma once
+#include <cstdint>
+
+namespace fastnn {
+
+// Tile (th, tw) covers output rows 2th, 2th+1 and columns 2tw, 2tw+1, and reads input rows
+// 2th - ph + [0, 4) and columns 2tw - pw + [0, 4) (zero outside the image). A call transforms a
+// list of runs of tiles, each run as the lanes of a vector: segment 0 in lanes [0, len0), segment
+// 1 (absent when its len is 0) in lanes [len0, len0 + len1); either one segment of at most 16
+// tiles, or two of at most 7 (two rows of a narrow image fill one vector). The transformed
+// operand holds the 16 values of each tile as 16 arrays, array xi = 4k + l at offset xi * ld_xi,
+// channel c at c * ld_c, lane t of a run at its `at` + t. Channels are the outer loop, so each
+// plane of the image is swept in order.
+struct WinoGeom {
+  int64_t C, O;    // input and output channels
+  int64_t H, W;    // input plane
+  int64_t Ho, Wo;  // output plane
+  int64_t ph, pw;  // padding
+};
+struct WinoSeg {
+  int64_t n, th, a, len;  // tiles tw in [a, a + len) of tile row th of image n
+};
+struct WinoRun {
+  WinoSeg seg[2];
+  int64_t at;
+};
+
+// v = B^T d B of every input channel of x (N, C, H, W). True when a value read was Inf or NaN.
+bool wino_input_f32_avx512(float* v, int64_t ld_xi, int64_t ld_c, const float* x, const WinoGeom& g,
+                           const WinoRun* runs, int64_t nruns);
+// y tiles (y is N, O, Ho, Wo) = A^T m A + bias (bias may be null); pixels past Ho, Wo dropped.
+void wino_output_f32_avx512(float* y, const float* m, int64_t ld_xi, int64_t ld_o,
+                            const float* bias, const WinoGeom& g, const WinoRun* runs,
+                            int64_t nruns);
+// m = A dy A^T of every output channel of dy (N, O, Ho, Wo), dy zero past Ho, Wo (the adjoint of
+// the output transform). True when a value read was Inf or NaN.
+bool wino_grad_output_f32_avx512(float* m, int64_t ld_xi, int64_t ld_o, const float* dy,
+                                 const WinoGeom& g, const WinoRun* runs, int64_t nruns);
+// dx (N, C, H, W) += B v B^T of every input channel (the adjoint of the input transform),
+// dropping what falls in the padding.
+void wino_grad_input_f32_avx512(float* dx, const float* v, int64_t ld_xi, int64_t ld_c,
+                                const WinoGeom& g, const WinoRun* runs, int64_t nruns);
+
+}  // namespace fastnn
