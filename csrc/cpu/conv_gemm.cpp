@@ -450,8 +450,8 @@ void backward_input_shifted(T* dx, const T* dy, const T* w, const Conv2dGeom& g,
 
 // The micro-kernel for a GEMM with M rows: matmul's, or on AVX-512 the 8-row one where 8-row tiles
 // waste fewer rows (M = 32, 64: none instead of 12 %).
-const UKernel<float> kConv8F32{8, 32, &conv_ukernel8_f32_avx512};
-const UKernel<double> kConv8F64{8, 16, &conv_ukernel8_f64_avx512};
+const UKernel<float> kConv8F32{8, 32, &gemm_ukernel8_f32_avx512};
+const UKernel<double> kConv8F64{8, 16, &gemm_ukernel8_f64_avx512};
 template <class T>
 UKernel<T> kernel_for_rows(int64_t M) {
   const UKernel<T>& uk = *ukernel_for(static_cast<T*>(nullptr));

@@ -10,7 +10,6 @@
 #include "cpu/conv_pack.h"
 
 #define FASTNN_VEC_NS avx512
-#include "cpu/matmul_ukernel.h"  // ukernel<S, MR>, over the traits below
 #include "cpu/vec_traits_avx512.h"
 
 namespace fastnn {
@@ -175,15 +174,6 @@ void conv_pack_t_f32_avx512(float* d, int64_t t, const float* s, int64_t ld, int
       for (int64_t q = 0; q < nq; ++q) _mm512_mask_storeu_ps(d + (q0 + q) * t + r0, keep, u[q]);
     }
   }
-}
-
-void conv_ukernel8_f32_avx512(int64_t kc, const float* pa, const float* pb, float* c, int64_t ldc,
-                              float alpha, float beta, const float* bias) {
-  avx512::ukernel<avx512::F32, 8>(kc, pa, pb, c, ldc, alpha, beta, bias);
-}
-void conv_ukernel8_f64_avx512(int64_t kc, const double* pa, const double* pb, double* c,
-                              int64_t ldc, double alpha, double beta, const double* bias) {
-  avx512::ukernel<avx512::F64, 8>(kc, pa, pb, c, ldc, alpha, beta, bias);
 }
 
 }  // namespace fastnn

@@ -43,12 +43,4 @@ void conv_unpack_run_f64_avx512(double* dxn, const double* s, int64_t ld, const 
 void conv_pack_t_f32_avx512(float* d, int64_t t, const float* s, int64_t ld, int64_t rows,
                             int64_t nc);
 
-// An 8-row variant of matmul's AVX-512 micro-kernel (same contract as gemm_ukernel_f32_avx512,
-// cpu/gemm_ukernels.h, with MR = 8): 32 and 64 output channels fill 8-row tiles exactly, where the
-// 12-row tiles compute 12 % (64 -> 72) and 12 % (32 -> 36) padding rows.
-void conv_ukernel8_f32_avx512(int64_t kc, const float* pa, const float* pb, float* c, int64_t ldc,
-                              float alpha, float beta, const float* bias);
-void conv_ukernel8_f64_avx512(int64_t kc, const double* pa, const double* pb, double* c,
-                              int64_t ldc, double alpha, double beta, const double* bias);
-
 }  // namespace fastnn

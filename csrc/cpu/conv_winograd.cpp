@@ -1,5 +1,5 @@
 // conv2d by Winograd F(2x2, 3x3): the drivers. The tile transforms are in conv_winograd_avx512.cpp,
-// the products run on the 8-row AVX-512 micro-kernel (conv_pack.h).
+// the products run on the 8-row AVX-512 micro-kernel (gemm_ukernels.h).
 //
 // [note: Winograd] With U = G g G^T (per output, input channel pair) and V = B^T d B (per input
 // channel and 2x2 output tile), the 16 transformed positions xi are independent GEMMs:
@@ -26,6 +26,7 @@
 #include "cpu/conv_pack.h"
 #include "cpu/conv_winograd_tiles.h"
 #include "cpu/cpu_features.h"
+#include "cpu/gemm_ukernels.h"
 #include "cpu/parallel.h"
 #include "cpu/scratch.h"
 
@@ -34,7 +35,7 @@ namespace {
 
 std::atomic<bool> g_enabled{true};
 
-constexpr int MR = 8, NR = 32;               // the micro-kernel's tile (conv_ukernel8_f32_avx512)
+constexpr int MR = 8, NR = 32;               // the micro-kernel's tile (gemm_ukernel8_f32_avx512)
 constexpr int64_t kMinChannels = 16;         // below this the transforms outweigh the saved flops
 constexpr int64_t kBlockBytes = 512 * 1024;  // one block's transforms (L2 is 1 MiB)
 constexpr int64_t kDwSlices = 16;
@@ -213,7 +214,7 @@ bool conv2d_forward_winograd(float* y, const float* x, const float* w, const flo
         for (int xi = 0; xi < 16; ++xi)
           for (int64_t q = 0; q < np; ++q)
             for (int64_t o0 = 0; o0 < Op; o0 += MR)
-              conv_ukernel8_f32_avx512(C, pa.p + (xi * Op + o0) * C, vb + xi * sv + q * C * NR,
+              gemm_ukernel8_f32_avx512(C, pa.p + (xi * Op + o0) * C, vb + xi * sv + q * C * NR,
                                        mb + xi * sm + o0 * p.tb + q * NR, p.tb, 1.0f, 0.0f,
                                        nullptr);
         make_runs(out_runs, p, n0, u0, u1, 0);
@@ -256,7 +257,7 @@ bool conv2d_backward_input_winograd(float* dx, const float* dy, const float* w, 
         for (int xi = 0; xi < 16; ++xi)
           for (int64_t q = 0; q < np; ++q)
             for (int64_t c0 = 0; c0 < Cp; c0 += MR)
-              conv_ukernel8_f32_avx512(O, pa.p + (xi * Cp + c0) * O, mb + xi * sm + q * O * NR,
+              gemm_ukernel8_f32_avx512(O, pa.p + (xi * Cp + c0) * O, mb + xi * sm + q * O * NR,
                                        vb + xi * sv + c0 * p.tb + q * NR, p.tb, 1.0f, 0.0f,
                                        nullptr);
         make_runs(out_runs, p, n0, u0, u1, 0);
@@ -309,7 +310,7 @@ bool conv2d_backward_weight_winograd(float* dw, const float* dy, const float* x,
                                      std::min<int64_t>(NR, C - c0), nc);
             for (int64_t o0 = 0; o0 < Op; o0 += MR)
               for (int64_t c0 = 0; c0 < Cq; c0 += NR)
-                conv_ukernel8_f32_avx512(nc, pa + o0 * nc, pb + c0 * nc,
+                gemm_ukernel8_f32_avx512(nc, pa + o0 * nc, pb + c0 * nc,
                                          du + (xi * Op + o0) * Cq + c0, Cq, 1.0f,
                                          first ? 0.0f : 1.0f, nullptr);
           }

@@ -1,5 +1,6 @@
 // The GEMM micro-kernels of matmul_avx512.cpp / matmul_avx2.cpp, for kernels outside matmul.cpp
-// that pack their own operands (the packed-im2col convolution, conv_gemm.cpp).
+// that pack their own operands (the packed-im2col and Winograd convolutions, conv_gemm.cpp and
+// conv_winograd.cpp).
 #pragma once
 #include <cstdint>
 
@@ -13,6 +14,12 @@ void gemm_ukernel_f32_avx512(int64_t kc, const float* pa, const float* pb, float
                              float alpha, float beta, const float* bias);
 void gemm_ukernel_f64_avx512(int64_t kc, const double* pa, const double* pb, double* c, int64_t ldc,
                              double alpha, double beta, const double* bias);
+// 8-row variants (same contract, MR = 8): 32 and 64 rows fill 8-row tiles exactly, where the
+// 12-row tiles compute 12 % (64 -> 72) and 12 % (32 -> 36) padding rows.
+void gemm_ukernel8_f32_avx512(int64_t kc, const float* pa, const float* pb, float* c, int64_t ldc,
+                              float alpha, float beta, const float* bias);
+void gemm_ukernel8_f64_avx512(int64_t kc, const double* pa, const double* pb, double* c,
+                              int64_t ldc, double alpha, double beta, const double* bias);
 void gemm_ukernel_f32_avx2(int64_t kc, const float* pa, const float* pb, float* c, int64_t ldc,
                            float alpha, float beta, const float* bias);
 void gemm_ukernel_f64_avx2(int64_t kc, const double* pa, const double* pb, double* c, int64_t ldc,

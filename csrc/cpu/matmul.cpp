@@ -23,6 +23,7 @@
 #include "cpu/cpu_caches.h"
 #include "cpu/cpu_features.h"
 #include "cpu/fastnn_cpu.h"
+#include "cpu/gemm_ukernels.h"
 #include "cpu/matmul_config.h"
 #include "cpu/matmul_packed.h"
 #include "cpu/matmul_skinny.h"
@@ -31,21 +32,11 @@
 namespace fastnn {
 
 // ---- the SIMD units' entry points (see [note: ISA units]) ---------------------------------------
-// ukernel(kc, pa, pb, c, ldc, alpha, beta, bias): full MR x NR tile at c (row stride ldc, unit
-// column stride): C = alpha * sum_k pa[k*MR + i] * pb[k*NR + j] + beta * C + bias[j]; beta == 0
-// does not read C; bias may be nullptr.
-void gemm_ukernel_f32_avx512(int64_t kc, const float* pa, const float* pb, float* c, int64_t ldc,
-                             float alpha, float beta, const float* bias);
-void gemm_ukernel_f64_avx512(int64_t kc, const double* pa, const double* pb, double* c, int64_t ldc,
-                             double alpha, double beta, const double* bias);
+// The micro-kernels are declared in cpu/gemm_ukernels.h.
 // dst[k*P + r] = src[r*ld + k] for r < rows (zero up to P <= 32), k < kc: the packing of an operand
 // whose packed dimension is strided and whose K dimension is contiguous (row-major A, or B^T).
 void gemm_pack_transposed_f32_avx512(float* dst, const float* src, int64_t ld, int64_t rows,
                                      int64_t kc, int P);
-void gemm_ukernel_f32_avx2(int64_t kc, const float* pa, const float* pb, float* c, int64_t ldc,
-                           float alpha, float beta, const float* bias);
-void gemm_ukernel_f64_avx2(int64_t kc, const double* pa, const double* pb, double* c, int64_t ldc,
-                           double alpha, double beta, const double* bias);
 // The skinny kernels (csrc/cpu/matmul_skinny_kernels.h). dot: rows [i0, i1) of C for p.N <= the
 // unit's limit, op(A) rows contiguous (p.a_cs == 1), op(B) packed as bp[k/W][j][W] (zero past K).
 // bcast: columns [j0, j1) of C for p.M <= the limit, op(A)(m, k) at p.a[m + k*p.a_cs] (a_rs == 1),

@@ -148,6 +148,15 @@ void gemm_ukernel_f32_avx512(int64_t kc, const float* pa, const float* pb, float
   avx512::ukernel<avx512::F32, 12>(kc, pa, pb, c, ldc, alpha, beta, bias);
 }
 
+void gemm_ukernel8_f32_avx512(int64_t kc, const float* pa, const float* pb, float* c, int64_t ldc,
+                              float alpha, float beta, const float* bias) {
+  avx512::ukernel<avx512::F32, 8>(kc, pa, pb, c, ldc, alpha, beta, bias);
+}
+void gemm_ukernel8_f64_avx512(int64_t kc, const double* pa, const double* pb, double* c,
+                              int64_t ldc, double alpha, double beta, const double* bias) {
+  avx512::ukernel<avx512::F64, 8>(kc, pa, pb, c, ldc, alpha, beta, bias);
+}
+
 void gemm_pack_transposed_f32_avx512(float* dst, const float* src, int64_t ld, int64_t rows,
                                      int64_t kc, int P) {
   avx512::pack_transposed(dst, src, ld, rows, kc, P);

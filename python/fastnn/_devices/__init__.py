@@ -205,7 +205,7 @@ def kernels_for(args):
     """The kernel set for a ``fastnn.kernels`` call: the CUDA kernels when any argument (or an
     element of a list argument) is a CUDA array, else the CPU kernels (``fastnn._C``)."""
     for v in args:
-        if v.__class__ in _HOST_VALUES:
+        if v.__class__ in HOST_VALUES:
             continue  # the numpy path pays this loop and nothing else
         from .. import cuda
 
@@ -217,9 +217,10 @@ def kernels_for(args):
     return cpu.kernels
 
 
-_HOST_VALUES = frozenset((np.ndarray, float, int, bool, str, type(None)))
+HOST_VALUES = frozenset((np.ndarray, float, int, bool, str, type(None)))
 
 __all__ = [
+    "HOST_VALUES",
     "KERNELS",
     "OPS",
     "cpu",
