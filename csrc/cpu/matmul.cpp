@@ -344,9 +344,10 @@ void scale_only(T* c, int64_t c_rs, int64_t M, int64_t N, T beta, const T* bias)
 
 // ---- threading and batching --------------------------------------------------------------------
 
-// Below this many multiply-adds (~10 us on one Zen5 core) a GEMM runs on the calling thread: a
-// pool round trip costs ~3 us on an idle machine, and each thread packs all of B.
-constexpr double kSerialMacs = 1024.0 * 1024;
+// Below this many multiply-adds (~4 us on one core) a GEMM runs on the calling thread: a pool
+// round trip costs ~3 us on an idle machine, and each thread packs all of B. An MLP's K = 10
+// backward GEMM (256 x 10 x 256, 655k) took 17.6 us on one thread and 10 us on two.
+constexpr double kSerialMacs = 384.0 * 1024;
 
 template <class T>
 Problem<T> problem_at(const T* a, const T* b, T* c, const T* bias, const MatmulLayout& L,
@@ -434,8 +435,8 @@ const SkinnyKernels<float>* skinny_for(Isa isa, float*) { return kSkinnyF32[isa]
 const SkinnyKernels<double>* skinny_for(Isa isa, double*) { return kSkinnyF64[isa]; }
 
 constexpr int64_t kSkinnyMax = 16;
-// Threaded from half the packed path's size (kSerialMacs): 256 x 256 x 10 (655k multiply-adds,
-// ~4 us on one core) ran 1.4x faster on 2 threads than on 1 here.
+// Threaded from 512k multiply-adds: 256 x 256 x 10 (655k, ~4 us on one core; it packs no big
+// operand) ran 1.4x faster on 2 threads than on 1 here.
 constexpr double kSkinnySerialMacs = 512.0 * 1024;
 // When the small dimension is split in two chunks, the big one is walked in tiles so that the
 // second chunk finds the first one's operand in L1/L2: rows of A (dot) or columns of B (bcast).
@@ -568,7 +569,7 @@ void matmul_impl(T* c, const T* a, const T* b, const T* bias, MatmulLayout L, T 
     return;
   }
   if (L.batch >= threads &&
-      macs < 8 * kSerialMacs) {  // many small GEMMs: one thread per batch slice
+      macs < 8.0 * 1024 * 1024) {  // many small GEMMs: one thread per batch slice
     parallel_for(L.batch, 1, [&](int64_t b0, int64_t b1) {
       for (int64_t bi = b0; bi < b1; ++bi)
         gemm_one(problem_at(a, b, c, bias, L, bi, alpha, beta), kr, 1);
