@@ -6,8 +6,11 @@ import lines say fastnn (``import fastnn as torch``, ``from fastnn import nn``,
 ``from fastnn.utils import data``) and nothing else. The wall time of each process counts the
 interpreter start, the imports, reading the data, training and the evaluation: what a user waits
 for. The two runs take turns with a pause between them so one library's threads are asleep when
-the other starts. Both final test accuracies are printed; a fastnn run that learns less than
-torch's (by more than the seed-to-seed spread) fails the benchmark.
+the other starts. Both final test accuracies are printed. A fastnn run that learns less than
+torch's fails the benchmark: its final training loss (the mean over the last epoch, which moves
+little from seed to seed) may exceed torch's by at most LOSS_SLACK. The last epoch's test accuracy
+is no such measure: with SGD at lr 0.1 the MLP's swings by 0.04 from one epoch to the next on
+either library (0.86 -> 0.82 -> 0.86 with one seed), so it only has to clear a floor.
 """
 
 import os
@@ -35,8 +38,9 @@ MODELS = ["softmax", "mlp", "cnn"]
 # A fastnn run may trail torch's test accuracy by this much (different random streams: the
 # initial weights and the shuffling differ). One short epoch (--quick) is still in the steep,
 # seed-dependent part of the curve (20 steps), so there both runs only have to beat chance.
-ACC_SLACK = 0.03
+LOSS_SLACK = 0.1  # relative: fastnn's final training loss <= torch's * 1.1
 QUICK_FLOOR = 0.2
+FULL_FLOOR = 0.75  # test accuracy after the examples' epochs (all three models reach 0.82+)
 # Runs of each program per library (in alternating order); one is what a user waits for.
 REPEATS = 1
 
@@ -93,19 +97,22 @@ def run(quick=False):
         twin = fastnn_twin(tmp)
         for model in MODELS:
             walls = {"torch": [], "fastnn": []}
-            accs = {}
+            accs, losses = {}, {}
             for r in range(repeats):
                 order = [("torch", PROGRAM), ("fastnn", twin)]
                 for lib, path in order if r % 2 == 0 else order[::-1]:
                     time.sleep(0.5)  # the previous process's threads are gone with it
-                    wall, _, _, test_acc = run_program(path, model, extra, env)
+                    wall, loss, _, test_acc = run_program(path, model, extra, env)
                     walls[lib].append(wall)
-                    accs[lib] = test_acc
-            floor = QUICK_FLOOR if quick else accs["torch"] - ACC_SLACK
-            if accs["fastnn"] < floor or accs["torch"] < QUICK_FLOOR:
+                    accs[lib], losses[lib] = test_acc, loss
+            floor = QUICK_FLOOR if quick else FULL_FLOOR
+            if min(accs.values()) < floor or (
+                not quick and losses["fastnn"] > losses["torch"] * (1 + LOSS_SLACK)
+            ):
                 raise AssertionError(
-                    f"e2e {model}: test accuracy fastnn {accs['fastnn']:.3f}, torch "
-                    f"{accs['torch']:.3f} (fastnn needs >= {floor:.3f})"
+                    f"e2e {model}: fastnn train loss {losses['fastnn']:.4f}, test accuracy "
+                    f"{accs['fastnn']:.3f}; torch {losses['torch']:.4f}, {accs['torch']:.3f} "
+                    f"(test accuracy >= {floor}, fastnn's loss <= torch's * {1 + LOSS_SLACK})"
                 )
             t_f, t_t = (statistics.median(walls[k]) for k in ("fastnn", "torch"))
             table.add(

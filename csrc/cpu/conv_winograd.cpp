@@ -19,7 +19,6 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
-#include <memory>
 #include <new>
 #include <vector>
 
@@ -133,28 +132,26 @@ void transform_weights(float* u, const float* w, int64_t O, int64_t C) {
   });
 }
 
-struct Buffer {
-  std::unique_ptr<float, decltype(&std::free)> hold{nullptr, &std::free};
-  float* p = nullptr;
-  explicit Buffer(int64_t floats) {
-    p = static_cast<float*>(std::aligned_alloc(64, round_up(4 * std::max<int64_t>(floats, 1), 64)));
-    if (!p) throw std::bad_alloc();
-    hold.reset(p);
-  }
-};
+// The calling thread's buffers for one call's transformed weights, their packed panels and the dW
+// partials, kept between calls like the block buffers: a fresh allocation of a few hundred KiB is
+// mapped pages, and faulting them in cost a tenth of a CNN's training step.
+thread_local Scratch tls_u, tls_pa, tls_part;
+
+float* floats(Scratch& s, int64_t n) {
+  return static_cast<float*>(s.get(4 * static_cast<size_t>(std::max<int64_t>(n, 1))));
+}
 
 // The A panels of the 16 products: pa[(xi*Rp + r0)*K + k*MR + r - r0] = U[xi] entry (row r, k),
 // r0 = r rounded down to MR, with rows r the output channels (forward) or the input channels (dx, U
 // transposed); zero past the last row.
-Buffer pack_u(const float* u, int64_t O, int64_t C, bool transposed) {
+float* pack_u(const float* u, int64_t O, int64_t C, bool transposed) {
   const int64_t R = transposed ? C : O, K = transposed ? O : C, Rp = round_up(R, MR);
-  Buffer pa(16 * Rp * K);
+  float* pa = floats(tls_pa, 16 * Rp * K);
   for (int xi = 0; xi < 16; ++xi)
     for (int64_t r = 0; r < Rp; ++r)
       for (int64_t k = 0; k < K; ++k) {
         const int64_t o = transposed ? k : r, c = transposed ? r : k;
-        pa.p[(xi * Rp + r / MR * MR) * K + k * MR + r % MR] =
-            r < R ? u[(o * C + c) * 16 + xi] : 0.0f;
+        pa[(xi * Rp + r / MR * MR) * K + k * MR + r % MR] = r < R ? u[(o * C + c) * 16 + xi] : 0.0f;
       }
   return pa;
 }
@@ -190,9 +187,9 @@ bool conv2d_forward_winograd(float* y, const float* x, const float* w, const flo
   const int64_t C = g.C, Op = round_up(O, MR);
   const Plan p = make_plan(g, 16 * (C + Op));
   const int64_t sv = xi_stride(C, p.tb), sm = xi_stride(Op, p.tb);
-  Buffer u(O * C * 16);
-  transform_weights(u.p, w, O, C);
-  const Buffer pa = pack_u(u.p, O, C, false);
+  float* u = floats(tls_u, O * C * 16);
+  transform_weights(u, w, O, C);
+  const float* pa = pack_u(u, O, C, false);
   const WinoGeom wg = wino_geom(g, O);
   const int64_t groups = (g.N + p.per_group - 1) / p.per_group;
   std::atomic<bool> bad{false};
@@ -214,7 +211,7 @@ bool conv2d_forward_winograd(float* y, const float* x, const float* w, const flo
         for (int xi = 0; xi < 16; ++xi)
           for (int64_t q = 0; q < np; ++q)
             for (int64_t o0 = 0; o0 < Op; o0 += MR)
-              gemm_ukernel8_f32_avx512(C, pa.p + (xi * Op + o0) * C, vb + xi * sv + q * C * NR,
+              gemm_ukernel8_f32_avx512(C, pa + (xi * Op + o0) * C, vb + xi * sv + q * C * NR,
                                        mb + xi * sm + o0 * p.tb + q * NR, p.tb, 1.0f, 0.0f,
                                        nullptr);
         make_runs(out_runs, p, n0, u0, u1, 0);
@@ -231,9 +228,9 @@ bool conv2d_backward_input_winograd(float* dx, const float* dy, const float* w, 
   const int64_t C = g.C, Cp = round_up(C, MR), plane = C * g.H * g.W;
   const Plan p = make_plan(g, 16 * (O + Cp));
   const int64_t sm = xi_stride(O, p.tb), sv = xi_stride(Cp, p.tb);
-  Buffer u(O * C * 16);
-  transform_weights(u.p, w, O, C);
-  const Buffer pa = pack_u(u.p, O, C, true);
+  float* u = floats(tls_u, O * C * 16);
+  transform_weights(u, w, O, C);
+  const float* pa = pack_u(u, O, C, true);
   const WinoGeom wg = wino_geom(g, O);
   const int64_t groups = (g.N + p.per_group - 1) / p.per_group;
   std::atomic<bool> bad{false};
@@ -257,7 +254,7 @@ bool conv2d_backward_input_winograd(float* dx, const float* dy, const float* w, 
         for (int xi = 0; xi < 16; ++xi)
           for (int64_t q = 0; q < np; ++q)
             for (int64_t c0 = 0; c0 < Cp; c0 += MR)
-              gemm_ukernel8_f32_avx512(O, pa.p + (xi * Cp + c0) * O, mb + xi * sm + q * O * NR,
+              gemm_ukernel8_f32_avx512(O, pa + (xi * Cp + c0) * O, mb + xi * sm + q * O * NR,
                                        vb + xi * sv + c0 * p.tb + q * NR, p.tb, 1.0f, 0.0f,
                                        nullptr);
         make_runs(out_runs, p, n0, u0, u1, 0);
@@ -276,7 +273,7 @@ bool conv2d_backward_weight_winograd(float* dw, const float* dy, const float* x,
   const int64_t sv = xi_stride(C, p.tb), sm = xi_stride(O, p.tb);
   const WinoGeom wg = wino_geom(g, O);
   const int64_t slices = std::min(g.N, kDwSlices), P = 16 * Op * Cq;
-  Buffer part(slices * P);  // per slice: dU[xi][o][c], c padded to Cq
+  float* part = floats(tls_part, slices * P);  // per slice: dU[xi][o][c], c padded to Cq
   std::atomic<bool> bad{false};
   parallel_for(slices, 1, [&](int64_t s0, int64_t s1) {
     float* vb = static_cast<float*>(tls_a.get(4 * 16 * sv));    // [xi][c][tb]
@@ -286,7 +283,7 @@ bool conv2d_backward_weight_winograd(float* dw, const float* dy, const float* x,
     tls_runs.resize(p.tb);
     WinoRun* runs = tls_runs.data();
     for (int64_t s = s0; s < s1 && !bad.load(std::memory_order_relaxed); ++s) {
-      float* du = part.p + s * P;
+      float* du = part + s * P;
       const int64_t i0 = g.N * s / slices, i1 = g.N * (s + 1) / slices;
       bool first = true;
       // Groups of images within the slice, as in the forward, so blocks fill their panels.
@@ -327,7 +324,7 @@ bool conv2d_backward_weight_winograd(float* dw, const float* dy, const float* x,
       double m[16];
       for (int xi = 0; xi < 16; ++xi) {
         double acc = 0;
-        for (int64_t s = 0; s < slices; ++s) acc += part.p[s * P + (xi * Op + o) * Cq + c];
+        for (int64_t s = 0; s < slices; ++s) acc += part[s * P + (xi * Op + o) * Cq + c];
         m[xi] = acc;
       }
       double t[3][4];  // G^T m
