@@ -28,6 +28,7 @@
 #include <new>
 #include <type_traits>
 
+#include "cpu/conv_dw_direct.h"
 #include "cpu/conv_gemm.h"
 #include "cpu/conv_winograd.h"
 #include "cpu/fastnn_cpu.h"
@@ -245,6 +246,8 @@ void conv2d_backward_impl(T* dx, T* dw, T* db, const T* dy, const T* x, const T*
   if constexpr (std::is_same_v<T, float>) {  // Winograd where it applies (cpu/conv_winograd.h)
     if (dx && g.N > 0 && conv2d_backward_input_winograd(dx, dy, w, g, O)) dx = nullptr;
     if (dw && g.N > 0 && conv2d_backward_weight_winograd(dw, dy, x, g, O)) dw = nullptr;
+    // A first layer's few patch rows: dy correlated with x directly (cpu/conv_dw_direct.h).
+    if ((dw || db) && conv2d_backward_weight_direct(dw, db, dy, x, g, O)) dw = db = nullptr;
   }
   // dx by packed im2col where it applies (cpu/conv_gemm.h); the chunks below then only do dW, db.
   if (dx && g.N > 0 && O > 0 && conv2d_backward_input_packed(dx, dy, w, g, O)) dx = nullptr;
