@@ -176,6 +176,46 @@ bool applies(const Conv2dGeom& g, int64_t O) {
          O >= kMinChannels && g.N > 0 && g.Ho > 0 && g.Wo > 0;
 }
 
+// The forward and dx share one shape ([note: Winograd]): per block of tiles, `in` transforms the
+// block into B panels of K rows (returning true when it saw an Inf or NaN), the 16 products with
+// the A panels pa (Rp rows each) fill M, and `out` transforms M back. `start(n0, images)` runs
+// before each group of images. False when an input was not finite.
+template <class In, class Out, class Start>
+bool products(const Conv2dGeom& g, const Plan& p, int64_t K, int64_t Rp, const float* pa, In in,
+              Out out, Start start) {
+  const int64_t sb = xi_stride(K, p.tb), sc = xi_stride(Rp, p.tb);
+  const int64_t groups = (g.N + p.per_group - 1) / p.per_group;
+  std::atomic<bool> bad{false};
+  parallel_for(groups, 1, [&](int64_t g0, int64_t g1) {
+    float* bb = static_cast<float*>(tls_a.get(4 * 16 * sb));  // [xi][panel][k][NR]
+    float* cb = static_cast<float*>(tls_b.get(4 * 16 * sc));  // [xi][row][tb]
+    tls_runs.resize(p.tb), tls_runs2.resize(p.tb);
+    WinoRun *in_runs = tls_runs.data(), *out_runs = tls_runs2.data();
+    for (int64_t grp = g0; grp < g1 && !bad.load(std::memory_order_relaxed); ++grp) {
+      const int64_t n0 = grp * p.per_group, images = std::min(p.per_group, g.N - n0);
+      start(n0, images);
+      for (int64_t u0 = 0; u0 < images * p.tiles; u0 += p.tb) {
+        const int64_t u1 = std::min(images * p.tiles, u0 + p.tb), np = (u1 - u0 + NR - 1) / NR;
+        zero_tail(bb, sb, K, np, u1 - u0);
+        const int64_t nr = make_runs(in_runs, p, n0, u0, u1, K);
+        if (in(bb, sb, in_runs, nr)) {
+          bad = true;
+          return;
+        }
+        for (int xi = 0; xi < 16; ++xi)
+          for (int64_t q = 0; q < np; ++q)
+            for (int64_t r0 = 0; r0 < Rp; r0 += MR)
+              gemm_ukernel8_f32_avx512(K, pa + (xi * Rp + r0) * K, bb + xi * sb + q * K * NR,
+                                       cb + xi * sc + r0 * p.tb + q * NR, p.tb, 1.0f, 0.0f,
+                                       nullptr);
+        make_runs(out_runs, p, n0, u0, u1, 0);
+        out(cb, sc, out_runs, nr);
+      }
+    }
+  });
+  return !bad;
+}
+
 }  // namespace
 
 void set_conv_winograd(bool enabled) { g_enabled.store(enabled); }
@@ -185,84 +225,40 @@ bool conv2d_forward_winograd(float* y, const float* x, const float* w, const flo
                              const Conv2dGeom& g, int64_t O) {
   if (!applies(g, O) || !all_finite(w, O * g.C * 9) || (bias && !all_finite(bias, O))) return false;
   const int64_t C = g.C, Op = round_up(O, MR);
-  const Plan p = make_plan(g, 16 * (C + Op));
-  const int64_t sv = xi_stride(C, p.tb), sm = xi_stride(Op, p.tb);
   float* u = floats(tls_u, O * C * 16);
   transform_weights(u, w, O, C);
-  const float* pa = pack_u(u, O, C, false);
   const WinoGeom wg = wino_geom(g, O);
-  const int64_t groups = (g.N + p.per_group - 1) / p.per_group;
-  std::atomic<bool> bad{false};
-  parallel_for(groups, 1, [&](int64_t g0, int64_t g1) {
-    float* vb = static_cast<float*>(tls_a.get(4 * 16 * sv));  // [xi][panel][c][NR]
-    float* mb = static_cast<float*>(tls_b.get(4 * 16 * sm));  // [xi][o][tb]
-    tls_runs.resize(p.tb), tls_runs2.resize(p.tb);
-    WinoRun *in_runs = tls_runs.data(), *out_runs = tls_runs2.data();
-    for (int64_t grp = g0; grp < g1 && !bad.load(std::memory_order_relaxed); ++grp) {
-      const int64_t n0 = grp * p.per_group, ntiles = std::min(p.per_group, g.N - n0) * p.tiles;
-      for (int64_t u0 = 0; u0 < ntiles; u0 += p.tb) {
-        const int64_t u1 = std::min(ntiles, u0 + p.tb), np = (u1 - u0 + NR - 1) / NR;
-        zero_tail(vb, sv, C, np, u1 - u0);
-        const int64_t nr = make_runs(in_runs, p, n0, u0, u1, C);
-        if (wino_input_f32_avx512(vb, sv, NR, x, wg, in_runs, nr)) {
-          bad = true;
-          return;
-        }
-        for (int xi = 0; xi < 16; ++xi)
-          for (int64_t q = 0; q < np; ++q)
-            for (int64_t o0 = 0; o0 < Op; o0 += MR)
-              gemm_ukernel8_f32_avx512(C, pa + (xi * Op + o0) * C, vb + xi * sv + q * C * NR,
-                                       mb + xi * sm + o0 * p.tb + q * NR, p.tb, 1.0f, 0.0f,
-                                       nullptr);
-        make_runs(out_runs, p, n0, u0, u1, 0);
-        wino_output_f32_avx512(y, mb, sm, p.tb, bias, wg, out_runs, nr);
-      }
-    }
-  });
-  return !bad;
+  const Plan p = make_plan(g, 16 * (C + Op));
+  return products(
+      g, p, C, Op, pack_u(u, O, C, false),
+      [&](float* v, int64_t sv, const WinoRun* r, int64_t nr) {
+        return wino_input_f32_avx512(v, sv, NR, x, wg, r, nr);
+      },
+      [&](const float* m, int64_t sm, const WinoRun* r, int64_t nr) {
+        wino_output_f32_avx512(y, m, sm, p.tb, bias, wg, r, nr);
+      },
+      [](int64_t, int64_t) {});
 }
 
 bool conv2d_backward_input_winograd(float* dx, const float* dy, const float* w, const Conv2dGeom& g,
                                     int64_t O) {
   if (!applies(g, O) || !all_finite(w, O * g.C * 9)) return false;
   const int64_t C = g.C, Cp = round_up(C, MR), plane = C * g.H * g.W;
-  const Plan p = make_plan(g, 16 * (O + Cp));
-  const int64_t sm = xi_stride(O, p.tb), sv = xi_stride(Cp, p.tb);
   float* u = floats(tls_u, O * C * 16);
   transform_weights(u, w, O, C);
-  const float* pa = pack_u(u, O, C, true);
   const WinoGeom wg = wino_geom(g, O);
-  const int64_t groups = (g.N + p.per_group - 1) / p.per_group;
-  std::atomic<bool> bad{false};
-  parallel_for(groups, 1, [&](int64_t g0, int64_t g1) {
-    float* mb = static_cast<float*>(tls_a.get(4 * 16 * sm));  // [xi][panel][o][NR]
-    float* vb = static_cast<float*>(tls_b.get(4 * 16 * sv));  // [xi][c][tb]
-    tls_runs.resize(p.tb), tls_runs2.resize(p.tb);
-    WinoRun *in_runs = tls_runs.data(), *out_runs = tls_runs2.data();
-    for (int64_t grp = g0; grp < g1 && !bad.load(std::memory_order_relaxed); ++grp) {
-      const int64_t n0 = grp * p.per_group, nimg = std::min(p.per_group, g.N - n0);
-      const int64_t ntiles = nimg * p.tiles;
-      std::fill(dx + n0 * plane, dx + (n0 + nimg) * plane, 0.0f);
-      for (int64_t u0 = 0; u0 < ntiles; u0 += p.tb) {
-        const int64_t u1 = std::min(ntiles, u0 + p.tb), np = (u1 - u0 + NR - 1) / NR;
-        zero_tail(mb, sm, O, np, u1 - u0);
-        const int64_t nr = make_runs(in_runs, p, n0, u0, u1, O);
-        if (wino_grad_output_f32_avx512(mb, sm, NR, dy, wg, in_runs, nr)) {
-          bad = true;
-          return;
-        }
-        for (int xi = 0; xi < 16; ++xi)
-          for (int64_t q = 0; q < np; ++q)
-            for (int64_t c0 = 0; c0 < Cp; c0 += MR)
-              gemm_ukernel8_f32_avx512(O, pa + (xi * Cp + c0) * O, mb + xi * sm + q * O * NR,
-                                       vb + xi * sv + c0 * p.tb + q * NR, p.tb, 1.0f, 0.0f,
-                                       nullptr);
-        make_runs(out_runs, p, n0, u0, u1, 0);
-        wino_grad_input_f32_avx512(dx, vb, sv, p.tb, wg, out_runs, nr);
-      }
-    }
-  });
-  return !bad;
+  const Plan p = make_plan(g, 16 * (O + Cp));
+  return products(
+      g, p, O, Cp, pack_u(u, O, C, true),
+      [&](float* m, int64_t sm, const WinoRun* r, int64_t nr) {
+        return wino_grad_output_f32_avx512(m, sm, NR, dy, wg, r, nr);
+      },
+      [&](const float* v, int64_t sv, const WinoRun* r, int64_t nr) {
+        wino_grad_input_f32_avx512(dx, v, sv, p.tb, wg, r, nr);
+      },
+      [&](int64_t n0, int64_t images) {
+        std::fill(dx + n0 * plane, dx + (n0 + images) * plane, 0.0f);
+      });
 }
 
 bool conv2d_backward_weight_winograd(float* dw, const float* dy, const float* x,
