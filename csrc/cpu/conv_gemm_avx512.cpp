@@ -137,45 +137,4 @@ void conv_unpack_run_f64_avx512(double* dxn, const double* s, int64_t ld, const 
   avx512::unpack_run<avx512::F64>(dxn, s, ld, g, oh, a, b);
 }
 
-// 16 x 16 blocks transposed in registers: within 128-bit lanes by unpack and shuffle, then the
-// four lanes by two rounds of lane shuffles (a scalar transpose was a third of dW's time). The
-// zero-masking forms with every lane kept: GCC 12 builds the unmasked ones on an undefined
-// pass-through operand and warns that it may be used uninitialised (same instructions).
-void conv_pack_t_f32_avx512(float* d, int64_t t, const float* s, int64_t ld, int64_t rows,
-                            int64_t nc) {
-  for (int64_t r0 = 0; r0 < t; r0 += 16) {
-    const int64_t nr = std::clamp<int64_t>(rows - r0, 0, 16);
-    const __mmask16 keep = t - r0 >= 16 ? 0xFFFF : static_cast<__mmask16>((1u << (t - r0)) - 1);
-    for (int64_t q0 = 0; q0 < nc; q0 += 16) {
-      const int64_t nq = std::min<int64_t>(16, nc - q0);
-      const __mmask16 m = static_cast<__mmask16>((1u << nq) - 1);
-      __m512 r[16], u[16];
-      for (int i = 0; i < 16; ++i)
-        r[i] = i < nr ? _mm512_maskz_loadu_ps(m, s + (r0 + i) * ld + q0) : _mm512_setzero_ps();
-      for (int i = 0; i < 8; ++i) {
-        u[2 * i] = _mm512_maskz_unpacklo_ps(0xFFFF, r[2 * i], r[2 * i + 1]);
-        u[2 * i + 1] = _mm512_maskz_unpackhi_ps(0xFFFF, r[2 * i], r[2 * i + 1]);
-      }
-      // r[4i + e], lane L: column 4L + e of rows 4i .. 4i + 3.
-      for (int i = 0; i < 4; ++i) {
-        r[4 * i] = _mm512_maskz_shuffle_ps(0xFFFF, u[4 * i], u[4 * i + 2], 0x44);
-        r[4 * i + 1] = _mm512_maskz_shuffle_ps(0xFFFF, u[4 * i], u[4 * i + 2], 0xEE);
-        r[4 * i + 2] = _mm512_maskz_shuffle_ps(0xFFFF, u[4 * i + 1], u[4 * i + 3], 0x44);
-        r[4 * i + 3] = _mm512_maskz_shuffle_ps(0xFFFF, u[4 * i + 1], u[4 * i + 3], 0xEE);
-      }
-      for (int e = 0; e < 4; ++e) {
-        const __m512 u0 = _mm512_maskz_shuffle_f32x4(0xFFFF, r[e], r[4 + e], 0x88);
-        const __m512 u1 = _mm512_maskz_shuffle_f32x4(0xFFFF, r[e], r[4 + e], 0xDD);
-        const __m512 v0 = _mm512_maskz_shuffle_f32x4(0xFFFF, r[8 + e], r[12 + e], 0x88);
-        const __m512 v1 = _mm512_maskz_shuffle_f32x4(0xFFFF, r[8 + e], r[12 + e], 0xDD);
-        u[e] = _mm512_maskz_shuffle_f32x4(0xFFFF, u0, v0, 0x88);       // column e
-        u[4 + e] = _mm512_maskz_shuffle_f32x4(0xFFFF, u1, v1, 0x88);   // column 4 + e
-        u[8 + e] = _mm512_maskz_shuffle_f32x4(0xFFFF, u0, v0, 0xDD);   // column 8 + e
-        u[12 + e] = _mm512_maskz_shuffle_f32x4(0xFFFF, u1, v1, 0xDD);  // column 12 + e
-      }
-      for (int64_t q = 0; q < nq; ++q) _mm512_mask_storeu_ps(d + (q0 + q) * t + r0, keep, u[q]);
-    }
-  }
-}
-
 }  // namespace fastnn

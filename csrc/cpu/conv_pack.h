@@ -37,10 +37,4 @@ void conv_unpack_run_f32_avx512(float* dxn, const float* s, int64_t ld, const Co
 void conv_unpack_run_f64_avx512(double* dxn, const double* s, int64_t ld, const ConvRunGeom& g,
                                 int64_t oh, int64_t a, int64_t b);
 
-// d[q*t + r] = s[r*ld + q] for r < rows, zero for rows <= r < t, q < nc; t is 8 or a multiple of
-// 16 (the transposed panels of the packed dW, conv_gemm.cpp [note: packed dW], and of the Winograd
-// dW, conv_winograd.cpp).
-void conv_pack_t_f32_avx512(float* d, int64_t t, const float* s, int64_t ld, int64_t rows,
-                            int64_t nc);
-
 }  // namespace fastnn

@@ -22,7 +22,6 @@
 #include <new>
 #include <vector>
 
-#include "cpu/conv_pack.h"
 #include "cpu/conv_winograd_tiles.h"
 #include "cpu/cpu_features.h"
 #include "cpu/gemm_ukernels.h"
@@ -296,11 +295,11 @@ bool conv2d_backward_weight_winograd(float* dw, const float* dy, const float* x,
           for (int xi = 0; xi < 16; ++xi) {
             // The tile is the product's k index: transpose both operands into panels.
             for (int64_t o0 = 0; o0 < Op; o0 += MR)
-              conv_pack_t_f32_avx512(pa + o0 * nc, MR, mb + xi * sm + o0 * p.tb, p.tb,
-                                     std::min<int64_t>(MR, O - o0), nc);
+              gemm_pack_transposed_f32_avx512(pa + o0 * nc, mb + xi * sm + o0 * p.tb, p.tb,
+                                              std::min<int64_t>(MR, O - o0), nc, MR);
             for (int64_t c0 = 0; c0 < Cq; c0 += NR)
-              conv_pack_t_f32_avx512(pb + c0 * nc, NR, vb + xi * sv + c0 * p.tb, p.tb,
-                                     std::min<int64_t>(NR, C - c0), nc);
+              gemm_pack_transposed_f32_avx512(pb + c0 * nc, vb + xi * sv + c0 * p.tb, p.tb,
+                                              std::min<int64_t>(NR, C - c0), nc, NR);
             for (int64_t o0 = 0; o0 < Op; o0 += MR)
               for (int64_t c0 = 0; c0 < Cq; c0 += NR)
                 gemm_ukernel8_f32_avx512(nc, pa + o0 * nc, pb + c0 * nc,

@@ -33,10 +33,6 @@ namespace fastnn {
 
 // ---- the SIMD units' entry points (see [note: ISA units]) ---------------------------------------
 // The micro-kernels are declared in cpu/gemm_ukernels.h.
-// dst[k*P + r] = src[r*ld + k] for r < rows (zero up to P <= 32), k < kc: the packing of an operand
-// whose packed dimension is strided and whose K dimension is contiguous (row-major A, or B^T).
-void gemm_pack_transposed_f32_avx512(float* dst, const float* src, int64_t ld, int64_t rows,
-                                     int64_t kc, int P);
 // The skinny kernels (csrc/cpu/matmul_skinny_kernels.h). dot: rows [i0, i1) of C for p.N <= the
 // unit's limit, op(A) rows contiguous (p.a_cs == 1), op(B) packed as bp[k/W][j][W] (zero past K).
 // bcast: columns [j0, j1) of C for p.M <= the limit, op(A)(m, k) at p.a[m + k*p.a_cs] (a_rs == 1),
