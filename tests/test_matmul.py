@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
+import fastnn
 import reference as ref
 from fastnn import kernels
 
@@ -326,6 +327,66 @@ def test_skinny_nan_propagates(rng, isa, dtype):
         a2, b2 = operands(rng, m, k, n, ta, tb, dtype)
         kernels.matmul(a2, b2, trans_a=ta, trans_b=tb, out=out)
         assert np.isfinite(out).all()
+
+
+# ---- small problems, read in place ----------------------------------------------------------------
+
+# Operands that fit in L2 together and op(B) rows contiguous: no packing, op(A) broadcast in place.
+# M cut into row chunks (17: 3 x 6 on AVX2, 3 x 6 / 2 x 9 on AVX-512; 100: many), N covering full
+# column blocks, a partial last vector and a block narrower than the full one.
+SMALL_PROBLEMS = [
+    (17, 1, 17),
+    (24, 7, 33),
+    (33, 37, 40),
+    (64, 64, 64),
+    (100, 37, 77),
+    (21, 300, 97),
+]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_small_problems(rng, isa, threads, dtype):
+    for m, k, n in SMALL_PROBLEMS:
+        for ta in (False, True):
+            a, b = operands(rng, m, k, n, ta, False, dtype)
+            check(rng, a, b, dtype, trans_a=ta, use_bias=True)
+            check(rng, a, b, dtype, trans_a=ta, alpha=-0.5, beta=2.0, use_out=True)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_small_problem_views(rng, isa, threads, dtype):
+    """op(A) with any strides (rows apart, every other column, reversed) and op(B) rows apart."""
+    base = rng.standard_normal((160, 180)).astype(dtype)
+    b_base = rng.standard_normal((90, 120)).astype(dtype)
+    b = b_base[::-2, 5:82]  # (45, 77), rows 2 apart backwards
+    for a in (base[:50, :45], base[::3, 100:145], base[:50, :90:2], base[49::-1, 44::-1]):
+        check(rng, a, b, dtype, use_bias=True)
+        check(rng, a, b_base[:45, :77], dtype)
+
+
+def test_small_problem_bits_do_not_depend_on_threads(rng):
+    a, b = operands(rng, 100, 300, 200, False, False, np.float32)
+    before = fastnn.get_num_threads()
+    try:
+        fastnn.set_num_threads(1)
+        one = kernels.matmul(a, b)
+        fastnn.set_num_threads(2)
+        np.testing.assert_array_equal(kernels.matmul(a, b), one)
+    finally:
+        fastnn.set_num_threads(before)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_small_problem_nan_propagates(rng, dtype):
+    a, b = operands(rng, 40, 30, 50, False, False, dtype)
+    a[3, 29] = np.nan
+    b[0, 47] = np.inf
+    got = kernels.matmul(a, b)
+    with np.errstate(invalid="ignore"):
+        exp = ref.matmul(a, b)
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(exp))
+    np.testing.assert_array_equal(np.isinf(got), np.isinf(exp))
+    assert np.isnan(got[3]).all() and np.isnan(exp[:, 47]).sum() == 1
 
 
 # ---- strides -------------------------------------------------------------------------------------

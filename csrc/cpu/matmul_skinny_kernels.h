@@ -1,23 +1,25 @@
-// The no-packing "skinny" GEMM kernels for min(M, N) <= 16 (the driver, csrc/cpu/matmul.cpp,
-// chooses them and prepares the operands), written once over a vector-traits struct and shared by
-// matmul_avx512.cpp and matmul_avx2.cpp like matmul_ukernel.h. The traits add to the micro-kernel's
-// set: NREG (vector registers), SKINNY_MAX (the largest small dimension the unit instantiates;
-// the driver splits larger ones, up to 16, in two), load_n / store_n (first n lanes, the rest zero
-// / untouched, no access past them) and reduce (lane l of the result = the sum of the lanes of
-// v[l], v[W]).
+// The no-packing GEMM kernels: "skinny" problems with min(M, N) <= 16, and small ones whose
+// operands all fit in L2 (the driver, csrc/cpu/matmul.cpp, chooses them and prepares the operands),
+// written once over a vector-traits struct and shared by matmul_avx512.cpp and matmul_avx2.cpp like
+// matmul_ukernel.h. The traits add to the micro-kernel's set: NREG (vector registers), SKINNY_MAX
+// (the largest small dimension the unit instantiates; the driver cuts larger ones in chunks),
+// load_n / store_n (first n lanes, the rest zero / untouched, no access past them) and reduce
+// (lane l of the result = the sum of the lanes of v[l], v[W]).
 //
 // Why: with N = 10 (a 10-class classifier layer) every element of the big operand is used only 10
 // times, so the packed path's copy of it is a large share of the memory traffic. Here the big
-// operand is read once, straight from the caller's array; only the small one (N x K or M x K) is
-// repacked by the driver.
+// operand is read once, straight from the caller's array; dot's small one (K x N) is repacked by
+// the driver. A small problem is all in cache, so the copies would cost as much as the product.
 //   dot   (N <= 16, op(A) rows contiguous along K): R rows of A x J = N columns of B, J * R vector
 //         accumulators along K, reduced across lanes at the end. B comes packed as bp[k/W][j][W]
 //         (zero past K), so one pointer walks it.
-//   bcast (M <= 16, op(B) rows contiguous along N): for each k, MB broadcasts of A(m, k) times NB
-//         vectors of B's row k into MB x NB accumulators. A comes with a_rs == 1 (A(m, k) at
-//         a[m + k*a_cs]), so the MB broadcasts are constant offsets from one pointer.
+//   bcast (M <= 16 rows at a time, op(B) rows contiguous along N): for each k, MB broadcasts of
+//         A(m, k) times NB vectors of B's row k into MB x NB accumulators. A is read in place with
+//         any strides (the MB row offsets stay in registers); a small problem's rows come in
+//         chunks from the driver.
 // Both finish with the packed path's epilogue (alpha, beta, bias) on vectors when C's columns are
-// contiguous, element by element otherwise (a transposed problem writes C^T).
+// contiguous, element by element otherwise (a transposed problem writes C^T); bcast stores
+// straight from the accumulators in the common case (alpha 1, beta 0, a row bias or none).
 #pragma once
 #ifndef FASTNN_VEC_NS
 #error "define FASTNN_VEC_NS (the unit's ISA namespace) before including matmul_skinny_kernels.h"
@@ -187,6 +189,7 @@ inline __attribute__((always_inline)) void bcast_block(const GemmProblem<typenam
     for (int v = 0; v < NB; ++v) acc[m][v] = S::zero();
   const T* a = p.a;
   const T* b = p.b + j;
+  const int64_t ars = p.a_rs;
   for (int64_t k = 0; k < p.K; ++k, a += p.a_cs, b += p.b_rs) {
     V bv[NB];
 #pragma GCC unroll 4
@@ -194,10 +197,31 @@ inline __attribute__((always_inline)) void bcast_block(const GemmProblem<typenam
       bv[v] = TAIL && v == NB - 1 ? S::load_n(b + v * W, last) : S::load(b + v * W);
 #pragma GCC unroll 16
     for (int m = 0; m < MB; ++m) {
-      const V am = S::set1(a[m]);
+      const V am = S::set1(a[m * ars]);
 #pragma GCC unroll 4
       for (int v = 0; v < NB; ++v) acc[m][v] = S::fma(am, bv[v], acc[m][v]);
     }
+  }
+  const bool row_bias = !p.bias || (p.bias_rs == 0 && p.bias_cs == 1);
+  if (p.c_cs == 1 && p.beta == 0 && p.alpha == 1 && row_bias) {
+    V bias[NB];
+#pragma GCC unroll 4
+    for (int v = 0; v < NB; ++v)
+      bias[v] = !p.bias               ? S::zero()
+                : TAIL && v == NB - 1 ? S::load_n(p.bias + j + v * W, last)
+                                      : S::load(p.bias + j + v * W);
+#pragma GCC unroll 16
+    for (int m = 0; m < MB; ++m)
+#pragma GCC unroll 4
+      for (int v = 0; v < NB; ++v) {
+        T* cp = p.c + m * p.c_rs + j + v * W;
+        const V r = S::add(acc[m][v], bias[v]);
+        if (TAIL && v == NB - 1)
+          S::store_n(cp, r, last);
+        else
+          S::store(cp, r);
+      }
+    return;
   }
 #pragma GCC unroll 16
   for (int m = 0; m < MB; ++m)
@@ -211,8 +235,17 @@ void bcast_range(const GemmProblem<typename S::T>& p, int64_t j0, int64_t j1) {
   constexpr int W = S::W, NB = bcast_vectors<S>(MB);
   int64_t j = j0;
   for (; j + NB * W <= j1; j += NB * W) bcast_block<S, MB, NB, false>(p, j, W);
-  for (; j < j1; j += W)
-    bcast_block<S, MB, 1, true>(p, j, j1 - j < W ? static_cast<int>(j1 - j) : W);
+  if (j >= j1) return;
+  // The remaining 1 .. NB vectors in one block, the last one `last` lanes wide.
+  const int64_t rem = j1 - j;
+  const int vecs = static_cast<int>((rem + W - 1) / W);
+  const int last = static_cast<int>(rem - (vecs - 1) * W);
+  if (vecs == NB) return bcast_block<S, MB, NB, true>(p, j, last);
+  if constexpr (NB >= 4)
+    if (vecs == 3) return bcast_block<S, MB, 3, true>(p, j, last);
+  if constexpr (NB >= 3)
+    if (vecs == 2) return bcast_block<S, MB, 2, true>(p, j, last);
+  bcast_block<S, MB, 1, true>(p, j, last);
 }
 
 template <class S, int MB>
@@ -224,7 +257,7 @@ constexpr auto bcast_fn() {
     return Fn(nullptr);
 }
 
-// Columns [j0, j1) of C for 1 <= p.M <= S::SKINNY_MAX, p.a_rs == 1.
+// Columns [j0, j1) of C for 1 <= p.M <= S::SKINNY_MAX.
 template <class S>
 void skinny_bcast(const GemmProblem<typename S::T>& p, int64_t j0, int64_t j1) {
   static constexpr decltype(bcast_fn<S, 1>()) fns[16] = {
