@@ -33,6 +33,7 @@
 #include "cpu/conv_winograd.h"
 #include "cpu/fastnn_cpu.h"
 #include "cpu/gemm_ukernels.h"
+#include "cpu/norm_sums.h"
 #include "cpu/parallel.h"
 #include "cpu/scratch.h"
 
@@ -240,10 +241,30 @@ bool dw_transposed(int64_t O, int64_t K) {
   return padded(K, uk->MR) * padded(O, uk->NR) < padded(O, uk->MR) * padded(K, uk->NR);
 }
 
+// db[o] = the sum of dy's (n, o) planes over n, image by image in order (the bits do not depend on
+// the thread count), for the layers whose dW Winograd computes. The packed and direct dW paths
+// sum db from the dy they read anyway.
+template <class T>
+void bias_grad(T* db, const T* dy, int64_t N, int64_t O, int64_t L) {
+  parallel_for(O, 1, [&](int64_t o0, int64_t o1) {
+    for (int64_t o = o0; o < o1; ++o) {
+      double acc = 0;
+      for (int64_t n = 0; n < N; ++n) acc += norm::sum(dy + (n * O + o) * L, L);
+      db[o] = static_cast<T>(acc);
+    }
+  });
+}
+
 template <class T>
 void conv2d_backward_impl(T* dx, T* dw, T* db, const T* dy, const T* x, const T* w,
                           const Conv2dGeom& g, int64_t O) {
   if constexpr (std::is_same_v<T, float>) {  // Winograd where it applies (cpu/conv_winograd.h)
+    // Its dW leaves db to a pass of its own, taken whatever else is asked for (so db's bits do
+    // not depend on it), also where a non-finite value sends dW to packed im2col.
+    if (db && conv2d_winograd_applies(g, O)) {
+      bias_grad(db, dy, g.N, O, g.Ho * g.Wo);
+      db = nullptr;
+    }
     if (dx && g.N > 0 && conv2d_backward_input_winograd(dx, dy, w, g, O)) dx = nullptr;
     if (dw && g.N > 0 && conv2d_backward_weight_winograd(dw, dy, x, g, O)) dw = nullptr;
     // A first layer's few patch rows: dy correlated with x directly (cpu/conv_dw_direct.h).

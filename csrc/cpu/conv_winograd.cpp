@@ -169,11 +169,15 @@ void zero_tail(float* pb, int64_t stride, int64_t rows, int64_t np, int64_t n) {
   }
 }
 
-bool applies(const Conv2dGeom& g, int64_t O) {
+}  // namespace
+
+bool conv2d_winograd_applies(const Conv2dGeom& g, int64_t O) {
   return g_enabled.load(std::memory_order_relaxed) && active_isa() == Isa::avx512 && g.kh == 3 &&
          g.kw == 3 && g.sh == 1 && g.sw == 1 && g.dh == 1 && g.dw == 1 && g.C >= kMinChannels &&
          O >= kMinChannels && g.N > 0 && g.Ho > 0 && g.Wo > 0;
 }
+
+namespace {
 
 // The forward and dx share one shape ([note: Winograd]): per block of tiles, `in` transforms the
 // block into B panels of K rows (returning true when it saw an Inf or NaN), the 16 products with
@@ -222,7 +226,9 @@ bool conv_winograd_enabled() { return g_enabled.load(); }
 
 bool conv2d_forward_winograd(float* y, const float* x, const float* w, const float* bias,
                              const Conv2dGeom& g, int64_t O) {
-  if (!applies(g, O) || !all_finite(w, O * g.C * 9) || (bias && !all_finite(bias, O))) return false;
+  if (!conv2d_winograd_applies(g, O) || !all_finite(w, O * g.C * 9) ||
+      (bias && !all_finite(bias, O)))
+    return false;
   const int64_t C = g.C, Op = round_up(O, MR);
   float* u = floats(tls_u, O * C * 16);
   transform_weights(u, w, O, C);
@@ -241,7 +247,7 @@ bool conv2d_forward_winograd(float* y, const float* x, const float* w, const flo
 
 bool conv2d_backward_input_winograd(float* dx, const float* dy, const float* w, const Conv2dGeom& g,
                                     int64_t O) {
-  if (!applies(g, O) || !all_finite(w, O * g.C * 9)) return false;
+  if (!conv2d_winograd_applies(g, O) || !all_finite(w, O * g.C * 9)) return false;
   const int64_t C = g.C, Cp = round_up(C, MR), plane = C * g.H * g.W;
   float* u = floats(tls_u, O * C * 16);
   transform_weights(u, w, O, C);
@@ -262,19 +268,28 @@ bool conv2d_backward_input_winograd(float* dx, const float* dy, const float* w, 
 
 bool conv2d_backward_weight_winograd(float* dw, const float* dy, const float* x,
                                      const Conv2dGeom& g, int64_t O) {
-  if (!applies(g, O)) return false;
-  const int64_t C = g.C, Op = round_up(O, MR), Cq = round_up(C, NR);
-  const Plan p = make_plan(g, 16 * (C + O) + Op + Cq);
+  if (!conv2d_winograd_applies(g, O)) return false;
+  const int64_t C = g.C;
+  // The product's rows (8 per tile) take the side that pads less: dU[xi] (O x C), or its
+  // transpose where C is the short side. A 16 -> 32 layer: 2 x 1 tiles of 8 x 32, not 4 x 1 with
+  // half of every tile padding. Each sum runs over the tiles in the same order either way.
+  const bool by_c = round_up(C, MR) * round_up(O, NR) < round_up(O, MR) * round_up(C, NR);
+  const int64_t R = by_c ? C : O, S = by_c ? O : C;  // the product's rows and columns
+  const int64_t Rp = round_up(R, MR), Sq = round_up(S, NR);
+  const Plan p = make_plan(g, 16 * (C + O) + Rp + Sq);
   const int64_t sv = xi_stride(C, p.tb), sm = xi_stride(O, p.tb);
   const WinoGeom wg = wino_geom(g, O);
-  const int64_t slices = std::min(g.N, kDwSlices), P = 16 * Op * Cq;
-  float* part = floats(tls_part, slices * P);  // per slice: dU[xi][o][c], c padded to Cq
+  const int64_t slices = std::min(g.N, kDwSlices), P = 16 * Rp * Sq;
+  float* part = floats(tls_part, slices * P);  // per slice: the product [xi][r][s], s padded
   std::atomic<bool> bad{false};
   parallel_for(slices, 1, [&](int64_t s0, int64_t s1) {
     float* vb = static_cast<float*>(tls_a.get(4 * 16 * sv));    // [xi][c][tb]
     float* mb = static_cast<float*>(tls_b.get(4 * 16 * sm));    // [xi][o][tb]
-    float* pa = static_cast<float*>(tls_c.get(4 * Op * p.tb));  // dM[xi] as A panels
-    float* pb = static_cast<float*>(tls_d.get(4 * Cq * p.tb));  // V[xi] as B panels
+    float* pa = static_cast<float*>(tls_c.get(4 * Rp * p.tb));  // the rows' side as A panels
+    float* pb = static_cast<float*>(tls_d.get(4 * Sq * p.tb));  // the columns' side as B panels
+    const float* rows = by_c ? vb : mb;
+    const float* cols = by_c ? mb : vb;
+    const int64_t s_rows = by_c ? sv : sm, s_cols = by_c ? sm : sv;
     tls_runs.resize(p.tb);
     WinoRun* runs = tls_runs.data();
     for (int64_t s = s0; s < s1 && !bad.load(std::memory_order_relaxed); ++s) {
@@ -294,16 +309,16 @@ bool conv2d_backward_weight_winograd(float* dw, const float* dy, const float* x,
           }
           for (int xi = 0; xi < 16; ++xi) {
             // The tile is the product's k index: transpose both operands into panels.
-            for (int64_t o0 = 0; o0 < Op; o0 += MR)
-              gemm_pack_transposed_f32_avx512(pa + o0 * nc, mb + xi * sm + o0 * p.tb, p.tb,
-                                              std::min<int64_t>(MR, O - o0), nc, MR);
-            for (int64_t c0 = 0; c0 < Cq; c0 += NR)
-              gemm_pack_transposed_f32_avx512(pb + c0 * nc, vb + xi * sv + c0 * p.tb, p.tb,
-                                              std::min<int64_t>(NR, C - c0), nc, NR);
-            for (int64_t o0 = 0; o0 < Op; o0 += MR)
-              for (int64_t c0 = 0; c0 < Cq; c0 += NR)
-                gemm_ukernel8_f32_avx512(nc, pa + o0 * nc, pb + c0 * nc,
-                                         du + (xi * Op + o0) * Cq + c0, Cq, 1.0f,
+            for (int64_t r0 = 0; r0 < Rp; r0 += MR)
+              gemm_pack_transposed_f32_avx512(pa + r0 * nc, rows + xi * s_rows + r0 * p.tb, p.tb,
+                                              std::min<int64_t>(MR, R - r0), nc, MR);
+            for (int64_t c0 = 0; c0 < Sq; c0 += NR)
+              gemm_pack_transposed_f32_avx512(pb + c0 * nc, cols + xi * s_cols + c0 * p.tb, p.tb,
+                                              std::min<int64_t>(NR, S - c0), nc, NR);
+            for (int64_t r0 = 0; r0 < Rp; r0 += MR)
+              for (int64_t c0 = 0; c0 < Sq; c0 += NR)
+                gemm_ukernel8_f32_avx512(nc, pa + r0 * nc, pb + c0 * nc,
+                                         du + (xi * Rp + r0) * Sq + c0, Sq, 1.0f,
                                          first ? 0.0f : 1.0f, nullptr);
           }
           first = false;
@@ -312,16 +327,26 @@ bool conv2d_backward_weight_winograd(float* dw, const float* dy, const float* x,
     }
   });
   if (bad) return false;
-  // dW[o, c] = G^T (sum of the slices' dU) G, G^T = [1 1/2 1/2 0; 0 1/2 -1/2 0; 0 1/2 1/2 1].
+  // dU = the sum of the slices' products, in slice order (so the bits do not depend on the thread
+  // count), in double; a row of the product at a time so the slices are read in order.
+  double* sum = reinterpret_cast<double*>(floats(tls_u, 2 * 16 * R * S));  // [xi][r][s]
+  parallel_for(16 * R, 4, [&](int64_t b, int64_t e) {
+    for (int64_t row = b; row < e; ++row) {
+      const int64_t xi = row / R, r = row % R;
+      double* acc = sum + row * S;
+      const float* src = part + (xi * Rp + r) * Sq;
+      for (int64_t j = 0; j < S; ++j) acc[j] = src[j];
+      for (int64_t sl = 1; sl < slices; ++sl)
+        for (int64_t j = 0; j < S; ++j) acc[j] += src[sl * P + j];
+    }
+  });
+  // dW[o, c] = G^T dU[o, c] G, G^T = [1 1/2 1/2 0; 0 1/2 -1/2 0; 0 1/2 1/2 1].
   parallel_for(O * C, 64, [&](int64_t b, int64_t e) {
     for (int64_t oc = b; oc < e; ++oc) {
       const int64_t o = oc / C, c = oc % C;
+      const int64_t at = by_c ? c * S + o : o * S + c;
       double m[16];
-      for (int xi = 0; xi < 16; ++xi) {
-        double acc = 0;
-        for (int64_t s = 0; s < slices; ++s) acc += part[s * P + (xi * Op + o) * Cq + c];
-        m[xi] = acc;
-      }
+      for (int xi = 0; xi < 16; ++xi) m[xi] = sum[xi * R * S + at];
       double t[3][4];  // G^T m
       for (int l = 0; l < 4; ++l) {
         t[0][l] = m[l] + 0.5 * (m[4 + l] + m[8 + l]);

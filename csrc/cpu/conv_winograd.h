@@ -12,6 +12,10 @@
 
 namespace fastnn {
 
+// Whether the layer is one Winograd takes (the kernel, stride, dilation, channels, ISA and switch;
+// whether the values are finite is only known inside each call).
+bool conv2d_winograd_applies(const Conv2dGeom& g, int64_t C_out);
+
 bool conv2d_forward_winograd(float* y, const float* x, const float* w, const float* b,
                              const Conv2dGeom& g, int64_t C_out);
 // dx (N, C, H, W) from dy; overwrites dx.
