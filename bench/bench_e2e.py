@@ -13,6 +13,7 @@ is no such measure: with SGD at lr 0.1 the MLP's swings by 0.04 from one epoch t
 either library (0.86 -> 0.82 -> 0.86 with one seed), so it only has to clear a floor.
 """
 
+import compileall
 import os
 import pathlib
 import statistics
@@ -81,6 +82,10 @@ def run(quick=False):
     env = dict(os.environ, FASTNN_DATA=root)
     python_dir = str(HERE.parent / "python")
     env["PYTHONPATH"] = os.pathsep.join(p for p in (python_dir, env.get("PYTHONPATH")) if p)
+    # The fastnn twin imports the source tree. pip compiles an installed package's bytecode at
+    # install time, as it did torch's; do the same here, or every fastnn run (where
+    # PYTHONDONTWRITEBYTECODE is set, as on CI machines) compiles its ~130 modules on import.
+    compileall.compile_dir(os.path.join(python_dir, "fastnn"), quiet=1)
     # --quick: one epoch on the first 5000 training and 1000 test images.
     extra = ["--epochs", "1", "--limit", "5000", "--eval-limit", "1000"] if quick else []
     repeats = REPEATS
