@@ -2,6 +2,10 @@
 function (known-answer vectors and a NumPy reimplementation), the CUDA generator's seed/offset
 bookkeeping, and the fastnn.kernels -> fastnn.cuda.kernels dispatch logic."""
 
+import inspect
+import pickle
+import pydoc
+
 import numpy as np
 import pytest
 
@@ -136,6 +140,42 @@ def test_dispatch_sends_cuda_arrays_to_the_cuda_kernel(monkeypatch):
     assert calls[0][0] == (x,) and calls[0][1] == {"out": None}
     assert adam_step([FakeCudaArray()], [FakeCudaArray()], lr=0.1) == "gpu-step"
     assert adam_step(params=[FakeCudaArray()], grads=[FakeCudaArray()], lr=0.1) == "gpu-step"
+
+
+def test_device_dispatch_object():
+    """The C dispatcher itself: host calls reach cpu with their arguments as given, any other
+    class (positional or keyword) reaches device; it reads as a routine, pickles by name."""
+    calls = []
+
+    def cpu(*args, **kwargs):
+        calls.append(("cpu", args, kwargs))
+        return "cpu"
+
+    def device(*args, **kwargs):
+        calls.append(("device", args, kwargs))
+        return "device"
+
+    d = fastnn._C.DeviceDispatch(cpu, device, (np.ndarray, float, type(None)))
+    x = np.zeros(2)
+    assert d(x, 1.5, out=None) == "cpu" and calls[-1] == ("cpu", (x, 1.5), {"out": None})
+    assert d() == "cpu"
+    assert d(x, out=[x]) == "device" and calls[-1] == ("device", (x,), {"out": [x]})
+    assert d(1, x) == "device"  # int is not among these host types
+    assert d(np.float32(1.0)) == "device"  # nor a numpy scalar: classes match exactly
+    with pytest.raises(TypeError, match="callable"):
+        fastnn._C.DeviceDispatch(cpu, 3, ())
+    with pytest.raises(TypeError, match="classes"):
+        fastnn._C.DeviceDispatch(cpu, device, (np.ndarray, 1))
+    with pytest.raises(ValueError, match="at most 8"):
+        fastnn._C.DeviceDispatch(cpu, device, (int,) * 9)
+    with pytest.raises(TypeError):
+        type("Sub", (fastnn._C.DeviceDispatch,), {})
+
+    relu = fastnn_kernels._with_device_dispatch("relu", fastnn._C.relu)
+    assert inspect.isroutine(relu) and relu.__wrapped__ is fastnn._C.relu
+    assert "relu(" in pydoc.render_doc(relu)
+    if cuda.is_built():  # exported: pickled by reference, like a function
+        assert pickle.loads(pickle.dumps(fastnn_kernels.relu)) is fastnn_kernels.relu
 
 
 def test_dispatch_is_installed_only_in_cuda_builds():

@@ -4,11 +4,12 @@
 # array-likes raise TypeError); the float kernels take float32 or float64, one dtype per call,
 # and return arrays of that dtype, hence the type variable _F. (It is bound to the union rather
 # than constrained to the two types: mypy misreports overlapping overloads for the latter.)
-from typing import Literal, SupportsFloat, SupportsIndex, TypeVar, overload
+from collections.abc import Callable
+from typing import Literal, SupportsFloat, SupportsIndex, TypeVar, final, overload
 
 import numpy as np
 import numpy.typing as npt
-from typing_extensions import TypeAlias
+from typing_extensions import Self, TypeAlias
 
 _F = TypeVar("_F", bound=np.float32 | np.float64)
 
@@ -611,3 +612,18 @@ def dropout(
 def dropout_backward(
     grad: npt.NDArray[_F], mask: npt.NDArray[np.uint8], p: _Float
 ) -> npt.NDArray[_F]: ...
+
+# ---- device dispatch (csrc/bindings/device_dispatch.cpp) ----
+
+@final
+class DeviceDispatch:
+    """cpu(*args, **kwargs) when every argument's class is in host_types, else device(...)."""
+
+    def __new__(
+        cls,
+        cpu: Callable[..., object],
+        device: Callable[..., object],
+        host_types: tuple[type, ...],
+    ) -> Self: ...
+    def __call__(self, *args: object, **kwargs: object) -> object: ...
+    def __get__(self, instance: object, owner: type | None = None, /) -> Self: ...

@@ -39,24 +39,16 @@ from ._core.kernel_table import kernel_names
 
 
 def _with_device_dispatch(name, cpu_kernel):
-    """``cpu_kernel``, sending calls that pass a CUDA array to the CUDA kernel of that name."""
-    host = _devices.HOST_VALUES
+    """``cpu_kernel``, sending calls that pass a CUDA array to the CUDA kernel of that name.
 
-    def dispatch(args, kwargs):
+    The check runs in C (``_C.DeviceDispatch``): a numpy call pays one class comparison per
+    argument, not a Python frame (a small matmul's whole call is about a microsecond)."""
+
+    def dispatch(*args, **kwargs):
         return getattr(_devices.kernels_for((*args, *kwargs.values())), name)(*args, **kwargs)
 
-    @functools.wraps(cpu_kernel)  # its docstring and signature line, for help() and inspect
-    def kernel(*args, **kwargs):
-        # Plain numpy calls go straight to the C++ kernel: this check is all they pay (a small
-        # matmul's whole call is about a microsecond).
-        for v in args:
-            if v.__class__ not in host:
-                return dispatch(args, kwargs)
-        for v in kwargs.values():
-            if v.__class__ not in host:
-                return dispatch(args, kwargs)
-        return cpu_kernel(*args, **kwargs)
-
+    kernel = _C.DeviceDispatch(cpu_kernel, dispatch, tuple(_devices.HOST_VALUES))
+    functools.update_wrapper(kernel, cpu_kernel)  # its docstring and signature line, for help()
     kernel.__name__ = kernel.__qualname__ = name  # pybind11 builtins carry an internal qualname
     kernel.__module__ = __name__
     return kernel
