@@ -3,7 +3,8 @@
 Each call validates its arguments (TypeError / ValueError naming the argument, shapes and
 dtypes), releases the GIL and runs multi-threaded C++ with the best SIMD path of this CPU.
 
-- ``matmul(a, b, *, trans_a, trans_b, alpha, beta, out, bias)``: packed GEMM, 2-D or batched 3-D.
+- ``matmul(a, b, *, trans_a, trans_b, alpha, beta, out, bias)``: GEMM, 2-D or batched 3-D; packed
+  (BLIS-style) when the operands are big, read in place when they fit in L2 or one side is <= 16.
 - activations: element-wise ``relu``, ``leaky_relu``, ``sigmoid``, ``tanh``, ``gelu`` and
   ``softmax`` / ``log_softmax`` over the last axis; each ``*_backward`` takes the upstream
   gradient and the forward input x (relu, leaky_relu, gelu) or output y (the others); all take
