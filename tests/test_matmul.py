@@ -329,6 +329,16 @@ def test_skinny_nan_propagates(rng, isa, dtype):
         assert np.isfinite(out).all()
 
 
+# Outputs of 30-64 rows take 8-row register tiles where those waste less than 12-row ones (full
+# and partial tiles); B^T keeps them on the packed path.
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_eight_row_tiles(rng, isa, threads, dtype):
+    for m, k, n in [(32, 300, 45), (30, 257, 70), (56, 40, 33), (64, 520, 100)]:
+        a, b = operands(rng, m, k, n, False, True, dtype)
+        check(rng, a, b, dtype, trans_b=True, use_bias=True)
+        check(rng, a, b, dtype, trans_b=True, alpha=0.5, beta=-1.0, use_out=True)
+
+
 # ---- small problems, read in place ----------------------------------------------------------------
 
 # Operands that fit in L2 together and op(B) rows contiguous: no packing, op(A) broadcast in place.

@@ -195,6 +195,19 @@ Kernel<T> with_blocking(Kernel<T> k) {
   return k;
 }
 
+// The 8-row AVX-512 kernels (gemm_ukernel8_*, also the convolutions'): for a short output, 32 or
+// 64 rows fill 8-row tiles exactly where 12-row tiles compute 12 % padding rows.
+const Kernel<float> kF32Avx512x8{8,
+                                 32,
+                                 256,
+                                 240,
+                                 3072,
+                                 &gemm_ukernel8_f32_avx512,
+                                 &pack_a_f32_avx512<8>,
+                                 &pack_b_f32_avx512<32>};
+const Kernel<double> kF64Avx512x8 =
+    make_kernel<double, 8, 16>(256, 120, 1536, &gemm_ukernel8_f64_avx512);
+
 // By ISA (IsaTable, cpu/cpu_features.h), blocked at first use.
 const Kernel<float>& kernel_for(Isa isa, float*) {
   static const IsaTable<Kernel<float>> table{
@@ -205,6 +218,16 @@ const Kernel<double>& kernel_for(Isa isa, double*) {
   static const IsaTable<Kernel<double>> table{
       {{with_blocking(kF64Generic), with_blocking(kF64Avx2), with_blocking(kF64Avx512)}}};
   return table[isa];
+}
+
+// The 8-row kernel of the ISA, or nullptr where there is none.
+const Kernel<float>* kernel8_for(Isa isa, float*) {
+  static const Kernel<float> k = with_blocking(kF32Avx512x8);
+  return isa == Isa::avx512 ? &k : nullptr;
+}
+const Kernel<double>* kernel8_for(Isa isa, double*) {
+  static const Kernel<double> k = with_blocking(kF64Avx512x8);
+  return isa == Isa::avx512 ? &k : nullptr;
 }
 
 // ---- per-thread packing buffers ----------------------------------------------------------------
@@ -277,12 +300,21 @@ inline double tile_efficiency(int64_t m, int64_t n, int MR, int NR) {
 }
 
 template <class T>
-void gemm_serial(Problem<T> P, const Kernel<T>& kr) {
+void gemm_serial(Problem<T> P, const Kernel<T>& kr_in) {
   if (P.M <= 0 || P.N <= 0) return;
   // Narrow outputs (e.g. a 10-class classifier layer, N = 10 against NR = 32) waste most of the
   // register tile; the transposed problem C^T = op(B)^T op(A)^T fits MR x NR much better.
-  if (tile_efficiency(P.N, P.M, kr.MR, kr.NR) > 1.25 * tile_efficiency(P.M, P.N, kr.MR, kr.NR))
+  if (tile_efficiency(P.N, P.M, kr_in.MR, kr_in.NR) >
+      1.25 * tile_efficiency(P.M, P.N, kr_in.MR, kr_in.NR))
     P = transposed(P);
+  // 8-row tiles where they waste clearly less (M = 32: 32 rows against 36; 32 x 784 x 256 ran in
+  // 145 us against 162 on one Zen 4 core). Each sum runs over k in the same order on either
+  // kernel, so the bits do not change.
+  const Kernel<T>* k8 = kernel8_for(active_isa(), static_cast<T*>(nullptr));
+  const Kernel<T>& kr = k8 && tile_efficiency(P.M, P.N, k8->MR, k8->NR) >
+                                    1.05 * tile_efficiency(P.M, P.N, kr_in.MR, kr_in.NR)
+                            ? *k8
+                            : kr_in;
   const int MR = kr.MR, NR = kr.NR;
   const int64_t KC = kr.KC, MC = kr.MC, NC = kr.NC;
   const int64_t kc_max = std::min(KC, P.K);
