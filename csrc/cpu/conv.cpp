@@ -236,9 +236,7 @@ constexpr size_t kKeptPartBytes = 8 << 20;
 template <class T>
 bool dw_transposed(int64_t O, int64_t K) {
   const UKernel<T>* uk = ukernel_for(static_cast<T*>(nullptr));
-  if (!uk) return false;
-  auto padded = [](int64_t n, int64_t t) { return (n + t - 1) / t * t; };
-  return padded(K, uk->MR) * padded(O, uk->NR) < padded(O, uk->MR) * padded(K, uk->NR);
+  return uk && transpose_pads_less(O, K, uk->MR, uk->NR);
 }
 
 // db[o] = the sum of dy's (n, o) planes over n, image by image in order (the bits do not depend on

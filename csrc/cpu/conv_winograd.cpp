@@ -273,7 +273,7 @@ bool conv2d_backward_weight_winograd(float* dw, const float* dy, const float* x,
   // The product's rows (8 per tile) take the side that pads less: dU[xi] (O x C), or its
   // transpose where C is the short side. A 16 -> 32 layer: 2 x 1 tiles of 8 x 32, not 4 x 1 with
   // half of every tile padding. Each sum runs over the tiles in the same order either way.
-  const bool by_c = round_up(C, MR) * round_up(O, NR) < round_up(O, MR) * round_up(C, NR);
+  const bool by_c = transpose_pads_less(O, C, MR, NR);
   const int64_t R = by_c ? C : O, S = by_c ? O : C;  // the product's rows and columns
   const int64_t Rp = round_up(R, MR), Sq = round_up(S, NR);
   const Plan p = make_plan(g, 16 * (C + O) + Rp + Sq);

@@ -30,6 +30,13 @@ void gemm_ukernel_f32_avx2(int64_t kc, const float* pa, const float* pb, float* 
 void gemm_ukernel_f64_avx2(int64_t kc, const double* pa, const double* pb, double* c, int64_t ldc,
                            double alpha, double beta, const double* bias);
 
+// Whether the n x m transpose of an m x n product pads fewer elements of MR x NR register tiles
+// than the product itself (the choice of which side takes the tile's rows).
+inline bool transpose_pads_less(int64_t m, int64_t n, int MR, int NR) {
+  auto padded = [](int64_t x, int64_t t) { return (x + t - 1) / t * t; };
+  return padded(n, MR) * padded(m, NR) < padded(m, MR) * padded(n, NR);
+}
+
 template <class T>
 struct UKernel {
   int MR, NR;  // register tile, the shapes matmul.cpp's kernel table uses for the same ISA

@@ -155,14 +155,14 @@ constexpr Kernel<T> make_kernel(int64_t KC, int64_t MC, int64_t NC,
   return Kernel<T>{MR, NR, KC, MC, NC, uk, &pack_a<T, MR>, &pack_b<T, NR>};
 }
 
-const Kernel<float> kF32Avx512{12,
-                               32,
-                               256,
-                               240,
-                               3072,
-                               &gemm_ukernel_f32_avx512,
-                               &pack_a_f32_avx512<12>,
-                               &pack_b_f32_avx512<32>};
+// The AVX-512 float32 kernels pack with the in-register transposer (pack_*_f32_avx512).
+template <int MR>
+constexpr Kernel<float> make_f32_avx512(void (*uk)(int64_t, const float*, const float*, float*,
+                                                   int64_t, float, float, const float*)) {
+  return Kernel<float>{MR, 32, 256, 240, 3072, uk, &pack_a_f32_avx512<MR>, &pack_b_f32_avx512<32>};
+}
+
+const Kernel<float> kF32Avx512 = make_f32_avx512<12>(&gemm_ukernel_f32_avx512);
 const Kernel<double> kF64Avx512 =
     make_kernel<double, 12, 16>(256, 120, 1536, &gemm_ukernel_f64_avx512);
 const Kernel<float> kF32Avx2 = make_kernel<float, 6, 16>(256, 144, 3072, &gemm_ukernel_f32_avx2);
@@ -197,14 +197,7 @@ Kernel<T> with_blocking(Kernel<T> k) {
 
 // The 8-row AVX-512 kernels (gemm_ukernel8_*, also the convolutions'): for a short output, 32 or
 // 64 rows fill 8-row tiles exactly where 12-row tiles compute 12 % padding rows.
-const Kernel<float> kF32Avx512x8{8,
-                                 32,
-                                 256,
-                                 240,
-                                 3072,
-                                 &gemm_ukernel8_f32_avx512,
-                                 &pack_a_f32_avx512<8>,
-                                 &pack_b_f32_avx512<32>};
+const Kernel<float> kF32Avx512x8 = make_f32_avx512<8>(&gemm_ukernel8_f32_avx512);
 const Kernel<double> kF64Avx512x8 =
     make_kernel<double, 8, 16>(256, 120, 1536, &gemm_ukernel8_f64_avx512);
 
@@ -554,7 +547,7 @@ void skinny_bcast(const Problem<T>& P, const SkinnyKernels<T>& sk, int threads) 
 // 64^3 took 6.0 us in place against 7.4 packed (numpy's OpenBLAS: 5.8), 256^3 308 us against 335.
 template <class T>
 bool fits_l2(const Problem<T>& P) {
-  const int64_t l2 = cache_sizes().l2 > 0 ? cache_sizes().l2 : int64_t(512) << 10;
+  const int64_t reported = cache_sizes().l2, l2 = reported > 0 ? reported : int64_t(512) << 10;
   return double(sizeof(T)) * (double(P.M) * P.K + double(P.K) * P.N + double(P.M) * P.N) <=
          double(l2);
 }
