@@ -3,6 +3,7 @@
 
 #include "cpu/conv_winograd.h"
 #include "cpu/cpu_features.h"
+#include "cpu/heap.h"
 #include "cpu/parallel.h"
 
 namespace py = pybind11;
@@ -32,6 +33,15 @@ void register_config(py::module_& m) {
         "Use Winograd F(2x2, 3x3) for float32 3x3 stride-1 conv2d where it applies (the default), "
         "or packed im2col everywhere.");
   m.def("conv_winograd_enabled", &conv_winograd_enabled);
+  m.def("heap_policy", [] {
+    const HeapPolicy& p = keep_freed_memory();
+    py::dict out;
+    out["keeps_freed"] = p.keeps_freed;
+    out["reason"] = p.reason;
+    out["trim_threshold"] = p.trim_threshold;
+    out["mmap_threshold"] = p.mmap_threshold;
+    return out;
+  });
   m.attr("__version__") = FASTNN_VERSION;
   m.attr("compiler") = FASTNN_COMPILER;
   m.attr("built_with_cuda") = static_cast<bool>(FASTNN_BUILT_CUDA);

@@ -2,6 +2,7 @@
 #include <pybind11/pybind11.h>
 
 #include "check.h"
+#include "cpu/heap.h"
 
 namespace py = pybind11;
 
@@ -24,6 +25,8 @@ void register_device_dispatch(py::module_& m);
 
 PYBIND11_MODULE(_C, m) {
   m.doc() = "fastnn CPU kernels on numpy arrays (float32 and float64); see fastnn.kernels";
+  // Before any tensor exists: freed activations stay in the process (cpu/heap.h).
+  fastnn::keep_freed_memory();
   py::register_exception<fastnn::type_error>(m, "_TypeError", PyExc_TypeError);
   fastnn::bind::register_config(m);
   fastnn::bind::register_matmul(m);

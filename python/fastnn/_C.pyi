@@ -64,6 +64,10 @@ def matmul(
 # Internal (not in fastnn.kernels): matmul(a, b) without keyword parsing, for the CPU backend.
 def matmul_ab(a: npt.NDArray[_F], b: npt.NDArray[_F]) -> npt.NDArray[_F]: ...
 
+# Internal (not in fastnn.kernels): whether freed tensor memory stays in the process
+# (fastnn.show_config; csrc/cpu/heap.h).
+def heap_policy() -> dict[str, object]: ...
+
 # Internal (not in fastnn.kernels): the caches and GEMM blocking (fastnn.show_config), and the
 # FMA peak the benchmarks measure.
 def gemm_config() -> dict[str, object]: ...

@@ -32,6 +32,7 @@ def config() -> dict:
         "num_threads": _C.get_num_threads(),
         "caches": _caches(),
         "gemm_blocking": _gemm_blocking(),
+        "freed_memory": _heap(),
         "cuda_built": cuda.is_built(),
         "cuda_available": cuda.is_available(),
     }
@@ -47,6 +48,16 @@ def _caches() -> str:
     )
 
 
+def _heap() -> str:
+    h = _C.heap_policy()
+    if not h["keeps_freed"]:
+        return f"left to the C library ({h['reason']})"
+    return (
+        f"kept for reuse: blocks under {h['mmap_threshold'] >> 20} MiB, "
+        f"up to {h['trim_threshold'] >> 20} MiB free at the heap's top"
+    )
+
+
 def _gemm_blocking() -> str:
     """The packed GEMM's register tile and cache blocks on the active SIMD path, per dtype."""
     c = _C.gemm_config()
@@ -57,7 +68,7 @@ def _gemm_blocking() -> str:
 
 
 def show_config() -> None:
-    """Print the version, compiler, SIMD path, threads, caches and GEMM blocking, and CUDA
-    build / GPU status."""
+    """Print the version, compiler, SIMD path, threads, caches, GEMM blocking, what happens to
+    freed tensor memory, and CUDA build / GPU status."""
     for key, value in config().items():
         print(f"{key:>15}: {value}")
