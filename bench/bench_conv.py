@@ -4,7 +4,8 @@ is bench_pool.py's).
 fastnn: F.conv2d = kernels.conv2d / conv2d_backward. The 3x3 layers with at least 16 channels
 each side (32->64, 64->64) run by Winograd F(2x2, 3x3) (csrc/cpu/conv_winograd.cpp: 2.25x fewer
 multiplies; the GFLOP/s below still count the direct algorithm's flops, so they can pass the FMA
-peak); the rest: forward and dx by packed im2col (the patches
+peak); the first layers (1 -> 32) compute the forward pass and dW as direct sums on AVX-512
+(csrc/cpu/conv_direct.cpp); the rest: forward and dx by packed im2col (the patches
 of a block of output pixels written straight into the GEMM micro-kernel's panel order, weights
 packed once per call; for stride 1 each panel row is a slice of the zero-padded plane, see
 csrc/cpu/conv_gemm.cpp), dW and db likewise from packed panels of one block of pixels at a time.

@@ -352,7 +352,8 @@ array, input_shape = (N, C, H, W); overlapping patches accumulate, padding entri
         py::arg("stride") = 1, py::arg("padding") = 0, py::arg("dilation") = 1,
         R"doc(2-D convolution (cross-correlation, groups=1) of x (N, C, H, W) with weight
 (C_out, C, kh, kw) plus bias (C_out,) or None: a new (N, C_out, Ho, Wo) array, float32 or float64,
-all C-contiguous. Chunked im2col + GEMM; stride, padding, dilation are an int or a pair.)doc");
+all C-contiguous. Winograd, direct sums or packed im2col + GEMM by layer (see fastnn.kernels);
+stride, padding, dilation are an int or a pair.)doc");
   m.def("conv2d_backward", &conv2d_backward, py::arg("grad"), py::arg("x"), py::arg("weight"),
         py::arg("stride") = 1, py::arg("padding") = 0, py::arg("dilation") = 1, py::kw_only(),
         py::arg("need_input") = true, py::arg("need_weight") = true, py::arg("need_bias") = true,

@@ -12,7 +12,8 @@
 //   entry is added back to the pixel it was read from; overlapping patches accumulate, padding
 //   entries are dropped. Writes (overwrites) x.
 // conv2d: float32 3x3 stride-1 layers by Winograd F(2x2, 3x3) where it applies
-// (cpu/conv_winograd.cpp, [note: Winograd]); forward, dx, dW and db by packed im2col where a SIMD
+// (cpu/conv_winograd.cpp, [note: Winograd]); the forward pass and dW of layers with few patch rows
+// directly (cpu/conv_direct.cpp); forward, dx, dW and db by packed im2col where a SIMD
 // micro-kernel exists (cpu/conv_gemm.cpp, [note: packed im2col]); otherwise chunked im2col + GEMM,
 // see [note: conv2d chunks] below.
 // (max pooling is in pool.cpp.)
@@ -28,7 +29,7 @@
 #include <new>
 #include <type_traits>
 
-#include "cpu/conv_dw_direct.h"
+#include "cpu/conv_direct.h"
 #include "cpu/conv_gemm.h"
 #include "cpu/conv_winograd.h"
 #include "cpu/fastnn_cpu.h"
@@ -206,6 +207,8 @@ void conv2d_forward_impl(T* y, const T* x, const T* w, const T* bias, const Conv
   if (g.N == 0 || O == 0) return;
   if constexpr (std::is_same_v<T, float>) {
     if (conv2d_forward_winograd(y, x, w, bias, g, O)) return;
+    // A first layer's few patch rows: the sums directly (cpu/conv_direct.h).
+    if (conv2d_forward_direct(y, x, w, bias, g, O)) return;
   }
   if (conv2d_forward_packed(y, x, w, bias, g, O)) return;
   const int64_t nb = chunk_images(g, sizeof(T)), chunks = (g.N + nb - 1) / nb;
@@ -265,7 +268,7 @@ void conv2d_backward_impl(T* dx, T* dw, T* db, const T* dy, const T* x, const T*
     }
     if (dx && g.N > 0 && conv2d_backward_input_winograd(dx, dy, w, g, O)) dx = nullptr;
     if (dw && g.N > 0 && conv2d_backward_weight_winograd(dw, dy, x, g, O)) dw = nullptr;
-    // A first layer's few patch rows: dy correlated with x directly (cpu/conv_dw_direct.h).
+    // A first layer's few patch rows: dy correlated with x directly (cpu/conv_direct.h).
     if ((dw || db) && conv2d_backward_weight_direct(dw, db, dy, x, g, O)) dw = db = nullptr;
   }
   // dx by packed im2col where it applies (cpu/conv_gemm.h); the chunks below then only do dW, db.

@@ -18,7 +18,9 @@ dtypes), releases the GIL and runs multi-threaded C++ with the best SIMD path of
   int64 argmax indices. float32 3x3 stride-1 layers with at least 16 input and output channels
   run by Winograd F(2x2, 3x3) on AVX-512 (2.25x fewer multiplies, results within float32
   rounding of the direct sum); ``set_conv_winograd(False)`` sends every layer to packed im2col,
-  ``conv_winograd_enabled()`` tells which is on.
+  ``conv_winograd_enabled()`` tells which is on. A first layer (stride 1, at most 27 patch rows,
+  such as 1 or 3 input channels with a 3x3 kernel) computes its forward pass and weight gradient
+  as direct sums on AVX-512.
 
 The names come from one table (``fastnn._core.kernel_table``). In a CUDA build every kernel with a
 CUDA twin also takes device arrays (a DeviceArray, or torch / CuPy / JAX arrays on the GPU) and

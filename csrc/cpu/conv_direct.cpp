@@ -1,0 +1,92 @@
+// conv2d's direct paths for layers with few patch rows (cpu/conv_direct.h): the drivers.
+// Forward: tasks are (image, block of output channels); every output is one sum in one fixed
+// order, so the result does not depend on the thread count. dW: the batch is cut into at most
+// kSlices slices of images whose bounds depend on N alone; each slice's sums are written to its
+// own partial and the partials are added in slice order.
+#include "cpu/conv_direct.h"
+
+#include <algorithm>
+
+#include "cpu/conv_direct_kernel.h"
+#include "cpu/cpu_features.h"
+#include "cpu/parallel.h"
+#include "cpu/scratch.h"
+
+namespace fastnn {
+namespace {
+
+constexpr int64_t kSlices = 16;
+
+thread_local Scratch tls_part;  // dW's per-slice partial sums
+thread_local Scratch tls_pad;   // the forward pass's padded image
+
+// buf (C planes of S floats, rows of Wp) = the image xn with its zero border and zeros after.
+void pad_image(float* buf, const float* xn, const Conv2dGeom& g, int64_t Wp, int64_t S) {
+  for (int64_t c = 0; c < g.C; ++c) {
+    float* p = buf + c * S;
+    std::fill(p, p + g.ph * Wp, 0.0f);
+    for (int64_t h = 0; h < g.H; ++h) {
+      float* row = p + (g.ph + h) * Wp;
+      std::fill(row, row + g.pw, 0.0f);
+      std::copy(xn + (c * g.H + h) * g.W, xn + (c * g.H + h + 1) * g.W, row + g.pw);
+      std::fill(row + g.pw + g.W, row + Wp, 0.0f);
+    }
+    std::fill(p + (g.ph + g.H) * Wp, p + S, 0.0f);
+  }
+}
+
+bool applies(const Conv2dGeom& g, int64_t O) {
+  return active_isa() == Isa::avx512 && g.sh == 1 && g.sw == 1 && g.kh * g.kw <= kConvDirectTaps &&
+         g.C * g.kh * g.kw <= kConvDirectPatchRows && g.Wo <= kConvDirectMaxWo && g.N > 0 &&
+         O > 0 && g.C > 0 && g.Ho > 0 && g.Wo > 0;
+}
+
+ConvDirectGeom direct_geom(const Conv2dGeom& g, int64_t O) {
+  return {g.C, g.H, g.W, O, g.Ho, g.Wo, g.kh, g.kw, g.ph, g.pw, g.dh, g.dw};
+}
+
+}  // namespace
+
+bool conv2d_forward_direct(float* y, const float* x, const float* w, const float* b,
+                           const Conv2dGeom& g, int64_t O) {
+  if (!applies(g, O)) return false;
+  const ConvDirectGeom dg = direct_geom(g, O);
+  const int64_t Wp = g.W + 2 * g.pw, Hp = g.H + 2 * g.ph;
+  // A row's last output vector reads up to 15 floats past the padded row (Wp = Wo + (kw-1)*dw),
+  // so up to 15 past the plane on its last row.
+  const int64_t S = (Hp * Wp + 15 + 15) / 16 * 16;
+  const int64_t blocks = (O + kConvDirectBlock - 1) / kConvDirectBlock;
+  // Tasks are (image, block) pairs in order; a thread pads an image once for all its blocks.
+  parallel_for(g.N * blocks, 1, [&](int64_t t0, int64_t t1) {
+    float* buf = static_cast<float*>(tls_pad.get(sizeof(float) * g.C * S));
+    PaddedImage xp{buf, -1, Wp, S};
+    for (int64_t t = t0; t < t1; ++t) {
+      const int64_t n = t / blocks, o0 = t % blocks * kConvDirectBlock;
+      if (xp.n != n) pad_image(buf, x + n * g.C * g.H * g.W, g, Wp, S), xp.n = n;
+      conv_direct_forward_f32_avx512(y, xp, w, b, dg, o0, std::min(kConvDirectBlock, O - o0));
+    }
+  });
+  return true;
+}
+
+bool conv2d_backward_weight_direct(float* dw, float* db, const float* dy, const float* x,
+                                   const Conv2dGeom& g, int64_t O) {
+  if (!applies(g, O) || (!dw && !db)) return false;
+  const ConvDirectGeom dg = direct_geom(g, O);
+  const int64_t K = g.C * g.kh * g.kw, slices = std::min(g.N, kSlices), P = O * K + O;
+  float* part = static_cast<float*>(tls_part.get(sizeof(float) * slices * P));
+  parallel_for(slices, 1, [&](int64_t s0, int64_t s1) {
+    for (int64_t s = s0; s < s1; ++s)
+      conv_direct_dw_f32_avx512(part + s * P, db ? part + s * P + O * K : nullptr, x, dy, dg,
+                                g.N * s / slices, g.N * (s + 1) / slices);
+  });
+  const int64_t first = dw ? 0 : O * K, last = db ? P : O * K;
+  for (int64_t i = first; i < last; ++i) {
+    float acc = 0.0f;
+    for (int64_t s = 0; s < slices; ++s) acc += part[s * P + i];
+    (i < O * K ? dw[i] : db[i - O * K]) = acc;
+  }
+  return true;
+}
+
+}  // namespace fastnn

@@ -1,0 +1,238 @@
+// conv2d's direct paths (cpu/conv_direct_kernel.h) for AVX-512, with the pixels of an output row
+// as the 16 lanes of a vector; a masked load of the input row at a tap's offset gives the padding
+// zeros. Everything but the entry points has internal linkage.
+#include <immintrin.h>
+
+#include <cstdint>
+#include <type_traits>
+
+#include "cpu/conv_direct_kernel.h"
+#include "cpu/lane_mask_avx512.h"
+
+namespace fastnn {
+namespace avx512 {
+namespace {
+
+using V = __m512;
+
+struct Taps {
+  int64_t di[kConvDirectTaps], dj[kConvDirectTaps];  // input row and column of tap t, less oh, ow
+  const __mmask16* mask;  // [chunk * T + t]: the lanes of 16 output columns whose input exists
+};
+
+// The taps of g's kernel, with their masks written to `mask` (chunks * T entries).
+Taps make_taps(const ConvDirectGeom& g, __mmask16* mask) {
+  const int64_t T = g.kh * g.kw, chunks = (g.Wo + 15) / 16;
+  Taps tp;
+  for (int64_t t = 0; t < T; ++t) {
+    tp.di[t] = t / g.kw * g.dh - g.ph;
+    tp.dj[t] = t % g.kw * g.dw - g.pw;
+    for (int64_t q = 0; q < chunks; ++q) {
+      const int64_t iw0 = 16 * q + tp.dj[t];  // input column of lane 0
+      mask[q * T + t] = lanes(0, g.Wo - 16 * q) & lanes(-iw0, g.W - iw0);
+    }
+  }
+  tp.mask = mask;
+  return tp;
+}
+
+// ---- forward ---------------------------------------------------------------------------------
+// Output rows [oh, oh + R) of the block's OB channels (planes of yo), 16 columns at a time: the
+// R x OB sums stay in registers while each patch row is loaded once per output row (from the
+// padded image: plain loads, the border's zeros included) and multiplied by the OB weights of
+// that row. The sums run over the patch rows in order from zero and the bias comes last: the
+// packed GEMM path's arithmetic, so the bits are the same.
+template <int T, int OB, int R>
+void forward_rows(float* yo, const PaddedImage& xp, const float* wp, const V* bias,
+                  const ConvDirectGeom& g, int64_t oh) {
+  const int64_t chunks = (g.Wo + 15) / 16, plane = g.Ho * g.Wo;
+  int64_t off[T];  // tap t's offset in the padded plane
+#pragma GCC unroll 9
+  for (int t = 0; t < T; ++t) off[t] = t / g.kw * g.dh * xp.Wp + t % g.kw * g.dw;
+  // The row's last vector first: see the stores below.
+  for (int64_t ow0 = 16 * (chunks - 1); ow0 >= 0; ow0 -= 16) {
+    V acc[R][OB];
+#pragma GCC unroll 2
+    for (int i = 0; i < R; ++i)
+#pragma GCC unroll 8
+      for (int r = 0; r < OB; ++r) acc[i][r] = _mm512_setzero_ps();
+    for (int64_t c = 0; c < g.C; ++c) {
+      const float* src = xp.data + c * xp.S + oh * xp.Wp + ow0;
+      const float* wc = wp + c * T * OB;
+#pragma GCC unroll 9
+      for (int t = 0; t < T; ++t) {
+        V xv[R];
+#pragma GCC unroll 2
+        for (int i = 0; i < R; ++i) xv[i] = _mm512_loadu_ps(src + i * xp.Wp + off[t]);
+#pragma GCC unroll 8
+        for (int r = 0; r < OB; ++r) {
+          const V wv = _mm512_set1_ps(wc[t * OB + r]);
+#pragma GCC unroll 2
+          for (int i = 0; i < R; ++i) acc[i][r] = _mm512_fmadd_ps(wv, xv[i], acc[i][r]);
+        }
+      }
+    }
+    // A store that runs past the row's end but stays in the plane writes the first columns of
+    // the rows below, which are stored afterwards (this row's vectors go right to left, the rows
+    // top to bottom), so only the plane's last rows need the mask. (Masked stores cost several
+    // times a plain one on some cores.)
+#pragma GCC unroll 2
+    for (int i = 0; i < R; ++i) {
+      float* dst = yo + (oh + i) * g.Wo + ow0;
+      if ((oh + i) * g.Wo + ow0 + 16 <= plane) {
+#pragma GCC unroll 8
+        for (int r = 0; r < OB; ++r)
+          _mm512_storeu_ps(dst + r * plane, _mm512_add_ps(acc[i][r], bias[r]));
+      } else {
+        const __mmask16 mo = lanes(0, g.Wo - ow0);
+#pragma GCC unroll 8
+        for (int r = 0; r < OB; ++r)
+          _mm512_mask_storeu_ps(dst + r * plane, mo, _mm512_add_ps(acc[i][r], bias[r]));
+      }
+    }
+  }
+}
+
+// Output channels [o0, o0 + OB) of one image.
+template <int T, int OB>
+void forward_block(float* y, const PaddedImage& xp, const float* w, const float* b,
+                   const ConvDirectGeom& g, int64_t o0) {
+  const int64_t K = g.C * T, plane = g.Ho * g.Wo;
+  // The block's weights patch row by patch row: wp[k * OB + r] = w[o0 + r, k], so the FMAs read
+  // them at fixed offsets from one pointer.
+  float wp[kConvDirectPatchRows * OB];
+  for (int64_t k = 0; k < K; ++k)
+    for (int r = 0; r < OB; ++r) wp[k * OB + r] = w[(o0 + r) * K + k];
+  V bias[OB];
+#pragma GCC unroll 8
+  for (int r = 0; r < OB; ++r) bias[r] = b ? _mm512_set1_ps(b[o0 + r]) : _mm512_setzero_ps();
+  float* yo = y + (xp.n * g.O + o0) * plane;
+  for (int64_t oh = 0; oh < g.Ho; oh += 2) {
+    // Two output rows at a time while two remain (each weight broadcast feeds two FMAs).
+    if (oh + 1 < g.Ho)
+      forward_rows<T, OB, 2>(yo, xp, wp, bias, g, oh);
+    else
+      forward_rows<T, OB, 1>(yo, xp, wp, bias, g, oh);
+  }
+}
+
+template <int T>
+void forward_blocks(float* y, const PaddedImage& xp, const float* w, const float* b,
+                    const ConvDirectGeom& g, int64_t o0, int64_t ob) {
+  // Whole blocks of 8, then 4, 2 and 1 for the rest.
+  for (; ob >= 8; ob -= 8, o0 += 8) forward_block<T, 8>(y, xp, w, b, g, o0);
+  if (ob >= 4) forward_block<T, 4>(y, xp, w, b, g, o0), ob -= 4, o0 += 4;
+  if (ob >= 2) forward_block<T, 2>(y, xp, w, b, g, o0), ob -= 2, o0 += 2;
+  if (ob >= 1) forward_block<T, 1>(y, xp, w, b, g, o0);
+}
+
+// ---- weight gradient -------------------------------------------------------------------------
+// One pass per pair of output channels and input channel keeps the pair's kh*kw x 2 sums as
+// 16-lane accumulators in registers while it walks the slice's images row by row.
+
+// The sum of the 16 lanes (a few per pass, so through memory: GCC 12 warns about the
+// cross-lane extracts' undefined source operand).
+inline float hsum(V v) {
+  alignas(64) float lane[16];
+  _mm512_store_ps(lane, v);
+  float s = 0.0f;
+  for (float f : lane) s += f;
+  return s;
+}
+
+// Output channels o0 and o0 + 1 (when present) against input channel c, images [n0, n1).
+template <int T>
+void dw_pass(float* w, float* b, const float* x, const float* dy, const ConvDirectGeom& g,
+             const Taps& tp, int64_t n0, int64_t n1, int64_t o0, int64_t c) {
+  const bool two = o0 + 1 < g.O, sums = b != nullptr && c == 0;
+  const int64_t chunks = (g.Wo + 15) / 16, plane = g.Ho * g.Wo;
+  V a0[T], a1[T], s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
+#pragma GCC unroll 9
+  for (int t = 0; t < T; ++t) a0[t] = a1[t] = _mm512_setzero_ps();
+  for (int64_t n = n0; n < n1; ++n) {
+    const float* xc = x + (n * g.C + c) * g.H * g.W;
+    const float* d0 = dy + (n * g.O + o0) * plane;
+    for (int64_t oh = 0; oh < g.Ho; ++oh) {
+      for (int64_t q = 0; q < chunks; ++q) {
+        const int64_t ow0 = 16 * q;
+        const __mmask16 mo = lanes(0, g.Wo - ow0);
+        const V y0 = _mm512_maskz_loadu_ps(mo, d0 + oh * g.Wo + ow0);
+        const V y1 =
+            two ? _mm512_maskz_loadu_ps(mo, d0 + plane + oh * g.Wo + ow0) : _mm512_setzero_ps();
+        if (sums) s0 = _mm512_add_ps(s0, y0), s1 = _mm512_add_ps(s1, y1);
+        const __mmask16* mq = tp.mask + q * T;
+#pragma GCC unroll 9
+        for (int t = 0; t < T; ++t) {
+          const int64_t ih = oh + tp.di[t];
+          if (ih < 0 || ih >= g.H || !mq[t]) continue;
+          const V xv = _mm512_maskz_loadu_ps(mq[t], xc + ih * g.W + ow0 + tp.dj[t]);
+          a0[t] = _mm512_fmadd_ps(y0, xv, a0[t]);
+          a1[t] = _mm512_fmadd_ps(y1, xv, a1[t]);
+        }
+      }
+    }
+  }
+  const int64_t K = g.C * T;
+#pragma GCC unroll 9
+  for (int t = 0; t < T; ++t) {
+    w[o0 * K + c * T + t] = hsum(a0[t]);
+    if (two) w[(o0 + 1) * K + c * T + t] = hsum(a1[t]);
+  }
+  if (sums) {
+    b[o0] = hsum(s0);
+    if (two) b[o0 + 1] = hsum(s1);
+  }
+}
+
+template <int T>
+void dw_passes(float* w, float* b, const float* x, const float* dy, const ConvDirectGeom& g,
+               const Taps& tp, int64_t n0, int64_t n1) {
+  for (int64_t o0 = 0; o0 < g.O; o0 += 2)
+    for (int64_t c = 0; c < g.C; ++c) dw_pass<T>(w, b, x, dy, g, tp, n0, n1, o0, c);
+}
+
+// f<T>() for the kernel's tap count T = kh*kw in [1, kConvDirectTaps]: the taps' loops unroll.
+template <class F>
+void with_taps(int64_t T, F&& f) {
+  switch (T) {
+    case 1:
+      return f(std::integral_constant<int, 1>());
+    case 2:
+      return f(std::integral_constant<int, 2>());
+    case 3:
+      return f(std::integral_constant<int, 3>());
+    case 4:
+      return f(std::integral_constant<int, 4>());
+    case 5:
+      return f(std::integral_constant<int, 5>());
+    case 6:
+      return f(std::integral_constant<int, 6>());
+    case 7:
+      return f(std::integral_constant<int, 7>());
+    case 8:
+      return f(std::integral_constant<int, 8>());
+    default:
+      return f(std::integral_constant<int, 9>());
+  }
+}
+
+}  // namespace
+}  // namespace avx512
+
+void conv_direct_forward_f32_avx512(float* y, const PaddedImage& xp, const float* w, const float* b,
+                                    const ConvDirectGeom& g, int64_t o0, int64_t ob) {
+  avx512::with_taps(g.kh * g.kw, [&](auto T) {
+    avx512::forward_blocks<decltype(T)::value>(y, xp, w, b, g, o0, ob);
+  });
+}
+
+void conv_direct_dw_f32_avx512(float* w, float* b, const float* x, const float* dy,
+                               const ConvDirectGeom& g, int64_t n0, int64_t n1) {
+  __mmask16 mask[kConvDirectMaxWo / 16 * kConvDirectTaps];
+  const avx512::Taps tp = avx512::make_taps(g, mask);
+  avx512::with_taps(g.kh * g.kw, [&](auto T) {
+    avx512::dw_passes<decltype(T)::value>(w, b, x, dy, g, tp, n0, n1);
+  });
+}
+
+}  // namespace fastnn

@@ -1,0 +1,42 @@
+// The AVX-512 bodies of conv_direct.cpp, in conv_direct_avx512.cpp. Plain declarations only, so
+// the ISA unit includes nothing that defines inline code (see [note: ISA units] in CMakeLists.txt).
+#pragma once
+#include <cstdint>
+
+namespace fastnn {
+
+// A stride-1 convolution: x (N, C, H, W), y and dy (N, O, Ho, Wo), w (O, C, kh, kw).
+struct ConvDirectGeom {
+  int64_t C, H, W, O, Ho, Wo;
+  int64_t kh, kw, ph, pw, dh, dw;
+};
+
+// Most kernel taps, patch rows (C*kh*kw) and output columns the kernels take (conv_direct.cpp
+// checks all three). Up to 27 patch rows: three channels of a 3x3 kernel, an RGB image's first
+// layer. dW's passes read one input channel per pair of output channels, and the forward pass
+// keeps a block's weights for every patch row on the stack: above a few channels packed panels
+// cost less.
+constexpr int64_t kConvDirectTaps = 9;
+constexpr int64_t kConvDirectPatchRows = 27;
+constexpr int64_t kConvDirectMaxWo = 1024;
+// Output channels one forward pass keeps in registers.
+constexpr int64_t kConvDirectBlock = 8;
+
+// Image n of x with its zero border: C planes of S floats, rows of Wp = W + 2*pw floats, zeros
+// past the last row for the reads of the last output columns' vector.
+struct PaddedImage {
+  const float* data;
+  int64_t n, Wp, S;
+};
+
+// Output channels [o0, o0 + ob) of image xp.n, ob <= kConvDirectBlock: y = the sum over c, i, j
+// of w * x, plus b[o] when b is not null; overwritten.
+void conv_direct_forward_f32_avx512(float* y, const PaddedImage& xp, const float* w, const float* b,
+                                    const ConvDirectGeom& g, int64_t o0, int64_t ob);
+
+// Over images [n0, n1): w[o*K + k] = the sum of dy * x for weight k = (c*kh + i)*kw + j of output
+// channel o (K = C*kh*kw), and b[o] = the sum of dy when b is not null; both overwritten.
+void conv_direct_dw_f32_avx512(float* w, float* b, const float* x, const float* dy,
+                               const ConvDirectGeom& g, int64_t n0, int64_t n1);
+
+}  // namespace fastnn
