@@ -14,6 +14,7 @@
 #include <cstdint>
 
 #include "cpu/conv_winograd_tiles.h"
+#include "cpu/lane_mask_avx512.h"
 
 namespace fastnn {
 namespace avx512 {
@@ -24,14 +25,6 @@ using V = __m512;
 inline V add(V a, V b) { return _mm512_add_ps(a, b); }
 inline V sub(V a, V b) { return _mm512_sub_ps(a, b); }
 inline V neg(V a) { return _mm512_sub_ps(_mm512_setzero_ps(), a); }
-
-// Lanes [lo, hi) of a vector, clipped to [0, 16).
-inline __mmask16 lanes(int64_t lo, int64_t hi) {
-  lo = lo < 0 ? 0 : lo;
-  hi = hi > 16 ? 16 : hi;
-  if (hi <= lo) return 0;
-  return static_cast<__mmask16>(((1u << hi) - 1) & ~((1u << lo) - 1));
-}
 
 // p[i] for the lanes i with start + i in [lo, hi), zero elsewhere (no other address is read).
 inline V load_range(const float* p, int64_t start, int64_t lo, int64_t hi) {
