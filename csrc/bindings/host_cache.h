@@ -4,8 +4,10 @@
 // C library hands big blocks back to the OS on free and gets fresh ones on the next request, and
 // every fresh page is a page fault that the kernel zero-fills (a fifth of a small CNN's step). So
 // buffers of at least 1 MiB that fastnn's kernels return are drawn from a small cache of recently
-// freed ones (at most 256 MiB and 32 buffers; the oldest is released first). Only arrays made here
-// take part: the process's malloc settings and numpy's allocator are left alone.
+// freed ones (at most 256 MiB and 32 buffers; the oldest is released first). Importing fastnn also
+// has glibc keep freed blocks under 32 MiB (cpu/heap.h), which covers every array numpy makes;
+// this cache is what keeps the bigger ones, which glibc always maps afresh, and it is the only
+// reuse where the user keeps glibc's own policy.
 #pragma once
 #include <pybind11/numpy.h>
 

@@ -14,9 +14,9 @@ namespace {
 // The largest mmap threshold glibc accepts on 64-bit (half its maximum heap size); the
 // activations of the programs fastnn trains sit below it.
 constexpr long kMmapThreshold = 32L << 20;
-// Free bytes at the heap's top glibc may keep before trimming: enough for the working set of
-// any training step that fits this machine class, and only ever memory the program had in use.
-constexpr long kTrimThreshold = 1L << 30;
+// Free bytes at the heap's top glibc may keep before trimming: the activations and gradients of
+// a small network's training step, and only ever memory the program had in use at one time.
+constexpr long kTrimThreshold = 256L << 20;
 
 bool user_configured_malloc() {
   static const char* const vars[] = {"MALLOC_TRIM_THRESHOLD_", "MALLOC_MMAP_THRESHOLD_",
