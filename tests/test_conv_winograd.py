@@ -175,6 +175,20 @@ def test_nonfinite_inputs_give_the_direct_sums_result(where, value, rng, winogra
         assert np.isfinite(y[1:]).all()
 
 
+@pytest.mark.parametrize("where", ["x", "w"])
+def test_a_nonfinite_input_leaves_the_gradient_that_does_not_read_it(where, rng, winograd):
+    # dx never reads x and dW never reads w: with an Inf there, that gradient is still Winograd's,
+    # bit for bit, although the backward pass that computes both together stops at the Inf.
+    x, w, _ = _inputs((5, 16, 10, 12), 20, rng)
+    g = rng.standard_normal((5, 20, 10, 12)).astype(np.float32)
+    clean = kernels.conv2d_backward(g, x, w, 1, 1)
+    {"x": x, "w": w}[where].flat[100] = np.inf
+    got = kernels.conv2d_backward(g, x, w, 1, 1)
+    kept = {"x": 0, "w": 1}[where]
+    np.testing.assert_array_equal(got[kept], clean[kept])
+    assert not np.isfinite(got[1 - kept]).all()
+
+
 @pytest.mark.parametrize("shape,cout", [((8, 32, 14, 14), 64), ((2, 64, 28, 28), 64)])
 def test_torch_parity(shape, cout, rng, winograd):
     torch = pytest.importorskip("torch")

@@ -266,8 +266,11 @@ void conv2d_backward_impl(T* dx, T* dw, T* db, const T* dy, const T* x, const T*
       bias_grad(db, dy, g.N, O, g.Ho * g.Wo);
       db = nullptr;
     }
-    if (dx && g.N > 0 && conv2d_backward_input_winograd(dx, dy, w, g, O)) dx = nullptr;
-    if (dw && g.N > 0 && conv2d_backward_weight_winograd(dw, dy, x, g, O)) dw = nullptr;
+    if ((dx || dw) && g.N > 0) {
+      const WinogradGrads done = conv2d_backward_winograd(dx, dw, dy, x, w, g, O);
+      if (done.dx) dx = nullptr;
+      if (done.dw) dw = nullptr;
+    }
     // A first layer's few patch rows: dy correlated with x directly (cpu/conv_direct.h).
     if ((dw || db) && conv2d_backward_weight_direct(dw, db, dy, x, g, O)) dw = db = nullptr;
   }

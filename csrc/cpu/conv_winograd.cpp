@@ -9,9 +9,10 @@
 // Tiles are numbered image by image, row by row. Images are taken in groups whose tiles nearly fill
 // whole 32-tile panels, each group in blocks of `tb` tiles whose transforms and products stay in
 // L2. A group belongs to one thread: dx tiles overlap (neighbours share two input rows or columns),
-// so every dx element is summed by one thread in an order fixed by the shapes. dW adds its tiles
-// per slice of images (the slices fixed by N), then the slices in order. So no result depends on
-// the thread count.
+// so every dx element is summed by one thread in an order fixed by the shapes. The backward pass
+// cuts the batch into slices fixed by N, whose groups one thread takes, and computes dx and dW
+// from the same transform of each block of dy; dW adds its tiles per slice, then the slices in
+// order. So no result depends on the thread count.
 #include "cpu/conv_winograd.h"
 
 #include <algorithm>
@@ -38,7 +39,7 @@ constexpr int64_t kMinChannels = 16;         // below this the transforms outwei
 constexpr int64_t kBlockBytes = 512 * 1024;  // one block's transforms (L2 is 1 MiB)
 constexpr int64_t kDwSlices = 16;
 
-thread_local Scratch tls_a, tls_b, tls_c, tls_d;
+thread_local Scratch tls_a, tls_b, tls_c, tls_d, tls_e;
 
 int64_t round_up(int64_t n, int64_t m) { return (n + m - 1) / m * m; }
 
@@ -48,12 +49,12 @@ struct Plan {
   int64_t per_group;  // images per group
 };
 
-// `floats_per_tile`: what one tile's transforms take in the block buffers.
-Plan make_plan(const Conv2dGeom& g, int64_t floats_per_tile) {
+// `floats_per_tile`: what one tile's transforms take in the block buffers, `block_bytes` in all.
+Plan make_plan(const Conv2dGeom& g, int64_t floats_per_tile, int64_t block_bytes = kBlockBytes) {
   Plan p;
   p.TW = (g.Wo + 1) / 2;
   p.tiles = (g.Ho + 1) / 2 * p.TW;
-  p.tb = std::clamp<int64_t>(kBlockBytes / (4 * floats_per_tile) / NR * NR, NR, 8 * NR);
+  p.tb = std::clamp<int64_t>(block_bytes / (4 * floats_per_tile) / NR * NR, NR, 8 * NR);
   // Group sizes up to 8 images: the one whose last panel wastes the smallest share of its tiles.
   p.per_group = 1;
   double best = 2;
@@ -179,7 +180,7 @@ bool conv2d_winograd_applies(const Conv2dGeom& g, int64_t O) {
 
 namespace {
 
-// The forward and dx share one shape ([note: Winograd]): per block of tiles, `in` transforms the
+// The forward's shape ([note: Winograd]): per block of tiles, `in` transforms the
 // block into B panels of K rows (returning true when it saw an Inf or NaN), the 16 products with
 // the A panels pa (Rp rows each) fill M, and `out` transforms M back. `start(n0, images)` runs
 // before each group of images. False when an input was not finite.
@@ -245,88 +246,28 @@ bool conv2d_forward_winograd(float* y, const float* x, const float* w, const flo
       [](int64_t, int64_t) {});
 }
 
-bool conv2d_backward_input_winograd(float* dx, const float* dy, const float* w, const Conv2dGeom& g,
-                                    int64_t O) {
-  if (!conv2d_winograd_applies(g, O) || !all_finite(w, O * g.C * 9)) return false;
-  const int64_t C = g.C, Cp = round_up(C, MR), plane = C * g.H * g.W;
-  float* u = floats(tls_u, O * C * 16);
-  transform_weights(u, w, O, C);
-  const WinoGeom wg = wino_geom(g, O);
-  const Plan p = make_plan(g, 16 * (O + Cp));
-  return products(
-      g, p, O, Cp, pack_u(u, O, C, true),
-      [&](float* m, int64_t sm, const WinoRun* r, int64_t nr) {
-        return wino_grad_output_f32_avx512(m, sm, NR, dy, wg, r, nr);
-      },
-      [&](const float* v, int64_t sv, const WinoRun* r, int64_t nr) {
-        wino_grad_input_f32_avx512(dx, v, sv, p.tb, wg, r, nr);
-      },
-      [&](int64_t n0, int64_t images) {
-        std::fill(dx + n0 * plane, dx + (n0 + images) * plane, 0.0f);
-      });
+namespace {
+
+// dst = the transposed panels (width rows each, the block's nc tiles as k) of rows [r0, r0 +
+// count) of one xi's array, which holds `rows` rows either of tb tiles (row layout) or in NR-tile
+// panels of rows x NR (the products' B layout).
+void pack_side(float* dst, const float* src, bool panels, int64_t rows, int64_t tb, int64_t r0,
+               int64_t count, int64_t nc, int width) {
+  if (!panels) {
+    gemm_pack_transposed_f32_avx512(dst + r0 * nc, src + r0 * tb, tb, count, nc, width);
+    return;
+  }
+  for (int64_t q = 0; q * NR < nc; ++q)
+    gemm_pack_transposed_f32_avx512(dst + r0 * nc + q * NR * width, src + q * rows * NR + r0 * NR,
+                                    NR, count, std::min<int64_t>(NR, nc - q * NR), width);
 }
 
-bool conv2d_backward_weight_winograd(float* dw, const float* dy, const float* x,
-                                     const Conv2dGeom& g, int64_t O) {
-  if (!conv2d_winograd_applies(g, O)) return false;
-  const int64_t C = g.C;
-  // The product's rows (8 per tile) take the side that pads less: dU[xi] (O x C), or its
-  // transpose where C is the short side. A 16 -> 32 layer: 2 x 1 tiles of 8 x 32, not 4 x 1 with
-  // half of every tile padding. Each sum runs over the tiles in the same order either way.
-  const bool by_c = transpose_pads_less(O, C, MR, NR);
-  const int64_t R = by_c ? C : O, S = by_c ? O : C;  // the product's rows and columns
-  const int64_t Rp = round_up(R, MR), Sq = round_up(S, NR);
-  const Plan p = make_plan(g, 16 * (C + O) + Rp + Sq);
-  const int64_t sv = xi_stride(C, p.tb), sm = xi_stride(O, p.tb);
-  const WinoGeom wg = wino_geom(g, O);
-  const int64_t slices = std::min(g.N, kDwSlices), P = 16 * Rp * Sq;
-  float* part = floats(tls_part, slices * P);  // per slice: the product [xi][r][s], s padded
-  std::atomic<bool> bad{false};
-  parallel_for(slices, 1, [&](int64_t s0, int64_t s1) {
-    float* vb = static_cast<float*>(tls_a.get(4 * 16 * sv));    // [xi][c][tb]
-    float* mb = static_cast<float*>(tls_b.get(4 * 16 * sm));    // [xi][o][tb]
-    float* pa = static_cast<float*>(tls_c.get(4 * Rp * p.tb));  // the rows' side as A panels
-    float* pb = static_cast<float*>(tls_d.get(4 * Sq * p.tb));  // the columns' side as B panels
-    const float* rows = by_c ? vb : mb;
-    const float* cols = by_c ? mb : vb;
-    const int64_t s_rows = by_c ? sv : sm, s_cols = by_c ? sm : sv;
-    tls_runs.resize(p.tb);
-    WinoRun* runs = tls_runs.data();
-    for (int64_t s = s0; s < s1 && !bad.load(std::memory_order_relaxed); ++s) {
-      float* du = part + s * P;
-      const int64_t i0 = g.N * s / slices, i1 = g.N * (s + 1) / slices;
-      bool first = true;
-      // Groups of images within the slice, as in the forward, so blocks fill their panels.
-      for (int64_t n0 = i0; n0 < i1; n0 += p.per_group) {
-        const int64_t ntiles = std::min(p.per_group, i1 - n0) * p.tiles;
-        for (int64_t u0 = 0; u0 < ntiles; u0 += p.tb) {
-          const int64_t u1 = std::min(ntiles, u0 + p.tb), nc = u1 - u0;
-          const int64_t nr = make_runs(runs, p, n0, u0, u1, 0);
-          if (wino_input_f32_avx512(vb, sv, p.tb, x, wg, runs, nr) |
-              wino_grad_output_f32_avx512(mb, sm, p.tb, dy, wg, runs, nr)) {
-            bad = true;
-            return;
-          }
-          for (int xi = 0; xi < 16; ++xi) {
-            // The tile is the product's k index: transpose both operands into panels.
-            for (int64_t r0 = 0; r0 < Rp; r0 += MR)
-              gemm_pack_transposed_f32_avx512(pa + r0 * nc, rows + xi * s_rows + r0 * p.tb, p.tb,
-                                              std::min<int64_t>(MR, R - r0), nc, MR);
-            for (int64_t c0 = 0; c0 < Sq; c0 += NR)
-              gemm_pack_transposed_f32_avx512(pb + c0 * nc, cols + xi * s_cols + c0 * p.tb, p.tb,
-                                              std::min<int64_t>(NR, S - c0), nc, NR);
-            for (int64_t r0 = 0; r0 < Rp; r0 += MR)
-              for (int64_t c0 = 0; c0 < Sq; c0 += NR)
-                gemm_ukernel8_f32_avx512(nc, pa + r0 * nc, pb + c0 * nc,
-                                         du + (xi * Rp + r0) * Sq + c0, Sq, 1.0f,
-                                         first ? 0.0f : 1.0f, nullptr);
-          }
-          first = false;
-        }
-      }
-    }
-  });
-  if (bad) return false;
+// dW = G^T dU G from the slices' products (part: per slice [xi][r][s], r < Rp, s < Sq; r the input
+// channels when by_c), the slices added in order in double.
+void weight_from_slices(float* dw, const float* part, int64_t slices, int64_t O, int64_t C,
+                        bool by_c) {
+  const int64_t R = by_c ? C : O, S = by_c ? O : C;
+  const int64_t Rp = round_up(R, MR), Sq = round_up(S, NR), P = 16 * Rp * Sq;
   // dU = the sum of the slices' products, in slice order (so the bits do not depend on the thread
   // count), in double; a row of the product at a time so the slices are read in order.
   double* sum = reinterpret_cast<double*>(floats(tls_u, 2 * 16 * R * S));  // [xi][r][s]
@@ -361,7 +302,113 @@ bool conv2d_backward_weight_winograd(float* dw, const float* dy, const float* x,
       }
     }
   });
+}
+
+// dx and dW, either of them null, in one pass over the tiles: each block's dy transform feeds
+// dx's products and dW's. Either alone takes the same slices, groups and blocks as both, so its
+// bits do not depend on the other (dx adds neighbouring tiles within a run in registers, so its
+// rounding follows the blocks). False when dy, or x for dW, held an Inf or NaN.
+bool backward_pass(float* dx, float* dw, const float* dy, const float* x, const float* w,
+                   const Conv2dGeom& g, int64_t O) {
+  const int64_t C = g.C, Cp = round_up(C, MR), plane = C * g.H * g.W;
+  // dW's product rows (8 per tile) take the side that pads less: dU[xi] (O x C), or its
+  // transpose where C is the short side. A 16 -> 32 layer: 2 x 1 tiles of 8 x 32, not 4 x 1 with
+  // half of every tile padding. Each sum runs over the tiles in the same order either way.
+  const bool by_c = transpose_pads_less(O, C, MR, NR);
+  const int64_t R = by_c ? C : O, S = by_c ? O : C;  // the product's rows and columns
+  const int64_t Rp = round_up(R, MR), Sq = round_up(S, NR);
+  // One plan whichever of dx and dW is asked for, so the blocks, and with them the bits, are the
+  // same.
+  const Plan p = make_plan(g, 16 * (C + O + Cp) + Rp + Sq, kBlockBytes);
+  const int64_t sv = xi_stride(C, p.tb), sm = xi_stride(O, p.tb), sc = xi_stride(Cp, p.tb);
+  const WinoGeom wg = wino_geom(g, O);
+  const float* pu = nullptr;  // dx's A panels (U transposed)
+  if (dx) {
+    float* u = floats(tls_u, O * C * 16);
+    transform_weights(u, w, O, C);
+    pu = pack_u(u, O, C, true);
+  }
+  const int64_t slices = std::min(g.N, kDwSlices), P = 16 * Rp * Sq;
+  float* part = dw ? floats(tls_part, slices * P) : nullptr;  // per slice: [xi][r][s], s padded
+  std::atomic<bool> bad{false};
+  parallel_for(slices, 1, [&](int64_t s0, int64_t s1) {
+    float* mb = static_cast<float*>(tls_b.get(4 * 16 * sm));  // dy: [xi][panel][o][NR]
+    float* cb = dx ? static_cast<float*>(tls_e.get(4 * 16 * sc)) : nullptr;    // dx: [xi][c][tb]
+    float* vb = dw ? static_cast<float*>(tls_a.get(4 * 16 * sv)) : nullptr;    // x: [xi][c][tb]
+    float* pa = dw ? static_cast<float*>(tls_c.get(4 * Rp * p.tb)) : nullptr;  // dW's A panels
+    float* pb = dw ? static_cast<float*>(tls_d.get(4 * Sq * p.tb)) : nullptr;  // and B panels
+    const float* rows = by_c ? vb : mb;
+    const float* cols = by_c ? mb : vb;
+    const int64_t s_rows = by_c ? sv : sm, s_cols = by_c ? sm : sv;
+    tls_runs.resize(p.tb), tls_runs2.resize(p.tb);
+    WinoRun *row_runs = tls_runs.data(), *panel_runs = tls_runs2.data();
+    for (int64_t s = s0; s < s1 && !bad.load(std::memory_order_relaxed); ++s) {
+      float* du = part + s * P;
+      const int64_t i0 = g.N * s / slices, i1 = g.N * (s + 1) / slices;
+      bool first = true;
+      // Groups of images within the slice, as in the forward, so blocks fill their panels.
+      for (int64_t n0 = i0; n0 < i1; n0 += p.per_group) {
+        const int64_t images = std::min(p.per_group, i1 - n0), ntiles = images * p.tiles;
+        if (dx) std::fill(dx + n0 * plane, dx + (n0 + images) * plane, 0.0f);
+        for (int64_t u0 = 0; u0 < ntiles; u0 += p.tb) {
+          const int64_t u1 = std::min(ntiles, u0 + p.tb), nc = u1 - u0, np = (nc + NR - 1) / NR;
+          zero_tail(mb, sm, O, np, nc);
+          const int64_t nr = make_runs(row_runs, p, n0, u0, u1, 0);
+          make_runs(panel_runs, p, n0, u0, u1, O);
+          if ((dw && wino_input_f32_avx512(vb, sv, p.tb, x, wg, row_runs, nr)) |
+              wino_grad_output_f32_avx512(mb, sm, NR, dy, wg, panel_runs, nr)) {
+            bad = true;
+            return;
+          }
+          if (dx) {
+            for (int xi = 0; xi < 16; ++xi)
+              for (int64_t q = 0; q < np; ++q)
+                for (int64_t r0 = 0; r0 < Cp; r0 += MR)
+                  gemm_ukernel8_f32_avx512(O, pu + (xi * Cp + r0) * O, mb + xi * sm + q * O * NR,
+                                           cb + xi * sc + r0 * p.tb + q * NR, p.tb, 1.0f, 0.0f,
+                                           nullptr);
+            wino_grad_input_f32_avx512(dx, cb, sc, p.tb, wg, row_runs, nr);
+          }
+          for (int xi = 0; dw && xi < 16; ++xi) {
+            // The tile is the product's k index: transpose both operands into panels.
+            for (int64_t r0 = 0; r0 < Rp; r0 += MR)
+              pack_side(pa, rows + xi * s_rows, !by_c, O, p.tb, r0, std::min<int64_t>(MR, R - r0),
+                        nc, MR);
+            for (int64_t c0 = 0; c0 < Sq; c0 += NR)
+              pack_side(pb, cols + xi * s_cols, by_c, O, p.tb, c0, std::min<int64_t>(NR, S - c0),
+                        nc, NR);
+            for (int64_t r0 = 0; r0 < Rp; r0 += MR)
+              for (int64_t c0 = 0; c0 < Sq; c0 += NR)
+                gemm_ukernel8_f32_avx512(nc, pa + r0 * nc, pb + c0 * nc,
+                                         du + (xi * Rp + r0) * Sq + c0, Sq, 1.0f,
+                                         first ? 0.0f : 1.0f, nullptr);
+          }
+          first = false;
+        }
+      }
+    }
+  });
+  if (bad) return false;
+  if (dw) weight_from_slices(dw, part, slices, O, C, by_c);
   return true;
+}
+
+}  // namespace
+
+WinogradGrads conv2d_backward_winograd(float* dx, float* dw, const float* dy, const float* x,
+                                       const float* w, const Conv2dGeom& g, int64_t O) {
+  WinogradGrads done;
+  if (!conv2d_winograd_applies(g, O)) return done;
+  // dx goes through U, so a non-finite weight sends it to packed im2col; dW never reads w.
+  if (dx && !all_finite(w, O * g.C * 9)) dx = nullptr;
+  if ((dx || dw) && backward_pass(dx, dw, dy, x, w, g, O)) {
+    done.dx = dx != nullptr;
+    done.dw = dw != nullptr;
+  } else if (dx && dw) {
+    // The pass stops at the first non-finite value of x or dy; dx does not read x.
+    done.dx = backward_pass(dx, nullptr, dy, x, w, g, O);
+  }
+  return done;
 }
 
 }  // namespace fastnn

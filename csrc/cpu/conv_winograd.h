@@ -18,12 +18,14 @@ bool conv2d_winograd_applies(const Conv2dGeom& g, int64_t C_out);
 
 bool conv2d_forward_winograd(float* y, const float* x, const float* w, const float* b,
                              const Conv2dGeom& g, int64_t C_out);
-// dx (N, C, H, W) from dy; overwrites dx.
-bool conv2d_backward_input_winograd(float* dx, const float* dy, const float* w, const Conv2dGeom& g,
-                                    int64_t C_out);
-// dW (C_out, C, 3, 3) from dy and x; overwrites dw.
-bool conv2d_backward_weight_winograd(float* dw, const float* dy, const float* x,
-                                     const Conv2dGeom& g, int64_t C_out);
+// dx (N, C, H, W) and dW (C_out, C, 3, 3) from dy, x and w; either may be nullptr (not asked
+// for). With both, one pass transforms each block of dy once for the two. Says which it computed
+// (and overwrote); each one's bits are the same whether or not the other was asked for.
+struct WinogradGrads {
+  bool dx = false, dw = false;
+};
+WinogradGrads conv2d_backward_winograd(float* dx, float* dw, const float* dy, const float* x,
+                                       const float* w, const Conv2dGeom& g, int64_t C_out);
 
 // Process-wide switch (on by default): off, every conv2d takes packed im2col.
 void set_conv_winograd(bool enabled);
