@@ -18,7 +18,21 @@ namespace {
 constexpr int64_t kSlices = 16;
 
 thread_local Scratch tls_part;  // dW's per-slice partial sums
-thread_local Scratch tls_pad;   // the forward pass's padded image
+thread_local Scratch tls_acc;   // dW's running sums of one slice, as vectors
+thread_local Scratch tls_pad;   // the padded image
+
+// Floats per padded plane: a row's last output vector reads up to 15 floats past the padded row
+// (Wp = Wo + (kw-1)*dw), so up to 15 past the plane on its last row.
+int64_t padded_plane(const Conv2dGeom& g) {
+  return ((g.H + 2 * g.ph) * (g.W + 2 * g.pw) + 15 + 15) / 16 * 16;
+}
+
+// The sum of 16 floats, in order.
+float lane_sum(const float* v) {
+  float s = 0.0f;
+  for (int i = 0; i < 16; ++i) s += v[i];
+  return s;
+}
 
 // buf (C planes of S floats, rows of Wp) = the image xn with its zero border and zeros after.
 void pad_image(float* buf, const float* xn, const Conv2dGeom& g, int64_t Wp, int64_t S) {
@@ -51,10 +65,7 @@ bool conv2d_forward_direct(float* y, const float* x, const float* w, const float
                            const Conv2dGeom& g, int64_t O) {
   if (!applies(g, O)) return false;
   const ConvDirectGeom dg = direct_geom(g, O);
-  const int64_t Wp = g.W + 2 * g.pw, Hp = g.H + 2 * g.ph;
-  // A row's last output vector reads up to 15 floats past the padded row (Wp = Wo + (kw-1)*dw),
-  // so up to 15 past the plane on its last row.
-  const int64_t S = (Hp * Wp + 15 + 15) / 16 * 16;
+  const int64_t Wp = g.W + 2 * g.pw, S = padded_plane(g);
   const int64_t blocks = (O + kConvDirectBlock - 1) / kConvDirectBlock;
   // Tasks are (image, block) pairs in order; a thread pads an image once for all its blocks.
   parallel_for(g.N * blocks, 1, [&](int64_t t0, int64_t t1) {
@@ -73,12 +84,28 @@ bool conv2d_backward_weight_direct(float* dw, float* db, const float* dy, const 
                                    const Conv2dGeom& g, int64_t O) {
   if (!applies(g, O) || (!dw && !db)) return false;
   const ConvDirectGeom dg = direct_geom(g, O);
-  const int64_t K = g.C * g.kh * g.kw, slices = std::min(g.N, kSlices), P = O * K + O;
+  const int64_t T = g.kh * g.kw, K = g.C * T, slices = std::min(g.N, kSlices), P = O * K + O;
+  const int64_t pairs = (O + 1) / 2, A = (pairs * K + pairs) * 32;  // running sums, floats
+  const int64_t Wp = g.W + 2 * g.pw, S = padded_plane(g);
   float* part = static_cast<float*>(tls_part.get(sizeof(float) * slices * P));
   parallel_for(slices, 1, [&](int64_t s0, int64_t s1) {
-    for (int64_t s = s0; s < s1; ++s)
-      conv_direct_dw_f32_avx512(part + s * P, db ? part + s * P + O * K : nullptr, x, dy, dg,
-                                g.N * s / slices, g.N * (s + 1) / slices);
+    float* buf = static_cast<float*>(tls_pad.get(sizeof(float) * g.C * S));
+    float* acc = static_cast<float*>(tls_acc.get(sizeof(float) * A));
+    for (int64_t s = s0; s < s1; ++s) {
+      const int64_t i0 = g.N * s / slices, i1 = g.N * (s + 1) / slices;
+      for (int64_t n = i0; n < i1; ++n) {
+        pad_image(buf, x + n * g.C * g.H * g.W, g, Wp, S);
+        conv_direct_dw_f32_avx512(acc, PaddedImage{buf, n, Wp, S}, dy, dg, n == i0, db);
+      }
+      // The slice's sums: each vector's 16 lanes in order.
+      float* out = part + s * P;
+      for (int64_t o = 0; o < O; ++o)
+        for (int64_t k = 0; k < K; ++k)
+          out[o * K + k] = lane_sum(acc + ((o / 2 * K + k) * 2 + o % 2) * 16);
+      if (db)
+        for (int64_t o = 0; o < O; ++o)
+          out[O * K + o] = lane_sum(acc + ((pairs * K + o / 2) * 2 + o % 2) * 16);
+    }
   });
   const int64_t first = dw ? 0 : O * K, last = db ? P : O * K;
   for (int64_t i = first; i < last; ++i) {

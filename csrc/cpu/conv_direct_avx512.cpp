@@ -15,25 +15,11 @@ namespace {
 
 using V = __m512;
 
-struct Taps {
-  int64_t di[kConvDirectTaps], dj[kConvDirectTaps];  // input row and column of tap t, less oh, ow
-  const __mmask16* mask;  // [chunk * T + t]: the lanes of 16 output columns whose input exists
-};
-
-// The taps of g's kernel, with their masks written to `mask` (chunks * T entries).
-Taps make_taps(const ConvDirectGeom& g, __mmask16* mask) {
-  const int64_t T = g.kh * g.kw, chunks = (g.Wo + 15) / 16;
-  Taps tp;
-  for (int64_t t = 0; t < T; ++t) {
-    tp.di[t] = t / g.kw * g.dh - g.ph;
-    tp.dj[t] = t % g.kw * g.dw - g.pw;
-    for (int64_t q = 0; q < chunks; ++q) {
-      const int64_t iw0 = 16 * q + tp.dj[t];  // input column of lane 0
-      mask[q * T + t] = lanes(0, g.Wo - 16 * q) & lanes(-iw0, g.W - iw0);
-    }
-  }
-  tp.mask = mask;
-  return tp;
+// off[t] = tap t's offset in a padded plane with rows of Wp floats.
+template <int T>
+inline void tap_offsets(int64_t* off, const ConvDirectGeom& g, int64_t Wp) {
+#pragma GCC unroll 9
+  for (int t = 0; t < T; ++t) off[t] = t / g.kw * g.dh * Wp + t % g.kw * g.dw;
 }
 
 // ---- forward ---------------------------------------------------------------------------------
@@ -46,9 +32,8 @@ template <int T, int OB, int R>
 void forward_rows(float* yo, const PaddedImage& xp, const float* wp, const V* bias,
                   const ConvDirectGeom& g, int64_t oh) {
   const int64_t chunks = (g.Wo + 15) / 16, plane = g.Ho * g.Wo;
-  int64_t off[T];  // tap t's offset in the padded plane
-#pragma GCC unroll 9
-  for (int t = 0; t < T; ++t) off[t] = t / g.kw * g.dh * xp.Wp + t % g.kw * g.dw;
+  int64_t off[T];
+  tap_offsets<T>(off, g, xp.Wp);
   // The row's last vector first: see the stores below.
   for (int64_t ow0 = 16 * (chunks - 1); ow0 >= 0; ow0 -= 16) {
     V acc[R][OB];
@@ -127,68 +112,72 @@ void forward_blocks(float* y, const PaddedImage& xp, const float* w, const float
 }
 
 // ---- weight gradient -------------------------------------------------------------------------
-// One pass per pair of output channels and input channel keeps the pair's kh*kw x 2 sums as
-// 16-lane accumulators in registers while it walks the slice's images row by row.
+// One pass per pair of output channels and input channel holds the pair's kh*kw x 2 sums as
+// 16-lane accumulators in registers while it walks the image row by row; between images they
+// wait in `acc` (laid out as conv_direct_kernel.h says).
 
-// The sum of the 16 lanes (a few per pass, so through memory: GCC 12 warns about the
-// cross-lane extracts' undefined source operand).
-inline float hsum(V v) {
-  alignas(64) float lane[16];
-  _mm512_store_ps(lane, v);
-  float s = 0.0f;
-  for (float f : lane) s += f;
-  return s;
-}
-
-// Output channels o0 and o0 + 1 (when present) against input channel c, images [n0, n1).
-template <int T>
-void dw_pass(float* w, float* b, const float* x, const float* dy, const ConvDirectGeom& g,
-             const Taps& tp, int64_t n0, int64_t n1, int64_t o0, int64_t c) {
-  const bool two = o0 + 1 < g.O, sums = b != nullptr && c == 0;
-  const int64_t chunks = (g.Wo + 15) / 16, plane = g.Ho * g.Wo;
-  V a0[T], a1[T], s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
-#pragma GCC unroll 9
-  for (int t = 0; t < T; ++t) a0[t] = a1[t] = _mm512_setzero_ps();
-  for (int64_t n = n0; n < n1; ++n) {
-    const float* xc = x + (n * g.C + c) * g.H * g.W;
-    const float* d0 = dy + (n * g.O + o0) * plane;
-    for (int64_t oh = 0; oh < g.Ho; ++oh) {
-      for (int64_t q = 0; q < chunks; ++q) {
-        const int64_t ow0 = 16 * q;
-        const __mmask16 mo = lanes(0, g.Wo - ow0);
-        const V y0 = _mm512_maskz_loadu_ps(mo, d0 + oh * g.Wo + ow0);
-        const V y1 =
-            two ? _mm512_maskz_loadu_ps(mo, d0 + plane + oh * g.Wo + ow0) : _mm512_setzero_ps();
-        if (sums) s0 = _mm512_add_ps(s0, y0), s1 = _mm512_add_ps(s1, y1);
-        const __mmask16* mq = tp.mask + q * T;
-#pragma GCC unroll 9
-        for (int t = 0; t < T; ++t) {
-          const int64_t ih = oh + tp.di[t];
-          if (ih < 0 || ih >= g.H || !mq[t]) continue;
-          const V xv = _mm512_maskz_loadu_ps(mq[t], xc + ih * g.W + ow0 + tp.dj[t]);
-          a0[t] = _mm512_fmadd_ps(y0, xv, a0[t]);
-          a1[t] = _mm512_fmadd_ps(y1, xv, a1[t]);
-        }
-      }
-    }
-  }
-  const int64_t K = g.C * T;
+// The products of 16 output columns at src (padded input) and d0, d0 + plane (dy of the pair):
+// M masks both to the first `mo` lanes (a row's last, partial vector; the lanes past it would read
+// the next row's inputs, which may not be finite).
+template <int T, bool M>
+inline void dw_step(V* a0, V* a1, V& s0, V& s1, const float* src, const int64_t* off,
+                    const float* d0, int64_t plane, bool two, bool sums, __mmask16 mo) {
+  const V y0 = M ? _mm512_maskz_loadu_ps(mo, d0) : _mm512_loadu_ps(d0);
+  const V y1 = !two ? _mm512_setzero_ps()
+                    : (M ? _mm512_maskz_loadu_ps(mo, d0 + plane) : _mm512_loadu_ps(d0 + plane));
+  if (sums) s0 = _mm512_add_ps(s0, y0), s1 = _mm512_add_ps(s1, y1);
 #pragma GCC unroll 9
   for (int t = 0; t < T; ++t) {
-    w[o0 * K + c * T + t] = hsum(a0[t]);
-    if (two) w[(o0 + 1) * K + c * T + t] = hsum(a1[t]);
-  }
-  if (sums) {
-    b[o0] = hsum(s0);
-    if (two) b[o0 + 1] = hsum(s1);
+    V xv = M ? _mm512_maskz_loadu_ps(mo, src + off[t]) : _mm512_loadu_ps(src + off[t]);
+    // Keep xv in a register: GCC would fold its load into both FMAs, loading it twice.
+    __asm__("" : "+v"(xv));
+    a0[t] = _mm512_fmadd_ps(y0, xv, a0[t]);
+    a1[t] = _mm512_fmadd_ps(y1, xv, a1[t]);
   }
 }
 
+// Output channels o0 and o0 + 1 (when present) against input channel c of image xp.n.
 template <int T>
-void dw_passes(float* w, float* b, const float* x, const float* dy, const ConvDirectGeom& g,
-               const Taps& tp, int64_t n0, int64_t n1) {
+void dw_pass(float* acc, const PaddedImage& xp, const float* dy, const ConvDirectGeom& g,
+             int64_t o0, int64_t c, bool first, bool with_sums) {
+  const bool two = o0 + 1 < g.O, sums = with_sums && c == 0;
+  const int64_t full = g.Wo / 16 * 16, plane = g.Ho * g.Wo;
+  const __mmask16 mo = lanes(0, g.Wo - full);
+  int64_t off[T];
+  tap_offsets<T>(off, g, xp.Wp);
+  float* at = acc + ((o0 / 2 * g.C + c) * T) * 32;  // [t][2][16]
+  float* st = acc + ((g.O + 1) / 2 * g.C * T + o0 / 2) * 32;
+  V a0[T], a1[T], s0, s1;
+#pragma GCC unroll 9
+  for (int t = 0; t < T; ++t) {
+    a0[t] = first ? _mm512_setzero_ps() : _mm512_loadu_ps(at + 32 * t);
+    a1[t] = first ? _mm512_setzero_ps() : _mm512_loadu_ps(at + 32 * t + 16);
+  }
+  s0 = first || !sums ? _mm512_setzero_ps() : _mm512_loadu_ps(st);
+  s1 = first || !sums ? _mm512_setzero_ps() : _mm512_loadu_ps(st + 16);
+  const float* xc = xp.data + c * xp.S;
+  const float* d = dy + (xp.n * g.O + o0) * plane;
+  for (int64_t oh = 0; oh < g.Ho; ++oh) {
+    const float* src = xc + oh * xp.Wp;
+    const float* d0 = d + oh * g.Wo;
+    for (int64_t ow0 = 0; ow0 < full; ow0 += 16)
+      dw_step<T, false>(a0, a1, s0, s1, src + ow0, off, d0 + ow0, plane, two, sums, 0);
+    if (full < g.Wo)
+      dw_step<T, true>(a0, a1, s0, s1, src + full, off, d0 + full, plane, two, sums, mo);
+  }
+#pragma GCC unroll 9
+  for (int t = 0; t < T; ++t) {
+    _mm512_storeu_ps(at + 32 * t, a0[t]);
+    _mm512_storeu_ps(at + 32 * t + 16, a1[t]);
+  }
+  if (sums) _mm512_storeu_ps(st, s0), _mm512_storeu_ps(st + 16, s1);
+}
+
+template <int T>
+void dw_passes(float* acc, const PaddedImage& xp, const float* dy, const ConvDirectGeom& g,
+               bool first, bool sums) {
   for (int64_t o0 = 0; o0 < g.O; o0 += 2)
-    for (int64_t c = 0; c < g.C; ++c) dw_pass<T>(w, b, x, dy, g, tp, n0, n1, o0, c);
+    for (int64_t c = 0; c < g.C; ++c) dw_pass<T>(acc, xp, dy, g, o0, c, first, sums);
 }
 
 // f<T>() for the kernel's tap count T = kh*kw in [1, kConvDirectTaps]: the taps' loops unroll.
@@ -226,12 +215,10 @@ void conv_direct_forward_f32_avx512(float* y, const PaddedImage& xp, const float
   });
 }
 
-void conv_direct_dw_f32_avx512(float* w, float* b, const float* x, const float* dy,
-                               const ConvDirectGeom& g, int64_t n0, int64_t n1) {
-  __mmask16 mask[kConvDirectMaxWo / 16 * kConvDirectTaps];
-  const avx512::Taps tp = avx512::make_taps(g, mask);
+void conv_direct_dw_f32_avx512(float* acc, const PaddedImage& xp, const float* dy,
+                               const ConvDirectGeom& g, bool first, bool sums) {
   avx512::with_taps(g.kh * g.kw, [&](auto T) {
-    avx512::dw_passes<decltype(T)::value>(w, b, x, dy, g, tp, n0, n1);
+    avx512::dw_passes<decltype(T)::value>(acc, xp, dy, g, first, sums);
   });
 }
 

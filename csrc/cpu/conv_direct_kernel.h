@@ -34,9 +34,11 @@ struct PaddedImage {
 void conv_direct_forward_f32_avx512(float* y, const PaddedImage& xp, const float* w, const float* b,
                                     const ConvDirectGeom& g, int64_t o0, int64_t ob);
 
-// Over images [n0, n1): w[o*K + k] = the sum of dy * x for weight k = (c*kh + i)*kw + j of output
-// channel o (K = C*kh*kw), and b[o] = the sum of dy when b is not null; both overwritten.
-void conv_direct_dw_f32_avx512(float* w, float* b, const float* x, const float* dy,
-                               const ConvDirectGeom& g, int64_t n0, int64_t n1);
+// Adds image xp.n's products to dW's running sums, 16-lane vectors in acc (overwritten instead
+// when first): for output channels o = 2p + e (e = 0, 1) and weight k = (c*kh + i)*kw + j,
+// acc[((p*C + c)*kh*kw + i*kw + j)*32 + e*16 + lane] holds the sum of dy * x; with sums, the sums
+// of dy follow, at acc[(P*C*kh*kw + p)*32 + e*16 + lane] with P = (O + 1) / 2 pairs.
+void conv_direct_dw_f32_avx512(float* acc, const PaddedImage& xp, const float* dy,
+                               const ConvDirectGeom& g, bool first, bool sums);
 
 }  // namespace fastnn
