@@ -141,3 +141,21 @@ def test_nan_in_x_reaches_exactly_the_taps_that_read_it(rng):
     _, e_dw, _ = ref.conv2d_backward(g, x, w, (1, 1), (1, 1), (1, 1))
     np.testing.assert_array_equal(np.isnan(dw), np.isnan(e_dw))
     assert np.isnan(dw[:, 0, :2, :2]).all() and np.isfinite(db).all()
+
+
+def test_inf_in_dy_meets_the_padding_as_the_direct_sum_does(rng):
+    # dy[0, 1, 0, 0] = Inf is multiplied by the padding's zeros for the taps that read outside the
+    # image (NaN there, as in the float64 reference and packed im2col) and by x elsewhere (+-Inf).
+    x = rng.standard_normal((2, 1, 8, 8)).astype(np.float32)
+    w = rng.standard_normal((4, 1, 3, 3)).astype(np.float32)
+    g = rng.standard_normal((2, 4, 8, 8)).astype(np.float32)
+    g[0, 1, 0, 0] = np.inf
+    _, dw, db = kernels.conv2d_backward(g, x, w, 1, 1, need_input=False)
+    _, e_dw, e_db = ref.conv2d_backward(g, x, w, (1, 1), (1, 1), (1, 1))
+    np.testing.assert_array_equal(np.isnan(dw), np.isnan(e_dw))
+    np.testing.assert_array_equal(np.isinf(dw), np.isinf(e_dw))
+    np.testing.assert_array_equal(np.isinf(db), np.isinf(e_db))
+    assert np.isnan(dw[1, 0, 0]).all() and np.isinf(dw[1, 0, 1:, 1:]).all()
+    finite = np.isfinite(e_dw)
+    assert_close(dw[finite], e_dw[finite], atol=1e-4, rtol=1e-4)
+    assert np.isinf(db[1]) and np.isfinite(np.delete(db, 1)).all()
