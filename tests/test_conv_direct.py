@@ -159,3 +159,24 @@ def test_inf_in_dy_meets_the_padding_as_the_direct_sum_does(rng):
     finite = np.isfinite(e_dw)
     assert_close(dw[finite], e_dw[finite], atol=1e-4, rtol=1e-4)
     assert np.isinf(db[1]) and np.isfinite(np.delete(db, 1)).all()
+
+
+def test_direct_forward_streams_a_big_output_with_the_same_bits(rng):
+    # An output over 3/4 of the last-level cache (per thread) is staged per block and written
+    # with non-temporal stores; planes of 19 x 21 floats and 11 channels (blocks of 8 and 3) put
+    # the blocks at every alignment. Each image's result must not depend on the batch it came in.
+    l3 = int(fastnn._C.gemm_config()["l3_per_core"])
+    per_image = 11 * 19 * 21 * 4
+    n = max(2, int(0.8 * l3) // per_image + 2)
+    x = rng.standard_normal((n, 1, 19, 21)).astype(np.float32)
+    w = rng.standard_normal((11, 1, 3, 3)).astype(np.float32)
+    b = rng.standard_normal(11).astype(np.float32)
+    before = fastnn.get_num_threads()
+    try:
+        fastnn.set_num_threads(1)
+        big = kernels.conv2d(x, w, b, 1, 1)
+    finally:
+        fastnn.set_num_threads(before)
+    for i in (0, 1, n // 2, n - 1):
+        np.testing.assert_array_equal(big[i : i + 1], kernels.conv2d(x[i : i + 1], w, b, 1, 1))
+    assert_close(big[:3], ref.conv2d(x[:3], w, b, (1, 1), (1, 1), (1, 1)), atol=1e-4, rtol=1e-4)

@@ -8,6 +8,7 @@
 #include <algorithm>
 
 #include "cpu/conv_direct_kernel.h"
+#include "cpu/cpu_caches.h"
 #include "cpu/cpu_features.h"
 #include "cpu/parallel.h"
 #include "cpu/scratch.h"
@@ -17,9 +18,12 @@ namespace {
 
 constexpr int64_t kSlices = 16;
 
-thread_local Scratch tls_part;  // dW's per-slice partial sums
-thread_local Scratch tls_acc;   // dW's running sums of one slice, as vectors
-thread_local Scratch tls_pad;   // the padded image
+thread_local Scratch tls_part;   // dW's per-slice partial sums
+thread_local Scratch tls_acc;    // dW's running sums of one slice, as vectors
+thread_local Scratch tls_pad;    // the padded image
+thread_local Scratch tls_stage;  // the forward pass's output block, before it is streamed out
+// The largest block staged (8 planes of 128 x 128): beyond it the stage would not stay in L2.
+constexpr int64_t kMaxStageFloats = 8 * 128 * 128;
 
 // Floats per padded plane: a row's last output vector reads up to 15 floats past the padded row
 // (Wp = Wo + (kw-1)*dw), so up to 15 past the plane on its last row.
@@ -67,14 +71,26 @@ bool conv2d_forward_direct(float* y, const float* x, const float* w, const float
   const ConvDirectGeom dg = direct_geom(g, O);
   const int64_t Wp = g.W + 2 * g.pw, S = padded_plane(g);
   const int64_t blocks = (O + kConvDirectBlock - 1) / kConvDirectBlock;
+  const int64_t plane = g.Ho * g.Wo, block_floats = kConvDirectBlock * plane;
+  // An output much bigger than the last-level cache goes out with non-temporal stores, each block
+  // staged in the thread's cache first: stored in place it would be read in (write-allocate)
+  // only to be evicted, which doubles the memory traffic of this write-bound kernel. Smaller
+  // outputs stay in the cache, where the next layer reads them.
+  const double out_bytes = 4.0 * static_cast<double>(g.N) * static_cast<double>(O * plane);
+  const bool stream =
+      out_bytes > 0.75 * static_cast<double>(cache_sizes().l3) * get_num_threads() &&
+      block_floats <= kMaxStageFloats;
   // Tasks are (image, block) pairs in order; a thread pads an image once for all its blocks.
   parallel_for(g.N * blocks, 1, [&](int64_t t0, int64_t t1) {
     float* buf = static_cast<float*>(tls_pad.get(sizeof(float) * g.C * S));
+    float* stage =
+        stream ? static_cast<float*>(tls_stage.get(sizeof(float) * block_floats)) : nullptr;
     PaddedImage xp{buf, -1, Wp, S};
     for (int64_t t = t0; t < t1; ++t) {
       const int64_t n = t / blocks, o0 = t % blocks * kConvDirectBlock;
       if (xp.n != n) pad_image(buf, x + n * g.C * g.H * g.W, g, Wp, S), xp.n = n;
-      conv_direct_forward_f32_avx512(y, xp, w, b, dg, o0, std::min(kConvDirectBlock, O - o0));
+      conv_direct_forward_f32_avx512(y, xp, w, b, dg, o0, std::min(kConvDirectBlock, O - o0),
+                                     stage);
     }
   });
   return true;

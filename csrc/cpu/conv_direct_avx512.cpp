@@ -78,11 +78,11 @@ void forward_rows(float* yo, const PaddedImage& xp, const float* wp, const V* bi
   }
 }
 
-// Output channels [o0, o0 + OB) of one image.
+// Output channels [o0, o0 + OB) of one image into the planes from yo.
 template <int T, int OB>
-void forward_block(float* y, const PaddedImage& xp, const float* w, const float* b,
+void forward_block(float* yo, const PaddedImage& xp, const float* w, const float* b,
                    const ConvDirectGeom& g, int64_t o0) {
-  const int64_t K = g.C * T, plane = g.Ho * g.Wo;
+  const int64_t K = g.C * T;
   // The block's weights patch row by patch row: wp[k * OB + r] = w[o0 + r, k], so the FMAs read
   // them at fixed offsets from one pointer.
   float wp[kConvDirectPatchRows * OB];
@@ -91,7 +91,6 @@ void forward_block(float* y, const PaddedImage& xp, const float* w, const float*
   V bias[OB];
 #pragma GCC unroll 8
   for (int r = 0; r < OB; ++r) bias[r] = b ? _mm512_set1_ps(b[o0 + r]) : _mm512_setzero_ps();
-  float* yo = y + (xp.n * g.O + o0) * plane;
   for (int64_t oh = 0; oh < g.Ho; oh += 2) {
     // Two output rows at a time while two remain (each weight broadcast feeds two FMAs).
     if (oh + 1 < g.Ho)
@@ -101,14 +100,27 @@ void forward_block(float* y, const PaddedImage& xp, const float* w, const float*
   }
 }
 
+// Output channels [o0, o0 + ob) into the planes from yo.
 template <int T>
-void forward_blocks(float* y, const PaddedImage& xp, const float* w, const float* b,
+void forward_blocks(float* yo, const PaddedImage& xp, const float* w, const float* b,
                     const ConvDirectGeom& g, int64_t o0, int64_t ob) {
+  const int64_t plane = g.Ho * g.Wo;
   // Whole blocks of 8, then 4, 2 and 1 for the rest.
-  for (; ob >= 8; ob -= 8, o0 += 8) forward_block<T, 8>(y, xp, w, b, g, o0);
-  if (ob >= 4) forward_block<T, 4>(y, xp, w, b, g, o0), ob -= 4, o0 += 4;
-  if (ob >= 2) forward_block<T, 2>(y, xp, w, b, g, o0), ob -= 2, o0 += 2;
-  if (ob >= 1) forward_block<T, 1>(y, xp, w, b, g, o0);
+  for (; ob >= 8; ob -= 8, o0 += 8, yo += 8 * plane) forward_block<T, 8>(yo, xp, w, b, g, o0);
+  if (ob >= 4) forward_block<T, 4>(yo, xp, w, b, g, o0), ob -= 4, o0 += 4, yo += 4 * plane;
+  if (ob >= 2) forward_block<T, 2>(yo, xp, w, b, g, o0), ob -= 2, o0 += 2, yo += 2 * plane;
+  if (ob >= 1) forward_block<T, 1>(yo, xp, w, b, g, o0);
+}
+
+// dst[0, n) = src[0, n) with non-temporal stores where dst is 64-byte aligned (plain ones for the
+// partial lines at either end), then a store fence so the data is ordered before whatever signals
+// that this thread is done.
+void stream_copy(float* dst, const float* src, int64_t n) {
+  int64_t i = 0;
+  for (; i < n && reinterpret_cast<uintptr_t>(dst + i) % 64 != 0; ++i) dst[i] = src[i];
+  for (; i + 16 <= n; i += 16) _mm512_stream_ps(dst + i, _mm512_loadu_ps(src + i));
+  for (; i < n; ++i) dst[i] = src[i];
+  _mm_sfence();
 }
 
 // ---- weight gradient -------------------------------------------------------------------------
@@ -209,10 +221,12 @@ void with_taps(int64_t T, F&& f) {
 }  // namespace avx512
 
 void conv_direct_forward_f32_avx512(float* y, const PaddedImage& xp, const float* w, const float* b,
-                                    const ConvDirectGeom& g, int64_t o0, int64_t ob) {
+                                    const ConvDirectGeom& g, int64_t o0, int64_t ob, float* stage) {
+  float* dst = y + (xp.n * g.O + o0) * g.Ho * g.Wo;
   avx512::with_taps(g.kh * g.kw, [&](auto T) {
-    avx512::forward_blocks<decltype(T)::value>(y, xp, w, b, g, o0, ob);
+    avx512::forward_blocks<decltype(T)::value>(stage ? stage : dst, xp, w, b, g, o0, ob);
   });
+  if (stage) avx512::stream_copy(dst, stage, ob * g.Ho * g.Wo);
 }
 
 void conv_direct_dw_f32_avx512(float* acc, const PaddedImage& xp, const float* dy,

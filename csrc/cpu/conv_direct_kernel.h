@@ -30,9 +30,10 @@ struct PaddedImage {
 };
 
 // Output channels [o0, o0 + ob) of image xp.n, ob <= kConvDirectBlock: y = the sum over c, i, j
-// of w * x, plus b[o] when b is not null; overwritten.
+// of w * x, plus b[o] when b is not null; overwritten. With a stage (ob planes of Ho*Wo floats),
+// the planes are computed there and then written to y with non-temporal stores.
 void conv_direct_forward_f32_avx512(float* y, const PaddedImage& xp, const float* w, const float* b,
-                                    const ConvDirectGeom& g, int64_t o0, int64_t ob);
+                                    const ConvDirectGeom& g, int64_t o0, int64_t ob, float* stage);
 
 // Adds image xp.n's products to dW's running sums, 16-lane vectors in acc (overwritten instead
 // when first): for output channels o = 2p + e (e = 0, 1) and weight k = (c*kh + i)*kw + j,
