@@ -1,6 +1,6 @@
-"""The tiny-product fast paths: _C.matmul_ab (matmul(a, b) without keyword parsing, the CPU
-backend's call) and Tensor @ Tensor going straight to it when nothing records. Same results and
-the same error messages as the full paths."""
+"""The tiny-product fast paths: _C.matmul_ab (matmul(a, b, bias=...) without keyword parsing,
+the CPU backend's call) and Tensor @ Tensor going straight to it when nothing records. Same
+results and the same error messages as the full paths."""
 
 import re
 
@@ -22,6 +22,10 @@ def test_matmul_ab_equals_matmul(rng, dtype, m, k, n):
     assert got.dtype == dtype
     np.testing.assert_array_equal(got, _C.matmul(a, b))
     assert_close(got, reference.matmul(a, b), rtol=1e-5, atol=1e-5)
+    bias = rng.standard_normal(n).astype(dtype)
+    with_bias = _C.matmul_ab(a, b, bias)
+    np.testing.assert_array_equal(with_bias, _C.matmul(a, b, bias=bias))
+    assert_close(with_bias, reference.matmul(a, b) + bias, rtol=1e-5, atol=1e-5)
 
 
 def test_matmul_ab_errors_match_matmul():
@@ -38,6 +42,12 @@ def test_matmul_ab_errors_match_matmul():
             _C.matmul(x, y)
         with pytest.raises(full.type, match=re.escape(str(full.value))):
             _C.matmul_ab(x, y)
+    bad_bias = [np.ones(3, np.float32), np.ones(2, np.float64), np.ones((1, 2), np.float32)]
+    for bias in bad_bias:
+        with pytest.raises((TypeError, ValueError)) as full:
+            _C.matmul(a, np.ones((3, 2), np.float32), bias=bias)
+        with pytest.raises(full.type, match=re.escape(str(full.value))):
+            _C.matmul_ab(a, np.ones((3, 2), np.float32), bias)
 
 
 @pytest.mark.parametrize("dtype", [fastnn.float32, fastnn.float64])

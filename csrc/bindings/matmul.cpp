@@ -168,14 +168,16 @@ result array (C-contiguous, right shape and dtype, writeable, not sharing memory
 bias), written in place and returned; beta != 0 needs out and reads its old contents; with
 beta == 0 its old contents are ignored (even NaN). Any element strides, including negative, are
 read without copying. Returns a new (M, N) / (B, M, N) array when out is None.)doc");
-  // The CPU backend's call a @ b, bound with two positional arguments only: pybind11 fills in the
-  // six keyword defaults of the full signature on every call, a third of a 4x4 product's cost.
+  // The CPU backend's call a @ b (+ bias), bound with positional arguments only: pybind11 fills in
+  // the six keyword defaults of the full signature, and parses keywords, on every call (a third
+  // of a 4x4 product's cost; nn.Linear's forward passes a bias).
   m.def(
       "matmul_ab",
-      [](const py::object& a, const py::object& b) {
-        return matmul(a, b, false, false, 1.0, 0.0, py::none(), py::none());
+      [](const py::object& a, const py::object& b, const py::object& bias) {
+        return matmul(a, b, false, false, 1.0, 0.0, py::none(), bias);
       },
-      py::arg("a"), py::arg("b"), "matmul(a, b) with every keyword at its default.");
+      py::arg("a"), py::arg("b"), py::arg("bias") = py::none(),
+      "matmul(a, b, bias=bias) with every other keyword at its default.");
 }
 
 }  // namespace fastnn::bind

@@ -62,7 +62,9 @@ def matmul(
 ) -> npt.NDArray[_F]: ...
 
 # Internal (not in fastnn.kernels): matmul(a, b) without keyword parsing, for the CPU backend.
-def matmul_ab(a: npt.NDArray[_F], b: npt.NDArray[_F]) -> npt.NDArray[_F]: ...
+def matmul_ab(
+    a: npt.NDArray[_F], b: npt.NDArray[_F], bias: npt.NDArray[_F] | None = None
+) -> npt.NDArray[_F]: ...
 
 # Internal (not in fastnn.kernels): whether freed tensor memory stays in the process
 # (fastnn.show_config; csrc/cpu/heap.h).

@@ -307,15 +307,15 @@ def matmul(a, b, trans_a=False, trans_b=False, bias=None):
     """op(a) @ op(b) (+ bias) for 2-D or batched 3-D arrays; op = transpose when trans_*.
     The kernel reads any strides (a transposed view is not copied)."""
     if a.dtype in _KDT and a.dtype == b.dtype and (bias is None or bias.dtype == a.dtype):
-        # Transposes go in as views and only bias as a keyword: pybind11's keyword parsing
-        # costs ~1 us, more than a whole tiny GEMM, while a view costs ~0.1 us and the kernel
-        # reads its strides exactly as it would with trans_a / trans_b. Without bias the call
-        # is matmul_ab, bound with two arguments: no keyword defaults to fill in either. Tiny products stay on
-        # the kernel: called this way it is 1.2-1.8x faster than np.matmul up to 16x16
-        # (bench_overhead.py's small-GEMM table), so no size goes to numpy for call overhead.
+        # Transposes go in as views and the call is matmul_ab, bound with positional arguments
+        # only: pybind11's keyword parsing costs ~1 us, more than a whole tiny GEMM, while a
+        # view costs ~0.1 us and the kernel reads its strides exactly as it would with trans_a /
+        # trans_b. Tiny products stay on the kernel: called this way it is 1.2-1.8x faster than
+        # np.matmul up to 16x16 (bench_overhead.py's small-GEMM table), so no size goes to numpy
+        # for call overhead.
         a = a.swapaxes(-1, -2) if trans_a else a
         b = b.swapaxes(-1, -2) if trans_b else b
-        return kernels.matmul_ab(a, b) if bias is None else kernels.matmul(a, b, bias=bias)
+        return kernels.matmul_ab(a, b, bias)
     return _npk.matmul(a, b, trans_a=trans_a, trans_b=trans_b, bias=bias)
 
 
