@@ -1,6 +1,6 @@
 // conv2d's direct paths (cpu/conv_direct_kernel.h) for AVX-512, with the pixels of an output row
-// as the 16 lanes of a vector; a masked load of the input row at a tap's offset gives the padding
-// zeros. Everything but the entry points has internal linkage.
+// as the 16 lanes of a vector, read from an image padded with its zero border (plain loads at
+// each tap's offset). Everything but the entry points has internal linkage.
 #include <immintrin.h>
 
 #include <cstdint>

@@ -1,3 +1,4 @@
+// The heap policy (heap.h): glibc's two malloc thresholds, set once when fastnn._C is imported.
 #include "cpu/heap.h"
 
 #include <cstdlib>
