@@ -330,13 +330,77 @@ def test_skinny_nan_propagates(rng, isa, dtype):
 
 
 # Outputs of 30-64 rows take 8-row register tiles where those waste less than 12-row ones (full
-# and partial tiles); B^T keeps them on the packed path.
+# and partial tiles). op(A) transposed keeps X @ W^T off the in-place dot form (below).
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_eight_row_tiles(rng, isa, threads, dtype):
     for m, k, n in [(32, 300, 45), (30, 257, 70), (56, 40, 33), (64, 520, 100)]:
+        a, b = operands(rng, m, k, n, True, True, dtype)
+        check(rng, a, b, dtype, trans_a=True, trans_b=True, use_bias=True)
+        check(rng, a, b, dtype, trans_a=True, trans_b=True, alpha=0.5, beta=-1.0, use_out=True)
+
+
+# ---- short M, X @ W^T read in place ---------------------------------------------------------------
+
+# M 17..64 rows, K >= 256, op(A) rows and op(B) columns contiguous along K: on AVX2 float32 neither
+# operand is packed (row pairs by panels of 4 columns of B; an odd M leaves one row, N % 4 a narrow
+# panel, K % 8 a masked tail); the other paths and float64 run the same shapes packed.
+IN_PLACE = [(17, 256, 17), (33, 257, 45), (20, 300, 258), (64, 1023, 18), (48, 784, 256)]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_in_place_dot(rng, isa, threads, dtype):
+    for m, k, n in IN_PLACE:
         a, b = operands(rng, m, k, n, False, True, dtype)
+        check(rng, a, b, dtype, trans_b=True)
         check(rng, a, b, dtype, trans_b=True, use_bias=True)
-        check(rng, a, b, dtype, trans_b=True, alpha=0.5, beta=-1.0, use_out=True)
+        check(rng, a, b, dtype, trans_b=True, alpha=-0.5, beta=2.0, use_out=True, use_bias=True)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_in_place_dot_views(rng, isa, threads, dtype):
+    """Rows of X and of W any distance apart, W's rows backwards, and batches: per-batch W (each
+    batch a short GEMM) and a shared W (the batch rows fold into one taller X)."""
+    x_base = rng.standard_normal((80, 700)).astype(dtype)
+    w_base = rng.standard_normal((120, 300)).astype(dtype)
+    w = w_base[::-2, 3:283]  # (60, 280): rows 2 apart, backwards
+    for x in (x_base[:40, 10:290], x_base[::2, :280], x_base[39::-1, 400:680]):
+        check(rng, x, w, dtype, trans_b=True, use_bias=True)
+        check(rng, x, w_base[:33, :280], dtype, trans_b=True)
+    a, b = operands(rng, 21, 260, 30, False, True, dtype, batch=3, batch_b=True)
+    check(rng, a, b, dtype, trans_b=True, use_bias=True)
+    a, b = operands(rng, 9, 260, 30, False, True, dtype, batch=4)
+    check(rng, a, b, dtype, trans_b=True, beta=0.5, use_out=True)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_in_place_dot_nan_propagates(rng, isa, dtype):
+    """NaN / inf reach exactly the outputs they feed, from the vector body and from the K tail."""
+    a, b = operands(rng, 33, 261, 46, False, True, dtype)
+    a[5, 260] = np.nan  # the last k: the masked tail
+    b[45, 3] = np.inf  # the narrow last panel
+    a[0, 3] = -np.inf
+    got = kernels.matmul(a, b, trans_b=True)
+    with np.errstate(invalid="ignore"):
+        exp = ref.matmul(a, b, trans_b=True)
+    assert np.isnan(got[5]).all()
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(exp))
+    np.testing.assert_array_equal(np.isinf(got), np.isinf(exp))
+    out = np.full((33, 46), np.nan, dtype)  # beta == 0: out's NaN must not leak
+    a2, b2 = operands(rng, 33, 261, 46, False, True, dtype)
+    kernels.matmul(a2, b2, trans_b=True, out=out)
+    assert np.isfinite(out).all()
+
+
+def test_in_place_dot_bits_do_not_depend_on_threads(rng):
+    a, b = operands(rng, 40, 500, 301, False, True, np.float32)
+    before = fastnn.get_num_threads()
+    try:
+        fastnn.set_num_threads(1)
+        one = kernels.matmul(a, b, trans_b=True)
+        fastnn.set_num_threads(2)
+        np.testing.assert_array_equal(kernels.matmul(a, b, trans_b=True), one)
+    finally:
+        fastnn.set_num_threads(before)
 
 
 # ---- small problems, read in place ----------------------------------------------------------------

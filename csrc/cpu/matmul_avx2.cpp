@@ -1,8 +1,9 @@
 // matmul_avx2: the AVX2+FMA GEMM micro-kernels (see csrc/cpu/matmul.cpp for the algorithm and
 // [note: ISA units] in CMakeLists.txt for why everything here is internal but the entry points).
-// Also the skinny (min(M, N) <= 16) kernels of cpu/matmul_skinny_kernels.h over the same traits.
-// Register tile MR x NR = 6 x 2 vectors: float32 6 x 16, float64 6 x 8. 12 ymm accumulators,
-// two B vector loads and 6 broadcasts of A per k (the BLIS Haswell shape, 16 ymm registers).
+// Also the skinny (min(M, N) <= 16) kernels and float32's dot_in_place (short M, B^T) of
+// cpu/matmul_skinny_kernels.h over the same traits. Register tile MR x NR = 6 x 2 vectors:
+// float32 6 x 16, float64 6 x 8. 12 ymm accumulators, two B vector loads and 6 broadcasts of A per
+// k (the BLIS Haswell shape, 16 ymm registers).
 // The B micro-panel (KC x NR = 16 KiB at KC = 256) is what stays in L1 across calls.
 #include <immintrin.h>
 
@@ -37,6 +38,7 @@ struct F32 {
   }
   static V load_n(const T* p, int n) { return _mm256_maskload_ps(p, mask(n)); }
   static void store_n(T* p, V v, int n) { _mm256_maskstore_ps(p, mask(n), v); }
+  static V upper_half(V v) { return _mm256_permute2f128_ps(v, v, 0x11); }
   // Lane l of the result = sum of v[l]: two rounds of hadd leave v[0..3] and v[4..7] partial sums
   // in each 128-bit half; adding the halves finishes them.
   static V reduce(const V v[8]) {
@@ -106,6 +108,10 @@ void gemm_skinny_bcast_f32_avx2(const GemmProblem<float>& p, int64_t j0, int64_t
 
 void gemm_skinny_bcast_f64_avx2(const GemmProblem<double>& p, int64_t j0, int64_t j1) {
   avx2::skinny_bcast<avx2::F64>(p, j0, j1);
+}
+
+void gemm_dot_in_place_f32_avx2(const GemmProblem<float>& p, int64_t j0, int64_t j1) {
+  avx2::dot_in_place<avx2::F32>(p, j0, j1);
 }
 
 double gemm_fma_loop_f32_avx2(int64_t n) { return avx2::fma_loop<avx2::F32>(n); }

@@ -3,8 +3,9 @@
 // written once over a vector-traits struct and shared by matmul_avx512.cpp and matmul_avx2.cpp like
 // matmul_ukernel.h. The traits add to the micro-kernel's set: NREG (vector registers), SKINNY_MAX
 // (the largest small dimension the unit instantiates; the driver cuts larger ones in chunks),
-// load_n / store_n (first n lanes, the rest zero / untouched, no access past them) and reduce
-// (lane l of the result = the sum of the lanes of v[l], v[W]).
+// load_n / store_n (first n lanes, the rest zero / untouched, no access past them), reduce
+// (lane l of the result = the sum of the lanes of v[l], v[W]) and, for dot_in_place only,
+// upper_half (lanes W/2 .. W-1 moved to 0 .. W/2-1).
 //
 // Why: with N = 10 (a 10-class classifier layer) every element of the big operand is used only 10
 // times, so the packed path's copy of it is a large share of the memory traffic. Here the big
@@ -13,6 +14,9 @@
 //   dot   (N <= 16, op(A) rows contiguous along K): R rows of A x J = N columns of B, J * R vector
 //         accumulators along K, reduced across lanes at the end. B comes packed as bp[k/W][j][W]
 //         (zero past K), so one pointer walks it.
+//   dot_in_place (short M, op(A) rows and op(B) columns contiguous along K, i.e. X @ W^T): like
+//         dot, but B is read in place too, in panels of J = W/2 columns that stay in L1 while
+//         the rows of A stream past in pairs; the 2 x J sums of a block fill one reduction.
 //   bcast (M <= 16 rows at a time, op(B) rows contiguous along N): for each k, MB broadcasts of
 //         A(m, k) times NB vectors of B's row k into MB x NB accumulators. A is read in place with
 //         any strides (the MB row offsets stay in registers); a small problem's rows come in
@@ -181,6 +185,76 @@ void skinny_dot(const GemmProblem<typename S::T>& p, const typename S::T* bp, in
       dot_fn<S, 9>(),  dot_fn<S, 10>(), dot_fn<S, 11>(), dot_fn<S, 12>(),
       dot_fn<S, 13>(), dot_fn<S, 14>(), dot_fn<S, 15>(), dot_fn<S, 16>()};
   fns[p.N - 1](p, bp, i0, i1);
+}
+
+// ---- dot_in_place: short M, op(A) and op(B) both contiguous along K, B read in place
+// -------------
+
+// Rows i .. i+R (R = 1 or 2) of C by columns j .. j+jn (jn <= J = W/2): R x J accumulators along K,
+// reduced in one pass (lane r*J + c holds C(i + r, j + c)). Columns past jn re-read column
+// jn - 1 and are not stored, so a narrow last panel needs no other code.
+template <class S, int R>
+inline __attribute__((always_inline)) void in_place_block(const GemmProblem<typename S::T>& p,
+                                                          int64_t i, int64_t j, int jn) {
+  using T = typename S::T;
+  using V = typename S::V;
+  constexpr int W = S::W, J = W / 2;
+  V acc[R][J];
+#pragma GCC unroll 2
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 8
+    for (int c = 0; c < J; ++c) acc[r][c] = S::zero();
+  const T* ar[R];
+#pragma GCC unroll 2
+  for (int r = 0; r < R; ++r) ar[r] = p.a + (i + r) * p.a_rs;
+  const T* bc[J];
+#pragma GCC unroll 8
+  for (int c = 0; c < J; ++c) bc[c] = p.b + (j + (c < jn ? c : jn - 1)) * p.b_cs;
+  const int64_t K = p.K;
+  int64_t k = 0;
+  for (; k + W <= K; k += W) {
+    V av[R];
+#pragma GCC unroll 2
+    for (int r = 0; r < R; ++r) av[r] = S::load(ar[r] + k);
+#pragma GCC unroll 8
+    for (int c = 0; c < J; ++c) {
+      V bv = S::load(bc[c] + k);
+      if constexpr (R > 1) in_register(bv);
+#pragma GCC unroll 2
+      for (int r = 0; r < R; ++r) acc[r][c] = S::fma(av[r], bv, acc[r][c]);
+    }
+  }
+  if (k < K) {  // K tail: lanes past K load as zero from both operands
+    const int n = static_cast<int>(K - k);
+    V av[R];
+#pragma GCC unroll 2
+    for (int r = 0; r < R; ++r) av[r] = S::load_n(ar[r] + k, n);
+#pragma GCC unroll 8
+    for (int c = 0; c < J; ++c) {
+      const V bv = S::load_n(bc[c] + k, n);
+#pragma GCC unroll 2
+      for (int r = 0; r < R; ++r) acc[r][c] = S::fma(av[r], bv, acc[r][c]);
+    }
+  }
+  V v[W];
+#pragma GCC unroll 16
+  for (int l = 0; l < W; ++l) v[l] = l / J < R ? acc[l / J][l % J] : S::zero();
+  const V s = S::reduce(v);
+  store_out<S>(p, i, j, s, jn);
+  if constexpr (R == 2) store_out<S>(p, i + 1, j, S::upper_half(s), jn);
+}
+
+// Columns [j0, j1) of C, all rows: panels of J columns of B, each kept in L1 while the rows of A
+// stream past it in pairs.
+template <class S>
+void dot_in_place(const GemmProblem<typename S::T>& p, int64_t j0, int64_t j1) {
+  constexpr int J = S::W / 2;
+  for (int64_t j = j0; j < j1; j += J) {
+    const int jn = static_cast<int>(j1 - j < J ? j1 - j : J);
+    int64_t i = 0;
+    for (; i + 2 <= p.M; i += 2) in_place_block<S, 2>(p, i, j, jn);
+    if (i < p.M) in_place_block<S, 1>(p, i, j, jn);
+  }
 }
 
 // ---- bcast: all MB = p.M rows of C, columns j .. j + NB*W (the last vector `last` lanes wide) ---
