@@ -61,6 +61,9 @@ inline V vload_codes(const uint8_t* p, int64_t n, bool& bad) {
   return {_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(b))};
 }
 inline M mor(M a, M b) { return _mm256_or_ps(a, b); }
+// Partial rows on whole vectors where that stays in the plane (pool_simd.h): the partial forms
+// above go through buffers, memcpy and scalar loops, since masked stores are microcoded on AMD.
+constexpr bool kWholeTail = true;
 
 }  // namespace
 }  // namespace avx2

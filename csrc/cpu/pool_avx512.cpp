@@ -57,6 +57,9 @@ inline V vload_codes(const uint8_t* p, int64_t n, bool& bad) {
 }
 inline M mor(M a, M b) { return static_cast<M>(a | b); }
 
+// Partial rows keep their masked loads and stores (pool_simd.h's kWholeTail): native on AVX-512.
+constexpr bool kWholeTail = false;
+
 }  // namespace
 }  // namespace avx512
 }  // namespace fastnn

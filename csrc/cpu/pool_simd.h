@@ -2,8 +2,15 @@
 // pool_avx2.cpp include their vec_*.h (which defines FASTNN_VEC_NS and V), define vdeinterleave
 // (even / odd lanes of 2*W floats), vinterleave_store (its inverse), their _part versions for
 // the first n < W outputs, vstore_first (vstore of the first n < W lanes), vstore_codes and
-// vload_codes (n <= W window codes between float lanes and bytes) and mor (mask or), then this
-// header; cpu/pool.cpp declares the entry points only and picks one per call from its IsaTable.
+// vload_codes (n <= W window codes between float lanes and bytes), mor (mask or) and
+// kWholeTail (below), then this header; cpu/pool.cpp declares the entry points only and picks one
+// per call from its IsaTable.
+//
+// kWholeTail: a row's last, partial block of outputs runs on whole vectors where that stays
+// inside the plane (not on its last row, planes at least W wide): the extra lanes read the next
+// input rows and write outputs of the next rows, which those rows then rewrite in order. Where
+// partial loads and stores are slow (AVX2 on AMD cores) this spares a 14x14 plane, whose rows
+// are all partial, most of its time.
 //
 // Forward: four taps per output in scan order (0,0), (0,1), (1,0), (1,1); a tap replaces the
 // running max when greater or NaN, so the result and its index follow the scalar rule exactly.
@@ -60,6 +67,12 @@ inline void max_block(const float* r0, const float* r1, int64_t n, V& best, V& k
   k = vselect(t, vset(3.0f), k);
 }
 
+// Whether output row oh may end on a whole vector (see kWholeTail in the header comment): its
+// spill stays within the plane's later rows when oh is not the last row and W <= width.
+inline bool whole_tail(int64_t oh, int64_t Ho, int64_t width) {
+  return kWholeTail && oh + 1 < Ho && W <= width;
+}
+
 // The tap codes of n <= W indices (0 for one outside its window, which sets *bad).
 inline void codes_of(float* code, const int64_t* ir, int64_t n, int64_t first, int64_t width,
                      int32_t* bad) {
@@ -98,8 +111,9 @@ void max_pool_2x2_plane_f32(float* y, int64_t* idx, const float* x, int64_t H, i
     float* yr = y + oh * Wo;
     int64_t* ir = idx + oh * Wo;
     const int64_t base = 2 * oh * width;
+    const bool whole = whole_tail(oh, Ho, width);
     for (int64_t ow = 0; ow < Wo; ow += W) {
-      const int64_t n = Wo - ow < W ? Wo - ow : W;
+      const int64_t n = Wo - ow < W && !whole ? Wo - ow : W;
       V best, k;
       max_block(r0 + 2 * ow, r1 + 2 * ow, n, best, k);
       if (n == W)
@@ -147,8 +161,9 @@ void max_pool_2x2_code_plane_f32(float* y, uint8_t* code, const float* x, int64_
     const float* r1 = r0 + width;
     float* yr = y + oh * Wo;
     uint8_t* cr = code + oh * Wo;
+    const bool whole = whole_tail(oh, Ho, width);
     for (int64_t ow = 0; ow < Wo; ow += W) {
-      const int64_t n = Wo - ow < W ? Wo - ow : W;
+      const int64_t n = Wo - ow < W && !whole ? Wo - ow : W;
       V best, k;
       max_block(r0 + 2 * ow, r1 + 2 * ow, n, best, k);
       if (n == W)
@@ -168,8 +183,10 @@ bool max_pool_2x2_code_backward_plane_f32(float* dx, const float* dy, const uint
     float* d1 = d0 + width;
     const float* gr = dy + oh * Wo;
     const uint8_t* cr = code + oh * Wo;
+    // One block per row only: a later block's d0 spill would land on this row's d1, written.
+    const bool whole = Wo <= W && whole_tail(oh, Ho, width);
     for (int64_t ow = 0; ow < Wo; ow += W) {
-      const int64_t n = Wo - ow < W ? Wo - ow : W;
+      const int64_t n = Wo - ow < W && !whole ? Wo - ow : W;
       const V g = n == W ? vload(gr + ow) : vload_part(gr + ow, n, 0.0f);
       const V k = vload_codes(cr + ow, n, bad);
       scatter_block(d0 + 2 * ow, d1 + 2 * ow, n, g, k);
