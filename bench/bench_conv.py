@@ -1,13 +1,13 @@
 """conv2d forward and forward + backward, float32: fastnn vs torch, at 1 and 2 threads (pooling
 is bench_pool.py's).
 
-fastnn: F.conv2d = kernels.conv2d / conv2d_backward. The 3x3 layers with at least 16 channels
-each side (32->64, 64->64) run by Winograd F(2x2, 3x3) (csrc/cpu/conv_winograd.cpp: 2.25x fewer
-multiplies; the GFLOP/s below still count the direct algorithm's flops, so they can pass the FMA
-peak); the first layers (1 -> 32) compute the forward pass and dW as direct sums on AVX-512
-(csrc/cpu/conv_direct.cpp); the rest: forward and dx by packed im2col (the patches
-of a block of output pixels written straight into the GEMM micro-kernel's panel order, weights
-packed once per call; for stride 1 each panel row is a slice of the zero-padded plane, see
+fastnn: F.conv2d = kernels.conv2d / conv2d_backward. On AVX-512 the 3x3 layers with at least 16
+channels each side (32->64, 64->64) run by Winograd F(2x2, 3x3) (csrc/cpu/conv_winograd.cpp: 2.25x
+fewer multiplies; the GFLOP/s below still count the direct algorithm's flops, so they can pass the
+FMA peak), and the first layers (1 -> 32) compute the forward pass and dW as direct sums
+(csrc/cpu/conv_direct.cpp). The rest, and everything on AVX2: forward and dx by packed im2col (the
+patches of a block of output pixels written straight into the GEMM micro-kernel's panel order,
+weights packed once per call; for stride 1 each panel row is a slice of the zero-padded plane, see
 csrc/cpu/conv_gemm.cpp), dW and db likewise from packed panels of one block of pixels at a time.
 torch: its CPU conv2d (oneDNN where available) and .backward(). Both compute
 dx, dW and db. GFLOP/s counts the GEMMs: forward 2 * N * C_out * H_out * W_out * C_in * kh * kw,
@@ -25,7 +25,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).parent.parent / "tests"))
 import fastnn
 import fastnn.nn.functional as F
 import reference as ref
-from _harness import Table, check_close, gemm_gflops, peak_gflops, timeit, try_torch
+from _harness import Table, check_close, compare, gemm_gflops, peak_gflops, try_torch
 
 # (N, C_in, H, W), C_out, kernel, padding: the two conv layers of the Fashion-MNIST CNN, and a
 # ResNet-style 3x3 64->64 layer (batch 64: ~7 GFLOP forward; batch 8 under --quick).
@@ -92,13 +92,14 @@ def conv_rows(table, torch, threads, quick, rng):
                 "conv2d dx vs torch", fx.grad.numpy(), tx.grad.numpy(), rtol=1e-3, atol=1e-3
             )
         for name, fn, mult in (("fwd", fwd, 1), ("fwd+bwd", step, 3)):
-            # Interleaved: fastnn, torch, fastnn, ... so both see the same machine state.
-            ts_f, ts_t = [], []
-            for _ in range(repeats):
-                ts_f.append(timeit(fn, repeats=1, warmup=1)[0])
-                if torch is not None:
-                    ts_t.append(timeit(torch_fwd if name == "fwd" else torch_step, repeats=1)[0])
-            t_f = float(np.median(ts_f))
+            # Each library in its own stretch, after its own untimed call, turns alternating
+            # (_harness.compare): torch's OpenMP workers spin after a call, and timed right after
+            # one, fastnn's two threads shared the two cores with them.
+            fns = {"fastnn": fn}
+            if torch is not None:
+                fns["torch"] = torch_fwd if name == "fwd" else torch_step
+            times = compare(fns, rounds=repeats, calls=1)
+            t_f = times["fastnn"][0]
             gf = mult * flops / t_f / 1e9
             row = dict(
                 op=f"conv {shape[1]}->{cout} {k}x{k} p{p} {name}",
@@ -111,8 +112,8 @@ def conv_rows(table, torch, threads, quick, rng):
                     "% GEMM": 100 * gf / gemm,
                 },
             )
-            if ts_t:
-                t_t = float(np.median(ts_t))
+            if torch is not None:
+                t_t = times["torch"][0]
                 row.update(
                     {"torch ms": t_t * 1e3, "fastnn/torch": t_f / t_t, "vs torch": t_t / t_f}
                 )
@@ -125,7 +126,7 @@ def run(quick=False):
     torch = try_torch()
     before = fastnn.get_num_threads()
     conv = Table(
-        "conv2d float32, forward and forward + backward (ms, median of interleaved repeats)",
+        "conv2d float32, forward and forward + backward (ms, median; the libraries timed in turns)",
         [
             "op",
             "shape",
