@@ -15,7 +15,7 @@ import time
 import numpy as np
 
 import fastnn
-from _harness import Table, try_torch
+from _harness import Table, compare, try_torch
 
 
 def _data(n):
@@ -85,9 +85,10 @@ def _cnn(lib):
 
 def cnn_step_table(torch, quick):
     """One SGD training step of the small CNN at batch 256, at 1 and 2 threads, the two libraries
-    interleaved step by step."""
+    taking turns (_harness.compare: each after a pause and an untimed step of its own, so the
+    other's spinning workers have gone to sleep)."""
     table = Table(
-        "CNN training step, batch 256 (ms, median of interleaved steps)",
+        "CNN training step, batch 256 (ms, median of steps, the libraries in turns)",
         ["threads", "fastnn ms", "torch ms", "fastnn/torch", "target"],
         note="Conv2d(1, 32, 3, p1), ReLU, MaxPool2d(2), Conv2d(32, 64, 3, p1), ReLU, MaxPool2d(2), "
         "Flatten, Linear(3136, 10); cross-entropy, SGD lr 0.01; random 1x28x28 inputs.",
@@ -112,21 +113,13 @@ def cnn_step_table(torch, quick):
     try:
         for threads in (1, 2):
             fastnn.set_num_threads(threads)
-            steps = [stepper(fastnn, fastnn.from_numpy(x), fastnn.from_numpy(y))]
+            steps = {"fastnn": stepper(fastnn, fastnn.from_numpy(x), fastnn.from_numpy(y))}
             if torch is not None:
                 torch.set_num_threads(threads)
-                steps.append(stepper(torch, torch.from_numpy(x), torch.from_numpy(y)))
-            times = [[] for _ in steps]
-            for _ in range(2):  # warm-up
-                for step in steps:
-                    step()
-            for _ in range(3 if quick else 15):
-                for step, ts in zip(steps, times):
-                    t0 = time.perf_counter()
-                    step()
-                    ts.append(time.perf_counter() - t0)
-            f = float(np.median(times[0]))
-            t = float(np.median(times[1])) if torch is not None else None
+                steps["torch"] = stepper(torch, torch.from_numpy(x), torch.from_numpy(y))
+            times = compare(steps, rounds=3 if quick else 15, calls=1)
+            f = times["fastnn"][0]
+            t = times["torch"][0] if torch is not None else None
             table.add(
                 threads=threads,
                 **{
