@@ -105,6 +105,46 @@ inline __attribute__((always_inline)) void in_register(V& v) {
   __asm__("" : "+v"(v));
 }
 
+// acc[r][c] = the dot product over k < K of row r of A (at ar[r], contiguous) with column c
+// of B, whose W lanes from k are load_b(c, k) (W-aligned k) and, in the K tail, load_b_tail(c, k,
+// n) (lanes past n zero). A's lanes past K load as zero too.
+template <class S, int R, int J, class LoadB, class LoadBTail>
+inline __attribute__((always_inline)) void dot_sums(typename S::V (&acc)[R][J],
+                                                    const typename S::T* const (&ar)[R], int64_t K,
+                                                    LoadB load_b, LoadBTail load_b_tail) {
+  using V = typename S::V;
+  constexpr int W = S::W;
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 16
+    for (int c = 0; c < J; ++c) acc[r][c] = S::zero();
+  int64_t k = 0;
+  for (; k + W <= K; k += W) {
+    V av[R];
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r) av[r] = S::load(ar[r] + k);
+#pragma GCC unroll 16
+    for (int c = 0; c < J; ++c) {
+      V bv = load_b(c, k);
+      if constexpr (R > 1) in_register(bv);
+#pragma GCC unroll 8
+      for (int r = 0; r < R; ++r) acc[r][c] = S::fma(av[r], bv, acc[r][c]);
+    }
+  }
+  if (k < K) {
+    const int n = static_cast<int>(K - k);
+    V av[R];
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r) av[r] = S::load_n(ar[r] + k, n);
+#pragma GCC unroll 16
+    for (int c = 0; c < J; ++c) {
+      const V bv = load_b_tail(c, k, n);
+#pragma GCC unroll 8
+      for (int r = 0; r < R; ++r) acc[r][c] = S::fma(av[r], bv, acc[r][c]);
+    }
+  }
+}
+
 template <class S, int R, int J>
 inline __attribute__((always_inline)) void dot_block(const GemmProblem<typename S::T>& p,
                                                      const typename S::T* bp, int64_t i) {
@@ -112,39 +152,12 @@ inline __attribute__((always_inline)) void dot_block(const GemmProblem<typename 
   using V = typename S::V;
   constexpr int W = S::W;
   V acc[R][J];
-#pragma GCC unroll 8
-  for (int r = 0; r < R; ++r)
-#pragma GCC unroll 16
-    for (int c = 0; c < J; ++c) acc[r][c] = S::zero();
   const T* ar[R];
 #pragma GCC unroll 8
   for (int r = 0; r < R; ++r) ar[r] = p.a + (i + r) * p.a_rs;
-  const int64_t K = p.K;
-  int64_t k = 0;
-  for (; k + W <= K; k += W, bp += J * W) {
-    V av[R];
-#pragma GCC unroll 8
-    for (int r = 0; r < R; ++r) av[r] = S::load(ar[r] + k);
-#pragma GCC unroll 16
-    for (int c = 0; c < J; ++c) {
-      V bv = S::load(bp + c * W);
-      if constexpr (R > 1) in_register(bv);
-#pragma GCC unroll 8
-      for (int r = 0; r < R; ++r) acc[r][c] = S::fma(av[r], bv, acc[r][c]);
-    }
-  }
-  if (k < K) {  // K tail: A's lanes past K load as zero (bp is zero there too)
-    const int n = static_cast<int>(K - k);
-    V av[R];
-#pragma GCC unroll 8
-    for (int r = 0; r < R; ++r) av[r] = S::load_n(ar[r] + k, n);
-#pragma GCC unroll 16
-    for (int c = 0; c < J; ++c) {
-      const V bv = S::load(bp + c * W);
-#pragma GCC unroll 8
-      for (int r = 0; r < R; ++r) acc[r][c] = S::fma(av[r], bv, acc[r][c]);
-    }
-  }
+  // The packed B holds W lanes of each of the J columns per W values of k (zero past K).
+  auto load_b = [bp](int c, int64_t k) { return S::load(bp + k * J + c * W); };
+  dot_sums<S, R, J>(acc, ar, p.K, load_b, [&](int c, int64_t k, int) { return load_b(c, k); });
 #pragma GCC unroll 8
   for (int r = 0; r < R; ++r) {
 #pragma GCC unroll 2
@@ -200,42 +213,15 @@ inline __attribute__((always_inline)) void in_place_block(const GemmProblem<type
   using V = typename S::V;
   constexpr int W = S::W, J = W / 2;
   V acc[R][J];
-#pragma GCC unroll 2
-  for (int r = 0; r < R; ++r)
-#pragma GCC unroll 8
-    for (int c = 0; c < J; ++c) acc[r][c] = S::zero();
   const T* ar[R];
 #pragma GCC unroll 2
   for (int r = 0; r < R; ++r) ar[r] = p.a + (i + r) * p.a_rs;
   const T* bc[J];
 #pragma GCC unroll 8
   for (int c = 0; c < J; ++c) bc[c] = p.b + (j + (c < jn ? c : jn - 1)) * p.b_cs;
-  const int64_t K = p.K;
-  int64_t k = 0;
-  for (; k + W <= K; k += W) {
-    V av[R];
-#pragma GCC unroll 2
-    for (int r = 0; r < R; ++r) av[r] = S::load(ar[r] + k);
-#pragma GCC unroll 8
-    for (int c = 0; c < J; ++c) {
-      V bv = S::load(bc[c] + k);
-      if constexpr (R > 1) in_register(bv);
-#pragma GCC unroll 2
-      for (int r = 0; r < R; ++r) acc[r][c] = S::fma(av[r], bv, acc[r][c]);
-    }
-  }
-  if (k < K) {  // K tail: lanes past K load as zero from both operands
-    const int n = static_cast<int>(K - k);
-    V av[R];
-#pragma GCC unroll 2
-    for (int r = 0; r < R; ++r) av[r] = S::load_n(ar[r] + k, n);
-#pragma GCC unroll 8
-    for (int c = 0; c < J; ++c) {
-      const V bv = S::load_n(bc[c] + k, n);
-#pragma GCC unroll 2
-      for (int r = 0; r < R; ++r) acc[r][c] = S::fma(av[r], bv, acc[r][c]);
-    }
-  }
+  dot_sums<S, R, J>(
+      acc, ar, p.K, [&](int c, int64_t k) { return S::load(bc[c] + k); },
+      [&](int c, int64_t k, int n) { return S::load_n(bc[c] + k, n); });
   V v[W];
 #pragma GCC unroll 16
   for (int l = 0; l < W; ++l) v[l] = l / J < R ? acc[l / J][l % J] : S::zero();
