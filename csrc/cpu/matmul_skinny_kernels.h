@@ -200,8 +200,7 @@ void skinny_dot(const GemmProblem<typename S::T>& p, const typename S::T* bp, in
   fns[p.N - 1](p, bp, i0, i1);
 }
 
-// ---- dot_in_place: short M, op(A) and op(B) both contiguous along K, B read in place
-// -------------
+// ---- dot_in_place: short M, op(A) and op(B) contiguous along K, B read in place -----------------
 
 // Rows i .. i+R (R = 1 or 2) of C by columns j .. j+jn (jn <= J = W/2): R x J accumulators along K,
 // reduced in one pass (lane r*J + c holds C(i + r, j + c)). Columns past jn re-read column
