@@ -1,8 +1,10 @@
 """conv2d by Winograd F(2x2, 3x3) (csrc/cpu/conv_winograd.cpp) against the float64 loops in
-reference.py: narrow images (two tile rows per vector, odd tile counts), wide ones (runs of 16
-tiles and a remainder), padding 0, 1, 2 and uneven, batch 1 and batches cut into several groups
-and dW slices, channel counts that fill no tile evenly; which layers take the path; the same bits
-for any thread count; and the fall-back to packed im2col where an input holds an Inf or a NaN."""
+reference.py, on each SIMD path the CPU has (AVX-512: runs of up to 16 tiles of one or two tile
+rows; AVX2: runs of 8 consecutive tiles across as many tile rows and images as they span): narrow
+images (rows narrower than a vector, odd tile counts), wide ones (a run and a remainder), padding
+0, 1, 2 and uneven, batch 1 and batches cut into several groups and dW slices, channel counts
+that fill no tile evenly; which layers take the path; the same bits for any thread count; and the
+fall-back to packed im2col where an input holds an Inf or a NaN."""
 
 import numpy as np
 import pytest
@@ -12,31 +14,34 @@ import reference as ref
 from conftest import assert_close
 from fastnn import kernels
 
-pytestmark = pytest.mark.skipif(
-    "avx512" not in kernels.supported_isas(), reason="the Winograd path is AVX-512 only"
-)
+ISAS = [isa for isa in ("avx512", "avx2") if isa in kernels.supported_isas()]
+pytestmark = pytest.mark.skipif(not ISAS, reason="the Winograd path needs AVX2 or AVX-512")
 
 # (N, C, H, W), C_out, padding
 GEOMS = [
     ((3, 16, 14, 14), 64, (1, 1)),  # the CNN's second layer: 7 tiles a row, two rows a vector
     ((2, 17, 9, 11), 33, (0, 0)),  # odd sizes, no padding, channels off every tile size
     ((1, 32, 5, 6), 16, (1, 1)),  # batch 1, three tiles a row
-    ((2, 16, 3, 40), 20, (1, 1)),  # 20 tiles a row: a run of 16 and one of 4
-    ((2, 24, 1, 1), 16, (1, 1)),  # one pixel
+    ((2, 16, 3, 40), 20, (1, 1)),  # 20 tiles a row: a run of 16 and one of 4 (AVX2: 8, 8, 4)
+    ((2, 24, 1, 1), 16, (1, 1)),  # one pixel (AVX2: a run spans 2 images)
     ((5, 16, 7, 7), 16, (2, 2)),  # padding 2: output 9x9, tiles past the edge
     ((2, 40, 37, 35), 18, (1, 1)),  # several blocks per image, 18 tiles a row
     ((9, 16, 8, 8), 16, (1, 0)),  # uneven padding; 9 images, several groups
-    ((20, 16, 4, 4), 17, (1, 1)),  # more images than dW slices
+    ((20, 16, 4, 4), 17, (1, 1)),  # more images than dW slices; 2 tiles a row
+    ((4, 16, 10, 12), 24, (1, 1)),  # 6 tiles a row: AVX2 runs of 3 tile rows; rows of 12
+    ((2, 16, 17, 19), 16, (1, 2)),  # AVX2: output rows of 21 end mid-vector
 ]
 
 
-@pytest.fixture
-def winograd():
-    """Winograd on for the test, whatever it was before."""
-    before = kernels.conv_winograd_enabled()
+@pytest.fixture(params=ISAS)
+def winograd(request):
+    """Winograd on, on each SIMD path in turn, whatever the switch and the path were before."""
+    before = kernels.conv_winograd_enabled(), kernels.get_isa()
     kernels.set_conv_winograd(True)
-    yield
-    kernels.set_conv_winograd(before)
+    kernels.set_isa(request.param)
+    yield request.param
+    kernels.set_conv_winograd(before[0])
+    kernels.set_isa(before[1])
 
 
 def _inputs(shape, cout, rng, dtype=np.float32):
@@ -100,14 +105,10 @@ def test_other_layers_keep_packed_im2col(shape, cout, k, s, dtype, rng, winograd
         np.testing.assert_array_equal(a, o)
 
 
-def test_other_isas_keep_packed_im2col(rng, winograd):
+def test_the_generic_path_keeps_packed_im2col(rng, winograd):
     x, w, b = _inputs((2, 16, 10, 10), 16, rng)
-    before = kernels.get_isa()
-    try:
-        kernels.set_isa("avx2" if "avx2" in kernels.supported_isas() else "generic")
-        _, on, off = _both_paths(x, w, b, (1, 1), rng)
-    finally:
-        kernels.set_isa(before)
+    kernels.set_isa("generic")
+    _, on, off = _both_paths(x, w, b, (1, 1), rng)
     for a, o in zip(on, off):
         np.testing.assert_array_equal(a, o)
 

@@ -1,5 +1,6 @@
-// conv2d by Winograd F(2x2, 3x3): the drivers. The tile transforms are in conv_winograd_avx512.cpp,
-// the products run on the 8-row AVX-512 micro-kernel (gemm_ukernels.h).
+// conv2d by Winograd F(2x2, 3x3): the drivers. The tile transforms are in conv_winograd_avx512.cpp
+// and conv_winograd_avx2.cpp, the products run on the GEMM micro-kernels (gemm_ukernels.h): the
+// 8-row AVX-512 one (8 x 32 tiles), the AVX2 one (6 x 16).
 //
 // [note: Winograd] With U = G g G^T (per output, input channel pair) and V = B^T d B (per input
 // channel and 2x2 output tile), the 16 transformed positions xi are independent GEMMs:
@@ -34,10 +35,43 @@ namespace {
 
 std::atomic<bool> g_enabled{true};
 
-constexpr int MR = 8, NR = 32;               // the micro-kernel's tile (gemm_ukernel8_f32_avx512)
-constexpr int64_t kMinChannels = 16;         // below this the transforms outweigh the saved flops
-constexpr int64_t kBlockBytes = 512 * 1024;  // one block's transforms (L2 is 1 MiB)
+constexpr int64_t kMinChannels = 16;  // below this the transforms outweigh the saved flops
 constexpr int64_t kDwSlices = 16;
+
+// One ISA's kernels: the micro-kernel and its tile, the transposing pack, the transforms, and how
+// many tiles a run of the transforms holds (16: runs follow tile rows, at most two of them; 8:
+// runs of 8 consecutive tiles of a block, across tile rows).
+struct Path {
+  int MR, NR, lanes;
+  void (*kernel)(int64_t, const float*, const float*, float*, int64_t, float, float, const float*);
+  void (*pack_transposed)(float*, const float*, int64_t, int64_t, int64_t, int);
+  decltype(&wino_input_f32_avx512) input;
+  decltype(&wino_output_f32_avx512) output;
+  decltype(&wino_grad_output_f32_avx512) grad_output;
+  decltype(&wino_grad_input_f32_avx512) grad_input;
+};
+const Path kAvx512{8,
+                   32,
+                   16,
+                   &gemm_ukernel8_f32_avx512,
+                   &gemm_pack_transposed_f32_avx512,
+                   &wino_input_f32_avx512,
+                   &wino_output_f32_avx512,
+                   &wino_grad_output_f32_avx512,
+                   &wino_grad_input_f32_avx512};
+const Path kAvx2{6,
+                 16,
+                 8,
+                 &gemm_ukernel_f32_avx2,
+                 &gemm_pack_transposed_f32_avx2,
+                 &wino_input_f32_avx2,
+                 &wino_output_f32_avx2,
+                 &wino_grad_output_f32_avx2,
+                 &wino_grad_input_f32_avx2};
+const IsaTable<const Path*> kPaths{{{nullptr, &kAvx2, &kAvx512}}};
+
+// One block's transforms: half of a 1 MiB L2 (on a 512 KiB L2, 256 KiB measured no faster).
+constexpr int64_t kBlockBytes = 512 * 1024;
 
 thread_local Scratch tls_a, tls_b, tls_c, tls_d, tls_e;
 
@@ -49,12 +83,13 @@ struct Plan {
   int64_t per_group;  // images per group
 };
 
-// `floats_per_tile`: what one tile's transforms take in the block buffers, `block_bytes` in all.
-Plan make_plan(const Conv2dGeom& g, int64_t floats_per_tile, int64_t block_bytes = kBlockBytes) {
+// `floats_per_tile`: what one tile's transforms take in the block buffers.
+Plan make_plan(const Path& k, const Conv2dGeom& g, int64_t floats_per_tile) {
+  const int64_t NR = k.NR;
   Plan p;
   p.TW = (g.Wo + 1) / 2;
   p.tiles = (g.Ho + 1) / 2 * p.TW;
-  p.tb = std::clamp<int64_t>(block_bytes / (4 * floats_per_tile) / NR * NR, NR, 8 * NR);
+  p.tb = std::clamp<int64_t>(kBlockBytes / (4 * floats_per_tile) / NR * NR, NR, 8 * NR);
   // Group sizes up to 8 images: the one whose last panel wastes the smallest share of its tiles.
   p.per_group = 1;
   double best = 2;
@@ -70,20 +105,37 @@ Plan make_plan(const Conv2dGeom& g, int64_t floats_per_tile, int64_t block_bytes
 }
 
 // The runs of tiles [u0, u1) of the images from n0 (tile u is tile u % tiles of image n0 +
-// u / tiles) into out; returns how many. A run stays within one NR-tile panel and is either up to
-// 16 tiles of one tile row or, where tile rows are at most 7 wide, the rest of one row and the
-// start of the next (cpu/conv_winograd_tiles.h). Its first tile is block column col = u - u0,
-// found in its operand at col (rows of the block's width: panel_rows = 0) or in NR-wide panels of
+// u / tiles) into out; returns how many. A run stays within one NR-tile panel and is, for 16
+// lanes, either up to 16 tiles of one tile row or, where tile rows are at most 7 wide, the rest of
+// one row and the start of the next; for 8 lanes, block columns [8j, 8j + 8) in as many segments
+// as tile rows (cpu/conv_winograd_tiles.h). Its first tile is block column col = u - u0, found in
+// its operand at col (rows of the block's width: panel_rows = 0) or in NR-wide panels of
 // panel_rows rows.
-int64_t make_runs(WinoRun* out, const Plan& p, int64_t n0, int64_t u0, int64_t u1,
+int64_t make_runs(WinoRun* out, const Path& k, const Plan& p, int64_t n0, int64_t u0, int64_t u1,
                   int64_t panel_rows) {
-  const int64_t most = p.TW > 7 ? 16 : 7;
+  const int64_t NR = k.NR;
+  auto at = [&](int64_t col) { return panel_rows ? col / NR * panel_rows * NR + col % NR : col; };
   int64_t count = 0;
+  if (k.lanes == 8) {
+    for (int64_t u = u0; u < u1; u += 8) {
+      WinoRun& r = out[count++];
+      r = WinoRun{};
+      r.at = at(u - u0);
+      const int64_t end = std::min(u1, u + 8);
+      for (int64_t s = 0, v = u; v < end; ++s) {
+        const int64_t t = v % p.tiles, tw = t % p.TW, len = std::min(p.TW - tw, end - v);
+        r.seg[s] = WinoSeg{n0 + v / p.tiles, t / p.TW, tw, len};
+        v += len;
+      }
+    }
+    return count;
+  }
+  const int64_t most = p.TW > 7 ? 16 : 7;
   for (int64_t u = u0; u < u1;) {
     WinoRun& r = out[count++];
     r = WinoRun{};
     const int64_t col = u - u0, room = std::min(u1 - u, NR - col % NR);
-    r.at = panel_rows ? col / NR * panel_rows * NR + col % NR : col;
+    r.at = at(col);
     int64_t used = 0;
     for (int s = 0; s < (p.TW > 7 ? 1 : 2) && used < room; ++s) {
       const int64_t v = u + used, t = v % p.tiles, tw = t % p.TW;
@@ -144,7 +196,7 @@ float* floats(Scratch& s, int64_t n) {
 // The A panels of the 16 products: pa[(xi*Rp + r0)*K + k*MR + r - r0] = U[xi] entry (row r, k),
 // r0 = r rounded down to MR, with rows r the output channels (forward) or the input channels (dx, U
 // transposed); zero past the last row.
-float* pack_u(const float* u, int64_t O, int64_t C, bool transposed) {
+float* pack_u(const float* u, int64_t O, int64_t C, bool transposed, int64_t MR) {
   const int64_t R = transposed ? C : O, K = transposed ? O : C, Rp = round_up(R, MR);
   float* pa = floats(tls_pa, 16 * Rp * K);
   for (int xi = 0; xi < 16; ++xi)
@@ -162,7 +214,7 @@ int64_t xi_stride(int64_t rows, int64_t tb) { return rows * tb + 16; }
 
 // Zero columns [n, np*NR) of a block's B panels (rows of NR floats, `rows` per panel, np panels
 // per array): the last panel of a short block would otherwise feed stale floats to the products.
-void zero_tail(float* pb, int64_t stride, int64_t rows, int64_t np, int64_t n) {
+void zero_tail(float* pb, int64_t stride, int64_t rows, int64_t np, int64_t n, int64_t NR) {
   if (n % NR == 0) return;
   for (int xi = 0; xi < 16; ++xi) {
     float* last = pb + xi * stride + (np - 1) * rows * NR;
@@ -173,7 +225,7 @@ void zero_tail(float* pb, int64_t stride, int64_t rows, int64_t np, int64_t n) {
 }  // namespace
 
 bool conv2d_winograd_applies(const Conv2dGeom& g, int64_t O) {
-  return g_enabled.load(std::memory_order_relaxed) && active_isa() == Isa::avx512 && g.kh == 3 &&
+  return g_enabled.load(std::memory_order_relaxed) && kPaths[active_isa()] && g.kh == 3 &&
          g.kw == 3 && g.sh == 1 && g.sw == 1 && g.dh == 1 && g.dw == 1 && g.C >= kMinChannels &&
          O >= kMinChannels && g.N > 0 && g.Ho > 0 && g.Wo > 0;
 }
@@ -185,8 +237,9 @@ namespace {
 // the A panels pa (Rp rows each) fill M, and `out` transforms M back. `start(n0, images)` runs
 // before each group of images. False when an input was not finite.
 template <class In, class Out, class Start>
-bool products(const Conv2dGeom& g, const Plan& p, int64_t K, int64_t Rp, const float* pa, In in,
-              Out out, Start start) {
+bool products(const Path& k, const Conv2dGeom& g, const Plan& p, int64_t K, int64_t Rp,
+              const float* pa, In in, Out out, Start start) {
+  const int64_t MR = k.MR, NR = k.NR;
   const int64_t sb = xi_stride(K, p.tb), sc = xi_stride(Rp, p.tb);
   const int64_t groups = (g.N + p.per_group - 1) / p.per_group;
   std::atomic<bool> bad{false};
@@ -200,8 +253,8 @@ bool products(const Conv2dGeom& g, const Plan& p, int64_t K, int64_t Rp, const f
       start(n0, images);
       for (int64_t u0 = 0; u0 < images * p.tiles; u0 += p.tb) {
         const int64_t u1 = std::min(images * p.tiles, u0 + p.tb), np = (u1 - u0 + NR - 1) / NR;
-        zero_tail(bb, sb, K, np, u1 - u0);
-        const int64_t nr = make_runs(in_runs, p, n0, u0, u1, K);
+        zero_tail(bb, sb, K, np, u1 - u0, NR);
+        const int64_t nr = make_runs(in_runs, k, p, n0, u0, u1, K);
         if (in(bb, sb, in_runs, nr)) {
           bad = true;
           return;
@@ -209,10 +262,9 @@ bool products(const Conv2dGeom& g, const Plan& p, int64_t K, int64_t Rp, const f
         for (int xi = 0; xi < 16; ++xi)
           for (int64_t q = 0; q < np; ++q)
             for (int64_t r0 = 0; r0 < Rp; r0 += MR)
-              gemm_ukernel8_f32_avx512(K, pa + (xi * Rp + r0) * K, bb + xi * sb + q * K * NR,
-                                       cb + xi * sc + r0 * p.tb + q * NR, p.tb, 1.0f, 0.0f,
-                                       nullptr);
-        make_runs(out_runs, p, n0, u0, u1, 0);
+              k.kernel(K, pa + (xi * Rp + r0) * K, bb + xi * sb + q * K * NR,
+                       cb + xi * sc + r0 * p.tb + q * NR, p.tb, 1.0f, 0.0f, nullptr);
+        make_runs(out_runs, k, p, n0, u0, u1, 0);
         out(cb, sc, out_runs, nr);
       }
     }
@@ -230,18 +282,19 @@ bool conv2d_forward_winograd(float* y, const float* x, const float* w, const flo
   if (!conv2d_winograd_applies(g, O) || !all_finite(w, O * g.C * 9) ||
       (bias && !all_finite(bias, O)))
     return false;
-  const int64_t C = g.C, Op = round_up(O, MR);
+  const Path& k = *kPaths[active_isa()];
+  const int64_t C = g.C, Op = round_up(O, k.MR);
   float* u = floats(tls_u, O * C * 16);
   transform_weights(u, w, O, C);
   const WinoGeom wg = wino_geom(g, O);
-  const Plan p = make_plan(g, 16 * (C + Op));
+  const Plan p = make_plan(k, g, 16 * (C + Op));
   return products(
-      g, p, C, Op, pack_u(u, O, C, false),
+      k, g, p, C, Op, pack_u(u, O, C, false, k.MR),
       [&](float* v, int64_t sv, const WinoRun* r, int64_t nr) {
-        return wino_input_f32_avx512(v, sv, NR, x, wg, r, nr);
+        return k.input(v, sv, k.NR, x, wg, r, nr);
       },
       [&](const float* m, int64_t sm, const WinoRun* r, int64_t nr) {
-        wino_output_f32_avx512(y, m, sm, p.tb, bias, wg, r, nr);
+        k.output(y, m, sm, p.tb, bias, wg, r, nr);
       },
       [](int64_t, int64_t) {});
 }
@@ -251,23 +304,24 @@ namespace {
 // dst = the transposed panels (width rows each, the block's nc tiles as k) of rows [r0, r0 +
 // count) of one xi's array, which holds `rows` rows either of tb tiles (row layout) or in NR-tile
 // panels of rows x NR (the products' B layout).
-void pack_side(float* dst, const float* src, bool panels, int64_t rows, int64_t tb, int64_t r0,
-               int64_t count, int64_t nc, int width) {
+void pack_side(const Path& k, float* dst, const float* src, bool panels, int64_t rows, int64_t tb,
+               int64_t r0, int64_t count, int64_t nc, int width) {
   if (!panels) {
-    gemm_pack_transposed_f32_avx512(dst + r0 * nc, src + r0 * tb, tb, count, nc, width);
+    k.pack_transposed(dst + r0 * nc, src + r0 * tb, tb, count, nc, width);
     return;
   }
+  const int64_t NR = k.NR;
   for (int64_t q = 0; q * NR < nc; ++q)
-    gemm_pack_transposed_f32_avx512(dst + r0 * nc + q * NR * width, src + q * rows * NR + r0 * NR,
-                                    NR, count, std::min<int64_t>(NR, nc - q * NR), width);
+    k.pack_transposed(dst + r0 * nc + q * NR * width, src + q * rows * NR + r0 * NR, NR, count,
+                      std::min<int64_t>(NR, nc - q * NR), width);
 }
 
 // dW = G^T dU G from the slices' products (part: per slice [xi][r][s], r < Rp, s < Sq; r the input
 // channels when by_c), the slices added in order in double.
-void weight_from_slices(float* dw, const float* part, int64_t slices, int64_t O, int64_t C,
-                        bool by_c) {
+void weight_from_slices(const Path& k, float* dw, const float* part, int64_t slices, int64_t O,
+                        int64_t C, bool by_c) {
   const int64_t R = by_c ? C : O, S = by_c ? O : C;
-  const int64_t Rp = round_up(R, MR), Sq = round_up(S, NR), P = 16 * Rp * Sq;
+  const int64_t Rp = round_up(R, k.MR), Sq = round_up(S, k.NR), P = 16 * Rp * Sq;
   // dU = the sum of the slices' products, in slice order (so the bits do not depend on the thread
   // count), in double; a row of the product at a time so the slices are read in order.
   double* sum = reinterpret_cast<double*>(floats(tls_u, 2 * 16 * R * S));  // [xi][r][s]
@@ -310,6 +364,8 @@ void weight_from_slices(float* dw, const float* part, int64_t slices, int64_t O,
 // rounding follows the blocks). False when dy, or x for dW, held an Inf or NaN.
 bool backward_pass(float* dx, float* dw, const float* dy, const float* x, const float* w,
                    const Conv2dGeom& g, int64_t O) {
+  const Path& k = *kPaths[active_isa()];
+  const int MR = k.MR, NR = k.NR;
   const int64_t C = g.C, Cp = round_up(C, MR), plane = C * g.H * g.W;
   // dW's product rows (8 per tile) take the side that pads less: dU[xi] (O x C), or its
   // transpose where C is the short side. A 16 -> 32 layer: 2 x 1 tiles of 8 x 32, not 4 x 1 with
@@ -319,14 +375,14 @@ bool backward_pass(float* dx, float* dw, const float* dy, const float* x, const 
   const int64_t Rp = round_up(R, MR), Sq = round_up(S, NR);
   // One plan whichever of dx and dW is asked for, so the blocks, and with them the bits, are the
   // same.
-  const Plan p = make_plan(g, 16 * (C + O + Cp) + Rp + Sq, kBlockBytes);
+  const Plan p = make_plan(k, g, 16 * (C + O + Cp) + Rp + Sq);
   const int64_t sv = xi_stride(C, p.tb), sm = xi_stride(O, p.tb), sc = xi_stride(Cp, p.tb);
   const WinoGeom wg = wino_geom(g, O);
   const float* pu = nullptr;  // dx's A panels (U transposed)
   if (dx) {
     float* u = floats(tls_u, O * C * 16);
     transform_weights(u, w, O, C);
-    pu = pack_u(u, O, C, true);
+    pu = pack_u(u, O, C, true, MR);
   }
   const int64_t slices = std::min(g.N, kDwSlices), P = 16 * Rp * Sq;
   float* part = dw ? floats(tls_part, slices * P) : nullptr;  // per slice: [xi][r][s], s padded
@@ -352,11 +408,11 @@ bool backward_pass(float* dx, float* dw, const float* dy, const float* x, const 
         if (dx) std::fill(dx + n0 * plane, dx + (n0 + images) * plane, 0.0f);
         for (int64_t u0 = 0; u0 < ntiles; u0 += p.tb) {
           const int64_t u1 = std::min(ntiles, u0 + p.tb), nc = u1 - u0, np = (nc + NR - 1) / NR;
-          zero_tail(mb, sm, O, np, nc);
-          const int64_t nr = make_runs(row_runs, p, n0, u0, u1, 0);
-          make_runs(panel_runs, p, n0, u0, u1, O);
-          if ((dw && wino_input_f32_avx512(vb, sv, p.tb, x, wg, row_runs, nr)) |
-              wino_grad_output_f32_avx512(mb, sm, NR, dy, wg, panel_runs, nr)) {
+          zero_tail(mb, sm, O, np, nc, NR);
+          const int64_t nr = make_runs(row_runs, k, p, n0, u0, u1, 0);
+          make_runs(panel_runs, k, p, n0, u0, u1, O);
+          if ((dw && k.input(vb, sv, p.tb, x, wg, row_runs, nr)) |
+              k.grad_output(mb, sm, NR, dy, wg, panel_runs, nr)) {
             bad = true;
             return;
           }
@@ -364,24 +420,22 @@ bool backward_pass(float* dx, float* dw, const float* dy, const float* x, const 
             for (int xi = 0; xi < 16; ++xi)
               for (int64_t q = 0; q < np; ++q)
                 for (int64_t r0 = 0; r0 < Cp; r0 += MR)
-                  gemm_ukernel8_f32_avx512(O, pu + (xi * Cp + r0) * O, mb + xi * sm + q * O * NR,
-                                           cb + xi * sc + r0 * p.tb + q * NR, p.tb, 1.0f, 0.0f,
-                                           nullptr);
-            wino_grad_input_f32_avx512(dx, cb, sc, p.tb, wg, row_runs, nr);
+                  k.kernel(O, pu + (xi * Cp + r0) * O, mb + xi * sm + q * O * NR,
+                           cb + xi * sc + r0 * p.tb + q * NR, p.tb, 1.0f, 0.0f, nullptr);
+            k.grad_input(dx, cb, sc, p.tb, wg, row_runs, nr);
           }
           for (int xi = 0; dw && xi < 16; ++xi) {
             // The tile is the product's k index: transpose both operands into panels.
             for (int64_t r0 = 0; r0 < Rp; r0 += MR)
-              pack_side(pa, rows + xi * s_rows, !by_c, O, p.tb, r0, std::min<int64_t>(MR, R - r0),
-                        nc, MR);
+              pack_side(k, pa, rows + xi * s_rows, !by_c, O, p.tb, r0,
+                        std::min<int64_t>(MR, R - r0), nc, MR);
             for (int64_t c0 = 0; c0 < Sq; c0 += NR)
-              pack_side(pb, cols + xi * s_cols, by_c, O, p.tb, c0, std::min<int64_t>(NR, S - c0),
+              pack_side(k, pb, cols + xi * s_cols, by_c, O, p.tb, c0, std::min<int64_t>(NR, S - c0),
                         nc, NR);
             for (int64_t r0 = 0; r0 < Rp; r0 += MR)
               for (int64_t c0 = 0; c0 < Sq; c0 += NR)
-                gemm_ukernel8_f32_avx512(nc, pa + r0 * nc, pb + c0 * nc,
-                                         du + (xi * Rp + r0) * Sq + c0, Sq, 1.0f,
-                                         first ? 0.0f : 1.0f, nullptr);
+                k.kernel(nc, pa + r0 * nc, pb + c0 * nc, du + (xi * Rp + r0) * Sq + c0, Sq, 1.0f,
+                         first ? 0.0f : 1.0f, nullptr);
           }
           first = false;
         }
@@ -389,7 +443,7 @@ bool backward_pass(float* dx, float* dw, const float* dy, const float* x, const 
     }
   });
   if (bad) return false;
-  if (dw) weight_from_slices(dw, part, slices, O, C, by_c);
+  if (dw) weight_from_slices(k, dw, part, slices, O, C, by_c);
   return true;
 }
 

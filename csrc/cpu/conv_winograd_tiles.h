@@ -1,6 +1,6 @@
-// The tile transforms of Winograd F(2x2, 3x3) conv2d (cpu/conv_winograd.cpp), AVX-512 bodies in
-// conv_winograd_avx512.cpp. Plain declarations only, so the ISA unit includes nothing that defines
-// inline code (see [note: ISA units] in CMakeLists.txt).
+// The tile transforms of Winograd F(2x2, 3x3) conv2d (cpu/conv_winograd.cpp), bodies in
+// conv_winograd_avx512.cpp and conv_winograd_avx2.cpp. Plain declarations only, so the ISA units
+// include nothing that defines inline code (see [note: ISA units] in CMakeLists.txt).
 #pragma once
 #include <cstdint>
 
@@ -8,9 +8,11 @@ namespace fastnn {
 
 // Tile (th, tw) covers output rows 2th, 2th+1 and columns 2tw, 2tw+1, and reads input rows
 // 2th - ph + [0, 4) and columns 2tw - pw + [0, 4) (zero outside the image). A call transforms a
-// list of runs of tiles, each run as the lanes of a vector: segment 0 in lanes [0, len0), segment
-// 1 (absent when its len is 0) in lanes [len0, len0 + len1); either one segment of at most 16
-// tiles, or two of at most 7 (two rows of a narrow image fill one vector). The transformed
+// list of runs of tiles, each run as the lanes of a vector, its segments (tiles of one tile row;
+// the first with len 0 ends the list) in consecutive lanes from lane 0. AVX-512 takes either one
+// segment of at most 16 tiles or two of at most 7 (two rows of a narrow image fill one vector);
+// AVX2 takes 8 consecutive tiles of a block in as many segments as they cross tile rows (the last
+// run of a block may be shorter). The transformed
 // operand holds the 16 values of each tile as 16 arrays, array xi = 4k + l at offset xi * ld_xi,
 // channel c at c * ld_c, lane t of a run at its `at` + t. Channels are the outer loop, so each
 // plane of the image is swept in order.
@@ -23,8 +25,9 @@ struct WinoGeom {
 struct WinoSeg {
   int64_t n, th, a, len;  // tiles tw in [a, a + len) of tile row th of image n
 };
+constexpr int kWinoMaxSegs = 8;  // a run of 8 tiles of a 1-tile-wide image
 struct WinoRun {
-  WinoSeg seg[2];
+  WinoSeg seg[kWinoMaxSegs];
   int64_t at;
 };
 
@@ -43,5 +46,14 @@ bool wino_grad_output_f32_avx512(float* m, int64_t ld_xi, int64_t ld_o, const fl
 // dropping what falls in the padding.
 void wino_grad_input_f32_avx512(float* dx, const float* v, int64_t ld_xi, int64_t ld_c,
                                 const WinoGeom& g, const WinoRun* runs, int64_t nruns);
+
+bool wino_input_f32_avx2(float* v, int64_t ld_xi, int64_t ld_c, const float* x, const WinoGeom& g,
+                         const WinoRun* runs, int64_t nruns);
+void wino_output_f32_avx2(float* y, const float* m, int64_t ld_xi, int64_t ld_o, const float* bias,
+                          const WinoGeom& g, const WinoRun* runs, int64_t nruns);
+bool wino_grad_output_f32_avx2(float* m, int64_t ld_xi, int64_t ld_o, const float* dy,
+                               const WinoGeom& g, const WinoRun* runs, int64_t nruns);
+void wino_grad_input_f32_avx2(float* dx, const float* v, int64_t ld_xi, int64_t ld_c,
+                              const WinoGeom& g, const WinoRun* runs, int64_t nruns);
 
 }  // namespace fastnn

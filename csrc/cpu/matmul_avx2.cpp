@@ -76,6 +76,63 @@ struct F64 {
   }
 };
 
+// Transposes the 8 x 8 block r in place (row i becomes column i).
+inline void transpose8(__m256 r[8]) {
+  __m256 t[8], u[8];
+  for (int i = 0; i < 8; i += 2) {
+    t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
+    t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
+  }
+  for (int i = 0; i < 8; i += 4)
+    for (int j = 0; j < 2; ++j) {
+      u[i + j] = _mm256_shuffle_ps(t[i + j], t[i + j + 2], _MM_SHUFFLE(1, 0, 1, 0));
+      u[i + j + 2] = _mm256_shuffle_ps(t[i + j], t[i + j + 2], _MM_SHUFFLE(3, 2, 3, 2));
+    }
+  // u[0..3] hold rows 0..3 as columns 0, 2, 1, 3 (each 128-bit half one group of k); u[4..7] rows
+  // 4..7 likewise: join the halves.
+  const int order[4] = {0, 2, 1, 3};
+  for (int j = 0; j < 4; ++j) {
+    r[j] = _mm256_permute2f128_ps(u[order[j]], u[4 + order[j]], 0x20);
+    r[4 + j] = _mm256_permute2f128_ps(u[order[j]], u[4 + order[j]], 0x31);
+  }
+}
+
+// The first n <= 8 lanes of v to p (no masked store: vmaskmovps is microcoded on AMD cores).
+inline void store_first(float* p, __m256 v, int n) {
+  if (n == 8) return _mm256_storeu_ps(p, v);
+  __m128 x = _mm256_castps256_ps128(v);
+  if (n >= 4) {
+    _mm_storeu_ps(p, x);
+    p += 4, n -= 4, x = _mm256_extractf128_ps(v, 1);
+  }
+  if (n >= 2) {
+    _mm_storel_pi(reinterpret_cast<__m64*>(p), x);
+    p += 2, n -= 2, x = _mm_movehl_ps(x, x);
+  }
+  if (n) _mm_store_ss(p, x);
+}
+
+// dst[k*P + r] = src[r*ld + k] for r < rows, 0 for rows <= r < P; k < kc. P <= 32.
+inline void pack_transposed(float* dst, const float* src, int64_t ld, int64_t rows, int64_t kc,
+                            int P) {
+  for (int h = 0; h * 8 < P; ++h) {
+    const int width = P - 8 * h < 8 ? P - 8 * h : 8;
+    for (int64_t k0 = 0; k0 < kc; k0 += 8) {
+      const int64_t kn = kc - k0 < 8 ? kc - k0 : 8;
+      const __m256i load_mask = F32::mask(static_cast<int>(kn));
+      __m256 r[8];
+      for (int i = 0; i < 8; ++i) {
+        const int64_t row = 8 * h + i;
+        r[i] =
+            row < rows ? _mm256_maskload_ps(src + row * ld + k0, load_mask) : _mm256_setzero_ps();
+      }
+      transpose8(r);
+      float* d = dst + k0 * P + 8 * h;
+      for (int64_t kk = 0; kk < kn; ++kk) store_first(d + kk * P, r[kk], width);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace avx2
 
@@ -85,6 +142,11 @@ struct F64 {
 void gemm_ukernel_f32_avx2(int64_t kc, const float* pa, const float* pb, float* c, int64_t ldc,
                            float alpha, float beta, const float* bias) {
   avx2::ukernel<avx2::F32, 6>(kc, pa, pb, c, ldc, alpha, beta, bias);
+}
+
+void gemm_pack_transposed_f32_avx2(float* dst, const float* src, int64_t ld, int64_t rows,
+                                   int64_t kc, int P) {
+  avx2::pack_transposed(dst, src, ld, rows, kc, P);
 }
 
 void gemm_ukernel_f64_avx2(int64_t kc, const double* pa, const double* pb, double* c, int64_t ldc,

@@ -16,7 +16,7 @@ dtypes), releases the GIL and runs multi-threaded C++ with the best SIMD path of
   parameters in place.
 - conv: NCHW ``im2col`` / ``col2im``, ``conv2d`` / ``conv2d_backward`` and ``max_pool2d`` with
   int64 argmax indices. float32 3x3 stride-1 layers with at least 16 input and output channels
-  run by Winograd F(2x2, 3x3) on AVX-512 (2.25x fewer multiplies, results within float32
+  run by Winograd F(2x2, 3x3) on AVX-512 and AVX2 (2.25x fewer multiplies, results within float32
   rounding of the direct sum); ``set_conv_winograd(False)`` sends every layer to packed im2col,
   ``conv_winograd_enabled()`` tells which is on. A first layer (stride 1, at most 27 patch rows,
   such as 1 or 3 input channels with a 3x3 kernel) computes its forward pass and weight gradient
