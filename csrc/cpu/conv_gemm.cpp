@@ -491,6 +491,7 @@ void pack_transposed(T* __restrict d, int t, const T* __restrict s, int64_t ld, 
                      int64_t nc) {
   if constexpr (std::is_same_v<T, float>) {
     if (active_isa() == Isa::avx512) return gemm_pack_transposed_f32_avx512(d, s, ld, rows, nc, t);
+    if (active_isa() == Isa::avx2) return gemm_pack_transposed_f32_avx2(d, s, ld, rows, nc, t);
   }
   for (int64_t q = 0; q < nc; ++q) {
     T* dq = d + q * t;

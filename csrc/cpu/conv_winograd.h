@@ -1,10 +1,12 @@
 // conv2d by Winograd F(2x2, 3x3) (conv_winograd.cpp): 3x3 kernels, stride 1, dilation 1, float32,
-// on the AVX-512 and AVX2 paths. Each output tile of 2x2 pixels is computed from a 4x4 input tile with 16
-// multiplies per (input, output) channel pair instead of 36, so the GEMMs do 2.25x fewer flops.
+// on the AVX-512 and AVX2 paths. Each output tile of 2x2 pixels is computed from a 4x4 input tile
+// with 16 multiplies per (input, output) channel pair instead of 36, so the GEMMs do 2.25x fewer
+// flops.
 // Each entry point returns false, having written nothing the caller keeps, where it does not apply
-// (another kernel size or stride, float64, too few channels, the generic path, switched off) or where an
-// input holds an Inf or NaN: the transforms add and subtract neighbouring values, so a non-finite
-// value would spread to outputs the direct sum leaves finite. The caller then takes packed im2col.
+// (another kernel size or stride, float64, too few channels, the generic path, switched off) or
+// where an input holds an Inf or NaN: the transforms add and subtract neighbouring values, so a
+// non-finite value would spread to outputs the direct sum leaves finite. The caller then takes
+// packed im2col.
 #pragma once
 #include <cstdint>
 

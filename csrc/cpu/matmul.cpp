@@ -121,20 +121,23 @@ void pack_b(T* pb, const T* b, int64_t rs, int64_t cs, int64_t kc, int64_t nc) {
   }
 }
 
-// The AVX-512 float32 packers: the K-contiguous cases (row-major op(A), column-major op(B)) are
-// transposes, done 16 x 16 in registers; the other layouts are already the packed order.
-template <int MR>
-void pack_a_f32_avx512(float* pa, const float* a, int64_t rs, int64_t cs, int64_t mc, int64_t kc) {
+// The SIMD float32 packers: the K-contiguous cases (row-major op(A), column-major op(B)) are
+// transposes, done in registers (16 x 16 blocks on AVX-512, 8 x 8 on AVX2); the other layouts are
+// already the packed order.
+using PackTransposed = void (*)(float*, const float*, int64_t, int64_t, int64_t, int);
+
+template <int MR, PackTransposed kPack>
+void pack_a_f32(float* pa, const float* a, int64_t rs, int64_t cs, int64_t mc, int64_t kc) {
   if (cs != 1) return pack_a<float, MR>(pa, a, rs, cs, mc, kc);
   for (int64_t i0 = 0; i0 < mc; i0 += MR, pa += MR * kc)
-    gemm_pack_transposed_f32_avx512(pa, a + i0 * rs, rs, std::min<int64_t>(MR, mc - i0), kc, MR);
+    kPack(pa, a + i0 * rs, rs, std::min<int64_t>(MR, mc - i0), kc, MR);
 }
 
-template <int NR>
-void pack_b_f32_avx512(float* pb, const float* b, int64_t rs, int64_t cs, int64_t kc, int64_t nc) {
+template <int NR, PackTransposed kPack>
+void pack_b_f32(float* pb, const float* b, int64_t rs, int64_t cs, int64_t kc, int64_t nc) {
   if (rs != 1) return pack_b<float, NR>(pb, b, rs, cs, kc, nc);
   for (int64_t j0 = 0; j0 < nc; j0 += NR, pb += NR * kc)
-    gemm_pack_transposed_f32_avx512(pb, b + j0 * cs, cs, std::min<int64_t>(NR, nc - j0), kc, NR);
+    kPack(pb, b + j0 * cs, cs, std::min<int64_t>(NR, nc - j0), kc, NR);
 }
 
 // ---- kernel table: micro-kernel shape, cache blocking, functions ------------------------------
@@ -158,17 +161,31 @@ constexpr Kernel<T> make_kernel(int64_t KC, int64_t MC, int64_t NC,
   return Kernel<T>{MR, NR, KC, MC, NC, uk, &pack_a<T, MR>, &pack_b<T, NR>};
 }
 
-// The AVX-512 float32 kernels pack with the in-register transposer (pack_*_f32_avx512).
+// The AVX-512 and AVX2 float32 kernels pack with the in-register transposers (pack_*_f32).
 template <int MR>
 constexpr Kernel<float> make_f32_avx512(void (*uk)(int64_t, const float*, const float*, float*,
                                                    int64_t, float, float, const float*)) {
-  return Kernel<float>{MR, 32, 256, 240, 3072, uk, &pack_a_f32_avx512<MR>, &pack_b_f32_avx512<32>};
+  return Kernel<float>{MR,
+                       32,
+                       256,
+                       240,
+                       3072,
+                       uk,
+                       &pack_a_f32<MR, &gemm_pack_transposed_f32_avx512>,
+                       &pack_b_f32<32, &gemm_pack_transposed_f32_avx512>};
 }
 
 const Kernel<float> kF32Avx512 = make_f32_avx512<12>(&gemm_ukernel_f32_avx512);
 const Kernel<double> kF64Avx512 =
     make_kernel<double, 12, 16>(256, 120, 1536, &gemm_ukernel_f64_avx512);
-const Kernel<float> kF32Avx2 = make_kernel<float, 6, 16>(256, 144, 3072, &gemm_ukernel_f32_avx2);
+const Kernel<float> kF32Avx2{6,
+                             16,
+                             256,
+                             144,
+                             3072,
+                             &gemm_ukernel_f32_avx2,
+                             &pack_a_f32<6, &gemm_pack_transposed_f32_avx2>,
+                             &pack_b_f32<16, &gemm_pack_transposed_f32_avx2>};
 const Kernel<double> kF64Avx2 = make_kernel<double, 6, 8>(256, 96, 1536, &gemm_ukernel_f64_avx2);
 const Kernel<float> kF32Generic =
     make_kernel<float, 4, 8>(256, 128, 2048, &ukernel_generic<float, 4, 8>);
