@@ -1,10 +1,11 @@
 """conv2d's direct paths (csrc/cpu/conv_direct.cpp: layers of at most 27 patch rows, stride 1,
-float32 on AVX-512), the forward pass and the weight gradient, against the float64 loops in
-reference.py: rows of several 16-column chunks and a partial one, rows narrower than a vector,
+float32 on AVX-512 and AVX2, each SIMD path the CPU has in turn), the forward pass and the weight
+gradient, against the float64 loops in reference.py: rows of several 16- or 8-column chunks and a
+partial one, rows narrower than a vector,
 kernels from 1x1 to 3x3 with dilation, padding wider than the kernel (taps that never touch the
 image), channel counts that leave blocks of 4, 2 and 1 (forward) or a pass with one channel (dW),
 batches cut into slices of one to three images; dW or db alone; the same bits for any thread count,
-and the forward pass's bits equal to the packed GEMM path's (its arithmetic, in the same order)."""
+and the forward pass's bits equal on both paths (the packed GEMM's arithmetic, in the same order)."""
 
 import numpy as np
 import pytest
@@ -25,11 +26,21 @@ GEOMS = [
     ((3, 1, 1, 1), 15, (3, 3), (1, 1), (1, 1)),  # one pixel; blocks of 8, 4, 2 and 1 channels
     ((2, 3, 17, 16), 13, (3, 3), (2, 0), (1, 1)),  # rows of exactly one vector, taller output
     ((2, 1, 3, 70), 11, (1, 3), (0, 1), (1, 3)),  # 66 columns: five chunks, the last of two
+    ((2, 2, 5, 8), 6, (3, 3), (1, 1), (1, 1)),  # rows of exactly one AVX2 vector; blocks of 4, 2
+    ((3, 1, 6, 9), 7, (3, 3), (1, 1), (1, 1)),  # AVX2: a vector and one column; blocks 4, 2, 1
 ]
 
-needs_avx512 = pytest.mark.skipif(
-    "avx512" not in kernels.supported_isas(), reason="the direct paths are AVX-512 only"
-)
+ISAS = [isa for isa in ("avx512", "avx2") if isa in kernels.supported_isas()]
+pytestmark = pytest.mark.skipif(not ISAS, reason="the direct paths need AVX2 or AVX-512")
+
+
+@pytest.fixture(autouse=True, params=ISAS)
+def isa(request):
+    """Each test on each SIMD path in turn, whatever the path was before."""
+    before = kernels.get_isa()
+    kernels.set_isa(request.param)
+    yield request.param
+    kernels.set_isa(before)
 
 
 @pytest.mark.parametrize("shape,cout,k,p,d", GEOMS)
@@ -44,21 +55,18 @@ def test_direct_forward_matches_reference(shape, cout, k, p, d, with_bias, rng):
     assert_close(y, e, atol=1e-4, rtol=1e-4, name="y")
 
 
-@needs_avx512
 @pytest.mark.parametrize("shape,cout,k,p,d", GEOMS)
-def test_direct_forward_has_the_packed_paths_bits(shape, cout, k, p, d, rng):
-    # The AVX2 path has no direct kernel: it runs the same sums by packed im2col.
+def test_direct_forward_has_the_same_bits_on_every_path(shape, cout, k, p, d, rng, isa):
+    # Both paths sum the patch rows in order from zero with FMAs, then add the bias: the packed
+    # GEMM's arithmetic.
+    if len(ISAS) < 2:
+        pytest.skip("one SIMD path on this CPU")
     x = rng.standard_normal(shape).astype(np.float32)
     w = rng.standard_normal((cout, shape[1], *k)).astype(np.float32)
     b = rng.standard_normal(cout).astype(np.float32)
-    direct = kernels.conv2d(x, w, b, 1, p, d)
-    before = kernels.get_isa()
-    try:
-        kernels.set_isa("avx2")
-        packed = kernels.conv2d(x, w, b, 1, p, d)
-    finally:
-        kernels.set_isa(before)
-    np.testing.assert_array_equal(direct, packed)
+    here = kernels.conv2d(x, w, b, 1, p, d)
+    kernels.set_isa(ISAS[1] if isa == ISAS[0] else ISAS[0])
+    np.testing.assert_array_equal(here, kernels.conv2d(x, w, b, 1, p, d))
 
 
 def test_direct_forward_same_bits_for_any_thread_count(rng):

@@ -53,8 +53,17 @@ void pad_image(float* buf, const float* xn, const Conv2dGeom& g, int64_t Wp, int
   }
 }
 
+// The kernels of the active ISA, or nullptr on the generic path.
+struct Kernels {
+  decltype(&conv_direct_forward_f32_avx512) forward;
+  decltype(&conv_direct_dw_f32_avx512) dw;
+};
+const Kernels kAvx512{&conv_direct_forward_f32_avx512, &conv_direct_dw_f32_avx512};
+const Kernels kAvx2{&conv_direct_forward_f32_avx2, &conv_direct_dw_f32_avx2};
+const IsaTable<const Kernels*> kKernels{{{nullptr, &kAvx2, &kAvx512}}};
+
 bool applies(const Conv2dGeom& g, int64_t O) {
-  return active_isa() == Isa::avx512 && g.sh == 1 && g.sw == 1 && g.kh * g.kw <= kConvDirectTaps &&
+  return kKernels[active_isa()] && g.sh == 1 && g.sw == 1 && g.kh * g.kw <= kConvDirectTaps &&
          g.C * g.kh * g.kw <= kConvDirectPatchRows && g.Wo <= kConvDirectMaxWo && g.N > 0 &&
          O > 0 && g.C > 0 && g.Ho > 0 && g.Wo > 0;
 }
@@ -89,8 +98,8 @@ bool conv2d_forward_direct(float* y, const float* x, const float* w, const float
     for (int64_t t = t0; t < t1; ++t) {
       const int64_t n = t / blocks, o0 = t % blocks * kConvDirectBlock;
       if (xp.n != n) pad_image(buf, x + n * g.C * g.H * g.W, g, Wp, S), xp.n = n;
-      conv_direct_forward_f32_avx512(y, xp, w, b, dg, o0, std::min(kConvDirectBlock, O - o0),
-                                     stage);
+      kKernels[active_isa()]->forward(y, xp, w, b, dg, o0, std::min(kConvDirectBlock, O - o0),
+                                      stage);
     }
   });
   return true;
@@ -111,7 +120,7 @@ bool conv2d_backward_weight_direct(float* dw, float* db, const float* dy, const 
       const int64_t i0 = g.N * s / slices, i1 = g.N * (s + 1) / slices;
       for (int64_t n = i0; n < i1; ++n) {
         pad_image(buf, x + n * g.C * g.H * g.W, g, Wp, S);
-        conv_direct_dw_f32_avx512(acc, PaddedImage{buf, n, Wp, S}, dy, dg, n == i0, db);
+        kKernels[active_isa()]->dw(acc, PaddedImage{buf, n, Wp, S}, dy, dg, n == i0, db);
       }
       // The slice's sums: each vector's 16 lanes in order.
       float* out = part + s * P;

@@ -1,8 +1,8 @@
 // conv2d for layers with few patch rows (an image's first layer: one or three input channels, a
-// 3x3 kernel), stride 1, float32 on AVX-512 (conv_direct.cpp): the forward pass and the weight
-// and bias gradients. There the packed-panel GEMM spends its time packing and transposing nine-row
-// panels for a product of nine; these compute the sums directly, with the pixels of an output row
-// as vector lanes. With xp = x and its zero border (ph rows, pw columns each side):
+// 3x3 kernel), stride 1, float32 on AVX-512 and AVX2 (conv_direct.cpp): the forward pass and the
+// weight and bias gradients. There the packed-panel GEMM spends its time packing and transposing
+// nine-row panels for a product of nine; these compute the sums directly, with the pixels of an
+// output row as vector lanes. With xp = x and its zero border (ph rows, pw columns each side):
 //   y[n, o, oh, ow] = b[o] + sum over c, i, j of w[o, c, i, j] * xp[n, c, oh + i*dh, ow + j*dw]
 //   dW[o, c, i, j] = sum over n, oh, ow of dy[n, o, oh, ow] * xp[n, c, oh + i*dh, ow + j*dw]
 #pragma once

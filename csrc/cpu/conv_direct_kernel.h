@@ -1,5 +1,6 @@
-// The AVX-512 bodies of conv_direct.cpp, in conv_direct_avx512.cpp. Plain declarations only, so
-// the ISA unit includes nothing that defines inline code (see [note: ISA units] in CMakeLists.txt).
+// The SIMD bodies of conv_direct.cpp, in conv_direct_avx512.cpp and conv_direct_avx2.cpp. Plain
+// declarations only, so the ISA units include nothing that defines inline code (see [note: ISA
+// units] in CMakeLists.txt).
 #pragma once
 #include <cstdint>
 
@@ -41,5 +42,11 @@ void conv_direct_forward_f32_avx512(float* y, const PaddedImage& xp, const float
 // of dy follow, at acc[(P*C*kh*kw + p)*32 + e*16 + lane] with P = (O + 1) / 2 pairs.
 void conv_direct_dw_f32_avx512(float* acc, const PaddedImage& xp, const float* dy,
                                const ConvDirectGeom& g, bool first, bool sums);
+
+// The same for AVX2: 8-lane vectors; the sums keep the layout above, lanes 8..15 zero.
+void conv_direct_forward_f32_avx2(float* y, const PaddedImage& xp, const float* w, const float* b,
+                                  const ConvDirectGeom& g, int64_t o0, int64_t ob, float* stage);
+void conv_direct_dw_f32_avx2(float* acc, const PaddedImage& xp, const float* dy,
+                             const ConvDirectGeom& g, bool first, bool sums);
 
 }  // namespace fastnn

@@ -20,7 +20,7 @@ dtypes), releases the GIL and runs multi-threaded C++ with the best SIMD path of
   rounding of the direct sum); ``set_conv_winograd(False)`` sends every layer to packed im2col,
   ``conv_winograd_enabled()`` tells which is on. A first layer (stride 1, at most 27 patch rows,
   such as 1 or 3 input channels with a 3x3 kernel) computes its forward pass and weight gradient
-  as direct sums on AVX-512.
+  as direct sums on AVX-512 and AVX2.
 
 The names come from one table (``fastnn._core.kernel_table``). In a CUDA build every kernel with a
 CUDA twin also takes device arrays (a DeviceArray, or torch / CuPy / JAX arrays on the GPU) and
