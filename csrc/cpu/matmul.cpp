@@ -551,11 +551,14 @@ void skinny_bcast(const Problem<T>& P, const SkinnyKernels<T>& sk, int threads) 
       }
   };
   if (threads <= 1) return block(0, P.M, 0, P.N);
-  // One chunk of rows (a skinny product): threads take columns. Several: they take whole rows,
-  // so no two write parts of one row of C. By columns, 256 x 10 x 256 ran 1.6x slower on two
-  // threads than on one, and N = 64 (one column tile) left the second thread nothing to do.
+  // No more chunks of rows than threads (a skinny product): threads take columns, so each reads
+  // its share of op(B) once (by rows, each would read all of it: dW = dY^T @ X with 10 classes,
+  // two 5-row chunks on AVX2, ran 1.6x slower on two threads than on one). More chunks: threads
+  // take whole rows, so no two write parts of one row of C. By columns, 256 x 10 x 256 ran 1.6x
+  // slower on two threads than on one, and N = 64 (one column tile) left the second thread
+  // nothing to do.
   parallel_run(threads, [&](int tid, int nt) {
-    if (chunks == 1) {
+    if (chunks <= nt) {
       const auto [j0, j1] = tile_share(P.N, kSkinnyColTile, tid, nt);
       if (j0 < j1) block(0, P.M, j0, j1);
     } else {
