@@ -46,9 +46,10 @@ def test_cross_entropy_vs_reference(dtype, kind, isa, rng):
 
 @pytest.mark.parametrize("tdtype", [np.int32, np.int64])
 def test_cross_entropy_narrow_rows(tdtype, isa, threads, rng):
-    """C <= the vector width takes four rows at a time ([note: narrow rows] in vec_xent.h),
-    falling back to single rows around ignored ones and at the end of a chunk."""
-    for n, c in [(4, 10), (5, 1), (33, 10), (258, 16), (1000, 8), (4099, 10)]:
+    """C <= twice the vector width takes four rows at a time ([note: narrow rows] in
+    csrc/cpu/softmax_cross_entropy_simd.h), falling back to single rows around ignored ones and at
+    the end of a chunk."""
+    for n, c in [(4, 10), (5, 1), (33, 10), (258, 16), (1000, 8), (4099, 10), (37, 17), (44, 32)]:
         z = (rng.standard_normal((n, c)) * 4).astype(np.float32)
         t = rng.integers(0, c, n).astype(tdtype)
         t[rng.random(n) < 0.05] = -100
@@ -58,6 +59,23 @@ def test_cross_entropy_narrow_rows(tdtype, isa, threads, rng):
                 rl, rg = ref.softmax_cross_entropy(z, t, weight=weight, reduction=red)
                 assert_close(loss, rl, **TOL[np.float32], name=f"loss {n}x{c}")
                 assert_close(g, rg, **TOL[np.float32], name=f"grad {n}x{c}")
+
+
+@pytest.mark.parametrize("c", [1, 7, 8, 9, 10, 16, 17, 31, 32])
+def test_cross_entropy_four_rows_give_the_single_rows_bits(c, isa, rng):
+    """A row alone takes the one-row kernel; in a batch of 8, four at a time: the same bits."""
+    z = (rng.standard_normal((8, c)) * 4).astype(np.float32)
+    t = rng.integers(0, c, 8)
+    w = (rng.random(c) + 0.5).astype(np.float32)
+    for weight in (None, w):
+        loss, g = K.softmax_cross_entropy(z, t, grad=True, weight=weight, reduction="sum")
+        loss = K.softmax_cross_entropy(z, t, weight=weight, reduction="none")
+        for i in range(8):
+            li, gi = K.softmax_cross_entropy(
+                z[i : i + 1], t[i : i + 1], grad=True, weight=weight, reduction="sum"
+            )
+            np.testing.assert_array_equal(loss[i], li)
+            np.testing.assert_array_equal(g[i], gi[0])
 
 
 @pytest.mark.parametrize("kind", ["index", "prob"])

@@ -90,14 +90,14 @@ struct XentKernelsF32 {
   float (*row_index)(float*, const float*, int64_t, int64_t, const float*, float, float, float);
   float (*row_prob)(float*, const float*, const float*, int64_t, const float*, float, float);
   // Four narrow rows at once ([note: narrow rows] in cpu/softmax_cross_entropy_simd.h) for
-  // C <= narrow_max, the unit's vector width; none in the generic path.
+  // C <= narrow_max, twice the unit's vector width; none in the generic path.
   void (*rows4_narrow)(float*, float*, const float*, int64_t, const int64_t*, const float*, float);
   int64_t narrow_max;
 };
 const IsaTable<XentKernelsF32> kXentF32{{{
     {&xent_row_index<float>, &xent_row_prob<float>, nullptr, 0},
-    {&avx2::xent_row_index_f32, &avx2::xent_row_prob_f32, &avx2::xent_rows4_narrow_f32, 8},
-    {&avx512::xent_row_index_f32, &avx512::xent_row_prob_f32, &avx512::xent_rows4_narrow_f32, 16},
+    {&avx2::xent_row_index_f32, &avx2::xent_row_prob_f32, &avx2::xent_rows4_narrow_f32, 16},
+    {&avx512::xent_row_index_f32, &avx512::xent_row_prob_f32, &avx512::xent_rows4_narrow_f32, 32},
 }}};
 
 float row_index(const XentKernelsF32& k, float* g, const float* z, int64_t C, int64_t t,
