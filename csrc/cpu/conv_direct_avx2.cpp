@@ -7,9 +7,10 @@
 #include <immintrin.h>
 
 #include <cstdint>
-#include <type_traits>
 
 #include "cpu/conv_direct_kernel.h"
+#define FASTNN_VEC_NS avx2
+#include "cpu/conv_direct_taps.h"
 
 namespace fastnn {
 namespace avx2 {
@@ -176,31 +177,6 @@ void dw_passes(float* acc, const PaddedImage& xp, const float* dy, const ConvDir
                bool first, bool sums) {
   for (int64_t o = 0; o < g.O; ++o)
     for (int64_t c = 0; c < g.C; ++c) dw_pass<T>(acc, xp, dy, g, o, c, first, sums);
-}
-
-// f<T>() for the kernel's tap count T = kh*kw in [1, kConvDirectTaps]: the taps' loops unroll.
-template <class F>
-void with_taps(int64_t T, F&& f) {
-  switch (T) {
-    case 1:
-      return f(std::integral_constant<int, 1>());
-    case 2:
-      return f(std::integral_constant<int, 2>());
-    case 3:
-      return f(std::integral_constant<int, 3>());
-    case 4:
-      return f(std::integral_constant<int, 4>());
-    case 5:
-      return f(std::integral_constant<int, 5>());
-    case 6:
-      return f(std::integral_constant<int, 6>());
-    case 7:
-      return f(std::integral_constant<int, 7>());
-    case 8:
-      return f(std::integral_constant<int, 8>());
-    default:
-      return f(std::integral_constant<int, 9>());
-  }
 }
 
 }  // namespace

@@ -34,6 +34,17 @@ using I = __m256i;
 inline V add(V a, V b) { return _mm256_add_ps(a, b); }
 inline V sub(V a, V b) { return _mm256_sub_ps(a, b); }
 inline V neg(V a) { return _mm256_sub_ps(_mm256_setzero_ps(), a); }
+
+}  // namespace
+}  // namespace avx2
+}  // namespace fastnn
+
+#define FASTNN_VEC_NS avx2
+#include "cpu/conv_winograd_maps.h"  // apply_bt, apply_b over the three above
+
+namespace fastnn {
+namespace avx2 {
+namespace {
 inline V negzero() { return _mm256_set1_ps(-0.0f); }
 inline I iota() { return _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7); }
 
@@ -172,20 +183,6 @@ inline void for_channels(const WinoGeom& g, const WinoRun* runs, int64_t nruns, 
 inline void prefetch_span(const float* p, int64_t n) {
   _mm_prefetch(reinterpret_cast<const char*>(p), _MM_HINT_T0);
   _mm_prefetch(reinterpret_cast<const char*>(p + n - 1), _MM_HINT_T0);
-}
-
-// s = B^T d and e = B v, as in the AVX-512 unit.
-inline void apply_bt(const V* d, V* s) {
-  s[0] = sub(d[0], d[2]);
-  s[1] = add(d[1], d[2]);
-  s[2] = sub(d[2], d[1]);
-  s[3] = sub(d[1], d[3]);
-}
-inline void apply_b(const V* v, V* e) {
-  e[0] = v[0];
-  e[1] = add(sub(v[1], v[2]), v[3]);
-  e[2] = sub(add(v[1], v[2]), v[0]);
-  e[3] = neg(v[3]);
 }
 
 // NaN in `acc`'s lanes where v held an Inf or a NaN (v * 0 is NaN exactly there).

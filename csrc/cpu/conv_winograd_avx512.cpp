@@ -26,6 +26,17 @@ inline V add(V a, V b) { return _mm512_add_ps(a, b); }
 inline V sub(V a, V b) { return _mm512_sub_ps(a, b); }
 inline V neg(V a) { return _mm512_sub_ps(_mm512_setzero_ps(), a); }
 
+}  // namespace
+}  // namespace avx512
+}  // namespace fastnn
+
+#define FASTNN_VEC_NS avx512
+#include "cpu/conv_winograd_maps.h"  // apply_bt, apply_b over the three above
+
+namespace fastnn {
+namespace avx512 {
+namespace {
+
 // p[i] for the lanes i with start + i in [lo, hi), zero elsewhere (no other address is read).
 inline V load_range(const float* p, int64_t start, int64_t lo, int64_t hi) {
   const __mmask16 m = lanes(lo - start, hi - start);
@@ -57,21 +68,6 @@ inline __m512i low() {
 }
 inline __m512i high() {
   return _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
-}
-
-// s = B^T d (four rows or four columns at once).
-inline void apply_bt(const V* d, V* s) {
-  s[0] = sub(d[0], d[2]);
-  s[1] = add(d[1], d[2]);
-  s[2] = sub(d[2], d[1]);
-  s[3] = sub(d[1], d[3]);
-}
-// e = B v, the adjoint of apply_bt.
-inline void apply_b(const V* v, V* e) {
-  e[0] = v[0];
-  e[1] = add(sub(v[1], v[2]), v[3]);
-  e[2] = sub(add(v[1], v[2]), v[0]);
-  e[3] = neg(v[3]);
 }
 
 // A run's segments, resolved: for segment s, its first input column c0 (of tile column a), the
