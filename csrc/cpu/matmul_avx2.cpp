@@ -9,7 +9,8 @@
 
 #include <cstdint>
 
-#define FASTNN_VEC_NS avx2
+#include "cpu/vec_avx2.h"  // vstore_part; defines FASTNN_VEC_NS for the two below
+
 #include "cpu/matmul_skinny_kernels.h"  // skinny_dot<S>, skinny_bcast<S>, over the traits below
 #include "cpu/matmul_ukernel.h"         // ukernel<S, MR>, over the traits below
 
@@ -37,7 +38,7 @@ struct F32 {
     return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
   }
   static V load_n(const T* p, int n) { return _mm256_maskload_ps(p, mask(n)); }
-  static void store_n(T* p, V v, int n) { _mm256_maskstore_ps(p, mask(n), v); }
+  static void store_n(T* p, V v, int n) { vstore_part(p, avx2::V{v}, n); }  // no vmaskmovps
   static V upper_half(V v) { return _mm256_permute2f128_ps(v, v, 0x11); }
   // Lane l of the result = sum of v[l]: two rounds of hadd leave v[0..3] and v[4..7] partial sums
   // in each 128-bit half; adding the halves finishes them.
@@ -97,21 +98,6 @@ inline void transpose8(__m256 r[8]) {
   }
 }
 
-// The first n <= 8 lanes of v to p (no masked store: vmaskmovps is microcoded on AMD cores).
-inline void store_first(float* p, __m256 v, int n) {
-  if (n == 8) return _mm256_storeu_ps(p, v);
-  __m128 x = _mm256_castps256_ps128(v);
-  if (n >= 4) {
-    _mm_storeu_ps(p, x);
-    p += 4, n -= 4, x = _mm256_extractf128_ps(v, 1);
-  }
-  if (n >= 2) {
-    _mm_storel_pi(reinterpret_cast<__m64*>(p), x);
-    p += 2, n -= 2, x = _mm_movehl_ps(x, x);
-  }
-  if (n) _mm_store_ss(p, x);
-}
-
 // dst[k*P + r] = src[r*ld + k] for r < rows, 0 for rows <= r < P; k < kc. P <= 32.
 inline void pack_transposed(float* dst, const float* src, int64_t ld, int64_t rows, int64_t kc,
                             int P) {
@@ -128,7 +114,7 @@ inline void pack_transposed(float* dst, const float* src, int64_t ld, int64_t ro
       }
       transpose8(r);
       float* d = dst + k0 * P + 8 * h;
-      for (int64_t kk = 0; kk < kn; ++kk) store_first(d + kk * P, r[kk], width);
+      for (int64_t kk = 0; kk < kn; ++kk) vstore_part(d + kk * P, V{r[kk]}, width);
     }
   }
 }
