@@ -149,17 +149,17 @@ Run resolve(const WinoGeom& g, const WinoRun& r, Kind kind) {
   return u;
 }
 
-// Input row 2th - ph + i of a segment, channel c, or null outside the plane.
+// Input row 2th - ph + i of tile row th of image n, channel c, or null outside the plane.
 template <class T>
-inline T* in_row(T* x, const WinoGeom& g, const Seg& s, int64_t c, int i) {
-  const int64_t ih = 2 * s.th - g.ph + i;
-  return ih < 0 || ih >= g.H ? nullptr : x + ((s.n * g.C + c) * g.H + ih) * g.W;
+inline T* in_row(T* x, const WinoGeom& g, int64_t n, int64_t th, int64_t c, int i) {
+  const int64_t ih = 2 * th - g.ph + i;
+  return ih < 0 || ih >= g.H ? nullptr : x + ((n * g.C + c) * g.H + ih) * g.W;
 }
-// Output row 2th + i of a segment, channel o, or null past Ho.
+// Output row 2th + i of tile row th of image n, channel o, or null past Ho.
 template <class T>
-inline T* out_row(T* p, const WinoGeom& g, const Seg& s, int64_t o, int i) {
-  const int64_t oh = 2 * s.th + i;
-  return oh >= g.Ho ? nullptr : p + ((s.n * g.O + o) * g.Ho + oh) * g.Wo;
+inline T* out_row(T* p, const WinoGeom& g, int64_t n, int64_t th, int64_t o, int i) {
+  const int64_t oh = 2 * th + i;
+  return oh >= g.Ho ? nullptr : p + ((n * g.O + o) * g.Ho + oh) * g.Wo;
 }
 
 // Calls fn(run, resolved run, channel) for every channel of every run: runs resolved in chunks,
@@ -197,7 +197,7 @@ inline void input_run(float* v, int64_t ld_xi, const float* x, const WinoGeom& g
                  {_mm256_setzero_ps(), _mm256_setzero_ps()}};  // [column offset 0, 2][half]
     for (int k = 0; k < u.nseg; ++k) {
       const Seg& s = u.s[k];
-      const float* row = in_row(x, g, s, c, i);
+      const float* row = in_row(x, g, s.n, s.th, c, i);
       if (!row) continue;
       const float* p = row + s.c0 - 2 * s.first;
       if (c + 2 < g.C) prefetch_span(row + 2 * g.H * g.W + s.c0, 2 * s.len + 2);
@@ -254,11 +254,7 @@ int64_t make_pieces(Piece* out, const WinoRun* runs, int64_t nruns) {
 // plain where it starts inside the piece, blended into y where it reaches an earlier piece.
 inline void output_piece(float* y, const float* m, int64_t ld_xi, float bias, const WinoGeom& g,
                          const Piece& pc, int64_t o) {
-  float* rows[2];
-  for (int i = 0; i < 2; ++i) {
-    const int64_t oh = 2 * pc.th + i;
-    rows[i] = oh < g.Ho ? y + ((pc.n * g.O + o) * g.Ho + oh) * g.Wo : nullptr;
-  }
+  float* const rows[2] = {out_row(y, g, pc.n, pc.th, o, 0), out_row(y, g, pc.n, pc.th, o, 1)};
   const int64_t lo = 2 * pc.a, hi = lo + 2 * pc.len < g.Wo ? lo + 2 * pc.len : g.Wo;
   const V bv = _mm256_set1_ps(bias);
   V q[2][4];  // per output row: the previous 8 tiles' two vectors, then this 8's
@@ -314,7 +310,7 @@ inline void grad_output_run(float* m, int64_t ld_xi, const float* dy, const Wino
     V l[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()};
     for (int k = 0; k < u.nseg; ++k) {
       const Seg& s = u.s[k];
-      const float* row = out_row(dy, g, s, o, i);
+      const float* row = out_row(dy, g, s.n, s.th, o, i);
       if (!row) continue;
       const float* p = row + 2 * s.a - 2 * s.first;
       if (o + 2 < g.O) prefetch_span(row + 2 * g.Ho * g.Wo + 2 * s.a, 2 * s.len);
@@ -359,7 +355,7 @@ inline void grad_input_run(float* dx, const float* v, int64_t ld_xi, const WinoG
     interleave(dd[2], dd[3], b);
     for (int k = 0; k < u.nseg; ++k) {
       const Seg& s = u.s[k];
-      float* p = in_row(dx, g, s, c, i);
+      float* p = in_row(dx, g, s.n, s.th, c, i);
       if (!p) continue;
       V sa[2] = {a[0], a[1]}, sb[2] = {b[0], b[1]};
       if (!u.whole) {  // keep this segment's tiles; -0.0 adds nothing
