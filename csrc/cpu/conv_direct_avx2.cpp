@@ -9,20 +9,13 @@
 #include <cstdint>
 
 #include "cpu/conv_direct_kernel.h"
-#define FASTNN_VEC_NS avx2
+#include "cpu/vec_avx2.h"  // tail_mask, vstore_part; defines FASTNN_VEC_NS for the one below
+
 #include "cpu/conv_direct_taps.h"
 
 namespace fastnn {
 namespace avx2 {
 namespace {
-
-using V = __m256;
-
-// Lanes [0, n) set, n in [0, 8].
-inline __m256i first_lanes(int64_t n) {
-  return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(n)),
-                            _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-}
 
 // off[t] = tap t's offset in a padded plane with rows of Wp floats.
 template <int T>
@@ -36,15 +29,14 @@ inline void tap_offsets(int64_t* off, const ConvDirectGeom& g, int64_t Wp) {
 // patch rows in order from zero and the bias last, as the AVX-512 unit (and the packed GEMM).
 template <int T, int OB, int R>
 void forward_rows(float* yo, const float* data, int64_t Wp, int64_t S, const float* wp,
-                  const V* bias, const ConvDirectGeom& g, int64_t oh) {
+                  const __m256* bias, const ConvDirectGeom& g, int64_t oh) {
   const int64_t chunks = (g.Wo + 7) / 8, plane = g.Ho * g.Wo;
   int64_t off[T];
   tap_offsets<T>(off, g, Wp);
   // Right to left: a store past the row's end writes the first columns of the next row, which are
-  // stored afterwards; only the plane's last vector goes through a buffer (vmaskmovps stores are
-  // microcoded on AMD cores).
+  // stored afterwards; only the plane's last vector is stored in part (vstore_part).
   for (int64_t ow0 = 8 * (chunks - 1); ow0 >= 0; ow0 -= 8) {
-    V acc[R][OB];
+    __m256 acc[R][OB];
     for (int i = 0; i < R; ++i)
       for (int r = 0; r < OB; ++r) acc[i][r] = _mm256_setzero_ps();
     for (int64_t c = 0; c < g.C; ++c) {
@@ -52,10 +44,10 @@ void forward_rows(float* yo, const float* data, int64_t Wp, int64_t S, const flo
       const float* wc = wp + c * T * OB;
 #pragma GCC unroll 9
       for (int t = 0; t < T; ++t) {
-        V xv[R];
+        __m256 xv[R];
         for (int i = 0; i < R; ++i) xv[i] = _mm256_loadu_ps(src + i * Wp + off[t]);
         for (int r = 0; r < OB; ++r) {
-          const V wv = _mm256_broadcast_ss(wc + t * OB + r);
+          const __m256 wv = _mm256_broadcast_ss(wc + t * OB + r);
           for (int i = 0; i < R; ++i) acc[i][r] = _mm256_fmadd_ps(wv, xv[i], acc[i][r]);
         }
       }
@@ -63,15 +55,12 @@ void forward_rows(float* yo, const float* data, int64_t Wp, int64_t S, const flo
     for (int i = 0; i < R; ++i) {
       const int64_t at = (oh + i) * g.Wo + ow0;
       for (int r = 0; r < OB; ++r) {
-        const V v = _mm256_add_ps(acc[i][r], bias[r]);
+        const __m256 v = _mm256_add_ps(acc[i][r], bias[r]);
         float* dst = yo + r * plane + at;
-        if (at + 8 <= plane) {
+        if (at + 8 <= plane)
           _mm256_storeu_ps(dst, v);
-        } else {
-          float buf[8];
-          _mm256_storeu_ps(buf, v);
-          for (int64_t l = 0; l < plane - at; ++l) dst[l] = buf[l];
-        }
+        else
+          vstore_part(dst, V{v}, plane - at);
       }
     }
   }
@@ -85,7 +74,7 @@ void forward_block(float* yo, const PaddedImage& xp, const float* w, const float
   float wp[kConvDirectPatchRows * OB];  // wp[k * OB + r] = w[o0 + r, k]
   for (int64_t k = 0; k < K; ++k)
     for (int r = 0; r < OB; ++r) wp[k * OB + r] = w[(o0 + r) * K + k];
-  V bias[OB];
+  __m256 bias[OB];
   for (int r = 0; r < OB; ++r) bias[r] = b ? _mm256_set1_ps(b[o0 + r]) : _mm256_setzero_ps();
   for (int64_t oh = 0; oh < g.Ho; oh += 2) {
     if (oh + 1 < g.Ho)
@@ -124,13 +113,13 @@ void stream_copy(float* dst, const float* src, int64_t n) {
 // only (a row's last, partial vector: the lanes past it would read the next row's inputs, which
 // may not be finite).
 template <int T, bool M>
-inline void dw_step(V* a, V& s, const float* src, const int64_t* off, const float* d, bool sums,
-                    __m256i m) {
-  const V y = M ? _mm256_maskload_ps(d, m) : _mm256_loadu_ps(d);
+inline void dw_step(__m256* a, __m256& s, const float* src, const int64_t* off, const float* d,
+                    bool sums, __m256i m) {
+  const __m256 y = M ? _mm256_maskload_ps(d, m) : _mm256_loadu_ps(d);
   if (sums) s = _mm256_add_ps(s, y);
 #pragma GCC unroll 9
   for (int t = 0; t < T; ++t) {
-    const V xv = M ? _mm256_maskload_ps(src + off[t], m) : _mm256_loadu_ps(src + off[t]);
+    const __m256 xv = M ? _mm256_maskload_ps(src + off[t], m) : _mm256_loadu_ps(src + off[t]);
     a[t] = _mm256_fmadd_ps(y, xv, a[t]);
   }
 }
@@ -141,13 +130,13 @@ void dw_pass(float* acc, const PaddedImage& xp, const float* dy, const ConvDirec
              int64_t c, bool first, bool with_sums) {
   const bool sums = with_sums && c == 0;
   const int64_t full = g.Wo / 8 * 8, plane = g.Ho * g.Wo;
-  const __m256i m = first_lanes(g.Wo - full);
+  const __m256i m = tail_mask(g.Wo - full);
   int64_t off[T];
   tap_offsets<T>(off, g, xp.Wp);
   // The sum of tap t sits at at[32 t + 16 e], e = o % 2 (the AVX-512 pairs' layout).
   float* at = acc + ((o / 2 * g.C + c) * T) * 32 + o % 2 * 16;
   float* st = acc + ((g.O + 1) / 2 * g.C * T + o / 2) * 32 + o % 2 * 16;
-  V a[T], s;
+  __m256 a[T], s;
 #pragma GCC unroll 9
   for (int t = 0; t < T; ++t) a[t] = first ? _mm256_setzero_ps() : _mm256_loadu_ps(at + 32 * t);
   s = first || !sums ? _mm256_setzero_ps() : _mm256_loadu_ps(st);
@@ -160,7 +149,7 @@ void dw_pass(float* acc, const PaddedImage& xp, const float* dy, const ConvDirec
       dw_step<T, false>(a, s, src + ow0, off, d0 + ow0, sums, m);
     if (full < g.Wo) dw_step<T, true>(a, s, src + full, off, d0 + full, sums, m);
   }
-  const V zero = _mm256_setzero_ps();
+  const __m256 zero = _mm256_setzero_ps();
 #pragma GCC unroll 9
   for (int t = 0; t < T; ++t) {
     _mm256_storeu_ps(at + 32 * t, a[t]);
