@@ -403,6 +403,57 @@ def test_in_place_dot_bits_do_not_depend_on_threads(rng):
         fastnn.set_num_threads(before)
 
 
+def _with_threads(n, fn):
+    before = fastnn.get_num_threads()
+    try:
+        fastnn.set_num_threads(n)
+        return fn()
+    finally:
+        fastnn.set_num_threads(before)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("trans_b", [False, True])
+def test_threads_share_b_in_strips(rng, isa, dtype, trans_b):
+    """Threads pack op(B) once into a buffer they share, a strip of columns at a time when it is
+    wider than the buffer, and take blocks of C's rows from a counter: the result is the
+    reference's, on 2 and 3 threads, and the same bits as on one."""
+    cfg = fastnn._C.gemm_config()[np.dtype(dtype).name]
+    # K so deep that one NR-wide panel fills two threads' share (and three's): strips one panel
+    # wide, three of them, the last one partial.
+    k = 2 * cfg["shared_b_per_thread"] // (np.dtype(dtype).itemsize * cfg["NR"])
+    m = n = 2 * cfg["NR"] + 3
+    a, b = operands(rng, m, k, n, False, trans_b, dtype)
+    out = rng.standard_normal((m, n)).astype(dtype)
+    bias = rng.standard_normal(n).astype(dtype)
+    expected = ref.matmul(a, b, trans_b=trans_b, beta=0.5, out=out, bias=bias)
+
+    def run():
+        got = out.copy()
+        kernels.matmul(a, b, trans_b=trans_b, beta=0.5, out=got, bias=bias)
+        return got
+
+    one = _with_threads(1, run)
+    atol = tol(dtype, k, a, b, 1.0, 0.5, out, bias)
+    np.testing.assert_allclose(one, expected, rtol=0, atol=atol)
+    for nt in (2, 3):
+        np.testing.assert_array_equal(_with_threads(nt, run), one)
+
+
+@pytest.mark.parametrize(
+    "shape", [(1000, 600, 1000), (37, 300, 700), (700, 300, 37), (337, 50, 700)]
+)
+def test_packed_bits_do_not_depend_on_threads(rng, isa, shape):
+    """Row blocks claimed in any order, column shares, any thread count: the same bits."""
+    m, k, n = shape
+    a, b = operands(rng, m, k, n, True, False, np.float32)
+    one = _with_threads(1, lambda: kernels.matmul(a, b, trans_a=True))
+    for nt in (2, 3):
+        np.testing.assert_array_equal(
+            _with_threads(nt, lambda: kernels.matmul(a, b, trans_a=True)), one
+        )
+
+
 # ---- small problems, read in place ----------------------------------------------------------------
 
 # Operands that fit in L2 together and op(B) rows contiguous: no packing, op(A) broadcast in place.

@@ -16,6 +16,7 @@
 // later K blocks accumulate into C. beta == 0 never reads C (BLAS semantics: NaN in `out` is
 // discarded). No fast-math: NaN/inf in A or B propagate.
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -312,22 +313,60 @@ inline double tile_efficiency(int64_t m, int64_t n, int MR, int NR) {
   return double(m) * double(n) / (double(mp) * double(np));
 }
 
+// The problem as the packed loops run it, and the kernel that runs it. Narrow outputs (e.g. a
+// 10-class classifier layer, N = 10 against NR = 32) waste most of the register tile; the
+// transposed problem C^T = op(B)^T op(A)^T fits MR x NR much better. 8-row tiles where they waste
+// clearly less (M = 32: 32 rows against 36; 32 x 784 x 256 ran in 145 us against 162 on one Zen 4
+// core). Each sum runs over k in the same order on either kernel and either orientation, so the
+// bits do not change.
 template <class T>
-void gemm_serial(Problem<T> P, const Kernel<T>& kr_in) {
-  if (P.M <= 0 || P.N <= 0) return;
-  // Narrow outputs (e.g. a 10-class classifier layer, N = 10 against NR = 32) waste most of the
-  // register tile; the transposed problem C^T = op(B)^T op(A)^T fits MR x NR much better.
+struct Oriented {
+  Problem<T> P;
+  const Kernel<T>* kr;
+};
+template <class T>
+Oriented<T> oriented(Problem<T> P, const Kernel<T>& kr_in) {
   if (tile_efficiency(P.N, P.M, kr_in.MR, kr_in.NR) >
       1.25 * tile_efficiency(P.M, P.N, kr_in.MR, kr_in.NR))
     P = transposed(P);
-  // 8-row tiles where they waste clearly less (M = 32: 32 rows against 36; 32 x 784 x 256 ran in
-  // 145 us against 162 on one Zen 4 core). Each sum runs over k in the same order on either
-  // kernel, so the bits do not change.
   const Kernel<T>* k8 = kernel8_for(active_isa(), static_cast<T*>(nullptr));
-  const Kernel<T>& kr = k8 && tile_efficiency(P.M, P.N, k8->MR, k8->NR) >
-                                    1.05 * tile_efficiency(P.M, P.N, kr_in.MR, kr_in.NR)
-                            ? *k8
-                            : kr_in;
+  const bool use8 = k8 && tile_efficiency(P.M, P.N, k8->MR, k8->NR) >
+                              1.05 * tile_efficiency(P.M, P.N, kr_in.MR, kr_in.NR);
+  return {P, use8 ? k8 : &kr_in};
+}
+
+// The two innermost loops: C[i0 : i0+mc, j0 : j0+nc] = beta * C + pa @ pb (+ bias), pa the packed
+// mc x kc block of op(A), pb the packed kc x nc panels of op(B). Full tiles are stored straight
+// from the registers where C's columns are contiguous and the bias a row vector; the rest goes
+// through a tile buffer.
+template <class T>
+void multiply_block(const Problem<T>& P, const Kernel<T>& kr, const T* pa, const T* pb, int64_t kc,
+                    int64_t i0, int64_t mc, int64_t j0, int64_t nc, T beta, const T* bias) {
+  const int MR = kr.MR, NR = kr.NR;
+  const bool fast_c = P.c_cs == 1 && (P.bias == nullptr || (P.bias_rs == 0 && P.bias_cs == 1));
+  alignas(64) T tile[16 * 64];  // MR * NR <= 16 * 64 for every kernel above
+  for (int64_t jr = 0; jr < nc; jr += NR) {
+    const int64_t nr = std::min<int64_t>(NR, nc - jr);
+    const T* pbp = pb + jr * kc;
+    const int64_t j = j0 + jr;
+    for (int64_t ir = 0; ir < mc; ir += MR) {
+      const int64_t mr = std::min<int64_t>(MR, mc - ir);
+      const T* pap = pa + ir * kc;
+      const int64_t i = i0 + ir;
+      if (fast_c && mr == MR && nr == NR) {
+        kr.ukernel(kc, pap, pbp, P.c + i * P.c_rs + j, P.c_rs, P.alpha, beta,
+                   bias ? bias + j : nullptr);
+      } else {
+        kr.ukernel(kc, pap, pbp, tile, NR, T(1), T(0), nullptr);
+        store_tile(P, tile, NR, i, j, mr, nr, beta, bias);
+      }
+    }
+  }
+}
+
+// The five loops on the calling thread, P and kr as `oriented` chose them.
+template <class T>
+void gemm_blocked(const Problem<T>& P, const Kernel<T>& kr) {
   const int MR = kr.MR, NR = kr.NR;
   const int64_t KC = kr.KC, MC = kr.MC, NC = kr.NC;
   const int64_t kc_max = std::min(KC, P.K);
@@ -335,40 +374,27 @@ void gemm_serial(Problem<T> P, const Kernel<T>& kr_in) {
   const int64_t nc_max = std::min(NC, (P.N + NR - 1) / NR * NR);
   T* pa = static_cast<T*>(tls_buffers.get(0, sizeof(T) * mc_max * kc_max));
   T* pb = static_cast<T*>(tls_buffers.get(1, sizeof(T) * nc_max * kc_max));
-  alignas(64) T tile[16 * 64];  // MR * NR <= 16 * 64 for every kernel above
-  const bool fast_c = P.c_cs == 1 && (P.bias == nullptr || (P.bias_rs == 0 && P.bias_cs == 1));
-
   for (int64_t jc = 0; jc < P.N; jc += NC) {
     const int64_t nc = std::min(NC, P.N - jc);
     for (int64_t pc = 0; pc < P.K; pc += KC) {
       const int64_t kc = std::min(KC, P.K - pc);
       const bool first = pc == 0;
-      const T beta = first ? P.beta : T(1);
-      const T* bias = first ? P.bias : nullptr;
       kr.pack_b(pb, P.b + pc * P.b_rs + jc * P.b_cs, P.b_rs, P.b_cs, kc, nc);
       for (int64_t ic = 0; ic < P.M; ic += MC) {
         const int64_t mc = std::min(MC, P.M - ic);
         kr.pack_a(pa, P.a + ic * P.a_rs + pc * P.a_cs, P.a_rs, P.a_cs, mc, kc);
-        for (int64_t jr = 0; jr < nc; jr += NR) {
-          const int64_t nr = std::min<int64_t>(NR, nc - jr);
-          const T* pbp = pb + jr * kc;
-          const int64_t j = jc + jr;
-          for (int64_t ir = 0; ir < mc; ir += MR) {
-            const int64_t mr = std::min<int64_t>(MR, mc - ir);
-            const T* pap = pa + ir * kc;
-            const int64_t i = ic + ir;
-            if (fast_c && mr == MR && nr == NR) {
-              kr.ukernel(kc, pap, pbp, P.c + i * P.c_rs + j, P.c_rs, P.alpha, beta,
-                         bias ? bias + j : nullptr);
-            } else {
-              kr.ukernel(kc, pap, pbp, tile, NR, T(1), T(0), nullptr);
-              store_tile(P, tile, NR, i, j, mr, nr, beta, bias);
-            }
-          }
-        }
+        multiply_block(P, kr, pa, pb, kc, ic, mc, jc, nc, first ? P.beta : T(1),
+                       first ? P.bias : nullptr);
       }
     }
   }
+}
+
+template <class T>
+void gemm_serial(const Problem<T>& P, const Kernel<T>& kr) {
+  if (P.M <= 0 || P.N <= 0) return;
+  const Oriented<T> o = oriented(P, kr);
+  gemm_blocked(o.P, *o.kr);
 }
 
 // K == 0: C = beta * C + bias (no product term).
@@ -386,8 +412,8 @@ void scale_only(T* c, int64_t c_rs, int64_t M, int64_t N, T beta, const T* bias)
 // ---- threading and batching --------------------------------------------------------------------
 
 // Below this many multiply-adds (~4 us on one core) a GEMM runs on the calling thread: a pool
-// round trip costs ~3 us on an idle machine, and each thread packs all of B. An MLP's K = 10
-// backward GEMM (256 x 10 x 256, 655k) took 17.6 us on one thread and 10 us on two.
+// round trip costs ~3 us on an idle machine. An MLP's K = 10 backward GEMM (256 x 10 x 256,
+// 655k) took 17.6 us on one thread and 10 us on two.
 constexpr double kSerialMacs = 384.0 * 1024;
 
 template <class T>
@@ -423,27 +449,101 @@ inline Share tile_share(int64_t n, int64_t tile, int tid, int nt) {
   return {u0 * tile, std::min(n, u1 * tile)};
 }
 
-// Splits one GEMM over nt threads by output rows (each thread packs all of B, a K x N copy, which
-// is small next to its share of the work) or, for short wide outputs, by columns.
+// Columns [j0, j1) of the oriented problem P on the calling thread (short wide outputs: each
+// thread packs its own columns of op(B) and all of the small op(A)).
 template <class T>
-void gemm_split(const Problem<T>& P, const Kernel<T>& kr, int tid, int nt) {
+void gemm_columns(const Problem<T>& P, const Kernel<T>& kr, int64_t j0, int64_t j1) {
   Problem<T> S = P;
-  if (P.M >= P.N) {
-    const auto [i0, i1] = tile_share(P.M, kr.MR, tid, nt);
-    if (i0 >= i1) return;
-    S.M = i1 - i0;
-    S.a = P.a + i0 * P.a_rs;
-    S.c = P.c + i0 * P.c_rs;
-    S.bias = P.bias ? P.bias + i0 * P.bias_rs : nullptr;
-  } else {
-    const auto [j0, j1] = tile_share(P.N, kr.NR, tid, nt);
-    if (j0 >= j1) return;
-    S.N = j1 - j0;
-    S.b = P.b + j0 * P.b_cs;
-    S.c = P.c + j0 * P.c_cs;
-    S.bias = P.bias ? P.bias + j0 * P.bias_cs : nullptr;
+  S.N = j1 - j0;
+  S.b = P.b + j0 * P.b_cs;
+  S.c = P.c + j0 * P.c_cs;
+  S.bias = P.bias ? P.bias + j0 * P.bias_cs : nullptr;
+  gemm_blocked(S, kr);
+}
+
+// The most bytes of packed op(B) that threads share at once, per thread: a quarter of a core's
+// share of the L3, at least 1 MiB. Each row block sweeps all of it, so it must stay in the L3;
+// wider problems run in strips of columns.
+inline int64_t shared_b_per_thread() {
+  const int64_t l3 = cache_sizes().l3;
+  return std::max<int64_t>(int64_t(1) << 20, l3 / 4);
+}
+
+// One GEMM on up to `threads` threads, by rows of C. Cutting the rows into one fixed share per
+// thread would have every thread pack all of op(B), and leave all threads waiting for the slowest
+// (on a shared machine one core is often slowed by another process). Instead, for each strip of
+// columns, the threads first pack op(B) together into one buffer they all read, then take blocks
+// of rows of C one at a time from a counter until none is left, each packing its block of op(A).
+// Every element of C is still one micro-kernel's sum over the K blocks in order, so the result
+// has the same bits on any number of threads.
+template <class T>
+void gemm_rows_shared_b(const Problem<T>& P, const Kernel<T>& kr, int threads) {
+  const int MR = kr.MR, NR = kr.NR;
+  const int64_t KC = kr.KC, k_blocks = (P.K + KC - 1) / KC;
+  const int64_t kc_max = std::min(KC, P.K);
+  const int64_t tiles = (P.M + MR - 1) / MR, tiles_per_mc = kr.MC / MR;
+  const int64_t n_panels = (P.N + NR - 1) / NR;
+  const int64_t strip_panels = std::clamp<int64_t>(
+      shared_b_per_thread() * threads / (int64_t(sizeof(T)) * P.K * NR), 1, n_panels);
+  T* pb = static_cast<T*>(tls_buffers.get(1, sizeof(T) * strip_panels * NR * P.K));
+
+  for (int64_t s0 = 0; s0 < n_panels; s0 += strip_panels) {
+    const int64_t j0 = s0 * NR, j1 = std::min(P.N, (s0 + strip_panels) * NR);
+    const int64_t width = j1 - j0, panels = (width + NR - 1) / NR;
+    // The strip packed as gemm_blocked packs one block: K block pc at pb + pc * panels * NR.
+    auto pack = [&](int64_t blk, int64_t p0, int64_t p1) {
+      const int64_t pc = blk * KC, kc = std::min(KC, P.K - pc);
+      kr.pack_b(pb + pc * panels * NR + p0 * NR * kc, P.b + pc * P.b_rs + (j0 + p0 * NR) * P.b_cs,
+                P.b_rs, P.b_cs, kc, std::min(width, p1 * NR) - p0 * NR);
+    };
+    auto multiply = [&](int64_t i0, int64_t i1) {
+      T* pa = static_cast<T*>(tls_buffers.get(0, sizeof(T) * (i1 - i0 + MR) * kc_max));
+      for (int64_t pc = 0; pc < P.K; pc += KC) {
+        const int64_t kc = std::min(KC, P.K - pc);
+        kr.pack_a(pa, P.a + i0 * P.a_rs + pc * P.a_cs, P.a_rs, P.a_cs, i1 - i0, kc);
+        multiply_block(P, kr, pa, pb + pc * panels * NR, kc, i0, i1 - i0, j0, width,
+                       pc == 0 ? P.beta : T(1), pc == 0 ? P.bias : nullptr);
+      }
+    };
+    std::atomic<int64_t> next{0}, packed{0};
+    parallel_run(threads, [&](int, int nt) {
+      // Work items in claim order: `packs` pieces of packing (a K block's run of panels), then
+      // `blocks` row blocks of at most MC rows, at least 2 per thread, a multiple of nt so that
+      // on a quiet machine every thread does the same work (where there are the tiles).
+      const int64_t pieces = std::min<int64_t>(panels, 2 * nt), packs = k_blocks * pieces;
+      const int64_t min_blocks =
+          std::max<int64_t>((tiles + tiles_per_mc - 1) / tiles_per_mc, 2 * nt);
+      const int64_t blocks = std::min(tiles, (min_blocks + nt - 1) / nt * nt);
+      for (int64_t u = next.fetch_add(1); u < packs + blocks; u = next.fetch_add(1)) {
+        if (u < packs) {
+          const int64_t piece = u % pieces;
+          pack(u / pieces, panels * piece / pieces, panels * (piece + 1) / pieces);
+          packed.fetch_add(1, std::memory_order_release);
+          continue;
+        }
+        // Every piece is claimed by now, each by a thread that is running it.
+        while (packed.load(std::memory_order_acquire) < packs) __builtin_ia32_pause();
+        const int64_t b = u - packs;
+        multiply(tiles * b / blocks * MR, std::min(P.M, tiles * (b + 1) / blocks * MR));
+      }
+    });
   }
-  gemm_serial(S, kr);
+}
+
+// One GEMM on more than one thread: by rows of C, or by columns for a short wide C.
+template <class T>
+void gemm_threaded(const Problem<T>& P, const Kernel<T>& kr_in, int threads) {
+  if (P.M <= 0 || P.N <= 0) return;
+  const Oriented<T> o = oriented(P, kr_in);
+  const Problem<T>& Q = o.P;
+  const Kernel<T>& kr = *o.kr;
+  // By rows where C is tall, or has rows enough for MC-row blocks on every thread; else by
+  // columns, where each thread's B is its own and only the short A is packed twice.
+  if (Q.M >= Q.N || Q.M >= 2 * threads * kr.MC) return gemm_rows_shared_b(Q, kr, threads);
+  parallel_run(threads, [&](int tid, int nt) {
+    const auto [j0, j1] = tile_share(Q.N, kr.NR, tid, nt);
+    if (j0 < j1) gemm_columns(Q, kr, j0, j1);
+  });
 }
 
 // ---- skinny GEMMs: min(M, N) <= 16, the big operand read in place ----------------------------
@@ -635,7 +735,7 @@ template <class T>
 void gemm_one(const Problem<T>& P, const Kernel<T>& kr, int threads) {
   if (gemm_skinny(P, threads)) return;
   if (threads <= 1) return gemm_serial(P, kr);
-  parallel_run(threads, [&](int tid, int nt) { gemm_split(P, kr, tid, nt); });
+  gemm_threaded(P, kr, threads);
 }
 
 template <class T>
@@ -693,18 +793,19 @@ void matmul_cpu(double* c, const double* a, const double* b, const double* bias,
 GemmBlocking gemm_blocking(bool f32) {
   if (f32) {
     const Kernel<float>& k = kernel_for(active_isa(), static_cast<float*>(nullptr));
-    return {k.MR, k.NR, k.KC, k.MC, k.NC};
+    return {k.MR, k.NR, k.KC, k.MC, k.NC, shared_b_per_thread()};
   }
   const Kernel<double>& k = kernel_for(active_isa(), static_cast<double*>(nullptr));
-  return {k.MR, k.NR, k.KC, k.MC, k.NC};
+  return {k.MR, k.NR, k.KC, k.MC, k.NC, shared_b_per_thread()};
 }
 
 // ---- a pre-packed B (cpu/matmul_packed.h) ------------------------------------------------------
 
-// Layout: the K block starting at pc (KC deep, the last one shorter) is at data + pc * Np_, and
-// holds the Np_ / NR panels of that block one after the other, kc x NR each: exactly what
-// gemm_serial's pack_b writes for one (jc, pc) block, for all columns at once. The micro-kernel
-// then sees the same panels in the same K order as matmul_cpu's, so the results are the same.
+// Layout: the K block starting at pc (KC deep, the last one shorter) is at data + pc
+// * Np_, and holds the Np_ / NR panels of that block one after the other, kc x NR each: exactly
+// what gemm_serial's pack_b writes for one (jc, pc) block, for all columns at once. The
+// micro-kernel then sees the same panels in the same K order as matmul_cpu's, so the results are
+// the same.
 template <class T>
 void PackedB<T>::pack(const T* b, int64_t rs, int64_t cs, int64_t K, int64_t N) {
   const Kernel<T>& kr = kernel_for(active_isa(), static_cast<T*>(nullptr));
@@ -717,8 +818,9 @@ void PackedB<T>::pack(const T* b, int64_t rs, int64_t cs, int64_t K, int64_t N) 
     cap_ = data_ ? bytes : 0;
     if (!data_) throw std::bad_alloc();
   }
-  for (int64_t pc = 0; pc < K; pc += kr.KC)
-    kr.pack_b(data_.get() + pc * Np_, b + pc * rs, rs, cs, std::min(kr.KC, K - pc), N);
+  const int64_t KC = kr.KC;
+  for (int64_t pc = 0; pc < K; pc += KC)
+    kr.pack_b(data_.get() + pc * Np_, b + pc * rs, rs, cs, std::min(KC, K - pc), N);
 }
 
 // Columns [j0, j1) (j0 a multiple of NR) on the calling thread: gemm_serial's loops without the
@@ -727,7 +829,7 @@ template <class T>
 void PackedB<T>::gemm_cols(T* c, int64_t ldc, const T* a, int64_t a_rs, int64_t a_cs, int64_t M,
                            T beta, const T* bias, int64_t j0, int64_t j1) const {
   const Kernel<T>& kr = *static_cast<const Kernel<T>*>(kernel_);
-  const int MR = kr.MR, NR = kr.NR;
+  const int MR = kr.MR;
   if (K_ <= 0) {
     for (int64_t i = 0; i < M; ++i)
       for (int64_t j = j0; j < j1; ++j) {
@@ -736,37 +838,19 @@ void PackedB<T>::gemm_cols(T* c, int64_t ldc, const T* a, int64_t a_rs, int64_t 
       }
     return;
   }
-  const int64_t mc_max = std::min(kr.MC, (M + MR - 1) / MR * MR);
-  T* pa = static_cast<T*>(tls_buffers.get(0, sizeof(T) * mc_max * std::min(kr.KC, K_)));
-  alignas(64) T tile[16 * 64];
-  for (int64_t pc = 0; pc < K_; pc += kr.KC) {
-    const int64_t kc = std::min(kr.KC, K_ - pc);
-    const T bt = pc == 0 ? beta : T(1);
-    const T* bs = pc == 0 ? bias : nullptr;
-    const T* pb = data_.get() + pc * Np_;
-    for (int64_t ic = 0; ic < M; ic += kr.MC) {
-      const int64_t mc = std::min(kr.MC, M - ic);
+  const int64_t KC = kr.KC, MC = kr.MC;
+  const int64_t mc_max = std::min(MC, (M + MR - 1) / MR * MR);
+  T* pa = static_cast<T*>(tls_buffers.get(0, sizeof(T) * mc_max * std::min(KC, K_)));
+  Problem<T> P{};
+  P.M = M, P.N = N_, P.K = K_, P.c = c, P.c_rs = ldc, P.c_cs = 1, P.bias = bias;
+  P.bias_rs = 0, P.bias_cs = 1, P.alpha = T(1);
+  for (int64_t pc = 0; pc < K_; pc += KC) {
+    const int64_t kc = std::min(KC, K_ - pc);
+    for (int64_t ic = 0; ic < M; ic += MC) {
+      const int64_t mc = std::min(MC, M - ic);
       kr.pack_a(pa, a + ic * a_rs + pc * a_cs, a_rs, a_cs, mc, kc);
-      for (int64_t j = j0; j < j1; j += NR) {
-        const int64_t nr = std::min<int64_t>(NR, j1 - j);
-        const T* pbp = pb + j * kc;
-        for (int64_t ir = 0; ir < mc; ir += MR) {
-          const int64_t mr = std::min<int64_t>(MR, mc - ir);
-          T* ct = c + (ic + ir) * ldc + j;
-          if (mr == MR && nr == NR) {
-            kr.ukernel(kc, pa + ir * kc, pbp, ct, ldc, T(1), bt, bs ? bs + j : nullptr);
-            continue;
-          }
-          kr.ukernel(kc, pa + ir * kc, pbp, tile, NR, T(1), T(0), nullptr);
-          for (int64_t i = 0; i < mr; ++i)
-            for (int64_t jj = 0; jj < nr; ++jj) {
-              T v = tile[i * NR + jj];
-              if (bt != T(0)) v += bt * ct[i * ldc + jj];
-              if (bs) v += bs[j + jj];
-              ct[i * ldc + jj] = v;
-            }
-        }
-      }
+      multiply_block(P, kr, pa, data_.get() + pc * Np_ + j0 * kc, kc, ic, mc, j0, j1 - j0,
+                     pc == 0 ? beta : T(1), pc == 0 ? bias : nullptr);
     }
   }
 }
