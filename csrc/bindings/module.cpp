@@ -16,6 +16,7 @@ void register_conv(py::module_& m);
 void register_normalization(py::module_& m);
 void register_rnn(py::module_& m);
 void register_clip_grad(py::module_& m);
+void register_reductions(py::module_& m);
 void register_embedding(py::module_& m);
 void register_matmul_packed(py::module_& m);
 void register_dropout(py::module_& m);
@@ -37,6 +38,7 @@ PYBIND11_MODULE(_C, m) {
   fastnn::bind::register_normalization(m);
   fastnn::bind::register_rnn(m);
   fastnn::bind::register_clip_grad(m);
+  fastnn::bind::register_reductions(m);
   fastnn::bind::register_embedding(m);
   fastnn::bind::register_matmul_packed(m);
   fastnn::bind::register_dropout(m);

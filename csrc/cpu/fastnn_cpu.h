@@ -129,6 +129,12 @@ double grad_norm_cpu(const double* const* xs, const int64_t* numels, int64_t n_t
 void grad_scale_cpu(float* const* xs, const int64_t* numels, int64_t n_tensors, float factor);
 void grad_scale_cpu(double* const* xs, const int64_t* numels, int64_t n_tensors, double factor);
 
+// ---- sum over rows (cpu/sum_rows.cpp) -----------------------------------------------------------
+// out[c] = sum over r < rows of x[r * cols + c]; rows == 0 gives zeros. Chunks of rows summed in
+// T, the chunk sums in double; the result does not depend on the thread count.
+void sum_rows_cpu(const float* x, int64_t rows, int64_t cols, float* out);
+void sum_rows_cpu(const double* x, int64_t rows, int64_t cols, double* out);
+
 // ---- optimizer steps --------------------------------------------------------------------------
 // Fused multi-tensor updates, torch.optim semantics (csrc/optim_math.h has the formulas).
 // Each step updates a list of n_tensors tensors in place: tensor i has numels[i] contiguous

@@ -324,6 +324,10 @@ def radam_step(
 def grad_norm(tensors: _Arrays[_F], norm_type: _Float = 2.0) -> float: ...
 def grad_scale_(tensors: _Arrays[_F], factor: _Float) -> None: ...
 
+# ---- sums over leading dimensions for the CPU backend (csrc/bindings/reductions.cpp) ----
+
+def sum_rows(x: npt.NDArray[_F]) -> npt.NDArray[_F]: ...
+
 # ---- convolution and pooling on NCHW arrays (csrc/bindings/conv.cpp) ----
 
 def im2col(

@@ -1,6 +1,6 @@
 """The CPU backend: storage is a numpy array. numpy does the non-hot ops (element-wise
-arithmetic with broadcasting, reshapes, indexing, reductions); matmul, activations and the
-fused losses call fastnn.kernels.
+arithmetic with broadcasting, reshapes, indexing, most reductions); matmul, activations, the
+fused losses and sums over leading dimensions (bias gradients) call the C++ kernels.
 
 Every function takes and returns numpy arrays (never numpy scalars: see ``wrap``).
 """
@@ -191,7 +191,28 @@ cos = np.cos
 # ---- reductions --------------------------------------------------------------------------------
 
 
+_ROW_SUM_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _leading_axes(axis, ndim):
+    """k when ``axis`` names exactly the first k < ndim axes (0, or (0, ..., k-1)), else 0."""
+    if axis.__class__ is int:
+        return 1 if ndim > 1 and axis in (0, -ndim) else 0
+    if axis.__class__ is tuple and axis:
+        k = len(axis)
+        if k < ndim and sorted(ax % ndim for ax in axis) == list(range(k)):
+            return k
+    return 0
+
+
 def sum(a, axis=None, keepdims=False, dtype=None):
+    # Over the leading dimensions of a float array (a bias gradient): one kernel call, several
+    # times faster than numpy's row-by-row reduction on narrow rows.
+    k = _leading_axes(axis, a.ndim) if axis is not None and dtype is None else 0
+    if k and a.dtype in _ROW_SUM_DTYPES and a.flags.c_contiguous and a.size:
+        rest = a.shape[k:]
+        out = kernels.sum_rows(a.reshape(a.size // math.prod(rest), -1))
+        return out.reshape((1,) * k + rest if keepdims else rest)
     return np.asarray(np.sum(a, axis=axis, keepdims=keepdims, dtype=dtype))
 
 
@@ -231,7 +252,7 @@ def sum_to_shape(g, shape):
     axes = tuple(range(lead)) + tuple(
         i + lead for i, n in enumerate(shape) if n == 1 and g.shape[i + lead] != 1
     )
-    out = g.sum(axis=axes, keepdims=True) if axes else g
+    out = sum(g, axis=axes, keepdims=True) if axes else g
     return np.asarray(out.reshape(shape))
 
 

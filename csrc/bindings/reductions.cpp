@@ -1,0 +1,42 @@
+// Binding of sum_rows (cpu/sum_rows.cpp), the CPU backend's sum over the leading dimensions.
+#include "bindings/common.h"
+#include "cpu/fastnn_cpu.h"
+
+namespace py = pybind11;
+
+namespace fastnn::bind {
+namespace {
+
+template <class T>
+py::array sum_rows_typed(const py::array& x) {
+  const int64_t rows = x.shape(0), cols = x.shape(1);
+  py::array_t<T> out(cols);
+  const T* xp = static_cast<const T*>(x.data());
+  T* op = out.mutable_data();
+  {
+    py::gil_scoped_release release;
+    sum_rows_cpu(xp, rows, cols, op);
+  }
+  return std::move(out);
+}
+
+py::array sum_rows(const py::object& obj) {
+  const char* fn = "sum_rows";
+  py::array x = as_array(obj, fn, "x");
+  const DType dt = float_dtype(x, fn, "x");
+  check_ndim(x, {2}, fn, "x");
+  check_contiguous(x, fn, "x");
+  return dt == DType::f32 ? sum_rows_typed<float>(x) : sum_rows_typed<double>(x);
+}
+
+}  // namespace
+
+void register_reductions(py::module_& m) {
+  m.def("sum_rows", &sum_rows, py::arg("x"),
+        R"(The sum of the rows of x: out[c] = x[:, c].sum(), a new (cols,) array of x's dtype.
+
+x: a 2-D C-contiguous float32 or float64 array (zero rows give zeros). Rows are added in chunks
+in x's dtype, the chunk sums in double; the result does not depend on the thread count.)");
+}
+
+}  // namespace fastnn::bind
