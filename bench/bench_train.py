@@ -184,7 +184,7 @@ def run(quick=False):
     table = Table(
         "Training epoch time: fastnn vs PyTorch (CPU)",
         ["model", "batch", "loop", "fastnn s/epoch", "torch s/epoch", "fastnn/torch", "target"],
-        note=f"{n} {source} samples per epoch; median of {rounds} epochs per library, interleaved; "
+        note=f"{n} {source} samples per epoch; median of {rounds} epochs per library, in turns; "
         "'steps' = identical loop over pre-made batches, 'DataLoader' = each library's loader.",
     )
     order = np.random.default_rng(1).permutation(n)
@@ -197,12 +197,14 @@ def run(quick=False):
             if torch is not None:
                 tb = [(torch.from_numpy(x[i]), torch.from_numpy(y[i])) for i in idx]
                 tm = _torch_model(torch, kind)
-            f_times, t_times = [], []
-            for _ in range(rounds):
-                f_times.append(_epoch_seconds(fastnn, fm, fb, 0.1))
-                if torch is not None:
-                    t_times.append(_epoch_seconds(torch, tm, tb, 0.1))
-            f, t = float(np.median(f_times)), (float(np.median(t_times)) if t_times else None)
+            epochs = {"fastnn": lambda: _epoch_seconds(fastnn, fm, fb, 0.1)}
+            if torch is not None:
+                epochs["torch"] = lambda: _epoch_seconds(torch, tm, tb, 0.1)
+            # In turns, each after a pause (the other library's workers asleep); an epoch's
+            # thousands of steps are their own warm-up.
+            times = compare(epochs, rounds=rounds, calls=1, warmup=0)
+            f = times["fastnn"][0]
+            t = times["torch"][0] if torch is not None else None
             table.add(
                 model=kind,
                 batch=batch,
