@@ -801,11 +801,10 @@ GemmBlocking gemm_blocking(bool f32) {
 
 // ---- a pre-packed B (cpu/matmul_packed.h) ------------------------------------------------------
 
-// Layout: the K block starting at pc (KC deep, the last one shorter) is at data + pc
-// * Np_, and holds the Np_ / NR panels of that block one after the other, kc x NR each: exactly
-// what gemm_serial's pack_b writes for one (jc, pc) block, for all columns at once. The
-// micro-kernel then sees the same panels in the same K order as matmul_cpu's, so the results are
-// the same.
+// Layout: the K block starting at pc (KC deep, the last one shorter) is at data + pc * Np_, and
+// holds the Np_ / NR panels of that block one after the other, kc x NR each: exactly what
+// gemm_blocked's pack_b writes for one (jc, pc) block, for all columns at once. The micro-kernel
+// then sees the same panels in the same K order as matmul_cpu's, so the results are the same.
 template <class T>
 void PackedB<T>::pack(const T* b, int64_t rs, int64_t cs, int64_t K, int64_t N) {
   const Kernel<T>& kr = kernel_for(active_isa(), static_cast<T*>(nullptr));
@@ -818,12 +817,11 @@ void PackedB<T>::pack(const T* b, int64_t rs, int64_t cs, int64_t K, int64_t N) 
     cap_ = data_ ? bytes : 0;
     if (!data_) throw std::bad_alloc();
   }
-  const int64_t KC = kr.KC;
-  for (int64_t pc = 0; pc < K; pc += KC)
-    kr.pack_b(data_.get() + pc * Np_, b + pc * rs, rs, cs, std::min(KC, K - pc), N);
+  for (int64_t pc = 0; pc < K; pc += kr.KC)
+    kr.pack_b(data_.get() + pc * Np_, b + pc * rs, rs, cs, std::min(kr.KC, K - pc), N);
 }
 
-// Columns [j0, j1) (j0 a multiple of NR) on the calling thread: gemm_serial's loops without the
+// Columns [j0, j1) (j0 a multiple of NR) on the calling thread: gemm_blocked's loops without the
 // packing of B.
 template <class T>
 void PackedB<T>::gemm_cols(T* c, int64_t ldc, const T* a, int64_t a_rs, int64_t a_cs, int64_t M,

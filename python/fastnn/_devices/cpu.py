@@ -217,7 +217,7 @@ def sum(a, axis=None, keepdims=False, dtype=None):
     k = _leading_axes(axis, a.ndim) if axis is not None and dtype is None else 0
     if k and a.dtype in _ROW_SUM_DTYPES and a.flags.c_contiguous and a.size:
         rest = a.shape[k:]
-        out = kernels.sum_rows(a.reshape(a.size // math.prod(rest), -1))
+        out = kernels.sum_rows(a.reshape(math.prod(a.shape[:k]), -1))
         return out.reshape((1,) * k + rest if keepdims else rest)
     return np.asarray(np.sum(a, axis=axis, keepdims=keepdims, dtype=dtype))
 
