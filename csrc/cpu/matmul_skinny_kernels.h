@@ -107,13 +107,16 @@ inline __attribute__((always_inline)) void in_register(V& v) {
 
 // acc[r][c] = the dot product over k < K of row r of A (at ar[r], contiguous) with column c
 // of B, whose W lanes from k are load_b(c, k) (W-aligned k) and, in the K tail, load_b_tail(c, k,
-// n) (lanes past n zero). A's lanes past K load as zero too.
+// n) (lanes past n zero). A's lanes past K load as zero too. ahead != 0: each cache line of
+// the rows is paired with a prefetch of the line `ahead` elements further on.
 template <class S, int R, int J, class LoadB, class LoadBTail>
 inline __attribute__((always_inline)) void dot_sums(typename S::V (&acc)[R][J],
                                                     const typename S::T* const (&ar)[R], int64_t K,
-                                                    LoadB load_b, LoadBTail load_b_tail) {
+                                                    LoadB load_b, LoadBTail load_b_tail,
+                                                    int64_t ahead = 0) {
   using V = typename S::V;
   constexpr int W = S::W;
+  constexpr int64_t kLine = 64 / sizeof(typename S::T);
 #pragma GCC unroll 8
   for (int r = 0; r < R; ++r)
 #pragma GCC unroll 16
@@ -123,6 +126,9 @@ inline __attribute__((always_inline)) void dot_sums(typename S::V (&acc)[R][J],
     V av[R];
 #pragma GCC unroll 8
     for (int r = 0; r < R; ++r) av[r] = S::load(ar[r] + k);
+    if (ahead && (k & (kLine - 1)) == 0)
+#pragma GCC unroll 8
+      for (int r = 0; r < R; ++r) __builtin_prefetch(ar[r] + ahead + k);
 #pragma GCC unroll 16
     for (int c = 0; c < J; ++c) {
       V bv = load_b(c, k);
@@ -157,7 +163,8 @@ inline __attribute__((always_inline)) void dot_block(const GemmProblem<typename 
   for (int r = 0; r < R; ++r) ar[r] = p.a + (i + r) * p.a_rs;
   // The packed B holds W lanes of each of the J columns per W values of k (zero past K).
   auto load_b = [bp](int c, int64_t k) { return S::load(bp + k * J + c * W); };
-  dot_sums<S, R, J>(acc, ar, p.K, load_b, [&](int c, int64_t k, int) { return load_b(c, k); });
+  dot_sums<S, R, J>(
+      acc, ar, p.K, load_b, [&](int c, int64_t k, int) { return load_b(c, k); }, p.a_ahead);
 #pragma GCC unroll 8
   for (int r = 0; r < R; ++r) {
 #pragma GCC unroll 2
