@@ -618,16 +618,21 @@ void skinny_dot(const Problem<T>& P, const SkinnyKernels<T>& sk, int threads) {
       }
     }
   }
-  // Only the first chunk prefetches: the second finds the tile's rows in cache (prefetching them
-  // again made the product 5-10 % slower).
-  Problem<T> first = P;
+  // The first chunk's pass prefetches the rows just ahead; the second chunk finds the tile's rows
+  // in cache, so its pass prefetches the next tile's: memory stays busy during both. Measured
+  // against prefetching in the first pass only: a cold X 10 % faster, a cached one 5 % slower.
   const int64_t row_bytes = std::max<int64_t>(1, P.K * int64_t(sizeof(T)));
-  first.a_ahead = P.a_rs * std::max<int64_t>(2, (kDotAheadBytes + row_bytes - 1) / row_bytes);
+  const int64_t near = P.a_rs * std::max<int64_t>(2, (kDotAheadBytes + row_bytes - 1) / row_bytes);
   auto rows = [&](int64_t i0, int64_t i1) {
-    if (n0 == P.N) return sk.dot(first, bp, i0, i1);
+    if (n0 == P.N) {
+      Problem<T> S = P;
+      S.a_ahead = near;
+      return sk.dot(S, bp, i0, i1);
+    }
     for (int64_t t = i0; t < i1; t += kSkinnyRowTile)
       for (int64_t j0 = 0; j0 < P.N; j0 += n0) {
-        Problem<T> S = j0 == 0 ? first : P;
+        Problem<T> S = P;
+        S.a_ahead = j0 == 0 ? near : kSkinnyRowTile * P.a_rs;
         S.N = std::min(n0, P.N - j0);
         S.c = P.c + j0 * P.c_cs;
         S.bias = P.bias ? P.bias + j0 * P.bias_cs : nullptr;
