@@ -32,6 +32,10 @@ void gemm_ukernel_f64_avx2(int64_t kc, const double* pa, const double* pb, doubl
 // As gemm_pack_transposed_f32_avx512, 8 x 8 blocks at a time.
 void gemm_pack_transposed_f32_avx2(float* dst, const float* src, int64_t ld, int64_t rows,
                                    int64_t kc, int P);
+// The same, also prefetching the next P rows (from src + P*ld) as it goes: for the packed A,
+// whose next micro-panel follows in memory (see matmul.cpp's kF32Avx2).
+void gemm_pack_transposed_ahead_f32_avx2(float* dst, const float* src, int64_t ld, int64_t rows,
+                                         int64_t kc, int P);
 
 // Whether the n x m transpose of an m x n product pads fewer elements of MR x NR register tiles
 // than the product itself (the choice of which side takes the tile's rows).

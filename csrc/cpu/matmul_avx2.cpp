@@ -99,6 +99,8 @@ inline void transpose8(__m256 r[8]) {
 }
 
 // dst[k*P + r] = src[r*ld + k] for r < rows, 0 for rows <= r < P; k < kc. P <= 32.
+// kAhead: each line read is paired with a prefetch of the same line P rows further down.
+template <bool kAhead>
 inline void pack_transposed(float* dst, const float* src, int64_t ld, int64_t rows, int64_t kc,
                             int P) {
   for (int h = 0; h * 8 < P; ++h) {
@@ -106,6 +108,8 @@ inline void pack_transposed(float* dst, const float* src, int64_t ld, int64_t ro
     for (int64_t k0 = 0; k0 < kc; k0 += 8) {
       const int64_t kn = kc - k0 < 8 ? kc - k0 : 8;
       const __m256i load_mask = F32::mask(static_cast<int>(kn));
+      if (kAhead && (k0 & 15) == 0)
+        for (int i = 0; i < width; ++i) __builtin_prefetch(src + (P + 8 * h + i) * ld + k0);
       __m256 r[8];
       for (int i = 0; i < 8; ++i) {
         const int64_t row = 8 * h + i;
@@ -132,7 +136,12 @@ void gemm_ukernel_f32_avx2(int64_t kc, const float* pa, const float* pb, float* 
 
 void gemm_pack_transposed_f32_avx2(float* dst, const float* src, int64_t ld, int64_t rows,
                                    int64_t kc, int P) {
-  avx2::pack_transposed(dst, src, ld, rows, kc, P);
+  avx2::pack_transposed<false>(dst, src, ld, rows, kc, P);
+}
+
+void gemm_pack_transposed_ahead_f32_avx2(float* dst, const float* src, int64_t ld, int64_t rows,
+                                         int64_t kc, int P) {
+  avx2::pack_transposed<true>(dst, src, ld, rows, kc, P);
 }
 
 void gemm_ukernel_f64_avx2(int64_t kc, const double* pa, const double* pb, double* c, int64_t ldc,
