@@ -32,19 +32,15 @@ inline void vdeinterleave_part(const float* p, int64_t n, V& even, V& odd) {
   even.v = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(e), _MM_SHUFFLE(3, 1, 2, 0)));
   odd.v = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(o), _MM_SHUFFLE(3, 1, 2, 0)));
 }
-// The first 2n < 2W floats through a buffer and memcpy: AVX2's masked store (vmaskmovps) is
-// microcoded on AMD cores, and planes narrower than a vector (a 14x14 map has 7 outputs a row)
-// store a partial row every row; this made the backward about twice as fast there.
+// The first 2n < 2W floats, stored by vstore_part in 128/64/32-bit pieces: AVX2's masked store
+// (vmaskmovps) is microcoded on AMD cores, and planes narrower than a vector (a 14x14 map has
+// 7 outputs a row) store a partial row every row: with it the backward ran half as fast there.
 inline void vinterleave_store_part(float* p, int64_t n, V even, V odd) {
-  float buf[2 * W];
-  vinterleave_store(buf, even, odd);
-  memcpy(p, buf, static_cast<size_t>(2 * n) * sizeof(float));
+  const __m256 lo = _mm256_unpacklo_ps(even.v, odd.v), hi = _mm256_unpackhi_ps(even.v, odd.v);
+  vstore_part(p, V{_mm256_permute2f128_ps(lo, hi, 0x20)}, 2 * n < 8 ? 2 * n : 8);
+  if (2 * n > 8) vstore_part(p + 8, V{_mm256_permute2f128_ps(lo, hi, 0x31)}, 2 * n - 8);
 }
-inline void vstore_first(float* p, V a, int64_t n) {
-  float buf[W];
-  vstore(buf, a);
-  memcpy(p, buf, static_cast<size_t>(n) * sizeof(float));
-}
+inline void vstore_first(float* p, V a, int64_t n) { vstore_part(p, a, n); }
 // The first n <= W lanes of k (window codes 0..3 as floats) as bytes.
 inline void vstore_codes(uint8_t* p, V k, int64_t n) {
   float lanes[W];
@@ -62,7 +58,7 @@ inline V vload_codes(const uint8_t* p, int64_t n, bool& bad) {
 }
 inline M mor(M a, M b) { return _mm256_or_ps(a, b); }
 // Partial rows on whole vectors where that stays in the plane (pool_simd.h): the partial forms
-// above go through buffers, memcpy and scalar loops, since masked stores are microcoded on AMD.
+// above are split stores, memcpy and scalar loops, since masked stores are microcoded on AMD.
 constexpr bool kWholeTail = true;
 
 }  // namespace
