@@ -17,11 +17,18 @@ inline void vdeinterleave(const float* p, V& even, V& odd) {
   even.v = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(e), _MM_SHUFFLE(3, 1, 2, 0)));
   odd.v = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(o), _MM_SHUFFLE(3, 1, 2, 0)));
 }
+// first = even[0], odd[0], ..., even[3], odd[3]; second the same from lane 4.
+inline void interleave(V even, V odd, V& first, V& second) {
+  const __m256 lo = _mm256_unpacklo_ps(even.v, odd.v), hi = _mm256_unpackhi_ps(even.v, odd.v);
+  first.v = _mm256_permute2f128_ps(lo, hi, 0x20);
+  second.v = _mm256_permute2f128_ps(lo, hi, 0x31);
+}
 // p[2i] = even[i], p[2i+1] = odd[i].
 inline void vinterleave_store(float* p, V even, V odd) {
-  const __m256 lo = _mm256_unpacklo_ps(even.v, odd.v), hi = _mm256_unpackhi_ps(even.v, odd.v);
-  _mm256_storeu_ps(p, _mm256_permute2f128_ps(lo, hi, 0x20));
-  _mm256_storeu_ps(p + 8, _mm256_permute2f128_ps(lo, hi, 0x31));
+  V first, second;
+  interleave(even, odd, first, second);
+  vstore(p, first);
+  vstore(p + 8, second);
 }
 // The same for the first n < W outputs (2n floats): lanes past them read and write nothing.
 inline void vdeinterleave_part(const float* p, int64_t n, V& even, V& odd) {
@@ -36,9 +43,10 @@ inline void vdeinterleave_part(const float* p, int64_t n, V& even, V& odd) {
 // (vmaskmovps) is microcoded on AMD cores, and planes narrower than a vector (a 14x14 map has
 // 7 outputs a row) store a partial row every row: with it the backward ran half as fast there.
 inline void vinterleave_store_part(float* p, int64_t n, V even, V odd) {
-  const __m256 lo = _mm256_unpacklo_ps(even.v, odd.v), hi = _mm256_unpackhi_ps(even.v, odd.v);
-  vstore_part(p, V{_mm256_permute2f128_ps(lo, hi, 0x20)}, 2 * n < 8 ? 2 * n : 8);
-  if (2 * n > 8) vstore_part(p + 8, V{_mm256_permute2f128_ps(lo, hi, 0x31)}, 2 * n - 8);
+  V first, second;
+  interleave(even, odd, first, second);
+  vstore_part(p, first, 2 * n < 8 ? 2 * n : 8);
+  if (2 * n > 8) vstore_part(p + 8, second, 2 * n - 8);
 }
 inline void vstore_first(float* p, V a, int64_t n) { vstore_part(p, a, n); }
 // The first n <= W lanes of k (window codes 0..3 as floats) as bytes.
