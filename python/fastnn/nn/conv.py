@@ -144,6 +144,7 @@ class MaxPool2d(_MaxPoolNd):
     """2-D max pooling over (N, C, H, W)."""
 
     _pool = staticmethod(F.max_pool2d)
+    _takes_window_max = True  # so a ReLU before it may run after it (Sequential)
 
 
 class AvgPool2d(Module):

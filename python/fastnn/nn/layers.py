@@ -182,6 +182,9 @@ class Flatten(Module):
 
 
 class ReLU(Module):
+    # Non-decreasing: a Sequential may run it after the max pooling that follows it.
+    _commutes_with_max = True
+
     def __init__(self, inplace=False):
         super().__init__()
         self.inplace = inplace
