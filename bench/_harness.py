@@ -154,12 +154,17 @@ def cpu_summary():
 # library is timed in its own stretch: a pause for the others' workers to go to sleep, untimed calls
 # that wake its own, then the timed calls; the libraries take turns, round after round, and the
 # medians over all rounds are reported (the machine is shared, so interleaving spreads its noise).
+# Calls of well under a millisecond need their warm-up measured in time, not in calls: after even a
+# short idle this VM runs the next few milliseconds of work up to 2x slower (the host's power
+# state, most likely), so one untimed call of 100 us leaves the timed ones in that slow stretch.
 
 SETTLE_S = 0.005
 
 
-def compare(fns, rounds=5, calls=3, warmup=1, settle=SETTLE_S):
-    """{name: (median s, min s)} of each fn in `fns` (a dict), timed as described above."""
+def compare(fns, rounds=5, calls=3, warmup=1, settle=SETTLE_S, warm_s=0.0):
+    """{name: (median s, min s)} of each fn in `fns` (a dict), timed as described above; each
+    stretch starts with `warmup` untimed calls and goes on with more until `warm_s` seconds
+    have passed."""
     times = {name: [] for name in fns}
     for r in range(rounds):
         names = list(fns)
@@ -167,7 +172,10 @@ def compare(fns, rounds=5, calls=3, warmup=1, settle=SETTLE_S):
         for name in names:
             fn = fns[name]
             time.sleep(settle)
+            start = time.perf_counter()
             for _ in range(warmup):
+                fn()
+            while time.perf_counter() - start < warm_s:
                 fn()
             for _ in range(calls):
                 t0 = time.perf_counter()

@@ -3,21 +3,21 @@
 Square sizes and the MLP training shapes (batch x in x out) with their backward GEMMs, for both
 weight layouts: W as (in, out) (X@W+b, dX=dY@W^T, dW=X^T@dY) and nn.Linear's (out, in)
 (X@W^T+b and the "Linear" backward rows). Each result is checked against the float64 reference
-before it is timed. The libraries are timed one after another for each shape, each after >= 0.2 s
-of warm-up calls: BLAS worker threads keep spinning for a while after a call, and on a 2-core
-machine a foreign spinner next to our own worker makes the first calls after a switch meaningless
-(hundreds of microseconds of scheduler delay), so the warm-up lets the other library's threads go
-to sleep first.
+before it is timed. The libraries take turns for each shape, in rounds (_harness.compare), each
+turn starting with >= 0.15 s of warm-up calls: BLAS worker threads keep spinning for a while after
+a call, and on a 2-core machine a foreign spinner next to our own worker makes the first calls
+after a switch meaningless (hundreds of microseconds of scheduler delay), so the warm-up lets the
+other library's threads go to sleep first. Taking turns spreads the shared machine's slow
+stretches over all three libraries instead of one library's single stretch of calls.
 """
 
 import os
 import sys
-import time
 
 import numpy as np
 
 import fastnn
-from _harness import Table, check_close, copy_bandwidth, peak_gflops, timeit, try_torch
+from _harness import Table, check_close, compare, copy_bandwidth, peak_gflops, try_torch
 from fastnn import _C, kernels
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests"))
@@ -67,8 +67,8 @@ def run(quick=False):
     bandwidth = copy_bandwidth(nbytes=4 << 20, repeats=50)  # L2-sized: the MLP operands fit there
     cfg = _C.gemm_config()
     rows = []
-    warm = 0.05 if quick else 0.2
-    repeats = 10 if quick else 20
+    warm = 0.05 if quick else 0.15  # seconds of warm-up per turn
+    rounds, calls = (2, 5) if quick else (3, 7)
     for label, m, k, n, ta, tb, with_bias in configs(quick):
         a = rng.standard_normal((k, m) if ta else (m, k)).astype(np.float32)
         b = rng.standard_normal((n, k) if tb else (k, n)).astype(np.float32)
@@ -90,9 +90,7 @@ def run(quick=False):
         check_close(f"matmul {label}", out, expected, rtol=0, atol=3e-6 * scale)
 
         flops = 2.0 * m * n * k
-        t_f = _timed(f_fastnn, repeats, warm)
-        t_n = _timed(f_numpy, repeats, warm)
-        t_t = None
+        fns = {"fastnn": f_fastnn, "numpy": f_numpy}
         if torch is not None:
             ta_t = torch.from_numpy(a).T if ta else torch.from_numpy(a)
             tb_t = torch.from_numpy(b).T if tb else torch.from_numpy(b)
@@ -106,7 +104,10 @@ def run(quick=False):
                     else:
                         torch.mm(ta_t, tb_t, out=out_t)
 
-            t_t = _timed(f_torch, repeats, warm)
+            fns["torch"] = f_torch
+        times = compare(fns, rounds=rounds, calls=calls, warmup=0, warm_s=warm)
+        t_f, t_n = times["fastnn"][0], times["numpy"][0]
+        t_t = times["torch"][0] if torch is not None else None
         g = [None if t is None else flops / t / 1e9 for t in (t_f, t_n, t_t)]
         ai = arithmetic_intensity(m, k, n)
         rows.append(
@@ -126,7 +127,7 @@ def run(quick=False):
     peak = max(peak, peak_gflops(threads))
     k32 = cfg["float32"]
     table = Table(
-        f"matmul float32, {threads} threads: GFLOP/s (median of >= 20 calls)",
+        f"matmul float32, {threads} threads: GFLOP/s (median of {rounds * calls} calls in {rounds} turns)",
         [
             *("shape (M x K x N)", "op", "fastnn", "numpy", "torch", "vs numpy", "vs torch"),
             *("% peak", "flop/B", "bound", "% of bound"),
@@ -162,12 +163,3 @@ def run(quick=False):
         row["% of bound"] = 100.0 * row["fastnn"] / limit
         table.add(**row)
     return [table]
-
-
-def _timed(fn, repeats, warm):
-    """Median seconds per call after `warm` seconds of warm-up calls (see the module docstring)."""
-    start = time.perf_counter()
-    while time.perf_counter() - start < warm:
-        fn()
-    med, _ = timeit(fn, repeats=repeats, warmup=1)
-    return med
