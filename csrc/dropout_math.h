@@ -39,9 +39,10 @@ FASTNN_HD static inline uint8_t keep(uint32_t word, uint32_t threshold) {
 // 1 / (1 - p) for p < 1; 0 for p == 1 (nothing is kept, and 0 * inf would be NaN).
 FASTNN_HD static inline double scale(double p) { return p < 1.0 ? 1.0 / (1.0 - p) : 0.0; }
 
-// y for input x (forward) or dx for dy (backward) under the element's keep bit.
-template <class T>
-FASTNN_HD static inline T apply(T x, uint8_t keep, T scale) {
+// y for input x (forward) or dx for dy (backward) under the element's keep bit (0 or 1, as a byte
+// or, where a vectorizing compiler wants it so, a 32-bit int).
+template <class T, class K>
+FASTNN_HD static inline T apply(T x, K keep, T scale) {
   return x * (scale * static_cast<T>(keep));
 }
 
