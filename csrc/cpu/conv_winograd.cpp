@@ -1,6 +1,7 @@
 // conv2d by Winograd F(2x2, 3x3): the drivers. The tile transforms are in conv_winograd_avx512.cpp
 // and conv_winograd_avx2.cpp, the products run on the GEMM micro-kernels (gemm_ukernels.h): the
-// 8-row AVX-512 one (8 x 32 tiles), the AVX2 one (6 x 16).
+// 8-row AVX-512 one (8 x 32 tiles), the AVX2 one (6 x 16); small weight-gradient products on AVX2
+// by dot products of rows (wino_dot_f32_avx2).
 //
 // [note: Winograd] With U = G g G^T (per output, input channel pair) and V = B^T d B (per input
 // channel and 2x2 output tile), the 16 transformed positions xi are independent GEMMs:
@@ -37,6 +38,11 @@ std::atomic<bool> g_enabled{true};
 
 constexpr int64_t kMinChannels = 16;  // below this the transforms outweigh the saved flops
 constexpr int64_t kDwSlices = 16;
+// dW's products of at most this many (channel, channel) pairs are dot products of rows (AVX2,
+// Path::dot): there, transposing both operands into panels for the micro-kernel cost more than
+// the micro-kernel saves. On a Zen 3 core, the backward of 16 -> 32 took 0.93x as long that way,
+// 20 -> 20 0.84x, 32 -> 16 0.98x; 24 -> 32 1.02x, 16 -> 64 1.08x, 32 -> 64 1.18x.
+constexpr int64_t kMaxDotProducts = 512;
 
 // One ISA's kernels: the micro-kernel and its tile, the transposing pack, the transforms, and how
 // many tiles a run of the transforms holds (16: runs follow tile rows, at most two of them; 8:
@@ -49,6 +55,7 @@ struct Path {
   decltype(&wino_output_f32_avx512) output;
   decltype(&wino_grad_output_f32_avx512) grad_output;
   decltype(&wino_grad_input_f32_avx512) grad_input;
+  decltype(&wino_dot_f32_avx2) dot;  // dW's products without packing, where there is one
 };
 const Path kAvx512{8,
                    32,
@@ -58,7 +65,8 @@ const Path kAvx512{8,
                    &wino_input_f32_avx512,
                    &wino_output_f32_avx512,
                    &wino_grad_output_f32_avx512,
-                   &wino_grad_input_f32_avx512};
+                   &wino_grad_input_f32_avx512,
+                   nullptr};
 const Path kAvx2{6,
                  16,
                  8,
@@ -67,7 +75,8 @@ const Path kAvx2{6,
                  &wino_input_f32_avx2,
                  &wino_output_f32_avx2,
                  &wino_grad_output_f32_avx2,
-                 &wino_grad_input_f32_avx2};
+                 &wino_grad_input_f32_avx2,
+                 &wino_dot_f32_avx2};
 const IsaTable<const Path*> kPaths{{{nullptr, &kAvx2, &kAvx512}}};
 
 // One block's transforms: half of a 1 MiB L2 (on a 512 KiB L2, 256 KiB measured no faster).
@@ -389,10 +398,12 @@ bool backward_pass(float* dx, float* dw, const float* dy, const float* x, const 
   std::atomic<bool> bad{false};
   parallel_for(slices, 1, [&](int64_t s0, int64_t s1) {
     float* mb = static_cast<float*>(tls_b.get(4 * 16 * sm));  // dy: [xi][panel][o][NR]
-    float* cb = dx ? static_cast<float*>(tls_e.get(4 * 16 * sc)) : nullptr;    // dx: [xi][c][tb]
-    float* vb = dw ? static_cast<float*>(tls_a.get(4 * 16 * sv)) : nullptr;    // x: [xi][c][tb]
-    float* pa = dw ? static_cast<float*>(tls_c.get(4 * Rp * p.tb)) : nullptr;  // dW's A panels
-    float* pb = dw ? static_cast<float*>(tls_d.get(4 * Sq * p.tb)) : nullptr;  // and B panels
+    float* cb = dx ? static_cast<float*>(tls_e.get(4 * 16 * sc)) : nullptr;  // dx: [xi][c][tb]
+    float* vb = dw ? static_cast<float*>(tls_a.get(4 * 16 * sv)) : nullptr;  // x: [xi][c][tb]
+    const bool dot = dw && k.dot && R * S <= kMaxDotProducts;
+    const bool pack = dw && !dot;
+    float* pa = pack ? static_cast<float*>(tls_c.get(4 * Rp * p.tb)) : nullptr;  // dW's A panels
+    float* pb = pack ? static_cast<float*>(tls_d.get(4 * Sq * p.tb)) : nullptr;  // and B panels
     const float* rows = by_c ? vb : mb;
     const float* cols = by_c ? mb : vb;
     const int64_t s_rows = by_c ? sv : sm, s_cols = by_c ? sm : sv;
@@ -424,8 +435,14 @@ bool backward_pass(float* dx, float* dw, const float* dy, const float* x, const 
                            cb + xi * sc + r0 * p.tb + q * NR, p.tb, 1.0f, 0.0f, nullptr);
             k.grad_input(dx, cb, sc, p.tb, wg, row_runs, nr);
           }
-          for (int xi = 0; dw && xi < 16; ++xi) {
-            // The tile is the product's k index: transpose both operands into panels.
+          // The tile is the products' k index. Small products (kMaxDotProducts) are dot
+          // products of rows, the tiles in the lanes (AVX2's NR is the 16-tile panel WinoRows
+          // counts in); the others transpose both operands into panels for the micro-kernel.
+          for (int xi = 0; dot && xi < 16; ++xi) {
+            const WinoRows v{vb + xi * sv, p.tb, NR}, m{mb + xi * sm, NR, O * NR};
+            k.dot(du + xi * Rp * Sq, Sq, by_c ? v : m, by_c ? m : v, R, S, nc, !first);
+          }
+          for (int xi = 0; pack && xi < 16; ++xi) {
             for (int64_t r0 = 0; r0 < Rp; r0 += MR)
               pack_side(k, pa, rows + xi * s_rows, !by_c, O, p.tb, r0,
                         std::min<int64_t>(MR, R - r0), nc, MR);

@@ -376,6 +376,67 @@ inline void grad_input_run(float* dx, const float* v, int64_t ld_xi, const WinoG
 
 bool any_nan(V acc) { return _mm256_movemask_ps(_mm256_cmp_ps(acc, acc, _CMP_UNORD_Q)) != 0; }
 
+// The four lane sums of q[0..3], in that order.
+inline __m128 sum4(const V* q) {
+  const V h = _mm256_hadd_ps(_mm256_hadd_ps(q[0], q[1]), _mm256_hadd_ps(q[2], q[3]));
+  return _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
+}
+
+// Rows [r0, r0 + RB) by [s0, s0 + SB) of wino_dot: RB x SB sums in the lanes of as many
+// registers, 8 tiles a step, each loaded vector used SB or RB times; the last step's lanes past
+// nc masked off. Then each sum's lanes are added and the block's sum goes to du.
+template <int RB, int SB>
+void dot_block(float* du, int64_t ld, const WinoRows& a, const WinoRows& b, int64_t r0, int64_t s0,
+               int64_t nc, bool accumulate) {
+  V acc[RB][SB];
+  for (int i = 0; i < RB; ++i)
+    for (int j = 0; j < SB; ++j) acc[i][j] = _mm256_setzero_ps();
+  const float* pa = a.p + r0 * a.row;
+  const float* pb = b.p + s0 * b.row;
+  auto step = [&](int64_t t, auto load) {
+    const int64_t ta = t / 16 * a.panel + t % 16, tb = t / 16 * b.panel + t % 16;
+    V av[RB];
+    for (int i = 0; i < RB; ++i) av[i] = load(pa + ta + i * a.row);
+    for (int j = 0; j < SB; ++j) {
+      const V bv = load(pb + tb + j * b.row);
+      for (int i = 0; i < RB; ++i) acc[i][j] = _mm256_fmadd_ps(av[i], bv, acc[i][j]);
+    }
+  };
+  const int64_t whole = nc / 8 * 8;
+  for (int64_t t = 0; t < whole; t += 8) step(t, [](const float* p) { return _mm256_loadu_ps(p); });
+  if (whole < nc) {
+    const I mask = lanes(0, nc - whole);
+    step(whole, [&](const float* p) { return _mm256_maskload_ps(p, mask); });
+  }
+  for (int i = 0; i < RB; ++i) {
+    V q[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    for (int j = 0; j < SB; ++j) q[j] = acc[i][j];
+    alignas(16) float sums[4];
+    _mm_store_ps(sums, sum4(q));
+    float* d = du + (r0 + i) * ld + s0;
+    for (int j = 0; j < SB; ++j) d[j] = accumulate ? d[j] + sums[j] : sums[j];
+  }
+}
+
+// Blocks of 3 rows by 4 columns: 12 sums and the 3 row vectors of a step in registers, with one of
+// b's at a time (16 in all); edges with the smaller blocks.
+template <int RB>
+void dot_rows(float* du, int64_t ld, const WinoRows& a, const WinoRows& b, int64_t r0, int64_t S,
+              int64_t nc, bool accumulate) {
+  int64_t s0 = 0;
+  for (; s0 + 4 <= S; s0 += 4) dot_block<RB, 4>(du, ld, a, b, r0, s0, nc, accumulate);
+  switch (S - s0) {
+    case 3:
+      return dot_block<RB, 3>(du, ld, a, b, r0, s0, nc, accumulate);
+    case 2:
+      return dot_block<RB, 2>(du, ld, a, b, r0, s0, nc, accumulate);
+    case 1:
+      return dot_block<RB, 1>(du, ld, a, b, r0, s0, nc, accumulate);
+    default:
+      return;
+  }
+}
+
 }  // namespace
 }  // namespace avx2
 
@@ -417,6 +478,14 @@ void wino_grad_input_f32_avx2(float* dx, const float* v, int64_t ld_xi, int64_t 
                      [&](const WinoRun& r, const avx2::Run& u, int64_t c) {
                        avx2::grad_input_run(dx, v + r.at + c * ld_c, ld_xi, g, u, c);
                      });
+}
+
+void wino_dot_f32_avx2(float* du, int64_t ld, WinoRows a, WinoRows b, int64_t R, int64_t S,
+                       int64_t nc, bool accumulate) {
+  int64_t r0 = 0;
+  for (; r0 + 3 <= R; r0 += 3) avx2::dot_rows<3>(du, ld, a, b, r0, S, nc, accumulate);
+  if (R - r0 == 2) avx2::dot_rows<2>(du, ld, a, b, r0, S, nc, accumulate);
+  if (R - r0 == 1) avx2::dot_rows<1>(du, ld, a, b, r0, S, nc, accumulate);
 }
 
 }  // namespace fastnn

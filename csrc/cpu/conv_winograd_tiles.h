@@ -56,4 +56,17 @@ bool wino_grad_output_f32_avx2(float* m, int64_t ld_xi, int64_t ld_o, const floa
 void wino_grad_input_f32_avx2(float* dx, const float* v, int64_t ld_xi, int64_t ld_c,
                               const WinoGeom& g, const WinoRun* runs, int64_t nruns);
 
+// One transformed operand of a block, as the weight gradient's products read it: value (r, t) of
+// channel r and the block's tile t at p + t / 16 * panel + r * row + t % 16. Row layout: row = the
+// block's width, panel = 16; panels of 16 tiles: row = 16, panel = 16 * channels.
+struct WinoRows {
+  const float* p;
+  int64_t row, panel;
+};
+// du[r * ld + s] = (accumulate ? du[r * ld + s] : 0) + sum over t < nc of a(r, t) * b(s, t), for
+// r < R, s < S: the dot products of rows, the tiles in the lanes, so neither operand is
+// transposed. Nothing past tile nc is read.
+void wino_dot_f32_avx2(float* du, int64_t ld, WinoRows a, WinoRows b, int64_t R, int64_t S,
+                       int64_t nc, bool accumulate);
+
 }  // namespace fastnn
