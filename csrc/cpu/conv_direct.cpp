@@ -113,7 +113,7 @@ bool conv2d_backward_weight_direct(float* dw, float* db, const float* dy, const 
   const int64_t pairs = (O + 1) / 2, A = (pairs * K + pairs) * 32;  // running sums, floats
   const int64_t Wp = g.W + 2 * g.pw, S = padded_plane(g);
   float* part = static_cast<float*>(tls_part.get(sizeof(float) * slices * P));
-  parallel_for(slices, 1, [&](int64_t s0, int64_t s1) {
+  parallel_chunks(slices, 1, [&](int64_t s0, int64_t s1) {
     float* buf = static_cast<float*>(tls_pad.get(sizeof(float) * g.C * S));
     float* acc = static_cast<float*>(tls_acc.get(sizeof(float) * A));
     for (int64_t s = s0; s < s1; ++s) {

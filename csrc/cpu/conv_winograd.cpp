@@ -252,7 +252,7 @@ bool products(const Path& k, const Conv2dGeom& g, const Plan& p, int64_t K, int6
   const int64_t sb = xi_stride(K, p.tb), sc = xi_stride(Rp, p.tb);
   const int64_t groups = (g.N + p.per_group - 1) / p.per_group;
   std::atomic<bool> bad{false};
-  parallel_for(groups, 1, [&](int64_t g0, int64_t g1) {
+  parallel_chunks(groups, 1, [&](int64_t g0, int64_t g1) {
     float* bb = static_cast<float*>(tls_a.get(4 * 16 * sb));  // [xi][panel][k][NR]
     float* cb = static_cast<float*>(tls_b.get(4 * 16 * sc));  // [xi][row][tb]
     tls_runs.resize(p.tb), tls_runs2.resize(p.tb);
@@ -396,7 +396,7 @@ bool backward_pass(float* dx, float* dw, const float* dy, const float* x, const 
   const int64_t slices = std::min(g.N, kDwSlices), P = 16 * Rp * Sq;
   float* part = dw ? floats(tls_part, slices * P) : nullptr;  // per slice: [xi][r][s], s padded
   std::atomic<bool> bad{false};
-  parallel_for(slices, 1, [&](int64_t s0, int64_t s1) {
+  parallel_chunks(slices, 1, [&](int64_t s0, int64_t s1) {
     float* mb = static_cast<float*>(tls_b.get(4 * 16 * sm));  // dy: [xi][panel][o][NR]
     float* cb = dx ? static_cast<float*>(tls_e.get(4 * 16 * sc)) : nullptr;  // dx: [xi][c][tb]
     float* vb = dw ? static_cast<float*>(tls_a.get(4 * 16 * sv)) : nullptr;  // x: [xi][c][tb]

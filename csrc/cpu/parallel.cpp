@@ -192,6 +192,22 @@ void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, in
   });
 }
 
+void parallel_chunks(int64_t n, int64_t chunk, const std::function<void(int64_t, int64_t)>& fn) {
+  if (n <= 0) return;
+  chunk = std::max<int64_t>(chunk, 1);
+  const int64_t chunks = (n + chunk - 1) / chunk;
+  const int threads = static_cast<int>(std::min<int64_t>(chunks, get_num_threads()));
+  if (threads <= 1) {
+    fn(0, n);
+    return;
+  }
+  std::atomic<int64_t> next{0};
+  parallel_run(threads, [&](int, int) {
+    for (int64_t k = next.fetch_add(1); k < chunks; k = next.fetch_add(1))
+      fn(k * chunk, std::min(n, (k + 1) * chunk));
+  });
+}
+
 double parallel_sum(int64_t n, int64_t grain, const std::function<double(int64_t, int64_t)>& fn) {
   if (n <= 0) return 0.0;
   int64_t chunks = (n + grain - 1) / (grain > 0 ? grain : 1);

@@ -25,6 +25,14 @@ void parallel_run(int max_threads, const std::function<void(int tid, int nt)>& f
 // calls fn(begin, end) on each, in parallel. Serial when n <= grain.
 void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn);
 
+// Calls fn(begin, end) on the chunks [k * chunk, (k + 1) * chunk) of [0, n) (the last one
+// shorter), each claimed by whichever thread is free next, one at a time. For compute-bound work
+// in a few dozen pieces: where parallel_for hands each thread one share, the caller of a
+// Winograd pass often waited a fifth of the region for a worker that started late or ran on a
+// busier core (a shared VM). Which thread runs a chunk changes nothing: the chunks are fixed by
+// n and chunk alone.
+void parallel_chunks(int64_t n, int64_t chunk, const std::function<void(int64_t, int64_t)>& fn);
+
 // The sum over chunks of fn(begin, end), [0, n) split as by parallel_for; the per-chunk sums are
 // added in chunk order, in double (the losses use it to reduce per-row values).
 double parallel_sum(int64_t n, int64_t grain, const std::function<double(int64_t, int64_t)>& fn);
