@@ -48,7 +48,6 @@ inline void vinterleave_store_part(float* p, int64_t n, V even, V odd) {
   vstore_part(p, first, 2 * n < 8 ? 2 * n : 8);
   if (2 * n > 8) vstore_part(p + 8, second, 2 * n - 8);
 }
-inline void vstore_first(float* p, V a, int64_t n) { vstore_part(p, a, n); }
 // The first n <= W lanes of k (window codes 0..3 as floats) as bytes.
 inline void vstore_codes(uint8_t* p, V k, int64_t n) {
   float lanes[W];

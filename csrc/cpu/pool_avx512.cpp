@@ -40,7 +40,6 @@ inline void vinterleave_store_part(float* p, int64_t n, V even, V odd) {
   _mm512_mask_storeu_ps(p + 16, tail_mask(2 * n > 16 ? 2 * n - 16 : 0),
                         _mm512_permutex2var_ps(even.v, hi, odd.v));
 }
-inline void vstore_first(float* p, V a, int64_t n) { vstore_part(p, a, n); }
 // The first n <= W lanes of k (window codes 0..3 as floats) as bytes.
 inline void vstore_codes(uint8_t* p, V k, int64_t n) {
   const __m128i b = _mm512_maskz_cvtepi32_epi8(0xFFFF, _mm512_maskz_cvttps_epi32(0xFFFF, k.v));

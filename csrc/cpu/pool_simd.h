@@ -1,10 +1,9 @@
 // max_pool2d's 2x2 stride-2 float32 plane kernels for the vector units. pool_avx512.cpp and
-// pool_avx2.cpp include their vec_*.h (which defines FASTNN_VEC_NS and V), define vdeinterleave
-// (even / odd lanes of 2*W floats), vinterleave_store (its inverse), their _part versions for
-// the first n < W outputs, vstore_first (vstore of the first n < W lanes), vstore_codes and
-// vload_codes (n <= W window codes between float lanes and bytes), mor (mask or) and
-// kWholeTail (below), then this header; cpu/pool.cpp declares the entry points only and picks one
-// per call from its IsaTable.
+// pool_avx2.cpp include their vec_*.h (which defines FASTNN_VEC_NS, V and vstore_part), define
+// vdeinterleave (even / odd lanes of 2*W floats), vinterleave_store (its inverse), their _part
+// versions for the first n < W outputs, vstore_codes and vload_codes (n <= W window codes between
+// float lanes and bytes), mor (mask or) and kWholeTail (below), then this header; cpu/pool.cpp
+// declares the entry points only and picks one per call from its IsaTable.
 //
 // kWholeTail: a row's last, partial block of outputs runs on whole vectors where that stays
 // inside the plane (not on its last row, planes at least W wide): the extra lanes read the next
@@ -119,7 +118,7 @@ void max_pool_2x2_plane_f32(float* y, int64_t* idx, const float* x, int64_t H, i
       if (n == W)
         vstore(yr + ow, best);
       else
-        vstore_first(yr + ow, best, n);
+        vstore_part(yr + ow, best, n);
       vstore(code, k);
       for (int64_t l = 0; l < n; ++l) {
         const int32_t kk = static_cast<int32_t>(code[l]);
@@ -169,7 +168,7 @@ void max_pool_2x2_code_plane_f32(float* y, uint8_t* code, const float* x, int64_
       if (n == W)
         vstore(yr + ow, best);
       else
-        vstore_first(yr + ow, best, n);
+        vstore_part(yr + ow, best, n);
       vstore_codes(cr + ow, k, n);
     }
   }
