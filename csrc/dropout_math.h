@@ -32,15 +32,19 @@ FASTNN_HD static inline uint32_t threshold(double p) {
   return static_cast<uint32_t>(p * 4294967296.0);
 }
 
-FASTNN_HD static inline uint8_t keep(uint32_t word, uint32_t threshold) {
-  return word >= threshold ? 1 : 0;
+// 1 when word >= threshold, else 0: written as a signed comparison of both with the sign bit
+// flipped (the same order), and as a 32-bit int, the forms in which a compiler vectorizes the
+// CPU's loop over a batch's words (SSE2 has no unsigned compare, and a byte kept it scalar).
+FASTNN_HD static inline int32_t keep(uint32_t word, uint32_t threshold) {
+  constexpr uint32_t kSign = 0x80000000u;
+  return static_cast<int32_t>(word ^ kSign) >= static_cast<int32_t>(threshold ^ kSign) ? 1 : 0;
 }
 
 // 1 / (1 - p) for p < 1; 0 for p == 1 (nothing is kept, and 0 * inf would be NaN).
 FASTNN_HD static inline double scale(double p) { return p < 1.0 ? 1.0 / (1.0 - p) : 0.0; }
 
-// y for input x (forward) or dx for dy (backward) under the element's keep bit (0 or 1, as a byte
-// or, where a vectorizing compiler wants it so, a 32-bit int).
+// y for input x (forward) or dx for dy (backward) under the element's keep bit (0 or 1: keep()'s
+// int, or the byte of a saved mask).
 template <class T, class K>
 FASTNN_HD static inline T apply(T x, K keep, T scale) {
   return x * (scale * static_cast<T>(keep));

@@ -37,9 +37,8 @@ const IsaTable<void (*)(uint32_t*, uint64_t, uint64_t)> kPhilox16{
 // Counters [b0, b1) of the call (elements b0 * per ..), the last one possibly partial: each batch
 // of kBatch counters is drawn first and its words put in element order, then they are compared
 // and applied in one loop without branches (a random mask would mispredict one branch in five at
-// p = 0.2), which the compiler vectorizes. Reading the words in place (those of consecutive
-// elements lie 16 apart), an unsigned compare (SSE2 has none) and a byte-to-float conversion each
-// kept it scalar, at 4 ns an element.
+// p = 0.2), which the compiler vectorizes (dropout::keep is written for that). Reading the words
+// in place, those of consecutive elements 16 apart, kept it scalar, at 4 ns an element.
 template <class T>
 void dropout_range(T* y, uint8_t* mask, const T* x, int64_t n, uint32_t threshold, T scale,
                    uint64_t seed, uint64_t offset, int64_t b0, int64_t b1) {
@@ -47,9 +46,6 @@ void dropout_range(T* y, uint8_t* mask, const T* x, int64_t n, uint32_t threshol
   // Element e = q * per + k reads word word_of(per, k) = k * stride of counter q, at q * 4 + k *
   // stride = e * stride in the ordered words.
   constexpr int stride = dropout::word_of(per, 1);
-  // word >= threshold (dropout::keep) as a signed compare of both with the sign bit flipped.
-  constexpr uint32_t kSign = 0x80000000u;
-  const int32_t flipped = static_cast<int32_t>(threshold ^ kSign);
   const auto philox16 = kPhilox16[active_isa()];
   alignas(64) uint32_t words[kBatch * 4];    // [word][counter], as philox16 writes them
   alignas(64) uint32_t ordered[kBatch * 4];  // [counter][word]
@@ -64,7 +60,7 @@ void dropout_range(T* y, uint8_t* mask, const T* x, int64_t n, uint32_t threshol
     const T* __restrict xi = x + i;
     uint8_t* __restrict mi = mask + i;
     for (int64_t e = 0; e < m; ++e) {
-      const int32_t keep = static_cast<int32_t>(ordered[e * stride] ^ kSign) >= flipped;
+      const int32_t keep = dropout::keep(ordered[e * stride], threshold);
       yi[e] = dropout::apply(xi[e], keep, scale);
       mi[e] = static_cast<uint8_t>(keep);
     }

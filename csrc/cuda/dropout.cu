@@ -64,7 +64,9 @@ __global__ void dropout_kernel(T* y, uint8_t* mask, const T* x, int64_t n, uint3
     uint8_t k[per];
 #pragma unroll
     for (int e = 0; e < per; ++e)
-      k[e] = drop_all ? uint8_t{0} : dropout::keep(w.x[dropout::word_of(per, e)], threshold);
+      k[e] = drop_all
+                 ? uint8_t{0}
+                 : static_cast<uint8_t>(dropout::keep(w.x[dropout::word_of(per, e)], threshold));
     if (kAligned && b < full) {
       V v = reinterpret_cast<const V*>(x)[b];
       apply_vec(v, k, scale);
