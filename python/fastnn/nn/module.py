@@ -598,11 +598,11 @@ def _pool_first(a, b) -> bool:
     MaxPool2d without indices, neither with hooks (nothing can see the ReLU's full-size output).
 
     A window's max commutes with any non-decreasing map; with ReLU the gradient does too: where
-    a window's maximum is positive it sits at the same (first) place before and after the ReLU and the ReLU passes its
-    gradient; where it is not, the ReLU's gradient is 0 whichever element holds it. So values and
-    gradients are those of the modules in their order, except that a zero may differ in sign
-    (ReLU keeps -0.0, and max takes 0.0 and -0.0 as equal). The ReLU then reads and writes a
-    quarter of the bytes (2x2 pooling), forward and backward.
+    a window's maximum is positive it sits at the same (first) place before and after the ReLU,
+    and the ReLU passes its gradient; where it is not, the ReLU's gradient is 0 whichever element
+    holds it. So values and gradients are those of the modules in their order, except that a zero
+    may differ in sign (ReLU keeps -0.0, and max takes 0.0 and -0.0 as equal). The ReLU then reads
+    and writes a quarter of the bytes (2x2 pooling), forward and backward.
     """
     # The flags sit in the classes themselves (ReLU, MaxPool2d), not in subclasses, which may
     # change what forward does.
