@@ -3,6 +3,8 @@ general ones: integer powers as multiply chains, the operator methods' same-dtyp
 matmul's 2-D shortcut and its transposes passed as views, and Function.apply's one-pass input
 check (its errors included)."""
 
+import inspect
+
 import numpy as np
 import pytest
 
@@ -171,17 +173,23 @@ def test_plain_op_equals_forward_for_every_primitive_that_names_one():
     rng = np.random.default_rng(3)
     named = [c for c in _primitives(Function) if c.plain_op is not None]
     assert {c.__name__ for c in named} >= {"Add", "Sub", "Mul", "Div", "MatMul"}
+    assert {c.__name__ for c in named} >= {"Tanh", "Exp", "Sinh", "Floor", "Sum", "Mean"}
+    assert "Round" not in {c.__name__ for c in named}  # its forward takes decimals
     for cls in named:
         x, y = rng.uniform(0.5, 2.0, (2, 7, 5)), rng.uniform(0.5, 2.0, (2, 5, 5))
         if cls.__name__ != "MatMul":
             y = y[:, :1, :]  # broadcast
-        fx, fy = fastnn.tensor(x, requires_grad=True), fastnn.tensor(y)
-        recorded = cls.apply(fx, fy)
-        with fastnn.no_grad():
-            plain = cls.apply(fx, fy)
-        assert recorded.grad_fn is not None and plain.grad_fn is None
-        np.testing.assert_array_equal(plain.numpy(), recorded.detach().numpy())
-        np.testing.assert_array_equal(plain.numpy(), getattr(of(x), cls.plain_op)(x, y))
+        binary = len(inspect.signature(cls.forward).parameters) == 3  # self, x, y
+        inputs = (x, y) if binary else (x,)
+        tensors = [fastnn.tensor(v, requires_grad=i == 0) for i, v in enumerate(inputs)]
+        with np.errstate(invalid="ignore"):  # arccosh below 1, arcsin above 1: NaN both ways
+            recorded = cls.apply(*tensors)
+            with fastnn.no_grad():
+                plain = cls.apply(*tensors)
+            want = getattr(of(x), cls.plain_op)(*inputs)
+        assert recorded.grad_fn is not None and plain.grad_fn is None, cls.__name__
+        np.testing.assert_array_equal(plain.numpy(), recorded.detach().numpy(), cls.__name__)
+        np.testing.assert_array_equal(plain.numpy(), want, cls.__name__)
 
 
 def test_plain_op_errors_are_those_of_forward():
@@ -192,3 +200,145 @@ def test_plain_op_errors_are_those_of_forward():
             E.Add.apply(x, b)
     with pytest.raises(RuntimeError, match=r"Mul: operands could not be broadcast"):
         a * b
+
+
+def _operand_cases(dtype):
+    """(left, right) operand pairs for the operators: tensors of one shape, broadcasting,
+    0-d tensors, and Python numbers on either side."""
+    rng = np.random.default_rng(4)
+
+    def t(*shape):
+        return fastnn.tensor(rng.uniform(-2.0, 2.0, shape).astype(dtype))
+
+    return [
+        (t(1, 1), t(1, 1)),
+        (t(4, 4), t(4, 4)),
+        (t(7, 3), t(3)),
+        (t(33, 1), t(1, 5)),
+        (t(), t()),
+        (t(7, 3), 0.5),
+        (t(7, 3), -3),
+        (2.5, t(7, 3)),
+        (4, t(1, 1)),
+        (t(), 1.5),
+    ]
+
+
+def _recording(v):
+    return fastnn.tensor(v.numpy(), requires_grad=True) if isinstance(v, fastnn.Tensor) else v
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("op", ["add", "sub", "mul"])
+def test_operators_outside_autograd_equal_the_recorded_op_exactly(dtype, op):
+    """Host tensors outside autograd skip Function.apply; the values, dtype and shape are those
+    of the recorded op, and a 0-d result is a 0-d tensor (not a numpy scalar)."""
+    import operator
+
+    fn = getattr(operator, op)
+    for left, right in _operand_cases(dtype):
+        out = fn(left, right)
+        recorded = fn(_recording(left), _recording(right))
+        assert out.grad_fn is None and not out.requires_grad
+        assert recorded.grad_fn is not None
+        assert out.dtype == recorded.dtype == fastnn.tensor(np.zeros(1, dtype)).dtype
+        assert out.shape == recorded.shape
+        assert type(out._data) is np.ndarray
+        np.testing.assert_array_equal(out.numpy(), recorded.detach().numpy())
+        x = _recording(left)
+        with fastnn.no_grad():  # requires_grad inside no_grad: not recorded either
+            quiet = fn(x, right)
+        assert quiet.grad_fn is None
+        np.testing.assert_array_equal(quiet.numpy(), out.numpy())
+
+
+@pytest.mark.parametrize("op", ["add", "sub", "mul"])
+def test_operators_with_numbers_follow_torch_dtypes(op):
+    torch = pytest.importorskip("torch")
+    import operator
+
+    fn = getattr(operator, op)
+    a = np.arange(-3, 9, dtype=np.float32).reshape(3, 4)
+    for data in (a, a.astype(np.float64), a.astype(np.int64), a.astype(np.int32)):
+        for number in (2, 0.25, -7, 3.0):
+            for args in ((data, number), (number, data)):
+                f = [fastnn.tensor(v) if isinstance(v, np.ndarray) else v for v in args]
+                t = [torch.tensor(v) if isinstance(v, np.ndarray) else v for v in args]
+                out, ref = fn(*f), fn(*t)
+                assert str(out.dtype) == str(ref.dtype).replace("torch", "fastnn"), (data, args)
+                np.testing.assert_array_equal(out.numpy(), ref.numpy())
+
+
+def test_operator_errors_outside_autograd_are_those_of_the_op():
+    a = fastnn.ones(2, 3)
+    with pytest.raises(RuntimeError, match=r"Sub: .* \(input shapes \(2, 3\) and \(4, 5\)\)"):
+        a - fastnn.ones(4, 5)
+    with pytest.raises(RuntimeError, match=r"Add: .* \(input shapes \(2, 3\) and \(3, 2\)\)"):
+        a + fastnn.ones(3, 2)
+    flags = fastnn.tensor([True, False])
+    for bad in (lambda: flags - flags, lambda: a - True, lambda: True - a, lambda: flags - 1):
+        with pytest.raises(RuntimeError, match="Subtraction, the `-` operator"):
+            bad()
+    np.testing.assert_array_equal((flags + flags).numpy(), [True, False])
+    np.testing.assert_array_equal((flags * flags).numpy(), [True, False])
+
+
+UNARY = [
+    "exp", "log", "sqrt", "sin", "cos", "tan", "relu", "sigmoid", "tanh", "abs", "sinh",
+    "cosh", "asin", "acos", "atan", "asinh", "acosh", "atanh", "exp2", "log2", "log10", "erf",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", UNARY)
+def test_unary_methods_outside_autograd_equal_the_recorded_op_exactly(name):
+    rng = np.random.default_rng(5)
+    low = 1.0 if name == "acosh" else 0.0  # inside each function's domain
+    high = 0.99 if name in ("asin", "acos", "atanh") else 3.0
+    for dtype in (np.float32, np.float64):
+        for shape in ((1,), (4, 4), (7, 33), ()):
+            a = rng.uniform(low, high, shape).astype(dtype)
+            if name in ("relu", "abs", "sin", "tanh", "erf") and a.size > 1:
+                a.flat[::2] *= -1
+            out = getattr(fastnn.tensor(a), name)()
+            recorded = getattr(fastnn.tensor(a, requires_grad=True), name)()
+            assert out.grad_fn is None and recorded.grad_fn is not None
+            assert out.dtype == recorded.dtype and out.shape == recorded.shape == shape
+            assert type(out._data) is np.ndarray
+            np.testing.assert_array_equal(out.numpy(), recorded.detach().numpy())
+            if a.ndim == 2:  # a transposed view: the same values as its contiguous copy
+                view = getattr(fastnn.tensor(a).t(), name)()
+                np.testing.assert_array_equal(view.numpy(), out.numpy().T)
+
+
+@pytest.mark.parametrize("name", UNARY)
+def test_unary_methods_on_integers_match_torch(name):
+    torch = pytest.importorskip("torch")
+    a = np.array([[1, 2, 3], [4, 5, 6]], dtype=np.int64)
+    if name in ("asin", "acos", "atanh"):
+        a = a // 7  # zeros: inside the domain
+    out = getattr(fastnn.tensor(a), name)()
+    ref = getattr(torch.tensor(a), name)()
+    assert str(out.dtype) == str(ref.dtype).replace("torch", "fastnn")
+    np.testing.assert_allclose(out.numpy(), ref.numpy(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_cpu_sum_and_mean_of_a_whole_array_equal_numpy_exactly(dtype):
+    """The CPU backend reduces through the ufunc (np.sum's and np.mean's own steps, without
+    their wrappers): the same values, dtype and shape, for every size and keepdims."""
+    rng = np.random.default_rng(6)
+    for shape in ((), (1,), (7,), (4, 4), (33, 257), (3, 1, 5), (100003,)):
+        a = (rng.standard_normal(shape) * 100).astype(dtype)
+        for keepdims in (False, True):
+            for got, want in (
+                (cpu.sum(a, keepdims=keepdims), np.sum(a, keepdims=keepdims)),
+                (cpu.mean(a, keepdims=keepdims), np.mean(a, keepdims=keepdims)),
+            ):
+                assert type(got) is np.ndarray
+                assert got.dtype == want.dtype and got.shape == np.shape(want)
+                np.testing.assert_array_equal(got, want)
+    ints = np.arange(12, dtype=np.int32).reshape(3, 4)
+    assert cpu.sum(ints).dtype == np.sum(ints).dtype and cpu.sum(ints) == 66
+    assert cpu.mean(ints).dtype == np.float64 and cpu.mean(ints) == 5.5
+    with pytest.warns(RuntimeWarning, match="Mean of empty slice"), np.errstate(invalid="ignore"):
+        assert np.isnan(cpu.mean(np.zeros((0, 3), dtype)))  # numpy's answer for no elements

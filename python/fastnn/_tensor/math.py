@@ -11,6 +11,7 @@ import numpy as np
 from .. import _devices
 from .._core import dtype as _dtype
 from .._core.dims import wrap_dim, wrap_dims
+from .._devices import cpu as _cpu
 from ..autograd import function as _function
 from ..autograd.grad_mode import state as _grad_state
 from . import creation as _creation
@@ -22,6 +23,8 @@ from .ops import reduce as R
 from .ops.shape import Reshape
 
 _NUMBER = (int, float, bool)
+_ndarray = np.ndarray
+_asarray = np.asarray
 
 max_result = collections.namedtuple("max", ["values", "indices"])
 min_result = collections.namedtuple("min", ["values", "indices"])
@@ -53,16 +56,68 @@ def _operands(a, b):
     return a, None
 
 
-def _arithmetic(fn, name):
-    """The operator method ``self (op) other`` of the primitive ``fn``. Two tensors of one dtype
-    (most calls) skip ``_operands``: on tiny tensors its call is a tenth of the op's time."""
+def _arithmetic(fn, name, reflected=False, no_bool=False):
+    """The operator method ``self (op) other`` of the primitive ``fn`` (``other (op) self`` when
+    ``reflected``; ``no_bool`` refuses bool operands, as subtraction does).
+
+    Host tensors outside autograd with an operand of the same dtype, or a Python number that
+    keeps a float tensor's dtype (most calls), go straight to the host kernel ``fn.apply`` would
+    call: on tiny tensors the generic path's argument handling is half of the op's time."""
     apply = fn.apply
+    host = getattr(_cpu, fn.plain_op)
 
     def method(self, other):
-        if other.__class__ is self.__class__ and other._data.dtype is self._data.dtype:
-            return apply(self, other)
-        a, b = _operands(self, other)
-        return NotImplemented if b is None else apply(a, b)
+        a = self._data
+        kind = other.__class__
+        if kind is self.__class__:
+            b = other._data
+            plain = b.dtype is a.dtype and not (no_bool and a.dtype.kind == "b")
+            if plain and (self.requires_grad or other.requires_grad or b.__class__ is not _ndarray):
+                return apply(other, self) if reflected else apply(self, other)
+        else:
+            plain = (
+                (kind is float or kind is int)
+                and a.__class__ is _ndarray
+                and a.dtype.kind == "f"
+                and not self.requires_grad
+            )
+            if plain:
+                b = _asarray(other, a.dtype)
+        if plain and a.__class__ is _ndarray:
+            try:
+                out = host(b, a) if reflected else host(a, b)
+            except ValueError:
+                pass  # apply below raises the error, with the op's name and the shapes
+            else:  # a numpy scalar from 0-d operands becomes a 0-d array, as apply does
+                return _function._make(_cpu.wrap(out), False, None)
+        if no_bool:
+            _no_bool_sub(self, other)
+        x, y = _operands(self, other)
+        if y is None:
+            return NotImplemented
+        return apply(y, x) if reflected else apply(x, y)
+
+    method.__name__, method.__qualname__ = name, f"OpsMixin.{name}"
+    return method
+
+
+def _elementwise(fn, name, floating=True):
+    """The method ``self.name()`` of the one-input primitive ``fn``; ``floating``: integer and
+    bool inputs are computed in the default float dtype. A host tensor outside autograd of a
+    dtype the op keeps goes straight to the host kernel ``fn.apply`` would call, as in
+    ``_arithmetic``."""
+    apply = fn.apply
+    host = getattr(_cpu, fn.plain_op)
+
+    def method(self):
+        a = self._data
+        if (
+            a.__class__ is _ndarray
+            and not self.requires_grad
+            and (a.dtype.kind == "f" or not floating)
+        ):
+            return _function._make(_cpu.wrap(host(a)), False, None)
+        return apply(_floating(self) if floating else self)
 
     method.__name__, method.__qualname__ = name, f"OpsMixin.{name}"
     return method
@@ -118,32 +173,11 @@ class OpsMixin:
     # ---- arithmetic ------------------------------------------------------------------------
 
     __add__ = _arithmetic(E.Add, "__add__")
-
-    def __radd__(self, other):
-        a, b = _operands(self, other)
-        return NotImplemented if b is None else E.Add.apply(b, a)
-
-    def __sub__(self, other):
-        if (
-            other.__class__ is self.__class__
-            and other._data.dtype is self._data.dtype
-            and self._data.dtype.kind != "b"
-        ):
-            return E.Sub.apply(self, other)
-        _no_bool_sub(self, other)
-        a, b = _operands(self, other)
-        return NotImplemented if b is None else E.Sub.apply(a, b)
-
-    def __rsub__(self, other):
-        _no_bool_sub(self, other)
-        a, b = _operands(self, other)
-        return NotImplemented if b is None else E.Sub.apply(b, a)
-
+    __radd__ = _arithmetic(E.Add, "__radd__", reflected=True)
+    __sub__ = _arithmetic(E.Sub, "__sub__", no_bool=True)
+    __rsub__ = _arithmetic(E.Sub, "__rsub__", reflected=True, no_bool=True)
     __mul__ = _arithmetic(E.Mul, "__mul__")
-
-    def __rmul__(self, other):
-        a, b = _operands(self, other)
-        return NotImplemented if b is None else E.Mul.apply(b, a)
+    __rmul__ = _arithmetic(E.Mul, "__rmul__", reflected=True)
 
     def __truediv__(self, other):
         a, b = _operands(self, other)
@@ -182,8 +216,7 @@ class OpsMixin:
     def __pos__(self):
         return self
 
-    def __abs__(self):
-        return E.Abs.apply(self)
+    __abs__ = _elementwise(E.Abs, "__abs__", floating=False)
 
     def __matmul__(self, other):
         return _fns.matmul(self, other)
@@ -293,14 +326,11 @@ class OpsMixin:
 
     # ---- element-wise math -----------------------------------------------------------------
 
-    def exp(self):
-        return E.Exp.apply(_floating(self))
+    exp = _elementwise(E.Exp, "exp")
 
-    def log(self):
-        return E.Log.apply(_floating(self))
+    log = _elementwise(E.Log, "log")
 
-    def sqrt(self):
-        return E.Sqrt.apply(_floating(self))
+    sqrt = _elementwise(E.Sqrt, "sqrt")
 
     def rsqrt(self):
         return 1 / E.Sqrt.apply(_floating(self))
@@ -308,11 +338,9 @@ class OpsMixin:
     def square(self):
         return E.Mul.apply(self, self)
 
-    def sin(self):
-        return E.Sin.apply(_floating(self))
+    sin = _elementwise(E.Sin, "sin")
 
-    def cos(self):
-        return E.Cos.apply(_floating(self))
+    cos = _elementwise(E.Cos, "cos")
 
     def clamp(self, min=None, max=None):  # torch's argument names
         if min is None and max is None:
@@ -350,14 +378,11 @@ class OpsMixin:
             value = _function.Tensor._make(_devices.of(self._data).asarray(value, dt))
         return _fns.where(mask, value, self)
 
-    def relu(self):
-        return A.ReLU.apply(self)
+    relu = _elementwise(A.ReLU, "relu", floating=False)
 
-    def sigmoid(self):
-        return A.Sigmoid.apply(_floating(self))
+    sigmoid = _elementwise(A.Sigmoid, "sigmoid")
 
-    def tanh(self):
-        return A.Tanh.apply(_floating(self))
+    tanh = _elementwise(A.Tanh, "tanh")
 
     def softmax(self, dim=-1):
         return _softmax_like(A.Softmax, self, dim)
@@ -370,7 +395,7 @@ class OpsMixin:
     def sum(self, dim=None, keepdim=False, dtype=None, axis=None, keepdims=None):
         keepdim = _keep(keepdim, keepdims)
         t = _scan_input(self, dtype)  # torch sums every integer type (and bool) in int64
-        return R.Sum.apply(t, axis=_axes(t, dim, axis, "sum"), keepdim=keepdim)
+        return R.Sum.apply(t, axis=_axes(t, dim, axis, "sum"), keepdims=keepdim)
 
     def mean(self, dim=None, keepdim=False, dtype=None, axis=None, keepdims=None):
         keepdim = _keep(keepdim, keepdims)
@@ -380,7 +405,7 @@ class OpsMixin:
                 "mean(): could not infer output dtype. Input dtype must be either "
                 f"a floating point or complex dtype. Got: {_dtype.name(t.dtype)}"
             )
-        return R.Mean.apply(t, axis=_axes(t, dim, axis, "mean"), keepdim=keepdim)
+        return R.Mean.apply(t, axis=_axes(t, dim, axis, "mean"), keepdims=keepdim)
 
     def var(
         self, dim=None, unbiased=True, keepdim=False, correction=None, axis=None, keepdims=None
@@ -493,47 +518,34 @@ class OpsMixin:
 
     # ---- the tutorials' math surface: more element-wise math ------------------------------------
 
-    def tan(self):
-        return M.Tan.apply(_floating(self))
+    tan = _elementwise(M.Tan, "tan")
 
-    def sinh(self):
-        return M.Sinh.apply(_floating(self))
+    sinh = _elementwise(M.Sinh, "sinh")
 
-    def cosh(self):
-        return M.Cosh.apply(_floating(self))
+    cosh = _elementwise(M.Cosh, "cosh")
 
-    def asin(self):
-        return M.Asin.apply(_floating(self))
+    asin = _elementwise(M.Asin, "asin")
 
-    def acos(self):
-        return M.Acos.apply(_floating(self))
+    acos = _elementwise(M.Acos, "acos")
 
-    def atan(self):
-        return M.Atan.apply(_floating(self))
+    atan = _elementwise(M.Atan, "atan")
 
-    def asinh(self):
-        return M.Asinh.apply(_floating(self))
+    asinh = _elementwise(M.Asinh, "asinh")
 
-    def acosh(self):
-        return M.Acosh.apply(_floating(self))
+    acosh = _elementwise(M.Acosh, "acosh")
 
-    def atanh(self):
-        return M.Atanh.apply(_floating(self))
+    atanh = _elementwise(M.Atanh, "atanh")
 
     arcsin, arccos, arctan = asin, acos, atan
     arcsinh, arccosh, arctanh = asinh, acosh, atanh
 
-    def exp2(self):
-        return M.Exp2.apply(_floating(self))
+    exp2 = _elementwise(M.Exp2, "exp2")
 
-    def log2(self):
-        return M.Log2.apply(_floating(self))
+    log2 = _elementwise(M.Log2, "log2")
 
-    def log10(self):
-        return M.Log10.apply(_floating(self))
+    log10 = _elementwise(M.Log10, "log10")
 
-    def erf(self):
-        return M.Erf.apply(_floating(self))
+    erf = _elementwise(M.Erf, "erf")
 
     def reciprocal(self):
         return 1 / _floating(self)
@@ -940,6 +952,9 @@ def _pow_scalar(x, p):
     kind = x._data.dtype.kind
     n = _SMALL_POWERS.get(p)
     if n is not None and (kind == "f" or (kind in "iu" and p.__class__ is int)):
+        a = x._data
+        if a.__class__ is _ndarray and not x.requires_grad:  # the host shortcut of _arithmetic
+            return _function._make(_cpu.wrap(M.power_chain(_cpu, a, n)), False, None)
         return M.PowInt.apply(x, n=n)
     if kind == "f" and p == 0.5:
         return E.Sqrt.apply(x)

@@ -5,6 +5,7 @@ from ...autograd.function import Function
 
 class ReLU(Function):
     save_inputs = True
+    plain_op = "relu"
 
     def forward(self, x):
         self.x = x
@@ -38,6 +39,7 @@ class GELU(Function):
 
 class Sigmoid(Function):
     save_output = True
+    plain_op = "sigmoid"
 
     def forward(self, x):
         self.y = y = self.be.sigmoid(x)
@@ -49,6 +51,7 @@ class Sigmoid(Function):
 
 class Tanh(Function):
     save_output = True
+    plain_op = "tanh"
 
     def forward(self, x):
         self.y = y = self.be.tanh(x)

@@ -87,6 +87,8 @@ class Pow(Function):
 
 
 class Neg(Function):
+    plain_op = "neg"
+
     def forward(self, x):
         return self.be.neg(x)
 
@@ -96,6 +98,7 @@ class Neg(Function):
 
 class Exp(Function):
     save_output = True
+    plain_op = "exp"
 
     def forward(self, x):
         self.out = out = self.be.exp(x)
@@ -107,6 +110,7 @@ class Exp(Function):
 
 class Log(Function):
     save_inputs = True
+    plain_op = "log"
 
     def forward(self, x):
         self.x = x
@@ -118,6 +122,7 @@ class Log(Function):
 
 class Sqrt(Function):
     save_output = True
+    plain_op = "sqrt"
 
     def forward(self, x):
         self.out = out = self.be.sqrt(x)
@@ -129,6 +134,7 @@ class Sqrt(Function):
 
 class Sin(Function):
     save_inputs = True
+    plain_op = "sin"
 
     def forward(self, x):
         self.x = x
@@ -140,6 +146,7 @@ class Sin(Function):
 
 class Cos(Function):
     save_inputs = True
+    plain_op = "cos"
 
     def forward(self, x):
         self.x = x
@@ -151,6 +158,7 @@ class Cos(Function):
 
 class Abs(Function):
     save_inputs = True
+    plain_op = "abs"
 
     def forward(self, x):
         self.x = x

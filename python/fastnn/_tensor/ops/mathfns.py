@@ -20,6 +20,10 @@ class _Unary(Function):
     save_inputs = True
     op = ""
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls.plain_op = cls.op  # the forward is this one op
+
     def forward(self, x):
         self.x = x
         return getattr(self.be, self.op)(x)
@@ -162,6 +166,10 @@ class _Step(Function):
 
     op = ""
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls.plain_op = cls.op or None  # the forward is this one op (Round, with decimals, is not)
+
     def forward(self, x):
         return getattr(self.be, self.op)(x)
 
@@ -289,15 +297,15 @@ class PowInt(Function):
     def forward(self, x, n=2):
         if self.requires_grad:  # the input is kept only when the op records
             self.x, self.n = x, n
-        return _chain(self.be, x, n)
+        return power_chain(self.be, x, n)
 
     def backward(self, g):
         be, n = self.be, self.n
         d = be.mul(g, n) if n > 1 else g
-        return d if n == 1 else be.mul(d, _chain(be, self.x, n - 1))
+        return d if n == 1 else be.mul(d, power_chain(be, self.x, n - 1))
 
 
-def _chain(be, x, n):
+def power_chain(be, x, n):
     """x ** n by repeated squaring (n >= 1); the squares and cubes of the tutorials' models
     directly (the loop costs as much as a multiply on tiny tensors)."""
     if n == 2:

@@ -11,26 +11,30 @@ def _keepdims_shape(shape, axis):
 
 
 class Sum(Function):
-    def forward(self, x, axis=None, keepdim=False):
-        self.shape, self.axis, self.keepdim = x.shape, axis, keepdim
-        return self.be.sum(x, axis=axis, keepdims=keepdim)
+    plain_op = "sum"
+
+    def forward(self, x, axis=None, keepdims=False):
+        self.shape, self.axis, self.keepdims = x.shape, axis, keepdims
+        return self.be.sum(x, axis=axis, keepdims=keepdims)
 
     def backward(self, g):
-        if not self.keepdim:
+        if not self.keepdims:
             g = self.be.reshape(g, _keepdims_shape(self.shape, self.axis))
         return self.be.broadcast_to(g, self.shape)
 
 
 class Mean(Function):
-    def forward(self, x, axis=None, keepdim=False):
-        self.shape, self.axis, self.keepdim = x.shape, axis, keepdim
-        out = self.be.mean(x, axis=axis, keepdims=keepdim)
+    plain_op = "mean"
+
+    def forward(self, x, axis=None, keepdims=False):
+        self.shape, self.axis, self.keepdims = x.shape, axis, keepdims
+        out = self.be.mean(x, axis=axis, keepdims=keepdims)
         self.count = (x.size // out.size) if out.size else 0
         return out
 
     def backward(self, g):
         be = self.be
-        if not self.keepdim:
+        if not self.keepdims:
             g = be.reshape(g, _keepdims_shape(self.shape, self.axis))
         return be.broadcast_to(be.div(g, max(self.count, 1)), self.shape)  # empty: no gradient
 
