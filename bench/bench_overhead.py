@@ -2,9 +2,10 @@
 
 On 4x4 float32 tensors the arithmetic is a few nanoseconds; what is timed is the framework:
 dispatch, dtype checks, allocation, graph recording and the backward engine. Rows: add, mul,
-matmul and x ** 3 without and with graph recording; a 20-op chain without grad and forward +
-backward; and a polynomial fit (y = a + b x + c x^2 + d x^3 to sin(x) on 2000 points, the loss's
-backward, then plain SGD updates of a, b, c, d under no_grad), timed per training step.
+matmul, x ** 3 and sum without and with graph recording; tanh, division and three views without;
+a 20-op chain without grad and forward + backward; and a polynomial fit (y = a + b x + c x^2 +
+d x^3 to sin(x) on 2000 points, the loss's backward, then plain SGD updates of a, b, c, d under
+no_grad), timed per training step.
 
 The two libraries run interleaved (a short batch of calls of one, then of the other, round after
 round), so load from other jobs on the shared machine hits both alike; the ratio is the median
@@ -101,6 +102,11 @@ def _cases(lib, a, b):
         ("matmul 4x4, recording", lambda: tg @ tb),
         ("x ** 3 4x4, no grad", lambda: ta**3),
         ("x ** 3 4x4, recording", lambda: tg**3),
+        ("tanh 4x4, no grad", ta.tanh),
+        ("x / y 4x4, no grad", lambda: ta / tb),
+        ("sum 4x4, no grad", ta.sum),
+        ("sum 4x4, recording", tg.sum),
+        ("view, t, x[1] 4x4, no grad", lambda: ta.view(2, 8).t()[1]),
         ("20-op chain 4x4, no grad", lambda: _chain(ta, tb)),
         ("20-op chain 4x4, fwd+bwd", _chain_backward(lib, lib.tensor(a, requires_grad=True), tb)),
         ("polynomial fit step (2000 points)", _poly_fit(lib)[0]),

@@ -342,3 +342,92 @@ def test_cpu_sum_and_mean_of_a_whole_array_equal_numpy_exactly(dtype):
     assert cpu.mean(ints).dtype == np.float64 and cpu.mean(ints) == 5.5
     with pytest.warns(RuntimeWarning, match="Mean of empty slice"), np.errstate(invalid="ignore"):
         assert np.isnan(cpu.mean(np.zeros((0, 3), dtype)))  # numpy's answer for no elements
+
+
+VIEWS = [
+    ("t", lambda x: x.t()),
+    ("T", lambda x: x.T),
+    ("transpose", lambda x: x.transpose(0, -1)),
+    ("permute", lambda x: x.permute(1, 0)),
+    ("view", lambda x: x.view(-1)),
+    ("reshape", lambda x: x.reshape(x.shape[1], -1)),
+    ("getitem row", lambda x: x[1]),
+    ("getitem slice", lambda x: x[:, 1::2]),
+    ("getitem element", lambda x: x[2, 0]),
+    ("getitem advanced", lambda x: x[[0, 2, 0]]),
+]
+
+
+@pytest.mark.parametrize("name, fn", VIEWS, ids=[v[0] for v in VIEWS])
+def test_views_outside_autograd_equal_the_recorded_op_and_share_storage(name, fn):
+    rng = np.random.default_rng(7)
+    a = rng.standard_normal((3, 5)).astype(np.float32)
+    x = fastnn.tensor(a)
+    out = fn(x)
+    recorded = fn(fastnn.tensor(a, requires_grad=True))
+    assert out.grad_fn is None and recorded.grad_fn is not None
+    assert out.shape == recorded.shape and out.dtype == recorded.dtype
+    assert type(out._data) is np.ndarray
+    np.testing.assert_array_equal(out.numpy(), recorded.detach().numpy())
+    if name == "getitem advanced":  # a copy: its own storage and version counter
+        assert not np.shares_memory(out.numpy(), x.numpy()) and out._vc is not x._vc
+    else:  # a view: one storage, one version counter
+        assert np.shares_memory(out.numpy(), x.numpy()) and out._vc is x._vc
+
+
+def test_view_and_index_errors_outside_autograd_are_unchanged():
+    x = fastnn.ones(3, 5)
+    for grad in (False, True):
+        y = fastnn.ones(3, 5, requires_grad=grad)
+        with pytest.raises(RuntimeError, match=r"shape '\[4, 4\]' is invalid for input of size 15"):
+            y.view(4, 4)
+        with pytest.raises(IndexError):
+            y[3]
+        with pytest.raises(IndexError, match="Dimension out of range"):
+            y.transpose(0, 2)
+    with pytest.raises(TypeError, match="must be a tuple of ints"):
+        x.view(15.0)
+    with pytest.raises(TypeError, match="must be int, not bool"):
+        x.transpose(True, 0)
+    assert x.view(np.int64(15)).shape == (15,)  # numpy ints are ints
+    assert x.transpose(np.int32(-1), 0).shape == (5, 3)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64, np.bool_])
+def test_whole_tensor_reductions_outside_autograd_match_torch(dtype):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(8)
+    a = (rng.standard_normal((7, 33)) * 10).astype(dtype)
+    x, t = fastnn.tensor(a), torch.tensor(a)
+    names = ["sum", "max", "min"] + (["mean"] if a.dtype.kind == "f" else [])
+    for name in names:
+        out, ref = getattr(x, name)(), getattr(t, name)()
+        assert out.shape == () and str(out.dtype) == str(ref.dtype).replace("torch", "fastnn")
+        np.testing.assert_allclose(out.numpy(), ref.numpy(), rtol=1e-5)  # summation orders
+    if a.dtype.kind == "f":
+        a[3, 4] = np.nan
+        x, t = fastnn.tensor(a), torch.tensor(a)
+        for name in names:
+            assert np.isnan(getattr(x, name)().item()) and np.isnan(getattr(t, name)().item())
+    with pytest.raises(RuntimeError, match="zero-size array"):
+        fastnn.tensor(a[:0]).max()
+
+
+@pytest.mark.parametrize("lhs, rhs", [(np.float32,) * 2, (np.float64,) * 2, (np.int64,) * 2,
+                                      (np.int32, np.int32), (np.bool_,) * 2, (np.int64, None),
+                                      (None, np.int32), (np.float32, None), (None, np.float64)])  # fmt: skip
+def test_division_outside_autograd_matches_torch(lhs, rhs):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(9)
+    args_f, args_t = [], []
+    for dt in (lhs, rhs):
+        if dt is None:  # a Python number
+            args_f.append(3)
+            args_t.append(3)
+        else:
+            a = rng.integers(1, 9, (4, 7)).astype(dt)
+            args_f.append(fastnn.tensor(a))
+            args_t.append(torch.tensor(a))
+    out, ref = args_f[0] / args_f[1], args_t[0] / args_t[1]
+    assert str(out.dtype) == str(ref.dtype).replace("torch", "fastnn")
+    np.testing.assert_allclose(out.numpy(), ref.numpy(), rtol=1e-6)

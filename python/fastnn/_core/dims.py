@@ -23,6 +23,8 @@ def wrap_dim(dim, ndim, *, arg="dim", fn=None, scalar_ok=True):
     ``ndim + 1`` where the op inserts a dimension (unsqueeze, stack). ``scalar_ok=False`` is for
     ops that index the dimension's size (size(dim), unbind, split), which a 0-d tensor lacks.
     """
+    if dim.__class__ is int and -ndim <= dim < ndim:  # a valid int (most calls): one test
+        return dim + ndim if dim < 0 else dim
     dim = _check_int(dim, arg, fn)
     if ndim == 0 and not scalar_ok:
         raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")

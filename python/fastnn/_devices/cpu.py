@@ -236,11 +236,11 @@ def mean(a, axis=None, keepdims=False):
 
 
 def amax(a, axis=None, keepdims=False):
-    return np.asarray(np.amax(a, axis=axis, keepdims=keepdims))
+    return np.asarray(np.maximum.reduce(a, axis=axis, keepdims=keepdims))  # np.amax's own call
 
 
 def amin(a, axis=None, keepdims=False):
-    return np.asarray(np.amin(a, axis=axis, keepdims=keepdims))
+    return np.asarray(np.minimum.reduce(a, axis=axis, keepdims=keepdims))
 
 
 def argmax(a, axis=None, keepdims=False):
@@ -286,7 +286,12 @@ broadcast_to = np.broadcast_to
 
 
 def getitem(a, index):
-    return np.asarray(a[index])
+    out = a[index]
+    if out.__class__ is not np.ndarray:
+        # an integer per dimension gives numpy's scalar copy; with a trailing ... it is a 0-d
+        # view of the element, as torch's x[i, j] is
+        out = a[(*index, ...)] if index.__class__ is tuple else a[index, ...]
+    return out
 
 
 def setitem(a, index, value):

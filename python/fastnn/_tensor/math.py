@@ -56,9 +56,10 @@ def _operands(a, b):
     return a, None
 
 
-def _arithmetic(fn, name, reflected=False, no_bool=False):
+def _arithmetic(fn, name, reflected=False, no_bool=False, true_div=False):
     """The operator method ``self (op) other`` of the primitive ``fn`` (``other (op) self`` when
-    ``reflected``; ``no_bool`` refuses bool operands, as subtraction does).
+    ``reflected``; ``no_bool`` refuses bool operands, as subtraction does; ``true_div`` divides
+    integers and bools in the default float dtype).
 
     Host tensors outside autograd with an operand of the same dtype, or a Python number that
     keeps a float tensor's dtype (most calls), go straight to the host kernel ``fn.apply`` would
@@ -71,7 +72,9 @@ def _arithmetic(fn, name, reflected=False, no_bool=False):
         kind = other.__class__
         if kind is self.__class__:
             b = other._data
-            plain = b.dtype is a.dtype and not (no_bool and a.dtype.kind == "b")
+            plain = b.dtype is a.dtype and (
+                a.dtype.kind == "f" or not (true_div or (no_bool and a.dtype.kind == "b"))
+            )
             if plain and (self.requires_grad or other.requires_grad or b.__class__ is not _ndarray):
                 return apply(other, self) if reflected else apply(self, other)
         else:
@@ -95,6 +98,8 @@ def _arithmetic(fn, name, reflected=False, no_bool=False):
         x, y = _operands(self, other)
         if y is None:
             return NotImplemented
+        if true_div:
+            x, y = _true_div_dtypes(x, y)
         return apply(y, x) if reflected else apply(x, y)
 
     method.__name__, method.__qualname__ = name, f"OpsMixin.{name}"
@@ -178,20 +183,8 @@ class OpsMixin:
     __rsub__ = _arithmetic(E.Sub, "__rsub__", reflected=True, no_bool=True)
     __mul__ = _arithmetic(E.Mul, "__mul__")
     __rmul__ = _arithmetic(E.Mul, "__rmul__", reflected=True)
-
-    def __truediv__(self, other):
-        a, b = _operands(self, other)
-        if b is None:
-            return NotImplemented
-        a, b = _true_div_dtypes(a, b)
-        return E.Div.apply(a, b)
-
-    def __rtruediv__(self, other):
-        a, b = _operands(self, other)
-        if b is None:
-            return NotImplemented
-        b, a = _true_div_dtypes(b, a)
-        return E.Div.apply(b, a)
+    __truediv__ = _arithmetic(E.Div, "__truediv__", true_div=True)
+    __rtruediv__ = _arithmetic(E.Div, "__rtruediv__", reflected=True, true_div=True)
 
     def __pow__(self, other):
         if other.__class__ is int or other.__class__ is float:
@@ -393,11 +386,22 @@ class OpsMixin:
     # ---- reductions --------------------------------------------------------------------------
 
     def sum(self, dim=None, keepdim=False, dtype=None, axis=None, keepdims=None):
+        a = self._data
+        if dim is axis is dtype is keepdims is None and keepdim is False and a.dtype.kind == "f":
+            # the whole tensor (a loss: most calls), nothing to sort out
+            if a.__class__ is _ndarray and not self.requires_grad:  # the host shortcut
+                return _function._make(_cpu.sum(a), False, None)
+            return R.Sum.apply(self)
         keepdim = _keep(keepdim, keepdims)
         t = _scan_input(self, dtype)  # torch sums every integer type (and bool) in int64
         return R.Sum.apply(t, axis=_axes(t, dim, axis, "sum"), keepdims=keepdim)
 
     def mean(self, dim=None, keepdim=False, dtype=None, axis=None, keepdims=None):
+        a = self._data
+        if dim is axis is dtype is keepdims is None and keepdim is False and a.dtype.kind == "f":
+            if a.__class__ is _ndarray and not self.requires_grad:  # as in sum
+                return _function._make(_cpu.mean(a), False, None)
+            return R.Mean.apply(self)
         keepdim = _keep(keepdim, keepdims)
         t = self if dtype is None else self.to(dtype)
         if t._data.dtype.kind != "f":
@@ -447,6 +451,9 @@ class OpsMixin:
         if isinstance(dim, _function.Tensor):
             return self.maximum(dim)
         if dim is None and axis is None:
+            a = self._data
+            if a.__class__ is _ndarray and not self.requires_grad and a.size:  # host shortcut
+                return _function._make(_cpu.amax(a), False, None)
             return R.Max.apply(self, axis=None, keepdim=False)
         return max_result(*_select(self, dim if dim is not None else axis, keepdim, "argmax"))
 
@@ -455,6 +462,9 @@ class OpsMixin:
         if isinstance(dim, _function.Tensor):
             return self.minimum(dim)
         if dim is None and axis is None:
+            a = self._data
+            if a.__class__ is _ndarray and not self.requires_grad and a.size:  # host shortcut
+                return _function._make(_cpu.amin(a), False, None)
             return R.Min.apply(self, axis=None, keepdim=False)
         return min_result(*_select(self, dim if dim is not None else axis, keepdim, "argmin"))
 

@@ -7,9 +7,12 @@ import numpy as np
 
 from .. import _devices
 from .._core.dims import wrap_dim
+from .._devices import cpu as _cpu
 from ..autograd import function as _function
 from .ops import mathfns as M
 from .ops import shape as S
+
+_ndarray = np.ndarray
 
 
 def _shape_args(args, fn, arg):
@@ -19,6 +22,11 @@ def _shape_args(args, fn, arg):
     if not args:
         raise TypeError(f'{fn}() missing 1 required positional arguments: "{arg}"')
     seq = args[0] if len(args) == 1 and isinstance(args[0], (tuple, list)) else args
+    for v in seq:
+        if v.__class__ is not int:
+            break
+    else:
+        return tuple(seq)  # plain ints (most calls): nothing to convert
     out = []
     for v in seq:
         try:
@@ -81,12 +89,17 @@ class ShapeMixin:
                 raise RuntimeError(
                     f"invalid shape dimension {d} at index {i} of shape {list(shape)}"
                 )
+        a = self._data
         try:
-            return self._view_of(S.Reshape.apply(self, shape=shape))
-        except RuntimeError:
+            if a.__class__ is _ndarray and not self.requires_grad:  # the host shortcut
+                out = _function._make(_cpu.reshape(a, shape), False, None)
+            else:
+                out = S.Reshape.apply(self, shape=shape)
+        except (RuntimeError, ValueError):
             raise RuntimeError(
                 f"shape '{list(shape)}' is invalid for input of size {self._data.size}"
             ) from None
+        return self._view_of(out)
 
     def view_as(self, other):
         return self.reshape(other.shape)
@@ -141,7 +154,14 @@ class ShapeMixin:
             raise RuntimeError("permute(): duplicate dims are not allowed.")
         if nd == 0:
             return self
-        return self._view_of(S.Permute.apply(self, dims=wrapped))
+        return self._permuted(wrapped)
+
+    def _permuted(self, dims):
+        """The view with its axes in the order ``dims`` (checked by the caller)."""
+        a = self._data
+        if a.__class__ is _ndarray and not self.requires_grad:  # the host shortcut
+            return self._view_of(_function._make(_cpu.permute(a, dims), False, None))
+        return self._view_of(S.Permute.apply(self, dims=dims))
 
     def transpose(self, dim0, dim1):
         nd = self._data.ndim
@@ -151,7 +171,7 @@ class ShapeMixin:
             return self
         p = list(range(nd))
         p[dim0], p[dim1] = p[dim1], p[dim0]
-        return self.permute(p)
+        return self._permuted(tuple(p))
 
     swapaxes = swapdims = transpose
 
@@ -160,12 +180,12 @@ class ShapeMixin:
             raise RuntimeError(
                 f"t() expects a tensor with <= 2 dimensions, but self is {self._data.ndim}D"
             )
-        return self if self._data.ndim < 2 else self.transpose(0, 1)
+        return self if self._data.ndim < 2 else self._permuted((1, 0))
 
     @property
     def T(self):
         nd = self._data.ndim
-        return self if nd < 2 else self.permute(tuple(range(nd - 1, -1, -1)))
+        return self if nd < 2 else self._permuted(tuple(range(nd - 1, -1, -1)))
 
     @property
     def mT(self):
@@ -295,7 +315,14 @@ class ShapeMixin:
 
     def __getitem__(self, idx):
         index, advanced = _index(idx)
-        out = S.GetItem.apply(self, index=index, advanced=advanced)
+        a = self._data
+        if a.__class__ is _ndarray and not self.requires_grad:  # the host shortcut
+            try:
+                out = _function._make(_cpu.getitem(a, index), False, None)
+            except ValueError:  # apply raises it, with the op's name and the shape
+                out = S.GetItem.apply(self, index=index, advanced=advanced)
+        else:
+            out = S.GetItem.apply(self, index=index, advanced=advanced)
         return out if advanced else self._view_of(out)
 
     def __setitem__(self, idx, value):
