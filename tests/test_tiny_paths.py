@@ -431,3 +431,54 @@ def test_division_outside_autograd_matches_torch(lhs, rhs):
     out, ref = args_f[0] / args_f[1], args_t[0] / args_t[1]
     assert str(out.dtype) == str(ref.dtype).replace("torch", "fastnn")
     np.testing.assert_allclose(out.numpy(), ref.numpy(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("fn", ["cat", "stack"])
+def test_cat_and_stack_outside_autograd_equal_the_recorded_op(fn):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(10)
+    op, top = getattr(fastnn, fn), getattr(torch, fn)
+    cases = [
+        ([(3, 4), (3, 4)], 0),
+        ([(3, 4), (3, 4), (3, 4)], -1),
+        ([(2, 1, 5)] * 2, 1),
+        ([(7,)] * 3, 0),
+        ([()] * 4, 0),
+        ([(3, 4)], 1),
+    ]
+    if fn == "cat":
+        cases = [c for c in cases if c[0][0] != ()] + [([(2, 4), (5, 4), (1, 4)], 0)]
+    for shapes, dim in cases:
+        for dtypes in ([np.float32] * len(shapes), [np.float64, np.float32] + [np.int64] * 9):
+            arrays = [rng.standard_normal(s).astype(d) for s, d in zip(shapes, dtypes)]
+            out = op([fastnn.tensor(a) for a in arrays], dim)
+            ref = top([torch.tensor(a) for a in arrays], dim)
+            floats = [fastnn.tensor(a, requires_grad=a.dtype.kind == "f") for a in arrays]
+            recorded = op(floats, dim)
+            assert out.grad_fn is None and (recorded.grad_fn is not None or len(shapes) == 1)
+            assert str(out.dtype) == str(ref.dtype).replace("torch", "fastnn")
+            assert out.shape == tuple(ref.shape) == recorded.shape
+            np.testing.assert_array_equal(out.numpy(), recorded.detach().numpy())
+            np.testing.assert_array_equal(out.numpy(), ref.numpy())
+
+
+def test_cat_and_stack_errors_are_unchanged():
+    a, b = fastnn.ones(2, 3), fastnn.ones(2, 4)
+    with pytest.raises(RuntimeError, match="Expected size 3 but got size 4 for tensor number 1"):
+        fastnn.cat([a, b])
+    with pytest.raises(RuntimeError, match="same number of dimensions: got 2 and 1"):
+        fastnn.cat([a, fastnn.ones(3)])
+    with pytest.raises(RuntimeError, match=r"equal size, but got \[2, 3\] at entry 0 and \[2, 4\]"):
+        fastnn.stack([a, b])
+    with pytest.raises(IndexError, match="Dimension out of range"):
+        fastnn.stack([a, a], 3)
+    assert fastnn.cat([a, b], 1).shape == (2, 7)
+
+
+@pytest.mark.parametrize("dtype", [None, fastnn.float64, fastnn.int32, fastnn.bool])
+def test_ones_and_zeros_of_every_dtype(dtype):
+    for shape in ((), (1,), (4, 4), (0, 3), (2, 3, 5)):
+        for fn, value in ((fastnn.ones, 1), (fastnn.zeros, 0)):
+            t = fn(*shape, dtype=dtype) if shape else fn((), dtype=dtype)
+            assert t.shape == shape and t.dtype == (dtype or fastnn.float32)
+            np.testing.assert_array_equal(t.numpy(), np.full(shape, value))

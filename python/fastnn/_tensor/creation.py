@@ -136,6 +136,11 @@ def _size(size):
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
     for s in size:
+        if s.__class__ is not int or s < 0:
+            break
+    else:
+        return size  # non-negative plain ints (most calls)
+    for s in size:
         if not isinstance(s, (numbers.Integral,)) or isinstance(s, bool):
             raise TypeError(f"size must be a tuple of ints, got {size!r}")
         if s < 0:

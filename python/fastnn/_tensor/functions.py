@@ -8,6 +8,7 @@ from .. import _C as _kernels
 from .. import _devices
 from .._core import dtype as _dtype
 from .._core.dims import wrap_dim
+from .._devices import cpu as _cpu
 from ..autograd import function as _function
 from ..autograd.grad_mode import is_grad_enabled as _grad_enabled
 from ..autograd.grad_mode import state as _grad_state
@@ -197,25 +198,31 @@ def cat(tensors, dim=0, *, out=None):
     tensors = _tensor_list(tensors, "cat")
     if not tensors:
         raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
-    nd = tensors[0].ndim
+    first = tensors[0]._data.shape
+    nd = len(first)
     if nd == 0:
         raise RuntimeError("zero-dimensional tensor (at position 0) cannot be concatenated")
     dim = wrap_dim(dim, nd, fn="cat")
     for i, t in enumerate(tensors):
-        if t.ndim != nd:
+        shape = t._data.shape
+        if shape == first:
+            continue
+        if len(shape) != nd:
             raise RuntimeError(
-                f"Tensors must have same number of dimensions: got {nd} and {t.ndim}"
+                f"Tensors must have same number of dimensions: got {nd} and {len(shape)}"
             )
         for d in range(nd):
-            if d != dim and t.shape[d] != tensors[0].shape[d]:
+            if d != dim and shape[d] != first[d]:
                 raise RuntimeError(
                     f"Sizes of tensors must match except in dimension {dim}. Expected size "
-                    f"{tensors[0].shape[d]} but got size {t.shape[d]} for tensor number {i} in "
-                    "the list."
+                    f"{first[d]} but got size {shape[d]} for tensor number {i} in the list."
                 )
     if len(tensors) == 1:
         return tensors[0]
     tensors = _promote_all(tensors)
+    arrays = _host_arrays(tensors)
+    if arrays is not None:
+        return _function._make(_cpu.concatenate(arrays, dim), False, None)
     return S.Cat.apply(*tensors, axis=dim)
 
 
@@ -228,21 +235,43 @@ def stack(tensors, dim=0, *, out=None):
     tensors = _tensor_list(tensors, "stack")
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")
-    dim = wrap_dim(dim, tensors[0].ndim + 1, fn="stack")
+    first = tensors[0]._data.shape
+    dim = wrap_dim(dim, len(first) + 1, fn="stack")
     for i, t in enumerate(tensors):
-        if t.shape != tensors[0].shape:
+        if t._data.shape != first:
             raise RuntimeError(
                 f"stack expects each tensor to be equal size, but got "
-                f"{list(tensors[0].shape)} at entry 0 and {list(t.shape)} at "
+                f"{list(first)} at entry 0 and {list(t._data.shape)} at "
                 f"entry {i}"
             )
-    return S.Stack.apply(*_promote_all(tensors), axis=dim)
+    tensors = _promote_all(tensors)
+    arrays = _host_arrays(tensors)
+    if arrays is not None:
+        return _function._make(_cpu.stack(arrays, dim), False, None)
+    return S.Stack.apply(*tensors, axis=dim)
+
+
+def _host_arrays(tensors):
+    """The arrays of CPU tensors outside autograd (cat and stack then call the host op
+    themselves, as the operators do); None when any is on a device or records."""
+    arrays = []
+    for t in tensors:
+        a = t._data
+        if a.__class__ is not _NDARRAY or t.requires_grad:
+            return None
+        arrays.append(a)
+    return arrays
 
 
 def _promote_all(tensors):
     """The tensors cast to their promoted dtype: cat and stack promote them as equals, whatever
     their dimensions. (This module's ``any`` is fastnn.any: plain loops here.)"""
     dt = tensors[0]._data.dtype
+    for t in tensors:
+        if t._data.dtype is not dt:
+            break
+    else:
+        return tensors  # one dtype (most calls)
     same = True
     for t in tensors:
         same = same and t._data.dtype == dt
