@@ -482,3 +482,37 @@ def test_ones_and_zeros_of_every_dtype(dtype):
             t = fn(*shape, dtype=dtype) if shape else fn((), dtype=dtype)
             assert t.shape == shape and t.dtype == (dtype or fastnn.float32)
             np.testing.assert_array_equal(t.numpy(), np.full(shape, value))
+
+
+@pytest.mark.parametrize("name", ["relu", "sigmoid", "tanh"])
+def test_functional_activations_equal_the_methods(name):
+    F = nn.functional
+    a = np.array([[-1.5, 0.0, 2.0], [0.25, -3.0, 7.0]])
+    for x in (
+        fastnn.tensor(a, dtype=fastnn.float32),
+        fastnn.tensor(a, requires_grad=True),
+        nn.Parameter(fastnn.tensor(a)),
+    ):
+        for fn in (getattr(F, name), getattr(fastnn, name)):
+            out, want = fn(x), getattr(x, name)()
+            assert (out.grad_fn is None) == (want.grad_fn is None) == (not x.requires_grad)
+            assert out.dtype == want.dtype
+            np.testing.assert_array_equal(out.detach().numpy(), want.detach().numpy())
+    with pytest.raises(TypeError, match="arguments must be Tensors"):
+        getattr(F, name)([1.0, 2.0])
+
+
+@pytest.mark.parametrize("name", ["exp", "log", "sqrt", "sin", "tanh", "sigmoid", "abs", "erf"])
+def test_unary_functions_take_tensors_lists_and_out(name):
+    torch = pytest.importorskip("torch")
+    a = np.array([[0.5, 1.0, 2.0], [0.25, 3.0, 7.0]], dtype=np.float32)
+    fn, tfn = getattr(fastnn, name), getattr(torch, name)
+    np.testing.assert_allclose(fn(fastnn.tensor(a)).numpy(), tfn(torch.tensor(a)).numpy(), 1e-6)
+    np.testing.assert_allclose(fn(a.tolist()).numpy(), tfn(torch.tensor(a)).numpy(), 1e-6)
+    ints = fn(fastnn.tensor([1, 2, 3]))
+    assert ints.dtype == (fastnn.int64 if name == "abs" else fastnn.float32)
+    out = fastnn.empty(2, 3)
+    assert fn(fastnn.tensor(a), out=out) is out
+    np.testing.assert_allclose(out.numpy(), tfn(torch.tensor(a)).numpy(), 1e-6)
+    with pytest.raises(RuntimeError, match="don't support automatic differentiation"):
+        fn(fastnn.tensor(a, requires_grad=True), out=fastnn.empty(2, 3))

@@ -486,7 +486,28 @@ def _into(out, name, compute, *args):
     return out
 
 
+# One-input functions whose Tensor method takes no argument: fastnn.tanh(x) calls x.tanh()
+# without packing and unpacking an argument list (a fifth of a 4x4 op).
+_UNARY = frozenset(
+    ("exp", "log", "sqrt", "abs", "sin", "cos", "tan", "relu", "sigmoid", "tanh", "sinh",
+     "cosh", "asin", "acos", "atan", "asinh", "acosh", "atanh", "arcsin", "arccos", "arctan",
+     "arcsinh", "arccosh", "arctanh", "exp2", "log2", "log10", "erf")
+)  # fmt: skip
+
+
 def _method(name):
+    if name in _UNARY:
+
+        def fn(input, *, out=None):
+            if out is not None:
+                return _into(out, name, getattr(_as_tensor(input), name), input)
+            if input.__class__ is not _function.Tensor:
+                input = _as_tensor(input)
+            return getattr(input, name)()
+
+        fn.__name__ = name
+        fn.__doc__ = f"``fastnn.{name}(x, out=None)`` is ``x.{name}()``."
+        return fn
     if name in _OUT:
 
         def fn(x, *args, out=None, **kwargs):

@@ -4,12 +4,17 @@ call the element-wise kernels through their primitives in ``fastnn._tensor.ops.a
 import warnings
 
 from ... import _devices
+from ..._tensor import Tensor as _Tensor
 from ..._tensor.ops import activation as A
 from ._dropout import Dropout as _Dropout
 
 
 def relu(input, inplace=False):
-    return A.ReLU.apply(input) if not inplace else _maybe_inplace(input, A.ReLU.apply, True)
+    if inplace:
+        return _maybe_inplace(input, A.ReLU.apply, True)
+    # The Tensor methods (the same primitives) have the CPU shortcut outside autograd; anything
+    # else goes to apply, which names a non-tensor argument in its TypeError.
+    return input.relu() if input.__class__ is _Tensor else A.ReLU.apply(input)
 
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
@@ -25,11 +30,11 @@ def gelu(input, approximate="none"):
 
 
 def sigmoid(input):
-    return A.Sigmoid.apply(input)
+    return input.sigmoid() if input.__class__ is _Tensor else A.Sigmoid.apply(input)
 
 
 def tanh(input):
-    return A.Tanh.apply(input)
+    return input.tanh() if input.__class__ is _Tensor else A.Tanh.apply(input)
 
 
 def relu6(input, inplace=False):
