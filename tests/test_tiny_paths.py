@@ -516,3 +516,23 @@ def test_unary_functions_take_tensors_lists_and_out(name):
     np.testing.assert_allclose(out.numpy(), tfn(torch.tensor(a)).numpy(), 1e-6)
     with pytest.raises(RuntimeError, match="don't support automatic differentiation"):
         fn(fastnn.tensor(a, requires_grad=True), out=fastnn.empty(2, 3))
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_softmax_outside_autograd_equals_the_recorded_op(name, dtype):
+    rng = np.random.default_rng(11)
+    for shape in ((1,), (4, 4), (7, 33), (2, 3, 257)):
+        a = (rng.standard_normal(shape) * 30).astype(dtype)  # large logits: the stable form
+        for dim in range(-len(shape), len(shape)):
+            out = getattr(fastnn.tensor(a), name)(dim)
+            recorded = getattr(fastnn.tensor(a, requires_grad=True), name)(dim)
+            assert out.grad_fn is None and recorded.grad_fn is not None
+            assert out.dtype == recorded.dtype and out.shape == shape
+            np.testing.assert_array_equal(out.numpy(), recorded.detach().numpy())
+            assert np.isfinite(out.numpy()).all()
+
+
+def test_cross_entropy_refuses_a_non_tensor_input():
+    with pytest.raises(TypeError, match="cross_entropy\\(\\): argument 'input' must be Tensor"):
+        nn.functional.cross_entropy(np.zeros((2, 3), np.float32), fastnn.tensor([0, 1]))

@@ -826,9 +826,12 @@ def _softmax_like(cls, x, dim):
             f"{name}: not implemented for {_dtype.name(x._data.dtype)} "
             "(a floating point tensor is needed)"
         )
-    dim = wrap_dim(dim, x._data.ndim, fn=cls.__name__.lower())
-    if x._data.ndim == 0:
+    a = x._data
+    dim = wrap_dim(dim, a.ndim, fn=cls.__name__.lower())
+    if a.ndim == 0:
         return cls.apply(Reshape.apply(x, shape=(1,)), dim=0).reshape(())
+    if dim == a.ndim - 1 and a.__class__ is _ndarray and not x.requires_grad:  # host shortcut
+        return _function._make(getattr(_cpu, cls._fwd)(a), False, None)
     return cls.apply(x, dim=dim)
 
 

@@ -279,20 +279,27 @@ def cross_entropy(
     smoothing; one fused kernel computes the loss and its gradient."""
     _check_reduction(reduction)
     T = Tensor
+    if not isinstance(input, T):
+        raise TypeError(
+            f"cross_entropy(): argument 'input' must be Tensor, not {type(input).__name__}"
+        )
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     target = target if isinstance(target, T) else _index_target(target, input)
-    probs = target.dtype.kind == "f"
-    if probs and target.shape != input.shape:
+    # the checks read the storage arrays' shapes and dtypes: Tensor.shape and .dtype build
+    # objects on every read (a third of the call on a small batch)
+    xa, ta = input._data, target._data
+    probs = ta.dtype.kind == "f"
+    if probs and ta.shape != xa.shape:
         raise RuntimeError(
             f"expected scalar type Long but found {_type_name(target.dtype)} "
             f"(class-index targets must be integers; float targets are class "
             f"probabilities of the input's shape {input.shape}, got "
             f"{target.shape})"
         )
-    if not probs and target.dtype.kind not in "iu":
+    if not probs and ta.dtype.kind not in "iu":
         raise RuntimeError(f"expected scalar type Long but found {_type_name(target.dtype)}")
-    nd = input.ndim
+    nd = xa.ndim
     if nd == 1:  # unbatched
         x, t = input.unsqueeze(0), target.unsqueeze(0) if probs else target.reshape(1)
     elif nd == 2:
@@ -300,26 +307,27 @@ def cross_entropy(
     else:
         x = _class_last(input)
         t = _class_last(target) if probs else target.reshape(-1)
-    if not probs and t.ndim != 1:
+    xs, ts = x._data.shape, t._data.shape
+    if not probs and len(ts) != 1:
         raise RuntimeError(
             f"cross_entropy: 0D or 1D target tensor expected for input of shape "
             f"{tuple(input.shape)}, got target of shape {tuple(target.shape)} (multi-target "
             "not supported)"
         )
-    if not probs and t.dtype.kind == "u":  # uint8 labels (torch accepts Byte): the kernel takes int
+    if not probs and t._data.dtype.kind == "u":  # uint8 labels (torch accepts Byte): as int
         t = t.long()
-    if not probs and t.shape[0] != x.shape[0]:
+    if not probs and ts[0] != xs[0]:
         raise ValueError(
-            f"Expected input batch_size ({x.shape[0]}) to match target batch_size ({t.shape[0]})."
+            f"Expected input batch_size ({xs[0]}) to match target batch_size ({ts[0]})."
         )
-    c = x.shape[1]
+    c = xs[1]
     w = _const(weight, x)
     if w is not None and w.shape != (c,):
         raise RuntimeError(
             f"weight tensor should be defined either for all {c} classes or no "
             f"classes but got weight tensor of shape: {list(w.shape)}"
         )
-    if x.dtype.kind != "f":
+    if x._data.dtype.kind != "f":
         raise RuntimeError(f"cross_entropy: expected floating point logits, got {x.dtype}")
     kw = dict(
         weight=w, reduction=reduction, label_smoothing=label_smoothing, ignore_index=ignore_index
