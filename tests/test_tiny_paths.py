@@ -4,6 +4,7 @@ matmul's 2-D shortcut and its transposes passed as views, and Function.apply's o
 check (its errors included)."""
 
 import inspect
+import itertools
 
 import numpy as np
 import pytest
@@ -323,20 +324,28 @@ def test_unary_methods_on_integers_match_torch(name):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_cpu_sum_and_mean_of_a_whole_array_equal_numpy_exactly(dtype):
+def test_cpu_sum_and_mean_equal_numpy_exactly(dtype):
     """The CPU backend reduces through the ufunc (np.sum's and np.mean's own steps, without
-    their wrappers): the same values, dtype and shape, for every size and keepdims."""
+    their wrappers): the same values, dtype and shape, for every size, axes and keepdims. (A
+    sum over the leading axes is the column-sum kernel's: there, within its rounding.)"""
     rng = np.random.default_rng(6)
-    for shape in ((), (1,), (7,), (4, 4), (33, 257), (3, 1, 5), (100003,)):
+    for shape in ((), (1,), (7,), (4, 4), (33, 257), (3, 1, 5), (100003,), (301, 1001)):
         a = (rng.standard_normal(shape) * 100).astype(dtype)
-        for keepdims in (False, True):
-            for got, want in (
-                (cpu.sum(a, keepdims=keepdims), np.sum(a, keepdims=keepdims)),
-                (cpu.mean(a, keepdims=keepdims), np.mean(a, keepdims=keepdims)),
+        axes = [None] + [(i,) for i in range(a.ndim)] + [(0, a.ndim - 1)] * (a.ndim > 1)
+        for axis, keepdims in itertools.product(axes, (False, True)):
+            n = a.size // max(np.sum(a, axis).size, 1)  # elements per result
+            for got, want, per in (
+                (cpu.sum(a, axis, keepdims), np.sum(a, axis, keepdims=keepdims), 1),
+                (cpu.mean(a, axis, keepdims), np.mean(a, axis, keepdims=keepdims), n),
             ):
                 assert type(got) is np.ndarray
                 assert got.dtype == want.dtype and got.shape == np.shape(want)
-                np.testing.assert_array_equal(got, want)
+                if axis is not None and cpu._leading_axes(axis, a.ndim) and per == 1:
+                    # two sums in different orders: each within n eps sum|a| of the exact one
+                    bound = 2 * n * np.finfo(dtype).eps * np.abs(a).sum(axis, keepdims=keepdims)
+                    assert (np.abs(got - want) <= bound).all()
+                else:
+                    np.testing.assert_array_equal(got, want)
     ints = np.arange(12, dtype=np.int32).reshape(3, 4)
     assert cpu.sum(ints).dtype == np.sum(ints).dtype and cpu.sum(ints) == 66
     assert cpu.mean(ints).dtype == np.float64 and cpu.mean(ints) == 5.5
@@ -536,3 +545,25 @@ def test_softmax_outside_autograd_equals_the_recorded_op(name, dtype):
 def test_cross_entropy_refuses_a_non_tensor_input():
     with pytest.raises(TypeError, match="cross_entropy\\(\\): argument 'input' must be Tensor"):
         nn.functional.cross_entropy(np.zeros((2, 3), np.float32), fastnn.tensor([0, 1]))
+
+
+@pytest.mark.parametrize("name", ["max", "min"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64])
+def test_max_min_along_a_dim_outside_autograd_match_the_recorded_op_and_torch(name, dtype):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(12)
+    a = rng.integers(-3, 4, (7, 5, 3)).astype(dtype)  # small integers: ties in every row
+    if a.dtype.kind == "f":
+        a[2, 1, 0] = a[4, 3, 2] = np.nan
+    for dim in (0, 1, -1):
+        for keepdim in (False, True):
+            values, indices = getattr(fastnn.tensor(a), name)(dim, keepdim)
+            ref = getattr(torch.tensor(a), name)(dim, keepdim)
+            assert values.grad_fn is None and indices.dtype == fastnn.int64
+            np.testing.assert_array_equal(values.numpy(), ref.values.numpy())
+            np.testing.assert_array_equal(indices.numpy(), ref.indices.numpy())
+            if a.dtype.kind == "f":
+                rec = getattr(fastnn.tensor(a, requires_grad=True), name)(dim, keepdim)
+                assert rec.values.grad_fn is not None
+                np.testing.assert_array_equal(values.numpy(), rec.values.detach().numpy())
+                np.testing.assert_array_equal(indices.numpy(), rec.indices.numpy())

@@ -44,6 +44,8 @@ def wrap_dims(dims, ndim, *, arg="dim", fn=None):
     """
     if dims is None:
         return None
+    if dims.__class__ is int and -ndim <= dims < ndim:  # one valid int dim (most calls)
+        return (dims + ndim if dims < 0 else dims,)
     if isinstance(dims, (tuple, list)):
         if not dims:
             return None

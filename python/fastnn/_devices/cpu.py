@@ -210,6 +210,8 @@ def _leading_axes(axis, ndim):
         return 1 if ndim > 1 and axis in (0, -ndim) else 0
     if axis.__class__ is tuple and axis:
         k = len(axis)
+        if k == 1:  # most calls, without sorting
+            return 1 if ndim > 1 and axis[0] % ndim == 0 else 0
         if k < ndim and sorted(ax % ndim for ax in axis) == list(range(k)):
             return k
     return 0
@@ -231,10 +233,12 @@ def sum(a, axis=None, keepdims=False, dtype=None):
 
 
 def mean(a, axis=None, keepdims=False):
-    if axis is None and a.size and a.dtype in _KDT:
-        # np.mean's own steps for a whole float array (its sum, then one division in the
-        # array's dtype) without its Python wrapper: a fifth of the time on tiny arrays
-        out = _add_reduce(a, axis=None, keepdims=keepdims) / a.size
+    if a.size and a.dtype in _KDT:
+        # np.mean's own steps for a float array (the sum, then a division by the count)
+        # without its Python wrapper: a fifth of the time on tiny arrays. numpy divides
+        # float32 in float64 and rounds once more; that gives the same float32 quotient.
+        s = _add_reduce(a, axis=axis, keepdims=keepdims)
+        out = s / (a.size // s.size)
         return out if out.__class__ is np.ndarray else np.asarray(out)
     return np.asarray(np.mean(a, axis=axis, keepdims=keepdims))
 
@@ -248,11 +252,11 @@ def amin(a, axis=None, keepdims=False):
 
 
 def argmax(a, axis=None, keepdims=False):
-    return np.asarray(np.argmax(a, axis=axis, keepdims=keepdims))
+    return np.asarray(a.argmax(axis=axis, keepdims=keepdims))  # np.argmax calls this method
 
 
 def argmin(a, axis=None, keepdims=False):
-    return np.asarray(np.argmin(a, axis=axis, keepdims=keepdims))
+    return np.asarray(a.argmin(axis=axis, keepdims=keepdims))
 
 
 def any(a, axis=None):

@@ -394,7 +394,10 @@ class OpsMixin:
             return R.Sum.apply(self)
         keepdim = _keep(keepdim, keepdims)
         t = _scan_input(self, dtype)  # torch sums every integer type (and bool) in int64
-        return R.Sum.apply(t, axis=_axes(t, dim, axis, "sum"), keepdims=keepdim)
+        axes, b = _axes(t, dim, axis, "sum"), t._data
+        if b.__class__ is _ndarray and not t.requires_grad:  # the host shortcut
+            return _function._make(_cpu.sum(b, axis=axes, keepdims=keepdim), False, None)
+        return R.Sum.apply(t, axis=axes, keepdims=keepdim)
 
     def mean(self, dim=None, keepdim=False, dtype=None, axis=None, keepdims=None):
         a = self._data
@@ -409,7 +412,10 @@ class OpsMixin:
                 "mean(): could not infer output dtype. Input dtype must be either "
                 f"a floating point or complex dtype. Got: {_dtype.name(t.dtype)}"
             )
-        return R.Mean.apply(t, axis=_axes(t, dim, axis, "mean"), keepdims=keepdim)
+        axes, b = _axes(t, dim, axis, "mean"), t._data
+        if b.__class__ is _ndarray and not t.requires_grad:  # the host shortcut
+            return _function._make(_cpu.mean(b, axis=axes, keepdims=keepdim), False, None)
+        return R.Mean.apply(t, axis=axes, keepdims=keepdim)
 
     def var(
         self, dim=None, unbiased=True, keepdim=False, correction=None, axis=None, keepdims=None
@@ -849,8 +855,16 @@ def _arg(x, dim, keepdim, op):
 def _select(x, dim, keepdim, op):
     """(values, indices) of max/min along ``dim``: the values gather at the indices, so the
     gradient goes to the selected element only (torch's max(dim) semantics)."""
-    dim = wrap_dim(dim, x._data.ndim, fn=op[3:])
-    be = _devices.of(x._data)
+    a = x._data
+    dim = wrap_dim(dim, a.ndim, fn=op[3:])
+    if a.__class__ is _ndarray and not x.requires_grad and a.ndim:  # the host shortcut
+        # the extreme values by a reduction: the numbers at the indices (a tie between -0.0
+        # and 0.0 may give the other zero)
+        extreme = _cpu.amax if op == "argmax" else _cpu.amin
+        idx = getattr(_cpu, op)(a, axis=dim, keepdims=keepdim)
+        values = extreme(a, axis=dim, keepdims=keepdim)
+        return _function._make(values, False, None), _function._make(idx, False, None)
+    be = _devices.of(a)
     if x._data.ndim == 0:
         idx = be.zeros((), _dtype.int64)
         return x, _function.Tensor._make(idx)
