@@ -567,3 +567,35 @@ def test_max_min_along_a_dim_outside_autograd_match_the_recorded_op_and_torch(na
                 assert rec.values.grad_fn is not None
                 np.testing.assert_array_equal(values.numpy(), rec.values.detach().numpy())
                 np.testing.assert_array_equal(indices.numpy(), rec.indices.numpy())
+
+
+def test_casts_to_the_same_dtype_and_flatten_of_one_dim_return_the_tensor_itself():
+    torch = pytest.importorskip("torch")
+    for name, np_dtype in (("float", np.float32), ("double", np.float64), ("long", np.int64),
+                           ("int", np.int32), ("bool", np.bool_)):  # fmt: skip
+        same = fastnn.tensor(np.ones((2, 3), np_dtype))
+        assert getattr(same, name)() is same
+        tsame = torch.tensor(np.ones((2, 3), np_dtype))
+        assert getattr(tsame, name)() is tsame  # what torch does
+        other = fastnn.tensor(np.full((2, 3), 2.5, np.float16))
+        cast = getattr(other, name)()
+        ref = getattr(torch.tensor(np.full((2, 3), 2.5, np.float16)), name)()
+        assert cast is not other and str(cast.dtype) == str(ref.dtype).replace("torch", "fastnn")
+        np.testing.assert_array_equal(cast.numpy(), ref.numpy())
+    x, t = fastnn.ones(4, 5), torch.ones(4, 5)
+    for args in ((1,), (0, 0), (-1,), (1, -1)):
+        assert (x.flatten(*args) is x) == (t.flatten(*args) is t)
+        assert tuple(x.flatten(*args).shape) == tuple(t.flatten(*args).shape)
+    for dim in (0, 1, 2, -1, -3):
+        assert tuple(x.unsqueeze(dim).shape) == tuple(t.unsqueeze(dim).shape)
+    with pytest.raises(RuntimeError, match=r"invalid shape dimension -3 at index 1 of shape"):
+        x.view(4, -3)
+
+
+def test_item_of_every_size_one_shape_and_dtype():
+    for value, dtype in ((2.5, np.float32), (-7, np.int64), (True, np.bool_), (0.1, np.float64)):
+        for shape in ((), (1,), (1, 1, 1)):
+            got = fastnn.tensor(np.full(shape, value, dtype)).item()
+            assert type(got) is type(np.full((), value, dtype).item()) and got == dtype(value)
+    with pytest.raises(RuntimeError, match="a Tensor with 2 elements cannot be converted"):
+        fastnn.ones(2).item()

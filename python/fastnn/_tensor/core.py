@@ -24,6 +24,11 @@ from .more_ops import MoreOpsMixin
 from .ops.shape import Cast, PinMemory, ToDevice
 from .shape import ShapeMixin
 
+# the storage dtypes of float(), double(), long(), int() and bool(): a tensor already of that
+# dtype is returned as it is, without parsing to()'s arguments
+_NP_FLOAT32, _NP_FLOAT64 = np.dtype(np.float32), np.dtype(np.float64)
+_NP_INT64, _NP_INT32, _NP_BOOL = np.dtype(np.int64), np.dtype(np.int32), np.dtype(np.bool_)
+
 
 class Tensor(OpsMixin, LogicMixin, MoreOpsMixin, ShapeMixin, InplaceMixin):
     """A multi-dimensional array with autograd (``requires_grad``, ``backward``, ``grad``).
@@ -249,7 +254,10 @@ class Tensor(OpsMixin, LogicMixin, MoreOpsMixin, ShapeMixin, InplaceMixin):
             raise RuntimeError(
                 f"a Tensor with {self._data.size} elements cannot be converted to Scalar"
             )
-        return self._backend().to_numpy(self._data).reshape(()).item()
+        a = self._data
+        if a.__class__ is np.ndarray:  # the host array's own item(), any shape of size 1
+            return a.item()
+        return self._backend().to_numpy(a).reshape(()).item()
 
     def tolist(self):
         return self._backend().to_numpy(self._data).tolist()
@@ -349,22 +357,22 @@ class Tensor(OpsMixin, LogicMixin, MoreOpsMixin, ShapeMixin, InplaceMixin):
         return self.to(_dtype.to_dtype(dtype))
 
     def float(self):
-        return self.to(_dtype.float32)
+        return self if self._data.dtype is _NP_FLOAT32 else self.to(_dtype.float32)
 
     def double(self):
-        return self.to(_dtype.float64)
+        return self if self._data.dtype is _NP_FLOAT64 else self.to(_dtype.float64)
 
     def half(self):
         return self.to(_dtype.float16)
 
     def long(self):
-        return self.to(_dtype.int64)
+        return self if self._data.dtype is _NP_INT64 else self.to(_dtype.int64)
 
     def int(self):
-        return self.to(_dtype.int32)
+        return self if self._data.dtype is _NP_INT32 else self.to(_dtype.int32)
 
     def bool(self):
-        return self.to(_dtype.bool_)
+        return self if self._data.dtype is _NP_BOOL else self.to(_dtype.bool_)
 
     # ---- printing ----------------------------------------------------------------------------
 

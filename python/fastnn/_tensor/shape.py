@@ -84,11 +84,9 @@ class ShapeMixin:
     def _reshape(self, shape):
         if shape == self._data.shape:
             return self
-        for i, d in enumerate(shape):
-            if d < -1:  # numpy reads every negative size as -1
-                raise RuntimeError(
-                    f"invalid shape dimension {d} at index {i} of shape {list(shape)}"
-                )
+        if shape and min(shape) < -1:  # numpy reads every negative size as -1
+            i, d = next((i, d) for i, d in enumerate(shape) if d < -1)
+            raise RuntimeError(f"invalid shape dimension {d} at index {i} of shape {list(shape)}")
         a = self._data
         try:
             if a.__class__ is _ndarray and not self.requires_grad:  # the host shortcut
@@ -113,9 +111,11 @@ class ShapeMixin:
         if s > e:
             raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
         if nd == 0:
-            return self.reshape(1)
+            return self._reshape((1,))
+        if s == e:  # nothing to merge: torch returns the tensor itself
+            return self
         shape = self._data.shape
-        return self.reshape((*shape[:s], -1, *shape[e + 1 :]))
+        return self._reshape((*shape[:s], -1, *shape[e + 1 :]))
 
     def unflatten(self, dim, sizes):
         shape = self._data.shape
@@ -138,7 +138,7 @@ class ShapeMixin:
     def unsqueeze(self, dim):
         shape = self._data.shape
         dim = wrap_dim(dim, len(shape) + 1, fn="unsqueeze")
-        return self.reshape((*shape[:dim], 1, *shape[dim:]))
+        return self._reshape((*shape[:dim], 1, *shape[dim:]))
 
     def permute(self, *dims):
         dims = _shape_args(dims, "permute", "dims")
