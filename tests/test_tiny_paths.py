@@ -599,3 +599,37 @@ def test_item_of_every_size_one_shape_and_dtype():
             assert type(got) is type(np.full((), value, dtype).item()) and got == dtype(value)
     with pytest.raises(RuntimeError, match="a Tensor with 2 elements cannot be converted"):
         fastnn.ones(2).item()
+
+
+@pytest.mark.parametrize("name", ["zeros_like", "ones_like", "empty_like"])
+def test_like_functions_keep_shape_dtype_and_take_overrides(name):
+    torch = pytest.importorskip("torch")
+    fn, tfn = getattr(fastnn, name), getattr(torch, name)
+    for a in (np.ones((2, 3), np.float64), np.arange(4, dtype=np.int32), np.array(True)):
+        x, t = fastnn.tensor(a), torch.tensor(a)
+        for kwargs in ({}, {"dtype": "float32"}):
+            out = fn(x, **{k: getattr(fastnn, v) for k, v in kwargs.items()})
+            ref = tfn(t, **{k: getattr(torch, v) for k, v in kwargs.items()})
+            assert str(out.dtype) == str(ref.dtype).replace("torch", "fastnn")
+            assert out.shape == tuple(ref.shape) and not out.requires_grad
+            assert not np.shares_memory(out.numpy(), x.numpy())
+            if name != "empty_like":
+                np.testing.assert_array_equal(out.numpy(), ref.numpy())
+    grad = fn(fastnn.ones(2, 2), requires_grad=True)
+    assert grad.requires_grad and grad.is_leaf
+
+
+@pytest.mark.parametrize(
+    "args", [(10,), (0,), (3, 9), (2, 11, 3), (5, 5), (2.5,), (0, 1, 0.25), (10, 0, -2)]
+)
+def test_arange_matches_torch(args):
+    torch = pytest.importorskip("torch")
+    out, ref = fastnn.arange(*args), torch.arange(*args)
+    assert str(out.dtype) == str(ref.dtype).replace("torch", "fastnn")
+    np.testing.assert_array_equal(out.numpy(), ref.numpy())
+
+
+@pytest.mark.parametrize("args", [(5, 2), (0, 10, 0), (0, 2**63), (0, 5, -1)])
+def test_arange_refuses_what_torch_refuses(args):
+    with pytest.raises(RuntimeError, match="arange"):
+        fastnn.arange(*args)

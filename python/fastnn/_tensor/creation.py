@@ -11,6 +11,7 @@ from .. import _devices
 from .._core import dtype as _dtype
 from .._core import random as _random
 from .._core.device import default_device
+from .._devices import cpu as _cpu
 from ..autograd import function as _function
 
 
@@ -166,19 +167,31 @@ def _size_or_args(args, size, fn):
     return (size,)
 
 
+def _fill_zeros(be, shape, dtype):
+    return be.zeros(shape, dtype)
+
+
+def _fill_ones(be, shape, dtype):
+    return be.ones(shape, dtype)
+
+
+def _fill_empty(be, shape, dtype):
+    return be.empty(shape, dtype)
+
+
 def zeros(*size_args, size=None, dtype=None, device=None, requires_grad=False):
     size = _size_or_args(size_args, size, "zeros")
-    return _make(lambda be, s, d: be.zeros(s, d), size, dtype, device, requires_grad)
+    return _make(_fill_zeros, size, dtype, device, requires_grad)
 
 
 def ones(*size_args, size=None, dtype=None, device=None, requires_grad=False):
     size = _size_or_args(size_args, size, "ones")
-    return _make(lambda be, s, d: be.ones(s, d), size, dtype, device, requires_grad)
+    return _make(_fill_ones, size, dtype, device, requires_grad)
 
 
 def empty(*size_args, size=None, dtype=None, device=None, requires_grad=False):
     size = _size_or_args(size_args, size, "empty")
-    return _make(lambda be, s, d: be.empty(s, d), size, dtype, device, requires_grad)
+    return _make(_fill_empty, size, dtype, device, requires_grad)
 
 
 def _scalar_dtype(v):
@@ -276,11 +289,18 @@ def _range_checked(start, end, step):
 def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False):
     if end is None:
         start, end = 0, start
-    start, end, step = _range_checked(start, end, step)
-    vals = (start, end, step)
-    default = (
-        _dtype.default() if any(isinstance(v, (float, np.floating)) for v in vals) else _dtype.int64
-    )
+    if (
+        start.__class__ is int
+        and end.__class__ is int
+        and step.__class__ is int
+        and step > 0
+        and 0 <= end - start < 2**62
+    ):
+        default = _dtype.int64  # plain ints counting up (most calls): _range_checked's checks hold
+    else:
+        start, end, step = _range_checked(start, end, step)
+        floats = any(isinstance(v, (float, np.floating)) for v in (start, end, step))
+        default = _dtype.default() if floats else _dtype.int64
     dt = _dtype.to_dtype(dtype) or default
     be = _devices.for_device(default_device(device))
     t = _function.Tensor._make(be.arange(start, end, step, dt))
@@ -418,25 +438,38 @@ def _normal(be, shape, dtype, mean, std):
 
 
 def _like(fn, t, dtype, device, requires_grad, *args):
+    a = t._data  # its shape and dtype: Tensor.shape and .dtype build objects on every read
     return fn(
         *args,
-        t.shape,
-        dtype=dtype or t.dtype,
+        a.shape,
+        dtype=a.dtype if dtype is None else dtype,
         device=device or t.device,
         requires_grad=requires_grad,
     )
 
 
+def _host_like(fill, t, dtype, device, requires_grad):
+    """``fill(cpu, shape, dtype)`` in t's shape and dtype, for a CPU tensor given no other dtype,
+    device or requires_grad (most calls: a zeroed state or buffer); None otherwise."""
+    a = t._data
+    if dtype is None and device is None and not requires_grad and a.__class__ is np.ndarray:
+        return _function.Tensor._make(fill(_cpu, a.shape, a.dtype))
+    return None
+
+
 def zeros_like(t, dtype=None, device=None, requires_grad=False):
-    return _like(zeros, t, dtype, device, requires_grad)
+    out = _host_like(_fill_zeros, t, dtype, device, requires_grad)
+    return _like(zeros, t, dtype, device, requires_grad) if out is None else out
 
 
 def ones_like(t, dtype=None, device=None, requires_grad=False):
-    return _like(ones, t, dtype, device, requires_grad)
+    out = _host_like(_fill_ones, t, dtype, device, requires_grad)
+    return _like(ones, t, dtype, device, requires_grad) if out is None else out
 
 
 def empty_like(t, dtype=None, device=None, requires_grad=False):
-    return _like(empty, t, dtype, device, requires_grad)
+    out = _host_like(_fill_empty, t, dtype, device, requires_grad)
+    return _like(empty, t, dtype, device, requires_grad) if out is None else out
 
 
 def rand_like(t, dtype=None, device=None, requires_grad=False):
