@@ -199,6 +199,27 @@ def interleaved(fns, rounds, warmup=2):
     return [statistics.median(t) for t in times]
 
 
+def interleaved_batches(fns, calls, rounds):
+    """Per-call seconds of each fn over ``rounds`` rounds of ``calls`` calls each, the fns'
+    batches alternating within a round: (median, min) per fn, and the median over the rounds of
+    each fn's time divided by the first fn's in the same round (a load spike on the shared
+    machine then spoils one round's ratio, not a whole column). For calls of microseconds, where
+    a timer read per call would weigh on the figure."""
+    for fn in fns:  # warm up
+        for _ in range(max(calls // 4, 2)):
+            fn()
+    times = [[] for _ in fns]
+    for _ in range(rounds):
+        for fn, ts in zip(fns, times):
+            t0 = time.perf_counter()
+            for _ in range(calls):
+                fn()
+            ts.append((time.perf_counter() - t0) / calls)
+    stats = [(statistics.median(ts), min(ts)) for ts in times]
+    ratios = [statistics.median(t / f for t, f in zip(ts, times[0])) for ts in times]
+    return stats, ratios
+
+
 def try_torch():
     try:
         import torch

@@ -15,36 +15,14 @@ against torch before timing.
 
 import math
 import pathlib
-import statistics
 import sys
-import time
 
 import numpy as np
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
 
 import fastnn
-from _harness import Table, check_close, try_torch
-
-
-def _interleaved(fns, calls, rounds):
-    """Per-call seconds of each fn over ``rounds`` rounds of ``calls`` calls each, the fns'
-    batches alternating within a round: (median, min) per fn, and the median over the rounds of
-    each fn's time divided by the first fn's in the same round (a load spike on the shared
-    machine then spoils one round's ratio, not a whole column)."""
-    for fn in fns:  # warm up
-        for _ in range(max(calls // 4, 2)):
-            fn()
-    times = [[] for _ in fns]
-    for _ in range(rounds):
-        for fn, ts in zip(fns, times):
-            t0 = time.perf_counter()
-            for _ in range(calls):
-                fn()
-            ts.append((time.perf_counter() - t0) / calls)
-    stats = [(statistics.median(ts), min(ts)) for ts in times]
-    ratios = [statistics.median(t / f for t, f in zip(ts, times[0])) for ts in times]
-    return stats, ratios
+from _harness import Table, check_close, interleaved_batches, try_torch
 
 
 def _chain(x, y):
@@ -141,7 +119,7 @@ def _matmul_sizes(quick):
         check_close(
             f"kernel matmul {n}", _C.matmul(a, b), a.astype(np.float64) @ b, rtol=1e-4, atol=1e-4
         )
-        stats, ratios = _interleaved(
+        stats, ratios = interleaved_batches(
             [lambda: _C.matmul(a, b), lambda: np.matmul(a, b)], 50, 15 if quick else 41
         )
         table.add(
@@ -180,7 +158,7 @@ def run(quick=False):
         for (name, f), (_, t) in zip(fcases, tcases):
             heavy = name.startswith(("20-op", "poly"))
             calls = (5 if heavy else 100) if quick else (10 if heavy else 200)
-            stats, ratios = _interleaved([f] if t is None else [f, t], calls, rounds)
+            stats, ratios = interleaved_batches([f] if t is None else [f, t], calls, rounds)
             (fmed, fmin), (tmed, tmin) = stats[0], (stats[1] if t is not None else (None, None))
             table.add(
                 case=name,
