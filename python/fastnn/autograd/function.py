@@ -39,7 +39,7 @@ class Function:
     def apply(cls, *tensors, **kwargs):
         # One pass over the inputs gathers the arrays, checks they share a device and sees
         # whether any requires grad: on tiny tensors this loop is a large part of an op's cost.
-        arrays = []
+        arrays, needs = [], []
         req = False
         try:
             kind = tensors[0]._data.__class__
@@ -48,7 +48,9 @@ class Function:
                 if a.__class__ is not kind:
                     device_mismatch(tensors)
                 arrays.append(a)
-                if t.requires_grad:
+                need = t.requires_grad
+                needs.append(need)
+                if need:
                     req = True
         except AttributeError:
             kinds = ", ".join(type(t).__name__ for t in tensors)
@@ -70,13 +72,12 @@ class Function:
         if out.__class__ is not kind and not _devices.is_array(out):
             out = be.wrap(out)  # a numpy scalar from a 0-d ufunc
         if req:
-            needs, versions = [], []
-            for t in tensors:  # one loop for both: generator expressions cost a frame each
-                needs.append(t.requires_grad)
-                versions.append(t._vc[0])
             ctx.parents = tensors
             ctx.needs_input_grad = tuple(needs)
             if cls.save_inputs:
+                versions = []
+                for t in tensors:  # a loop: a generator expression costs a frame
+                    versions.append(t._vc[0])
                 ctx.versions = tuple(versions)
             return _make(out, True, ctx)
         return _make(out, False, None)
