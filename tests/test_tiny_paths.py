@@ -633,3 +633,20 @@ def test_arange_matches_torch(args):
 def test_arange_refuses_what_torch_refuses(args):
     with pytest.raises(RuntimeError, match="arange"):
         fastnn.arange(*args)
+
+
+@pytest.mark.parametrize("dtype", [np.bool_, np.uint8, np.int8, np.int32, np.int64])
+def test_integer_and_bool_sums_accumulate_in_int64_like_torch(dtype):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(13)
+    a = rng.integers(0, 2 if dtype is np.bool_ else 120, (7, 33, 5)).astype(dtype)
+    x, t = fastnn.tensor(a), torch.tensor(a)
+    for dim in (None, 0, 1, -1, (0, 2)):
+        for keepdim in (False, True):
+            args = () if dim is None else (dim, keepdim)
+            out, ref = x.sum(*args), t.sum(*args)
+            assert out.dtype == fastnn.int64 and ref.dtype == torch.int64
+            np.testing.assert_array_equal(out.numpy(), ref.numpy())
+    counts = (x == x.flip(0)).sum()  # the accuracy idiom: (predicted == labels).sum().item()
+    assert counts.item() == (t == t.flip(0)).sum().item()
+    assert x.shape[1:] == (33, 5) and type(x.shape[1:]) is type(x.shape) and x.shape[-1] == 5

@@ -23,8 +23,9 @@ class Size(tuple):
     __str__ = __repr__
 
     def __getitem__(self, key):
-        r = tuple.__getitem__(self, key)
-        return _new(Size, r) if isinstance(key, slice) else r
+        if key.__class__ is slice:  # (slice cannot be subclassed)
+            return _new(Size, tuple.__getitem__(self, key))
+        return tuple.__getitem__(self, key)
 
     def __add__(self, other):
         if not isinstance(other, tuple):

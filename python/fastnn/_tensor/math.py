@@ -24,6 +24,7 @@ from .ops.shape import Reshape
 
 _NUMBER = (int, float, bool)
 _ndarray = np.ndarray
+_INT64 = np.dtype(np.int64)
 _asarray = np.asarray
 
 max_result = collections.namedtuple("max", ["values", "indices"])
@@ -393,6 +394,11 @@ class OpsMixin:
                 return _function._make(_cpu.sum(a), False, None)
             return R.Sum.apply(self)
         keepdim = _keep(keepdim, keepdims)
+        if dtype is None and a.__class__ is _ndarray and a.dtype.kind in "biu":
+            # torch sums every integer type (and bool) in int64: numpy's reduction accumulates
+            # in it directly, without a cast copy first (a count of correct predictions)
+            axes = _axes(self, dim, axis, "sum")
+            return _function._make(_cpu.sum(a, axes, keepdim, _INT64), False, None)
         t = _scan_input(self, dtype)  # torch sums every integer type (and bool) in int64
         axes, b = _axes(t, dim, axis, "sum"), t._data
         if b.__class__ is _ndarray and not t.requires_grad:  # the host shortcut
