@@ -377,11 +377,9 @@ def _unary(name):
 
     def op(x, *args):
         if x.dtype in _KDT:
-            if args:
-                return kern(_c(x), *args)
             # without arguments a plain call: unpacking an empty tuple costs a third of a
             # 4x4 op's time in the binding
-            return kern(x if x.flags.c_contiguous else _c(x))
+            return kern(_c(x), *args) if args else kern(_c(x))
         return ref(x, *args)
 
     op.__name__ = name

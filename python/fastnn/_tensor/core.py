@@ -24,11 +24,6 @@ from .more_ops import MoreOpsMixin
 from .ops.shape import Cast, PinMemory, ToDevice
 from .shape import ShapeMixin
 
-# the storage dtypes of float(), double(), long(), int() and bool(): a tensor already of that
-# dtype is returned as it is, without parsing to()'s arguments
-_NP_FLOAT32, _NP_FLOAT64 = np.dtype(np.float32), np.dtype(np.float64)
-_NP_INT64, _NP_INT32, _NP_BOOL = np.dtype(np.int64), np.dtype(np.int32), np.dtype(np.bool_)
-
 
 class Tensor(OpsMixin, LogicMixin, MoreOpsMixin, ShapeMixin, InplaceMixin):
     """A multi-dimensional array with autograd (``requires_grad``, ``backward``, ``grad``).
@@ -356,23 +351,29 @@ class Tensor(OpsMixin, LogicMixin, MoreOpsMixin, ShapeMixin, InplaceMixin):
             dtype = {v: k for k, v in _TYPE_NAMES.items()}[dtype.rsplit(".", 1)[-1]]
         return self.to(_dtype.to_dtype(dtype))
 
+    def _cast(self, d):
+        """``to(d)`` for a storage dtype ``d``; the tensor itself when its storage already has
+        that dtype (numpy's dtypes of the built-in types are single objects), without parsing
+        to()'s arguments."""
+        return self if self._data.dtype is d else self.to(d)
+
     def float(self):
-        return self if self._data.dtype is _NP_FLOAT32 else self.to(_dtype.float32)
+        return self._cast(_dtype.float32)
 
     def double(self):
-        return self if self._data.dtype is _NP_FLOAT64 else self.to(_dtype.float64)
+        return self._cast(_dtype.float64)
 
     def half(self):
-        return self.to(_dtype.float16)
+        return self._cast(_dtype.float16)
 
     def long(self):
-        return self if self._data.dtype is _NP_INT64 else self.to(_dtype.int64)
+        return self._cast(_dtype.int64)
 
     def int(self):
-        return self if self._data.dtype is _NP_INT32 else self.to(_dtype.int32)
+        return self._cast(_dtype.int32)
 
     def bool(self):
-        return self if self._data.dtype is _NP_BOOL else self.to(_dtype.bool_)
+        return self._cast(_dtype.bool_)
 
     # ---- printing ----------------------------------------------------------------------------
 

@@ -437,8 +437,18 @@ def _normal(be, shape, dtype, mean, std):
     return out
 
 
-def _like(fn, t, dtype, device, requires_grad, *args):
+def _like(fn, t, dtype, device, requires_grad, *args, fill=None):
+    """``fn(*args, t's shape, ...)`` in t's dtype and on its device unless given. With ``fill``
+    (fn's own filler), a CPU tensor given no dtype, device or requires_grad (most calls: a zeroed
+    state or buffer) is filled on the host directly, without fn's argument handling."""
     a = t._data  # its shape and dtype: Tensor.shape and .dtype build objects on every read
+    if (
+        fill is not None
+        and dtype is device is None
+        and not requires_grad
+        and a.__class__ is np.ndarray
+    ):
+        return _function.Tensor._make(fill(_cpu, a.shape, a.dtype))
     return fn(
         *args,
         a.shape,
@@ -448,28 +458,16 @@ def _like(fn, t, dtype, device, requires_grad, *args):
     )
 
 
-def _host_like(fill, t, dtype, device, requires_grad):
-    """``fill(cpu, shape, dtype)`` in t's shape and dtype, for a CPU tensor given no other dtype,
-    device or requires_grad (most calls: a zeroed state or buffer); None otherwise."""
-    a = t._data
-    if dtype is None and device is None and not requires_grad and a.__class__ is np.ndarray:
-        return _function.Tensor._make(fill(_cpu, a.shape, a.dtype))
-    return None
-
-
 def zeros_like(t, dtype=None, device=None, requires_grad=False):
-    out = _host_like(_fill_zeros, t, dtype, device, requires_grad)
-    return _like(zeros, t, dtype, device, requires_grad) if out is None else out
+    return _like(zeros, t, dtype, device, requires_grad, fill=_fill_zeros)
 
 
 def ones_like(t, dtype=None, device=None, requires_grad=False):
-    out = _host_like(_fill_ones, t, dtype, device, requires_grad)
-    return _like(ones, t, dtype, device, requires_grad) if out is None else out
+    return _like(ones, t, dtype, device, requires_grad, fill=_fill_ones)
 
 
 def empty_like(t, dtype=None, device=None, requires_grad=False):
-    out = _host_like(_fill_empty, t, dtype, device, requires_grad)
-    return _like(empty, t, dtype, device, requires_grad) if out is None else out
+    return _like(empty, t, dtype, device, requires_grad, fill=_fill_empty)
 
 
 def rand_like(t, dtype=None, device=None, requires_grad=False):
