@@ -1,4 +1,5 @@
-// Binding of sum_rows (cpu/sum_rows.cpp), the CPU backend's sum over the leading dimensions.
+// Bindings of the CPU backend's sums: sum_rows (cpu/sum_rows.cpp) over the leading dimensions,
+// sum_all (cpu/sum_all.cpp) over every element.
 #include "bindings/common.h"
 #include "cpu/fastnn_cpu.h"
 
@@ -29,6 +30,28 @@ py::array sum_rows(const py::object& obj) {
   return dt == DType::f32 ? sum_rows_typed<float>(x) : sum_rows_typed<double>(x);
 }
 
+template <class T>
+py::array sum_all_typed(const py::array& x) {
+  const T* xp = static_cast<const T*>(x.data());
+  const int64_t n = x.size();
+  T total;
+  {
+    py::gil_scoped_release release;
+    total = sum_all_cpu(xp, n);
+  }
+  py::array_t<T> out(std::vector<py::ssize_t>{});  // 0-d, as numpy's reduction gives
+  *out.mutable_data() = total;
+  return std::move(out);
+}
+
+py::array sum_all(const py::object& obj) {
+  const char* fn = "sum_all";
+  py::array x = as_array(obj, fn, "x");
+  const DType dt = float_dtype(x, fn, "x");
+  check_contiguous(x, fn, "x");
+  return dt == DType::f32 ? sum_all_typed<float>(x) : sum_all_typed<double>(x);
+}
+
 }  // namespace
 
 void register_reductions(py::module_& m) {
@@ -37,6 +60,11 @@ void register_reductions(py::module_& m) {
 
 x: a 2-D C-contiguous float32 or float64 array (zero rows give zeros). Rows are added in chunks
 in x's dtype, the chunk sums in double; the result does not depend on the thread count.)");
+  m.def("sum_all", &sum_all, py::arg("x"),
+        R"(The sum of every element of x, a new 0-d array of x's dtype (an empty x gives 0).
+
+x: a C-contiguous float32 or float64 array of any shape. The elements are added in numpy's
+pairwise order, so the result has the same bits as x.sum().)");
 }
 
 }  // namespace fastnn::bind

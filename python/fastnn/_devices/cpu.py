@@ -220,7 +220,21 @@ def _leading_axes(axis, ndim):
 _add_reduce = np.add.reduce
 
 
+def _whole_sum_kernel(a):
+    """Whether sum_all takes ``a``: a C-contiguous float array (a numpy scalar, the result of
+    an op on 0-d arrays, takes numpy's path)."""
+    return a.__class__ is np.ndarray and a.dtype in _ROW_SUM_DTYPES and a.flags.c_contiguous
+
+
+def _sum_all(a, keepdims):
+    """The whole sum of a contiguous float array in one kernel call (numpy's order and bits)."""
+    out = kernels.sum_all(a)
+    return out.reshape((1,) * a.ndim) if keepdims else out
+
+
 def sum(a, axis=None, keepdims=False, dtype=None):
+    if axis is None and dtype is None and _whole_sum_kernel(a):
+        return _sum_all(a, keepdims)  # a loss: numpy's reduction set-up is most of a small one
     # Over the leading dimensions of a float array (a bias gradient): one kernel call, several
     # times faster than numpy's row-by-row reduction on narrow rows.
     k = _leading_axes(axis, a.ndim) if axis is not None and dtype is None else 0
@@ -237,6 +251,10 @@ def mean(a, axis=None, keepdims=False):
         # np.mean's own steps for a float array (the sum, then a division by the count)
         # without its Python wrapper: a fifth of the time on tiny arrays. numpy divides
         # float32 in float64 and rounds once more; that gives the same float32 quotient.
+        if axis is None and _whole_sum_kernel(a):
+            s = kernels.sum_all(a)
+            s[()] = float(s) / a.size  # numpy's float64 division and rounding, without its scalars
+            return s.reshape((1,) * a.ndim) if keepdims else s
         s = _add_reduce(a, axis=axis, keepdims=keepdims)
         out = s / (a.size // s.size)
         return out if out.__class__ is np.ndarray else np.asarray(out)
