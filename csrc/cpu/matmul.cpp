@@ -473,13 +473,17 @@ inline int64_t shared_b_per_thread() {
   return std::max<int64_t>(int64_t(1) << 20, l3 / 4);
 }
 
+// The smallest block of rows (in register tiles) a thread claims at once in gemm_rows_shared_b.
+constexpr int64_t kMinClaimTiles = 2;
+
 // One GEMM on up to `threads` threads, by rows of C. Cutting the rows into one fixed share per
 // thread would have every thread pack all of op(B), and leave all threads waiting for the slowest
 // (on a shared machine one core is often slowed by another process). Instead, for each strip of
 // columns, the threads first pack op(B) together into one buffer they all read, then take blocks
-// of rows of C one at a time from a counter until none is left, each packing its block of op(A).
-// Every element of C is still one micro-kernel's sum over the K blocks in order, so the result
-// has the same bits on any number of threads.
+// of rows of C (ever smaller ones, whole register tiles) from a counter until none is left, each
+// packing its block of op(A). Every element of C is still one micro-kernel's sum over the K blocks
+// in order, and tiles start at the same rows, so the result has the same bits on any number of
+// threads.
 template <class T>
 void gemm_rows_shared_b(const Problem<T>& P, const Kernel<T>& kr, int threads) {
   const int MR = kr.MR, NR = kr.NR;
@@ -509,26 +513,29 @@ void gemm_rows_shared_b(const Problem<T>& P, const Kernel<T>& kr, int threads) {
                        pc == 0 ? P.beta : T(1), pc == 0 ? P.bias : nullptr);
       }
     };
-    std::atomic<int64_t> next{0}, packed{0};
+    std::atomic<int64_t> next_piece{0}, packed{0}, next_tile{0};
     parallel_run(threads, [&](int, int nt) {
-      // Work items in claim order: `packs` pieces of packing (a K block's run of panels), then
-      // `blocks` row blocks of at most MC rows, at least 2 per thread, a multiple of nt so that
-      // on a quiet machine every thread does the same work (where there are the tiles).
+      // First the packing, in pieces (a K block's run of panels) claimed one at a time.
       const int64_t pieces = std::min<int64_t>(panels, 2 * nt), packs = k_blocks * pieces;
-      const int64_t min_blocks =
-          std::max<int64_t>((tiles + tiles_per_mc - 1) / tiles_per_mc, 2 * nt);
-      const int64_t blocks = std::min(tiles, (min_blocks + nt - 1) / nt * nt);
-      for (int64_t u = next.fetch_add(1); u < packs + blocks; u = next.fetch_add(1)) {
-        if (u < packs) {
-          const int64_t piece = u % pieces;
-          pack(u / pieces, panels * piece / pieces, panels * (piece + 1) / pieces);
-          packed.fetch_add(1, std::memory_order_release);
-          continue;
-        }
+      for (int64_t u = next_piece.fetch_add(1); u < packs; u = next_piece.fetch_add(1)) {
+        const int64_t piece = u % pieces;
+        pack(u / pieces, panels * piece / pieces, panels * (piece + 1) / pieces);
+        packed.fetch_add(1, std::memory_order_release);
+      }
+      // Then blocks of rows, each claim taking 1 / (2 nt) of the tiles left (at most MC rows,
+      // at least kMinClaimTiles): blocks shrink towards the end, so the threads finish within a
+      // small block of each other even when one runs on a slower (shared) core. Equal blocks,
+      // two per thread, left one thread idle for 10-25 % of 256 x 784 x 256 here.
+      for (;;) {
+        int64_t t = next_tile.load(std::memory_order_relaxed), take = 0;
+        do {
+          if (t >= tiles) return;
+          const int64_t left = tiles - t;
+          take = std::min(left, std::clamp(left / (2 * nt), kMinClaimTiles, tiles_per_mc));
+        } while (!next_tile.compare_exchange_weak(t, t + take, std::memory_order_relaxed));
         // Every piece is claimed by now, each by a thread that is running it.
         while (packed.load(std::memory_order_acquire) < packs) __builtin_ia32_pause();
-        const int64_t b = u - packs;
-        multiply(tiles * b / blocks * MR, std::min(P.M, tiles * (b + 1) / blocks * MR));
+        multiply(t * MR, std::min(P.M, (t + take) * MR));
       }
     });
   }
