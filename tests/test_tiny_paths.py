@@ -650,3 +650,110 @@ def test_integer_and_bool_sums_accumulate_in_int64_like_torch(dtype):
     counts = (x == x.flip(0)).sum()  # the accuracy idiom: (predicted == labels).sum().item()
     assert counts.item() == (t == t.flip(0)).sum().item()
     assert x.shape[1:] == (33, 5) and type(x.shape[1:]) is type(x.shape) and x.shape[-1] == 5
+
+
+@pytest.mark.parametrize("grad", [False, True])
+def test_cat_of_one_tensor_is_a_new_tensor_like_torch(grad):
+    x = fastnn.ones(2, 3, requires_grad=grad)
+    y = fastnn.cat([x])
+    assert y is not x and y.shape == (2, 3)
+    assert not np.shares_memory(y.detach().numpy(), x.detach().numpy())
+    if grad:
+        assert y.grad_fn is not None
+        (y * 2).sum().backward()
+        np.testing.assert_array_equal(x.grad.numpy(), np.full((2, 3), 2.0))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64, np.bool_])
+def test_stack_along_every_dim_equals_numpy(dtype):
+    rng = np.random.default_rng(11)
+    arrays = [(rng.standard_normal((3, 4, 5)) * 3).astype(dtype) for _ in range(3)]
+    for dim in range(-4, 4):
+        for seq in (list, tuple):
+            out = fastnn.stack(seq(fastnn.tensor(a) for a in arrays), dim).numpy()
+            want = np.stack(arrays, dim)
+            assert out.dtype == dtype and out.shape == want.shape and out.flags.c_contiguous
+            np.testing.assert_array_equal(out, want)
+    params = [nn.Parameter(fastnn.tensor(a.astype(np.float32))) for a in arrays]
+    with fastnn.no_grad():  # Parameters (a Tensor subclass) outside autograd
+        want = np.stack([a.astype(np.float32) for a in arrays], 1)
+        np.testing.assert_array_equal(fastnn.stack(params, 1).numpy(), want)
+
+
+def test_stack_of_a_batch_of_images_equals_numpy():
+    rng = np.random.default_rng(12)
+    images = [rng.standard_normal((1, 28, 28)).astype(np.float32) for _ in range(64)]
+    out = fastnn.stack([fastnn.tensor(a) for a in images])
+    np.testing.assert_array_equal(out.numpy(), np.stack(images))
+
+
+CLAMPS = [(0.0, None), (None, 0.0), (-0.5, 0.5), (0.5, -0.5), (-0.0, None), (None, -0.0), (2, None)]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("lo, hi", CLAMPS)
+def test_clamp_outside_autograd_keeps_np_clip_bits_and_torch_values(dtype, lo, hi):
+    torch = pytest.importorskip("torch")
+    a = np.array([[-1.0, -0.0, 0.0, 0.25], [np.nan, 3.0, -np.inf, np.inf]], dtype)
+    out = fastnn.tensor(a).clamp(lo, hi)
+    assert out.dtype == fastnn.tensor(a).dtype and out.grad_fn is None
+    assert out.numpy().tobytes() == np.clip(a, lo, hi).tobytes()
+    recorded = fastnn.tensor(a, requires_grad=True).clamp(lo, hi)
+    assert recorded.grad_fn is not None
+    assert recorded.detach().numpy().tobytes() == out.numpy().tobytes()
+    np.testing.assert_array_equal(out.numpy(), torch.tensor(a).clamp(lo, hi).numpy())
+    scalar = fastnn.tensor(a[0, 3]).clamp(lo, hi)
+    assert scalar.shape == () and scalar.numpy().__class__ is np.ndarray
+
+
+def test_clamp_of_integers_keeps_np_clip_handling():
+    x = fastnn.tensor([1, -3, 5, 0], dtype=fastnn.int8)
+    np.testing.assert_array_equal(x.clamp(-2, 3).numpy(), [1, -2, 3, 0])
+    assert x.clamp(min=1.5).dtype == fastnn.float32  # an int tensor clamped by a float
+    with pytest.raises(RuntimeError, match="At least one of 'min' or 'max'"):
+        x.clamp()
+
+
+def test_full_of_plain_numbers_checks_what_torch_checks():
+    torch = pytest.importorskip("torch")
+    for value in (2.0, -0.0, float("inf"), float("nan"), 7, 2**63 - 1, -(2**63), True):
+        out, ref = fastnn.full((2, 3), value), torch.full((2, 3), value)
+        assert str(out.dtype) == str(ref.dtype).replace("torch", "fastnn")
+        np.testing.assert_array_equal(out.numpy(), ref.numpy())
+    with pytest.raises(RuntimeError, match="1e\\+39 cannot be converted to float32"):
+        fastnn.full((2,), 1e39)
+    with pytest.raises(RuntimeError, match="cannot be converted to int64"):
+        fastnn.full((2,), 2**63)
+    before = fastnn.get_default_dtype()
+    try:
+        fastnn.set_default_dtype(fastnn.float64)
+        assert fastnn.full((2,), 1e300).dtype == fastnn.float64
+    finally:
+        fastnn.set_default_dtype(before)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.float16, np.int32])
+def test_new_tensors_take_the_source_dtype_unless_given(dtype):
+    torch = pytest.importorskip("torch")
+    src = fastnn.tensor(np.ones((2, 2), dtype))
+    tsrc = torch.tensor(np.ones((2, 2), dtype))
+    for name, args in (
+        ("new_zeros", (3,)),
+        ("new_ones", ((2, 3),)),
+        ("new_empty", (2, 1)),
+        ("new_full", ((2, 3), 2.5)),
+        ("new_full", ([3], 7)),
+    ):
+        out, ref = getattr(src, name)(*args), getattr(tsrc, name)(*args)
+        assert out.shape == tuple(ref.shape)
+        assert str(out.dtype) == str(ref.dtype).replace("torch", "fastnn")
+        if name != "new_empty":
+            np.testing.assert_array_equal(out.numpy(), ref.numpy())
+        given = getattr(src, name)(*args, dtype=fastnn.float64, requires_grad=True)
+        assert given.dtype == fastnn.float64 and given.requires_grad
+
+
+def test_float16_tensors_print_without_warnings():
+    text = repr(fastnn.tensor([1.0, 2.0], dtype=fastnn.float16))
+    assert text == "tensor([1., 2.], dtype=fastnn.float16)"
+    assert "1.5000" in repr(fastnn.tensor([1.5, 65504.0], dtype=fastnn.float16))

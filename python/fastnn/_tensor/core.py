@@ -382,7 +382,9 @@ class Tensor(OpsMixin, LogicMixin, MoreOpsMixin, ShapeMixin, InplaceMixin):
         opts = {"separator": ", ", "prefix": "tensor("}
         if a.dtype.kind == "f" and a.size:
             finite = a[np.isfinite(a)]
-            if finite.size and np.all(finite == np.round(finite)) and np.abs(finite).max() < 1e8:
+            # the bound compared as a Python float: float16 cannot hold 1e8 (a RuntimeWarning)
+            whole = finite.size and np.all(finite == np.round(finite))
+            if whole and float(np.abs(finite).max()) < 1e8:
                 opts["formatter"] = {
                     "float_kind": lambda v: f"{v:.0f}." if np.isfinite(v) else repr(float(v))
                 }

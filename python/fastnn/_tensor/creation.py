@@ -203,6 +203,7 @@ def _scalar_dtype(v):
 
 
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
+_INT64_MIN, _INT64_MAX = int(np.iinfo(np.int64).min), int(np.iinfo(np.int64).max)
 
 
 def _fill_checked(value, dt):
@@ -241,18 +242,20 @@ def _fill_checked(value, dt):
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad=False):
-    if isinstance(fill_value, _function.Tensor):
-        fill_value = fill_value.item()
-    fill_value = _fill_checked(
-        fill_value, _dtype.to_dtype(dtype) or _scalar_dtype(fill_value) or _dtype.default()
-    )
+    kind = fill_value.__class__
+    if dtype is None and kind is float and abs(fill_value) <= _FLOAT32_MAX:
+        default = None  # a plain float that any float dtype holds (most calls): nothing to check
+    elif dtype is None and kind is int and _INT64_MIN <= fill_value <= _INT64_MAX:
+        default = _dtype.int64
+    else:
+        if isinstance(fill_value, _function.Tensor):
+            fill_value = fill_value.item()
+        fill_value = _fill_checked(
+            fill_value, _dtype.to_dtype(dtype) or _scalar_dtype(fill_value) or _dtype.default()
+        )
+        default = _scalar_dtype(fill_value)
     return _make(
-        lambda be, s, d: be.full(s, fill_value, d),
-        (size,),
-        dtype,
-        device,
-        requires_grad,
-        _scalar_dtype(fill_value),
+        lambda be, s, d: be.full(s, fill_value, d), (size,), dtype, device, requires_grad, default
     )
 
 
@@ -452,6 +455,53 @@ def _like(fn, t, dtype, device, requires_grad, *args, fill=None):
     return fn(
         *args,
         a.shape,
+        dtype=a.dtype if dtype is None else dtype,
+        device=device or t.device,
+        requires_grad=requires_grad,
+    )
+
+
+def _new(fn, t, size, dtype, device, requires_grad, fill):
+    """``t.new_zeros(*size)`` and the like: ``fn(*size)`` in t's dtype and on its device unless
+    given; a CPU tensor given none of them is filled on the host directly, as in ``_like``."""
+    a = t._data
+    if dtype is device is None and not requires_grad and a.__class__ is np.ndarray:
+        return _function.Tensor._make(fill(_cpu, _size(size), a.dtype))
+    return fn(
+        *size,
+        dtype=a.dtype if dtype is None else dtype,
+        device=device or t.device,
+        requires_grad=requires_grad,
+    )
+
+
+def new_zeros(t, size, dtype=None, device=None, requires_grad=False):
+    return _new(zeros, t, size, dtype, device, requires_grad, _fill_zeros)
+
+
+def new_ones(t, size, dtype=None, device=None, requires_grad=False):
+    return _new(ones, t, size, dtype, device, requires_grad, _fill_ones)
+
+
+def new_empty(t, size, dtype=None, device=None, requires_grad=False):
+    return _new(empty, t, size, dtype, device, requires_grad, _fill_empty)
+
+
+def new_full(t, size, fill_value, dtype=None, device=None, requires_grad=False):
+    a = t._data
+    kind = fill_value.__class__
+    if (
+        (kind is float or kind is int)
+        and a.dtype.kind == "f"
+        and abs(fill_value) <= _FLOAT32_MAX  # what full() checks for a float tensor
+        and dtype is device is None
+        and not requires_grad
+        and a.__class__ is np.ndarray
+    ):
+        return _function.Tensor._make(_cpu.full(_size((size,)), fill_value, a.dtype))
+    return full(
+        size,
+        fill_value,
         dtype=a.dtype if dtype is None else dtype,
         device=device or t.device,
         requires_grad=requires_grad,

@@ -195,6 +195,12 @@ def dot(a, b, *, out=None):
 def cat(tensors, dim=0, *, out=None):
     if out is not None:
         return _into(out, "cat", lambda: cat(tensors, dim), tensors)
+    arrays = _plain_host_arrays(tensors)
+    if arrays is not None and dim.__class__ is int:
+        try:  # numpy checks the shapes and the dim; the path below words its errors as torch
+            return _function._make(_cpu.concatenate(arrays, dim), False, None)
+        except ValueError:
+            pass
     tensors = _tensor_list(tensors, "cat")
     if not tensors:
         raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
@@ -217,9 +223,7 @@ def cat(tensors, dim=0, *, out=None):
                     f"Sizes of tensors must match except in dimension {dim}. Expected size "
                     f"{first[d]} but got size {shape[d]} for tensor number {i} in the list."
                 )
-    if len(tensors) == 1:
-        return tensors[0]
-    tensors = _promote_all(tensors)
+    tensors = _promote_all(tensors)  # (one tensor is copied too: torch's cat never aliases)
     arrays = _host_arrays(tensors)
     if arrays is not None:
         return _function._make(_cpu.concatenate(arrays, dim), False, None)
@@ -232,6 +236,15 @@ concat = concatenate = cat
 def stack(tensors, dim=0, *, out=None):
     if out is not None:
         return _into(out, "stack", lambda: stack(tensors, dim), tensors)
+    arrays = _plain_host_arrays(tensors)
+    if arrays is not None and dim.__class__ is int:
+        first = arrays[0].shape
+        if -len(first) - 1 <= dim <= len(first):
+            for a in arrays:
+                if a.shape != first:
+                    break
+            else:
+                return _function._make(_cpu.stack(arrays, dim % (len(first) + 1)), False, None)
     tensors = _tensor_list(tensors, "stack")
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")
@@ -249,6 +262,25 @@ def stack(tensors, dim=0, *, out=None):
     if arrays is not None:
         return _function._make(_cpu.stack(arrays, dim), False, None)
     return S.Stack.apply(*tensors, axis=dim)
+
+
+def _plain_host_arrays(tensors):
+    """The arrays of ``tensors`` when it is a non-empty list or tuple of CPU tensors of one
+    dtype outside autograd (most calls of cat and stack: one pass over it), else None."""
+    if (tensors.__class__ is not list and tensors.__class__ is not tuple) or not tensors:
+        return None
+    T = _function.Tensor
+    arrays = []
+    dt = None
+    for t in tensors:
+        if not isinstance(t, T):
+            return None
+        a = t._data
+        if a.__class__ is not _NDARRAY or t.requires_grad or (a.dtype is not dt and arrays):
+            return None
+        dt = a.dtype
+        arrays.append(a)
+    return arrays
 
 
 def _host_arrays(tensors):

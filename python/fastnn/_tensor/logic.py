@@ -192,18 +192,16 @@ class LogicMixin:
         }
 
     def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
-        return _creation.zeros(*size, **self._new_kw(dtype, device), requires_grad=requires_grad)
+        return _creation.new_zeros(self, size, dtype, device, requires_grad)
 
     def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
-        return _creation.ones(*size, **self._new_kw(dtype, device), requires_grad=requires_grad)
+        return _creation.new_ones(self, size, dtype, device, requires_grad)
 
     def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
-        return _creation.empty(*size, **self._new_kw(dtype, device), requires_grad=requires_grad)
+        return _creation.new_empty(self, size, dtype, device, requires_grad)
 
     def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
-        return _creation.full(
-            size, fill_value, **self._new_kw(dtype, device), requires_grad=requires_grad
-        )
+        return _creation.new_full(self, size, fill_value, dtype, device, requires_grad)
 
     def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
         if isinstance(data, _function.Tensor):
