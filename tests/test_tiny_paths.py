@@ -757,3 +757,21 @@ def test_float16_tensors_print_without_warnings():
     text = repr(fastnn.tensor([1.0, 2.0], dtype=fastnn.float16))
     assert text == "tensor([1., 2.], dtype=fastnn.float16)"
     assert "1.5000" in repr(fastnn.tensor([1.5, 65504.0], dtype=fastnn.float16))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(
+    "kw",
+    [{}, {"dim": 0}, {"dim": 1, "keepdim": True}, {"dim": (0, 2)}, {"correction": 0}, {"dim": -1}],
+)
+def test_var_and_std_outside_autograd_equal_the_recorded_ops(dtype, kw):
+    torch = pytest.importorskip("torch")
+    a = np.random.default_rng(13).standard_normal((3, 4, 5)).astype(dtype)
+    for name in ("var", "std"):
+        out = getattr(fastnn.tensor(a), name)(**kw)
+        recorded = getattr(fastnn.tensor(a, requires_grad=True), name)(**kw)
+        assert out.grad_fn is None and recorded.grad_fn is not None
+        assert out.dtype == recorded.dtype and out.shape == recorded.shape
+        assert out.numpy().tobytes() == recorded.detach().numpy().tobytes()
+        ref = getattr(torch.tensor(a), name)(**kw).numpy()
+        np.testing.assert_allclose(out.numpy(), ref, rtol=1e-5 if dtype == np.float32 else 1e-12)

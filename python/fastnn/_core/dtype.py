@@ -134,12 +134,12 @@ _state = {"default": float32}
 
 def to_dtype(d):
     """A numpy dtype from a fastnn/numpy dtype, a Python type or a name ('float32', 'long')."""
-    if d.__class__ is np.dtype:
-        return d
-    if d.__class__ is dtype:
-        return d.dtype
     if d is None:
         return None
+    if d.__class__ is dtype:
+        return d.dtype
+    if isinstance(d, np.dtype):  # (each numpy dtype has its own class: no identity test)
+        return d
     if d is float:
         return _state["default"]
     if isinstance(d, str):

@@ -12,9 +12,15 @@ _MASK = 0xFFFF_FFFF_FFFF_FFFF
 # Started from a recorded random seed (not straight from the OS), so initial_seed() can say it.
 _initial_seed = secrets.randbits(63)
 _generator = np.random.default_rng(_initial_seed)
+
+
 # A DataLoader worker thread's own stream: worker threads share the process, so giving each its
 # own generator is what keeps their random draws reproducible (and the main stream untouched).
-_thread = threading.local()
+class _ThreadStream(threading.local):
+    rng = None  # a class default: reading it in a thread that never set one raises nothing
+
+
+_thread = _ThreadStream()
 
 
 def _check_seed(seed, fn):
@@ -28,7 +34,7 @@ def manual_seed(seed: int):
     global _generator, _initial_seed
     seed = _check_seed(seed, "manual_seed")
     rng = np.random.default_rng(seed)
-    if getattr(_thread, "rng", None) is not None:  # in a worker thread: seed only its stream
+    if _thread.rng is not None:  # in a worker thread: seed only its stream
         _thread.rng = rng
         return rng
     _generator, _initial_seed = rng, seed
@@ -43,7 +49,7 @@ def initial_seed() -> int:
 def generator() -> np.random.Generator:
     """The global Generator, or a DataLoader worker thread's own (read it at each use:
     manual_seed replaces it)."""
-    rng = getattr(_thread, "rng", None)
+    rng = _thread.rng
     return _generator if rng is None else rng
 
 

@@ -17,6 +17,7 @@ from .._core.device import CPU
 from . import numpy_kernels as _npk
 
 array_type = np.ndarray
+_F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
 
 
 def device_of(a):
@@ -113,16 +114,15 @@ def linspace(start, end, steps, dtype):
 
 
 def rand(shape, dtype):
-    return (
-        _random.generator()
-        .random(shape, dtype=dtype if dtype.itemsize >= 4 else np.float32)
-        .astype(dtype, copy=False)
-    )
+    g = _random.generator()
+    if dtype is _F32 or dtype is _F64:  # (identity: a cheap test, and exact for these two)
+        return g.random(shape, dtype=dtype)
+    return g.random(shape, dtype=dtype if dtype.itemsize >= 4 else _F32).astype(dtype, copy=False)
 
 
 def randn(shape, dtype):
     g = _random.generator()
-    if dtype in _KDT:
+    if dtype is _F32 or dtype is _F64:
         return g.standard_normal(shape, dtype=dtype)
     return g.standard_normal(shape).astype(dtype)
 
@@ -388,7 +388,7 @@ def take_along_axis_backward(g, shape, idx, axis):
 
 # ---- hot ops: fastnn.kernels for float32/float64; numpy (numpy_kernels) for other dtypes -------
 
-_KDT = (np.dtype(np.float32), np.dtype(np.float64))
+_KDT = (_F32, _F64)
 _IDX = (np.dtype(np.int32), np.dtype(np.int64))
 
 

@@ -8,6 +8,7 @@ import numbers
 import numpy as np
 
 from .. import _devices
+from .._core import device as _device
 from .._core import dtype as _dtype
 from .._core import random as _random
 from .._core.device import default_device
@@ -151,7 +152,10 @@ def _size(size):
 
 def _make(fill, size, dtype, device, requires_grad, default=None):
     dtype = _dtype.to_dtype(dtype) or default or _dtype.default()
-    be = _devices.for_device(default_device(device))
+    if device is None and _device.get_default_device() is _device.CPU:
+        be = _cpu  # (most calls: no device named, none set as the default)
+    else:
+        be = _devices.for_device(default_device(device))
     t = _function.Tensor._make(fill(be, _size(size), dtype))
     if requires_grad:
         t.requires_grad_(True)
@@ -337,18 +341,26 @@ def _standard_normal(rng, shape, dt):
     return rng.standard_normal(shape, dtype=dt if dt in (np.float32, np.float64) else np.float64)
 
 
+def _fill_rand(be, shape, dtype):
+    return be.rand(shape, dtype)
+
+
+def _fill_randn(be, shape, dtype):
+    return be.randn(shape, dtype)
+
+
 def rand(*size_args, size=None, generator=None, dtype=None, device=None, requires_grad=False):
     size = _size_or_args(size_args, size, "rand")
     if generator is not None:
         return _drawn(_uniform, size, dtype, device, requires_grad, generator, "rand")
-    return _make(lambda be, s, d: be.rand(s, d), size, dtype, device, requires_grad)
+    return _make(_fill_rand, size, dtype, device, requires_grad)
 
 
 def randn(*size_args, size=None, generator=None, dtype=None, device=None, requires_grad=False):
     size = _size_or_args(size_args, size, "randn")
     if generator is not None:
         return _drawn(_standard_normal, size, dtype, device, requires_grad, generator, "randn")
-    return _make(lambda be, s, d: be.randn(s, d), size, dtype, device, requires_grad)
+    return _make(_fill_randn, size, dtype, device, requires_grad)
 
 
 def randint(
