@@ -334,3 +334,29 @@ def test_bce_torch_parity(rng):
                 )
                 assert_close(loss, lt.detach().numpy(), atol=1e-12, rtol=1e-11)
                 assert_close(g, xt.grad.numpy(), atol=1e-12, rtol=1e-11)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("kind", ["index32", "index64", "prob"])
+def test_positional_mean_binding_equals_the_keyword_call(dtype, kind, rng):
+    """_C.softmax_cross_entropy_mean (the CPU backend's call for F.cross_entropy's defaults)
+    gives the bits of the full call with reduction='mean', and its errors."""
+    from fastnn import _C
+
+    for n, c in ((1, 1), (7, 15), (33, 31)):
+        z = (rng.standard_normal((n, c)) * 3).astype(dtype)
+        if kind == "prob":
+            t = prob_targets(rng, n, c, dtype)
+        else:
+            t = index_targets(
+                rng, n, c, ignore=False, dtype=np.int32 if kind == "index32" else np.int64
+            )
+        for grad in (False, True):
+            got = _C.softmax_cross_entropy_mean(z, t, grad)
+            want = K.softmax_cross_entropy(z, t, grad=grad)
+            for g, w in zip(got if grad else (got,), want if grad else (want,), strict=True):
+                assert g.dtype == w.dtype and g.tobytes() == w.tobytes()
+    with pytest.raises(ValueError, match="out of range"):
+        _C.softmax_cross_entropy_mean(np.zeros((2, 3), np.float32), np.array([0, 3]))
+    with pytest.raises(ValueError, match="logits"):
+        _C.softmax_cross_entropy_mean(np.zeros(3, np.float32), np.array([0]))

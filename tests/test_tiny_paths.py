@@ -775,3 +775,23 @@ def test_var_and_std_outside_autograd_equal_the_recorded_ops(dtype, kw):
         assert out.numpy().tobytes() == recorded.detach().numpy().tobytes()
         ref = getattr(torch.tensor(a), name)(**kw).numpy()
         np.testing.assert_allclose(out.numpy(), ref, rtol=1e-5 if dtype == np.float32 else 1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64])
+def test_where_outside_autograd_equals_the_recorded_op_and_torch(dtype):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(14)
+    for xs, ys, cs in (((4, 4), (4, 4), (4, 4)), ((3, 1), (1, 5), (3, 5)), ((), (2,), (2,))):
+        xa, ya = (rng.standard_normal(s).astype(dtype) for s in (xs, ys))
+        ca = rng.standard_normal(cs) > 0
+        out = fastnn.where(fastnn.tensor(ca), fastnn.tensor(xa), fastnn.tensor(ya))
+        ref = torch.where(torch.tensor(ca), torch.tensor(xa), torch.tensor(ya))
+        assert out.grad_fn is None and out.shape == tuple(ref.shape)
+        np.testing.assert_array_equal(out.numpy(), ref.numpy())
+        if dtype != np.int64:
+            rx = fastnn.tensor(xa, requires_grad=True)
+            recorded = fastnn.where(fastnn.tensor(ca), rx, fastnn.tensor(ya))
+            assert recorded.grad_fn is not None
+            np.testing.assert_array_equal(recorded.detach().numpy(), out.numpy())
+    with pytest.raises(RuntimeError, match="input shapes"):
+        fastnn.where(fastnn.ones(2) > 0, fastnn.ones(3), fastnn.ones(4))

@@ -170,6 +170,27 @@ def softmax_cross_entropy(
     weight: npt.NDArray[_F] | None = None,
     grad: bool,
 ) -> npt.NDArray[_F] | tuple[npt.NDArray[_F], npt.NDArray[_F]]: ...
+
+# Internal (not in fastnn.kernels): the call above with reduction 'mean' and every other keyword
+# at its default, without keyword parsing, for the CPU backend.
+@overload
+def softmax_cross_entropy_mean(
+    logits: npt.NDArray[_F],
+    target: npt.NDArray[np.int32] | npt.NDArray[np.int64] | npt.NDArray[_F],
+    grad: Literal[False] = False,
+) -> npt.NDArray[_F]: ...
+@overload
+def softmax_cross_entropy_mean(
+    logits: npt.NDArray[_F],
+    target: npt.NDArray[np.int32] | npt.NDArray[np.int64] | npt.NDArray[_F],
+    grad: Literal[True],
+) -> tuple[npt.NDArray[_F], npt.NDArray[_F]]: ...
+@overload
+def softmax_cross_entropy_mean(
+    logits: npt.NDArray[_F],
+    target: npt.NDArray[np.int32] | npt.NDArray[np.int64] | npt.NDArray[_F],
+    grad: bool,
+) -> npt.NDArray[_F] | tuple[npt.NDArray[_F], npt.NDArray[_F]]: ...
 @overload
 def binary_cross_entropy_with_logits(
     logits: npt.NDArray[_F],

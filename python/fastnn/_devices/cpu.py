@@ -483,6 +483,8 @@ def prelu_backward(grad, x, weight, need_weight=True):
 def softmax_cross_entropy(logits, target, reduction, label_smoothing, ignore_index, weight, grad):
     """The fused kernel: loss, or (loss, d loss / d logits) with grad (row i holds
     d loss_i / d logits_i for reduction='none')."""
+    if reduction == "mean" and weight is None and not label_smoothing and ignore_index == -100:
+        return kernels.softmax_cross_entropy_mean(_c(logits), _c(target), grad)  # positional
     return kernels.softmax_cross_entropy(
         _c(logits),
         _c(target),

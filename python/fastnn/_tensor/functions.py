@@ -316,6 +316,20 @@ def _promote_all(tensors):
 def where(condition, x=None, y=None):
     T = _function.Tensor
     c = condition._data if isinstance(condition, T) else np.asarray(condition)
+    if (  # two CPU tensors of one dtype outside autograd and a bool mask (most calls)
+        c.__class__ is _NDARRAY
+        and c.dtype.kind == "b"
+        and isinstance(x, T)
+        and isinstance(y, T)
+        and x._data.__class__ is _NDARRAY
+        and y._data.__class__ is _NDARRAY
+        and x._data.dtype is y._data.dtype
+        and not (x.requires_grad or y.requires_grad)
+    ):
+        try:
+            return _function._make(_cpu.wrap(_cpu.where(c, x._data, y._data)), False, None)
+        except ValueError:
+            pass  # shapes that do not broadcast: the path below raises the op's error
     if x is None and y is None:
         if not isinstance(c, np.ndarray):  # a device array: nonzero on a host copy
             be = _devices.of(c)

@@ -851,8 +851,12 @@ def _softmax_like(cls, x, dim):
     dim = wrap_dim(dim, a.ndim, fn=cls.__name__.lower())
     if a.ndim == 0:
         return cls.apply(Reshape.apply(x, shape=(1,)), dim=0).reshape(())
-    if dim == a.ndim - 1 and a.__class__ is _ndarray and not x.requires_grad:  # host shortcut
-        return _function._make(getattr(_cpu, cls._fwd)(a), False, None)
+    if a.__class__ is _ndarray and not x.requires_grad:  # the host shortcut, as forward runs
+        host = getattr(_cpu, cls._fwd)
+        if dim == a.ndim - 1:
+            return _function._make(host(a), False, None)
+        perm = A.swap_last(a.ndim, dim)  # the kernel's axis is the last: swap dim there and back
+        return _function._make(host(a.transpose(perm)).transpose(perm), False, None)
     return cls.apply(x, dim=dim)
 
 

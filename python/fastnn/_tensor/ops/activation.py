@@ -76,7 +76,7 @@ class _LastAxis(Function):
                 f"range of [{-x.ndim}, {x.ndim - 1}], but got {dim})"
             )
         d = dim % x.ndim
-        self.perm = perm = None if d == x.ndim - 1 else _swap(x.ndim, d)
+        self.perm = perm = None if d == x.ndim - 1 else swap_last(x.ndim, d)
         xt = x if perm is None else be.permute(x, perm)
         self.y = y = getattr(be, self._fwd)(xt)
         return y if perm is None else be.permute(y, perm)
@@ -88,7 +88,8 @@ class _LastAxis(Function):
         return gx if perm is None else be.permute(gx, perm)
 
 
-def _swap(ndim, dim):
+def swap_last(ndim, dim):
+    """The permutation that swaps axis ``dim`` with the last (its own inverse)."""
     p = list(range(ndim))
     p[dim], p[-1] = p[-1], p[dim]
     return tuple(p)
