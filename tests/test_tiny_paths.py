@@ -795,3 +795,17 @@ def test_where_outside_autograd_equals_the_recorded_op_and_torch(dtype):
             np.testing.assert_array_equal(recorded.detach().numpy(), out.numpy())
     with pytest.raises(RuntimeError, match="input shapes"):
         fastnn.where(fastnn.ones(2) > 0, fastnn.ones(3), fastnn.ones(4))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("kw", [{}, {"dim": 1}, {"dim": (0, 2), "keepdim": True}, {"p": "fro"}])
+def test_norm_outside_autograd_equals_the_recorded_op(dtype, kw):
+    torch = pytest.importorskip("torch")
+    a = np.random.default_rng(15).standard_normal((3, 4, 5)).astype(dtype)
+    out = fastnn.tensor(a).norm(**kw)
+    recorded = fastnn.tensor(a, requires_grad=True).norm(**kw)
+    assert out.grad_fn is None and recorded.grad_fn is not None
+    assert out.shape == recorded.shape and out.dtype == recorded.dtype
+    assert out.numpy().tobytes() == recorded.detach().numpy().tobytes()
+    ref = torch.tensor(a).norm(**kw).numpy()
+    np.testing.assert_allclose(out.numpy(), ref, rtol=1e-5 if dtype == np.float32 else 1e-12)

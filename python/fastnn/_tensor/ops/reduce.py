@@ -89,6 +89,16 @@ class Min(Max):
     _reduce = "amin"
 
 
+def norm2_kept(be, x, axis):
+    """The Euclidean norm of ``x`` over ``axis`` (None: all), the reduced axes kept as 1s."""
+    return be.sqrt(be.sum(be.mul(x, x), axis=axis, keepdims=True))
+
+
+def drop_kept(be, out, x, axis):
+    """``out`` (reduced over ``axis`` of ``x`` with the axes kept) without those axes."""
+    return be.reshape(out, tuple(n for i, n in enumerate(x.shape) if i not in _axes(axis, x.ndim)))
+
+
 class Norm2(Function):
     """Euclidean norm over ``axis``; its gradient x / norm is 0 where the norm is 0 (the
     subgradient torch picks) instead of 0 / 0."""
@@ -96,14 +106,9 @@ class Norm2(Function):
     save_inputs = True
 
     def forward(self, x, axis=None, keepdim=False):
-        be = self.be
         self.x, self.axis, self.keepdim = x, axis, keepdim
-        self.out = out = be.sqrt(be.sum(be.mul(x, x), axis=axis, keepdims=True))
-        if keepdim:
-            return out
-        return be.reshape(
-            out, tuple(n for i, n in enumerate(x.shape) if i not in _axes(axis, x.ndim))
-        )
+        self.out = out = norm2_kept(self.be, x, axis)
+        return out if keepdim else drop_kept(self.be, out, x, axis)
 
     def backward(self, g):
         be, x, out = self.be, self.x, self.out
