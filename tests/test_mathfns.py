@@ -757,3 +757,39 @@ def test_scatter_reads_a_0d_index_as_one_element_on_1d_self():
     assert got.tolist() == torch.zeros(5).scatter(0, torch.tensor(2), torch.tensor(7.0)).tolist()
     with pytest.raises(RuntimeError, match="same number of dimensions"):
         fastnn.zeros(2, 5).scatter(0, fastnn.tensor(3), value=1)
+
+
+def test_floating_point_exceptions_are_silent_like_torch():
+    """log(0), sqrt(-1), x / 0, exp overflow and an out-of-range cast give torch's values
+    without numpy's RuntimeWarnings; the user's own numpy calls still warn. (The suite turns
+    warnings from fastnn's frames into errors, so this runs in a fresh interpreter.)"""
+    import json
+    import subprocess
+    import sys
+
+    code = (
+        "import json, warnings, numpy as np, fastnn\n"
+        "x = fastnn.tensor([-1.0, 0.0, 2.0])\n"
+        "with warnings.catch_warnings(record=True) as seen:\n"
+        "    r = [x.sqrt(), x.log(), 1 / x, (x * 1e30).exp(), (x * 1e6).half(), x.rsqrt()]\n"
+        "    r.append(fastnn.tensor(0.0) / fastnn.tensor(0.0))\n"
+        "    print(len(seen), json.dumps([v.float().numpy().tolist() for v in r]))\n"
+        "    np.log(np.zeros(1))\n"
+        "    print(len(seen))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    lines = out.stdout.splitlines()
+    assert lines[0].startswith("0 "), out.stdout
+    got = json.loads(lines[0][2:])
+    want = [
+        torch.tensor([-1.0, 0.0, 2.0]).sqrt(),
+        torch.tensor([-1.0, 0.0, 2.0]).log(),
+        1 / torch.tensor([-1.0, 0.0, 2.0]),
+        (torch.tensor([-1.0, 0.0, 2.0]) * 1e30).exp(),
+        (torch.tensor([-1.0, 0.0, 2.0]) * 1e6).half(),
+        torch.tensor([-1.0, 0.0, 2.0]).rsqrt(),
+        torch.tensor(0.0) / torch.tensor(0.0),
+    ]
+    for g, w in zip(got, want, strict=True):
+        np.testing.assert_allclose(g, w.float().numpy(), rtol=1e-6)
+    assert lines[1] == "1"  # numpy's own warning, outside fastnn

@@ -7,6 +7,7 @@ Every function takes and returns numpy arrays (never numpy scalars: see ``wrap``
 
 import builtins
 import math
+import warnings
 
 import numpy as np
 
@@ -17,6 +18,19 @@ from .._core.device import CPU
 from . import numpy_kernels as _npk
 
 array_type = np.ndarray
+
+# numpy reports floating-point exceptions in its ufuncs (log(0), sqrt(-1), x / 0, exp(1000), a
+# cast to float16 out of its range) as RuntimeWarnings; torch computes the same -inf / nan / inf
+# silently. Checking or suppressing them per call costs more than a small op (np.errstate is ~2 us),
+# so the warnings numpy attributes to fastnn's own frames are ignored once, here. A user's numpy
+# code warns as before (its frames are not fastnn's), and the test suite turns them back into
+# errors, so fastnn's own paths are still kept free of them.
+warnings.filterwarnings(
+    "ignore",
+    message=r"(divide by zero|invalid value|overflow|underflow) encountered",
+    category=RuntimeWarning,
+    module=r"fastnn(\.|$)",
+)
 _F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
 
 
