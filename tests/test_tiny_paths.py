@@ -809,3 +809,23 @@ def test_norm_outside_autograd_equals_the_recorded_op(dtype, kw):
     assert out.numpy().tobytes() == recorded.detach().numpy().tobytes()
     ref = torch.tensor(a).norm(**kw).numpy()
     np.testing.assert_allclose(out.numpy(), ref, rtol=1e-5 if dtype == np.float32 else 1e-12)
+
+
+@pytest.mark.parametrize("name", ["max", "min"])
+@pytest.mark.parametrize("keepdim", [False, True])
+def test_max_min_along_a_dim_gradients_go_to_the_chosen_element_like_torch(name, keepdim):
+    torch = pytest.importorskip("torch")
+    a = np.array([[1.0, 3.0, 3.0, -2.0], [0.5, 0.5, -1.0, 7.0], [2.0, -4.0, 2.0, -4.0]])
+    w = np.random.default_rng(16).standard_normal((3, 1) if keepdim else (3,))
+    for dim in (1, -1, 0):
+        if dim == 0:
+            w = np.random.default_rng(17).standard_normal((1, 4) if keepdim else (4,))
+        x, t = fastnn.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+        got, want = getattr(x, name)(dim, keepdim=keepdim), getattr(t, name)(dim, keepdim=keepdim)
+        np.testing.assert_array_equal(got[0].detach().numpy(), want[0].detach().numpy())
+        np.testing.assert_array_equal(got[1].numpy(), want[1].numpy())
+        (got[0] * fastnn.tensor(w)).sum().backward()
+        (want[0] * torch.tensor(w)).sum().backward()
+        np.testing.assert_array_equal(x.grad.numpy(), t.grad.numpy())
+    x = fastnn.tensor(np.random.default_rng(18).standard_normal((3, 5)), requires_grad=True)
+    assert gradcheck(lambda z: getattr(z, name)(1, keepdim=keepdim)[0], (x,))

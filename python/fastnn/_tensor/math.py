@@ -880,25 +880,21 @@ def _select(x, dim, keepdim, op):
     gradient goes to the selected element only (torch's max(dim) semantics)."""
     a = x._data
     dim = wrap_dim(dim, a.ndim, fn=op[3:])
+    # the extreme values by a reduction: the numbers at the indices (a tie between -0.0 and 0.0
+    # may give the other zero)
+    extreme = "amax" if op == "argmax" else "amin"
     if a.__class__ is _ndarray and not x.requires_grad and a.ndim:  # the host shortcut
-        # the extreme values by a reduction: the numbers at the indices (a tie between -0.0
-        # and 0.0 may give the other zero)
-        extreme = _cpu.amax if op == "argmax" else _cpu.amin
         idx = getattr(_cpu, op)(a, axis=dim, keepdims=keepdim)
-        values = extreme(a, axis=dim, keepdims=keepdim)
+        values = getattr(_cpu, extreme)(a, axis=dim, keepdims=keepdim)
         return _function._make(values, False, None), _function._make(idx, False, None)
     be = _devices.of(a)
-    if x._data.ndim == 0:
-        idx = be.zeros((), _dtype.int64)
-        return x, _function.Tensor._make(idx)
-    idx = getattr(be, op)(x._data, axis=dim, keepdims=True)
-    values = R.Gather.apply(x, idx=idx, axis=dim)
-    T = _function.Tensor
+    if a.ndim == 0:
+        return x, _function.Tensor._make(be.zeros((), _dtype.int64))
+    idx = getattr(be, op)(a, axis=dim, keepdims=True)
+    values = R.Select.apply(x, idx=idx, axis=dim, keepdim=keepdim, reduce=extreme)
     if not keepdim:
-        shape = tuple(n for i, n in enumerate(x._data.shape) if i != dim % x._data.ndim)
-        values = Reshape.apply(values, shape=shape)
-        idx = be.reshape(idx, shape)
-    return values, T._make(idx)
+        idx = be.reshape(idx, values._data.shape)
+    return values, _function.Tensor._make(idx)
 
 
 # ---- helpers of the tutorials' math surface ---------------------------------------------------

@@ -122,6 +122,21 @@ def _axes(axis, ndim):
     return range(ndim) if axis is None else {a % ndim for a in axis}
 
 
+class Select(Function):
+    """max/min along ``axis`` given the chosen indices ``idx`` (kept dims; torch's max(dim)):
+    the values by the matching reduction (``reduce``: "amax" or "amin"), the gradient to the
+    chosen element only."""
+
+    def forward(self, x, idx=None, axis=0, keepdim=False, reduce="amax"):
+        self.shape, self.idx, self.axis, self.keepdim = x.shape, idx, axis, keepdim
+        return getattr(self.be, reduce)(x, axis=axis, keepdims=keepdim)
+
+    def backward(self, g):
+        if not self.keepdim:
+            g = self.be.reshape(g, self.idx.shape)
+        return self.be.take_along_axis_backward(g, self.shape, self.idx, self.axis)
+
+
 class Gather(Function):
     """take_along_axis(x, idx, axis) (torch.gather); repeated indices accumulate in backward."""
 
