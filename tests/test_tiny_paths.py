@@ -829,3 +829,22 @@ def test_max_min_along_a_dim_gradients_go_to_the_chosen_element_like_torch(name,
         np.testing.assert_array_equal(x.grad.numpy(), t.grad.numpy())
     x = fastnn.tensor(np.random.default_rng(18).standard_normal((3, 5)), requires_grad=True)
     assert gradcheck(lambda z: getattr(z, name)(1, keepdim=keepdim)[0], (x,))
+
+
+@pytest.mark.parametrize(
+    "kw", [{}, {"dim": 0}, {"dim": 1, "keepdim": True}, {"dim": (0, 2)}, {"correction": 0}]
+)
+def test_var_and_std_gradients_match_torch_and_gradcheck(kw):
+    torch = pytest.importorskip("torch")
+    a = np.random.default_rng(19).standard_normal((3, 4, 5))
+    for name in ("var", "std"):
+        x, t = fastnn.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+        y, ty = getattr(x, name)(**kw), getattr(t, name)(**kw)
+        w = np.random.default_rng(20).standard_normal(tuple(ty.shape))
+        (y * fastnn.tensor(w)).sum().backward()
+        (ty * torch.tensor(w)).sum().backward()
+        np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), rtol=1e-10, atol=1e-12)
+        z = fastnn.tensor(a, requires_grad=True)
+        assert gradcheck(lambda v, name=name: getattr(v, name)(**kw), (z,))
+    with pytest.raises(RuntimeError, match="only support floating point"):
+        fastnn.ones(3, dtype=fastnn.int64).var()

@@ -434,13 +434,15 @@ class OpsMixin:
         a = self._data
         n = a.size if axes is None else _prod(a.shape[i] for i in axes)
         c = (1 if unbiased else 0) if correction is None else correction
-        if a.__class__ is _ndarray and not self.requires_grad and a.dtype.kind == "f":
-            # the host shortcut: the host ops the Tensor ops below call, in the same order
-            d = a - _cpu.mean(a, axis=axes, keepdims=True)
-            s = _cpu.sum(d * d, axis=axes, keepdims=keepdim)
-            return _function._make(_cpu.wrap(_cpu.div(s, _asarray(max(n - c, 0), a.dtype))))
-        d = self - self.mean(axes, keepdim=True)
-        return (d * d).sum(axes, keepdim=keepdim) / max(n - c, 0)
+        if a.dtype.kind != "f":
+            raise RuntimeError(
+                "std and var only support floating point and complex dtypes, got "
+                f"{_dtype.name(a.dtype)}"
+            )
+        if a.__class__ is _ndarray and not self.requires_grad:  # the host shortcut
+            out = R.var_kept(_cpu, a, axes, keepdim, max(n - c, 0))[0]
+            return _function._make(_cpu.wrap(out), False, None)
+        return R.Var.apply(self, axis=axes, keepdim=keepdim, denom=max(n - c, 0))
 
     def std(
         self, dim=None, unbiased=True, keepdim=False, correction=None, axis=None, keepdims=None

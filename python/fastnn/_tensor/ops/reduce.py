@@ -122,6 +122,29 @@ def _axes(axis, ndim):
     return range(ndim) if axis is None else {a % ndim for a in axis}
 
 
+def var_kept(be, x, axis, keepdim, denom):
+    """(variance, deviations): sum((x - mean)^2) over ``axis`` (None: all) / ``denom``, and
+    x - mean, the mean with its axes kept."""
+    d = be.sub(x, be.mean(x, axis=axis, keepdims=True))
+    return be.div(be.sum(be.mul(d, d), axis=axis, keepdims=keepdim), denom), d
+
+
+class Var(Function):
+    """Variance over ``axis`` with ``denom`` = count - correction; its gradient is
+    2 (x - mean) / denom (the mean's own term sums to zero)."""
+
+    def forward(self, x, axis=None, keepdim=False, denom=1):
+        out, self.d = var_kept(self.be, x, axis, keepdim, denom)
+        self.denom = denom
+        self.kept = _keepdims_shape(x.shape, axis)
+        return out
+
+    def backward(self, g):
+        be = self.be
+        g = be.reshape(g, self.kept)
+        return be.div(be.mul(self.d, be.mul(g, 2.0)), self.denom)
+
+
 class Select(Function):
     """max/min along ``axis`` given the chosen indices ``idx`` (kept dims; torch's max(dim)):
     the values by the matching reduction (``reduce``: "amax" or "amin"), the gradient to the
