@@ -1,7 +1,8 @@
-"""_C.sum_all, the CPU backend's sum of every element (Tensor.sum() and .mean() of a whole
-contiguous float tensor): the same bits as numpy's pairwise sum on awkward sizes, its error bound
-against the float64 reference, the special values, the refused arguments, and the Tensor paths
-that reach it (and those that must not)."""
+"""_C.sum_all and _C.sum_last, the CPU backend's sums of every element and of each row
+(Tensor.sum() / .mean() of a whole contiguous float tensor, and over its last dim): the same bits
+as numpy's pairwise sum on awkward sizes, the error bound against the float64 reference, the
+special values, the refused arguments, and the Tensor paths that reach them (and those that must
+not)."""
 
 import threading
 
@@ -168,3 +169,62 @@ def test_matches_torch(rng):
         got = getattr(fastnn.tensor(x), name)().item()
         want = getattr(torch.from_numpy(x), name)().item()
         assert abs(got - want) <= 1e-5 * np.abs(x).sum() / (x.size if name == "mean" else 1)
+
+
+# ---- sum_last: each row's sum ---------------------------------------------------------------------
+
+ROWS_COLS = [(1, 1), (7, 0), (0, 5), (3, 7), (256, 10), (33, 129), (5, 257), (2, 4097)]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", ROWS_COLS)
+def test_sum_last_has_numpys_bits(rng, dtype, shape):
+    x = _data(rng, shape[0] * shape[1], dtype).reshape(shape)
+    got = _C.sum_last(x)
+    assert got.shape == (shape[0],) and got.dtype == dtype
+    assert got.tobytes() == np.add.reduce(x, axis=1).tobytes()
+
+
+def test_sum_last_bits_do_not_depend_on_threads(rng):
+    x = rng.standard_normal((700, 2100)).astype(np.float32)  # above the threaded size
+    before = fastnn.get_num_threads()
+    try:
+        fastnn.set_num_threads(1)
+        one = _C.sum_last(x)
+        for nt in (2, 3):
+            fastnn.set_num_threads(nt)
+            np.testing.assert_array_equal(_C.sum_last(x), one)
+    finally:
+        fastnn.set_num_threads(before)
+    assert one.tobytes() == np.add.reduce(x, axis=1).tobytes()
+
+
+@pytest.mark.parametrize(
+    ("arg", "error", "match"),
+    [
+        ([[1.0, 2.0]], TypeError, "'x' must be a numpy.ndarray"),
+        (np.ones((3, 2), np.int32), TypeError, "float32 or float64, got int32"),
+        (np.ones(3), ValueError, "2 dimensions.*\\(3,\\)"),
+        (np.ones((4, 6))[:, ::2], ValueError, "C-contiguous"),
+    ],
+)
+def test_sum_last_refused_arguments(arg, error, match):
+    with pytest.raises(error, match=match):
+        _C.sum_last(arg)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(5,), (4, 4), (256, 10), (2, 3, 129), (3, 0)])
+@pytest.mark.parametrize("grad", [False, True])
+def test_tensor_sums_and_means_over_the_last_dim_are_numpys(rng, dtype, shape, grad):
+    x = rng.standard_normal(shape).astype(dtype)
+    t = fastnn.tensor(x, requires_grad=grad)
+    for dim in (-1, len(shape) - 1):
+        for keepdim in (False, True):
+            got = t.sum(dim, keepdim=keepdim).detach().numpy()
+            want = np.sum(x, axis=dim, keepdims=keepdim)
+            assert got.shape == want.shape and got.tobytes() == want.tobytes()
+            if x.size:
+                got = t.mean(dim, keepdim=keepdim).detach().numpy()
+                want = np.asarray(np.mean(x, axis=dim, keepdims=keepdim))
+                assert got.shape == want.shape and got.tobytes() == want.tobytes()

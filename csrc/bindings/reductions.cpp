@@ -1,5 +1,5 @@
 // Bindings of the CPU backend's sums: sum_rows (cpu/sum_rows.cpp) over the leading dimensions,
-// sum_all (cpu/sum_all.cpp) over every element.
+// sum_all and sum_last (cpu/sum_all.cpp) over every element and along the last dimension.
 #include "bindings/common.h"
 #include "cpu/fastnn_cpu.h"
 
@@ -52,6 +52,29 @@ py::array sum_all(const py::object& obj) {
   return dt == DType::f32 ? sum_all_typed<float>(x) : sum_all_typed<double>(x);
 }
 
+template <class T>
+py::array sum_last_typed(const py::array& x, int64_t rows, int64_t cols) {
+  py::array_t<T> out(rows);
+  const T* xp = static_cast<const T*>(x.data());
+  T* op = out.mutable_data();
+  {
+    py::gil_scoped_release release;
+    sum_last_cpu(xp, rows, cols, op);
+  }
+  return std::move(out);
+}
+
+py::array sum_last(const py::object& obj) {
+  const char* fn = "sum_last";
+  py::array x = as_array(obj, fn, "x");
+  const DType dt = float_dtype(x, fn, "x");
+  check_ndim(x, {2}, fn, "x");
+  check_contiguous(x, fn, "x");
+  const int64_t rows = x.shape(0), cols = x.shape(1);
+  return dt == DType::f32 ? sum_last_typed<float>(x, rows, cols)
+                          : sum_last_typed<double>(x, rows, cols);
+}
+
 }  // namespace
 
 void register_reductions(py::module_& m) {
@@ -65,6 +88,11 @@ in x's dtype, the chunk sums in double; the result does not depend on the thread
 
 x: a C-contiguous float32 or float64 array of any shape. The elements are added in numpy's
 pairwise order, so the result has the same bits as x.sum().)");
+  m.def("sum_last", &sum_last, py::arg("x"),
+        R"(The sum of each row of x: out[r] = x[r, :].sum(), a new (rows,) array of x's dtype.
+
+x: a 2-D C-contiguous float32 or float64 array (zero columns give zeros). Each row is added in
+numpy's pairwise order, so the result has the same bits as x.sum(axis=1).)");
 }
 
 }  // namespace fastnn::bind

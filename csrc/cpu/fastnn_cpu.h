@@ -135,10 +135,13 @@ void grad_scale_cpu(double* const* xs, const int64_t* numels, int64_t n_tensors,
 void sum_rows_cpu(const float* x, int64_t rows, int64_t cols, float* out);
 void sum_rows_cpu(const double* x, int64_t rows, int64_t cols, double* out);
 
-// ---- sum of all elements (cpu/sum_all.cpp) ---------------------------------------------------
+// ---- pairwise sums: of all elements, of each row (cpu/sum_all.cpp) ----------------------------
 // The sum of x[0..n) in numpy's pairwise order (the same bits as np.sum); n == 0 gives +0.
 float sum_all_cpu(const float* x, int64_t n);
 double sum_all_cpu(const double* x, int64_t n);
+// out[r] = the sum of row r of a C-contiguous (rows, cols) array, each in that pairwise order.
+void sum_last_cpu(const float* x, int64_t rows, int64_t cols, float* out);
+void sum_last_cpu(const double* x, int64_t rows, int64_t cols, double* out);
 
 // ---- optimizer steps --------------------------------------------------------------------------
 // Fused multi-tensor updates, torch.optim semantics (csrc/optim_math.h has the formulas).

@@ -261,9 +261,29 @@ def _sum_all(a, keepdims):
     return out.reshape((1,) * a.ndim) if keepdims else out
 
 
+def _only_last_axis(axis, ndim):
+    """Whether ``axis`` (an int or a tuple, not None) names the last axis alone."""
+    if axis.__class__ is tuple:
+        if len(axis) != 1:
+            return False
+        axis = axis[0]
+    return axis == ndim - 1 or axis == -1
+
+
+def _sum_last(a, keepdims):
+    """The sums along the last axis of a contiguous float array (ndim >= 1) in one kernel call
+    (numpy's order and bits)."""
+    lead = a.shape[:-1]
+    out = kernels.sum_last(a.reshape(math.prod(lead), a.shape[-1]))
+    return out.reshape((*lead, 1) if keepdims else lead)
+
+
 def sum(a, axis=None, keepdims=False, dtype=None):
-    if axis is None and dtype is None and _whole_sum_kernel(a):
-        return _sum_all(a, keepdims)  # a loss: numpy's reduction set-up is most of a small one
+    if dtype is None and _whole_sum_kernel(a):
+        if axis is None:
+            return _sum_all(a, keepdims)  # a loss: numpy's reduction set-up is most of a small one
+        if a.ndim and _only_last_axis(axis, a.ndim):
+            return _sum_last(a, keepdims)  # a softmax's denominator: numpy goes row by row
     # Over the leading dimensions of a float array (a bias gradient): one kernel call, several
     # times faster than numpy's row-by-row reduction on narrow rows.
     k = _leading_axes(axis, a.ndim) if axis is not None and dtype is None else 0
@@ -284,7 +304,10 @@ def mean(a, axis=None, keepdims=False):
             s = kernels.sum_all(a)
             s[()] = float(s) / a.size  # numpy's float64 division and rounding, without its scalars
             return s.reshape((1,) * a.ndim) if keepdims else s
-        s = _add_reduce(a, axis=axis, keepdims=keepdims)
+        if axis is not None and a.ndim and _whole_sum_kernel(a) and _only_last_axis(axis, a.ndim):
+            s = _sum_last(a, keepdims)
+        else:
+            s = _add_reduce(a, axis=axis, keepdims=keepdims)
         out = s / (a.size // s.size)
         return out if out.__class__ is np.ndarray else np.asarray(out)
     return np.asarray(np.mean(a, axis=axis, keepdims=keepdims))
