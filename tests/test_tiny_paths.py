@@ -848,3 +848,23 @@ def test_var_and_std_gradients_match_torch_and_gradcheck(kw):
         assert gradcheck(lambda v, name=name: getattr(v, name)(**kw), (z,))
     with pytest.raises(RuntimeError, match="only support floating point"):
         fastnn.ones(3, dtype=fastnn.int64).var()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("op", ["__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__"])
+def test_comparisons_match_torch(dtype, op):
+    torch = pytest.importorskip("torch")
+    a = np.array([[0.1, -0.0, np.nan, 16777216.0], [np.inf, -2.5, 3.0, 1e38]], dtype)
+    b = np.array([[0.1, 0.0, 1.0, 16777217.0], [np.inf, 2.5, np.nan, -1e38]], dtype)
+    x, t = fastnn.tensor(a), torch.tensor(a)
+    others = [0.1, 0, -2.5, 2**24, 2**24 + 1, 3e38, True, np.float32(0.1)]
+    others += [(fastnn.tensor(b), torch.tensor(b)), (fastnn.tensor(b[0]), torch.tensor(b[0]))]
+    h = np.array([[0.1, 0.0, 1.0, 2048.0], [np.inf, 2.5, np.nan, -6e4]], np.float16)
+    others += [(fastnn.tensor(h), torch.tensor(h))]  # mixed dtypes: the general path
+    for v in others:
+        fv, tv = v if isinstance(v, tuple) else (v, v)
+        got, want = getattr(x, op)(fv), getattr(t, op)(tv)
+        assert got.dtype == fastnn.bool and got.shape == tuple(want.shape)
+        np.testing.assert_array_equal(got.numpy(), want.numpy())
+    with pytest.raises(RuntimeError, match="shapes"):
+        getattr(x, op)(fastnn.tensor(np.ones(3, dtype)))

@@ -24,6 +24,8 @@ from .ops.shape import Reshape
 
 _NUMBER = (int, float, bool)
 _ndarray = np.ndarray
+_F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
+_F32_MAX = float(np.finfo(np.float32).max)
 _INT64 = np.dtype(np.int64)
 _asarray = np.asarray
 
@@ -793,6 +795,24 @@ def _clamp_input(x, lo, hi):
 
 
 def _compare(a, other, op):
+    x = a._data
+    kind = other.__class__
+    if x.__class__ is _ndarray and (x.dtype is _F32 or x.dtype is _F64):
+        # the host shortcut for a float tensor against a number that its dtype holds exactly
+        # (or, for a float, rounds to as the general path would) or a tensor of its dtype
+        if (kind is float and abs(other) <= _F32_MAX) or (kind is int and abs(other) <= 2**24):
+            return _function._make(_cpu.wrap(getattr(_cpu, op)(x, other)), False, None)
+        if (
+            kind is a.__class__
+            and other._data.__class__ is _ndarray
+            and other._data.dtype is x.dtype
+        ):
+            try:
+                out = getattr(_cpu, op)(x, other._data)
+            except ValueError:
+                pass  # shapes that do not broadcast: the error below
+            else:
+                return _function._make(_cpu.wrap(out), False, None)
     a, b = _operands(a, other)
     if b is None:
         return NotImplemented
