@@ -2,8 +2,10 @@
 
 On 4x4 float32 tensors the arithmetic is a few nanoseconds; what is timed is the framework:
 dispatch, dtype checks, allocation, graph recording and the backward engine. Rows: add, mul,
-matmul, x ** 3 and sum without and with graph recording; tanh, division and three views without;
-a 20-op chain without grad and forward + backward; and a polynomial fit (y = a + b x + c x^2 +
+matmul, x ** 3 and sum without and with graph recording; tanh, division, three views, a
+comparison, clamp and cat without; max along a dim and var while recording; the d2l softmax by
+hand on a 256 x 10 batch; a 20-op chain without grad and forward + backward; and a polynomial
+fit (y = a + b x + c x^2 +
 d x^3 to sin(x) on 2000 points, the loss's backward, then plain SGD updates of a, b, c, d under
 no_grad), timed per training step.
 
@@ -68,8 +70,15 @@ def _poly_fit(lib, steps=1, lr=1e-6):
     return step, coef
 
 
+def _softmax_by_hand(x):
+    """The d2l book's softmax from scratch: exp, the row sums kept as a column, a division."""
+    e = x.exp()
+    return e / e.sum(1, keepdim=True)
+
+
 def _cases(lib, a, b):
     ta, tb = lib.tensor(a), lib.tensor(b)
+    t256 = lib.tensor(np.random.default_rng(2).standard_normal((256, 10)).astype(np.float32))
     tg = lib.tensor(a, requires_grad=True)
     return [
         ("add 4x4, no grad", lambda: ta + tb),
@@ -85,6 +94,12 @@ def _cases(lib, a, b):
         ("sum 4x4, no grad", ta.sum),
         ("sum 4x4, recording", tg.sum),
         ("view, t, x[1] 4x4, no grad", lambda: ta.view(2, 8).t()[1]),
+        ("x > 0 4x4, no grad", lambda: ta > 0),
+        ("clamp 4x4, no grad", lambda: ta.clamp(-0.5, 0.5)),
+        ("cat of two 4x4, no grad", lambda: lib.cat([ta, tb])),
+        ("max along dim 4x4, recording", lambda: tg.max(1)[0]),
+        ("var 4x4, recording", tg.var),
+        ("softmax by hand 256x10, no grad", lambda: _softmax_by_hand(t256)),
         ("20-op chain 4x4, no grad", lambda: _chain(ta, tb)),
         ("20-op chain 4x4, fwd+bwd", _chain_backward(lib, lib.tensor(a, requires_grad=True), tb)),
         ("polynomial fit step (2000 points)", _poly_fit(lib)[0]),
