@@ -74,8 +74,10 @@ __device__ __forceinline__ OnlineStat<T> online_merge(const OnlineStat<T>& p,
   r.s = sp + sq;
   if constexpr (Acc) {
     r.a = p.a + q.a;
-    if (p.w != T(0)) r.a += (r.m - p.m) * p.w;
-    if (q.w != T(0)) r.a += (r.m - q.m) * q.w;
+    // Shift a part's sum to the merged max only when the max moved: two parts that saw only
+    // -inf keep m = -inf, and (-inf) - (-inf) would make the sum NaN instead of +inf.
+    if (p.w != T(0) && r.m != p.m) r.a += (r.m - p.m) * p.w;
+    if (q.w != T(0) && r.m != q.m) r.a += (r.m - q.m) * q.w;
     r.w = p.w + q.w;
   } else {
     r.a = T(0);

@@ -490,7 +490,8 @@ void softmax_cross_entropy_forward_cuda(DType dt, void* loss, void* dlogits, con
                                         const void* weight, int64_t N, int64_t C,
                                         Reduction reduction, double label_smoothing,
                                         int64_t ignore_index) {
-  FASTNN_CHECK((labels == nullptr) != (probs == nullptr),
+  // An empty batch has no storage behind either target (both null): nothing is read then.
+  FASTNN_CHECK(N == 0 || (labels == nullptr) != (probs == nullptr),
                "softmax_cross_entropy: exactly one of labels and probabilities must be given");
   FASTNN_CHECK(C >= 1, "softmax_cross_entropy: need at least one class");
   dispatch_float(dt, "softmax_cross_entropy", [&](auto tag) {
