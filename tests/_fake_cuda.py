@@ -367,6 +367,8 @@ def _view(x, shape, strides, offset, indices, index_strides, axis_sizes, axis_st
     off = np.full(n, offset, np.int64)
     lo = hi = offset
     for d, s in enumerate(strides):
+        if not -flat.size <= s <= flat.size:  # the binding bounds each stride by x's size
+            raise ValueError(f"stride {s} is out of range for an array of {flat.size}")
         off += grid[d] * s
         lo, hi = lo + min(0, (shape[d] - 1) * s), hi + max(0, (shape[d] - 1) * s)
     ok = np.ones(n, bool)

@@ -418,7 +418,9 @@ def eye(n, m, dtype):
     k = builtins.min(n, m)
     if k > 0:
         one = be.full((), 1, out.dtype)
-        be._mod.index_scatter(out, one, [k], [m + 1], 0, [], [], [], [])
+        # the diagonal is every (m + 1)-th element; one element needs no stride (and a (1, 1)
+        # matrix has no element m + 1 away, which the binding's bounds check would refuse)
+        be._mod.index_scatter(out, one, [k], [m + 1 if k > 1 else 1], 0, [], [], [], [])
     return out
 
 
