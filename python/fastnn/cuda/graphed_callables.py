@@ -4,8 +4,8 @@ into a CUDA graph and replayed on every call, as torch.cuda.make_graphed_callabl
 The sample arguments become the static inputs: a call copies its arguments into them (skipped when
 it passes the very same tensors), replays the forward graph and returns detached copies of the
 static outputs, which the autograd graph connects to the inputs and the module's parameters
-through one node. Its backward copies the incoming gradients into static gradient buffers and
-replays the backward graph. All graphs of one call share one memory pool; forwards are captured
+through one node. Its backward copies the incoming gradients into static gradient buffers,
+replays the backward graph and returns copies of the static input gradients. All graphs of one call share one memory pool; forwards are captured
 in order and backwards in reverse order, so they must run in that order (the usual forward then
 backward of a training step).
 """
@@ -179,7 +179,9 @@ def _graphed_function(fwd, bwd, static_inputs, static_outputs, static_grad_outpu
                 if static is not None and given is not None and not _same_memory(static, given):
                     static.copy_(given)
             bwd.replay()
-            return tuple(None if g is None else g.detach() for g in static_grads)
+            # Copies: the engine adopts a gradient that owns its memory as the .grad itself, and
+            # the next replay would overwrite these buffers under every .grad they became.
+            return tuple(None if g is None else g.detach().clone() for g in static_grads)
 
     return Graphed
 
