@@ -18,7 +18,9 @@ DTYPES = [np.float32, np.float64, np.int64, np.int32, np.uint8, np.bool_]
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("shape", [(), (0,), (1,), (7,), (33, 65), (2, 3, 5)])
 def test_roundtrip(dtype, shape, rng):
-    a = (rng.standard_normal(shape) * 50).astype(dtype)
+    a = np.asarray(rng.standard_normal(shape) * 50).astype(
+        dtype
+    )  # shape (): an array, not a scalar
     d = cuda.from_numpy(a)
     assert d.shape == a.shape and d.dtype == a.dtype and d.size == a.size
     assert d.nbytes == a.nbytes and d.device == 0

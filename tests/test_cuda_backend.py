@@ -597,6 +597,11 @@ def _host(be, r):
     return backends.of(r).to_numpy(r)
 
 
+# Their float64 statistics (mean, 1/std) of float32 data: the CPU kernels sum float32 data in
+# float32 (as torch's CPU kernels do), the GPU's in double, so the two agree to float32 rounding.
+_FLOAT64_OF_FLOAT32 = {"batch_norm", "layer_norm", "group_norm"}
+
+
 def _compare(name, got, want):
     if isinstance(want, tuple):
         assert isinstance(got, tuple) and len(got) == len(want), name
@@ -606,7 +611,8 @@ def _compare(name, got, want):
     assert got.shape == want.shape, (name, got.shape, want.shape)
     assert got.dtype == want.dtype, (name, got.dtype, want.dtype)
     if want.dtype.kind == "f":
-        tol = 1e-5 if want.dtype == np.float32 else 1e-11
+        single = want.dtype == np.float32 or name.split("[")[0] in _FLOAT64_OF_FLOAT32
+        tol = 1e-5 if single else 1e-11
         assert_close(got, want, atol=tol, rtol=10 * tol)
     else:
         np.testing.assert_array_equal(got, want, err_msg=name)

@@ -274,13 +274,18 @@ def test_optimizer_multi_tensor(name, hyper, states, count, dtype, rng):
             kw["step"] = step
         if name == "sgd_step":
             kw["first_step"] = step == 1
-            kw.setdefault("momentum_bufs", None)
+            if "momentum_bufs" not in states:
+                kw["momentum_bufs"] = None
         if name == "nadam_step":
             mu_product *= nadam_mu(0.9, 4e-3, step)
             kw["mu_product"] = mu_product
         getattr(_C, name)(params, grads, **kw, **state)
         getattr(ck(), name)(d_params, [upload(g, offset) for g in grads], **kw, **d_state)
     tol = {"atol": 1e-5, "rtol": 1e-4} if dtype == np.float32 else {"atol": 1e-12, "rtol": 1e-10}
+    if dtype == np.float32 and hyper.get("centered"):
+        # sqrt(E[g^2] - E[g]^2) cancels: the GPU's fused multiply-adds and the CPU's separate
+        # roundings differ by more than float32's eps there (seen: 1.4e-5 on one of 6.5M values)
+        tol["atol"] = 5e-5
     for i, (p, d) in enumerate(zip(params, d_params)):
         assert_close(d.numpy(), p, **tol, name=f"{name} param {i} of {count}")
     for k in states:
