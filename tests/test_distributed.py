@@ -31,7 +31,9 @@ def _mpiexec():
 
 def _launch(n, script, *args, timeout=60):
     """Run ``script`` (a file of tests/mpi/, or ``-m module``) on ``n`` MPI processes."""
-    env = dict(os.environ, FASTNN_NUM_THREADS="1")
+    # FASTNN_TEST_WORLD: the scripts check that they run as one job of n ranks, not as n
+    # singletons (what an mpiexec of another MPI than mpi4py's starts)
+    env = dict(os.environ, FASTNN_NUM_THREADS="1", FASTNN_TEST_WORLD=str(n))
     target = [script] if script == "-m" else [str(HERE / script)]
     return subprocess.run(
         [_mpiexec(), "-n", str(n), sys.executable, *target, *map(str, args)],
@@ -56,6 +58,12 @@ def test_collectives_against_numpy_and_sampler_shards(n):
 @pytest.mark.parametrize("n", [2, 3])
 def test_ddp_equals_single_process_training(n, tmp_path):
     _ok(_launch(n, "ddp.py", tmp_path / "ck.pt"), n)
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not fastnn.cuda.is_available(), reason="needs a CUDA GPU")
+def test_ddp_on_the_gpu_equals_single_process_training():
+    _ok(_launch(2, "ddp_cuda.py"), 2)
 
 
 def test_a_failing_rank_ends_the_job_quickly():

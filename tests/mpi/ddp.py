@@ -1,6 +1,7 @@
 """Run under mpiexec: DistributedDataParallel against single-process training of the same
 model on the whole global batch. Prints OK on success. argv[1]: a checkpoint path."""
 
+import os
 import sys
 
 import numpy as np
@@ -13,6 +14,7 @@ from fastnn.nn.parallel import DistributedDataParallel as DDP
 
 dist.init_process_group(backend="mpi")
 r, n = dist.get_rank(), dist.get_world_size()
+assert n == int(os.environ.get("FASTNN_TEST_WORLD", n)), f"a job of {n} ranks"
 B = 4 * n * 3  # global batch; each rank takes a contiguous quarter... an n-th of it
 rng = np.random.default_rng(0)
 X = rng.standard_normal((5, B, 1, 6, 6)).astype(np.float32)
