@@ -34,6 +34,9 @@ def _launch(n, script, *args, timeout=60):
     # FASTNN_TEST_WORLD: the scripts check that they run as one job of n ranks, not as n
     # singletons (what an mpiexec of another MPI than mpi4py's starts)
     env = dict(os.environ, FASTNN_NUM_THREADS="1", FASTNN_TEST_WORLD=str(n))
+    # Open MPI's mpiexec refuses to start as root (containers, CI) without both of these
+    env.setdefault("OMPI_ALLOW_RUN_AS_ROOT", "1")
+    env.setdefault("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1")
     target = [script] if script == "-m" else [str(HERE / script)]
     return subprocess.run(
         [_mpiexec(), "-n", str(n), sys.executable, *target, *map(str, args)],
