@@ -385,6 +385,8 @@ def _view(x, shape, strides, offset, indices, index_strides, axis_sizes, axis_st
             raise ValueError("index array read out of bounds")
         k = a[io] if n else np.zeros(0, np.int64)
         k = np.where(k < 0, k + size, k)
+        if not -flat.size <= astr <= flat.size:  # the binding's bound on axis strides too
+            raise ValueError(f"axis stride {astr} is out of range for an array of {flat.size}")
         ok &= (k >= 0) & (k < size)
         off += np.where(ok, k, 0) * astr
         if size > 0:
