@@ -1,5 +1,6 @@
-// Bindings of the CPU backend's sums: sum_rows (cpu/sum_rows.cpp) over the leading dimensions,
-// sum_all and sum_last (cpu/sum_all.cpp) over every element and along the last dimension.
+// Bindings of the CPU backend's reductions: sum_rows (cpu/sum_rows.cpp) over the leading
+// dimensions, sum_all and sum_last (cpu/sum_all.cpp) over every element and along the last
+// dimension, max_last and min_last (cpu/max_min_last.cpp) along the last dimension.
 #include "bindings/common.h"
 #include "cpu/fastnn_cpu.h"
 
@@ -75,6 +76,40 @@ py::array sum_last(const py::object& obj) {
                           : sum_last_typed<double>(x, rows, cols);
 }
 
+template <class T>
+py::tuple extreme_last_typed(const py::array& x, std::vector<py::ssize_t> shape, int64_t rows,
+                             int64_t cols, bool is_max) {
+  py::array_t<T> values(shape);
+  py::array_t<int64_t> indices(std::move(shape));
+  const T* xp = static_cast<const T*>(x.data());
+  T* vp = values.mutable_data();
+  int64_t* ip = indices.mutable_data();
+  {
+    py::gil_scoped_release release;
+    if (is_max)
+      max_last_cpu(xp, rows, cols, vp, ip);
+    else
+      min_last_cpu(xp, rows, cols, vp, ip);
+  }
+  return py::make_tuple(std::move(values), std::move(indices));
+}
+
+// The results have x's shape without its last dimension (kept as 1 with keepdim).
+py::tuple extreme_last(const py::object& obj, bool keepdim, bool is_max) {
+  const char* fn = is_max ? "max_last" : "min_last";
+  py::array x = as_array(obj, fn, "x");
+  const DType dt = float_dtype(x, fn, "x");
+  FASTNN_CHECK(x.ndim() >= 1 && x.shape(x.ndim() - 1) > 0, fn,
+               ": argument 'x' needs a last dimension of at least one element, got shape ",
+               shape_str(x));
+  check_contiguous(x, fn, "x");
+  const int64_t cols = x.shape(x.ndim() - 1), rows = x.size() / cols;
+  std::vector<py::ssize_t> shape(x.shape(), x.shape() + x.ndim() - 1);
+  if (keepdim) shape.push_back(1);
+  return dt == DType::f32 ? extreme_last_typed<float>(x, std::move(shape), rows, cols, is_max)
+                          : extreme_last_typed<double>(x, std::move(shape), rows, cols, is_max);
+}
+
 }  // namespace
 
 void register_reductions(py::module_& m) {
@@ -93,6 +128,20 @@ pairwise order, so the result has the same bits as x.sum().)");
 
 x: a 2-D C-contiguous float32 or float64 array (zero columns give zeros). Each row is added in
 numpy's pairwise order, so the result has the same bits as x.sum(axis=1).)");
+  m.def(
+      "max_last", [](const py::object& x, bool keepdim) { return extreme_last(x, keepdim, true); },
+      py::arg("x"), py::arg("keepdim") = false,
+      R"((values, indices): the largest value along the last dimension of x and its position, new
+arrays of x's dtype and int64 shaped as x without its last dimension, or with it as 1 when
+keepdim (torch's x.max(-1, keepdim)).
+
+x: a C-contiguous float32 or float64 array whose last dimension has at least one element. Ties
+give the first position; a NaN is the answer at its first position.)");
+  m.def(
+      "min_last", [](const py::object& x, bool keepdim) { return extreme_last(x, keepdim, false); },
+      py::arg("x"), py::arg("keepdim") = false,
+      R"((values, indices): the smallest value along the last dimension of x and its position
+(torch's x.min(-1, keepdim)); as max_last otherwise.)");
 }
 
 }  // namespace fastnn::bind

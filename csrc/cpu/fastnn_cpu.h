@@ -143,6 +143,14 @@ double sum_all_cpu(const double* x, int64_t n);
 void sum_last_cpu(const float* x, int64_t rows, int64_t cols, float* out);
 void sum_last_cpu(const double* x, int64_t rows, int64_t cols, double* out);
 
+// ---- the extreme of each row and its column (cpu/max_min_last.cpp) ---------------------------
+// values[r], indices[r] = the max (min) of row r of a C-contiguous (rows, cols) array, cols >= 1,
+// and its first column; a NaN is the answer at its first column.
+void max_last_cpu(const float* x, int64_t rows, int64_t cols, float* values, int64_t* indices);
+void max_last_cpu(const double* x, int64_t rows, int64_t cols, double* values, int64_t* indices);
+void min_last_cpu(const float* x, int64_t rows, int64_t cols, float* values, int64_t* indices);
+void min_last_cpu(const double* x, int64_t rows, int64_t cols, double* values, int64_t* indices);
+
 // ---- optimizer steps --------------------------------------------------------------------------
 // Fused multi-tensor updates, torch.optim semantics (csrc/optim_math.h has the formulas).
 // Each step updates a list of n_tensors tensors in place: tensor i has numels[i] contiguous

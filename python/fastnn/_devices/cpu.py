@@ -320,6 +320,19 @@ def amin(a, axis=None, keepdims=False):
     return np.asarray(np.minimum.reduce(a, axis=axis, keepdims=keepdims))
 
 
+def extreme(a, axis, keepdims, op):
+    """(values, indices) of torch's max(dim) / min(dim) (``op``: "argmax" or "argmin") for an
+    int ``axis`` of ``a`` (ndim >= 1). Along the last axis of a contiguous float array with a
+    non-empty last axis, one kernel pass over the rows (numpy's argmax and reduction are two
+    passes with a set-up each, most of a small call's time); numpy's two calls elsewhere (where
+    a tie between -0.0 and 0.0 may give the other zero as the value)."""
+    if axis == a.ndim - 1 and a.dtype in _ROW_SUM_DTYPES and a.flags.c_contiguous and a.shape[-1]:
+        return (kernels.max_last if op == "argmax" else kernels.min_last)(a, keepdims)
+    if op == "argmax":
+        return amax(a, axis, keepdims), argmax(a, axis, keepdims)
+    return amin(a, axis, keepdims), argmin(a, axis, keepdims)
+
+
 def argmax(a, axis=None, keepdims=False):
     return np.asarray(a.argmax(axis=axis, keepdims=keepdims))  # np.argmax calls this method
 

@@ -902,13 +902,18 @@ def _select(x, dim, keepdim, op):
     gradient goes to the selected element only (torch's max(dim) semantics)."""
     a = x._data
     dim = wrap_dim(dim, a.ndim, fn=op[3:])
-    # the extreme values by a reduction: the numbers at the indices (a tie between -0.0 and 0.0
-    # may give the other zero)
+    # elsewhere the extreme values by a reduction: the numbers at the indices (a tie between
+    # -0.0 and 0.0 may give the other zero)
     extreme = "amax" if op == "argmax" else "amin"
-    if a.__class__ is _ndarray and not x.requires_grad and a.ndim:  # the host shortcut
-        idx = getattr(_cpu, op)(a, axis=dim, keepdims=keepdim)
-        values = getattr(_cpu, extreme)(a, axis=dim, keepdims=keepdim)
-        return _function._make(values, False, None), _function._make(idx, False, None)
+    if a.__class__ is _ndarray and a.ndim:  # one kernel pass along the last dim (see extreme)
+        if not x.requires_grad:  # the host shortcut
+            values, idx = _cpu.extreme(a, dim, keepdim, op)
+            return _function._make(values, False, None), _function._make(idx, False, None)
+        values, idx = _cpu.extreme(a, dim, True, op)
+        values = R.Select.apply(x, idx=idx, axis=dim, keepdim=keepdim, values=values)
+        if not keepdim:
+            idx = idx.reshape(values._data.shape)
+        return values, _function.Tensor._make(idx)
     be = _devices.of(a)
     if a.ndim == 0:
         return x, _function.Tensor._make(be.zeros((), _dtype.int64))

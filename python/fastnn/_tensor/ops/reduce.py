@@ -147,11 +147,14 @@ class Var(Function):
 
 class Select(Function):
     """max/min along ``axis`` given the chosen indices ``idx`` (kept dims; torch's max(dim)):
-    the values by the matching reduction (``reduce``: "amax" or "amin"), the gradient to the
-    chosen element only."""
+    the values by the matching reduction (``reduce``: "amax" or "amin") unless the caller found
+    them with the indices (``values``, kept dims), the gradient to the chosen element only."""
 
-    def forward(self, x, idx=None, axis=0, keepdim=False, reduce="amax"):
+    def forward(self, x, idx=None, axis=0, keepdim=False, reduce="amax", values=None):
         self.shape, self.idx, self.axis, self.keepdim = x.shape, idx, axis, keepdim
+        if values is not None:
+            kept = idx.shape
+            return values if keepdim else self.be.reshape(values, kept[:axis] + kept[axis + 1 :])
         return getattr(self.be, reduce)(x, axis=axis, keepdims=keepdim)
 
     def backward(self, g):
