@@ -218,17 +218,18 @@ def _clamp_kernel_takes(a, lo, hi):
 
 
 def clip(a, lo=None, hi=None, out=None):
-    if (
-        out is None
-        and (lo is None or lo.__class__ in _BOUND)
-        and (hi is None or hi.__class__ in _BOUND)
-    ):
-        # one kernel pass instead of two ufuncs (a third of a tiny clamp's time); it also keeps
-        # the sign of a zero at a zero bound, as torch does (numpy's maximum(-0.0, 0.0) is 0.0)
-        lo_, hi_ = -math.inf if lo is None else lo, math.inf if hi is None else hi
-        if (lo is not None or hi is not None) and _clamp_kernel_takes(a, lo_, hi_):
-            return kernels.hardtanh(a, lo_, hi_)
     if a.dtype.kind == "f" and (lo is not None or hi is not None):
+        if (
+            out is None
+            and (lo is None or lo.__class__ in _BOUND)
+            and (hi is None or hi.__class__ in _BOUND)
+        ):
+            # one kernel pass instead of two ufuncs (a third of a tiny clamp's time); it also
+            # keeps the sign of a zero at a zero bound, as torch does (numpy's maximum(-0.0, 0.0)
+            # is 0.0)
+            lo_, hi_ = -math.inf if lo is None else lo, math.inf if hi is None else hi
+            if _clamp_kernel_takes(a, lo_, hi_):
+                return kernels.hardtanh(a, lo_, hi_)
         # np.clip's own ufuncs and bits for a float array, without its Python wrapper (2 of a
         # tiny clamp's 3 us); other dtypes keep np.clip's handling of out-of-range bounds
         if hi is None:
@@ -326,8 +327,8 @@ def mean(a, axis=None, keepdims=False):
         # np.mean's own steps for a float array (the sum, then a division by the count)
         # without its Python wrapper: a fifth of the time on tiny arrays. numpy divides
         # float32 in float64 and rounds once more; that gives the same float32 quotient. Over
-        # leading axes the sum is the column-sum kernel's (10x numpy's on a (256, 10) batch),
-        # within its rounding of numpy's; elsewhere numpy's bits.
+        # leading axes the sum is the column-sum kernel's (a (256, 10) batch mean: 3.5 us, 6
+        # through numpy's reduction), within its rounding of numpy's; elsewhere numpy's bits.
         if axis is None and _whole_sum_kernel(a):
             s = kernels.sum_all(a)
             s[()] = float(s) / a.size  # numpy's float64 division and rounding, without its scalars

@@ -902,9 +902,6 @@ def _select(x, dim, keepdim, op):
     gradient goes to the selected element only (torch's max(dim) semantics)."""
     a = x._data
     dim = wrap_dim(dim, a.ndim, fn=op[3:])
-    # elsewhere the extreme values by a reduction: the numbers at the indices (a tie between
-    # -0.0 and 0.0 may give the other zero)
-    extreme = "amax" if op == "argmax" else "amin"
     if a.__class__ is _ndarray and a.ndim:  # one kernel pass along the last dim (see extreme)
         if not x.requires_grad:  # the host shortcut
             values, idx = _cpu.extreme(a, dim, keepdim, op)
@@ -918,6 +915,9 @@ def _select(x, dim, keepdim, op):
     if a.ndim == 0:
         return x, _function.Tensor._make(be.zeros((), _dtype.int64))
     idx = getattr(be, op)(a, axis=dim, keepdims=True)
+    # the extreme values by a reduction: the numbers at the indices (a tie between -0.0 and 0.0
+    # may give the other zero)
+    extreme = "amax" if op == "argmax" else "amin"
     values = R.Select.apply(x, idx=idx, axis=dim, keepdim=keepdim, reduce=extreme)
     if not keepdim:
         idx = be.reshape(idx, values._data.shape)

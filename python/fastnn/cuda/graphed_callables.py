@@ -5,9 +5,9 @@ The sample arguments become the static inputs: a call copies its arguments into 
 it passes the very same tensors), replays the forward graph and returns detached copies of the
 static outputs, which the autograd graph connects to the inputs and the module's parameters
 through one node. Its backward copies the incoming gradients into static gradient buffers,
-replays the backward graph and returns copies of the static input gradients. All graphs of one call share one memory pool; forwards are captured
-in order and backwards in reverse order, so they must run in that order (the usual forward then
-backward of a training step).
+replays the backward graph and returns copies of the static input gradients. All graphs of one
+call share one memory pool; forwards are captured in order and backwards in reverse order, so
+they must run in that order (the usual forward then backward of a training step).
 """
 
 from .. import autograd, nn
