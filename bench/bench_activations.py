@@ -264,7 +264,81 @@ def run(quick=False):
             row["torch GB/s"] = gbs / t_t
             row["vs torch"] = t_t / t_f
         table.add(**row)
-    return [table, _dropout_table(quick, torch)]
+    return [table, _softmax_dim_table(quick, torch, copy), _dropout_table(quick, torch)]
+
+
+def _softmax_dim_table(quick, torch, copy):
+    """softmax / log_softmax over the channels of an NCHW batch (dim=1, 32 channels of 28 x 28):
+    the kernels walk the strided axis in place; numpy and torch as their users write it."""
+    shape = (4 if quick else 64, 32, 28, 28)
+    rng = np.random.default_rng(3)
+    x = (rng.standard_normal(shape) * 3).astype(np.float32)
+    g = rng.standard_normal(shape).astype(np.float32)
+    y, dx = np.empty_like(x), np.empty_like(x)
+    table = Table(
+        f"softmax along dim 1 of {'x'.join(map(str, shape))}, float32: forward + backward",
+        [
+            "op",
+            "fastnn out= GB/s",
+            "fastnn/copy",
+            "fastnn alloc GB/s",
+            "numpy GB/s",
+            "torch GB/s",
+            "vs numpy",
+            "vs torch",
+        ],
+        note="20 B per element as above; the libraries timed one after another, op by op",
+    )
+    gbs = 20 * x.size / 1e9
+    repeats = 5 if quick else 20
+    for name in ("softmax", "log_softmax"):
+        fwd, bwd = getattr(K, name), getattr(K, name + "_backward")
+        rf, rb = getattr(ref, name), getattr(ref, name + "_backward")
+        check_close(name + " dim=1", fwd(x, 1, out=y), rf(x, 1), rtol=1e-4, atol=1e-5)
+        check_close(
+            name + "_backward dim=1", bwd(g, y, 1, out=dx), rb(g, y, 1), rtol=1e-4, atol=1e-5
+        )
+        t_o, _ = timeit(lambda: bwd(g, fwd(x, 1, out=y), 1, out=dx), repeats=repeats)
+        t_f, _ = timeit(lambda: bwd(g, fwd(x, 1), 1), repeats=repeats)
+        row = {
+            "op": name,
+            "fastnn out= GB/s": gbs / t_o,
+            "fastnn/copy": gbs / t_o / copy,
+            "fastnn alloc GB/s": gbs / t_f,
+        }
+        nf, nb = _numpy_along(name, 1)
+        t_n, _ = timeit(lambda: nb(g, nf(x)), repeats=max(3, repeats // 4))
+        row.update({"numpy GB/s": gbs / t_n, "vs numpy": t_n / t_f})
+        if torch is not None:
+            a = torch.ops.aten
+            tfwd = getattr(torch, name)
+            tbwd = a._softmax_backward_data if name == "softmax" else a._log_softmax_backward_data
+            xt, gt = torch.from_numpy(x), torch.from_numpy(g)
+            t_t, _ = timeit(lambda: tbwd(gt, tfwd(xt, 1), 1, torch.float32), repeats=repeats)
+            row.update({"torch GB/s": gbs / t_t, "vs torch": t_t / t_f})
+        table.add(**row)
+    return table
+
+
+def _numpy_along(name, dim):
+    """(forward, backward(g, y)) of the softmax family along ``dim`` in plain numpy."""
+
+    def shifted(x):
+        return x - x.max(axis=dim, keepdims=True)
+
+    if name == "softmax":
+
+        def sm(x):
+            e = np.exp(shifted(x))
+            return e / e.sum(axis=dim, keepdims=True)
+
+        return sm, lambda g, y: y * (g - (g * y).sum(axis=dim, keepdims=True))
+
+    def lsm(x):
+        s = shifted(x)
+        return s - np.log(np.exp(s).sum(axis=dim, keepdims=True))
+
+    return lsm, lambda g, y: g - np.exp(y) * g.sum(axis=dim, keepdims=True)
 
 
 def _dropout_table(quick, torch):

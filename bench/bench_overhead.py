@@ -4,10 +4,10 @@ On 4x4 float32 tensors the arithmetic is a few nanoseconds; what is timed is the
 dispatch, dtype checks, allocation, graph recording and the backward engine. Rows: add, mul,
 matmul, x ** 3 and sum without and with graph recording; tanh, division, three views, a
 comparison, clamp and cat without; max along a dim and var while recording; max(logits, 1) of
-a 256 x 10 batch (an accuracy's predictions) and the d2l softmax by hand on it; a 20-op chain
-without grad and forward + backward; and a polynomial fit (y = a + b x + c x^2 + d x^3 to sin(x)
-on 2000 points, the loss's backward, then plain SGD updates of a, b, c, d under no_grad), timed
-per training step.
+a 256 x 10 batch (an accuracy's predictions) and the d2l softmax by hand on it; softmax along
+the first dim; a 20-op chain without grad and forward + backward; and a polynomial fit (y = a +
+b x + c x^2 + d x^3 to sin(x) on 2000 points, the loss's backward, then plain SGD updates of a,
+b, c, d under no_grad), timed per training step.
 
 The two libraries run interleaved (a short batch of calls of one, then of the other, round after
 round), so load from other jobs on the shared machine hits both alike; the ratio is the median
@@ -101,6 +101,7 @@ def _cases(lib, a, b):
         ("max(logits, 1) 256x10 (an accuracy), no grad", lambda: lib.max(t256, 1).indices),
         ("var 4x4, recording", tg.var),
         ("softmax by hand 256x10, no grad", lambda: _softmax_by_hand(t256)),
+        ("softmax(x, 0) 4x4, no grad", lambda: ta.softmax(0)),
         ("20-op chain 4x4, no grad", lambda: _chain(ta, tb)),
         ("20-op chain 4x4, fwd+bwd", _chain_backward(lib, lib.tensor(a, requires_grad=True), tb)),
         ("polynomial fit step (2000 points)", _poly_fit(lib)[0]),

@@ -212,6 +212,31 @@ inline void check_negative_slope(double s, bool float32, const char* fn) {
                " overflows float32, the dtype of the input");
 }
 
+// ---- the softmax family's axis ----------------------------------------------------------------
+
+// An array seen as (outer, n, inner) around its axis `dim`: n is that axis's size, outer and
+// inner the products of the sizes before and after it. words() is the shape as the errors print
+// it (built only for an error); an axis out of range is an IndexError (std::out_of_range), as
+// in torch.
+struct AlongDim {
+  int64_t outer = 1, n = 1, inner = 1;
+};
+
+template <class Shape, class Words>
+AlongDim along_dim(const Shape& shape, int64_t nd, int64_t dim, const char* fn, const char* name,
+                   Words words) {
+  FASTNN_CHECK(nd >= 1, fn, ": argument '", name, "' must have at least 1 dimension, got shape ",
+               words());
+  if (dim < -nd || dim >= nd)
+    throw std::out_of_range(str_cat(fn, ": dim ", dim, " is out of range for '", name,
+                                    "' of shape ", words(), " (expected -", nd, " <= dim < ", nd,
+                                    ")"));
+  const int64_t d = dim < 0 ? dim + nd : dim;
+  AlongDim s;
+  for (int64_t i = 0; i < nd; ++i) (i < d ? s.outer : i == d ? s.n : s.inner) *= shape[i];
+  return s;
+}
+
 // ---- hyperparameter checks (torch's conditions and wording; NaN fails every one) ---------------
 // `fmt` prints a number the way Python's repr does; the bindings pass it, since only they may
 // call into Python. Nothing is formatted unless a check fails.

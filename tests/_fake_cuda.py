@@ -256,11 +256,11 @@ def matmul(a, b, *, trans_a=False, trans_b=False, bias=None):
 
 
 def _kernel(name):
-    def fn(*args):
+    def fn(*args, **kw):
         arrays = [_dev(a, name) if isinstance(a, DeviceArray) else a for a in args]
         if arrays[0].dtype.kind != "f":
             raise TypeError(f"{name}: float input needed")
-        return _new(getattr(K, name)(*arrays))
+        return _new(getattr(K, name)(*arrays, **kw))
 
     return fn
 

@@ -101,24 +101,24 @@ def gelu_backward(grad, x, approximate="none"):
     return g * (_normal_cdf(x) + x * np.exp(-0.5 * x * x) / math.sqrt(2 * math.pi))
 
 
-def log_softmax(x):
+def log_softmax(x, dim=-1):
     x = _f64(x)
-    m = np.max(x, axis=-1, keepdims=True)
-    return x - m - np.log(np.sum(np.exp(x - m), axis=-1, keepdims=True))
+    m = np.max(x, axis=dim, keepdims=True)
+    return x - m - np.log(np.sum(np.exp(x - m), axis=dim, keepdims=True))
 
 
-def softmax(x):
-    return np.exp(log_softmax(x))
+def softmax(x, dim=-1):
+    return np.exp(log_softmax(x, dim))
 
 
-def softmax_backward(grad, y):
+def softmax_backward(grad, y, dim=-1):
     g, y = _f64(grad), _f64(y)
-    return y * (g - np.sum(g * y, axis=-1, keepdims=True))
+    return y * (g - np.sum(g * y, axis=dim, keepdims=True))
 
 
-def log_softmax_backward(grad, y):
+def log_softmax_backward(grad, y, dim=-1):
     g, y = _f64(grad), _f64(y)
-    return g - np.exp(y) * np.sum(g, axis=-1, keepdims=True)
+    return g - np.exp(y) * np.sum(g, axis=dim, keepdims=True)
 
 
 # ---- losses: softmax cross-entropy, binary cross-entropy -------------------------------------

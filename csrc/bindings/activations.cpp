@@ -8,6 +8,7 @@
 
 #include "bindings/common.h"
 #include "bindings/host_cache.h"
+#include "contract.h"
 #include "cpu/fastnn_cpu.h"
 
 namespace py = pybind11;
@@ -90,51 +91,45 @@ py::array binary(const char* fn, py::handle g_obj, py::handle xy_obj, const char
   return dx;
 }
 
-// Softmax family over the last axis: ndim >= 1, rows = size / last dim.
-void rows_cols(const py::array& a, const char* fn, const char* name, int64_t& rows, int64_t& cols) {
-  FASTNN_CHECK(a.ndim() >= 1, fn, ": argument '", name,
-               "' must have at least 1 dimension, got shape ", shape_str(a));
-  cols = a.shape(a.ndim() - 1);
-  rows = cols == 0 ? 0 : a.size() / cols;
+// The softmax family runs along `dim`, the array seen as (outer, n, inner).
+AlongDim along(const py::array& a, int64_t dim, const char* fn, const char* name) {
+  return along_dim(a.shape(), a.ndim(), dim, fn, name, [&] { return shape_str(a); });
 }
 
 template <class K>
-py::array softmax_unary(const char* fn, py::handle x_obj, py::handle out_obj, K kern) {
+py::array softmax_unary(const char* fn, py::handle x_obj, int64_t dim, py::handle out_obj, K kern) {
   py::array x = float_input(x_obj, fn, "x");
-  int64_t rows, cols;
-  rows_cols(x, fn, "x", rows, cols);
+  const AlongDim s = along(x, dim, fn, "x");
   py::array y = output_for(out_obj, x, {x}, fn);
   bool f32 = float_dtype(x, fn, "x") == DType::f32;
   void* yp = y.mutable_data();
   const void* xp = x.data();
   py::gil_scoped_release release;
   if (f32)
-    kern(static_cast<float*>(yp), static_cast<const float*>(xp), rows, cols);
+    kern(static_cast<float*>(yp), static_cast<const float*>(xp), s);
   else
-    kern(static_cast<double*>(yp), static_cast<const double*>(xp), rows, cols);
+    kern(static_cast<double*>(yp), static_cast<const double*>(xp), s);
   return y;
 }
 
 template <class K>
-py::array softmax_binary(const char* fn, py::handle g_obj, py::handle y_obj, py::handle out_obj,
-                         K kern) {
+py::array softmax_binary(const char* fn, py::handle g_obj, py::handle y_obj, int64_t dim,
+                         py::handle out_obj, K kern) {
   py::array g = float_input(g_obj, fn, "grad");
   py::array y = float_input(y_obj, fn, "y");
   check_same_dtype(g, "grad", y, "y", fn);
   check_same_shape(g, "grad", y, "y", fn);
-  int64_t rows, cols;
-  rows_cols(g, fn, "grad", rows, cols);
+  const AlongDim s = along(g, dim, fn, "grad");
   py::array dx = output_for(out_obj, g, {g, y}, fn);
   bool f32 = float_dtype(g, fn, "grad") == DType::f32;
   void* dp = dx.mutable_data();
   const void *gp = g.data(), *yp = y.data();
   py::gil_scoped_release release;
   if (f32)
-    kern(static_cast<float*>(dp), static_cast<const float*>(gp), static_cast<const float*>(yp),
-         rows, cols);
+    kern(static_cast<float*>(dp), static_cast<const float*>(gp), static_cast<const float*>(yp), s);
   else
     kern(static_cast<double*>(dp), static_cast<const double*>(gp), static_cast<const double*>(yp),
-         rows, cols);
+         s);
   return dx;
 }
 
@@ -457,45 +452,48 @@ void register_activations(py::module_& m) {
         "x > 0, else weight[c] * grad; dweight[c] = the sum of grad * x where x <= 0 (None unless\n"
         "need_weight).");
 
+  const auto dim = py::arg("dim") = -1;
   m.def(
       "softmax",
-      [](py::handle x, py::handle out) {
-        return softmax_unary("softmax", x, out, [](auto* y, auto* x, int64_t r, int64_t c) {
-          softmax_forward_cpu(y, x, r, c);
+      [](py::handle x, int64_t dim, py::handle out) {
+        return softmax_unary("softmax", x, dim, out, [](auto* y, auto* x, AlongDim s) {
+          softmax_forward_cpu(y, x, s.outer, s.n, s.inner);
         });
       },
-      x, py::kw_only(), out,
-      "softmax(x, *, out=None): softmax over the last axis (numerically stable); out may be x.");
+      x, dim, py::kw_only(), out,
+      "softmax(x, dim=-1, *, out=None): exp(x - m) / sum(exp(x - m)) along dim, m the maximum "
+      "there (numerically stable); out may be x.");
   m.def(
       "softmax_backward",
-      [](py::handle g, py::handle y, py::handle out) {
-        return softmax_binary("softmax_backward", g, y, out,
-                              [](auto* dx, auto* g, auto* y, int64_t r, int64_t c) {
-                                softmax_backward_cpu(dx, g, y, r, c);
+      [](py::handle g, py::handle y, int64_t dim, py::handle out) {
+        return softmax_binary("softmax_backward", g, y, dim, out,
+                              [](auto* dx, auto* g, auto* y, AlongDim s) {
+                                softmax_backward_cpu(dx, g, y, s.outer, s.n, s.inner);
                               });
       },
-      grad, py::arg("y"), py::kw_only(), out,
-      "softmax_backward(grad, y, *, out=None): y * (grad - sum(grad * y, -1)), from the OUTPUT y.");
+      grad, py::arg("y"), dim, py::kw_only(), out,
+      "softmax_backward(grad, y, dim=-1, *, out=None): y * (grad - sum(grad * y, dim)), from the "
+      "OUTPUT y.");
   m.def(
       "log_softmax",
-      [](py::handle x, py::handle out) {
-        return softmax_unary("log_softmax", x, out, [](auto* y, auto* x, int64_t r, int64_t c) {
-          log_softmax_forward_cpu(y, x, r, c);
+      [](py::handle x, int64_t dim, py::handle out) {
+        return softmax_unary("log_softmax", x, dim, out, [](auto* y, auto* x, AlongDim s) {
+          log_softmax_forward_cpu(y, x, s.outer, s.n, s.inner);
         });
       },
-      x, py::kw_only(), out,
-      "log_softmax(x, *, out=None): x - logsumexp(x, -1), over the last axis; out may be x.");
+      x, dim, py::kw_only(), out,
+      "log_softmax(x, dim=-1, *, out=None): x - logsumexp(x, dim); out may be x.");
   m.def(
       "log_softmax_backward",
-      [](py::handle g, py::handle y, py::handle out) {
-        return softmax_binary("log_softmax_backward", g, y, out,
-                              [](auto* dx, auto* g, auto* y, int64_t r, int64_t c) {
-                                log_softmax_backward_cpu(dx, g, y, r, c);
+      [](py::handle g, py::handle y, int64_t dim, py::handle out) {
+        return softmax_binary("log_softmax_backward", g, y, dim, out,
+                              [](auto* dx, auto* g, auto* y, AlongDim s) {
+                                log_softmax_backward_cpu(dx, g, y, s.outer, s.n, s.inner);
                               });
       },
-      grad, py::arg("y"), py::kw_only(), out,
-      "log_softmax_backward(grad, y, *, out=None): grad - exp(y) * sum(grad, -1), from the OUTPUT "
-      "y.");
+      grad, py::arg("y"), dim, py::kw_only(), out,
+      "log_softmax_backward(grad, y, dim=-1, *, out=None): grad - exp(y) * sum(grad, dim), from "
+      "the OUTPUT y.");
 }
 
 }  // namespace fastnn::bind

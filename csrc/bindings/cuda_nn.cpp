@@ -63,37 +63,33 @@ py::object binary(const char* fn, BinaryK k, const py::object& g_obj, const py::
   return ret(out, std::move(dx));
 }
 
-void rows_cols(const DeviceArray& a, const char* fn, const char* name, int64_t& rows,
-               int64_t& cols) {
-  FASTNN_CHECK(a.ndim() >= 1, fn, ": argument '", name,
-               "' must have at least 1 dimension, got shape ", shape_str(a.shape));
-  cols = a.shape.back();
-  rows = cols == 0 ? 0 : a.numel() / cols;
+// The softmax family runs along `dim`, the array seen as (outer, n, inner).
+AlongDim along(const DeviceArray& a, int64_t dim, const char* fn, const char* name) {
+  return along_dim(a.shape, a.ndim(), dim, fn, name, [&] { return shape_str(a.shape); });
 }
 
-using SoftmaxK = void (*)(DType, void*, const void*, int64_t, int64_t);
-using SoftmaxBK = void (*)(DType, void*, const void*, const void*, int64_t, int64_t);
+using SoftmaxK = void (*)(DType, void*, const void*, int64_t, int64_t, int64_t);
+using SoftmaxBK = void (*)(DType, void*, const void*, const void*, int64_t, int64_t, int64_t);
 
-py::object softmax_fwd(const char* fn, SoftmaxK k, const py::object& x_obj, const py::object& out) {
+py::object softmax_fwd(const char* fn, SoftmaxK k, const py::object& x_obj, int64_t dim,
+                       const py::object& out) {
   DeviceArray& x = float_input(x_obj, fn, "x");
-  int64_t rows, cols;
-  rows_cols(x, fn, "x", rows, cols);
+  const AlongDim s = along(x, dim, fn, "x");
   DeviceGuard guard(x.device());
   DeviceArray y = out_like(out, x, {&x}, fn);
-  k(x.dtype, y.data(), x.data(), rows, cols);
+  k(x.dtype, y.data(), x.data(), s.outer, s.n, s.inner);
   return ret(out, std::move(y));
 }
 
 py::object softmax_bwd(const char* fn, SoftmaxBK k, const py::object& g_obj,
-                       const py::object& y_obj, const py::object& out) {
+                       const py::object& y_obj, int64_t dim, const py::object& out) {
   DeviceArray& g = float_input(g_obj, fn, "grad");
   DeviceArray& y = float_input(y_obj, fn, "y");
   check_pair(g, y, "y", fn);
-  int64_t rows, cols;
-  rows_cols(g, fn, "grad", rows, cols);
+  const AlongDim s = along(g, dim, fn, "grad");
   DeviceGuard guard(g.device());
   DeviceArray dx = out_like(out, g, {&g, &y}, fn);
-  k(g.dtype, dx.data(), g.data(), y.data(), rows, cols);
+  k(g.dtype, dx.data(), g.data(), y.data(), s.outer, s.n, s.inner);
   return ret(out, std::move(dx));
 }
 
@@ -751,28 +747,28 @@ void register_nn(py::module_& m) {
       py::arg("grad"), py::arg("x"), py::arg("approximate") = "none", py::kw_only(), out);
   m.def(
       "softmax",
-      [](const py::object& x, const py::object& o) {
-        return softmax_fwd("softmax", softmax_forward_cuda, x, o);
+      [](const py::object& x, int64_t dim, const py::object& o) {
+        return softmax_fwd("softmax", softmax_forward_cuda, x, dim, o);
       },
-      py::arg("x"), py::kw_only(), out);
+      py::arg("x"), py::arg("dim") = -1, py::kw_only(), out);
   m.def(
       "softmax_backward",
-      [](const py::object& g, const py::object& y, const py::object& o) {
-        return softmax_bwd("softmax_backward", softmax_backward_cuda, g, y, o);
+      [](const py::object& g, const py::object& y, int64_t dim, const py::object& o) {
+        return softmax_bwd("softmax_backward", softmax_backward_cuda, g, y, dim, o);
       },
-      py::arg("grad"), py::arg("y"), py::kw_only(), out);
+      py::arg("grad"), py::arg("y"), py::arg("dim") = -1, py::kw_only(), out);
   m.def(
       "log_softmax",
-      [](const py::object& x, const py::object& o) {
-        return softmax_fwd("log_softmax", log_softmax_forward_cuda, x, o);
+      [](const py::object& x, int64_t dim, const py::object& o) {
+        return softmax_fwd("log_softmax", log_softmax_forward_cuda, x, dim, o);
       },
-      py::arg("x"), py::kw_only(), out);
+      py::arg("x"), py::arg("dim") = -1, py::kw_only(), out);
   m.def(
       "log_softmax_backward",
-      [](const py::object& g, const py::object& y, const py::object& o) {
-        return softmax_bwd("log_softmax_backward", log_softmax_backward_cuda, g, y, o);
+      [](const py::object& g, const py::object& y, int64_t dim, const py::object& o) {
+        return softmax_bwd("log_softmax_backward", log_softmax_backward_cuda, g, y, dim, o);
       },
-      py::arg("grad"), py::arg("y"), py::kw_only(), out);
+      py::arg("grad"), py::arg("y"), py::arg("dim") = -1, py::kw_only(), out);
 
   m.def(
       "softmax_cross_entropy", &softmax_cross_entropy, py::arg("logits"), py::arg("target"),

@@ -1,9 +1,10 @@
 // Activations on the CPU: relu, leaky_relu, sigmoid, tanh, gelu (exact and tanh forms), silu,
-// mish, softplus, elu (selu), hardtanh (relu6), log_sigmoid, softmax and log_softmax over the last
+// mish, softplus, elu (selu), hardtanh (relu6), log_sigmoid, softmax and log_softmax along any
 // axis, each forward and backward, float32 and float64. (prelu, which also reduces over a weight,
 // is in prelu.cpp.)
 //
-// Shapes: element-wise ops take n elements; softmax ops take (rows, cols), contiguous rows.
+// Shapes: element-wise ops take n elements; softmax ops take a contiguous (outer, n, inner) array
+// and run along n: contiguous rows when inner == 1, else down strided columns, W at a time.
 // References: PyTorch's definitions (torch.nn.functional.gelu, approximate='none'|'tanh');
 // the formulas are in csrc/scalar_math.h (shared with the CUDA kernels). Do not build with
 // fast-math.
@@ -12,6 +13,8 @@
 // has it, else the scalar loops below (libm); float64 always uses the scalar loops.
 // Large inputs are split over the thread pool; small ones run serially (waking threads costs
 // more than it saves below a few tens of thousands of elements).
+#include <algorithm>
+
 #include "cpu/activations_simd.h"
 #include "cpu/cpu_features.h"
 #include "cpu/fastnn_cpu.h"
@@ -154,6 +157,46 @@ void softmax_backward_scalar(bool log, T* dx, const T* dy, const T* y, int64_t r
   }
 }
 
+// The same down the columns of an (n, inner) slab: columns [0, cols) from the pointers, cols <=
+// kSoftmaxColumns, rows inner apart. Row by row over the block keeps every read in order.
+constexpr int64_t kColumnBlock = kSoftmaxColumns;
+
+template <class T>
+void softmax_columns_forward_scalar(bool log, T* y, const T* x, int64_t n, int64_t inner,
+                                    int64_t cols) {
+  T m[kColumnBlock], s[kColumnBlock];
+  for (int64_t c = 0; c < cols; ++c) m[c] = -__builtin_inf(), s[c] = 0;
+  for (int64_t k = 0; k < n; ++k)
+    for (int64_t c = 0; c < cols; ++c) m[c] = x[k * inner + c] > m[c] ? x[k * inner + c] : m[c];
+  for (int64_t k = 0; k < n; ++k)
+    for (int64_t c = 0; c < cols; ++c) {
+      T e = math::m_exp(x[k * inner + c] - m[c]);
+      if (!log) y[k * inner + c] = e;
+      s[c] += e;
+    }
+  for (int64_t c = 0; c < cols; ++c) s[c] = log ? math::m_log(s[c]) : T(1) / s[c];
+  for (int64_t k = 0; k < n; ++k)
+    for (int64_t c = 0; c < cols; ++c) {
+      T& out = y[k * inner + c];
+      out = log ? (x[k * inner + c] - m[c]) - s[c] : out * s[c];
+    }
+}
+
+template <class T>
+void softmax_columns_backward_scalar(bool log, T* dx, const T* dy, const T* y, int64_t n,
+                                     int64_t inner, int64_t cols) {
+  T s[kColumnBlock];
+  for (int64_t c = 0; c < cols; ++c) s[c] = 0;
+  for (int64_t k = 0; k < n; ++k)
+    for (int64_t c = 0; c < cols; ++c)
+      s[c] += log ? dy[k * inner + c] : dy[k * inner + c] * y[k * inner + c];
+  for (int64_t k = 0; k < n; ++k)
+    for (int64_t c = 0; c < cols; ++c) {
+      const int64_t i = k * inner + c;
+      dx[i] = log ? dy[i] - math::m_exp(y[i]) * s[c] : y[i] * (dy[i] - s[c]);
+    }
+}
+
 // ---- launchers: ISA dispatch and threading ----------------------------------------------------
 
 // float32 paths by ISA (see IsaTable in cpu/cpu_features.h); float64 always runs the scalar loops.
@@ -162,14 +205,20 @@ struct ActivationKernelsF32 {
   void (*backward)(ActOp, float*, const float*, const float*, ActArgs<float>, int64_t);
   void (*softmax_forward)(bool, float*, const float*, int64_t, int64_t);
   void (*softmax_backward)(bool, float*, const float*, const float*, int64_t, int64_t);
+  void (*softmax_columns_forward)(bool, float*, const float*, int64_t, int64_t, int64_t);
+  void (*softmax_columns_backward)(bool, float*, const float*, const float*, int64_t, int64_t,
+                                   int64_t);
 };
 const IsaTable<ActivationKernelsF32> kActivationsF32{{{
     {&act_forward_scalar<float>, &act_backward_scalar<float>, &softmax_forward_scalar<float>,
-     &softmax_backward_scalar<float>},
+     &softmax_backward_scalar<float>, &softmax_columns_forward_scalar<float>,
+     &softmax_columns_backward_scalar<float>},
     {&avx2::act_forward_f32, &avx2::act_backward_f32, &avx2::softmax_forward_f32,
-     &avx2::softmax_backward_f32},
+     &avx2::softmax_backward_f32, &avx2::softmax_columns_forward_f32,
+     &avx2::softmax_columns_backward_f32},
     {&avx512::act_forward_f32, &avx512::act_backward_f32, &avx512::softmax_forward_f32,
-     &avx512::softmax_backward_f32},
+     &avx512::softmax_backward_f32, &avx512::softmax_columns_forward_f32,
+     &avx512::softmax_columns_backward_f32},
 }}};
 
 ActArgs<float> f32(ActArgs<double> p) { return {float(p.a), float(p.b), float(p.c)}; }
@@ -200,29 +249,65 @@ constexpr ActArgs<double> kNoArgs{0, 0, 0};
 
 int64_t row_grain(int64_t cols) { return cols >= 16384 ? 1 : 16384 / (cols > 0 ? cols : 1); }
 
-void softmax_fwd(bool log, float* y, const float* x, int64_t rows, int64_t cols) {
-  const auto forward = kActivationsF32[active_isa()].softmax_forward;
-  parallel_for(rows, row_grain(cols), [&](int64_t b, int64_t e) {
-    forward(log, y + b * cols, x + b * cols, e - b, cols);
+// The kernels' layout: x is (outer, n, inner), contiguous, and the op runs along n. inner == 1 is
+// one row per outer index; otherwise the work is cut into (outer index, block of kColumnBlock
+// columns) pieces.
+struct SoftmaxShape {
+  int64_t outer, n, inner;
+  int64_t blocks() const { return (inner + kColumnBlock - 1) / kColumnBlock; }
+  int64_t grain() const { return row_grain(n * std::min(inner, kColumnBlock)); }
+};
+
+// f(offset of the piece, its column count) over every piece, in parallel.
+template <class F>
+void for_column_blocks(const SoftmaxShape& s, F f) {
+  const int64_t blocks = s.blocks();
+  parallel_for(s.outer * blocks, s.grain(), [&](int64_t b, int64_t e) {
+    for (int64_t p = b; p < e; ++p) {
+      const int64_t o = p / blocks, c = (p % blocks) * kColumnBlock;
+      f(o * s.n * s.inner + c, std::min(kColumnBlock, s.inner - c));
+    }
   });
 }
-void softmax_fwd(bool log, double* y, const double* x, int64_t rows, int64_t cols) {
-  parallel_for(rows, row_grain(cols), [&](int64_t b, int64_t e) {
-    softmax_forward_scalar<double>(log, y + b * cols, x + b * cols, e - b, cols);
+
+void softmax_fwd(bool log, float* y, const float* x, SoftmaxShape s) {
+  const auto& k = kActivationsF32[active_isa()];
+  if (s.inner == 1)
+    return parallel_for(s.outer, s.grain(), [&](int64_t b, int64_t e) {
+      k.softmax_forward(log, y + b * s.n, x + b * s.n, e - b, s.n);
+    });
+  for_column_blocks(s, [&](int64_t o, int64_t cols) {
+    k.softmax_columns_forward(log, y + o, x + o, s.n, s.inner, cols);
   });
 }
-void softmax_bwd(bool log, float* dx, const float* dy, const float* y, int64_t rows, int64_t cols) {
-  const auto backward = kActivationsF32[active_isa()].softmax_backward;
-  parallel_for(rows, row_grain(cols), [&](int64_t b, int64_t e) {
-    int64_t o = b * cols;
-    backward(log, dx + o, dy + o, y + o, e - b, cols);
+void softmax_fwd(bool log, double* y, const double* x, SoftmaxShape s) {
+  if (s.inner == 1)
+    return parallel_for(s.outer, s.grain(), [&](int64_t b, int64_t e) {
+      softmax_forward_scalar<double>(log, y + b * s.n, x + b * s.n, e - b, s.n);
+    });
+  for_column_blocks(s, [&](int64_t o, int64_t cols) {
+    softmax_columns_forward_scalar<double>(log, y + o, x + o, s.n, s.inner, cols);
   });
 }
-void softmax_bwd(bool log, double* dx, const double* dy, const double* y, int64_t rows,
-                 int64_t cols) {
-  parallel_for(rows, row_grain(cols), [&](int64_t b, int64_t e) {
-    int64_t o = b * cols;
-    softmax_backward_scalar<double>(log, dx + o, dy + o, y + o, e - b, cols);
+void softmax_bwd(bool log, float* dx, const float* dy, const float* y, SoftmaxShape s) {
+  const auto& k = kActivationsF32[active_isa()];
+  if (s.inner == 1)
+    return parallel_for(s.outer, s.grain(), [&](int64_t b, int64_t e) {
+      int64_t o = b * s.n;
+      k.softmax_backward(log, dx + o, dy + o, y + o, e - b, s.n);
+    });
+  for_column_blocks(s, [&](int64_t o, int64_t cols) {
+    k.softmax_columns_backward(log, dx + o, dy + o, y + o, s.n, s.inner, cols);
+  });
+}
+void softmax_bwd(bool log, double* dx, const double* dy, const double* y, SoftmaxShape s) {
+  if (s.inner == 1)
+    return parallel_for(s.outer, s.grain(), [&](int64_t b, int64_t e) {
+      int64_t o = b * s.n;
+      softmax_backward_scalar<double>(log, dx + o, dy + o, y + o, e - b, s.n);
+    });
+  for_column_blocks(s, [&](int64_t o, int64_t cols) {
+    softmax_columns_backward_scalar<double>(log, dx + o, dy + o, y + o, s.n, s.inner, cols);
   });
 }
 
@@ -230,88 +315,90 @@ ActOp gelu_op(GeluApprox a) { return a == GeluApprox::tanh ? ActOp::gelu_tanh : 
 
 }  // namespace
 
-#define FASTNN_DEFINE_ACTIVATIONS(T)                                                          \
-  void relu_forward_cpu(T* y, const T* x, int64_t n) {                                        \
-    act_forward(ActOp::relu, y, x, kNoArgs, n);                                               \
-  }                                                                                           \
-  void relu_backward_cpu(T* dx, const T* dy, const T* x, int64_t n) {                         \
-    act_backward(ActOp::relu, dx, dy, x, kNoArgs, n);                                         \
-  }                                                                                           \
-  void leaky_relu_forward_cpu(T* y, const T* x, double s, int64_t n) {                        \
-    act_forward(ActOp::leaky_relu, y, x, {s, 0, 0}, n);                                       \
-  }                                                                                           \
-  void leaky_relu_backward_cpu(T* dx, const T* dy, const T* x, double s, int64_t n) {         \
-    act_backward(ActOp::leaky_relu, dx, dy, x, {s, 0, 0}, n);                                 \
-  }                                                                                           \
-  void sigmoid_forward_cpu(T* y, const T* x, int64_t n) {                                     \
-    act_forward(ActOp::sigmoid, y, x, kNoArgs, n);                                            \
-  }                                                                                           \
-  void sigmoid_backward_cpu(T* dx, const T* dy, const T* y, int64_t n) {                      \
-    act_backward(ActOp::sigmoid, dx, dy, y, kNoArgs, n);                                      \
-  }                                                                                           \
-  void tanh_forward_cpu(T* y, const T* x, int64_t n) {                                        \
-    act_forward(ActOp::tanh, y, x, kNoArgs, n);                                               \
-  }                                                                                           \
-  void tanh_backward_cpu(T* dx, const T* dy, const T* y, int64_t n) {                         \
-    act_backward(ActOp::tanh, dx, dy, y, kNoArgs, n);                                         \
-  }                                                                                           \
-  void gelu_forward_cpu(T* y, const T* x, GeluApprox a, int64_t n) {                          \
-    act_forward(gelu_op(a), y, x, kNoArgs, n);                                                \
-  }                                                                                           \
-  void gelu_backward_cpu(T* dx, const T* dy, const T* x, GeluApprox a, int64_t n) {           \
-    act_backward(gelu_op(a), dx, dy, x, kNoArgs, n);                                          \
-  }                                                                                           \
-  void softmax_forward_cpu(T* y, const T* x, int64_t rows, int64_t cols) {                    \
-    softmax_fwd(false, y, x, rows, cols);                                                     \
-  }                                                                                           \
-  void softmax_backward_cpu(T* dx, const T* dy, const T* y, int64_t rows, int64_t cols) {     \
-    softmax_bwd(false, dx, dy, y, rows, cols);                                                \
-  }                                                                                           \
-  void log_softmax_forward_cpu(T* y, const T* x, int64_t rows, int64_t cols) {                \
-    softmax_fwd(true, y, x, rows, cols);                                                      \
-  }                                                                                           \
-  void log_softmax_backward_cpu(T* dx, const T* dy, const T* y, int64_t rows, int64_t cols) { \
-    softmax_bwd(true, dx, dy, y, rows, cols);                                                 \
-  }                                                                                           \
-  void silu_forward_cpu(T* y, const T* x, int64_t n) {                                        \
-    act_forward(ActOp::silu, y, x, kNoArgs, n);                                               \
-  }                                                                                           \
-  void silu_backward_cpu(T* dx, const T* dy, const T* x, int64_t n) {                         \
-    act_backward(ActOp::silu, dx, dy, x, kNoArgs, n);                                         \
-  }                                                                                           \
-  void mish_forward_cpu(T* y, const T* x, int64_t n) {                                        \
-    act_forward(ActOp::mish, y, x, kNoArgs, n);                                               \
-  }                                                                                           \
-  void mish_backward_cpu(T* dx, const T* dy, const T* x, int64_t n) {                         \
-    act_backward(ActOp::mish, dx, dy, x, kNoArgs, n);                                         \
-  }                                                                                           \
-  void softplus_forward_cpu(T* y, const T* x, double beta, double threshold, int64_t n) {     \
-    act_forward(ActOp::softplus, y, x, {beta, threshold, 0}, n);                              \
-  }                                                                                           \
-  void softplus_backward_cpu(T* dx, const T* dy, const T* x, double beta, double threshold,   \
-                             int64_t n) {                                                     \
-    act_backward(ActOp::softplus, dx, dy, x, {beta, threshold, 0}, n);                        \
-  }                                                                                           \
-  void elu_forward_cpu(T* y, const T* x, double alpha, double scale, double input_scale,      \
-                       int64_t n) {                                                           \
-    act_forward(ActOp::elu, y, x, {alpha, scale, input_scale}, n);                            \
-  }                                                                                           \
-  void elu_backward_cpu(T* dx, const T* dy, const T* x, double alpha, double scale,           \
-                        double input_scale, int64_t n) {                                      \
-    act_backward(ActOp::elu, dx, dy, x, {alpha, scale, input_scale}, n);                      \
-  }                                                                                           \
-  void hardtanh_forward_cpu(T* y, const T* x, double min_val, double max_val, int64_t n) {    \
-    act_forward(ActOp::hardtanh, y, x, {min_val, max_val, 0}, n);                             \
-  }                                                                                           \
-  void hardtanh_backward_cpu(T* dx, const T* dy, const T* x, double min_val, double max_val,  \
-                             int64_t n) {                                                     \
-    act_backward(ActOp::hardtanh, dx, dy, x, {min_val, max_val, 0}, n);                       \
-  }                                                                                           \
-  void logsigmoid_forward_cpu(T* y, const T* x, int64_t n) {                                  \
-    act_forward(ActOp::log_sigmoid, y, x, kNoArgs, n);                                        \
-  }                                                                                           \
-  void logsigmoid_backward_cpu(T* dx, const T* dy, const T* x, int64_t n) {                   \
-    act_backward(ActOp::log_sigmoid, dx, dy, x, kNoArgs, n);                                  \
+#define FASTNN_DEFINE_ACTIVATIONS(T)                                                         \
+  void relu_forward_cpu(T* y, const T* x, int64_t n) {                                       \
+    act_forward(ActOp::relu, y, x, kNoArgs, n);                                              \
+  }                                                                                          \
+  void relu_backward_cpu(T* dx, const T* dy, const T* x, int64_t n) {                        \
+    act_backward(ActOp::relu, dx, dy, x, kNoArgs, n);                                        \
+  }                                                                                          \
+  void leaky_relu_forward_cpu(T* y, const T* x, double s, int64_t n) {                       \
+    act_forward(ActOp::leaky_relu, y, x, {s, 0, 0}, n);                                      \
+  }                                                                                          \
+  void leaky_relu_backward_cpu(T* dx, const T* dy, const T* x, double s, int64_t n) {        \
+    act_backward(ActOp::leaky_relu, dx, dy, x, {s, 0, 0}, n);                                \
+  }                                                                                          \
+  void sigmoid_forward_cpu(T* y, const T* x, int64_t n) {                                    \
+    act_forward(ActOp::sigmoid, y, x, kNoArgs, n);                                           \
+  }                                                                                          \
+  void sigmoid_backward_cpu(T* dx, const T* dy, const T* y, int64_t n) {                     \
+    act_backward(ActOp::sigmoid, dx, dy, y, kNoArgs, n);                                     \
+  }                                                                                          \
+  void tanh_forward_cpu(T* y, const T* x, int64_t n) {                                       \
+    act_forward(ActOp::tanh, y, x, kNoArgs, n);                                              \
+  }                                                                                          \
+  void tanh_backward_cpu(T* dx, const T* dy, const T* y, int64_t n) {                        \
+    act_backward(ActOp::tanh, dx, dy, y, kNoArgs, n);                                        \
+  }                                                                                          \
+  void gelu_forward_cpu(T* y, const T* x, GeluApprox a, int64_t n) {                         \
+    act_forward(gelu_op(a), y, x, kNoArgs, n);                                               \
+  }                                                                                          \
+  void gelu_backward_cpu(T* dx, const T* dy, const T* x, GeluApprox a, int64_t n) {          \
+    act_backward(gelu_op(a), dx, dy, x, kNoArgs, n);                                         \
+  }                                                                                          \
+  void softmax_forward_cpu(T* y, const T* x, int64_t outer, int64_t n, int64_t inner) {      \
+    softmax_fwd(false, y, x, {outer, n, inner});                                             \
+  }                                                                                          \
+  void softmax_backward_cpu(T* dx, const T* dy, const T* y, int64_t outer, int64_t n,        \
+                            int64_t inner) {                                                 \
+    softmax_bwd(false, dx, dy, y, {outer, n, inner});                                        \
+  }                                                                                          \
+  void log_softmax_forward_cpu(T* y, const T* x, int64_t outer, int64_t n, int64_t inner) {  \
+    softmax_fwd(true, y, x, {outer, n, inner});                                              \
+  }                                                                                          \
+  void log_softmax_backward_cpu(T* dx, const T* dy, const T* y, int64_t outer, int64_t n,    \
+                                int64_t inner) {                                             \
+    softmax_bwd(true, dx, dy, y, {outer, n, inner});                                         \
+  }                                                                                          \
+  void silu_forward_cpu(T* y, const T* x, int64_t n) {                                       \
+    act_forward(ActOp::silu, y, x, kNoArgs, n);                                              \
+  }                                                                                          \
+  void silu_backward_cpu(T* dx, const T* dy, const T* x, int64_t n) {                        \
+    act_backward(ActOp::silu, dx, dy, x, kNoArgs, n);                                        \
+  }                                                                                          \
+  void mish_forward_cpu(T* y, const T* x, int64_t n) {                                       \
+    act_forward(ActOp::mish, y, x, kNoArgs, n);                                              \
+  }                                                                                          \
+  void mish_backward_cpu(T* dx, const T* dy, const T* x, int64_t n) {                        \
+    act_backward(ActOp::mish, dx, dy, x, kNoArgs, n);                                        \
+  }                                                                                          \
+  void softplus_forward_cpu(T* y, const T* x, double beta, double threshold, int64_t n) {    \
+    act_forward(ActOp::softplus, y, x, {beta, threshold, 0}, n);                             \
+  }                                                                                          \
+  void softplus_backward_cpu(T* dx, const T* dy, const T* x, double beta, double threshold,  \
+                             int64_t n) {                                                    \
+    act_backward(ActOp::softplus, dx, dy, x, {beta, threshold, 0}, n);                       \
+  }                                                                                          \
+  void elu_forward_cpu(T* y, const T* x, double alpha, double scale, double input_scale,     \
+                       int64_t n) {                                                          \
+    act_forward(ActOp::elu, y, x, {alpha, scale, input_scale}, n);                           \
+  }                                                                                          \
+  void elu_backward_cpu(T* dx, const T* dy, const T* x, double alpha, double scale,          \
+                        double input_scale, int64_t n) {                                     \
+    act_backward(ActOp::elu, dx, dy, x, {alpha, scale, input_scale}, n);                     \
+  }                                                                                          \
+  void hardtanh_forward_cpu(T* y, const T* x, double min_val, double max_val, int64_t n) {   \
+    act_forward(ActOp::hardtanh, y, x, {min_val, max_val, 0}, n);                            \
+  }                                                                                          \
+  void hardtanh_backward_cpu(T* dx, const T* dy, const T* x, double min_val, double max_val, \
+                             int64_t n) {                                                    \
+    act_backward(ActOp::hardtanh, dx, dy, x, {min_val, max_val, 0}, n);                      \
+  }                                                                                          \
+  void logsigmoid_forward_cpu(T* y, const T* x, int64_t n) {                                 \
+    act_forward(ActOp::log_sigmoid, y, x, kNoArgs, n);                                       \
+  }                                                                                          \
+  void logsigmoid_backward_cpu(T* dx, const T* dy, const T* x, int64_t n) {                  \
+    act_backward(ActOp::log_sigmoid, dx, dy, x, kNoArgs, n);                                 \
   }
 FASTNN_DEFINE_ACTIVATIONS(float)
 FASTNN_DEFINE_ACTIVATIONS(double)

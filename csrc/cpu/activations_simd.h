@@ -24,6 +24,9 @@ enum class ActOp {
   log_sigmoid
 };
 
+// Columns per block of the softmax kernels along a strided axis (a multiple of every W).
+constexpr int64_t kSoftmaxColumns = 512;
+
 // An op's scalar parameters: leaky_relu a = negative slope; softplus a = beta, b = threshold;
 // elu a = alpha, b = scale, c = input_scale; hardtanh a = min_val, b = max_val.
 template <class T>
@@ -39,7 +42,13 @@ struct ActArgs {
   /* rows of length cols; log selects log_softmax */                                             \
   void softmax_forward_f32(bool log, float* y, const float* x, int64_t rows, int64_t cols);      \
   void softmax_backward_f32(bool log, float* dx, const float* dy, const float* y, int64_t rows,  \
-                            int64_t cols);
+                            int64_t cols);                                                       \
+  /* down the columns of an (n, inner) slab: columns [0, cols) from the pointers, rows inner     \
+     apart */                                                                                    \
+  void softmax_columns_forward_f32(bool log, float* y, const float* x, int64_t n, int64_t inner, \
+                                   int64_t cols);                                                \
+  void softmax_columns_backward_f32(bool log, float* dx, const float* dy, const float* y,        \
+                                    int64_t n, int64_t inner, int64_t cols);
 namespace avx512 {
 FASTNN_ACTIVATIONS_SIMD_ENTRIES
 }
@@ -320,6 +329,65 @@ void softmax_backward_f32(bool log, float* dx, const float* dy, const float* y, 
       map2(dxr, dyr, yr, cols, [&](V g, V v) { return v * (g - s); });
     }
   }
+}
+
+// The same along a strided axis, on a block of cols <= kSoftmaxColumns neighbouring columns of
+// an (n, inner) slab: the running max and sum of each column sit in small arrays, and each pass
+// reads the block row after row, so memory is walked in order (the slab's second and third
+// passes hit the caches). The last vector of a row may be partial (masked; its idle lanes read
+// 0.0 so they compute nothing exceptional).
+inline V col_load(const float* p, int64_t lanes) {
+  return lanes >= W ? vload(p) : vload_part(p, lanes, 0.0f);
+}
+inline void col_store(float* p, V v, int64_t lanes) {
+  if (lanes >= W)
+    vstore(p, v);
+  else
+    vstore_part(p, v, lanes);
+}
+
+void softmax_columns_forward_f32(bool log, float* y, const float* x, int64_t n, int64_t inner,
+                                 int64_t cols) {
+  alignas(64) float m[kSoftmaxColumns], s[kSoftmaxColumns];
+  for (int64_t c = 0; c < cols; c += W) vstore(m + c, vset(-__builtin_inff()));
+  for (int64_t c = 0; c < cols; c += W) vstore(s + c, vset(0.0f));
+  for (int64_t k = 0; k < n; ++k)
+    for (int64_t c = 0; c < cols; c += W)
+      vstore(m + c, vmax(vload(m + c), col_load(x + k * inner + c, cols - c)));
+  for (int64_t k = 0; k < n; ++k)
+    for (int64_t c = 0; c < cols; c += W) {
+      V e = vexp(col_load(x + k * inner + c, cols - c) - vload(m + c));
+      if (!log) col_store(y + k * inner + c, e, cols - c);
+      vstore(s + c, vload(s + c) + e);
+    }
+  // s becomes what each row needs: log(sum) for log_softmax, 1 / sum for softmax
+  for (int64_t c = 0; c < cols; c += W)
+    vstore(s + c, log ? vlog_pos(vload(s + c)) : vset(1.0f) / vload(s + c));
+  for (int64_t k = 0; k < n; ++k)
+    for (int64_t c = 0; c < cols; c += W) {
+      const int64_t i = k * inner + c;
+      V v = log ? (col_load(x + i, cols - c) - vload(m + c)) - vload(s + c)
+                : col_load(y + i, cols - c) * vload(s + c);
+      col_store(y + i, v, cols - c);
+    }
+}
+
+void softmax_columns_backward_f32(bool log, float* dx, const float* dy, const float* y, int64_t n,
+                                  int64_t inner, int64_t cols) {
+  alignas(64) float s[kSoftmaxColumns];
+  for (int64_t c = 0; c < cols; c += W) vstore(s + c, vset(0.0f));
+  for (int64_t k = 0; k < n; ++k)
+    for (int64_t c = 0; c < cols; c += W) {
+      const int64_t i = k * inner + c;
+      V g = col_load(dy + i, cols - c);
+      vstore(s + c, log ? vload(s + c) + g : fmadd(g, col_load(y + i, cols - c), vload(s + c)));
+    }
+  for (int64_t k = 0; k < n; ++k)
+    for (int64_t c = 0; c < cols; c += W) {
+      const int64_t i = k * inner + c;
+      V g = col_load(dy + i, cols - c), v = col_load(y + i, cols - c), sc = vload(s + c);
+      col_store(dx + i, log ? fnmadd(vexp(v), sc, g) : v * (g - sc), cols - c);
+    }
 }
 
 }  // namespace FASTNN_VEC_NS

@@ -49,11 +49,14 @@ void matmul_cpu(double* c, const double* a, const double* b, const double* bias,
   void tanh_backward_cpu(T* dx, const T* dy, const T* y, int64_t n);                              \
   void gelu_forward_cpu(T* y, const T* x, GeluApprox approx, int64_t n);                          \
   void gelu_backward_cpu(T* dx, const T* dy, const T* x, GeluApprox approx, int64_t n);           \
-  /* softmax / log_softmax over the last axis: x, y, dy, dx are (rows, cols); y may be x. */      \
-  void softmax_forward_cpu(T* y, const T* x, int64_t rows, int64_t cols);                         \
-  void softmax_backward_cpu(T* dx, const T* dy, const T* y, int64_t rows, int64_t cols);          \
-  void log_softmax_forward_cpu(T* y, const T* x, int64_t rows, int64_t cols);                     \
-  void log_softmax_backward_cpu(T* dx, const T* dy, const T* y, int64_t rows, int64_t cols);      \
+  /* softmax / log_softmax along the middle axis of x, y, dy, dx seen as contiguous (outer, n,    \
+     inner) arrays (inner == 1: the last axis); y may be x. */                                    \
+  void softmax_forward_cpu(T* y, const T* x, int64_t outer, int64_t n, int64_t inner);            \
+  void softmax_backward_cpu(T* dx, const T* dy, const T* y, int64_t outer, int64_t n,             \
+                            int64_t inner);                                                       \
+  void log_softmax_forward_cpu(T* y, const T* x, int64_t outer, int64_t n, int64_t inner);        \
+  void log_softmax_backward_cpu(T* dx, const T* dy, const T* y, int64_t outer, int64_t n,         \
+                                int64_t inner);                                                   \
   /* silu, mish, softplus, elu (selu: fixed alpha and scale), hardtanh (relu6: 0, 6), logsigmoid; \
      their backward kernels take the forward INPUT x */                                           \
   void silu_forward_cpu(T* y, const T* x, int64_t n);                                             \

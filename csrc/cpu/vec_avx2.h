@@ -68,6 +68,16 @@ inline M veq(V a, V b) { return _mm256_cmp_ps(a.v, b.v, _CMP_EQ_OQ); }
 inline M visnan(V a) { return _mm256_cmp_ps(a.v, a.v, _CMP_UNORD_Q); }
 inline V vselect(M m, V a, V b) { return {_mm256_blendv_ps(b.v, a.v, m)}; }  // m ? a : b
 
+// a = mantissa * 2^exponent with the mantissa in [1, 2), for positive normal a (the bits
+// read directly: no sign, no subnormal, NaN or infinity handling).
+inline V vexponent(V a) {
+  __m256i e = _mm256_srli_epi32(_mm256_castps_si256(a.v), 23);
+  return {_mm256_cvtepi32_ps(_mm256_sub_epi32(e, _mm256_set1_epi32(127)))};
+}
+inline V vmantissa(V a) {
+  __m256 frac = _mm256_and_ps(a.v, _mm256_castsi256_ps(_mm256_set1_epi32(0x007FFFFF)));
+  return {_mm256_or_ps(frac, _mm256_set1_ps(1.0f))};
+}
 inline V vround(V a) {
   return {_mm256_round_ps(a.v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)};
 }

@@ -72,6 +72,11 @@ inline V vldexp(V y, V n) {
       _mm512_castsi512_ps(_mm512_maskz_slli_epi32(kAllLanes, _mm512_add_epi32(n2, bias), 23));
   return {_mm512_mul_ps(_mm512_mul_ps(y.v, s1), s2)};
 }
+// a = mantissa * 2^exponent with the mantissa in [1, 2), for positive normal a.
+inline V vexponent(V a) { return {_mm512_maskz_getexp_ps(kAllLanes, a.v)}; }
+inline V vmantissa(V a) {
+  return {_mm512_maskz_getmant_ps(kAllLanes, a.v, _MM_MANT_NORM_1_2, _MM_MANT_SIGN_src)};
+}
 // Horizontal sum and max: the same reduction tree as GCC's _mm512_reduce_add_ps / _max_ps
 // (halves, then quarters, then pairs, same operand order, so the same rounding and NaN choice),
 // spelled out to avoid the unmasked 256-bit extract (see kAllLanes).

@@ -51,6 +51,14 @@ inline V vlog_1_2(V u) {
   return fmadd(k, vset(0.693359375f), f + y);
 }
 
+// log(x) for positive normal x, or NaN (kept): x = m 2^e, m in [1, 2), log x = e ln2 + log m,
+// with ln2 split in two as in vexp so that e ln2 adds no rounding of its own.
+inline V vlog_pos(V x) {
+  V e = vexponent(x);
+  V r = fmadd(e, vset(-2.12194440e-4f), vlog_1_2(vmantissa(x)));
+  return vselect(visnan(x), x, fmadd(e, vset(0.693359375f), r));
+}
+
 // log(1 + e) for e in [0, 1], accurate for tiny e: log(u) * e / (u - 1) with u = 1 + e rounded
 // (the rounding error of u cancels; Goldberg's trick). e == 0 or u == 1 gives e.
 inline V vlog1p_01(V e) {

@@ -242,13 +242,16 @@ void hardtanh_backward_cuda(DType dt, void* dx, const void* dy, const void* x, d
                             double max_val, int64_t n);
 void logsigmoid_forward_cuda(DType dt, void* y, const void* x, int64_t n);
 void logsigmoid_backward_cuda(DType dt, void* dx, const void* dy, const void* x, int64_t n);
-// Row-wise over the last dimension: x, y, dy, dx are (rows, cols).
-void softmax_forward_cuda(DType dt, void* y, const void* x, int64_t rows, int64_t cols);
-void softmax_backward_cuda(DType dt, void* dx, const void* dy, const void* y, int64_t rows,
-                           int64_t cols);
-void log_softmax_forward_cuda(DType dt, void* y, const void* x, int64_t rows, int64_t cols);
-void log_softmax_backward_cuda(DType dt, void* dx, const void* dy, const void* y, int64_t rows,
-                               int64_t cols);
+// Along the middle axis of x, y, dy, dx seen as contiguous (outer, n, inner) arrays (inner == 1:
+// rows over the last dimension).
+void softmax_forward_cuda(DType dt, void* y, const void* x, int64_t outer, int64_t n,
+                          int64_t inner);
+void softmax_backward_cuda(DType dt, void* dx, const void* dy, const void* y, int64_t outer,
+                           int64_t n, int64_t inner);
+void log_softmax_forward_cuda(DType dt, void* y, const void* x, int64_t outer, int64_t n,
+                              int64_t inner);
+void log_softmax_backward_cuda(DType dt, void* dx, const void* dy, const void* y, int64_t outer,
+                               int64_t n, int64_t inner);
 
 // ---- losses (softmax_cross_entropy.cu, binary_cross_entropy_with_logits.cu) -------------------
 // Fused log-softmax + cross-entropy over rows of logits (N, C), PyTorch semantics.

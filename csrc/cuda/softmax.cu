@@ -216,19 +216,69 @@ void with_vpt(int vpt, F&& f) {
   }
 }
 
+constexpr int kColumnThreads = 256;
+
+template <class T, bool Log>
+__global__ void softmax_fwd_columns(T* y, const T* x, int64_t outer, int64_t n, int64_t inner) {
+  const int64_t columns = outer * inner;
+  for (int64_t t = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; t < columns;
+       t += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+    const int64_t o = t / inner, start = o * n * inner + (t - o * inner);
+    const T* xc = x + start;
+    T* yc = y + start;
+    T m = T(-INFINITY);
+    for (int64_t k = 0; k < n; ++k) m = xc[k * inner] > m ? xc[k * inner] : m;  // skips NaN
+    T s = T(0);
+    for (int64_t k = 0; k < n; ++k) {
+      const T e = fm::m_exp(xc[k * inner] - m);
+      if (!Log) yc[k * inner] = e;
+      s += e;
+    }
+    const T f = Log ? fm::m_log(s) : T(1) / s;
+    for (int64_t k = 0; k < n; ++k)
+      yc[k * inner] = Log ? (xc[k * inner] - m) - f : yc[k * inner] * f;
+  }
+}
+
+template <class T, bool Log>
+__global__ void softmax_bwd_columns(T* dx, const T* dy, const T* y, int64_t outer, int64_t n,
+                                    int64_t inner) {
+  const int64_t columns = outer * inner;
+  for (int64_t t = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; t < columns;
+       t += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+    const int64_t o = t / inner, start = o * n * inner + (t - o * inner);
+    T s = T(0);
+    for (int64_t k = 0; k < n; ++k) {
+      const int64_t i = start + k * inner;
+      s += Log ? dy[i] : dy[i] * y[i];
+    }
+    for (int64_t k = 0; k < n; ++k) {
+      const int64_t i = start + k * inner;
+      dx[i] = Log ? dy[i] - fm::m_exp(y[i]) * s : y[i] * (dy[i] - s);
+    }
+  }
+}
+
+unsigned column_grid(int64_t columns) { return grid_rows(ceil_div(columns, kColumnThreads)); }
+
 unsigned narrow_grid(int64_t rows, const RowPlan& p) {
   return grid_rows(ceil_div(rows, (kNarrowThreads / 32) * (32 / p.group)));
 }
 int wide_threads(int64_t cols) { return cols >= 8192 ? 1024 : 256; }
 
 template <bool Log>
-void softmax_fwd(DType dt, void* y, const void* x, int64_t rows, int64_t cols) {
-  if (rows == 0 || cols == 0) return;
+void softmax_fwd(DType dt, void* y, const void* x, int64_t outer, int64_t cols, int64_t inner) {
+  const int64_t rows = outer;
+  if (rows == 0 || cols == 0 || inner == 0) return;
   dispatch_float(dt, Log ? "log_softmax" : "softmax", [&](auto tag) {
     using T = decltype(tag);
     auto* yp = static_cast<T*>(y);
     auto* xp = static_cast<const T*>(x);
-    if (cols <= 1024) {
+    if (inner > 1) {
+      softmax_fwd_columns<T, Log>
+          <<<column_grid(outer * inner), kColumnThreads, 0, current_stream()>>>(yp, xp, outer, cols,
+                                                                                inner);
+    } else if (cols <= 1024) {
       const RowPlan p = plan_narrow_rows(cols);
       with_vpt(p.vpt, [&](auto vpt) {
         softmax_fwd_narrow<T, decltype(vpt)::value, Log>
@@ -253,14 +303,20 @@ void softmax_fwd(DType dt, void* y, const void* x, int64_t rows, int64_t cols) {
 }
 
 template <bool Log>
-void softmax_bwd(DType dt, void* dx, const void* dy, const void* y, int64_t rows, int64_t cols) {
-  if (rows == 0 || cols == 0) return;
+void softmax_bwd(DType dt, void* dx, const void* dy, const void* y, int64_t outer, int64_t cols,
+                 int64_t inner) {
+  const int64_t rows = outer;
+  if (rows == 0 || cols == 0 || inner == 0) return;
   dispatch_float(dt, Log ? "log_softmax backward" : "softmax backward", [&](auto tag) {
     using T = decltype(tag);
     auto* dxp = static_cast<T*>(dx);
     auto* dyp = static_cast<const T*>(dy);
     auto* yp = static_cast<const T*>(y);
-    if (cols <= 1024) {
+    if (inner > 1) {
+      softmax_bwd_columns<T, Log>
+          <<<column_grid(outer * inner), kColumnThreads, 0, current_stream()>>>(dxp, dyp, yp, outer,
+                                                                                cols, inner);
+    } else if (cols <= 1024) {
       const RowPlan p = plan_narrow_rows(cols);
       with_vpt(p.vpt, [&](auto vpt) {
         softmax_bwd_narrow<T, decltype(vpt)::value, Log>
@@ -286,19 +342,21 @@ void softmax_bwd(DType dt, void* dx, const void* dy, const void* y, int64_t rows
 
 }  // namespace
 
-void softmax_forward_cuda(DType dt, void* y, const void* x, int64_t rows, int64_t cols) {
-  softmax_fwd<false>(dt, y, x, rows, cols);
+void softmax_forward_cuda(DType dt, void* y, const void* x, int64_t outer, int64_t n,
+                          int64_t inner) {
+  softmax_fwd<false>(dt, y, x, outer, n, inner);
 }
-void softmax_backward_cuda(DType dt, void* dx, const void* dy, const void* y, int64_t rows,
-                           int64_t cols) {
-  softmax_bwd<false>(dt, dx, dy, y, rows, cols);
+void softmax_backward_cuda(DType dt, void* dx, const void* dy, const void* y, int64_t outer,
+                           int64_t n, int64_t inner) {
+  softmax_bwd<false>(dt, dx, dy, y, outer, n, inner);
 }
-void log_softmax_forward_cuda(DType dt, void* y, const void* x, int64_t rows, int64_t cols) {
-  softmax_fwd<true>(dt, y, x, rows, cols);
+void log_softmax_forward_cuda(DType dt, void* y, const void* x, int64_t outer, int64_t n,
+                              int64_t inner) {
+  softmax_fwd<true>(dt, y, x, outer, n, inner);
 }
-void log_softmax_backward_cuda(DType dt, void* dx, const void* dy, const void* y, int64_t rows,
-                               int64_t cols) {
-  softmax_bwd<true>(dt, dx, dy, y, rows, cols);
+void log_softmax_backward_cuda(DType dt, void* dx, const void* dy, const void* y, int64_t outer,
+                               int64_t n, int64_t inner) {
+  softmax_bwd<true>(dt, dx, dy, y, outer, n, inner);
 }
 
 }  // namespace fastnn::cuda

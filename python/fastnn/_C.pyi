@@ -125,13 +125,25 @@ def gelu_backward(
     *,
     out: npt.NDArray[_F] | None = None,
 ) -> npt.NDArray[_F]: ...
-def softmax(x: npt.NDArray[_F], *, out: npt.NDArray[_F] | None = None) -> npt.NDArray[_F]: ...
-def softmax_backward(
-    grad: npt.NDArray[_F], y: npt.NDArray[_F], *, out: npt.NDArray[_F] | None = None
+def softmax(
+    x: npt.NDArray[_F], dim: _Int = -1, *, out: npt.NDArray[_F] | None = None
 ) -> npt.NDArray[_F]: ...
-def log_softmax(x: npt.NDArray[_F], *, out: npt.NDArray[_F] | None = None) -> npt.NDArray[_F]: ...
+def softmax_backward(
+    grad: npt.NDArray[_F],
+    y: npt.NDArray[_F],
+    dim: _Int = -1,
+    *,
+    out: npt.NDArray[_F] | None = None,
+) -> npt.NDArray[_F]: ...
+def log_softmax(
+    x: npt.NDArray[_F], dim: _Int = -1, *, out: npt.NDArray[_F] | None = None
+) -> npt.NDArray[_F]: ...
 def log_softmax_backward(
-    grad: npt.NDArray[_F], y: npt.NDArray[_F], *, out: npt.NDArray[_F] | None = None
+    grad: npt.NDArray[_F],
+    y: npt.NDArray[_F],
+    dim: _Int = -1,
+    *,
+    out: npt.NDArray[_F] | None = None,
 ) -> npt.NDArray[_F]: ...
 
 # ---- losses (csrc/bindings/losses.cpp) ----

@@ -817,18 +817,35 @@ def _activation_backward(name):
     return op
 
 
+def _along(name):
+    """The softmax family along ``dim``: the kernels take any axis; integer inputs go to the
+    host."""
+    cpu_op, cpu_bwd = getattr(_cpu, name), getattr(_cpu, name + "_backward")
+
+    def op(x, dim=-1):
+        if x.dtype.kind == "f":
+            return getattr(_mod, name)(x, dim=dim)
+        return _host(cpu_op, x, dim)  # [host] integer inputs (not in a training step)
+
+    def backward(grad, y, dim=-1):
+        if _floats(grad, y):
+            return getattr(_mod, name + "_backward")(grad, y, dim=dim)
+        return _host(cpu_bwd, grad, y, dim)  # [host]
+
+    op.__name__, backward.__name__ = name, name + "_backward"
+    return op, backward
+
+
+softmax, softmax_backward = _along("softmax")
+log_softmax, log_softmax_backward = _along("log_softmax")
 relu = _activation("relu")
 sigmoid = _activation("sigmoid")
 tanh = _activation("tanh")
-softmax = _activation("softmax")
-log_softmax = _activation("log_softmax")
 leaky_relu = _activation("leaky_relu")
 gelu = _activation("gelu")
 relu_backward = _activation_backward("relu_backward")
 sigmoid_backward = _activation_backward("sigmoid_backward")
 tanh_backward = _activation_backward("tanh_backward")
-softmax_backward = _activation_backward("softmax_backward")
-log_softmax_backward = _activation_backward("log_softmax_backward")
 leaky_relu_backward = _activation_backward("leaky_relu_backward")
 gelu_backward = _activation_backward("gelu_backward")
 silu = _activation("silu")

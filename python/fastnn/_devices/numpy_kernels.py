@@ -76,22 +76,22 @@ def gelu_backward(grad, x, approximate="none"):
     return (grad * d).astype(grad.dtype)
 
 
-def softmax(x):
-    e = np.exp(x - x.max(axis=-1, keepdims=True))
-    return e / e.sum(axis=-1, keepdims=True)
+def softmax(x, dim=-1):
+    e = np.exp(x - x.max(axis=dim, keepdims=True))
+    return e / e.sum(axis=dim, keepdims=True)
 
 
-def softmax_backward(grad, y):
-    return y * (grad - (grad * y).sum(axis=-1, keepdims=True))
+def softmax_backward(grad, y, dim=-1):
+    return y * (grad - (grad * y).sum(axis=dim, keepdims=True))
 
 
-def log_softmax(x):
-    z = x - x.max(axis=-1, keepdims=True)
-    return z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
+def log_softmax(x, dim=-1):
+    z = x - x.max(axis=dim, keepdims=True)
+    return z - np.log(np.exp(z).sum(axis=dim, keepdims=True))
 
 
-def log_softmax_backward(grad, y):
-    return grad - np.exp(y) * grad.sum(axis=-1, keepdims=True)
+def log_softmax_backward(grad, y, dim=-1):
+    return grad - np.exp(y) * grad.sum(axis=dim, keepdims=True)
 
 
 # ---- silu, mish, softplus, elu, hardtanh, logsigmoid, prelu: computed in float64 ------------

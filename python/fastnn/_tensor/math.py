@@ -867,22 +867,25 @@ def _int_zero_divisor(a, b, op):
 
 
 def _softmax_like(cls, x, dim):
-    if x._data.dtype.kind != "f":
+    a = x._data
+    if (
+        a.__class__ is _ndarray
+        and not x.requires_grad
+        and dim.__class__ is int
+        and -a.ndim <= dim < a.ndim
+        and a.dtype.kind == "f"
+    ):  # the host shortcut (most calls outside autograd), as forward runs
+        return _function._make(getattr(_cpu, cls._fwd)(a, dim), False, None)
+    if a.dtype.kind != "f":
         name = "softmax" if cls is A.Softmax else "log_softmax"
         raise NotImplementedError(
-            f"{name}: not implemented for {_dtype.name(x._data.dtype)} "
-            "(a floating point tensor is needed)"
+            f"{name}: not implemented for {_dtype.name(a.dtype)} (a floating point tensor is needed)"
         )
-    a = x._data
     dim = wrap_dim(dim, a.ndim, fn=cls.__name__.lower())
     if a.ndim == 0:
         return cls.apply(Reshape.apply(x, shape=(1,)), dim=0).reshape(())
-    if a.__class__ is _ndarray and not x.requires_grad:  # the host shortcut, as forward runs
-        host = getattr(_cpu, cls._fwd)
-        if dim == a.ndim - 1:
-            return _function._make(host(a), False, None)
-        perm = A.swap_last(a.ndim, dim)  # the kernel's axis is the last: swap dim there and back
-        return _function._make(host(a.transpose(perm)).transpose(perm), False, None)
+    if a.__class__ is _ndarray and not x.requires_grad:
+        return _function._make(getattr(_cpu, cls._fwd)(a, dim), False, None)
     return cls.apply(x, dim=dim)
 
 

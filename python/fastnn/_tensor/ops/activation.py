@@ -61,45 +61,32 @@ class Tanh(Function):
         return self.be.tanh_backward(g, self.y)
 
 
-class _LastAxis(Function):
-    """softmax-like ops on the kernels' last axis; another ``dim`` is swapped last and back."""
+class _AlongDim(Function):
+    """softmax-like ops along ``dim``; the kernels take the axis themselves (no transposes)."""
 
     save_output = True
     _fwd = _bwd = ""
 
     def forward(self, x, dim=-1):
-        be = self.be
         # torch's check: `dim % ndim` alone would silently pick another axis (dim=2 on 2-D is 0)
         if not -x.ndim <= dim < x.ndim:
             raise IndexError(
                 f"{type(self).__name__}: Dimension out of range (expected to be in "
                 f"range of [{-x.ndim}, {x.ndim - 1}], but got {dim})"
             )
-        d = dim % x.ndim
-        self.perm = perm = None if d == x.ndim - 1 else swap_last(x.ndim, d)
-        xt = x if perm is None else be.permute(x, perm)
-        self.y = y = getattr(be, self._fwd)(xt)
-        return y if perm is None else be.permute(y, perm)
+        self.dim = dim % x.ndim
+        self.y = getattr(self.be, self._fwd)(x, self.dim)
+        return self.y
 
     def backward(self, g):
-        be, perm = self.be, self.perm
-        gt = g if perm is None else be.permute(g, perm)
-        gx = getattr(be, self._bwd)(gt, self.y)
-        return gx if perm is None else be.permute(gx, perm)
+        return getattr(self.be, self._bwd)(g, self.y, self.dim)
 
 
-def swap_last(ndim, dim):
-    """The permutation that swaps axis ``dim`` with the last (its own inverse)."""
-    p = list(range(ndim))
-    p[dim], p[-1] = p[-1], p[dim]
-    return tuple(p)
-
-
-class Softmax(_LastAxis):
+class Softmax(_AlongDim):
     _fwd, _bwd = "softmax", "softmax_backward"
 
 
-class LogSoftmax(_LastAxis):
+class LogSoftmax(_AlongDim):
     _fwd, _bwd = "log_softmax", "log_softmax_backward"
 
 
