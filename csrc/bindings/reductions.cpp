@@ -1,7 +1,9 @@
 // Bindings of the CPU backend's reductions: sum_rows (cpu/sum_rows.cpp) over the leading
 // dimensions, sum_all and sum_last (cpu/sum_all.cpp) over every element and along the last
-// dimension, max_last and min_last (cpu/max_min_last.cpp) along the last dimension.
+// dimension, max_last and min_last (cpu/max_min_last.cpp) along the last dimension, var_mean
+// (cpu/var_mean.cpp) along one dimension or over all.
 #include "bindings/common.h"
+#include "contract.h"
 #include "cpu/fastnn_cpu.h"
 
 namespace py = pybind11;
@@ -110,6 +112,46 @@ py::tuple extreme_last(const py::object& obj, bool keepdim, bool is_max) {
                           : extreme_last_typed<double>(x, std::move(shape), rows, cols, is_max);
 }
 
+template <class T>
+py::tuple var_mean_typed(const py::array& x, std::vector<py::ssize_t> shape, AlongDim s,
+                         double correction) {
+  py::array_t<T> var(shape), mean(shape);
+  const T* xp = static_cast<const T*>(x.data());
+  T *vp = var.mutable_data(), *mp = mean.mutable_data();
+  {
+    py::gil_scoped_release release;
+    var_mean_cpu(vp, mp, xp, s.outer, s.n, s.inner, correction);
+  }
+  return py::make_tuple(std::move(var), std::move(mean));
+}
+
+// dim None: over every element (the results are 0-d, or all ones with keepdim); else along dim
+// (the results drop it, or keep it as 1).
+py::tuple var_mean(const py::object& obj, const py::object& dim_obj, double correction,
+                   bool keepdim) {
+  const char* fn = "var_mean";
+  py::array x = as_array(obj, fn, "x");
+  const DType dt = float_dtype(x, fn, "x");
+  check_contiguous(x, fn, "x");
+  AlongDim s;
+  std::vector<py::ssize_t> shape;
+  if (dim_obj.is_none()) {
+    s.n = x.size();
+    if (keepdim) shape.assign(x.ndim(), 1);
+  } else {
+    FASTNN_TYPE_CHECK(PyIndex_Check(dim_obj.ptr()), fn,
+                      ": argument 'dim' must be None or an int, got ",
+                      Py_TYPE(dim_obj.ptr())->tp_name);
+    const int64_t dim = py::int_(dim_obj).cast<int64_t>();
+    s = along_dim(x.shape(), x.ndim(), dim, fn, "x", [&] { return shape_str(x); });
+    const int64_t d = dim < 0 ? dim + x.ndim() : dim;
+    for (int64_t i = 0; i < x.ndim(); ++i)
+      if (i != d || keepdim) shape.push_back(i == d ? 1 : x.shape(i));
+  }
+  return dt == DType::f32 ? var_mean_typed<float>(x, std::move(shape), s, correction)
+                          : var_mean_typed<double>(x, std::move(shape), s, correction);
+}
+
 }  // namespace
 
 void register_reductions(py::module_& m) {
@@ -142,6 +184,14 @@ give the first position; a NaN is the answer at its first position.)");
       py::arg("x"), py::arg("keepdim") = false,
       R"((values, indices): the smallest value along the last dimension of x and its position
 (torch's x.min(-1, keepdim)); as max_last otherwise.)");
+  m.def("var_mean", &var_mean, py::arg("x"), py::arg("dim") = py::none(),
+        py::arg("correction") = 1.0, py::arg("keepdim") = false,
+        R"((var, mean) of x along dim, or over every element when dim is None: torch's var_mean,
+new arrays of x's dtype shaped as x without dim (0-d for None), or with it as 1 when keepdim.
+
+x: a C-contiguous float32 or float64 array. Both passes (the mean, then the squared deviations
+from it) accumulate in double; var divides by max(n - correction, 0), so a correction that leaves
+no degree of freedom gives inf (NaN where every deviation is zero), as torch does.)");
 }
 
 }  // namespace fastnn::bind

@@ -154,6 +154,14 @@ void max_last_cpu(const double* x, int64_t rows, int64_t cols, double* values, i
 void min_last_cpu(const float* x, int64_t rows, int64_t cols, float* values, int64_t* indices);
 void min_last_cpu(const double* x, int64_t rows, int64_t cols, double* values, int64_t* indices);
 
+// ---- variance and mean along an axis (cpu/var_mean.cpp) ----------------------------------------
+// var[o, i], mean[o, i] over x[o, :, i] of a C-contiguous (outer, n, inner) array (outer = inner =
+// 1: all of x), accumulated in double; var divides by max(n - correction, 0).
+void var_mean_cpu(float* var, float* mean, const float* x, int64_t outer, int64_t n, int64_t inner,
+                  double correction);
+void var_mean_cpu(double* var, double* mean, const double* x, int64_t outer, int64_t n,
+                  int64_t inner, double correction);
+
 // ---- optimizer steps --------------------------------------------------------------------------
 // Fused multi-tensor updates, torch.optim semantics (csrc/optim_math.h has the formulas).
 // Each step updates a list of n_tensors tensors in place: tensor i has numels[i] contiguous

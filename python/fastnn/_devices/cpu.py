@@ -514,6 +514,12 @@ def _backward(name):
     return op
 
 
+def var_mean(a, axis, correction, keepdims):
+    """(variance, mean) of a float32/64 array over ``axis`` (one int, or None for all): the
+    kernel, both accumulated in double."""
+    return kernels.var_mean(_c(a), axis, correction, keepdims)
+
+
 def _along(name):
     """The softmax family along ``dim`` (the kernels take any axis of a contiguous array)."""
     kern, ref = getattr(kernels, name), getattr(_npk, name)

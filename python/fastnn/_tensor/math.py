@@ -24,6 +24,7 @@ from .ops.shape import Reshape
 
 _NUMBER = (int, float, bool)
 _ndarray = np.ndarray
+_FLOAT_KERNEL = (np.dtype(np.float32), np.dtype(np.float64))  # the dtypes the C++ kernels take
 _F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
 _F32_MAX = float(np.finfo(np.float32).max)
 _INT64 = np.dtype(np.int64)
@@ -441,10 +442,21 @@ class OpsMixin:
                 "std and var only support floating point and complex dtypes, got "
                 f"{_dtype.name(a.dtype)}"
             )
-        if a.__class__ is _ndarray and not self.requires_grad:  # the host shortcut
+        # CPU float32/64 over all elements or one dim: the var_mean kernel, in one pass of calls
+        fused = (
+            a.__class__ is _ndarray
+            and a.dtype in _FLOAT_KERNEL
+            and (axes is None or len(axes) == 1)
+        )
+        if fused and not self.requires_grad:  # the host shortcut
+            out = _cpu.var_mean(a, None if axes is None else axes[0], c, keepdim)[0]
+            return _function._make(out, False, None)
+        if a.__class__ is _ndarray and not self.requires_grad:
             out = R.var_kept(_cpu, a, axes, keepdim, max(n - c, 0))[0]
             return _function._make(_cpu.wrap(out), False, None)
-        return R.Var.apply(self, axis=axes, keepdim=keepdim, denom=max(n - c, 0))
+        return R.Var.apply(
+            self, axis=axes, keepdim=keepdim, denom=max(n - c, 0), correction=c, fused=fused
+        )
 
     def std(
         self, dim=None, unbiased=True, keepdim=False, correction=None, axis=None, keepdims=None

@@ -131,18 +131,28 @@ def var_kept(be, x, axis, keepdim, denom):
 
 class Var(Function):
     """Variance over ``axis`` with ``denom`` = count - correction; its gradient is
-    2 (x - mean) / denom (the mean's own term sums to zero)."""
+    2 (x - mean) / denom (the mean's own term sums to zero). ``fused``: the backend's var_mean
+    kernel gives the variance and the mean in one call (CPU float arrays, one axis or all), and
+    backward forms the deviations from the saved mean."""
 
-    def forward(self, x, axis=None, keepdim=False, denom=1):
-        out, self.d = var_kept(self.be, x, axis, keepdim, denom)
+    def forward(self, x, axis=None, keepdim=False, denom=1, correction=1, fused=False):
         self.denom = denom
         self.kept = _keepdims_shape(x.shape, axis)
+        if fused:
+            one = None if axis is None else axis[0]
+            out, self.mean = self.be.var_mean(x, one, correction, keepdim)
+            self.x, self.d = x, None
+            return out
+        out, self.d = var_kept(self.be, x, axis, keepdim, denom)
         return out
 
     def backward(self, g):
         be = self.be
         g = be.reshape(g, self.kept)
-        return be.div(be.mul(self.d, be.mul(g, 2.0)), self.denom)
+        d = self.d
+        if d is None:
+            d = be.sub(self.x, be.reshape(self.mean, self.kept))
+        return be.div(be.mul(d, be.mul(g, 2.0)), self.denom)
 
 
 class Select(Function):
