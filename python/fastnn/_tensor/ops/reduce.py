@@ -156,21 +156,22 @@ class Var(Function):
 
 
 class Select(Function):
-    """max/min along ``axis`` given the chosen indices ``idx`` (kept dims; torch's max(dim)):
-    the values by the matching reduction (``reduce``: "amax" or "amin") unless the caller found
-    them with the indices (``values``, kept dims), the gradient to the chosen element only."""
+    """max/min along ``axis`` given the chosen indices ``idx`` (torch's max(dim)): the values by
+    the matching reduction (``reduce``: "amax" or "amin", ``idx`` with kept dims) unless the
+    caller found them with the indices (``values`` and ``idx`` both shaped as the result), the
+    gradient to the chosen element only."""
 
     def forward(self, x, idx=None, axis=0, keepdim=False, reduce="amax", values=None):
-        self.shape, self.idx, self.axis, self.keepdim = x.shape, idx, axis, keepdim
+        self.shape, self.idx, self.axis = x.shape, idx, axis
         if values is not None:
-            kept = idx.shape
-            return values if keepdim else self.be.reshape(values, kept[:axis] + kept[axis + 1 :])
+            return values
         return getattr(self.be, reduce)(x, axis=axis, keepdims=keepdim)
 
     def backward(self, g):
-        if not self.keepdim:
-            g = self.be.reshape(g, self.idx.shape)
-        return self.be.take_along_axis_backward(g, self.shape, self.idx, self.axis)
+        be, kept = self.be, list(self.shape)
+        kept[self.axis] = 1
+        idx = be.reshape(self.idx, kept)
+        return be.take_along_axis_backward(be.reshape(g, kept), self.shape, idx, self.axis)
 
 
 class Gather(Function):
