@@ -344,11 +344,16 @@ CASES = {
     "logsigmoid_backward": lambda be, A, D: be.logsigmoid_backward(A(D["g"]), A(D["f"])),
     "prelu": lambda be, A, D: be.prelu(A(D["b3"]), A(D["row"])),
     "prelu_backward": lambda be, A, D: be.prelu_backward(A(D["b3"]), A(D["b3"]), A(D["row"])),
-    "softmax": lambda be, A, D: be.softmax(A(D["f"])),
-    "softmax_backward": lambda be, A, D: be.softmax_backward(A(D["g"]), be.softmax(A(D["f"]))),
-    "log_softmax": lambda be, A, D: be.log_softmax(A(D["d"])),
-    "log_softmax_backward": lambda be, A, D: be.log_softmax_backward(
-        A(D["g"]), be.log_softmax(A(D["f"]))
+    # the last dim, then the first (the kernels' strided-axis path)
+    "softmax": lambda be, A, D: (be.softmax(A(D["f"])), be.softmax(A(D["f"]), 0)),
+    "softmax_backward": lambda be, A, D: (
+        be.softmax_backward(A(D["g"]), be.softmax(A(D["f"]))),
+        be.softmax_backward(A(D["g"]), be.softmax(A(D["f"]), 0), 0),
+    ),
+    "log_softmax": lambda be, A, D: (be.log_softmax(A(D["d"])), be.log_softmax(A(D["d"]), 0)),
+    "log_softmax_backward": lambda be, A, D: (
+        be.log_softmax_backward(A(D["g"]), be.log_softmax(A(D["f"]))),
+        be.log_softmax_backward(A(D["g"]), be.log_softmax(A(D["f"]), 0), 0),
     ),
     "softmax_cross_entropy": lambda be, A, D: (
         be.softmax_cross_entropy(A(D["f"]), A(D["lab"]), "mean", 0.1, -100, None, True),
