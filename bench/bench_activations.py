@@ -23,6 +23,16 @@ from _harness import Table, check_close, limits, timeit, try_torch
 from fastnn import kernels as K
 
 N = 10_000_000
+COLUMNS = [
+    "op",
+    "fastnn out= GB/s",
+    "fastnn/copy",
+    "fastnn alloc GB/s",
+    "numpy GB/s",
+    "torch GB/s",
+    "vs numpy",
+    "vs torch",
+]
 SQ2PI = math.sqrt(2 / math.pi)
 
 
@@ -52,18 +62,8 @@ def numpy_ops(name):
 
         return fwd, bwd
     if name in ("softmax", "log_softmax"):
-
-        def sm(x):
-            e = np.exp(x - x.max(axis=-1, keepdims=True))
-            return e / e.sum(axis=-1, keepdims=True)
-
-        def lsm(x):
-            s = x - x.max(axis=-1, keepdims=True)
-            return s - np.log(np.exp(s).sum(axis=-1, keepdims=True))
-
-        if name == "softmax":
-            return sm, lambda g, x, y: y * (g - (g * y).sum(axis=-1, keepdims=True))
-        return lsm, lambda g, x, y: g - np.exp(y) * g.sum(axis=-1, keepdims=True)
+        fwd, bwd = _numpy_along(name, -1)
+        return fwd, lambda g, x, y: bwd(g, y)
     if name == "silu":
         return lambda x: x / (1 + np.exp(-x)), lambda g, x, y: g * _silu_grad(x)
     if name == "hardtanh":
@@ -197,16 +197,7 @@ def run(quick=False):
     copy = limits()["copy_gbs"]
     table = Table(
         f"activations: forward + backward, {n / 1e6:g}M float32 elements (20 B/element)",
-        [
-            "op",
-            "fastnn out= GB/s",
-            "fastnn/copy",
-            "fastnn alloc GB/s",
-            "numpy GB/s",
-            "torch GB/s",
-            "vs numpy",
-            "vs torch",
-        ],
+        COLUMNS,
         note=f"copy bandwidth (read + write) {copy:.1f} GB/s; softmax rows of 1000",
         readme={
             "what": f"activations fwd+bwd, {n / 1e6:g}M floats",
@@ -277,16 +268,7 @@ def _softmax_dim_table(quick, torch, copy):
     y, dx = np.empty_like(x), np.empty_like(x)
     table = Table(
         f"softmax along dim 1 of {'x'.join(map(str, shape))}, float32: forward + backward",
-        [
-            "op",
-            "fastnn out= GB/s",
-            "fastnn/copy",
-            "fastnn alloc GB/s",
-            "numpy GB/s",
-            "torch GB/s",
-            "vs numpy",
-            "vs torch",
-        ],
+        COLUMNS,
         note="20 B per element as above; the libraries timed one after another, op by op",
     )
     gbs = 20 * x.size / 1e9

@@ -254,61 +254,54 @@ int64_t row_grain(int64_t cols) { return cols >= 16384 ? 1 : 16384 / (cols > 0 ?
 // columns) pieces.
 struct SoftmaxShape {
   int64_t outer, n, inner;
-  int64_t blocks() const { return (inner + kColumnBlock - 1) / kColumnBlock; }
-  int64_t grain() const { return row_grain(n * std::min(inner, kColumnBlock)); }
 };
 
-// f(offset of the piece, its column count) over every piece, in parallel.
-template <class F>
-void for_column_blocks(const SoftmaxShape& s, F f) {
-  const int64_t blocks = s.blocks();
-  parallel_for(s.outer * blocks, s.grain(), [&](int64_t b, int64_t e) {
+// In parallel: rows(offset, row count) over the rows when inner == 1, else
+// columns(offset, column count) over every piece.
+template <class Rows, class Columns>
+void for_pieces(const SoftmaxShape& s, Rows rows, Columns columns) {
+  const int64_t grain = row_grain(s.n * std::min(s.inner, kColumnBlock));
+  if (s.inner == 1)
+    return parallel_for(s.outer, grain, [&](int64_t b, int64_t e) { rows(b * s.n, e - b); });
+  const int64_t blocks = (s.inner + kColumnBlock - 1) / kColumnBlock;
+  parallel_for(s.outer * blocks, grain, [&](int64_t b, int64_t e) {
     for (int64_t p = b; p < e; ++p) {
       const int64_t o = p / blocks, c = (p % blocks) * kColumnBlock;
-      f(o * s.n * s.inner + c, std::min(kColumnBlock, s.inner - c));
+      columns(o * s.n * s.inner + c, std::min(kColumnBlock, s.inner - c));
     }
   });
 }
 
 void softmax_fwd(bool log, float* y, const float* x, SoftmaxShape s) {
   const auto& k = kActivationsF32[active_isa()];
-  if (s.inner == 1)
-    return parallel_for(s.outer, s.grain(), [&](int64_t b, int64_t e) {
-      k.softmax_forward(log, y + b * s.n, x + b * s.n, e - b, s.n);
-    });
-  for_column_blocks(s, [&](int64_t o, int64_t cols) {
-    k.softmax_columns_forward(log, y + o, x + o, s.n, s.inner, cols);
-  });
+  for_pieces(
+      s, [&](int64_t o, int64_t r) { k.softmax_forward(log, y + o, x + o, r, s.n); },
+      [&](int64_t o, int64_t c) { k.softmax_columns_forward(log, y + o, x + o, s.n, s.inner, c); });
 }
 void softmax_fwd(bool log, double* y, const double* x, SoftmaxShape s) {
-  if (s.inner == 1)
-    return parallel_for(s.outer, s.grain(), [&](int64_t b, int64_t e) {
-      softmax_forward_scalar<double>(log, y + b * s.n, x + b * s.n, e - b, s.n);
-    });
-  for_column_blocks(s, [&](int64_t o, int64_t cols) {
-    softmax_columns_forward_scalar<double>(log, y + o, x + o, s.n, s.inner, cols);
-  });
+  for_pieces(
+      s, [&](int64_t o, int64_t r) { softmax_forward_scalar<double>(log, y + o, x + o, r, s.n); },
+      [&](int64_t o, int64_t c) {
+        softmax_columns_forward_scalar<double>(log, y + o, x + o, s.n, s.inner, c);
+      });
 }
 void softmax_bwd(bool log, float* dx, const float* dy, const float* y, SoftmaxShape s) {
   const auto& k = kActivationsF32[active_isa()];
-  if (s.inner == 1)
-    return parallel_for(s.outer, s.grain(), [&](int64_t b, int64_t e) {
-      int64_t o = b * s.n;
-      k.softmax_backward(log, dx + o, dy + o, y + o, e - b, s.n);
-    });
-  for_column_blocks(s, [&](int64_t o, int64_t cols) {
-    k.softmax_columns_backward(log, dx + o, dy + o, y + o, s.n, s.inner, cols);
-  });
+  for_pieces(
+      s, [&](int64_t o, int64_t r) { k.softmax_backward(log, dx + o, dy + o, y + o, r, s.n); },
+      [&](int64_t o, int64_t c) {
+        k.softmax_columns_backward(log, dx + o, dy + o, y + o, s.n, s.inner, c);
+      });
 }
 void softmax_bwd(bool log, double* dx, const double* dy, const double* y, SoftmaxShape s) {
-  if (s.inner == 1)
-    return parallel_for(s.outer, s.grain(), [&](int64_t b, int64_t e) {
-      int64_t o = b * s.n;
-      softmax_backward_scalar<double>(log, dx + o, dy + o, y + o, e - b, s.n);
-    });
-  for_column_blocks(s, [&](int64_t o, int64_t cols) {
-    softmax_columns_backward_scalar<double>(log, dx + o, dy + o, y + o, s.n, s.inner, cols);
-  });
+  for_pieces(
+      s,
+      [&](int64_t o, int64_t r) {
+        softmax_backward_scalar<double>(log, dx + o, dy + o, y + o, r, s.n);
+      },
+      [&](int64_t o, int64_t c) {
+        softmax_columns_backward_scalar<double>(log, dx + o, dy + o, y + o, s.n, s.inner, c);
+      });
 }
 
 ActOp gelu_op(GeluApprox a) { return a == GeluApprox::tanh ? ActOp::gelu_tanh : ActOp::gelu_erf; }

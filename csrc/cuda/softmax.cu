@@ -267,8 +267,8 @@ unsigned narrow_grid(int64_t rows, const RowPlan& p) {
 int wide_threads(int64_t cols) { return cols >= 8192 ? 1024 : 256; }
 
 template <bool Log>
-void softmax_fwd(DType dt, void* y, const void* x, int64_t outer, int64_t cols, int64_t inner) {
-  const int64_t rows = outer;
+void softmax_fwd(DType dt, void* y, const void* x, int64_t rows, int64_t cols, int64_t inner) {
+  // (rows, cols, inner): the (outer, n, inner) view; inner == 1 is rows of cols values
   if (rows == 0 || cols == 0 || inner == 0) return;
   dispatch_float(dt, Log ? "log_softmax" : "softmax", [&](auto tag) {
     using T = decltype(tag);
@@ -276,8 +276,8 @@ void softmax_fwd(DType dt, void* y, const void* x, int64_t outer, int64_t cols, 
     auto* xp = static_cast<const T*>(x);
     if (inner > 1) {
       softmax_fwd_columns<T, Log>
-          <<<column_grid(outer * inner), kColumnThreads, 0, current_stream()>>>(yp, xp, outer, cols,
-                                                                                inner);
+          <<<column_grid(rows * inner), kColumnThreads, 0, current_stream()>>>(yp, xp, rows, cols,
+                                                                               inner);
     } else if (cols <= 1024) {
       const RowPlan p = plan_narrow_rows(cols);
       with_vpt(p.vpt, [&](auto vpt) {
@@ -303,9 +303,8 @@ void softmax_fwd(DType dt, void* y, const void* x, int64_t outer, int64_t cols, 
 }
 
 template <bool Log>
-void softmax_bwd(DType dt, void* dx, const void* dy, const void* y, int64_t outer, int64_t cols,
+void softmax_bwd(DType dt, void* dx, const void* dy, const void* y, int64_t rows, int64_t cols,
                  int64_t inner) {
-  const int64_t rows = outer;
   if (rows == 0 || cols == 0 || inner == 0) return;
   dispatch_float(dt, Log ? "log_softmax backward" : "softmax backward", [&](auto tag) {
     using T = decltype(tag);
@@ -314,8 +313,8 @@ void softmax_bwd(DType dt, void* dx, const void* dy, const void* y, int64_t oute
     auto* yp = static_cast<const T*>(y);
     if (inner > 1) {
       softmax_bwd_columns<T, Log>
-          <<<column_grid(outer * inner), kColumnThreads, 0, current_stream()>>>(dxp, dyp, yp, outer,
-                                                                                cols, inner);
+          <<<column_grid(rows * inner), kColumnThreads, 0, current_stream()>>>(dxp, dyp, yp, rows,
+                                                                               cols, inner);
     } else if (cols <= 1024) {
       const RowPlan p = plan_narrow_rows(cols);
       with_vpt(p.vpt, [&](auto vpt) {

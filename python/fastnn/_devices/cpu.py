@@ -523,6 +523,7 @@ def var_mean(a, axis, correction, keepdims):
 def _along(name):
     """The softmax family along ``dim`` (the kernels take any axis of a contiguous array)."""
     kern, ref = getattr(kernels, name), getattr(_npk, name)
+    kern_bwd, ref_bwd = getattr(kernels, name + "_backward"), getattr(_npk, name + "_backward")
 
     def op(x, dim=-1):
         if x.dtype in _KDT:
@@ -535,7 +536,6 @@ def _along(name):
             return kern_bwd(_c(grad), _c(y), dim)
         return ref_bwd(grad, y, dim)
 
-    kern_bwd, ref_bwd = getattr(kernels, name + "_backward"), getattr(_npk, name + "_backward")
     op.__name__, backward.__name__ = name, name + "_backward"
     return op, backward
 

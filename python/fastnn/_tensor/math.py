@@ -882,23 +882,16 @@ def _int_zero_divisor(a, b, op):
 
 def _softmax_like(cls, x, dim):
     a = x._data
-    if (
-        a.__class__ is _ndarray
-        and not x.requires_grad
-        and dim.__class__ is int
-        and -a.ndim <= dim < a.ndim
-        and a.dtype.kind == "f"
-    ):  # the host shortcut (most calls outside autograd), as forward runs
-        return _function._make(getattr(_cpu, cls._fwd)(a, dim), False, None)
     if a.dtype.kind != "f":
         name = "softmax" if cls is A.Softmax else "log_softmax"
         raise NotImplementedError(
             f"{name}: not implemented for {_dtype.name(a.dtype)} (a floating point tensor is needed)"
         )
-    dim = wrap_dim(dim, a.ndim, fn=cls.__name__.lower())
-    if a.ndim == 0:
-        return cls.apply(Reshape.apply(x, shape=(1,)), dim=0).reshape(())
-    if a.__class__ is _ndarray and not x.requires_grad:
+    if dim.__class__ is not int or not -a.ndim <= dim < a.ndim:  # (a valid int: most calls)
+        dim = wrap_dim(dim, a.ndim, fn=cls.__name__.lower())
+        if a.ndim == 0:
+            return cls.apply(Reshape.apply(x, shape=(1,)), dim=0).reshape(())
+    if a.__class__ is _ndarray and not x.requires_grad:  # the host shortcut, as forward runs
         return _function._make(getattr(_cpu, cls._fwd)(a, dim), False, None)
     return cls.apply(x, dim=dim)
 
