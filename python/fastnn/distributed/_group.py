@@ -49,8 +49,10 @@ def _cuda_aware(MPI) -> bool:
 
 def _abort_on_uncaught(exc_type, exc, tb):
     """An exception escaping one rank would leave the others blocked in a collective forever:
-    print it, then abort the whole job so mpiexec exits non-zero at once."""
-    traceback.print_exception(exc_type, exc, tb)
+    print it, then abort the whole job so mpiexec exits non-zero at once. The traceback goes out
+    in one write: printed line by line (stderr is unbuffered under PYTHONUNBUFFERED), mpiexec's
+    forwarding could pass on the first line and lose the rest when the abort kills the job."""
+    sys.stderr.write("".join(traceback.format_exception(exc_type, exc, tb)))
     sys.stderr.flush()
     comm = state.comm
     if comm is not None:
