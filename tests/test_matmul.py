@@ -297,6 +297,53 @@ def test_skinny_batched(rng, isa, threads, dtype):
         check(rng, a, b, dtype, trans_a=ta, trans_b=tb, beta=0.5, use_out=True)
 
 
+# A short X @ W with a (K, N <= 16) weight (rows contiguous along N, as in a from-scratch softmax
+# regression) takes the broadcast form, reading W in place, while M * the lanes it leaves empty
+# stays small; longer X (65 x 10 and up, 7 x 2 and up) transposes W for the dot form instead.
+SHORT_X_AT_W = [(1, 1000, 10), (7, 257, 10), (33, 784, 10), (50, 7, 10), (65, 257, 10)]
+SHORT_X_AT_W += [(1, 33, 2), (7, 257, 2), (16, 33, 7), (64, 257, 16), (300, 33, 16), (3, 1, 5)]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_short_x_at_w(rng, isa, threads, dtype):
+    for m, k, n in SHORT_X_AT_W:
+        w = rng.standard_normal((k, n)).astype(dtype)
+        x = rng.standard_normal((m, k)).astype(dtype)
+        check(rng, x, w, dtype, use_bias=True)
+        check(rng, x, w, dtype, alpha=-0.5, beta=2.0, use_out=True)
+        check(rng, np.ascontiguousarray(x.T), w, dtype, trans_a=True)  # X's columns contiguous
+        wide = rng.standard_normal((2 * m, 3 * k)).astype(dtype)
+        check(rng, wide[::-2, 1::3], w, dtype, use_bias=True)  # any strides of X
+    x = rng.standard_normal((40, 37)).astype(dtype)
+    w = rng.standard_normal((37, 10)).astype(dtype)
+    x[5, 36] = np.nan  # the last k of row 5
+    w[3, 9] = np.inf  # the last column: row 3's inf * x[:, 3]
+    got = kernels.matmul(x, w)
+    assert np.isnan(got[5]).all()
+    with np.errstate(invalid="ignore"):
+        exp = ref.matmul(x, w)
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(exp))
+    np.testing.assert_array_equal(np.isinf(got), np.isinf(exp))
+
+
+def test_short_x_at_w_bits_do_not_depend_on_threads(rng):
+    """50 x 4000 @ 4000 x 10 is threaded (rows split in whole chunks): same bits on 1 and 2."""
+    x = rng.standard_normal((50, 4000)).astype(np.float32)
+    w = rng.standard_normal((4000, 10)).astype(np.float32)
+    before = fastnn.get_num_threads()
+    try:
+        results = []
+        for t in (1, 2):
+            fastnn.set_num_threads(t)
+            results.append(kernels.matmul(x, w))
+    finally:
+        fastnn.set_num_threads(before)
+    np.testing.assert_array_equal(results[0], results[1])
+    np.testing.assert_allclose(
+        results[0], ref.matmul(x, w), rtol=0, atol=tol(np.float32, 4000, x, w)
+    )
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_skinny_nan_propagates(rng, isa, dtype):
     """NaN / inf in either operand reach exactly the outputs they feed, in every form, including

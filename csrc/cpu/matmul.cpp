@@ -570,18 +570,24 @@ struct SkinnyKernels {
   int W;     // vector lanes (the packed B layout of dot)
   int max;   // largest small dimension the kernels take at once; dot splits up to 16 in two
   int rows;  // bcast's row chunk on a small problem (more rows leave fewer registers for columns)
+  double pack_cost;  // dot's packing of one element of B, in vector FMAs (bcast_beats_dot)
 };
 // dot_in_place is measured on AVX2 float32 only. AVX2 float64 would keep just 2 x 2 accumulators,
 // too few to hide the FMA latency; the AVX-512 packed path ran these shapes at ~80 % of peak on
 // Zen 4, and the in-place form has not been timed against it on an AVX-512 machine yet.
 const SkinnyKernels<float> kSkinnyF32Avx512{
-    &gemm_skinny_dot_f32_avx512, &gemm_skinny_bcast_f32_avx512, nullptr, 16, 16, 8};
+    &gemm_skinny_dot_f32_avx512, &gemm_skinny_bcast_f32_avx512, nullptr, 16, 16, 8, 2.5};
 const SkinnyKernels<double> kSkinnyF64Avx512{
-    &gemm_skinny_dot_f64_avx512, &gemm_skinny_bcast_f64_avx512, nullptr, 8, 16, 8};
-const SkinnyKernels<float> kSkinnyF32Avx2{
-    &gemm_skinny_dot_f32_avx2, &gemm_skinny_bcast_f32_avx2, &gemm_dot_in_place_f32_avx2, 8, 8, 6};
+    &gemm_skinny_dot_f64_avx512, &gemm_skinny_bcast_f64_avx512, nullptr, 8, 16, 8, 2.5};
+const SkinnyKernels<float> kSkinnyF32Avx2{&gemm_skinny_dot_f32_avx2,
+                                          &gemm_skinny_bcast_f32_avx2,
+                                          &gemm_dot_in_place_f32_avx2,
+                                          8,
+                                          8,
+                                          6,
+                                          0.6};
 const SkinnyKernels<double> kSkinnyF64Avx2{
-    &gemm_skinny_dot_f64_avx2, &gemm_skinny_bcast_f64_avx2, nullptr, 4, 8, 6};
+    &gemm_skinny_dot_f64_avx2, &gemm_skinny_bcast_f64_avx2, nullptr, 4, 8, 6, 0.6};
 
 // By ISA (IsaTable, cpu/cpu_features.h); the generic path has no skinny kernels.
 const IsaTable<const SkinnyKernels<float>*> kSkinnyF32{
@@ -616,17 +622,17 @@ void skinny_dot(const Problem<T>& P, const SkinnyKernels<T>& sk, int threads) {
   for (int64_t j0 = 0; j0 < P.N; j0 += n0) {
     const int64_t nc = std::min(n0, P.N - j0);
     T* d = bp + kp * j0;
-    for (int64_t k0 = 0; k0 < kp; k0 += W) {
+    for (int64_t k0 = 0; k0 < kp; k0 += W, d += nc * W) {
       const int64_t kn = std::min<int64_t>(W, P.K - k0);
-      for (int64_t j = 0; j < nc; ++j, d += W) {
-        const T* s = P.b + (j0 + j) * P.b_cs + k0 * P.b_rs;
-        if (P.b_rs == 1) {
-          std::memcpy(d, s, sizeof(T) * kn);
-        } else {
-          for (int64_t l = 0; l < kn; ++l) d[l] = s[l * P.b_rs];
-        }
-        for (int64_t l = kn; l < W; ++l) d[l] = T(0);
+      const T* s = P.b + j0 * P.b_cs + k0 * P.b_rs;
+      if (P.b_rs == 1) {  // columns of op(B) contiguous along K (W^T): W-long copies
+        for (int64_t j = 0; j < nc; ++j) std::memcpy(d + j * W, s + j * P.b_cs, sizeof(T) * kn);
+      } else {  // read op(B) along its rows (a Linear X @ W's (K, N) weight), write transposed
+        for (int64_t l = 0; l < kn; ++l)
+          for (int64_t j = 0; j < nc; ++j) d[j * W + l] = s[l * P.b_rs + j * P.b_cs];
       }
+      if (kn < W)
+        for (int64_t j = 0; j < nc; ++j) std::fill(d + j * W + kn, d + (j + 1) * W, T(0));
     }
   }
   // The first chunk's pass prefetches the rows just ahead; the second chunk finds the tile's rows
@@ -732,6 +738,22 @@ bool fits_l2(const Problem<T>& P) {
          double(l2);
 }
 
+// For C = X @ W with N <= 16 and W's rows contiguous (a (K, N) weight), whether the broadcast form
+// (X read in place, one FMA per element of X and vector of N lanes) costs less than the dot form,
+// which wastes no lanes but first transposes all of W into its packed layout, element by element.
+// In FMAs: bcast M*K*ceil(N/W) against dot M*K*N/W plus pack_cost * K*N for the packing, so bcast
+// wins while M * (the lanes bcast leaves empty) < pack_cost * N * W. pack_cost is measured per
+// ISA: on Zen 4, with AVX-512 the crossover for N = 10 lies at M = 48-64 (32 x 784 x 10 took
+// 8.5 us against 12.8), for N = 4 at M = 16-32, and N = 16 (no empty lane) ran faster on bcast at
+// every M; the AVX2 bcast kernel runs at half that speed (loads and broadcasts, not FMAs, bound
+// it), so there dot wins from M = 8 at N = 10. A (K, 1) W is contiguous along K: dot copies it.
+template <class T>
+bool bcast_beats_dot(const Problem<T>& P, const SkinnyKernels<T>& sk) {
+  if (P.b_cs != 1 || P.b_rs == 1 || P.c_cs != 1) return false;
+  const int64_t padded = (P.N + sk.W - 1) / sk.W * sk.W;
+  return double(P.M) * double(padded - P.N) < sk.pack_cost * double(P.N) * sk.W;
+}
+
 // Runs P on the no-packing kernels if it suits them (min(M, N) <= 16 and the big operand is
 // contiguous along the dimension the kernel vectorises, a short X @ W^T, or a small problem with
 // op(B)'s and C's rows contiguous) and this ISA has the kernels; false otherwise.
@@ -739,7 +761,9 @@ template <class T>
 bool gemm_skinny(const Problem<T>& P, int threads) {
   const SkinnyKernels<T>* sk = skinny_for(active_isa(), static_cast<T*>(nullptr));
   if (!sk || P.K <= 0) return false;
-  if (P.N <= kSkinnyMax && P.a_cs == 1) {
+  if (P.N <= kSkinnyMax && bcast_beats_dot(P, *sk)) {
+    skinny_bcast(P, *sk, threads);  // X @ W, X short: W's rows read in place, nothing packed
+  } else if (P.N <= kSkinnyMax && P.a_cs == 1) {
     skinny_dot(P, *sk, threads);  // X @ W^T, X @ W: rows of X dotted with the N columns
   } else if (P.M <= kSkinnyMax && P.b_rs == 1) {
     skinny_dot(transposed(P), *sk, threads);  // the same for C^T
