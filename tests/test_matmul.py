@@ -388,10 +388,12 @@ def test_eight_row_tiles(rng, isa, threads, dtype):
 
 # ---- short M, X @ W^T read in place ---------------------------------------------------------------
 
-# M 17..64 rows, K >= 256, op(A) rows and op(B) columns contiguous along K: on AVX2 float32 neither
-# operand is packed (row pairs by panels of 4 columns of B; an odd M leaves one row, N % 4 a narrow
-# panel, K % 8 a masked tail); the other paths and float64 run the same shapes packed.
+# M 17..64 rows, K >= 256, op(A) rows and op(B) columns contiguous along K: in float32 on AVX2 and
+# AVX-512 neither operand is packed (blocks of 2 rows, AVX-512 4, by panels of 4 columns of B; M
+# leaves 1-3 rows, N % 4 a narrow panel, K % 8 or % 16 a masked tail); the generic path and float64
+# run the same shapes packed.
 IN_PLACE = [(17, 256, 17), (33, 257, 45), (20, 300, 258), (64, 1023, 18), (48, 784, 256)]
+IN_PLACE += [(18, 271, 19), (19, 1024, 33), (63, 520, 22)]
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

@@ -46,6 +46,7 @@ void gemm_skinny_bcast_f32_avx512(const GemmProblem<float>& p, int64_t j0, int64
 void gemm_skinny_bcast_f64_avx512(const GemmProblem<double>& p, int64_t j0, int64_t j1);
 // dot_in_place: columns [j0, j1) of C, all rows, for a short M with op(A) rows and op(B) columns
 // both contiguous along K (p.a_cs == p.b_rs == 1); nothing is packed.
+void gemm_dot_in_place_f32_avx512(const GemmProblem<float>& p, int64_t j0, int64_t j1);
 void gemm_dot_in_place_f32_avx2(const GemmProblem<float>& p, int64_t j0, int64_t j1);
 void gemm_skinny_dot_f32_avx2(const GemmProblem<float>& p, const float* bp, int64_t i0, int64_t i1);
 void gemm_skinny_dot_f64_avx2(const GemmProblem<double>& p, const double* bp, int64_t i0,
@@ -570,24 +571,31 @@ struct SkinnyKernels {
   int W;     // vector lanes (the packed B layout of dot)
   int max;   // largest small dimension the kernels take at once; dot splits up to 16 in two
   int rows;  // bcast's row chunk on a small problem (more rows leave fewer registers for columns)
-  double pack_cost;  // dot's packing of one element of B, in vector FMAs (bcast_beats_dot)
+  double pack_cost;   // dot's packing of one element of B, in vector FMAs (bcast_beats_dot)
+  int in_place_cols;  // columns of B per panel of in_place (W / the trait's IN_PLACE_ROWS)
 };
-// dot_in_place is measured on AVX2 float32 only. AVX2 float64 would keep just 2 x 2 accumulators,
-// too few to hide the FMA latency; the AVX-512 packed path ran these shapes at ~80 % of peak on
-// Zen 4, and the in-place form has not been timed against it on an AVX-512 machine yet.
-const SkinnyKernels<float> kSkinnyF32Avx512{
-    &gemm_skinny_dot_f32_avx512, &gemm_skinny_bcast_f32_avx512, nullptr, 16, 16, 8, 2.5};
+// dot_in_place runs float32 only: with float64's W lanes, AVX2 would keep just 2 x 2 accumulators
+// (too few to hide the FMA latency) and AVX-512 blocks of 4 x 2, and neither has been timed.
+const SkinnyKernels<float> kSkinnyF32Avx512{&gemm_skinny_dot_f32_avx512,
+                                            &gemm_skinny_bcast_f32_avx512,
+                                            &gemm_dot_in_place_f32_avx512,
+                                            16,
+                                            16,
+                                            8,
+                                            2.5,
+                                            4};
 const SkinnyKernels<double> kSkinnyF64Avx512{
-    &gemm_skinny_dot_f64_avx512, &gemm_skinny_bcast_f64_avx512, nullptr, 8, 16, 8, 2.5};
+    &gemm_skinny_dot_f64_avx512, &gemm_skinny_bcast_f64_avx512, nullptr, 8, 16, 8, 2.5, 0};
 const SkinnyKernels<float> kSkinnyF32Avx2{&gemm_skinny_dot_f32_avx2,
                                           &gemm_skinny_bcast_f32_avx2,
                                           &gemm_dot_in_place_f32_avx2,
                                           8,
                                           8,
                                           6,
-                                          0.6};
+                                          0.6,
+                                          4};
 const SkinnyKernels<double> kSkinnyF64Avx2{
-    &gemm_skinny_dot_f64_avx2, &gemm_skinny_bcast_f64_avx2, nullptr, 4, 8, 6, 0.6};
+    &gemm_skinny_dot_f64_avx2, &gemm_skinny_bcast_f64_avx2, nullptr, 4, 8, 6, 0.6, 0};
 
 // By ISA (IsaTable, cpu/cpu_features.h); the generic path has no skinny kernels.
 const IsaTable<const SkinnyKernels<float>*> kSkinnyF32{
@@ -707,14 +715,16 @@ void skinny_bcast(const Problem<T>& P, const SkinnyKernels<T>& sk, int threads) 
 // a K of 256 or more amortizes. The J x K panel of B that the rows of A stream past must stay in
 // half of L1d. Measured on one Zen 3 core (AVX2) against the packed path: 32 x 784 x 256 1.3-1.5x,
 // 32 x 256 x 784 1.15x, 64 x 784 x 256 1.2x faster; on two threads 1.1-1.7x across M = 17..64;
-// K = 128 ran 0.7-0.9x and M = 96 0.75-1.05x, so those stay packed.
+// K = 128 ran 0.7-0.9x and M = 96 0.75-1.05x, so those stay packed. On one Zen 4 core (AVX-512,
+// 4 x 4 blocks): 17 x 256 x 17 2.1x, 20 x 300 x 258 and 33 x 257 x 45 1.4x, 64 x 1023 x 18 1.8x,
+// 32 x 784 x 256 1.15x, 48 x 1024 x 512 1.1x, 64 x 256 x 256 0.95x.
 constexpr int64_t kInPlaceMaxM = 64, kInPlaceMinK = 256;
 
 template <class T>
 bool suits_dot_in_place(const Problem<T>& P, const SkinnyKernels<T>& sk) {
   const int64_t l1d = cache_sizes().l1d > 0 ? cache_sizes().l1d : int64_t(32) << 10;
   return sk.in_place && P.a_cs == 1 && P.b_rs == 1 && P.M <= kInPlaceMaxM && P.K >= kInPlaceMinK &&
-         P.K * (sk.W / 2) * int64_t(sizeof(T)) <= l1d / 2;
+         P.K * sk.in_place_cols * int64_t(sizeof(T)) <= l1d / 2;
 }
 
 // The panels of J = W/2 columns of B split across threads.
@@ -722,7 +732,7 @@ template <class T>
 void dot_in_place(const Problem<T>& P, const SkinnyKernels<T>& sk, int threads) {
   if (threads <= 1) return sk.in_place(P, 0, P.N);
   parallel_run(threads, [&](int tid, int nt) {
-    const auto [j0, j1] = tile_share(P.N, sk.W / 2, tid, nt);
+    const auto [j0, j1] = tile_share(P.N, sk.in_place_cols, tid, nt);
     if (j0 < j1) sk.in_place(P, j0, j1);
   });
 }

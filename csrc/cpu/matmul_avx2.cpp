@@ -39,7 +39,8 @@ struct F32 {
   }
   static V load_n(const T* p, int n) { return _mm256_maskload_ps(p, mask(n)); }
   static void store_n(T* p, V v, int n) { vstore_part(p, avx2::V{v}, n); }  // no vmaskmovps
-  static V upper_half(V v) { return _mm256_permute2f128_ps(v, v, 0x11); }
+  static constexpr int IN_PLACE_ROWS = 2;  // dot_in_place: blocks of 2 rows x 4 columns
+  static V lane_group(V v, int, int) { return _mm256_permute2f128_ps(v, v, 0x11); }  // only g = 1
   // Lane l of the result = sum of v[l]: two rounds of hadd leave v[0..3] and v[4..7] partial sums
   // in each 128-bit half; adding the halves finishes them.
   static V reduce(const V v[8]) {

@@ -1,6 +1,7 @@
 // matmul_avx512: the AVX-512 GEMM micro-kernels (see csrc/cpu/matmul.cpp for the algorithm and
 // [note: ISA units] in CMakeLists.txt for why everything here is internal but the entry points).
-// Also the skinny (min(M, N) <= 16) kernels of cpu/matmul_skinny_kernels.h over the same traits.
+// Also the skinny (min(M, N) <= 16) kernels of cpu/matmul_skinny_kernels.h over the same traits,
+// and float32's dot_in_place (short M, B^T).
 // Register tile MR x NR = 12 x 2 vectors: float32 12 x 32, float64 12 x 16. 24 zmm accumulators,
 // two B vector loads and 12 broadcasts of A per k (2 FMA pipes stay fed; Zen4/5 and SKX-class).
 // The B micro-panel (KC x NR = 32 KiB at KC = 256) is what stays in L1 across calls.
@@ -24,12 +25,24 @@ namespace {
 
 // ---- vector helpers, overloaded on the element type (the micro-kernel's come from Vec*) ---------
 
+#ifndef EXP_RB
+#define EXP_RB 4
+#endif
+const __m512i kIota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
 struct F32 : VecF32 {
   // ---- for the skinny kernels ----
   static constexpr int NREG = 32, SKINNY_MAX = 16;
   static __mmask16 mask(int n) { return static_cast<__mmask16>((1u << n) - 1); }
   static V load_n(const T* p, int n) { return _mm512_maskz_loadu_ps(mask(n), p); }
   static void store_n(T* p, V v, int n) { _mm512_mask_storeu_ps(p, mask(n), v); }
+  // dot_in_place: blocks of 4 rows x 4 columns, so a panel of B (4 x K) stays in half of a 32 KiB
+  // L1d up to K = 1024 (2 x 8 ran 64 x 1023 x 18 at 0.64x the speed, other shapes alike).
+  static constexpr int IN_PLACE_ROWS = 4;
+  static V lane_group(V v, int g, int J) {  // the index is a constant once the loop is unrolled
+    const __m512i lanes = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    return _mm512_maskz_permutexvar_ps(0xFFFF, _mm512_add_epi32(_mm512_set1_epi32(g * J), lanes),
+                                       v);
+  }
   // Lane l of the result = sum of v[l]: pairwise interleave-and-add, 32-bit, 64-bit, then 128-bit
   // lanes (45 instructions for 16 sums). After step 2, u[g] holds v[4g .. 4g+3] in each 128-bit
   // lane; steps 3 and 4 add the four 128-bit lanes and put u[g]'s sums in lane g.
@@ -183,6 +196,10 @@ void gemm_skinny_bcast_f32_avx512(const GemmProblem<float>& p, int64_t j0, int64
 
 void gemm_skinny_bcast_f64_avx512(const GemmProblem<double>& p, int64_t j0, int64_t j1) {
   avx512::skinny_bcast<avx512::F64>(p, j0, j1);
+}
+
+void gemm_dot_in_place_f32_avx512(const GemmProblem<float>& p, int64_t j0, int64_t j1) {
+  avx512::dot_in_place<avx512::F32>(p, j0, j1);
 }
 
 double gemm_fma_loop_f32_avx512(int64_t n) { return avx512::fma_loop<avx512::F32>(n); }

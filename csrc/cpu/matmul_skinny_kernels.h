@@ -5,7 +5,7 @@
 // (the largest small dimension the unit instantiates; the driver cuts larger ones in chunks),
 // load_n / store_n (first n lanes, the rest zero / untouched, no access past them), reduce
 // (lane l of the result = the sum of the lanes of v[l], v[W]) and, for dot_in_place only,
-// upper_half (lanes W/2 .. W-1 moved to 0 .. W/2-1).
+// IN_PLACE_ROWS (rows per block, RB) and lane_group(v, g, J) (lanes g*J .. g*J+J-1 moved to 0 ..).
 //
 // Why: with N = 10 (a 10-class classifier layer) every element of the big operand is used only 10
 // times, so the packed path's copy of it is a large share of the memory traffic. Here the big
@@ -209,18 +209,18 @@ void skinny_dot(const GemmProblem<typename S::T>& p, const typename S::T* bp, in
 
 // ---- dot_in_place: short M, op(A) and op(B) contiguous along K, B read in place -----------------
 
-// Rows i .. i+R (R = 1 or 2) of C by columns j .. j+jn (jn <= J = W/2): R x J accumulators along K,
-// reduced in one pass (lane r*J + c holds C(i + r, j + c)). Columns past jn re-read column
-// jn - 1 and are not stored, so a narrow last panel needs no other code.
+// Rows i .. i+R (R <= RB = S::IN_PLACE_ROWS) of C by columns j .. j+jn (jn <= J = W / RB): R x J
+// accumulators along K, reduced in one pass (lane r*J + c holds C(i + r, j + c)). Columns past jn
+// re-read column jn - 1 and are not stored, so a narrow last panel needs no other code.
 template <class S, int R>
 inline __attribute__((always_inline)) void in_place_block(const GemmProblem<typename S::T>& p,
                                                           int64_t i, int64_t j, int jn) {
   using T = typename S::T;
   using V = typename S::V;
-  constexpr int W = S::W, J = W / 2;
+  constexpr int W = S::W, J = W / S::IN_PLACE_ROWS;
   V acc[R][J];
   const T* ar[R];
-#pragma GCC unroll 2
+#pragma GCC unroll 4
   for (int r = 0; r < R; ++r) ar[r] = p.a + (i + r) * p.a_rs;
   const T* bc[J];
 #pragma GCC unroll 8
@@ -233,19 +233,25 @@ inline __attribute__((always_inline)) void in_place_block(const GemmProblem<type
   for (int l = 0; l < W; ++l) v[l] = l / J < R ? acc[l / J][l % J] : S::zero();
   const V s = S::reduce(v);
   store_out<S>(p, i, j, s, jn);
-  if constexpr (R == 2) store_out<S>(p, i + 1, j, S::upper_half(s), jn);
+#pragma GCC unroll 4
+  for (int r = 1; r < R; ++r) store_out<S>(p, i + r, j, S::lane_group(s, r, J), jn);
 }
 
 // Columns [j0, j1) of C, all rows: panels of J columns of B, each kept in L1 while the rows of A
-// stream past it in pairs.
+// stream past it RB at a time.
 template <class S>
 void dot_in_place(const GemmProblem<typename S::T>& p, int64_t j0, int64_t j1) {
-  constexpr int J = S::W / 2;
+  constexpr int RB = S::IN_PLACE_ROWS, J = S::W / RB;
   for (int64_t j = j0; j < j1; j += J) {
     const int jn = static_cast<int>(j1 - j < J ? j1 - j : J);
     int64_t i = 0;
-    for (; i + 2 <= p.M; i += 2) in_place_block<S, 2>(p, i, j, jn);
-    if (i < p.M) in_place_block<S, 1>(p, i, j, jn);
+    for (; i + RB <= p.M; i += RB) in_place_block<S, RB>(p, i, j, jn);
+    const int64_t left = p.M - i;
+    if constexpr (RB > 3)
+      if (left == 3) in_place_block<S, 3>(p, i, j, jn);
+    if constexpr (RB > 2)
+      if (left == 2) in_place_block<S, 2>(p, i, j, jn);
+    if (left == 1) in_place_block<S, 1>(p, i, j, jn);
   }
 }
 
