@@ -91,6 +91,7 @@ inline V vldexp(V y, V n) {
   __m256 s2 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(n2, bias), 23));
   return {_mm256_mul_ps(_mm256_mul_ps(y.v, s1), s2)};
 }
+constexpr bool kLdexpKeepsNaN = false;  // a NaN n converts to INT_MIN: vexp restores NaN
 inline float vhsum(V a) {
   __m128 s = _mm_add_ps(_mm256_castps256_ps128(a.v), _mm256_extractf128_ps(a.v, 1));
   s = _mm_add_ps(s, _mm_movehl_ps(s, s));

@@ -59,19 +59,12 @@ inline V vround(V a) {
   return {
       _mm512_maskz_roundscale_ps(kAllLanes, a.v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)};
 }
-// y * 2^n for integral n in [-252, 254], as two exact power-of-two scalings so that both
-// overflow (to inf) and gradual underflow come out right.
-inline V vldexp(V y, V n) {
-  __m512i ni = _mm512_maskz_cvtps_epi32(kAllLanes, n.v);
-  __m512i n1 = _mm512_maskz_srai_epi32(kAllLanes, ni, 1);
-  __m512i n2 = _mm512_sub_epi32(ni, n1);
-  __m512i bias = _mm512_set1_epi32(127);
-  __m512 s1 =
-      _mm512_castsi512_ps(_mm512_maskz_slli_epi32(kAllLanes, _mm512_add_epi32(n1, bias), 23));
-  __m512 s2 =
-      _mm512_castsi512_ps(_mm512_maskz_slli_epi32(kAllLanes, _mm512_add_epi32(n2, bias), 23));
-  return {_mm512_mul_ps(_mm512_mul_ps(y.v, s1), s2)};
-}
+// y * 2^n for integral n in [-252, 254]: vscalefps rounds once, so both overflow (to inf) and
+// gradual underflow come out right in one instruction (AVX2 needs two exact scalings and the
+// integer work to build them: 9 instructions, a fifth of an exp).
+// A NaN y or n comes out NaN, so vexp needs no NaN fix-up after it.
+inline V vldexp(V y, V n) { return {_mm512_maskz_scalef_ps(kAllLanes, y.v, n.v)}; }
+constexpr bool kLdexpKeepsNaN = true;
 // a = mantissa * 2^exponent with the mantissa in [1, 2), for positive normal a.
 inline V vexponent(V a) { return {_mm512_maskz_getexp_ps(kAllLanes, a.v)}; }
 inline V vmantissa(V a) {

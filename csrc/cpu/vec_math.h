@@ -22,9 +22,9 @@ inline V vpoly(V u, const float (&c)[N]) {
 }
 
 // exp(x): x = n ln2 + r, |r| <= ln2/2 (Cody-Waite split of ln2), e^r by Cephes' polynomial,
-// then scaled by 2^n in two steps (vldexp) so results overflow to inf and underflow gradually.
+// then scaled by 2^n (vldexp) so results overflow to inf and underflow gradually.
 inline V vexp(V x) {
-  // min/max put x second so that a NaN x is kept... and then restored explicitly below.
+  // min/max put x second so that a NaN x is kept (where vldexp does not keep it, it is restored).
   V xc = vmin(vset(89.0f), vmax(vset(-104.0f), x));
   V n = vround(xc * vset(1.44269504088896341f));
   V r = fnmadd(n, vset(0.693359375f), xc);
@@ -33,6 +33,7 @@ inline V vexp(V x) {
                              8.3334519073E-3f, 1.3981999507E-3f, 1.9875691500E-4f};
   V p = vpoly(r, c);
   V y = fmadd(p, r * r, r) + vset(1.0f);
+  if constexpr (kLdexpKeepsNaN) return vldexp(y, n);  // the clamp kept a NaN x, so n and y are NaN
   return vselect(visnan(x), x, vldexp(y, n));
 }
 
