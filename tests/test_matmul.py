@@ -217,7 +217,9 @@ def test_skinny_shapes_transposes(rng, isa, threads, dtype, small_side):
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_skinny_epilogue(rng, isa, threads, dtype):
     """alpha, beta (reading out), bias: on both forms, C written directly and transposed."""
-    for m, k, n in [(10, 300, 1000), (1000, 300, 10), (16, 33, 77), (77, 33, 16), (3, 1, 5)]:
+    # (300, 1000, 10): the packed W is past half of L1d, so K is summed in pieces.
+    shapes = [(10, 300, 1000), (1000, 300, 10), (16, 33, 77), (77, 33, 16), (3, 1, 5)]
+    for m, k, n in [*shapes, (300, 1000, 10)]:
         for alpha, beta, use_out, use_bias in [
             (1.0, 0.0, True, False),
             (0.5, 0.0, False, True),
@@ -344,11 +346,25 @@ def test_short_x_at_w_bits_do_not_depend_on_threads(rng):
     )
 
 
+def test_skinny_pieces_of_k_bits_do_not_depend_on_threads(rng):
+    """X @ W^T with a 1000 x 10 W is summed in pieces of K over tiles of rows; the threads split
+    the rows, and each output's pieces stay the same on 1 and 2 threads."""
+    x = rng.standard_normal((700, 1000)).astype(np.float32)
+    w = rng.standard_normal((10, 1000)).astype(np.float32)
+    one = _with_threads(1, lambda: kernels.matmul(x, w, trans_b=True))
+    np.testing.assert_array_equal(_with_threads(2, lambda: kernels.matmul(x, w, trans_b=True)), one)
+    np.testing.assert_allclose(
+        one, ref.matmul(x, w, trans_b=True), rtol=0, atol=tol(np.float32, 1000, x, w)
+    )
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_skinny_nan_propagates(rng, isa, dtype):
     """NaN / inf in either operand reach exactly the outputs they feed, in every form, including
-    the K tail (K = 37 is not a multiple of the vector width) and the partial column vector."""
+    the K tail (K = 37 is not a multiple of the vector width), the partial column vector, and
+    products summed in pieces of K (K = 1037: the NaN in the last piece, an inf in the first)."""
     for m, k, n, ta, tb in [
+        (300, 1037, 10, False, True),
         (300, 37, 10, False, True),
         (300, 37, 10, False, False),
         (10, 37, 300, True, False),
@@ -356,8 +372,8 @@ def test_skinny_nan_propagates(rng, isa, dtype):
         (10, 37, 300, False, True),
     ]:
         a, b = operands(rng, m, k, n, ta, tb, dtype)
-        ai = (36, 5) if ta else (5, 36)  # op(A)[5, 36]: the last k
-        bi = (9, 36) if tb else (36, 9)  # op(B)[36, 9]
+        ai = (k - 1, 5) if ta else (5, k - 1)  # op(A)[5, K - 1]: the last k
+        bi = (9, k - 1) if tb else (k - 1, 9)  # op(B)[K - 1, 9]
         a[ai] = np.nan
         b[bi] = np.inf
         a[(0, 2) if ta else (2, 0)] = np.inf
