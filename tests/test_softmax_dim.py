@@ -146,3 +146,27 @@ def test_tensor_op_matches_torch(name, grad, rng):
             y.backward(fastnn.tensor(g))
             yt.backward(torch.tensor(g))
             assert_close(x.grad.numpy(), t.grad.numpy(), atol=2e-6, rtol=2e-5, name=name)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_tensor_op_host_shortcut_takes_any_view_and_dtype(name, rng):
+    """Outside autograd the Tensor op calls the kernel directly; a strided view or a dtype the
+    kernel lacks goes through the backend (a copy, or float16 computed in float32) with the same
+    result as a contiguous float32 input."""
+    base = rng.standard_normal((5, 6, 7)).astype(np.float32)
+    fwd = getattr(ref, name)
+    for dim in range(3):
+        view = fastnn.tensor(base).permute(2, 0, 1)[:, ::2]  # neither contiguous nor dense
+        expect = fwd(np.ascontiguousarray(base.transpose(2, 0, 1)[:, ::2]).astype(np.float64), dim)
+        got = getattr(view, name)(dim)
+        assert got.dtype == fastnn.float32 and got.is_contiguous()
+        assert_close(got.numpy(), expect, **TOL[np.float32], name=name)
+        half = getattr(fastnn.tensor(base.astype(np.float16)), name)(dim)
+        assert half.dtype == fastnn.float16
+        assert_close(
+            half.numpy(),
+            fwd(base.astype(np.float16).astype(np.float64), dim),
+            atol=2e-3,
+            rtol=2e-3,
+            name=name,
+        )

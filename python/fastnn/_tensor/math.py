@@ -8,6 +8,7 @@ import collections
 
 import numpy as np
 
+from .. import _C as _kernels
 from .. import _devices
 from .._core import dtype as _dtype
 from .._core.dims import wrap_dim, wrap_dims
@@ -386,10 +387,10 @@ class OpsMixin:
     tanh = _elementwise(A.Tanh, "tanh")
 
     def softmax(self, dim=-1):
-        return _softmax_like(A.Softmax, self, dim)
+        return _softmax_like(A.Softmax, self, dim, _kernels.softmax)
 
     def log_softmax(self, dim=-1):
-        return _softmax_like(A.LogSoftmax, self, dim)
+        return _softmax_like(A.LogSoftmax, self, dim, _kernels.log_softmax)
 
     # ---- reductions --------------------------------------------------------------------------
 
@@ -880,7 +881,7 @@ def _int_zero_divisor(a, b, op):
         raise RuntimeError(f"ZeroDivisionError: integer {op} by zero")
 
 
-def _softmax_like(cls, x, dim):
+def _softmax_like(cls, x, dim, kernel):
     a = x._data
     if a.dtype.kind != "f":
         name = "softmax" if cls is A.Softmax else "log_softmax"
@@ -892,6 +893,10 @@ def _softmax_like(cls, x, dim):
         if a.ndim == 0:
             return cls.apply(Reshape.apply(x, shape=(1,)), dim=0).reshape(())
     if a.__class__ is _ndarray and not x.requires_grad:  # the host shortcut, as forward runs
+        try:  # a contiguous float32/64 array (most calls): the kernel, without the backend's checks
+            return _function._make(kernel(a, dim), False, None)
+        except (TypeError, ValueError):
+            pass  # another dtype or a strided view: the backend converts it (or words the error)
         return _function._make(getattr(_cpu, cls._fwd)(a, dim), False, None)
     return cls.apply(x, dim=dim)
 
