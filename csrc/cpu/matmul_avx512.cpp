@@ -25,10 +25,6 @@ namespace {
 
 // ---- vector helpers, overloaded on the element type (the micro-kernel's come from Vec*) ---------
 
-#ifndef EXP_RB
-#define EXP_RB 4
-#endif
-const __m512i kIota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
 struct F32 : VecF32 {
   // ---- for the skinny kernels ----
   static constexpr int NREG = 32, SKINNY_MAX = 16;
