@@ -1,6 +1,6 @@
 # [note: ISA units] guard, run after linking _C: an object compiled with -mavx512f/-mavx2 must not
 # define weak (W/V) or unique (u) symbols, since the linker may pick that copy for generic code,
-# which would then crash with SIGILL on older CPUs. Usage: cmake -DNM=... -DOBJECTS="a.o|b.o" -P this
+# which would then crash with SIGILL on older CPUs, nor a static initializer. Usage: cmake -DNM=... -DOBJECTS="a.o|b.o" -P this
 if(NOT NM)
   message(WARNING "fastnn: nm not found, ISA-unit symbol check skipped")
   return()
@@ -24,5 +24,10 @@ foreach(obj IN LISTS OBJECTS)
     string(REPLACE ";" "\n  " weak "${weak}")
     message(FATAL_ERROR "fastnn: ${obj} defines symbols the linker may merge with generic code "
       "(see [note: ISA units] in CMakeLists.txt):\n  ${weak}")
+  endif()
+  # A static initializer (GCC and Clang name it _GLOBAL__sub_I_<file>) runs at import, on any CPU.
+  if(syms MATCHES "_GLOBAL__sub_I_")
+    message(FATAL_ERROR "fastnn: ${obj} builds an object at load time, with its ISA's "
+      "instructions, before the CPU is checked (see [note: ISA units] in CMakeLists.txt)")
   endif()
 endforeach()
