@@ -14,6 +14,7 @@ Bags: a 2-D input (B, L) is B bags of L; a 1-D input is cut at ``offsets`` (star
 
 import numpy as np
 
+from ... import _C as _kernels
 from ..._tensor.creation import tensor as _tensor
 from ...autograd.function import Function
 from .embedding import check_sparse, embedding, padding_row
@@ -51,13 +52,20 @@ class _BagSum(Function):
 
     def forward(self, rows, *, bag_starts, bag_ends):
         r = self.be.to_numpy(rows)
-        out = np.zeros((len(bag_starts), r.shape[1]), r.dtype)
-        full = bag_ends > bag_starts
-        if full.any():
-            out[full] = np.add.reduceat(r, bag_starts[full], axis=0)
+        n = r.shape[0]
+        bag_of = np.repeat(np.arange(len(bag_starts)), bag_ends - bag_starts)
+        if r.dtype in (np.float32, np.float64):
+            # a segment sum is the embedding backward's scatter-add with the bag as the index
+            # (rows summed in order); numpy's add.reduceat along axis 0 took 5x as long
+            r = np.ascontiguousarray(r[: bag_of.size])
+            out = _kernels.embedding_backward(r, bag_of, len(bag_starts))
+        else:
+            out = np.zeros((len(bag_starts), r.shape[1]), r.dtype)
+            full = bag_ends > bag_starts
+            if full.any():
+                out[full] = np.add.reduceat(r, bag_starts[full], axis=0)
         if self.requires_grad:
-            self.bag_of = np.repeat(np.arange(len(bag_starts)), bag_ends - bag_starts)
-            self.n = r.shape[0]
+            self.bag_of, self.n = bag_of, n
         return self.be.from_numpy(out)
 
     def backward(self, g):
@@ -154,6 +162,10 @@ def embedding_bag(
     keep = np.ones(n, bool) if pad is None else np.asarray(flat.cpu().numpy(), np.int64) != pad
     if mode == "max":
         return _BagMax.apply(rows, bag_starts=starts, bag_ends=ends, keep=keep)
+    if mode == "mean" and pad is None:  # whole bags: scale each bag's sum, not each of its rows
+        inv = 1.0 / np.maximum(ends - starts, 1)
+        scale = _tensor(inv[:, None], dtype=rows.dtype, device=rows.device)
+        return _sum_bags(rows, input, starts, ends, nbags, dim) * scale
     bag_of = np.repeat(np.arange(nbags, dtype=np.int64), ends - starts)
     scale = keep.astype(np.float64)
     if mode == "mean":
@@ -164,6 +176,10 @@ def embedding_bag(
         rows = rows * _tensor(scale[:, None], dtype=rows.dtype, device=rows.device)
     if psw is not None:
         rows = rows * psw.reshape(n, 1)
+    return _sum_bags(rows, input, starts, ends, nbags, dim)
+
+
+def _sum_bags(rows, input, starts, ends, nbags, dim):
     if input.ndim == 2:  # equal bags: a reduction over the middle axis
         return rows.reshape(nbags, input.shape[1], dim).sum(1)
     return _BagSum.apply(rows, bag_starts=starts, bag_ends=ends)
