@@ -16,6 +16,7 @@
 #include <algorithm>
 
 #include "cpu/activations_simd.h"
+#include "cpu/axis_pieces.h"
 #include "cpu/cpu_features.h"
 #include "cpu/fastnn_cpu.h"
 #include "cpu/parallel.h"
@@ -247,45 +248,29 @@ void act_backward(ActOp op, double* dx, const double* dy, const double* xy, ActA
 }
 constexpr ActArgs<double> kNoArgs{0, 0, 0};
 
-int64_t row_grain(int64_t cols) { return cols >= 16384 ? 1 : 16384 / (cols > 0 ? cols : 1); }
-
-// The kernels' layout: x is (outer, n, inner), contiguous, and the op runs along n. inner == 1 is
-// one row per outer index; otherwise the work is cut into (outer index, block of kColumnBlock
-// columns) pieces.
-struct SoftmaxShape {
-  int64_t outer, n, inner;
-};
-
-// In parallel: rows(offset, row count) over the rows when inner == 1, else
-// columns(offset, column count) over every piece.
+// The softmax kernels' pieces (cpu/axis_pieces.h) as element offsets: rows(offset, row count),
+// columns(offset, column count).
 template <class Rows, class Columns>
-void for_pieces(const SoftmaxShape& s, Rows rows, Columns columns) {
-  const int64_t grain = row_grain(s.n * std::min(s.inner, kColumnBlock));
-  if (s.inner == 1)
-    return parallel_for(s.outer, grain, [&](int64_t b, int64_t e) { rows(b * s.n, e - b); });
-  const int64_t blocks = (s.inner + kColumnBlock - 1) / kColumnBlock;
-  parallel_for(s.outer * blocks, grain, [&](int64_t b, int64_t e) {
-    for (int64_t p = b; p < e; ++p) {
-      const int64_t o = p / blocks, c = (p % blocks) * kColumnBlock;
-      columns(o * s.n * s.inner + c, std::min(kColumnBlock, s.inner - c));
-    }
-  });
+void for_pieces(const AlongDim& s, Rows rows, Columns columns) {
+  for_axis_pieces(
+      s, kColumnBlock, [&](int64_t r, int64_t k) { rows(r * s.n, k); },
+      [&](int64_t o, int64_t c, int64_t k) { columns(o * s.n * s.inner + c, k); });
 }
 
-void softmax_fwd(bool log, float* y, const float* x, SoftmaxShape s) {
+void softmax_fwd(bool log, float* y, const float* x, const AlongDim& s) {
   const auto& k = kActivationsF32[active_isa()];
   for_pieces(
       s, [&](int64_t o, int64_t r) { k.softmax_forward(log, y + o, x + o, r, s.n); },
       [&](int64_t o, int64_t c) { k.softmax_columns_forward(log, y + o, x + o, s.n, s.inner, c); });
 }
-void softmax_fwd(bool log, double* y, const double* x, SoftmaxShape s) {
+void softmax_fwd(bool log, double* y, const double* x, const AlongDim& s) {
   for_pieces(
       s, [&](int64_t o, int64_t r) { softmax_forward_scalar<double>(log, y + o, x + o, r, s.n); },
       [&](int64_t o, int64_t c) {
         softmax_columns_forward_scalar<double>(log, y + o, x + o, s.n, s.inner, c);
       });
 }
-void softmax_bwd(bool log, float* dx, const float* dy, const float* y, SoftmaxShape s) {
+void softmax_bwd(bool log, float* dx, const float* dy, const float* y, const AlongDim& s) {
   const auto& k = kActivationsF32[active_isa()];
   for_pieces(
       s, [&](int64_t o, int64_t r) { k.softmax_backward(log, dx + o, dy + o, y + o, r, s.n); },
@@ -293,7 +278,7 @@ void softmax_bwd(bool log, float* dx, const float* dy, const float* y, SoftmaxSh
         k.softmax_columns_backward(log, dx + o, dy + o, y + o, s.n, s.inner, c);
       });
 }
-void softmax_bwd(bool log, double* dx, const double* dy, const double* y, SoftmaxShape s) {
+void softmax_bwd(bool log, double* dx, const double* dy, const double* y, const AlongDim& s) {
   for_pieces(
       s,
       [&](int64_t o, int64_t r) {

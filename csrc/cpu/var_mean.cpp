@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "cpu/axis_pieces.h"
 #include "cpu/fastnn_cpu.h"
 #include "cpu/parallel.h"
 
@@ -49,9 +50,7 @@ void one_long_row(T* var, T* mean, const T* x, int64_t n, double denom) {
   const int64_t pieces = (n + kPiece - 1) / kPiece;
   std::vector<double> part(pieces);
   auto pass = [&](auto f) {
-    parallel_for(pieces, 1, [&](int64_t b, int64_t e) {
-      for (int64_t p = b; p < e; ++p) part[p] = f(x + p * kPiece, std::min(kPiece, n - p * kPiece));
-    });
+    parallel_chunks(n, kPiece, [&](int64_t b, int64_t e) { part[b / kPiece] = f(x + b, e - b); });
     double total = 0;
     for (double v : part) total += v;
     return total;
@@ -88,28 +87,20 @@ void var_mean_impl(T* var, T* mean, const T* x, int64_t outer, int64_t n, int64_
                    double correction) {
   const double denom = std::max(static_cast<double>(n) - correction, 0.0);
   if (inner == 1 && outer == 1 && n >= 2 * kPiece) return one_long_row(var, mean, x, n, denom);
-  if (inner == 1) {
-    const int64_t grain = n >= 16384 ? 1 : 16384 / std::max<int64_t>(n, 1);
-    parallel_for(outer, grain, [&](int64_t b, int64_t e) {
-      for (int64_t r = b; r < e; ++r) {
-        const T* row = x + r * n;
-        const double m = sum_of(row, n) / static_cast<double>(n);
-        mean[r] = static_cast<T>(m);
-        var[r] = static_cast<T>(squared_deviations(row, n, m) / denom);
-      }
-    });
-    return;
-  }
-  const int64_t blocks = (inner + kColumns - 1) / kColumns;
-  const int64_t width = std::min(inner, kColumns);
-  const int64_t grain = n * width >= 16384 ? 1 : 16384 / std::max<int64_t>(n * width, 1);
-  parallel_for(outer * blocks, grain, [&](int64_t b, int64_t e) {
-    for (int64_t p = b; p < e; ++p) {
-      const int64_t o = p / blocks, c = (p % blocks) * kColumns;
-      column_block(var + o * inner + c, mean + o * inner + c, x + o * n * inner + c, n, inner,
-                   std::min(kColumns, inner - c), denom);
-    }
-  });
+  for_axis_pieces(
+      {outer, n, inner}, kColumns,
+      [&](int64_t r0, int64_t rows) {
+        for (int64_t r = r0; r < r0 + rows; ++r) {
+          const T* row = x + r * n;
+          const double m = sum_of(row, n) / static_cast<double>(n);
+          mean[r] = static_cast<T>(m);
+          var[r] = static_cast<T>(squared_deviations(row, n, m) / denom);
+        }
+      },
+      [&](int64_t o, int64_t c, int64_t cols) {
+        column_block(var + o * inner + c, mean + o * inner + c, x + o * n * inner + c, n, inner,
+                     cols, denom);
+      });
 }
 
 }  // namespace
