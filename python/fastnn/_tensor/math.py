@@ -25,8 +25,8 @@ from .ops.shape import Reshape
 
 _NUMBER = (int, float, bool)
 _ndarray = np.ndarray
-_FLOAT_KERNEL = (np.dtype(np.float32), np.dtype(np.float64))  # the dtypes the C++ kernels take
 _F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
+_FLOAT_KERNEL = (_F32, _F64)  # the dtypes the C++ kernels take
 _F32_MAX = float(np.finfo(np.float32).max)
 _INT64 = np.dtype(np.int64)
 _asarray = np.asarray
