@@ -21,6 +21,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).parent.parent / "tests"))
 import reference as ref
 from _harness import Table, check_close, limits, timeit, try_torch
 from fastnn import kernels as K
+from fastnn._devices import numpy_kernels as npk
 
 N = 10_000_000
 COLUMNS = [
@@ -303,24 +304,10 @@ def _softmax_dim_table(quick, torch, copy):
 
 
 def _numpy_along(name, dim):
-    """(forward, backward(g, y)) of the softmax family along ``dim`` in plain numpy."""
-
-    def shifted(x):
-        return x - x.max(axis=dim, keepdims=True)
-
-    if name == "softmax":
-
-        def sm(x):
-            e = np.exp(shifted(x))
-            return e / e.sum(axis=dim, keepdims=True)
-
-        return sm, lambda g, y: y * (g - (g * y).sum(axis=dim, keepdims=True))
-
-    def lsm(x):
-        s = shifted(x)
-        return s - np.log(np.exp(s).sum(axis=dim, keepdims=True))
-
-    return lsm, lambda g, y: g - np.exp(y) * g.sum(axis=dim, keepdims=True)
+    """(forward, backward(g, y)) of the softmax family along ``dim`` in plain numpy: the CPU
+    backend's own numpy versions (the ones it runs for dtypes the kernels lack)."""
+    fwd, bwd = getattr(npk, name), getattr(npk, name + "_backward")
+    return (lambda x: fwd(x, dim)), (lambda g, y: bwd(g, y, dim))
 
 
 def _dropout_table(quick, torch):
