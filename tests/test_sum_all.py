@@ -31,6 +31,15 @@ def test_same_bits_as_numpy(rng, dtype, n):
     assert got.tobytes() == np.add.reduce(x).tobytes(), (got, np.add.reduce(x))
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n", [131_071, 131_072, 300_007, (1 << 20) + 5])
+def test_threaded_sum_has_numpys_bits(rng, threads, dtype, n):
+    """From 128k elements the top of the tree is split over the pool's threads: still the bits
+    of numpy's single pass, on any thread count."""
+    x = _data(rng, n, dtype)
+    assert _C.sum_all(x).tobytes() == np.add.reduce(x).tobytes()
+
+
 @pytest.mark.parametrize("shape", [(33, 257), (7, 1, 9), (1, 1), (257, 1, 3), (2, 0, 5)])
 def test_any_shape_sums_as_its_flat_view(rng, shape):
     x = rng.standard_normal(shape).astype(np.float32)

@@ -6,7 +6,8 @@
 // n values errs by O(log n) roundings instead of O(n): below 8 values, in order; up to 128, eight
 // interleaved partial sums (element i goes to partial i % 8; the tail after the last full group
 // of 8 is added to their combined total); above, the two halves (the first one a multiple of 8
-// long) summed recursively. The result starts from +0, so a sum of -0s is +0, as numpy's.
+// long) summed recursively. The result starts from +0, so a sum of -0s is +0, as numpy's. A large
+// whole sum runs the top of the same tree's subtrees on the pool's threads.
 #include "cpu/fastnn_cpu.h"
 #include "cpu/parallel.h"
 
@@ -15,29 +16,79 @@ namespace {
 
 constexpr int64_t kBlock = 128;
 
+// numpy's sum of one leaf of its tree, n <= kBlock elements.
 template <class T>
-T pairwise(const T* x, int64_t n) {
+T leaf_sum(const T* x, int64_t n) {
   if (n < 8) {
     T s = T(-0.0);  // -0 + -0 stays -0 inside; the caller's +0 start decides the sign
     for (int64_t i = 0; i < n; ++i) s += x[i];
     return s;
   }
-  if (n <= kBlock) {
-    T r[8];
-    for (int j = 0; j < 8; ++j) r[j] = x[j];
-    const int64_t full = n - n % 8;
-    for (int64_t i = 8; i < full; i += 8)
-      for (int j = 0; j < 8; ++j) r[j] += x[i + j];  // eight independent chains: one vector add
-    T s = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
-    for (int64_t i = full; i < n; ++i) s += x[i];
-    return s;
-  }
-  int64_t half = n / 2;
-  half -= half % 8;
-  return pairwise(x, half) + pairwise(x + half, n - half);
+  T r[8];
+  for (int j = 0; j < 8; ++j) r[j] = x[j];
+  const int64_t full = n - n % 8;
+  for (int64_t i = 8; i < full; i += 8)
+    for (int j = 0; j < 8; ++j) r[j] += x[i + j];  // eight independent chains: one vector add
+  T s = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+  for (int64_t i = full; i < n; ++i) s += x[i];
+  return s;
 }
 
-constexpr int64_t kParallelElements = int64_t(1) << 20;  // below: one thread (a pool wake ~3 us)
+// The split of a node of the tree: its first half, a multiple of 8 long.
+inline int64_t first_half(int64_t n) { return n / 2 - n / 2 % 8; }
+
+template <class T>
+T pairwise(const T* x, int64_t n) {
+  if (n <= kBlock) return leaf_sum(x, n);
+  const int64_t h = first_half(n);
+  return pairwise(x, h) + pairwise(x + h, n - h);
+}
+
+// Below these sizes one thread (a pool wake costs ~3 us; a whole sum of 128k floats ~10 us).
+constexpr int64_t kParallelElements = int64_t(1) << 20;
+constexpr int64_t kParallelSum = int64_t(1) << 17;
+
+// The top `depth` levels of the tree: where its 2^depth nodes at that depth start, how long they
+// are, and (filled in by the caller) their sums.
+template <class T>
+struct TopOfTree {
+  int64_t start[32], len[32];
+  T sum[32];
+  int count = 0;
+  void split(int64_t s, int64_t m, int depth) {
+    if (depth == 0) {
+      start[count] = s, len[count] = m, ++count;
+      return;
+    }
+    const int64_t h = first_half(m);
+    split(s, h, depth - 1);
+    split(s + h, m - h, depth - 1);
+  }
+  T combine(int64_t m, int depth, int& next) const {
+    if (depth == 0) return sum[next++];
+    const int64_t h = first_half(m);
+    const T a = combine(h, depth - 1, next);
+    return a + combine(m - h, depth - 1, next);
+  }
+};
+
+// A large array's subtrees at a fixed depth (at least two per thread, for balance on a busy
+// machine) are summed on the pool's threads and then combined as the tree does: the same
+// additions in the same order, so the bits do not depend on the thread count.
+template <class T>
+T sum_all_impl(const T* x, int64_t n) {
+  const int threads = get_num_threads();
+  if (threads <= 1 || n < kParallelSum) return T(0) + pairwise(x, n);
+  int depth = 1;
+  while ((1 << depth) < 2 * threads && depth < 5) ++depth;
+  TopOfTree<T> top;
+  top.split(0, n, depth);
+  parallel_chunks(top.count, 1, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) top.sum[i] = pairwise(x + top.start[i], top.len[i]);
+  });
+  int next = 0;
+  return T(0) + top.combine(n, depth, next);
+}
 
 template <class T>
 void sum_last_impl(const T* x, int64_t rows, int64_t cols, T* out) {
@@ -50,8 +101,8 @@ void sum_last_impl(const T* x, int64_t rows, int64_t cols, T* out) {
 
 }  // namespace
 
-float sum_all_cpu(const float* x, int64_t n) { return 0.0f + pairwise(x, n); }
-double sum_all_cpu(const double* x, int64_t n) { return 0.0 + pairwise(x, n); }
+float sum_all_cpu(const float* x, int64_t n) { return sum_all_impl(x, n); }
+double sum_all_cpu(const double* x, int64_t n) { return sum_all_impl(x, n); }
 
 void sum_last_cpu(const float* x, int64_t rows, int64_t cols, float* out) {
   sum_last_impl(x, rows, cols, out);
