@@ -27,6 +27,7 @@ SUITES = [
     "losses",
     "autograd",
     "overhead",
+    "elementwise",
     "optim",
     "clip_grad",
     "conv",

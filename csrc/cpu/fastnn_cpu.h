@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "contract.h"
+#include "cpu/arithmetic.h"
 
 namespace fastnn {
 
@@ -145,6 +146,13 @@ double sum_all_cpu(const double* x, int64_t n);
 // out[r] = the sum of row r of a C-contiguous (rows, cols) array, each in that pairwise order.
 void sum_last_cpu(const float* x, int64_t rows, int64_t cols, float* out);
 void sum_last_cpu(const double* x, int64_t rows, int64_t cols, double* out);
+
+// ---- add, sub, mul, div of whole arrays (cpu/arithmetic.cpp) ---------------------------------
+// out[i] = a[i] (op) b[i] for i < n, on the thread pool when n is large; IEEE operations, so the
+// bits are numpy's. At most one operand is a scalar; out may be an input array itself but must
+// not overlap one otherwise.
+void arith_cpu(ArithOp op, float* out, ArithOperand<float> a, ArithOperand<float> b, int64_t n);
+void arith_cpu(ArithOp op, double* out, ArithOperand<double> a, ArithOperand<double> b, int64_t n);
 
 // ---- the extreme of each row and its column (cpu/max_min_last.cpp) ---------------------------
 // values[r], indices[r] = the max (min) of row r of a C-contiguous (rows, cols) array, cols >= 1,

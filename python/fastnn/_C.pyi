@@ -372,6 +372,23 @@ def var_mean(
     x: npt.NDArray[_F], dim: _Int | None = None, correction: _Float = 1.0, keepdim: bool = False
 ) -> tuple[npt.NDArray[_F], npt.NDArray[_F]]: ...
 
+# ---- add / sub / mul / div of whole arrays for the CPU backend (csrc/bindings/arithmetic.cpp) --
+# a and b: same-shaped float arrays of one dtype, or one of them a Python number (or a 0-d array).
+_Operand: TypeAlias = npt.NDArray[_F] | float
+
+def add(
+    a: _Operand[_F], b: _Operand[_F], *, out: npt.NDArray[_F] | None = None
+) -> npt.NDArray[_F]: ...
+def sub(
+    a: _Operand[_F], b: _Operand[_F], *, out: npt.NDArray[_F] | None = None
+) -> npt.NDArray[_F]: ...
+def mul(
+    a: _Operand[_F], b: _Operand[_F], *, out: npt.NDArray[_F] | None = None
+) -> npt.NDArray[_F]: ...
+def div(
+    a: _Operand[_F], b: _Operand[_F], *, out: npt.NDArray[_F] | None = None
+) -> npt.NDArray[_F]: ...
+
 # ---- convolution and pooling on NCHW arrays (csrc/bindings/conv.cpp) ----
 
 def im2col(

@@ -1,6 +1,7 @@
 """The CPU backend: storage is a numpy array. numpy does the non-hot ops (element-wise
 arithmetic with broadcasting, reshapes, indexing, most reductions); matmul, activations, the
-fused losses and sums over leading dimensions (bias gradients) call the C++ kernels.
+fused losses, sums over leading dimensions (bias gradients) and + - * / on large float arrays
+call the C++ kernels.
 
 Every function takes and returns numpy arrays (never numpy scalars: see ``wrap``).
 """
@@ -32,6 +33,7 @@ warnings.filterwarnings(
     module=r"fastnn(\.|$)",
 )
 _F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
+_NDARRAY = np.ndarray
 
 
 def device_of(a):
@@ -185,10 +187,52 @@ def dropout_backward(grad, mask, p):
 
 # ---- element-wise (numpy ufuncs: broadcasting, weak Python scalars) ---------------------------
 
-add = np.add
-sub = np.subtract
-mul = np.multiply
-div = np.true_divide
+# Large float operands take fastnn's threaded kernels (csrc/cpu/arithmetic.cpp; numpy's loops run
+# on one core): same-shaped C-contiguous arrays of one float dtype, or such an array and a Python
+# number or a 0-d array of its dtype, with out None or an operand (in place). The bits are numpy's. One thread gains nothing
+# (numpy's loop is as fast), and below ARITH_MIN elements waking the pool costs what it saves.
+ARITH_MIN = 1 << 16
+_EXACT_INT = 1 << 53  # int scalars beyond this would round twice on their way to float32
+
+
+def _arith_takes(a, b, out):
+    big = a if a.__class__ is _NDARRAY and a.ndim else b  # (a 0-d a is one value)
+    dt = big.dtype
+    if dt not in _ROW_SUM_DTYPES or not big.flags.c_contiguous or kernels.get_num_threads() < 2:
+        return False
+    other = b if big is a else a
+    kind = other.__class__
+    if kind is _NDARRAY:  # same shape, or 0-d (one value, as a Tensor's number operand arrives)
+        if other.dtype != dt or not (
+            other.ndim == 0 or (other.shape == big.shape and other.flags.c_contiguous)
+        ):
+            return False
+    elif kind is float:  # numpy turns a float past float32's range into inf, with a warning
+        if dt is _F32 and math.isfinite(other) and builtins.abs(other) > _F32_MAX:
+            return False
+    elif kind is not int or builtins.abs(other) > _EXACT_INT:
+        return False
+    return out is None or ((out is a or out is b) and out.flags.writeable)
+
+
+def _arith(ufunc, kernel):
+    def op(a, b, out=None):
+        if (
+            (a.__class__ is _NDARRAY and a.size >= ARITH_MIN)
+            or (b.__class__ is _NDARRAY and b.size >= ARITH_MIN)
+        ) and _arith_takes(a, b, out):
+            return kernel(a, b, out=out)
+        return ufunc(a, b) if out is None else ufunc(a, b, out=out)
+
+    op.__name__ = op.__qualname__ = ufunc.__name__
+    op.ufunc = ufunc  # for callers that test the size themselves (the Tensor operators)
+    return op
+
+
+add = _arith(np.add, kernels.add)
+sub = _arith(np.subtract, kernels.sub)
+mul = _arith(np.multiply, kernels.mul)
+div = _arith(np.true_divide, kernels.div)
 pow = np.power
 neg = np.negative
 exp = np.exp

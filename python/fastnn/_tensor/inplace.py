@@ -12,9 +12,17 @@ import numpy as np
 from .. import _devices
 from .._core import random as _random
 from .._core import random_fill as _random_fill
+from .._devices import cpu as _cpu
 from ..autograd import function as _function
 from ..autograd.grad_mode import state as _grad_state
 from .ops import mathfns as M
+
+# The in-place operators' host ops on arrays too small for their threaded kernels
+# (_devices/cpu.py).
+_SMALL_HOST_OPS = {
+    name: getattr(getattr(_cpu, name), "ufunc", getattr(_cpu, name))
+    for name in ("add", "sub", "mul", "div", "pow")
+}
 
 _LEAF_MSG = "a leaf Variable that requires grad is being used in an in-place operation."
 
@@ -59,11 +67,15 @@ def _binary_inplace(t, other, ufunc, fallback):
         return _inplace_record(t, lambda a: fallback(a, other))
     T = _function.Tensor
     o = other._data if isinstance(other, T) else other
-    if isinstance(other, T) and o.__class__ is not t._data.__class__:
+    d = t._data
+    if isinstance(other, T) and o.__class__ is not d.__class__:
         _function.device_mismatch((t, other))
-    be = _devices.of(t._data)
+    if d.__class__ is np.ndarray and d.size < _cpu.ARITH_MIN:
+        op = _SMALL_HOST_OPS[ufunc]  # numpy's ufunc: the host op's own size test costs a frame
+    else:
+        op = getattr(_devices.of(d), ufunc)
     try:
-        getattr(be, ufunc)(t._data, o, out=t._data)
+        op(d, o, out=d)
     except ValueError as e:
         raise RuntimeError(
             f"{ufunc}_: {e} (shapes {t.shape} and {getattr(other, 'shape', ())})"

@@ -1,0 +1,17 @@
+// The loops of arithmetic_simd.h compiled for AVX512 (see [note: ISA units] in CMakeLists.txt);
+// cpu/arithmetic.cpp picks this unit at run time.
+#define FASTNN_VEC_NS avx512
+#include "cpu/arithmetic_simd.h"
+
+namespace fastnn {
+
+void arith_range_avx512(ArithOp op, float* out, ArithOperand<float> a, ArithOperand<float> b,
+                        int64_t n) {
+  avx512::arith_range(op, out, a, b, n);
+}
+void arith_range_avx512(ArithOp op, double* out, ArithOperand<double> a, ArithOperand<double> b,
+                        int64_t n) {
+  avx512::arith_range(op, out, a, b, n);
+}
+
+}  // namespace fastnn
