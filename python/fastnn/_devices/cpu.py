@@ -189,8 +189,9 @@ def dropout_backward(grad, mask, p):
 
 # Large float operands take fastnn's threaded kernels (csrc/cpu/arithmetic.cpp; numpy's loops run
 # on one core): same-shaped C-contiguous arrays of one float dtype, or such an array and a Python
-# number or a 0-d array of its dtype, with out None or an operand (in place). The bits are numpy's. One thread gains nothing
-# (numpy's loop is as fast), and below ARITH_MIN elements waking the pool costs what it saves.
+# number or a 0-d array of its dtype, with out None or an operand (in place). The bits are
+# numpy's. One thread gains nothing (numpy's loop is as fast), and below ARITH_MIN elements waking
+# the pool costs what it saves.
 ARITH_MIN = 1 << 16
 _EXACT_INT = 1 << 53  # int scalars beyond this would round twice on their way to float32
 
