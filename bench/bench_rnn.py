@@ -2,21 +2,21 @@
 
 The language-model shape: seq 35, batch 32, input 256, hidden 256, 2 layers (and 1), float32;
 the loss is the sum of the outputs times a fixed random tensor, so every output and every
-parameter gets a gradient. fastnn and torch run the same weights; the results are checked against torch before
-timing, then the two are timed in interleaved rounds (one step each per round, medians).
+parameter gets a gradient. fastnn and torch run the same weights; the results are checked
+against torch before timing, then each library is timed in its own stretches, taking turns
+(``_harness.compare``: a pause lets the other library's spinning worker threads go to sleep
+first; back-to-back steps let torch's spinners slow fastnn's next step by a quarter).
 """
 
 import pathlib
-import statistics
 import sys
-import time
 
 import numpy as np
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
 
 import fastnn
-from _harness import Table, check_close, try_torch
+from _harness import Table, check_close, compare, try_torch
 from fastnn import nn
 
 
@@ -48,19 +48,10 @@ def _case(torch, kind, seq, batch, inp, hidden, layers, rounds):
             check_close(
                 f"{kind} grad {name}", fp.grad.numpy(), tp.grad.numpy(), rtol=1e-3, atol=1e-3
             )
-    f_times, t_times = [], []
-    for r in range(rounds + 2):  # two warm-up rounds
-        t0 = time.perf_counter()
-        fstep()
-        t1 = time.perf_counter()
-        if tstep is not None:
-            tstep()
-        t2 = time.perf_counter()
-        if r >= 2:
-            f_times.append(t1 - t0)
-            t_times.append(t2 - t1)
-    f = statistics.median(f_times) * 1e3
-    t = statistics.median(t_times) * 1e3 if tstep is not None else None
+    fns = {"fastnn": fstep} if tstep is None else {"fastnn": fstep, "torch": tstep}
+    times = compare(fns, rounds=rounds, calls=2, warmup=1, warm_s=0.05)
+    f = times["fastnn"][0] * 1e3
+    t = times["torch"][0] * 1e3 if tstep is not None else None
     return f, t
 
 
@@ -70,7 +61,7 @@ def run(quick=False):
     table = Table(
         "Recurrent layers: training step (forward + backward), float32 (ms, median)",
         ["layer", "seq x batch x in -> hidden, layers", "fastnn ms", "torch ms", "vs torch"],
-        note=f"median of {rounds} interleaved rounds; vs torch = torch time / fastnn time "
+        note=f"median of {rounds} turns of one step each; vs torch = torch time / fastnn time "
         "(higher is better for fastnn)",
         readme={"what": "LSTM / GRU / RNN training step", "torch": "vs torch"},
     )

@@ -59,7 +59,7 @@ py::array arith(ArithOp op, const char* fn, py::handle a_obj, py::handle b_obj,
     const Arg& y = x == &a ? b : a;
     if (x->is_array() && y.is_array() && x->array.ndim() == 0 && y.array.ndim() != 0) {
       check_same_dtype(a.array, "a", b.array, "b", fn);
-      x->value = float_dtype(x->array, fn, "a") == DType::f32
+      x->value = float_dtype(x->array, fn, x == &a ? "a" : "b") == DType::f32
                      ? double(*static_cast<const float*>(x->array.data()))
                      : *static_cast<const double*>(x->array.data());
       x->array_arg = false;
