@@ -159,6 +159,7 @@ def cpu_summary():
 # state, most likely), so one untimed call of 100 us leaves the timed ones in that slow stretch.
 
 SETTLE_S = 0.005
+WARM_AFTER_SETTLE_S = 0.02
 
 
 def compare(fns, rounds=5, calls=3, warmup=1, settle=SETTLE_S, warm_s=0.0):
@@ -199,18 +200,27 @@ def interleaved(fns, rounds, warmup=2):
     return [statistics.median(t) for t in times]
 
 
-def interleaved_batches(fns, calls, rounds):
+def interleaved_batches(fns, calls, rounds, settle=0.0):
     """Per-call seconds of each fn over ``rounds`` rounds of ``calls`` calls each, the fns'
     batches alternating within a round: (median, min) per fn, and the median over the rounds of
     each fn's time divided by the first fn's in the same round (a load spike on the shared
     machine then spoils one round's ratio, not a whole column). For calls of microseconds, where
-    a timer read per call would weigh on the figure."""
+    a timer read per call would weigh on the figure. ``settle`` > 0: that pause, then untimed
+    calls for WARM_AFTER_SETTLE_S, before each batch, so that one library's spinning workers
+    (torch's OpenMP threads at their default wait policy) are asleep when the next library runs
+    and the VM is past its slow start after the idle; needed where the fns use more than one
+    thread."""
     for fn in fns:  # warm up
         for _ in range(max(calls // 4, 2)):
             fn()
     times = [[] for _ in fns]
     for _ in range(rounds):
         for fn, ts in zip(fns, times):
+            if settle > 0:
+                time.sleep(settle)
+                start = time.perf_counter()
+                while time.perf_counter() - start < WARM_AFTER_SETTLE_S:
+                    fn()
             t0 = time.perf_counter()
             for _ in range(calls):
                 fn()

@@ -13,7 +13,7 @@ import numpy as np
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
 
 import fastnn
-from _harness import Table, check_close, interleaved_batches, try_torch
+from _harness import SETTLE_S, Table, check_close, interleaved_batches, try_torch
 from fastnn.nn import functional as F
 
 
@@ -80,11 +80,11 @@ def run(quick=False):
     ]
     # The libraries' batches of calls alternate, round after round (a busy moment of the shared
     # machine then spoils one round, not one library's column); the ratio is the median of the
-    # rounds' ratios.
+    # rounds' ratios. A pause before each batch lets the other library's workers go to sleep.
     for i, (name, _) in enumerate(cases):
         calls = 10 if i == 3 else 100  # the MLP step takes hundreds of microseconds
         fns = [fcases[i]] if torch is None else [fcases[i], tcases[i]]
-        stats, ratios = interleaved_batches(fns, calls, rounds)
+        stats, ratios = interleaved_batches(fns, calls, rounds, settle=SETTLE_S)
         f_us = stats[0][0] * 1e6
         t_us = stats[1][0] * 1e6 if torch else None
         table.add(
