@@ -226,14 +226,20 @@ def _arith(ufunc, kernel):
         return ufunc(a, b) if out is None else ufunc(a, b, out=out)
 
     op.__name__ = op.__qualname__ = ufunc.__name__
-    op.ufunc = ufunc  # for callers that test the size themselves (the Tensor operators)
     return op
 
 
-add = _arith(np.add, kernels.add)
-sub = _arith(np.subtract, kernels.sub)
-mul = _arith(np.multiply, kernels.mul)
-div = _arith(np.true_divide, kernels.div)
+# The plain ufuncs serve the primitives (a recorded op on a tiny tensor would pay the size test's
+# frame); the Tensor operators outside autograd and the in-place methods call the *_large forms
+# once an operand has ARITH_MIN elements.
+add = np.add
+sub = np.subtract
+mul = np.multiply
+div = np.true_divide
+add_large = _arith(np.add, kernels.add)
+sub_large = _arith(np.subtract, kernels.sub)
+mul_large = _arith(np.multiply, kernels.mul)
+div_large = _arith(np.true_divide, kernels.div)
 pow = np.power
 neg = np.negative
 exp = np.exp

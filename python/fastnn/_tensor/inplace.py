@@ -17,10 +17,11 @@ from ..autograd import function as _function
 from ..autograd.grad_mode import state as _grad_state
 from .ops import mathfns as M
 
-# The in-place operators' host ops on arrays too small for their threaded kernels
-# (_devices/cpu.py).
-_SMALL_HOST_OPS = {
-    name: getattr(getattr(_cpu, name), "ufunc", getattr(_cpu, name))
+# The in-place operators' host ops for arrays of at least _cpu.ARITH_MIN elements: the threaded
+# forms where the op has one (_devices/cpu.py).
+_NDARRAY, _ARITH_MIN = np.ndarray, _cpu.ARITH_MIN
+_LARGE_HOST_OPS = {
+    name: getattr(_cpu, name + "_large", getattr(_cpu, name))
     for name in ("add", "sub", "mul", "div", "pow")
 }
 
@@ -70,8 +71,8 @@ def _binary_inplace(t, other, ufunc, fallback):
     d = t._data
     if isinstance(other, T) and o.__class__ is not d.__class__:
         _function.device_mismatch((t, other))
-    if d.__class__ is np.ndarray and d.size < _cpu.ARITH_MIN:
-        op = _SMALL_HOST_OPS[ufunc]  # numpy's ufunc: the host op's own size test costs a frame
+    if d.__class__ is _NDARRAY and d.size >= _ARITH_MIN:
+        op = _LARGE_HOST_OPS[ufunc]
     else:
         op = getattr(_devices.of(d), ufunc)
     try:

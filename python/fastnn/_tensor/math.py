@@ -72,9 +72,8 @@ def _arithmetic(fn, name, reflected=False, no_bool=False, true_div=False):
     call: on tiny tensors the generic path's argument handling is half of the op's time."""
     apply = fn.apply
     host = getattr(_cpu, fn.plain_op)
-    # numpy's ufunc itself below the size where the host op may take its threaded kernel: the
-    # host op's own size test is a Python frame, a tenth of a tiny op's time
-    ufunc = getattr(host, "ufunc", host)
+    # from ARITH_MIN elements the threaded form, if the op has one (_devices/cpu.py)
+    large = getattr(_cpu, fn.plain_op + "_large", host)
     big = _cpu.ARITH_MIN
 
     def method(self, other):
@@ -98,7 +97,7 @@ def _arithmetic(fn, name, reflected=False, no_bool=False, true_div=False):
                 b = _asarray(other, a.dtype)
         if plain and a.__class__ is _ndarray:
             try:
-                h = host if a.size >= big else ufunc
+                h = large if a.size >= big else host
                 out = h(b, a) if reflected else h(a, b)
             except ValueError:
                 pass  # apply below raises the error, with the op's name and the shapes
