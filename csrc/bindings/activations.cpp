@@ -24,25 +24,6 @@ py::array float_input(py::handle obj, const char* fn, const char* name) {
   return a;
 }
 
-// `out=None` → a fresh array like `like`; else it must match `like` in dtype and shape, be
-// contiguous and writeable, and either be one of `inputs` exactly (in place) or not overlap them.
-py::array output_for(py::handle out_obj, const py::array& like,
-                     std::initializer_list<py::array> inputs, const char* fn) {
-  if (out_obj.is_none())
-    return cached_empty(like.dtype(),
-                        std::vector<py::ssize_t>(like.shape(), like.shape() + like.ndim()));
-  py::array out = as_array(out_obj, fn, "out");
-  FASTNN_TYPE_CHECK(out.dtype().equal(like.dtype()), fn, ": argument 'out' must have dtype ",
-                    dtype_str(like), ", got ", dtype_str(out));
-  check_shape(out, std::vector<py::ssize_t>(like.shape(), like.shape() + like.ndim()), fn, "out");
-  check_contiguous(out, fn, "out");
-  check_writeable(out, fn, "out");
-  for (const py::array& in : inputs)
-    FASTNN_CHECK(out.data() == in.data() || !overlaps(out, in), fn,
-                 ": 'out' must be an input itself (in place) or not share memory with the inputs");
-  return out;
-}
-
 void check_same_shape(const py::array& a, const char* na, const py::array& b, const char* nb,
                       const char* fn) {
   bool ok = a.ndim() == b.ndim();

@@ -77,21 +77,10 @@ py::array arith(ArithOp op, const char* fn, py::handle a_obj, py::handle b_obj,
   FASTNN_CHECK(!f32 || a.is_array() == b.is_array() || !std::isfinite(s) ||
                    std::fabs(s) <= std::numeric_limits<float>::max(),
                fn, ": the scalar ", s, " is out of float32's range");
-  py::array out;
-  if (out_obj.is_none()) {
-    out = cached_empty(like.dtype(),
-                       std::vector<py::ssize_t>(like.shape(), like.shape() + like.ndim()));
-  } else {
-    out = as_array(out_obj, fn, "out");
-    FASTNN_TYPE_CHECK(out.dtype().equal(like.dtype()), fn, ": argument 'out' must have dtype ",
-                      dtype_str(like), ", got ", dtype_str(out));
-    check_shape(out, std::vector<py::ssize_t>(like.shape(), like.shape() + like.ndim()), fn, "out");
-    check_contiguous(out, fn, "out");
-    check_writeable(out, fn, "out");
-    for (const Arg* in : {&a, &b})
-      FASTNN_CHECK(!in->is_array() || out.data() == in->array.data() || !overlaps(out, in->array),
-                   fn, ": 'out' must be an input itself (in place) or not share memory with one");
-  }
+  // (a scalar's place in the list is an empty array, which overlaps nothing: its value is read)
+  py::array out =
+      output_for(out_obj, like,
+                 {a.is_array() ? a.array : py::array(), b.is_array() ? b.array : py::array()}, fn);
   const int64_t n = like.size();
   void* op_out = out.mutable_data();
   const float sf = static_cast<float>(s);

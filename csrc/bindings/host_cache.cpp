@@ -1,4 +1,4 @@
-// The recycling of large output buffers (host_cache.h).
+// The recycling of large output buffers, and element-wise kernels' out= argument (host_cache.h).
 #include "host_cache.h"
 
 #include <cstdlib>
@@ -6,6 +6,8 @@
 #include <mutex>
 #include <new>
 #include <stdexcept>
+
+#include "bindings/common.h"
 
 namespace fastnn::bind {
 namespace py = pybind11;
@@ -97,6 +99,22 @@ py::array cached_empty(const py::dtype& dt, const std::vector<py::ssize_t>& shap
   }
   // Should this throw, the capsule's destructor hands the buffer back.
   return py::array(dt, shape, {}, p, owner);
+}
+
+py::array output_for(py::handle out_obj, const py::array& like,
+                     std::initializer_list<py::array> inputs, const char* fn) {
+  const std::vector<py::ssize_t> shape(like.shape(), like.shape() + like.ndim());
+  if (out_obj.is_none()) return cached_empty(like.dtype(), shape);
+  py::array out = as_array(out_obj, fn, "out");
+  FASTNN_TYPE_CHECK(out.dtype().equal(like.dtype()), fn, ": argument 'out' must have dtype ",
+                    dtype_str(like), ", got ", dtype_str(out));
+  check_shape(out, shape, fn, "out");
+  check_contiguous(out, fn, "out");
+  check_writeable(out, fn, "out");
+  for (const py::array& in : inputs)
+    FASTNN_CHECK(out.data() == in.data() || !overlaps(out, in), fn,
+                 ": 'out' must be an input itself (in place) or not share memory with the inputs");
+  return out;
 }
 
 }  // namespace fastnn::bind

@@ -11,6 +11,7 @@
 #pragma once
 #include <pybind11/numpy.h>
 
+#include <initializer_list>
 #include <vector>
 
 namespace fastnn::bind {
@@ -19,5 +20,11 @@ namespace fastnn::bind {
 // array (the base is a capsule that returns the buffer to the cache when the array dies).
 pybind11::array cached_empty(const pybind11::dtype& dt,
                              const std::vector<pybind11::ssize_t>& shape);
+
+// The output of an element-wise kernel: for out=None a fresh array like `like` (cached_empty);
+// else `out`, which must match `like` in dtype and shape, be contiguous and writeable, and either
+// be one of `inputs` exactly (in place) or not overlap them. Errors name `fn`.
+pybind11::array output_for(pybind11::handle out_obj, const pybind11::array& like,
+                           std::initializer_list<pybind11::array> inputs, const char* fn);
 
 }  // namespace fastnn::bind
