@@ -480,13 +480,13 @@ def _with_threads(n, fn):
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("trans_b", [False, True])
 def test_threads_share_b_in_strips(rng, isa, dtype, trans_b):
-    """Threads pack op(B) once into a buffer they share, a strip of columns at a time when it is
-    wider than the buffer, and take blocks of C's rows from a counter: the result is the
-    reference's, on 2 and 3 threads, and the same bits as on one."""
+    """Split by rows, each thread packs op(B) a strip of columns at a time when it is wider than
+    its buffer, and takes blocks of C's rows from a counter: the result is the reference's, on 2
+    and 3 threads, and the same bits as on one."""
     cfg = fastnn._C.gemm_config()[np.dtype(dtype).name]
-    # K so deep that one NR-wide panel fills two threads' share (and three's): strips one panel
-    # wide, three of them, the last one partial.
-    k = 2 * cfg["shared_b_per_thread"] // (np.dtype(dtype).itemsize * cfg["NR"])
+    # K so deep that one NR-wide panel is twice the buffer: strips one panel wide, three of them
+    # (C is too narrow to split by columns), the last one partial.
+    k = 2 * cfg["b_strip_bytes"] // (np.dtype(dtype).itemsize * cfg["NR"])
     m = n = 2 * cfg["NR"] + 3
     a, b = operands(rng, m, k, n, False, trans_b, dtype)
     out = rng.standard_normal((m, n)).astype(dtype)
@@ -505,8 +505,10 @@ def test_threads_share_b_in_strips(rng, isa, dtype, trans_b):
         np.testing.assert_array_equal(_with_threads(nt, run), one)
 
 
+# Split by columns (op(B) larger than an L2 of up to 2 MiB; C short and wide), by rows (C narrow;
+# op(B) fits the L2 and C is tall).
 @pytest.mark.parametrize(
-    "shape", [(1000, 600, 1000), (37, 300, 700), (700, 300, 37), (337, 50, 700)]
+    "shape", [(1000, 600, 1000), (337, 50, 700), (37, 300, 700), (700, 300, 37), (700, 300, 200)]
 )
 def test_packed_bits_do_not_depend_on_threads(rng, isa, shape):
     """Row blocks claimed in any order, column shares, any thread count: the same bits."""

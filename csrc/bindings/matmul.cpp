@@ -134,7 +134,7 @@ py::dict gemm_config() {
     const GemmBlocking b = gemm_blocking(f32);
     py::dict k;
     k["MR"] = b.MR, k["NR"] = b.NR, k["KC"] = b.KC, k["MC"] = b.MC, k["NC"] = b.NC;
-    k["shared_b_per_thread"] = b.shared_b;
+    k["b_strip_bytes"] = b.b_strip;
     d[f32 ? "float32" : "float64"] = k;
   }
   return d;

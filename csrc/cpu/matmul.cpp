@@ -466,67 +466,45 @@ void gemm_columns(const Problem<T>& P, const Kernel<T>& kr, int64_t j0, int64_t 
   gemm_blocked(S, kr);
 }
 
-// The most bytes of packed op(B) that threads share at once, per thread: a quarter of a core's
-// share of the L3, at least 1 MiB. Each row block sweeps all of it, so it must stay in the L3;
-// wider problems run in strips of columns.
-inline int64_t shared_b_per_thread() {
+// The most bytes of packed op(B) each thread keeps for gemm_rows: a quarter of a core's share of
+// the L3, at least 1 MiB. Each row block sweeps all of it, so it must stay in the caches; wider
+// problems run in strips of columns.
+inline int64_t b_strip_bytes() {
   const int64_t l3 = cache_sizes().l3;
   return std::max<int64_t>(int64_t(1) << 20, l3 / 4);
 }
 
-// The smallest block of rows (in register tiles) a thread claims at once in gemm_rows_shared_b.
+// The smallest block of rows (in register tiles) a thread claims at once in gemm_rows.
 constexpr int64_t kMinClaimTiles = 2;
 
-// One GEMM on up to `threads` threads, by rows of C. Cutting the rows into one fixed share per
-// thread would have every thread pack all of op(B), and leave all threads waiting for the slowest
-// (on a shared machine one core is often slowed by another process). Instead, for each strip of
-// columns, the threads first pack op(B) together into one buffer they all read, then take blocks
-// of rows of C (ever smaller ones, whole register tiles) from a counter until none is left, each
-// packing its block of op(A). Every element of C is still one micro-kernel's sum over the K blocks
-// in order, and tiles start at the same rows, so the result has the same bits on any number of
-// threads.
+// One GEMM on up to `threads` threads, by rows of C, for C whose op(B) a thread can keep whole in
+// its L2 (or too narrow to split by columns). Each thread packs op(B) itself, then takes blocks of
+// rows from a counter (ever smaller ones, whole register tiles) until none is left, packing its
+// block of op(A) for each. Fixed shares would leave all threads waiting for the slowest (on a
+// shared machine one core is often slowed by another process); the shrinking blocks end the
+// threads within a small block of each other. The copy of op(B) is per thread because a cache
+// line one core wrote and another reads crosses between their caches, on every call, since every
+// call packs anew: one buffer the threads packed together and all read ran 256 x 784 x 256 at
+// 140 GFLOP/s on two vCPUs that a 360 ns cache-line round trip separates (cores on two dies),
+// 186 with a copy each; with the vCPUs on one die (55 ns) both ran at 195. Every element of C is
+// one micro-kernel's sum over the K blocks in order, and tiles start at the same rows, so the
+// result has the same bits on any number of threads.
 template <class T>
-void gemm_rows_shared_b(const Problem<T>& P, const Kernel<T>& kr, int threads) {
+void gemm_rows(const Problem<T>& P, const Kernel<T>& kr, int threads) {
   const int MR = kr.MR, NR = kr.NR;
-  const int64_t KC = kr.KC, k_blocks = (P.K + KC - 1) / KC;
-  const int64_t kc_max = std::min(KC, P.K);
+  const int64_t KC = kr.KC, kc_max = std::min(KC, P.K);
   const int64_t tiles = (P.M + MR - 1) / MR, tiles_per_mc = kr.MC / MR;
   const int64_t n_panels = (P.N + NR - 1) / NR;
-  const int64_t strip_panels = std::clamp<int64_t>(
-      shared_b_per_thread() * threads / (int64_t(sizeof(T)) * P.K * NR), 1, n_panels);
-  T* pb = static_cast<T*>(tls_buffers.get(1, sizeof(T) * strip_panels * NR * P.K));
+  const int64_t strip_panels =
+      std::clamp<int64_t>(b_strip_bytes() / (int64_t(sizeof(T)) * P.K * NR), 1, n_panels);
 
   for (int64_t s0 = 0; s0 < n_panels; s0 += strip_panels) {
     const int64_t j0 = s0 * NR, j1 = std::min(P.N, (s0 + strip_panels) * NR);
     const int64_t width = j1 - j0, panels = (width + NR - 1) / NR;
-    // The strip packed as gemm_blocked packs one block: K block pc at pb + pc * panels * NR.
-    auto pack = [&](int64_t blk, int64_t p0, int64_t p1) {
-      const int64_t pc = blk * KC, kc = std::min(KC, P.K - pc);
-      kr.pack_b(pb + pc * panels * NR + p0 * NR * kc, P.b + pc * P.b_rs + (j0 + p0 * NR) * P.b_cs,
-                P.b_rs, P.b_cs, kc, std::min(width, p1 * NR) - p0 * NR);
-    };
-    auto multiply = [&](int64_t i0, int64_t i1) {
-      T* pa = static_cast<T*>(tls_buffers.get(0, sizeof(T) * (i1 - i0 + MR) * kc_max));
-      for (int64_t pc = 0; pc < P.K; pc += KC) {
-        const int64_t kc = std::min(KC, P.K - pc);
-        kr.pack_a(pa, P.a + i0 * P.a_rs + pc * P.a_cs, P.a_rs, P.a_cs, i1 - i0, kc);
-        multiply_block(P, kr, pa, pb + pc * panels * NR, kc, i0, i1 - i0, j0, width,
-                       pc == 0 ? P.beta : T(1), pc == 0 ? P.bias : nullptr);
-      }
-    };
-    std::atomic<int64_t> next_piece{0}, packed{0}, next_tile{0};
+    std::atomic<int64_t> next_tile{0};
     parallel_run(threads, [&](int, int nt) {
-      // First the packing, in pieces (a K block's run of panels) claimed one at a time.
-      const int64_t pieces = std::min<int64_t>(panels, 2 * nt), packs = k_blocks * pieces;
-      for (int64_t u = next_piece.fetch_add(1); u < packs; u = next_piece.fetch_add(1)) {
-        const int64_t piece = u % pieces;
-        pack(u / pieces, panels * piece / pieces, panels * (piece + 1) / pieces);
-        packed.fetch_add(1, std::memory_order_release);
-      }
-      // Then blocks of rows, each claim taking 1 / (2 nt) of the tiles left (at most MC rows,
-      // at least kMinClaimTiles): blocks shrink towards the end, so the threads finish within a
-      // small block of each other even when one runs on a slower (shared) core. Equal blocks,
-      // two per thread, left one thread idle for 10-25 % of 256 x 784 x 256 here.
+      T* pb = nullptr;  // the strip packed as gemm_blocked packs one block: K block pc at
+                        // pb + pc * panels * NR; on this thread's first claim
       for (;;) {
         int64_t t = next_tile.load(std::memory_order_relaxed), take = 0;
         do {
@@ -534,24 +512,41 @@ void gemm_rows_shared_b(const Problem<T>& P, const Kernel<T>& kr, int threads) {
           const int64_t left = tiles - t;
           take = std::min(left, std::clamp(left / (2 * nt), kMinClaimTiles, tiles_per_mc));
         } while (!next_tile.compare_exchange_weak(t, t + take, std::memory_order_relaxed));
-        // Every piece is claimed by now, each by a thread that is running it.
-        while (packed.load(std::memory_order_acquire) < packs) __builtin_ia32_pause();
-        multiply(t * MR, std::min(P.M, (t + take) * MR));
+        if (!pb) {
+          pb = static_cast<T*>(tls_buffers.get(1, sizeof(T) * panels * NR * P.K));
+          for (int64_t pc = 0; pc < P.K; pc += KC)
+            kr.pack_b(pb + pc * panels * NR, P.b + pc * P.b_rs + j0 * P.b_cs, P.b_rs, P.b_cs,
+                      std::min(KC, P.K - pc), width);
+        }
+        const int64_t i0 = t * MR, i1 = std::min(P.M, (t + take) * MR);
+        T* pa = static_cast<T*>(tls_buffers.get(0, sizeof(T) * (i1 - i0 + MR) * kc_max));
+        for (int64_t pc = 0; pc < P.K; pc += KC) {
+          const int64_t kc = std::min(KC, P.K - pc);
+          kr.pack_a(pa, P.a + i0 * P.a_rs + pc * P.a_cs, P.a_rs, P.a_cs, i1 - i0, kc);
+          multiply_block(P, kr, pa, pb + pc * panels * NR, kc, i0, i1 - i0, j0, width,
+                         pc == 0 ? P.beta : T(1), pc == 0 ? P.bias : nullptr);
+        }
       }
     });
   }
 }
 
-// One GEMM on more than one thread: by rows of C, or by columns for a short wide C.
+// One GEMM on more than one thread: by rows of C (gemm_rows) where op(B) fits a core's L2, or C
+// is too narrow to give every thread two panels of columns; else by columns, each thread running
+// the serial loops on its own share of op(B) and all of op(A). Past the L2 the serial loops'
+// order wins: each packed block of op(B) stays in L2 for all the rows, where gemm_rows sweeps its
+// whole strip from the L3 once per row block (1024^3: 198 GFLOP/s by columns, 185-195 by rows on
+// two Zen 4 cores).
 template <class T>
 void gemm_threaded(const Problem<T>& P, const Kernel<T>& kr_in, int threads) {
   if (P.M <= 0 || P.N <= 0) return;
   const Oriented<T> o = oriented(P, kr_in);
   const Problem<T>& Q = o.P;
   const Kernel<T>& kr = *o.kr;
-  // By rows where C is tall, or has rows enough for MC-row blocks on every thread; else by
-  // columns, where each thread's B is its own and only the short A is packed twice.
-  if (Q.M >= Q.N || Q.M >= 2 * threads * kr.MC) return gemm_rows_shared_b(Q, kr, threads);
+  const int64_t l2 = cache_sizes().l2 > 0 ? cache_sizes().l2 : int64_t(1) << 20;
+  const bool b_fits_l2 = double(sizeof(T)) * double(Q.K) * double(Q.N) <= double(l2);
+  const bool narrow = (Q.N + kr.NR - 1) / kr.NR < 2 * threads;
+  if (narrow || (Q.M >= Q.N && b_fits_l2)) return gemm_rows(Q, kr, threads);
   parallel_run(threads, [&](int tid, int nt) {
     const auto [j0, j1] = tile_share(Q.N, kr.NR, tid, nt);
     if (j0 < j1) gemm_columns(Q, kr, j0, j1);
@@ -874,10 +869,10 @@ void matmul_cpu(double* c, const double* a, const double* b, const double* bias,
 GemmBlocking gemm_blocking(bool f32) {
   if (f32) {
     const Kernel<float>& k = kernel_for(active_isa(), static_cast<float*>(nullptr));
-    return {k.MR, k.NR, k.KC, k.MC, k.NC, shared_b_per_thread()};
+    return {k.MR, k.NR, k.KC, k.MC, k.NC, b_strip_bytes()};
   }
   const Kernel<double>& k = kernel_for(active_isa(), static_cast<double*>(nullptr));
-  return {k.MR, k.NR, k.KC, k.MC, k.NC, shared_b_per_thread()};
+  return {k.MR, k.NR, k.KC, k.MC, k.NC, b_strip_bytes()};
 }
 
 // ---- a pre-packed B (cpu/matmul_packed.h) ------------------------------------------------------

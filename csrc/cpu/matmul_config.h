@@ -8,7 +8,7 @@ namespace fastnn {
 struct GemmBlocking {
   int MR, NR;          // register tile
   int64_t KC, MC, NC;  // depth of a packed block, rows of an A block, columns of a B block
-  int64_t shared_b;    // bytes of packed op(B) per thread that threads share (wider: strips)
+  int64_t b_strip;     // bytes of packed op(B) each thread keeps when threads split C by rows
 };
 
 GemmBlocking gemm_blocking(bool f32);
