@@ -477,18 +477,80 @@ inline int64_t b_strip_bytes() {
 // The smallest block of rows (in register tiles) a thread claims at once in gemm_rows.
 constexpr int64_t kMinClaimTiles = 2;
 
-// One GEMM on up to `threads` threads, by rows of C, for C whose op(B) a thread can keep whole in
-// its L2 (or too narrow to split by columns). Each thread packs op(B) itself, then takes blocks of
-// rows from a counter (ever smaller ones, whole register tiles) until none is left, packing its
-// block of op(A) for each. Fixed shares would leave all threads waiting for the slowest (on a
-// shared machine one core is often slowed by another process); the shrinking blocks end the
-// threads within a small block of each other. The copy of op(B) is per thread because a cache
-// line one core wrote and another reads crosses between their caches, on every call, since every
-// call packs anew: one buffer the threads packed together and all read ran 256 x 784 x 256 at
-// 140 GFLOP/s on two vCPUs that a 360 ns cache-line round trip separates (cores on two dies),
-// 186 with a copy each; with the vCPUs on one die (55 ns) both ran at 195. Every element of C is
-// one micro-kernel's sum over the K blocks in order, and tiles start at the same rows, so the
-// result has the same bits on any number of threads.
+// Blocks of [0, n) for the tasks of one parallel region. Task tid takes blocks from the front of
+// its own share [n tid / nt, n (tid + 1) / nt), halving what is left each time; a task whose share
+// is done takes blocks from the back of the share with the most left. On a quiet machine every
+// task keeps to its own share, and since the pool's caller runs task 0 and each worker mostly the
+// same task, each core writes the same rows of C call after call: rows that move between cores
+// are fetched from the other core's cache, which costs more than the multiply where K is small
+// (256 x 10 x 256 ran at 36 GFLOP/s with one shared counter, 77 with shares, 90 on one thread).
+// On a busy one, a slowed core's rows go to the others.
+class RowShares {
+ public:
+  // n < 2^32 (blocks of rows of a C held in memory).
+  RowShares(int64_t n, int nt, int64_t max_take) : nt_(nt), max_take_(max_take) {
+    for (int t = 0; t < nt; ++t)
+      range_[t].v.store(pack(n * t / nt, n * (t + 1) / nt), std::memory_order_relaxed);
+  }
+  static constexpr int kMaxTasks = 64;
+
+  // The next block [lo, hi) for task tid; false when none is left.
+  bool claim(int tid, int64_t& lo, int64_t& hi) {
+    if (take_front(tid, lo, hi)) return true;
+    for (;;) {  // steal from the back of the share with the most left
+      int victim = -1;
+      int64_t most = 0;
+      for (int t = 0; t < nt_; ++t) {
+        const uint64_t v = range_[t].v.load(std::memory_order_relaxed);
+        if (back(v) - front(v) > most) most = back(v) - front(v), victim = t;
+      }
+      if (victim < 0) return false;
+      uint64_t v = range_[victim].v.load(std::memory_order_relaxed);
+      const int64_t f = front(v), b = back(v);
+      if (f >= b) continue;
+      const int64_t take = std::min(b - f, std::clamp((b - f) / 2, kMinClaimTiles, max_take_));
+      if (range_[victim].v.compare_exchange_weak(v, pack(f, b - take), std::memory_order_relaxed)) {
+        lo = b - take, hi = b;
+        return true;
+      }
+    }
+  }
+
+ private:
+  bool take_front(int tid, int64_t& lo, int64_t& hi) {
+    uint64_t v = range_[tid].v.load(std::memory_order_relaxed);
+    for (;;) {
+      const int64_t f = front(v), b = back(v);
+      if (f >= b) return false;
+      const int64_t take = std::min(b - f, std::clamp((b - f) / 2, kMinClaimTiles, max_take_));
+      if (range_[tid].v.compare_exchange_weak(v, pack(f + take, b), std::memory_order_relaxed)) {
+        lo = f, hi = f + take;
+        return true;
+      }
+    }
+  }
+  static uint64_t pack(int64_t f, int64_t b) { return uint64_t(f) << 32 | uint64_t(b); }
+  static int64_t front(uint64_t v) { return int64_t(v >> 32); }
+  static int64_t back(uint64_t v) { return int64_t(v & 0xffffffffu); }
+
+  struct alignas(64) Range {
+    std::atomic<uint64_t> v{0};
+  };
+  int nt_;
+  int64_t max_take_;
+  Range range_[kMaxTasks];
+};
+
+// One GEMM on up to `threads` threads, by rows of C. Each thread packs op(B) itself, then takes
+// blocks of rows (whole register tiles, RowShares) until none is left, packing its block of op(A)
+// for each. Fixed shares would leave all threads waiting for the slowest (on a shared machine one
+// core is often slowed by another process). The copy of op(B) is per thread because a cache line
+// one core wrote and another reads crosses between their caches, on every call, since every call
+// packs anew: one buffer the threads packed together and all read ran 256 x 784 x 256 at 140
+// GFLOP/s on two vCPUs that a 360 ns cache-line round trip separates (cores on two dies), 186 with
+// a copy each; with the vCPUs on one die (55 ns) both ran at 195. Every element of C is one
+// micro-kernel's sum over the K blocks in order, and tiles start at the same rows, so the result
+// has the same bits on any number of threads.
 template <class T>
 void gemm_rows(const Problem<T>& P, const Kernel<T>& kr, int threads) {
   const int MR = kr.MR, NR = kr.NR;
@@ -497,28 +559,25 @@ void gemm_rows(const Problem<T>& P, const Kernel<T>& kr, int threads) {
   const int64_t n_panels = (P.N + NR - 1) / NR;
   const int64_t strip_panels =
       std::clamp<int64_t>(b_strip_bytes() / (int64_t(sizeof(T)) * P.K * NR), 1, n_panels);
+  threads = std::min(threads, RowShares::kMaxTasks);
 
   for (int64_t s0 = 0; s0 < n_panels; s0 += strip_panels) {
     const int64_t j0 = s0 * NR, j1 = std::min(P.N, (s0 + strip_panels) * NR);
     const int64_t width = j1 - j0, panels = (width + NR - 1) / NR;
-    std::atomic<int64_t> next_tile{0};
-    parallel_run(threads, [&](int, int nt) {
+    // Shares for `threads` tasks: a region given fewer (a busy pool) steals the rest.
+    RowShares shares(tiles, threads, tiles_per_mc);
+    parallel_run(threads, [&](int tid, int) {
       T* pb = nullptr;  // the strip packed as gemm_blocked packs one block: K block pc at
                         // pb + pc * panels * NR; on this thread's first claim
-      for (;;) {
-        int64_t t = next_tile.load(std::memory_order_relaxed), take = 0;
-        do {
-          if (t >= tiles) return;
-          const int64_t left = tiles - t;
-          take = std::min(left, std::clamp(left / (2 * nt), kMinClaimTiles, tiles_per_mc));
-        } while (!next_tile.compare_exchange_weak(t, t + take, std::memory_order_relaxed));
+      int64_t t0, t1;
+      while (shares.claim(tid, t0, t1)) {
         if (!pb) {
           pb = static_cast<T*>(tls_buffers.get(1, sizeof(T) * panels * NR * P.K));
           for (int64_t pc = 0; pc < P.K; pc += KC)
             kr.pack_b(pb + pc * panels * NR, P.b + pc * P.b_rs + j0 * P.b_cs, P.b_rs, P.b_cs,
                       std::min(KC, P.K - pc), width);
         }
-        const int64_t i0 = t * MR, i1 = std::min(P.M, (t + take) * MR);
+        const int64_t i0 = t0 * MR, i1 = std::min(P.M, t1 * MR);
         T* pa = static_cast<T*>(tls_buffers.get(0, sizeof(T) * (i1 - i0 + MR) * kc_max));
         for (int64_t pc = 0; pc < P.K; pc += KC) {
           const int64_t kc = std::min(KC, P.K - pc);
@@ -531,12 +590,13 @@ void gemm_rows(const Problem<T>& P, const Kernel<T>& kr, int threads) {
   }
 }
 
-// One GEMM on more than one thread: by rows of C (gemm_rows) where op(B) fits a core's L2, or C
-// is too narrow to give every thread two panels of columns; else by columns, each thread running
-// the serial loops on its own share of op(B) and all of op(A). Past the L2 the serial loops'
-// order wins: each packed block of op(B) stays in L2 for all the rows, where gemm_rows sweeps its
-// whole strip from the L3 once per row block (1024^3: 198 GFLOP/s by columns, 185-195 by rows on
-// two Zen 4 cores).
+// One GEMM on more than one thread: by rows of C (gemm_rows), or by columns where C is short and
+// wide and op(B) larger than a core's L2: there a copy of op(B) per thread would cost more than
+// packing all of the short op(A) on each, and each thread runs the serial loops on its own
+// columns. Rows elsewhere: a thread's rows of C are one stretch of memory, where a thread's
+// columns are a piece of every row, and a hardware prefetcher running past the end of one piece
+// takes lines of the next thread's from its core (a 256 x 256 float32 C written by halves on two
+// cores of different dies: 4.7 us by rows, 52 us by columns).
 template <class T>
 void gemm_threaded(const Problem<T>& P, const Kernel<T>& kr_in, int threads) {
   if (P.M <= 0 || P.N <= 0) return;
@@ -545,8 +605,7 @@ void gemm_threaded(const Problem<T>& P, const Kernel<T>& kr_in, int threads) {
   const Kernel<T>& kr = *o.kr;
   const int64_t l2 = cache_sizes().l2 > 0 ? cache_sizes().l2 : int64_t(1) << 20;
   const bool b_fits_l2 = double(sizeof(T)) * double(Q.K) * double(Q.N) <= double(l2);
-  const bool narrow = (Q.N + kr.NR - 1) / kr.NR < 2 * threads;
-  if (narrow || (Q.M >= Q.N && b_fits_l2)) return gemm_rows(Q, kr, threads);
+  if (Q.M >= Q.N || b_fits_l2) return gemm_rows(Q, kr, threads);
   parallel_run(threads, [&](int tid, int nt) {
     const auto [j0, j1] = tile_share(Q.N, kr.NR, tid, nt);
     if (j0 < j1) gemm_columns(Q, kr, j0, j1);
