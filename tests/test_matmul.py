@@ -556,6 +556,31 @@ def test_small_problem_views(rng, isa, threads, dtype):
         check(rng, a, b_base[:45, :77], dtype)
 
 
+def line_offset_view(rng, shape, dtype, offset_bytes):
+    """A C-contiguous array whose data starts `offset_bytes` past a 64-byte boundary."""
+    itemsize = np.dtype(dtype).itemsize
+    n = int(np.prod(shape))
+    buf = np.empty(n + 128 // itemsize, dtype)
+    start = (-buf.ctypes.data % 64 + offset_bytes) // itemsize
+    view = buf[start : start + n].reshape(shape)
+    view[...] = rng.standard_normal(shape)
+    assert view.ctypes.data % 64 == offset_bytes
+    return view
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("m", [96, 127, 128, 200])
+def test_small_problem_b_rows_mid_line(rng, isa, threads, dtype, m):
+    """op(B)'s rows all 16 bytes past a cache line (numpy's alignment): below 128 rows the
+    broadcast kernels read B in place, from 128 the packed path takes it; both must be right,
+    with B's rows a multiple of 64 bytes apart (every row offset alike) or not."""
+    for k, n in ((96, 128), (64, 100)):
+        a = rng.standard_normal((m, k)).astype(dtype)
+        b = line_offset_view(rng, (k, n), dtype, 16)
+        check(rng, a, b, dtype, use_bias=True)
+        check(rng, a, b, dtype, alpha=-0.5, beta=2.0, use_out=True)
+
+
 def test_small_problem_bits_do_not_depend_on_threads(rng):
     a, b = operands(rng, 100, 300, 200, False, False, np.float32)
     before = fastnn.get_num_threads()

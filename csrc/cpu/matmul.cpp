@@ -17,6 +17,7 @@
 // discarded). No fast-math: NaN/inf in A or B propagate.
 #include <algorithm>
 #include <atomic>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -822,6 +823,21 @@ bool fits_l2(const Problem<T>& P) {
          double(l2);
 }
 
+// Whether every row of op(B) starts at the same place inside a cache line but not at its start
+// (a numpy array is only 16-byte aligned): then each full-vector load the broadcast kernels make
+// of B spans two lines, which Intel cores issue as two loads. Past a few chunks of rows those
+// loads cost more than packing B once: on one Sapphire Rapids core, B 16 bytes past a line,
+// 256^3 ran at 177 GFLOP/s in place against 207 with B aligned and 202 packed, 144 x 384 x 256
+// at 147-160 against 169-174 packed, while 96^3 and 64 x 512 x 128 still ran faster in place
+// (152 against 141, 157 against 147). Rows whose offsets differ split only some of the loads
+// (100 x 200 x 300: 187 in place either way, 173 packed).
+constexpr int64_t kStraddleMaxM = 128;
+template <class T>
+bool b_rows_straddle_lines(const Problem<T>& P) {
+  const auto at = reinterpret_cast<uintptr_t>(P.b);
+  return at % 64 != 0 && (P.b_rs * int64_t(sizeof(T))) % 64 == 0;
+}
+
 // For C = X @ W with N <= 16 and W's rows contiguous (a (K, N) weight), whether the broadcast form
 // (X read in place, one FMA per element of X and vector of N lanes) costs less than the dot form,
 // which wastes no lanes but first transposes all of W into its packed layout, element by element.
@@ -857,7 +873,8 @@ bool gemm_skinny(const Problem<T>& P, int threads) {
     skinny_bcast(transposed(P), *sk, threads);  // X^T @ dY, as C^T = dY^T @ X
   } else if (suits_dot_in_place(P, *sk)) {
     dot_in_place(P, *sk, threads);  // X @ W^T, X short: neither operand packed
-  } else if (P.b_cs == 1 && P.c_cs == 1 && fits_l2(P)) {
+  } else if (P.b_cs == 1 && P.c_cs == 1 && fits_l2(P) &&
+             (P.M < kStraddleMaxM || !b_rows_straddle_lines(P))) {
     skinny_bcast(P, *sk, threads);  // a small problem: packing would cost as much as the product
   } else {
     return false;
