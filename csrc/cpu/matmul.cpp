@@ -784,6 +784,16 @@ void skinny_bcast(const Problem<T>& P, const SkinnyKernels<T>& sk, int threads) 
   });
 }
 
+// Whether every row of an operand read in place starts at the same place inside a cache line but
+// not at its start (a numpy array is only 16-byte aligned): then each full-vector load of a row
+// spans two lines, which Intel cores issue as two loads. Rows whose offsets differ split only some
+// of the loads.
+template <class T>
+bool rows_straddle_lines(const T* rows, int64_t row_stride) {
+  const auto at = reinterpret_cast<uintptr_t>(rows);
+  return at % 64 != 0 && (row_stride * int64_t(sizeof(T))) % 64 == 0;
+}
+
 // In-place dot form (cpu/matmul_skinny_kernels.h, dot_in_place): X @ W^T with a short X, both
 // operands contiguous along K. The packed path transposes all of W into panels for only M <= 64
 // uses of each element; here nothing is packed and each output ends with a lane reduction, which
@@ -794,12 +804,19 @@ void skinny_bcast(const Problem<T>& P, const SkinnyKernels<T>& sk, int threads) 
 // 4 x 4 blocks): 17 x 256 x 17 2.1x, 20 x 300 x 258 and 33 x 257 x 45 1.4x, 64 x 1023 x 18 1.8x,
 // 32 x 784 x 256 1.15x, 48 x 1024 x 512 1.1x, 64 x 256 x 256 0.95x.
 constexpr int64_t kInPlaceMaxM = 64, kInPlaceMinK = 256;
+// The rows of A are read again for every panel of B, so where they all start mid-line (see
+// rows_straddle_lines) the split loads cost more than packing from this many columns: on one
+// Sapphire Rapids core 32 x 784 x 128 ran at 156 GFLOP/s in place with A aligned, 123 with A 16
+// bytes past a line (105 with B too), 132 packed; 64 x 1024 x 256 162 / 120 / 155; while
+// 17 x 256 x 17 ran 58-67 in place at any alignment against 34 packed.
+constexpr int64_t kInPlaceStraddleMaxN = 64;
 
 template <class T>
 bool suits_dot_in_place(const Problem<T>& P, const SkinnyKernels<T>& sk) {
   const int64_t l1d = cache_sizes().l1d > 0 ? cache_sizes().l1d : int64_t(32) << 10;
   return sk.in_place && P.a_cs == 1 && P.b_rs == 1 && P.M <= kInPlaceMaxM && P.K >= kInPlaceMinK &&
-         P.K * sk.in_place_cols * int64_t(sizeof(T)) <= l1d / 2;
+         P.K * sk.in_place_cols * int64_t(sizeof(T)) <= l1d / 2 &&
+         (P.N < kInPlaceStraddleMaxN || !rows_straddle_lines(P.a, P.a_rs));
 }
 
 // The panels of J = W/2 columns of B split across threads.
@@ -816,6 +833,13 @@ void dot_in_place(const Problem<T>& P, const SkinnyKernels<T>& sk, int threads) 
 // nothing is gained by packing: the broadcast kernels read every operand in place from L2 or L1,
 // and the copies the packed path makes would cost about as much as the product. On one Zen 4 core
 // 64^3 took 6.0 us in place against 7.4 packed (numpy's OpenBLAS: 5.8), 256^3 308 us against 335.
+// The broadcast kernels' loads of op(B)'s rows all split where those rows straddle lines; past a
+// few chunks of rows that costs more than packing B once: on one Sapphire Rapids core, B 16 bytes
+// past a line, 256^3 ran at 177 GFLOP/s in place against 207 with B aligned and 202 packed,
+// 144 x 384 x 256 at 147-160 against 169-174 packed, while 96^3 and 64 x 512 x 128 still ran
+// faster in place (152 against 141, 157 against 147). B rows of differing offsets split only some
+// loads (100 x 200 x 300: 187 in place either way, 173 packed).
+constexpr int64_t kStraddleMaxM = 128;
 // The broadcast kernels read op(B) once per chunk of rows, so past a few hundred rows packing it
 // once costs less even where all fits the L2: on a Sapphire Rapids core (2 MiB L2), 384, 512 and
 // 784 x 256 x 256 ran 3-5 % faster packed, 256^3 alike either way.
@@ -825,21 +849,6 @@ bool fits_l2(const Problem<T>& P) {
   const int64_t reported = cache_sizes().l2, l2 = reported > 0 ? reported : int64_t(512) << 10;
   return double(sizeof(T)) * (double(P.M) * P.K + double(P.K) * P.N + double(P.M) * P.N) <=
          double(l2);
-}
-
-// Whether every row of op(B) starts at the same place inside a cache line but not at its start
-// (a numpy array is only 16-byte aligned): then each full-vector load the broadcast kernels make
-// of B spans two lines, which Intel cores issue as two loads. Past a few chunks of rows those
-// loads cost more than packing B once: on one Sapphire Rapids core, B 16 bytes past a line,
-// 256^3 ran at 177 GFLOP/s in place against 207 with B aligned and 202 packed, 144 x 384 x 256
-// at 147-160 against 169-174 packed, while 96^3 and 64 x 512 x 128 still ran faster in place
-// (152 against 141, 157 against 147). Rows whose offsets differ split only some of the loads
-// (100 x 200 x 300: 187 in place either way, 173 packed).
-constexpr int64_t kStraddleMaxM = 128;
-template <class T>
-bool b_rows_straddle_lines(const Problem<T>& P) {
-  const auto at = reinterpret_cast<uintptr_t>(P.b);
-  return at % 64 != 0 && (P.b_rs * int64_t(sizeof(T))) % 64 == 0;
 }
 
 // For C = X @ W with N <= 16 and W's rows contiguous (a (K, N) weight), whether the broadcast form
@@ -878,7 +887,7 @@ bool gemm_skinny(const Problem<T>& P, int threads) {
   } else if (suits_dot_in_place(P, *sk)) {
     dot_in_place(P, *sk, threads);  // X @ W^T, X short: neither operand packed
   } else if (P.b_cs == 1 && P.c_cs == 1 && P.M <= kSmallBcastMaxM && fits_l2(P) &&
-             (P.M < kStraddleMaxM || !b_rows_straddle_lines(P))) {
+             (P.M < kStraddleMaxM || !rows_straddle_lines(P.b, P.b_rs))) {
     skinny_bcast(P, *sk, threads);  // a small problem: packing would cost as much as the product
   } else {
     return false;
