@@ -509,7 +509,7 @@ class RowShares {
       uint64_t v = range_[victim].v.load(std::memory_order_relaxed);
       const int64_t f = front(v), b = back(v);
       if (f >= b) continue;
-      const int64_t take = std::min(b - f, std::clamp((b - f) / 2, kMinClaimTiles, max_take_));
+      const int64_t take = block(b - f);
       if (range_[victim].v.compare_exchange_weak(v, pack(f, b - take), std::memory_order_relaxed)) {
         lo = b - take, hi = b;
         return true;
@@ -523,12 +523,16 @@ class RowShares {
     for (;;) {
       const int64_t f = front(v), b = back(v);
       if (f >= b) return false;
-      const int64_t take = std::min(b - f, std::clamp((b - f) / 2, kMinClaimTiles, max_take_));
+      const int64_t take = block(b - f);
       if (range_[tid].v.compare_exchange_weak(v, pack(f + take, b), std::memory_order_relaxed)) {
         lo = f, hi = f + take;
         return true;
       }
     }
+  }
+  // Half of what is left of a share, within [kMinClaimTiles, max_take_] and at most all of it.
+  int64_t block(int64_t left) const {
+    return std::min(left, std::clamp(left / 2, kMinClaimTiles, max_take_));
   }
   static uint64_t pack(int64_t f, int64_t b) { return uint64_t(f) << 32 | uint64_t(b); }
   static int64_t front(uint64_t v) { return int64_t(v >> 32); }
@@ -829,10 +833,6 @@ void dot_in_place(const Problem<T>& P, const SkinnyKernels<T>& sk, int threads) 
   });
 }
 
-// Whether op(A), op(B) and C fit in the L2 cache together (256^3 float32 on a 1 MiB L2). Then
-// nothing is gained by packing: the broadcast kernels read every operand in place from L2 or L1,
-// and the copies the packed path makes would cost about as much as the product. On one Zen 4 core
-// 64^3 took 6.0 us in place against 7.4 packed (numpy's OpenBLAS: 5.8), 256^3 308 us against 335.
 // The broadcast kernels' loads of op(B)'s rows all split where those rows straddle lines; past a
 // few chunks of rows that costs more than packing B once: on one Sapphire Rapids core, B 16 bytes
 // past a line, 256^3 ran at 177 GFLOP/s in place against 207 with B aligned and 202 packed,
@@ -844,6 +844,10 @@ constexpr int64_t kStraddleMaxM = 128;
 // once costs less even where all fits the L2: on a Sapphire Rapids core (2 MiB L2), 384, 512 and
 // 784 x 256 x 256 ran 3-5 % faster packed, 256^3 alike either way.
 constexpr int64_t kSmallBcastMaxM = 256;
+// Whether op(A), op(B) and C fit in the L2 cache together (256^3 float32 on a 1 MiB L2). Then
+// nothing is gained by packing: the broadcast kernels read every operand in place from L2 or L1,
+// and the copies the packed path makes would cost about as much as the product. On one Zen 4 core
+// 64^3 took 6.0 us in place against 7.4 packed (numpy's OpenBLAS: 5.8), 256^3 308 us against 335.
 template <class T>
 bool fits_l2(const Problem<T>& P) {
   const int64_t reported = cache_sizes().l2, l2 = reported > 0 ? reported : int64_t(512) << 10;

@@ -44,8 +44,8 @@ class Pool {
   // ~0.5 ms for it to wake. Task 0 is never left to a worker, so on two threads each core gets the
   // same half of the data call after call and keeps it in its own caches: when a spinning worker
   // could see the new run before the caller claimed anything, the halves swapped cores from call
-  // to call, and `x -= y` on 200k floats took as long on two threads as on one (15 us; 9.5 once
-  // task 0 stayed with the caller). The claim counter carries the run's sequence number, so a
+  // to call, and `x -= y` on 200k floats took as long on two threads as on one (15 us; 10.5-11
+  // once task 0 stayed with the caller). The claim counter carries the run's sequence number, so a
   // worker waking late from an earlier run can never claim a task of the next one.
   void run(int nt, const std::function<void(int, int)>& fn) {
     fn_.store(&fn, std::memory_order_relaxed);
