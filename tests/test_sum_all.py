@@ -171,6 +171,24 @@ def test_gradients(rng):
     np.testing.assert_array_equal(x.grad.numpy(), np.full((5, 3), 1 + 2 / 15))
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(1,), (7,), (2000,), (33, 257), (3, 1, 5)])
+def test_scalar_operand_gradient_is_numpys_sum(rng, dtype, shape):
+    """A 0-d tensor broadcast against a bigger one (the coefficients of a polynomial fit) gets the
+    whole sum of its broadcast gradient: sum_all's bits, numpy's. A gradient in another layout
+    (a transposed operand's) sums in that layout's order: close to the float64 sum."""
+    x = rng.standard_normal(shape).astype(dtype)
+    c = fastnn.tensor(np.asarray(0.5, dtype), requires_grad=True)
+    (c * fastnn.tensor(x)).sum().backward()
+    assert c.grad.shape == () and c.grad.dtype == c.dtype
+    assert c.grad.numpy().tobytes() == np.add.reduce(x, axis=None).tobytes()
+    c.grad = None
+    (c * fastnn.tensor(x).T).sum().backward()
+    assert c.grad.shape == () and c.grad.dtype == c.dtype
+    bound = 4 * x.size * np.finfo(dtype).eps * np.abs(x).sum()
+    assert abs(float(c.grad) - float(x.astype(np.float64).sum())) <= bound
+
+
 def test_matches_torch(rng):
     torch = pytest.importorskip("torch")
     x = rng.standard_normal((257, 33)).astype(np.float32)

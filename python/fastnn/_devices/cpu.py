@@ -431,6 +431,8 @@ def sum_to_shape(g, shape):
     """Undo broadcasting: sum ``g`` down to ``shape`` (the backward of an implicit expand)."""
     if g.shape == shape:
         return g
+    if not shape and _whole_sum_kernel(g):
+        return kernels.sum_all(g)  # a 0-d operand's gradient (a scalar parameter)
     lead = g.ndim - len(shape)
     axes = tuple(range(lead)) + tuple(
         i + lead for i, n in enumerate(shape) if n == 1 and g.shape[i + lead] != 1
