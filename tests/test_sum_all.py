@@ -189,6 +189,21 @@ def test_scalar_operand_gradient_is_numpys_sum(rng, dtype, shape):
     assert abs(float(c.grad) - float(x.astype(np.float64).sum())) <= bound
 
 
+def test_scalar_operand_gradients_match_torch(rng):
+    """The polynomial fit's coefficients: each 0-d parameter's gradient as torch computes it."""
+    torch = pytest.importorskip("torch")
+    x = np.linspace(-np.pi, np.pi, 2000, dtype=np.float32)
+    y = np.sin(x)
+    grads = []
+    for lib in (fastnn, torch):
+        xs, ys = lib.tensor(x), lib.tensor(y)
+        coef = [lib.tensor(np.float32(v), requires_grad=True) for v in (0.1, 0.8, -0.05, -0.09)]
+        a, b, c, d = coef
+        ((a + b * xs + c * xs**2 + d * xs**3 - ys) ** 2).sum().backward()
+        grads.append([float(p.grad) for p in coef])
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-5, atol=1e-5)
+
+
 def test_matches_torch(rng):
     torch = pytest.importorskip("torch")
     x = rng.standard_normal((257, 33)).astype(np.float32)

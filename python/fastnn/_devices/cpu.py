@@ -432,7 +432,7 @@ def sum_to_shape(g, shape):
     if g.shape == shape:
         return g
     if not shape and _whole_sum_kernel(g):
-        return kernels.sum_all(g)  # a 0-d operand's gradient (a scalar parameter)
+        return _sum_all(g, False)  # a 0-d operand's gradient (a scalar parameter)
     lead = g.ndim - len(shape)
     axes = tuple(range(lead)) + tuple(
         i + lead for i, n in enumerate(shape) if n == 1 and g.shape[i + lead] != 1
