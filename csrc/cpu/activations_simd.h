@@ -261,9 +261,9 @@ inline float row_exp_sum(float* y, const float* x, float m, int64_t n) {
     s = s + e;
   }
   if (i < n) {
-    V e = vexp(vload_part(x + i, n - i, -__builtin_inff()) - vm);
+    V e = vexp_part(x + i, n - i, m);
     if (y) vstore_part(y + i, e, n - i);
-    s = s + e;  // tail lanes are exp(-inf) = 0
+    s = s + e;
   }
   return vhsum(s);
 }

@@ -82,7 +82,7 @@ float xent_row_index_f32(float* g, const float* z, int64_t C, int64_t t, const f
   }
   if (i < C) {
     int64_t r = C - i;
-    V e = vexp(vload_part(z + i, r, kNegInf) - vm);
+    V e = vexp_part(z + i, r, m);
     if (g) vstore_part(g + i, e, r);
     s = s + e;
     if (smooth) {
@@ -119,9 +119,8 @@ void xent_rows4_narrow_f32(float* loss4, float* g, const float* z, int64_t C, co
     const V z0 = vload_part(zr, n0, kNegInf);
     const V z1 = n1 ? vload_part(zr + W, n1, kNegInf) : vset(kNegInf);
     m[r] = vhmax(n1 ? vmax(vmax(vset(kNegInf), z0), z1) : vmax(vset(kNegInf), z0));
-    const V vm = vset(m[r]);
-    e0[r] = vexp(z0 - vm);
-    e1[r] = n1 ? vexp(z1 - vm) : vset(0.0f);
+    e0[r] = vexp_part(zr, n0, m[r]);
+    e1[r] = n1 ? vexp_part(zr + W, n1, m[r]) : vset(0.0f);
     s[r] = vhsum(n1 ? e0[r] + e1[r] : e0[r]);
   }
 #pragma GCC unroll 4
@@ -156,7 +155,7 @@ float xent_row_prob_f32(float* g, const float* z, const float* q, int64_t C, con
   }
   if (i < C) {
     int64_t r = C - i;
-    V e = vexp(vload_part(z + i, r, kNegInf) - vm);
+    V e = vexp_part(z + i, r, m);
     if (g) vstore_part(g + i, e, r);
     s = s + e;
     V wq = fmadd(vload_part(q + i, r, 0.f), keep, add) *

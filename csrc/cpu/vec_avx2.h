@@ -29,6 +29,8 @@ inline V vload_part(const float* p, int64_t n, float fill) {
   __m256i m = tail_mask(n);
   return {_mm256_blendv_ps(_mm256_set1_ps(fill), _mm256_maskload_ps(p, m), _mm256_castsi256_ps(m))};
 }
+// a's first n <= W lanes, +0 in the others.
+inline V vfirst(V a, int64_t n) { return {_mm256_and_ps(a.v, _mm256_castsi256_ps(tail_mask(n)))}; }
 // The first n <= W lanes to p, nothing past them. By halves, pairs and a single lane rather than
 // vmaskmovps, which is microcoded on AMD cores (a loop of them took 6.2 ns a store on a Zen 3 core
 // against 1.6 for plain stores), and every row of a 10-class output ends with one.

@@ -32,6 +32,8 @@ inline V vload_part(const float* p, int64_t n, float fill) {
   return {_mm512_mask_loadu_ps(_mm512_set1_ps(fill), tail_mask(n), p)};
 }
 inline void vstore_part(float* p, V a, int64_t n) { _mm512_mask_storeu_ps(p, tail_mask(n), a.v); }
+// a's first n <= W lanes, +0 in the others.
+inline V vfirst(V a, int64_t n) { return {_mm512_maskz_mov_ps(tail_mask(n), a.v)}; }
 
 inline V operator+(V a, V b) { return {_mm512_add_ps(a.v, b.v)}; }
 inline V operator-(V a, V b) { return {_mm512_sub_ps(a.v, b.v)}; }
