@@ -31,8 +31,6 @@ namespace fastnn {
 namespace FASTNN_VEC_NS {
 namespace {
 
-const float kOnes[16] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1};
-
 // One vector of BCE-with-logits: loss (weighted) and gradient (times gscale).
 inline V bce_vec(V x, V t, V w, V pw, V gs, V* grad) {
   const V one = vset(1.0f), zero = vset(0.0f);
@@ -59,7 +57,7 @@ float bce_f32(float* loss, float* g, const float* x, const float* t, const float
   }
   if (i < n) {
     int64_t r = n - i;
-    V wv = w ? vload_part(w + i, r, 0.f) : vload_part(kOnes, r, 0.f);  // padding lanes weigh 0
+    V wv = w ? vload_part(w + i, r, 0.f) : vfirst(vset(1.0f), r);  // padding lanes weigh 0
     V l = bce_vec(vload_part(x + i, r, 0.f), vload_part(t + i, r, 0.f), wv,
                   pw ? vload_part(pw + i, r, 1.f) : one, gs, g ? &gv : nullptr);
     if (loss) vstore_part(loss + i, l, r);

@@ -37,7 +37,6 @@ namespace fastnn {
 namespace FASTNN_VEC_NS {
 namespace {
 
-const float kOnes[16] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1};
 const float kNegInf = -__builtin_inff();
 
 inline float xrow_max(const float* x, int64_t n) {
@@ -159,7 +158,7 @@ float xent_row_prob_f32(float* g, const float* z, const float* q, int64_t C, con
     if (g) vstore_part(g + i, e, r);
     s = s + e;
     V wq = fmadd(vload_part(q + i, r, 0.f), keep, add) *
-           (w ? vload_part(w + i, r, 0.f) : vload_part(kOnes, r, 0.f));
+           (w ? vload_part(w + i, r, 0.f) : vfirst(vset(1.0f), r));
     S = S + wq;
     acc = fmadd(wq, vm - vload_part(z + i, r, m), acc);
   }
