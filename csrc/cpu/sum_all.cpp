@@ -2,46 +2,48 @@
 // sum_last: the sum of each row of a contiguous (rows, cols) array, Tensor.sum(-1) (a softmax's
 // denominator). numpy's reduction costs ~1.3 us of set-up before it adds 16 floats, and walks a
 // (256, 10) array row by row through its generic loop (7.6 us); each of these is one call.
-// The summation order is numpy's pairwise one, so the bits equal np.sum's and a float32 sum of
-// n values errs by O(log n) roundings instead of O(n): below 8 values, in order; up to 128, eight
-// interleaved partial sums (element i goes to partial i % 8; the tail after the last full group
-// of 8 is added to their combined total); above, the two halves (the first one a multiple of 8
-// long) summed recursively. The result starts from +0, so a sum of -0s is +0, as numpy's. A large
-// whole sum runs the top of the same tree's subtrees on the pool's threads.
+// The summation order is numpy's pairwise one (cpu/sum_all_tree.h), so the bits equal np.sum's
+// and a float32 sum of n values errs by O(log n) roundings instead of O(n). The result starts
+// from +0, so a sum of -0s is +0, as numpy's. A large whole sum runs the top of the same tree's
+// subtrees on the pool's threads.
+#include "cpu/cpu_features.h"
 #include "cpu/fastnn_cpu.h"
 #include "cpu/parallel.h"
 
+#define FASTNN_VEC_NS generic
+#include "cpu/sum_all_tree.h"
+#undef FASTNN_VEC_NS
+
 namespace fastnn {
+
+// The AVX2 unit's entry points: pairwise of sum_all_tree.h.
+float sum_pairwise_avx2(const float* x, int64_t n);
+double sum_pairwise_avx2(const double* x, int64_t n);
+
 namespace {
 
-constexpr int64_t kBlock = 128;
+using generic::first_half;
 
-// numpy's sum of one leaf of its tree, n <= kBlock elements.
-template <class T>
-T leaf_sum(const T* x, int64_t n) {
-  if (n < 8) {
-    T s = T(-0.0);  // -0 + -0 stays -0 inside; the caller's +0 start decides the sign
-    for (int64_t i = 0; i < n; ++i) s += x[i];
-    return s;
+// One leaf after another: the core overlaps a leaf's two 4-lane chains with the next leaf's.
+struct PlainLeaves {
+  template <class T>
+  static T one(const T* x, int64_t n) {
+    return generic::leaf_sum(x, n);
   }
-  T r[8];
-  for (int j = 0; j < 8; ++j) r[j] = x[j];
-  const int64_t full = n - n % 8;
-  for (int64_t i = 8; i < full; i += 8)
-    for (int j = 0; j < 8; ++j) r[j] += x[i + j];  // eight independent chains: one vector add
-  T s = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
-  for (int64_t i = full; i < n; ++i) s += x[i];
-  return s;
-}
+  template <class T>
+  static T two(const T* x, int64_t h, int64_t n) {
+    return generic::leaf_sum(x, h) + generic::leaf_sum(x + h, n - h);
+  }
+};
 
-// The split of a node of the tree: its first half, a multiple of 8 long.
-inline int64_t first_half(int64_t n) { return n / 2 - n / 2 % 8; }
-
+// The subtree sum of the active ISA (IsaTable, cpu/cpu_features.h).
 template <class T>
-T pairwise(const T* x, int64_t n) {
-  if (n <= kBlock) return leaf_sum(x, n);
-  const int64_t h = first_half(n);
-  return pairwise(x, h) + pairwise(x + h, n - h);
+using PairwiseSum = T (*)(const T*, int64_t);
+template <class T>
+PairwiseSum<T> pairwise_sum() {
+  static const IsaTable<PairwiseSum<T>> table{
+      {{&generic::pairwise<PlainLeaves, T>, &sum_pairwise_avx2, &sum_pairwise_avx2}}};
+  return table[active_isa()];
 }
 
 // Below these sizes one thread (a pool wake costs ~3 us; a whole sum of 128k floats ~10 us).
@@ -77,6 +79,7 @@ struct TopOfTree {
 // additions in the same order, so the bits do not depend on the thread count.
 template <class T>
 T sum_all_impl(const T* x, int64_t n) {
+  const PairwiseSum<T> pairwise = pairwise_sum<T>();
   const int threads = get_num_threads();
   if (threads <= 1 || n < kParallelSum) return T(0) + pairwise(x, n);
   int depth = 1;
@@ -92,6 +95,7 @@ T sum_all_impl(const T* x, int64_t n) {
 
 template <class T>
 void sum_last_impl(const T* x, int64_t rows, int64_t cols, T* out) {
+  const PairwiseSum<T> pairwise = pairwise_sum<T>();
   auto run = [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; ++r) out[r] = T(0) + pairwise(x + r * cols, cols);
   };
