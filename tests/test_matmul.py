@@ -585,13 +585,18 @@ def test_small_problem_b_rows_mid_line(rng, isa, threads, dtype, m):
 @pytest.mark.parametrize("n", [17, 63, 64, 130])
 def test_in_place_dot_rows_mid_line(rng, isa, threads, dtype, n):
     """X @ W^T with X's rows (and W's) 16 bytes past a cache line, K a multiple of 16: the
-    in-place dot kernels take it below 64 columns, the packed path from 64."""
+    in-place dot kernels read X where it is below 64 columns, and from 64 each thread's aligned
+    copy of it (rows padded to whole lines); also X a view whose rows are longer than K."""
     for m, k in ((32, 256), (7, 512)):
         a = line_offset_view(rng, (m, k), dtype, 16)
         for b_offset in (0, 16):
             b = line_offset_view(rng, (n, k), dtype, b_offset)
             check(rng, a, b, dtype, trans_b=True, use_bias=True)
             check(rng, a, b, dtype, trans_b=True, alpha=-0.5, beta=2.0, use_out=True)
+    wide = line_offset_view(rng, (33, 320), dtype, 48)
+    for k in (300, 257):
+        b = rng.standard_normal((n, k)).astype(dtype)
+        check(rng, wide[:, :k], b, dtype, trans_b=True, use_bias=True)
 
 
 def test_small_problem_bits_do_not_depend_on_threads(rng):

@@ -30,6 +30,7 @@
 #include "cpu/matmul_packed.h"
 #include "cpu/matmul_skinny.h"
 #include "cpu/parallel.h"
+#include "cpu/scratch.h"
 
 namespace fastnn {
 
@@ -812,24 +813,44 @@ constexpr int64_t kInPlaceMaxM = 64, kInPlaceMinK = 256;
 // rows_straddle_lines) the split loads cost more than packing from this many columns: on one
 // Sapphire Rapids core 32 x 784 x 128 ran at 156 GFLOP/s in place with A aligned, 123 with A 16
 // bytes past a line (105 with B too), 132 packed; 64 x 1024 x 256 162 / 120 / 155; while
-// 17 x 256 x 17 ran 58-67 in place at any alignment against 34 packed.
+// 17 x 256 x 17 ran 58-67 in place at any alignment against 34 packed. From this many columns
+// such an A (M <= kInPlaceMaxM rows, a few hundred KiB at most) is first copied to an aligned
+// buffer: every array numpy allocates below glibc's mapping threshold starts 16 bytes past a
+// 64-byte line or a multiple of 16 beyond, so without the copy whether the fast form ran was
+// luck. 32 x 784 x 128 (F.linear on a batch of 32) with A and B 48 bytes past a line, one Xeon
+// core: 66 us packed, 57 copied and in place; two cores 45-49 against 33-35.
 constexpr int64_t kInPlaceStraddleMaxN = 64;
 
 template <class T>
 bool suits_dot_in_place(const Problem<T>& P, const SkinnyKernels<T>& sk) {
   const int64_t l1d = cache_sizes().l1d > 0 ? cache_sizes().l1d : int64_t(32) << 10;
   return sk.in_place && P.a_cs == 1 && P.b_rs == 1 && P.M <= kInPlaceMaxM && P.K >= kInPlaceMinK &&
-         P.K * sk.in_place_cols * int64_t(sizeof(T)) <= l1d / 2 &&
-         (P.N < kInPlaceStraddleMaxN || !rows_straddle_lines(P.a, P.a_rs));
+         P.K * sk.in_place_cols * int64_t(sizeof(T)) <= l1d / 2;
+}
+
+// A thread's aligned copy of a straddling A, kept between calls. Each thread copies for itself:
+// one copy by the caller, read by every thread, is fresh in the caller's cache on every call, and
+// the others' reads of it cost more than the split loads did (two cores: 53-62 us above).
+thread_local Scratch tls_aligned_a;
+
+template <class T>
+Problem<T> with_aligned_a(Problem<T> P) {
+  if (P.N < kInPlaceStraddleMaxN || !rows_straddle_lines(P.a, P.a_rs)) return P;
+  constexpr int64_t kLine = 64 / int64_t(sizeof(T));
+  const int64_t lda = (P.K + kLine - 1) / kLine * kLine;
+  T* a = static_cast<T*>(tls_aligned_a.get(sizeof(T) * size_t(P.M * lda)));
+  for (int64_t i = 0; i < P.M; ++i) std::memcpy(a + i * lda, P.a + i * P.a_rs, sizeof(T) * P.K);
+  P.a = a, P.a_rs = lda;
+  return P;
 }
 
 // The panels of J = W/2 columns of B split across threads.
 template <class T>
 void dot_in_place(const Problem<T>& P, const SkinnyKernels<T>& sk, int threads) {
-  if (threads <= 1) return sk.in_place(P, 0, P.N);
+  if (threads <= 1) return sk.in_place(with_aligned_a(P), 0, P.N);
   parallel_run(threads, [&](int tid, int nt) {
     const auto [j0, j1] = tile_share(P.N, sk.in_place_cols, tid, nt);
-    if (j0 < j1) sk.in_place(P, j0, j1);
+    if (j0 < j1) sk.in_place(with_aligned_a(P), j0, j1);
   });
 }
 
