@@ -89,6 +89,41 @@ def test_loader_batches_are_copies():
     np.testing.assert_array_equal(ds.tensors[0].numpy(), x)
 
 
+@pytest.mark.parametrize(
+    ("shape", "dtype"),
+    [
+        ((257, 1, 28, 28), np.float32),  # images: the embedding kernel's rows
+        ((33, 7, 11), np.float64),
+        ((40, 64), np.float32),
+        ((40, 63), np.float32),  # rows below the kernel's minimum: np.take
+        ((40,), np.float32),
+        ((40, 100), np.int64),
+        ((40, 100), np.float16),
+    ],
+)
+def test_batch_gather_is_np_take(rng, threads, shape, dtype):
+    """get_batch's rows are np.take's along the first axis, whichever copy makes them: the
+    threaded embedding kernel (float tables, rows of 64 elements and more), or np.take."""
+    x = (rng.standard_normal(shape) * 100).astype(dtype)
+    ds = data.TensorDataset(fastnn.from_numpy(x))
+    n = shape[0]
+    for idx in (rng.permutation(n)[: min(n, 256)], np.array([n - 1, 0, n - 1]), np.array([], int)):
+        (got,) = ds.get_batch(idx)
+        want = np.take(x, idx, axis=0)
+        assert got.shape == want.shape and got.dtype == fastnn.from_numpy(want).dtype
+        np.testing.assert_array_equal(got.numpy(), want)
+        assert not np.shares_memory(got.numpy(), x)
+
+
+def test_batch_gather_takes_negative_indices_and_refuses_as_numpy():
+    x = np.arange(10 * 64, dtype=np.float32).reshape(10, 64)
+    ds = data.TensorDataset(fastnn.from_numpy(x))
+    np.testing.assert_array_equal(ds.get_batch([-1, 2, -10])[0].numpy(), x[[-1, 2, -10]])
+    for bad in ([10], [0, -11]):
+        with pytest.raises(IndexError, match="out of bounds for axis 0 with size 10"):
+            ds.get_batch(bad)
+
+
 def test_tensor_dataset_uses_one_gather_per_batch():
     class Counting(data.TensorDataset):
         gathers = 0
