@@ -123,9 +123,59 @@ inline void transpose16(__m512 r[16]) {
   }
 }
 
+// pack_transposed for P = 8 (the 8-row micro-kernel's A panels, Winograd dW's row panels): 8 rows
+// of 16 k at a time. The two interleaving stages of transpose16 leave u[c] (rows 0-3) and
+// u[4 + c] (rows 4-7) holding k = 4L + c in 128-bit lane L; lane shuffles then pair them into
+// 8-float rows of dst. Half the shuffles of a 16 x 16 transpose with 8 rows of zeros: Winograd
+// dW spent most of its packing there.
+inline void pack_transposed8(float* dst, const float* src, int64_t ld, int64_t rows, int64_t kc) {
+  for (int64_t k0 = 0; k0 < kc; k0 += 16) {
+    const int64_t kn = kc - k0 < 16 ? kc - k0 : 16;
+    const __mmask16 load_mask = static_cast<__mmask16>((1u << kn) - 1);
+    __m512 r[8], t[8], u[8];
+#pragma GCC unroll 8
+    for (int i = 0; i < 8; ++i)
+      r[i] = i < rows ? _mm512_maskz_loadu_ps(load_mask, src + i * ld + k0) : _mm512_setzero_ps();
+#pragma GCC unroll 4
+    for (int i = 0; i < 4; ++i) {
+      t[2 * i] = _mm512_maskz_unpacklo_ps(0xFFFF, r[2 * i], r[2 * i + 1]);
+      t[2 * i + 1] = _mm512_maskz_unpackhi_ps(0xFFFF, r[2 * i], r[2 * i + 1]);
+    }
+#pragma GCC unroll 2
+    for (int g = 0; g < 2; ++g) {
+      const __m512d a = _mm512_castps_pd(t[4 * g]), b = _mm512_castps_pd(t[4 * g + 2]);
+      const __m512d c = _mm512_castps_pd(t[4 * g + 1]), d = _mm512_castps_pd(t[4 * g + 3]);
+      u[4 * g] = _mm512_castpd_ps(_mm512_maskz_unpacklo_pd(0xFF, a, b));
+      u[4 * g + 1] = _mm512_castpd_ps(_mm512_maskz_unpackhi_pd(0xFF, a, b));
+      u[4 * g + 2] = _mm512_castpd_ps(_mm512_maskz_unpacklo_pd(0xFF, c, d));
+      u[4 * g + 3] = _mm512_castpd_ps(_mm512_maskz_unpackhi_pd(0xFF, c, d));
+    }
+    float* d = dst + k0 * 8;
+#pragma GCC unroll 4
+    for (int c = 0; c < 4; ++c) {
+      // halves[h] = [u[c] lane 2h, u[4+c] lane 2h, u[c] lane 2h+1, u[4+c] lane 2h+1]: the rows of
+      // dst at k = 8h + c and 8h + 4 + c
+      const __m512 lo = _mm512_maskz_shuffle_f32x4(0xFFFF, u[c], u[4 + c], 0x44);
+      const __m512 hi = _mm512_maskz_shuffle_f32x4(0xFFFF, u[c], u[4 + c], 0xEE);
+      const __m512 halves[2] = {_mm512_maskz_shuffle_f32x4(0xFFFF, lo, lo, 0xD8),
+                                _mm512_maskz_shuffle_f32x4(0xFFFF, hi, hi, 0xD8)};
+#pragma GCC unroll 2
+      for (int h = 0; h < 2; ++h) {
+        const int64_t k = 8 * h + c;
+        if (k < kn)  // the low half; GCC 12's cast builds it from an undefined vector
+          _mm256_storeu_ps(d + k * 8,
+                           __builtin_shufflevector(halves[h], halves[h], 0, 1, 2, 3, 4, 5, 6, 7));
+        if (k + 4 < kn)
+          _mm256_storeu_ps(d + (k + 4) * 8, _mm512_maskz_extractf32x8_ps(0xFF, halves[h], 1));
+      }
+    }
+  }
+}
+
 // dst[k*P + r] = src[r*ld + k] for r < rows, 0 for rows <= r < P; k < kc. P <= 32.
 inline void pack_transposed(float* dst, const float* src, int64_t ld, int64_t rows, int64_t kc,
                             int P) {
+  if (P == 8) return pack_transposed8(dst, src, ld, rows, kc);
   for (int h = 0; h * 16 < P; ++h) {
     const int lanes = P - 16 * h < 16 ? P - 16 * h : 16;
     const __mmask16 store_mask = static_cast<__mmask16>((1u << lanes) - 1);
