@@ -424,6 +424,29 @@ def test_whole_tensor_reductions_outside_autograd_match_torch(dtype):
         fastnn.tensor(a[:0]).max()
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.float16])
+@pytest.mark.parametrize("shape", [(256, 10), (7,), (3, 4, 5), (5, 0), (1, 1)])
+def test_sum_along_the_last_dim_outside_autograd_equals_the_recorded_op(dtype, shape):
+    """Tensor.sum(-1) / sum(ndim - 1) outside autograd goes straight to the row-sum kernel (float32
+    and float64, contiguous) or numpy: the recorded op's bits, shape and dtype, any keepdim."""
+    rng = np.random.default_rng(10)
+    a = (rng.standard_normal(shape) * 10).astype(dtype)
+    views = [a] + ([a[:, ::2]] if a.ndim == 2 and a.shape[1] > 1 else [])
+    for v in views:
+        for dim in (-1, v.ndim - 1):
+            for keepdim in (False, True):
+                got = fastnn.tensor(v).sum(dim, keepdim=keepdim)
+                rec = fastnn.tensor(v, requires_grad=True).sum(dim, keepdim=keepdim)
+                want = np.add.reduce(v, axis=dim, keepdims=keepdim)
+                assert got.shape == rec.shape == want.shape and got.dtype == rec.dtype
+                assert got.numpy().tobytes() == rec.detach().numpy().tobytes() == want.tobytes()
+    x = fastnn.tensor(a)
+    with pytest.raises(TypeError, match="keepdim"):
+        x.sum(-1, keepdim="yes")
+    with pytest.raises(IndexError):
+        x.sum(a.ndim)
+
+
 @pytest.mark.parametrize("lhs, rhs", [(np.float32,) * 2, (np.float64,) * 2, (np.int64,) * 2,
                                       (np.int32, np.int32), (np.bool_,) * 2, (np.int64, None),
                                       (None, np.int32), (np.float32, None), (None, np.float64)])  # fmt: skip

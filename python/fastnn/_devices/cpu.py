@@ -351,9 +351,19 @@ def _only_last_axis(axis, ndim):
 def _sum_last(a, keepdims):
     """The sums along the last axis of a contiguous float array (ndim >= 1) in one kernel call
     (numpy's order and bits)."""
+    if a.ndim == 2:  # (batch, classes): no reshape on the way in
+        out = kernels.sum_last(a)
+        return out.reshape(a.shape[0], 1) if keepdims else out
     lead = a.shape[:-1]
     out = kernels.sum_last(a.reshape(math.prod(lead), a.shape[-1]))
     return out.reshape((*lead, 1) if keepdims else lead)
+
+
+def sum_last(a, keepdims=False):
+    """sum(a, a.ndim - 1, keepdims) of an array with ndim >= 1: Tensor.sum(-1)'s host path."""
+    if _whole_sum_kernel(a):
+        return _sum_last(a, keepdims)
+    return sum(a, a.ndim - 1, keepdims)
 
 
 def sum(a, axis=None, keepdims=False, dtype=None):

@@ -405,6 +405,17 @@ class OpsMixin:
             if a.__class__ is _ndarray and not self.requires_grad:  # the host shortcut
                 return _function._make(_cpu.sum(a), False, None)
             return R.Sum.apply(self)
+        if (
+            dim.__class__ is int
+            and dtype is axis is keepdims is None
+            and keepdim.__class__ is bool
+            and a.__class__ is _ndarray
+            and a.dtype.kind == "f"
+            and not self.requires_grad
+            and (dim == -1 or dim == a.ndim - 1)
+            and a.ndim
+        ):  # along the last dim outside autograd (a softmax's denominator): a third of the time
+            return _function._make(_cpu.sum_last(a, keepdim), False, None)
         keepdim = _keep(keepdim, keepdims)
         if dtype is None and a.__class__ is _ndarray and a.dtype.kind in "biu":
             # torch sums every integer type (and bool) in int64: numpy's reduction accumulates
