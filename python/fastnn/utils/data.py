@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from .. import _C
 from .._core import random as _random
 from .._tensor import creation as _creation
 from . import loader_workers as _workers
@@ -70,6 +71,7 @@ def _gather(t, idx: np.ndarray):
 # Rows of at least this many floats go through the embedding kernel (the images of a dataset);
 # shorter ones (labels, a feature or two) through np.take.
 _KERNEL_ROW = 64
+_KERNEL_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def _take_rows(data: np.ndarray, idx: np.ndarray) -> np.ndarray:
@@ -86,21 +88,12 @@ def _take_rows(data: np.ndarray, idx: np.ndarray) -> np.ndarray:
         and data.size >= _KERNEL_ROW * data.shape[0] > 0
     ):
         try:
-            rows = _kernels().embedding(data.reshape(data.shape[0], -1), idx)
+            rows = _C.embedding(data.reshape(data.shape[0], -1), idx)
         except IndexError:  # a negative index, or one out of range: np.take's rules and errors
             pass
         else:
             return rows.reshape((*idx.shape, *data.shape[1:]))
     return np.take(data, idx, axis=0)
-
-
-_KERNEL_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
-
-
-def _kernels():
-    from .. import kernels
-
-    return kernels
 
 
 class Dataset:
