@@ -89,17 +89,18 @@ struct F64 : VecF64 {
 // ---- transposing pack (float32)
 // ------------------------------------------------------------------
 
-// In-register 16 x 16 transpose: r[i] lane j -> r[j] lane i. Three stages: 32-bit and 64-bit
-// interleaves give 4 x 4 blocks per 128-bit lane, two 128-bit lane shuffles finish it.
-inline void transpose16(__m512 r[16]) {
-  __m512 t[16], u[16], v[16];
+// The first two stages of an in-register transpose of 4G rows of 16 floats: 32-bit, then 64-bit
+// interleaves leave u[4g + c] holding, in 128-bit lane L, column 4L + c of rows 4g .. 4g+3.
+template <int G>
+inline void interleave_rows(const __m512* r, __m512* u) {
+  __m512 t[4 * G];
 #pragma GCC unroll 8
-  for (int i = 0; i < 8; ++i) {
+  for (int i = 0; i < 2 * G; ++i) {
     t[2 * i] = _mm512_maskz_unpacklo_ps(0xFFFF, r[2 * i], r[2 * i + 1]);
     t[2 * i + 1] = _mm512_maskz_unpackhi_ps(0xFFFF, r[2 * i], r[2 * i + 1]);
   }
 #pragma GCC unroll 4
-  for (int g = 0; g < 4; ++g) {  // u[4g + c] lane L = column 4L + c of rows 4g .. 4g+3
+  for (int g = 0; g < G; ++g) {
     const __m512d a = _mm512_castps_pd(t[4 * g]), b = _mm512_castps_pd(t[4 * g + 2]);
     const __m512d c = _mm512_castps_pd(t[4 * g + 1]), d = _mm512_castps_pd(t[4 * g + 3]);
     u[4 * g] = _mm512_castpd_ps(_mm512_maskz_unpacklo_pd(0xFF, a, b));
@@ -107,6 +108,13 @@ inline void transpose16(__m512 r[16]) {
     u[4 * g + 2] = _mm512_castpd_ps(_mm512_maskz_unpacklo_pd(0xFF, c, d));
     u[4 * g + 3] = _mm512_castpd_ps(_mm512_maskz_unpackhi_pd(0xFF, c, d));
   }
+}
+
+// In-register 16 x 16 transpose: r[i] lane j -> r[j] lane i. Three stages: 32-bit and 64-bit
+// interleaves give 4 x 4 blocks per 128-bit lane, two 128-bit lane shuffles finish it.
+inline void transpose16(__m512 r[16]) {
+  __m512 u[16], v[16];
+  interleave_rows<4>(r, u);
 #pragma GCC unroll 4
   for (int c = 0; c < 4; ++c) {
     v[c] = _mm512_maskz_shuffle_f32x4(0xFFFF, u[c], u[4 + c], 0x88);
@@ -124,32 +132,19 @@ inline void transpose16(__m512 r[16]) {
 }
 
 // pack_transposed for P = 8 (the 8-row micro-kernel's A panels, Winograd dW's row panels): 8 rows
-// of 16 k at a time. The two interleaving stages of transpose16 leave u[c] (rows 0-3) and
-// u[4 + c] (rows 4-7) holding k = 4L + c in 128-bit lane L; lane shuffles then pair them into
-// 8-float rows of dst. Half the shuffles of a 16 x 16 transpose with 8 rows of zeros: Winograd
-// dW spent most of its packing there.
+// of 16 k at a time. interleave_rows leaves u[c] (rows 0-3) and u[4 + c] (rows 4-7) holding
+// k = 4L + c in 128-bit lane L; lane shuffles then pair them into 8-float rows of dst. Half the
+// shuffles of a 16 x 16 transpose with 8 rows of zeros: Winograd dW spent most of its packing
+// there.
 inline void pack_transposed8(float* dst, const float* src, int64_t ld, int64_t rows, int64_t kc) {
   for (int64_t k0 = 0; k0 < kc; k0 += 16) {
     const int64_t kn = kc - k0 < 16 ? kc - k0 : 16;
     const __mmask16 load_mask = static_cast<__mmask16>((1u << kn) - 1);
-    __m512 r[8], t[8], u[8];
+    __m512 r[8], u[8];
 #pragma GCC unroll 8
     for (int i = 0; i < 8; ++i)
       r[i] = i < rows ? _mm512_maskz_loadu_ps(load_mask, src + i * ld + k0) : _mm512_setzero_ps();
-#pragma GCC unroll 4
-    for (int i = 0; i < 4; ++i) {
-      t[2 * i] = _mm512_maskz_unpacklo_ps(0xFFFF, r[2 * i], r[2 * i + 1]);
-      t[2 * i + 1] = _mm512_maskz_unpackhi_ps(0xFFFF, r[2 * i], r[2 * i + 1]);
-    }
-#pragma GCC unroll 2
-    for (int g = 0; g < 2; ++g) {
-      const __m512d a = _mm512_castps_pd(t[4 * g]), b = _mm512_castps_pd(t[4 * g + 2]);
-      const __m512d c = _mm512_castps_pd(t[4 * g + 1]), d = _mm512_castps_pd(t[4 * g + 3]);
-      u[4 * g] = _mm512_castpd_ps(_mm512_maskz_unpacklo_pd(0xFF, a, b));
-      u[4 * g + 1] = _mm512_castpd_ps(_mm512_maskz_unpackhi_pd(0xFF, a, b));
-      u[4 * g + 2] = _mm512_castpd_ps(_mm512_maskz_unpacklo_pd(0xFF, c, d));
-      u[4 * g + 3] = _mm512_castpd_ps(_mm512_maskz_unpackhi_pd(0xFF, c, d));
-    }
+    interleave_rows<2>(r, u);
     float* d = dst + k0 * 8;
 #pragma GCC unroll 4
     for (int c = 0; c < 4; ++c) {
