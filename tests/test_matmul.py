@@ -392,14 +392,35 @@ def test_skinny_nan_propagates(rng, isa, dtype):
         assert np.isfinite(out).all()
 
 
-# Outputs of 30-64 rows take 8-row register tiles where those waste less than 12-row ones (full
-# and partial tiles). op(A) transposed keeps X @ W^T off the in-place dot form (below).
+# The edges of the packed path: the last row tiles run on the 8-row kernel where 12-row tiles
+# would pad more (M % 12 of 4 and 8: 16 = 2 x 8, 256 = 20 x 12 + 2 x 8, 28 = 12 + 2 x 8), a last
+# column panel of at most half a panel on the half-width kernel (N % 32 from 1 to 16 on AVX-512
+# float32, % 16 on float64 and AVX2). op(A) and op(B) transposed keep the products off the
+# in-place forms (below).
+EDGE_M = [16, 20, 25, 28, 33, 40, 256]
+EDGE_N = [40, 48, 49, 63, 784]
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_eight_row_tiles(rng, isa, threads, dtype):
-    for m, k, n in [(32, 300, 45), (30, 257, 70), (56, 40, 33), (64, 520, 100)]:
-        a, b = operands(rng, m, k, n, True, True, dtype)
-        check(rng, a, b, dtype, trans_a=True, trans_b=True, use_bias=True)
-        check(rng, a, b, dtype, trans_a=True, trans_b=True, alpha=0.5, beta=-1.0, use_out=True)
+def test_edge_tiles(rng, isa, threads, dtype):
+    for m in EDGE_M:
+        for n in EDGE_N:
+            a, b = operands(rng, m, 37, n, True, True, dtype)
+            check(rng, a, b, dtype, trans_a=True, trans_b=True, use_bias=True)
+    a, b = operands(rng, 28, 300, 49, True, True, dtype)  # more than one K block
+    check(rng, a, b, dtype, trans_a=True, trans_b=True, alpha=0.5, beta=-1.0, use_out=True)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_edge_tiles_keep_the_bits(rng, isa, dtype):
+    """Each element is one kernel's sum over k in order, in whichever tile it lands: the rows and
+    columns of a product that end up in edge tiles have the bits of the same rows and columns
+    computed in full tiles of a bigger product."""
+    a, b = operands(rng, 264, 300, 800, True, True, dtype)  # both transposed: the packed path
+    whole = kernels.matmul(a, b, trans_a=True, trans_b=True)  # 22 x 12 rows, 25 x 32 columns
+    for m, n in [(256, 784), (252, 776), (20, 800), (260, 785)]:
+        part = kernels.matmul(a[:, :m], b[:n], trans_a=True, trans_b=True)
+        np.testing.assert_array_equal(part, whole[:m, :n], err_msg=f"{m} x {n}")
 
 
 # ---- short M, X @ W^T read in place ---------------------------------------------------------------
@@ -506,9 +527,17 @@ def test_threads_share_b_in_strips(rng, isa, dtype, trans_b):
 
 
 # Split by columns (op(B) larger than an L2 of up to 2 MiB; C short and wide), by rows (C narrow;
-# op(B) fits the L2 and C is tall).
+# op(B) fits the L2 and C is tall; 261 rows: one run of tiles per thread, the last one padded).
 @pytest.mark.parametrize(
-    "shape", [(1000, 600, 1000), (337, 50, 700), (37, 300, 700), (700, 300, 37), (700, 300, 200)]
+    "shape",
+    [
+        (1000, 600, 1000),
+        (337, 50, 700),
+        (37, 300, 700),
+        (700, 300, 37),
+        (700, 300, 200),
+        (261, 300, 784),
+    ],
 )
 def test_packed_bits_do_not_depend_on_threads(rng, isa, shape):
     """Row blocks claimed in any order, column shares, any thread count: the same bits."""

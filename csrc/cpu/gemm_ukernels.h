@@ -20,6 +20,20 @@ void gemm_ukernel8_f32_avx512(int64_t kc, const float* pa, const float* pb, floa
                               float alpha, float beta, const float* bias);
 void gemm_ukernel8_f64_avx512(int64_t kc, const double* pa, const double* pb, double* c,
                               int64_t ldc, double alpha, double beta, const double* bias);
+// Half-width variants (same contract, NR = one vector: float32 16 / 8, float64 8 / 4 columns on
+// AVX-512 / AVX2), for a product's last column panel where a full one would be half padding.
+void gemm_ukernel_half_f32_avx512(int64_t kc, const float* pa, const float* pb, float* c,
+                                  int64_t ldc, float alpha, float beta, const float* bias);
+void gemm_ukernel8_half_f32_avx512(int64_t kc, const float* pa, const float* pb, float* c,
+                                   int64_t ldc, float alpha, float beta, const float* bias);
+void gemm_ukernel_half_f64_avx512(int64_t kc, const double* pa, const double* pb, double* c,
+                                  int64_t ldc, double alpha, double beta, const double* bias);
+void gemm_ukernel8_half_f64_avx512(int64_t kc, const double* pa, const double* pb, double* c,
+                                   int64_t ldc, double alpha, double beta, const double* bias);
+void gemm_ukernel_half_f32_avx2(int64_t kc, const float* pa, const float* pb, float* c, int64_t ldc,
+                                float alpha, float beta, const float* bias);
+void gemm_ukernel_half_f64_avx2(int64_t kc, const double* pa, const double* pb, double* c,
+                                int64_t ldc, double alpha, double beta, const double* bias);
 // dst[k*P + r] = src[r*ld + k] for r < rows (zero up to P), k < kc: the packing of an operand
 // whose packed dimension is strided and whose K dimension is contiguous (row-major A, or B^T; the
 // pixel-major panels of the convolutions' weight gradients), 16 x 16 blocks at a time in registers.

@@ -10,8 +10,10 @@
 //         for jr in NC step NR:     B micro-panel (KC x NR) stays in L1
 //           for ir in MC step MR:   micro-kernel: MR x NR register tile += pa panel (x) pb panel
 // Packing reads through arbitrary element strides, so transposed, strided and negative-stride
-// operands cost nothing extra and are never copied whole. Zero padding of the last panels lets the
-// micro-kernel always run full tiles; partial tiles go through a small buffer.
+// operands cost nothing extra and are never copied whole. The edges take smaller instances of the
+// micro-kernel where a full tile would be mostly padding (the tail kernel's rows, half-width
+// panels: RowTiles); zero padding of the last panels covers the rest, and partial tiles go
+// through a small buffer.
 // The epilogue (alpha, beta, bias) is fused into the micro-kernel's store on the first K block;
 // later K blocks accumulate into C. beta == 0 never reads C (BLAS semantics: NaN in `out` is
 // discarded). No fast-math: NaN/inf in A or B propagate.
@@ -105,12 +107,14 @@ void pack_a(T* pa, const T* a, int64_t rs, int64_t cs, int64_t mc, int64_t kc) {
   }
 }
 
-// pb[p][k][j] = op(B)[k, p*NR + j] for the kc x nc block at b (zero columns past nc).
-template <class T, int NR>
+// pb[p][k][j] = op(B)[k, p*NR + j] for the kc x nc block at b (zero columns past nc). With
+// kHalf, a last panel of at most NR/2 columns is NR/2 wide (for the half-width micro-kernel).
+template <class T, int NR, bool kHalf = false>
 void pack_b(T* pb, const T* b, int64_t rs, int64_t cs, int64_t kc, int64_t nc) {
   for (int64_t j0 = 0; j0 < nc; j0 += NR, pb += NR * kc) {
     const int64_t cols = std::min<int64_t>(NR, nc - j0);
     const T* bp = b + j0 * cs;
+    if (kHalf && 2 * cols <= NR) return pack_b<T, NR / 2>(pb, bp, rs, cs, kc, cols);
     if (cols < NR) std::memset(pb, 0, sizeof(T) * NR * kc);
     if (cs == 1 && cols == NR) {  // rows of op(B) contiguous: NR-long copies
       for (int64_t k = 0; k < kc; ++k)
@@ -139,36 +143,46 @@ void pack_a_f32(float* pa, const float* a, int64_t rs, int64_t cs, int64_t mc, i
 
 template <int NR, PackTransposed kPack>
 void pack_b_f32(float* pb, const float* b, int64_t rs, int64_t cs, int64_t kc, int64_t nc) {
-  if (rs != 1) return pack_b<float, NR>(pb, b, rs, cs, kc, nc);
-  for (int64_t j0 = 0; j0 < nc; j0 += NR, pb += NR * kc)
-    kPack(pb, b + j0 * cs, cs, std::min<int64_t>(NR, nc - j0), kc, NR);
+  if (rs != 1) return pack_b<float, NR, true>(pb, b, rs, cs, kc, nc);
+  for (int64_t j0 = 0; j0 < nc; j0 += NR, pb += NR * kc) {
+    const int64_t cols = std::min<int64_t>(NR, nc - j0);
+    kPack(pb, b + j0 * cs, cs, cols, kc, 2 * cols <= NR ? NR / 2 : NR);
+  }
 }
 
 // ---- kernel table: micro-kernel shape, cache blocking, functions ------------------------------
 
 template <class T>
+using UkernelFn = void (*)(int64_t, const T*, const T*, T*, int64_t, T, T, const T*);
+
+template <class T>
 struct Kernel {
   int MR, NR;
   int64_t KC, MC, NC;  // MC a multiple of MR, NC of NR
-  void (*ukernel)(int64_t, const T*, const T*, T*, int64_t, T, T, const T*);
+  UkernelFn<T> ukernel;
   void (*pack_a)(T*, const T*, int64_t, int64_t, int64_t, int64_t);
   void (*pack_b)(T*, const T*, int64_t, int64_t, int64_t, int64_t);
+  // The edges of a product (see RowTiles and the half panel): ukernel_half is the MR x NR/2 tile
+  // of a last column panel that pack_b packs NR/2 wide, and `tail` the kernel of fewer rows
+  // (same NR and packers of B) for the last row tiles. nullptr where there is none.
+  UkernelFn<T> ukernel_half = nullptr;
+  const Kernel* tail = nullptr;
 };
 
 // Built-in blocking, used where the CPU reports no cache sizes (with_blocking below derives the
 // blocking from them when it does); tuned on Zen4/5: the KC x NR B micro-panel is 32 KiB (AVX-512)
 // / 16 KiB (AVX2), the MC x KC A block ~240 KiB, the KC x NC B block a few MiB of L3.
 template <class T, int MR, int NR>
-constexpr Kernel<T> make_kernel(int64_t KC, int64_t MC, int64_t NC,
-                                void (*uk)(int64_t, const T*, const T*, T*, int64_t, T, T,
-                                           const T*)) {
-  return Kernel<T>{MR, NR, KC, MC, NC, uk, &pack_a<T, MR>, &pack_b<T, NR>};
+constexpr Kernel<T> make_kernel(int64_t KC, int64_t MC, int64_t NC, UkernelFn<T> uk,
+                                UkernelFn<T> uk_half = nullptr) {
+  return Kernel<T>{
+      MR,     NR, KC, MC, NC, uk, &pack_a<T, MR>, uk_half ? &pack_b<T, NR, true> : &pack_b<T, NR>,
+      uk_half};
 }
 
 // The AVX-512 and AVX2 float32 kernels pack with the in-register transposers (pack_*_f32).
 template <int MR>
-constexpr Kernel<float> make_f32_avx512(void (*uk)(int64_t, const float*, const float*, float*,
-                                                   int64_t, float, float, const float*)) {
+constexpr Kernel<float> make_f32_avx512(UkernelFn<float> uk, UkernelFn<float> uk_half) {
   return Kernel<float>{MR,
                        32,
                        256,
@@ -176,12 +190,14 @@ constexpr Kernel<float> make_f32_avx512(void (*uk)(int64_t, const float*, const 
                        3072,
                        uk,
                        &pack_a_f32<MR, &gemm_pack_transposed_f32_avx512>,
-                       &pack_b_f32<32, &gemm_pack_transposed_f32_avx512>};
+                       &pack_b_f32<32, &gemm_pack_transposed_f32_avx512>,
+                       uk_half};
 }
 
-const Kernel<float> kF32Avx512 = make_f32_avx512<12>(&gemm_ukernel_f32_avx512);
-const Kernel<double> kF64Avx512 =
-    make_kernel<double, 12, 16>(256, 120, 1536, &gemm_ukernel_f64_avx512);
+const Kernel<float> kF32Avx512 =
+    make_f32_avx512<12>(&gemm_ukernel_f32_avx512, &gemm_ukernel_half_f32_avx512);
+const Kernel<double> kF64Avx512 = make_kernel<double, 12, 16>(
+    256, 120, 1536, &gemm_ukernel_f64_avx512, &gemm_ukernel_half_f64_avx512);
 // A row-major A (a batch X, 3 KiB rows at K = 784) is packed six rows at a time, six short
 // strided streams that the hardware prefetcher follows poorly; prefetching the next six rows
 // made 256 x 784 @ 784 x 256 4-6 % faster on one Zen 3 core, with X in memory or in L3.
@@ -193,8 +209,10 @@ const Kernel<float> kF32Avx2{6,
                              3072,
                              &gemm_ukernel_f32_avx2,
                              &pack_a_f32<6, &gemm_pack_transposed_ahead_f32_avx2>,
-                             &pack_b_f32<16, &gemm_pack_transposed_f32_avx2>};
-const Kernel<double> kF64Avx2 = make_kernel<double, 6, 8>(256, 96, 1536, &gemm_ukernel_f64_avx2);
+                             &pack_b_f32<16, &gemm_pack_transposed_f32_avx2>,
+                             &gemm_ukernel_half_f32_avx2};
+const Kernel<double> kF64Avx2 =
+    make_kernel<double, 6, 8>(256, 96, 1536, &gemm_ukernel_f64_avx2, &gemm_ukernel_half_f64_avx2);
 const Kernel<float> kF32Generic =
     make_kernel<float, 4, 8>(256, 128, 2048, &ukernel_generic<float, 4, 8>);
 const Kernel<double> kF64Generic =
@@ -223,32 +241,31 @@ Kernel<T> with_blocking(Kernel<T> k) {
   return k;
 }
 
-// The 8-row AVX-512 kernels (gemm_ukernel8_*, also the convolutions'): for a short output, 32 or
-// 64 rows fill 8-row tiles exactly where 12-row tiles compute 12 % padding rows.
-const Kernel<float> kF32Avx512x8 = make_f32_avx512<8>(&gemm_ukernel8_f32_avx512);
-const Kernel<double> kF64Avx512x8 =
-    make_kernel<double, 8, 16>(256, 120, 1536, &gemm_ukernel8_f64_avx512);
+// The 8-row AVX-512 kernels (gemm_ukernel8_*, also the convolutions'): the tail of the 12-row
+// ones, for the last row tiles of a product (RowTiles below).
+const Kernel<float> kF32Avx512x8 =
+    make_f32_avx512<8>(&gemm_ukernel8_f32_avx512, &gemm_ukernel8_half_f32_avx512);
+const Kernel<double> kF64Avx512x8 = make_kernel<double, 8, 16>(
+    256, 120, 1536, &gemm_ukernel8_f64_avx512, &gemm_ukernel8_half_f64_avx512);
+
+template <class T>
+Kernel<T> with_tail(Kernel<T> k, const Kernel<T>* tail) {
+  k.tail = tail;
+  return k;
+}
 
 // By ISA (IsaTable, cpu/cpu_features.h), blocked at first use.
 const Kernel<float>& kernel_for(Isa isa, float*) {
-  static const IsaTable<Kernel<float>> table{
-      {{with_blocking(kF32Generic), with_blocking(kF32Avx2), with_blocking(kF32Avx512)}}};
+  static const Kernel<float> rows8 = with_blocking(kF32Avx512x8);
+  static const IsaTable<Kernel<float>> table{{{with_blocking(kF32Generic), with_blocking(kF32Avx2),
+                                               with_tail(with_blocking(kF32Avx512), &rows8)}}};
   return table[isa];
 }
 const Kernel<double>& kernel_for(Isa isa, double*) {
-  static const IsaTable<Kernel<double>> table{
-      {{with_blocking(kF64Generic), with_blocking(kF64Avx2), with_blocking(kF64Avx512)}}};
+  static const Kernel<double> rows8 = with_blocking(kF64Avx512x8);
+  static const IsaTable<Kernel<double>> table{{{with_blocking(kF64Generic), with_blocking(kF64Avx2),
+                                                with_tail(with_blocking(kF64Avx512), &rows8)}}};
   return table[isa];
-}
-
-// The 8-row kernel of the ISA, or nullptr where there is none.
-const Kernel<float>* kernel8_for(Isa isa, float*) {
-  static const Kernel<float> k = with_blocking(kF32Avx512x8);
-  return isa == Isa::avx512 ? &k : nullptr;
-}
-const Kernel<double>* kernel8_for(Isa isa, double*) {
-  static const Kernel<double> k = with_blocking(kF64Avx512x8);
-  return isa == Isa::avx512 ? &k : nullptr;
 }
 
 // ---- per-thread packing buffers ----------------------------------------------------------------
@@ -314,70 +331,144 @@ void store_tile(const Problem<T>& P, const T* tile, int NR, int64_t i0, int64_t 
   }
 }
 
-// Fraction of the micro-kernel's FLOPs that are useful for an m x n output.
-inline double tile_efficiency(int64_t m, int64_t n, int MR, int NR) {
-  const int64_t mp = (m + MR - 1) / MR * MR, np = (n + NR - 1) / NR * NR;
-  return double(m) * double(n) / (double(mp) * double(np));
-}
-
-// The problem as the packed loops run it, and the kernel that runs it. Narrow outputs (e.g. a
-// 10-class classifier layer, N = 10 against NR = 32) waste most of the register tile; the
-// transposed problem C^T = op(B)^T op(A)^T fits MR x NR much better. 8-row tiles where they waste
-// clearly less (M = 32: 32 rows against 36; 32 x 784 x 256 ran in 145 us against 162 on one Zen 4
-// core). Each sum runs over k in the same order on either kernel and either orientation, so the
-// bits do not change.
+// The row tiles of an M-row output. A run of rows takes tiles of kr.MR rows, then as many tiles
+// of the tail kernel's rows (none, one or two) as leave the fewest padding rows: 256 rows run as
+// 20 x 12 + 2 x 8 where 12-row tiles alone would compute 264 (3 % of the work). Split among
+// threads, the rows are cut into `parts` runs of equal length (a multiple of 4 rows, which tiles
+// with no padding: only the last run can have some), one per thread, each tiled so: two threads
+// take 128 = 10 x 12 + 8 rows each of 256, where tiles of 12 with the tails at the end would give
+// one 132 rows and the other 124. Every element of C is still one micro-kernel's sum over k in
+// order, whatever tile holds it, so the bits do not depend on the tiling, nor therefore on the
+// number of threads.
 template <class T>
-struct Oriented {
-  Problem<T> P;
-  const Kernel<T>* kr;
+class RowTiles {
+ public:
+  RowTiles(const Kernel<T>& k, int64_t m, int parts = 1) : kr_(&k), M_(m) {
+    run_rows_ = M_;
+    if (k.tail && parts > 1)  // 8, 12, 16, ... rows split into tiles with no padding
+      run_rows_ = std::max<int64_t>(8, ((M_ + parts - 1) / parts + 3) / 4 * 4);
+    runs_ = (M_ + run_rows_ - 1) / run_rows_;
+    run_ = split(run_rows_);
+    last_ = split(M_ - (runs_ - 1) * run_rows_);
+    count = (runs_ - 1) * run_.count + last_.count;
+  }
+  int64_t count;  // tiles in all
+  // Tiles in each run but the last; 0 when all rows are one run.
+  int64_t tiles_per_run() const { return runs_ > 1 ? run_.count : 0; }
+
+  // First row of tile t (M for t == count).
+  int64_t row(int64_t t) const {
+    const int64_t r = std::min(t / run_.count, runs_ - 1), local = t - r * run_.count;
+    const Split& s = r == runs_ - 1 ? last_ : run_;
+    const int64_t in_run =
+        local <= s.full ? local * kr_->MR : s.full * kr_->MR + (local - s.full) * kr_->tail->MR;
+    return std::min(M_, r * run_rows_ + in_run);
+  }
+  const Kernel<T>& kernel(int64_t t) const {
+    const int64_t r = std::min(t / run_.count, runs_ - 1), local = t - r * run_.count;
+    return local < (r == runs_ - 1 ? last_ : run_).full ? *kr_ : *kr_->tail;
+  }
+  const Kernel<T>& main_kernel() const { return *kr_; }
+  int64_t padded_rows() const { return (runs_ - 1) * run_.padded + last_.padded; }
+
+  // Packs tiles [t0, t1) of the K block of op(A) at a (row 0 of op(A)) into pa, each tile by its
+  // own kernel's packer: tile t at pa + (row(t) - row(t0)) * kc.
+  void pack(T* pa, const T* a, int64_t rs, int64_t cs, int64_t t0, int64_t t1, int64_t kc) const {
+    for (int64_t t = t0; t < t1;) {  // runs of tiles of one kernel
+      const Kernel<T>& k = kernel(t);
+      int64_t u = t + 1;
+      while (u < t1 && &kernel(u) == &k) ++u;
+      k.pack_a(pa + (row(t) - row(t0)) * kc, a + row(t) * rs, rs, cs, row(u) - row(t), kc);
+      t = u;
+    }
+  }
+
+ private:
+  struct Split {
+    int64_t full, count, padded;  // tiles of MR rows, tiles in all, rows they compute
+  };
+  Split split(int64_t rows) const {
+    const int MR = kr_->MR;
+    Split best{(rows + MR - 1) / MR, (rows + MR - 1) / MR, (rows + MR - 1) / MR * MR};
+    if (!kr_->tail) return best;
+    const int MT = kr_->tail->MR;
+    for (int64_t n = 1; n <= 2; ++n) {
+      const int64_t f = std::max<int64_t>(0, (rows - n * MT + MR - 1) / MR);
+      if (f * MR + n * MT < best.padded) best = {f, f + n, f * MR + n * MT};
+    }
+    return best;
+  }
+  const Kernel<T>* kr_;
+  int64_t M_, run_rows_, runs_;
+  Split run_, last_;
 };
+
+// Columns an n-column output computes in panels of NR, the last one NR/2 wide where it fits.
 template <class T>
-Oriented<T> oriented(Problem<T> P, const Kernel<T>& kr_in) {
-  if (tile_efficiency(P.N, P.M, kr_in.MR, kr_in.NR) >
-      1.25 * tile_efficiency(P.M, P.N, kr_in.MR, kr_in.NR))
-    P = transposed(P);
-  const Kernel<T>* k8 = kernel8_for(active_isa(), static_cast<T*>(nullptr));
-  const bool use8 = k8 && tile_efficiency(P.M, P.N, k8->MR, k8->NR) >
-                              1.05 * tile_efficiency(P.M, P.N, kr_in.MR, kr_in.NR);
-  return {P, use8 ? k8 : &kr_in};
+int64_t padded_cols(int64_t n, const Kernel<T>& k) {
+  const int64_t whole = n / k.NR * k.NR, rest = n - whole;
+  if (rest == 0) return whole;
+  return whole + (k.ukernel_half && 2 * rest <= k.NR ? k.NR / 2 : k.NR);
 }
 
-// The two innermost loops: C[i0 : i0+mc, j0 : j0+nc] = beta * C + pa @ pb (+ bias), pa the packed
-// mc x kc block of op(A), pb the packed kc x nc panels of op(B). Full tiles are stored straight
-// from the registers where C's columns are contiguous and the bias a row vector; the rest goes
-// through a tile buffer.
+// Fraction of the micro-kernels' FLOPs that are useful for an m x n output.
 template <class T>
-void multiply_block(const Problem<T>& P, const Kernel<T>& kr, const T* pa, const T* pb, int64_t kc,
-                    int64_t i0, int64_t mc, int64_t j0, int64_t nc, T beta, const T* bias) {
-  const int MR = kr.MR, NR = kr.NR;
+double tile_efficiency(int64_t m, int64_t n, const Kernel<T>& k) {
+  return double(m) * double(n) /
+         (double(RowTiles<T>(k, m).padded_rows()) * double(padded_cols(n, k)));
+}
+
+// The problem as the packed loops run it. Narrow outputs (e.g. a 10-class classifier layer,
+// N = 10 against NR = 32) waste most of the register tile; the transposed problem
+// C^T = op(B)^T op(A)^T fits MR x NR much better. Each sum runs over k in the same order in
+// either orientation, so the bits do not change.
+template <class T>
+Problem<T> oriented(Problem<T> P, const Kernel<T>& kr) {
+  if (tile_efficiency(P.N, P.M, kr) > 1.25 * tile_efficiency(P.M, P.N, kr)) P = transposed(P);
+  return P;
+}
+
+// The two innermost loops: C[rows of tiles t0 .. t1, j0 : j0+nc] = beta * C + pa @ pb (+ bias),
+// pa the packed tiles of op(A) (RowTiles::pack), pb the packed kc x nc panels of op(B). Full tiles
+// are stored straight from the registers where C's columns are contiguous and the bias a row
+// vector; the rest goes through a tile buffer.
+template <class T>
+void multiply_block(const Problem<T>& P, const RowTiles<T>& tiles, const T* pa, const T* pb,
+                    int64_t kc, int64_t t0, int64_t t1, int64_t j0, int64_t nc, T beta,
+                    const T* bias) {
+  const int NR = tiles.main_kernel().NR;
   const bool fast_c = P.c_cs == 1 && (P.bias == nullptr || (P.bias_rs == 0 && P.bias_cs == 1));
+  const int64_t i0 = tiles.row(t0);
   alignas(64) T tile[16 * 64];  // MR * NR <= 16 * 64 for every kernel above
   for (int64_t jr = 0; jr < nc; jr += NR) {
     const int64_t nr = std::min<int64_t>(NR, nc - jr);
+    const bool half = tiles.main_kernel().ukernel_half && 2 * nr <= NR;
+    const int width = half ? NR / 2 : NR;
     const T* pbp = pb + jr * kc;
     const int64_t j = j0 + jr;
-    for (int64_t ir = 0; ir < mc; ir += MR) {
-      const int64_t mr = std::min<int64_t>(MR, mc - ir);
-      const T* pap = pa + ir * kc;
-      const int64_t i = i0 + ir;
-      if (fast_c && mr == MR && nr == NR) {
-        kr.ukernel(kc, pap, pbp, P.c + i * P.c_rs + j, P.c_rs, P.alpha, beta,
-                   bias ? bias + j : nullptr);
+    for (int64_t t = t0; t < t1; ++t) {
+      const Kernel<T>& k = tiles.kernel(t);
+      const UkernelFn<T> fn = half ? k.ukernel_half : k.ukernel;
+      const int64_t i = tiles.row(t), mr = tiles.row(t + 1) - i;
+      const T* pap = pa + (i - i0) * kc;
+      if (fast_c && mr == k.MR && nr == width) {
+        fn(kc, pap, pbp, P.c + i * P.c_rs + j, P.c_rs, P.alpha, beta, bias ? bias + j : nullptr);
       } else {
-        kr.ukernel(kc, pap, pbp, tile, NR, T(1), T(0), nullptr);
-        store_tile(P, tile, NR, i, j, mr, nr, beta, bias);
+        fn(kc, pap, pbp, tile, width, T(1), T(0), nullptr);
+        store_tile(P, tile, width, i, j, mr, nr, beta, bias);
       }
     }
   }
 }
 
-// The five loops on the calling thread, P and kr as `oriented` chose them.
+// The five loops on the calling thread, P as `oriented` chose it.
 template <class T>
 void gemm_blocked(const Problem<T>& P, const Kernel<T>& kr) {
   const int MR = kr.MR, NR = kr.NR;
-  const int64_t KC = kr.KC, MC = kr.MC, NC = kr.NC;
+  const int64_t KC = kr.KC, NC = kr.NC, tiles_per_mc = kr.MC / MR;
+  const RowTiles<T> tiles(kr, P.M);
   const int64_t kc_max = std::min(KC, P.K);
-  const int64_t mc_max = std::min(MC, (P.M + MR - 1) / MR * MR);
+  const int64_t mc_max = std::min(kr.MC, tiles.padded_rows());
   const int64_t nc_max = std::min(NC, (P.N + NR - 1) / NR * NR);
   T* pa = static_cast<T*>(tls_buffers.get(0, sizeof(T) * mc_max * kc_max));
   T* pb = static_cast<T*>(tls_buffers.get(1, sizeof(T) * nc_max * kc_max));
@@ -387,10 +478,10 @@ void gemm_blocked(const Problem<T>& P, const Kernel<T>& kr) {
       const int64_t kc = std::min(KC, P.K - pc);
       const bool first = pc == 0;
       kr.pack_b(pb, P.b + pc * P.b_rs + jc * P.b_cs, P.b_rs, P.b_cs, kc, nc);
-      for (int64_t ic = 0; ic < P.M; ic += MC) {
-        const int64_t mc = std::min(MC, P.M - ic);
-        kr.pack_a(pa, P.a + ic * P.a_rs + pc * P.a_cs, P.a_rs, P.a_cs, mc, kc);
-        multiply_block(P, kr, pa, pb, kc, ic, mc, jc, nc, first ? P.beta : T(1),
+      for (int64_t t0 = 0; t0 < tiles.count; t0 += tiles_per_mc) {
+        const int64_t t1 = std::min(tiles.count, t0 + tiles_per_mc);
+        tiles.pack(pa, P.a + pc * P.a_cs, P.a_rs, P.a_cs, t0, t1, kc);
+        multiply_block(P, tiles, pa, pb, kc, t0, t1, jc, nc, first ? P.beta : T(1),
                        first ? P.bias : nullptr);
       }
     }
@@ -400,8 +491,7 @@ void gemm_blocked(const Problem<T>& P, const Kernel<T>& kr) {
 template <class T>
 void gemm_serial(const Problem<T>& P, const Kernel<T>& kr) {
   if (P.M <= 0 || P.N <= 0) return;
-  const Oriented<T> o = oriented(P, kr);
-  gemm_blocked(o.P, *o.kr);
+  gemm_blocked(oriented(P, kr), kr);
 }
 
 // K == 0: C = beta * C + bias (no product term).
@@ -490,9 +580,15 @@ constexpr int64_t kMinClaimTiles = 2;
 class RowShares {
  public:
   // n < 2^32 (blocks of rows of a C held in memory).
-  RowShares(int64_t n, int nt, int64_t max_take) : nt_(nt), max_take_(max_take) {
-    for (int t = 0; t < nt; ++t)
-      range_[t].v.store(pack(n * t / nt, n * (t + 1) / nt), std::memory_order_relaxed);
+  // Shares of near-equal length, or of per_task blocks each (the last one takes the rest).
+  RowShares(int64_t n, int nt, int64_t max_take, int64_t per_task = 0)
+      : nt_(nt), max_take_(max_take) {
+    for (int t = 0; t < nt; ++t) {
+      const int64_t lo = per_task ? std::min(n, t * per_task) : n * t / nt;
+      const int64_t hi =
+          per_task ? (t == nt - 1 ? n : std::min(n, (t + 1) * per_task)) : n * (t + 1) / nt;
+      range_[t].v.store(pack(lo, hi), std::memory_order_relaxed);
+    }
   }
   static constexpr int kMaxTasks = 64;
 
@@ -555,23 +651,25 @@ class RowShares {
 // packs anew: one buffer the threads packed together and all read ran 256 x 784 x 256 at 140
 // GFLOP/s on two vCPUs that a 360 ns cache-line round trip separates (cores on two dies), 186 with
 // a copy each; with the vCPUs on one die (55 ns) both ran at 195. Every element of C is one
-// micro-kernel's sum over the K blocks in order, and tiles start at the same rows, so the result
-// has the same bits on any number of threads.
+// micro-kernel's sum over the K blocks in order, however the rows are tiled (RowTiles), so the
+// result has the same bits on any number of threads.
 template <class T>
 void gemm_rows(const Problem<T>& P, const Kernel<T>& kr, int threads) {
   const int MR = kr.MR, NR = kr.NR;
   const int64_t KC = kr.KC, kc_max = std::min(KC, P.K);
-  const int64_t tiles = (P.M + MR - 1) / MR, tiles_per_mc = kr.MC / MR;
+  threads = std::min(threads, RowShares::kMaxTasks);
+  const RowTiles<T> tiles(kr, P.M, threads);
+  const int64_t tiles_per_mc = kr.MC / MR;
   const int64_t n_panels = (P.N + NR - 1) / NR;
   const int64_t strip_panels =
       std::clamp<int64_t>(b_strip_bytes() / (int64_t(sizeof(T)) * P.K * NR), 1, n_panels);
-  threads = std::min(threads, RowShares::kMaxTasks);
 
   for (int64_t s0 = 0; s0 < n_panels; s0 += strip_panels) {
     const int64_t j0 = s0 * NR, j1 = std::min(P.N, (s0 + strip_panels) * NR);
     const int64_t width = j1 - j0, panels = (width + NR - 1) / NR;
-    // Shares for `threads` tasks: a region given fewer (a busy pool) steals the rest.
-    RowShares shares(tiles, threads, tiles_per_mc);
+    // A run of tiles for each of `threads` tasks: a region given fewer (a busy pool) steals the
+    // rest.
+    RowShares shares(tiles.count, threads, tiles_per_mc, tiles.tiles_per_run());
     parallel_run(threads, [&](int tid, int) {
       T* pb = nullptr;  // the strip packed as gemm_blocked packs one block: K block pc at
                         // pb + pc * panels * NR; on this thread's first claim
@@ -583,12 +681,12 @@ void gemm_rows(const Problem<T>& P, const Kernel<T>& kr, int threads) {
             kr.pack_b(pb + pc * panels * NR, P.b + pc * P.b_rs + j0 * P.b_cs, P.b_rs, P.b_cs,
                       std::min(KC, P.K - pc), width);
         }
-        const int64_t i0 = t0 * MR, i1 = std::min(P.M, t1 * MR);
-        T* pa = static_cast<T*>(tls_buffers.get(0, sizeof(T) * (i1 - i0 + MR) * kc_max));
+        const int64_t rows = tiles.row(t1) - tiles.row(t0);
+        T* pa = static_cast<T*>(tls_buffers.get(0, sizeof(T) * (rows + MR) * kc_max));
         for (int64_t pc = 0; pc < P.K; pc += KC) {
           const int64_t kc = std::min(KC, P.K - pc);
-          kr.pack_a(pa, P.a + i0 * P.a_rs + pc * P.a_cs, P.a_rs, P.a_cs, i1 - i0, kc);
-          multiply_block(P, kr, pa, pb + pc * panels * NR, kc, i0, i1 - i0, j0, width,
+          tiles.pack(pa, P.a + pc * P.a_cs, P.a_rs, P.a_cs, t0, t1, kc);
+          multiply_block(P, tiles, pa, pb + pc * panels * NR, kc, t0, t1, j0, width,
                          pc == 0 ? P.beta : T(1), pc == 0 ? P.bias : nullptr);
         }
       }
@@ -604,11 +702,9 @@ void gemm_rows(const Problem<T>& P, const Kernel<T>& kr, int threads) {
 // takes lines of the next thread's from its core (a 256 x 256 float32 C written by halves on two
 // cores of different dies: 4.7 us by rows, 52 us by columns).
 template <class T>
-void gemm_threaded(const Problem<T>& P, const Kernel<T>& kr_in, int threads) {
+void gemm_threaded(const Problem<T>& P, const Kernel<T>& kr, int threads) {
   if (P.M <= 0 || P.N <= 0) return;
-  const Oriented<T> o = oriented(P, kr_in);
-  const Problem<T>& Q = o.P;
-  const Kernel<T>& kr = *o.kr;
+  const Problem<T> Q = oriented(P, kr);
   const int64_t l2 = cache_sizes().l2 > 0 ? cache_sizes().l2 : int64_t(1) << 20;
   const bool b_fits_l2 = double(sizeof(T)) * double(Q.K) * double(Q.N) <= double(l2);
   if (Q.M >= Q.N || b_fits_l2) return gemm_rows(Q, kr, threads);
@@ -1027,18 +1123,19 @@ void PackedB<T>::gemm_cols(T* c, int64_t ldc, const T* a, int64_t a_rs, int64_t 
       }
     return;
   }
-  const int64_t KC = kr.KC, MC = kr.MC;
-  const int64_t mc_max = std::min(MC, (M + MR - 1) / MR * MR);
+  const int64_t KC = kr.KC, tiles_per_mc = kr.MC / MR;
+  const RowTiles<T> tiles(kr, M);
+  const int64_t mc_max = std::min(kr.MC, tiles.padded_rows());
   T* pa = static_cast<T*>(tls_buffers.get(0, sizeof(T) * mc_max * std::min(KC, K_)));
   Problem<T> P{};
   P.M = M, P.N = N_, P.K = K_, P.c = c, P.c_rs = ldc, P.c_cs = 1, P.bias = bias;
   P.bias_rs = 0, P.bias_cs = 1, P.alpha = T(1);
   for (int64_t pc = 0; pc < K_; pc += KC) {
     const int64_t kc = std::min(KC, K_ - pc);
-    for (int64_t ic = 0; ic < M; ic += MC) {
-      const int64_t mc = std::min(MC, M - ic);
-      kr.pack_a(pa, a + ic * a_rs + pc * a_cs, a_rs, a_cs, mc, kc);
-      multiply_block(P, kr, pa, data_.get() + pc * Np_ + j0 * kc, kc, ic, mc, j0, j1 - j0,
+    for (int64_t t0 = 0; t0 < tiles.count; t0 += tiles_per_mc) {
+      const int64_t t1 = std::min(tiles.count, t0 + tiles_per_mc);
+      tiles.pack(pa, a + pc * a_cs, a_rs, a_cs, t0, t1, kc);
+      multiply_block(P, tiles, pa, data_.get() + pc * Np_ + j0 * kc, kc, t0, t1, j0, j1 - j0,
                      pc == 0 ? beta : T(1), pc == 0 ? bias : nullptr);
     }
   }

@@ -135,6 +135,11 @@ void gemm_ukernel_f32_avx2(int64_t kc, const float* pa, const float* pb, float* 
   avx2::ukernel<avx2::F32, 6>(kc, pa, pb, c, ldc, alpha, beta, bias);
 }
 
+void gemm_ukernel_half_f32_avx2(int64_t kc, const float* pa, const float* pb, float* c, int64_t ldc,
+                                float alpha, float beta, const float* bias) {
+  avx2::ukernel<avx2::F32, 6, 1>(kc, pa, pb, c, ldc, alpha, beta, bias);
+}
+
 void gemm_pack_transposed_f32_avx2(float* dst, const float* src, int64_t ld, int64_t rows,
                                    int64_t kc, int P) {
   avx2::pack_transposed<false>(dst, src, ld, rows, kc, P);
@@ -148,6 +153,11 @@ void gemm_pack_transposed_ahead_f32_avx2(float* dst, const float* src, int64_t l
 void gemm_ukernel_f64_avx2(int64_t kc, const double* pa, const double* pb, double* c, int64_t ldc,
                            double alpha, double beta, const double* bias) {
   avx2::ukernel<avx2::F64, 6>(kc, pa, pb, c, ldc, alpha, beta, bias);
+}
+
+void gemm_ukernel_half_f64_avx2(int64_t kc, const double* pa, const double* pb, double* c,
+                                int64_t ldc, double alpha, double beta, const double* bias) {
+  avx2::ukernel<avx2::F64, 6, 1>(kc, pa, pb, c, ldc, alpha, beta, bias);
 }
 
 void gemm_skinny_dot_f32_avx2(const GemmProblem<float>& p, const float* bp, int64_t i0,

@@ -4,6 +4,7 @@
 // and float32's dot_in_place (short M, B^T).
 // Register tile MR x NR = 12 x 2 vectors: float32 12 x 32, float64 12 x 16. 24 zmm accumulators,
 // two B vector loads and 12 broadcasts of A per k (2 FMA pipes stay fed; Zen4/5 and SKX-class).
+// The edge tiles of a product use the 8-row and one-vector-wide instances of the same kernel.
 // The B micro-panel (KC x NR = 32 KiB at KC = 256) is what stays in L1 across calls.
 #include <immintrin.h>
 
@@ -209,6 +210,23 @@ void gemm_ukernel8_f32_avx512(int64_t kc, const float* pa, const float* pb, floa
 void gemm_ukernel8_f64_avx512(int64_t kc, const double* pa, const double* pb, double* c,
                               int64_t ldc, double alpha, double beta, const double* bias) {
   avx512::ukernel<avx512::F64, 8>(kc, pa, pb, c, ldc, alpha, beta, bias);
+}
+
+void gemm_ukernel_half_f32_avx512(int64_t kc, const float* pa, const float* pb, float* c,
+                                  int64_t ldc, float alpha, float beta, const float* bias) {
+  avx512::ukernel<avx512::F32, 12, 1>(kc, pa, pb, c, ldc, alpha, beta, bias);
+}
+void gemm_ukernel8_half_f32_avx512(int64_t kc, const float* pa, const float* pb, float* c,
+                                   int64_t ldc, float alpha, float beta, const float* bias) {
+  avx512::ukernel<avx512::F32, 8, 1>(kc, pa, pb, c, ldc, alpha, beta, bias);
+}
+void gemm_ukernel_half_f64_avx512(int64_t kc, const double* pa, const double* pb, double* c,
+                                  int64_t ldc, double alpha, double beta, const double* bias) {
+  avx512::ukernel<avx512::F64, 12, 1>(kc, pa, pb, c, ldc, alpha, beta, bias);
+}
+void gemm_ukernel8_half_f64_avx512(int64_t kc, const double* pa, const double* pb, double* c,
+                                   int64_t ldc, double alpha, double beta, const double* bias) {
+  avx512::ukernel<avx512::F64, 8, 1>(kc, pa, pb, c, ldc, alpha, beta, bias);
 }
 
 void gemm_pack_transposed_f32_avx512(float* dst, const float* src, int64_t ld, int64_t rows,

@@ -16,29 +16,36 @@ namespace fastnn {
 namespace FASTNN_VEC_NS {
 namespace {
 
-// C[MR x 2W] = alpha * sum_k pa[k][i] * pb[k][j] + beta * C + bias[j]; beta == 0 leaves C unread.
-template <class S, int MR>
+// C[MR x NV*W] = alpha * sum_k pa[k][i] * pb[k][j] + beta * C + bias[j]; beta == 0 leaves C
+// unread. NV = 2 is the main tile; NV = 1 (half as wide, B panels of W columns) covers a last
+// column panel that would be half padding.
+template <class S, int MR, int NV = 2>
 inline __attribute__((always_inline)) void ukernel(int64_t kc, const typename S::T* pa,
                                                    const typename S::T* pb, typename S::T* c,
                                                    int64_t ldc, typename S::T alpha,
                                                    typename S::T beta, const typename S::T* bias) {
+  static_assert(NV == 1 || NV == 2, "a tile is one or two vectors wide");
   using V = typename S::V;
   constexpr int W = S::W;
-  V acc0[MR], acc1[MR];
+  V acc[NV][MR];
 #pragma GCC unroll 16
-  for (int i = 0; i < MR; ++i) acc0[i] = acc1[i] = S::zero();
+  for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 2
+    for (int v = 0; v < NV; ++v) acc[v][i] = S::zero();
   auto steps = [&](int64_t n) __attribute__((always_inline)) {
     for (int64_t k = 0; k < n; ++k) {
-      const V b0 = S::load(pb), b1 = S::load(pb + W);
-      _mm_prefetch(reinterpret_cast<const char*>(pb + 8 * 2 * W), _MM_HINT_T0);
+      V b[NV];
+#pragma GCC unroll 2
+      for (int v = 0; v < NV; ++v) b[v] = S::load(pb + v * W);
+      _mm_prefetch(reinterpret_cast<const char*>(pb + 8 * NV * W), _MM_HINT_T0);
 #pragma GCC unroll 16
       for (int i = 0; i < MR; ++i) {
         const V ai = S::bcast(pa + i);
-        acc0[i] = S::fma(ai, b0, acc0[i]);
-        acc1[i] = S::fma(ai, b1, acc1[i]);
+#pragma GCC unroll 2
+        for (int v = 0; v < NV; ++v) acc[v][i] = S::fma(ai, b[v], acc[v][i]);
       }
       pa += MR;
-      pb += 2 * W;
+      pb += NV * W;
     }
   };
   // C's tile is fetched halfway through the k loop, so its lines (in L3 or memory for a big C,
@@ -47,7 +54,7 @@ inline __attribute__((always_inline)) void ukernel(int64_t kc, const typename S:
   // epilogue waited on them: 2048^3 ran at 94 GFLOP/s, 2048 x 64 x 2048 at 59, against 100 and 78
   // with it (one Zen 4 core); prefetching at the start of the loop did no better.
   steps(kc / 2);
-  constexpr int kRowBytes = 2 * W * int(sizeof(typename S::T));
+  constexpr int kRowBytes = NV * W * int(sizeof(typename S::T));
 #pragma GCC unroll 16
   for (int i = 0; i < MR; ++i) {
     const char* ci = reinterpret_cast<const char*>(c + i * ldc);
@@ -57,8 +64,13 @@ inline __attribute__((always_inline)) void ukernel(int64_t kc, const typename S:
   }
   steps(kc - kc / 2);
   const V va = S::set1(alpha);
-  V bias0 = S::zero(), bias1 = S::zero();
-  if (bias) bias0 = S::load(bias), bias1 = S::load(bias + W);
+  V bv[NV];
+#pragma GCC unroll 2
+  for (int v = 0; v < NV; ++v) bv[v] = S::zero();
+  if (bias) {
+#pragma GCC unroll 2
+    for (int v = 0; v < NV; ++v) bv[v] = S::load(bias + v * W);
+  }
   if (beta == 0 && alpha == 1) {
     // The common case (a plain product, a Linear layer's bias): no multiply, so at small kc
     // (a K = 10 layer: 10 FMAs per output vector) the epilogue leaves the FMA pipes to the
@@ -66,28 +78,26 @@ inline __attribute__((always_inline)) void ukernel(int64_t kc, const typename S:
     if (bias) {
 #pragma GCC unroll 16
       for (int i = 0; i < MR; ++i)
-        acc0[i] = S::add(acc0[i], bias0), acc1[i] = S::add(acc1[i], bias1);
+#pragma GCC unroll 2
+        for (int v = 0; v < NV; ++v) acc[v][i] = S::add(acc[v][i], bv[v]);
     }
 #pragma GCC unroll 16
-    for (int i = 0; i < MR; ++i) {
-      typename S::T* ci = c + i * ldc;
-      S::store(ci, acc0[i]);
-      S::store(ci + W, acc1[i]);
-    }
+    for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 2
+      for (int v = 0; v < NV; ++v) S::store(c + i * ldc + v * W, acc[v][i]);
   } else if (beta == 0) {
 #pragma GCC unroll 16
-    for (int i = 0; i < MR; ++i) {
-      typename S::T* ci = c + i * ldc;
-      S::store(ci, S::fma(acc0[i], va, bias0));
-      S::store(ci + W, S::fma(acc1[i], va, bias1));
-    }
+    for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 2
+      for (int v = 0; v < NV; ++v) S::store(c + i * ldc + v * W, S::fma(acc[v][i], va, bv[v]));
   } else {
     const V vb = S::set1(beta);
 #pragma GCC unroll 16
     for (int i = 0; i < MR; ++i) {
       typename S::T* ci = c + i * ldc;
-      S::store(ci, S::add(S::fma(acc0[i], va, S::mul(vb, S::load(ci))), bias0));
-      S::store(ci + W, S::add(S::fma(acc1[i], va, S::mul(vb, S::load(ci + W))), bias1));
+#pragma GCC unroll 2
+      for (int v = 0; v < NV; ++v)
+        S::store(ci + v * W, S::add(S::fma(acc[v][i], va, S::mul(vb, S::load(ci + v * W))), bv[v]));
     }
   }
 }
