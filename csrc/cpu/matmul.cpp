@@ -141,6 +141,8 @@ void pack_a_f32(float* pa, const float* a, int64_t rs, int64_t cs, int64_t mc, i
     kPack(pa, a + i0 * rs, rs, std::min<int64_t>(MR, mc - i0), kc, MR);
 }
 
+// A last panel of at most NR/2 columns is packed NR/2 wide, as pack_b<T, NR, true>: every kernel
+// these packers serve has a half-width micro-kernel (Kernel::ukernel_half).
 template <int NR, PackTransposed kPack>
 void pack_b_f32(float* pb, const float* b, int64_t rs, int64_t cs, int64_t kc, int64_t nc) {
   if (rs != 1) return pack_b<float, NR, true>(pb, b, rs, cs, kc, nc);
@@ -358,15 +360,15 @@ class RowTiles {
 
   // First row of tile t (M for t == count).
   int64_t row(int64_t t) const {
-    const int64_t r = std::min(t / run_.count, runs_ - 1), local = t - r * run_.count;
-    const Split& s = r == runs_ - 1 ? last_ : run_;
-    const int64_t in_run =
-        local <= s.full ? local * kr_->MR : s.full * kr_->MR + (local - s.full) * kr_->tail->MR;
-    return std::min(M_, r * run_rows_ + in_run);
+    const Place p = place(t);
+    const int64_t in_run = p.local <= p.split->full ? p.local * kr_->MR
+                                                    : p.split->full * kr_->MR +
+                                                          (p.local - p.split->full) * kr_->tail->MR;
+    return std::min(M_, p.run * run_rows_ + in_run);
   }
   const Kernel<T>& kernel(int64_t t) const {
-    const int64_t r = std::min(t / run_.count, runs_ - 1), local = t - r * run_.count;
-    return local < (r == runs_ - 1 ? last_ : run_).full ? *kr_ : *kr_->tail;
+    const Place p = place(t);
+    return p.local < p.split->full ? *kr_ : *kr_->tail;
   }
   const Kernel<T>& main_kernel() const { return *kr_; }
   int64_t padded_rows() const { return (runs_ - 1) * run_.padded + last_.padded; }
@@ -387,6 +389,14 @@ class RowTiles {
   struct Split {
     int64_t full, count, padded;  // tiles of MR rows, tiles in all, rows they compute
   };
+  struct Place {
+    int64_t run, local;  // tile t is tile `local` of run `run`
+    const Split* split;  // that run's tiling
+  };
+  Place place(int64_t t) const {
+    const int64_t r = std::min(t / run_.count, runs_ - 1);
+    return {r, t - r * run_.count, r == runs_ - 1 ? &last_ : &run_};
+  }
   Split split(int64_t rows) const {
     const int MR = kr_->MR;
     Split best{(rows + MR - 1) / MR, (rows + MR - 1) / MR, (rows + MR - 1) / MR * MR};

@@ -77,8 +77,10 @@ inline __attribute__((always_inline)) void ukernel(int64_t kc, const typename S:
     // next tile; the bias add runs on the adder pipes where a CPU has separate ones.
     if (bias) {
 #pragma GCC unroll 16
-      for (int i = 0; i < MR; ++i)
-        acc0[i] = S::add(acc0[i], bias0), acc1[i] = S::add(acc1[i], bias1);
+      for (int i = 0; i < MR; ++i) {
+        acc0[i] = S::add(acc0[i], bias0);
+        if constexpr (NV == 2) acc1[i] = S::add(acc1[i], bias1);
+      }
     }
 #pragma GCC unroll 16
     for (int i = 0; i < MR; ++i) {
