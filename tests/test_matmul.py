@@ -598,16 +598,19 @@ def line_offset_view(rng, shape, dtype, offset_bytes):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("m", [96, 127, 128, 200])
-def test_small_problem_b_rows_mid_line(rng, isa, threads, dtype, m):
-    """op(B)'s rows all 16 bytes past a cache line (numpy's alignment): below 128 rows the
-    broadcast kernels read B in place, from 128 the packed path takes it; both must be right,
-    with B's rows a multiple of 64 bytes apart (every row offset alike) or not."""
-    for k, n in ((96, 128), (64, 100)):
-        a = rng.standard_normal((m, k)).astype(dtype)
-        b = line_offset_view(rng, (k, n), dtype, 16)
-        check(rng, a, b, dtype, use_bias=True)
-        check(rng, a, b, dtype, alpha=-0.5, beta=2.0, use_out=True)
+@pytest.mark.parametrize("m", [96, 127, 128, 200, 256])
+@pytest.mark.parametrize("b_offset", [0, 16])
+def test_small_problem_b_rows_mid_line(rng, isa, threads, dtype, m, b_offset):
+    """op(B)'s rows at a line's start, or all 16 bytes past one (numpy's alignment): below 128
+    rows the broadcast kernels read B in place; from 128 they do for an aligned B where C is small
+    or (op(A) not transposed) K is short, and the packed path takes the rest. Every path must be
+    right, with B's rows a multiple of 64 bytes apart (every row offset alike) or not."""
+    for k, n in ((96, 128), (64, 100), (10, 144), (200, 96)):
+        for ta in (False, True):
+            a = rng.standard_normal((k, m) if ta else (m, k)).astype(dtype)
+            b = line_offset_view(rng, (k, n), dtype, b_offset)
+            check(rng, a, b, dtype, trans_a=ta, use_bias=True)
+            check(rng, a, b, dtype, trans_a=ta, alpha=-0.5, beta=2.0, use_out=True)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

@@ -968,10 +968,29 @@ void dot_in_place(const Problem<T>& P, const SkinnyKernels<T>& sk, int threads) 
 // faster in place (152 against 141, 157 against 147). B rows of differing offsets split only some
 // loads (100 x 200 x 300: 187 in place either way, 173 packed).
 constexpr int64_t kStraddleMaxM = 128;
-// The broadcast kernels read op(B) once per chunk of rows, so past a few hundred rows packing it
-// once costs less even where all fits the L2: on a Sapphire Rapids core (2 MiB L2), 384, 512 and
-// 784 x 256 x 256 ran 3-5 % faster packed, 256^3 alike either way.
+// From 128 rows (and at most kSmallBcastMaxM) the broadcast kernels, which read op(B)'s column
+// tile once per chunk of rows, beat packing only where C is small or that tile stays in L1 with
+// op(A)'s rows contiguous. With op(A) transposed (dW = dY^T @ X) each k reads a few values from a
+// line a row of A apart, lines that a power-of-two M crowds into a few L1 sets. Measured on one
+// Sapphire Rapids core (48 KiB L1d, 2 MiB L2), op(B) aligned, GFLOP/s in place / packed, one core
+// then two: 128^3 153 / 146, 160^3 159 / 156 and 283-321 / 263-301 (op(A) transposed); 256 x 10 x
+// 784 130 / 127 and 230-238 / 215-220, 256 x 64 x 784 180 / 185 and 338-340 / 327-336; but
+// 256 x 128 x 784 182 / 189, 256 x 256 x 784 160 / 176 and 313-317 / 333-342, 256^3 162 / 169,
+// 200 x 200 x 300 145 / 161. Transposed op(A): 256 x 256 x 784 127 / 161 and 268-277 / 328-336,
+// 256 x 64 x 256 148 / 165, 128 x 384 x 256 160 / 178. Under 128 rows in place won in either
+// orientation (32 x 256 x 256 161 / 133, 96^3 155 / 140; kStraddleMaxM).
 constexpr int64_t kSmallBcastMaxM = 256;
+constexpr int64_t kSmallBcastMaxC = 160 * 160;
+
+template <class T>
+bool small_bcast_pays(const Problem<T>& P) {
+  if (P.M < kStraddleMaxM) return true;
+  if (P.M > kSmallBcastMaxM || rows_straddle_lines(P.b, P.b_rs)) return false;
+  if (P.M * P.N <= kSmallBcastMaxC) return true;
+  const int64_t l1d = cache_sizes().l1d > 0 ? cache_sizes().l1d : int64_t(32) << 10;
+  return P.a_cs == 1 && P.K * kSkinnyColTile * int64_t(sizeof(T)) <= l1d / 2;
+}
+
 // Whether op(A), op(B) and C fit in the L2 cache together (256^3 float32 on a 1 MiB L2). Then
 // nothing is gained by packing: the broadcast kernels read every operand in place from L2 or L1,
 // and the copies the packed path makes would cost about as much as the product. On one Zen 4 core
@@ -1018,8 +1037,7 @@ bool gemm_skinny(const Problem<T>& P, int threads) {
     skinny_bcast(transposed(P), *sk, threads);  // X^T @ dY, as C^T = dY^T @ X
   } else if (suits_dot_in_place(P, *sk)) {
     dot_in_place(P, *sk, threads);  // X @ W^T, X short: neither operand packed
-  } else if (P.b_cs == 1 && P.c_cs == 1 && P.M <= kSmallBcastMaxM && fits_l2(P) &&
-             (P.M < kStraddleMaxM || !rows_straddle_lines(P.b, P.b_rs))) {
+  } else if (P.b_cs == 1 && P.c_cs == 1 && fits_l2(P) && small_bcast_pays(P)) {
     skinny_bcast(P, *sk, threads);  // a small problem: packing would cost as much as the product
   } else {
     return false;
