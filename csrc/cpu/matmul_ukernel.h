@@ -39,7 +39,11 @@ inline __attribute__((always_inline)) void ukernel(int64_t kc, const typename S:
     for (int64_t k = 0; k < n; ++k) {
       const V b0 = S::load(pb);
       const V b1 = NV == 2 ? S::load(pb + W) : b0;
+      // The B row eight steps ahead, both of its lines where it has two (AVX-512's full-width
+      // tile): with only the first prefetched, 2048^3 on two cores ran 3-5 % slower.
       _mm_prefetch(reinterpret_cast<const char*>(pb + 8 * NV * W), _MM_HINT_T0);
+      if constexpr (NV * W * sizeof(typename S::T) > 64)
+        _mm_prefetch(reinterpret_cast<const char*>(pb + 8 * NV * W + W), _MM_HINT_T0);
 #pragma GCC unroll 16
       for (int i = 0; i < MR; ++i) {
         const V ai = S::bcast(pa + i);
