@@ -138,8 +138,10 @@ def test_training_shapes(rng, isa, dtype):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_large(rng, threads, dtype):
-    """Several KC / MC / NC blocks in every dimension (and the threaded split)."""
-    m, k, n = (1000, 600, 1000) if dtype == np.float32 else (700, 500, 1600)
+    """Several KC / MC / NC blocks in every dimension (and the threaded split). C is larger than
+    an L2 of up to 2 MiB, so its K blocks are the deep ones (1024 float32 / 544 float64 deep on a
+    2 MiB L2): K covers two of them and a short third."""
+    m, k, n = (1000, 2100, 1000) if dtype == np.float32 else (700, 1200, 1600)
     a, b = operands(rng, m, k, n, False, False, dtype)
     check(rng, a, b, dtype, use_bias=True)
     a, b = operands(rng, 257, 1000, 300, True, True, dtype)
@@ -527,11 +529,13 @@ def test_threads_share_b_in_strips(rng, isa, dtype, trans_b):
 
 
 # Split by columns (op(B) larger than an L2 of up to 2 MiB; C short and wide), by rows (C narrow;
-# op(B) fits the L2 and C is tall; 261 rows: one run of tiles per thread, the last one padded).
+# op(B) fits the L2 and C is tall; 261 rows: one run of tiles per thread, the last one padded);
+# C past the L2 with K past one deep K block.
 @pytest.mark.parametrize(
     "shape",
     [
         (1000, 600, 1000),
+        (1000, 1100, 1000),
         (337, 50, 700),
         (37, 300, 700),
         (700, 300, 37),
