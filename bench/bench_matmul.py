@@ -141,7 +141,8 @@ def run(quick=False):
             "copies. numpy adds the bias in a second pass (X@W + b). Blocking from the caches "
             f"({cfg['cache_source']}: L1d {cfg['l1d'] >> 10} KiB, L2 {cfg['l2'] >> 10} KiB, L3 "
             f"{cfg['l3_per_core'] >> 10} KiB/core): MR x NR {k32['MR']}x{k32['NR']}, "
-            f"KC {k32['KC']}, MC {k32['MC']}, NC {k32['NC']}."
+            f"KC {k32['KC']}, MC {k32['MC']}, NC {k32['NC']}; where C outgrows the L2 KC "
+            f"{k32['deep_KC']}, MC {k32['deep_MC']}."
         ),
         readme=[
             {

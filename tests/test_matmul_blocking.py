@@ -65,10 +65,10 @@ def test_blocking_is_derived_from_the_caches():
     assert cfg["cache_source"] in ("cpuid", "sysfs", "none")
     for name in ("float32", "float64"):
         k = cfg[name]
+        size = 4 if name == "float32" else 8
         assert k["MC"] % k["MR"] == 0 and k["NC"] % k["NR"] == 0
         assert 128 <= k["KC"] <= 512 or cfg["l1d"] == 0
         if cfg["l1d"]:
-            size = 4 if name == "float32" else 8
             # the B micro-panel fits L1d, the A block a quarter of L2, the B block of L3's share
             assert k["KC"] * k["NR"] * size <= cfg["l1d"] or k["KC"] == 128
             assert k["MC"] * k["KC"] * size <= cfg["l2"] // 4 or k["MC"] == 4 * k["MR"]
@@ -76,6 +76,12 @@ def test_blocking_is_derived_from_the_caches():
                 assert (
                     k["KC"] * k["NC"] * size <= cfg["l3_per_core"] // 4 or k["NC"] == 16 * k["NR"]
                 )
+        # deeper K blocks for a C past the L2: an A block of ten register tiles in a quarter of it
+        assert k["deep_KC"] >= k["KC"] and k["deep_MC"] % k["MR"] == 0
+        if cfg["l2"] and k["deep_KC"] > k["KC"]:
+            assert k["deep_KC"] <= 1024 and k["deep_KC"] % 16 == 0
+            assert 10 * k["MR"] * k["deep_KC"] * size <= cfg["l2"] // 4
+            assert k["deep_MC"] * k["deep_KC"] * size <= cfg["l2"] // 4
     text = fastnn._devices.config.config()
     assert "gemm_blocking" in text and "caches" in text
 

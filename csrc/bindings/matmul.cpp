@@ -135,6 +135,7 @@ py::dict gemm_config() {
     py::dict k;
     k["MR"] = b.MR, k["NR"] = b.NR, k["KC"] = b.KC, k["MC"] = b.MC, k["NC"] = b.NC;
     k["b_strip_bytes"] = b.b_strip;
+    k["deep_KC"] = b.deep_KC, k["deep_MC"] = b.deep_MC;
     d[f32 ? "float32" : "float64"] = k;
   }
   return d;

@@ -1152,13 +1152,15 @@ void matmul_cpu(double* c, const double* a, const double* b, const double* bias,
   matmul_impl(c, a, b, bias, L, alpha, beta);
 }
 
+template <class T>
+GemmBlocking blocking_of(const Kernel<T>& k) {
+  const Kernel<T>& d = k.deep ? *k.deep : k;
+  return {k.MR, k.NR, k.KC, k.MC, k.NC, b_strip_bytes(), d.KC, d.MC};
+}
+
 GemmBlocking gemm_blocking(bool f32) {
-  if (f32) {
-    const Kernel<float>& k = kernel_for(active_isa(), static_cast<float*>(nullptr));
-    return {k.MR, k.NR, k.KC, k.MC, k.NC, b_strip_bytes()};
-  }
-  const Kernel<double>& k = kernel_for(active_isa(), static_cast<double*>(nullptr));
-  return {k.MR, k.NR, k.KC, k.MC, k.NC, b_strip_bytes()};
+  if (f32) return blocking_of(kernel_for(active_isa(), static_cast<float*>(nullptr)));
+  return blocking_of(kernel_for(active_isa(), static_cast<double*>(nullptr)));
 }
 
 // ---- a pre-packed B (cpu/matmul_packed.h) ------------------------------------------------------

@@ -6,9 +6,10 @@
 namespace fastnn {
 
 struct GemmBlocking {
-  int MR, NR;          // register tile
-  int64_t KC, MC, NC;  // depth of a packed block, rows of an A block, columns of a B block
-  int64_t b_strip;     // bytes of packed op(B) each thread keeps when threads split C by rows
+  int MR, NR;                // register tile
+  int64_t KC, MC, NC;        // depth of a packed block, rows of an A block, columns of a B block
+  int64_t b_strip;           // bytes of packed op(B) each thread keeps when threads split C by rows
+  int64_t deep_KC, deep_MC;  // the blocks where C outgrows the L2 (KC, MC where none deeper)
 };
 
 GemmBlocking gemm_blocking(bool f32);

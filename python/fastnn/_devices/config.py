@@ -63,6 +63,7 @@ def _gemm_blocking() -> str:
     c = _C.gemm_config()
     return "; ".join(
         f"{dt} MRxNR {k['MR']}x{k['NR']} KC {k['KC']} MC {k['MC']} NC {k['NC']}"
+        f" (C past L2: KC {k['deep_KC']} MC {k['deep_MC']})"
         for dt, k in ((dt, c[dt]) for dt in ("float32", "float64"))
     )
 
