@@ -237,35 +237,38 @@ inline int64_t clamp_down(int64_t x, int64_t multiple, int64_t lo, int64_t hi) {
 //   NC: the packed B block (KC x NC) takes a quarter of this core's share of L3.
 // Bounds keep a misreported cache from producing degenerate blocks.
 template <class T>
-Kernel<T> with_blocking(Kernel<T> k) {
+Kernel<T> with_blocks_for_kc(Kernel<T> k) {  // the MC and NC rules, for the KC that k has
   const CacheSizes& cs = cache_sizes();
   const int64_t s = sizeof(T);
-  if (cs.l1d > 0) k.KC = clamp_down(cs.l1d / (k.NR * s), 16, 128, 384);
   if (cs.l2 > 0) k.MC = clamp_down(cs.l2 / 4 / (k.KC * s), k.MR, 4 * k.MR, 64 * k.MR);
   if (cs.l3 > 0) k.NC = clamp_down(cs.l3 / 4 / (k.KC * s), k.NR, 16 * k.NR, 256 * k.NR);
   return k;
+}
+
+template <class T>
+Kernel<T> with_blocking(Kernel<T> k) {
+  const int64_t l1d = cache_sizes().l1d;
+  if (l1d > 0) k.KC = clamp_down(l1d / (k.NR * int64_t(sizeof(T))), 16, 128, 384);
+  return with_blocks_for_kc(k);
 }
 
 // Deep K blocks for a product whose C does not stay in L2. Each K block is one pass over C, whose
 // tiles the micro-kernel then reads and writes from L3 or memory; fewer, deeper blocks save those
 // passes at the price of a B micro-panel that no longer fits L1 (it streams from L2, which keeps
 // up). KC: the deepest block (up to 1024) at which an A block of ten register tiles still takes
-// a quarter of the L2; MC from KC as in with_blocking. On one Sapphire Rapids core (2 MiB L2,
-// KC 384 -> 1024, MC 336 -> 120), GFLOP/s over two rounds: 2048^3 159-168 -> 175, 1024 x 4096 x
+// a quarter of the L2; MC and NC from KC as in with_blocking. On one Sapphire Rapids core (2 MiB
+// L2, KC 384 -> 1024, MC 336 -> 120), GFLOP/s over two rounds: 2048^3 159-168 -> 175, 1024 x 4096 x
 // 1024 150-162 -> 167-181, 2048 x 512 x 2048 153-158 -> 171-174; two cores 2048^3 287-299 ->
 // 317-322, 2048 x 512 x 2048 316-322 -> 341-348. Where C fits the L2 the passes are cheap and the
 // L1-sized panel wins: 96 x 784 x 512 ran 150-154 against 134 with KC = 1024.
 template <class T>
 Kernel<T> with_deep_blocking(Kernel<T> k) {
-  const CacheSizes& cs = cache_sizes();
-  const int64_t s = sizeof(T);
-  if (cs.l2 <= 0) return k;
-  const int64_t kc = clamp_down(cs.l2 / 4 / (s * 10 * k.MR), 16, 128, 1024);
+  const int64_t l2 = cache_sizes().l2;
+  if (l2 <= 0) return k;
+  const int64_t kc = clamp_down(l2 / 4 / (int64_t(sizeof(T)) * 10 * k.MR), 16, 128, 1024);
   if (kc <= k.KC) return k;
   k.KC = kc;
-  k.MC = clamp_down(cs.l2 / 4 / (kc * s), k.MR, 4 * k.MR, 64 * k.MR);
-  if (cs.l3 > 0) k.NC = clamp_down(cs.l3 / 4 / (kc * s), k.NR, 16 * k.NR, 256 * k.NR);
-  return k;
+  return with_blocks_for_kc(k);
 }
 
 // The 8-row AVX-512 kernels (gemm_ukernel8_*, also the convolutions'): the tail of the 12-row
@@ -809,6 +812,12 @@ const IsaTable<const SkinnyKernels<double>*> kSkinnyF64{
 const SkinnyKernels<float>* skinny_for(Isa isa, float*) { return kSkinnyF32[isa]; }
 const SkinnyKernels<double>* skinny_for(Isa isa, double*) { return kSkinnyF64[isa]; }
 
+// The L1d size, or 32 KiB where the CPU reports none: the skinny paths' limits on what stays in L1.
+inline int64_t l1d_bytes() {
+  const int64_t l1d = cache_sizes().l1d;
+  return l1d > 0 ? l1d : int64_t(32) << 10;
+}
+
 constexpr int64_t kSkinnyMax = 16;
 // Threaded from 512k multiply-adds: 256 x 256 x 10 (655k, ~4 us on one core; it packs no big
 // operand) ran 1.4x faster on 2 threads than on 1 here.
@@ -858,7 +867,7 @@ void skinny_dot(const Problem<T>& P, const SkinnyKernels<T>& sk, int threads) {
   // L2 for the later pieces) before the next. One Zen 4 core: 256 x 784 x 10 X @ W^T 86 -> 100
   // GFLOP/s, 256 x 784 x 16 51 -> 89, 60000 x 784 x 10 from memory 50 -> 56; 256 x 784 x 4 (12
   // KiB, not cut) ran 0.6x cut in 256-long pieces: each piece adds a lane reduction per output.
-  const int64_t l1d = cache_sizes().l1d > 0 ? cache_sizes().l1d : int64_t(32) << 10;
+  const int64_t l1d = l1d_bytes();
   const int64_t b_bytes = kp * P.N * int64_t(sizeof(T));
   const int64_t pieces = (b_bytes + l1d / 2 - 1) / (l1d / 2);
   const int64_t kc = (kp / W + pieces - 1) / pieces * W;
@@ -967,7 +976,7 @@ constexpr int64_t kInPlaceStraddleMaxN = 64;
 
 template <class T>
 bool suits_dot_in_place(const Problem<T>& P, const SkinnyKernels<T>& sk) {
-  const int64_t l1d = cache_sizes().l1d > 0 ? cache_sizes().l1d : int64_t(32) << 10;
+  const int64_t l1d = l1d_bytes();
   return sk.in_place && P.a_cs == 1 && P.b_rs == 1 && P.M <= kInPlaceMaxM && P.K >= kInPlaceMinK &&
          P.K * sk.in_place_cols * int64_t(sizeof(T)) <= l1d / 2;
 }
@@ -1025,7 +1034,7 @@ bool small_bcast_pays(const Problem<T>& P) {
   if (P.M < kStraddleMaxM) return true;
   if (P.M > kSmallBcastMaxM || rows_straddle_lines(P.b, P.b_rs)) return false;
   if (P.M * P.N <= kSmallBcastMaxC) return true;
-  const int64_t l1d = cache_sizes().l1d > 0 ? cache_sizes().l1d : int64_t(32) << 10;
+  const int64_t l1d = l1d_bytes();
   return P.a_cs == 1 && P.K * kSkinnyColTile * int64_t(sizeof(T)) <= l1d / 2;
 }
 
