@@ -244,14 +244,20 @@ bool dw_transposed(int64_t O, int64_t K) {
 
 // db[o] = the sum of dy's (n, o) planes over n, image by image in order (the bits do not depend on
 // the thread count), for the layers whose dW Winograd computes. The packed and direct dW paths
-// sum db from the dy they read anyway.
+// sum db from the dy they read anyway. Each thread takes a range of channels and reads dy in
+// memory order, its planes of one image one stretch, keeping a sum per channel: summing one
+// channel's planes after another (each a few lines, an image apart) left the prefetchers little
+// to follow (256 x 64 x 14 x 14 on one Sapphire Rapids core: 2.5 ms that way, 0.9 ms this way).
 template <class T>
 void bias_grad(T* db, const T* dy, int64_t N, int64_t O, int64_t L) {
+  constexpr int64_t kChannels = 64;  // accumulators per pass over the images
   parallel_for(O, 1, [&](int64_t o0, int64_t o1) {
-    for (int64_t o = o0; o < o1; ++o) {
-      double acc = 0;
-      for (int64_t n = 0; n < N; ++n) acc += norm::sum(dy + (n * O + o) * L, L);
-      db[o] = static_cast<T>(acc);
+    for (int64_t c0 = o0; c0 < o1; c0 += kChannels) {
+      const int64_t c1 = std::min(o1, c0 + kChannels);
+      double acc[kChannels] = {};
+      for (int64_t n = 0; n < N; ++n)
+        for (int64_t o = c0; o < c1; ++o) acc[o - c0] += norm::sum(dy + (n * O + o) * L, L);
+      for (int64_t o = c0; o < c1; ++o) db[o] = static_cast<T>(acc[o - c0]);
     }
   });
 }
