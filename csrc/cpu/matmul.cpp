@@ -22,7 +22,9 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <new>
+#include <optional>
 
 #include "cpu/cpu_caches.h"
 #include "cpu/cpu_features.h"
@@ -694,14 +696,74 @@ class RowShares {
   Range range_[kMaxTasks];
 };
 
-// One GEMM on up to `threads` threads, by rows of C. Each thread packs op(B) itself, then takes
-// blocks of rows (whole register tiles, RowShares) until none is left, packing its block of op(A)
-// for each. Fixed shares would leave all threads waiting for the slowest (on a shared machine one
-// core is often slowed by another process). The copy of op(B) is per thread because a cache line
-// one core wrote and another reads crosses between their caches, on every call, since every call
-// packs anew: one buffer the threads packed together and all read ran 256 x 784 x 256 at 140
-// GFLOP/s on two vCPUs that a 360 ns cache-line round trip separates (cores on two dies), 186 with
-// a copy each; with the vCPUs on one die (55 ns) both ran at 195. Every element of C is one
+// The packed op(B) of one column strip, shared by the tasks of a gemm_rows region, for a strip
+// larger than a core's L2: there a copy per thread lives in L3 either way, and packing the whole
+// strip on every core doubles the memory traffic the cores contend for. Each panel of each K block
+// is one unit of work: a task claims free units, starting with its own share of them, packs them,
+// and before its first multiply waits for the units other tasks are still packing. A task never
+// waits on a unit nobody has claimed, and a claimed unit is being packed by a running task, so the
+// wait ends even when one thread runs every task of the region (the pool's claimed tasks). The
+// packed layout is the per-thread one, so the bits do not change. Two cores of a Sapphire Rapids
+// VM, GFLOP/s over four alternating runs, a copy per thread -> shared: 2048^3 328-358 -> 346-367,
+// 2048 x 1024 x 2048 (op(A) transposed) 302-340 -> 332-347, 256 x 4096 x 1024 278-306 -> 291-313,
+// 3000^3 300-320 -> 301-333.
+template <class T>
+class SharedPackedB {
+ public:
+  SharedPackedB(const Problem<T>& P, const Kernel<T>& kr, T* pb, int64_t j0, int64_t width)
+      : P_(P),
+        kr_(kr),
+        pb_(pb),
+        j0_(j0),
+        width_(width),
+        panels_((width + kr.NR - 1) / kr.NR),
+        units_((P.K + kr.KC - 1) / kr.KC * panels_),
+        state_(new std::atomic<uint8_t>[units_]) {
+    for (int64_t u = 0; u < units_; ++u) state_[u].store(kFree, std::memory_order_relaxed);
+  }
+
+  T* data() const { return pb_; }
+
+  void pack(int tid, int nt) {
+    const int64_t first = units_ * tid / nt;
+    for (int64_t i = 0; i < units_; ++i) {
+      const int64_t u = (first + i) % units_;
+      uint8_t expected = kFree;
+      if (state_[u].load(std::memory_order_relaxed) != kFree ||
+          !state_[u].compare_exchange_strong(expected, kClaimed, std::memory_order_relaxed))
+        continue;
+      pack_unit(u);
+      state_[u].store(kPacked, std::memory_order_release);
+    }
+    for (int64_t u = 0; u < units_; ++u)
+      while (state_[u].load(std::memory_order_acquire) != kPacked) __builtin_ia32_pause();
+  }
+
+ private:
+  static constexpr uint8_t kFree = 0, kClaimed = 1, kPacked = 2;
+  // Unit u: panel p of the K block at pc, where packing the whole strip at once puts it.
+  void pack_unit(int64_t u) const {
+    const int64_t NR = kr_.NR, pc = u / panels_ * kr_.KC, p = u % panels_;
+    const int64_t kc = std::min(kr_.KC, P_.K - pc), c0 = p * NR;
+    kr_.pack_b(pb_ + pc * panels_ * NR + c0 * kc, P_.b + pc * P_.b_rs + (j0_ + c0) * P_.b_cs,
+               P_.b_rs, P_.b_cs, kc, std::min(NR, width_ - c0));
+  }
+  const Problem<T>& P_;
+  const Kernel<T>& kr_;
+  T* pb_;
+  int64_t j0_, width_, panels_, units_;
+  std::unique_ptr<std::atomic<uint8_t>[]> state_;
+};
+
+// One GEMM on up to `threads` threads, by rows of C. Each thread packs op(B) itself (all threads
+// together one shared copy, where a strip of it outgrows the L2: SharedPackedB), then takes blocks
+// of rows (whole register tiles, RowShares) until none is left, packing its block of op(A) for
+// each. Fixed shares would leave all threads waiting for the slowest (on a shared machine one
+// core is often slowed by another process). A copy of op(B) that fits the L2 is per thread because
+// a cache line one core wrote and another reads crosses between their caches, on every call, since
+// every call packs anew: one buffer the threads packed together and all read ran 256 x 784 x 256 at
+// 140 GFLOP/s on two vCPUs that a 360 ns cache-line round trip separates (cores on two dies), 186
+// with a copy each; with the vCPUs on one die (55 ns) both ran at 195. Every element of C is one
 // micro-kernel's sum over the K blocks in order, however the rows are tiled (RowTiles), so the
 // result has the same bits on any number of threads.
 template <class T>
@@ -714,6 +776,7 @@ void gemm_rows(const Problem<T>& P, const Kernel<T>& kr, int threads) {
   const int64_t n_panels = (P.N + NR - 1) / NR;
   const int64_t strip_panels =
       std::clamp<int64_t>(b_strip_bytes() / (int64_t(sizeof(T)) * P.K * NR), 1, n_panels);
+  const int64_t l2 = cache_sizes().l2 > 0 ? cache_sizes().l2 : int64_t(1) << 20;
 
   for (int64_t s0 = 0; s0 < n_panels; s0 += strip_panels) {
     const int64_t j0 = s0 * NR, j1 = std::min(P.N, (s0 + strip_panels) * NR);
@@ -721,13 +784,21 @@ void gemm_rows(const Problem<T>& P, const Kernel<T>& kr, int threads) {
     // A run of tiles for each of `threads` tasks: a region given fewer (a busy pool) steals the
     // rest.
     RowShares shares(tiles.count, threads, tiles_per_mc, tiles.tiles_per_run());
-    parallel_run(threads, [&](int tid, int) {
+    const size_t strip_bytes = sizeof(T) * panels * NR * P.K;
+    std::optional<SharedPackedB<T>> shared;
+    if (threads > 1 && int64_t(strip_bytes) > l2)
+      shared.emplace(P, kr, static_cast<T*>(tls_buffers.get(1, strip_bytes)), j0, width);
+    parallel_run(threads, [&](int tid, int nt) {
       T* pb = nullptr;  // the strip packed as gemm_blocked packs one block: K block pc at
-                        // pb + pc * panels * NR; on this thread's first claim
+                        // pb + pc * panels * NR; shared, or this thread's own on its first claim
+      if (shared) {
+        shared->pack(tid, nt);
+        pb = shared->data();
+      }
       int64_t t0, t1;
       while (shares.claim(tid, t0, t1)) {
         if (!pb) {
-          pb = static_cast<T*>(tls_buffers.get(1, sizeof(T) * panels * NR * P.K));
+          pb = static_cast<T*>(tls_buffers.get(1, strip_bytes));
           for (int64_t pc = 0; pc < P.K; pc += KC)
             kr.pack_b(pb + pc * panels * NR, P.b + pc * P.b_rs + j0 * P.b_cs, P.b_rs, P.b_cs,
                       std::min(KC, P.K - pc), width);
