@@ -51,6 +51,8 @@ def numpy_ops(name):
         return lambda x: 1 / (1 + np.exp(-x)), lambda g, x, y: g * y * (1 - y)
     if name == "tanh":
         return np.tanh, lambda g, x, y: g * (1 - y * y)
+    if name == "exp":
+        return np.exp, lambda g, x, y: g * y
     if name == "gelu_tanh":
 
         def fwd(x):
@@ -133,6 +135,7 @@ def torch_ops(torch, name):
         ),
         "sigmoid": (torch.sigmoid, lambda g, x, y: a.sigmoid_backward(g, y)),
         "tanh": (torch.tanh, lambda g, x, y: a.tanh_backward(g, y)),
+        "exp": (torch.exp, lambda g, x, y: g * y),  # (autograd's exp backward: grad * result)
         "gelu": (F.gelu, lambda g, x, y: a.gelu_backward(g, x)),
         "gelu_tanh": (
             lambda x: F.gelu(x, approximate="tanh"),
@@ -163,7 +166,7 @@ def fastnn_ops(name):
             lambda g, x, y, out: K.gelu_backward(g, x, approximate="tanh", out=out),
             "x",
         )
-    uses = "y" if name in ("sigmoid", "tanh", "softmax", "log_softmax") else "x"
+    uses = "y" if name in ("sigmoid", "tanh", "exp", "softmax", "log_softmax") else "x"
     fwd, bwd = getattr(K, name), getattr(K, name + "_backward")
     return (
         lambda x, out: fwd(x, out=out),
@@ -177,6 +180,7 @@ NAMES = [
     "leaky_relu",
     "sigmoid",
     "tanh",
+    "exp",
     "gelu",
     "gelu_tanh",
     "softmax",

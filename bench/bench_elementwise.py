@@ -5,7 +5,8 @@ The d2l programs written from scratch update their weights by hand (``w -= lr * 
 batch_size`` on a 784 x 256 weight), compute ``1 - x`` or ``x / y`` on activations and sum
 whole tensors for a penalty; at 50k to 1M elements such an op takes microseconds to a tenth of a
 millisecond. torch splits them over its threads; numpy runs them on one core. Rows: x + y,
-x * 0.5, 1 - x, x / y, x -= y (in place) and x.sum() on (256, 784) and (1024, 1024) float32.
+x * 0.5, 1 - x, x / y, x -= y (in place), x.sum() and x.exp() on (256, 784) and (1024, 1024)
+float32.
 Each library is timed in its own stretches, taking turns (``_harness.compare``); results are
 checked against numpy first.
 """
@@ -33,6 +34,7 @@ def _ops(x, y):
         ("x / y", lambda: x / y),
         ("x -= y", lambda: scratch.__isub__(y)),
         ("x.sum()", x.sum),
+        ("x.exp()", (lambda: np.exp(x)) if isinstance(x, np.ndarray) else x.exp),
     ]
 
 
@@ -47,7 +49,7 @@ def run(quick=False):
         ["op", "shape", "fastnn us", "numpy us", "torch us", "vs numpy", "vs torch"],
         note="vs X: X's time / fastnn's (higher is better for fastnn); medians over turns",
         readme={
-            "what": "element-wise + - * / and sum, 200k-1M floats",
+            "what": "element-wise + - * /, sum and exp, 200k-1M floats",
             "torch": "vs torch",
             "numpy": "vs numpy",
         },

@@ -79,6 +79,18 @@ def tanh_backward(grad, y):
     return _f64(grad) * (1 - y * y)
 
 
+def exp(x):
+    """e^x in float64; inf where a float32 x's result is beyond float32's range (it overflows)."""
+    r = np.exp(_f64(x))
+    if np.asarray(x).dtype == np.float32:
+        r = np.where(r > np.finfo(np.float32).max, np.inf, r)
+    return r
+
+
+def exp_backward(grad, y):
+    return _f64(grad) * _f64(y)
+
+
 def _normal_cdf(x):
     return 0.5 * _erfc(-x / math.sqrt(2))
 

@@ -13,6 +13,7 @@ ELEMENTWISE = {
     "leaky_relu": ({"negative_slope": 0.2}, "x"),
     "sigmoid": ({}, "y"),
     "tanh": ({}, "y"),
+    "exp": ({}, "y"),
     "gelu": ({"approximate": "none"}, "x"),
     "gelu_tanh": ({"approximate": "tanh"}, "x"),
 }
@@ -73,6 +74,7 @@ def test_float32_accuracy_ulps(isa):
     for name, fwd, rfwd, max_rel in [
         ("sigmoid", K.sigmoid, ref.sigmoid, 3 * 2.0**-23),
         ("tanh", K.tanh, ref.tanh, 3 * 2.0**-23),
+        ("exp", K.exp, ref.exp, 2 * 2.0**-23),
         (
             "softmax",
             lambda v: K.softmax(v.reshape(-1, 1001)),
@@ -207,6 +209,10 @@ def test_bad_inputs():
         K.relu_backward(x, x.astype(np.float64))
     with pytest.raises(ValueError, match="same shape.*\\(4, 5\\).*\\(5, 4\\)"):
         K.tanh_backward(x, np.ones((5, 4), np.float32))
+    with pytest.raises(TypeError, match="exp.*'x'.*ndarray.*list"):
+        K.exp([1.0, 2.0])
+    with pytest.raises(ValueError, match="exp_backward.*same shape"):
+        K.exp_backward(x, np.ones((5, 4), np.float32))
     with pytest.raises(ValueError, match="same shape"):
         K.softmax_backward(x, np.ones((4, 6), np.float32))
     with pytest.raises(ValueError, match="C-contiguous"):

@@ -397,6 +397,8 @@ PUBLIC_API: dict[str, tuple[str, ...]] = {
         "embedding",
         "embedding_backward",
         "embedding_renorm_",
+        "exp",
+        "exp_backward",
         "gelu",
         "gelu_backward",
         "get_isa",

@@ -280,6 +280,21 @@ void register_activations(py::module_& m) {
       "tanh_backward(grad, y, *, out=None): grad * (1 - y^2), from the forward OUTPUT y.");
 
   m.def(
+      "exp",
+      [](py::handle x, py::handle out) {
+        return unary("exp", x, out, [](auto* y, auto* x, int64_t n) { exp_forward_cpu(y, x, n); });
+      },
+      x, py::kw_only(), out, "exp(x, *, out=None): e^x element-wise.");
+  m.def(
+      "exp_backward",
+      [](py::handle g, py::handle y, py::handle out) {
+        return binary("exp_backward", g, y, "y", out,
+                      [](auto* dx, auto* g, auto* y, int64_t n) { exp_backward_cpu(dx, g, y, n); });
+      },
+      grad, py::arg("y"), py::kw_only(), out,
+      "exp_backward(grad, y, *, out=None): grad * y, from the forward OUTPUT y.");
+
+  m.def(
       "gelu",
       [](py::handle x, const std::string& approximate, py::handle out) {
         GeluApprox a = parse_gelu_approx(approximate, "gelu");

@@ -1,6 +1,7 @@
 // Activations on the CPU: relu, leaky_relu, sigmoid, tanh, gelu (exact and tanh forms), silu,
-// mish, softplus, elu (selu), hardtanh (relu6), log_sigmoid, softmax and log_softmax along any
-// axis, each forward and backward, float32 and float64. (prelu, which also reduces over a weight,
+// mish, softplus, elu (selu), hardtanh (relu6), log_sigmoid, exp (Tensor.exp's threaded SIMD
+// path: numpy's exp runs on one core), softmax and log_softmax along any axis, each forward and
+// backward, float32 and float64. (prelu, which also reduces over a weight,
 // is in prelu.cpp.)
 //
 // Shapes: element-wise ops take n elements; softmax ops take a contiguous (outer, n, inner) array
@@ -72,6 +73,9 @@ void act_forward_scalar(ActOp op, T* y, const T* x, ActArgs<T> p, int64_t n) {
     case ActOp::log_sigmoid:
       for (int64_t i = 0; i < n; ++i) y[i] = math::log_sigmoid(x[i]);
       break;
+    case ActOp::exp:
+      for (int64_t i = 0; i < n; ++i) y[i] = math::m_exp(x[i]);
+      break;
   }
 }
 
@@ -114,6 +118,9 @@ void act_backward_scalar(ActOp op, T* dx, const T* dy, const T* xy, ActArgs<T> p
       break;
     case ActOp::log_sigmoid:
       for (int64_t i = 0; i < n; ++i) dx[i] = math::log_sigmoid_grad(dy[i], xy[i]);
+      break;
+    case ActOp::exp:  // xy = y
+      for (int64_t i = 0; i < n; ++i) dx[i] = dy[i] * xy[i];
       break;
   }
 }
@@ -381,5 +388,19 @@ ActOp gelu_op(GeluApprox a) { return a == GeluApprox::tanh ? ActOp::gelu_tanh : 
 FASTNN_DEFINE_ACTIVATIONS(float)
 FASTNN_DEFINE_ACTIVATIONS(double)
 #undef FASTNN_DEFINE_ACTIVATIONS
+
+// exp: Tensor.exp's float path (numpy's exp runs on one core); backward from the output y.
+void exp_forward_cpu(float* y, const float* x, int64_t n) {
+  act_forward(ActOp::exp, y, x, kNoArgs, n);
+}
+void exp_forward_cpu(double* y, const double* x, int64_t n) {
+  act_forward(ActOp::exp, y, x, kNoArgs, n);
+}
+void exp_backward_cpu(float* dx, const float* dy, const float* y, int64_t n) {
+  act_backward(ActOp::exp, dx, dy, y, kNoArgs, n);
+}
+void exp_backward_cpu(double* dx, const double* dy, const double* y, int64_t n) {
+  act_backward(ActOp::exp, dx, dy, y, kNoArgs, n);
+}
 
 }  // namespace fastnn

@@ -21,7 +21,8 @@ enum class ActOp {
   softplus,
   elu,
   hardtanh,
-  log_sigmoid
+  log_sigmoid,
+  exp
 };
 
 // Columns per block of the softmax kernels along a strided axis (a multiple of every W).
@@ -164,6 +165,9 @@ void act_forward(ActOp op, float* y, const float* x, ActArgs<float> p, int64_t n
     case ActOp::log_sigmoid:
       map1(y, x, n, [&](V v) { return vmin(v, zero) - vlog1p_01(vexp(zero - vabs(v))); });
       break;
+    case ActOp::exp:
+      map1(y, x, n, [](V v) { return vexp(v); });
+      break;
   }
 }
 
@@ -237,6 +241,9 @@ void act_backward(ActOp op, float* dx, const float* dy, const float* xy, ActArgs
     }
     case ActOp::log_sigmoid:
       map2(dx, dy, xy, n, [&](V g, V x) { return g * vsigmoid(zero - x); });
+      break;
+    case ActOp::exp:  // xy = y
+      map2(dx, dy, xy, n, [](V g, V y) { return g * y; });
       break;
   }
 }

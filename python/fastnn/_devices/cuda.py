@@ -402,6 +402,12 @@ def _unary(name):
 
 neg = _unary("neg")
 exp = _unary("exp")
+
+
+def exp_backward(grad, y):
+    return mul(grad, y)
+
+
 log = _unary("log")
 sqrt = _unary("sqrt")
 abs = _unary("abs")

@@ -49,6 +49,14 @@ def tanh_backward(grad, y):
     return grad * (1 - y * y)
 
 
+def exp(x):
+    return np.exp(x)
+
+
+def exp_backward(grad, y):
+    return grad * y
+
+
 _SQRT_2_PI = np.sqrt(2 / np.pi)
 
 
