@@ -91,6 +91,15 @@ def exp_backward(grad, y):
     return _f64(grad) * _f64(y)
 
 
+def sqrt(x):
+    with np.errstate(invalid="ignore"):  # NaN below 0, as the kernels give
+        return np.sqrt(_f64(x))
+
+
+def sqrt_backward(grad, y):
+    return _f64(grad) / (2 * _f64(y))
+
+
 def _normal_cdf(x):
     return 0.5 * _erfc(-x / math.sqrt(2))
 

@@ -453,6 +453,8 @@ PUBLIC_API: dict[str, tuple[str, ...]] = {
         "softmax_cross_entropy",
         "softplus",
         "softplus_backward",
+        "sqrt",
+        "sqrt_backward",
         "supported_isas",
         "tanh",
         "tanh_backward",

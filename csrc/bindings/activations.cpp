@@ -295,6 +295,24 @@ void register_activations(py::module_& m) {
       "exp_backward(grad, y, *, out=None): grad * y, from the forward OUTPUT y.");
 
   m.def(
+      "sqrt",
+      [](py::handle x, py::handle out) {
+        return unary("sqrt", x, out,
+                     [](auto* y, auto* x, int64_t n) { sqrt_forward_cpu(y, x, n); });
+      },
+      x, py::kw_only(), out,
+      "sqrt(x, *, out=None): square root element-wise (NaN below 0, -0 kept).");
+  m.def(
+      "sqrt_backward",
+      [](py::handle g, py::handle y, py::handle out) {
+        return binary("sqrt_backward", g, y, "y", out, [](auto* dx, auto* g, auto* y, int64_t n) {
+          sqrt_backward_cpu(dx, g, y, n);
+        });
+      },
+      grad, py::arg("y"), py::kw_only(), out,
+      "sqrt_backward(grad, y, *, out=None): grad / (2 y), from the forward OUTPUT y.");
+
+  m.def(
       "gelu",
       [](py::handle x, const std::string& approximate, py::handle out) {
         GeluApprox a = parse_gelu_approx(approximate, "gelu");

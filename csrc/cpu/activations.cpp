@@ -1,7 +1,7 @@
 // Activations on the CPU: relu, leaky_relu, sigmoid, tanh, gelu (exact and tanh forms), silu,
-// mish, softplus, elu (selu), hardtanh (relu6), log_sigmoid, exp (Tensor.exp's threaded SIMD
-// path: numpy's exp runs on one core), softmax and log_softmax along any axis, each forward and
-// backward, float32 and float64. (prelu, which also reduces over a weight,
+// mish, softplus, elu (selu), hardtanh (relu6), log_sigmoid, exp and sqrt (Tensor.exp's and
+// .sqrt's threaded SIMD path: numpy's loops run on one core), softmax and log_softmax along any
+// axis, each forward and backward, float32 and float64. (prelu, which also reduces over a weight,
 // is in prelu.cpp.)
 //
 // Shapes: element-wise ops take n elements; softmax ops take a contiguous (outer, n, inner) array
@@ -76,6 +76,9 @@ void act_forward_scalar(ActOp op, T* y, const T* x, ActArgs<T> p, int64_t n) {
     case ActOp::exp:
       for (int64_t i = 0; i < n; ++i) y[i] = math::m_exp(x[i]);
       break;
+    case ActOp::sqrt:
+      for (int64_t i = 0; i < n; ++i) y[i] = std::sqrt(x[i]);
+      break;
   }
 }
 
@@ -121,6 +124,9 @@ void act_backward_scalar(ActOp op, T* dx, const T* dy, const T* xy, ActArgs<T> p
       break;
     case ActOp::exp:  // xy = y
       for (int64_t i = 0; i < n; ++i) dx[i] = dy[i] * xy[i];
+      break;
+    case ActOp::sqrt:  // xy = y
+      for (int64_t i = 0; i < n; ++i) dx[i] = dy[i] / (xy[i] + xy[i]);
       break;
   }
 }
@@ -389,18 +395,21 @@ FASTNN_DEFINE_ACTIVATIONS(float)
 FASTNN_DEFINE_ACTIVATIONS(double)
 #undef FASTNN_DEFINE_ACTIVATIONS
 
-// exp: Tensor.exp's float path (numpy's exp runs on one core); backward from the output y.
-void exp_forward_cpu(float* y, const float* x, int64_t n) {
-  act_forward(ActOp::exp, y, x, kNoArgs, n);
-}
-void exp_forward_cpu(double* y, const double* x, int64_t n) {
-  act_forward(ActOp::exp, y, x, kNoArgs, n);
-}
-void exp_backward_cpu(float* dx, const float* dy, const float* y, int64_t n) {
-  act_backward(ActOp::exp, dx, dy, y, kNoArgs, n);
-}
-void exp_backward_cpu(double* dx, const double* dy, const double* y, int64_t n) {
-  act_backward(ActOp::exp, dx, dy, y, kNoArgs, n);
-}
+// exp and sqrt: Tensor.exp's and Tensor.sqrt's float32 path (numpy's loops run on one core);
+// both backward from the output y.
+#define FASTNN_DEFINE_MATH(T)                                                                      \
+  void exp_forward_cpu(T* y, const T* x, int64_t n) { act_forward(ActOp::exp, y, x, kNoArgs, n); } \
+  void exp_backward_cpu(T* dx, const T* dy, const T* y, int64_t n) {                               \
+    act_backward(ActOp::exp, dx, dy, y, kNoArgs, n);                                               \
+  }                                                                                                \
+  void sqrt_forward_cpu(T* y, const T* x, int64_t n) {                                             \
+    act_forward(ActOp::sqrt, y, x, kNoArgs, n);                                                    \
+  }                                                                                                \
+  void sqrt_backward_cpu(T* dx, const T* dy, const T* y, int64_t n) {                              \
+    act_backward(ActOp::sqrt, dx, dy, y, kNoArgs, n);                                              \
+  }
+FASTNN_DEFINE_MATH(float)
+FASTNN_DEFINE_MATH(double)
+#undef FASTNN_DEFINE_MATH
 
 }  // namespace fastnn

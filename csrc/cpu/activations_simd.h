@@ -22,7 +22,8 @@ enum class ActOp {
   elu,
   hardtanh,
   log_sigmoid,
-  exp
+  exp,
+  sqrt
 };
 
 // Columns per block of the softmax kernels along a strided axis (a multiple of every W).
@@ -168,6 +169,9 @@ void act_forward(ActOp op, float* y, const float* x, ActArgs<float> p, int64_t n
     case ActOp::exp:
       map1(y, x, n, [](V v) { return vexp(v); });
       break;
+    case ActOp::sqrt:  // correctly rounded, as the C library's and numpy's
+      map1(y, x, n, [](V v) { return vsqrt(v); });
+      break;
   }
 }
 
@@ -244,6 +248,9 @@ void act_backward(ActOp op, float* dx, const float* dy, const float* xy, ActArgs
       break;
     case ActOp::exp:  // xy = y
       map2(dx, dy, xy, n, [](V g, V y) { return g * y; });
+      break;
+    case ActOp::sqrt:  // xy = y
+      map2(dx, dy, xy, n, [](V g, V y) { return g / (y + y); });
       break;
   }
 }

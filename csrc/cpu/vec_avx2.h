@@ -59,6 +59,7 @@ inline V fmsub(V a, V b, V c) { return {_mm256_fmsub_ps(a.v, b.v, c.v)}; }    //
 inline V vmax(V a, V b) { return {_mm256_max_ps(a.v, b.v)}; }
 inline V vmin(V a, V b) { return {_mm256_min_ps(a.v, b.v)}; }
 inline V vabs(V a) { return {_mm256_andnot_ps(_mm256_set1_ps(-0.0f), a.v)}; }
+inline V vsqrt(V a) { return {_mm256_sqrt_ps(a.v)}; }
 inline V vsign(V a) { return {_mm256_and_ps(a.v, _mm256_set1_ps(-0.0f))}; }  // sign bit only
 inline V vxor(V a, V b) { return {_mm256_xor_ps(a.v, b.v)}; }
 

@@ -46,6 +46,7 @@ inline V fmsub(V a, V b, V c) { return {_mm512_fmsub_ps(a.v, b.v, c.v)}; }    //
 inline V vmax(V a, V b) { return {_mm512_maskz_max_ps(kAllLanes, a.v, b.v)}; }
 inline V vmin(V a, V b) { return {_mm512_maskz_min_ps(kAllLanes, a.v, b.v)}; }
 inline V vabs(V a) { return {_mm512_abs_ps(a.v)}; }
+inline V vsqrt(V a) { return {_mm512_maskz_sqrt_ps(kAllLanes, a.v)}; }
 inline V vsign(V a) { return {_mm512_and_ps(a.v, _mm512_set1_ps(-0.0f))}; }  // sign bit only
 inline V vxor(V a, V b) { return {_mm512_xor_ps(a.v, b.v)}; }
 

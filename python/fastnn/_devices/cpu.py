@@ -243,7 +243,6 @@ div_large = _arith(np.true_divide, kernels.div)
 pow = np.power
 neg = np.negative
 log = np.log
-sqrt = np.sqrt
 abs = np.abs
 sign = np.sign
 maximum = np.maximum
@@ -612,9 +611,16 @@ tanh = _unary("tanh")
 def exp(x):
     # float32 takes the threaded SIMD kernel (numpy's exp runs on one core, 2x slower per core on
     # 200k floats); numpy's float64 exp is vectorised where the kernel's float64 loop is not
-    if x.dtype is _F32:
+    if x.__class__ is _NDARRAY and x.dtype is _F32:  # (a numpy scalar keeps numpy's exp)
         return kernels.exp(_c(x))
     return np.exp(x)
+
+
+def sqrt(x):
+    # float32 takes the threaded kernel (the same correctly rounded bits as numpy's, on every core)
+    if x.__class__ is _NDARRAY and x.dtype is _F32:
+        return kernels.sqrt(_c(x))
+    return np.sqrt(x)
 
 
 leaky_relu = _unary("leaky_relu")
@@ -623,6 +629,7 @@ relu_backward = _backward("relu_backward")
 sigmoid_backward = _backward("sigmoid_backward")
 tanh_backward = _backward("tanh_backward")
 exp_backward = _backward("exp_backward")
+sqrt_backward = _backward("sqrt_backward")
 leaky_relu_backward = _backward("leaky_relu_backward")
 gelu_backward = _backward("gelu_backward")
 silu = _unary("silu")

@@ -408,6 +408,10 @@ def exp_backward(grad, y):
     return mul(grad, y)
 
 
+def sqrt_backward(grad, y):
+    return div(grad, mul(y, 2))
+
+
 log = _unary("log")
 sqrt = _unary("sqrt")
 abs = _unary("abs")

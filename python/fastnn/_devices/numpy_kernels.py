@@ -57,6 +57,14 @@ def exp_backward(grad, y):
     return grad * y
 
 
+def sqrt(x):
+    return np.sqrt(x)
+
+
+def sqrt_backward(grad, y):
+    return grad / (y * 2)
+
+
 _SQRT_2_PI = np.sqrt(2 / np.pi)
 
 
