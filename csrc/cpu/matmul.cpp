@@ -619,6 +619,13 @@ inline int64_t b_strip_bytes() {
   return std::max<int64_t>(int64_t(1) << 20, l3 / 4);
 }
 
+// The L2 size, or 1 MiB where the CPU reports none: the threaded paths' test of whether a copy of
+// op(B) stays in a core's L2.
+inline int64_t l2_bytes() {
+  const int64_t l2 = cache_sizes().l2;
+  return l2 > 0 ? l2 : int64_t(1) << 20;
+}
+
 // The smallest block of rows (in register tiles) a thread claims at once in gemm_rows.
 constexpr int64_t kMinClaimTiles = 2;
 
@@ -776,7 +783,7 @@ void gemm_rows(const Problem<T>& P, const Kernel<T>& kr, int threads) {
   const int64_t n_panels = (P.N + NR - 1) / NR;
   const int64_t strip_panels =
       std::clamp<int64_t>(b_strip_bytes() / (int64_t(sizeof(T)) * P.K * NR), 1, n_panels);
-  const int64_t l2 = cache_sizes().l2 > 0 ? cache_sizes().l2 : int64_t(1) << 20;
+  const int64_t l2 = l2_bytes();
 
   for (int64_t s0 = 0; s0 < n_panels; s0 += strip_panels) {
     const int64_t j0 = s0 * NR, j1 = std::min(P.N, (s0 + strip_panels) * NR);
@@ -827,8 +834,7 @@ template <class T>
 void gemm_threaded(const Problem<T>& P, const Kernel<T>& kr, int threads) {
   if (P.M <= 0 || P.N <= 0) return;
   const Problem<T> Q = oriented(P, kr);
-  const int64_t l2 = cache_sizes().l2 > 0 ? cache_sizes().l2 : int64_t(1) << 20;
-  const bool b_fits_l2 = double(sizeof(T)) * double(Q.K) * double(Q.N) <= double(l2);
+  const bool b_fits_l2 = double(sizeof(T)) * double(Q.K) * double(Q.N) <= double(l2_bytes());
   if (Q.M >= Q.N || b_fits_l2) return gemm_rows(Q, kr, threads);
   parallel_run(threads, [&](int tid, int nt) {
     const auto [j0, j1] = tile_share(Q.N, kr.NR, tid, nt);

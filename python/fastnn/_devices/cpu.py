@@ -608,21 +608,25 @@ sigmoid = _unary("sigmoid")
 tanh = _unary("tanh")
 
 
-def exp(x):
-    # float32 takes the threaded SIMD kernel (numpy's exp runs on one core, 2x slower per core on
-    # 200k floats); numpy's float64 exp is vectorised where the kernel's float64 loop is not
-    if x.__class__ is _NDARRAY and x.dtype is _F32:  # (a numpy scalar keeps numpy's exp)
-        return kernels.exp(_c(x))
-    return np.exp(x)
+def _float32_kernel(name, ufunc):
+    """The kernel ``name`` for a float32 ndarray, numpy's ``ufunc`` for anything else (float64,
+    where numpy's exp is vectorised and the kernel's loop is not; a numpy scalar, which the
+    kernels do not take)."""
+    kern = getattr(kernels, name)
+
+    def op(x):
+        if x.__class__ is _NDARRAY and x.dtype is _F32:
+            return kern(_c(x))
+        return ufunc(x)
+
+    op.__name__ = name
+    return op
 
 
-def sqrt(x):
-    # float32 takes the threaded kernel (the same correctly rounded bits as numpy's, on every core)
-    if x.__class__ is _NDARRAY and x.dtype is _F32:
-        return kernels.sqrt(_c(x))
-    return np.sqrt(x)
-
-
+# threaded on every core: numpy's loops run on one (exp there is 2x slower per core on 200k
+# floats; sqrt gives the same correctly rounded bits)
+exp = _float32_kernel("exp", np.exp)
+sqrt = _float32_kernel("sqrt", np.sqrt)
 leaky_relu = _unary("leaky_relu")
 gelu = _unary("gelu")
 relu_backward = _backward("relu_backward")
