@@ -1,6 +1,7 @@
-"""_C.add / sub / mul / div, the threaded element-wise kernels the CPU backend uses for large float
-operands (csrc/cpu/arithmetic.cpp): numpy's bits on every ISA path and thread count, in place and
-with a scalar on either side, the refused arguments, and which calls the backend sends to them."""
+"""_C.add / sub / mul / div / maximum / minimum, the threaded element-wise kernels the CPU backend
+uses for large float operands (csrc/cpu/arithmetic.cpp): numpy's bits on every ISA path and thread
+count, in place and with a scalar on either side, the refused arguments, and which calls the
+backend sends to them; and maximum_backward / minimum_backward, torch's gradients of the two."""
 
 import numpy as np
 import pytest
@@ -9,7 +10,14 @@ import fastnn
 from fastnn import _C
 from fastnn._devices import cpu
 
-OPS = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.true_divide}
+OPS = {
+    "add": np.add,
+    "sub": np.subtract,
+    "mul": np.multiply,
+    "div": np.true_divide,
+    "maximum": np.maximum,
+    "minimum": np.minimum,
+}
 # awkward sizes around vector widths, and both sides of the thread split (2 x 32768 elements)
 SIZES = [1, 7, 33, 257, 65_535, 65_536, 100_003]
 
@@ -163,3 +171,214 @@ def test_tensor_operators_on_large_tensors(rng, threads, name):
     t = tx.clone()
     getattr(t, name + "_")(ty)
     _same(t.numpy(), ufunc(x, y))
+
+
+def _minmax_operands(rng, n, dtype):
+    """a, b with ties (also -0 against +0), NaN on either side and infinities, and a gradient."""
+    a, b = _pair(rng, n, dtype)
+    a[1::7] = b[1::7]
+    a[2::29], b[2::29] = 0.0, -0.0
+    a[4::31] = np.nan
+    b[6::37] = -np.inf
+    g = rng.standard_normal(n).astype(dtype)
+    g[::41] = 1e-45 if dtype == np.float32 else 5e-324  # g / 2 of a subnormal rounds
+    return g, a, b
+
+
+def _minmax_grads_reference(g, a, b, is_max):
+    """torch's gradients of maximum(a, b) (is_max) or minimum(a, b), in float64: an operand gets
+    0 where it is strictly the smaller (larger), g / 2 at ties, g elsewhere (NaN included)."""
+    g64, a64, b64 = (v.astype(np.float64) for v in (g, a, b))
+    with np.errstate(invalid="ignore"):
+        half = np.where(a64 == b64, g64 * 0.5, g64)
+        a_loses, b_loses = (a64 < b64, b64 < a64) if is_max else (a64 > b64, b64 > a64)
+    return (
+        np.where(a_loses, 0.0, half).astype(g.dtype),
+        np.where(b_loses, 0.0, half).astype(g.dtype),
+    )
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n", SIZES)
+@pytest.mark.parametrize("name", ["maximum", "minimum"])
+def test_minmax_backward_matches_the_reference(rng, isa, threads, dtype, n, name):
+    g, a, b = _minmax_operands(rng, n, dtype)
+    want_a, want_b = _minmax_grads_reference(g, a, b, name == "maximum")
+    kernel = getattr(_C, name + "_backward")
+    ga, gb = kernel(g, a, b)
+    _same(ga, want_a)
+    _same(gb, want_b)
+    only_a = kernel(g, a, b, need_b=False)
+    only_b = kernel(g, a, b, need_a=False)
+    assert only_a[1] is None and only_b[0] is None
+    _same(only_a[0], want_a)
+    _same(only_b[1], want_b)
+    assert kernel(g, a, b, need_a=False, need_b=False) == (None, None)
+
+
+def test_minmax_backward_any_shape_is_its_flat_sequence(rng):
+    g, a, b = (x.reshape(3, 257, 90) for x in _minmax_operands(rng, 3 * 257 * 90, np.float32))
+    want = _minmax_grads_reference(g, a, b, True)
+    got = _C.maximum_backward(g, a, b)
+    for x, w in zip(got, want):
+        assert x.shape == (3, 257, 90)
+        _same(x, w)
+
+
+def test_minmax_backward_bad_arguments_raise():
+    g = np.ones(10, np.float32)
+    for kernel in (_C.maximum_backward, _C.minimum_backward):
+        name = kernel.__name__
+        with pytest.raises(TypeError, match=f"{name}.*same dtype"):
+            kernel(g, g.astype(np.float64), g)
+        with pytest.raises(ValueError, match=r"'b' must have shape \(10,\), got \(9,\)"):
+            kernel(g, g, g[:9])
+        with pytest.raises(ValueError, match="'a'.*C-contiguous"):
+            kernel(g, np.ones(20, np.float32)[::2], g)
+        with pytest.raises(TypeError, match="'grad'.*float32 or float64"):
+            kernel(g.astype(np.int32), g, g)
+        with pytest.raises(TypeError, match="got list"):
+            kernel(g, [1.0] * 10, g)
+        with pytest.raises(TypeError):
+            kernel(g, g, 1.0)  # the gradient needs b's values, not a broadcast number
+
+
+def test_backend_fuses_same_shaped_float_minmax_gradients_only(rng):
+    g, a, b = _minmax_operands(rng, 1000, np.float32)
+    got = cpu.minmax_grads(g, a, b, False, True, False)
+    _same(got[0], _minmax_grads_reference(g, a, b, False)[0])
+    assert got[1] is None
+    assert cpu.minmax_grads(g, a, b[:1], True, True, True) is None  # broadcast: composed
+    assert cpu.minmax_grads(g, a, b.astype(np.float64), True, True, True) is None
+    i = np.arange(1000)
+    assert cpu.minmax_grads(i, i, i, True, True, True) is None
+    # a non-contiguous operand is copied, not refused
+    a2 = np.repeat(a, 2)[::2]
+    _same(
+        cpu.minmax_grads(g, a2, b, True, True, True)[0],
+        cpu.minmax_grads(g, a, b, True, True, True)[0],
+    )
+
+
+@pytest.mark.parametrize("name", ["maximum", "minimum"])
+@pytest.mark.parametrize("shape_b", [(300, 257), (257,), ()])
+def test_tensor_maximum_minimum_gradients_match_torch(rng, threads, name, shape_b):
+    """The fused kernel (same shapes) and the composed form (broadcast b) both give torch's
+    values and gradients, ties and NaN included."""
+    torch = pytest.importorskip("torch")
+    g, a, b = (x.reshape(300, 257) for x in _minmax_operands(rng, 300 * 257, np.float32))
+    if shape_b != b.shape:
+        b = a[0, :257:3].repeat(3)[:257].copy() if shape_b else np.array(a[1, 1])  # ties
+    xa, xb = fastnn.tensor(a, requires_grad=True), fastnn.tensor(b, requires_grad=True)
+    ta, tb = torch.tensor(a, requires_grad=True), torch.tensor(b, requires_grad=True)
+    out = getattr(fastnn, name)(xa, xb)
+    want = getattr(torch, name)(ta, tb)
+    out.backward(fastnn.tensor(g))
+    want.backward(torch.tensor(g))
+    np.testing.assert_array_equal(out.detach().numpy(), want.detach().numpy())
+    np.testing.assert_array_equal(xa.grad.numpy(), ta.grad.numpy())
+    np.testing.assert_allclose(xb.grad.numpy(), tb.grad.numpy(), rtol=1e-5, atol=1e-4)
+
+
+def test_relu_written_as_max_with_zeros_trains_like_torch(rng):
+    """The d2l form of relu, max(X, zeros_like(X)): values and gradient as torch's."""
+    torch = pytest.importorskip("torch")
+    x = rng.standard_normal((256, 256)).astype(np.float32)
+    x[::5, ::3] = 0.0  # ties with the zeros: half the gradient each
+    g = rng.standard_normal((256, 256)).astype(np.float32)
+    fx, tx = fastnn.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    fastnn.max(fx, fastnn.zeros_like(fx)).backward(fastnn.tensor(g))
+    torch.max(tx, torch.zeros_like(tx)).backward(torch.tensor(g))
+    np.testing.assert_array_equal(fx.grad.numpy(), tx.grad.numpy())
+
+
+UNARY = {"neg": np.negative, "abs": np.abs}
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n", SIZES)
+@pytest.mark.parametrize("name", UNARY)
+def test_unary_have_numpys_bits(rng, isa, threads, dtype, n, name):
+    a, b = _pair(rng, n, dtype)
+    a[7::23] = -np.nan  # a NaN's sign bit: neg flips it, abs clears it, as numpy
+    a[9::29] = -np.inf
+    kernel, ufunc = getattr(_C, name), UNARY[name]
+    _same(kernel(a), ufunc(a))
+    _same(kernel(b), ufunc(b))
+    x = a.copy()
+    assert kernel(x, out=x) is x
+    _same(x, ufunc(a))
+    fresh = np.empty_like(a)
+    assert kernel(a, out=fresh) is fresh
+    _same(fresh, ufunc(a))
+
+
+def test_unary_bad_arguments_raise_and_change_nothing():
+    a = np.ones(10, np.float32)
+    before = a.copy()
+    for kernel in (_C.neg, _C.abs):
+        name = kernel.__name__
+        with pytest.raises(TypeError, match=f"{name}.*'x'.*float32 or float64"):
+            kernel(a.astype(np.int64))
+        with pytest.raises(ValueError, match=f"{name}.*'x'.*C-contiguous"):
+            kernel(np.ones(20, np.float32)[::2])
+        with pytest.raises(TypeError, match="got float"):
+            kernel(1.0)
+        with pytest.raises(TypeError, match="'out' must have dtype float32"):
+            kernel(a, out=np.empty(10, np.float64))
+        with pytest.raises(ValueError, match="share memory"):
+            kernel(a[1:], out=a[:-1])
+    np.testing.assert_array_equal(a, before)
+
+
+def test_backend_sends_large_float_arrays_to_neg_and_abs(monkeypatch):
+    calls = []
+    for name in ("neg", "abs"):
+        real = getattr(fastnn._C, name)
+        monkeypatch.setattr(
+            fastnn._C, name, lambda x, out=None, real=real: calls.append(x.size) or real(x, out=out)
+        )
+    op_neg = cpu._unary_arith(np.negative, fastnn._C.neg)
+    op_abs = cpu._unary_arith(np.abs, fastnn._C.abs)
+    big = np.full(cpu.ARITH_MIN, -2.0, np.float32)
+    _same(op_neg(big), -big)
+    _same(op_abs(big.astype(np.float64)), np.abs(big.astype(np.float64)))
+    assert calls == [cpu.ARITH_MIN, cpu.ARITH_MIN]
+    _same(op_neg(big[: cpu.ARITH_MIN - 1]), -big[:-1])  # small: numpy
+    strided = np.full((2, cpu.ARITH_MIN), -2.0, np.float32)[:, ::2]
+    _same(op_abs(strided), np.abs(strided))  # not C-contiguous: numpy
+    _same(op_neg(big.astype(np.int32)), -big.astype(np.int32))
+    _same(op_abs(big, out=np.empty_like(big)), np.abs(big))  # out not x: numpy
+    assert len(calls) == 2
+    monkeypatch.setattr(fastnn._C, "get_num_threads", lambda: 1)
+    _same(op_neg(big), -big)
+    assert len(calls) == 2
+
+
+@pytest.mark.parametrize("p", [2, 3, 4])
+def test_large_integer_powers_match_torch(rng, threads, p):
+    """x ** 2, 3, 4 on a hidden layer's size run as threaded multiply chains, with torch's values
+    and gradients (torch's x ** 2 and x ** 3 are the same products)."""
+    torch = pytest.importorskip("torch")
+    x = rng.standard_normal((256, 784)).astype(np.float32) * 3
+    fx, tx = fastnn.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    out, want = fx**p, tx**p
+    if p < 4:
+        _same(out.detach().numpy(), want.detach().numpy())
+        _same((fastnn.tensor(x) ** p).numpy(), want.detach().numpy())
+    else:  # torch raises to the fourth by pow(), within a rounding of the squared square
+        np.testing.assert_allclose(out.detach().numpy(), want.detach().numpy(), rtol=3e-7)
+    g = rng.standard_normal(x.shape).astype(np.float32)
+    out.backward(fastnn.tensor(g))
+    want.backward(torch.tensor(g))
+    np.testing.assert_allclose(fx.grad.numpy(), tx.grad.numpy(), rtol=1e-6, atol=1e-6)
+
+
+def test_tensor_neg_abs_on_large_tensors(rng, threads):
+    x = rng.standard_normal((300, 257)).astype(np.float32)
+    x[::7, ::5] = -0.0
+    t = fastnn.from_numpy(x)
+    _same((-t).numpy(), -x)
+    _same(t.abs().numpy(), np.abs(x))
+    _same(abs(t).numpy(), np.abs(x))
+    _same(fastnn.neg(t).numpy(), -x)

@@ -1,5 +1,6 @@
-// pybind11 glue for add / sub / mul / div of whole arrays (cpu/arithmetic.cpp): the CPU backend's
-// path for large float operands (python/fastnn/_devices/cpu.py), numpy's ufuncs elsewhere.
+// pybind11 glue for add / sub / mul / div / maximum / minimum of whole arrays and the gradients of
+// maximum / minimum (cpu/arithmetic.cpp): the CPU backend's path for large float operands
+// (python/fastnn/_devices/cpu.py), numpy's ufuncs elsewhere.
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
@@ -92,11 +93,72 @@ py::array arith(ArithOp op, const char* fn, py::handle a_obj, py::handle b_obj,
   return out;
 }
 
+// -x or |x| of a C-contiguous float array, into out (None: a new array; or x itself).
+py::array unary(UnaryOp op, py::handle x_obj, py::handle out_obj) {
+  const char* fn = op == UnaryOp::neg ? "neg" : "abs";
+  py::array x = as_array(x_obj, fn, "x");
+  const bool f32 = float_dtype(x, fn, "x") == DType::f32;
+  check_contiguous(x, fn, "x");
+  py::array out = output_for(out_obj, x, {x}, fn);
+  void* po = out.mutable_data();
+  const void* px = x.data();
+  const int64_t n = x.size();
+  py::gil_scoped_release release;
+  if (f32)
+    unary_cpu(op, static_cast<float*>(po), static_cast<const float*>(px), n);
+  else
+    unary_cpu(op, static_cast<double*>(po), static_cast<const double*>(px), n);
+  return out;
+}
+
+// (grad_a, grad_b) of maximum(a, b) or minimum(a, b): three same-shaped C-contiguous arrays of one
+// float dtype; a gradient not needed is None (and not computed).
+py::tuple minmax_backward(bool maximum, py::handle g_obj, py::handle a_obj, py::handle b_obj,
+                          bool need_a, bool need_b) {
+  const char* fn = maximum ? "maximum_backward" : "minimum_backward";
+  py::array g = as_array(g_obj, fn, "grad"), a = as_array(a_obj, fn, "a"),
+            b = as_array(b_obj, fn, "b");
+  const bool f32 = float_dtype(g, fn, "grad") == DType::f32;
+  check_same_dtype(g, "grad", a, "a", fn);
+  check_same_dtype(g, "grad", b, "b", fn);
+  const std::vector<py::ssize_t> shape(g.shape(), g.shape() + g.ndim());
+  check_shape(a, shape, fn, "a");
+  check_shape(b, shape, fn, "b");
+  for (auto [x, name] : {std::pair{&g, "grad"}, {&a, "a"}, {&b, "b"}})
+    check_contiguous(*x, fn, name);
+  py::object ga = py::none(), gb = py::none();
+  void *pa = nullptr, *pb = nullptr;
+  if (need_a) {
+    py::array x = cached_empty(g.dtype(), shape);
+    pa = x.mutable_data();
+    ga = x;
+  }
+  if (need_b) {
+    py::array x = cached_empty(g.dtype(), shape);
+    pb = x.mutable_data();
+    gb = x;
+  }
+  const void *pg = g.data(), *p_a = a.data(), *p_b = b.data();
+  const int64_t n = g.size();
+  {
+    py::gil_scoped_release release;
+    if (f32)
+      minmax_backward_cpu(maximum, static_cast<float*>(pa), static_cast<float*>(pb),
+                          static_cast<const float*>(pg), static_cast<const float*>(p_a),
+                          static_cast<const float*>(p_b), n);
+    else
+      minmax_backward_cpu(maximum, static_cast<double*>(pa), static_cast<double*>(pb),
+                          static_cast<const double*>(pg), static_cast<const double*>(p_a),
+                          static_cast<const double*>(p_b), n);
+  }
+  return py::make_tuple(ga, gb);
+}
+
 }  // namespace
 
 template <ArithOp kOp>
 py::array arith_of(py::handle a, py::handle b, py::handle out) {
-  static constexpr const char* kNames[] = {"add", "sub", "mul", "div"};
+  static constexpr const char* kNames[] = {"add", "sub", "mul", "div", "maximum", "minimum"};
   return arith(kOp, kNames[static_cast<int>(kOp)], a, b, out);
 }
 
@@ -114,6 +176,41 @@ void register_arithmetic(py::module_& m) {
   m.def("sub", &arith_of<ArithOp::sub>, a, b, py::kw_only(), out, FASTNN_ARITH_DOC("sub", "a - b"));
   m.def("mul", &arith_of<ArithOp::mul>, a, b, py::kw_only(), out, FASTNN_ARITH_DOC("mul", "a * b"));
   m.def("div", &arith_of<ArithOp::div>, a, b, py::kw_only(), out, FASTNN_ARITH_DOC("div", "a / b"));
+  m.def("maximum", &arith_of<ArithOp::maximum>, a, b, py::kw_only(), out,
+        FASTNN_ARITH_DOC("maximum", "numpy.maximum(a, b)"));
+  m.def("minimum", &arith_of<ArithOp::minimum>, a, b, py::kw_only(), out,
+        FASTNN_ARITH_DOC("minimum", "numpy.minimum(a, b)"));
+  m.def(
+      "neg", [](py::handle x, py::handle o) { return unary(UnaryOp::neg, x, o); }, py::arg("x"),
+      py::kw_only(), out,
+      "neg(x, *, out=None): -x element-wise on the thread pool, numpy.negative's bits (a NaN's\n"
+      "sign flips too): x a C-contiguous float32/float64 array; out may be x.");
+  m.def(
+      "abs", [](py::handle x, py::handle o) { return unary(UnaryOp::abs, x, o); }, py::arg("x"),
+      py::kw_only(), out,
+      "abs(x, *, out=None): |x| element-wise on the thread pool, numpy.abs's bits: x a\n"
+      "C-contiguous float32/float64 array; out may be x.");
+  const auto grad = py::arg("grad");
+  const auto need_a = py::arg("need_a") = true;
+  const auto need_b = py::arg("need_b") = true;
+  m.def(
+      "maximum_backward",
+      [](py::handle g, py::handle a, py::handle b, bool na, bool nb) {
+        return minmax_backward(true, g, a, b, na, nb);
+      },
+      grad, a, b, py::kw_only(), need_a, need_b,
+      "maximum_backward(grad, a, b, *, need_a=True, need_b=True): (grad_a, grad_b) of\n"
+      "maximum(a, b) as torch defines them: grad where an operand is not the smaller, grad / 2\n"
+      "where a == b, 0 where it is smaller (both get grad where either is NaN). Same-shaped\n"
+      "C-contiguous float32/float64 arrays of one dtype; a gradient not needed is None.");
+  m.def(
+      "minimum_backward",
+      [](py::handle g, py::handle a, py::handle b, bool na, bool nb) {
+        return minmax_backward(false, g, a, b, na, nb);
+      },
+      grad, a, b, py::kw_only(), need_a, need_b,
+      "minimum_backward(grad, a, b, *, need_a=True, need_b=True): (grad_a, grad_b) of\n"
+      "minimum(a, b), as maximum_backward with the roles of larger and smaller swapped.");
 }
 
 }  // namespace fastnn::bind

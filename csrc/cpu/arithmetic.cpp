@@ -1,7 +1,8 @@
-// add, sub, mul and div of whole float arrays (or an array and a scalar), split over the thread
-// pool. numpy's loops run on one core; a large element-wise op is bound by one core's share of
-// the cache and memory bandwidth, so two cores finish it in about half the time. The loops are in
-// arithmetic_simd.h, compiled here for the generic path and in the AVX2 / AVX-512 units.
+// add, sub, mul, div, maximum and minimum of whole float arrays (or an array and a scalar), neg
+// and abs, and the gradients of maximum / minimum, split over the thread pool. numpy's loops run on
+// one core; a large element-wise op is bound by one core's share of the cache and memory bandwidth,
+// so two cores finish it in about half the time. The loops are in arithmetic_simd.h, compiled here
+// for the generic path and in the AVX2 / AVX-512 units.
 #include "cpu/cpu_features.h"
 #include "cpu/fastnn_cpu.h"
 #include "cpu/parallel.h"
@@ -21,6 +22,19 @@ void arith_range_avx2(ArithOp op, float* out, ArithOperand<float> a, ArithOperan
                       int64_t n);
 void arith_range_avx2(ArithOp op, double* out, ArithOperand<double> a, ArithOperand<double> b,
                       int64_t n);
+
+void unary_range_avx512(UnaryOp op, float* out, const float* x, int64_t n);
+void unary_range_avx512(UnaryOp op, double* out, const double* x, int64_t n);
+void unary_range_avx2(UnaryOp op, float* out, const float* x, int64_t n);
+void unary_range_avx2(UnaryOp op, double* out, const double* x, int64_t n);
+void minmax_backward_range_avx512(bool maximum, float* ga, float* gb, const float* g,
+                                  const float* a, const float* b, int64_t n);
+void minmax_backward_range_avx512(bool maximum, double* ga, double* gb, const double* g,
+                                  const double* a, const double* b, int64_t n);
+void minmax_backward_range_avx2(bool maximum, float* ga, float* gb, const float* g, const float* a,
+                                const float* b, int64_t n);
+void minmax_backward_range_avx2(bool maximum, double* ga, double* gb, const double* g,
+                                const double* a, const double* b, int64_t n);
 
 namespace {
 
@@ -44,7 +58,41 @@ void arith_impl(ArithOp op, T* out, ArithOperand<T> a, ArithOperand<T> b, int64_
   });
 }
 
+template <class T>
+void unary_impl(UnaryOp op, T* out, const T* x, int64_t n) {
+  using Range = void (*)(UnaryOp, T*, const T*, int64_t);
+  static const IsaTable<Range> table{
+      {{&generic::unary_range<T>, &unary_range_avx2, &unary_range_avx512}}};
+  const Range range = table[active_isa()];
+  parallel_for(n, kGrain, [&](int64_t i0, int64_t i1) { range(op, out + i0, x + i0, i1 - i0); });
+}
+
+template <class T>
+void minmax_backward_impl(bool maximum, T* ga, T* gb, const T* g, const T* a, const T* b,
+                          int64_t n) {
+  using Range = void (*)(bool, T*, T*, const T*, const T*, const T*, int64_t);
+  static const IsaTable<Range> table{
+      {{&generic::minmax_backward_range<T>, &minmax_backward_range_avx2,
+        &minmax_backward_range_avx512}}};
+  const Range range = table[active_isa()];
+  parallel_for(n, kGrain, [&](int64_t i0, int64_t i1) {
+    range(maximum, ga ? ga + i0 : nullptr, gb ? gb + i0 : nullptr, g + i0, a + i0, b + i0, i1 - i0);
+  });
+}
+
 }  // namespace
+
+void unary_cpu(UnaryOp op, float* out, const float* x, int64_t n) { unary_impl(op, out, x, n); }
+void unary_cpu(UnaryOp op, double* out, const double* x, int64_t n) { unary_impl(op, out, x, n); }
+
+void minmax_backward_cpu(bool maximum, float* ga, float* gb, const float* g, const float* a,
+                         const float* b, int64_t n) {
+  minmax_backward_impl(maximum, ga, gb, g, a, b, n);
+}
+void minmax_backward_cpu(bool maximum, double* ga, double* gb, const double* g, const double* a,
+                         const double* b, int64_t n) {
+  minmax_backward_impl(maximum, ga, gb, g, a, b, n);
+}
 
 void arith_cpu(ArithOp op, float* out, ArithOperand<float> a, ArithOperand<float> b, int64_t n) {
   arith_impl(op, out, a, b, n);

@@ -1,10 +1,16 @@
-// The operation and operands of arith_cpu (cpu/fastnn_cpu.h): plain types only, so that the ISA
-// units can include this (see [note: ISA units] in CMakeLists.txt).
+// The operations and operands of arith_cpu, unary_cpu and minmax_backward_cpu (cpu/fastnn_cpu.h):
+// plain types only, so that the ISA units can include this (see [note: ISA units] in
+// CMakeLists.txt).
 #pragma once
 
 namespace fastnn {
 
-enum class ArithOp { add, sub, mul, div };
+// maximum / minimum follow numpy: a NaN in either operand is the result (a's when both are), and
+// between equal values (-0 and +0) the second operand wins.
+enum class ArithOp { add, sub, mul, div, maximum, minimum };
+
+// The one-operand ops of unary_cpu: -x and |x| by the sign bit alone, as numpy (a NaN's sign too).
+enum class UnaryOp { neg, abs };
 
 // An operand of n elements at p, or (scalar) the one value at p that every element uses.
 template <class T>

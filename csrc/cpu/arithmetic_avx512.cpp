@@ -14,4 +14,19 @@ void arith_range_avx512(ArithOp op, double* out, ArithOperand<double> a, ArithOp
   avx512::arith_range(op, out, a, b, n);
 }
 
+void unary_range_avx512(UnaryOp op, float* out, const float* x, int64_t n) {
+  avx512::unary_range(op, out, x, n);
+}
+void unary_range_avx512(UnaryOp op, double* out, const double* x, int64_t n) {
+  avx512::unary_range(op, out, x, n);
+}
+void minmax_backward_range_avx512(bool maximum, float* ga, float* gb, const float* g,
+                                  const float* a, const float* b, int64_t n) {
+  avx512::minmax_backward_range(maximum, ga, gb, g, a, b, n);
+}
+void minmax_backward_range_avx512(bool maximum, double* ga, double* gb, const double* g,
+                                  const double* a, const double* b, int64_t n) {
+  avx512::minmax_backward_range(maximum, ga, gb, g, a, b, n);
+}
+
 }  // namespace fastnn

@@ -1,4 +1,5 @@
-// The loops of arithmetic.cpp's add / sub / mul / div, written once and compiled in each ISA unit
+// The loops of arithmetic.cpp's add / sub / mul / div / maximum / minimum and of the gradient of
+// maximum / minimum, written once and compiled in each ISA unit
 // (arithmetic_avx512.cpp, arithmetic_avx2.cpp) and the generic one: plain loops the compiler
 // vectorises with that unit's registers. Each unit defines FASTNN_VEC_NS (its namespace) first.
 //
@@ -51,6 +52,10 @@ void arith_op(ArithOp op, T* __restrict__ out, A a, B b, int64_t n) {
       return arith_loop(out, a, b, n, [](T x, T y) { return x * y; });
     case ArithOp::div:
       return arith_loop(out, a, b, n, [](T x, T y) { return x / y; });
+    case ArithOp::maximum:  // x != x: a NaN x is the result; a NaN y fails x > y
+      return arith_loop(out, a, b, n, [](T x, T y) { return x > y || x != x ? x : y; });
+    case ArithOp::minimum:
+      return arith_loop(out, a, b, n, [](T x, T y) { return x < y || x != x ? x : y; });
   }
 }
 
@@ -67,6 +72,48 @@ void arith_range(ArithOp op, T* out, ArithOperand<T> a, ArithOperand<T> b, int64
   if (a.scalar) return arith_b(op, out, Scalar<T>{*a.p}, b, n);
   if (a.p == out) return arith_b(op, out, Self<T>{}, b, n);
   arith_b(op, out, Run<T>{a.p}, b, n);
+}
+
+template <class T, class F>
+inline __attribute__((always_inline)) void unary_loop(T* __restrict__ out, const T* __restrict__ x,
+                                                      int64_t n, F f) {
+  for (int64_t i = 0; i < n; ++i) out[i] = f(x[i]);
+}
+template <class T, class F>
+inline __attribute__((always_inline)) void unary_loop_self(T* __restrict__ out, int64_t n, F f) {
+  for (int64_t i = 0; i < n; ++i) out[i] = f(out[i]);
+}
+
+template <class T>
+void unary_range(UnaryOp op, T* out, const T* x, int64_t n) {
+  const auto neg = [](T v) { return -v; };
+  const auto abs = [](T v) { return __builtin_fabs(v); };
+  if (op == UnaryOp::neg)
+    return out == x ? unary_loop_self(out, n, neg) : unary_loop(out, x, n, neg);
+  return out == x ? unary_loop_self(out, n, abs) : unary_loop(out, x, n, abs);
+}
+
+// The gradients of maximum(a, b) (minimum: a and b's order swapped) as torch defines them: an
+// operand gets the whole of g where it is not the smaller one, half of it where a == b, 0 where it
+// loses. A NaN compares neither way, so both operands get g there. ga or gb null: not wanted.
+template <class T>
+void minmax_backward_loop(T* __restrict__ ga, T* __restrict__ gb, const T* __restrict__ g,
+                          const T* __restrict__ a, const T* __restrict__ b, int64_t n) {
+  if (ga)
+    for (int64_t i = 0; i < n; ++i)
+      ga[i] = a[i] == b[i] ? g[i] * T(0.5) : a[i] < b[i] ? T(0) : g[i];
+  if (gb)
+    for (int64_t i = 0; i < n; ++i)
+      gb[i] = a[i] == b[i] ? g[i] * T(0.5) : b[i] < a[i] ? T(0) : g[i];
+}
+
+template <class T>
+void minmax_backward_range(bool maximum, T* ga, T* gb, const T* g, const T* a, const T* b,
+                           int64_t n) {
+  if (maximum)
+    minmax_backward_loop(ga, gb, g, a, b, n);
+  else
+    minmax_backward_loop(ga, gb, g, b, a, n);
 }
 
 }  // namespace

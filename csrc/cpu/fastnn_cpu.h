@@ -151,12 +151,21 @@ double sum_all_cpu(const double* x, int64_t n);
 void sum_last_cpu(const float* x, int64_t rows, int64_t cols, float* out);
 void sum_last_cpu(const double* x, int64_t rows, int64_t cols, double* out);
 
-// ---- add, sub, mul, div of whole arrays (cpu/arithmetic.cpp) ---------------------------------
+// ---- add, sub, mul, div, maximum, minimum, neg, abs of whole arrays (cpu/arithmetic.cpp) ------
 // out[i] = a[i] (op) b[i] for i < n, on the thread pool when n is large; IEEE operations, so the
 // bits are numpy's. At most one operand is a scalar; out may be an input array itself but must
 // not overlap one otherwise.
 void arith_cpu(ArithOp op, float* out, ArithOperand<float> a, ArithOperand<float> b, int64_t n);
 void arith_cpu(ArithOp op, double* out, ArithOperand<double> a, ArithOperand<double> b, int64_t n);
+// out[i] = -x[i] or |x[i]| (numpy's bits, NaN's sign included); out may be x.
+void unary_cpu(UnaryOp op, float* out, const float* x, int64_t n);
+void unary_cpu(UnaryOp op, double* out, const double* x, int64_t n);
+// The gradients of maximum(a, b) (maximum false: minimum) for same-shaped a, b and g (see
+// arithmetic_simd.h); ga or gb null: that one is not computed.
+void minmax_backward_cpu(bool maximum, float* ga, float* gb, const float* g, const float* a,
+                         const float* b, int64_t n);
+void minmax_backward_cpu(bool maximum, double* ga, double* gb, const double* g, const double* a,
+                         const double* b, int64_t n);
 
 // ---- the extreme of each row and its column (cpu/max_min_last.cpp) ---------------------------
 // values[r], indices[r] = the max (min) of row r of a C-contiguous (rows, cols) array, cols >= 1,

@@ -380,7 +380,8 @@ def var_mean(
     x: npt.NDArray[_F], dim: _Int | None = None, correction: _Float = 1.0, keepdim: bool = False
 ) -> tuple[npt.NDArray[_F], npt.NDArray[_F]]: ...
 
-# ---- add / sub / mul / div of whole arrays for the CPU backend (csrc/bindings/arithmetic.cpp) --
+# ---- add / sub / mul / div / maximum / minimum of whole arrays and maximum / minimum gradients
+# for the CPU backend (csrc/bindings/arithmetic.cpp) ----
 # a and b: same-shaped float arrays of one dtype, or one of them a Python number (or a 0-d array).
 _Operand: TypeAlias = npt.NDArray[_F] | float
 
@@ -396,6 +397,30 @@ def mul(
 def div(
     a: _Operand[_F], b: _Operand[_F], *, out: npt.NDArray[_F] | None = None
 ) -> npt.NDArray[_F]: ...
+def maximum(
+    a: _Operand[_F], b: _Operand[_F], *, out: npt.NDArray[_F] | None = None
+) -> npt.NDArray[_F]: ...
+def minimum(
+    a: _Operand[_F], b: _Operand[_F], *, out: npt.NDArray[_F] | None = None
+) -> npt.NDArray[_F]: ...
+def neg(x: npt.NDArray[_F], *, out: npt.NDArray[_F] | None = None) -> npt.NDArray[_F]: ...
+def abs(x: npt.NDArray[_F], *, out: npt.NDArray[_F] | None = None) -> npt.NDArray[_F]: ...
+def maximum_backward(
+    grad: npt.NDArray[_F],
+    a: npt.NDArray[_F],
+    b: npt.NDArray[_F],
+    *,
+    need_a: bool = True,
+    need_b: bool = True,
+) -> tuple[npt.NDArray[_F] | None, npt.NDArray[_F] | None]: ...
+def minimum_backward(
+    grad: npt.NDArray[_F],
+    a: npt.NDArray[_F],
+    b: npt.NDArray[_F],
+    *,
+    need_a: bool = True,
+    need_b: bool = True,
+) -> tuple[npt.NDArray[_F] | None, npt.NDArray[_F] | None]: ...
 
 # ---- convolution and pooling on NCHW arrays (csrc/bindings/conv.cpp) ----
 

@@ -241,13 +241,52 @@ sub_large = _arith(np.subtract, kernels.sub)
 mul_large = _arith(np.multiply, kernels.mul)
 div_large = _arith(np.true_divide, kernels.div)
 pow = np.power
-neg = np.negative
+
+
+def _unary_arith(ufunc, kernel):
+    """``ufunc``, threaded (``kernel``) for a large C-contiguous float array with out None or
+    the array itself; the same bits either way."""
+
+    def op(x, out=None):
+        if (
+            x.__class__ is _NDARRAY
+            and x.size >= ARITH_MIN
+            and x.dtype in _ROW_SUM_DTYPES
+            and x.flags.c_contiguous
+            and (out is None or (out is x and x.flags.writeable))
+            and kernels.get_num_threads() > 1
+        ):
+            return kernel(x, out=out)
+        return ufunc(x) if out is None else ufunc(x, out=out)
+
+    op.__name__ = op.__qualname__ = ufunc.__name__
+    return op
+
+
+neg = _unary_arith(np.negative, kernels.neg)
 log = np.log
-abs = np.abs
+abs = _unary_arith(np.abs, kernels.abs)
 sign = np.sign
-maximum = np.maximum
-minimum = np.minimum
+# threaded from ARITH_MIN elements, as add..div: relu written as maximum(x, zeros) runs on them
+maximum = _arith(np.maximum, kernels.maximum)
+minimum = _arith(np.minimum, kernels.minimum)
 where = np.where
+
+
+def minmax_grads(g, x, y, is_max, need_x, need_y):
+    """(grad_x, grad_y) of maximum(x, y) (``is_max``) or minimum(x, y) in one threaded pass, for
+    same-shaped float arrays of one dtype; None for anything else (the op composes them)."""
+    if (
+        g.__class__ is _NDARRAY
+        and x.__class__ is _NDARRAY
+        and y.__class__ is _NDARRAY
+        and g.dtype in _ROW_SUM_DTYPES
+        and x.dtype == g.dtype == y.dtype
+        and x.shape == g.shape == y.shape
+    ):
+        kernel = kernels.maximum_backward if is_max else kernels.minimum_backward
+        return kernel(_c(g), _c(x), _c(y), need_a=need_x, need_b=need_y)
+    return None
 
 
 _BOUND = (float, int)

@@ -377,6 +377,12 @@ le = _binary("le")
 gt = _binary("gt")
 ge = _binary("ge")
 
+
+def minmax_grads(g, x, y, is_max, need_x, need_y):
+    """No fused gradient of maximum / minimum here (None): the op composes it from where, eq
+    and lt."""
+
+
 _FLOAT_ONLY = frozenset(("exp", "log", "sqrt", "log1p", "expm1", "sin", "cos"))
 
 

@@ -209,11 +209,14 @@ class OpsMixin:
         return NotImplemented if b is None else _bool_pow(E.Pow.apply(b, a), a)
 
     def __neg__(self):
-        if self._data.dtype.kind == "b":
+        a = self._data
+        if a.dtype.kind == "b":
             raise RuntimeError(
                 "Negation, the `-` operator, on a bool tensor is not supported. If you are "
                 "trying to invert a mask, use the `~` or `logical_not()` operator instead."
             )
+        if a.__class__ is _ndarray and not self.requires_grad:  # _elementwise's host shortcut
+            return _function._make(_cpu.wrap(_cpu.neg(a)), False, None)
         return E.Neg.apply(self)
 
     def __pos__(self):
@@ -364,13 +367,8 @@ class OpsMixin:
     def clamp_max(self, max):
         return E.Clamp.apply(_clamp_input(self, None, max), hi=max)
 
-    def maximum(self, other):
-        a, b = _operands(self, other)
-        return E.Maximum.apply(a, b)
-
-    def minimum(self, other):
-        a, b = _operands(self, other)
-        return E.Minimum.apply(a, b)
+    maximum = _arithmetic(E.Maximum, "maximum")
+    minimum = _arithmetic(E.Minimum, "minimum")
 
     def where(self, condition, other):
         return _fns.where(condition, self, other)

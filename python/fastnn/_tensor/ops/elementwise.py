@@ -189,37 +189,43 @@ class Clamp(Function):
 
 
 class Maximum(Function):
-    """Element-wise max; where x == y each input gets half the gradient (like torch)."""
+    """Element-wise max; where x == y each input gets half the gradient, and where either is NaN
+    both get all of it (torch's definition)."""
 
     save_inputs = True
+    plain_op = "maximum"
 
     def forward(self, x, y):
         self.x, self.y = x, y
         return self.be.maximum(x, y)
 
     def backward(self, g):
-        return _minmax_backward(self, g, self.be.gt)
+        return _minmax_backward(self, g, True)
 
 
 class Minimum(Function):
     save_inputs = True
+    plain_op = "minimum"
 
     def forward(self, x, y):
         self.x, self.y = x, y
         return self.be.minimum(x, y)
 
     def backward(self, g):
-        return _minmax_backward(self, g, self.be.lt)
+        return _minmax_backward(self, g, False)
 
 
-def _minmax_backward(ctx, g, wins):
+def _minmax_backward(ctx, g, is_max):
     be, x, y, n = ctx.be, ctx.x, ctx.y, ctx.needs_input_grad
-    g_tie = be.where(be.eq(x, y), be.mul(g, 0.5), 0)
-    gx = gy = None
-    if n[0]:
-        gx = be.sum_to_shape(be.where(wins(x, y), g, g_tie), x.shape)
-    if n[1]:
-        gy = be.sum_to_shape(be.where(wins(y, x), g, g_tie), y.shape)
+    fused = be.minmax_grads(g, x, y, is_max, n[0], n[1])
+    if fused is not None:
+        return fused
+    # an operand loses where it is strictly the smaller (the larger, for minimum) and gets 0
+    # there; half of g at ties; the whole of g elsewhere, NaN included
+    half = be.where(be.eq(x, y), be.mul(g, 0.5), g)
+    loses = be.lt if is_max else be.gt
+    gx = be.sum_to_shape(be.where(loses(x, y), 0, half), x.shape) if n[0] else None
+    gy = be.sum_to_shape(be.where(loses(y, x), 0, half), y.shape) if n[1] else None
     return gx, gy
 
 

@@ -307,19 +307,24 @@ class PowInt(Function):
 
 def power_chain(be, x, n):
     """x ** n by repeated squaring (n >= 1); the squares and cubes of the tutorials' models
-    directly (the loop costs as much as a multiply on tiny tensors)."""
+    directly (the loop costs as much as a multiply on tiny tensors). The CPU multiplies large
+    arrays on every core (``mul_large``); the cube and fourth power reuse their first product."""
+    mul = getattr(be, "mul_large", be.mul)
     if n == 2:
-        return be.mul(x, x)
-    if n == 3:
-        return be.mul(x, be.mul(x, x))
+        return mul(x, x)
+    if n in (3, 4):
+        x2 = mul(x, x)
+        other = x if n == 3 else x2
+        # (a 0-d product is a numpy scalar, which cannot be an out)
+        return mul(x2, other, out=x2) if x2.ndim else mul(x2, other)
     result = None
     base = x
     while n:
         if n & 1:
-            result = base if result is None else be.mul(result, base)
+            result = base if result is None else mul(result, base)
         n >>= 1
         if n:
-            base = be.mul(base, base)
+            base = mul(base, base)
     return be.copy(result) if result is x else result
 
 
