@@ -100,6 +100,16 @@ def sqrt_backward(grad, y):
     return _f64(grad) / (2 * _f64(y))
 
 
+def log(x):
+    with np.errstate(divide="ignore", invalid="ignore"):  # -inf at 0, NaN below, as the kernels
+        return np.log(_f64(x))
+
+
+def log_backward(grad, x):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return _f64(grad) / _f64(x)
+
+
 def _normal_cdf(x):
     return 0.5 * _erfc(-x / math.sqrt(2))
 

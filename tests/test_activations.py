@@ -15,6 +15,7 @@ ELEMENTWISE = {
     "tanh": ({}, "y"),
     "exp": ({}, "y"),
     "sqrt": ({}, "y"),
+    "log": ({}, "x"),
     "gelu": ({"approximate": "none"}, "x"),
     "gelu_tanh": ({"approximate": "tanh"}, "x"),
 }
@@ -77,6 +78,7 @@ def test_float32_accuracy_ulps(isa):
         ("tanh", K.tanh, ref.tanh, 3 * 2.0**-23),
         ("exp", K.exp, ref.exp, 2 * 2.0**-23),
         ("sqrt", K.sqrt, ref.sqrt, 2.0**-24),  # correctly rounded
+        ("log", K.log, ref.log, 2 * 2.0**-23),
         (
             "softmax",
             lambda v: K.softmax(v.reshape(-1, 1001)),
@@ -119,7 +121,7 @@ def test_backward_vs_finite_differences(name, rng):
     fwd, bwd, _, _, kw = fns(name)
     x = rng.standard_normal((3, 7)) * 2
     x[np.abs(x) < 1e-3] = 0.5  # keep relu/leaky away from the kink
-    if name == "sqrt":  # its domain (a NaN anywhere would make every difference NaN)
+    if name in ("sqrt", "log"):  # their domain (a NaN anywhere would make every difference NaN)
         x = np.abs(x) + 0.1
     g = rng.standard_normal(x.shape)
     y = fwd(x, **kw)
@@ -221,6 +223,10 @@ def test_bad_inputs():
         K.sqrt(np.ones(3, np.int64))
     with pytest.raises(TypeError, match="sqrt_backward.*same dtype"):
         K.sqrt_backward(x, x.astype(np.float64))
+    with pytest.raises(TypeError, match="log.*'x'.*float32 or float64"):
+        K.log(x.astype(np.int32))
+    with pytest.raises(ValueError, match="log_backward.*same shape"):
+        K.log_backward(x, np.ones((5, 4), np.float32))
     with pytest.raises(ValueError, match="same shape"):
         K.softmax_backward(x, np.ones((4, 6), np.float32))
     with pytest.raises(ValueError, match="C-contiguous"):
@@ -268,9 +274,9 @@ def test_leaky_relu_slope_that_overflows_float32():
         torch.nn.functional.leaky_relu(torch.from_numpy(x), 1e39)
 
 
-@pytest.mark.parametrize("name", ["exp", "sqrt"])
-def test_tensor_exp_sqrt_match_torch(name, threads, rng):
-    """Tensor.exp / Tensor.sqrt on float32 (the threaded kernels, past the pool's split size) and
+@pytest.mark.parametrize("name", ["exp", "sqrt", "log"])
+def test_tensor_exp_sqrt_log_match_torch(name, threads, rng):
+    """Tensor.exp / .sqrt / .log on float32 (the threaded kernels, past the pool's split size) and
     their gradients, against torch; float64 and numpy scalars keep numpy's ufuncs."""
     torch = pytest.importorskip("torch")
     import fastnn
@@ -281,15 +287,35 @@ def test_tensor_exp_sqrt_match_torch(name, threads, rng):
     f, t = fastnn.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
     fy, ty = getattr(f, name)(), getattr(t, name)()
     assert fy.dtype == fastnn.float32
-    assert_close(fy.detach().numpy(), ty.detach().numpy(), atol=0, rtol=2.5e-7, name=name)
-    # sqrt's gradient at 0 is inf, as torch's; numpy's division reports it (users do not see that
-    # warning, fastnn ignores its own; this suite turns it into an error)
+    # (log: each library within 2 ulp of the true value)
+    rtol = 4e-7 if name == "log" else 2.5e-7
+    assert_close(fy.detach().numpy(), ty.detach().numpy(), atol=0, rtol=rtol, name=name)
+    # sqrt's and log's gradients at 0 are infinite, as torch's; numpy's division reports it (users
+    # do not see that warning, fastnn ignores its own; this suite turns it into an error)
     with np.errstate(divide="ignore"):
         fy.backward(fastnn.tensor(g))
     ty.backward(torch.tensor(g))
     assert_close(f.grad.numpy(), t.grad.numpy(), atol=0, rtol=5e-7, name=name + " grad")
     x64 = x.astype(np.float64)
-    with np.errstate(invalid="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore"):
         np.testing.assert_array_equal(
             getattr(fastnn.tensor(x64), name)().numpy(), getattr(np, name)(x64)
         )
+
+
+def test_log_whole_float32_range(isa):
+    """log on every binade (subnormals included), next to 1 where log x ~ x - 1 is tiny, and at the
+    special values, which keep numpy's bits (-inf at +-0, its NaN below 0, inf, NaN)."""
+    tiny = np.float32(1.4e-45)
+    x = np.geomspace(tiny, np.finfo(np.float32).max, 300_007).astype(np.float32)
+    steps = np.arange(-5000, 5001, dtype=np.int32)
+    near_one = (np.float32(1.0).view(np.int32) + steps).view(np.float32)
+    x = np.concatenate([x, near_one])
+    want = ref.log(x)
+    rel = np.abs(K.log(x) - want) / np.maximum(np.abs(want), 1e-300)
+    assert rel[want != 0].max() <= 2 * 2.0**-23, f"{rel.max() / 2.0**-23:.2f} ulp"
+    assert K.log(np.ones(33, np.float32))[32] == 0.0
+    special = np.array([0.0, -0.0, -1.0, -np.inf, np.inf, np.nan, -tiny, 1.0] * 5, np.float32)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        want_bits = np.log(special).view(np.uint32)
+    np.testing.assert_array_equal(K.log(special).view(np.uint32), want_bits)

@@ -330,6 +330,7 @@ CASES = {
     "tanh_backward": lambda be, A, D: be.tanh_backward(A(D["g"]), A(D["t"])),
     "exp_backward": lambda be, A, D: be.exp_backward(A(D["g"]), A(D["t"])),
     "sqrt_backward": lambda be, A, D: be.sqrt_backward(A(D["g"]), A(D["t"])),
+    "log_backward": lambda be, A, D: be.log_backward(A(D["g"]), A(D["t"])),
     "gelu": lambda be, A, D: (be.gelu(A(D["f"]), "none"), be.gelu(A(D["f"]), "tanh")),
     "gelu_backward": lambda be, A, D: be.gelu_backward(A(D["g"]), A(D["f"]), "tanh"),
     "silu": lambda be, A, D: be.silu(A(D["f"])),

@@ -417,6 +417,8 @@ PUBLIC_API: dict[str, tuple[str, ...]] = {
         "layer_norm_backward",
         "leaky_relu",
         "leaky_relu_backward",
+        "log",
+        "log_backward",
         "log_softmax",
         "log_softmax_backward",
         "logsigmoid",

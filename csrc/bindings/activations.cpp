@@ -311,6 +311,21 @@ void register_activations(py::module_& m) {
       },
       grad, py::arg("y"), py::kw_only(), out,
       "sqrt_backward(grad, y, *, out=None): grad / (2 y), from the forward OUTPUT y.");
+  m.def(
+      "log",
+      [](py::handle x, py::handle out) {
+        return unary("log", x, out, [](auto* y, auto* x, int64_t n) { log_forward_cpu(y, x, n); });
+      },
+      x, py::kw_only(), out,
+      "log(x, *, out=None): natural logarithm element-wise (-inf at 0, NaN below 0).");
+  m.def(
+      "log_backward",
+      [](py::handle g, py::handle x, py::handle out) {
+        return binary("log_backward", g, x, "x", out,
+                      [](auto* dx, auto* g, auto* x, int64_t n) { log_backward_cpu(dx, g, x, n); });
+      },
+      grad, py::arg("x"), py::kw_only(), out,
+      "log_backward(grad, x, *, out=None): grad / x, from the forward INPUT x.");
 
   m.def(
       "gelu",

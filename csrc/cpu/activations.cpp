@@ -1,8 +1,8 @@
 // Activations on the CPU: relu, leaky_relu, sigmoid, tanh, gelu (exact and tanh forms), silu,
-// mish, softplus, elu (selu), hardtanh (relu6), log_sigmoid, exp and sqrt (Tensor.exp's and
-// .sqrt's threaded SIMD path: numpy's loops run on one core), softmax and log_softmax along any
-// axis, each forward and backward, float32 and float64. (prelu, which also reduces over a weight,
-// is in prelu.cpp.)
+// mish, softplus, elu (selu), hardtanh (relu6), log_sigmoid, exp, sqrt and log (Tensor.exp's,
+// .sqrt's and .log's threaded SIMD path: numpy's loops run on one core), softmax and log_softmax
+// along any axis, each forward and backward, float32 and float64. (prelu, which also reduces over a
+// weight, is in prelu.cpp.)
 //
 // Shapes: element-wise ops take n elements; softmax ops take a contiguous (outer, n, inner) array
 // and run along n: contiguous rows when inner == 1, else down strided columns, W at a time.
@@ -79,6 +79,9 @@ void act_forward_scalar(ActOp op, T* y, const T* x, ActArgs<T> p, int64_t n) {
     case ActOp::sqrt:
       for (int64_t i = 0; i < n; ++i) y[i] = std::sqrt(x[i]);
       break;
+    case ActOp::log:
+      for (int64_t i = 0; i < n; ++i) y[i] = std::log(x[i]);
+      break;
   }
 }
 
@@ -127,6 +130,9 @@ void act_backward_scalar(ActOp op, T* dx, const T* dy, const T* xy, ActArgs<T> p
       break;
     case ActOp::sqrt:  // xy = y
       for (int64_t i = 0; i < n; ++i) dx[i] = dy[i] / (xy[i] + xy[i]);
+      break;
+    case ActOp::log:  // xy = x
+      for (int64_t i = 0; i < n; ++i) dx[i] = dy[i] / xy[i];
       break;
   }
 }
@@ -395,8 +401,8 @@ FASTNN_DEFINE_ACTIVATIONS(float)
 FASTNN_DEFINE_ACTIVATIONS(double)
 #undef FASTNN_DEFINE_ACTIVATIONS
 
-// exp and sqrt: Tensor.exp's and Tensor.sqrt's float32 path (numpy's loops run on one core);
-// both backward from the output y.
+// exp, sqrt and log: Tensor.exp's, .sqrt's and .log's float32 path (numpy's loops run on one
+// core); exp and sqrt backward from the output y, log from the input x.
 #define FASTNN_DEFINE_MATH(T)                                                                      \
   void exp_forward_cpu(T* y, const T* x, int64_t n) { act_forward(ActOp::exp, y, x, kNoArgs, n); } \
   void exp_backward_cpu(T* dx, const T* dy, const T* y, int64_t n) {                               \
@@ -407,6 +413,10 @@ FASTNN_DEFINE_ACTIVATIONS(double)
   }                                                                                                \
   void sqrt_backward_cpu(T* dx, const T* dy, const T* y, int64_t n) {                              \
     act_backward(ActOp::sqrt, dx, dy, y, kNoArgs, n);                                              \
+  }                                                                                                \
+  void log_forward_cpu(T* y, const T* x, int64_t n) { act_forward(ActOp::log, y, x, kNoArgs, n); } \
+  void log_backward_cpu(T* dx, const T* dy, const T* x, int64_t n) {                               \
+    act_backward(ActOp::log, dx, dy, x, kNoArgs, n);                                               \
   }
 FASTNN_DEFINE_MATH(float)
 FASTNN_DEFINE_MATH(double)

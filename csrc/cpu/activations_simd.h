@@ -23,7 +23,8 @@ enum class ActOp {
   hardtanh,
   log_sigmoid,
   exp,
-  sqrt
+  sqrt,
+  log
 };
 
 // Columns per block of the softmax kernels along a strided axis (a multiple of every W).
@@ -172,6 +173,9 @@ void act_forward(ActOp op, float* y, const float* x, ActArgs<float> p, int64_t n
     case ActOp::sqrt:  // correctly rounded, as the C library's and numpy's
       map1(y, x, n, [](V v) { return vsqrt(v); });
       break;
+    case ActOp::log:
+      map1(y, x, n, [](V v) { return vlog(v); });
+      break;
   }
 }
 
@@ -251,6 +255,9 @@ void act_backward(ActOp op, float* dx, const float* dy, const float* xy, ActArgs
       break;
     case ActOp::sqrt:  // xy = y
       map2(dx, dy, xy, n, [](V g, V y) { return g / (y + y); });
+      break;
+    case ActOp::log:  // xy = x
+      map2(dx, dy, xy, n, [](V g, V x) { return g / x; });
       break;
   }
 }

@@ -46,23 +46,48 @@ inline V vexp_part(const float* x, int64_t n, float m) {
   return vfirst(vexp(vload_part(x, n, m) - vset(m)), n);
 }
 
-// log(u) for u in [1, 2] (all log1p needs): u = 2^k (1 + f), k in {0, 1}, |f| < 0.42, Cephes' logf.
-inline V vlog_1_2(V u) {
-  M hi = vge(u, vset(1.41421356237f));
-  V k = vselect(hi, vset(1.0f), vset(0.0f));
-  V f = vselect(hi, fmsub(u, vset(0.5f), vset(1.0f)), u - vset(1.0f));
+// e ln2 + log(1 + f) for |f| < 0.42 and integral e: Cephes' logf polynomial, with ln2 split in two
+// as in vexp so that e ln2 adds no rounding of its own.
+inline V vlog_reduced(V f, V e) {
   static const float c[9] = {3.3333331174E-1f,  -2.4999993993E-1f, 2.0000714765E-1f,
                              -1.6668057665E-1f, 1.4249322787E-1f,  -1.2420140846E-1f,
                              1.1676998740E-1f,  -1.1514610310E-1f, 7.0376836292E-2f};
   V z = f * f;
   V y = vpoly(f, c) * f * z;
-  y = fmadd(k, vset(-2.12194440e-4f), y);
+  y = fmadd(e, vset(-2.12194440e-4f), y);
   y = fnmadd(vset(0.5f), z, y);
-  return fmadd(k, vset(0.693359375f), f + y);
+  return fmadd(e, vset(0.693359375f), f + y);
 }
 
-// log(x) for positive normal x, or NaN (kept): x = m 2^e, m in [1, 2), log x = e ln2 + log m,
-// with ln2 split in two as in vexp so that e ln2 adds no rounding of its own.
+// log(u) for u in [1, 2] (all log1p needs): u = 2^k (1 + f), k in {0, 1}, |f| < 0.42.
+inline V vlog_1_2(V u) {
+  M hi = vge(u, vset(1.41421356237f));
+  V k = vselect(hi, vset(1.0f), vset(0.0f));
+  V f = vselect(hi, fmsub(u, vset(0.5f), vset(1.0f)), u - vset(1.0f));
+  return vlog_reduced(f, k);
+}
+
+// log(x) for any x, numpy's special values: -inf at +-0, NaN (negative, numpy's bits) below 0,
+// inf at inf, a NaN kept. x = 2^e m with m in [sqrt(1/2), sqrt(2)), so that e is 0 on the whole
+// neighbourhood of 1 and log m = log(1 + f) keeps its relative accuracy as x -> 1. A subnormal x
+// is scaled by 2^23 first (vexponent / vmantissa read normal numbers).
+inline V vlog(V x) {
+  M tiny = vlt(x, vset(1.17549435e-38f));
+  V xs = vselect(tiny, x * vset(8388608.0f), x);
+  V m = vmantissa(xs);
+  V e = vexponent(xs) - vselect(tiny, vset(23.0f), vset(0.0f));
+  M hi = vge(m, vset(1.41421356237f));
+  V f = vselect(hi, fmsub(m, vset(0.5f), vset(1.0f)), m - vset(1.0f));
+  V r = vlog_reduced(f, vselect(hi, e + vset(1.0f), e));
+  const float inf = __builtin_inff();
+  r = vselect(veq(x, vset(inf)), x, r);
+  r = vselect(vlt(x, vset(0.0f)), vset(-__builtin_nanf("")), r);
+  r = vselect(veq(x, vset(0.0f)), vset(-inf), r);
+  return vselect(visnan(x), x, r);
+}
+
+// log(x) for normal x >= 1 (a softmax's sum), or NaN (kept): x = m 2^e, m in [1, 2), log x =
+// e ln2 + log m. (Below 1, e ln2 and log m nearly cancel: vlog is the general one.)
 inline V vlog_pos(V x) {
   V e = vexponent(x);
   V r = fmadd(e, vset(-2.12194440e-4f), vlog_1_2(vmantissa(x)));

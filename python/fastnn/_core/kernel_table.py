@@ -47,9 +47,12 @@ KERNELS = {
         ("activation", _BOTH),
     ),
     **dict.fromkeys(("prelu", "prelu_backward"), ("activation", _CPU)),
-    # exp and sqrt as threaded SIMD kernels (numpy's loops run on one core); CUDA's are its
+    # exp, sqrt and log as threaded SIMD kernels (numpy's loops run on one core); CUDA's are its
     # element-wise maps
-    **dict.fromkeys(("exp", "exp_backward", "sqrt", "sqrt_backward"), ("activation", _CPU)),
+    **dict.fromkeys(
+        ("exp", "exp_backward", "sqrt", "sqrt_backward", "log", "log_backward"),
+        ("activation", _CPU),
+    ),
     "softmax_cross_entropy": ("loss", _BOTH),
     "binary_cross_entropy_with_logits": ("loss", _BOTH),
     **dict.fromkeys(("sgd_step", "adagrad_step", "rmsprop_step", "adam_step"), ("optim", _BOTH)),

@@ -264,7 +264,6 @@ def _unary_arith(ufunc, kernel):
 
 
 neg = _unary_arith(np.negative, kernels.neg)
-log = np.log
 abs = _unary_arith(np.abs, kernels.abs)
 sign = np.sign
 # threaded from ARITH_MIN elements, as add..div: relu written as maximum(x, zeros) runs on them
@@ -666,6 +665,7 @@ def _float32_kernel(name, ufunc):
 # floats; sqrt gives the same correctly rounded bits)
 exp = _float32_kernel("exp", np.exp)
 sqrt = _float32_kernel("sqrt", np.sqrt)
+log = _float32_kernel("log", np.log)
 leaky_relu = _unary("leaky_relu")
 gelu = _unary("gelu")
 relu_backward = _backward("relu_backward")
@@ -673,6 +673,7 @@ sigmoid_backward = _backward("sigmoid_backward")
 tanh_backward = _backward("tanh_backward")
 exp_backward = _backward("exp_backward")
 sqrt_backward = _backward("sqrt_backward")
+log_backward = _backward("log_backward")
 leaky_relu_backward = _backward("leaky_relu_backward")
 gelu_backward = _backward("gelu_backward")
 silu = _unary("silu")

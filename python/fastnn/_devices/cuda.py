@@ -418,6 +418,10 @@ def sqrt_backward(grad, y):
     return div(grad, mul(y, 2))
 
 
+def log_backward(grad, x):
+    return div(grad, x)
+
+
 log = _unary("log")
 sqrt = _unary("sqrt")
 abs = _unary("abs")

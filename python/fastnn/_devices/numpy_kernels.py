@@ -65,6 +65,14 @@ def sqrt_backward(grad, y):
     return grad / (y * 2)
 
 
+def log(x):
+    return np.log(x)
+
+
+def log_backward(grad, x):
+    return grad / x
+
+
 _SQRT_2_PI = np.sqrt(2 / np.pi)
 
 
