@@ -2,11 +2,11 @@
 vs numpy, each at its default thread count.
 
 The d2l programs written from scratch update their weights by hand (``w -= lr * w.grad /
-batch_size`` on a 784 x 256 weight), compute ``1 - x`` or ``x / y`` on activations and sum
-whole tensors for a penalty; at 50k to 1M elements such an op takes microseconds to a tenth of a
-millisecond. torch splits them over its threads; numpy runs them on one core. Rows: x + y,
-x * 0.5, 1 - x, x / y, x -= y (in place), x.sum() and x.exp() on (256, 784) and (1024, 1024)
-float32.
+batch_size`` on a 784 x 256 weight), compute ``1 - x`` or ``x / y`` on activations, relu as
+``max(x, zeros)``, squares and logs of a loss by hand, and sum whole tensors for a penalty; at 50k
+to 1M elements such an op takes microseconds to a tenth of a millisecond. torch splits them over
+its threads; numpy runs them on one core. Rows: x + y, x * 0.5, 1 - x, x / y, x -= y (in place),
+x.sum(), x.exp(), max(x, zeros), -x, x ** 2 and y.log() on (256, 784) and (1024, 1024) float32.
 Each library is timed in its own stretches, taking turns (``_harness.compare``); results are
 checked against numpy first.
 """
@@ -24,9 +24,10 @@ from _harness import Table, check_close, compare, try_torch
 SHAPES = [(256, 784), (1024, 1024)]
 
 
-def _ops(x, y):
+def _ops(x, y, zeros):
     """(name, fn) per row; the in-place row writes a scratch copy of x, so x never changes."""
     scratch = x.clone() if hasattr(x, "clone") else x.copy()
+    on_numpy = isinstance(x, np.ndarray)
     return [
         ("x + y", lambda: x + y),
         ("x * 0.5", lambda: x * 0.5),
@@ -34,7 +35,11 @@ def _ops(x, y):
         ("x / y", lambda: x / y),
         ("x -= y", lambda: scratch.__isub__(y)),
         ("x.sum()", x.sum),
-        ("x.exp()", (lambda: np.exp(x)) if isinstance(x, np.ndarray) else x.exp),
+        ("x.exp()", (lambda: np.exp(x)) if on_numpy else x.exp),
+        ("max(x, zeros)", (lambda: np.maximum(x, zeros)) if on_numpy else lambda: x.maximum(zeros)),
+        ("-x", lambda: -x),
+        ("x ** 2", lambda: x**2),
+        ("y.log()", (lambda: np.log(y)) if on_numpy else y.log),
     ]
 
 
@@ -49,7 +54,7 @@ def run(quick=False):
         ["op", "shape", "fastnn us", "numpy us", "torch us", "vs numpy", "vs torch"],
         note="vs X: X's time / fastnn's (higher is better for fastnn); medians over turns",
         readme={
-            "what": "element-wise + - * /, sum and exp, 200k-1M floats",
+            "what": "element-wise + - * /, sum, exp, max, neg, square and log, 200k-1M floats",
             "torch": "vs torch",
             "numpy": "vs numpy",
         },
@@ -58,13 +63,16 @@ def run(quick=False):
     warm = 0.01 if quick else 0.03  # seconds of calls that wake each library's threads first
     for shape in SHAPES[:1] if quick else SHAPES:
         a = rng.standard_normal(shape).astype(np.float32)
-        b = rng.standard_normal(shape).astype(np.float32) + 4.0  # no division by ~0
+        b = np.abs(rng.standard_normal(shape) + 4.0).astype(np.float32)  # no division by ~0
+        z = np.zeros(shape, np.float32)
         libs = {
-            "fastnn": _ops(fastnn.from_numpy(a.copy()), fastnn.from_numpy(b)),
-            "numpy": _ops(a.copy(), b),
+            "fastnn": _ops(fastnn.from_numpy(a.copy()), fastnn.from_numpy(b), fastnn.from_numpy(z)),
+            "numpy": _ops(a.copy(), b, z),
         }
         if torch is not None:
-            libs["torch"] = _ops(torch.from_numpy(a.copy()), torch.from_numpy(b))
+            libs["torch"] = _ops(
+                torch.from_numpy(a.copy()), torch.from_numpy(b), torch.from_numpy(z)
+            )
         for i, (name, _) in enumerate(libs["fastnn"]):
             if name != "x -= y":  # (the in-place rows drift with every call)
                 want = libs["numpy"][i][1]()
