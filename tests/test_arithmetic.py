@@ -382,3 +382,89 @@ def test_tensor_neg_abs_on_large_tensors(rng, threads):
     _same(t.abs().numpy(), np.abs(x))
     _same(abs(t).numpy(), np.abs(x))
     _same(fastnn.neg(t).numpy(), -x)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n", SIZES)
+def test_where_has_numpys_bits(rng, isa, threads, dtype, n):
+    x, y = _pair(rng, n, dtype)
+    c = rng.random(n) < 0.5
+    d = dtype(0.25)
+    cases = [(x, y), (x, 2.5), (-1, y), (x, np.array(d)), (np.array(d), y), (np.array(d), 7)]
+    for a, b in cases:
+        want = np.where(c, a, b)
+        got = _C.where(c, a, b)
+        _same(got, want)
+    _same(_C.where(c.reshape(1, n), x.reshape(1, n), y.reshape(1, n)), np.where(c, x, y)[None])
+
+
+def test_where_bad_arguments_raise():
+    c = np.ones(10, bool)
+    x = np.ones(10, np.float32)
+    with pytest.raises(TypeError, match="'condition' must be a bool array, got int64"):
+        _C.where(c.astype(np.int64), x, x)
+    with pytest.raises(ValueError, match="'condition'.*C-contiguous"):
+        _C.where(np.ones(20, bool)[::2], x, x)
+    with pytest.raises(ValueError, match=r"'y' must have shape \(10,\), got \(9,\)"):
+        _C.where(c, x, x[:9])
+    with pytest.raises(TypeError, match="same dtype"):
+        _C.where(c, x, x.astype(np.float64))
+    with pytest.raises(TypeError, match="'x' or 'y' must be a numpy.ndarray"):
+        _C.where(c, 1.0, 2.0)
+    with pytest.raises(ValueError, match="out of float32's range"):
+        _C.where(c, x, 1e300)
+    with pytest.raises(TypeError, match="float32 or float64"):
+        _C.where(c, x.astype(np.int32), 0)
+    with pytest.raises(TypeError, match="got list"):
+        _C.where(c, [1.0] * 10, x)
+
+
+def test_backend_where_takes_the_kernel_where_it_applies(rng, monkeypatch):
+    calls = []
+    real = fastnn._C.where
+    monkeypatch.setattr(fastnn._C, "where", lambda *a: calls.append(1) or real(*a))
+    c = rng.random((300, 257)) < 0.5
+    x = rng.standard_normal((300, 257)).astype(np.float32)
+    y = rng.standard_normal((300, 257)).astype(np.float32)
+    for a, b in [
+        (x, y),
+        (x, 0),
+        (0.5, y),
+        (np.broadcast_to(np.float32(3.0), x.shape), y),  # one value broadcast: a 0-d view
+        (x.T.copy().T, y),  # another layout: copied
+        (x, np.array(1.0, np.float32)),
+    ]:
+        before = len(calls)
+        _same(cpu.where(c, a, b), np.where(c, a, b))
+        assert len(calls) == before + 1
+    for a, b, cond in [
+        (x[:1], y, c),  # broadcasting
+        (x, y, c.astype(np.int8)),  # not a bool condition
+        (x.astype(np.int64), 0, c),
+        (x, np.array(1.0), c),  # a float64 0-d: numpy promotes
+        (x, 1e39, c),  # past float32's range
+        (x[:8, :8], y[:8, :8], c[:8, :8].copy()),  # small
+    ]:
+        with np.errstate(over="ignore"):
+            _same(cpu.where(cond, a, b), np.where(cond, a, b))
+    assert len(calls) == 6
+
+
+def test_tensor_where_matches_torch(rng, threads):
+    torch = pytest.importorskip("torch")
+    a = rng.standard_normal((256, 784)).astype(np.float32)
+    b = rng.standard_normal((256, 784)).astype(np.float32)
+    g = rng.standard_normal((256, 784)).astype(np.float32)
+    fa, fb = fastnn.tensor(a, requires_grad=True), fastnn.tensor(b, requires_grad=True)
+    ta, tb = torch.tensor(a, requires_grad=True), torch.tensor(b, requires_grad=True)
+    out = fastnn.where(fa > fb, fa, fb * 2)
+    want = torch.where(ta > tb, ta, tb * 2)
+    _same(out.detach().numpy(), want.detach().numpy())
+    out.backward(fastnn.tensor(g))
+    want.backward(torch.tensor(g))
+    _same(fa.grad.numpy(), ta.grad.numpy())
+    _same(fb.grad.numpy(), tb.grad.numpy())
+    _same(
+        fastnn.where(fa > 0, fa, 0.0).detach().numpy(),
+        torch.where(ta > 0, ta, 0.0).detach().numpy(),
+    )

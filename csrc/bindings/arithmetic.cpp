@@ -50,34 +50,43 @@ ArithOperand<T> operand(const Arg& a, const T& scalar) {
   return {&scalar, true};
 }
 
-py::array arith(ArithOp op, const char* fn, py::handle a_obj, py::handle b_obj,
-                py::handle out_obj) {
-  Arg a = arg_of(a_obj, fn, "a"), b = arg_of(b_obj, fn, "b");
-  FASTNN_TYPE_CHECK(a.is_array() || b.is_array(), fn, ": 'a' or 'b' must be a numpy.ndarray");
-  // A 0-d array beside an array of another shape is one value, as numpy broadcasts it; it must
-  // have the other's dtype (numpy would promote to the wider one).
+// Two operands a and b (named na, nb), at least one an array: a 0-d array beside an array of
+// another shape becomes one value, as numpy broadcasts it; it must have the other's dtype (numpy
+// would promote to the wider one), as must two arrays. A float32 operation refuses a scalar past
+// float32's range (numpy casts it to inf, with a warning; such calls stay numpy's). Returns the
+// array operand whose dtype and shape the result takes.
+const py::array& pair_of(Arg& a, const char* na, Arg& b, const char* nb, const char* fn) {
+  FASTNN_TYPE_CHECK(a.is_array() || b.is_array(), fn, ": '", na, "' or '", nb,
+                    "' must be a numpy.ndarray");
   for (Arg* x : {&a, &b}) {
     const Arg& y = x == &a ? b : a;
     if (x->is_array() && y.is_array() && x->array.ndim() == 0 && y.array.ndim() != 0) {
-      check_same_dtype(a.array, "a", b.array, "b", fn);
-      x->value = float_dtype(x->array, fn, x == &a ? "a" : "b") == DType::f32
+      check_same_dtype(a.array, na, b.array, nb, fn);
+      x->value = float_dtype(x->array, fn, x == &a ? na : nb) == DType::f32
                      ? double(*static_cast<const float*>(x->array.data()))
                      : *static_cast<const double*>(x->array.data());
       x->array_arg = false;
     }
   }
   const py::array& like = a.is_array() ? a.array : b.array;
-  if (a.is_array() && b.is_array()) {
-    check_same_dtype(a.array, "a", b.array, "b", fn);
+  if (a.is_array() && b.is_array()) check_same_dtype(a.array, na, b.array, nb, fn);
+  const bool f32 = float_dtype(like, fn, a.is_array() ? na : nb) == DType::f32;
+  for (const Arg* x : {&a, &b})
+    FASTNN_CHECK(!f32 || x->is_array() || !std::isfinite(x->value) ||
+                     std::fabs(x->value) <= std::numeric_limits<float>::max(),
+                 fn, ": the scalar ", x->value, " is out of float32's range");
+  return like;
+}
+
+py::array arith(ArithOp op, const char* fn, py::handle a_obj, py::handle b_obj,
+                py::handle out_obj) {
+  Arg a = arg_of(a_obj, fn, "a"), b = arg_of(b_obj, fn, "b");
+  const py::array& like = pair_of(a, "a", b, "b", fn);
+  if (a.is_array() && b.is_array())
     check_shape(b.array, std::vector<py::ssize_t>(like.shape(), like.shape() + like.ndim()), fn,
                 "b");
-  }
   const bool f32 = float_dtype(like, fn, a.is_array() ? "a" : "b") == DType::f32;
   const double s = a.is_array() ? b.value : a.value;
-  // numpy casts a float beyond float32's range to inf (with a warning); leave such calls to it.
-  FASTNN_CHECK(!f32 || a.is_array() == b.is_array() || !std::isfinite(s) ||
-                   std::fabs(s) <= std::numeric_limits<float>::max(),
-               fn, ": the scalar ", s, " is out of float32's range");
   // (a scalar's place in the list is an empty array, which overlaps nothing: its value is read)
   py::array out =
       output_for(out_obj, like,
@@ -108,6 +117,42 @@ py::array unary(UnaryOp op, py::handle x_obj, py::handle out_obj) {
     unary_cpu(op, static_cast<float*>(po), static_cast<const float*>(px), n);
   else
     unary_cpu(op, static_cast<double*>(po), static_cast<const double*>(px), n);
+  return out;
+}
+
+// numpy.where(condition, x, y) for a C-contiguous bool condition and x, y each an array of its
+// shape or one value (a Python number or a 0-d array of the other's dtype), of one float dtype.
+py::array where(py::handle c_obj, py::handle x_obj, py::handle y_obj) {
+  constexpr const char* fn = "where";
+  py::array c = as_array(c_obj, fn, "condition");
+  FASTNN_TYPE_CHECK(c.dtype().kind() == 'b', fn, ": 'condition' must be a bool array, got ",
+                    dtype_str(c));
+  check_contiguous(c, fn, "condition");
+  Arg x = arg_of(x_obj, fn, "x"), y = arg_of(y_obj, fn, "y");
+  const py::array& like = pair_of(x, "x", y, "y", fn);
+  const bool f32 = float_dtype(like, fn, x.is_array() ? "x" : "y") == DType::f32;
+  const py::dtype dt = like.dtype();
+  // the result has the condition's shape, so a 0-d operand is one value even beside another
+  for (Arg* v : {&x, &y})
+    if (v->is_array() && v->array.ndim() == 0) {
+      v->value = f32 ? double(*static_cast<const float*>(v->array.data()))
+                     : *static_cast<const double*>(v->array.data());
+      v->array_arg = false;
+    }
+  const std::vector<py::ssize_t> shape(c.shape(), c.shape() + c.ndim());
+  if (x.is_array()) check_shape(x.array, shape, fn, "x");
+  if (y.is_array()) check_shape(y.array, shape, fn, "y");
+  py::array out = cached_empty(dt, shape);
+  void* po = out.mutable_data();
+  const auto* pc = static_cast<const uint8_t*>(c.data());
+  const int64_t n = c.size();
+  const float xf = static_cast<float>(x.value), yf = static_cast<float>(y.value);
+  py::gil_scoped_release release;
+  if (f32)
+    where_cpu(static_cast<float*>(po), pc, operand<float>(x, xf), operand<float>(y, yf), n);
+  else
+    where_cpu(static_cast<double*>(po), pc, operand<double>(x, x.value),
+              operand<double>(y, y.value), n);
   return out;
 }
 
@@ -190,6 +235,11 @@ void register_arithmetic(py::module_& m) {
       py::kw_only(), out,
       "abs(x, *, out=None): |x| element-wise on the thread pool, numpy.abs's bits: x a\n"
       "C-contiguous float32/float64 array; out may be x.");
+  m.def("where", &where, py::arg("condition"), py::arg("x"), py::arg("y"),
+        "where(condition, x, y): numpy.where's result and bits on the thread pool, as one select\n"
+        "per element (numpy's branches): condition a C-contiguous bool array; x and y each a\n"
+        "C-contiguous float32/float64 array of its shape, of one dtype, or one of them a Python\n"
+        "number (or a 0-d array of the other's dtype).");
   const auto grad = py::arg("grad");
   const auto need_a = py::arg("need_a") = true;
   const auto need_b = py::arg("need_b") = true;

@@ -27,6 +27,14 @@ void unary_range_avx512(UnaryOp op, float* out, const float* x, int64_t n);
 void unary_range_avx512(UnaryOp op, double* out, const double* x, int64_t n);
 void unary_range_avx2(UnaryOp op, float* out, const float* x, int64_t n);
 void unary_range_avx2(UnaryOp op, double* out, const double* x, int64_t n);
+void where_range_avx512(float* out, const uint8_t* c, ArithOperand<float> x, ArithOperand<float> y,
+                        int64_t n);
+void where_range_avx512(double* out, const uint8_t* c, ArithOperand<double> x,
+                        ArithOperand<double> y, int64_t n);
+void where_range_avx2(float* out, const uint8_t* c, ArithOperand<float> x, ArithOperand<float> y,
+                      int64_t n);
+void where_range_avx2(double* out, const uint8_t* c, ArithOperand<double> x, ArithOperand<double> y,
+                      int64_t n);
 void minmax_backward_range_avx512(bool maximum, float* ga, float* gb, const float* g,
                                   const float* a, const float* b, int64_t n);
 void minmax_backward_range_avx512(bool maximum, double* ga, double* gb, const double* g,
@@ -68,6 +76,17 @@ void unary_impl(UnaryOp op, T* out, const T* x, int64_t n) {
 }
 
 template <class T>
+void where_impl(T* out, const uint8_t* c, ArithOperand<T> x, ArithOperand<T> y, int64_t n) {
+  using Range = void (*)(T*, const uint8_t*, ArithOperand<T>, ArithOperand<T>, int64_t);
+  static const IsaTable<Range> table{
+      {{&generic::where_range<T>, &where_range_avx2, &where_range_avx512}}};
+  const Range range = table[active_isa()];
+  parallel_for(n, kGrain, [&](int64_t i0, int64_t i1) {
+    range(out + i0, c + i0, shifted(x, i0), shifted(y, i0), i1 - i0);
+  });
+}
+
+template <class T>
 void minmax_backward_impl(bool maximum, T* ga, T* gb, const T* g, const T* a, const T* b,
                           int64_t n) {
   using Range = void (*)(bool, T*, T*, const T*, const T*, const T*, int64_t);
@@ -84,6 +103,15 @@ void minmax_backward_impl(bool maximum, T* ga, T* gb, const T* g, const T* a, co
 
 void unary_cpu(UnaryOp op, float* out, const float* x, int64_t n) { unary_impl(op, out, x, n); }
 void unary_cpu(UnaryOp op, double* out, const double* x, int64_t n) { unary_impl(op, out, x, n); }
+
+void where_cpu(float* out, const uint8_t* c, ArithOperand<float> x, ArithOperand<float> y,
+               int64_t n) {
+  where_impl(out, c, x, y, n);
+}
+void where_cpu(double* out, const uint8_t* c, ArithOperand<double> x, ArithOperand<double> y,
+               int64_t n) {
+  where_impl(out, c, x, y, n);
+}
 
 void minmax_backward_cpu(bool maximum, float* ga, float* gb, const float* g, const float* a,
                          const float* b, int64_t n) {

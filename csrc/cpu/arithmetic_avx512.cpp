@@ -20,6 +20,14 @@ void unary_range_avx512(UnaryOp op, float* out, const float* x, int64_t n) {
 void unary_range_avx512(UnaryOp op, double* out, const double* x, int64_t n) {
   avx512::unary_range(op, out, x, n);
 }
+void where_range_avx512(float* out, const uint8_t* c, ArithOperand<float> x, ArithOperand<float> y,
+                        int64_t n) {
+  avx512::where_range(out, c, x, y, n);
+}
+void where_range_avx512(double* out, const uint8_t* c, ArithOperand<double> x,
+                        ArithOperand<double> y, int64_t n) {
+  avx512::where_range(out, c, x, y, n);
+}
 void minmax_backward_range_avx512(bool maximum, float* ga, float* gb, const float* g,
                                   const float* a, const float* b, int64_t n) {
   avx512::minmax_backward_range(maximum, ga, gb, g, a, b, n);

@@ -93,6 +93,25 @@ void unary_range(UnaryOp op, T* out, const T* x, int64_t n) {
   return out == x ? unary_loop_self(out, n, abs) : unary_loop(out, x, n, abs);
 }
 
+// out[i] = c[i] ? x[i] : y[i] (c: numpy bools, one byte each): a select the compiler vectorises,
+// where numpy's where branches on every element (4 ns each when the mask is random).
+template <class T, class X, class Y>
+void where_loop(T* __restrict__ out, const uint8_t* __restrict__ c, X x, Y y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) out[i] = c[i] ? x.at(out, i) : y.at(out, i);
+}
+
+template <class T, class X>
+void where_y(T* out, const uint8_t* c, X x, ArithOperand<T> y, int64_t n) {
+  if (y.scalar) return where_loop(out, c, x, Scalar<T>{*y.p}, n);
+  where_loop(out, c, x, Run<T>{y.p}, n);
+}
+
+template <class T>
+void where_range(T* out, const uint8_t* c, ArithOperand<T> x, ArithOperand<T> y, int64_t n) {
+  if (x.scalar) return where_y(out, c, Scalar<T>{*x.p}, y, n);
+  where_y(out, c, Run<T>{x.p}, y, n);
+}
+
 // The gradients of maximum(a, b) (minimum: a and b's order swapped) as torch defines them: an
 // operand gets the whole of g where it is not the smaller one, half of it where a == b, 0 where it
 // loses. A NaN compares neither way, so both operands get g there. ga or gb null: not wanted.

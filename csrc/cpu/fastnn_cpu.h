@@ -153,7 +153,7 @@ double sum_all_cpu(const double* x, int64_t n);
 void sum_last_cpu(const float* x, int64_t rows, int64_t cols, float* out);
 void sum_last_cpu(const double* x, int64_t rows, int64_t cols, double* out);
 
-// ---- add, sub, mul, div, maximum, minimum, neg, abs of whole arrays (cpu/arithmetic.cpp) ------
+// ---- add, sub, mul, div, maximum, minimum, neg, abs, where of whole arrays (cpu/arithmetic.cpp) -
 // out[i] = a[i] (op) b[i] for i < n, on the thread pool when n is large; IEEE operations, so the
 // bits are numpy's. At most one operand is a scalar; out may be an input array itself but must
 // not overlap one otherwise.
@@ -162,6 +162,11 @@ void arith_cpu(ArithOp op, double* out, ArithOperand<double> a, ArithOperand<dou
 // out[i] = -x[i] or |x[i]| (numpy's bits, NaN's sign included); out may be x.
 void unary_cpu(UnaryOp op, float* out, const float* x, int64_t n);
 void unary_cpu(UnaryOp op, double* out, const double* x, int64_t n);
+// out[i] = c[i] ? x[i] : y[i] for numpy bools c (x or y may be a scalar); out overlaps nothing.
+void where_cpu(float* out, const uint8_t* c, ArithOperand<float> x, ArithOperand<float> y,
+               int64_t n);
+void where_cpu(double* out, const uint8_t* c, ArithOperand<double> x, ArithOperand<double> y,
+               int64_t n);
 // The gradients of maximum(a, b) (maximum false: minimum) for same-shaped a, b and g (see
 // arithmetic_simd.h); ga or gb null: that one is not computed.
 void minmax_backward_cpu(bool maximum, float* ga, float* gb, const float* g, const float* a,

@@ -384,8 +384,8 @@ def var_mean(
     x: npt.NDArray[_F], dim: _Int | None = None, correction: _Float = 1.0, keepdim: bool = False
 ) -> tuple[npt.NDArray[_F], npt.NDArray[_F]]: ...
 
-# ---- add / sub / mul / div / maximum / minimum of whole arrays and maximum / minimum gradients
-# for the CPU backend (csrc/bindings/arithmetic.cpp) ----
+# ---- add / sub / mul / div / maximum / minimum / neg / abs / where of whole arrays and maximum /
+# minimum gradients for the CPU backend (csrc/bindings/arithmetic.cpp) ----
 # a and b: same-shaped float arrays of one dtype, or one of them a Python number (or a 0-d array).
 _Operand: TypeAlias = npt.NDArray[_F] | float
 
@@ -406,6 +406,9 @@ def maximum(
 ) -> npt.NDArray[_F]: ...
 def minimum(
     a: _Operand[_F], b: _Operand[_F], *, out: npt.NDArray[_F] | None = None
+) -> npt.NDArray[_F]: ...
+def where(
+    condition: npt.NDArray[np.bool_], x: _Operand[_F], y: _Operand[_F]
 ) -> npt.NDArray[_F]: ...
 def neg(x: npt.NDArray[_F], *, out: npt.NDArray[_F] | None = None) -> npt.NDArray[_F]: ...
 def abs(x: npt.NDArray[_F], *, out: npt.NDArray[_F] | None = None) -> npt.NDArray[_F]: ...
