@@ -6,7 +6,8 @@ batch_size`` on a 784 x 256 weight), compute ``1 - x`` or ``x / y`` on activatio
 ``max(x, zeros)``, squares and logs of a loss by hand, and sum whole tensors for a penalty; at 50k
 to 1M elements such an op takes microseconds to a tenth of a millisecond. torch splits them over
 its threads; numpy runs them on one core. Rows: x + y, x * 0.5, 1 - x, x / y, x -= y (in place),
-x.sum(), x.exp(), max(x, zeros), -x, x ** 2 and y.log() on (256, 784) and (1024, 1024) float32.
+x.sum(), x.exp(), max(x, zeros), -x, x ** 2, y.log() and where(x > 0, x, y) (the mask made
+beforehand) on (256, 784) and (1024, 1024) float32.
 Each library is timed in its own stretches, taking turns (``_harness.compare``); results are
 checked against numpy first.
 """
@@ -24,10 +25,12 @@ from _harness import Table, check_close, compare, try_torch
 SHAPES = [(256, 784), (1024, 1024)]
 
 
-def _ops(x, y, zeros):
-    """(name, fn) per row; the in-place row writes a scratch copy of x, so x never changes."""
+def _ops(x, y, zeros, where):
+    """(name, fn) per row; the in-place row writes a scratch copy of x, so x never changes.
+    ``where``: the library's where."""
     scratch = x.clone() if hasattr(x, "clone") else x.copy()
     on_numpy = isinstance(x, np.ndarray)
+    mask = x > 0  # random: a where that branches mispredicts half the time
     return [
         ("x + y", lambda: x + y),
         ("x * 0.5", lambda: x * 0.5),
@@ -40,6 +43,7 @@ def _ops(x, y, zeros):
         ("-x", lambda: -x),
         ("x ** 2", lambda: x**2),
         ("y.log()", (lambda: np.log(y)) if on_numpy else y.log),
+        ("where(x > 0, x, y)", lambda: where(mask, x, y)),
     ]
 
 
@@ -54,7 +58,7 @@ def run(quick=False):
         ["op", "shape", "fastnn us", "numpy us", "torch us", "vs numpy", "vs torch"],
         note="vs X: X's time / fastnn's (higher is better for fastnn); medians over turns",
         readme={
-            "what": "element-wise + - * /, sum, exp, max, neg, square and log, 200k-1M floats",
+            "what": "element-wise + - * /, sum, exp, max, neg, square, log, where, 200k-1M floats",
             "torch": "vs torch",
             "numpy": "vs numpy",
         },
@@ -66,13 +70,11 @@ def run(quick=False):
         b = np.abs(rng.standard_normal(shape) + 4.0).astype(np.float32)  # no division by ~0
         z = np.zeros(shape, np.float32)
         libs = {
-            "fastnn": _ops(fastnn.from_numpy(a.copy()), fastnn.from_numpy(b), fastnn.from_numpy(z)),
-            "numpy": _ops(a.copy(), b, z),
+            "fastnn": _ops(*(fastnn.from_numpy(v) for v in (a.copy(), b, z)), fastnn.where),
+            "numpy": _ops(a.copy(), b, z, np.where),
         }
         if torch is not None:
-            libs["torch"] = _ops(
-                torch.from_numpy(a.copy()), torch.from_numpy(b), torch.from_numpy(z)
-            )
+            libs["torch"] = _ops(*(torch.from_numpy(v) for v in (a.copy(), b, z)), torch.where)
         for i, (name, _) in enumerate(libs["fastnn"]):
             if name != "x -= y":  # (the in-place rows drift with every call)
                 want = libs["numpy"][i][1]()
