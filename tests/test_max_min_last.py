@@ -1,6 +1,7 @@
 """_C.max_last / _C.min_last, the one-pass (values, indices) along the last dim that
 Tensor.max(dim) and min(dim) use on contiguous float tensors: against numpy's argmax and the
-element at it, NaN and ties as torch gives them, the bad inputs, and the Tensor API."""
+element at it, NaN and ties as torch gives them, the bad inputs, and the Tensor API; and
+_C.topk_last, Tensor.topk's kernel, against a stable sort."""
 
 import numpy as np
 import pytest
@@ -8,14 +9,15 @@ import pytest
 import fastnn
 from fastnn import _C
 
-SHAPES = [(1, 1), (1, 7), (7, 1), (33, 257), (257, 33), (4, 4), (2, 1000)]
+# (300, 257): rows split over the pool
+SHAPES = [(1, 1), (1, 7), (7, 1), (33, 257), (257, 33), (4, 4), (2, 1000), (300, 257)]
 KERNELS = [("max_last", np.argmax), ("min_last", np.argmin)]
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("shape", SHAPES)
 @pytest.mark.parametrize(("name", "arg"), KERNELS)
-def test_rows_match_numpy(name, arg, shape, dtype, rng):
+def test_rows_match_numpy(name, arg, shape, dtype, threads, rng):
     x = rng.standard_normal(shape).astype(dtype)
     x[:, ::3] = np.round(x[:, ::3])  # ties: the first column wins
     values, idx = getattr(_C, name)(x)
@@ -110,3 +112,70 @@ def test_transposed_and_integer_tensors_take_numpy(dtype, rng):
     values, idx = t.min(1)
     np.testing.assert_array_equal(idx.numpy(), np.argmin(x.T, axis=1))
     np.testing.assert_array_equal(values.numpy(), x.T.min(1))
+
+
+def _topk_reference(x, k, largest):
+    """The first k columns of a stable sort, NaN above every number (torch's order)."""
+    nan = np.isnan(x)
+    value = np.where(nan, 0, -x if largest else x)
+    group = ~nan if largest else nan  # NaN first when largest, last otherwise
+    rows = [
+        np.lexsort((v, g))[:k]
+        for v, g in zip(value.reshape(-1, x.shape[-1]), group.reshape(-1, x.shape[-1]))
+    ]
+    return np.array(rows, np.int64).reshape(*x.shape[:-1], k)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [*SHAPES, (2, 3, 33)])
+@pytest.mark.parametrize("largest", [True, False])
+def test_topk_last_matches_a_stable_sort(shape, dtype, largest, threads, rng):
+    x = rng.standard_normal(shape).astype(dtype)
+    x[..., ::3] = np.round(x[..., ::3])  # ties: column order
+    x[..., 1::7] = -0.0
+    if x.size > 20:
+        x.flat[[5, 17]] = np.nan
+        x.flat[9] = np.inf
+    cols = shape[-1]
+    for k in sorted({0, 1, min(5, cols), cols}):
+        got = _C.topk_last(x, k, largest)
+        assert got.dtype == np.int64 and got.shape == (*shape[:-1], k)
+        np.testing.assert_array_equal(got, _topk_reference(x, k, largest))
+
+
+def test_topk_last_on_rows_in_order(rng):
+    """An ascending row is the worst case (each element enters the list): still exact."""
+    x = np.tile(np.arange(500, dtype=np.float32), (3, 1))
+    np.testing.assert_array_equal(_C.topk_last(x, 64), _topk_reference(x, 64, True))
+    np.testing.assert_array_equal(_C.topk_last(x[:, ::-1].copy(), 7, False), 499 - x[:, :7])
+
+
+def test_topk_last_bad_inputs():
+    x = np.ones((3, 4), np.float32)
+    with pytest.raises(
+        ValueError, match=r"topk_last: k=5 is out of range for a last dimension of 4"
+    ):
+        _C.topk_last(x, 5)
+    with pytest.raises(ValueError, match="k=-1"):
+        _C.topk_last(x, -1)
+    with pytest.raises(ValueError, match="C-contiguous"):
+        _C.topk_last(np.ones((4, 6), np.float32)[:, ::2], 1)
+    with pytest.raises(TypeError, match="float32 or float64"):
+        _C.topk_last(x.astype(np.int64), 1)
+    with pytest.raises(ValueError, match="at least one dimension"):
+        _C.topk_last(np.array(1.0, np.float32), 0)
+
+
+@pytest.mark.parametrize("largest", [True, False])
+def test_tensor_topk_matches_torch(largest, rng):
+    torch = pytest.importorskip("torch")
+    x = rng.standard_normal((256, 1000)).astype(np.float32)
+    g = rng.standard_normal((256, 5)).astype(np.float32)
+    fx, tx = fastnn.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    fv, fi = fx.topk(5, 1, largest)
+    tv, ti = tx.topk(5, 1, largest)
+    np.testing.assert_array_equal(fv.detach().numpy(), tv.detach().numpy())
+    np.testing.assert_array_equal(fi.numpy(), ti.numpy())  # distinct values: one answer
+    fv.backward(fastnn.tensor(g))
+    tv.backward(torch.tensor(g))
+    np.testing.assert_array_equal(fx.grad.numpy(), tx.grad.numpy())

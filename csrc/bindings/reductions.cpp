@@ -112,6 +112,33 @@ py::tuple extreme_last(const py::object& obj, bool keepdim, bool is_max) {
                           : extreme_last_typed<double>(x, std::move(shape), rows, cols, is_max);
 }
 
+// The columns of the k best of each row along x's last dimension: x.shape[:-1] + (k,) int64.
+py::array topk_last(const py::object& obj, int64_t k, bool largest) {
+  const char* fn = "topk_last";
+  py::array x = as_array(obj, fn, "x");
+  const DType dt = float_dtype(x, fn, "x");
+  FASTNN_CHECK(x.ndim() >= 1, fn, ": argument 'x' needs at least one dimension, got shape ",
+               shape_str(x));
+  check_contiguous(x, fn, "x");
+  const int64_t cols = x.shape(x.ndim() - 1);
+  FASTNN_CHECK(0 <= k && k <= cols, fn, ": k=", k, " is out of range for a last dimension of ",
+               cols);
+  const int64_t rows = cols ? x.size() / cols : 0;
+  std::vector<py::ssize_t> shape(x.shape(), x.shape() + x.ndim() - 1);
+  shape.push_back(k);
+  py::array_t<int64_t> out(shape);
+  int64_t* op = out.mutable_data();
+  const void* xp = x.data();
+  {
+    py::gil_scoped_release release;
+    if (dt == DType::f32)
+      topk_last_cpu(static_cast<const float*>(xp), rows, cols, k, largest, op);
+    else
+      topk_last_cpu(static_cast<const double*>(xp), rows, cols, k, largest, op);
+  }
+  return std::move(out);
+}
+
 template <class T>
 py::tuple var_mean_typed(const py::array& x, std::vector<py::ssize_t> shape, AlongDim s,
                          double correction) {
@@ -184,6 +211,14 @@ give the first position; a NaN is the answer at its first position.)");
       py::arg("x"), py::arg("keepdim") = false,
       R"((values, indices): the smallest value along the last dimension of x and its position
 (torch's x.min(-1, keepdim)); as max_last otherwise.)");
+  m.def("topk_last", &topk_last, py::arg("x"), py::arg("k"), py::arg("largest") = true,
+        R"(The columns of the k largest (smallest) values along the last dimension of x, best
+first: torch's x.topk(k, -1, largest).indices, a new int64 array of shape x.shape[:-1] + (k,).
+
+x: a C-contiguous float32 or float64 array of at least one dimension; 0 <= k <= its last size.
+Ties keep column order; NaN counts as larger than every number (for largest=False too, as in
+torch). Each row keeps a sorted list of its k best so far: about one comparison per element on
+most data, cols * k at worst (a row already in order), so meant for k much smaller than a row.)");
   m.def("var_mean", &var_mean, py::arg("x"), py::arg("dim") = py::none(),
         py::arg("correction") = 1.0, py::arg("keepdim") = false,
         R"((var, mean) of x along dim, or over every element when dim is None: torch's var_mean,

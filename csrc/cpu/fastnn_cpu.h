@@ -174,13 +174,19 @@ void minmax_backward_cpu(bool maximum, float* ga, float* gb, const float* g, con
 void minmax_backward_cpu(bool maximum, double* ga, double* gb, const double* g, const double* a,
                          const double* b, int64_t n);
 
-// ---- the extreme of each row and its column (cpu/max_min_last.cpp) ---------------------------
+// ---- the extreme and the top k of each row (cpu/max_min_last.cpp) ----------------------------
 // values[r], indices[r] = the max (min) of row r of a C-contiguous (rows, cols) array, cols >= 1,
 // and its first column; a NaN is the answer at its first column.
 void max_last_cpu(const float* x, int64_t rows, int64_t cols, float* values, int64_t* indices);
 void max_last_cpu(const double* x, int64_t rows, int64_t cols, double* values, int64_t* indices);
 void min_last_cpu(const float* x, int64_t rows, int64_t cols, float* values, int64_t* indices);
 void min_last_cpu(const double* x, int64_t rows, int64_t cols, double* values, int64_t* indices);
+// indices[r, :k] = the columns of the k largest (smallest) values of row r, best first; ties in
+// column order, NaN above every number. 0 <= k <= cols; O(cols k) at worst (an ascending row).
+void topk_last_cpu(const float* x, int64_t rows, int64_t cols, int64_t k, bool largest,
+                   int64_t* indices);
+void topk_last_cpu(const double* x, int64_t rows, int64_t cols, int64_t k, bool largest,
+                   int64_t* indices);
 
 // ---- variance and mean along an axis (cpu/var_mean.cpp) ----------------------------------------
 // var[o, i], mean[o, i] over x[o, :, i] of a C-contiguous (outer, n, inner) array (outer = inner =

@@ -1,34 +1,87 @@
-// max_last / min_last: the largest (smallest) value of each row of a C-contiguous (rows, cols)
-// array and its column, in one pass: torch's x.max(-1) / x.min(-1), which numpy computes as two
-// reductions (argmax, then amax), each with its own set-up. Ties give the first column; a NaN
-// wins at its first column (the value is that NaN), as in torch and numpy's argmax.
+// The best elements of each row of a C-contiguous (rows, cols) array, in one pass over it:
+// - max_last / min_last: the largest (smallest) value and its column, torch's x.max(-1) /
+//   x.min(-1), which numpy computes as two reductions (argmax, then amax), each with its own
+//   set-up. Ties give the first column; a NaN wins at its first column (the value is that NaN),
+//   as in torch and numpy's argmax.
+// - topk_last: the columns of the k largest (smallest) values, best first, torch's x.topk(k):
+//   a sorted list of the k best so far, which almost every later element of a long row fails to
+//   enter with one comparison, instead of sorting the whole row. Ties keep column order; NaN
+//   counts as larger than every number for both orders, as in torch's sort.
+// Rows are split over the thread pool; each row is one thread's, so no result depends on the
+// thread count.
+#include <algorithm>
+#include <vector>
+
 #include "cpu/fastnn_cpu.h"
+#include "cpu/parallel.h"
 
 namespace fastnn {
 namespace {
 
+// Rows per task at least: a task should have ~32k elements to be worth a wake of the pool.
+int64_t row_grain(int64_t cols) { return std::max<int64_t>(1, 32768 / std::max<int64_t>(cols, 1)); }
+
 template <class T, bool kMax>
 void extreme_last(const T* x, int64_t rows, int64_t cols, T* values, int64_t* indices) {
-  for (int64_t r = 0; r < rows; ++r) {
-    const T* row = x + r * cols;
-    T best = row[0];
-    int64_t at = 0;
-    if (best == best) {
-      for (int64_t c = 1; c < cols; ++c) {
-        const T v = row[c];
-        if (kMax ? v > best : v < best) {
-          best = v;
-          at = c;
-        } else if (v != v) {  // NaN: nothing compares greater, and it is the answer
-          best = v;
-          at = c;
-          break;
+  parallel_for(rows, row_grain(cols), [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      const T* row = x + r * cols;
+      T best = row[0];
+      int64_t at = 0;
+      if (best == best) {
+        for (int64_t c = 1; c < cols; ++c) {
+          const T v = row[c];
+          if (kMax ? v > best : v < best) {
+            best = v;
+            at = c;
+          } else if (v != v) {  // NaN: nothing compares greater, and it is the answer
+            best = v;
+            at = c;
+            break;
+          }
         }
       }
+      values[r] = best;
+      indices[r] = at;
     }
-    values[r] = best;
-    indices[r] = at;
-  }
+  });
+}
+
+// Whether v ranks strictly before w: larger (smaller) first, NaN above every number.
+template <class T, bool kLargest>
+inline bool ranks_before(T v, T w) {
+  if (kLargest) return v > w || (v != v && w == w);
+  return v < w || (w != w && v == v);
+}
+
+template <class T, bool kLargest>
+void topk_last(const T* x, int64_t rows, int64_t cols, int64_t k, int64_t* out) {
+  if (k == 0) return;
+  parallel_for(rows, row_grain(cols), [&](int64_t r0, int64_t r1) {
+    std::vector<T> best(static_cast<size_t>(k));  // the values at the kept columns
+    for (int64_t r = r0; r < r1; ++r) {
+      const T* row = x + r * cols;
+      int64_t* at = out + r * k;
+      int64_t kept = 0;
+      for (int64_t c = 0; c < cols; ++c) {
+        const T v = row[c];
+        int64_t pos;
+        if (kept == k) {
+          if (!ranks_before<T, kLargest>(v, best[k - 1])) continue;  // most elements stop here
+          pos = k - 1;
+        } else {
+          pos = kept++;
+        }
+        // move past the strictly worse only, so an equal value keeps its earlier column's place
+        for (; pos > 0 && ranks_before<T, kLargest>(v, best[pos - 1]); --pos) {
+          best[pos] = best[pos - 1];
+          at[pos] = at[pos - 1];
+        }
+        best[pos] = v;
+        at[pos] = c;
+      }
+    }
+  });
 }
 
 }  // namespace
@@ -44,6 +97,21 @@ void min_last_cpu(const float* x, int64_t rows, int64_t cols, float* values, int
 }
 void min_last_cpu(const double* x, int64_t rows, int64_t cols, double* values, int64_t* indices) {
   extreme_last<double, false>(x, rows, cols, values, indices);
+}
+
+void topk_last_cpu(const float* x, int64_t rows, int64_t cols, int64_t k, bool largest,
+                   int64_t* indices) {
+  if (largest)
+    topk_last<float, true>(x, rows, cols, k, indices);
+  else
+    topk_last<float, false>(x, rows, cols, k, indices);
+}
+void topk_last_cpu(const double* x, int64_t rows, int64_t cols, int64_t k, bool largest,
+                   int64_t* indices) {
+  if (largest)
+    topk_last<double, true>(x, rows, cols, k, indices);
+  else
+    topk_last<double, false>(x, rows, cols, k, indices);
 }
 
 }  // namespace fastnn
