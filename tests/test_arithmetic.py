@@ -292,7 +292,21 @@ def test_relu_written_as_max_with_zeros_trains_like_torch(rng):
     np.testing.assert_array_equal(fx.grad.numpy(), tx.grad.numpy())
 
 
-UNARY = {"neg": np.negative, "abs": np.abs}
+def _torch_sign(x):
+    """torch.sign: numpy's, but 0 at NaN."""
+    with np.errstate(invalid="ignore"):
+        return np.where(np.isnan(x), x.dtype.type(0), np.sign(x))
+
+
+UNARY = {
+    "neg": np.negative,
+    "abs": np.abs,
+    "sign": _torch_sign,
+    "floor": np.floor,
+    "ceil": np.ceil,
+    "trunc": np.trunc,
+    "rint": np.rint,
+}
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -302,6 +316,8 @@ def test_unary_have_numpys_bits(rng, isa, threads, dtype, n, name):
     a, b = _pair(rng, n, dtype)
     a[7::23] = -np.nan  # a NaN's sign bit: neg flips it, abs clears it, as numpy
     a[9::29] = -np.inf
+    special = np.array([0.5, 1.5, 2.5, -0.5, -2.5, -0.3, 0.7, 1e30, 2**23 + 0.5, -1e-40])
+    a[10::31] = special[np.arange(a[10::31].size) % special.size]  # halves, -0 results, ...
     kernel, ufunc = getattr(_C, name), UNARY[name]
     _same(kernel(a), ufunc(a))
     _same(kernel(b), ufunc(b))
@@ -316,7 +332,7 @@ def test_unary_have_numpys_bits(rng, isa, threads, dtype, n, name):
 def test_unary_bad_arguments_raise_and_change_nothing():
     a = np.ones(10, np.float32)
     before = a.copy()
-    for kernel in (_C.neg, _C.abs):
+    for kernel in (getattr(_C, name) for name in UNARY):
         name = kernel.__name__
         with pytest.raises(TypeError, match=f"{name}.*'x'.*float32 or float64"):
             kernel(a.astype(np.int64))
@@ -468,3 +484,27 @@ def test_tensor_where_matches_torch(rng, threads):
         fastnn.where(fa > 0, fa, 0.0).detach().numpy(),
         torch.where(ta > 0, ta, 0.0).detach().numpy(),
     )
+
+
+@pytest.mark.parametrize("shape", [(4, 4), (300, 257)])
+def test_tensor_sign_rounding_and_abs_grad_match_torch(rng, threads, shape):
+    """sign is torch's at NaN and -0 at every size (numpy's sign keeps NaN); abs's gradient is
+    0 at NaN, as torch's; floor / ceil / trunc / round give torch's values."""
+    torch = pytest.importorskip("torch")
+    x = (rng.standard_normal(shape) * 3).astype(np.float32)
+    x.flat[::11] = np.round(x.flat[::11]) + 0.5  # halfway cases
+    x.flat[1::13] = np.nan
+    x.flat[2::17] = -0.0
+    g = rng.standard_normal(shape).astype(np.float32)
+    fx, tx = fastnn.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    for name in ("sign", "floor", "ceil", "trunc", "round"):
+        got = getattr(fx.detach(), name)().numpy()
+        want = getattr(tx.detach(), name)().numpy()
+        _same(got, want)
+    fx.abs().backward(fastnn.tensor(g))
+    tx.abs().backward(torch.tensor(g))
+    np.testing.assert_array_equal(fx.grad.numpy(), tx.grad.numpy())
+    for dt in (np.float16, np.int32):
+        v = x.astype(dt) if dt != np.int32 else np.nan_to_num(x).astype(dt)
+        want = torch.tensor(v).sign().numpy()
+        np.testing.assert_array_equal(fastnn.tensor(v).sign().numpy(), want)

@@ -102,9 +102,11 @@ py::array arith(ArithOp op, const char* fn, py::handle a_obj, py::handle b_obj,
   return out;
 }
 
-// -x or |x| of a C-contiguous float array, into out (None: a new array; or x itself).
+// A UnaryOp of a C-contiguous float array, into out (None: a new array; or x itself).
+constexpr const char* kUnaryNames[] = {"neg", "abs", "sign", "floor", "ceil", "trunc", "rint"};
+
 py::array unary(UnaryOp op, py::handle x_obj, py::handle out_obj) {
-  const char* fn = op == UnaryOp::neg ? "neg" : "abs";
+  const char* fn = kUnaryNames[static_cast<int>(op)];
   py::array x = as_array(x_obj, fn, "x");
   const bool f32 = float_dtype(x, fn, "x") == DType::f32;
   check_contiguous(x, fn, "x");
@@ -225,16 +227,30 @@ void register_arithmetic(py::module_& m) {
         FASTNN_ARITH_DOC("maximum", "numpy.maximum(a, b)"));
   m.def("minimum", &arith_of<ArithOp::minimum>, a, b, py::kw_only(), out,
         FASTNN_ARITH_DOC("minimum", "numpy.minimum(a, b)"));
-  m.def(
-      "neg", [](py::handle x, py::handle o) { return unary(UnaryOp::neg, x, o); }, py::arg("x"),
-      py::kw_only(), out,
-      "neg(x, *, out=None): -x element-wise on the thread pool, numpy.negative's bits (a NaN's\n"
-      "sign flips too): x a C-contiguous float32/float64 array; out may be x.");
-  m.def(
-      "abs", [](py::handle x, py::handle o) { return unary(UnaryOp::abs, x, o); }, py::arg("x"),
-      py::kw_only(), out,
-      "abs(x, *, out=None): |x| element-wise on the thread pool, numpy.abs's bits: x a\n"
-      "C-contiguous float32/float64 array; out may be x.");
+  const auto def_unary = [&](UnaryOp op, const char* doc) {
+    m.def(
+        kUnaryNames[static_cast<int>(op)],
+        [op](py::handle x, py::handle o) { return unary(op, x, o); }, py::arg("x"), py::kw_only(),
+        out, doc);
+  };
+  def_unary(UnaryOp::neg,
+            "neg(x, *, out=None): -x element-wise on the thread pool, numpy.negative's bits (a "
+            "NaN's\nsign flips too): x a C-contiguous float32/float64 array; out may be x.");
+  def_unary(UnaryOp::abs,
+            "abs(x, *, out=None): |x| element-wise on the thread pool, numpy.abs's bits: x a\n"
+            "C-contiguous float32/float64 array; out may be x.");
+  def_unary(UnaryOp::sign,
+            "sign(x, *, out=None): torch.sign element-wise on the thread pool: -1, 0 or 1, 0 at "
+            "-0\nand at NaN (numpy.sign keeps the NaN); x as for neg.");
+  def_unary(UnaryOp::floor,
+            "floor(x, *, out=None): numpy.floor's bits on the thread pool; x as for neg.");
+  def_unary(UnaryOp::ceil,
+            "ceil(x, *, out=None): numpy.ceil's bits on the thread pool; x as for neg.");
+  def_unary(UnaryOp::trunc,
+            "trunc(x, *, out=None): numpy.trunc's bits on the thread pool; x as for neg.");
+  def_unary(UnaryOp::rint,
+            "rint(x, *, out=None): numpy.rint's bits (half to even, as numpy.round and "
+            "torch.round)\non the thread pool; x as for neg.");
   m.def("where", &where, py::arg("condition"), py::arg("x"), py::arg("y"),
         "where(condition, x, y): numpy.where's result and bits on the thread pool, as one select\n"
         "per element (numpy's branches): condition a C-contiguous bool array; x and y each a\n"

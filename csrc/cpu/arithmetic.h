@@ -9,8 +9,10 @@ namespace fastnn {
 // between equal values (-0 and +0) the second operand wins.
 enum class ArithOp { add, sub, mul, div, maximum, minimum };
 
-// The one-operand ops of unary_cpu: -x and |x| by the sign bit alone, as numpy (a NaN's sign too).
-enum class UnaryOp { neg, abs };
+// The one-operand ops of unary_cpu: -x and |x| by the sign bit alone, as numpy (a NaN's sign too);
+// sign as torch's (-1, 0 or 1; 0 at -0 and at NaN, where numpy keeps the NaN); floor, ceil, trunc
+// and rint (half to even) as numpy.
+enum class UnaryOp { neg, abs, sign, floor, ceil, trunc, rint };
 
 // An operand of n elements at p, or (scalar) the one value at p that every element uses.
 template <class T>

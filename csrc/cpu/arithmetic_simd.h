@@ -12,6 +12,7 @@
 #ifndef FASTNN_VEC_NS
 #error "define FASTNN_VEC_NS (the unit's namespace) before including arithmetic_simd.h"
 #endif
+#include <cmath>
 #include <cstdint>
 
 #include "cpu/arithmetic.h"
@@ -84,13 +85,30 @@ inline __attribute__((always_inline)) void unary_loop_self(T* __restrict__ out, 
   for (int64_t i = 0; i < n; ++i) out[i] = f(out[i]);
 }
 
+template <class T, class F>
+void unary_map(T* out, const T* x, int64_t n, F f) {
+  if (out == x) return unary_loop_self(out, n, f);
+  unary_loop(out, x, n, f);
+}
+
 template <class T>
 void unary_range(UnaryOp op, T* out, const T* x, int64_t n) {
-  const auto neg = [](T v) { return -v; };
-  const auto abs = [](T v) { return __builtin_fabs(v); };
-  if (op == UnaryOp::neg)
-    return out == x ? unary_loop_self(out, n, neg) : unary_loop(out, x, n, neg);
-  return out == x ? unary_loop_self(out, n, abs) : unary_loop(out, x, n, abs);
+  switch (op) {
+    case UnaryOp::neg:
+      return unary_map(out, x, n, [](T v) { return -v; });
+    case UnaryOp::abs:
+      return unary_map(out, x, n, [](T v) { return std::fabs(v); });
+    case UnaryOp::sign:
+      return unary_map(out, x, n, [](T v) { return v > 0 ? T(1) : v < 0 ? T(-1) : T(0); });
+    case UnaryOp::floor:
+      return unary_map(out, x, n, [](T v) { return std::floor(v); });
+    case UnaryOp::ceil:
+      return unary_map(out, x, n, [](T v) { return std::ceil(v); });
+    case UnaryOp::trunc:
+      return unary_map(out, x, n, [](T v) { return std::trunc(v); });
+    case UnaryOp::rint:
+      return unary_map(out, x, n, [](T v) { return std::rint(v); });
+  }
 }
 
 // out[i] = c[i] ? x[i] : y[i] (c: numpy bools, one byte each): a select the compiler vectorises,

@@ -265,7 +265,18 @@ def _unary_arith(ufunc, kernel):
 
 neg = _unary_arith(np.negative, kernels.neg)
 abs = _unary_arith(np.abs, kernels.abs)
-sign = np.sign
+
+
+def sign(a):
+    """torch's sign: -1, 0 or 1, and 0 at NaN (numpy's sign keeps the NaN), for every float
+    array (the kernel, threaded when large); numpy's sign for the other dtypes."""
+    if a.__class__ is _NDARRAY and a.dtype.kind == "f":
+        if a.dtype in _ROW_SUM_DTYPES:
+            return kernels.sign(_c(a))
+        return np.where(np.isnan(a), a.dtype.type(0), np.sign(a))
+    return np.sign(a)
+
+
 # threaded from ARITH_MIN elements, as add..div: relu written as maximum(x, zeros) runs on them
 maximum = _arith(np.maximum, kernels.maximum)
 minimum = _arith(np.minimum, kernels.minimum)
@@ -1052,9 +1063,10 @@ hypot = np.hypot
 exp2 = np.exp2
 log2 = np.log2
 log10 = np.log10
-floor = np.floor
-ceil = np.ceil
-trunc = np.trunc
+floor = _unary_arith(np.floor, kernels.floor)
+ceil = _unary_arith(np.ceil, kernels.ceil)
+trunc = _unary_arith(np.trunc, kernels.trunc)
+_rint = _unary_arith(np.rint, kernels.rint)
 
 # numpy has no erf ufunc; math.erf per element is exact to double precision (not a hot op)
 _erf = np.frompyfunc(math.erf, 1, 1)
@@ -1067,6 +1079,8 @@ def erf(a):
 
 def round(a, decimals=0):
     """Half to even, at ``decimals`` decimal places (x * 10^d rounded, divided back)."""
+    if decimals == 0 and a.__class__ is _NDARRAY and a.dtype.kind == "f":
+        return np.asarray(_rint(a))  # numpy's round at 0 places is its rint
     return np.asarray(np.round(a, decimals))
 
 
