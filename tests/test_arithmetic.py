@@ -508,3 +508,29 @@ def test_tensor_sign_rounding_and_abs_grad_match_torch(rng, threads, shape):
         v = x.astype(dt) if dt != np.int32 else np.nan_to_num(x).astype(dt)
         want = torch.tensor(v).sign().numpy()
         np.testing.assert_array_equal(fastnn.tensor(v).sign().numpy(), want)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64, np.bool_, np.complex64])
+@pytest.mark.parametrize("n", [0, 1, 7, 33, 65_536, 100_003])
+def test_copy_is_an_exact_new_array(rng, threads, dtype, n):
+    x = (rng.standard_normal(n) * 100).astype(dtype)
+    if dtype == np.float32 and n:
+        x[::5] = np.nan
+        x.view(np.uint32)[::7] = 0x7FC01234  # a NaN payload survives a byte copy
+    y = _C.copy(x)
+    assert y.dtype == x.dtype and y.shape == x.shape and not np.shares_memory(x, y)
+    assert y.tobytes() == x.tobytes()
+    y2 = _C.copy(x.reshape(1, n, 1))
+    assert y2.shape == (1, n, 1) and y2.tobytes() == x.tobytes()
+
+
+def test_copy_bad_arguments_and_the_backend():
+    with pytest.raises(TypeError, match="copy: argument 'x' must hold numbers or bools, got"):
+        _C.copy(np.array([object()]))
+    with pytest.raises(ValueError, match="C-contiguous"):
+        _C.copy(np.ones(10)[::2])
+    big = np.arange(cpu.ARITH_MIN, dtype=np.float32)
+    for a in (big, big[::2], big.reshape(256, -1).T, big.astype(object), big[:10]):
+        c = cpu.copy(a)
+        assert c.flags.c_contiguous and not np.shares_memory(a, c)
+        np.testing.assert_array_equal(c, a)

@@ -158,6 +158,25 @@ py::array where(py::handle c_obj, py::handle x_obj, py::handle y_obj) {
   return out;
 }
 
+// A C-contiguous copy of a C-contiguous array of numbers (any dtype but object: those hold
+// references, which a byte copy would not count).
+py::array copy(py::handle x_obj) {
+  constexpr const char* fn = "copy";
+  py::array x = as_array(x_obj, fn, "x");
+  const char kind = x.dtype().kind();
+  FASTNN_TYPE_CHECK(kind == 'b' || kind == 'i' || kind == 'u' || kind == 'f' || kind == 'c', fn,
+                    ": argument 'x' must hold numbers or bools, got dtype ", dtype_str(x));
+  check_contiguous(x, fn, "x");
+  py::array out =
+      cached_empty(x.dtype(), std::vector<py::ssize_t>(x.shape(), x.shape() + x.ndim()));
+  void* po = out.mutable_data();
+  const void* px = x.data();
+  const int64_t bytes = x.nbytes();
+  py::gil_scoped_release release;
+  copy_cpu(po, px, bytes);
+  return out;
+}
+
 // (grad_a, grad_b) of maximum(a, b) or minimum(a, b): three same-shaped C-contiguous arrays of one
 // float dtype; a gradient not needed is None (and not computed).
 py::tuple minmax_backward(bool maximum, py::handle g_obj, py::handle a_obj, py::handle b_obj,
@@ -251,6 +270,10 @@ void register_arithmetic(py::module_& m) {
   def_unary(UnaryOp::rint,
             "rint(x, *, out=None): numpy.rint's bits (half to even, as numpy.round and "
             "torch.round)\non the thread pool; x as for neg.");
+  m.def(
+      "copy", &copy, py::arg("x"),
+      "copy(x): a new C-contiguous array equal to x, copied on the thread pool: x a C-contiguous\n"
+      "array of numbers or bools.");
   m.def("where", &where, py::arg("condition"), py::arg("x"), py::arg("y"),
         "where(condition, x, y): numpy.where's result and bits on the thread pool, as one select\n"
         "per element (numpy's branches): condition a C-contiguous bool array; x and y each a\n"

@@ -3,6 +3,9 @@
 // one core; a large element-wise op is bound by one core's share of the cache and memory bandwidth,
 // so two cores finish it in about half the time. The loops are in arithmetic_simd.h, compiled here
 // for the generic path and in the AVX2 / AVX-512 units.
+#include <algorithm>
+#include <cstring>
+
 #include "cpu/cpu_features.h"
 #include "cpu/fastnn_cpu.h"
 #include "cpu/parallel.h"
@@ -111,6 +114,16 @@ void where_cpu(float* out, const uint8_t* c, ArithOperand<float> x, ArithOperand
 void where_cpu(double* out, const uint8_t* c, ArithOperand<double> x, ArithOperand<double> y,
                int64_t n) {
   where_impl(out, c, x, y, n);
+}
+
+void copy_cpu(void* dst, const void* src, int64_t bytes) {
+  // tasks of whole 64-byte lines, at least kGrain floats' worth each
+  const int64_t lines = (bytes + 63) / 64;
+  parallel_for(lines, kGrain / 16, [&](int64_t l0, int64_t l1) {
+    const int64_t b0 = l0 * 64, b1 = std::min(bytes, l1 * 64);
+    std::memcpy(static_cast<char*>(dst) + b0, static_cast<const char*>(src) + b0,
+                static_cast<size_t>(b1 - b0));
+  });
 }
 
 void minmax_backward_cpu(bool maximum, float* ga, float* gb, const float* g, const float* a,

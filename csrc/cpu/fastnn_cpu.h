@@ -162,6 +162,8 @@ void arith_cpu(ArithOp op, double* out, ArithOperand<double> a, ArithOperand<dou
 // out[i] = -x[i] or |x[i]| (numpy's bits, NaN's sign included); out may be x.
 void unary_cpu(UnaryOp op, float* out, const float* x, int64_t n);
 void unary_cpu(UnaryOp op, double* out, const double* x, int64_t n);
+// memcpy of `bytes` bytes split over the thread pool (numpy's copy runs on one core).
+void copy_cpu(void* dst, const void* src, int64_t bytes);
 // out[i] = c[i] ? x[i] : y[i] for numpy bools c (x or y may be a scalar); out overlaps nothing.
 void where_cpu(float* out, const uint8_t* c, ArithOperand<float> x, ArithOperand<float> y,
                int64_t n);

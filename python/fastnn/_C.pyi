@@ -12,6 +12,7 @@ import numpy.typing as npt
 from typing_extensions import Self, TypeAlias
 
 _F = TypeVar("_F", bound=np.float32 | np.float64)
+_G = TypeVar("_G", bound=np.generic)  # any dtype of numbers or bools
 
 # Scalars as pybind11 converts them: a C++ double takes anything with __float__ or __index__,
 # an integer anything with __index__ (numpy scalars included).
@@ -409,6 +410,7 @@ def maximum(
 def minimum(
     a: _Operand[_F], b: _Operand[_F], *, out: npt.NDArray[_F] | None = None
 ) -> npt.NDArray[_F]: ...
+def copy(x: npt.NDArray[_G]) -> npt.NDArray[_G]: ...
 def where(
     condition: npt.NDArray[np.bool_], x: _Operand[_F], y: _Operand[_F]
 ) -> npt.NDArray[_F]: ...

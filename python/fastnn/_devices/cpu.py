@@ -61,7 +61,19 @@ def wrap(x):
     return x if x.__class__ is np.ndarray else np.asarray(x)
 
 
+_COPY_KINDS = frozenset("biufc")  # numbers and bools: a byte copy is a copy
+
+
 def copy(a):
+    """A C-contiguous copy; a large contiguous array of numbers is copied on every core."""
+    if (
+        a.__class__ is _NDARRAY
+        and a.nbytes >= 4 * ARITH_MIN
+        and a.flags.c_contiguous
+        and a.dtype.kind in _COPY_KINDS
+        and kernels.get_num_threads() > 1
+    ):
+        return kernels.copy(a)
     return np.array(a, copy=True, order="C")
 
 
