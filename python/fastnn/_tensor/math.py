@@ -954,8 +954,11 @@ def _select(x, dim, keepdim, op):
 
 
 def _rounding(x, cls):
-    if x._data.dtype.kind in "biu":  # already integral: a copy, like torch
+    a = x._data
+    if a.dtype.kind in "biu":  # already integral: a copy, like torch
         return x.clone()
+    if a.__class__ is _ndarray and not x.requires_grad:  # the host shortcut of _elementwise
+        return _function._make(_cpu.wrap(getattr(_cpu, cls.op)(a)), False, None)
     return cls.apply(x)
 
 

@@ -112,6 +112,8 @@ class Contiguous(Function):
 
 
 class Clone(Function):
+    plain_op = "copy"
+
     def forward(self, x):
         return self.be.copy(x)
 
