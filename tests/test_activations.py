@@ -319,3 +319,23 @@ def test_log_whole_float32_range(isa):
     with np.errstate(divide="ignore", invalid="ignore"):
         want_bits = np.log(special).view(np.uint32)
     np.testing.assert_array_equal(K.log(special).view(np.uint32), want_bits)
+
+
+def test_log_lanes_do_not_depend_on_their_neighbours(isa, rng):
+    """A vector holding a special lane (0, negative, inf, NaN, subnormal) takes another path than
+    one of positive normal numbers; its normal lanes must still get the same bits, wherever an
+    element falls (other offsets, the partial last vector)."""
+    x = np.exp(rng.uniform(-80, 80, 1001)).astype(np.float32)
+    want = K.log(x)
+    mixed = x.copy()
+    mixed[::7] = np.array([0.0, -1.0, np.inf, np.nan, 1e-41, -0.0, -np.inf], np.float32)[
+        np.arange(mixed[::7].size) % 7
+    ]
+    got = K.log(mixed)
+    keep = np.ones(x.size, bool)
+    keep[::7] = False
+    np.testing.assert_array_equal(got[keep].view(np.uint32), want[keep].view(np.uint32))
+    for shift in (1, 5, 13):
+        np.testing.assert_array_equal(
+            K.log(x[shift:]).view(np.uint32), want[shift:].view(np.uint32)
+        )

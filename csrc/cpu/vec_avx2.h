@@ -5,6 +5,8 @@
 #include <immintrin.h>
 #include <stdint.h>
 
+#include "cpu/log_table.h"
+
 #define FASTNN_VEC_NS avx2
 
 namespace fastnn {
@@ -71,6 +73,25 @@ inline M veq(V a, V b) { return _mm256_cmp_ps(a.v, b.v, _CMP_EQ_OQ); }
 inline M visnan(V a) { return _mm256_cmp_ps(a.v, a.v, _CMP_UNORD_Q); }
 inline V vselect(M m, V a, V b) { return {_mm256_blendv_ps(b.v, a.v, m)}; }  // m ? a : b
 
+// vlog's table step (log_table.h) for positive normal x: sets k and -log(1/c) and returns
+// r = z (1/c) - 1, x = 2^k z. The lookups are gathers (eight lanes from a 32-entry table).
+inline V vlog_table_step(V x, V* k, V* logc) {
+  const __m256i ix = _mm256_castps_si256(x.v);
+  const __m256i t = _mm256_sub_epi32(ix, _mm256_set1_epi32(kLogOffsetBits));
+  *k = {_mm256_cvtepi32_ps(_mm256_srai_epi32(t, 23))};
+  const __m256 z = _mm256_castsi256_ps(
+      _mm256_sub_epi32(ix, _mm256_and_si256(t, _mm256_set1_epi32(int(0xff800000u)))));
+  const __m256i j = _mm256_and_si256(_mm256_srai_epi32(t, 18), _mm256_set1_epi32(31));
+  const __m256 invc = _mm256_i32gather_ps(kLogInvC, j, 4);
+  *logc = {_mm256_i32gather_ps(kLogC, j, 4)};
+  return {_mm256_fmsub_ps(z, invc, _mm256_set1_ps(1.0f))};
+}
+// Whether every lane is a positive normal number (not 0, subnormal, negative, inf or NaN).
+inline bool vall_positive_normal(V x) {
+  const __m256 lo = _mm256_cmp_ps(x.v, _mm256_set1_ps(1.17549435e-38f), _CMP_GE_OQ);
+  const __m256 hi = _mm256_cmp_ps(x.v, _mm256_set1_ps(__builtin_inff()), _CMP_LT_OQ);
+  return _mm256_movemask_ps(_mm256_and_ps(lo, hi)) == 0xFF;
+}
 // a = mantissa * 2^exponent with the mantissa in [1, 2), for positive normal a (the bits
 // read directly: no sign, no subnormal, NaN or infinity handling).
 inline V vexponent(V a) {

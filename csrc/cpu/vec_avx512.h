@@ -5,6 +5,8 @@
 #include <immintrin.h>
 #include <stdint.h>
 
+#include "cpu/log_table.h"
+
 #define FASTNN_VEC_NS avx512
 
 namespace fastnn {
@@ -68,6 +70,26 @@ inline V vround(V a) {
 // A NaN y or n comes out NaN, so vexp needs no NaN fix-up after it.
 inline V vldexp(V y, V n) { return {_mm512_maskz_scalef_ps(kAllLanes, y.v, n.v)}; }
 constexpr bool kLdexpKeepsNaN = true;
+// vlog's table step (log_table.h) for positive normal x: sets k and -log(1/c) and returns
+// r = z (1/c) - 1, x = 2^k z. The 32-entry tables are two registers each: one permute a lookup.
+inline V vlog_table_step(V x, V* k, V* logc) {
+  const __m512i ix = _mm512_castps_si512(x.v);
+  const __m512i t = _mm512_sub_epi32(ix, _mm512_set1_epi32(kLogOffsetBits));
+  *k = {_mm512_maskz_cvtepi32_ps(kAllLanes, _mm512_maskz_srai_epi32(kAllLanes, t, 23))};
+  const __m512 z = _mm512_castsi512_ps(
+      _mm512_sub_epi32(ix, _mm512_and_si512(t, _mm512_set1_epi32(int(0xff800000u)))));
+  const __m512i j = _mm512_maskz_srai_epi32(kAllLanes, t, 18);  // the permutes read its low 5 bits
+  const __m512 invc =
+      _mm512_permutex2var_ps(_mm512_load_ps(kLogInvC), j, _mm512_load_ps(kLogInvC + 16));
+  *logc = {_mm512_permutex2var_ps(_mm512_load_ps(kLogC), j, _mm512_load_ps(kLogC + 16))};
+  return {_mm512_fmsub_ps(z, invc, _mm512_set1_ps(1.0f))};
+}
+// Whether every lane is a positive normal number (not 0, subnormal, negative, inf or NaN).
+inline bool vall_positive_normal(V x) {
+  const __mmask16 lo = _mm512_cmp_ps_mask(x.v, _mm512_set1_ps(1.17549435e-38f), _CMP_GE_OQ);
+  const __mmask16 hi = _mm512_cmp_ps_mask(x.v, _mm512_set1_ps(__builtin_inff()), _CMP_LT_OQ);
+  return (lo & hi) == kAllLanes;
+}
 // a = mantissa * 2^exponent with the mantissa in [1, 2), for positive normal a.
 inline V vexponent(V a) { return {_mm512_maskz_getexp_ps(kAllLanes, a.v)}; }
 inline V vmantissa(V a) {

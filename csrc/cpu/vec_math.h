@@ -46,40 +46,47 @@ inline V vexp_part(const float* x, int64_t n, float m) {
   return vfirst(vexp(vload_part(x, n, m) - vset(m)), n);
 }
 
-// e ln2 + log(1 + f) for |f| < 0.42 and integral e: Cephes' logf polynomial, with ln2 split in two
-// as in vexp so that e ln2 adds no rounding of its own.
-inline V vlog_reduced(V f, V e) {
+// log(u) for u in [1, 2] (all log1p needs): u = 2^k (1 + f), k in {0, 1}, |f| < 0.42, Cephes' logf.
+inline V vlog_1_2(V u) {
+  M hi = vge(u, vset(1.41421356237f));
+  V k = vselect(hi, vset(1.0f), vset(0.0f));
+  V f = vselect(hi, fmsub(u, vset(0.5f), vset(1.0f)), u - vset(1.0f));
   static const float c[9] = {3.3333331174E-1f,  -2.4999993993E-1f, 2.0000714765E-1f,
                              -1.6668057665E-1f, 1.4249322787E-1f,  -1.2420140846E-1f,
                              1.1676998740E-1f,  -1.1514610310E-1f, 7.0376836292E-2f};
   V z = f * f;
   V y = vpoly(f, c) * f * z;
-  y = fmadd(e, vset(-2.12194440e-4f), y);
+  y = fmadd(k, vset(-2.12194440e-4f), y);
   y = fnmadd(vset(0.5f), z, y);
-  return fmadd(e, vset(0.693359375f), f + y);
+  return fmadd(k, vset(0.693359375f), f + y);
 }
 
-// log(u) for u in [1, 2] (all log1p needs): u = 2^k (1 + f), k in {0, 1}, |f| < 0.42.
-inline V vlog_1_2(V u) {
-  M hi = vge(u, vset(1.41421356237f));
-  V k = vselect(hi, vset(1.0f), vset(0.0f));
-  V f = vselect(hi, fmsub(u, vset(0.5f), vset(1.0f)), u - vset(1.0f));
-  return vlog_reduced(f, k);
+// log(xs) by the table (log_table.h) for positive normal xs, less kadj ln2: xs = 2^k z,
+// log xs = k ln2 + kLogC[j] + log1p(r), |r| <= 1/32, log1p's series to r^5 within 5e-9 of it
+// (relative); ln2 in two parts, as in vexp, so that k ln2 adds no rounding of its own.
+inline V vlog_table(V xs, V kadj) {
+  V k, logc;
+  const V r = vlog_table_step(xs, &k, &logc);
+  k = k - kadj;
+  V p = fmadd(r, vset(0.2f), vset(-0.25f));
+  p = fmadd(p, r, vset(0.333333343f));
+  p = fmadd(p, r, vset(-0.5f));
+  const V y = fmadd(r * r, p, r);
+  return fmadd(k, vset(0.693359375f), logc) + fmadd(k, vset(-2.12194440e-4f), y);
 }
 
-// log(x) for any x, numpy's special values: -inf at +-0, NaN (negative, numpy's bits) below 0,
-// inf at inf, a NaN kept. x = 2^e m with m in [sqrt(1/2), sqrt(2)), so that e is 0 on the whole
-// neighbourhood of 1 and log m = log(1 + f) keeps its relative accuracy as x -> 1. A subnormal x
-// is scaled by 2^23 first (vexponent / vmantissa read normal numbers).
+// log(x) for any x, within 1.1 ulp, with numpy's special values: -inf at +-0, NaN (numpy's bits)
+// below 0, inf at inf, a NaN kept. A vector with a lane that is not a positive normal number
+// computes its subnormal lanes as (2^23 x) 2^-23, its other special lanes as log 1, then puts
+// their values in: each normal lane gets the same bits whatever its neighbours.
 inline V vlog(V x) {
-  M tiny = vlt(x, vset(1.17549435e-38f));
-  V xs = vselect(tiny, x * vset(8388608.0f), x);
-  V m = vmantissa(xs);
-  V e = vexponent(xs) - vselect(tiny, vset(23.0f), vset(0.0f));
-  M hi = vge(m, vset(1.41421356237f));
-  V f = vselect(hi, fmsub(m, vset(0.5f), vset(1.0f)), m - vset(1.0f));
-  V r = vlog_reduced(f, vselect(hi, e + vset(1.0f), e));
+  if (vall_positive_normal(x)) return vlog_table(x, vset(0.0f));
   const float inf = __builtin_inff();
+  const M sub = vlt(x, vset(1.17549435e-38f));  // (0 and negatives too: replaced below)
+  V xs = vselect(sub, x * vset(8388608.0f), x);
+  xs = vselect(vlt(xs, vset(1.17549435e-38f)), vset(1.0f), xs);
+  xs = vselect(vlt(xs, vset(inf)), xs, vset(1.0f));  // inf and NaN
+  V r = vlog_table(xs, vselect(sub, vset(23.0f), vset(0.0f)));
   r = vselect(veq(x, vset(inf)), x, r);
   r = vselect(vlt(x, vset(0.0f)), vset(-__builtin_nanf("")), r);
   r = vselect(veq(x, vset(0.0f)), vset(-inf), r);
