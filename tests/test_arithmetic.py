@@ -3,6 +3,8 @@ uses for large float operands (csrc/cpu/arithmetic.cpp): numpy's bits on every I
 count, in place and with a scalar on either side, the refused arguments, and which calls the
 backend sends to them; and maximum_backward / minimum_backward, torch's gradients of the two."""
 
+import inspect
+
 import numpy as np
 import pytest
 
@@ -534,3 +536,55 @@ def test_copy_bad_arguments_and_the_backend():
         c = cpu.copy(a)
         assert c.flags.c_contiguous and not np.shares_memory(a, c)
         np.testing.assert_array_equal(c, a)
+
+
+def test_size_dispatch_object():
+    """The C chooser behind the backend's element-wise ops: large when the first or second
+    positional argument is a numpy array of min_size elements or more (any shape), small
+    otherwise; arguments and keywords pass on as given; it reads as a routine."""
+    calls = []
+
+    def small(*args, **kwargs):
+        calls.append(("small", args, kwargs))
+        return "small"
+
+    def large(*args, **kwargs):
+        calls.append(("large", args, kwargs))
+        return "large"
+
+    d = fastnn._C.SizeDispatch(small, large, 10)
+    a9, a10 = np.zeros(9), np.zeros((2, 5))
+    assert d(a9, a9) == "small"
+    assert d(a10, 1.0, out=None) == "large" and calls[-1] == ("large", (a10, 1.0), {"out": None})
+    assert d(2, a10) == "large"
+    assert d(a9, 2, a10) == "small"  # only the first two positions count
+    assert d(np.float64(3.0), 1) == "small"  # a numpy scalar is not an array
+    assert d(x=a10) == "small"  # nor a keyword
+    assert d() == "small"
+    assert d(np.zeros((0, 100))) == "small"  # size 0
+    with pytest.raises(TypeError, match="callable"):
+        fastnn._C.SizeDispatch(small, 3, 1)
+    with pytest.raises(TypeError):
+        fastnn._C.SizeDispatch(small, large, "10")
+    assert inspect.isroutine(cpu.add) and cpu.add.__name__ == "add"
+    assert isinstance(cpu.mul, fastnn._C.SizeDispatch)
+
+
+@pytest.mark.parametrize("name", ["add", "sub", "mul", "div", "maximum", "minimum"])
+def test_recorded_ops_and_their_gradients_on_large_tensors_match_torch(rng, threads, name):
+    """Under autograd the primitives and their backward passes take the threaded kernels from
+    ARITH_MIN elements (the same bits as numpy's, so torch's values)."""
+    torch = pytest.importorskip("torch")
+    x = rng.standard_normal((300, 257)).astype(np.float32)
+    y = rng.standard_normal((300, 257)).astype(np.float32) + 3.0
+    g = rng.standard_normal((300, 257)).astype(np.float32)
+    fx, fy = fastnn.tensor(x, requires_grad=True), fastnn.tensor(y, requires_grad=True)
+    tx, ty = torch.tensor(x, requires_grad=True), torch.tensor(y, requires_grad=True)
+    op = {"add": "__add__", "sub": "__sub__", "mul": "__mul__", "div": "__truediv__"}.get(name)
+    out = getattr(fx, op)(fy) if op else getattr(fastnn, name)(fx, fy)
+    want = getattr(tx, op)(ty) if op else getattr(torch, name)(tx, ty)
+    _same(out.detach().numpy(), want.detach().numpy())
+    out.backward(fastnn.tensor(g))
+    want.backward(torch.tensor(g))
+    np.testing.assert_allclose(fx.grad.numpy(), tx.grad.numpy(), rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(fy.grad.numpy(), ty.grad.numpy(), rtol=1e-6, atol=1e-7)

@@ -21,7 +21,7 @@ void register_embedding(py::module_& m);
 void register_matmul_packed(py::module_& m);
 void register_dropout(py::module_& m);
 void register_pool_code(py::module_& m);
-void register_device_dispatch(py::module_& m);
+void register_dispatch(py::module_& m);
 void register_arithmetic(py::module_& m);
 }  // namespace fastnn::bind
 
@@ -44,6 +44,6 @@ PYBIND11_MODULE(_C, m) {
   fastnn::bind::register_matmul_packed(m);
   fastnn::bind::register_dropout(m);
   fastnn::bind::register_pool_code(m);
-  fastnn::bind::register_device_dispatch(m);
+  fastnn::bind::register_dispatch(m);
   fastnn::bind::register_arithmetic(m);
 }

@@ -733,7 +733,7 @@ def dropout_backward(
     grad: npt.NDArray[_F], mask: npt.NDArray[np.uint8], p: _Float
 ) -> npt.NDArray[_F]: ...
 
-# ---- device dispatch (csrc/bindings/device_dispatch.cpp) ----
+# ---- call dispatch (csrc/bindings/dispatch.cpp) ----
 
 @final
 class DeviceDispatch:
@@ -744,6 +744,17 @@ class DeviceDispatch:
         cpu: Callable[..., object],
         device: Callable[..., object],
         host_types: tuple[type, ...],
+    ) -> Self: ...
+    def __call__(self, *args: object, **kwargs: object) -> object: ...
+    def __get__(self, instance: object, owner: type | None = None, /) -> Self: ...
+
+@final
+class SizeDispatch:
+    """large(*args, **kwargs) when the first or second positional argument is a numpy.ndarray of
+    at least min_size elements, else small(...)."""
+
+    def __new__(
+        cls, small: Callable[..., object], large: Callable[..., object], min_size: _Int
     ) -> Self: ...
     def __call__(self, *args: object, **kwargs: object) -> object: ...
     def __get__(self, instance: object, owner: type | None = None, /) -> Self: ...

@@ -241,17 +241,28 @@ def _arith(ufunc, kernel):
     return op
 
 
-# The plain ufuncs serve the primitives (a recorded op on a tiny tensor would pay the size test's
-# frame); the Tensor operators outside autograd and the in-place methods call the *_large forms
-# once an operand has ARITH_MIN elements.
-add = np.add
-sub = np.subtract
-mul = np.multiply
-div = np.true_divide
+def _sized(ufunc, large):
+    """``ufunc`` for small operands, ``large`` (a threaded route) when the first or second argument
+    is an array of ARITH_MIN elements or more, chosen in C (_C.SizeDispatch): a Python wrapper's
+    frame would cost a recorded op on a tiny tensor 5 % of its time, and the primitives and their
+    backward passes call these on every size."""
+    op = kernels.SizeDispatch(ufunc, large, ARITH_MIN)
+    op.__name__ = op.__qualname__ = ufunc.__name__
+    op.__doc__ = large.__doc__ or ufunc.__doc__
+    return op
+
+
+# The *_large forms take the kernels when the operands allow (the Tensor operators outside
+# autograd call them directly once an operand has ARITH_MIN elements); the plain names serve the
+# primitives and every other caller.
 add_large = _arith(np.add, kernels.add)
 sub_large = _arith(np.subtract, kernels.sub)
 mul_large = _arith(np.multiply, kernels.mul)
 div_large = _arith(np.true_divide, kernels.div)
+add = _sized(np.add, add_large)
+sub = _sized(np.subtract, sub_large)
+mul = _sized(np.multiply, mul_large)
+div = _sized(np.true_divide, div_large)
 pow = np.power
 
 
@@ -275,8 +286,8 @@ def _unary_arith(ufunc, kernel):
     return op
 
 
-neg = _unary_arith(np.negative, kernels.neg)
-abs = _unary_arith(np.abs, kernels.abs)
+neg = _sized(np.negative, _unary_arith(np.negative, kernels.neg))
+abs = _sized(np.abs, _unary_arith(np.abs, kernels.abs))
 
 
 def sign(a):
@@ -290,8 +301,8 @@ def sign(a):
 
 
 # threaded from ARITH_MIN elements, as add..div: relu written as maximum(x, zeros) runs on them
-maximum = _arith(np.maximum, kernels.maximum)
-minimum = _arith(np.minimum, kernels.minimum)
+maximum = _sized(np.maximum, _arith(np.maximum, kernels.maximum))
+minimum = _sized(np.minimum, _arith(np.minimum, kernels.minimum))
 WHERE_MIN = 256  # below this numpy's where is as fast as the kernel's call
 _BOOL = np.dtype(bool)
 
@@ -1075,10 +1086,10 @@ hypot = np.hypot
 exp2 = np.exp2
 log2 = np.log2
 log10 = np.log10
-floor = _unary_arith(np.floor, kernels.floor)
-ceil = _unary_arith(np.ceil, kernels.ceil)
-trunc = _unary_arith(np.trunc, kernels.trunc)
-_rint = _unary_arith(np.rint, kernels.rint)
+floor = _sized(np.floor, _unary_arith(np.floor, kernels.floor))
+ceil = _sized(np.ceil, _unary_arith(np.ceil, kernels.ceil))
+trunc = _sized(np.trunc, _unary_arith(np.trunc, kernels.trunc))
+_rint = _sized(np.rint, _unary_arith(np.rint, kernels.rint))
 
 # numpy has no erf ufunc; math.erf per element is exact to double precision (not a hot op)
 _erf = np.frompyfunc(math.erf, 1, 1)
