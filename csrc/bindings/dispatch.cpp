@@ -195,24 +195,18 @@ PyGetSetDef dispatch_getset[] = {
     {nullptr, nullptr, nullptr, nullptr, nullptr},
 };
 
-PyType_Slot device_slots[] = {
-    {Py_tp_new, reinterpret_cast<void*>(device_new)},
-    {Py_tp_dealloc, reinterpret_cast<void*>(dispatch_dealloc)},
-    {Py_tp_traverse, reinterpret_cast<void*>(dispatch_traverse)},
-    {Py_tp_clear, reinterpret_cast<void*>(dispatch_clear)},
-    {Py_tp_call, reinterpret_cast<void*>(PyVectorcall_Call)},
-    {Py_tp_descr_get, reinterpret_cast<void*>(dispatch_get)},
-    {Py_tp_methods, dispatch_methods},
-    {Py_tp_members, dispatch_members},
-    {Py_tp_getset, dispatch_getset},
-    {Py_tp_doc,
-     const_cast<char*>("DeviceDispatch(cpu, device, host_types): calls cpu(*args, **kwargs) when "
-                       "every argument's class is in host_types, else device(*args, **kwargs).")},
-    {0, nullptr},
-};
+constexpr char kDeviceDoc[] =
+    "DeviceDispatch(cpu, device, host_types): calls cpu(*args, **kwargs) when every argument's "
+    "class is in host_types, else device(*args, **kwargs).";
+constexpr char kSizeDoc[] =
+    "SizeDispatch(small, large, min_size): calls large(*args, **kwargs) when the first or second "
+    "positional argument is a numpy.ndarray of at least min_size elements, else "
+    "small(*args, **kwargs).";
 
-PyType_Slot size_slots[] = {
-    {Py_tp_new, reinterpret_cast<void*>(size_new)},
+// The slots of a dispatch type: its constructor and docstring, the rest shared.
+template <newfunc New, const char* Doc>
+PyType_Slot dispatch_slots[] = {
+    {Py_tp_new, reinterpret_cast<void*>(New)},
     {Py_tp_dealloc, reinterpret_cast<void*>(dispatch_dealloc)},
     {Py_tp_traverse, reinterpret_cast<void*>(dispatch_traverse)},
     {Py_tp_clear, reinterpret_cast<void*>(dispatch_clear)},
@@ -221,17 +215,15 @@ PyType_Slot size_slots[] = {
     {Py_tp_methods, dispatch_methods},
     {Py_tp_members, dispatch_members},
     {Py_tp_getset, dispatch_getset},
-    {Py_tp_doc, const_cast<char*>(
-                    "SizeDispatch(small, large, min_size): calls large(*args, **kwargs) when the "
-                    "first or second positional argument is a numpy.ndarray of at least "
-                    "min_size elements, else small(*args, **kwargs).")},
+    {Py_tp_doc, const_cast<char*>(Doc)},
     {0, nullptr},
 };
 
 constexpr unsigned int kDispatchFlags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | kVectorcallFlag;
 PyType_Spec device_spec = {"fastnn._C.DeviceDispatch", sizeof(Dispatch), 0, kDispatchFlags,
-                           device_slots};
-PyType_Spec size_spec = {"fastnn._C.SizeDispatch", sizeof(Dispatch), 0, kDispatchFlags, size_slots};
+                           dispatch_slots<device_new, kDeviceDoc>};
+PyType_Spec size_spec = {"fastnn._C.SizeDispatch", sizeof(Dispatch), 0, kDispatchFlags,
+                         dispatch_slots<size_new, kSizeDoc>};
 
 }  // namespace
 
