@@ -8,7 +8,19 @@ import pytest
 import fastnn
 from fastnn import _C
 
-SHAPES = [(1, 1), (7, 1), (1, 33), (257, 7), (33, 257), (1000, 3), (256, 10), (513, 1030)]
+# (300, 513): past the threaded size, split into two blocks of columns that are not whole
+# vectors; (513, 1030): wider than one block
+SHAPES = [
+    (1, 1),
+    (7, 1),
+    (1, 33),
+    (257, 7),
+    (33, 257),
+    (1000, 3),
+    (256, 10),
+    (300, 513),
+    (513, 1030),
+]
 
 
 def _bound(x, dtype):
@@ -19,7 +31,7 @@ def _bound(x, dtype):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("shape", SHAPES)
-def test_matches_reference(rng, threads, dtype, shape):
+def test_matches_reference(rng, isa, threads, dtype, shape):
     x = rng.standard_normal(shape).astype(dtype)
     got = _C.sum_rows(x)
     assert got.dtype == dtype and got.shape == (shape[1],)
@@ -59,6 +71,21 @@ def test_bits_do_not_depend_on_threads(rng):
             np.testing.assert_array_equal(_C.sum_rows(x), one)
     finally:
         fastnn.set_num_threads(before)
+
+
+def test_bits_do_not_depend_on_the_isa(rng):
+    """Every SIMD path adds in the same order (cpu/sum_rows_block.h)."""
+    x = rng.standard_normal((700, 1030)).astype(np.float32)
+    before = _C.get_isa()
+    try:
+        results = []
+        for isa in _C.supported_isas():
+            _C.set_isa(isa)
+            results.append(_C.sum_rows(x))
+    finally:
+        _C.set_isa(before)
+    for r in results[1:]:
+        np.testing.assert_array_equal(r, results[0])
 
 
 @pytest.mark.parametrize(
