@@ -46,8 +46,8 @@ PairwiseSum<T> pairwise_sum() {
   return table[active_isa()];
 }
 
-// Below these sizes one thread (a pool wake costs ~3 us; a whole sum of 128k floats ~10 us).
-constexpr int64_t kParallelElements = int64_t(1) << 20;
+// Below this size one thread, for a whole sum or the rows of sum_last (a pool wake costs ~3 us; a
+// sum of 128k floats ~10 us).
 constexpr int64_t kParallelSum = int64_t(1) << 17;
 
 // The top `depth` levels of the tree: where its 2^depth nodes at that depth start, how long they
@@ -99,7 +99,7 @@ void sum_last_impl(const T* x, int64_t rows, int64_t cols, T* out) {
   auto run = [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; ++r) out[r] = T(0) + pairwise(x + r * cols, cols);
   };
-  if (double(rows) * double(cols) < double(kParallelElements)) return run(0, rows);
+  if (double(rows) * double(cols) < double(kParallelSum)) return run(0, rows);
   parallel_for(rows, 1, run);  // each row's sum is the same on any thread
 }
 
