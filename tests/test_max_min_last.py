@@ -114,6 +114,28 @@ def test_transposed_and_integer_tensors_take_numpy(dtype, rng):
     np.testing.assert_array_equal(values.numpy(), x.T.min(1))
 
 
+@pytest.mark.parametrize(("name", "arg"), KERNELS)
+@pytest.mark.parametrize("cols", [15, 16, 17, 33, 1000])
+def test_long_rows_on_every_isa_path(name, arg, cols, isa, rng):
+    """float32 rows of 16 or more take the vector passes: the same answers as the scalar loop,
+    ties, NaN (also in the tail), signed zeros and infinities included."""
+    x = rng.standard_normal((10, cols)).astype(np.float32)
+    ext = np.float32(9.0 if name == "max_last" else -9.0)
+    x[1, cols // 2], x[1, -1] = ext, ext  # a tie: the first
+    x[2, 3], x[2, 9 % cols] = np.nan, np.nan  # the first NaN
+    x[3, -1] = np.nan  # a NaN past the last full vector
+    x[4, :], x[4, 5] = -0.0, 0.0  # all zeros: the first column, with its sign
+    x[5, :], x[5, 7] = 0.0, -0.0
+    x[6, :] = np.inf if name == "max_last" else -np.inf
+    x[7, -1] = ext  # the extreme in the last column
+    x[8, 0] = ext  # and in the first
+    values, idx = getattr(_C, name)(x)
+    want = arg(x, axis=1)
+    np.testing.assert_array_equal(idx, want)
+    picked = x[np.arange(x.shape[0]), want]
+    np.testing.assert_array_equal(values.view(np.uint32), picked.view(np.uint32))
+
+
 def _topk_reference(x, k, largest):
     """The first k columns of a stable sort, NaN above every number (torch's order)."""
     nan = np.isnan(x)

@@ -10,40 +10,66 @@
 // Rows are split over the thread pool; each row is one thread's, so no result depends on the
 // thread count.
 #include <algorithm>
+#include <type_traits>
 #include <vector>
 
+#include "cpu/cpu_features.h"
 #include "cpu/fastnn_cpu.h"
 #include "cpu/parallel.h"
 
 namespace fastnn {
+
+// The AVX2 unit's float32 rows (max_min_last_avx2.cpp).
+void max_row_avx2(const float* row, int64_t cols, float* value, int64_t* index);
+void min_row_avx2(const float* row, int64_t cols, float* value, int64_t* index);
+
 namespace {
 
 // Rows per task at least: a task should have ~32k elements to be worth a wake of the pool.
 int64_t row_grain(int64_t cols) { return std::max<int64_t>(1, 32768 / std::max<int64_t>(cols, 1)); }
 
+// The extreme of one row and its first column; a NaN is the answer at its first column.
+template <class T, bool kMax>
+void extreme_row(const T* row, int64_t cols, T* value, int64_t* index) {
+  T best = row[0];
+  int64_t at = 0;
+  if (best == best) {
+    for (int64_t c = 1; c < cols; ++c) {
+      const T v = row[c];
+      if (kMax ? v > best : v < best) {
+        best = v;
+        at = c;
+      } else if (v != v) {  // NaN: nothing compares greater, and it is the answer
+        best = v;
+        at = c;
+        break;
+      }
+    }
+  }
+  *value = best;
+  *index = at;
+}
+
+template <class T>
+using RowFn = void (*)(const T*, int64_t, T*, int64_t*);
+
+// float32 rows take the AVX2 unit's vector passes where the CPU has them (the same answers).
+template <class T, bool kMax>
+RowFn<T> row_fn() {
+  if constexpr (std::is_same_v<T, float>) {
+    static const IsaTable<RowFn<float>> table{
+        {{&extreme_row<float, kMax>, kMax ? &max_row_avx2 : &min_row_avx2,
+          kMax ? &max_row_avx2 : &min_row_avx2}}};
+    return table[active_isa()];
+  }
+  return &extreme_row<T, kMax>;
+}
+
 template <class T, bool kMax>
 void extreme_last(const T* x, int64_t rows, int64_t cols, T* values, int64_t* indices) {
+  const RowFn<T> row = row_fn<T, kMax>();
   parallel_for(rows, row_grain(cols), [&](int64_t r0, int64_t r1) {
-    for (int64_t r = r0; r < r1; ++r) {
-      const T* row = x + r * cols;
-      T best = row[0];
-      int64_t at = 0;
-      if (best == best) {
-        for (int64_t c = 1; c < cols; ++c) {
-          const T v = row[c];
-          if (kMax ? v > best : v < best) {
-            best = v;
-            at = c;
-          } else if (v != v) {  // NaN: nothing compares greater, and it is the answer
-            best = v;
-            at = c;
-            break;
-          }
-        }
-      }
-      values[r] = best;
-      indices[r] = at;
-    }
+    for (int64_t r = r0; r < r1; ++r) row(x + r * cols, cols, values + r, indices + r);
   });
 }
 

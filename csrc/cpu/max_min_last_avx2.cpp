@@ -1,0 +1,80 @@
+// The extreme of one float32 row for max_last / min_last (cpu/max_min_last.cpp), compiled for
+// AVX2 (see [note: ISA units] in CMakeLists.txt); the AVX-512 path runs it too. Two passes over a
+// row that stays in L1: the extreme by vector max / min (any NaN noted on the way), then the first
+// column holding it, found by vector compares. The answer is the scalar loop's: the first column
+// of the extreme (its value read from there, so a tie of -0 and +0 gives the first one's sign),
+// or the first NaN.
+#include <immintrin.h>
+
+#include <cstdint>
+
+namespace fastnn {
+namespace avx2 {
+namespace {
+
+template <bool kMax>
+inline __m256 pick(__m256 a, __m256 b) {
+  return kMax ? _mm256_max_ps(a, b) : _mm256_min_ps(a, b);
+}
+
+template <bool kMax>
+inline bool beats(float v, float best) {
+  return kMax ? v > best : v < best;
+}
+
+// The first column c >= from with row[c] == v (or, for NaN v, row[c] != row[c]); cols if none.
+inline int64_t first_equal(const float* row, int64_t from, int64_t cols, float v, bool nan) {
+  int64_t c = from;
+  const __m256 target = _mm256_set1_ps(v);
+  for (; c + 8 <= cols; c += 8) {
+    const __m256 x = _mm256_loadu_ps(row + c);
+    const int hit = _mm256_movemask_ps(nan ? _mm256_cmp_ps(x, x, _CMP_UNORD_Q)
+                                           : _mm256_cmp_ps(x, target, _CMP_EQ_OQ));
+    if (hit) return c + __builtin_ctz(static_cast<unsigned>(hit));
+  }
+  for (; c < cols; ++c)
+    if (nan ? row[c] != row[c] : row[c] == v) return c;
+  return cols;
+}
+
+template <bool kMax>
+void extreme_row(const float* row, int64_t cols, float* value, int64_t* index) {
+  int64_t c = 0;
+  bool nan = false;
+  float best = row[0];
+  if (cols >= 16) {
+    __m256 m = _mm256_loadu_ps(row);
+    __m256 unordered = _mm256_cmp_ps(m, m, _CMP_UNORD_Q);
+    for (c = 8; c + 8 <= cols; c += 8) {
+      const __m256 x = _mm256_loadu_ps(row + c);
+      unordered = _mm256_or_ps(unordered, _mm256_cmp_ps(x, x, _CMP_UNORD_Q));
+      m = pick<kMax>(m, x);
+    }
+    nan = _mm256_movemask_ps(unordered) != 0;
+    // (no NaN in m when the row has none: the horizontal extreme is plain)
+    alignas(32) float lanes[8];
+    _mm256_store_ps(lanes, m);
+    best = lanes[0];
+    for (int k = 1; k < 8; ++k)
+      if (beats<kMax>(lanes[k], best)) best = lanes[k];
+  }
+  for (; c < cols && !nan; ++c) {
+    if (row[c] != row[c]) nan = true;
+    if (beats<kMax>(row[c], best)) best = row[c];
+  }
+  const int64_t at = first_equal(row, 0, cols, best, nan);
+  *index = at;
+  *value = row[at];
+}
+
+}  // namespace
+}  // namespace avx2
+
+void max_row_avx2(const float* row, int64_t cols, float* value, int64_t* index) {
+  avx2::extreme_row<true>(row, cols, value, index);
+}
+void min_row_avx2(const float* row, int64_t cols, float* value, int64_t* index) {
+  avx2::extreme_row<false>(row, cols, value, index);
+}
+
+}  // namespace fastnn
