@@ -1,5 +1,6 @@
-// pybind11 glue for add / sub / mul / div / maximum / minimum of whole arrays and the gradients of
-// maximum / minimum (cpu/arithmetic.cpp): the CPU backend's path for large float operands
+// pybind11 glue for the element-wise kernels of cpu/arithmetic.cpp: add / sub / mul / div /
+// maximum / minimum, the one-operand maps (neg, abs, sign, floor, ceil, trunc, rint), where, copy
+// and the gradients of maximum / minimum. The CPU backend's path for large operands
 // (python/fastnn/_devices/cpu.py), numpy's ufuncs elsewhere.
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
@@ -50,6 +51,13 @@ ArithOperand<T> operand(const Arg& a, const T& scalar) {
   return {&scalar, true};
 }
 
+// A 0-d operand as the one value it holds (float32 when f32, else float64).
+void to_value(Arg& v, bool f32) {
+  v.value = f32 ? double(*static_cast<const float*>(v.array.data()))
+                : *static_cast<const double*>(v.array.data());
+  v.array_arg = false;
+}
+
 // Two operands a and b (named na, nb), at least one an array: a 0-d array beside an array of
 // another shape becomes one value, as numpy broadcasts it; it must have the other's dtype (numpy
 // would promote to the wider one), as must two arrays. A float32 operation refuses a scalar past
@@ -62,10 +70,7 @@ const py::array& pair_of(Arg& a, const char* na, Arg& b, const char* nb, const c
     const Arg& y = x == &a ? b : a;
     if (x->is_array() && y.is_array() && x->array.ndim() == 0 && y.array.ndim() != 0) {
       check_same_dtype(a.array, na, b.array, nb, fn);
-      x->value = float_dtype(x->array, fn, x == &a ? na : nb) == DType::f32
-                     ? double(*static_cast<const float*>(x->array.data()))
-                     : *static_cast<const double*>(x->array.data());
-      x->array_arg = false;
+      to_value(*x, float_dtype(x->array, fn, x == &a ? na : nb) == DType::f32);
     }
   }
   const py::array& like = a.is_array() ? a.array : b.array;
@@ -136,11 +141,7 @@ py::array where(py::handle c_obj, py::handle x_obj, py::handle y_obj) {
   const py::dtype dt = like.dtype();
   // the result has the condition's shape, so a 0-d operand is one value even beside another
   for (Arg* v : {&x, &y})
-    if (v->is_array() && v->array.ndim() == 0) {
-      v->value = f32 ? double(*static_cast<const float*>(v->array.data()))
-                     : *static_cast<const double*>(v->array.data());
-      v->array_arg = false;
-    }
+    if (v->is_array() && v->array.ndim() == 0) to_value(*v, f32);
   const std::vector<py::ssize_t> shape(c.shape(), c.shape() + c.ndim());
   if (x.is_array()) check_shape(x.array, shape, fn, "x");
   if (y.is_array()) check_shape(y.array, shape, fn, "y");

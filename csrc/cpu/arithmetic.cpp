@@ -1,8 +1,9 @@
-// add, sub, mul, div, maximum and minimum of whole float arrays (or an array and a scalar), neg
-// and abs, and the gradients of maximum / minimum, split over the thread pool. numpy's loops run on
-// one core; a large element-wise op is bound by one core's share of the cache and memory bandwidth,
-// so two cores finish it in about half the time. The loops are in arithmetic_simd.h, compiled here
-// for the generic path and in the AVX2 / AVX-512 units.
+// add, sub, mul, div, maximum and minimum of whole float arrays (or an array and a scalar), the
+// one-operand maps (neg, abs, sign, floor, ceil, trunc, rint), where, copies, and the gradients of
+// maximum / minimum, split over the thread pool. numpy's loops run on one core; a large
+// element-wise op is bound by one core's share of the cache and memory bandwidth, so two cores
+// finish it in about half the time. The loops are in arithmetic_simd.h, compiled here for the
+// generic path and in the AVX2 / AVX-512 units.
 #include <algorithm>
 #include <cstring>
 

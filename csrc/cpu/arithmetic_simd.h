@@ -1,5 +1,5 @@
-// The loops of arithmetic.cpp's add / sub / mul / div / maximum / minimum and of the gradient of
-// maximum / minimum, written once and compiled in each ISA unit
+// The loops of arithmetic.cpp (add / sub / mul / div / maximum / minimum, the one-operand maps,
+// where, the gradient of maximum / minimum), written once and compiled in each ISA unit
 // (arithmetic_avx512.cpp, arithmetic_avx2.cpp) and the generic one: plain loops the compiler
 // vectorises with that unit's registers. Each unit defines FASTNN_VEC_NS (its namespace) first.
 //

@@ -252,9 +252,8 @@ def _sized(ufunc, large):
     return op
 
 
-# The *_large forms take the kernels when the operands allow (the Tensor operators outside
-# autograd call them directly once an operand has ARITH_MIN elements); the plain names serve the
-# primitives and every other caller.
+# The *_large forms take the kernels when the operands allow, numpy's ufunc otherwise; the plain
+# names, which every caller uses, reach them from ARITH_MIN elements.
 add_large = _arith(np.add, kernels.add)
 sub_large = _arith(np.subtract, kernels.sub)
 mul_large = _arith(np.multiply, kernels.mul)
@@ -303,6 +302,7 @@ def sign(a):
 # threaded from ARITH_MIN elements, as add..div: relu written as maximum(x, zeros) runs on them
 maximum = _sized(np.maximum, _arith(np.maximum, kernels.maximum))
 minimum = _sized(np.minimum, _arith(np.minimum, kernels.minimum))
+
 WHERE_MIN = 256  # below this numpy's where is as fast as the kernel's call
 _BOOL = np.dtype(bool)
 

@@ -12,18 +12,9 @@ import numpy as np
 from .. import _devices
 from .._core import random as _random
 from .._core import random_fill as _random_fill
-from .._devices import cpu as _cpu
 from ..autograd import function as _function
 from ..autograd.grad_mode import state as _grad_state
 from .ops import mathfns as M
-
-# The in-place operators' host ops for arrays of at least _cpu.ARITH_MIN elements: the threaded
-# forms where the op has one (_devices/cpu.py).
-_NDARRAY, _ARITH_MIN = np.ndarray, _cpu.ARITH_MIN
-_LARGE_HOST_OPS = {
-    name: getattr(_cpu, name + "_large", getattr(_cpu, name))
-    for name in ("add", "sub", "mul", "div", "pow")
-}
 
 _LEAF_MSG = "a leaf Variable that requires grad is being used in an in-place operation."
 
@@ -71,10 +62,8 @@ def _binary_inplace(t, other, ufunc, fallback):
     d = t._data
     if isinstance(other, T) and o.__class__ is not d.__class__:
         _function.device_mismatch((t, other))
-    if d.__class__ is _NDARRAY and d.size >= _ARITH_MIN:
-        op = _LARGE_HOST_OPS[ufunc]
-    else:
-        op = getattr(_devices.of(d), ufunc)
+    # (the CPU backend's ops take its threaded kernels for large arrays themselves)
+    op = getattr(_devices.of(d), ufunc)
     try:
         op(d, o, out=d)
     except ValueError as e:

@@ -71,10 +71,7 @@ def _arithmetic(fn, name, reflected=False, no_bool=False, true_div=False):
     keeps a float tensor's dtype (most calls), go straight to the host kernel ``fn.apply`` would
     call: on tiny tensors the generic path's argument handling is half of the op's time."""
     apply = fn.apply
-    host = getattr(_cpu, fn.plain_op)
-    # from ARITH_MIN elements the threaded form, if the op has one (_devices/cpu.py)
-    large = getattr(_cpu, fn.plain_op + "_large", host)
-    big = _cpu.ARITH_MIN
+    host = getattr(_cpu, fn.plain_op)  # (threaded from ARITH_MIN elements: _devices/cpu.py)
 
     def method(self, other):
         a = self._data
@@ -97,8 +94,7 @@ def _arithmetic(fn, name, reflected=False, no_bool=False, true_div=False):
                 b = _asarray(other, a.dtype)
         if plain and a.__class__ is _ndarray:
             try:
-                h = large if a.size >= big else host
-                out = h(b, a) if reflected else h(a, b)
+                out = host(b, a) if reflected else host(a, b)
             except ValueError:
                 pass  # apply below raises the error, with the op's name and the shapes
             else:  # a numpy scalar from 0-d operands becomes a 0-d array, as apply does

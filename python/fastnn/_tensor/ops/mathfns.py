@@ -307,9 +307,9 @@ class PowInt(Function):
 
 def power_chain(be, x, n):
     """x ** n by repeated squaring (n >= 1); the squares and cubes of the tutorials' models
-    directly (the loop costs as much as a multiply on tiny tensors). The CPU multiplies large
-    arrays on every core (``mul_large``); the cube and fourth power reuse their first product."""
-    mul = getattr(be, "mul_large", be.mul)
+    directly (the loop costs as much as a multiply on tiny tensors). The cube and fourth power
+    reuse their first product."""
+    mul = be.mul
     if n == 2:
         return mul(x, x)
     if n in (3, 4):
