@@ -6,8 +6,8 @@ batch_size`` on a 784 x 256 weight), compute ``1 - x`` or ``x / y`` on activatio
 ``max(x, zeros)``, squares and logs of a loss by hand, and sum whole tensors for a penalty; at 50k
 to 1M elements such an op takes microseconds to a tenth of a millisecond. torch splits them over
 its threads; numpy runs them on one core. Rows: x + y, x * 0.5, 1 - x, x / y, x -= y (in place),
-x.sum(), x.exp(), max(x, zeros), -x, x ** 2, y.log() and where(x > 0, x, y) (the mask made
-beforehand) on (256, 784) and (1024, 1024) float32.
+x.sum(), x.exp(), max(x, zeros), -x, x ** 2, y.log(), where(x > 0, x, y) (the mask made
+beforehand), cat([x, y], 1) and stack([x, y]) on (256, 784) and (1024, 1024) float32.
 Each library is timed in its own stretches, taking turns (``_harness.compare``); results are
 checked against numpy first.
 """
@@ -25,9 +25,9 @@ from _harness import Table, check_close, compare, try_torch
 SHAPES = [(256, 784), (1024, 1024)]
 
 
-def _ops(x, y, zeros, where):
+def _ops(x, y, zeros, where, cat, stack):
     """(name, fn) per row; the in-place row writes a scratch copy of x, so x never changes.
-    ``where``: the library's where."""
+    ``where``, ``cat``, ``stack``: the library's functions of those names (numpy's concatenate)."""
     scratch = x.clone() if hasattr(x, "clone") else x.copy()
     on_numpy = isinstance(x, np.ndarray)
     mask = x > 0  # random: a where that branches mispredicts half the time
@@ -44,6 +44,8 @@ def _ops(x, y, zeros, where):
         ("x ** 2", lambda: x**2),
         ("y.log()", (lambda: np.log(y)) if on_numpy else y.log),
         ("where(x > 0, x, y)", lambda: where(mask, x, y)),
+        ("cat([x, y], 1)", lambda: cat([x, y], 1)),
+        ("stack([x, y])", lambda: stack([x, y])),
     ]
 
 
@@ -58,7 +60,7 @@ def run(quick=False):
         ["op", "shape", "fastnn us", "numpy us", "torch us", "vs numpy", "vs torch"],
         note="vs X: X's time / fastnn's (higher is better for fastnn); medians over turns",
         readme={
-            "what": "element-wise + - * /, sum, exp, max, neg, square, log, where, 200k-1M floats",
+            "what": "element-wise + - * /, sum, exp, max, neg, square, log, where, cat, 200k-1M floats",
             "torch": "vs torch",
             "numpy": "vs numpy",
         },
@@ -70,11 +72,21 @@ def run(quick=False):
         b = np.abs(rng.standard_normal(shape) + 4.0).astype(np.float32)  # no division by ~0
         z = np.zeros(shape, np.float32)
         libs = {
-            "fastnn": _ops(*(fastnn.from_numpy(v) for v in (a.copy(), b, z)), fastnn.where),
-            "numpy": _ops(a.copy(), b, z, np.where),
+            "fastnn": _ops(
+                *(fastnn.from_numpy(v) for v in (a.copy(), b, z)),
+                fastnn.where,
+                fastnn.cat,
+                fastnn.stack,
+            ),
+            "numpy": _ops(a.copy(), b, z, np.where, np.concatenate, np.stack),
         }
         if torch is not None:
-            libs["torch"] = _ops(*(torch.from_numpy(v) for v in (a.copy(), b, z)), torch.where)
+            libs["torch"] = _ops(
+                *(torch.from_numpy(v) for v in (a.copy(), b, z)),
+                torch.where,
+                torch.cat,
+                torch.stack,
+            )
         for i, (name, _) in enumerate(libs["fastnn"]):
             if name != "x -= y":  # (the in-place rows drift with every call)
                 want = libs["numpy"][i][1]()

@@ -23,6 +23,7 @@ void register_dropout(py::module_& m);
 void register_pool_code(py::module_& m);
 void register_dispatch(py::module_& m);
 void register_arithmetic(py::module_& m);
+void register_cat(py::module_& m);
 }  // namespace fastnn::bind
 
 PYBIND11_MODULE(_C, m) {
@@ -46,4 +47,5 @@ PYBIND11_MODULE(_C, m) {
   fastnn::bind::register_pool_code(m);
   fastnn::bind::register_dispatch(m);
   fastnn::bind::register_arithmetic(m);
+  fastnn::bind::register_cat(m);
 }

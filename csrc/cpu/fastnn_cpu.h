@@ -164,6 +164,15 @@ void unary_cpu(UnaryOp op, float* out, const float* x, int64_t n);
 void unary_cpu(UnaryOp op, double* out, const double* x, int64_t n);
 // memcpy of `bytes` bytes split over the thread pool (numpy's copy runs on one core).
 void copy_cpu(void* dst, const void* src, int64_t bytes);
+// One input of cat_cpu: `outer` rows of row_bytes bytes each, contiguous.
+struct CatPart {
+  const void* data;
+  int64_t row_bytes;
+};
+// out = row 0 of every part in turn, then row 1 of every part..., outer rows in all: numpy's
+// concatenate (and stack) of C-contiguous arrays cut at the axis (cpu/cat.cpp). On the thread pool
+// from 128 KiB; out overlaps no part.
+void cat_cpu(void* out, const CatPart* parts, int64_t n_parts, int64_t outer);
 // out[i] = c[i] ? x[i] : y[i] for numpy bools c (x or y may be a scalar); out overlaps nothing.
 void where_cpu(float* out, const uint8_t* c, ArithOperand<float> x, ArithOperand<float> y,
                int64_t n);

@@ -197,9 +197,9 @@ def cat(tensors, dim=0, *, out=None):
         return _into(out, "cat", lambda: cat(tensors, dim), tensors)
     arrays = _plain_host_arrays(tensors)
     if arrays is not None and dim.__class__ is int:
-        try:  # numpy checks the shapes and the dim; the path below words its errors as torch
+        try:  # the kernel checks the shapes and the dim; the path below words its errors as torch
             return _function._make(_cpu.concatenate(arrays, dim), False, None)
-        except ValueError:
+        except (ValueError, IndexError):
             pass
     tensors = _tensor_list(tensors, "cat")
     if not tensors:

@@ -15,6 +15,7 @@ import numpy as np
 
 from .. import _C
 from .._core import random as _random
+from .._devices import cpu as _cpu
 from .._tensor import creation as _creation
 from . import loader_workers as _workers
 from . import worker_info as _worker_info
@@ -315,14 +316,14 @@ def default_collate(batch):
             from .._tensor.functions import stack
 
             return stack(list(batch), 0)
-        return Tensor(np.stack([b._data for b in batch]))
+        return Tensor(_cpu.stack([b._data for b in batch], 0))
     if isinstance(elem, np.ndarray):
         if elem.dtype.kind in "OUS":
             raise TypeError(
                 f"default_collate: batch must contain tensors, numpy arrays, numbers, dicts or "
                 f"lists; found numpy arrays of dtype {elem.dtype}"
             )
-        return Tensor(np.stack(batch))
+        return Tensor(_cpu.stack(list(batch), 0))
     if isinstance(elem, np.generic) and elem.dtype.kind not in "OUS":
         return Tensor(np.array(batch))
     if isinstance(elem, float):
