@@ -7,7 +7,8 @@ batch_size`` on a 784 x 256 weight), compute ``1 - x`` or ``x / y`` on activatio
 to 1M elements such an op takes microseconds to a tenth of a millisecond. torch splits them over
 its threads; numpy runs them on one core. Rows: x + y, x * 0.5, 1 - x, x / y, x -= y (in place),
 x.sum(), x.exp(), max(x, zeros), -x, x ** 2, y.log(), where(x > 0, x, y) (the mask made
-beforehand), cat([x, y], 1) and stack([x, y]) on (256, 784) and (1024, 1024) float32.
+beforehand), cat([x, y], 1), stack([x, y]) and x.cumsum(1) on (256, 784) and (1024, 1024)
+float32.
 Each library is timed in its own stretches, taking turns (``_harness.compare``); results are
 checked against numpy first.
 """
@@ -46,6 +47,7 @@ def _ops(x, y, zeros, where, cat, stack):
         ("where(x > 0, x, y)", lambda: where(mask, x, y)),
         ("cat([x, y], 1)", lambda: cat([x, y], 1)),
         ("stack([x, y])", lambda: stack([x, y])),
+        ("x.cumsum(1)", (lambda: np.cumsum(x, 1)) if on_numpy else lambda: x.cumsum(1)),
     ]
 
 
@@ -60,7 +62,7 @@ def run(quick=False):
         ["op", "shape", "fastnn us", "numpy us", "torch us", "vs numpy", "vs torch"],
         note="vs X: X's time / fastnn's (higher is better for fastnn); medians over turns",
         readme={
-            "what": "element-wise + - * /, sum, exp, max, neg, square, log, where, cat, 200k-1M floats",
+            "what": "element-wise + - * /, sum, exp, max, neg, square, log, where, cat, cumsum, 200k-1M floats",
             "torch": "vs torch",
             "numpy": "vs numpy",
         },

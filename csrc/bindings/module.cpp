@@ -24,6 +24,7 @@ void register_pool_code(py::module_& m);
 void register_dispatch(py::module_& m);
 void register_arithmetic(py::module_& m);
 void register_cat(py::module_& m);
+void register_scan(py::module_& m);
 }  // namespace fastnn::bind
 
 PYBIND11_MODULE(_C, m) {
@@ -48,4 +49,5 @@ PYBIND11_MODULE(_C, m) {
   fastnn::bind::register_dispatch(m);
   fastnn::bind::register_arithmetic(m);
   fastnn::bind::register_cat(m);
+  fastnn::bind::register_scan(m);
 }

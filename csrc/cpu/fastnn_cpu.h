@@ -164,15 +164,6 @@ void unary_cpu(UnaryOp op, float* out, const float* x, int64_t n);
 void unary_cpu(UnaryOp op, double* out, const double* x, int64_t n);
 // memcpy of `bytes` bytes split over the thread pool (numpy's copy runs on one core).
 void copy_cpu(void* dst, const void* src, int64_t bytes);
-// One input of cat_cpu: `outer` rows of row_bytes bytes each, contiguous.
-struct CatPart {
-  const void* data;
-  int64_t row_bytes;
-};
-// out = row 0 of every part in turn, then row 1 of every part..., outer rows in all: numpy's
-// concatenate (and stack) of C-contiguous arrays cut at the axis (cpu/cat.cpp). On the thread pool
-// from 128 KiB; out overlaps no part.
-void cat_cpu(void* out, const CatPart* parts, int64_t n_parts, int64_t outer);
 // out[i] = c[i] ? x[i] : y[i] for numpy bools c (x or y may be a scalar); out overlaps nothing.
 void where_cpu(float* out, const uint8_t* c, ArithOperand<float> x, ArithOperand<float> y,
                int64_t n);
@@ -184,6 +175,27 @@ void minmax_backward_cpu(bool maximum, float* ga, float* gb, const float* g, con
                          const float* b, int64_t n);
 void minmax_backward_cpu(bool maximum, double* ga, double* gb, const double* g, const double* a,
                          const double* b, int64_t n);
+
+// ---- concatenation (cpu/cat.cpp) --------------------------------------------------------------
+// One input of cat_cpu: `outer` rows of row_bytes bytes each, contiguous.
+struct CatPart {
+  const void* data;
+  int64_t row_bytes;
+};
+// out = row 0 of every part in turn, then row 1 of every part..., outer rows in all: numpy's
+// concatenate (and stack) of C-contiguous arrays cut at the axis, on the thread pool from 128 KiB;
+// out overlaps no part.
+void cat_cpu(void* out, const CatPart* parts, int64_t n_parts, int64_t outer);
+
+// ---- running sums and products along an axis (cpu/scan.cpp) -----------------------------------
+// out[o, i, c] = x[o, 0, c] + ... + x[o, i, c] (cumprod: the product) for C-contiguous (outer, n,
+// inner) arrays, accumulated in double and rounded once per element (torch's CPU result for
+// float32); reverse: from i = n - 1 down (x[o, i, c] + ... + x[o, n - 1, c]). out overlaps no x.
+void cumsum_cpu(float* out, const float* x, int64_t outer, int64_t n, int64_t inner, bool reverse);
+void cumsum_cpu(double* out, const double* x, int64_t outer, int64_t n, int64_t inner,
+                bool reverse);
+void cumprod_cpu(float* out, const float* x, int64_t outer, int64_t n, int64_t inner);
+void cumprod_cpu(double* out, const double* x, int64_t outer, int64_t n, int64_t inner);
 
 // ---- the extreme and the top k of each row (cpu/max_min_last.cpp) ----------------------------
 // values[r], indices[r] = the max (min) of row r of a C-contiguous (rows, cols) array, cols >= 1,

@@ -1105,28 +1105,37 @@ def round(a, decimals=0):
     return np.asarray(np.round(a, decimals))
 
 
-def cumsum(a, axis):
+def cumsum(a, axis, reverse=False):
+    """Running sums along ``axis`` (from its end with ``reverse``: the gradient of a cumsum).
+    Float arrays go to the scan kernel, which accumulates in double as torch does (numpy's float32
+    scan drifts from torch's result with the length); other dtypes are numpy's."""
+    if a.dtype in _KDT and a.ndim:
+        return kernels.cumsum(np.ascontiguousarray(a), axis, reverse=reverse)
+    if reverse:
+        return np.flip(np.cumsum(np.flip(a, axis), axis), axis)
     return np.cumsum(a, axis=axis)
 
 
 def cumprod(a, axis):
+    if a.dtype in _KDT and a.ndim:
+        return kernels.cumprod(np.ascontiguousarray(a), axis)
     return np.cumprod(a, axis=axis)
 
 
 def _rev_cumsum(a, axis):
-    return np.flip(np.cumsum(np.flip(a, axis), axis), axis)
+    return cumsum(a, axis, reverse=True)
 
 
 def cumprod_backward(g, x, axis):
     """d sum(g * cumprod(x)) / dx, exact with zeros in x: the division form is right everywhere
     but at the first zero of a row, whose gradient is recomputed with that zero taken as 1."""
-    out = np.cumprod(x, axis=axis)
+    out = cumprod(x, axis)
     zero = x == 0
     grad = _rev_cumsum(g * out, axis) / np.where(zero, 1, x)
     if zero.any():
         seen = np.cumsum(zero, axis=axis)
         first = zero & (seen == 1)
-        out1 = np.cumprod(np.where(first, 1, x), axis=axis)
+        out1 = cumprod(np.where(first, 1, x), axis)
         at_first = _rev_cumsum(np.where(seen >= 1, g * out1, 0), axis)
         grad = np.where(first, at_first, grad)
     return np.asarray(grad, dtype=g.dtype)

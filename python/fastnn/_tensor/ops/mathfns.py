@@ -337,8 +337,7 @@ class Cumsum(Function):
         return self.be.cumsum(x, axis)
 
     def backward(self, g):
-        be, a = self.be, self.axis
-        return be.flip(be.cumsum(be.flip(g, a), a), a)
+        return self.be.cumsum(g, self.axis, reverse=True)
 
 
 class Cumprod(Function):
