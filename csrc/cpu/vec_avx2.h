@@ -116,6 +116,13 @@ inline V vldexp(V y, V n) {
   return {_mm256_mul_ps(_mm256_mul_ps(y.v, s1), s2)};
 }
 constexpr bool kLdexpKeepsNaN = false;  // a NaN n converts to INT_MIN: vexp restores NaN
+// vldexp(y, n), or +0 where x < lo (not where x is NaN): the dropped lanes scale by 2^0, so no
+// underflow (and no microcode assist, see vec_avx512.h) happens in them.
+inline V vldexp_unless_below(V y, V n, V x, float lo) {
+  const __m256 keep = _mm256_cmp_ps(x.v, _mm256_set1_ps(lo), _CMP_NLT_UQ);
+  const V r = vldexp(y, {_mm256_and_ps(n.v, keep)});
+  return {_mm256_and_ps(r.v, keep)};
+}
 inline float vhsum(V a) {
   __m128 s = _mm_add_ps(_mm256_castps256_ps128(a.v), _mm256_extractf128_ps(a.v, 1));
   s = _mm_add_ps(s, _mm_movehl_ps(s, s));

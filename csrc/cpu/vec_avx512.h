@@ -70,6 +70,13 @@ inline V vround(V a) {
 // A NaN y or n comes out NaN, so vexp needs no NaN fix-up after it.
 inline V vldexp(V y, V n) { return {_mm512_maskz_scalef_ps(kAllLanes, y.v, n.v)}; }
 constexpr bool kLdexpKeepsNaN = true;
+// vldexp(y, n), or +0 where x < lo (not where x is NaN). The dropped lanes are masked off the
+// scaling, so their underflow never happens: an underflowing result costs an Intel core a
+// microcode assist of ~150 cycles, and exp(-inf) (a masked score in a softmax) paid one.
+inline V vldexp_unless_below(V y, V n, V x, float lo) {
+  const __mmask16 keep = _mm512_cmp_ps_mask(x.v, _mm512_set1_ps(lo), _CMP_NLT_UQ);
+  return {_mm512_maskz_scalef_ps(keep, y.v, n.v)};
+}
 // vlog's table step (log_table.h) for positive normal x: sets k and -log(1/c) and returns
 // r = z (1/c) - 1, x = 2^k z. The 32-entry tables are two registers each: one permute a lookup.
 inline V vlog_table_step(V x, V* k, V* logc) {

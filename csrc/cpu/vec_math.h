@@ -34,8 +34,9 @@ inline V vexp(V x) {
                              8.3334519073E-3f, 1.3981999507E-3f, 1.9875691500E-4f};
   V p = vpoly(r, c);
   V y = fmadd(p, r * r, r) + vset(1.0f);
-  if constexpr (kLdexpKeepsNaN) return vldexp(y, n);  // the clamp kept a NaN x, so n and y are NaN
-  return vselect(visnan(x), x, vldexp(y, n));
+  // Below -104 exp rounds to +0: those lanes (-inf among them) skip the underflowing scaling.
+  if constexpr (kLdexpKeepsNaN) return vldexp_unless_below(y, n, x, -104.0f);  // NaN x: NaN n, y
+  return vselect(visnan(x), x, vldexp_unless_below(y, n, x, -104.0f));
 }
 
 // exp(x - m) on the first n <= W lanes at x, +0 in the others. The others are computed as
