@@ -34,6 +34,7 @@ SUITES = [
     "pool",
     "norm",
     "rnn",
+    "attention",
     "embedding",
     "train",
     "data",

@@ -26,7 +26,7 @@ NAMES = {
         squeeze unsqueeze flatten transpose swapaxes permute t movedim moveaxis narrow gather
         scatter scatter_add index_select masked_select masked_fill where nonzero flip fliplr
         flipud roll tril triu diag diagonal trace repeat_interleave tile meshgrid
-        broadcast_tensors broadcast_to einsum matmul mm bmm mv dot outer ger addmm tensordot
+        broadcast_tensors broadcast_to einsum matmul mm bmm mv dot outer ger addmm baddbmm tensordot
         cross cdist abs neg exp exp2 expm1 log log1p log2 log10 sqrt rsqrt square pow sin cos
         tan tanh sigmoid relu asin acos atan atan2 sinh cosh asinh acosh atanh floor ceil round
         trunc frac sign clamp clip reciprocal erf lerp hypot logaddexp add sub mul div
@@ -62,7 +62,7 @@ NAMES = {
         fmod floor_divide maximum minimum sum mean prod std var max min amax amin argmax argmin
         cumsum cumprod logsumexp norm median topk sort argsort kthvalue unique all any
         count_nonzero eq ne lt le gt ge equal allclose isclose isnan isinf isfinite logical_and
-        logical_or logical_not softmax log_softmax matmul mm bmm mv dot outer addmm
+        logical_or logical_not softmax log_softmax matmul mm bmm mv dot outer addmm baddbmm
     """,
     "nn": """
         Module Sequential ModuleList ModuleDict ParameterList ParameterDict Parameter Linear
@@ -124,14 +124,6 @@ _NOT_YET_GROUPS = [
             "pooling, padding and upsampling"
         ),
         ("nn.Bilinear nn.ConvTranspose2d nn.functional.unfold"),
-    ),
-    (
-        "recurrent/attention layer: another open issue adds RNN/LSTM/GRU and attention",
-        (
-            "nn.MultiheadAttention "
-            "nn.TransformerEncoder nn.TransformerEncoderLayer nn.Transformer "
-            "nn.functional.scaled_dot_product_attention"
-        ),
     ),
     (
         "loss/distance module: not implemented yet",
@@ -716,6 +708,8 @@ both("all", lambda f, x: f(x > -2), [("f", (3, 5))], grad=False)
 both("all", lambda f, x: f(x > 0, dim=1), [("f", (3, 5))], grad=False, tag="dim")
 both("any", lambda f, x: f(x > 1), [("f", (3, 5))], grad=False)
 both("any", lambda f, x: f(x > 1, 0), [("f", (3, 5))], grad=False, tag="dim")
+both("all", lambda f, x: f(x > 0, -1, keepdim=True), [("f", (2, 3, 5))], grad=False, tag="keep")
+both("any", lambda f, x: f(x > 1, (0, 2)), [("f", (2, 3, 5))], grad=False, tag="dims")
 both("topk", lambda f, x: tuple(f(x, 3)), [("f", (3, 5))], dtypes=FLOATS)
 both("topk", lambda f, x: tuple(f(x, 2, dim=0, largest=False)), [("f", (3, 5))], tag="smallest")
 both("sort", lambda f, x: tuple(f(x)), [("f", (3, 5))], dtypes=FLOATS)
@@ -830,6 +824,17 @@ both(
     lambda f, c, a, b: f(c, a, b, beta=0.5, alpha=2),
     [("f", (3, 4)), ("f", (3, 5)), ("f", (5, 4))],
     tag="alpha-beta",
+)
+both(
+    "baddbmm",
+    lambda f, c, a, b: f(c, a, b, beta=0.5, alpha=2),
+    [("f", (2, 1, 4)), ("f", (2, 3, 5)), ("f", (2, 5, 4))],
+)
+both(
+    "baddbmm",
+    lambda f, c, a, b: f(c, a, b, beta=0),
+    [("f", (3, 4)), ("f", (2, 3, 5)), ("f", (2, 5, 4))],
+    tag="beta0",
 )
 case(
     "torch.tensordot",

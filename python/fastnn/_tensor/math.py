@@ -529,15 +529,11 @@ class OpsMixin:
         keepdim = _keep(keepdim, keepdims)
         return _arg(self, dim if dim is not None else axis, keepdim, "argmin")
 
-    def any(self, dim=None):
-        be = _devices.of(self._data)
-        axis = None if dim is None else wrap_dim(dim, self._data.ndim, fn="any")
-        return _function.Tensor._make(be.any(self._data, axis=axis if self._data.ndim else None))
+    def any(self, dim=None, keepdim=False):
+        return _any_all(self, dim, keepdim, "any")
 
-    def all(self, dim=None):
-        be = _devices.of(self._data)
-        axis = None if dim is None else wrap_dim(dim, self._data.ndim, fn="all")
-        return _function.Tensor._make(be.all(self._data, axis=axis if self._data.ndim else None))
+    def all(self, dim=None, keepdim=False):
+        return _any_all(self, dim, keepdim, "all")
 
     def gather(self, dim, index):
         idx = index._data if isinstance(index, _function.Tensor) else index
@@ -768,6 +764,22 @@ class OpsMixin:
             return p
         return p + (self if beta == 1 else self * beta)
 
+    def baddbmm(self, batch1, batch2, *, beta=1, alpha=1):
+        """beta * self + alpha * (batch1 @ batch2) for (b, n, m) @ (b, m, p) batches, self
+        broadcasting to (b, n, p); beta=0 ignores self (NaN in it too). Attention code adds its
+        mask to the scores this way."""
+        if batch1.ndim != 3 or batch2.ndim != 3:
+            raise RuntimeError(
+                f"batch1 must be a 3D tensor and batch2 must be a 3D tensor, got {batch1.ndim}-D "
+                f"and {batch2.ndim}-D"
+            )
+        p = _fns.bmm(batch1, batch2)
+        if alpha != 1:
+            p = p * alpha
+        if beta == 0:
+            return p
+        return p + (self if beta == 1 else self * beta)
+
     def outer(self, vec2):
         if self.ndim != 1 or vec2.ndim != 1:
             raise RuntimeError(f"outer: expected 1-D tensors, got {self.ndim}-D and {vec2.ndim}-D")
@@ -969,6 +981,23 @@ def _float_pair(a, other, name):
         dt = np.result_type(a._data.dtype, b._data.dtype)
         a, b = a.to(dt), b.to(dt)
     return a, b
+
+
+def _any_all(x, dim, keepdim, fn):
+    """any / all over ``dim`` (an int, a tuple of them, or None: every dim), the reduced dims
+    kept as 1s with ``keepdim``."""
+    a = x._data
+    be = _devices.of(a)
+    nd = a.ndim
+    if dim is None:
+        axes = tuple(range(nd))
+    else:
+        dims = dim if isinstance(dim, (tuple, list)) else (dim,)
+        axes = tuple(sorted({wrap_dim(d, nd, fn=fn) for d in dims}))
+    out = getattr(be, fn)(a, axis=(axes if dim is not None else None) if nd else None)
+    if keepdim and nd:
+        out = be.reshape(out, tuple(1 if i in axes else n for i, n in enumerate(a.shape)))
+    return _function.Tensor._make(out)
 
 
 def _scan_input(x, dtype):

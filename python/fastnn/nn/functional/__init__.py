@@ -9,6 +9,7 @@ element-wise kernels, ``conv2d`` the fused im2col + GEMM kernel, ``cross_entropy
 from .activation import *
 from .activation import __all__ as _activation_all
 from .adaptive import adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_max_pool2d
+from .attention import multi_head_attention_forward, scaled_dot_product_attention
 from .conv import avg_pool2d, conv2d, max_pool2d
 from .conv1d import avg_pool1d, conv1d, max_pool1d
 from .dropout2d import dropout2d
@@ -38,7 +39,9 @@ __all__ = [
     "linear",
     "max_pool1d",
     "max_pool2d",
+    "multi_head_attention_forward",
     "pad",
+    "scaled_dot_product_attention",
 ]
 __all__.extend(_activation_all)
 __all__.extend(_loss_all)
