@@ -123,7 +123,7 @@ _NOT_YET_GROUPS = [
             "layer: another open issue adds normalization, embedding, 1-d conv/pooling, adaptive "
             "pooling, padding and upsampling"
         ),
-        ("nn.Bilinear nn.ConvTranspose2d nn.functional.unfold"),
+        ("nn.Bilinear nn.functional.unfold"),
     ),
     (
         "loss/distance module: not implemented yet",

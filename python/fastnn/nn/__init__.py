@@ -5,6 +5,7 @@ from .activation import ELU, SELU, Hardtanh, LogSigmoid, Mish, PReLU, ReLU6, SiL
 from .container import ModuleDict, ParameterDict, ParameterList
 from .conv import AvgPool2d, Conv2d, MaxPool2d
 from .conv1d import AvgPool1d, Conv1d, MaxPool1d
+from .conv_transpose import ConvTranspose1d, ConvTranspose2d
 from .layers import (
     GELU,
     Dropout,
@@ -68,6 +69,8 @@ __all__ = [
     "CTCLoss",
     "Conv1d",
     "Conv2d",
+    "ConvTranspose1d",
+    "ConvTranspose2d",
     "CosineEmbeddingLoss",
     "CrossEntropyLoss",
     "Dropout",

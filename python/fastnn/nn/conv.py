@@ -36,6 +36,7 @@ class _ConvNd(Module):
     parser in ``_ntuple`` (an int or a tuple of ints -> a tuple of its rank) and its forward."""
 
     _ntuple = None
+    _transposed = False  # a transposed convolution's weight is (C_in, C_out, *kernel)
 
     def __init__(
         self,
@@ -79,8 +80,9 @@ class _ConvNd(Module):
             self.padding = self._ntuple(padding, "padding", name, 0)
         self.dilation = self._ntuple(dilation, "dilation", name, 1)
         self.groups, self.padding_mode = 1, "zeros"
-        shape = (self.out_channels, self.in_channels, *self.kernel_size)
-        _affine_parameters(self, shape, bias, dtype)
+        channels = (self.in_channels, self.out_channels)
+        shape = (*(channels if self._transposed else channels[::-1]), *self.kernel_size)
+        _affine_parameters(self, shape, bias, dtype, bias_shape=(self.out_channels,))
         self.reset_parameters()
         _place_parameters(self, device)
 

@@ -36,9 +36,10 @@ def _positive_int(value, what, cls):
     return int(value)
 
 
-def _affine_parameters(module, weight_shape, bias, dtype):
-    """Create module.weight (weight_shape) and module.bias (weight_shape[0],), uninitialised;
-    a lazy module passes weight_shape=None and gets UninitializedParameters."""
+def _affine_parameters(module, weight_shape, bias, dtype, bias_shape=None):
+    """Create module.weight (weight_shape) and module.bias (bias_shape, by default
+    (weight_shape[0],)), uninitialised; a lazy module passes weight_shape=None and gets
+    UninitializedParameters."""
     dt = np.dtype(np.float32) if dtype is None else np.dtype(dtype)
     if dt.kind != "f":
         raise TypeError(f"{type(module).__name__}: dtype must be a floating dtype, got {dt}")
@@ -50,7 +51,7 @@ def _affine_parameters(module, weight_shape, bias, dtype):
 
     module.weight = make(weight_shape)
     if bias:
-        module.bias = make(weight_shape and weight_shape[:1])
+        module.bias = make(bias_shape or (weight_shape and weight_shape[:1]))
     else:
         module.register_parameter("bias", None)
 

@@ -12,6 +12,7 @@ from .adaptive import adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_max_poo
 from .attention import multi_head_attention_forward, scaled_dot_product_attention
 from .conv import avg_pool2d, conv2d, max_pool2d
 from .conv1d import avg_pool1d, conv1d, max_pool1d
+from .conv_transpose import conv_transpose1d, conv_transpose2d
 from .dropout2d import dropout2d
 from .embedding import embedding
 from .embedding_bag import embedding_bag
@@ -30,6 +31,8 @@ __all__ = [
     "batch_norm",
     "conv1d",
     "conv2d",
+    "conv_transpose1d",
+    "conv_transpose2d",
     "dropout2d",
     "embedding",
     "embedding_bag",
