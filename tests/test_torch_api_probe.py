@@ -127,14 +127,7 @@ _NOT_YET_GROUPS = [
     ),
     (
         "loss/distance module: not implemented yet",
-        (
-            "nn.MarginRankingLoss nn.HingeEmbeddingLoss nn.CosineSimilarity nn.PairwiseDistance "
-            "nn.functional.margin_ranking_loss"
-        ),
-    ),
-    (
-        "init: eye_/trunc_normal_/orthogonal_ not implemented yet",
-        "nn.init.eye_ nn.init.trunc_normal_ nn.init.orthogonal_",
+        ("nn.MarginRankingLoss nn.HingeEmbeddingLoss nn.functional.margin_ranking_loss"),
     ),
     (
         "autograd.functional (jacobian, hessian): not implemented yet",

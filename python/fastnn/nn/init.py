@@ -6,6 +6,8 @@ Random fills draw from fastnn's global generator (``fastnn.manual_seed``) unless
 
 import math
 
+import numpy as np
+
 from .._core import random as _random
 from .._tensor import Tensor
 from ..autograd import no_grad
@@ -13,10 +15,13 @@ from ..autograd import no_grad
 __all__ = [
     "calculate_gain",
     "constant_",
+    "eye_",
     "kaiming_normal_",
     "kaiming_uniform_",
     "normal_",
     "ones_",
+    "orthogonal_",
+    "trunc_normal_",
     "uniform_",
     "xavier_normal_",
     "xavier_uniform_",
@@ -151,3 +156,76 @@ def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", gener
     fan = _calculate_correct_fan(tensor, mode)
     std = calculate_gain(nonlinearity, a) / math.sqrt(fan)
     return normal_(tensor, 0.0, std, generator)
+
+
+def _host_fill(tensor, values):
+    """Write host-computed ``values`` into ``tensor`` (any device), under no_grad."""
+    from .._tensor.inplace import _fill_host
+
+    with no_grad():
+        _fill_host(tensor, values)
+    return tensor
+
+
+def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
+    """Fill with N(mean, std^2) conditioned on [a, b] (absolute bounds, as torch's): draws
+    outside the bounds are drawn again, so the values follow the truncated law exactly."""
+    _check(tensor, "trunc_normal_")
+    if not a < b:
+        raise ValueError(f"nn.init.trunc_normal_: a ({a}) must be smaller than b ({b})")
+    if std < 0:
+        raise ValueError(f"nn.init.trunc_normal_: std must be >= 0, got {std}")
+    rng = _random.rng_of(generator, "nn.init.trunc_normal_")
+    shape = tuple(tensor.shape)
+    n = int(np.prod(shape))
+    # the mass inside [a, b] (via erf) sizes each round of draws
+    inside = (
+        0.5
+        * (
+            math.erf((b - mean) / (std * math.sqrt(2)))
+            - math.erf((a - mean) / (std * math.sqrt(2)))
+        )
+        if std > 0
+        else 1.0
+    )
+    if inside < 1e-6:
+        raise ValueError(
+            f"nn.init.trunc_normal_: [{a}, {b}] holds almost none of N({mean}, {std}^2)"
+        )
+    out = np.empty(n)
+    filled = 0
+    while filled < n:
+        draw = rng.normal(mean, std, int((n - filled) / inside * 1.1) + 16)
+        draw = draw[(draw >= a) & (draw <= b)][: n - filled]
+        out[filled : filled + draw.size] = draw
+        filled += draw.size
+    return _host_fill(tensor, out.reshape(shape))
+
+
+def orthogonal_(tensor, gain=1.0, generator=None):
+    """Fill with a (semi-)orthogonal matrix of the tensor's first dim by the rest, times gain:
+    the Q of a Gaussian matrix's QR decomposition, signs fixed by R's diagonal (the Haar law)."""
+    _check(tensor, "orthogonal_")
+    if tensor.ndim < 2:
+        raise ValueError("Only tensors with 2 or more dimensions are supported")
+    if tensor.numel() == 0:
+        return tensor
+    rows = tensor.shape[0]
+    cols = tensor.numel() // rows
+    rng = _random.rng_of(generator, "nn.init.orthogonal_")
+    flat = rng.standard_normal((rows, cols))
+    if rows < cols:
+        flat = flat.T
+    q, r = np.linalg.qr(flat)
+    q = q * np.sign(np.diag(r))
+    if rows < cols:
+        q = q.T
+    return _host_fill(tensor, (gain * q).reshape(tuple(tensor.shape)))
+
+
+def eye_(tensor):
+    """Fill a 2-D tensor with the identity (ones on the diagonal, zeros elsewhere)."""
+    _check(tensor, "eye_")
+    if tensor.ndim != 2:
+        raise ValueError("Only tensors with 2 dimensions are supported")
+    return _host_fill(tensor, np.eye(*tuple(tensor.shape)))

@@ -8,6 +8,8 @@ element-wise kernels, ``conv2d`` the fused im2col + GEMM kernel, ``cross_entropy
 
 from .activation import *
 from .activation import __all__ as _activation_all
+from .activation_extra import *
+from .activation_extra import __all__ as _activation_extra_all
 from .adaptive import adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_max_pool2d
 from .attention import multi_head_attention_forward, scaled_dot_product_attention
 from .conv import avg_pool2d, conv2d, max_pool2d
@@ -47,4 +49,5 @@ __all__ = [
     "scaled_dot_product_attention",
 ]
 __all__.extend(_activation_all)
+__all__.extend(_activation_extra_all)
 __all__.extend(_loss_all)
