@@ -1,5 +1,6 @@
-"""Adaptive pooling, F.pad, F.interpolate (nearest), Dropout2d and Unflatten: values and
-gradients against torch and float64 NumPy loops, gradcheck, train/eval, errors."""
+"""Adaptive pooling, F.pad, F.interpolate (nearest; the linear modes are in
+test_interpolate_linear.py), Dropout2d and Unflatten: values and gradients against torch and
+float64 NumPy loops, gradcheck, train/eval, errors."""
 
 import numpy as np
 import pytest
@@ -164,8 +165,8 @@ def test_interpolate_nearest_matches_torch(shape, kw, rng):
 
 def test_interpolate_errors():
     x = fastnn.zeros(1, 2, 4, 4)
-    with pytest.raises(NotImplementedError, match="'bilinear'"):
-        F.interpolate(x, scale_factor=2, mode="bilinear")
+    with pytest.raises(NotImplementedError, match="'bicubic'"):
+        F.interpolate(x, scale_factor=2, mode="bicubic")
     with pytest.raises(ValueError, match="only one of size or scale_factor"):
         F.interpolate(x)
     with pytest.raises(ValueError, match="only one of size or scale_factor"):
@@ -173,7 +174,7 @@ def test_interpolate_errors():
     with pytest.raises(ValueError, match="Input is 2D, size is 3"):
         F.interpolate(x, size=(1, 2, 3))
     with pytest.raises(NotImplementedError):
-        nn.Upsample(scale_factor=2, mode="bilinear")
+        nn.Upsample(scale_factor=2, mode="bicubic")
 
 
 def test_dropout2d_train_and_eval(rng):

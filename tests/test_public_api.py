@@ -560,6 +560,8 @@ PUBLIC_API: dict[str, tuple[str, ...]] = {
         "Unflatten",
         "UninitializedParameter",
         "Upsample",
+        "UpsamplingBilinear2d",
+        "UpsamplingNearest2d",
         "ZeroPad1d",
         "ZeroPad2d",
         "functional",

@@ -6,7 +6,7 @@ import numpy as np
 from . import functional as F
 from .module import Module
 
-__all__ = ["Dropout2d", "Unflatten", "Upsample"]
+__all__ = ["Dropout2d", "Unflatten", "Upsample", "UpsamplingBilinear2d", "UpsamplingNearest2d"]
 
 
 class Dropout2d(Module):
@@ -50,7 +50,8 @@ class Unflatten(Module):
 
 
 class Upsample(Module):
-    """Resizes the trailing spatial dims to ``size`` or by ``scale_factor`` (mode 'nearest')."""
+    """Resizes the trailing spatial dims to ``size`` or by ``scale_factor`` (F.interpolate's
+    modes)."""
 
     def __init__(
         self,
@@ -61,8 +62,11 @@ class Upsample(Module):
         recompute_scale_factor=None,
     ):
         super().__init__()
-        if mode != "nearest":
-            raise NotImplementedError(f"Upsample: mode {mode!r} is not supported (only 'nearest')")
+        if mode not in ("nearest", "linear", "bilinear", "trilinear", "area"):
+            raise NotImplementedError(
+                f"Upsample: mode {mode!r} is not supported (nearest, linear, bilinear, trilinear, "
+                "area)"
+            )
         self.size = size
         self.scale_factor = (
             float(scale_factor)
@@ -88,3 +92,17 @@ class Upsample(Module):
         else:
             info = f"size={self.size!r}"
         return info + f", mode={self.mode!r}"
+
+
+class UpsamplingNearest2d(Upsample):
+    """Upsample with mode 'nearest' (torch's older name)."""
+
+    def __init__(self, size=None, scale_factor=None):
+        super().__init__(size, scale_factor, mode="nearest")
+
+
+class UpsamplingBilinear2d(Upsample):
+    """Upsample with mode 'bilinear' and align_corners=True (torch's older name)."""
+
+    def __init__(self, size=None, scale_factor=None):
+        super().__init__(size, scale_factor, mode="bilinear", align_corners=True)

@@ -87,13 +87,23 @@ def interpolate(
     recompute_scale_factor=None,
     antialias=False,
 ):
-    """torch.nn.functional.interpolate, mode='nearest' over the 1-3 trailing spatial dims."""
-    if mode != "nearest":
-        raise NotImplementedError(f"interpolate: mode {mode!r} is not supported (only 'nearest')")
-    if align_corners is not None:
+    """torch.nn.functional.interpolate over the 1-3 trailing spatial dims: mode 'nearest', the
+    linear modes ('linear' for 3-D input, 'bilinear' 4-D, 'trilinear' 5-D; align_corners) or
+    'area' (adaptive average pooling)."""
+    linear = _LINEAR_DIMS.get(mode)
+    if mode not in ("nearest", "area") and linear is None:
+        raise NotImplementedError(
+            f"interpolate: mode {mode!r} is not supported (nearest, linear, bilinear, trilinear, "
+            "area)"
+        )
+    if linear is None and align_corners is not None:
         raise ValueError(
             "align_corners option can only be set with the interpolating modes: linear | "
             "bilinear | bicubic | trilinear"
+        )
+    if linear is not None and input.ndim != linear + 2:
+        raise NotImplementedError(
+            f"Got {input.ndim}D input, but {mode} mode needs {linear + 2}D input"
         )
     dims = input.ndim - 2
     if dims < 1 or dims > 3:
@@ -126,14 +136,49 @@ def interpolate(
             scales = [n / o if o else 0.0 for n, o in zip(in_sizes, out_sizes)]
         else:
             scales = [1.0 / f for f in factors]
+    if mode == "area":
+        from .adaptive import adaptive_avg_pool1d, adaptive_avg_pool2d
+
+        if dims == 3:
+            raise NotImplementedError("interpolate: mode 'area' on 5-D input is not supported")
+        pool = adaptive_avg_pool1d if dims == 1 else adaptive_avg_pool2d
+        return pool(input, out_sizes if dims == 2 else out_sizes[0])
     x = input
     for k, (n, o, s) in enumerate(zip(in_sizes, out_sizes, scales)):
+        if linear is not None:
+            x = _linear_dim(x, 2 + k, n, o, s, bool(align_corners), size is not None)
+            continue
         if o == n and s == 1.0:
             continue
         # float32 arithmetic, as torch's nearest kernel computes the source index
         src = np.minimum(np.floor(np.arange(o, dtype=np.float32) * np.float32(s)), n - 1)
         x = _index(x, 2 + k, src.astype(np.int64))
     return x if x is not input else input * 1
+
+
+_LINEAR_DIMS = {"linear": 1, "bilinear": 2, "trilinear": 3}
+
+
+def _linear_dim(x, dim, n, o, scale, align_corners, from_size):
+    """Linear interpolation of ``x`` along ``dim`` from n to o points, torch's source positions:
+    dst * (n - 1) / (o - 1) with align_corners, else (dst + 0.5) * scale - 0.5 clamped at 0
+    (scale = 1 / scale_factor, or n / o from a size), in x's precision as torch's kernels."""
+    f32 = np.float64 if x.dtype == np.float64 else np.float32
+    dst = np.arange(o, dtype=f32)
+    if align_corners:
+        step = f32((n - 1) / (o - 1)) if o > 1 else f32(0)
+        src = dst * step
+    else:
+        step = f32(n / o) if from_size else f32(scale)
+        src = np.maximum((dst + f32(0.5)) * step - f32(0.5), f32(0))
+    lo = np.minimum(src.astype(np.int64), n - 1)
+    hi = np.minimum(lo + 1, n - 1)
+    lam = (src - lo.astype(f32)).astype(np.float64)
+    shape = [1] * x.ndim
+    shape[dim] = o
+    w1 = _tensor(lam.reshape(shape), dtype=x.dtype, device=x.device)
+    w0 = _tensor((1.0 - lam).reshape(shape), dtype=x.dtype, device=x.device)
+    return _index(x, dim, lo) * w0 + _index(x, dim, hi) * w1
 
 
 __all__ = ["interpolate", "pad"]
