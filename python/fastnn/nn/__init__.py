@@ -6,6 +6,7 @@ from .container import ModuleDict, ParameterDict, ParameterList
 from .conv import AvgPool2d, Conv2d, MaxPool2d
 from .conv1d import AvgPool1d, Conv1d, MaxPool1d
 from .conv_transpose import ConvTranspose1d, ConvTranspose2d
+from .instance_norm import InstanceNorm1d, InstanceNorm2d
 from .layers import (
     GELU,
     Dropout,
@@ -123,6 +124,8 @@ __all__ = [
     "Hardtanh",
     "HuberLoss",
     "Identity",
+    "InstanceNorm1d",
+    "InstanceNorm2d",
     "KLDivLoss",
     "L1Loss",
     "LSTMCell",

@@ -21,7 +21,7 @@ from .embedding_bag import embedding_bag
 from .linear import linear
 from .loss import *
 from .loss import __all__ as _loss_all
-from .normalization import batch_norm, group_norm, layer_norm
+from .normalization import batch_norm, group_norm, instance_norm, layer_norm
 from .padding import interpolate, pad
 
 __all__ = [
@@ -39,6 +39,7 @@ __all__ = [
     "embedding",
     "embedding_bag",
     "group_norm",
+    "instance_norm",
     "interpolate",
     "layer_norm",
     "linear",

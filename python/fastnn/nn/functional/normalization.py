@@ -14,6 +14,7 @@ import numbers
 
 from ..._core import dtype as _dtype
 from ...autograd.function import Function
+from ...autograd.grad_mode import no_grad
 
 
 class _Norm(Function):
@@ -202,6 +203,44 @@ def batch_norm(
     )
 
 
+def instance_norm(
+    input,
+    running_mean=None,
+    running_var=None,
+    weight=None,
+    bias=None,
+    use_input_stats=True,
+    momentum=0.1,
+    eps=1e-05,
+):
+    """torch.nn.functional.instance_norm: input (N, C, *) normalised per (sample, channel).
+
+    The batch norm of the (1, N * C, *) view, every plane a channel of one sample. With running
+    statistics they move towards the batch's average of the planes' statistics (torch's rule:
+    each plane updates a copy, the copies are averaged); without use_input_stats they normalise.
+    """
+    if input.ndim < 3:
+        raise ValueError(f"instance_norm: expected at least 3-D input, got {input.ndim}-D")
+    if not use_input_stats:
+        return batch_norm(input, running_mean, running_var, weight, bias, False, momentum, eps)
+    n, c, spatial = input.shape[0], input.shape[1], tuple(input.shape[2:])
+    if math.prod(spatial) <= 1:
+        raise ValueError(
+            f"Expected more than 1 spatial element when training, got input size {input.shape}"
+        )
+    rm = rv = None
+    if running_mean is not None:
+        rm, rv = running_mean.repeat(n), running_var.repeat(n)
+    w = None if weight is None else weight.repeat(n)
+    b = None if bias is None else bias.repeat(n)
+    out = batch_norm(input.reshape(1, n * c, *spatial), rm, rv, w, b, True, momentum, eps)
+    if running_mean is not None:
+        with no_grad():
+            running_mean.copy_(rm.reshape(n, c).mean(0))
+            running_var.copy_(rv.reshape(n, c).mean(0))
+    return out.reshape(input.shape)
+
+
 def _shape_tuple(normalized_shape):
     if isinstance(normalized_shape, bool):
         raise TypeError(
@@ -273,4 +312,4 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-05):
     return GroupNorm.apply(input, *params, has=has, num_groups=num_groups, eps=float(eps))
 
 
-__all__ = ["batch_norm", "group_norm", "layer_norm"]
+__all__ = ["batch_norm", "group_norm", "instance_norm", "layer_norm"]
