@@ -119,17 +119,6 @@ _NOT_YET_GROUPS = [
     ("printing: Tensor repr has fixed options, no set_printoptions yet", "torch.set_printoptions"),
     ("linear algebra submodule (inv, solve, norms): out of scope for now", "torch.linalg"),
     (
-        (
-            "layer: another open issue adds normalization, embedding, 1-d conv/pooling, adaptive "
-            "pooling, padding and upsampling"
-        ),
-        ("nn.Bilinear nn.functional.unfold"),
-    ),
-    (
-        "loss/distance module: not implemented yet",
-        ("nn.MarginRankingLoss nn.HingeEmbeddingLoss nn.functional.margin_ranking_loss"),
-    ),
-    (
         "autograd.functional (jacobian, hessian): not implemented yet",
         "autograd.functional",
     ),

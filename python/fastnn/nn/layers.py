@@ -17,6 +17,7 @@ from .parameter import Parameter, UninitializedParameter
 
 __all__ = [
     "GELU",
+    "Bilinear",
     "Dropout",
     "Flatten",
     "Identity",
@@ -151,6 +152,38 @@ class Identity(Module):
 
     def forward(self, input):
         return input
+
+
+class Bilinear(Module):
+    """``y = x1^T A x2 + b`` with A of shape (out_features, in1_features, in2_features);
+    weight and bias ~ U(+-1/sqrt(in1_features)), as torch's."""
+
+    def __init__(
+        self, in1_features, in2_features, out_features, bias=True, device=None, dtype=None
+    ):
+        super().__init__()
+        self.in1_features = _positive_int(in1_features, "in1_features", "Bilinear")
+        self.in2_features = _positive_int(in2_features, "in2_features", "Bilinear")
+        self.out_features = _positive_int(out_features, "out_features", "Bilinear")
+        shape = (self.out_features, self.in1_features, self.in2_features)
+        _affine_parameters(self, shape, bias, dtype)
+        self.reset_parameters()
+        _place_parameters(self, device)
+
+    def reset_parameters(self):
+        bound = 1 / math.sqrt(self.weight.shape[1])
+        init.uniform_(self.weight, -bound, bound)
+        if self.bias is not None:
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, input1, input2):
+        return F.bilinear(input1, input2, self.weight, self.bias)
+
+    def extra_repr(self):
+        return (
+            f"in1_features={self.in1_features}, in2_features={self.in2_features}, "
+            f"out_features={self.out_features}, bias={self.bias is not None}"
+        )
 
 
 class Flatten(Module):

@@ -1,8 +1,8 @@
 """The rest of torch's simple layers: the activations of functional/activation_extra.py
 (Hardswish, Hardsigmoid, Softsign, Tanhshrink, Softshrink, Hardshrink, Threshold, CELU, GLU,
 Softmin, Softmax2d), RMSNorm, PixelShuffle / PixelUnshuffle, the constant padding layers
-(ZeroPad1d / 2d, ConstantPad1d / 2d, ReflectionPad1d / 2d, ReplicationPad1d / 2d) and
-CosineSimilarity / PairwiseDistance. torch's signatures, defaults, parameters and reprs; each
+(ZeroPad1d / 2d, ConstantPad1d / 2d, ReflectionPad1d / 2d, ReplicationPad1d / 2d),
+CosineSimilarity / PairwiseDistance and Unfold / Fold. torch's signatures, defaults, parameters and reprs; each
 forward is one functional call."""
 
 import numpy as np
@@ -19,6 +19,7 @@ __all__ = [
     "ConstantPad1d",
     "ConstantPad2d",
     "CosineSimilarity",
+    "Fold",
     "Hardshrink",
     "Hardsigmoid",
     "Hardswish",
@@ -36,6 +37,7 @@ __all__ = [
     "Softsign",
     "Tanhshrink",
     "Threshold",
+    "Unfold",
     "ZeroPad1d",
     "ZeroPad2d",
 ]
@@ -284,3 +286,37 @@ class PairwiseDistance(Module):
 
     def forward(self, x1, x2):
         return F.pairwise_distance(x1, x2, self.norm, self.eps, self.keepdim)
+
+
+class Unfold(Module):
+    """F.unfold with the layer's window geometry."""
+
+    def __init__(self, kernel_size, dilation=1, padding=0, stride=1):
+        super().__init__()
+        self.kernel_size, self.dilation = kernel_size, dilation
+        self.padding, self.stride = padding, stride
+
+    def forward(self, input):
+        return F.unfold(input, self.kernel_size, self.dilation, self.padding, self.stride)
+
+    def extra_repr(self):
+        return (
+            f"kernel_size={self.kernel_size}, dilation={self.dilation}, padding={self.padding}, "
+            f"stride={self.stride}"
+        )
+
+
+class Fold(Unfold):
+    """F.fold with the layer's output size and window geometry."""
+
+    def __init__(self, output_size, kernel_size, dilation=1, padding=0, stride=1):
+        super().__init__(kernel_size, dilation, padding, stride)
+        self.output_size = output_size
+
+    def forward(self, input):
+        return F.fold(
+            input, self.output_size, self.kernel_size, self.dilation, self.padding, self.stride
+        )
+
+    def extra_repr(self):
+        return f"output_size={self.output_size}, " + super().extra_repr()

@@ -18,7 +18,8 @@ from .conv_transpose import conv_transpose1d, conv_transpose2d
 from .dropout2d import dropout2d
 from .embedding import embedding
 from .embedding_bag import embedding_bag
-from .linear import linear
+from .fold import fold, unfold
+from .linear import bilinear, linear
 from .loss import *
 from .loss import __all__ as _loss_all
 from .normalization import batch_norm, group_norm, instance_norm, layer_norm
@@ -31,6 +32,7 @@ __all__ = [
     "avg_pool1d",
     "avg_pool2d",
     "batch_norm",
+    "bilinear",
     "conv1d",
     "conv2d",
     "conv_transpose1d",
@@ -38,6 +40,7 @@ __all__ = [
     "dropout2d",
     "embedding",
     "embedding_bag",
+    "fold",
     "group_norm",
     "instance_norm",
     "interpolate",
@@ -48,6 +51,7 @@ __all__ = [
     "multi_head_attention_forward",
     "pad",
     "scaled_dot_product_attention",
+    "unfold",
 ]
 __all__.extend(_activation_all)
 __all__.extend(_activation_extra_all)

@@ -50,4 +50,30 @@ def linear(input, weight, bias=None):
     return out.reshape((*lead, weight.shape[0]))
 
 
-__all__ = ["linear"]
+def bilinear(input1, input2, weight, bias=None):
+    """y[..., o] = sum_ij x1[..., i] W[o, i, j] x2[..., j] + b[o]: x1 @ W (one GEMM over all
+    outputs at once), then a product with x2 summed over j."""
+    if weight.ndim != 3:
+        raise RuntimeError(f"bilinear(): weight must be 3-D, got {weight.ndim}-D")
+    out, in1, in2 = weight.shape
+    if input1.shape[-1] != in1 or input2.shape[-1] != in2:
+        raise RuntimeError(
+            f"bilinear(): input sizes {tuple(input1.shape)} and {tuple(input2.shape)} do not "
+            f"match the weight {tuple(weight.shape)}"
+        )
+    if tuple(input1.shape[:-1]) != tuple(input2.shape[:-1]):
+        raise RuntimeError(
+            "bilinear(): input batch dimensions do not match: got "
+            f"{tuple(input1.shape[:-1])} and {tuple(input2.shape[:-1])}"
+        )
+    lead = tuple(input1.shape[:-1])
+    x1 = input1.reshape(-1, in1)
+    x2 = input2.reshape(-1, 1, in2)
+    t = x1 @ weight.permute(1, 0, 2).reshape(in1, out * in2)
+    y = (t.reshape(-1, out, in2) * x2).sum(-1)
+    if bias is not None:
+        y = y + bias
+    return y.reshape(*lead, out)
+
+
+__all__ = ["bilinear", "linear"]

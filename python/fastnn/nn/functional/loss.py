@@ -508,6 +508,31 @@ def cosine_embedding_loss(
     return _reduce(where(y == 1, pos, where(y == -1, neg, 0.0 * cos)), reduction)
 
 
+def margin_ranking_loss(
+    input1, input2, target, margin=0.0, size_average=None, reduce=None, reduction="mean"
+):
+    """max(0, -y * (x1 - x2) + margin): x1 should rank above x2 where y = 1, below where -1."""
+    if not (input1.ndim == input2.ndim == target.ndim):
+        raise RuntimeError(
+            "margin_ranking_loss : All input tensors should have same dimension but got sizes: "
+            f"input1: {tuple(input1.shape)}, input2: {tuple(input2.shape)}, target: "
+            f"{tuple(target.shape)} "
+        )
+    y = _as_target(target, input1)
+    return _reduce((-y * (input1 - input2) + margin).clamp_min(0.0), reduction)
+
+
+def hinge_embedding_loss(
+    input, target, margin=1.0, size_average=None, reduce=None, reduction="mean"
+):
+    """x where y = 1, max(0, margin - x) where y = -1 (both parts summed where y is neither)."""
+    y = _as_target(target, input)
+    zero = input * 0.0
+    pos = input.where(y != -1, zero)
+    neg = (margin - input).clamp_min(0.0).where(y != 1, zero)
+    return _reduce(pos + neg, reduction)
+
+
 def contrastive_loss(x1, x2, label, margin=1.0, reduction="mean"):
     """Siamese contrastive loss (Hadsell, Chopra, LeCun 2006) on the distance d = ||x1 - x2||:
     0.5 d^2 for similar pairs (label 1), 0.5 max(0, margin - d)^2 for dissimilar pairs
@@ -655,9 +680,11 @@ __all__ = [
     "ctc_loss",
     "gan_discriminator_loss",
     "gan_generator_loss",
+    "hinge_embedding_loss",
     "huber_loss",
     "kl_div",
     "l1_loss",
+    "margin_ranking_loss",
     "mse_loss",
     "nll_loss",
     "pairwise_distance",
