@@ -585,7 +585,13 @@ PUBLIC_API: dict[str, tuple[str, ...]] = {
         "rnn",
         "vector_to_parameters",
     ),
-    "fastnn.nn.utils.rnn": ("pad_sequence",),
+    "fastnn.nn.utils.rnn": (
+        "PackedSequence",
+        "pack_padded_sequence",
+        "pack_sequence",
+        "pad_packed_sequence",
+        "pad_sequence",
+    ),
     "fastnn.nn.parallel": ("DistributedDataParallel",),
     "fastnn.distributed": (
         "ReduceOp",

@@ -3,7 +3,8 @@ signatures, defaults, parameter names and shapes (weight_ih_l{k}[_reverse] (gate
 dirs*H), weight_hh_l{k} (gates*H, H), bias_ih_l{k}, bias_hh_l{k}; gate order LSTM i, f, g, o,
 GRU r, z, n), so a torch state_dict loads unchanged. Every parameter starts as
 U(-1/sqrt(hidden), 1/sqrt(hidden)), as in torch. The work is in nn/functional/rnn.py
-[note: rnn layer]. Not supported: proj_size != 0 and PackedSequence inputs.
+[note: rnn layer]. A PackedSequence input runs each run of steps with one batch size as one
+sequence call (functional/rnn.py run_packed). Not supported: proj_size != 0.
 """
 
 import math
@@ -19,6 +20,7 @@ from .functional import rnn as R
 from .layers import _place_parameters
 from .module import Module
 from .parameter import Parameter
+from .utils.rnn import PackedSequence
 
 __all__ = ["GRU", "LSTM", "RNN", "GRUCell", "LSTMCell", "RNNBase", "RNNCell", "RNNCellBase"]
 
@@ -182,6 +184,8 @@ class RNNBase(Module):
         return states[0], (states[1] if lstm else None)
 
     def forward(self, input, hx=None):
+        if isinstance(input, PackedSequence):
+            return self._forward_packed(input, hx)
         cls = type(self).__name__
         weights = self.all_weights
         _check_input_dtype(cls, input, weights[0][0])
@@ -216,6 +220,41 @@ class RNNBase(Module):
         elif self.batch_first:
             out = out.transpose(0, 1)
         return (out, (h_n, c_n)) if self.mode == "LSTM" else (out, h_n)
+
+    def _forward_packed(self, packed, hx):
+        """A PackedSequence in, a PackedSequence out: only the steps each sequence has run. hx
+        and the returned states are in the caller's batch order (sorted_indices applied)."""
+        cls = type(self).__name__
+        data, batch_sizes, sorted_idx, unsorted_idx = packed
+        weights = self.all_weights
+        _check_input_dtype(cls, data, weights[0][0])
+        if data.ndim != 2 or data.shape[-1] != self.input_size:
+            raise RuntimeError(
+                f"input.size(-1) must be equal to input_size. Expected {self.input_size}, got "
+                f"{data.shape[-1] if data.ndim else 0}"
+            )
+        sizes = [int(v) for v in batch_sizes.tolist()]
+        h0, c0 = self._states(hx, data, sizes[0], False)
+        if hx is not None and sorted_idx is not None:
+            h0 = h0.index_select(1, sorted_idx)
+            c0 = None if c0 is None else c0.index_select(1, sorted_idx)
+        out, h_n, c_n = R.run_packed(
+            self.mode,
+            data,
+            sizes,
+            h0,
+            c0,
+            weights,
+            self.num_layers,
+            self.bidirectional,
+            self.dropout,
+            self.training,
+        )
+        if unsorted_idx is not None:
+            h_n = h_n.index_select(1, unsorted_idx)
+            c_n = None if c_n is None else c_n.index_select(1, unsorted_idx)
+        output = PackedSequence(out, batch_sizes, sorted_idx, unsorted_idx)
+        return (output, (h_n, c_n)) if self.mode == "LSTM" else (output, h_n)
 
     def extra_repr(self):
         s = f"{self.input_size}, {self.hidden_size}"
@@ -364,6 +403,41 @@ class RNNCellBase(Module):
 
     def reset_parameters(self):
         _reset(self)
+
+    def _forward_packed(self, packed, hx):
+        """A PackedSequence in, a PackedSequence out: only the steps each sequence has run. hx
+        and the returned states are in the caller's batch order (sorted_indices applied)."""
+        cls = type(self).__name__
+        data, batch_sizes, sorted_idx, unsorted_idx = packed
+        weights = self.all_weights
+        _check_input_dtype(cls, data, weights[0][0])
+        if data.ndim != 2 or data.shape[-1] != self.input_size:
+            raise RuntimeError(
+                f"input.size(-1) must be equal to input_size. Expected {self.input_size}, got "
+                f"{data.shape[-1] if data.ndim else 0}"
+            )
+        sizes = [int(v) for v in batch_sizes.tolist()]
+        h0, c0 = self._states(hx, data, sizes[0], False)
+        if hx is not None and sorted_idx is not None:
+            h0 = h0.index_select(1, sorted_idx)
+            c0 = None if c0 is None else c0.index_select(1, sorted_idx)
+        out, h_n, c_n = R.run_packed(
+            self.mode,
+            data,
+            sizes,
+            h0,
+            c0,
+            weights,
+            self.num_layers,
+            self.bidirectional,
+            self.dropout,
+            self.training,
+        )
+        if unsorted_idx is not None:
+            h_n = h_n.index_select(1, unsorted_idx)
+            c_n = None if c_n is None else c_n.index_select(1, unsorted_idx)
+        output = PackedSequence(out, batch_sizes, sorted_idx, unsorted_idx)
+        return (output, (h_n, c_n)) if self.mode == "LSTM" else (output, h_n)
 
     def extra_repr(self):
         s = f"{self.input_size}, {self.hidden_size}"

@@ -187,3 +187,85 @@ def run(mode, x, h0, c0, weights, num_layers, bidirectional, dropout_p, training
         if dropout_p > 0 and training and k < num_layers - 1:
             x = dropout(x, dropout_p, True)
     return x, stack(h_n, 0), (stack(c_n, 0) if c0 is not None else None)
+
+
+# ---- packed sequences (nn.utils.rnn.PackedSequence) ---------------------------------------------
+
+
+def _segments(batch_sizes):
+    """(steps, batch, first row) of each run of equal batch sizes: one contiguous block of the
+    packed rows, the sequences of the run all going through all of its steps."""
+    segs, t0, row = [], 0, 0
+    for t in range(1, len(batch_sizes) + 1):
+        if t == len(batch_sizes) or batch_sizes[t] != batch_sizes[t0]:
+            b = batch_sizes[t0]
+            segs.append((t - t0, b, row))
+            row += (t - t0) * b
+            t0 = t
+    return segs
+
+
+def _packed_direction(mode, data, segs, h0, c0, weights, reverse):
+    """One layer, one direction over packed rows: (output rows, h_n (B, H), c_n or None).
+
+    Forwards in time the batch shrinks at each segment: the rows past the next segment's batch
+    end there, and their last states are their h_n. Backwards in time it grows: the rows joining
+    at a segment start from h0. Each segment is one call of the layer's sequence kernel."""
+    lstm = c0 is not None
+    feat = data.shape[1]
+    outs = [None] * len(segs)
+    order = reversed(range(len(segs))) if reverse else range(len(segs))
+    h = c = None
+    ended_h, ended_c = [], []
+    for k in order:
+        steps, b, row = segs[k]
+        x = data[row : row + steps * b].reshape(steps, b, feat)
+        if reverse:  # continuing rows first, then the ones that start here
+            have = 0 if h is None else h.shape[0]
+            h_in = h0[:b] if h is None else (cat([h, h0[have:b]], 0) if have < b else h)
+            c_in = None
+            if lstm:
+                c_in = c0[:b] if c is None else (cat([c, c0[have:b]], 0) if have < b else c)
+        else:
+            h_in = h0[:b] if h is None else h
+            c_in = (c0[:b] if c is None else c) if lstm else None
+        hs, h_last, c_last = layer(mode, x, h_in, c_in, weights, reverse)
+        outs[k] = hs.reshape(steps * b, hs.shape[2])
+        if reverse:
+            h, c = h_last, c_last
+            continue
+        nxt = segs[k + 1][1] if k + 1 < len(segs) else 0
+        ended_h.append(h_last[nxt:b])
+        if lstm:
+            ended_c.append(c_last[nxt:b])
+        h = h_last[:nxt]
+        c = c_last[:nxt] if lstm else None
+    if not reverse:  # rows ended in later segments have lower indices
+        h = cat(ended_h[::-1], 0)
+        c = cat(ended_c[::-1], 0) if lstm else None
+    return cat(outs, 0), h, c
+
+
+def run_packed(
+    mode, data, batch_sizes, h0, c0, weights, num_layers, bidirectional, dropout_p, training
+):
+    """run over a PackedSequence's rows: data (N, I) and its batch_sizes (a list); h0, c0 in the
+    sorted batch order. Returns (output rows (N, dirs * H), h_n, c_n)."""
+    segs = _segments(batch_sizes)
+    dirs = 2 if bidirectional else 1
+    h_n, c_n = [], []
+    x = data
+    for k in range(num_layers):
+        outs = []
+        for d in range(dirs):
+            i = k * dirs + d
+            out, h, c = _packed_direction(
+                mode, x, segs, h0[i], None if c0 is None else c0[i], weights[i], d == 1
+            )
+            outs.append(out)
+            h_n.append(h)
+            c_n.append(c)
+        x = outs[0] if dirs == 1 else cat(outs, 1)
+        if dropout_p > 0 and training and k < num_layers - 1:
+            x = dropout(x, dropout_p, True)
+    return x, stack(h_n, 0), (stack(c_n, 0) if c0 is not None else None)
