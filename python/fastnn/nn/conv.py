@@ -26,6 +26,8 @@ def _conv_extra_repr(m, ndim):
         s += f", padding={m.padding}"
     if m.dilation != (1,) * ndim:
         s += f", dilation={m.dilation}"
+    if getattr(m, "output_padding", (0,) * ndim) != (0,) * ndim:  # transposed convolutions
+        s += f", output_padding={m.output_padding}"
     if m.bias is None:
         s += ", bias=False"
     return s

@@ -40,22 +40,6 @@ class _ConvTransposeNd(_ConvNd):
         )  # fmt: skip
         self.output_padding = self._ntuple(output_padding, "output_padding", name, 0)
 
-    def extra_repr(self):
-        s = (
-            f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
-            f"stride={self.stride}"
-        )
-        nd = len(self.kernel_size)
-        if self.padding != (0,) * nd:
-            s += f", padding={self.padding}"
-        if self.dilation != (1,) * nd:
-            s += f", dilation={self.dilation}"
-        if self.output_padding != (0,) * nd:
-            s += f", output_padding={self.output_padding}"
-        if self.bias is None:
-            s += ", bias=False"
-        return s
-
 
 class ConvTranspose2d(_ConvTransposeNd):
     """2-D transposed convolution over (N, C_in, H, W): weight (C_in, C_out, kh, kw), bias

@@ -2,18 +2,15 @@
 variance (style transfer, GAN generators), with torch's parameters, buffers and repr; the math is
 F.instance_norm (functional/normalization.py)."""
 
-import numpy as np
-
-from .._tensor import Tensor
 from .functional.normalization import instance_norm
-from .layers import _place_parameters
-from .module import Module
-from .normalization import _affine, _count, _float_dtype
+from .normalization import _BatchNorm
 
 __all__ = ["InstanceNorm1d", "InstanceNorm2d"]
 
 
-class _InstanceNorm(Module):
+class _InstanceNorm(_BatchNorm):
+    """_BatchNorm's parameters, buffers and repr, with instance norm's defaults and forward."""
+
     _dims = 1
 
     def __init__(
@@ -26,21 +23,7 @@ class _InstanceNorm(Module):
         device=None,
         dtype=None,
     ):
-        super().__init__()
-        cls = type(self).__name__
-        dt = _float_dtype(cls, dtype)
-        self.num_features = _count(cls, "num_features", num_features)
-        self.eps, self.momentum = eps, momentum
-        self.affine, self.track_running_stats = affine, track_running_stats
-        _affine(self, (self.num_features,), affine, True, dt)
-        if track_running_stats:
-            self.register_buffer("running_mean", Tensor(np.zeros(self.num_features, dt)))
-            self.register_buffer("running_var", Tensor(np.ones(self.num_features, dt)))
-            self.register_buffer("num_batches_tracked", Tensor(np.array(0, np.int64)))
-        else:
-            for name in ("running_mean", "running_var", "num_batches_tracked"):
-                self.register_buffer(name, None)
-        _place_parameters(self, device)
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype)
 
     def forward(self, input):
         d = self._dims
@@ -64,13 +47,6 @@ class _InstanceNorm(Module):
             self.eps,
         )
         return out.squeeze(0) if unbatched else out
-
-    def extra_repr(self):
-        return (
-            f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-            f"affine={self.affine}, bias={self.bias is not None}, "
-            f"track_running_stats={self.track_running_stats}"
-        )
 
 
 class InstanceNorm1d(_InstanceNorm):

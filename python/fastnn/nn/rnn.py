@@ -404,41 +404,6 @@ class RNNCellBase(Module):
     def reset_parameters(self):
         _reset(self)
 
-    def _forward_packed(self, packed, hx):
-        """A PackedSequence in, a PackedSequence out: only the steps each sequence has run. hx
-        and the returned states are in the caller's batch order (sorted_indices applied)."""
-        cls = type(self).__name__
-        data, batch_sizes, sorted_idx, unsorted_idx = packed
-        weights = self.all_weights
-        _check_input_dtype(cls, data, weights[0][0])
-        if data.ndim != 2 or data.shape[-1] != self.input_size:
-            raise RuntimeError(
-                f"input.size(-1) must be equal to input_size. Expected {self.input_size}, got "
-                f"{data.shape[-1] if data.ndim else 0}"
-            )
-        sizes = [int(v) for v in batch_sizes.tolist()]
-        h0, c0 = self._states(hx, data, sizes[0], False)
-        if hx is not None and sorted_idx is not None:
-            h0 = h0.index_select(1, sorted_idx)
-            c0 = None if c0 is None else c0.index_select(1, sorted_idx)
-        out, h_n, c_n = R.run_packed(
-            self.mode,
-            data,
-            sizes,
-            h0,
-            c0,
-            weights,
-            self.num_layers,
-            self.bidirectional,
-            self.dropout,
-            self.training,
-        )
-        if unsorted_idx is not None:
-            h_n = h_n.index_select(1, unsorted_idx)
-            c_n = None if c_n is None else c_n.index_select(1, unsorted_idx)
-        output = PackedSequence(out, batch_sizes, sorted_idx, unsorted_idx)
-        return (output, (h_n, c_n)) if self.mode == "LSTM" else (output, h_n)
-
     def extra_repr(self):
         s = f"{self.input_size}, {self.hidden_size}"
         if not self.bias:

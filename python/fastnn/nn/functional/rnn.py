@@ -167,26 +167,36 @@ def layer(mode, x, h0, c0, weights, reverse):
     return hs, hs[last], None
 
 
-def run(mode, x, h0, c0, weights, num_layers, bidirectional, dropout_p, training):
-    """Run x (S, B, I) through num_layers layers of 1 or 2 directions.
-
-    h0, c0: (layers * dirs, B, H) Tensors (c0 None unless LSTM); weights: per layer and
-    direction, the list of parameters in torch's order. Returns (output (S, B, dirs * H),
-    h_n, c_n)."""
+def _stack(one, x, h0, c0, num_layers, bidirectional, dropout_p, training, feature_dim):
+    """num_layers layers of 1 or 2 directions, ``one(x, h0, c0, i, reverse)`` running layer and
+    direction i on the layer's input; the directions' outputs joined along ``feature_dim``."""
     dirs = 2 if bidirectional else 1
     h_n, c_n = [], []
     for k in range(num_layers):
         outs = []
         for d in range(dirs):
             i = k * dirs + d
-            hs, h, c = layer(mode, x, h0[i], None if c0 is None else c0[i], weights[i], d == 1)
-            outs.append(hs)
+            out, h, c = one(x, h0[i], None if c0 is None else c0[i], i, d == 1)
+            outs.append(out)
             h_n.append(h)
             c_n.append(c)
-        x = outs[0] if dirs == 1 else cat(outs, 2)
+        x = outs[0] if dirs == 1 else cat(outs, feature_dim)
         if dropout_p > 0 and training and k < num_layers - 1:
             x = dropout(x, dropout_p, True)
     return x, stack(h_n, 0), (stack(c_n, 0) if c0 is not None else None)
+
+
+def run(mode, x, h0, c0, weights, num_layers, bidirectional, dropout_p, training):
+    """Run x (S, B, I) through num_layers layers of 1 or 2 directions.
+
+    h0, c0: (layers * dirs, B, H) Tensors (c0 None unless LSTM); weights: per layer and
+    direction, the list of parameters in torch's order. Returns (output (S, B, dirs * H),
+    h_n, c_n)."""
+
+    def one(x, h, c, i, reverse):
+        return layer(mode, x, h, c, weights[i], reverse)
+
+    return _stack(one, x, h0, c0, num_layers, bidirectional, dropout_p, training, 2)
 
 
 # ---- packed sequences (nn.utils.rnn.PackedSequence) ---------------------------------------------
@@ -252,20 +262,8 @@ def run_packed(
     """run over a PackedSequence's rows: data (N, I) and its batch_sizes (a list); h0, c0 in the
     sorted batch order. Returns (output rows (N, dirs * H), h_n, c_n)."""
     segs = _segments(batch_sizes)
-    dirs = 2 if bidirectional else 1
-    h_n, c_n = [], []
-    x = data
-    for k in range(num_layers):
-        outs = []
-        for d in range(dirs):
-            i = k * dirs + d
-            out, h, c = _packed_direction(
-                mode, x, segs, h0[i], None if c0 is None else c0[i], weights[i], d == 1
-            )
-            outs.append(out)
-            h_n.append(h)
-            c_n.append(c)
-        x = outs[0] if dirs == 1 else cat(outs, 1)
-        if dropout_p > 0 and training and k < num_layers - 1:
-            x = dropout(x, dropout_p, True)
-    return x, stack(h_n, 0), (stack(c_n, 0) if c0 is not None else None)
+
+    def one(x, h, c, i, reverse):
+        return _packed_direction(mode, x, segs, h, c, weights[i], reverse)
+
+    return _stack(one, data, h0, c0, num_layers, bidirectional, dropout_p, training, 1)
