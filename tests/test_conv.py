@@ -407,8 +407,10 @@ def test_functional_bad_arguments(rng):
         F.conv2d(x, w.double())
     with pytest.raises(RuntimeError, match="floating-point"):
         F.conv2d(x.long(), w)
-    with pytest.raises(NotImplementedError, match="groups=3"):
+    with pytest.raises(RuntimeError, match=r"Given groups=3, .* to have 9 channels, but got 3"):
         F.conv2d(x, w, groups=3)
+    with pytest.raises(RuntimeError, match="expected weight to be divisible by 3 at dimension 0"):
+        F.conv2d(fastnn.zeros(1, 3, 5, 5), fastnn.zeros(4, 1, 3, 3), groups=3)
     with pytest.raises(RuntimeError, match=r"output size \(-1, -1\) is <= 0"):
         F.conv2d(x, fastnn.zeros(4, 3, 7, 7))
     with pytest.raises(RuntimeError, match="'padding' must be >= 0"):
@@ -495,8 +497,10 @@ def test_small_cnn_trains(rng):
 
 
 def test_conv2d_module_bad_arguments():
-    with pytest.raises(NotImplementedError, match="groups=2"):
-        fastnn.nn.Conv2d(2, 2, 3, groups=2)
+    with pytest.raises(ValueError, match="in_channels must be divisible by groups"):
+        fastnn.nn.Conv2d(3, 2, 3, groups=2)
+    with pytest.raises(ValueError, match="groups must be a positive integer"):
+        fastnn.nn.Conv2d(2, 2, 3, groups=0)
     with pytest.raises(ValueError, match="in_channels must be a positive int"):
         fastnn.nn.Conv2d(0, 2, 3)
     with pytest.raises(ValueError, match="stride must be >= 1"):

@@ -127,9 +127,9 @@ def test_pool1d_matches_torch(k, s, p, d, rng):
 
 def test_errors():
     x = fastnn.zeros(2, 3, 8)
-    with pytest.raises(NotImplementedError, match="groups=2"):
-        nn.Conv1d(4, 4, 3, groups=2)
-    with pytest.raises(NotImplementedError, match="groups=2"):
+    with pytest.raises(ValueError, match="out_channels must be divisible by groups"):
+        nn.Conv1d(4, 3, 3, groups=2)
+    with pytest.raises(RuntimeError, match="to have 6 channels, but got 3"):
         F.conv1d(x, fastnn.zeros(4, 3, 3), groups=2)
     with pytest.raises(ValueError, match="'same' is not supported for strided"):
         nn.Conv1d(3, 4, 3, stride=2, padding="same")

@@ -28,6 +28,8 @@ def _conv_extra_repr(m, ndim):
         s += f", dilation={m.dilation}"
     if getattr(m, "output_padding", (0,) * ndim) != (0,) * ndim:  # transposed convolutions
         s += f", output_padding={m.output_padding}"
+    if m.groups != 1:
+        s += f", groups={m.groups}"
     if m.bias is None:
         s += ", bias=False"
     return s
@@ -56,7 +58,9 @@ class _ConvNd(Module):
     ):
         super().__init__()
         name = type(self).__name__
-        if groups != 1:
+        if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)) or groups < 1:
+            raise ValueError(f"{name}: groups must be a positive integer, got {groups!r}")
+        if groups != 1 and self._transposed:
             raise NotImplementedError(
                 f"{name}: groups={groups} is not supported (fastnn implements groups=1 only)"
             )
@@ -68,6 +72,10 @@ class _ConvNd(Module):
             if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v <= 0:
                 raise ValueError(f"{name}: {what} must be a positive int, got {v!r}")
         self.in_channels, self.out_channels = int(in_channels), int(out_channels)
+        if self.in_channels % groups:
+            raise ValueError("in_channels must be divisible by groups")
+        if self.out_channels % groups:
+            raise ValueError("out_channels must be divisible by groups")
         self.kernel_size = self._ntuple(kernel_size, "kernel_size", name, 1)
         self.stride = self._ntuple(stride, "stride", name, 1)
         if isinstance(padding, str):
@@ -81,9 +89,12 @@ class _ConvNd(Module):
         else:
             self.padding = self._ntuple(padding, "padding", name, 0)
         self.dilation = self._ntuple(dilation, "dilation", name, 1)
-        self.groups, self.padding_mode = 1, "zeros"
-        channels = (self.in_channels, self.out_channels)
-        shape = (*(channels if self._transposed else channels[::-1]), *self.kernel_size)
+        self.groups, self.padding_mode = int(groups), "zeros"
+        if self._transposed:
+            channels = (self.in_channels, self.out_channels // self.groups)
+        else:
+            channels = (self.out_channels, self.in_channels // self.groups)
+        shape = (*channels, *self.kernel_size)
         _affine_parameters(self, shape, bias, dtype, bias_shape=(self.out_channels,))
         self.reset_parameters()
         _place_parameters(self, device)
@@ -99,13 +110,15 @@ class Conv2d(_ConvNd):
     """2-D convolution over (N, C_in, H, W): weight (C_out, C_in, kh, kw), bias (C_out,).
 
     Initialised like PyTorch: weight ~ kaiming_uniform(a=sqrt(5)) (i.e. U(+-1/sqrt(fan_in)),
-    fan_in = C_in*kh*kw) and bias ~ U(+-1/sqrt(fan_in)). groups=1 and padding_mode='zeros' only.
+    fan_in = C_in/groups*kh*kw) and bias ~ U(+-1/sqrt(fan_in)). padding_mode='zeros' only.
     """
 
     _ntuple = staticmethod(_pair)
 
     def forward(self, input):
-        return F.conv2d(input, self.weight, self.bias, self.stride, self.padding, self.dilation)
+        return F.conv2d(
+            input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups
+        )
 
 
 class _MaxPoolNd(Module):

@@ -21,15 +21,17 @@ def _single(v, what, cls, minimum):
 
 
 class Conv1d(_ConvNd):
-    """1-D convolution over (N, C_in, L): weight (C_out, C_in, k), bias (C_out,), initialised
-    like PyTorch (kaiming_uniform(a=sqrt(5)), bias U(+-1/sqrt(C_in*k))). groups=1 and
+    """1-D convolution over (N, C_in, L): weight (C_out, C_in / groups, k), bias (C_out,),
+    initialised like PyTorch (kaiming_uniform(a=sqrt(5)), bias U(+-1/sqrt(C_in / groups * k))).
     padding_mode='zeros' only."""
 
     _ntuple = staticmethod(_single)
 
     def forward(self, input):
         pad = self.padding if isinstance(self.padding, str) else self.padding[0]
-        return F.conv1d(input, self.weight, self.bias, self.stride[0], pad, self.dilation[0])
+        return F.conv1d(
+            input, self.weight, self.bias, self.stride[0], pad, self.dilation[0], self.groups
+        )
 
 
 class MaxPool1d(_MaxPoolNd):

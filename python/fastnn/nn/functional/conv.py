@@ -37,6 +37,56 @@ class Conv2d(Function):
         return (gx, gw) if len(self.needs_input_grad) == 2 else (gx, gw, gb)
 
 
+class GroupedConv2d(Function):
+    """conv2d with ``groups`` > 1: group g's output channels see only its input channels. Each
+    group is one call of the conv kernels on its channel slice; the backward writes each group's
+    input gradient into its slice of one array (slicing the input as Tensors would cost a
+    whole-input zero fill and addition per group)."""
+
+    save_inputs = True
+
+    def forward(self, x, w, b=None, *, stride, padding, dilation, groups):
+        be = self.be
+        ci, co = x.shape[1] // groups, w.shape[0] // groups
+        self.geom, self.groups = (stride, padding, dilation), groups
+        if self.requires_grad:
+            self.x, self.w = x, w
+        outs = [
+            be.conv2d(
+                x[:, g * ci : (g + 1) * ci],
+                w[g * co : (g + 1) * co],
+                None if b is None else b[g * co : (g + 1) * co],
+                stride,
+                padding,
+                dilation,
+            )
+            for g in range(groups)
+        ]
+        return be.concatenate(outs, 1)
+
+    def backward(self, g):
+        be, x, w, groups = self.be, self.x, self.w, self.groups
+        need = tuple(self.needs_input_grad) + (False,) * (3 - len(self.needs_input_grad))
+        ci, co = x.shape[1] // groups, w.shape[0] // groups
+        gx = be.empty(x.shape, x.dtype) if need[0] else None
+        parts_w, parts_b = [], []
+        for k in range(groups):
+            dx, dw, db = be.conv2d_backward(
+                g[:, k * co : (k + 1) * co],
+                x[:, k * ci : (k + 1) * ci],
+                w[k * co : (k + 1) * co],
+                *self.geom,
+                need,
+            )
+            if need[0]:
+                be.setitem(gx, (slice(None), slice(k * ci, (k + 1) * ci)), dx)
+            parts_w.append(dw)
+            parts_b.append(db)
+        gw = be.concatenate(parts_w, 0) if need[1] else None
+        gb = be.concatenate(parts_b, 0) if need[2] else None
+        return (gx, gw) if len(self.needs_input_grad) == 2 else (gx, gw, gb)
+
+
 class MaxPool2d(Function):
     """Window max; backward scatters the gradient to the argmax positions.
 
@@ -129,13 +179,13 @@ def _same_padding(kernel, dilation, stride):
 
 
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
-    """2-D convolution (cross-correlation), torch.nn.functional.conv2d semantics, groups=1.
+    """2-D convolution (cross-correlation), torch.nn.functional.conv2d semantics.
 
-    input (N, C_in, H, W) or (C_in, H, W), weight (C_out, C_in, kh, kw), bias (C_out,)."""
-    if groups != 1:
-        raise NotImplementedError(
-            f"conv2d: groups={groups} is not supported (fastnn implements groups=1 only)"
-        )
+    input (N, C_in, H, W) or (C_in, H, W), weight (C_out, C_in / groups, kh, kw), bias (C_out,).
+    With groups > 1 each group of C_out / groups output channels sees its C_in / groups inputs:
+    one call of the kernels per group (a depthwise layer, groups = C_in, is C_in small calls)."""
+    if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)) or groups < 1:
+        raise RuntimeError(f"non-positive groups is not supported, got {groups!r}")
     _check_float("conv2d", input, weight, bias)
     if weight.ndim != 4:
         raise RuntimeError(
@@ -148,11 +198,16 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
             f"{_dtype.name(input.dtype)}, {_dtype.name(weight.dtype)}"
             + ("" if bias is None else f" and {_dtype.name(bias.dtype)}")
         )
-    if x.shape[1] != weight.shape[1]:
+    if x.shape[1] != weight.shape[1] * groups:
         raise RuntimeError(
-            f"Given groups=1, weight of size {list(weight.shape)}, expected "
-            f"input{list(x.shape)} to have {weight.shape[1]} channels, but got "
+            f"Given groups={groups}, weight of size {list(weight.shape)}, expected "
+            f"input{list(x.shape)} to have {weight.shape[1] * groups} channels, but got "
             f"{x.shape[1]} channels instead"
+        )
+    if weight.shape[0] % groups:
+        raise RuntimeError(
+            f"Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, "
+            f"but got weight of size {list(weight.shape)} instead"
         )
     if bias is not None and tuple(bias.shape) != (weight.shape[0],):
         raise RuntimeError(
@@ -170,7 +225,12 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
             )
     padding = _pair(padding)
     args = (x, weight) if bias is None else (x, weight, bias)
-    out = Conv2d.apply(*args, stride=stride, padding=padding, dilation=dilation)
+    if groups == 1:
+        out = Conv2d.apply(*args, stride=stride, padding=padding, dilation=dilation)
+    else:
+        out = GroupedConv2d.apply(
+            *args, stride=stride, padding=padding, dilation=dilation, groups=int(groups)
+        )
     return out.squeeze(0) if unbatched else out
 
 

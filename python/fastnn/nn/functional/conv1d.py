@@ -37,13 +37,9 @@ def _batched1d(input, fn):
 
 
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
-    """torch.nn.functional.conv1d (groups=1): input (N, C_in, L) or (C_in, L), weight
-    (C_out, C_in, k), bias (C_out,); padding an int, 'valid' or 'same' (stride 1; an odd total
-    padding puts the extra zero on the right, as torch does)."""
-    if groups != 1:
-        raise NotImplementedError(
-            f"conv1d: groups={groups} is not supported (fastnn implements groups=1 only)"
-        )
+    """torch.nn.functional.conv1d: input (N, C_in, L) or (C_in, L), weight (C_out, C_in / groups,
+    k), bias (C_out,); padding an int, 'valid' or 'same' (stride 1; an odd total padding puts the
+    extra zero on the right, as torch does)."""
     if weight.ndim != 3:
         raise RuntimeError(
             f"conv1d: weight must be 3-D (C_out, C_in, k), got size {list(weight.shape)}"
@@ -76,7 +72,8 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         p = _single(padding, "padding", "conv1d")
         if p < 0:
             raise ValueError(f"conv1d: padding must be >= 0, got {padding!r}")
-    out = conv2d(x.unsqueeze(2), weight.unsqueeze(2), bias, (1, s), (0, p), (1, d)).squeeze(2)
+    out = conv2d(x.unsqueeze(2), weight.unsqueeze(2), bias, (1, s), (0, p), (1, d), groups)
+    out = out.squeeze(2)
     return out.squeeze(0) if unbatched else out
 
 
