@@ -96,6 +96,30 @@ def test_any_shape_is_its_flat_sequence(rng):
     _same(_C.mul(a, b), a * b)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(
+    "shapes",
+    [((300, 257), (257,)), ((7, 33), (33,)), ((1, 40), (40,)), ((4, 5, 6, 7), (6, 7))],
+    ids=str,
+)
+@pytest.mark.parametrize("name", OPS)
+def test_a_row_repeats_through_the_other_operand(rng, isa, threads, dtype, shapes, name):
+    """numpy's broadcast of an operand with the other's trailing dims (a bias), either side."""
+    big_shape, row_shape = shapes
+    a = _pair(rng, int(np.prod(big_shape)), dtype)[0].reshape(big_shape)
+    b = _pair(rng, int(np.prod(row_shape)), dtype)[1].reshape(row_shape)
+    kernel, ufunc = getattr(_C, name), OPS[name]
+    with np.errstate(all="ignore"):  # x / 0 in the references
+        want_ab, want_ba = ufunc(a, b), ufunc(b, a)
+    _same(kernel(a, b), want_ab)
+    _same(kernel(b, a), want_ba)
+    x = a.copy()
+    assert kernel(x, b, out=x) is x
+    _same(x, want_ab)
+    with pytest.raises(ValueError, match="'out' must have shape"):
+        kernel(b.copy(), a, out=b.copy())  # the result has the larger shape
+
+
 def test_bad_arguments_raise_and_change_nothing():
     a = np.ones(10, np.float32)
     b = np.ones(10, np.float32)
@@ -132,8 +156,9 @@ def test_bad_arguments_raise_and_change_nothing():
 
 
 def test_backend_sends_large_float_operands_to_the_kernels(monkeypatch):
-    """The backend's test: large same-shaped float arrays, an array and a number or a 0-d array
-    of its dtype, out None or an operand, more than one thread; numpy for everything else."""
+    """The backend's test: large same-shaped float arrays, or one with a row of its trailing dims,
+    or an array and a number or a 0-d array of its dtype, out None or the larger operand, more
+    than one thread; numpy for everything else."""
     big = np.ones(cpu.ARITH_MIN, np.float32)
     small = np.ones(cpu.ARITH_MIN - 1, np.float32)
     monkeypatch.setattr(fastnn._C, "get_num_threads", lambda: 2)
@@ -146,7 +171,13 @@ def test_backend_sends_large_float_operands_to_the_kernels(monkeypatch):
     assert not takes(big, np.array(2.0), None)  # float64 0-d: numpy promotes
     assert not takes(big, big.astype(np.float64), None)
     assert not takes(big, big[::-1], None)  # not C-contiguous
-    assert not takes(big.reshape(2, -1), big, None)  # broadcasting left to numpy
+    assert not takes(big.reshape(2, -1), big, None)  # other broadcasting left to numpy
+    rows, row = big.reshape(256, 256), np.ones(256, np.float32)
+    assert takes(rows, row, None) and takes(row, rows, None)  # a bias row, either side
+    assert takes(rows, row, rows)
+    assert not takes(row, rows, row)  # out must be the larger operand
+    assert not takes(big.reshape(-1, 8), np.ones(8, np.float32), None)  # rows under 16: numpy
+    assert not takes(rows, row[::2].repeat(2)[::2], None)  # (a view: not contiguous)
     assert not takes(big, 1e39, None)  # past float32's range
     assert not takes(big, True, None)
     assert not takes(big, 2**60 + 1, None)

@@ -83,27 +83,52 @@ const py::array& pair_of(Arg& a, const char* na, Arg& b, const char* nb, const c
   return like;
 }
 
+// Whether `small` has the trailing dimensions of `big` (numpy broadcasts it over the leading
+// ones): a row that repeats through big, small.size() elements long.
+bool is_trailing(const py::array& small, const py::array& big) {
+  if (small.ndim() == 0 || small.ndim() >= big.ndim()) return false;
+  const py::ssize_t skip = big.ndim() - small.ndim();
+  for (py::ssize_t d = 0; d < small.ndim(); ++d)
+    if (small.shape(d) != big.shape(skip + d)) return false;
+  return true;
+}
+
 py::array arith(ArithOp op, const char* fn, py::handle a_obj, py::handle b_obj,
                 py::handle out_obj) {
   Arg a = arg_of(a_obj, fn, "a"), b = arg_of(b_obj, fn, "b");
-  const py::array& like = pair_of(a, "a", b, "b", fn);
-  if (a.is_array() && b.is_array())
-    check_shape(b.array, std::vector<py::ssize_t>(like.shape(), like.shape() + like.ndim()), fn,
-                "b");
-  const bool f32 = float_dtype(like, fn, a.is_array() ? "a" : "b") == DType::f32;
+  const py::array* like = &pair_of(a, "a", b, "b", fn);
+  int64_t a_period = 0, b_period = 0;
+  if (a.is_array() && b.is_array()) {
+    if (is_trailing(b.array, a.array)) {
+      b_period = b.array.size();
+    } else if (is_trailing(a.array, b.array)) {
+      a_period = a.array.size();
+      like = &b.array;
+    } else {
+      check_shape(b.array,
+                  std::vector<py::ssize_t>(a.array.shape(), a.array.shape() + a.array.ndim()), fn,
+                  "b");
+    }
+  }
+  const bool f32 = float_dtype(*like, fn, a.is_array() ? "a" : "b") == DType::f32;
   const double s = a.is_array() ? b.value : a.value;
   // (a scalar's place in the list is an empty array, which overlaps nothing: its value is read)
   py::array out =
-      output_for(out_obj, like,
+      output_for(out_obj, *like,
                  {a.is_array() ? a.array : py::array(), b.is_array() ? b.array : py::array()}, fn);
-  const int64_t n = like.size();
+  const int64_t n = like->size();
   void* op_out = out.mutable_data();
   const float sf = static_cast<float>(s);
   py::gil_scoped_release release;
-  if (f32)
-    arith_cpu(op, static_cast<float*>(op_out), operand<float>(a, sf), operand<float>(b, sf), n);
-  else
-    arith_cpu(op, static_cast<double*>(op_out), operand<double>(a, s), operand<double>(b, s), n);
+  if (f32) {
+    ArithOperand<float> x = operand<float>(a, sf), y = operand<float>(b, sf);
+    x.period = a_period, y.period = b_period;
+    arith_cpu(op, static_cast<float*>(op_out), x, y, n);
+  } else {
+    ArithOperand<double> x = operand<double>(a, s), y = operand<double>(b, s);
+    x.period = a_period, y.period = b_period;
+    arith_cpu(op, static_cast<double*>(op_out), x, y, n);
+  }
   return out;
 }
 
@@ -232,8 +257,9 @@ py::array arith_of(py::handle a, py::handle b, py::handle out) {
 #define FASTNN_ARITH_DOC(name, expr)                                                               \
   name "(a, b, *, out=None): " expr                                                                \
        " element-wise on the thread pool, with numpy's bits: a and "                               \
-       "b\nsame-shaped C-contiguous float32/float64 arrays of one dtype, or one of them a Python " \
-       "number;\nout may be a or b."
+       "b\nsame-shaped C-contiguous float32/float64 arrays of one dtype, or one of them a row of " \
+       "the\nother's trailing dims (repeated over its rows, as numpy broadcasts it), or a Python " \
+       "number;\nout may be the larger operand."
 
 void register_arithmetic(py::module_& m) {
   const auto a = py::arg("a");

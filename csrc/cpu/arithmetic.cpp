@@ -59,12 +59,27 @@ ArithOperand<T> shifted(ArithOperand<T> x, int64_t i) {
   return x.scalar ? x : ArithOperand<T>{x.p + i, false};
 }
 
+// Row r of an operand whose rows are `period` long: the same row when it repeats (period set).
+template <class T>
+ArithOperand<T> row_of(ArithOperand<T> x, int64_t r, int64_t period) {
+  if (x.scalar) return x;
+  return {x.period ? x.p : x.p + r * period, false};
+}
+
 template <class T>
 void arith_impl(ArithOp op, T* out, ArithOperand<T> a, ArithOperand<T> b, int64_t n) {
   using Range = void (*)(ArithOp, T*, ArithOperand<T>, ArithOperand<T>, int64_t);
   static const IsaTable<Range> table{
       {{&generic::arith_range<T>, &arith_range_avx2, &arith_range_avx512}}};
   const Range range = table[active_isa()];
+  if (const int64_t period = a.period ? a.period : b.period) {
+    // a repeating row: the result row by row, each a plain pass over two rows
+    parallel_for(n / period, std::max<int64_t>(1, kGrain / period), [&](int64_t r0, int64_t r1) {
+      for (int64_t r = r0; r < r1; ++r)
+        range(op, out + r * period, row_of(a, r, period), row_of(b, r, period), period);
+    });
+    return;
+  }
   parallel_for(n, kGrain, [&](int64_t i0, int64_t i1) {
     range(op, out + i0, shifted(a, i0), shifted(b, i0), i1 - i0);
   });

@@ -2,6 +2,7 @@
 // plain types only, so that the ISA units can include this (see [note: ISA units] in
 // CMakeLists.txt).
 #pragma once
+#include <cstdint>
 
 namespace fastnn {
 
@@ -14,11 +15,14 @@ enum class ArithOp { add, sub, mul, div, maximum, minimum };
 // and rint (half to even) as numpy.
 enum class UnaryOp { neg, abs, sign, floor, ceil, trunc, rint };
 
-// An operand of n elements at p, or (scalar) the one value at p that every element uses.
+// An operand of n elements at p, or (scalar) the one value at p that every element uses, or
+// (period > 0, arith_cpu only) a row of period elements at p that every row of the result uses:
+// a bias vector added to each row of a matrix, numpy's broadcast of trailing dimensions.
 template <class T>
 struct ArithOperand {
   const T* p;
   bool scalar;
+  int64_t period = 0;
 };
 
 }  // namespace fastnn

@@ -200,8 +200,9 @@ def dropout_backward(grad, mask, p):
 # ---- element-wise (numpy ufuncs: broadcasting, weak Python scalars) ---------------------------
 
 # Large float operands take fastnn's threaded kernels (csrc/cpu/arithmetic.cpp; numpy's loops run
-# on one core): same-shaped C-contiguous arrays of one float dtype, or such an array and a Python
-# number or a 0-d array of its dtype, with out None or an operand (in place). The bits are
+# on one core): same-shaped C-contiguous arrays of one float dtype, or the larger one with a row
+# of its trailing dims (a bias), or with a Python number or a 0-d array of its dtype, with out
+# None or the larger operand (in place). The bits are
 # numpy's. One thread gains nothing (numpy's loop is as fast), and below ARITH_MIN elements waking
 # the pool costs what it saves.
 ARITH_MIN = 1 << 16
@@ -209,15 +210,18 @@ _EXACT_INT = 1 << 53  # int scalars beyond this would round twice on their way t
 
 
 def _arith_takes(a, b, out):
-    big = a if a.__class__ is _NDARRAY and a.ndim else b  # (a 0-d a is one value)
+    # the larger operand gives the result's shape (a 0-d a is one value)
+    a_big = a.__class__ is _NDARRAY and a.ndim and (b.__class__ is not _NDARRAY or a.size >= b.size)
+    big = a if a_big else b
     dt = big.dtype
     if dt not in _ROW_SUM_DTYPES or not big.flags.c_contiguous or kernels.get_num_threads() < 2:
         return False
     other = b if big is a else a
     kind = other.__class__
-    if kind is _NDARRAY:  # same shape, or 0-d (one value, as a Tensor's number operand arrives)
+    if kind is _NDARRAY:  # same shape, a row of its trailing dims, or 0-d (one value)
         if other.dtype != dt or not (
-            other.ndim == 0 or (other.shape == big.shape and other.flags.c_contiguous)
+            other.ndim == 0
+            or (other.flags.c_contiguous and (other.shape == big.shape or _repeats(other, big)))
         ):
             return False
     elif kind is float:  # numpy turns a float past float32's range into inf, with a warning
@@ -225,7 +229,13 @@ def _arith_takes(a, b, out):
             return False
     elif kind is not int or builtins.abs(other) > _EXACT_INT:
         return False
-    return out is None or ((out is a or out is b) and out.flags.writeable)
+    return out is None or (out is big and out.flags.writeable)
+
+
+def _repeats(row, big):
+    """Whether ``row`` has ``big``'s trailing dims (a bias broadcast over a batch), long enough
+    for the kernel's row-by-row pass to run whole vectors."""
+    return row.ndim < big.ndim and row.size >= 16 and row.shape == big.shape[big.ndim - row.ndim :]
 
 
 def _arith(ufunc, kernel):
