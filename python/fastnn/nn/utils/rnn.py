@@ -178,12 +178,8 @@ def pack_padded_sequence(input, lengths, batch_first=False, enforce_sorted=True)
     batch_sizes = [sum(1 for n in lens if n > t) for t in range(lens[0])]
     rows = [x[t, :b] for t, b in enumerate(batch_sizes)]
     data = _fn.cat(rows, 0)
-    return PackedSequence(
-        data,
-        _new.tensor(np.asarray(batch_sizes, np.int64)),
-        sorted_indices,
-        None if sorted_indices is None else _invert(sorted_indices),
-    )
+    # (PackedSequence derives unsorted_indices from sorted_indices)
+    return PackedSequence(data, _new.tensor(np.asarray(batch_sizes, np.int64)), sorted_indices)
 
 
 def pad_packed_sequence(sequence, batch_first=False, padding_value=0.0, total_length=None):
