@@ -6,7 +6,7 @@ batch_size`` on a 784 x 256 weight), compute ``1 - x`` or ``x / y`` on activatio
 ``max(x, zeros)``, squares and logs of a loss by hand, and sum whole tensors for a penalty; at 50k
 to 1M elements such an op takes microseconds to a tenth of a millisecond. torch splits them over
 its threads; numpy runs them on one core. Rows: x + y, x * 0.5, 1 - x, x / y, x -= y (in place),
-x.sum(), x.exp(), max(x, zeros), -x, x ** 2, y.log(), where(x > 0, x, y) (the mask made
+x.sum(), x.exp(), x.sin(), max(x, zeros), -x, x ** 2, y.log(), where(x > 0, x, y) (the mask made
 beforehand), cat([x, y], 1), stack([x, y]) and x.cumsum(1) on (256, 784) and (1024, 1024)
 float32.
 Each library is timed in its own stretches, taking turns (``_harness.compare``); results are
@@ -40,6 +40,7 @@ def _ops(x, y, zeros, where, cat, stack):
         ("x -= y", lambda: scratch.__isub__(y)),
         ("x.sum()", x.sum),
         ("x.exp()", (lambda: np.exp(x)) if on_numpy else x.exp),
+        ("x.sin()", (lambda: np.sin(x)) if on_numpy else x.sin),
         ("max(x, zeros)", (lambda: np.maximum(x, zeros)) if on_numpy else lambda: x.maximum(zeros)),
         ("-x", lambda: -x),
         ("x ** 2", lambda: x**2),
@@ -62,7 +63,7 @@ def run(quick=False):
         ["op", "shape", "fastnn us", "numpy us", "torch us", "vs numpy", "vs torch"],
         note="vs X: X's time / fastnn's (higher is better for fastnn); medians over turns",
         readme={
-            "what": "element-wise + - * /, sum, exp, max, neg, square, log, where, cat, cumsum, 200k-1M floats",
+            "what": "element-wise + - * /, sum, exp, sin, max, neg, square, log, where, cat, cumsum, 200k-1M floats",
             "torch": "vs torch",
             "numpy": "vs numpy",
         },

@@ -34,6 +34,7 @@ def matmul(a, b, *, trans_a=False, trans_b=False, alpha=1.0, beta=0.0, out=None,
 # (numpy has no erf), fine for test sizes.
 
 _erfc = np.vectorize(math.erfc, otypes=[np.float64])
+_erf = np.vectorize(math.erf, otypes=[np.float64])
 
 
 def _f64(a):
@@ -108,6 +109,31 @@ def log(x):
 def log_backward(grad, x):
     with np.errstate(divide="ignore", invalid="ignore"):
         return _f64(grad) / _f64(x)
+
+
+def sin(x):
+    return np.sin(_f64(x))
+
+
+def sin_backward(grad, x):
+    return _f64(grad) * np.cos(_f64(x))
+
+
+def cos(x):
+    return np.cos(_f64(x))
+
+
+def cos_backward(grad, x):
+    return -_f64(grad) * np.sin(_f64(x))
+
+
+def erf(x):
+    return _erf(_f64(x))
+
+
+def erf_backward(grad, x):
+    x = _f64(x)
+    return _f64(grad) * (2 / math.sqrt(math.pi)) * np.exp(-x * x)
 
 
 def _normal_cdf(x):

@@ -16,6 +16,9 @@ ELEMENTWISE = {
     "exp": ({}, "y"),
     "sqrt": ({}, "y"),
     "log": ({}, "x"),
+    "sin": ({}, "x"),
+    "cos": ({}, "x"),
+    "erf": ({}, "x"),
     "gelu": ({"approximate": "none"}, "x"),
     "gelu_tanh": ({"approximate": "tanh"}, "x"),
 }
@@ -79,6 +82,9 @@ def test_float32_accuracy_ulps(isa):
         ("exp", K.exp, ref.exp, 2 * 2.0**-23),
         ("sqrt", K.sqrt, ref.sqrt, 2.0**-24),  # correctly rounded
         ("log", K.log, ref.log, 2 * 2.0**-23),
+        ("sin", K.sin, ref.sin, 1.5 * 2.0**-23),
+        ("cos", K.cos, ref.cos, 1.5 * 2.0**-23),
+        ("erf", K.erf, ref.erf, 1.5 * 2.0**-23),
         (
             "softmax",
             lambda v: K.softmax(v.reshape(-1, 1001)),
@@ -339,3 +345,85 @@ def test_log_lanes_do_not_depend_on_their_neighbours(isa, rng):
         np.testing.assert_array_equal(
             K.log(x[shift:]).view(np.uint32), want[shift:].view(np.uint32)
         )
+
+
+def test_sin_cos_range_reduction_and_special_values(isa, rng):
+    """sin / cos reduce |x| by multiples of pi/2 in float32 up to 65536 and go through the C
+    library in double beyond (and for inf / NaN); each lane's result is the same whatever its
+    neighbours, so a large lane does not move the others to the other path."""
+    edge = np.float32(65536.0).view(np.int32) + np.arange(-300, 300, dtype=np.int32)
+    x = np.concatenate(
+        [
+            edge.view(np.float32),
+            rng.uniform(-1e5, 1e5, 3001).astype(np.float32),
+            np.float32(2.0) ** rng.uniform(-30, 40, 3001).astype(np.float32),
+            # floats nearest to multiples of pi/2 (where r nearly cancels)
+            (np.round(np.arange(1, 40000, 37) * (np.pi / 2) * 256) / 256).astype(np.float32),
+            np.array([0.0, -0.0, 1e-45, -1e-45, 3.4e38, -3.4e38], np.float32),
+        ]
+    )
+    x = np.concatenate([x, -x])
+    for name in ("sin", "cos"):
+        got = getattr(K, name)(x)
+        want = getattr(ref, name)(x)
+        spacing = np.spacing(np.abs(want).astype(np.float32)).astype(np.float64)
+        ulps = np.abs(got - want) / spacing
+        assert ulps.max() <= 1.6, f"{name}: {ulps.max():.2f} ulp at {x[ulps.argmax()]}"
+        # lanes alone give the same bits as in company (other offsets, the partial last vector)
+        for shift in (1, 5, 13):
+            np.testing.assert_array_equal(
+                getattr(K, name)(x[shift:]).view(np.uint32), got[shift:].view(np.uint32)
+            )
+    special = np.array([np.inf, -np.inf, np.nan, 0.0, -0.0] * 4, np.float32)
+    with np.errstate(invalid="ignore"):
+        for name in ("sin", "cos"):
+            np.testing.assert_array_equal(
+                getattr(K, name)(special).view(np.uint32) & 0x7FFFFFFF,  # (NaN's sign aside)
+                getattr(np, name)(special).view(np.uint32) & 0x7FFFFFFF,
+            )
+    np.testing.assert_array_equal(np.signbit(K.sin(special[3:5])), [False, True])
+
+
+def test_erf_tails_and_special_values(isa):
+    """erf switches from its series near 0 to the normal tail at |x| = 0.9: within 2 ulp on
+    both sides, odd, exactly +-1 from |x| ~ 3.92 on, the sign of zero kept, NaN kept."""
+    x = np.linspace(0.85, 0.95, 100_001, dtype=np.float32)
+    x = np.concatenate([x, np.float32(2.0) ** np.arange(-149, 5, 0.25, dtype=np.float32)])
+    x = np.concatenate([x, -x])
+    got, want = K.erf(x), ref.erf(x)
+    spacing = np.spacing(np.abs(want).astype(np.float32)).astype(np.float64)
+    ulps = np.abs(got - want) / spacing
+    assert ulps.max() <= 2.0, f"{ulps.max():.2f} ulp at {x[ulps.argmax()]}"
+    np.testing.assert_array_equal(K.erf(-x), -got)
+    special = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 3.92, 10.0, -10.0], np.float32)
+    out = K.erf(special)
+    np.testing.assert_array_equal(out[:4], [0.0, -0.0, 1.0, -1.0])
+    assert np.signbit(out[1]) and np.isnan(out[4])
+    np.testing.assert_array_equal(out[5:], [1.0, 1.0, -1.0])
+
+
+@pytest.mark.parametrize("name", ["sin", "cos", "erf"])
+def test_tensor_sin_cos_erf_match_torch(name, threads, rng):
+    """Tensor.sin / .cos / .erf on float32 (the threaded kernels) and their gradients against
+    torch; float64 keeps numpy's sin and cos, erf is the C library's through the kernel."""
+    torch = pytest.importorskip("torch")
+    import fastnn
+
+    x = sample(rng, (200_003,), np.float32, 3.0)
+    x[:5] = [0.0, -0.0, 1e4, -7e4, 1e-30]
+    g = sample(rng, x.shape, np.float32, 1.0)
+    f, t = fastnn.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    fy, ty = getattr(f, name)(), getattr(t, name)()
+    assert fy.dtype == fastnn.float32
+    # each library within 1.5 ulp of the true value (atol: the zero crossings of sin and cos)
+    assert_close(fy.detach().numpy(), ty.detach().numpy(), atol=1e-7, rtol=4e-7, name=name)
+    fy.backward(fastnn.tensor(g))
+    ty.backward(torch.tensor(g))
+    assert_close(f.grad.numpy(), t.grad.numpy(), atol=1e-7, rtol=8e-7, name=name + " grad")
+    x64 = x.astype(np.float64)
+    want = ref.erf(x64) if name == "erf" else getattr(np, name)(x64)
+    np.testing.assert_allclose(getattr(fastnn.tensor(x64), name)().numpy(), want, rtol=1e-15)
+    if name == "erf":  # integers as torch: the default float dtype
+        got = fastnn.tensor([-2, 0, 1]).erf()
+        assert got.dtype == fastnn.float32
+        np.testing.assert_allclose(got.numpy(), torch.tensor([-2, 0, 1]).erf().numpy())

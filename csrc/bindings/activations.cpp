@@ -328,6 +328,49 @@ void register_activations(py::module_& m) {
       "log_backward(grad, x, *, out=None): grad / x, from the forward INPUT x.");
 
   m.def(
+      "sin",
+      [](py::handle x, py::handle out) {
+        return unary("sin", x, out, [](auto* y, auto* x, int64_t n) { sin_forward_cpu(y, x, n); });
+      },
+      x, py::kw_only(), out, "sin(x, *, out=None): sine element-wise (radians).");
+  m.def(
+      "sin_backward",
+      [](py::handle g, py::handle x, py::handle out) {
+        return binary("sin_backward", g, x, "x", out,
+                      [](auto* dx, auto* g, auto* x, int64_t n) { sin_backward_cpu(dx, g, x, n); });
+      },
+      grad, py::arg("x"), py::kw_only(), out,
+      "sin_backward(grad, x, *, out=None): grad * cos(x), from the forward INPUT x.");
+  m.def(
+      "cos",
+      [](py::handle x, py::handle out) {
+        return unary("cos", x, out, [](auto* y, auto* x, int64_t n) { cos_forward_cpu(y, x, n); });
+      },
+      x, py::kw_only(), out, "cos(x, *, out=None): cosine element-wise (radians).");
+  m.def(
+      "cos_backward",
+      [](py::handle g, py::handle x, py::handle out) {
+        return binary("cos_backward", g, x, "x", out,
+                      [](auto* dx, auto* g, auto* x, int64_t n) { cos_backward_cpu(dx, g, x, n); });
+      },
+      grad, py::arg("x"), py::kw_only(), out,
+      "cos_backward(grad, x, *, out=None): -grad * sin(x), from the forward INPUT x.");
+  m.def(
+      "erf",
+      [](py::handle x, py::handle out) {
+        return unary("erf", x, out, [](auto* y, auto* x, int64_t n) { erf_forward_cpu(y, x, n); });
+      },
+      x, py::kw_only(), out, "erf(x, *, out=None): the error function element-wise.");
+  m.def(
+      "erf_backward",
+      [](py::handle g, py::handle x, py::handle out) {
+        return binary("erf_backward", g, x, "x", out,
+                      [](auto* dx, auto* g, auto* x, int64_t n) { erf_backward_cpu(dx, g, x, n); });
+      },
+      grad, py::arg("x"), py::kw_only(), out,
+      "erf_backward(grad, x, *, out=None): grad * 2/sqrt(pi) exp(-x^2), from the forward INPUT x.");
+
+  m.def(
       "gelu",
       [](py::handle x, const std::string& approximate, py::handle out) {
         GeluApprox a = parse_gelu_approx(approximate, "gelu");

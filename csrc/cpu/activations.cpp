@@ -1,8 +1,8 @@
 // Activations on the CPU: relu, leaky_relu, sigmoid, tanh, gelu (exact and tanh forms), silu,
-// mish, softplus, elu (selu), hardtanh (relu6), log_sigmoid, exp, sqrt and log (Tensor.exp's,
-// .sqrt's and .log's threaded SIMD path: numpy's loops run on one core), softmax and log_softmax
-// along any axis, each forward and backward, float32 and float64. (prelu, which also reduces over a
-// weight, is in prelu.cpp.)
+// mish, softplus, elu (selu), hardtanh (relu6), log_sigmoid, exp, sqrt, log, sin, cos and erf
+// (Tensor's threaded SIMD path for them: numpy's loops run on one core, and numpy has no erf),
+// softmax and log_softmax along any axis, each forward and backward, float32 and float64. (prelu,
+// which also reduces over a weight, is in prelu.cpp.)
 //
 // Shapes: element-wise ops take n elements; softmax ops take a contiguous (outer, n, inner) array
 // and run along n: contiguous rows when inner == 1, else down strided columns, W at a time.
@@ -82,6 +82,15 @@ void act_forward_scalar(ActOp op, T* y, const T* x, ActArgs<T> p, int64_t n) {
     case ActOp::log:
       for (int64_t i = 0; i < n; ++i) y[i] = std::log(x[i]);
       break;
+    case ActOp::sin:  // (float in double: the C library's result correctly rounded, nearly always)
+      for (int64_t i = 0; i < n; ++i) y[i] = T(std::sin(double(x[i])));
+      break;
+    case ActOp::cos:
+      for (int64_t i = 0; i < n; ++i) y[i] = T(std::cos(double(x[i])));
+      break;
+    case ActOp::erf:
+      for (int64_t i = 0; i < n; ++i) y[i] = T(std::erf(double(x[i])));
+      break;
   }
 }
 
@@ -133,6 +142,18 @@ void act_backward_scalar(ActOp op, T* dx, const T* dy, const T* xy, ActArgs<T> p
       break;
     case ActOp::log:  // xy = x
       for (int64_t i = 0; i < n; ++i) dx[i] = dy[i] / xy[i];
+      break;
+    case ActOp::sin:  // xy = x
+      for (int64_t i = 0; i < n; ++i) dx[i] = dy[i] * T(std::cos(double(xy[i])));
+      break;
+    case ActOp::cos:  // xy = x
+      for (int64_t i = 0; i < n; ++i) dx[i] = -dy[i] * T(std::sin(double(xy[i])));
+      break;
+    case ActOp::erf:  // xy = x: 2/sqrt(pi) exp(-x^2)
+      for (int64_t i = 0; i < n; ++i) {
+        const double v = double(xy[i]);
+        dx[i] = dy[i] * T(1.12837916709551257390 * std::exp(-v * v));
+      }
       break;
   }
 }
@@ -401,8 +422,9 @@ FASTNN_DEFINE_ACTIVATIONS(float)
 FASTNN_DEFINE_ACTIVATIONS(double)
 #undef FASTNN_DEFINE_ACTIVATIONS
 
-// exp, sqrt and log: Tensor.exp's, .sqrt's and .log's float32 path (numpy's loops run on one
-// core); exp and sqrt backward from the output y, log from the input x.
+// exp, sqrt, log, sin, cos and erf: Tensor's float32 path for them (numpy's loops run on one
+// core) and erf's float64 one; exp and sqrt backward from the output y, the others from the input
+// x.
 #define FASTNN_DEFINE_MATH(T)                                                                      \
   void exp_forward_cpu(T* y, const T* x, int64_t n) { act_forward(ActOp::exp, y, x, kNoArgs, n); } \
   void exp_backward_cpu(T* dx, const T* dy, const T* y, int64_t n) {                               \
@@ -417,6 +439,18 @@ FASTNN_DEFINE_ACTIVATIONS(double)
   void log_forward_cpu(T* y, const T* x, int64_t n) { act_forward(ActOp::log, y, x, kNoArgs, n); } \
   void log_backward_cpu(T* dx, const T* dy, const T* x, int64_t n) {                               \
     act_backward(ActOp::log, dx, dy, x, kNoArgs, n);                                               \
+  }                                                                                                \
+  void sin_forward_cpu(T* y, const T* x, int64_t n) { act_forward(ActOp::sin, y, x, kNoArgs, n); } \
+  void sin_backward_cpu(T* dx, const T* dy, const T* x, int64_t n) {                               \
+    act_backward(ActOp::sin, dx, dy, x, kNoArgs, n);                                               \
+  }                                                                                                \
+  void cos_forward_cpu(T* y, const T* x, int64_t n) { act_forward(ActOp::cos, y, x, kNoArgs, n); } \
+  void cos_backward_cpu(T* dx, const T* dy, const T* x, int64_t n) {                               \
+    act_backward(ActOp::cos, dx, dy, x, kNoArgs, n);                                               \
+  }                                                                                                \
+  void erf_forward_cpu(T* y, const T* x, int64_t n) { act_forward(ActOp::erf, y, x, kNoArgs, n); } \
+  void erf_backward_cpu(T* dx, const T* dy, const T* x, int64_t n) {                               \
+    act_backward(ActOp::erf, dx, dy, x, kNoArgs, n);                                               \
   }
 FASTNN_DEFINE_MATH(float)
 FASTNN_DEFINE_MATH(double)

@@ -24,7 +24,10 @@ enum class ActOp {
   log_sigmoid,
   exp,
   sqrt,
-  log
+  log,
+  sin,
+  cos,
+  erf
 };
 
 // Columns per block of the softmax kernels along a strided axis (a multiple of every W).
@@ -86,7 +89,7 @@ inline void map2(float* dx, const float* dy, const float* xy, int64_t n, F f) {
 }
 
 const float kSqrt2OverPi = 0.79788456080286535588f, kGeluC = 0.044715f;
-const float kInvSqrt2Pi = 0.39894228040143267794f;
+const float kInvSqrt2Pi = 0.39894228040143267794f, kTwoOverSqrtPi = 1.12837916709551257390f;
 
 // expm1(u): exp(u) - 1 cancels for small |u|, so there the Taylor series to u^7 (its error is
 // below half an ulp for |u| < 0.35); elsewhere exp(u) - 1 is accurate (|result| > 0.29).
@@ -176,6 +179,15 @@ void act_forward(ActOp op, float* y, const float* x, ActArgs<float> p, int64_t n
     case ActOp::log:
       map1(y, x, n, [](V v) { return vlog(v); });
       break;
+    case ActOp::sin:
+      map1(y, x, n, [](V v) { return vsincos<false>(v); });
+      break;
+    case ActOp::cos:
+      map1(y, x, n, [](V v) { return vsincos<true>(v); });
+      break;
+    case ActOp::erf:
+      map1(y, x, n, [](V v) { return verf(v); });
+      break;
   }
 }
 
@@ -258,6 +270,20 @@ void act_backward(ActOp op, float* dx, const float* dy, const float* xy, ActArgs
       break;
     case ActOp::log:  // xy = x
       map2(dx, dy, xy, n, [](V g, V x) { return g / x; });
+      break;
+    case ActOp::sin:  // xy = x
+      map2(dx, dy, xy, n, [](V g, V x) { return g * vsincos<true>(x); });
+      break;
+    case ActOp::cos:  // xy = x
+      map2(dx, dy, xy, n, [&](V g, V x) { return vsincos<false>(x) * (zero - g); });
+      break;
+    case ActOp::erf:  // xy = x; exp(-x^2) with x^2 = s + t split exactly, as in vnormal_tail
+      map2(dx, dy, xy, n, [](V g, V x) {
+        V s = x * x;
+        V e = vexp(vset(0.0f) - s);
+        e = fnmadd(e, fmsub(x, x, s), e);
+        return g * (e * vset(kTwoOverSqrtPi));
+      });
       break;
   }
 }

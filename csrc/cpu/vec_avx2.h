@@ -102,6 +102,21 @@ inline V vmantissa(V a) {
   __m256 frac = _mm256_and_ps(a.v, _mm256_castsi256_ps(_mm256_set1_epi32(0x007FFFFF)));
   return {_mm256_or_ps(frac, _mm256_set1_ps(1.0f))};
 }
+// Whether every lane is below b (a NaN lane is not).
+inline bool vall_lt(V a, float b) {
+  return _mm256_movemask_ps(_mm256_cmp_ps(a.v, _mm256_set1_ps(b), _CMP_LT_OQ)) == 0xFF;
+}
+// For integral q (|q| < 2^31): the lanes where q is odd, and the sign bit where bit 1 of q is set
+// (sin and cos pick their polynomial and sign from q mod 4).
+inline M vodd(V q) {
+  const __m256i one = _mm256_set1_epi32(1);
+  const __m256i qi = _mm256_cvtps_epi32(q.v);
+  return _mm256_castsi256_ps(_mm256_cmpeq_epi32(_mm256_and_si256(qi, one), one));
+}
+inline V vbit1_sign(V q) {
+  const __m256i s = _mm256_slli_epi32(_mm256_cvtps_epi32(q.v), 30);
+  return {_mm256_castsi256_ps(_mm256_and_si256(s, _mm256_set1_epi32(int(0x80000000u))))};
+}
 inline V vround(V a) {
   return {_mm256_round_ps(a.v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)};
 }

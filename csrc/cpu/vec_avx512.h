@@ -97,6 +97,20 @@ inline bool vall_positive_normal(V x) {
   const __mmask16 hi = _mm512_cmp_ps_mask(x.v, _mm512_set1_ps(__builtin_inff()), _CMP_LT_OQ);
   return (lo & hi) == kAllLanes;
 }
+// Whether every lane is below b (a NaN lane is not).
+inline bool vall_lt(V a, float b) {
+  return _mm512_cmp_ps_mask(a.v, _mm512_set1_ps(b), _CMP_LT_OQ) == kAllLanes;
+}
+// For integral q (|q| < 2^31): the lanes where q is odd, and the sign bit where bit 1 of q is set
+// (sin and cos pick their polynomial and sign from q mod 4).
+inline M vodd(V q) {
+  return _mm512_test_epi32_mask(_mm512_maskz_cvtps_epi32(kAllLanes, q.v), _mm512_set1_epi32(1));
+}
+inline V vbit1_sign(V q) {
+  const __m512i qi = _mm512_maskz_cvtps_epi32(kAllLanes, q.v);
+  const __m512i s = _mm512_maskz_slli_epi32(kAllLanes, qi, 30);
+  return {_mm512_castsi512_ps(_mm512_and_si512(s, _mm512_set1_epi32(int(0x80000000u))))};
+}
 // a = mantissa * 2^exponent with the mantissa in [1, 2), for positive normal a.
 inline V vexponent(V a) { return {_mm512_maskz_getexp_ps(kAllLanes, a.v)}; }
 inline V vmantissa(V a) {

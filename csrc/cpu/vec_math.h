@@ -1,8 +1,8 @@
-// Vectorised float32 exp, log, sigmoid, tanh and the normal CDF for the ISA units, written once
-// over the V type of vec_avx512.h / vec_avx2.h (include one of those first). Accuracy target
+// Vectorised float32 exp, log, sigmoid, tanh, the normal CDF, erf, sin and cos for the ISA units,
+// written once over the V type of vec_avx512.h / vec_avx2.h (include one first). Accuracy target
 // ~1-2 ulp; tests/test_activations.py checks it against float64 references on every ISA path.
-// Polynomials: exp and log are Cephes' (its single-precision expf and logf); tanh's and the normal
-// CDF's are least-squares fits of the relative error on Chebyshev nodes (float32 coefficients; max
+// Polynomials: exp and log are Cephes' (its single-precision expf and logf); the others are
+// least-squares fits of the relative error on Chebyshev nodes (float32 coefficients; max
 // error < 1 ulp in float64 evaluation). The scalar definitions they mirror are in
 // csrc/scalar_math.h.
 #pragma once
@@ -134,16 +134,15 @@ inline V vtanh(V x) {
   return vxor(t, vsign(x));
 }
 
-// The standard normal CDF Phi(x) and exp(-x^2/2) (the pdf without its 1/sqrt(2 pi)), one formula
-// for every x. With a = |x|, Q = Phi(-a) = exp(-a^2/2) G(a), where G(a) = Q(a) e^{a^2/2} is
-// smooth, 0.5 at 0 and ~ 1/(a sqrt(2 pi)) for large a; (a + c) G(a) is nearly flat (0.81 at 0,
-// 0.40 at infinity), so a polynomial in q = (a - c)/(a + c), which maps [0, inf) to [-1, 1), fits
-// it closely (relative error 2.3e-8, c = 1.625, up to a = 14.5, past which exp(-a^2/2) is 0 in
-// float32). Phi(x) is Q for x < 0 (relative accuracy down to the underflow) and 1 - Q otherwise.
-// x^2/2 is split into s + t exactly (fused multiply-subtract) so that exp(-x^2/2) keeps its
-// relative accuracy for large |x| (exp(-s-t) = exp(-s)(1 - t)).
-inline V vnormal_cdf(V x, V* gauss) {
-  V a = vmin(vset(14.5f), vabs(x));  // NaN stays NaN
+// The standard normal upper tail Q(a) = Phi(-a) for a >= 0 (NaN kept), and exp(-a^2/2) (the pdf
+// without its 1/sqrt(2 pi)). Q(a) = exp(-a^2/2) G(a), where G(a) = Q(a) e^{a^2/2} is smooth, 0.5
+// at 0 and ~ 1/(a sqrt(2 pi)) for large a; (a + c) G(a) is nearly flat (0.81 at 0, 0.40 at
+// infinity), so a polynomial in q = (a - c)/(a + c), which maps [0, inf) to [-1, 1), fits it
+// closely (relative error 2.3e-8, c = 1.625, up to a = 14.5, past which exp(-a^2/2) is 0 in
+// float32). a^2/2 is split into s + t exactly (fused multiply-subtract) so that exp(-a^2/2) keeps
+// its relative accuracy for large a (exp(-s-t) = exp(-s)(1 - t)).
+inline V vnormal_tail(V a, V* gauss) {
+  a = vmin(vset(14.5f), a);  // NaN stays NaN
   V h = a * vset(0.5f);
   V s = h * a;
   V t = fmsub(h, a, s);
@@ -158,8 +157,66 @@ inline V vnormal_cdf(V x, V* gauss) {
   const V c = vset(1.625f);
   V r = vset(1.0f) / (a + c);
   V q = (a - c) * r;
-  V tail = e * (vpoly(q, cg) * r);
+  return e * (vpoly(q, cg) * r);
+}
+
+// The standard normal CDF Phi(x), one formula for every x: Q(|x|) for x < 0 (relative accuracy
+// down to the underflow) and 1 - Q(|x|) otherwise; *gauss = exp(-x^2/2).
+inline V vnormal_cdf(V x, V* gauss) {
+  V tail = vnormal_tail(vabs(x), gauss);
   return vselect(vlt(x, vset(0.0f)), tail, vset(1.0f) - tail);
+}
+
+// erf(x) = x + x R(x^2) for |x| < 0.9, R(u) = 2/sqrt(pi) - 1 + u S(u) (S a least-squares fit of
+// erf's relative error, < 3.3e-10): the leading 1 is exact, so neither the rounding of 2/sqrt(pi)
+// nor R's own errors (scaled by |R| <= 0.13) come near an ulp. Elsewhere 1 - 2 Q(|x| sqrt2) with
+// x's sign (>= 0.79 there, so the subtraction loses nothing).
+inline V verf(V x) {
+  static const float c[7] = {0.12837916612625122f,  -0.37612634897232056f,  0.11283726990222931f,
+                             -0.02686101756989956f, 0.0052049062214791775f, -0.0008185961050912738f,
+                             8.552226790925488e-05f};
+  V a = vabs(x), g;
+  V small = fmadd(x, vpoly(x * x, c), x);
+  V big = fnmadd(vset(2.0f), vnormal_tail(a * vset(1.41421356237f), &g), vset(1.0f));
+  return vselect(vlt(a, vset(0.9f)), small, vxor(big, vsign(x)));
+}
+
+// sin and cos. |x| = q pi/2 + r with q = round(|x| 2/pi), |r| <= pi/4 (a hair more from the
+// rounding of |x| 2/pi); pi/2 is three float parts C1 + C2 + C3, each product q Ci formed exactly
+// inside a fused multiply-add. q C1 and |x| (> 0.78 when q > 0) are multiples of 2^-24 and their
+// difference is below 1, so the first step is exact; the other two round near r itself. Then
+// sin r = r + r^3 S(r^2) and cos r = 1 + r^2 C(r^2) (least-squares fits of the relative error,
+// < 4e-9 and 1.2e-10), chosen and signed by q mod 4. Lanes of |x| >= kTrigMax (where r's error
+// grows past an ulp), inf and NaN go through the C library in double.
+constexpr float kTrigMax = 65536.0f;
+
+template <bool kCos>
+inline V vsincos(V x) {
+  static const float cs[3] = {-0.16666655242443085f, 0.008332161232829094f,
+                              -0.00019515285384841263f};
+  static const float cc[4] = {-0.5f, 0.04166664555668831f, -0.0013887316454201937f,
+                              2.4433153157588094e-05f};
+  const V a = vabs(x);
+  const bool in_range = vall_lt(a, kTrigMax);
+  const V v = in_range ? a : vselect(vlt(a, vset(kTrigMax)), a, vset(0.0f));
+  const V q = vround(v * vset(0.636619772367581f));
+  V r = fnmadd(q, vset(1.5707963705062866f), v);
+  r = fnmadd(q, vset(-4.371138828673793e-08f), r);
+  r = fnmadd(q, vset(-1.7151245100058819e-15f), r);
+  const V u = r * r;
+  const V s = fmadd(r * u, vpoly(u, cs), r);
+  const V c = fmadd(u, vpoly(u, cc), vset(1.0f));
+  // sin |x| by q mod 4: sin r, cos r, -sin r, -cos r; cos |x| = sin(|x| + pi/2), i.e. q + 1.
+  V y = kCos ? vxor(vselect(vodd(q), s, c), vbit1_sign(q + vset(1.0f)))
+             : vxor(vselect(vodd(q), c, s), vxor(vbit1_sign(q), vsign(x)));
+  if (in_range) return y;
+  alignas(64) float xs[W], ys[W];  // only the lanes out of range change: none depends on another
+  vstore(xs, x);
+  vstore(ys, y);
+  for (int64_t i = 0; i < W; ++i)
+    if (!(__builtin_fabsf(xs[i]) < kTrigMax))
+      ys[i] = float(kCos ? __builtin_cos(double(xs[i])) : __builtin_sin(double(xs[i])));
+  return vload(ys);
 }
 
 }  // namespace

@@ -6,9 +6,10 @@ dtypes), releases the GIL and runs multi-threaded C++ with the best SIMD path of
 - ``matmul(a, b, *, trans_a, trans_b, alpha, beta, out, bias)``: GEMM, 2-D or batched 3-D; packed
   (BLIS-style) when the operands are big, read in place when they fit in L2 or one side is <= 16.
 - activations: element-wise ``relu``, ``leaky_relu``, ``sigmoid``, ``tanh``, ``gelu``, ``exp``,
-  ``sqrt``, ``log`` and ``softmax`` / ``log_softmax`` along ``dim`` (any axis, the last by
-  default); each ``*_backward`` takes the upstream gradient and the forward input x (relu,
-  leaky_relu, gelu, log) or output y (the others); all take ``out=``, which may be an input, for in-place use.
+  ``sqrt``, ``log``, ``sin``, ``cos``, ``erf`` and ``softmax`` / ``log_softmax`` along ``dim``
+  (any axis, the last by default); each ``*_backward`` takes the upstream gradient and the
+  forward input x (relu, leaky_relu, gelu, log, sin, cos, erf) or output y (the others); all take
+  ``out=``, which may be an input, for in-place use.
 - losses: ``softmax_cross_entropy`` and ``binary_cross_entropy_with_logits``, loss and gradient
   in one pass (``grad=True``), with PyTorch's semantics.
 - optimizer steps: ``sgd_step``, ``adagrad_step``, ``rmsprop_step``, ``adam_step``,

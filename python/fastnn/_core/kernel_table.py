@@ -47,10 +47,23 @@ KERNELS = {
         ("activation", _BOTH),
     ),
     **dict.fromkeys(("prelu", "prelu_backward"), ("activation", _CPU)),
-    # exp, sqrt and log as threaded SIMD kernels (numpy's loops run on one core); CUDA's are its
-    # element-wise maps
+    # exp, sqrt, log, sin, cos and erf as threaded SIMD kernels (numpy's loops run on one core,
+    # numpy has no erf); CUDA's are its element-wise maps
     **dict.fromkeys(
-        ("exp", "exp_backward", "sqrt", "sqrt_backward", "log", "log_backward"),
+        (
+            "exp",
+            "exp_backward",
+            "sqrt",
+            "sqrt_backward",
+            "log",
+            "log_backward",
+            "sin",
+            "sin_backward",
+            "cos",
+            "cos_backward",
+            "erf",
+            "erf_backward",
+        ),
         ("activation", _CPU),
     ),
     "softmax_cross_entropy": ("loss", _BOTH),

@@ -418,8 +418,6 @@ isnan = np.isnan
 logaddexp = np.logaddexp
 log1p = np.log1p
 expm1 = np.expm1
-sin = np.sin
-cos = np.cos
 
 # ---- reductions --------------------------------------------------------------------------------
 
@@ -744,6 +742,11 @@ def _float32_kernel(name, ufunc):
 exp = _float32_kernel("exp", np.exp)
 sqrt = _float32_kernel("sqrt", np.sqrt)
 log = _float32_kernel("log", np.log)
+sin = _float32_kernel("sin", np.sin)  # (numpy's float64 sin and cos are vectorised)
+cos = _float32_kernel("cos", np.cos)
+sin_backward = _backward("sin_backward")
+cos_backward = _backward("cos_backward")
+erf_backward = _backward("erf_backward")
 leaky_relu = _unary("leaky_relu")
 gelu = _unary("gelu")
 relu_backward = _backward("relu_backward")
@@ -1099,13 +1102,14 @@ ceil = _sized(np.ceil, _unary_arith(np.ceil, kernels.ceil))
 trunc = _sized(np.trunc, _unary_arith(np.trunc, kernels.trunc))
 _rint = _sized(np.rint, _unary_arith(np.rint, kernels.rint))
 
-# numpy has no erf ufunc; math.erf per element is exact to double precision (not a hot op)
-_erf = np.frompyfunc(math.erf, 1, 1)
-
 
 def erf(a):
-    dt = a.dtype if a.dtype.kind == "f" else np.dtype(np.float64)
-    return np.asarray(_erf(a), dtype=object).astype(dt)
+    """The kernel on float32 / float64 (numpy has no erf); other dtypes through float64."""
+    if a.__class__ is _NDARRAY and a.dtype in _KDT:
+        return kernels.erf(_c(a))
+    a = np.asarray(a)
+    out = kernels.erf(np.ascontiguousarray(a, dtype=np.float64))
+    return out.astype(a.dtype) if a.dtype.kind == "f" else out
 
 
 def round(a, decimals=0):

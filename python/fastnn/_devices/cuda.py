@@ -17,6 +17,7 @@ and defines ``array_type``; ``fastnn._devices`` registers it for DeviceArrays.
 """
 
 import builtins
+import math
 import sys
 
 import numpy as np
@@ -420,6 +421,18 @@ def sqrt_backward(grad, y):
 
 def log_backward(grad, x):
     return div(grad, x)
+
+
+def sin_backward(grad, x):
+    return mul(grad, cos(x))
+
+
+def cos_backward(grad, x):
+    return neg(mul(grad, sin(x)))
+
+
+def erf_backward(grad, x):
+    return mul(grad, mul(exp(neg(mul(x, x))), 2 / math.sqrt(math.pi)))
 
 
 log = _unary("log")

@@ -73,6 +73,30 @@ def log_backward(grad, x):
     return grad / x
 
 
+def sin(x):
+    return np.sin(x)
+
+
+def sin_backward(grad, x):
+    return grad * np.cos(x)
+
+
+def cos(x):
+    return np.cos(x)
+
+
+def cos_backward(grad, x):
+    return -grad * np.sin(x)
+
+
+def erf(x):
+    return _erf(x).astype(x.dtype if x.dtype.kind == "f" else np.float64)
+
+
+def erf_backward(grad, x):
+    return grad * (2 / np.sqrt(np.pi)) * np.exp(-x * x)
+
+
 _SQRT_2_PI = np.sqrt(2 / np.pi)
 
 

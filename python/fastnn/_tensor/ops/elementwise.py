@@ -141,7 +141,7 @@ class Sin(Function):
         return self.be.sin(x)
 
     def backward(self, g):
-        return self.be.mul(g, self.be.cos(self.x))
+        return self.be.sin_backward(g, self.x)  # g cos(x) in one pass
 
 
 class Cos(Function):
@@ -153,7 +153,7 @@ class Cos(Function):
         return self.be.cos(x)
 
     def backward(self, g):
-        return self.be.neg(self.be.mul(g, self.be.sin(self.x)))
+        return self.be.cos_backward(g, self.x)
 
 
 class Abs(Function):

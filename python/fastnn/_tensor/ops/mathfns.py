@@ -11,7 +11,6 @@ from ...autograd.function import Function
 
 _LN2 = math.log(2.0)
 _LN10 = math.log(10.0)
-_TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 
 
 class _Unary(Function):
@@ -139,7 +138,7 @@ class Erf(_Unary):
     op = "erf"
 
     def grad(self, be, x, g):
-        return be.mul(g, be.mul(be.exp(be.neg(be.mul(x, x))), _TWO_OVER_SQRT_PI))
+        return be.erf_backward(g, x)  # g 2/sqrt(pi) exp(-x^2) in one pass
 
 
 class ExpIn(_Unary):
