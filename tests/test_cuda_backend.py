@@ -247,6 +247,11 @@ CASES = {
         be.amax(A(D["b"]), axis=0),
     ),
     "amin": lambda be, A, D: (be.amin(A(D["i"]), axis=1), be.amin(A(D["d"]))),
+    "norm2": lambda be, A, D: (
+        be.norm2(A(D["f"])),
+        be.norm2(A(D["x4"]), axis=(3,)),
+        be.norm2(A(D["x4"]), axis=(0, 2)),
+    ),
     "argmax": lambda be, A, D: (
         be.argmax(A(D["f"]), axis=1),
         be.argmax(A(D["f"])),

@@ -1,7 +1,8 @@
 """_C.max_last / _C.min_last, the one-pass (values, indices) along the last dim that
 Tensor.max(dim) and min(dim) use on contiguous float tensors: against numpy's argmax and the
-element at it, NaN and ties as torch gives them, the bad inputs, and the Tensor API; and
-_C.topk_last, Tensor.topk's kernel, against a stable sort."""
+element at it, NaN and ties as torch gives them, the bad inputs, and the Tensor API;
+_C.topk_last, Tensor.topk's kernel, against a stable sort; and the value-only _C.amax_last /
+amin_last and the row norms _C.norm_last behind Tensor.amax / amin / norm."""
 
 import numpy as np
 import pytest
@@ -201,3 +202,95 @@ def test_tensor_topk_matches_torch(largest, rng):
     fv.backward(fastnn.tensor(g))
     tv.backward(torch.tensor(g))
     np.testing.assert_array_equal(fx.grad.numpy(), tx.grad.numpy())
+
+
+VALUE_KERNELS = [("amax_last", np.max), ("amin_last", np.min)]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("cols", [1, 7, 31, 32, 33, 63, 64, 65, 257, 1000])
+@pytest.mark.parametrize(("name", "ref"), VALUE_KERNELS)
+def test_amax_amin_last_match_numpy(name, ref, cols, dtype, isa, threads, rng):
+    """The value alone along the last dimension (four vector chains, then the tail): numpy's
+    max / min; a row with a NaN anywhere (a chain, the tail, the first column) gives NaN."""
+    x = rng.standard_normal((300, cols)).astype(dtype)
+    x[::5, -1] = 9.0 if name == "amax_last" else -9.0  # the extreme in the tail
+    x[1::5, 0] = 9.0 if name == "amax_last" else -9.0  # in the first column
+    x[2, cols // 2] = np.nan
+    x[3, -1] = np.nan
+    x[4, 0] = np.nan
+    x[5, :] = np.inf if name == "amax_last" else -np.inf
+    for keepdim in (False, True):
+        got = getattr(_C, name)(x, keepdim)
+        want = ref(x, axis=-1, keepdims=keepdim)
+        assert got.dtype == dtype and got.shape == want.shape
+        np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(
+        getattr(_C, name)(x.reshape(3, 100, cols)), ref(x, -1).reshape(3, 100)
+    )
+
+
+@pytest.mark.parametrize("p", [1.0, 2.0, float("inf")])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(1, 1), (7, 1), (33, 257), (2, 3, 33), (300, 1000), (5,)])
+def test_norm_last_matches_float64(p, dtype, shape, isa, threads, rng):
+    x = rng.standard_normal(shape).astype(dtype)
+    x.reshape(-1, shape[-1])[0, -1] = np.nan
+    got = _C.norm_last(x, p)
+    want = np.linalg.norm(x.astype(np.float64), ord=p, axis=-1)
+    assert got.dtype == dtype and got.shape == want.shape
+    assert np.isnan(got.reshape(-1)[0])
+    rtol = 1e-7 if dtype == np.float32 else 1e-14  # accumulated in double, rounded once
+    np.testing.assert_allclose(got.reshape(-1)[1:], want.reshape(-1)[1:], rtol=rtol)
+    assert _C.norm_last(x, p, True).shape == (*shape[:-1], 1)
+
+
+def test_norm_last_does_not_overflow_and_empty_rows_are_zero():
+    x = np.full((2, 4), 3e30, np.float32)  # the squares overflow float32, not double
+    np.testing.assert_allclose(_C.norm_last(x), [6e30, 6e30], rtol=1e-7)
+    np.testing.assert_array_equal(_C.norm_last(np.zeros((3, 0), np.float32)), [0.0, 0.0, 0.0])
+
+
+def test_value_and_norm_kernels_bad_inputs():
+    with pytest.raises(ValueError, match=r"amax_last.*at least one element, got shape \(3, 0\)"):
+        _C.amax_last(np.zeros((3, 0), np.float32))
+    with pytest.raises(ValueError, match=r"amin_last.*got shape \(\)"):
+        _C.amin_last(np.zeros((), np.float32))
+    with pytest.raises(TypeError, match="amax_last"):
+        _C.amax_last(np.zeros((2, 2), np.int64))
+    with pytest.raises(ValueError, match="amin_last.*contiguous"):
+        _C.amin_last(np.zeros((4, 4), np.float32)[:, ::2])
+    with pytest.raises(ValueError, match="norm_last: p must be 1, 2 or inf, got 3"):
+        _C.norm_last(np.zeros((2, 2), np.float32), 3.0)
+    with pytest.raises(ValueError, match=r"norm_last.*at least one dimension"):
+        _C.norm_last(np.zeros((), np.float32))
+    with pytest.raises(TypeError, match="norm_last"):
+        _C.norm_last(np.zeros((2, 2), np.int32))
+
+
+@pytest.mark.parametrize("requires_grad", [False, True])
+def test_tensor_amax_amin_norm_match_torch(requires_grad, rng):
+    """Tensor.amax / amin / norm along the last dimension and over all (the kernels), along
+    another (numpy), against torch with their gradients."""
+    torch = pytest.importorskip("torch")
+    x = rng.standard_normal((6, 33, 65)).astype(np.float32)
+    x[0, 0, :4] = 2.5  # tied maxima share the gradient
+    cases = [
+        lambda t: t.amax(-1),
+        lambda t: t.amin(2, keepdim=True),
+        lambda t: t.amax((0, 1)),
+        lambda t: t.norm(dim=-1),
+        lambda t: t.norm(dim=1, keepdim=True),
+        lambda t: t.norm(),
+        lambda t: t.amax(),
+    ]
+    for fn in cases:
+        f = fastnn.tensor(x, requires_grad=requires_grad)
+        t = torch.tensor(x, requires_grad=requires_grad)
+        fy, ty = fn(f), fn(t)
+        np.testing.assert_allclose(fy.detach().numpy(), ty.detach().numpy(), rtol=2e-6)
+        if requires_grad:
+            g = rng.standard_normal(ty.shape).astype(np.float32)
+            fy.backward(fastnn.tensor(g))
+            ty.backward(torch.tensor(g))
+            np.testing.assert_allclose(f.grad.numpy(), t.grad.numpy(), rtol=1e-5, atol=1e-7)

@@ -1,6 +1,8 @@
 // Bindings of the multi-tensor gradient kernels behind nn.utils.clip_grad_norm_: grad_norm (the
-// total 1-, 2- or inf-norm of a list of arrays) and grad_scale_ (multiply them all in place).
+// total 1-, 2- or inf-norm of a list of arrays) and grad_scale_ (multiply them all in place); and
+// norm_last, the same norms of each row of one array.
 // Every array is checked before any is read or written; the GIL is released for the kernel.
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <vector>
@@ -61,16 +63,17 @@ std::vector<T*> pointers(const ArrayList& l) {
   return out;
 }
 
+GradNormKind norm_kind(double norm_type, const char* fn, const char* name) {
+  if (norm_type == 1.0) return GradNormKind::l1;
+  if (std::isinf(norm_type) && norm_type > 0) return GradNormKind::linf;
+  FASTNN_CHECK(norm_type == 2.0, fn, ": ", name, " must be 1, 2 or inf, got ",
+               py::str(py::float_(norm_type)).cast<std::string>());
+  return GradNormKind::l2;
+}
+
 double grad_norm(const py::object& tensors, double norm_type) {
   const char* fn = "grad_norm";
-  GradNormKind kind = GradNormKind::l2;
-  if (norm_type == 1.0)
-    kind = GradNormKind::l1;
-  else if (std::isinf(norm_type) && norm_type > 0)
-    kind = GradNormKind::linf;
-  else
-    FASTNN_CHECK(norm_type == 2.0, fn, ": norm_type must be 1, 2 or inf, got ",
-                 py::str(py::float_(norm_type)).cast<std::string>());
+  const GradNormKind kind = norm_kind(norm_type, fn, "norm_type");
   const ArrayList l = take(tensors, fn, false);
   const int64_t n = static_cast<int64_t>(l.arrays.size());
   if (l.dtype == DType::f32) {
@@ -97,6 +100,33 @@ void grad_scale_(const py::object& tensors, double factor) {
   grad_scale_cpu(ptrs.data(), l.numels.data(), n, factor);
 }
 
+// The p-norm of each row along x's last dimension: x's shape without it (1 with keepdim).
+py::array norm_last(const py::object& obj, double p, bool keepdim) {
+  const char* fn = "norm_last";
+  const GradNormKind kind = norm_kind(p, fn, "p");
+  py::array x = as_array(obj, fn, "x");
+  const DType dt = float_dtype(x, fn, "x");
+  FASTNN_CHECK(x.ndim() >= 1, fn, ": argument 'x' needs at least one dimension, got shape ",
+               shape_str(x));
+  check_contiguous(x, fn, "x");
+  const int64_t cols = x.shape(x.ndim() - 1), rows = cols ? x.size() / cols : 0;
+  std::vector<py::ssize_t> shape(x.shape(), x.shape() + x.ndim() - 1);
+  if (keepdim) shape.push_back(1);
+  py::array out(x.dtype(), shape);
+  const void* xp = x.data();
+  void* op = out.mutable_data();
+  if (cols == 0) {  // norms of empty rows
+    std::fill_n(static_cast<char*>(op), out.nbytes(), 0);
+    return out;
+  }
+  py::gil_scoped_release release;
+  if (dt == DType::f32)
+    norm_last_cpu(static_cast<const float*>(xp), rows, cols, kind, static_cast<float*>(op));
+  else
+    norm_last_cpu(static_cast<const double*>(xp), rows, cols, kind, static_cast<double*>(op));
+  return out;
+}
+
 }  // namespace
 
 void register_clip_grad(py::module_& m) {
@@ -105,6 +135,13 @@ void register_clip_grad(py::module_& m) {
 
 One call for the whole list (C-contiguous float32 or float64 arrays of one dtype); accumulated
 in double, the result independent of the thread count. A NaN element makes the result NaN.)");
+  m.def("norm_last", &norm_last, py::arg("x"), py::arg("p") = 2.0, py::arg("keepdim") = false,
+        R"(The p-norm (p = 1, 2 or inf) of each row along the last dimension of x (torch's
+x.norm(p, -1, keepdim)), a new array of x's dtype shaped as x without its last dimension, or
+with it as 1 when keepdim.
+
+x: a C-contiguous float32 or float64 array. Each row accumulates in double as grad_norm does (a
+float32 row's squares cannot overflow); a NaN makes its row's norm NaN, an empty row's is 0.)");
   m.def("grad_scale_", &grad_scale_, py::arg("tensors"), py::arg("factor"),
         R"(Multiply every array of the list in place by factor (rounded to the arrays' dtype).
 

@@ -1,7 +1,10 @@
 // Bindings of the CPU backend's reductions: sum_rows (cpu/sum_rows.cpp) over the leading
 // dimensions, sum_all and sum_last (cpu/sum_all.cpp) over every element and along the last
-// dimension, max_last and min_last (cpu/max_min_last.cpp) along the last dimension, var_mean
-// (cpu/var_mean.cpp) along one dimension or over all.
+// dimension, max_last, min_last, amax_last and amin_last (cpu/max_min_last.cpp) along the last
+// dimension, var_mean (cpu/var_mean.cpp) along one dimension or over all.
+#include <type_traits>
+#include <vector>
+
 #include "bindings/common.h"
 #include "contract.h"
 #include "cpu/fastnn_cpu.h"
@@ -112,6 +115,37 @@ py::tuple extreme_last(const py::object& obj, bool keepdim, bool is_max) {
                           : extreme_last_typed<double>(x, std::move(shape), rows, cols, is_max);
 }
 
+// amax_last / amin_last: the value alone, x's shape without its last dimension (1 with keepdim).
+py::array extreme_value_last(const py::object& obj, bool keepdim, bool is_max) {
+  const char* fn = is_max ? "amax_last" : "amin_last";
+  py::array x = as_array(obj, fn, "x");
+  const DType dt = float_dtype(x, fn, "x");
+  FASTNN_CHECK(x.ndim() >= 1 && x.shape(x.ndim() - 1) > 0, fn,
+               ": argument 'x' needs a last dimension of at least one element, got shape ",
+               shape_str(x));
+  check_contiguous(x, fn, "x");
+  const int64_t cols = x.shape(x.ndim() - 1), rows = x.size() / cols;
+  std::vector<py::ssize_t> shape(x.shape(), x.shape() + x.ndim() - 1);
+  if (keepdim) shape.push_back(1);
+  py::array out(x.dtype(), shape);
+  const void* xp = x.data();
+  void* op = out.mutable_data();
+  auto run = [&](auto* values) {
+    using T = std::remove_pointer_t<decltype(values)>;
+    const T* xt = static_cast<const T*>(xp);
+    py::gil_scoped_release release;
+    if (is_max)
+      amax_last_cpu(xt, rows, cols, values);
+    else
+      amin_last_cpu(xt, rows, cols, values);
+  };
+  if (dt == DType::f32)
+    run(static_cast<float*>(op));
+  else
+    run(static_cast<double*>(op));
+  return out;
+}
+
 // The columns of the k best of each row along x's last dimension: x.shape[:-1] + (k,) int64.
 py::array topk_last(const py::object& obj, int64_t k, bool largest) {
   const char* fn = "topk_last";
@@ -211,6 +245,21 @@ give the first position; a NaN is the answer at its first position.)");
       py::arg("x"), py::arg("keepdim") = false,
       R"((values, indices): the smallest value along the last dimension of x and its position
 (torch's x.min(-1, keepdim)); as max_last otherwise.)");
+  m.def(
+      "amax_last",
+      [](const py::object& x, bool keepdim) { return extreme_value_last(x, keepdim, true); },
+      py::arg("x"), py::arg("keepdim") = false,
+      R"(The largest value along the last dimension of x alone (torch's x.amax(-1, keepdim)), a
+new array of x's dtype shaped as x without its last dimension, or with it as 1 when keepdim.
+
+x: a C-contiguous float32 or float64 array whose last dimension has at least one element. A row
+holding a NaN gives that NaN.)");
+  m.def(
+      "amin_last",
+      [](const py::object& x, bool keepdim) { return extreme_value_last(x, keepdim, false); },
+      py::arg("x"), py::arg("keepdim") = false,
+      R"(The smallest value along the last dimension of x alone (torch's x.amin(-1, keepdim)); as
+amax_last otherwise.)");
   m.def("topk_last", &topk_last, py::arg("x"), py::arg("k"), py::arg("largest") = true,
         R"(The columns of the k largest (smallest) values along the last dimension of x, best
 first: torch's x.topk(k, -1, largest).indices, a new int64 array of shape x.shape[:-1] + (k,).

@@ -145,6 +145,10 @@ double grad_norm_cpu(const double* const* xs, const int64_t* numels, int64_t n_t
                      GradNormKind kind);
 void grad_scale_cpu(float* const* xs, const int64_t* numels, int64_t n_tensors, float factor);
 void grad_scale_cpu(double* const* xs, const int64_t* numels, int64_t n_tensors, double factor);
+// out[r] = the norm of row r of a C-contiguous (rows, cols) array (Tensor.norm(dim=-1)), each
+// row accumulated in double as grad_norm_cpu does; rows split over the pool.
+void norm_last_cpu(const float* x, int64_t rows, int64_t cols, GradNormKind kind, float* out);
+void norm_last_cpu(const double* x, int64_t rows, int64_t cols, GradNormKind kind, double* out);
 
 // ---- sum over rows (cpu/sum_rows.cpp) -----------------------------------------------------------
 // out[c] = sum over r < rows of x[r * cols + c]; rows == 0 gives zeros. Chunks of rows summed in
@@ -211,6 +215,11 @@ void max_last_cpu(const float* x, int64_t rows, int64_t cols, float* values, int
 void max_last_cpu(const double* x, int64_t rows, int64_t cols, double* values, int64_t* indices);
 void min_last_cpu(const float* x, int64_t rows, int64_t cols, float* values, int64_t* indices);
 void min_last_cpu(const double* x, int64_t rows, int64_t cols, double* values, int64_t* indices);
+// values[r] = the max (min) of row r alone, cols >= 1; NaN (the row's first) if the row has one.
+void amax_last_cpu(const float* x, int64_t rows, int64_t cols, float* values);
+void amax_last_cpu(const double* x, int64_t rows, int64_t cols, double* values);
+void amin_last_cpu(const float* x, int64_t rows, int64_t cols, float* values);
+void amin_last_cpu(const double* x, int64_t rows, int64_t cols, double* values);
 // indices[r, :k] = the columns of the k largest (smallest) values of row r, best first; ties in
 // column order, NaN above every number. 0 <= k <= cols; O(cols k) at worst (an ascending row).
 void topk_last_cpu(const float* x, int64_t rows, int64_t cols, int64_t k, bool largest,

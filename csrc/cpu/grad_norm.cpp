@@ -1,4 +1,5 @@
-// Multi-tensor gradient norm and in-place scaling for nn.utils.clip_grad_norm_.
+// Multi-tensor gradient norm and in-place scaling for nn.utils.clip_grad_norm_, and the norm of
+// each row of one array (Tensor.norm along the last dimension) from the same span sums.
 //
 // Why a kernel: the total norm of a model's gradients is a reduction over many tensors, most of
 // them small (biases, norms' scales). From Python that is one numpy call per tensor, about a
@@ -165,6 +166,28 @@ double grad_norm_impl(const T* const* xs, const int64_t* numels, int64_t n_tenso
 }
 
 template <class T>
+void norm_last_impl(const T* x, int64_t rows, int64_t cols, GradNormKind kind, T* out) {
+  const SpanSums& sums = kSpanSums[active_isa()];
+  const int64_t grain = std::max<int64_t>(1, 32768 / std::max<int64_t>(cols, 1));
+  parallel_for(rows, grain, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      const T* row = x + r * cols;
+      switch (kind) {
+        case GradNormKind::l2:
+          out[r] = static_cast<T>(std::sqrt(sum_sq(sums, row, cols)));
+          break;
+        case GradNormKind::l1:
+          out[r] = static_cast<T>(sum_abs(sums, row, cols));
+          break;
+        case GradNormKind::linf:
+          out[r] = static_cast<T>(cols ? span_max_abs(row, cols) : 0.0);
+          break;
+      }
+    }
+  });
+}
+
+template <class T>
 void grad_scale_impl(T* const* xs, const int64_t* numels, int64_t n_tensors, T factor) {
   for_each_block_span(numels, n_tensors, [&](int64_t, int64_t t, int64_t b, int64_t e) {
     // Local copies: a store through x may not alias them, so the loop vectorizes.
@@ -183,6 +206,12 @@ double grad_norm_cpu(const float* const* xs, const int64_t* numels, int64_t n_te
 double grad_norm_cpu(const double* const* xs, const int64_t* numels, int64_t n_tensors,
                      GradNormKind kind) {
   return grad_norm_impl(xs, numels, n_tensors, kind);
+}
+void norm_last_cpu(const float* x, int64_t rows, int64_t cols, GradNormKind kind, float* out) {
+  norm_last_impl(x, rows, cols, kind, out);
+}
+void norm_last_cpu(const double* x, int64_t rows, int64_t cols, GradNormKind kind, double* out) {
+  norm_last_impl(x, rows, cols, kind, out);
 }
 void grad_scale_cpu(float* const* xs, const int64_t* numels, int64_t n_tensors, float factor) {
   grad_scale_impl(xs, numels, n_tensors, factor);

@@ -3,6 +3,8 @@
 //   x.min(-1), which numpy computes as two reductions (argmax, then amax), each with its own
 //   set-up. Ties give the first column; a NaN wins at its first column (the value is that NaN),
 //   as in torch and numpy's argmax.
+// - amax_last / amin_last: the value alone, torch's x.amax(-1) / x.amin(-1) (numpy's reduction
+//   walks a short row with one vector chain); NaN if the row has one.
 // - topk_last: the columns of the k largest (smallest) values, best first, torch's x.topk(k):
 //   a sorted list of the k best so far, which almost every later element of a long row fails to
 //   enter with one comparison, instead of sorting the whole row. Ties keep column order; NaN
@@ -22,6 +24,8 @@ namespace fastnn {
 // The AVX2 unit's float32 rows (max_min_last_avx2.cpp).
 void max_row_avx2(const float* row, int64_t cols, float* value, int64_t* index);
 void min_row_avx2(const float* row, int64_t cols, float* value, int64_t* index);
+float max_value_avx2(const float* row, int64_t cols);
+float min_value_avx2(const float* row, int64_t cols);
 
 namespace {
 
@@ -50,8 +54,38 @@ void extreme_row(const T* row, int64_t cols, T* value, int64_t* index) {
   *index = at;
 }
 
+// The extreme value of one row alone (NaN if the row has one: its first).
+template <class T, bool kMax>
+T extreme_value(const T* row, int64_t cols) {
+  T value;
+  int64_t at;
+  extreme_row<T, kMax>(row, cols, &value, &at);
+  return value;
+}
+
 template <class T>
 using RowFn = void (*)(const T*, int64_t, T*, int64_t*);
+template <class T>
+using ValueFn = T (*)(const T*, int64_t);
+
+template <class T, bool kMax>
+ValueFn<T> value_fn() {
+  if constexpr (std::is_same_v<T, float>) {
+    static const IsaTable<ValueFn<float>> table{
+        {{&extreme_value<float, kMax>, kMax ? &max_value_avx2 : &min_value_avx2,
+          kMax ? &max_value_avx2 : &min_value_avx2}}};
+    return table[active_isa()];
+  }
+  return &extreme_value<T, kMax>;
+}
+
+template <class T, bool kMax>
+void extreme_value_last(const T* x, int64_t rows, int64_t cols, T* values) {
+  const ValueFn<T> row = value_fn<T, kMax>();
+  parallel_for(rows, row_grain(cols), [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) values[r] = row(x + r * cols, cols);
+  });
+}
 
 // float32 rows take the AVX2 unit's vector passes where the CPU has them (the same answers).
 template <class T, bool kMax>
@@ -123,6 +157,19 @@ void min_last_cpu(const float* x, int64_t rows, int64_t cols, float* values, int
 }
 void min_last_cpu(const double* x, int64_t rows, int64_t cols, double* values, int64_t* indices) {
   extreme_last<double, false>(x, rows, cols, values, indices);
+}
+
+void amax_last_cpu(const float* x, int64_t rows, int64_t cols, float* values) {
+  extreme_value_last<float, true>(x, rows, cols, values);
+}
+void amax_last_cpu(const double* x, int64_t rows, int64_t cols, double* values) {
+  extreme_value_last<double, true>(x, rows, cols, values);
+}
+void amin_last_cpu(const float* x, int64_t rows, int64_t cols, float* values) {
+  extreme_value_last<float, false>(x, rows, cols, values);
+}
+void amin_last_cpu(const double* x, int64_t rows, int64_t cols, double* values) {
+  extreme_value_last<double, false>(x, rows, cols, values);
 }
 
 void topk_last_cpu(const float* x, int64_t rows, int64_t cols, int64_t k, bool largest,

@@ -1,4 +1,5 @@
-// The extreme of one float32 row for max_last / min_last (cpu/max_min_last.cpp), compiled for
+// The extreme of one float32 row for max_last / min_last (cpu/max_min_last.cpp), and its value
+// alone for amax_last / amin_last, compiled for
 // AVX2 (see [note: ISA units] in CMakeLists.txt); the AVX-512 path runs it too. Two passes over a
 // row that stays in L1: the extreme by vector max / min (any NaN noted on the way), then the first
 // column holding it, found by vector compares. The answer is the scalar loop's: the first column
@@ -67,6 +68,40 @@ void extreme_row(const float* row, int64_t cols, float* value, int64_t* index) {
   *value = row[at];
 }
 
+// The extreme value alone (amax_last / amin_last): one pass with four chains of vector max / min
+// in flight (one chain waits on its latency every step), any NaN noted on the way; a row with a
+// NaN answers its first NaN.
+template <bool kMax>
+float extreme_value(const float* row, int64_t cols) {
+  int64_t c = 0;
+  float best = row[0];
+  bool nan = best != best;
+  if (cols >= 32) {
+    __m256 m[4], unordered = _mm256_setzero_ps();
+    for (int k = 0; k < 4; ++k) {
+      m[k] = _mm256_loadu_ps(row + 8 * k);
+      unordered = _mm256_or_ps(unordered, _mm256_cmp_ps(m[k], m[k], _CMP_UNORD_Q));
+    }
+    for (c = 32; c + 32 <= cols; c += 32)
+      for (int k = 0; k < 4; ++k) {
+        const __m256 x = _mm256_loadu_ps(row + c + 8 * k);
+        unordered = _mm256_or_ps(unordered, _mm256_cmp_ps(x, x, _CMP_UNORD_Q));
+        m[k] = pick<kMax>(m[k], x);
+      }
+    nan = _mm256_movemask_ps(unordered) != 0;
+    alignas(32) float lanes[32];
+    for (int k = 0; k < 4; ++k) _mm256_store_ps(lanes + 8 * k, m[k]);
+    best = lanes[0];
+    for (int k = 1; k < 32; ++k)
+      if (beats<kMax>(lanes[k], best)) best = lanes[k];
+  }
+  for (; c < cols && !nan; ++c) {
+    if (row[c] != row[c]) nan = true;
+    if (beats<kMax>(row[c], best)) best = row[c];
+  }
+  return nan ? row[first_equal(row, 0, cols, best, true)] : best;
+}
+
 }  // namespace
 }  // namespace avx2
 
@@ -75,6 +110,12 @@ void max_row_avx2(const float* row, int64_t cols, float* value, int64_t* index) 
 }
 void min_row_avx2(const float* row, int64_t cols, float* value, int64_t* index) {
   avx2::extreme_row<false>(row, cols, value, index);
+}
+float max_value_avx2(const float* row, int64_t cols) {
+  return avx2::extreme_value<true>(row, cols);
+}
+float min_value_avx2(const float* row, int64_t cols) {
+  return avx2::extreme_value<false>(row, cols);
 }
 
 }  // namespace fastnn

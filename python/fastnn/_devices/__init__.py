@@ -115,6 +115,7 @@ OPS = (
     "mean",
     "amax",
     "amin",
+    "norm2",
     "argmax",
     "argmin",
     "sum_to_shape",

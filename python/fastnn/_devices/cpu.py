@@ -514,12 +514,44 @@ def mean(a, axis=None, keepdims=False):
     return np.asarray(np.mean(a, axis=axis, keepdims=keepdims))
 
 
+def _rows_along_last(a, axis):
+    """Whether ``axis`` (an int or a 1-tuple) is the last axis of a C-contiguous float32 / float64
+    array with a non-empty last axis: the row kernels' case."""
+    if axis.__class__ is tuple and len(axis) == 1:
+        axis = axis[0]
+    nd = a.ndim
+    return (
+        axis.__class__ is int
+        and -nd <= axis < nd
+        and axis % nd == nd - 1
+        and a.dtype in _ROW_SUM_DTYPES
+        and a.shape[-1] > 0
+        and a.flags.c_contiguous
+    )
+
+
 def amax(a, axis=None, keepdims=False):
+    if axis is not None and _rows_along_last(a, axis):
+        return kernels.amax_last(a, keepdims)  # numpy's reduction: one vector chain per row
     return np.asarray(np.maximum.reduce(a, axis=axis, keepdims=keepdims))  # np.amax's own call
 
 
 def amin(a, axis=None, keepdims=False):
+    if axis is not None and _rows_along_last(a, axis):
+        return kernels.amin_last(a, keepdims)
     return np.asarray(np.minimum.reduce(a, axis=axis, keepdims=keepdims))
+
+
+def norm2(a, axis=None):
+    """The Euclidean norm over ``axis`` (None: all), the reduced axes kept as 1s. float32 /
+    float64 over all elements or along the last axis: the kernels, one pass accumulating in
+    double (numpy squares in one pass, sums in another); elsewhere those two passes."""
+    if a.dtype in _ROW_SUM_DTYPES:
+        if axis is None and a.size:
+            return np.full((1,) * a.ndim, kernels.grad_norm([_c(a)], 2.0), a.dtype)
+        if axis is not None and _rows_along_last(a, axis):
+            return kernels.norm_last(a, 2.0, True)
+    return sqrt(sum(mul(a, a), axis=axis, keepdims=True))
 
 
 def extreme(a, axis, keepdims, op):

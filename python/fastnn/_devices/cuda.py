@@ -423,6 +423,10 @@ def log_backward(grad, x):
     return div(grad, x)
 
 
+def norm2(a, axis=None):
+    return sqrt(sum(mul(a, a), axis=axis, keepdims=True))
+
+
 def sin_backward(grad, x):
     return mul(grad, cos(x))
 

@@ -491,11 +491,19 @@ class OpsMixin:
 
     def amax(self, dim=None, keepdim=False, keepdims=None):
         keepdim = _keep(keepdim, keepdims)
-        return R.Amax.apply(self, axis=_axes(self, dim, fn="amax"), keepdim=keepdim)
+        axes = _axes(self, dim, fn="amax")
+        a = self._data
+        if a.__class__ is _ndarray and not self.requires_grad and a.size:  # host shortcut
+            return _function._make(_cpu.amax(a, axes, keepdim), False, None)
+        return R.Amax.apply(self, axis=axes, keepdim=keepdim)
 
     def amin(self, dim=None, keepdim=False, keepdims=None):
         keepdim = _keep(keepdim, keepdims)
-        return R.Amin.apply(self, axis=_axes(self, dim, fn="amin"), keepdim=keepdim)
+        axes = _axes(self, dim, fn="amin")
+        a = self._data
+        if a.__class__ is _ndarray and not self.requires_grad and a.size:  # host shortcut
+            return _function._make(_cpu.amin(a, axes, keepdim), False, None)
+        return R.Amin.apply(self, axis=axes, keepdim=keepdim)
 
     def max(self, dim=None, keepdim=False, axis=None, keepdims=None):
         """max() -> the largest value; max(dim) -> (values, indices); max(tensor) -> maximum."""

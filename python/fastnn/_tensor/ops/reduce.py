@@ -91,7 +91,7 @@ class Min(Max):
 
 def norm2_kept(be, x, axis):
     """The Euclidean norm of ``x`` over ``axis`` (None: all), the reduced axes kept as 1s."""
-    return be.sqrt(be.sum(be.mul(x, x), axis=axis, keepdims=True))
+    return be.norm2(x, axis)
 
 
 def drop_kept(be, out, x, axis):
