@@ -1,7 +1,7 @@
 // pybind11 glue for the element-wise kernels of cpu/arithmetic.cpp: add / sub / mul / div /
-// maximum / minimum, the one-operand maps (neg, abs, sign, floor, ceil, trunc, rint), where, copy
-// and the gradients of maximum / minimum. The CPU backend's path for large operands
-// (python/fastnn/_devices/cpu.py), numpy's ufuncs elsewhere.
+// maximum / minimum, the one-operand maps (neg, abs, sign, floor, ceil, trunc, rint), addcmul /
+// addcdiv / lerp, where, copy and the gradients of maximum / minimum. The CPU backend's path for
+// large operands (python/fastnn/_devices/cpu.py), numpy's ufuncs elsewhere.
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
@@ -203,6 +203,43 @@ py::array copy(py::handle x_obj) {
   return out;
 }
 
+// addcmul / addcdiv (a, b: tensor1, tensor2; s: value) and lerp (a: end, no b; s: weight):
+// same-shaped C-contiguous arrays of one float dtype; out None (a new array) or x (in place).
+py::array ternary(TernaryOp op, const char* fn, py::handle x_obj, py::handle a_obj,
+                  const char* a_name, py::handle b_obj, const char* b_name, double s,
+                  py::handle out_obj) {
+  py::array x = as_array(x_obj, fn, "x"), a = as_array(a_obj, fn, a_name);
+  const bool f32 = float_dtype(x, fn, "x") == DType::f32;
+  check_same_dtype(x, "x", a, a_name, fn);
+  const std::vector<py::ssize_t> shape(x.shape(), x.shape() + x.ndim());
+  check_shape(a, shape, fn, a_name);
+  check_contiguous(x, fn, "x");
+  check_contiguous(a, fn, a_name);
+  py::array b = a;  // (lerp: unused)
+  if (b_name) {
+    b = as_array(b_obj, fn, b_name);
+    check_same_dtype(x, "x", b, b_name, fn);
+    check_shape(b, shape, fn, b_name);
+    check_contiguous(b, fn, b_name);
+  }
+  py::array out = output_for(out_obj, x, {x, a, b}, fn);
+  FASTNN_CHECK(out.data() == x.data() || (out.data() != a.data() && out.data() != b.data()), fn,
+               ": 'out' may be x itself, not '", a_name, b_name ? "' or '" : "",
+               b_name ? b_name : "", "'");
+  void* po = out.mutable_data();
+  const void *px = x.data(), *pa = a.data(), *pb = b_name ? b.data() : nullptr;
+  const int64_t n = x.size();
+  py::gil_scoped_release release;
+  if (f32)
+    ternary_cpu(op, static_cast<float*>(po), static_cast<const float*>(px),
+                static_cast<const float*>(pa), static_cast<const float*>(pb), static_cast<float>(s),
+                n);
+  else
+    ternary_cpu(op, static_cast<double*>(po), static_cast<const double*>(px),
+                static_cast<const double*>(pa), static_cast<const double*>(pb), s, n);
+  return out;
+}
+
 // (grad_a, grad_b) of maximum(a, b) or minimum(a, b): three same-shaped C-contiguous arrays of one
 // float dtype; a gradient not needed is None (and not computed).
 py::tuple minmax_backward(bool maximum, py::handle g_obj, py::handle a_obj, py::handle b_obj,
@@ -297,6 +334,34 @@ void register_arithmetic(py::module_& m) {
   def_unary(UnaryOp::rint,
             "rint(x, *, out=None): numpy.rint's bits (half to even, as numpy.round and "
             "torch.round)\non the thread pool; x as for neg.");
+  m.def(
+      "addcmul",
+      [](py::handle x, py::handle t1, py::handle t2, double value, py::handle o) {
+        return ternary(TernaryOp::addcmul, "addcmul", x, t1, "tensor1", t2, "tensor2", value, o);
+      },
+      py::arg("x"), py::arg("tensor1"), py::arg("tensor2"), py::arg("value") = 1.0, py::kw_only(),
+      out,
+      "addcmul(x, tensor1, tensor2, value=1, *, out=None): x + value * tensor1 * tensor2 in one\n"
+      "pass on the thread pool, torch's order of operations (value * tensor1 first): same-shaped\n"
+      "C-contiguous float32/float64 arrays of one dtype; out may be x (in place).");
+  m.def(
+      "addcdiv",
+      [](py::handle x, py::handle t1, py::handle t2, double value, py::handle o) {
+        return ternary(TernaryOp::addcdiv, "addcdiv", x, t1, "tensor1", t2, "tensor2", value, o);
+      },
+      py::arg("x"), py::arg("tensor1"), py::arg("tensor2"), py::arg("value") = 1.0, py::kw_only(),
+      out,
+      "addcdiv(x, tensor1, tensor2, value=1, *, out=None): x + value * tensor1 / tensor2, as\n"
+      "addcmul.");
+  m.def(
+      "lerp",
+      [](py::handle x, py::handle end, double weight, py::handle o) {
+        return ternary(TernaryOp::lerp, "lerp", x, end, "end", py::none(), nullptr, weight, o);
+      },
+      py::arg("x"), py::arg("end"), py::arg("weight"), py::kw_only(), out,
+      "lerp(x, end, weight, *, out=None): x + weight * (end - x) with torch's bits (for\n"
+      "|weight| >= 0.5 as end - (1 - weight) * (end - x), exact at 1), in one pass on the thread\n"
+      "pool: x and end same-shaped C-contiguous float32/float64 arrays; out may be x.");
   m.def(
       "copy", &copy, py::arg("x"),
       "copy(x): a new C-contiguous array equal to x, copied on the thread pool: x a C-contiguous\n"

@@ -1,9 +1,9 @@
 // add, sub, mul, div, maximum and minimum of whole float arrays (or an array and a scalar), the
-// one-operand maps (neg, abs, sign, floor, ceil, trunc, rint), where, copies, and the gradients of
-// maximum / minimum, split over the thread pool. numpy's loops run on one core; a large
-// element-wise op is bound by one core's share of the cache and memory bandwidth, so two cores
-// finish it in about half the time. The loops are in arithmetic_simd.h, compiled here for the
-// generic path and in the AVX2 / AVX-512 units.
+// one-operand maps (neg, abs, sign, floor, ceil, trunc, rint), addcmul / addcdiv / lerp, where,
+// copies, and the gradients of maximum / minimum, split over the thread pool. numpy's loops run on
+// one core; a large element-wise op is bound by one core's share of the cache and memory bandwidth,
+// so two cores finish it in about half the time. The loops are in arithmetic_simd.h, compiled here
+// for the generic path and in the AVX2 / AVX-512 units.
 #include <algorithm>
 #include <cstring>
 
@@ -31,6 +31,14 @@ void unary_range_avx512(UnaryOp op, float* out, const float* x, int64_t n);
 void unary_range_avx512(UnaryOp op, double* out, const double* x, int64_t n);
 void unary_range_avx2(UnaryOp op, float* out, const float* x, int64_t n);
 void unary_range_avx2(UnaryOp op, double* out, const double* x, int64_t n);
+void ternary_range_avx512(TernaryOp op, float* out, const float* x, const float* a, const float* b,
+                          float s, int64_t n);
+void ternary_range_avx512(TernaryOp op, double* out, const double* x, const double* a,
+                          const double* b, double s, int64_t n);
+void ternary_range_avx2(TernaryOp op, float* out, const float* x, const float* a, const float* b,
+                        float s, int64_t n);
+void ternary_range_avx2(TernaryOp op, double* out, const double* x, const double* a,
+                        const double* b, double s, int64_t n);
 void where_range_avx512(float* out, const uint8_t* c, ArithOperand<float> x, ArithOperand<float> y,
                         int64_t n);
 void where_range_avx512(double* out, const uint8_t* c, ArithOperand<double> x,
@@ -95,6 +103,17 @@ void unary_impl(UnaryOp op, T* out, const T* x, int64_t n) {
 }
 
 template <class T>
+void ternary_impl(TernaryOp op, T* out, const T* x, const T* a, const T* b, T s, int64_t n) {
+  using Range = void (*)(TernaryOp, T*, const T*, const T*, const T*, T, int64_t);
+  static const IsaTable<Range> table{
+      {{&generic::ternary_range<T>, &ternary_range_avx2, &ternary_range_avx512}}};
+  const Range range = table[active_isa()];
+  parallel_for(n, kGrain, [&](int64_t i0, int64_t i1) {
+    range(op, out + i0, x + i0, a + i0, b ? b + i0 : nullptr, s, i1 - i0);
+  });
+}
+
+template <class T>
 void where_impl(T* out, const uint8_t* c, ArithOperand<T> x, ArithOperand<T> y, int64_t n) {
   using Range = void (*)(T*, const uint8_t*, ArithOperand<T>, ArithOperand<T>, int64_t);
   static const IsaTable<Range> table{
@@ -122,6 +141,15 @@ void minmax_backward_impl(bool maximum, T* ga, T* gb, const T* g, const T* a, co
 
 void unary_cpu(UnaryOp op, float* out, const float* x, int64_t n) { unary_impl(op, out, x, n); }
 void unary_cpu(UnaryOp op, double* out, const double* x, int64_t n) { unary_impl(op, out, x, n); }
+
+void ternary_cpu(TernaryOp op, float* out, const float* x, const float* a, const float* b, float s,
+                 int64_t n) {
+  ternary_impl(op, out, x, a, b, s, n);
+}
+void ternary_cpu(TernaryOp op, double* out, const double* x, const double* a, const double* b,
+                 double s, int64_t n) {
+  ternary_impl(op, out, x, a, b, s, n);
+}
 
 void where_cpu(float* out, const uint8_t* c, ArithOperand<float> x, ArithOperand<float> y,
                int64_t n) {

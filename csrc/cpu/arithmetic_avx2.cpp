@@ -20,6 +20,14 @@ void unary_range_avx2(UnaryOp op, float* out, const float* x, int64_t n) {
 void unary_range_avx2(UnaryOp op, double* out, const double* x, int64_t n) {
   avx2::unary_range(op, out, x, n);
 }
+void ternary_range_avx2(TernaryOp op, float* out, const float* x, const float* a, const float* b,
+                        float s, int64_t n) {
+  avx2::ternary_range(op, out, x, a, b, s, n);
+}
+void ternary_range_avx2(TernaryOp op, double* out, const double* x, const double* a,
+                        const double* b, double s, int64_t n) {
+  avx2::ternary_range(op, out, x, a, b, s, n);
+}
 void where_range_avx2(float* out, const uint8_t* c, ArithOperand<float> x, ArithOperand<float> y,
                       int64_t n) {
   avx2::where_range(out, c, x, y, n);

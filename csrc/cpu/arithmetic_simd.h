@@ -1,13 +1,14 @@
 // The loops of arithmetic.cpp (add / sub / mul / div / maximum / minimum, the one-operand maps,
-// where, the gradient of maximum / minimum), written once and compiled in each ISA unit
-// (arithmetic_avx512.cpp, arithmetic_avx2.cpp) and the generic one: plain loops the compiler
-// vectorises with that unit's registers. Each unit defines FASTNN_VEC_NS (its namespace) first.
+// addcmul / addcdiv / lerp, where, the gradient of maximum / minimum), written once and compiled in
+// each ISA unit (arithmetic_avx512.cpp, arithmetic_avx2.cpp) and the generic one: plain loops the
+// compiler vectorises with that unit's registers. Each unit defines FASTNN_VEC_NS (its namespace)
+// first.
 //
 // out may be an input itself (in place) but never overlaps one otherwise (the binding checks).
 // Each operand is a run of elements (Run), one value (Scalar) or out itself (Self), so that every
 // pointer in a loop is __restrict__ and the compiler needs no run-time overlap test, which would
 // send an in-place call to its scalar fallback. IEEE operations only, no contraction: the results
-// are numpy's bits.
+// are numpy's bits (addcmul's and lerp's fused multiply-adds are written out: torch's).
 #pragma once
 #ifndef FASTNN_VEC_NS
 #error "define FASTNN_VEC_NS (the unit's namespace) before including arithmetic_simd.h"
@@ -128,6 +129,40 @@ template <class T>
 void where_range(T* out, const uint8_t* c, ArithOperand<T> x, ArithOperand<T> y, int64_t n) {
   if (x.scalar) return where_y(out, c, Scalar<T>{*x.p}, y, n);
   where_y(out, c, Run<T>{x.p}, y, n);
+}
+
+// addcmul, addcdiv and lerp (TernaryOp); lerp reads no b. std::fma is one instruction in the
+// AVX2 and AVX-512 units (they compile with FMA), which vectorise it.
+template <class T, class X>
+inline __attribute__((always_inline)) void ternary_loop(TernaryOp op, T* __restrict__ out, X x,
+                                                        const T* __restrict__ a,
+                                                        const T* __restrict__ b, T s, int64_t n) {
+  switch (op) {
+    case TernaryOp::addcmul:
+      for (int64_t i = 0; i < n; ++i) out[i] = std::fma(s * a[i], b[i], x.at(out, i));
+      return;
+    case TernaryOp::addcdiv:
+      for (int64_t i = 0; i < n; ++i) out[i] = x.at(out, i) + s * a[i] / b[i];
+      return;
+    case TernaryOp::lerp:
+      if (std::fabs(s) < T(0.5)) {
+        for (int64_t i = 0; i < n; ++i) {
+          const T xi = x.at(out, i);
+          out[i] = std::fma(s, a[i] - xi, xi);
+        }
+      } else {
+        const T c = s - T(1);
+        for (int64_t i = 0; i < n; ++i) out[i] = std::fma(c, a[i] - x.at(out, i), a[i]);
+      }
+      return;
+  }
+}
+
+// out may be x itself, not a or b.
+template <class T>
+void ternary_range(TernaryOp op, T* out, const T* x, const T* a, const T* b, T s, int64_t n) {
+  if (out == x) return ternary_loop(op, out, Self<T>{}, a, b, s, n);
+  ternary_loop(op, out, Run<T>{x}, a, b, s, n);
 }
 
 // The gradients of maximum(a, b) (minimum: a and b's order swapped) as torch defines them: an

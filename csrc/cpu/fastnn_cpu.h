@@ -175,6 +175,12 @@ void unary_cpu(UnaryOp op, float* out, const float* x, int64_t n);
 void unary_cpu(UnaryOp op, double* out, const double* x, int64_t n);
 // memcpy of `bytes` bytes split over the thread pool (numpy's copy runs on one core).
 void copy_cpu(void* dst, const void* src, int64_t bytes);
+// out[i] = x[i] + (s a[i]) b[i], x[i] + (s a[i]) / b[i] or lerp(x[i], a[i], s) (TernaryOp in
+// cpu/arithmetic.h) for same-sized runs; b null for lerp; out may be x, not a or b.
+void ternary_cpu(TernaryOp op, float* out, const float* x, const float* a, const float* b, float s,
+                 int64_t n);
+void ternary_cpu(TernaryOp op, double* out, const double* x, const double* a, const double* b,
+                 double s, int64_t n);
 // out[i] = c[i] ? x[i] : y[i] for numpy bools c (x or y may be a scalar); out overlaps nothing.
 void where_cpu(float* out, const uint8_t* c, ArithOperand<float> x, ArithOperand<float> y,
                int64_t n);

@@ -434,6 +434,29 @@ def cat(
 def stack(
     arrays: list[npt.NDArray[_G]] | tuple[npt.NDArray[_G], ...], axis: int = 0
 ) -> npt.NDArray[_G]: ...
+def addcmul(
+    x: npt.NDArray[_F],
+    tensor1: npt.NDArray[_F],
+    tensor2: npt.NDArray[_F],
+    value: _Float = 1.0,
+    *,
+    out: npt.NDArray[_F] | None = None,
+) -> npt.NDArray[_F]: ...
+def addcdiv(
+    x: npt.NDArray[_F],
+    tensor1: npt.NDArray[_F],
+    tensor2: npt.NDArray[_F],
+    value: _Float = 1.0,
+    *,
+    out: npt.NDArray[_F] | None = None,
+) -> npt.NDArray[_F]: ...
+def lerp(
+    x: npt.NDArray[_F],
+    end: npt.NDArray[_F],
+    weight: _Float,
+    *,
+    out: npt.NDArray[_F] | None = None,
+) -> npt.NDArray[_F]: ...
 def where(
     condition: npt.NDArray[np.bool_], x: _Operand[_F], y: _Operand[_F]
 ) -> npt.NDArray[_F]: ...

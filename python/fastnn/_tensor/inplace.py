@@ -9,11 +9,12 @@ version and raise at backward.
 
 import numpy as np
 
-from .. import _devices
+from .. import _C, _devices
 from .._core import random as _random
 from .._core import random_fill as _random_fill
 from ..autograd import function as _function
 from ..autograd.grad_mode import state as _grad_state
+from .math import _fused_host
 from .ops import mathfns as M
 
 _LEAF_MSG = "a leaf Variable that requires grad is being used in an in-place operation."
@@ -190,14 +191,20 @@ class InplaceMixin:
         return _inplace_via(self, lambda a: a.abs(), "abs_")
 
     def lerp_(self, end, weight):
+        if weight.__class__ in (int, float) and _fused_host(self, end):
+            return _fused_inplace(self, _C.lerp, end._data, weight)
         return _inplace_via(self, lambda a: a.lerp(end, weight), "lerp_", end, weight)
 
     def addcmul_(self, tensor1, tensor2, value=1):
+        if value.__class__ in (int, float) and _fused_host(self, tensor1, tensor2):
+            return _fused_inplace(self, _C.addcmul, tensor1._data, tensor2._data, value)
         return _inplace_via(
             self, lambda a: a.addcmul(tensor1, tensor2, value), "addcmul_", tensor1, tensor2
         )
 
     def addcdiv_(self, tensor1, tensor2, value=1):
+        if value.__class__ in (int, float) and _fused_host(self, tensor1, tensor2):
+            return _fused_inplace(self, _C.addcdiv, tensor1._data, tensor2._data, value)
         return _inplace_via(
             self, lambda a: a.addcdiv(tensor1, tensor2, value), "addcdiv_", tensor1, tensor2
         )
@@ -209,6 +216,15 @@ class InplaceMixin:
 
     def scatter_add_(self, dim, index, src):
         return _inplace_via(self, lambda a: a.scatter_add(dim, index, src), "scatter_add_", src)
+
+
+def _fused_inplace(t, kernel, *args):
+    """t <- kernel(t, *args) in one pass over t's storage (the hand-written optimizer's
+    addcmul_ / addcdiv_ / lerp_ on host tensors that need no gradient)."""
+    d = t._data
+    kernel(d, *args, out=d)
+    t._vc[0] += 1
+    return t
 
 
 def _inplace_via(t, op, name, *others, record=None):

@@ -668,7 +668,17 @@ class OpsMixin:
                 f"lerp(): expected self and end to have the same floating point dtype, got "
                 f"{_dtype.name(self._data.dtype)} and {_dtype.name(end._data.dtype)}"
             )
-        return self + weight * (end - self)
+        if weight.__class__ in (int, float) and _fused_host(self, end):
+            return _function._make(_kernels.lerp(self._data, end._data, weight))
+        # torch's two forms: from self for a small weight, from end otherwise (exact at 1)
+        if isinstance(weight, T):
+            small = weight.abs() < 0.5
+            return _fns.where(
+                small, self + weight * (end - self), end - (end - self) * (1 - weight)
+            )
+        if abs(weight) < 0.5:
+            return self + weight * (end - self)
+        return end - (end - self) * (1 - weight)
 
     # ---- the tutorials' math surface: scans, products, sorting --------------------------------
 
@@ -796,10 +806,39 @@ class OpsMixin:
     ger = outer
 
     def addcmul(self, tensor1, tensor2, value=1):
-        return self + (tensor1 * tensor2 if value == 1 else tensor1 * tensor2 * value)
+        """self + value * tensor1 * tensor2, in torch's order (value * tensor1 first)."""
+        if value.__class__ in (int, float) and _fused_host(self, tensor1, tensor2):
+            return _function._make(
+                _kernels.addcmul(self._data, tensor1._data, tensor2._data, value)
+            )
+        return self + (tensor1 * tensor2 if value == 1 else tensor1 * value * tensor2)
 
     def addcdiv(self, tensor1, tensor2, value=1):
-        return self + (tensor1 / tensor2 if value == 1 else tensor1 / tensor2 * value)
+        """self + value * tensor1 / tensor2, in torch's order (value * tensor1 first)."""
+        if value.__class__ in (int, float) and _fused_host(self, tensor1, tensor2):
+            return _function._make(
+                _kernels.addcdiv(self._data, tensor1._data, tensor2._data, value)
+            )
+        return self + (tensor1 / tensor2 if value == 1 else tensor1 * value / tensor2)
+
+
+def _fused_host(*tensors):
+    """Whether the one-pass kernels (addcmul, addcdiv, lerp) take these tensors: host arrays of
+    one shape and float dtype, C-contiguous, none needing a gradient."""
+    first = tensors[0]._data
+    for t in tensors:
+        if not isinstance(t, _function.Tensor) or t.requires_grad:
+            return False
+        a = t._data
+        if (
+            a.__class__ is not _ndarray
+            or a.dtype not in _FLOAT_KERNEL
+            or a.dtype != first.dtype
+            or a.shape != first.shape
+            or not a.flags.c_contiguous
+        ):
+            return False
+    return True
 
 
 def _prod(xs):
