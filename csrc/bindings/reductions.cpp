@@ -99,9 +99,15 @@ py::tuple extreme_last_typed(const py::array& x, std::vector<py::ssize_t> shape,
   return py::make_tuple(std::move(values), std::move(indices));
 }
 
-// The results have x's shape without its last dimension (kept as 1 with keepdim).
-py::tuple extreme_last(const py::object& obj, bool keepdim, bool is_max) {
-  const char* fn = is_max ? "max_last" : "min_last";
+// x as rows along its last dimension (a C-contiguous float array whose last dimension has at least
+// one element), and the shape of a result per row: x's without that dimension (1 with keepdim).
+struct LastRows {
+  py::array x;
+  DType dt;
+  int64_t rows, cols;
+  std::vector<py::ssize_t> shape;
+};
+LastRows last_rows(const py::object& obj, bool keepdim, const char* fn) {
   py::array x = as_array(obj, fn, "x");
   const DType dt = float_dtype(x, fn, "x");
   FASTNN_CHECK(x.ndim() >= 1 && x.shape(x.ndim() - 1) > 0, fn,
@@ -111,35 +117,32 @@ py::tuple extreme_last(const py::object& obj, bool keepdim, bool is_max) {
   const int64_t cols = x.shape(x.ndim() - 1), rows = x.size() / cols;
   std::vector<py::ssize_t> shape(x.shape(), x.shape() + x.ndim() - 1);
   if (keepdim) shape.push_back(1);
-  return dt == DType::f32 ? extreme_last_typed<float>(x, std::move(shape), rows, cols, is_max)
-                          : extreme_last_typed<double>(x, std::move(shape), rows, cols, is_max);
+  return {std::move(x), dt, rows, cols, std::move(shape)};
 }
 
-// amax_last / amin_last: the value alone, x's shape without its last dimension (1 with keepdim).
+py::tuple extreme_last(const py::object& obj, bool keepdim, bool is_max) {
+  LastRows r = last_rows(obj, keepdim, is_max ? "max_last" : "min_last");
+  return r.dt == DType::f32
+             ? extreme_last_typed<float>(r.x, std::move(r.shape), r.rows, r.cols, is_max)
+             : extreme_last_typed<double>(r.x, std::move(r.shape), r.rows, r.cols, is_max);
+}
+
+// amax_last / amin_last: the value alone.
 py::array extreme_value_last(const py::object& obj, bool keepdim, bool is_max) {
-  const char* fn = is_max ? "amax_last" : "amin_last";
-  py::array x = as_array(obj, fn, "x");
-  const DType dt = float_dtype(x, fn, "x");
-  FASTNN_CHECK(x.ndim() >= 1 && x.shape(x.ndim() - 1) > 0, fn,
-               ": argument 'x' needs a last dimension of at least one element, got shape ",
-               shape_str(x));
-  check_contiguous(x, fn, "x");
-  const int64_t cols = x.shape(x.ndim() - 1), rows = x.size() / cols;
-  std::vector<py::ssize_t> shape(x.shape(), x.shape() + x.ndim() - 1);
-  if (keepdim) shape.push_back(1);
-  py::array out(x.dtype(), shape);
-  const void* xp = x.data();
+  const LastRows r = last_rows(obj, keepdim, is_max ? "amax_last" : "amin_last");
+  py::array out(r.x.dtype(), r.shape);
+  const void* xp = r.x.data();
   void* op = out.mutable_data();
   auto run = [&](auto* values) {
     using T = std::remove_pointer_t<decltype(values)>;
     const T* xt = static_cast<const T*>(xp);
     py::gil_scoped_release release;
     if (is_max)
-      amax_last_cpu(xt, rows, cols, values);
+      amax_last_cpu(xt, r.rows, r.cols, values);
     else
-      amin_last_cpu(xt, rows, cols, values);
+      amin_last_cpu(xt, r.rows, r.cols, values);
   };
-  if (dt == DType::f32)
+  if (r.dt == DType::f32)
     run(static_cast<float*>(op));
   else
     run(static_cast<double*>(op));
