@@ -28,6 +28,7 @@ SUITES = [
     "autograd",
     "overhead",
     "elementwise",
+    "tensor_ops",
     "optim",
     "clip_grad",
     "conv",
