@@ -339,7 +339,14 @@ UNARY = {
     "ceil": np.ceil,
     "trunc": np.trunc,
     "rint": np.rint,
+    "cube": lambda x: _cube(x),
 }
+
+
+def _cube(x):
+    """(x * x) * x, torch's x ** 3 (1e30 cubed overflows to inf, as it should)."""
+    with np.errstate(over="ignore"):
+        return (x * x) * x
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -619,3 +626,21 @@ def test_recorded_ops_and_their_gradients_on_large_tensors_match_torch(rng, thre
     want.backward(torch.tensor(g))
     np.testing.assert_allclose(fx.grad.numpy(), tx.grad.numpy(), rtol=1e-6, atol=1e-7)
     np.testing.assert_allclose(fy.grad.numpy(), ty.grad.numpy(), rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("requires_grad", [False, True])
+@pytest.mark.parametrize("shape", [(4, 4), (300, 257)])
+def test_tensor_cube_is_torchs(shape, requires_grad, rng):
+    """x ** 3 (and torch.pow(x, 3.0)) is one pass of (x * x) * x: torch's bits, with its
+    gradient 3 x^2 g."""
+    torch = pytest.importorskip("torch")
+    x = rng.standard_normal(shape).astype(np.float32)
+    f = fastnn.tensor(x, requires_grad=requires_grad)
+    t = torch.tensor(x, requires_grad=requires_grad)
+    for fy, ty in ((f**3, t**3), (fastnn.pow(f, 3.0), torch.pow(t, 3.0))):
+        np.testing.assert_array_equal(fy.detach().numpy(), ty.detach().numpy())
+        if requires_grad:
+            f.grad = t.grad = None
+            fy.sum().backward()
+            ty.sum().backward()
+            np.testing.assert_allclose(f.grad.numpy(), t.grad.numpy(), rtol=1e-6)

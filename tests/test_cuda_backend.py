@@ -247,6 +247,7 @@ CASES = {
         be.amax(A(D["b"]), axis=0),
     ),
     "amin": lambda be, A, D: (be.amin(A(D["i"]), axis=1), be.amin(A(D["d"]))),
+    "cube": lambda be, A, D: (be.cube(A(D["f"])), be.cube(A(D["i"]))),
     "norm2": lambda be, A, D: (
         be.norm2(A(D["f"])),
         be.norm2(A(D["x4"]), axis=(3,)),

@@ -2,7 +2,8 @@
 Tensor.max(dim) and min(dim) use on contiguous float tensors: against numpy's argmax and the
 element at it, NaN and ties as torch gives them, the bad inputs, and the Tensor API;
 _C.topk_last, Tensor.topk's kernel, against a stable sort; and the value-only _C.amax_last /
-amin_last and the row norms _C.norm_last behind Tensor.amax / amin / norm."""
+amin_last, the row norms _C.norm_last and the row products _C.prod_last behind Tensor.amax /
+amin / norm / prod."""
 
 import numpy as np
 import pytest
@@ -294,3 +295,50 @@ def test_tensor_amax_amin_norm_match_torch(requires_grad, rng):
             fy.backward(fastnn.tensor(g))
             ty.backward(torch.tensor(g))
             np.testing.assert_allclose(f.grad.numpy(), t.grad.numpy(), rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("cols", [1, 7, 15, 16, 17, 33, 257, 1000])
+def test_prod_last_matches_float64(cols, dtype, threads, rng):
+    """Sixteen running products combined pairwise: within a few roundings per element of the
+    exact product; zeros, infinities and NaN as numpy's one chain gives them."""
+    x = rng.uniform(0.5, 1.5, (300, cols)).astype(dtype)
+    x[1, -1] = 0.0
+    x[2, 0] = np.inf
+    x[3, cols // 2] = np.nan
+    x[4, :] = -1.0
+    if cols > 1:
+        x[5, :2] = [0.0, np.inf]  # 0 * inf: NaN, as numpy
+    got = _C.prod_last(x)
+    with np.errstate(invalid="ignore"):
+        want = np.prod(x.astype(np.float64), axis=-1)
+    assert got.dtype == dtype and got.shape == (300,)
+    eps = np.finfo(dtype).eps
+    with np.errstate(invalid="ignore"):
+        np.testing.assert_allclose(got, want.astype(dtype), rtol=cols * eps, atol=0)
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+    assert _C.prod_last(x.reshape(3, 100, cols), True).shape == (3, 100, 1)
+    with pytest.raises(ValueError, match=r"prod_last.*at least one element, got shape \(3, 0\)"):
+        _C.prod_last(np.zeros((3, 0), dtype))
+
+
+@pytest.mark.parametrize("requires_grad", [False, True])
+def test_tensor_prod_matches_torch(requires_grad, rng):
+    torch = pytest.importorskip("torch")
+    x = rng.uniform(0.5, 1.5, (6, 33, 40)).astype(np.float32)
+    x[0, 0, 3] = 0.0  # the gradient is exact with a zero
+    for fn in (
+        lambda t: t.prod(-1),
+        lambda t: t.prod(2, keepdim=True),
+        lambda t: t.prod(1),
+        lambda t: t[:2, :3].prod(),
+    ):
+        f = fastnn.tensor(x, requires_grad=requires_grad)
+        t = torch.tensor(x, requires_grad=requires_grad)
+        fy, ty = fn(f), fn(t)
+        np.testing.assert_allclose(fy.detach().numpy(), ty.detach().numpy(), rtol=1e-5)
+        if requires_grad:
+            g = rng.standard_normal(ty.shape).astype(np.float32)
+            fy.backward(fastnn.tensor(g))
+            ty.backward(torch.tensor(g))
+            np.testing.assert_allclose(f.grad.numpy(), t.grad.numpy(), rtol=1e-4, atol=1e-6)

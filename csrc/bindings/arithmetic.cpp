@@ -1,6 +1,6 @@
 // pybind11 glue for the element-wise kernels of cpu/arithmetic.cpp: add / sub / mul / div /
-// maximum / minimum, the one-operand maps (neg, abs, sign, floor, ceil, trunc, rint), addcmul /
-// addcdiv / lerp, where, copy and the gradients of maximum / minimum. The CPU backend's path for
+// maximum / minimum, the one-operand maps (neg, abs, sign, floor, ceil, trunc, rint, cube), addcmul
+// / addcdiv / lerp, where, copy and the gradients of maximum / minimum. The CPU backend's path for
 // large operands (python/fastnn/_devices/cpu.py), numpy's ufuncs elsewhere.
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
@@ -133,7 +133,8 @@ py::array arith(ArithOp op, const char* fn, py::handle a_obj, py::handle b_obj,
 }
 
 // A UnaryOp of a C-contiguous float array, into out (None: a new array; or x itself).
-constexpr const char* kUnaryNames[] = {"neg", "abs", "sign", "floor", "ceil", "trunc", "rint"};
+constexpr const char* kUnaryNames[] = {"neg",  "abs",   "sign", "floor",
+                                       "ceil", "trunc", "rint", "cube"};
 
 py::array unary(UnaryOp op, py::handle x_obj, py::handle out_obj) {
   const char* fn = kUnaryNames[static_cast<int>(op)];
@@ -334,6 +335,10 @@ void register_arithmetic(py::module_& m) {
   def_unary(UnaryOp::rint,
             "rint(x, *, out=None): numpy.rint's bits (half to even, as numpy.round and "
             "torch.round)\non the thread pool; x as for neg.");
+  def_unary(
+      UnaryOp::cube,
+      "cube(x, *, out=None): (x * x) * x, torch's x ** 3, in one pass on the thread pool; x as\n"
+      "for neg.");
   m.def(
       "addcmul",
       [](py::handle x, py::handle t1, py::handle t2, double value, py::handle o) {

@@ -1,7 +1,8 @@
 // Bindings of the CPU backend's reductions: sum_rows (cpu/sum_rows.cpp) over the leading
 // dimensions, sum_all and sum_last (cpu/sum_all.cpp) over every element and along the last
-// dimension, max_last, min_last, amax_last and amin_last (cpu/max_min_last.cpp) along the last
-// dimension, var_mean (cpu/var_mean.cpp) along one dimension or over all.
+// dimension, prod_last (cpu/sum_all.cpp), max_last, min_last, amax_last and amin_last
+// (cpu/max_min_last.cpp) along the last dimension, var_mean (cpu/var_mean.cpp) along one
+// dimension or over all.
 #include <type_traits>
 #include <vector>
 
@@ -149,6 +150,20 @@ py::array extreme_value_last(const py::object& obj, bool keepdim, bool is_max) {
   return out;
 }
 
+// prod_last: the product of each row.
+py::array prod_last(const py::object& obj, bool keepdim) {
+  const LastRows r = last_rows(obj, keepdim, "prod_last");
+  py::array out(r.x.dtype(), r.shape);
+  const void* xp = r.x.data();
+  void* op = out.mutable_data();
+  py::gil_scoped_release release;
+  if (r.dt == DType::f32)
+    prod_last_cpu(static_cast<const float*>(xp), r.rows, r.cols, static_cast<float*>(op));
+  else
+    prod_last_cpu(static_cast<const double*>(xp), r.rows, r.cols, static_cast<double*>(op));
+  return out;
+}
+
 // The columns of the k best of each row along x's last dimension: x.shape[:-1] + (k,) int64.
 py::array topk_last(const py::object& obj, int64_t k, bool largest) {
   const char* fn = "topk_last";
@@ -263,6 +278,12 @@ holding a NaN gives that NaN.)");
       py::arg("x"), py::arg("keepdim") = false,
       R"(The smallest value along the last dimension of x alone (torch's x.amin(-1, keepdim)); as
 amax_last otherwise.)");
+  m.def("prod_last", &prod_last, py::arg("x"), py::arg("keepdim") = false,
+        R"(The product of each row along the last dimension of x (torch's x.prod(-1, keepdim)), a
+new array of x's dtype shaped as x without its last dimension, or with it as 1 when keepdim.
+
+x: a C-contiguous float32 or float64 array whose last dimension has at least one element. Sixteen
+running products side by side, combined pairwise: within a few roundings of numpy's one chain.)");
   m.def("topk_last", &topk_last, py::arg("x"), py::arg("k"), py::arg("largest") = true,
         R"(The columns of the k largest (smallest) values along the last dimension of x, best
 first: torch's x.topk(k, -1, largest).indices, a new int64 array of shape x.shape[:-1] + (k,).

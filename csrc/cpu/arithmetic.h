@@ -12,8 +12,8 @@ enum class ArithOp { add, sub, mul, div, maximum, minimum };
 
 // The one-operand ops of unary_cpu: -x and |x| by the sign bit alone, as numpy (a NaN's sign too);
 // sign as torch's (-1, 0 or 1; 0 at -0 and at NaN, where numpy keeps the NaN); floor, ceil, trunc
-// and rint (half to even) as numpy.
-enum class UnaryOp { neg, abs, sign, floor, ceil, trunc, rint };
+// and rint (half to even) as numpy; cube (x x) x, torch's x ** 3 in one pass.
+enum class UnaryOp { neg, abs, sign, floor, ceil, trunc, rint, cube };
 
 // The three-operand maps of ternary_cpu, torch's addcmul, addcdiv and lerp with a number s (value,
 // weight), with torch's bits: x + (s a) b (one fused multiply-add after s a), x + (s a) / b, and

@@ -109,6 +109,8 @@ void unary_range(UnaryOp op, T* out, const T* x, int64_t n) {
       return unary_map(out, x, n, [](T v) { return std::trunc(v); });
     case UnaryOp::rint:
       return unary_map(out, x, n, [](T v) { return std::rint(v); });
+    case UnaryOp::cube:
+      return unary_map(out, x, n, [](T v) { return v * v * v; });
   }
 }
 

@@ -163,6 +163,9 @@ double sum_all_cpu(const double* x, int64_t n);
 // out[r] = the sum of row r of a C-contiguous (rows, cols) array, each in that pairwise order.
 void sum_last_cpu(const float* x, int64_t rows, int64_t cols, float* out);
 void sum_last_cpu(const double* x, int64_t rows, int64_t cols, double* out);
+// out[r] = the product of row r (cols >= 1), sixteen running products combined pairwise.
+void prod_last_cpu(const float* x, int64_t rows, int64_t cols, float* out);
+void prod_last_cpu(const double* x, int64_t rows, int64_t cols, double* out);
 
 // ---- add, sub, mul, div, maximum, minimum, neg, abs, where of whole arrays (cpu/arithmetic.cpp) -
 // out[i] = a[i] (op) b[i] for i < n, on the thread pool when n is large; IEEE operations, so the

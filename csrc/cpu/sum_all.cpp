@@ -1,11 +1,14 @@
 // sum_all: the sum of every element of a contiguous array, Tensor.sum() on the CPU (a loss).
 // sum_last: the sum of each row of a contiguous (rows, cols) array, Tensor.sum(-1) (a softmax's
-// denominator). numpy's reduction costs ~1.3 us of set-up before it adds 16 floats, and walks a
-// (256, 10) array row by row through its generic loop (7.6 us); each of these is one call.
-// The summation order is numpy's pairwise one (cpu/sum_all_tree.h), so the bits equal np.sum's
-// and a float32 sum of n values errs by O(log n) roundings instead of O(n). The result starts
-// from +0, so a sum of -0s is +0, as numpy's. A large whole sum runs the top of the same tree's
-// subtrees on the pool's threads.
+// denominator). prod_last: the product of each row, Tensor.prod(-1) (numpy multiplies a row in
+// one chain: 330 us for 256 x 784, torch 7). numpy's reduction costs ~1.3 us of set-up before it
+// adds 16 floats, and walks a (256, 10) array row by row through its generic loop (7.6 us); each of
+// these is one call. The summation order is numpy's pairwise one (cpu/sum_all_tree.h), so the bits
+// equal np.sum's and a float32 sum of n values errs by O(log n) roundings instead of O(n). The
+// result starts from +0, so a sum of -0s is +0, as numpy's. A large whole sum runs the top of the
+// same tree's subtrees on the pool's threads.
+#include <algorithm>
+
 #include "cpu/cpu_features.h"
 #include "cpu/fastnn_cpu.h"
 #include "cpu/parallel.h"
@@ -103,7 +106,39 @@ void sum_last_impl(const T* x, int64_t rows, int64_t cols, T* out) {
   parallel_for(rows, 1, run);  // each row's sum is the same on any thread
 }
 
+// One row's product: sixteen running products side by side (the compiler keeps them in vector
+// registers: sixteen independent multiplies per step instead of one chain, numpy's order), then
+// combined pairwise, then the tail.
+template <class T>
+T row_prod(const T* x, int64_t n) {
+  T acc[16];
+  for (T& a : acc) a = T(1);
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16)
+    for (int j = 0; j < 16; ++j) acc[j] *= x[i + j];
+  for (int w = 8; w >= 1; w /= 2)
+    for (int j = 0; j < w; ++j) acc[j] *= acc[j + w];
+  T p = acc[0];
+  for (; i < n; ++i) p *= x[i];
+  return p;
+}
+
+template <class T>
+void prod_last_impl(const T* x, int64_t rows, int64_t cols, T* out) {
+  const int64_t grain = std::max<int64_t>(1, 32768 / std::max<int64_t>(cols, 1));
+  parallel_for(rows, grain, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) out[r] = row_prod(x + r * cols, cols);
+  });
+}
+
 }  // namespace
+
+void prod_last_cpu(const float* x, int64_t rows, int64_t cols, float* out) {
+  prod_last_impl(x, rows, cols, out);
+}
+void prod_last_cpu(const double* x, int64_t rows, int64_t cols, double* out) {
+  prod_last_impl(x, rows, cols, out);
+}
 
 float sum_all_cpu(const float* x, int64_t n) { return sum_all_impl(x, n); }
 double sum_all_cpu(const double* x, int64_t n) { return sum_all_impl(x, n); }

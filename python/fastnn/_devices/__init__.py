@@ -87,6 +87,7 @@ OPS = (
     "mul",
     "div",
     "pow",
+    "cube",
     "neg",
     "exp",
     "log",

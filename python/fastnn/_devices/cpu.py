@@ -296,6 +296,15 @@ def _unary_arith(ufunc, kernel):
 
 
 neg = _sized(np.negative, _unary_arith(np.negative, kernels.neg))
+
+
+def _cube_numpy(x, out=None):
+    """(x * x) * x, torch's x ** 3, in numpy's two passes (the product reused as the result)."""
+    x2 = np.multiply(x, x, out=out)
+    return np.multiply(x2, x, out=x2) if x2.ndim else np.multiply(x2, x)
+
+
+cube = _sized(_cube_numpy, _unary_arith(_cube_numpy, kernels.cube))
 abs = _sized(np.abs, _unary_arith(np.abs, kernels.abs))
 
 
@@ -1188,6 +1197,15 @@ def cumprod_backward(g, x, axis):
 
 
 def prod(a, axis=None, keepdims=False):
+    """numpy multiplies along a row in one dependent chain (330 us for the rows of a 256 x 784
+    array, 13 ms for all of it); along the last axis, or over every element of a float array,
+    the row kernel's sixteen running products."""
+    if a.dtype in _ROW_SUM_DTYPES and a.size:
+        if axis is None:
+            out = kernels.prod_last(_c(a).reshape(-1))
+            return out.reshape((1,) * a.ndim) if keepdims else out
+        if _rows_along_last(a, axis):
+            return kernels.prod_last(a, keepdims)
     return np.asarray(np.prod(a, axis=axis, keepdims=keepdims))
 
 

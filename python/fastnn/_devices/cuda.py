@@ -423,6 +423,10 @@ def log_backward(grad, x):
     return div(grad, x)
 
 
+def cube(x):
+    return mul(mul(x, x), x)
+
+
 def norm2(a, axis=None):
     return sqrt(sum(mul(a, a), axis=axis, keepdims=True))
 

@@ -306,16 +306,17 @@ class PowInt(Function):
 
 def power_chain(be, x, n):
     """x ** n by repeated squaring (n >= 1); the squares and cubes of the tutorials' models
-    directly (the loop costs as much as a multiply on tiny tensors). The cube and fourth power
-    reuse their first product."""
+    directly (the loop costs as much as a multiply on tiny tensors): the cube is the backend's
+    one pass, the fourth power reuses its first product."""
     mul = be.mul
     if n == 2:
         return mul(x, x)
-    if n in (3, 4):
+    if n == 3:
+        return be.cube(x)
+    if n == 4:
         x2 = mul(x, x)
-        other = x if n == 3 else x2
         # (a 0-d product is a numpy scalar, which cannot be an out)
-        return mul(x2, other, out=x2) if x2.ndim else mul(x2, other)
+        return mul(x2, x2, out=x2) if x2.ndim else mul(x2, x2)
     result = None
     base = x
     while n:
