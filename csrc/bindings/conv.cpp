@@ -1,7 +1,8 @@
-// Bindings for fastnn.kernels.im2col / col2im / conv2d / conv2d_backward / max_pool2d /
-// max_pool2d_backward / avg_pool2d / avg_pool2d_backward: validate every argument (shapes, dtypes,
-// window hyperparameters, the output size), then release the GIL and run the kernel on C-contiguous
-// NCHW arrays. Window hyperparameters are an int or a pair.
+// Bindings for fastnn.kernels.im2col / col2im / conv2d / conv2d_backward / depthwise_conv2d /
+// depthwise_conv2d_backward / max_pool2d / max_pool2d_backward / avg_pool2d / avg_pool2d_backward:
+// validate every argument (shapes, dtypes, window hyperparameters, the output size), then release
+// the GIL and run the kernel on C-contiguous NCHW arrays. Window hyperparameters are an int or a
+// pair.
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
@@ -149,10 +150,11 @@ py::array conv2d(const py::object& x_obj, const py::object& w_obj, const py::obj
   return dt == DType::f32 ? run_conv2d<float>(x, w, bias, g) : run_conv2d<double>(x, w, bias, g);
 }
 
-template <class T>
-py::tuple run_conv2d_backward(const py::array& grad, const py::array& x, const py::array& w,
-                              const Conv2dGeom& g, bool need_x, bool need_w, bool need_b) {
-  const int64_t O = w.shape(0);
+// The gradient arrays a backward kernel fills (dx like x, dw like the weight, db one per output
+// channel; None where not needed), then kernel(dx, dw, db, dy, x, w) without the GIL.
+template <class T, class Kernel>
+py::tuple run_backward(const py::array& grad, const py::array& x, const py::array& w,
+                       const Conv2dGeom& g, bool need_x, bool need_w, bool need_b, Kernel kernel) {
   py::object dx = py::none(), dw = py::none(), db = py::none();
   T *dxp = nullptr, *dwp = nullptr, *dbp = nullptr;
   if (need_x) {
@@ -161,12 +163,12 @@ py::tuple run_conv2d_backward(const py::array& grad, const py::array& x, const p
     dx = a;
   }
   if (need_w) {
-    py::array a(py::dtype::of<T>(), std::vector<py::ssize_t>{O, g.C, g.kh, g.kw});
+    py::array a(py::dtype::of<T>(), std::vector<py::ssize_t>(w.shape(), w.shape() + 4));
     dwp = static_cast<T*>(a.mutable_data());
     dw = a;
   }
   if (need_b) {
-    py::array a(py::dtype::of<T>(), std::vector<py::ssize_t>{O});
+    py::array a(py::dtype::of<T>(), std::vector<py::ssize_t>{w.shape(0)});
     dbp = static_cast<T*>(a.mutable_data());
     db = a;
   }
@@ -175,7 +177,7 @@ py::tuple run_conv2d_backward(const py::array& grad, const py::array& x, const p
   const T* wp = static_cast<const T*>(w.data());
   {
     py::gil_scoped_release release;
-    conv2d_backward_cpu(dxp, dwp, dbp, gp, xp, wp, g, O);
+    kernel(dxp, dwp, dbp, gp, xp, wp);
   }
   return py::make_tuple(dx, dw, db);
 }
@@ -193,9 +195,91 @@ py::tuple conv2d_backward(const py::object& grad_obj, const py::object& x_obj,
   check_same_dtype(x, "x", grad, "grad", fn);
   check_shape(grad, {g.N, w.shape(0), g.Ho, g.Wo}, fn, "grad");
   check_contiguous(grad, fn, "grad");
+  const int64_t O = w.shape(0);
+  auto kernel = [&g, O](auto* dx, auto* dw, auto* db, const auto* dy, const auto* xp,
+                        const auto* wp) { conv2d_backward_cpu(dx, dw, db, dy, xp, wp, g, O); };
   return dt == DType::f32
-             ? run_conv2d_backward<float>(grad, x, w, g, need_input, need_weight, need_bias)
-             : run_conv2d_backward<double>(grad, x, w, g, need_input, need_weight, need_bias);
+             ? run_backward<float>(grad, x, w, g, need_input, need_weight, need_bias, kernel)
+             : run_backward<double>(grad, x, w, g, need_input, need_weight, need_bias, kernel);
+}
+
+// ---- depthwise conv2d (groups = input channels)
+// --------------------------------------------------
+
+// x (N, C, H, W) and weight (C * mult, 1, kh, kw): the geometry (on the per-channel planes) and
+// mult; an optional bias (C * mult) checked as conv2d's.
+Conv2dGeom depthwise_geom(const py::array& x, const py::array& w, const py::object& bias,
+                          const py::object& stride, const py::object& padding,
+                          const py::object& dilation, const char* fn, int64_t& mult) {
+  check_same_dtype(x, "x", w, "weight", fn);
+  check_ndim(w, {4}, fn, "weight");
+  check_contiguous(w, fn, "weight");
+  const int64_t C = x.shape(1), O = w.shape(0);
+  FASTNN_CHECK(w.shape(1) == 1 && C > 0 && O % C == 0 && O > 0, fn, ": 'weight' with shape ",
+               shape_str(w), " is not a depthwise filter for 'x' with shape ", shape_str(x),
+               ": it needs shape (C * k, 1, kh, kw) for C = ", C, " input channels");
+  mult = O / C;
+  if (!bias.is_none()) {
+    py::array b = as_array(bias, fn, "bias");
+    check_same_dtype(x, "x", b, "bias", fn);
+    check_shape(b, {O}, fn, "bias");
+    check_contiguous(b, fn, "bias");
+    FASTNN_CHECK(b.ptr() == bias.ptr(), fn,
+                 ": argument 'bias' has data that is not aligned to its item size; pass a copy");
+  }
+  return make_geom(shape4(x), {w.shape(2), w.shape(3)}, as_pair(stride, fn, "stride", 1),
+                   as_pair(padding, fn, "padding", 0), as_pair(dilation, fn, "dilation", 1), fn);
+}
+
+template <class T>
+py::array run_depthwise(const py::array& x, const py::array& w, const py::object& bias,
+                        const Conv2dGeom& g, int64_t mult) {
+  py::array y = cached_empty(py::dtype::of<T>(), {g.N, g.C * mult, g.Ho, g.Wo});
+  T* yp = static_cast<T*>(y.mutable_data());
+  const T* xp = static_cast<const T*>(x.data());
+  const T* wp = static_cast<const T*>(w.data());
+  const T* bp = bias.is_none()
+                    ? nullptr
+                    : static_cast<const T*>(py::reinterpret_borrow<py::array>(bias).data());
+  py::gil_scoped_release release;
+  depthwise_conv2d_forward_cpu(yp, xp, wp, bp, g, mult);
+  return y;
+}
+
+py::array depthwise_conv2d(const py::object& x_obj, const py::object& w_obj, const py::object& bias,
+                           const py::object& stride, const py::object& padding,
+                           const py::object& dilation) {
+  constexpr const char* fn = "depthwise_conv2d";
+  DType dt;
+  py::array x = float_input(x_obj, fn, "x", dt);
+  py::array w = as_array(w_obj, fn, "weight");
+  int64_t mult;
+  const Conv2dGeom g = depthwise_geom(x, w, bias, stride, padding, dilation, fn, mult);
+  return dt == DType::f32 ? run_depthwise<float>(x, w, bias, g, mult)
+                          : run_depthwise<double>(x, w, bias, g, mult);
+}
+
+py::tuple depthwise_conv2d_backward(const py::object& grad_obj, const py::object& x_obj,
+                                    const py::object& w_obj, const py::object& stride,
+                                    const py::object& padding, const py::object& dilation,
+                                    bool need_input, bool need_weight, bool need_bias) {
+  constexpr const char* fn = "depthwise_conv2d_backward";
+  DType dt;
+  py::array x = float_input(x_obj, fn, "x", dt);
+  py::array w = as_array(w_obj, fn, "weight");
+  int64_t mult;
+  const Conv2dGeom g = depthwise_geom(x, w, py::none(), stride, padding, dilation, fn, mult);
+  py::array grad = as_array(grad_obj, fn, "grad");
+  check_same_dtype(x, "x", grad, "grad", fn);
+  check_shape(grad, {g.N, w.shape(0), g.Ho, g.Wo}, fn, "grad");
+  check_contiguous(grad, fn, "grad");
+  auto kernel = [&g, mult](auto* dx, auto* dw, auto* db, const auto* dy, const auto* xp,
+                           const auto* wp) {
+    depthwise_conv2d_backward_cpu(dx, dw, db, dy, xp, wp, g, mult);
+  };
+  return dt == DType::f32
+             ? run_backward<float>(grad, x, w, g, need_input, need_weight, need_bias, kernel)
+             : run_backward<double>(grad, x, w, g, need_input, need_weight, need_bias, kernel);
 }
 
 // ---- max pooling --------------------------------------------------------------------------------
@@ -354,6 +438,18 @@ array, input_shape = (N, C, H, W); overlapping patches accumulate, padding entri
 (C_out, C, kh, kw) plus bias (C_out,) or None: a new (N, C_out, Ho, Wo) array, float32 or float64,
 all C-contiguous. Winograd, direct sums or packed im2col + GEMM by layer (see fastnn.kernels);
 stride, padding, dilation are an int or a pair.)doc");
+  m.def("depthwise_conv2d", &depthwise_conv2d, py::arg("x"), py::arg("weight"),
+        py::arg("bias") = py::none(), py::arg("stride") = 1, py::arg("padding") = 0,
+        py::arg("dilation") = 1,
+        R"(Depthwise conv2d, torch's conv2d with groups = C: x (N, C, H, W), weight (C * k, 1, kh,
+kw), bias (C * k) or None -> (N, C * k, Ho, Wo); output channel o sees input channel o // k
+only. Direct sums over each plane, threaded over the planes.)");
+  m.def("depthwise_conv2d_backward", &depthwise_conv2d_backward, py::arg("grad"), py::arg("x"),
+        py::arg("weight"), py::arg("stride") = 1, py::arg("padding") = 0, py::arg("dilation") = 1,
+        py::kw_only(), py::arg("need_input") = true, py::arg("need_weight") = true,
+        py::arg("need_bias") = true,
+        R"((dx, dweight, dbias) of depthwise_conv2d, None where not needed. The weight and bias
+gradients accumulate in double; no result depends on the thread count.)");
   m.def("conv2d_backward", &conv2d_backward, py::arg("grad"), py::arg("x"), py::arg("weight"),
         py::arg("stride") = 1, py::arg("padding") = 0, py::arg("dilation") = 1, py::kw_only(),
         py::arg("need_input") = true, py::arg("need_weight") = true, py::arg("need_bias") = true,

@@ -328,6 +328,18 @@ void conv2d_backward_cpu(float* dx, float* dw, float* db, const float* dy, const
                          const float* w, const Conv2dGeom& g, int64_t C_out);
 void conv2d_backward_cpu(double* dx, double* dw, double* db, const double* dy, const double* x,
                          const double* w, const Conv2dGeom& g, int64_t C_out);
+// Depthwise conv2d (cpu/conv_depthwise.cpp): groups = C, mult output channels per input channel,
+// w (C * mult, 1, kh, kw), b (C * mult) or nullptr, y (N, C * mult, Ho, Wo); the backward as
+// conv2d_backward_cpu's (any of dx, dw, db nullptr). Overwrite their outputs.
+void depthwise_conv2d_forward_cpu(float* y, const float* x, const float* w, const float* b,
+                                  const Conv2dGeom& g, int64_t mult);
+void depthwise_conv2d_forward_cpu(double* y, const double* x, const double* w, const double* b,
+                                  const Conv2dGeom& g, int64_t mult);
+void depthwise_conv2d_backward_cpu(float* dx, float* dw, float* db, const float* dy, const float* x,
+                                   const float* w, const Conv2dGeom& g, int64_t mult);
+void depthwise_conv2d_backward_cpu(double* dx, double* dw, double* db, const double* dy,
+                                   const double* x, const double* w, const Conv2dGeom& g,
+                                   int64_t mult);
 // y, idx (N, C, Ho, Wo): window max (padding = -inf, NaN propagates) and its flat index ih*W + iw
 // within the (n, c) plane. Needs ph <= kh/2, pw <= kw/2 (every window holds an input element).
 void max_pool2d_forward_cpu(float* y, int64_t* idx, const float* x, const Conv2dGeom& g);

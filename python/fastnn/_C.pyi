@@ -525,6 +525,26 @@ def conv2d_backward(
     need_weight: bool = True,
     need_bias: bool = True,
 ) -> tuple[npt.NDArray[_F] | None, npt.NDArray[_F] | None, npt.NDArray[_F] | None]: ...
+def depthwise_conv2d(
+    x: npt.NDArray[_F],
+    weight: npt.NDArray[_F],
+    bias: npt.NDArray[_F] | None = None,
+    stride: _Size2 = 1,
+    padding: _Size2 = 0,
+    dilation: _Size2 = 1,
+) -> npt.NDArray[_F]: ...
+def depthwise_conv2d_backward(
+    grad: npt.NDArray[_F],
+    x: npt.NDArray[_F],
+    weight: npt.NDArray[_F],
+    stride: _Size2 = 1,
+    padding: _Size2 = 0,
+    dilation: _Size2 = 1,
+    *,
+    need_input: bool = True,
+    need_weight: bool = True,
+    need_bias: bool = True,
+) -> tuple[npt.NDArray[_F] | None, npt.NDArray[_F] | None, npt.NDArray[_F] | None]: ...
 def max_pool2d(
     x: npt.NDArray[_F],
     kernel_size: _Size2,

@@ -864,26 +864,39 @@ def col2im(cols, input_shape, kernel_size, stride, padding, dilation):
     return kernels.col2im(_c(cols), tuple(input_shape), kernel_size, stride, padding, dilation)
 
 
-def conv2d(x, weight, bias, stride, padding, dilation):
-    """NCHW conv2d (groups=1) by the chunked im2col + GEMM kernel; bias may be None."""
-    return kernels.conv2d(
-        _c(x), _c(weight), None if bias is None else _c(bias), stride, padding, dilation
-    )
+def _conv_pair(forward, backward):
+    """The backend's forms of a conv kernel pair: forward(x, weight, bias, stride, padding,
+    dilation), bias may be None; backward(grad, x, weight, stride, padding, dilation, need) ->
+    (dx, dweight, dbias), None where need[i] is False."""
+
+    def fwd(x, weight, bias, stride, padding, dilation):
+        return forward(
+            _c(x), _c(weight), None if bias is None else _c(bias), stride, padding, dilation
+        )
+
+    def bwd(grad, x, weight, stride, padding, dilation, need):
+        return backward(
+            _c(grad),
+            _c(x),
+            _c(weight),
+            stride,
+            padding,
+            dilation,
+            need_input=need[0],
+            need_weight=need[1],
+            need_bias=need[2],
+        )
+
+    fwd.__name__, bwd.__name__ = forward.__name__, backward.__name__
+    return fwd, bwd
 
 
-def conv2d_backward(grad, x, weight, stride, padding, dilation, need):
-    """(dx, dweight, dbias) of conv2d, None where need[i] is False."""
-    return kernels.conv2d_backward(
-        _c(grad),
-        _c(x),
-        _c(weight),
-        stride,
-        padding,
-        dilation,
-        need_input=need[0],
-        need_weight=need[1],
-        need_bias=need[2],
-    )
+# NCHW conv2d (groups=1) by the chunked im2col + GEMM kernel; and groups = input channels
+# (weight (C * k, 1, kh, kw)) by direct sums per plane
+conv2d, conv2d_backward = _conv_pair(kernels.conv2d, kernels.conv2d_backward)
+depthwise_conv2d, depthwise_conv2d_backward = _conv_pair(
+    kernels.depthwise_conv2d, kernels.depthwise_conv2d_backward
+)
 
 
 def max_pool2d(x, kernel_size, stride, padding, dilation):

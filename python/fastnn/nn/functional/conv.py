@@ -17,8 +17,11 @@ and the slices added in order, so the gradients do not depend on the thread coun
 
 import numpy as np
 
+from ... import _devices
 from ..._core import dtype as _dtype
 from ...autograd.function import Function
+
+_KERNEL_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 class Conv2d(Function):
@@ -38,10 +41,11 @@ class Conv2d(Function):
 
 
 class GroupedConv2d(Function):
-    """conv2d with ``groups`` > 1: group g's output channels see only its input channels. Each
-    group is one call of the conv kernels on its channel slice; the backward writes each group's
-    input gradient into its slice of one array (slicing the input as Tensors would cost a
-    whole-input zero fill and addition per group)."""
+    """conv2d with ``groups`` > 1: group g's output channels see only its input channels. On the
+    CPU a depthwise layer (one input channel per group) is one call of the depthwise kernels.
+    Otherwise each group is one call of the conv kernels on its channel slice; the backward
+    writes each group's input gradient into its slice of one array (slicing the input as Tensors
+    would cost a whole-input zero fill and addition per group)."""
 
     save_inputs = True
 
@@ -49,8 +53,11 @@ class GroupedConv2d(Function):
         be = self.be
         ci, co = x.shape[1] // groups, w.shape[0] // groups
         self.geom, self.groups = (stride, padding, dilation), groups
+        self.depthwise = be is _devices.cpu and ci == 1 and x.dtype in _KERNEL_DTYPES
         if self.requires_grad:
             self.x, self.w = x, w
+        if self.depthwise:
+            return be.depthwise_conv2d(x, w, b, stride, padding, dilation)
         outs = [
             be.conv2d(
                 x[:, g * ci : (g + 1) * ci],
@@ -67,6 +74,9 @@ class GroupedConv2d(Function):
     def backward(self, g):
         be, x, w, groups = self.be, self.x, self.w, self.groups
         need = tuple(self.needs_input_grad) + (False,) * (3 - len(self.needs_input_grad))
+        if self.depthwise:
+            gx, gw, gb = be.depthwise_conv2d_backward(g, x, w, *self.geom, need)
+            return (gx, gw) if len(self.needs_input_grad) == 2 else (gx, gw, gb)
         ci, co = x.shape[1] // groups, w.shape[0] // groups
         gx = be.empty(x.shape, x.dtype) if need[0] else None
         parts_w, parts_b = [], []
