@@ -157,3 +157,45 @@ def test_bad_inputs_are_clear_errors():
     w = np.zeros((4, 1, 3, 3), np.float32)
     with pytest.raises(ValueError, match=r"depthwise_conv2d_backward.*'grad'.*\(2, 4, 3, 3\)"):
         _C.depthwise_conv2d_backward(np.zeros((2, 4, 5, 5), np.float32), x, w)
+
+
+@pytest.mark.parametrize("stride", [1, 2])
+def test_weight_gradient_keeps_nonfinite_inputs_to_their_taps(stride):
+    """An inf in x reaches only the weight-gradient taps that read it: the other taps stay the
+    finite sums torch gives (the flat path's spare columns, whose gradient is zero, must not
+    multiply it into 0 * inf)."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((2, 3, 6, 7))
+    x[0, 1, 2, 6] = np.inf  # the last column: only taps v >= 1 read it
+    x[1, 2, 5, 0] = -np.inf  # the last row, first column
+    w = rng.standard_normal((3, 1, 3, 3))
+    tx, tw = torch.tensor(x), torch.tensor(w, requires_grad=True)
+    ty = torch.nn.functional.conv2d(tx, tw, stride=stride, padding=0, groups=3)
+    g = rng.standard_normal(ty.shape)
+    ty.backward(torch.tensor(g))
+    _, dw, _ = _C.depthwise_conv2d_backward(g, x, w, stride, 0, 1, need_input=False)
+    want = tw.grad.numpy()
+    np.testing.assert_array_equal(np.isfinite(dw), np.isfinite(want))
+    finite = np.isfinite(want)
+    np.testing.assert_allclose(dw[finite], want[finite], rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("stride", [1, 2])
+def test_input_gradient_with_a_nonfinite_weight(stride):
+    """An inf weight reaches only the input positions its tap reads (the strided path's spare
+    zeros must not multiply it); finite elsewhere, as torch."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal((2, 3, 7, 8))
+    w = rng.standard_normal((3, 1, 3, 3))
+    w[1, 0, 0, 2] = np.inf
+    tx = torch.tensor(x, requires_grad=True)
+    ty = torch.nn.functional.conv2d(tx, torch.tensor(w), stride=stride, padding=1, groups=3)
+    g = rng.standard_normal(ty.shape)
+    ty.backward(torch.tensor(g))
+    dx, _, _ = _C.depthwise_conv2d_backward(g, x, w, stride, 1, 1, need_weight=False)
+    want = tx.grad.numpy()
+    np.testing.assert_array_equal(np.isfinite(dx), np.isfinite(want))
+    finite = np.isfinite(want)
+    np.testing.assert_allclose(dx[finite], want[finite], rtol=1e-12, atol=1e-12)
