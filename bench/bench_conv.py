@@ -148,7 +148,8 @@ def run(quick=False):
         note="",
         readme=[
             {
-                "what": "conv2d, the CNN's two layers and a ResNet 3x3 64->64 layer, fwd and fwd+bwd",
+                "what": "conv2d, the CNN's two layers, a ResNet 3x3 64->64 layer and two depthwise"
+                " 3x3 layers, fwd and fwd+bwd",
                 "torch": "vs torch",
                 "limit": "% FMA peak",
                 "limit_scale": 0.01,
