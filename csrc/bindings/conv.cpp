@@ -113,11 +113,24 @@ Conv2dGeom conv_geom(const py::array& x, const py::array& w, const py::object& s
                    as_pair(padding, fn, "padding", 0), as_pair(dilation, fn, "dilation", 1), fn);
 }
 
-template <class T>
-py::array run_conv2d(const py::array& x, const py::array& w, const py::object& bias,
-                     const Conv2dGeom& g) {
-  const int64_t O = w.shape(0);
-  py::array y = cached_empty(py::dtype::of<T>(), {g.N, O, g.Ho, g.Wo});
+// An optional bias (C_out,) of x's dtype, C-contiguous, read in place (not an aligned copy).
+void check_bias(const py::array& x, const py::array& w, const py::object& bias, const char* fn) {
+  if (bias.is_none()) return;
+  py::array b = as_array(bias, fn, "bias");
+  check_same_dtype(x, "x", b, "bias", fn);
+  check_shape(b, {w.shape(0)}, fn, "bias");
+  check_contiguous(b, fn, "bias");
+  // run_forward reads bias through the caller's object, not an aligned copy as_array made.
+  FASTNN_CHECK(b.ptr() == bias.ptr(), fn,
+               ": argument 'bias' has data that is not aligned to its item size; pass a copy");
+}
+
+// The output (N, C_out, Ho, Wo) of a forward kernel, then kernel(y, x, w, b) without the GIL (b
+// null without a bias).
+template <class T, class Kernel>
+py::array run_forward(const py::array& x, const py::array& w, const py::object& bias,
+                      const Conv2dGeom& g, Kernel kernel) {
+  py::array y = cached_empty(py::dtype::of<T>(), {g.N, w.shape(0), g.Ho, g.Wo});
   T* yp = static_cast<T*>(y.mutable_data());
   const T* xp = static_cast<const T*>(x.data());
   const T* wp = static_cast<const T*>(w.data());
@@ -126,7 +139,7 @@ py::array run_conv2d(const py::array& x, const py::array& w, const py::object& b
                     : static_cast<const T*>(py::reinterpret_borrow<py::array>(bias).data());
   {
     py::gil_scoped_release release;
-    conv2d_forward_cpu(yp, xp, wp, bp, g, O);
+    kernel(yp, xp, wp, bp);
   }
   return y;
 }
@@ -138,16 +151,13 @@ py::array conv2d(const py::object& x_obj, const py::object& w_obj, const py::obj
   py::array x = float_input(x_obj, fn, "x", dt);
   py::array w = as_array(w_obj, fn, "weight");
   const Conv2dGeom g = conv_geom(x, w, stride, padding, dilation, fn);
-  if (!bias.is_none()) {
-    py::array b = as_array(bias, fn, "bias");
-    check_same_dtype(x, "x", b, "bias", fn);
-    check_shape(b, {w.shape(0)}, fn, "bias");
-    check_contiguous(b, fn, "bias");
-    // run_conv2d reads bias through the caller's object, not an aligned copy as_array made.
-    FASTNN_CHECK(b.ptr() == bias.ptr(), fn,
-                 ": argument 'bias' has data that is not aligned to its item size; pass a copy");
-  }
-  return dt == DType::f32 ? run_conv2d<float>(x, w, bias, g) : run_conv2d<double>(x, w, bias, g);
+  check_bias(x, w, bias, fn);
+  const int64_t O = w.shape(0);
+  auto kernel = [&g, O](auto* y, const auto* xp, const auto* wp, const auto* bp) {
+    conv2d_forward_cpu(y, xp, wp, bp, g, O);
+  };
+  return dt == DType::f32 ? run_forward<float>(x, w, bias, g, kernel)
+                          : run_forward<double>(x, w, bias, g, kernel);
 }
 
 // The gradient arrays a backward kernel fills (dx like x, dw like the weight, db one per output
@@ -203,11 +213,10 @@ py::tuple conv2d_backward(const py::object& grad_obj, const py::object& x_obj,
              : run_backward<double>(grad, x, w, g, need_input, need_weight, need_bias, kernel);
 }
 
-// ---- depthwise conv2d (groups = input channels)
-// --------------------------------------------------
+// ---- depthwise conv2d (groups = input channels) ------------------------------------------------
 
 // x (N, C, H, W) and weight (C * mult, 1, kh, kw): the geometry (on the per-channel planes) and
-// mult; an optional bias (C * mult) checked as conv2d's.
+// mult; an optional bias (C * mult) checked as conv2d's (None for the backward).
 Conv2dGeom depthwise_geom(const py::array& x, const py::array& w, const py::object& bias,
                           const py::object& stride, const py::object& padding,
                           const py::object& dilation, const char* fn, int64_t& mult) {
@@ -219,31 +228,9 @@ Conv2dGeom depthwise_geom(const py::array& x, const py::array& w, const py::obje
                shape_str(w), " is not a depthwise filter for 'x' with shape ", shape_str(x),
                ": it needs shape (C * k, 1, kh, kw) for C = ", C, " input channels");
   mult = O / C;
-  if (!bias.is_none()) {
-    py::array b = as_array(bias, fn, "bias");
-    check_same_dtype(x, "x", b, "bias", fn);
-    check_shape(b, {O}, fn, "bias");
-    check_contiguous(b, fn, "bias");
-    FASTNN_CHECK(b.ptr() == bias.ptr(), fn,
-                 ": argument 'bias' has data that is not aligned to its item size; pass a copy");
-  }
+  check_bias(x, w, bias, fn);
   return make_geom(shape4(x), {w.shape(2), w.shape(3)}, as_pair(stride, fn, "stride", 1),
                    as_pair(padding, fn, "padding", 0), as_pair(dilation, fn, "dilation", 1), fn);
-}
-
-template <class T>
-py::array run_depthwise(const py::array& x, const py::array& w, const py::object& bias,
-                        const Conv2dGeom& g, int64_t mult) {
-  py::array y = cached_empty(py::dtype::of<T>(), {g.N, g.C * mult, g.Ho, g.Wo});
-  T* yp = static_cast<T*>(y.mutable_data());
-  const T* xp = static_cast<const T*>(x.data());
-  const T* wp = static_cast<const T*>(w.data());
-  const T* bp = bias.is_none()
-                    ? nullptr
-                    : static_cast<const T*>(py::reinterpret_borrow<py::array>(bias).data());
-  py::gil_scoped_release release;
-  depthwise_conv2d_forward_cpu(yp, xp, wp, bp, g, mult);
-  return y;
 }
 
 py::array depthwise_conv2d(const py::object& x_obj, const py::object& w_obj, const py::object& bias,
@@ -255,8 +242,11 @@ py::array depthwise_conv2d(const py::object& x_obj, const py::object& w_obj, con
   py::array w = as_array(w_obj, fn, "weight");
   int64_t mult;
   const Conv2dGeom g = depthwise_geom(x, w, bias, stride, padding, dilation, fn, mult);
-  return dt == DType::f32 ? run_depthwise<float>(x, w, bias, g, mult)
-                          : run_depthwise<double>(x, w, bias, g, mult);
+  auto kernel = [&g, mult](auto* y, const auto* xp, const auto* wp, const auto* bp) {
+    depthwise_conv2d_forward_cpu(y, xp, wp, bp, g, mult);
+  };
+  return dt == DType::f32 ? run_forward<float>(x, w, bias, g, kernel)
+                          : run_forward<double>(x, w, bias, g, kernel);
 }
 
 py::tuple depthwise_conv2d_backward(const py::object& grad_obj, const py::object& x_obj,

@@ -1,10 +1,9 @@
-// The extreme of one float32 row for max_last / min_last (cpu/max_min_last.cpp), and its value
-// alone for amax_last / amin_last, compiled for
-// AVX2 (see [note: ISA units] in CMakeLists.txt); the AVX-512 path runs it too. Two passes over a
-// row that stays in L1: the extreme by vector max / min (any NaN noted on the way), then the first
-// column holding it, found by vector compares. The answer is the scalar loop's: the first column
-// of the extreme (its value read from there, so a tie of -0 and +0 gives the first one's sign),
-// or the first NaN.
+// The extreme of one float32 row for max_last / min_last and amax_last / amin_last
+// (cpu/max_min_last.cpp), compiled for AVX2 (see [note: ISA units] in CMakeLists.txt); the AVX-512
+// path runs it too. The extreme by vector max / min (any NaN noted on the way), then, for
+// max_last / min_last, a second pass over the row (still in L1) for the first column holding it,
+// found by vector compares. The answer is the scalar loop's: the first column of the extreme (its
+// value read from there, so a tie of -0 and +0 gives the first one's sign), or the first NaN.
 #include <immintrin.h>
 
 #include <cstdint>
@@ -38,39 +37,9 @@ inline int64_t first_equal(const float* row, int64_t from, int64_t cols, float v
   return cols;
 }
 
-template <bool kMax>
-void extreme_row(const float* row, int64_t cols, float* value, int64_t* index) {
-  int64_t c = 0;
-  bool nan = false;
-  float best = row[0];
-  if (cols >= 16) {
-    __m256 m = _mm256_loadu_ps(row);
-    __m256 unordered = _mm256_cmp_ps(m, m, _CMP_UNORD_Q);
-    for (c = 8; c + 8 <= cols; c += 8) {
-      const __m256 x = _mm256_loadu_ps(row + c);
-      unordered = _mm256_or_ps(unordered, _mm256_cmp_ps(x, x, _CMP_UNORD_Q));
-      m = pick<kMax>(m, x);
-    }
-    nan = _mm256_movemask_ps(unordered) != 0;
-    // (no NaN in m when the row has none: the horizontal extreme is plain)
-    alignas(32) float lanes[8];
-    _mm256_store_ps(lanes, m);
-    best = lanes[0];
-    for (int k = 1; k < 8; ++k)
-      if (beats<kMax>(lanes[k], best)) best = lanes[k];
-  }
-  for (; c < cols && !nan; ++c) {
-    if (row[c] != row[c]) nan = true;
-    if (beats<kMax>(row[c], best)) best = row[c];
-  }
-  const int64_t at = first_equal(row, 0, cols, best, nan);
-  *index = at;
-  *value = row[at];
-}
-
-// The extreme value alone (amax_last / amin_last): one pass with four chains of vector max / min
-// in flight (one chain waits on its latency every step), any NaN noted on the way; a row with a
-// NaN answers its first NaN.
+// The extreme value (amax_last / amin_last, and the first pass of extreme_row): one pass with four
+// chains of vector max / min in flight (one chain waits on its latency every step), any NaN noted
+// on the way; a row with a NaN answers its first NaN.
 template <bool kMax>
 float extreme_value(const float* row, int64_t cols) {
   int64_t c = 0;
@@ -100,6 +69,17 @@ float extreme_value(const float* row, int64_t cols) {
     if (beats<kMax>(row[c], best)) best = row[c];
   }
   return nan ? row[first_equal(row, 0, cols, best, true)] : best;
+}
+
+// The extreme and its first column (max_last / min_last): the value by extreme_value's pass, then
+// its column by vector compares; the value read from that column, so a tie of -0 and +0 gives the
+// first one's sign.
+template <bool kMax>
+void extreme_row(const float* row, int64_t cols, float* value, int64_t* index) {
+  const float best = extreme_value<kMax>(row, cols);
+  const int64_t at = first_equal(row, 0, cols, best, best != best);
+  *index = at;
+  *value = row[at];
 }
 
 }  // namespace

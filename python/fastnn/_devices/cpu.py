@@ -526,17 +526,7 @@ def mean(a, axis=None, keepdims=False):
 def _rows_along_last(a, axis):
     """Whether ``axis`` (an int or a 1-tuple) is the last axis of a C-contiguous float32 / float64
     array with a non-empty last axis: the row kernels' case."""
-    if axis.__class__ is tuple and len(axis) == 1:
-        axis = axis[0]
-    nd = a.ndim
-    return (
-        axis.__class__ is int
-        and -nd <= axis < nd
-        and axis % nd == nd - 1
-        and a.dtype in _ROW_SUM_DTYPES
-        and a.shape[-1] > 0
-        and a.flags.c_contiguous
-    )
+    return _whole_sum_kernel(a) and a.ndim and _only_last_axis(axis, a.ndim) and a.shape[-1] > 0
 
 
 def amax(a, axis=None, keepdims=False):
