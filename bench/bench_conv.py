@@ -27,15 +27,17 @@ import fastnn.nn.functional as F
 import reference as ref
 from _harness import Table, check_close, compare, gemm_gflops, peak_gflops, try_torch
 
-# (N, C_in, H, W), C_out, kernel, padding, groups: the two conv layers of the Fashion-MNIST CNN,
-# a ResNet-style 3x3 64->64 layer (batch 64: ~7 GFLOP forward; batch 8 under --quick), and two
-# MobileNet-style depthwise 3x3 layers (groups = channels: csrc/cpu/conv_depthwise.cpp).
+# (N, C_in, H, W), C_out, kernel, padding, groups, stride: the two conv layers of the
+# Fashion-MNIST CNN, a ResNet-style 3x3 64->64 layer (batch 64: ~7 GFLOP forward; batch 8 under
+# --quick), and three MobileNet-style depthwise 3x3 layers (groups = channels, one of them
+# strided: csrc/cpu/conv_depthwise.cpp).
 CONVS = [
-    ((256, 1, 28, 28), 32, 3, 1, 1),
-    ((256, 32, 14, 14), 64, 3, 1, 1),
-    ((64, 64, 56, 56), 64, 3, 1, 1),
-    ((32, 64, 56, 56), 64, 3, 1, 64),
-    ((32, 512, 7, 7), 512, 3, 1, 512),
+    ((256, 1, 28, 28), 32, 3, 1, 1, 1),
+    ((256, 32, 14, 14), 64, 3, 1, 1, 1),
+    ((64, 64, 56, 56), 64, 3, 1, 1, 1),
+    ((32, 64, 56, 56), 64, 3, 1, 64, 1),
+    ((32, 512, 7, 7), 512, 3, 1, 512, 1),
+    ((32, 256, 14, 14), 256, 3, 1, 256, 2),
 ]
 
 
@@ -45,7 +47,7 @@ def conv_rows(table, torch, threads, quick, rng):
         torch.set_num_threads(threads)
     peak = peak_gflops(threads)
     gemm = gemm_gflops()
-    for shape, cout, k, p, groups in CONVS:
+    for shape, cout, k, p, groups, s in CONVS:
         if quick and shape[2] > 28:
             shape = (8, *shape[1:])
         repeats = 3 if quick else (5 if shape[2] > 28 else 15)
@@ -53,12 +55,12 @@ def conv_rows(table, torch, threads, quick, rng):
         w = (rng.standard_normal((cout, shape[1] // groups, k, k)) * 0.1).astype(np.float32)
         b = rng.standard_normal(cout).astype(np.float32)
         fx, fw, fb = (fastnn.tensor(a, requires_grad=True) for a in (x, w, b))
-        out = F.conv2d(fx, fw, fb, padding=p, groups=groups)
+        out = F.conv2d(fx, fw, fb, stride=s, padding=p, groups=groups)
         if groups == 1:  # (a grouped layer is checked against torch below)
             check_close(
                 "conv2d",
                 out.detach().numpy()[:2],
-                ref.conv2d(x[:2], w, b, (1, 1), (p, p), (1, 1)),
+                ref.conv2d(x[:2], w, b, (s, s), (p, p), (1, 1)),
                 rtol=1e-4,
                 atol=1e-4,
             )
@@ -67,26 +69,27 @@ def conv_rows(table, torch, threads, quick, rng):
         db = fb.detach()
 
         def fwd():
-            F.conv2d(dx, dw, db, padding=p, groups=groups)
+            F.conv2d(dx, dw, db, stride=s, padding=p, groups=groups)
 
         def step():
             fx.grad = fw.grad = fb.grad = None
-            F.conv2d(fx, fw, fb, padding=p, groups=groups).backward(g)
+            F.conv2d(fx, fw, fb, stride=s, padding=p, groups=groups).backward(g)
 
-        n, _, h, wd = shape
-        # stride 1, 'same'-size output
-        flops = 2 * n * cout * h * wd * (shape[1] // groups) * k * k
+        n, _, ho, wo = out.shape
+        flops = 2 * n * cout * ho * wo * (shape[1] // groups) * k * k
         if torch is not None:
             tx, tw, tb = (torch.from_numpy(a).clone().requires_grad_(True) for a in (x, w, b))
             tg = torch.from_numpy(g.numpy())
 
             def torch_fwd():
                 with torch.no_grad():
-                    torch.nn.functional.conv2d(tx, tw, tb, padding=p, groups=groups)
+                    torch.nn.functional.conv2d(tx, tw, tb, stride=s, padding=p, groups=groups)
 
             def torch_step():
                 tx.grad = tw.grad = tb.grad = None
-                torch.nn.functional.conv2d(tx, tw, tb, padding=p, groups=groups).backward(tg)
+                torch.nn.functional.conv2d(tx, tw, tb, stride=s, padding=p, groups=groups).backward(
+                    tg
+                )
 
             torch_step()
             step()
@@ -108,6 +111,7 @@ def conv_rows(table, torch, threads, quick, rng):
             gf = mult * flops / t_f / 1e9
             row = dict(
                 op=f"conv {shape[1]}->{cout} {k}x{k} p{p}"
+                + (f" s{s}" if s > 1 else "")
                 + (" depthwise" if groups > 1 else "")
                 + f" {name}",
                 shape="x".join(map(str, shape)),
@@ -148,8 +152,8 @@ def run(quick=False):
         note="",
         readme=[
             {
-                "what": "conv2d, the CNN's two layers, a ResNet 3x3 64->64 layer and two depthwise"
-                " 3x3 layers, fwd and fwd+bwd",
+                "what": "conv2d, the CNN's two layers, a ResNet 3x3 64->64 layer and three"
+                " depthwise 3x3 layers (one strided), fwd and fwd+bwd",
                 "torch": "vs torch",
                 "limit": "% FMA peak",
                 "limit_scale": 0.01,

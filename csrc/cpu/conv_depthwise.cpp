@@ -20,247 +20,145 @@
 // Each output sums its taps in (u, v) order in the dtype, then adds the bias; the weight and bias
 // gradients add each plane's sums in double. Threads take whole planes (forward and input
 // gradient) or whole output channels (weight and bias gradients): no result depends on the
-// thread count.
+// thread count. The per-plane loops (cpu/conv_depthwise_planes.h) run on the widest vectors of
+// the active ISA for float (16 floats on AVX-512: a 7 x 7 plane's 63 flat outputs are four
+// vectors per tap), 16-byte ones for double; this file plans the layout, hands out the tasks and
+// their scratch, and keeps the row-by-row input gradient for non-finite weights.
 #include <algorithm>
-#include <cstring>
+#include <type_traits>
 #include <vector>
 
-#include "cpu/fastnn_cpu.h"
+#include "cpu/conv_depthwise.h"
+#include "cpu/cpu_features.h"
 #include "cpu/parallel.h"
+
+#define FASTNN_VEC_NS generic
+#include "cpu/conv_depthwise_planes.h"
 
 namespace fastnn {
 namespace {
 
-// ---- the correlation loops ----------------------------------------------------------------------
-
-// acc[k] += w[t] P[k + shift[t]] for k < n and each tap in order, n a multiple of kLanes<T> (the
-// callers round the flat length up and give P that much slack: a 7 x 7 plane's outputs are then
-// whole vectors and no scalar tail). Blocks of kVecs 16-byte vectors stay in registers across the
-// taps (tap by tap over the whole plane, acc went through memory once per tap), then single
-// vectors; written with the compiler's vector types, as its own vectoriser turned this nest into
-// scalar code.
-template <class T>
-constexpr int64_t kLanes = 16 / sizeof(T);
-constexpr int kVecs = 8;
-
 inline int64_t round_up(int64_t n, int64_t m) { return (n + m - 1) / m * m; }
 
-template <class T, int kCount>
-inline void correlate_block(T* __restrict__ acc, const T* __restrict__ P, const T* w,
-                            const int64_t* shift, int64_t taps) {
-  typedef T V __attribute__((vector_size(16)));
-  constexpr int64_t L = kLanes<T>;
-  V a[kCount];
-  std::memcpy(a, acc, sizeof a);
-  for (int64_t t = 0; t < taps; ++t) {
-    const V wv = V{} + w[t];
-    const T* src = P + shift[t];
-    for (int r = 0; r < kCount; ++r) {
-      V s;
-      std::memcpy(&s, src + r * L, sizeof s);
-      a[r] += wv * s;
-    }
-  }
-  std::memcpy(acc, a, sizeof a);
-}
-
-template <class T>
-void correlate(T* acc, const T* P, int64_t n, const T* w, const int64_t* shift, int64_t taps) {
-  constexpr int64_t L = kLanes<T>;
-  int64_t k = 0;
-  for (; k + L * kVecs <= n; k += L * kVecs)
-    correlate_block<T, kVecs>(acc + k, P + k, w, shift, taps);
-  for (; k < n; k += L) correlate_block<T, 1>(acc + k, P + k, w, shift, taps);
-}
-
-// Eight running sums (so the compiler vectorises them): sum a, sum a b, and whether a holds no inf
-// or NaN (x * 0 is 0 for every finite x, NaN otherwise).
-template <class T>
-T sum(const T* a, int64_t n) {
-  T s[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-  int64_t k = 0;
-  for (; k + 8 <= n; k += 8)
-    for (int j = 0; j < 8; ++j) s[j] += a[k + j];
-  T r = ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
-  for (; k < n; ++k) r += a[k];
-  return r;
-}
-
-template <class T>
-T dot(const T* __restrict__ a, const T* __restrict__ b, int64_t n) {
-  T s[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-  int64_t k = 0;
-  for (; k + 8 <= n; k += 8)
-    for (int j = 0; j < 8; ++j) s[j] += a[k + j] * b[k + j];
-  T r = ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
-  for (; k < n; ++k) r += a[k] * b[k];
-  return r;
-}
-
-template <class T>
-bool all_finite(const T* a, int64_t n) {
-  T s[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-  int64_t k = 0;
-  for (; k + 8 <= n; k += 8)
-    for (int j = 0; j < 8; ++j) s[j] += a[k + j] * T(0);
-  for (; k < n; ++k) s[0] += a[k] * T(0);
-  return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7])) == T(0);
-}
-
-// ---- the phase layout of an input plane ---------------------------------------------------------
-
-struct Phases {
-  int64_t Hph, Wph;            // one phase block
-  int64_t size;                // the buffer, slack for the rounded-up flat length included
-  std::vector<int64_t> shift;  // per tap (u, v): where its reads start
-};
-
-Phases phases(const Conv2dGeom& g, int64_t lanes) {
-  Phases f;
+// The layout of a geometry; its tables point into `store`.
+DepthwiseLayout plan(const Conv2dGeom& g, int64_t mult, std::vector<int64_t>& store) {
+  DepthwiseLayout f{};
+  f.g = g;
+  f.mult = mult;
+  f.taps = g.kh * g.kw;
   f.Hph = (g.H + 2 * g.ph + g.sh - 1) / g.sh;
   f.Wph = (g.W + 2 * g.pw + g.sw - 1) / g.sw;
+  f.n = round_up(g.Ho * f.Wph, kDepthwiseSlack);
+  f.bstride = round_up(f.Hph * f.Wph, kDepthwiseSlack);
+  const int64_t blocks = g.sh * g.sw;
+  store.resize(4 * f.taps + g.H + 2 * g.sw + blocks + 1);
+  int64_t* shift = store.data();
+  int64_t* qshift = shift + f.taps;
+  int64_t* row_at = qshift + f.taps;
+  int64_t* col_first = row_at + g.H;
+  int64_t* col_at = col_first + g.sw;
+  int64_t* block_start = col_at + g.sw;
+  int64_t* tap_of = block_start + blocks + 1;
+  int64_t* gshift = tap_of + f.taps;
   // tap (u, v) reads phase (u dh mod sh, v dw mod sw) from row u dh / sh, column v dw / sw on
-  f.shift.resize(g.kh * g.kw);
+  std::vector<int64_t> block_of(f.taps), within(f.taps);
   for (int64_t u = 0; u < g.kh; ++u)
     for (int64_t v = 0; v < g.kw; ++v) {
-      const int64_t ru = u * g.dh, rv = v * g.dw;
-      const int64_t block = (ru % g.sh) * g.sw + rv % g.sw;
-      f.shift[u * g.kw + v] = (block * f.Hph + ru / g.sh) * f.Wph + rv / g.sw;
+      const int64_t t = u * g.kw + v, ru = u * g.dh, rv = v * g.dw;
+      block_of[t] = (ru % g.sh) * g.sw + rv % g.sw;
+      within[t] = ru / g.sh * f.Wph + rv / g.sw;
+      shift[t] = block_of[t] * f.bstride + within[t];
     }
-  // the last flat read: below (Ho Wph rounded up) plus the largest shift < sh sw Hph Wph + Wph
-  f.size = g.sh * g.sw * f.Hph * f.Wph + f.Wph + lanes;
+  // padded row rp is row rp / sh of the phases rp mod sh; padded column cp is column cp / sw of
+  // phase cp mod sw
+  for (int64_t r = 0; r < g.H; ++r) {
+    const int64_t rp = r + g.ph;
+    row_at[r] = (rp % g.sh) * g.sw * f.bstride + rp / g.sh * f.Wph;
+  }
+  for (int64_t b = 0; b < g.sw; ++b) {
+    col_first[b] = ((b - g.pw) % g.sw + g.sw) % g.sw;
+    col_at[b] = b * f.bstride + (col_first[b] + g.pw) / g.sw;
+  }
+  // the strided input gradient: the taps grouped by the block they read, each reading the
+  // zero-fronted dy at front - (its place within the block)
+  f.front = *std::max_element(within.begin(), within.end());
+  int64_t i = 0;
+  for (int64_t b = 0; b < blocks; ++b) {
+    block_start[b] = i;
+    for (int64_t t = 0; t < f.taps; ++t)
+      if (block_of[t] == b) tap_of[i] = t, gshift[i++] = f.front - within[t];
+  }
+  block_start[blocks] = i;
+  f.block_start = block_start;
+  f.tap_of = tap_of;
+  f.gshift = gshift;
+  f.gsize = f.front + f.bstride + f.n + kDepthwiseSlack;
+  f.shift = shift;
+  f.row_at = row_at;
+  f.col_first = col_first;
+  f.col_at = col_at;
+  // the last flat read: below n plus the largest shift < (sh sw - 1) bstride + Hph Wph + Wph
+  f.size = blocks * f.bstride + f.Wph + kDepthwiseSlack;
+  // unit stride: dy bordered by (k - 1) d - p each side, read with the flipped filter
+  f.Ah = (g.kh - 1) * g.dh - g.ph;
+  f.Aw = (g.kw - 1) * g.dw - g.pw;
+  f.Wq = g.Wo + 2 * f.Aw;
+  f.Hq = g.Ho + 2 * f.Ah;
+  f.nq = round_up(g.H * f.Wq, kDepthwiseSlack);
+  f.qsize = f.Hq * f.Wq + (g.kw - 1) * g.dw + kDepthwiseSlack;
+  for (int64_t u = 0; u < g.kh; ++u)
+    for (int64_t v = 0; v < g.kw; ++v)
+      qshift[u * g.kw + v] = (g.kh - 1 - u) * g.dh * f.Wq + (g.kw - 1 - v) * g.dw;
+  f.qshift = qshift;
   return f;
 }
 
-// The input plane xin (H x W) into its phase blocks; the padding's places are never written, so
-// they keep the zeros the buffer started with.
-template <class T>
-void fill_phases(T* buf, const T* xin, const Conv2dGeom& g, const Phases& f) {
-  for (int64_t r = 0; r < g.H; ++r) {
-    const int64_t rp = r + g.ph;
-    T* rows = buf + ((rp % g.sh) * g.sw * f.Hph + rp / g.sh) * f.Wph;
-    const T* src = xin + r * g.W;
-    if (g.sw == 1) {
-      std::copy(src, src + g.W, rows + g.pw);
-      continue;
-    }
-    for (int64_t b = 0; b < g.sw; ++b) {  // the columns of phase b, one after another
-      const int64_t c0 = ((b - g.pw) % g.sw + g.sw) % g.sw;
-      T* dst = rows + b * f.Hph * f.Wph + (c0 + g.pw) / g.sw;
-      for (int64_t c = c0, j = 0; c < g.W; c += g.sw, ++j) dst[j] = src[c];
-    }
-  }
-}
+// The loops for T on the active ISA: the vector units' for float, 16-byte vectors otherwise.
+const IsaTable<const DepthwiseLoops*> kLoops{
+    {{nullptr, &avx2::kDepthwiseLoops, &avx512::kDepthwiseLoops}}};
 
-// The inverse of fill_phases: the input plane's places of the phase blocks into xout (H x W).
 template <class T>
-void read_phases(T* xout, const T* buf, const Conv2dGeom& g, const Phases& f) {
-  for (int64_t r = 0; r < g.H; ++r) {
-    const int64_t rp = r + g.ph;
-    const T* rows = buf + ((rp % g.sh) * g.sw * f.Hph + rp / g.sh) * f.Wph;
-    T* dst = xout + r * g.W;
-    for (int64_t b = 0; b < g.sw; ++b) {
-      const int64_t c0 = ((b - g.pw) % g.sw + g.sw) % g.sw;
-      const T* src = rows + b * f.Hph * f.Wph + (c0 + g.pw) / g.sw;
-      for (int64_t c = c0, j = 0; c < g.W; c += g.sw, ++j) dst[c] = src[j];
+struct Loops {
+  decltype(&generic::forward_planes<T, 16>) forward = generic::forward_planes<T, 16>;
+  decltype(&generic::input_grad_flat_planes<T, 16>) input_grad_flat =
+      generic::input_grad_flat_planes<T, 16>;
+  decltype(&generic::input_grad_phase_planes<T, 16>) input_grad_phase =
+      generic::input_grad_phase_planes<T, 16>;
+  decltype(&generic::weight_grad_channels<T, 16>) weight_grad =
+      generic::weight_grad_channels<T, 16>;
+};
+
+template <class T>
+Loops<T> active_loops() {
+  Loops<T> l;
+  if constexpr (std::is_same_v<T, float>) {
+    if (const DepthwiseLoops* v = kLoops[active_isa()]) {
+      l.forward = v->forward;
+      l.input_grad_flat = v->input_grad_flat;
+      l.input_grad_phase = v->input_grad_phase;
+      l.weight_grad = v->weight_grad;
     }
   }
+  return l;
 }
 
-// dst (rows x Wd, zero-filled beforehand, plus its tail) gets src (h x w) at (top, left).
-template <class T>
-void place(T* dst, int64_t Wd, const T* src, int64_t h, int64_t w, int64_t top, int64_t left) {
-  for (int64_t r = 0; r < h; ++r)
-    std::copy(src + r * w, src + (r + 1) * w, dst + (top + r) * Wd + left);
+// Planes per task: about 16k multiply-adds each.
+int64_t plane_grain(int64_t n, const DepthwiseLayout& f) {
+  return std::max<int64_t>(1, 16384 / std::max<int64_t>(n * f.taps * f.mult, 1));
 }
-
-// ---- forward ----------------------------------------------------------------------------------
 
 template <class T>
 void forward_impl(T* y, const T* x, const T* w, const T* b, const Conv2dGeom& g, int64_t mult) {
-  const int64_t O = g.C * mult, taps = g.kh * g.kw;
-  const Phases f = phases(g, kLanes<T>);
-  const int64_t n = round_up(g.Ho * f.Wph, kLanes<T>);
-  const int64_t grain = std::max<int64_t>(1, 16384 / std::max<int64_t>(n * taps * mult, 1));
-  // one input plane per task (its mult output channels reuse its phase blocks)
-  parallel_for(g.N * g.C, grain, [&](int64_t p0, int64_t p1) {
-    std::vector<T> P(f.size, T(0)), acc(n);
-    for (int64_t p = p0; p < p1; ++p) {
-      fill_phases(P.data(), x + p * g.H * g.W, g, f);
-      const int64_t nn = p / g.C, c = p % g.C;
-      for (int64_t k = 0; k < mult; ++k) {
-        const int64_t o = c * mult + k;
-        std::fill(acc.begin(), acc.end(), T(0));
-        correlate(acc.data(), P.data(), n, w + o * taps, f.shift.data(), taps);
-        T* yo = y + (nn * O + o) * g.Ho * g.Wo;
-        const T bias = b ? b[o] : T(0);
-        for (int64_t i = 0; i < g.Ho; ++i)
-          for (int64_t j = 0; j < g.Wo; ++j) yo[i * g.Wo + j] = acc[i * f.Wph + j] + bias;
-      }
-    }
+  std::vector<int64_t> store;
+  const DepthwiseLayout f = plan(g, mult, store);
+  const auto run = active_loops<T>().forward;
+  parallel_for(g.N * g.C, plane_grain(f.n, f), [&](int64_t p0, int64_t p1) {
+    std::vector<T> P(f.size, T(0)), acc(f.n + kDepthwiseSlack);
+    run(y, x, w, b, f, p0, p1, P.data(), acc.data());
   });
 }
 
-// ---- input gradient -----------------------------------------------------------------------------
-
-// Unit stride, padding within the filter's reach: dy bordered by (k - 1) d - p on each side,
-// correlated with the flipped filter.
-template <class T>
-void input_grad_flat(T* dx, const T* dy, const T* w, const Conv2dGeom& g, int64_t mult) {
-  const int64_t O = g.C * mult, taps = g.kh * g.kw, plane_out = g.Ho * g.Wo;
-  const int64_t Ah = (g.kh - 1) * g.dh - g.ph, Aw = (g.kw - 1) * g.dw - g.pw;
-  const int64_t Wq = g.Wo + 2 * Aw, Hq = g.Ho + 2 * Ah;
-  const int64_t n = round_up(g.H * Wq, kLanes<T>), tail = (g.kw - 1) * g.dw + kLanes<T>;
-  std::vector<int64_t> shift(taps);
-  for (int64_t u = 0; u < g.kh; ++u)
-    for (int64_t v = 0; v < g.kw; ++v)
-      shift[u * g.kw + v] = (g.kh - 1 - u) * g.dh * Wq + (g.kw - 1 - v) * g.dw;
-  const int64_t grain = std::max<int64_t>(1, 16384 / std::max<int64_t>(n * taps * mult, 1));
-  parallel_for(g.N * g.C, grain, [&](int64_t p0, int64_t p1) {
-    std::vector<T> Q(Hq * Wq + tail, T(0)), acc(n);
-    for (int64_t p = p0; p < p1; ++p) {
-      const int64_t nn = p / g.C, c = p % g.C;
-      std::fill(acc.begin(), acc.end(), T(0));
-      for (int64_t k = 0; k < mult; ++k) {
-        const int64_t o = c * mult + k;
-        place(Q.data(), Wq, dy + (nn * O + o) * plane_out, g.Ho, g.Wo, Ah, Aw);
-        correlate(acc.data(), Q.data(), n, w + o * taps, shift.data(), taps);
-      }
-      T* dxp = dx + p * g.H * g.W;
-      for (int64_t r = 0; r < g.H; ++r)
-        std::copy(acc.data() + r * Wq, acc.data() + r * Wq + g.W, dxp + r * g.W);
-    }
-  });
-}
-
-// Any stride, finite weights: each tap adds w dy, laid out Wph wide (zeros in the spare columns),
-// at its shift into the phase blocks of the input gradient (the forward's reads, reversed), then
-// the blocks are read back into the plane.
-template <class T>
-void input_grad_phases(T* dx, const T* dy, const T* w, const Conv2dGeom& g, int64_t mult) {
-  const int64_t O = g.C * mult, taps = g.kh * g.kw, plane_out = g.Ho * g.Wo;
-  const Phases f = phases(g, kLanes<T>);
-  const int64_t n = g.Ho * f.Wph;
-  const int64_t grain = std::max<int64_t>(1, 16384 / std::max<int64_t>(n * taps * mult, 1));
-  parallel_for(g.N * g.C, grain, [&](int64_t p0, int64_t p1) {
-    std::vector<T> D(f.size), G(n, T(0));
-    for (int64_t p = p0; p < p1; ++p) {
-      const int64_t nn = p / g.C, c = p % g.C;
-      std::fill(D.begin(), D.end(), T(0));
-      for (int64_t k = 0; k < mult; ++k) {
-        const int64_t o = c * mult + k;
-        place(G.data(), f.Wph, dy + (nn * O + o) * plane_out, g.Ho, g.Wo, 0, 0);
-        for (int64_t t = 0; t < taps; ++t) {
-          const T wv = w[o * taps + t];
-          T* __restrict__ dst = D.data() + f.shift[t];
-          const T* __restrict__ src = G.data();
-          for (int64_t q = 0; q < n; ++q) dst[q] += wv * src[q];
-        }
-      }
-      read_phases(dx + p * g.H * g.W, D.data(), g, f);
-    }
-  });
-}
+// ---- input gradient, non-finite weights -------------------------------------------------------
 
 // Any geometry: w dy scattered back along the input rows each output read.
 template <class T>
@@ -295,57 +193,38 @@ void input_grad_rows(T* dx, const T* dy, const T* w, const Conv2dGeom& g, int64_
   });
 }
 
-// ---- weight and bias gradients ------------------------------------------------------------------
-
-// dw[o, t] = sum over n of the dot product of dy's plane (laid out Wph wide, zeros past Wo) with
-// the phase blocks at tap t's shift; db[o] = sum of dy. One task per output channel.
-template <class T>
-void weight_grad(T* dw, T* db, const T* dy, const T* x, const Conv2dGeom& g, int64_t mult) {
-  const int64_t O = g.C * mult, taps = g.kh * g.kw, plane_out = g.Ho * g.Wo;
-  const Phases f = phases(g, kLanes<T>);
-  const int64_t n = g.Ho * f.Wph;
-  parallel_for(O, 1, [&](int64_t o0, int64_t o1) {
-    std::vector<T> P(f.size, T(0)), G(n, T(0));
-    std::vector<double> acc(taps);
-    for (int64_t o = o0; o < o1; ++o) {
-      std::fill(acc.begin(), acc.end(), 0.0);
-      double bias = 0.0;
-      for (int64_t nn = 0; nn < g.N; ++nn) {
-        const T* dyo = dy + (nn * O + o) * plane_out;
-        if (db) bias += sum(dyo, plane_out);
-        if (!dw) continue;
-        const T* xin = x + (nn * g.C + o / mult) * g.H * g.W;
-        fill_phases(P.data(), xin, g, f);
-        if (all_finite(xin, g.H * g.W)) {
-          place(G.data(), f.Wph, dyo, g.Ho, g.Wo, 0, 0);
-          for (int64_t t = 0; t < taps; ++t) acc[t] += dot(G.data(), P.data() + f.shift[t], n);
-        } else {  // the spare columns' zero gradient must not meet an inf: row by row
-          for (int64_t t = 0; t < taps; ++t)
-            for (int64_t i = 0; i < g.Ho; ++i)
-              acc[t] += dot(dyo + i * g.Wo, P.data() + i * f.Wph + f.shift[t], g.Wo);
-        }
-      }
-      if (dw)
-        for (int64_t t = 0; t < taps; ++t) dw[o * taps + t] = static_cast<T>(acc[t]);
-      if (db) db[o] = static_cast<T>(bias);
-    }
-  });
-}
-
 template <class T>
 void backward_impl(T* dx, T* dw, T* db, const T* dy, const T* x, const T* w, const Conv2dGeom& g,
                    int64_t mult) {
+  std::vector<int64_t> store;
+  const DepthwiseLayout f = plan(g, mult, store);
+  const Loops<T> loops = active_loops<T>();
+  const int64_t planes = g.N * g.C;
   if (dx) {
     // (the flat and phase paths multiply borders and spare columns of zeros by the weights, where
     // an inf weight would make NaN)
-    if (!all_finite(w, g.C * mult * g.kh * g.kw))
+    if (!generic::all_finite<T, 16>(w, g.C * mult * f.taps)) {
       input_grad_rows(dx, dy, w, g, mult);
-    else if (g.sh == 1 && g.sw == 1 && g.ph <= (g.kh - 1) * g.dh && g.pw <= (g.kw - 1) * g.dw)
-      input_grad_flat(dx, dy, w, g, mult);
-    else
-      input_grad_phases(dx, dy, w, g, mult);
+    } else if (g.sh == 1 && g.sw == 1 && f.Ah >= 0 && f.Aw >= 0) {
+      parallel_for(planes, plane_grain(f.nq, f), [&](int64_t p0, int64_t p1) {
+        std::vector<T> Q(f.qsize, T(0)), acc(f.nq + kDepthwiseSlack);
+        loops.input_grad_flat(dx, dy, w, f, p0, p1, Q.data(), acc.data());
+      });
+    } else {
+      parallel_for(planes, plane_grain(f.n, f), [&](int64_t p0, int64_t p1) {
+        std::vector<T> D(f.size), G(f.gsize, T(0)), wt(f.taps);
+        loops.input_grad_phase(dx, dy, w, f, p0, p1, D.data(), G.data(), wt.data());
+      });
+    }
   }
-  if (dw || db) weight_grad(dw, db, dy, x, g, mult);
+  if (dw || db) {  // tasks of output channels
+    parallel_for(g.C * mult, 1, [&](int64_t o0, int64_t o1) {
+      std::vector<T> P(f.size, T(0)), G(f.n + kDepthwiseSlack, T(0));
+      std::vector<double> acc((o1 - o0) * (f.taps + 1));
+      std::vector<T> V(acc.size() * kDepthwiseSlack);
+      loops.weight_grad(dw, db, dy, x, f, o0, o1, P.data(), G.data(), acc.data(), V.data());
+    });
+  }
 }
 
 }  // namespace
