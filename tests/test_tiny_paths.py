@@ -712,7 +712,16 @@ def test_stack_of_a_batch_of_images_equals_numpy():
     np.testing.assert_array_equal(out.numpy(), np.stack(images))
 
 
-CLAMPS = [(0.0, None), (None, 0.0), (-0.5, 0.5), (0.5, -0.5), (-0.0, None), (None, -0.0), (2, None)]
+CLAMPS = [
+    (0.0, None),
+    (None, 0.0),
+    (-0.5, 0.5),
+    (0.5, -0.5),
+    (-0.0, None),
+    (None, -0.0),
+    (2, None),
+    (-1, 1),  # int bounds (checked against float32's range as ints)
+]
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -120,6 +120,11 @@ inline V vbit1_sign(V q) {
 inline V vround(V a) {
   return {_mm256_round_ps(a.v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)};
 }
+// 2^n for integral n in [-126, 127] (the exponent field built directly).
+inline V vpow2(V n) {
+  const __m256i e = _mm256_add_epi32(_mm256_cvtps_epi32(n.v), _mm256_set1_epi32(127));
+  return {_mm256_castsi256_ps(_mm256_slli_epi32(e, 23))};
+}
 // y * 2^n for integral n in [-252, 254], as two exact power-of-two scalings (see vec_avx512.h).
 inline V vldexp(V y, V n) {
   __m256i ni = _mm256_cvtps_epi32(n.v);
