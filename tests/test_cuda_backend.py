@@ -444,6 +444,12 @@ CASES = {
         A(D["b3"][:, :2].copy()), A(D["idx"][:3] % 5), 5, 1, True
     ),
     "embedding_renorm_": lambda be, A, D: be.embedding_renorm_(A(D["f"]), A(D["lab"] % 5), 1.0),
+    "embedding_bag": lambda be, A, D: be.embedding_bag(
+        A(D["f"]), A(D["idx"].ravel() % 5), np.array([0, 3, 3, 10])
+    ),
+    "embedding_bag_backward": lambda be, A, D: be.embedding_bag_backward(
+        A(D["g"][:3]), A(D["idx"].ravel() % 5), np.array([0, 3, 3, 10]), 5
+    ),
     "matmul_shared": lambda be, A, D: (
         be.matmul_shared(A(D["f"]), A(D["b3"])),
         be.matmul_shared(A(D["g"]), A(D["a3"]), trans_a=True),

@@ -1,5 +1,6 @@
-"""nn.Embedding / F.embedding and the kernels under them (fastnn.kernels.embedding,
-embedding_backward, embedding_renorm_): against a float64 NumPy reference, finite differences,
+"""nn.Embedding / F.embedding, nn.EmbeddingBag / F.embedding_bag and the kernels under them
+(fastnn.kernels.embedding, embedding_backward, embedding_renorm_, embedding_bag,
+embedding_bag_backward): against a float64 NumPy reference, finite differences,
 torch (values and gradients), bad input, and a save/load round trip."""
 
 import io
@@ -322,6 +323,112 @@ def test_embedding_bag_gradcheck(rng):
     gradcheck(
         lambda w, p: F.embedding_bag(idx, w, offs, mode="sum", per_sample_weights=p), (w, psw)
     )
+
+
+# (num, dim, bag sizes): dims around the bag sum's 64-byte x 16 register block (64 floats, 32
+# doubles), empty bags first, inside and last
+BAG_KERNEL_SIZES = [
+    (1, 1, [1]),
+    (7, 7, [0, 3, 1, 0]),
+    (33, 33, [5, 0, 2]),
+    (40, 64, [4, 4]),
+    (50, 65, [9, 1, 0, 7]),
+    (257, 257, [3, 30, 0]),
+    (5, 3, []),
+]
+
+
+@pytest.mark.parametrize("num,dim,sizes", BAG_KERNEL_SIZES)
+@pytest.mark.parametrize("dt", [np.float32, np.float64])
+@pytest.mark.parametrize("it", [np.int32, np.int64])
+def test_bag_kernels_against_numpy(num, dim, sizes, dt, it, threads, rng):
+    bounds = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    idx = rng.integers(0, num, bounds[-1]).astype(it)
+    w = rng.standard_normal((num, dim)).astype(dt)
+    out = kernels.embedding_bag(w, idx, bounds)
+    assert out.shape == (len(sizes), dim) and out.dtype == dt
+    want = np.array(
+        [w[idx[a:b]].astype(np.float64).sum(0) for a, b in zip(bounds[:-1], bounds[1:])]
+    ).reshape(len(sizes), dim)
+    tol = 1e-5 if dt == np.float32 else 1e-12
+    assert_close(out, want, atol=tol, rtol=tol)
+    g = rng.standard_normal((len(sizes), dim)).astype(dt)
+    got = kernels.embedding_bag_backward(g, idx, bounds, num)
+    bag_of = np.repeat(np.arange(len(sizes)), sizes)
+    assert got.dtype == dt and got.shape == (num, dim)
+    assert_close(got, ref_backward(g[bag_of], idx, num), atol=tol, rtol=tol)
+    # the same bits as the composed form: the lookup, then the segment sum / the scatter-add
+    rows = kernels.embedding(w, idx)
+    np.testing.assert_array_equal(out, kernels.embedding_backward(rows, bag_of, len(sizes)))
+    np.testing.assert_array_equal(got, kernels.embedding_backward(g[bag_of], idx, num))
+
+
+def test_bag_kernels_are_the_same_for_any_thread_count(rng):
+    w = rng.standard_normal((300, 70)).astype(np.float32)
+    bounds = np.concatenate([[0], np.cumsum(rng.integers(0, 40, 64))]).astype(np.int64)
+    idx = rng.integers(0, 300, bounds[-1])
+    g = rng.standard_normal((64, 70)).astype(np.float32)
+    before = fastnn.get_num_threads()
+    results = []
+    try:
+        for n in (1, 2):
+            fastnn.set_num_threads(n)
+            results.append(
+                (
+                    kernels.embedding_bag(w, idx, bounds),
+                    kernels.embedding_bag_backward(g, idx, bounds, 300),
+                )
+            )
+    finally:
+        fastnn.set_num_threads(before)
+    for a, b in zip(*results):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_bag_kernel_errors_are_clear():
+    w = np.zeros((5, 2), np.float32)
+    idx = np.array([0, 1, 4], np.int64)
+    with pytest.raises(ValueError, match=r"embedding_bag: 'bounds' must start at 0.*\(3\)"):
+        kernels.embedding_bag(w, idx, np.array([0, 2]))
+    with pytest.raises(ValueError, match="'bounds' must start at 0"):
+        kernels.embedding_bag(w, idx, np.array([1, 3]))
+    with pytest.raises(ValueError, match="never decrease"):
+        kernels.embedding_bag(w, idx, np.array([0, 2, 1, 3]))
+    with pytest.raises(TypeError, match="'bounds' must have dtype int64, got int32"):
+        kernels.embedding_bag(w, idx, np.array([0, 3], np.int32))
+    with pytest.raises(ValueError, match="'bounds' must be 1-D"):
+        kernels.embedding_bag(w, idx, np.array([[0, 3]]))
+    with pytest.raises(ValueError, match="'indices' must be 1-D"):
+        kernels.embedding_bag(w, idx.reshape(1, 3), np.array([0, 3]))
+    with pytest.raises(TypeError, match="'indices' must have dtype int32 or int64"):
+        kernels.embedding_bag(w, idx.astype(np.float32), np.array([0, 3]))
+    with pytest.raises(IndexError, match="embedding_bag: index 5 at position 2"):
+        kernels.embedding_bag(w, np.array([0, 1, 5]), np.array([0, 3]))
+    with pytest.raises(ValueError, match=r"'grad' must have shape \(bags, embedding_dim\) with 2"):
+        kernels.embedding_bag_backward(np.zeros((3, 2), np.float32), idx, np.array([0, 1, 3]), 5)
+    with pytest.raises(IndexError, match="embedding_bag_backward: index -1 at position 0"):
+        kernels.embedding_bag_backward(
+            np.zeros((1, 2), np.float32), np.array([-1, 0, 1]), np.array([0, 3]), 5
+        )
+
+
+@pytest.mark.parametrize("mode", ["sum", "mean"])
+def test_embedding_bag_float32_matches_torch(mode, rng):
+    """The bag kernels' path in float32: the forward as torch's (rows summed in order, a mean
+    divided by the bag's size), the gradient within rounding of torch's."""
+    torch = pytest.importorskip("torch")
+    w = rng.standard_normal((1000, 48)).astype(np.float32)
+    idx = rng.integers(0, 1000, 300)
+    offs = np.sort(rng.integers(0, 300, 20))
+    offs[0] = 0
+    tw, fw = torch.tensor(w, requires_grad=True), fastnn.tensor(w, requires_grad=True)
+    ty = torch.nn.functional.embedding_bag(torch.tensor(idx), tw, torch.tensor(offs), mode=mode)
+    fy = F.embedding_bag(fastnn.tensor(idx), fw, fastnn.tensor(offs), mode=mode)
+    g = rng.standard_normal(tuple(ty.shape)).astype(np.float32)
+    ty.backward(torch.tensor(g))
+    fy.backward(fastnn.tensor(g))
+    assert_close(fy.detach().numpy(), ty.detach().numpy(), atol=1e-6, rtol=1e-6)
+    assert_close(fw.grad.numpy(), tw.grad.numpy(), atol=1e-5, rtol=1e-5)
 
 
 def test_embedding_bag_errors():

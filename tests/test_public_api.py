@@ -399,6 +399,8 @@ PUBLIC_API: dict[str, tuple[str, ...]] = {
         "elu_backward",
         "embedding",
         "embedding_backward",
+        "embedding_bag",
+        "embedding_bag_backward",
         "embedding_renorm_",
         "erf",
         "erf_backward",

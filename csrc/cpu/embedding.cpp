@@ -9,6 +9,10 @@
 //             number of such i (torch's rule: rarer words get no smaller steps than common ones).
 //   renorm:   every row looked up whose p-norm exceeds max_norm is scaled in place by
 //             max_norm / (norm + 1e-7) (torch's constant), each row once however often it occurs.
+//   bags:     positions [bounds[b], bounds[b + 1]) form bag b; the bag forward sums its rows
+//             (out[b] = sum of weight[idx[i]], in position order: EmbeddingBag's sum without the
+//             (n, dim) lookup in between), the bag backward is the backward above with bag b's
+//             gradient row standing for each of its positions.
 //
 // Every index is checked before anything is written: an index outside [0, num) throws
 // std::out_of_range (IndexError in Python) naming the index, its position and the table size.
@@ -58,10 +62,57 @@ void forward(T* out, const T* w, const I* idx, int64_t n, int64_t num, int64_t d
   });
 }
 
+// out (dim) = the sum of the rows of w at idx[lo, hi), in order. A block of 64 bytes x 16 of the
+// sum stays in registers while every row of the bag adds its part (row by row over the whole
+// width, the sum went through memory once per row); the bag's rows stay in cache between blocks.
 template <class T, class I>
-void backward(T* dw, const T* dout, const I* idx, int64_t n, int64_t num, int64_t dim,
-              int64_t padding_idx, bool scale_grad_by_freq, bool dw_is_zero) {
-  check_indices(idx, n, num, "embedding_backward");
+void sum_rows(T* out, const T* w, const I* idx, int64_t lo, int64_t hi, int64_t dim) {
+  typedef T V __attribute__((vector_size(16)));
+  constexpr int64_t L = 16 / sizeof(T), kBlock = 16 * L;
+  int64_t j0 = 0;
+  for (; j0 + kBlock <= dim; j0 += kBlock) {
+    V acc[16];
+    std::memcpy(acc, w + int64_t(idx[lo]) * dim + j0, sizeof acc);
+    for (int64_t i = lo + 1; i < hi; ++i) {
+      const T* r = w + int64_t(idx[i]) * dim + j0;
+      for (int k = 0; k < 16; ++k) {
+        V v;
+        std::memcpy(&v, r + k * L, sizeof v);
+        acc[k] += v;
+      }
+    }
+    std::memcpy(out + j0, acc, sizeof acc);
+  }
+  if (j0 == dim) return;
+  std::memcpy(out + j0, w + int64_t(idx[lo]) * dim + j0, size_t(dim - j0) * sizeof(T));
+  for (int64_t i = lo + 1; i < hi; ++i) {
+    const T* r = w + int64_t(idx[i]) * dim;
+    for (int64_t j = j0; j < dim; ++j) out[j] += r[j];
+  }
+}
+
+template <class T, class I>
+void bag_forward(T* out, const T* w, const I* idx, const int64_t* bounds, int64_t nbags,
+                 int64_t num, int64_t dim) {
+  const int64_t n = bounds[nbags];
+  check_indices(idx, n, num, "embedding_bag");
+  if (dim == 0) return;
+  const int64_t per_bag = nbags ? n / nbags + 1 : 1;
+  parallel_for(nbags, row_grain(dim * per_bag), [&](int64_t b0, int64_t b1) {
+    for (int64_t b = b0; b < b1; ++b) {
+      if (bounds[b] == bounds[b + 1])
+        std::memset(out + b * dim, 0, size_t(dim) * sizeof(T));
+      else
+        sum_rows(out + b * dim, w, idx, bounds[b], bounds[b + 1], dim);
+    }
+  });
+}
+
+// `row(i)`: the gradient row of position i.
+template <class T, class I, class Row>
+void backward(T* dw, Row row, const I* idx, int64_t n, int64_t num, int64_t dim,
+              int64_t padding_idx, bool scale_grad_by_freq, bool dw_is_zero, const char* fn) {
+  check_indices(idx, n, num, fn);
   if (dim == 0 || num == 0) return;
   // start[r] .. start[r + 1]: the positions i (ascending) with idx[i] == r, listed in `order`.
   std::vector<int64_t> start(static_cast<size_t>(num) + 1, 0);
@@ -80,9 +131,9 @@ void backward(T* dw, const T* dout, const I* idx, int64_t n, int64_t num, int64_
       std::memset(d, 0, size_t(dim) * sizeof(T));
       return;
     }
-    std::memcpy(d, dout + order[lo] * dim, size_t(dim) * sizeof(T));
+    std::memcpy(d, row(order[lo]), size_t(dim) * sizeof(T));
     for (int64_t k = lo + 1; k < hi; ++k) {
-      const T* g = dout + order[k] * dim;
+      const T* g = row(order[k]);
       for (int64_t j = 0; j < dim; ++j) d[j] += g[j];
     }
     if (scale_grad_by_freq && hi - lo > 1) {
@@ -155,19 +206,34 @@ void renorm(T* w, const I* idx, int64_t n, int64_t num, int64_t dim, double max_
 
 }  // namespace
 
-#define FASTNN_DEFINE_EMBEDDING(T, I)                                                            \
-  void embedding_forward_cpu(T* out, const T* weight, const I* idx, int64_t n, int64_t num,      \
-                             int64_t dim) {                                                      \
-    forward(out, weight, idx, n, num, dim);                                                      \
-  }                                                                                              \
-  void embedding_backward_cpu(T* dweight, const T* dout, const I* idx, int64_t n, int64_t num,   \
-                              int64_t dim, int64_t padding_idx, bool scale_grad_by_freq,         \
-                              bool dweight_is_zero) {                                            \
-    backward(dweight, dout, idx, n, num, dim, padding_idx, scale_grad_by_freq, dweight_is_zero); \
-  }                                                                                              \
-  void embedding_renorm_cpu(T* weight, const I* idx, int64_t n, int64_t num, int64_t dim,        \
-                            double max_norm, double norm_type) {                                 \
-    renorm(weight, idx, n, num, dim, max_norm, norm_type);                                       \
+#define FASTNN_DEFINE_EMBEDDING(T, I)                                                              \
+  void embedding_forward_cpu(T* out, const T* weight, const I* idx, int64_t n, int64_t num,        \
+                             int64_t dim) {                                                        \
+    forward(out, weight, idx, n, num, dim);                                                        \
+  }                                                                                                \
+  void embedding_backward_cpu(T* dweight, const T* dout, const I* idx, int64_t n, int64_t num,     \
+                              int64_t dim, int64_t padding_idx, bool scale_grad_by_freq,           \
+                              bool dweight_is_zero) {                                              \
+    const auto row = [=](int64_t i) { return dout + i * dim; };                                    \
+    backward(dweight, row, idx, n, num, dim, padding_idx, scale_grad_by_freq, dweight_is_zero,     \
+             "embedding_backward");                                                                \
+  }                                                                                                \
+  void embedding_bag_forward_cpu(T* out, const T* weight, const I* idx, const int64_t* bounds,     \
+                                 int64_t nbags, int64_t num, int64_t dim) {                        \
+    bag_forward(out, weight, idx, bounds, nbags, num, dim);                                        \
+  }                                                                                                \
+  void embedding_bag_backward_cpu(T* dweight, const T* grad, const I* idx, const int64_t* bounds,  \
+                                  int64_t nbags, int64_t num, int64_t dim, bool dweight_is_zero) { \
+    std::vector<int64_t> bag_of(size_t(bounds[nbags]));                                            \
+    for (int64_t b = 0; b < nbags; ++b)                                                            \
+      for (int64_t i = bounds[b]; i < bounds[b + 1]; ++i) bag_of[i] = b;                           \
+    const auto row = [&](int64_t i) { return grad + bag_of[i] * dim; };                            \
+    backward(dweight, row, idx, bounds[nbags], num, dim, -1, false, dweight_is_zero,               \
+             "embedding_bag_backward");                                                            \
+  }                                                                                                \
+  void embedding_renorm_cpu(T* weight, const I* idx, int64_t n, int64_t num, int64_t dim,          \
+                            double max_norm, double norm_type) {                                   \
+    renorm(weight, idx, n, num, dim, max_norm, norm_type);                                         \
   }
 FASTNN_DEFINE_EMBEDDING(float, int32_t)
 FASTNN_DEFINE_EMBEDDING(float, int64_t)

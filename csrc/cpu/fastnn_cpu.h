@@ -403,13 +403,21 @@ FASTNN_DECLARE_NORMS(double)
 // rows are written). renorm: rows looked up whose norm_type-norm exceeds max_norm are scaled
 // in place by max_norm / (norm + 1e-7). Each checks every index first and throws
 // std::out_of_range naming the first one outside [0, num) before writing anything.
-#define FASTNN_DECLARE_EMBEDDING(T, I)                                                         \
-  void embedding_forward_cpu(T* out, const T* weight, const I* idx, int64_t n, int64_t num,    \
-                             int64_t dim);                                                     \
-  void embedding_backward_cpu(T* dweight, const T* dout, const I* idx, int64_t n, int64_t num, \
-                              int64_t dim, int64_t padding_idx, bool scale_grad_by_freq,       \
-                              bool dweight_is_zero);                                           \
-  void embedding_renorm_cpu(T* weight, const I* idx, int64_t n, int64_t num, int64_t dim,      \
+// Bags: bag b is the positions [bounds[b], bounds[b + 1]) (bounds non-decreasing from 0 to n,
+// checked by the caller); bag forward: out[b] = the sum of weight[idx[i]] over bag b's positions
+// (in order; zero for an empty bag), out (nbags, dim); bag backward: dweight[r] = the sum of
+// grad[b] over the positions i of idx[i] == r, b the bag of i, grad (nbags, dim).
+#define FASTNN_DECLARE_EMBEDDING(T, I)                                                            \
+  void embedding_forward_cpu(T* out, const T* weight, const I* idx, int64_t n, int64_t num,       \
+                             int64_t dim);                                                        \
+  void embedding_backward_cpu(T* dweight, const T* dout, const I* idx, int64_t n, int64_t num,    \
+                              int64_t dim, int64_t padding_idx, bool scale_grad_by_freq,          \
+                              bool dweight_is_zero);                                              \
+  void embedding_bag_forward_cpu(T* out, const T* weight, const I* idx, const int64_t* bounds,    \
+                                 int64_t nbags, int64_t num, int64_t dim);                        \
+  void embedding_bag_backward_cpu(T* dweight, const T* grad, const I* idx, const int64_t* bounds, \
+                                  int64_t nbags, int64_t num, int64_t dim, bool dweight_is_zero); \
+  void embedding_renorm_cpu(T* weight, const I* idx, int64_t n, int64_t num, int64_t dim,         \
                             double max_norm, double norm_type);
 FASTNN_DECLARE_EMBEDDING(float, int32_t)
 FASTNN_DECLARE_EMBEDDING(float, int64_t)

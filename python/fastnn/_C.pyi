@@ -722,6 +722,17 @@ def embedding_backward(
     padding_idx: _Int | None = None,
     scale_grad_by_freq: bool = False,
 ) -> npt.NDArray[_F]: ...
+def embedding_bag(
+    weight: npt.NDArray[_F],
+    indices: npt.NDArray[np.int32] | npt.NDArray[np.int64],
+    bounds: npt.NDArray[np.int64],
+) -> npt.NDArray[_F]: ...
+def embedding_bag_backward(
+    grad: npt.NDArray[_F],
+    indices: npt.NDArray[np.int32] | npt.NDArray[np.int64],
+    bounds: npt.NDArray[np.int64],
+    num_weights: _Int,
+) -> npt.NDArray[_F]: ...
 def embedding_renorm_(
     weight: npt.NDArray[_F],
     indices: npt.NDArray[np.int32] | npt.NDArray[np.int64],

@@ -106,7 +106,16 @@ KERNELS = {
         ),
         ("rnn", _CPU),
     ),
-    **dict.fromkeys(("embedding", "embedding_backward", "embedding_renorm_"), ("embedding", _CPU)),
+    **dict.fromkeys(
+        (
+            "embedding",
+            "embedding_backward",
+            "embedding_renorm_",
+            "embedding_bag",
+            "embedding_bag_backward",
+        ),
+        ("embedding", _CPU),
+    ),
 }
 
 

@@ -1059,6 +1059,25 @@ def embedding_backward(grad, indices, num_weights, padding_idx=None, scale_grad_
     return out.astype(grad.dtype)
 
 
+def _bag_of(bounds):
+    """The bag of each position: bag b holds positions bounds[b] to bounds[b + 1]."""
+    return np.repeat(np.arange(bounds.size - 1, dtype=np.int64), np.diff(bounds))
+
+
+def embedding_bag(weight, indices, bounds):
+    """(bags, dim) sums of bags of weight's rows (see fastnn.kernels.embedding_bag)."""
+    if weight.dtype in _KDT:
+        return kernels.embedding_bag(_c(weight), _c(indices), _c(bounds))
+    return embedding_backward(embedding(weight, indices), _bag_of(bounds), bounds.size - 1)
+
+
+def embedding_bag_backward(grad, indices, bounds, num_weights):
+    """The (num_weights, dim) table gradient of embedding_bag."""
+    if grad.dtype in _KDT:
+        return kernels.embedding_bag_backward(_c(grad), _c(indices), _c(bounds), num_weights)
+    return embedding_backward(grad[_bag_of(bounds)], indices, num_weights)
+
+
 def embedding_renorm_(weight, indices, max_norm, norm_type=2.0):
     """In place: rows of weight named in indices with norm > max_norm scaled to max_norm."""
     if weight.dtype in _KDT:

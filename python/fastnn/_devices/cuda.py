@@ -1177,6 +1177,19 @@ def embedding_renorm_(weight, indices, max_norm, norm_type=2.0):
     return _gather.embedding_renorm_(weight, indices, max_norm, norm_type)
 
 
+# The bag sums from the gather and the scatter-add: the rows, then their segment sum (the
+# scatter-add with each row's bag as its index). bounds is a host array.
+def embedding_bag(weight, indices, bounds):
+    bag_of = from_numpy(_cpu._bag_of(np.asarray(bounds)))
+    rows = _gather.embedding(weight, indices)
+    return _gather.embedding_backward(rows, bag_of, int(bounds.size) - 1)
+
+
+def embedding_bag_backward(grad, indices, bounds, num_weights):
+    bag_of = from_numpy(_cpu._bag_of(np.asarray(bounds)))
+    return _gather.embedding_backward(_gather.embedding(grad, bag_of), indices, num_weights)
+
+
 def matmul_shared(a, b, trans_a=False, trans_b=False):
     """op(a)[None] @ op(b): a 2-D (M, K) used by every batch of b (B, K, N) -> (B, M, N)."""
     return matmul(a, b, trans_a=trans_a, trans_b=trans_b)  # matmul broadcasts a 2-D a

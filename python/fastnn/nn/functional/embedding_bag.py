@@ -1,7 +1,10 @@
 """``F.embedding_bag``: sums, means or maxima of bags of embedding rows, without materialising
 the per-bag (bag, length, dim) tensor a padded lookup would need.
 
-The rows are looked up once with the embedding gather kernel (its scatter-add backward gives the
+A plain sum or mean (no padding_idx, per_sample_weights, max_norm or scale_grad_by_freq) is one
+bag kernel each way (``fastnn.kernels.embedding_bag`` / ``embedding_bag_backward``): the bag sums
+straight from the table, and the table gradient by one scatter-add of each bag's gradient.
+Otherwise the rows are looked up once with the embedding gather kernel (its scatter-add backward gives the
 table gradient, scale_grad_by_freq and max_norm included), then reduced per bag: sum and mean by
 a segment sum of each bag's contiguous rows (weighted by per_sample_weights for 'sum', which
 therefore get their gradient too), max by a per-bag maximum whose backward routes each output
@@ -17,7 +20,7 @@ import numpy as np
 from ... import _C as _kernels
 from ..._tensor.creation import tensor as _tensor
 from ...autograd.function import Function
-from .embedding import check_sparse, embedding, padding_row
+from .embedding import _INDEX_DTYPES, check_sparse, embedding, padding_row
 
 
 class _BagMax(Function):
@@ -73,6 +76,30 @@ class _BagSum(Function):
         d = np.zeros((self.n, gn.shape[1]), gn.dtype)
         d[: self.bag_of.size] = gn[self.bag_of]  # the bags cover [0, n) in order
         return self.be.from_numpy(d)
+
+
+class _BagRows(Function):
+    """out[b] = the sum of weight's rows at bag b's indices (positions bounds[b] to
+    bounds[b + 1]) in one kernel, without the (n, dim) lookup in between, divided by the bag's
+    size for a mean; the backward hands each bag's gradient (times 1 / size for a mean) to its
+    rows in one scatter-add. Divide forward, multiply by the reciprocal backward: torch's bits."""
+
+    def forward(self, weight, indices, *, bounds, mean):
+        be = self.be
+        out = be.embedding_bag(weight, indices, bounds)
+        if mean:
+            size = np.maximum(np.diff(bounds), 1)[:, None]
+            out = be.div(out, be.asarray(size, out.dtype))
+        if self.requires_grad:
+            self.indices, self.bounds, self.num, self.mean = indices, bounds, weight.shape[0], mean
+        return out
+
+    def backward(self, g):
+        be = self.be
+        if self.mean:
+            inv = 1.0 / np.maximum(np.diff(self.bounds), 1)[:, None]
+            g = be.mul(g, be.asarray(inv, g.dtype))
+        return be.embedding_bag_backward(g, self.indices, self.bounds, self.num), None
 
 
 def _bags(input, offsets, include_last_offset, per_sample_weights):
@@ -157,6 +184,20 @@ def embedding_bag(
         )
     flat, starts, ends, psw = _bags(input, offsets, include_last_offset, per_sample_weights)
     pad = padding_row(padding_idx, weight.shape[0], "embedding_bag")
+    if (
+        mode != "max"
+        and pad is None
+        and psw is None
+        and max_norm is None
+        and not scale_grad_by_freq
+        and flat.dtype in _INDEX_DTYPES
+        and weight.dtype.kind == "f"
+        and type(flat._data) is type(weight._data)
+        and starts.size == ends.size > 0
+        and ends[-1] == flat.shape[0]
+    ):  # a plain sum or mean: the bag kernels
+        bounds = np.append(starts, ends[-1])
+        return _BagRows.apply(weight, flat, bounds=bounds, mean=mode == "mean")
     rows = embedding(flat, weight, None, max_norm, norm_type, scale_grad_by_freq)
     n, dim, nbags = flat.shape[0], weight.shape[1], len(starts)
     keep = np.ones(n, bool) if pad is None else np.asarray(flat.cpu().numpy(), np.int64) != pad
