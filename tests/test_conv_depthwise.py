@@ -1,8 +1,9 @@
 """_C.depthwise_conv2d / depthwise_conv2d_backward, the direct per-plane kernels behind
 conv2d with groups = input channels on the CPU: against a float64 NumPy reference over awkward
 geometries (channel multipliers, strides, asymmetric padding, dilation, batch 1, kernels larger
-than the plane with padding; unit stride takes the flat path, the rest the row path), finite
-differences, torch's layers, and the bad inputs."""
+than the plane with padding; the per-plane loops' flat and phase layouts, and the lanes path of
+16 channels at a time for small planes on AVX-512), finite differences, torch's layers, the bad
+inputs, and the same bits for any thread count."""
 
 import numpy as np
 import pytest
@@ -26,6 +27,15 @@ GEOMETRIES = [
     (1, 3, 9, 37, 2, (3, 3), (2, 2), (1, 1), (1, 1)),
     (2, 2, 10, 11, 1, (3, 3), (3, 2), (1, 0), (2, 1)),  # taps reading three of six phases
     (300, 1, 3, 3, 1, (3, 3), (1, 1), (1, 1), (1, 1)),  # dw: more images than one span
+    # channels in blocks of 16, one output each, planes of at most 64 x 64: the lanes path
+    # (AVX-512; the per-plane loops elsewhere)
+    (2, 16, 7, 7, 1, (3, 3), (1, 1), (1, 1), (1, 1)),
+    (1, 32, 9, 6, 1, (3, 5), (2, 1), (1, 2), (1, 1)),
+    (2, 16, 8, 8, 1, (3, 3), (1, 1), (2, 2), (2, 2)),
+    (1, 16, 16, 16, 1, (5, 5), (2, 2), (2, 2), (1, 1)),
+    (3, 16, 1, 30, 1, (1, 3), (1, 1), (0, 1), (1, 1)),
+    (1, 16, 65, 64, 1, (3, 3), (1, 1), (1, 1), (1, 1)),  # one row past the lanes path's limit
+    (1, 16, 5, 5, 2, (3, 3), (1, 1), (1, 1), (1, 1)),  # two outputs per channel: the planes
 ]
 
 
@@ -72,6 +82,9 @@ def test_forward_and_backward_match_float64(geom, dtype, threads, isa, rng):
     # the gradients are the adjoints: <dy, y(x, w)> is linear in each
     g = rng.standard_normal(y.shape)
     dx, dw, db = _C.depthwise_conv2d_backward(g.astype(dtype), x, w, stride, padding, dilation)
+    # dw and db add up n Ho Wo products each: float32's rounding grows with their square root
+    terms = g.size // (c * mult)
+    tol_sum = dict(rtol=tol["rtol"], atol=tol["atol"] * max(1.0, np.sqrt(terms / 256)))
     eye_x = np.zeros(x.shape)
     for idx in [(0, 0, 0, 0), (n - 1, c - 1, h - 1, wd - 1), (0, c // 2, h // 2, wd // 2)]:
         eye_x[idx] = 1.0
@@ -88,8 +101,8 @@ def test_forward_and_backward_match_float64(geom, dtype, threads, isa, rng):
                 want_dw = np.sum(
                     g * _reference(x.astype(np.float64), e, None, stride, padding, dilation)
                 )
-                np.testing.assert_allclose(dw[o, 0, u, v], want_dw, **tol)
-    np.testing.assert_allclose(db, g.sum(axis=(0, 2, 3)), **tol)
+                np.testing.assert_allclose(dw[o, 0, u, v], want_dw, **tol_sum)
+    np.testing.assert_allclose(db, g.sum(axis=(0, 2, 3)), **tol_sum)
     none = _C.depthwise_conv2d_backward(
         g.astype(dtype), x, w, stride, padding, dilation, need_input=False, need_bias=False
     )
@@ -163,20 +176,21 @@ def test_bad_inputs_are_clear_errors():
         _C.depthwise_conv2d_backward(np.zeros((2, 4, 5, 5), np.float32), x, w)
 
 
+@pytest.mark.parametrize("channels", [3, 16])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("stride", [1, 2])
-def test_weight_gradient_keeps_nonfinite_inputs_to_their_taps(stride, dtype, isa):
+def test_weight_gradient_keeps_nonfinite_inputs_to_their_taps(stride, dtype, channels, isa):
     """An inf in x reaches only the weight-gradient taps that read it: the other taps stay the
     finite sums torch gives (the flat path's spare columns, whose gradient is zero, must not
     multiply it into 0 * inf)."""
     torch = pytest.importorskip("torch")
     rng = np.random.default_rng(5)
-    x = rng.standard_normal((2, 3, 6, 7))
+    x = rng.standard_normal((2, channels, 6, 7))
     x[0, 1, 2, 6] = np.inf  # the last column: only taps v >= 1 read it
     x[1, 2, 5, 0] = -np.inf  # the last row, first column
-    w = rng.standard_normal((3, 1, 3, 3))
+    w = rng.standard_normal((channels, 1, 3, 3))
     tx, tw = torch.tensor(x), torch.tensor(w, requires_grad=True)
-    ty = torch.nn.functional.conv2d(tx, tw, stride=stride, padding=0, groups=3)
+    ty = torch.nn.functional.conv2d(tx, tw, stride=stride, padding=0, groups=channels)
     g = rng.standard_normal(ty.shape)
     ty.backward(torch.tensor(g))
     _, dw, _ = _C.depthwise_conv2d_backward(
@@ -189,18 +203,19 @@ def test_weight_gradient_keeps_nonfinite_inputs_to_their_taps(stride, dtype, isa
     np.testing.assert_allclose(dw[finite], want[finite], rtol=tol, atol=tol)
 
 
+@pytest.mark.parametrize("channels", [3, 16])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("stride", [1, 2])
-def test_input_gradient_with_a_nonfinite_weight(stride, dtype, isa):
+def test_input_gradient_with_a_nonfinite_weight(stride, dtype, channels, isa):
     """An inf weight reaches only the input positions its tap reads (the strided path's spare
     zeros must not multiply it); finite elsewhere, as torch."""
     torch = pytest.importorskip("torch")
     rng = np.random.default_rng(6)
-    x = rng.standard_normal((2, 3, 7, 8))
-    w = rng.standard_normal((3, 1, 3, 3))
+    x = rng.standard_normal((2, channels, 7, 8))
+    w = rng.standard_normal((channels, 1, 3, 3))
     w[1, 0, 0, 2] = np.inf
     tx = torch.tensor(x, requires_grad=True)
-    ty = torch.nn.functional.conv2d(tx, torch.tensor(w), stride=stride, padding=1, groups=3)
+    ty = torch.nn.functional.conv2d(tx, torch.tensor(w), stride=stride, padding=1, groups=channels)
     g = rng.standard_normal(ty.shape)
     ty.backward(torch.tensor(g))
     dx, _, _ = _C.depthwise_conv2d_backward(
@@ -213,12 +228,15 @@ def test_input_gradient_with_a_nonfinite_weight(stride, dtype, isa):
     np.testing.assert_allclose(dx[finite], want[finite], rtol=tol, atol=tol)
 
 
+@pytest.mark.parametrize("channels, mult", [(24, 2), (32, 1)])
 @pytest.mark.parametrize("stride", [1, 2])
-def test_results_do_not_depend_on_the_thread_count(stride, isa, rng):
-    """Planes and channel ranges are split among threads; every sum keeps its order."""
-    x = rng.standard_normal((5, 24, 7, 7)).astype(np.float32)
-    w = rng.standard_normal((48, 1, 3, 3)).astype(np.float32)
-    g = rng.standard_normal((5, 48, 7 // stride + (stride == 2), 7 // stride + (stride == 2)))
+def test_results_do_not_depend_on_the_thread_count(stride, channels, mult, isa, rng):
+    """Planes, channel blocks and channel ranges are split among threads; every sum keeps its
+    order."""
+    x = rng.standard_normal((5, channels, 7, 7)).astype(np.float32)
+    w = rng.standard_normal((channels * mult, 1, 3, 3)).astype(np.float32)
+    side = 7 // stride + (stride == 2)
+    g = rng.standard_normal((5, channels * mult, side, side))
     g = g.astype(np.float32)
     before = fastnn.get_num_threads()
     results = []

@@ -207,6 +207,7 @@ py::array embedding_bag_backward(const py::object& grad_obj, const py::object& i
                ": 'grad' must have shape (bags, embedding_dim) with ", nbags, " bags, got ",
                shape_str(g));
   const int64_t dim = g.shape(1);
+  const bool big = is_zero_table(num_weights, dim, g);  // (reads g's dtype: with the GIL held)
   py::array dw = zero_table(num_weights, dim, g);
   void* dp = dw.mutable_data();
   const void *gp = g.data(), *ip = idx.data();
@@ -217,7 +218,7 @@ py::array embedding_bag_backward(const py::object& grad_obj, const py::object& i
     py::gil_scoped_release release;
     embedding_bag_backward_cpu(static_cast<T*>(dp), static_cast<const T*>(gp),
                                static_cast<const I*>(ip), bp, nbags, num_weights, dim,
-                               /*dweight_is_zero=*/is_zero_table(num_weights, dim, g));
+                               /*dweight_is_zero=*/big);
   });
   return dw;
 }

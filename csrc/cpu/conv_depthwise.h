@@ -34,6 +34,11 @@ struct DepthwiseLayout {
   // buffer of gsize elements from gshift[i] on.
   int64_t front, gsize;
   const int64_t *block_start, *tap_of, *gshift;
+  // Channels as vector lanes (cpu/conv_depthwise_avx512.cpp): 16 channels' planes held pixel by
+  // pixel, 16 floats a pixel, in a zero-bordered Hp x Wp buffer. Input pixel p = r W + c sits at
+  // pixel pix_at[p] of it, output pixel q's taps start at out_at[q], tap t tap_at[t] further.
+  int64_t Hp, Wp;
+  const int64_t *pix_at, *out_at, *tap_at;
 };
 
 // The float32 loops of one vector unit. Each takes a range of tasks and its own scratch
@@ -56,9 +61,25 @@ struct DepthwiseLoops {
                       double* acc, float* V);
 };
 
+// The lanes path (AVX-512, float, one output channel per input channel, C a multiple of 16):
+// blocks of 16 channels, k = n (C / 16) + c / 16 for the forward and the input gradient (k0..k1),
+// channel blocks c / 16 in c0..c1 (each over every image, in order) for the weight and bias
+// gradients. Scratch: X Hp Wp 16 floats (zero-filled once), Y Ho Wo 16 floats, wv taps 16 floats,
+// acc (c1 - c0) (taps + 1) 16 doubles.
+struct DepthwiseLaneLoops {
+  void (*forward)(float* y, const float* x, const float* w, const float* b,
+                  const DepthwiseLayout& f, int64_t k0, int64_t k1, float* X, float* wv);
+  void (*input_grad)(float* dx, const float* dy, const float* w, const DepthwiseLayout& f,
+                     int64_t k0, int64_t k1, float* X, float* Y, float* wv);
+  void (*weight_grad)(float* dw, float* db, const float* dy, const float* x,
+                      const DepthwiseLayout& f, int64_t c0, int64_t c1, float* X, float* Y,
+                      double* acc);
+};
+
 namespace avx512 {
 extern const DepthwiseLoops kDepthwiseLoops;
-}
+extern const DepthwiseLaneLoops kDepthwiseLaneLoops;
+}  // namespace avx512
 namespace avx2 {
 extern const DepthwiseLoops kDepthwiseLoops;
 }

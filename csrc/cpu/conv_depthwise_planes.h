@@ -164,6 +164,13 @@ void fill_phases(T* buf, const T* xin, const DepthwiseLayout& f) {
   for (int64_t r = 0; r < g.H; ++r) {
     T* rows = buf + f.row_at[r];
     const T* src = xin + r * g.W;
+    if (g.sw == 2) {  // a constant stride: the compiler's vectoriser splits even and odd columns
+      T* even = rows + f.col_at[f.col_first[0]];
+      T* odd = rows + f.col_at[1 - f.col_first[0]];
+      for (int64_t j = 0; j < g.W / 2; ++j) even[j] = src[2 * j], odd[j] = src[2 * j + 1];
+      if (g.W % 2) even[g.W / 2] = src[g.W - 1];
+      continue;
+    }
     for (int64_t b = 0; b < g.sw; ++b) {  // the columns of phase b, one after another
       T* dst = rows + f.col_at[b];
       for (int64_t c = f.col_first[b], j = 0; c < g.W; c += g.sw, ++j) dst[j] = src[c];
@@ -178,6 +185,13 @@ void read_phases(T* xout, const T* buf, const DepthwiseLayout& f) {
   for (int64_t r = 0; r < g.H; ++r) {
     const T* rows = buf + f.row_at[r];
     T* dst = xout + r * g.W;
+    if (g.sw == 2) {
+      const T* even = rows + f.col_at[f.col_first[0]];
+      const T* odd = rows + f.col_at[1 - f.col_first[0]];
+      for (int64_t j = 0; j < g.W / 2; ++j) dst[2 * j] = even[j], dst[2 * j + 1] = odd[j];
+      if (g.W % 2) dst[g.W - 1] = even[g.W / 2];
+      continue;
+    }
     for (int64_t b = 0; b < g.sw; ++b) {
       const T* src = rows + f.col_at[b];
       for (int64_t c = f.col_first[b], j = 0; c < g.W; c += g.sw, ++j) dst[c] = src[j];
