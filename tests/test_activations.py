@@ -60,6 +60,25 @@ def test_forward_backward_vs_reference(name, dtype, isa, rng):
         assert_close(dx, rbwd(g, xy, **kw), **TOL[dtype], name=f"{name}_backward{shape}")
 
 
+@pytest.mark.parametrize("name", ELEMENTWISE)
+def test_every_start_offset_in_a_cache_line(name, isa, rng):
+    """The maps do the elements before the output's vector alignment as one partial vector: views
+    starting at each offset in a 64-byte line (inputs at the output's offset or another) give
+    the bits of the same elements computed from an aligned start."""
+    fwd, bwd, _, _, kw = fns(name)
+    x_base, g_base = sample(rng, 300, np.float32), sample(rng, 300, np.float32, 1.0)
+    out = np.empty(300, np.float32)
+    for k in range(17):
+        for n in (1, 15, 53):
+            x, g = x_base[k : k + n], g_base[5 : 5 + n]
+            want = fwd(x.copy(), **kw)
+            np.testing.assert_array_equal(fwd(x, out=out[k : k + n], **kw), want)
+            np.testing.assert_array_equal(fwd(x, out=out[3 : 3 + n], **kw), want)
+            xy = x if ELEMENTWISE[name][1] == "x" else want
+            dx = bwd(g, xy, out=out[k : k + n], **kw)
+            np.testing.assert_array_equal(dx, bwd(g.copy(), xy.copy(), **kw))
+
+
 @pytest.mark.parametrize("name", ALL)
 def test_threads_large(name, threads, isa, rng):
     """Big enough to be split over the pool; results must not depend on the thread count."""

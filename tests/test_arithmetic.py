@@ -369,6 +369,27 @@ def test_unary_have_numpys_bits(rng, isa, threads, dtype, n, name):
     _same(fresh, ufunc(a))
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_every_start_offset_in_a_cache_line(rng, isa, dtype):
+    """The loops do the elements before the output's 64-byte boundary apart, then whole aligned
+    vectors: views starting at each offset in a line, with the inputs at the output's offset and
+    at another one, in place too, have numpy's bits."""
+    per_line = 64 // np.dtype(dtype).itemsize
+    a_base, b_base = _pair(rng, 200, dtype)
+    out_base = np.empty_like(a_base)
+    with np.errstate(all="ignore"):
+        for k in range(per_line + 1):
+            for n in (1, per_line - 1, 3 * per_line + 5):
+                a, b, out = a_base[k : k + n], b_base[3 : 3 + n], out_base[k : k + n]
+                for name, ufunc in OPS.items():
+                    assert getattr(_C, name)(a, b, out=out) is out
+                    _same(out, ufunc(a, b))
+                for name, ufunc in UNARY.items():
+                    _same(getattr(_C, name)(a, out=out), ufunc(a))
+                    x = b.copy()
+                    _same(getattr(_C, name)(x, out=x), ufunc(b))
+
+
 def test_unary_bad_arguments_raise_and_change_nothing():
     a = np.ones(10, np.float32)
     before = a.copy()

@@ -66,23 +66,27 @@ FASTNN_ACTIVATIONS_SIMD_ENTRIES
 }  // namespace fastnn
 
 #ifdef FASTNN_VEC_NS
+#include "cpu/align_head.h"
 #include "cpu/vec_math.h"
 
 namespace fastnn {
 namespace FASTNN_VEC_NS {
 namespace {
 
-// y[i] = f(x[i]); the tail goes through a masked load/store, never past n.
+// y[i] = f(x[i]); the head up to y's vector alignment (align_head.h) and the tail go through a
+// masked load/store, never past n.
 template <class F>
 inline void map1(float* y, const float* x, int64_t n, F f) {
-  int64_t i = 0;
+  int64_t i = head_to_aligned<W * 4>(y, n);
+  if (i > 0) vstore_part(y, f(vload_part(x, i, 0.0f)), i);
   for (; i + W <= n; i += W) vstore(y + i, f(vload(x + i)));
   if (i < n) vstore_part(y + i, f(vload_part(x + i, n - i, 0.0f)), n - i);
 }
 // dx[i] = f(dy[i], xy[i]).
 template <class F>
 inline void map2(float* dx, const float* dy, const float* xy, int64_t n, F f) {
-  int64_t i = 0;
+  int64_t i = head_to_aligned<W * 4>(dx, n);
+  if (i > 0) vstore_part(dx, f(vload_part(dy, i, 0.0f), vload_part(xy, i, 0.0f)), i);
   for (; i + W <= n; i += W) vstore(dx + i, f(vload(dy + i), vload(xy + i)));
   if (i < n)
     vstore_part(dx + i, f(vload_part(dy + i, n - i, 0.0f), vload_part(xy + i, n - i, 0.0f)), n - i);

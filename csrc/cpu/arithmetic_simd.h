@@ -16,6 +16,7 @@
 #include <cmath>
 #include <cstdint>
 
+#include "cpu/align_head.h"
 #include "cpu/arithmetic.h"
 
 namespace fastnn {
@@ -37,10 +38,21 @@ struct Self {
   T at(const T* __restrict__ out, int64_t i) const { return out[i]; }
 };
 
+// loop(begin, end) over the head before out's 64-byte alignment (align_head.h), then the rest,
+// which stores whole aligned vectors.
+template <class T, class L>
+inline __attribute__((always_inline)) void head_then_rest(const T* out, int64_t n, L loop) {
+  const int64_t h = head_to_aligned<64>(out, n);
+  loop(int64_t{0}, h);
+  loop(h, n);
+}
+
 template <class T, class A, class B, class F>
 inline __attribute__((always_inline)) void arith_loop(T* __restrict__ out, A a, B b, int64_t n,
                                                       F f) {
-  for (int64_t i = 0; i < n; ++i) out[i] = f(a.at(out, i), b.at(out, i));
+  head_then_rest(out, n, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) out[i] = f(a.at(out, i), b.at(out, i));
+  });
 }
 
 template <class T, class A, class B>
@@ -79,11 +91,15 @@ void arith_range(ArithOp op, T* out, ArithOperand<T> a, ArithOperand<T> b, int64
 template <class T, class F>
 inline __attribute__((always_inline)) void unary_loop(T* __restrict__ out, const T* __restrict__ x,
                                                       int64_t n, F f) {
-  for (int64_t i = 0; i < n; ++i) out[i] = f(x[i]);
+  head_then_rest(out, n, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) out[i] = f(x[i]);
+  });
 }
 template <class T, class F>
 inline __attribute__((always_inline)) void unary_loop_self(T* __restrict__ out, int64_t n, F f) {
-  for (int64_t i = 0; i < n; ++i) out[i] = f(out[i]);
+  head_then_rest(out, n, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) out[i] = f(out[i]);
+  });
 }
 
 template <class T, class F>
@@ -118,7 +134,9 @@ void unary_range(UnaryOp op, T* out, const T* x, int64_t n) {
 // where numpy's where branches on every element (4 ns each when the mask is random).
 template <class T, class X, class Y>
 void where_loop(T* __restrict__ out, const uint8_t* __restrict__ c, X x, Y y, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) out[i] = c[i] ? x.at(out, i) : y.at(out, i);
+  head_then_rest(out, n, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) out[i] = c[i] ? x.at(out, i) : y.at(out, i);
+  });
 }
 
 template <class T, class X>
