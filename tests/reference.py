@@ -136,6 +136,39 @@ def erf_backward(grad, x):
     return _f64(grad) * (2 / math.sqrt(math.pi)) * np.exp(-x * x)
 
 
+def arctan(x):
+    return np.arctan(_f64(x))
+
+
+def arctan_backward(grad, x):
+    x = _f64(x)
+    return _f64(grad) / (x * x + 1)
+
+
+def log1p(x):
+    with np.errstate(divide="ignore", invalid="ignore"):  # -inf at -1, NaN below
+        return np.log1p(_f64(x))
+
+
+def log1p_backward(grad, x):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return _f64(grad) / (_f64(x) + 1)
+
+
+def rsqrt(x):
+    with np.errstate(divide="ignore", invalid="ignore"):  # inf at 0, NaN below
+        return 1 / np.sqrt(_f64(x))
+
+
+def rsqrt_backward(grad, y):
+    """-grad y^3 / 2 in float64; +-inf where a float32 y's cube is beyond float32's range."""
+    r = -0.5 * _f64(grad) * _f64(y) ** 3
+    if np.asarray(y).dtype == np.float32:
+        big = np.abs(_f64(y)) ** 3 > np.finfo(np.float32).max
+        r = np.where(big, np.copysign(np.inf, r), r)
+    return r
+
+
 def _normal_cdf(x):
     return 0.5 * _erfc(-x / math.sqrt(2))
 

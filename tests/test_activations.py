@@ -19,6 +19,9 @@ ELEMENTWISE = {
     "sin": ({}, "x"),
     "cos": ({}, "x"),
     "erf": ({}, "x"),
+    "arctan": ({}, "x"),
+    "log1p": ({}, "x"),
+    "rsqrt": ({}, "y"),
     "gelu": ({"approximate": "none"}, "x"),
     "gelu_tanh": ({"approximate": "tanh"}, "x"),
 }
@@ -104,6 +107,9 @@ def test_float32_accuracy_ulps(isa):
         ("sin", K.sin, ref.sin, 1.5 * 2.0**-23),
         ("cos", K.cos, ref.cos, 1.5 * 2.0**-23),
         ("erf", K.erf, ref.erf, 1.5 * 2.0**-23),
+        ("arctan", K.arctan, ref.arctan, 1.5 * 2.0**-23),
+        ("log1p", K.log1p, ref.log1p, 2.0**-23),
+        ("rsqrt", K.rsqrt, ref.rsqrt, 1.5 * 2.0**-23),  # two correctly rounded steps, as torch
         (
             "softmax",
             lambda v: K.softmax(v.reshape(-1, 1001)),
@@ -146,7 +152,7 @@ def test_backward_vs_finite_differences(name, rng):
     fwd, bwd, _, _, kw = fns(name)
     x = rng.standard_normal((3, 7)) * 2
     x[np.abs(x) < 1e-3] = 0.5  # keep relu/leaky away from the kink
-    if name in ("sqrt", "log"):  # their domain (a NaN anywhere would make every difference NaN)
+    if name in ("sqrt", "log", "log1p", "rsqrt"):  # the domain (a NaN anywhere makes all NaN)
         x = np.abs(x) + 0.1
     g = rng.standard_normal(x.shape)
     y = fwd(x, **kw)
@@ -326,6 +332,56 @@ def test_tensor_exp_sqrt_log_match_torch(name, threads, rng):
         np.testing.assert_array_equal(
             getattr(fastnn.tensor(x64), name)().numpy(), getattr(np, name)(x64)
         )
+
+
+@pytest.mark.parametrize("name", ["atan", "log1p", "rsqrt"])
+def test_tensor_atan_log1p_rsqrt_match_torch(name, threads, rng):
+    """Tensor.atan / .log1p / .rsqrt on float32 (the threaded kernels) and their gradients against
+    torch; float64 against numpy (rsqrt: 1 / sqrt, each step correctly rounded, torch's bits)."""
+    torch = pytest.importorskip("torch")
+    import fastnn
+
+    x = sample(rng, (200_003,), np.float32, 3.0)
+    if name != "atan":
+        x = np.abs(x) - (0.99 if name == "log1p" else 0.0)  # mostly in the domain
+    x[:6] = [0.0, -0.0, np.inf, -np.inf, np.nan, 1e-30]
+    g = sample(rng, x.shape, np.float32, 1.0)
+    f, t = fastnn.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    fy, ty = getattr(f, name)(), getattr(t, name)()
+    assert fy.dtype == fastnn.float32
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # (inf - inf in the check)
+        # each library within 1.5 ulp of the true value
+        assert_close(fy.detach().numpy(), ty.detach().numpy(), atol=0, rtol=4e-7, name=name)
+        fy.backward(fastnn.tensor(g))
+        ty.backward(torch.tensor(g))
+        assert_close(f.grad.numpy(), t.grad.numpy(), atol=0, rtol=8e-7, name=name + " grad")
+    x64 = x.astype(np.float64)
+    want = {"atan": np.arctan, "log1p": np.log1p, "rsqrt": lambda v: 1 / np.sqrt(v)}[name]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        np.testing.assert_array_equal(getattr(fastnn.tensor(x64), name)().numpy(), want(x64))
+    got = getattr(fastnn.tensor([0, 1, 4]), name)()  # integers as torch: the default float dtype
+    assert got.dtype == fastnn.float32
+    np.testing.assert_allclose(got.numpy(), getattr(torch.tensor([0, 1, 4]), name)().numpy())
+
+
+@pytest.mark.parametrize("name", ["arctan", "log1p"])
+def test_arctan_log1p_whole_float32_range(name, isa):
+    """arctan and log1p on every 997th float32 of both signs (subnormals included): within 1.5 ulp
+    of float64 (log1p keeps a tiny x's relative accuracy, arctan switches to -1/|x| past 1), and
+    the C library's special values."""
+    x = np.arange(1, 0x7F800000, 997, dtype=np.uint32).view(np.float32)
+    x = np.concatenate([x, -x, np.float32(1.0) + np.arange(-300, 300, dtype=np.float32) * 2.0**-23])
+    if name == "log1p":
+        x = x[x > -1]
+    got, want = getattr(K, name)(x), getattr(ref, name)(x)
+    spacing = np.spacing(np.abs(want).astype(np.float32)).astype(np.float64)
+    ulps = np.abs(got - want) / spacing
+    assert ulps.max() <= 1.5, f"{ulps.max():.2f} ulp at {x[ulps.argmax()]!r}"
+    special = [0.0, -0.0, np.inf, -np.inf, np.nan] + ([-1.0, -2.0] if name == "log1p" else [])
+    special = np.array(special, np.float32)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        np.testing.assert_array_equal(getattr(K, name)(special), getattr(np, name)(special))
+    assert np.signbit(getattr(K, name)(special[:2])).tolist() == [False, True]
 
 
 def test_log_whole_float32_range(isa):

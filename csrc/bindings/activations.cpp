@@ -369,6 +369,56 @@ void register_activations(py::module_& m) {
       },
       grad, py::arg("x"), py::kw_only(), out,
       "erf_backward(grad, x, *, out=None): grad * 2/sqrt(pi) exp(-x^2), from the forward INPUT x.");
+  m.def(
+      "arctan",
+      [](py::handle x, py::handle out) {
+        return unary("arctan", x, out,
+                     [](auto* y, auto* x, int64_t n) { arctan_forward_cpu(y, x, n); });
+      },
+      x, py::kw_only(), out, "arctan(x, *, out=None): the inverse tangent element-wise (radians).");
+  m.def(
+      "arctan_backward",
+      [](py::handle g, py::handle x, py::handle out) {
+        return binary("arctan_backward", g, x, "x", out, [](auto* dx, auto* g, auto* x, int64_t n) {
+          arctan_backward_cpu(dx, g, x, n);
+        });
+      },
+      grad, py::arg("x"), py::kw_only(), out,
+      "arctan_backward(grad, x, *, out=None): grad / (x^2 + 1), from the forward INPUT x.");
+  m.def(
+      "log1p",
+      [](py::handle x, py::handle out) {
+        return unary("log1p", x, out,
+                     [](auto* y, auto* x, int64_t n) { log1p_forward_cpu(y, x, n); });
+      },
+      x, py::kw_only(), out,
+      "log1p(x, *, out=None): log(1 + x) element-wise, accurate near 0 (-inf at -1, NaN below).");
+  m.def(
+      "log1p_backward",
+      [](py::handle g, py::handle x, py::handle out) {
+        return binary("log1p_backward", g, x, "x", out, [](auto* dx, auto* g, auto* x, int64_t n) {
+          log1p_backward_cpu(dx, g, x, n);
+        });
+      },
+      grad, py::arg("x"), py::kw_only(), out,
+      "log1p_backward(grad, x, *, out=None): grad / (x + 1), from the forward INPUT x.");
+  m.def(
+      "rsqrt",
+      [](py::handle x, py::handle out) {
+        return unary("rsqrt", x, out,
+                     [](auto* y, auto* x, int64_t n) { rsqrt_forward_cpu(y, x, n); });
+      },
+      x, py::kw_only(), out,
+      "rsqrt(x, *, out=None): 1 / sqrt(x) element-wise, each step correctly rounded (inf at 0).");
+  m.def(
+      "rsqrt_backward",
+      [](py::handle g, py::handle y, py::handle out) {
+        return binary("rsqrt_backward", g, y, "y", out, [](auto* dx, auto* g, auto* y, int64_t n) {
+          rsqrt_backward_cpu(dx, g, y, n);
+        });
+      },
+      grad, py::arg("y"), py::kw_only(), out,
+      "rsqrt_backward(grad, y, *, out=None): -grad y^3 / 2, from the forward OUTPUT y.");
 
   m.def(
       "gelu",

@@ -27,7 +27,10 @@ enum class ActOp {
   log,
   sin,
   cos,
-  erf
+  erf,
+  atan,
+  log1p,
+  rsqrt
 };
 
 // Columns per block of the softmax kernels along a strided axis (a multiple of every W).
@@ -192,6 +195,15 @@ void act_forward(ActOp op, float* y, const float* x, ActArgs<float> p, int64_t n
     case ActOp::erf:
       map1(y, x, n, [](V v) { return verf(v); });
       break;
+    case ActOp::atan:
+      map1(y, x, n, [](V v) { return vatan(v); });
+      break;
+    case ActOp::log1p:
+      map1(y, x, n, [](V v) { return vlog1p(v); });
+      break;
+    case ActOp::rsqrt:  // two correctly rounded steps, as torch's
+      map1(y, x, n, [](V v) { return vset(1.0f) / vsqrt(v); });
+      break;
   }
 }
 
@@ -288,6 +300,15 @@ void act_backward(ActOp op, float* dx, const float* dy, const float* xy, ActArgs
         e = fnmadd(e, fmsub(x, x, s), e);
         return g * (e * vset(kTwoOverSqrtPi));
       });
+      break;
+    case ActOp::atan:  // xy = x
+      map2(dx, dy, xy, n, [&](V g, V x) { return g / (x * x + one); });
+      break;
+    case ActOp::log1p:  // xy = x
+      map2(dx, dy, xy, n, [&](V g, V x) { return g / (x + one); });
+      break;
+    case ActOp::rsqrt:  // xy = y: d x^(-1/2) = -x^(-3/2) / 2 = -y^3 / 2
+      map2(dx, dy, xy, n, [](V g, V y) { return g * vset(-0.5f) * (y * y * y); });
       break;
   }
 }

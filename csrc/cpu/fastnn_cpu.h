@@ -38,8 +38,8 @@ void matmul_cpu(double* c, const double* a, const double* b, const double* bias,
 // Element-wise, n elements, y/dx may alias x/dy exactly (each element is read before it is
 // written) but must not overlap them otherwise. Overloads for float and double.
 // Backward kernels take the upstream gradient dy and the tensor named in their signature:
-// relu/leaky_relu/gelu/log/sin/cos/erf the forward *input* x, sigmoid/tanh/exp/sqrt the forward
-// *output* y.
+// relu/leaky_relu/gelu/log/sin/cos/erf/arctan/log1p the forward *input* x,
+// sigmoid/tanh/exp/sqrt/rsqrt the forward *output* y.
 #define FASTNN_DECLARE_ACTIVATIONS(T)                                                             \
   void relu_forward_cpu(T* y, const T* x, int64_t n);                                             \
   void relu_backward_cpu(T* dx, const T* dy, const T* x, int64_t n);                              \
@@ -61,6 +61,12 @@ void matmul_cpu(double* c, const double* a, const double* b, const double* bias,
   void cos_backward_cpu(T* dx, const T* dy, const T* x, int64_t n);                               \
   void erf_forward_cpu(T* y, const T* x, int64_t n);                                              \
   void erf_backward_cpu(T* dx, const T* dy, const T* x, int64_t n);                               \
+  void arctan_forward_cpu(T* y, const T* x, int64_t n);                                           \
+  void arctan_backward_cpu(T* dx, const T* dy, const T* x, int64_t n);                            \
+  void log1p_forward_cpu(T* y, const T* x, int64_t n);                                            \
+  void log1p_backward_cpu(T* dx, const T* dy, const T* x, int64_t n);                             \
+  void rsqrt_forward_cpu(T* y, const T* x, int64_t n);                                            \
+  void rsqrt_backward_cpu(T* dx, const T* dy, const T* y, int64_t n);                             \
   void gelu_forward_cpu(T* y, const T* x, GeluApprox approx, int64_t n);                          \
   void gelu_backward_cpu(T* dx, const T* dy, const T* x, GeluApprox approx, int64_t n);           \
   /* softmax / log_softmax along the middle axis of x, y, dy, dx seen as contiguous (outer, n,    \

@@ -62,6 +62,8 @@ inline V vmax(V a, V b) { return {_mm256_max_ps(a.v, b.v)}; }
 inline V vmin(V a, V b) { return {_mm256_min_ps(a.v, b.v)}; }
 inline V vabs(V a) { return {_mm256_andnot_ps(_mm256_set1_ps(-0.0f), a.v)}; }
 inline V vsqrt(V a) { return {_mm256_sqrt_ps(a.v)}; }
+// 1/a within 1.5 2^-12 relative (a correction term's divisor, never a result's)
+inline V vrcp(V a) { return {_mm256_rcp_ps(a.v)}; }
 inline V vsign(V a) { return {_mm256_and_ps(a.v, _mm256_set1_ps(-0.0f))}; }  // sign bit only
 inline V vxor(V a, V b) { return {_mm256_xor_ps(a.v, b.v)}; }
 

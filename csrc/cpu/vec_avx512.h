@@ -49,6 +49,8 @@ inline V vmax(V a, V b) { return {_mm512_maskz_max_ps(kAllLanes, a.v, b.v)}; }
 inline V vmin(V a, V b) { return {_mm512_maskz_min_ps(kAllLanes, a.v, b.v)}; }
 inline V vabs(V a) { return {_mm512_abs_ps(a.v)}; }
 inline V vsqrt(V a) { return {_mm512_maskz_sqrt_ps(kAllLanes, a.v)}; }
+// 1/a within 2^-14 relative (a correction term's divisor, never a result's)
+inline V vrcp(V a) { return {_mm512_maskz_rcp14_ps(kAllLanes, a.v)}; }
 inline V vsign(V a) { return {_mm512_and_ps(a.v, _mm512_set1_ps(-0.0f))}; }  // sign bit only
 inline V vxor(V a, V b) { return {_mm512_xor_ps(a.v, b.v)}; }
 

@@ -1,10 +1,9 @@
-// Vectorised float32 exp, log, sigmoid, tanh, the normal CDF, erf, sin and cos for the ISA units,
-// written once over the V type of vec_avx512.h / vec_avx2.h (include one first). Accuracy target
-// ~1-2 ulp; tests/test_activations.py checks it against float64 references on every ISA path.
-// Polynomials: exp and log are Cephes' (its single-precision expf and logf); the others are
-// least-squares fits of the relative error on Chebyshev nodes (float32 coefficients; max
-// error < 1 ulp in float64 evaluation). The scalar definitions they mirror are in
-// csrc/scalar_math.h.
+// Vectorised float32 exp, log, log1p, atan, sigmoid, tanh, the normal CDF, erf, sin and cos for
+// the ISA units, written once over the V type of vec_avx512.h / vec_avx2.h (include one first).
+// Accuracy target ~1-2 ulp; tests/test_activations.py checks it against float64 references on every
+// ISA path. Polynomials: exp and log are Cephes' (its single-precision expf and logf); the others
+// are least-squares fits of the relative error on Chebyshev nodes (float32 coefficients; max error
+// < 1 ulp in float64 evaluation). The scalar definitions they mirror are in csrc/scalar_math.h.
 #pragma once
 #ifndef FASTNN_VEC_NS
 #error "include vec_avx512.h or vec_avx2.h before vec_math.h"
@@ -47,16 +46,18 @@ inline V vexp_part(const float* x, int64_t n, float m) {
   return vfirst(vexp(vload_part(x, n, m) - vset(m)), n);
 }
 
-// log(u) for u in [1, 2] (all log1p needs): u = 2^k (1 + f), k in {0, 1}, |f| < 0.42, Cephes' logf.
+// log(1 + f) = f - f^2/2 + f^3 P(f) for f in [sqrt(1/2) - 1, sqrt(2) - 1]: Cephes' logf.
+constexpr float kLogPoly[9] = {3.3333331174E-1f,  -2.4999993993E-1f, 2.0000714765E-1f,
+                               -1.6668057665E-1f, 1.4249322787E-1f,  -1.2420140846E-1f,
+                               1.1676998740E-1f,  -1.1514610310E-1f, 7.0376836292E-2f};
+
+// log(u) for u in [1, 2] (all log1p needs): u = 2^k (1 + f), k in {0, 1}, |f| < 0.42.
 inline V vlog_1_2(V u) {
   M hi = vge(u, vset(1.41421356237f));
   V k = vselect(hi, vset(1.0f), vset(0.0f));
   V f = vselect(hi, fmsub(u, vset(0.5f), vset(1.0f)), u - vset(1.0f));
-  static const float c[9] = {3.3333331174E-1f,  -2.4999993993E-1f, 2.0000714765E-1f,
-                             -1.6668057665E-1f, 1.4249322787E-1f,  -1.2420140846E-1f,
-                             1.1676998740E-1f,  -1.1514610310E-1f, 7.0376836292E-2f};
   V z = f * f;
-  V y = vpoly(f, c) * f * z;
+  V y = vpoly(f, kLogPoly) * f * z;
   y = fmadd(k, vset(-2.12194440e-4f), y);
   y = fnmadd(vset(0.5f), z, y);
   return fmadd(k, vset(0.693359375f), f + y);
@@ -109,6 +110,52 @@ inline V vlog1p_01(V e) {
   V d = u - vset(1.0f);
   V r = vlog_1_2(u) * (e / d);
   return vselect(veq(d, vset(0.0f)), e, r);
+}
+
+// log(1 + x) for any x, with u = 1 + x rounded = 2^k m, m in [sqrt(1/2), sqrt 2): log1p x =
+// k ln2 + log(1 + f) + e/u, f = m - 1 (exact) and e = 1 + x - u, u's rounding error (exact: the
+// larger operand goes first). Where k = 0, f is x itself and e is 0, so a tiny x keeps its
+// relative accuracy; elsewhere |log1p x| > 0.34, and e/u, below 2^-24, is a correction that an
+// approximate reciprocal carries well enough (no division). Special values as the C library's:
+// -inf at -1, NaN below, inf at inf, -0 kept, a NaN kept.
+inline V vlog1p(V x) {
+  const V one = vset(1.0f), u = x + one;
+  const V e = vselect(vgt(x, one), one - (u - x), x - (u - one));
+  V k = vexponent(u), m = vmantissa(u);  // m in [1, 2)
+  const M hi = vge(m, vset(1.41421356237f));
+  k = vselect(hi, k + one, k);
+  m = vselect(hi, m * vset(0.5f), m);
+  const M near = veq(k, vset(0.0f));
+  const V f = vselect(near, x, m - one);
+  const V z = f * f;
+  V y = fmadd(vpoly(f, kLogPoly) * f, z, vselect(near, vset(0.0f), e * vrcp(u)));
+  y = fmadd(k, vset(-2.12194440e-4f), y);
+  y = fnmadd(vset(0.5f), z, y);
+  V r = fmadd(k, vset(0.693359375f), f + y);
+  const float inf = __builtin_inff();
+  r = vselect(veq(x, vset(inf)), x, r);
+  r = vselect(veq(x, vset(-1.0f)), vset(-inf), r);
+  r = vselect(vlt(x, vset(-1.0f)), vset(-__builtin_nanf("")), r);
+  r = vselect(veq(x, vset(0.0f)), x, r);
+  return vselect(visnan(x), x, r);
+}
+
+// atan(x) = sign(x) (b + atan t): t = |x| (b = 0) up to 1, t = -1/|x| (b = pi/2) beyond. atan t
+// = t + t^3 P(t^2) on [-1, 1], P a least-squares fit of the relative error (below 2.4e-8 with its
+// float32 coefficients); b in two parts, the low one added to the small terms, so that b's own
+// rounding does not reach the result (within 1.34 ulp, at |x| = 1.076: the roundings of t and of
+// the last two sums). One division for both ranges, and no more than two ranges: with 512-bit
+// vectors only two ports compute, so instructions count, and a third range (t = (|x| - 1) / (|x| +
+// 1) about 1, a shorter polynomial) cost 46 instructions a vector against 26. A NaN stays NaN.
+inline V vatan(V x) {
+  const V a = vabs(x), zero = vset(0.0f);
+  const M big = vgt(a, vset(1.0f));
+  const V t = vselect(big, vset(-1.0f), a) / vselect(big, a, vset(1.0f)), z = t * t;
+  static const float c[8] = {-0.33333152532577515f, 0.19993773102760315f,  -0.14211054146289825f,
+                             0.10666000843048096f,  -0.0755220577120781f,  0.04321175441145897f,
+                             -0.01636786386370659f, 0.0029206760227680206f};
+  const V small = fmadd(t * z, vpoly(z, c), vselect(big, vset(-4.37113883e-8f), zero));
+  return vxor(vselect(big, vset(1.57079637f), zero) + (t + small), vsign(x));
 }
 
 // sigmoid via e = exp(-|x|) (csrc/scalar_math.h sigmoid); e is returned for callers that reuse it.

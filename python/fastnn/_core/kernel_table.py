@@ -47,8 +47,8 @@ KERNELS = {
         ("activation", _BOTH),
     ),
     **dict.fromkeys(("prelu", "prelu_backward"), ("activation", _CPU)),
-    # exp, sqrt, log, sin, cos and erf as threaded SIMD kernels (numpy's loops run on one core,
-    # numpy has no erf); CUDA's are its element-wise maps
+    # exp, sqrt, log, sin, cos, erf, arctan, log1p and rsqrt as threaded SIMD kernels (numpy's
+    # loops run on one core, numpy has no erf, rsqrt is one pass); CUDA's are its element-wise maps
     **dict.fromkeys(
         (
             "exp",
@@ -63,6 +63,12 @@ KERNELS = {
             "cos_backward",
             "erf",
             "erf_backward",
+            "arctan",
+            "arctan_backward",
+            "log1p",
+            "log1p_backward",
+            "rsqrt",
+            "rsqrt_backward",
         ),
         ("activation", _CPU),
     ),

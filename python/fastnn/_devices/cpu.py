@@ -430,7 +430,6 @@ ge = np.greater_equal
 logical_not = np.logical_not
 isnan = np.isnan
 logaddexp = np.logaddexp
-log1p = np.log1p
 expm1 = np.expm1
 
 # ---- reductions --------------------------------------------------------------------------------
@@ -780,6 +779,20 @@ sqrt = _float32_kernel("sqrt", np.sqrt)
 log = _float32_kernel("log", np.log)
 sin = _float32_kernel("sin", np.sin)  # (numpy's float64 sin and cos are vectorised)
 cos = _float32_kernel("cos", np.cos)
+log1p = _float32_kernel("log1p", np.log1p)
+arctan = _float32_kernel("arctan", np.arctan)
+arctan_backward = _backward("arctan_backward")
+log1p_backward = _backward("log1p_backward")
+rsqrt_backward = _backward("rsqrt_backward")
+
+
+def rsqrt(x):
+    """1 / sqrt(x) in one pass (the kernel) for float32 / float64, numpy's two otherwise."""
+    if x.__class__ is _NDARRAY and x.dtype in _KDT:
+        return kernels.rsqrt(_c(x))
+    return np.reciprocal(np.sqrt(x))
+
+
 sin_backward = _backward("sin_backward")
 cos_backward = _backward("cos_backward")
 erf_backward = _backward("erf_backward")
@@ -1156,7 +1169,6 @@ sinh = np.sinh
 cosh = np.cosh
 arcsin = np.arcsin
 arccos = np.arccos
-arctan = np.arctan
 arcsinh = np.arcsinh
 arccosh = np.arccosh
 arctanh = np.arctanh

@@ -443,6 +443,22 @@ def erf_backward(grad, x):
     return mul(grad, mul(exp(neg(mul(x, x))), 2 / math.sqrt(math.pi)))
 
 
+def arctan_backward(grad, x):
+    return div(grad, add(mul(x, x), 1))
+
+
+def log1p_backward(grad, x):
+    return div(grad, add(x, 1))
+
+
+def rsqrt(x):
+    return div(1, sqrt(x))
+
+
+def rsqrt_backward(grad, y):
+    return mul(mul(grad, -0.5), cube(y))
+
+
 log = _unary("log")
 sqrt = _unary("sqrt")
 abs = _unary("abs")

@@ -97,6 +97,30 @@ def erf_backward(grad, x):
     return grad * (2 / np.sqrt(np.pi)) * np.exp(-x * x)
 
 
+def arctan(x):
+    return np.arctan(x)
+
+
+def arctan_backward(grad, x):
+    return grad / (x * x + 1)
+
+
+def log1p(x):
+    return np.log1p(x)
+
+
+def log1p_backward(grad, x):
+    return grad / (x + 1)
+
+
+def rsqrt(x):
+    return 1 / np.sqrt(x)
+
+
+def rsqrt_backward(grad, y):
+    return grad * -0.5 * (y * y * y)
+
+
 _SQRT_2_PI = np.sqrt(2 / np.pi)
 
 

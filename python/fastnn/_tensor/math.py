@@ -334,8 +334,7 @@ class OpsMixin:
 
     sqrt = _elementwise(E.Sqrt, "sqrt")
 
-    def rsqrt(self):
-        return 1 / E.Sqrt.apply(_floating(self))
+    rsqrt = _elementwise(E.Rsqrt, "rsqrt")
 
     def square(self):
         return E.Mul.apply(self, self)

@@ -132,6 +132,18 @@ class Sqrt(Function):
         return self.be.div(g, self.be.mul(self.out, 2))
 
 
+class Rsqrt(Function):
+    save_output = True
+    plain_op = "rsqrt"
+
+    def forward(self, x):
+        self.out = out = self.be.rsqrt(x)
+        return out
+
+    def backward(self, g):
+        return self.be.rsqrt_backward(g, self.out)  # -g y^3 / 2 in one pass
+
+
 class Sin(Function):
     save_inputs = True
     plain_op = "sin"
