@@ -109,7 +109,7 @@ def test_float32_accuracy_ulps(isa):
         ("erf", K.erf, ref.erf, 1.5 * 2.0**-23),
         ("arctan", K.arctan, ref.arctan, 1.5 * 2.0**-23),
         ("log1p", K.log1p, ref.log1p, 2.0**-23),
-        ("rsqrt", K.rsqrt, ref.rsqrt, 1.5 * 2.0**-23),  # two correctly rounded steps, as torch
+        ("rsqrt", K.rsqrt, ref.rsqrt, 1.5 * 2.0**-23),  # (0.5 on AVX-512)
         (
             "softmax",
             lambda v: K.softmax(v.reshape(-1, 1001)),
@@ -362,6 +362,27 @@ def test_tensor_atan_log1p_rsqrt_match_torch(name, threads, rng):
     got = getattr(fastnn.tensor([0, 1, 4]), name)()  # integers as torch: the default float dtype
     assert got.dtype == fastnn.float32
     np.testing.assert_allclose(got.numpy(), getattr(torch.tensor([0, 1, 4]), name)().numpy())
+
+
+def test_sqrt_rsqrt_whole_float32_range(isa):
+    """sqrt has numpy's bits (correctly rounded; NaN payloads and signs too) on every 251st
+    float32 bit pattern of both signs, and rsqrt is within 0.5001 ulp of 1 / sqrt on the AVX-512
+    path (its Newton steps; 1.5 on the others, which divide a correctly rounded root), the
+    subnormals, which take the division there too, aside."""
+    x = np.arange(0, 2**32 - 1, 251, dtype=np.uint64).astype(np.uint32).view(np.float32)
+    x = np.concatenate([x, np.float32([2.0**-64, 2.0**-64 * (1 - 2**-24), 3.4028235e38])])
+    with np.errstate(invalid="ignore"):
+        np.testing.assert_array_equal(K.sqrt(x).view(np.uint32), np.sqrt(x).view(np.uint32))
+        pos = x[x > 0]
+        want = 1 / np.sqrt(pos.astype(np.float64))
+        got = K.rsqrt(pos)
+        ulps = np.abs(got - want) / np.spacing(want.astype(np.float32)).astype(np.float64)
+        normal = pos >= np.finfo(np.float32).tiny
+        limit = 0.5001 if isa == "avx512" else 1.5
+        assert ulps[normal].max() <= limit, f"{ulps[normal].max():.4f} ulp"
+        assert ulps.max() <= 1.5
+        special = np.float32([0.0, -0.0, np.inf, -np.inf, np.nan, -1.0, 1e-45])
+        np.testing.assert_array_equal(K.rsqrt(special), np.float32(1) / np.sqrt(special))
 
 
 @pytest.mark.parametrize("name", ["arctan", "log1p"])

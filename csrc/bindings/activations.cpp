@@ -409,7 +409,7 @@ void register_activations(py::module_& m) {
                      [](auto* y, auto* x, int64_t n) { rsqrt_forward_cpu(y, x, n); });
       },
       x, py::kw_only(), out,
-      "rsqrt(x, *, out=None): 1 / sqrt(x) element-wise, each step correctly rounded (inf at 0).");
+      "rsqrt(x, *, out=None): 1 / sqrt(x) element-wise (inf at 0, NaN below).");
   m.def(
       "rsqrt_backward",
       [](py::handle g, py::handle y, py::handle out) {

@@ -181,7 +181,7 @@ void act_forward(ActOp op, float* y, const float* x, ActArgs<float> p, int64_t n
       map1(y, x, n, [](V v) { return vexp(v); });
       break;
     case ActOp::sqrt:  // correctly rounded, as the C library's and numpy's
-      map1(y, x, n, [](V v) { return vsqrt(v); });
+      map1(y, x, n, [](V v) { return vsqrt_stream(v); });
       break;
     case ActOp::log:
       map1(y, x, n, [](V v) { return vlog(v); });
@@ -201,8 +201,8 @@ void act_forward(ActOp op, float* y, const float* x, ActArgs<float> p, int64_t n
     case ActOp::log1p:
       map1(y, x, n, [](V v) { return vlog1p(v); });
       break;
-    case ActOp::rsqrt:  // two correctly rounded steps, as torch's
-      map1(y, x, n, [](V v) { return vset(1.0f) / vsqrt(v); });
+    case ActOp::rsqrt:
+      map1(y, x, n, [](V v) { return vrsqrt_stream(v); });
       break;
   }
 }

@@ -64,6 +64,10 @@ inline V vabs(V a) { return {_mm256_andnot_ps(_mm256_set1_ps(-0.0f), a.v)}; }
 inline V vsqrt(V a) { return {_mm256_sqrt_ps(a.v)}; }
 // 1/a within 1.5 2^-12 relative (a correction term's divisor, never a result's)
 inline V vrcp(V a) { return {_mm256_rcp_ps(a.v)}; }
+// sqrt(a) for a stream of vectors (the AVX-512 header's form starts from a 14-bit estimate; the
+// 12-bit one here would need a second Newton step, and a 256-bit vsqrtps is quick enough).
+inline V vsqrt_stream(V a) { return vsqrt(a); }
+inline V vrsqrt_stream(V a) { return {_mm256_div_ps(_mm256_set1_ps(1.0f), _mm256_sqrt_ps(a.v))}; }
 inline V vsign(V a) { return {_mm256_and_ps(a.v, _mm256_set1_ps(-0.0f))}; }  // sign bit only
 inline V vxor(V a, V b) { return {_mm256_xor_ps(a.v, b.v)}; }
 
