@@ -364,6 +364,21 @@ def test_tensor_atan_log1p_rsqrt_match_torch(name, threads, rng):
     np.testing.assert_allclose(got.numpy(), getattr(torch.tensor([0, 1, 4]), name)().numpy())
 
 
+def test_exp_lanes_do_not_depend_on_their_neighbours(isa, rng):
+    """exp scales by 2^n in one integer add when a whole vector stays in [-87, 88] and in two
+    multiplies otherwise (the AVX2 path): the same bits either way, so a lane's result does not
+    change when a neighbour underflows, overflows or is NaN."""
+    x = rng.uniform(-87, 88, 4096).astype(np.float32)
+    want = K.exp(x)
+    for odd in (-100.0, 100.0, np.nan, -np.inf):
+        y = x.copy()
+        y[::5] = odd
+        got = K.exp(y)
+        keep = np.arange(x.size) % 5 != 0
+        np.testing.assert_array_equal(got[keep], want[keep])
+    assert_close(want, ref.exp(x), **TOL[np.float32], name="exp")
+
+
 def test_sqrt_rsqrt_whole_float32_range(isa):
     """sqrt has numpy's bits (correctly rounded; NaN payloads and signs too) on every 251st
     float32 bit pattern of both signs, and rsqrt is within 0.5001 ulp of 1 / sqrt on the AVX-512

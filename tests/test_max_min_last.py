@@ -298,10 +298,10 @@ def test_tensor_amax_amin_norm_match_torch(requires_grad, rng):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("cols", [1, 7, 15, 16, 17, 33, 257, 1000])
+@pytest.mark.parametrize("cols", [1, 7, 15, 16, 17, 31, 32, 33, 65, 257, 1000])
 def test_prod_last_matches_float64(cols, dtype, threads, rng):
-    """Sixteen running products combined pairwise: within a few roundings per element of the
-    exact product; zeros, infinities and NaN as numpy's one chain gives them."""
+    """Running products side by side, combined pairwise: within a few roundings per element of
+    the exact product; zeros, infinities and NaN as numpy's one chain gives them."""
     x = rng.uniform(0.5, 1.5, (300, cols)).astype(dtype)
     x[1, -1] = 0.0
     x[2, 0] = np.inf
@@ -320,6 +320,30 @@ def test_prod_last_matches_float64(cols, dtype, threads, rng):
     assert _C.prod_last(x.reshape(3, 100, cols), True).shape == (3, 100, 1)
     with pytest.raises(ValueError, match=r"prod_last.*at least one element, got shape \(3, 0\)"):
         _C.prod_last(np.zeros((3, 0), dtype))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_prod_of_one_long_row_in_pieces(dtype, rng):
+    """A single row of 300k elements (x.prod() over everything) is multiplied in fixed pieces on
+    the pool's threads, then in order: the same bits for 1 and 2 threads, close to the float64
+    product, and a zero, an infinity or a NaN in a late piece reaches the result."""
+    x = rng.uniform(0.999, 1.001, 300_001).astype(dtype)
+    got = {}
+    for n in (1, 2):
+        with_threads = fastnn.get_num_threads()
+        fastnn.set_num_threads(n)
+        try:
+            got[n] = _C.prod_last(x)
+        finally:
+            fastnn.set_num_threads(with_threads)
+    assert got[1].tobytes() == got[2].tobytes()
+    want = np.prod(x.astype(np.float64))
+    # rounding errors that walk at random: ~sqrt(n) of them, with a margin
+    np.testing.assert_allclose(got[1], want, rtol=4 * np.sqrt(x.size) * np.finfo(dtype).eps)
+    for special, expect in ((0.0, 0.0), (np.inf, np.inf), (np.nan, np.nan)):
+        y = x.copy()
+        y[-5] = special
+        np.testing.assert_array_equal(_C.prod_last(y), np.float64(expect).astype(dtype))
 
 
 @pytest.mark.parametrize("requires_grad", [False, True])
