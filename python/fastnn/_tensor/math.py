@@ -699,11 +699,11 @@ class OpsMixin:
         keepdim = _keep(keepdim, keepdims)
         t = _scan_input(self, dtype)
         if dim is None:
-            return M.Prod.apply(t, axis=None, keepdim=False)
+            return M.Prod.apply(t, axis=None, keepdims=False)
         if t._data.ndim == 0:
             wrap_dim(dim, 0, fn="prod")
             return t.clone()
-        return M.Prod.apply(t, axis=wrap_dim(dim, t._data.ndim, fn="prod"), keepdim=bool(keepdim))
+        return M.Prod.apply(t, axis=wrap_dim(dim, t._data.ndim, fn="prod"), keepdims=bool(keepdim))
 
     def logsumexp(self, dim=None, keepdim=False, keepdims=None):
         """log(sum(exp(x))) over ``dim``, shifted by the (detached) maximum: finite for large

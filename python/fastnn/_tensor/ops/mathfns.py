@@ -355,10 +355,11 @@ class Prod(Function):
     """Product over one axis (or all elements: axis None); the gradient is exact with zeros."""
 
     save_inputs = True
+    plain_op = "prod"  # outside autograd, the backend's prod itself: the same keywords
 
-    def forward(self, x, axis=None, keepdim=False):
-        self.x, self.axis, self.keepdim = x, axis, keepdim
-        return self.be.prod(x, axis=axis, keepdims=keepdim)
+    def forward(self, x, axis=None, keepdims=False):
+        self.x, self.axis, self.keepdim = x, axis, keepdims
+        return self.be.prod(x, axis=axis, keepdims=keepdims)
 
     def backward(self, g):
         return self.be.prod_backward(g, self.x, self.axis, self.keepdim)
