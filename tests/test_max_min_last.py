@@ -346,6 +346,35 @@ def test_prod_of_one_long_row_in_pieces(dtype, rng):
         np.testing.assert_array_equal(_C.prod_last(y), np.float64(expect).astype(dtype))
 
 
+def test_tensor_prod_and_row_norm_outside_autograd_match_torch(rng):
+    """The calls without gradients go straight to the host kernels: dtypes as torch's (integers
+    and bool multiply in int64, dtype= casts first), keepdim, a 0-d tensor, and row norms with and
+    without keepdim, contiguous or not."""
+    torch = pytest.importorskip("torch")
+    x = rng.uniform(0.5, 1.5, (5, 7)).astype(np.float32)
+    ints = rng.integers(-3, 4, (5, 7)).astype(np.int32)
+    cases = [
+        (x, lambda t, lib: t.prod(1)),
+        (x, lambda t, lib: t.prod(-1, keepdim=True)),
+        (x, lambda t, lib: t.prod(0)),
+        (x, lambda t, lib: t.prod()),
+        (x, lambda t, lib: t.prod(1, dtype=lib.float64)),
+        (ints, lambda t, lib: t.prod(1)),
+        (ints > 0, lambda t, lib: t.prod(0)),
+        (np.float32(2.5), lambda t, lib: t.prod(0)),
+        (x, lambda t, lib: t.norm(dim=1)),
+        (x, lambda t, lib: t.norm(dim=-1, keepdim=True)),
+        (x, lambda t, lib: t.t().norm(dim=1)),
+        (x, lambda t, lib: t.norm(dim=0)),
+    ]
+    for data, fn in cases:
+        fy = fn(fastnn.tensor(data), fastnn)
+        ty = fn(torch.tensor(data), torch)
+        assert fy.shape == tuple(ty.shape)
+        assert str(fy.dtype).split(".")[-1] == str(ty.dtype).split(".")[-1]
+        np.testing.assert_allclose(fy.numpy(), ty.numpy(), rtol=1e-6)
+
+
 @pytest.mark.parametrize("requires_grad", [False, True])
 def test_tensor_prod_matches_torch(requires_grad, rng):
     torch = pytest.importorskip("torch")

@@ -479,6 +479,8 @@ class OpsMixin:
         if p in (2, "fro"):
             a = self._data
             if a.__class__ is _ndarray and not self.requires_grad and a.dtype.kind == "f":
+                if axes is not None and _cpu._rows_along_last(a, axes):  # along rows: one call
+                    return _function._make(_kernels.norm_last(a, 2.0, bool(keepdim)))
                 out = R.norm2_kept(_cpu, a, axes)  # the host shortcut: Norm2's forward steps
                 return _function._make(out if keepdim else R.drop_kept(_cpu, out, a, axes))
             return R.Norm2.apply(self, axis=axes, keepdim=keepdim)
@@ -698,12 +700,18 @@ class OpsMixin:
     def prod(self, dim=None, keepdim=False, dtype=None, keepdims=None):
         keepdim = _keep(keepdim, keepdims)
         t = _scan_input(self, dtype)
+        a = t._data
         if dim is None:
-            return M.Prod.apply(t, axis=None, keepdims=False)
-        if t._data.ndim == 0:
+            axis = None
+            keepdim = False
+        elif a.ndim == 0:
             wrap_dim(dim, 0, fn="prod")
             return t.clone()
-        return M.Prod.apply(t, axis=wrap_dim(dim, t._data.ndim, fn="prod"), keepdims=bool(keepdim))
+        else:
+            axis = wrap_dim(dim, a.ndim, fn="prod")
+        if a.__class__ is _ndarray and not t.requires_grad:  # host shortcut
+            return _function._make(_cpu.wrap(_cpu.prod(a, axis, keepdim)), False, None)
+        return M.Prod.apply(t, axis=axis, keepdims=keepdim)
 
     def logsumexp(self, dim=None, keepdim=False, keepdims=None):
         """log(sum(exp(x))) over ``dim``, shifted by the (detached) maximum: finite for large
