@@ -159,7 +159,7 @@ void act_forward(ActOp op, float* y, const float* x, ActArgs<float> p, int64_t n
       const V beta = vset(p.a), thr = vset(p.b);
       map1(y, x, n, [&](V v) {
         V z = v * beta;
-        V sp = vsoftplus_e(z, vexp(vset(0.0f) - vabs(z))) / beta;
+        V sp = vsoftplus_e(z, vexp_nonpositive(vset(0.0f) - vabs(z))) / beta;
         return vselect(vgt(z, thr), v, sp);
       });
       break;
@@ -175,7 +175,8 @@ void act_forward(ActOp op, float* y, const float* x, ActArgs<float> p, int64_t n
       break;
     }
     case ActOp::log_sigmoid:
-      map1(y, x, n, [&](V v) { return vmin(v, zero) - vlog1p_01(vexp(zero - vabs(v))); });
+      map1(y, x, n,
+           [&](V v) { return vmin(v, zero) - vlog1p_01(vexp_nonpositive(zero - vabs(v))); });
       break;
     case ActOp::exp:
       map1(y, x, n, [](V v) { return vexp(v); });
@@ -296,7 +297,7 @@ void act_backward(ActOp op, float* dx, const float* dy, const float* xy, ActArgs
     case ActOp::erf:  // xy = x; exp(-x^2) with x^2 = s + t split exactly, as in vnormal_tail
       map2(dx, dy, xy, n, [](V g, V x) {
         V s = x * x;
-        V e = vexp(vset(0.0f) - s);
+        V e = vexp_nonpositive(vset(0.0f) - s);
         e = fnmadd(e, fmsub(x, x, s), e);
         return g * (e * vset(kTwoOverSqrtPi));
       });

@@ -34,7 +34,7 @@ namespace {
 // One vector of BCE-with-logits: loss (weighted) and gradient (times gscale).
 inline V bce_vec(V x, V t, V w, V pw, V gs, V* grad) {
   const V one = vset(1.0f), zero = vset(0.0f);
-  V e = vexp(zero - vabs(x));
+  V e = vexp_nonpositive(zero - vabs(x));
   V lw = fmadd(pw - one, t, one);
   V logsig = vmin(zero, x) - vlog1p_01(e);
   V l = w * fnmadd(lw, logsig, (one - t) * x);

@@ -23,9 +23,8 @@ inline V vpoly(V u, const float (&c)[N]) {
 
 // exp(x): x = n ln2 + r, |r| <= ln2/2 (Cody-Waite split of ln2), e^r by Cephes' polynomial,
 // then scaled by 2^n (vldexp) so results overflow to inf and underflow gradually.
-inline V vexp(V x) {
-  // min/max put x second so that a NaN x is kept (where vldexp does not keep it, it is restored).
-  V xc = vmin(vset(89.0f), vmax(vset(-104.0f), x));
+// exp(x) from x already held where the reduction stays finite (xc) or where it is masked off.
+inline V vexp_reduced(V x, V xc) {
   V n = vround(xc * vset(1.44269504088896341f));
   V r = fnmadd(n, vset(0.693359375f), xc);
   r = fnmadd(n, vset(-2.12194440e-4f), r);
@@ -37,6 +36,13 @@ inline V vexp(V x) {
   if constexpr (kLdexpKeepsNaN) return vldexp_unless_below(y, n, x, -104.0f);  // NaN x: NaN n, y
   return vselect(visnan(x), x, vldexp_unless_below(y, n, x, -104.0f));
 }
+inline V vexp(V x) {
+  // min/max put x second so that a NaN x is kept (where vldexp does not keep it, it is restored).
+  return vexp_reduced(x, vmin(vset(89.0f), vmax(vset(-104.0f), x)));
+}
+// exp(x) for x <= 0 or NaN (exp(-|z|), exp(-a^2/2)): no clamping. A lane below -104, -inf among
+// them, reduces to garbage and is then zeroed with the others that underflow; nothing overflows.
+inline V vexp_nonpositive(V x) { return vexp_reduced(x, x); }
 
 // exp(x - m) on the first n <= W lanes at x, +0 in the others. The others are computed as
 // exp(0) and then cleared: read as -inf, they made vexp's scaling underflow, and Intel cores
@@ -163,7 +169,7 @@ inline V vsigmoid_e(V x, V e) {
   V r = vset(1.0f) / (vset(1.0f) + e);
   return vselect(vge(x, vset(0.0f)), r, e * r);  // NaN x: e is NaN, so e*r is NaN
 }
-inline V vsigmoid(V x) { return vsigmoid_e(x, vexp(vset(0.0f) - vabs(x))); }
+inline V vsigmoid(V x) { return vsigmoid_e(x, vexp_nonpositive(vset(0.0f) - vabs(x))); }
 
 // tanh |x| = -m / (m + 2) with m = expm1(-2|x|) in (-1, 0], the sign put back: one formula for
 // every x (two branches, a polynomial near 0 and 1 - 2 / (e^2|x| + 1), were both computed for
@@ -201,7 +207,7 @@ inline V vnormal_tail(V a, V* gauss) {
   V h = a * vset(0.5f);
   V s = h * a;
   V t = fmsub(h, a, s);
-  V e = vexp(vset(0.0f) - s);
+  V e = vexp_nonpositive(vset(0.0f) - s);
   e = fnmadd(e, t, e);
   *gauss = e;
   static const float cg[11] = {
@@ -244,7 +250,7 @@ inline V verf(V x) {
   const V a = vmin(vset(4.0f), vabs(x));  // NaN stays NaN
   const V small = fmadd(x, vpoly(x * x, c), x);
   const V s = a * a;
-  V e = vexp(vset(0.0f) - s);
+  V e = vexp_nonpositive(vset(0.0f) - s);
   e = fnmadd(e, fmsub(a, a, s), e);
   const V big = fnmadd(e, vpoly(a - vset(2.45f), g), vset(1.0f));
   return vselect(vlt(a, vset(0.9f)), small, vxor(big, vsign(x)));
