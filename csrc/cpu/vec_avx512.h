@@ -114,12 +114,9 @@ inline V vround(V a) {
   return {
       _mm512_maskz_roundscale_ps(kAllLanes, a.v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)};
 }
-// 2^n for integral n in [-126, 127] (the exponent field built directly).
-inline V vpow2(V n) {
-  const __m512i e =
-      _mm512_add_epi32(_mm512_maskz_cvtps_epi32(kAllLanes, n.v), _mm512_set1_epi32(127));
-  return {_mm512_castsi512_ps(_mm512_maskz_slli_epi32(kAllLanes, e, 23))};
-}
+// 2^n for integral n in [-126, 127]: 1 scaled by 2^n, one instruction (building the exponent
+// field took three, a tenth of tanh's).
+inline V vpow2(V n) { return {_mm512_maskz_scalef_ps(kAllLanes, _mm512_set1_ps(1.0f), n.v)}; }
 // y * 2^n for integral n in [-252, 254]: vscalefps rounds once, so both overflow (to inf) and
 // gradual underflow come out right in one instruction (AVX2 needs two exact scalings and the
 // integer work to build them: 9 instructions, a fifth of an exp).
