@@ -58,7 +58,7 @@ inline V vrcp(V a) { return {_mm512_maskz_rcp14_ps(kAllLanes, a.v)}; }
 // is then the correctly rounded root (every float checked). A vector with a lane outside
 // [2^-64, FLT_MAX] takes vsqrt: below, the residual (~2^-24 a) loses bits to the subnormal range
 // (and the estimate is inf at 0); inf's estimate is 0; negatives and NaN are rare.
-inline bool vsqrt_stream_outside(V a) {
+inline __mmask16 vsqrt_stream_outside(V a) {
   return _mm512_cmp_ps_mask(a.v, _mm512_set1_ps(0x1p-64f), _CMP_NGE_UQ) |
          _mm512_fpclass_ps_mask(a.v, 0x08);  // +inf
 }
@@ -94,8 +94,7 @@ inline V vrsqrt_stream(V a) {
   const __m512 d = _mm512_fnmadd_ps(lo, r0, _mm512_fnmadd_ps(q, r0, _mm512_set1_ps(1.0f)));
   V r = {_mm512_fmadd_ps(_mm512_mul_ps(r0, _mm512_set1_ps(0.5f)), d, r0)};
   r.v = _mm512_mask_mul_ps(r.v, small, r.v, _mm512_set1_ps(0x1p32f));
-  const __mmask16 outside = _mm512_cmp_ps_mask(as.v, _mm512_set1_ps(0x1p-64f), _CMP_NGE_UQ) |
-                            _mm512_fpclass_ps_mask(as.v, 0x08);  // +inf
+  const __mmask16 outside = vsqrt_stream_outside(as);
   if (outside) r.v = _mm512_mask_div_ps(r.v, outside, _mm512_set1_ps(1.0f), vsqrt(a).v);
   return r;
 }

@@ -783,16 +783,8 @@ log1p = _float32_kernel("log1p", np.log1p)
 arctan = _float32_kernel("arctan", np.arctan)
 arctan_backward = _backward("arctan_backward")
 log1p_backward = _backward("log1p_backward")
+rsqrt = _unary("rsqrt")  # one pass where numpy takes two
 rsqrt_backward = _backward("rsqrt_backward")
-
-
-def rsqrt(x):
-    """1 / sqrt(x) in one pass (the kernel) for float32 / float64, numpy's two otherwise."""
-    if x.__class__ is _NDARRAY and x.dtype in _KDT:
-        return kernels.rsqrt(_c(x))
-    return np.reciprocal(np.sqrt(x))
-
-
 sin_backward = _backward("sin_backward")
 cos_backward = _backward("cos_backward")
 erf_backward = _backward("erf_backward")
