@@ -298,9 +298,10 @@ def test_tensor_amax_amin_norm_match_torch(requires_grad, rng):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("cols", [1, 7, 15, 16, 17, 31, 32, 33, 65, 257, 1000])
-def test_prod_last_matches_float64(cols, dtype, threads, rng):
-    """Running products side by side, combined pairwise: within a few roundings per element of
+@pytest.mark.parametrize("cols", [1, 7, 15, 16, 17, 31, 32, 33, 63, 64, 65, 71, 257, 1000])
+def test_prod_last_matches_float64(cols, dtype, threads, isa, rng):
+    """Running products side by side, combined pairwise (the SIMD paths' whole vectors of the
+    tail into the first, then the last few elements): within a few roundings per element of
     the exact product; zeros, infinities and NaN as numpy's one chain gives them."""
     x = rng.uniform(0.5, 1.5, (300, cols)).astype(dtype)
     x[1, -1] = 0.0
@@ -323,7 +324,7 @@ def test_prod_last_matches_float64(cols, dtype, threads, rng):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_prod_of_one_long_row_in_pieces(dtype, rng):
+def test_prod_of_one_long_row_in_pieces(dtype, isa, rng):
     """A single row of 300k elements (x.prod() over everything) is multiplied in fixed pieces on
     the pool's threads, then in order: the same bits for 1 and 2 threads, close to the float64
     product, and a zero, an infinity or a NaN in a late piece reaches the result."""
