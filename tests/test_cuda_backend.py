@@ -525,7 +525,7 @@ RANDOM = ("rand", "randn", "randint", "normal_", "uniform_", "bernoulli")
 # Philox dropout: its mask is compared with the CPU kernel's in test_cuda_kernels.py (on a GPU).
 RANDOM += ("dropout", "dropout_backward")
 # Properties rather than values.
-STORAGE = ("array_type", "is_fresh")
+STORAGE = ("array_type", "is_fresh", "is_transposed")
 
 
 def _copyto(be, A, D):
@@ -746,6 +746,8 @@ def test_is_fresh_and_array_type():
     del v
     assert be.is_fresh(a)
     assert not be.is_fresh(be.getitem(a, 1))  # a view of a's block
+    # a device transpose is a contiguous copy: no gradient needs making transposed
+    assert not be.is_transposed(be.permute(a, (1, 0))) and not be.is_transposed(a)
 
 
 # ---- Tensor, autograd, training and optimizers on the GPU ---------------------------------------

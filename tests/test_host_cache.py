@@ -41,3 +41,21 @@ def test_recycled_arrays_own_their_memory(rng):
     y += 1  # writeable in place
     small = kernels.relu(x[:1, :1])
     assert cpu.is_fresh(small)
+
+
+def test_a_whole_view_of_an_array_only_it_holds_counts_as_fresh(rng):
+    """The engine adopts such a view as a .grad without a copy (a gradient reshaped or transposed
+    back in a backward pass); a view of an array someone else holds, of part of one, or a
+    read-only one is copied."""
+    view = rng.standard_normal((6, 4)).T  # the product's only holder is the view
+    assert not view.flags.c_contiguous and not cpu.is_fresh(view)
+    whole = rng.standard_normal((6, 4)).reshape(24)
+    assert cpu.is_fresh(whole)
+    held = rng.standard_normal((6, 4))
+    assert not cpu.is_fresh(held.reshape(24))  # `held` reaches the same memory
+    assert not cpu.is_fresh(rng.standard_normal(10)[2:])
+    ro = rng.standard_normal((6, 4))
+    ro.flags.writeable = False
+    assert not cpu.is_fresh(ro.reshape(24))
+    assert not cpu.is_fresh(np.broadcast_to(np.zeros(4), (3, 4)))
+    assert not cpu.is_fresh(np.frombuffer(bytearray(16), np.float32))

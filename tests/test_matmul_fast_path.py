@@ -10,7 +10,7 @@ import pytest
 import fastnn
 import reference
 from conftest import assert_close
-from fastnn import _C
+from fastnn import _C, _devices
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -95,3 +95,42 @@ def test_recorded_tensor_matmul_gradients_and_version_check(dtype):
     x64 = fastnn.randn(4, 3, dtype=fastnn.float64, requires_grad=True)
     w64 = fastnn.randn(3, 2, dtype=fastnn.float64, requires_grad=True)
     assert fastnn.autograd.gradcheck(lambda s, t: s @ t, (x64, w64))
+
+
+@pytest.mark.parametrize("dtype", [fastnn.float32, fastnn.float64])
+@pytest.mark.parametrize("batch", [(), (3,), (2, 3)])
+def test_gradient_of_a_transposed_operand_needs_no_copy(dtype, batch, rng, monkeypatch):
+    """x @ w.T and q @ k.transpose(-2, -1): the gradients of w and k are made transposed and
+    swapped back, so the transpose's backward hands the leaf a whole view of a product no one
+    else holds, which becomes its .grad without a copy; the values are those of the gradient
+    of a contiguous copy of the transposed operand, and torch's."""
+    torch = pytest.importorskip("torch")
+    np_dt = np.float32 if dtype == fastnn.float32 else np.float64
+    x = rng.standard_normal((*batch, 7, 33)).astype(np_dt)
+    w = rng.standard_normal((*batch, 5, 33)).astype(np_dt)
+    g = rng.standard_normal((*batch, 7, 5)).astype(np_dt)
+    fx, fw = (fastnn.tensor(a, requires_grad=True) for a in (x, w))
+    copies = []
+    plain_copy = _devices.cpu.copy
+    monkeypatch.setattr(_devices.cpu, "copy", lambda a: copies.append(a.shape) or plain_copy(a))
+    (fx @ fw.transpose(-2, -1)).backward(fastnn.tensor(g))
+    assert copies == []
+    monkeypatch.undo()
+    wt = fastnn.tensor(np.ascontiguousarray(w.swapaxes(-1, -2)), requires_grad=True)
+    x2 = fastnn.tensor(x, requires_grad=True)
+    (x2 @ wt).backward(fastnn.tensor(g))
+    assert fw.grad._data.flags.c_contiguous and fx.grad._data.flags.c_contiguous
+    tol = 1e-5 if dtype == fastnn.float32 else 1e-12
+    assert_close(fw.grad.numpy(), wt.grad.numpy().swapaxes(-1, -2), rtol=tol, atol=tol)
+    assert_close(fx.grad.numpy(), x2.grad.numpy(), rtol=tol, atol=tol)
+    # the transposed view on the left: a.T @ b
+    fa = fastnn.tensor(x, requires_grad=True)
+    fb = fastnn.tensor(rng.standard_normal((*batch, 7, 4)).astype(np_dt), requires_grad=True)
+    gb = rng.standard_normal((*batch, 33, 4)).astype(np_dt)
+    (fa.transpose(-2, -1) @ fb).backward(fastnn.tensor(gb))
+    assert fa.grad._data.flags.c_contiguous
+    ta = torch.tensor(x, requires_grad=True)
+    tb = torch.tensor(fb.detach().numpy(), requires_grad=True)
+    (ta.transpose(-2, -1) @ tb).backward(torch.tensor(gb))
+    assert_close(fa.grad.numpy(), ta.grad.numpy(), rtol=tol, atol=tol)
+    assert_close(fb.grad.numpy(), tb.grad.numpy(), rtol=tol, atol=tol)

@@ -65,6 +65,7 @@ OPS = (
     "copyto",
     "fill",
     "is_fresh",
+    "is_transposed",
     "iadd",
     "astype",
     "empty",

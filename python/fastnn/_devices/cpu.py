@@ -8,6 +8,7 @@ Every function takes and returns numpy arrays (never numpy scalars: see ``wrap``
 
 import builtins
 import math
+import sys
 import warnings
 
 import numpy as np
@@ -81,14 +82,36 @@ def copyto(dst, src):
     np.copyto(dst, src, casting="unsafe")
 
 
-def is_fresh(a):
-    """True when ``a`` owns its C-contiguous, writeable memory (no view of anything else).
-
-    A large kernel output owns a recycled buffer through a capsule base (csrc/bindings/host_cache.h):
-    that counts as owning it."""
+def _owns_memory(a):
+    """``a`` holds its own buffer: no base, or a recycled one through a capsule base (a large
+    kernel output, csrc/bindings/host_cache.h)."""
     base = a.base
-    owned = base is None or type(base).__name__ == "PyCapsule"
-    return owned and a.flags.c_contiguous and a.flags.writeable
+    return base is None or type(base).__name__ == "PyCapsule"
+
+
+def is_fresh(a):
+    """True when ``a`` is C-contiguous and writeable, and nothing else reaches its memory: it owns
+    it, or it is a view of the whole of an array that only it holds (a gradient reshaped or
+    transposed back in a backward pass, whose product no one else kept)."""
+    if not (a.flags.c_contiguous and a.flags.writeable):
+        return False
+    base = a.base
+    if base is None or type(base).__name__ == "PyCapsule":
+        return True
+    # references to base: a.base, this frame's name and getrefcount's argument
+    return (
+        base.__class__ is _NDARRAY
+        and _owns_memory(base)
+        and base.nbytes == a.nbytes
+        and sys.getrefcount(base) == 3
+    )
+
+
+def is_transposed(a):
+    """True when ``a`` is a C-contiguous array with its last two axes swapped (``w.T``,
+    ``k.transpose(-2, -1)``), and not C-contiguous itself: a product's gradient for it is best
+    made in that layout, so that the transpose's backward hands back a contiguous array."""
+    return a.ndim >= 2 and not a.flags.c_contiguous and a.swapaxes(-1, -2).flags.c_contiguous
 
 
 def iadd(a, b):

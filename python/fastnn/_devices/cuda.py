@@ -173,6 +173,11 @@ def is_fresh(a):
     return a._sole_owner
 
 
+def is_transposed(a):
+    """Always False: a device array's transpose is a copy (permute), never a strided view."""
+    return False
+
+
 def iadd(a, b):
     add(a, b, out=a)
 

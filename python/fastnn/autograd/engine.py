@@ -157,6 +157,7 @@ def _run(roots, root_grads, retain_graph, capture):
             _check_versions(ctx, t)
             ctx.releasing = not retain_graph
             gs = ctx.backward(g)
+            g = None  # a view's base held by g alone would keep its gradients from adoption
             parents, needs = ctx.parents, ctx.needs_input_grad
             if not retain_graph:
                 ctx.__dict__.clear()
