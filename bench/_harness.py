@@ -154,15 +154,18 @@ def cpu_summary():
 # library is timed in its own stretch: a pause for the others' workers to go to sleep, untimed calls
 # that wake its own, then the timed calls; the libraries take turns, round after round, and the
 # medians over all rounds are reported (the machine is shared, so interleaving spreads its noise).
-# Calls of well under a millisecond need their warm-up measured in time, not in calls: after even a
-# short idle this VM runs the next few milliseconds of work up to 2x slower (the host's power
-# state, most likely), so one untimed call of 100 us leaves the timed ones in that slow stretch.
+# The warm-up is measured in time, not in calls: after even a short idle this VM runs the next few
+# milliseconds of work up to 2x slower (the host's power state, most likely), so one untimed call
+# of 100 us leaves the timed ones in that slow stretch, and one of a millisecond does too (the
+# CNN's first convolution on two threads, one untimed call before each: fastnn 1.62-1.70 ms,
+# torch 2.84-3.16; after 20 ms of untimed calls 0.97 and 1.99). compare warms each stretch for
+# WARM_AFTER_SETTLE_S unless told otherwise; calls longer than that get their one untimed call.
 
 SETTLE_S = 0.005
 WARM_AFTER_SETTLE_S = 0.02
 
 
-def compare(fns, rounds=5, calls=3, warmup=1, settle=SETTLE_S, warm_s=0.0):
+def compare(fns, rounds=5, calls=3, warmup=1, settle=SETTLE_S, warm_s=WARM_AFTER_SETTLE_S):
     """{name: (median s, min s)} of each fn in `fns` (a dict), timed as described above; each
     stretch starts with `warmup` untimed calls and goes on with more until `warm_s` seconds
     have passed."""

@@ -202,7 +202,7 @@ def run(quick=False):
                 epochs["torch"] = lambda: _epoch_seconds(torch, tm, tb, 0.1)
             # In turns, each after a pause (the other library's workers asleep); an epoch's
             # thousands of steps are their own warm-up.
-            times = compare(epochs, rounds=rounds, calls=1, warmup=0)
+            times = compare(epochs, rounds=rounds, calls=1, warmup=0, warm_s=0.0)
             f = times["fastnn"][0]
             t = times["torch"][0] if torch is not None else None
             table.add(
