@@ -528,13 +528,14 @@ def test_threads_share_b_in_strips(rng, isa, dtype, trans_b):
         np.testing.assert_array_equal(_with_threads(nt, run), one)
 
 
-# Split by columns (op(B) larger than an L2 of up to 2 MiB; C short and wide), by rows (C narrow;
-# op(B) fits the L2 and C is tall; 261 rows: one run of tiles per thread, the last one padded);
-# C past the L2 with K past one deep K block.
+# Split by columns (op(B) larger than an L2 of up to 2 MiB; C short and wide, or square with 550
+# columns a thread on two), by rows (C narrow; op(B) fits the L2 and C is tall; 261 rows: one run
+# of tiles per thread, the last one padded); C past the L2 with K past one deep K block.
 @pytest.mark.parametrize(
     "shape",
     [
         (1000, 600, 1000),
+        (1100, 600, 1100),
         (1000, 1100, 1000),
         (337, 50, 700),
         (37, 300, 700),

@@ -823,19 +823,26 @@ void gemm_rows(const Problem<T>& P, const Kernel<T>& kr, int threads) {
   }
 }
 
-// One GEMM on more than one thread: by rows of C (gemm_rows), or by columns where C is short and
-// wide and op(B) larger than a core's L2: there a copy of op(B) per thread would cost more than
-// packing all of the short op(A) on each, and each thread runs the serial loops on its own
-// columns. Rows elsewhere: a thread's rows of C are one stretch of memory, where a thread's
-// columns are a piece of every row, and a hardware prefetcher running past the end of one piece
-// takes lines of the next thread's from its core (a 256 x 256 float32 C written by halves on two
-// cores of different dies: 4.7 us by rows, 52 us by columns).
+// One GEMM on more than one thread: by rows of C (gemm_rows), or by columns where op(B) is larger
+// than a core's L2 and C is wide (short and wide, or square-ish with at least kMinColumnShare
+// columns a thread): each thread then runs the serial loops on its own columns, packing its own
+// part of op(B) a K block at a time and all of op(A), which is at most 1 / kMinColumnShare of its
+// multiply-adds again. Two cores of an Intel Xeon VM (family 6 model 167, 2 MiB L2), GFLOP/s by
+// rows -> by columns over interleaved runs: 1024^3 279-300 -> 285-315, 1024 x 4096 x 1024 264-273
+// -> 277-290, 2048^3 282-291 -> 285-292, 4096 x 1024 x 1024 (tall: rows either way) 295-296. Rows
+// elsewhere: a thread's rows of C are one stretch of memory, where a thread's columns are a piece
+// of every row, and a hardware prefetcher running past the end of one piece takes lines of the next
+// thread's from its core (a 256 x 256 float32 C written by halves on two cores of different
+// dies: 4.7 us by rows, 52 us by columns).
+constexpr int64_t kMinColumnShare = 512;
+
 template <class T>
 void gemm_threaded(const Problem<T>& P, const Kernel<T>& kr, int threads) {
   if (P.M <= 0 || P.N <= 0) return;
   const Problem<T> Q = oriented(P, kr);
   const bool b_fits_l2 = double(sizeof(T)) * double(Q.K) * double(Q.N) <= double(l2_bytes());
-  if (Q.M >= Q.N || b_fits_l2) return gemm_rows(Q, kr, threads);
+  const bool wide = Q.M < Q.N || (Q.M <= 2 * Q.N && Q.N >= kMinColumnShare * threads);
+  if (b_fits_l2 || !wide) return gemm_rows(Q, kr, threads);
   parallel_run(threads, [&](int tid, int nt) {
     const auto [j0, j1] = tile_share(Q.N, kr.NR, tid, nt);
     if (j0 < j1) gemm_columns(Q, kr, j0, j1);
