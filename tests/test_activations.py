@@ -379,6 +379,27 @@ def test_exp_lanes_do_not_depend_on_their_neighbours(isa, rng):
     assert_close(want, ref.exp(x), **TOL[np.float32], name="exp")
 
 
+def test_exp_at_the_ends_of_its_range(isa):
+    """Below -104 (where exp rounds to +0) the reduction is not clamped: those lanes compute
+    garbage that is then zeroed, -inf and -1e30 among them; gradual underflow above it, inf from
+    88.73, NaN kept, whatever the neighbouring lanes hold; within 2 ulp of the float64 exp."""
+    low = [-np.inf, -1e30, -3e4, -200, -104.5, -104, -103.9, -100, -95, -88, -87.3, -87]
+    x = np.float32([*low, 0.0, -0.0, 1e-30, 88.5, 88.72, 88.73, 89, 100, 1e30, np.inf, np.nan])
+    for shift in range(16):  # every lane position, the odd values next to ordinary ones
+        y = np.roll(np.concatenate([x, np.float32(np.linspace(-5, 5, 41))]), shift)
+        got = K.exp(y)
+        with np.errstate(over="ignore", under="ignore"):
+            want = np.exp(y.astype(np.float64))
+            want32 = want.astype(np.float32)
+        np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+        np.testing.assert_array_equal(got[y <= -104], 0.0)
+        np.testing.assert_array_equal(np.isinf(got), np.isinf(want32))
+        ok = np.isfinite(want32) & (want > 0)
+        # 2 ulp of the result, or 2 ulp of the smallest subnormal in the underflow range
+        tol = np.maximum(2 * 2.0**-23 * want[ok], 2 * 2.0**-149)
+        assert np.all(np.abs(got[ok].astype(np.float64) - want[ok]) <= tol)
+
+
 def test_sqrt_rsqrt_whole_float32_range(isa):
     """sqrt has numpy's bits (correctly rounded; NaN payloads and signs too) on every 251st
     float32 bit pattern of both signs, and rsqrt is within 0.5001 ulp of 1 / sqrt on the AVX-512

@@ -24,8 +24,13 @@ inline V vpoly(V u, const float (&c)[N]) {
 // exp(x): x = n ln2 + r, |r| <= ln2/2 (Cody-Waite split of ln2), e^r by Cephes' polynomial,
 // then scaled by 2^n (vldexp) so results overflow to inf and underflow gradually.
 // exp(x) from x already held where the reduction stays finite (xc) or where it is masked off.
+// n = round(xc log2 e): adding 1.5 * 2^23 inside the fused multiply-add rounds the exact product
+// to an integer (ties to even) and subtracting it takes the integer back, two micro-ops where a
+// multiply and a round took three; right for |xc log2 e| < 2^22, and a lane beyond that is
+// below -104, masked off.
 inline V vexp_reduced(V x, V xc) {
-  V n = vround(xc * vset(1.44269504088896341f));
+  const V round_shift = vset(12582912.0f);
+  V n = fmadd(xc, vset(1.44269504088896341f), round_shift) - round_shift;
   V r = fnmadd(n, vset(0.693359375f), xc);
   r = fnmadd(n, vset(-2.12194440e-4f), r);
   static const float c[6] = {5.0000001201E-1f, 1.6666665459E-1f, 4.1665795894E-2f,
@@ -37,8 +42,10 @@ inline V vexp_reduced(V x, V xc) {
   return vselect(visnan(x), x, vldexp_unless_below(y, n, x, -104.0f));
 }
 inline V vexp(V x) {
-  // min/max put x second so that a NaN x is kept (where vldexp does not keep it, it is restored).
-  return vexp_reduced(x, vmin(vset(89.0f), vmax(vset(-104.0f), x)));
+  // min puts x second so that a NaN x is kept (where vldexp does not keep it, it is restored).
+  // No lower clamp: a lane below -104 (-inf among them) reduces to garbage and is zeroed, as in
+  // vexp_nonpositive.
+  return vexp_reduced(x, vmin(vset(89.0f), x));
 }
 // exp(x) for x <= 0 or NaN (exp(-|z|), exp(-a^2/2)): no clamping. A lane below -104, -inf among
 // them, reduces to garbage and is then zeroed with the others that underflow; nothing overflows.
