@@ -123,9 +123,6 @@ inline V vbit1_sign(V q) {
   const __m256i s = _mm256_slli_epi32(_mm256_cvtps_epi32(q.v), 30);
   return {_mm256_castsi256_ps(_mm256_and_si256(s, _mm256_set1_epi32(int(0x80000000u))))};
 }
-inline V vround(V a) {
-  return {_mm256_round_ps(a.v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)};
-}
 // 2^n for integral n in [-126, 127] (the exponent field built directly).
 inline V vpow2(V n) {
   const __m256i e = _mm256_add_epi32(_mm256_cvtps_epi32(n.v), _mm256_set1_epi32(127));

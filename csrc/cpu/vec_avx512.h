@@ -109,10 +109,6 @@ inline M veq(V a, V b) { return _mm512_cmp_ps_mask(a.v, b.v, _CMP_EQ_OQ); }
 inline M visnan(V a) { return _mm512_cmp_ps_mask(a.v, a.v, _CMP_UNORD_Q); }
 inline V vselect(M m, V a, V b) { return {_mm512_mask_blend_ps(m, b.v, a.v)}; }  // m ? a : b
 
-inline V vround(V a) {
-  return {
-      _mm512_maskz_roundscale_ps(kAllLanes, a.v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)};
-}
 // 2^n for integral n in [-126, 127]: 1 scaled by 2^n, one instruction (building the exponent
 // field took three, a tenth of tanh's).
 inline V vpow2(V n) { return {_mm512_maskz_scalef_ps(kAllLanes, _mm512_set1_ps(1.0f), n.v)}; }
