@@ -31,18 +31,25 @@ inline V vround_product(V a, float c) {
   return fmadd(a, vset(c), shift) - shift;
 }
 
-// exp(x): x = n ln2 + r, |r| <= ln2/2 (Cody-Waite split of ln2), e^r by Cephes' polynomial,
-// then scaled by 2^n (vldexp) so results overflow to inf and underflow gradually.
-// exp(x) from x already held where the reduction stays finite (xc) or where it is masked off
-// (below -104).
+// exp(x): x = n ln2 + r, |r| <= ln2/2 (Cody-Waite split of ln2), e^r = 1 + r + r^2 P(r) with
+// Cephes' P, then scaled by 2^n (vldexp) so results overflow to inf and underflow gradually. The
+// polynomial is one Horner chain down to its 1 (one instruction fewer than r + r^2 P(r), then + 1,
+// and the last rounding is one fused multiply-add's: within 0.88 ulp of float64's exp, 0.99
+// before). exp(x) from x already held where the reduction stays finite (xc) or where it is masked
+// off (below -104).
 inline V vexp_reduced(V x, V xc) {
   V n = vround_product(xc, 1.44269504088896341f);
   V r = fnmadd(n, vset(0.693359375f), xc);
   r = fnmadd(n, vset(-2.12194440e-4f), r);
-  static const float c[6] = {5.0000001201E-1f, 1.6666665459E-1f, 4.1665795894E-2f,
-                             8.3334519073E-3f, 1.3981999507E-3f, 1.9875691500E-4f};
-  V p = vpoly(r, c);
-  V y = fmadd(p, r * r, r) + vset(1.0f);
+  static const float c[8] = {1.0f,
+                             1.0f,
+                             5.0000001201E-1f,
+                             1.6666665459E-1f,
+                             4.1665795894E-2f,
+                             8.3334519073E-3f,
+                             1.3981999507E-3f,
+                             1.9875691500E-4f};
+  V y = vpoly(r, c);
   // Below -104 exp rounds to +0: those lanes (-inf among them) skip the underflowing scaling.
   if constexpr (kLdexpKeepsNaN) return vldexp_unless_below(y, n, x, -104.0f);  // NaN x: NaN n, y
   return vselect(visnan(x), x, vldexp_unless_below(y, n, x, -104.0f));
