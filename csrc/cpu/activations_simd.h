@@ -329,7 +329,7 @@ inline float row_exp_sum(float* y, const float* x, float m, int64_t n) {
   V vm = vset(m), s = vset(0.0f);
   int64_t i = 0;
   for (; i + W <= n; i += W) {
-    V e = vexp(vload(x + i) - vm);
+    V e = vexp_nonpositive(vload(x + i) - vm);
     if (y) vstore(y + i, e);
     s = s + e;
   }
@@ -396,7 +396,7 @@ void softmax_backward_f32(bool log, float* dx, const float* dy, const float* y, 
     float* dxr = dx + r * cols;
     if (log) {
       V s = vset(row_sum(dyr, cols));
-      map2(dxr, dyr, yr, cols, [&](V g, V v) { return fnmadd(vexp(v), s, g); });
+      map2(dxr, dyr, yr, cols, [&](V g, V v) { return fnmadd(vexp_nonpositive(v), s, g); });
     } else {
       V s = vset(row_dot(dyr, yr, cols));
       map2(dxr, dyr, yr, cols, [&](V g, V v) { return v * (g - s); });
@@ -429,7 +429,7 @@ void softmax_columns_forward_f32(bool log, float* y, const float* x, int64_t n, 
       vstore(m + c, vmax(vload(m + c), col_load(x + k * inner + c, cols - c)));
   for (int64_t k = 0; k < n; ++k)
     for (int64_t c = 0; c < cols; c += W) {
-      V e = vexp(col_load(x + k * inner + c, cols - c) - vload(m + c));
+      V e = vexp_nonpositive(col_load(x + k * inner + c, cols - c) - vload(m + c));
       if (!log) col_store(y + k * inner + c, e, cols - c);
       vstore(s + c, vload(s + c) + e);
     }
@@ -459,7 +459,7 @@ void softmax_columns_backward_f32(bool log, float* dx, const float* dy, const fl
     for (int64_t c = 0; c < cols; c += W) {
       const int64_t i = k * inner + c;
       V g = col_load(dy + i, cols - c), v = col_load(y + i, cols - c), sc = vload(s + c);
-      col_store(dx + i, log ? fnmadd(vexp(v), sc, g) : v * (g - sc), cols - c);
+      col_store(dx + i, log ? fnmadd(vexp_nonpositive(v), sc, g) : v * (g - sc), cols - c);
     }
 }
 

@@ -74,7 +74,7 @@ float xent_row_index_f32(float* g, const float* z, int64_t C, int64_t t, const f
   int64_t i = 0;
   for (; i + W <= C; i += W) {
     V zi = vload(z + i);
-    V e = vexp(zi - vm);
+    V e = vexp_nonpositive(zi - vm);
     if (g) vstore(g + i, e);
     s = s + e;
     if (smooth) sm = w ? fmadd(vload(w + i), vm - zi, sm) : sm + (vm - zi);
@@ -144,7 +144,7 @@ float xent_row_prob_f32(float* g, const float* z, const float* q, int64_t C, con
   int64_t i = 0;
   for (; i + W <= C; i += W) {
     V zi = vload(z + i);
-    V e = vexp(zi - vm);
+    V e = vexp_nonpositive(zi - vm);
     if (g) vstore(g + i, e);
     s = s + e;
     V wq = fmadd(vload(q + i), keep, add);

@@ -60,8 +60,9 @@ inline V vexp(V x) {
   // vexp_nonpositive.
   return vexp_reduced(x, vmin(vset(89.0f), x));
 }
-// exp(x) for x <= 0 or NaN (exp(-|z|), exp(-a^2/2)): no clamping. A lane below -104, -inf among
-// them, reduces to garbage and is then zeroed with the others that underflow; nothing overflows.
+// exp(x) for x <= 0 or NaN (exp(-|z|), exp(-a^2/2), a softmax's x - max and its log-probabilities):
+// no clamping. A lane below -104, -inf among them, reduces to garbage and is then zeroed with the
+// others that underflow; nothing overflows.
 inline V vexp_nonpositive(V x) { return vexp_reduced(x, x); }
 
 // exp(x - m) on the first n <= W lanes at x, +0 in the others. The others are computed as
@@ -69,7 +70,7 @@ inline V vexp_nonpositive(V x) { return vexp_reduced(x, x); }
 // finish an underflowing result in a microcode assist of a hundred cycles or more, so every
 // padded row paid one (a 10-class softmax cross-entropy took 110 ns a row instead of 25).
 inline V vexp_part(const float* x, int64_t n, float m) {
-  return vfirst(vexp(vload_part(x, n, m) - vset(m)), n);
+  return vfirst(vexp_nonpositive(vload_part(x, n, m) - vset(m)), n);
 }
 
 // log(1 + f) = f - f^2/2 + f^3 P(f) for f in [sqrt(1/2) - 1, sqrt(2) - 1]: Cephes' logf.
