@@ -267,7 +267,8 @@ def _arith(ufunc, kernel):
             (a.__class__ is _NDARRAY and a.size >= ARITH_MIN)
             or (b.__class__ is _NDARRAY and b.size >= ARITH_MIN)
         ) and _arith_takes(a, b, out):
-            return kernel(a, b, out=out)
+            # out as a keyword only when given: pybind11's keyword parsing costs ~0.6 us a call
+            return kernel(a, b) if out is None else kernel(a, b, out=out)
         return ufunc(a, b) if out is None else ufunc(a, b, out=out)
 
     op.__name__ = op.__qualname__ = ufunc.__name__
@@ -311,7 +312,7 @@ def _unary_arith(ufunc, kernel):
             and (out is None or (out is x and x.flags.writeable))
             and kernels.get_num_threads() > 1
         ):
-            return kernel(x, out=out)
+            return kernel(x) if out is None else kernel(x, out=out)
         return ufunc(x) if out is None else ufunc(x, out=out)
 
     op.__name__ = op.__qualname__ = ufunc.__name__
