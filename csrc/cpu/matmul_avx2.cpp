@@ -13,6 +13,7 @@
 
 #include "cpu/matmul_skinny_kernels.h"  // skinny_dot<S>, skinny_bcast<S>, over the traits below
 #include "cpu/matmul_ukernel.h"         // ukernel<S, MR>, over the traits below
+#include "cpu/vec_traits_avx2.h"
 
 namespace fastnn {
 namespace avx2 {
@@ -20,18 +21,7 @@ namespace {
 
 // ---- vector helpers, overloaded on the element type ---------------------------------------------
 
-struct F32 {
-  using T = float;
-  using V = __m256;
-  static constexpr int W = 8;
-  static V zero() { return _mm256_setzero_ps(); }
-  static V bcast(const T* p) { return _mm256_set1_ps(*p); }
-  static V set1(T x) { return _mm256_set1_ps(x); }
-  static V load(const T* p) { return _mm256_loadu_ps(p); }
-  static void store(T* p, V v) { _mm256_storeu_ps(p, v); }
-  static V fma(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
-  static V mul(V a, V b) { return _mm256_mul_ps(a, b); }
-  static V add(V a, V b) { return _mm256_add_ps(a, b); }
+struct F32 : VecF32 {
   // ---- for the skinny kernels (16 ymm registers: small dimensions above 8 are split in two) ----
   static constexpr int NREG = 16, SKINNY_MAX = 8;
   static __m256i mask(int n) {
@@ -52,18 +42,7 @@ struct F32 {
   }
 };
 
-struct F64 {
-  using T = double;
-  using V = __m256d;
-  static constexpr int W = 4;
-  static V zero() { return _mm256_setzero_pd(); }
-  static V bcast(const T* p) { return _mm256_set1_pd(*p); }
-  static V set1(T x) { return _mm256_set1_pd(x); }
-  static V load(const T* p) { return _mm256_loadu_pd(p); }
-  static void store(T* p, V v) { _mm256_storeu_pd(p, v); }
-  static V fma(V a, V b, V c) { return _mm256_fmadd_pd(a, b, c); }
-  static V mul(V a, V b) { return _mm256_mul_pd(a, b); }
-  static V add(V a, V b) { return _mm256_add_pd(a, b); }
+struct F64 : VecF64 {
   // ---- for the skinny kernels (see F32) ----
   static constexpr int NREG = 16, SKINNY_MAX = 8;
   static __m256i mask(int n) {
