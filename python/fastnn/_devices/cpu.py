@@ -95,9 +95,9 @@ def is_fresh(a):
     transposed back in a backward pass, whose product no one else kept)."""
     if not (a.flags.c_contiguous and a.flags.writeable):
         return False
-    base = a.base
-    if base is None or type(base).__name__ == "PyCapsule":
+    if _owns_memory(a):
         return True
+    base = a.base
     # references to base: a.base, this frame's name and getrefcount's argument
     return (
         base.__class__ is _NDARRAY
