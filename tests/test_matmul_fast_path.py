@@ -110,10 +110,11 @@ def test_gradient_of_a_transposed_operand_needs_no_copy(dtype, batch, rng, monke
     w = rng.standard_normal((*batch, 5, 33)).astype(np_dt)
     g = rng.standard_normal((*batch, 7, 5)).astype(np_dt)
     fx, fw = (fastnn.tensor(a, requires_grad=True) for a in (x, w))
+    fg = fastnn.tensor(g)
     copies = []
     plain_copy = _devices.cpu.copy
     monkeypatch.setattr(_devices.cpu, "copy", lambda a: copies.append(a.shape) or plain_copy(a))
-    (fx @ fw.transpose(-2, -1)).backward(fastnn.tensor(g))
+    (fx @ fw.transpose(-2, -1)).backward(fg)
     assert copies == []
     monkeypatch.undo()
     wt = fastnn.tensor(np.ascontiguousarray(w.swapaxes(-1, -2)), requires_grad=True)

@@ -37,6 +37,23 @@ def test_tensor_copies_from_numpy_shares():
         fastnn.from_numpy([1, 2])
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64, np.uint8, np.bool_])
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_tensor_copies_large_arrays_of_any_layout(dtype, order):
+    # Arrays past the threaded copy's threshold take fastnn's copy: a C-contiguous array of its
+    # own, whatever the source's layout, with the source's values and dtype (uint8 and bool
+    # as torch keeps them), unchanged by later writes to the source.
+    rng = np.random.default_rng(0)
+    a = np.asarray(rng.integers(0, 200, size=(301, 257)), dtype=dtype, order=order)
+    t = fastnn.tensor(a)
+    d = t.numpy()
+    assert d.dtype == a.dtype and d.flags.c_contiguous and not np.shares_memory(d, a)
+    np.testing.assert_array_equal(d, a)
+    before = d.copy()
+    a[...] = 0
+    np.testing.assert_array_equal(d, before)
+
+
 def test_creation_functions():
     assert fastnn.zeros(2, 3).shape == (2, 3) and fastnn.zeros((2, 3)).sum().item() == 0
     assert fastnn.ones(4, dtype=fastnn.float64).dtype == fastnn.float64
