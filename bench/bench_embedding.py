@@ -3,8 +3,8 @@
 One training step's worth of work on the table: out = weight[idx] (forward) and the dense table
 gradient (backward, zero rows included). fastnn and torch run through their autograd (module
 call, then out.backward(g) with the gradient reset to None first, as zero_grad does), NumPy as
-weight[idx] plus np.add.at into a fresh zero table. Timings are interleaved (one fastnn call,
-one torch call, one NumPy call per round), so drift of the shared machine hits all alike.
+weight[idx] plus np.add.at into a fresh zero table. Each library is timed in its own warmed
+stretches of calls, the libraries taking turns (bench/_harness.py compare).
 
 fastnn's table gradient of a large table lives on fresh zero pages, of which the backward writes
 only the looked-up rows; whoever reads the whole gradient next (the optimizer) pays for mapping
@@ -13,16 +13,14 @@ so they compare a whole training step's work on the table.
 """
 
 import pathlib
-import statistics
 import sys
-import time
 
 import numpy as np
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
 
 import fastnn
-from _harness import Table, check_close, try_torch
+from _harness import Table, check_close, compare, try_torch
 
 # (num_embeddings, embedding_dim, index shape, with an SGD step)
 CASES = [
@@ -33,24 +31,17 @@ CASES = [
 ]
 
 
-def _interleaved(fns, repeats, warmup=3):
-    """Median seconds of each fn, timed in rounds of one call each."""
-    for fn in fns:
-        for _ in range(warmup):
-            fn()
-    times = [[] for _ in fns]
-    for _ in range(repeats):
-        for fn, ts in zip(fns, times):
-            t0 = time.perf_counter()
-            fn()
-            ts.append(time.perf_counter() - t0)
-    return [statistics.median(ts) for ts in times]
+def _timed(fns, quick):
+    """Median seconds of each fn of the dict, each library in its own warmed stretch of calls
+    (compare); one call each in turn let torch's spinning threads slow fastnn's next call and
+    fastnn's sleeping pool torch's (torch's EmbeddingBag row moved between 5 and 18 ms)."""
+    stats = compare(fns, rounds=2 if quick else 5, calls=2 if quick else 5)
+    return {name: med for name, (med, _) in stats.items()}
 
 
 def run(quick=False):
     rng = np.random.default_rng(0)
     torch = try_torch()
-    repeats = 3 if quick else 25
     table = Table(
         "embedding, forward + backward (dense table gradient), float32 (ms, median)",
         ["table", "indices", "fastnn ms", "numpy ms", "torch ms", "vs numpy", "vs torch"],
@@ -113,7 +104,7 @@ def run(quick=False):
                     atol=1e-6,
                 )
             fns["torch"] = torch_step
-        times = dict(zip(fns, _interleaved(list(fns.values()), repeats)))
+        times = _timed(fns, quick)
         row = {
             "table": f"{num}x{dim}",
             "indices": "x".join(map(str, shape)) + (" + SGD step" if sgd else ""),
@@ -124,10 +115,10 @@ def run(quick=False):
                 row[f"{lib} ms"] = times[lib] * 1e3
                 row[f"vs {lib}"] = times[lib] / times["fastnn"]
         table.add(**row)
-    return [table, _bag_table(rng, torch, repeats)]
+    return [table, _bag_table(rng, torch, quick)]
 
 
-def _bag_table(rng, torch, repeats):
+def _bag_table(rng, torch, quick):
     """EmbeddingBag(mode='mean'), forward + backward: fixed-length bags (2-D input) and bags of
     varying length cut by offsets (1-D input)."""
     table = Table(
@@ -154,7 +145,7 @@ def _bag_table(rng, torch, repeats):
             return out
 
         out = fastnn_step()
-        fns = [fastnn_step]
+        fns = {"fastnn": fastnn_step}
         if torch is not None:
             tm = torch.nn.EmbeddingBag.from_pretrained(torch.from_numpy(w.copy()), freeze=False)
             ti = torch.from_numpy(idx)
@@ -179,12 +170,12 @@ def _bag_table(rng, torch, repeats):
                 rtol=1e-5,
                 atol=1e-6,
             )
-            fns.append(torch_step)
-        times = _interleaved(fns, repeats)
-        row = {"table": f"{num}x{dim}", "bags": label, "fastnn ms": times[0] * 1e3}
+            fns["torch"] = torch_step
+        times = _timed(fns, quick)
+        row = {"table": f"{num}x{dim}", "bags": label, "fastnn ms": times["fastnn"] * 1e3}
         if torch is not None:
-            row["torch ms"] = times[1] * 1e3
-            row["vs torch"] = times[1] / times[0]
+            row["torch ms"] = times["torch"] * 1e3
+            row["vs torch"] = times["torch"] / times["fastnn"]
         table.add(**row)
     return table
 

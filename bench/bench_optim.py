@@ -7,19 +7,17 @@ p, m, v written = 28 B, the same for every optimizer with two state buffers; RMS
 SGD-momentum: 20 B) against the copy bandwidth (bench/_harness.py copy_bandwidth, read + write)
 measured in the same run. Every implementation is first checked against a float64 reference
 (tests/reference.py; fastnn.optim._functional's NumPy path for the newer optimizers) on a small
-problem; the timed rounds interleave the implementations (medians of >= 20 rounds). For the
+problem; the implementations take turns in warmed stretches of steps (bench/_harness.py compare). For the
 newer optimizers torch has no CPU fused kernel: its rows are foreach and its default
 (foreach=False, the per-tensor loop torch runs on CPU unless told otherwise).
 """
 
 import pathlib
-import statistics
 import sys
-import time
 
 import numpy as np
 
-from _harness import Table, check_close, copy_bandwidth, try_torch
+from _harness import Table, check_close, compare, copy_bandwidth, try_torch
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "tests"))
 import reference as ref
@@ -239,26 +237,25 @@ def run(quick=False):
                 params = [rng.standard_normal(s, dtype=np.float32) for s in shapes]
                 grads = [rng.standard_normal(s, dtype=np.float32) * 1e-2 for s in shapes]
                 steps.append(make(name, params, grads))
-            # Interleaved rounds (each implementation once per round), so that the noise of a
-            # shared machine falls on all of them alike.
-            times = [[] for _ in steps]
-            rounds = repeats * (5 if n_params < total // 10 else 1)  # small: cheap, noisier
-            for r in range(rounds + 2):
-                for k, step in enumerate(steps):
-                    t0 = time.perf_counter()
-                    step()
-                    if r >= 2:  # two warm-up rounds
-                        times[k].append(time.perf_counter() - t0)
+            # Each implementation in its own warmed stretch, in turns (compare): one step right
+            # after another library's left fastnn's pool asleep next to torch's spinning OpenMP
+            # threads (the MLP's Adam step: median 0.67 ms, min 0.16).
+            small = n_params < total // 10  # cheap, noisier: more calls per stretch
+            timed = compare(
+                {label: step for (label, _), step in zip(impls, steps)},
+                rounds=repeats if small else max(3, repeats // 4),
+                calls=10 if small else 2,
+            )
+            times = [timed[label] for label, _ in impls]
             rows = []
-            for (label, _), ts in zip(impls, times):
-                med = statistics.median(ts)
+            for (label, _), (med, fastest) in zip(impls, times):
                 gbs = BYTES_PER_PARAM[name] * n_params / med / 1e9
                 rows.append(
                     {
                         "layout": layout,
                         "impl": label,
                         "ms": med * 1e3,
-                        "min ms": min(ts) * 1e3,
+                        "min ms": fastest * 1e3,
                         "GB/s": gbs,
                         "of copy BW": gbs / copy_gbs,
                     }
