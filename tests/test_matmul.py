@@ -559,7 +559,8 @@ def test_packed_bits_do_not_depend_on_threads(rng, isa, shape):
 
 # Operands that fit in L2 together and op(B) rows contiguous: no packing, op(A) broadcast in place.
 # M cut into row chunks (17: 3 x 6 on AVX2, 3 x 6 / 2 x 9 on AVX-512; 100: many), N covering full
-# column blocks, a partial last vector and a block narrower than the full one.
+# column blocks, a partial last vector and a block narrower than the full one; N past one and two
+# column tiles of the chunked walk (192 columns), split between threads mid-tile.
 SMALL_PROBLEMS = [
     (17, 1, 17),
     (24, 7, 33),
@@ -567,6 +568,8 @@ SMALL_PROBLEMS = [
     (64, 64, 64),
     (100, 37, 77),
     (21, 300, 97),
+    (33, 40, 400),
+    (18, 25, 239),
 ]
 
 

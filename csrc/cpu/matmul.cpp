@@ -908,7 +908,14 @@ constexpr int64_t kSkinnyMax = 16;
 constexpr double kSkinnySerialMacs = 512.0 * 1024;
 // When the small dimension is cut in chunks, the big one is walked in tiles so that the
 // second chunk finds the first one's operand in L1/L2: rows of A (dot) or columns of B (bcast).
-constexpr int64_t kSkinnyRowTile = 24, kSkinnyColTile = 64;
+// The column tile is a whole number of the bcast kernel's blocks: 48 columns for the 7- and
+// 8-row chunks of AVX-512, 64 for 6 rows or fewer, 16 on AVX2. A 64-column tile ran each 8-row
+// chunk as a 48-column block and a 16-column one (eight FMAs to nine loads); on one core of an
+// Intel Xeon VM (AVX-512), GFLOP/s over four alternating runs, tiles of 64 -> 192: 32 x 256 x 784
+// 115-131 -> 129-143, op(A) transposed 109-123 -> 122-137, 32 x 784 x 256 139-157 -> 162-176,
+// 64 x 256 x 784 119-129 -> 132-137, 100 x 200 x 300 138-143 -> 148-156, 18 x 256 x 784 (6-row
+// chunks) 119-127 either way; 96 matched 192 except at 6-row chunks (109-123).
+constexpr int64_t kSkinnyRowTile = 24, kSkinnyColTile = 192;
 // The dot kernel prefetches the rows of A at least this many bytes ahead of those it reads.
 // A classifier layer's X is usually a fresh batch from memory, which the hardware prefetcher,
 // following one short row after another, fetches too late: 256 x 784 @ 784 x 10 from memory took
@@ -1017,7 +1024,8 @@ void skinny_bcast(const Problem<T>& P, const SkinnyKernels<T>& sk, int threads) 
   // nothing to do.
   parallel_run(threads, [&](int tid, int nt) {
     if (chunks <= nt) {
-      const auto [j0, j1] = tile_share(P.N, kSkinnyColTile, tid, nt);
+      // whole vectors: tiles of 192 columns would split 784 as 576 + 208
+      const auto [j0, j1] = tile_share(P.N, sk.W, tid, nt);
       if (j0 < j1) block(0, P.M, j0, j1);
     } else {
       const auto [r0, r1] = tile_share(P.M, m0, tid, nt);
@@ -1111,6 +1119,7 @@ constexpr int64_t kStraddleMaxM = 128;
 // 256 x 64 x 256 148 / 165, 128 x 384 x 256 160 / 178. Under 128 rows in place won in either
 // orientation (32 x 256 x 256 161 / 133, 96^3 155 / 140; kStraddleMaxM).
 constexpr int64_t kSmallBcastMaxM = 256;
+constexpr int64_t kSmallBcastL1Cols = 64;  // the K x 64 block of op(B) that must fit half the L1d
 constexpr int64_t kSmallBcastMaxC = 160 * 160;
 
 template <class T>
@@ -1119,7 +1128,7 @@ bool small_bcast_pays(const Problem<T>& P) {
   if (P.M > kSmallBcastMaxM || rows_straddle_lines(P.b, P.b_rs)) return false;
   if (P.M * P.N <= kSmallBcastMaxC) return true;
   const int64_t l1d = l1d_bytes();
-  return P.a_cs == 1 && P.K * kSkinnyColTile * int64_t(sizeof(T)) <= l1d / 2;
+  return P.a_cs == 1 && P.K * kSmallBcastL1Cols * int64_t(sizeof(T)) <= l1d / 2;
 }
 
 // Whether op(A), op(B) and C fit in the L2 cache together (256^3 float32 on a 1 MiB L2). Then
