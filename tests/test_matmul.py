@@ -606,11 +606,11 @@ def line_offset_view(rng, shape, dtype, offset_bytes):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("m", [96, 127, 128, 200, 256])
+@pytest.mark.parametrize("m", [96, 128, 129, 200, 256])
 @pytest.mark.parametrize("b_offset", [0, 16])
 def test_small_problem_b_rows_mid_line(rng, isa, threads, dtype, m, b_offset):
-    """op(B)'s rows at a line's start, or all 16 bytes past one (numpy's alignment): below 128
-    rows the broadcast kernels read B in place; from 128 they do for an aligned B where C is small
+    """op(B)'s rows at a line's start, or all 16 bytes past one (numpy's alignment): up to 128
+    rows the broadcast kernels read B in place; above 128 they do for an aligned B where C is small
     or (op(A) not transposed) K is short, and the packed path takes the rest. Every path must be
     right, with B's rows a multiple of 64 bytes apart (every row offset alike) or not."""
     for k, n in ((96, 128), (64, 100), (10, 144), (200, 96)):

@@ -1107,7 +1107,7 @@ void dot_in_place(const Problem<T>& P, const SkinnyKernels<T>& sk, int threads) 
 // faster in place (152 against 141, 157 against 147). B rows of differing offsets split only some
 // loads (100 x 200 x 300: 187 in place either way, 173 packed).
 constexpr int64_t kStraddleMaxM = 128;
-// From 128 rows (and at most kSmallBcastMaxM) the broadcast kernels, which read op(B)'s column
+// Above 128 rows (and at most kSmallBcastMaxM) the broadcast kernels, which read op(B)'s column
 // tile once per chunk of rows, beat packing only where C is small or that tile stays in L1 with
 // op(A)'s rows contiguous. With op(A) transposed (dW = dY^T @ X) each k reads a few values from a
 // line a row of A apart, lines that a power-of-two M crowds into a few L1 sets. Measured on one
@@ -1117,14 +1117,18 @@ constexpr int64_t kStraddleMaxM = 128;
 // 256 x 128 x 784 182 / 189, 256 x 256 x 784 160 / 176 and 313-317 / 333-342, 256^3 162 / 169,
 // 200 x 200 x 300 145 / 161. Transposed op(A): 256 x 256 x 784 127 / 161 and 268-277 / 328-336,
 // 256 x 64 x 256 148 / 165, 128 x 384 x 256 160 / 178. Under 128 rows in place won in either
-// orientation (32 x 256 x 256 161 / 133, 96^3 155 / 140; kStraddleMaxM).
+// orientation (32 x 256 x 256 161 / 133, 96^3 155 / 140; kStraddleMaxM), and at 128 rows once
+// op(B) was walked in 192-column tiles: two cores of an Intel Xeon VM, op(B) rows 16 or 48 bytes
+// past a line, packed -> in place: 128 x 256 x 256 296-309 -> 336-371, 128 x 512 x 384 315-319 ->
+// 336-365, 128 x 784 x 256 311-315 -> 391-394; op(A) transposed 302-335 -> 306-347; one core
+// 141-181 -> 165-202; while 144 to 256 rows ran as fast or faster packed.
 constexpr int64_t kSmallBcastMaxM = 256;
 constexpr int64_t kSmallBcastL1Cols = 64;  // the K x 64 block of op(B) that must fit half the L1d
 constexpr int64_t kSmallBcastMaxC = 160 * 160;
 
 template <class T>
 bool small_bcast_pays(const Problem<T>& P) {
-  if (P.M < kStraddleMaxM) return true;
+  if (P.M <= kStraddleMaxM) return true;
   if (P.M > kSmallBcastMaxM || rows_straddle_lines(P.b, P.b_rs)) return false;
   if (P.M * P.N <= kSmallBcastMaxC) return true;
   const int64_t l1d = l1d_bytes();
