@@ -4,6 +4,7 @@ count, in place and with a scalar on either side, the refused arguments, and whi
 backend sends to them; and maximum_backward / minimum_backward, torch's gradients of the two."""
 
 import inspect
+import itertools
 
 import numpy as np
 import pytest
@@ -585,16 +586,57 @@ def test_copy_is_an_exact_new_array(rng, threads, dtype, n):
     assert y2.shape == (1, n, 1) and y2.tobytes() == x.tobytes()
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int8, np.int16, np.complex128])
+@pytest.mark.parametrize("shape", [(64, 32, 128), (7, 33, 5), (1, 17, 1, 19), (257, 3)])
+def test_copy_of_any_layout_is_numpys_contiguous_copy(rng, threads, dtype, shape):
+    """Every permutation of the axes (transposes: tiles; the rest: runs), reversed and stepped
+    axes, size-1 axes: the bytes of numpy's C-order copy."""
+    base = (rng.standard_normal(shape) * 50).astype(dtype)
+    for perm in itertools.permutations(range(len(shape))):
+        v = base.transpose(perm)
+        for view in (v, v[::-1], v[..., ::2], v[1:, ...][..., ::-3]):
+            got = _C.copy(view)
+            want = np.array(view, order="C", copy=True)
+            assert got.flags.c_contiguous and got.shape == want.shape and got.dtype == want.dtype
+            assert got.tobytes() == want.tobytes(), (perm, view.strides)
+
+
+def test_copy_of_layouts_the_plan_does_not_take():
+    """More than 8 axes, and strides that are not whole items (a float32 view every 6 bytes),
+    go through numpy's copy; an empty view copies nothing."""
+    nine = np.arange(2**10, dtype=np.float64).reshape((2,) * 9 + (2,))[..., ::2]
+    np.testing.assert_array_equal(_C.copy(nine), nine)
+    raw = np.arange(64, dtype=np.uint8)
+    odd = np.lib.stride_tricks.as_strided(raw.view(np.float32), shape=(8,), strides=(6,))
+    assert _C.copy(odd).tobytes() == np.array(odd, order="C").tobytes()
+    empty = np.zeros((3, 0, 4)).transpose(2, 0, 1)
+    assert _C.copy(empty).shape == (4, 3, 0)
+
+
 def test_copy_bad_arguments_and_the_backend():
     with pytest.raises(TypeError, match="copy: argument 'x' must hold numbers or bools, got"):
         _C.copy(np.array([object()]))
-    with pytest.raises(ValueError, match="C-contiguous"):
-        _C.copy(np.ones(10)[::2])
+    with pytest.raises(TypeError, match="copy: argument 'x' must hold numbers or bools, got"):
+        _C.copy(np.array([object(), None])[::2])
     big = np.arange(cpu.ARITH_MIN, dtype=np.float32)
     for a in (big, big[::2], big.reshape(256, -1).T, big.astype(object), big[:10]):
         c = cpu.copy(a)
         assert c.flags.c_contiguous and not np.shares_memory(a, c)
         np.testing.assert_array_equal(c, a)
+
+
+def test_backend_reshape_is_a_view_where_one_exists(rng):
+    """cpu.reshape (under Tensor.reshape): a view where numpy can make one, else a copy (the
+    threaded one for a large array), and numpy's error for a size that does not fit."""
+    a = rng.standard_normal((64, 128, 32)).astype(np.float32)
+    assert np.shares_memory(cpu.reshape(a[::2], (32, 4096)), a)
+    t = a.transpose(1, 0, 2)
+    r = cpu.reshape(t, (8192, 32))
+    assert r.flags.c_contiguous and not np.shares_memory(r, a)
+    np.testing.assert_array_equal(r, t.reshape(8192, 32))
+    with pytest.raises(ValueError, match="cannot reshape"):
+        cpu.reshape(t, (5, 5))
+    np.testing.assert_array_equal(cpu.ascontiguous(t), np.ascontiguousarray(t))
 
 
 def test_size_dispatch_object():

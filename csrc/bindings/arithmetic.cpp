@@ -12,6 +12,7 @@
 #include "bindings/common.h"
 #include "bindings/host_cache.h"
 #include "cpu/fastnn_cpu.h"
+#include "strided_index.h"
 
 namespace py = pybind11;
 
@@ -185,22 +186,37 @@ py::array where(py::handle c_obj, py::handle x_obj, py::handle y_obj) {
   return out;
 }
 
-// A C-contiguous copy of a C-contiguous array of numbers (any dtype but object: those hold
-// references, which a byte copy would not count).
+// A C-contiguous copy of an array of numbers of any layout (any dtype but object: those hold
+// references, which a byte copy would not count). A view of more dimensions than the strided copy
+// plans, or with strides that are not whole items, goes through numpy's copy.
 py::array copy(py::handle x_obj) {
   constexpr const char* fn = "copy";
   py::array x = as_array(x_obj, fn, "x");
   const char kind = x.dtype().kind();
   FASTNN_TYPE_CHECK(kind == 'b' || kind == 'i' || kind == 'u' || kind == 'f' || kind == 'c', fn,
                     ": argument 'x' must hold numbers or bools, got dtype ", dtype_str(x));
-  check_contiguous(x, fn, "x");
-  py::array out =
-      cached_empty(x.dtype(), std::vector<py::ssize_t>(x.shape(), x.shape() + x.ndim()));
+  const int ndim = static_cast<int>(x.ndim());
+  const int64_t itemsize = x.itemsize();
+  const bool contiguous = (x.flags() & py::array::c_style) != 0;
+  bool whole_items = true;
+  for (int d = 0; d < ndim; ++d) whole_items = whole_items && x.strides(d) % itemsize == 0;
+  if (!contiguous && (ndim > kIndexMaxDims || !whole_items))
+    return py::module_::import("numpy").attr("ascontiguousarray")(x).cast<py::array>();
+  const std::vector<py::ssize_t> shape(x.shape(), x.shape() + ndim);
+  py::array out = cached_empty(x.dtype(), shape);
   void* po = out.mutable_data();
   const void* px = x.data();
-  const int64_t bytes = x.nbytes();
+  if (contiguous) {
+    const int64_t bytes = x.nbytes();
+    py::gil_scoped_release release;
+    copy_cpu(po, px, bytes);
+    return out;
+  }
+  const std::vector<int64_t> dims(shape.begin(), shape.end());
+  std::vector<int64_t> strides(static_cast<size_t>(ndim));
+  for (int d = 0; d < ndim; ++d) strides[static_cast<size_t>(d)] = x.strides(d);
   py::gil_scoped_release release;
-  copy_cpu(po, px, bytes);
+  copy_strided_cpu(po, px, itemsize, ndim, dims.data(), strides.data());
   return out;
 }
 
@@ -367,10 +383,9 @@ void register_arithmetic(py::module_& m) {
       "lerp(x, end, weight, *, out=None): x + weight * (end - x) with torch's bits (for\n"
       "|weight| >= 0.5 as end - (1 - weight) * (end - x), exact at 1), in one pass on the thread\n"
       "pool: x and end same-shaped C-contiguous float32/float64 arrays; out may be x.");
-  m.def(
-      "copy", &copy, py::arg("x"),
-      "copy(x): a new C-contiguous array equal to x, copied on the thread pool: x a C-contiguous\n"
-      "array of numbers or bools.");
+  m.def("copy", &copy, py::arg("x"),
+        "copy(x): a new C-contiguous array equal to x, copied on the thread pool: x an array of\n"
+        "numbers or bools of any layout (a transpose, a slice, reversed axes).");
   m.def("where", &where, py::arg("condition"), py::arg("x"), py::arg("y"),
         "where(condition, x, y): numpy.where's result and bits on the thread pool, as one select\n"
         "per element (numpy's branches): condition a C-contiguous bool array; x and y each a\n"

@@ -184,6 +184,10 @@ void unary_cpu(UnaryOp op, float* out, const float* x, int64_t n);
 void unary_cpu(UnaryOp op, double* out, const double* x, int64_t n);
 // memcpy of `bytes` bytes split over the thread pool (numpy's copy runs on one core).
 void copy_cpu(void* dst, const void* src, int64_t bytes);
+// dst (C-contiguous) = the view of ndim <= 8 dimensions of items of `itemsize` bytes at src, with
+// the given shape and byte strides (any sign), on the thread pool (cpu/copy_strided.cpp).
+void copy_strided_cpu(void* dst, const void* src, int64_t itemsize, int ndim, const int64_t* shape,
+                      const int64_t* strides);
 // out[i] = x[i] + (s a[i]) b[i], x[i] + (s a[i]) / b[i] or lerp(x[i], a[i], s) (TernaryOp in
 // cpu/arithmetic.h) for same-sized runs; b null for lerp; out may be x, not a or b.
 void ternary_cpu(TernaryOp op, float* out, const float* x, const float* a, const float* b, float s,
