@@ -188,21 +188,6 @@ def compare(fns, rounds=5, calls=3, warmup=1, settle=SETTLE_S, warm_s=WARM_AFTER
     return {name: (statistics.median(t), min(t)) for name, t in times.items()}
 
 
-def interleaved(fns, rounds, warmup=2):
-    """Median seconds of each fn of the list, timed once per round in turn, without the pauses
-    and per-library warm-up of `compare`."""
-    for fn in fns:
-        for _ in range(warmup):
-            fn()
-    times = [[] for _ in fns]
-    for _ in range(rounds):
-        for t, fn in zip(times, fns):
-            t0 = time.perf_counter()
-            fn()
-            t.append(time.perf_counter() - t0)
-    return [statistics.median(t) for t in times]
-
-
 def interleaved_batches(fns, calls, rounds, settle=0.0):
     """Per-call seconds of each fn over ``rounds`` rounds of ``calls`` calls each, the fns'
     batches alternating within a round: (median, min) per fn, and the median over the rounds of

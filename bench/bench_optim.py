@@ -7,9 +7,9 @@ p, m, v written = 28 B, the same for every optimizer with two state buffers; RMS
 SGD-momentum: 20 B) against the copy bandwidth (bench/_harness.py copy_bandwidth, read + write)
 measured in the same run. Every implementation is first checked against a float64 reference
 (tests/reference.py; fastnn.optim._functional's NumPy path for the newer optimizers) on a small
-problem; the implementations take turns in warmed stretches of steps (bench/_harness.py compare). For the
-newer optimizers torch has no CPU fused kernel: its rows are foreach and its default
-(foreach=False, the per-tensor loop torch runs on CPU unless told otherwise).
+problem; the implementations take turns in warmed stretches of steps (bench/_harness.py
+compare). For the newer optimizers torch has no CPU fused kernel: its rows are foreach and its
+default (foreach=False, the per-tensor loop torch runs on CPU unless told otherwise).
 """
 
 import pathlib
