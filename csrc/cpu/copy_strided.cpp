@@ -26,65 +26,65 @@ namespace {
 constexpr int64_t kGrainBytes = 128 << 10;  // bytes a task copies before a thread pays off
 constexpr int64_t kTile = 16;               // items per side of a transpose tile
 
+// An item of a size known only at run time (16-byte complex, long double); the integer types
+// stand for the common sizes, so that their moves compile to single loads and stores.
+struct AnySize {
+  int64_t bytes;
+};
 template <class E>
-inline void move(char* dst, const char* src) {
+constexpr int64_t size_of(E) {
+  return sizeof(E);
+}
+inline int64_t size_of(AnySize item) { return item.bytes; }
+
+template <class E>
+inline void move(char* dst, const char* src, E) {
   E v;
   std::memcpy(&v, src, sizeof(E));
   std::memcpy(dst, &v, sizeof(E));
 }
-
-// n items, `stride` bytes apart in the source, to consecutive items at dst.
-template <class E>
-void gather_run(char* dst, const char* src, int64_t n, int64_t stride) {
-  for (int64_t i = 0; i < n; ++i) move<E>(dst + i * int64_t(sizeof(E)), src + i * stride);
+inline void move(char* dst, const char* src, AnySize item) {
+  std::memcpy(dst, src, static_cast<size_t>(item.bytes));
 }
 
+// fn(item), item standing for the item type of `itemsize` bytes.
+template <class Fn>
+void with_item(int64_t itemsize, Fn&& fn) {
+  switch (itemsize) {
+    case 1:
+      return fn(uint8_t{});
+    case 2:
+      return fn(uint16_t{});
+    case 4:
+      return fn(uint32_t{});
+    case 8:
+      return fn(uint64_t{});
+    default:
+      return fn(AnySize{itemsize});
+  }
+}
+
+// n items, `stride` bytes apart in the source, to consecutive items at dst.
 void copy_run(char* dst, const char* src, int64_t n, int64_t itemsize, int64_t stride) {
   if (stride == itemsize) {
     std::memcpy(dst, src, static_cast<size_t>(n * itemsize));
     return;
   }
-  switch (itemsize) {
-    case 1:
-      return gather_run<uint8_t>(dst, src, n, stride);
-    case 2:
-      return gather_run<uint16_t>(dst, src, n, stride);
-    case 4:
-      return gather_run<uint32_t>(dst, src, n, stride);
-    case 8:
-      return gather_run<uint64_t>(dst, src, n, stride);
-    default:
-      for (int64_t i = 0; i < n; ++i)
-        std::memcpy(dst + i * itemsize, src + i * stride, static_cast<size_t>(itemsize));
-  }
+  with_item(itemsize, [&](auto item) {
+    const int64_t e = size_of(item);
+    for (int64_t i = 0; i < n; ++i) move(dst + i * e, src + i * stride, item);
+  });
 }
 
-// One tile: out(a, b) at dst + a * out_a + b * E, from src + a * E + b * src_b, for a < na, b < nb.
-template <class E>
+// One tile: out(a, b) at dst + a * out_a + b * e, from src + a * e + b * src_b, for a < na,
+// b < nb, e = itemsize.
 void transpose_tile(char* dst, const char* src, int64_t na, int64_t nb, int64_t out_a,
-                    int64_t src_b) {
-  constexpr int64_t e = sizeof(E);
-  for (int64_t a = 0; a < na; ++a)
-    for (int64_t b = 0; b < nb; ++b) move<E>(dst + a * out_a + b * e, src + a * e + b * src_b);
-}
-
-void tile_any(char* dst, const char* src, int64_t na, int64_t nb, int64_t out_a, int64_t src_b,
-              int64_t itemsize) {
-  switch (itemsize) {
-    case 1:
-      return transpose_tile<uint8_t>(dst, src, na, nb, out_a, src_b);
-    case 2:
-      return transpose_tile<uint16_t>(dst, src, na, nb, out_a, src_b);
-    case 4:
-      return transpose_tile<uint32_t>(dst, src, na, nb, out_a, src_b);
-    case 8:
-      return transpose_tile<uint64_t>(dst, src, na, nb, out_a, src_b);
-    default:
-      for (int64_t a = 0; a < na; ++a)
-        for (int64_t b = 0; b < nb; ++b)
-          std::memcpy(dst + a * out_a + b * itemsize, src + a * itemsize + b * src_b,
-                      static_cast<size_t>(itemsize));
-  }
+                    int64_t src_b, int64_t itemsize) {
+  with_item(itemsize, [&](auto item) {
+    const int64_t e = size_of(item);
+    for (int64_t a = 0; a < na; ++a)
+      for (int64_t b = 0; b < nb; ++b) move(dst + a * out_a + b * e, src + a * e + b * src_b, item);
+  });
 }
 
 // The odometer over the plan's dimensions other than 0 and `skip` (0 for none): the output and
@@ -158,8 +158,9 @@ void copy_strided_cpu(void* dst, const void* src, int64_t itemsize, int ndim, co
         const int64_t t = u % per_outer;
         if (u > u0 && t == 0) o.next();
         const int64_t a0 = t / tiles0 * kTile, b0 = t % tiles0 * kTile;
-        tile_any(out + o.out + a0 * out_j + b0 * itemsize, in + o.src + a0 * itemsize + b0 * src0,
-                 std::min(kTile, nj - a0), std::min(kTile, n0 - b0), out_j, src0, itemsize);
+        transpose_tile(out + o.out + a0 * out_j + b0 * itemsize,
+                       in + o.src + a0 * itemsize + b0 * src0, std::min(kTile, nj - a0),
+                       std::min(kTile, n0 - b0), out_j, src0, itemsize);
       }
     });
     return;
