@@ -330,6 +330,36 @@ def test_short_x_at_w(rng, isa, threads, dtype):
     np.testing.assert_array_equal(np.isinf(got), np.isinf(exp))
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_short_wide_split_by_columns(rng, isa, dtype):
+    """150 x 300 @ 300 x 700 fits a core's L2, but on two threads goes by columns, which packs
+    less there: every layout with a bias and with beta, the same bits as on one thread."""
+    before = fastnn.get_num_threads()
+    try:
+        for ta, tb in TRANS:
+            a, b = operands(rng, 150, 300, 700, ta, tb, dtype)
+            bias = rng.standard_normal(700).astype(dtype)
+            out = rng.standard_normal((150, 700)).astype(dtype)
+            results = []
+            for t in (1, 2):
+                fastnn.set_num_threads(t)
+                av, bv = (a.T if ta else a), (b.T if tb else b)
+                results.append(kernels.matmul(av, bv, bias=bias))
+                got = out.copy()
+                kernels.matmul(av, bv, out=got, alpha=0.5, beta=2.0)
+                results.append(got)
+            np.testing.assert_array_equal(results[0], results[2])
+            np.testing.assert_array_equal(results[1], results[3])
+            want = ref.matmul(av, bv) + bias
+            np.testing.assert_allclose(results[0], want, rtol=0, atol=tol(dtype, 300, a, b))
+            want = 0.5 * ref.matmul(av, bv) + 2.0 * out
+            np.testing.assert_allclose(
+                results[1], want, rtol=0, atol=tol(dtype, 300, a, b, 0.5, 2.0, out)
+            )
+    finally:
+        fastnn.set_num_threads(before)
+
+
 def test_short_x_at_w_bits_do_not_depend_on_threads(rng):
     """50 x 4000 @ 4000 x 10 is threaded (rows split in whole chunks): same bits on 1 and 2."""
     x = rng.standard_normal((50, 4000)).astype(np.float32)

@@ -842,16 +842,31 @@ void gemm_rows(const Problem<T>& P, const Kernel<T>& kr, int threads) {
 
 // One GEMM on more than one thread: by rows of C (gemm_rows), or by columns where op(B) is larger
 // than a core's L2 and C is wide (short and wide, or square-ish with at least kMinColumnShare
-// columns a thread): each thread then runs the serial loops on its own columns, packing its own
-// part of op(B) a K block at a time and all of op(A), which is at most 1 / kMinColumnShare of its
-// multiply-adds again. Two cores of an Intel Xeon VM (family 6 model 167, 2 MiB L2), GFLOP/s by
-// rows -> by columns over interleaved runs: 1024^3 279-300 -> 285-315, 1024 x 4096 x 1024 264-273
-// -> 277-290, 2048^3 282-291 -> 285-292, 4096 x 1024 x 1024 (tall: rows either way) 295-296. Rows
-// elsewhere: a thread's rows of C are one stretch of memory, where a thread's columns are a piece
-// of every row, and a hardware prefetcher running past the end of one piece takes lines of the next
-// thread's from its core (a 256 x 256 float32 C written by halves on two cores of different
-// dies: 4.7 us by rows, 52 us by columns).
+// columns a thread) or where C is short enough that columns pack less (kColumnsPackGain): each
+// thread then runs the serial loops on its own columns, packing its own part of op(B) a K block at
+// a time and all of op(A), which is at most 1 / kMinColumnShare of its multiply-adds again. Two
+// cores of an Intel Xeon VM (family 6 model 167, 2 MiB L2), GFLOP/s by rows -> by columns over
+// interleaved runs: 1024^3 279-300 -> 285-315, 1024 x 4096 x 1024 264-273 -> 277-290, 2048^3
+// 282-291 -> 285-292, 4096 x 1024 x 1024 (tall: rows either way) 295-296. Rows elsewhere: a
+// thread's rows of C are one stretch of memory, where a thread's columns are a piece of every row,
+// and a hardware prefetcher running past the end of one piece takes lines of the next thread's
+// from its core (a 256 x 256 float32 C written by halves on two cores of different dies: 4.7 us by
+// rows, 52 us by columns).
 constexpr int64_t kMinColumnShare = 512;
+// Where op(B) fits the L2 too, a C enough shorter than wide still goes by columns: by rows each
+// thread packs all of op(B) and its rows of op(A), K (N + M / t) elements, by columns all of op(A)
+// and its columns of op(B), K (M + N / t): K (N - M)(1 - 1 / t) fewer, against M N K / t
+// multiply-adds. What that saves grew with 1 / M - 1 / N; it paid from about 1 / 512 (two cores of
+// an Intel Xeon VM, GFLOP/s, medians of four to six alternating runs, rows -> columns): 128 x 784 x
+// 512 260-274 -> 302-306, 144 x 784 x 400 287-296 -> 312-321, 200 x 512 x 512 308-311 -> 324-330,
+// 256 x 256 x 784 331-337 -> 343-349, 300 x 512 x 1000 297-308 -> 311-317, 256 x 384 x 600 312-319
+// -> 319-338, but 384 x 512 x 1024 313-323 -> 313-321 and 512 x 256 x 1024 333-342 -> 326-340. A
+// Linear's dW = dY^T X (256 x 256 x 784) with a fresh batch X each call, as in training, took
+// 353 us instead of 362. Below K = 256 the packing is short and the columns' shared lines at the
+// edges of each thread's piece of C cost as much (256 x 16 x 784 and 256 x 64 x 784 ran 2-4 %
+// slower by columns); each thread gets at least kColumnsMinPanels NR-wide panels, so that one more
+// is at most a quarter more work.
+constexpr int64_t kColumnsPackGain = 512, kColumnsMinK = 256, kColumnsMinPanels = 4;
 
 template <class T>
 void gemm_threaded(const Problem<T>& P, const Kernel<T>& kr, int threads) {
@@ -859,7 +874,10 @@ void gemm_threaded(const Problem<T>& P, const Kernel<T>& kr, int threads) {
   const Problem<T> Q = oriented(P, kr);
   const bool b_fits_l2 = double(sizeof(T)) * double(Q.K) * double(Q.N) <= double(l2_bytes());
   const bool wide = Q.M < Q.N || (Q.M <= 2 * Q.N && Q.N >= kMinColumnShare * threads);
-  if (b_fits_l2 || !wide) return gemm_rows(Q, kr, threads);
+  const bool packs_less = Q.M < Q.N && kColumnsPackGain * (Q.N - Q.M) >= Q.M * Q.N &&
+                          Q.K >= kColumnsMinK &&
+                          Q.N >= kColumnsMinPanels * kr.NR * int64_t(threads);
+  if (!packs_less && (b_fits_l2 || !wide)) return gemm_rows(Q, kr, threads);
   parallel_run(threads, [&](int tid, int nt) {
     const auto [j0, j1] = tile_share(Q.N, kr.NR, tid, nt);
     if (j0 < j1) gemm_columns(Q, kr, j0, j1);
