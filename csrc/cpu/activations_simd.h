@@ -77,11 +77,20 @@ namespace FASTNN_VEC_NS {
 namespace {
 
 // y[i] = f(x[i]); the head up to y's vector alignment (align_head.h) and the tail go through a
-// masked load/store, never past n.
-template <class F>
+// masked load/store, never past n. kPairs: two vectors a step, for a short f whose loop the
+// compiler otherwise leaves one latency chain long (exp: 2.7 -> 2.4 ns a vector on an Intel
+// core; longer bodies gained nothing or lost up to 8 %, sigmoid and the tanh form of gelu).
+template <bool kPairs = false, class F>
 inline void map1(float* y, const float* x, int64_t n, F f) {
   int64_t i = head_to_aligned<W * 4>(y, n);
   if (i > 0) vstore_part(y, f(vload_part(x, i, 0.0f)), i);
+  if constexpr (kPairs) {
+    for (; i + 2 * W <= n; i += 2 * W) {
+      const V a = f(vload(x + i)), b = f(vload(x + i + W));
+      vstore(y + i, a);
+      vstore(y + i + W, b);
+    }
+  }
   for (; i + W <= n; i += W) vstore(y + i, f(vload(x + i)));
   if (i < n) vstore_part(y + i, f(vload_part(x + i, n - i, 0.0f)), n - i);
 }
@@ -179,7 +188,7 @@ void act_forward(ActOp op, float* y, const float* x, ActArgs<float> p, int64_t n
            [&](V v) { return vmin(v, zero) - vlog1p_01(vexp_nonpositive(zero - vabs(v))); });
       break;
     case ActOp::exp:
-      map1(y, x, n, [](V v) { return vexp(v); });
+      map1<true>(y, x, n, [](V v) { return vexp(v); });
       break;
     case ActOp::sqrt:  // correctly rounded, as the C library's and numpy's
       map1(y, x, n, [](V v) { return vsqrt_stream(v); });
