@@ -60,6 +60,8 @@ from ._tensor import (
 )
 from ._tensor.functions import *  # matmul, cat, stack, where, exp, ...
 from ._tensor.functions import __all__ as _functions_all
+from ._tensor.functions_api import *  # take, quantile, cov, block_diag, ...
+from ._tensor.functions_api import __all__ as _functions_api_all
 from ._tensor.functions_more import *  # hstack, cdist, searchsorted, multinomial, ...
 from ._tensor.functions_more import __all__ as _functions_more_all
 from ._tensor.random import Generator
@@ -149,4 +151,5 @@ __all__ = [
 ]
 __all__.extend(_functions_all)
 __all__.extend(_functions_more_all)
+__all__.extend(_functions_api_all)
 __all__.extend(_dtype.PUBLIC)

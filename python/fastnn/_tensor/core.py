@@ -17,15 +17,29 @@ from ..autograd import engine, function
 from ..autograd.hooks import RemovableHandle
 from ..cuda import pinned as _pinned
 from .creation import _to_array
+from .index_more import IndexMoreMixin
 from .inplace import InplaceMixin
+from .inplace_more import InplaceMoreMixin
 from .logic import LogicMixin
 from .math import OpsMixin
+from .math_more import MathMoreMixin
 from .more_ops import MoreOpsMixin
 from .ops.shape import Cast, PinMemory, ToDevice
+from .reduce_more import ReduceMoreMixin
 from .shape import ShapeMixin
 
 
-class Tensor(OpsMixin, LogicMixin, MoreOpsMixin, ShapeMixin, InplaceMixin):
+class Tensor(
+    OpsMixin,
+    LogicMixin,
+    MoreOpsMixin,
+    MathMoreMixin,
+    IndexMoreMixin,
+    ReduceMoreMixin,
+    ShapeMixin,
+    InplaceMixin,
+    InplaceMoreMixin,
+):
     """A multi-dimensional array with autograd (``requires_grad``, ``backward``, ``grad``).
 
     ``Tensor(data, requires_grad=False)`` stores ``data`` (a storage array) without copying it;
