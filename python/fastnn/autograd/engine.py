@@ -1,6 +1,8 @@
 """The backward engine: iterative topological sort, reverse-mode sweep, and the one place
 where gradients are accumulated (into leaves' ``.grad`` and between uses of a node)."""
 
+import numpy as np
+
 from .. import _devices
 from . import function, post_hooks
 from .grad_mode import state as _grad_state
@@ -180,7 +182,7 @@ def _run(roots, root_grads, retain_graph, capture):
                     _to_leaf(p, gi, handed, pending, capture)
                 else:
                     prev = grads.get(p)
-                    grads[p] = gi if prev is None else _devices.of(gi).add(prev, gi)
+                    grads[p] = gi if prev is None else _add_grads(prev, gi)
         for p, g in pending.values():
             if p._hooks is not None:
                 g = _call_hooks(p, g)
@@ -309,3 +311,13 @@ def _modified(ctx, t, expected, what):
         f"operation: [{t.dtype} {list(t.shape)}], which is {what} of {ctx.name()}, is at version "
         f"{t._vc[0]}; expected version {expected} instead."
     )
+
+
+def _add_grads(a, b):
+    """Two gradients of one non-leaf summed. A 0-d product's gradient can come back from numpy
+    as a scalar (np.float64) rather than an array, which has no device: make it a 0-d array."""
+    if isinstance(a, np.generic):
+        a = np.asarray(a)
+    if isinstance(b, np.generic):
+        b = np.asarray(b)
+    return _devices.of(b).add(a, b)
