@@ -39,6 +39,17 @@ NAMES = {
         load get_num_threads set_num_threads from_dlpack finfo iinfo promote_types result_type
         bucketize searchsorted histc diff nn optim autograd utils cuda backends linalg
         bitwise_and bitwise_or bitwise_xor bitwise_not isposinf isneginf index_add
+        absolute addbmm addmv addr adjoint aminmax argwhere bincount block_diag cartesian_prod
+        clamp_max clamp_min column_stack combinations conj conj_physical copysign corrcoef cov
+        cummax cummin cumulative_trapezoid deg2rad diag_embed diagflat diagonal_scatter digamma dist
+        divide dsplit dstack empty_strided erfc erfinv float_power fmax fmin gcd greater
+        greater_equal heaviside hsplit i0 index_copy index_fill index_put inner is_complex is_conj
+        is_inference is_neg is_nonzero is_same_size isin lcm ldexp less less_equal lgamma logaddexp2
+        logcumsumexp logit masked_scatter mode msort multiply nanmean nanmedian nanquantile nansum
+        negative nextafter not_equal positive put quantile rad2deg ravel renorm resolve_conj
+        resolve_neg rot90 scatter_reduce select select_scatter sgn signbit sinc slice_scatter
+        subtract take take_along_dim tensor_split trapezoid trapz tril_indices triu_indices
+        unflatten unique_consecutive unravel_index vander vdot vsplit xlogy
     """,
     "Tensor": """
         cross diff __and__ bitwise_and bitwise_or bitwise_xor bitwise_not isposinf isneginf logical_xor
@@ -63,6 +74,27 @@ NAMES = {
         cumsum cumprod logsumexp norm median topk sort argsort kthvalue unique all any
         count_nonzero eq ne lt le gt ge equal allclose isclose isnan isinf isfinite logical_and
         logical_or logical_not softmax log_softmax matmul mm bmm mv dot outer addmm baddbmm
+        H absolute absolute_ acos_ acosh_ addbmm addbmm_ addmm_ addmv addmv_ addr addr_ adjoint
+        aminmax arccos_ arccosh_ arcsin_ arcsinh_ arctan2_ arctan_ arctanh_ argwhere asin_ asinh_
+        atan2_ atan_ atanh_ baddbmm_ bincount bitwise_and_ bitwise_not_ bitwise_or_ bitwise_xor_
+        byte cauchy_ ceil_ char clamp_max_ clamp_min_ clip_ conj conj_physical copysign copysign_
+        corrcoef cos_ cosh_ cov cummax cummin cumprod_ cumsum_ data_ptr deg2rad deg2rad_ diag_embed
+        diagflat diagonal_scatter digamma digamma_ dist divide_ dsplit eq_ erf_ erfc erfc_ erfinv
+        erfinv_ exp2_ expm1_ exponential_ fill_diagonal_ fix_ float_power float_power_ floor_
+        floor_divide_ fmax fmin fmod_ frac_ gcd gcd_ ge_ geometric_ get_device greater greater_
+        greater_equal greater_equal_ gt_ heaviside heaviside_ hsplit hypot_ i0 i0_ index_copy
+        index_copy_ index_fill index_fill_ index_put index_put_ inner is_complex is_conj is_cpu
+        is_inference is_neg is_nonzero is_same_size is_signed itemsize lcm lcm_ ldexp ldexp_ le_
+        less less_ less_equal less_equal_ lgamma lgamma_ log10_ log1p_ log2_ log_ log_normal_
+        logaddexp2 logcumsumexp logical_and_ logical_not_ logical_or_ logical_xor_ logit logit_ lt_
+        mH masked_scatter masked_scatter_ mode msort multiply_ nan_to_num_ nanmean nanmedian
+        nanquantile nansum nbytes ne_ negative_ new_empty_strided nextafter nextafter_ not_equal
+        not_equal_ positive put put_ quantile rad2deg rad2deg_ random_ ravel reciprocal_ remainder_
+        renorm renorm_ resolve_conj resolve_neg rot90 round_ rsqrt_ scatter_reduce scatter_reduce_
+        select select_scatter sgn sgn_ short sign_ signbit sin_ sinc sinc_ sinh_ slice_scatter
+        square_ squeeze_ storage_offset subtract_ swapaxes_ swapdims_ t_ take take_along_dim tan_
+        tanh_ tensor_split transpose_ tril_ triu_ true_divide_ trunc_ unfold unique_consecutive
+        unsqueeze_ vdot vsplit xlogy xlogy_
     """,
     "nn": """
         Module Sequential ModuleList ModuleDict ParameterList ParameterDict Parameter Linear
@@ -1082,6 +1114,58 @@ case(
     [("f", (7,))],
     grad=False,
 )
+
+
+# ---- the API additions: special functions, aliases, index and reduction helpers -------------
+for _n, _dom in [("erfc", "f"), ("lgamma", "p"), ("digamma", "p"), ("logit", "u"), ("erfinv", "u")]:
+    both(_n, lambda f, x: f(x), [(_dom, (3, 5))], dtypes=FLOATS)
+for _n in ["sinc", "deg2rad", "rad2deg", "absolute", "i0", "ravel", "msort"]:
+    both(_n, lambda f, x: f(x), [("f", (2, 3, 4))])
+both("sgn", lambda f, x: f(x), [("f", (7,))], grad=False)  # torch's gradient is a ZeroTensor
+for _n in ["xlogy", "fmax", "fmin", "copysign", "logaddexp2", "greater", "less_equal", "inner"]:
+    both(_n, lambda f, x, y: f(x, y), [("f", (3, 5)), ("p", (5,))], dtypes=FLOATS)
+for _n in ["nansum", "nanmean", "nanmedian", "aminmax", "logcumsumexp", "cummax", "cummin"]:
+    both(_n, lambda f, x: f(x, **({} if _n == "aminmax" else {"dim": 1})), [("f", (3, 5))])
+both("quantile", lambda f, x: f(x, 0.3, dim=0, keepdim=True), [("f", (4, 5))], dtypes=FLOATS)
+both("take", lambda f, x, i: f(x, i), [("f", (3, 5)), ("i", (2, 2), 15)])
+both("tensor_split", lambda f, x: f(x, 3, dim=1), [("f", (3, 5))])
+both("rot90", lambda f, x: f(x, 1, (0, 1)), [("f", (3, 5))])
+both("diag_embed", lambda f, x: f(x, 1), [("f", (2, 3))])
+both("cov", lambda f, x: f(x), [("f", (3, 6))], dtypes=FLOATS)
+both("corrcoef", lambda f, x: f(x), [("f", (3, 6))], dtypes=FLOATS)
+both("renorm", lambda f, x: f(x, 2, 0, 1.0), [("f", (3, 5))])
+both(
+    "scatter_reduce",
+    lambda f, x, y, i: f(x, 1, i, y, "amax"),
+    [("f", (3, 5)), ("f", (3, 2)), ("i", (3, 2), 5)],
+)
+both(
+    "index_copy",
+    lambda f, x, y: f(x, 1, x.new_tensor([3, 0]).long(), y),
+    [("f", (3, 5)), ("f", (3, 2))],
+)
+both("bincount", lambda f, i: f(i), [("i", (9,), 6)], grad=False)
+case("torch.block_diag", lambda L, x, y: L.block_diag(x, y), [("f", (2, 3)), ("f", (1, 2))])
+case("torch.cartesian_prod", lambda L, x, y: L.cartesian_prod(x, y), [("f", (3,)), ("f", (2,))])
+case("torch.trapezoid", lambda L, y: L.trapezoid(y, dx=0.5), [("f", (3, 5))])
+case("torch.column_stack", lambda L, x, y: L.column_stack([x, y]), [("f", (4,)), ("f", (4, 2))])
+case("torch.isin", lambda L, i, j: L.isin(i, j), [("i", (3, 5), 9), ("i", (4,), 9)], grad=False)
+case("Tensor.unfold", lambda L, x: x.unfold(1, 2, 1), [("f", (3, 5))])
+for _n, _fn in [
+    ("sin_", lambda x, y: x.sin_()),
+    ("tanh_", lambda x, y: x.tanh_()),
+    ("fmod_", lambda x, y: x.fmod_(1.5)),
+    ("clamp_min_", lambda x, y: x.clamp_min_(0.0)),
+    ("gt_", lambda x, y: x.gt_(y)),
+    ("tril_", lambda x, y: x.tril_()),
+    ("t_", lambda x, y: x.t_()),
+    ("index_fill_", lambda x, y: x.index_fill_(1, x.new_tensor([0, 2]).long(), 7.0)),
+]:
+    case(
+        f"Tensor.{_n}",
+        lambda L, x, y, fn=_fn: _then(x * 1, lambda z: (fn(z, y) is z, z._version, z)),
+        [("f", (3, 5)), ("f", (3, 5))],
+    )
 
 
 # ---- nn.functional ---------------------------------------------------------------------------
