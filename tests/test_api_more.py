@@ -152,8 +152,9 @@ def test_casts_and_queries():
         with pytest.raises(RuntimeError, match="no values"):
             L.tensor([]).is_nonzero()
     check(lambda L, t: (t.adjoint(), L.adjoint(t), t.H), x, torch=torch)
-    with pytest.raises(TypeError, match="bool"):
-        fastnn.tensor([True]).positive()
+    for L in (fastnn, torch):
+        with pytest.raises(RuntimeError, match="on a bool tensor is not supported"):
+            L.tensor([True]).positive()
 
 
 _BOOLEAN_NAMES = (
@@ -329,7 +330,7 @@ def test_other_inplace_ops_match_torch():
     [
         ("random_", (2, 9), lambda v: v.min() >= 2 and v.max() <= 8 and v == v.round()),
         ("random_", (5,), lambda v: v.min() >= 0 and v.max() <= 4),
-        ("random_", (), lambda v: v.min() >= 0 and v.max() <= 2**24),
+        ("random_", (), lambda v: v.min() >= 0 and v.max() <= 2**24 and v.max() > 2**23),
         ("exponential_", (2.0,), lambda v: v.min() > 0 and abs(v.mean() - 0.5) < 0.05),
         ("log_normal_", (0.0, 0.5), lambda v: v.min() > 0 and abs(np.log(v).std() - 0.5) < 0.05),
         ("cauchy_", (1.0, 0.1), lambda v: abs(np.median(v) - 1.0) < 0.02),

@@ -210,32 +210,42 @@ def test_aliases_and_stacks_keep_dtypes():
 
 
 ERRORS = [
-    (IndexError, "select", lambda t: t.select(0, 3)),
-    (IndexError, "out of range", lambda t: t.take(fastnn.tensor([12]))),
-    (IndexError, "Dimension out of range", lambda t: t.cummax(2)),
-    (RuntimeError, "not divisible", lambda t: t.hsplit(3)),
-    (RuntimeError, "at least 3", lambda t: t.dsplit(2)),
-    (RuntimeError, "rotation dims", lambda t: t.rot90(1, (1, 1))),
-    (RuntimeError, "maximum size", lambda t: t.unfold(0, 4, 1)),
-    (RuntimeError, "q values", lambda t: t.quantile(1.5)),
-    (ValueError, "interpolation", lambda t: t.quantile(0.5, interpolation="cubic")),
-    (RuntimeError, "reduce argument", lambda t: t.scatter_reduce(0, t.long(), t, "max")),
-    (RuntimeError, "bincount", lambda t: t.bincount()),
-    (RuntimeError, "is_nonzero|more than one", lambda t: t.is_nonzero()),
-    (RuntimeError, "two or fewer", lambda t: t.reshape(1, 3, 4).cov()),
-    (RuntimeError, "1D", lambda t: t.vdot(t)),
-    (RuntimeError, "boolean", lambda t: t.masked_scatter(t, t)),
-    (RuntimeError, "at least as many", lambda t: t.masked_scatter(t > -10, t[0])),
-    (RuntimeError, "Expect a 1D", lambda t: fastnn.combinations(t)),
-    (RuntimeError, "2 or fewer", lambda t: fastnn.block_diag(t.reshape(1, 3, 4))),
-    (TypeError, "Tensor", lambda t: fastnn.ravel([1, 2])),
+    (IndexError, "select", lambda L, t: t.select(0, 3)),
+    (IndexError, "out of range", lambda L, t: t.take(L.tensor([12]))),
+    (IndexError, "Dimension out of range", lambda L, t: t.cummax(2)),
+    (RuntimeError, "not divisible", lambda L, t: t.hsplit(3)),
+    (RuntimeError, "at least 3", lambda L, t: t.dsplit(2)),
+    (RuntimeError, "rotation dims", lambda L, t: t.rot90(1, (1, 1))),
+    (RuntimeError, "maximum size", lambda L, t: t.unfold(0, 4, 1)),
+    (RuntimeError, "q must be in the range", lambda L, t: t.quantile(1.5)),
+    (
+        RuntimeError,
+        "interpolation must be one of",
+        lambda L, t: t.quantile(0.5, interpolation="cubic"),
+    ),
+    (RuntimeError, "reduce argument", lambda L, t: t.scatter_reduce(0, t.abs().long(), t, "foo")),
+    (NotImplementedError, "bincount_cpu", lambda L, t: t.bincount()),
+    (RuntimeError, "non-negative", lambda L, t: L.tensor([1, -1]).bincount()),
+    (RuntimeError, "is_nonzero|more than one", lambda L, t: t.is_nonzero()),
+    (RuntimeError, "two or fewer", lambda L, t: t.reshape(1, 3, 4).cov()),
+    (RuntimeError, "1D", lambda L, t: t.vdot(t)),
+    (
+        RuntimeError,
+        "only supports boolean masks, but got mask with dtype Double",
+        lambda L, t: t.masked_scatter(t, t),
+    ),
+    (RuntimeError, "Number of elements of source", lambda L, t: t.masked_scatter(t > -10, t[0])),
+    (RuntimeError, "Expect a 1D", lambda L, t: L.combinations(t)),
+    (RuntimeError, "2 or fewer", lambda L, t: L.block_diag(t.reshape(1, 3, 4))),
+    (TypeError, "argument 'input'", lambda L, t: L.ravel([1, 2])),
 ]
 
 
 @pytest.mark.parametrize(("exc", "match", "fn"), ERRORS, ids=[e[1] for e in ERRORS])
 def test_bad_input_raises_like_torch(exc, match, fn):
-    with pytest.raises(exc, match=match):
-        fn(fastnn.tensor(X))
+    for L in (fastnn, torch):
+        with pytest.raises(exc, match=match):
+            fn(L, L.tensor(X))
 
 
 def test_unfold_is_a_copy_with_the_views_gradient():

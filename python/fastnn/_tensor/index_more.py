@@ -16,6 +16,11 @@ from ..autograd import function as _function
 from .logic import _host, _wrap_like
 
 
+def _dtype_title(dt):
+    """torch's scalar-type name of a numpy dtype (Float, Double...), as its messages spell it."""
+    return {"float32": "Float", "float64": "Double", "float16": "Half"}.get(dt.name, dt.name)
+
+
 def _long(t, values):
     return _wrap_like(t, np.asarray(values, dtype=np.int64))
 
@@ -214,12 +219,15 @@ class IndexMoreMixin:
     def masked_scatter(self, mask, source):
         """Positions where ``mask`` holds take source's elements, in order."""
         if mask._data.dtype.kind != "b":
-            raise RuntimeError("masked_scatter_ only supports boolean masks, but got mask with dtype " + str(mask.dtype))  # fmt: skip
+            raise RuntimeError(
+                "masked_scatter_ only supports boolean masks, but got mask with dtype "
+                + _dtype_title(mask._data.dtype)
+            )
         shape = tuple(np.broadcast_shapes(tuple(self.shape), tuple(mask.shape)))
         m = mask.expand(*shape)
         n = int(_host(m).sum())
         if n > source.numel():
-            raise RuntimeError("masked_scatter: expected source to have at least as many elements as the ones in mask")  # fmt: skip
+            raise RuntimeError("Number of elements of source < number of ones in mask")
         base = self.expand(*shape)
         return base._written(m, source.reshape(-1)[:n])
 
@@ -256,7 +264,11 @@ class IndexMoreMixin:
 
     def bincount(self, weights=None, minlength=0):
         h = _host(self)
-        if h.ndim != 1 or h.dtype.kind not in "iub":
+        if h.dtype.kind not in "iub":
+            raise NotImplementedError(
+                f"\"bincount_cpu\" not implemented for '{_dtype_title(h.dtype)}'"
+            )
+        if h.ndim != 1:
             raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
         if h.size and h.min() < 0:
             raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")

@@ -130,7 +130,7 @@ class InplaceMoreMixin:
         dt = self._data.dtype
         if to is None:
             if dt.kind == "f":
-                to = 2 ** np.finfo(dt).nmant + 1
+                to = 2 ** (np.finfo(dt).nmant + 1) + 1  # every integer the dtype holds exactly
             elif dt.kind == "b":
                 to = 2
             else:

@@ -69,7 +69,7 @@ class MathMoreMixin:
 
     def positive(self):
         if self._data.dtype.kind == "b":
-            raise TypeError(
+            raise RuntimeError(
                 "The `+` operator, on a bool tensor is not supported. If you are trying to "
                 "invert a mask, use the `~` or `logical_not()` operator instead."
             )

@@ -117,9 +117,9 @@ class ReduceMoreMixin:
 
     def _quantile(self, q, dim, keepdim, interpolation, ignore_nan, fn):
         if interpolation not in _INTERPOLATIONS:
-            raise ValueError(
-                f"{fn}() interpolation must be one of {', '.join(_INTERPOLATIONS)}. "
-                f"Got {interpolation}"
+            raise RuntimeError(
+                f"{fn}() interpolation must be one of linear, lower, higher, midpoint or "
+                f"nearest, but got {interpolation}"
             )
         _float_only(self, fn)
         scalar_q = not isinstance(q, _function.Tensor) or q.ndim == 0
@@ -127,7 +127,8 @@ class ReduceMoreMixin:
         if qs.ndim > 1:
             raise RuntimeError(f"{fn}() q must be a scalar or 1D tensor")
         if np.any((qs < 0) | (qs > 1)):
-            raise RuntimeError(f"{fn}() q values must be in the range [0, 1]")
+            bad = qs[(qs < 0) | (qs > 1)][0]
+            raise RuntimeError(f"{fn}() q must be in the range [0, 1] but got {bad}")
         x = self.reshape(-1) if dim is None else self
         d = 0 if dim is None else wrap_dim(dim, max(x.ndim, 1), fn=fn)
         if x.numel() == 0:
@@ -261,6 +262,7 @@ class ReduceMoreMixin:
     def scatter_reduce(self, dim, index, src, reduce, *, include_self=True):
         """Reduce ``src`` into a copy of self at ``index`` along ``dim`` with sum, prod, mean,
         amax or amin; without ``include_self`` the written positions forget self's values."""
+        reduce = {"max": "amax", "min": "amin"}.get(reduce, reduce)  # torch takes these too
         if reduce not in ("sum", "prod", "mean", "amax", "amin"):
             raise RuntimeError(
                 "reduce argument must be either sum, prod, mean, amax or amin, got " + str(reduce)
