@@ -185,6 +185,20 @@ def test_matches_torch(name):
     check(fn, *inputs, grad=grad)
 
 
+def test_scatter_reduce_prod_gradient_with_zeros():
+    x = np.array([[0.0, 2.0, 3.0, 0.0], [1.5, 0.0, -2.0, 4.0]])
+    s = np.array([[0.0, 5.0, 0.5], [2.0, 0.0, 3.0]])  # row 1, column 3: one zero among three
+    for inc in (True, False):
+        check(
+            lambda L, t, u: t.scatter_reduce(
+                1, L_long(L, [[0, 1, 1], [2, 3, 3]]), u, "prod", include_self=inc
+            ),
+            x,
+            s,
+            grad=(0, 1),
+        )
+
+
 def test_integer_and_bool_results():
     i = RNG.integers(0, 6, 12).astype(np.int64)
     w = real(12)

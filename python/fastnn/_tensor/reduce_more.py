@@ -7,7 +7,7 @@ indices found on the host, so their gradient flows to the picked elements. scatt
 amax / amin / prod are computed on the host and made differentiable by adding each contribution's
 first-order term (x - x.detach()) * d out / d x, which is zero in value: amax / amin share the
 gradient equally between the elements that tie for the result (torch's rule), prod passes
-out / x (inputs holding zeros get no gradient from a prod that ignores them).
+the product of the others (zeros included).
 """
 
 import collections
@@ -294,16 +294,15 @@ class ReduceMoreMixin:
             return out
         with np.errstate(divide="ignore", invalid="ignore"):
             if reduce == "prod":
-                w_self = np.where(hs != 0, r / hs, 0.0)
-                w_src = np.where(hp != 0, r[where] / hp, 0.0)
+                w_self, w_src = _prod_weights(hs, hp, where, include_self | (hit == 0))
             else:
                 ties = np.zeros(r.shape)
                 np.add.at(ties, where, hp == r[where])
                 ties += (hs == r) & include_self
                 w_self = ((hs == r) & include_self) / np.maximum(ties, 1)
                 w_src = (hp == r[where]) / np.maximum(ties[where], 1)
-        if not include_self:
-            w_self = np.where(hit > 0, 0.0, 1.0 if reduce != "prod" else w_self)
+        if not include_self and reduce != "prod":
+            w_self = np.where(hit > 0, 0.0, 1.0)
         w_self_t = _wrap_like(self, w_self.astype(hs.dtype))
         w_src_t = _wrap_like(self, w_src.astype(hs.dtype))
         zero_self = (self - self.detach()) * w_self_t
@@ -311,6 +310,22 @@ class ReduceMoreMixin:
             d, index, (part - part.detach()) * w_src_t
         )
         return out + zero_self + zero_src
+
+
+def _prod_weights(hs, hp, where, self_in):
+    """d out / d x for out = the product of each position's group: the product of the others,
+    which for a zero x is the product of the group's non-zero members when x is its only zero
+    (out / x would be 0 / 0 there)."""
+    zeros = (self_in & (hs == 0)).astype(np.int64)
+    np.add.at(zeros, where, hp == 0)
+    nonzero = np.where(self_in & (hs != 0), hs, 1).astype(np.float64)
+    np.multiply.at(nonzero, where, np.where(hp != 0, hp, 1))
+
+    def others(v, z, nz):
+        return np.where(v != 0, np.where(z == 0, nz / np.where(v != 0, v, 1), 0.0), (z == 1) * nz)
+
+    w_self = np.where(self_in, others(hs, zeros, nonzero), 0.0)
+    return w_self, others(hp, zeros[where], nonzero[where])
 
 
 def _identity(reduce, dt):
