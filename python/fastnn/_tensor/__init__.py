@@ -1,9 +1,10 @@
 """The Tensor and everything that makes or combines tensors.
 
 ``core.py`` holds the class (storage, autograd API, conversions, printing) and composes the op
-methods of ``math.py``, ``shape.py`` and ``inplace.py``; those call the autograd primitives of
-``ops/``. ``creation.py`` (``fastnn.tensor``, ``zeros``, ``randn``...) and ``functions.py``
-(``fastnn.matmul``, ``cat``, ``where``...) are the top-level functions.
+methods of ``math.py``, ``shape.py`` and ``inplace.py`` (and the ``*_more.py`` groups built on
+them); those call the autograd primitives of ``ops/``. ``creation.py`` (``fastnn.tensor``,
+``zeros``, ``randn``...), ``functions.py`` (``fastnn.matmul``, ``cat``, ``where``...),
+``functions_more.py`` and ``functions_api.py`` are the top-level functions.
 """
 
 from . import functions

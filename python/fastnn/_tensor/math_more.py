@@ -263,6 +263,8 @@ class MathMoreMixin:
         return False
 
     def is_inference(self):
+        """False: fastnn's tensors carry no inference flag (torch's made in inference_mode
+        answer True; fastnn's inference_mode only turns recording off)."""
         return False
 
     def is_same_size(self, other):
