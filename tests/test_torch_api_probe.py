@@ -75,6 +75,7 @@ NAMES = {
         L1Loss SmoothL1Loss HuberLoss CrossEntropyLoss NLLLoss BCELoss BCEWithLogitsLoss
         KLDivLoss CosineEmbeddingLoss TripletMarginLoss CTCLoss MarginRankingLoss
         HingeEmbeddingLoss CosineSimilarity PairwiseDistance Upsample functional init utils
+        RReLU
     """,
     "nn.functional": """
         relu relu6 leaky_relu elu selu gelu silu mish sigmoid tanh softmax log_softmax softplus
@@ -84,6 +85,7 @@ NAMES = {
         mse_loss l1_loss smooth_l1_loss huber_loss binary_cross_entropy
         binary_cross_entropy_with_logits kl_div cosine_embedding_loss triplet_margin_loss
         ctc_loss margin_ranking_loss unfold scaled_dot_product_attention
+        relu_ elu_ leaky_relu_ hardtanh_ selu_ celu_ threshold_ rrelu rrelu_
     """,
     "nn.init": """
         calculate_gain uniform_ normal_ constant_ ones_ zeros_ eye_ xavier_uniform_
@@ -1126,6 +1128,30 @@ case(
     [("f", (3, 5))],
     tag="bounds",
 )
+_ACT_INPLACE = {
+    "relu_": (),
+    "elu_": (0.5,),
+    "leaky_relu_": (0.2,),
+    "hardtanh_": (-0.5, 0.25),
+    "selu_": (),
+    "celu_": (1.0,),
+    "threshold_": (0.1, -1.0),
+    "rrelu_": (0.1, 0.3),
+}
+for _n, _a in _ACT_INPLACE.items():
+    case(
+        f"nn.functional.{_n}",
+        lambda L, x, n=_n, a=_a: _then(x * 1, lambda z: (getattr(F(L), n)(z, *a) is z, z)),
+        [("f", (3, 5))],
+    )
+case("nn.functional.rrelu", lambda L, x: F(L).rrelu(x, 0.1, 0.3), [("f", (3, 5))])
+case(
+    "nn.functional.rrelu",
+    lambda L, x: ((F(L).rrelu(-x, 0.1, 0.3, training=True) / -x) - 0.2).abs().le(0.1).all(),
+    [("p", (10, 10))],
+    grad=False,
+    tag="training",
+)
 case("nn.functional.softmax", lambda L, x: F(L).softmax(x, dim=1), [("f", (3, 5))], dtypes=FLOATS)
 case(
     "nn.functional.log_softmax",
@@ -1403,6 +1429,7 @@ for _n in ["ReLU", "Sigmoid", "Tanh", "GELU"]:
 mod("nn.LeakyReLU", lambda L: NN(L).LeakyReLU(), [("f", (3, 5))])
 mod("nn.LeakyReLU", lambda L: NN(L).LeakyReLU(0.2), [("f", (3, 5))], tag="slope")
 mod("nn.GELU", lambda L: NN(L).GELU(approximate="tanh"), [("f", (3, 5))], tag="tanh")
+mod("nn.RReLU", lambda L: NN(L).RReLU(0.1, 0.2).eval(), [("f", (3, 5))])
 mod("nn.Softmax", lambda L: NN(L).Softmax(dim=1), [("f", (3, 5))])
 mod("nn.LogSoftmax", lambda L: NN(L).LogSoftmax(dim=-1), [("f", (2, 3, 4))])
 mod("nn.Dropout", lambda L: NN(L).Dropout(0.3).eval(), [("f", (3, 5))])

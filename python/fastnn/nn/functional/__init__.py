@@ -10,6 +10,8 @@ from .activation import *
 from .activation import __all__ as _activation_all
 from .activation_extra import *
 from .activation_extra import __all__ as _activation_extra_all
+from .activation_inplace import *
+from .activation_inplace import __all__ as _activation_inplace_all
 from .adaptive import adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_max_pool2d
 from .attention import multi_head_attention_forward, scaled_dot_product_attention
 from .conv import avg_pool2d, conv2d, max_pool2d
@@ -55,4 +57,5 @@ __all__ = [
 ]
 __all__.extend(_activation_all)
 __all__.extend(_activation_extra_all)
+__all__.extend(_activation_inplace_all)
 __all__.extend(_loss_all)
