@@ -75,7 +75,7 @@ NAMES = {
         L1Loss SmoothL1Loss HuberLoss CrossEntropyLoss NLLLoss BCELoss BCEWithLogitsLoss
         KLDivLoss CosineEmbeddingLoss TripletMarginLoss CTCLoss MarginRankingLoss
         HingeEmbeddingLoss CosineSimilarity PairwiseDistance Upsample functional init utils
-        RReLU
+        RReLU MaxUnpool1d MaxUnpool2d AdaptiveMaxPool1d
     """,
     "nn.functional": """
         relu relu6 leaky_relu elu selu gelu silu mish sigmoid tanh softmax log_softmax softplus
@@ -86,6 +86,9 @@ NAMES = {
         binary_cross_entropy_with_logits kl_div cosine_embedding_loss triplet_margin_loss
         ctc_loss margin_ranking_loss unfold scaled_dot_product_attention
         relu_ elu_ leaky_relu_ hardtanh_ selu_ celu_ threshold_ rrelu rrelu_
+        max_pool1d_with_indices max_pool2d_with_indices adaptive_max_pool1d
+        adaptive_max_pool1d_with_indices adaptive_max_pool2d_with_indices max_unpool1d
+        max_unpool2d
     """,
     "nn.init": """
         calculate_gain uniform_ normal_ constant_ ones_ zeros_ eye_ xavier_uniform_
@@ -1190,6 +1193,41 @@ case(
     [("f", (1, 2, 7, 5))],
     tag="stride-pad",
 )
+case(
+    "nn.functional.max_pool2d_with_indices",
+    lambda L, x: F(L).max_pool2d_with_indices(x, 3, 2, 1),
+    [("f", (1, 2, 7, 5))],
+)
+case(
+    "nn.functional.max_pool1d_with_indices",
+    lambda L, x: F(L).max_pool1d_with_indices(x, 2),
+    [("f", (2, 3, 7))],
+)
+case(
+    "nn.functional.adaptive_max_pool1d",
+    lambda L, x: F(L).adaptive_max_pool1d(x, 3),
+    [("f", (2, 3, 7))],
+)
+case(
+    "nn.functional.adaptive_max_pool1d_with_indices",
+    lambda L, x: F(L).adaptive_max_pool1d_with_indices(x, 4),
+    [("f", (3, 7))],
+)
+case(
+    "nn.functional.adaptive_max_pool2d_with_indices",
+    lambda L, x: F(L).adaptive_max_pool2d_with_indices(x, (3, 2)),
+    [("f", (2, 3, 7, 5))],
+)
+case(
+    "nn.functional.max_unpool2d",
+    lambda L, x: F(L).max_unpool2d(*F(L).max_pool2d(x, 2, return_indices=True), 2),
+    [("f", (2, 3, 6, 4))],
+)
+case(
+    "nn.functional.max_unpool1d",
+    lambda L, x: F(L).max_unpool1d(*F(L).max_pool1d(x, 3, 2, 1, return_indices=True), 3, 2, 1),
+    [("f", (2, 3, 9))],
+)
 case("nn.functional.avg_pool2d", lambda L, x: F(L).avg_pool2d(x, 2), [("f", (2, 3, 7, 6))])
 case(
     "nn.functional.avg_pool2d",
@@ -1420,6 +1458,9 @@ mod("nn.Conv2d", lambda L: NN(L).Conv2d(1, 2, 5, padding=2), [("f", (2, 1, 8, 8)
 mod("nn.MaxPool2d", lambda L: NN(L).MaxPool2d(2), [("f", (2, 3, 7, 6))])
 mod("nn.MaxPool2d", lambda L: NN(L).MaxPool2d(3, 2, 1), [("f", (1, 2, 7, 5))], tag="stride-pad")
 mod("nn.AvgPool2d", lambda L: NN(L).AvgPool2d(2), [("f", (2, 3, 7, 6))])
+mod("nn.AdaptiveMaxPool1d", lambda L: NN(L).AdaptiveMaxPool1d(3), [("f", (2, 3, 7))])
+mod("nn.MaxUnpool2d", lambda L: _PoolUnpool(L, 2), [("f", (2, 3, 7, 5))])
+mod("nn.MaxUnpool1d", lambda L: _PoolUnpool(L, 1), [("f", (2, 3, 9))])
 mod("nn.AvgPool2d", lambda L: NN(L).AvgPool2d(3, stride=1), [("f", (1, 2, 7, 5))], tag="stride")
 mod("nn.Flatten", lambda L: NN(L).Flatten(), [("f", (2, 3, 4))])
 mod("nn.Flatten", lambda L: NN(L).Flatten(0, 1), [("f", (2, 3, 4))], tag="dims")
@@ -1932,6 +1973,23 @@ def _hooked(x):
     x.register_hook(lambda g: seen.append(g.clone()) or g * 2)
     (x * x).sum().backward()
     return seen, x.grad
+
+
+def _PoolUnpool(L, dims):
+    class PoolUnpool(L.nn.Module):
+        def __init__(self):
+            super().__init__()
+            pool, unpool = (
+                (L.nn.MaxPool1d, L.nn.MaxUnpool1d)
+                if dims == 1
+                else (L.nn.MaxPool2d, L.nn.MaxUnpool2d)
+            )
+            self.pool, self.unpool = pool(3, 2, 1, return_indices=True), unpool(3, 2, 1)
+
+        def forward(self, x):
+            return self.unpool(*self.pool(x), output_size=x.shape), repr(self.unpool)
+
+    return PoolUnpool()
 
 
 def _ListNet(L):

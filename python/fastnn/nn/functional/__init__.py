@@ -26,6 +26,8 @@ from .loss import *
 from .loss import __all__ as _loss_all
 from .normalization import batch_norm, group_norm, instance_norm, layer_norm
 from .padding import interpolate, pad
+from .unpool import *
+from .unpool import __all__ as _unpool_all
 
 __all__ = [
     "adaptive_avg_pool1d",
@@ -59,3 +61,4 @@ __all__.extend(_activation_all)
 __all__.extend(_activation_extra_all)
 __all__.extend(_activation_inplace_all)
 __all__.extend(_loss_all)
+__all__.extend(_unpool_all)
