@@ -88,7 +88,7 @@ NAMES = {
         relu_ elu_ leaky_relu_ hardtanh_ selu_ celu_ threshold_ rrelu rrelu_
         max_pool1d_with_indices max_pool2d_with_indices adaptive_max_pool1d
         adaptive_max_pool1d_with_indices adaptive_max_pool2d_with_indices max_unpool1d
-        max_unpool2d
+        max_unpool2d affine_grid grid_sample
     """,
     "nn.init": """
         calculate_gain uniform_ normal_ constant_ ones_ zeros_ eye_ xavier_uniform_
@@ -1228,6 +1228,19 @@ case(
     lambda L, x: F(L).max_unpool1d(*F(L).max_pool1d(x, 3, 2, 1, return_indices=True), 3, 2, 1),
     [("f", (2, 3, 9))],
 )
+case(
+    "nn.functional.affine_grid",
+    lambda L, t: F(L).affine_grid(t, (2, 3, 4, 5), align_corners=False),
+    [("f", (2, 2, 3))],
+)
+for _m in ("bilinear", "nearest"):
+    for _p in ("zeros", "border", "reflection"):
+        case(
+            "nn.functional.grid_sample",
+            lambda L, x, g, m=_m, p=_p: F(L).grid_sample(x, g * 1.5, m, p, align_corners=True),
+            [("f", (2, 3, 5, 6)), ("u", (2, 4, 3, 2))],
+            tag=f"{_m}-{_p}",
+        )
 case("nn.functional.avg_pool2d", lambda L, x: F(L).avg_pool2d(x, 2), [("f", (2, 3, 7, 6))])
 case(
     "nn.functional.avg_pool2d",

@@ -21,6 +21,7 @@ from .dropout2d import dropout2d
 from .embedding import embedding
 from .embedding_bag import embedding_bag
 from .fold import fold, unfold
+from .grid_sample import affine_grid, grid_sample
 from .linear import bilinear, linear
 from .loss import *
 from .loss import __all__ as _loss_all
@@ -33,6 +34,7 @@ __all__ = [
     "adaptive_avg_pool1d",
     "adaptive_avg_pool2d",
     "adaptive_max_pool2d",
+    "affine_grid",
     "avg_pool1d",
     "avg_pool2d",
     "batch_norm",
@@ -45,6 +47,7 @@ __all__ = [
     "embedding",
     "embedding_bag",
     "fold",
+    "grid_sample",
     "group_norm",
     "instance_norm",
     "interpolate",
