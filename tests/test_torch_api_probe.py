@@ -75,7 +75,9 @@ NAMES = {
         L1Loss SmoothL1Loss HuberLoss CrossEntropyLoss NLLLoss BCELoss BCEWithLogitsLoss
         KLDivLoss CosineEmbeddingLoss TripletMarginLoss CTCLoss MarginRankingLoss
         HingeEmbeddingLoss CosineSimilarity PairwiseDistance Upsample functional init utils
-        RReLU MaxUnpool1d MaxUnpool2d AdaptiveMaxPool1d
+        RReLU MaxUnpool1d MaxUnpool2d AdaptiveMaxPool1d GaussianNLLLoss PoissonNLLLoss
+        SoftMarginLoss MultiMarginLoss MultiLabelMarginLoss MultiLabelSoftMarginLoss
+        TripletMarginWithDistanceLoss
     """,
     "nn.functional": """
         relu relu6 leaky_relu elu selu gelu silu mish sigmoid tanh softmax log_softmax softplus
@@ -88,7 +90,9 @@ NAMES = {
         relu_ elu_ leaky_relu_ hardtanh_ selu_ celu_ threshold_ rrelu rrelu_
         max_pool1d_with_indices max_pool2d_with_indices adaptive_max_pool1d
         adaptive_max_pool1d_with_indices adaptive_max_pool2d_with_indices max_unpool1d
-        max_unpool2d affine_grid grid_sample
+        max_unpool2d affine_grid grid_sample gaussian_nll_loss poisson_nll_loss
+        soft_margin_loss multi_margin_loss multilabel_margin_loss multilabel_soft_margin_loss
+        triplet_margin_with_distance_loss
     """,
     "nn.init": """
         calculate_gain uniform_ normal_ constant_ ones_ zeros_ eye_ xavier_uniform_
@@ -1290,6 +1294,48 @@ case(
 )
 _REDS = ("mean", "sum", "none")
 for _r in _REDS:
+    case(
+        "nn.functional.gaussian_nll_loss",
+        lambda L, x, y, v, r=_r: F(L).gaussian_nll_loss(x, y, v, reduction=r),
+        [("f", (3, 5)), ("f", (3, 5)), ("p", (3, 5))],
+        tag=_r,
+    )
+    case(
+        "nn.functional.poisson_nll_loss",
+        lambda L, x, y, r=_r: F(L).poisson_nll_loss(x, y, reduction=r),
+        [("f", (3, 5)), ("p", (3, 5))],
+        tag=_r,
+    )
+    case(
+        "nn.functional.soft_margin_loss",
+        lambda L, x, y, r=_r: F(L).soft_margin_loss(x, y.detach(), reduction=r),
+        [("f", (3, 5)), ("s", (3, 5))],
+        tag=_r,
+    )
+    case(
+        "nn.functional.multi_margin_loss",
+        lambda L, x, y, r=_r: F(L).multi_margin_loss(x, y, reduction=r),
+        [("f", (4, 5)), ("i", (4,), 5)],
+        tag=_r,
+    )
+    case(
+        "nn.functional.multilabel_margin_loss",
+        lambda L, x, y, r=_r: F(L).multilabel_margin_loss(x, y - 1, reduction=r),
+        [("f", (4, 5)), ("i", (4, 5), 5)],
+        tag=_r,
+    )
+    case(
+        "nn.functional.multilabel_soft_margin_loss",
+        lambda L, x, y, r=_r: F(L).multilabel_soft_margin_loss(x, y, reduction=r),
+        [("f", (4, 5)), ("u", (4, 5))],
+        tag=_r,
+    )
+    case(
+        "nn.functional.triplet_margin_with_distance_loss",
+        lambda L, a, p, n, r=_r: F(L).triplet_margin_with_distance_loss(a, p, n, reduction=r),
+        [("f", (4, 5)), ("f", (4, 5)), ("f", (4, 5))],
+        tag=_r,
+    )
     for _n in ["mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss"]:
         case(
             f"nn.functional.{_n}",
@@ -1586,10 +1632,21 @@ _LOSSMODS = [
     ("KLDivLoss", (), [("f", (3, 5)), ("u", (3, 5))]),
     ("CosineEmbeddingLoss", (), [("f", (4, 5)), ("f", (4, 5)), ("s", (4,))]),
     ("TripletMarginLoss", (), [("f", (4, 5)), ("f", (4, 5)), ("f", (4, 5))]),
+    ("GaussianNLLLoss", (), [("f", (3, 5)), ("f", (3, 5)), ("p", (3, 5))]),
+    ("PoissonNLLLoss", (), [("f", (3, 5)), ("p", (3, 5))]),
+    ("MultiMarginLoss", (), [("f", (4, 5)), ("i", (4,), 5)]),
+    ("MultiLabelMarginLoss", (), [("f", (4, 5)), ("i", (4, 5), 5)]),
+    ("MultiLabelSoftMarginLoss", (), [("f", (4, 5)), ("u", (4, 5))]),
+    ("TripletMarginWithDistanceLoss", (), [("f", (4, 5)), ("f", (4, 5)), ("f", (4, 5))]),
 ]
 for _n, _a, _inp in _LOSSMODS:
     mod(f"nn.{_n}", lambda L, n=_n: getattr(NN(L), n)(), _inp)
     mod(f"nn.{_n}", lambda L, n=_n: getattr(NN(L), n)(reduction="sum"), _inp, tag="sum")
+case(
+    "nn.SoftMarginLoss",
+    lambda L, x, y: NN(L).SoftMarginLoss()(x, y.detach()),
+    [("f", (3, 5)), ("s", (3, 5))],
+)
 mod(
     "nn.CrossEntropyLoss",
     lambda L: NN(L).CrossEntropyLoss(label_smoothing=0.2),

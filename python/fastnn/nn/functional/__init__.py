@@ -25,6 +25,8 @@ from .grid_sample import affine_grid, grid_sample
 from .linear import bilinear, linear
 from .loss import *
 from .loss import __all__ as _loss_all
+from .loss_more import *
+from .loss_more import __all__ as _loss_more_all
 from .normalization import batch_norm, group_norm, instance_norm, layer_norm
 from .padding import interpolate, pad
 from .unpool import *
@@ -64,4 +66,5 @@ __all__.extend(_activation_all)
 __all__.extend(_activation_extra_all)
 __all__.extend(_activation_inplace_all)
 __all__.extend(_loss_all)
+__all__.extend(_loss_more_all)
 __all__.extend(_unpool_all)
