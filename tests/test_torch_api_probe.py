@@ -77,7 +77,9 @@ NAMES = {
         HingeEmbeddingLoss CosineSimilarity PairwiseDistance Upsample functional init utils
         RReLU MaxUnpool1d MaxUnpool2d AdaptiveMaxPool1d GaussianNLLLoss PoissonNLLLoss
         SoftMarginLoss MultiMarginLoss MultiLabelMarginLoss MultiLabelSoftMarginLoss
-        TripletMarginWithDistanceLoss
+        TripletMarginWithDistanceLoss LocalResponseNorm LPPool1d LPPool2d AlphaDropout
+        FeatureAlphaDropout Dropout1d Dropout3d ChannelShuffle CircularPad1d CircularPad2d
+        ZeroPad3d ConstantPad3d ReflectionPad3d ReplicationPad3d
     """,
     "nn.functional": """
         relu relu6 leaky_relu elu selu gelu silu mish sigmoid tanh softmax log_softmax softplus
@@ -92,7 +94,8 @@ NAMES = {
         adaptive_max_pool1d_with_indices adaptive_max_pool2d_with_indices max_unpool1d
         max_unpool2d affine_grid grid_sample gaussian_nll_loss poisson_nll_loss
         soft_margin_loss multi_margin_loss multilabel_margin_loss multilabel_soft_margin_loss
-        triplet_margin_with_distance_loss
+        triplet_margin_with_distance_loss local_response_norm lp_pool1d lp_pool2d alpha_dropout
+        feature_alpha_dropout dropout1d dropout3d channel_shuffle gumbel_softmax pdist
     """,
     "nn.init": """
         calculate_gain uniform_ normal_ constant_ ones_ zeros_ eye_ xavier_uniform_
@@ -1261,6 +1264,41 @@ case(
     tag="rate",
 )
 case("nn.functional.dropout", lambda L, x: F(L).dropout(x, 0.0), [("f", (3, 5))], tag="p0")
+case(
+    "nn.functional.local_response_norm",
+    lambda L, x: F(L).local_response_norm(x, 3, alpha=0.1),
+    [("f", (2, 5, 3, 4))],
+)
+case("nn.functional.lp_pool2d", lambda L, x: F(L).lp_pool2d(x, 2, 3, 2), [("f", (2, 3, 7, 6))])
+case("nn.functional.lp_pool1d", lambda L, x: F(L).lp_pool1d(x, 1.5, 2), [("p", (2, 3, 7))])
+for _n in ("alpha_dropout", "feature_alpha_dropout", "dropout1d", "dropout3d"):
+    case(f"nn.functional.{_n}", lambda L, x, n=_n: getattr(F(L), n)(x, 0.5, training=False),
+         [("f", (2, 3, 4, 3, 2) if _n == "dropout3d" else (2, 3, 4))])  # fmt: skip
+case(
+    "nn.functional.alpha_dropout",
+    lambda L, x: (F(L).alpha_dropout(x, 0.2, True).std() - 1).abs() < 0.05,
+    [("f", (200, 200))],
+    grad=False,
+    tag="selu-variance",
+)
+case(
+    "nn.functional.dropout1d",
+    lambda L, x: _then(
+        F(L).dropout1d(x, 0.5).eq(0).float().mean(2), lambda m: m.eq(m.round()).all()
+    ),
+    [("p", (30, 20, 5))],
+    grad=False,
+    tag="channels",
+)
+case("nn.functional.channel_shuffle", lambda L, x: F(L).channel_shuffle(x, 3), [("f", (2, 6, 3))])
+case(
+    "nn.functional.gumbel_softmax",
+    lambda L, x: F(L).gumbel_softmax(x, hard=True).sum(-1),
+    [("f", (4, 5))],
+    grad=False,
+)
+case("nn.functional.pdist", lambda L, x: F(L).pdist(x), [("f", (5, 3))])
+case("nn.functional.pdist", lambda L, x: F(L).pdist(x, 1), [("f", (4, 3))], tag="p1")
 case("nn.functional.one_hot", lambda L, i: F(L).one_hot(i, 5), [("i", (7,), 5)], grad=False)
 case(
     "nn.functional.one_hot",
@@ -1521,6 +1559,27 @@ mod("nn.AdaptiveMaxPool1d", lambda L: NN(L).AdaptiveMaxPool1d(3), [("f", (2, 3, 
 mod("nn.MaxUnpool2d", lambda L: _PoolUnpool(L, 2), [("f", (2, 3, 7, 5))])
 mod("nn.MaxUnpool1d", lambda L: _PoolUnpool(L, 1), [("f", (2, 3, 9))])
 mod("nn.AvgPool2d", lambda L: NN(L).AvgPool2d(3, stride=1), [("f", (1, 2, 7, 5))], tag="stride")
+mod("nn.LocalResponseNorm", lambda L: NN(L).LocalResponseNorm(2), [("f", (2, 5, 3, 3))])
+mod("nn.LPPool2d", lambda L: NN(L).LPPool2d(2, 2), [("f", (2, 3, 6, 4))])
+mod("nn.LPPool1d", lambda L: NN(L).LPPool1d(2, 3, 2), [("f", (2, 3, 7))])
+for _n in ("AlphaDropout", "FeatureAlphaDropout", "Dropout1d", "Dropout3d"):
+    mod(f"nn.{_n}", lambda L, n=_n: getattr(NN(L), n)(0.3).eval(),
+        [("f", (1, 2, 3, 2, 2) if _n == "Dropout3d" else (2, 3, 4))])  # fmt: skip
+mod("nn.ChannelShuffle", lambda L: NN(L).ChannelShuffle(2), [("f", (2, 4, 3, 3))])
+mod("nn.CircularPad1d", lambda L: NN(L).CircularPad1d((1, 2)), [("f", (2, 3, 4))])
+mod("nn.CircularPad2d", lambda L: NN(L).CircularPad2d(1), [("f", (2, 3, 4, 3))])
+mod("nn.ZeroPad3d", lambda L: NN(L).ZeroPad3d(1), [("f", (1, 2, 3, 2, 2))])
+mod(
+    "nn.ConstantPad3d",
+    lambda L: NN(L).ConstantPad3d((1, 0, 0, 1, 2, 0), 1.5),
+    [("f", (2, 3, 2, 2))],
+)
+mod("nn.ReflectionPad3d", lambda L: NN(L).ReflectionPad3d(1), [("f", (1, 2, 3, 3, 2))])
+mod(
+    "nn.ReplicationPad3d",
+    lambda L: NN(L).ReplicationPad3d((0, 1, 2, 0, 1, 1)),
+    [("f", (1, 2, 2, 3, 2))],
+)
 mod("nn.Flatten", lambda L: NN(L).Flatten(), [("f", (2, 3, 4))])
 mod("nn.Flatten", lambda L: NN(L).Flatten(0, 1), [("f", (2, 3, 4))], tag="dims")
 mod("nn.Identity", lambda L: NN(L).Identity(), [("f", (3, 5))])

@@ -17,6 +17,7 @@ from .container import ModuleDict, ParameterDict, ParameterList
 from .conv import AvgPool2d, Conv2d, MaxPool2d
 from .conv1d import AvgPool1d, Conv1d, MaxPool1d
 from .conv_transpose import ConvTranspose1d, ConvTranspose2d
+from .dropout_more import AlphaDropout, Dropout1d, Dropout3d, FeatureAlphaDropout
 from .instance_norm import InstanceNorm1d, InstanceNorm2d
 from .layers import (
     GELU,
@@ -36,8 +37,13 @@ from .layers import (
 from .layers_extra import (
     CELU,
     GLU,
+    ChannelShuffle,
+    CircularPad1d,
+    CircularPad2d,
+    CircularPad3d,
     ConstantPad1d,
     ConstantPad2d,
+    ConstantPad3d,
     CosineSimilarity,
     Fold,
     Hardshrink,
@@ -48,8 +54,10 @@ from .layers_extra import (
     PixelUnshuffle,
     ReflectionPad1d,
     ReflectionPad2d,
+    ReflectionPad3d,
     ReplicationPad1d,
     ReplicationPad2d,
+    ReplicationPad3d,
     RMSNorm,
     Softmax2d,
     Softmin,
@@ -60,6 +68,7 @@ from .layers_extra import (
     Unfold,
     ZeroPad1d,
     ZeroPad2d,
+    ZeroPad3d,
 )
 from .loss import (
     BCELoss,
@@ -86,6 +95,7 @@ from .loss_more import (
     SoftMarginLoss,
     TripletMarginWithDistanceLoss,
 )
+from .lrn_lp_pool import LocalResponseNorm, LPPool1d, LPPool2d
 from .module import Module, ModuleList, Sequential
 from .normalization import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm
 from .parameter import Parameter, UninitializedParameter
@@ -127,6 +137,7 @@ __all__ = [
     "AdaptiveAvgPool2d",
     "AdaptiveMaxPool1d",
     "AdaptiveMaxPool2d",
+    "AlphaDropout",
     "AvgPool1d",
     "AvgPool2d",
     "BCELoss",
@@ -135,8 +146,13 @@ __all__ = [
     "BatchNorm2d",
     "Bilinear",
     "CTCLoss",
+    "ChannelShuffle",
+    "CircularPad1d",
+    "CircularPad2d",
+    "CircularPad3d",
     "ConstantPad1d",
     "ConstantPad2d",
+    "ConstantPad3d",
     "Conv1d",
     "Conv2d",
     "ConvTranspose1d",
@@ -145,9 +161,12 @@ __all__ = [
     "CosineSimilarity",
     "CrossEntropyLoss",
     "Dropout",
+    "Dropout1d",
     "Dropout2d",
+    "Dropout3d",
     "Embedding",
     "EmbeddingBag",
+    "FeatureAlphaDropout",
     "Flatten",
     "Fold",
     "GRUCell",
@@ -164,11 +183,14 @@ __all__ = [
     "InstanceNorm2d",
     "KLDivLoss",
     "L1Loss",
+    "LPPool1d",
+    "LPPool2d",
     "LSTMCell",
     "LayerNorm",
     "LazyLinear",
     "LeakyReLU",
     "Linear",
+    "LocalResponseNorm",
     "LogSigmoid",
     "LogSoftmax",
     "MSELoss",
@@ -203,8 +225,10 @@ __all__ = [
     "ReLU6",
     "ReflectionPad1d",
     "ReflectionPad2d",
+    "ReflectionPad3d",
     "ReplicationPad1d",
     "ReplicationPad2d",
+    "ReplicationPad3d",
     "Sequential",
     "SiLU",
     "Sigmoid",
@@ -234,6 +258,7 @@ __all__ = [
     "UpsamplingNearest2d",
     "ZeroPad1d",
     "ZeroPad2d",
+    "ZeroPad3d",
     "functional",
     "init",
     "parallel",

@@ -18,15 +18,19 @@ from .conv import avg_pool2d, conv2d, max_pool2d
 from .conv1d import avg_pool1d, conv1d, max_pool1d
 from .conv_transpose import conv_transpose1d, conv_transpose2d
 from .dropout2d import dropout2d
+from .dropout_more import *
+from .dropout_more import __all__ as _dropout_more_all
 from .embedding import embedding
 from .embedding_bag import embedding_bag
 from .fold import fold, unfold
 from .grid_sample import affine_grid, grid_sample
+from .gumbel_pdist import gumbel_softmax, pdist
 from .linear import bilinear, linear
 from .loss import *
 from .loss import __all__ as _loss_all
 from .loss_more import *
 from .loss_more import __all__ as _loss_more_all
+from .lrn_lp_pool import local_response_norm, lp_pool1d, lp_pool2d
 from .normalization import batch_norm, group_norm, instance_norm, layer_norm
 from .padding import interpolate, pad
 from .unpool import *
@@ -51,14 +55,19 @@ __all__ = [
     "fold",
     "grid_sample",
     "group_norm",
+    "gumbel_softmax",
     "instance_norm",
     "interpolate",
     "layer_norm",
     "linear",
+    "local_response_norm",
+    "lp_pool1d",
+    "lp_pool2d",
     "max_pool1d",
     "max_pool2d",
     "multi_head_attention_forward",
     "pad",
+    "pdist",
     "scaled_dot_product_attention",
     "unfold",
 ]
@@ -66,5 +75,6 @@ __all__.extend(_activation_all)
 __all__.extend(_activation_extra_all)
 __all__.extend(_activation_inplace_all)
 __all__.extend(_loss_all)
+__all__.extend(_dropout_more_all)
 __all__.extend(_loss_more_all)
 __all__.extend(_unpool_all)
