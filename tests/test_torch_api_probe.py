@@ -79,7 +79,8 @@ NAMES = {
         SoftMarginLoss MultiMarginLoss MultiLabelMarginLoss MultiLabelSoftMarginLoss
         TripletMarginWithDistanceLoss LocalResponseNorm LPPool1d LPPool2d AlphaDropout
         FeatureAlphaDropout Dropout1d Dropout3d ChannelShuffle CircularPad1d CircularPad2d
-        ZeroPad3d ConstantPad3d ReflectionPad3d ReplicationPad3d
+        ZeroPad3d ConstantPad3d ReflectionPad3d ReplicationPad3d BatchNorm3d InstanceNorm3d
+        MaxPool3d AvgPool3d AdaptiveAvgPool3d
     """,
     "nn.functional": """
         relu relu6 leaky_relu elu selu gelu silu mish sigmoid tanh softmax log_softmax softplus
@@ -96,6 +97,7 @@ NAMES = {
         soft_margin_loss multi_margin_loss multilabel_margin_loss multilabel_soft_margin_loss
         triplet_margin_with_distance_loss local_response_norm lp_pool1d lp_pool2d alpha_dropout
         feature_alpha_dropout dropout1d dropout3d channel_shuffle gumbel_softmax pdist
+        max_pool3d avg_pool3d adaptive_avg_pool3d
     """,
     "nn.init": """
         calculate_gain uniform_ normal_ constant_ ones_ zeros_ eye_ xavier_uniform_
@@ -1298,6 +1300,17 @@ case(
     grad=False,
 )
 case("nn.functional.pdist", lambda L, x: F(L).pdist(x), [("f", (5, 3))])
+case(
+    "nn.functional.max_pool3d",
+    lambda L, x: F(L).max_pool3d(x, 3, 2, 1),
+    [("f", (2, 3, 5, 4, 6))],
+)
+case("nn.functional.avg_pool3d", lambda L, x: F(L).avg_pool3d(x, 2), [("f", (2, 3, 5, 4, 6))])
+case(
+    "nn.functional.adaptive_avg_pool3d",
+    lambda L, x: F(L).adaptive_avg_pool3d(x, (2, 3, 4)),
+    [("f", (2, 3, 5, 4, 6))],
+)
 case("nn.functional.pdist", lambda L, x: F(L).pdist(x, 1), [("f", (4, 3))], tag="p1")
 case("nn.functional.one_hot", lambda L, i: F(L).one_hot(i, 5), [("i", (7,), 5)], grad=False)
 case(
@@ -1580,6 +1593,11 @@ mod(
     lambda L: NN(L).ReplicationPad3d((0, 1, 2, 0, 1, 1)),
     [("f", (1, 2, 2, 3, 2))],
 )
+mod("nn.MaxPool3d", lambda L: NN(L).MaxPool3d(2), [("f", (2, 3, 4, 5, 4))])
+mod("nn.AvgPool3d", lambda L: NN(L).AvgPool3d(3, 2, 1), [("f", (2, 3, 4, 5, 4))])
+mod("nn.AdaptiveAvgPool3d", lambda L: NN(L).AdaptiveAvgPool3d(2), [("f", (2, 3, 4, 5, 4))])
+mod("nn.BatchNorm3d", lambda L: NN(L).BatchNorm3d(3), [("f", (2, 3, 4, 3, 2))])
+mod("nn.InstanceNorm3d", lambda L: NN(L).InstanceNorm3d(3), [("f", (2, 3, 4, 3, 2))])
 mod("nn.Flatten", lambda L: NN(L).Flatten(), [("f", (2, 3, 4))])
 mod("nn.Flatten", lambda L: NN(L).Flatten(0, 1), [("f", (2, 3, 4))], tag="dims")
 mod("nn.Identity", lambda L: NN(L).Identity(), [("f", (3, 5))])

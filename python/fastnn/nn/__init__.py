@@ -18,7 +18,7 @@ from .conv import AvgPool2d, Conv2d, MaxPool2d
 from .conv1d import AvgPool1d, Conv1d, MaxPool1d
 from .conv_transpose import ConvTranspose1d, ConvTranspose2d
 from .dropout_more import AlphaDropout, Dropout1d, Dropout3d, FeatureAlphaDropout
-from .instance_norm import InstanceNorm1d, InstanceNorm2d
+from .instance_norm import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
 from .layers import (
     GELU,
     Bilinear,
@@ -97,8 +97,9 @@ from .loss_more import (
 )
 from .lrn_lp_pool import LocalResponseNorm, LPPool1d, LPPool2d
 from .module import Module, ModuleList, Sequential
-from .normalization import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm
+from .normalization import BatchNorm1d, BatchNorm2d, BatchNorm3d, GroupNorm, LayerNorm
 from .parameter import Parameter, UninitializedParameter
+from .pool3d import AdaptiveAvgPool3d, AvgPool3d, MaxPool3d
 from .pooling_adaptive import (
     AdaptiveAvgPool1d,
     AdaptiveAvgPool2d,
@@ -135,15 +136,18 @@ __all__ = [
     "SELU",
     "AdaptiveAvgPool1d",
     "AdaptiveAvgPool2d",
+    "AdaptiveAvgPool3d",
     "AdaptiveMaxPool1d",
     "AdaptiveMaxPool2d",
     "AlphaDropout",
     "AvgPool1d",
     "AvgPool2d",
+    "AvgPool3d",
     "BCELoss",
     "BCEWithLogitsLoss",
     "BatchNorm1d",
     "BatchNorm2d",
+    "BatchNorm3d",
     "Bilinear",
     "CTCLoss",
     "ChannelShuffle",
@@ -181,6 +185,7 @@ __all__ = [
     "Identity",
     "InstanceNorm1d",
     "InstanceNorm2d",
+    "InstanceNorm3d",
     "KLDivLoss",
     "L1Loss",
     "LPPool1d",
@@ -197,6 +202,7 @@ __all__ = [
     "MarginRankingLoss",
     "MaxPool1d",
     "MaxPool2d",
+    "MaxPool3d",
     "MaxUnpool1d",
     "MaxUnpool2d",
     "Mish",

@@ -33,16 +33,19 @@ from .loss_more import __all__ as _loss_more_all
 from .lrn_lp_pool import local_response_norm, lp_pool1d, lp_pool2d
 from .normalization import batch_norm, group_norm, instance_norm, layer_norm
 from .padding import interpolate, pad
+from .pool3d import adaptive_avg_pool3d, avg_pool3d, max_pool3d
 from .unpool import *
 from .unpool import __all__ as _unpool_all
 
 __all__ = [
     "adaptive_avg_pool1d",
     "adaptive_avg_pool2d",
+    "adaptive_avg_pool3d",
     "adaptive_max_pool2d",
     "affine_grid",
     "avg_pool1d",
     "avg_pool2d",
+    "avg_pool3d",
     "batch_norm",
     "bilinear",
     "conv1d",
@@ -65,6 +68,7 @@ __all__ = [
     "lp_pool2d",
     "max_pool1d",
     "max_pool2d",
+    "max_pool3d",
     "multi_head_attention_forward",
     "pad",
     "pdist",
