@@ -80,7 +80,8 @@ NAMES = {
         TripletMarginWithDistanceLoss LocalResponseNorm LPPool1d LPPool2d AlphaDropout
         FeatureAlphaDropout Dropout1d Dropout3d ChannelShuffle CircularPad1d CircularPad2d
         ZeroPad3d ConstantPad3d ReflectionPad3d ReplicationPad3d BatchNorm3d InstanceNorm3d
-        MaxPool3d AvgPool3d AdaptiveAvgPool3d
+        MaxPool3d AvgPool3d AdaptiveAvgPool3d LazyConv1d LazyConv2d LazyBatchNorm1d
+        LazyBatchNorm2d LazyBatchNorm3d
     """,
     "nn.functional": """
         relu relu6 leaky_relu elu selu gelu silu mish sigmoid tanh softmax log_softmax softplus
@@ -1598,6 +1599,22 @@ mod("nn.AvgPool3d", lambda L: NN(L).AvgPool3d(3, 2, 1), [("f", (2, 3, 4, 5, 4))]
 mod("nn.AdaptiveAvgPool3d", lambda L: NN(L).AdaptiveAvgPool3d(2), [("f", (2, 3, 4, 5, 4))])
 mod("nn.BatchNorm3d", lambda L: NN(L).BatchNorm3d(3), [("f", (2, 3, 4, 3, 2))])
 mod("nn.InstanceNorm3d", lambda L: NN(L).InstanceNorm3d(3), [("f", (2, 3, 4, 3, 2))])
+for _n, _shape in [
+    ("LazyConv1d", (2, 3, 7)),
+    ("LazyConv2d", (2, 3, 6, 5)),
+    ("LazyBatchNorm1d", (4, 3)),
+    ("LazyBatchNorm2d", (2, 3, 4, 3)),
+    ("LazyBatchNorm3d", (2, 3, 2, 2, 2)),
+]:
+    case(
+        f"nn.{_n}",
+        lambda L, x, n=_n: _then(
+            getattr(NN(L), n)(*((4, 3) if "Conv" in n else ())),
+            lambda m: (repr(m), tuple(m(x).shape), repr(m), type(m).__name__),
+        ),
+        [("f", _shape)],
+        grad=False,
+    )
 mod("nn.Flatten", lambda L: NN(L).Flatten(), [("f", (2, 3, 4))])
 mod("nn.Flatten", lambda L: NN(L).Flatten(0, 1), [("f", (2, 3, 4))], tag="dims")
 mod("nn.Identity", lambda L: NN(L).Identity(), [("f", (3, 5))])

@@ -70,6 +70,7 @@ from .layers_extra import (
     ZeroPad2d,
     ZeroPad3d,
 )
+from .lazy import LazyBatchNorm1d, LazyBatchNorm2d, LazyBatchNorm3d, LazyConv1d, LazyConv2d
 from .loss import (
     BCELoss,
     BCEWithLogitsLoss,
@@ -192,6 +193,11 @@ __all__ = [
     "LPPool2d",
     "LSTMCell",
     "LayerNorm",
+    "LazyBatchNorm1d",
+    "LazyBatchNorm2d",
+    "LazyBatchNorm3d",
+    "LazyConv1d",
+    "LazyConv2d",
     "LazyLinear",
     "LeakyReLU",
     "Linear",
