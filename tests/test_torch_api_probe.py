@@ -107,6 +107,13 @@ NAMES = {
         L1Loss SmoothL1Loss HuberLoss CrossEntropyLoss NLLLoss BCELoss BCEWithLogitsLoss
         KLDivLoss CosineEmbeddingLoss TripletMarginLoss CTCLoss MarginRankingLoss
         HingeEmbeddingLoss CosineSimilarity PairwiseDistance Upsample functional init utils
+        RReLU MaxUnpool1d MaxUnpool2d AdaptiveMaxPool1d GaussianNLLLoss PoissonNLLLoss
+        SoftMarginLoss MultiMarginLoss MultiLabelMarginLoss MultiLabelSoftMarginLoss
+        TripletMarginWithDistanceLoss LocalResponseNorm LPPool1d LPPool2d AlphaDropout
+        FeatureAlphaDropout Dropout1d Dropout3d ChannelShuffle CircularPad1d CircularPad2d
+        ZeroPad3d ConstantPad3d ReflectionPad3d ReplicationPad3d BatchNorm3d InstanceNorm3d
+        MaxPool3d AvgPool3d AdaptiveAvgPool3d LazyConv1d LazyConv2d LazyBatchNorm1d
+        LazyBatchNorm2d LazyBatchNorm3d
     """,
     "nn.functional": """
         relu relu6 leaky_relu elu selu gelu silu mish sigmoid tanh softmax log_softmax softplus
@@ -116,6 +123,14 @@ NAMES = {
         mse_loss l1_loss smooth_l1_loss huber_loss binary_cross_entropy
         binary_cross_entropy_with_logits kl_div cosine_embedding_loss triplet_margin_loss
         ctc_loss margin_ranking_loss unfold scaled_dot_product_attention
+        relu_ elu_ leaky_relu_ hardtanh_ selu_ celu_ threshold_ rrelu rrelu_
+        max_pool1d_with_indices max_pool2d_with_indices adaptive_max_pool1d
+        adaptive_max_pool1d_with_indices adaptive_max_pool2d_with_indices max_unpool1d
+        max_unpool2d affine_grid grid_sample gaussian_nll_loss poisson_nll_loss
+        soft_margin_loss multi_margin_loss multilabel_margin_loss multilabel_soft_margin_loss
+        triplet_margin_with_distance_loss local_response_norm lp_pool1d lp_pool2d alpha_dropout
+        feature_alpha_dropout dropout1d dropout3d channel_shuffle gumbel_softmax pdist
+        max_pool3d avg_pool3d adaptive_avg_pool3d
     """,
     "nn.init": """
         calculate_gain uniform_ normal_ constant_ ones_ zeros_ eye_ xavier_uniform_
@@ -1210,6 +1225,30 @@ case(
     [("f", (3, 5))],
     tag="bounds",
 )
+_ACT_INPLACE = {
+    "relu_": (),
+    "elu_": (0.5,),
+    "leaky_relu_": (0.2,),
+    "hardtanh_": (-0.5, 0.25),
+    "selu_": (),
+    "celu_": (1.0,),
+    "threshold_": (0.1, -1.0),
+    "rrelu_": (0.1, 0.3),
+}
+for _n, _a in _ACT_INPLACE.items():
+    case(
+        f"nn.functional.{_n}",
+        lambda L, x, n=_n, a=_a: _then(x * 1, lambda z: (getattr(F(L), n)(z, *a) is z, z)),
+        [("f", (3, 5))],
+    )
+case("nn.functional.rrelu", lambda L, x: F(L).rrelu(x, 0.1, 0.3), [("f", (3, 5))])
+case(
+    "nn.functional.rrelu",
+    lambda L, x: ((F(L).rrelu(-x, 0.1, 0.3, training=True) / -x) - 0.2).abs().le(0.1).all(),
+    [("p", (10, 10))],
+    grad=False,
+    tag="training",
+)
 case("nn.functional.softmax", lambda L, x: F(L).softmax(x, dim=1), [("f", (3, 5))], dtypes=FLOATS)
 case(
     "nn.functional.log_softmax",
@@ -1248,6 +1287,54 @@ case(
     [("f", (1, 2, 7, 5))],
     tag="stride-pad",
 )
+case(
+    "nn.functional.max_pool2d_with_indices",
+    lambda L, x: F(L).max_pool2d_with_indices(x, 3, 2, 1),
+    [("f", (1, 2, 7, 5))],
+)
+case(
+    "nn.functional.max_pool1d_with_indices",
+    lambda L, x: F(L).max_pool1d_with_indices(x, 2),
+    [("f", (2, 3, 7))],
+)
+case(
+    "nn.functional.adaptive_max_pool1d",
+    lambda L, x: F(L).adaptive_max_pool1d(x, 3),
+    [("f", (2, 3, 7))],
+)
+case(
+    "nn.functional.adaptive_max_pool1d_with_indices",
+    lambda L, x: F(L).adaptive_max_pool1d_with_indices(x, 4),
+    [("f", (3, 7))],
+)
+case(
+    "nn.functional.adaptive_max_pool2d_with_indices",
+    lambda L, x: F(L).adaptive_max_pool2d_with_indices(x, (3, 2)),
+    [("f", (2, 3, 7, 5))],
+)
+case(
+    "nn.functional.max_unpool2d",
+    lambda L, x: F(L).max_unpool2d(*F(L).max_pool2d(x, 2, return_indices=True), 2),
+    [("f", (2, 3, 6, 4))],
+)
+case(
+    "nn.functional.max_unpool1d",
+    lambda L, x: F(L).max_unpool1d(*F(L).max_pool1d(x, 3, 2, 1, return_indices=True), 3, 2, 1),
+    [("f", (2, 3, 9))],
+)
+case(
+    "nn.functional.affine_grid",
+    lambda L, t: F(L).affine_grid(t, (2, 3, 4, 5), align_corners=False),
+    [("f", (2, 2, 3))],
+)
+for _m in ("bilinear", "nearest"):
+    for _p in ("zeros", "border", "reflection"):
+        case(
+            "nn.functional.grid_sample",
+            lambda L, x, g, m=_m, p=_p: F(L).grid_sample(x, g * 1.5, m, p, align_corners=True),
+            [("f", (2, 3, 5, 6)), ("u", (2, 4, 3, 2))],
+            tag=f"{_m}-{_p}",
+        )
 case("nn.functional.avg_pool2d", lambda L, x: F(L).avg_pool2d(x, 2), [("f", (2, 3, 7, 6))])
 case(
     "nn.functional.avg_pool2d",
@@ -1264,6 +1351,52 @@ case(
     tag="rate",
 )
 case("nn.functional.dropout", lambda L, x: F(L).dropout(x, 0.0), [("f", (3, 5))], tag="p0")
+case(
+    "nn.functional.local_response_norm",
+    lambda L, x: F(L).local_response_norm(x, 3, alpha=0.1),
+    [("f", (2, 5, 3, 4))],
+)
+case("nn.functional.lp_pool2d", lambda L, x: F(L).lp_pool2d(x, 2, 3, 2), [("f", (2, 3, 7, 6))])
+case("nn.functional.lp_pool1d", lambda L, x: F(L).lp_pool1d(x, 1.5, 2), [("p", (2, 3, 7))])
+for _n in ("alpha_dropout", "feature_alpha_dropout", "dropout1d", "dropout3d"):
+    case(f"nn.functional.{_n}", lambda L, x, n=_n: getattr(F(L), n)(x, 0.5, training=False),
+         [("f", (2, 3, 4, 3, 2) if _n == "dropout3d" else (2, 3, 4))])  # fmt: skip
+case(
+    "nn.functional.alpha_dropout",
+    lambda L, x: (F(L).alpha_dropout(x, 0.2, True).std() - 1).abs() < 0.05,
+    [("f", (200, 200))],
+    grad=False,
+    tag="selu-variance",
+)
+case(
+    "nn.functional.dropout1d",
+    lambda L, x: _then(
+        F(L).dropout1d(x, 0.5).eq(0).float().mean(2), lambda m: m.eq(m.round()).all()
+    ),
+    [("p", (30, 20, 5))],
+    grad=False,
+    tag="channels",
+)
+case("nn.functional.channel_shuffle", lambda L, x: F(L).channel_shuffle(x, 3), [("f", (2, 6, 3))])
+case(
+    "nn.functional.gumbel_softmax",
+    lambda L, x: F(L).gumbel_softmax(x, hard=True).sum(-1),
+    [("f", (4, 5))],
+    grad=False,
+)
+case("nn.functional.pdist", lambda L, x: F(L).pdist(x), [("f", (5, 3))])
+case(
+    "nn.functional.max_pool3d",
+    lambda L, x: F(L).max_pool3d(x, 3, 2, 1),
+    [("f", (2, 3, 5, 4, 6))],
+)
+case("nn.functional.avg_pool3d", lambda L, x: F(L).avg_pool3d(x, 2), [("f", (2, 3, 5, 4, 6))])
+case(
+    "nn.functional.adaptive_avg_pool3d",
+    lambda L, x: F(L).adaptive_avg_pool3d(x, (2, 3, 4)),
+    [("f", (2, 3, 5, 4, 6))],
+)
+case("nn.functional.pdist", lambda L, x: F(L).pdist(x, 1), [("f", (4, 3))], tag="p1")
 case("nn.functional.one_hot", lambda L, i: F(L).one_hot(i, 5), [("i", (7,), 5)], grad=False)
 case(
     "nn.functional.one_hot",
@@ -1297,6 +1430,48 @@ case(
 )
 _REDS = ("mean", "sum", "none")
 for _r in _REDS:
+    case(
+        "nn.functional.gaussian_nll_loss",
+        lambda L, x, y, v, r=_r: F(L).gaussian_nll_loss(x, y, v, reduction=r),
+        [("f", (3, 5)), ("f", (3, 5)), ("p", (3, 5))],
+        tag=_r,
+    )
+    case(
+        "nn.functional.poisson_nll_loss",
+        lambda L, x, y, r=_r: F(L).poisson_nll_loss(x, y, reduction=r),
+        [("f", (3, 5)), ("p", (3, 5))],
+        tag=_r,
+    )
+    case(
+        "nn.functional.soft_margin_loss",
+        lambda L, x, y, r=_r: F(L).soft_margin_loss(x, y.detach(), reduction=r),
+        [("f", (3, 5)), ("s", (3, 5))],
+        tag=_r,
+    )
+    case(
+        "nn.functional.multi_margin_loss",
+        lambda L, x, y, r=_r: F(L).multi_margin_loss(x, y, reduction=r),
+        [("f", (4, 5)), ("i", (4,), 5)],
+        tag=_r,
+    )
+    case(
+        "nn.functional.multilabel_margin_loss",
+        lambda L, x, y, r=_r: F(L).multilabel_margin_loss(x, y - 1, reduction=r),
+        [("f", (4, 5)), ("i", (4, 5), 5)],
+        tag=_r,
+    )
+    case(
+        "nn.functional.multilabel_soft_margin_loss",
+        lambda L, x, y, r=_r: F(L).multilabel_soft_margin_loss(x, y, reduction=r),
+        [("f", (4, 5)), ("u", (4, 5))],
+        tag=_r,
+    )
+    case(
+        "nn.functional.triplet_margin_with_distance_loss",
+        lambda L, a, p, n, r=_r: F(L).triplet_margin_with_distance_loss(a, p, n, reduction=r),
+        [("f", (4, 5)), ("f", (4, 5)), ("f", (4, 5))],
+        tag=_r,
+    )
     for _n in ["mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss"]:
         case(
             f"nn.functional.{_n}",
@@ -1478,7 +1653,52 @@ mod("nn.Conv2d", lambda L: NN(L).Conv2d(1, 2, 5, padding=2), [("f", (2, 1, 8, 8)
 mod("nn.MaxPool2d", lambda L: NN(L).MaxPool2d(2), [("f", (2, 3, 7, 6))])
 mod("nn.MaxPool2d", lambda L: NN(L).MaxPool2d(3, 2, 1), [("f", (1, 2, 7, 5))], tag="stride-pad")
 mod("nn.AvgPool2d", lambda L: NN(L).AvgPool2d(2), [("f", (2, 3, 7, 6))])
+mod("nn.AdaptiveMaxPool1d", lambda L: NN(L).AdaptiveMaxPool1d(3), [("f", (2, 3, 7))])
+mod("nn.MaxUnpool2d", lambda L: _PoolUnpool(L, 2), [("f", (2, 3, 7, 5))])
+mod("nn.MaxUnpool1d", lambda L: _PoolUnpool(L, 1), [("f", (2, 3, 9))])
 mod("nn.AvgPool2d", lambda L: NN(L).AvgPool2d(3, stride=1), [("f", (1, 2, 7, 5))], tag="stride")
+mod("nn.LocalResponseNorm", lambda L: NN(L).LocalResponseNorm(2), [("f", (2, 5, 3, 3))])
+mod("nn.LPPool2d", lambda L: NN(L).LPPool2d(2, 2), [("f", (2, 3, 6, 4))])
+mod("nn.LPPool1d", lambda L: NN(L).LPPool1d(2, 3, 2), [("f", (2, 3, 7))])
+for _n in ("AlphaDropout", "FeatureAlphaDropout", "Dropout1d", "Dropout3d"):
+    mod(f"nn.{_n}", lambda L, n=_n: getattr(NN(L), n)(0.3).eval(),
+        [("f", (1, 2, 3, 2, 2) if _n == "Dropout3d" else (2, 3, 4))])  # fmt: skip
+mod("nn.ChannelShuffle", lambda L: NN(L).ChannelShuffle(2), [("f", (2, 4, 3, 3))])
+mod("nn.CircularPad1d", lambda L: NN(L).CircularPad1d((1, 2)), [("f", (2, 3, 4))])
+mod("nn.CircularPad2d", lambda L: NN(L).CircularPad2d(1), [("f", (2, 3, 4, 3))])
+mod("nn.ZeroPad3d", lambda L: NN(L).ZeroPad3d(1), [("f", (1, 2, 3, 2, 2))])
+mod(
+    "nn.ConstantPad3d",
+    lambda L: NN(L).ConstantPad3d((1, 0, 0, 1, 2, 0), 1.5),
+    [("f", (2, 3, 2, 2))],
+)
+mod("nn.ReflectionPad3d", lambda L: NN(L).ReflectionPad3d(1), [("f", (1, 2, 3, 3, 2))])
+mod(
+    "nn.ReplicationPad3d",
+    lambda L: NN(L).ReplicationPad3d((0, 1, 2, 0, 1, 1)),
+    [("f", (1, 2, 2, 3, 2))],
+)
+mod("nn.MaxPool3d", lambda L: NN(L).MaxPool3d(2), [("f", (2, 3, 4, 5, 4))])
+mod("nn.AvgPool3d", lambda L: NN(L).AvgPool3d(3, 2, 1), [("f", (2, 3, 4, 5, 4))])
+mod("nn.AdaptiveAvgPool3d", lambda L: NN(L).AdaptiveAvgPool3d(2), [("f", (2, 3, 4, 5, 4))])
+mod("nn.BatchNorm3d", lambda L: NN(L).BatchNorm3d(3), [("f", (2, 3, 4, 3, 2))])
+mod("nn.InstanceNorm3d", lambda L: NN(L).InstanceNorm3d(3), [("f", (2, 3, 4, 3, 2))])
+for _n, _shape in [
+    ("LazyConv1d", (2, 3, 7)),
+    ("LazyConv2d", (2, 3, 6, 5)),
+    ("LazyBatchNorm1d", (4, 3)),
+    ("LazyBatchNorm2d", (2, 3, 4, 3)),
+    ("LazyBatchNorm3d", (2, 3, 2, 2, 2)),
+]:
+    case(
+        f"nn.{_n}",
+        lambda L, x, n=_n: _then(
+            getattr(NN(L), n)(*((4, 3) if "Conv" in n else ())),
+            lambda m: (repr(m), tuple(m(x).shape), repr(m), type(m).__name__),
+        ),
+        [("f", _shape)],
+        grad=False,
+    )
 mod("nn.Flatten", lambda L: NN(L).Flatten(), [("f", (2, 3, 4))])
 mod("nn.Flatten", lambda L: NN(L).Flatten(0, 1), [("f", (2, 3, 4))], tag="dims")
 mod("nn.Identity", lambda L: NN(L).Identity(), [("f", (3, 5))])
@@ -1487,6 +1707,7 @@ for _n in ["ReLU", "Sigmoid", "Tanh", "GELU"]:
 mod("nn.LeakyReLU", lambda L: NN(L).LeakyReLU(), [("f", (3, 5))])
 mod("nn.LeakyReLU", lambda L: NN(L).LeakyReLU(0.2), [("f", (3, 5))], tag="slope")
 mod("nn.GELU", lambda L: NN(L).GELU(approximate="tanh"), [("f", (3, 5))], tag="tanh")
+mod("nn.RReLU", lambda L: NN(L).RReLU(0.1, 0.2).eval(), [("f", (3, 5))])
 mod("nn.Softmax", lambda L: NN(L).Softmax(dim=1), [("f", (3, 5))])
 mod("nn.LogSoftmax", lambda L: NN(L).LogSoftmax(dim=-1), [("f", (2, 3, 4))])
 mod("nn.Dropout", lambda L: NN(L).Dropout(0.3).eval(), [("f", (3, 5))])
@@ -1589,10 +1810,21 @@ _LOSSMODS = [
     ("KLDivLoss", (), [("f", (3, 5)), ("u", (3, 5))]),
     ("CosineEmbeddingLoss", (), [("f", (4, 5)), ("f", (4, 5)), ("s", (4,))]),
     ("TripletMarginLoss", (), [("f", (4, 5)), ("f", (4, 5)), ("f", (4, 5))]),
+    ("GaussianNLLLoss", (), [("f", (3, 5)), ("f", (3, 5)), ("p", (3, 5))]),
+    ("PoissonNLLLoss", (), [("f", (3, 5)), ("p", (3, 5))]),
+    ("MultiMarginLoss", (), [("f", (4, 5)), ("i", (4,), 5)]),
+    ("MultiLabelMarginLoss", (), [("f", (4, 5)), ("i", (4, 5), 5)]),
+    ("MultiLabelSoftMarginLoss", (), [("f", (4, 5)), ("u", (4, 5))]),
+    ("TripletMarginWithDistanceLoss", (), [("f", (4, 5)), ("f", (4, 5)), ("f", (4, 5))]),
 ]
 for _n, _a, _inp in _LOSSMODS:
     mod(f"nn.{_n}", lambda L, n=_n: getattr(NN(L), n)(), _inp)
     mod(f"nn.{_n}", lambda L, n=_n: getattr(NN(L), n)(reduction="sum"), _inp, tag="sum")
+case(
+    "nn.SoftMarginLoss",
+    lambda L, x, y: NN(L).SoftMarginLoss()(x, y.detach()),
+    [("f", (3, 5)), ("s", (3, 5))],
+)
 mod(
     "nn.CrossEntropyLoss",
     lambda L: NN(L).CrossEntropyLoss(label_smoothing=0.2),
@@ -1989,6 +2221,23 @@ def _hooked(x):
     x.register_hook(lambda g: seen.append(g.clone()) or g * 2)
     (x * x).sum().backward()
     return seen, x.grad
+
+
+def _PoolUnpool(L, dims):
+    class PoolUnpool(L.nn.Module):
+        def __init__(self):
+            super().__init__()
+            pool, unpool = (
+                (L.nn.MaxPool1d, L.nn.MaxUnpool1d)
+                if dims == 1
+                else (L.nn.MaxPool2d, L.nn.MaxUnpool2d)
+            )
+            self.pool, self.unpool = pool(3, 2, 1, return_indices=True), unpool(3, 2, 1)
+
+        def forward(self, x):
+            return self.unpool(*self.pool(x), output_size=x.shape), repr(self.unpool)
+
+    return PoolUnpool()
 
 
 def _ListNet(L):

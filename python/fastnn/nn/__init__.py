@@ -1,12 +1,24 @@
 """``fastnn.nn``: modules, layers, losses and initialisers with PyTorch's names and semantics."""
 
 from . import functional, init, parallel, utils
-from .activation import ELU, SELU, Hardtanh, LogSigmoid, Mish, PReLU, ReLU6, SiLU, Softplus
+from .activation import (
+    ELU,
+    SELU,
+    Hardtanh,
+    LogSigmoid,
+    Mish,
+    PReLU,
+    ReLU6,
+    RReLU,
+    SiLU,
+    Softplus,
+)
 from .container import ModuleDict, ParameterDict, ParameterList
 from .conv import AvgPool2d, Conv2d, MaxPool2d
 from .conv1d import AvgPool1d, Conv1d, MaxPool1d
 from .conv_transpose import ConvTranspose1d, ConvTranspose2d
-from .instance_norm import InstanceNorm1d, InstanceNorm2d
+from .dropout_more import AlphaDropout, Dropout1d, Dropout3d, FeatureAlphaDropout
+from .instance_norm import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
 from .layers import (
     GELU,
     Bilinear,
@@ -25,8 +37,13 @@ from .layers import (
 from .layers_extra import (
     CELU,
     GLU,
+    ChannelShuffle,
+    CircularPad1d,
+    CircularPad2d,
+    CircularPad3d,
     ConstantPad1d,
     ConstantPad2d,
+    ConstantPad3d,
     CosineSimilarity,
     Fold,
     Hardshrink,
@@ -37,8 +54,10 @@ from .layers_extra import (
     PixelUnshuffle,
     ReflectionPad1d,
     ReflectionPad2d,
+    ReflectionPad3d,
     ReplicationPad1d,
     ReplicationPad2d,
+    ReplicationPad3d,
     RMSNorm,
     Softmax2d,
     Softmin,
@@ -49,7 +68,9 @@ from .layers_extra import (
     Unfold,
     ZeroPad1d,
     ZeroPad2d,
+    ZeroPad3d,
 )
+from .lazy import LazyBatchNorm1d, LazyBatchNorm2d, LazyBatchNorm3d, LazyConv1d, LazyConv2d
 from .loss import (
     BCELoss,
     BCEWithLogitsLoss,
@@ -66,10 +87,26 @@ from .loss import (
     SmoothL1Loss,
     TripletMarginLoss,
 )
+from .loss_more import (
+    GaussianNLLLoss,
+    MultiLabelMarginLoss,
+    MultiLabelSoftMarginLoss,
+    MultiMarginLoss,
+    PoissonNLLLoss,
+    SoftMarginLoss,
+    TripletMarginWithDistanceLoss,
+)
+from .lrn_lp_pool import LocalResponseNorm, LPPool1d, LPPool2d
 from .module import Module, ModuleList, Sequential
-from .normalization import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm
+from .normalization import BatchNorm1d, BatchNorm2d, BatchNorm3d, GroupNorm, LayerNorm
 from .parameter import Parameter, UninitializedParameter
-from .pooling_adaptive import AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveMaxPool2d
+from .pool3d import AdaptiveAvgPool3d, AvgPool3d, MaxPool3d
+from .pooling_adaptive import (
+    AdaptiveAvgPool1d,
+    AdaptiveAvgPool2d,
+    AdaptiveMaxPool1d,
+    AdaptiveMaxPool2d,
+)
 from .reshape_layers import (
     Dropout2d,
     Unflatten,
@@ -87,6 +124,7 @@ from .transformer import (
     TransformerEncoder,
     TransformerEncoderLayer,
 )
+from .unpool import MaxUnpool1d, MaxUnpool2d
 
 __all__ = [
     "CELU",
@@ -99,17 +137,27 @@ __all__ = [
     "SELU",
     "AdaptiveAvgPool1d",
     "AdaptiveAvgPool2d",
+    "AdaptiveAvgPool3d",
+    "AdaptiveMaxPool1d",
     "AdaptiveMaxPool2d",
+    "AlphaDropout",
     "AvgPool1d",
     "AvgPool2d",
+    "AvgPool3d",
     "BCELoss",
     "BCEWithLogitsLoss",
     "BatchNorm1d",
     "BatchNorm2d",
+    "BatchNorm3d",
     "Bilinear",
     "CTCLoss",
+    "ChannelShuffle",
+    "CircularPad1d",
+    "CircularPad2d",
+    "CircularPad3d",
     "ConstantPad1d",
     "ConstantPad2d",
+    "ConstantPad3d",
     "Conv1d",
     "Conv2d",
     "ConvTranspose1d",
@@ -118,12 +166,16 @@ __all__ = [
     "CosineSimilarity",
     "CrossEntropyLoss",
     "Dropout",
+    "Dropout1d",
     "Dropout2d",
+    "Dropout3d",
     "Embedding",
     "EmbeddingBag",
+    "FeatureAlphaDropout",
     "Flatten",
     "Fold",
     "GRUCell",
+    "GaussianNLLLoss",
     "GroupNorm",
     "Hardshrink",
     "Hardsigmoid",
@@ -134,23 +186,38 @@ __all__ = [
     "Identity",
     "InstanceNorm1d",
     "InstanceNorm2d",
+    "InstanceNorm3d",
     "KLDivLoss",
     "L1Loss",
+    "LPPool1d",
+    "LPPool2d",
     "LSTMCell",
     "LayerNorm",
+    "LazyBatchNorm1d",
+    "LazyBatchNorm2d",
+    "LazyBatchNorm3d",
+    "LazyConv1d",
+    "LazyConv2d",
     "LazyLinear",
     "LeakyReLU",
     "Linear",
+    "LocalResponseNorm",
     "LogSigmoid",
     "LogSoftmax",
     "MSELoss",
     "MarginRankingLoss",
     "MaxPool1d",
     "MaxPool2d",
+    "MaxPool3d",
+    "MaxUnpool1d",
+    "MaxUnpool2d",
     "Mish",
     "Module",
     "ModuleDict",
     "ModuleList",
+    "MultiLabelMarginLoss",
+    "MultiLabelSoftMarginLoss",
+    "MultiMarginLoss",
     "MultiheadAttention",
     "NLLLoss",
     "PReLU",
@@ -160,20 +227,25 @@ __all__ = [
     "ParameterList",
     "PixelShuffle",
     "PixelUnshuffle",
+    "PoissonNLLLoss",
     "RMSNorm",
     "RNNBase",
     "RNNCell",
     "RNNCellBase",
+    "RReLU",
     "ReLU",
     "ReLU6",
     "ReflectionPad1d",
     "ReflectionPad2d",
+    "ReflectionPad3d",
     "ReplicationPad1d",
     "ReplicationPad2d",
+    "ReplicationPad3d",
     "Sequential",
     "SiLU",
     "Sigmoid",
     "SmoothL1Loss",
+    "SoftMarginLoss",
     "Softmax",
     "Softmax2d",
     "Softmin",
@@ -189,6 +261,7 @@ __all__ = [
     "TransformerEncoder",
     "TransformerEncoderLayer",
     "TripletMarginLoss",
+    "TripletMarginWithDistanceLoss",
     "Unflatten",
     "Unfold",
     "UninitializedParameter",
@@ -197,6 +270,7 @@ __all__ = [
     "UpsamplingNearest2d",
     "ZeroPad1d",
     "ZeroPad2d",
+    "ZeroPad3d",
     "functional",
     "init",
     "parallel",

@@ -1,6 +1,6 @@
 """Activation modules beyond layers.py: SiLU, Mish, Softplus, ELU, SELU, Hardtanh, ReLU6,
-LogSigmoid (each a thin wrapper over its ``nn.functional`` form) and PReLU (a learnable
-per-channel slope). torch's signatures, defaults and reprs."""
+LogSigmoid, RReLU (each a thin wrapper over its ``nn.functional`` form) and PReLU (a
+learnable per-channel slope). torch's signatures, defaults and reprs."""
 
 import numpy as np
 
@@ -11,7 +11,18 @@ from .layers import _place_parameters
 from .module import Module
 from .parameter import Parameter
 
-__all__ = ["ELU", "SELU", "Hardtanh", "LogSigmoid", "Mish", "PReLU", "ReLU6", "SiLU", "Softplus"]
+__all__ = [
+    "ELU",
+    "SELU",
+    "Hardtanh",
+    "LogSigmoid",
+    "Mish",
+    "PReLU",
+    "RReLU",
+    "ReLU6",
+    "SiLU",
+    "Softplus",
+]
 
 
 def _inplace_repr(inplace):
@@ -108,6 +119,25 @@ class ReLU6(Hardtanh):
 
     def extra_repr(self):
         return _inplace_repr(self.inplace)
+
+
+class RReLU(Module):
+    """Randomized leaky ReLU: negative slopes drawn from U(lower, upper) per element in training
+    mode, their mean (lower + upper) / 2 in eval mode."""
+
+    def __init__(self, lower=1.0 / 8, upper=1.0 / 3, inplace=False):
+        super().__init__()
+        if lower > upper:
+            raise RuntimeError("Lower bound should be less than or equal to the upper bound")
+        self.lower, self.upper, self.inplace = lower, upper, inplace
+
+    def forward(self, input):
+        return F.rrelu(input, self.lower, self.upper, self.training, self.inplace)
+
+    def extra_repr(self):
+        return f"lower={self.lower}, upper={self.upper}" + (
+            ", inplace=True" if self.inplace else ""
+        )
 
 
 class LogSigmoid(Module):

@@ -1,11 +1,11 @@
-"""InstanceNorm1d / InstanceNorm2d: each (sample, channel) plane normalised by its own mean and
+"""InstanceNorm1d / 2d / 3d: each (sample, channel) plane normalised by its own mean and
 variance (style transfer, GAN generators), with torch's parameters, buffers and repr; the math is
 F.instance_norm (functional/normalization.py)."""
 
 from .functional.normalization import instance_norm
 from .normalization import _BatchNorm
 
-__all__ = ["InstanceNorm1d", "InstanceNorm2d"]
+__all__ = ["InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d"]
 
 
 class _InstanceNorm(_BatchNorm):
@@ -59,3 +59,9 @@ class InstanceNorm2d(_InstanceNorm):
     """Instance normalisation over (N, C, H, W) or (C, H, W) input."""
 
     _dims = 2
+
+
+class InstanceNorm3d(_InstanceNorm):
+    """Instance normalisation over (N, C, D, H, W) or (C, D, H, W) input."""
+
+    _dims = 3

@@ -1,8 +1,9 @@
 """The rest of torch's simple layers: the activations of functional/activation_extra.py
 (Hardswish, Hardsigmoid, Softsign, Tanhshrink, Softshrink, Hardshrink, Threshold, CELU, GLU,
-Softmin, Softmax2d), RMSNorm, PixelShuffle / PixelUnshuffle, the constant padding layers
-(ZeroPad1d / 2d, ConstantPad1d / 2d, ReflectionPad1d / 2d, ReplicationPad1d / 2d),
-CosineSimilarity / PairwiseDistance and Unfold / Fold. torch's signatures, defaults, parameters and reprs; each
+Softmin, Softmax2d), RMSNorm, PixelShuffle / PixelUnshuffle, ChannelShuffle, the padding layers
+(ZeroPad1d / 2d / 3d, ConstantPad1d / 2d / 3d, ReflectionPad1d / 2d / 3d, ReplicationPad1d / 2d /
+3d, CircularPad1d / 2d / 3d: F.pad pads any number of trailing dims), CosineSimilarity /
+PairwiseDistance and Unfold / Fold. torch's signatures, defaults, parameters and reprs; each
 forward is one functional call."""
 
 import numpy as np
@@ -16,8 +17,13 @@ from .parameter import Parameter
 __all__ = [
     "CELU",
     "GLU",
+    "ChannelShuffle",
+    "CircularPad1d",
+    "CircularPad2d",
+    "CircularPad3d",
     "ConstantPad1d",
     "ConstantPad2d",
+    "ConstantPad3d",
     "CosineSimilarity",
     "Fold",
     "Hardshrink",
@@ -29,8 +35,10 @@ __all__ = [
     "RMSNorm",
     "ReflectionPad1d",
     "ReflectionPad2d",
+    "ReflectionPad3d",
     "ReplicationPad1d",
     "ReplicationPad2d",
+    "ReplicationPad3d",
     "Softmax2d",
     "Softmin",
     "Softshrink",
@@ -40,6 +48,7 @@ __all__ = [
     "Unfold",
     "ZeroPad1d",
     "ZeroPad2d",
+    "ZeroPad3d",
 ]
 
 
@@ -268,6 +277,52 @@ class ReplicationPad1d(_Pad):
 
 class ReplicationPad2d(_Pad):
     _mode = "replicate"
+
+
+class ConstantPad3d(_Pad):
+    _dims = 3
+
+    def __init__(self, padding, value):
+        super().__init__(padding, value)
+
+
+class ZeroPad3d(ConstantPad3d):
+    def __init__(self, padding):
+        super().__init__(padding, 0.0)
+
+
+class ReflectionPad3d(_Pad):
+    _dims, _mode = 3, "reflect"
+
+
+class ReplicationPad3d(_Pad):
+    _dims, _mode = 3, "replicate"
+
+
+class CircularPad1d(_Pad):
+    _dims, _mode = 1, "circular"
+
+
+class CircularPad2d(_Pad):
+    _mode = "circular"
+
+
+class CircularPad3d(_Pad):
+    _dims, _mode = 3, "circular"
+
+
+class ChannelShuffle(Module):
+    """Regroups the channels of (N, C, *) inputs: (groups, C / groups) read column-wise."""
+
+    def __init__(self, groups):
+        super().__init__()
+        self.groups = groups
+
+    def forward(self, input):
+        return F.channel_shuffle(input, self.groups)
+
+    def extra_repr(self):
+        return f"groups={self.groups}"
 
 
 class CosineSimilarity(Module):

@@ -1,4 +1,4 @@
-"""Normalization layers: BatchNorm1d, BatchNorm2d, LayerNorm, GroupNorm with PyTorch's names,
+"""Normalization layers: BatchNorm1d / 2d / 3d, LayerNorm, GroupNorm with PyTorch's names,
 signatures, defaults, state_dict keys and reprs. Each forward is one ``nn.functional`` call.
 
 BatchNorm keeps running_mean / running_var (float buffers) and num_batches_tracked (an int64
@@ -17,7 +17,7 @@ from .layers import _place_parameters
 from .module import Module
 from .parameter import Parameter
 
-__all__ = ["BatchNorm1d", "BatchNorm2d", "GroupNorm", "LayerNorm"]
+__all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "GroupNorm", "LayerNorm"]
 
 
 def _float_dtype(cls, dtype):
@@ -127,6 +127,14 @@ class BatchNorm2d(_BatchNorm):
     def _check_input_dim(self, input):
         if input.ndim != 4:
             raise ValueError(f"expected 4D input (got {input.ndim}D input)")
+
+
+class BatchNorm3d(_BatchNorm):
+    """Batch normalisation over (N, C, D, H, W) input, per channel C."""
+
+    def _check_input_dim(self, input):
+        if input.ndim != 5:
+            raise ValueError(f"expected 5D input (got {input.ndim}D input)")
 
 
 class LayerNorm(Module):

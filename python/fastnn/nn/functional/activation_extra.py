@@ -1,8 +1,8 @@
 """The rest of torch's element-wise activations and shape layers, as compositions of Tensor ops
 (autograd comes with them): hardswish, hardsigmoid, softsign, tanhshrink, softshrink, hardshrink,
-threshold, celu, glu, softmin, rms_norm, pixel_shuffle / pixel_unshuffle. torch's definitions,
-and its gradients at the kinks: hardswish and hardsigmoid go through hardtanh, whose gradient is 0
-at its bounds as torch's is there, celu through elu.
+threshold, celu, glu, softmin, rms_norm, pixel_shuffle / pixel_unshuffle, channel_shuffle.
+torch's definitions, and its gradients at the kinks: hardswish and hardsigmoid go through hardtanh,
+whose gradient is 0 at its bounds as torch's is there, celu through elu.
 """
 
 import numpy as np
@@ -120,8 +120,30 @@ def pixel_unshuffle(input, downscale_factor):
     return x.reshape(*lead, c * r * r, h // r, w // r)
 
 
+def channel_shuffle(input, groups):
+    """(N, C, *) -> (N, C, *) with the channels regrouped: (groups, C / groups) read
+    column-wise (ShuffleNet's mixing of grouped convolutions' outputs)."""
+    if input.ndim <= 2:
+        raise RuntimeError(
+            "channel_shuffle expects input with > 2 dims, but got input with sizes "
+            f"{list(input.shape)}"
+        )
+    if groups <= 0:
+        raise RuntimeError(
+            f"Number of groups to divide channels in must be positive. Value of groups:{groups}"
+        )
+    n, c, *rest = input.shape
+    if c % groups:
+        raise RuntimeError(
+            f"Number of channels must be divisible by groups. Got {c} channels and {groups} groups."
+        )
+    x = input.reshape(n, groups, c // groups, *rest).transpose(1, 2)
+    return x.reshape(n, c, *rest)
+
+
 __all__ = [
     "celu",
+    "channel_shuffle",
     "glu",
     "hardshrink",
     "hardsigmoid",
