@@ -294,6 +294,77 @@ def test_inplace_on_non_leaf_is_recorded():
     assert x.grad.tolist() == [7.0, 13.0]
 
 
+def test_uses_before_an_inplace_op_keep_the_old_history():
+    """An op recorded on y before y changes in place takes its gradient to the history y had then
+    (torch's edges point at grad_fns, not at tensors): the gradient must not pass through the
+    in-place op, whether the earlier op saved nothing (+), took a view ([:2]) or reshaped."""
+    t = fastnn.ones(4, requires_grad=True)
+    y = t * 1
+    z = y + 1
+    y.mul_(3)
+    (z.sum() + y.sum()).backward()
+    assert t.grad.tolist() == [4.0] * 4
+
+    t = fastnn.ones(4, requires_grad=True)
+    y = t * 1
+    z = y[:2] + 1
+    y.mul_(3)
+    (z.sum() + y.sum()).backward()
+    assert t.grad.tolist() == [4.0, 4.0, 3.0, 3.0]
+
+    # two in-place ops, a use before each and one after: d/dt of a + 10 b + 100 c
+    t = fastnn.ones(4, requires_grad=True)
+    y = t * 2
+    a = y + 0
+    y.add_(1)
+    b = y + 1
+    y.mul_(5)
+    c = y + 0
+    (a.sum() + (b * 10).sum() + (c * 100).sum()).backward()
+    assert t.grad.tolist() == [1022.0] * 4
+
+    t = fastnn.ones(2, 3, requires_grad=True)
+    y = t * 1
+    z = y.sum()
+    y.t_()
+    (z + (y * 2).sum()).backward()
+    assert t.grad.tolist() == [[3.0] * 3] * 2
+
+
+def test_custom_function_use_before_an_inplace_op_keeps_the_old_history():
+    class Twice(fastnn.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2
+
+    t = fastnn.ones(3, requires_grad=True)
+    y = t * 1
+    z = Twice.apply(y)
+    y.mul_(7)
+    (z.sum() + y.sum()).backward()
+    assert t.grad.tolist() == [9.0] * 3
+
+
+def test_inplace_history_is_not_kept_past_its_graph():
+    """The stand-in that carries y's old history lives as long as the in-place op's node needs
+    it, not as long as y: y's record of it is weak."""
+    import gc
+
+    t = fastnn.ones(3, requires_grad=True)
+    y = t * 1
+    y.mul_(2)
+    (ref,) = y._prior.values()
+    assert ref() is not None and ref()._ctx is not None
+    y.sum().backward()  # frees the graph, the mul_ node with it
+    gc.collect()
+    assert ref() is None
+    assert t.grad.tolist() == [2.0] * 3
+
+
 def test_no_grad_context_and_decorator():
     x = fastnn.tensor([1.0], requires_grad=True)
     with fastnn.no_grad():

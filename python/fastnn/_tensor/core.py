@@ -51,6 +51,7 @@ class Tensor(
         "_ctx",
         "_data",
         "_hooks",
+        "_prior",
         "_retains_grad",
         "_vc",
         "grad",
@@ -71,6 +72,7 @@ class Tensor(
         self._vc = [0]
         self._retains_grad = False
         self._hooks = None
+        self._prior = None
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
@@ -86,6 +88,7 @@ class Tensor(
         t._vc = [0]
         t._retains_grad = False
         t._hooks = None
+        t._prior = None
         return t
 
     def _backend(self):

@@ -33,6 +33,8 @@ def _inplace_record(t, op):
     old = t._make(t._data, t.requires_grad, t._ctx)
     old._vc = [t._vc[0]]
     r = op(old)
+    if r._ctx is not None:
+        _function.remember_prior(t, old)
     if r._data.shape != t._data.shape:
         raise RuntimeError(
             f"output with shape {list(t.shape)} doesn't match the broadcast shape {list(r.shape)}"

@@ -61,6 +61,8 @@ def _rebound(t, op):
     old = t._make(t._data, t.requires_grad, t._ctx)
     old._vc = [t._vc[0]]
     r = op(old)
+    if r._ctx is not None:
+        _function.remember_prior(t, old)
     t._data, t._ctx, t.requires_grad = r._data, r._ctx, r.requires_grad
     t._vc[0] += 1  # torch counts a metadata change as a write too
     return t

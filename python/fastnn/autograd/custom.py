@@ -203,6 +203,7 @@ def _apply(cls, *args, **kwargs):
     node.ctx = ctx
     node.parents = tuple(a for a, t in zip(args, is_tensor) if t)
     node.needs_input_grad = tuple(p.requires_grad for p in node.parents)
+    node.versions = tuple(p._vc[0] for p in node.parents)
     node.arg_is_tensor = is_tensor
     node.out_meta = [
         (o._backend(), o._data.shape, o._data.dtype) if isinstance(o, Tensor) else None
@@ -224,7 +225,7 @@ def _apply(cls, *args, **kwargs):
     for i in diff:
         sel = _new(_Select)
         sel.node, sel.index = node, i
-        sel.parents, sel.needs_input_grad = (hidden,), (True,)
+        sel.parents, sel.needs_input_grad, sel.versions = (hidden,), (True,), (0,)
         outs[i].requires_grad, outs[i]._ctx = True, sel
     return tuple(outs)
 

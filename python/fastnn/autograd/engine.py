@@ -5,6 +5,7 @@ import numpy as np
 
 from .. import _devices
 from . import function, post_hooks
+from .function import recorded_parent as _recorded_parent
 from .grad_mode import state as _grad_state
 
 _FREED_MSG = (
@@ -19,6 +20,7 @@ def toposort(root):
     """Tensors with a grad_fn reachable from ``root`` (a Tensor or a sequence of them), inputs
     before outputs (explicit stack DFS, so a 5000-op chain does not hit the recursion limit)."""
     order, visited = [], set()
+    resolve = function.priors_seen
     stack = (
         [(r, False) for r in reversed(root)] if isinstance(root, (list, tuple)) else [(root, False)]
     )
@@ -34,7 +36,9 @@ def toposort(root):
         if ctx.freed:
             raise RuntimeError(_FREED_MSG)
         stack.append((t, True))
-        for p in ctx.parents:
+        for i, p in enumerate(ctx.parents):
+            if resolve and p._prior is not None:
+                p = _recorded_parent(ctx, i, p)
             if p._ctx is not None and p not in visited:
                 stack.append((p, False))
     return order
@@ -139,6 +143,7 @@ def _run(roots, root_grads, retain_graph, capture):
             grads[r] = g if prev is None else _devices.of(g).add(prev, g)
             inner.append(r)
     topo = toposort(inner) if inner else ()
+    resolve = function.priors_seen
     uses = _post_hook_uses(topo) if capture is None and post_hooks.hooks else None
     prev_mode = _grad_state.enabled
     _grad_state.enabled = False
@@ -161,6 +166,11 @@ def _run(roots, root_grads, retain_graph, capture):
             gs = ctx.backward(g)
             g = None  # a view's base held by g alone would keep its gradients from adoption
             parents, needs = ctx.parents, ctx.needs_input_grad
+            if resolve:
+                for p in parents:
+                    if p._prior is not None:  # an input changed in place since: its old history
+                        parents = tuple(_recorded_parent(ctx, i, q) for i, q in enumerate(parents))
+                        break
             if not retain_graph:
                 ctx.__dict__.clear()
                 ctx.freed = True

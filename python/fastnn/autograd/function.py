@@ -10,6 +10,8 @@ it in ``plain_op``; when it does not record, ``apply`` calls that op and no inst
 input), ``None`` where not needed.
 """
 
+from weakref import ref as _weakref
+
 from .. import _devices
 from .grad_mode import state as _grad_state
 
@@ -74,7 +76,14 @@ class Function:
         if req:
             ctx.parents = tensors
             ctx.needs_input_grad = tuple(needs)
-            if cls.save_inputs:
+            # Each input's version as recorded: the engine finds, for an input that an in-place
+            # op has since given a new history, the history it had here (recorded_parent).
+            n_in = len(tensors)
+            if n_in == 1:
+                ctx.versions = (tensors[0]._vc[0],)
+            elif n_in == 2:
+                ctx.versions = (tensors[0]._vc[0], tensors[1]._vc[0])
+            else:
                 versions = []
                 for t in tensors:  # a loop: a generator expression costs a frame
                     versions.append(t._vc[0])
@@ -90,11 +99,45 @@ class Function:
 
     @property
     def next_functions(self):
-        return tuple((p._ctx, 0) for p in getattr(self, "parents", ()))
+        parents = getattr(self, "parents", ())
+        return tuple((recorded_parent(self, i, p)._ctx, 0) for i, p in enumerate(parents))
 
 
 _new = object.__new__
 _BY_TYPE = _devices._BY_TYPE
+
+
+# Whether any in-place op has been recorded in this process: until then no tensor has a prior
+# history, and the engine skips looking for one (a tenth of a small op's backward).
+priors_seen = False
+
+
+def recorded_parent(ctx, i, p):
+    """``p``, ctx's input ``i``, as ctx recorded it. An in-place op recorded on a tensor gives it
+    a new history, and keeps the old one on a stand-in (``_inplace_record``) that ``p._prior``
+    maps from the version it replaced; ops recorded before the change take their gradient to that
+    stand-in, so it goes to the history their input had, as torch's edges do."""
+    prior = p._prior
+    if prior is None:
+        return p
+    versions = getattr(ctx, "versions", None)
+    ref = prior.get(versions[i]) if versions is not None else None
+    old = ref() if ref is not None else None
+    return p if old is None else old
+
+
+def remember_prior(t, old):
+    """Record that ``old`` now carries the history ``t`` had at ``old``'s version (weakly: the
+    in-place op's node holds ``old`` as long as that history is alive)."""
+    global priors_seen  # noqa: PLW0603 (a process-wide fact, see priors_seen)
+    priors_seen = True
+    prior = t._prior
+    if prior is None:
+        t._prior = prior = {}
+    else:
+        for v in [v for v, r in prior.items() if r() is None]:
+            del prior[v]
+    prior[old._vc[0]] = _weakref(old)
 
 
 def device_mismatch(tensors):
