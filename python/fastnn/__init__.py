@@ -9,7 +9,7 @@ op modules and their registry) and ``kernels`` < ``autograd`` < ``_tensor`` (the
 methods and primitives) < ``nn``, ``optim``, ``utils.data``, ``datasets``, ``serialization``.
 """
 
-from . import _C, accelerator, autograd, backends, cuda, datasets, kernels, nn, optim, utils
+from . import _C, accelerator, autograd, backends, cuda, datasets, kernels, linalg, nn, optim, utils
 from ._core import dtype as _dtype
 from ._core.device import device, get_default_device, set_default_device
 from ._core.dtype import (
@@ -120,6 +120,7 @@ __all__ = [
     "is_grad_enabled",
     "is_inference_mode_enabled",
     "kernels",
+    "linalg",
     "linspace",
     "load",
     "manual_seed",
