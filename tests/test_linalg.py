@@ -1,4 +1,5 @@
-"""fastnn.linalg: values, dtypes, shapes and result fields against torch on
+"""fastnn.linalg and torch's top-level det / inverse / logdet / slogdet / pinverse / kron /
+matrix_power (and the Tensor methods): values, dtypes, shapes and result fields against torch on
 the same inputs; the exception types torch raises for bad inputs; gradients against central
 finite differences in float64 (gradcheck) and against torch's; CUDA tensors on the emulated
 bindings (tests/_fake_cuda.py), whose matrices round-trip through the host."""
@@ -79,14 +80,14 @@ def pair(a):
     return fastnn.tensor(a.copy()), torch.tensor(a.copy())
 
 
-# ---- the LU family: inv, det, slogdet, solve -----------------------------------------------------
+# ---- the LU family: inv, det, slogdet, logdet, solve ---------------------------------------------
 
 SQUARE = [(1, 1), (3, 3), (7, 7), (2, 3, 3), (2, 1, 4, 4)]
 
 
 @pytest.mark.parametrize("dtype", FLOATS)
 @pytest.mark.parametrize("shape", SQUARE)
-def test_inv_det_slogdet_match_torch(shape, dtype, rng):
+def test_inv_det_slogdet_logdet_match_torch(shape, dtype, rng):
     torch = pytest.importorskip("torch")
     f, t = pair(general(rng, shape, dtype))
     check(LA.inv(f), torch.linalg.inv(t), dtype, "inv")
@@ -100,6 +101,7 @@ def test_inv_det_slogdet_match_torch(shape, dtype, rng):
     assert fs._fields == ("sign", "logabsdet")
     check(fs.sign, ts.sign, dtype, "sign")
     check(fs.logabsdet, ts.logabsdet, dtype, "logabsdet")
+    check(fastnn.logdet(g), torch.logdet(u), dtype, "logdet")  # NaN where det < 0
 
 
 SOLVE = [
@@ -156,6 +158,7 @@ def test_singular_matrix_det_slogdet_and_inv_ex_like_torch():
     check(LA.det(f), torch.linalg.det(t))
     check(LA.slogdet(f).sign, torch.linalg.slogdet(t).sign)
     check(LA.slogdet(f).logabsdet, torch.linalg.slogdet(t).logabsdet)
+    check(fastnn.logdet(f), torch.logdet(t))
     fx, tx = LA.inv_ex(f), torch.linalg.inv_ex(t)
     check(fx.info, tx.info, name="info")  # 0, then the 1-based zero pivot: 2 and 1
     check(fx.inverse[0], tx.inverse[0])
@@ -165,6 +168,7 @@ def test_singular_matrix_det_slogdet_and_inv_ex_like_torch():
 # ---- Cholesky and QR -----------------------------------------------------------------------------
 
 
+@pytest.mark.filterwarnings("ignore:torch.cholesky is deprecated")
 @pytest.mark.parametrize("dtype", FLOATS)
 @pytest.mark.parametrize("shape", [(1, 1), (3, 3), (7, 7), (2, 4, 4)])
 def test_cholesky_matches_torch_and_reads_one_triangle(shape, dtype, rng):
@@ -178,6 +182,7 @@ def test_cholesky_matches_torch_and_reads_one_triangle(shape, dtype, rng):
         assert fx._fields == ("L", "info")
         check(fx.L, tx.L, dtype)
         check(fx.info, tx.info, name="info")
+        check(f.cholesky(upper=upper), t.cholesky(upper=upper), dtype, "Tensor.cholesky")
 
 
 def test_not_positive_definite_raises_linalg_error_like_torch():
@@ -266,7 +271,9 @@ def test_pinv_matches_torch(shape, dtype, rng):
     torch = pytest.importorskip("torch")
     f, t = pair(spread(rng, shape, dtype))
     check(LA.pinv(f), torch.linalg.pinv(t), dtype)
+    check(fastnn.pinverse(f), torch.pinverse(t), dtype, "pinverse")
     # the singular values are 2, 3, ...: the cutoffs stay clear of them
+    check(f.pinverse(0.45), t.pinverse(0.45), dtype, "Tensor.pinverse(rcond)")
     for kw in ({"atol": 2.5}, {"rtol": 0.55}, {"atol": 0.5, "rtol": 0.9}, {"atol": 0.0}):
         check(LA.pinv(f, **kw), torch.linalg.pinv(t, **kw), dtype, f"pinv {kw}")
         check(LA.matrix_rank(f, **kw), torch.linalg.matrix_rank(t, **kw), name=f"rank {kw}")
@@ -523,7 +530,23 @@ def test_matrix_power_matches_torch(n, dtype, rng):
         return
     want = torch.linalg.matrix_power(t, n)
     check(LA.matrix_power(f, n), want, dtype if dtype != np.int64 else np.float64)
+    check(fastnn.matrix_power(f, n), want, dtype if dtype != np.int64 else np.float64)
+    check(f.matrix_power(n), want, dtype if dtype != np.int64 else np.float64)
     assert LA.matrix_power(f, 1) is not f  # a new tensor, as torch's clone
+
+
+@pytest.mark.parametrize(
+    "sa,sb", [((2, 3), (4, 5)), ((2,), (3, 4)), ((2, 1, 3), (2, 2)), ((), (3,)), ((3,), ())]
+)
+def test_kron_matches_torch(sa, sb, rng):
+    torch = pytest.importorskip("torch")
+    fa, ta = pair(rng.standard_normal(sa))
+    fb, tb = pair(rng.standard_normal(sb).astype(np.float32))
+    check(fastnn.kron(fa, fb), torch.kron(ta, tb))
+    check(fa.kron(fb), ta.kron(tb))
+    ia, ta_int = pair(rng.integers(0, 5, sa))
+    ib, tb_int = pair(rng.integers(0, 5, sb))
+    check(fastnn.kron(ia, ib), torch.kron(ta_int, tb_int))
 
 
 def test_cross_diagonal_vecdot_matmul_match_torch(rng):
@@ -594,6 +617,13 @@ CALLS = {
     "norm": lambda L, a: L.linalg.norm(a),
     "vecdot": lambda L, a: L.linalg.vecdot(a, a),
     "matrix_power -1": lambda L, a: L.linalg.matrix_power(a, -1),
+    "det (torch)": lambda L, a: L.det(a),
+    "inverse": lambda L, a: L.inverse(a),
+    "logdet": lambda L, a: L.logdet(a),
+    "slogdet (torch)": lambda L, a: L.slogdet(a),
+    "pinverse": lambda L, a: L.pinverse(a),
+    "Tensor.cholesky": lambda L, a: a.cholesky(),
+    "Tensor.det": lambda L, a: a.det(),
 }
 
 
@@ -719,6 +749,7 @@ GRADS = {
     "inv_ex": (lambda L, a: L.linalg.inv_ex(a).inverse, lambda r: [general(r, (3, 3))]),
     "det": (lambda L, a: L.linalg.det(a), lambda r: [r.standard_normal((2, 3, 3))]),
     "slogdet": (lambda L, a: L.linalg.slogdet(a), lambda r: [r.standard_normal((2, 3, 3))]),
+    "logdet": (lambda L, a: L.logdet(a), lambda r: [spd(r, (3, 3))]),
     "solve": (
         lambda L, a, b: L.linalg.solve(a, b),
         lambda r: [general(r, (2, 3, 3)), r.standard_normal((3, 2))],
@@ -831,6 +862,10 @@ GRADS = {
         lambda r: [r.standard_normal((2, 3, 3)) * 0.5],
     ),
     "matrix_power--3": (lambda L, a: L.linalg.matrix_power(a, -3), lambda r: [general(r, (3, 3))]),
+    "kron": (
+        lambda L, a, b: L.kron(a, b),
+        lambda r: [r.standard_normal((2, 3)), r.standard_normal((3, 2, 2))],
+    ),
     "vecdot": (
         lambda L, a, b: L.linalg.vecdot(a, b, dim=0),
         lambda r: [r.standard_normal((3, 4)), r.standard_normal((3, 1))],
@@ -839,6 +874,12 @@ GRADS = {
         lambda L, a, b: L.linalg.cross(a, b),
         lambda r: [r.standard_normal((2, 3)), r.standard_normal((1, 3))],
     ),
+    "det (torch)": (lambda L, a: L.det(a), lambda r: [r.standard_normal((3, 3))]),
+    "inverse (torch)": (lambda L, a: L.inverse(a), lambda r: [general(r, (3, 3))]),
+    "slogdet (torch)": (lambda L, a: L.slogdet(a).logabsdet, lambda r: [spd(r, (3, 3))]),
+    "pinverse (torch)": (lambda L, a: L.pinverse(a), lambda r: [spread(r, (4, 3))]),
+    "Tensor.cholesky": (lambda L, a: _sym(a).cholesky(), lambda r: [spd(r, (3, 3))]),
+    "Tensor.logdet": (lambda L, a: a.logdet(), lambda r: [spd(r, (3, 3))]),
 }
 
 
@@ -1001,3 +1042,24 @@ def test_cuda_rank_and_info_results_are_on_the_device(emulated):
     for res in (LA.matrix_rank(x), LA.inv_ex(x).info, LA.cholesky_ex(x).info):
         assert type(res._data) is type(x._data)
     assert LA.matrix_rank(x).item() == 3
+
+
+# ---- the top-level names and Tensor methods ------------------------------------------------------
+
+
+def test_top_level_names_and_methods_match_torch(rng):
+    torch = pytest.importorskip("torch")
+    f, t = pair(general(rng, (2, 3, 3)))
+    for name in ("det", "inverse", "logdet"):
+        check(getattr(fastnn, name)(f), getattr(torch, name)(t), name=name)
+        check(getattr(f, name)(), getattr(t, name)(), name=f"Tensor.{name}")
+    for fs, ts in ((fastnn.slogdet(f), torch.slogdet(t)), (f.slogdet(), t.slogdet())):
+        assert type(fs).__name__ == "slogdet" and fs._fields == ("sign", "logabsdet")
+        check(fs.sign, ts.sign)
+        check(fs.logabsdet, ts.logabsdet)
+    check(fastnn.pinverse(f, 1e-3), torch.pinverse(t, 1e-3))
+    check(fastnn.kron(f, f[0]), torch.kron(t, t[0]))
+    check(fastnn.matrix_power(f, 3), torch.matrix_power(t, 3))
+    out = fastnn.empty(2, 3, 3, dtype=fastnn.float64)
+    assert fastnn.inverse(f, out=out) is out
+    check(out, torch.inverse(t))

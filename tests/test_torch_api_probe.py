@@ -6,6 +6,7 @@ random inputs (values, dtype, shape, gradients). The coverage line is printed at
 import importlib
 import math
 import sys
+import warnings
 import zlib
 
 import numpy as np
@@ -39,6 +40,7 @@ NAMES = {
         load get_num_threads set_num_threads from_dlpack finfo iinfo promote_types result_type
         bucketize searchsorted histc diff nn optim autograd utils cuda backends linalg
         bitwise_and bitwise_or bitwise_xor bitwise_not isposinf isneginf index_add
+        det inverse logdet slogdet pinverse kron matrix_power
     """,
     "Tensor": """
         cross diff __and__ bitwise_and bitwise_or bitwise_xor bitwise_not isposinf isneginf logical_xor
@@ -63,6 +65,7 @@ NAMES = {
         cumsum cumprod logsumexp norm median topk sort argsort kthvalue unique all any
         count_nonzero eq ne lt le gt ge equal allclose isclose isnan isinf isfinite logical_and
         logical_or logical_not softmax log_softmax matmul mm bmm mv dot outer addmm baddbmm
+        det inverse logdet slogdet pinverse kron matrix_power cholesky
     """,
     "linalg": """
         LinAlgError vector_norm matrix_norm norm inv inv_ex solve det slogdet cholesky
@@ -849,7 +852,7 @@ case(
 )
 
 
-# torch.linalg; the matrices are made invertible /
+# torch.linalg and torch's top-level linear algebra; the matrices are made invertible /
 # positive-definite in the recipe, and the SVD and eigenvectors enter through sign-free terms
 def _invertible(L, x):
     return x + 3 * L.eye(x.shape[-1], dtype=x.dtype)
@@ -865,6 +868,12 @@ def _raises(call, error):
     except error:
         return True
     return False
+
+
+def _quiet_cholesky(x, **kw):
+    with warnings.catch_warnings():  # torch deprecates Tensor.cholesky; the method stays
+        warnings.simplefilter("ignore", UserWarning)
+        return x.cholesky(**kw)
 
 
 F64 = ("float64",)
@@ -949,6 +958,15 @@ case(
     ),
     grad=False,
 )
+both("det", lambda f, x: f(x), [("f", (2, 3, 3))], dtypes=FLOATS)
+both("slogdet", lambda f, x: tuple(f(x)), [("f", (3, 3))])
+both("logdet", lambda f, x: f(x @ x.mT), [("f", (3, 3))])
+both("pinverse", lambda f, x: f(x), [("f", (4, 3))], dtypes=F64)
+both("kron", lambda f, x, y: f(x, y), [("f", (2, 3)), ("f", (3,))])
+both("matrix_power", lambda f, x: f(x, 2), [("f", (2, 3, 3))])
+case("torch.inverse", lambda L, x: L.inverse(_invertible(L, x)), [("f", (3, 3))])
+case("Tensor.inverse", lambda L, x: _invertible(L, x).inverse(), [("f", (2, 3, 3))])
+case("Tensor.cholesky", lambda L, x: _quiet_cholesky(_spd(L, x), upper=True), [("f", (3, 3))])
 
 # ---- creation and dtypes ---------------------------------------------------------------------
 _CREATE = [

@@ -62,6 +62,8 @@ from ._tensor.functions import *  # matmul, cat, stack, where, exp, ...
 from ._tensor.functions import __all__ as _functions_all
 from ._tensor.functions_more import *  # hstack, cdist, searchsorted, multinomial, ...
 from ._tensor.functions_more import __all__ as _functions_more_all
+from ._tensor.linalg.toplevel import *  # det, inverse, logdet, slogdet, pinverse, kron, ...
+from ._tensor.linalg.toplevel import __all__ as _linalg_all
 from ._tensor.random import Generator
 from .autograd import (
     enable_grad,
@@ -150,4 +152,5 @@ __all__ = [
 ]
 __all__.extend(_functions_all)
 __all__.extend(_functions_more_all)
+__all__.extend(_linalg_all)
 __all__.extend(_dtype.PUBLIC)

@@ -3,7 +3,7 @@
 Operations dispatch on the storage's type to a device module (``fastnn._devices``) and record
 the graph through the ``Function`` primitives in ``ops/``. This file holds the core (storage,
 conversions, autograd API, printing); the op methods live in the mixins of ``math.py``,
-``shape.py`` and ``inplace.py`` beside it.
+``shape.py`` and ``inplace.py`` beside it (and ``linalg/toplevel.py``: det, inverse...).
 """
 
 import numpy as np
@@ -18,6 +18,7 @@ from ..autograd.hooks import RemovableHandle
 from ..cuda import pinned as _pinned
 from .creation import _to_array
 from .inplace import InplaceMixin
+from .linalg.toplevel import LinalgMixin
 from .logic import LogicMixin
 from .math import OpsMixin
 from .more_ops import MoreOpsMixin
@@ -25,7 +26,7 @@ from .ops.shape import Cast, PinMemory, ToDevice
 from .shape import ShapeMixin
 
 
-class Tensor(OpsMixin, LogicMixin, MoreOpsMixin, ShapeMixin, InplaceMixin):
+class Tensor(OpsMixin, LogicMixin, MoreOpsMixin, LinalgMixin, ShapeMixin, InplaceMixin):
     """A multi-dimensional array with autograd (``requires_grad``, ``backward``, ``grad``).
 
     ``Tensor(data, requires_grad=False)`` stores ``data`` (a storage array) without copying it;

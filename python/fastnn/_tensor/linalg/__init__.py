@@ -1,7 +1,7 @@
 """torch.linalg on fastnn Tensors: norms (``norms.py``), the LU family (``lu.py``: inv, det,
 slogdet, solve), the Cholesky and QR factorizations (``factor.py``), the SVD and symmetric
 eigendecomposition (``spectral.py``), pseudoinverse and least squares (``lstsq.py``), products
-(``products.py``).
+(``products.py``), and torch's top-level names and Tensor methods (``toplevel.py``).
 ``fastnn.linalg`` is the public module; what the files share is in ``common.py``.
 """
 

@@ -34,6 +34,7 @@ class LinAlgError(RuntimeError):
 # ---- named results (torch.return_types) ----------------------------------------------------------
 
 slogdet_result = collections.namedtuple("linalg_slogdet", ["sign", "logabsdet"])
+legacy_slogdet_result = collections.namedtuple("slogdet", ["sign", "logabsdet"])
 inv_ex_result = collections.namedtuple("linalg_inv_ex", ["inverse", "info"])
 cholesky_ex_result = collections.namedtuple("linalg_cholesky_ex", ["L", "info"])
 qr_result = collections.namedtuple("linalg_qr", ["Q", "R"])

@@ -1,4 +1,4 @@
-"""The functions of the LU factorization: inv / inv_ex, det, slogdet and solve, on
+"""The functions of the LU factorization: inv / inv_ex, det, slogdet / logdet and solve, on
 batches of square matrices (*, n, n), each beside its primitive.
 
 numpy.linalg computes them with LAPACK's LU routines, as torch does, and refuses the same
@@ -18,6 +18,7 @@ import numpy as np
 
 from ..._core import dtype as _dtype
 from ...autograd.function import Function
+from .. import functions as _fns
 from .common import (
     LinAlgError,
     batch_prefix,
@@ -26,6 +27,7 @@ from .common import (
     floating,
     inv_ex_result,
     lapack,
+    legacy_slogdet_result,
     like,
     matrix_input,
     per_matrix,
@@ -234,6 +236,17 @@ def slogdet(A):
     return slogdet_result(*_slogdet(A, "linalg.slogdet"))
 
 
+def legacy_slogdet(A):
+    """torch.slogdet and Tensor.slogdet: linalg.slogdet under torch's older result name."""
+    return legacy_slogdet_result(*_slogdet(A, "slogdet"))
+
+
+def logdet(A):
+    """log det(A): NaN where det(A) < 0, -inf where A is singular."""
+    sign, logabs = _slogdet(A, "logdet")
+    return _fns.where(sign < 0, float("nan"), logabs)
+
+
 def _is_vector_rhs(A, B):
     """torch's rule: B is a (batch of) vector(s) when 1-D or of shape A.shape[:-1]."""
     return B.ndim == 1 or (B.ndim == A.ndim - 1 and tuple(B.shape) == tuple(A.shape[:-1]))
@@ -267,6 +280,8 @@ __all__ = [
     "det",
     "inv",
     "inv_ex",
+    "legacy_slogdet",
+    "logdet",
     "slogdet",
     "solve",
 ]
