@@ -3,7 +3,9 @@
 ``core.py`` holds the class (storage, autograd API, conversions, printing) and composes the op
 methods of ``math.py``, ``shape.py`` and ``inplace.py``; those call the autograd primitives of
 ``ops/``. ``creation.py`` (``fastnn.tensor``, ``zeros``, ``randn``...) and ``functions.py``
-(``fastnn.matmul``, ``cat``, ``where``...) are the top-level functions.
+(``fastnn.matmul``, ``cat``, ``where``...) are the top-level functions; ``linalg/`` is
+torch.linalg (public as ``fastnn.linalg``), with torch's top-level det, inverse... and the Tensor
+methods of those names.
 """
 
 from . import functions
