@@ -6,6 +6,7 @@ random inputs (values, dtype, shape, gradients). The coverage line is printed at
 import importlib
 import math
 import sys
+import warnings
 import zlib
 
 import numpy as np
@@ -50,6 +51,7 @@ NAMES = {
         resolve_neg rot90 scatter_reduce select select_scatter sgn signbit sinc slice_scatter
         subtract take take_along_dim tensor_split trapezoid trapz tril_indices triu_indices
         unflatten unique_consecutive unravel_index vander vdot vsplit xlogy
+        det inverse logdet slogdet pinverse kron matrix_power
     """,
     "Tensor": """
         cross diff __and__ bitwise_and bitwise_or bitwise_xor bitwise_not isposinf isneginf logical_xor
@@ -95,6 +97,12 @@ NAMES = {
         square_ squeeze_ storage_offset subtract_ swapaxes_ swapdims_ t_ take take_along_dim tan_
         tanh_ tensor_split transpose_ tril_ triu_ true_divide_ trunc_ unfold unique_consecutive
         unsqueeze_ vdot vsplit xlogy xlogy_
+        det inverse logdet slogdet pinverse kron matrix_power cholesky
+    """,
+    "linalg": """
+        LinAlgError vector_norm matrix_norm norm inv inv_ex solve det slogdet cholesky
+        cholesky_ex qr svd svdvals eigh eigvalsh pinv lstsq matrix_rank multi_dot cross
+        diagonal vecdot matmul matrix_power
     """,
     "nn": """
         Module Sequential ModuleList ModuleDict ParameterList ParameterDict Parameter Linear
@@ -164,7 +172,6 @@ NAMES = {
 _NOT_YET_GROUPS = [
     ("dtype: bfloat16 storage is not implemented (it loads as float32)", "torch.bfloat16"),
     ("printing: Tensor repr has fixed options, no set_printoptions yet", "torch.set_printoptions"),
-    ("linear algebra submodule (inv, solve, norms): out of scope for now", "torch.linalg"),
     (
         "autograd.functional (jacobian, hessian): not implemented yet",
         "autograd.functional",
@@ -890,6 +897,123 @@ case(
     [("f", (3,)), ("f", (4,))],
     tag="outer",
 )
+
+
+# torch.linalg and torch's top-level linear algebra; the matrices are made invertible /
+# positive-definite in the recipe, and the SVD and eigenvectors enter through sign-free terms
+def _invertible(L, x):
+    return x + 3 * L.eye(x.shape[-1], dtype=x.dtype)
+
+
+def _spd(L, x):
+    return x @ x.mT + 3 * L.eye(x.shape[-1], dtype=x.dtype)
+
+
+def _raises(call, error):
+    try:
+        call()
+    except error:
+        return True
+    return False
+
+
+def _quiet_cholesky(x, **kw):
+    with warnings.catch_warnings():  # torch deprecates Tensor.cholesky; the method stays
+        warnings.simplefilter("ignore", UserWarning)
+        return x.cholesky(**kw)
+
+
+F64 = ("float64",)
+case("linalg.inv", lambda L, x: L.linalg.inv(_invertible(L, x)), [("f", (2, 3, 3))], dtypes=FLOATS)
+case("linalg.inv_ex", lambda L, x: tuple(L.linalg.inv_ex(_invertible(L, x))), [("f", (3, 3))])
+case("linalg.det", lambda L, x: L.linalg.det(x), [("f", (2, 3, 3))], dtypes=FLOATS)
+case("linalg.slogdet", lambda L, x: tuple(L.linalg.slogdet(x)), [("f", (2, 3, 3))])
+case(
+    "linalg.solve",
+    lambda L, a, b: L.linalg.solve(_invertible(L, a), b),
+    [("f", (2, 3, 3)), ("f", (3, 2))],
+    dtypes=FLOATS,
+)
+case(
+    "linalg.solve",
+    lambda L, a, b: L.linalg.solve(_invertible(L, a), b, left=False),
+    [("f", (3, 3)), ("f", (2, 3))],
+    tag="left=False",
+)
+case("linalg.cholesky", lambda L, x: L.linalg.cholesky(_spd(L, x)), [("f", (3, 3))], dtypes=FLOATS)
+case(
+    "linalg.cholesky_ex",
+    lambda L, x: tuple(L.linalg.cholesky_ex(_spd(L, x), upper=True)),
+    [("f", (2, 3, 3))],
+)
+case("linalg.qr", lambda L, x: tuple(L.linalg.qr(x)), [("f", (5, 3))], dtypes=F64)
+case("linalg.qr", lambda L, x: L.linalg.qr(x, mode="r").R, [("f", (3, 5))], tag="r", grad=False)
+case(
+    "linalg.svd",
+    lambda L, x: _then(
+        L.linalg.svd(x, full_matrices=False),
+        lambda r: (r.S, (r.U * r.S.unsqueeze(-2)) @ r.Vh, r.U.abs(), r.Vh.abs()),
+    ),
+    [("f", (4, 3))],
+    dtypes=F64,
+)
+case("linalg.svdvals", lambda L, x: L.linalg.svdvals(x), [("f", (2, 4, 3))], dtypes=F64)
+case(
+    "linalg.eigh",
+    lambda L, x: _then(L.linalg.eigh(x + x.mT), lambda r: (r.eigenvalues, r.eigenvectors.abs())),
+    [("f", (3, 3))],
+    dtypes=F64,
+)
+case("linalg.eigvalsh", lambda L, x: L.linalg.eigvalsh(x, UPLO="U"), [("f", (2, 4, 4))])
+case("linalg.pinv", lambda L, x: L.linalg.pinv(x), [("f", (4, 3))], dtypes=F64)
+case(
+    "linalg.lstsq",
+    lambda L, a, b: tuple(L.linalg.lstsq(a, b, driver="gelsd")),
+    [("f", (5, 3)), ("f", (5, 2))],
+    dtypes=F64,
+)
+case("linalg.matrix_rank", lambda L, x: L.linalg.matrix_rank(x @ x[:2]), [("f", (4, 2))])
+case(
+    "linalg.vector_norm",
+    lambda L, x: [L.linalg.vector_norm(x, p, dim=-1) for p in (2, 1, 3, float("inf"), 0)],
+    [("f", (3, 5))],
+    dtypes=FLOATS,
+)
+case(
+    "linalg.matrix_norm",
+    lambda L, x: [L.linalg.matrix_norm(x, p) for p in ("fro", "nuc", 2, 1, -float("inf"))],
+    [("f", (2, 4, 3))],
+    dtypes=F64,
+)
+case("linalg.norm", lambda L, x: (L.linalg.norm(x), L.linalg.norm(x, 1, dim=0)), [("f", (3, 5))])
+case(
+    "linalg.multi_dot",
+    lambda L, a, b, c: L.linalg.multi_dot([a, b, c]),
+    [("f", (5,)), ("f", (5, 3)), ("f", (3, 4))],
+)
+case("linalg.matrix_power", lambda L, x: L.linalg.matrix_power(x, 3), [("f", (2, 3, 3))])
+case("linalg.vecdot", lambda L, x, y: L.linalg.vecdot(x, y), [("f", (3, 5)), ("f", (5,))])
+case("linalg.cross", lambda L, x, y: L.linalg.cross(x, y), [("f", (4, 3)), ("f", (1, 3))])
+case("linalg.diagonal", lambda L, x: L.linalg.diagonal(x, offset=1), [("f", (2, 4, 5))])
+case("linalg.matmul", lambda L, a, b: L.linalg.matmul(a, b), [("f", (3, 5)), ("f", (5, 4))])
+case(
+    "linalg.LinAlgError",
+    lambda L: (
+        issubclass(L.linalg.LinAlgError, RuntimeError),
+        _raises(lambda: L.linalg.inv(L.zeros(2, 2)), L.linalg.LinAlgError),
+        _raises(lambda: L.linalg.cholesky(-L.eye(2)), L.linalg.LinAlgError),
+    ),
+    grad=False,
+)
+both("det", lambda f, x: f(x), [("f", (2, 3, 3))], dtypes=FLOATS)
+both("slogdet", lambda f, x: tuple(f(x)), [("f", (3, 3))])
+both("logdet", lambda f, x: f(x @ x.mT), [("f", (3, 3))])
+both("pinverse", lambda f, x: f(x), [("f", (4, 3))], dtypes=F64)
+both("kron", lambda f, x, y: f(x, y), [("f", (2, 3)), ("f", (3,))])
+both("matrix_power", lambda f, x: f(x, 2), [("f", (2, 3, 3))])
+case("torch.inverse", lambda L, x: L.inverse(_invertible(L, x)), [("f", (3, 3))])
+case("Tensor.inverse", lambda L, x: _invertible(L, x).inverse(), [("f", (2, 3, 3))])
+case("Tensor.cholesky", lambda L, x: _quiet_cholesky(_spd(L, x), upper=True), [("f", (3, 3))])
 
 # ---- creation and dtypes ---------------------------------------------------------------------
 _CREATE = [

@@ -9,7 +9,7 @@ op modules and their registry) and ``kernels`` < ``autograd`` < ``_tensor`` (the
 methods and primitives) < ``nn``, ``optim``, ``utils.data``, ``datasets``, ``serialization``.
 """
 
-from . import _C, accelerator, autograd, backends, cuda, datasets, kernels, nn, optim, utils
+from . import _C, accelerator, autograd, backends, cuda, datasets, kernels, linalg, nn, optim, utils
 from ._core import dtype as _dtype
 from ._core.device import device, get_default_device, set_default_device
 from ._core.dtype import (
@@ -64,6 +64,8 @@ from ._tensor.functions_api import *  # take, quantile, cov, block_diag, ...
 from ._tensor.functions_api import __all__ as _functions_api_all
 from ._tensor.functions_more import *  # hstack, cdist, searchsorted, multinomial, ...
 from ._tensor.functions_more import __all__ as _functions_more_all
+from ._tensor.linalg.toplevel import *  # det, inverse, logdet, slogdet, pinverse, kron, ...
+from ._tensor.linalg.toplevel import __all__ as _linalg_all
 from ._tensor.random import Generator
 from .autograd import (
     enable_grad,
@@ -122,6 +124,7 @@ __all__ = [
     "is_grad_enabled",
     "is_inference_mode_enabled",
     "kernels",
+    "linalg",
     "linspace",
     "load",
     "manual_seed",
@@ -152,4 +155,5 @@ __all__ = [
 __all__.extend(_functions_all)
 __all__.extend(_functions_more_all)
 __all__.extend(_functions_api_all)
+__all__.extend(_linalg_all)
 __all__.extend(_dtype.PUBLIC)

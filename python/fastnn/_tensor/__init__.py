@@ -4,7 +4,9 @@
 methods of ``math.py``, ``shape.py`` and ``inplace.py`` (and the ``*_more.py`` groups built on
 them); those call the autograd primitives of ``ops/``. ``creation.py`` (``fastnn.tensor``,
 ``zeros``, ``randn``...), ``functions.py`` (``fastnn.matmul``, ``cat``, ``where``...),
-``functions_more.py`` and ``functions_api.py`` are the top-level functions.
+``functions_more.py`` and ``functions_api.py`` are the top-level functions; ``linalg/`` is
+torch.linalg (public as ``fastnn.linalg``), with torch's top-level det, inverse... and the Tensor
+methods of those names.
 """
 
 from . import functions

@@ -3,7 +3,7 @@
 Operations dispatch on the storage's type to a device module (``fastnn._devices``) and record
 the graph through the ``Function`` primitives in ``ops/``. This file holds the core (storage,
 conversions, autograd API, printing); the op methods live in the mixins of ``math.py``,
-``shape.py`` and ``inplace.py`` beside it.
+``shape.py`` and ``inplace.py`` beside it (and ``linalg/toplevel.py``: det, inverse...).
 """
 
 import numpy as np
@@ -20,6 +20,7 @@ from .creation import _to_array
 from .index_more import IndexMoreMixin
 from .inplace import InplaceMixin
 from .inplace_more import InplaceMoreMixin
+from .linalg.toplevel import LinalgMixin
 from .logic import LogicMixin
 from .math import OpsMixin
 from .math_more import MathMoreMixin
@@ -36,6 +37,7 @@ class Tensor(
     MathMoreMixin,
     IndexMoreMixin,
     ReduceMoreMixin,
+    LinalgMixin,
     ShapeMixin,
     InplaceMixin,
     InplaceMoreMixin,
