@@ -231,8 +231,9 @@ def _fused_inplace(t, kernel, *args):
 
 def _inplace_via(t, op, name, *others, record=None):
     """t <- op(t): recorded (see the module docstring) when grad is recorded for t or any of
-    ``others`` (through ``record`` when given: a form that saves no output); else computed out of place and copied into t's storage (same shape, and a dtype
-    t can hold: torch's same-kind rule)."""
+    ``others`` (through ``record`` when given: a form that saves no output); else computed out of
+    place and copied into t's storage (same shape, and a dtype t can hold: torch's same-kind
+    rule)."""
     T = _function.Tensor
     if _grad_state.enabled and (
         t.requires_grad or any(isinstance(o, T) and o.requires_grad for o in others)
