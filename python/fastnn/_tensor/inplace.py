@@ -26,24 +26,36 @@ def _needs_record(t, other=None):
     return t.requires_grad or (isinstance(other, _function.Tensor) and other.requires_grad)
 
 
+def _stand_in(t):
+    """A new tensor object with t's storage, history and version: what t was before an in-place
+    op that is about to give t a new history."""
+    old = t._make(t._data, t.requires_grad, t._ctx)
+    old._vc = [t._vc[0]]
+    return old
+
+
+def _take_over(t, old, r):
+    """t becomes r (storage and history), ``old`` its stand-in for the ops recorded before."""
+    if r._ctx is not None:
+        _function.remember_prior(t, old)
+    t._data, t._ctx, t.requires_grad = r._data, r._ctx, r.requires_grad
+    t._vc[0] += 1
+    return t
+
+
 def _inplace_record(t, op):
     """Record ``t <- op(t)`` in the graph (see the module docstring)."""
     if t.requires_grad and t._ctx is None:
         raise RuntimeError(_LEAF_MSG)
-    old = t._make(t._data, t.requires_grad, t._ctx)
-    old._vc = [t._vc[0]]
+    old = _stand_in(t)
     r = op(old)
-    if r._ctx is not None:
-        _function.remember_prior(t, old)
     if r._data.shape != t._data.shape:
         raise RuntimeError(
             f"output with shape {list(t.shape)} doesn't match the broadcast shape {list(r.shape)}"
         )
     if r._data.dtype != t._data.dtype:
         r = r.to(t._data.dtype)
-    t._data, t._ctx, t.requires_grad = r._data, r._ctx, r.requires_grad
-    t._vc[0] += 1
-    return t
+    return _take_over(t, old, r)
 
 
 def _check_unrecorded(t, what):

@@ -13,7 +13,14 @@ import numpy as np
 from .._core import random as _random
 from ..autograd import function as _function
 from ..autograd.grad_mode import state as _grad_state
-from .inplace import _LEAF_MSG, _check_unrecorded, _fill_drawn, _inplace_via
+from .inplace import (
+    _LEAF_MSG,
+    _check_unrecorded,
+    _fill_drawn,
+    _inplace_via,
+    _stand_in,
+    _take_over,
+)
 
 # x.<name>_(*args) is x.<name>(*args) written back into x.
 _UNARY = (
@@ -58,14 +65,8 @@ def _rebound(t, op):
     """t <- op(t) where op changes only the shape: t becomes that view, history included."""
     if _grad_state.enabled and t.requires_grad and t._ctx is None:
         raise RuntimeError(_LEAF_MSG)
-    old = t._make(t._data, t.requires_grad, t._ctx)
-    old._vc = [t._vc[0]]
-    r = op(old)
-    if r._ctx is not None:
-        _function.remember_prior(t, old)
-    t._data, t._ctx, t.requires_grad = r._data, r._ctx, r.requires_grad
-    t._vc[0] += 1  # torch counts a metadata change as a write too
-    return t
+    old = _stand_in(t)
+    return _take_over(t, old, op(old))  # a version bump: torch counts a metadata change as a write
 
 
 def _draw_into(t, name, generator, draw):
