@@ -53,7 +53,6 @@ class Tensor(
         "_ctx",
         "_data",
         "_hooks",
-        "_prior",
         "_retains_grad",
         "_vc",
         "grad",
@@ -74,7 +73,6 @@ class Tensor(
         self._vc = [0]
         self._retains_grad = False
         self._hooks = None
-        self._prior = None
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
@@ -90,7 +88,6 @@ class Tensor(
         t._vc = [0]
         t._retains_grad = False
         t._hooks = None
-        t._prior = None
         return t
 
     def _backend(self):

@@ -5,6 +5,7 @@ import numpy as np
 
 from .. import _devices
 from . import function, post_hooks
+from .function import has_prior as _has_prior
 from .function import recorded_parent as _recorded_parent
 from .grad_mode import state as _grad_state
 
@@ -37,7 +38,7 @@ def toposort(root):
             raise RuntimeError(_FREED_MSG)
         stack.append((t, True))
         for i, p in enumerate(ctx.parents):
-            if resolve and p._prior is not None:
+            if resolve and _has_prior(p):
                 p = _recorded_parent(ctx, i, p)
             if p._ctx is not None and p not in visited:
                 stack.append((p, False))
@@ -168,7 +169,7 @@ def _run(roots, root_grads, retain_graph, capture):
             parents, needs = ctx.parents, ctx.needs_input_grad
             if resolve:
                 for p in parents:
-                    if p._prior is not None:  # an input changed in place since: its old history
+                    if _has_prior(p):  # an input changed in place since: its old history
                         parents = tuple(_recorded_parent(ctx, i, q) for i, q in enumerate(parents))
                         break
             if not retain_graph:

@@ -76,13 +76,19 @@ class Function:
         if req:
             ctx.parents = tensors
             ctx.needs_input_grad = tuple(needs)
-            # Each input's version as recorded: the engine finds, for an input that an in-place
-            # op has since given a new history, the history it had here (recorded_parent).
+            # The inputs' versions as recorded, for the saved-input check and for the engine to
+            # find, for an input that an in-place op has since given a new history, the history
+            # it had here (recorded_parent). Only a non-leaf can change history: an op on leaves
+            # alone (a first layer) keeps none unless it saves them.
             n_in = len(tensors)
-            if n_in == 1:
-                ctx.versions = (tensors[0]._vc[0],)
-            elif n_in == 2:
-                ctx.versions = (tensors[0]._vc[0], tensors[1]._vc[0])
+            if n_in == 2:
+                t0, t1 = tensors
+                if cls.save_inputs or t0._ctx is not None or t1._ctx is not None:
+                    ctx.versions = (t0._vc[0], t1._vc[0])
+            elif n_in == 1:
+                t0 = tensors[0]
+                if cls.save_inputs or t0._ctx is not None:
+                    ctx.versions = (t0._vc[0],)
             else:
                 versions = []
                 for t in tensors:  # a loop: a generator expression costs a frame
@@ -110,33 +116,48 @@ _BY_TYPE = _devices._BY_TYPE
 # Whether any in-place op has been recorded in this process: until then no tensor has a prior
 # history, and the engine skips looking for one (a tenth of a small op's backward).
 priors_seen = False
+# id(tensor) -> (weak reference to the tensor, {version: weak reference to its stand-in}): the
+# histories in-place ops took from tensors, beside the tensors rather than in a slot of each, so
+# that making a tensor costs nothing more.
+_priors = {}
+
+
+def has_prior(p):
+    return id(p) in _priors
 
 
 def recorded_parent(ctx, i, p):
     """``p``, ctx's input ``i``, as ctx recorded it. An in-place op recorded on a tensor gives it
-    a new history, and keeps the old one on a stand-in (``_inplace_record``) that ``p._prior``
-    maps from the version it replaced; ops recorded before the change take their gradient to that
+    a new history and keeps the old one on a stand-in (``_inplace_record``), remembered here under
+    the version it replaced; ops recorded before the change take their gradient to that
     stand-in, so it goes to the history their input had, as torch's edges do."""
-    prior = p._prior
-    if prior is None:
+    entry = _priors.get(id(p))
+    if entry is None or entry[0]() is not p:
         return p
     versions = getattr(ctx, "versions", None)
-    ref = prior.get(versions[i]) if versions is not None else None
+    ref = entry[1].get(versions[i]) if versions is not None else None
     old = ref() if ref is not None else None
     return p if old is None else old
 
 
 def remember_prior(t, old):
-    """Record that ``old`` now carries the history ``t`` had at ``old``'s version (weakly: the
-    in-place op's node holds ``old`` as long as that history is alive)."""
+    """Record that ``old`` now carries the history ``t`` had at ``old``'s version. Both weakly:
+    the in-place op's node holds ``old`` as long as that history is alive, and t's entry goes
+    with t."""
     global priors_seen  # noqa: PLW0603 (a process-wide fact, see priors_seen)
     priors_seen = True
-    prior = t._prior
-    if prior is None:
-        t._prior = prior = {}
-    else:
-        for v in [v for v, r in prior.items() if r() is None]:
-            del prior[v]
+    key = id(t)
+    entry = _priors.get(key)
+    if entry is None or entry[0]() is not t:
+
+        def forget(wr, key=key):
+            if _priors.get(key, (None,))[0] is wr:
+                del _priors[key]
+
+        entry = _priors[key] = (_weakref(t, forget), {})
+    prior = entry[1]
+    for v in [v for v, r in prior.items() if r() is None]:
+        del prior[v]
     prior[old._vc[0]] = _weakref(old)
 
 
