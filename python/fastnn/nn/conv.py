@@ -164,8 +164,11 @@ class MaxPool2d(_MaxPoolNd):
     _takes_window_max = True  # so a ReLU before it may run after it (Sequential)
 
 
-class AvgPool2d(Module):
-    """2-D average pooling (stride defaults to kernel_size)."""
+class _AvgPoolNd(Module):
+    """Average pooling (stride defaults to kernel_size); a subclass names its functional form in
+    ``_pool``, as the max pools do."""
+
+    _pool = None
 
     def __init__(
         self,
@@ -178,14 +181,16 @@ class AvgPool2d(Module):
     ):
         super().__init__()
         if ceil_mode:
-            raise NotImplementedError("AvgPool2d: ceil_mode=True is not supported by fastnn")
+            raise NotImplementedError(
+                f"{type(self).__name__}: ceil_mode=True is not supported by fastnn"
+            )
         self.kernel_size = kernel_size
         self.stride = stride if stride is not None else kernel_size
         self.padding, self.ceil_mode = padding, ceil_mode
         self.count_include_pad, self.divisor_override = count_include_pad, divisor_override
 
     def forward(self, input):
-        return F.avg_pool2d(
+        return type(self)._pool(
             input,
             self.kernel_size,
             self.stride,
@@ -196,3 +201,9 @@ class AvgPool2d(Module):
 
     def extra_repr(self):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class AvgPool2d(_AvgPoolNd):
+    """2-D average pooling (stride defaults to kernel_size)."""
+
+    _pool = staticmethod(F.avg_pool2d)

@@ -165,14 +165,16 @@ def _check_float(name, *tensors):
             )
 
 
-def _batched(input, name):
-    if input.ndim == 4:
+def _batched(input, name, spatial=2):
+    """``input`` with a batch axis, and whether one was added: ``spatial`` trailing axes, one
+    channel axis and an optional batch axis before them (1-, 2- and 3-D convolutions and pools)."""
+    if input.ndim == spatial + 2:
         return input, False
-    if input.ndim == 3:
+    if input.ndim == spatial + 1:
         return input.unsqueeze(0), True
     raise RuntimeError(
-        f"Expected 3D (unbatched) or 4D (batched) input to {name}, but got input "
-        f"of size: {list(input.shape)}"
+        f"Expected {spatial + 1}D (unbatched) or {spatial + 2}D (batched) input to {name}, but got "
+        f"input of size: {list(input.shape)}"
     )
 
 

@@ -11,7 +11,7 @@ import numpy as np
 from ..._core import dtype as _dtype
 from ..._tensor.creation import zeros
 from ..._tensor.functions import cat
-from .conv import avg_pool2d, conv2d, max_pool2d
+from .conv import _batched, avg_pool2d, conv2d, max_pool2d
 
 
 def _single(v, what, fn):
@@ -23,17 +23,6 @@ def _single(v, what, fn):
     if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
         raise TypeError(f"{fn}: {what} must be an int or a 1-tuple, got {v!r}")
     return int(v)
-
-
-def _batched1d(input, fn):
-    if input.ndim == 3:
-        return input, False
-    if input.ndim == 2:
-        return input.unsqueeze(0), True
-    raise RuntimeError(
-        f"Expected 2D (unbatched) or 3D (batched) input to {fn}, but got input of size: "
-        f"{list(input.shape)}"
-    )
 
 
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
@@ -48,7 +37,7 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         raise RuntimeError(
             f"conv1d: expected a floating-point tensor, got dtype {_dtype.name(input.dtype)}"
         )
-    x, unbatched = _batched1d(input, "conv1d")
+    x, unbatched = _batched(input, "conv1d", 1)
     s = _single(stride, "stride", "conv1d")
     d = _single(dilation, "dilation", "conv1d")
     if s < 1 or d < 1:
@@ -101,7 +90,7 @@ def max_pool1d(
     """torch.nn.functional.max_pool1d over (N, C, L) or (C, L); indices index L."""
     k, s, p = _pool_args(kernel_size, stride, padding, "max_pool1d")
     d = _single(dilation, "dilation", "max_pool1d")
-    x, unbatched = _batched1d(input, "max_pool1d")
+    x, unbatched = _batched(input, "max_pool1d", 1)
     r = max_pool2d(x.unsqueeze(2), (1, k), (1, s), (0, p), (1, d), ceil_mode, return_indices)
     out, idx = r if return_indices else (r, None)
     out = out.squeeze(2)
@@ -115,7 +104,7 @@ def max_pool1d(
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
     """torch.nn.functional.avg_pool1d over (N, C, L) or (C, L)."""
     k, s, p = _pool_args(kernel_size, stride, padding, "avg_pool1d")
-    x, unbatched = _batched1d(input, "avg_pool1d")
+    x, unbatched = _batched(input, "avg_pool1d", 1)
     out = avg_pool2d(x.unsqueeze(2), (1, k), (1, s), (0, p), ceil_mode, count_include_pad).squeeze(
         2
     )

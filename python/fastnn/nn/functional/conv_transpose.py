@@ -16,7 +16,7 @@ Output rows that no window reaches (output_padding beyond what the stride leaves
 from ..._core import dtype as _dtype
 from ...autograd.function import Function
 from .conv import _batched, _check_float, _pair
-from .conv1d import _batched1d, _single
+from .conv1d import _single
 from .padding import pad
 
 
@@ -165,7 +165,7 @@ def conv_transpose1d(
         raise RuntimeError(
             f"{fn}: weight must be 3-D (C_in, C_out, k), got size {list(weight.shape)}"
         )
-    x, unbatched = _batched1d(input, fn)
+    x, unbatched = _batched(input, fn, 1)
     size = None if output_size is None else (1, int(tuple(output_size)[-1]))
     out = conv_transpose2d(
         x.unsqueeze(2),

@@ -10,7 +10,7 @@ order, the one torch's 3-D kernel picks. For averages the divisors multiply too
 """
 
 from .adaptive import _sizes, adaptive_avg_pool1d, adaptive_avg_pool2d
-from .conv import _check_float, avg_pool2d, max_pool2d
+from .conv import _batched, _check_float, avg_pool2d, max_pool2d
 from .conv1d import avg_pool1d, max_pool1d
 
 
@@ -21,17 +21,6 @@ def _triple(v, what, fn):
     if len(t) != 3:
         raise ValueError(f"{fn}: {what} must be an int or a 3-tuple, got {v!r}")
     return tuple(int(a) for a in t)
-
-
-def _batched3d(input, fn):
-    if input.ndim == 5:
-        return input, False
-    if input.ndim == 4:
-        return input.unsqueeze(0), True
-    raise RuntimeError(
-        f"Expected 4D (unbatched) or 5D (batched) input to {fn}, but got input of size: "
-        f"{list(input.shape)}"
-    )
 
 
 def _depth_pass(y, n, c, d, fn1d):
@@ -49,7 +38,7 @@ def max_pool3d(
     if return_indices:
         raise NotImplementedError("max_pool3d: return_indices=True is not supported by fastnn")
     _check_float("max_pool3d", input)
-    x, unbatched = _batched3d(input, "max_pool3d")
+    x, unbatched = _batched(input, "max_pool3d", 3)
     k = _triple(kernel_size, "kernel_size", "max_pool3d")
     s = k if stride is None or stride == [] else _triple(stride, "stride", "max_pool3d")
     p, dl = _triple(padding, "padding", "max_pool3d"), _triple(dilation, "dilation", "max_pool3d")
@@ -72,7 +61,7 @@ def avg_pool3d(
     _check_float("avg_pool3d", input)
     if divisor_override is not None and divisor_override == 0:
         raise ValueError("avg_pool3d: divisor must be not zero")
-    x, unbatched = _batched3d(input, "avg_pool3d")
+    x, unbatched = _batched(input, "avg_pool3d", 3)
     k = _triple(kernel_size, "kernel_size", "avg_pool3d")
     s = k if stride is None or stride == [] else _triple(stride, "stride", "avg_pool3d")
     p = _triple(padding, "padding", "avg_pool3d")
@@ -88,7 +77,7 @@ def avg_pool3d(
 def adaptive_avg_pool3d(input, output_size):
     """torch.nn.functional.adaptive_avg_pool3d: (N, C, D, H, W) or (C, D, H, W) ->
     (..., od, oh, ow); None entries of output_size keep the input's size."""
-    x, unbatched = _batched3d(input, "adaptive_avg_pool3d")
+    x, unbatched = _batched(input, "adaptive_avg_pool3d", 3)
     n, c, d, h, w = x.shape
     od, oh, ow = _sizes(output_size, (d, h, w), "adaptive_avg_pool3d")
     y = adaptive_avg_pool2d(x.reshape(n, c * d, h, w), (oh, ow))
