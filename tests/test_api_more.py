@@ -77,6 +77,20 @@ def test_special_edges_match_torch():
         check(lambda L, t, n=name: getattr(t, n)(), x, grad=(), torch=torch, atol=1e-9, rtol=1e-8)
 
 
+def test_erfinv_and_erfc_keep_float64_precision_at_the_extremes():
+    # erfinv near +-1 (where 1 - |x| holds the information), at the start switch |x| = 1/2,
+    # tiny and subnormal x; erfc where 1 - erf(x) would lose every digit
+    near_one = 1.0 - np.logspace(-16, -1, 40)
+    x = np.concatenate([near_one, -near_one, [0.5, -0.5, 0.5 + 2**-52, 1e-300, 5e-324, -0.0]])
+    got = fastnn.tensor(x).erfinv().numpy()
+    want = torch.tensor(x).erfinv().numpy()
+    np.testing.assert_allclose(got, want, rtol=4e-16, atol=0)
+    assert np.signbit(got[-1])
+    z = np.array([0.49, 0.5, 3.0, 10.0, 26.0, 27.5, -5.0, np.inf, -np.inf, np.nan])
+    got = fastnn.tensor(z).erfc().numpy()
+    np.testing.assert_allclose(got, torch.tensor(z).erfc().numpy(), rtol=4e-16, atol=0)
+
+
 BINARY = {  # name: (x, y), y a tensor
     "xlogy": (real(3, 4), inside(4) * 2),
     "copysign": (real(3, 4), real(4)),
