@@ -452,3 +452,17 @@ def test_seed_003_worked_backprop():
     assert abs(w2.grad[0, 0].item() - dw5) < 1e-12
     assert abs(dw5 - 0.082167041) < 1e-9
     assert abs(w1.grad[0, 0].item() - 0.000438568) < 1e-9
+
+
+def test_a_product_by_a_number_saves_nothing_a_later_change_could_spoil():
+    # torch's x * 2 keeps nothing for backward, so changing x afterwards is allowed; x * w keeps
+    # w for x's gradient only, so changing x (not w) is allowed too
+    torch = pytest.importorskip("torch")
+    for lib in (fastnn, torch):
+        t = lib.ones(3, dtype=lib.float64, requires_grad=True)
+        w = lib.full((3,), 2.0, dtype=lib.float64)
+        y = t * 1
+        z = y * 2 + y * w + y / 4
+        y.add_(1)
+        (z.sum() + y.sum()).backward()
+        assert t.grad.tolist() == [5.25] * 3

@@ -309,8 +309,8 @@ def _accumulate(t, g, handed):
 
 def _check_versions(ctx, t):
     if ctx.save_inputs:
-        for p, v in zip(ctx.parents, ctx.versions):
-            if p._vc[0] != v:
+        for i, (p, v) in enumerate(zip(ctx.parents, ctx.versions)):
+            if p._vc[0] != v and (ctx.needed is None or ctx.needed(ctx.needs_input_grad)[i]):
                 _modified(ctx, p, v, "an input")
     if ctx.save_output and t._vc[0] != 0:
         _modified(ctx, t, 0, "output 0")

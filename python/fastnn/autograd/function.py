@@ -21,6 +21,10 @@ class Function:
     # can detect in-place changes of those tensors between forward and backward (version counter).
     save_inputs = False
     save_output = False
+    # For a primitive that saves an input only for the gradient of another (x * y keeps y for
+    # x's gradient), ``needed(needs_input_grad)`` says which inputs backward reads, so a change
+    # of one it does not read raises nothing (as torch, which saves nothing for x * 2).
+    needed = None
     freed = False  # set once backward released the saved arrays (retain_graph=False)
     requires_grad = False  # set on the instance when apply records it (forward may read it)
     # The device op that is the whole forward when the op does not record ("add": be.add(x, y)).

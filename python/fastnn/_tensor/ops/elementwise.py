@@ -37,6 +37,10 @@ class Mul(Function):
     save_inputs = True
     plain_op = "mul"
 
+    @staticmethod
+    def needed(n):  # each input only for the other's gradient
+        return n[1], n[0]
+
     def forward(self, x, y):
         self.x, self.y = x, y
         return self.be.mul(x, y)
@@ -52,6 +56,10 @@ class Mul(Function):
 class Div(Function):
     save_inputs = True
     plain_op = "div"
+
+    @staticmethod
+    def needed(n):  # x only for y's gradient
+        return n[1], True
 
     def forward(self, x, y):
         self.x, self.y = x, y
