@@ -6,6 +6,8 @@ conversions, autograd API, printing); the op methods live in the mixins of ``mat
 ``shape.py`` and ``inplace.py`` beside it (and ``linalg/toplevel.py``: det, inverse...).
 """
 
+from weakref import ref as _weakref
+
 import numpy as np
 
 from .. import _devices
@@ -16,6 +18,7 @@ from .._core.size import from_shape as _size
 from ..autograd import engine, function
 from ..autograd.hooks import RemovableHandle
 from ..cuda import pinned as _pinned
+from . import views as _views
 from .creation import _to_array
 from .index_more import IndexMoreMixin
 from .inplace import InplaceMixin
@@ -55,6 +58,7 @@ class Tensor(
         "_hooks",
         "_retains_grad",
         "_vc",
+        "_view_link",
         "grad",
         "requires_grad",
     )
@@ -93,9 +97,23 @@ class Tensor(
     def _backend(self):
         return _devices.of(self._data)
 
-    def _view_of(self, out):
-        """``out`` shares this tensor's storage: share the version counter too."""
-        out._vc = self._vc
+    def _view_of(self, out, remake=None, arg=None):
+        """``out`` shares this tensor's storage: share the version counter too (its second slot
+        marks the storage shared). While recording, ``out`` also keeps ``remake``: with
+        ``remake(self, arg)`` making it again, and joins the storage's views (views.py)."""
+        vc = self._vc
+        out._vc = vc
+        if len(vc) == 1:
+            vc.append(None)
+        if out.requires_grad and remake is not None:
+            out._view_link = (self, remake, arg)
+            views = vc[1]
+            if views is None:
+                vc[1] = [_weakref(out)]
+            else:
+                views.append(_weakref(out))
+                if not len(views) & 63:
+                    _views.prune(views)
         return out
 
     # ---- attributes --------------------------------------------------------------------------

@@ -4,7 +4,8 @@ Without grad recording (``no_grad``, or nothing requires grad) they write the st
 When recording, a leaf that requires grad refuses (like torch); any other tensor gets the
 out-of-place result and takes over its history: the old storage and history stay with the ops
 that saved them, so their gradients stay exact, and ops that saved this tensor see its new
-version and raise at backward.
+version and raise at backward. A tensor whose storage views share is written in place instead,
+so they all see the change (``views.py``).
 """
 
 import numpy as np
@@ -14,8 +15,10 @@ from .._core import random as _random
 from .._core import random_fill as _random_fill
 from ..autograd import function as _function
 from ..autograd.grad_mode import state as _grad_state
+from . import views as _views
 from .math import _fused_host
 from .ops import mathfns as M
+from .ops import shape as S
 
 _LEAF_MSG = "a leaf Variable that requires grad is being used in an in-place operation."
 
@@ -44,18 +47,25 @@ def _take_over(t, old, r):
 
 
 def _inplace_record(t, op):
-    """Record ``t <- op(t)`` in the graph (see the module docstring)."""
+    """Record ``t <- op(t)`` in the graph (see the module docstring; a tensor that shares its
+    storage with views goes through ``views.record``)."""
     if t.requires_grad and t._ctx is None:
         raise RuntimeError(_LEAF_MSG)
+    if _views.shares_storage(t):
+        return _views.record(t, op, _result_like)
     old = _stand_in(t)
-    r = op(old)
+    return _take_over(t, old, _result_like(t, op(old)))
+
+
+def _result_like(t, r):
+    """The in-place op's out-of-place result ``r``, checked against t and in t's dtype."""
     if r._data.shape != t._data.shape:
         raise RuntimeError(
             f"output with shape {list(t.shape)} doesn't match the broadcast shape {list(r.shape)}"
         )
     if r._data.dtype != t._data.dtype:
         r = r.to(t._data.dtype)
-    return _take_over(t, old, r)
+    return r
 
 
 def _check_unrecorded(t, what):
@@ -138,8 +148,16 @@ class InplaceMixin:
         return self.fill_(0)
 
     def fill_(self, value):
-        _check_unrecorded(self, "fill_")
-        if isinstance(value, _function.Tensor):
+        T = _function.Tensor
+        if isinstance(value, T) and value.requires_grad and _grad_state.enabled:
+            number = value.item()
+            if self._data.dtype.kind != "f":
+                raise RuntimeError(f"fill_: {self.dtype} cannot take a value that requires grad")
+            return _inplace_record(self, lambda a: S.Fill.apply(a, value, value=number))
+        if _needs_record(self):
+            number = value.item() if isinstance(value, T) else value
+            return _inplace_record(self, lambda a: S.Fill.apply(a, value=number))
+        if isinstance(value, T):
             value = value.item()
         _devices.of(self._data).fill(self._data, value)
         self._vc[0] += 1
@@ -166,9 +184,21 @@ class InplaceMixin:
         return self
 
     def copy_(self, src):
-        _check_unrecorded(self, "copy_")
         T = _function.Tensor
         be = _devices.of(self._data)
+        if _needs_record(self, src):
+            if not isinstance(src, T):
+                src = T._make(be.asarray(src))
+            elif src._data.__class__ is not self._data.__class__:
+                src = src.to(self.device)
+            try:
+                np.broadcast_shapes(tuple(src.shape), tuple(self.shape))
+            except ValueError:
+                raise RuntimeError(
+                    f"copy_: source shape {tuple(src.shape)} does not broadcast to the "
+                    f"destination shape {tuple(self.shape)}"
+                ) from None
+            return _inplace_record(self, lambda a: S.CopyFrom.apply(a, src))
         if isinstance(src, T):
             s = src._data
             if s.__class__ is not self._data.__class__:  # across devices: via the host

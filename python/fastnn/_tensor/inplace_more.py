@@ -13,6 +13,7 @@ import numpy as np
 from .._core import random as _random
 from ..autograd import function as _function
 from ..autograd.grad_mode import state as _grad_state
+from . import views as _views
 from .inplace import (
     _LEAF_MSG,
     _check_unrecorded,
@@ -66,6 +67,7 @@ def _rebound(t, op):
     if _grad_state.enabled and t.requires_grad and t._ctx is None:
         raise RuntimeError(_LEAF_MSG)
     old = _stand_in(t)
+    _views.unlink(t)
     return _take_over(t, old, op(old))  # a version bump: torch counts a metadata change as a write
 
 

@@ -13,6 +13,7 @@ from .ops import mathfns as M
 from .ops import shape as S
 
 _ndarray = np.ndarray
+_may_share = np.may_share_memory
 
 
 def _shape_args(args, fn, arg):
@@ -79,7 +80,14 @@ class ShapeMixin:
         return self._reshape(_shape_args(shape, "reshape", "shape"))
 
     def view(self, *shape):
-        return self._reshape(_shape_args(shape, "view", "size"))
+        out = self._reshape(_shape_args(shape, "view", "size"))
+        a = self._data
+        if a.__class__ is _ndarray and not a.flags.c_contiguous and not _may_share(out._data, a):
+            raise RuntimeError(
+                "view size is not compatible with input tensor's size and stride (at least one "
+                "dimension spans across two contiguous subspaces). Use .reshape(...) instead."
+            )
+        return out
 
     def _reshape(self, shape):
         if shape == self._data.shape:
@@ -97,7 +105,9 @@ class ShapeMixin:
             raise RuntimeError(
                 f"shape '{list(shape)}' is invalid for input of size {self._data.size}"
             ) from None
-        return self._view_of(out)
+        if a.__class__ is _ndarray and not a.flags.c_contiguous and not _may_share(out._data, a):
+            return out  # numpy had to copy: a new tensor, as torch's reshape gives
+        return self._view_of(out, ShapeMixin._reshape, shape)
 
     def view_as(self, other):
         return self.reshape(other.shape)
@@ -161,7 +171,7 @@ class ShapeMixin:
         a = self._data
         if a.__class__ is _ndarray and not self.requires_grad:  # the host shortcut
             return self._view_of(_function._make(_cpu.permute(a, dims), False, None))
-        return self._view_of(S.Permute.apply(self, dims=dims))
+        return self._view_of(S.Permute.apply(self, dims=dims), ShapeMixin._permuted, dims)
 
     def transpose(self, dim0, dim1):
         nd = self._data.ndim
@@ -204,7 +214,7 @@ class ShapeMixin:
         full = tuple(shape[i - lead] if s == -1 else s for i, s in enumerate(sizes))
         if full == shape:
             return self
-        return self._view_of(S.Expand.apply(self, shape=full))
+        return self._view_of(S.Expand.apply(self, shape=full), ShapeMixin.expand, full)
 
     def expand_as(self, other):
         return self.expand(other.shape)
@@ -323,7 +333,7 @@ class ShapeMixin:
                 out = S.GetItem.apply(self, index=index, advanced=advanced)
         else:
             out = S.GetItem.apply(self, index=index, advanced=advanced)
-        return out if advanced else self._view_of(out)
+        return out if advanced else self._view_of(out, ShapeMixin.__getitem__, idx)
 
     def __setitem__(self, idx, value):
         from .inplace import _inplace_record, _needs_record

@@ -139,7 +139,15 @@ def recorded_parent(ctx, i, p):
     if entry is None or entry[0]() is not p:
         return p
     versions = getattr(ctx, "versions", None)
-    ref = entry[1].get(versions[i]) if versions is not None else None
+    if versions is None:
+        return p
+    # the history p had at ctx's version is the one the next in-place op replaced: a bump that
+    # kept the history (a write outside autograd, into a view of p) leaves no entry
+    seen, prior = versions[i], entry[1]
+    ref = prior.get(seen)
+    if ref is None:
+        later = [v for v in prior if v > seen]
+        ref = prior[min(later)] if later else None
     old = ref() if ref is not None else None
     return p if old is None else old
 

@@ -65,6 +65,45 @@ class SetItem(Function):
         return gx, gv
 
 
+class Fill(Function):
+    """Every element ``value`` (a number; ``v``, when given, the 0-d tensor it came from):
+    behind ``x.fill_(value)`` and ``x.zero_()`` while recording. x gets a zero gradient, v the
+    sum of the gradient."""
+
+    def forward(self, x, *v, value=0):
+        out = self.be.copy(x)
+        self.be.fill(out, value)
+        return out
+
+    def backward(self, g):
+        n = self.needs_input_grad
+        gx = self.be.full(g.shape, 0, g.dtype) if n[0] else None
+        if len(n) == 1:
+            return gx
+        return gx, (self.be.sum_to_shape(g, ()) if n[1] else None)
+
+
+class CopyFrom(Function):
+    """``src`` broadcast to x's shape in x's dtype: behind ``x.copy_(src)`` while recording.
+    x gets a zero gradient, src the gradient summed back to its shape, in its dtype."""
+
+    def forward(self, x, src):
+        self.src_shape, self.src_dtype = src.shape, src.dtype
+        out = self.be.copy(x)
+        self.be.copyto(out, src)
+        return out
+
+    def backward(self, g):
+        be, n = self.be, self.needs_input_grad
+        gx = be.full(g.shape, 0, g.dtype) if n[0] else None
+        gs = None
+        if n[1]:
+            gs = be.sum_to_shape(g, self.src_shape)
+            if gs.dtype != self.src_dtype:
+                gs = be.astype(gs, self.src_dtype)
+        return gx, gs
+
+
 class Cat(Function):
     def forward(self, *xs, axis=0):
         self.axis = axis
