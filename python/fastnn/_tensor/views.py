@@ -33,8 +33,9 @@ _OVERLAP_MSG = (
 
 
 def shares_storage(t):
-    """Whether t's storage was ever shared with a view (the in-place op must write into it)."""
-    return len(t._vc) > 1
+    """Whether t's storage was ever shared with a view, so an in-place op must write into it
+    (host arrays only: a device tensor keeps the path of a tensor without views)."""
+    return len(t._vc) > 1 and t._data.__class__ is np.ndarray
 
 
 def prune(views):
