@@ -255,3 +255,21 @@ def test_zero_fill_and_copy_are_recorded_as_torch_records_them():
             a.copy_(lib.ones(4))
         with pytest.raises(RuntimeError, match="a leaf Variable that requires grad"):
             lib.zeros(3, requires_grad=True).zero_()
+
+
+@pytest.mark.parametrize("shape,where", [((3, 4), (0, 0, 1)), ((3, 4), (-2, 0, 1)),
+                                         ((2, 3, 4), (1, 2, 0)), ((3, 4), (5, 0, 1))])  # fmt: skip
+def test_diagonal_is_a_view_in_place_changes_reach_through(shape, where):
+    a = np.random.default_rng(1).standard_normal(shape)
+
+    def prog(lib, x):
+        y = x * 1
+        d = y.diagonal(*where)
+        d.mul_(3)
+        return y * y + y.diagonal(*where).sum()
+
+    check(prog, a)
+    m = fastnn.eye(3)
+    m.diagonal().add_(1)  # outside autograd: the matrix itself changes, as in torch
+    m.diag().add_(1)  # diag of a matrix is a copy in both
+    assert m.tolist() == [[2.0, 0, 0], [0, 2.0, 0], [0, 0, 2.0]]

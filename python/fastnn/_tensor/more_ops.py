@@ -17,10 +17,15 @@ from . import math as _math
 from .inplace import _inplace_via
 from .logic import _host, _wrap_like
 from .ops import mathfns as M
+from .ops import shape as S
 
 
 def _floating(x):
     return x if x._data.dtype.kind == "f" else x.to(_dtype.default())
+
+
+def _diagonal_again(t, where):
+    return t.diagonal(*where)
 
 
 def _diag_index(n_rows, n_cols, offset):
@@ -103,12 +108,15 @@ class MoreOpsMixin:
 
     def diagonal(self, offset=0, dim1=0, dim2=1):
         """The ``offset`` diagonal of the matrices spanned by dim1 and dim2, as the last
-        dimension (a copy here, where torch returns a view)."""
+        dimension: a view of a host tensor (as torch's), a copy of a device tensor."""
         if self.ndim < 2:
             raise RuntimeError(f"diagonal(): expected a tensor of 2 or more dims, got {self.ndim}")
         d1, d2 = wrap_dim(dim1, self.ndim), wrap_dim(dim2, self.ndim)
         if d1 == d2:
             raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+        if self._data.__class__ is np.ndarray:
+            out = S.Diagonal.apply(self, offset=offset, d1=d1, d2=d2)
+            return self._view_of(out, _diagonal_again, (offset, d1, d2))
         rest = [i for i in range(self.ndim) if i not in (d1, d2)]
         x = self.permute(*rest, d1, d2)
         rows, cols = _diag_index(self.shape[d1], self.shape[d2], offset)
@@ -125,7 +133,7 @@ class MoreOpsMixin:
         """A vector's square matrix with it on the ``diagonal``-th diagonal, or a matrix's
         ``diagonal``-th diagonal as a vector."""
         if self.ndim == 2:
-            return self.diagonal(diagonal)
+            return self.diagonal(diagonal).clone()  # a copy, as torch's diag
         if self.ndim != 1:
             raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {self.ndim}D")
         n = self.shape[0] + abs(diagonal)

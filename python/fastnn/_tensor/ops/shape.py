@@ -1,5 +1,8 @@
 """Shape primitives: reshape, permute, expand, indexing, concatenation, dtype casts."""
 
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
 from ...autograd.function import Function
 from ...cuda import pinned as _pinned
 
@@ -102,6 +105,33 @@ class CopyFrom(Function):
             if gs.dtype != self.src_dtype:
                 gs = be.astype(gs, self.src_dtype)
         return gx, gs
+
+
+class Diagonal(Function):
+    """The ``offset`` diagonal of the matrices spanned by axes d1 and d2, as the last axis: a
+    strided view of a host array, as torch's diagonal is a view."""
+
+    def forward(self, x, offset=0, d1=0, d2=1):
+        self.shape, self.where = x.shape, (offset, d1, d2)
+        return diagonal_view(x, offset, d1, d2)
+
+    def backward(self, g):
+        gx = np.zeros(self.shape, g.dtype)
+        diagonal_view(gx, *self.where)[...] = g
+        return gx
+
+
+def diagonal_view(a, offset, d1, d2):
+    """The view of a host array's diagonal: the other axes, then one whose stride steps along
+    both d1 and d2 at once (from row -offset or column offset)."""
+    start = [slice(None)] * a.ndim
+    start[d2 if offset >= 0 else d1] = slice(abs(offset), None)
+    b = a[tuple(start)]
+    n = max(0, min(b.shape[d1], b.shape[d2]))
+    rest = [i for i in range(a.ndim) if i not in (d1, d2)]
+    shape = [b.shape[i] for i in rest] + [n]
+    strides = [b.strides[i] for i in rest] + [b.strides[d1] + b.strides[d2]]
+    return as_strided(b, shape, strides, writeable=b.flags.writeable)
 
 
 class Cat(Function):
