@@ -6,7 +6,7 @@ reproducible, though not the same permutations torch draws for the same seed."""
 
 import numpy as np
 
-from .._core import random as _random
+from ..._core import random as _random
 
 
 def _positive_int(value, what):
