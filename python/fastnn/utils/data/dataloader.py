@@ -6,6 +6,7 @@ sample and collated. ``num_workers > 0`` loads batches on background threads, a 
 ahead of the training loop (asynchronous loading).
 """
 
+import itertools
 import multiprocessing
 import warnings
 
@@ -282,13 +283,15 @@ class DataLoader:
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
 
     def _batches(self):
-        """The index array of every batch of one epoch (drawn now, so the epoch is fixed); with
-        ``batch_size=None`` each entry is one sample's index."""
+        """The index array of every batch of one epoch; with ``batch_size=None`` each entry is
+        one sample's index. A list drawn now, or, from a given sampler or batch_sampler, an
+        iterator read as the epoch goes: such a sampler may be far longer than any run reads
+        (``RandomSampler(replacement=True, num_samples=10**10)``), and torch reads it lazily."""
         if self.batch_sampler is not None:
-            return [np.asarray(list(b), dtype=np.int64) for b in self.batch_sampler]
+            return (np.asarray(list(b), dtype=np.int64) for b in self.batch_sampler)
         if self.sampler is not None:
-            order = np.fromiter(iter(self.sampler), dtype=np.int64)
-        elif self.shuffle:
+            return _sampler_batches(self.sampler, self.batch_size, self.drop_last)
+        if self.shuffle:
             order = _as_generator(self.generator).permutation(len(self.dataset))
         else:
             order = np.arange(len(self.dataset), dtype=np.int64)
@@ -350,7 +353,7 @@ class DataLoader:
             return _workers.LoaderIter(
                 self._pool, batches, self._epoch, self.prefetch_factor, self.timeout, False
             )
-        if not batches:
+        if isinstance(batches, list) and not batches:
             return iter(())
         pool = self._start_workers(fetch, base_seed)
         return _workers.LoaderIter(
@@ -374,6 +377,19 @@ class DataLoader:
             f"shuffle={self.shuffle}, drop_last={self.drop_last}, "
             f"num_workers={self.num_workers})"
         )
+
+
+def _sampler_batches(sampler, batch_size, drop_last):
+    """The batches of one epoch of ``sampler``'s indices, drawn from it as they are needed."""
+    indices = iter(sampler)
+    if batch_size is None:
+        yield from (int(i) for i in indices)
+        return
+    while True:
+        idx = np.fromiter(itertools.islice(indices, batch_size), dtype=np.int64)
+        if idx.size == 0 or (drop_last and idx.size < batch_size):
+            return
+        yield idx
 
 
 def _mp_context(ctx, num_workers):
