@@ -428,12 +428,12 @@ class Tensor(
             extra.append("requires_grad=True")
         return "tensor(" + body + "".join(", " + e for e in extra) + ")"
 
-    __str__ = __repr__
-
     def __format__(self, spec):
-        if spec and self._data.size == 1:
+        # torch's rule: a 0-d tensor formats as its Python number (f"{loss}" gives 2.5, not
+        # tensor(2.5000)); any other prints as str() with no spec and refuses a spec
+        if self.ndim == 0 and type(self) is Tensor:
             return format(self.item(), spec)
-        return format(repr(self), spec)
+        return object.__format__(self, spec)
 
 
 def _scalar_str(a):
