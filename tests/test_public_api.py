@@ -975,6 +975,7 @@ PUBLIC_API: dict[str, tuple[str, ...]] = {
     ),
     "fastnn.utils.data": (
         "BatchSampler",
+        "ConcatDataset",
         "DataLoader",
         "Dataset",
         "DistributedSampler",
