@@ -96,6 +96,8 @@ PUBLIC_API: dict[str, tuple[str, ...]] = {
         "clone",
         "column_stack",
         "combinations",
+        "compile",
+        "compiler",
         "concat",
         "concatenate",
         "conj",

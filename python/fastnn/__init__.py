@@ -9,7 +9,20 @@ op modules and their registry) and ``kernels`` < ``autograd`` < ``_tensor`` (the
 methods and primitives) < ``nn``, ``optim``, ``utils.data``, ``datasets``, ``serialization``.
 """
 
-from . import _C, accelerator, autograd, backends, cuda, datasets, kernels, linalg, nn, optim, utils
+from . import (
+    _C,
+    accelerator,
+    autograd,
+    backends,
+    compiler,
+    cuda,
+    datasets,
+    kernels,
+    linalg,
+    nn,
+    optim,
+    utils,
+)
 from ._core import dtype as _dtype
 from ._core.device import device, get_default_device, set_default_device
 from ._core.dtype import (
@@ -75,6 +88,7 @@ from .autograd import (
     no_grad,
     set_grad_enabled,
 )
+from .compiler import compile
 from .cuda import graphed_callables as _graphed_callables  # noqa: F401 (binds it in cuda)
 from .serialization import load, save
 
@@ -103,6 +117,8 @@ __all__ = [
     "autograd",
     "backends",
     "can_cast",
+    "compile",
+    "compiler",
     "cuda",
     "datasets",
     "device",
