@@ -49,6 +49,7 @@ PUBLIC_API: dict[str, tuple[str, ...]] = {
         "amax",
         "amin",
         "aminmax",
+        "amp",
         "any",
         "arange",
         "arccos",

@@ -12,6 +12,7 @@ methods and primitives) < ``nn``, ``optim``, ``utils.data``, ``datasets``, ``ser
 from . import (
     _C,
     accelerator,
+    amp,
     autograd,
     backends,
     compiler,
@@ -89,6 +90,7 @@ from .autograd import (
     set_grad_enabled,
 )
 from .compiler import compile
+from .cuda import amp as _cuda_amp  # noqa: F401 (binds it in cuda)
 from .cuda import graphed_callables as _graphed_callables  # noqa: F401 (binds it in cuda)
 from .serialization import load, save
 
@@ -112,6 +114,7 @@ __all__ = [
     "Tensor",
     "__version__",
     "accelerator",
+    "amp",
     "arange",
     "as_tensor",
     "autograd",
