@@ -39,3 +39,34 @@ def test_a_spec_on_a_dimensioned_tensor_is_refused_like_torch(value):
     torch = pytest.importorskip("torch")
     with pytest.raises(TypeError, match="unsupported format string"):
         format(torch.tensor(value), ".2f")
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        7.1526e-07,  # a tiny scalar: scientific, not "0.0000"
+        1e-9,
+        1e10,
+        1e8,
+        123456.7,
+        0.1,
+        -2.0,
+        float("nan"),
+        float("-inf"),
+        -0.0,
+        [1.0, 2000.0],  # whole values spanning more than 1000x: scientific
+        [1.0, 1000.0],  # whole values padded to the widest
+        [0.0, 1e8],
+        [[1.0, -10.0], [100.0, 2.0]],
+        [float("nan"), 2.0],
+        [-0.0, 5.0],
+        [1.0, float("inf"), -3.0],
+        [float(i) for i in range(20)],  # wrapped at torch's line width
+    ],
+)
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_float_repr_matches_torch(values, dtype):
+    torch = pytest.importorskip("torch")
+    ours = repr(fastnn.tensor(values, dtype=getattr(fastnn, dtype)))
+    theirs = repr(torch.tensor(values, dtype=getattr(torch, dtype)))
+    assert ours == theirs.replace("torch.", "fastnn.")
