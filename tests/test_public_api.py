@@ -185,6 +185,7 @@ PUBLIC_API: dict[str, tuple[str, ...]] = {
         "half",
         "heaviside",
         "histc",
+        "histogram",
         "hsplit",
         "hstack",
         "hypot",
