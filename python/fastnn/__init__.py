@@ -89,6 +89,7 @@ from .autograd import (
     no_grad,
     set_grad_enabled,
 )
+from .backends.precision import get_float32_matmul_precision, set_float32_matmul_precision
 from .compiler import compile
 from .cuda import amp as _cuda_amp  # noqa: F401 (binds it in cuda)
 from .cuda import graphed_callables as _graphed_callables  # noqa: F401 (binds it in cuda)
@@ -137,6 +138,7 @@ __all__ = [
     "full_like",
     "get_default_device",
     "get_default_dtype",
+    "get_float32_matmul_precision",
     "get_num_threads",
     "iinfo",
     "inference_mode",
@@ -163,6 +165,7 @@ __all__ = [
     "save",
     "set_default_device",
     "set_default_dtype",
+    "set_float32_matmul_precision",
     "set_grad_enabled",
     "set_num_threads",
     "show_config",
