@@ -23,6 +23,13 @@ def default_device_restored():
 # ---- accelerator and backends ----
 
 
+def test_cuda_is_bf16_supported_is_false_without_a_bfloat16_dtype():
+    # a training script picks its dtype with cuda.is_available() and cuda.is_bf16_supported()
+    assert fastnn.cuda.is_bf16_supported() is False
+    assert fastnn.cuda.is_bf16_supported(including_emulation=False) is False
+    assert not hasattr(fastnn, "bfloat16")
+
+
 def precision_walk(lib):
     """What torch programs do with the float32 matmul precision, and what each step reads."""
     seen = [lib.get_float32_matmul_precision(), lib.backends.cuda.matmul.allow_tf32]

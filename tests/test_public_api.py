@@ -464,6 +464,7 @@ PUBLIC_API: dict[str, tuple[str, ...]] = {
         "graph",
         "graph_pool_handle",
         "is_available",
+        "is_bf16_supported",
         "is_built",
         "is_cuda_array",
         "is_current_stream_capturing",
