@@ -141,6 +141,8 @@ def test_an_endless_random_sampler_is_read_lazily(num_workers):
     loader = D.DataLoader(Rows(), sampler=sampler, batch_size=4, num_workers=num_workers)
     assert len(loader) == 10**12 // 4
     it = iter(loader)
+    if num_workers:
+        assert len(it) == len(loader)
     for _ in range(5):
         x, y = next(it)
         assert x.shape == (4,) and all(0 <= i < 7 for i in x.tolist())

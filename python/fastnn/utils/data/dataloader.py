@@ -351,14 +351,32 @@ class DataLoader:
                     self._pool.shutdown()
                 self._pool = self._start_workers(fetch, base_seed)
             return _workers.LoaderIter(
-                self._pool, batches, self._epoch, self.prefetch_factor, self.timeout, False
+                self._pool,
+                batches,
+                self._epoch,
+                self.prefetch_factor,
+                self.timeout,
+                False,
+                self._len_or_none(),
             )
         if isinstance(batches, list) and not batches:
             return iter(())
         pool = self._start_workers(fetch, base_seed)
         return _workers.LoaderIter(
-            pool, batches, self._epoch, self.prefetch_factor, self.timeout, True
+            pool,
+            batches,
+            self._epoch,
+            self.prefetch_factor,
+            self.timeout,
+            True,
+            self._len_or_none(),
         )
+
+    def _len_or_none(self):
+        try:
+            return len(self)
+        except TypeError:  # a sampler without a length
+            return None
 
     def _start_workers(self, fetch, base_seed):
         args = (fetch, self.dataset, self.num_workers, base_seed, self.worker_init_fn)

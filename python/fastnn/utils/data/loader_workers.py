@@ -310,10 +310,11 @@ class LoaderIter:
     dead worker or Ctrl-C closes even a persistent pool: its workers may be stuck or gone, so
     the next epoch starts fresh ones."""
 
-    def __init__(self, pool, batches, epoch, prefetch_factor, timeout, owns_pool):
-        # ``batches``: a list, or an iterator read only as far as the prefetching needs
-        self._pool, self._epoch = pool, epoch
-        self._len = len(batches) if isinstance(batches, list) else None
+    def __init__(self, pool, batches, epoch, prefetch_factor, timeout, owns_pool, length):
+        # ``batches``: a list, or an iterator read only as far as the prefetching needs;
+        # ``length``: the loader's len() (None when its sampler has none); the iterator holds
+        # no reference to the loader, whose collection ends persistent workers
+        self._pool, self._epoch, self._length = pool, epoch, length
         self._batches = iter(batches)
         self._timeout, self._owns = timeout, owns_pool
         self._next = self._sent = 0
@@ -344,9 +345,9 @@ class LoaderIter:
         return self
 
     def __len__(self):
-        if self._len is None:
-            raise TypeError("this DataLoader iterator reads its sampler lazily: no len()")
-        return self._len
+        if self._length is None:
+            raise TypeError("this DataLoader's sampler has no len()")
+        return self._length
 
     def __next__(self):
         if self._pool is None or self._next >= self._sent:
