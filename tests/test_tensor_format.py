@@ -62,6 +62,9 @@ def test_a_spec_on_a_dimensioned_tensor_is_refused_like_torch(value):
         [-0.0, 5.0],
         [1.0, float("inf"), -3.0],
         [float(i) for i in range(20)],  # wrapped at torch's line width
+        [[0.123456, -1.5] * 9] * 3,  # rows wrapped at the same width, one level deeper
+        [[[0.5, -2.25] * 7] * 2] * 2,
+        [float(i) for i in range(1000, 1040)],  # float64's dtype= on a line of its own
     ],
 )
 @pytest.mark.parametrize("dtype", ["float32", "float64"])

@@ -403,7 +403,7 @@ class Tensor(
 
     def __repr__(self):
         a = self._backend().to_numpy(self._data)
-        opts = {"separator": ", ", "prefix": "tensor(", "max_line_width": 80}
+        opts = {"separator": ", ", "prefix": "tensor(", "max_line_width": 81}
         if a.dtype.kind == "f" and a.size:
             finite = a[np.isfinite(a)]
             # torch's "integer mode": whole values print as "3." right-aligned to the widest,
@@ -441,7 +441,7 @@ class Tensor(
             extra.append(f"grad_fn=<{self._ctx.name()}>")
         elif self.requires_grad:
             extra.append("requires_grad=True")
-        return "tensor(" + body + "".join(", " + e for e in extra) + ")"
+        return "tensor(" + body + _suffixes(body, extra) + ")"
 
     def __format__(self, spec):
         # torch's rule: a 0-d tensor formats as its Python number (f"{loss}" gives 2.5, not
@@ -449,6 +449,21 @@ class Tensor(
         if self.ndim == 0 and type(self) is Tensor:
             return format(self.item(), spec)
         return object.__format__(self, spec)
+
+
+def _suffixes(body, extra):
+    """ ", dtype=...", ", grad_fn=..." after the values: each on the last line while that line
+    stays within torch's width of 80, else on a line of its own under the values."""
+    out = []
+    line = len("tensor(") + len(body) if "\n" not in body else len(body) - body.rfind("\n")
+    for e in extra:
+        if line + len(e) + 2 > 80:
+            out.append(",\n" + " " * len("tensor(") + e)
+            line = len("tensor(") + len(e)
+        else:
+            out.append(", " + e)
+            line += len(e) + 2
+    return "".join(out)
 
 
 _TYPE_NAMES = {
