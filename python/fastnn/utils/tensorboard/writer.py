@@ -1,16 +1,18 @@
-"""``SummaryWriter``: scalars logged to TensorBoard event files, torch's API."""
+"""``SummaryWriter``: scalars logged to TensorBoard event files with torch's API. The files,
+their records and the protocol messages are the tensorboard package's; this maps the calls."""
 
-import itertools
 import os
 import socket
 import time
 from datetime import datetime
 
 import numpy as np
-
-from . import records
-
-_FILE_IDS = itertools.count()
+from tensorboard.compat.proto.event_pb2 import Event, SessionLog
+from tensorboard.compat.proto.summary_pb2 import Summary, SummaryMetadata
+from tensorboard.compat.proto.tensor_pb2 import TensorProto
+from tensorboard.compat.proto.tensor_shape_pb2 import TensorShapeProto
+from tensorboard.compat.proto.types_pb2 import DT_DOUBLE, DT_FLOAT
+from tensorboard.summary.writer.event_file_writer import EventFileWriter
 
 
 def _scalar(value, tag):
@@ -23,42 +25,14 @@ def _scalar(value, tag):
     return float(a.reshape(()))
 
 
-class _EventFile:
-    """One event file in ``log_dir``: the version record first, then buffered events, written
-    out every ``max_queue`` events, every ``flush_secs`` seconds, and on flush / close."""
-
-    def __init__(self, log_dir, max_queue, flush_secs, filename_suffix):
-        os.makedirs(log_dir, exist_ok=True)
-        name = f"events.out.tfevents.{int(time.time()):010d}.{socket.gethostname()}.{os.getpid()}.{next(_FILE_IDS)}{filename_suffix}"
-        self.log_dir = log_dir
-        self.path = os.path.join(log_dir, name)
-        self._file = open(self.path, "wb")  # noqa: SIM115 (held until close)
-        self._queue = []
-        self._max_queue, self._flush_secs = max_queue, flush_secs
-        self._last_flush = time.time()
-        self.add(records.event(time.time(), file_version="brain.Event:2"))
-        self.flush()
-
-    def add(self, data):
-        if self._file is None:
-            raise RuntimeError("SummaryWriter: the writer is closed")
-        self._queue.append(records.frame(data))
-        if len(self._queue) >= self._max_queue or time.time() - self._last_flush > self._flush_secs:
-            self.flush()
-
-    def flush(self):
-        if self._file is None:
-            return
-        self._file.write(b"".join(self._queue))
-        self._file.flush()
-        self._queue = []
-        self._last_flush = time.time()
-
-    def close(self):
-        self.flush()
-        if self._file is not None:
-            self._file.close()
-            self._file = None
+def _tensor_value(tag, value, double):
+    """The scalar as a 0-d tensor summary of the scalars plugin (``new_style``)."""
+    if double:
+        tensor = TensorProto(dtype=DT_DOUBLE, double_val=[value], tensor_shape=TensorShapeProto())
+    else:
+        tensor = TensorProto(dtype=DT_FLOAT, float_val=[value], tensor_shape=TensorShapeProto())
+    meta = SummaryMetadata(plugin_data=SummaryMetadata.PluginData(plugin_name="scalars"))
+    return Summary.Value(tag=tag, tensor=tensor, metadata=meta)
 
 
 class SummaryWriter:
@@ -69,7 +43,7 @@ class SummaryWriter:
         comment: appended to the default folder name (ignored with ``log_dir``).
         purge_step: a restarted run's first step: TensorBoard drops events at or after it.
         max_queue: events buffered before they are written out.
-        flush_secs: the longest time events stay buffered (checked as events come).
+        flush_secs: the longest time events stay buffered.
         filename_suffix: appended to the event files' names.
     """
 
@@ -91,14 +65,27 @@ class SummaryWriter:
         self.filename_suffix = filename_suffix
         self._file = self._open(self.log_dir)
         self._scalar_files = {}  # add_scalars' per-tag runs
+        self._closed = False
 
     def _open(self, log_dir):
-        f = _EventFile(log_dir, self.max_queue, self.flush_secs, self.filename_suffix)
+        f = EventFileWriter(log_dir, self.max_queue, self.flush_secs, self.filename_suffix)
         if self.purge_step is not None:
             now = time.time()
-            f.add(records.event(now, self.purge_step, file_version="brain.Event:2"))
-            f.add(records.event(now, self.purge_step, session_start=True))
+            f.add_event(Event(wall_time=now, step=self.purge_step, file_version="brain.Event:2"))
+            start = SessionLog(status=SessionLog.START)
+            f.add_event(Event(wall_time=now, step=self.purge_step, session_log=start))
         return f
+
+    def _add(self, f, values, global_step, walltime):
+        if self._closed:
+            raise RuntimeError("SummaryWriter: the writer is closed")
+        event = Event(
+            wall_time=time.time() if walltime is None else walltime,
+            summary=Summary(value=values),
+        )
+        if global_step is not None:
+            event.step = int(global_step)
+        f.add_event(event)
 
     def get_logdir(self):
         return self.log_dir
@@ -117,11 +104,10 @@ class SummaryWriter:
         ``double_precision``)."""
         value = _scalar(scalar_value, tag)
         if new_style:
-            summary = records.tensor_scalar_value(tag, value, double_precision)
+            summary = _tensor_value(tag, value, double_precision)
         else:
-            summary = records.scalar_value(tag, value)
-        wall = time.time() if walltime is None else walltime
-        self._file.add(records.event(wall, global_step, values=[summary]))
+            summary = Summary.Value(tag=tag, simple_value=value)
+        self._add(self._file, [summary], global_step, walltime)
 
     def add_scalars(self, main_tag, tag_scalar_dict, global_step=None, walltime=None):
         """Log several scalars in one chart: each ``tag`` goes to its own run folder,
@@ -132,8 +118,8 @@ class SummaryWriter:
             f = self._scalar_files.get(folder)
             if f is None:
                 f = self._scalar_files[folder] = self._open(folder)
-            summary = records.scalar_value(main_tag, _scalar(value, main_tag))
-            f.add(records.event(wall, global_step, values=[summary]))
+            summary = Summary.Value(tag=main_tag, simple_value=_scalar(value, main_tag))
+            self._add(f, [summary], global_step, wall)
 
     def flush(self):
         for f in (self._file, *self._scalar_files.values()):
@@ -142,6 +128,7 @@ class SummaryWriter:
     def close(self):
         for f in (self._file, *self._scalar_files.values()):
             f.close()
+        self._closed = True
 
     def __enter__(self):
         return self
