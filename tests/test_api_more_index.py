@@ -276,3 +276,27 @@ def test_a_0d_non_leaf_used_twice_sums_its_gradients():
     s = a.sum()
     (s * s).backward()
     np.testing.assert_array_equal(a.grad.numpy(), [8.0] * 4)
+
+
+@pytest.mark.parametrize(
+    "index",
+    [
+        lambda L: (L.arange(3), L.arange(2)),
+        lambda L: (L.tensor([[0, 1]]), L.tensor([0, 1, 2])),
+        lambda L: (L.zeros(2, 2, dtype=L.long), L.zeros(3, 1, 4, dtype=L.long)),
+    ],
+)
+def test_unbroadcastable_index_tensors_raise_torchs_message(index):
+    # x[rows, cols] with index tensors of mismatched shapes: torch's IndexError and its words,
+    # reading and writing
+    torch = pytest.importorskip("torch")
+    messages = []
+    for lib in (fastnn, torch):
+        x = lib.zeros(4, 5)
+        with pytest.raises(IndexError) as read:
+            x[index(lib)]
+        with pytest.raises(IndexError) as write:
+            x[index(lib)] = 1.0
+        assert str(read.value) == str(write.value)
+        messages.append(str(read.value))
+    assert messages[0] == messages[1]

@@ -231,7 +231,7 @@ def test_data_loader_pin_memory_without_an_accelerator_warns_like_torch(workers)
     ds = TensorDataset(np.arange(10, dtype=np.float32), np.arange(10))
     with pytest.warns(UserWarning, match="no accelerator is found") as record:
         batches = list(DataLoader(ds, batch_size=4, pin_memory=True, num_workers=workers))
-    assert [str(w.message) for w in record] == [data_mod._NO_PIN]
+    assert [str(w.message) for w in record] == [data_mod.dataloader._NO_PIN]
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         plain = list(DataLoader(ds, batch_size=4, num_workers=workers))
@@ -245,7 +245,7 @@ def test_data_loader_pin_memory_without_an_accelerator_warns_like_torch(workers)
     tds = torch.utils.data.TensorDataset(torch.arange(10.0))
     with pytest.warns(UserWarning, match="no accelerator is found") as theirs:
         list(torch.utils.data.DataLoader(tds, batch_size=4, pin_memory=True))
-    assert data_mod._NO_PIN in [str(w.message) for w in theirs]
+    assert data_mod.dataloader._NO_PIN in [str(w.message) for w in theirs]
 
 
 @pytest.fixture

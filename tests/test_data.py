@@ -377,3 +377,36 @@ def test_concat_dataset():
     assert cat[-1][1] == 1
     with pytest.raises(IndexError):
         cat[5]
+
+
+@pytest.mark.parametrize(
+    "module, names",
+    [
+        ("dataloader", ["DataLoader", "default_collate", "default_convert", "get_worker_info"]),
+        ("dataset", ["Dataset", "IterableDataset", "TensorDataset", "Subset", "ConcatDataset"]),
+        ("dataset", ["random_split"]),
+        ("sampler", ["Sampler", "SequentialSampler", "RandomSampler", "BatchSampler"]),
+        ("sampler", ["SubsetRandomSampler", "WeightedRandomSampler"]),
+        ("distributed", ["DistributedSampler"]),
+    ],
+)
+def test_submodules_hold_torchs_names(module, names):
+    # programs import from the submodules (``from torch.utils.data.dataloader import
+    # DataLoader``); each name there is the one the package exports, and torch has it there too
+    import importlib
+
+    ours = importlib.import_module(f"fastnn.utils.data.{module}")
+    for name in names:
+        assert getattr(ours, name) is getattr(data, name), name
+    torch_data = pytest.importorskip(f"torch.utils.data.{module}")
+    assert all(hasattr(torch_data, name) for name in names)
+
+
+def test_loader_from_the_dataloader_submodule_batches_a_dataset():
+    from fastnn.utils.data.dataloader import DataLoader
+    from fastnn.utils.data.dataset import TensorDataset
+
+    x = fastnn.arange(10.0).reshape(5, 2)
+    batches = list(DataLoader(TensorDataset(x), batch_size=2))
+    assert [b[0].shape[0] for b in batches] == [2, 2, 1]
+    np.testing.assert_array_equal(batches[2][0].numpy(), [[8.0, 9.0]])

@@ -23,6 +23,49 @@ def default_device_restored():
 # ---- accelerator and backends ----
 
 
+def test_cuda_is_bf16_supported_is_false_without_a_bfloat16_dtype():
+    # a training script picks its dtype with cuda.is_available() and cuda.is_bf16_supported()
+    assert fastnn.cuda.is_bf16_supported() is False
+    assert fastnn.cuda.is_bf16_supported(including_emulation=False) is False
+    assert not hasattr(fastnn, "bfloat16")
+
+
+def precision_walk(lib):
+    """What torch programs do with the float32 matmul precision, and what each step reads."""
+    seen = [lib.get_float32_matmul_precision(), lib.backends.cuda.matmul.allow_tf32]
+    try:
+        for value in ("high", "medium", "highest"):
+            lib.set_float32_matmul_precision(value)
+            seen += [lib.get_float32_matmul_precision(), lib.backends.cuda.matmul.allow_tf32]
+        lib.backends.cuda.matmul.allow_tf32 = True
+        seen.append(lib.get_float32_matmul_precision())
+        lib.backends.cuda.matmul.allow_tf32 = False
+        seen.append(lib.get_float32_matmul_precision())
+        with pytest.warns(UserWarning, match="not one of"):
+            lib.set_float32_matmul_precision("fastest")
+        seen.append(lib.get_float32_matmul_precision())
+    finally:
+        lib.set_float32_matmul_precision("highest")
+    return seen
+
+
+def test_float32_matmul_precision_follows_torch():
+    ours = precision_walk(fastnn)
+    assert ours[:2] == ["highest", False] and ours[-1] == "highest"
+    torch = pytest.importorskip("torch")
+    assert ours == precision_walk(torch)
+
+
+def test_float32_matmul_precision_changes_no_result():
+    x = fastnn.randn(8, 8)
+    before = (x @ x).numpy()
+    try:
+        fastnn.set_float32_matmul_precision("medium")
+        np.testing.assert_array_equal((x @ x).numpy(), before)
+    finally:
+        fastnn.set_float32_matmul_precision("highest")
+
+
 @no_gpu
 def test_accelerator_answers_without_a_gpu():
     assert fastnn.accelerator.is_available() is False

@@ -121,3 +121,56 @@ def test_iterable_dataset_refuses_orderings(kw, match):
 def test_bad_sampler_arguments(make, exc):
     with pytest.raises(exc):
         make()
+
+
+class Rows(D.Dataset):
+    """A map-style dataset of (index, index * 2) rows, no get_batch."""
+
+    def __len__(self):
+        return 7
+
+    def __getitem__(self, i):
+        return fastnn.tensor(i), fastnn.tensor(2 * i)
+
+
+@pytest.mark.parametrize("num_workers", [0, 2])
+def test_an_endless_random_sampler_is_read_lazily(num_workers):
+    # a training loop draws batches from a sampler far longer than it will ever read; the
+    # loader must not draw (or allocate) the whole sampler when an epoch starts
+    sampler = D.RandomSampler(Rows(), replacement=True, num_samples=10**12)
+    loader = D.DataLoader(Rows(), sampler=sampler, batch_size=4, num_workers=num_workers)
+    assert len(loader) == 10**12 // 4
+    it = iter(loader)
+    if num_workers:
+        assert len(it) == len(loader)
+    for _ in range(5):
+        x, y = next(it)
+        assert x.shape == (4,) and all(0 <= i < 7 for i in x.tolist())
+        assert y.tolist() == [2 * i for i in x.tolist()]
+    del it
+
+
+def test_lazy_sampler_epochs_end_where_the_sampler_ends():
+    class Short(D.Sampler):  # claims 10 indices, yields 5: the epoch ends at the fifth
+        def __iter__(self):
+            return iter([6, 5, 4, 3, 2])
+
+        def __len__(self):
+            return 10
+
+    for workers in (0, 2):
+        for drop_last, sizes in [(False, [2, 2, 1]), (True, [2, 2])]:
+            loader = D.DataLoader(
+                Rows(), sampler=Short(), batch_size=2, drop_last=drop_last, num_workers=workers
+            )
+            assert [len(x) for x, _ in loader] == sizes
+    flat = D.DataLoader(Rows(), sampler=Short(), batch_size=None)
+    assert [int(x) for x, _ in flat] == [6, 5, 4, 3, 2]
+
+
+def test_random_sampler_with_replacement_draws_uniformly_in_long_runs():
+    g = fastnn.Generator()
+    g.manual_seed(3)
+    draws = list(D.RandomSampler(range(5), replacement=True, num_samples=20000, generator=g))
+    assert len(draws) == 20000
+    np.testing.assert_allclose(np.bincount(draws, minlength=5) / 20000, [0.2] * 5, atol=0.02)

@@ -9,7 +9,21 @@ op modules and their registry) and ``kernels`` < ``autograd`` < ``_tensor`` (the
 methods and primitives) < ``nn``, ``optim``, ``utils.data``, ``datasets``, ``serialization``.
 """
 
-from . import _C, accelerator, autograd, backends, cuda, datasets, kernels, linalg, nn, optim, utils
+from . import (
+    _C,
+    accelerator,
+    amp,
+    autograd,
+    backends,
+    compiler,
+    cuda,
+    datasets,
+    kernels,
+    linalg,
+    nn,
+    optim,
+    utils,
+)
 from ._core import dtype as _dtype
 from ._core.device import device, get_default_device, set_default_device
 from ._core.dtype import (
@@ -75,6 +89,9 @@ from .autograd import (
     no_grad,
     set_grad_enabled,
 )
+from .backends.precision import get_float32_matmul_precision, set_float32_matmul_precision
+from .compiler import compile
+from .cuda import amp as _cuda_amp  # noqa: F401 (binds it in cuda)
 from .cuda import graphed_callables as _graphed_callables  # noqa: F401 (binds it in cuda)
 from .serialization import load, save
 
@@ -98,11 +115,14 @@ __all__ = [
     "Tensor",
     "__version__",
     "accelerator",
+    "amp",
     "arange",
     "as_tensor",
     "autograd",
     "backends",
     "can_cast",
+    "compile",
+    "compiler",
     "cuda",
     "datasets",
     "device",
@@ -118,6 +138,7 @@ __all__ = [
     "full_like",
     "get_default_device",
     "get_default_dtype",
+    "get_float32_matmul_precision",
     "get_num_threads",
     "iinfo",
     "inference_mode",
@@ -144,6 +165,7 @@ __all__ = [
     "save",
     "set_default_device",
     "set_default_dtype",
+    "set_float32_matmul_precision",
     "set_grad_enabled",
     "set_num_threads",
     "show_config",

@@ -209,6 +209,7 @@ class _ResidentLoader:
         from ._tensor import Tensor
 
         batches, _ = self.loader._plan_epoch()
+        batches = list(batches)
         if not batches:
             return
         order = np.concatenate([np.asarray(b, dtype=np.int64).reshape(-1) for b in batches])

@@ -654,8 +654,30 @@ def permute(a, dims):
 broadcast_to = np.broadcast_to
 
 
+_NUMPY_MISMATCH = "shape mismatch: indexing arrays could not be broadcast together with shapes "
+
+
+def _index_error(e):
+    """numpy's IndexError for index tensors that do not broadcast, in torch's words (its
+    shapes as lists, comma-separated); any other IndexError unchanged."""
+    msg = str(e)
+    if not msg.startswith(_NUMPY_MISMATCH):
+        return e
+    shapes = [
+        "[" + ", ".join(d for d in s.strip("(),").split(",") if d) + "]"
+        for s in msg[len(_NUMPY_MISMATCH) :].split()
+    ]
+    return IndexError(
+        "shape mismatch: indexing tensors could not be broadcast together with shapes "
+        + ", ".join(shapes)
+    )
+
+
 def getitem(a, index):
-    out = a[index]
+    try:
+        out = a[index]
+    except IndexError as e:
+        raise _index_error(e) from None
     if out.__class__ is not np.ndarray:
         # an integer per dimension gives numpy's scalar copy; with a trailing ... it is a 0-d
         # view of the element, as torch's x[i, j] is
@@ -664,7 +686,10 @@ def getitem(a, index):
 
 
 def setitem(a, index, value):
-    a[index] = value
+    try:
+        a[index] = value
+    except IndexError as e:
+        raise _index_error(e) from None
 
 
 def getitem_backward(g, shape, index, advanced):

@@ -421,18 +421,33 @@ class Tensor(
 
     def __repr__(self):
         a = self._backend().to_numpy(self._data)
-        opts = {"separator": ", ", "prefix": "tensor("}
+        opts = {"separator": ", ", "prefix": "tensor(", "max_line_width": 81}
         if a.dtype.kind == "f" and a.size:
             finite = a[np.isfinite(a)]
-            # the bound compared as a Python float: float16 cannot hold 1e8 (a RuntimeWarning)
+            # torch's "integer mode": whole values print as "3." right-aligned to the widest,
+            # unless the largest tops 1e8 or the nonzero ones span more than 1000x (then numpy's
+            # fixed/scientific choice below, which is torch's rule for other floats). The
+            # bounds are compared as Python floats: float16 cannot hold 1e8 (a RuntimeWarning).
             whole = finite.size and np.all(finite == np.round(finite))
-            if whole and float(np.abs(finite).max()) < 1e8:
+            nonzero = np.abs(finite[finite != 0]).astype(np.float64)
+            spread = nonzero.size and (
+                float(nonzero.max()) > 1e8 or float(nonzero.max()) > 1000 * float(nonzero.min())
+            )
+            if whole and not spread:
+                width = max((len(f"{v:.0f}.") for v in finite[finite != 0]), default=0)
                 opts["formatter"] = {
-                    "float_kind": lambda v: f"{v:.0f}." if np.isfinite(v) else repr(float(v))
+                    "float_kind": lambda v: (
+                        f"{v:.0f}." if np.isfinite(v) else repr(float(v))
+                    ).rjust(width)
                 }
             else:
                 opts.update(precision=4, floatmode="fixed")
-        body = np.array2string(a, **opts) if a.ndim else _scalar_str(a)
+        if a.ndim:
+            body = np.array2string(a, **opts)
+        elif a.dtype.kind == "f":  # a float scalar as the one element of a vector (sci mode...)
+            body = np.array2string(a.reshape(1), **opts)[1:-1]
+        else:
+            body = repr(a.item())
         if a.size == 0:
             body = "[]"
         extra = []
@@ -444,23 +459,29 @@ class Tensor(
             extra.append(f"grad_fn=<{self._ctx.name()}>")
         elif self.requires_grad:
             extra.append("requires_grad=True")
-        return "tensor(" + body + "".join(", " + e for e in extra) + ")"
-
-    __str__ = __repr__
+        return "tensor(" + body + _suffixes(body, extra) + ")"
 
     def __format__(self, spec):
-        if spec and self._data.size == 1:
+        # torch's rule: a 0-d tensor formats as its Python number (f"{loss}" gives 2.5, not
+        # tensor(2.5000)); any other prints as str() with no spec and refuses a spec
+        if self.ndim == 0 and type(self) is Tensor:
             return format(self.item(), spec)
-        return format(repr(self), spec)
+        return object.__format__(self, spec)
 
 
-def _scalar_str(a):
-    v = a.item()
-    if isinstance(v, float):
-        if v == int(v) if np.isfinite(v) else False:
-            return f"{v:.0f}."
-        return f"{v:.4f}"
-    return repr(v)
+def _suffixes(body, extra):
+    """ ", dtype=...", ", grad_fn=..." after the values: each on the last line while that line
+    stays within torch's width of 80, else on a line of its own under the values."""
+    out = []
+    line = len("tensor(") + len(body) if "\n" not in body else len(body) - body.rfind("\n")
+    for e in extra:
+        if line + len(e) + 2 > 80:
+            out.append(",\n" + " " * len("tensor(") + e)
+            line = len("tensor(") + len(e)
+        else:
+            out.append(", " + e)
+            line += len(e) + 2
+    return "".join(out)
 
 
 _TYPE_NAMES = {

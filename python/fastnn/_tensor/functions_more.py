@@ -1,7 +1,8 @@
 """More of torch's top-level functions: hstack / vstack, broadcast_to / broadcast_tensors, cdist,
-bucketize / searchsorted / histc, and the random helpers logspace, randint_like, multinomial,
+bucketize / searchsorted / histc / histogram, and the random helpers logspace, randint_like, multinomial,
 seed and initial_seed. Differentiable ones are compositions of differentiable ops."""
 
+import collections
 import secrets
 
 import numpy as np
@@ -197,6 +198,89 @@ def histc(input, bins=100, min=0, max=0, *, out=None):
     return res if out is None else _fns._into(out, "histc", lambda: res)
 
 
+histogram_result = collections.namedtuple("histogram", ["hist", "bin_edges"])
+
+
+def histogram(input, bins=100, *, range=None, weight=None, density=False, out=None):
+    """(hist, bin_edges): counts (or summed ``weight``, or a density with ``density``) of the
+    values in ``bins`` equal-width bins over ``range`` (default: the data's, widened by 0.5 on
+    each side when it is one value), or over the edges of a 1-D tensor ``bins``. Each bin is
+    half-open but the last, which includes its upper edge; values outside are ignored. Both
+    results have the input's floating dtype."""
+    x = _tensor_arg(input, "histogram", "input")
+    dt = x._data.dtype
+    if dt.kind != "f":
+        kind = {"i": "Int", "u": "Byte", "b": "Bool"}.get(dt.kind, dt.name)
+        kind = {"int64": "Long", "int16": "Short", "int8": "Char"}.get(dt.name, kind)
+        raise NotImplementedError(f'"histogramdd" not implemented for {kind!r}')
+    h = _host(x).ravel()
+    w = None
+    if weight is not None:
+        w = _host(_tensor_arg(weight, "histogram", "weight"))
+        if w.shape != tuple(x.shape):
+            raise RuntimeError(
+                "torch.histogram: if weight tensor is provided it should have the same shape "
+                f"as the input tensor, but got input with shape {list(x.shape)} and weight "
+                f"with shape {list(w.shape)}"
+            )
+        if w.dtype != dt:
+            raise RuntimeError(
+                "torch.histogram: if weight tensor is provided, input tensor and weight tensor "
+                f"should have the same dtype, but got input({dt.name}), and "
+                f"weight({w.dtype.name})"
+            )
+        w = w.ravel()
+    if isinstance(bins, _function.Tensor):
+        edges = _host(bins).astype(dt)
+        if edges.ndim != 1 or edges.size < 1:
+            raise RuntimeError("torch.histogram: bins tensor should have one dimension")
+        if np.any(np.diff(edges) < 0):  # torch counts nothing against descending edges
+            counts = np.zeros(max(edges.size - 1, 0), dtype=np.float64)
+            return _histogram_result(counts, edges, dt, x.device, out)
+    else:
+        if isinstance(bins, bool) or not isinstance(bins, (int, np.integer)) or bins <= 0:
+            raise RuntimeError(f"torch.histogram(): bins must be > 0, but got {bins}")
+        if range is not None:
+            lo, hi = (float(v) for v in range)
+        elif h.size:
+            lo, hi = float(h.min()), float(h.max())
+        else:
+            lo, hi = 0.0, 1.0
+        if lo > hi:
+            raise RuntimeError(
+                f"torch.histogram: min should not exceed max, but got min {lo} max {hi}"
+            )
+        if not (np.isfinite(lo) and np.isfinite(hi)):
+            raise RuntimeError(f"torch.histogram: range [{lo}, {hi}] is not finite")
+        if lo == hi:
+            lo, hi = lo - 0.5, hi + 0.5
+        edges = np.linspace(lo, hi, int(bins) + 1).astype(dt)
+    keep = ~np.isnan(h)
+    counts, _ = np.histogram(
+        h[keep], bins=edges.astype(np.float64), weights=None if w is None else w[keep]
+    )
+    counts = counts.astype(np.float64)
+    if density:
+        total = counts.sum()
+        widths = np.diff(edges.astype(np.float64))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            counts = counts / (total * widths)
+    return _histogram_result(counts, edges, dt, x.device, out)
+
+
+def _histogram_result(counts, edges, dt, device, out):
+    res = histogram_result(
+        _creation.tensor(counts.astype(dt), device=device),
+        _creation.tensor(np.ascontiguousarray(edges, dtype=dt), device=device),
+    )
+    if out is None:
+        return res
+    hist_out, edges_out = out
+    _fns._into(hist_out, "histogram", lambda: res.hist)
+    _fns._into(edges_out, "histogram", lambda: res.bin_edges)
+    return histogram_result(hist_out, edges_out)
+
+
 # ---- creation and random draws --------------------------------------------------------------
 
 
@@ -286,6 +370,7 @@ __all__ = [
     "bucketize",
     "cdist",
     "histc",
+    "histogram",
     "hstack",
     "initial_seed",
     "logspace",

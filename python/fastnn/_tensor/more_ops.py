@@ -13,6 +13,7 @@ from .._core.dims import wrap_dim
 from ..autograd import function as _function
 from . import creation as _creation
 from . import functions as _fns
+from . import functions_more as _fmore
 from . import math as _math
 from .inplace import _inplace_via
 from .logic import _host, _wrap_like
@@ -215,6 +216,15 @@ class MoreOpsMixin:
         else:  # device arrays are contiguous
             out = tuple(int(np.prod(self.shape[i + 1 :])) for i in range(self.ndim))
         return out if dim is None else out[wrap_dim(dim, max(self.ndim, 1))]
+
+    def multinomial(self, num_samples, replacement=False, *, generator=None):
+        return _fmore.multinomial(self, num_samples, replacement, generator=generator)
+
+    def histc(self, bins=100, min=0, max=0):
+        return _fmore.histc(self, bins, min, max)
+
+    def histogram(self, bins=100, *, range=None, weight=None, density=False):
+        return _fmore.histogram(self, bins, range=range, weight=weight, density=density)
 
     def bernoulli(self, p=None, *, generator=None):
         """0/1 draws with probability ``p`` (default: self's values), in self's dtype."""

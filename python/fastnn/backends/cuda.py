@@ -1,16 +1,23 @@
-"""``fastnn.backends.cuda``: ``matmul.allow_tf32`` as an accepted no-op flag (fastnn's GEMMs
+"""``fastnn.backends.cuda``: ``matmul.allow_tf32`` as an accepted flag (fastnn's GEMMs
 compute in the tensors' own precision whatever it says), and ``is_built``."""
 
 from .. import cuda as _cuda
+from . import precision as _precision
 
 
 class _MatmulFlags:
-    """Holds ``allow_tf32`` (torch's default, False); fastnn reads it nowhere."""
+    """``allow_tf32`` (torch's default, False): another view of
+    ``fastnn.get_float32_matmul_precision() != "highest"``; fastnn's GEMMs read neither."""
 
-    __slots__ = ("allow_tf32",)
+    __slots__ = ()
 
-    def __init__(self):
-        self.allow_tf32 = False
+    @property
+    def allow_tf32(self):
+        return _precision.allows_tf32()
+
+    @allow_tf32.setter
+    def allow_tf32(self, allow):
+        _precision.set_allow_tf32(bool(allow))
 
 
 matmul = _MatmulFlags()

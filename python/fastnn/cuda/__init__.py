@@ -91,6 +91,12 @@ def is_available() -> bool:
     return device_count() > 0
 
 
+def is_bf16_supported(including_emulation: bool = True) -> bool:
+    """False: fastnn has no bfloat16 dtype, on a GPU or anywhere (programs that ask pick
+    float16 or float32 instead)."""
+    return False
+
+
 # The oldest Linux driver each CUDA major version's runtime runs on (minor version compatibility:
 # a runtime of major X runs on any driver of X's first release or newer, SASS-only builds need
 # no newer one). The module links the toolkit's runtime statically, so this is the floor.
@@ -378,6 +384,7 @@ __all__ = [
     "graph",
     "graph_pool_handle",
     "is_available",
+    "is_bf16_supported",
     "is_built",
     "is_cuda_array",
     "is_current_stream_capturing",

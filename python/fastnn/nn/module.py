@@ -389,6 +389,13 @@ class Module(ForwardHooks):
             "cuda" if device is None else (f"cuda:{device}" if isinstance(device, int) else device)
         )
 
+    def compile(self, *args, **kwargs):
+        """torch's in-place ``module.compile(...)``: the arguments are checked as
+        ``fastnn.compile`` checks them, and the module keeps running eagerly."""
+        from ..compiler import compile
+
+        compile(self, *args, **kwargs)
+
     # ---- state_dict ----
 
     def state_dict(self, destination=None, prefix: str = "", keep_vars: bool = False):

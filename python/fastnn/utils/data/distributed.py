@@ -23,7 +23,7 @@ class DistributedSampler:
         self, dataset, num_replicas=None, rank=None, shuffle=True, seed=0, drop_last=False
     ):
         if num_replicas is None or rank is None:
-            from .. import distributed as dist
+            from ... import distributed as dist
 
             if not dist.is_initialized():
                 raise RuntimeError(

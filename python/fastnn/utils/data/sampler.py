@@ -6,7 +6,10 @@ reproducible, though not the same permutations torch draws for the same seed."""
 
 import numpy as np
 
-from .._core import random as _random
+from ..._core import random as _random
+
+# indices drawn at a time by a RandomSampler with replacement
+_CHUNK = 4096
 
 
 def _positive_int(value, what):
@@ -59,16 +62,18 @@ class RandomSampler(Sampler):
         return len(self.data_source) if self._num_samples is None else self._num_samples
 
     def __iter__(self):
+        # A generator: the indices are drawn as they are read, a chunk at a time, so a sampler
+        # far longer than any run reads (num_samples=10**10) costs nothing up front, as in torch.
         n = len(self.data_source)
         rng = _random.rng_of(self.generator, "RandomSampler")
-        if self.replacement:
-            return iter(rng.integers(0, n, self.num_samples).tolist())
-        # without replacement, num_samples beyond n repeats whole permutations (as torch does)
-        full, rest = divmod(self.num_samples, n) if n else (0, 0)
-        parts = [rng.permutation(n) for _ in range(full)]
-        if rest:
-            parts.append(rng.permutation(n)[:rest])
-        return iter(np.concatenate(parts).tolist() if parts else [])
+        left = self.num_samples if (n or self.replacement) else 0
+        while left > 0:
+            if self.replacement:
+                chunk = rng.integers(0, n, min(left, _CHUNK))
+            else:  # num_samples beyond n repeats whole permutations (as torch does)
+                chunk = rng.permutation(n)[:left]
+            yield from chunk.tolist()
+            left -= chunk.size
 
     def __len__(self):
         return self.num_samples

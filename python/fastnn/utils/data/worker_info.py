@@ -10,7 +10,7 @@ import threading
 
 import numpy as np
 
-from .._core import random as _random
+from ..._core import random as _random
 
 __all__ = ["WorkerInfo", "get_worker_info"]
 

@@ -310,32 +310,47 @@ class LoaderIter:
     dead worker or Ctrl-C closes even a persistent pool: its workers may be stuck or gone, so
     the next epoch starts fresh ones."""
 
-    def __init__(self, pool, batches, epoch, prefetch_factor, timeout, owns_pool):
-        self._pool, self._batches, self._epoch = pool, batches, epoch
+    def __init__(self, pool, batches, epoch, prefetch_factor, timeout, owns_pool, length):
+        # ``batches``: a list, or an iterator read only as far as the prefetching needs;
+        # ``length``: the loader's len() (None when its sampler has none); the iterator holds
+        # no reference to the loader, whose collection ends persistent workers
+        self._pool, self._epoch, self._length = pool, epoch, length
+        self._batches = iter(batches)
         self._timeout, self._owns = timeout, owns_pool
         self._next = self._sent = 0
         self._ready = {}
         pool.set_epoch(epoch)
         try:
-            for _ in range(min(len(batches), prefetch_factor * pool.n)):
-                self._dispatch()
+            for _ in range(prefetch_factor * pool.n):
+                if not self._dispatch():
+                    break
         except BaseException:
             self.close(broken=True)
             raise
 
     def _dispatch(self):
+        """Send the next batch to its worker; False when the epoch has no more."""
+        if self._batches is None:
+            return False
+        idx = next(self._batches, None)
+        if idx is None:
+            self._batches = None
+            return False
         b = self._sent
-        self._pool.send(b % self._pool.n, (self._epoch, b, self._batches[b]))
+        self._pool.send(b % self._pool.n, (self._epoch, b, idx))
         self._sent += 1
+        return True
 
     def __iter__(self):
         return self
 
     def __len__(self):
-        return len(self._batches)
+        if self._length is None:
+            raise TypeError("this DataLoader's sampler has no len()")
+        return self._length
 
     def __next__(self):
-        if self._pool is None or self._next >= len(self._batches):
+        if self._pool is None or self._next >= self._sent:
             self.close()
             raise StopIteration
         self._check_current()
@@ -343,8 +358,7 @@ class LoaderIter:
         try:
             result = self._wait(b)
             self._next += 1
-            if self._sent < len(self._batches):
-                self._dispatch()
+            self._dispatch()
         except BaseException:  # a timeout, a dead worker, Ctrl-C: never leave workers behind
             self.close(broken=True)
             raise

@@ -1,4 +1,4 @@
-"""Datasets and the DataLoader (PyTorch's ``torch.utils.data`` API, in-memory and threaded).
+"""The DataLoader (torch.utils.data.dataloader): batches of a dataset, in-memory and threaded.
 
 Batches of a dataset that has ``get_batch(indices)`` (TensorDataset, Subset of one, MNIST) are
 gathered with one fancy-index per tensor per batch; any other map-style dataset is read sample by
@@ -6,348 +6,19 @@ sample and collated. ``num_workers > 0`` loads batches on background threads, a 
 ahead of the training loop (asynchronous loading).
 """
 
-import math
+import itertools
 import multiprocessing
 import warnings
-from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from .. import _C
-from .._core import random as _random
-from .._devices import cpu as _cpu
-from .._tensor import creation as _creation
 from . import loader_workers as _workers
 from . import worker_info as _worker_info
-from .distributed_sampler import DistributedSampler
-from .samplers import (
-    BatchSampler,
-    RandomSampler,
-    Sampler,
-    SequentialSampler,
-    SubsetRandomSampler,
-    WeightedRandomSampler,
-)
+from .collate import default_collate, default_convert
+from .dataset import IterableDataset, _as_generator, _Tensor
 from .worker_info import get_worker_info
 
-__all__ = [
-    "BatchSampler",
-    "DataLoader",
-    "Dataset",
-    "DistributedSampler",
-    "IterableDataset",
-    "RandomSampler",
-    "Sampler",
-    "SequentialSampler",
-    "Subset",
-    "SubsetRandomSampler",
-    "TensorDataset",
-    "WeightedRandomSampler",
-    "default_collate",
-    "default_convert",
-    "get_worker_info",
-    "random_split",
-]
-
-
-def _Tensor():
-    from .._tensor.core import Tensor
-
-    return Tensor
-
-
-def _is_tensor(x) -> bool:
-    return isinstance(x, _Tensor())
-
-
-def _gather(t, idx: np.ndarray):
-    """Rows ``idx`` of tensor ``t`` as a new tensor (one gather, no autograd history)."""
-    Tensor = _Tensor()
-    data = t._data
-    if isinstance(data, np.ndarray):
-        return Tensor(_take_rows(data, idx))
-    return t.detach()[Tensor(idx)]  # other devices: the tensor's own indexing
-
-
-# Rows of at least this many floats go through the embedding kernel (the images of a dataset);
-# shorter ones (labels, a feature or two) through np.take.
-_KERNEL_ROW = 64
-_KERNEL_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
-
-
-def _take_rows(data: np.ndarray, idx: np.ndarray) -> np.ndarray:
-    """np.take(data, idx, axis=0). A float table's rows go through the embedding kernel, which
-    splits the batch into contiguous shares, one per pool thread, the caller's first: the rows a
-    thread copies are the ones it packs when the batch meets the first layer's GEMM (split the same
-    way), so they are in its core's cache. Copied by np.take on the calling thread, the other
-    core's half crossed between the caches inside the GEMM: 256 x 784 @ 784 x 256 on two cores
-    took 490 us after np.take, 445 after the kernel (and the gather 130 us against 122)."""
-    if (
-        data.dtype in _KERNEL_DTYPES
-        and data.ndim >= 2
-        and data.flags.c_contiguous
-        and data.size >= _KERNEL_ROW * data.shape[0] > 0
-    ):
-        try:
-            rows = _C.embedding(data.reshape(data.shape[0], -1), idx)
-        except IndexError:  # a negative index, or one out of range: np.take's rules and errors
-            pass
-        else:
-            return rows.reshape((*idx.shape, *data.shape[1:]))
-    return np.take(data, idx, axis=0)
-
-
-class Dataset:
-    """A map-style dataset: ``__getitem__(i)`` and ``__len__``.
-
-    Subclasses may add ``get_batch(indices)`` returning a whole collated batch; the DataLoader
-    uses it instead of one ``__getitem__`` per sample.
-    """
-
-    def __getitem__(self, index):
-        raise NotImplementedError(f"{type(self).__name__} must implement __getitem__")
-
-    def __add__(self, other):
-        return ConcatDataset([self, other])
-
-
-class IterableDataset(Dataset):
-    """A dataset that is a stream: subclasses define ``__iter__`` (no indexing). A DataLoader
-    batches what the stream yields, in order; it reads the stream in the loading thread even
-    when ``num_workers > 0``, so ``get_worker_info()`` is None there and the stream is read
-    exactly once per epoch (torch would give every worker its own copy of the stream, to be
-    sharded by the dataset itself)."""
-
-    def __iter__(self):
-        raise NotImplementedError(f"{type(self).__name__} must implement __iter__")
-
-    def __getitem__(self, index):
-        raise TypeError(f"{type(self).__name__} is an IterableDataset: it cannot be indexed")
-
-
-class TensorDataset(Dataset):
-    """Samples are the i-th rows of the given tensors (which share their first dimension)."""
-
-    def __init__(self, *tensors):
-        Tensor = _Tensor()
-        if not tensors:
-            raise ValueError("TensorDataset needs at least one tensor")
-        converted = []
-        for i, t in enumerate(tensors):
-            if isinstance(t, np.ndarray):
-                t = Tensor(t)
-            if not isinstance(t, Tensor):
-                raise TypeError(
-                    f"TensorDataset: argument {i} must be a Tensor or numpy array, "
-                    f"got {type(t).__name__}"
-                )
-            if len(t.shape) == 0:
-                raise ValueError(f"TensorDataset: argument {i} is a 0-d tensor (no samples)")
-            converted.append(t)
-        n = converted[0].shape[0]
-        if any(t.shape[0] != n for t in converted):
-            raise ValueError(
-                f"Size mismatch between tensors: first dimensions {[t.shape[0] for t in converted]}"
-            )
-        self.tensors = tuple(converted)
-
-    def __getitem__(self, index):
-        return tuple(t[index] for t in self.tensors)
-
-    def __len__(self):
-        return self.tensors[0].shape[0]
-
-    def get_batch(self, indices):
-        """The batch of rows ``indices`` (an int array): one gather per tensor."""
-        idx = np.asarray(indices, dtype=np.int64)
-        return tuple(_gather(t, idx) for t in self.tensors)
-
-
-class Subset(Dataset):
-    """The samples of ``dataset`` at ``indices``, in that order."""
-
-    def __init__(self, dataset, indices):
-        self.dataset = dataset
-        self.indices = np.asarray(indices, dtype=np.int64)
-
-    def __getitem__(self, idx):
-        if isinstance(idx, (list, np.ndarray)):
-            return [self.dataset[int(i)] for i in self.indices[np.asarray(idx)]]
-        return self.dataset[int(self.indices[idx])]
-
-    def __len__(self):
-        return len(self.indices)
-
-    @property
-    def get_batch(self):
-        # Present only when the wrapped dataset has one, so the loader's fast path follows it.
-        inner = getattr(self.dataset, "get_batch", None)
-        if inner is None:
-            raise AttributeError("get_batch")
-        return lambda indices: inner(self.indices[np.asarray(indices, dtype=np.int64)])
-
-
-class ConcatDataset(Dataset):
-    """The concatenation of several datasets."""
-
-    def __init__(self, datasets):
-        self.datasets = list(datasets)
-        if not self.datasets:
-            raise ValueError("ConcatDataset: datasets should not be an empty iterable")
-        self.cumulative_sizes = np.cumsum([len(d) for d in self.datasets]).tolist()
-
-    def __len__(self):
-        return self.cumulative_sizes[-1] if self.cumulative_sizes else 0
-
-    def __getitem__(self, idx):
-        if idx < 0:
-            if -idx > len(self):
-                raise IndexError("absolute value of index should not exceed dataset length")
-            idx += len(self)
-        which = int(np.searchsorted(self.cumulative_sizes, idx, side="right"))
-        if which >= len(self.datasets):
-            raise IndexError(f"index {idx} out of range for ConcatDataset of length {len(self)}")
-        start = self.cumulative_sizes[which - 1] if which else 0
-        return self.datasets[which][idx - start]
-
-
-def _split_lengths(n: int, lengths) -> list:
-    try:
-        lengths = list(lengths)
-    except TypeError:
-        raise TypeError(
-            f"random_split: lengths must be a sequence of ints or fractions, got "
-            f"{type(lengths).__name__}"
-        ) from None
-    numbers_only = all(
-        isinstance(x, (int, float, np.floating, np.integer)) and not isinstance(x, bool)
-        for x in lengths
-    )
-    # As torch: lengths summing to 1 are fractions, even when they are ints ([0, 1] is "all")
-    fractions = numbers_only and math.isclose(sum(lengths), 1.0) and sum(lengths) <= 1
-    if not fractions and all(
-        isinstance(x, (int, np.integer)) and not isinstance(x, bool) for x in lengths
-    ):
-        if any(x < 0 for x in lengths):
-            raise ValueError(f"random_split: negative length in {lengths}")
-        if sum(lengths) != n:
-            raise ValueError(
-                f"Sum of input lengths ({sum(lengths)}) does not equal the length of the input "
-                f"dataset ({n})"
-            )
-        return [int(x) for x in lengths]
-    # Fractions, as torch: floor each, then hand out the remainder one by one, round-robin.
-    if any(not isinstance(x, (int, float, np.floating, np.integer)) for x in lengths):
-        raise TypeError(f"random_split: lengths must be ints or fractions, got {lengths}")
-    if any(x < 0 or x > 1 for x in lengths) or not math.isclose(sum(lengths), 1.0, abs_tol=1e-6):
-        raise ValueError(f"random_split: fractions must lie in [0, 1] and sum to 1, got {lengths}")
-    out = [math.floor(n * f) for f in lengths]
-    for i in range(n - sum(out)):
-        out[i % len(out)] += 1
-    return out
-
-
-def random_split(dataset, lengths, generator=None):
-    """Split ``dataset`` into non-overlapping random Subsets of the given lengths or fractions.
-
-    ``generator`` is a ``fastnn.Generator``, a ``numpy.random.Generator`` or an int seed; by
-    default the draw comes from fastnn's global generator, so ``fastnn.manual_seed`` makes it
-    reproducible.
-    """
-    sizes = _split_lengths(len(dataset), lengths)
-    perm = _as_generator(generator).permutation(len(dataset))
-    out, start = [], 0
-    for size in sizes:
-        out.append(Subset(dataset, perm[start : start + size]))
-        start += size
-    return out
-
-
-def _as_generator(generator):
-    """The numpy stream behind ``generator=``: a fastnn.Generator's, a numpy Generator, a fresh
-    one from an int seed, or (None) the global one."""
-    if isinstance(generator, (int, np.integer)) and not isinstance(generator, bool):
-        return np.random.default_rng(int(generator))
-    return _random.rng_of(generator, "generator")
-
-
-def default_convert(data):
-    """Turn numpy arrays (and numpy scalars) inside one sample into tensors, leaving everything
-    else as it is, without adding a batch dimension: the conversion ``DataLoader(batch_size=None)``
-    applies to each sample, as torch's default_convert does."""
-    Tensor = _Tensor()
-    if isinstance(data, Tensor):
-        return data
-    if isinstance(data, (np.ndarray, np.generic)):
-        return data if data.dtype.kind in "OUSV" else Tensor(np.asarray(data))
-    if isinstance(data, Mapping):
-        converted = {key: default_convert(v) for key, v in data.items()}
-        try:
-            return type(data)(converted)
-        except TypeError:
-            return converted
-    if isinstance(data, tuple) and hasattr(data, "_fields"):  # namedtuple
-        return type(data)(*(default_convert(d) for d in data))
-    if isinstance(data, tuple):
-        return [default_convert(d) for d in data]
-    if isinstance(data, Sequence) and not isinstance(data, (str, bytes)):
-        try:
-            return type(data)([default_convert(d) for d in data])
-        except TypeError:
-            return [default_convert(d) for d in data]
-    return data
-
-
-def default_collate(batch):
-    """Stack a list of samples into a batch, like torch's default_collate.
-
-    Tensors and numpy arrays are stacked along a new first dimension (keeping their dtype); numpy
-    scalars become a tensor of their numpy dtype; Python numbers led by a float become a float64
-    tensor, led by an int or a bool a tensor typed from the whole batch (``[1, 2.5]`` is float32,
-    ``[True, 1]`` int64, ``[True, False]`` bool); mappings, namedtuples, tuples and lists are
-    collated field by field; strings stay a list.
-    """
-    Tensor = _Tensor()
-    if not batch:
-        raise ValueError("default_collate: empty batch")
-    elem = batch[0]
-    if isinstance(elem, Tensor):
-        if not isinstance(elem._data, np.ndarray):
-            from .._tensor.functions import stack
-
-            return stack(list(batch), 0)
-        return Tensor(_cpu.stack([b._data for b in batch], 0))
-    if isinstance(elem, np.ndarray):
-        if elem.dtype.kind in "OUS":
-            raise TypeError(
-                f"default_collate: batch must contain tensors, numpy arrays, numbers, dicts or "
-                f"lists; found numpy arrays of dtype {elem.dtype}"
-            )
-        return Tensor(_cpu.stack(list(batch), 0))
-    if isinstance(elem, np.generic) and elem.dtype.kind not in "OUS":
-        return Tensor(np.array(batch))
-    if isinstance(elem, float):
-        return _creation.tensor(batch, dtype=np.float64)
-    if isinstance(elem, int):  # bools too: the dtype comes from the whole batch
-        return _creation.tensor(batch)
-    if isinstance(elem, (str, bytes)):
-        return list(batch)
-    if isinstance(elem, Mapping):
-        collated = {key: default_collate([d[key] for d in batch]) for key in elem}
-        try:
-            return type(elem)(collated)
-        except TypeError:  # a mapping type that cannot be built from a dict
-            return collated
-    if isinstance(elem, tuple) and hasattr(elem, "_fields"):  # namedtuple
-        return type(elem)(*(default_collate(list(s)) for s in zip(*batch)))
-    if isinstance(elem, Sequence):
-        if any(len(b) != len(elem) for b in batch):
-            raise RuntimeError("each element in list of batch should be of equal size")
-        return [default_collate(list(s)) for s in zip(*batch)]
-    raise TypeError(
-        f"default_collate: batch must contain tensors, numpy arrays, numbers, dicts "
-        f"or lists; found {type(elem).__name__}"
-    )
+__all__ = ["DataLoader", "default_collate", "default_convert", "get_worker_info"]
 
 
 class _Fetcher:
@@ -375,7 +46,7 @@ _NO_PIN = (
 
 def _pinning_available():
     """Whether batches can be pinned; torch's warning when they cannot."""
-    from .. import cuda
+    from ... import cuda
 
     if cuda.is_available():
         return True
@@ -612,13 +283,15 @@ class DataLoader:
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
 
     def _batches(self):
-        """The index array of every batch of one epoch (drawn now, so the epoch is fixed); with
-        ``batch_size=None`` each entry is one sample's index."""
+        """The index array of every batch of one epoch; with ``batch_size=None`` each entry is
+        one sample's index. A list drawn now, or, from a given sampler or batch_sampler, an
+        iterator read as the epoch goes: such a sampler may be far longer than any run reads
+        (``RandomSampler(replacement=True, num_samples=10**10)``), and torch reads it lazily."""
         if self.batch_sampler is not None:
-            return [np.asarray(list(b), dtype=np.int64) for b in self.batch_sampler]
+            return (np.asarray(list(b), dtype=np.int64) for b in self.batch_sampler)
         if self.sampler is not None:
-            order = np.fromiter(iter(self.sampler), dtype=np.int64)
-        elif self.shuffle:
+            return _sampler_batches(self.sampler, self.batch_size, self.drop_last)
+        if self.shuffle:
             order = _as_generator(self.generator).permutation(len(self.dataset))
         else:
             order = np.arange(len(self.dataset), dtype=np.int64)
@@ -678,14 +351,32 @@ class DataLoader:
                     self._pool.shutdown()
                 self._pool = self._start_workers(fetch, base_seed)
             return _workers.LoaderIter(
-                self._pool, batches, self._epoch, self.prefetch_factor, self.timeout, False
+                self._pool,
+                batches,
+                self._epoch,
+                self.prefetch_factor,
+                self.timeout,
+                False,
+                self._len_or_none(),
             )
-        if not batches:
+        if isinstance(batches, list) and not batches:
             return iter(())
         pool = self._start_workers(fetch, base_seed)
         return _workers.LoaderIter(
-            pool, batches, self._epoch, self.prefetch_factor, self.timeout, True
+            pool,
+            batches,
+            self._epoch,
+            self.prefetch_factor,
+            self.timeout,
+            True,
+            self._len_or_none(),
         )
+
+    def _len_or_none(self):
+        try:
+            return len(self)
+        except TypeError:  # a sampler without a length
+            return None
 
     def _start_workers(self, fetch, base_seed):
         args = (fetch, self.dataset, self.num_workers, base_seed, self.worker_init_fn)
@@ -704,6 +395,19 @@ class DataLoader:
             f"shuffle={self.shuffle}, drop_last={self.drop_last}, "
             f"num_workers={self.num_workers})"
         )
+
+
+def _sampler_batches(sampler, batch_size, drop_last):
+    """The batches of one epoch of ``sampler``'s indices, drawn from it as they are needed."""
+    indices = iter(sampler)
+    if batch_size is None:
+        yield from (int(i) for i in indices)
+        return
+    while True:
+        idx = np.fromiter(itertools.islice(indices, batch_size), dtype=np.int64)
+        if idx.size == 0 or (drop_last and idx.size < batch_size):
+            return
+        yield idx
 
 
 def _mp_context(ctx, num_workers):
