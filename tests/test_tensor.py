@@ -312,6 +312,24 @@ def test_setitem_and_views_share_storage():
     assert x._version == v._version > 0
 
 
+def test_setitem_value_with_leading_size_one_dims():
+    # a model's (1, 1) output written into one element of a 1-D buffer, a (1, n) row into a row
+    x = fastnn.zeros(5)
+    x[2] = fastnn.full((1, 1), 3.0)
+    assert x.tolist() == [0, 0, 3, 0, 0]
+    m = fastnn.zeros(2, 3)
+    m[1] = fastnn.arange(3.0).reshape(1, 1, 3)
+    m[0, :2] = np.ones((1, 2))
+    assert m.tolist() == [[1, 1, 0], [0, 1, 2]]
+    v = fastnn.full((1, 1), 2.0, requires_grad=True)
+    y = fastnn.zeros(4)
+    y[1] = v
+    (y * fastnn.arange(4.0)).sum().backward()
+    assert v.grad.shape == (1, 1) and v.grad.item() == 1.0
+    with pytest.raises(RuntimeError):
+        x[2] = fastnn.ones(2, 1)  # a non-one leading dim is still a shape error
+
+
 def test_inplace_methods():
     x = fastnn.ones(3)
     assert x.add_(1) is x and x.tolist() == [2, 2, 2]

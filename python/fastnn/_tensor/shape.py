@@ -15,6 +15,18 @@ from .ops import shape as S
 _ndarray = np.ndarray
 
 
+def _drop_leading_ones(value):
+    """The value of ``x[i] = value`` without its leading size-1 dims, as torch reads it: a
+    (1, 1) value fills one element, a (1, n) value one row."""
+    shape = getattr(value, "shape", None)
+    if shape is None or not len(shape) or shape[0] != 1:
+        return value
+    rest = tuple(shape)
+    while rest and rest[0] == 1:
+        rest = rest[1:]
+    return value.reshape(rest)
+
+
 def _shape_args(args, fn, arg):
     """The ints of a shape or dims given as positional ints or as one sequence (torch's two
     spellings). Anything else is a TypeError naming ``fn`` and ``arg``: int() would have turned
@@ -330,6 +342,7 @@ class ShapeMixin:
 
         index, _ = _index(idx)
         T = _function.Tensor
+        value = _drop_leading_ones(value)
         if _needs_record(self, value):
             if not isinstance(value, T):
                 value = T._make(_devices.of(self._data).asarray(value, self._data.dtype))
