@@ -330,6 +330,18 @@ def test_setitem_value_with_leading_size_one_dims():
         x[2] = fastnn.ones(2, 1)  # a non-one leading dim is still a shape error
 
 
+def test_reversed_is_a_flip_along_dim_0():
+    # a bidirectional RNN written by hand walks reversed(inputs) and reads .shape of it
+    x = fastnn.arange(6.0).reshape(3, 2).requires_grad_()
+    r = reversed(x)
+    assert isinstance(r, fastnn.Tensor) and r.shape == (3, 2)
+    assert r.tolist() == [[4, 5], [2, 3], [0, 1]]
+    (r * fastnn.tensor([[1.0, 0.0], [0.0, 0.0], [0.0, 0.0]])).sum().backward()
+    assert x.grad.tolist() == [[0, 0], [0, 0], [1, 0]]
+    s = fastnn.tensor(2.0)
+    assert reversed(s) is s
+
+
 def test_inplace_methods():
     x = fastnn.ones(3)
     assert x.add_(1) is x and x.tolist() == [2, 2, 2]

@@ -299,6 +299,11 @@ class Tensor(
             raise TypeError("iteration over a 0-d tensor")
         return (self[i] for i in range(self._data.shape[0]))
 
+    def __reversed__(self):
+        """``reversed(x)``: x flipped along dim 0 (a differentiable tensor, not an iterator, so
+        ``x.shape`` still works on it); a 0-d tensor is its own reverse."""
+        return self if self._data.ndim == 0 else self.flip(0)
+
     def to(self, *args, **kwargs):
         """``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(other)``; keywords
         ``dtype=``, ``device=``, ``copy=``. Returns self when nothing changes."""
