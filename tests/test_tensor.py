@@ -521,3 +521,36 @@ def test_nonzero_and_repeat_interleave_match_torch():
         x.repeat_interleave(-1)
     with pytest.raises(IndexError, match="Dimension out of range"):
         x.repeat_interleave(2, dim=3)
+
+
+def test_repeat_interleave_function_forms_match_torch():
+    """torch.repeat_interleave(x, repeats, dim) and the one-tensor form (counts -> the index
+    of each count, repeated), which ragged-batch code uses to build row ids."""
+    torch = pytest.importorskip("torch")
+    counts = [2, 0, 3, 1]
+    ours = fastnn.repeat_interleave(fastnn.tensor(counts))
+    theirs = torch.repeat_interleave(torch.tensor(counts))
+    assert ours.tolist() == theirs.tolist() and ours.dtype == fastnn.int64
+    assert fastnn.repeat_interleave(fastnn.tensor(counts), output_size=6).tolist() == [
+        0,
+        0,
+        2,
+        2,
+        2,
+        3,
+    ]
+    x = np.arange(6).reshape(3, 2)
+    assert (
+        fastnn.repeat_interleave(fastnn.tensor(x), fastnn.tensor([1, 0, 2]), dim=0).tolist()
+        == torch.repeat_interleave(torch.tensor(x), torch.tensor([1, 0, 2]), dim=0).tolist()
+    )
+    assert fastnn.repeat_interleave(fastnn.tensor(x), 2).tolist() == (
+        torch.repeat_interleave(torch.tensor(x), 2).tolist()
+    )
+    for bad in ([[2, 1]], 3):
+        with pytest.raises(RuntimeError, match="1D"):
+            torch.repeat_interleave(torch.tensor(bad))
+        with pytest.raises(RuntimeError, match="1D"):
+            fastnn.repeat_interleave(fastnn.tensor(bad))
+    with pytest.raises(RuntimeError, match="negative"):
+        fastnn.repeat_interleave(fastnn.tensor([1, -1]))

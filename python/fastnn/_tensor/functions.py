@@ -178,6 +178,19 @@ def bmm(a, b, *, out=None):
     return a.bmm(b)
 
 
+def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
+    """``repeat_interleave(x, repeats, dim=None)`` is ``x.repeat_interleave(...)``; the one-tensor
+    form ``repeat_interleave(counts)`` gives each index i, counts[i] times (the row id of every
+    element of a ragged batch)."""
+    if repeats is not None:
+        return _as_tensor(input).repeat_interleave(repeats, dim, output_size=output_size)
+    counts = _as_tensor(input)
+    if counts._data.ndim != 1:
+        raise RuntimeError("repeat_interleave only accept 1D vector as repeat")
+    index = _creation.arange(counts.shape[0], device=counts.device)
+    return index.repeat_interleave(counts, 0, output_size=output_size)
+
+
 def mv(a, b, *, out=None):
     if out is not None:
         return _into(out, "mv", lambda: a.mv(b), a, b)
@@ -867,7 +880,6 @@ _METHODS = (
     "expand_as",
     "swapaxes",
     "nonzero",
-    "repeat_interleave",
 )
 for _name in _METHODS + _MATH_METHODS:
     globals()[_name] = _method(_name)
@@ -893,6 +905,7 @@ __all__ = [
     "mm",
     "mv",
     "numel",
+    "repeat_interleave",
     "result_type",
     "stack",
     "tensordot",
