@@ -1,6 +1,8 @@
 """Tensor basics: creation and dtypes, numpy interop, values of ops vs NumPy, indexing,
 in-place methods, printing, and the errors torch gives for bad input."""
 
+import math
+
 import numpy as np
 import pytest
 
@@ -124,6 +126,12 @@ def test_attributes_and_conversions():
     assert np.asarray(x).shape == (2, 3)
     with pytest.raises(RuntimeError, match="cannot be converted to Scalar"):
         x.item()
+    # float()/int() of a many-element tensor is torch's ValueError: plotting code probes
+    # math.isfinite(row) and catches ValueError/TypeError only
+    for conv in (float, int, complex, math.isfinite):
+        with pytest.raises(ValueError, match="only one element tensors"):
+            conv(x)
+    assert float(fastnn.ones(1, 1)) == 1.0 and int(fastnn.full((1,), 3)) == 3
     with pytest.raises(RuntimeError, match="ambiguous"):
         bool(x)
     with pytest.raises(TypeError):

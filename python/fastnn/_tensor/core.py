@@ -273,11 +273,18 @@ class Tensor(
     def tolist(self):
         return self._backend().to_numpy(self._data).tolist()
 
+    def _scalar(self):
+        """The one element behind float()/int(): torch's ValueError (not item()'s RuntimeError)
+        for any other size, which callers such as math.isfinite probing an array expect."""
+        if self._data.size != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
+        return self.item()
+
     def __float__(self):
-        return float(self.item())
+        return float(self._scalar())
 
     def __int__(self):
-        return int(self.item())
+        return int(self._scalar())
 
     def __index__(self):
         if self._data.dtype.kind not in "iub" or self._data.size != 1:
