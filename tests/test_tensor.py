@@ -94,6 +94,11 @@ def test_normal_forms_and_manual_seed():
     assert abs(m[1].item() - 100) < 0.1
     with pytest.raises(RuntimeError):
         fastnn.normal(0, -1, (2,))
+    # a list is neither a float nor a Tensor: torch's TypeError, not a tensor of the list
+    with pytest.raises(TypeError, match="mean must be a float or a Tensor"):
+        fastnn.normal([1], 0.0, (1,))
+    with pytest.raises(TypeError, match="std must be a float or a Tensor"):
+        fastnn.normal(0.0, [1.0], (1,))
 
 
 def test_device_and_to():
