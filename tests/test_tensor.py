@@ -332,7 +332,7 @@ def test_setitem_value_with_leading_size_one_dims():
     assert x.tolist() == [0, 0, 3, 0, 0]
     m = fastnn.zeros(2, 3)
     m[1] = fastnn.arange(3.0).reshape(1, 1, 3)
-    m[0, :2] = np.ones((1, 2))
+    m[0, :2] = fastnn.ones(1, 2)
     assert m.tolist() == [[1, 1, 0], [0, 1, 2]]
     v = fastnn.full((1, 1), 2.0, requires_grad=True)
     y = fastnn.zeros(4)
