@@ -421,8 +421,6 @@ def test_functional_bad_arguments(rng):
         F.conv2d(x, w, padding="full")
     with pytest.raises(ValueError, match="strided"):
         F.conv2d(x, w, stride=2, padding="same")
-    with pytest.raises(NotImplementedError, match="ceil_mode"):
-        F.max_pool2d(x, 2, ceil_mode=True)
     with pytest.raises(RuntimeError, match="at most half"):
         F.max_pool2d(x, 2, padding=2)
     with pytest.raises(ValueError, match="at most half"):

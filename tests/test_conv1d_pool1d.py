@@ -145,5 +145,3 @@ def test_errors():
         nn.Conv1d(3, 4, (3, 3))
     with pytest.raises(ValueError, match="pad should be at most half"):
         F.max_pool1d(x, 2, padding=2)
-    with pytest.raises(NotImplementedError, match="ceil_mode"):
-        nn.MaxPool1d(2, ceil_mode=True)
