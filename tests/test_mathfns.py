@@ -645,6 +645,19 @@ def test_masked_fill_takes_bool_masks_only_like_torch():
     assert x.masked_fill_(fastnn.tensor([True, False]), 0.0).tolist() == [[0, 1], [0, 1]]
 
 
+def test_tensor_softmax_needs_a_dim_like_torch():
+    # the method has no default dim in torch; only the functional form guesses one, warning
+    for lib in (torch, fastnn):
+        x = lib.ones(2, 3)
+        for name in ("softmax", "log_softmax"):
+            with pytest.raises(TypeError, match="dim"):
+                getattr(x, name)()
+            with pytest.raises(TypeError, match="dim"):
+                getattr(lib, name)(x)
+        with pytest.warns(UserWarning, match="Implicit dimension"):
+            assert lib.nn.functional.softmax(x).shape == (2, 3)
+
+
 # ---- out= and in-place -------------------------------------------------------------------------
 
 

@@ -393,10 +393,10 @@ class OpsMixin:
 
     tanh = _elementwise(A.Tanh, "tanh")
 
-    def softmax(self, dim=-1):
+    def softmax(self, dim):  # no default: torch's method has none (F.softmax guesses one)
         return _softmax_like(A.Softmax, self, dim, _kernels.softmax)
 
-    def log_softmax(self, dim=-1):
+    def log_softmax(self, dim):
         return _softmax_like(A.LogSoftmax, self, dim, _kernels.log_softmax)
 
     # ---- reductions --------------------------------------------------------------------------
