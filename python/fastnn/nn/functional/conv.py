@@ -312,11 +312,11 @@ def avg_pool2d(
         and all(isinstance(k, int) for k in kernel_size)
         and (2 * padding[0] > kernel_size[0] or 2 * padding[1] > kernel_size[1])
     ):
-        raise ValueError(
+        raise RuntimeError(
             f"avg_pool2d: padding {padding} should be at most half of kernel_size {kernel_size}"
         )
     if divisor_override is not None and divisor_override == 0:
-        raise ValueError("avg_pool2d: divisor must be not zero")
+        raise RuntimeError("avg_pool2d: divisor must be not zero")
     h, w = x.shape[-2:]
     x, eh, ew = _ceil_pad(x, ceil_mode, kernel_size, stride, padding, (1, 1), 0.0)
     if eh or ew:  # sums over the widened input, divided by torch's clipped window sizes

@@ -60,7 +60,7 @@ def avg_pool3d(
     """torch.nn.functional.avg_pool3d."""
     _check_float("avg_pool3d", input)
     if divisor_override is not None and divisor_override == 0:
-        raise ValueError("avg_pool3d: divisor must be not zero")
+        raise RuntimeError("avg_pool3d: divisor must be not zero")
     x, unbatched = _batched(input, "avg_pool3d", 3)
     k = _triple(kernel_size, "kernel_size", "avg_pool3d")
     s = k if stride is None or stride == [] else _triple(stride, "stride", "avg_pool3d")
