@@ -21,7 +21,6 @@ from ... import _devices
 from ..._core import dtype as _dtype
 from ...autograd.function import Function
 from . import pool_ceil as _ceil
-from .padding import pad as _pad
 
 _KERNEL_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -256,7 +255,7 @@ def _ceil_pad(x, ceil_mode, kernel_size, stride, padding, dilation, value):
     eh = _ceil.extra(h, kh, sh, ph, dilation[0])
     ew = _ceil.extra(w, kw, sw, pw, dilation[1])
     if eh or ew:
-        x = _pad(x, (0, ew, 0, eh), value=value)
+        x = _ceil.pad_end(x, eh, ew, value)
     return x, eh, ew
 
 

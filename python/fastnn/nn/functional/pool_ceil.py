@@ -13,6 +13,9 @@ import numbers
 
 import numpy as np
 
+from ..._tensor.creation import full
+from ..._tensor.functions import cat
+
 
 def valid(kernel_size, stride, padding, dilation):
     """Whether the window is two ints each, positive (padding non-negative)."""
@@ -51,3 +54,15 @@ def flat_index_in(idx, width, extra_w):
         return idx
     wide = width + extra_w
     return idx // wide * width + idx % wide
+
+
+def pad_end(x, rows, cols, value):
+    """x (..., H, W) with ``rows`` rows and ``cols`` columns of ``value`` appended (a cat, so
+    the gradient of the filler is dropped and x's passes through)."""
+    if rows:
+        x = cat(
+            [x, full((*x.shape[:-2], rows, x.shape[-1]), value, dtype=x.dtype, device=x.device)], -2
+        )
+    if cols:
+        x = cat([x, full((*x.shape[:-1], cols), value, dtype=x.dtype, device=x.device)], -1)
+    return x
