@@ -10,6 +10,7 @@ import numpy as np
 
 from .. import _devices
 from .._core import dtype as _dtype
+from .._core.axis_alias import alias_methods
 from .._core.device import device, to_device
 from .._core.dims import wrap_dim
 from .._core.size import from_shape as _size
@@ -471,4 +472,5 @@ _TYPE_NAMES = {
 
 _new = object.__new__
 _DTYPES = _dtype.OBJECTS  # numpy dtype -> fastnn.dtype, for Tensor.dtype's one lookup
+alias_methods(Tensor)  # x.argmax(axis=1), x.mean(1, keepdims=True): torch's numpy spellings
 function.bind_tensor_class(Tensor)  # the package's one late-binding point (see autograd.function)
