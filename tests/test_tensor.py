@@ -567,3 +567,26 @@ def test_repeat_interleave_function_forms_match_torch():
             fastnn.repeat_interleave(fastnn.tensor(bad))
     with pytest.raises(RuntimeError, match="negative"):
         fastnn.repeat_interleave(fastnn.tensor([1, -1]))
+
+
+def test_shape_methods_take_their_argument_by_keyword_like_torch():
+    """x.flip(dims=[1]), x.permute(dims=...), x.reshape(shape=...): torch's keyword names."""
+    torch = pytest.importorskip("torch")
+    a = np.arange(6.0).reshape(2, 3)
+    calls = [
+        lambda x: x.flip(dims=[1]),
+        lambda x: x.permute(dims=(1, 0)),
+        lambda x: x.reshape(shape=(3, 2)),
+        lambda x: x.view(size=(3, 2)),
+        lambda x: x.expand(size=(2, 2, 3)),
+        lambda x: x.repeat(repeats=(1, 2)),
+    ]
+    for call in calls:
+        assert call(fastnn.tensor(a)).tolist() == call(torch.tensor(a)).tolist()
+    assert fastnn.flip(fastnn.tensor(a), dims=[0]).tolist() == a[::-1].tolist()
+    for lib in (torch, fastnn):
+        x = lib.tensor(a)
+        with pytest.raises(TypeError):
+            x.permute(1, 0, dims=(1, 0))
+        with pytest.raises(TypeError):
+            x.reshape(size=(3, 2))
