@@ -590,3 +590,25 @@ def test_shape_methods_take_their_argument_by_keyword_like_torch():
             x.permute(1, 0, dims=(1, 0))
         with pytest.raises(TypeError):
             x.reshape(size=(3, 2))
+
+
+def test_functions_take_torchs_argument_names_by_keyword():
+    """torch.sum(input=x), torch.matmul(input=a, other=b), torch.where(condition=..., input=...,
+    other=...): the parameter names are torch's, so keyword calls carry over."""
+    torch = pytest.importorskip("torch")
+    a = np.arange(4.0).reshape(2, 2)
+    v = np.array([1.0, -1.0])
+    calls = [
+        lambda L, x, u: L.sum(input=x, dim=0),
+        lambda L, x, u: L.exp(input=x),
+        lambda L, x, u: L.matmul(input=x, other=x),
+        lambda L, x, u: L.mm(input=x, mat2=x),
+        lambda L, x, u: L.bmm(input=x[None], mat2=x[None]),
+        lambda L, x, u: L.mv(input=x, vec=u),
+        lambda L, x, u: L.dot(input=u, tensor=u),
+        lambda L, x, u: L.where(condition=x > 1, input=x, other=-x),
+    ]
+    for call in calls:
+        ours = call(fastnn, fastnn.tensor(a), fastnn.tensor(v))
+        theirs = call(torch, torch.tensor(a), torch.tensor(v))
+        assert ours.tolist() == theirs.tolist()

@@ -101,9 +101,10 @@ def is_floating_point(input):
     return input._data.dtype.kind == "f"
 
 
-def matmul(a, b, *, out=None):
+def matmul(input, other, *, out=None):
     """Matrix product with torch's rules for 1-D, 2-D, batched and broadcast operands; the work
     is one GEMM (2-D) or one batched GEMM (3-D) on the matmul kernel."""
+    a, b = input, other
     if out is not None:
         return _into(out, "matmul", lambda: matmul(a, b), a, b)
     T = _function.Tensor
@@ -166,13 +167,15 @@ def matmul(a, b, *, out=None):
     return L.MatMul.apply(a3, b3).reshape((*batch, m, n))
 
 
-def mm(a, b, *, out=None):
+def mm(input, mat2, *, out=None):
+    a, b = input, mat2
     if out is not None:
         return _into(out, "mm", lambda: a.mm(b), a, b)
     return a.mm(b)
 
 
-def bmm(a, b, *, out=None):
+def bmm(input, mat2, *, out=None):
+    a, b = input, mat2
     if out is not None:
         return _into(out, "bmm", lambda: a.bmm(b), a, b)
     return a.bmm(b)
@@ -191,13 +194,15 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
     return index.repeat_interleave(counts, 0, output_size=output_size)
 
 
-def mv(a, b, *, out=None):
+def mv(input, vec, *, out=None):
+    a, b = input, vec
     if out is not None:
         return _into(out, "mv", lambda: a.mv(b), a, b)
     return a.mv(b)
 
 
-def dot(a, b, *, out=None):
+def dot(input, tensor, *, out=None):
+    a, b = input, tensor
     if out is not None:
         return _into(out, "dot", lambda: dot(a, b), a, b)
     if a.ndim != 1 or b.ndim != 1:
@@ -326,7 +331,8 @@ def _promote_all(tensors):
     return [t if t._data.dtype == dt else t.to(dt) for t in tensors]
 
 
-def where(condition, x=None, y=None):
+def where(condition, input=None, other=None):
+    x, y = input, other
     T = _function.Tensor
     c = condition._data if isinstance(condition, T) else np.asarray(condition)
     if (  # two CPU tensors of one dtype outside autograd and a bool mask (most calls)
@@ -570,19 +576,23 @@ def _method(name):
         return fn
     if name in _OUT:
 
-        def fn(x, *args, out=None, **kwargs):
+        def fn(input, *args, out=None, **kwargs):
             if out is not None:
                 return _into(
-                    out, name, lambda: getattr(_as_tensor(x), name)(*args, **kwargs), x, args
+                    out,
+                    name,
+                    lambda: getattr(_as_tensor(input), name)(*args, **kwargs),
+                    input,
+                    args,
                 )
-            return getattr(_as_tensor(x), name)(*args, **kwargs)
+            return getattr(_as_tensor(input), name)(*args, **kwargs)
 
         fn.__name__ = name
         fn.__doc__ = f"``fastnn.{name}(x, ..., out=None)`` is ``x.{name}(...)``."
         return fn
 
-    def fn(x, *args, **kwargs):
-        return getattr(_as_tensor(x), name)(*args, **kwargs)
+    def fn(input, *args, **kwargs):
+        return getattr(_as_tensor(input), name)(*args, **kwargs)
 
     fn.__name__ = name
     fn.__doc__ = f"``fastnn.{name}(x, ...)`` is ``x.{name}(...)``."
