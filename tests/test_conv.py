@@ -421,12 +421,12 @@ def test_functional_bad_arguments(rng):
         F.conv2d(x, w, padding="full")
     with pytest.raises(ValueError, match="strided"):
         F.conv2d(x, w, stride=2, padding="same")
-    with pytest.raises(NotImplementedError, match="ceil_mode"):
-        F.max_pool2d(x, 2, ceil_mode=True)
     with pytest.raises(RuntimeError, match="at most half"):
         F.max_pool2d(x, 2, padding=2)
-    with pytest.raises(ValueError, match="at most half"):
+    with pytest.raises(RuntimeError, match="at most half"):  # as torch, and as max_pool2d
         F.avg_pool2d(x, 2, padding=2)
+    with pytest.raises(RuntimeError, match="divisor must be not zero"):
+        F.avg_pool2d(x, 2, divisor_override=0)
 
 
 # ---- nn modules ----------------------------------------------------------------------------

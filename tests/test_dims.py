@@ -168,3 +168,37 @@ def test_softmax_modules_without_dim_warn_and_use_the_legacy_dim():
         warnings.simplefilter("error")
         nn.Softmax(dim=1)(x)
         F.softmax(x, dim=-1)
+
+
+def test_axis_and_keepdims_are_aliases_as_in_torch():
+    """torch's functions and methods take numpy's ``axis=`` / ``keepdims=`` for ``dim`` /
+    ``keepdim`` (``torch.cat(xs, axis=1)`` in published attention code); the few torch writes
+    in Python (split, norm, unique) refuse them, and so does fastnn."""
+    torch = pytest.importorskip("torch")
+    a = np.arange(6.0, dtype=np.float32).reshape(2, 3)
+    calls = [
+        lambda L, x: L.cat([x, x], axis=1),
+        lambda L, x: L.stack([x, x], axis=2),
+        lambda L, x: L.concat([x, x], axis=0),
+        lambda L, x: x.argmax(axis=1),
+        lambda L, x: x.mean(1, keepdims=True),
+        lambda L, x: L.mean(x, axis=0, keepdims=True),
+        lambda L, x: x.max(axis=1, keepdims=True)[0],
+        lambda L, x: x.softmax(axis=1),
+        lambda L, x: L.cumsum(x, axis=1),
+        lambda L, x: x.unsqueeze(axis=0),
+        lambda L, x: x[:, :1].squeeze(axis=1),
+        lambda L, x: x.topk(2, axis=1)[1],
+        lambda L, x: L.index_select(x, axis=1, index=L.tensor([2, 0])),
+        lambda L, x: L.repeat_interleave(x, 2, axis=0),
+    ]
+    for call in calls:
+        ours, theirs = call(fastnn, fastnn.tensor(a)), call(torch, torch.tensor(a))
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6)
+    x = fastnn.tensor(a)
+    with pytest.raises(TypeError, match="multiple values for argument 'dim'"):
+        fastnn.cat([x, x], dim=0, axis=1)
+    for refused in (lambda L, x: x.split(1, axis=1), lambda L, x: x.norm(axis=1)):
+        for lib in (torch, fastnn):
+            with pytest.raises(TypeError):
+                refused(lib, lib.tensor(a))

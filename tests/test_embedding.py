@@ -212,8 +212,12 @@ def test_bad_input_raises_and_changes_nothing():
     np.testing.assert_array_equal(e.weight.detach().numpy(), before)  # renorm did not run
     with pytest.raises(IndexError, match="index -1"):
         e(fastnn.tensor([-1]))
-    with pytest.raises(TypeError, match="int32 or int64, got fastnn.float32"):
+    # float indices: a RuntimeError, the type torch raises (a token id made a float by mistake)
+    with pytest.raises(RuntimeError, match="int32 or int64, got fastnn.float32"):
         e(fastnn.tensor([0.0, 1.0]))
+    torch = pytest.importorskip("torch")
+    with pytest.raises(RuntimeError):
+        torch.nn.Embedding(5, 3)(torch.tensor([0.0, 1.0]))
     with pytest.raises(NotImplementedError, match="sparse=True"):
         nn.Embedding(5, 3, sparse=True)
     with pytest.raises(NotImplementedError, match="sparse=True"):

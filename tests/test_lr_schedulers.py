@@ -497,3 +497,25 @@ def test_state_dicts_survive_fastnn_save(tmp_path):
     sched.load_state_dict(fastnn.load(path))
     _quiet(sched.step, 5)  # the closed form needs the Counter back
     assert sched.get_last_lr() == pytest.approx([0.1 * 0.1**3, 0.3 * 0.1**3])
+
+
+def test_schedulers_report_the_public_module():
+    """A training loop that takes either a built-in scheduler or its own callable checks
+    ``scheduler.__module__ == lr_scheduler.__name__`` before calling ``.step()``."""
+    for name in lr_scheduler.__all__:
+        assert getattr(lr_scheduler, name).__module__ == lr_scheduler.__name__, name
+        assert getattr(torch.optim.lr_scheduler, name).__module__ == (
+            torch.optim.lr_scheduler.__name__
+        )
+    p = fastnn.zeros(1, requires_grad=True)
+    opt = optim.SGD([p], lr=1.0)
+    seen = []
+    for scheduler in (lr_scheduler.StepLR(opt, 1, gamma=0.5), lambda epoch: 0.1 * epoch):
+        for epoch in range(3):
+            if scheduler.__module__ == lr_scheduler.__name__:
+                scheduler.step()
+            else:
+                for group in opt.param_groups:
+                    group["lr"] = scheduler(epoch)
+            seen.append(opt.param_groups[0]["lr"])
+    assert seen == pytest.approx([0.5, 0.25, 0.125, 0.0, 0.1, 0.2])

@@ -632,6 +632,32 @@ def test_existing_shape_ops_match_torch(rng):
     check(f.masked_fill(fastnn.tensor(m), -1.0), t.masked_fill(torch.tensor(m), -1.0))
 
 
+def test_masked_fill_takes_bool_masks_only_like_torch():
+    """A 0/1 int or float mask is torch's RuntimeError (in place or not), not a silent cast."""
+    for mask in ([1, 0], [1.0, 0.0]):
+        for lib in (torch, fastnn):
+            x = lib.ones(2, 2)
+            for call in (x.masked_fill, x.masked_fill_):
+                with pytest.raises(RuntimeError, match="only supports boolean masks"):
+                    call(lib.tensor(mask), 0.0)
+            assert x.tolist() == [[1.0, 1.0], [1.0, 1.0]]
+    x = fastnn.ones(2, 2)
+    assert x.masked_fill_(fastnn.tensor([True, False]), 0.0).tolist() == [[0, 1], [0, 1]]
+
+
+def test_tensor_softmax_needs_a_dim_like_torch():
+    # the method has no default dim in torch; only the functional form guesses one, warning
+    for lib in (torch, fastnn):
+        x = lib.ones(2, 3)
+        for name in ("softmax", "log_softmax"):
+            with pytest.raises(TypeError, match="dim"):
+                getattr(x, name)()
+            with pytest.raises(TypeError, match="dim"):
+                getattr(lib, name)(x)
+        with pytest.warns(UserWarning, match="Implicit dimension"):
+            assert lib.nn.functional.softmax(x).shape == (2, 3)
+
+
 # ---- out= and in-place -------------------------------------------------------------------------
 
 

@@ -1,6 +1,8 @@
 """Tensor basics: creation and dtypes, numpy interop, values of ops vs NumPy, indexing,
 in-place methods, printing, and the errors torch gives for bad input."""
 
+import math
+
 import numpy as np
 import pytest
 
@@ -92,6 +94,11 @@ def test_normal_forms_and_manual_seed():
     assert abs(m[1].item() - 100) < 0.1
     with pytest.raises(RuntimeError):
         fastnn.normal(0, -1, (2,))
+    # a list is neither a float nor a Tensor: torch's TypeError, not a tensor of the list
+    with pytest.raises(TypeError, match="mean must be a float or a Tensor"):
+        fastnn.normal([1], 0.0, (1,))
+    with pytest.raises(TypeError, match="std must be a float or a Tensor"):
+        fastnn.normal(0.0, [1.0], (1,))
 
 
 def test_device_and_to():
@@ -124,6 +131,12 @@ def test_attributes_and_conversions():
     assert np.asarray(x).shape == (2, 3)
     with pytest.raises(RuntimeError, match="cannot be converted to Scalar"):
         x.item()
+    # float()/int() of a many-element tensor is torch's ValueError: plotting code probes
+    # math.isfinite(row) and catches ValueError/TypeError only
+    for conv in (float, int, complex, math.isfinite):
+        with pytest.raises(ValueError, match="only one element tensors"):
+            conv(x)
+    assert float(fastnn.ones(1, 1)) == 1.0 and int(fastnn.full((1,), 3)) == 3
     with pytest.raises(RuntimeError, match="ambiguous"):
         bool(x)
     with pytest.raises(TypeError):
@@ -312,6 +325,36 @@ def test_setitem_and_views_share_storage():
     assert x._version == v._version > 0
 
 
+def test_setitem_value_with_leading_size_one_dims():
+    # a model's (1, 1) output written into one element of a 1-D buffer, a (1, n) row into a row
+    x = fastnn.zeros(5)
+    x[2] = fastnn.full((1, 1), 3.0)
+    assert x.tolist() == [0, 0, 3, 0, 0]
+    m = fastnn.zeros(2, 3)
+    m[1] = fastnn.arange(3.0).reshape(1, 1, 3)
+    m[0, :2] = fastnn.ones(1, 2)
+    assert m.tolist() == [[1, 1, 0], [0, 1, 2]]
+    v = fastnn.full((1, 1), 2.0, requires_grad=True)
+    y = fastnn.zeros(4)
+    y[1] = v
+    (y * fastnn.arange(4.0)).sum().backward()
+    assert v.grad.shape == (1, 1) and v.grad.item() == 1.0
+    with pytest.raises(RuntimeError):
+        x[2] = fastnn.ones(2, 1)  # a non-one leading dim is still a shape error
+
+
+def test_reversed_is_a_flip_along_dim_0():
+    # a bidirectional RNN written by hand walks reversed(inputs) and reads .shape of it
+    x = fastnn.arange(6.0).reshape(3, 2).requires_grad_()
+    r = reversed(x)
+    assert isinstance(r, fastnn.Tensor) and r.shape == (3, 2)
+    assert r.tolist() == [[4, 5], [2, 3], [0, 1]]
+    (r * fastnn.tensor([[1.0, 0.0], [0.0, 0.0], [0.0, 0.0]])).sum().backward()
+    assert x.grad.tolist() == [[0, 0], [0, 0], [1, 0]]
+    s = fastnn.tensor(2.0)
+    assert reversed(s) is s
+
+
 def test_inplace_methods():
     x = fastnn.ones(3)
     assert x.add_(1) is x and x.tolist() == [2, 2, 2]
@@ -491,3 +534,81 @@ def test_nonzero_and_repeat_interleave_match_torch():
         x.repeat_interleave(-1)
     with pytest.raises(IndexError, match="Dimension out of range"):
         x.repeat_interleave(2, dim=3)
+
+
+def test_repeat_interleave_function_forms_match_torch():
+    """torch.repeat_interleave(x, repeats, dim) and the one-tensor form (counts -> the index
+    of each count, repeated), which ragged-batch code uses to build row ids."""
+    torch = pytest.importorskip("torch")
+    counts = [2, 0, 3, 1]
+    ours = fastnn.repeat_interleave(fastnn.tensor(counts))
+    theirs = torch.repeat_interleave(torch.tensor(counts))
+    assert ours.tolist() == theirs.tolist() and ours.dtype == fastnn.int64
+    assert fastnn.repeat_interleave(fastnn.tensor(counts), output_size=6).tolist() == [
+        0,
+        0,
+        2,
+        2,
+        2,
+        3,
+    ]
+    x = np.arange(6).reshape(3, 2)
+    assert (
+        fastnn.repeat_interleave(fastnn.tensor(x), fastnn.tensor([1, 0, 2]), dim=0).tolist()
+        == torch.repeat_interleave(torch.tensor(x), torch.tensor([1, 0, 2]), dim=0).tolist()
+    )
+    assert fastnn.repeat_interleave(fastnn.tensor(x), 2).tolist() == (
+        torch.repeat_interleave(torch.tensor(x), 2).tolist()
+    )
+    for bad in ([[2, 1]], 3):
+        with pytest.raises(RuntimeError, match="1D"):
+            torch.repeat_interleave(torch.tensor(bad))
+        with pytest.raises(RuntimeError, match="1D"):
+            fastnn.repeat_interleave(fastnn.tensor(bad))
+    with pytest.raises(RuntimeError, match="negative"):
+        fastnn.repeat_interleave(fastnn.tensor([1, -1]))
+
+
+def test_shape_methods_take_their_argument_by_keyword_like_torch():
+    """x.flip(dims=[1]), x.permute(dims=...), x.reshape(shape=...): torch's keyword names."""
+    torch = pytest.importorskip("torch")
+    a = np.arange(6.0).reshape(2, 3)
+    calls = [
+        lambda x: x.flip(dims=[1]),
+        lambda x: x.permute(dims=(1, 0)),
+        lambda x: x.reshape(shape=(3, 2)),
+        lambda x: x.view(size=(3, 2)),
+        lambda x: x.expand(size=(2, 2, 3)),
+        lambda x: x.repeat(repeats=(1, 2)),
+    ]
+    for call in calls:
+        assert call(fastnn.tensor(a)).tolist() == call(torch.tensor(a)).tolist()
+    assert fastnn.flip(fastnn.tensor(a), dims=[0]).tolist() == a[::-1].tolist()
+    for lib in (torch, fastnn):
+        x = lib.tensor(a)
+        with pytest.raises(TypeError):
+            x.permute(1, 0, dims=(1, 0))
+        with pytest.raises(TypeError):
+            x.reshape(size=(3, 2))
+
+
+def test_functions_take_torchs_argument_names_by_keyword():
+    """torch.sum(input=x), torch.matmul(input=a, other=b), torch.where(condition=..., input=...,
+    other=...): the parameter names are torch's, so keyword calls carry over."""
+    torch = pytest.importorskip("torch")
+    a = np.arange(4.0).reshape(2, 2)
+    v = np.array([1.0, -1.0])
+    calls = [
+        lambda L, x, u: L.sum(input=x, dim=0),
+        lambda L, x, u: L.exp(input=x),
+        lambda L, x, u: L.matmul(input=x, other=x),
+        lambda L, x, u: L.mm(input=x, mat2=x),
+        lambda L, x, u: L.bmm(input=x[None], mat2=x[None]),
+        lambda L, x, u: L.mv(input=x, vec=u),
+        lambda L, x, u: L.dot(input=u, tensor=u),
+        lambda L, x, u: L.where(condition=x > 1, input=x, other=-x),
+    ]
+    for call in calls:
+        ours = call(fastnn, fastnn.tensor(a), fastnn.tensor(v))
+        theirs = call(torch, torch.tensor(a), torch.tensor(v))
+        assert ours.tolist() == theirs.tolist()

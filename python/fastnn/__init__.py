@@ -25,6 +25,7 @@ from . import (
     utils,
 )
 from ._core import dtype as _dtype
+from ._core.axis_alias import alias_functions as _alias_functions
 from ._core.device import device, get_default_device, set_default_device
 from ._core.dtype import (
     can_cast,
@@ -179,3 +180,5 @@ __all__.extend(_functions_more_all)
 __all__.extend(_functions_api_all)
 __all__.extend(_linalg_all)
 __all__.extend(_dtype.PUBLIC)
+# torch.cat(xs, axis=1), torch.mean(x, 1, keepdims=True): torch's numpy spellings of dim/keepdim
+_alias_functions(globals(), __all__)

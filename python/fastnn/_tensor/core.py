@@ -12,6 +12,7 @@ import numpy as np
 
 from .. import _devices
 from .._core import dtype as _dtype
+from .._core.axis_alias import alias_methods
 from .._core.device import device, to_device
 from .._core.dims import wrap_dim
 from .._core.size import from_shape as _size
@@ -291,11 +292,18 @@ class Tensor(
     def tolist(self):
         return self._backend().to_numpy(self._data).tolist()
 
+    def _scalar(self):
+        """The one element behind float()/int(): torch's ValueError (not item()'s RuntimeError)
+        for any other size, which callers such as math.isfinite probing an array expect."""
+        if self._data.size != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
+        return self.item()
+
     def __float__(self):
-        return float(self.item())
+        return float(self._scalar())
 
     def __int__(self):
-        return int(self.item())
+        return int(self._scalar())
 
     def __index__(self):
         if self._data.dtype.kind not in "iub" or self._data.size != 1:
@@ -316,6 +324,11 @@ class Tensor(
         if self._data.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
         return (self[i] for i in range(self._data.shape[0]))
+
+    def __reversed__(self):
+        """``reversed(x)``: x flipped along dim 0 (a differentiable tensor, not an iterator, so
+        ``x.shape`` still works on it); a 0-d tensor is its own reverse."""
+        return self if self._data.ndim == 0 else self.flip(0)
 
     def to(self, *args, **kwargs):
         """``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(other)``; keywords
@@ -498,4 +511,5 @@ _TYPE_NAMES = {
 
 _new = object.__new__
 _DTYPES = _dtype.OBJECTS  # numpy dtype -> fastnn.dtype, for Tensor.dtype's one lookup
+alias_methods(Tensor)  # x.argmax(axis=1), x.mean(1, keepdims=True): torch's numpy spellings
 function.bind_tensor_class(Tensor)  # the package's one late-binding point (see autograd.function)

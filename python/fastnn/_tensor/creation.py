@@ -430,6 +430,9 @@ def normal(
         return _place(
             np.asarray(draw), dtype or ref.dtype, device or ref.device, requires_grad, copy=False
         )
+    for name, v in (("mean", mean), ("std", std)):
+        if not isinstance(v, numbers.Real):
+            raise TypeError(f"normal(): {name} must be a float or a Tensor, not {type(v).__name__}")
     if std < 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
     if size is None:

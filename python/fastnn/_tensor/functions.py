@@ -101,9 +101,10 @@ def is_floating_point(input):
     return input._data.dtype.kind == "f"
 
 
-def matmul(a, b, *, out=None):
+def matmul(input, other, *, out=None):
     """Matrix product with torch's rules for 1-D, 2-D, batched and broadcast operands; the work
     is one GEMM (2-D) or one batched GEMM (3-D) on the matmul kernel."""
+    a, b = input, other
     if out is not None:
         return _into(out, "matmul", lambda: matmul(a, b), a, b)
     T = _function.Tensor
@@ -166,25 +167,42 @@ def matmul(a, b, *, out=None):
     return L.MatMul.apply(a3, b3).reshape((*batch, m, n))
 
 
-def mm(a, b, *, out=None):
+def mm(input, mat2, *, out=None):
+    a, b = input, mat2
     if out is not None:
         return _into(out, "mm", lambda: a.mm(b), a, b)
     return a.mm(b)
 
 
-def bmm(a, b, *, out=None):
+def bmm(input, mat2, *, out=None):
+    a, b = input, mat2
     if out is not None:
         return _into(out, "bmm", lambda: a.bmm(b), a, b)
     return a.bmm(b)
 
 
-def mv(a, b, *, out=None):
+def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
+    """``repeat_interleave(x, repeats, dim=None)`` is ``x.repeat_interleave(...)``; the one-tensor
+    form ``repeat_interleave(counts)`` gives each index i, counts[i] times (the row id of every
+    element of a ragged batch)."""
+    if repeats is not None:
+        return _as_tensor(input).repeat_interleave(repeats, dim, output_size=output_size)
+    counts = _as_tensor(input)
+    if counts._data.ndim != 1:
+        raise RuntimeError("repeat_interleave only accept 1D vector as repeat")
+    index = _creation.arange(counts.shape[0], device=counts.device)
+    return index.repeat_interleave(counts, 0, output_size=output_size)
+
+
+def mv(input, vec, *, out=None):
+    a, b = input, vec
     if out is not None:
         return _into(out, "mv", lambda: a.mv(b), a, b)
     return a.mv(b)
 
 
-def dot(a, b, *, out=None):
+def dot(input, tensor, *, out=None):
+    a, b = input, tensor
     if out is not None:
         return _into(out, "dot", lambda: dot(a, b), a, b)
     if a.ndim != 1 or b.ndim != 1:
@@ -313,7 +331,8 @@ def _promote_all(tensors):
     return [t if t._data.dtype == dt else t.to(dt) for t in tensors]
 
 
-def where(condition, x=None, y=None):
+def where(condition, input=None, other=None):
+    x, y = input, other
     T = _function.Tensor
     c = condition._data if isinstance(condition, T) else np.asarray(condition)
     if (  # two CPU tensors of one dtype outside autograd and a bool mask (most calls)
@@ -557,19 +576,23 @@ def _method(name):
         return fn
     if name in _OUT:
 
-        def fn(x, *args, out=None, **kwargs):
+        def fn(input, *args, out=None, **kwargs):
             if out is not None:
                 return _into(
-                    out, name, lambda: getattr(_as_tensor(x), name)(*args, **kwargs), x, args
+                    out,
+                    name,
+                    lambda: getattr(_as_tensor(input), name)(*args, **kwargs),
+                    input,
+                    args,
                 )
-            return getattr(_as_tensor(x), name)(*args, **kwargs)
+            return getattr(_as_tensor(input), name)(*args, **kwargs)
 
         fn.__name__ = name
         fn.__doc__ = f"``fastnn.{name}(x, ..., out=None)`` is ``x.{name}(...)``."
         return fn
 
-    def fn(x, *args, **kwargs):
-        return getattr(_as_tensor(x), name)(*args, **kwargs)
+    def fn(input, *args, **kwargs):
+        return getattr(_as_tensor(input), name)(*args, **kwargs)
 
     fn.__name__ = name
     fn.__doc__ = f"``fastnn.{name}(x, ...)`` is ``x.{name}(...)``."
@@ -867,7 +890,6 @@ _METHODS = (
     "expand_as",
     "swapaxes",
     "nonzero",
-    "repeat_interleave",
 )
 for _name in _METHODS + _MATH_METHODS:
     globals()[_name] = _method(_name)
@@ -893,6 +915,7 @@ __all__ = [
     "mm",
     "mv",
     "numel",
+    "repeat_interleave",
     "result_type",
     "stack",
     "tensordot",

@@ -215,9 +215,15 @@ class InplaceMixin:
         return self
 
     def masked_fill_(self, mask, value):
+        from .math import bool_mask
+
+        bool_mask(mask)
         T = _function.Tensor
         m = mask._data if isinstance(mask, T) else mask
-        self[T._make(_devices.of(self._data).asarray(m))] = value
+        m = T._make(_devices.of(self._data).asarray(m))
+        # the mask broadcasts to self's shape (a (C,) mask on (R, C) picks columns in every
+        # row); as an index alone it would pick rows
+        self[m.expand(self.shape) if tuple(m.shape) != tuple(self.shape) else m] = value
         return self
 
     # ---- the tutorials' math surface: more in-place variants --------------------------------

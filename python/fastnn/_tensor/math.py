@@ -177,6 +177,15 @@ def _axes(x, dim, axis=None, fn=None):
     return wrap_dims(axis if dim is None else dim, x._data.ndim, fn=fn)
 
 
+def bool_mask(mask):
+    """masked_fill's mask must be a bool tensor, as in torch: a 0/1 int or float mask is most
+    often a mistake (an index list read as a mask), not a request to cast."""
+    if isinstance(mask, _function.Tensor) and mask._data.dtype != np.bool_:
+        raise RuntimeError(
+            f"masked_fill_ only supports boolean masks, but got mask with dtype {mask.dtype}"
+        )
+
+
 class OpsMixin:
     __slots__ = ()
     __hash__ = None  # == is element-wise; Tensor hashes by identity (object.__hash__)
@@ -370,6 +379,7 @@ class OpsMixin:
 
     def masked_fill(self, mask, value):
         # the result keeps self's dtype (an int tensor filled with 2.5 holds 2), unlike where
+        bool_mask(mask)
         dt = self._data.dtype
         if isinstance(value, _function.Tensor):
             value = value if value._data.dtype == dt else value.to(dt)
@@ -383,10 +393,10 @@ class OpsMixin:
 
     tanh = _elementwise(A.Tanh, "tanh")
 
-    def softmax(self, dim=-1):
+    def softmax(self, dim):  # no default: torch's method has none (F.softmax guesses one)
         return _softmax_like(A.Softmax, self, dim, _kernels.softmax)
 
-    def log_softmax(self, dim=-1):
+    def log_softmax(self, dim):
         return _softmax_like(A.LogSoftmax, self, dim, _kernels.log_softmax)
 
     # ---- reductions --------------------------------------------------------------------------

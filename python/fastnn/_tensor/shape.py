@@ -16,10 +16,30 @@ _ndarray = np.ndarray
 _may_share = np.may_share_memory
 
 
-def _shape_args(args, fn, arg):
-    """The ints of a shape or dims given as positional ints or as one sequence (torch's two
-    spellings). Anything else is a TypeError naming ``fn`` and ``arg``: int() would have turned
-    2.7 into 2 and None into a message about int() itself."""
+def _drop_leading_ones(value):
+    """The value of ``x[i] = value`` without its leading size-1 dims, as torch reads it: a
+    (1, 1) value fills one element, a (1, n) value one row."""
+    shape = getattr(value, "shape", None)
+    if shape is None or not len(shape) or shape[0] != 1:
+        return value
+    rest = tuple(shape)
+    while rest and rest[0] == 1:
+        rest = rest[1:]
+    return value.reshape(rest)
+
+
+def _shape_args(args, fn, arg, kwargs=None):
+    """The ints of a shape or dims given as positional ints, as one sequence, or as the keyword
+    ``arg`` (torch's three spellings: x.permute(1, 0), x.permute((1, 0)), x.permute(dims=(1, 0))).
+    Anything else is a TypeError naming ``fn`` and ``arg``: int() would have turned 2.7 into 2
+    and None into a message about int() itself."""
+    if kwargs:
+        extra = next((k for k in kwargs if k != arg), None)
+        if extra is not None:
+            raise TypeError(f"{fn}() got an unexpected keyword argument '{extra}'")
+        if args:
+            raise TypeError(f"{fn}() got multiple values for argument '{arg}'")
+        args = (kwargs[arg],)
     if not args:
         raise TypeError(f'{fn}() missing 1 required positional arguments: "{arg}"')
     seq = args[0] if len(args) == 1 and isinstance(args[0], (tuple, list)) else args
@@ -76,11 +96,11 @@ def _index_part(i, T):
 class ShapeMixin:
     __slots__ = ()
 
-    def reshape(self, *shape):
-        return self._reshape(_shape_args(shape, "reshape", "shape"))
+    def reshape(self, *shape, **kwargs):
+        return self._reshape(_shape_args(shape, "reshape", "shape", kwargs))
 
-    def view(self, *shape):
-        out = self._reshape(_shape_args(shape, "view", "size"))
+    def view(self, *shape, **kwargs):
+        out = self._reshape(_shape_args(shape, "view", "size", kwargs))
         a = self._data
         if a.__class__ is _ndarray and not a.flags.c_contiguous and not _may_share(out._data, a):
             raise RuntimeError(
@@ -150,8 +170,8 @@ class ShapeMixin:
         dim = wrap_dim(dim, len(shape) + 1, fn="unsqueeze")
         return self._reshape((*shape[:dim], 1, *shape[dim:]))
 
-    def permute(self, *dims):
-        dims = _shape_args(dims, "permute", "dims")
+    def permute(self, *dims, **kwargs):
+        dims = _shape_args(dims, "permute", "dims", kwargs)
         nd = self._data.ndim
         if len(dims) != nd:
             raise RuntimeError(
@@ -201,8 +221,8 @@ class ShapeMixin:
     def mT(self):
         return self.transpose(-2, -1)
 
-    def expand(self, *sizes):
-        sizes = _shape_args(sizes, "expand", "size")
+    def expand(self, *sizes, **kwargs):
+        sizes = _shape_args(sizes, "expand", "size", kwargs)
         shape = self._data.shape
         lead = len(sizes) - len(shape)
         if lead < 0:
@@ -222,8 +242,8 @@ class ShapeMixin:
     def broadcast_to(self, shape):
         return self.expand(shape)
 
-    def repeat(self, *sizes):
-        sizes = _shape_args(sizes, "repeat", "repeats")
+    def repeat(self, *sizes, **kwargs):
+        sizes = _shape_args(sizes, "repeat", "repeats", kwargs)
         x = self.reshape((1,) * (len(sizes) - self.ndim) + self.shape)
         # expand each dim into (rep, n) then merge: a differentiable tile
         inter, final = [], []
@@ -340,6 +360,7 @@ class ShapeMixin:
 
         index, _ = _index(idx)
         T = _function.Tensor
+        value = _drop_leading_ones(value)
         if _needs_record(self, value):
             if not isinstance(value, T):
                 value = T._make(_devices.of(self._data).asarray(value, self._data.dtype))
@@ -354,8 +375,8 @@ class ShapeMixin:
 
     # ---- the tutorials' math surface: flips, rolls, triangles, scatter, narrow, movedim ---------
 
-    def flip(self, *dims):
-        dims = _shape_args(dims, "flip", "dims")
+    def flip(self, *dims, **kwargs):
+        dims = _shape_args(dims, "flip", "dims", kwargs)
         nd = self._data.ndim
         axes = tuple(wrap_dim(d, nd) for d in dims)
         if len(set(axes)) != len(axes):

@@ -131,10 +131,6 @@ class _MaxPoolNd(Module):
         self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False
     ):
         super().__init__()
-        if ceil_mode:
-            raise NotImplementedError(
-                f"{type(self).__name__}: ceil_mode=True is not supported by fastnn"
-            )
         self.kernel_size = kernel_size
         self.stride = stride if stride is not None else kernel_size
         self.padding, self.dilation = padding, dilation
@@ -147,6 +143,7 @@ class _MaxPoolNd(Module):
             self.stride,
             self.padding,
             self.dilation,
+            ceil_mode=self.ceil_mode,
             return_indices=self.return_indices,
         )
 
@@ -180,10 +177,6 @@ class _AvgPoolNd(Module):
         divisor_override=None,
     ):
         super().__init__()
-        if ceil_mode:
-            raise NotImplementedError(
-                f"{type(self).__name__}: ceil_mode=True is not supported by fastnn"
-            )
         self.kernel_size = kernel_size
         self.stride = stride if stride is not None else kernel_size
         self.padding, self.ceil_mode = padding, ceil_mode
@@ -195,6 +188,7 @@ class _AvgPoolNd(Module):
             self.kernel_size,
             self.stride,
             self.padding,
+            ceil_mode=self.ceil_mode,
             count_include_pad=self.count_include_pad,
             divisor_override=self.divisor_override,
         )

@@ -47,8 +47,6 @@ class AvgPool1d(Module):
         self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True
     ):
         super().__init__()
-        if ceil_mode:
-            raise NotImplementedError("AvgPool1d: ceil_mode=True is not supported by fastnn")
         self.kernel_size = _single(kernel_size, "kernel_size", "AvgPool1d", 1)
         self.stride = _single(
             stride if stride is not None else kernel_size, "stride", "AvgPool1d", 1
@@ -62,6 +60,7 @@ class AvgPool1d(Module):
             self.kernel_size,
             self.stride,
             self.padding,
+            ceil_mode=self.ceil_mode,
             count_include_pad=self.count_include_pad,
         )
 

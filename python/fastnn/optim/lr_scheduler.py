@@ -40,3 +40,9 @@ __all__ = [
 ]
 
 _ = _LRScheduler  # the base's old name stays importable from here, as in torch
+
+# torch's schedulers report this module as theirs, and training loops tell a built-in scheduler
+# (call .step()) from a plain callable of their own (call it) by comparing the two names
+for _name in __all__:
+    globals()[_name].__module__ = __name__
+del _name

@@ -20,6 +20,7 @@ import numpy as np
 from ... import _devices
 from ..._core import dtype as _dtype
 from ...autograd.function import Function
+from . import pool_ceil as _ceil
 
 _KERNEL_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -246,9 +247,16 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return out.squeeze(0) if unbatched else out
 
 
-def _no_ceil(ceil_mode, name):
-    if ceil_mode:
-        raise NotImplementedError(f"{name}: ceil_mode=True is not supported by fastnn")
+def _ceil_pad(x, ceil_mode, kernel_size, stride, padding, dilation, value):
+    """x padded on the bottom / right so floor-mode windows are ceil_mode's; and the two pads."""
+    if not ceil_mode or not _ceil.valid(kernel_size, stride, padding, dilation):
+        return x, 0, 0  # a bad window is left to the kernel's own error
+    (h, w), (kh, kw), (sh, sw), (ph, pw) = x.shape[-2:], kernel_size, stride, padding
+    eh = _ceil.extra(h, kh, sh, ph, dilation[0])
+    ew = _ceil.extra(w, kw, sw, pw, dilation[1])
+    if eh or ew:
+        x = _ceil.pad_end(x, eh, ew, value)
+    return x, eh, ew
 
 
 def max_pool2d(
@@ -256,25 +264,27 @@ def max_pool2d(
 ):
     """torch.nn.functional.max_pool2d: window max (padding counts as -inf); with
     return_indices=True also the int64 flat indices ih*W + iw of the maxima in each plane."""
-    _no_ceil(ceil_mode, "max_pool2d")
     _check_float("max_pool2d", input)
     x, unbatched = _batched(input, "max_pool2d")
     kernel_size = _pair(kernel_size)
     stride = kernel_size if stride is None or stride == [] else _pair(stride)
+    padding, dilation = _pair(padding), _pair(dilation)
+    width = x.shape[-1]
+    x, _, ew = _ceil_pad(x, ceil_mode, kernel_size, stride, padding, dilation, float("-inf"))
     keep = [] if return_indices else None
     out = MaxPool2d.apply(
         x,
         kernel_size=kernel_size,
         stride=stride,
-        padding=_pair(padding),
-        dilation=_pair(dilation),
+        padding=padding,
+        dilation=dilation,
         indices_out=keep,
     )
     if unbatched:
         out = out.squeeze(0)
     if not return_indices:
         return out
-    idx = out._make(keep[0])
+    idx = _ceil.flat_index_in(out._make(keep[0]), width, ew)
     return out, idx.squeeze(0) if unbatched else idx
 
 
@@ -287,9 +297,8 @@ def avg_pool2d(
     count_include_pad=True,
     divisor_override=None,
 ):
-    """torch.nn.functional.avg_pool2d (ceil_mode=False): the window mean; padded zeros count
+    """torch.nn.functional.avg_pool2d: the window mean; padded zeros count
     unless count_include_pad=False; divisor_override replaces the divisor."""
-    _no_ceil(ceil_mode, "avg_pool2d")
     _check_float("avg_pool2d", input)
     x, unbatched = _batched(input, "avg_pool2d")
     kernel_size = _pair(kernel_size)
@@ -302,11 +311,30 @@ def avg_pool2d(
         and all(isinstance(k, int) for k in kernel_size)
         and (2 * padding[0] > kernel_size[0] or 2 * padding[1] > kernel_size[1])
     ):
-        raise ValueError(
+        raise RuntimeError(
             f"avg_pool2d: padding {padding} should be at most half of kernel_size {kernel_size}"
         )
     if divisor_override is not None and divisor_override == 0:
-        raise ValueError("avg_pool2d: divisor must be not zero")
+        raise RuntimeError("avg_pool2d: divisor must be not zero")
+    h, w = x.shape[-2:]
+    x, eh, ew = _ceil_pad(x, ceil_mode, kernel_size, stride, padding, (1, 1), 0.0)
+    if eh or ew:  # sums over the widened input, divided by torch's clipped window sizes
+        sums = AvgPool2d.apply(
+            x,
+            kernel_size=kernel_size,
+            stride=stride,
+            padding=padding,
+            count_include_pad=True,
+            divisor_override=1,
+        )
+        if divisor_override is not None:
+            out = sums / divisor_override
+        else:
+            rows = _ceil.window_counts(h, kernel_size[0], stride[0], padding[0], count_include_pad)
+            cols = _ceil.window_counts(w, kernel_size[1], stride[1], padding[1], count_include_pad)
+            counts = np.outer(rows, cols)
+            out = sums / sums._make(_devices.of(sums._data).asarray(counts, sums._data.dtype))
+        return out.squeeze(0) if unbatched else out
     out = AvgPool2d.apply(
         x,
         kernel_size=kernel_size,

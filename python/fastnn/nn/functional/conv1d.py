@@ -71,13 +71,13 @@ def _pool_args(kernel_size, stride, padding, fn):
     s = k if stride is None or (isinstance(stride, (list, tuple)) and len(stride) == 0) else None
     s = _single(stride, "stride", fn) if s is None else s
     p = _single(padding, "padding", fn)
-    if k < 1 or s < 1 or p < 0:
-        raise ValueError(
+    if k < 1 or s < 1 or p < 0:  # RuntimeErrors, as torch's checks of the window are
+        raise RuntimeError(
             f"{fn}: kernel_size and stride must be >= 1 and padding >= 0, got kernel_size="
             f"{kernel_size!r}, stride={stride!r}, padding={padding!r}"
         )
     if 2 * p > k:
-        raise ValueError(
+        raise RuntimeError(
             f"{fn}: pad should be at most half of effective kernel size, but got pad={p}, "
             f"kernel_size={k}"
         )

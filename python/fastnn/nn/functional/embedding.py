@@ -67,8 +67,8 @@ def embedding(
 ):
     """torch.nn.functional.embedding: weight[input], shape input.shape + (embedding_dim,)."""
     check_sparse(sparse, "embedding")
-    if input.dtype not in _INDEX_DTYPES:
-        raise TypeError(
+    if input.dtype not in _INDEX_DTYPES:  # torch's RuntimeError, as for its other dtype checks
+        raise RuntimeError(
             "embedding: argument 'input' (the indices) must have dtype int32 or int64, got "
             f"{_dtype.name(input.dtype)} with shape {tuple(input.shape)}"
         )

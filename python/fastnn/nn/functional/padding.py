@@ -38,7 +38,7 @@ def _pad_dim(x, dim, left, right, mode, value):
         return cat([parts[0], x, parts[1]], dim)
     if mode == "reflect":
         if left >= n or right >= n:
-            raise ValueError(
+            raise RuntimeError(
                 f"pad: padding size should be less than the corresponding input dimension, but "
                 f"got: padding ({left}, {right}) at dimension {dim} of input {tuple(x.shape)}"
             )
@@ -47,7 +47,7 @@ def _pad_dim(x, dim, left, right, mode, value):
         idx = [0] * left + list(range(n)) + [n - 1] * right
     else:  # circular
         if left > n or right > n:
-            raise ValueError(
+            raise RuntimeError(
                 f"pad: padding value ({left}, {right}) is larger than the input dimension "
                 f"{n} at dimension {dim} for circular padding"
             )
@@ -58,11 +58,11 @@ def _pad_dim(x, dim, left, right, mode, value):
 def pad(input, pad, mode="constant", value=None):
     """torch.nn.functional.pad."""
     if not isinstance(pad, (tuple, list)) or len(pad) % 2:
-        raise ValueError(f"pad: padding length must be divisible by 2, got {pad!r}")
+        raise RuntimeError(f"pad: padding length must be divisible by 2, got {pad!r}")
     if any(isinstance(p, bool) or not isinstance(p, (int, np.integer)) for p in pad):
         raise TypeError(f"pad: the padding amounts must be ints, got {pad!r}")
     if len(pad) // 2 > input.ndim:
-        raise ValueError(
+        raise RuntimeError(
             f"pad: padding length ({len(pad)}) is too large for an input of {input.ndim} dims"
         )
     if mode not in ("constant", "reflect", "replicate", "circular"):
@@ -70,7 +70,7 @@ def pad(input, pad, mode="constant", value=None):
             f"pad: mode {mode!r} is not supported (constant, reflect, replicate, circular)"
         )
     if mode != "constant" and value not in (None, 0, 0.0):
-        raise ValueError(f"pad: padding mode {mode!r} doesn't take in value argument")
+        raise RuntimeError(f"pad: padding mode {mode!r} doesn't take in value argument")
     value = 0.0 if value is None else value
     x = input
     for k in range(len(pad) // 2):

@@ -34,7 +34,7 @@ def _depth_pass(y, n, c, d, fn1d):
 def max_pool3d(
     input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False
 ):
-    """torch.nn.functional.max_pool3d (ceil_mode=False, no indices)."""
+    """torch.nn.functional.max_pool3d (no indices)."""
     if return_indices:
         raise NotImplementedError("max_pool3d: return_indices=True is not supported by fastnn")
     _check_float("max_pool3d", input)
@@ -57,10 +57,10 @@ def avg_pool3d(
     count_include_pad=True,
     divisor_override=None,
 ):
-    """torch.nn.functional.avg_pool3d (ceil_mode=False)."""
+    """torch.nn.functional.avg_pool3d."""
     _check_float("avg_pool3d", input)
     if divisor_override is not None and divisor_override == 0:
-        raise ValueError("avg_pool3d: divisor must be not zero")
+        raise RuntimeError("avg_pool3d: divisor must be not zero")
     x, unbatched = _batched(input, "avg_pool3d", 3)
     k = _triple(kernel_size, "kernel_size", "avg_pool3d")
     s = k if stride is None or stride == [] else _triple(stride, "stride", "avg_pool3d")
