@@ -78,6 +78,15 @@ def test_creation_functions():
     assert 0 <= u.min().item() and u.max().item() < 1
 
 
+def test_randint_keyword_size_takes_the_one_bound_as_high():
+    r = fastnn.randint(3, size=(500,))
+    assert r.shape == (500,) and r.dtype == fastnn.int64
+    assert r.min().item() == 0 and r.max().item() == 2
+    r = fastnn.randint(2, 4, size=(200,))
+    assert r.min().item() == 2 and r.max().item() == 3
+    assert fastnn.randint(high=4, size=(200,)).max().item() == 3
+
+
 def test_normal_forms_and_manual_seed():
     fastnn.manual_seed(0)
     a = fastnn.normal(0, 1, (1000, 2))
