@@ -126,6 +126,7 @@ PUBLIC_API: dict[str, tuple[str, ...]] = {
         "diff",
         "digamma",
         "dist",
+        "distributions",
         "div",
         "divide",
         "dot",

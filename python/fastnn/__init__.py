@@ -6,10 +6,24 @@ PyTorch-style API: ``Tensor`` with autograd, ``nn``, ``optim`` and ``utils.data`
 The package reads bottom-up (no module imports one above it):
 ``_core`` (dtypes, devices, the random generator, the kernel table) < ``_devices`` (the per-device
 op modules and their registry) and ``kernels`` < ``autograd`` < ``_tensor`` (the Tensor, its op
-methods and primitives) < ``nn``, ``optim``, ``utils.data``, ``datasets``, ``serialization``.
+methods and primitives) < ``nn``, ``optim``, ``utils.data``, ``datasets``, ``distributions``,
+``serialization``.
 """
 
-from . import _C, accelerator, autograd, backends, cuda, datasets, kernels, linalg, nn, optim, utils
+from . import (
+    _C,
+    accelerator,
+    autograd,
+    backends,
+    cuda,
+    datasets,
+    distributions,
+    kernels,
+    linalg,
+    nn,
+    optim,
+    utils,
+)
 from ._core import dtype as _dtype
 from ._core.device import device, get_default_device, set_default_device
 from ._core.dtype import (
@@ -106,6 +120,7 @@ __all__ = [
     "cuda",
     "datasets",
     "device",
+    "distributions",
     "dtype",
     "empty",
     "empty_like",
