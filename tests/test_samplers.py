@@ -121,3 +121,17 @@ def test_iterable_dataset_refuses_orderings(kw, match):
 def test_bad_sampler_arguments(make, exc):
     with pytest.raises(exc):
         make()
+
+
+def test_samplers_import_from_torchs_submodule_paths():
+    import importlib
+
+    sampler = importlib.import_module("fastnn.utils.data.sampler")
+    distributed = importlib.import_module("fastnn.utils.data.distributed")
+    assert sampler.Sampler is D.Sampler and sampler.RandomSampler is D.RandomSampler
+    assert sampler.BatchSampler is D.BatchSampler
+    assert distributed.DistributedSampler is D.DistributedSampler
+    # reachable as attributes after a plain "import fastnn", as torch.utils.data.distributed is
+    assert fastnn.utils.data.distributed is distributed and fastnn.utils.data.sampler is sampler
+    s = distributed.DistributedSampler(range(10), num_replicas=2, rank=1, shuffle=False)
+    assert list(s) == [1, 3, 5, 7, 9]

@@ -4,6 +4,9 @@ Batches of a dataset that has ``get_batch(indices)`` (TensorDataset, Subset of o
 gathered with one fancy-index per tensor per batch; any other map-style dataset is read sample by
 sample and collated. ``num_workers > 0`` loads batches on background threads, a bounded number
 ahead of the training loop (asynchronous loading).
+
+The submodules ``sampler`` and ``distributed`` hold the samplers under the module paths torch
+gives them.
 """
 
 import math
@@ -13,14 +16,14 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from .. import _C
-from .._core import random as _random
-from .._devices import cpu as _cpu
-from .._tensor import creation as _creation
-from . import loader_workers as _workers
-from . import worker_info as _worker_info
-from .distributed_sampler import DistributedSampler
-from .samplers import (
+from ... import _C
+from ..._core import random as _random
+from ..._devices import cpu as _cpu
+from ..._tensor import creation as _creation
+from .. import loader_workers as _workers
+from .. import worker_info as _worker_info
+from ..distributed_sampler import DistributedSampler
+from ..samplers import (
     BatchSampler,
     RandomSampler,
     Sampler,
@@ -28,7 +31,11 @@ from .samplers import (
     SubsetRandomSampler,
     WeightedRandomSampler,
 )
-from .worker_info import get_worker_info
+from ..worker_info import get_worker_info
+
+# torch's submodule paths: importing them binds ``data.sampler`` and ``data.distributed``
+from . import distributed as _distributed_module  # noqa: F401
+from . import sampler as _sampler_module  # noqa: F401
 
 __all__ = [
     "BatchSampler",
@@ -51,7 +58,7 @@ __all__ = [
 
 
 def _Tensor():
-    from .._tensor.core import Tensor
+    from ..._tensor.core import Tensor
 
     return Tensor
 
@@ -375,7 +382,7 @@ _NO_PIN = (
 
 def _pinning_available():
     """Whether batches can be pinned; torch's warning when they cannot."""
-    from .. import cuda
+    from ... import cuda
 
     if cuda.is_available():
         return True
