@@ -100,5 +100,8 @@ def test_resnet_options_and_refused_weights():
     assert float(m.layer1[0].bn2.weight.abs().sum()) == 0.0
     with pytest.raises(ValueError, match="pretrained"):
         models.resnet18(weights="IMAGENET1K_V1")
+    with pytest.raises(ValueError, match="pretrained"):
+        models.resnet50(pretrained=True)
+    assert models.resnet18(pretrained=False).fc.out_features == 1000
     with pytest.raises(ValueError, match="groups=1"):
         models.BasicBlock(8, 8, groups=2)

@@ -142,6 +142,8 @@ class ResNet(nn.Module):
 
 
 def _resnet(block, layers, weights, kwargs):
+    if kwargs.pop("pretrained", False):  # the older spelling of weights=<the default weights>
+        weights = "pretrained=True"
     if weights is not None:
         raise ValueError(
             f"fastnn has no pretrained weights to load (weights={weights!r}); pass weights=None "
