@@ -271,6 +271,7 @@ PUBLIC_API: dict[str, tuple[str, ...]] = {
         "mul",
         "multinomial",
         "multiply",
+        "multiprocessing",
         "mv",
         "nan_to_num",
         "nanmean",
