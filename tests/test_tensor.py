@@ -500,3 +500,20 @@ def test_nonzero_and_repeat_interleave_match_torch():
         x.repeat_interleave(-1)
     with pytest.raises(IndexError, match="Dimension out of range"):
         x.repeat_interleave(2, dim=3)
+
+
+def test_tensor_constructor_shape_forms_like_torch():
+    torch = pytest.importorskip("torch")
+    for args in [(), (3, 4), (3,), (0, 2)]:
+        ours, theirs = fastnn.Tensor(*args), torch.Tensor(*args)
+        assert tuple(ours.shape) == tuple(theirs.shape) and ours.dtype == fastnn.float32
+    assert tuple(fastnn.Tensor(fastnn.Size([2, 5])).shape) == (2, 5)
+    w = fastnn.nn.Parameter(fastnn.Tensor(4, 6))  # the legacy "allocate, then init" pattern
+    fastnn.nn.init.xavier_normal_(w)
+    assert w.requires_grad and tuple(w.shape) == (4, 6) and w.abs().sum().item() > 0
+    for lib in (fastnn, torch):
+        with pytest.raises(RuntimeError, match="negative dimension"):
+            lib.Tensor(2, -1)
+    a = np.arange(3, dtype=np.int32)  # data keeps its dtype and storage
+    t = fastnn.Tensor(a)
+    assert t.dtype == fastnn.int32 and np.shares_memory(t.numpy(), a)
