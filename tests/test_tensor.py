@@ -514,6 +514,10 @@ def test_tensor_constructor_shape_forms_like_torch():
     for lib in (fastnn, torch):
         with pytest.raises(RuntimeError, match="negative dimension"):
             lib.Tensor(2, -1)
+    for data in ([1, 2], [[True, False]], (3, 4), [fastnn.tensor(1), fastnn.tensor(2)]):
+        theirs = [torch.tensor(1), torch.tensor(2)] if isinstance(data[0], fastnn.Tensor) else data
+        ours, ref = fastnn.Tensor(data), torch.Tensor(theirs)
+        assert ours.dtype == fastnn.float32 and ours.tolist() == ref.tolist()
     a = np.arange(3, dtype=np.int32)  # data keeps its dtype and storage
     t = fastnn.Tensor(a)
     assert t.dtype == fastnn.int32 and np.shares_memory(t.numpy(), a)

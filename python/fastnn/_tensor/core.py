@@ -70,7 +70,7 @@ class Tensor(
     ``Tensor(data, requires_grad=False)`` stores ``data`` (a storage array) without copying it;
     create tensors from Python data with ``fastnn.tensor`` / ``fastnn.from_numpy`` / ``zeros``...
     torch's shape forms ``Tensor()``, ``Tensor(2, 3)`` and ``Tensor(Size)`` give a zero tensor of
-    that shape in the default float dtype.
+    that shape in the default float dtype, and a list or tuple of numbers is read as that dtype.
     """
 
     __slots__ = (
@@ -93,6 +93,8 @@ class Tensor(
                 data = np.asarray(data)
             else:
                 data = _to_array(data, _dtype.default())
+                if isinstance(args[0], (list, tuple)) and data.dtype.kind in "biu":
+                    data = data.astype(_dtype.default())  # torch.Tensor([1, 2]) is float
         self._data = data
         self.grad = None
         self._ctx = None
