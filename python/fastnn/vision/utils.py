@@ -1,8 +1,8 @@
 """``make_grid`` and ``save_image``: a batch of images tiled into one, and written to a file.
 
 ``make_grid`` is built from tensor ops (pad, reshape, permute), so the grid keeps the input's
-autograd history as torchvision's does. ``save_image`` writes PNG itself; other formats go through
-Pillow when it is installed.
+autograd history as torchvision's does. ``save_image`` encodes through Pillow, as torchvision does
+(the ``plot`` extra brings it with matplotlib).
 """
 
 import math
@@ -13,7 +13,6 @@ import numpy as np
 from .._tensor import Tensor, full
 from .._tensor.functions import stack
 from ..nn import functional as F
-from ._png import encode_png
 
 
 def _as_batch(tensor):
@@ -72,32 +71,19 @@ def make_grid(
 
 def save_image(tensor, fp, format=None, **kwargs):
     """Write ``make_grid(tensor, **kwargs)`` (values in [0, 1]) as an 8-bit image to ``fp``, a
-    path or a binary file object."""
-    grid = make_grid(tensor, **kwargs).detach().cpu()
-    pixels = grid.mul(255).add(0.5).clamp(0, 255).numpy()
-    pixels = np.ascontiguousarray(pixels.astype(np.uint8).transpose(1, 2, 0))
-    name = fp if isinstance(fp, (str, os.PathLike)) else getattr(fp, "name", "")
-    kind = (format or os.path.splitext(os.fspath(name))[1].lstrip(".") or "png").lower()
-    data = encode_png(pixels) if kind == "png" else _encode_with_pillow(pixels, kind)
-    if isinstance(fp, (str, os.PathLike)):
-        with open(fp, "wb") as f:
-            f.write(data)
-    else:
-        fp.write(data)
-
-
-def _encode_with_pillow(pixels, kind):
-    import io
-
+    path or a binary file object; the format from ``format`` or the file name (PNG by default)."""
     try:
         from PIL import Image
     except ImportError:
-        raise ValueError(
-            f"save_image writes PNG; the {kind!r} format needs Pillow installed"
-        ) from None
-    buf = io.BytesIO()
-    Image.fromarray(pixels).save(buf, format=kind.upper() if kind != "jpg" else "JPEG")
-    return buf.getvalue()
+        raise ImportError("save_image needs Pillow: pip install pillow") from None
+    grid = make_grid(tensor, **kwargs).detach().cpu()
+    pixels = grid.mul(255).add(0.5).clamp(0, 255).numpy()
+    pixels = np.ascontiguousarray(pixels.astype(np.uint8).transpose(1, 2, 0))
+    if pixels.shape[2] == 1:
+        pixels = pixels[:, :, 0]
+    name = fp if isinstance(fp, (str, os.PathLike)) else getattr(fp, "name", "")
+    kind = (format or os.path.splitext(os.fspath(name))[1].lstrip(".") or "png").upper()
+    Image.fromarray(pixels).save(fp, format="JPEG" if kind == "JPG" else kind)
 
 
 __all__ = ["make_grid", "save_image"]
