@@ -152,6 +152,7 @@ def test_casts_and_queries():
     for L in (fastnn, torch):
         t = L.tensor(x)
         assert t.is_cpu and t.get_device() == -1
+        assert not (t.is_xpu or t.is_mps or t.is_meta or t.is_xla)
         assert (t.nbytes, t.itemsize) == (48, 8)
         assert t.is_signed() and not L.tensor([1], dtype=L.uint8).is_signed()
         assert not (t.is_complex() or t.is_conj() or t.is_neg() or t.is_inference())

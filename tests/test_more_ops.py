@@ -125,3 +125,10 @@ def test_in_place_sigmoid_and_relu_keep_gradients_exact(rng):
     r = np.maximum(3 * x.detach().numpy(), 0)
     want = 2 * s * (1 - s) * r + s * 3 * (x.detach().numpy() > 0)
     np.testing.assert_allclose(x.grad.numpy(), want, rtol=1e-12)
+
+
+def test_broadcast_tensors_of_zero_dim_tensors():
+    a, b = fastnn.broadcast_tensors(fastnn.tensor(2.0), fastnn.tensor(3.0))
+    assert a.shape == () and b.shape == () and (a.item(), b.item()) == (2.0, 3.0)
+    a, b = fastnn.broadcast_tensors(fastnn.tensor(2.0), fastnn.ones(2))
+    assert a.tolist() == [2.0, 2.0] and b.shape == (2,)

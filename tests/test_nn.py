@@ -346,6 +346,18 @@ def test_repr_matches_torch():
     assert repr(ours) == repr(theirs)
 
 
+def test_module_list_repr_folds_repeated_neighbours_like_torch():
+    torch = pytest.importorskip("torch")
+
+    def build(lib):
+        n = lib.nn
+        block = n.Sequential(n.Linear(4, 4), n.ReLU())
+        stack = n.ModuleList([n.ReLU(), n.ReLU(), n.Linear(2, 2), n.ReLU(), block, block, block])
+        return n.ModuleDict({"empty": n.ModuleList(), "stack": stack})
+
+    assert repr(build(fastnn)) == repr(build(torch))
+
+
 def test_sequential_indexing():
     layers = [nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 4), nn.Tanh()]
     s = nn.Sequential(*layers)

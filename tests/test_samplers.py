@@ -174,3 +174,17 @@ def test_random_sampler_with_replacement_draws_uniformly_in_long_runs():
     draws = list(D.RandomSampler(range(5), replacement=True, num_samples=20000, generator=g))
     assert len(draws) == 20000
     np.testing.assert_allclose(np.bincount(draws, minlength=5) / 20000, [0.2] * 5, atol=0.02)
+
+
+def test_samplers_import_from_torchs_submodule_paths():
+    import importlib
+
+    sampler = importlib.import_module("fastnn.utils.data.sampler")
+    distributed = importlib.import_module("fastnn.utils.data.distributed")
+    assert sampler.Sampler is D.Sampler and sampler.RandomSampler is D.RandomSampler
+    assert sampler.BatchSampler is D.BatchSampler
+    assert distributed.DistributedSampler is D.DistributedSampler
+    # reachable as attributes after a plain "import fastnn", as torch.utils.data.distributed is
+    assert fastnn.utils.data.distributed is distributed and fastnn.utils.data.sampler is sampler
+    s = distributed.DistributedSampler(range(10), num_replicas=2, rank=1, shuffle=False)
+    assert list(s) == [1, 3, 5, 7, 9]

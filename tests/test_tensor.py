@@ -80,6 +80,15 @@ def test_creation_functions():
     assert 0 <= u.min().item() and u.max().item() < 1
 
 
+def test_randint_keyword_size_takes_the_one_bound_as_high():
+    r = fastnn.randint(3, size=(500,))
+    assert r.shape == (500,) and r.dtype == fastnn.int64
+    assert r.min().item() == 0 and r.max().item() == 2
+    r = fastnn.randint(2, 4, size=(200,))
+    assert r.min().item() == 2 and r.max().item() == 3
+    assert fastnn.randint(high=4, size=(200,)).max().item() == 3
+
+
 def test_normal_forms_and_manual_seed():
     fastnn.manual_seed(0)
     a = fastnn.normal(0, 1, (1000, 2))
@@ -612,3 +621,24 @@ def test_functions_take_torchs_argument_names_by_keyword():
         ours = call(fastnn, fastnn.tensor(a), fastnn.tensor(v))
         theirs = call(torch, torch.tensor(a), torch.tensor(v))
         assert ours.tolist() == theirs.tolist()
+
+
+def test_tensor_constructor_shape_forms_like_torch():
+    torch = pytest.importorskip("torch")
+    for args in [(), (3, 4), (3,), (0, 2)]:
+        ours, theirs = fastnn.Tensor(*args), torch.Tensor(*args)
+        assert tuple(ours.shape) == tuple(theirs.shape) and ours.dtype == fastnn.float32
+    assert tuple(fastnn.Tensor(fastnn.Size([2, 5])).shape) == (2, 5)
+    w = fastnn.nn.Parameter(fastnn.Tensor(4, 6))  # the legacy "allocate, then init" pattern
+    fastnn.nn.init.xavier_normal_(w)
+    assert w.requires_grad and tuple(w.shape) == (4, 6) and w.abs().sum().item() > 0
+    for lib in (fastnn, torch):
+        with pytest.raises(RuntimeError, match="negative dimension"):
+            lib.Tensor(2, -1)
+    for data in ([1, 2], [[True, False]], (3, 4), [fastnn.tensor(1), fastnn.tensor(2)]):
+        theirs = [torch.tensor(1), torch.tensor(2)] if isinstance(data[0], fastnn.Tensor) else data
+        ours, ref = fastnn.Tensor(data), torch.Tensor(theirs)
+        assert ours.dtype == fastnn.float32 and ours.tolist() == ref.tolist()
+    a = np.arange(3, dtype=np.int32)  # data keeps its dtype and storage
+    t = fastnn.Tensor(a)
+    assert t.dtype == fastnn.int32 and np.shares_memory(t.numpy(), a)

@@ -6,7 +6,8 @@ PyTorch-style API: ``Tensor`` with autograd, ``nn``, ``optim`` and ``utils.data`
 The package reads bottom-up (no module imports one above it):
 ``_core`` (dtypes, devices, the random generator, the kernel table) < ``_devices`` (the per-device
 op modules and their registry) and ``kernels`` < ``autograd`` < ``_tensor`` (the Tensor, its op
-methods and primitives) < ``nn``, ``optim``, ``utils.data``, ``datasets``, ``serialization``.
+methods and primitives) < ``nn``, ``optim``, ``utils.data``, ``datasets``, ``distributions``,
+``serialization``.
 """
 
 from . import (
@@ -18,8 +19,10 @@ from . import (
     compiler,
     cuda,
     datasets,
+    distributions,
     kernels,
     linalg,
+    multiprocessing,
     nn,
     optim,
     utils,
@@ -127,6 +130,7 @@ __all__ = [
     "cuda",
     "datasets",
     "device",
+    "distributions",
     "dtype",
     "empty",
     "empty_like",
@@ -150,6 +154,7 @@ __all__ = [
     "linspace",
     "load",
     "manual_seed",
+    "multiprocessing",
     "nn",
     "no_grad",
     "normal",

@@ -15,6 +15,7 @@ from .._core import dtype as _dtype
 from .._core.axis_alias import alias_methods
 from .._core.device import device, to_device
 from .._core.dims import wrap_dim
+from .._core.size import Size as _Size
 from .._core.size import from_shape as _size
 from ..autograd import engine, function
 from ..autograd.hooks import RemovableHandle
@@ -34,6 +35,28 @@ from .reduce_more import ReduceMoreMixin
 from .shape import ShapeMixin
 
 
+def _is_size(arg):
+    return isinstance(arg, _Size) or (type(arg) is int)
+
+
+def _legacy_zeros(args):
+    """torch's ``Tensor()``, ``Tensor(2, 3)`` and ``Tensor(Size)``: a tensor of that shape in the
+    default float dtype (zero-filled where torch leaves it uninitialized)."""
+    shape = tuple(args[0]) if len(args) == 1 and isinstance(args[0], _Size) else args
+    if not shape:
+        shape = (0,)
+    for n in shape:
+        if type(n) is not int:
+            raise TypeError(
+                f"Tensor(): expected data or a shape of ints, got {type(n).__name__} in {args!r}"
+            )
+        if n < 0:
+            raise RuntimeError(
+                f"Trying to create tensor with negative dimension {n}: {list(shape)}"
+            )
+    return np.zeros(shape, _dtype.default())
+
+
 class Tensor(
     OpsMixin,
     LogicMixin,
@@ -50,6 +73,8 @@ class Tensor(
 
     ``Tensor(data, requires_grad=False)`` stores ``data`` (a storage array) without copying it;
     create tensors from Python data with ``fastnn.tensor`` / ``fastnn.from_numpy`` / ``zeros``...
+    torch's shape forms ``Tensor()``, ``Tensor(2, 3)`` and ``Tensor(Size)`` give a zero tensor of
+    that shape in the default float dtype, and a list or tuple of numbers is read as that dtype.
     """
 
     __slots__ = (
@@ -66,12 +91,15 @@ class Tensor(
     __array_ufunc__ = None  # ndarray (op) Tensor defers to Tensor's reflected operators
     __hash__ = object.__hash__  # by identity, like torch (== is element-wise)
 
-    def __init__(self, data, requires_grad=False):
+    def __init__(self, *args, requires_grad=False):
+        data = args[0] if len(args) == 1 and not _is_size(args[0]) else _legacy_zeros(args)
         if not _devices.is_array(data):
             if isinstance(data, np.ndarray):  # an ndarray subclass (memmap...)
                 data = np.asarray(data)
             else:
                 data = _to_array(data, _dtype.default())
+                if isinstance(args[0], (list, tuple)) and data.dtype.kind in "biu":
+                    data = data.astype(_dtype.default())  # torch.Tensor([1, 2]) is float
         self._data = data
         self.grad = None
         self._ctx = None

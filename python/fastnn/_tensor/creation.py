@@ -373,6 +373,8 @@ def randint(
     """randint(high, size) or randint(low, high, size): integers in [low, high)."""
     if size is None:
         low, high, size = 0, low, high
+    elif high is None:  # randint(high, size=...): the one positional bound is the upper one
+        low, high = 0, low
     if size is None:
         raise TypeError("randint() missing required argument 'size'")
     if high <= low:

@@ -57,7 +57,7 @@ def broadcast_tensors(*tensors):
             + ", ".join(str(list(t.shape)) for t in tensors)
             + " cannot be broadcast together"
         ) from None
-    return tuple(t.expand(*shape) for t in tensors)
+    return tuple(t.expand(shape) for t in tensors)
 
 
 # ---- distances ------------------------------------------------------------------------------

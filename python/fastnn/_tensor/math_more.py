@@ -220,6 +220,13 @@ class MathMoreMixin:
     def is_cpu(self):
         return self.device.type == "cpu"
 
+    # Device kinds fastnn has no backend for: a program's "if x.is_xpu or x.is_mps" checks run,
+    # and read False because every fastnn tensor lives on the CPU or a CUDA device.
+    is_xpu = property(lambda self: self.device.type == "xpu")
+    is_mps = property(lambda self: self.device.type == "mps")
+    is_meta = property(lambda self: self.device.type == "meta")
+    is_xla = property(lambda self: self.device.type == "xla")
+
     def get_device(self):
         """-1 on the CPU, else the device index."""
         d = self.device

@@ -669,6 +669,22 @@ class ModuleList(Module):
             self.append(m)
         return self
 
+    def __repr__(self):
+        # a run of neighbours that print the same shows once, as "(i-j): n x <module>"
+        runs = []  # [first index, last index, repr]
+        for i, text in enumerate(repr(m) for m in self):
+            if runs and runs[-1][2] == text:
+                runs[-1][1] = i
+            else:
+                runs.append([i, i, text])
+        if not runs:
+            return self._get_name() + "()"
+        lines = [
+            _addindent(f"({a}): {t}" if a == b else f"({a}-{b}): {b - a + 1} x {t}", 2)
+            for a, b, t in runs
+        ]
+        return self._get_name() + "(\n  " + "\n  ".join(lines) + "\n)"
+
     def insert(self, index: int, module):
         if module is not None and not isinstance(module, Module):  # before anything changes
             raise TypeError(f"{type(module).__name__} is not a Module subclass")

@@ -15,6 +15,7 @@ import numpy as np
 from .. import datasets as _fastnn_datasets
 from .._tensor import Tensor
 from ..utils.data import default_collate
+from .fake_data import FakeData
 
 
 class _TorchvisionLayout:
@@ -76,4 +77,4 @@ class FashionMNIST(_TorchvisionLayout, _fastnn_datasets.FashionMNIST):
     """torchvision.datasets.FashionMNIST: Zalando's clothing images, 10 classes, 28 x 28."""
 
 
-__all__ = ["MNIST", "FashionMNIST"]
+__all__ = ["MNIST", "FakeData", "FashionMNIST"]

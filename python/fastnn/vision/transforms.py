@@ -10,6 +10,7 @@ import numbers
 import numpy as np
 
 from .._tensor import Tensor
+from ._geometry import CenterCrop, RandomHorizontalFlip
 
 
 class Compose:
@@ -198,4 +199,12 @@ def _per_channel(values, name):
     return a
 
 
-__all__ = ["Compose", "Lambda", "Normalize", "Resize", "ToTensor"]
+__all__ = [
+    "CenterCrop",
+    "Compose",
+    "Lambda",
+    "Normalize",
+    "RandomHorizontalFlip",
+    "Resize",
+    "ToTensor",
+]
