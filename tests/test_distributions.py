@@ -12,6 +12,17 @@ from fastnn.distributions import Categorical, Normal
 torch = pytest.importorskip("torch")
 TD = torch.distributions
 
+
+@pytest.fixture(autouse=True)
+def torch_checks_arguments():
+    # importing torch's compiler (another test file calls torch.compile) turns torch's default
+    # argument checks off for the rest of the process; these tests compare the checks
+    before = TD.Distribution._validate_args
+    TD.Distribution.set_default_validate_args(True)
+    yield
+    TD.Distribution.set_default_validate_args(before)
+
+
 rng = np.random.default_rng(3)
 TOL = {"atol": 1e-12, "rtol": 1e-12}
 
