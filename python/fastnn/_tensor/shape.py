@@ -100,16 +100,9 @@ class ShapeMixin:
         return self._reshape(_shape_args(shape, "reshape", "shape", kwargs))
 
     def view(self, *shape, **kwargs):
-        out = self._reshape(_shape_args(shape, "view", "size", kwargs))
-        a = self._data
-        if a.__class__ is _ndarray and not a.flags.c_contiguous and not _may_share(out._data, a):
-            raise RuntimeError(
-                "view size is not compatible with input tensor's size and stride (at least one "
-                "dimension spans across two contiguous subspaces). Use .reshape(...) instead."
-            )
-        return out
+        return self._reshape(_shape_args(shape, "view", "size", kwargs), True)
 
-    def _reshape(self, shape):
+    def _reshape(self, shape, view=False):
         if shape == self._data.shape:
             return self
         if shape and min(shape) < -1:  # numpy reads every negative size as -1
@@ -126,7 +119,13 @@ class ShapeMixin:
                 f"shape '{list(shape)}' is invalid for input of size {self._data.size}"
             ) from None
         if a.__class__ is _ndarray and not a.flags.c_contiguous and not _may_share(out._data, a):
-            return out  # numpy had to copy: a new tensor, as torch's reshape gives
+            if view:  # numpy had to copy: torch's view refuses, its reshape gives a new tensor
+                raise RuntimeError(
+                    "view size is not compatible with input tensor's size and stride (at least "
+                    "one dimension spans across two contiguous subspaces). Use .reshape(...) "
+                    "instead."
+                )
+            return out
         return self._view_of(out, ShapeMixin._reshape, shape)
 
     def view_as(self, other):
