@@ -273,3 +273,27 @@ def test_diagonal_is_a_view_in_place_changes_reach_through(shape, where):
     m.diagonal().add_(1)  # outside autograd: the matrix itself changes, as in torch
     m.diag().add_(1)  # diag of a matrix is a copy in both
     assert m.tolist() == [[2.0, 0, 0], [0, 2.0, 0], [0, 0, 2.0]]
+
+
+def test_as_strided_views_the_storage_as_torch():
+    def prog(lib, x):
+        y = x * 1
+        windows = y.as_strided((3, 4), (4, 1), 1)  # overlapping reads get each share of grad
+        pairs = y[1:].as_strided((2, 2), (1, 3))  # the offset defaults to the view's own
+        y.as_strided((2,), (5,), 2).mul_(10)  # a write through it reaches y and the others
+        return windows * 2 + pairs.sum() + y[:12].reshape(3, 4)
+
+    check(prog, np.random.default_rng(2).standard_normal(16))
+    x = fastnn.tensor(np.random.default_rng(3).standard_normal(10), requires_grad=True)
+    assert fastnn.autograd.gradcheck(lambda t: t.as_strided((3, 3), (2, 1), 1), (x,))
+    for lib in (fastnn, torch):
+        t = lib.arange(12.0)
+        assert lib.as_strided(t, (2, 3), (3, 1), 2).tolist() == [[2, 3, 4], [5, 6, 7]]
+        with pytest.raises(RuntimeError, match="out of bounds"):
+            t.as_strided((4, 4), (4, 1), 1)
+        with pytest.raises(RuntimeError, match="Negative strides"):
+            t.as_strided((2,), (-1,))
+    # rows that overlap: torch writes them in an order it does not define; fastnn refuses, as
+    # both refuse a write through an expanded view
+    with pytest.raises(RuntimeError, match="more than one element"):
+        fastnn.arange(12.0).as_strided((3, 3), (1, 1)).add_(1)

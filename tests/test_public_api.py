@@ -63,6 +63,7 @@ PUBLIC_API: dict[str, tuple[str, ...]] = {
         "argmin",
         "argsort",
         "argwhere",
+        "as_strided",
         "as_tensor",
         "asin",
         "asinh",

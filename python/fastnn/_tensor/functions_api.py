@@ -80,6 +80,7 @@ _METHODS = [
     "select_scatter",
     "slice_scatter",
     "diagonal_scatter",
+    "as_strided",
     "index_copy",
     "index_fill",
     "masked_scatter",

@@ -2,7 +2,7 @@
 take_along_dim, tensor_split / hsplit / vsplit / dsplit, rot90, diag_embed, diagflat, unfold,
 select and the out-of-place writers (select_scatter, slice_scatter, diagonal_scatter,
 index_copy, index_fill, masked_scatter, put, index_put, scatter_reduce), argwhere, msort,
-bincount and unique_consecutive.
+bincount, unique_consecutive and as_strided (a view of the storage).
 
 The writers clone self and assign into the clone, so both self and the written values get their
 gradients from the indexing primitives. ``unfold`` returns a copy made by one gather (torch's is a
@@ -14,6 +14,11 @@ import numpy as np
 from .._core.dims import wrap_dim
 from ..autograd import function as _function
 from .logic import _host, _wrap_like
+from .ops import shape as S
+
+
+def _as_strided_again(t, geometry):
+    return t.as_strided(*geometry)
 
 
 def _dtype_title(dt):
@@ -152,6 +157,43 @@ class IndexMoreMixin:
         count = (length - size) // step + 1
         idx = np.arange(count)[:, None] * step + np.arange(size)[None, :]
         return x[(*_lead(d), _long(x, idx))].movedim(d + 1, -1)
+
+    def as_strided(self, size, stride, storage_offset=None):
+        """The view of this tensor's storage with ``size``, ``stride`` and ``storage_offset``
+        in elements (by default this tensor's offset), as torch's as_strided: host tensors."""
+        a = self._data
+        if a.__class__ is not np.ndarray:
+            raise RuntimeError("as_strided: fastnn takes host (CPU) tensors only")
+        size, stride = tuple(int(n) for n in size), tuple(int(s) for s in stride)
+        if len(size) != len(stride):
+            raise RuntimeError(
+                f"mismatch in length of strides and shape: {len(stride)} and {len(size)}"
+            )
+        if any(s < 0 for s in stride):
+            raise RuntimeError(
+                "as_strided: Negative strides are not supported at the moment, got strides: "
+                f"{list(stride)}"
+            )
+        if any(n < 0 for n in size):
+            raise RuntimeError(f"as_strided: negative size in {list(size)}")
+        owner = a
+        while isinstance(owner.base, np.ndarray):
+            owner = owner.base
+        if owner.dtype != a.dtype or not owner.flags.c_contiguous:
+            raise RuntimeError("as_strided: the tensor's storage is not a flat array of its dtype")
+        offset = self.storage_offset() if storage_offset is None else int(storage_offset)
+        last = offset + sum((n - 1) * s for n, s in zip(size, stride)) + 1
+        if offset < 0 or (min(size, default=1) > 0 and last > owner.size):
+            item = a.dtype.itemsize
+            raise RuntimeError(
+                f"setStorage: sizes {list(size)}, strides {list(stride)}, storage offset "
+                f"{offset}, and itemsize {item} requiring a storage size of {last * item} are "
+                f"out of bounds for storage of size {owner.size * item}"
+            )
+        out = S.AsStrided.apply(
+            self, storage=owner.reshape(-1), size=size, stride=stride, offset=offset
+        )
+        return self._view_of(out, _as_strided_again, (size, stride, offset))
 
     def select(self, dim, index):
         d = wrap_dim(dim, self.ndim, fn="select")

@@ -68,6 +68,14 @@ def _result_like(t, r):
     return r
 
 
+def _refuse_read_only(t):
+    """An expanded or overlapping view (numpy marks it read-only) cannot be written: torch's
+    error."""
+    d = t._data
+    if d.__class__ is np.ndarray and not d.flags.writeable:
+        raise RuntimeError(_views.OVERLAP_MSG)
+
+
 def _check_unrecorded(t, what):
     if _grad_state.enabled and t.requires_grad:
         if t._ctx is None:
@@ -92,6 +100,7 @@ def _binary_inplace(t, other, ufunc, fallback):
     try:
         op(d, o, out=d)
     except ValueError as e:
+        _refuse_read_only(t)
         raise RuntimeError(
             f"{ufunc}_: {e} (shapes {t.shape} and {getattr(other, 'shape', ())})"
         ) from None
@@ -140,6 +149,7 @@ class InplaceMixin:
     def clamp_(self, min=None, max=None):
         if _needs_record(self):
             return _inplace_record(self, lambda a: a.clamp(min, max))
+        _refuse_read_only(self)
         _devices.of(self._data).clip(self._data, min, max, out=self._data)
         self._vc[0] += 1
         return self
@@ -159,6 +169,7 @@ class InplaceMixin:
             return _inplace_record(self, lambda a: S.Fill.apply(a, value=number))
         if isinstance(value, T):
             value = value.item()
+        _refuse_read_only(self)
         _devices.of(self._data).fill(self._data, value)
         self._vc[0] += 1
         return self
@@ -208,6 +219,7 @@ class InplaceMixin:
         try:
             be.copyto(self._data, s)
         except ValueError as e:
+            _refuse_read_only(self)
             raise RuntimeError(
                 f"copy_: {e} (destination shape {self.shape}, source shape {tuple(s.shape)})"
             ) from None
@@ -300,6 +312,7 @@ def _inplace_via(t, op, name, *others, record=None):
             f"{name}: result type {r._data.dtype} can't be cast to the desired output type "
             f"{t._data.dtype}"
         )
+    _refuse_read_only(t)
     _devices.of(t._data).copyto(t._data, r._data)
     t._vc[0] += 1
     return t

@@ -26,7 +26,7 @@ from ..autograd.grad_mode import no_grad
 _LEAF_VIEW_MSG = (
     "a view of a leaf Variable that requires grad is being used in an in-place operation."
 )
-_OVERLAP_MSG = (
+OVERLAP_MSG = (
     "unsupported operation: more than one element of the written-to tensor refers to a single "
     "memory location. Please clone() the tensor before performing the operation."
 )
@@ -91,7 +91,7 @@ def record(t, op, result_like):
         raise RuntimeError(_LEAF_VIEW_MSG)
     d = t._data
     if d.__class__ is np.ndarray and not d.flags.writeable:
-        raise RuntimeError(_OVERLAP_MSG)
+        raise RuntimeError(OVERLAP_MSG)
     version = t._vc[0]
     old = _prior(t, d.copy(), version)
     r = result_like(t, op(old))

@@ -134,6 +134,50 @@ def diagonal_view(a, offset, d1, d2):
     return as_strided(b, shape, strides, writeable=b.flags.writeable)
 
 
+class AsStrided(Function):
+    """A view of x's storage (``storage``, the flat array that owns x's memory) with ``size``,
+    ``stride`` and ``offset`` in elements. Backward sums the gradient into the storage's
+    positions (a position the view repeats gets each share) and reads x's positions back."""
+
+    def forward(self, x, storage=None, size=(), stride=(), offset=0):
+        item = x.dtype.itemsize
+        self.n, self.out_geometry = storage.size, (size, stride, offset)
+        self.x_geometry = (
+            x.shape,
+            tuple(s // item for s in x.strides),
+            (x.__array_interface__["data"][0] - storage.__array_interface__["data"][0]) // item,
+        )
+        view = as_strided(
+            storage[offset:],
+            size,
+            [s * item for s in stride],
+            writeable=storage.flags.writeable and not _overlaps(size, stride),
+        )
+        return view
+
+    def backward(self, g):
+        out_at = _positions(self.n, *self.out_geometry)
+        summed = np.bincount(out_at.reshape(-1), weights=g.reshape(-1), minlength=self.n)
+        return summed[_positions(self.n, *self.x_geometry)].astype(g.dtype)
+
+
+def _positions(n, shape, stride, offset):
+    """The storage positions of the elements of a view (shape, strides, offset in elements)."""
+    flat = np.arange(n, dtype=np.int64)
+    return as_strided(flat[offset:], shape, [s * 8 for s in stride], writeable=False)
+
+
+def _overlaps(size, stride):
+    """Whether two elements of the view can share a position: taken by increasing stride, each
+    axis must step past everything the axes before it reach."""
+    reach = 0
+    for n, s in sorted(((n, s) for n, s in zip(size, stride) if n > 1), key=lambda p: p[1]):
+        if s <= reach:
+            return True
+        reach += (n - 1) * s
+    return False
+
+
 class Cat(Function):
     def forward(self, *xs, axis=0):
         self.axis = axis
