@@ -11,6 +11,7 @@ import numbers
 import numpy as np
 
 from .._tensor import Tensor
+from ._color import ColorJitter
 from ._geometry import CenterCrop, RandomHorizontalFlip
 from ._pil import ToPILImage
 from ._random_crops import RandomCrop, RandomResizedCrop
@@ -140,6 +141,7 @@ def _per_channel(values, name):
 
 __all__ = [
     "CenterCrop",
+    "ColorJitter",
     "Compose",
     "InterpolationMode",
     "Lambda",
