@@ -117,3 +117,18 @@ def test_random_resized_crop_with_the_whole_image_is_a_resize():
     full = transforms.RandomResizedCrop(6, scale=(1.0, 1.0), ratio=(1.0, 1.0))
     np.testing.assert_array_equal(full(img), transforms.Resize(6)(img))
     assert math.isclose(float(np.mean(full(img))), float(np.mean(img)), abs_tol=2)
+
+
+def test_vertical_flip_on_arrays_tensors_and_pil_images():
+    a = np.arange(12, dtype=np.uint8).reshape(3, 4)
+    np.testing.assert_array_equal(transforms.RandomVerticalFlip(1.0)(a), a[::-1])
+    np.testing.assert_array_equal(transforms.RandomVerticalFlip(0.0)(a), a)
+    rgb = np.stack([a, a + 1, a + 2], axis=2)
+    np.testing.assert_array_equal(transforms.RandomVerticalFlip(1.0)(rgb), rgb[::-1])
+    t = fastnn.tensor(np.stack([a, a * 2]))
+    assert transforms.RandomVerticalFlip(1.0)(t).tolist() == np.stack([a, a * 2])[:, ::-1].tolist()
+    Image = pytest.importorskip("PIL.Image")
+    out = transforms.RandomVerticalFlip(p=1)(Image.fromarray(rgb))
+    assert isinstance(out, Image.Image) and out.mode == "RGB"
+    np.testing.assert_array_equal(np.asarray(out), rgb[::-1])
+    assert repr(transforms.RandomVerticalFlip(0.3)) == "RandomVerticalFlip(p=0.3)"

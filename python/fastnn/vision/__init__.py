@@ -2,9 +2,9 @@
 
 ``datasets``: MNIST, FashionMNIST, CIFAR10 / CIFAR100 (from files already on the machine),
 ImageFolder / DatasetFolder and FakeData. ``transforms``: Compose, ToTensor, ToPILImage,
-Normalize, Lambda, Resize, CenterCrop, RandomCrop, RandomResizedCrop, RandomHorizontalFlip and
-ColorJitter. ``models``: resnet*, vgg* and alexnet (randomly initialized). ``utils``: make_grid and
-save_image.
+Normalize, Lambda, Resize, CenterCrop, RandomCrop, RandomResizedCrop, RandomHorizontalFlip,
+RandomVerticalFlip and ColorJitter. ``models``: resnet*, vgg* and alexnet (randomly
+initialized). ``utils``: make_grid and save_image.
 
 A program that does ``from torchvision import datasets, transforms`` runs on fastnn with
 ``from fastnn.vision import datasets, transforms``. MNIST and CIFAR items are uint8 numpy arrays

@@ -1,4 +1,5 @@
-"""Crops and flips with torchvision's names: ``CenterCrop`` and ``RandomHorizontalFlip``.
+"""Crops and flips with torchvision's names: ``CenterCrop``, ``RandomHorizontalFlip`` and
+``RandomVerticalFlip``.
 
 Each takes an image array (H, W) or (H, W, C), the stand-in for a PIL image, a PIL image or a
 tensor (..., H, W), and returns the same kind.
@@ -67,6 +68,8 @@ class CenterCrop:
 class RandomHorizontalFlip:
     """Mirror left-right with probability ``p`` (drawn from fastnn's generator)."""
 
+    _axis = 1  # of an array (H, W[, C]); a tensor's is counted from the end
+
     def __init__(self, p=0.5):
         self.p = p
 
@@ -74,11 +77,16 @@ class RandomHorizontalFlip:
         _, is_tensor = _hw(to_array(img))
         if rand(1).item() >= self.p:
             return img
-        if is_pil(img):
-            return like(np.asarray(img)[:, ::-1], img)
         if is_tensor:
-            return img.flip(-1)
-        return np.ascontiguousarray(np.asarray(img)[:, ::-1])
+            return img.flip(self._axis - 2)
+        flipped = np.flip(np.asarray(to_array(img)), self._axis)
+        return like(np.ascontiguousarray(flipped), img)
 
     def __repr__(self):
-        return f"RandomHorizontalFlip(p={self.p})"
+        return f"{type(self).__name__}(p={self.p})"
+
+
+class RandomVerticalFlip(RandomHorizontalFlip):
+    """Mirror top-bottom with probability ``p`` (drawn from fastnn's generator)."""
+
+    _axis = 0

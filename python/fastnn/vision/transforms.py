@@ -12,7 +12,7 @@ import numpy as np
 
 from .._tensor import Tensor
 from ._color import ColorJitter
-from ._geometry import CenterCrop, RandomHorizontalFlip
+from ._geometry import CenterCrop, RandomHorizontalFlip, RandomVerticalFlip
 from ._pil import ToPILImage
 from ._random_crops import RandomCrop, RandomResizedCrop
 from ._resize import InterpolationMode, Resize
@@ -149,6 +149,7 @@ __all__ = [
     "RandomCrop",
     "RandomHorizontalFlip",
     "RandomResizedCrop",
+    "RandomVerticalFlip",
     "Resize",
     "ToPILImage",
     "ToTensor",
