@@ -144,3 +144,20 @@ def test_cifar100_and_the_missing_data_messages(tmp_path):
             datasets.CIFAR10(tmp_path / "none")
         mp.setenv("FASTNN_DATA", str(tmp_path))  # found in fastnn's data folder instead
         assert len(datasets.CIFAR100(tmp_path / "none")) == 3
+
+
+def test_imagenet_style_pipelines_over_an_image_folder_with_workers(tmp_path):
+    _png_tree(tmp_path)
+    normalize = transforms.Normalize(mean=[0.485, 0.456, 0.406], std=[0.229, 0.224, 0.225])
+    train = transforms.Compose([transforms.RandomResizedCrop(8), transforms.RandomHorizontalFlip(),
+                                transforms.ToTensor(), normalize])  # fmt: skip
+    val = transforms.Compose(
+        [transforms.Resize(6), transforms.CenterCrop(4), transforms.ToTensor(), normalize]
+    )
+    for pipeline, side in ((train, 8), (val, 4)):
+        ds = datasets.ImageFolder(tmp_path, pipeline)
+        seen = []
+        for x, y in DataLoader(ds, batch_size=4, shuffle=True, num_workers=2):
+            assert tuple(x.shape[1:]) == (3, side, side) and x.dtype == fastnn.float32
+            seen += y.tolist()
+        assert sorted(seen) == ds.targets
