@@ -1,7 +1,8 @@
-"""Crops and flips with torchvision's names: ``CenterCrop`` and ``RandomHorizontalFlip``.
+"""Crops and flips with torchvision's names: ``CenterCrop``, ``RandomHorizontalFlip`` and
+``RandomVerticalFlip``.
 
-Each takes an image array (H, W) or (H, W, C), the stand-in for a PIL image, or a tensor
-(..., H, W), and returns the same kind.
+Each takes an image array (H, W) or (H, W, C), the stand-in for a PIL image, a PIL image or a
+tensor (..., H, W), and returns the same kind.
 """
 
 import numbers
@@ -11,6 +12,7 @@ import numpy as np
 from .._tensor import Tensor
 from .._tensor.creation import rand
 from ..nn import functional as F
+from ._pil import is_pil, like, to_array
 
 
 def _pair(size, name):
@@ -40,6 +42,8 @@ class CenterCrop:
         self.size = _pair(size, "CenterCrop")
 
     def __call__(self, img):
+        if is_pil(img):
+            return like(self(to_array(img)), img)
         (h, w), is_tensor = _hw(img)
         th, tw = self.size
         if th > h or tw > w:  # pad to at least the crop size, the extra pixel right / bottom
@@ -64,16 +68,25 @@ class CenterCrop:
 class RandomHorizontalFlip:
     """Mirror left-right with probability ``p`` (drawn from fastnn's generator)."""
 
+    _axis = 1  # of an array (H, W[, C]); a tensor's is counted from the end
+
     def __init__(self, p=0.5):
         self.p = p
 
     def __call__(self, img):
-        _, is_tensor = _hw(img)
+        _, is_tensor = _hw(to_array(img))
         if rand(1).item() >= self.p:
             return img
         if is_tensor:
-            return img.flip(-1)
-        return np.ascontiguousarray(np.asarray(img)[:, ::-1])
+            return img.flip(self._axis - 2)
+        flipped = np.flip(np.asarray(to_array(img)), self._axis)
+        return like(np.ascontiguousarray(flipped), img)
 
     def __repr__(self):
-        return f"RandomHorizontalFlip(p={self.p})"
+        return f"{type(self).__name__}(p={self.p})"
+
+
+class RandomVerticalFlip(RandomHorizontalFlip):
+    """Mirror top-bottom with probability ``p`` (drawn from fastnn's generator)."""
+
+    _axis = 0

@@ -1,4 +1,5 @@
-"""``MNIST`` and ``FashionMNIST`` with torchvision's constructor and item types.
+"""``MNIST`` and ``FashionMNIST`` with torchvision's constructor and item types; ``CIFAR10`` /
+``CIFAR100``, ``ImageFolder`` / ``DatasetFolder`` and ``FakeData`` come from their own modules.
 
 ``root`` is searched the way torchvision lays files out (``<root>/MNIST/raw/``), then fastnn's
 own layout (``<root>/mnist/``), then fastnn's data folder (``$FASTNN_DATA``), so a program's
@@ -15,7 +16,9 @@ import numpy as np
 from .. import datasets as _fastnn_datasets
 from .._tensor import Tensor
 from ..utils.data import default_collate
+from .cifar import CIFAR10, CIFAR100
 from .fake_data import FakeData
+from .folder import IMG_EXTENSIONS, DatasetFolder, ImageFolder
 
 
 class _TorchvisionLayout:
@@ -77,4 +80,13 @@ class FashionMNIST(_TorchvisionLayout, _fastnn_datasets.FashionMNIST):
     """torchvision.datasets.FashionMNIST: Zalando's clothing images, 10 classes, 28 x 28."""
 
 
-__all__ = ["MNIST", "FakeData", "FashionMNIST"]
+__all__ = [
+    "CIFAR10",
+    "CIFAR100",
+    "IMG_EXTENSIONS",
+    "MNIST",
+    "DatasetFolder",
+    "FakeData",
+    "FashionMNIST",
+    "ImageFolder",
+]

@@ -1,4 +1,5 @@
-"""The torchvision ResNet family on fastnn.nn: ``resnet18`` / ``34`` / ``50`` / ``101`` / ``152``.
+"""The torchvision ResNet family on fastnn.nn: ``resnet18`` / ``34`` / ``50`` / ``101`` / ``152``;
+``vgg*`` and ``alexnet`` come from their own modules and are re-exported here.
 
 Module names and shapes follow torchvision's (``conv1``, ``bn1``, ``layer1`` .. ``layer4`` of
 ``BasicBlock`` or ``Bottleneck``, ``avgpool``, ``fc``), so its state dicts load and programs that
@@ -7,6 +8,19 @@ there are no pretrained weights to download, so ``weights`` must be None.
 """
 
 from .. import nn
+from ._alexnet import AlexNet, alexnet
+from ._vgg import (
+    VGG,
+    no_pretrained,
+    vgg11,
+    vgg11_bn,
+    vgg13,
+    vgg13_bn,
+    vgg16,
+    vgg16_bn,
+    vgg19,
+    vgg19_bn,
+)
 
 
 def _conv3x3(cin, cout, stride=1, groups=1, dilation=1):
@@ -142,14 +156,7 @@ class ResNet(nn.Module):
 
 
 def _resnet(block, layers, weights, kwargs):
-    if kwargs.pop("pretrained", False):  # the older spelling of weights=<the default weights>
-        weights = "pretrained=True"
-    if weights is not None:
-        raise ValueError(
-            f"fastnn has no pretrained weights to load (weights={weights!r}); pass weights=None "
-            "and load a state dict with load_state_dict"
-        )
-    return ResNet(block, layers, **kwargs)
+    return ResNet(block, layers, **no_pretrained(weights, kwargs))
 
 
 def resnet18(*, weights=None, progress=True, **kwargs):
@@ -173,12 +180,23 @@ def resnet152(*, weights=None, progress=True, **kwargs):
 
 
 __all__ = [
+    "VGG",
+    "AlexNet",
     "BasicBlock",
     "Bottleneck",
     "ResNet",
+    "alexnet",
     "resnet18",
     "resnet34",
     "resnet50",
     "resnet101",
     "resnet152",
+    "vgg11",
+    "vgg11_bn",
+    "vgg13",
+    "vgg13_bn",
+    "vgg16",
+    "vgg16_bn",
+    "vgg19",
+    "vgg19_bn",
 ]

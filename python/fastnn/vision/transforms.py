@@ -1,4 +1,5 @@
-"""Image transforms with torchvision's names and semantics, for uint8 arrays and tensors.
+"""Image transforms with torchvision's names and semantics, for uint8 arrays, PIL images and
+tensors.
 
 A ``Compose`` of ``Resize``, ``ToTensor`` and ``Normalize`` (in that order) also has a batched form
 (``apply_batch``), which the datasets of ``fastnn.vision`` use to transform a whole batch in one
@@ -10,7 +11,11 @@ import numbers
 import numpy as np
 
 from .._tensor import Tensor
-from ._geometry import CenterCrop, RandomHorizontalFlip
+from ._color import ColorJitter
+from ._geometry import CenterCrop, RandomHorizontalFlip, RandomVerticalFlip
+from ._pil import ToPILImage
+from ._random_crops import RandomCrop, RandomResizedCrop
+from ._resize import InterpolationMode, Resize
 
 
 class Compose:
@@ -110,71 +115,6 @@ class Normalize:
         return f"Normalize(mean={self.mean.tolist()}, std={self.std.tolist()})"
 
 
-class Resize:
-    """Resize an image (H, W[, C]) array with a triangle (bilinear) filter that widens when it
-    shrinks, so downscaling averages instead of skipping pixels. ``size`` is (h, w), or an int
-    that the smaller edge is scaled to (the aspect ratio kept). uint8 stays uint8, rounded.
-    Values can differ from PIL's fixed-point filter by one grey level."""
-
-    def __init__(self, size, interpolation="bilinear", max_size=None, antialias=True):
-        if isinstance(size, numbers.Integral):
-            size = int(size)
-        elif isinstance(size, (list, tuple)) and len(size) in (1, 2):
-            size = tuple(int(v) for v in size) if len(size) == 2 else int(size[0])
-        else:
-            raise TypeError(f"Size should be int or sequence of one or two ints. Got {size!r}")
-        if str(interpolation).rsplit(".", 1)[-1].lower() != "bilinear":
-            raise ValueError(
-                f"Resize: only bilinear interpolation is supported, got {interpolation}"
-            )
-        self.size = size
-        self.max_size = max_size
-
-    def __call__(self, img):
-        a = np.asarray(img)
-        if a.ndim not in (2, 3):
-            raise ValueError(f"Resize: expected an image (H, W) or (H, W, C), got shape {a.shape}")
-        return self._batch(a[None])[0]
-
-    def _out_size(self, h, w):
-        if isinstance(self.size, tuple):
-            return self.size
-        short, long_ = (h, w) if h <= w else (w, h)
-        new_short, new_long = self.size, int(self.size * long_ / short)
-        if self.max_size is not None and new_long > self.max_size:
-            new_short, new_long = int(self.max_size * new_short / new_long), self.max_size
-        return (new_short, new_long) if h <= w else (new_long, new_short)
-
-    def _batch(self, images):
-        h, w = images.shape[1:3]
-        oh, ow = self._out_size(h, w)
-        if (oh, ow) == (h, w):
-            return images
-        wy, wx = _triangle_weights(h, oh), _triangle_weights(w, ow)
-        x = images.astype(np.float32)
-        if x.ndim == 4:  # (N, H, W, C): the two matrix products act on (H, W) planes
-            out = (wy @ x.transpose(0, 3, 1, 2) @ wx.T).transpose(0, 2, 3, 1)
-        else:
-            out = wy @ x @ wx.T
-        if images.dtype == np.uint8:
-            return np.clip(np.rint(out), 0, 255).astype(np.uint8)
-        return out.astype(images.dtype)
-
-    def __repr__(self):
-        return f"Resize(size={self.size}, interpolation=bilinear)"
-
-
-def _triangle_weights(n_in, n_out):
-    """(n_out, n_in) float32 rows of normalised triangle-filter weights, pixel centres
-    aligned."""
-    scale = n_in / n_out
-    support = max(scale, 1.0)  # the filter widens when shrinking (antialiasing)
-    centres = (np.arange(n_out) + 0.5) * scale
-    dist = (np.arange(n_in)[None, :] + 0.5 - centres[:, None]) / support
-    weights = np.clip(1 - np.abs(dist), 0, None)
-    return (weights / weights.sum(axis=1, keepdims=True)).astype(np.float32)
-
-
 class Lambda:
     """Apply a user function."""
 
@@ -201,10 +141,16 @@ def _per_channel(values, name):
 
 __all__ = [
     "CenterCrop",
+    "ColorJitter",
     "Compose",
+    "InterpolationMode",
     "Lambda",
     "Normalize",
+    "RandomCrop",
     "RandomHorizontalFlip",
+    "RandomResizedCrop",
+    "RandomVerticalFlip",
     "Resize",
+    "ToPILImage",
     "ToTensor",
 ]
