@@ -642,3 +642,33 @@ def test_tensor_constructor_shape_forms_like_torch():
     a = np.arange(3, dtype=np.int32)  # data keeps its dtype and storage
     t = fastnn.Tensor(a)
     assert t.dtype == fastnn.int32 and np.shares_memory(t.numpy(), a)
+
+
+def test_keyword_argument_names_follow_torch():
+    torch = pytest.importorskip("torch")
+    data = np.arange(6.0, dtype=np.float32).reshape(2, 3)
+    calls = [
+        lambda m, x: x.tile(dims=(2, 1)),
+        lambda m, x: m.tile(x, dims=(1, 2)),
+        lambda m, x: x.new_zeros(size=(2,)),
+        lambda m, x: x.new_ones(size=(3, 1)),
+        lambda m, x: x.new_empty(size=(4,)).fill_(5.0),
+        lambda m, x: x.new_full(size=(2,), fill_value=7.0),
+        lambda m, x: x.pow(exponent=2),
+        lambda m, x: m.pow(x, exponent=3),
+        lambda m, x: x.clone().pow_(exponent=2),
+        lambda m, x: x.swapaxes(axis0=0, axis1=1),
+        lambda m, x: x.swapdims(dim0=1, dim1=0),
+        lambda m, x: x.transpose(dim0=0, dim1=1),
+        lambda m, x: x.mm(mat2=x.t()),
+        lambda m, x: x[None].bmm(mat2=x.t()[None]),
+        lambda m, x: x[0].dot(tensor=x[1]),
+    ]
+    for call in calls:
+        got = call(fastnn, fastnn.tensor(data))
+        want = call(torch, torch.tensor(data))
+        assert tuple(got.shape) == tuple(want.shape)
+        np.testing.assert_allclose(got.numpy(), want.numpy())
+    nan = np.array([np.nan], dtype=np.float32)
+    assert fastnn.tensor(nan).allclose(fastnn.tensor(nan), equal_nan=True)
+    assert torch.tensor(nan).allclose(torch.tensor(nan), equal_nan=True)

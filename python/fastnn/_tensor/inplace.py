@@ -122,8 +122,8 @@ class InplaceMixin:
     def div_(self, other):
         return _binary_inplace(self, other, "div", lambda a, b: a / b)
 
-    def pow_(self, other):
-        return _binary_inplace(self, other, "pow", lambda a, b: a**b)
+    def pow_(self, exponent):
+        return _binary_inplace(self, exponent, "pow", lambda a, b: a**b)
 
     def __iadd__(self, other):
         return self.add_(other)

@@ -203,7 +203,11 @@ class ShapeMixin:
         p[dim0], p[dim1] = p[dim1], p[dim0]
         return self._permuted(tuple(p))
 
-    swapaxes = swapdims = transpose
+    swapdims = transpose
+
+    def swapaxes(self, axis0, axis1):
+        """transpose() under numpy's name, with numpy's argument names."""
+        return self.transpose(axis0, axis1)
 
     def t(self):
         if self._data.ndim > 2:
