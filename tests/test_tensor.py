@@ -110,6 +110,17 @@ def test_normal_forms_and_manual_seed():
         fastnn.normal(0.0, [1.0], (1,))
 
 
+def test_normal_with_float_mean_and_std_wants_a_sequence_size_like_torch():
+    torch = pytest.importorskip("torch")
+    for lib in (fastnn, torch):
+        with pytest.raises(TypeError):
+            lib.normal(0.0, 1.0, 3)
+        with pytest.raises(TypeError):
+            lib.normal(0.0, 1.0, size=4)
+        assert tuple(lib.normal(0.0, 1.0, [3]).shape) == (3,)
+        assert tuple(lib.normal(0.0, 1.0, lib.Size([2, 1])).shape) == (2, 1)
+
+
 def test_device_and_to():
     x = fastnn.ones(2)
     assert str(x.device) == "cpu" and x.device == "cpu" and x.device == fastnn.device("cpu")

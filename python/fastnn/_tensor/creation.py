@@ -439,7 +439,11 @@ def normal(
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
     if size is None:
         raise TypeError("normal(mean: float, std: float) needs a size")
-    size = (size,) if isinstance(size, numbers.Integral) else tuple(size)
+    if not isinstance(size, (tuple, list)):  # torch takes no bare int here, unlike zeros()
+        raise TypeError(
+            f"normal(): argument 'size' must be a tuple of ints, not {type(size).__name__}"
+        )
+    size = tuple(size)
     if generator is not None:
         return _drawn(
             lambda rng, s, d: rng.normal(mean, std, s).astype(d, copy=False),
