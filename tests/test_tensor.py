@@ -345,6 +345,32 @@ def test_setitem_and_views_share_storage():
     assert x._version == v._version > 0
 
 
+def test_setitem_takes_what_torch_takes_and_refuses_the_rest():
+    """Python numbers, numpy's integer scalars (and its float64/complex128, which are Python
+    floats and complexes) and tensors; numpy's other scalars, numpy arrays and lists are refused
+    with a TypeError naming the value's type and the tensor's."""
+    torch = pytest.importorskip("torch")
+    taken = [1, 2.5, True, np.int32(3), np.uint8(4), np.int64(5), np.float64(6.5)]
+    refused = [np.float32(1), np.float16(1), np.bool_(True), np.array(2.0), np.array([1.0, 2.0])]
+    refused += [[1.0, 2.0], (1.0,), None, "1"]
+    for lib in (fastnn, torch):
+        for dtype in (lib.float32, lib.float64, lib.int64):
+            for value in taken:
+                a = lib.zeros(2, dtype=dtype)
+                a[0] = value
+                assert a[0].item() == (int(value) if dtype == lib.int64 else float(value))
+            for value in refused:
+                a = lib.zeros(2, dtype=dtype)
+                with pytest.raises(TypeError) as info:
+                    a[:] = value
+                name = type(value).__name__
+                assert str(info.value) == (
+                    f"can't assign a {'numpy.' + name if type(value).__module__ == 'numpy' else name}"
+                    f" to a {a.type()}"
+                )
+                assert a.tolist() == [0, 0]
+
+
 def test_setitem_value_with_leading_size_one_dims():
     # a model's (1, 1) output written into one element of a 1-D buffer, a (1, n) row into a row
     x = fastnn.zeros(5)

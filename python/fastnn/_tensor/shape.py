@@ -28,6 +28,30 @@ def _drop_leading_ones(value):
     return value.reshape(rest)
 
 
+def _check_assignable(t, value):
+    """What ``t[idx] = value`` takes, as in torch: a tensor, a Python number (numpy's float64
+    and complex128 are ones, being subclasses of float and complex) or an integer that
+    operator.index() reads (numpy's integer scalars). Other numpy scalars, numpy arrays,
+    lists and everything else are a TypeError, not silently converted."""
+    if isinstance(value, (_function.Tensor, bool, int, float, complex)):
+        return
+    try:
+        operator.index(value)
+        return
+    except TypeError:
+        pass
+    cls = type(value)
+    # the type as the interpreter spells it: classes defined in Python by their bare name,
+    # built-in and extension types with their module (numpy.float32, decimal.Decimal)
+    heap = cls.__flags__ & (1 << 9)
+    name = (
+        cls.__name__
+        if heap or cls.__module__ == "builtins"
+        else f"{cls.__module__}.{cls.__qualname__}"
+    )
+    raise TypeError(f"can't assign a {name} to a {t.type()}")
+
+
 def _shape_args(args, fn, arg, kwargs=None):
     """The ints of a shape or dims given as positional ints, as one sequence, or as the keyword
     ``arg`` (torch's three spellings: x.permute(1, 0), x.permute((1, 0)), x.permute(dims=(1, 0))).
@@ -362,8 +386,11 @@ class ShapeMixin:
     def __setitem__(self, idx, value):
         from .inplace import _inplace_record, _needs_record
 
-        index, _ = _index(idx)
         T = _function.Tensor
+        cls = value.__class__
+        if cls is not float and cls is not int and cls is not T:
+            _check_assignable(self, value)
+        index, _ = _index(idx)
         value = _drop_leading_ones(value)
         if _needs_record(self, value):
             if not isinstance(value, T):
