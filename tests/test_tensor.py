@@ -615,6 +615,19 @@ def test_repeat_interleave_function_forms_match_torch():
         fastnn.repeat_interleave(fastnn.tensor([1, -1]))
 
 
+def test_repeat_interleave_refuses_non_integer_repeats_like_torch():
+    torch = pytest.importorskip("torch")
+    for lib in (fastnn, torch):
+        x = lib.arange(3.0)
+        for bad in ([1.5], [True], [1.0, 2.0, 1.0]):
+            with pytest.raises(NotImplementedError):
+                x.repeat_interleave(lib.tensor(bad))
+        for bad in (1.5, [1, 2, 1], True):
+            with pytest.raises(TypeError):
+                x.repeat_interleave(bad)
+        assert x.repeat_interleave(lib.tensor([2], dtype=lib.int32)).tolist() == [0, 0, 1, 1, 2, 2]
+
+
 def test_shape_methods_take_their_argument_by_keyword_like_torch():
     """x.flip(dims=[1]), x.permute(dims=...), x.reshape(shape=...): torch's keyword names."""
     torch = pytest.importorskip("torch")

@@ -349,9 +349,23 @@ class ShapeMixin:
         x = self.reshape(-1) if dim is None else self
         d = 0 if dim is None else wrap_dim(dim, x._data.ndim, fn="repeat_interleave")
         n = x._data.shape[d] if x._data.ndim else 1
-        r = repeats.__array__() if isinstance(repeats, _function.Tensor) else np.asarray(repeats)
-        if r.dtype.kind not in "iu":
-            raise RuntimeError(f"repeat_interleave: repeats must be integers, got {r.dtype}")
+        if isinstance(repeats, _function.Tensor):
+            r = repeats.__array__()
+            if r.dtype.kind not in "iu":  # torch has no kernel for these: NotImplementedError
+                raise NotImplementedError(
+                    f"repeat_interleave: repeats of dtype {repeats.dtype} are not implemented; "
+                    "repeats must be an integer tensor"
+                )
+        else:
+            try:
+                if isinstance(repeats, bool):
+                    raise TypeError
+                r = np.asarray(operator.index(repeats))
+            except TypeError:
+                raise TypeError(
+                    "repeat_interleave(): argument 'repeats' must be a Tensor or an int, not "
+                    f"{type(repeats).__name__}"
+                ) from None
         if r.ndim == 0 or r.shape == (1,):
             r = np.full(n, int(r.reshape(())))
         elif r.shape != (n,):
