@@ -84,6 +84,9 @@ class Max(Amax):
         mask = be.astype(hit, g.dtype)
         return be.mul(mask, be.div(g, be.sum(mask, axis=self.axis, keepdims=True)))
 
+    def name(self):  # torch numbers its full reduction 1 (0 is max(dim)'s)
+        return f"{type(self).__name__}Backward1"
+
 
 class Min(Max):
     _reduce = "amin"
