@@ -713,6 +713,16 @@ def test_keyword_argument_names_follow_torch():
         lambda m, x: x.mm(mat2=x.t()),
         lambda m, x: x[None].bmm(mat2=x.t()[None]),
         lambda m, x: x[0].dot(tensor=x[1]),
+        lambda m, x: m.zeros(2, 3).copy_(x, non_blocking=True),
+        lambda m, x: m.clamp(input=x, min=1.0, max=4.0),
+        lambda m, x: m.maximum(input=x, other=x.flip(0)),
+        lambda m, x: m.minimum(input=x, other=x.flip(1)),
+        lambda m, x: m.zeros_like(input=x),
+        lambda m, x: m.ones_like(input=x),
+        lambda m, x: m.full_like(input=x, fill_value=2.0),
+        lambda m, x: m.rand_like(input=x) * 0,
+        lambda m, x: m.randn_like(input=x) * 0,
+        lambda m, x: m.empty_like(input=x).fill_(1.0),
     ]
     for call in calls:
         got = call(fastnn, fastnn.tensor(data))
@@ -722,3 +732,7 @@ def test_keyword_argument_names_follow_torch():
     nan = np.array([np.nan], dtype=np.float32)
     assert fastnn.tensor(nan).allclose(fastnn.tensor(nan), equal_nan=True)
     assert torch.tensor(nan).allclose(torch.tensor(nan), equal_nan=True)
+    for lib in (fastnn, torch):
+        x = lib.tensor(data)
+        assert lib.numel(input=x) == 6
+        assert lib.allclose(input=x, other=x + 1e-9)

@@ -183,7 +183,9 @@ class InplaceMixin:
         self._vc[0] += 1
         return self
 
-    def copy_(self, src):
+    def copy_(self, src, non_blocking=False):
+        # non_blocking: a hint torch takes for host/device copies; every copy here completes
+        # before copy_ returns, which the hint allows
         T = _function.Tensor
         be = _devices.of(self._data)
         if _needs_record(self, src):
