@@ -419,6 +419,8 @@ def test_reduction_and_norm_grad_fn_names_match_torch():
     calls = {
         "max": lambda m, x: x.max(),
         "min": lambda m, x: x.min(),
+        "max(dim)": lambda m, x: x.max(0).values,
+        "min(dim)": lambda m, x: x.min(dim=1, keepdim=True)[0],
         "layer_norm": lambda m, x: m.nn.functional.layer_norm(x, (3,)),
         "batch_norm": lambda m, x: m.nn.functional.batch_norm(x, None, None, training=True),
         "group_norm": lambda m, x: m.nn.functional.group_norm(x, 1),

@@ -1008,7 +1008,10 @@ def _select(x, dim, keepdim, op):
             values, idx = _cpu.extreme(a, dim, keepdim, op)
             return _function._make(values, False, None), _function._make(idx, False, None)
         values, idx = _cpu.extreme(a, dim, keepdim, op)
-        values = R.Select.apply(x, idx=idx, axis=dim, keepdim=keepdim, values=values)
+        extreme = "amax" if op == "argmax" else "amin"
+        values = R.Select.apply(
+            x, idx=idx, axis=dim, keepdim=keepdim, reduce=extreme, values=values
+        )
         return values, _function.Tensor._make(idx)
     be = _devices.of(a)
     if a.ndim == 0:

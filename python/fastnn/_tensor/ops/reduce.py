@@ -165,10 +165,13 @@ class Select(Function):
     gradient to the chosen element only."""
 
     def forward(self, x, idx=None, axis=0, keepdim=False, reduce="amax", values=None):
-        self.shape, self.idx, self.axis = x.shape, idx, axis
+        self.shape, self.idx, self.axis, self.reduce = x.shape, idx, axis, reduce
         if values is not None:
             return values
         return getattr(self.be, reduce)(x, axis=axis, keepdims=keepdim)
+
+    def name(self):  # torch's names for max(dim) and min(dim)
+        return "MaxBackward0" if self.reduce == "amax" else "MinBackward0"
 
     def backward(self, g):
         be, kept = self.be, list(self.shape)
