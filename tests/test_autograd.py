@@ -413,6 +413,26 @@ def test_grad_fn_and_leaf_attributes():
     assert fastnn.tensor([1.0]).is_leaf
 
 
+def test_reduction_and_norm_grad_fn_names_match_torch():
+    torch = pytest.importorskip("torch")
+    data = np.arange(12.0, dtype=np.float32).reshape(4, 3)
+    calls = {
+        "max": lambda m, x: x.max(),
+        "min": lambda m, x: x.min(),
+        "max(dim)": lambda m, x: x.max(0).values,
+        "min(dim)": lambda m, x: x.min(dim=1, keepdim=True)[0],
+        "layer_norm": lambda m, x: m.nn.functional.layer_norm(x, (3,)),
+        "batch_norm": lambda m, x: m.nn.functional.batch_norm(x, None, None, training=True),
+        "group_norm": lambda m, x: m.nn.functional.group_norm(x, 1),
+        "LayerNorm": lambda m, x: m.nn.LayerNorm(3)(x),
+        "BatchNorm1d": lambda m, x: m.nn.BatchNorm1d(3)(x),
+    }
+    for what, call in calls.items():
+        got = call(fastnn, fastnn.tensor(data, requires_grad=True)).grad_fn.name()
+        want = call(torch, torch.tensor(data, requires_grad=True)).grad_fn.name()
+        assert got == want, what
+
+
 def test_retain_grad_on_non_leaf():
     x = fastnn.tensor([1.0, 2.0], requires_grad=True)
     y = x * 2

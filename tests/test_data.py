@@ -410,3 +410,15 @@ def test_loader_from_the_dataloader_submodule_batches_a_dataset():
     batches = list(DataLoader(TensorDataset(x), batch_size=2))
     assert [b[0].shape[0] for b in batches] == [2, 2, 1]
     np.testing.assert_array_equal(batches[2][0].numpy(), [[8.0, 9.0]])
+
+
+def test_an_epoch_iterator_has_the_loaders_length_like_torch():
+    torch = pytest.importorskip("torch")
+    for lib in (fastnn, torch):
+        data = lib.utils.data
+        for kw in ({"batch_size": 3}, {"batch_size": 3, "drop_last": True}, {"batch_size": None}):
+            loader = data.DataLoader(data.TensorDataset(lib.arange(10.0)), **kw)
+            it = iter(loader)
+            assert len(it) == len(loader)
+            assert len(list(it)) == len(loader)
+    assert len(iter(fastnn.utils.data.DataLoader(list(range(7)), batch_size=2))) == 4

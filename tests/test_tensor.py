@@ -110,6 +110,17 @@ def test_normal_forms_and_manual_seed():
         fastnn.normal(0.0, [1.0], (1,))
 
 
+def test_normal_with_float_mean_and_std_wants_a_sequence_size_like_torch():
+    torch = pytest.importorskip("torch")
+    for lib in (fastnn, torch):
+        with pytest.raises(TypeError):
+            lib.normal(0.0, 1.0, 3)
+        with pytest.raises(TypeError):
+            lib.normal(0.0, 1.0, size=4)
+        assert tuple(lib.normal(0.0, 1.0, [3]).shape) == (3,)
+        assert tuple(lib.normal(0.0, 1.0, lib.Size([2, 1])).shape) == (2, 1)
+
+
 def test_device_and_to():
     x = fastnn.ones(2)
     assert str(x.device) == "cpu" and x.device == "cpu" and x.device == fastnn.device("cpu")
@@ -332,6 +343,32 @@ def test_setitem_and_views_share_storage():
     v[0] = 9
     assert x[0, 0].item() == 9
     assert x._version == v._version > 0
+
+
+def test_setitem_takes_what_torch_takes_and_refuses_the_rest():
+    """Python numbers, numpy's integer scalars (and its float64/complex128, which are Python
+    floats and complexes) and tensors; numpy's other scalars, numpy arrays and lists are refused
+    with a TypeError naming the value's type and the tensor's."""
+    torch = pytest.importorskip("torch")
+    taken = [1, 2.5, True, np.int32(3), np.uint8(4), np.int64(5), np.float64(6.5)]
+    refused = [np.float32(1), np.float16(1), np.bool_(True), np.array(2.0), np.array([1.0, 2.0])]
+    refused += [[1.0, 2.0], (1.0,), None, "1"]
+    for lib in (fastnn, torch):
+        for dtype in (lib.float32, lib.float64, lib.int64):
+            for value in taken:
+                a = lib.zeros(2, dtype=dtype)
+                a[0] = value
+                assert a[0].item() == (int(value) if dtype == lib.int64 else float(value))
+            for value in refused:
+                a = lib.zeros(2, dtype=dtype)
+                with pytest.raises(TypeError) as info:
+                    a[:] = value
+                name = type(value).__name__
+                assert str(info.value) == (
+                    f"can't assign a {'numpy.' + name if type(value).__module__ == 'numpy' else name}"
+                    f" to a {a.type()}"
+                )
+                assert a.tolist() == [0, 0]
 
 
 def test_setitem_value_with_leading_size_one_dims():
@@ -578,6 +615,19 @@ def test_repeat_interleave_function_forms_match_torch():
         fastnn.repeat_interleave(fastnn.tensor([1, -1]))
 
 
+def test_repeat_interleave_refuses_non_integer_repeats_like_torch():
+    torch = pytest.importorskip("torch")
+    for lib in (fastnn, torch):
+        x = lib.arange(3.0)
+        for bad in ([1.5], [True], [1.0, 2.0, 1.0]):
+            with pytest.raises(NotImplementedError):
+                x.repeat_interleave(lib.tensor(bad))
+        for bad in (1.5, [1, 2, 1], True):
+            with pytest.raises(TypeError):
+                x.repeat_interleave(bad)
+        assert x.repeat_interleave(lib.tensor([2], dtype=lib.int32)).tolist() == [0, 0, 1, 1, 2, 2]
+
+
 def test_shape_methods_take_their_argument_by_keyword_like_torch():
     """x.flip(dims=[1]), x.permute(dims=...), x.reshape(shape=...): torch's keyword names."""
     torch = pytest.importorskip("torch")
@@ -642,3 +692,47 @@ def test_tensor_constructor_shape_forms_like_torch():
     a = np.arange(3, dtype=np.int32)  # data keeps its dtype and storage
     t = fastnn.Tensor(a)
     assert t.dtype == fastnn.int32 and np.shares_memory(t.numpy(), a)
+
+
+def test_keyword_argument_names_follow_torch():
+    torch = pytest.importorskip("torch")
+    data = np.arange(6.0, dtype=np.float32).reshape(2, 3)
+    calls = [
+        lambda m, x: x.tile(dims=(2, 1)),
+        lambda m, x: m.tile(x, dims=(1, 2)),
+        lambda m, x: x.new_zeros(size=(2,)),
+        lambda m, x: x.new_ones(size=(3, 1)),
+        lambda m, x: x.new_empty(size=(4,)).fill_(5.0),
+        lambda m, x: x.new_full(size=(2,), fill_value=7.0),
+        lambda m, x: x.pow(exponent=2),
+        lambda m, x: m.pow(x, exponent=3),
+        lambda m, x: x.clone().pow_(exponent=2),
+        lambda m, x: x.swapaxes(axis0=0, axis1=1),
+        lambda m, x: x.swapdims(dim0=1, dim1=0),
+        lambda m, x: x.transpose(dim0=0, dim1=1),
+        lambda m, x: x.mm(mat2=x.t()),
+        lambda m, x: x[None].bmm(mat2=x.t()[None]),
+        lambda m, x: x[0].dot(tensor=x[1]),
+        lambda m, x: m.zeros(2, 3).copy_(x, non_blocking=True),
+        lambda m, x: m.clamp(input=x, min=1.0, max=4.0),
+        lambda m, x: m.maximum(input=x, other=x.flip(0)),
+        lambda m, x: m.minimum(input=x, other=x.flip(1)),
+        lambda m, x: m.zeros_like(input=x),
+        lambda m, x: m.ones_like(input=x),
+        lambda m, x: m.full_like(input=x, fill_value=2.0),
+        lambda m, x: m.rand_like(input=x) * 0,
+        lambda m, x: m.randn_like(input=x) * 0,
+        lambda m, x: m.empty_like(input=x).fill_(1.0),
+    ]
+    for call in calls:
+        got = call(fastnn, fastnn.tensor(data))
+        want = call(torch, torch.tensor(data))
+        assert tuple(got.shape) == tuple(want.shape)
+        np.testing.assert_allclose(got.numpy(), want.numpy())
+    nan = np.array([np.nan], dtype=np.float32)
+    assert fastnn.tensor(nan).allclose(fastnn.tensor(nan), equal_nan=True)
+    assert torch.tensor(nan).allclose(torch.tensor(nan), equal_nan=True)
+    for lib in (fastnn, torch):
+        x = lib.tensor(data)
+        assert lib.numel(input=x) == 6
+        assert lib.allclose(input=x, other=x + 1e-9)

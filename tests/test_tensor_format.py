@@ -65,6 +65,13 @@ def test_a_spec_on_a_dimensioned_tensor_is_refused_like_torch(value):
         [[0.123456, -1.5] * 9] * 3,  # rows wrapped at the same width, one level deeper
         [[[0.5, -2.25] * 7] * 2] * 2,
         [float(i) for i in range(1000, 1040)],  # float64's dtype= on a line of its own
+        1e-4,  # float32's nearest is just under 1e-4: scientific (float64's is not)
+        [1e-4, 0.5],
+        [-0.0, 0.125, 0.25],  # the width comes from the nonzero values alone
+        [-0.0, 1e-4],
+        [float("nan"), -float("inf")],  # no finite value: nothing padded
+        [1e8, 1e6 + 0.5],  # a largest of exactly 1e8 keeps fixed notation
+        [-1e-120, 5.0, 1e-110],  # three-digit exponents widen every entry
     ],
 )
 @pytest.mark.parametrize("dtype", ["float32", "float64"])

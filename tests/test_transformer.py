@@ -3,6 +3,8 @@ and with torch's weights loaded the same outputs, attention weights and gradient
 form, layout and option; scaled_dot_product_attention by finite differences; the refused
 arguments; and a small model that learns."""
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -362,3 +364,33 @@ def test_bad_forward_arguments(rng):
         t(fastnn.ones(3, 2, 8), fastnn.ones(3, 1, 8))
     with pytest.raises(RuntimeError, match="the feature number of src and tgt must be equal"):
         t(fastnn.ones(3, 2, 4), fastnn.ones(3, 2, 4))
+
+
+def test_mismatched_padding_and_attention_mask_types_warn_like_torch():
+    def messages(lib):
+        lib.manual_seed(0)
+        x = lib.randn(2, 3, 4)
+        pad = lib.tensor([[False, False, True], [False, True, False]])
+        causal = lib.nn.Transformer.generate_square_subsequent_mask(3)  # float, -inf above
+        mha = lib.nn.MultiheadAttention(4, 2, batch_first=True)
+        layer = lib.nn.TransformerEncoderLayer(4, 2, 8, dropout=0.0, batch_first=True)
+        enc = lib.nn.TransformerEncoder(
+            lib.nn.TransformerEncoderLayer(4, 2, 8, dropout=0.0, batch_first=True), 2
+        )
+        runs = [
+            lambda: mha(x, x, x, key_padding_mask=pad, attn_mask=causal),
+            lambda: mha(x, x, x, key_padding_mask=pad.float(), attn_mask=causal),  # agreeing
+            lambda: layer(x, src_mask=causal, src_key_padding_mask=pad),
+            lambda: enc(x, mask=causal, src_key_padding_mask=pad),
+        ]
+        out = []
+        for run in runs:
+            with warnings.catch_warnings(record=True) as seen:
+                warnings.simplefilter("always")
+                run()
+            out.append([(w.category, str(w.message)) for w in seen])
+        return out
+
+    ours, theirs = messages(fastnn), messages(torch)
+    assert ours == theirs
+    assert ours[0] and not ours[1]

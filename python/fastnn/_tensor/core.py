@@ -465,16 +465,24 @@ class Tensor(
         opts = {"separator": ", ", "prefix": "tensor(", "max_line_width": 81}
         if a.dtype.kind == "f" and a.size:
             finite = a[np.isfinite(a)]
-            # torch's "integer mode": whole values print as "3." right-aligned to the widest,
-            # unless the largest tops 1e8 or the nonzero ones span more than 1000x (then numpy's
-            # fixed/scientific choice below, which is torch's rule for other floats). The
-            # bounds are compared as Python floats: float16 cannot hold 1e8 (a RuntimeWarning).
-            whole = finite.size and np.all(finite == np.round(finite))
+            # torch's rules, judged on the nonzero finite magnitudes as float64 (float32's 1e-4
+            # is just under 1e-4 there, so it prints in scientific notation): whole values
+            # print as "3." right-aligned to the widest ("integer mode") unless the largest tops
+            # 1e8 or they span more than 1000x; other values print with 4 decimals unless the
+            # largest tops 1e8, they span more than 1000x or the smallest is under 1e-4. Where
+            # neither holds, scientific notation with 4 decimals, right-aligned.
+            whole = bool(np.all(finite == np.round(finite)))  # True with no finite value
             nonzero = np.abs(finite[finite != 0]).astype(np.float64)
-            spread = nonzero.size and (
-                float(nonzero.max()) > 1e8 or float(nonzero.max()) > 1000 * float(nonzero.min())
-            )
-            if whole and not spread:
+            sci = False
+            if nonzero.size:
+                hi, lo = float(nonzero.max()), float(nonzero.min())
+                sci = hi > 1e8 or hi / lo > 1000 or (not whole and lo < 1e-4)
+            # the width each entry is right-aligned to: the widest nonzero finite one's
+            nz = finite[finite != 0]
+            if sci:
+                width = _sci_width(nz)
+                opts["formatter"] = {"float_kind": lambda v: f"{float(v):.4e}".rjust(width)}
+            elif whole:
                 width = max((len(f"{v:.0f}.") for v in finite[finite != 0]), default=0)
                 opts["formatter"] = {
                     "float_kind": lambda v: (
@@ -482,7 +490,8 @@ class Tensor(
                     ).rjust(width)
                 }
             else:
-                opts.update(precision=4, floatmode="fixed")
+                width = max(len(f"{float(v):.4f}") for v in (nz.min(), nz.max()))
+                opts["formatter"] = {"float_kind": lambda v: f"{float(v):.4f}".rjust(width)}
         if a.ndim:
             body = np.array2string(a, **opts)
         elif a.dtype.kind == "f":  # a float scalar as the one element of a vector (sci mode...)
@@ -508,6 +517,17 @@ class Tensor(
         if self.ndim == 0 and type(self) is Tensor:
             return format(self.item(), spec)
         return object.__format__(self, spec)
+
+
+def _sci_width(nz):
+    """The widest of the nonzero finite values ``nz`` written as "{:.4e}". Only the sign and
+    the number of exponent digits vary, so a large tensor's extremes decide it."""
+    if nz.size <= 4096:
+        values = np.unique(nz)
+    else:
+        mags = np.abs(nz)
+        values = (nz.min(), nz.max(), -mags.min(), -mags.max())
+    return max(len(f"{float(v):.4e}") for v in values)
 
 
 def _suffixes(body, extra):

@@ -439,7 +439,11 @@ def normal(
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
     if size is None:
         raise TypeError("normal(mean: float, std: float) needs a size")
-    size = (size,) if isinstance(size, numbers.Integral) else tuple(size)
+    if not isinstance(size, (tuple, list)):  # torch takes no bare int here, unlike zeros()
+        raise TypeError(
+            f"normal(): argument 'size' must be a tuple of ints, not {type(size).__name__}"
+        )
+    size = tuple(size)
     if generator is not None:
         return _drawn(
             lambda rng, s, d: rng.normal(mean, std, s).astype(d, copy=False),
@@ -529,32 +533,32 @@ def new_full(t, size, fill_value, dtype=None, device=None, requires_grad=False):
     )
 
 
-def zeros_like(t, dtype=None, device=None, requires_grad=False):
-    return _like(zeros, t, dtype, device, requires_grad, fill=_fill_zeros)
+def zeros_like(input, dtype=None, device=None, requires_grad=False):
+    return _like(zeros, input, dtype, device, requires_grad, fill=_fill_zeros)
 
 
-def ones_like(t, dtype=None, device=None, requires_grad=False):
-    return _like(ones, t, dtype, device, requires_grad, fill=_fill_ones)
+def ones_like(input, dtype=None, device=None, requires_grad=False):
+    return _like(ones, input, dtype, device, requires_grad, fill=_fill_ones)
 
 
-def empty_like(t, dtype=None, device=None, requires_grad=False):
-    return _like(empty, t, dtype, device, requires_grad, fill=_fill_empty)
+def empty_like(input, dtype=None, device=None, requires_grad=False):
+    return _like(empty, input, dtype, device, requires_grad, fill=_fill_empty)
 
 
-def rand_like(t, dtype=None, device=None, requires_grad=False):
-    return _like(rand, t, dtype, device, requires_grad)
+def rand_like(input, dtype=None, device=None, requires_grad=False):
+    return _like(rand, input, dtype, device, requires_grad)
 
 
-def randn_like(t, dtype=None, device=None, requires_grad=False):
-    return _like(randn, t, dtype, device, requires_grad)
+def randn_like(input, dtype=None, device=None, requires_grad=False):
+    return _like(randn, input, dtype, device, requires_grad)
 
 
-def full_like(t, fill_value, dtype=None, device=None, requires_grad=False):
+def full_like(input, fill_value, dtype=None, device=None, requires_grad=False):
     return full(
-        t.shape,
+        input.shape,
         fill_value,
-        dtype=dtype or t.dtype,
-        device=device or t.device,
+        dtype=dtype or input.dtype,
+        device=device or input.device,
         requires_grad=requires_grad,
     )
 

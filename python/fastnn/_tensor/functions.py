@@ -379,39 +379,38 @@ def _place(v, dt, like, cond):
     return T._make(be.asarray(v, dt))
 
 
-def maximum(a, b, *, out=None):
+def maximum(input, other, *, out=None):
     if out is not None:
-        return _into(out, "maximum", lambda: maximum(a, b), a, b)
-    return _as_tensor(a).maximum(b)
+        return _into(out, "maximum", lambda: maximum(input, other), input, other)
+    return _as_tensor(input).maximum(other)
 
 
-def minimum(a, b, *, out=None):
+def minimum(input, other, *, out=None):
     if out is not None:
-        return _into(out, "minimum", lambda: minimum(a, b), a, b)
-    return _as_tensor(a).minimum(b)
+        return _into(out, "minimum", lambda: minimum(input, other), input, other)
+    return _as_tensor(input).minimum(other)
 
 
-def clamp(x, min=None, max=None, *, out=None):
+def clamp(input, min=None, max=None, *, out=None):
     if out is not None:
-        return _into(out, "clamp", lambda: x.clamp(min, max), x, min, max)
-    return x.clamp(min, max)
+        return _into(out, "clamp", lambda: input.clamp(min, max), input, min, max)
+    return input.clamp(min, max)
 
 
 clip = clamp
 
 
-def numel(x):
-    return x.numel()
+def numel(input):
+    return input.numel()
 
 
 def is_tensor(x):
     return isinstance(x, _function.Tensor)
 
 
-def allclose(a, b, rtol=1e-5, atol=1e-8, equal_nan=False):
-    return bool(
-        np.allclose(np.asarray(a), np.asarray(b), rtol=rtol, atol=atol, equal_nan=equal_nan)
-    )
+def allclose(input, other, rtol=1e-5, atol=1e-8, equal_nan=False):
+    a, b = np.asarray(input), np.asarray(other)
+    return bool(np.allclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
 def equal(a, b):

@@ -131,8 +131,8 @@ class InplaceMixin:
     def div_(self, other):
         return _binary_inplace(self, other, "div", lambda a, b: a / b)
 
-    def pow_(self, other):
-        return _binary_inplace(self, other, "pow", lambda a, b: a**b)
+    def pow_(self, exponent):
+        return _binary_inplace(self, exponent, "pow", lambda a, b: a**b)
 
     def __iadd__(self, other):
         return self.add_(other)
@@ -194,7 +194,9 @@ class InplaceMixin:
         self._vc[0] += 1
         return self
 
-    def copy_(self, src):
+    def copy_(self, src, non_blocking=False):
+        # non_blocking: a hint torch takes for host/device copies; every copy here completes
+        # before copy_ returns, which the hint allows
         T = _function.Tensor
         be = _devices.of(self._data)
         if _needs_record(self, src):

@@ -13,6 +13,7 @@ from .._core import dtype as _dtype
 from ..autograd import function as _function
 from . import creation as _creation
 from . import math as _math
+from .shape import _shape_args
 
 _INT_OR_BOOL = "biu"
 
@@ -184,6 +185,7 @@ class LogicMixin:
         )
 
     # ---- new tensors with this one's dtype and device -------------------------------------
+    # new_zeros(2, 3), new_zeros((2, 3)) and new_zeros(size=(2, 3)) all name the same shape
 
     def _new_kw(self, dtype, device):
         return {
@@ -191,13 +193,19 @@ class LogicMixin:
             "device": self.device if device is None else device,
         }
 
-    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False, **kwargs):
+        if kwargs:
+            size = _shape_args(size, "new_zeros", "size", kwargs)
         return _creation.new_zeros(self, size, dtype, device, requires_grad)
 
-    def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False, **kwargs):
+        if kwargs:
+            size = _shape_args(size, "new_ones", "size", kwargs)
         return _creation.new_ones(self, size, dtype, device, requires_grad)
 
-    def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
+    def new_empty(self, *size, dtype=None, device=None, requires_grad=False, **kwargs):
+        if kwargs:
+            size = _shape_args(size, "new_empty", "size", kwargs)
         return _creation.new_empty(self, size, dtype, device, requires_grad)
 
     def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):

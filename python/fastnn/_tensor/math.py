@@ -201,12 +201,12 @@ class OpsMixin:
     __truediv__ = _arithmetic(E.Div, "__truediv__", true_div=True)
     __rtruediv__ = _arithmetic(E.Div, "__rtruediv__", reflected=True, true_div=True)
 
-    def __pow__(self, other):
-        if other.__class__ is int or other.__class__ is float:
-            r = _pow_scalar(self, other)
+    def __pow__(self, exponent):  # named as torch's pow() names it: x.pow(exponent=2)
+        if exponent.__class__ is int or exponent.__class__ is float:
+            r = _pow_scalar(self, exponent)
             if r is not None:
                 return r
-        a, b = _operands(self, other)
+        a, b = _operands(self, exponent)
         return NotImplemented if b is None else _bool_pow(E.Pow.apply(a, b), a)
 
     def __rpow__(self, other):
@@ -332,8 +332,9 @@ class OpsMixin:
     def equal(self, other):
         return self.shape == other.shape and bool((self == other).all())
 
-    def allclose(self, other, rtol=1e-5, atol=1e-8):
-        return bool(np.allclose(self.__array__(), other.__array__(), rtol=rtol, atol=atol))
+    def allclose(self, other, rtol=1e-5, atol=1e-8, equal_nan=False):
+        a, b = self.__array__(), other.__array__()
+        return bool(np.allclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
     # ---- element-wise math -----------------------------------------------------------------
 
@@ -574,18 +575,18 @@ class OpsMixin:
     def matmul(self, other):
         return _fns.matmul(self, other)
 
-    def mm(self, other):
-        if self.ndim != 2 or other.ndim != 2:
-            raise RuntimeError(f"mm: expected 2-D tensors, got {self.ndim}-D and {other.ndim}-D")
-        return _fns.matmul(self, other)
+    def mm(self, mat2):
+        if self.ndim != 2 or mat2.ndim != 2:
+            raise RuntimeError(f"mm: expected 2-D tensors, got {self.ndim}-D and {mat2.ndim}-D")
+        return _fns.matmul(self, mat2)
 
-    def bmm(self, other):
-        if self.ndim != 3 or other.ndim != 3:
-            raise RuntimeError(f"bmm: expected 3-D tensors, got {self.ndim}-D and {other.ndim}-D")
-        return _fns.matmul(self, other)
+    def bmm(self, mat2):
+        if self.ndim != 3 or mat2.ndim != 3:
+            raise RuntimeError(f"bmm: expected 3-D tensors, got {self.ndim}-D and {mat2.ndim}-D")
+        return _fns.matmul(self, mat2)
 
-    def dot(self, other):
-        return _fns.dot(self, other)
+    def dot(self, tensor):
+        return _fns.dot(self, tensor)
 
     def mv(self, other):
         if self.ndim != 2 or other.ndim != 1:
@@ -1007,7 +1008,10 @@ def _select(x, dim, keepdim, op):
             values, idx = _cpu.extreme(a, dim, keepdim, op)
             return _function._make(values, False, None), _function._make(idx, False, None)
         values, idx = _cpu.extreme(a, dim, keepdim, op)
-        values = R.Select.apply(x, idx=idx, axis=dim, keepdim=keepdim, values=values)
+        extreme = "amax" if op == "argmax" else "amin"
+        values = R.Select.apply(
+            x, idx=idx, axis=dim, keepdim=keepdim, reduce=extreme, values=values
+        )
         return values, _function.Tensor._make(idx)
     be = _devices.of(a)
     if a.ndim == 0:

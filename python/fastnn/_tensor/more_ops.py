@@ -19,6 +19,7 @@ from .inplace import _inplace_via
 from .logic import _host, _wrap_like
 from .ops import mathfns as M
 from .ops import shape as S
+from .shape import _shape_args
 
 
 def _floating(x):
@@ -145,8 +146,10 @@ class MoreOpsMixin:
 
     # ---- repetition and selection ---------------------------------------------------------
 
-    def tile(self, *dims):
+    def tile(self, *dims, **kwargs):
         """Repeat along each dimension; ``dims`` shorter than ndim repeats the last ones."""
+        if kwargs:
+            dims = _shape_args(dims, "tile", "dims", kwargs)
         dims = dims[0] if len(dims) == 1 and isinstance(dims[0], (tuple, list)) else dims
         dims = tuple(dims)
         return self.repeat(*((1,) * (self.ndim - len(dims)) + dims))

@@ -28,6 +28,30 @@ def _drop_leading_ones(value):
     return value.reshape(rest)
 
 
+def _check_assignable(t, value):
+    """What ``t[idx] = value`` takes, as in torch: a tensor, a Python number (numpy's float64
+    and complex128 are ones, being subclasses of float and complex) or an integer that
+    operator.index() reads (numpy's integer scalars). Other numpy scalars, numpy arrays,
+    lists and everything else are a TypeError, not silently converted."""
+    if isinstance(value, (_function.Tensor, bool, int, float, complex)):
+        return
+    try:
+        operator.index(value)
+        return
+    except TypeError:
+        pass
+    cls = type(value)
+    # the type as the interpreter spells it: classes defined in Python by their bare name,
+    # built-in and extension types with their module (numpy.float32, decimal.Decimal)
+    heap = cls.__flags__ & (1 << 9)
+    name = (
+        cls.__name__
+        if heap or cls.__module__ == "builtins"
+        else f"{cls.__module__}.{cls.__qualname__}"
+    )
+    raise TypeError(f"can't assign a {name} to a {t.type()}")
+
+
 def _shape_args(args, fn, arg, kwargs=None):
     """The ints of a shape or dims given as positional ints, as one sequence, or as the keyword
     ``arg`` (torch's three spellings: x.permute(1, 0), x.permute((1, 0)), x.permute(dims=(1, 0))).
@@ -202,7 +226,11 @@ class ShapeMixin:
         p[dim0], p[dim1] = p[dim1], p[dim0]
         return self._permuted(tuple(p))
 
-    swapaxes = swapdims = transpose
+    swapdims = transpose
+
+    def swapaxes(self, axis0, axis1):
+        """transpose() under numpy's name, with numpy's argument names."""
+        return self.transpose(axis0, axis1)
 
     def t(self):
         if self._data.ndim > 2:
@@ -320,9 +348,23 @@ class ShapeMixin:
         x = self.reshape(-1) if dim is None else self
         d = 0 if dim is None else wrap_dim(dim, x._data.ndim, fn="repeat_interleave")
         n = x._data.shape[d] if x._data.ndim else 1
-        r = repeats.__array__() if isinstance(repeats, _function.Tensor) else np.asarray(repeats)
-        if r.dtype.kind not in "iu":
-            raise RuntimeError(f"repeat_interleave: repeats must be integers, got {r.dtype}")
+        if isinstance(repeats, _function.Tensor):
+            r = repeats.__array__()
+            if r.dtype.kind not in "iu":  # torch has no kernel for these: NotImplementedError
+                raise NotImplementedError(
+                    f"repeat_interleave: repeats of dtype {repeats.dtype} are not implemented; "
+                    "repeats must be an integer tensor"
+                )
+        else:
+            try:
+                if isinstance(repeats, bool):
+                    raise TypeError
+                r = np.asarray(operator.index(repeats))
+            except TypeError:
+                raise TypeError(
+                    "repeat_interleave(): argument 'repeats' must be a Tensor or an int, not "
+                    f"{type(repeats).__name__}"
+                ) from None
         if r.ndim == 0 or r.shape == (1,):
             r = np.full(n, int(r.reshape(())))
         elif r.shape != (n,):
@@ -357,8 +399,11 @@ class ShapeMixin:
     def __setitem__(self, idx, value):
         from .inplace import _inplace_record, _needs_record
 
-        index, _ = _index(idx)
         T = _function.Tensor
+        cls = value.__class__
+        if cls is not float and cls is not int and cls is not T:
+            _check_assignable(self, value)
+        index, _ = _index(idx)
         value = _drop_leading_ones(value)
         if _needs_record(self, value):
             if not isinstance(value, T):

@@ -16,6 +16,7 @@ from .._tensor import Tensor
 from .._tensor import creation as _new
 from . import functional as F
 from . import init
+from .functional.attention import _same_mask_types
 from .layers import Dropout, Linear, _place_parameters
 from .module import Module, ModuleList
 from .normalization import LayerNorm
@@ -233,6 +234,9 @@ class TransformerEncoderLayer(_SelfAttentionLayer):
         self.activation = _activation(activation)
 
     def forward(self, src, src_mask=None, src_key_padding_mask=None, is_causal=False):
+        src_key_padding_mask, src_mask = _same_mask_types(
+            src_key_padding_mask, src_mask, "src_key_padding_mask", "src_mask", src
+        )
         x = src
         if self.norm_first:
             x = x + self._sa_block(self.norm1(x), src_mask, src_key_padding_mask, is_causal)
@@ -341,6 +345,9 @@ class TransformerEncoder(Module):
         self.mask_check = mask_check
 
     def forward(self, src, mask=None, src_key_padding_mask=None, is_causal=None):
+        src_key_padding_mask, mask = _same_mask_types(
+            src_key_padding_mask, mask, "src_key_padding_mask", "mask", src
+        )
         is_causal = _causal_hint(mask, is_causal, _seq_len(src, self.layers))
         x = src
         for layer in self.layers:

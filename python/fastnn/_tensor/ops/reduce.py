@@ -84,6 +84,9 @@ class Max(Amax):
         mask = be.astype(hit, g.dtype)
         return be.mul(mask, be.div(g, be.sum(mask, axis=self.axis, keepdims=True)))
 
+    def name(self):  # torch numbers its full reduction 1 (0 is max(dim)'s)
+        return f"{type(self).__name__}Backward1"
+
 
 class Min(Max):
     _reduce = "amin"
@@ -162,10 +165,13 @@ class Select(Function):
     gradient to the chosen element only."""
 
     def forward(self, x, idx=None, axis=0, keepdim=False, reduce="amax", values=None):
-        self.shape, self.idx, self.axis = x.shape, idx, axis
+        self.shape, self.idx, self.axis, self.reduce = x.shape, idx, axis, reduce
         if values is not None:
             return values
         return getattr(self.be, reduce)(x, axis=axis, keepdims=keepdim)
+
+    def name(self):  # torch's names for max(dim) and min(dim)
+        return "MaxBackward0" if self.reduce == "amax" else "MinBackward0"
 
     def backward(self, g):
         be, kept = self.be, list(self.shape)

@@ -9,6 +9,7 @@ the plain softmax, as torch's does, NaN included.
 """
 
 import math
+import warnings
 
 from ..._core import dtype as _dtype
 from ..._tensor import Tensor
@@ -32,6 +33,23 @@ def _additive(mask, like, keep_true):
         return mask
     out = _new.zeros(mask.shape, dtype=like.dtype, device=like.device)
     return out.masked_fill(mask.logical_not() if keep_true else mask, float("-inf"))
+
+
+def _same_mask_types(padding, mask, padding_name, mask_name, like):
+    """A key-padding mask and an attention mask of different dtypes (a bool one beside a float
+    one) still work, with torch's deprecation warning: both are then made additive float masks in
+    ``like``'s dtype, so the layers they are passed on to see them agreeing and warn no more."""
+    if padding is None or mask is None or padding.dtype == mask.dtype:
+        return padding, mask
+    _check_mask_dtype(padding, padding_name)
+    _check_mask_dtype(mask, mask_name)
+    warnings.warn(
+        f"Support for mismatched {padding_name} and {mask_name} is deprecated. Use same type "
+        "for both instead.",
+        UserWarning,
+        stacklevel=3,
+    )
+    return _additive(padding, like, keep_true=False), _additive(mask, like, keep_true=False)
 
 
 def _dead_rows(mask):
@@ -184,6 +202,9 @@ def multi_head_attention_forward(
         )
     _check_mask_dtype(key_padding_mask, "key_padding_mask")
     _check_mask_dtype(attn_mask, "attn_mask")
+    key_padding_mask, attn_mask = _same_mask_types(
+        key_padding_mask, attn_mask, "key_padding_mask", "attn_mask", query
+    )
     if is_causal and attn_mask is None:
         raise RuntimeError(
             "Need attn_mask if specifying the is_causal hint. You may use the Transformer module "

@@ -30,6 +30,9 @@ class _Norm(Function):
         need, (has_w, has_b) = self.needs_input_grad, self.has
         return (need[0], has_w and need[1], has_b and need[1 + has_w])
 
+    def name(self):  # the names torch's grad_fn carries for these: NativeLayerNormBackward0...
+        return f"Native{type(self).__name__}Backward0"
+
     def _pack(self, grads):
         gx, gw, gb = grads
         out = (gx,) + ((gw,) if self.has[0] else ()) + ((gb,) if self.has[1] else ())

@@ -83,6 +83,28 @@ class _PinningFetcher:
         return _pin_batch(self.fetch(idx))
 
 
+class _EpochIter:
+    """An iterator over one epoch's batches that knows how many there are: len(iter(loader))
+    is len(loader), as in torch. ``length`` is that number, or the TypeError len() raises when
+    the sampler or dataset has no length. It keeps no reference to the loader."""
+
+    __slots__ = ("_it", "_length")
+
+    def __init__(self, it, length):
+        self._it, self._length = it, length
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        return next(self._it)
+
+    def __len__(self):
+        if isinstance(self._length, TypeError):
+            raise TypeError(*self._length.args)
+        return self._length
+
+
 class DataLoader:
     """Iterate over ``dataset`` in batches.
 
@@ -327,7 +349,7 @@ class DataLoader:
 
     def __iter__(self):
         if self._iterable:
-            return self._stream()
+            return _EpochIter(self._stream(), self._len_or_error())
         batches, base_seed = self._plan_epoch()
         fetch = _Fetcher(
             self.dataset,
@@ -338,9 +360,10 @@ class DataLoader:
         if pin and self.multiprocessing_context is None:  # threads pin what they load
             fetch = _PinningFetcher(fetch)
         if self.num_workers == 0:
-            return (fetch(idx) for idx in batches)
+            return _EpochIter(map(fetch, batches), self._len_or_error())
         if pin and self.multiprocessing_context is not None:  # processes: pinned here
-            return (_pin_batch(b) for b in self._iter_workers(fetch, batches, base_seed))
+            it = self._iter_workers(fetch, batches, base_seed)
+            return _EpochIter(map(_pin_batch, it), self._len_or_error())
         return self._iter_workers(fetch, batches, base_seed)
 
     def _iter_workers(self, fetch, batches, base_seed):
@@ -360,7 +383,7 @@ class DataLoader:
                 self._len_or_none(),
             )
         if isinstance(batches, list) and not batches:
-            return iter(())
+            return _EpochIter(iter(()), 0)
         pool = self._start_workers(fetch, base_seed)
         return _workers.LoaderIter(
             pool,
@@ -371,6 +394,13 @@ class DataLoader:
             True,
             self._len_or_none(),
         )
+
+    def _len_or_error(self):
+        """len(self), or the TypeError saying why there is none (an iterator's len() raises it)."""
+        try:
+            return len(self)
+        except TypeError as e:
+            return e
 
     def _len_or_none(self):
         try:
