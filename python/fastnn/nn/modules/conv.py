@@ -1,0 +1,20 @@
+"""``fastnn.nn.modules.conv``: the classes of ``fastnn.nn`` that torch keeps in ``nn.modules.conv``,
+under that path (the same objects; pickles and imports that name it find them)."""
+
+from .. import (
+    Conv1d,
+    Conv2d,
+    ConvTranspose1d,
+    ConvTranspose2d,
+    LazyConv1d,
+    LazyConv2d,
+)
+
+__all__ = [
+    "Conv1d",
+    "Conv2d",
+    "ConvTranspose1d",
+    "ConvTranspose2d",
+    "LazyConv1d",
+    "LazyConv2d",
+]

@@ -1,0 +1,12 @@
+"""``fastnn.nn.modules.flatten``: the classes of ``fastnn.nn`` that torch keeps in ``nn.modules.flatten``,
+under that path (the same objects; pickles and imports that name it find them)."""
+
+from .. import (
+    Flatten,
+    Unflatten,
+)
+
+__all__ = [
+    "Flatten",
+    "Unflatten",
+]
