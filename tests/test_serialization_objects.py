@@ -249,3 +249,38 @@ def test_corrupt_storage_is_reported():
 def test_map_location_cpu_and_device_strings():
     back = _round_trip(Holder(w=fastnn.ones(2)), weights_only=False, map_location="cpu")
     assert back.w.device.type == "cpu"
+
+
+def test_torch_saved_whole_fastnn_model_loads_with_weights_only_false():
+    torch = pytest.importorskip("torch")
+    fastnn.manual_seed(3)
+    model = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1))
+    buf = io.BytesIO()
+    torch.save({"model": model, "step": torch.tensor([4, 5])}, buf)
+    buf.seek(0)
+    with pytest.raises(pickle.UnpicklingError, match="weights_only=False"):
+        fastnn.load(buf)
+    buf.seek(0)
+    back = fastnn.load(buf, weights_only=False)
+    x = fastnn.randn(4, 2)
+    np.testing.assert_array_equal(back["model"](x).detach().numpy(), model(x).detach().numpy())
+    assert back["step"].tolist() == [4, 5] and back["step"].dtype == fastnn.int64
+
+
+def test_torch_saved_torch_model_is_refused_with_a_hint():
+    torch = pytest.importorskip("torch")
+    buf = io.BytesIO()
+    torch.save(torch.nn.Linear(2, 2), buf)
+    for wo in (True, False):
+        buf.seek(0)
+        with pytest.raises(pickle.UnpicklingError, match="torch.nn.modules.linear.Linear"):
+            fastnn.load(buf, weights_only=wo)
+
+
+def test_torch_tensors_inside_other_objects_are_refused():
+    torch = pytest.importorskip("torch")
+    buf = io.BytesIO()
+    torch.save(Holder(t=torch.ones(2)), buf)
+    buf.seek(0)
+    with pytest.raises(pickle.UnpicklingError, match="inside objects of other classes"):
+        fastnn.load(buf, weights_only=False)

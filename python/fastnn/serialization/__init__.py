@@ -115,7 +115,7 @@ def load(f, map_location=None, weights_only=True):
                 obj = _pickled.read(z, name, map_location, weights_only)
             elif _torch.is_torch_zip(names):
                 kind = "torch"
-                obj = _torch.read(z, name, map_location)
+                obj = _torch.read(z, name, map_location, weights_only)
             elif any(n.endswith("constants.pkl") for n in names):
                 raise ValueError(
                     "it is a TorchScript archive (torch.jit.save), not a checkpoint of weights"
