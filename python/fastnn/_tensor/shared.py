@@ -99,25 +99,16 @@ class SharedMemoryMixin:
 
 
 def _rebuild(cls, path, offset, shape, strides, dtype, requires_grad, state):
-    from .core import Tensor
-
     mm = _attach(path)
-    array = np.ndarray(shape, np.dtype(dtype), buffer=mm, offset=offset, strides=strides)
-    t = Tensor._make(array)
-    if cls is not Tensor:
-        t = _as_class(t, cls)
+    t = object.__new__(cls)  # a Tensor (sub)class; its slots set as Tensor._make sets them
+    t._data = np.ndarray(shape, np.dtype(dtype), buffer=mm, offset=offset, strides=strides)
+    t.grad, t._ctx, t._vc, t._retains_grad, t._hooks = None, None, [0], False, None
+    t.requires_grad = False
     if state:
         t.__dict__.update(state)
     if requires_grad:
         t.requires_grad_(True)
     return t
-
-
-def _as_class(t, cls):
-    out = object.__new__(cls)
-    for name in ("_data", "grad", "_ctx", "_vc", "_retains_grad", "_hooks", "requires_grad"):
-        setattr(out, name, getattr(t, name))
-    return out
 
 
 def _reduce(t):

@@ -1,27 +1,29 @@
 """``fastnn.nn.modules.loss``: the classes of ``fastnn.nn`` that torch keeps in ``nn.modules.loss``,
 under that path (the same objects; pickles and imports that name it find them)."""
 
-from .. import (
+from ..loss import (
     BCELoss,
     BCEWithLogitsLoss,
     CosineEmbeddingLoss,
     CrossEntropyLoss,
     CTCLoss,
-    GaussianNLLLoss,
     HingeEmbeddingLoss,
     HuberLoss,
     KLDivLoss,
     L1Loss,
     MarginRankingLoss,
     MSELoss,
+    NLLLoss,
+    SmoothL1Loss,
+    TripletMarginLoss,
+)
+from ..loss_more import (
+    GaussianNLLLoss,
     MultiLabelMarginLoss,
     MultiLabelSoftMarginLoss,
     MultiMarginLoss,
-    NLLLoss,
     PoissonNLLLoss,
-    SmoothL1Loss,
     SoftMarginLoss,
-    TripletMarginLoss,
     TripletMarginWithDistanceLoss,
 )
 

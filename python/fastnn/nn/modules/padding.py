@@ -1,7 +1,7 @@
 """``fastnn.nn.modules.padding``: the classes of ``fastnn.nn`` that torch keeps in ``nn.modules.padding``,
 under that path (the same objects; pickles and imports that name it find them)."""
 
-from .. import (
+from ..layers_extra import (
     CircularPad1d,
     CircularPad2d,
     CircularPad3d,

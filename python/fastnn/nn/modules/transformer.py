@@ -1,7 +1,7 @@
 """``fastnn.nn.modules.transformer``: the classes of ``fastnn.nn`` that torch keeps in ``nn.modules.transformer``,
 under that path (the same objects; pickles and imports that name it find them)."""
 
-from .. import (
+from ..transformer import (
     Transformer,
     TransformerDecoder,
     TransformerDecoderLayer,
