@@ -36,6 +36,10 @@ from ..cuda import is_available as _cuda_available
 from ..nn.parameter import Parameter
 
 FORMAT, VERSION = "fastnn-objects", 1
+try:  # numpy >= 2 moved it
+    _byte_bounds = np.lib.array_utils.byte_bounds
+except AttributeError:  # numpy 1.x
+    _byte_bounds = np.byte_bounds
 MANIFEST = "objects.json"
 _TENSOR_KINDS = "biuf"
 
@@ -162,7 +166,7 @@ def _layout(tensors):
     spans = []
     for i, a in enumerate(arrays):
         if a.size:
-            lo, hi = np.lib.array_utils.byte_bounds(a)
+            lo, hi = _byte_bounds(a)
             spans.append((lo, hi, i))
     spans.sort()
     storages, groups = [], []  # groups: (lo, hi, [array indices])
