@@ -33,6 +33,8 @@ from .more_ops import MoreOpsMixin
 from .ops.shape import Cast, PinMemory, ToDevice
 from .reduce_more import ReduceMoreMixin
 from .shape import ShapeMixin
+from .shared import SharedMemoryMixin
+from .shared import register as _register_for_processes
 
 
 def _is_size(arg):
@@ -68,6 +70,7 @@ class Tensor(
     ShapeMixin,
     InplaceMixin,
     InplaceMoreMixin,
+    SharedMemoryMixin,
 ):
     """A multi-dimensional array with autograd (``requires_grad``, ``backward``, ``grad``).
 
@@ -561,3 +564,4 @@ _new = object.__new__
 _DTYPES = _dtype.OBJECTS  # numpy dtype -> fastnn.dtype, for Tensor.dtype's one lookup
 alias_methods(Tensor)  # x.argmax(axis=1), x.mean(1, keepdims=True): torch's numpy spellings
 function.bind_tensor_class(Tensor)  # the package's one late-binding point (see autograd.function)
+_register_for_processes([Tensor])  # multiprocessing sends shared tensors by name (shared.py)

@@ -1,8 +1,10 @@
 """``fastnn.multiprocessing``: Python's multiprocessing under torch's module name, plus
 ``spawn`` for starting one worker process per rank.
 
-Tensors cross process boundaries by pickling (a copy); they are not placed in shared memory, so
-there is no ``share_memory_`` and Hogwild-style training on one shared model is not supported.
+Tensors cross process boundaries by pickling (a copy), except those moved into shared memory
+with ``Tensor.share_memory_`` / ``Module.share_memory``: forked processes inherit their mapping
+and pickling for other processes sends the mapping's name, so every process writes the same
+memory (Hogwild-style training on one model; see ``fastnn._tensor.shared``).
 """
 
 from multiprocessing import (

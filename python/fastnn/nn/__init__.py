@@ -273,6 +273,9 @@ __all__ = [
     "ZeroPad3d",
     "functional",
     "init",
+    "modules",
     "parallel",
     "utils",
 ]
+
+from . import modules

@@ -356,6 +356,21 @@ class Module(ForwardHooks):
                         module._buffers[name] = fn(b)
         return self
 
+    def share_memory(self):
+        """Move every parameter, buffer and gradient into shared memory
+        (``Tensor.share_memory_``), in place, for processes that train one model together;
+        returns self."""
+        for module in self.modules():
+            for p in module._parameters.values():
+                if p is not None:
+                    p.share_memory_()
+                    if p.grad is not None:
+                        p.grad.share_memory_()
+            for b in module._buffers.values():
+                if b is not None:
+                    b.share_memory_()
+        return self
+
     def to(self, *args, **kwargs):
         """``to(device)``, ``to(dtype)``, ``to(device, dtype)``, ``to(tensor)``; in place."""
         device, dtype = _parse_to(args, dict(kwargs))

@@ -3,6 +3,7 @@
 import numpy as np
 
 from .._tensor import Tensor
+from .._tensor.shared import register as _register_for_processes
 
 
 class Parameter(Tensor):
@@ -27,6 +28,9 @@ class Parameter(Tensor):
 
     def __repr__(self):
         return "Parameter containing:\n" + Tensor.__repr__(self)
+
+
+_register_for_processes([Parameter])
 
 
 class UninitializedParameter(Parameter):

@@ -1,7 +1,12 @@
 """Saving and loading weights.
 
 - ``save`` / ``load``: fastnn's own checkpoint format (a zip of a JSON manifest and .npy arrays,
-  no pickle). ``load`` also reads the zip checkpoints ``torch.save`` writes (torch >= 1.6),
+  no pickle) for state dicts and tensors: nested dicts, lists and tuples of tensors, arrays,
+  numbers and strings. Any other object (a whole module, an optimizer...) is pickled, its
+  tensors' bytes beside the pickle in the same zip (``_pickled``); ``load`` rebuilds it with
+  ``weights_only=False``, or with the default ``weights_only=True`` when every class it names is
+  a tensor, container or one of the ``add_safe_globals`` / ``safe_globals`` entries. ``load`` also
+  reads the zip checkpoints ``torch.save`` writes (torch >= 1.6),
   without torch and without running anything from the file: the pickle inside is read by a
   restricted unpickler that knows tensors, numbers, strings and containers only.
 - ``save_torch``: a checkpoint in torch's zip format, for ``torch.load`` (``weights_only=True``).
@@ -15,12 +20,39 @@ import os
 import pickle
 import zipfile
 
-from . import _native, _tempfiles, _torch
+from . import _native, _pickled, _tempfiles, _torch
+from ._pickled import add_safe_globals, clear_safe_globals, get_safe_globals, safe_globals
 from ._safetensors import load_file, save_file
 
-__all__ = ["load", "load_file", "save", "save_file", "save_torch"]
+__all__ = [
+    "add_safe_globals",
+    "clear_safe_globals",
+    "get_safe_globals",
+    "load",
+    "load_file",
+    "safe_globals",
+    "save",
+    "save_file",
+    "save_torch",
+]
 
-save = _native.save
+
+def save(obj, f):
+    """Save ``obj`` to the path (or binary file object) ``f``; atomic for paths. State dicts
+    and tensors (nested containers of tensors, arrays, numbers, strings) are written in fastnn's
+    pickle-free format; any other picklable object is pickled, its tensors stored beside the
+    pickle (storage sharing kept), and loads with ``load(f, weights_only=False)``."""
+    _native.check_file(f, "fastnn.save", "write")
+    try:
+        prepared = _native.prepare(obj)
+    except _native.NotPlain:
+        data = _pickled.dumps(obj)  # raises before anything is written
+        if isinstance(f, (str, os.PathLike)):
+            _tempfiles.write_atomically(f, lambda out: out.write(data))
+        else:
+            f.write(data)
+        return
+    _native.write_prepared(f, prepared)
 
 
 def save_torch(obj, f):
@@ -61,9 +93,16 @@ def _not_a_zip_reason(f):
 def load(f, map_location=None, weights_only=True):
     """Load what ``save`` wrote, or a ``torch.save`` zip checkpoint (state dicts, optimizer
     states and nested containers of tensors, numbers and strings). Tensors come back on the CPU
-    (or ``map_location``). Only weights are ever loaded, whatever ``weights_only`` says: a
-    torch file naming any other global raises ``pickle.UnpicklingError``."""
+    (or ``map_location``). A whole object that ``save`` pickled loads with
+    ``weights_only=False``; with ``weights_only=True`` (the default, as ``None`` is) a class
+    outside the tensors, containers and safe globals raises ``pickle.UnpicklingError``. A torch
+    file is read weights-only whatever ``weights_only`` says: naming any other global raises
+    ``pickle.UnpicklingError``."""
     _native.check_file(f, "fastnn.load", "read", "seek")
+    if weights_only is None:
+        weights_only = True
+    elif type(weights_only) is not bool:
+        raise TypeError(f"fastnn.load: weights_only must be a bool, got {weights_only!r}")
     name = os.fspath(f) if isinstance(f, (str, os.PathLike)) else getattr(f, "name", repr(f))
     kind = "fastnn"
     try:
@@ -71,9 +110,12 @@ def load(f, map_location=None, weights_only=True):
             names = z.namelist()
             if "manifest.json" in names:
                 obj = _native.read(z)
+            elif _pickled.is_pickled(names):
+                kind = "fastnn objects"
+                obj = _pickled.read(z, name, map_location, weights_only)
             elif _torch.is_torch_zip(names):
                 kind = "torch"
-                obj = _torch.read(z, name, map_location)
+                obj = _torch.read(z, name, map_location, weights_only)
             elif any(n.endswith("constants.pkl") for n in names):
                 raise ValueError(
                     "it is a TorchScript archive (torch.jit.save), not a checkpoint of weights"
@@ -82,6 +124,8 @@ def load(f, map_location=None, weights_only=True):
                 raise ValueError("the zip holds neither a fastnn nor a torch checkpoint")
     except FileNotFoundError:
         raise
+    except _pickled.Passthrough as e:  # raised by the file's own classes (weights_only=False)
+        raise e.error from None
     except pickle.UnpicklingError as e:  # torch's type for a refused or malformed pickle
         if name in str(e):
             raise

@@ -62,10 +62,15 @@ def _encode(obj, arrays):
         return {"__tuple__": [_encode(v, arrays) for v in obj]}
     if isinstance(obj, list):
         return [_encode(v, arrays) for v in obj]
-    raise TypeError(
+    raise NotPlain(
         f"fastnn.save: cannot save an object of type {type(obj).__name__} (only "
         "tensors, numpy arrays, numbers, strings, None, dicts, lists and tuples)"
     )
+
+
+class NotPlain(TypeError):
+    """``obj`` holds something besides tensors, arrays, numbers, strings and containers; the
+    caller pickles it instead (``_pickled``)."""
 
 
 def _decode(node, arrays):
@@ -137,7 +142,7 @@ def _hashable(k):
     return tuple(_hashable(v) for v in k) if isinstance(k, list) else k
 
 
-def _prepare(obj):
+def prepare(obj):
     """The manifest text and arrays of ``obj``; raises before any byte is written, so a refused
     object never truncates a file object or leaves a half-written temporary."""
     arrays = []
@@ -174,7 +179,11 @@ def check_file(f, fn, *methods):
 def save(obj, f):
     """Save ``obj`` to the path (or binary file object) ``f``; atomic for paths."""
     check_file(f, "fastnn.save", "write")
-    prepared = _prepare(obj)
+    write_prepared(f, prepare(obj))
+
+
+def write_prepared(f, prepared):
+    """Write what ``prepare`` returned to the path (atomically) or file object ``f``."""
     if not isinstance(f, (str, os.PathLike)):
         _write(f, prepared)
         return

@@ -170,12 +170,31 @@ _GLOBALS = {
 
 
 class _Unpickler(pickle.Unpickler):
-    def __init__(self, data, zf, prefix, name):
+    def __init__(self, data, zf, prefix, name, weights_only=True):
         super().__init__(io.BytesIO(data))
         self._zip, self._prefix, self._name = zf, prefix, name
         self._storages = {}  # key -> the record's bytes (one buffer, shared by every view)
+        self._weights_only = weights_only
+        self.tensors = 0  # tensors the pickle rebuilt
 
     def find_class(self, module, name):
+        found = self._torch_global(module, name)
+        if found is _rebuild_tensor:
+            return self._counted(found)
+        return found
+
+    def _counted(self, rebuild):
+        def counted(*args):
+            self.tensors += 1
+            return rebuild(*args)
+
+        return counted
+
+    def _torch_global(self, module, name):
+        if not self._weights_only and module.split(".", 1)[0] != "torch":
+            # weights_only=False: the classes of the file (fastnn's, the user's) load as
+            # pickle loads them; torch's own stay refused, fastnn has none of them
+            return super().find_class(module, name)
         if module == "torch" and name in _STORAGE_TYPES:
             return _STORAGE_TYPES[name]
         if module == "torch" and name in _UNSUPPORTED_STORAGES:
@@ -184,11 +203,23 @@ class _Unpickler(pickle.Unpickler):
                 f"{_UNSUPPORTED_STORAGES[name]} (torch.{name}), which fastnn does not support"
             )
         found = _GLOBALS.get((module, name))
+        if found is None and not self._weights_only:
+            raise pickle.UnpicklingError(
+                f"fastnn.load: {self._name} refers to torch's {module}.{name}; fastnn rebuilds "
+                "torch's tensors and containers but no other torch object (load a state_dict "
+                "instead: model.load_state_dict(fastnn.load(path)))"
+            )
         if found is None:
+            hint = ""
+            if module.split(".", 1)[0] != "torch":
+                hint = (
+                    "; if you trust the file, fastnn.load(..., weights_only=False) loads its "
+                    "classes (unpickling them runs code)"
+                )
             raise pickle.UnpicklingError(
                 f"fastnn.load: {self._name} refers to the global {module}.{name}, which is not "
                 "part of a weights-only checkpoint; fastnn loads tensors, numbers, strings and "
-                "containers only and never imports or runs code from a file"
+                f"containers only and never imports or runs code from a file{hint}"
             )
         return found
 
@@ -230,10 +261,12 @@ class _Finisher:
     """Turns the unpickled tree into fastnn objects: Tensors for the loaded tensors, every other
     type refused (the pickle opcodes alone can still build sets, bytearrays...)."""
 
-    def __init__(self, map_location, name):
+    def __init__(self, map_location, name, strict=True):
         self.map_location, self.name = map_location, name
         self.memo, self.active = {}, set()  # shared objects stay shared; cycles are refused
         self.bfloat16 = False
+        self.strict = strict  # False: objects of other types are returned as they are
+        self.tensors = 0
 
     def __call__(self, obj):
         kind = type(obj)
@@ -258,13 +291,16 @@ class _Finisher:
                 raise ValueError(f"unexpected attributes {sorted(extra)} on a dict")
             if "_metadata" in extra:  # torch's state dicts carry their modules' versions here
                 out._metadata = self(extra["_metadata"])
-        else:
+        elif self.strict:
             raise ValueError(f"an object of type {kind.__name__} in the pickle")
+        else:
+            out = obj
         self.active.discard(key)
         self.memo[key] = out
         return out
 
     def _tensor(self, loaded):
+        self.tensors += 1
         self.bfloat16 |= loaded.was_bfloat16
         t = Tensor._make(loaded.array)
         target = self.map_location
@@ -294,8 +330,10 @@ def _prefix(names):
     return top if top + "data.pkl" in names else None
 
 
-def read(z, name, map_location):
-    """The object in the torch checkpoint open as the zip ``z``."""
+def read(z, name, map_location, weights_only=True):
+    """The object in the torch checkpoint open as the zip ``z``. With ``weights_only=False``
+    the pickle may also name classes outside torch (a whole fastnn model that ``torch.save``
+    wrote), loaded by pickle's own rules; torch tensors must then sit in plain containers."""
     names = z.namelist()
     prefix = _prefix(names)
     for info in z.infolist():
@@ -312,11 +350,17 @@ def read(z, name, map_location):
         raw = z.read(prefix + "version").strip()
         if not raw.isdigit() or int(raw) not in _KNOWN_VERSIONS:
             raise ValueError(f"unknown torch checkpoint version {raw[:20]!r}")
-    unpickler = _Unpickler(z.read(prefix + "data.pkl"), z, prefix, name)
+    unpickler = _Unpickler(z.read(prefix + "data.pkl"), z, prefix, name, weights_only)
     obj = unpickler.load()
+    rebuilt = unpickler.tensors
     del unpickler
-    finish = _Finisher(map_location, name)
+    finish = _Finisher(map_location, name, strict=weights_only)
     loaded = finish(obj)
+    if finish.tensors != rebuilt:  # some sat inside an object of a class the finisher skips
+        raise pickle.UnpicklingError(
+            f"fastnn.load: {name} holds torch tensors inside objects of other classes; fastnn "
+            "rebuilds torch tensors only within dicts, lists and tuples"
+        )
     if finish.bfloat16:
         warnings.warn(
             f"fastnn.load: {name} holds bfloat16 tensors; fastnn has no bfloat16, they were "

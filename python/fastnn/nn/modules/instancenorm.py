@@ -1,0 +1,10 @@
+"""``fastnn.nn.modules.instancenorm``: the classes of ``fastnn.nn`` that torch keeps in ``nn.modules.instancenorm``,
+under that path (the same objects; pickles and imports that name it find them)."""
+
+from ..instance_norm import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
+
+__all__ = [
+    "InstanceNorm1d",
+    "InstanceNorm2d",
+    "InstanceNorm3d",
+]
