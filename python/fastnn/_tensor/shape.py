@@ -117,6 +117,24 @@ def _index_part(i, T):
     )
 
 
+# How each view is made again from its base (views.py), as plain functions: a module-level
+# name is the cheapest reference to hand over on every view op.
+def _reshape_again(t, shape):
+    return t._reshape(shape)
+
+
+def _permuted_again(t, dims):
+    return t._permuted(dims)
+
+
+def _expand_again(t, shape):
+    return t.expand(shape)
+
+
+def _getitem_again(t, idx):
+    return t[idx]
+
+
 class ShapeMixin:
     __slots__ = ()
 
@@ -142,7 +160,13 @@ class ShapeMixin:
             raise RuntimeError(
                 f"shape '{list(shape)}' is invalid for input of size {self._data.size}"
             ) from None
-        if a.__class__ is _ndarray and not a.flags.c_contiguous and not _may_share(out._data, a):
+        o = out._data
+        if (
+            a.__class__ is _ndarray
+            and o.base is not a  # numpy's view of an array that owns its memory (most calls)
+            and not a.flags.c_contiguous
+            and not _may_share(o, a)
+        ):
             if view:  # numpy had to copy: torch's view refuses, its reshape gives a new tensor
                 raise RuntimeError(
                     "view size is not compatible with input tensor's size and stride (at least "
@@ -150,7 +174,7 @@ class ShapeMixin:
                     "instead."
                 )
             return out
-        return self._view_of(out, ShapeMixin._reshape, shape)
+        return self._view_of(out, _reshape_again, shape)
 
     def view_as(self, other):
         return self.reshape(other.shape)
@@ -214,7 +238,7 @@ class ShapeMixin:
         a = self._data
         if a.__class__ is _ndarray and not self.requires_grad:  # the host shortcut
             return self._view_of(_function._make(_cpu.permute(a, dims), False, None))
-        return self._view_of(S.Permute.apply(self, dims=dims), ShapeMixin._permuted, dims)
+        return self._view_of(S.Permute.apply(self, dims=dims), _permuted_again, dims)
 
     def transpose(self, dim0, dim1):
         nd = self._data.ndim
@@ -261,7 +285,7 @@ class ShapeMixin:
         full = tuple(shape[i - lead] if s == -1 else s for i, s in enumerate(sizes))
         if full == shape:
             return self
-        return self._view_of(S.Expand.apply(self, shape=full), ShapeMixin.expand, full)
+        return self._view_of(S.Expand.apply(self, shape=full), _expand_again, full)
 
     def expand_as(self, other):
         return self.expand(other.shape)
@@ -394,7 +418,7 @@ class ShapeMixin:
                 out = S.GetItem.apply(self, index=index, advanced=advanced)
         else:
             out = S.GetItem.apply(self, index=index, advanced=advanced)
-        return out if advanced else self._view_of(out, ShapeMixin.__getitem__, idx)
+        return out if advanced else self._view_of(out, _getitem_again, idx)
 
     def __setitem__(self, idx, value):
         from .inplace import _inplace_record, _needs_record
