@@ -32,9 +32,7 @@ def _needs_record(t, other=None):
 def _stand_in(t):
     """A new tensor object with t's storage, history and version: what t was before an in-place
     op that is about to give t a new history."""
-    old = t._make(t._data, t.requires_grad, t._ctx)
-    old._vc = [t._vc[0]]
-    return old
+    return _views.stand_in(t, t._data, t._vc[0])
 
 
 def _take_over(t, old, r):

@@ -93,9 +93,9 @@ def record(t, op, result_like):
     if d.__class__ is np.ndarray and not d.flags.writeable:
         raise RuntimeError(OVERLAP_MSG)
     version = t._vc[0]
-    old = _prior(t, d.copy(), version)
+    old = stand_in(t, d.copy(), version)
     r = result_like(t, op(old))
-    old_root = _prior(root, root._data, version) if up is not None else None
+    old_root = stand_in(root, root._data, version) if up is not None else None
     t._backend().copyto(d, r._data)
     t._vc[0] += 1
     t._ctx, t.requires_grad = r._ctx, r.requires_grad
@@ -109,7 +109,7 @@ def record(t, op, result_like):
     return t
 
 
-def _prior(t, data, version):
+def stand_in(t, data, version):
     """A stand-in for t as it was at ``version``: its history, on ``data``."""
     old = t._make(data, t.requires_grad, t._ctx)
     old._vc = [version]
@@ -127,7 +127,7 @@ def _remake_views(root, changed, version):
         up = root_of(v)
         if up is None or up[0] is not root:
             continue
-        old = _prior(v, v._data, version)
+        old = stand_in(v, v._data, version)
         fresh = up[1](root)
         v._ctx, v.requires_grad = fresh._ctx, fresh.requires_grad
         if v._ctx is not None:
