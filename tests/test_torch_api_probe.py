@@ -172,10 +172,6 @@ NAMES = {
 _NOT_YET_GROUPS = [
     ("dtype: bfloat16 storage is not implemented (it loads as float32)", "torch.bfloat16"),
     ("printing: Tensor repr has fixed options, no set_printoptions yet", "torch.set_printoptions"),
-    (
-        "autograd.functional (jacobian, hessian): not implemented yet",
-        "autograd.functional",
-    ),
 ]
 NOT_YET = {name: reason for reason, names in _NOT_YET_GROUPS for name in names.split()}
 
@@ -2267,7 +2263,6 @@ case(
     [("f", (7,))],
     grad=False,
     tag="second-order",
-    xfail="fastnn.autograd.grad: create_graph=True (higher-order gradients) is not implemented",
 )
 case(
     "autograd.backward",

@@ -240,10 +240,11 @@ class Tensor(
     def backward(self, gradient=None, retain_graph=None, create_graph=False):
         """Accumulate d self / d leaf into ``leaf.grad`` for every leaf that requires grad.
         ``gradient`` is required when self is not a scalar; the graph's saved arrays are freed
-        unless ``retain_graph=True``."""
-        if create_graph:
-            raise NotImplementedError("fastnn does not support create_graph (higher-order grads)")
-        engine.backward(self, gradient, bool(retain_graph))
+        unless ``retain_graph=True``. ``create_graph=True`` records the backward too, so that
+        ``.grad`` can be differentiated again (``retain_graph`` then defaults to True)."""
+        if retain_graph is None:
+            retain_graph = create_graph
+        engine.backward(self, gradient, bool(retain_graph), bool(create_graph))
 
     def retain_grad(self):
         """Also keep ``.grad`` on this non-leaf tensor at the next backward."""

@@ -10,6 +10,7 @@ from .._core import dtype as _dtype
 from .._core.dims import wrap_dim
 from .._devices import cpu as _cpu
 from ..autograd import function as _function
+from ..autograd import graph_ops as _graph_ops
 from ..autograd.grad_mode import is_grad_enabled as _grad_enabled
 from ..autograd.grad_mode import state as _grad_state
 from . import creation as _creation
@@ -922,3 +923,26 @@ __all__ = [
 ]
 __all__.extend(_METHODS)
 __all__.extend(_MATH_METHODS)
+
+
+# the recorded forms of the backend's where and maximum, for backward under create_graph=True
+
+
+@_graph_ops.recorded("where")
+def _recorded_where(cond, a, b):
+    c, const = _graph_ops.data(cond), _graph_ops.const
+    if not isinstance(a, _function.Tensor) and not isinstance(b, _function.Tensor):
+        return const(_devices.of(c).where(c, _graph_ops.data(a), _graph_ops.data(b)))
+    return where(const(c), const(a), const(b))
+
+
+@_graph_ops.recorded("maximum")
+def _recorded_maximum(a, b):
+    T = _function.Tensor
+    if not isinstance(a, T) and not isinstance(b, T):
+        return _graph_ops.const(_devices.of(_graph_ops.data(a)).maximum(a, b))
+    like = (a if isinstance(a, T) else b)._data
+    a, b = (
+        x if isinstance(x, T) else T._make(_devices.of(like).asarray(x, like.dtype)) for x in (a, b)
+    )
+    return maximum(a, b)

@@ -1,9 +1,11 @@
-"""Autograd: grad mode, the ``Function`` bases, the backward engine, ``grad`` and ``gradcheck``.
+"""Autograd: grad mode, the ``Function`` bases, the backward engine, ``grad``, ``gradcheck``
+and ``gradgradcheck``, and ``functional`` (jacobian, hessian and their products).
 
 ``Function`` here is the user-facing base (torch's ``forward(ctx, ...)`` form, see ``custom``);
 fastnn's own primitives derive from ``function.Function``.
 """
 
+from . import functional
 from .custom import Function
 from .engine import backward, grad
 from .grad_mode import (
@@ -14,15 +16,17 @@ from .grad_mode import (
     no_grad,
     set_grad_enabled,
 )
-from .gradcheck import GradcheckError, gradcheck
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 
 __all__ = [
     "Function",
     "GradcheckError",
     "backward",
     "enable_grad",
+    "functional",
     "grad",
     "gradcheck",
+    "gradgradcheck",
     "inference_mode",
     "is_grad_enabled",
     "is_inference_mode_enabled",

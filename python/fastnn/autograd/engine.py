@@ -4,11 +4,12 @@ where gradients are accumulated (into leaves' ``.grad`` and between uses of a no
 import numpy as np
 
 from .. import _devices
-from . import function, post_hooks
+from . import function, graph_ops, post_hooks
 from .function import has_prior as _has_prior
 from .function import recorded_parent as _recorded_parent
 from .grad_mode import state as _grad_state
 
+_NDARRAY = np.ndarray
 _FREED_MSG = (
     "Trying to backward through the graph a second time (or directly access saved tensors after "
     "they have already been freed). Saved intermediate values of the graph are freed when you "
@@ -17,9 +18,10 @@ _FREED_MSG = (
 )
 
 
-def toposort(root):
+def toposort(root, stop=None):
     """Tensors with a grad_fn reachable from ``root`` (a Tensor or a sequence of them), inputs
-    before outputs (explicit stack DFS, so a 5000-op chain does not hit the recursion limit)."""
+    before outputs (explicit stack DFS, so a 5000-op chain does not hit the recursion limit).
+    Tensors whose id is in ``stop`` are not entered."""
     order, visited = [], set()
     resolve = function.priors_seen
     stack = (
@@ -40,14 +42,16 @@ def toposort(root):
         for i, p in enumerate(ctx.parents):
             if resolve and _has_prior(p):
                 p = _recorded_parent(ctx, i, p)
-            if p._ctx is not None and p not in visited:
+            if p._ctx is not None and p not in visited and (stop is None or id(p) not in stop):
                 stack.append((p, False))
     return order
 
 
-def backward(root, gradient=None, retain_graph=False):
+def backward(root, gradient=None, retain_graph=False, create_graph=False):
     """Accumulate d root / d leaf into every leaf's ``.grad`` (see ``Tensor.backward``). ``root``
-    may also be a sequence of tensors, with ``gradient`` a sequence of as many (or None)."""
+    may also be a sequence of tensors, with ``gradient`` a sequence of as many (or None).
+    ``create_graph``: the gradients are recorded too (``.grad`` has a history to differentiate
+    again)."""
     if isinstance(root, (list, tuple)):
         roots = tuple(root)
         grads = (None,) * len(roots) if gradient is None else tuple(gradient)
@@ -57,7 +61,10 @@ def backward(root, gradient=None, retain_graph=False):
             )
     else:
         roots, grads = (root,), (gradient,)
-    _run(roots, grads, bool(retain_graph), None)
+    if create_graph:
+        _run_recorded(roots, grads, bool(retain_graph), None)
+    else:
+        _run(roots, grads, bool(retain_graph), None)
 
 
 def grad(
@@ -65,11 +72,8 @@ def grad(
 ):
     """d outputs / d inputs (a tuple, one gradient per input), weighted by ``grad_outputs``;
     no ``.grad`` is touched. ``allow_unused``: None (instead of an error) for an input the
-    outputs do not depend on."""
-    if create_graph:
-        raise NotImplementedError(
-            "fastnn.autograd.grad: create_graph=True (higher-order gradients) is not supported"
-        )
+    outputs do not depend on. ``create_graph``: the gradients have a history (differentiable
+    again); ``retain_graph`` then defaults to True, as torch's."""
     Tensor = function.Tensor
     outs = (outputs,) if isinstance(outputs, Tensor) else tuple(outputs)
     ins = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
@@ -88,7 +92,10 @@ def grad(
         if not t.requires_grad:
             raise RuntimeError("One of the differentiated Tensors does not require grad")
     capture = {id(t): None for t in ins}
-    _run(outs, gos, bool(retain_graph), capture)
+    if create_graph:
+        _run_recorded(outs, gos, True if retain_graph is None else bool(retain_graph), capture)
+    else:
+        _run(outs, gos, bool(retain_graph), capture)
     result = []
     for i, t in enumerate(ins):
         g = capture[id(t)]
@@ -99,6 +106,8 @@ def grad(
                     "the graph. Set allow_unused=True if this is the desired behavior."
                 )
             result.append(None)
+        elif isinstance(g, Tensor):
+            result.append(g)
         else:
             result.append(function.Tensor._make(g, False, None))
     return tuple(result)
@@ -154,6 +163,8 @@ def _run(roots, root_grads, retain_graph, capture):
             g = grads.pop(t, None)
             if g is None:
                 continue
+            if g.__class__ is not _NDARRAY and isinstance(g, np.generic):
+                g = np.asarray(g)  # a 0-d product comes back from numpy as a scalar
             ctx = t._ctx
             if t._hooks is not None:
                 g = _call_hooks(t, g)
@@ -212,6 +223,113 @@ def _run(roots, root_grads, retain_graph, capture):
         cb()
 
 
+def grad_until(output, inputs, gradient):
+    """d output / d inputs (weighted by ``gradient``), recorded, for inputs that are not leaves:
+    the pass stops at them rather than going on through the graph that made them."""
+    capture = {id(t): None for t in inputs}
+    _run_recorded((output,), (gradient,), True, capture, stop=True)
+    return tuple(capture[id(t)] for t in inputs)
+
+
+def _run_recorded(roots, root_grads, retain_graph, capture, stop=False):
+    """``_run`` with the backward itself recorded: gradients are Tensors, each node's backward
+    runs as Tensor ops (``graph_ops``) with grad mode on, so that what lands in ``.grad`` (or
+    ``capture``) can be differentiated again. Kept apart from ``_run``: it is rare, and every
+    first-order backward would pay for its branches. ``stop``: the captured tensors end the
+    pass (``grad_until``)."""
+    Tensor = function.Tensor
+    grads, pending, inner = {}, {}, []
+    for r, go in zip(roots, root_grads):
+        g, _ = _root_grad(r, go)
+        if isinstance(go, Tensor) and go._data.shape == g.shape:
+            g = go if go._data.dtype == g.dtype else go.to(r.dtype)  # keeps go's history
+        else:
+            g = Tensor._make(g, False, None)
+        if r._ctx is None:
+            _pend(pending, r, g)
+        else:
+            grads[r] = g if r not in grads else grads[r] + g
+            inner.append(r)
+    topo = toposort(inner, capture if stop else None) if inner else ()
+    resolve = function.priors_seen
+    prev_mode = _grad_state.enabled
+    _grad_state.enabled = True
+    try:
+        for t in reversed(topo):
+            g = grads.pop(t, None)
+            if g is None:
+                continue
+            ctx = t._ctx
+            if t._hooks is not None:
+                g = _call_recorded_hooks(t, g)
+            if capture is None:
+                if t._retains_grad:
+                    t.grad = g.clone() if t.grad is None else t.grad + g
+            elif id(t) in capture:
+                capture[id(t)] = g
+            _check_versions(ctx, t)
+            parents, needs = ctx.parents, ctx.needs_input_grad
+            if resolve:
+                parents = tuple(_recorded_parent(ctx, i, q) for i, q in enumerate(parents))
+            gs = graph_ops.recorded_backward(ctx, t, g, parents, grad_until)
+            if not retain_graph:
+                ctx.__dict__.clear()
+                ctx.freed = True
+            for p, gi, need in zip(parents, gs, needs):
+                if gi is None or not need:
+                    continue
+                if tuple(gi._data.shape) != p._data.shape:
+                    raise RuntimeError(
+                        f"Function {type(ctx).__name__} returned an invalid gradient: got shape "
+                        f"{tuple(gi._data.shape)}, expected {tuple(p._data.shape)}"
+                    )
+                if p._ctx is None or (stop and id(p) in capture):
+                    if capture is None or id(p) in capture:
+                        _pend(pending, p, gi)
+                else:
+                    grads[p] = gi if p not in grads else grads[p] + gi
+        for p, g in pending.values():
+            if p._hooks is not None:
+                g = _call_recorded_hooks(p, g)
+            if g.dtype != p.dtype:
+                g = g.to(p.dtype)
+            if capture is None:
+                # a copy, as torch's: two leaves may receive one gradient tensor (x + y)
+                p.grad = g.clone() if p.grad is None else p.grad + g
+                d = post_hooks.of(p)
+                if d is not None:
+                    post_hooks.run(p, d)
+            else:
+                capture[id(p)] = g
+    finally:
+        _grad_state.enabled = prev_mode
+
+
+def _pend(pending, p, g):
+    prev = pending.get(id(p))
+    pending[id(p)] = (p, g if prev is None else prev[1] + g)
+
+
+def _call_recorded_hooks(t, g):
+    """``_call_hooks`` for Tensor gradients (a hook's result keeps its history)."""
+    for fn in tuple(t._hooks.values()):
+        r = fn(g)
+        if r is None:
+            continue
+        if not isinstance(r, function.Tensor):
+            raise TypeError(
+                f"hook {getattr(fn, '__name__', fn)!r} must return None or a Tensor, got "
+                f"{type(r).__name__}"
+            )
+        if r._data.shape != g._data.shape:
+            raise RuntimeError(
+                f"hook {getattr(fn, '__name__', fn)!r} has changed the size of value: expected "
+                f"{list(g._data.shape)}, got {list(r._data.shape)}"
+            )
+        g = r
+    return g
+
+
 def _post_hook_uses(topo):
     """leaf -> how many graph edges still bring it a gradient, for the leaves with
     post-accumulate hooks: the hooks fire when the count reaches zero (the gradient is final)."""
@@ -228,13 +346,15 @@ def _use_done(p, gi, uses, handed, pending):
     """One more edge into ``p`` (a leaf with post-accumulate hooks) is done; on the last one,
     its summed gradient goes through its tensor hooks into ``.grad``, then its post hooks run."""
     if gi is not None:
+        if gi.__class__ is not _NDARRAY and isinstance(gi, np.generic):
+            gi = np.asarray(gi)
         if gi.shape != p._data.shape:
             raise RuntimeError(
                 f"a Function returned an invalid gradient: got shape {tuple(gi.shape)}, "
                 f"expected {tuple(p._data.shape)}"
             )
         prev = pending.get(id(p))
-        pending[id(p)] = (p, gi if prev is None else _devices.of(gi).add(prev[1], gi))
+        pending[id(p)] = (p, gi if prev is None else _add_grads(prev[1], gi))
     n = uses[p] - 1
     if n:
         uses[p] = n
@@ -251,6 +371,8 @@ def _use_done(p, gi, uses, handed, pending):
 
 
 def _to_leaf(p, g, handed, pending, capture):
+    if g.__class__ is not _NDARRAY and isinstance(g, np.generic):
+        g = np.asarray(g)  # a 0-d product comes back from numpy as a scalar
     if capture is None:
         if p._hooks is None and post_hooks.of(p) is None:
             _accumulate(p, g, handed)
@@ -259,7 +381,7 @@ def _to_leaf(p, g, handed, pending, capture):
         return
     key = id(p)
     prev = pending.get(key)
-    pending[key] = (p, g if prev is None else _devices.of(g).add(prev[1], g))
+    pending[key] = (p, g if prev is None else _add_grads(prev[1], g))
 
 
 def _call_hooks(t, g):
@@ -331,4 +453,5 @@ def _add_grads(a, b):
         a = np.asarray(a)
     if isinstance(b, np.generic):
         b = np.asarray(b)
-    return _devices.of(b).add(a, b)
+    s = _devices.of(b).add(a, b)
+    return np.asarray(s) if s.__class__ is not _NDARRAY and isinstance(s, np.generic) else s

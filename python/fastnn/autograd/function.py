@@ -34,6 +34,11 @@ class Function:
     # True during a backward that frees this node afterwards (retain_graph=False): backward may
     # then hand a saved array over as a gradient instead of copying it, nobody reads it again.
     releasing = False
+    # True when ``backward`` can run on ``graph_ops.GraphOps`` (create_graph=True: recorded, so
+    # differentiable again); see graph_ops for what that asks of it.
+    double_backward = False
+    graph_constants = ()  # saved arrays that are constants of the op, not inputs (graph_ops)
+    graph_forward = None  # a fused op's function as Tensor ops, for its recorded backward
 
     def forward(self, *arrays, **kwargs):
         raise NotImplementedError

@@ -1,9 +1,10 @@
-"""``gradcheck``: compare autograd with central finite differences, in float64."""
+"""``gradcheck`` and ``gradgradcheck``: compare autograd's first and second derivatives with
+central finite differences, in float64."""
 
 import numpy as np
 
 from . import function
-from .grad_mode import no_grad
+from .grad_mode import enable_grad, no_grad
 
 
 class GradcheckError(RuntimeError):
@@ -82,9 +83,62 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, 
     return True
 
 
+def gradgradcheck(
+    fn,
+    inputs,
+    grad_outputs=None,
+    eps=1e-6,
+    atol=1e-5,
+    rtol=1e-3,
+    raise_exception=True,
+    n_probes=2,
+    seed=0,
+):
+    """Check the second derivatives of ``fn``: ``gradcheck`` of the map (inputs, grad_outputs)
+    -> d <fn(inputs), grad_outputs> / d inputs, computed with create_graph=True. Random
+    float64 grad_outputs (which require grad, so they are checked too) unless given."""
+    from .engine import grad
+
+    Tensor = function.Tensor
+    if isinstance(inputs, Tensor):
+        inputs = (inputs,)
+    inputs = tuple(inputs)
+    xs = [x for x in inputs if isinstance(x, Tensor) and x.requires_grad]
+    if grad_outputs is None:
+        with no_grad():
+            outs = fn(*inputs)
+        outs = (outs,) if isinstance(outs, Tensor) else tuple(outs)
+        rng = np.random.default_rng(seed + 1)
+        grad_outputs = tuple(Tensor(rng.standard_normal(o.shape)).requires_grad_() for o in outs)
+    elif isinstance(grad_outputs, Tensor):
+        grad_outputs = (grad_outputs,)
+    n = len(inputs)
+
+    def first_derivative(*args):
+        with enable_grad():  # gradcheck evaluates its finite differences under no_grad
+            outs = fn(*args[:n])
+            outs = (outs,) if isinstance(outs, Tensor) else tuple(outs)
+            diff = [x for x in args[:n] if isinstance(x, Tensor) and x.requires_grad]
+            gs = grad(outs, diff, args[n:], create_graph=True, allow_unused=True)
+        return tuple(g for g in gs if g is not None)
+
+    if not xs:
+        raise ValueError("gradgradcheck: no input requires grad")
+    return gradcheck(
+        first_derivative,
+        inputs + tuple(grad_outputs),
+        eps=eps,
+        atol=atol,
+        rtol=rtol,
+        raise_exception=raise_exception,
+        n_probes=n_probes,
+        seed=seed,
+    )
+
+
 def _project(outs, vs):
     s = 0.0
     for o, v in zip(outs, vs):
         if o.dtype.kind == "f":
-            s += float(np.sum(o.numpy() * v))
+            s += float(np.sum(o.detach().numpy() * v))
     return s

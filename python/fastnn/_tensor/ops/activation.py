@@ -4,6 +4,7 @@ from ...autograd.function import Function
 
 
 class ReLU(Function):
+    double_backward = True
     save_inputs = True
     plain_op = "relu"
 
@@ -16,6 +17,7 @@ class ReLU(Function):
 
 
 class LeakyReLU(Function):
+    double_backward = True
     save_inputs = True
 
     def forward(self, x, negative_slope=0.01):
@@ -27,6 +29,7 @@ class LeakyReLU(Function):
 
 
 class GELU(Function):
+    double_backward = True
     save_inputs = True
 
     def forward(self, x, approximate="none"):
@@ -38,6 +41,7 @@ class GELU(Function):
 
 
 class Sigmoid(Function):
+    double_backward = True
     save_output = True
     plain_op = "sigmoid"
 
@@ -50,6 +54,7 @@ class Sigmoid(Function):
 
 
 class Tanh(Function):
+    double_backward = True
     save_output = True
     plain_op = "tanh"
 
@@ -64,6 +69,7 @@ class Tanh(Function):
 class _AlongDim(Function):
     """softmax-like ops along ``dim``; the kernels take the axis themselves (no transposes)."""
 
+    double_backward = True
     save_output = True
     _fwd = _bwd = ""
 
@@ -94,6 +100,7 @@ class _FromInput(Function):
     """An element-wise activation whose backward kernel takes the forward input x: the kernel
     pair ``_fwd`` / ``_bwd`` with the op's scalar parameters ``args`` after the arrays."""
 
+    double_backward = True
     save_inputs = True
     _fwd = _bwd = ""
 

@@ -4,6 +4,7 @@ from ...autograd.function import Function
 
 
 class Add(Function):
+    double_backward = True
     plain_op = "add"
 
     def forward(self, x, y):
@@ -19,6 +20,7 @@ class Add(Function):
 
 
 class Sub(Function):
+    double_backward = True
     plain_op = "sub"
 
     def forward(self, x, y):
@@ -34,6 +36,7 @@ class Sub(Function):
 
 
 class Mul(Function):
+    double_backward = True
     save_inputs = True
     plain_op = "mul"
 
@@ -54,6 +57,7 @@ class Mul(Function):
 
 
 class Div(Function):
+    double_backward = True
     save_inputs = True
     plain_op = "div"
 
@@ -74,6 +78,7 @@ class Div(Function):
 
 
 class Pow(Function):
+    double_backward = True
     save_inputs = True
 
     def forward(self, x, y):
@@ -95,6 +100,7 @@ class Pow(Function):
 
 
 class Neg(Function):
+    double_backward = True
     plain_op = "neg"
 
     def forward(self, x):
@@ -105,6 +111,7 @@ class Neg(Function):
 
 
 class Exp(Function):
+    double_backward = True
     save_output = True
     plain_op = "exp"
 
@@ -117,6 +124,7 @@ class Exp(Function):
 
 
 class Log(Function):
+    double_backward = True
     save_inputs = True
     plain_op = "log"
 
@@ -129,6 +137,7 @@ class Log(Function):
 
 
 class Sqrt(Function):
+    double_backward = True
     save_output = True
     plain_op = "sqrt"
 
@@ -141,6 +150,7 @@ class Sqrt(Function):
 
 
 class Rsqrt(Function):
+    double_backward = True
     save_output = True
     plain_op = "rsqrt"
 
@@ -153,6 +163,7 @@ class Rsqrt(Function):
 
 
 class Sin(Function):
+    double_backward = True
     save_inputs = True
     plain_op = "sin"
 
@@ -165,6 +176,7 @@ class Sin(Function):
 
 
 class Cos(Function):
+    double_backward = True
     save_inputs = True
     plain_op = "cos"
 
@@ -177,6 +189,7 @@ class Cos(Function):
 
 
 class Abs(Function):
+    double_backward = True
     save_inputs = True
     plain_op = "abs"
 
@@ -191,6 +204,7 @@ class Abs(Function):
 class Clamp(Function):
     """clamp(x, min, max); the gradient passes where min <= x <= max (torch's convention)."""
 
+    double_backward = True
     save_inputs = True
 
     def forward(self, x, lo=None, hi=None):
@@ -212,6 +226,7 @@ class Maximum(Function):
     """Element-wise max; where x == y each input gets half the gradient, and where either is NaN
     both get all of it (torch's definition)."""
 
+    double_backward = True
     save_inputs = True
     plain_op = "maximum"
 
@@ -224,6 +239,7 @@ class Maximum(Function):
 
 
 class Minimum(Function):
+    double_backward = True
     save_inputs = True
     plain_op = "minimum"
 
@@ -251,6 +267,9 @@ def _minmax_backward(ctx, g, is_max):
 
 class Where(Function):
     """where(cond, x, y); ``cond`` (a bool array) is not differentiated."""
+
+    double_backward = True
+    graph_constants = ("cond",)
 
     def forward(self, x, y, cond=None):
         self.cond, self.sx, self.sy = cond, x.shape, y.shape

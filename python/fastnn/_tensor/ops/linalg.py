@@ -13,6 +13,7 @@ def _swapped(be, r):
 class MatMul(Function):
     """a @ b for 2-D (m,k)@(k,n) or batched 3-D (B,m,k)@(B,k,n) operands."""
 
+    double_backward = True
     save_inputs = True
     plain_op = "matmul"
 

@@ -7,6 +7,7 @@ Rounding functions are piecewise constant: their gradient is zero (torch's conve
 
 import math
 
+from ...autograd import graph_ops
 from ...autograd.function import Function
 
 _LN2 = math.log(2.0)
@@ -16,6 +17,7 @@ _LN10 = math.log(10.0)
 class _Unary(Function):
     """op(x) through ``self.be.<op>``; subclasses give ``grad(be, x, g)``."""
 
+    double_backward = True
     save_inputs = True
     op = ""
 
@@ -291,6 +293,7 @@ class PowInt(Function):
     """x ** n for a small integer n >= 1 as a multiply chain (no pow call); the gradient is
     n * x^(n-1) * g, also a chain."""
 
+    double_backward = True
     save_inputs = True
 
     def forward(self, x, n=2):
@@ -332,6 +335,8 @@ def power_chain(be, x, n):
 
 
 class Cumsum(Function):
+    double_backward = True
+
     def forward(self, x, axis=0):
         self.axis = axis
         return self.be.cumsum(x, axis)
@@ -369,6 +374,8 @@ class Prod(Function):
 
 
 class Flip(Function):
+    double_backward = True
+
     def forward(self, x, axes=()):
         self.axes = axes
         return self.be.flip(x, axes)
@@ -378,6 +385,8 @@ class Flip(Function):
 
 
 class Roll(Function):
+    double_backward = True
+
     def forward(self, x, shifts=(), axes=None):
         self.shifts, self.axes = shifts, axes
         return self.be.roll(x, shifts, axes)
@@ -387,6 +396,7 @@ class Roll(Function):
 
 
 class Tril(Function):
+    double_backward = True
     op = "tril"
 
     def forward(self, x, k=0):
@@ -445,3 +455,34 @@ class Einsum(Function):
             be.einsum_backward(g, self.subscripts, list(xs), i) if need else None
             for i, need in enumerate(self.needs_input_grad)
         )
+
+
+# ---- recorded forms of the linear ops' backend calls (backward under create_graph=True) ----
+
+
+@graph_ops.recorded("flip")
+def _recorded_flip(a, axes):
+    return Flip.apply(graph_ops.const(a), axes=axes)
+
+
+@graph_ops.recorded("roll")
+def _recorded_roll(a, shifts, axes):
+    return Roll.apply(graph_ops.const(a), shifts=shifts, axes=axes)
+
+
+@graph_ops.recorded("tril")
+def _recorded_tril(a, k):
+    return Tril.apply(graph_ops.const(a), k=k)
+
+
+@graph_ops.recorded("triu")
+def _recorded_triu(a, k):
+    return Triu.apply(graph_ops.const(a), k=k)
+
+
+@graph_ops.recorded("cumsum")
+def _recorded_cumsum(a, axis, reverse=False):
+    if reverse:  # the sum from the end: flip, sum, flip back
+        flipped = Flip.apply(graph_ops.const(a), axes=(axis,))
+        return Flip.apply(Cumsum.apply(flipped, axis=axis), axes=(axis,))
+    return Cumsum.apply(graph_ops.const(a), axis=axis)

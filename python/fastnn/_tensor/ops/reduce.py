@@ -1,5 +1,6 @@
 """Reductions: sum, mean, amax/amin (ties share the gradient), gather along an axis."""
 
+from ...autograd import graph_ops
 from ...autograd.function import Function
 
 
@@ -11,6 +12,7 @@ def _keepdims_shape(shape, axis):
 
 
 class Sum(Function):
+    double_backward = True
     plain_op = "sum"
 
     def forward(self, x, axis=None, keepdims=False):
@@ -24,6 +26,7 @@ class Sum(Function):
 
 
 class Mean(Function):
+    double_backward = True
     plain_op = "mean"
 
     def forward(self, x, axis=None, keepdims=False):
@@ -43,7 +46,11 @@ class Amax(Function):
     """max over ``axis`` (None: all); tied maxima share the gradient equally (torch's amax)."""
 
     save_inputs = True
+    double_backward = True
     _reduce = "amax"
+
+    def graph_saved(self, inputs, out):  # the extremum with the reduced axes kept, recorded
+        return {"out": out.reshape(self.out.shape)}
 
     def forward(self, x, axis=None, keepdim=False):
         self.x, self.axis, self.keepdim = x, axis, keepdim
@@ -107,6 +114,10 @@ class Norm2(Function):
     subgradient torch picks) instead of 0 / 0."""
 
     save_inputs = True
+    double_backward = True
+
+    def graph_saved(self, inputs, out):  # the norm with the reduced axes kept, recorded
+        return {"out": out.reshape(self.out.shape)}
 
     def forward(self, x, axis=None, keepdim=False):
         self.x, self.axis, self.keepdim = x, axis, keepdim
@@ -138,6 +149,13 @@ class Var(Function):
     kernel gives the variance and the mean in one call (CPU float arrays, one axis or all), and
     backward forms the deviations from the saved mean."""
 
+    double_backward = True
+
+    def graph_saved(self, inputs, out):  # the deviations, recorded
+        x = inputs[0]
+        axes = tuple(i for i, n in enumerate(self.kept) if n == 1)
+        return {"d": x - x.mean(axes, keepdim=True) if axes else x - x, "mean": None}
+
     def forward(self, x, axis=None, keepdim=False, denom=1, correction=1, fused=False):
         self.denom = denom
         self.kept = _keepdims_shape(x.shape, axis)
@@ -164,6 +182,9 @@ class Select(Function):
     caller found them with the indices (``values`` and ``idx`` both shaped as the result), the
     gradient to the chosen element only."""
 
+    double_backward = True
+    graph_constants = ("idx", "values")
+
     def forward(self, x, idx=None, axis=0, keepdim=False, reduce="amax", values=None):
         self.shape, self.idx, self.axis, self.reduce = x.shape, idx, axis, reduce
         if values is not None:
@@ -183,9 +204,39 @@ class Select(Function):
 class Gather(Function):
     """take_along_axis(x, idx, axis) (torch.gather); repeated indices accumulate in backward."""
 
+    double_backward = True
+    graph_constants = ("idx",)
+
     def forward(self, x, idx=None, axis=0):
         self.shape, self.idx, self.axis = x.shape, idx, axis
         return self.be.take_along_axis(x, idx, axis)
 
     def backward(self, g):
         return self.be.take_along_axis_backward(g, self.shape, self.idx, self.axis)
+
+
+class ScatterAlong(Function):
+    """The backward of gather as a recorded op (create_graph=True): g added into zeros of
+    ``shape`` at ``idx`` along ``axis``. Linear in g; its own backward is the gather."""
+
+    double_backward = True
+    graph_constants = ("idx",)
+
+    def forward(self, g, shape=(), idx=None, axis=0):
+        self.idx, self.axis = idx, axis
+        return self.be.take_along_axis_backward(g, shape, idx, axis)
+
+    def backward(self, gg):
+        return self.be.take_along_axis(gg, self.idx, self.axis)
+
+
+@graph_ops.recorded("take_along_axis")
+def _recorded_gather(a, idx, axis):
+    return Gather.apply(graph_ops.const(a), idx=graph_ops.data(idx), axis=axis)
+
+
+@graph_ops.recorded("take_along_axis_backward")
+def _recorded_scatter_along(g, shape, idx, axis):
+    return ScatterAlong.apply(
+        graph_ops.const(g), shape=tuple(shape), idx=graph_ops.data(idx), axis=axis
+    )

@@ -8,6 +8,8 @@ from ...cuda import pinned as _pinned
 
 
 class Reshape(Function):
+    double_backward = True
+
     def forward(self, x, shape=None):
         self.shape = x.shape
         return self.be.reshape(x, shape)
@@ -17,6 +19,8 @@ class Reshape(Function):
 
 
 class Permute(Function):
+    double_backward = True
+
     def forward(self, x, dims=None):
         self.dims = dims
         return self.be.permute(x, dims)
@@ -29,6 +33,8 @@ class Permute(Function):
 
 
 class Expand(Function):
+    double_backward = True
+
     def forward(self, x, shape=None):
         self.shape = x.shape
         return self.be.broadcast_to(x, shape)
@@ -40,6 +46,9 @@ class Expand(Function):
 class GetItem(Function):
     """x[index]; ``advanced`` when the index holds arrays (repeats then accumulate)."""
 
+    double_backward = True
+    graph_constants = ("index",)  # an advanced index's arrays
+
     def forward(self, x, index=None, advanced=False):
         self.shape, self.index, self.advanced = x.shape, index, advanced
         return self.be.getitem(x, index)
@@ -50,6 +59,9 @@ class GetItem(Function):
 
 class SetItem(Function):
     """out = x.copy(); out[index] = v (the out-of-place form behind ``x[index] = v`` with grad)."""
+
+    double_backward = True
+    graph_constants = ("index",)  # an advanced index's arrays
 
     def forward(self, x, v, index=None):
         self.index, self.sv = index, v.shape
@@ -179,6 +191,8 @@ def _overlaps(size, stride):
 
 
 class Cat(Function):
+    double_backward = True
+
     def forward(self, *xs, axis=0):
         self.axis = axis
         self.sizes = [x.shape[axis] for x in xs]
@@ -194,6 +208,8 @@ class Cat(Function):
 
 
 class Stack(Function):
+    double_backward = True
+
     def forward(self, *xs, axis=0):
         self.axis = axis
         return self.be.stack(xs, axis)
@@ -208,6 +224,8 @@ class Stack(Function):
 
 
 class Cast(Function):
+    double_backward = True
+
     def forward(self, x, dtype=None):
         self.dtype = x.dtype
         return self.be.astype(x, dtype)
@@ -217,6 +235,8 @@ class Cast(Function):
 
 
 class Contiguous(Function):
+    double_backward = True
+
     def forward(self, x):
         return self.be.ascontiguous(x)
 
@@ -225,6 +245,7 @@ class Contiguous(Function):
 
 
 class Clone(Function):
+    double_backward = True
     plain_op = "copy"
 
     def forward(self, x):

@@ -19,6 +19,7 @@ import numpy as np
 
 from ... import _devices
 from ..._core import dtype as _dtype
+from ...autograd import graph_ops
 from ...autograd.function import Function
 from . import pool_ceil as _ceil
 
@@ -29,6 +30,7 @@ class Conv2d(Function):
     """out = conv2d(x, w, b) with (h, w) pairs stride/padding/dilation; see the note above."""
 
     save_inputs = True
+    double_backward = True  # its gradients are the two ops below, recorded
 
     def forward(self, x, w, b=None, *, stride, padding, dilation):
         if self.requires_grad:
@@ -39,6 +41,57 @@ class Conv2d(Function):
         need = tuple(self.needs_input_grad) + (False,) * (3 - len(self.needs_input_grad))
         gx, gw, gb = self.be.conv2d_backward(g, self.x, self.w, *self.geom, need)
         return (gx, gw) if len(self.needs_input_grad) == 2 else (gx, gw, gb)
+
+
+# conv2d is bilinear in (x, w), so each of its two gradients is bilinear too, and their
+# derivatives are the three kernels again: for dx = ConvInputGrad(g, w) and a cotangent u of
+# x's shape, d/dg = conv2d(u, w) and d/dw = the weight gradient for input u and output grad g;
+# for dw = ConvWeightGrad(g, x) and a cotangent v of w's shape, d/dg = conv2d(x, v) and d/dx =
+# the input gradient for weight v. Recorded as ops, they give every higher order.
+
+
+class ConvInputGrad(Function):
+    """dx of conv2d for output gradient g and weight w (x's shape given)."""
+
+    save_inputs = True
+    double_backward = True
+
+    def forward(self, g, w, *, x_shape, geom):
+        self.g, self.w, self.x_shape, self.geom = g, w, x_shape, geom
+        be = self.be
+        return be.conv2d_backward(g, be.empty(x_shape, g.dtype), w, *geom, (True, False, False))[0]
+
+    def backward(self, u):
+        be, n = self.be, self.needs_input_grad
+        gg = be.conv2d(u, self.w, None, *self.geom) if n[0] else None
+        gw = (
+            be.conv2d_backward(self.g, u, self.w, *self.geom, (False, True, False))[1]
+            if n[1]
+            else None
+        )
+        return gg, gw
+
+
+class ConvWeightGrad(Function):
+    """dw of conv2d for output gradient g and input x (w's shape given)."""
+
+    save_inputs = True
+    double_backward = True
+
+    def forward(self, g, x, *, w_shape, geom):
+        self.g, self.x, self.w_shape, self.geom = g, x, w_shape, geom
+        be = self.be
+        return be.conv2d_backward(g, x, be.empty(w_shape, g.dtype), *geom, (False, True, False))[1]
+
+    def backward(self, v):
+        be, n = self.be, self.needs_input_grad
+        gg = be.conv2d(self.x, v, None, *self.geom) if n[0] else None
+        gx = (
+            be.conv2d_backward(self.g, self.x, v, *self.geom, (True, False, False))[0]
+            if n[1]
+            else None
+        )
+        return gg, gx
 
 
 class GroupedConv2d(Function):
@@ -107,7 +160,7 @@ class MaxPool2d(Function):
     memory traffic of this op on small planes."""
 
     def forward(self, x, *, kernel_size, stride, padding, dilation, indices_out=None):
-        self.code = None
+        self.code, self.window = None, (kernel_size, stride, padding, dilation)
         if (
             indices_out is None
             and kernel_size == (2, 2)
@@ -133,9 +186,19 @@ class MaxPool2d(Function):
             return self.be.max_pool2d_2x2_backward(g, self.code, self.x_shape)
         return self.be.max_pool2d_backward(g, self.indices, self.x_shape)
 
+    def graph_forward(self, x):
+        """For create_graph=True: the window maxima as a gather of x at the argmax positions
+        (found again, as flat indices per plane), which autograd differentiates to any order."""
+        n, c = x.shape[:2]
+        _, idx = self.be.max_pool2d(x._data, *self.window)
+        flat = self.be.reshape(idx, (n, c, -1))
+        return x.reshape(n, c, -1).gather(2, flat).reshape(idx.shape)
+
 
 class AvgPool2d(Function):
     """Window mean (fastnn.kernels.avg_pool2d); backward spreads g / divisor over each window."""
+
+    double_backward = True  # its backward is AvgPoolSpread, recorded
 
     def forward(self, x, *, kernel_size, stride, padding, count_include_pad, divisor_override):
         args = (kernel_size, stride, padding, count_include_pad, divisor_override)
@@ -145,6 +208,50 @@ class AvgPool2d(Function):
 
     def backward(self, g):
         return self.be.avg_pool2d_backward(g, self.x_shape, *self.args)
+
+
+class AvgPoolSpread(Function):
+    """avg_pool2d's backward as a recorded op (create_graph=True): linear in g, so its own
+    backward is the window mean again."""
+
+    double_backward = True
+
+    def forward(self, g, *, x_shape, args):
+        self.args = args
+        return self.be.avg_pool2d_backward(g, x_shape, *args)
+
+    def backward(self, gg):
+        return self.be.avg_pool2d(gg, *self.args)
+
+
+@graph_ops.recorded("conv2d")
+def _recorded_conv2d(x, w, b, stride, padding, dilation):
+    const = graph_ops.const
+    args = (const(x), const(w)) + (() if b is None else (const(b),))
+    return Conv2d.apply(*args, stride=stride, padding=padding, dilation=dilation)
+
+
+@graph_ops.recorded("conv2d_backward")
+def _recorded_conv2d_backward(g, x, w, stride, padding, dilation, need):
+    const, data = graph_ops.const, graph_ops.data
+    g, geom = const(g), (stride, padding, dilation)
+    x_shape, w_shape = tuple(data(x).shape), tuple(data(w).shape)
+    return (
+        ConvInputGrad.apply(g, const(w), x_shape=x_shape, geom=geom) if need[0] else None,
+        ConvWeightGrad.apply(g, const(x), w_shape=w_shape, geom=geom) if need[1] else None,
+        g.sum((0, 2, 3)) if need[2] else None,
+    )
+
+
+@graph_ops.recorded("avg_pool2d")
+def _recorded_avg_pool2d(x, *args):
+    names = ("kernel_size", "stride", "padding", "count_include_pad", "divisor_override")
+    return AvgPool2d.apply(graph_ops.const(x), **dict(zip(names, args)))
+
+
+@graph_ops.recorded("avg_pool2d_backward")
+def _recorded_avg_pool2d_backward(g, x_shape, *args):
+    return AvgPoolSpread.apply(graph_ops.const(g), x_shape=tuple(x_shape), args=args)
 
 
 # ---- functional wrappers (F.conv2d, F.max_pool2d, F.avg_pool2d) --------------------------------

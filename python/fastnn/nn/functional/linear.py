@@ -8,6 +8,7 @@ class Linear(Function):
     """y = x W^T + b as ONE GEMM with the bias fused; x (N, in), W (out, in), b (out,).
     Backward: dx = G W, dW = G^T x (GEMMs with flags) and db = column sums of G."""
 
+    double_backward = True
     save_inputs = True
 
     def forward(self, x, w, b=None):

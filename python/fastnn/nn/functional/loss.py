@@ -58,7 +58,34 @@ class SoftmaxCrossEntropy(Function):
         loss, self.dlogits = out
         if probs is not None:
             self.logits, self.weight, self.eps = logits, weight, label_smoothing
+        else:  # for graph_saved
+            self.target, self.ignore_index = target, ignore_index
+            self.plain = weight is None and label_smoothing == 0.0
         return loss
+
+    double_backward = True
+    graph_constants = ("target",)
+
+    def graph_saved(self, inputs, out):
+        """dlogits as a recorded function of the logits, for class-index targets without
+        weights or smoothing: row i is s_i (softmax(x_i) - onehot(t_i)), s_i = 1 / (rows not
+        ignored) under 'mean', 1 otherwise, 0 on an ignored row. None (not recorded) else."""
+        if not getattr(self, "plain", False):
+            return None
+        be, t = self.be, self.target
+        x = inputs[0]
+        n, c = x._data.shape
+        keep = be.ne(t, self.ignore_index)
+        onehot = np.zeros((n, c), x._data.dtype)
+        rows = np.nonzero(be.to_numpy(keep))[0]
+        onehot[rows, be.to_numpy(t)[rows]] = 1
+        scale = be.astype(keep, x._data.dtype)
+        if self.reduction == "mean":
+            scale = be.div(scale, max(len(rows), 1))
+        dlogits = (x.softmax(1) - Tensor._make(be.from_numpy(onehot))) * Tensor._make(
+            be.reshape(scale, (n, 1))
+        )
+        return {"dlogits": dlogits}
 
     def backward(self, g):
         be, n = self.be, self.needs_input_grad
@@ -89,9 +116,23 @@ class BCEWithLogits(Function):
     constant arrays, the target is a differentiable input."""
 
     save_inputs = True
+    double_backward = True
+    graph_constants = ("weight", "pos_weight")
+
+    def graph_saved(self, inputs, out):
+        """dx = (sigmoid(x) - t) w (/ n under 'mean'), recorded; without pos_weight only."""
+        if self.pos_weight is not None:
+            return None
+        x, t = inputs
+        dx = x.sigmoid() - t
+        if self.weight is not None:
+            dx = dx * Tensor._make(self.be.broadcast_to(self.weight, self.weight.shape))
+        if self.reduction == "mean":
+            dx = dx / max(x.numel(), 1)
+        return {"dx": dx}
 
     def forward(self, x, t, weight=None, pos_weight=None, reduction="mean"):
-        self.reduction, self.x, self.t = reduction, x, t
+        self.reduction, self.x, self.t, self.count = reduction, x, t, x.size
         self.weight, self.pos_weight = weight, pos_weight
         out = self.be.binary_cross_entropy_with_logits(
             x, t, weight, pos_weight, reduction, self.requires_grad
@@ -114,7 +155,7 @@ class BCEWithLogits(Function):
             if self.weight is not None:
                 d = be.mul(d, self.weight)
             if self.reduction == "mean":
-                d = be.div(d, x.size)
+                d = be.div(d, self.count)
             gt = be.mul(d, g)
         return gx, gt
 
@@ -122,15 +163,21 @@ class BCEWithLogits(Function):
 class MSE(Function):
     """(x - y)^2, reduced: one op instead of three (the regression hot path)."""
 
+    double_backward = True
+
+    @staticmethod
+    def graph_saved(inputs, out):  # the difference, rebuilt as a recorded op
+        return {"d": inputs[0] - inputs[1]}
+
     def forward(self, x, y, reduction="mean"):
         be = self.be
         self.d = d = be.sub(x, y)
-        self.reduction, self.sx, self.sy = reduction, x.shape, y.shape
+        self.reduction, self.sx, self.sy, self.count = reduction, x.shape, y.shape, d.size
         return _reduce_array(be, be.mul(d, d), reduction)
 
     def backward(self, g):
         be, d, n = self.be, self.d, self.needs_input_grad
-        scale = be.mul(g, 2.0 / max(d.size, 1)) if self.reduction == "mean" else be.mul(g, 2.0)
+        scale = be.mul(g, 2.0 / max(self.count, 1)) if self.reduction == "mean" else be.mul(g, 2.0)
         gd = be.mul(d, scale)
         return (
             be.sum_to_shape(gd, self.sx) if n[0] else None,
@@ -149,10 +196,12 @@ class BCE(Function):
     """-(t log x + (1 - t) log(1 - x)) on probabilities, logs clamped at -100 (like torch)."""
 
     save_inputs = True
+    double_backward = True
+    graph_constants = ("weight",)
 
     def forward(self, x, t, weight=None, reduction="mean"):
         be = self.be
-        self.x, self.t, self.weight, self.reduction = x, t, weight, reduction
+        self.x, self.t, self.weight, self.reduction, self.count = x, t, weight, reduction, x.size
         logx, log1mx = _clamped_log(be, x), _clamped_log(be, be.sub(1.0, x))
         loss = be.neg(be.add(be.mul(t, logx), be.mul(be.sub(1.0, t), log1mx)))
         if weight is not None:
@@ -162,7 +211,7 @@ class BCE(Function):
     def backward(self, g):
         be, x, t, n = self.be, self.x, self.t, self.needs_input_grad
         if self.reduction == "mean":
-            g = be.div(g, max(x.size, 1))  # an empty batch has an empty gradient
+            g = be.div(g, max(self.count, 1))  # an empty batch has an empty gradient
         w = g if self.weight is None else be.mul(g, self.weight)
         gx = gt = None
         if n[0]:  # (x - t) / max(x (1 - x), 1e-12), torch's clamp

@@ -13,6 +13,7 @@ import math
 import numbers
 
 from ..._core import dtype as _dtype
+from ..._tensor import Tensor
 from ...autograd.function import Function
 from ...autograd.grad_mode import no_grad
 
@@ -32,6 +33,15 @@ class _Norm(Function):
 
     def name(self):  # the names torch's grad_fn carries for these: NativeLayerNormBackward0...
         return f"Native{type(self).__name__}Backward0"
+
+    def _affine(self, y, params, shape):
+        """y * weight + bias (either may be absent), the parameters reshaped to ``shape``."""
+        w, b = _split(params, self.has)
+        if w is not None:
+            y = y * w.reshape(shape)
+        if b is not None:
+            y = y + b.reshape(shape)
+        return y
 
     def _pack(self, grads):
         gx, gw, gb = grads
@@ -53,8 +63,21 @@ class BatchNorm(_Norm):
             x, w, b, running_mean, running_var, training, momentum, eps
         )
         self._keep(x, w, mean, rstd, has)
-        self.training = training
+        self.training, self.eps = training, eps
         return y
+
+    def graph_forward(self, x, *params):  # for create_graph=True (see graph_ops)
+        shape = (1, -1) + (1,) * (x.ndim - 2)
+        if self.training:
+            axes = (0, *range(2, x.ndim))
+            d = x - x.mean(axes, keepdim=True)
+            y = d * ((d * d).mean(axes, keepdim=True) + self.eps).rsqrt()
+        else:  # the running statistics: constants
+            mean, rstd = (
+                Tensor._make(a).to(x.dtype).reshape(shape) for a in (self.mean, self.rstd)
+            )
+            y = (x - mean) * rstd
+        return self._affine(y, params, shape)
 
     def backward(self, g):
         return self._pack(
@@ -71,8 +94,14 @@ class LayerNorm(_Norm):
         w, b = _split(params, has)
         y, mean, rstd = self.be.layer_norm(x, normalized_shape, w, b, eps)
         self._keep(x, w, mean, rstd, has)
-        self.normalized_shape = normalized_shape
+        self.normalized_shape, self.eps = normalized_shape, eps
         return y
+
+    def graph_forward(self, x, *params):
+        axes = tuple(range(x.ndim - len(self.normalized_shape), x.ndim))
+        d = x - x.mean(axes, keepdim=True)
+        y = d * ((d * d).mean(axes, keepdim=True) + self.eps).rsqrt()
+        return self._affine(y, params, tuple(self.normalized_shape))
 
     def backward(self, g):
         return self._pack(
@@ -89,8 +118,14 @@ class GroupNorm(_Norm):
         w, b = _split(params, has)
         y, mean, rstd = self.be.group_norm(x, num_groups, w, b, eps)
         self._keep(x, w, mean, rstd, has)
-        self.num_groups = num_groups
+        self.num_groups, self.eps = num_groups, eps
         return y
+
+    def graph_forward(self, x, *params):
+        grouped = x.reshape(x.shape[0], self.num_groups, -1)
+        d = grouped - grouped.mean(2, keepdim=True)
+        y = (d * ((d * d).mean(2, keepdim=True) + self.eps).rsqrt()).reshape(x.shape)
+        return self._affine(y, params, (1, -1) + (1,) * (x.ndim - 2))
 
     def backward(self, g):
         return self._pack(

@@ -1,0 +1,343 @@
+"""Higher-order gradients (create_graph=True): second and third derivatives against finite
+differences (gradgradcheck, float64) and against torch; the refusal of an op without a recorded
+backward; autograd.functional; and the 0-d gradients that numpy hands back as scalars."""
+
+import numpy as np
+import pytest
+
+import fastnn
+from fastnn import autograd
+from fastnn.autograd import graph_ops
+
+F = fastnn.nn.functional
+RNG = np.random.default_rng(7)
+
+
+def leaf(*shape, low=None):
+    a = RNG.standard_normal(shape) if low is None else RNG.uniform(low, low + 1.0, shape)
+    return fastnn.tensor(a, dtype=fastnn.float64, requires_grad=True)
+
+
+# ---- second derivatives against finite differences (no torch needed) ----------------------
+
+GRADGRAD_CASES = {
+    "chain": (lambda x: (x.tanh() * x.sin() + x.exp() / (1 + x * x)).log1p(), [(7,)]),
+    "pow_sqrt_div": (lambda x, y: x**3 / y.sqrt() + y**2.5, [(3, 1), (3, 4)]),
+    "matmul": (lambda a, b: (a.sigmoid() @ b).softmax(-1), [(1, 7), (7, 3)]),
+    "linear_relu": (
+        lambda x, w, b: F.gelu(F.linear(x, w, b)) + F.silu(x).sum(),
+        [(4, 3), (2, 3), (2,)],
+    ),
+    "reductions": (
+        lambda x: x.norm(dim=1) * x.var(0).sum() + x.amax(1) + x.logsumexp(0).sum(),
+        [(3, 5)],
+    ),
+    "shapes": (lambda x: x.t().reshape(2, -1)[:, 1::2].expand(3, 2, 3).cumsum(1).flip(0), [(4, 3)]),
+    "conv": (
+        lambda x, w: F.conv2d(x, w, stride=2, padding=1).tanh(),
+        [(1, 2, 5, 4), (3, 2, 3, 3)],
+    ),
+    "pools": (lambda x: F.max_pool2d(x * x, 2) + F.avg_pool2d(x.sin(), 2), [(1, 2, 4, 6)]),
+    "norms": (
+        lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True) + F.layer_norm(x, (3,)),
+        [(4, 2, 3), (2,), (2,)],
+    ),
+    "losses": (
+        lambda x, t: F.mse_loss(x.tanh(), t) + F.binary_cross_entropy_with_logits(x, t.sigmoid()),
+        [(3, 4), (3, 4)],
+    ),
+}
+
+
+@pytest.mark.parametrize("name", GRADGRAD_CASES)
+def test_second_derivatives_match_finite_differences(name):
+    fn, shapes = GRADGRAD_CASES[name]
+    inputs = [leaf(*s) for s in shapes]
+    if name == "pow_sqrt_div":
+        inputs[1] = leaf(*shapes[1], low=0.5)
+    assert autograd.gradgradcheck(fn, inputs, atol=1e-6, rtol=1e-5)
+
+
+def test_gradgradcheck_catches_a_wrong_second_derivative(monkeypatch):
+    x = leaf(5)
+    assert autograd.gradgradcheck(lambda t: t.tanh(), (x,))
+    # a recorded tanh backward that is right in value but wrong in its own derivative
+    monkeypatch.setattr(
+        graph_ops.GraphOps,
+        "tanh_backward",
+        lambda self, g, y: graph_ops.const(g) * (1 - y.detach() * y.detach()),
+    )
+    with pytest.raises(autograd.GradcheckError, match="Jacobian mismatch"):
+        autograd.gradgradcheck(lambda t: t.tanh(), (x,))
+
+
+def test_third_derivative_of_a_polynomial():
+    x = leaf(33)
+    (g,) = autograd.grad((x**4).sum(), x, create_graph=True)
+    (h,) = autograd.grad(g.sum(), x, create_graph=True)
+    (t,) = autograd.grad(h.sum(), x)
+    np.testing.assert_allclose(t.numpy(), 24 * x.detach().numpy(), rtol=1e-12)
+
+
+def test_backward_create_graph_leaves_a_differentiable_grad():
+    x = leaf(7)
+    (x**3).sum().backward(create_graph=True)
+    g = x.grad
+    assert g.requires_grad and g.grad_fn is not None
+    np.testing.assert_allclose(g.detach().numpy(), 3 * x.detach().numpy() ** 2)
+    x.grad = None
+    g.sum().backward()  # d/dx sum(3 x^2) = 6 x
+    np.testing.assert_allclose(x.grad.numpy(), 6 * x.detach().numpy())
+
+
+def test_create_graph_keeps_the_graph_by_default():
+    x = leaf(4)
+    y = (x.sin() * x).sum()
+    (g1,) = autograd.grad(y, x, create_graph=True)
+    (g2,) = autograd.grad(y, x)  # the graph is still there
+    np.testing.assert_allclose(g1.detach().numpy(), g2.numpy())
+
+
+def test_gradient_of_x_plus_y_is_not_shared_between_leaves():
+    x, y = leaf(3), leaf(3)
+    (x + y).sum().backward(create_graph=True)
+    x.grad.mul_(2)
+    np.testing.assert_array_equal(y.grad.detach().numpy(), np.ones(3))
+
+
+def test_an_op_without_recorded_backward_refuses_only_when_differentiated_again():
+    idx = fastnn.tensor([0, 2, 2, 1])
+    w = leaf(3, 4)
+    out = (F.embedding(idx, w) ** 2).sum()
+    (g,) = autograd.grad(out, w, create_graph=True)
+    (plain,) = autograd.grad((F.embedding(idx, w) ** 2).sum(), w)
+    np.testing.assert_allclose(g.detach().numpy(), plain.numpy())  # first order is right
+    with pytest.raises(RuntimeError, match="EmbeddingBackward0"):
+        autograd.grad(g.sum(), w)
+
+
+def test_create_graph_through_an_inplace_changed_input_refuses():
+    x = leaf(3)
+    y = x * 1.0
+    z = y.sin()
+    y.mul_(2)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        autograd.grad(z.sum(), x, create_graph=True)
+
+
+# ---- 0-d gradients: numpy returns scalars from 0-d products --------------------------------
+
+
+@pytest.mark.parametrize("op", ["tanh", "sigmoid", "relu", "sin", "exp"])
+def test_zero_dim_chain_after_a_product(op):
+    x = fastnn.tensor(0.5, dtype=fastnn.float64, requires_grad=True)
+    y = getattr(x, op)()
+    (y * y * 2).backward()
+    yv = float(getattr(np, op, None)(0.5)) if op in ("tanh", "sin", "exp") else None
+    dy = {
+        "tanh": 1 - np.tanh(0.5) ** 2,
+        "sigmoid": (1 / (1 + np.exp(-0.5))) * (1 - 1 / (1 + np.exp(-0.5))),
+        "relu": 1.0,
+        "sin": np.cos(0.5),
+        "exp": np.exp(0.5),
+    }[op]
+    yv = {"sigmoid": 1 / (1 + np.exp(-0.5)), "relu": 0.5}.get(op, yv)
+    np.testing.assert_allclose(float(x.grad), 4 * yv * dy, rtol=1e-12)
+    assert isinstance(x.grad.numpy(), np.ndarray)
+
+
+def test_zero_dim_gradient_reaches_hooks_as_a_tensor():
+    x = fastnn.tensor(0.5, requires_grad=True)
+    seen = []
+    x.register_hook(lambda g: seen.append(float(g)))
+    x.register_post_accumulate_grad_hook(lambda t: seen.append(float(t.grad)))
+    ((x * x) * (x * 3)).backward()
+    assert seen == pytest.approx([2.25, 2.25])
+
+
+# ---- against torch ---------------------------------------------------------------------------
+
+torch_cases = {
+    "elementwise": lambda m, x, y: (x * y).exp() / (1 + y) + x.abs() * x - y.rsqrt() + x.cos(),
+    "pow": lambda m, x, y: y**x + x**3 + y**2.5,
+    "activations": lambda m, x, y: (
+        m.nn.functional.elu(x)
+        + m.nn.functional.softplus(x)
+        + m.nn.functional.mish(x)
+        + m.nn.functional.leaky_relu(x, 0.1) * x
+        + m.nn.functional.gelu(x, approximate="tanh")
+    ),
+    "softmax": lambda m, x, y: m.log_softmax(x * y, 0) + m.softmax(x, 1),
+    "reductions": lambda m, x, y: (x * x).std(1) + x.amax(1) + (x * y).mean(1) + x.norm(dim=1),
+    "max_all": lambda m, x, y: x.max() * x + x.min(1)[0].sum(),
+    "indexing": lambda m, x, y: (x * x)[[0, 2, 0]][:, 1:] * (y[1:, ::2].sum()),
+    "where_clamp": lambda m, x, y: m.where(x > 0, x * x, y).clamp(0.1, 1.0) + m.maximum(x, y * x),
+    "matmul": lambda m, x, y: (x.tanh() @ (x * y).T) @ y,
+    "losses": lambda m, x, y: (
+        m.nn.functional.smooth_l1_loss(x * x, y)
+        + m.nn.functional.binary_cross_entropy(x.sigmoid(), y / 2)
+        + m.nn.functional.nll_loss(m.log_softmax(x, 1), m.tensor([0, 3, 1]))
+    ),
+    "cross_entropy": lambda m, x, y: m.nn.functional.cross_entropy(
+        x * y, m.tensor([0, 3, -100]), reduction="mean"
+    ),
+    "cat_stack": lambda m, x, y: m.stack([m.cat([x * x, y]).tril(), m.cat([y, x]).roll(1, 0)]),
+}
+
+
+@pytest.mark.parametrize("name", torch_cases)
+def test_second_derivatives_match_torch(name):
+    torch = pytest.importorskip("torch")
+    x0 = RNG.standard_normal((3, 4)) + 0.1
+    y0 = RNG.random((3, 4)) + 0.5
+    results = []
+    for m in (fastnn, torch):
+        x = m.tensor(x0, requires_grad=True)
+        y = m.tensor(y0, requires_grad=True)
+        out = torch_cases[name](m, x, y)
+        v = m.tensor(np.linspace(-1, 1, out.numel()).reshape(tuple(out.shape)))
+        gs = m.autograd.grad((out * v).sum(), (x, y), create_graph=True, allow_unused=True)
+        gx, gy = (m.zeros_like(x) if g is None else g for g in gs)
+        hs = m.autograd.grad((gx * gx).sum() + (gx * gy).sum(), (x, y), allow_unused=True)
+        hx, hy = (m.zeros_like(x) if h is None else h for h in hs)
+        results.append([t.detach().numpy() for t in (gx, gy, hx, hy)])
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+def test_conv_gradient_penalty_to_third_order_matches_torch():
+    torch = pytest.importorskip("torch")
+    x0, w0, w20 = RNG.standard_normal((2, 3, 9, 8)), RNG.standard_normal((4, 3, 3, 3)), None
+    w20 = RNG.standard_normal((2, 4, 2, 2))
+    results = []
+    for m in (fastnn, torch):
+        f = m.nn.functional
+        x = m.tensor(x0, requires_grad=True)
+        w = m.tensor(w0, requires_grad=True)
+        w2 = m.tensor(w20, requires_grad=True)
+        h = f.leaky_relu(f.conv2d(x, w, stride=(2, 1), padding=(0, 1), dilation=(1, 2)), 0.2)
+        out = f.conv2d(f.max_pool2d(h, 2), w2).tanh().sum()
+        (gx,) = m.autograd.grad(out, x, create_graph=True)
+        penalty = ((gx.reshape(2, -1).norm(2, dim=1) - 1) ** 2).mean()
+        gw, gw2, gxx = m.autograd.grad(penalty, (w, w2, x), create_graph=True)
+        third = m.autograd.grad((gw**2).sum() + (gxx**2).sum(), (w, x))
+        results.append([t.detach().numpy() for t in (gx, gw, gw2, gxx, *third)])
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-11)
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_maml_inner_step_through_batch_norm_matches_torch(training):
+    torch = pytest.importorskip("torch")
+    x0 = RNG.standard_normal((6, 2, 5, 5))
+    y0 = RNG.integers(0, 3, 6)
+    results = []
+    for m in (fastnn, torch):
+        m.manual_seed(0)
+        net = m.nn.Sequential(
+            m.nn.Conv2d(2, 4, 3),
+            m.nn.BatchNorm2d(4),
+            m.nn.ReLU(),
+            m.nn.AvgPool2d(3),
+            m.nn.Flatten(),
+            m.nn.Linear(4, 3),
+        ).double()
+        for p, a in zip(net.parameters(), _shared_params(net)):
+            with m.no_grad():
+                p.copy_(m.tensor(a))
+        net.train(training)
+        x, y = m.tensor(x0), m.tensor(y0)
+        params = list(net.parameters())
+        loss = m.nn.functional.cross_entropy(net(x), y)
+        grads = m.autograd.grad(loss, params, create_graph=True)
+        fast = [p - 0.1 * g for p, g in zip(params, grads)]
+        out = m.nn.functional.conv2d(x, fast[0], fast[1])
+        outer = (out.tanh() ** 2).mean() + sum((g**2).sum() for g in grads)
+        meta = m.autograd.grad(outer, params)
+        results.append([t.numpy() for t in meta])
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
+
+
+def _shared_params(net):
+    rng = np.random.default_rng(3)
+    return [
+        rng.standard_normal(tuple(p.shape)) * 0.5 + (1.0 if p.ndim == 1 else 0)
+        for p in net.parameters()
+    ]
+
+
+def test_pinn_second_derivative_in_time_matches_torch():
+    torch = pytest.importorskip("torch")
+    t0 = np.linspace(0, 1, 7).reshape(7, 1)
+    results = []
+    for m in (fastnn, torch):
+        m.manual_seed(0)
+        w1 = m.tensor(np.linspace(-1, 1, 16).reshape(16, 1), requires_grad=True)
+        w2 = m.tensor(np.linspace(1, -0.5, 16).reshape(1, 16), requires_grad=True)
+        t = m.tensor(t0, requires_grad=True)
+        u = m.nn.functional.linear(m.nn.functional.linear(t, w1).tanh(), w2)
+        (ut,) = m.autograd.grad(u.sum(), t, create_graph=True)
+        (utt,) = m.autograd.grad(ut.sum(), t, create_graph=True)
+        loss = m.nn.functional.mse_loss(utt + u, m.zeros_like(u))
+        loss.backward()
+        results.append([w1.grad.numpy(), w2.grad.numpy(), utt.detach().numpy()])
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+# ---- autograd.functional ---------------------------------------------------------------------
+
+
+def _functional_results(m, x0, y0, v0):
+    A = m.autograd.functional
+    x, y, v = m.tensor(x0), m.tensor(y0), m.tensor(v0)
+
+    def scalar(x):
+        return (x.tanh() ** 2).sum() + (x[0] * x[1]).exp()
+
+    def pair(x, y):
+        return (x[:3] * y).sin().sum(), (x**3)[:2]
+
+    out = [A.hessian(scalar, x), *A.jacobian(pair, (x, y))[1], A.jacobian(lambda x: x.sin(), x)]
+    out += list(A.hessian(lambda x, y: (x[:3] * y).sum() ** 2, (x, y))[0])
+    out += [A.hvp(scalar, x, v)[1], A.vhp(scalar, x, v)[1]]
+    out += [A.jvp(lambda x: x.sin() * x[0], x, v)[1], A.vjp(lambda x: x.sin() * x[0], x, v)[1]]
+    out += [A.vjp(scalar, x)[1]]
+    return [t.detach().numpy() for t in out]
+
+
+def test_functional_matches_torch():
+    torch = pytest.importorskip("torch")
+    x0, y0, v0 = RNG.standard_normal(4), RNG.standard_normal((2, 3)), RNG.standard_normal(4)
+    ours = _functional_results(fastnn, x0, y0, v0)
+    theirs = _functional_results(torch, x0, y0, v0)
+    assert [a.shape for a in ours] == [b.shape for b in theirs]
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-13)
+
+
+def test_functional_hessian_of_a_quadratic_is_its_matrix():
+    a = RNG.standard_normal((5, 5))
+    q = fastnn.tensor(a + a.T)
+    h = autograd.functional.hessian(
+        lambda x: 0.5 * (x @ q @ x), fastnn.zeros(5, dtype=fastnn.float64)
+    )
+    np.testing.assert_allclose(h.numpy(), a + a.T, rtol=1e-13)
+    assert not h.requires_grad
+
+
+def test_functional_errors():
+    A = autograd.functional
+    x = fastnn.ones(3, dtype=fastnn.float64)
+    with pytest.raises(RuntimeError, match="independent of input 0"):
+        A.jacobian(lambda x: fastnn.ones(2), x, strict=True)
+    np.testing.assert_array_equal(A.jacobian(lambda x: fastnn.ones(2), x).numpy(), np.zeros((2, 3)))
+    with pytest.raises(RuntimeError, match="single element"):
+        A.hessian(lambda x: x * 2, x)
+    with pytest.raises(RuntimeError, match="invalid size"):
+        A.vjp(lambda x: x * 2, x, fastnn.ones(4, dtype=fastnn.float64))
+    with pytest.raises(RuntimeError, match="can only be None"):
+        A.vjp(lambda x: x * 2, x)
+    with pytest.raises(TypeError, match="inputs given to jacobian"):
+        A.jacobian(lambda x: x, [1.0, 2.0])
