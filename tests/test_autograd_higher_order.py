@@ -341,3 +341,47 @@ def test_functional_errors():
         A.vjp(lambda x: x * 2, x)
     with pytest.raises(TypeError, match="inputs given to jacobian"):
         A.jacobian(lambda x: x, [1.0, 2.0])
+
+
+def _custom_functions(m):
+    class Legendre3(m.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return 0.5 * (5 * x**3 - 3 * x)
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return g * 1.5 * (5 * x**2 - 1)
+
+    class SinAndSquare(m.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, k):
+            ctx.save_for_backward(x)
+            ctx.k = k
+            return x.sin() * k, x * x
+
+        @staticmethod
+        def backward(ctx, ga, gb):
+            (x,) = ctx.saved_tensors
+            return ga * x.cos() * ctx.k + gb * 2 * x, None
+
+    return Legendre3, SinAndSquare
+
+
+def test_custom_function_backward_in_tensor_ops_is_differentiated_again():
+    torch = pytest.importorskip("torch")
+    x0 = np.linspace(-1, 1, 7)
+    results = []
+    for m in (fastnn, torch):
+        legendre, two = _custom_functions(m)
+        x = m.tensor(x0, requires_grad=True)
+        (g,) = m.autograd.grad(legendre.apply(x).sum(), x, create_graph=True)
+        (h,) = m.autograd.grad(g.sum(), x)
+        a, b = two.apply(x, 3.0)
+        (g2,) = m.autograd.grad((a * b).sum(), x, create_graph=True)
+        (h2,) = m.autograd.grad((g2**2).sum(), x)
+        results.append([t.detach().numpy() for t in (g, h, g2, h2)])
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)

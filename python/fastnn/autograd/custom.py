@@ -18,7 +18,7 @@ or one whose first parameter is named ``ctx``.
 
 import inspect
 
-from . import function
+from . import function, graph_ops
 from .grad_mode import state as _grad_state
 
 
@@ -74,6 +74,10 @@ class _Node(function.Function):
     (``<Name>Backward``) survives the freeing of its state."""
 
     fn = None
+    # Under create_graph the user's backward runs with grad mode on, on Tensor gradients: when
+    # it is written in Tensor ops (as torch asks), its result has a history (graph_ops).
+    double_backward = True
+    graph_constants = ("placeholder",)
 
     def name(self):
         return type(self).__name__
@@ -83,11 +87,14 @@ class _Node(function.Function):
         ctx = self.ctx
         if self.parked is None:
             parked = [g]
-        else:
-            parked, self.parked = self.parked, [None] * len(self.parked)
+        else:  # emptied in place: a recorded backward runs on a copy of this node's attributes
+            parked = list(self.parked)
+            self.parked[:] = [None] * len(parked)
         grads = []
         for gi, meta in zip(parked, self.out_meta):
-            if gi is not None:
+            if isinstance(gi, Tensor):  # a recorded backward's gradient
+                grads.append(gi)
+            elif gi is not None:
                 grads.append(Tensor._make(gi, False, None))
             elif meta is not None and ctx.materialize_grads:
                 be, shape, dtype = meta
@@ -126,6 +133,9 @@ class _Node(function.Function):
                     f"function {name} returned a {type(r).__name__} as gradient {i}; expected "
                     "a Tensor or None"
                 )
+            if getattr(self, "be", None) is graph_ops.OPS:  # recorded: the Tensor, summed and cast
+                out.append(_recorded_input_grad(r, p, name, i))
+                continue
             a, shape = r._data, p._data.shape
             if a.shape != shape:
                 if not _sums_to(shape, a.shape):
@@ -140,8 +150,22 @@ class _Node(function.Function):
         return tuple(out)
 
 
+def _recorded_input_grad(r, p, name, i):
+    shape = p._data.shape
+    if r._data.shape != shape:
+        if not _sums_to(shape, r._data.shape):
+            raise RuntimeError(
+                f"Function {name} returned an invalid gradient at index {i} - got "
+                f"{list(r._data.shape)} but expected shape compatible with {list(shape)}"
+            )
+        r = graph_ops.OPS.sum_to_shape(r, shape)
+    return r if r._data.dtype == p._data.dtype else r.to(p.dtype)
+
+
 class _Select(function.Function):
     """Output ``index`` of a several-output node: parks its gradient in the shared node."""
+
+    double_backward = True
 
     def backward(self, g):
         node = self.node
