@@ -345,6 +345,7 @@ PUBLIC_API: dict[str, tuple[str, ...]] = {
         "set_float32_matmul_precision",
         "set_grad_enabled",
         "set_num_threads",
+        "set_printoptions",
         "sgn",
         "short",
         "show_config",

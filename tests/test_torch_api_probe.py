@@ -171,7 +171,6 @@ NAMES = {
 # (move it out of this table when it lands) and if any other name is missing.
 _NOT_YET_GROUPS = [
     ("dtype: bfloat16 storage is not implemented (it loads as float32)", "torch.bfloat16"),
-    ("printing: Tensor repr has fixed options, no set_printoptions yet", "torch.set_printoptions"),
 ]
 NOT_YET = {name: reason for reason, names in _NOT_YET_GROUPS for name in names.split()}
 

@@ -84,6 +84,7 @@ from ._tensor.functions_more import *  # hstack, cdist, searchsorted, multinomia
 from ._tensor.functions_more import __all__ as _functions_more_all
 from ._tensor.linalg.toplevel import *  # det, inverse, logdet, slogdet, pinverse, kron, ...
 from ._tensor.linalg.toplevel import __all__ as _linalg_all
+from ._tensor.printing import set_printoptions
 from ._tensor.random import Generator
 from .autograd import (
     enable_grad,
@@ -174,6 +175,7 @@ __all__ = [
     "set_float32_matmul_precision",
     "set_grad_enabled",
     "set_num_threads",
+    "set_printoptions",
     "show_config",
     "tensor",
     "utils",

@@ -20,6 +20,7 @@ from .._core.size import from_shape as _size
 from ..autograd import engine, function
 from ..autograd.hooks import RemovableHandle
 from ..cuda import pinned as _pinned
+from . import printing as _printing
 from . import views as _views
 from .creation import _to_array
 from .index_more import IndexMoreMixin
@@ -465,55 +466,7 @@ class Tensor(
     # ---- printing ----------------------------------------------------------------------------
 
     def __repr__(self):
-        a = self._backend().to_numpy(self._data)
-        opts = {"separator": ", ", "prefix": "tensor(", "max_line_width": 81}
-        if a.dtype.kind == "f" and a.size:
-            finite = a[np.isfinite(a)]
-            # torch's rules, judged on the nonzero finite magnitudes as float64 (float32's 1e-4
-            # is just under 1e-4 there, so it prints in scientific notation): whole values
-            # print as "3." right-aligned to the widest ("integer mode") unless the largest tops
-            # 1e8 or they span more than 1000x; other values print with 4 decimals unless the
-            # largest tops 1e8, they span more than 1000x or the smallest is under 1e-4. Where
-            # neither holds, scientific notation with 4 decimals, right-aligned.
-            whole = bool(np.all(finite == np.round(finite)))  # True with no finite value
-            nonzero = np.abs(finite[finite != 0]).astype(np.float64)
-            sci = False
-            if nonzero.size:
-                hi, lo = float(nonzero.max()), float(nonzero.min())
-                sci = hi > 1e8 or hi / lo > 1000 or (not whole and lo < 1e-4)
-            # the width each entry is right-aligned to: the widest nonzero finite one's
-            nz = finite[finite != 0]
-            if sci:
-                width = _sci_width(nz)
-                opts["formatter"] = {"float_kind": lambda v: f"{float(v):.4e}".rjust(width)}
-            elif whole:
-                width = max((len(f"{v:.0f}.") for v in finite[finite != 0]), default=0)
-                opts["formatter"] = {
-                    "float_kind": lambda v: (
-                        f"{v:.0f}." if np.isfinite(v) else repr(float(v))
-                    ).rjust(width)
-                }
-            else:
-                width = max(len(f"{float(v):.4f}") for v in (nz.min(), nz.max()))
-                opts["formatter"] = {"float_kind": lambda v: f"{float(v):.4f}".rjust(width)}
-        if a.ndim:
-            body = np.array2string(a, **opts)
-        elif a.dtype.kind == "f":  # a float scalar as the one element of a vector (sci mode...)
-            body = np.array2string(a.reshape(1), **opts)[1:-1]
-        else:
-            body = repr(a.item())
-        if a.size == 0:
-            body = "[]"
-        extra = []
-        if a.dtype not in (_dtype.float32, _dtype.int64, _dtype.bool_) or a.size == 0:
-            extra.append(f"dtype={_dtype.name(a.dtype)}")
-        if self.device.type != "cpu":
-            extra.append(f"device='{self.device}'")
-        if self._ctx is not None:
-            extra.append(f"grad_fn=<{self._ctx.name()}>")
-        elif self.requires_grad:
-            extra.append("requires_grad=True")
-        return "tensor(" + body + _suffixes(body, extra) + ")"
+        return _printing.tensor_repr(self)
 
     def __format__(self, spec):
         # torch's rule: a 0-d tensor formats as its Python number (f"{loss}" gives 2.5, not
@@ -521,32 +474,6 @@ class Tensor(
         if self.ndim == 0 and type(self) is Tensor:
             return format(self.item(), spec)
         return object.__format__(self, spec)
-
-
-def _sci_width(nz):
-    """The widest of the nonzero finite values ``nz`` written as "{:.4e}". Only the sign and
-    the number of exponent digits vary, so a large tensor's extremes decide it."""
-    if nz.size <= 4096:
-        values = np.unique(nz)
-    else:
-        mags = np.abs(nz)
-        values = (nz.min(), nz.max(), -mags.min(), -mags.max())
-    return max(len(f"{float(v):.4e}") for v in values)
-
-
-def _suffixes(body, extra):
-    """ ", dtype=...", ", grad_fn=..." after the values: each on the last line while that line
-    stays within torch's width of 80, else on a line of its own under the values."""
-    out = []
-    line = len("tensor(") + len(body) if "\n" not in body else len(body) - body.rfind("\n")
-    for e in extra:
-        if line + len(e) + 2 > 80:
-            out.append(",\n" + " " * len("tensor(") + e)
-            line = len("tensor(") + len(e)
-        else:
-            out.append(", " + e)
-            line += len(e) + 2
-    return "".join(out)
 
 
 _TYPE_NAMES = {
