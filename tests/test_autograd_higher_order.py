@@ -385,3 +385,39 @@ def test_custom_function_backward_in_tensor_ops_is_differentiated_again():
         results.append([t.detach().numpy() for t in (g, h, g2, h2)])
     for a, b in zip(*results):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
+def test_grad_computes_only_the_gradients_asked_for(monkeypatch):
+    from fastnn._devices import cpu
+
+    calls = []
+    real = cpu.matmul
+
+    def counting(a, b, trans_a=False, trans_b=False, bias=None):
+        calls.append((a.shape, b.shape, trans_a, trans_b))
+        return real(a, b, trans_a, trans_b, bias)
+
+    x, w, b, w2 = leaf(5, 3), leaf(4, 3), leaf(4), leaf(2, 4)
+    monkeypatch.setattr(cpu, "matmul", counting)
+    out = F.linear(F.linear(x, w, b).tanh(), w2)
+    calls.clear()
+    (gx,) = autograd.grad(out.sum(), x)  # two input gradients, no weight gradient
+    assert len(calls) == 2
+    monkeypatch.setattr(cpu, "matmul", real)
+    expected = 1 - np.tanh(x.detach().numpy() @ w.detach().numpy().T + b.detach().numpy()) ** 2
+    expected = (np.ones((5, 2)) @ w2.detach().numpy() * expected) @ w.detach().numpy()
+    np.testing.assert_allclose(gx.numpy(), expected, rtol=1e-12)
+
+
+def test_grad_of_a_middle_tensor_and_a_leaf_below_it():
+    torch = pytest.importorskip("torch")
+    x0 = RNG.standard_normal((3, 4))
+    res = []
+    for m in (fastnn, torch):
+        x = m.tensor(x0, requires_grad=True)
+        h = x.sin() * 2
+        y = (h.exp() * x).sum()
+        gh, gx = m.autograd.grad(y, (h, x))
+        res.append((gh.numpy(), gx.numpy()))
+    for a, b in zip(*res):
+        np.testing.assert_allclose(a, b, rtol=1e-13)

@@ -155,6 +155,7 @@ def _run(roots, root_grads, retain_graph, capture):
     topo = toposort(inner) if inner else ()
     resolve = function.priors_seen
     uses = _post_hook_uses(topo) if capture is None and post_hooks.hooks else None
+    wanted = _wanted_needs(topo, capture, resolve) if capture is not None else None
     prev_mode = _grad_state.enabled
     _grad_state.enabled = False
     post_hooks._running[0] += 1
@@ -173,11 +174,16 @@ def _run(roots, root_grads, retain_graph, capture):
                     _accumulate(t, g, handed)
             elif id(t) in capture:
                 capture[id(t)] = _adopt(t, g, handed)
+            needs = ctx.needs_input_grad
+            if wanted is not None:
+                needs = wanted.get(t)
+                if needs is None:  # no captured tensor lies below this node
+                    continue
             _check_versions(ctx, t)
             ctx.releasing = not retain_graph
-            gs = ctx.backward(g)
+            gs = _backward_with(ctx, g, needs) if wanted is not None else ctx.backward(g)
             g = None  # a view's base held by g alone would keep its gradients from adoption
-            parents, needs = ctx.parents, ctx.needs_input_grad
+            parents = ctx.parents
             if resolve:
                 for p in parents:
                     if _has_prior(p):  # an input changed in place since: its old history
@@ -252,6 +258,7 @@ def _run_recorded(roots, root_grads, retain_graph, capture, stop=False):
             inner.append(r)
     topo = toposort(inner, capture if stop else None) if inner else ()
     resolve = function.priors_seen
+    wanted = _wanted_needs(topo, capture, resolve) if capture is not None else None
     prev_mode = _grad_state.enabled
     _grad_state.enabled = True
     try:
@@ -267,11 +274,20 @@ def _run_recorded(roots, root_grads, retain_graph, capture, stop=False):
                     t.grad = g.clone() if t.grad is None else t.grad + g
             elif id(t) in capture:
                 capture[id(t)] = g
+            needs = ctx.needs_input_grad
+            if wanted is not None:
+                needs = wanted.get(t)
+                if needs is None:
+                    continue
             _check_versions(ctx, t)
-            parents, needs = ctx.parents, ctx.needs_input_grad
+            parents = ctx.parents
             if resolve:
                 parents = tuple(_recorded_parent(ctx, i, q) for i, q in enumerate(parents))
-            gs = graph_ops.recorded_backward(ctx, t, g, parents, grad_until)
+            kept, ctx.needs_input_grad = ctx.needs_input_grad, needs
+            try:
+                gs = graph_ops.recorded_backward(ctx, t, g, parents, grad_until)
+            finally:
+                ctx.needs_input_grad = kept
             if not retain_graph:
                 ctx.__dict__.clear()
                 ctx.freed = True
@@ -328,6 +344,38 @@ def _call_recorded_hooks(t, g):
             )
         g = r
     return g
+
+
+def _wanted_needs(topo, capture, resolve):
+    """For ``grad(outputs, inputs)``: per node, which of its inputs lead to a captured tensor
+    (its needs_input_grad narrowed to those), for the nodes where any does. Nodes not listed
+    are skipped, and gradients no caller asked for are never computed (a gradient penalty's
+    autograd.grad(D(x), x) computes no weight gradients), as torch's engine does."""
+    live, wanted = set(), {}
+    for t in topo:  # inputs before outputs: a node's inputs are settled before it
+        ctx = t._ctx
+        parents = ctx.parents
+        if resolve:
+            parents = tuple(_recorded_parent(ctx, i, q) for i, q in enumerate(parents))
+        needs = tuple(
+            bool(n) and (id(p) in capture or id(p) in live)
+            for p, n in zip(parents, ctx.needs_input_grad)
+        )
+        if True in needs:
+            wanted[t] = needs
+            live.add(id(t))
+        elif id(t) in capture:
+            live.add(id(t))
+    return wanted
+
+
+def _backward_with(ctx, g, needs):
+    """ctx.backward(g) computing only the gradients ``needs`` asks for."""
+    kept, ctx.needs_input_grad = ctx.needs_input_grad, needs
+    try:
+        return ctx.backward(g)
+    finally:
+        ctx.needs_input_grad = kept
 
 
 def _post_hook_uses(topo):

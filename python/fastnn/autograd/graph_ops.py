@@ -194,12 +194,13 @@ class GraphOps:
         return None  # no fused form: the caller spells it with where
 
     # ---- fused backward kernels, spelled out ----
+    # g times a piecewise-constant slope of x: linear in g, its own adjoint, flat in x; one
+    # recorded kernel call (MaskedGrad) rather than a mask built and multiplied
     def relu_backward(self, g, x):
-        return const(g) * _mask(data(x) > 0, g)
+        return MaskedGrad.apply(const(g), kernel="relu_backward", x=data(x), args=())
 
     def leaky_relu_backward(self, g, x, slope):
-        xa = data(x)
-        return const(g) * const(_devices.of(xa).where(xa > 0, 1.0, slope).astype(xa.dtype))
+        return MaskedGrad.apply(const(g), kernel="leaky_relu_backward", x=data(x), args=(slope,))
 
     def sigmoid_backward(self, g, y):
         return const(g) * y * (1 - y)
@@ -249,10 +250,7 @@ class GraphOps:
         )
 
     def hardtanh_backward(self, g, x, lo, hi):
-        xa = data(x)
-        be = _devices.of(xa)
-        inside = be.hardtanh_backward(be.ones(xa.shape, xa.dtype), xa, lo, hi)  # the kernel's mask
-        return const(g) * const(inside)
+        return MaskedGrad.apply(const(g), kernel="hardtanh_backward", x=data(x), args=(lo, hi))
 
     def mish_backward(self, g, x):
         t = (x.clamp(min=0) + (-x.abs()).exp().log1p()).tanh()  # tanh(softplus(x)), stable
@@ -310,13 +308,30 @@ class ScatterIntoZeros(function.Function):
         return self.be.getitem(gg, self.index)
 
 
-class NoSecondDerivative(function.Function):
-    """The history of a gradient made by a primitive without a recorded backward: reaching it in
-    a backward pass is an error, as torch's for an op with no double backward."""
+class MaskedGrad(function.Function):
+    """``kernel(g, x, *args)`` = g times a slope of x that is constant between breakpoints
+    (relu, leaky_relu, hardtanh): as a function of g it is its own adjoint, and its derivative in
+    x is zero, so its backward is the same kernel call on the incoming gradient."""
 
-    def forward(self, g, op=""):
+    double_backward = True
+    graph_constants = ("x",)
+
+    def forward(self, g, kernel="", x=None, args=()):
+        self.kernel, self.x, self.args = kernel, x, args
+        return getattr(self.be, kernel)(g, x, *args)
+
+    def backward(self, gg):
+        return getattr(self.be, self.kernel)(gg, self.x, *self.args)
+
+
+class NoSecondDerivative(function.Function):
+    """A gradient made by a primitive without a recorded backward, as a node whose inputs are
+    what that gradient depends on (the incoming gradient, the primitive's inputs): reaching it
+    in a backward pass is an error, as torch's for an op with no double backward."""
+
+    def forward(self, *depends_on, value=None, op=""):
         self.op = op
-        return g
+        return value
 
     def backward(self, gg):
         raise RuntimeError(
@@ -333,7 +348,7 @@ def recorded_backward(ctx, out, g, parents, grad_until):
         return _through_composition(ctx, g, parents, grad_until)
     saved = _swapped_state(ctx, out, parents) if ctx.double_backward else None
     if saved is None:
-        return _opaque_backward(ctx, g)
+        return _opaque_backward(ctx, g, parents)
     twin = object.__new__(type(ctx))
     twin.__dict__.update(saved)
     twin.be = OPS
@@ -343,7 +358,7 @@ def recorded_backward(ctx, out, g, parents, grad_until):
     except AttributeError as e:  # a backend call GraphOps does not have
         if "GraphOps" not in str(e):
             raise
-        return _opaque_backward(ctx, g)
+        return _opaque_backward(ctx, g, parents)
     if gs.__class__ is not tuple:
         gs = (gs,)
     return tuple(const(x) if x is not None else None for x in gs)
@@ -407,12 +422,14 @@ def _swapped_state(ctx, out, parents):
     return state
 
 
-def _opaque_backward(ctx, g):
-    """The array backward, its results wrapped in a node that refuses to be differentiated."""
+def _opaque_backward(ctx, g, parents):
+    """The array backward, its results wrapped in a node that refuses to be differentiated
+    (a constant where nothing they depend on requires grad)."""
     with no_grad():
         gs = ctx.backward(data(g))
     if gs.__class__ is not tuple:
         gs = (gs,)
+    depends_on = [t for t in (g, *parents) if isinstance(t, function.Tensor) and t.requires_grad]
     name = ctx.name()
     out = []
     for x in gs:
@@ -421,12 +438,8 @@ def _opaque_backward(ctx, g):
             continue
         if isinstance(x, np.generic):
             x = np.asarray(x)
-        t = function.Tensor._make(x, False, None)
-        out.append(NoSecondDerivative.apply(_marker(t), op=name))
+        if depends_on:
+            out.append(NoSecondDerivative.apply(*depends_on, value=x, op=name))
+        else:
+            out.append(function.Tensor._make(x, False, None))
     return tuple(out)
-
-
-def _marker(t):
-    """``t`` as a tensor that requires grad, so that NoSecondDerivative records."""
-    t.requires_grad = True
-    return t
