@@ -642,3 +642,56 @@ def test_nll_loss_ignored_rows_with_masked_classes_match_torch():
     fl.backward()
     tl.backward()
     np.testing.assert_allclose(fx.grad.numpy(), tx.grad.numpy(), rtol=1e-12)
+
+
+def _backward_inputs_program(lib, x0):
+    x = lib.tensor(x0, requires_grad=True)
+    w = lib.tensor(x0.T.copy(), requires_grad=True)
+    h = x @ w
+    loss = (h.tanh() ** 2).sum()
+    loss.backward(inputs=[w, h], retain_graph=True)  # x.grad untouched, h (not a leaf) gets one
+    first = (x.grad, w.grad.numpy().copy(), h.grad.numpy().copy())
+    lib.autograd.backward([loss], grad_tensors=[lib.tensor(2.0, dtype=lib.float64)], inputs=x)
+    return first, x.grad.numpy()
+
+
+def test_backward_inputs_and_torch_keywords_match_torch():
+    torch = pytest.importorskip("torch")
+    x0 = np.random.default_rng(0).standard_normal((3, 4))
+    (xg, wg, hg), xg2 = _backward_inputs_program(fastnn, x0)
+    (txg, twg, thg), txg2 = _backward_inputs_program(torch, x0)
+    assert xg is None and txg is None
+    for a, b in ((wg, twg), (hg, thg), (xg2, txg2)):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
+
+
+def test_backward_inputs_errors():
+    x = fastnn.ones(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="cannot be empty"):
+        (x * 2).sum().backward(inputs=[])
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        (x * 2).sum().backward(inputs=[fastnn.ones(3)])
+    with pytest.raises(TypeError, match="inputs\\[0\\] must be a Tensor"):
+        (x * 2).sum().backward(inputs=[1.0])
+    assert x.grad is None  # a refused call changes nothing
+
+
+def test_grad_materialize_dict_and_batched_match_torch():
+    torch = pytest.importorskip("torch")
+    x0 = np.random.default_rng(1).standard_normal((3, 4))
+    out = []
+    for lib in (fastnn, torch):
+        x = lib.tensor(x0, requires_grad=True)
+        u = lib.tensor([1.0, 2.0], requires_grad=True)
+        zeros = lib.autograd.grad((x * x).sum(), [x, u], materialize_grads=True)[1]
+        named = lib.autograd.grad((x * x).sum(), {"a": x})
+        eye = lib.eye(12, dtype=lib.float64).reshape(12, 3, 4)
+        jac = lib.autograd.grad(x.sin(), x, grad_outputs=eye, is_grads_batched=True)[0]
+        rec = lib.autograd.grad(x.sin(), x, eye, create_graph=True, is_grads_batched=True)[0]
+        (second,) = lib.autograd.grad((rec**2).sum(), x)
+        with pytest.raises(ValueError, match="allow_unused"):
+            lib.autograd.grad((x * x).sum(), x, allow_unused=False, materialize_grads=True)
+        assert list(named) == ["a"]
+        out.append([zeros.numpy(), named["a"].numpy(), jac.numpy(), second.numpy()])
+    for a, b in zip(*out):
+        np.testing.assert_allclose(a, b, rtol=1e-12)

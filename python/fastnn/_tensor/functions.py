@@ -946,3 +946,8 @@ def _recorded_maximum(a, b):
         x if isinstance(x, T) else T._make(_devices.of(like).asarray(x, like.dtype)) for x in (a, b)
     )
     return maximum(a, b)
+
+
+@_graph_ops.recorded("stack")
+def _recorded_stack(arrays, axis):
+    return stack([_graph_ops.const(a) for a in arrays], dim=axis)

@@ -47,33 +47,109 @@ def toposort(root, stop=None):
     return order
 
 
-def backward(root, gradient=None, retain_graph=False, create_graph=False):
-    """Accumulate d root / d leaf into every leaf's ``.grad`` (see ``Tensor.backward``). ``root``
-    may also be a sequence of tensors, with ``gradient`` a sequence of as many (or None).
-    ``create_graph``: the gradients are recorded too (``.grad`` has a history to differentiate
-    again)."""
-    if isinstance(root, (list, tuple)):
-        roots = tuple(root)
-        grads = (None,) * len(roots) if gradient is None else tuple(gradient)
+def backward(
+    tensors,
+    grad_tensors=None,
+    retain_graph=None,
+    create_graph=False,
+    grad_variables=None,
+    inputs=None,
+):
+    """Accumulate d tensors / d leaf into every leaf's ``.grad`` (see ``Tensor.backward``).
+    ``tensors`` may be a sequence, with ``grad_tensors`` a sequence of as many (or None);
+    ``grad_variables`` is its old name. ``create_graph``: the gradients are recorded too
+    (``.grad`` has a history to differentiate again; ``retain_graph`` then defaults to True).
+    ``inputs``: accumulate only into these tensors' ``.grad`` (leaves or not), and compute
+    nothing that does not lead to them."""
+    if grad_variables is not None:
+        if grad_tensors is not None:
+            raise RuntimeError("backward: pass grad_tensors or grad_variables, not both")
+        grad_tensors = grad_variables
+    if isinstance(tensors, (list, tuple)):
+        roots = tuple(tensors)
+        if grad_tensors is None:
+            grads = (None,) * len(roots)
+        elif isinstance(grad_tensors, function.Tensor):
+            grads = (grad_tensors,)
+        else:
+            grads = tuple(grad_tensors)
         if len(grads) != len(roots):
             raise RuntimeError(
                 f"grad_tensors has {len(grads)} element(s) but tensors has {len(roots)}"
             )
     else:
-        roots, grads = (root,), (gradient,)
+        roots, grads = (tensors,), (grad_tensors,)
+    only = None if inputs is None else _input_ids(inputs)
+    if retain_graph is None:
+        retain_graph = create_graph
     if create_graph:
-        _run_recorded(roots, grads, bool(retain_graph), None)
+        _run_recorded(roots, grads, bool(retain_graph), None, only=only)
     else:
-        _run(roots, grads, bool(retain_graph), None)
+        _run(roots, grads, bool(retain_graph), None, only=only)
+
+
+def _input_ids(inputs):
+    """The ids of backward(inputs=...), checked as torch does."""
+    Tensor = function.Tensor
+    seq = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+    if not seq:
+        raise RuntimeError("backward: 'inputs' argument to backward() cannot be empty.")
+    for i, t in enumerate(seq):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"backward: inputs[{i}] must be a Tensor, got {type(t).__name__}")
+        if not t.requires_grad:
+            raise RuntimeError("One of the differentiated Tensors does not require grad")
+    return {id(t) for t in seq}
 
 
 def grad(
-    outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False
+    outputs,
+    inputs,
+    grad_outputs=None,
+    retain_graph=None,
+    create_graph=False,
+    only_inputs=True,
+    allow_unused=None,
+    is_grads_batched=False,
+    materialize_grads=False,
 ):
-    """d outputs / d inputs (a tuple, one gradient per input), weighted by ``grad_outputs``;
-    no ``.grad`` is touched. ``allow_unused``: None (instead of an error) for an input the
-    outputs do not depend on. ``create_graph``: the gradients have a history (differentiable
-    again); ``retain_graph`` then defaults to True, as torch's."""
+    """d outputs / d inputs (a tuple, one gradient per input; a dict for a dict of inputs),
+    weighted by ``grad_outputs``; no ``.grad`` is touched. ``allow_unused``: None (instead of an
+    error) for an input the outputs do not depend on, or zeros with ``materialize_grads``.
+    ``create_graph``: the gradients have a history (differentiable again); ``retain_graph``
+    then defaults to True, as torch's. ``is_grads_batched``: each grad_output has a leading
+    batch dimension, and each gradient gets one (one backward pass per batch entry)."""
+    if materialize_grads and allow_unused is False:
+        raise ValueError(
+            "Expected allow_unused to be True or not passed when materialize_grads=True, but "
+            "got: allow_unused=False."
+        )
+    if allow_unused is None:
+        allow_unused = materialize_grads
+    if isinstance(inputs, dict):
+        names = list(inputs)
+        got = grad(
+            outputs,
+            [inputs[k] for k in names],
+            grad_outputs,
+            retain_graph,
+            create_graph,
+            only_inputs,
+            allow_unused,
+            is_grads_batched,
+            materialize_grads,
+        )
+        return dict(zip(names, got))
+    if is_grads_batched:
+        return _batched_grad(
+            outputs,
+            inputs,
+            grad_outputs,
+            retain_graph,
+            create_graph,
+            allow_unused,
+            materialize_grads,
+        )
     Tensor = function.Tensor
     outs = (outputs,) if isinstance(outputs, Tensor) else tuple(outputs)
     ins = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
@@ -105,12 +181,51 @@ def grad(
                     f"The differentiated Tensor at index {i} appears to not have been used in "
                     "the graph. Set allow_unused=True if this is the desired behavior."
                 )
-            result.append(None)
+            if materialize_grads:
+                be = _devices.of(t._data)
+                result.append(Tensor._make(be.zeros(t._data.shape, t._data.dtype), False, None))
+            else:
+                result.append(None)
         elif isinstance(g, Tensor):
             result.append(g)
         else:
             result.append(function.Tensor._make(g, False, None))
     return tuple(result)
+
+
+def _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused, zeros):
+    """grad(is_grads_batched=True): one pass per entry of the grad_outputs' leading dimension,
+    the results stacked along a new leading dimension."""
+    Tensor = function.Tensor
+    gos = (grad_outputs,) if isinstance(grad_outputs, Tensor) else tuple(grad_outputs or ())
+    if not gos or any(g is None for g in gos):
+        raise RuntimeError("grad: is_grads_batched=True needs a batched grad_output per output")
+    n = gos[0].shape[0]
+    if any(g.shape[0] != n for g in gos):
+        raise RuntimeError("grad: every batched grad_output must have the same batch size")
+    rows = []
+    for b in range(n):
+        rows.append(
+            grad(
+                outputs,
+                inputs,
+                [g[b] for g in gos],
+                retain_graph=True if b < n - 1 else retain_graph,
+                create_graph=create_graph,
+                allow_unused=allow_unused,
+                materialize_grads=zeros,
+            )
+        )
+    out = []
+    for j in range(len(rows[0])):
+        col = [r[j] for r in rows]
+        if any(c is None for c in col):
+            out.append(None)
+        elif create_graph:
+            out.append(graph_ops.OPS.stack(col, 0))
+        else:
+            out.append(Tensor._make(_devices.of(col[0]._data).stack([c._data for c in col], 0)))
+    return tuple(out)
 
 
 def _root_grad(root, gradient):
@@ -132,10 +247,11 @@ def _root_grad(root, gradient):
     return g, True
 
 
-def _run(roots, root_grads, retain_graph, capture):
+def _run(roots, root_grads, retain_graph, capture, only=None):
     """One reverse sweep from ``roots``. ``capture`` None: gradients go into leaves' ``.grad``
-    (and retained non-leaves'); else a dict id(tensor) -> gradient that receives the total
-    gradient of each tensor it names, and no ``.grad`` is touched.
+    (and retained non-leaves'), or only into those of the tensors whose ids are in ``only``;
+    else a dict id(tensor) -> gradient that receives the total gradient of each tensor it
+    names, and no ``.grad`` is touched.
 
     A leaf's gradient is summed over its uses before it is stored, so its hooks see the total
     once (``pending``); without hooks or capture it goes straight into ``.grad``."""
@@ -147,7 +263,8 @@ def _run(roots, root_grads, retain_graph, capture):
         if given:
             handed.add(id(g))
         if r._ctx is None:
-            _to_leaf(r, g, handed, pending, capture)
+            if only is None or id(r) in only:
+                _to_leaf(r, g, handed, pending, capture)
         else:
             prev = grads.get(r)
             grads[r] = g if prev is None else _devices.of(g).add(prev, g)
@@ -155,7 +272,8 @@ def _run(roots, root_grads, retain_graph, capture):
     topo = toposort(inner) if inner else ()
     resolve = function.priors_seen
     uses = _post_hook_uses(topo) if capture is None and post_hooks.hooks else None
-    wanted = _wanted_needs(topo, capture, resolve) if capture is not None else None
+    targets = capture if capture is not None else only
+    wanted = _wanted_needs(topo, targets, resolve) if targets is not None else None
     prev_mode = _grad_state.enabled
     _grad_state.enabled = False
     post_hooks._running[0] += 1
@@ -170,7 +288,7 @@ def _run(roots, root_grads, retain_graph, capture):
             if t._hooks is not None:
                 g = _call_hooks(t, g)
             if capture is None:
-                if t._retains_grad:
+                if t._retains_grad or (only is not None and id(t) in only):
                     _accumulate(t, g, handed)
             elif id(t) in capture:
                 capture[id(t)] = _adopt(t, g, handed)
@@ -237,7 +355,7 @@ def grad_until(output, inputs, gradient):
     return tuple(capture[id(t)] for t in inputs)
 
 
-def _run_recorded(roots, root_grads, retain_graph, capture, stop=False):
+def _run_recorded(roots, root_grads, retain_graph, capture, stop=False, only=None):
     """``_run`` with the backward itself recorded: gradients are Tensors, each node's backward
     runs as Tensor ops (``graph_ops``) with grad mode on, so that what lands in ``.grad`` (or
     ``capture``) can be differentiated again. Kept apart from ``_run``: it is rare, and every
@@ -252,13 +370,15 @@ def _run_recorded(roots, root_grads, retain_graph, capture, stop=False):
         else:
             g = Tensor._make(g, False, None)
         if r._ctx is None:
-            _pend(pending, r, g)
+            if only is None or id(r) in only:
+                _pend(pending, r, g)
         else:
             grads[r] = g if r not in grads else grads[r] + g
             inner.append(r)
     topo = toposort(inner, capture if stop else None) if inner else ()
     resolve = function.priors_seen
-    wanted = _wanted_needs(topo, capture, resolve) if capture is not None else None
+    targets = capture if capture is not None else only
+    wanted = _wanted_needs(topo, targets, resolve) if targets is not None else None
     prev_mode = _grad_state.enabled
     _grad_state.enabled = True
     try:
@@ -270,7 +390,7 @@ def _run_recorded(roots, root_grads, retain_graph, capture, stop=False):
             if t._hooks is not None:
                 g = _call_recorded_hooks(t, g)
             if capture is None:
-                if t._retains_grad:
+                if t._retains_grad or (only is not None and id(t) in only):
                     t.grad = g.clone() if t.grad is None else t.grad + g
             elif id(t) in capture:
                 capture[id(t)] = g
