@@ -238,14 +238,15 @@ class Tensor(
         self.requires_grad = bool(requires_grad)
         return self
 
-    def backward(self, gradient=None, retain_graph=None, create_graph=False):
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Accumulate d self / d leaf into ``leaf.grad`` for every leaf that requires grad.
         ``gradient`` is required when self is not a scalar; the graph's saved arrays are freed
         unless ``retain_graph=True``. ``create_graph=True`` records the backward too, so that
-        ``.grad`` can be differentiated again (``retain_graph`` then defaults to True)."""
+        ``.grad`` can be differentiated again (``retain_graph`` then defaults to True).
+        ``inputs``: only these tensors receive a gradient."""
         if retain_graph is None:
             retain_graph = create_graph
-        engine.backward(self, gradient, bool(retain_graph), bool(create_graph))
+        engine.backward(self, gradient, bool(retain_graph), bool(create_graph), inputs=inputs)
 
     def retain_grad(self):
         """Also keep ``.grad`` on this non-leaf tensor at the next backward."""

@@ -18,10 +18,11 @@ _FREED_MSG = (
 )
 
 
-def toposort(root, stop=None):
+def toposort(root, stop=None, freed_ok=False):
     """Tensors with a grad_fn reachable from ``root`` (a Tensor or a sequence of them), inputs
     before outputs (explicit stack DFS, so a 5000-op chain does not hit the recursion limit).
-    Tensors whose id is in ``stop`` are not entered."""
+    Tensors whose id is in ``stop`` are not entered. ``freed_ok``: a freed node is listed (its
+    parents are gone, so nothing past it) rather than refused; running it still fails."""
     order, visited = [], set()
     resolve = function.priors_seen
     stack = (
@@ -37,7 +38,10 @@ def toposort(root, stop=None):
         visited.add(t)
         ctx = t._ctx
         if ctx.freed:
-            raise RuntimeError(_FREED_MSG)
+            if not freed_ok:
+                raise RuntimeError(_FREED_MSG)
+            order.append(t)
+            continue
         stack.append((t, True))
         for i, p in enumerate(ctx.parents):
             if resolve and _has_prior(p):
@@ -47,34 +51,91 @@ def toposort(root, stop=None):
     return order
 
 
-def backward(root, gradient=None, retain_graph=False, create_graph=False):
-    """Accumulate d root / d leaf into every leaf's ``.grad`` (see ``Tensor.backward``). ``root``
-    may also be a sequence of tensors, with ``gradient`` a sequence of as many (or None).
-    ``create_graph``: the gradients are recorded too (``.grad`` has a history to differentiate
-    again)."""
-    if isinstance(root, (list, tuple)):
-        roots = tuple(root)
-        grads = (None,) * len(roots) if gradient is None else tuple(gradient)
+def backward(
+    tensors,
+    grad_tensors=None,
+    retain_graph=None,
+    create_graph=False,
+    grad_variables=None,
+    inputs=None,
+):
+    """Accumulate d tensors / d leaf into every leaf's ``.grad`` (see ``Tensor.backward``).
+    ``tensors`` may be one tensor or a sequence, with ``grad_tensors`` one gradient each (or
+    None). ``create_graph``: the gradients are recorded too (``.grad`` has a history to
+    differentiate again). ``inputs``: only these tensors receive a gradient."""
+    if grad_tensors is None:
+        grad_tensors = grad_variables
+    if retain_graph is None:
+        retain_graph = create_graph
+    if isinstance(tensors, (list, tuple)):
+        roots = tuple(tensors)
+        grads = (None,) * len(roots) if grad_tensors is None else tuple(grad_tensors)
         if len(grads) != len(roots):
             raise RuntimeError(
                 f"grad_tensors has {len(grads)} element(s) but tensors has {len(roots)}"
             )
     else:
-        roots, grads = (root,), (gradient,)
-    if create_graph:
+        roots, grads = (tensors,), (grad_tensors,)
+    if inputs is not None:
+        _backward_into(roots, grads, inputs, bool(retain_graph), bool(create_graph))
+    elif create_graph:
         _run_recorded(roots, grads, bool(retain_graph), None)
     else:
         _run(roots, grads, bool(retain_graph), None)
 
 
+def _backward_into(roots, grads, inputs, retain_graph, create_graph):
+    # torch's backward(inputs=...): the other leaves keep their .grad untouched, so the
+    # gradients are captured as by grad() and then added where backward would add them.
+    Tensor = function.Tensor
+    ins = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+    if not ins:
+        raise RuntimeError("'inputs' argument to backward() cannot be empty.")
+    got = grad(roots, ins, grads, retain_graph, create_graph, allow_unused=True)
+    for t, g in zip(ins, got):
+        if g is None:
+            continue
+        if not create_graph:
+            g = g.detach()
+        t.grad = g if t.grad is None else t.grad + g
+
+
 def grad(
-    outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False
+    outputs,
+    inputs,
+    grad_outputs=None,
+    retain_graph=None,
+    create_graph=False,
+    only_inputs=True,
+    allow_unused=None,
+    is_grads_batched=False,
+    materialize_grads=False,
 ):
     """d outputs / d inputs (a tuple, one gradient per input), weighted by ``grad_outputs``;
     no ``.grad`` is touched. ``allow_unused``: None (instead of an error) for an input the
-    outputs do not depend on. ``create_graph``: the gradients have a history (differentiable
-    again); ``retain_graph`` then defaults to True, as torch's."""
+    outputs do not depend on; ``materialize_grads``: zeros instead of None (and implies
+    ``allow_unused``). ``create_graph``: the gradients have a history (differentiable
+    again); ``retain_graph`` then defaults to True, as torch's. ``is_grads_batched``: each
+    grad_output has a leading batch dimension, and each gradient gets one too (computed one
+    batch entry at a time, not vectorized). ``only_inputs`` is torch's deprecated no-op."""
     Tensor = function.Tensor
+    if materialize_grads:
+        if allow_unused is False:
+            raise ValueError(
+                "Expected allow_unused to be True or not passed when materialize_grads=True, "
+                "but got: allow_unused=False."
+            )
+        allow_unused = True
+    if is_grads_batched:
+        return _grad_batched(
+            outputs,
+            inputs,
+            grad_outputs,
+            retain_graph,
+            create_graph,
+            allow_unused,
+            materialize_grads,
+        )
     outs = (outputs,) if isinstance(outputs, Tensor) else tuple(outputs)
     ins = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
     if grad_outputs is None or isinstance(grad_outputs, Tensor):
@@ -99,18 +160,55 @@ def grad(
     result = []
     for i, t in enumerate(ins):
         g = capture[id(t)]
+        if g is None and _FreedHit in capture:
+            raise RuntimeError(_FREED_MSG)
         if g is None:
             if not allow_unused:
                 raise RuntimeError(
                     f"The differentiated Tensor at index {i} appears to not have been used in "
                     "the graph. Set allow_unused=True if this is the desired behavior."
                 )
-            result.append(None)
+            result.append(_zeros_like(t) if materialize_grads else None)
         elif isinstance(g, Tensor):
             result.append(g)
         else:
             result.append(function.Tensor._make(g, False, None))
     return tuple(result)
+
+
+def _zeros_like(t):
+    be = t._backend()
+    return function.Tensor._make(be.zeros(t._data.shape, t._data.dtype), False, None)
+
+
+def _grad_batched(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused, zeros):
+    Tensor = function.Tensor
+    outs = (outputs,) if isinstance(outputs, Tensor) else tuple(outputs)
+    ins = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+    gos = (grad_outputs,) if isinstance(grad_outputs, Tensor) else tuple(grad_outputs or ())
+    if len(gos) != len(outs) or any(g is None for g in gos):
+        raise RuntimeError("is_grads_batched=True needs one batched grad_output per output")
+    n = gos[0].shape[0]
+    keep = True if retain_graph is None and create_graph else retain_graph
+    rows = []
+    for b in range(n):
+        last = b == n - 1
+        rows.append(
+            grad(
+                outs,
+                ins,
+                tuple(g[b] for g in gos),
+                keep if last else True,
+                create_graph,
+                allow_unused=allow_unused,
+                materialize_grads=zeros,
+            )
+        )
+    from .. import stack
+
+    return tuple(
+        None if rows[0][i] is None else stack([r[i] for r in rows]) for i in range(len(ins))
+    )
 
 
 def _root_grad(root, gradient):
@@ -130,6 +228,38 @@ def _root_grad(root, gradient):
     if g.dtype != root._data.dtype:
         g = be.astype(g, root._data.dtype)
     return g, True
+
+
+class _FreedHit:
+    """The key in a capture dict that says a gradient reached a freed node."""
+
+
+def _needed(order, capture):
+    """The nodes of ``order`` (toposort's) whose backward leads to a captured tensor, as torch's
+    grad() runs only those: the graph behind a non-leaf input is neither run nor freed, so it
+    can still be backpropagated through later. A freed node's parents are gone: it may lead to
+    an input, so the nodes before it run, but it is not run itself; a gradient that reaches it
+    is noted (``_FreedHit``) so that an input left without a gradient gets torch's freed-graph
+    error. A captured freed node is the end of the pass (a PINN input made by an op whose graph
+    an earlier backward freed)."""
+    need = set()
+    resolve = function.priors_seen
+    for t in order:
+        ctx = t._ctx
+        if ctx.freed:
+            if id(t) not in capture:
+                need.add(t)  # where it led is unknown: its children run, and reaching it is noted
+            continue
+        if ctx.__class__ is graph_ops.NoSecondDerivative:
+            need.add(t)  # its true inputs are unknown; it refuses when run, as torch would
+            continue
+        for i, p in enumerate(ctx.parents):
+            if resolve and _has_prior(p):
+                p = _recorded_parent(ctx, i, p)
+            if id(p) in capture or p in need:
+                need.add(t)
+                break
+    return order, need
 
 
 def _run(roots, root_grads, retain_graph, capture):
@@ -152,7 +282,13 @@ def _run(roots, root_grads, retain_graph, capture):
             prev = grads.get(r)
             grads[r] = g if prev is None else _devices.of(g).add(prev, g)
             inner.append(r)
-    topo = toposort(inner) if inner else ()
+    topo_run = None
+    if not inner:
+        topo = ()
+    elif capture is None:
+        topo = toposort(inner)
+    else:
+        topo, topo_run = _needed(toposort(inner, freed_ok=True), capture)
     resolve = function.priors_seen
     uses = _post_hook_uses(topo) if capture is None and post_hooks.hooks else None
     prev_mode = _grad_state.enabled
@@ -173,6 +309,12 @@ def _run(roots, root_grads, retain_graph, capture):
                     _accumulate(t, g, handed)
             elif id(t) in capture:
                 capture[id(t)] = _adopt(t, g, handed)
+            if topo_run is not None and (ctx.freed or t not in topo_run):
+                if ctx.freed and id(t) not in capture:
+                    capture[_FreedHit] = True
+                continue
+            if ctx.freed:
+                raise RuntimeError(_FREED_MSG)
             _check_versions(ctx, t)
             ctx.releasing = not retain_graph
             gs = ctx.backward(g)
@@ -183,7 +325,7 @@ def _run(roots, root_grads, retain_graph, capture):
                     if _has_prior(p):  # an input changed in place since: its old history
                         parents = tuple(_recorded_parent(ctx, i, q) for i, q in enumerate(parents))
                         break
-            if not retain_graph:
+            if not retain_graph and not ctx.saves_nothing:
                 ctx.__dict__.clear()
                 ctx.freed = True
             if gs.__class__ is not tuple:
@@ -250,7 +392,13 @@ def _run_recorded(roots, root_grads, retain_graph, capture, stop=False):
         else:
             grads[r] = g if r not in grads else grads[r] + g
             inner.append(r)
-    topo = toposort(inner, capture if stop else None) if inner else ()
+    topo_run = None
+    if not inner:
+        topo = ()
+    elif capture is None or stop:
+        topo = toposort(inner, capture if stop else None)
+    else:
+        topo, topo_run = _needed(toposort(inner, freed_ok=True), capture)
     resolve = function.priors_seen
     prev_mode = _grad_state.enabled
     _grad_state.enabled = True
@@ -267,12 +415,18 @@ def _run_recorded(roots, root_grads, retain_graph, capture, stop=False):
                     t.grad = g.clone() if t.grad is None else t.grad + g
             elif id(t) in capture:
                 capture[id(t)] = g
+            if topo_run is not None and (ctx.freed or t not in topo_run):
+                if ctx.freed and id(t) not in capture:
+                    capture[_FreedHit] = True
+                continue
+            if ctx.freed:
+                raise RuntimeError(_FREED_MSG)
             _check_versions(ctx, t)
             parents, needs = ctx.parents, ctx.needs_input_grad
             if resolve:
                 parents = tuple(_recorded_parent(ctx, i, q) for i, q in enumerate(parents))
             gs = graph_ops.recorded_backward(ctx, t, g, parents, grad_until)
-            if not retain_graph:
+            if not retain_graph and not ctx.saves_nothing:
                 ctx.__dict__.clear()
                 ctx.freed = True
             for p, gi, need in zip(parents, gs, needs):
