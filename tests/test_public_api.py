@@ -412,6 +412,7 @@ PUBLIC_API: dict[str, tuple[str, ...]] = {
     "fastnn.autograd": (
         "Function",
         "GradcheckError",
+        "Variable",
         "backward",
         "enable_grad",
         "functional",
@@ -1026,7 +1027,9 @@ SIGNATURES: dict[str, str] = {
     "fastnn.serialization.add_safe_globals": "(safe_globals)",
     "fastnn.serialization.save_file": "(tensors, filename, metadata=None)",
     "fastnn.serialization.load_file": "(filename, device='cpu')",
-    "fastnn.Tensor.backward": "(self, gradient=None, retain_graph=None, create_graph=False)",
+    "fastnn.Tensor.backward": (
+        "(self, gradient=None, retain_graph=None, create_graph=False, inputs=None)"
+    ),
     "fastnn.linalg.vector_norm": "(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None)",
     "fastnn.linalg.norm": "(input, ord=None, dim=None, keepdim=False, *, out=None, dtype=None)",
     "fastnn.linalg.solve": "(A, B, *, left=True, out=None)",

@@ -1,6 +1,8 @@
 """The backward engine: iterative topological sort, reverse-mode sweep, and the one place
 where gradients are accumulated (into leaves' ``.grad`` and between uses of a node)."""
 
+import sys
+
 import numpy as np
 
 from .. import _devices
@@ -204,7 +206,7 @@ def _grad_batched(outputs, inputs, grad_outputs, retain_graph, create_graph, all
                 materialize_grads=zeros,
             )
         )
-    from .. import stack
+    stack = sys.modules[__package__.rpartition(".")[0]].stack  # the package is loaded by now
 
     return tuple(
         None if rows[0][i] is None else stack([r[i] for r in rows]) for i in range(len(ins))

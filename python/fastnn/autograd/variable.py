@@ -5,6 +5,8 @@ Tensors and Variables merged long ago, so ``Variable(t, requires_grad=...)`` is 
 ``volatile`` is accepted and ignored, as torch does, so that ``volatile=True`` scripts still run.
 """
 
+import numpy as np
+
 from . import function
 
 
@@ -16,9 +18,7 @@ class _VariableMeta(type):
 class Variable(metaclass=_VariableMeta):
     def __new__(cls, data=None, requires_grad=False, volatile=False):
         if data is None:
-            from .. import empty
-
-            data = empty(0)
+            data = function.Tensor._make(np.empty(0, np.float32), False, None)
         if not isinstance(data, function.Tensor):
             raise TypeError(f"Variable data has to be a tensor, but got {type(data).__name__}")
         out = data.detach()
