@@ -421,3 +421,31 @@ def test_grad_of_a_middle_tensor_and_a_leaf_below_it():
         res.append((gh.numpy(), gx.numpy()))
     for a, b in zip(*res):
         np.testing.assert_allclose(a, b, rtol=1e-13)
+
+
+@pytest.mark.parametrize("norm", ["instance", "batch", "group", "layer"])
+def test_penalty_reaches_the_norm_weight_through_a_pruned_first_grad(norm):
+    # grad(out, x) computes only x's gradient, but that gradient is a function of the norm's
+    # weight: the penalty's gradient must reach it (torch: nonzero)
+    torch = pytest.importorskip("torch")
+    x0, w0 = RNG.standard_normal((4, 3, 6, 6)), RNG.standard_normal((5, 3, 3, 3)) * 0.3
+    g0, b0 = RNG.random(5) + 0.5, RNG.standard_normal(5)
+    res = []
+    for m in (fastnn, torch):
+        f = m.nn.functional
+        x, g, b = (m.tensor(a, requires_grad=True) for a in (x0, g0, b0))
+        h = f.conv2d(x, m.tensor(w0))
+        if norm == "instance":
+            h = f.instance_norm(h, weight=g, bias=b)
+        elif norm == "batch":
+            h = f.batch_norm(h, None, None, g, b, training=True)
+        elif norm == "group":
+            h = f.group_norm(h, 5, g, b)
+        else:
+            h = f.layer_norm(h.permute(0, 2, 3, 1), (5,), g, b)
+        out = f.leaky_relu(h, 0.2).sum((1, 2, 3))
+        (gx,) = m.autograd.grad(out, x, grad_outputs=m.ones_like(out), create_graph=True)
+        penalty = ((gx.reshape(4, -1).norm(2, dim=1) - 1) ** 2).mean()
+        (gg,) = m.autograd.grad(penalty, g)
+        res.append(gg.numpy())
+    np.testing.assert_allclose(res[0], res[1], rtol=1e-10, atol=1e-12)

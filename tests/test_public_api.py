@@ -412,6 +412,7 @@ PUBLIC_API: dict[str, tuple[str, ...]] = {
     "fastnn.autograd": (
         "Function",
         "GradcheckError",
+        "Variable",
         "backward",
         "enable_grad",
         "functional",

@@ -18,10 +18,11 @@ _FREED_MSG = (
 )
 
 
-def toposort(root, stop=None):
+def toposort(root, stop=None, freed_ok=False):
     """Tensors with a grad_fn reachable from ``root`` (a Tensor or a sequence of them), inputs
     before outputs (explicit stack DFS, so a 5000-op chain does not hit the recursion limit).
-    Tensors whose id is in ``stop`` are not entered."""
+    Tensors whose id is in ``stop`` are not entered. ``freed_ok``: a freed node is listed (its
+    inputs are forgotten, so nothing past it) rather than refused (see _wanted_needs)."""
     order, visited = [], set()
     resolve = function.priors_seen
     stack = (
@@ -37,7 +38,10 @@ def toposort(root, stop=None):
         visited.add(t)
         ctx = t._ctx
         if ctx.freed:
-            raise RuntimeError(_FREED_MSG)
+            if not freed_ok:
+                raise RuntimeError(_FREED_MSG)
+            order.append(t)
+            continue
         stack.append((t, True))
         for i, p in enumerate(ctx.parents):
             if resolve and _has_prior(p):
@@ -175,6 +179,8 @@ def grad(
     result = []
     for i, t in enumerate(ins):
         g = capture[id(t)]
+        if g is None and _FreedHit in capture:  # its gradient may have been behind that node
+            raise RuntimeError(_FREED_MSG)
         if g is None:
             if not allow_unused:
                 raise RuntimeError(
@@ -269,10 +275,10 @@ def _run(roots, root_grads, retain_graph, capture, only=None):
             prev = grads.get(r)
             grads[r] = g if prev is None else _devices.of(g).add(prev, g)
             inner.append(r)
-    topo = toposort(inner) if inner else ()
+    targets = capture if capture is not None else only
+    topo = toposort(inner, freed_ok=targets is not None) if inner else ()
     resolve = function.priors_seen
     uses = _post_hook_uses(topo) if capture is None and post_hooks.hooks else None
-    targets = capture if capture is not None else only
     wanted = _wanted_needs(topo, targets, resolve) if targets is not None else None
     prev_mode = _grad_state.enabled
     _grad_state.enabled = False
@@ -292,10 +298,14 @@ def _run(roots, root_grads, retain_graph, capture, only=None):
                     _accumulate(t, g, handed)
             elif id(t) in capture:
                 capture[id(t)] = _adopt(t, g, handed)
-            needs = ctx.needs_input_grad
-            if wanted is not None:
+            if wanted is None:
+                needs = ctx.needs_input_grad
+            else:
                 needs = wanted.get(t)
                 if needs is None:  # no captured tensor lies below this node
+                    continue
+                if ctx.freed:
+                    _freed_reached(t, capture)
                     continue
             _check_versions(ctx, t)
             ctx.releasing = not retain_graph
@@ -307,7 +317,7 @@ def _run(roots, root_grads, retain_graph, capture, only=None):
                     if _has_prior(p):  # an input changed in place since: its old history
                         parents = tuple(_recorded_parent(ctx, i, q) for i, q in enumerate(parents))
                         break
-            if not retain_graph:
+            if not retain_graph and not ctx.saves_nothing:
                 ctx.__dict__.clear()
                 ctx.freed = True
             if gs.__class__ is not tuple:
@@ -375,9 +385,9 @@ def _run_recorded(roots, root_grads, retain_graph, capture, stop=False, only=Non
         else:
             grads[r] = g if r not in grads else grads[r] + g
             inner.append(r)
-    topo = toposort(inner, capture if stop else None) if inner else ()
-    resolve = function.priors_seen
     targets = capture if capture is not None else only
+    topo = toposort(inner, capture if stop else None, targets is not None) if inner else ()
+    resolve = function.priors_seen
     wanted = _wanted_needs(topo, targets, resolve) if targets is not None else None
     prev_mode = _grad_state.enabled
     _grad_state.enabled = True
@@ -394,10 +404,14 @@ def _run_recorded(roots, root_grads, retain_graph, capture, stop=False, only=Non
                     t.grad = g.clone() if t.grad is None else t.grad + g
             elif id(t) in capture:
                 capture[id(t)] = g
-            needs = ctx.needs_input_grad
-            if wanted is not None:
+            if wanted is None:
+                needs = ctx.needs_input_grad
+            else:
                 needs = wanted.get(t)
                 if needs is None:
+                    continue
+                if ctx.freed:
+                    _freed_reached(t, capture)
                     continue
             _check_versions(ctx, t)
             parents = ctx.parents
@@ -408,7 +422,7 @@ def _run_recorded(roots, root_grads, retain_graph, capture, stop=False, only=Non
                 gs = graph_ops.recorded_backward(ctx, t, g, parents, grad_until)
             finally:
                 ctx.needs_input_grad = kept
-            if not retain_graph:
+            if not retain_graph and not ctx.saves_nothing:
                 ctx.__dict__.clear()
                 ctx.freed = True
             for p, gi, need in zip(parents, gs, needs):
@@ -474,6 +488,13 @@ def _wanted_needs(topo, capture, resolve):
     live, wanted = set(), {}
     for t in topo:  # inputs before outputs: a node's inputs are settled before it
         ctx = t._ctx
+        if ctx.freed:
+            # an earlier backward freed it and its inputs are forgotten: it may lead to a
+            # target, so the nodes above it run; reaching it is noted (_freed_reached). A
+            # captured one simply ends the pass there (a PINN's inputs made by a cast).
+            live.add(id(t))
+            wanted[t] = ()
+            continue
         parents = ctx.parents
         if resolve:
             parents = tuple(_recorded_parent(ctx, i, q) for i, q in enumerate(parents))
@@ -487,6 +508,20 @@ def _wanted_needs(topo, capture, resolve):
         elif id(t) in capture:
             live.add(id(t))
     return wanted
+
+
+class _FreedHit:
+    """The key in a capture dict that says a gradient reached a freed node."""
+
+
+def _freed_reached(t, capture):
+    """A gradient reached ``t``, whose node an earlier backward freed. grad() raises torch's
+    error if an input then has no gradient (it may have been behind that node); a captured
+    ``t`` is fine (its gradient was taken); backward(inputs=...) raises at once."""
+    if capture is None:
+        raise RuntimeError(_FREED_MSG)
+    if id(t) not in capture:
+        capture[_FreedHit] = True
 
 
 def _backward_with(ctx, g, needs):

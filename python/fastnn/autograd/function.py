@@ -26,6 +26,10 @@ class Function:
     # of one it does not read raises nothing (as torch, which saves nothing for x * 2).
     needed = None
     freed = False  # set once backward released the saved arrays (retain_graph=False)
+    # An op whose backward reads no saved array (a dtype cast) is never freed, as torch's
+    # ToCopyBackward: a float64 leaf cast to float32 once is backpropagated through again and
+    # again (a PINN's inputs, made once, differentiated at every closure call).
+    saves_nothing = False
     requires_grad = False  # set on the instance when apply records it (forward may read it)
     # The device op that is the whole forward when the op does not record ("add": be.add(x, y)).
     # apply then calls it without making an instance: a fifth of a 4x4 op's time, and forward

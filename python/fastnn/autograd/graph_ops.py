@@ -368,9 +368,11 @@ def _through_composition(ctx, g, parents, grad_until):
     """The gradient of a fused primitive (a normalization) through ``ctx.graph_forward``: the
     same function written as Tensor ops, differentiated by the recorded engine. The inputs enter
     it through ``Alias`` nodes at which that pass stops, so it does not walk the graph that made
-    them, and the gradients it returns lead back to them."""
+    them, and the gradients it returns lead back to them. Every input that requires grad
+    enters that way, wanted or not: the gradient for x depends on the weight too, and a later
+    backward must reach it."""
     needs = ctx.needs_input_grad
-    ins = [Alias.apply(p) if n else p.detach() for p, n in zip(parents, needs)]
+    ins = [Alias.apply(p) if p.requires_grad else p.detach() for p in parents]
     with enable_grad():
         out = ctx.graph_forward(*ins)
     wanted = [t for t, n in zip(ins, needs) if n]
