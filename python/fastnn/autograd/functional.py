@@ -101,18 +101,7 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
         out_tuple, outs = _as_tuple(func(*ins), "outputs of the user-provided function", "jvp")
         us = tuple(_new.zeros_like(o).requires_grad_(True) for o in outs)
         gi = _grads(outs, ins, us, True, strict, "jvp")
-        pairs = [(g, w) for g, w in zip(gi, vs) if g.requires_grad]
-        if pairs:
-            res = _grad(
-                [g for g, _ in pairs],
-                us,
-                [w for _, w in pairs],
-                create_graph=create_graph,
-                allow_unused=True,
-            )
-        else:
-            res = (None,) * len(us)
-        res = tuple(_new.zeros_like(o) if r is None else r for r, o in zip(res, outs))
+        res = _grads(gi, us, vs, create_graph, False, "jvp")
     return _unpack(out_tuple, _finish(outs, create_graph)), _unpack(
         out_tuple, _finish(res, create_graph)
     )
@@ -216,14 +205,7 @@ def _hessian_product(func, inputs, v, create_graph, strict, fn_name):
             )
         out = out.reshape(())
         g = _grads((out,), ins, (None,), True, strict, fn_name)
-        pairs = [(gi, w, i) for i, (gi, w) in enumerate(zip(g, vs)) if gi.requires_grad]
-        res = [None] * len(ins)
-        if pairs:
-            got = _grads(
-                [p[0] for p in pairs], ins, [p[1] for p in pairs], create_graph, strict, fn_name
-            )
-            res = list(got)
-        res = tuple(_new.zeros_like(x) if r is None else r for r, x in zip(res, ins))
+        res = _grads(g, ins, vs, create_graph, strict, fn_name)
     return _finish((out,), create_graph)[0], _unpack(in_tuple, _finish(res, create_graph))
 
 
