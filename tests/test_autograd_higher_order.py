@@ -505,3 +505,83 @@ def test_grouped_conv_and_embedding_gradgradcheck():
             return autograd.grad((rows * h.sin()).sum(), table, create_graph=True)[0]
 
     assert autograd.gradcheck(grad_map, (leaf(3, 2),))
+
+
+EINSUM_CASES = {
+    "matmul": ("ij,jk->ik", [(3, 4), (4, 1)]),
+    "batched": ("bij,bjk->bik", [(2, 3, 4), (2, 4, 5)]),
+    "three_operands": ("ij,jk,k->i", [(2, 3), (3, 7), (7,)]),
+    "summed_away": ("ij,kl->j", [(2, 3), (3, 4)]),
+    "broadcast_one": ("ij,ij->ij", [(1, 3), (2, 3)]),
+    "repeated_letter": ("iij,ik->jk", [(3, 3, 2), (3, 4)]),
+    "trace_outer": ("ii,j->j", [(4, 4), (5,)]),
+}
+
+
+@pytest.mark.parametrize("name", EINSUM_CASES)
+def test_einsum_matches_torch(name):
+    spec, shapes = EINSUM_CASES[name]
+    arrays = [RNG.standard_normal(s) for s in shapes]
+    _match_torch(
+        lambda m, *xs: m.einsum(spec, *(x.sin() for x in xs)) ** 2,
+        arrays,
+        order=3 if name in ("matmul", "repeated_letter") else 2,
+    )
+
+
+ZEROS = np.array([[1.0, 0, 1, 1, 1], [0, 1, 0, 1, 1], [1, 1, 1, 1, 1]])
+MATH_CASES = {
+    "prod_rows": (lambda m, x: x.prod(1), [(3, 5)]),
+    "prod_all_keepdim": (lambda m, x: x.prod() * x.prod(0, keepdim=True), [(3, 1)]),
+    "prod_with_zeros": (
+        lambda m, x: (x * m.tensor(ZEROS)).prod(1) + (x * m.tensor(ZEROS)).prod(),
+        [(3, 5)],
+    ),
+    "prod_one_element": (lambda m, x: x.prod(-1), [(7, 1)]),
+    "cumprod": (lambda m, x: x.cumprod(1) + x.cumprod(0), [(3, 5)]),
+    "cumprod_with_zeros": (lambda m, x: (x * m.tensor(ZEROS)).cumprod(1), [(3, 5)]),
+    "atan2_hypot_logaddexp": (
+        lambda m, y, x: m.atan2(y, x) * m.hypot(x, y) + m.logaddexp(x, y * y),
+        [(3, 5), (1, 5)],
+    ),
+    "atan_exp2_rounding": (lambda m, x, y: x.atan() * y.exp2() + x.floor() * y, [(3, 5), (3, 5)]),
+    "clamp_tensor_bounds": (lambda m, x, y: (x * x).clamp(min=y, max=y + 1) * x, [(3, 5), (3, 5)]),
+    "diagonal_offsets": (
+        lambda m, x, y: (x * x).diagonal() + (y * y).diagonal(-1, 0, 2).sum(0),
+        [(4, 4), (2, 5, 3)],
+    ),
+    "diag_trace": (
+        lambda m, x, y: m.diag(x * y[0, :3]) * x + (y * y).trace() + y.diag(1).sum(),
+        [(3,), (3, 4)],
+    ),
+    "scatter": (
+        lambda m, x, s: (
+            (x * x).scatter(1, m.tensor([[0, 1], [3, 2], [2, 0]]), s * s)
+            + (x * s[:, :1]).scatter_add(1, m.tensor([[0, 1], [3, 3], [2, 0]]), s.exp())
+            + (x * x).scatter(0, m.tensor([[1, 0, 2, 2]]), 0.5) * x
+        ),
+        [(3, 4), (3, 2)],
+    ),
+}
+
+
+@pytest.mark.parametrize("name", MATH_CASES)
+def test_math_primitives_match_torch(name):
+    fn, shapes = MATH_CASES[name]
+    arrays = [RNG.standard_normal(s) for s in shapes]
+    _match_torch(fn, arrays, order=3 if name.startswith(("prod", "cumprod")) else 2)
+
+
+def test_math_primitives_gradgradcheck():
+    zeros = fastnn.tensor(ZEROS)
+    cases = [
+        (lambda a, b: fastnn.einsum("iij,ik->jk", a, b).tanh(), [leaf(3, 3, 2), leaf(3, 2)]),
+        (lambda x: (x * zeros).prod(1)[:, None] + (x * zeros).cumprod(1), [leaf(3, 5)]),
+        (lambda x: x.prod() + x.cumprod(0).sum(), [leaf(4)]),
+        (
+            lambda y, x: fastnn.atan2(y, x) + (x.diagonal(1) * y.diagonal(1))[:, None],
+            [leaf(3, 4), leaf(3, 4)],
+        ),
+    ]
+    for fn, inputs in cases:
+        assert autograd.gradgradcheck(fn, inputs, atol=1e-6, rtol=1e-5)
