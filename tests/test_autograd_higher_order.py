@@ -585,3 +585,53 @@ def test_math_primitives_gradgradcheck():
     ]
     for fn, inputs in cases:
         assert autograd.gradgradcheck(fn, inputs, atol=1e-6, rtol=1e-5)
+
+
+W5 = np.linspace(0.5, 2.0, 5)
+LOSS_CASES = {
+    "smoothing_weights_ignored": lambda m, x, p: m.nn.functional.cross_entropy(
+        x, m.tensor([0, 3, -100, 1]), weight=m.tensor(W5), label_smoothing=0.2
+    ),
+    "smoothing_sum": lambda m, x, p: m.nn.functional.cross_entropy(
+        x * p, m.tensor([4, 3, 0, 1]), label_smoothing=0.3, ignore_index=3, reduction="sum"
+    ),
+    "weights_none": lambda m, x, p: m.nn.functional.cross_entropy(
+        x, m.tensor([4, 3, 0, 1]), weight=m.tensor(W5), reduction="none"
+    ),
+    "probabilities": lambda m, x, p: m.nn.functional.cross_entropy(
+        x, p.softmax(1), weight=m.tensor(W5), label_smoothing=0.1
+    ),
+    "probabilities_none": lambda m, x, p: m.nn.functional.cross_entropy(
+        x.tanh(), p.softmax(1), reduction="none"
+    ),
+    "spatial": lambda m, x, p: m.nn.functional.cross_entropy(
+        x.reshape(2, 5, 2), m.tensor([[0, 4], [2, 2]]), label_smoothing=0.1
+    ),
+    "bce_logits_pos_weight": lambda m, x, p: m.nn.functional.binary_cross_entropy_with_logits(
+        x, p.sigmoid(), weight=m.tensor(W5), pos_weight=m.tensor(W5[::-1].copy())
+    ),
+}
+
+
+@pytest.mark.parametrize("name", LOSS_CASES)
+def test_losses_match_torch(name):
+    arrays = [RNG.standard_normal((4, 5)), RNG.standard_normal((4, 5))]
+    _match_torch(LOSS_CASES[name], arrays, order=3 if name.startswith("smoothing") else 2)
+
+
+@pytest.mark.parametrize("shape,size", [((2, 3, 7, 5), (3, 2)), ((1, 1, 7, 1), (3, 1))])
+def test_adaptive_max_pool_matches_torch(shape, size):
+    f = lambda m, x: m.nn.functional.adaptive_max_pool2d(x * x.sin(), size)
+    _match_torch(f, [RNG.standard_normal(shape)], order=3)
+
+
+def test_losses_and_adaptive_pool_gradgradcheck():
+    t = fastnn.tensor([2, 0, -100])
+    w = fastnn.tensor(np.array([0.5, 1.0, 2.0, 1.5]))
+    assert autograd.gradgradcheck(
+        lambda x: F.cross_entropy(x, t, weight=w, label_smoothing=0.25), (leaf(3, 4),)
+    )
+    assert autograd.gradgradcheck(
+        lambda x, p: F.cross_entropy(x, p.softmax(1), label_smoothing=0.1), (leaf(3, 4), leaf(3, 4))
+    )
+    assert autograd.gradgradcheck(lambda x: F.adaptive_max_pool2d(x, (2, 3)), (leaf(1, 2, 5, 4),))

@@ -528,7 +528,13 @@ def _recorded_hypot(a, b):
 
 @graph_ops.recorded("logaddexp")
 def _recorded_logaddexp(a, b):
-    return LogAddExp.apply(graph_ops.const(a), graph_ops.const(b))
+    a, b = graph_ops.const(a), graph_ops.const(b)
+    like = a if isinstance(a, function.Tensor) else b
+    a, b = (
+        v if isinstance(v, function.Tensor) else graph_ops.const(np.asarray(v, like.dtype))
+        for v in (a, b)
+    )
+    return LogAddExp.apply(a, b)
 
 
 @graph_ops.recorded("einsum")
