@@ -635,3 +635,20 @@ def test_losses_and_adaptive_pool_gradgradcheck():
         lambda x, p: F.cross_entropy(x, p.softmax(1), label_smoothing=0.1), (leaf(3, 4), leaf(3, 4))
     )
     assert autograd.gradgradcheck(lambda x: F.adaptive_max_pool2d(x, (2, 3)), (leaf(1, 2, 5, 4),))
+
+
+def test_prelu_unfold_fold_match_torch():
+    def fn(m, x, a, c):
+        f = m.nn.functional
+        y = f.prelu(x, a) + f.prelu(x * 0.5, a[:1])
+        cols = f.unfold(y * y, (2, 3), dilation=(1, 2), padding=1, stride=2)
+        return f.fold(cols.tanh(), (5, 6), (2, 3), dilation=(1, 2), padding=1, stride=2) * c
+
+    arrays = [RNG.standard_normal((1, 3, 5, 6)), RNG.uniform(0.1, 0.4, 3), RNG.standard_normal(1)]
+    _match_torch(fn, arrays, order=3)
+
+
+def test_prelu_and_unfold_gradgradcheck():
+    x, a = leaf(2, 3, 4), leaf(3)
+    assert autograd.gradgradcheck(lambda x, a: F.prelu(x, a) * x, (x, a))
+    assert autograd.gradgradcheck(lambda x: F.unfold(x, 2, padding=1).sin(), (leaf(1, 2, 3, 3),))
