@@ -652,3 +652,99 @@ def test_prelu_and_unfold_gradgradcheck():
     x, a = leaf(2, 3, 4), leaf(3)
     assert autograd.gradgradcheck(lambda x, a: F.prelu(x, a) * x, (x, a))
     assert autograd.gradgradcheck(lambda x: F.unfold(x, 2, padding=1).sin(), (leaf(1, 2, 3, 3),))
+
+
+def _seeded(m, cls, *args, **kwargs):
+    """A float64 module of m with the same parameter values in fastnn and torch."""
+    net = cls(*args, **kwargs).double()
+    rng = np.random.default_rng(1)
+    with m.no_grad():
+        for p in net.parameters():
+            p.copy_(m.tensor(rng.standard_normal(tuple(p.shape)) * 0.5))
+    return net
+
+
+@pytest.mark.parametrize(
+    "mode,kw",
+    [
+        ("LSTM", dict(num_layers=2, bidirectional=True)),
+        ("GRU", dict(batch_first=True)),
+        ("RNN", dict(nonlinearity="relu", bias=False, bidirectional=True)),
+    ],
+)
+def test_recurrent_maml_step_matches_torch(mode, kw):
+    torch = pytest.importorskip("torch")
+    x0 = RNG.standard_normal((3, 4, 3) if kw.get("batch_first") else (4, 3, 3))
+    results = []
+    for m in (fastnn, torch):
+        net = _seeded(m, getattr(m.nn, mode), 3, 2, **kw)
+        x = m.tensor(x0, requires_grad=True)
+        out, state = net(x)
+        last = state[1] if mode == "LSTM" else state
+        loss = (out.tanh() ** 2).mean() + (last * last.sin()).sum()
+        params = list(net.parameters())
+        grads = m.autograd.grad(loss, [x, *params], create_graph=True)
+        outer = sum((g * g).sum() for g in grads)
+        meta = m.autograd.grad(outer, [x, *params])
+        results.append([t.detach().numpy() for t in (*grads, *meta)])
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-11)
+
+
+def test_transformer_critic_gradient_penalty_matches_torch():
+    torch = pytest.importorskip("torch")
+    attention = pytest.importorskip("torch.nn.attention")
+    x0 = RNG.standard_normal((2, 5, 8))
+    tokens = np.arange(10).reshape(2, 5)
+    results = []
+    for m in (fastnn, torch):
+        layer = _seeded(
+            m, m.nn.TransformerEncoderLayer, 8, 2, dim_feedforward=16, dropout=0.0, batch_first=True
+        )
+        emb = _seeded(m, m.nn.Embedding, 11, 8)
+        x = m.tensor(x0, requires_grad=True)
+        # torch's fused CPU attention has no second derivative; its math path has
+        with attention.sdpa_kernel(attention.SDPBackend.MATH):
+            h = layer(x + emb(m.tensor(tokens)))
+            target = m.tensor(tokens.reshape(-1) % 8)
+            loss = m.nn.functional.cross_entropy(h.reshape(-1, 8), target, label_smoothing=0.1)
+            (gx,) = m.autograd.grad(loss, x, create_graph=True)
+            penalty = ((gx.reshape(2, -1).norm(dim=1) - 1) ** 2).mean()
+            meta = m.autograd.grad(penalty, [*layer.parameters(), *emb.parameters()])
+        results.append([gx.detach().numpy(), *(g.numpy() for g in meta)])
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, rtol=1e-8, atol=1e-10)
+
+
+def test_mobile_cnn_critic_r1_penalty_matches_torch():
+    torch = pytest.importorskip("torch")
+    x0 = RNG.standard_normal((2, 3, 9, 7))
+    results = []
+    for m in (fastnn, torch):
+        nn = m.nn
+        net = _seeded(
+            m,
+            nn.Sequential,
+            nn.Conv2d(3, 6, 3, stride=2, padding=1),
+            nn.PReLU(6),
+            nn.Conv2d(6, 6, 3, padding=1, groups=6),
+            nn.Conv2d(6, 4, 1, groups=2),
+            nn.ConvTranspose2d(4, 3, 2, stride=2),
+            nn.Tanh(),
+            nn.AdaptiveMaxPool2d((3, 2)),
+            nn.Flatten(),
+            nn.Linear(18, 5),
+        )
+        x = m.tensor(x0, requires_grad=True)
+        loss = m.nn.functional.cross_entropy(net(x), m.tensor([1, 4]), label_smoothing=0.05)
+        (gx,) = m.autograd.grad(loss, x, create_graph=True)
+        meta = m.autograd.grad((gx**2).sum(), list(net.parameters()))
+        results.append([gx.detach().numpy(), *(g.numpy() for g in meta)])
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, rtol=1e-8, atol=1e-10)
+
+
+def test_lstm_gradgradcheck():
+    fastnn.manual_seed(0)
+    lstm = fastnn.nn.LSTM(2, 2).double()
+    assert autograd.gradgradcheck(lambda x: lstm(x)[0].tanh(), (leaf(3, 1, 2),))
