@@ -748,3 +748,31 @@ def test_lstm_gradgradcheck():
     fastnn.manual_seed(0)
     lstm = fastnn.nn.LSTM(2, 2).double()
     assert autograd.gradgradcheck(lambda x: lstm(x)[0].tanh(), (leaf(3, 1, 2),))
+
+
+@pytest.mark.parametrize(
+    "mode,offsets,padding_idx,weighted",
+    [
+        ("sum", [0, 2, 2], None, False),
+        ("mean", [0, 3], None, False),
+        ("max", [0, 2, 2], None, False),
+        ("mean", [0, 3], 2, False),
+        ("sum", [0, 3], None, True),
+    ],
+)
+def test_embedding_bag_gradgradcheck(mode, offsets, padding_idx, weighted):
+    # (torch has no second derivative of embedding_bag to compare with)
+    idx, offsets = fastnn.tensor([0, 2, 4, 1, 2]), fastnn.tensor(offsets)
+
+    def fn(w, p):
+        bags = F.embedding_bag(
+            idx,
+            w * w.sin(),
+            offsets,
+            mode=mode,
+            padding_idx=padding_idx,
+            per_sample_weights=p * p if weighted else None,
+        )
+        return bags * w[: bags.shape[0]]
+
+    assert autograd.gradgradcheck(fn, (leaf(5, 3), leaf(5)))
