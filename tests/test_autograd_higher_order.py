@@ -515,6 +515,8 @@ EINSUM_CASES = {
     "broadcast_one": ("ij,ij->ij", [(1, 3), (2, 3)]),
     "repeated_letter": ("iij,ik->jk", [(3, 3, 2), (3, 4)]),
     "trace_outer": ("ii,j->j", [(4, 4), (5,)]),
+    "scalar_operand": (",ij->ij", [(), (2, 3)]),
+    "full_contraction": ("ij,ij->", [(3, 2), (3, 2)]),
 }
 
 
@@ -525,7 +527,7 @@ def test_einsum_matches_torch(name):
     _match_torch(
         lambda m, *xs: m.einsum(spec, *(x.sin() for x in xs)) ** 2,
         arrays,
-        order=3 if name in ("matmul", "repeated_letter") else 2,
+        order=3 if name in ("matmul", "repeated_letter", "summed_away", "scalar_operand") else 2,
     )
 
 
