@@ -778,3 +778,50 @@ def test_embedding_bag_gradgradcheck(mode, offsets, padding_idx, weighted):
         return bags * w[: bags.shape[0]]
 
     assert autograd.gradgradcheck(fn, (leaf(5, 3), leaf(5)))
+
+
+def _well_conditioned(m, a):
+    return a + 3 * m.eye(a.shape[-1], dtype=m.float64)
+
+
+LINALG_CASES = {
+    "inv": (lambda m, a, b: m.linalg.inv(_well_conditioned(m, a)) @ b, [(3, 3), (3, 2)]),
+    "inv_batched": (lambda m, a, b: m.linalg.inv(_well_conditioned(m, a)), [(2, 2, 3, 3), (1,)]),
+    "det": (lambda m, a, b: m.linalg.det(a) * b, [(2, 3, 3), (2,)]),
+    "slogdet": (lambda m, a, b: m.linalg.slogdet(a @ a.mT + b)[1], [(2, 3, 3), (1,)]),
+    "solve": (
+        lambda m, a, b: m.linalg.solve(_well_conditioned(m, a), b) ** 2,
+        [(2, 1, 3, 3), (2, 1, 3, 2)],
+    ),
+    "solve_right": (
+        lambda m, a, b: m.linalg.solve(_well_conditioned(m, a), b, left=False),
+        [(3, 3), (1, 3)],
+    ),
+}
+
+
+@pytest.mark.parametrize("name", LINALG_CASES)
+def test_linalg_matches_torch(name):
+    fn, shapes = LINALG_CASES[name]
+    _match_torch(fn, [RNG.standard_normal(s) for s in shapes], order=3, rtol=1e-9, atol=1e-11)
+
+
+def test_linalg_gradgradcheck():
+    eye = fastnn.eye(3, dtype=fastnn.float64)
+    cases = [
+        (lambda a: fastnn.linalg.inv(a + 3 * eye), leaf(3, 3)),
+        (lambda a: fastnn.linalg.det(a) * a, leaf(3, 3)),
+        (lambda a: fastnn.linalg.slogdet(a @ a.mT + eye)[1], leaf(2, 3, 3)),
+    ]
+    for fn, a in cases:
+        assert autograd.gradgradcheck(fn, (a,))
+    b = leaf(3, 2)
+    assert autograd.gradgradcheck(lambda a, b: fastnn.linalg.solve(a + 3 * eye, b), (leaf(3, 3), b))
+
+
+def test_det_at_a_singular_matrix_refuses_a_second_derivative():
+    a = fastnn.tensor(np.array([[1.0, 2.0], [2.0, 4.0]]), requires_grad=True)
+    (g,) = autograd.grad(fastnn.linalg.det(a), a, create_graph=True)
+    np.testing.assert_allclose(g.detach().numpy(), [[4.0, -2.0], [-2.0, 1.0]])
+    with pytest.raises(RuntimeError, match="DetBackward0"):
+        autograd.grad(g.sum(), a)
