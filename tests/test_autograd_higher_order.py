@@ -825,3 +825,20 @@ def test_det_at_a_singular_matrix_refuses_a_second_derivative():
     np.testing.assert_allclose(g.detach().numpy(), [[4.0, -2.0], [-2.0, 1.0]])
     with pytest.raises(RuntimeError, match="DetBackward0"):
         autograd.grad(g.sum(), a)
+
+
+@pytest.mark.parametrize("upper", [False, True])
+def test_cholesky_gaussian_log_likelihood_hessian_matches_torch(upper):
+    def fn(m, a, x):
+        cov = a @ a.mT + m.eye(3, dtype=m.float64)
+        factor = m.linalg.cholesky(cov, upper=upper)
+        low = factor.mT if upper else factor
+        z = m.linalg.solve(low, x.mT)
+        return (z**2).sum(-2) + 2 * low.diagonal(0, -2, -1).log().sum(-1, keepdim=True)
+
+    _match_torch(fn, [RNG.standard_normal((2, 3, 3)), RNG.standard_normal((2, 4, 3))], order=3)
+    a = leaf(3, 3)
+    eye = fastnn.eye(3, dtype=fastnn.float64)
+    assert autograd.gradgradcheck(
+        lambda a: fastnn.linalg.cholesky(a @ a.mT + eye, upper=upper), (a,)
+    )

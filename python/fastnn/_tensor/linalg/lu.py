@@ -95,10 +95,10 @@ class Inv(Function):
     def backward(self, g):
         # d(A^{-1}) = -A^{-1} dA A^{-1}, so the gradient is -A^{-T} G A^{-T}
         be, y = self.be, self.out
-        return be.neg(_mm(be, _mm(be, y, g, trans_a=True), y, trans_b=True))
+        return be.neg(matmul_stack(be, matmul_stack(be, y, g, trans_a=True), y, trans_b=True))
 
 
-def _mm(be, a, b, trans_a=False, trans_b=False):
+def matmul_stack(be, a, b, trans_a=False, trans_b=False):
     """op(a) @ op(b) for stacks of matrices of one batch shape, through the backend's matmul,
     which takes at most one batch axis (or its recorded form, under create_graph=True)."""
     batch = tuple(a.shape[:-2])
@@ -110,7 +110,7 @@ def _mm(be, a, b, trans_a=False, trans_b=False):
     return be.reshape(r, batch + tuple(r.shape[-2:]))
 
 
-def _recorded_inverse(a, fn):
+def recorded_inverse(a, fn):
     """A^{-1} of a Tensor as a recorded Inv: graph_saved's form of the inverse that the
     gradients of det, slogdet and solve compute on the host."""
     return Inv.apply(a, fn=fn, check=True)
@@ -146,7 +146,7 @@ class Det(Function):
         cofactors come from the SVD."""
         if not np.all(self.det != 0):
             return None
-        cof = out.reshape((*out.shape, 1, 1)) * _recorded_inverse(inputs[0], "linalg.det").mT
+        cof = out.reshape((*out.shape, 1, 1)) * recorded_inverse(inputs[0], "linalg.det").mT
         return {"cof": cof}
 
     @lapack("linalg.det")
@@ -174,7 +174,7 @@ class Slogdet(Function):
     double_backward = True
 
     def graph_saved(self, inputs, out):  # A^{-T}, recorded
-        return {"inv_t": _recorded_inverse(inputs[0], self.fn).mT}
+        return {"inv_t": recorded_inverse(inputs[0], self.fn).mT}
 
     @lapack("linalg.slogdet")
     def forward(self, a, *, fn):
@@ -209,7 +209,7 @@ class Solve(Function):
     double_backward = True
 
     def graph_saved(self, inputs, out):  # A^{-1}, recorded
-        return {"a_inv": _recorded_inverse(inputs[0], self.fn)}
+        return {"a_inv": recorded_inverse(inputs[0], self.fn)}
 
     @lapack("linalg.solve")
     def forward(self, a, b, *, fn):
@@ -233,8 +233,8 @@ class Solve(Function):
         a_inv = self.__dict__.get("a_inv")  # given by graph_saved under create_graph=True
         if a_inv is not None:
             be = self.be
-            gb = _mm(be, a_inv, g, trans_a=True)
-            ga = be.neg(_mm(be, gb, self.x, trans_b=True)) if need_a else None
+            gb = matmul_stack(be, a_inv, g, trans_a=True)
+            ga = be.neg(matmul_stack(be, gb, self.x, trans_b=True)) if need_a else None
             return ga, (gb if need_b else None)
         gb = np.linalg.solve(swap(self.a), to_host(self.be, g))
         dt = self.a.dtype
