@@ -1386,7 +1386,8 @@ def einsum_backward(g, subscripts, arrays, i):
     r = sum_to_shape(r, tuple(min(r.shape[k], size[c]) for k, c in enumerate(distinct)))
     r = np.broadcast_to(r, tuple(size[c] for c in distinct))
     if len(distinct) == len(s):
-        return np.ascontiguousarray(np.transpose(r, [distinct.index(c) for c in s]))
+        # (np.ascontiguousarray would make a 0-d operand's gradient 1-d)
+        return np.require(np.transpose(r, [distinct.index(c) for c in s]), requirements="C")
     grad = np.zeros(x.shape, dtype=g.dtype)
     np.einsum(f"{s}->{distinct}", grad)[...] = r
     return grad

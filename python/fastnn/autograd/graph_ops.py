@@ -171,6 +171,9 @@ class GraphOps:
     def setitem(self, a, index, value):  # a is a fresh copy made by the backward itself
         a[_index(index)] = const(value)
 
+    def zeros(self, shape, dtype):
+        return const(np.zeros(shape, dtype))
+
     def full(self, shape, value, dtype):
         return const(np.full(shape, value, dtype))
 

@@ -32,6 +32,7 @@ from .common import (
     unpack_host,
     with_out,
 )
+from .lu import matmul_stack, recorded_inverse
 
 
 def _positive_definite(m):
@@ -89,6 +90,11 @@ class Cholesky(Function):
     receives the info array."""
 
     save_output = True
+    double_backward = True
+
+    def graph_saved(self, inputs, out):  # L and L^{-1}, recorded
+        low = out.mT if self.upper else out
+        return {"low": low, "low_inv": recorded_inverse(low, "linalg.cholesky")}
 
     @lapack("linalg.cholesky")
     def forward(self, a, *, fn, upper, check, report=None):
@@ -104,6 +110,9 @@ class Cholesky(Function):
         # A = L L^T gives L^{-1} dA L^{-T} = X + X^T with X = L^{-1} dL lower triangular, so
         # dL = L Phi(L^{-1} dA L^{-T}), Phi = the lower triangle with its diagonal halved. Phi is
         # its own adjoint, hence gA = L^{-T} Phi(L^T G) L^{-1}, then made symmetric.
+        low_inv = self.__dict__.get("low_inv")  # given by graph_saved under create_graph=True
+        if low_inv is not None:
+            return self._recorded_backward(g, self.low, low_inv)
         low = self.low
         gl = to_host(self.be, g)
         if self.upper:
@@ -115,6 +124,18 @@ class Cholesky(Function):
         left = np.linalg.solve(lt, phi)  # L^{-T} Phi
         ga = swap(np.linalg.solve(lt, swap(left)))  # L^{-T} Phi L^{-1}
         return to_device(self.be, 0.5 * (ga + swap(ga)), low.dtype)
+
+    def _recorded_backward(self, g, low, low_inv):
+        """The same gradient from L^{-1} by backend calls (recorded: create_graph=True)."""
+        be = self.be
+        swap_dims = (*range(g.ndim - 2), g.ndim - 1, g.ndim - 2)
+        gl = be.permute(g, swap_dims) if self.upper else g
+        n = low.shape[-1]
+        dtype = getattr(low, "_data", low).dtype  # a Tensor's storage dtype, as numpy's
+        half_diagonal = (np.ones((n, n)) - 0.5 * np.eye(n)).astype(dtype)
+        phi = be.mul(be.tril(matmul_stack(be, low, gl, trans_a=True), 0), half_diagonal)
+        ga = matmul_stack(be, matmul_stack(be, low_inv, phi, trans_a=True), low_inv)
+        return be.mul(be.add(ga, be.permute(ga, swap_dims)), 0.5)
 
 
 def _qr_square_backward(q, r, gq, gr):

@@ -80,6 +80,7 @@ class Inv(Function):
     """A^{-1}; ``report`` (a list) receives the info array, a second result without gradient."""
 
     save_output = True
+    double_backward = True  # its gradient is two products with its output
 
     @lapack("linalg.inv")
     def forward(self, a, *, fn, check, report=None):
@@ -87,14 +88,32 @@ class Inv(Function):
         inv, info = inverse(h, fn, check)
         if report is not None:
             report.append(info)
-        self.inv = inv
-        return to_device(self.be, inv, h.dtype)
+        self.out = out = to_device(self.be, inv, h.dtype)
+        return out
 
     @lapack("linalg.inv")
     def backward(self, g):
         # d(A^{-1}) = -A^{-1} dA A^{-1}, so the gradient is -A^{-T} G A^{-T}
-        it = swap(self.inv)
-        return to_device(self.be, -(it @ to_host(self.be, g) @ it), it.dtype)
+        be, y = self.be, self.out
+        return be.neg(matmul_stack(be, matmul_stack(be, y, g, trans_a=True), y, trans_b=True))
+
+
+def matmul_stack(be, a, b, trans_a=False, trans_b=False):
+    """op(a) @ op(b) for stacks of matrices of one batch shape, through the backend's matmul,
+    which takes at most one batch axis (or its recorded form, under create_graph=True)."""
+    batch = tuple(a.shape[:-2])
+    if len(batch) <= 1:
+        return be.matmul(a, b, trans_a, trans_b)
+    r = be.matmul(
+        be.reshape(a, (-1, *a.shape[-2:])), be.reshape(b, (-1, *b.shape[-2:])), trans_a, trans_b
+    )
+    return be.reshape(r, batch + tuple(r.shape[-2:]))
+
+
+def recorded_inverse(a, fn):
+    """A^{-1} of a Tensor as a recorded Inv: graph_saved's form of the inverse that the
+    gradients of det, slogdet and solve compute on the host."""
+    return Inv.apply(a, fn=fn, check=True)
 
 
 def cofactors(h, det):
@@ -120,6 +139,15 @@ class Det(Function):
     """det(A) of (*, n, n) matrices: shape (*)."""
 
     save_inputs = True
+    double_backward = True  # where no det is 0 (graph_saved)
+
+    def graph_saved(self, inputs, out):
+        """The cofactors det(A) A^{-T}, recorded; None (not recorded) where a det is 0, whose
+        cofactors come from the SVD."""
+        if not np.all(self.det != 0):
+            return None
+        cof = out.reshape((*out.shape, 1, 1)) * recorded_inverse(inputs[0], "linalg.det").mT
+        return {"cof": cof}
 
     @lapack("linalg.det")
     def forward(self, a, *, fn):
@@ -132,6 +160,9 @@ class Det(Function):
     @lapack("linalg.det")
     def backward(self, g):
         # d det(A) = <cofactors(A), dA>
+        cof = self.__dict__.get("cof")  # given by graph_saved under create_graph=True
+        if cof is not None:
+            return self.be.mul(self.be.reshape(g, (*g.shape, 1, 1)), cof)
         gh = to_host(self.be, g)[..., None, None]
         return to_device(self.be, gh * cofactors(self.a, self.det), self.a.dtype)
 
@@ -140,6 +171,10 @@ class Slogdet(Function):
     """(sign, log|det A|) packed as (*, 2); only log|det A| has a gradient."""
 
     save_inputs = True
+    double_backward = True
+
+    def graph_saved(self, inputs, out):  # A^{-T}, recorded
+        return {"inv_t": recorded_inverse(inputs[0], self.fn).mT}
 
     @lapack("linalg.slogdet")
     def forward(self, a, *, fn):
@@ -152,6 +187,11 @@ class Slogdet(Function):
     @lapack("linalg.slogdet")
     def backward(self, g):
         # d log|det A| = tr(A^{-1} dA): the gradient is A^{-T}, infinite where A is singular
+        inv_t = self.__dict__.get("inv_t")  # given by graph_saved under create_graph=True
+        if inv_t is not None:
+            be = self.be
+            g1 = be.getitem(g, (Ellipsis, slice(1, 2)))
+            return be.mul(be.reshape(g1, (*g1.shape, 1)), inv_t)
         h = self.a
         try:
             inv, _ = inverse(h, self.fn, True)
@@ -166,6 +206,10 @@ class Solve(Function):
 
     save_inputs = True
     save_output = True
+    double_backward = True
+
+    def graph_saved(self, inputs, out):  # A^{-1}, recorded
+        return {"a_inv": recorded_inverse(inputs[0], self.fn)}
 
     @lapack("linalg.solve")
     def forward(self, a, b, *, fn):
@@ -179,14 +223,20 @@ class Solve(Function):
                 f"singular (A: shape {list(ha.shape)}, {_dtype.name(ha.dtype)})"
             ) from None
         if self.requires_grad:
-            self.a, self.x = ha, x
+            self.a, self.x, self.fn = ha, x, fn
         return to_device(self.be, x, ha.dtype)
 
     @lapack("linalg.solve")
     def backward(self, g):
         # dX = A^{-1} (dB - dA X): the gradient of B is A^{-T} G, that of A is -A^{-T} G X^T
-        gb = np.linalg.solve(swap(self.a), to_host(self.be, g))
         need_a, need_b = self.needs_input_grad
+        a_inv = self.__dict__.get("a_inv")  # given by graph_saved under create_graph=True
+        if a_inv is not None:
+            be = self.be
+            gb = matmul_stack(be, a_inv, g, trans_a=True)
+            ga = be.neg(matmul_stack(be, gb, self.x, trans_b=True)) if need_a else None
+            return ga, (gb if need_b else None)
+        gb = np.linalg.solve(swap(self.a), to_host(self.be, g))
         dt = self.a.dtype
         ga = to_device(self.be, -(gb @ swap(self.x)), dt) if need_a else None
         return ga, (to_device(self.be, gb, dt) if need_b else None)

@@ -154,3 +154,12 @@ class PReLU(Function):
     def backward(self, g):
         need = self.needs_input_grad
         return self.be.prelu_backward(g, self.x, self.w, len(need) > 1 and need[1])
+
+    def graph_forward(self, x, w):
+        """For create_graph=True: x where x > 0 (a constant mask, as the kernel's test), else
+        w x with w along dim 1 (or one shared weight), which autograd differentiates again."""
+        a = x._data
+        pos = x._make(self.be.astype(self.be.gt(a, 0), a.dtype))
+        if w.numel() != 1:
+            w = w.reshape((1, -1) + (1,) * (x.ndim - 2))
+        return x * pos + w * x * (1 - pos)

@@ -7,7 +7,10 @@ Rounding functions are piecewise constant: their gradient is zero (torch's conve
 
 import math
 
-from ...autograd import graph_ops
+import numpy as np
+
+from ... import _devices
+from ...autograd import function, graph_ops
 from ...autograd.function import Function
 
 _LN2 = math.log(2.0)
@@ -165,6 +168,7 @@ class SqrtIn(_Unary):
 class _Step(Function):
     """A rounding function: zero gradient."""
 
+    double_backward = True
     op = ""
 
     def __init_subclass__(cls, **kwargs):
@@ -199,6 +203,7 @@ class Atan2(Function):
     """atan2(y, x): d/dy = x / (x^2 + y^2), d/dx = -y / (x^2 + y^2)."""
 
     save_inputs = True
+    double_backward = True
 
     def forward(self, y, x):
         self.y, self.x = y, x
@@ -215,6 +220,7 @@ class Atan2(Function):
 
 class Hypot(Function):
     save_inputs = True
+    double_backward = True
 
     def forward(self, x, y):
         self.x, self.y = x, y
@@ -233,6 +239,7 @@ class LogAddExp(Function):
     """log(exp(x) + exp(y)); each input's gradient is its softmax weight exp(input - out)."""
 
     save_inputs = True
+    double_backward = True
 
     def forward(self, x, y):
         self.x, self.y = x, y
@@ -253,6 +260,7 @@ class ClampTensor(Function):
     x < lo, else x (so x wins ties, and hi wins when lo > hi, like torch)."""
 
     save_inputs = True
+    double_backward = True
 
     def forward(self, x, *bounds, has=(True, True)):
         be = self.be
@@ -347,6 +355,7 @@ class Cumsum(Function):
 
 class Cumprod(Function):
     save_inputs = True
+    double_backward = True  # see _recorded_cumprod_backward
 
     def forward(self, x, axis=0):
         self.x, self.axis = x, axis
@@ -360,6 +369,7 @@ class Prod(Function):
     """Product over one axis (or all elements: axis None); the gradient is exact with zeros."""
 
     save_inputs = True
+    double_backward = True  # see _recorded_prod_backward
     plain_op = "prod"  # outside autograd, the backend's prod itself: the same keywords
 
     def forward(self, x, axis=None, keepdims=False):
@@ -415,6 +425,12 @@ class Scatter(Function):
     """scatter / scatter_add of ``src`` into a copy of ``x`` at ``idx`` along ``axis``; with
     ``value`` (a scalar) instead of a src tensor, only x is an input."""
 
+    double_backward = True  # for plain and added scatters (graph_saved)
+    graph_constants = ("idx",)
+
+    def graph_saved(self, inputs, out):
+        return {} if self.reduce in (None, "add") else None
+
     def forward(self, x, *src, idx=None, axis=0, reduce=None, value=None):
         self.idx, self.axis, self.reduce = idx, axis, reduce
         self.src_shape = src[0].shape if src else None
@@ -444,6 +460,10 @@ class Einsum(Function):
     """einsum with an explicit output ('ij,jk->ik', letters only; the caller expands '...')."""
 
     save_inputs = True
+    double_backward = True  # see _recorded_einsum_backward
+
+    def graph_saved(self, inputs, out):  # the operands are a tuple: swapped here
+        return {"xs": tuple(inputs)}
 
     def forward(self, *xs, subscripts=""):
         self.subscripts, self.xs = subscripts, xs
@@ -486,3 +506,131 @@ def _recorded_cumsum(a, axis, reverse=False):
         flipped = Flip.apply(graph_ops.const(a), axes=(axis,))
         return Flip.apply(Cumsum.apply(flipped, axis=axis), axes=(axis,))
     return Cumsum.apply(graph_ops.const(a), axis=axis)
+
+
+# ---- recorded forms of the other backend calls the backward methods above make ----
+
+
+@graph_ops.recorded("exp2")
+def _recorded_exp2(a):
+    return Exp2.apply(graph_ops.const(a))
+
+
+@graph_ops.recorded("arctan_backward")
+def _recorded_arctan_backward(g, x):
+    return graph_ops.const(g) / (x * x + 1)
+
+
+@graph_ops.recorded("hypot")
+def _recorded_hypot(a, b):
+    return Hypot.apply(graph_ops.const(a), graph_ops.const(b))
+
+
+@graph_ops.recorded("logaddexp")
+def _recorded_logaddexp(a, b):
+    a, b = graph_ops.const(a), graph_ops.const(b)
+    like = a if isinstance(a, function.Tensor) else b
+    a, b = (
+        v if isinstance(v, function.Tensor) else graph_ops.const(np.asarray(v, like.dtype))
+        for v in (a, b)
+    )
+    return LogAddExp.apply(a, b)
+
+
+@graph_ops.recorded("einsum")
+def _recorded_einsum(subscripts, *xs):
+    return Einsum.apply(*(graph_ops.const(x) for x in xs), subscripts=subscripts)
+
+
+@graph_ops.recorded("einsum_backward")
+def _recorded_einsum_backward(g, subscripts, xs, i):
+    """The backend's einsum_backward as recorded ops: the einsum of g and the other operands
+    onto operand i's distinct letters is an Einsum (multilinear, so recorded to any order); the
+    broadcast, sum and transpose after it are Tensor ops; a repeated letter's diagonal is one
+    more Einsum, with identity matrices tying each repeat to a fresh letter."""
+    const = graph_ops.const
+    ins, out = subscripts.split("->")
+    subs = ins.split(",")
+    s, x_shape = subs[i], tuple(graph_ops.data(xs[i]).shape)
+    distinct = "".join(dict.fromkeys(s))
+    others = [(sub, const(a)) for j, (sub, a) in enumerate(zip(subs, xs)) if j != i]
+    have = set(out).union(*(set(sub) for sub, _ in others))
+    kept = "".join(c for c in distinct if c in have)
+    spec = ",".join([out, *(sub for sub, _ in others)]) + "->" + kept
+    r = Einsum.apply(const(g), *(a for _, a in others), subscripts=spec)
+    size = {c: x_shape[s.index(c)] for c in distinct}
+    # letters only this operand has were summed away: the gradient is constant along them
+    r = r.reshape(tuple(r.shape[kept.index(c)] if c in kept else 1 for c in distinct))
+    r = graph_ops.OPS.sum_to_shape(r, tuple(min(n, size[c]) for n, c in zip(r.shape, distinct)))
+    r = r.expand(tuple(size[c] for c in distinct))
+    if len(distinct) == len(s):
+        return r.permute(tuple(distinct.index(c) for c in s))
+    used = set(subscripts)
+    fresh = iter(c for c in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ" if c not in used)
+    target, ties, eyes = [], [], []
+    for k, c in enumerate(s):
+        if c in s[:k]:
+            f = next(fresh)
+            target.append(f)
+            ties.append(c + f)
+            eyes.append(const(np.eye(size[c], dtype=graph_ops.data(r).dtype)))
+        else:
+            target.append(c)
+    spec = ",".join([distinct, *ties]) + "->" + "".join(target)
+    return Einsum.apply(r, *eyes, subscripts=spec)
+
+
+def _others(x, axis):
+    """[..., j, i] = x_i along ``axis`` (moved last), with x_j taken as 1: the factors of the
+    product of the others of each j. Exact where x has zeros, at n times the size; its own
+    derivative takes the same path, so every order is exact."""
+    n = x.shape[axis]
+    eye = graph_ops.const(np.eye(n, dtype=graph_ops.data(x).dtype))
+    return x.movedim(axis, -1).unsqueeze(-2) * (1 - eye) + eye
+
+
+def _has_zero(x):
+    a = graph_ops.data(x)
+    return bool(_devices.of(a).to_numpy(a == 0).any())
+
+
+@graph_ops.recorded("prod_backward")
+def _recorded_prod_backward(g, x, axis, keepdims):
+    """g times the product of the other elements: out / x where x has no zero (its derivatives
+    stay exact nearby), else the products of the others formed outright."""
+    g, x = graph_ops.const(g), graph_ops.const(x)
+    if axis is None:
+        flat = _recorded_prod_backward(g.reshape(1), x.reshape(-1), 0, True)
+        return flat.reshape(tuple(x.shape))
+    axis = axis % x.ndim
+    if not keepdims:
+        g = g.unsqueeze(axis)
+    if not _has_zero(x):
+        return g * Prod.apply(x, axis=axis, keepdims=True) / x
+    m = _others(x, axis)
+    return g * Prod.apply(m, axis=m.ndim - 1, keepdims=False).movedim(-1, axis)
+
+
+@graph_ops.recorded("cumprod_backward")
+def _recorded_cumprod_backward(g, x, axis):
+    """d/dx_j of sum_k g_k cumprod(x)_k = sum_{k >= j} g_k prod_{i <= k, i != j} x_i: the
+    reversed running sum of g * cumprod(x), over x_j, where x has no zero; else those products
+    formed outright."""
+    g, x = graph_ops.const(g), graph_ops.const(x)
+    axis = axis % x.ndim
+    if not _has_zero(x):
+        gy = g * Cumprod.apply(x, axis=axis)
+        return gy.flip(axis).cumsum(axis).flip(axis) / x
+    m = _others(x, axis)
+    n = x.shape[axis]
+    later = graph_ops.const(np.triu(np.ones((n, n), dtype=graph_ops.data(x).dtype)))  # k >= j
+    terms = g.movedim(axis, -1).unsqueeze(-2) * Cumprod.apply(m, axis=m.ndim - 1) * later
+    return terms.sum(-1).movedim(-1, axis)
+
+
+@graph_ops.recorded("scatter")
+def _recorded_scatter(a, idx, src, axis, reduce):
+    const, data = graph_ops.const, graph_ops.data
+    if isinstance(src, function.Tensor) or _devices.is_array(src):
+        return Scatter.apply(const(a), const(src), idx=data(idx), axis=axis, reduce=reduce)
+    return Scatter.apply(const(a), idx=data(idx), axis=axis, reduce=reduce, value=src)

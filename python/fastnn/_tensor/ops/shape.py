@@ -132,6 +132,16 @@ class Diagonal(Function):
         diagonal_view(gx, *self.where)[...] = g
         return gx
 
+    def graph_forward(self, x):
+        """For create_graph=True: the diagonal as an advanced index of x with d1 and d2 moved
+        last, whose recorded gradient (a scatter into zeros) autograd differentiates again."""
+        offset, d1, d2 = self.where
+        rest = [i for i in range(x.ndim) if i not in (d1, d2)]
+        n = diagonal_view(np.empty(self.shape, np.int8), offset, d1, d2).shape[-1]
+        rows = np.arange(n) + max(-offset, 0)
+        cols = np.arange(n) + max(offset, 0)
+        return x.permute((*rest, d1, d2))[(Ellipsis, rows, cols)]
+
 
 def diagonal_view(a, offset, d1, d2):
     """The view of a host array's diagonal: the other axes, then one whose stride steps along

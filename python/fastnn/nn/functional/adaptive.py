@@ -117,6 +117,13 @@ class AdaptiveMaxPool2d(Function):
         np.add.at(dx, (rows, self.idx.reshape(n * c, -1)), gn)
         return be.from_numpy(dx.reshape(self.shape))
 
+    def graph_forward(self, x):
+        """For create_graph=True: the window maxima as a gather of x at the argmax positions
+        (flat per plane), which autograd differentiates to any order."""
+        n, c = x.shape[:2]
+        flat = x._make(self.be.from_numpy(self.idx.reshape(n, c, -1)))
+        return x.reshape(n, c, -1).gather(2, flat).reshape(self.idx.shape)
+
 
 def adaptive_max_pool2d(input, output_size, return_indices=False):
     """torch.nn.functional.adaptive_max_pool2d; indices are flat h*W + w within each plane."""

@@ -19,6 +19,7 @@ import numpy as np
 
 from ... import _devices
 from ..._core import dtype as _dtype
+from ..._tensor.functions import cat
 from ...autograd import graph_ops
 from ...autograd.function import Function
 from . import pool_ceil as _ceil
@@ -149,6 +150,23 @@ class GroupedConv2d(Function):
         gw = be.concatenate(parts_w, 0) if need[1] else None
         gb = be.concatenate(parts_b, 0) if need[2] else None
         return (gx, gw) if len(self.needs_input_grad) == 2 else (gx, gw, gb)
+
+    def graph_forward(self, x, w, b=None):
+        """For create_graph=True: one recorded Conv2d per group on its channel slices, joined,
+        so that the depthwise kernels need no recorded backward of their own."""
+        ci, co, geom = x.shape[1] // self.groups, w.shape[0] // self.groups, self.geom
+        outs = [
+            Conv2d.apply(
+                x[:, k * ci : (k + 1) * ci],
+                w[k * co : (k + 1) * co],
+                *(() if b is None else (b[k * co : (k + 1) * co],)),
+                stride=geom[0],
+                padding=geom[1],
+                dilation=geom[2],
+            )
+            for k in range(self.groups)
+        ]
+        return cat(outs, 1)
 
 
 class MaxPool2d(Function):

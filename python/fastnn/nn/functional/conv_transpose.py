@@ -24,6 +24,9 @@ class ConvTranspose2d(Function):
     """y = conv_transpose2d(x, w) (no bias: the caller adds it); see the module note."""
 
     save_inputs = True
+    # its gradients are conv2d and conv2d's weight gradient, whose recorded forms give every
+    # higher order (conv.py)
+    double_backward = True
 
     def forward(self, x, w, *, stride, padding, dilation, out_hw):
         be = self.be

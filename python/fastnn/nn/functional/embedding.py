@@ -13,6 +13,7 @@ import numpy as np
 
 from ... import _devices
 from ..._core import dtype as _dtype
+from ...autograd import graph_ops
 from ...autograd.function import Function
 
 _INDEX_DTYPES = (np.dtype(np.int32), np.dtype(np.int64))
@@ -20,6 +21,9 @@ _INDEX_DTYPES = (np.dtype(np.int32), np.dtype(np.int64))
 
 class Embedding(Function):
     """out = weight[indices]; the gradient flows to weight only (indices are integers)."""
+
+    double_backward = True  # its backward is EmbeddingScatter, recorded
+    graph_constants = ("indices",)
 
     def forward(self, weight, indices, *, padding_idx=None, scale_grad_by_freq=False):
         out = self.be.embedding(weight, indices)
@@ -32,6 +36,49 @@ class Embedding(Function):
         be = self.be
         gw = be.embedding_backward(g, self.indices, self.num, self.padding_idx, self.scale)
         return gw, None
+
+
+class EmbeddingScatter(Function):
+    """embedding's backward as a recorded op (create_graph=True): g summed into the rows its
+    positions looked up. Linear in g, so its own backward is the lookup again, each position
+    weighted by what it gave its row: 0 at the padding row, 1 / the row's count under
+    scale_grad_by_freq, else 1 (then no weights are kept)."""
+
+    double_backward = True
+    graph_constants = ("indices", "factor")
+
+    def forward(self, g, *, indices, num, padding_idx, scale):
+        be = self.be
+        self.indices, self.factor = indices, None
+        if padding_idx is not None or scale:
+            flat = be.to_numpy(indices).reshape(-1)
+            factor = np.ones(flat.size, be.to_numpy(g).dtype)
+            if scale:
+                factor /= np.bincount(flat, minlength=num)[flat]
+            if padding_idx is not None:
+                factor[flat == padding_idx] = 0
+            self.factor = be.from_numpy(factor.reshape((*indices.shape, 1)))
+        return be.embedding_backward(g, indices, num, padding_idx, scale)
+
+    def backward(self, gg):
+        u = self.be.embedding(gg, self.indices)
+        return u if self.factor is None else self.be.mul(u, self.factor)
+
+
+@graph_ops.recorded("embedding")
+def _recorded_embedding(weight, indices):
+    return Embedding.apply(graph_ops.const(weight), graph_ops.const(indices))
+
+
+@graph_ops.recorded("embedding_backward")
+def _recorded_embedding_backward(g, indices, num, padding_idx=None, scale=False):
+    return EmbeddingScatter.apply(
+        graph_ops.const(g),
+        indices=graph_ops.data(indices),
+        num=num,
+        padding_idx=padding_idx,
+        scale=scale,
+    )
 
 
 def check_sparse(sparse, where):

@@ -48,6 +48,12 @@ class _BagMax(Function):
         d[self.arg[b, col], col] = gn[b, col]  # each (row, col) is the max of one bag at most
         return self.be.from_numpy(d)
 
+    def graph_forward(self, rows):
+        """For create_graph=True: each maximum as a gather of its row (0 for an empty bag)."""
+        found = self.arg >= 0
+        at = rows.gather(0, _tensor(np.where(found, self.arg, 0), device=rows.device))
+        return at * _tensor(found, dtype=rows.dtype, device=rows.device)
+
 
 class _BagSum(Function):
     """out[b] = the sum of the rows of bag b (contiguous positions [start, end)); empty bags 0.
@@ -68,8 +74,11 @@ class _BagSum(Function):
             if full.any():
                 out[full] = np.add.reduceat(r, bag_starts[full], axis=0)
         if self.requires_grad:
-            self.bag_of, self.n = bag_of, n
+            self.bag_of, self.n, self.nbags = bag_of, n, len(bag_starts)
         return self.be.from_numpy(out)
+
+    def graph_forward(self, rows):  # for create_graph=True
+        return _segment_sum(rows, self.bag_of, self.nbags)
 
     def backward(self, g):
         gn = self.be.to_numpy(g)
@@ -100,6 +109,26 @@ class _BagRows(Function):
             inv = 1.0 / np.maximum(np.diff(self.bounds), 1)[:, None]
             g = be.mul(g, be.asarray(inv, g.dtype))
         return be.embedding_bag_backward(g, self.indices, self.bounds, self.num), None
+
+    def graph_forward(self, weight, indices):
+        """For create_graph=True: the lookup, then the segment sum (and the mean's division),
+        as recorded ops."""
+        b = self.bounds
+        rows = embedding(indices[int(b[0]) : int(b[-1])], weight)
+        out = _segment_sum(rows, np.repeat(np.arange(b.size - 1), np.diff(b)), b.size - 1)
+        if self.mean:
+            size = np.maximum(np.diff(b), 1)[:, None]
+            out = out / _tensor(size, dtype=out.dtype, device=out.device)
+        return out
+
+
+def _segment_sum(rows, bag_of, nbags):
+    """out[b] = the sum of rows[i] over the i with bag_of[i] = b (rows past bag_of: none), as a
+    recorded scatter-add, whose gradient is a gather (differentiable to any order)."""
+    dim = rows.shape[1]
+    idx = _tensor(np.broadcast_to(bag_of[:, None], (bag_of.size, dim)), device=rows.device)
+    zeros = _tensor(np.zeros((nbags, dim)), dtype=rows.dtype, device=rows.device)
+    return zeros.scatter_add(0, idx, rows[: bag_of.size])
 
 
 def _bags(input, offsets, include_last_offset, per_sample_weights):

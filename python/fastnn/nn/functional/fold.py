@@ -1,11 +1,14 @@
 """F.unfold / F.fold: sliding-window patches of an NCHW image as columns, and back (summed where
 windows overlap): the im2col and col2im kernels of the convolution, each the other's gradient."""
 
+from ...autograd import graph_ops
 from ...autograd.function import Function
 from .conv import _check_float, _pair
 
 
 class Unfold(Function):
+    double_backward = True  # linear: its gradient is Fold, recorded
+
     def forward(self, x, *, geom):
         self.shape, self.geom = x.shape, geom
         return self.be.im2col(x, *geom)
@@ -15,12 +18,27 @@ class Unfold(Function):
 
 
 class Fold(Function):
+    double_backward = True  # linear: its gradient is Unfold, recorded
+
     def forward(self, cols, *, out_shape, geom):
         self.geom = geom
         return self.be.col2im(cols, out_shape, *geom)
 
     def backward(self, g):
         return self.be.im2col(g, *self.geom)
+
+
+@graph_ops.recorded("im2col")
+def _recorded_im2col(x, kernel_size, stride, padding, dilation, ones_row=False):
+    if ones_row:  # the convolution's bias row: not a call a backward makes
+        raise NotImplementedError("im2col with ones_row has no recorded form")
+    return Unfold.apply(graph_ops.const(x), geom=(kernel_size, stride, padding, dilation))
+
+
+@graph_ops.recorded("col2im")
+def _recorded_col2im(cols, input_shape, kernel_size, stride, padding, dilation):
+    geom = (kernel_size, stride, padding, dilation)
+    return Fold.apply(graph_ops.const(cols), out_shape=tuple(input_shape), geom=geom)
 
 
 def _blocks(size, kernel, stride, padding, dilation):

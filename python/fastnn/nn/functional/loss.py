@@ -56,36 +56,40 @@ class SoftmaxCrossEntropy(Function):
         if not self.requires_grad:
             return out
         loss, self.dlogits = out
-        if probs is not None:
-            self.logits, self.weight, self.eps = logits, weight, label_smoothing
-        else:  # for graph_saved
-            self.target, self.ignore_index = target, ignore_index
-            self.plain = weight is None and label_smoothing == 0.0
+        self.logits, self.weight, self.eps = logits, weight, label_smoothing
+        self.target, self.ignore_index = target, ignore_index
         return loss
 
-    double_backward = True
-    graph_constants = ("target",)
-
-    def graph_saved(self, inputs, out):
-        """dlogits as a recorded function of the logits, for class-index targets without
-        weights or smoothing: row i is s_i (softmax(x_i) - onehot(t_i)), s_i = 1 / (rows not
-        ignored) under 'mean', 1 otherwise, 0 on an ignored row. None (not recorded) else."""
-        if not getattr(self, "plain", False):
-            return None
-        be, t = self.be, self.target
-        x = inputs[0]
-        n, c = x._data.shape
-        keep = be.ne(t, self.ignore_index)
-        onehot = np.zeros((n, c), x._data.dtype)
-        rows = np.nonzero(be.to_numpy(keep))[0]
-        onehot[rows, be.to_numpy(t)[rows]] = 1
-        scale = be.astype(keep, x._data.dtype)
-        if self.reduction == "mean":
-            scale = be.div(scale, max(len(rows), 1))
-        dlogits = (x.softmax(1) - Tensor._make(be.from_numpy(onehot))) * Tensor._make(
-            be.reshape(scale, (n, 1))
-        )
-        return {"dlogits": dlogits}
+    def graph_forward(self, x, probs=None):
+        """For create_graph=True: the loss as Tensor ops on log_softmax(x), which autograd
+        differentiates to any order. Row i: -sum_c w_c q_ic log_softmax(x_i)_c, with q the
+        smoothed target, (1 - eps) onehot(t_i) + eps / C for a class index (0 on an ignored
+        row), (1 - eps) p_i + eps / C for probabilities. 'mean' divides by the weight of the
+        rows' classes (indices) or by N (probabilities)."""
+        be, eps, n_classes = self.be, self.eps, x.shape[1]
+        logp = x.log_softmax(1)
+        w = None if self.weight is None else Tensor._make(self.weight)
+        wlogp = logp if w is None else logp * w
+        if probs is not None:
+            q = probs if eps == 0 else probs * (1 - eps) + eps / n_classes
+            loss = -(wlogp * q).sum(1)
+            if self.reduction == "mean":
+                return loss.sum() / x.shape[0]
+            return loss.sum() if self.reduction == "sum" else loss
+        t = be.to_numpy(self.target)
+        keep = t != self.ignore_index
+        safe = np.where(keep, t, 0)
+        picked = -wlogp.gather(1, Tensor._make(be.from_numpy(safe[:, None]))).squeeze(1)
+        loss = picked if eps == 0 else (1 - eps) * picked - (eps / n_classes) * wlogp.sum(1)
+        mask = Tensor._make(be.from_numpy(keep.astype(be.to_numpy(x._data).dtype)))
+        loss = loss * mask
+        if self.reduction == "sum":
+            return loss.sum()
+        if self.reduction == "none":
+            return loss
+        if w is None:
+            return loss.sum() / int(keep.sum())
+        return loss.sum() / (w.gather(0, Tensor._make(be.from_numpy(safe))) * mask).sum()
 
     def backward(self, g):
         be, n = self.be, self.needs_input_grad
@@ -120,11 +124,14 @@ class BCEWithLogits(Function):
     graph_constants = ("weight", "pos_weight")
 
     def graph_saved(self, inputs, out):
-        """dx = (sigmoid(x) - t) w (/ n under 'mean'), recorded; without pos_weight only."""
-        if self.pos_weight is not None:
-            return None
+        """dx = (1 - t) - (1 + (pw - 1) t) sigmoid(-x), which is sigmoid(x) - t without
+        pos_weight, times w (/ n under 'mean'), recorded."""
         x, t = inputs
-        dx = x.sigmoid() - t
+        if self.pos_weight is None:
+            dx = x.sigmoid() - t
+        else:
+            pw = Tensor._make(self.pos_weight)
+            dx = (1 - t) - (1 + (pw - 1) * t) * (-x).sigmoid()
         if self.weight is not None:
             dx = dx * Tensor._make(self.be.broadcast_to(self.weight, self.weight.shape))
         if self.reduction == "mean":

@@ -75,6 +75,14 @@ class _SequenceLayer(Function):
             grads += [db_ih if need[k + 3] else None, db_hh]
         return tuple(grads)
 
+    # For create_graph=True each layer gives graph_forward: its time loop as Tensor ops (the
+    # same gates and order as the kernels'), which autograd differentiates to any order.
+
+    def _graph_steps(self, x, w_ih, bias):
+        s = x.shape[0]
+        proj = x @ w_ih.t() if bias is None else x @ w_ih.t() + bias
+        return proj, range(s - 1, -1, -1) if self.reverse else range(s)
+
 
 class LSTMLayer(_SequenceLayer):
     """(S + 1, B, H) = hs, c_n of one LSTM layer and direction; inputs x, h0, c0, w_ih, w_hh
@@ -105,6 +113,18 @@ class LSTMLayer(_SequenceLayer):
         )
         return self._weight_grads(dgates, dgates, dh0, self.hs)
 
+    def graph_forward(self, x, h, c, w_ih, w_hh, b_ih=None, b_hh=None):
+        proj, steps = self._graph_steps(x, w_ih, None if b_ih is None else b_ih + b_hh)
+        n = w_hh.shape[1]
+        hs = [None] * x.shape[0]
+        for t in steps:
+            gates = proj[t] + h @ w_hh.t()
+            i, f = gates[:, :n].sigmoid(), gates[:, n : 2 * n].sigmoid()
+            g, o = gates[:, 2 * n : 3 * n].tanh(), gates[:, 3 * n :].sigmoid()
+            c = f * c + i * g
+            h = hs[t] = o * c.tanh()
+        return cat([stack(hs), c.unsqueeze(0)], 0)
+
 
 class GRULayer(_SequenceLayer):
     """(S, B, H) hidden states of one GRU layer and direction; inputs x, h0, w_ih, w_hh and
@@ -125,6 +145,18 @@ class GRULayer(_SequenceLayer):
             g, self.act, self.hs, self.h0, self.w_hh, self.reverse
         )
         return self._weight_grads(dgi, dgh, dh0, self.hs)
+
+    def graph_forward(self, x, h, w_ih, w_hh, b_ih=None, b_hh=None):
+        gi, steps = self._graph_steps(x, w_ih, b_ih)
+        n = w_hh.shape[1]
+        hs = [None] * x.shape[0]
+        for t in steps:
+            gh = h @ w_hh.t() if b_hh is None else h @ w_hh.t() + b_hh
+            r = (gi[t, :, :n] + gh[:, :n]).sigmoid()
+            z = (gi[t, :, n : 2 * n] + gh[:, n : 2 * n]).sigmoid()
+            cand = (gi[t, :, 2 * n :] + r * gh[:, 2 * n :]).tanh()
+            h = hs[t] = (1 - z) * cand + z * h
+        return stack(hs)
 
 
 class RNNLayer(_SequenceLayer):
@@ -147,6 +179,14 @@ class RNNLayer(_SequenceLayer):
             g, self.hs, self.w_hh, self.nonlinearity, self.reverse
         )
         return self._weight_grads(dpre, dpre, dh0, self.hs)
+
+    def graph_forward(self, x, h, w_ih, w_hh, b_ih=None, b_hh=None):
+        proj, steps = self._graph_steps(x, w_ih, None if b_ih is None else b_ih + b_hh)
+        hs = [None] * x.shape[0]
+        for t in steps:
+            pre = proj[t] + h @ w_hh.t()
+            h = hs[t] = pre.tanh() if self.nonlinearity == "tanh" else pre.relu()
+        return stack(hs)
 
 
 # ---- the stack of layers and directions (nn.RNN / nn.LSTM / nn.GRU call this) -------------------
