@@ -1,0 +1,426 @@
+"""``fastnn.func``: torch.func's function transforms on fastnn's autograd.
+
+``functional_call`` runs a module with other parameters (meta-learning, ensembles);
+``grad``, ``grad_and_value``, ``vjp``, ``jacrev``, ``jacfwd`` and ``hessian`` turn a function
+of tensors into its derivatives, and compose (``grad(grad(f))``) because each records its
+backward (create_graph) whenever an input already carries a history; ``vmap`` maps a function
+over a batch dimension by calling it once per entry and stacking the results (the same values
+as torch's vectorized form, at a Python loop's speed). Arguments and results may be tensors or
+tuples, lists and dicts of them.
+"""
+
+from contextlib import contextmanager
+
+from ._tensor import Tensor
+from ._tensor import creation as _new
+from ._tensor import functions as _fn
+from .autograd.engine import grad as _grad
+from .autograd.grad_mode import enable_grad
+from .autograd.graph_ops import Alias
+
+# ---- trees of tensors ------------------------------------------------------------------------
+
+
+def _flatten(tree):
+    """The tensors of a tuple/list/dict tree (dicts in key order) and how to rebuild it."""
+    if isinstance(tree, (tuple, list)):
+        leaves, specs = [], []
+        for item in tree:
+            sub, spec = _flatten(item)
+            leaves += sub
+            specs.append((len(sub), spec))
+        return leaves, (type(tree), None, specs)
+    if isinstance(tree, dict):
+        leaves, specs = [], []
+        for key in tree:
+            sub, spec = _flatten(tree[key])
+            leaves += sub
+            specs.append((len(sub), spec))
+        return leaves, (dict, list(tree), specs)
+    return [tree], None
+
+
+def _unflatten(spec, leaves):
+    if spec is None:
+        return leaves[0]
+    kind, keys, specs = spec
+    items, at = [], 0
+    for n, sub in specs:
+        items.append(_unflatten(sub, leaves[at : at + n]))
+        at += n
+    if kind is dict:
+        return dict(zip(keys, items))
+    return kind(items) if kind in (tuple, list) else kind(*items)
+
+
+# ---- functional_call -------------------------------------------------------------------------
+
+
+def functional_call(
+    module, parameter_and_buffer_dicts, args=None, kwargs=None, *, tie_weights=True, strict=False
+):
+    """``module(*args, **kwargs)`` with the named parameters and buffers replaced by the given
+    tensors for the call (the module is unchanged afterwards). Names not given keep the module's
+    own unless ``strict``; with ``tie_weights``, a tensor given for one of several names of a
+    shared parameter stands for all of them."""
+    dicts = parameter_and_buffer_dicts
+    if isinstance(dicts, dict):
+        dicts = [dicts]
+    given = {}
+    for d in dicts:
+        for name, value in d.items():
+            if name in given:
+                raise ValueError(f"functional_call: {name!r} appeared in more than one dict")
+            given[name] = value
+    own = dict(module.named_parameters(remove_duplicate=False))
+    own.update(module.named_buffers(remove_duplicate=False))
+    unknown = sorted(set(given) - set(own))
+    missing = sorted(set(own) - set(given))
+    if strict and (unknown or missing):
+        raise RuntimeError(
+            f"functional_call got unexpected keys {unknown} and missing keys {missing}"
+        )
+    if unknown:
+        raise RuntimeError(f"functional_call: the module has no parameter or buffer {unknown}")
+    if tie_weights:  # a shared parameter's other names follow the one given
+        by_id = {}
+        for name, t in own.items():
+            by_id.setdefault(id(t), []).append(name)
+        for names in by_id.values():
+            chosen = [n for n in names if n in given]
+            if chosen:
+                for n in names:
+                    given.setdefault(n, given[chosen[0]])
+    if args is None:
+        args = ()
+    elif not isinstance(args, tuple):
+        args = (args,)
+    with _swapped(module, given):
+        return module(*args, **(kwargs or {}))
+
+
+@contextmanager
+def _swapped(module, given):
+    saved = []
+    try:
+        for name, value in given.items():
+            owner, attr = _owner(module, name)
+            registry = owner._parameters if attr in owner._parameters else owner._buffers
+            saved.append((registry, attr, registry[attr]))
+            registry[attr] = value
+        yield
+    finally:
+        for registry, attr, value in reversed(saved):
+            registry[attr] = value
+
+
+def _owner(module, name):
+    *path, attr = name.split(".")
+    for part in path:
+        module = getattr(module, part)
+    return module, attr
+
+
+# ---- derivatives -------------------------------------------------------------------------------
+
+
+def _prepare(tree):
+    """The inputs a transform differentiates at: leaves that require grad, linked to the
+    caller's history when they have one (so that transforms compose)."""
+    leaves, spec = _flatten(tree)
+    out = []
+    for t in leaves:
+        if not isinstance(t, Tensor):
+            raise TypeError(
+                f"expected Tensors as the inputs to differentiate, got {type(t).__name__}"
+            )
+        # an input with a history enters through a node of its own (Alias), so that the
+        # results' link to it can be told from a link to this transform's own inputs
+        out.append(Alias.apply(t) if t.requires_grad else t.detach().requires_grad_())
+    return out, spec
+
+
+def _settle(results, inner):
+    """``results`` as the caller gets them: detached unless they depend on a tensor outside
+    the transform that requires grad (an outer graph, or an enclosing transform's input), as
+    torch.func's results are plain tensors at the outermost level."""
+    inner = {id(t) for t in inner}
+    stack = [t for t in results if isinstance(t, Tensor) and t.requires_grad]
+    seen = set()
+    while stack:
+        t = stack.pop()
+        if id(t) in seen:
+            continue
+        seen.add(id(t))
+        ctx = t._ctx
+        if ctx is None:
+            if id(t) not in inner:
+                return results
+            continue
+        stack.extend(p for p in getattr(ctx, "parents", ()) if p.requires_grad)
+    return [t.detach() if isinstance(t, Tensor) else t for t in results]
+
+
+def _select(args, argnums):
+    if isinstance(argnums, int):
+        return (argnums,), False
+    return tuple(argnums), True
+
+
+def grad_and_value(func, argnums=0, has_aux=False):
+    """A function returning (the gradient of ``func``'s scalar output with respect to the
+    arguments ``argnums``, the output), or ((gradient, (output, aux))) with ``has_aux``."""
+
+    def wrapper(*args, **kwargs):
+        nums, many = _select(args, argnums)
+        args = list(args)
+        prepared = {}
+        for i in nums:
+            prepared[i] = _prepare(args[i])
+            args[i] = _unflatten(prepared[i][1], prepared[i][0])
+        with enable_grad():
+            out = func(*args, **kwargs)
+            aux = None
+            if has_aux:
+                if not (isinstance(out, tuple) and len(out) == 2):
+                    raise RuntimeError(
+                        "grad_and_value(f)(*args): output of function f should be a tuple: "
+                        "(output, aux) if has_aux is True"
+                    )
+                out, aux = out
+            if not isinstance(out, Tensor) or out.numel() != 1:
+                raise RuntimeError(
+                    "grad_and_value(f)(*args): Expected f(*args) to return a scalar Tensor, got "
+                    f"{'a Tensor of shape ' + str(tuple(out.shape)) if isinstance(out, Tensor) else type(out).__name__}"
+                )
+            leaves = [t for i in nums for t in prepared[i][0]]
+            gs = (
+                _grad(out, leaves, create_graph=True, allow_unused=True)
+                if out.requires_grad
+                else (None,) * len(leaves)
+            )
+        gs = [_new.zeros_like(t) if g is None else g for g, t in zip(gs, leaves)]
+        *gs, out = _settle([*gs, out], leaves)
+        grads, at = [], 0
+        for i in nums:
+            n = len(prepared[i][0])
+            grads.append(_unflatten(prepared[i][1], gs[at : at + n]))
+            at += n
+        g = tuple(grads) if many else grads[0]
+        return (g, (out, aux)) if has_aux else (g, out)
+
+    return wrapper
+
+
+def grad(func, argnums=0, has_aux=False):
+    """The gradient of ``func``'s scalar output with respect to the arguments ``argnums``
+    (a tuple of gradients for a tuple of argnums; the shape of each argument's tree)."""
+    both = grad_and_value(func, argnums, has_aux)
+
+    def wrapper(*args, **kwargs):
+        g, value = both(*args, **kwargs)
+        return (g, value[1]) if has_aux else g
+
+    return wrapper
+
+
+def vjp(func, *primals, has_aux=False):
+    """(func(*primals), vjp_fn), where ``vjp_fn(cotangents)`` gives the product of the
+    cotangents (the output's tree) with the Jacobian, one gradient per primal."""
+    prepared = [_prepare(p) for p in primals]
+    args = [_unflatten(spec, leaves) for leaves, spec in prepared]
+    with enable_grad():
+        out = func(*args)
+    aux = None
+    if has_aux:
+        out, aux = out
+    outs, out_spec = _flatten(out)
+    leaves = [t for p in prepared for t in p[0]]
+
+    def vjp_fn(cotangents, retain_graph=True, create_graph=None):
+        cots, _ = _flatten(cotangents)
+        if len(cots) != len(outs):
+            raise RuntimeError(
+                f"vjp_fn: expected {len(outs)} cotangents (the output's structure), got {len(cots)}"
+            )
+        live = [(o, c) for o, c in zip(outs, cots) if o.requires_grad]
+        gs = (
+            _grad(
+                [o for o, _ in live],
+                leaves,
+                [c for _, c in live],
+                retain_graph=True,
+                create_graph=True,
+                allow_unused=True,
+            )
+            if live
+            else (None,) * len(leaves)
+        )
+        gs = [_new.zeros_like(t) if g is None else g for g, t in zip(gs, leaves)]
+        if create_graph is None:
+            gs = _settle(gs, leaves)
+        elif not create_graph:
+            gs = [g.detach() for g in gs]
+        result, at = [], 0
+        for p in prepared:
+            n = len(p[0])
+            result.append(_unflatten(p[1], gs[at : at + n]))
+            at += n
+        return tuple(result)
+
+    shown = _unflatten(out_spec, _settle(outs, leaves))
+    return (shown, vjp_fn, aux) if has_aux else (shown, vjp_fn)
+
+
+def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None):
+    """The Jacobian of ``func`` by reverse mode: for an output of shape S and an argument of
+    shape A, a tensor of shape S + A (trees of them for trees of outputs and arguments)."""
+
+    def wrapper(*args, **kwargs):
+        nums, many = _select(args, argnums)
+        args = list(args)
+        prepared = {}
+        for i in nums:
+            prepared[i] = _prepare(args[i])
+            args[i] = _unflatten(prepared[i][1], prepared[i][0])
+        with enable_grad():
+            out = func(*args, **kwargs)
+        aux = None
+        if has_aux:
+            out, aux = out
+        outs, out_spec = _flatten(out)
+        leaves = [t for i in nums for t in prepared[i][0]]
+        per_out = []
+        for o in outs:
+            flat = o.reshape(-1)
+            rows = [[] for _ in leaves]
+            for k in range(flat.numel()):
+                if flat.requires_grad:
+                    one = _new.zeros_like(flat)
+                    one[k] = 1.0
+                    gs = _grad(
+                        flat, leaves, one, retain_graph=True, create_graph=True, allow_unused=True
+                    )
+                else:
+                    gs = (None,) * len(leaves)
+                for j, (g, t) in enumerate(zip(gs, leaves)):
+                    rows[j].append(_new.zeros_like(t) if g is None else g)
+            jac = []
+            for r, t in zip(rows, leaves):
+                j = (
+                    _fn.stack(r).reshape(*o.shape, *t.shape)
+                    if r
+                    else _new.zeros(*o.shape, *t.shape, dtype=t.dtype)
+                )
+                jac.append(j)
+            jac = _settle(jac, leaves)
+            trees, at = [], 0
+            for i in nums:
+                n = len(prepared[i][0])
+                trees.append(_unflatten(prepared[i][1], jac[at : at + n]))
+                at += n
+            per_out.append(tuple(trees) if many else trees[0])
+        result = _unflatten(out_spec, per_out)
+        return (result, aux) if has_aux else result
+
+    return wrapper
+
+
+def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
+    """The Jacobian of ``func``, as jacrev computes it (fastnn has no forward mode; the values
+    are the same)."""
+    return jacrev(func, argnums, has_aux=has_aux)
+
+
+def hessian(func, argnums=0):
+    """The Hessian of a scalar ``func``: the Jacobian of its gradient."""
+    return jacrev(jacrev(func, argnums), argnums)
+
+
+# ---- vmap --------------------------------------------------------------------------------------
+
+
+def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
+    """``func`` mapped over a batch dimension: ``in_dims`` says which dimension of each
+    argument is the batch (None: the argument is shared), ``out_dims`` where the batch goes in
+    each output. fastnn calls ``func`` once per batch entry and stacks the results (torch runs
+    it once on the whole batch; the values are the same)."""
+
+    def wrapper(*args, **kwargs):
+        dims = in_dims if isinstance(in_dims, (tuple, list)) else (in_dims,) * len(args)
+        if len(dims) != len(args):
+            raise ValueError(
+                f"vmap: in_dims has {len(dims)} entries for {len(args)} positional arguments"
+            )
+        flat_args = [_flatten(a) for a in args]
+        size = None
+        for (leaves, _), d in zip(flat_args, dims):
+            if d is None:
+                continue
+            for t in leaves:
+                if not isinstance(t, Tensor):
+                    continue
+                n = t.shape[d]
+                if size is not None and n != size:
+                    raise ValueError(
+                        f"vmap: Expected all tensors to have the same size in the mapped "
+                        f"dimension, got sizes {size} and {n}"
+                    )
+                size = n
+        if size is None:
+            raise ValueError("vmap: at least one argument must be mapped over (in_dims not None)")
+        results = []
+        for b in range(size):
+            call = []
+            for (leaves, spec), d in zip(flat_args, dims):
+                if d is None:
+                    call.append(_unflatten(spec, leaves))
+                else:
+                    call.append(
+                        _unflatten(
+                            spec, [t.select(d, b) if isinstance(t, Tensor) else t for t in leaves]
+                        )
+                    )
+            results.append(_flatten(func(*call, **kwargs)))
+        spec = results[0][1]
+        n_out = len(results[0][0])
+        odims = out_dims if isinstance(out_dims, (tuple, list)) else (out_dims,) * n_out
+        stacked = [
+            _fn.stack([_as_tensor(r[0][k]) for r in results], dim=odims[k]) for k in range(n_out)
+        ]
+        return _unflatten(spec, stacked)
+
+    return wrapper
+
+
+def _as_tensor(x):
+    return x if isinstance(x, Tensor) else _new.tensor(x)
+
+
+def stack_module_state(models):
+    """(params, buffers): each name's tensors from every model stacked along a new first
+    dimension (ensembles for vmap over functional_call); the stacked parameters require grad."""
+    models = list(models)
+    if not models:
+        raise RuntimeError("stack_module_state: Expected at least one model, got 0.")
+    names = [n for n, _ in models[0].named_parameters()]
+    params = {
+        n: _fn.stack([dict(m.named_parameters())[n].detach() for m in models]).requires_grad_()
+        for n in names
+    }
+    bnames = [n for n, _ in models[0].named_buffers()]
+    buffers = {n: _fn.stack([dict(m.named_buffers())[n] for m in models]) for n in bnames}
+    return params, buffers
+
+
+__all__ = [
+    "functional_call",
+    "grad",
+    "grad_and_value",
+    "hessian",
+    "jacfwd",
+    "jacrev",
+    "stack_module_state",
+    "vjp",
+    "vmap",
+]
