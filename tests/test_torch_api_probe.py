@@ -162,7 +162,14 @@ NAMES = {
         WeightedRandomSampler get_worker_info
     """,
     "autograd": """
-        grad backward Function gradcheck no_grad enable_grad set_grad_enabled functional
+        grad backward Function gradcheck gradgradcheck no_grad enable_grad set_grad_enabled
+        functional Variable
+    """,
+    "autograd.functional": """
+        jacobian hessian vjp jvp hvp vhp
+    """,
+    "func": """
+        functional_call grad grad_and_value vjp jacrev jacfwd hessian vmap stack_module_state
     """,
 }
 
