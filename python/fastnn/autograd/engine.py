@@ -283,12 +283,13 @@ def _run(roots, root_grads, retain_graph, capture, only=None):
     prev_mode = _grad_state.enabled
     _grad_state.enabled = False
     post_hooks._running[0] += 1
+    releasing, ndarray = not retain_graph, _NDARRAY
     try:
         for t in reversed(topo):
             g = grads.pop(t, None)
             if g is None:
                 continue
-            if g.__class__ is not _NDARRAY and isinstance(g, np.generic):
+            if g.__class__ is not ndarray and isinstance(g, np.generic):
                 g = np.asarray(g)  # a 0-d product comes back from numpy as a scalar
             ctx = t._ctx
             if t._hooks is not None:
@@ -307,8 +308,9 @@ def _run(roots, root_grads, retain_graph, capture, only=None):
                 if ctx.freed:
                     _freed_reached(t, capture)
                     continue
-            _check_versions(ctx, t)
-            ctx.releasing = not retain_graph
+            if ctx.save_inputs or ctx.save_output:  # (most nodes save nothing: no call)
+                _check_versions(ctx, t)
+            ctx.releasing = releasing
             gs = _backward_with(ctx, g, needs) if wanted is not None else ctx.backward(g)
             g = None  # a view's base held by g alone would keep its gradients from adoption
             parents = ctx.parents
@@ -317,7 +319,7 @@ def _run(roots, root_grads, retain_graph, capture, only=None):
                     if _has_prior(p):  # an input changed in place since: its old history
                         parents = tuple(_recorded_parent(ctx, i, q) for i, q in enumerate(parents))
                         break
-            if not retain_graph and not ctx.saves_nothing:
+            if releasing and not ctx.saves_nothing:
                 ctx.__dict__.clear()
                 ctx.freed = True
             if gs.__class__ is not tuple:
