@@ -40,6 +40,13 @@ from ._core.dtype import (
     promote_types,
     set_default_dtype,
 )
+from ._core.memory_format import (
+    channels_last,
+    channels_last_3d,
+    contiguous_format,
+    memory_format,
+    preserve_format,
+)
 from ._core.size import Size
 from ._devices.config import get_num_threads, set_num_threads, show_config
 from ._devices.dlpack import from_dlpack
@@ -127,8 +134,11 @@ __all__ = [
     "autograd",
     "backends",
     "can_cast",
+    "channels_last",
+    "channels_last_3d",
     "compile",
     "compiler",
+    "contiguous_format",
     "cuda",
     "datasets",
     "device",
@@ -157,6 +167,7 @@ __all__ = [
     "linspace",
     "load",
     "manual_seed",
+    "memory_format",
     "multiprocessing",
     "nn",
     "no_grad",
@@ -164,6 +175,7 @@ __all__ = [
     "ones",
     "ones_like",
     "optim",
+    "preserve_format",
     "promote_types",
     "rand",
     "rand_like",

@@ -12,6 +12,7 @@ import numpy as np
 
 from .. import _devices
 from .._core import dtype as _dtype
+from .._core import memory_format as _formats
 from .._core.axis_alias import alias_methods
 from .._core.device import device, to_device
 from .._core.dims import wrap_dim
@@ -364,14 +365,18 @@ class Tensor(
 
     def to(self, *args, **kwargs):
         """``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(other)``; keywords
-        ``dtype=``, ``device=``, ``copy=``. Returns self when nothing changes."""
+        ``dtype=``, ``device=``, ``copy=``, ``memory_format=`` (checked; the storage stays
+        row-major). Returns self when nothing changes."""
         if not kwargs and len(args) == 1 and args[0].__class__ is _dtype.dtype:
             return self._cast(args[0].dtype)  # to(fastnn.float32), most calls
         dtype, dev = kwargs.pop("dtype", None), kwargs.pop("device", None)
         copy = kwargs.pop("copy", False)
         non_blocking = bool(kwargs.pop("non_blocking", False))
+        fmt = kwargs.pop("memory_format", None)
         if kwargs:
             raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
+        if fmt is not None:
+            _formats.check(fmt, self._data.ndim, "to")
         for a in args:
             if isinstance(a, Tensor):
                 dtype, dev = a.dtype, a.device

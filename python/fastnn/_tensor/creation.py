@@ -10,6 +10,7 @@ import numpy as np
 from .. import _devices
 from .._core import device as _device
 from .._core import dtype as _dtype
+from .._core import memory_format as _formats
 from .._core import random as _random
 from .._core.device import default_device
 from .._devices import cpu as _cpu
@@ -197,8 +198,12 @@ def ones(*size_args, size=None, dtype=None, device=None, requires_grad=False):
     return _make(_fill_ones, size, dtype, device, requires_grad)
 
 
-def empty(*size_args, size=None, dtype=None, device=None, requires_grad=False):
+def empty(*size_args, size=None, dtype=None, device=None, requires_grad=False, memory_format=None):
     size = _size_or_args(size_args, size, "empty")
+    if memory_format is not None:
+        _formats.check(memory_format, len(size), "empty")
+        if memory_format is _formats.preserve_format:  # nothing to preserve
+            raise RuntimeError("unsupported memory format Preserve")
     return _make(_fill_empty, size, dtype, device, requires_grad)
 
 
@@ -533,27 +538,39 @@ def new_full(t, size, fill_value, dtype=None, device=None, requires_grad=False):
     )
 
 
-def zeros_like(input, dtype=None, device=None, requires_grad=False):
+def _layout(fmt, like, fn):
+    """A ``memory_format=`` given to a creation function, checked (see _core.memory_format)."""
+    if fmt is not None:
+        _formats.check(fmt, len(like.shape) if hasattr(like, "shape") else None, fn)
+
+
+def zeros_like(input, dtype=None, device=None, requires_grad=False, memory_format=None):
+    _layout(memory_format, input, "zeros_like")
     return _like(zeros, input, dtype, device, requires_grad, fill=_fill_zeros)
 
 
-def ones_like(input, dtype=None, device=None, requires_grad=False):
+def ones_like(input, dtype=None, device=None, requires_grad=False, memory_format=None):
+    _layout(memory_format, input, "ones_like")
     return _like(ones, input, dtype, device, requires_grad, fill=_fill_ones)
 
 
-def empty_like(input, dtype=None, device=None, requires_grad=False):
+def empty_like(input, dtype=None, device=None, requires_grad=False, memory_format=None):
+    _layout(memory_format, input, "empty_like")
     return _like(empty, input, dtype, device, requires_grad, fill=_fill_empty)
 
 
-def rand_like(input, dtype=None, device=None, requires_grad=False):
+def rand_like(input, dtype=None, device=None, requires_grad=False, memory_format=None):
+    _layout(memory_format, input, "rand_like")
     return _like(rand, input, dtype, device, requires_grad)
 
 
-def randn_like(input, dtype=None, device=None, requires_grad=False):
+def randn_like(input, dtype=None, device=None, requires_grad=False, memory_format=None):
+    _layout(memory_format, input, "randn_like")
     return _like(randn, input, dtype, device, requires_grad)
 
 
-def full_like(input, fill_value, dtype=None, device=None, requires_grad=False):
+def full_like(input, fill_value, dtype=None, device=None, requires_grad=False, memory_format=None):
+    _layout(memory_format, input, "full_like")
     return full(
         input.shape,
         fill_value,

@@ -8,6 +8,7 @@ import secrets
 import numpy as np
 
 from .._core import dtype as _dtype
+from .._core import memory_format as _formats
 from .._core import random as _random
 from ..autograd import function as _function
 from . import creation as _creation
@@ -294,9 +295,13 @@ def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_
     return _creation.tensor(vals.astype(dt), device=device, requires_grad=requires_grad)
 
 
-def randint_like(input, low=0, high=None, *, dtype=None, device=None, requires_grad=False):
+def randint_like(
+    input, low=0, high=None, *, dtype=None, device=None, requires_grad=False, memory_format=None
+):
     """randint_like(input, high) or randint_like(input, low, high): input's shape."""
     _tensor_arg(input, "randint_like", "input")
+    if memory_format is not None:
+        _formats.check(memory_format, input.ndim, "randint_like")
     if high is None:
         low, high = 0, low
     dt = _dtype.to_dtype(dtype) or input._data.dtype

@@ -6,6 +6,7 @@ import operator
 import numpy as np
 
 from .. import _devices
+from .._core import memory_format as _formats
 from .._core.dims import wrap_dim
 from .._devices import cpu as _cpu
 from ..autograd import function as _function
@@ -304,16 +305,24 @@ class ShapeMixin:
         y = x.reshape(tuple(v for n in x.shape for v in (1, n))).expand(tuple(inter))
         return y.contiguous().reshape(tuple(final))
 
-    def contiguous(self):
+    def contiguous(self, memory_format=_formats.contiguous_format):
+        if memory_format is not _formats.contiguous_format:
+            _formats.check(memory_format, self._data.ndim, "contiguous")
         d = self._data
         if isinstance(d, np.ndarray) and d.flags.c_contiguous:
             return self
         return S.Contiguous.apply(self)
 
-    def is_contiguous(self):
-        return bool(self._data.flags.c_contiguous) if isinstance(self._data, np.ndarray) else True
+    def is_contiguous(self, memory_format=_formats.contiguous_format):
+        d = self._data
+        if memory_format is not _formats.contiguous_format:
+            _formats.check(memory_format, None, "is_contiguous")
+            return _formats.is_laid_out(d, memory_format) if isinstance(d, np.ndarray) else False
+        return bool(d.flags.c_contiguous) if isinstance(d, np.ndarray) else True
 
-    def clone(self):
+    def clone(self, *, memory_format=_formats.preserve_format):
+        if memory_format is not _formats.preserve_format:
+            _formats.check(memory_format, self._data.ndim, "clone")
         return S.Clone.apply(self)
 
     def split(self, split_size, dim=0):

@@ -9,6 +9,7 @@ from collections import OrderedDict, namedtuple
 
 import numpy as np
 
+from .._core import memory_format as _formats
 from .._core.device import device as device_cls
 from .._tensor import Tensor
 from ..autograd import no_grad
@@ -62,6 +63,9 @@ def _parse_to(args, kwargs):
     device = kwargs.pop("device", None)
     dtype = kwargs.pop("dtype", None)
     kwargs.pop("non_blocking", None)
+    fmt = kwargs.pop("memory_format", None)  # a layout hint: checked, storage stays row-major
+    if fmt is not None:
+        _formats.check(fmt, None, "to")
     if kwargs:
         raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
     for a in args:
