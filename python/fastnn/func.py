@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from ._tensor import Tensor
 from ._tensor import creation as _new
 from ._tensor import functions as _fn
-from .autograd.engine import grad as _grad
+from .autograd.functional import grads_or_zeros, jacobian_rows
 from .autograd.grad_mode import enable_grad
 from .autograd.graph_ops import Alias
 
@@ -161,10 +161,26 @@ def _settle(results, inner):
     return [t.detach() if isinstance(t, Tensor) else t for t in results]
 
 
-def _select(args, argnums):
-    if isinstance(argnums, int):
-        return (argnums,), False
-    return tuple(argnums), True
+def _prepare_args(args, argnums):
+    """The arguments ``argnums`` prepared (_prepare) in ``args``: (args, the prepared
+    (leaves, spec) of each selected argument, whether argnums was a tuple)."""
+    nums, many = ((argnums,), False) if isinstance(argnums, int) else (tuple(argnums), True)
+    args = list(args)
+    prepared = []
+    for i in nums:
+        leaves, spec = _prepare(args[i])
+        prepared.append((leaves, spec))
+        args[i] = _unflatten(spec, leaves)
+    return args, prepared, many
+
+
+def _regroup(prepared, flat):
+    """``flat`` (one tensor per prepared leaf, in order) as one tree per prepared argument."""
+    trees, at = [], 0
+    for leaves, spec in prepared:
+        trees.append(_unflatten(spec, flat[at : at + len(leaves)]))
+        at += len(leaves)
+    return trees
 
 
 def grad_and_value(func, argnums=0, has_aux=False):
@@ -172,12 +188,7 @@ def grad_and_value(func, argnums=0, has_aux=False):
     arguments ``argnums``, the output), or ((gradient, (output, aux))) with ``has_aux``."""
 
     def wrapper(*args, **kwargs):
-        nums, many = _select(args, argnums)
-        args = list(args)
-        prepared = {}
-        for i in nums:
-            prepared[i] = _prepare(args[i])
-            args[i] = _unflatten(prepared[i][1], prepared[i][0])
+        args, prepared, many = _prepare_args(args, argnums)
         with enable_grad():
             out = func(*args, **kwargs)
             aux = None
@@ -193,19 +204,10 @@ def grad_and_value(func, argnums=0, has_aux=False):
                     "grad_and_value(f)(*args): Expected f(*args) to return a scalar Tensor, got "
                     f"{'a Tensor of shape ' + str(tuple(out.shape)) if isinstance(out, Tensor) else type(out).__name__}"
                 )
-            leaves = [t for i in nums for t in prepared[i][0]]
-            gs = (
-                _grad(out, leaves, create_graph=True, allow_unused=True)
-                if out.requires_grad
-                else (None,) * len(leaves)
-            )
-        gs = [_new.zeros_like(t) if g is None else g for g, t in zip(gs, leaves)]
+            leaves = [t for p in prepared for t in p[0]]
+            gs = grads_or_zeros((out,), leaves, (None,), True)
         *gs, out = _settle([*gs, out], leaves)
-        grads, at = [], 0
-        for i in nums:
-            n = len(prepared[i][0])
-            grads.append(_unflatten(prepared[i][1], gs[at : at + n]))
-            at += n
+        grads = _regroup(prepared, gs)
         g = tuple(grads) if many else grads[0]
         return (g, (out, aux)) if has_aux else (g, out)
 
@@ -243,30 +245,12 @@ def vjp(func, *primals, has_aux=False):
             raise RuntimeError(
                 f"vjp_fn: expected {len(outs)} cotangents (the output's structure), got {len(cots)}"
             )
-        live = [(o, c) for o, c in zip(outs, cots) if o.requires_grad]
-        gs = (
-            _grad(
-                [o for o, _ in live],
-                leaves,
-                [c for _, c in live],
-                retain_graph=True,
-                create_graph=True,
-                allow_unused=True,
-            )
-            if live
-            else (None,) * len(leaves)
-        )
-        gs = [_new.zeros_like(t) if g is None else g for g, t in zip(gs, leaves)]
+        gs = grads_or_zeros(outs, leaves, cots, True)
         if create_graph is None:
             gs = _settle(gs, leaves)
         elif not create_graph:
             gs = [g.detach() for g in gs]
-        result, at = [], 0
-        for p in prepared:
-            n = len(p[0])
-            result.append(_unflatten(p[1], gs[at : at + n]))
-            at += n
-        return tuple(result)
+        return tuple(_regroup(prepared, gs))
 
     shown = _unflatten(out_spec, _settle(outs, leaves))
     return (shown, vjp_fn, aux) if has_aux else (shown, vjp_fn)
@@ -277,48 +261,18 @@ def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None):
     shape A, a tensor of shape S + A (trees of them for trees of outputs and arguments)."""
 
     def wrapper(*args, **kwargs):
-        nums, many = _select(args, argnums)
-        args = list(args)
-        prepared = {}
-        for i in nums:
-            prepared[i] = _prepare(args[i])
-            args[i] = _unflatten(prepared[i][1], prepared[i][0])
+        args, prepared, many = _prepare_args(args, argnums)
         with enable_grad():
             out = func(*args, **kwargs)
         aux = None
         if has_aux:
             out, aux = out
         outs, out_spec = _flatten(out)
-        leaves = [t for i in nums for t in prepared[i][0]]
+        leaves = [t for p in prepared for t in p[0]]
         per_out = []
         for o in outs:
-            flat = o.reshape(-1)
-            rows = [[] for _ in leaves]
-            for k in range(flat.numel()):
-                if flat.requires_grad:
-                    one = _new.zeros_like(flat)
-                    one[k] = 1.0
-                    gs = _grad(
-                        flat, leaves, one, retain_graph=True, create_graph=True, allow_unused=True
-                    )
-                else:
-                    gs = (None,) * len(leaves)
-                for j, (g, t) in enumerate(zip(gs, leaves)):
-                    rows[j].append(_new.zeros_like(t) if g is None else g)
-            jac = []
-            for r, t in zip(rows, leaves):
-                j = (
-                    _fn.stack(r).reshape(*o.shape, *t.shape)
-                    if r
-                    else _new.zeros(*o.shape, *t.shape, dtype=t.dtype)
-                )
-                jac.append(j)
-            jac = _settle(jac, leaves)
-            trees, at = [], 0
-            for i in nums:
-                n = len(prepared[i][0])
-                trees.append(_unflatten(prepared[i][1], jac[at : at + n]))
-                at += n
+            jac = jacobian_rows(o, leaves, True)
+            trees = _regroup(prepared, _settle(jac, leaves))
             per_out.append(tuple(trees) if many else trees[0])
         result = _unflatten(out_spec, per_out)
         return (result, aux) if has_aux else result

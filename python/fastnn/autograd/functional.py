@@ -49,9 +49,12 @@ def _unpack(is_tuple, values):
     return values if is_tuple else values[0]
 
 
-def _grads(outputs, inputs, grad_outputs, create_graph, strict, fn_name, retain_graph=True):
-    """d outputs / d inputs weighted by grad_outputs; zeros (or, when strict, an error) for an
-    input the outputs do not depend on."""
+def grads_or_zeros(
+    outputs, inputs, grad_outputs, create_graph, strict=False, fn_name="", retain_graph=True
+):
+    """d outputs / d inputs weighted by grad_outputs (outputs that need no gradient are left
+    out); zeros (or, when strict, an error) for an input the outputs do not depend on. Also the
+    derivative step of fastnn.func's transforms."""
     live = [(o, g) for o, g in zip(outputs, grad_outputs) if o.requires_grad]
     if live:
         gs = _grad(
@@ -85,7 +88,7 @@ def vjp(func, inputs, v=None, create_graph=False, strict=False):
         ins = _prepare(ins, create_graph)
         out_tuple, outs = _as_tuple(func(*ins), "outputs of the user-provided function", "vjp")
         vs = _vectors(v, outs, "vjp")
-        res = _grads(outs, ins, vs, create_graph, strict, "vjp")
+        res = grads_or_zeros(outs, ins, vs, create_graph, strict, "vjp")
     return _unpack(out_tuple, _finish(outs, create_graph)), _unpack(
         in_tuple, _finish(res, create_graph)
     )
@@ -100,8 +103,8 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
         vs = _vectors(v, ins, "jvp", inputs_side=True)
         out_tuple, outs = _as_tuple(func(*ins), "outputs of the user-provided function", "jvp")
         us = tuple(_new.zeros_like(o).requires_grad_(True) for o in outs)
-        gi = _grads(outs, ins, us, True, strict, "jvp")
-        res = _grads(gi, us, vs, create_graph, False, "jvp")
+        gi = grads_or_zeros(outs, ins, us, True, strict, "jvp")
+        res = grads_or_zeros(gi, us, vs, create_graph, False, "jvp")
     return _unpack(out_tuple, _finish(outs, create_graph)), _unpack(
         out_tuple, _finish(res, create_graph)
     )
@@ -123,28 +126,31 @@ def jacobian(
         in_tuple, ins = _as_tuple(inputs, "inputs", "jacobian")
         ins = _prepare(ins, create_graph)
         out_tuple, outs = _as_tuple(func(*ins), "outputs of the user-provided function", "jacobian")
-        jac = []
-        for out in outs:
-            flat = out.reshape(-1)
-            rows = [[] for _ in ins]
-            for k in range(flat.numel()):
-                one = _new.zeros_like(flat)
-                one[k] = 1.0
-                gs = _grads((flat,), ins, (one,), create_graph, strict, "jacobian")
-                for j, g in enumerate(gs):
-                    rows[j].append(g)
-            jac.append(
-                tuple(
-                    _fn.stack(r).reshape(*out.shape, *x.shape)
-                    if r
-                    else _new.zeros(*out.shape, *x.shape, dtype=x.dtype)
-                    for r, x in zip(rows, ins)
-                )
-            )
+        jac = [jacobian_rows(out, ins, create_graph, strict, "jacobian") for out in outs]
     jac = tuple(_finish(row, create_graph) for row in jac)
     if not out_tuple:
         return _unpack(in_tuple, jac[0])
     return tuple(_unpack(in_tuple, row) for row in jac)
+
+
+def jacobian_rows(out, inputs, create_graph, strict=False, fn_name=""):
+    """d out / d inputs, one reverse pass per element of ``out``: for each input a Tensor of
+    shape out.shape + input.shape (also fastnn.func.jacrev's)."""
+    flat = out.reshape(-1)
+    rows = [[] for _ in inputs]
+    for k in range(flat.numel()):
+        one = _new.zeros_like(flat)
+        one[k] = 1.0
+        for j, g in enumerate(
+            grads_or_zeros((flat,), inputs, (one,), create_graph, strict, fn_name)
+        ):
+            rows[j].append(g)
+    return tuple(
+        _fn.stack(r).reshape(*out.shape, *x.shape)
+        if r
+        else _new.zeros(*out.shape, *x.shape, dtype=x.dtype)
+        for r, x in zip(rows, inputs)
+    )
 
 
 def hessian(
@@ -204,8 +210,8 @@ def _hessian_product(func, inputs, v, create_graph, strict, fn_name):
                 "element"
             )
         out = out.reshape(())
-        g = _grads((out,), ins, (None,), True, strict, fn_name)
-        res = _grads(g, ins, vs, create_graph, strict, fn_name)
+        g = grads_or_zeros((out,), ins, (None,), True, strict, fn_name)
+        res = grads_or_zeros(g, ins, vs, create_graph, strict, fn_name)
     return _finish((out,), create_graph)[0], _unpack(in_tuple, _finish(res, create_graph))
 
 
