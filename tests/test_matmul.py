@@ -424,11 +424,12 @@ def test_skinny_nan_propagates(rng, isa, dtype):
         assert np.isfinite(out).all()
 
 
-# The edges of the packed path: the last row tiles run on the 8-row kernel where 12-row tiles
-# would pad more (M % 12 of 4 and 8: 16 = 2 x 8, 256 = 20 x 12 + 2 x 8, 28 = 12 + 2 x 8), a last
-# column panel of at most half a panel on the half-width kernel (N % 32 from 1 to 16 on AVX-512
-# float32, % 16 on float64 and AVX2). op(A) and op(B) transposed keep the products off the
-# in-place forms (below).
+# The edges of the packed path: the last row tiles run on the tail kernel where full tiles would
+# pad more (AVX-512, 12-row tiles and 8-row tails: 16 = 2 x 8, 256 = 20 x 12 + 2 x 8, 28 = 12 +
+# 2 x 8; AVX2, 6-row tiles and 4-row tails: 16 = 2 x 6 + 4, 20 = 2 x 6 + 2 x 4, 40 = 6 x 6 + 4),
+# a last column panel of at most half a panel on the half-width kernel (N % 32 from 1 to 16 on
+# AVX-512 float32, % 16 on float64 and AVX2). op(A) and op(B) transposed keep the products off
+# the in-place forms (below).
 EDGE_M = [16, 20, 25, 28, 33, 40, 256]
 EDGE_N = [40, 48, 49, 63, 784]
 

@@ -43,6 +43,15 @@ void gemm_ukernel_f32_avx2(int64_t kc, const float* pa, const float* pb, float* 
                            float alpha, float beta, const float* bias);
 void gemm_ukernel_f64_avx2(int64_t kc, const double* pa, const double* pb, double* c, int64_t ldc,
                            double alpha, double beta, const double* bias);
+// 4-row variants (same contract, MR = 4), full and half width: the tail of the 6-row kernels.
+void gemm_ukernel4_f32_avx2(int64_t kc, const float* pa, const float* pb, float* c, int64_t ldc,
+                            float alpha, float beta, const float* bias);
+void gemm_ukernel4_half_f32_avx2(int64_t kc, const float* pa, const float* pb, float* c,
+                                 int64_t ldc, float alpha, float beta, const float* bias);
+void gemm_ukernel4_f64_avx2(int64_t kc, const double* pa, const double* pb, double* c, int64_t ldc,
+                            double alpha, double beta, const double* bias);
+void gemm_ukernel4_half_f64_avx2(int64_t kc, const double* pa, const double* pb, double* c,
+                                 int64_t ldc, double alpha, double beta, const double* bias);
 // As gemm_pack_transposed_f32_avx512, 8 x 8 blocks at a time.
 void gemm_pack_transposed_f32_avx2(float* dst, const float* src, int64_t ld, int64_t rows,
                                    int64_t kc, int P);

@@ -3,7 +3,8 @@
 // Also the skinny (min(M, N) <= 16) kernels and float32's dot_in_place (short M, B^T) of
 // cpu/matmul_skinny_kernels.h over the same traits. Register tile MR x NR = 6 x 2 vectors:
 // float32 6 x 16, float64 6 x 8. 12 ymm accumulators, two B vector loads and 6 broadcasts of A per
-// k (the BLIS Haswell shape, 16 ymm registers).
+// k (the BLIS Haswell shape, 16 ymm registers). 4-row variants for the last row tiles of a
+// product (4 or 8 rows where 6-row tiles would pad: 32 rows as 4 x 6 + 2 x 4, not 6 x 6).
 // The B micro-panel (KC x NR = 16 KiB at KC = 256) is what stays in L1 across calls.
 #include <immintrin.h>
 
@@ -119,6 +120,16 @@ void gemm_ukernel_half_f32_avx2(int64_t kc, const float* pa, const float* pb, fl
   avx2::ukernel<avx2::F32, 6, 1>(kc, pa, pb, c, ldc, alpha, beta, bias);
 }
 
+void gemm_ukernel4_f32_avx2(int64_t kc, const float* pa, const float* pb, float* c, int64_t ldc,
+                            float alpha, float beta, const float* bias) {
+  avx2::ukernel<avx2::F32, 4>(kc, pa, pb, c, ldc, alpha, beta, bias);
+}
+
+void gemm_ukernel4_half_f32_avx2(int64_t kc, const float* pa, const float* pb, float* c,
+                                 int64_t ldc, float alpha, float beta, const float* bias) {
+  avx2::ukernel<avx2::F32, 4, 1>(kc, pa, pb, c, ldc, alpha, beta, bias);
+}
+
 void gemm_pack_transposed_f32_avx2(float* dst, const float* src, int64_t ld, int64_t rows,
                                    int64_t kc, int P) {
   avx2::pack_transposed<false>(dst, src, ld, rows, kc, P);
@@ -137,6 +148,16 @@ void gemm_ukernel_f64_avx2(int64_t kc, const double* pa, const double* pb, doubl
 void gemm_ukernel_half_f64_avx2(int64_t kc, const double* pa, const double* pb, double* c,
                                 int64_t ldc, double alpha, double beta, const double* bias) {
   avx2::ukernel<avx2::F64, 6, 1>(kc, pa, pb, c, ldc, alpha, beta, bias);
+}
+
+void gemm_ukernel4_f64_avx2(int64_t kc, const double* pa, const double* pb, double* c, int64_t ldc,
+                            double alpha, double beta, const double* bias) {
+  avx2::ukernel<avx2::F64, 4>(kc, pa, pb, c, ldc, alpha, beta, bias);
+}
+
+void gemm_ukernel4_half_f64_avx2(int64_t kc, const double* pa, const double* pb, double* c,
+                                 int64_t ldc, double alpha, double beta, const double* bias) {
+  avx2::ukernel<avx2::F64, 4, 1>(kc, pa, pb, c, ldc, alpha, beta, bias);
 }
 
 void gemm_skinny_dot_f32_avx2(const GemmProblem<float>& p, const float* bp, int64_t i0,
