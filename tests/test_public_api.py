@@ -422,6 +422,8 @@ PUBLIC_API: dict[str, tuple[str, ...]] = {
         "hessian",
         "jacfwd",
         "jacrev",
+        "jvp",
+        "linearize",
         "stack_module_state",
         "vjp",
         "vmap",

@@ -169,7 +169,8 @@ NAMES = {
         jacobian hessian vjp jvp hvp vhp
     """,
     "func": """
-        functional_call grad grad_and_value vjp jacrev jacfwd hessian vmap stack_module_state
+        functional_call grad grad_and_value vjp jvp linearize jacrev jacfwd hessian vmap
+        stack_module_state
     """,
 }
 

@@ -1,9 +1,11 @@
 """``fastnn.func``: torch.func's function transforms on fastnn's autograd.
 
 ``functional_call`` runs a module with other parameters (meta-learning, ensembles);
-``grad``, ``grad_and_value``, ``vjp``, ``jacrev``, ``jacfwd`` and ``hessian`` turn a function
-of tensors into its derivatives, and compose (``grad(grad(f))``) because each records its
-backward (create_graph) whenever an input already carries a history; ``vmap`` maps a function
+``grad``, ``grad_and_value``, ``vjp``, ``jvp``, ``linearize``, ``jacrev``, ``jacfwd`` and
+``hessian`` turn a function of tensors into its derivatives, and compose (``grad(grad(f))``)
+because each records its backward (create_graph) whenever an input already carries a history;
+``jvp`` and ``linearize`` compute forward-mode products by reverse mode twice (the values of
+torch's forward mode, at two backward passes' cost); ``vmap`` maps a function
 over a batch dimension by calling it once per entry and stacking the results (the same values
 as torch's vectorized form, at a Python loop's speed). Arguments and results may be tensors or
 tuples, lists and dicts of them.
@@ -280,6 +282,116 @@ def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None):
     return wrapper
 
 
+# ---- forward-mode products, by the double vjp -----------------------------------------------
+# fastnn has no forward mode: J v comes from reverse mode twice. For a dummy cotangent u of the
+# outputs' shape, g(u) = u^T J is linear in u, so the vjp of g with v is (J v)^T: exact, at the
+# cost of two backward passes.
+
+
+def _tangent_pairs(primals, tangents):
+    """The prepared primals and the flat tangents, after torch.func.jvp's checks."""
+    where = "jvp(f, primals, tangents)"
+    if not isinstance(primals, tuple):
+        raise RuntimeError(  # noqa: TRY004 (torch's exception type)
+            f"{where}: Expected primals to be a tuple. E.g. it should be valid to call f(*primals)."
+        )
+    p_leaves, p_spec = _flatten(primals)
+    t_leaves, t_spec = _flatten(tangents)
+    if p_spec != t_spec:
+        raise RuntimeError(
+            f"{where}: Expected primals and tangents to have the same python structure. For "
+            "example, if primals is a tuple of 3 tensors, tangents also must be."
+        )
+    if not p_leaves:
+        raise RuntimeError(f"{where}: Expected primals to contain at least one Tensor.")
+    for p, t in zip(p_leaves, t_leaves):
+        for name, x in (("primals", p), ("tangents", t)):
+            if not isinstance(x, Tensor):
+                raise RuntimeError(  # noqa: TRY004 (torch's exception type)
+                    f"{where}: Expected {name} to only contain Tensors, got {type(x)}"
+                )
+        if tuple(t.shape) != tuple(p.shape):
+            raise RuntimeError(
+                "Trying to set a forward gradient that has a different size than that of the "
+                f"original Tensor, this is not supported. Tensor is of size {list(p.shape)} "
+                f"while the given forward gradient is of size {list(t.shape)}."
+            )
+    return [_prepare(p) for p in primals], t_leaves
+
+
+def _linear_in_u(func, prepared, has_aux):
+    """Runs func on the prepared primals: (outs, their spec, aux, the dummy cotangents u,
+    u^T J for each primal leaf, recorded so that it can be differentiated in u)."""
+    args = [_unflatten(spec, leaves) for leaves, spec in prepared]
+    leaves = [t for p in prepared for t in p[0]]
+    with enable_grad():
+        out = func(*args)
+        aux = None
+        if has_aux:
+            if not (isinstance(out, tuple) and len(out) == 2):
+                raise RuntimeError(
+                    "jvp(f, primals, tangents): output of function f should be a tuple: "
+                    "(output, aux) if has_aux is True"
+                )
+            out, aux = out
+        outs, out_spec = _flatten(out)
+        for o in outs:
+            if not isinstance(o, Tensor):
+                raise RuntimeError(  # noqa: TRY004 (torch's exception type)
+                    "jvp(f, primals, tangents): expected f(*primals) to return only tensors, "
+                    f"got unsupported type {type(o)}"
+                )
+        us = [_new.zeros_like(o).requires_grad_() for o in outs]
+        ut_j = grads_or_zeros(outs, leaves, us, True)
+    return outs, out_spec, aux, us, ut_j, leaves
+
+
+def _jvp_values(outs, us, ut_j, tangents, inner):
+    with enable_grad():
+        jv = grads_or_zeros(ut_j, us, tangents, True)
+    return _settle(list(jv), inner)
+
+
+def jvp(func, primals, tangents, *, strict=False, has_aux=False):
+    """(func(*primals), the Jacobian of func at primals times ``tangents``), or with
+    ``has_aux`` (output, jvp, aux). ``tangents`` has the structure and shapes of ``primals``."""
+    prepared, tans = _tangent_pairs(primals, tangents)
+    outs, out_spec, aux, us, ut_j, leaves = _linear_in_u(func, prepared, has_aux)
+    inner = leaves + us
+    jv = _jvp_values(outs, us, ut_j, tans, inner)
+    shown = _unflatten(out_spec, _settle(outs, leaves))
+    result = (shown, _unflatten(out_spec, jv))
+    if not has_aux:
+        return result
+    aux_leaves, aux_spec = _flatten(aux)
+    return (*result, _unflatten(aux_spec, _settle(aux_leaves, leaves)))
+
+
+def linearize(func, *primals):
+    """(func(*primals), jvp_fn): ``jvp_fn(*tangents)`` is the Jacobian at primals times the
+    tangents, as often as needed, from the one recorded evaluation of func."""
+    prepared = [_prepare(p) for p in primals]
+    outs, out_spec, _, us, ut_j, leaves = _linear_in_u(func, prepared, False)
+    p_spec = _flatten(tuple(primals))[1]
+
+    def jvp_fn(*tangents):
+        t_leaves, t_spec = _flatten(tuple(tangents))
+        if t_spec != p_spec:
+            raise RuntimeError(
+                f"Expected the tangents ({len(tangents)} arguments) to have the same argspec "
+                f"as the primals ({len(primals)} arguments)"
+            )
+        for p, t in zip(leaves, t_leaves):
+            if not isinstance(t, Tensor) or tuple(t.shape) != tuple(p.shape):
+                got = tuple(t.shape) if isinstance(t, Tensor) else type(t).__name__
+                raise RuntimeError(
+                    f"linearize: expected a tangent of shape {tuple(p.shape)}, got {got}"
+                )
+        return _unflatten(out_spec, _jvp_values(outs, us, ut_j, t_leaves, leaves + us))
+
+    return _unflatten(out_spec, _settle(outs, leaves)), jvp_fn
+
+
 def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
     """The Jacobian of ``func``, as jacrev computes it (fastnn has no forward mode; the values
     are the same)."""
@@ -374,6 +486,8 @@ __all__ = [
     "hessian",
     "jacfwd",
     "jacrev",
+    "jvp",
+    "linearize",
     "stack_module_state",
     "vjp",
     "vmap",
