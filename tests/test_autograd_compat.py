@@ -91,6 +91,108 @@ def test_a_freed_graph_still_refuses():
         autograd.grad((h * 2).sum(), x)
 
 
+# Graphs an earlier backward freed, then a pass that may or may not need a freed node. torch's
+# freed nodes keep their edges, so its engine raises exactly when a wanted tensor lies behind a
+# freed node, and otherwise runs only the live part. Each case returns the gradients, or None
+# where torch raises its freed-graph error.
+def _freed_cases(m):
+    def leads_and_bypasses():  # one path through the freed exp, one around it
+        x = m.ones(3, requires_grad=True)
+        y = x.exp()
+        y.sin().sum().backward()
+        return m.autograd.grad((x * 2 + y * 3).sum(), x)
+
+    def leads_nowhere_wanted():
+        x, w = m.ones(3, requires_grad=True), m.ones(3, requires_grad=True)
+        y = x.exp()
+        y.sum().backward()
+        return m.autograd.grad((y * w).sum(), w)
+
+    def inputs_around_it():
+        x, w = m.ones(3, requires_grad=True), m.ones(3, requires_grad=True)
+        y = x.exp()
+        y.sum().backward()
+        (y * w).sum().backward(inputs=[w])
+        return (w.grad,)
+
+    def inputs_behind_it():
+        x, w = m.ones(3, requires_grad=True), m.ones(3, requires_grad=True)
+        y = x.exp()
+        y.sum().backward()
+        (y * w).sum().backward(inputs=[x])
+        return (x.grad,)
+
+    def nonleaf_behind_it():
+        x = m.ones(3, requires_grad=True)
+        h = x * 2
+        y = h.exp()
+        y.sum().backward()
+        return m.autograd.grad((y * 3).sum(), h)
+
+    def the_input_itself_freed():
+        x = m.ones(3, requires_grad=True)
+        h = x.exp()
+        h.sin().sum().backward()
+        return m.autograd.grad((h * 3).sum(), h)
+
+    def past_a_live_node():  # grad() to a non-leaf freed only the exp, not a's node
+        x = m.ones(3, requires_grad=True)
+        a = x * 2
+        b = a.exp()
+        m.autograd.grad(b.sum(), a)
+        return m.autograd.grad((b * 2).sum(), x)
+
+    def recorded_nowhere_wanted():
+        x, w = m.ones(3, requires_grad=True), m.ones(3, requires_grad=True)
+        y = x.exp()
+        y.sum().backward()
+        return m.autograd.grad((y * w * w).sum(), w, create_graph=True)
+
+    def recorded_behind_it():
+        x = m.ones(3, requires_grad=True)
+        y = x.exp()
+        y.sin().sum().backward()
+        return m.autograd.grad((x * 2 + y * 3).sum(), x, create_graph=True)
+
+    cases = [leads_and_bypasses, leads_nowhere_wanted, inputs_around_it, inputs_behind_it]
+    cases += [nonleaf_behind_it, the_input_itself_freed, past_a_live_node]
+    cases += [recorded_nowhere_wanted, recorded_behind_it]
+    out = {}
+    for case in cases:
+        try:
+            out[case.__name__] = [g.detach().numpy() for g in case()]
+        except RuntimeError as e:
+            assert "backward through the graph a second time" in str(e), str(e)
+            out[case.__name__] = None
+    return out
+
+
+def test_a_freed_node_raises_only_where_a_wanted_tensor_lies_behind_it():
+    got = _freed_cases(fastnn)
+    e = np.e
+    want = {
+        "leads_and_bypasses": None,  # a silently partial gradient (2) before edges were kept
+        "leads_nowhere_wanted": [np.full(3, e)],
+        "inputs_around_it": [np.full(3, e)],  # raised before: backward(inputs=) refused at once
+        "inputs_behind_it": None,
+        "nonleaf_behind_it": None,
+        "the_input_itself_freed": [np.full(3, 3.0)],
+        "past_a_live_node": None,
+        "recorded_nowhere_wanted": [np.full(3, 2 * e)],
+        "recorded_behind_it": None,
+    }
+    assert got.keys() == want.keys()
+    for name, w in want.items():
+        if w is None:
+            assert got[name] is None, name
+        else:
+            assert got[name] is not None, name
+            np.testing.assert_allclose(got[name][0], w[0], rtol=1e-6, err_msg=name)
+    torch = pytest.importorskip("torch")
+    theirs = _freed_cases(torch)
+    assert [v is None for v in theirs.values()] == [v is None for v in got.values()]
+
+
 def test_against_torch():
     torch = pytest.importorskip("torch")
     a = RNG.standard_normal((3, 4))

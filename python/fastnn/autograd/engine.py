@@ -103,7 +103,13 @@ def _input_ids(inputs):
             raise TypeError(f"backward: inputs[{i}] must be a Tensor, got {type(t).__name__}")
         if not t.requires_grad:
             raise RuntimeError("One of the differentiated Tensors does not require grad")
-    return {id(t) for t in seq}
+    return {id(t) for t in seq} | set(_node_ids(seq))
+
+
+def _node_ids(tensors):
+    """{id(node): None} of the non-leaf tensors among the ones a pass wants: a freed node's
+    edges name nodes, not tensors (_freed_leads). Nodes and tensors never share an id."""
+    return {id(t._ctx): None for t in tensors if t._ctx is not None}
 
 
 def grad(
@@ -172,6 +178,7 @@ def grad(
         if not t.requires_grad:
             raise RuntimeError("One of the differentiated Tensors does not require grad")
     capture = {id(t): None for t in ins}
+    capture.update(_node_ids(ins))
     if create_graph:
         _run_recorded(outs, gos, True if retain_graph is None else bool(retain_graph), capture)
     else:
@@ -179,8 +186,6 @@ def grad(
     result = []
     for i, t in enumerate(ins):
         g = capture[id(t)]
-        if g is None and _FreedHit in capture:  # its gradient may have been behind that node
-            raise RuntimeError(_FREED_MSG)
         if g is None:
             if not allow_unused:
                 raise RuntimeError(
@@ -306,7 +311,7 @@ def _run(roots, root_grads, retain_graph, capture, only=None):
                 if needs is None:  # no captured tensor lies below this node
                     continue
                 if ctx.freed:
-                    _freed_reached(t, capture)
+                    _freed_reached(t, targets)
                     continue
             if ctx.save_inputs or ctx.save_output:  # (most nodes save nothing: no call)
                 _check_versions(ctx, t)
@@ -320,8 +325,7 @@ def _run(roots, root_grads, retain_graph, capture, only=None):
                         parents = tuple(_recorded_parent(ctx, i, q) for i, q in enumerate(parents))
                         break
             if releasing and not ctx.saves_nothing:
-                ctx.__dict__.clear()
-                ctx.freed = True
+                _free(ctx, parents)
             if gs.__class__ is not tuple:
                 gs = (gs,)
             for p, gi, need in zip(parents, gs, needs):
@@ -413,7 +417,7 @@ def _run_recorded(roots, root_grads, retain_graph, capture, stop=False, only=Non
                 if needs is None:
                     continue
                 if ctx.freed:
-                    _freed_reached(t, capture)
+                    _freed_reached(t, targets)
                     continue
             _check_versions(ctx, t)
             parents = ctx.parents
@@ -425,8 +429,7 @@ def _run_recorded(roots, root_grads, retain_graph, capture, stop=False, only=Non
             finally:
                 ctx.needs_input_grad = kept
             if not retain_graph and not ctx.saves_nothing:
-                ctx.__dict__.clear()
-                ctx.freed = True
+                _free(ctx, parents)
             for p, gi, need in zip(parents, gs, needs):
                 if gi is None or not need:
                     continue
@@ -512,18 +515,45 @@ def _wanted_needs(topo, capture, resolve):
     return wanted
 
 
-class _FreedHit:
-    """The key in a capture dict that says a gradient reached a freed node."""
+def _free(ctx, parents):
+    """Release what a node saved after its backward ran (retain_graph=False). It keeps only its
+    edges: each input's node, or the input itself where it is a leaf, so that a later pass can
+    still tell whether this node lies on a path to the tensors it wants (_freed_leads): torch's
+    freed nodes keep their edges too, and the arrays stay released."""
+    ctx.__dict__.clear()
+    ctx.freed = True
+    ctx.edges = [p if p._ctx is None else p._ctx for p in parents]
 
 
-def _freed_reached(t, capture):
-    """A gradient reached ``t``, whose node an earlier backward freed. grad() raises torch's
-    error if an input then has no gradient (it may have been behind that node); a captured
-    ``t`` is fine (its gradient was taken); backward(inputs=...) raises at once."""
-    if capture is None:
+def _freed_leads(ctx, targets):
+    """Whether the freed node ``ctx`` lies on a path to a target: a tensor whose id is in
+    ``targets``, or the node of one (grad() and backward(inputs=) list both)."""
+    stack, seen = list(getattr(ctx, "edges", ())), set()
+    while stack:
+        e = stack.pop()
+        if id(e) in targets:
+            return True
+        if id(e) in seen or isinstance(e, function.Tensor):  # a leaf not asked for
+            continue
+        seen.add(id(e))
+        if e.freed:
+            stack.extend(getattr(e, "edges", ()))
+            continue
+        for p in e.parents:
+            if id(p) in targets:
+                return True
+            if p._ctx is not None:
+                stack.append(p._ctx)
+    return False
+
+
+def _freed_reached(t, targets):
+    """A gradient reached ``t``, whose node an earlier backward freed. Where that node leads to
+    a tensor the pass wants, the pass cannot go on (torch's freed-graph error); where it leads
+    nowhere wanted, torch's engine would not run it and neither does this one. A wanted ``t``
+    itself is fine: its gradient was taken."""
+    if id(t) not in targets and _freed_leads(t._ctx, targets):
         raise RuntimeError(_FREED_MSG)
-    if id(t) not in capture:
-        capture[_FreedHit] = True
 
 
 def _backward_with(ctx, g, needs):
