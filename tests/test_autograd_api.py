@@ -243,6 +243,101 @@ def test_returning_an_input_leaves_it_a_leaf(rng):
     assert x.grad.tolist() == [2.0] * 3
 
 
+def _dirty_program(m, x0):
+    """A custom in-place ReLU (forward writes its input, ctx.mark_dirty) in the ways programs
+    use one: after another op, next to consumers recorded before it, twice differentiated."""
+
+    class InplaceRelu(m.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            x.clamp_(min=0)
+            ctx.mark_dirty(x)
+            ctx.save_for_backward(x)
+            return x
+
+        @staticmethod
+        def backward(ctx, g):
+            (y,) = ctx.saved_tensors
+            return g * (y > 0).to(g.dtype) * y * 2  # d(y^2)/dx on the positive side
+
+    out = []
+    x = m.tensor(x0, requires_grad=True)
+    h = x * 3
+    before = h + 1  # recorded before the call, saves nothing of h: keeps h's old history
+    r = InplaceRelu.apply(h)
+    out += [r is h, h.requires_grad, h.is_leaf, h.detach().numpy().copy()]
+    (r.sum() + (before * before).sum()).backward()
+    out.append(x.grad.numpy().copy())
+    x.grad = None
+    h = x * 3
+    saved_before = h * h  # saved h before it changed: backward must refuse
+    InplaceRelu.apply(h)
+    try:
+        saved_before.sum().backward()
+        out.append("no error")
+    except RuntimeError as e:
+        out.append("modified by an inplace operation" in str(e))
+    h = (x * 1.5).sin()
+    (g,) = m.autograd.grad(InplaceRelu.apply(h).sum(), x, create_graph=True)
+    (gg,) = m.autograd.grad(g.sum(), x)
+    out += [g.detach().numpy(), gg.numpy()]
+    try:
+        InplaceRelu.apply(m.tensor(x0, requires_grad=True))
+        out.append("no error")
+    except RuntimeError as e:
+        out.append("leaf Variable that requires grad" in str(e))
+    return out
+
+
+def test_mark_dirty_matches_torch(rng):
+    torch = pytest.importorskip("torch")
+    x0 = rng.standard_normal(7)
+    ours, theirs = _dirty_program(fastnn, x0), _dirty_program(torch, x0)
+    assert ours[:3] == theirs[:3] == [True, True, False]
+    for a, b in zip(ours[3:], theirs[3:]):
+        if isinstance(a, np.ndarray):
+            np.testing.assert_allclose(a, b, rtol=1e-12)
+        else:
+            assert a == b and a is True
+
+
+def test_mark_dirty_by_definition_and_misuse(rng):
+    class Double(Function):
+        @staticmethod
+        def forward(ctx, x):
+            x.mul_(2)
+            ctx.mark_dirty(x)
+            return x
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2
+
+    x = fastnn.tensor(rng.standard_normal(4), requires_grad=True)
+    y = x + 0
+    version = y._version
+    z = Double.apply(y)
+    assert z is y and z._version > version and z.grad_fn is not None
+    (z * z).sum().backward()  # 2 (2x) * 2
+    np.testing.assert_allclose(x.grad.numpy(), 8 * x.detach().numpy(), rtol=1e-6)
+
+    class Forgets(Function):  # marks a tensor it does not return
+        @staticmethod
+        def forward(ctx, x):
+            ctx.mark_dirty(x)
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2
+
+    with pytest.raises(RuntimeError, match="marked dirty"):
+        Forgets.apply(x + 0)
+    base = x + 0
+    with pytest.raises(NotImplementedError, match="shares its storage with views"):
+        Double.apply(base[:2])
+
+
 def test_setup_context_form(rng):
     class Cube(Function):
         @staticmethod

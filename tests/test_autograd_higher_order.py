@@ -378,6 +378,56 @@ def _custom_functions(m):
     return Legendre3, SinAndSquare
 
 
+def _saving_outputs(m):
+    """Custom functions whose backward reads what forward returned: under create_graph that
+    output is differentiated too (torch gives the saved output its history back)."""
+
+    class Exp(m.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            y = x.exp()
+            ctx.save_for_backward(y)
+            return y
+
+        @staticmethod
+        def backward(ctx, g):
+            (y,) = ctx.saved_tensors
+            return g * y
+
+    class TanhAndCube(m.autograd.Function):  # two outputs, both saved, one input saved too
+        @staticmethod
+        def forward(ctx, x):
+            t, c = x.tanh(), x**3
+            ctx.save_for_backward(x, t, c)
+            return t, c
+
+        @staticmethod
+        def backward(ctx, gt, gc):
+            x, t, c = ctx.saved_tensors
+            return gt * (1 - t * t) + gc * 3 * c / x
+
+    return Exp, TanhAndCube
+
+
+def test_saved_outputs_are_differentiated_again_as_in_torch():
+    torch = pytest.importorskip("torch")
+    x0 = np.linspace(0.2, 1.4, 6)
+    results = []
+    for m in (fastnn, torch):
+        exp, two = _saving_outputs(m)
+        x = m.tensor(x0, requires_grad=True)
+        (g,) = m.autograd.grad(exp.apply(x * 2).sum(), x, create_graph=True)
+        (h,) = m.autograd.grad(g.sum(), x, create_graph=True)
+        (h3,) = m.autograd.grad(h.sum(), x)
+        t, c = two.apply(x)
+        (g2,) = m.autograd.grad((t * c).sum(), x, create_graph=True)
+        (h2,) = m.autograd.grad((g2**2).sum(), x)
+        results.append([v.detach().numpy() for v in (g, h, h3, g2, h2)])
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(results[0][1], 4 * np.exp(2 * x0), rtol=1e-12)  # by definition
+
+
 def test_custom_function_backward_in_tensor_ops_is_differentiated_again():
     torch = pytest.importorskip("torch")
     x0 = np.linspace(-1, 1, 7)

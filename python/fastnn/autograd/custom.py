@@ -17,6 +17,7 @@ or one whose first parameter is named ``ctx``.
 """
 
 import inspect
+from weakref import ref as _weakref
 
 from . import function, graph_ops
 from .grad_mode import state as _grad_state
@@ -30,7 +31,13 @@ class FunctionCtx:
         self.materialize_grads = True
         self.to_save = ()
         self.non_differentiable = ()
+        self.dirty = ()
         self._saved = None  # (tensors, versions) once forward returned
+        # saved index -> (output index, weak reference to that output) for the saved tensors
+        # that are outputs of the call (held as detached aliases, see _save), and while a
+        # recorded backward runs, saved index -> the output itself (see saved_tensors)
+        self._saved_outputs = None
+        self._relinked = None
 
     def save_for_backward(self, *tensors):
         for i, t in enumerate(tensors):
@@ -54,7 +61,26 @@ class FunctionCtx:
                     f"{list(t._data.shape)}] is at version {t._vc[0]}; expected version {v} "
                     "instead."
                 )
+        if self._relinked:  # a recorded backward: outputs with their history, so that the
+            # backward's dependence on them is differentiated too (y = exp(x) saved: g * y)
+            tensors = tuple(self._relinked.get(i, t) for i, t in enumerate(tensors))
         return tensors
+
+    def _relink_outputs(self, name):
+        """The saved outputs as the tensors they are (with this call's node as history), for a
+        backward that is recorded (create_graph); the aliases stay for a first-order one."""
+        if not self._saved_outputs:
+            return
+        relinked = {}
+        for i, (j, ref) in self._saved_outputs.items():
+            t = ref()
+            if t is None:
+                raise RuntimeError(
+                    f"{name}: output {j} was saved for backward and is no longer alive, so the "
+                    "backward cannot be differentiated again (keep a reference to it)"
+                )
+            relinked[i] = t
+        self._relinked = relinked
 
     def mark_non_differentiable(self, *tensors):
         self.non_differentiable = tensors
@@ -63,10 +89,9 @@ class FunctionCtx:
         self.materialize_grads = bool(value)
 
     def mark_dirty(self, *tensors):
-        raise NotImplementedError(
-            "fastnn.autograd.Function: ctx.mark_dirty (in-place forward) is not supported; "
-            "return a new tensor instead"
-        )
+        """The inputs ``forward`` modified in place (and returns): each becomes an output,
+        with this call as its history, as after an in-place op."""
+        self.dirty = tensors
 
 
 class _Node(function.Function):
@@ -101,7 +126,13 @@ class _Node(function.Function):
                 grads.append(Tensor._make(be.zeros(shape, dtype), False, None))
             else:
                 grads.append(None)
-        return self._input_grads(self.fn.backward(ctx, *grads))
+        if getattr(self, "be", None) is not graph_ops.OPS:
+            return self._input_grads(self.fn.backward(ctx, *grads))
+        ctx._relink_outputs(self.name())
+        try:
+            return self._input_grads(self.fn.backward(ctx, *grads))
+        finally:
+            ctx._relinked = None
 
     def _input_grads(self, res):
         Tensor = function.Tensor
@@ -193,6 +224,7 @@ def _apply(cls, *args, **kwargs):
     is_tensor = tuple(isinstance(a, Tensor) for a in args)
     ctx.needs_input_grad = tuple(t and a.requires_grad for t, a in zip(is_tensor, args))
     record = _grad_state.enabled and any(ctx.needs_input_grad)
+    versions = [a._vc[0] if t else None for a, t in zip(args, is_tensor)]
     prev = _grad_state.enabled
     _grad_state.enabled = False
     try:
@@ -208,11 +240,14 @@ def _apply(cls, *args, **kwargs):
     single = not isinstance(out, tuple)
     outs = [out] if single else list(out)
     nondiff = {id(t) for t in ctx.non_differentiable}
+    args, dirty = _dirty_inputs(ctx, args, outs, versions)
     seen, diff = set(), []
     for i, o in enumerate(outs):
         if not isinstance(o, Tensor):
             continue
-        if o.requires_grad or id(o) in seen or any(o is a for a in args):
+        if id(o) in dirty and id(o) not in seen:
+            pass  # modified in place: the tensor itself takes this node (_dirty_inputs)
+        elif o.requires_grad or id(o) in seen or any(o is a for a in args):
             # an input (or a tensor already in a graph) returned as is: the output is a new
             # tensor on its storage, so the input's own graph place is left alone
             alias = o._view_of(Tensor._make(o._data, False, None))
@@ -233,9 +268,10 @@ def _apply(cls, *args, **kwargs):
         (o._backend(), o._data.shape, o._data.dtype) if isinstance(o, Tensor) else None
         for o in outs
     ]
-    _save(ctx, outs)
+    saved_outputs = _save(ctx, outs)
     if not diff:
         return out
+    ctx._saved_outputs = {i: (j, _weakref(outs[j])) for i, j in saved_outputs if j in diff}
     if single:
         node.parked = None
         o = outs[0]
@@ -254,18 +290,57 @@ def _apply(cls, *args, **kwargs):
     return tuple(outs)
 
 
+_LEAF_MSG = "a leaf Variable that requires grad is being used in an in-place operation."
+
+
+def _dirty_inputs(ctx, args, outs, versions):
+    """The arguments with each tensor ``forward`` modified in place (``ctx.mark_dirty``)
+    replaced by a stand-in carrying its history and version from before the call (``versions``),
+    as an in-place op's input: the tensor itself is an output, takes the call's node as its
+    history and a newer version. Returns (args, the ids of those tensors)."""
+    if not ctx.dirty:
+        return args, set()
+    Tensor = function.Tensor
+    args = list(args)
+    for d in ctx.dirty:
+        if not any(d is a for a in args) or not any(d is o for o in outs):
+            raise RuntimeError(
+                "mark_dirty: only tensors that forward received as inputs and returned as "
+                "outputs can be marked dirty"
+            )
+        if d.requires_grad and d._ctx is None:
+            raise RuntimeError(_LEAF_MSG)
+        if len(d._vc) > 1:
+            raise NotImplementedError(
+                "fastnn.autograd.Function: ctx.mark_dirty on a tensor that shares its storage "
+                "with views is not supported; clone() it before the call"
+            )
+        before = versions[next(i for i, a in enumerate(args) if a is d)]
+        old = Tensor._make(d._data, d.requires_grad, d._ctx)
+        old._vc = [before]
+        d._vc[0] += 1  # newer than any op recorded before saw, however forward wrote it
+        if d._ctx is not None:
+            function.remember_prior(d, old)  # the ops recorded before keep the old history
+        args = [old if a is d else a for a in args]
+    return tuple(args), {id(d) for d in ctx.dirty}
+
+
 def _save(ctx, outs):
     """Fix what ``save_for_backward`` kept: outputs are saved as detached tensors on the same
-    storage (no output -> node -> saved output cycle), and every version is noted so an
-    in-place change before backward is caught."""
+    storage (no output -> node -> saved output cycle; a recorded backward gets the outputs back
+    through weak references, ``_relink_outputs``), and every version is noted so an in-place
+    change before backward is caught. Returns the (saved index, output index) pairs."""
     Tensor = function.Tensor
-    saved = []
-    for t in ctx.to_save:
-        if t is not None and any(t is o for o in outs):
+    saved, saved_outputs = [], []
+    for i, t in enumerate(ctx.to_save):
+        j = next((j for j, o in enumerate(outs) if t is not None and t is o), None)
+        if j is not None:
             t = t._view_of(Tensor._make(t._data, False, None))
+            saved_outputs.append((i, j))
         saved.append(t)
     ctx._saved = (tuple(saved), tuple(None if t is None else t._vc[0] for t in saved))
     ctx.to_save = ()
+    return saved_outputs
 
 
 class Function(function.Function):
