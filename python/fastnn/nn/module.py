@@ -13,6 +13,7 @@ from .._core import memory_format as _formats
 from .._core.device import device as device_cls
 from .._tensor import Tensor
 from ..autograd import no_grad
+from .module_backward_hooks import BackwardHooks
 from .module_hooks import ForwardHooks
 from .parameter import Parameter
 
@@ -86,7 +87,7 @@ def _parse_to(args, kwargs):
     return device, dtype
 
 
-class Module(ForwardHooks):
+class Module(ForwardHooks, BackwardHooks):
     """Base class of every layer and model.
 
     Assigning a Parameter, a Module or (through ``register_buffer``) a buffer tensor to an
@@ -110,6 +111,9 @@ class Module(ForwardHooks):
         )
 
     def __call__(self, *args, **kwargs):
+        if self._backward_hooks or self._backward_pre_hooks:
+            args, kwargs = self._run_pre_hooks(args, kwargs)
+            return self._call_with_backward_hooks(args, kwargs, self._forward_and_hooks)
         if self._forward_pre_hooks or self._forward_hooks:
             return self._call_with_hooks(args, kwargs)
         return self.forward(*args, **kwargs)

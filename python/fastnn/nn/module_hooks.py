@@ -61,6 +61,10 @@ class ForwardHooks:
         return handle
 
     def _call_with_hooks(self, args, kwargs):
+        args, kwargs = self._run_pre_hooks(args, kwargs)
+        return self._forward_and_hooks(args, kwargs)
+
+    def _run_pre_hooks(self, args, kwargs):
         for hook_id, hook in tuple(self._forward_pre_hooks.items()):
             if hook_id in self._forward_pre_hooks_with_kwargs:
                 result = hook(self, args, kwargs)
@@ -75,6 +79,9 @@ class ForwardHooks:
                 result = hook(self, args)
                 if result is not None:
                     args = result if isinstance(result, tuple) else (result,)
+        return args, kwargs
+
+    def _forward_and_hooks(self, args, kwargs):
         output = None
         called = set()
         try:
