@@ -5,7 +5,7 @@ A Module keeps its parameters, buffers and child modules in three ordered dicts,
 """
 
 import operator
-from collections import OrderedDict, namedtuple
+from collections import OrderedDict
 
 import numpy as np
 
@@ -15,20 +15,8 @@ from .._tensor import Tensor
 from ..autograd import no_grad
 from .module_backward_hooks import BackwardHooks
 from .module_hooks import ForwardHooks
+from .module_state import StateDict
 from .parameter import Parameter
-
-
-class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
-    """What ``load_state_dict`` returns: the keys it did not find, and the keys it did not use."""
-
-    __slots__ = ()
-
-    def __repr__(self):
-        if not self.missing_keys and not self.unexpected_keys:
-            return "<All keys matched successfully>"
-        return super().__repr__()
-
-    __str__ = __repr__
 
 
 def _addindent(s: str, n: int) -> str:
@@ -87,7 +75,7 @@ def _parse_to(args, kwargs):
     return device, dtype
 
 
-class Module(ForwardHooks, BackwardHooks):
+class Module(ForwardHooks, BackwardHooks, StateDict):
     """Base class of every layer and model.
 
     Assigning a Parameter, a Module or (through ``register_buffer``) a buffer tensor to an
@@ -418,85 +406,6 @@ class Module(ForwardHooks, BackwardHooks):
         from ..compiler import compile
 
         compile(self, *args, **kwargs)
-
-    # ---- state_dict ----
-
-    def state_dict(self, destination=None, prefix: str = "", keep_vars: bool = False):
-        """An ordered dict name -> tensor of every parameter and persistent buffer.
-
-        The tensors share storage with the module (detached unless ``keep_vars``).
-        """
-        if destination is None:
-            destination = OrderedDict()
-        # No de-duplication: a module shared by two parents is saved under both names (torch).
-        for mprefix, module in self.named_modules(
-            prefix=prefix.rstrip("."), remove_duplicate=False
-        ):
-            head = f"{mprefix}." if mprefix else ""
-            for name, p in module._parameters.items():
-                if p is not None:
-                    destination[head + name] = p if keep_vars else p.detach()
-            for name, b in module._buffers.items():
-                if b is not None and name not in module._non_persistent_buffers:
-                    destination[head + name] = b if keep_vars else b.detach()
-        return destination
-
-    def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False):
-        """Copy ``state_dict``'s tensors into this module's parameters and buffers.
-
-        Missing or unexpected keys raise (with ``strict``) a RuntimeError listing them; a shape
-        mismatch always raises. Returns ``(missing_keys, unexpected_keys)``.
-        """
-        if not isinstance(state_dict, dict):
-            raise TypeError(
-                f"Expected state_dict to be dict-like, got {type(state_dict).__name__}."
-            )
-        own = self.state_dict(keep_vars=True)
-        missing = [k for k in own if k not in state_dict]
-        unexpected = [k for k in state_dict if k not in own]
-        errors = []
-        for key, target in own.items():
-            if key not in state_dict:
-                continue
-            value = state_dict[key]
-            src = value._data if isinstance(value, Tensor) else value
-            if not hasattr(src, "shape"):
-                errors.append(
-                    f'While copying the parameter named "{key}", expected a Tensor or array '
-                    f"from checkpoint but received {type(value).__name__}"
-                )
-                continue
-            if tuple(src.shape) != tuple(target.shape):
-                errors.append(
-                    f"size mismatch for {key}: copying a param with shape {tuple(src.shape)} "
-                    f"from checkpoint, the shape in current model is {tuple(target.shape)}."
-                )
-        if strict:
-            if unexpected:
-                errors.insert(
-                    0,
-                    "Unexpected key(s) in state_dict: "
-                    + ", ".join(f'"{k}"' for k in unexpected)
-                    + ". ",
-                )
-            if missing:
-                errors.insert(
-                    0,
-                    "Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing) + ". ",
-                )
-        if errors:
-            raise RuntimeError(
-                f"Error(s) in loading state_dict for {type(self).__name__}:\n\t"
-                + "\n\t".join(errors)
-            )
-        with no_grad():
-            for key, target in own.items():
-                if key in state_dict:
-                    value = state_dict[key]
-                    if not isinstance(value, Tensor):
-                        value = Tensor(np.asarray(value))
-                    target.copy_(value)
-        return _IncompatibleKeys(missing, unexpected)
 
     # ---- repr ----
 
