@@ -84,6 +84,8 @@ class Module(ForwardHooks, BackwardHooks, StateDict):
     """
 
     training: bool
+    dump_patches = False  # torch's flags, for code that reads them
+    call_super_init = False
 
     def __init__(self):
         object.__setattr__(self, "training", True)
@@ -278,14 +280,36 @@ class Module(ForwardHooks, BackwardHooks, StateDict):
             yield b
 
     def get_submodule(self, target: str):
+        """The submodule at the dotted path ``target`` ("" is the module itself)."""
         module = self
         if not target:
             return module
         for item in target.split("."):
-            if not hasattr(module, item) or not isinstance(getattr(module, item), Module):
-                raise AttributeError(f"{type(module).__name__} has no submodule `{item}`")
+            if not hasattr(module, item):
+                raise AttributeError(f"{module._get_name()} has no attribute `{item}`")
             module = getattr(module, item)
+            if not isinstance(module, Module):
+                raise AttributeError(  # noqa: TRY004 (torch's exception type)
+                    f"`{item}` is not an nn.Module"
+                )
         return module
+
+    def set_submodule(self, target: str, module, strict: bool = False):
+        """Put ``module`` at the dotted path ``target`` (its parent must exist; with
+        ``strict``, the name too); what it replaces must be a module."""
+        if target == "":
+            raise ValueError("Cannot set the submodule without a target name!")
+        if not isinstance(module, Module):
+            raise ValueError(  # noqa: TRY004 (torch's exception type)
+                f"`module` is not an nn.Module, found {type(module)}"
+            )
+        path, _, name = target.rpartition(".")
+        parent = self.get_submodule(path)
+        if strict and not hasattr(parent, name):
+            raise AttributeError(f"{parent._get_name()} has no attribute `{name}`")
+        if hasattr(parent, name) and not isinstance(getattr(parent, name), Module):
+            raise AttributeError(f"`{name}` is not an nn.Module")
+        setattr(parent, name, module)
 
     def get_parameter(self, target: str):
         mod_path, _, name = target.rpartition(".")
@@ -293,6 +317,16 @@ class Module(ForwardHooks, BackwardHooks, StateDict):
         if name not in module._parameters:
             raise AttributeError(f"{type(module).__name__} has no parameter `{name}`")
         return module._parameters[name]
+
+    def get_buffer(self, target: str):
+        """The buffer at the dotted path ``target``."""
+        mod_path, _, name = target.rpartition(".")
+        module = self.get_submodule(mod_path)
+        if not hasattr(module, name):
+            raise AttributeError(f"{module._get_name()} has no attribute `{name}`")
+        if name not in module._buffers:
+            raise AttributeError(f"`{name}` is not a buffer")
+        return module._buffers[name]
 
     def apply(self, fn):
         """Call ``fn`` on every submodule (children first) and on self; returns self."""
@@ -331,12 +365,13 @@ class Module(ForwardHooks, BackwardHooks, StateDict):
 
     # ---- device / dtype ----
 
-    def _apply(self, fn):
-        """Replace every parameter's and buffer's storage by ``fn(tensor)``, in place.
+    def _apply(self, fn, recurse: bool = True):
+        """Replace every parameter's and buffer's storage by ``fn(tensor)``, in place (this
+        module's own only, without ``recurse``).
 
         Parameters stay the same objects (optimizers keep their references); their grads move too.
         """
-        for module in self.modules():
+        for module in self.modules() if recurse else (self,):
             for p in module._parameters.values():
                 if p is None:
                     continue
@@ -392,8 +427,45 @@ class Module(ForwardHooks, BackwardHooks, StateDict):
         dtype."""
         return self._apply(lambda t: t.to(np.dtype(np.float16)) if t.dtype.kind == "f" else t)
 
+    def type(self, dst_type):
+        """Every parameter and buffer cast to ``dst_type`` (``Tensor.type``); in place."""
+        return self._apply(lambda t: t.type(dst_type))
+
+    def to_empty(self, *, device=None, recurse: bool = True):
+        """Parameters and buffers on ``device`` with their shapes and dtypes but uninitialized
+        storage (to fill by an init or a load); the same Parameter objects. ``recurse=False``
+        leaves the submodules alone."""
+
+        def empty(t):
+            return (
+                t.new_empty(tuple(t.shape))
+                if device is None
+                else t.new_empty(tuple(t.shape), device=device)
+            )
+
+        if recurse:
+            return self._apply(empty)
+        return self._apply(empty, recurse=False)
+
     def cpu(self):
         return self.to("cpu")
+
+    def xpu(self, device=None):
+        """torch's move to an XPU: fastnn has none (a module with tensors raises)."""
+        return self._to_missing_device("XPU")
+
+    def ipu(self, device=None):
+        """torch's move to an IPU: fastnn has none (a module with tensors raises)."""
+        return self._to_missing_device("IPU")
+
+    def mtia(self, device=None):
+        """torch's move to an MTIA: fastnn has none (a module with tensors raises)."""
+        return self._to_missing_device("MTIA")
+
+    def _to_missing_device(self, kind):
+        if any(True for _ in self.parameters()) or any(True for _ in self.buffers()):
+            raise RuntimeError(f"fastnn has no {kind} devices: the module's tensors stay put")
+        return self
 
     def cuda(self, device=None):
         return self.to(
@@ -505,6 +577,39 @@ class Sequential(Module):
             self.append(m)
         return self
 
+    def pop(self, key):
+        """Remove and return the module at ``key`` (an index or a slice)."""
+        v = self[key]
+        del self[key]
+        return v
+
+    # The arithmetic of torch's Sequential: the same module objects, concatenated or repeated.
+    def __add__(self, other):
+        if not isinstance(other, Sequential):
+            raise ValueError(  # noqa: TRY004 (torch's exception type)
+                "add operator supports only objects of Sequential class, but "
+                f"{type(other)} is given."
+            )
+        return Sequential(*self, *other)
+
+    def __iadd__(self, other):
+        if not isinstance(other, Sequential):
+            raise ValueError(  # noqa: TRY004 (torch's exception type)
+                "add operator supports only objects of Sequential class, but "
+                f"{type(other)} is given."
+            )
+        return self.extend(list(other))
+
+    def __mul__(self, other):
+        return Sequential(*(list(self) * _repeats(other)))
+
+    __rmul__ = __mul__
+
+    def __imul__(self, other):
+        items = list(self) * _repeats(other)
+        _renumber(self._modules, items)
+        return self
+
     def insert(self, index: int, module):
         if not isinstance(module, Module):
             raise TypeError(f"{type(module).__name__} is not a Module subclass")
@@ -530,6 +635,15 @@ class Sequential(Module):
                 input = modules[i](input)
                 i += 1
         return input
+
+
+def _repeats(other):
+    """A Sequential's repeat count, checked as torch checks it."""
+    if not isinstance(other, int):
+        raise TypeError(f"unsupported operand type(s) for *: {Sequential} and {type(other)}")
+    if other <= 0:
+        raise ValueError(f"Non-positive multiplication factor {other} for {Sequential}")
+    return other
 
 
 def _pool_first(a, b) -> bool:
@@ -591,6 +705,16 @@ class ModuleList(Module):
 
     def __iadd__(self, modules):
         return self.extend(modules)
+
+    def __add__(self, other):
+        """A new ModuleList of the same module objects, these then ``other``'s."""
+        return ModuleList([*self, *other])
+
+    def pop(self, key):
+        """Remove and return the module at ``key`` (an index or a slice)."""
+        v = self[key]
+        del self[key]
+        return v
 
     def append(self, module):
         self.add_module(str(len(self)), module)
