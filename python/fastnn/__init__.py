@@ -10,6 +10,8 @@ methods and primitives) < ``nn``, ``optim``, ``utils.data``, ``datasets``, ``dis
 ``serialization``.
 """
 
+import math
+
 from . import (
     _C,
     accelerator,
@@ -40,12 +42,27 @@ from ._core.dtype import (
     promote_types,
     set_default_dtype,
 )
+from ._core.global_flags import (
+    are_deterministic_algorithms_enabled,
+    get_deterministic_debug_mode,
+    get_num_interop_threads,
+    is_deterministic_algorithms_warn_only_enabled,
+    is_warn_always_enabled,
+    set_default_tensor_type,
+    set_deterministic_debug_mode,
+    set_flush_denormal,
+    set_num_interop_threads,
+    set_warn_always,
+    use_deterministic_algorithms,
+)
 from ._core.memory_format import (
     channels_last,
     channels_last_3d,
     contiguous_format,
+    layout,
     memory_format,
     preserve_format,
+    strided,
 )
 from ._core.size import Size
 from ._devices.config import get_num_threads, set_num_threads, show_config
@@ -88,12 +105,14 @@ from ._tensor.functions import *  # matmul, cat, stack, where, exp, ...
 from ._tensor.functions import __all__ as _functions_all
 from ._tensor.functions_api import *  # take, quantile, cov, block_diag, ...
 from ._tensor.functions_api import __all__ as _functions_api_all
+from ._tensor.functions_compat import *  # atleast_1d, broadcast_shapes, typename, ...
+from ._tensor.functions_compat import __all__ as _functions_compat_all
 from ._tensor.functions_more import *  # hstack, cdist, searchsorted, multinomial, ...
 from ._tensor.functions_more import __all__ as _functions_more_all
 from ._tensor.linalg.toplevel import *  # det, inverse, logdet, slogdet, pinverse, kron, ...
 from ._tensor.linalg.toplevel import __all__ as _linalg_all
 from ._tensor.printing import set_printoptions
-from ._tensor.random import Generator
+from ._tensor.random import Generator, default_generator, get_rng_state, set_rng_state
 from .autograd import (
     enable_grad,
     inference_mode,
@@ -101,6 +120,11 @@ from .autograd import (
     is_inference_mode_enabled,
     no_grad,
     set_grad_enabled,
+)
+from .autograd.anomaly_mode import (
+    is_anomaly_check_nan_enabled,
+    is_anomaly_enabled,
+    set_anomaly_enabled,
 )
 from .backends.precision import get_float32_matmul_precision, set_float32_matmul_precision
 from .compiler import compile
@@ -111,6 +135,13 @@ from .serialization import load, save
 globals().update(_dtype.PUBLIC)  # fastnn.float32, fastnn.long, fastnn.bool, ...
 
 __version__ = _C.__version__
+
+# torch's constants
+e = math.e
+pi = math.pi
+inf = math.inf
+nan = math.nan
+newaxis = None
 
 # The subpackages, Tensor, creation, autograd and save/load; then the functions and dtypes.
 __all__ = [
@@ -130,6 +161,7 @@ __all__ = [
     "accelerator",
     "amp",
     "arange",
+    "are_deterministic_algorithms_enabled",
     "as_tensor",
     "autograd",
     "backends",
@@ -141,9 +173,11 @@ __all__ = [
     "contiguous_format",
     "cuda",
     "datasets",
+    "default_generator",
     "device",
     "distributions",
     "dtype",
+    "e",
     "empty",
     "empty_like",
     "enable_grad",
@@ -156,25 +190,37 @@ __all__ = [
     "func",
     "get_default_device",
     "get_default_dtype",
+    "get_deterministic_debug_mode",
     "get_float32_matmul_precision",
+    "get_num_interop_threads",
     "get_num_threads",
+    "get_rng_state",
     "iinfo",
+    "inf",
     "inference_mode",
+    "is_anomaly_check_nan_enabled",
+    "is_anomaly_enabled",
+    "is_deterministic_algorithms_warn_only_enabled",
     "is_grad_enabled",
     "is_inference_mode_enabled",
+    "is_warn_always_enabled",
     "kernels",
+    "layout",
     "linalg",
     "linspace",
     "load",
     "manual_seed",
     "memory_format",
     "multiprocessing",
+    "nan",
+    "newaxis",
     "nn",
     "no_grad",
     "normal",
     "ones",
     "ones_like",
     "optim",
+    "pi",
     "preserve_format",
     "promote_types",
     "rand",
@@ -184,20 +230,30 @@ __all__ = [
     "randn_like",
     "randperm",
     "save",
+    "set_anomaly_enabled",
     "set_default_device",
     "set_default_dtype",
+    "set_default_tensor_type",
+    "set_deterministic_debug_mode",
     "set_float32_matmul_precision",
+    "set_flush_denormal",
     "set_grad_enabled",
+    "set_num_interop_threads",
     "set_num_threads",
     "set_printoptions",
+    "set_rng_state",
+    "set_warn_always",
     "show_config",
+    "strided",
     "tensor",
+    "use_deterministic_algorithms",
     "utils",
     "zeros",
     "zeros_like",
 ]
 __all__.extend(_functions_all)
 __all__.extend(_functions_more_all)
+__all__.extend(_functions_compat_all)
 __all__.extend(_functions_api_all)
 __all__.extend(_linalg_all)
 __all__.extend(_dtype.PUBLIC)

@@ -1,7 +1,31 @@
 """torch's memory formats (``fastnn.channels_last``...): layout hints. fastnn keeps every host
 tensor in row-major storage (NCHW for images), so a format is checked as torch checks it (the
 rank channels_last needs, the argument's type) and then changes nothing: the values, shapes and
-results are torch's; only the strides torch would pick are not."""
+results are torch's; only the strides torch would pick are not.
+
+Also torch's storage layouts: every fastnn tensor is dense (``strided``), the one layout here."""
+
+
+class layout:
+    __slots__ = ("name",)
+
+    def __init__(self, name):
+        self.name = name
+
+    def __repr__(self):
+        return "fastnn." + self.name
+
+    def __reduce__(self):
+        return (_layout_by_name, (self.name,))
+
+
+strided = layout("strided")
+
+
+def _layout_by_name(name):
+    if name != "strided":
+        raise ValueError(f"fastnn has no {name} layout (its tensors are all strided)")
+    return strided
 
 
 class memory_format:

@@ -88,38 +88,60 @@ class Stream:
         return self._seed
 
     def _state_bytes(self) -> bytes:
-        """The seed, then the PCG64 bit generator's 128-bit state and increment, its cached
-        half word and whether that is valid (little-endian)."""
-        st = self._rng.bit_generator.state
-        return (
-            self._seed.to_bytes(8, "little")
-            + int(st["state"]["state"]).to_bytes(16, "little")
-            + int(st["state"]["inc"]).to_bytes(16, "little")
-            + int(st["uinteger"]).to_bytes(4, "little")
-            + bytes([int(st["has_uint32"])])
-        )
+        return state_bytes(self._seed, self._rng)
 
     def _load_state_bytes(self, raw: bytes):
-        if len(raw) != STATE_BYTES:
-            raise RuntimeError(
-                f"Generator.set_state: expected a state of {STATE_BYTES} bytes, got {len(raw)}"
-            )
-        seed = int.from_bytes(raw[:8], "little")
-        rng = np.random.default_rng(seed)
-        bg = rng.bit_generator
-        bg.state = {
-            "bit_generator": bg.state["bit_generator"],
-            "state": {
-                "state": int.from_bytes(raw[8:24], "little"),
-                "inc": int.from_bytes(raw[24:40], "little"),
-            },
-            "uinteger": int.from_bytes(raw[40:44], "little"),
-            "has_uint32": raw[44],
-        }
-        self._seed, self._rng = seed, rng
+        self._seed, self._rng = from_state_bytes(raw, "Generator.set_state")
 
 
 STATE_BYTES = 8 + 16 + 16 + 4 + 1
+
+
+def state_bytes(seed, rng) -> bytes:
+    """The seed, then the PCG64 bit generator's 128-bit state and increment, its cached half
+    word and whether that is valid (little-endian)."""
+    st = rng.bit_generator.state
+    return (
+        seed.to_bytes(8, "little")
+        + int(st["state"]["state"]).to_bytes(16, "little")
+        + int(st["state"]["inc"]).to_bytes(16, "little")
+        + int(st["uinteger"]).to_bytes(4, "little")
+        + bytes([int(st["has_uint32"])])
+    )
+
+
+def from_state_bytes(raw: bytes, fn):
+    """(seed, numpy Generator) at the position ``state_bytes`` recorded."""
+    if len(raw) != STATE_BYTES:
+        raise RuntimeError(f"{fn}: expected a state of {STATE_BYTES} bytes, got {len(raw)}")
+    seed = int.from_bytes(raw[:8], "little")
+    rng = np.random.default_rng(seed)
+    bg = rng.bit_generator
+    bg.state = {
+        "bit_generator": bg.state["bit_generator"],
+        "state": {
+            "state": int.from_bytes(raw[8:24], "little"),
+            "inc": int.from_bytes(raw[24:40], "little"),
+        },
+        "uinteger": int.from_bytes(raw[40:44], "little"),
+        "has_uint32": raw[44],
+    }
+    return seed, rng
+
+
+def global_state_bytes() -> bytes:
+    """The state of the stream ``manual_seed`` seeds (a worker thread's own, in one)."""
+    return state_bytes(_initial_seed, generator())
+
+
+def load_global_state_bytes(raw: bytes):
+    """Put that stream back where ``global_state_bytes`` found it."""
+    global _generator, _initial_seed
+    seed, rng = from_state_bytes(raw, "set_rng_state")
+    if _thread.rng is not None:
+        _thread.rng = rng
+        return
+    _generator, _initial_seed = rng, seed
 
 
 def rng_of(gen, fn="generator"):

@@ -27,6 +27,7 @@ from .creation import _to_array
 from .index_more import IndexMoreMixin
 from .inplace import InplaceMixin
 from .inplace_more import InplaceMoreMixin
+from .legacy import LegacyMixin
 from .linalg.toplevel import LinalgMixin
 from .logic import LogicMixin
 from .math import OpsMixin
@@ -73,6 +74,7 @@ class Tensor(
     InplaceMixin,
     InplaceMoreMixin,
     SharedMemoryMixin,
+    LegacyMixin,
 ):
     """A multi-dimensional array with autograd (``requires_grad``, ``backward``, ``grad``).
 

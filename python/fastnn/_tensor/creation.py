@@ -15,6 +15,7 @@ from .._core import random as _random
 from .._core.device import default_device
 from .._devices import cpu as _cpu
 from ..autograd import function as _function
+from .random import default_generator
 
 
 def _ragged_checked(make, data):
@@ -581,8 +582,10 @@ def full_like(input, fill_value, dtype=None, device=None, requires_grad=False, m
 
 
 def manual_seed(seed):
-    """Seed fastnn's global random state (init, rand*, dropout, shuffling)."""
-    return _random.manual_seed(seed)
+    """Seed fastnn's global random state (init, rand*, dropout, shuffling); returns
+    ``fastnn.default_generator``, as torch does."""
+    _random.manual_seed(seed)
+    return default_generator
 
 
 # ---- the legacy typed constructors (torch.FloatTensor & co.) ----------------------------------

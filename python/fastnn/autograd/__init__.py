@@ -6,6 +6,7 @@ fastnn's own primitives derive from ``function.Function``.
 """
 
 from . import functional
+from .anomaly_mode import detect_anomaly, set_detect_anomaly
 from .custom import Function
 from .engine import backward, grad
 from .grad_mode import (
@@ -24,6 +25,7 @@ __all__ = [
     "GradcheckError",
     "Variable",
     "backward",
+    "detect_anomaly",
     "enable_grad",
     "functional",
     "grad",
@@ -33,5 +35,6 @@ __all__ = [
     "is_grad_enabled",
     "is_inference_mode_enabled",
     "no_grad",
+    "set_detect_anomaly",
     "set_grad_enabled",
 ]

@@ -4,6 +4,7 @@ where gradients are accumulated (into leaves' ``.grad`` and between uses of a no
 import numpy as np
 
 from .. import _devices
+from . import anomaly_mode as _anomaly
 from . import function, graph_ops, post_hooks
 from .function import has_prior as _has_prior
 from .function import recorded_parent as _recorded_parent
@@ -289,6 +290,7 @@ def _run(roots, root_grads, retain_graph, capture, only=None):
     _grad_state.enabled = False
     post_hooks._running[0] += 1
     releasing, ndarray = not retain_graph, _NDARRAY
+    check_nan = _anomaly.state.enabled and _anomaly.state.check_nan
     try:
         for t in reversed(topo):
             g = grads.pop(t, None)
@@ -328,6 +330,8 @@ def _run(roots, root_grads, retain_graph, capture, only=None):
                 _free(ctx, parents)
             if gs.__class__ is not tuple:
                 gs = (gs,)
+            if check_nan:
+                _raise_on_nan(ctx, [gi for gi, need in zip(gs, needs) if need])
             for p, gi, need in zip(parents, gs, needs):
                 if uses is not None and need and p in uses:
                     _use_done(p, gi, uses, handed, pending)
@@ -430,6 +434,10 @@ def _run_recorded(roots, root_grads, retain_graph, capture, stop=False, only=Non
                 ctx.needs_input_grad = kept
             if not retain_graph and not ctx.saves_nothing:
                 _free(ctx, parents)
+            if _anomaly.state.enabled and _anomaly.state.check_nan:
+                _raise_on_nan(
+                    ctx, [gi._data for gi, need in zip(gs, needs) if need and gi is not None]
+                )
             for p, gi, need in zip(parents, gs, needs):
                 if gi is None or not need:
                     continue
@@ -513,6 +521,16 @@ def _wanted_needs(topo, capture, resolve):
         elif id(t) in capture:
             live.add(id(t))
     return wanted
+
+
+def _raise_on_nan(ctx, grads):
+    """Anomaly mode: torch's error for a node whose backward returned NaN."""
+    for i, g in enumerate(grads):
+        if g is None or g.dtype.kind != "f":
+            continue
+        a = g if g.__class__ is np.ndarray else _devices.of(g).to_numpy(g)
+        if np.isnan(a).any():
+            raise RuntimeError(f"Function '{ctx.name()}' returned nan values in its {i}th output.")
 
 
 def _free(ctx, parents):

@@ -1,8 +1,12 @@
 """torch's top-level linear-algebra functions (torch.det, inverse, logdet, slogdet, pinverse,
-kron, matrix_power) and the Tensor methods of the same names (a mixin of ``Tensor``, with
-``cholesky``), each the torch.linalg function it stands for."""
+kron, matrix_power, and the older svd, qr, cholesky, chain_matmul) and the Tensor methods of
+the same names (a mixin of ``Tensor``), each the torch.linalg function it stands for; the older
+ones return what they always returned (svd's V, not Vh) and warn as torch does."""
+
+import warnings
 
 from .factor import checked_cholesky
+from .factor import qr as _qr
 from .lstsq import pinv as _pinv
 from .lu import det as _det
 from .lu import inv as _inv
@@ -10,6 +14,8 @@ from .lu import legacy_slogdet
 from .lu import logdet as _logdet
 from .products import kron as _kron
 from .products import matrix_power as _matrix_power
+from .products import multi_dot as _multi_dot
+from .spectral import svd as _svd
 
 
 def det(input):
@@ -47,6 +53,55 @@ def matrix_power(input, n, *, out=None):
     return _matrix_power(input, n, out=out)
 
 
+def svd(input, some=True, compute_uv=True, *, out=None):
+    """(U, S, V) with input = U diag(S) V^T: linalg.svd with V rather than Vh; ``some``: the
+    reduced factors; without ``compute_uv``, U and V are zeros of the full factors' shapes."""
+    if out is not None:
+        raise TypeError("svd: out= is not supported; assign the results instead")
+    U, S, Vh = _svd(input, full_matrices=not some or not compute_uv)
+    if not compute_uv:
+        return U.detach() * 0, S, Vh.detach().mT * 0
+    return U, S, Vh.mT
+
+
+def qr(input, some=True, *, out=None):
+    """(Q, R): linalg.qr, reduced unless ``some=False``."""
+    warnings.warn(
+        "torch.qr is deprecated in favor of torch.linalg.qr: Q, R = linalg.qr(A, 'reduced' if "
+        "some else 'complete')",
+        UserWarning,
+        stacklevel=2,
+    )
+    if out is not None:
+        raise TypeError("qr: out= is not supported; assign the results instead")
+    return _qr(input, "reduced" if some else "complete")
+
+
+def cholesky(input, upper=False, *, out=None):
+    """linalg.cholesky (its upper factor with ``upper``)."""
+    warnings.warn(
+        "torch.cholesky is deprecated in favor of torch.linalg.cholesky (with .mH for upper=True)",
+        UserWarning,
+        stacklevel=2,
+    )
+    if out is not None:
+        raise TypeError("cholesky: out= is not supported; assign the result instead")
+    return checked_cholesky(input, upper, "cholesky", NotImplementedError)
+
+
+def chain_matmul(*matrices, out=None):
+    """The product of the matrices, in the cheapest order: linalg.multi_dot."""
+    warnings.warn(
+        "torch.chain_matmul is deprecated; use linalg.multi_dot, which takes a list of two or "
+        "more tensors",
+        UserWarning,
+        stacklevel=2,
+    )
+    if len(matrices) == 1:
+        return matrices[0].clone() if out is None else out.copy_(matrices[0])
+    return _multi_dot(list(matrices), out=out)
+
+
 class LinalgMixin:
     def det(self):
         return _det(self)
@@ -69,10 +124,28 @@ class LinalgMixin:
     def matrix_power(self, n):
         return _matrix_power(self, n)
 
+    def svd(self, some=True, compute_uv=True):
+        return svd(self, some, compute_uv)
+
+    def qr(self, some=True):
+        return _qr(self, "reduced" if some else "complete")
+
     def cholesky(self, upper=False):
         """torch's older Tensor.cholesky: linalg.cholesky (int inputs raise NotImplementedError,
         as torch's do)."""
         return checked_cholesky(self, upper, "cholesky", NotImplementedError)
 
 
-__all__ = ["det", "inverse", "kron", "logdet", "matrix_power", "pinverse", "slogdet"]
+__all__ = [
+    "chain_matmul",
+    "cholesky",
+    "det",
+    "inverse",
+    "kron",
+    "logdet",
+    "matrix_power",
+    "pinverse",
+    "qr",
+    "slogdet",
+    "svd",
+]
