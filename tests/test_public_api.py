@@ -1113,11 +1113,12 @@ SIGNATURES: dict[str, str] = {
     ),
     "fastnn.optim.SGD.__init__": (
         "(self, params, lr=0.001, momentum=0, dampening=0, weight_decay=0, nesterov=False, *,"
-        " maximize=False, foreach=None, fused=None)"
+        " maximize=False, foreach=None, fused=None, differentiable=False)"
     ),
     "fastnn.optim.Adam.__init__": (
         "(self, params, lr=0.001, betas=(0.9, 0.999), eps=1e-08, weight_decay=0, amsgrad=False,"
-        " *, foreach=None, maximize=False, fused=None, decoupled_weight_decay=False)"
+        " *, foreach=None, maximize=False, fused=None, capturable=False, differentiable=False,"
+        " decoupled_weight_decay=False)"
     ),
     "fastnn.optim.lr_scheduler.StepLR.__init__": (
         "(self, optimizer, step_size, gamma=0.1, last_epoch=-1)"

@@ -22,6 +22,7 @@ class Adagrad(Optimizer):
         *,
         maximize=False,
         fused=None,
+        differentiable=False,
     ):
         if not lr >= 0.0:
             raise ValueError(f"Invalid learning rate: {lr}")
@@ -44,6 +45,7 @@ class Adagrad(Optimizer):
             "foreach": foreach,
             "maximize": maximize,
             "fused": fused,
+            "differentiable": differentiable,
         }
         super().__init__(params, defaults)
         for group in self.param_groups:

@@ -23,6 +23,8 @@ class Adam(Optimizer):
         foreach=None,
         maximize=False,
         fused=None,
+        capturable=False,
+        differentiable=False,
         decoupled_weight_decay=False,
     ):
         if not lr >= 0.0:
@@ -44,6 +46,8 @@ class Adam(Optimizer):
             "maximize": maximize,
             "foreach": foreach,
             "fused": fused,
+            "capturable": capturable,
+            "differentiable": differentiable,
             "decoupled_weight_decay": decoupled_weight_decay,
         }
         super().__init__(params, defaults)
@@ -100,6 +104,8 @@ class AdamW(Adam):
         *,
         maximize=False,
         foreach=None,
+        capturable=False,
+        differentiable=False,
         fused=None,
     ):
         super().__init__(
@@ -111,6 +117,8 @@ class AdamW(Adam):
             amsgrad,
             foreach=foreach,
             maximize=maximize,
+            capturable=capturable,
+            differentiable=differentiable,
             fused=fused,
             decoupled_weight_decay=True,
         )

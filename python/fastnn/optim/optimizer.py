@@ -1,6 +1,6 @@
 """The Optimizer base class: parameter groups, lazily created state, zero_grad, state_dict.
 
-Shaped like torch.optim.Optimizer (torch/optim/optimizer.py): ``param_groups`` is a list of
+Shaped like torch's Optimizer: ``param_groups`` is a list of
 dicts (``'params'`` plus hyperparameters), ``state`` maps a parameter to its dict of state
 arrays, and ``state_dict()`` uses torch's layout: ``{'state': {index: {...}}, 'param_groups':
 [{..., 'params': [indices]}]}``. State buffers are raw arrays of the parameter's storage type
@@ -11,13 +11,15 @@ import copy
 import functools
 import inspect
 import numbers
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from itertools import chain
 from typing import ClassVar
 
 import numpy as np
 
-__all__ = ["Optimizer"]
+from ..autograd.hooks import RemovableHandle
+
+__all__ = ["Optimizer", "register_optimizer_step_post_hook", "register_optimizer_step_pre_hook"]
 
 
 def _is_tensor(obj):
@@ -78,9 +80,16 @@ class Optimizer:
         cls.__init__ = checked_init
 
     def __init__(self, params, defaults):
+        if defaults.get("differentiable"):
+            raise NotImplementedError(
+                f"{type(self).__name__}(differentiable=True): fastnn's optimizer steps update "
+                "the parameters outside autograd; to differentiate through an update, write it "
+                "in tensor ops (for example with fastnn.func.functional_call)"
+            )
         self.defaults = defaults
         self.state = defaultdict(dict)
         self.param_groups = []
+        _hook_step_of(type(self))
         if _is_tensor(params) or isinstance(params, (dict, np.ndarray)):
             raise TypeError(
                 "params argument given to the optimizer should be an iterable of Tensors or "
@@ -112,6 +121,38 @@ class Optimizer:
 
     def __setstate__(self, state):
         self.__dict__.update(state)
+
+    # ---- hooks ----------------------------------------------------------------------------------
+    # torch's optimizer hooks: around step (this optimizer's, then the global ones of
+    # register_optimizer_step_pre_hook / _post_hook), and around state_dict / load_state_dict.
+    # The registries are made on first use, so optimizers unpickled before they existed work.
+
+    def register_step_pre_hook(self, hook):
+        """``hook(optimizer, args, kwargs) -> None | (new_args, new_kwargs)`` before each step."""
+        return _add_hook(self, "_optimizer_step_pre_hooks", hook)
+
+    def register_step_post_hook(self, hook):
+        """``hook(optimizer, args, kwargs) -> None`` after each step."""
+        return _add_hook(self, "_optimizer_step_post_hooks", hook)
+
+    def register_state_dict_pre_hook(self, hook, prepend=False):
+        """``hook(optimizer) -> None`` before ``state_dict`` packs the state."""
+        return _add_hook(self, "_optimizer_state_dict_pre_hooks", hook, prepend)
+
+    def register_state_dict_post_hook(self, hook, prepend=False):
+        """``hook(optimizer, state_dict) -> None | new state_dict`` after it."""
+        return _add_hook(self, "_optimizer_state_dict_post_hooks", hook, prepend)
+
+    def register_load_state_dict_pre_hook(self, hook, prepend=False):
+        """``hook(optimizer, state_dict) -> None | state_dict to load`` before loading."""
+        return _add_hook(self, "_optimizer_load_state_dict_pre_hooks", hook, prepend)
+
+    def register_load_state_dict_post_hook(self, hook, prepend=False):
+        """``hook(optimizer) -> None`` after loading."""
+        return _add_hook(self, "_optimizer_load_state_dict_post_hooks", hook, prepend)
+
+    def _hooks(self, name):
+        return tuple((self.__dict__.get(name) or {}).values())
 
     # ---- parameter groups ----------------------------------------------------------------------
 
@@ -186,6 +227,16 @@ class Optimizer:
     def state_dict(self):
         """{'state': {index: state}, 'param_groups': [{..., 'params': [indices]}]} (torch's
         layout). Like torch, the state arrays are the live buffers, not copies."""
+        for hook in self._hooks("_optimizer_state_dict_pre_hooks"):
+            hook(self)
+        result = self._packed_state()
+        for hook in self._hooks("_optimizer_state_dict_post_hooks"):
+            out = hook(self, result)
+            if out is not None:
+                result = out
+        return result
+
+    def _packed_state(self):
         index_of = {}
         groups = []
         for group in self.param_groups:
@@ -200,6 +251,15 @@ class Optimizer:
 
     def load_state_dict(self, state_dict):
         """Load a state_dict() of an optimizer over parameters of the same shapes (copies it)."""
+        for hook in self._hooks("_optimizer_load_state_dict_pre_hooks"):
+            out = hook(self, state_dict)
+            if out is not None:
+                state_dict = out
+        self._load_packed_state(state_dict)
+        for hook in self._hooks("_optimizer_load_state_dict_post_hooks"):
+            hook(self)
+
+    def _load_packed_state(self, state_dict):
         groups = self.param_groups
         saved_groups = copy.deepcopy(state_dict["param_groups"])
         if len(groups) != len(saved_groups):
@@ -257,6 +317,82 @@ class Optimizer:
         if isinstance(data, np.ndarray):
             return arr
         return _devices.of(data).from_numpy(arr)  # the parameter's device (TypeError if none)
+
+
+_global_step_pre_hooks = OrderedDict()
+_global_step_post_hooks = OrderedDict()
+
+
+def register_optimizer_step_pre_hook(hook):
+    """``hook(optimizer, args, kwargs) -> None | (new_args, new_kwargs)`` before every
+    optimizer's step."""
+    if not callable(hook):
+        raise TypeError(f"hook must be callable, got {type(hook).__name__}")
+    handle = RemovableHandle(_global_step_pre_hooks)
+    _global_step_pre_hooks[handle.id] = hook
+    return handle
+
+
+def register_optimizer_step_post_hook(hook):
+    """``hook(optimizer, args, kwargs) -> None`` after every optimizer's step."""
+    if not callable(hook):
+        raise TypeError(f"hook must be callable, got {type(hook).__name__}")
+    handle = RemovableHandle(_global_step_post_hooks)
+    _global_step_post_hooks[handle.id] = hook
+    return handle
+
+
+def _add_hook(opt, attr, hook, prepend=False):
+    if not callable(hook):
+        raise TypeError(f"hook must be callable, got {type(hook).__name__}")
+    hooks = opt.__dict__.get(attr)
+    if hooks is None:
+        hooks = opt.__dict__[attr] = OrderedDict()
+    handle = RemovableHandle(hooks)
+    hooks[handle.id] = hook
+    if prepend:
+        hooks.move_to_end(handle.id, last=False)
+    return handle
+
+
+def _hook_step_of(cls):
+    """Wrap the step of the class an optimizer is made of (once) so the step hooks run around
+    it. Only the outermost call runs them: a subclass's step calling ``super().step()`` steps
+    once."""
+    step = cls.step
+    if getattr(step, "_runs_hooks", False):
+        return
+
+    @functools.wraps(step)
+    def step_with_hooks(self, *args, **kwargs):
+        if self.__dict__.get("_in_step") or not (
+            self.__dict__.get("_optimizer_step_pre_hooks")
+            or self.__dict__.get("_optimizer_step_post_hooks")
+            or _global_step_pre_hooks
+            or _global_step_post_hooks
+        ):
+            return step(self, *args, **kwargs)
+        args = (self, *args)  # torch hands the hooks step's arguments with the optimizer first
+        for hook in (*_global_step_pre_hooks.values(), *self._hooks("_optimizer_step_pre_hooks")):
+            out = hook(self, args, kwargs)
+            if out is not None:
+                if not (isinstance(out, tuple) and len(out) == 2):
+                    raise RuntimeError(
+                        "optimizer step pre hook must return None or a tuple of "
+                        f"(new_args, new_kwargs), but got {out}."
+                    )
+                args, kwargs = out
+        self.__dict__["_in_step"] = True
+        try:
+            result = step(*args, **kwargs)
+        finally:
+            self.__dict__["_in_step"] = False
+        for hook in (*self._hooks("_optimizer_step_post_hooks"), *_global_step_post_hooks.values()):
+            hook(self, args, kwargs)
+        return result
+
+    step_with_hooks._runs_hooks = True
+    cls.step = step_with_hooks
 
 
 def zeros_like_storage(data, fill=0.0):

@@ -22,6 +22,8 @@ class RMSprop(Optimizer):
         maximize=False,
         *,
         fused=None,
+        capturable=False,
+        differentiable=False,
     ):
         if not lr >= 0.0:
             raise ValueError(f"Invalid learning rate: {lr}")
@@ -43,6 +45,8 @@ class RMSprop(Optimizer):
             "foreach": foreach,
             "maximize": maximize,
             "fused": fused,
+            "capturable": capturable,
+            "differentiable": differentiable,
         }
         super().__init__(params, defaults)
 

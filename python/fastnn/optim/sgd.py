@@ -26,6 +26,7 @@ class SGD(Optimizer):
         maximize=False,
         foreach=None,
         fused=None,
+        differentiable=False,
     ):
         if lr < 0.0:
             raise ValueError(f"Invalid learning rate: {lr}")
@@ -44,6 +45,7 @@ class SGD(Optimizer):
             "maximize": maximize,
             "foreach": foreach,
             "fused": fused,
+            "differentiable": differentiable,
         }
         super().__init__(params, defaults)
 
