@@ -1056,6 +1056,7 @@ PUBLIC_API: dict[str, tuple[str, ...]] = {
     ),
     "fastnn.utils.data": (
         "BatchSampler",
+        "ChainDataset",
         "ConcatDataset",
         "DataLoader",
         "Dataset",
@@ -1064,6 +1065,7 @@ PUBLIC_API: dict[str, tuple[str, ...]] = {
         "RandomSampler",
         "Sampler",
         "SequentialSampler",
+        "StackDataset",
         "Subset",
         "SubsetRandomSampler",
         "TensorDataset",

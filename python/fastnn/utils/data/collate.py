@@ -36,6 +36,42 @@ def default_convert(data):
     return data
 
 
+def _stack_samples(batch, Tensor):
+    """Tensors or numpy arrays stacked along a new first dimension."""
+    elem = batch[0]
+    if isinstance(elem, Tensor):
+        if not isinstance(elem._data, np.ndarray):
+            from ..._tensor.functions import stack
+
+            return stack(list(batch), 0)
+        try:
+            arrays = [b._data for b in batch]
+        except AttributeError:
+            bad = next(i for i, b in enumerate(batch) if not isinstance(b, Tensor))
+            raise TypeError(
+                f"expected Tensor as element {bad} in argument 0, but got "
+                f"{type(batch[bad]).__name__}"
+            ) from None
+        return Tensor(_cpu.stack(arrays, 0))
+    if elem.dtype.kind in "OUS":
+        raise TypeError(
+            f"default_collate: batch must contain tensors, numpy arrays, numbers, dicts or "
+            f"lists; found numpy arrays of dtype {elem.dtype}"
+        )
+    return Tensor(_cpu.stack(list(batch), 0))
+
+
+def _check_equal_shapes(batch):
+    """torch's error for samples that cannot be stacked (a ragged batch)."""
+    first = tuple(batch[0].shape)
+    for i, b in enumerate(batch):
+        if tuple(getattr(b, "shape", ())) != first:
+            raise RuntimeError(
+                f"stack expects each tensor to be equal size, but got {list(first)} at entry 0 "
+                f"and {list(getattr(b, 'shape', ()))} at entry {i}"
+            )
+
+
 def default_collate(batch):
     """Stack a list of samples into a batch, like torch's default_collate.
 
@@ -49,19 +85,12 @@ def default_collate(batch):
     if not batch:
         raise ValueError("default_collate: empty batch")
     elem = batch[0]
-    if isinstance(elem, Tensor):
-        if not isinstance(elem._data, np.ndarray):
-            from ..._tensor.functions import stack
-
-            return stack(list(batch), 0)
-        return Tensor(_cpu.stack([b._data for b in batch], 0))
-    if isinstance(elem, np.ndarray):
-        if elem.dtype.kind in "OUS":
-            raise TypeError(
-                f"default_collate: batch must contain tensors, numpy arrays, numbers, dicts or "
-                f"lists; found numpy arrays of dtype {elem.dtype}"
-            )
-        return Tensor(_cpu.stack(list(batch), 0))
+    if isinstance(elem, (Tensor, np.ndarray)):
+        try:
+            return _stack_samples(batch, Tensor)
+        except ValueError:
+            _check_equal_shapes(batch)  # a ragged batch: torch's error
+            raise
     if isinstance(elem, np.generic) and elem.dtype.kind not in "OUS":
         return Tensor(np.array(batch))
     if isinstance(elem, float):
