@@ -1024,6 +1024,7 @@ PUBLIC_API: dict[str, tuple[str, ...]] = {
         "Rprop",
         "SGD",
         "lr_scheduler",
+        "swa_utils",
     ),
     "fastnn.optim.lr_scheduler": (
         "ChainedScheduler",

@@ -4,7 +4,7 @@ Each ``step()`` is one fused C++ call per parameter group (fastnn.kernels.*_step
 tensors); ``fused=False`` selects the NumPy reference loops of ``fastnn.optim._functional``.
 """
 
-from . import lr_scheduler
+from . import lr_scheduler, swa_utils
 from .adadelta import Adadelta
 from .adagrad import Adagrad
 from .adam import Adam, AdamW
@@ -33,4 +33,5 @@ __all__ = [
     "RMSprop",
     "Rprop",
     "lr_scheduler",
+    "swa_utils",
 ]
