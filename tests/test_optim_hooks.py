@@ -15,11 +15,7 @@ def _program(m):
     log = []
     p = m.nn.Parameter(m.tensor(np.array([1.0, -2.0])))
 
-    class Scaled(m.optim.SGD):  # a subclass whose step calls super().step(): hooks run once
-        def step(self, closure=None):
-            return super().step(closure)
-
-    opt = Scaled([p], lr=0.5)
+    opt = m.optim.SGD([p], lr=0.5)
     pre = opt.register_step_pre_hook(lambda o, a, k: log.append(("pre", a[0] is o, len(a))))
     opt.register_step_post_hook(lambda o, a, k: log.append(("post", float(p.detach()[0]))))
     module = importlib.import_module(m.__name__ + ".optim.optimizer")
@@ -65,6 +61,25 @@ def test_hooks_by_hand():
     log = _program(fastnn)
     assert log[:4] == ["global", ("pre", True, 1), ("post", 0.5), ("post", 0.0)]
     assert log[4:8] == ["sd pre", "saved", ("load pre", "saved"), ("load post", 0.5)]
+
+
+def test_a_subclass_calling_super_step_runs_the_hooks_once():
+    # (torch runs them twice once the parent class's step has been wrapped by an earlier
+    # instance of it; fastnn runs them at the outermost step only)
+    class Scaled(optim.SGD):
+        def step(self, closure=None):
+            return super().step(closure)
+
+    p = nn.Parameter(fastnn.ones(1))
+    p.grad = fastnn.ones(1)
+    optim.SGD([nn.Parameter(fastnn.ones(1))], lr=0.1)  # the parent's step wrapped first
+    opt = Scaled([p], lr=0.5)
+    calls = []
+    opt.register_step_pre_hook(lambda o, a, k: calls.append("pre"))
+    opt.register_step_post_hook(lambda o, a, k: calls.append("post"))
+    opt.step()
+    assert calls == ["pre", "post"]
+    np.testing.assert_allclose(p.detach().numpy(), [0.5])
 
 
 def test_a_pre_hook_may_replace_the_arguments_and_bad_results_raise():
