@@ -13,6 +13,7 @@ from .._core import memory_format as _formats
 from .._core.device import device as device_cls
 from .._tensor import Tensor
 from ..autograd import no_grad
+from .module_backward_hooks import BackwardHooks
 from .module_hooks import ForwardHooks
 from .parameter import Parameter
 
@@ -86,7 +87,7 @@ def _parse_to(args, kwargs):
     return device, dtype
 
 
-class Module(ForwardHooks):
+class Module(ForwardHooks, BackwardHooks):
     """Base class of every layer and model.
 
     Assigning a Parameter, a Module or (through ``register_buffer``) a buffer tensor to an
@@ -103,6 +104,13 @@ class Module(ForwardHooks):
         object.__setattr__(self, "_non_persistent_buffers", set())
         object.__setattr__(self, "_modules", OrderedDict())
         self._init_hooks()
+        self._init_backward_hooks()
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        # a module pickled before the backward-hook registries existed gets empty ones
+        if "_backward_hooks" not in self.__dict__:
+            self._init_backward_hooks()
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(
@@ -110,7 +118,12 @@ class Module(ForwardHooks):
         )
 
     def __call__(self, *args, **kwargs):
-        if self._forward_pre_hooks or self._forward_hooks:
+        if (
+            self._forward_pre_hooks
+            or self._forward_hooks
+            or self._backward_hooks
+            or self._backward_pre_hooks
+        ):
             return self._call_with_hooks(args, kwargs)
         return self.forward(*args, **kwargs)
 
@@ -636,8 +649,14 @@ def _pool_first(a, b) -> bool:
         type(a).__dict__.get("_commutes_with_max", False)
         and type(b).__dict__.get("_takes_window_max", False)
         and not b.return_indices
-        and not (a._forward_pre_hooks or a._forward_hooks)
-        and not (b._forward_pre_hooks or b._forward_hooks)
+        and not _hooked(a)
+        and not _hooked(b)
+    )
+
+
+def _hooked(m):
+    return bool(
+        m._forward_pre_hooks or m._forward_hooks or m._backward_hooks or m._backward_pre_hooks
     )
 
 

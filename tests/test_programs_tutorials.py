@@ -1,0 +1,138 @@
+"""Condensed programs in the style of PyTorch's beginner and intermediate tutorials (tensor
+basics, autograd walk-throughs, module hooks, small training loops), run on fastnn and, where
+torch is installed, on torch from the same weights and data. The programs take the library as
+an argument ``lib`` so that the same code runs on both; only the import differs."""
+
+import importlib
+
+import numpy as np
+import pytest
+
+import fastnn
+
+
+def _F(lib):
+    return importlib.import_module(lib.__name__ + ".nn.functional")
+
+
+def _set_weights(lib, model):
+    """Deterministic weights, the same on both libraries: a ramp per parameter."""
+    with lib.no_grad():
+        for p in model.parameters():
+            n = p.numel()
+            ramp = np.linspace(-0.5, 0.5, n, dtype=np.float32).reshape(tuple(p.shape))
+            p.copy_(lib.tensor(ramp))
+    return model
+
+
+def _both(program, *args):
+    """``program`` on fastnn, and on torch when it is installed (else None)."""
+    ours = program(fastnn, *args)
+    try:
+        import torch
+    except ImportError:
+        return ours, None
+    return ours, program(torch, *args)
+
+
+def _close(a, b, rtol=1e-5, atol=1e-6):
+    if isinstance(a, (list, tuple)):
+        assert isinstance(b, (list, tuple)) and len(a) == len(b)
+        for x, y in zip(a, b):
+            _close(x, y, rtol, atol)
+    elif a is None:
+        assert b is None
+    else:
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=rtol, atol=atol)
+
+
+# ---- module hooks: printing norms on the way forward and backward ---------------------------
+
+
+def hooked_convnet(lib):
+    nn, F = lib.nn, _F(lib)
+
+    class ConvNet(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv1 = nn.Conv2d(1, 3, 3)
+            self.conv2 = nn.Conv2d(3, 4, 3)
+            self.fc = nn.Linear(4 * 2 * 2, 5)
+
+        def forward(self, x):
+            x = F.max_pool2d(F.relu(self.conv1(x)), 2)
+            x = F.relu(self.conv2(x))
+            return self.fc(x.view(x.size(0), -1))
+
+    net = _set_weights(lib, ConvNet())
+    seen = []
+
+    def on_forward(module, inputs, output):
+        seen.append(("fwd", type(inputs).__name__, inputs[0].shape, output.norm().item()))
+
+    def on_grad_output(module, grad_output):
+        seen.append(("pre", len(grad_output), grad_output[0].norm().item()))
+        return (grad_output[0] * 2,)
+
+    def on_grad_input(module, grad_input, grad_output):
+        seen.append(
+            ("bwd", len(grad_input), grad_input[0].norm().item(), grad_output[0].norm().item())
+        )
+        return (grad_input[0] / 4,)
+
+    handles = [
+        net.conv2.register_forward_hook(on_forward),
+        net.conv2.register_full_backward_pre_hook(on_grad_output),
+        net.conv2.register_full_backward_hook(on_grad_input),
+    ]
+    x = lib.tensor(np.linspace(-1, 1, 2 * 100, dtype=np.float32).reshape(2, 1, 10, 10))
+    loss = F.cross_entropy(net(x), lib.tensor([1, 3]))
+    loss.backward()
+    grads = [p.grad.numpy().copy() for p in net.parameters()]
+    for h in handles:
+        h.remove()
+    net.zero_grad()
+    F.cross_entropy(net(x), lib.tensor([1, 3])).backward()
+    plain = [p.grad.numpy().copy() for p in net.parameters()]
+
+    # no input of the hooked module requires grad: the hook fires with grad_input all None
+    first = []
+    net.conv1.register_full_backward_hook(lambda m, gi, go: first.append((gi, go[0].shape)))
+    with pytest.warns(UserWarning, match="no inputs require gradients"):
+        net(x).sum().backward()
+    return seen, grads, plain, first
+
+
+def test_full_backward_hooks_match_torch():
+    (seen, grads, plain, first), ref = _both(hooked_convnet)
+    assert [s[0] for s in seen] == ["fwd", "pre", "bwd"]
+    assert seen[0][1] == "tuple" and tuple(seen[0][2]) == (2, 3, 4, 4)
+    assert seen[1][1] == 1 and seen[2][1] == 1
+    # the pre-hook doubled grad_output: the hook sees the doubled one
+    assert seen[2][3] == pytest.approx(2 * seen[1][2], rel=1e-5)
+    # conv1's gradient went through the hook's halving of a doubled gradient
+    np.testing.assert_allclose(grads[0], plain[0] / 2, rtol=1e-4, atol=1e-7)
+    np.testing.assert_allclose(grads[2], 2 * plain[2], rtol=1e-4, atol=1e-7)
+    np.testing.assert_allclose(grads[4], plain[4], rtol=1e-5)
+    assert len(first) == 1 and first[0][0] == (None,) and tuple(first[0][1]) == (2, 3, 8, 8)
+    if ref is not None:
+        r_seen, r_grads, r_plain, r_first = ref
+        assert [s[:2] for s in seen] == [s[:2] for s in r_seen]
+        _close([s[-1] for s in seen], [s[-1] for s in r_seen], rtol=1e-4)
+        _close(grads, r_grads, rtol=1e-4)
+        _close(plain, r_plain, rtol=1e-4)
+        assert r_first[0][0] == (None,) and tuple(r_first[0][1]) == tuple(first[0][1])
+
+
+def test_backward_hook_bad_returns():
+    lin = fastnn.nn.Linear(3, 2)
+    lin.register_full_backward_hook(lambda m, gi, go: (gi[0], gi[0]))
+    x = fastnn.ones(1, 3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="invalid number of grad_input, got 2, but expected 1"):
+        lin(x).sum().backward()
+    lin = fastnn.nn.Linear(3, 2)
+    lin.register_full_backward_pre_hook(lambda m, go: ())
+    with pytest.raises(RuntimeError, match="invalid number of grad_output, got 0"):
+        lin(x).sum().backward()
+    with pytest.raises(TypeError, match="hook must be callable"):
+        lin.register_full_backward_hook(3)
