@@ -136,3 +136,73 @@ def test_backward_hook_bad_returns():
         lin(x).sum().backward()
     with pytest.raises(TypeError, match="hook must be callable"):
         lin.register_full_backward_hook(3)
+
+
+# ---- torch.func: Jacobians, Hessians, Hessian-vector products, per-sample gradients ----------
+
+
+def func_transforms(lib):
+    F = _F(lib)
+    func = importlib.import_module(lib.__name__ + ".func")
+    d = 4
+    weight = lib.tensor(np.linspace(-1, 1, d * d, dtype=np.float32).reshape(d, d))
+    bias = lib.tensor(np.linspace(0.2, -0.3, d, dtype=np.float32))
+    x = lib.tensor(np.linspace(-0.7, 0.9, d, dtype=np.float32))
+
+    def predict(weight, bias, x):
+        return F.linear(x, weight, bias).tanh()
+
+    jac = func.jacrev(predict, argnums=2)(weight, bias, x)
+    # the Jacobian's columns, one jvp per unit tangent
+    cols = [func.jvp(lambda x: predict(weight, bias, x), (x,), (e,))[1] for e in lib.eye(d)]
+    hess = func.hessian(predict, argnums=2)(weight, bias, x)
+    out, jv = func.jvp(
+        lambda w, b: predict(w, b, x), (weight, bias), (lib.ones_like(weight), bias * 2)
+    )
+
+    def f(x):
+        return (x.sin() * x).sum()
+
+    tangent = lib.tensor(np.linspace(0.5, 2.0, d, dtype=np.float32))
+    hvp = func.jvp(func.grad(f), (x,), (tangent,))[1]
+    (_, jv_aux, aux) = func.jvp(lambda x: (x * 3, x.sum()), (x,), (tangent,), has_aux=True)
+    flags = (jac.requires_grad, hvp.requires_grad, out.requires_grad, jv.requires_grad)
+    return (
+        jac.numpy(),
+        lib.stack(cols, 1).numpy(),
+        hess.numpy(),
+        out.numpy(),
+        jv.numpy(),
+        hvp.numpy(),
+        jv_aux.numpy(),
+        aux.item(),
+        flags,
+    )
+
+
+def test_func_jvp_hvp_match_torch():
+    ours, ref = _both(func_transforms)
+    jac, cols, hess, out, jv, hvp, jv_aux, aux, flags = ours
+    assert jac.shape == (4, 4) and hess.shape == (4, 4, 4)
+    np.testing.assert_allclose(cols, jac, rtol=1e-5, atol=1e-6)  # jvp columns == jacrev rows
+    x = np.linspace(-0.7, 0.9, 4, dtype=np.float32)
+    t = np.linspace(0.5, 2.0, 4, dtype=np.float32)
+    # d^2/dx^2 of x sin x is 2 cos x - x sin x, a diagonal Hessian
+    np.testing.assert_allclose(hvp, (2 * np.cos(x) - x * np.sin(x)) * t, rtol=1e-5)
+    np.testing.assert_allclose(jv_aux, 3 * t, rtol=1e-6)
+    assert aux == pytest.approx(float(x.sum()), rel=1e-6)
+    assert flags == (False, False, False, False)
+    if ref is not None:
+        _close(ours[:8], ref[:8], rtol=1e-5)
+        assert flags == ref[8]
+
+
+def test_func_jvp_rejects_bad_arguments():
+    func = fastnn.func
+    x = fastnn.ones(2)
+    with pytest.raises(RuntimeError, match="Expected primals to be a tuple"):
+        func.jvp(lambda x: x, [x], (x,))
+    with pytest.raises(RuntimeError, match=r"same shape, got primal 0 of shape \(2,\)"):
+        func.jvp(lambda x: x, (x,), (fastnn.ones(3),))
+    with pytest.raises(RuntimeError, match="same python structure"):
+        func.jvp(lambda x: x, (x,), (x, x))

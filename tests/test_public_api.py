@@ -422,6 +422,7 @@ PUBLIC_API: dict[str, tuple[str, ...]] = {
         "hessian",
         "jacfwd",
         "jacrev",
+        "jvp",
         "stack_module_state",
         "vjp",
         "vmap",

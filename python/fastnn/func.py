@@ -1,8 +1,8 @@
 """``fastnn.func``: torch.func's function transforms on fastnn's autograd.
 
 ``functional_call`` runs a module with other parameters (meta-learning, ensembles);
-``grad``, ``grad_and_value``, ``vjp``, ``jacrev``, ``jacfwd`` and ``hessian`` turn a function
-of tensors into its derivatives, and compose (``grad(grad(f))``) because each records its
+``grad``, ``grad_and_value``, ``vjp``, ``jvp``, ``jacrev``, ``jacfwd`` and ``hessian`` turn a
+function of tensors into its derivatives, and compose (``grad(grad(f))``) because each records its
 backward (create_graph) whenever an input already carries a history; ``vmap`` maps a function
 over a batch dimension by calling it once per entry and stacking the results (the same values
 as torch's vectorized form, at a Python loop's speed). Arguments and results may be tensors or
@@ -256,6 +256,46 @@ def vjp(func, *primals, has_aux=False):
     return (shown, vjp_fn, aux) if has_aux else (shown, vjp_fn)
 
 
+def jvp(func, primals, tangents, *, strict=False, has_aux=False):
+    """(func(*primals), J t): the product of ``func``'s Jacobian at ``primals`` with
+    ``tangents`` (a tree of the primals' shapes), by the double vjp: J t = d/du (u^T J) t for a
+    dummy u of the outputs' shapes (u^T J is linear in u); fastnn has no forward mode."""
+    for name, given in (("primals", primals), ("tangents", tangents)):
+        if not isinstance(given, tuple):
+            raise RuntimeError(  # noqa: TRY004 (torch's exception type)
+                f"jvp(f, primals, tangents): Expected {name} to be a tuple. E.g. it should be "
+                f"valid to call f(*primals), got {type(given).__name__}"
+            )
+    prepared = [_prepare(p) for p in primals]
+    leaves = [t for p in prepared for t in p[0]]
+    tans, _ = _flatten(tangents)
+    if len(tans) != len(leaves):
+        raise RuntimeError(
+            "jvp(f, primals, tangents): Expected primals and tangents to have the same python "
+            f"structure, got {len(leaves)} primal tensors and {len(tans)} tangents"
+        )
+    for i, (p, t) in enumerate(zip(leaves, tans)):
+        if not isinstance(t, Tensor) or t.shape != p.shape:
+            got = tuple(t.shape) if isinstance(t, Tensor) else type(t).__name__
+            raise RuntimeError(
+                "jvp(f, primals, tangents): Expected primals and tangents to have the same "
+                f"shape, got primal {i} of shape {tuple(p.shape)} and tangent {got}"
+            )
+    args = [_unflatten(spec, ls) for ls, spec in prepared]
+    with enable_grad():
+        out = func(*args)
+        aux = None
+        if has_aux:
+            out, aux = out
+        outs, out_spec = _flatten(out)
+        us = [_new.zeros_like(o).requires_grad_() for o in outs]
+        gi = grads_or_zeros(outs, leaves, us, True, strict, "jvp")
+        res = grads_or_zeros(gi, us, tans, True)
+    shown = _unflatten(out_spec, _settle(outs, leaves))
+    res = _unflatten(out_spec, _settle(list(res), leaves + us))
+    return (shown, res, aux) if has_aux else (shown, res)
+
+
 def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None):
     """The Jacobian of ``func`` by reverse mode: for an output of shape S and an argument of
     shape A, a tensor of shape S + A (trees of them for trees of outputs and arguments)."""
@@ -374,6 +414,7 @@ __all__ = [
     "hessian",
     "jacfwd",
     "jacrev",
+    "jvp",
     "stack_module_state",
     "vjp",
     "vmap",
