@@ -4,6 +4,7 @@ torch is installed, on torch from the same weights and data. The programs take t
 an argument ``lib`` so that the same code runs on both; only the import differs."""
 
 import importlib
+import math
 
 import numpy as np
 import pytest
@@ -191,6 +192,9 @@ def test_func_jvp_hvp_match_torch():
     np.testing.assert_allclose(hvp, (2 * np.cos(x) - x * np.sin(x)) * t, rtol=1e-5)
     np.testing.assert_allclose(jv_aux, 3 * t, rtol=1e-6)
     assert aux == pytest.approx(float(x.sum()), rel=1e-6)
+    # tanh(W x + b) in the direction (ones, 2b): (1 - out^2) (sum(x) + 2b)
+    b = np.linspace(0.2, -0.3, 4, dtype=np.float32)
+    np.testing.assert_allclose(jv, (1 - out**2) * (x.sum() + 2 * b), rtol=1e-5, atol=1e-6)
     assert flags == (False, False, False, False)
     if ref is not None:
         _close(ours[:8], ref[:8], rtol=1e-5)
@@ -206,3 +210,64 @@ def test_func_jvp_rejects_bad_arguments():
         func.jvp(lambda x: x, (x,), (fastnn.ones(3),))
     with pytest.raises(RuntimeError, match="same python structure"):
         func.jvp(lambda x: x, (x,), (x, x))
+
+
+# ---- tensors in depth: factories, out=, in-place forms, broadcasting, copies ------------------
+
+
+def tensors_in_depth(lib):
+    a = lib.tensor([[2.0, 4.0], [8.0, 16.0]])
+    c = lib.zeros(2, 2)
+    same = [lib.matmul(a, a, out=c) is c]
+    same.append(lib.rand(2, 2, out=c) is c)
+    in_unit = bool(((c >= 0) & (c < 1)).all())
+    ones = lib.ones(2, 3, out=lib.empty(2, 3, dtype=lib.float64))
+    full = lib.full((3,), 7, out=lib.empty(3, dtype=lib.int32))
+    ar = lib.arange(4, out=lib.empty(4))
+    z = lib.zeros(2, out=lib.empty(2))
+    s = lib.tensor([0.0, math.pi / 4, math.pi / 2, 3 * math.pi / 4])
+    lib.sin_(s)
+    n = lib.tensor([-1.5, 0.25, 2.0])
+    lib.abs_(n)
+    lib.clamp_(n, 0.5, 1.75)
+    e = lib.tensor([0.5, 1.0])
+    lib.exp_(e)
+    b = lib.ones(4, 3, 2) * lib.tensor([[1.0], [2.0], [3.0]])
+    d = lib.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    d2, d3 = d.clone(), d.detach().clone()
+    leaf = lib.linspace(0.0, 1.0, steps=3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+        lib.sin_(leaf)
+    with pytest.raises(RuntimeError, match="does not match dtype of out"):
+        lib.zeros(2, out=lib.empty(2), dtype=lib.int64)
+    return (
+        same,
+        in_unit,
+        (ones.numpy(), str(ones.dtype).split(".")[1]),
+        (full.numpy(), str(full.dtype).split(".")[1]),
+        ar.numpy(),
+        z.numpy(),
+        s.numpy(),
+        n.numpy(),
+        e.numpy(),
+        b[:, :, 1].numpy(),
+        (d2.requires_grad, d3.requires_grad),
+    )
+
+
+def test_tensors_in_depth_match_torch():
+    ours, ref = _both(tensors_in_depth)
+    assert ours[0] == [True, True] and ours[1]
+    assert ours[2][1] == "float64" and ours[3][1] == "int32"
+    np.testing.assert_array_equal(ours[3][0], [7, 7, 7])
+    np.testing.assert_array_equal(ours[4], [0.0, 1.0, 2.0, 3.0])
+    np.testing.assert_allclose(
+        ours[6], np.sin([0, math.pi / 4, math.pi / 2, 3 * math.pi / 4]), rtol=1e-6, atol=1e-7
+    )
+    np.testing.assert_allclose(ours[7], [1.5, 0.5, 1.75])
+    assert ours[10] == (True, False)
+    if ref is not None:
+        assert ours[0] == ref[0] and ours[1] == ref[1]
+        assert ours[2][1] == ref[2][1] and ours[3][1] == ref[3][1]
+        _close([ours[2][0], ours[3][0], *ours[4:10]], [ref[2][0], ref[3][0], *ref[4:10]])
+        assert ours[10] == ref[10]
