@@ -4,6 +4,7 @@ their dtype) and ``dtype=``, ``device=``, ``requires_grad=`` keywords."""
 
 import math
 import numbers
+import warnings
 
 import numpy as np
 
@@ -15,6 +16,7 @@ from .._core import random as _random
 from .._core.device import default_device
 from .._devices import cpu as _cpu
 from ..autograd import function as _function
+from ..autograd.grad_mode import state as _grad_state
 
 
 def _ragged_checked(make, data):
@@ -105,6 +107,15 @@ def _check_array_dtype(data):
 
 def tensor(data, dtype=None, device=None, requires_grad=False):
     """A new tensor holding a copy of ``data``."""
+    if isinstance(data, _function.Tensor):
+        # torch warns here too: the copy is detached from data's graph, which a program that
+        # meant to keep it would not see otherwise
+        warnings.warn(
+            "To copy construct from a tensor, it is recommended to use "
+            "sourceTensor.detach().clone() or sourceTensor.detach().clone().requires_grad_(True), "
+            "rather than fastnn.tensor(sourceTensor).",
+            stacklevel=2,
+        )
     _check_array_dtype(data)
     a = _to_array(data, _float_dtype(dtype))
     _int_range_checked(a, data, dtype)
@@ -190,10 +201,8 @@ def _fill_empty(be, shape, dtype):
 
 def _into_out(out, fn, dtype, make):
     """torch's ``out=`` on a factory: the values made by ``make(dtype, device)`` with out's
-    dtype and device, written into ``out`` (which is returned). A ``dtype`` given as well must
-    be out's."""
-    from .functions import _into  # (functions imports this module)
-
+    dtype and device, written into ``out`` (which is returned; not resized, as fastnn's other
+    ``out=`` functions). A ``dtype`` given as well must be out's."""
     if not isinstance(out, _function.Tensor):
         raise TypeError(f"{fn}(): argument 'out' must be Tensor, not {type(out).__name__}")
     dt = out._data.dtype
@@ -202,7 +211,20 @@ def _into_out(out, fn, dtype, make):
             f"{fn}(): dtype {_dtype.name(_dtype.to_dtype(dtype))} does not match dtype of out "
             f"parameter ({_dtype.name(dt)})"
         )
-    return _into(out, fn, lambda: make(dt, out.device))
+    if out.requires_grad and _grad_state.enabled:
+        raise RuntimeError(
+            f"{fn}(): functions with out=... arguments don't support automatic "
+            "differentiation, but one of the arguments requires grad."
+        )
+    r = make(dt, out.device)
+    if r._data.shape != out._data.shape:
+        raise RuntimeError(
+            f"{fn}(): out has shape {list(out.shape)} but the result has shape "
+            f"{list(r.shape)} (fastnn does not resize out)"
+        )
+    _devices.of(out._data).copyto(out._data, r._data)
+    out._vc[0] += 1
+    return out
 
 
 def zeros(*size_args, size=None, out=None, dtype=None, device=None, requires_grad=False):
