@@ -271,3 +271,159 @@ def test_tensors_in_depth_match_torch():
         assert ours[2][1] == ref[2][1] and ours[3][1] == ref[3][1]
         _close([ours[2][0], ours[3][0], *ours[4:10]], [ref[2][0], ref[3][0], *ref[4:10]])
         assert ours[10] == ref[10]
+
+
+# ---- a character-level RNN classifier: one-hot lines, random_split, clipped SGD --------------
+
+
+def char_rnn_classifier(lib):
+    nn = lib.nn
+    letters = "abcdefgh"
+
+    def line_tensor(line):
+        t = lib.zeros(len(line), 1, len(letters))
+        for i, ch in enumerate(line):
+            t[i][0][letters.find(ch)] = 1
+        return t
+
+    class CharRNN(nn.Module):
+        def __init__(self, n_in, hidden, n_out):
+            super().__init__()
+            self.rnn = nn.RNN(n_in, hidden)
+            self.h2o = nn.Linear(hidden, n_out)
+            self.softmax = nn.LogSoftmax(dim=1)
+
+        def forward(self, line):
+            _, hidden = self.rnn(line)
+            return self.softmax(self.h2o(hidden[0]))
+
+    lines = ["abc", "hgf", "bad", "fed", "cab", "hhg"]
+    labels = [lib.tensor([i % 2], dtype=lib.long) for i in range(len(lines))]
+    rnn = _set_weights(lib, CharRNN(len(letters), 6, 2))
+    criterion = nn.NLLLoss()
+    opt = lib.optim.SGD(rnn.parameters(), lr=0.15)
+    losses = []
+    for _ in range(3):
+        opt.zero_grad()
+        total = 0.0
+        for line, label in zip(lines, labels):
+            loss = criterion(rnn(line_tensor(line)), label)
+            loss.backward()
+            total += loss.item()
+        nn.utils.clip_grad_norm_(rnn.parameters(), 3)
+        opt.step()
+        losses.append(total)
+    rnn.eval()
+    confusion = lib.zeros(2, 2)
+    with lib.no_grad():
+        for line, label in zip(lines, labels):
+            top_v, top_i = rnn(line_tensor(line)).topk(1)
+            confusion[label.item()][top_i[0].item()] += 1
+    for i in range(2):
+        confusion[i] = confusion[i] / confusion[i].sum()
+    return losses, confusion.numpy(), top_v.numpy()
+
+
+def test_char_rnn_classifier_matches_torch():
+    (losses, confusion, top_v), ref = _both(char_rnn_classifier)
+    assert len(losses) == 3 and losses[-1] < losses[0]
+    np.testing.assert_allclose(confusion.sum(1), [1.0, 1.0], rtol=1e-6)
+    assert top_v.shape == (1, 1) and top_v[0, 0] <= 0  # a log-probability
+    if ref is not None:
+        _close(losses, ref[0], rtol=1e-4)
+        _close(confusion, ref[1])
+        _close(top_v, ref[2], rtol=1e-4)
+
+
+def test_random_split_fractions_warn_on_an_empty_split():
+    data = list(range(3))
+    gen = fastnn.Generator().manual_seed(2024)
+    with pytest.warns(UserWarning, match="Length of split at index 1 is 0"):
+        train, test = fastnn.utils.data.random_split(data, [0.85, 0.15], generator=gen)
+    assert (len(train), len(test)) == (3, 0)
+    assert sorted(train[i] for i in range(3)) == data
+
+
+# ---- an attention decoder step (GRU encoder, additive attention, teacher forcing) ------------
+
+
+def attention_seq2seq(lib):
+    nn, F = lib.nn, _F(lib)
+    hidden, vocab, steps = 6, 7, 4
+
+    class Encoder(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.embedding = nn.Embedding(vocab, hidden)
+            self.gru = nn.GRU(hidden, hidden, batch_first=True)
+
+        def forward(self, x):
+            return self.gru(self.embedding(x))
+
+    class Attention(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.Wa = nn.Linear(hidden, hidden)
+            self.Ua = nn.Linear(hidden, hidden)
+            self.Va = nn.Linear(hidden, 1)
+
+        def forward(self, query, keys):
+            scores = self.Va(lib.tanh(self.Wa(query) + self.Ua(keys)))
+            weights = F.softmax(scores.squeeze(2).unsqueeze(1), dim=-1)
+            return lib.bmm(weights, keys), weights
+
+    class Decoder(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.embedding = nn.Embedding(vocab, hidden)
+            self.attention = Attention()
+            self.gru = nn.GRU(2 * hidden, hidden, batch_first=True)
+            self.out = nn.Linear(hidden, vocab)
+
+        def forward(self, enc_out, enc_hidden, target=None):
+            batch = enc_out.size(0)
+            inp = lib.empty(batch, 1, dtype=lib.long).fill_(0)
+            h, outs, attns = enc_hidden, [], []
+            for i in range(steps):
+                emb = self.embedding(inp)
+                ctx, w = self.attention(h.permute(1, 0, 2), enc_out)
+                o, h = self.gru(lib.cat((emb, ctx), dim=2), h)
+                o = self.out(o)
+                outs.append(o)
+                attns.append(w)
+                if target is not None:
+                    inp = target[:, i].unsqueeze(1)
+                else:
+                    inp = o.topk(1)[1].squeeze(-1).detach()
+            return F.log_softmax(lib.cat(outs, dim=1), dim=-1), h, lib.cat(attns, dim=1)
+
+    enc, dec = _set_weights(lib, Encoder()), _set_weights(lib, Decoder())
+    src = lib.LongTensor(np.array([[1, 2, 3, 0], [4, 5, 0, 0]], dtype=np.int32))
+    tgt = lib.LongTensor(np.array([[2, 3, 1, 0], [6, 1, 0, 0]], dtype=np.int32))
+    opts = [lib.optim.Adam(m.parameters(), lr=0.01) for m in (enc, dec)]
+    losses = []
+    for _ in range(2):
+        for o in opts:
+            o.zero_grad()
+        enc_out, enc_h = enc(src)
+        out, _, _ = dec(enc_out, enc_h, tgt)
+        loss = nn.NLLLoss()(out.view(-1, out.size(-1)), tgt.view(-1))
+        loss.backward()
+        for o in opts:
+            o.step()
+        losses.append(loss.item())
+    with lib.no_grad():
+        enc_out, enc_h = enc(src[:1])
+        out, _, attn = dec(enc_out, enc_h)
+        decoded = [i.item() for i in out.topk(1)[1].squeeze()]
+    return losses, attn.numpy(), decoded, str(src.dtype).split(".")[1]
+
+
+def test_attention_seq2seq_matches_torch():
+    (losses, attn, decoded, dtype), ref = _both(attention_seq2seq)
+    assert dtype == "int64" and attn.shape == (1, 4, 4) and len(decoded) == 4
+    np.testing.assert_allclose(attn.sum(-1), np.ones((1, 4)), rtol=1e-5)
+    if ref is not None:
+        _close(losses, ref[0], rtol=1e-4)
+        _close(attn, ref[1], rtol=1e-4, atol=1e-6)
+        assert decoded == ref[2] and dtype == ref[3]
