@@ -427,3 +427,120 @@ def test_attention_seq2seq_matches_torch():
         _close(losses, ref[0], rtol=1e-4)
         _close(attn, ref[1], rtol=1e-4, atol=1e-6)
         assert decoded == ref[2] and dtype == ref[3]
+
+
+# ---- a fused convolution + batch norm Function whose backward calls nn.grad -----------------
+
+
+def fused_conv_bn(lib):
+    F = _F(lib)
+    G = importlib.import_module(lib.__name__ + ".nn.grad")
+
+    class FusedConvBN(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, weight, eps=1e-3):
+            ctx.save_for_backward(x, weight)
+            y = F.conv2d(x, weight)
+            mean = y.mean(dim=(0, 2, 3), keepdim=True)
+            var = y.var(dim=(0, 2, 3), unbiased=False, keepdim=True)
+            ctx.eps = eps
+            ctx.stats = (y, mean, var)
+            return (y - mean) / (var + eps).sqrt()
+
+        @staticmethod
+        def backward(ctx, grad_out):
+            x, weight = ctx.saved_tensors
+            y, mean, var = ctx.stats
+            n = y.numel() / y.size(1)
+            inv = 1 / (var + ctx.eps).sqrt()
+            xhat = (y - mean) * inv
+            g_y = inv * (
+                grad_out
+                - grad_out.sum(dim=(0, 2, 3), keepdim=True) / n
+                - xhat * (grad_out * xhat).sum(dim=(0, 2, 3), keepdim=True) / n
+            )
+            g_x = G.conv2d_input(x.shape, weight, g_y)
+            g_w = G.conv2d_weight(x, weight.shape, g_y)
+            return g_x, g_w, None
+
+    rng = np.random.RandomState(3)
+    x = lib.tensor(rng.rand(2, 3, 6, 5), requires_grad=True)
+    w = lib.tensor(rng.rand(4, 3, 3, 2), requires_grad=True)
+    passed = lib.autograd.gradcheck(FusedConvBN.apply, (x, w))
+    out = FusedConvBN.apply(x, w)
+    (out * lib.arange(out.numel(), dtype=lib.float64).view(out.shape)).sum().backward()
+    # the same gradients by autograd through conv2d and batch norm
+    x2, w2 = x.detach().requires_grad_(), w.detach().requires_grad_()
+    ref = F.batch_norm(F.conv2d(x2, w2), None, None, training=True, eps=1e-3)
+    (ref * lib.arange(ref.numel(), dtype=lib.float64).view(ref.shape)).sum().backward()
+    strided = G.conv2d_input(
+        (1, 4, 7, 6), lib.ones(6, 2, 3, 2, dtype=lib.float64), lib.ones(1, 6, 4, 4, dtype=lib.float64),
+        stride=2, padding=1, groups=2,
+    )  # fmt: skip
+    return passed, x.grad.numpy(), w.grad.numpy(), x2.grad.numpy(), w2.grad.numpy(), strided.numpy()
+
+
+def test_fused_conv_bn_with_nn_grad_matches_torch():
+    (passed, gx, gw, gx_ref, gw_ref, strided), ref = _both(fused_conv_bn)
+    assert passed is True
+    np.testing.assert_allclose(gx, gx_ref, rtol=1e-7, atol=1e-9)
+    np.testing.assert_allclose(gw, gw_ref, rtol=1e-7, atol=1e-9)
+    assert strided.shape == (1, 4, 7, 6) and strided.max() > 0
+    if ref is not None:
+        _close([gx, gw, strided], [ref[1], ref[2], ref[5]], rtol=1e-9, atol=1e-12)
+
+
+def test_nn_grad_names_the_mismatch():
+    G = fastnn.nn.grad
+    with pytest.raises(
+        RuntimeError, match=r"grad_output has shape \[1, 3, 4, 4\].*has shape \[1, 3, 3, 3\]"
+    ):
+        G.conv2d_input((1, 2, 5, 5), fastnn.ones(3, 2, 3, 3), fastnn.ones(1, 3, 4, 4))
+    with pytest.raises(RuntimeError, match=r"weight_size must have 4 entries, got \[3, 2, 3\]"):
+        G.conv2d_weight(fastnn.ones(1, 2, 5, 5), (3, 2, 3), fastnn.ones(1, 3, 3, 3))
+    with pytest.raises(TypeError, match="argument 'grad_output' must be Tensor"):
+        G.conv1d_input((1, 2, 5), fastnn.ones(3, 2, 2), [1.0])
+
+
+# ---- scaled dot-product attention under sdpa_kernel ------------------------------------------
+
+
+def sdpa_under_kernels(lib):
+    F = _F(lib)
+    att = importlib.import_module(lib.__name__ + ".nn.attention")
+    rng = np.random.RandomState(5)
+    q, k, v = (lib.tensor(rng.rand(2, 3, 5, 4).astype(np.float32)) for _ in range(3))
+    plain = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+    with att.sdpa_kernel(att.SDPBackend.MATH):
+        math_only = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+    with att.sdpa_kernel([att.SDPBackend.FLASH_ATTENTION, att.SDPBackend.MATH]):
+        flash = F.scaled_dot_product_attention(q, k, v)
+    with (
+        att.sdpa_kernel([att.SDPBackend.EFFICIENT_ATTENTION]),
+        pytest.raises(RuntimeError, match="No viable backend"),
+    ):
+        F.scaled_dot_product_attention(q, k, v)
+    # leaving the block restores every backend
+    after = F.scaled_dot_product_attention(q, k, v)
+    return (
+        plain.numpy(),
+        math_only.numpy(),
+        flash.numpy(),
+        after.numpy(),
+        int(att.SDPBackend.CUDNN_ATTENTION),
+    )
+
+
+def test_sdpa_kernel_matches_torch():
+    ours, ref = _both(sdpa_under_kernels)
+    np.testing.assert_allclose(ours[0], ours[1])
+    np.testing.assert_allclose(ours[2], ours[3])
+    assert ours[4] == 3
+    with (
+        pytest.raises(TypeError, match="instance of SDPBackend"),
+        fastnn.nn.attention.sdpa_kernel("math"),
+    ):
+        pass
+    if ref is not None:
+        _close(ours[:4], ref[:4], rtol=1e-5)
+        assert ours[4] == ref[4]

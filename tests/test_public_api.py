@@ -853,7 +853,9 @@ PUBLIC_API: dict[str, tuple[str, ...]] = {
         "ZeroPad1d",
         "ZeroPad2d",
         "ZeroPad3d",
+        "attention",
         "functional",
+        "grad",
         "init",
         "modules",
         "parallel",
@@ -1011,6 +1013,8 @@ PUBLIC_API: dict[str, tuple[str, ...]] = {
         "triplet_margin_with_distance_loss",
         "unfold",
     ),
+    "fastnn.nn.attention": ("SDPBackend", "sdpa_kernel"),
+    "fastnn.nn.grad": ("conv1d_input", "conv1d_weight", "conv2d_input", "conv2d_weight"),
     "fastnn.nn.init": (
         "calculate_gain",
         "constant_",

@@ -1,6 +1,6 @@
 """``fastnn.nn``: modules, layers, losses and initialisers with PyTorch's names and semantics."""
 
-from . import functional, init, parallel, utils
+from . import attention, functional, grad, init, parallel, utils
 from .activation import (
     ELU,
     SELU,
@@ -271,7 +271,9 @@ __all__ = [
     "ZeroPad1d",
     "ZeroPad2d",
     "ZeroPad3d",
+    "attention",
     "functional",
+    "grad",
     "init",
     "modules",
     "parallel",
