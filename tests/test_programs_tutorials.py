@@ -544,3 +544,93 @@ def test_sdpa_kernel_matches_torch():
     if ref is not None:
         _close(ours[:4], ref[:4], rtol=1e-5)
         assert ours[4] == ref[4]
+
+
+# ---- parametrizations: symmetric and orthogonal weights, right_inverse, caching, removal ------
+
+
+def parametrized_layers(lib):
+    nn = lib.nn
+    P = importlib.import_module(lib.__name__ + ".nn.utils.parametrize")
+
+    class Symmetric(nn.Module):
+        def forward(self, X):
+            return X.triu() + X.triu(1).transpose(-1, -2)
+
+        def right_inverse(self, A):
+            return A.triu()
+
+    class Skew(nn.Module):
+        def forward(self, X):
+            A = X.triu(1)
+            return A - A.T
+
+    class CayleyMap(nn.Module):
+        def __init__(self, n):
+            super().__init__()
+            self.register_buffer("Id", lib.eye(n))
+
+        def forward(self, X):
+            return lib.linalg.solve(self.Id - X, self.Id + X)
+
+    sym = _set_weights(lib, nn.Linear(3, 3))
+    P.register_parametrization(sym, "weight", Symmetric())
+    names = (type(sym).__name__, P.type_before_parametrizations(sym).__name__)
+    keys = list(sym.state_dict().keys())
+    target = lib.tensor([[1.0, 2.0, 3.0], [2.0, 5.0, 6.0], [3.0, 6.0, 9.0]])
+    sym.weight = target  # stored through right_inverse: the upper triangle
+    stored = sym.parametrizations.weight.original.detach().numpy().copy()
+
+    orth = _set_weights(lib, nn.Linear(3, 3))
+    P.register_parametrization(orth, "weight", Skew())
+    P.register_parametrization(orth, "weight", CayleyMap(3))
+    opt = lib.optim.SGD(orth.parameters(), lr=0.1)
+    x = lib.tensor(np.linspace(-1, 1, 6, dtype=np.float32).reshape(2, 3))
+    losses = []
+    for _ in range(3):
+        opt.zero_grad()
+        loss = orth(x).pow(2).sum()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    W = orth.weight.detach()
+    gram = (W.T @ W).numpy()
+    with P.cached():
+        cached_same = orth.weight is orth.weight
+    fresh_same = orth.weight is orth.weight
+    P.remove_parametrizations(orth, "weight")
+    after = (type(orth).__name__, list(orth.state_dict().keys()), P.is_parametrized(orth))
+    return names, keys, stored, losses, W.numpy(), gram, (cached_same, fresh_same), after
+
+
+def test_parametrizations_match_torch():
+    ours, ref = _both(parametrized_layers)
+    names, keys, stored, losses, W, gram, same, after = ours
+    assert names == ("ParametrizedLinear", "Linear")
+    assert keys == ["bias", "parametrizations.weight.original"]
+    np.testing.assert_array_equal(stored, [[1, 2, 3], [0, 5, 6], [0, 0, 9]])
+    np.testing.assert_allclose(gram, np.eye(3), atol=1e-5)  # the Cayley map is orthogonal
+    assert losses[-1] < losses[0]
+    assert same == (True, False)
+    assert after == ("Linear", ["bias", "weight"], False)  # re-registered last, as torch
+    if ref is not None:
+        assert names == ref[0] and keys == ref[1] and same == ref[6] and after == ref[7]
+        _close([stored, losses, W], [ref[2], ref[3], ref[4]], rtol=1e-4, atol=1e-6)
+
+
+def test_parametrization_errors():
+    P = fastnn.nn.utils.parametrize
+    nn = fastnn.nn
+
+    class First(nn.Module):
+        def forward(self, X):
+            return X[0]
+
+    with pytest.raises(ValueError, match="may not change the shape of the tensor"):
+        P.register_parametrization(nn.Linear(3, 3), "weight", First())
+    with pytest.raises(ValueError, match="does not have a parameter, a buffer"):
+        P.register_parametrization(nn.Linear(3, 3), "scale", First())
+    with pytest.raises(ValueError, match="does not have a parametrization on weight"):
+        P.remove_parametrizations(nn.Linear(3, 3), "weight")
+    with pytest.raises(TypeError, match="must be an nn.Module"):
+        P.register_parametrization(nn.Linear(3, 3), "weight", lambda x: x)

@@ -867,8 +867,17 @@ PUBLIC_API: dict[str, tuple[str, ...]] = {
         "clip_grads_with_norm_",
         "get_total_norm",
         "parameters_to_vector",
+        "parametrize",
         "rnn",
         "vector_to_parameters",
+    ),
+    "fastnn.nn.utils.parametrize": (
+        "ParametrizationList",
+        "cached",
+        "is_parametrized",
+        "register_parametrization",
+        "remove_parametrizations",
+        "type_before_parametrizations",
     ),
     "fastnn.nn.utils.rnn": (
         "PackedSequence",
