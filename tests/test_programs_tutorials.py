@@ -634,3 +634,107 @@ def test_parametrization_errors():
         P.remove_parametrizations(nn.Linear(3, 3), "weight")
     with pytest.raises(TypeError, match="must be an nn.Module"):
         P.register_parametrization(nn.Linear(3, 3), "weight", lambda x: x)
+
+
+# ---- pruning: L1 and Ln-structured masks, iterative pruning, global pruning, removal ---------
+
+
+def pruned_lenet(lib):
+    nn, F = lib.nn, _F(lib)
+    prune = importlib.import_module(lib.__name__ + ".nn.utils.prune")
+
+    class LeNet(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv1 = nn.Conv2d(1, 4, 3)
+            self.conv2 = nn.Conv2d(4, 6, 3)
+            self.fc = nn.Linear(6 * 2 * 2, 5)
+
+        def forward(self, x):
+            x = F.max_pool2d(F.relu(self.conv1(x)), 2)
+            x = F.relu(self.conv2(x))
+            return self.fc(x.view(x.shape[0], -1))
+
+    def build():
+        m = LeNet()
+        with lib.no_grad():  # distinct magnitudes: no ties in the rankings
+            for i, p in enumerate(m.parameters()):
+                a = np.sin(np.arange(p.numel()) * 1.7 + i).astype(np.float32)
+                p.copy_(lib.tensor(a.reshape(tuple(p.shape))))
+        return m
+
+    model = build()
+    conv = model.conv1
+    prune.l1_unstructured(conv, name="weight", amount=0.3)
+    names = (sorted(n for n, _ in conv.named_parameters()), [n for n, _ in conv.named_buffers()])
+    first_mask = conv.weight_mask.numpy().copy()
+    prune.ln_structured(conv, name="weight", amount=0.5, n=2, dim=0)
+    chain = [type(h).__name__ for h in next(iter(conv._forward_pre_hooks.values()))]
+    combined = conv.weight_mask.numpy().copy()
+    x = lib.tensor(np.linspace(-1, 1, 2 * 100, dtype=np.float32).reshape(2, 1, 10, 10))
+    model(x).sum().backward()
+    grad = conv.weight_orig.grad.numpy().copy()
+    keys = list(model.state_dict().keys())
+    prune.remove(conv, "weight")
+    removed = (sorted(n for n, _ in conv.named_parameters()), int((conv.weight == 0).sum()))
+
+    model = build()
+    pairs = ((model.conv1, "weight"), (model.conv2, "weight"), (model.fc, "weight"))
+    prune.global_unstructured(pairs, pruning_method=prune.L1Unstructured, amount=0.25)
+    zeros = [int((m.weight == 0).sum()) for m, _ in pairs]
+
+    class EveryOther(prune.BasePruningMethod):
+        PRUNING_TYPE = "unstructured"
+
+        def compute_mask(self, t, default_mask):
+            mask = default_mask.clone()
+            mask.view(-1)[::2] = 0
+            return mask
+
+    EveryOther.apply(model.fc, "bias")
+    return (
+        names,
+        first_mask,
+        chain,
+        combined,
+        grad,
+        keys,
+        removed,
+        zeros,
+        model.fc.bias_mask.numpy(),
+    )
+
+
+def test_pruning_matches_torch():
+    ours, ref = _both(pruned_lenet)
+    names, first_mask, chain, combined, grad, keys, removed, zeros, bias_mask = ours
+    assert names == (["bias", "weight_orig"], ["weight_mask"])
+    assert first_mask.sum() == 36 - round(0.3 * 36)
+    assert chain == ["L1Unstructured", "LnStructured"]
+    # two of the four output channels are gone, and the L1 zeros stay zero in the rest
+    assert (combined.reshape(4, -1).sum(1) == 0).sum() == 2
+    assert np.all(combined <= first_mask)
+    np.testing.assert_array_equal(grad[combined == 0], 0)  # pruned entries get no gradient
+    assert "conv1.weight_orig" in keys and "conv1.weight_mask" in keys
+    assert removed[0] == ["bias", "weight"] and removed[1] == int((combined == 0).sum())
+    assert sum(zeros) == round(0.25 * (36 + 216 + 120))
+    np.testing.assert_array_equal(bias_mask, [0, 1] * 2 + [0])
+    if ref is not None:
+        assert names == ref[0] and chain == ref[2] and keys == ref[5]
+        assert removed == ref[6] and zeros == ref[7]
+        _close([first_mask, combined, grad, bias_mask], [ref[1], ref[3], ref[4], ref[8]], rtol=1e-5)
+
+
+def test_pruning_errors():
+    prune = fastnn.nn.utils.prune
+    nn = fastnn.nn
+    with pytest.raises(ValueError, match=r"amount=1.5 should either be a float in the range"):
+        prune.l1_unstructured(nn.Linear(2, 2), "weight", amount=1.5)
+    with pytest.raises(ValueError, match="amount=5 should be smaller than the number"):
+        prune.l1_unstructured(nn.Linear(2, 2), "weight", amount=5)
+    with pytest.raises(TypeError, match="Invalid type for amount"):
+        prune.random_unstructured(nn.Linear(2, 2), "weight", amount="half")
+    with pytest.raises(ValueError, match="has to be pruned before pruning can be removed"):
+        prune.remove(nn.Linear(2, 2), "weight")
+    with pytest.raises(ValueError, match="importance_scores should have the same shape"):
+        prune.l1_unstructured(nn.Linear(2, 2), "weight", 1, importance_scores=fastnn.ones(3))

@@ -1,7 +1,7 @@
-"""``fastnn.nn.utils``: gradient clipping, parameters as one vector, ``rnn.pad_sequence``, and
-``parametrize`` (tensors computed from others)."""
+"""``fastnn.nn.utils``: gradient clipping, parameters as one vector, ``rnn.pad_sequence``,
+``parametrize`` (tensors computed from others) and ``prune`` (parameters masked)."""
 
-from . import parametrize, rnn
+from . import parametrize, prune, rnn
 from .clip_grad import clip_grad_norm_, clip_grad_value_, clip_grads_with_norm_, get_total_norm
 from .convert_parameters import parameters_to_vector, vector_to_parameters
 
@@ -12,6 +12,7 @@ __all__ = [
     "get_total_norm",
     "parameters_to_vector",
     "parametrize",
+    "prune",
     "rnn",
     "vector_to_parameters",
 ]
