@@ -738,3 +738,93 @@ def test_pruning_errors():
         prune.remove(nn.Linear(2, 2), "weight")
     with pytest.raises(ValueError, match="importance_scores should have the same shape"):
         prune.l1_unstructured(nn.Linear(2, 2), "weight", 1, importance_scores=fastnn.ones(3))
+
+
+# ---- custom Functions differentiated twice: saved outputs, several outputs, setup_context -----
+
+
+def double_backward_functions(lib):
+    Fn = lib.autograd.Function
+    once_differentiable = importlib.import_module(
+        lib.__name__ + ".autograd.function"
+    ).once_differentiable
+
+    class Exp(Fn):
+        @staticmethod
+        def forward(ctx, x):
+            result = x.exp()
+            ctx.save_for_backward(result)  # an output: a second derivative goes through it
+            return result
+
+        @staticmethod
+        def backward(ctx, grad_out):
+            (result,) = ctx.saved_tensors
+            return grad_out * result
+
+    class Sinh(Fn):
+        @staticmethod
+        def forward(ctx, x):
+            expx, expnegx = lib.exp(x), lib.exp(-x)
+            ctx.save_for_backward(expx, expnegx)
+            return (expx - expnegx) / 2, expx, expnegx
+
+        @staticmethod
+        def backward(ctx, grad_out, grad_exp, grad_negexp):
+            expx, expnegx = ctx.saved_tensors
+            grad_input = grad_out * (expx + expnegx) / 2
+            grad_input += grad_exp * expx
+            grad_input -= grad_negexp * expnegx
+            return grad_input
+
+    class Cube(Fn):
+        @staticmethod
+        def forward(x):
+            return x**3, 3 * x**2
+
+        @staticmethod
+        def setup_context(ctx, inputs, output):
+            ctx.save_for_backward(inputs[0], output[1])
+
+        @staticmethod
+        def backward(ctx, grad_output, grad_dx):
+            x, dx = ctx.saved_tensors
+            return grad_output * dx + grad_dx * 6 * x
+
+    class Square(Fn):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x**2
+
+        @staticmethod
+        @once_differentiable
+        def backward(ctx, grad_out):
+            (x,) = ctx.saved_tensors
+            return grad_out * 2 * x
+
+    x = lib.tensor(np.linspace(-0.8, 1.1, 6).reshape(2, 3), requires_grad=True)
+    checks, second = [], []
+    for f in (Exp.apply, lambda t: Sinh.apply(t)[0], lambda t: Cube.apply(t)[0]):
+        checks.append(lib.autograd.gradcheck(f, (x,)))
+        checks.append(lib.autograd.gradgradcheck(f, (x,)))
+        (g,) = lib.autograd.grad(f(x).sum(), x, create_graph=True)
+        (gg,) = lib.autograd.grad((g * g).sum(), x)
+        second.append(gg.numpy())
+    (g,) = lib.autograd.grad((Square.apply(x) * x).sum(), x, create_graph=True)
+    with pytest.raises(RuntimeError, match="marked with @once_differentiable"):
+        g.sum().backward()
+    return checks, second, g.detach().numpy()
+
+
+def test_double_backward_functions_match_torch():
+    (checks, second, g), ref = _both(double_backward_functions)
+    assert checks == [True] * 6
+    x = np.linspace(-0.8, 1.1, 6).reshape(2, 3)
+    # d/dx of (f')^2 is 2 f' f''
+    np.testing.assert_allclose(second[0], 2 * np.exp(2 * x), rtol=1e-10)
+    np.testing.assert_allclose(second[1], 2 * np.cosh(x) * np.sinh(x), rtol=1e-10)
+    np.testing.assert_allclose(second[2], 2 * (3 * x**2) * (6 * x), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(g, 3 * x**2, rtol=1e-12)
+    if ref is not None:
+        assert checks == ref[0]
+        _close([second, g], [ref[1], ref[2]], rtol=1e-10, atol=1e-12)

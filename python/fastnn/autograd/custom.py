@@ -17,6 +17,7 @@ or one whose first parameter is named ``ctx``.
 """
 
 import inspect
+import weakref
 
 from . import function, graph_ops
 from .grad_mode import state as _grad_state
@@ -31,6 +32,7 @@ class FunctionCtx:
         self.to_save = ()
         self.non_differentiable = ()
         self._saved = None  # (tensors, versions) once forward returned
+        self._output_index = None  # per saved tensor, the output it is (see _save)
 
     def save_for_backward(self, *tensors):
         for i, t in enumerate(tensors):
@@ -54,6 +56,11 @@ class FunctionCtx:
                     f"{list(t._data.shape)}] is at version {t._vc[0]}; expected version {v} "
                     "instead."
                 )
+        index = self._output_index
+        if index is not None and _grad_state.enabled:  # a recorded backward
+            node = self._node_ref()
+            if node is not None:
+                return _linked(node, index, tensors)
         return tensors
 
     def mark_non_differentiable(self, *tensors):
@@ -233,7 +240,7 @@ def _apply(cls, *args, **kwargs):
         (o._backend(), o._data.shape, o._data.dtype) if isinstance(o, Tensor) else None
         for o in outs
     ]
-    _save(ctx, outs)
+    _save(ctx, outs, node)
     if not diff:
         return out
     if single:
@@ -254,18 +261,53 @@ def _apply(cls, *args, **kwargs):
     return tuple(outs)
 
 
-def _save(ctx, outs):
+def _save(ctx, outs, node=None):
     """Fix what ``save_for_backward`` kept: outputs are saved as detached tensors on the same
     storage (no output -> node -> saved output cycle), and every version is noted so an
-    in-place change before backward is caught."""
+    in-place change before backward is caught. For a saved output, the output's index and a
+    weak reference to the node let a recorded backward (create_graph) link it back to the node
+    (``saved_tensors``), as torch's saved outputs are."""
     Tensor = function.Tensor
-    saved = []
+    saved, index = [], []
     for t in ctx.to_save:
-        if t is not None and any(t is o for o in outs):
+        at = None
+        if t is not None:
+            for i, o in enumerate(outs):
+                if t is o:
+                    at = i
+                    break
+        if at is not None:
             t = t._view_of(Tensor._make(t._data, False, None))
         saved.append(t)
+        index.append(at)
     ctx._saved = (tuple(saved), tuple(None if t is None else t._vc[0] for t in saved))
+    if node is not None and any(i is not None for i in index):
+        ctx._output_index = tuple(index)
+        ctx._node_ref = weakref.ref(node)
     ctx.to_save = ()
+
+
+def _linked(node, index, tensors):
+    """``tensors`` with each saved output (``index``: the output it is, or None) replaced by a
+    tensor on its storage whose history is ``node``: a backward that uses it is differentiated
+    through the node again. Several outputs meet at one hidden tensor, so that the node runs
+    once with all their gradients (as in ``_apply``)."""
+    Tensor = function.Tensor
+    if node.parked is None:  # one differentiable output: the node is its history
+        return tuple(
+            t if i is None or t is None else Tensor._make(t._data, True, node)
+            for t, i in zip(tensors, index)
+        )
+    hidden = Tensor._make(node.placeholder, True, node)
+    out = []
+    for t, i in zip(tensors, index):
+        if i is not None and t is not None:
+            sel = _new(_Select)
+            sel.node, sel.index = node, i
+            sel.parents, sel.needs_input_grad, sel.versions = (hidden,), (True,), (0,)
+            t = Tensor._make(t._data, True, sel)
+        out.append(t)
+    return tuple(out)
 
 
 class Function(function.Function):
