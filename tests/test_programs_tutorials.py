@@ -828,3 +828,42 @@ def test_double_backward_functions_match_torch():
     if ref is not None:
         assert checks == ref[0]
         _close([second, g], [ref[1], ref[2]], rtol=1e-10, atol=1e-12)
+
+
+# ---- the graph as the autograd walk-throughs print it ------------------------------------------
+
+
+def printed_grad_fns(lib):
+    F, nn = _F(lib), lib.nn
+    x = lib.ones(5)
+    y = lib.zeros(3)
+    w = lib.tensor(np.linspace(-1, 1, 15, dtype=np.float32).reshape(5, 3), requires_grad=True)
+    b = lib.tensor([0.1, -0.2, 0.3], requires_grad=True)
+    z = lib.matmul(x, w) + b
+    loss = F.binary_cross_entropy_with_logits(z, y)
+    img = lib.tensor(np.linspace(-1, 1, 16, dtype=np.float32).reshape(1, 1, 4, 4))
+    conv = nn.Conv2d(1, 2, 3)
+    out = F.relu(conv(img))
+    pooled = F.max_pool2d(conv(img), 2)
+    mse = nn.MSELoss()(z, y)
+    bce = F.binary_cross_entropy(z.sigmoid(), y)
+    return [
+        repr(t.grad_fn).split(" object")[0].lstrip("<")
+        for t in (z, loss, out, pooled, mse, bce, w**2, z.sin())
+    ]
+
+
+def test_printed_grad_fn_names_match_torch():
+    names, ref = _both(printed_grad_fns)
+    assert names == [
+        "AddBackward0",
+        "BinaryCrossEntropyWithLogitsBackward0",
+        "ReluBackward0",
+        "MaxPool2DWithIndicesBackward0",
+        "MseLossBackward0",
+        "BinaryCrossEntropyBackward0",
+        "PowBackward0",
+        "SinBackward0",
+    ]
+    if ref is not None:
+        assert names == ref

@@ -25,6 +25,8 @@ class Function:
     # x's gradient), ``needed(needs_input_grad)`` says which inputs backward reads, so a change
     # of one it does not read raises nothing (as torch, which saves nothing for x * 2).
     needed = None
+    # The name torch gives the same node (grad_fn's repr) where the class is named otherwise.
+    torch_name = None
     freed = False  # set once backward released the saved arrays (retain_graph=False)
     # An op whose backward reads no saved array (a dtype cast) is never freed, as torch's
     # ToCopyBackward: a float64 leaf cast to float32 once is backpropagated through again and
@@ -111,7 +113,7 @@ class Function:
         return _make(out, False, None)
 
     def name(self) -> str:
-        return f"{type(self).__name__}Backward0"
+        return f"{self.torch_name or type(self).__name__}Backward0"
 
     def __repr__(self):
         return f"<{self.name()} object at {id(self):#x}>"
