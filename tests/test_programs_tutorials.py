@@ -867,3 +867,175 @@ def test_printed_grad_fn_names_match_torch():
     ]
     if ref is not None:
         assert names == ref
+
+
+# ---- "what is torch.nn really": hand-written logistic regression, then a small CNN ------------
+
+
+def nn_from_scratch(lib):
+    F, nn = _F(lib), lib.nn
+    rng = np.random.RandomState(0)
+    x_np = rng.rand(40, 64).astype(np.float32)
+    y_np = rng.randint(0, 10, 40)
+    x_train, y_train = map(lib.tensor, (x_np, y_np))
+    n = x_train.shape[0]
+    weights = lib.tensor(np.linspace(-0.1, 0.1, 640, dtype=np.float32).reshape(64, 10))
+    weights.requires_grad_()
+    bias = lib.zeros(10, requires_grad=True)
+
+    def log_softmax(x):
+        return x - x.exp().sum(-1).log().unsqueeze(-1)
+
+    def model(xb):
+        return log_softmax(xb @ weights + bias)
+
+    def nll(inp, target):
+        return -inp[range(target.shape[0]), target].mean()
+
+    bs, lr, losses = 16, 0.5, []
+    for i in range((n - 1) // bs + 1):
+        xb, yb = x_train[i * bs : i * bs + bs], y_train[i * bs : i * bs + bs]
+        loss = nll(model(xb), yb)
+        loss.backward()
+        with lib.no_grad():
+            weights -= weights.grad * lr
+            bias -= bias.grad * lr
+            weights.grad.zero_()
+            bias.grad.zero_()
+        losses.append(loss.item())
+    acc = (lib.argmax(model(x_train), dim=1) == y_train).float().mean()
+
+    class Lambda(nn.Module):
+        def __init__(self, func):
+            super().__init__()
+            self.func = func
+
+        def forward(self, x):
+            return self.func(x)
+
+    cnn = nn.Sequential(
+        Lambda(lambda x: x.view(-1, 1, 8, 8)),
+        nn.Conv2d(1, 4, kernel_size=3, stride=2, padding=1), nn.ReLU(),
+        nn.Conv2d(4, 10, kernel_size=3, stride=2, padding=1), nn.ReLU(),
+        nn.AdaptiveAvgPool2d(1), Lambda(lambda x: x.view(x.size(0), -1)),
+    )  # fmt: skip
+    _set_weights(lib, cnn)
+    opt = lib.optim.SGD(cnn.parameters(), lr=0.1, momentum=0.9)
+    train_dl = lib.utils.data.DataLoader(
+        lib.utils.data.TensorDataset(x_train, y_train), batch_size=bs
+    )
+    for xb, yb in train_dl:
+        loss = F.cross_entropy(cnn(xb), yb)
+        loss.backward()
+        opt.step()
+        opt.zero_grad()
+        losses.append(loss.item())
+    return losses, acc.item(), str(acc.dtype).split(".")[1]
+
+
+def test_nn_from_scratch_matches_torch():
+    (losses, acc, dtype), ref = _both(nn_from_scratch)
+    assert len(losses) == 6 and dtype == "float32" and 0 <= acc <= 1
+    assert losses[0] == pytest.approx(math.log(10), rel=0.05)  # near-uniform start
+    if ref is not None:
+        _close(losses, ref[0], rtol=1e-4)
+        assert acc == pytest.approx(ref[1]) and dtype == ref[2]
+
+
+# ---- neural style transfer: Gram matrices and LBFGS on the image -----------------------------
+
+
+def style_transfer(lib):
+    F, nn = _F(lib), lib.nn
+
+    def gram_matrix(inp):
+        a, b, c, d = inp.size()
+        features = inp.view(a * b, c * d)
+        return lib.mm(features, features.t()).div(a * b * c * d)
+
+    class ContentLoss(nn.Module):
+        def __init__(self, target):
+            super().__init__()
+            self.target = target.detach()
+
+        def forward(self, inp):
+            self.loss = F.mse_loss(inp, self.target)
+            return inp
+
+    class StyleLoss(nn.Module):
+        def __init__(self, target_feature):
+            super().__init__()
+            self.target = gram_matrix(target_feature).detach()
+
+        def forward(self, inp):
+            self.loss = F.mse_loss(gram_matrix(inp), self.target)
+            return inp
+
+    class Normalization(nn.Module):
+        def __init__(self, mean, std):
+            super().__init__()
+            self.mean = mean.clone().detach().view(-1, 1, 1)
+            self.std = std.clone().detach().view(-1, 1, 1)
+
+        def forward(self, img):
+            return (img - self.mean) / self.std
+
+    rng = np.random.RandomState(1)
+    style_img = lib.tensor(rng.rand(1, 3, 8, 8).astype(np.float32))
+    content_img = lib.tensor(rng.rand(1, 3, 8, 8).astype(np.float32))
+    cnn = _set_weights(lib, nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.ReLU(inplace=True),
+                                          nn.Conv2d(4, 4, 3, padding=1)))  # fmt: skip
+    norm = Normalization(lib.tensor([0.485, 0.456, 0.406]), lib.tensor([0.229, 0.224, 0.225]))
+    model = nn.Sequential(norm)
+    content_losses, style_losses, i = [], [], 0
+    for layer in cnn.children():
+        if isinstance(layer, nn.Conv2d):
+            i += 1
+            name = f"conv_{i}"
+        else:
+            name = f"relu_{i}"
+            layer = nn.ReLU(inplace=False)
+        model.add_module(name, layer)
+        if name == "conv_2":
+            cl = ContentLoss(model(content_img).detach())
+            model.add_module(f"content_loss_{i}", cl)
+            content_losses.append(cl)
+        if name.startswith("conv"):
+            sl = StyleLoss(model(style_img).detach())
+            model.add_module(f"style_loss_{i}", sl)
+            style_losses.append(sl)
+    model.eval()
+    model.requires_grad_(False)
+    input_img = content_img.clone()
+    input_img.requires_grad_(True)
+    optimizer = lib.optim.LBFGS([input_img], max_iter=6)  # float32 rounding drifts after more
+    scores = []
+
+    def closure():
+        with lib.no_grad():
+            input_img.clamp_(0, 1)
+        optimizer.zero_grad()
+        model(input_img)
+        style_score = sum(sl.loss for sl in style_losses) * 1000
+        content_score = sum(cl.loss for cl in content_losses)
+        loss = style_score + content_score
+        loss.backward()
+        scores.append(loss.item())
+        return loss
+
+    for _ in range(2):
+        optimizer.step(closure)
+    with lib.no_grad():
+        input_img.clamp_(0, 1)
+    names = [n for n, _ in model.named_children()]
+    return scores, input_img.detach().numpy(), names
+
+
+def test_style_transfer_lbfgs_matches_torch():
+    (scores, img, names), ref = _both(style_transfer)
+    assert names[:3] == ["0", "conv_1", "style_loss_1"] and "content_loss_2" in names
+    assert scores[-1] < scores[0] and img.min() >= 0 and img.max() <= 1
+    if ref is not None:
+        assert names == ref[2] and len(scores) == len(ref[0])
+        _close(scores, ref[0], rtol=1e-4, atol=1e-6)
+        _close(img, ref[1], rtol=1e-4, atol=1e-5)
