@@ -1039,3 +1039,51 @@ def test_style_transfer_lbfgs_matches_torch():
         assert names == ref[2] and len(scores) == len(ref[0])
         _close(scores, ref[0], rtol=1e-4, atol=1e-6)
         _close(img, ref[1], rtol=1e-4, atol=1e-5)
+
+
+# ---- DataParallel as programs use it: wrap whenever, unwrap with .module ----------------------
+
+
+def data_parallel_program(lib):
+    nn = lib.nn
+
+    class Model(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(5, 2)
+
+        def forward(self, x):
+            return self.fc(x)
+
+    model = _set_weights(lib, Model())
+    if lib.cuda.device_count() > 1:  # (never here: the same program as on a multi-GPU host)
+        raise AssertionError("unexpected devices")
+    model = nn.DataParallel(model)
+    device = lib.device("cuda:0" if lib.cuda.is_available() else "cpu")
+    model.to(device)
+    opt = lib.optim.SGD(model.parameters(), lr=0.1)
+    x = lib.tensor(np.linspace(-1, 1, 30, dtype=np.float32).reshape(6, 5)).to(device)
+    out = model(x)
+    out.pow(2).sum().backward()
+    opt.step()
+    inner = model.module
+    return (
+        type(inner).__name__,
+        list(model.state_dict().keys()),
+        model.device_ids,
+        repr(model).splitlines()[:2],
+        out.detach().numpy(),
+        inner.fc.weight.detach().numpy(),
+    )
+
+
+def test_data_parallel_matches_torch():
+    ours, ref = _both(data_parallel_program)
+    assert ours[0] == "Model" and ours[1] == ["module.fc.weight", "module.fc.bias"]
+    assert ours[3] == ["DataParallel(", "  (module): Model("]
+    assert ours[2] == ([0] if fastnn.cuda.is_available() else [])
+    if ref is not None and not fastnn.cuda.is_available():
+        assert ours[:4] == ref[:4]
+        _close(ours[4:], ref[4:], rtol=1e-5)
+    with pytest.raises(TypeError, match="must be an nn.Module"):
+        fastnn.nn.DataParallel(lambda x: x)

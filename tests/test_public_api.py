@@ -740,6 +740,7 @@ PUBLIC_API: dict[str, tuple[str, ...]] = {
         "CosineEmbeddingLoss",
         "CosineSimilarity",
         "CrossEntropyLoss",
+        "DataParallel",
         "Dropout",
         "Dropout1d",
         "Dropout2d",
@@ -906,7 +907,7 @@ PUBLIC_API: dict[str, tuple[str, ...]] = {
         "pad_packed_sequence",
         "pad_sequence",
     ),
-    "fastnn.nn.parallel": ("DistributedDataParallel",),
+    "fastnn.nn.parallel": ("DataParallel", "DistributedDataParallel"),
     "fastnn.distributed": (
         "ReduceOp",
         "Work",
