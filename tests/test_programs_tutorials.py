@@ -432,7 +432,7 @@ def test_attention_seq2seq_matches_torch():
 # ---- a fused convolution + batch norm Function whose backward calls nn.grad -----------------
 
 
-def fused_conv_bn(lib):
+def fused_conv_bn(lib, gradcheck=False):
     F = _F(lib)
     G = importlib.import_module(lib.__name__ + ".nn.grad")
 
@@ -464,9 +464,9 @@ def fused_conv_bn(lib):
             return g_x, g_w, None
 
     rng = np.random.RandomState(3)
-    x = lib.tensor(rng.rand(2, 3, 6, 5), requires_grad=True)
-    w = lib.tensor(rng.rand(4, 3, 3, 2), requires_grad=True)
-    passed = lib.autograd.gradcheck(FusedConvBN.apply, (x, w))
+    x = lib.tensor(rng.rand(2, 2, 5, 4), requires_grad=True)
+    w = lib.tensor(rng.rand(3, 2, 3, 2), requires_grad=True)
+    passed = lib.autograd.gradcheck(FusedConvBN.apply, (x, w)) if gradcheck else None
     out = FusedConvBN.apply(x, w)
     (out * lib.arange(out.numel(), dtype=lib.float64).view(out.shape)).sum().backward()
     # the same gradients by autograd through conv2d and batch norm
@@ -481,13 +481,15 @@ def fused_conv_bn(lib):
 
 
 def test_fused_conv_bn_with_nn_grad_matches_torch():
-    (passed, gx, gw, gx_ref, gw_ref, strided), ref = _both(fused_conv_bn)
+    # (gradcheck on fastnn only: torch's, of the same Function, checks nothing of fastnn's)
+    passed, gx, gw, gx_ref, gw_ref, strided = fused_conv_bn(fastnn, gradcheck=True)
     assert passed is True
     np.testing.assert_allclose(gx, gx_ref, rtol=1e-7, atol=1e-9)
     np.testing.assert_allclose(gw, gw_ref, rtol=1e-7, atol=1e-9)
     assert strided.shape == (1, 4, 7, 6) and strided.max() > 0
-    if ref is not None:
-        _close([gx, gw, strided], [ref[1], ref[2], ref[5]], rtol=1e-9, atol=1e-12)
+    torch = pytest.importorskip("torch")
+    ref = fused_conv_bn(torch)
+    _close([gx, gw, strided], [ref[1], ref[2], ref[5]], rtol=1e-9, atol=1e-12)
 
 
 def test_nn_grad_names_the_mismatch():
