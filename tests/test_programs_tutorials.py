@@ -1089,3 +1089,41 @@ def test_data_parallel_matches_torch():
         _close(ours[4:], ref[4:], rtol=1e-5)
     with pytest.raises(TypeError, match="must be an nn.Module"):
         fastnn.nn.DataParallel(lambda x: x)
+
+
+def tuple_module_hooks(lib):
+    nn = lib.nn
+
+    class Two(nn.Module):
+        def forward(self, a, b, scale=1.0):
+            return a * scale, b * 2
+
+    class AddOne(nn.Module):
+        def forward(self, x):
+            x.add_(1)
+            return x * 2
+
+    got = []
+    two = Two()
+    two.register_full_backward_hook(lambda m, gi, go: got.append((gi, go)))
+    a = lib.ones(2, requires_grad=True)
+    o1, _ = two(a, lib.ones(2), scale=3.0)
+    o1.sum().backward()
+    (gi, go) = got[0]
+    shown = (
+        [None if g is None else g.tolist() for g in gi],
+        [None if g is None else g.tolist() for g in go],
+    )
+    add = AddOne()
+    add.register_full_backward_hook(lambda *args: None)
+    with pytest.raises(RuntimeError, match="is a view and is being modified inplace"):
+        add(lib.ones(2, requires_grad=True) * 1)
+    return shown, a.grad.tolist()
+
+
+def test_backward_hooks_on_several_inputs_and_outputs_match_torch():
+    ours, ref = _both(tuple_module_hooks)
+    # an argument that needs no grad shows a zero gradient, an unused output None
+    assert ours == (([[3.0, 3.0], [0.0, 0.0]], [[1.0, 1.0], None]), [3.0, 3.0])
+    if ref is not None:
+        assert ours == ref

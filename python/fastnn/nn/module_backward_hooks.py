@@ -5,16 +5,20 @@ A call of a module with such hooks passes its positional Tensor inputs that requ
 then its Tensor outputs that require grad, through identity graph nodes. The output node sees
 the gradients with respect to the outputs first: pre-hooks ``hook(module, grad_output)`` may
 replace them. The input node then sees the gradients with respect to the inputs and calls
-``hook(module, grad_input, grad_output)``, which may replace them. ``grad_input`` has one entry
-per positional argument and ``grad_output`` one per output (a non-tuple output counts as one),
-None where the argument is not a Tensor requiring grad. When no input requires grad the hooks
-run at the output node, with ``grad_input`` all None, and may not return gradients.
+``hook(module, grad_input, grad_output)``, which may replace them.
+``grad_input`` has one entry per positional argument (None for one that is not a Tensor, zeros
+for a Tensor that got no gradient) and ``grad_output`` one per output (a non-tuple output counts
+as one; None for an output that got no gradient). An input modified in place by ``forward`` is
+an error, as in torch: the hook would report the gradient of a value forward no longer read.
+When no input requires grad the hooks run at the output node, with ``grad_input`` all None, and
+may not return gradients.
 """
 
 import warnings
 from collections import OrderedDict
 
 from .._tensor import Tensor
+from .._tensor import creation as _new
 from ..autograd.custom import Function
 from ..autograd.grad_mode import state as _grad_state
 from ..autograd.hooks import RemovableHandle
@@ -83,17 +87,34 @@ class _HookedCall:
 
     def wrap_inputs(self, args):
         self.n_inputs = len(args)
+        # torch reports a zero gradient (not None) for a Tensor argument that got none
+        self.zeros_for = {i: a for i, a in enumerate(args) if isinstance(a, Tensor)}
         index = _grad_index(args)
         if not index:
             return args
         self.input_index = index
         new = BackwardHookFunction.apply(self.input_grads, *(args[i] for i in index))
+        self.wrapped = [(t, t._vc[0]) for t in new]
         out = list(args)
         for i, t in zip(index, new):
             out[i] = t
         return tuple(out)
 
     def wrap_outputs(self, output):
+        for k, (t, version) in enumerate(getattr(self, "wrapped", ())):
+            if t._vc[0] != version:
+                # the hook node's gradient would no longer be the gradient of what forward
+                # read: torch forbids this too
+                raise RuntimeError(
+                    f"Output {k} of BackwardHookFunction is a view and is being modified "
+                    "inplace. This view was created inside a custom Function (or because an "
+                    "input was returned as-is) and the autograd logic to handle view+inplace "
+                    "would override the custom backward associated with the custom Function, "
+                    "leading to incorrect gradients. This behavior is forbidden. You can fix "
+                    "this by cloning the output of the custom Function (a module with a full "
+                    f"backward hook, {type(self.module).__name__}, modified its input in place)."
+                )
+        self.wrapped = ()
         single = not isinstance(output, tuple)
         outs = (output,) if single else output
         self.n_outputs = len(outs)
@@ -144,7 +165,11 @@ class _HookedCall:
             # the gradient reached the inputs without passing through the outputs (a second
             # backward through the inputs' part of the graph): there is no grad_output to report
             return grads
-        grad_inputs = _packed(self.input_index, grads, self.n_inputs)
+        grad_inputs = list(_packed(self.input_index, grads, self.n_inputs))
+        for i, a in self.zeros_for.items():
+            if grad_inputs[i] is None:
+                grad_inputs[i] = _new.zeros_like(a)
+        grad_inputs = tuple(grad_inputs)
         for hook in tuple(self.module._backward_hooks.values()):
             res = hook(self.module, grad_inputs, self.grad_outputs)
             if res is None:
