@@ -1127,3 +1127,34 @@ def test_backward_hooks_on_several_inputs_and_outputs_match_torch():
     assert ours == (([[3.0, 3.0], [0.0, 0.0]], [[1.0, 1.0], None]), [3.0, 3.0])
     if ref is not None:
         assert ours == ref
+
+
+def legacy_backward_hook(lib):
+    conv = _set_weights(lib, lib.nn.Conv2d(2, 3, 3))
+    seen = []
+
+    def printgradnorm(module, grad_input, grad_output):
+        seen.append((tuple(grad_input[0].shape), tuple(grad_output[0].shape)))
+        seen.append(grad_input[0].norm().item())
+
+    conv.register_backward_hook(printgradnorm)
+    x = lib.tensor(np.linspace(-1, 1, 50, dtype=np.float32).reshape(1, 2, 5, 5), requires_grad=True)
+    conv(x).pow(2).sum().backward()
+    return seen
+
+
+def test_legacy_backward_hook_gives_the_input_gradient_first():
+    with pytest.warns(UserWarning, match="runs as register_full_backward_hook"):
+        ours = legacy_backward_hook(fastnn)
+    assert ours[0] == ((1, 2, 5, 5), (1, 3, 3, 3)) and ours[1] > 0
+    try:
+        import torch
+    except ImportError:
+        torch = None
+    if torch is not None:
+        ref = legacy_backward_hook(torch)
+        assert ours[0] == ref[0] and ours[1] == pytest.approx(ref[1], rel=1e-5)
+    lin = fastnn.nn.Linear(2, 2)
+    lin.register_full_backward_hook(lambda *a: None)
+    with pytest.raises(RuntimeError, match="Cannot use both regular backward hooks and full"):
+        lin.register_backward_hook(lambda *a: None)

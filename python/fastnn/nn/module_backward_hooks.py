@@ -37,7 +37,31 @@ class BackwardHooks:
     def register_full_backward_hook(self, hook, prepend=False):
         """``hook(module, grad_input, grad_output) -> None | new grad_input``, run when the
         gradients with respect to the module's inputs are computed."""
+        self._hook_kind(True)
         return _register(self._backward_hooks, hook, prepend, "register_full_backward_hook")
+
+    def register_backward_hook(self, hook):
+        """torch's deprecated backward hook, run as a full backward hook. torch passes it the
+        gradients of the last autograd node of ``forward`` (for a convolution: input, weight
+        and bias); fastnn passes the module's input and output gradients, which is what that
+        node's first entry and its grad_output are for a one-node module."""
+        self._hook_kind(False)
+        warnings.warn(
+            "fastnn: register_backward_hook runs as register_full_backward_hook (grad_input "
+            "holds the gradients with respect to the module's inputs only); torch deprecates "
+            "it in favor of register_full_backward_hook",
+            stacklevel=2,
+        )
+        return _register(self._backward_hooks, hook, False, "register_backward_hook")
+
+    def _hook_kind(self, full):
+        kind = self.__dict__.get("_is_full_backward_hook")
+        if kind is not None and kind != full and self._backward_hooks:
+            raise RuntimeError(
+                "Cannot use both regular backward hooks and full backward hooks on a single "
+                "Module. Please use only one of them."
+            )
+        object.__setattr__(self, "_is_full_backward_hook", full)
 
     def register_full_backward_pre_hook(self, hook, prepend=False):
         """``hook(module, grad_output) -> None | new grad_output``, run when the gradients with
