@@ -108,6 +108,8 @@ class _HookedCall:
         self.n_outputs = 0
         self.output_index = []
         self.grad_outputs = None
+        self.zeros_for = {}  # position -> Tensor argument (its zero gradient's shape)
+        self.wrapped = ()  # (input alias, its version): in-place changes are refused
 
     def wrap_inputs(self, args):
         self.n_inputs = len(args)
@@ -125,7 +127,7 @@ class _HookedCall:
         return tuple(out)
 
     def wrap_outputs(self, output):
-        for k, (t, version) in enumerate(getattr(self, "wrapped", ())):
+        for k, (t, version) in enumerate(self.wrapped):
             if t._vc[0] != version:
                 # the hook node's gradient would no longer be the gradient of what forward
                 # read: torch forbids this too
