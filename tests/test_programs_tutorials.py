@@ -1158,3 +1158,91 @@ def test_legacy_backward_hook_gives_the_input_gradient_first():
     lin.register_full_backward_hook(lambda *a: None)
     with pytest.raises(RuntimeError, match="Cannot use both regular backward hooks and full"):
         lin.register_backward_hook(lambda *a: None)
+
+
+# ---- a Transformer language model: positional encoding, causal mask, clipped SGD + StepLR -----
+
+
+def transformer_lm(lib):
+    nn = lib.nn
+    ntoken, d_model = 11, 8
+
+    class PositionalEncoding(nn.Module):
+        def __init__(self, d_model, max_len=50):
+            super().__init__()
+            self.dropout = nn.Dropout(p=0.0)
+            position = lib.arange(max_len).unsqueeze(1)
+            div_term = lib.exp(lib.arange(0, d_model, 2) * (-math.log(10000.0) / d_model))
+            pe = lib.zeros(max_len, 1, d_model)
+            pe[:, 0, 0::2] = lib.sin(position * div_term)
+            pe[:, 0, 1::2] = lib.cos(position * div_term)
+            self.register_buffer("pe", pe)
+
+        def forward(self, x):
+            return self.dropout(x + self.pe[: x.size(0)])
+
+    class TransformerModel(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.pos_encoder = PositionalEncoding(d_model)
+            layer = nn.TransformerEncoderLayer(d_model, 2, 16, 0.0)
+            self.transformer_encoder = nn.TransformerEncoder(layer, 2, enable_nested_tensor=False)
+            self.embedding = nn.Embedding(ntoken, d_model)
+            self.linear = nn.Linear(d_model, ntoken)
+
+        def forward(self, src, src_mask=None):
+            src = self.embedding(src) * math.sqrt(d_model)
+            out = self.transformer_encoder(self.pos_encoder(src), src_mask)
+            return self.linear(out)
+
+    model = TransformerModel()
+    with lib.no_grad():
+        for i, p in enumerate(model.parameters()):
+            a = np.sin(np.arange(p.numel()) * 0.37 + i).astype(np.float32) * 0.3
+            p.copy_(lib.tensor(a.reshape(tuple(p.shape))))
+    data = lib.tensor(np.arange(48) * 7 % ntoken)
+    seq_len = data.size(0) // 4
+    train = data[: seq_len * 4].view(4, seq_len).t().contiguous()
+    criterion = nn.CrossEntropyLoss()
+    optimizer = lib.optim.SGD(model.parameters(), lr=0.5)
+    scheduler = lib.optim.lr_scheduler.StepLR(optimizer, 1.0, gamma=0.95)
+    bptt, losses, lrs, masks = 5, [], [], []
+    model.train()
+    for i in range(0, train.size(0) - 1, bptt):
+        n = min(bptt, len(train) - 1 - i)
+        src, target = train[i : i + n], train[i + 1 : i + 1 + n].reshape(-1)
+        mask = nn.Transformer.generate_square_subsequent_mask(src.size(0))
+        masks.append(mask.numpy())
+        loss = criterion(model(src, mask).view(-1, ntoken), target)
+        optimizer.zero_grad()
+        loss.backward()
+        nn.utils.clip_grad_norm_(model.parameters(), 0.5)
+        optimizer.step()
+        losses.append(loss.item())
+        lrs.append(scheduler.get_last_lr()[0])
+        scheduler.step()
+    model.eval()
+    with lib.no_grad():
+        out = model(train[:4])
+    return tuple(train.shape), masks[0], losses, lrs, out.numpy()
+
+
+def test_transformer_lm_matches_torch():
+    ours, ref = _both(transformer_lm)
+    shape, mask, losses, lrs, out = ours
+    assert shape == (12, 4) and out.shape == (4, 4, 11) and len(losses) == 3
+    assert mask.shape == (5, 5) and mask[0, 1] == -np.inf and mask[1, 0] == 0
+    np.testing.assert_allclose(lrs, [0.5, 0.475, 0.45125])
+    if ref is not None:
+        assert shape == ref[0]
+        _close([mask, losses, lrs], [ref[1], ref[2], ref[3]], rtol=1e-4)
+        _close(out, ref[4], rtol=1e-3, atol=1e-4)
+
+
+def test_tensor_from_a_tensor_warns_and_copies():
+    mean = fastnn.tensor([0.485, 0.456, 0.406], requires_grad=True)
+    with pytest.warns(UserWarning, match=r"sourceTensor.detach\(\).clone\(\)"):
+        copy = fastnn.tensor(mean).view(-1, 1, 1)
+    assert copy.shape == (3, 1, 1) and not copy.requires_grad
+    copy[0, 0, 0] = 1.0
+    assert mean[0].item() == pytest.approx(0.485)  # a copy, not a view
