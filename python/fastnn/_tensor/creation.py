@@ -4,6 +4,7 @@ their dtype) and ``dtype=``, ``device=``, ``requires_grad=`` keywords."""
 
 import math
 import numbers
+import warnings
 
 import numpy as np
 
@@ -15,6 +16,7 @@ from .._core import random as _random
 from .._core.device import default_device
 from .._devices import cpu as _cpu
 from ..autograd import function as _function
+from ..autograd.grad_mode import state as _grad_state
 from .random import default_generator
 
 
@@ -106,6 +108,15 @@ def _check_array_dtype(data):
 
 def tensor(data, dtype=None, device=None, requires_grad=False):
     """A new tensor holding a copy of ``data``."""
+    if isinstance(data, _function.Tensor):
+        # torch warns here too: the copy is detached from data's graph, which a program that
+        # meant to keep it would not see otherwise
+        warnings.warn(
+            "To copy construct from a tensor, it is recommended to use "
+            "sourceTensor.detach().clone() or sourceTensor.detach().clone().requires_grad_(True), "
+            "rather than fastnn.tensor(sourceTensor).",
+            stacklevel=2,
+        )
     _check_array_dtype(data)
     a = _to_array(data, _float_dtype(dtype))
     _int_range_checked(a, data, dtype)
@@ -189,18 +200,60 @@ def _fill_empty(be, shape, dtype):
     return be.empty(shape, dtype)
 
 
-def zeros(*size_args, size=None, dtype=None, device=None, requires_grad=False):
+def _into_out(out, fn, dtype, make):
+    """torch's ``out=`` on a factory: the values made by ``make(dtype, device)`` with out's
+    dtype and device, written into ``out`` (which is returned; not resized, as fastnn's other
+    ``out=`` functions). A ``dtype`` given as well must be out's."""
+    if not isinstance(out, _function.Tensor):
+        raise TypeError(f"{fn}(): argument 'out' must be Tensor, not {type(out).__name__}")
+    dt = out._data.dtype
+    if dtype is not None and _dtype.to_dtype(dtype) != dt:
+        raise RuntimeError(
+            f"{fn}(): dtype {_dtype.name(_dtype.to_dtype(dtype))} does not match dtype of out "
+            f"parameter ({_dtype.name(dt)})"
+        )
+    if out.requires_grad and _grad_state.enabled:
+        raise RuntimeError(
+            f"{fn}(): functions with out=... arguments don't support automatic "
+            "differentiation, but one of the arguments requires grad."
+        )
+    r = make(dt, out.device)
+    if r._data.shape != out._data.shape:
+        raise RuntimeError(
+            f"{fn}(): out has shape {list(out.shape)} but the result has shape "
+            f"{list(r.shape)} (fastnn does not resize out)"
+        )
+    _devices.of(out._data).copyto(out._data, r._data)
+    out._vc[0] += 1
+    return out
+
+
+def zeros(*size_args, size=None, out=None, dtype=None, device=None, requires_grad=False):
     size = _size_or_args(size_args, size, "zeros")
+    if out is not None:
+        return _into_out(out, "zeros", dtype, lambda dt, dev: zeros(*size, dtype=dt, device=dev))
     return _make(_fill_zeros, size, dtype, device, requires_grad)
 
 
-def ones(*size_args, size=None, dtype=None, device=None, requires_grad=False):
+def ones(*size_args, size=None, out=None, dtype=None, device=None, requires_grad=False):
     size = _size_or_args(size_args, size, "ones")
+    if out is not None:
+        return _into_out(out, "ones", dtype, lambda dt, dev: ones(*size, dtype=dt, device=dev))
     return _make(_fill_ones, size, dtype, device, requires_grad)
 
 
-def empty(*size_args, size=None, dtype=None, device=None, requires_grad=False, memory_format=None):
+def empty(
+    *size_args,
+    size=None,
+    out=None,
+    dtype=None,
+    device=None,
+    requires_grad=False,
+    memory_format=None,
+):
     size = _size_or_args(size_args, size, "empty")
+    if out is not None:
+        return _into_out(out, "empty", dtype, lambda dt, dev: empty(*size, dtype=dt, device=dev))
     if memory_format is not None:
         _formats.check(memory_format, len(size), "empty")
         if memory_format is _formats.preserve_format:  # nothing to preserve
@@ -255,7 +308,11 @@ def _fill_checked(value, dt):
     return value
 
 
-def full(size, fill_value, dtype=None, device=None, requires_grad=False):
+def full(size, fill_value, dtype=None, device=None, requires_grad=False, *, out=None):
+    if out is not None:
+        return _into_out(
+            out, "full", dtype, lambda dt, dev: full(size, fill_value, dtype=dt, device=dev)
+        )
     kind = fill_value.__class__
     if dtype is None and kind is float and abs(fill_value) <= _FLOAT32_MAX:
         default = None  # a plain float that any float dtype holds (most calls): nothing to check
@@ -303,9 +360,13 @@ def _range_checked(start, end, step):
     return start, end, step
 
 
-def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False):
+def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False, *, out=None):
     if end is None:
         start, end = 0, start
+    if out is not None:
+        return _into_out(
+            out, "arange", dtype, lambda dt, dev: arange(start, end, step, dtype=dt, device=dev)
+        )
     if (
         start.__class__ is int
         and end.__class__ is int
@@ -359,15 +420,33 @@ def _fill_randn(be, shape, dtype):
     return be.randn(shape, dtype)
 
 
-def rand(*size_args, size=None, generator=None, dtype=None, device=None, requires_grad=False):
+def rand(
+    *size_args, size=None, generator=None, out=None, dtype=None, device=None, requires_grad=False
+):
     size = _size_or_args(size_args, size, "rand")
+    if out is not None:
+        return _into_out(
+            out,
+            "rand",
+            dtype,
+            lambda dt, dev: rand(*size, generator=generator, dtype=dt, device=dev),
+        )
     if generator is not None:
         return _drawn(_uniform, size, dtype, device, requires_grad, generator, "rand")
     return _make(_fill_rand, size, dtype, device, requires_grad)
 
 
-def randn(*size_args, size=None, generator=None, dtype=None, device=None, requires_grad=False):
+def randn(
+    *size_args, size=None, generator=None, out=None, dtype=None, device=None, requires_grad=False
+):
     size = _size_or_args(size_args, size, "randn")
+    if out is not None:
+        return _into_out(
+            out,
+            "randn",
+            dtype,
+            lambda dt, dev: randn(*size, generator=generator, dtype=dt, device=dev),
+        )
     if generator is not None:
         return _drawn(_standard_normal, size, dtype, device, requires_grad, generator, "randn")
     return _make(_fill_randn, size, dtype, device, requires_grad)

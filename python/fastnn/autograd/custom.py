@@ -66,19 +66,20 @@ class FunctionCtx:
             tensors = tuple(self._relinked.get(i, t) for i, t in enumerate(tensors))
         return tensors
 
-    def _relink_outputs(self, name):
-        """The saved outputs as the tensors they are (with this call's node as history), for a
-        backward that is recorded (create_graph); the aliases stay for a first-order one."""
+    def _relink_outputs(self, node):
+        """The saved outputs as the tensors they are (with this call's ``node`` as history),
+        for a backward that is recorded (create_graph); the aliases stay for a first-order one.
+        An output nobody holds any more is made again on its storage with the same history
+        (nothing else can reach the node through it, so it is not met twice)."""
         if not self._saved_outputs:
             return
+        Tensor = function.Tensor
+        saved = self._saved[0]
         relinked = {}
         for i, (j, ref) in self._saved_outputs.items():
             t = ref()
             if t is None:
-                raise RuntimeError(
-                    f"{name}: output {j} was saved for backward and is no longer alive, so the "
-                    "backward cannot be differentiated again (keep a reference to it)"
-                )
+                t = Tensor._make(saved[i]._data, True, _output_node(node, j))
             relinked[i] = t
         self._relinked = relinked
 
@@ -128,7 +129,7 @@ class _Node(function.Function):
                 grads.append(None)
         if getattr(self, "be", None) is not graph_ops.OPS:
             return self._input_grads(self.fn.backward(ctx, *grads))
-        ctx._relink_outputs(self.name())
+        ctx._relink_outputs(self)
         try:
             return self._input_grads(self.fn.backward(ctx, *grads))
         finally:
@@ -208,6 +209,22 @@ class _Select(function.Function):
         return node.name() if node is not None else type(self).__name__
 
 
+def _output_node(node, j):
+    """The history output ``j`` of a call had: the node itself for a call with one output,
+    else a new selector of output j on the call's hidden tensor (the same one the other
+    outputs' selectors lead to, so the call's backward still runs once)."""
+    if node.parked is None:
+        return node
+    hidden = node.hidden_ref()
+    if hidden is None:
+        hidden = function.Tensor._make(node.placeholder, True, node)
+        node.hidden_ref = _weakref(hidden)
+    sel = _new(_Select)
+    sel.node, sel.index = node, j
+    sel.parents, sel.needs_input_grad, sel.versions = (hidden,), (True,), (0,)
+    return sel
+
+
 def _sums_to(shape, grad_shape):
     """True when ``shape`` broadcasts to ``grad_shape`` (the gradient can be summed back)."""
     if len(shape) > len(grad_shape):
@@ -282,6 +299,7 @@ def _apply(cls, *args, **kwargs):
     be = outs[diff[0]]._backend()
     node.placeholder = be.zeros((0,), first.dtype)
     hidden = Tensor._make(be.zeros((0,), first.dtype), True, node)
+    node.hidden_ref = _weakref(hidden)
     for i in diff:
         sel = _new(_Select)
         sel.node, sel.index = node, i

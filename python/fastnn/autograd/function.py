@@ -25,6 +25,8 @@ class Function:
     # x's gradient), ``needed(needs_input_grad)`` says which inputs backward reads, so a change
     # of one it does not read raises nothing (as torch, which saves nothing for x * 2).
     needed = None
+    # The name torch gives the same node (grad_fn's repr) where the class is named otherwise.
+    torch_name = None
     freed = False  # set once backward released the saved arrays (retain_graph=False)
     # An op whose backward reads no saved array (a dtype cast) is never freed, as torch's
     # ToCopyBackward: a float64 leaf cast to float32 once is backpropagated through again and
@@ -111,7 +113,7 @@ class Function:
         return _make(out, False, None)
 
     def name(self) -> str:
-        return f"{type(self).__name__}Backward0"
+        return f"{self.torch_name or type(self).__name__}Backward0"
 
     def __repr__(self):
         return f"<{self.name()} object at {id(self):#x}>"
@@ -210,3 +212,44 @@ def bind_tensor_class(cls):
 
 def _make(data, requires_grad, ctx):  # until bind_tensor_class runs
     raise RuntimeError("fastnn._tensor.core was not imported")
+
+
+class _OnceDifferentiated(Function):
+    """A result of a ``once_differentiable`` backward recorded under create_graph: a node on
+    what it depends on that refuses to be differentiated."""
+
+    def forward(self, *depends_on, value=None):
+        return value
+
+    def backward(self, g):
+        raise RuntimeError(
+            "trying to differentiate twice a function that was marked with @once_differentiable"
+        )
+
+
+def once_differentiable(backward):
+    """Decorate a custom Function's ``backward`` written in operations that cannot themselves
+    be differentiated: it runs with grad mode off, and where a second derivative was asked for
+    (create_graph) its results refuse to be differentiated instead of being silently constant."""
+
+    def wrapper(ctx, *grads):
+        recording = _grad_state.enabled
+        _grad_state.enabled = False
+        try:
+            outputs = backward(ctx, *grads)
+        finally:
+            _grad_state.enabled = recording
+        depends_on = [g for g in grads if isinstance(g, Tensor) and g.requires_grad]
+        if not (recording and depends_on):
+            return outputs
+        single = not isinstance(outputs, tuple)
+        wrapped = tuple(
+            _OnceDifferentiated.apply(*depends_on, value=o._data) if isinstance(o, Tensor) else o
+            for o in ((outputs,) if single else outputs)
+        )
+        return wrapped[0] if single else wrapped
+
+    wrapper.__name__ = getattr(backward, "__name__", "backward")
+    wrapper.__doc__ = getattr(backward, "__doc__", None)
+    wrapper.__wrapped__ = backward
+    return wrapper

@@ -1,6 +1,6 @@
 """``fastnn.nn``: modules, layers, losses and initialisers with PyTorch's names and semantics."""
 
-from . import functional, init, parallel, utils
+from . import attention, functional, grad, init, parallel, utils
 from .activation import (
     ELU,
     SELU,
@@ -99,6 +99,7 @@ from .loss_more import (
 from .lrn_lp_pool import LocalResponseNorm, LPPool1d, LPPool2d
 from .module import Module, ModuleList, Sequential
 from .normalization import BatchNorm1d, BatchNorm2d, BatchNorm3d, GroupNorm, LayerNorm
+from .parallel import DataParallel
 from .parameter import Parameter, UninitializedParameter
 from .pool3d import AdaptiveAvgPool3d, AvgPool3d, MaxPool3d
 from .pooling_adaptive import (
@@ -165,6 +166,7 @@ __all__ = [
     "CosineEmbeddingLoss",
     "CosineSimilarity",
     "CrossEntropyLoss",
+    "DataParallel",
     "Dropout",
     "Dropout1d",
     "Dropout2d",
@@ -271,7 +273,9 @@ __all__ = [
     "ZeroPad1d",
     "ZeroPad2d",
     "ZeroPad3d",
+    "attention",
     "functional",
+    "grad",
     "init",
     "modules",
     "parallel",

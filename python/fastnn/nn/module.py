@@ -94,6 +94,13 @@ class Module(ForwardHooks, BackwardHooks, StateDict):
         object.__setattr__(self, "_non_persistent_buffers", set())
         object.__setattr__(self, "_modules", OrderedDict())
         self._init_hooks()
+        self._init_backward_hooks()
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        # a module pickled before the backward-hook registries existed gets empty ones
+        if "_backward_hooks" not in self.__dict__:
+            self._init_backward_hooks()
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(
@@ -101,10 +108,12 @@ class Module(ForwardHooks, BackwardHooks, StateDict):
         )
 
     def __call__(self, *args, **kwargs):
-        if self._backward_hooks or self._backward_pre_hooks:
-            args, kwargs = self._run_pre_hooks(args, kwargs)
-            return self._call_with_backward_hooks(args, kwargs, self._forward_and_hooks)
-        if self._forward_pre_hooks or self._forward_hooks:
+        if (
+            self._forward_pre_hooks
+            or self._forward_hooks
+            or self._backward_hooks
+            or self._backward_pre_hooks
+        ):
             return self._call_with_hooks(args, kwargs)
         return self.forward(*args, **kwargs)
 
@@ -663,8 +672,14 @@ def _pool_first(a, b) -> bool:
         type(a).__dict__.get("_commutes_with_max", False)
         and type(b).__dict__.get("_takes_window_max", False)
         and not b.return_indices
-        and not (a._forward_pre_hooks or a._forward_hooks)
-        and not (b._forward_pre_hooks or b._forward_hooks)
+        and not _hooked(a)
+        and not _hooked(b)
+    )
+
+
+def _hooked(m):
+    return bool(
+        m._forward_pre_hooks or m._forward_hooks or m._backward_hooks or m._backward_pre_hooks
     )
 
 

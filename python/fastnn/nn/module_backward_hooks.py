@@ -1,20 +1,24 @@
-"""Backward hooks of ``nn.Module`` (torch's "full" hooks): ``register_full_backward_hook``,
-``register_full_backward_pre_hook`` and the older ``register_backward_hook``.
+"""Full backward hooks of ``nn.Module`` (torch's ``register_full_backward_hook`` and
+``register_full_backward_pre_hook``).
 
-A call of a hooked module puts an identity node on each side of ``forward``: one over the
-positional Tensor inputs that require grad, one over the Tensor outputs that do. In backward the
-output side's node runs first, with every output's gradient (``grad_output``; None for an output
-that got none): the pre-hooks see it there and may replace it. The input side's node then runs
-once with the gradients of all the inputs (``grad_input``, after every use inside ``forward`` is
-summed): the hooks see both there and may replace ``grad_input``. Where no input requires grad
-(a first layer on data), the hooks run on the output side, with ``grad_input`` all None.
-Entries for non-Tensor positional arguments are None; keyword arguments are not part of it.
+A call of a module with such hooks passes its positional Tensor inputs that require grad, and
+then its Tensor outputs that require grad, through identity graph nodes. The output node sees
+the gradients with respect to the outputs first: pre-hooks ``hook(module, grad_output)`` may
+replace them. The input node then sees the gradients with respect to the inputs and calls
+``hook(module, grad_input, grad_output)``, which may replace them.
+``grad_input`` has one entry per positional argument (None for one that is not a Tensor, zeros
+for a Tensor that got no gradient) and ``grad_output`` one per output (a non-tuple output counts
+as one; None for an output that got no gradient). An input modified in place by ``forward`` is
+an error, as in torch: the hook would report the gradient of a value forward no longer read.
+When no input requires grad the hooks run at the output node, with ``grad_input`` all None, and
+may not return gradients.
 """
 
 import warnings
 from collections import OrderedDict
 
 from .._tensor import Tensor
+from .._tensor import creation as _new
 from ..autograd.custom import Function
 from ..autograd.grad_mode import state as _grad_state
 from ..autograd.hooks import RemovableHandle
@@ -23,52 +27,57 @@ __all__ = ["BackwardHooks"]
 
 
 class BackwardHooks:
-    """The backward-hook half of ``nn.Module``. The registries are made on first use (a class
-    default of None), so that modules pickled before they existed still load and run."""
+    """The backward-hook half of ``nn.Module``; ``_init_backward_hooks`` runs in its
+    ``__init__``."""
 
-    _backward_hooks = None
-    _backward_pre_hooks = None
+    def _init_backward_hooks(self):
+        object.__setattr__(self, "_backward_hooks", OrderedDict())
+        object.__setattr__(self, "_backward_pre_hooks", OrderedDict())
 
     def register_full_backward_hook(self, hook, prepend=False):
         """``hook(module, grad_input, grad_output) -> None | new grad_input``, run when the
-        gradients with respect to the module's positional inputs are computed."""
-        return _register(self, "_backward_hooks", hook, prepend, "register_full_backward_hook")
+        gradients with respect to the module's inputs are computed."""
+        self._hook_kind(True)
+        return _register(self._backward_hooks, hook, prepend, "register_full_backward_hook")
+
+    def register_backward_hook(self, hook):
+        """torch's deprecated backward hook, run as a full backward hook. torch passes it the
+        gradients of the last autograd node of ``forward`` (for a convolution: input, weight
+        and bias); fastnn passes the module's input and output gradients, which is what that
+        node's first entry and its grad_output are for a one-node module."""
+        self._hook_kind(False)
+        warnings.warn(
+            "fastnn: register_backward_hook runs as register_full_backward_hook (grad_input "
+            "holds the gradients with respect to the module's inputs only); torch deprecates "
+            "it in favor of register_full_backward_hook",
+            stacklevel=2,
+        )
+        return _register(self._backward_hooks, hook, False, "register_backward_hook")
+
+    def _hook_kind(self, full):
+        kind = self.__dict__.get("_is_full_backward_hook")
+        if kind is not None and kind != full and self._backward_hooks:
+            raise RuntimeError(
+                "Cannot use both regular backward hooks and full backward hooks on a single "
+                "Module. Please use only one of them."
+            )
+        object.__setattr__(self, "_is_full_backward_hook", full)
 
     def register_full_backward_pre_hook(self, hook, prepend=False):
         """``hook(module, grad_output) -> None | new grad_output``, run when the gradients with
-        respect to the module's outputs are known, before those of its inputs are computed."""
-        return _register(
-            self, "_backward_pre_hooks", hook, prepend, "register_full_backward_pre_hook"
-        )
+        respect to the module's outputs are known, before the module's own backward."""
+        return _register(self._backward_pre_hooks, hook, prepend, "register_full_backward_pre_hook")
 
-    def register_backward_hook(self, hook):
-        """The deprecated form. torch runs it on the last autograd node of ``forward``, so its
-        ``grad_input`` depends on how ``forward`` is written; fastnn runs it as a full hook
-        (the gradients with respect to the module's inputs), which is what it meant to give."""
-        warnings.warn(
-            "register_backward_hook is deprecated: fastnn runs it as register_full_backward_hook",
-            FutureWarning,
-            stacklevel=2,
-        )
-        return self.register_full_backward_hook(hook)
-
-    def _call_with_backward_hooks(self, args, kwargs, call):
-        """``call(args, kwargs)`` (forward and its forward hooks) between the two identity
-        nodes; ``args`` are the inputs after the forward pre-hooks."""
-        if not _grad_state.enabled:
-            return call(args, kwargs)
-        state = _HookState(self, args)
-        args = state.wrap_inputs(args)
-        return state.wrap_outputs(call(args, kwargs))
+    def _backward_hook_call(self):
+        """The state of one call, or None where no backward hook needs it."""
+        if not (self._backward_hooks or self._backward_pre_hooks) or not _grad_state.enabled:
+            return None
+        return _HookedCall(self)
 
 
-def _register(module, attr, hook, prepend, fn):
+def _register(hooks, hook, prepend, fn):
     if not callable(hook):
         raise TypeError(f"{fn}: hook must be callable, got {type(hook).__name__}")
-    hooks = module.__dict__.get(attr)
-    if hooks is None:
-        hooks = OrderedDict()
-        object.__setattr__(module, attr, hooks)
     handle = RemovableHandle(hooks)
     hooks[handle.id] = hook
     if prepend:
@@ -76,117 +85,142 @@ def _register(module, attr, hook, prepend, fn):
     return handle
 
 
-class _HookState:
-    """One call's bookkeeping: which positional arguments went through the input node, and the
-    grad_output the output node saw."""
+def _grad_index(values):
+    """Positions of the Tensors among ``values`` that take part in backward."""
+    return [i for i, v in enumerate(values) if isinstance(v, Tensor) and v.requires_grad]
 
-    def __init__(self, module, args):
+
+def _packed(index, grads, n):
+    out = [None] * n
+    for i, g in zip(index, grads):
+        out[i] = g
+    return tuple(out)
+
+
+class _HookedCall:
+    """One call of a hooked module: where its Tensors sit among inputs and outputs, and the
+    output gradients between the output node's backward and the input node's."""
+
+    def __init__(self, module):
         self.module = module
-        self.n_args = len(args)
-        self.input_slots = ()  # positions of the args that went through the input node
-        self.grad_output = None
+        self.n_inputs = 0
+        self.input_index = None  # None: no input requires grad
+        self.n_outputs = 0
+        self.output_index = []
+        self.grad_outputs = None
+        self.zeros_for = {}  # position -> Tensor argument (its zero gradient's shape)
+        self.wrapped = ()  # (input alias, its version): in-place changes are refused
 
     def wrap_inputs(self, args):
-        slots = [i for i, a in enumerate(args) if isinstance(a, Tensor) and a.requires_grad]
-        if not slots:
+        self.n_inputs = len(args)
+        # torch reports a zero gradient (not None) for a Tensor argument that got none
+        self.zeros_for = {i: a for i, a in enumerate(args) if isinstance(a, Tensor)}
+        index = _grad_index(args)
+        if not index:
             return args
-        self.input_slots = tuple(slots)
-        wrapped = _InputSide.apply(self, *(args[i] for i in slots))
-        if not isinstance(wrapped, tuple):
-            wrapped = (wrapped,)
-        args = list(args)
-        for i, w in zip(slots, wrapped):
-            args[i] = w
-        return tuple(args)
+        self.input_index = index
+        new = BackwardHookFunction.apply(self.input_grads, *(args[i] for i in index))
+        self.wrapped = [(t, t._vc[0]) for t in new]
+        out = list(args)
+        for i, t in zip(index, new):
+            out[i] = t
+        return tuple(out)
 
-    def wrap_outputs(self, result):
-        single = isinstance(result, Tensor)
-        items = [result] if single else list(result) if isinstance(result, (tuple, list)) else None
-        if items is None:
-            return result
-        slots = [i for i, o in enumerate(items) if isinstance(o, Tensor) and o.requires_grad]
-        if not slots:
-            return result
-        wrapped = _OutputSide.apply(self, *(items[i] for i in slots))
-        if not isinstance(wrapped, tuple):
-            wrapped = (wrapped,)
-        for i, w in zip(slots, wrapped):
-            items[i] = w
-        if single:
-            return items[0]
-        return type(result)(items) if isinstance(result, tuple) else items
+    def wrap_outputs(self, output):
+        for k, (t, version) in enumerate(self.wrapped):
+            if t._vc[0] != version:
+                # the hook node's gradient would no longer be the gradient of what forward
+                # read: torch forbids this too
+                raise RuntimeError(
+                    f"Output {k} of BackwardHookFunction is a view and is being modified "
+                    "inplace. This view was created inside a custom Function (or because an "
+                    "input was returned as-is) and the autograd logic to handle view+inplace "
+                    "would override the custom backward associated with the custom Function, "
+                    "leading to incorrect gradients. This behavior is forbidden. You can fix "
+                    "this by cloning the output of the custom Function (a module with a full "
+                    f"backward hook, {type(self.module).__name__}, modified its input in place)."
+                )
+        self.wrapped = ()
+        single = not isinstance(output, tuple)
+        outs = (output,) if single else output
+        self.n_outputs = len(outs)
+        index = _grad_index(outs)
+        if not index:
+            return output
+        self.output_index = index
+        new = BackwardHookFunction.apply(self.output_grads, *(outs[i] for i in index))
+        res = list(outs)
+        for i, t in zip(index, new):
+            res[i] = t
+        return res[0] if single else tuple(res)
 
-    def run_pre_hooks(self, grads):
-        for hook in tuple((self.module._backward_pre_hooks or {}).values()):
-            out = hook(self.module, grads)
-            if out is None:
+    def output_grads(self, grads):
+        grad_outputs = _packed(self.output_index, grads, self.n_outputs)
+        for hook in tuple(self.module._backward_pre_hooks.values()):
+            res = hook(self.module, grad_outputs)
+            if res is None:
                 continue
-            out = tuple(out) if isinstance(out, (tuple, list)) else (out,)
-            if len(out) != len(grads):
+            res = tuple(res) if isinstance(res, (tuple, list)) else (res,)
+            if len(res) != len(grad_outputs):
                 raise RuntimeError(
                     "Backward pre hook returned an invalid number of grad_output, got "
-                    f"{len(out)}, but expected {len(grads)}"
+                    f"{len(res)}, but expected {len(grad_outputs)}"
                 )
-            grads = out
-        return grads
+            grad_outputs = res
+        if self.input_index is None:
+            if self.module._backward_hooks:
+                warnings.warn(
+                    "Full backward hook is firing when gradients are computed with respect to "
+                    "module outputs since no inputs require gradients.",
+                    stacklevel=2,
+                )
+            grad_inputs = (None,) * self.n_inputs
+            for hook in tuple(self.module._backward_hooks.values()):
+                res = hook(self.module, grad_inputs, grad_outputs)
+                if res is not None and not (isinstance(res, tuple) and all(r is None for r in res)):
+                    raise RuntimeError(
+                        "Backward hook for Modules where no input requires gradient should "
+                        "always return None or None for all gradients."
+                    )
+        else:
+            self.grad_outputs = grad_outputs
+        return tuple(grad_outputs[i] for i in self.output_index)
 
-    def run_hooks(self, grad_input):
-        for hook in tuple((self.module._backward_hooks or {}).values()):
-            out = hook(self.module, grad_input, self.grad_output)
-            if out is None:
+    def input_grads(self, grads):
+        if self.grad_outputs is None:
+            # the gradient reached the inputs without passing through the outputs (a second
+            # backward through the inputs' part of the graph): there is no grad_output to report
+            return grads
+        grad_inputs = list(_packed(self.input_index, grads, self.n_inputs))
+        for i, a in self.zeros_for.items():
+            if grad_inputs[i] is None:
+                grad_inputs[i] = _new.zeros_like(a)
+        grad_inputs = tuple(grad_inputs)
+        for hook in tuple(self.module._backward_hooks.values()):
+            res = hook(self.module, grad_inputs, self.grad_outputs)
+            if res is None:
                 continue
-            out = tuple(out) if isinstance(out, (tuple, list)) else (out,)
-            if len(out) != len(grad_input):
+            res = tuple(res) if isinstance(res, (tuple, list)) else (res,)
+            if len(res) != len(grad_inputs):
                 raise RuntimeError(
                     "Backward hook returned an invalid number of grad_input, got "
-                    f"{len(out)}, but expected {len(grad_input)}"
+                    f"{len(res)}, but expected {len(grad_inputs)}"
                 )
-            grad_input = out
-        return grad_input
+            grad_inputs = res
+        self.grad_outputs = None
+        return tuple(grad_inputs[i] for i in self.input_index)
 
 
-class _OutputSide(Function):
-    """Identity over the outputs: its backward sees every grad_output at once."""
+class BackwardHookFunction(Function):
+    """Identity on ``tensors``; its backward hands their gradients to ``on_grads`` and passes
+    on what it returns."""
 
     @staticmethod
-    def forward(ctx, state, *outputs):
-        ctx.state = state
+    def forward(ctx, on_grads, *tensors):
+        ctx.on_grads = on_grads
         ctx.set_materialize_grads(False)
-        return outputs if len(outputs) > 1 else outputs[0]
+        return tensors
 
     @staticmethod
     def backward(ctx, *grads):
-        state = ctx.state
-        grads = state.run_pre_hooks(tuple(grads))
-        state.grad_output = grads
-        if not state.input_slots and state.module._backward_hooks:
-            # no input requires grad: the input side never runs, so the hooks run here
-            warnings.warn(
-                "Full backward hook is firing when gradients are computed with respect to "
-                "module outputs since no inputs require gradients.",
-                UserWarning,
-                stacklevel=2,
-            )
-            state.run_hooks((None,) * state.n_args)
-        return (None, *grads)
-
-
-class _InputSide(Function):
-    """Identity over the inputs that require grad: its backward gets their summed gradients."""
-
-    @staticmethod
-    def forward(ctx, state, *inputs):
-        ctx.state = state
-        ctx.set_materialize_grads(False)
-        return inputs if len(inputs) > 1 else inputs[0]
-
-    @staticmethod
-    def backward(ctx, *grads):
-        state = ctx.state
-        if not state.module._backward_hooks:
-            return (None, *grads)
-        full = [None] * state.n_args
-        for i, g in zip(state.input_slots, grads):
-            full[i] = g
-        full = state.run_hooks(tuple(full))
-        return (None, *(full[i] for i in state.input_slots))
+        return (None, *ctx.on_grads(grads))

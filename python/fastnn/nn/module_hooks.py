@@ -1,5 +1,6 @@
 """Forward hooks of ``nn.Module``: the registrations and the call that runs them (torch's
-order and rules), kept apart from the Module's registries and walks.
+order and rules), kept apart from the Module's registries and walks. The call also sets up the
+backward hooks (``module_backward_hooks``) around ``forward``.
 
 Pre-hooks run in registration order (``prepend=True`` puts one first) before ``forward`` and
 may replace its positional input (any non-tuple result is wrapped in a 1-tuple) or, registered
@@ -84,7 +85,10 @@ class ForwardHooks:
     def _forward_and_hooks(self, args, kwargs):
         output = None
         called = set()
+        hooked = self._backward_hook_call()
         try:
+            if hooked is not None:
+                args = hooked.wrap_inputs(args)
             output = self.forward(*args, **kwargs)
             for hook_id, hook in tuple(self._forward_hooks.items()):
                 if hook_id in self._forward_hooks_always_called:
@@ -92,6 +96,8 @@ class ForwardHooks:
                 result = self._run_forward_hook(hook_id, hook, args, kwargs, output)
                 if result is not None:
                     output = result
+            if hooked is not None:
+                output = hooked.wrap_outputs(output)
         except Exception:
             for hook_id, hook in tuple(self._forward_hooks.items()):
                 if hook_id not in self._forward_hooks_always_called or hook_id in called:

@@ -4,6 +4,7 @@ from ...autograd.function import Function
 
 
 class ReLU(Function):
+    torch_name = "Relu"
     double_backward = True
     save_inputs = True
     plain_op = "relu"

@@ -301,6 +301,8 @@ class PowInt(Function):
     """x ** n for a small integer n >= 1 as a multiply chain (no pow call); the gradient is
     n * x^(n-1) * g, also a chain."""
 
+    torch_name = "Pow"
+
     double_backward = True
     save_inputs = True
 

@@ -15,6 +15,7 @@ from ..._core import dtype as _dtype
 from ..._tensor import Tensor
 from ..._tensor import creation as _new
 from ..._tensor import functions as _fn
+from ..attention import check_backend
 from .activation import dropout, softmax
 from .linear import linear
 from .padding import pad
@@ -92,6 +93,7 @@ def scaled_dot_product_attention(
     bool (True: takes part) or float (added). ``is_causal``: query i sees keys 0..i. ``scale``:
     1 / sqrt(E) by default. ``enable_gqa``: key / value with fewer heads (dim -3) than query,
     each shared by a group of query heads. A query that sees no key gets zeros."""
+    check_backend()
     for name, t in (("query", query), ("key", key), ("value", value)):
         if not isinstance(t, Tensor):
             raise TypeError(

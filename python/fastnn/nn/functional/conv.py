@@ -30,6 +30,8 @@ _KERNEL_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 class Conv2d(Function):
     """out = conv2d(x, w, b) with (h, w) pairs stride/padding/dilation; see the note above."""
 
+    torch_name = "Convolution"
+
     save_inputs = True
     double_backward = True  # its gradients are the two ops below, recorded
 
@@ -176,6 +178,8 @@ class MaxPool2d(Function):
     one-byte window code per output (kernels.max_pool2d_2x2) instead of int64 flat indices: an
     eighth of the bytes written in forward and read again in backward, which is most of the
     memory traffic of this op on small planes."""
+
+    torch_name = "MaxPool2DWithIndices"
 
     def forward(self, x, *, kernel_size, stride, padding, dilation, indices_out=None):
         self.code, self.window = None, (kernel_size, stride, padding, dilation)

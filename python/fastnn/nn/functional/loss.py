@@ -119,6 +119,8 @@ class BCEWithLogits(Function):
     """Binary cross-entropy on logits (any shape), stable; ``weight`` and ``pos_weight`` are
     constant arrays, the target is a differentiable input."""
 
+    torch_name = "BinaryCrossEntropyWithLogits"
+
     save_inputs = True
     double_backward = True
     graph_constants = ("weight", "pos_weight")
@@ -170,6 +172,8 @@ class BCEWithLogits(Function):
 class MSE(Function):
     """(x - y)^2, reduced: one op instead of three (the regression hot path)."""
 
+    torch_name = "MseLoss"
+
     double_backward = True
 
     @staticmethod
@@ -201,6 +205,8 @@ def _clamped_log(be, x):
 
 class BCE(Function):
     """-(t log x + (1 - t) log(1 - x)) on probabilities, logs clamped at -100 (like torch)."""
+
+    torch_name = "BinaryCrossEntropy"
 
     save_inputs = True
     double_backward = True

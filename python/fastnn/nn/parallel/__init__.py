@@ -1,5 +1,7 @@
-"""``fastnn.nn.parallel``: ``DistributedDataParallel`` (data-parallel training over MPI)."""
+"""``fastnn.nn.parallel``: ``DataParallel`` (a module on the devices of one process) and
+``DistributedDataParallel`` (data-parallel training over MPI)."""
 
+from .data_parallel import DataParallel
 from .distributed import DistributedDataParallel
 
-__all__ = ["DistributedDataParallel"]
+__all__ = ["DataParallel", "DistributedDataParallel"]

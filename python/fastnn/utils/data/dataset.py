@@ -1,6 +1,7 @@
 """Map-style and iterable datasets, their combinations and random_split (torch.utils.data.dataset)."""
 
 import math
+import warnings
 
 import numpy as np
 
@@ -250,6 +251,12 @@ def _split_lengths(n: int, lengths) -> list:
     out = [math.floor(n * f) for f in lengths]
     for i in range(n - sum(out)):
         out[i % len(out)] += 1
+    for i, size in enumerate(out):
+        if size == 0:  # a fraction too small for the dataset: torch warns, as here
+            warnings.warn(
+                f"Length of split at index {i} is 0. This might result in an empty dataset.",
+                stacklevel=3,
+            )
     return out
 
 
