@@ -50,6 +50,8 @@ from ._core.memory_format import (
 from ._core.size import Size
 from ._devices.config import get_num_threads, set_num_threads, show_config
 from ._devices.dlpack import from_dlpack
+from ._functional_aliases import *  # conv2d, batch_norm, dropout, kl_div, relu_, ...
+from ._functional_aliases import __all__ as _functional_aliases_all
 from ._tensor import (
     BoolTensor,
     ByteTensor,
@@ -200,6 +202,7 @@ __all__.extend(_functions_all)
 __all__.extend(_functions_more_all)
 __all__.extend(_functions_api_all)
 __all__.extend(_linalg_all)
+__all__.extend(_functional_aliases_all)
 __all__.extend(_dtype.PUBLIC)
 # torch.cat(xs, axis=1), torch.mean(x, 1, keepdims=True): torch's numpy spellings of dim/keepdim
 _alias_functions(globals(), __all__)
