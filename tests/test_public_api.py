@@ -489,6 +489,7 @@ PUBLIC_API: dict[str, tuple[str, ...]] = {
         "tensor",
         "tensor_split",
         "tensordot",
+        "testing",
         "threshold",
         "threshold_",
         "tile",
@@ -525,6 +526,11 @@ PUBLIC_API: dict[str, tuple[str, ...]] = {
         "zero_",
         "zeros",
         "zeros_like",
+    ),
+    "fastnn.testing": (
+        "assert_allclose",
+        "assert_close",
+        "make_tensor",
     ),
     "fastnn.func": (
         "functional_call",

@@ -26,6 +26,7 @@ from . import (
     multiprocessing,
     nn,
     optim,
+    testing,
     utils,
 )
 from ._core import dtype as _dtype
@@ -194,6 +195,7 @@ __all__ = [
     "set_printoptions",
     "show_config",
     "tensor",
+    "testing",
     "utils",
     "zeros",
     "zeros_like",
