@@ -97,6 +97,8 @@ from ._tensor.linalg.toplevel import *  # det, inverse, logdet, slogdet, pinvers
 from ._tensor.linalg.toplevel import __all__ as _linalg_all
 from ._tensor.printing import set_printoptions
 from ._tensor.random import Generator
+from ._tensor.windows import *  # hann_window, hamming_window, kaiser_window, ...
+from ._tensor.windows import __all__ as _windows_all
 from .autograd import (
     enable_grad,
     inference_mode,
@@ -205,6 +207,7 @@ __all__.extend(_functions_more_all)
 __all__.extend(_functions_api_all)
 __all__.extend(_linalg_all)
 __all__.extend(_functional_aliases_all)
+__all__.extend(_windows_all)
 __all__.extend(_dtype.PUBLIC)
 # torch.cat(xs, axis=1), torch.mean(x, 1, keepdims=True): torch's numpy spellings of dim/keepdim
 _alias_functions(globals(), __all__)
