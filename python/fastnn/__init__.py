@@ -26,6 +26,7 @@ from . import (
     multiprocessing,
     nn,
     optim,
+    special,
     testing,
     utils,
 )
@@ -196,6 +197,7 @@ __all__ = [
     "set_num_threads",
     "set_printoptions",
     "show_config",
+    "special",
     "tensor",
     "testing",
     "utils",
