@@ -241,3 +241,20 @@ def test_bad_arguments_raise_clear_errors():
         fastnn.kl_div(x, x, "batchmean")
     with pytest.raises(TypeError):
         fastnn.batch_norm(x, None, None, None, None)  # torch's form takes all nine
+
+
+def test_ctc_loss_matches_torch_unreduced_by_default():
+    torch = pytest.importorskip("torch")
+    logits = _r(6, 2, 4)
+    targets = np.array([[1, 2, 1], [3, 1, 0]])
+    lengths_in, lengths_target = (6, 5), (3, 2)
+    results = []
+    for lib in (fastnn, torch):
+        x = lib.tensor(logits, dtype=lib.float64, requires_grad=True)
+        log_probs = x.log_softmax(2)
+        loss = lib.ctc_loss(log_probs, lib.tensor(targets), lengths_in, lengths_target)
+        assert tuple(loss.shape) == (2,)
+        (loss * lib.tensor([1.0, 2.0], dtype=lib.float64)).sum().backward()
+        results.append((loss.detach().numpy(), x.grad.numpy()))
+    np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-12)
+    np.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-9, atol=1e-12)

@@ -203,7 +203,7 @@ def kl_div(input, target, reduction=0, *, log_target=False):
 
 
 def ctc_loss(
-    log_probs, targets, input_lengths, target_lengths, blank=0, reduction=1, zero_infinity=False
+    log_probs, targets, input_lengths, target_lengths, blank=0, reduction=0, zero_infinity=False
 ):
     red = _reduction(reduction, "ctc_loss")
     return _F.ctc_loss(log_probs, targets, input_lengths, target_lengths, blank, red, zero_infinity)
