@@ -550,6 +550,8 @@ PUBLIC_API: dict[str, tuple[str, ...]] = {
         "gammaln",
         "i0",
         "i0e",
+        "i1",
+        "i1e",
         "log1p",
         "log_ndtr",
         "log_softmax",

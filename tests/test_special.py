@@ -31,6 +31,16 @@ def test_known_values():
     a = _t([1.5, 7.25])
     np.testing.assert_array_equal(special.multigammaln(a, 1).numpy(), special.gammaln(a).numpy())
     assert special.i0e(_t([0.0])).item() == 1.0
+    # I1 is odd, I1'(0) = 1/2, and I0' = I1
+    x = _t([0.0, 0.7, 3.0, 45.0], grad=True)
+    i1 = special.i1(x)
+    np.testing.assert_array_equal(special.i1(-x).detach().numpy(), -i1.detach().numpy())
+    special.i0e(x).sum().backward()  # d/dx exp(-x) I0(x) = i1e - i0e for x > 0
+    want = (special.i1e(x) - special.i0e(x)).detach().numpy()
+    np.testing.assert_allclose(x.grad.numpy()[1:], want[1:], rtol=1e-13)
+    x.grad = None
+    i1.sum().backward()
+    assert x.grad.numpy()[0] == 0.5
 
 
 def test_edges():
@@ -85,6 +95,8 @@ UNARY = {
     "psi": (X_POS, 1e-11),
     "i0": ([-5.0, 0.0, 0.3, 12.0], 1e-14),
     "i0e": (X_BESSEL, 1e-14),
+    "i1": ([v for v in X_BESSEL if abs(v) < 700], 1e-14),
+    "i1e": (X_BESSEL, 1e-14),
     "ndtr": (X_REAL, 1e-12),  # as accurate as fastnn's erfc in the tails
     "log_ndtr": ([*X_REAL, -1e3, 30.0], 1e-12),
     "ndtri": (X_UNIT, 1e-13),

@@ -13,7 +13,6 @@ from ._basic import (
     expm1,
     gammaln,
     i0,
-    i0e,
     log1p,
     log_softmax,
     logit,
@@ -26,6 +25,7 @@ from ._basic import (
     xlog1py,
     xlogy,
 )
+from ._bessel import i0e, i1, i1e
 from ._normal import log_ndtr, ndtr, ndtri
 from ._zeta import polygamma, zeta
 
@@ -41,6 +41,8 @@ __all__ = [
     "gammaln",
     "i0",
     "i0e",
+    "i1",
+    "i1e",
     "log1p",
     "log_ndtr",
     "log_softmax",

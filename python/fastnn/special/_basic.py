@@ -1,5 +1,5 @@
 """The special functions that are fastnn functions under torch.special's names, and the short
-compositions: expit, xlog1py, entr, multigammaln, i0e."""
+compositions: expit, xlog1py, entr, multigammaln."""
 
 import math
 
@@ -7,7 +7,7 @@ from .. import _tensor as _t
 from .._tensor import creation as _creation
 from .._tensor import functions as _fns
 from .._tensor import functions_api as _api
-from ._common import as_float_tensor, in_float64
+from ._common import as_float_tensor
 
 erf = _fns.erf
 erfc = _api.erfc
@@ -77,24 +77,3 @@ def multigammaln(input, p):
         )
     total = sum(_api.lgamma(a - j / 2) for j in range(p))
     return total + p * (p - 1) / 4 * math.log(math.pi)
-
-
-# i0e(x) = exp(-|x|) I0(x) for |x| beyond where I0 overflows float64: the asymptotic series
-# (2 pi x)^-1/2 * sum_k ((2k-1)!!)^2 / (k! (8x)^k), whose terms past k = 6 are below 1e-17 there
-_I0E_TERMS = [math.prod(range(1, 2 * k, 2)) ** 2 / (math.factorial(k) * 8**k) for k in range(8)]
-_I0E_SWITCH = 700.0
-
-
-def _i0e(x):
-    ax = _fns.abs(x)
-    near = _fns.where(ax <= _I0E_SWITCH, ax, _creation.zeros_like(ax))
-    direct = _fns.exp(-near) * _api.i0(near)
-    far = _fns.where(ax > _I0E_SWITCH, ax, _creation.full_like(ax, _I0E_SWITCH * 2))
-    series = sum(c * far ** (-k) for k, c in enumerate(_I0E_TERMS))
-    return _fns.where(ax <= _I0E_SWITCH, direct, series / _fns.sqrt(2 * math.pi * far))
-
-
-def i0e(input):
-    """The exponentially scaled modified Bessel function exp(-|x|) I0(x), finite for every x.
-    Exact composition up to |x| = 700; an asymptotic series beyond (relative error < 1e-15)."""
-    return in_float64(_i0e, as_float_tensor(input, "i0e"))

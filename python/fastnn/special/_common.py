@@ -2,6 +2,8 @@
 
 import numbers
 
+import numpy as np
+
 from .._core import dtype as _dtype
 from .._tensor import Tensor, tensor
 
@@ -24,4 +26,6 @@ def in_float64(fn, x, *rest):
     wide = _dtype.PUBLIC["float64"]
     if target == wide and all(r.dtype == wide for r in rest):
         return fn(x, *rest)
-    return fn(x.to(wide), *(r.to(wide) for r in rest)).to(target)
+    result = fn(x.to(wide), *(r.to(wide) for r in rest))
+    with np.errstate(over="ignore"):  # values past the narrow type's range become inf, silently
+        return result.to(target)
