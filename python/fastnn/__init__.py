@@ -28,6 +28,8 @@ from . import (
     multiprocessing,
     nn,
     optim,
+    special,
+    testing,
     utils,
 )
 from ._core import dtype as _dtype
@@ -67,6 +69,8 @@ from ._core.memory_format import (
 from ._core.size import Size
 from ._devices.config import get_num_threads, set_num_threads, show_config
 from ._devices.dlpack import from_dlpack
+from ._functional_aliases import *  # conv2d, batch_norm, dropout, kl_div, relu_, ...
+from ._functional_aliases import __all__ as _functional_aliases_all
 from ._tensor import (
     BoolTensor,
     ByteTensor,
@@ -113,6 +117,8 @@ from ._tensor.linalg.toplevel import *  # det, inverse, logdet, slogdet, pinvers
 from ._tensor.linalg.toplevel import __all__ as _linalg_all
 from ._tensor.printing import set_printoptions
 from ._tensor.random import Generator, default_generator, get_rng_state, set_rng_state
+from ._tensor.windows import *  # hann_window, hamming_window, kaiser_window, ...
+from ._tensor.windows import __all__ as _windows_all
 from .autograd import (
     enable_grad,
     inference_mode,
@@ -244,8 +250,10 @@ __all__ = [
     "set_rng_state",
     "set_warn_always",
     "show_config",
+    "special",
     "strided",
     "tensor",
+    "testing",
     "use_deterministic_algorithms",
     "utils",
     "zeros",
@@ -256,6 +264,8 @@ __all__.extend(_functions_more_all)
 __all__.extend(_functions_compat_all)
 __all__.extend(_functions_api_all)
 __all__.extend(_linalg_all)
+__all__.extend(_functional_aliases_all)
+__all__.extend(_windows_all)
 __all__.extend(_dtype.PUBLIC)
 # torch.cat(xs, axis=1), torch.mean(x, 1, keepdims=True): torch's numpy spellings of dim/keepdim
 _alias_functions(globals(), __all__)
