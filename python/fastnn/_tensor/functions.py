@@ -99,7 +99,7 @@ def is_floating_point(input):
         raise TypeError(
             f"is_floating_point(): argument 'input' must be Tensor, not {type(input).__name__}"
         )
-    return input._data.dtype.kind == "f"
+    return _dtype.is_floating(input._data.dtype)
 
 
 def matmul(input, other, *, out=None):

@@ -268,7 +268,7 @@ def trapezoid(y, x=None, *, dx=None, dim=-1):
     if mean is None:
         shape = list(y.shape)
         del shape[d]
-        return y.new_zeros(*shape, dtype=_dtype.of(_dtype.default()) if y._data.dtype.kind != "f" else None)  # fmt: skip
+        return y.new_zeros(*shape, dtype=_dtype.of(_dtype.default()) if not _dtype.is_floating(y._data.dtype) else None)  # fmt: skip
     return (mean * step).sum(d)
 
 
@@ -281,7 +281,7 @@ def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1):
         dx, x = x, None
     d, mean, step = _trapezoid_steps(y, x, 1.0 if dx is None else dx, dim)
     if mean is None:
-        return y.narrow(d, 0, 0).to(_dtype.default()) if y._data.dtype.kind != "f" else y.narrow(d, 0, 0)  # fmt: skip
+        return y.narrow(d, 0, 0).to(_dtype.default()) if not _dtype.is_floating(y._data.dtype) else y.narrow(d, 0, 0)  # fmt: skip
     return (mean * step).cumsum(d)
 
 

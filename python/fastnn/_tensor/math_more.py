@@ -21,7 +21,7 @@ from .ops import special as S
 
 
 def _floating(x):
-    return x if x._data.dtype.kind == "f" else x.to(_dtype.default())
+    return x if _dtype.is_floating(x._data.dtype) else x.to(_dtype.default())
 
 
 def _scalar_or_tensor(t, other, name):

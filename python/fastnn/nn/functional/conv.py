@@ -285,7 +285,7 @@ def _pair(v):
 
 def _check_float(name, *tensors):
     for t in tensors:
-        if t is not None and t.dtype.kind != "f":
+        if t is not None and not _dtype.is_floating(t.dtype):
             raise RuntimeError(
                 f"{name}: expected a floating-point tensor, got dtype {_dtype.name(t.dtype)}"
             )

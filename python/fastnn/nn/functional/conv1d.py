@@ -33,7 +33,7 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         raise RuntimeError(
             f"conv1d: weight must be 3-D (C_out, C_in, k), got size {list(weight.shape)}"
         )
-    if input.dtype.kind != "f":
+    if not _dtype.is_floating(input.dtype):
         raise RuntimeError(
             f"conv1d: expected a floating-point tensor, got dtype {_dtype.name(input.dtype)}"
         )

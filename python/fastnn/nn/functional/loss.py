@@ -6,6 +6,7 @@ element-wise primitives; the rest compose Tensor ops (so autograd derives their 
 import numpy as np
 
 from ... import _devices
+from ..._core import dtype as _dtype
 from ..._tensor import Tensor
 from ...autograd.function import Function
 from .ctc import CTCLoss
@@ -345,7 +346,7 @@ def cross_entropy(
     # the checks read the storage arrays' shapes and dtypes: Tensor.shape and .dtype build
     # objects on every read (a third of the call on a small batch)
     xa, ta = input._data, target._data
-    probs = ta.dtype.kind == "f"
+    probs = _dtype.is_floating(ta.dtype)
     if probs and ta.shape != xa.shape:
         raise RuntimeError(
             f"expected scalar type Long but found {_type_name(target.dtype)} "
@@ -383,7 +384,7 @@ def cross_entropy(
             f"weight tensor should be defined either for all {c} classes or no "
             f"classes but got weight tensor of shape: {list(w.shape)}"
         )
-    if x._data.dtype.kind != "f":
+    if not _dtype.is_floating(x._data.dtype):
         raise RuntimeError(f"cross_entropy: expected floating point logits, got {x.dtype}")
     kw = dict(
         weight=w, reduction=reduction, label_smoothing=label_smoothing, ignore_index=ignore_index
