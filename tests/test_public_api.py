@@ -74,6 +74,7 @@ PUBLIC_API: dict[str, tuple[str, ...]] = {
         "backends",
         "baddbmm",
         "bernoulli",
+        "bfloat16",
         "bincount",
         "bitwise_and",
         "bitwise_not",
