@@ -88,7 +88,7 @@ class dtype:
         self.type = d.type
         self.is_floating_point = floating
         self.is_complex = d.kind == "c"
-        self.is_signed = d.kind in "ifc"
+        self.is_signed = floating or d.kind in "ifc"
         self._hash = hash(d)
 
     def __repr__(self):

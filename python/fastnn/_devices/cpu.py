@@ -1012,7 +1012,7 @@ def _conv_pair(forward, backward):
         )
 
     fwd.__name__, bwd.__name__ = forward.__name__, backward.__name__
-    return fwd, bwd
+    return _bf16_via_float32(fwd), _bf16_via_float32(bwd)
 
 
 # NCHW conv2d (groups=1) by the chunked im2col + GEMM kernel; and groups = input channels
@@ -1462,7 +1462,19 @@ for _name in (
     "im2col",
     "col2im",
     "max_pool2d",
+    "max_pool2d_backward",
     "max_pool2d_2x2",
+    "max_pool2d_2x2_backward",
+    "lstm_cell",
+    "lstm_cell_backward",
+    "gru_cell",
+    "gru_cell_backward",
+    "lstm_sequence",
+    "lstm_sequence_backward",
+    "gru_sequence",
+    "gru_sequence_backward",
+    "rnn_sequence",
+    "rnn_sequence_backward",
     "avg_pool2d",
     "avg_pool2d_backward",
     "batch_norm",
