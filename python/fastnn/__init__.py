@@ -29,6 +29,7 @@ from . import (
     utils,
 )
 from ._core import dtype as _dtype
+from ._core.autocast import autocast, get_autocast_dtype, is_autocast_enabled
 from ._core.axis_alias import alias_functions as _alias_functions
 from ._core.device import device, get_default_device, set_default_device
 from ._core.dtype import (
@@ -131,6 +132,7 @@ __all__ = [
     "amp",
     "arange",
     "as_tensor",
+    "autocast",
     "autograd",
     "backends",
     "can_cast",
@@ -196,6 +198,7 @@ __all__ = [
     "zeros",
     "zeros_like",
 ]
+__all__ += ["get_autocast_dtype", "is_autocast_enabled"]
 __all__.extend(_functions_all)
 __all__.extend(_functions_more_all)
 __all__.extend(_functions_api_all)

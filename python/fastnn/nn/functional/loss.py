@@ -3,9 +3,12 @@
 one fused kernel that computes the loss and its gradient; MSE and BCE on probabilities are
 element-wise primitives; the rest compose Tensor ops (so autograd derives their gradients)."""
 
+import functools
+
 import numpy as np
 
 from ... import _devices
+from ..._core import autocast as _autocast
 from ..._core import dtype as _dtype
 from ..._tensor import Tensor
 from ...autograd.function import Function
@@ -268,12 +271,28 @@ def _as_target(target, like):
 # ---- regression --------------------------------------------------------------------------
 
 
+def _float32_in_autocast(loss):
+    """``loss`` on float32 inputs inside a host autocast region, as torch computes these losses
+    there (a bfloat16 model's logits give a float32 loss); unchanged outside one."""
+
+    @functools.wraps(loss)
+    def run(*args, **kwargs):
+        if _autocast.flag.on:
+            args = _autocast.widen(*args)
+            kwargs = {k: _autocast.widen(v)[0] for k, v in kwargs.items()}
+        return loss(*args, **kwargs)
+
+    return run
+
+
+@_float32_in_autocast
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """Mean squared error (x - y)^2."""
     _check_reduction(reduction)
     return MSE.apply(input, _as_target(target, input), reduction=reduction)
 
 
+@_float32_in_autocast
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """Mean absolute error |x - y| (MAE)."""
     return _reduce((input - _as_target(target, input)).abs(), reduction)
@@ -321,6 +340,7 @@ def _class_last(x):
     return x.permute(0, *range(2, x.ndim), 1).reshape(-1, c)
 
 
+@_float32_in_autocast
 def cross_entropy(
     input,
     target,
@@ -420,6 +440,7 @@ def _check_classes(t, c, ignore_index):
             raise IndexError(f"Target {int(t[bad][0])} is out of bounds (classes: {c}).")
 
 
+@_float32_in_autocast
 def nll_loss(
     input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"
 ):
@@ -460,6 +481,7 @@ def nll_loss(
     return loss.reshape((input.shape[0], *input.shape[2:])) if nd > 2 else loss
 
 
+@_float32_in_autocast
 def binary_cross_entropy(
     input, target, weight=None, size_average=None, reduce=None, reduction="mean"
 ):
@@ -483,6 +505,7 @@ def binary_cross_entropy(
     return BCE.apply(input, target.to(input.dtype), weight=w, reduction=reduction)
 
 
+@_float32_in_autocast
 def binary_cross_entropy_with_logits(
     input, target, weight=None, size_average=None, reduce=None, reduction="mean", pos_weight=None
 ):
