@@ -129,6 +129,12 @@ def test_creation_matches_torch():
     _same_bits(fastnn.tensor(values, dtype=bf), torch.tensor(values, dtype=tb))
     # each value start + i * step in float32, rounded once (not a bfloat16-rounded step)
     _same_bits(fastnn.arange(0, 5, 0.3, dtype=bf), torch.arange(0, 5, 0.3, dtype=tb))
+    # torch's bfloat16 linspace steps in bfloat16 arithmetic, each product and sum rounded
+    for start, end, steps in ((-1, 3, 50), (2.5, -7.1, 1001), (0, 1, 2), (0, 1, 1)):
+        _same_bits(
+            fastnn.linspace(start, end, steps, dtype=bf),
+            torch.linspace(start, end, steps, dtype=tb),
+        )
     r = fastnn.randn(100, dtype=bf)
     assert r.dtype == bf and r.element_size() == 2
     assert 0.5 < float(r.float().std()) < 1.5
@@ -261,6 +267,15 @@ def test_accumulating_ops_match_torch_within_rounding():
     # gives -0.0 at x = -10): the atol covers that, the rest is within rounding
     _close(fastnn.nn.functional.gelu(fx), torch.nn.functional.gelu(tx), atol=1e-6)
     assert (fx @ fy.T).dtype == fx.sum().dtype == fx.softmax(1).dtype == fastnn.bfloat16
+
+
+def test_python_float_operands_differ_by_one_step_at_most():
+    # Where fastnn rounds once more than torch, by at most one bfloat16 step: a Python float
+    # operand becomes a bfloat16 number before the op (torch keeps it in float32: x * 0.1
+    # multiplies by 0.1f, fastnn by 0.10009765625).
+    fx, tx = _pair((16, 33), 9, scale=3.0)
+    _close(fx * 0.1, tx * 0.1, steps=1)
+    _close(fx / 3.3, tx / 3.3, steps=1)
 
 
 def _linear_pair(seed):

@@ -204,7 +204,24 @@ def arange(start, end, step, dtype):
 
 
 def linspace(start, end, steps, dtype):
+    if _BF16 is not None and dtype is _BF16 and steps > 1:
+        return _bfloat16_linspace(start, end, steps)
     return np.linspace(start, end, steps, dtype=dtype)
+
+
+def _bfloat16_linspace(start, end, steps):
+    """torch's bfloat16 linspace, whose arithmetic is bfloat16's (each step rounded): the step
+    is (end - start) / (steps - 1) in bfloat16, the first half counts up from start and the
+    second down from end, so both ends are exact."""
+    bf = _BF16
+    lo = np.array(start, _F32).astype(bf)  # a Python number: to float32, then to bfloat16
+    hi = np.array(end, _F32).astype(bf)
+    step = (hi - lo) / np.array(steps - 1, _F32).astype(bf)
+    idx = np.arange(steps)
+    half = steps // 2
+    up = lo + step * idx[:half].astype(bf)
+    down = hi - step * (steps - 1 - idx[half:]).astype(bf)
+    return np.concatenate([up, down])
 
 
 # ---- random ---------------------------------------------------------------------------------
