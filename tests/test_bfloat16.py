@@ -278,6 +278,63 @@ def test_python_float_operands_differ_by_one_step_at_most():
     _close(fx / 3.3, tx / 3.3, steps=1)
 
 
+_LAYERS = {
+    "Conv1d": (lambda nn: nn.Conv1d(3, 4, 3), (2, 3, 9)),
+    "Conv2d": (lambda nn: nn.Conv2d(3, 4, 3, padding=1), (2, 3, 6, 6)),
+    "depthwise Conv2d": (lambda nn: nn.Conv2d(4, 4, 3, groups=4), (2, 4, 6, 6)),
+    "BatchNorm2d": (lambda nn: nn.BatchNorm2d(3), (2, 3, 4, 4)),
+    "LayerNorm": (lambda nn: nn.LayerNorm(5), (2, 5)),
+    "GroupNorm": (lambda nn: nn.GroupNorm(2, 4), (2, 4, 3)),
+    "MaxPool2d": (lambda nn: nn.MaxPool2d(2), (1, 2, 4, 4)),
+    "AvgPool2d": (lambda nn: nn.AvgPool2d(2), (1, 2, 4, 4)),
+    "LSTM": (lambda nn: nn.LSTM(4, 5, batch_first=True), (2, 3, 4)),
+    "GRU": (lambda nn: nn.GRU(4, 5), (3, 2, 4)),
+    "TransformerEncoderLayer": (
+        lambda nn: nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, batch_first=True),
+        (2, 3, 8),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_LAYERS))
+def test_layers_run_forward_and_backward_in_bfloat16_like_torch(name):
+    # every kernel behind these refuses bfloat16: each must take the float32 route and give
+    # bfloat16 results and gradients, near torch's (the tolerance: a whole layer of rounding)
+    torch = _torch()
+    _needs_storage()
+    make, shape = _LAYERS[name]
+    fastnn.manual_seed(0)
+    fm = make(fastnn.nn)
+    tm = make(torch.nn)
+    tm.load_state_dict({k: torch.from_numpy(v.numpy()) for k, v in fm.state_dict().items()})
+    fm, tm = fm.bfloat16(), tm.bfloat16()
+    fx, tx = _pair(shape, 10)
+    fx.requires_grad_(True)
+    tx.requires_grad_(True)
+    fy, ty = fm(fx), tm(tx)
+    fy, ty = (fy[0], ty[0]) if isinstance(fy, tuple) else (fy, ty)
+    assert fy.dtype == fastnn.bfloat16
+    _close(fy, ty, steps=4, atol=0.05)
+    fy.float().square().sum().backward()
+    ty.float().square().sum().backward()
+    assert fx.grad.dtype == fastnn.bfloat16
+    scale = float(ty.detach().float().abs().max()) + 1.0
+    _close(fx.grad, tx.grad, steps=4, atol=0.05 * scale)
+
+
+def test_numpy_bfloat16_arrays_einsum_and_losses_keep_the_dtype():
+    ml_dtypes = _needs_storage()
+    a = np.arange(6, dtype=np.float32).reshape(2, 3).astype(ml_dtypes.bfloat16)
+    t = fastnn.tensor(a)
+    assert t.dtype == fastnn.bfloat16 and fastnn.from_numpy(a).dtype == fastnn.bfloat16
+    assert t.float().tolist() == [[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]]
+    assert fastnn.einsum("ij,kj->ik", t, t).dtype == fastnn.bfloat16
+    logp = t.log_softmax(1)
+    nll = fastnn.nn.functional.nll_loss(logp, fastnn.tensor([0, 2]))
+    kl = fastnn.nn.functional.kl_div(logp, logp.exp(), reduction="batchmean")
+    assert nll.dtype == kl.dtype == fastnn.bfloat16
+
+
 def _linear_pair(seed):
     torch = _torch()
     _needs_storage()

@@ -1505,6 +1505,8 @@ for _name in (
     "embedding_bag",
     "embedding_bag_backward",
     "matmul_shared",
+    "einsum",
+    "einsum_backward",
     "norm2",
 ):
     globals()[_name] = _bf16_via_float32(globals()[_name])

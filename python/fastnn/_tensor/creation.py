@@ -101,7 +101,11 @@ def _place(a, dtype, device, requires_grad, copy):
 
 def _check_array_dtype(data):
     """Arrays of objects, strings, bytes, records or dates hold no numbers a tensor can take."""
-    if isinstance(data, np.ndarray) and data.dtype.kind in "OUSVMm":
+    if (
+        isinstance(data, np.ndarray)
+        and data.dtype.kind in "OUSVMm"
+        and not _dtype.is_floating(data.dtype)  # bfloat16's kind is 'V'
+    ):
         raise TypeError(
             f"can't convert np.ndarray of type numpy.{data.dtype.type.__name__} "
             f"(dtype {data.dtype}): a tensor holds only numbers and bools"

@@ -473,7 +473,8 @@ def nll_loss(
     if reduction == "mean":
         # no target counted (empty batch or all ignored): NaN like torch, without a 0 / 0
         total = be.sum(wt)
-        return loss.sum() / T._make(be.where(be.eq(total, 0), float("nan"), total))
+        nan = total.dtype.type(float("nan"))  # (a Python nan would widen a bfloat16 total)
+        return loss.sum() / T._make(be.where(be.eq(total, 0), nan, total))
     if reduction == "sum":
         return loss.sum()
     if nd == 1:
@@ -546,7 +547,10 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
         # target log(target) as torch's xlogy: 0 at target 0, NaN for a negative or NaN target
         pos = target > 0
         safe = where(pos, target, 1.0)
-        xlogx = where(pos, target * safe.log(), where(target == 0, 0.0, float("nan")))
+        # (the inner where of two numbers is a default-dtype tensor: cast so that it does not
+        # widen a bfloat16 target)
+        zero_or_nan = where(target == 0, 0.0, float("nan")).to(target.dtype)
+        xlogx = where(pos, target * safe.log(), zero_or_nan)
         loss = xlogx - target * input
     if reduction == "batchmean":
         return loss.sum() / (input.shape[0] if input.ndim else 1)
