@@ -52,10 +52,12 @@ def _down(out):
     return out.astype(_BF16) if out.__class__ is _NDARRAY and out.dtype is _F32 else out
 
 
-def _bf16_via_float32(fn):
+def _bf16_via_float32(fn, stats=False):
     """``fn``, which calls a kernel that refuses bfloat16 with a TypeError, made to take
-    bfloat16 arrays: computed on float32 copies, floating results rounded back. The retry costs
-    nothing on the dtypes the kernel takes (no test before the call)."""
+    bfloat16 arrays: computed on float32 copies, floating results rounded back (with ``stats``
+    only the first: a normalisation's mean and 1/std, kept for its backward pass, stay float32,
+    as torch keeps them). The retry costs nothing on the dtypes the kernel takes (no test
+    before the call)."""
 
     def op(*args, **kwargs):
         try:
@@ -67,7 +69,8 @@ def _bf16_via_float32(fn):
                 raise
         args = tuple(_up(a) for a in args)
         kwargs = {k: _up(v) for k, v in kwargs.items()}
-        return _down(fn(*args, **kwargs))
+        out = fn(*args, **kwargs)
+        return (_down(out[0]), *out[1:]) if stats else _down(out)
 
     op.__name__ = op.__qualname__ = fn.__name__
     op.__doc__ = fn.__doc__
@@ -1082,7 +1085,13 @@ def avg_pool2d_backward(
 def batch_norm(x, weight, bias, running_mean, running_var, training, momentum, eps):
     """(y, mean, rstd) per channel of x (N, C, *); in training the running buffers (or None) are
     updated in place, through a contiguous copy written back when they are strided views."""
+    if x.dtype is _BF16:  # in float32 (the running buffers are written back below)
+        y, mean, rstd = batch_norm(
+            _up(x), _up(weight), _up(bias), running_mean, running_var, training, momentum, eps
+        )
+        return _down(y), mean, rstd
     rm, rv = (None, None) if running_mean is None else (_c(running_mean), _c(running_var))
+    rm, rv = _up(rm), _up(rv)  # (bfloat16 buffers: float32 copies, written back)
     out = kernels.batch_norm(
         _c(x),
         weight if weight is None else _c(weight),
@@ -1096,7 +1105,7 @@ def batch_norm(x, weight, bias, running_mean, running_var, training, momentum, e
     if training and rm is not None:
         for buf, tmp in ((running_mean, rm), (running_var, rv)):
             if buf is not tmp:
-                np.copyto(buf, tmp)
+                np.copyto(buf, tmp, casting="unsafe")
     return out
 
 
@@ -1494,11 +1503,8 @@ for _name in (
     "rnn_sequence_backward",
     "avg_pool2d",
     "avg_pool2d_backward",
-    "batch_norm",
     "batch_norm_backward",
-    "layer_norm",
     "layer_norm_backward",
-    "group_norm",
     "group_norm_backward",
     "embedding",
     "embedding_backward",
@@ -1510,4 +1516,6 @@ for _name in (
     "norm2",
 ):
     globals()[_name] = _bf16_via_float32(globals()[_name])
+for _name in ("layer_norm", "group_norm"):
+    globals()[_name] = _bf16_via_float32(globals()[_name], stats=True)
 del _name
