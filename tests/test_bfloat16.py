@@ -334,6 +334,8 @@ def test_numpy_bfloat16_arrays_einsum_and_losses_keep_the_dtype():
     assert t.dtype == fastnn.bfloat16 and fastnn.from_numpy(a).dtype == fastnn.bfloat16
     assert t.float().tolist() == [[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]]
     assert fastnn.einsum("ij,kj->ik", t, t).dtype == fastnn.bfloat16
+    assert t.is_signed() and fastnn.vander(t[0], 3).dtype == fastnn.bfloat16
+    assert fastnn.utils.data.default_convert(a).dtype == fastnn.bfloat16  # a number, not a record
     logp = t.log_softmax(1)
     nll = fastnn.nn.functional.nll_loss(logp, fastnn.tensor([0, 2]))
     kl = fastnn.nn.functional.kl_div(logp, logp.exp(), reduction="batchmean")

@@ -294,7 +294,7 @@ def vander(x, N=None, increasing=False):
         raise RuntimeError("N must be non-negative.")
     if n == 0:
         return x.new_empty(x.shape[0], 0)
-    xx = x if x._data.dtype.kind in "fi" else x.long()
+    xx = x if x._data.dtype.kind == "i" or _dtype.is_floating(x._data.dtype) else x.long()
     cols = [xx.new_ones(x.shape[0])]
     for _ in range(1, n):
         cols.append(cols[-1] * xx)

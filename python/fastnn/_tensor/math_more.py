@@ -258,7 +258,8 @@ class MathMoreMixin:
         return (a.__array_interface__["data"][0] - start) // a.dtype.itemsize
 
     def is_signed(self):
-        return self._data.dtype.kind in "fi"
+        d = self._data.dtype
+        return d.kind == "i" or _dtype.is_floating(d)
 
     def is_complex(self):
         return False
