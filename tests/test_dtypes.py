@@ -33,11 +33,15 @@ def test_dtype_object_prints_compares_and_hashes(name):
     t = getattr(torch, name)
     assert isinstance(d, fastnn.dtype)
     assert repr(d) == str(d) == str(t).replace("torch.", "fastnn.")
-    nd = np.dtype(str(t).split(".")[1])
-    assert operator.eq(d, d) and d == nd and nd == d and d == nd.type and nd.type == d
-    assert operator.ne(d, nd) is False
-    assert hash(d) == hash(nd)
-    assert {nd: "found"}[d] == "found" and {d: "found"}[nd] == "found"
+    assert operator.eq(d, d)
+    if name != "bfloat16" or fastnn._core.dtype.bfloat16 is not None:
+        # (numpy knows bfloat16 only through ml_dtypes; without it the object has no numpy
+        # dtype to equal)
+        nd = np.dtype(str(t).split(".")[1])
+        assert d == nd and nd == d and d == nd.type and nd.type == d
+        assert operator.ne(d, nd) is False
+        assert hash(d) == hash(nd)
+        assert {nd: "found"}[d] == "found" and {d: "found"}[nd] == "found"
     assert d.itemsize == t.itemsize
     assert d.is_floating_point == t.is_floating_point
     assert d.is_complex == t.is_complex

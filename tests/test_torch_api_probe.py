@@ -177,9 +177,7 @@ NAMES = {
 
 # Names fastnn does not have yet, each with the reason. The probe fails if one of these appears
 # (move it out of this table when it lands) and if any other name is missing.
-_NOT_YET_GROUPS = [
-    ("dtype: bfloat16 storage is not implemented (it loads as float32)", "torch.bfloat16"),
-]
+_NOT_YET_GROUPS: list[tuple[str, str]] = []
 NOT_YET = {name: reason for reason, names in _NOT_YET_GROUPS for name in names.split()}
 
 

@@ -225,14 +225,30 @@ def test_dtypes_round_trip_with_torch(tmp_path, torch_dtype, np_dtype):
     assert torch.equal(back["col"], t[:, 1])
 
 
-def test_bfloat16_loads_as_float32_with_a_warning(tmp_path):
+def test_bfloat16_loads_as_float32_with_a_warning_without_ml_dtypes(tmp_path, monkeypatch):
     torch = pytest.importorskip("torch")
+    from fastnn._core import dtype as fdtype
+
+    monkeypatch.setattr(fdtype, "bfloat16", None)  # what the module holds without ml_dtypes
     t = torch.tensor([1.5, -2.0, 3.140625, 1e30], dtype=torch.bfloat16)
     torch.save({"b": t}, tmp_path / "b.pt")
-    with pytest.warns(UserWarning, match="bfloat16"):
+    with pytest.warns(UserWarning, match="ml_dtypes"):
         d = fastnn.load(tmp_path / "b.pt")
     assert d["b"].dtype == np.float32
     np.testing.assert_array_equal(d["b"].numpy(), t.float().numpy())
+
+
+def test_bfloat16_round_trips_through_torch_checkpoints(tmp_path):
+    torch = pytest.importorskip("torch")
+    pytest.importorskip("ml_dtypes")
+    t = torch.tensor([1.5, -2.0, 3.140625, 1e30, float("inf")], dtype=torch.bfloat16)
+    torch.save({"b": t}, tmp_path / "b.pt")
+    d = fastnn.load(tmp_path / "b.pt")
+    assert d["b"].dtype == fastnn.bfloat16
+    assert d["b"].float().tolist() == t.float().tolist()
+    fastnn.serialization.save_torch(d, tmp_path / "back.pt")
+    back = torch.load(tmp_path / "back.pt", weights_only=True)["b"]
+    assert back.dtype == torch.bfloat16 and torch.equal(back, t)
 
 
 def test_shared_storage_and_parameters_from_torch(tmp_path):
@@ -523,12 +539,21 @@ def test_safetensors_bad_input(tmp_path):
     assert not (tmp_path / "a.safetensors").exists()
 
 
-def test_safetensors_bfloat16_is_named(tmp_path):
+def test_safetensors_bfloat16(tmp_path):
     torch = pytest.importorskip("torch")
     st = pytest.importorskip("safetensors.torch")
-    st.save_file({"b": torch.ones(2, dtype=torch.bfloat16)}, tmp_path / "b.safetensors")
-    with pytest.raises(TypeError, match="bfloat16"):
-        load_file(tmp_path / "b.safetensors")
+    t = torch.tensor([1.5, -2.25, 3e30], dtype=torch.bfloat16)
+    st.save_file({"b": t}, tmp_path / "b.safetensors")
+    try:
+        import ml_dtypes  # noqa: F401 (safetensors.numpy reads BF16 through it)
+    except ImportError:
+        with pytest.raises(TypeError, match="bfloat16"):
+            load_file(tmp_path / "b.safetensors")
+        return
+    b = load_file(tmp_path / "b.safetensors")["b"]
+    assert b.dtype == fastnn.bfloat16 and b.float().tolist() == t.float().tolist()
+    save_file({"b": b}, tmp_path / "back.safetensors")
+    assert torch.equal(st.load_file(tmp_path / "back.safetensors")["b"], t)
 
 
 def test_safetensors_missing_names_the_extra(tmp_path, monkeypatch):

@@ -33,6 +33,7 @@ from . import (
     utils,
 )
 from ._core import dtype as _dtype
+from ._core.autocast import autocast, get_autocast_dtype, is_autocast_enabled
 from ._core.axis_alias import alias_functions as _alias_functions
 from ._core.device import device, get_default_device, set_default_device
 from ._core.dtype import (
@@ -169,6 +170,7 @@ __all__ = [
     "arange",
     "are_deterministic_algorithms_enabled",
     "as_tensor",
+    "autocast",
     "autograd",
     "backends",
     "can_cast",
@@ -259,6 +261,7 @@ __all__ = [
     "zeros",
     "zeros_like",
 ]
+__all__ += ["get_autocast_dtype", "is_autocast_enabled"]
 __all__.extend(_functions_all)
 __all__.extend(_functions_more_all)
 __all__.extend(_functions_compat_all)

@@ -11,9 +11,18 @@ Promotion follows torch, not numpy: the categories are bool < integer < floating
 category wins outright (int32 with float16 is float16, where numpy says float32), and within a
 category the wider type wins. A 0-d tensor or a Python number takes part only when its category
 is above that of the dimensioned operands (``float32_tensor * 2.5`` stays float32).
+
+bfloat16 storage is ml_dtypes' numpy dtype, an optional dependency. numpy files it under kind
+'V', so "is this floating?" is asked through :func:`is_floating`, never ``kind == "f"``. Without
+ml_dtypes the name ``bfloat16`` still exists; only making its storage fails, saying why.
 """
 
 import numpy as np
+
+try:
+    import ml_dtypes as _ml_dtypes
+except ImportError:  # optional: only bfloat16 storage needs it
+    _ml_dtypes = None
 
 float16 = np.dtype("float16")
 float32 = np.dtype("float32")
@@ -24,9 +33,29 @@ int32 = np.dtype("int32")
 int64 = np.dtype("int64")
 uint8 = np.dtype("uint8")
 bool_ = np.dtype("bool")
+# None without ml_dtypes; numpy keeps one instance of it, so identity tests hold
+bfloat16 = None if _ml_dtypes is None else np.dtype(_ml_dtypes.bfloat16)
 
-# a numpy dtype kind -> its promotion category
-_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
+BFLOAT16_MISSING = (
+    "bfloat16 storage needs the ml_dtypes package (pip install ml_dtypes, or the fastnn "
+    "extra: pip install 'fastnn[bfloat16]')"
+)
+
+# a numpy dtype kind -> its promotion category. 'V' (void) is bfloat16's kind: tensors hold no
+# other void dtype.
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3, "V": 2}
+
+
+def is_floating(d):
+    """Whether the numpy dtype ``d`` is a floating type: float16/32/64 or bfloat16."""
+    kind = d.kind
+    return kind == "f" or (kind == "V" and d is bfloat16)
+
+
+def is_low_precision(d):
+    """float16 or bfloat16: the floating types the C++ kernels do not take, computed in float32
+    and rounded back."""
+    return d.itemsize == 2 and is_floating(d)
 
 
 class dtype:
@@ -52,13 +81,14 @@ class dtype:
         d = np.dtype(np_dtype)
         self.dtype = d
         self.name = d.name
-        self.kind = d.kind
+        floating = is_floating(d)
+        self.kind = "f" if floating else d.kind  # bfloat16's numpy kind is 'V'
         self.itemsize = d.itemsize
         self.char = d.char
         self.type = d.type
-        self.is_floating_point = d.kind == "f"
+        self.is_floating_point = floating
         self.is_complex = d.kind == "c"
-        self.is_signed = d.kind in "ifc"
+        self.is_signed = floating or d.kind in "ifc"
         self._hash = hash(d)
 
     def __repr__(self):
@@ -94,6 +124,45 @@ class dtype:
         raise NotImplementedError("fastnn has no complex dtypes")
 
 
+class _MissingBfloat16(dtype):
+    """``fastnn.bfloat16`` when ml_dtypes is not installed: the name, its repr and properties
+    work (a program may only name it, in a table of dtypes), and whatever needs its numpy dtype,
+    to make storage, raises a RuntimeError saying what to install. It passes the package's
+    ``d.__class__ is dtype`` tests so that the error comes from that first use of ``.dtype``."""
+
+    __slots__ = ()
+
+    def __init__(self):
+        self.name, self.kind, self.itemsize, self.char = "bfloat16", "f", 2, "E"
+        self.type = None
+        self.is_floating_point, self.is_complex, self.is_signed = True, False, True
+        self._hash = hash("fastnn.bfloat16")
+
+    @property
+    def __class__(self):
+        return dtype
+
+    @property
+    def dtype(self):
+        raise RuntimeError(BFLOAT16_MISSING)
+
+    def __eq__(self, other):
+        return other is self
+
+    def __ne__(self, other):
+        return other is not self
+
+    def __hash__(self):
+        return self._hash
+
+    def __reduce__(self):
+        return (_public, ("bfloat16",))
+
+
+def _public(name):
+    return PUBLIC[name]
+
+
 OBJECTS = {}  # numpy dtype -> its dtype object
 
 
@@ -127,6 +196,7 @@ PUBLIC = {
     "long": of(int64),
     "uint8": of(uint8),
     "bool": of(bool_),
+    "bfloat16": _MissingBfloat16() if bfloat16 is None else of(bfloat16),
 }
 
 _state = {"default": float32}
@@ -167,7 +237,7 @@ def set_default_dtype(d):
         nd = to_dtype(d)
     except (TypeError, ValueError):
         raise TypeError(f"set_default_dtype: expected a floating dtype, got {d!r}") from None
-    if nd is None or nd.kind != "f":
+    if nd is None or not is_floating(nd):
         raise TypeError(f"set_default_dtype: only floating dtypes are allowed, got {name(nd)}")
     _state["default"] = nd
 
@@ -198,6 +268,8 @@ def promote(a, b):
             return np.promote_types(hi, lo)
         return hi
     if ca == 2:
+        if a.itemsize == b.itemsize == 2:  # float16 with bfloat16: neither holds the other
+            return float32
         return a if a.itemsize >= b.itemsize else b
     return np.promote_types(a, b)  # bool/bool, or integers: numpy agrees with torch there
 
@@ -269,12 +341,12 @@ class finfo:
 
     def __init__(self, type=None):
         d = _state["default"] if type is None else _public_dtype(type, "finfo", "type")
-        if d.kind != "f":
+        if not is_floating(d):
             raise TypeError(
                 f"fastnn.finfo() requires a floating point input type, got {name(d)}; use "
                 "fastnn.iinfo for integer types"
             )
-        info = np.finfo(d)
+        info = np.finfo(d) if d.kind == "f" else _ml_dtypes.finfo(d)
         self.bits = int(info.bits)
         self.eps = float(info.eps)
         self.max = float(info.max)

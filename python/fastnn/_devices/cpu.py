@@ -14,6 +14,7 @@ import warnings
 import numpy as np
 
 from .. import _C as kernels  # the raw CPU kernels (what fastnn.kernels exports)
+from .._core import dtype as _dtype
 from .._core import random as _random
 from .._core import random_fill as _random_fill
 from .._core.device import CPU
@@ -34,7 +35,46 @@ warnings.filterwarnings(
     module=r"fastnn(\.|$)",
 )
 _F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
+_BF16 = _dtype.bfloat16  # None without ml_dtypes (then no array has it)
 _NDARRAY = np.ndarray
+
+
+def _up(x):
+    """A bfloat16 array widened (exactly) to float32; anything else as it is."""
+    return x.astype(_F32) if x.__class__ is _NDARRAY and x.dtype is _BF16 else x
+
+
+def _down(out):
+    """A float32 kernel result (or a tuple of them) rounded to bfloat16, once, as torch's CPU
+    bfloat16 ops round their float32 computation."""
+    if out.__class__ is tuple:
+        return tuple(_down(o) for o in out)
+    return out.astype(_BF16) if out.__class__ is _NDARRAY and out.dtype is _F32 else out
+
+
+def _bf16_via_float32(fn, stats=False):
+    """``fn``, which calls a kernel that refuses bfloat16 with a TypeError, made to take
+    bfloat16 arrays: computed on float32 copies, floating results rounded back (with ``stats``
+    only the first: a normalisation's mean and 1/std, kept for its backward pass, stay float32,
+    as torch keeps them). The retry costs nothing on the dtypes the kernel takes (no test
+    before the call)."""
+
+    def op(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except TypeError:
+            if _BF16 is None or not builtins.any(
+                a.__class__ is _NDARRAY and a.dtype is _BF16 for a in (*args, *kwargs.values())
+            ):
+                raise
+        args = tuple(_up(a) for a in args)
+        kwargs = {k: _up(v) for k, v in kwargs.items()}
+        out = fn(*args, **kwargs)
+        return (_down(out[0]), *out[1:]) if stats else _down(out)
+
+    op.__name__ = op.__qualname__ = fn.__name__
+    op.__doc__ = fn.__doc__
+    return op
 
 
 def device_of(a):
@@ -159,11 +199,32 @@ def full(shape, value, dtype):
 
 
 def arange(start, end, step, dtype):
+    if _BF16 is not None and dtype is _BF16:
+        # torch computes start + i * step in float32 and rounds each value once; numpy's
+        # bfloat16 arange would add a bfloat16-rounded step
+        return np.arange(start, end, step, dtype=_F32).astype(_BF16)
     return np.arange(start, end, step, dtype=dtype)
 
 
 def linspace(start, end, steps, dtype):
+    if _BF16 is not None and dtype is _BF16 and steps > 1:
+        return _bfloat16_linspace(start, end, steps)
     return np.linspace(start, end, steps, dtype=dtype)
+
+
+def _bfloat16_linspace(start, end, steps):
+    """torch's bfloat16 linspace, whose arithmetic is bfloat16's (each step rounded): the step
+    is (end - start) / (steps - 1) in bfloat16, the first half counts up from start and the
+    second down from end, so both ends are exact."""
+    bf = _BF16
+    lo = np.array(start, _F32).astype(bf)  # a Python number: to float32, then to bfloat16
+    hi = np.array(end, _F32).astype(bf)
+    step = (hi - lo) / np.array(steps - 1, _F32).astype(bf)
+    idx = np.arange(steps)
+    half = steps // 2
+    up = lo + step * idx[:half].astype(bf)
+    down = hi - step * (steps - 1 - idx[half:]).astype(bf)
+    return np.concatenate([up, down])
 
 
 # ---- random ---------------------------------------------------------------------------------
@@ -340,7 +401,7 @@ abs = _sized(np.abs, _unary_arith(np.abs, kernels.abs))
 def sign(a):
     """torch's sign: -1, 0 or 1, and 0 at NaN (numpy's sign keeps the NaN), for every float
     array (the kernel, threaded when large); numpy's sign for the other dtypes."""
-    if a.__class__ is _NDARRAY and a.dtype.kind == "f":
+    if a.__class__ is _NDARRAY and _dtype.is_floating(a.dtype):
         if a.dtype in _ROW_SUM_DTYPES:
             return kernels.sign(_c(a))
         return np.where(np.isnan(a), a.dtype.type(0), np.sign(a))
@@ -428,7 +489,7 @@ def _clamp_kernel_takes(a, lo, hi):
 
 
 def clip(a, lo=None, hi=None, out=None):
-    if a.dtype.kind == "f" and (lo is not None or hi is not None):
+    if _dtype.is_floating(a.dtype) and (lo is not None or hi is not None):
         if (
             out is None
             and (lo is None or lo.__class__ in _BOUND)
@@ -523,6 +584,8 @@ def sum_last(a, keepdims=False):
 
 
 def sum(a, axis=None, keepdims=False, dtype=None):
+    if a.dtype is _BF16 and dtype is None:  # accumulated in float32, rounded once
+        return sum(_up(a), axis, keepdims).astype(_BF16)
     if dtype is None and _whole_sum_kernel(a):
         if axis is None:
             return _sum_all(a, keepdims)  # a loss: numpy's reduction set-up is most of a small one
@@ -540,6 +603,8 @@ def sum(a, axis=None, keepdims=False, dtype=None):
 
 
 def mean(a, axis=None, keepdims=False):
+    if a.dtype is _BF16:  # as sum
+        return mean(_up(a), axis, keepdims).astype(_BF16)
     if a.size and a.dtype in _KDT:
         # np.mean's own steps for a float array (the sum, then a division by the count)
         # without its Python wrapper: a fifth of the time on tiny arrays. numpy divides
@@ -760,6 +825,9 @@ def matmul(a, b, trans_a=False, trans_b=False, bias=None):
         a = a.swapaxes(-1, -2) if trans_a else a
         b = b.swapaxes(-1, -2) if trans_b else b
         return kernels.matmul_ab(a, b, bias)
+    if a.dtype is _BF16 and b.dtype is _BF16 and (bias is None or bias.dtype is _BF16):
+        # numpy's matmul of bfloat16 gives float32: the kernel's float32 product, rounded once
+        return _down(matmul(_up(a), _up(b), trans_a, trans_b, _up(bias)))
     return _npk.matmul(a, b, trans_a=trans_a, trans_b=trans_b, bias=bias)
 
 
@@ -771,6 +839,8 @@ def _unary(name):
             # without arguments a plain call: unpacking an empty tuple costs a third of a
             # 4x4 op's time in the binding
             return kern(_c(x), *args) if args else kern(_c(x))
+        if x.dtype is _BF16:  # the float32 kernel, rounded once (numpy's steps would round each)
+            return kern(_up(x), *args).astype(_BF16)
         return ref(x, *args)
 
     op.__name__ = name
@@ -783,6 +853,8 @@ def _backward(name):
     def op(grad, x, *args):
         if x.dtype in _KDT and grad.dtype == x.dtype:
             return kern(_c(grad), _c(x), *args)
+        if x.dtype is _BF16 and grad.dtype is _BF16:
+            return kern(_up(grad), _up(x), *args).astype(_BF16)
         return ref(grad, x, *args)
 
     op.__name__ = name
@@ -804,11 +876,15 @@ def _along(name):
         if x.dtype in _KDT:
             # dim positional: a keyword costs a third of a 4x4 call in the binding
             return kern(_c(x), dim)
+        if x.dtype is _BF16:
+            return kern(_up(x), dim).astype(_BF16)
         return ref(x, dim)
 
     def backward(grad, y, dim=-1):
         if y.dtype in _KDT and grad.dtype == y.dtype:
             return kern_bwd(_c(grad), _c(y), dim)
+        if y.dtype is _BF16 and grad.dtype is _BF16:
+            return kern_bwd(_up(grad), _up(y), dim).astype(_BF16)
         return ref_bwd(grad, y, dim)
 
     op.__name__, backward.__name__ = name, name + "_backward"
@@ -829,8 +905,11 @@ def _float32_kernel(name, ufunc):
     kern = getattr(kernels, name)
 
     def op(x):
-        if x.__class__ is _NDARRAY and x.dtype is _F32:
-            return kern(_c(x))
+        if x.__class__ is _NDARRAY:
+            if x.dtype is _F32:
+                return kern(_c(x))
+            if x.dtype is _BF16:
+                return kern(_up(x)).astype(_BF16)
         return ufunc(x)
 
     op.__name__ = name
@@ -953,7 +1032,7 @@ def _conv_pair(forward, backward):
         )
 
     fwd.__name__, bwd.__name__ = forward.__name__, backward.__name__
-    return fwd, bwd
+    return _bf16_via_float32(fwd), _bf16_via_float32(bwd)
 
 
 # NCHW conv2d (groups=1) by the chunked im2col + GEMM kernel; and groups = input channels
@@ -1006,7 +1085,13 @@ def avg_pool2d_backward(
 def batch_norm(x, weight, bias, running_mean, running_var, training, momentum, eps):
     """(y, mean, rstd) per channel of x (N, C, *); in training the running buffers (or None) are
     updated in place, through a contiguous copy written back when they are strided views."""
+    if x.dtype is _BF16:  # in float32 (the running buffers are written back below)
+        y, mean, rstd = batch_norm(
+            _up(x), _up(weight), _up(bias), running_mean, running_var, training, momentum, eps
+        )
+        return _down(y), mean, rstd
     rm, rv = (None, None) if running_mean is None else (_c(running_mean), _c(running_var))
+    rm, rv = _up(rm), _up(rv)  # (bfloat16 buffers: float32 copies, written back)
     out = kernels.batch_norm(
         _c(x),
         weight if weight is None else _c(weight),
@@ -1020,7 +1105,7 @@ def batch_norm(x, weight, bias, running_mean, running_var, training, momentum, e
     if training and rm is not None:
         for buf, tmp in ((running_mean, rm), (running_var, rv)):
             if buf is not tmp:
-                np.copyto(buf, tmp)
+                np.copyto(buf, tmp, casting="unsafe")
     return out
 
 
@@ -1246,12 +1331,12 @@ def erf(a):
         return kernels.erf(_c(a))
     a = np.asarray(a)
     out = kernels.erf(np.ascontiguousarray(a, dtype=np.float64))
-    return out.astype(a.dtype) if a.dtype.kind == "f" else out
+    return out.astype(a.dtype) if _dtype.is_floating(a.dtype) else out
 
 
 def round(a, decimals=0):
     """Half to even, at ``decimals`` decimal places (x * 10^d rounded, divided back)."""
-    if decimals == 0 and a.__class__ is _NDARRAY and a.dtype.kind == "f":
+    if decimals == 0 and a.__class__ is _NDARRAY and _dtype.is_floating(a.dtype):
         return np.asarray(_rint(a))  # numpy's round at 0 places is its rint
     return np.asarray(np.round(a, decimals))
 
@@ -1391,3 +1476,46 @@ def einsum_backward(g, subscripts, arrays, i):
     grad = np.zeros(x.shape, dtype=g.dtype)
     np.einsum(f"{s}->{distinct}", grad)[...] = r
     return grad
+
+
+# The kernel calls above that take no other route: bfloat16 arrays computed in float32.
+for _name in (
+    "var_mean",
+    "prelu",
+    "prelu_backward",
+    "softmax_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "im2col",
+    "col2im",
+    "max_pool2d",
+    "max_pool2d_backward",
+    "max_pool2d_2x2",
+    "max_pool2d_2x2_backward",
+    "lstm_cell",
+    "lstm_cell_backward",
+    "gru_cell",
+    "gru_cell_backward",
+    "lstm_sequence",
+    "lstm_sequence_backward",
+    "gru_sequence",
+    "gru_sequence_backward",
+    "rnn_sequence",
+    "rnn_sequence_backward",
+    "avg_pool2d",
+    "avg_pool2d_backward",
+    "batch_norm_backward",
+    "layer_norm_backward",
+    "group_norm_backward",
+    "embedding",
+    "embedding_backward",
+    "embedding_bag",
+    "embedding_bag_backward",
+    "matmul_shared",
+    "einsum",
+    "einsum_backward",
+    "norm2",
+):
+    globals()[_name] = _bf16_via_float32(globals()[_name])
+for _name in ("layer_norm", "group_norm"):
+    globals()[_name] = _bf16_via_float32(globals()[_name], stats=True)
+del _name

@@ -3,6 +3,8 @@ signatures; cpu.py uses them only for dtypes the kernels do not take (float16, i
 
 import numpy as np
 
+from .._core import dtype as _dtype
+
 
 def matmul(a, b, *, trans_a=False, trans_b=False, bias=None):
     if trans_a:
@@ -90,7 +92,7 @@ def cos_backward(grad, x):
 
 
 def erf(x):
-    return _erf(x).astype(x.dtype if x.dtype.kind == "f" else np.float64)
+    return _erf(x).astype(x.dtype if _dtype.is_floating(x.dtype) else np.float64)
 
 
 def erf_backward(grad, x):
@@ -174,7 +176,7 @@ def _f64(fn):
         dt = arrays_and_args[0].dtype
         args = [a.astype(np.float64) if isinstance(a, np.ndarray) else a for a in arrays_and_args]
         out = fn(*args)
-        return out.astype(dt) if dt.kind == "f" else out
+        return out.astype(dt) if _dtype.is_floating(dt) else out
 
     op.__name__ = fn.__name__
     return op

@@ -199,7 +199,7 @@ class Tensor(
         return self._data.dtype.itemsize
 
     def is_floating_point(self):
-        return self._data.dtype.kind == "f"
+        return _dtype.is_floating(self._data.dtype)
 
     @property
     def is_leaf(self):
@@ -227,7 +227,7 @@ class Tensor(
     # ---- autograd ----------------------------------------------------------------------------
 
     def requires_grad_(self, requires_grad=True):
-        if requires_grad and self._data.dtype.kind != "f":
+        if requires_grad and not _dtype.is_floating(self._data.dtype):
             raise RuntimeError(
                 "only Tensors of floating point dtype can require gradients, got "
                 f"{_dtype.name(self._data.dtype)}"
@@ -299,6 +299,9 @@ class Tensor(
                 "Can't call numpy() on Tensor that requires grad. Use "
                 "tensor.detach().numpy() instead."
             )
+        if self._data.dtype is _dtype.bfloat16:
+            # torch's message: numpy has no bfloat16 of its own (ml_dtypes' would leak out)
+            raise TypeError("Got unsupported ScalarType BFloat16")
         if self._data.__class__ is np.ndarray or isinstance(self._data, np.ndarray):
             return self._data
         if not force:
@@ -460,6 +463,9 @@ class Tensor(
     def half(self):
         return self._cast(_dtype.float16)
 
+    def bfloat16(self):
+        return self._cast(_dtype.to_dtype(_dtype.PUBLIC["bfloat16"]))
+
     def long(self):
         return self._cast(_dtype.int64)
 
@@ -493,6 +499,8 @@ _TYPE_NAMES = {
     _dtype.uint8: "ByteTensor",
     _dtype.bool_: "BoolTensor",
 }
+if _dtype.bfloat16 is not None:
+    _TYPE_NAMES[_dtype.bfloat16] = "BFloat16Tensor"
 
 _new = object.__new__
 _DTYPES = _dtype.OBJECTS  # numpy dtype -> fastnn.dtype, for Tensor.dtype's one lookup

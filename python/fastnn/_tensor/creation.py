@@ -36,7 +36,12 @@ def _int_range_checked(a, data, dtype):
     """Python floats bound for an integer dtype must fit it (as torch checks); numpy would
     wrap 1e300 to the most negative int64 with only a RuntimeWarning."""
     dt = _dtype.to_dtype(dtype)
-    if dt is None or dt.kind not in "iu" or a.dtype.kind != "f" or isinstance(data, np.ndarray):
+    if (
+        dt is None
+        or dt.kind not in "iu"
+        or not _dtype.is_floating(a.dtype)
+        or isinstance(data, np.ndarray)
+    ):
         return
     info = np.iinfo(dt)
     # float(info.max) rounds up to 2**63 for int64: values equal to it do not fit either
@@ -66,13 +71,13 @@ def _to_array(data, float_dtype=None):
             f"could not convert {type(data).__name__} to a tensor: ragged nested "
             "sequences or objects that are not numbers"
         )
-    if a.dtype.kind == "f" and a.dtype != (float_dtype or _dtype.default()):
+    if _dtype.is_floating(a.dtype) and a.dtype != (float_dtype or _dtype.default()):
         a = a.astype(float_dtype or _dtype.default())
     elif a.dtype.kind in "iu" and a.dtype != np.int64:
         a = a.astype(np.int64)
     elif a.dtype.kind in "US":
         raise TypeError(f"could not convert strings to a tensor: {data!r}")
-    if a.size == 0 and not isinstance(data, np.ndarray) and a.dtype.kind == "f":
+    if a.size == 0 and not isinstance(data, np.ndarray) and _dtype.is_floating(a.dtype):
         a = a.astype(float_dtype or _dtype.default())
     return a
 
@@ -99,7 +104,11 @@ def _place(a, dtype, device, requires_grad, copy):
 
 def _check_array_dtype(data):
     """Arrays of objects, strings, bytes, records or dates hold no numbers a tensor can take."""
-    if isinstance(data, np.ndarray) and data.dtype.kind in "OUSVMm":
+    if (
+        isinstance(data, np.ndarray)
+        and data.dtype.kind in "OUSVMm"
+        and not _dtype.is_floating(data.dtype)  # bfloat16's kind is 'V'
+    ):
         raise TypeError(
             f"can't convert np.ndarray of type numpy.{data.dtype.type.__name__} "
             f"(dtype {data.dtype}): a tensor holds only numbers and bools"
@@ -129,7 +138,7 @@ def _float_dtype(dtype):
     dt = _dtype.to_dtype(dtype)
     if dt is None:
         return None
-    return dt if dt.kind == "f" else _dtype.float64
+    return dt if _dtype.is_floating(dt) else _dtype.float64
 
 
 def as_tensor(data, dtype=None, device=None):
@@ -602,7 +611,7 @@ def new_full(t, size, fill_value, dtype=None, device=None, requires_grad=False):
     kind = fill_value.__class__
     if (
         (kind is float or kind is int)
-        and a.dtype.kind == "f"
+        and _dtype.is_floating(a.dtype)
         and abs(fill_value) <= _FLOAT32_MAX  # what full() checks for a float tensor
         and dtype is device is None
         and not requires_grad

@@ -6,6 +6,7 @@ import numpy as np
 
 from .. import _C as _kernels
 from .. import _devices
+from .._core import autocast as _autocast
 from .._core import dtype as _dtype
 from .._core.dims import wrap_dim
 from .._devices import cpu as _cpu
@@ -99,7 +100,7 @@ def is_floating_point(input):
         raise TypeError(
             f"is_floating_point(): argument 'input' must be Tensor, not {type(input).__name__}"
         )
-    return input._data.dtype.kind == "f"
+    return _dtype.is_floating(input._data.dtype)
 
 
 def matmul(input, other, *, out=None):
@@ -113,6 +114,8 @@ def matmul(input, other, *, out=None):
         a = _creation.tensor(a)
     if not isinstance(b, T):
         b = _creation.tensor(b)
+    if _autocast.flag.on:
+        a, b = _autocast.lower(a, b)
     da, db = a._data, b._data
     na, nb = da.ndim, db.ndim
     if na == 2 and nb == 2 and da.dtype == db.dtype and da.shape[1] == db.shape[0]:

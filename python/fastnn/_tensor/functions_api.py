@@ -333,7 +333,7 @@ def trapezoid(y, x=None, *, dx=None, dim=-1):
     if mean is None:
         shape = list(y.shape)
         del shape[d]
-        return y.new_zeros(*shape, dtype=_dtype.of(_dtype.default()) if y._data.dtype.kind != "f" else None)  # fmt: skip
+        return y.new_zeros(*shape, dtype=_dtype.of(_dtype.default()) if not _dtype.is_floating(y._data.dtype) else None)  # fmt: skip
     return (mean * step).sum(d)
 
 
@@ -346,7 +346,7 @@ def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1):
         dx, x = x, None
     d, mean, step = _trapezoid_steps(y, x, 1.0 if dx is None else dx, dim)
     if mean is None:
-        return y.narrow(d, 0, 0).to(_dtype.default()) if y._data.dtype.kind != "f" else y.narrow(d, 0, 0)  # fmt: skip
+        return y.narrow(d, 0, 0).to(_dtype.default()) if not _dtype.is_floating(y._data.dtype) else y.narrow(d, 0, 0)  # fmt: skip
     return (mean * step).cumsum(d)
 
 
@@ -359,7 +359,7 @@ def vander(x, N=None, increasing=False):
         raise RuntimeError("N must be non-negative.")
     if n == 0:
         return x.new_empty(x.shape[0], 0)
-    xx = x if x._data.dtype.kind in "fi" else x.long()
+    xx = x if x._data.dtype.kind == "i" or _dtype.is_floating(x._data.dtype) else x.long()
     cols = [xx.new_ones(x.shape[0])]
     for _ in range(1, n):
         cols.append(cols[-1] * xx)

@@ -78,7 +78,7 @@ def cdist(x1, x2, p=2.0, compute_mode=None):
         raise RuntimeError(
             f"X1 and X2 must have the same number of columns. X1: {x1.shape[-1]} X2: {x2.shape[-1]}"
         )
-    if x1._data.dtype.kind != "f" or x2._data.dtype.kind != "f":
+    if not _dtype.is_floating(x1._data.dtype) or not _dtype.is_floating(x2._data.dtype):
         raise RuntimeError(
             f"cdist only supports floating-point dtypes, X1 got: {x1.dtype}, X2 got: {x2.dtype}"
         )
@@ -180,7 +180,7 @@ def histc(input, bins=100, min=0, max=0, *, out=None):
     """Counts of the values in ``bins`` equal-width bins over [min, max] (both 0: the data's
     range); values outside are ignored. The result has the input's (floating) dtype."""
     x = _tensor_arg(input, "histc", "input")
-    if x._data.dtype.kind != "f":
+    if not _dtype.is_floating(x._data.dtype):
         raise RuntimeError(f"torch.histc: input tensor must be floating point, got {x.dtype}")
     if not isinstance(bins, int) or bins <= 0:
         raise RuntimeError(f"torch.histc(): bins must be > 0, but got {bins} for bins")
@@ -210,7 +210,7 @@ def histogram(input, bins=100, *, range=None, weight=None, density=False, out=No
     results have the input's floating dtype."""
     x = _tensor_arg(input, "histogram", "input")
     dt = x._data.dtype
-    if dt.kind != "f":
+    if not _dtype.is_floating(dt):
         kind = {"i": "Int", "u": "Byte", "b": "Bool"}.get(dt.kind, dt.name)
         kind = {"int64": "Long", "int16": "Short", "int8": "Char"}.get(dt.name, kind)
         raise NotImplementedError(f'"histogramdd" not implemented for {kind!r}')
@@ -321,7 +321,7 @@ def multinomial(input, num_samples, replacement=False, *, generator=None, out=No
     x = _tensor_arg(input, "multinomial", "input")
     if x.ndim not in (1, 2):
         raise RuntimeError(f"prob_dist must be 1 or 2 dim, got {x.ndim}")
-    if x._data.dtype.kind != "f":
+    if not _dtype.is_floating(x._data.dtype):
         raise RuntimeError(
             f"multinomial only supports floating-point dtypes for input, got {x.dtype}"
         )

@@ -11,6 +11,7 @@ view of the same storage); its gradient is the same.
 
 import numpy as np
 
+from .._core import dtype as _dtype
 from .._core.dims import wrap_dim
 from ..autograd import function as _function
 from .logic import _host, _wrap_like
@@ -321,7 +322,7 @@ class IndexMoreMixin:
         w = _host(weights)
         if w.shape != h.shape:
             raise RuntimeError("weights should be 1-d and have the same length as input")
-        dt = w.dtype if w.dtype.kind == "f" else np.float64
+        dt = w.dtype if _dtype.is_floating(w.dtype) else np.float64
         return _wrap_like(self, np.bincount(h, weights=w, minlength=minlength).astype(dt))
 
     def unique_consecutive(self, return_inverse=False, return_counts=False, dim=None):

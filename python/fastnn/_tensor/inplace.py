@@ -11,6 +11,7 @@ so they all see the change (``views.py``).
 import numpy as np
 
 from .. import _C, _devices
+from .._core import dtype as _dtype
 from .._core import random as _random
 from .._core import random_fill as _random_fill
 from ..autograd import function as _function
@@ -159,7 +160,7 @@ class InplaceMixin:
         T = _function.Tensor
         if isinstance(value, T) and value.requires_grad and _grad_state.enabled:
             number = value.item()
-            if self._data.dtype.kind != "f":
+            if not _dtype.is_floating(self._data.dtype):
                 raise RuntimeError(f"fill_: {self.dtype} cannot take a value that requires grad")
             return _inplace_record(self, lambda a: S.Fill.apply(a, value, value=number))
         if _needs_record(self):

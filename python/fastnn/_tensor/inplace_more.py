@@ -10,6 +10,7 @@ rebind the tensor to the reshaped view. The random fillers draw from fastnn's ge
 
 import numpy as np
 
+from .._core import dtype as _dtype
 from .._core import random as _random
 from ..autograd import function as _function
 from ..autograd.grad_mode import state as _grad_state
@@ -134,7 +135,7 @@ class InplaceMoreMixin:
             from_, to = 0, from_
         dt = self._data.dtype
         if to is None:
-            if dt.kind == "f":
+            if _dtype.is_floating(dt):
                 to = 2 ** (np.finfo(dt).nmant + 1) + 1  # every integer the dtype holds exactly
             elif dt.kind == "b":
                 to = 2

@@ -87,7 +87,7 @@ def _bitwise(a, other, ufunc, name):
 def _float_test(t, fn):
     """A bool test that is False everywhere for integer and bool tensors (they hold no inf)."""
     h = _host(t)
-    if h.dtype.kind != "f":
+    if not _dtype.is_floating(h.dtype):
         return _wrap_like(t, np.zeros(h.shape, np.bool_))
     return _wrap_like(t, fn(h))
 
@@ -135,7 +135,9 @@ class LogicMixin:
 
     def isfinite(self):
         h = _host(self)
-        return _wrap_like(self, np.isfinite(h) if h.dtype.kind == "f" else np.ones(h.shape, bool))
+        return _wrap_like(
+            self, np.isfinite(h) if _dtype.is_floating(h.dtype) else np.ones(h.shape, bool)
+        )
 
     def isclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
         """|self - other| <= atol + rtol * |other|, elementwise (infinities equal when of the
@@ -173,7 +175,7 @@ class LogicMixin:
     def nan_to_num(self, nan=0.0, posinf=None, neginf=None):
         """NaN -> ``nan``, +inf -> ``posinf``, -inf -> ``neginf`` (defaults: 0 and the dtype's
         largest / lowest finite value). The gradient passes where the input was finite."""
-        if self._data.dtype.kind != "f":
+        if not _dtype.is_floating(self._data.dtype):
             return self.clone()
         info = np.finfo(self._data.dtype)
         hi = float(info.max) if posinf is None else posinf

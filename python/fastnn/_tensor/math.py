@@ -79,7 +79,7 @@ def _arithmetic(fn, name, reflected=False, no_bool=False, true_div=False):
         if kind is self.__class__:
             b = other._data
             plain = b.dtype is a.dtype and (
-                a.dtype.kind == "f" or not (true_div or (no_bool and a.dtype.kind == "b"))
+                _dtype.is_floating(a.dtype) or not (true_div or (no_bool and a.dtype.kind == "b"))
             )
             if plain and (self.requires_grad or other.requires_grad or b.__class__ is not _ndarray):
                 return apply(other, self) if reflected else apply(self, other)
@@ -87,7 +87,7 @@ def _arithmetic(fn, name, reflected=False, no_bool=False, true_div=False):
             plain = (
                 (kind is float or kind is int)
                 and a.__class__ is _ndarray
-                and a.dtype.kind == "f"
+                and _dtype.is_floating(a.dtype)
                 and not self.requires_grad
             )
             if plain:
@@ -125,7 +125,7 @@ def _elementwise(fn, name, floating=True):
         if (
             a.__class__ is _ndarray
             and not self.requires_grad
-            and (a.dtype.kind == "f" or not floating)
+            and (_dtype.is_floating(a.dtype) or not floating)
         ):
             return _function._make(_cpu.wrap(host(a)), False, None)
         return apply(_floating(self) if floating else self)
@@ -158,7 +158,7 @@ def _no_bool_sub(a, other):
 
 def _floating(x):
     """``x`` itself when floating, else cast to the default dtype (torch's int -> float ops)."""
-    if x._data.dtype.kind == "f":
+    if _dtype.is_floating(x._data.dtype):
         return x
     return x.to(_dtype.default())
 
@@ -360,7 +360,7 @@ class OpsMixin:
         if isinstance(min, T) or isinstance(max, T):
             return _clamp_tensor(self, min, max)
         a = self._data
-        if a.__class__ is _ndarray and not self.requires_grad and a.dtype.kind == "f":
+        if a.__class__ is _ndarray and not self.requires_grad and _dtype.is_floating(a.dtype):
             return _function._make(_cpu.wrap(_cpu.clip(a, min, max)), False, None)  # host shortcut
         return E.Clamp.apply(_clamp_input(self, min, max), lo=min, hi=max)
 
@@ -404,7 +404,11 @@ class OpsMixin:
 
     def sum(self, dim=None, keepdim=False, dtype=None, axis=None, keepdims=None):
         a = self._data
-        if dim is axis is dtype is keepdims is None and keepdim is False and a.dtype.kind == "f":
+        if (
+            dim is axis is dtype is keepdims is None
+            and keepdim is False
+            and _dtype.is_floating(a.dtype)
+        ):
             # the whole tensor (a loss: most calls), nothing to sort out
             if a.__class__ is _ndarray and not self.requires_grad:  # the host shortcut
                 return _function._make(_cpu.sum(a), False, None)
@@ -414,7 +418,7 @@ class OpsMixin:
             and dtype is axis is keepdims is None
             and keepdim.__class__ is bool
             and a.__class__ is _ndarray
-            and a.dtype.kind == "f"
+            and _dtype.is_floating(a.dtype)
             and not self.requires_grad
             and (dim == -1 or dim == a.ndim - 1)
             and a.ndim
@@ -434,13 +438,17 @@ class OpsMixin:
 
     def mean(self, dim=None, keepdim=False, dtype=None, axis=None, keepdims=None):
         a = self._data
-        if dim is axis is dtype is keepdims is None and keepdim is False and a.dtype.kind == "f":
+        if (
+            dim is axis is dtype is keepdims is None
+            and keepdim is False
+            and _dtype.is_floating(a.dtype)
+        ):
             if a.__class__ is _ndarray and not self.requires_grad:  # as in sum
                 return _function._make(_cpu.mean(a), False, None)
             return R.Mean.apply(self)
         keepdim = _keep(keepdim, keepdims)
         t = self if dtype is None else self.to(dtype)
-        if t._data.dtype.kind != "f":
+        if not _dtype.is_floating(t._data.dtype):
             raise RuntimeError(
                 "mean(): could not infer output dtype. Input dtype must be either "
                 f"a floating point or complex dtype. Got: {_dtype.name(t.dtype)}"
@@ -458,7 +466,7 @@ class OpsMixin:
         a = self._data
         n = a.size if axes is None else _prod(a.shape[i] for i in axes)
         c = (1 if unbiased else 0) if correction is None else correction
-        if a.dtype.kind != "f":
+        if not _dtype.is_floating(a.dtype):
             raise RuntimeError(
                 "std and var only support floating point and complex dtypes, got "
                 f"{_dtype.name(a.dtype)}"
@@ -489,7 +497,7 @@ class OpsMixin:
         axes = _axes(self, dim, fn="norm")
         if p in (2, "fro"):
             a = self._data
-            if a.__class__ is _ndarray and not self.requires_grad and a.dtype.kind == "f":
+            if a.__class__ is _ndarray and not self.requires_grad and _dtype.is_floating(a.dtype):
                 if axes is not None and _cpu._rows_along_last(a, axes):  # along rows: one call
                     return _function._make(_kernels.norm_last(a, 2.0, bool(keepdim)))
                 out = R.norm2_kept(_cpu, a, axes)  # the host shortcut: Norm2's forward steps
@@ -650,7 +658,7 @@ class OpsMixin:
         return M.Round.apply(self, decimals=decimals)
 
     def frac(self):
-        if self._data.dtype.kind != "f":
+        if not _dtype.is_floating(self._data.dtype):
             raise RuntimeError(
                 f"frac(): expected a floating point tensor, got {_dtype.name(self._data.dtype)}"
             )
@@ -675,7 +683,7 @@ class OpsMixin:
         T = _function.Tensor
         if not isinstance(end, T):
             raise TypeError(f"lerp(): argument 'end' must be Tensor, not {type(end).__name__}")
-        if self._data.dtype.kind != "f" or end._data.dtype != self._data.dtype:
+        if not _dtype.is_floating(self._data.dtype) or end._data.dtype != self._data.dtype:
             raise RuntimeError(
                 f"lerp(): expected self and end to have the same floating point dtype, got "
                 f"{_dtype.name(self._data.dtype)} and {_dtype.name(end._data.dtype)}"
@@ -886,7 +894,7 @@ def _clamp_input(x, lo, hi):
     """``x`` cast to the result type of clamping it by number bounds (an int tensor clamped
     by 1.5 is a float tensor)."""
     dt = da = x._data.dtype
-    if da.kind == "f":
+    if _dtype.is_floating(da):
         return x
     level = 2 if x._data.ndim else 1
     for v in (lo, hi):
@@ -969,7 +977,7 @@ def _int_zero_divisor(a, b, op):
 
 def _softmax_like(cls, x, dim, kernel):
     a = x._data
-    if a.dtype.kind != "f":
+    if not _dtype.is_floating(a.dtype):
         name = "softmax" if cls is A.Softmax else "log_softmax"
         raise NotImplementedError(
             f"{name}: not implemented for {_dtype.name(a.dtype)} (a floating point tensor is needed)"
@@ -1140,7 +1148,7 @@ def _clamp_tensor(x, lo, hi):
                     be.asarray(
                         b,
                         x._data.dtype
-                        if isinstance(b, int) or x._data.dtype.kind == "f"
+                        if isinstance(b, int) or _dtype.is_floating(x._data.dtype)
                         else _dtype.get_default_dtype(),
                     )
                 )
@@ -1149,7 +1157,7 @@ def _clamp_tensor(x, lo, hi):
     for a in arrays:
         if a.__class__ is not x._data.__class__:
             _function.device_mismatch(tuple(t for t in (x, *bounds) if t is not None))
-    floats = [a.dtype for a in arrays if a.dtype.kind == "f"]
+    floats = [a.dtype for a in arrays if _dtype.is_floating(a.dtype)]
     dt = np.result_type(*(floats or [a.dtype for a in arrays]))  # an integer bound keeps x's float
     x = x if x._data.dtype == dt else x.to(dt)
     given = [b if b._data.dtype == dt else b.to(dt) for b in bounds if b is not None]

@@ -21,7 +21,7 @@ from .ops import special as S
 
 
 def _floating(x):
-    return x if x._data.dtype.kind == "f" else x.to(_dtype.default())
+    return x if _dtype.is_floating(x._data.dtype) else x.to(_dtype.default())
 
 
 def _scalar_or_tensor(t, other, name):
@@ -258,7 +258,8 @@ class MathMoreMixin:
         return (a.__array_interface__["data"][0] - start) // a.dtype.itemsize
 
     def is_signed(self):
-        return self._data.dtype.kind in "fi"
+        d = self._data.dtype
+        return d.kind == "i" or _dtype.is_floating(d)
 
     def is_complex(self):
         return False

@@ -23,7 +23,7 @@ from .shape import _shape_args
 
 
 def _floating(x):
-    return x if x._data.dtype.kind == "f" else x.to(_dtype.default())
+    return x if _dtype.is_floating(x._data.dtype) else x.to(_dtype.default())
 
 
 def _diagonal_again(t, where):

@@ -90,7 +90,7 @@ class _Formatter:
     ``sci_mode`` overrides the choice."""
 
     def __init__(self, a):
-        self.floating = a.dtype.kind == "f"
+        self.floating = _dtype.is_floating(a.dtype)
         self.whole, self.sci, self.width = True, False, 1
         self.precision = int(OPTIONS["precision"])
         if not self.floating:

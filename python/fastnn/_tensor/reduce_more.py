@@ -34,7 +34,7 @@ def _long(t, values):
 
 
 def _float_only(x, fn):
-    if x._data.dtype.kind != "f":
+    if not _dtype.is_floating(x._data.dtype):
         raise RuntimeError(f"{fn}(): expected a floating point input, got {x.dtype}")
     return x
 
@@ -59,7 +59,11 @@ class ReduceMoreMixin:
     __slots__ = ()
 
     def nansum(self, dim=None, keepdim=False, *, dtype=None):
-        x = self if self._data.dtype.kind != "f" else _fns.where(self.isnan(), 0.0, self)
+        x = (
+            self
+            if not _dtype.is_floating(self._data.dtype)
+            else _fns.where(self.isnan(), 0.0, self)
+        )
         return x.sum(dim, keepdim=keepdim, dtype=dtype)
 
     def nanmean(self, dim=None, keepdim=False, *, dtype=None):
@@ -79,7 +83,7 @@ class ReduceMoreMixin:
         x = self.reshape(1) if self.ndim == 0 else self
         h = np.moveaxis(_host(x), d, -1)
         order = np.argsort(h, axis=-1, kind="stable")  # NaN last
-        k = np.sum(~np.isnan(h), axis=-1, keepdims=True) if h.dtype.kind == "f" else None
+        k = np.sum(~np.isnan(h), axis=-1, keepdims=True) if _dtype.is_floating(h.dtype) else None
         k = np.full((*h.shape[:-1], 1), h.shape[-1]) if k is None else k
         pos = np.maximum(k - 1, 0) // 2
         idx = np.take_along_axis(order, pos, axis=-1)
@@ -188,7 +192,7 @@ class ReduceMoreMixin:
         if self.ndim > 2:
             raise RuntimeError(f"cov(): expected input to have two or fewer dimensions but got an input with {self.ndim} dimensions")  # fmt: skip
         x = self.reshape(1, -1) if self.ndim < 2 else self
-        x = x if x._data.dtype.kind == "f" else x.to(_dtype.default())
+        x = x if _dtype.is_floating(x._data.dtype) else x.to(_dtype.default())
         w = None
         if fweights is not None:
             w = fweights.to(x.dtype)
@@ -281,7 +285,7 @@ class ReduceMoreMixin:
             if reduce == "mean":
                 count = hit + (1 if include_self else 0)
                 count_t = _wrap_like(self, np.maximum(count, 1).astype(self._data.dtype))
-                out = out / count_t if self._data.dtype.kind == "f" else out // count_t
+                out = out / count_t if _dtype.is_floating(self._data.dtype) else out // count_t
             return out
         hs, hp = _host(self), _host(part)
         ufunc = {"prod": np.multiply, "amax": np.maximum, "amin": np.minimum}[reduce]
@@ -290,7 +294,9 @@ class ReduceMoreMixin:
             r[hit > 0] = _identity(reduce, r.dtype)
         ufunc.at(r, where, hp)
         out = _wrap_like(self, r)
-        if not (self.requires_grad or src.requires_grad) or self._data.dtype.kind != "f":
+        if not (self.requires_grad or src.requires_grad) or not _dtype.is_floating(
+            self._data.dtype
+        ):
             return out
         with np.errstate(divide="ignore", invalid="ignore"):
             if reduce == "prod":
@@ -332,7 +338,7 @@ def _identity(reduce, dt):
     """The value that leaves ``reduce`` unchanged, in the dtype ``dt``."""
     if reduce == "prod":
         return 1
-    if dt.kind == "f":
+    if _dtype.is_floating(dt):
         return -np.inf if reduce == "amax" else np.inf
     if dt.kind == "b":
         return reduce == "amin"

@@ -19,6 +19,7 @@ or one whose first parameter is named ``ctx``.
 import inspect
 from weakref import ref as _weakref
 
+from .._core import dtype as _dtype
 from . import function, graph_ops
 from .grad_mode import state as _grad_state
 
@@ -272,7 +273,7 @@ def _apply(cls, *args, **kwargs):
                 ctx.to_save = tuple(alias if s is o else s for s in ctx.to_save)
             o = outs[i] = alias
         seen.add(id(o))
-        if id(o) not in nondiff and o._data.dtype.kind == "f":
+        if id(o) not in nondiff and _dtype.is_floating(o._data.dtype):
             diff.append(i)
     node = _new(cls._node_cls)
     node.fn = cls

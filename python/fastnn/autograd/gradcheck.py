@@ -3,6 +3,7 @@ central finite differences, in float64."""
 
 import numpy as np
 
+from .._core import dtype as _dtype
 from . import function
 from .grad_mode import enable_grad, no_grad
 
@@ -139,6 +140,6 @@ def gradgradcheck(
 def _project(outs, vs):
     s = 0.0
     for o, v in zip(outs, vs):
-        if o.dtype.kind == "f":
+        if _dtype.is_floating(o.dtype):
             s += float(np.sum(o.detach().numpy() * v))
     return s

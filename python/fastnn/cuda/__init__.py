@@ -92,8 +92,8 @@ def is_available() -> bool:
 
 
 def is_bf16_supported(including_emulation: bool = True) -> bool:
-    """False: fastnn has no bfloat16 dtype, on a GPU or anywhere (programs that ask pick
-    float16 or float32 instead)."""
+    """False: fastnn's GPU kernels take no bfloat16 (``fastnn.bfloat16`` tensors live on the
+    host), so programs that ask pick float16 or float32 for the GPU instead."""
     return False
 
 

@@ -4,6 +4,7 @@ learnable per-channel slope). torch's signatures, defaults and reprs."""
 
 import numpy as np
 
+from .._core import dtype as _dtype
 from .._tensor import Tensor
 from . import functional as F
 from . import init
@@ -160,7 +161,7 @@ class PReLU(Module):
                 f"PReLU: num_parameters must be a positive int, got {num_parameters!r}"
             )
         dt = np.dtype(np.float32) if dtype is None else np.dtype(dtype)
-        if dt.kind != "f":
+        if not _dtype.is_floating(dt):
             raise TypeError(f"PReLU: dtype must be a floating dtype, got {dt}")
         self.num_parameters, self.init = int(num_parameters), init
         self.weight = Parameter(Tensor(np.empty((self.num_parameters,), dt)))

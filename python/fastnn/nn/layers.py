@@ -8,6 +8,7 @@ import math
 
 import numpy as np
 
+from .._core import dtype as _dtype
 from .._core.device import CPU, default_device
 from .._tensor import Tensor
 from . import functional as F
@@ -42,7 +43,7 @@ def _affine_parameters(module, weight_shape, bias, dtype, bias_shape=None):
     (weight_shape[0],)), uninitialised; a lazy module passes weight_shape=None and gets
     UninitializedParameters."""
     dt = np.dtype(np.float32) if dtype is None else np.dtype(dtype)
-    if dt.kind != "f":
+    if not _dtype.is_floating(dt):
         raise TypeError(f"{type(module).__name__}: dtype must be a floating dtype, got {dt}")
 
     def make(shape):

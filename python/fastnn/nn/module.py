@@ -9,6 +9,7 @@ from collections import OrderedDict
 
 import numpy as np
 
+from .._core import dtype as _dtype
 from .._core import memory_format as _formats
 from .._core.device import device as device_cls
 from .._tensor import Tensor
@@ -32,8 +33,8 @@ _DTYPE_ALIASES = {"half": "float16", "float": "float32", "double": "float64"}
 def _as_dtype(d):
     if isinstance(d, str):
         name = d.rsplit(".", 1)[-1]
-        return np.dtype(_DTYPE_ALIASES.get(name, name))
-    return np.dtype(d)
+        return _dtype.to_dtype(_DTYPE_ALIASES.get(name, name))
+    return _dtype.to_dtype(d)
 
 
 def _is_dtype_name(a) -> bool:
@@ -44,6 +45,7 @@ def _is_dtype_name(a) -> bool:
         "half",
         "float",
         "double",
+        "bfloat16",
     )
 
 
@@ -68,7 +70,7 @@ def _parse_to(args, kwargs):
             dtype = a
     if dtype is not None:
         dtype = _as_dtype(dtype)
-        if dtype.kind not in "fc":
+        if not _dtype.is_floating(dtype) and dtype.kind != "c":
             raise TypeError(
                 f"nn.Module.to only accepts floating point dtypes, but got desired dtype={dtype}"
             )
@@ -425,16 +427,28 @@ class Module(ForwardHooks, BackwardHooks, StateDict):
         return self._apply(convert)
 
     def float(self):
-        return self._apply(lambda t: t.to(np.dtype(np.float32)) if t.dtype.kind == "f" else t)
+        return self._apply(
+            lambda t: t.to(np.dtype(np.float32)) if _dtype.is_floating(t.dtype) else t
+        )
 
     def double(self):
-        return self._apply(lambda t: t.to(np.dtype(np.float64)) if t.dtype.kind == "f" else t)
+        return self._apply(
+            lambda t: t.to(np.dtype(np.float64)) if _dtype.is_floating(t.dtype) else t
+        )
+
+    def bfloat16(self):
+        """Floating parameters and buffers to bfloat16 storage (needs ml_dtypes); ops compute
+        on them in float32 and round their results back, as torch's CPU ops do."""
+        bf16 = _dtype.to_dtype(_dtype.PUBLIC["bfloat16"])
+        return self._apply(lambda t: t.to(bf16) if _dtype.is_floating(t.dtype) else t)
 
     def half(self):
         """Floating parameters and buffers to float16 storage. Ops with a float16 path run on
         them; the C++ kernels (float32/float64 only) refuse them with a TypeError naming the
         dtype."""
-        return self._apply(lambda t: t.to(np.dtype(np.float16)) if t.dtype.kind == "f" else t)
+        return self._apply(
+            lambda t: t.to(np.dtype(np.float16)) if _dtype.is_floating(t.dtype) else t
+        )
 
     def type(self, dst_type):
         """Every parameter and buffer cast to ``dst_type`` (``Tensor.type``); in place."""

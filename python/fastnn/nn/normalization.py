@@ -10,6 +10,7 @@ batch statistics are used in eval too.
 
 import numpy as np
 
+from .._core import dtype as _dtype
 from .._tensor import Tensor
 from . import functional as F
 from .functional.normalization import _shape_tuple, check_batch_norm
@@ -22,7 +23,7 @@ __all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "GroupNorm", "LayerNorm"
 
 def _float_dtype(cls, dtype):
     dt = np.dtype(np.float32) if dtype is None else np.dtype(dtype)
-    if dt.kind != "f":
+    if not _dtype.is_floating(dt):
         raise TypeError(f"{cls}: dtype must be a floating dtype, got {dt}")
     return dt
 

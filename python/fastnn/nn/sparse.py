@@ -4,6 +4,7 @@ table (torch's names, signatures, initialisation N(0, 1) with a zero padding row
 
 import numpy as np
 
+from .._core import dtype as _dtype
 from .._tensor import Tensor
 from ..autograd import no_grad
 from . import functional as F
@@ -56,7 +57,7 @@ class Embedding(Module):
         shape = (self.num_embeddings, self.embedding_dim)
         if _weight is None:
             dt = np.dtype(np.float32) if dtype is None else np.dtype(dtype)
-            if dt.kind != "f":
+            if not _dtype.is_floating(dt):
                 raise TypeError(f"Embedding: dtype must be a floating dtype, got {dt}")
             self.weight = Parameter(Tensor(np.empty(shape, dt)), requires_grad=not _freeze)
             self.reset_parameters()
@@ -168,7 +169,7 @@ class EmbeddingBag(Module):
         shape = (self.num_embeddings, self.embedding_dim)
         if _weight is None:
             dt = np.dtype(np.float32) if dtype is None else np.dtype(dtype)
-            if dt.kind != "f":
+            if not _dtype.is_floating(dt):
                 raise TypeError(f"EmbeddingBag: dtype must be a floating dtype, got {dt}")
             self.weight = Parameter(Tensor(np.empty(shape, dt)))
             self.reset_parameters()

@@ -39,7 +39,7 @@ class NonDynamicallyQuantizableLinear(Linear):
 
 def _float(dtype):
     dt = np.dtype(np.float32) if dtype is None else np.dtype(dtype)
-    if dt.kind != "f":
+    if not _dtype.is_floating(dt):
         raise TypeError(f"MultiheadAttention: dtype must be a floating dtype, got {dt}")
     return dt
 

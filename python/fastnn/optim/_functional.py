@@ -10,6 +10,7 @@ oracle the tests hold the kernels to.
 import numpy as np
 
 from .. import _devices
+from .._core import dtype as _dtype
 
 
 def kernels_for(arrays):
@@ -24,12 +25,51 @@ def kernels_for(arrays):
                 f"{kind.__name__} and {type(a).__name__}"
             )
     try:
-        return _devices.of(arrays[0]).kernels
+        kernels = _devices.of(arrays[0]).kernels
     except TypeError:
         raise TypeError(
             f"fastnn.optim: no fused optimizer kernels for arrays of type {kind.__name__} "
             "(supported: numpy arrays and, in CUDA builds, DeviceArrays)"
         ) from None
+    bf16 = _dtype.bfloat16
+    if bf16 is not None and any(getattr(a, "dtype", None) is bf16 for a in arrays):
+        return _Float32Steps(kernels)
+    return kernels
+
+
+class _Float32Steps:
+    """The fused step kernels (float32/float64 only) for bfloat16 parameters: each step runs on
+    float32 copies of every bfloat16 array it is given (parameters, gradients, state), and the
+    updated values are rounded back into the bfloat16 arrays, so parameters and state keep
+    their dtype, as they do under torch."""
+
+    def __init__(self, kernels):
+        self._kernels = kernels
+
+    def __getattr__(self, name):
+        step = getattr(self._kernels, name)
+        bf16 = _dtype.bfloat16
+
+        def run(*lists, **kwargs):
+            wide, back = [], []
+            for arrays in lists:
+                if not isinstance(arrays, (list, tuple)):
+                    wide.append(arrays)
+                    continue
+                row = []
+                for a in arrays:
+                    if isinstance(a, np.ndarray) and a.dtype is bf16:
+                        w = a.astype(np.float32)
+                        back.append((a, w))
+                        a = w
+                    row.append(a)
+                wide.append(row)
+            out = step(*wide, **kwargs)
+            for a, w in back:
+                a[...] = w  # rounded to bfloat16 by the assignment
+            return out
+
+        return run
 
 
 def _check_reference_arrays(arrays):

@@ -15,6 +15,7 @@ import zipfile
 
 import numpy as np
 
+from .._core import dtype as _dtype
 from . import _tempfiles
 
 _FORMAT, _VERSION = "fastnn", 1
@@ -33,6 +34,14 @@ def _encode(obj, arrays):
 
     if isinstance(obj, Tensor):
         a = np.asarray(obj.__array__(), order="C")
+        if _dtype.bfloat16 is not None and a.dtype is _dtype.bfloat16:
+            # .npy has no bfloat16 (it would read back as raw 2-byte voids): its bits as uint16
+            arrays.append(a.view(np.uint16))
+            return {
+                "__tensor__": len(arrays) - 1,
+                "requires_grad": bool(obj.requires_grad),
+                "dtype": "bfloat16",
+            }
         if a.dtype.kind not in _TENSOR_KINDS:
             raise TypeError(
                 f"fastnn.save: cannot save a tensor of dtype {a.dtype} (shape {a.shape}); "
@@ -43,6 +52,9 @@ def _encode(obj, arrays):
     if isinstance(obj, np.ndarray):
         if obj.dtype.hasobject:
             raise TypeError("fastnn.save: numpy arrays of Python objects are not supported")
+        if _dtype.bfloat16 is not None and obj.dtype is _dtype.bfloat16:  # as for tensors
+            arrays.append(np.asarray(obj, order="C").view(np.uint16))
+            return {"__ndarray__": len(arrays) - 1, "dtype": "bfloat16"}
         arrays.append(np.asarray(obj, order="C"))
         return {"__ndarray__": len(arrays) - 1}
     if isinstance(obj, np.generic):  # before str/float: np.str_ and np.float64 subclass them
@@ -82,12 +94,15 @@ def _decode(node, arrays):
         return node
     if "__tensor__" in node:
         a = arrays[_index(node["__tensor__"], arrays)]
-        if a.dtype.kind not in "biuf":
+        if node.get("dtype") == "bfloat16":
+            a = _bfloat16_bits(a)
+        elif a.dtype.kind not in "biuf":
             raise ValueError(f"a tensor of dtype {a.dtype} (only bool, integer and float tensors)")
         t = Tensor._make(a)
         return t.requires_grad_(True) if node.get("requires_grad") else t
     if "__ndarray__" in node:
-        return arrays[_index(node["__ndarray__"], arrays)]
+        a = arrays[_index(node["__ndarray__"], arrays)]
+        return _bfloat16_bits(a) if node.get("dtype") == "bfloat16" else a
     if "__scalar__" in node:
         return np.dtype(node["dtype"]).type(node["__scalar__"])
     if "__scalar_array__" in node:
@@ -101,6 +116,17 @@ def _decode(node, arrays):
         if kind in node:
             return cls((_hashable(_decode(k, arrays)), _decode(v, arrays)) for k, v in node[kind])
     raise ValueError(f"unknown manifest node {sorted(node)}")
+
+
+def _bfloat16_bits(a):
+    """A stored bfloat16 tensor (its uint16 bits) back as bfloat16."""
+    if a.dtype != np.uint16:
+        raise ValueError(f"a bfloat16 tensor stored as {a.dtype} (expected its uint16 bits)")
+    if _dtype.bfloat16 is None:
+        raise RuntimeError(
+            f"fastnn.load: the file holds a bfloat16 tensor; {_dtype.BFLOAT16_MISSING}"
+        )
+    return a.view(_dtype.bfloat16)
 
 
 def _index(i, arrays):

@@ -153,13 +153,32 @@ def _host(t):
     return np.asarray(t.detach().cpu().__array__()), str(t.device)
 
 
+def _storage_name(dt):
+    """A record's dtype: numpy's string, which for bfloat16 ('<V2') would read back as raw voids,
+    so bfloat16 is named."""
+    return "bfloat16" if _dtype_mod.bfloat16 is not None and dt is _dtype_mod.bfloat16 else dt.str
+
+
+def _storage_dtype(name):
+    if name == "bfloat16":
+        if _dtype_mod.bfloat16 is None:
+            raise RuntimeError(
+                f"fastnn.load: the file holds a bfloat16 tensor; {_dtype_mod.BFLOAT16_MISSING}"
+            )
+        return _dtype_mod.bfloat16
+    return np.dtype(name)
+
+
 def _layout(tensors):
     """The storages (bytes) and per-tensor records for ``tensors``: arrays whose bytes overlap
     share one storage spanning all of them."""
     arrays, records = [], []
     for t in tensors:
         a, dev = _host(t)
-        if a.dtype.kind not in _TENSOR_KINDS or a.dtype.hasobject:
+        if (
+            not (a.dtype.kind in _TENSOR_KINDS or a.dtype is _dtype_mod.bfloat16)
+            or a.dtype.hasobject
+        ):
             raise TypeError(f"fastnn.save: cannot save a tensor of dtype {a.dtype}")
         arrays.append(a)
         records.append({"device": dev, "requires_grad": bool(t.requires_grad)})
@@ -186,7 +205,7 @@ def _layout(tensors):
                 offset=a.__array_interface__["data"][0] - lo,
                 shape=list(a.shape),
                 strides=list(a.strides),
-                dtype=a.dtype.str,
+                dtype=_storage_name(a.dtype),
             )
     for i, a in enumerate(arrays):
         if not a.size:
@@ -195,7 +214,7 @@ def _layout(tensors):
                 offset=0,
                 shape=list(a.shape),
                 strides=None,
-                dtype=a.dtype.str,
+                dtype=_storage_name(a.dtype),
             )
             storages.append(b"")
     return storages, records
@@ -277,8 +296,8 @@ class _Reader:
         if not (isinstance(cls, type) and issubclass(cls, Tensor)):
             raise pickle.UnpicklingError(f"a tensor of class {cls!r}, not a Tensor subclass")
         rec = self.records[i]
-        dtype = np.dtype(rec["dtype"])
-        if dtype.kind not in _TENSOR_KINDS or dtype.hasobject:
+        dtype = _storage_dtype(rec["dtype"])
+        if not (dtype.kind in _TENSOR_KINDS or dtype is _dtype_mod.bfloat16) or dtype.hasobject:
             raise Corrupt(f"a tensor of dtype {dtype}")
         shape = tuple(_check_int(n, "a size") for n in rec["shape"])
         k = rec["storage"]

@@ -46,9 +46,10 @@ def load_file(filename, device="cpu"):
     api = _numpy_api("load_file")
     try:
         arrays = api.load_file(filename)
-    except TypeError as e:  # a dtype numpy lacks (bfloat16, float8...)
+    except TypeError as e:  # a dtype safetensors.numpy lacks (bfloat16, float8...)
         raise TypeError(
-            f"load_file: {filename}: {e} (numpy, so fastnn, has no such dtype)"
+            f"load_file: {filename}: {e} (fastnn reads safetensors through safetensors.numpy, "
+            "which has no such dtype)"
         ) from None
     out = {}
     for key, a in arrays.items():

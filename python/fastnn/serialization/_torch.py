@@ -22,6 +22,7 @@ import zipfile
 
 import numpy as np
 
+from .._core import dtype as _dtype
 from .._tensor.core import Tensor
 from ..cuda import is_available as _cuda_available
 
@@ -139,7 +140,9 @@ def _rebuild_tensor(storage, storage_offset, size, stride, requires_grad, backwa
         strides = tuple(s * item if n > 1 else 0 for n, s in zip(size, stride))
         array = np.lib.stride_tricks.as_strided(flat[offset:], size, strides)
     bf16 = storage.type.torch_dtype == "bfloat16"
-    if bf16:  # numpy (so fastnn) has no bfloat16: widen exactly to float32, a copy
+    if bf16 and _dtype.bfloat16 is not None:  # the stored bits are bfloat16's
+        array, bf16 = array.view(_dtype.bfloat16), False
+    elif bf16:  # without ml_dtypes no bfloat16 storage: widen exactly to float32, a copy
         array = (array.astype(np.uint32) << 16).view(np.float32)
     elif storage.type.torch_dtype == "bool":
         array = array.view(np.bool_)
@@ -363,8 +366,9 @@ def read(z, name, map_location, weights_only=True):
         )
     if finish.bfloat16:
         warnings.warn(
-            f"fastnn.load: {name} holds bfloat16 tensors; fastnn has no bfloat16, they were "
-            "loaded as float32 (exactly: every bfloat16 value is a float32 value)",
+            f"fastnn.load: {name} holds bfloat16 tensors; without the ml_dtypes package "
+            "fastnn has no bfloat16 storage, they were loaded as float32 (exactly: every "
+            "bfloat16 value is a float32 value)",
             UserWarning,
             stacklevel=3,
         )
@@ -384,6 +388,8 @@ _WRITE_STORAGES = {
     np.dtype(np.uint8): "ByteStorage",
     np.dtype(np.bool_): "BoolStorage",
 }
+if _dtype.bfloat16 is not None:
+    _WRITE_STORAGES[_dtype.bfloat16] = "BFloat16Storage"
 
 
 class _PickleWriter:
@@ -454,7 +460,10 @@ class _PickleWriter:
         storage = _WRITE_STORAGES.get(a.dtype)
         if storage is None:
             raise TypeError(f"fastnn.serialization.save_torch: a tensor of dtype {a.dtype}")
-        a = np.ascontiguousarray(a, a.dtype.newbyteorder("<"))
+        if a.dtype is _dtype.bfloat16:  # its bits, in the byte order torch reads
+            a = np.ascontiguousarray(a).view(np.uint16).astype("<u2").view(a.dtype)
+        else:
+            a = np.ascontiguousarray(a, a.dtype.newbyteorder("<"))
         key = str(len(self.storages))
         self.storages.append(a)
         w = self.out.write

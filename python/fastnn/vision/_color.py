@@ -9,6 +9,7 @@ import numbers
 
 import numpy as np
 
+from .._core import dtype as _dtype
 from .._tensor import Tensor
 from .._tensor.creation import rand, randperm
 from ._pil import like, to_array
@@ -115,7 +116,7 @@ def _to_floats(img):
     kind."""
     if isinstance(img, Tensor):
         a = np.moveaxis(img.detach().cpu().numpy(), -3, -1)
-        floats = a.dtype.kind == "f"
+        floats = _dtype.is_floating(a.dtype)
 
         def back(x):
             x = np.moveaxis(x if floats else np.rint(x * 255), -1, -3)

@@ -9,6 +9,8 @@ import sys
 
 import numpy as np
 
+from .._core import dtype as _dtype
+
 
 def is_pil(img):
     """Whether ``img`` is a PIL image (False whenever Pillow was never imported)."""
@@ -75,7 +77,7 @@ class ToPILImage:
             raise TypeError(f"pic should be Tensor or ndarray. Got {type(pic)}.")
         if a.shape[-1] > 4:
             raise ValueError(f"pic should not have > 4 channels. Got {a.shape[-1]} channels.")
-        if a.dtype.kind == "f" and self.mode != "F":
+        if _dtype.is_floating(a.dtype) and self.mode != "F":
             a = (a * 255).astype(np.uint8)
         return self._image(np.ascontiguousarray(a))
 

@@ -10,6 +10,7 @@ import numbers
 
 import numpy as np
 
+from .._core import dtype as _dtype
 from .._tensor import Tensor
 from ._pil import is_pil, pil_module
 
@@ -77,7 +78,7 @@ class Resize:
         oh, ow = self._out_size(h, w)
         if (oh, ow) == (h, w):
             return img
-        dtype = img.dtype if img._data.dtype.kind == "f" else None
+        dtype = img.dtype if _dtype.is_floating(img._data.dtype) else None
         x = img if dtype is not None else img.float()
         wy = Tensor(_triangle_weights(h, oh, self.antialias)).to(x.dtype)
         wx = Tensor(_triangle_weights(w, ow, self.antialias).T.copy()).to(x.dtype)

@@ -10,6 +10,7 @@ import numbers
 
 import numpy as np
 
+from .._core import dtype as _dtype
 from .._tensor import Tensor
 from ._color import ColorJitter
 from ._geometry import CenterCrop, RandomHorizontalFlip, RandomVerticalFlip
@@ -68,7 +69,7 @@ class ToTensor:
         a = np.ascontiguousarray(a.transpose(0, 3, 1, 2))
         if a.dtype == np.uint8:
             return np.divide(a, 255, dtype=np.float32)
-        return a.astype(np.float32) if a.dtype.kind != "f" else a
+        return a.astype(np.float32) if not _dtype.is_floating(a.dtype) else a
 
     def __repr__(self):
         return "ToTensor()"
@@ -89,7 +90,7 @@ class Normalize:
     def __call__(self, tensor):
         if not isinstance(tensor, Tensor):
             raise TypeError(f"img should be Tensor Image. Got {type(tensor)}")
-        if tensor._data.dtype.kind != "f":
+        if not _dtype.is_floating(tensor._data.dtype):
             raise TypeError(f"Input tensor should be a float tensor. Got {tensor.dtype}.")
         if tensor.ndim < 3:
             raise ValueError(

@@ -64,7 +64,7 @@ def floating(x, fn, arg, *, int_error=RuntimeError, half_error=None):
     RuntimeError, NotImplementedError where its kernel lacks the dtype); float16 raises
     ``half_error`` when given (LAPACK has no half precision)."""
     dt = x._data.dtype
-    if dt.kind != "f":
+    if not _dtype.is_floating(dt):
         raise int_error(
             f"{fn}: expected a floating point tensor as {arg}, got {describe(x)} (the linear "
             "algebra functions work in float32 and float64)"

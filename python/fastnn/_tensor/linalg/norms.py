@@ -38,7 +38,7 @@ def _cast(x, dtype, fn):
     if dtype is None:
         return x
     dt = _dtype.to_dtype(dtype)
-    if dt.kind != "f" or dt.itemsize < x._data.dtype.itemsize:
+    if not _dtype.is_floating(dt) or dt.itemsize < x._data.dtype.itemsize:
         raise RuntimeError(
             f"{fn}: the dtype of the input ({describe(x)}) should be convertible without "
             f"narrowing to the specified dtype ({_dtype.name(dt)})"

@@ -4,6 +4,7 @@ call the element-wise kernels through their primitives in ``fastnn._tensor.ops.a
 import warnings
 
 from ... import _devices
+from ..._core import dtype as _dtype
 from ..._tensor import Tensor as _Tensor
 from ..._tensor.ops import activation as A
 from ._dropout import Dropout as _Dropout
@@ -130,7 +131,9 @@ def dropout(input, p=0.5, training=True, inplace=False):
     if not training or p == 0.0:
         return input
     be = _devices.of(input._data)
-    if be is _devices.cpu or input._data.dtype.kind == "f":  # mask, scale, product: one pass
+    if be is _devices.cpu or _dtype.is_floating(
+        input._data.dtype
+    ):  # mask, scale, product: one pass
         return _maybe_inplace(input, lambda x: _Dropout.apply(x, p=float(p)), inplace)
     if p == 1.0:
         mask = be.zeros(input.shape, input.dtype)

@@ -12,6 +12,7 @@ from fastnn's generator (the gradient is then 1 or that a); evaluation uses the 
 """
 
 from ... import _devices
+from ..._core import dtype as _dtype
 from .activation import _maybe_inplace, elu, hardtanh, leaky_relu, relu, selu
 from .activation_extra import celu
 from .activation_extra import threshold as _threshold
@@ -59,7 +60,7 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
         raise RuntimeError("Lower bound should be less than or equal to the upper bound")
     if not training:
         return leaky_relu(input, (lower + upper) / 2.0, inplace)
-    if input.dtype.kind != "f":
+    if not _dtype.is_floating(input.dtype):
         raise RuntimeError(f"rrelu: expected a floating-point input, got {input.dtype}")
     return _maybe_inplace(input, lambda x: x * _random_slopes(x, lower, upper), inplace)
 

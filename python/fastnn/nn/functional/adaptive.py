@@ -14,6 +14,7 @@ scatter-added to the argmax positions.
 
 import numpy as np
 
+from ..._core import dtype as _dtype
 from ..._tensor.creation import tensor as _tensor
 from ...autograd.function import Function
 from .conv import max_pool2d
@@ -45,7 +46,7 @@ def _check_input(input, dims, fn):
         raise ValueError(
             f"{fn}: expected {dims + 1}D or {dims + 2}D input, got shape {tuple(input.shape)}"
         )
-    if input.dtype.kind != "f":
+    if not _dtype.is_floating(input.dtype):
         raise RuntimeError(f"{fn}: expected a floating-point input, got {input.dtype}")
     if any(n == 0 for n in input.shape[-dims:]):
         raise ValueError(

@@ -18,6 +18,7 @@ and the slices added in order, so the gradients do not depend on the thread coun
 import numpy as np
 
 from ... import _devices
+from ..._core import autocast as _autocast
 from ..._core import dtype as _dtype
 from ..._tensor.functions import cat
 from ...autograd import graph_ops
@@ -289,7 +290,7 @@ def _pair(v):
 
 def _check_float(name, *tensors):
     for t in tensors:
-        if t is not None and t.dtype.kind != "f":
+        if t is not None and not _dtype.is_floating(t.dtype):
             raise RuntimeError(
                 f"{name}: expected a floating-point tensor, got dtype {_dtype.name(t.dtype)}"
             )
@@ -328,6 +329,8 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     one call of the kernels per group (a depthwise layer, groups = C_in, is C_in small calls)."""
     if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)) or groups < 1:
         raise RuntimeError(f"non-positive groups is not supported, got {groups!r}")
+    if _autocast.flag.on:
+        input, weight, bias = _autocast.lower(input, weight, bias)
     _check_float("conv2d", input, weight, bias)
     if weight.ndim != 4:
         raise RuntimeError(

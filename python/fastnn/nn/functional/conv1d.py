@@ -8,6 +8,7 @@ as they are: the 2-D flat index ih*W + iw is iw when H = 1, the position along L
 
 import numpy as np
 
+from ..._core import autocast as _autocast
 from ..._core import dtype as _dtype
 from ..._tensor.creation import zeros
 from ..._tensor.functions import cat
@@ -29,11 +30,13 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """torch.nn.functional.conv1d: input (N, C_in, L) or (C_in, L), weight (C_out, C_in / groups,
     k), bias (C_out,); padding an int, 'valid' or 'same' (stride 1; an odd total padding puts the
     extra zero on the right, as torch does)."""
+    if _autocast.flag.on:
+        input, weight, bias = _autocast.lower(input, weight, bias)
     if weight.ndim != 3:
         raise RuntimeError(
             f"conv1d: weight must be 3-D (C_out, C_in, k), got size {list(weight.shape)}"
         )
-    if input.dtype.kind != "f":
+    if not _dtype.is_floating(input.dtype):
         raise RuntimeError(
             f"conv1d: expected a floating-point tensor, got dtype {_dtype.name(input.dtype)}"
         )

@@ -124,7 +124,7 @@ def embedding(
             "embedding: 'weight' must be 2-D (num_embeddings, embedding_dim), got shape "
             f"{tuple(weight.shape)}"
         )
-    if weight.dtype.kind != "f":
+    if not _dtype.is_floating(weight.dtype):
         raise TypeError(
             f"embedding: 'weight' must be a floating-point tensor, got {_dtype.name(weight.dtype)}"
         )

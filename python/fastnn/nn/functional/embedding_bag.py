@@ -18,6 +18,7 @@ Bags: a 2-D input (B, L) is B bags of L; a 1-D input is cut at ``offsets`` (star
 import numpy as np
 
 from ... import _C as _kernels
+from ..._core import dtype as _dtype
 from ..._tensor.creation import tensor as _tensor
 from ...autograd.function import Function
 from .embedding import _INDEX_DTYPES, check_sparse, embedding, padding_row
@@ -220,7 +221,7 @@ def embedding_bag(
         and max_norm is None
         and not scale_grad_by_freq
         and flat.dtype in _INDEX_DTYPES
-        and weight.dtype.kind == "f"
+        and _dtype.is_floating(weight.dtype)
         and type(flat._data) is type(weight._data)
         and starts.size == ends.size > 0
         and ends[-1] == flat.shape[0]

@@ -23,6 +23,7 @@ import warnings
 
 import numpy as np
 
+from ..._core import dtype as _dtype
 from ..._tensor.creation import tensor as _tensor
 from ..._tensor.functions import where
 
@@ -52,7 +53,7 @@ def affine_grid(theta, size, align_corners=None):
     """torch.nn.functional.affine_grid: (N, 2, 3) thetas and a 4-D size -> (N, H, W, 2);
     (N, 3, 4) and a 5-D size -> (N, D, H, W, 3)."""
     align_corners = _align(align_corners)
-    if theta.dtype.kind != "f":
+    if not _dtype.is_floating(theta.dtype):
         raise ValueError(f"Expected theta to have floating point type, but got {theta.dtype}")
     size = tuple(int(s) for s in size)
     if len(size) not in (4, 5):
@@ -158,7 +159,7 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
         )
     if input.ndim == 5:
         raise NotImplementedError("grid_sample: 5-D (volumetric) input is not supported by fastnn")
-    if input.dtype.kind != "f" or grid.dtype != input.dtype:
+    if not _dtype.is_floating(input.dtype) or grid.dtype != input.dtype:
         raise RuntimeError(
             f"grid_sampler(): expected input and grid to have the same floating dtype, but "
             f"input has {input.dtype} and grid has {grid.dtype}"

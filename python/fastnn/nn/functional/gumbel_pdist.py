@@ -12,6 +12,7 @@ scatter-adds) and reduced by norm.
 import numpy as np
 
 from ... import _devices
+from ..._core import dtype as _dtype
 from ..._tensor.creation import tensor as _tensor
 
 
@@ -31,7 +32,7 @@ def pdist(input, p=2):
     """torch.pdist / F.pdist: (N, M) -> (N (N - 1) / 2,) p-norm distances of row pairs i < j."""
     if input.ndim != 2:
         raise RuntimeError(f"pdist only supports 2D tensors, got: {input.ndim}D")
-    if input.dtype.kind != "f":
+    if not _dtype.is_floating(input.dtype):
         raise RuntimeError(f"pdist only supports floating-point dtypes, got {input.dtype}")
     if p < 0:
         raise RuntimeError("pdist only supports non-negative p values")

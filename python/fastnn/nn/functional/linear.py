@@ -1,5 +1,6 @@
 """``F.linear`` and its primitive: y = x W^T + b as one GEMM with the bias fused."""
 
+from ..._core import autocast as _autocast
 from ..._core import dtype as _dtype
 from ...autograd.function import Function
 
@@ -27,6 +28,8 @@ class Linear(Function):
 def linear(input, weight, bias=None):
     """y = x W^T + b: x (..., in), W (out, in), b (out,). One GEMM (bias fused); backward is two
     GEMMs with transpose flags plus a column sum."""
+    if _autocast.flag.on:
+        input, weight, bias = _autocast.lower(input, weight, bias)
     if input.dtype != weight.dtype or (bias is not None and bias.dtype != weight.dtype):
         raise RuntimeError(
             f"mat1 and mat2 must have the same dtype, but got "

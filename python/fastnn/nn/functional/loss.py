@@ -3,9 +3,13 @@
 one fused kernel that computes the loss and its gradient; MSE and BCE on probabilities are
 element-wise primitives; the rest compose Tensor ops (so autograd derives their gradients)."""
 
+import functools
+
 import numpy as np
 
 from ... import _devices
+from ..._core import autocast as _autocast
+from ..._core import dtype as _dtype
 from ..._tensor import Tensor
 from ...autograd.function import Function
 from .ctc import CTCLoss
@@ -273,12 +277,28 @@ def _as_target(target, like):
 # ---- regression --------------------------------------------------------------------------
 
 
+def _float32_in_autocast(loss):
+    """``loss`` on float32 inputs inside a host autocast region, as torch computes these losses
+    there (a bfloat16 model's logits give a float32 loss); unchanged outside one."""
+
+    @functools.wraps(loss)
+    def run(*args, **kwargs):
+        if _autocast.flag.on:
+            args = _autocast.widen(*args)
+            kwargs = {k: _autocast.widen(v)[0] for k, v in kwargs.items()}
+        return loss(*args, **kwargs)
+
+    return run
+
+
+@_float32_in_autocast
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """Mean squared error (x - y)^2."""
     _check_reduction(reduction)
     return MSE.apply(input, _as_target(target, input), reduction=reduction)
 
 
+@_float32_in_autocast
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """Mean absolute error |x - y| (MAE)."""
     return _reduce((input - _as_target(target, input)).abs(), reduction)
@@ -326,6 +346,7 @@ def _class_last(x):
     return x.permute(0, *range(2, x.ndim), 1).reshape(-1, c)
 
 
+@_float32_in_autocast
 def cross_entropy(
     input,
     target,
@@ -351,7 +372,7 @@ def cross_entropy(
     # the checks read the storage arrays' shapes and dtypes: Tensor.shape and .dtype build
     # objects on every read (a third of the call on a small batch)
     xa, ta = input._data, target._data
-    probs = ta.dtype.kind == "f"
+    probs = _dtype.is_floating(ta.dtype)
     if probs and ta.shape != xa.shape:
         raise RuntimeError(
             f"expected scalar type Long but found {_type_name(target.dtype)} "
@@ -389,7 +410,7 @@ def cross_entropy(
             f"weight tensor should be defined either for all {c} classes or no "
             f"classes but got weight tensor of shape: {list(w.shape)}"
         )
-    if x._data.dtype.kind != "f":
+    if not _dtype.is_floating(x._data.dtype):
         raise RuntimeError(f"cross_entropy: expected floating point logits, got {x.dtype}")
     kw = dict(
         weight=w, reduction=reduction, label_smoothing=label_smoothing, ignore_index=ignore_index
@@ -425,6 +446,7 @@ def _check_classes(t, c, ignore_index):
             raise IndexError(f"Target {int(t[bad][0])} is out of bounds (classes: {c}).")
 
 
+@_float32_in_autocast
 def nll_loss(
     input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"
 ):
@@ -457,7 +479,8 @@ def nll_loss(
     if reduction == "mean":
         # no target counted (empty batch or all ignored): NaN like torch, without a 0 / 0
         total = be.sum(wt)
-        return loss.sum() / T._make(be.where(be.eq(total, 0), float("nan"), total))
+        nan = total.dtype.type(float("nan"))  # (a Python nan would widen a bfloat16 total)
+        return loss.sum() / T._make(be.where(be.eq(total, 0), nan, total))
     if reduction == "sum":
         return loss.sum()
     if nd == 1:
@@ -465,6 +488,7 @@ def nll_loss(
     return loss.reshape((input.shape[0], *input.shape[2:])) if nd > 2 else loss
 
 
+@_float32_in_autocast
 def binary_cross_entropy(
     input, target, weight=None, size_average=None, reduce=None, reduction="mean"
 ):
@@ -488,6 +512,7 @@ def binary_cross_entropy(
     return BCE.apply(input, target.to(input.dtype), weight=w, reduction=reduction)
 
 
+@_float32_in_autocast
 def binary_cross_entropy_with_logits(
     input, target, weight=None, size_average=None, reduce=None, reduction="mean", pos_weight=None
 ):
@@ -528,7 +553,10 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
         # target log(target) as torch's xlogy: 0 at target 0, NaN for a negative or NaN target
         pos = target > 0
         safe = where(pos, target, 1.0)
-        xlogx = where(pos, target * safe.log(), where(target == 0, 0.0, float("nan")))
+        # (the inner where of two numbers is a default-dtype tensor: cast so that it does not
+        # widen a bfloat16 target)
+        zero_or_nan = where(target == 0, 0.0, float("nan")).to(target.dtype)
+        xlogx = where(pos, target * safe.log(), zero_or_nan)
         loss = xlogx - target * input
     if reduction == "batchmean":
         return loss.sum() / (input.shape[0] if input.ndim else 1)

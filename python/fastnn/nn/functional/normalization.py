@@ -139,7 +139,7 @@ class GroupNorm(_Norm):
 
 
 def _check_dtypes(fn, input, **others):
-    if input.dtype.kind != "f":
+    if not _dtype.is_floating(input.dtype):
         raise TypeError(
             f"{fn}: expected a floating-point input (float32 or float64), got dtype "
             f"{_dtype.name(input.dtype)}"

@@ -13,6 +13,7 @@ does instead of writing out of bounds.
 
 import numpy as np
 
+from ..._core import dtype as _dtype
 from .adaptive import _sizes, adaptive_max_pool2d
 from .conv import max_pool2d
 from .conv1d import max_pool1d
@@ -91,7 +92,7 @@ def _unpool2d(input, indices, out_hw, fn):
             f"Expected shape of indices to be same as that of the input tensor "
             f"({list(input.shape)}) but got indices tensor with shape: {list(indices.shape)}"
         )
-    if input.dtype.kind != "f":
+    if not _dtype.is_floating(input.dtype):
         raise RuntimeError(f"{fn}: expected a floating-point input, got {input.dtype}")
     n, c = input.shape[:2]
     plane = out_hw[0] * out_hw[1]

@@ -15,6 +15,7 @@ import math
 import numpy as np
 
 from ... import _C, _devices
+from ..._core import dtype as _dtype
 from ..._tensor import Tensor, tensor
 from ...autograd import no_grad
 
@@ -56,7 +57,9 @@ def _numpy_total_norm(arrays, p, dtype):
             if a.size == 0:
                 continue  # no element, no say in a max or a min
             if p > 0:
-                picks.append(max(a.max(), -a.min()) if a.dtype.kind == "f" else np.abs(a).max())
+                picks.append(
+                    max(a.max(), -a.min()) if _dtype.is_floating(a.dtype) else np.abs(a).max()
+                )
             else:
                 picks.append(np.abs(a).min())
         if not picks:
@@ -116,7 +119,7 @@ def _total_norm(tensors, norm_type, error_if_nonfinite):
             )
     dtypes = {a.dtype for a in arrays}
     dtype = next(iter(dtypes)) if len(dtypes) == 1 else np.result_type(*dtypes)
-    if dtype.kind != "f":
+    if not _dtype.is_floating(dtype):
         raise TypeError(
             f"get_total_norm: expected floating point tensors, got dtype {dtype} "
             "(norms of integer tensors are not defined)"

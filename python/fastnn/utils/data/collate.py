@@ -4,6 +4,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from ..._core import dtype as _dtype
 from ..._devices import cpu as _cpu
 from ..._tensor import creation as _creation
 from .dataset import _Tensor
@@ -17,7 +18,9 @@ def default_convert(data):
     if isinstance(data, Tensor):
         return data
     if isinstance(data, (np.ndarray, np.generic)):
-        return data if data.dtype.kind in "OUSV" else Tensor(np.asarray(data))
+        # (strings, objects and records stay arrays; bfloat16, kind 'V' too, is a number)
+        keep = data.dtype.kind in "OUSV" and not _dtype.is_floating(data.dtype)
+        return data if keep else Tensor(np.asarray(data))
     if isinstance(data, Mapping):
         converted = {key: default_convert(v) for key, v in data.items()}
         try:
