@@ -155,6 +155,18 @@ def log1p_backward(grad, x):
         return _f64(grad) / (_f64(x) + 1)
 
 
+def expm1(x):
+    """e^x - 1 in float64; inf where a float32 x's result overflows float32 (as exp)."""
+    r = np.expm1(_f64(x))
+    if np.asarray(x).dtype == np.float32:
+        r = np.where(r > np.finfo(np.float32).max, np.inf, r)
+    return r
+
+
+def expm1_backward(grad, x):
+    return _f64(grad) * exp(x)
+
+
 def rsqrt(x):
     with np.errstate(divide="ignore", invalid="ignore"):  # inf at 0, NaN below
         return 1 / np.sqrt(_f64(x))

@@ -21,6 +21,7 @@ ELEMENTWISE = {
     "erf": ({}, "x"),
     "arctan": ({}, "x"),
     "log1p": ({}, "x"),
+    "expm1": ({}, "x"),
     "rsqrt": ({}, "y"),
     "gelu": ({"approximate": "none"}, "x"),
     "gelu_tanh": ({"approximate": "tanh"}, "x"),
@@ -109,6 +110,7 @@ def test_float32_accuracy_ulps(isa):
         ("erf", K.erf, ref.erf, 1.5 * 2.0**-23),
         ("arctan", K.arctan, ref.arctan, 1.5 * 2.0**-23),
         ("log1p", K.log1p, ref.log1p, 2.0**-23),
+        ("expm1", K.expm1, ref.expm1, 2.0**-23),
         ("rsqrt", K.rsqrt, ref.rsqrt, 1.5 * 2.0**-23),  # (0.5 on AVX-512)
         (
             "softmax",
@@ -334,15 +336,15 @@ def test_tensor_exp_sqrt_log_match_torch(name, threads, rng):
         )
 
 
-@pytest.mark.parametrize("name", ["atan", "log1p", "rsqrt"])
-def test_tensor_atan_log1p_rsqrt_match_torch(name, threads, rng):
-    """Tensor.atan / .log1p / .rsqrt on float32 (the threaded kernels) and their gradients against
+@pytest.mark.parametrize("name", ["atan", "log1p", "expm1", "rsqrt"])
+def test_tensor_atan_log1p_expm1_rsqrt_match_torch(name, threads, rng):
+    """Tensor.atan / .log1p / .expm1 / .rsqrt on float32 (the threaded kernels) and their gradients against
     torch; float64 against numpy (rsqrt: 1 / sqrt, each step correctly rounded, torch's bits)."""
     torch = pytest.importorskip("torch")
     import fastnn
 
     x = sample(rng, (200_003,), np.float32, 3.0)
-    if name != "atan":
+    if name in ("log1p", "rsqrt"):
         x = np.abs(x) - (0.99 if name == "log1p" else 0.0)  # mostly in the domain
     x[:6] = [0.0, -0.0, np.inf, -np.inf, np.nan, 1e-30]
     g = sample(rng, x.shape, np.float32, 1.0)
@@ -354,9 +356,14 @@ def test_tensor_atan_log1p_rsqrt_match_torch(name, threads, rng):
         assert_close(fy.detach().numpy(), ty.detach().numpy(), atol=0, rtol=4e-7, name=name)
         fy.backward(fastnn.tensor(g))
         ty.backward(torch.tensor(g))
-        assert_close(f.grad.numpy(), t.grad.numpy(), atol=0, rtol=8e-7, name=name + " grad")
+        if name == "expm1":  # torch forms exp(x) as expm1(x) + 1, which cancels for x << 0
+            want_grad = g.astype(np.float64) * np.exp(x.astype(np.float64))
+            assert_close(f.grad.numpy(), want_grad, atol=0, rtol=4e-7, name=name + " grad")
+        else:
+            assert_close(f.grad.numpy(), t.grad.numpy(), atol=0, rtol=8e-7, name=name + " grad")
     x64 = x.astype(np.float64)
-    want = {"atan": np.arctan, "log1p": np.log1p, "rsqrt": lambda v: 1 / np.sqrt(v)}[name]
+    want = {"atan": np.arctan, "log1p": np.log1p, "expm1": np.expm1}.get(name)
+    want = want or (lambda v: 1 / np.sqrt(v))
     with np.errstate(invalid="ignore", divide="ignore"):
         np.testing.assert_array_equal(getattr(fastnn.tensor(x64), name)().numpy(), want(x64))
     got = getattr(fastnn.tensor([0, 1, 4]), name)()  # integers as torch: the default float dtype
@@ -421,22 +428,25 @@ def test_sqrt_rsqrt_whole_float32_range(isa):
         np.testing.assert_array_equal(K.rsqrt(special), np.float32(1) / np.sqrt(special))
 
 
-@pytest.mark.parametrize("name", ["arctan", "log1p"])
-def test_arctan_log1p_whole_float32_range(name, isa):
-    """arctan and log1p on every 997th float32 of both signs (subnormals included): within 1.5 ulp
-    of float64 (log1p keeps a tiny x's relative accuracy, arctan switches to -1/|x| past 1), and
-    the C library's special values."""
+@pytest.mark.parametrize("name", ["arctan", "log1p", "expm1"])
+def test_arctan_log1p_expm1_whole_float32_range(name, isa):
+    """arctan, log1p and expm1 on every 997th float32 of both signs (subnormals included): within
+    1.5 ulp of float64 (log1p and expm1 keep a tiny x's relative accuracy, arctan switches to
+    -1/|x| past 1, expm1 overflows to inf past 88.72 and is -1 below -17.3), and the C library's
+    special values."""
     x = np.arange(1, 0x7F800000, 997, dtype=np.uint32).view(np.float32)
     x = np.concatenate([x, -x, np.float32(1.0) + np.arange(-300, 300, dtype=np.float32) * 2.0**-23])
     if name == "log1p":
         x = x[x > -1]
     got, want = getattr(K, name)(x), getattr(ref, name)(x)
-    spacing = np.spacing(np.abs(want).astype(np.float32)).astype(np.float64)
-    ulps = np.abs(got - want) / spacing
+    with np.errstate(over="ignore", invalid="ignore"):  # (expm1's inf - inf where both overflow)
+        spacing = np.spacing(np.abs(want).astype(np.float32)).astype(np.float64)
+        ulps = np.where(got == want, 0.0, np.abs(got - want) / spacing)
     assert ulps.max() <= 1.5, f"{ulps.max():.2f} ulp at {x[ulps.argmax()]!r}"
     special = [0.0, -0.0, np.inf, -np.inf, np.nan] + ([-1.0, -2.0] if name == "log1p" else [])
+    special += [88.72, 88.73, -17.0, -18.0, 1e-45] if name == "expm1" else []
     special = np.array(special, np.float32)
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         np.testing.assert_array_equal(getattr(K, name)(special), getattr(np, name)(special))
     assert np.signbit(getattr(K, name)(special[:2])).tolist() == [False, True]
 

@@ -754,6 +754,8 @@ PUBLIC_API: dict[str, tuple[str, ...]] = {
         "erf_backward",
         "exp",
         "exp_backward",
+        "expm1",
+        "expm1_backward",
         "gelu",
         "gelu_backward",
         "get_isa",

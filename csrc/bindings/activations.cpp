@@ -403,6 +403,23 @@ void register_activations(py::module_& m) {
       grad, py::arg("x"), py::kw_only(), out,
       "log1p_backward(grad, x, *, out=None): grad / (x + 1), from the forward INPUT x.");
   m.def(
+      "expm1",
+      [](py::handle x, py::handle out) {
+        return unary("expm1", x, out,
+                     [](auto* y, auto* x, int64_t n) { expm1_forward_cpu(y, x, n); });
+      },
+      x, py::kw_only(), out,
+      "expm1(x, *, out=None): exp(x) - 1 element-wise, accurate near 0 (-1 for x -> -inf).");
+  m.def(
+      "expm1_backward",
+      [](py::handle g, py::handle x, py::handle out) {
+        return binary("expm1_backward", g, x, "x", out, [](auto* dx, auto* g, auto* x, int64_t n) {
+          expm1_backward_cpu(dx, g, x, n);
+        });
+      },
+      grad, py::arg("x"), py::kw_only(), out,
+      "expm1_backward(grad, x, *, out=None): grad * exp(x), from the forward INPUT x.");
+  m.def(
       "rsqrt",
       [](py::handle x, py::handle out) {
         return unary("rsqrt", x, out,

@@ -1,8 +1,8 @@
 // Activations on the CPU: relu, leaky_relu, sigmoid, tanh, gelu (exact and tanh forms), silu,
 // mish, softplus, elu (selu), hardtanh (relu6), log_sigmoid, exp, sqrt, log, sin, cos, erf,
-// arctan, log1p and rsqrt (Tensor's threaded SIMD path for them: numpy's loops run on one core,
-// and numpy has no erf), softmax and log_softmax along any axis, each forward and backward, float32
-// and float64. (prelu, which also reduces over a weight, is in prelu.cpp.)
+// arctan, log1p, expm1 and rsqrt (Tensor's threaded SIMD path for them: numpy's loops run on one
+// core, and numpy has no erf), softmax and log_softmax along any axis, each forward and backward,
+// float32 and float64. (prelu, which also reduces over a weight, is in prelu.cpp.)
 //
 // Shapes: element-wise ops take n elements; softmax ops take a contiguous (outer, n, inner) array
 // and run along n: contiguous rows when inner == 1, else down strided columns, W at a time.
@@ -99,6 +99,9 @@ void act_forward_scalar(ActOp op, T* y, const T* x, ActArgs<T> p, int64_t n) {
     case ActOp::log1p:
       for (int64_t i = 0; i < n; ++i) y[i] = std::log1p(x[i]);
       break;
+    case ActOp::expm1:
+      for (int64_t i = 0; i < n; ++i) y[i] = std::expm1(x[i]);
+      break;
     case ActOp::rsqrt:
       for (int64_t i = 0; i < n; ++i) y[i] = T(1) / std::sqrt(x[i]);
       break;
@@ -171,6 +174,9 @@ void act_backward_scalar(ActOp op, T* dx, const T* dy, const T* xy, ActArgs<T> p
       break;
     case ActOp::log1p:  // xy = x
       for (int64_t i = 0; i < n; ++i) dx[i] = dy[i] / (xy[i] + T(1));
+      break;
+    case ActOp::expm1:  // xy = x
+      for (int64_t i = 0; i < n; ++i) dx[i] = dy[i] * std::exp(xy[i]);
       break;
     case ActOp::rsqrt:  // xy = y
       for (int64_t i = 0; i < n; ++i) dx[i] = dy[i] * T(-0.5) * (xy[i] * xy[i] * xy[i]);
@@ -441,9 +447,9 @@ FASTNN_DEFINE_ACTIVATIONS(float)
 FASTNN_DEFINE_ACTIVATIONS(double)
 #undef FASTNN_DEFINE_ACTIVATIONS
 
-// exp, sqrt, log, sin, cos, erf, arctan, log1p and rsqrt: Tensor's float32 path for them (numpy's
-// loops run on one core; it has no erf, and rsqrt is one pass instead of two) and erf's float64
-// one; exp, sqrt and rsqrt backward from the output y, the others from the input x.
+// exp, sqrt, log, sin, cos, erf, arctan, log1p, expm1 and rsqrt: Tensor's float32 path for them
+// (numpy's loops run on one core; it has no erf, and rsqrt is one pass instead of two) and erf's
+// float64 one; exp, sqrt and rsqrt backward from the output y, the others from the input x.
 #define FASTNN_DEFINE_MATH(T)                                                                      \
   void exp_forward_cpu(T* y, const T* x, int64_t n) { act_forward(ActOp::exp, y, x, kNoArgs, n); } \
   void exp_backward_cpu(T* dx, const T* dy, const T* y, int64_t n) {                               \
@@ -482,6 +488,12 @@ FASTNN_DEFINE_ACTIVATIONS(double)
   }                                                                                                \
   void log1p_backward_cpu(T* dx, const T* dy, const T* x, int64_t n) {                             \
     act_backward(ActOp::log1p, dx, dy, x, kNoArgs, n);                                             \
+  }                                                                                                \
+  void expm1_forward_cpu(T* y, const T* x, int64_t n) {                                            \
+    act_forward(ActOp::expm1, y, x, kNoArgs, n);                                                   \
+  }                                                                                                \
+  void expm1_backward_cpu(T* dx, const T* dy, const T* x, int64_t n) {                             \
+    act_backward(ActOp::expm1, dx, dy, x, kNoArgs, n);                                             \
   }                                                                                                \
   void rsqrt_forward_cpu(T* y, const T* x, int64_t n) {                                            \
     act_forward(ActOp::rsqrt, y, x, kNoArgs, n);                                                   \

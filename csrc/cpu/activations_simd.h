@@ -30,6 +30,7 @@ enum class ActOp {
   erf,
   atan,
   log1p,
+  expm1,
   rsqrt
 };
 
@@ -106,15 +107,6 @@ inline void map2(float* dx, const float* dy, const float* xy, int64_t n, F f) {
 
 const float kSqrt2OverPi = 0.79788456080286535588f, kGeluC = 0.044715f;
 const float kInvSqrt2Pi = 0.39894228040143267794f, kTwoOverSqrtPi = 1.12837916709551257390f;
-
-// expm1(u): exp(u) - 1 cancels for small |u|, so there the Taylor series to u^7 (its error is
-// below half an ulp for |u| < 0.35); elsewhere exp(u) - 1 is accurate (|result| > 0.29).
-inline V vexpm1(V u) {
-  static const float c[7] = {1.0f,          0.5f,          1.0f / 6,   1.0f / 24,
-                             1.0f / 120.0f, 1.0f / 720.0f, 1.0f / 5040};
-  V small = u * vpoly(u, c);
-  return vselect(vlt(vabs(u), vset(0.35f)), small, vexp(u) - vset(1.0f));
-}
 
 // tanh(softplus(x)) from e = e^x alone: with u = 1 + e, tanh(log u) = (u^2 - 1) / (u^2 + 1)
 // = m / (m + 2), m = e (e + 2), and 1 - t^2 = (1 - t)(1 + t) with 1 - t = 2 / (m + 2) (no
@@ -210,6 +202,9 @@ void act_forward(ActOp op, float* y, const float* x, ActArgs<float> p, int64_t n
       break;
     case ActOp::log1p:
       map1(y, x, n, [](V v) { return vlog1p(v); });
+      break;
+    case ActOp::expm1:
+      map1(y, x, n, [](V v) { return vexpm1(v); });
       break;
     case ActOp::rsqrt:
       map1(y, x, n, [](V v) { return vrsqrt_stream(v); });
@@ -316,6 +311,9 @@ void act_backward(ActOp op, float* dx, const float* dy, const float* xy, ActArgs
       break;
     case ActOp::log1p:  // xy = x
       map2(dx, dy, xy, n, [&](V g, V x) { return g / (x + one); });
+      break;
+    case ActOp::expm1:  // xy = x: d expm1 = exp
+      map2(dx, dy, xy, n, [](V g, V x) { return g * vexp(x); });
       break;
     case ActOp::rsqrt:  // xy = y: d x^(-1/2) = -x^(-3/2) / 2 = -y^3 / 2
       map2(dx, dy, xy, n, [](V g, V y) { return g * vset(-0.5f) * (y * y * y); });

@@ -38,7 +38,7 @@ void matmul_cpu(double* c, const double* a, const double* b, const double* bias,
 // Element-wise, n elements, y/dx may alias x/dy exactly (each element is read before it is
 // written) but must not overlap them otherwise. Overloads for float and double.
 // Backward kernels take the upstream gradient dy and the tensor named in their signature:
-// relu/leaky_relu/gelu/log/sin/cos/erf/arctan/log1p the forward *input* x,
+// relu/leaky_relu/gelu/log/sin/cos/erf/arctan/log1p/expm1 the forward *input* x,
 // sigmoid/tanh/exp/sqrt/rsqrt the forward *output* y.
 #define FASTNN_DECLARE_ACTIVATIONS(T)                                                             \
   void relu_forward_cpu(T* y, const T* x, int64_t n);                                             \
@@ -65,6 +65,8 @@ void matmul_cpu(double* c, const double* a, const double* b, const double* bias,
   void arctan_backward_cpu(T* dx, const T* dy, const T* x, int64_t n);                            \
   void log1p_forward_cpu(T* y, const T* x, int64_t n);                                            \
   void log1p_backward_cpu(T* dx, const T* dy, const T* x, int64_t n);                             \
+  void expm1_forward_cpu(T* y, const T* x, int64_t n);                                            \
+  void expm1_backward_cpu(T* dx, const T* dy, const T* x, int64_t n);                             \
   void rsqrt_forward_cpu(T* y, const T* x, int64_t n);                                            \
   void rsqrt_backward_cpu(T* dx, const T* dy, const T* y, int64_t n);                             \
   void gelu_forward_cpu(T* y, const T* x, GeluApprox approx, int64_t n);                          \

@@ -1,5 +1,5 @@
-// Vectorised float32 exp, log, log1p, atan, sigmoid, tanh, the normal CDF, erf, sin and cos for
-// the ISA units, written once over the V type of vec_avx512.h / vec_avx2.h (include one first).
+// Vectorised float32 exp, expm1, log, log1p, atan, sigmoid, tanh, the normal CDF, erf, sin and cos
+// for the ISA units, written once over the V type of vec_avx512.h / vec_avx2.h (include one first).
 // Accuracy target ~1-2 ulp; tests/test_activations.py checks it against float64 references on every
 // ISA path. Polynomials: exp and log are Cephes' (its single-precision expf and logf); the others
 // are least-squares fits of the relative error on Chebyshev nodes (float32 coefficients; max error
@@ -214,6 +214,27 @@ inline V vtanh(V x) {
   const V p = vpow2(n);
   const V num = fnmadd(p, expm1_r, vset(1.0f) - p), den = fmadd(p, expm1_r, vset(1.0f) + p);
   return vxor(num / den, vsign(x));
+}
+
+// expm1(x) = 2^n expm1(r) + (2^n - 1), x = n ln2 + r, |r| <= ln2/2, expm1(r) by vtanh's
+// polynomial. For n = 0 (|x| < 0.35) that is expm1(r) with r = x exactly: relative accuracy near
+// 0, where exp(x) - 1 cancels. Elsewhere 2^n - 1 is larger than the rest, so one rounding. It is
+// written 2 (h expm1(r) + (h - 1/2)) with h = 2^(n-1): h - 1/2 is exact for -24 <= n <= 24 (x is
+// clamped to -16.5, n = -24, below) and 2^n never overflows before the last doubling, which
+// gives inf past 88.72. Below -25 ln2 the result rounds to -1; from there to -16.5 to the float
+// above -1, expm1(-16.5) rounded. For |x| < 2^-24 it rounds to x itself (kept: -0, subnormals).
+inline V vexpm1(V x) {
+  const V xc = vmax(vset(-16.5f), vmin(vset(89.0f), x));
+  const V n = vround_product(xc, 1.44269504088896341f);
+  V r = fnmadd(n, vset(0.693359375f), xc);
+  r = fnmadd(n, vset(-2.12194440e-4f), r);
+  static const float c[5] = {0.1666666567325592f, 0.04166647791862488f, 0.008333499543368816f,
+                             0.0013933558948338032f, 0.0001977980718947947f};
+  const V expm1_r = fmadd(r * r, fmadd(r, vpoly(r, c), vset(0.5f)), r);
+  const V h = vpow2(n - vset(1.0f));
+  const V y = fmadd(h, expm1_r, h - vset(0.5f));
+  const V clamped = vselect(vlt(x, vset(-17.3286795f)), vset(-1.0f), y + y);
+  return vselect(vge(vabs(x), vset(0x1p-24f)), clamped, x);  // (a NaN x fails the test: kept)
 }
 
 // The standard normal upper tail Q(a) = Phi(-a) for a >= 0 (NaN kept), and exp(-a^2/2) (the pdf

@@ -47,7 +47,7 @@ KERNELS = {
         ("activation", _BOTH),
     ),
     **dict.fromkeys(("prelu", "prelu_backward"), ("activation", _CPU)),
-    # exp, sqrt, log, sin, cos, erf, arctan, log1p and rsqrt as threaded SIMD kernels (numpy's
+    # exp, sqrt, log, sin, cos, erf, arctan, log1p, expm1 and rsqrt as threaded SIMD kernels (numpy's
     # loops run on one core, numpy has no erf, rsqrt is one pass); CUDA's are its element-wise maps
     **dict.fromkeys(
         (
@@ -67,6 +67,8 @@ KERNELS = {
             "arctan_backward",
             "log1p",
             "log1p_backward",
+            "expm1",
+            "expm1_backward",
             "rsqrt",
             "rsqrt_backward",
         ),

@@ -520,7 +520,6 @@ ge = np.greater_equal
 logical_not = np.logical_not
 isnan = np.isnan
 logaddexp = np.logaddexp
-expm1 = np.expm1
 
 # ---- reductions --------------------------------------------------------------------------------
 
@@ -924,9 +923,11 @@ log = _float32_kernel("log", np.log)
 sin = _float32_kernel("sin", np.sin)  # (numpy's float64 sin and cos are vectorised)
 cos = _float32_kernel("cos", np.cos)
 log1p = _float32_kernel("log1p", np.log1p)
+expm1 = _float32_kernel("expm1", np.expm1)
 arctan = _float32_kernel("arctan", np.arctan)
 arctan_backward = _backward("arctan_backward")
 log1p_backward = _backward("log1p_backward")
+expm1_backward = _backward("expm1_backward")
 rsqrt = _unary("rsqrt")  # one pass where numpy takes two
 rsqrt_backward = _backward("rsqrt_backward")
 sin_backward = _backward("sin_backward")

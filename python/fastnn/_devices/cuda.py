@@ -456,6 +456,10 @@ def log1p_backward(grad, x):
     return div(grad, add(x, 1))
 
 
+def expm1_backward(grad, x):
+    return mul(grad, exp(x))
+
+
 def rsqrt(x):
     return div(1, sqrt(x))
 

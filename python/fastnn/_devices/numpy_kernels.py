@@ -115,6 +115,14 @@ def log1p_backward(grad, x):
     return grad / (x + 1)
 
 
+def expm1(x):
+    return np.expm1(x)
+
+
+def expm1_backward(grad, x):
+    return grad * np.exp(x)
+
+
 def rsqrt(x):
     return 1 / np.sqrt(x)
 
