@@ -97,6 +97,14 @@ def is_warn_always_enabled():
     return _state["warn_always"]
 
 
+# the floating tensor-type names set_default_tensor_type takes, and the dtype each one means
+_DEFAULT_TENSOR_TYPES = {
+    "HalfTensor": _dtype.float16,
+    "FloatTensor": _dtype.float32,
+    "DoubleTensor": _dtype.float64,
+}
+
+
 def set_default_tensor_type(t):
     """The legacy form of ``set_default_dtype`` (and ``set_default_device`` for the
     ``torch.cuda.*Tensor`` names): ``FloatTensor``/``DoubleTensor`` (the classes or their names
@@ -109,9 +117,7 @@ def set_default_tensor_type(t):
     )
     name = t if isinstance(t, str) else getattr(t, "__name__", None)
     kind = name.rsplit(".", 1)[-1] if isinstance(name, str) else None
-    np_dtype = {"FloatTensor": _dtype.float32, "DoubleTensor": _dtype.float64}.get(
-        kind, _dtype.float16 if kind == "HalfTensor" else None
-    )
+    np_dtype = _DEFAULT_TENSOR_TYPES.get(kind)
     if np_dtype is None:
         if isinstance(t, str):
             raise TypeError(f"invalid type: '{t}'")

@@ -399,6 +399,7 @@ def _run_recorded(roots, root_grads, retain_graph, capture, stop=False, only=Non
     topo = toposort(inner, capture if stop else None, targets is not None) if inner else ()
     resolve = function.priors_seen
     wanted = _wanted_needs(topo, targets, resolve) if targets is not None else None
+    check_nan = _anomaly.state.enabled and _anomaly.state.check_nan
     prev_mode = _grad_state.enabled
     _grad_state.enabled = True
     try:
@@ -434,7 +435,7 @@ def _run_recorded(roots, root_grads, retain_graph, capture, stop=False, only=Non
                 ctx.needs_input_grad = kept
             if not retain_graph and not ctx.saves_nothing:
                 _free(ctx, parents)
-            if _anomaly.state.enabled and _anomaly.state.check_nan:
+            if check_nan:
                 _raise_on_nan(
                     ctx, [gi._data for gi, need in zip(gs, needs) if need and gi is not None]
                 )
