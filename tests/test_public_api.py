@@ -1222,11 +1222,13 @@ PUBLIC_API: dict[str, tuple[str, ...]] = {
     "fastnn.optim": (
         "ASGD",
         "Adadelta",
+        "Adafactor",
         "Adagrad",
         "Adam",
         "AdamW",
         "Adamax",
         "LBFGS",
+        "Muon",
         "NAdam",
         "Optimizer",
         "RAdam",
