@@ -7,6 +7,7 @@ eigendecomposition (``spectral.py``), pseudoinverse and least squares (``lstsq.p
 
 from .common import LinAlgError
 from .factor import cholesky, cholesky_ex, qr
+from .ldl import ldl_factor, ldl_factor_ex, ldl_solve
 from .lstsq import lstsq, matrix_rank, pinv
 from .lu import det, inv, inv_ex, slogdet, solve
 from .lu_factor import lu, lu_factor, lu_factor_ex
@@ -31,6 +32,9 @@ __all__ = [
     "householder_product",
     "inv",
     "inv_ex",
+    "ldl_factor",
+    "ldl_factor_ex",
+    "ldl_solve",
     "lstsq",
     "lu",
     "lu_factor",
