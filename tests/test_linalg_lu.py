@@ -364,3 +364,16 @@ def test_torch_lu_and_lu_solve():
     P, L, U = fastnn.lu_unpack(lu, piv, unpack_data=False)
     assert L.numel() == 0 and U.numel() == 0
     assert_close(P.numpy(), torch.lu_unpack(tlu, tpiv)[0].numpy(), atol=0, rtol=0)
+
+
+@pytest.mark.parametrize("shape", [(0, 0), (2, 0, 0), (3, 0), (0, 3), (0, 4, 4)])
+def test_empty_matrices_factor_and_solve(shape):
+    a, t = fastnn.zeros(*shape), torch.zeros(shape)
+    for mine, theirs in zip(LA.lu(a), torch.linalg.lu(t), strict=True):
+        assert mine.shape == theirs.shape
+    lu, piv = LA.lu_factor(a)
+    assert piv.shape == torch.linalg.lu_factor(t).pivots.shape
+    if shape[-1] == shape[-2]:
+        assert LA.lu_solve(lu, piv, a).shape == shape
+        assert LA.solve_ex(a, a).result.shape == shape
+        assert LA.solve_triangular(a, a, upper=True).shape == shape

@@ -15,6 +15,7 @@ A is its transpose's case. The gradient goes through P back to A's rows.
 """
 
 import collections
+import math
 
 import numpy as np
 
@@ -45,8 +46,8 @@ def lu_host(h):
     diagonal implied) and U on and above it; pivots (..., k) and info (...) are int32."""
     batch, (m, n) = h.shape[:-2], h.shape[-2:]
     k = min(m, n)
-    a = np.array(h, copy=True).reshape(-1, m, n)
-    count = a.shape[0]
+    count = math.prod(batch)  # not -1: the matrices may be empty
+    a = np.array(h, copy=True).reshape(count, m, n)
     rows = np.arange(count)
     piv = np.empty((count, k), np.int32)
     info = np.zeros(count, np.int32)
@@ -68,7 +69,7 @@ def lu_host(h):
 def permutation(piv, m):
     """[host] perm (..., m) with (P^T A)[i] = A[perm[i]] for LAPACK's pivots (..., k)."""
     batch, k = piv.shape[:-1], piv.shape[-1]
-    flat = piv.reshape(-1, k).astype(np.int64) - 1
+    flat = piv.reshape(math.prod(batch), k).astype(np.int64) - 1
     perm = np.tile(np.arange(m), (flat.shape[0], 1))
     rows = np.arange(flat.shape[0])
     for j in range(k):
