@@ -377,3 +377,42 @@ def test_empty_matrices_factor_and_solve(shape):
         assert LA.lu_solve(lu, piv, a).shape == shape
         assert LA.solve_ex(a, a).result.shape == shape
         assert LA.solve_triangular(a, a, upper=True).shape == shape
+
+
+@pytest.fixture
+def emulated(monkeypatch):
+    """_devices.cuda running on tests/_fake_cuda.py (numpy with the bindings' rules)."""
+    import _fake_cuda
+    from fastnn import _devices
+
+    be = _devices.cuda_module()
+    monkeypatch.setattr(be, "_mod", _fake_cuda)
+    monkeypatch.setattr(be, "array_type", _fake_cuda.DeviceArray)
+    monkeypatch.setitem(_devices._BY_TYPE, _fake_cuda.DeviceArray, be)
+    return be
+
+
+def test_cuda_tensors_round_trip_through_the_host(emulated):
+    rng = np.random.default_rng(15)
+    a, b = _tri(rng, (2, 4, 4), np.float64), rng.standard_normal((2, 4, 3))
+    calls = [
+        lambda a, b: LA.solve_triangular(a, b, upper=True),
+        lambda a, b: LA.solve_ex(a, b).result,
+        lambda a, b: LA.lu_solve(*LA.lu_factor(a), b),
+        lambda a, b: LA.lu(a).U @ b,
+        lambda a, b: LA.matrix_exp(a * 0.1) @ b,
+    ]
+    for call in calls:
+        results = []
+        for put in (np.asarray, emulated.from_numpy):
+            xs = [fastnn.Tensor._make(put(v.copy()), True) for v in (a, b)]
+            out = call(*xs)
+            assert type(out._data) is type(xs[0]._data), "the result left the device"
+            (out * out).sum().backward()
+            assert all(type(x.grad._data) is type(x._data) for x in xs)
+            results.append([out.cpu().detach().numpy()] + [x.grad.cpu().numpy() for x in xs])
+        for mine, host in zip(*results):
+            assert_close(mine, host, atol=1e-12, rtol=1e-10)
+    x = fastnn.Tensor._make(emulated.from_numpy(np.eye(3)))
+    for res in (LA.lu_factor_ex(x).info, LA.lu_factor(x).pivots, LA.ldl_factor(x).pivots):
+        assert type(res._data) is type(x._data)
