@@ -154,7 +154,7 @@ def _factor(A, pivot, fn, check):
 
 def lu_factor(A, *, pivot=True, out=None):
     """(LU, pivots) of A (*, m, n) = P L U: L below LU's diagonal (unit diagonal implied), U on
-    and above it; pivots (*, min(m, n)) int32, 1-based: row i was swapped with row pivots[i].
+    and above it; pivots (*, min(m, n)) int32, 1-based: step i swapped rows i and pivots[i].
     A zero pivot (a singular square matrix) raises LinAlgError."""
     if out is not None:
         raise TypeError("linalg.lu_factor: out= is not supported; assign the results instead")
