@@ -2,15 +2,18 @@
 
 Each ``step()`` is one fused C++ call per parameter group (fastnn.kernels.*_step on CPU
 tensors); ``fused=False`` selects the NumPy reference loops of ``fastnn.optim._functional``.
+ASGD, Rprop, LBFGS, Adafactor and Muon have no fused kernel: they are NumPy on the host.
 """
 
 from . import lr_scheduler, swa_utils
 from .adadelta import Adadelta
+from .adafactor import Adafactor
 from .adagrad import Adagrad
 from .adam import Adam, AdamW
 from .adamax import Adamax
 from .asgd import ASGD
 from .lbfgs import LBFGS
+from .muon import Muon
 from .nadam import NAdam
 from .optimizer import Optimizer
 from .radam import RAdam
@@ -23,10 +26,12 @@ __all__ = [
     "LBFGS",
     "SGD",
     "Adadelta",
+    "Adafactor",
     "Adagrad",
     "Adam",
     "AdamW",
     "Adamax",
+    "Muon",
     "NAdam",
     "Optimizer",
     "RAdam",

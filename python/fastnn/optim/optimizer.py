@@ -295,6 +295,11 @@ class Optimizer:
     # State entries that are numbers, not buffers: key -> the Python type they are kept as.
     _SCALAR_STATE: ClassVar[dict] = {"step": int}
 
+    def _state_shape(self, shape, key):
+        """The shape of state buffer ``key`` of a parameter of ``shape``: the parameter's own,
+        unless an optimizer keeps a reduced one (Adafactor's row and column factors)."""
+        return shape
+
     def _state_value_like(self, param, key, value):
         # Buffers become fresh arrays of the parameter's dtype; step counts and the other scalar
         # entries stay numbers (torch keeps them as 0-d tensors).
@@ -309,10 +314,10 @@ class Optimizer:
         if not isinstance(value, np.ndarray) and _devices.is_array(value):
             value = _devices.of(value).to_numpy(value)  # e.g. a CUDA state loaded on the CPU
         arr = np.array(np.asarray(value), dtype=data.dtype, copy=True, order="C")
-        if arr.shape != tuple(data.shape):
+        if arr.shape != self._state_shape(tuple(data.shape), key):
             raise ValueError(
-                f"load_state_dict: state '{key}' has shape {arr.shape} but its parameter has "
-                f"shape {tuple(data.shape)}"
+                f"load_state_dict: state '{key}' has shape {arr.shape} but its parameter of "
+                f"shape {tuple(data.shape)} keeps it as {self._state_shape(tuple(data.shape), key)}"
             )
         if isinstance(data, np.ndarray):
             return arr

@@ -8,6 +8,10 @@ differentiating |x|^p or s^(1/p) at 0 would give NaN or inf), and a negative p w
 gives the norm 0. Matrix norms: 'fro' is the vector 2-norm over the two dims; 'nuc', 2 and -2
 the sum, largest and smallest singular value (svdvals' gradient); 1 / -1 and inf / -inf the
 largest / smallest column and row sums of |A|.
+
+cond(A, p) is norm(A) norm(A^{-1}): for p None, 2 and -2 the ratio of the extreme singular values
+(any m x n matrix), for the other orders a product through inv_ex (square matrices), inf where
+A is singular, as in torch.
 """
 
 import math
@@ -19,6 +23,7 @@ from ..._core.dims import wrap_dim, wrap_dims
 from ...autograd.function import Function
 from .. import functions as _fns
 from .common import describe, floating, tensor_arg, with_out
+from .lu import inv_ex
 from .spectral import svdvals
 
 
@@ -174,4 +179,32 @@ def norm(input, ord=None, dim=None, keepdim=False, *, out=None, dtype=None):
     return with_out(out, fn, res, A)
 
 
-__all__ = ["matrix_norm", "norm", "vector_norm"]
+def cond(A, p=None, *, out=None):
+    """The condition number of each matrix of A (*, m, n) in the p-norm: p None or 2 (the
+    default) is s_max / s_min, -2 s_min / s_max; 'fro', 'nuc', 1, -1, inf and -inf (square A)
+    norm(A, p) norm(A^{-1}, p), inf for a singular matrix."""
+    fn = "linalg.cond"
+    floating(tensor_arg(A, fn, "A"), fn, "A")
+    if A.ndim < 2:
+        raise RuntimeError(
+            f"{fn}: the input tensor A must have at least 2 dimensions, got {describe(A)}"
+        )
+    if p is None or (not isinstance(p, str) and p in (2, -2)):
+        s = svdvals(A)
+        hi, lo = s[..., 0], s[..., -1]
+        with np.errstate(divide="ignore", invalid="ignore"):  # a singular A: inf or 0 / 0 = NaN
+            res = lo / hi if p == -2 else hi / lo
+        return with_out(out, fn, res, A)
+    if p not in ("fro", "nuc") and (isinstance(p, str) or p not in (1, -1, math.inf, -math.inf)):
+        raise RuntimeError(f"{fn} got an invalid norm type: {p} (A: {describe(A)})")
+    if A.shape[-1] != A.shape[-2]:
+        raise RuntimeError(
+            f"{fn}(ord={p}): A must be batches of square matrices, but they are "
+            f"{A.shape[-2]} by {A.shape[-1]} matrices ({describe(A)})"
+        )
+    inverse, info = inv_ex(A)
+    res = matrix_norm(A, p) * matrix_norm(inverse, p)
+    return with_out(out, fn, _fns.where(info > 0, math.inf, res), A)
+
+
+__all__ = ["cond", "matrix_norm", "norm", "vector_norm"]

@@ -1,5 +1,5 @@
 """The products of torch.linalg and their relatives (multi_dot, cross, diagonal, vecdot, matmul,
-matrix_power, kron): compositions of matmul and element-wise Tensor ops, differentiable through
+matrix_power, kron, vander): compositions of matmul and element-wise Tensor ops, differentiable through
 them. multi_dot multiplies in the order that costs the fewest multiplications (the classic
 matrix-chain recurrence); matrix_power squares repeatedly, through inv for a negative power.
 """
@@ -151,4 +151,32 @@ def kron(input, other, *, out=None):
     return with_out(out, fn, res, a, b)
 
 
-__all__ = ["cross", "diagonal", "kron", "matmul", "matrix_power", "multi_dot", "vecdot"]
+def vander(x, N=None):
+    """The Vandermonde matrices of x (*, n): (*, n, N) with column j holding x ** j, increasing
+    powers (numpy's order reversed); N defaults to n. A running product, so x = 0 gets the
+    gradient of its powers (pow's would be NaN at x ** 0)."""
+    fn = "linalg.vander"
+    x = tensor_arg(x, fn, "x")
+    if x._data.dtype == np.bool_:
+        raise RuntimeError(f"{fn} takes floating point and integer tensors, got {describe(x)}")
+    if x.ndim == 0:
+        raise RuntimeError(f"{fn}: x must have at least one dimension, got {describe(x)}")
+    n = x.shape[-1] if N is None else N
+    if n <= 1:
+        raise RuntimeError(f"{fn}: N must be greater than 1, got {n} (x: {describe(x)})")
+    if not _dtype.is_floating(x._data.dtype):
+        x = x.long()  # torch's integer result is int64
+    col = x.unsqueeze(-1)
+    return _fns.cat([_creation.ones_like(col), col.expand(*x.shape, n - 1)], -1).cumprod(-1)
+
+
+__all__ = [
+    "cross",
+    "diagonal",
+    "kron",
+    "matmul",
+    "matrix_power",
+    "multi_dot",
+    "vander",
+    "vecdot",
+]

@@ -1,8 +1,10 @@
 """torch's top-level linear-algebra functions (torch.det, inverse, logdet, slogdet, pinverse,
-kron, matrix_power, and the older svd, qr, cholesky, chain_matmul) and the Tensor methods of
+kron, matrix_power, matrix_exp, orgqr, and the older svd, qr, cholesky, chain_matmul, lu,
+lu_solve, lu_unpack, triangular_solve) and the Tensor methods of
 the same names (a mixin of ``Tensor``), each the torch.linalg function it stands for; the older
 ones return what they always returned (svd's V, not Vh) and warn as torch does."""
 
+import collections
 import warnings
 
 from .factor import checked_cholesky
@@ -12,10 +14,21 @@ from .lu import det as _det
 from .lu import inv as _inv
 from .lu import legacy_slogdet
 from .lu import logdet as _logdet
+from .lu_factor import lu_factor_ex as _lu_factor_ex
+from .lu_factor import lu_unpack
+from .lu_solve import lu_solve as _lu_solve
+from .matrix_exp import matrix_exp as _matrix_exp
 from .products import kron as _kron
 from .products import matrix_power as _matrix_power
 from .products import multi_dot as _multi_dot
 from .spectral import svd as _svd
+from .tensor_solve import householder_product as _householder_product
+from .triangular import solve_triangular as _solve_triangular
+
+lu_with_info_result = collections.namedtuple("_lu_with_info", ["LU", "pivots", "info"])
+triangular_solve_result = collections.namedtuple(
+    "triangular_solve", ["solution", "cloned_coefficient"]
+)
 
 
 def det(input):
@@ -102,6 +115,59 @@ def chain_matmul(*matrices, out=None):
     return _multi_dot(list(matrices), out=out)
 
 
+def matrix_exp(A):
+    """linalg.matrix_exp."""
+    return _matrix_exp(A)
+
+
+def orgqr(input, tau):
+    """linalg.householder_product."""
+    return _householder_product(input, tau)
+
+
+def lu(A, pivot=True, get_infos=False, out=None):
+    """(LU, pivots) of linalg.lu_factor_ex, and its info with ``get_infos``; a singular matrix
+    factors without error, as in torch."""
+    warnings.warn(
+        "torch.lu is deprecated in favor of torch.linalg.lu_factor (LU, pivots) and "
+        "torch.linalg.lu_factor_ex (LU, pivots, info)",
+        UserWarning,
+        stacklevel=2,
+    )
+    if out is not None:
+        raise TypeError("lu: out= is not supported; assign the results instead")
+    LU, pivots, info = _lu_factor_ex(A, pivot=pivot)
+    return lu_with_info_result(LU, pivots, info) if get_infos else (LU, pivots)
+
+
+def lu_solve(b, LU_data, LU_pivots, *, out=None):
+    """linalg.lu_solve(LU_data, LU_pivots, b): note the right-hand side comes first."""
+    warnings.warn(
+        "torch.lu_solve is deprecated in favor of torch.linalg.lu_solve, which takes its "
+        "arguments as (LU, pivots, B)",
+        UserWarning,
+        stacklevel=2,
+    )
+    return _lu_solve(LU_data, LU_pivots, b, out=out)
+
+
+def triangular_solve(b, A, upper=True, transpose=False, unitriangular=False, *, out=None):
+    """(solution, cloned_coefficient): X with op(A) X = b, op(A) = A^T with ``transpose``, A's
+    upper triangle by default, and a copy of A (broadcast to b's batch). linalg.solve_triangular
+    takes (A, B) in the other order."""
+    warnings.warn(
+        "torch.triangular_solve is deprecated in favor of torch.linalg.solve_triangular, which "
+        "takes its arguments as (A, B) and returns only the solution",
+        UserWarning,
+        stacklevel=2,
+    )
+    if out is not None:
+        raise TypeError("triangular_solve: out= is not supported; assign the results instead")
+    a = A.mT if transpose else A
+    X = _solve_triangular(a, b, upper=bool(upper) != bool(transpose), unitriangular=unitriangular)
+    return triangular_solve_result(X, A.expand(*X.shape[:-2], *A.shape[-2:]).clone())
+
+
 class LinalgMixin:
     def det(self):
         return _det(self)
@@ -124,6 +190,24 @@ class LinalgMixin:
     def matrix_power(self, n):
         return _matrix_power(self, n)
 
+    def matrix_exp(self):
+        return _matrix_exp(self)
+
+    def orgqr(self, input2):
+        return _householder_product(self, input2)
+
+    def lu(self, pivot=True, get_infos=False):
+        LU, pivots, info = _lu_factor_ex(self, pivot=pivot)
+        return lu_with_info_result(LU, pivots, info) if get_infos else (LU, pivots)
+
+    def lu_solve(self, LU_data, LU_pivots):
+        return _lu_solve(LU_data, LU_pivots, self)
+
+    def triangular_solve(self, A, upper=True, transpose=False, unitriangular=False):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the method is not deprecated separately
+            return triangular_solve(self, A, upper, transpose, unitriangular)
+
     def svd(self, some=True, compute_uv=True):
         return svd(self, some, compute_uv)
 
@@ -143,9 +227,15 @@ __all__ = [
     "inverse",
     "kron",
     "logdet",
+    "lu",
+    "lu_solve",
+    "lu_unpack",
+    "matrix_exp",
     "matrix_power",
+    "orgqr",
     "pinverse",
     "qr",
     "slogdet",
     "svd",
+    "triangular_solve",
 ]
