@@ -460,10 +460,12 @@ class _PickleWriter:
         storage = _WRITE_STORAGES.get(a.dtype)
         if storage is None:
             raise TypeError(f"fastnn.serialization.save_torch: a tensor of dtype {a.dtype}")
+        shape = a.shape  # (np.ascontiguousarray makes a 0-d array 1-d)
         if a.dtype is _dtype.bfloat16:  # its bits, in the byte order torch reads
             a = np.ascontiguousarray(a).view(np.uint16).astype("<u2").view(a.dtype)
         else:
             a = np.ascontiguousarray(a, a.dtype.newbyteorder("<"))
+        a = a.reshape(shape)
         key = str(len(self.storages))
         self.storages.append(a)
         w = self.out.write
