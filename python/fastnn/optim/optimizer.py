@@ -4,7 +4,9 @@ Shaped like torch's Optimizer: ``param_groups`` is a list of
 dicts (``'params'`` plus hyperparameters), ``state`` maps a parameter to its dict of state
 arrays, and ``state_dict()`` uses torch's layout: ``{'state': {index: {...}}, 'param_groups':
 [{..., 'params': [indices]}]}``. State buffers are raw arrays of the parameter's storage type
-(``p._data``'s type: numpy on the CPU), so the fused kernels update them in place.
+(``p._data``'s type: numpy on the CPU), so the fused kernels update them in place;
+``state_dict()`` hands them out as torch does, as tensors on those buffers, with the step
+counters as 0-d tensors.
 """
 
 import copy
@@ -226,7 +228,8 @@ class Optimizer:
 
     def state_dict(self):
         """{'state': {index: state}, 'param_groups': [{..., 'params': [indices]}]} (torch's
-        layout). Like torch, the state arrays are the live buffers, not copies."""
+        layout and types: tensors). Like torch, the state tensors are the live buffers, not
+        copies."""
         for hook in self._hooks("_optimizer_state_dict_pre_hooks"):
             hook(self)
         result = self._packed_state()
@@ -246,8 +249,31 @@ class Optimizer:
             packed["params"] = [index_of[id(p)] for p in group["params"]]
             groups.append(packed)
         params = {id(p): p for group in self.param_groups for p in group["params"]}
-        state = {index_of[id(p)] if id(p) in params else p: s for p, s in self.state.items()}
+        state = {
+            index_of[id(p)] if id(p) in params else p: self._packed_entries(s)
+            for p, s in self.state.items()
+        }
         return {"state": state, "param_groups": groups}
+
+    def _packed_entries(self, entries):
+        """One parameter's state as torch's state_dict holds it: each buffer a Tensor on the live
+        array (a step updates it, as torch's does), the counters of _SCALAR_STATE (``step``...)
+        0-d tensors of the default float dtype, so that torch.load-ed checkpoints step on torch
+        and code that calls ``.item()`` on them runs."""
+        from .. import _devices
+        from .._core import dtype as _dtype
+        from .._tensor import Tensor
+
+        def packed(key, v):
+            if key in self._SCALAR_STATE and isinstance(v, numbers.Real):
+                return Tensor._make(np.array(v, dtype=_dtype.default()))
+            if isinstance(v, np.ndarray) or (not _is_tensor(v) and _devices.is_array(v)):
+                return Tensor._make(v)
+            if isinstance(v, list):
+                return [packed(None, x) for x in v]
+            return v
+
+        return {k: packed(k, v) for k, v in entries.items()}
 
     def load_state_dict(self, state_dict):
         """Load a state_dict() of an optimizer over parameters of the same shapes (copies it)."""
