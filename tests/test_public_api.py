@@ -1272,6 +1272,8 @@ PUBLIC_API: dict[str, tuple[str, ...]] = {
         "save_file",
         "save_torch",
     ),
+    "fastnn.utils": ("checkpoint", "data"),
+    "fastnn.utils.checkpoint": ("checkpoint", "checkpoint_sequential", "noop_context_fn"),
     "fastnn.utils.data": (
         "BatchSampler",
         "ChainDataset",

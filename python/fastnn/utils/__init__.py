@@ -1,5 +1,6 @@
-"""Utilities: ``fastnn.utils.data`` (datasets, DataLoader), as in ``torch.utils``."""
+"""Utilities: ``fastnn.utils.data`` (datasets, DataLoader) and ``fastnn.utils.checkpoint``
+(activation checkpointing), as in ``torch.utils``."""
 
-from . import data
+from . import checkpoint, data
 
-__all__ = ["data"]
+__all__ = ["checkpoint", "data"]
