@@ -1,12 +1,60 @@
 """Probability distributions in torch.distributions' form: ``sample`` / ``rsample``,
-differentiable ``log_prob`` and ``entropy``, ``batch_shape`` / ``event_shape``.
+differentiable ``log_prob`` and ``entropy``, ``batch_shape`` / ``event_shape``, ``expand``,
+argument checks against ``constraints``, and ``kl_divergence`` with its registry.
 
-``Categorical`` serves policy-gradient programs (sample an action, keep its log-probability);
-``Normal`` serves continuous actions and reparameterized sampling.
+Each family is one file. Draws that numpy makes better than a formula over uniforms (gamma,
+Poisson, binomial, multinomial) come from numpy's samplers on fastnn's seeded generator, so
+``fastnn.manual_seed`` makes every draw reproducible. Gamma, Beta, Dirichlet and StudentT
+reparameterize through ``standard_gamma.py``'s implicit gradient.
 """
 
+from . import constraints
+from .bernoulli import Bernoulli
+from .beta import Beta
+from .binomial import Binomial
 from .categorical import Categorical
+from .cauchy import Cauchy
+from .dirichlet import Dirichlet
 from .distribution import Distribution
+from .exponential import Exponential
+from .gamma import Gamma
+from .geometric import Geometric
+from .gumbel import Gumbel
+from .half_normal import HalfNormal
+from .independent import Independent
+from .kl import kl_divergence, register_kl
+from .laplace import Laplace
+from .multinomial import Multinomial
+from .multivariate_normal import MultivariateNormal
 from .normal import Normal
+from .one_hot_categorical import OneHotCategorical
+from .poisson import Poisson
+from .student_t import StudentT
+from .uniform import Uniform
 
-__all__ = ["Categorical", "Distribution", "Normal"]
+__all__ = [
+    "Bernoulli",
+    "Beta",
+    "Binomial",
+    "Categorical",
+    "Cauchy",
+    "Dirichlet",
+    "Distribution",
+    "Exponential",
+    "Gamma",
+    "Geometric",
+    "Gumbel",
+    "HalfNormal",
+    "Independent",
+    "Laplace",
+    "Multinomial",
+    "MultivariateNormal",
+    "Normal",
+    "OneHotCategorical",
+    "Poisson",
+    "StudentT",
+    "Uniform",
+    "constraints",
+    "kl_divergence",
+    "register_kl",
+]
