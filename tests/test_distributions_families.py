@@ -148,6 +148,11 @@ CASES = {
         lambda r, p: r.standard_normal((3, 2, 7)),
         ("entropy", "mean", "mode", "variance"),
     ),
+    "LogNormal": (
+        lambda r: {"loc": r.standard_normal((2, 1)), "scale": _pos(r, 7)},
+        lambda r, p: _pos(r, 3, 2, 7),
+        ("entropy", "mean", "mode", "variance", "stddev", "cdf", "icdf"),
+    ),
     "MultivariateNormal": (
         lambda r: {"loc": r.standard_normal((2, 1, 5)), "covariance_matrix": _spd(r, 3, 5)},
         lambda r, p: r.standard_normal((4, 2, 3, 5)),

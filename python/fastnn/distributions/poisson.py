@@ -36,10 +36,7 @@ class Poisson(Distribution):
     def sample(self, sample_shape=()):
         with no_grad():
             shape = tuple(self._extended_shape(sample_shape))
-            rate = self.rate.detach().numpy() if self.rate.device.type == "cpu" else None
-            if rate is None:
-                rate = self.rate.detach().cpu().numpy()
-            drawn = _random.generator().poisson(rate, size=shape)
+            drawn = _random.generator().poisson(self.rate.detach().cpu().numpy(), size=shape)
             return as_tensor(drawn, dtype=self.rate.dtype, device=self.rate.device)
 
     def log_prob(self, value):

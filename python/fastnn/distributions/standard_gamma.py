@@ -23,10 +23,9 @@ from .._tensor.ops.special import digamma64
 def _draw(concentration):
     """Host draws of Gamma(concentration, 1), kept above the smallest normal float (a draw
     of 0 would give log-densities of -inf and a gradient of 0 / 0)."""
-    a = np.asarray(concentration.detach().cpu().numpy(), dtype=np.float64)
-    x = _random.generator().standard_gamma(a)
-    tiny = np.finfo(concentration.detach().cpu().numpy().dtype).tiny
-    return np.maximum(x, tiny)
+    a = concentration.detach().cpu().numpy()
+    x = _random.generator().standard_gamma(a.astype(np.float64))
+    return np.maximum(x, np.finfo(a.dtype).tiny)
 
 
 def gamma_sample_grad(a, x):
