@@ -3,8 +3,10 @@
 from typing import ClassVar
 
 from .._core.dtype import finfo
+from .._tensor.functions_more import broadcast_tensors
 from . import constraints
 from .distribution import Distribution
+from .incomplete_gamma import GammaP
 from .standard_gamma import standard_gamma
 from .utils import broadcast_all
 
@@ -47,6 +49,11 @@ class Gamma(Distribution):
         value = self._value(value)
         a, rate = self.concentration, self.rate
         return a.xlogy(rate) + (a - 1).xlogy(value) - rate * value - a.lgamma()
+
+    def cdf(self, value):
+        value = self._value(value)
+        a, x = broadcast_tensors(self.concentration, self.rate * value)
+        return GammaP.apply(a.contiguous(), x.contiguous())
 
     def entropy(self):
         a = self.concentration
