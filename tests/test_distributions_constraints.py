@@ -130,6 +130,10 @@ BAD_PARAMETERS = [
     ("Beta", {"concentration1": [-1.0], "concentration0": [1.0]}, "concentration"),
     ("Dirichlet", {"concentration": [1.0, 0.0]}, "concentration"),
     ("StudentT", {"df": [-1.0]}, "df"),
+    ("Chi2", {"df": [0.0]}, "df"),
+    ("HalfCauchy", {"scale": [0.0]}, "scale"),
+    ("NegativeBinomial", {"total_count": [-1.0], "probs": [0.5]}, "total_count"),
+    ("NegativeBinomial", {"total_count": [2.0], "probs": [1.0]}, "probs"),
     ("Categorical", {"probs": [0.5, -0.5, 1.0]}, "probs"),
     ("OneHotCategorical", {"probs": [0.5, -0.5, 1.0]}, "probs"),
     ("Multinomial", {"total_count": 3, "probs": [0.5, -0.5, 1.0]}, "probs"),
@@ -174,6 +178,9 @@ BAD_VALUES = [
     (lambda m, L: m.OneHotCategorical(L.tensor([0.5, 0.5])), [1.0, 1.0]),
     (lambda m, L: m.Multinomial(2, L.tensor([0.5, 0.5])), [2.0, 1.0]),
     (lambda m, L: m.HalfNormal(L.tensor([1.0])), [-1.0]),
+    (lambda m, L: m.HalfCauchy(L.tensor([1.0])), [-1.0]),
+    (lambda m, L: m.NegativeBinomial(L.tensor([2.0]), L.tensor([0.5])), [0.5]),
+    (lambda m, L: m.Chi2(L.tensor([2.0])), [-1.0]),
 ]
 
 

@@ -151,6 +151,26 @@ CASES = {
         lambda r, p: r.standard_normal((3, 2, 7)),
         ("entropy", "mean", "mode", "variance"),
     ),
+    "Chi2": (
+        lambda r: {"df": _pos(r, 2, 7) * 3},
+        lambda r, p: _pos(r, 3, 2, 7),
+        ("entropy", "mean", "mode", "variance", "cdf"),
+    ),
+    "HalfCauchy": (
+        lambda r: {"scale": _pos(r, 2, 7)},
+        lambda r, p: _pos(r, 3, 2, 7),
+        ("entropy", "mean", "mode", "variance", "cdf", "icdf"),
+    ),
+    "NegativeBinomial": (
+        lambda r: {"total_count": _pos(r, 7) * 3, "probs": _prob(r, 2, 7)},
+        lambda r, p: r.integers(0, 12, (3, 2, 7)).astype(float),
+        ("mean", "mode", "variance"),
+    ),
+    "NegativeBinomial_logits": (
+        lambda r: {"total_count": _pos(r, 2, 1) * 3, "logits": r.standard_normal(7)},
+        lambda r, p: r.integers(0, 12, (3, 2, 7)).astype(float),
+        ("mean", "mode", "variance"),
+    ),
     "LogNormal": (
         lambda r: {"loc": r.standard_normal((2, 1)), "scale": _pos(r, 7)},
         lambda r, p: _pos(r, 3, 2, 7),
@@ -243,6 +263,9 @@ GRAD_CASES = {
     "Beta": ({"concentration1": (2, 3), "concentration0": (3,)}, "unit"),
     "Dirichlet": ({"concentration": (2, 4)}, "simplex"),
     "StudentT": ({"df": (3,), "loc": (2, 3), "scale": (3,)}, "real"),
+    "Chi2": ({"df": (2, 3)}, "positive"),
+    "HalfCauchy": ({"scale": (2, 3)}, "positive"),
+    "NegativeBinomial": ({"total_count": (3,), "probs": (2, 3)}, "count"),
 }
 
 
@@ -283,7 +306,7 @@ def test_log_prob_and_entropy_gradients(name):
         return cls(**dict(zip(names, ts)), **extra).log_prob(value)
 
     assert gradcheck(log_prob, leaves)
-    if name not in ("Poisson", "Binomial"):
+    if name not in ("Poisson", "Binomial", "NegativeBinomial"):
         assert gradcheck(lambda *ts: cls(**dict(zip(names, ts)), **extra).entropy(), leaves)
 
 

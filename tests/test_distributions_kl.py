@@ -76,6 +76,7 @@ PAIRS = {
         lambda r: {"probs": r.random((2, 7)) * 0.9 + 0.05},
         lambda r: {"probs": r.random(7) * 0.9 + 0.05},
     ),
+    "Chi2": (lambda r: {"df": _pos(r, 2, 7)}, lambda r: {"df": _pos(r, 7)}),  # Gamma's form
     "HalfNormal": (lambda r: {"scale": _pos(r, 2, 7)}, lambda r: {"scale": _pos(r, 7)}),
 }
 

@@ -35,6 +35,8 @@ FAMILIES = {
     "Gamma": (lambda: FD.Gamma(t([0.3, 5.0]), t([1.0, 2.0])), True),
     "Beta": (lambda: FD.Beta(t([0.5, 4.0]), t([2.0, 1.5])), True),
     "Dirichlet": (lambda: FD.Dirichlet(t([[0.5, 1.0, 3.0], [2.0, 2.0, 2.0]])), True),
+    "Chi2": (lambda: FD.Chi2(t([0.7, 6.0])), True),
+    "NegativeBinomial": (lambda: FD.NegativeBinomial(t([2.5, 10.0]), t([0.3, 0.8])), True),
     "StudentT": (lambda: FD.StudentT(t([5.0, 30.0]), t([1.0, 0.0]), t([1.0, 2.0])), False),
     "OneHotCategorical": (
         lambda: FD.OneHotCategorical(t([[0.2, 0.3, 0.5], [0.9, 0.05, 0.05]])),
@@ -97,6 +99,7 @@ REPARAM = {
     "Cauchy": (lambda a, b: FD.Cauchy(a, b), 2),
     "Gumbel": (lambda a, b: FD.Gumbel(a, b), 2),
     "HalfNormal": (lambda a: FD.HalfNormal(a), 1),
+    "HalfCauchy": (lambda a: FD.HalfCauchy(a), 1),
     "MultivariateNormal": (
         lambda a, b: FD.MultivariateNormal(
             a, scale_tril=b.diag_embed() + 0.1 * fastnn.ones(3, 3, dtype=f64).tril(-1)
