@@ -244,7 +244,8 @@ def test_values_match_torch(name, dtype):
             # torch takes log(n!) of an int64 tensor, which its lgamma rounds to float32
             assert_close(_np(got), _np(want), name=what, atol=0, rtol=1e-7)
             continue
-        assert_close(_np(got), _np(want), name=what, **tol)
+        with np.errstate(invalid="ignore"):  # inf - inf where both moments are infinite
+            assert_close(_np(got), _np(want), name=what, **tol)
 
 
 GRAD_CASES = {

@@ -74,7 +74,7 @@ class Distribution:
             )
 
     def _value(self, value):
-        """``value`` as a tensor (numbers take the parameters' dtype), checked when asked."""
+        """``value`` as a tensor, checked against shapes and support unless validation is off."""
         value = self._as_tensor(value)
         if self._validate_args:
             self._validate_sample(value)
@@ -87,15 +87,12 @@ class Distribution:
         new = _instance if _instance is not None else object.__new__(type(self))
         n = len(self._batch_shape)
         for key, value in self.__dict__.items():
-            batched = isinstance(value, Tensor) and value.shape[:n] == self._batch_shape
-            if batched and key not in self._unexpanded:
+            if isinstance(value, Tensor) and value.shape[:n] == self._batch_shape:
+                # a parameter: batch axes first, then its own (event or class) axes
                 value = value.expand(tuple(batch_shape) + tuple(value.shape[n:]))
             new.__dict__[key] = value
         new._batch_shape = batch_shape
         return new
-
-    # tensors kept whole by expand (a mixture's own component tensors)
-    _unexpanded: tuple = ()
 
     @staticmethod
     def set_default_validate_args(value):
