@@ -254,3 +254,25 @@ def test_mixture_same_family_matches_torch():
             mod.MixtureSameFamily(
                 mod.Categorical(lib.ones(2)), mod.Normal(lib.zeros(3), lib.ones(3))
             )
+
+
+def test_squashed_gaussian_policy_and_vae_terms_match_torch_gradients():
+    """The two patterns programs use most: a tanh-squashed Gaussian policy scoring actions
+    (SAC), and a VAE's Gaussian KL to the prior plus a Bernoulli likelihood."""
+    rng = np.random.default_rng(10)
+    mu, log_std = rng.standard_normal((4, 2)), rng.standard_normal((4, 2)) * 0.3
+    actions = np.tanh(rng.standard_normal((4, 2)))
+    grads = []
+    for lib, mod, tr in ((fastnn, FD, FT), (torch, TD, TT)):
+        m = lib.tensor(mu, requires_grad=True)
+        s = lib.tensor(log_std, requires_grad=True)
+        pi = mod.TransformedDistribution(mod.Normal(m, s.exp()), [tr.TanhTransform(cache_size=1)])
+        loss = -pi.log_prob(lib.tensor(actions)).sum(-1).mean()
+        prior = mod.Normal(lib.zeros(4, 2, dtype=lib.float64), lib.ones(4, 2, dtype=lib.float64))
+        post = mod.Independent(mod.Normal(m, s.exp()), 1)
+        kl = mod.kl_divergence(post, mod.Independent(prior, 1)).sum()
+        recon = mod.Bernoulli(logits=m).log_prob(lib.tensor((actions > 0).astype(np.float64)))
+        (loss + kl - recon.sum()).backward()
+        grads.append((m.grad.numpy(), s.grad.numpy()))
+    for a, b in zip(grads[0], grads[1]):
+        assert_close(a, b, atol=1e-12, rtol=1e-10)
