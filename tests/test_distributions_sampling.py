@@ -190,3 +190,31 @@ def test_entropy_of_discrete_families_is_minus_the_expected_log_pmf():
         -sum(math.comb(4, k) / 16 * math.log(math.comb(4, k) / 16) for k in range(5)),
         rel_tol=1e-13,
     )
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not fastnn.cuda.is_available(), reason="needs a CUDA GPU")
+def test_families_on_a_gpu_match_the_cpu():
+    # draws are made on the host and copied over, so a seed gives the CPU's values
+    dev = "cuda"
+    cases = [
+        lambda d: FD.Normal(t([0.0, 1.0]).to(d), t([1.0, 2.0]).to(d)),
+        lambda d: FD.Gamma(t([0.5, 3.0]).to(d), t([1.0, 2.0]).to(d)),
+        lambda d: FD.Dirichlet(t([[0.5, 1.0, 2.0]]).to(d)),
+        lambda d: FD.Poisson(t([0.5, 4.0]).to(d)),
+        lambda d: FD.OneHotCategorical(t([0.2, 0.8]).to(d)),
+        lambda d: FD.Uniform(t([0.0]).to(d), t([2.0]).to(d)),
+        lambda d: FD.MultivariateNormal(t([0.0, 1.0]).to(d), t([[2.0, 0.3], [0.3, 1.0]]).to(d)),
+    ]
+    for make in cases:
+        cpu, gpu = make("cpu"), make(dev)
+        fastnn.manual_seed(2)
+        a = cpu.sample((5,))
+        fastnn.manual_seed(2)
+        b = gpu.sample((5,))
+        assert b.device.type == "cuda"
+        assert_close(b.cpu().numpy(), a.numpy(), atol=1e-12, rtol=1e-12)
+        assert_close(gpu.log_prob(b).cpu().numpy(), cpu.log_prob(a).numpy(), atol=1e-10, rtol=1e-10)
+        assert gpu.mean.device.type == "cuda"
+    assert FD.Dirichlet(t([0.5, 0.5]).to(dev)).mode.device.type == "cuda"
+    assert FD.Categorical(t([0.5, 0.5]).to(dev)).enumerate_support().device.type == "cuda"

@@ -71,6 +71,8 @@ class Bernoulli(Distribution):
         return softplus(self.logits) - self.logits * self.probs
 
     def enumerate_support(self, expand=True):
-        dt = (self.probs if "probs" in self.__dict__ else self.logits).dtype
-        values = tensor([0.0, 1.0], dtype=dt).reshape((-1,) + (1,) * len(self._batch_shape))
+        like = self.probs if "probs" in self.__dict__ else self.logits
+        values = tensor([0.0, 1.0], dtype=like.dtype, device=like.device).reshape(
+            (-1,) + (1,) * len(self._batch_shape)
+        )
         return values.expand((-1, *self._batch_shape)) if expand else values

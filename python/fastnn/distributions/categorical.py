@@ -61,11 +61,15 @@ class Categorical(Distribution):
 
     @property
     def mean(self):
-        return full(self._extended_shape(), math.nan, dtype=self.probs.dtype)
+        return full(
+            self._extended_shape(), math.nan, dtype=self.probs.dtype, device=self.probs.device
+        )
 
     @property
     def variance(self):
-        return full(self._extended_shape(), math.nan, dtype=self.probs.dtype)
+        return full(
+            self._extended_shape(), math.nan, dtype=self.probs.dtype, device=self.probs.device
+        )
 
     @property
     def mode(self):
@@ -89,5 +93,7 @@ class Categorical(Distribution):
         return -(logits * self.probs).sum(-1)
 
     def enumerate_support(self, expand=True):
-        values = arange(self._num_events).reshape((-1,) + (1,) * len(self._batch_shape))
+        values = arange(self._num_events, device=self.probs.device).reshape(
+            (-1,) + (1,) * len(self._batch_shape)
+        )
         return values.expand((-1, *self._batch_shape)) if expand else values

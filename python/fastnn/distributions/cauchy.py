@@ -23,7 +23,7 @@ class Cauchy(Distribution):
 
     @property
     def mean(self):
-        return full(self._extended_shape(), math.nan, dtype=self.loc.dtype)
+        return full(self._extended_shape(), math.nan, dtype=self.loc.dtype, device=self.loc.device)
 
     @property
     def mode(self):
@@ -31,7 +31,7 @@ class Cauchy(Distribution):
 
     @property
     def variance(self):
-        return full(self._extended_shape(), math.inf, dtype=self.loc.dtype)
+        return full(self._extended_shape(), math.inf, dtype=self.loc.dtype, device=self.loc.device)
 
     def rsample(self, sample_shape=()):
         u = rand(self._extended_shape(sample_shape), dtype=self.loc.dtype, device=self.loc.device)

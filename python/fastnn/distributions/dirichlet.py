@@ -39,7 +39,7 @@ class Dirichlet(Distribution):
         # a zero total (all below 1) is replaced by the corner below; tiny keeps 0 / 0 out
         mode = excess / excess.sum(-1, keepdim=True).clamp(min=finfo(c.dtype).tiny)
         # all concentrations below 1: the density peaks at a corner, the first largest one's
-        corner = eye(c.shape[-1], dtype=c.dtype)[excess.argmax(-1)]
+        corner = eye(c.shape[-1], dtype=c.dtype, device=c.device)[excess.argmax(-1)]
         return mode.where(~(c < 1).all(-1, keepdim=True), corner)
 
     @property

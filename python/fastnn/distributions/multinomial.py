@@ -89,7 +89,7 @@ class Multinomial(Distribution):
         n = self.total_count
         # H = n H(categorical) - log n! + sum_i E[log x_i!], each count x_i ~ Binomial(n, p_i)
         counts = Binomial(n, self.probs, validate_args=False)
-        support = arange(1, n + 1, dtype=self.probs.dtype).reshape(
+        support = arange(1, n + 1, dtype=self.probs.dtype, device=self.probs.device).reshape(
             (-1,) + (1,) * (len(self._batch_shape) + 1)
         )
         log_factorials = (support + 1).lgamma()

@@ -45,7 +45,7 @@ class OneHotCategorical(Distribution):
         return self._categorical.param_shape
 
     def _one_hot(self, index):
-        return eye(self._event_shape[0], dtype=self.probs.dtype)[index]
+        return eye(self._event_shape[0], dtype=self.probs.dtype, device=self.probs.device)[index]
 
     @property
     def mean(self):
@@ -71,7 +71,9 @@ class OneHotCategorical(Distribution):
 
     def enumerate_support(self, expand=True):
         k = self._event_shape[0]
-        values = eye(k, dtype=self.probs.dtype).reshape((k,) + (1,) * len(self._batch_shape) + (k,))
+        values = eye(k, dtype=self.probs.dtype, device=self.probs.device).reshape(
+            (k,) + (1,) * len(self._batch_shape) + (k,)
+        )
         return values.expand((k, *self._batch_shape, k)) if expand else values
 
     def __repr__(self):

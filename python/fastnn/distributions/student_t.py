@@ -39,7 +39,9 @@ class StudentT(Distribution):
     def variance(self):
         df = self.df
         finite = self.scale.pow(2) * df / (df - 2)
-        heavy = full(self._extended_shape(), math.inf, dtype=df.dtype).where(df > 1, math.nan)
+        heavy = full(self._extended_shape(), math.inf, dtype=df.dtype, device=df.device).where(
+            df > 1, math.nan
+        )
         return finite.where(df > 2, heavy)
 
     def rsample(self, sample_shape=()):

@@ -36,7 +36,7 @@ class Uniform(Distribution):
 
     @property
     def mode(self):
-        return full(self._extended_shape(), math.nan, dtype=self.low.dtype)
+        return full(self._extended_shape(), math.nan, dtype=self.low.dtype, device=self.low.device)
 
     @property
     def stddev(self):
