@@ -220,6 +220,10 @@ def test_shape_and_construction_errors_match_torch():
         FD.MultivariateNormal(fastnn.zeros(2), fastnn.eye(3))
     with pytest.raises(TypeError, match="base_distribution"):
         FD.Independent("Normal", 1)
+    for lib, mod in ((fastnn, FD), (torch, TD)):
+        with pytest.raises(NotImplementedError, match="inhomogeneous total_count"):
+            mod.Multinomial(lib.tensor([2, 3]), lib.tensor([0.5, 0.5]))
+    assert FD.Multinomial(np.int64(3), fastnn.tensor([0.5, 0.5])).sample().sum().item() == 3
 
 
 def test_independent_matches_torch():

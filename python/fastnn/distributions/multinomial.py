@@ -1,6 +1,7 @@
 """Multinomial: counts per class of ``total_count`` independent Categorical draws."""
 
 import math
+import numbers
 from typing import ClassVar
 
 from .._core import random as _random
@@ -23,9 +24,9 @@ class Multinomial(Distribution):
     }
 
     def __init__(self, total_count=1, probs=None, logits=None, validate_args=None):
-        if isinstance(total_count, bool) or not isinstance(total_count, int):
+        if isinstance(total_count, bool) or not isinstance(total_count, numbers.Integral):
             raise NotImplementedError("inhomogeneous total_count is not supported")
-        self.total_count = total_count
+        self.total_count = int(total_count)
         self._categorical = Categorical(probs, logits, validate_args)
         shape = self._categorical.param_shape
         super().__init__(shape[:-1], shape[-1:], validate_args=False)
