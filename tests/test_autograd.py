@@ -486,3 +486,19 @@ def test_a_product_by_a_number_saves_nothing_a_later_change_could_spoil():
         y.add_(1)
         (z.sum() + y.sum()).backward()
         assert t.grad.tolist() == [5.25] * 3
+
+
+def test_leaf_used_by_an_add_and_elsewhere_gets_the_full_gradient():
+    # an add hands one gradient array to both its inputs; the leaf's .grad must not adopt it,
+    # or the later accumulation of sin's gradient would also change what exp's node receives
+    x = np.array([1.0, 2.0, -0.5])
+    w = np.array([0.3, -1.2, 2.0])
+    want = w * (1 + np.exp(x) + np.cos(x))
+    for build in (
+        lambda a: a + a.exp() + a.sin(),
+        lambda a: a.sin() + a.exp() + a,
+        lambda a: a.exp() + a + a.sin(),
+    ):
+        a = fastnn.tensor(x, requires_grad=True)
+        (build(a) * fastnn.tensor(w)).sum().backward()
+        np.testing.assert_allclose(a.grad.numpy(), want, rtol=1e-12)

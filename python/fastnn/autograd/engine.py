@@ -330,6 +330,11 @@ def _run(roots, root_grads, retain_graph, capture, only=None):
                 _free(ctx, parents)
             if gs.__class__ is not tuple:
                 gs = (gs,)
+            elif len(gs) == 2:  # the common case, without a set
+                if gs[0] is gs[1] and gs[0] is not None:
+                    handed.add(id(gs[0]))
+            elif len(gs) > 2:
+                _mark_shared(gs, handed)
             if check_nan:
                 _raise_on_nan(ctx, [gi for gi, need in zip(gs, needs) if need])
             for p, gi, need in zip(parents, gs, needs):
@@ -698,6 +703,18 @@ def _modified(ctx, t, expected, what):
         f"operation: [{t.dtype} {list(t.shape)}], which is {what} of {ctx.name()}, is at version "
         f"{t._vc[0]}; expected version {expected} instead."
     )
+
+
+def _mark_shared(gs, handed):
+    """A backward that hands one array to several inputs (an add's ``(g, g)``): a leaf must not
+    adopt it as its ``.grad``, since a later accumulation into that .grad would then change the
+    gradient still queued for the other input."""
+    seen = set()
+    for gi in gs:
+        if gi is not None:
+            if id(gi) in seen:
+                handed.add(id(gi))
+            seen.add(id(gi))
 
 
 def _add_grads(a, b):

@@ -1,10 +1,12 @@
 """Categorical: one draw from K classes, given by (unnormalized) probabilities or logits."""
 
 import math
+from typing import ClassVar
 
-from .._core.dtype import finfo
+from .._core.dtype import finfo, get_default_dtype
 from .._tensor.creation import arange, full
 from .._tensor.functions_more import broadcast_tensors, multinomial
+from . import constraints
 from .distribution import Distribution
 
 
@@ -16,6 +18,10 @@ class Categorical(Distribution):
     """
 
     _param_names = ("probs", "logits")
+    arg_constraints: ClassVar[dict] = {
+        "probs": constraints.simplex,
+        "logits": constraints.independent(constraints.real, 1),
+    }
     has_enumerate_support = True
 
     def __init__(self, probs=None, logits=None, validate_args=None):
@@ -25,14 +31,18 @@ class Categorical(Distribution):
         if given.ndim < 1:
             name = "probs" if logits is None else "logits"
             raise ValueError(f"`{name}` parameter must be at least one-dimensional.")
-        super().__init__(given.shape[:-1], (), validate_args)
+        if not given.is_floating_point():
+            given = given.to(get_default_dtype())
         if logits is None:
-            self._check(given >= 0, "parameter probs", given)
             self.probs = given / given.sum(-1, keepdim=True)
         else:
-            self._check(~given.isnan(), "parameter logits", given)
             self.logits = given - given.logsumexp(-1, keepdim=True)
         self._num_events = given.shape[-1]
+        super().__init__(given.shape[:-1], (), validate_args)
+
+    @constraints.dependent_property(is_discrete=True, event_dim=0)
+    def support(self):
+        return constraints.integer_interval(0, self._num_events - 1)
 
     def __getattr__(self, name):
         # the parameter not given is derived on first use, like torch's lazy properties
@@ -51,11 +61,15 @@ class Categorical(Distribution):
 
     @property
     def mean(self):
-        return full(self._extended_shape(), math.nan, dtype=self.probs.dtype)
+        return full(
+            self._extended_shape(), math.nan, dtype=self.probs.dtype, device=self.probs.device
+        )
 
     @property
     def variance(self):
-        return full(self._extended_shape(), math.nan, dtype=self.probs.dtype)
+        return full(
+            self._extended_shape(), math.nan, dtype=self.probs.dtype, device=self.probs.device
+        )
 
     @property
     def mode(self):
@@ -69,10 +83,7 @@ class Categorical(Distribution):
         return drawn.long().t().reshape(self._extended_shape(sample_shape))
 
     def log_prob(self, value):
-        value = self._as_tensor(value)
-        if self._validate_args:
-            ok = (value >= 0) & (value < self._num_events) & (value == value.floor())
-            self._check(ok, "value argument", value)
+        value = self._value(value)
         index = value.long().unsqueeze(-1)
         index, log_pmf = broadcast_tensors(index, self.logits)
         return log_pmf.gather(-1, index[..., :1]).squeeze(-1)
@@ -82,5 +93,7 @@ class Categorical(Distribution):
         return -(logits * self.probs).sum(-1)
 
     def enumerate_support(self, expand=True):
-        values = arange(self._num_events).reshape((-1,) + (1,) * len(self._batch_shape))
+        values = arange(self._num_events, device=self.probs.device).reshape(
+            (-1,) + (1,) * len(self._batch_shape)
+        )
         return values.expand((-1, *self._batch_shape)) if expand else values

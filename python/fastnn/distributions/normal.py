@@ -1,12 +1,13 @@
 """Normal: the Gaussian with mean ``loc`` and standard deviation ``scale``."""
 
 import math
+from typing import ClassVar
 
-from .._core.dtype import promote_types
 from .._tensor.creation import normal, randn
-from .._tensor.functions_more import broadcast_tensors
 from ..autograd import no_grad
+from . import constraints
 from .distribution import Distribution
+from .utils import broadcast_all
 
 
 class Normal(Distribution):
@@ -16,19 +17,13 @@ class Normal(Distribution):
     """
 
     _param_names = ("loc", "scale")
+    arg_constraints: ClassVar[dict] = {"loc": constraints.real, "scale": constraints.positive}
+    support = constraints.real
     has_rsample = True
 
     def __init__(self, loc, scale, validate_args=None):
-        loc, scale = self._as_tensor(loc), self._as_tensor(scale)
-        if loc.dtype != scale.dtype:  # python numbers take the other parameter's float type
-            dt = promote_types(loc.dtype, scale.dtype)
-            loc, scale = loc.to(dt), scale.to(dt)
-        if not loc.is_floating_point():
-            loc, scale = loc.float(), scale.float()
-        self.loc, self.scale = broadcast_tensors(loc, scale)
+        self.loc, self.scale = broadcast_all(loc, scale)
         super().__init__(self.loc.shape, (), validate_args)
-        self._check(~self.loc.isnan(), "parameter loc", self.loc)
-        self._check(self.scale > 0, "parameter scale", self.scale)
 
     @property
     def mean(self):
@@ -57,9 +52,7 @@ class Normal(Distribution):
         return self.loc + eps * self.scale
 
     def log_prob(self, value):
-        value = self._as_tensor(value)
-        if self._validate_args:
-            self._check(~value.isnan(), "value argument", value)
+        value = self._value(value)
         var = self.scale**2
         return (
             -((value - self.loc) ** 2) / (2 * var)
@@ -68,7 +61,7 @@ class Normal(Distribution):
         )
 
     def cdf(self, value):
-        value = self._as_tensor(value)
+        value = self._value(value)
         return 0.5 * (1 + ((value - self.loc) / (self.scale * math.sqrt(2))).erf())
 
     def icdf(self, value):
