@@ -16,6 +16,7 @@ from .activation import (
 from .container import ModuleDict, ParameterDict, ParameterList
 from .conv import AvgPool2d, Conv2d, MaxPool2d
 from .conv1d import AvgPool1d, Conv1d, MaxPool1d
+from .conv3d import Conv3d, ConvTranspose3d
 from .conv_transpose import ConvTranspose1d, ConvTranspose2d
 from .dropout_more import AlphaDropout, Dropout1d, Dropout3d, FeatureAlphaDropout
 from .instance_norm import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
@@ -70,7 +71,20 @@ from .layers_extra import (
     ZeroPad2d,
     ZeroPad3d,
 )
-from .lazy import LazyBatchNorm1d, LazyBatchNorm2d, LazyBatchNorm3d, LazyConv1d, LazyConv2d
+from .lazy import (
+    LazyBatchNorm1d,
+    LazyBatchNorm2d,
+    LazyBatchNorm3d,
+    LazyConv1d,
+    LazyConv2d,
+    LazyConv3d,
+    LazyConvTranspose1d,
+    LazyConvTranspose2d,
+    LazyConvTranspose3d,
+    LazyInstanceNorm1d,
+    LazyInstanceNorm2d,
+    LazyInstanceNorm3d,
+)
 from .loss import (
     BCELoss,
     BCEWithLogitsLoss,
@@ -163,8 +177,10 @@ __all__ = [
     "ConstantPad3d",
     "Conv1d",
     "Conv2d",
+    "Conv3d",
     "ConvTranspose1d",
     "ConvTranspose2d",
+    "ConvTranspose3d",
     "CosineEmbeddingLoss",
     "CosineSimilarity",
     "CrossEntropyLoss",
@@ -202,6 +218,13 @@ __all__ = [
     "LazyBatchNorm3d",
     "LazyConv1d",
     "LazyConv2d",
+    "LazyConv3d",
+    "LazyConvTranspose1d",
+    "LazyConvTranspose2d",
+    "LazyConvTranspose3d",
+    "LazyInstanceNorm1d",
+    "LazyInstanceNorm2d",
+    "LazyInstanceNorm3d",
     "LazyLinear",
     "LeakyReLU",
     "Linear",

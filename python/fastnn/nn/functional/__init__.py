@@ -16,6 +16,7 @@ from .adaptive import adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_max_poo
 from .attention import multi_head_attention_forward, scaled_dot_product_attention
 from .conv import avg_pool2d, conv2d, max_pool2d
 from .conv1d import avg_pool1d, conv1d, max_pool1d
+from .conv3d import conv3d, conv_transpose3d
 from .conv_transpose import conv_transpose1d, conv_transpose2d
 from .dropout2d import dropout2d
 from .dropout_more import *
@@ -50,8 +51,10 @@ __all__ = [
     "bilinear",
     "conv1d",
     "conv2d",
+    "conv3d",
     "conv_transpose1d",
     "conv_transpose2d",
+    "conv_transpose3d",
     "dropout2d",
     "embedding",
     "embedding_bag",

@@ -14,6 +14,7 @@ other. ``nn.utils.parametrizations.spectral_norm`` is the newer form.
 from ..._core.dims import wrap_dim
 from ..._tensor import Tensor
 from ...autograd import no_grad
+from ..conv3d import ConvTranspose3d
 from ..conv_transpose import ConvTranspose1d, ConvTranspose2d
 from ..parameter import Parameter, UninitializedParameter
 
@@ -22,7 +23,7 @@ __all__ = ["remove_spectral_norm", "spectral_norm"]
 
 def is_transposed_conv(module):
     """Whether ``module`` keeps its output channels in dim 1 of its weight."""
-    return isinstance(module, (ConvTranspose1d, ConvTranspose2d))
+    return isinstance(module, (ConvTranspose1d, ConvTranspose2d, ConvTranspose3d))
 
 
 def _normalize(x, eps):
