@@ -1032,7 +1032,7 @@ PUBLIC_API: dict[str, tuple[str, ...]] = {
         "vector_to_parameters",
         "weight_norm",
     ),
-    "fastnn.nn.utils.parametrizations": ("spectral_norm", "weight_norm"),
+    "fastnn.nn.utils.parametrizations": ("orthogonal", "spectral_norm", "weight_norm"),
     "fastnn.nn.utils.parametrize": (
         "ParametrizationList",
         "cached",

@@ -1,21 +1,24 @@
 """``fastnn.nn.utils.parametrizations`` (torch.nn.utils.parametrizations): weight_norm,
 spectral_norm and orthogonal written as parametrizations (``nn.utils.parametrize``), so the
-weight is recomputed on every read rather than by a forward hook.
+weight is recomputed on every read rather than by a forward hook (orthogonal's maps are in
+``_orthogonal``).
 
 The tensors sit where torch puts them, and state dicts carry torch's keys:
 ``parametrizations.weight.original0`` (g) and ``original1`` (v) for weight_norm,
 ``parametrizations.weight.original`` and the buffers ``parametrizations.weight.0._u`` / ``_v``
-for spectral_norm.
+for spectral_norm, ``parametrizations.weight.original`` and the buffer
+``parametrizations.weight.0.base`` for orthogonal.
 """
 
 from ..._core.dims import wrap_dim
+from ..._tensor.functions import cat
 from ...autograd import no_grad
 from ..module import Module
-from . import parametrize
+from . import _orthogonal, parametrize
 from .spectral_norm import _normalize, is_transposed_conv, weight_matrix
 from .weight_norm import _weight_dim, norm_except_dim
 
-__all__ = ["spectral_norm", "weight_norm"]
+__all__ = ["orthogonal", "spectral_norm", "weight_norm"]
 
 
 class _WeightNorm(Module):
@@ -103,6 +106,82 @@ def spectral_norm(module, name="weight", n_power_iterations=1, eps=1e-12, dim=No
     parametrize.register_parametrization(
         module, name, _SpectralNorm(weight, n_power_iterations, dim, eps)
     )
+    return module
+
+
+_MAPS = ("matrix_exp", "cayley", "householder")
+
+
+class _Orthogonal(Module):
+    """X -> an orthogonal matrix (orthonormal columns, or rows for a wide one) by
+    ``orthogonal_map``; with the trivialization, times the buffer ``base``."""
+
+    def __init__(self, weight, orthogonal_map, *, use_trivialization=True):
+        super().__init__()
+        self.shape = tuple(weight.shape)
+        self.orthogonal_map = orthogonal_map
+        if use_trivialization:
+            self.register_buffer("base", None)
+
+    def forward(self, x):
+        return _orthogonal.orthogonal_map(
+            x, self.orthogonal_map, self.base if "base" in self._buffers else None
+        )
+
+    def right_inverse(self, q):
+        if tuple(q.shape) != self.shape:
+            raise ValueError(
+                f"Expected a matrix or batch of matrices of shape {self.shape}. "
+                f"Got a tensor of shape {tuple(q.shape)}."
+            )
+        q_init = q
+        n, k = q.shape[-2], q.shape[-1]
+        transposed = n < k
+        if transposed:
+            q, n, k = q.mT, k, n
+        if "base" not in self._buffers:
+            if self.orthogonal_map != "householder":
+                raise NotImplementedError(
+                    "It is not possible to assign to the matrix exponential or the Cayley "
+                    "parametrizations when use_trivialization=False."
+                )
+            # X whose householder map is q: the reflectors of q's QR, with the signs of R's
+            # diagonal on X's diagonal (a tau of 0 is a reflector left out: its sign flips)
+            a, tau = _orthogonal.geqrf(q)
+            diag = a.diagonal(dim1=-2, dim2=-1)
+            signs = diag.sign() * (1.0 - 2.0 * (tau == 0).to(dtype=a.dtype))
+            a.diagonal(dim1=-2, dim2=-1).copy_(signs)
+            return a.mT if transposed else a
+        if n == k:
+            q = q.clone() if _orthogonal.is_orthogonal(q) else _orthogonal.make_orthogonal(q)
+        else:  # completed to a square orthogonal matrix by random columns
+            extra = q.new_empty((*q.shape[:-2], n, n - k)).normal_()
+            q = _orthogonal.make_orthogonal(cat([q, extra], -1))
+        self.base = q
+        neg_id = q_init.new_zeros(tuple(q_init.shape))
+        neg_id.diagonal(dim1=-2, dim2=-1).fill_(-1.0)
+        return neg_id
+
+
+def orthogonal(module, name="weight", orthogonal_map=None, *, use_trivialization=True):
+    """Reparametrize the matrix (or batch of matrices) ``module.<name>`` to stay orthogonal;
+    ``orthogonal_map`` one of "matrix_exp", "cayley", "householder" (default: matrix_exp for
+    a square matrix, householder otherwise). Returns the module."""
+    weight = _tensor_of(module, name)
+    if weight.ndim < 2:
+        raise ValueError(
+            f"Expected a matrix or batch of matrices. Got a tensor of {weight.ndim} dimensions."
+        )
+    if orthogonal_map is None:
+        square = weight.shape[-2] == weight.shape[-1]
+        orthogonal_map = "matrix_exp" if square else "householder"
+    if orthogonal_map not in _MAPS:
+        raise ValueError(
+            'orthogonal_map has to be one of "matrix_exp", "cayley", "householder". '
+            f"Got: {orthogonal_map}"
+        )
+    orth = _Orthogonal(weight, orthogonal_map, use_trivialization=use_trivialization)
+    parametrize.register_parametrization(module, name, orth, unsafe=True)
     return module
 
 
