@@ -110,12 +110,12 @@ from .loss_more import (
     SoftMarginLoss,
     TripletMarginWithDistanceLoss,
 )
-from .lrn_lp_pool import LocalResponseNorm, LPPool1d, LPPool2d
+from .lrn_lp_pool import LocalResponseNorm, LPPool1d, LPPool2d, LPPool3d
 from .module import Module, ModuleList, Sequential
 from .normalization import BatchNorm1d, BatchNorm2d, BatchNorm3d, GroupNorm, LayerNorm
 from .parallel import DataParallel
 from .parameter import Buffer, Parameter, UninitializedParameter
-from .pool3d import AdaptiveAvgPool3d, AvgPool3d, MaxPool3d
+from .pool3d import AdaptiveAvgPool3d, AdaptiveMaxPool3d, AvgPool3d, MaxPool3d
 from .pooling_adaptive import (
     AdaptiveAvgPool1d,
     AdaptiveAvgPool2d,
@@ -140,7 +140,7 @@ from .transformer import (
     TransformerEncoder,
     TransformerEncoderLayer,
 )
-from .unpool import MaxUnpool1d, MaxUnpool2d
+from .unpool import MaxUnpool1d, MaxUnpool2d, MaxUnpool3d
 
 __all__ = [
     "CELU",
@@ -156,6 +156,7 @@ __all__ = [
     "AdaptiveAvgPool3d",
     "AdaptiveMaxPool1d",
     "AdaptiveMaxPool2d",
+    "AdaptiveMaxPool3d",
     "AlphaDropout",
     "AvgPool1d",
     "AvgPool2d",
@@ -211,6 +212,7 @@ __all__ = [
     "L1Loss",
     "LPPool1d",
     "LPPool2d",
+    "LPPool3d",
     "LSTMCell",
     "LayerNorm",
     "LazyBatchNorm1d",
@@ -238,6 +240,7 @@ __all__ = [
     "MaxPool3d",
     "MaxUnpool1d",
     "MaxUnpool2d",
+    "MaxUnpool3d",
     "Mish",
     "Module",
     "ModuleDict",

@@ -31,10 +31,16 @@ from .loss import *
 from .loss import __all__ as _loss_all
 from .loss_more import *
 from .loss_more import __all__ as _loss_more_all
-from .lrn_lp_pool import local_response_norm, lp_pool1d, lp_pool2d
+from .lrn_lp_pool import local_response_norm, lp_pool1d, lp_pool2d, lp_pool3d
 from .normalization import batch_norm, group_norm, instance_norm, layer_norm
 from .padding import interpolate, pad
-from .pool3d import adaptive_avg_pool3d, avg_pool3d, max_pool3d
+from .pool3d import (
+    adaptive_avg_pool3d,
+    adaptive_max_pool3d,
+    adaptive_max_pool3d_with_indices,
+    avg_pool3d,
+    max_pool3d,
+)
 from .unpool import *
 from .unpool import __all__ as _unpool_all
 
@@ -43,6 +49,8 @@ __all__ = [
     "adaptive_avg_pool2d",
     "adaptive_avg_pool3d",
     "adaptive_max_pool2d",
+    "adaptive_max_pool3d",
+    "adaptive_max_pool3d_with_indices",
     "affine_grid",
     "avg_pool1d",
     "avg_pool2d",
@@ -69,6 +77,7 @@ __all__ = [
     "local_response_norm",
     "lp_pool1d",
     "lp_pool2d",
+    "lp_pool3d",
     "max_pool1d",
     "max_pool2d",
     "max_pool3d",
