@@ -1,5 +1,6 @@
-"""F.adaptive_max_pool3d (values and torch's indices), F.max_unpool3d and F.lp_pool3d, and their
-modules AdaptiveMaxPool3d, MaxUnpool3d and LPPool3d, against torch: values and gradients on
+"""F.adaptive_max_pool3d and F.max_pool3d's indices (values and torch's indices),
+F.max_unpool3d and F.lp_pool3d, and their modules AdaptiveMaxPool3d, MaxPool3d(return_indices),
+MaxUnpool3d and LPPool3d, against torch: values and gradients on
 awkward shapes (sizes 1 and 7, windows that overlap, unbatched input) in float32 and float64,
 gradcheck in float64, reprs, and errors."""
 
@@ -48,6 +49,39 @@ def test_adaptive_max_pool3d_matches_torch(shape, size, dtype):
     m, tm = nn.AdaptiveMaxPool3d(size), torch.nn.AdaptiveMaxPool3d(size)
     assert repr(m) == repr(tm)
     np.testing.assert_array_equal(m(fx).detach().numpy(), fo.detach().numpy())
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(
+    "shape,kw",
+    [((2, 3, 6, 7, 4), {"kernel_size": 2}),
+     ((1, 2, 5, 5, 7), {"kernel_size": (3, 1, 2), "stride": (2, 1, 3), "padding": (1, 0, 1)}),
+     ((2, 7, 4, 5), {"kernel_size": (2, 3, 2), "stride": 1, "dilation": (2, 1, 2)}),
+     ((1, 1, 4, 4, 5), {"kernel_size": 3, "stride": 2, "padding": 1, "ceil_mode": True})],
+)  # fmt: skip
+def test_max_pool3d_indices_match_torch(shape, kw, dtype):
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal(shape)
+    x[..., 1] = x[..., 0]  # ties: the first maximum in (d, h, w) order must win
+    fx, tx = _pair(x, dtype)
+    fo, fi = F.max_pool3d(fx, **kw, return_indices=True)
+    to, ti = TF.max_pool3d(tx, **kw, return_indices=True)
+    np.testing.assert_array_equal(fo.detach().numpy(), to.detach().numpy())
+    np.testing.assert_array_equal(fi.numpy(), ti.numpy())
+    _backward(fo, to, rng, dtype)
+    # overlapping windows add into one element in another order: rounding only
+    np.testing.assert_allclose(fx.grad.numpy(), tx.grad.numpy(), rtol=1e-6, atol=1e-6)
+    m = nn.MaxPool3d(**kw, return_indices=True)
+    mo, mi = m(fx)
+    np.testing.assert_array_equal(mi.numpy(), ti.numpy())
+    _, wi = F.max_pool3d_with_indices(fx, **kw)
+    np.testing.assert_array_equal(wi.numpy(), ti.numpy())
+    if "dilation" in kw:  # an unpooling has no dilation: no round trip
+        return
+    unpool = nn.MaxUnpool3d(kw["kernel_size"], kw.get("stride"), kw.get("padding", 0))
+    back = unpool(mo, mi, output_size=shape[-3:])
+    ref = torch.nn.MaxUnpool3d(kw["kernel_size"], kw.get("stride"), kw.get("padding", 0))
+    np.testing.assert_array_equal(back.detach().numpy(), ref(to, ti, shape[-3:]).detach().numpy())
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -1183,6 +1183,7 @@ PUBLIC_API: dict[str, tuple[str, ...]] = {
         "max_pool2d",
         "max_pool2d_with_indices",
         "max_pool3d",
+        "max_pool3d_with_indices",
         "max_unpool1d",
         "max_unpool2d",
         "max_unpool3d",

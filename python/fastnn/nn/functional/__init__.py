@@ -40,6 +40,7 @@ from .pool3d import (
     adaptive_max_pool3d_with_indices,
     avg_pool3d,
     max_pool3d,
+    max_pool3d_with_indices,
 )
 from .unpool import *
 from .unpool import __all__ as _unpool_all
@@ -81,6 +82,7 @@ __all__ = [
     "max_pool1d",
     "max_pool2d",
     "max_pool3d",
+    "max_pool3d_with_indices",
     "multi_head_attention_forward",
     "pad",
     "pdist",

@@ -7,9 +7,9 @@ of the (h, w) windows. So the (h, w) pass is the 2-D op on the (N, C * D, H, W) 
 depth pass the 1-D op on the depth axis moved last. Both passes pick the first maximum of their
 window, so the element that gets a max window's gradient is the first maximum in (d, h, w)
 order, the one torch's 3-D kernel picks. For averages the divisors multiply too
-(count_include_pad=False counts valid depths times valid (h, w) cells). The indices of
-adaptive_max_pool3d (flat d * H * W + h * W + w, torch's) are the depth pass's chosen depth
-joined with the (h, w) pass's index at that depth.
+(count_include_pad=False counts valid depths times valid (h, w) cells). The indices of the max
+pools (flat d * H * W + h * W + w, torch's) are the depth pass's chosen depth joined with the
+(h, w) pass's index at that depth.
 """
 
 from .adaptive import (
@@ -41,21 +41,48 @@ def _depth_pass(y, n, c, d, fn1d):
     return t.transpose(1, 2).reshape(n, c, t.shape[-1], h, w)
 
 
+def _depth_pass_indices(y, hw_idx, n, c, d, plane, fn1d):
+    """The max depth pass with indices: y (N, C * D, H', W') and its (h, w) flat indices ->
+    (N, C, D', H', W') and the volume's flat indices, the depth picked joined with the (h, w)
+    index at that depth."""
+    oh, ow = y.shape[-2:]
+    t = y.reshape(n * c, d, oh * ow).transpose(1, 2)  # depth last
+    z, depth = fn1d(t)  # (N * C, oh * ow, D')
+    od = z.shape[-1]
+    out = z.transpose(1, 2).reshape(n, c, od, oh, ow)
+    depth = depth.transpose(1, 2)  # (N * C, D', oh * ow)
+    picked = hw_idx.reshape(n * c, d, oh * ow).gather(1, depth)
+    return out, (depth * plane + picked).reshape(n, c, od, oh, ow)
+
+
 def max_pool3d(
     input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False
 ):
-    """torch.nn.functional.max_pool3d (no indices)."""
-    if return_indices:
-        raise NotImplementedError("max_pool3d: return_indices=True is not supported by fastnn")
+    """torch.nn.functional.max_pool3d; with ``return_indices`` also the int64 flat indices
+    d * H * W + h * W + w of the maxima."""
     _check_float("max_pool3d", input)
     x, unbatched = _batched(input, "max_pool3d", 3)
     k = _triple(kernel_size, "kernel_size", "max_pool3d")
     s = k if stride is None or stride == [] else _triple(stride, "stride", "max_pool3d")
     p, dl = _triple(padding, "padding", "max_pool3d"), _triple(dilation, "dilation", "max_pool3d")
     n, c, d, h, w = x.shape
+    if return_indices:
+        y, hw_idx = max_pool2d(x.reshape(n, c * d, h, w), k[1:], s[1:], p[1:], dl[1:], ceil_mode, True)  # fmt: skip
+        out, idx = _depth_pass_indices(
+            y, hw_idx, n, c, d, h * w,
+            lambda t: max_pool1d(t, k[0], s[0], p[0], dl[0], ceil_mode, True),
+        )  # fmt: skip
+        return (out.squeeze(0), idx.squeeze(0)) if unbatched else (out, idx)
     y = max_pool2d(x.reshape(n, c * d, h, w), k[1:], s[1:], p[1:], dl[1:], ceil_mode)
     out = _depth_pass(y, n, c, d, lambda t: max_pool1d(t, k[0], s[0], p[0], dl[0], ceil_mode))
     return out.squeeze(0) if unbatched else out
+
+
+def max_pool3d_with_indices(
+    input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False
+):
+    """max_pool3d and its flat indices, always both (torch's return_indices is unused)."""
+    return max_pool3d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
 
 
 def avg_pool3d(
@@ -103,14 +130,11 @@ def adaptive_max_pool3d(input, output_size, return_indices=False):
     n, c, d, h, w = x.shape
     od, oh, ow = _sizes(output_size, (d, h, w), "adaptive_max_pool3d")
     y, hw_idx = adaptive_max_pool2d(x.reshape(n, c * d, h, w), (oh, ow), True)
-    t = y.reshape(n * c, d, oh * ow).transpose(1, 2)  # depth last
-    z, depth = adaptive_max_pool1d(t, od, True)  # (N * C, oh * ow, od)
-    out = z.transpose(1, 2).reshape(n, c, od, oh, ow)
+    out, idx = _depth_pass_indices(
+        y, hw_idx, n, c, d, h * w, lambda t: adaptive_max_pool1d(t, od, True)
+    )
     if not return_indices:
         return out.squeeze(0) if unbatched else out
-    depth = depth.transpose(1, 2)  # (N * C, od, oh * ow)
-    picked = hw_idx.reshape(n * c, d, oh * ow).gather(1, depth)
-    idx = (depth * (h * w) + picked).reshape(n, c, od, oh, ow)
     if unbatched:
         out, idx = out.squeeze(0), idx.squeeze(0)
     return out, idx
@@ -126,4 +150,5 @@ __all__ = [
     "adaptive_max_pool3d_with_indices",
     "avg_pool3d",
     "max_pool3d",
+    "max_pool3d_with_indices",
 ]
