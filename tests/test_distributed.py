@@ -1,5 +1,5 @@
-"""fastnn.distributed, DistributedDataParallel and DistributedSampler. The collective and
-training checks run as real MPI jobs (``mpiexec -n 2`` and ``-n 3``, scripts in tests/mpi/);
+"""fastnn.distributed, DistributedDataParallel, DistributedSampler and SyncBatchNorm. The
+collective and training checks run as real MPI jobs (``mpiexec -n 2`` and ``-n 3``, scripts in tests/mpi/);
 they skip where mpi4py or mpiexec is missing."""
 
 import os
@@ -61,6 +61,10 @@ def test_collectives_against_numpy_and_sampler_shards(n):
 @pytest.mark.parametrize("n", [2, 3])
 def test_ddp_equals_single_process_training(n, tmp_path):
     _ok(_launch(n, "ddp.py", tmp_path / "ck.pt"), n)
+
+
+def test_sync_batchnorm_equals_batchnorm_on_the_whole_batch():
+    _ok(_launch(3, "sync_batchnorm.py"), 3)
 
 
 @pytest.mark.cuda

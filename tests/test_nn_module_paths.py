@@ -9,9 +9,9 @@ from fastnn import nn
 
 _EXPECTED = {
     "activation": ["ReLU", "GELU", "MultiheadAttention", "Softmax", "PReLU"],
-    "batchnorm": ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d"],
+    "batchnorm": ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "SyncBatchNorm"],
     "container": ["Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict"],
-    "conv": ["Conv1d", "Conv2d", "ConvTranspose2d"],
+    "conv": ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose2d", "ConvTranspose3d", "LazyConv3d"],
     "dropout": ["Dropout", "Dropout2d", "AlphaDropout"],
     "linear": ["Linear", "Identity", "Bilinear", "LazyLinear"],
     "loss": ["CrossEntropyLoss", "MSELoss", "NLLLoss", "CTCLoss"],
@@ -47,6 +47,7 @@ def test_paths_used_in_code_and_pickles():
 
 
 def test_only_names_that_fastnn_has_are_listed():
-    # torch keeps Conv3d in nn.modules.conv; fastnn has no Conv3d, so the path has none either
-    assert not hasattr(nn, "Conv3d")
-    assert not hasattr(nn.modules.conv, "Conv3d")
+    # torch keeps FractionalMaxPool2d in nn.modules.pooling; fastnn has none, so the path has
+    # none either
+    assert not hasattr(nn, "FractionalMaxPool2d")
+    assert not hasattr(nn.modules.pooling, "FractionalMaxPool2d")

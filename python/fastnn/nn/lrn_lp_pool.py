@@ -1,10 +1,10 @@
-"""LocalResponseNorm, LPPool1d and LPPool2d (torch's names, signatures and reprs); each forward is
+"""LocalResponseNorm, LPPool1d, LPPool2d and LPPool3d (torch's names, signatures and reprs); each forward is
 one ``nn.functional`` call."""
 
 from . import functional as F
 from .module import Module
 
-__all__ = ["LPPool1d", "LPPool2d", "LocalResponseNorm"]
+__all__ = ["LPPool1d", "LPPool2d", "LPPool3d", "LocalResponseNorm"]
 
 
 class LocalResponseNorm(Module):
@@ -45,3 +45,7 @@ class LPPool1d(_LPPoolNd):
 
 class LPPool2d(_LPPoolNd):
     _fn = staticmethod(F.lp_pool2d)
+
+
+class LPPool3d(_LPPoolNd):
+    _fn = staticmethod(F.lp_pool3d)

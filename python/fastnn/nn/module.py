@@ -17,7 +17,7 @@ from ..autograd import no_grad
 from .module_backward_hooks import BackwardHooks
 from .module_hooks import ForwardHooks
 from .module_state import StateDict
-from .parameter import Parameter
+from .parameter import Buffer, Parameter
 
 
 def _addindent(s: str, n: int) -> str:
@@ -189,6 +189,10 @@ class Module(ForwardHooks, BackwardHooks, StateDict):
                     f"(nn.Module or None expected)"
                 )
             self._modules[name] = None
+        elif isinstance(value, Buffer):
+            if params is None:
+                raise AttributeError("cannot assign buffer before Module.__init__() call")
+            self.register_buffer(name, value, value.persistent)
         elif params is not None and name in self._buffers:
             if value is not None and not isinstance(value, Tensor):
                 raise TypeError(

@@ -1,4 +1,5 @@
-"""``nn.Parameter``: a Tensor that a Module registers as a learnable parameter."""
+"""``nn.Parameter``: a Tensor that a Module registers as a learnable parameter; ``nn.Buffer``: a
+Tensor marked to be registered as a buffer."""
 
 import numpy as np
 
@@ -31,6 +32,28 @@ class Parameter(Tensor):
 
 
 _register_for_processes([Parameter])
+
+
+class _BufferMeta(type):
+    # a Buffer is a plain Tensor carrying a mark (as in torch), so the class test reads the mark
+    def __instancecheck__(cls, obj):
+        return isinstance(obj, Tensor) and getattr(obj, "_is_buffer", False)
+
+
+class Buffer(metaclass=_BufferMeta):
+    """``Buffer(data=None, *, persistent=True)``: ``data`` detached (its requires_grad kept),
+    marked so that assigning it to a Module attribute registers a buffer, persistent (in the
+    state dict) or not. The result is a plain Tensor, as torch's is."""
+
+    def __new__(cls, data=None, *, persistent=True):
+        if data is None:
+            data = Tensor(np.empty((0,), dtype=np.float32))
+        elif not isinstance(data, Tensor):
+            raise TypeError(f"Buffer: data must be a Tensor, got {type(data).__name__}")
+        t = data.detach().requires_grad_(data.requires_grad)
+        t.persistent = bool(persistent)
+        t._is_buffer = True
+        return t
 
 
 class UninitializedParameter(Parameter):

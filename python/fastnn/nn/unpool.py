@@ -1,10 +1,10 @@
-"""MaxUnpool1d / MaxUnpool2d: the partial inverse of max pooling (torch's names, signatures and
+"""MaxUnpool1d / 2d / 3d: the partial inverse of max pooling (torch's names, signatures and
 reprs, the sizes stored as tuples); each forward is one ``nn.functional`` call."""
 
 from . import functional as F
 from .module import Module
 
-__all__ = ["MaxUnpool1d", "MaxUnpool2d"]
+__all__ = ["MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d"]
 
 
 def _ntuple(v, k):
@@ -36,5 +36,14 @@ class MaxUnpool1d(_MaxUnpoolNd):
 class MaxUnpool2d(_MaxUnpoolNd):
     def forward(self, input, indices, output_size=None):
         return F.max_unpool2d(
+            input, indices, self.kernel_size, self.stride, self.padding, output_size
+        )
+
+
+class MaxUnpool3d(_MaxUnpoolNd):
+    _k = 3
+
+    def forward(self, input, indices, output_size=None):
+        return F.max_unpool3d(
             input, indices, self.kernel_size, self.stride, self.padding, output_size
         )

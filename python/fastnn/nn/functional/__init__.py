@@ -16,6 +16,7 @@ from .adaptive import adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_max_poo
 from .attention import multi_head_attention_forward, scaled_dot_product_attention
 from .conv import avg_pool2d, conv2d, max_pool2d
 from .conv1d import avg_pool1d, conv1d, max_pool1d
+from .conv3d import conv3d, conv_transpose3d
 from .conv_transpose import conv_transpose1d, conv_transpose2d
 from .dropout2d import dropout2d
 from .dropout_more import *
@@ -30,10 +31,17 @@ from .loss import *
 from .loss import __all__ as _loss_all
 from .loss_more import *
 from .loss_more import __all__ as _loss_more_all
-from .lrn_lp_pool import local_response_norm, lp_pool1d, lp_pool2d
+from .lrn_lp_pool import local_response_norm, lp_pool1d, lp_pool2d, lp_pool3d
 from .normalization import batch_norm, group_norm, instance_norm, layer_norm
 from .padding import interpolate, pad
-from .pool3d import adaptive_avg_pool3d, avg_pool3d, max_pool3d
+from .pool3d import (
+    adaptive_avg_pool3d,
+    adaptive_max_pool3d,
+    adaptive_max_pool3d_with_indices,
+    avg_pool3d,
+    max_pool3d,
+    max_pool3d_with_indices,
+)
 from .unpool import *
 from .unpool import __all__ as _unpool_all
 
@@ -42,6 +50,8 @@ __all__ = [
     "adaptive_avg_pool2d",
     "adaptive_avg_pool3d",
     "adaptive_max_pool2d",
+    "adaptive_max_pool3d",
+    "adaptive_max_pool3d_with_indices",
     "affine_grid",
     "avg_pool1d",
     "avg_pool2d",
@@ -50,8 +60,10 @@ __all__ = [
     "bilinear",
     "conv1d",
     "conv2d",
+    "conv3d",
     "conv_transpose1d",
     "conv_transpose2d",
+    "conv_transpose3d",
     "dropout2d",
     "embedding",
     "embedding_bag",
@@ -66,9 +78,11 @@ __all__ = [
     "local_response_norm",
     "lp_pool1d",
     "lp_pool2d",
+    "lp_pool3d",
     "max_pool1d",
     "max_pool2d",
     "max_pool3d",
+    "max_pool3d_with_indices",
     "multi_head_attention_forward",
     "pad",
     "pdist",

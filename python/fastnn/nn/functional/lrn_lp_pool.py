@@ -1,4 +1,4 @@
-"""``F.local_response_norm`` and ``F.lp_pool1d`` / ``F.lp_pool2d``, on the existing pooling and
+"""``F.local_response_norm`` and ``F.lp_pool1d`` / ``2d`` / ``3d``, on the existing pooling and
 Tensor ops (autograd comes with them).
 
 local_response_norm (AlexNet's LRN): x / (k + alpha * mean of x^2 over a window of ``size``
@@ -16,6 +16,7 @@ from ..._tensor.functions import cat
 from .activation import relu
 from .conv import avg_pool2d, max_pool2d
 from .conv1d import avg_pool1d, max_pool1d
+from .pool3d import _triple, avg_pool3d, max_pool3d
 
 
 def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
@@ -68,4 +69,15 @@ def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
     return _root(out, k, norm_type)
 
 
-__all__ = ["local_response_norm", "lp_pool1d", "lp_pool2d"]
+def lp_pool3d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    """Power-average pooling over (N, C, D, H, W) or (C, D, H, W) windows."""
+    if norm_type == math.inf:
+        return max_pool3d(input.abs(), kernel_size, stride, 0, 1, ceil_mode)
+    if norm_type == -math.inf:
+        return -max_pool3d(-input.abs(), kernel_size, stride, 0, 1, ceil_mode)
+    kd, kh, kw = _triple(kernel_size, "kernel_size", "lp_pool3d")
+    out = avg_pool3d(input**norm_type, kernel_size, stride, 0, ceil_mode)
+    return _root(out, kd * kh * kw, norm_type)
+
+
+__all__ = ["local_response_norm", "lp_pool1d", "lp_pool2d", "lp_pool3d"]

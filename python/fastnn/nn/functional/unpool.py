@@ -1,5 +1,5 @@
 """Max pooling's index forms and its inverse: ``max_pool1d/2d_with_indices``,
-``adaptive_max_pool1d`` (and the ``*_with_indices`` forms), ``max_unpool1d`` / ``max_unpool2d``.
+``adaptive_max_pool1d`` (and the ``*_with_indices`` forms), ``max_unpool1d`` / ``2d`` / ``3d``.
 
 Unpooling puts each value of ``input`` at its flat position ``indices`` (ih * W_out + iw, as
 max_pool2d returns them) in a zero (N, C, H_out, W_out) output: one ``scatter`` along the
@@ -7,7 +7,7 @@ flattened plane, whose autograd gives the backward (a gather of the gradient at 
 positions). H_out defaults to (H - 1) * stride - 2 * padding + kernel_size, the size a pooling of
 that geometry came from; ``output_size`` picks another within one stride of it (torch's rule).
 The 1-D forms run the 2-D ones on the (N, C, L, 1) view, as torch does, so their messages name
-the same sizes. The indices are read on the host once, to reject an out-of-range one as torch
+the same sizes; the 3-D form scatters the same way into the flat (D, H, W) volume. The indices are read on the host once, to reject an out-of-range one as torch
 does instead of writing out of bounds.
 """
 
@@ -84,7 +84,8 @@ def _unpool_size(in_sizes, kernel, stride, padding, output_size):
 
 
 def _unpool2d(input, indices, out_hw, fn):
-    """The scatter, on a batched (N, C, H, W) input, into (N, C, *out_hw)."""
+    """The scatter, on a batched (N, C, *spatial) input, into (N, C, *out_hw) (any number of
+    spatial dims, flat indices over them)."""
     if indices.dtype != np.int64:
         raise RuntimeError(f"elements in indices should be type int64 but got: {indices.dtype}")
     if tuple(indices.shape) != tuple(input.shape):
@@ -95,7 +96,7 @@ def _unpool2d(input, indices, out_hw, fn):
     if not _dtype.is_floating(input.dtype):
         raise RuntimeError(f"{fn}: expected a floating-point input, got {input.dtype}")
     n, c = input.shape[:2]
-    plane = out_hw[0] * out_hw[1]
+    plane = int(np.prod(out_hw))
     flat = indices.reshape(n, c, -1)
     if flat.numel():
         idx = flat.numpy() if flat.device.type == "cpu" else flat.cpu().numpy()
@@ -103,7 +104,7 @@ def _unpool2d(input, indices, out_hw, fn):
         if bad.any():
             raise RuntimeError(
                 f"Found an invalid max index: {int(idx[bad][0])} (output volumes are of size "
-                f"{out_hw[0]}x{out_hw[1]})"
+                f"{'x'.join(map(str, out_hw))})"
             )
     out = input.new_zeros((n, c, plane)).scatter(2, flat, input.reshape(n, c, -1))
     return out.reshape(n, c, *out_hw)
@@ -142,6 +143,22 @@ def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_siz
     return out[0] if input.ndim == 2 else out
 
 
+def max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """The partial inverse of max_pool3d: (N, C, D, H, W) or (C, D, H, W) values and their flat
+    indices (d * H_out * W_out + h * W_out + w) -> (..., D_out, H_out, W_out)."""
+    if input.ndim not in (4, 5):
+        raise RuntimeError(
+            f"max_unpool3d: Expected 4D or 5D input, but got input of size: {list(input.shape)}"
+        )
+    kernel = _tuple(kernel_size, 3, "kernel_size")
+    stride = kernel if stride is None or stride == [] else _tuple(stride, 3, "stride")
+    padding = _tuple(padding, 3, "padding")
+    out_size = _unpool_size(tuple(input.shape[-3:]), kernel, stride, padding, output_size)
+    if input.ndim == 4:
+        return _unpool2d(input.unsqueeze(0), indices.unsqueeze(0), out_size, "max_unpool3d")[0]
+    return _unpool2d(input, indices, out_size, "max_unpool3d")
+
+
 __all__ = [
     "adaptive_max_pool1d",
     "adaptive_max_pool1d_with_indices",
@@ -150,4 +167,5 @@ __all__ = [
     "max_pool2d_with_indices",
     "max_unpool1d",
     "max_unpool2d",
+    "max_unpool3d",
 ]

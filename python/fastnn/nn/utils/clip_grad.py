@@ -1,5 +1,6 @@
 """Gradient clipping: ``clip_grad_norm_`` (with its two halves ``get_total_norm`` and
-``clip_grads_with_norm_``) and ``clip_grad_value_``, with torch's results.
+``clip_grads_with_norm_``, and its deprecated name ``clip_grad_norm``) and ``clip_grad_value_``,
+with torch's results.
 
 The total norm is one pass over the gradients with no per-tensor norm tensors and no stacking:
 for the 1-, 2- and inf-norms of same-dtype float32/float64 CPU gradients, one call of the fused
@@ -11,6 +12,7 @@ infinities and NaNs included, so skipping changes no bit).
 """
 
 import math
+import warnings
 
 import numpy as np
 
@@ -19,7 +21,13 @@ from ..._core import dtype as _dtype
 from ..._tensor import Tensor, tensor
 from ...autograd import no_grad
 
-__all__ = ["clip_grad_norm_", "clip_grad_value_", "clip_grads_with_norm_", "get_total_norm"]
+__all__ = [
+    "clip_grad_norm",
+    "clip_grad_norm_",
+    "clip_grad_value_",
+    "clip_grads_with_norm_",
+    "get_total_norm",
+]
 
 _KERNEL_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -209,3 +217,14 @@ def clip_grad_value_(parameters, clip_value, foreach=None):
                 np.clip(a, -clip_value, clip_value, out=a)
             else:
                 g.clamp_(-clip_value, clip_value)
+
+
+def clip_grad_norm(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False, foreach=None):
+    """``clip_grad_norm_`` under its old name, with torch's deprecation warning."""
+    warnings.warn(
+        "`torch.nn.utils.clip_grad_norm` is now deprecated in favor of "
+        "`torch.nn.utils.clip_grad_norm_`.",
+        FutureWarning,
+        stacklevel=2,
+    )
+    return clip_grad_norm_(parameters, max_norm, norm_type, error_if_nonfinite, foreach)

@@ -53,7 +53,10 @@ class ParametrizationList(ModuleList):
         self.unsafe = unsafe
         first = modules[0]
         with no_grad():
-            new = first.right_inverse(original) if hasattr(first, "right_inverse") else original
+            try:
+                new = first.right_inverse(original) if hasattr(first, "right_inverse") else original
+            except NotImplementedError:  # torch's rule: no inverse, the tensor is kept as it is
+                new = original
         if isinstance(new, Tensor):
             self.is_tensor, self.ntensors = True, 1
             self._keep("original", original, new)
