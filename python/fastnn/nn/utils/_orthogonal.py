@@ -14,46 +14,16 @@ With the trivialization (the default), the tensor kept is X = -I and the matrix 
 multiplied onto ``base``, the orthogonal matrix assigned last; training then moves X away
 from -I (where every map gives the identity, up to the householder signs).
 
-The maps are Tensor ops (matrix_exp by scaling and squaring of a degree-18 Taylor polynomial),
-so their gradients come from autograd; the inverses run on the host in float64 numpy, without
-gradient.
+The maps are fastnn.linalg's differentiable matrix_exp, solve and householder_product; the
+inverses run on the host in float64 numpy, without gradient.
 """
 
-import math
 
 import numpy as np
 
 from ..._tensor.creation import eye, tensor
 from ..._tensor.functions import cat
-from ...linalg import solve
-
-
-def matrix_exp(a):
-    """exp(a) for a (batch of) square matrices: a / 2^s has 1-norm <= 1/2, so the Taylor
-    polynomial's remainder is below 1e-22; then s squarings."""
-    n = a.shape[-1]
-    norm = float(a.detach().abs().sum(-2).amax()) if a.numel() else 0.0
-    s = max(0, math.ceil(math.log2(norm)) + 1) if norm > 0 else 0
-    x = a / float(2**s)
-    ident = eye(n, dtype=a.dtype, device=a.device)
-    e = ident
-    for j in range(18, 0, -1):  # Horner: I + x (I + x/2 (I + x/3 (...)))
-        e = ident + (x @ e) / float(j)
-    for _ in range(s):
-        e = e @ e
-    return e
-
-
-def householder_product(a, tau):
-    """The first k columns of H_1 ... H_k, H_i = I - tau_i v_i v_i^T, v_i column i of a's
-    strict lower triangle with a 1 on the diagonal (LAPACK's orgqr)."""
-    n, k = a.shape[-2], a.shape[-1]
-    v = a.tril(-1) + eye(n, k, dtype=a.dtype, device=a.device)
-    q = eye(n, dtype=a.dtype, device=a.device).expand(*a.shape[:-2], n, n)
-    for i in range(k):
-        vi = v[..., :, i : i + 1]
-        q = q - (q @ vi) @ (vi.mT * tau[..., i : i + 1].unsqueeze(-1))
-    return q[..., :k]
+from ...linalg import householder_product, matrix_exp, solve
 
 
 def orthogonal_map(x, kind, base):
