@@ -6,6 +6,7 @@ conversions, autograd API, printing); the op methods live in the mixins of ``mat
 ``shape.py`` and ``inplace.py`` beside it (and ``linalg/toplevel.py``: det, inverse...).
 """
 
+import copy
 from weakref import ref as _weakref
 
 import numpy as np
@@ -116,6 +117,32 @@ class Tensor(
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
+
+    def __getstate__(self):
+        """Pickle the values and flags, not the graph: a tensor with a history comes back as a
+        leaf that requires grad, as torch's does (its node holds functions and arrays of the run
+        that made it)."""
+        dict_state, slots = super().__getstate__()
+        if slots.get("_ctx") is not None:
+            slots = {**slots, "_ctx": None, "_view_link": None}
+        return dict_state, slots
+
+    def __deepcopy__(self, memo):
+        if self._ctx is not None:
+            raise RuntimeError(
+                "deepcopy: only leaf tensors (made by the user, not by an op recorded for "
+                "autograd) can be deep-copied; detach() it first. A module that holds such a "
+                "tensor (nn.utils.weight_norm's weight after a forward) cannot be deep-copied "
+                "either, as in torch."
+            )
+        new = _new(type(self))
+        memo[id(self)] = new
+        dict_state, slots = self.__getstate__()
+        for name, value in slots.items():
+            setattr(new, name, copy.deepcopy(value, memo))
+        if dict_state:
+            new.__dict__.update(copy.deepcopy(dict_state, memo))
+        return new
 
     @staticmethod
     def _make(data, requires_grad=False, ctx=None):

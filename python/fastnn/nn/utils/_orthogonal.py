@@ -18,7 +18,6 @@ The maps are fastnn.linalg's differentiable matrix_exp, solve and householder_pr
 inverses run on the host in float64 numpy, without gradient.
 """
 
-
 import numpy as np
 
 from ..._tensor.creation import eye, tensor
