@@ -675,7 +675,9 @@ def _repeats(other):
 
 def _pool_first(a, b) -> bool:
     """Whether a Sequential may run the pair ``a, b`` as ``b, a``: a plain ReLU followed by a plain
-    MaxPool2d without indices, neither with hooks (nothing can see the ReLU's full-size output).
+    MaxPool2d without indices, neither with hooks (nothing can see the ReLU's full-size output),
+    and the ReLU not in place (its input, which the module before may have handed out, is then
+    to change).
 
     A window's max commutes with any non-decreasing map; with ReLU the gradient does too: where
     a window's maximum is positive it sits at the same (first) place before and after the ReLU,
@@ -690,6 +692,7 @@ def _pool_first(a, b) -> bool:
         type(a).__dict__.get("_commutes_with_max", False)
         and type(b).__dict__.get("_takes_window_max", False)
         and not b.return_indices
+        and not a.inplace
         and not _hooked(a)
         and not _hooked(b)
     )
