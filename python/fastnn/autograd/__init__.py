@@ -5,7 +5,7 @@ and ``gradgradcheck``, and ``functional`` (jacobian, hessian and their products)
 fastnn's own primitives derive from ``function.Function``.
 """
 
-from . import functional
+from . import functional, graph
 from .anomaly_mode import detect_anomaly, set_detect_anomaly
 from .custom import Function
 from .engine import backward, grad
@@ -31,6 +31,7 @@ __all__ = [
     "grad",
     "gradcheck",
     "gradgradcheck",
+    "graph",
     "inference_mode",
     "is_grad_enabled",
     "is_inference_mode_enabled",
