@@ -640,6 +640,7 @@ PUBLIC_API: dict[str, tuple[str, ...]] = {
         "backward",
         "detect_anomaly",
         "enable_grad",
+        "forward_ad",
         "functional",
         "grad",
         "gradcheck",
@@ -651,6 +652,14 @@ PUBLIC_API: dict[str, tuple[str, ...]] = {
         "no_grad",
         "set_detect_anomaly",
         "set_grad_enabled",
+    ),
+    "fastnn.autograd.forward_ad": (
+        "UnpackedDualTensor",
+        "dual_level",
+        "enter_dual_level",
+        "exit_dual_level",
+        "make_dual",
+        "unpack_dual",
     ),
     "fastnn.autograd.graph": (
         "Node",

@@ -5,7 +5,7 @@ and ``gradgradcheck``, and ``functional`` (jacobian, hessian and their products)
 fastnn's own primitives derive from ``function.Function``.
 """
 
-from . import functional, graph
+from . import forward_ad, functional, graph
 from .anomaly_mode import detect_anomaly, set_detect_anomaly
 from .custom import Function
 from .engine import backward, grad
@@ -27,6 +27,7 @@ __all__ = [
     "backward",
     "detect_anomaly",
     "enable_grad",
+    "forward_ad",
     "functional",
     "grad",
     "gradcheck",
