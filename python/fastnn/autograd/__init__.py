@@ -5,7 +5,7 @@ and ``gradgradcheck``, and ``functional`` (jacobian, hessian and their products)
 fastnn's own primitives derive from ``function.Function``.
 """
 
-from . import forward_ad, functional, graph
+from . import forward_ad, functional, graph, profiler
 from .anomaly_mode import detect_anomaly, set_detect_anomaly
 from .custom import Function
 from .engine import backward, grad
@@ -37,6 +37,7 @@ __all__ = [
     "is_grad_enabled",
     "is_inference_mode_enabled",
     "no_grad",
+    "profiler",
     "set_detect_anomaly",
     "set_grad_enabled",
 ]

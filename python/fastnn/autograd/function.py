@@ -19,6 +19,8 @@ from .grad_mode import state as _grad_state
 # The (pack, unpack) hooks of the innermost ``autograd.graph.saved_tensors_hooks`` in force, or
 # None: apply's one test for them (node_extras says what goes through them).
 saved_hooks = None
+# The running profiler's recorder (autograd.profiler), or None: apply's one test for it.
+op_observer = None
 
 
 class Function:
@@ -59,6 +61,8 @@ class Function:
 
     @classmethod
     def apply(cls, *tensors, **kwargs):
+        if op_observer is not None:
+            return op_observer(cls, tensors, kwargs)
         # One pass over the inputs gathers the arrays, checks they share a device and sees
         # whether any requires grad: on tiny tensors this loop is a large part of an op's cost.
         arrays, needs = [], []
