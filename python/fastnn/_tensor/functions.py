@@ -12,6 +12,7 @@ from .._core.dims import wrap_dim
 from .._devices import cpu as _cpu
 from ..autograd import function as _function
 from ..autograd import graph_ops as _graph_ops
+from ..autograd import node_extras as _node_extras
 from ..autograd.grad_mode import is_grad_enabled as _grad_enabled
 from ..autograd.grad_mode import state as _grad_state
 from . import creation as _creation
@@ -26,7 +27,10 @@ _KDT = (np.dtype(np.float32), np.dtype(np.float64))
 
 def _record_matmul(a, b, da, db):
     """MatMul.apply(a, b) while recording, for two CPU float arrays: the node apply would build
-    (the same fields), without its generic pass over the inputs and the backend's dispatch."""
+    (the same fields), without its generic pass over the inputs and the backend's dispatch.
+    A running profiler takes apply's path, where it records the op."""
+    if _function.op_observer is not None:
+        return L.MatMul.apply(a, b)
     ctx = _new_node(L.MatMul)
     ctx.be = _devices.cpu
     ctx.requires_grad = True
@@ -35,7 +39,10 @@ def _record_matmul(a, b, da, db):
     ctx.parents = (a, b)
     ctx.needs_input_grad = (a.requires_grad, b.requires_grad)
     ctx.versions = (a._vc[0], b._vc[0])
-    return _function._make(out, True, ctx)
+    result = _function._make(out, True, ctx)
+    if _function.saved_hooks is not None:
+        _node_extras.pack_node(ctx, _function.saved_hooks, (a, b), result)
+    return result
 
 
 _new_node = object.__new__

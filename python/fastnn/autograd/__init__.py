@@ -5,7 +5,7 @@ and ``gradgradcheck``, and ``functional`` (jacobian, hessian and their products)
 fastnn's own primitives derive from ``function.Function``.
 """
 
-from . import functional
+from . import forward_ad, functional, graph, profiler
 from .anomaly_mode import detect_anomaly, set_detect_anomaly
 from .custom import Function
 from .engine import backward, grad
@@ -27,14 +27,17 @@ __all__ = [
     "backward",
     "detect_anomaly",
     "enable_grad",
+    "forward_ad",
     "functional",
     "grad",
     "gradcheck",
     "gradgradcheck",
+    "graph",
     "inference_mode",
     "is_grad_enabled",
     "is_inference_mode_enabled",
     "no_grad",
+    "profiler",
     "set_detect_anomaly",
     "set_grad_enabled",
 ]

@@ -20,7 +20,7 @@ import inspect
 from weakref import ref as _weakref
 
 from .._core import dtype as _dtype
-from . import function, graph_ops
+from . import function, graph_ops, node_extras
 from .grad_mode import state as _grad_state
 
 
@@ -39,6 +39,9 @@ class FunctionCtx:
         # recorded backward runs, saved index -> the output itself (see saved_tensors)
         self._saved_outputs = None
         self._relinked = None
+        # (unpack hook, what pack returned per saved tensor, their version counters) when
+        # saved_tensors_hooks were in force at the call; _saved then holds no tensor
+        self._packed = None
 
     def save_for_backward(self, *tensors):
         for i, t in enumerate(tensors):
@@ -54,8 +57,12 @@ class FunctionCtx:
         if self._saved is None:  # read inside forward: what was saved so far
             return tuple(self.to_save)
         tensors, versions = self._saved
-        for i, (t, v) in enumerate(zip(tensors, versions)):
-            if t is not None and t._vc[0] != v:
+        counters = [None if t is None else t._vc for t in tensors]
+        if self._packed is not None:
+            unpack, values, counters = self._packed
+            tensors = tuple(None if p is None else _unpacked(unpack, p) for p in values)
+        for i, (t, vc, v) in enumerate(zip(tensors, counters, versions)):
+            if vc is not None and vc[0] != v:
                 raise RuntimeError(
                     "one of the variables needed for gradient computation has been modified by "
                     f"an inplace operation: saved tensor {i} [{t._data.dtype} "
@@ -80,6 +87,8 @@ class FunctionCtx:
         for i, (j, ref) in self._saved_outputs.items():
             t = ref()
             if t is None:
+                if saved[i] is None:  # packed by saved-tensor hooks: the unpacked value serves
+                    continue
                 t = Tensor._make(saved[i]._data, True, _output_node(node, j))
             relinked[i] = t
         self._relinked = relinked
@@ -288,12 +297,16 @@ def _apply(cls, *args, **kwargs):
     ]
     saved_outputs = _save(ctx, outs)
     if not diff:
+        if function.saved_hooks is not None:
+            _pack_saved(ctx, outs, saved_outputs)
         return out
     ctx._saved_outputs = {i: (j, _weakref(outs[j])) for i, j in saved_outputs if j in diff}
     if single:
         node.parked = None
         o = outs[0]
         o.requires_grad, o._ctx = True, node
+        if function.saved_hooks is not None:
+            _pack_saved(ctx, outs, saved_outputs)
         return o
     node.parked = [None] * len(outs)
     first = outs[diff[0]]._data
@@ -306,6 +319,8 @@ def _apply(cls, *args, **kwargs):
         sel.node, sel.index = node, i
         sel.parents, sel.needs_input_grad, sel.versions = (hidden,), (True,), (0,)
         outs[i].requires_grad, outs[i]._ctx = True, sel
+    if function.saved_hooks is not None:
+        _pack_saved(ctx, outs, saved_outputs)
     return tuple(outs)
 
 
@@ -360,6 +375,35 @@ def _save(ctx, outs):
     ctx._saved = (tuple(saved), tuple(None if t is None else t._vc[0] for t in saved))
     ctx.to_save = ()
     return saved_outputs
+
+
+def _pack_saved(ctx, outs, saved_outputs):
+    """Pass what ``save_for_backward`` kept through the saved-tensor hooks in force (an output
+    is handed over as the output itself, with its history, as torch does); ctx keeps what pack
+    returns and the version counters, and unpacks on each read of ``saved_tensors``."""
+    pack, unpack = function.saved_hooks
+    saved, _ = ctx._saved
+    output_of = dict(saved_outputs)
+    values, counters = [], []
+    for i, t in enumerate(saved):
+        if t is None:
+            values.append(None)
+            counters.append(None)
+            continue
+        j = output_of.get(i)
+        values.append(node_extras.call_pack(pack, t if j is None else outs[j]))
+        counters.append(t._vc)
+    ctx._packed = (unpack, tuple(values), tuple(counters))
+    ctx._saved = ((None,) * len(saved), ctx._saved[1])
+
+
+def _unpacked(unpack, p):
+    t = unpack(p)
+    if not isinstance(t, function.Tensor):
+        raise TypeError(
+            f"saved_tensors_hooks: the unpack hook must return a Tensor, got {type(t).__name__}"
+        )
+    return t
 
 
 class Function(function.Function):

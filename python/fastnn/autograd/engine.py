@@ -407,6 +407,7 @@ def _run_recorded(roots, root_grads, retain_graph, capture, stop=False, only=Non
     check_nan = _anomaly.state.enabled and _anomaly.state.check_nan
     prev_mode = _grad_state.enabled
     _grad_state.enabled = True
+    post_hooks._running[0] += 1  # callbacks may be queued here too (queue_callback)
     try:
         for t in reversed(topo):
             g = grads.pop(t, None)
@@ -472,6 +473,10 @@ def _run_recorded(roots, root_grads, retain_graph, capture, stop=False, only=Non
                 capture[id(p)] = g
     finally:
         _grad_state.enabled = prev_mode
+        post_hooks._running[0] -= 1
+        queued = post_hooks.take_queued() if not post_hooks._running[0] else ()
+    for cb in queued:
+        cb()
 
 
 def _pend(pending, p, g):

@@ -13,7 +13,14 @@ input), ``None`` where not needed.
 from weakref import ref as _weakref
 
 from .. import _devices
+from . import node_extras as _extras
 from .grad_mode import state as _grad_state
+
+# The (pack, unpack) hooks of the innermost ``autograd.graph.saved_tensors_hooks`` in force, or
+# None: apply's one test for them (node_extras says what goes through them).
+saved_hooks = None
+# The running profiler's recorder (autograd.profiler), or None: apply's one test for it.
+op_observer = None
 
 
 class Function:
@@ -54,6 +61,8 @@ class Function:
 
     @classmethod
     def apply(cls, *tensors, **kwargs):
+        if op_observer is not None:
+            return op_observer(cls, tensors, kwargs)
         # One pass over the inputs gathers the arrays, checks they share a device and sees
         # whether any requires grad: on tiny tensors this loop is a large part of an op's cost.
         arrays, needs = [], []
@@ -109,7 +118,11 @@ class Function:
                 for t in tensors:  # a loop: a generator expression costs a frame
                     versions.append(t._vc[0])
                 ctx.versions = tuple(versions)
-            return _make(out, True, ctx)
+            if saved_hooks is None:
+                return _make(out, True, ctx)
+            result = _make(out, True, ctx)
+            _extras.pack_node(ctx, saved_hooks, tensors, result)
+            return result
         return _make(out, False, None)
 
     def name(self) -> str:
@@ -122,6 +135,23 @@ class Function:
     def next_functions(self):
         parents = getattr(self, "parents", ())
         return tuple((recorded_parent(self, i, p)._ctx, 0) for i, p in enumerate(parents))
+
+    # torch's Node API (autograd.graph.Node); the extras live beside the node (node_extras)
+    def register_hook(self, fn):
+        """``fn(grad_inputs, grad_outputs)`` after this node's backward: the gradients it
+        computed for its inputs and the one it received; it may return new grad_inputs."""
+        return _extras.add_hook(self, fn, False, Tensor)
+
+    def register_prehook(self, fn):
+        """``fn(grad_outputs)`` before this node's backward; it may return new grad_outputs."""
+        return _extras.add_hook(self, fn, True, Tensor)
+
+    @property
+    def metadata(self):
+        ex = _extras.of(self)
+        if ex.metadata is None:
+            ex.metadata = {}
+        return ex.metadata
 
 
 _new = object.__new__

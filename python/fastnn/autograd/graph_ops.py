@@ -22,7 +22,7 @@ import math
 import numpy as np
 
 from .. import _devices
-from . import function
+from . import function, node_extras
 from .grad_mode import enable_grad, no_grad
 
 
@@ -346,7 +346,13 @@ class NoSecondDerivative(function.Function):
 def recorded_backward(ctx, out, g, parents, grad_until):
     """``ctx.backward`` on ``g`` (a Tensor) as recorded Tensor ops; the gradients are Tensors
     (or None). ``out`` is the tensor ``ctx`` produced, ``parents`` its inputs as it recorded
-    them; ``grad_until`` is the engine's recorded gradient (for ``graph_forward``)."""
+    them; ``grad_until`` is the engine's recorded gradient (for ``graph_forward``). Arrays packed
+    by saved-tensor hooks are unpacked onto ``ctx`` meanwhile (node_extras)."""
+    with node_extras.unpacked(ctx):
+        return _recorded_backward(ctx, out, g, parents, grad_until)
+
+
+def _recorded_backward(ctx, out, g, parents, grad_until):
     if ctx.graph_forward is not None:
         return _through_composition(ctx, g, parents, grad_until)
     saved = _swapped_state(ctx, out, parents) if ctx.double_backward else None
