@@ -94,13 +94,14 @@ class _MyReLU(nn.ReLU):
         lambda: (_MyReLU(), nn.MaxPool2d(2)),
         lambda: (nn.ReLU(), nn.AvgPool2d(2)),
         lambda: (nn.MaxPool2d(2), nn.ReLU()),
+        lambda: (nn.ReLU(inplace=True), nn.MaxPool2d(2)),
     ],
-    ids=["return_indices", "relu_subclass", "avg_pool", "already_pooled_first"],
+    ids=["return_indices", "relu_subclass", "avg_pool", "already_pooled_first", "relu_inplace"],
 )
 def test_kept_in_order_where_it_does_not_apply(monkeypatch, build):
     seen = []
     relu = layers.F.relu
-    monkeypatch.setattr(layers.F, "relu", lambda t: seen.append(tuple(t.shape)) or relu(t))
+    monkeypatch.setattr(layers.F, "relu", lambda t, *a: seen.append(tuple(t.shape)) or relu(t, *a))
     a, b = build()
     out = nn.Sequential(a, b)(fastnn.randn(1, 2, 4, 4))
     full = (1, 2, 4, 4) if isinstance(a, nn.ReLU) else (1, 2, 2, 2)
