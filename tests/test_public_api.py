@@ -419,6 +419,7 @@ PUBLIC_API: dict[str, tuple[str, ...]] = {
         "numel",
         "ones",
         "ones_like",
+        "onnx",
         "optim",
         "orgqr",
         "outer",
@@ -651,6 +652,7 @@ PUBLIC_API: dict[str, tuple[str, ...]] = {
         "set_detect_anomaly",
         "set_grad_enabled",
     ),
+    "fastnn.onnx": ("export", "is_in_onnx_export"),
     "fastnn.accelerator": (
         "current_accelerator",
         "device_count",
