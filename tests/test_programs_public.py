@@ -137,3 +137,20 @@ def test_transformer_lm_sgd_steps_match_torch_in_float64():
     _, want = run(torch, state)  # again from the saved start (the first run moved it)
     _, got = run(fastnn, state)
     np.testing.assert_allclose(got, want, rtol=1e-9)
+
+
+# fast_neural_style builds its loss network as vgg16(weights=VGG16_Weights.IMAGENET1K_V1): the
+# name must exist, and the builder must refuse it clearly (fastnn has no weights to download).
+def test_weight_enums_exist_and_builders_refuse_them():
+    models = fastnn.vision.models
+    assert models.VGG16_Weights.DEFAULT is models.VGG16_Weights.IMAGENET1K_V1
+    assert models.ResNet50_Weights.DEFAULT is models.ResNet50_Weights.IMAGENET1K_V2
+    assert [w.name for w in models.ResNet18_Weights] == ["IMAGENET1K_V1"]
+    assert models.AlexNet_Weights.verify("IMAGENET1K_V1") is models.AlexNet_Weights.IMAGENET1K_V1
+    assert models.AlexNet_Weights.verify(None) is None
+    with pytest.raises(TypeError, match="AlexNet_Weights"):
+        models.AlexNet_Weights.verify(models.VGG16_Weights.DEFAULT)
+    with pytest.raises(ValueError, match=r"weights=VGG16_Weights\.IMAGENET1K_V1"):
+        models.vgg16(weights=models.VGG16_Weights.IMAGENET1K_V1)
+    with pytest.raises(ValueError, match=r"weights=ResNet18_Weights\.IMAGENET1K_V1"):
+        models.resnet18(weights=models.ResNet18_Weights.DEFAULT)
