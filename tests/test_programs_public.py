@@ -154,3 +154,22 @@ def test_weight_enums_exist_and_builders_refuse_them():
         models.vgg16(weights=models.VGG16_Weights.IMAGENET1K_V1)
     with pytest.raises(ValueError, match=r"weights=ResNet18_Weights\.IMAGENET1K_V1"):
         models.resnet18(weights=models.ResNet18_Weights.DEFAULT)
+
+
+# torchvision's ToTensor makes images in the default dtype too (a float64 program's MNIST).
+def test_to_tensor_follows_the_default_dtype():
+    transforms = fastnn.vision.transforms
+    img = np.arange(12, dtype=np.uint8).reshape(2, 3, 2) * 20
+    old = fastnn.get_default_dtype()
+    fastnn.set_default_dtype(fastnn.float64)
+    try:
+        one = transforms.ToTensor()(img)
+        batch = transforms.Compose([transforms.ToTensor()]).apply_batch(img[None])
+        ints = transforms.ToTensor()(img.astype(np.int32))
+    finally:
+        fastnn.set_default_dtype(old)
+    want = img.transpose(2, 0, 1) / 255.0
+    assert one.dtype == batch.dtype == ints.dtype == fastnn.float64
+    np.testing.assert_array_equal(one.numpy(), want)
+    np.testing.assert_array_equal(batch.numpy()[0], want)
+    assert transforms.ToTensor()(img).dtype == fastnn.float32
