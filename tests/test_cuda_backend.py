@@ -342,6 +342,7 @@ CASES = {
     "erf_backward": lambda be, A, D: be.erf_backward(A(D["g"]), A(D["f"])),
     "arctan_backward": lambda be, A, D: be.arctan_backward(A(D["g"]), A(D["f"])),
     "log1p_backward": lambda be, A, D: be.log1p_backward(A(D["g"]), A(D["t"])),
+    "expm1_backward": lambda be, A, D: be.expm1_backward(A(D["g"]), A(D["f"])),
     "rsqrt": lambda be, A, D: be.rsqrt(A(D["pos"])),
     "rsqrt_backward": lambda be, A, D: be.rsqrt_backward(A(D["g"]), A(D["pos"])),
     "gelu": lambda be, A, D: (be.gelu(A(D["f"]), "none"), be.gelu(A(D["f"]), "tanh")),
