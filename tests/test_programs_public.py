@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import fastnn
+from fastnn.vision import models, transforms
 
 
 # A language-model trainer imports ``torch.onnx`` at the top and exports only behind a flag.
@@ -142,7 +143,6 @@ def test_transformer_lm_sgd_steps_match_torch_in_float64():
 # fast_neural_style builds its loss network as vgg16(weights=VGG16_Weights.IMAGENET1K_V1): the
 # name must exist, and the builder must refuse it clearly (fastnn has no weights to download).
 def test_weight_enums_exist_and_builders_refuse_them():
-    models = fastnn.vision.models
     assert models.VGG16_Weights.DEFAULT is models.VGG16_Weights.IMAGENET1K_V1
     assert models.ResNet50_Weights.DEFAULT is models.ResNet50_Weights.IMAGENET1K_V2
     assert [w.name for w in models.ResNet18_Weights] == ["IMAGENET1K_V1"]
@@ -158,7 +158,6 @@ def test_weight_enums_exist_and_builders_refuse_them():
 
 # torchvision's ToTensor makes images in the default dtype too (a float64 program's MNIST).
 def test_to_tensor_follows_the_default_dtype():
-    transforms = fastnn.vision.transforms
     img = np.arange(12, dtype=np.uint8).reshape(2, 3, 2) * 20
     old = fastnn.get_default_dtype()
     fastnn.set_default_dtype(fastnn.float64)
