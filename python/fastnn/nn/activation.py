@@ -160,7 +160,7 @@ class PReLU(Module):
             raise ValueError(
                 f"PReLU: num_parameters must be a positive int, got {num_parameters!r}"
             )
-        dt = np.dtype(np.float32) if dtype is None else np.dtype(dtype)
+        dt = _dtype.default() if dtype is None else np.dtype(dtype)
         if not _dtype.is_floating(dt):
             raise TypeError(f"PReLU: dtype must be a floating dtype, got {dt}")
         self.num_parameters, self.init = int(num_parameters), init

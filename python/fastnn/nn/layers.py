@@ -42,7 +42,7 @@ def _affine_parameters(module, weight_shape, bias, dtype, bias_shape=None):
     """Create module.weight (weight_shape) and module.bias (bias_shape, by default
     (weight_shape[0],)), uninitialised; a lazy module passes weight_shape=None and gets
     UninitializedParameters."""
-    dt = np.dtype(np.float32) if dtype is None else np.dtype(dtype)
+    dt = _dtype.default() if dtype is None else np.dtype(dtype)
     if not _dtype.is_floating(dt):
         raise TypeError(f"{type(module).__name__}: dtype must be a floating dtype, got {dt}")
 

@@ -8,6 +8,7 @@ forward is one functional call."""
 
 import numpy as np
 
+from .._core import dtype as _dtype
 from .._tensor import Tensor
 from . import functional as F
 from .layers import _place_parameters
@@ -171,7 +172,7 @@ class RMSNorm(Module):
         self.normalized_shape = tuple(int(s) for s in shape)
         self.eps, self.elementwise_affine = eps, elementwise_affine
         if elementwise_affine:
-            dt = np.dtype(np.float32) if dtype is None else np.dtype(dtype)
+            dt = _dtype.default() if dtype is None else np.dtype(dtype)
             self.weight = Parameter(Tensor(np.ones(self.normalized_shape, dt)))
         else:
             self.register_parameter("weight", None)

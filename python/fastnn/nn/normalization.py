@@ -22,7 +22,7 @@ __all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "GroupNorm", "LayerNorm"
 
 
 def _float_dtype(cls, dtype):
-    dt = np.dtype(np.float32) if dtype is None else np.dtype(dtype)
+    dt = _dtype.default() if dtype is None else np.dtype(dtype)
     if not _dtype.is_floating(dt):
         raise TypeError(f"{cls}: dtype must be a floating dtype, got {dt}")
     return dt

@@ -3,6 +3,7 @@ Tensor marked to be registered as a buffer."""
 
 import numpy as np
 
+from .._core import dtype as _dtype
 from .._tensor import Tensor
 from .._tensor.shared import register as _register_for_processes
 
@@ -16,7 +17,7 @@ class Parameter(Tensor):
 
     def __init__(self, data=None, requires_grad=True):
         if data is None:
-            storage = np.empty((0,), dtype=np.float32)
+            storage = np.empty((0,), dtype=_dtype.default())
         elif isinstance(data, Tensor):
             storage = data._data
         elif isinstance(data, np.ndarray):
@@ -66,7 +67,7 @@ class UninitializedParameter(Parameter):
     cls_to_become = Parameter
 
     def __init__(self, requires_grad=True, device=None, dtype=None):
-        dt = np.dtype(np.float32) if dtype is None else np.dtype(dtype)
+        dt = _dtype.default() if dtype is None else np.dtype(dtype)
         Parameter.__init__(self, np.empty((0,), dtype=dt), requires_grad=requires_grad)
 
     def materialize(self, shape, device=None, dtype=None):

@@ -13,6 +13,7 @@ import warnings
 
 import numpy as np
 
+from .._core import dtype as _dtype
 from .._tensor import Tensor
 from .._tensor.creation import zeros
 from . import init
@@ -34,7 +35,7 @@ def _positive(v, what, cls):
 
 
 def _param_dtype(dtype, cls):
-    dt = np.dtype(np.float32) if dtype is None else np.dtype(dtype)
+    dt = _dtype.default() if dtype is None else np.dtype(dtype)
     if dt not in (np.float32, np.float64):
         raise TypeError(f"{cls}: dtype must be float32 or float64, got {dt}")
     return dt

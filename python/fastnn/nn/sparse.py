@@ -56,7 +56,7 @@ class Embedding(Module):
         self.scale_grad_by_freq, self.sparse = scale_grad_by_freq, sparse
         shape = (self.num_embeddings, self.embedding_dim)
         if _weight is None:
-            dt = np.dtype(np.float32) if dtype is None else np.dtype(dtype)
+            dt = _dtype.default() if dtype is None else np.dtype(dtype)
             if not _dtype.is_floating(dt):
                 raise TypeError(f"Embedding: dtype must be a floating dtype, got {dt}")
             self.weight = Parameter(Tensor(np.empty(shape, dt)), requires_grad=not _freeze)
@@ -168,7 +168,7 @@ class EmbeddingBag(Module):
         self.include_last_offset = include_last_offset
         shape = (self.num_embeddings, self.embedding_dim)
         if _weight is None:
-            dt = np.dtype(np.float32) if dtype is None else np.dtype(dtype)
+            dt = _dtype.default() if dtype is None else np.dtype(dtype)
             if not _dtype.is_floating(dt):
                 raise TypeError(f"EmbeddingBag: dtype must be a floating dtype, got {dt}")
             self.weight = Parameter(Tensor(np.empty(shape, dt)))

@@ -38,7 +38,7 @@ class NonDynamicallyQuantizableLinear(Linear):
 
 
 def _float(dtype):
-    dt = np.dtype(np.float32) if dtype is None else np.dtype(dtype)
+    dt = _dtype.default() if dtype is None else np.dtype(dtype)
     if not _dtype.is_floating(dt):
         raise TypeError(f"MultiheadAttention: dtype must be a floating dtype, got {dt}")
     return dt
@@ -509,7 +509,7 @@ class Transformer(Module):
     @staticmethod
     def generate_square_subsequent_mask(sz, device=None, dtype=None):
         """The causal mask of a length-``sz`` sequence: 0 on and below the diagonal, -inf above
-        (float32 unless ``dtype``)."""
+        (the default float dtype unless ``dtype``)."""
         above = _new.ones((sz, sz), dtype=_dtype.bool_, device=device).triu(1)
-        mask = _new.zeros((sz, sz), dtype=dtype or _dtype.float32, device=device)
+        mask = _new.zeros((sz, sz), dtype=dtype or _dtype.get_default_dtype(), device=device)
         return mask.masked_fill(above, float("-inf"))

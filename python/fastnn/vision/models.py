@@ -4,7 +4,8 @@
 Module names and shapes follow torchvision's (``conv1``, ``bn1``, ``layer1`` .. ``layer4`` of
 ``BasicBlock`` or ``Bottleneck``, ``avgpool``, ``fc``), so its state dicts load and programs that
 replace ``conv1`` or drop ``fc`` work unchanged. Only randomly initialized models are built:
-there are no pretrained weights to download, so ``weights`` must be None.
+there are no pretrained weights to download, so ``weights`` must be None. The weight enums
+(``ResNet18_Weights``...) exist so that programs naming them get that clear refusal.
 """
 
 from .. import nn
@@ -20,6 +21,23 @@ from ._vgg import (
     vgg16_bn,
     vgg19,
     vgg19_bn,
+)
+from ._weights import (
+    AlexNet_Weights,
+    ResNet18_Weights,
+    ResNet34_Weights,
+    ResNet50_Weights,
+    ResNet101_Weights,
+    ResNet152_Weights,
+    VGG11_BN_Weights,
+    VGG11_Weights,
+    VGG13_BN_Weights,
+    VGG13_Weights,
+    VGG16_BN_Weights,
+    VGG16_Weights,
+    VGG19_BN_Weights,
+    VGG19_Weights,
+    WeightsEnum,
 )
 
 
@@ -182,9 +200,24 @@ def resnet152(*, weights=None, progress=True, **kwargs):
 __all__ = [
     "VGG",
     "AlexNet",
+    "AlexNet_Weights",
     "BasicBlock",
     "Bottleneck",
     "ResNet",
+    "ResNet18_Weights",
+    "ResNet34_Weights",
+    "ResNet50_Weights",
+    "ResNet101_Weights",
+    "ResNet152_Weights",
+    "VGG11_BN_Weights",
+    "VGG11_Weights",
+    "VGG13_BN_Weights",
+    "VGG13_Weights",
+    "VGG16_BN_Weights",
+    "VGG16_Weights",
+    "VGG19_BN_Weights",
+    "VGG19_Weights",
+    "WeightsEnum",
     "alexnet",
     "resnet18",
     "resnet34",

@@ -53,7 +53,8 @@ class Compose:
 
 class ToTensor:
     """An image (H, W) or (H, W, C) array — or an object with ``__array__``, such as a PIL image —
-    to a float32 tensor (C, H, W); uint8 values are scaled to [0, 1], other dtypes kept."""
+    to a float tensor (C, H, W) of the default dtype (float32 unless set_default_dtype changed
+    it, as in torchvision); uint8 values are scaled to [0, 1], float dtypes kept."""
 
     def __call__(self, pic):
         if isinstance(pic, Tensor):
@@ -68,8 +69,8 @@ class ToTensor:
         a = images if images.ndim == 4 else images[..., None]  # (N, H, W, C)
         a = np.ascontiguousarray(a.transpose(0, 3, 1, 2))
         if a.dtype == np.uint8:
-            return np.divide(a, 255, dtype=np.float32)
-        return a.astype(np.float32) if not _dtype.is_floating(a.dtype) else a
+            return np.divide(a, 255, dtype=_dtype.default())
+        return a.astype(_dtype.default()) if not _dtype.is_floating(a.dtype) else a
 
     def __repr__(self):
         return "ToTensor()"
