@@ -24,6 +24,7 @@ from ..cuda import pinned as _pinned
 from . import printing as _printing
 from . import views as _views
 from .creation import _to_array
+from .gamma_more import GammaMoreMixin
 from .index_more import IndexMoreMixin
 from .inplace import InplaceMixin
 from .inplace_more import InplaceMoreMixin
@@ -67,6 +68,7 @@ class Tensor(
     LogicMixin,
     MoreOpsMixin,
     MathMoreMixin,
+    GammaMoreMixin,
     IndexMoreMixin,
     ReduceMoreMixin,
     LinalgMixin,

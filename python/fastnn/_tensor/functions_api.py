@@ -117,6 +117,9 @@ _METHODS = [
     "fmod",
     "floor_divide",
     "sigmoid",
+    "mvlgamma",
+    "igamma",
+    "igammac",
 ]
 # torch's top-level in-place forms: fastnn.<name>_(x, ...) is x.<name>_(...) (the leaf and
 # version checks are the method's)

@@ -186,6 +186,11 @@ def bitwise_right_shift(input, other):
     return _shift(input, other, "bitwise_right_shift", "__rrshift__")
 
 
+def polygamma(n, input):
+    """The n-th derivative of digamma at each element of ``input`` (n first, as torch)."""
+    return _tensor_input(input, "polygamma").polygamma(n)
+
+
 def is_distributed(input):
     """False: no tensor is split across processes."""
     _tensor_input(input, "is_distributed")
@@ -233,6 +238,7 @@ __all__ = [
     "is_signed",
     "isreal",
     "nonzero_static",
+    "polygamma",
     "range",
     "real",
     "rsub",

@@ -36,7 +36,7 @@ _BINARY = (
     "fmod remainder floor_divide hypot atan2 arctan2 true_divide multiply subtract divide "
     "copysign xlogy float_power ldexp eq ne lt le gt ge greater less greater_equal less_equal "
     "not_equal logical_and logical_or logical_xor bitwise_and bitwise_or bitwise_xor heaviside "
-    "bitwise_left_shift bitwise_right_shift "
+    "bitwise_left_shift bitwise_right_shift polygamma mvlgamma igamma igammac "
     "gcd lcm nextafter addmv addr addbmm addmm baddbmm index_fill index_copy "
     "masked_scatter put index_put scatter_reduce"
 )
