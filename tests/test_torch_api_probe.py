@@ -57,6 +57,8 @@ NAMES = {
         view_copy permute_copy expand_copy t_copy transpose_copy squeeze_copy unsqueeze_copy
         diagonal_copy detach_copy select_copy slice_copy split_copy split_with_sizes_copy
         unbind_copy unfold_copy alias_copy as_strided_copy polygamma mvlgamma igamma igammac
+        cholesky_inverse cholesky_solve frobenius_norm nuclear_norm matrix_rank geqrf ormqr
+        pca_lowrank svd_lowrank histogramdd
     """,
     "Tensor": """
         cross diff __and__ bitwise_and bitwise_or bitwise_xor bitwise_not isposinf isneginf logical_xor
@@ -105,7 +107,7 @@ NAMES = {
         det inverse logdet slogdet pinverse kron matrix_power cholesky
         bitwise_left_shift bitwise_left_shift_ bitwise_right_shift bitwise_right_shift_
         __lshift__ __rshift__ __ilshift__ __irshift__ polygamma polygamma_ mvlgamma mvlgamma_
-        igamma igamma_ igammac igammac_
+        igamma igamma_ igammac igammac_ cholesky_inverse cholesky_solve geqrf ormqr
     """,
     "linalg": """
         LinAlgError vector_norm matrix_norm norm inv inv_ex solve det slogdet cholesky

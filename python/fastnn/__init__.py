@@ -121,8 +121,11 @@ from ._tensor.functions_misc import __all__ as _functions_misc_all
 from ._tensor.functions_more import *  # hstack, cdist, searchsorted, multinomial, ...
 from ._tensor.functions_more import __all__ as _functions_more_all
 from ._tensor.gradient import gradient
+from ._tensor.histogramdd import histogramdd
 from ._tensor.linalg.toplevel import *  # det, inverse, logdet, slogdet, pinverse, kron, ...
 from ._tensor.linalg.toplevel import __all__ as _linalg_all
+from ._tensor.linalg.toplevel_more import *  # cholesky_solve, svd_lowrank, geqrf, ...
+from ._tensor.linalg.toplevel_more import __all__ as _linalg_more_all
 from ._tensor.printing import set_printoptions
 from ._tensor.random import Generator, default_generator, get_rng_state, set_rng_state
 from ._tensor.windows import *  # hann_window, hamming_window, kaiser_window, ...
@@ -212,6 +215,7 @@ __all__ = [
     "get_num_threads",
     "get_rng_state",
     "gradient",
+    "histogramdd",
     "iinfo",
     "inf",
     "inference_mode",
@@ -281,6 +285,7 @@ __all__.extend(_functions_more_all)
 __all__.extend(_functions_compat_all)
 __all__.extend(_functions_api_all)
 __all__.extend(_linalg_all)
+__all__.extend(_linalg_more_all)
 __all__.extend(_functional_aliases_all)
 __all__.extend(_windows_all)
 __all__.extend(_dtype.PUBLIC)

@@ -30,6 +30,7 @@ from .inplace import InplaceMixin
 from .inplace_more import InplaceMoreMixin
 from .legacy import LegacyMixin
 from .linalg.toplevel import LinalgMixin
+from .linalg.toplevel_more import LinalgMoreMixin
 from .logic import LogicMixin
 from .math import OpsMixin
 from .math_more import MathMoreMixin
@@ -72,6 +73,7 @@ class Tensor(
     IndexMoreMixin,
     ReduceMoreMixin,
     LinalgMixin,
+    LinalgMoreMixin,
     ShapeMixin,
     InplaceMixin,
     InplaceMoreMixin,
