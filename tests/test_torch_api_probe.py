@@ -108,6 +108,8 @@ NAMES = {
         bitwise_left_shift bitwise_left_shift_ bitwise_right_shift bitwise_right_shift_
         __lshift__ __rshift__ __ilshift__ __irshift__ polygamma polygamma_ mvlgamma mvlgamma_
         igamma igamma_ igammac igammac_ cholesky_inverse cholesky_solve geqrf ormqr
+        hardshrink prelu index_reduce index_reduce_ storage untyped_storage output_nr name
+        dim_order as_strided_ set_ resize as_subclass
     """,
     "linalg": """
         LinAlgError vector_norm matrix_norm norm inv inv_ex solve det slogdet cholesky

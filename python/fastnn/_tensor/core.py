@@ -40,6 +40,7 @@ from .reduce_more import ReduceMoreMixin
 from .shape import ShapeMixin
 from .shared import SharedMemoryMixin
 from .shared import register as _register_for_processes
+from .storage import StorageMixin
 
 
 def _is_size(arg):
@@ -78,6 +79,7 @@ class Tensor(
     InplaceMixin,
     InplaceMoreMixin,
     SharedMemoryMixin,
+    StorageMixin,
     LegacyMixin,
 ):
     """A multi-dimensional array with autograd (``requires_grad``, ``backward``, ``grad``).

@@ -37,7 +37,7 @@ _BINARY = (
     "copysign xlogy float_power ldexp eq ne lt le gt ge greater less greater_equal less_equal "
     "not_equal logical_and logical_or logical_xor bitwise_and bitwise_or bitwise_xor heaviside "
     "bitwise_left_shift bitwise_right_shift polygamma mvlgamma igamma igammac "
-    "gcd lcm nextafter addmv addr addbmm addmm baddbmm index_fill index_copy "
+    "gcd lcm nextafter addmv addr addbmm addmm baddbmm index_fill index_copy index_reduce "
     "masked_scatter put index_put scatter_reduce"
 )
 
