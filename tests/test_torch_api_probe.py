@@ -58,7 +58,7 @@ NAMES = {
         diagonal_copy detach_copy select_copy slice_copy split_copy split_with_sizes_copy
         unbind_copy unfold_copy alias_copy as_strided_copy polygamma mvlgamma igamma igammac
         cholesky_inverse cholesky_solve frobenius_norm nuclear_norm matrix_rank geqrf ormqr
-        pca_lowrank svd_lowrank histogramdd
+        pca_lowrank svd_lowrank histogramdd uint16 uint32 uint64
     """,
     "Tensor": """
         cross diff __and__ bitwise_and bitwise_or bitwise_xor bitwise_not isposinf isneginf logical_xor
