@@ -79,8 +79,15 @@ def test_detach_copy_has_no_history():
 def test_copies_errors():
     with pytest.raises(TypeError, match="input"):
         fastnn.permute_copy([1, 2], (0,))
-    with pytest.raises(ValueError, match="step"):
+    with pytest.raises(RuntimeError, match="step"):
         fastnn.slice_copy(fastnn.ones(3), 0, 0, 3, 0)
+    with pytest.raises(RuntimeError, match="item size"):
+        fastnn.view_copy(fastnn.ones(3), fastnn.float64)
+
+
+@pytest.mark.parametrize("dt", ["int32", "float32"])
+def test_view_copy_to_dtype_matches_torch(dt):
+    check(lambda L, x: L.view_copy(x, getattr(L, dt)), real(7, 3, dtype=np.float32), grad=())
 
 
 # ---- asarray, frombuffer --------------------------------------------------------------------

@@ -4,8 +4,12 @@ tensor instead of a view, so writes to it never reach the input. Each is the vie
 ``clone``, so the gradient is the view op's own.
 """
 
+import numpy as np
+
+from .._core import dtype as _dtype
 from .._core.dims import wrap_dim
 from ..autograd import function as _function
+from . import creation as _creation
 
 
 def _input(x, fn):
@@ -20,7 +24,19 @@ def _copy(view):
 
 
 def view_copy(input, size, *rest):
+    """``input.view(size)`` copied; ``view_copy(input, dtype)`` reinterprets the bytes of a
+    copy as another dtype of the same item size (no gradient, as in torch)."""
     x = _input(input, "view_copy")
+    if isinstance(size, _dtype.dtype):
+        want = size.dtype
+        have = x._data.dtype
+        if want.itemsize != have.itemsize:
+            raise RuntimeError(
+                f"view_copy(): dtype {_dtype.name(want)} must have the item size of the input's "
+                f"{_dtype.name(have)} ({have.itemsize} bytes)"
+            )
+        host = np.ascontiguousarray(x._backend().to_numpy(x._data)).copy()
+        return _creation.tensor(host.view(want), device=x.device)
     return _copy(x.view(size, *rest))
 
 
@@ -69,7 +85,7 @@ def slice_copy(input, dim=0, start=None, end=None, step=1):
     """``input[..., start:end:step, ...]`` along ``dim``, copied (step must be positive)."""
     x = _input(input, "slice_copy")
     if not isinstance(step, int) or step <= 0:
-        raise ValueError(f"slice_copy(): step must be positive, got {step!r}")
+        raise RuntimeError(f"slice_copy(): step must be positive, got {step!r}")
     d = wrap_dim(dim, x.dim())
     return _copy(x[(slice(None),) * d + (slice(start, end, step),)])
 
