@@ -125,6 +125,10 @@ def test_asarray_of_tensors():
         fastnn.asarray(x, dtype=fastnn.float64, copy=False)
     z = fastnn.zeros(2)
     assert fastnn.asarray(z, requires_grad=True).requires_grad
+    h = fastnn.ones(2, requires_grad=True) * 3
+    off = fastnn.asarray(h, requires_grad=False)
+    assert not off.requires_grad and h.requires_grad
+    np.testing.assert_array_equal(off.numpy(), [3.0, 3.0])
     with pytest.raises(ValueError, match="list"):
         fastnn.asarray([1, 2], copy=False)
     with pytest.raises(RuntimeError):

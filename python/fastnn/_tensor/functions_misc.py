@@ -47,9 +47,9 @@ def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=_UNSET):
         if copy:
             out = out.clone()
         if requires_grad is not _UNSET and bool(requires_grad) != out.requires_grad:
-            if out is obj and not obj.is_leaf:
-                return obj.detach().requires_grad_(bool(requires_grad))
-            out.requires_grad_(bool(requires_grad))  # as torch: the returned alias's flag
+            if not out.is_leaf:  # only a leaf's flag can be turned off
+                out = out.detach()
+            out.requires_grad_(bool(requires_grad))  # as torch: an alias's flag is obj's own
         return out
     if isinstance(obj, np.ndarray):
         if copy is False and want is not None and want != obj.dtype:
