@@ -49,7 +49,7 @@ def test_index_reduce_matches_torch(reduce, include_self, dtype):
 
     def run(L, a, s):
         i = L.tensor(idx)
-        out = a.index_reduce(1, i, s, reduce, include_self=include_self)
+        out = L.index_reduce(a, 1, i, s, reduce, include_self=include_self)
         b = a.detach().clone()
         b.index_reduce_(1, i, s.detach(), reduce, include_self=include_self)
         return out, b
@@ -120,7 +120,7 @@ def test_set_and_as_strided_in_place():
         v = L.zeros(1)
         v.set_(base.untyped_storage(), 1, (2, 2), (1, 2))
         z = L.arange(6.0)
-        z.as_strided_((2, 2), (1, 2), 1)
+        L.as_strided_(z, (2, 2), (1, 2), 1)
         e = L.ones(3)
         e.set_()
         if L is fastnn:
@@ -143,6 +143,8 @@ def test_resize_and_as_subclass():
     with pytest.warns(UserWarning, match="deprecated"):
         g = x.resize(4, 2)
     np.testing.assert_array_equal(g.numpy().ravel(), [0, 1, 2, 3, 4, 5, 0, 0])
+    with pytest.warns(UserWarning, match="deprecated"):
+        assert tuple(x.resize_as(fastnn.ones(6)).shape) == (6,)
 
     class Marked(fastnn.Tensor):
         pass

@@ -58,7 +58,7 @@ NAMES = {
         diagonal_copy detach_copy select_copy slice_copy split_copy split_with_sizes_copy
         unbind_copy unfold_copy alias_copy as_strided_copy polygamma mvlgamma igamma igammac
         cholesky_inverse cholesky_solve frobenius_norm nuclear_norm matrix_rank geqrf ormqr
-        pca_lowrank svd_lowrank histogramdd uint16 uint32 uint64
+        pca_lowrank svd_lowrank histogramdd uint16 uint32 uint64 index_reduce as_strided_
     """,
     "Tensor": """
         cross diff __and__ bitwise_and bitwise_or bitwise_xor bitwise_not isposinf isneginf logical_xor
@@ -109,7 +109,7 @@ NAMES = {
         __lshift__ __rshift__ __ilshift__ __irshift__ polygamma polygamma_ mvlgamma mvlgamma_
         igamma igamma_ igammac igammac_ cholesky_inverse cholesky_solve geqrf ormqr
         hardshrink prelu index_reduce index_reduce_ storage untyped_storage output_nr name
-        dim_order as_strided_ set_ resize as_subclass
+        dim_order as_strided_ set_ resize resize_as as_subclass
     """,
     "linalg": """
         LinAlgError vector_norm matrix_norm norm inv inv_ex solve det slogdet cholesky

@@ -209,6 +209,10 @@ class StorageMixin:
         out = self.detach().clone()
         return out.resize_(*shape)
 
+    def resize_as(self, tensor):
+        """Deprecated: ``resize`` to ``tensor``'s shape."""
+        return self.resize(*tensor.shape)
+
     def as_subclass(self, cls):
         """This tensor as an instance of ``cls`` (a subclass of Tensor): the same storage,
         version counter and autograd history; ``cls.__init__`` is not called."""
