@@ -52,6 +52,13 @@ NAMES = {
         subtract take take_along_dim tensor_split trapezoid trapz tril_indices triu_indices
         unflatten unique_consecutive unravel_index vander vdot vsplit xlogy
         det inverse logdet slogdet pinverse kron matrix_power
+        asarray frombuffer vmap frexp nonzero_static narrow_copy is_signed real imag angle
+        isreal fill rsub gradient bitwise_left_shift bitwise_right_shift is_distributed range
+        view_copy permute_copy expand_copy t_copy transpose_copy squeeze_copy unsqueeze_copy
+        diagonal_copy detach_copy select_copy slice_copy split_copy split_with_sizes_copy
+        unbind_copy unfold_copy alias_copy as_strided_copy polygamma mvlgamma igamma igammac
+        cholesky_inverse cholesky_solve frobenius_norm nuclear_norm matrix_rank geqrf ormqr
+        pca_lowrank svd_lowrank histogramdd uint16 uint32 uint64 index_reduce as_strided_
     """,
     "Tensor": """
         cross diff __and__ bitwise_and bitwise_or bitwise_xor bitwise_not isposinf isneginf logical_xor
@@ -98,6 +105,11 @@ NAMES = {
         tanh_ tensor_split transpose_ tril_ triu_ true_divide_ trunc_ unfold unique_consecutive
         unsqueeze_ vdot vsplit xlogy xlogy_
         det inverse logdet slogdet pinverse kron matrix_power cholesky
+        bitwise_left_shift bitwise_left_shift_ bitwise_right_shift bitwise_right_shift_
+        __lshift__ __rshift__ __ilshift__ __irshift__ polygamma polygamma_ mvlgamma mvlgamma_
+        igamma igamma_ igammac igammac_ cholesky_inverse cholesky_solve geqrf ormqr
+        hardshrink prelu index_reduce index_reduce_ storage untyped_storage output_nr name
+        dim_order as_strided_ set_ resize resize_as as_subclass
     """,
     "linalg": """
         LinAlgError vector_norm matrix_norm norm inv inv_ex solve det slogdet cholesky

@@ -110,16 +110,24 @@ from ._tensor import (
     zeros,
     zeros_like,
 )
+from ._tensor.copies import *  # view_copy, permute_copy, narrow_copy, ...
+from ._tensor.copies import __all__ as _copies_all
 from ._tensor.functions import *  # matmul, cat, stack, where, exp, ...
 from ._tensor.functions import __all__ as _functions_all
 from ._tensor.functions_api import *  # take, quantile, cov, block_diag, ...
 from ._tensor.functions_api import __all__ as _functions_api_all
 from ._tensor.functions_compat import *  # atleast_1d, broadcast_shapes, typename, ...
 from ._tensor.functions_compat import __all__ as _functions_compat_all
+from ._tensor.functions_misc import *  # asarray, frombuffer, range, rsub, fill, ...
+from ._tensor.functions_misc import __all__ as _functions_misc_all
 from ._tensor.functions_more import *  # hstack, cdist, searchsorted, multinomial, ...
 from ._tensor.functions_more import __all__ as _functions_more_all
+from ._tensor.gradient import gradient
+from ._tensor.histogramdd import histogramdd
 from ._tensor.linalg.toplevel import *  # det, inverse, logdet, slogdet, pinverse, kron, ...
 from ._tensor.linalg.toplevel import __all__ as _linalg_all
+from ._tensor.linalg.toplevel_more import *  # cholesky_solve, svd_lowrank, geqrf, ...
+from ._tensor.linalg.toplevel_more import __all__ as _linalg_more_all
 from ._tensor.printing import set_printoptions
 from ._tensor.random import Generator, default_generator, get_rng_state, set_rng_state
 from ._tensor.windows import *  # hann_window, hamming_window, kaiser_window, ...
@@ -141,6 +149,7 @@ from .backends.precision import get_float32_matmul_precision, set_float32_matmul
 from .compiler import compile
 from .cuda import amp as _cuda_amp  # noqa: F401 (binds it in cuda)
 from .cuda import graphed_callables as _graphed_callables  # noqa: F401 (binds it in cuda)
+from .func import vmap
 from .serialization import load, save
 
 globals().update(_dtype.PUBLIC)  # fastnn.float32, fastnn.long, fastnn.bool, ...
@@ -207,6 +216,8 @@ __all__ = [
     "get_num_interop_threads",
     "get_num_threads",
     "get_rng_state",
+    "gradient",
+    "histogramdd",
     "iinfo",
     "inf",
     "inference_mode",
@@ -266,15 +277,19 @@ __all__ = [
     "testing",
     "use_deterministic_algorithms",
     "utils",
+    "vmap",
     "zeros",
     "zeros_like",
 ]
 __all__ += ["get_autocast_dtype", "is_autocast_enabled"]
 __all__.extend(_functions_all)
+__all__.extend(_copies_all)
+__all__.extend(_functions_misc_all)
 __all__.extend(_functions_more_all)
 __all__.extend(_functions_compat_all)
 __all__.extend(_functions_api_all)
 __all__.extend(_linalg_all)
+__all__.extend(_linalg_more_all)
 __all__.extend(_functional_aliases_all)
 __all__.extend(_windows_all)
 __all__.extend(_dtype.PUBLIC)

@@ -32,6 +32,12 @@ int16 = np.dtype("int16")
 int32 = np.dtype("int32")
 int64 = np.dtype("int64")
 uint8 = np.dtype("uint8")
+# torch's "limited support" unsigned types: storage, casts and the ops numpy runs; torch
+# refuses to promote them with any other integer type, and so does promote below
+uint16 = np.dtype("uint16")
+uint32 = np.dtype("uint32")
+uint64 = np.dtype("uint64")
+_LIMITED = (uint16, uint32, uint64)
 bool_ = np.dtype("bool")
 # None without ml_dtypes; numpy keeps one instance of it, so identity tests hold
 bfloat16 = None if _ml_dtypes is None else np.dtype(_ml_dtypes.bfloat16)
@@ -195,6 +201,9 @@ PUBLIC = {
     "int64": of(int64),
     "long": of(int64),
     "uint8": of(uint8),
+    "uint16": of(uint16),
+    "uint32": of(uint32),
+    "uint64": of(uint64),
     "bool": of(bool_),
     "bfloat16": _MissingBfloat16() if bfloat16 is None else of(bfloat16),
 }
@@ -264,6 +273,11 @@ def promote(a, b):
     ca, cb = _CATEGORY[a.kind], _CATEGORY[b.kind]
     if ca != cb:
         hi, lo = (a, b) if ca > cb else (b, a)
+        if hi in _LIMITED:  # only bool is below an integer type
+            raise RuntimeError(
+                f"Promotion for uint16, uint32, uint64 types is not supported, attempted to "
+                f"promote {name(a)} and {name(b)}"
+            )
         if hi.kind == "c" and lo.kind == "f":  # complex64 with float64 is complex128
             return np.promote_types(hi, lo)
         return hi
@@ -271,6 +285,11 @@ def promote(a, b):
         if a.itemsize == b.itemsize == 2:  # float16 with bfloat16: neither holds the other
             return float32
         return a if a.itemsize >= b.itemsize else b
+    if a in _LIMITED or b in _LIMITED:
+        raise RuntimeError(
+            f"Promotion for uint16, uint32, uint64 types is not supported, attempted to promote "
+            f"{name(a)} and {name(b)}"
+        )
     return np.promote_types(a, b)  # bool/bool, or integers: numpy agrees with torch there
 
 

@@ -25,11 +25,13 @@ from ..cuda import pinned as _pinned
 from . import printing as _printing
 from . import views as _views
 from .creation import _to_array
+from .gamma_more import GammaMoreMixin
 from .index_more import IndexMoreMixin
 from .inplace import InplaceMixin
 from .inplace_more import InplaceMoreMixin
 from .legacy import LegacyMixin
 from .linalg.toplevel import LinalgMixin
+from .linalg.toplevel_more import LinalgMoreMixin
 from .logic import LogicMixin
 from .math import OpsMixin
 from .math_more import MathMoreMixin
@@ -39,6 +41,7 @@ from .reduce_more import ReduceMoreMixin
 from .shape import ShapeMixin
 from .shared import SharedMemoryMixin
 from .shared import register as _register_for_processes
+from .storage import StorageMixin
 
 
 def _is_size(arg):
@@ -68,13 +71,16 @@ class Tensor(
     LogicMixin,
     MoreOpsMixin,
     MathMoreMixin,
+    GammaMoreMixin,
     IndexMoreMixin,
     ReduceMoreMixin,
     LinalgMixin,
+    LinalgMoreMixin,
     ShapeMixin,
     InplaceMixin,
     InplaceMoreMixin,
     SharedMemoryMixin,
+    StorageMixin,
     LegacyMixin,
 ):
     """A multi-dimensional array with autograd (``requires_grad``, ``backward``, ``grad``).

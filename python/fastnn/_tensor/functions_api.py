@@ -117,6 +117,10 @@ _METHODS = [
     "fmod",
     "floor_divide",
     "sigmoid",
+    "mvlgamma",
+    "igamma",
+    "igammac",
+    "index_reduce",
 ]
 # torch's top-level in-place forms: fastnn.<name>_(x, ...) is x.<name>_(...) (the leaf and
 # version checks are the method's)
@@ -125,6 +129,7 @@ _METHODS += [
     "acos_",
     "acosh_",
     "addmv_",
+    "as_strided_",
     "arccos_",
     "arccosh_",
     "arcsin_",

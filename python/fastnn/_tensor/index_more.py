@@ -249,6 +249,46 @@ class IndexMoreMixin:
             return source.clone()
         return self._written((*_lead(d), index), source)
 
+    def index_reduce(self, dim, index, source, reduce, *, include_self=True):
+        """Reduce the slices of ``source`` into self's slices ``index`` along ``dim`` with prod,
+        mean, amax or amin (self's own values joining unless ``include_self`` is False): the
+        scatter_reduce with ``index`` spread over the slices, so its gradient too."""
+        if reduce not in ("prod", "mean", "amax", "amin"):
+            raise RuntimeError(
+                f"index_reduce(): expected reduce to be one of prod, mean, amax or amin, got "
+                f"{reduce!r}"
+            )
+        d = wrap_dim(dim, max(self.ndim, 1), fn="index_reduce")
+        _index_vector(index, "index_reduce")
+        if not isinstance(source, _function.Tensor):
+            raise TypeError(
+                f"index_reduce(): argument 'source' must be Tensor, not {type(source).__name__}"
+            )
+        if source._data.dtype != self._data.dtype:
+            raise RuntimeError(
+                f"index_reduce(): self ({_dtype.name(self._data.dtype)}) and source "
+                f"({_dtype.name(source._data.dtype)}) must have the same dtype"
+            )
+        n = index.numel()
+        src_shape, own = list(source.shape), list(self.shape)
+        fits = source.ndim == self.ndim and all(
+            s == (n if k == d else o) for k, (s, o) in enumerate(zip(src_shape, own))
+        )
+        if self.ndim and not fits:
+            raise IndexError(
+                f"index_reduce(): source {src_shape} must match self {own} outside dim {d} and "
+                f"have one slice per index ({n}) along it"
+            )
+        if self.ndim == 0:
+            return (
+                self.reshape(1)
+                .index_reduce(0, index, source.reshape(-1), reduce, include_self=include_self)
+                .reshape(())
+            )
+        shape = [n if k == d else 1 for k in range(self.ndim)]
+        spread = index.reshape(shape).expand(*src_shape)
+        return self.scatter_reduce(d, spread, source, reduce, include_self=include_self)
+
     def index_fill(self, dim, index, value):
         d = wrap_dim(dim, max(self.ndim, 1), fn="index_fill")
         _index_vector(index, "index_fill")

@@ -36,7 +36,8 @@ _BINARY = (
     "fmod remainder floor_divide hypot atan2 arctan2 true_divide multiply subtract divide "
     "copysign xlogy float_power ldexp eq ne lt le gt ge greater less greater_equal less_equal "
     "not_equal logical_and logical_or logical_xor bitwise_and bitwise_or bitwise_xor heaviside "
-    "gcd lcm nextafter addmv addr addbmm addmm baddbmm index_fill index_copy "
+    "bitwise_left_shift bitwise_right_shift polygamma mvlgamma igamma igammac "
+    "gcd lcm nextafter addmv addr addbmm addmm baddbmm index_fill index_copy index_reduce "
     "masked_scatter put index_put scatter_reduce"
 )
 
@@ -174,3 +175,6 @@ class InplaceMoreMixin:
 for _name in (_UNARY + " " + _BINARY).split():
     setattr(InplaceMoreMixin, _name + "_", _written_back(_name))
 del _name
+# x <<= n shifts x itself, as torch's operators do
+InplaceMoreMixin.__ilshift__ = InplaceMoreMixin.bitwise_left_shift_
+InplaceMoreMixin.__irshift__ = InplaceMoreMixin.bitwise_right_shift_

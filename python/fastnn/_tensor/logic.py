@@ -84,6 +84,45 @@ def _bitwise(a, other, ufunc, name):
         raise _broadcast_error(name, x, y) from None
 
 
+def _shift(a, b, left, name):
+    """``a << b`` or ``a >> b`` in torch's promoted integer dtype. A shift by a negative amount
+    or by the type's width or more gives 0 (a right shift of a negative value gives -1), where
+    numpy's own shifts wrap the amount around the width."""
+    if isinstance(b, np.generic):
+        b = b.item()
+    if not isinstance(b, (_function.Tensor, bool, int, float)):
+        return NotImplemented
+    x, y = _math._operands(a, b)
+    if x._data.dtype.kind not in "iu":
+        raise NotImplementedError(
+            f"{name} is only implemented on integer tensors, got {_dtype.name(x._data.dtype)}"
+        )
+    if x._data.__class__ is not y._data.__class__:
+        _function.device_mismatch((x, y))
+    hx, hy = _host(x), _host(y)
+    bits = hx.dtype.itemsize * 8
+    try:
+        hx, hy = np.broadcast_arrays(hx, hy)
+    except ValueError:
+        raise _broadcast_error(name, x, y) from None
+    wide = (hy < 0) | (hy >= bits)
+    amount = np.where(wide, 0, hy)
+    if left:
+        out = np.where(wide, 0, np.left_shift(hx, amount))
+    else:
+        out = np.where(wide, np.where(hx < 0, -1, 0), np.right_shift(hx, amount))
+    return _wrap_like(x, out.astype(hx.dtype))
+
+
+def _scalar_first(t, other, name):
+    """``other`` (a number) as a 0-d tensor beside ``t``, for the reflected shifts."""
+    if isinstance(other, np.generic):
+        other = other.item()
+    if not isinstance(other, (bool, int, float)):
+        return None
+    return _wrap_like(t, np.asarray(other, dtype=_dtype.scalar_dtype(other)))
+
+
 def _float_test(t, fn):
     """A bool test that is False everywhere for integer and bool tensors (they hold no inf)."""
     h = _host(t)
@@ -121,6 +160,22 @@ class LogicMixin:
     __and__, __or__, __xor__ = bitwise_and, bitwise_or, bitwise_xor
 
     __rand__, __ror__, __rxor__ = bitwise_and, bitwise_or, bitwise_xor
+
+    def bitwise_left_shift(self, other):
+        return _shift(self, other, True, "bitwise_left_shift")
+
+    def bitwise_right_shift(self, other):
+        return _shift(self, other, False, "bitwise_right_shift")
+
+    __lshift__, __rshift__ = bitwise_left_shift, bitwise_right_shift
+
+    def __rlshift__(self, other):
+        first = _scalar_first(self, other, "bitwise_left_shift")
+        return NotImplemented if first is None else _shift(first, self, True, "__rlshift__")
+
+    def __rrshift__(self, other):
+        first = _scalar_first(self, other, "bitwise_right_shift")
+        return NotImplemented if first is None else _shift(first, self, False, "__rrshift__")
 
     # ---- tests on values -----------------------------------------------------------------
 

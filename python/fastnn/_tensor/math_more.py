@@ -135,6 +135,29 @@ class MathMoreMixin:
         px = _fns.where(zero, 1.0, x) * math.pi
         return _fns.where(zero, 1.0, px.sin() / px)
 
+    def hardshrink(self, lambd=0.5):
+        """x where |x| > lambd, else 0."""
+        return _fns.where(self.abs() > lambd, self, 0.0).to(self.dtype)
+
+    def prelu(self, weight):
+        """x where x >= 0, else weight * x, one weight for all or one per channel (dim 1)."""
+        if not isinstance(weight, _function.Tensor):
+            raise TypeError(
+                f"prelu(): argument 'weight' must be Tensor, not {type(weight).__name__}"
+            )
+        n = weight.numel()
+        if n != 1:
+            channels = self.shape[1] if self.ndim >= 2 else 1
+            if weight.ndim != 1 or n != channels:
+                raise RuntimeError(
+                    f"prelu(): weight of shape {list(weight.shape)} must have 1 element or one "
+                    f"per channel ({channels}) of input {list(self.shape)}"
+                )
+            weight = weight.reshape([n] + [1] * (self.ndim - 2))
+        elif self.ndim == 0:
+            weight = weight.reshape(())
+        return _fns.where(self >= 0, self, weight * self)
+
     def deg2rad(self):
         return _floating(self) * (math.pi / 180.0)
 
