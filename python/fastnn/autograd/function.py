@@ -10,6 +10,7 @@ it in ``plain_op``; when it does not record, ``apply`` calls that op and no inst
 input), ``None`` where not needed.
 """
 
+from weakref import WeakValueDictionary
 from weakref import ref as _weakref
 
 from .. import _devices
@@ -133,8 +134,20 @@ class Function:
 
     @property
     def next_functions(self):
-        parents = getattr(self, "parents", ())
-        return tuple((recorded_parent(self, i, p)._ctx, 0) for i, p in enumerate(parents))
+        """(node, 0) per input, as torch's: the input's own node, an AccumulateGrad for a leaf
+        that requires grad, None for one that does not."""
+        out = []
+        for i, p in enumerate(getattr(self, "parents", ())):
+            q = recorded_parent(self, i, p)
+            node = q._ctx
+            if node is None and q.requires_grad:
+                node = AccumulateGrad.of(q)
+            out.append((node, 0))
+        out = tuple(out)
+        # kept with the node, as torch's edges keep theirs: a walker that dedupes nodes by id
+        # must not meet a freed AccumulateGrad's id again on another leaf's new one
+        self._next_functions = out
+        return out
 
     # torch's Node API (autograd.graph.Node); the extras live beside the node (node_extras)
     def register_hook(self, fn):
@@ -156,6 +169,59 @@ class Function:
 
 _new = object.__new__
 _BY_TYPE = _devices._BY_TYPE
+
+# id(leaf) -> its AccumulateGrad while someone holds that node (the node holds the leaf alive,
+# so the id cannot be reused meanwhile)
+_accumulate_nodes = WeakValueDictionary()
+
+
+class AccumulateGrad:
+    """What torch's graph shows for a leaf that requires grad, in ``next_functions``: the step
+    that accumulates the leaf's gradient (``variable`` is the leaf). fastnn's engine accumulates
+    into leaves itself; this object lets code that walks the graph (graph drawers, hook tools)
+    see torch's shape of it. One per live leaf, so a leaf used twice appears once."""
+
+    __slots__ = ("__weakref__", "_metadata", "variable")
+
+    def __init__(self, variable):
+        self.variable = variable
+        self._metadata = None
+
+    @classmethod
+    def of(cls, leaf):
+        node = _accumulate_nodes.get(id(leaf))
+        if node is None or node.variable is not leaf:
+            node = _accumulate_nodes[id(leaf)] = cls(leaf)
+        return node
+
+    def name(self):
+        return "torch::autograd::AccumulateGrad"
+
+    @property
+    def next_functions(self):
+        return ()
+
+    @property
+    def metadata(self):
+        if self._metadata is None:
+            self._metadata = {}
+        return self._metadata
+
+    def register_prehook(self, fn):
+        """``fn((grad,))`` before the gradient is accumulated; it may return a new ``(grad,)``."""
+
+        def hook(grad):
+            out = fn((grad,))
+            return None if out is None else out[0]
+
+        return self.variable.register_hook(hook)
+
+    def register_hook(self, fn):
+        """``fn((), (grad,))`` once the gradient has been accumulated into the leaf's ``.grad``."""
+        return self.variable.register_post_accumulate_grad_hook(lambda leaf: fn((), (leaf.grad,)))
+
+    def __repr__(self):
+        return f"<AccumulateGrad object at {id(self):#x}>"
 
 
 # Whether any in-place op has been recorded in this process: until then no tensor has a prior

@@ -94,8 +94,8 @@ def disable_saved_tensors_hooks(error_message):
 class Node(abc.ABC):
     """The base of the graph's nodes (``tensor.grad_fn``): ``name()``, ``next_functions``,
     ``metadata``, ``register_hook(fn(grad_inputs, grad_outputs))`` and
-    ``register_prehook(fn(grad_outputs))``. fastnn's leaves have no node of their own:
-    ``next_functions`` names None for a leaf input, where torch names an AccumulateGrad."""
+    ``register_prehook(fn(grad_outputs))``. A leaf input that requires grad appears in
+    ``next_functions`` as an AccumulateGrad, as in torch."""
 
     @abc.abstractmethod
     def name(self): ...
@@ -116,6 +116,7 @@ class Node(abc.ABC):
 
 
 Node.register(function.Function)
+Node.register(function.AccumulateGrad)
 
 
 class _MultiHandle:
