@@ -58,16 +58,27 @@ def test_edges():
 
 
 def test_bad_arguments():
-    with pytest.raises(ValueError, match="p must be a positive int"):
+    # torch's exception types: RuntimeError for a bad p or n, TypeError for a non-int
+    with pytest.raises(RuntimeError, match="p has to be greater than or equal to 1"):
         special.multigammaln(_t([3.0]), 0)
-    with pytest.raises(ValueError, match="greater than"):
-        special.multigammaln(_t([0.9]), 3)
-    with pytest.raises(ValueError, match="n must be a non-negative int"):
+    with pytest.raises(TypeError, match="'p' must be int"):
+        special.multigammaln(_t([3.0]), 1.5)
+    with pytest.raises(RuntimeError, match="does not support negative n"):
         special.polygamma(-1, _t([1.0]))
+    with pytest.raises(TypeError, match="'n' must be int"):
+        special.polygamma(1.0, _t([1.0]))
     with pytest.raises(TypeError, match="input"):
         special.ndtr("x")
     with pytest.raises(TypeError, match="Tensor"):
         special.zeta(2.0, 1.0)
+
+
+def test_multigammaln_below_its_domain_computes_as_torch():
+    torch = pytest.importorskip("torch")
+    x = np.array([0.2, 0.9, 1.7], np.float64)
+    got = special.multigammaln(_t(x), 3).numpy()
+    want = torch.special.multigammaln(torch.tensor(x), 3).numpy()
+    np.testing.assert_allclose(got, want, rtol=1e-12)
 
 
 def test_float32_inputs_stay_float32():

@@ -23,8 +23,10 @@ def zeta(input, other):
 
 def polygamma(n, input):
     """The n-th derivative of digamma: digamma for n = 0, else (-1)^(n+1) n! zeta(n+1, x)."""
-    if not isinstance(n, int) or isinstance(n, bool) or n < 0:
-        raise ValueError(f"polygamma(): n must be a non-negative int, got {n!r}")
+    if not isinstance(n, int) or isinstance(n, bool):
+        raise TypeError(f"polygamma(): argument 'n' must be int, not {type(n).__name__}")
+    if n < 0:
+        raise RuntimeError(f"polygamma(n, x) does not support negative n, got n = {n}")
     x = as_float_tensor(input, "polygamma")
     if n == 0:
         return _api.digamma(x)
