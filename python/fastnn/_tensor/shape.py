@@ -6,6 +6,7 @@ import operator
 import numpy as np
 
 from .. import _devices
+from .._core import dtype as _dtype
 from .._core import memory_format as _formats
 from .._core.dims import wrap_dim
 from .._devices import cpu as _cpu
@@ -143,7 +144,34 @@ class ShapeMixin:
         return self._reshape(_shape_args(shape, "reshape", "shape", kwargs))
 
     def view(self, *shape, **kwargs):
+        if (len(shape) == 1 and shape[0].__class__ is _dtype.dtype) or "dtype" in kwargs:
+            return self._view_dtype(kwargs.pop("dtype") if "dtype" in kwargs else shape[0])
         return self._reshape(_shape_args(shape, "view", "size", kwargs), True)
+
+    def _view_dtype(self, dt):
+        """``view(dtype)``: the same bytes read as ``dt`` (a view, not differentiable, as torch's).
+        Between types of different sizes the last dimension is rescaled, and must be contiguous
+        and span a whole number of the new elements."""
+        a, new = self._data, _dtype.to_dtype(dt)
+        if new.itemsize != a.dtype.itemsize:
+            old_name, new_name = _dtype.name(a.dtype), _dtype.name(new)
+            what = f"to view {old_name} as {new_name} (different element sizes)"
+            if a.ndim == 0:
+                raise RuntimeError(f"self.dim() cannot be 0 {what}")
+            if a.shape[-1] != 1 and a.strides[-1] != a.dtype.itemsize:
+                raise RuntimeError(
+                    f"self.stride(-1) must be 1 {what}, but got {a.strides[-1] // a.dtype.itemsize}"
+                )
+            if (a.shape[-1] * a.dtype.itemsize) % new.itemsize:
+                raise RuntimeError(
+                    f"self.size(-1) must be divisible by {new.itemsize // a.dtype.itemsize} "
+                    f"{what}, but got {a.shape[-1]}"
+                )
+        if a.__class__ is not _ndarray:
+            raise TypeError(
+                f"view(dtype): fastnn reinterprets host tensors only, not {self.device}"
+            )
+        return self._view_of(_function._make(a.view(new), False, None))
 
     def _reshape(self, shape, view=False):
         if shape == self._data.shape:
