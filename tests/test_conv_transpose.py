@@ -91,6 +91,25 @@ def test_unbatched_output_size_and_1d(rng):
     _compare(x1[0], w1, None, (1, 0, 0, 1, 1), 1e-12, 1e-12, fn2d=False)
 
 
+@pytest.mark.parametrize("groups, cin, cout_per", [(2, 4, 3), (3, 3, 1), (4, 8, 2)])
+def test_groups_match_torch(rng, groups, cin, cout_per):
+    x = rng.standard_normal((2, cin, 5, 4))
+    w = rng.standard_normal((cin, cout_per, 3, 2))
+    b = rng.standard_normal(cout_per * groups)
+    _compare(x, w, b, (2, 1, 1, groups, 1), 1e-12, 1e-12)
+    _compare(x[..., 0], w[..., 0], None, (2, 1, 0, groups, 2), 1e-12, 1e-12, fn2d=False)
+    t = torch.nn.ConvTranspose2d(cin, cout_per * groups, 3, 2, 1, groups=groups)
+    f = nn.ConvTranspose2d(cin, cout_per * groups, 3, 2, 1, groups=groups)
+    assert repr(f) == repr(t) and tuple(f.weight.shape) == tuple(t.weight.shape)
+    f.load_state_dict({k: fastnn.tensor(v.detach().numpy()) for k, v in t.state_dict().items()})
+    xf = x.astype(np.float32)
+    want = t(torch.tensor(xf)).detach().numpy()
+    np.testing.assert_allclose(f(fastnn.tensor(xf)).detach().numpy(), want, rtol=1e-5, atol=1e-5)
+    wg = fastnn.tensor(w[:, :, :2], requires_grad=True)
+    xg = fastnn.tensor(x[:1, :, :3, :3], requires_grad=True)
+    assert gradcheck(lambda a, b: F.conv_transpose2d(a, b, stride=2, groups=groups), [xg, wg])
+
+
 def test_gradcheck(rng):
     x = fastnn.tensor(rng.standard_normal((1, 2, 3, 4)), requires_grad=True)
     w = fastnn.tensor(rng.standard_normal((2, 3, 3, 2)), requires_grad=True)
@@ -120,8 +139,10 @@ def test_layers_match_torch(cls, args):
     fan_in = np.prod(f.weight.shape[1:])
     bound = 1 / np.sqrt(fan_in)
     for p in (f.weight, f.bias):
-        a = np.abs(p.detach().numpy())
-        assert a.max() <= bound and a.max() > 0.5 * bound
+        assert np.abs(p.detach().numpy()).max() <= bound
+    # the weight (48 values and more) spans its range; a 3-value bias may well not, so only
+    # the weight's spread is checked
+    assert np.abs(f.weight.detach().numpy()).max() > 0.5 * bound
     print(
         repr(nn.ConvTranspose2d(3, 5, (3, 2), stride=2, output_padding=1, dilation=2, bias=False))
     )
@@ -171,9 +192,14 @@ BAD = [
         ),
     ),
     (
-        NotImplementedError,
-        "groups=2 is not supported",
-        lambda: F.conv_transpose2d(fastnn.ones(1, 2, 3, 3), fastnn.ones(2, 1, 3, 3), groups=2),
+        RuntimeError,
+        r"to have 3 channels, a multiple of groups",
+        lambda: F.conv_transpose2d(fastnn.ones(1, 3, 3, 3), fastnn.ones(3, 1, 3, 3), groups=2),
+    ),
+    (
+        RuntimeError,
+        "non-positive groups",
+        lambda: F.conv_transpose2d(fastnn.ones(1, 2, 3, 3), fastnn.ones(2, 1, 3, 3), groups=0),
     ),
     (
         RuntimeError,

@@ -40,8 +40,7 @@ class _ConvNd(Module):
     parser in ``_ntuple`` (an int or a tuple of ints -> a tuple of its rank) and its forward."""
 
     _ntuple = None
-    _transposed = False  # a transposed convolution's weight is (C_in, C_out, *kernel)
-    _transposed_groups = False  # whether the transposed functional takes groups
+    _transposed = False  # a transposed convolution's weight is (C_in, C_out / groups, *kernel)
 
     def __init__(
         self,
@@ -61,10 +60,6 @@ class _ConvNd(Module):
         name = type(self).__name__
         if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)) or groups < 1:
             raise ValueError(f"{name}: groups must be a positive integer, got {groups!r}")
-        if groups != 1 and self._transposed and not self._transposed_groups:
-            raise NotImplementedError(
-                f"{name}: groups={groups} is not supported (fastnn implements groups=1 only)"
-            )
         if padding_mode != "zeros":
             raise NotImplementedError(
                 f"{name}: padding_mode={padding_mode!r} is not supported (only 'zeros')"

@@ -37,7 +37,6 @@ class ConvTranspose3d(_ConvTransposeNd):
     kw), bias (C_out,), initialised like torch's."""
 
     _ntuple = staticmethod(_triple)
-    _transposed_groups = True
 
     def forward(self, input, output_size=None):
         return F.conv_transpose3d(

@@ -1,5 +1,5 @@
 """Transposed convolution layers: ConvTranspose2d and ConvTranspose1d (PyTorch's names,
-signatures, weight layout (C_in, C_out, *kernel), default initialisation and reprs; groups=1).
+signatures, weight layout (C_in, C_out / groups, *kernel), default initialisation and reprs).
 Each forward is one ``nn.functional`` call (the conv2d kernels, see conv_transpose.py there)."""
 
 from . import functional as F
@@ -42,15 +42,15 @@ class _ConvTransposeNd(_ConvNd):
 
 
 class ConvTranspose2d(_ConvTransposeNd):
-    """2-D transposed convolution over (N, C_in, H, W): weight (C_in, C_out, kh, kw), bias
+    """2-D transposed convolution over (N, C_in, H, W): weight (C_in, C_out / groups, kh, kw), bias
     (C_out,); initialised like torch's (its fan-in from the weight's dim 1: C_out * kh * kw)."""
 
     _ntuple = staticmethod(_pair)
 
     def forward(self, input, output_size=None):
         return F.conv_transpose2d(
-            input, self.weight, self.bias, self.stride, self.padding, self.output_padding, 1,
-            self.dilation, output_size=output_size,
+            input, self.weight, self.bias, self.stride, self.padding, self.output_padding,
+            self.groups, self.dilation, output_size=output_size,
         )  # fmt: skip
 
 
@@ -62,5 +62,5 @@ class ConvTranspose1d(_ConvTransposeNd):
     def forward(self, input, output_size=None):
         return F.conv_transpose1d(
             input, self.weight, self.bias, self.stride[0], self.padding[0],
-            self.output_padding[0], 1, self.dilation[0], output_size=output_size,
+            self.output_padding[0], self.groups, self.dilation[0], output_size=output_size,
         )  # fmt: skip

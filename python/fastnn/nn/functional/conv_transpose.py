@@ -14,6 +14,7 @@ Output rows that no window reaches (output_padding beyond what the stride leaves
 """
 
 from ..._core import dtype as _dtype
+from ..._tensor.functions import cat
 from ...autograd.function import Function
 from .conv import _batched, _check_float, _pair
 from .conv1d import _single
@@ -87,12 +88,14 @@ def conv_transpose2d(
     dilation=1,
     output_size=None,
 ):
-    """torch.nn.functional.conv_transpose2d (groups=1): input (N, C_in, H, W) or (C_in, H, W),
-    weight (C_in, C_out, kh, kw), bias (C_out,); output (N, C_out, H_out, W_out) with
-    H_out = (H - 1) * stride - 2 * padding + dilation * (kh - 1) + output_padding + 1."""
+    """torch.nn.functional.conv_transpose2d: input (N, C_in, H, W) or (C_in, H, W), weight
+    (C_in, C_out / groups, kh, kw), bias (C_out,); output (N, C_out, H_out, W_out) with
+    H_out = (H - 1) * stride - 2 * padding + dilation * (kh - 1) + output_padding + 1. With
+    groups, each group of input channels has its own weights and output channels: one call per
+    group, the outputs side by side."""
     if groups != 1:
-        raise NotImplementedError(
-            f"conv_transpose2d: groups={groups} is not supported (fastnn implements groups=1 only)"
+        return _grouped(
+            input, weight, bias, groups, stride, padding, output_padding, dilation, output_size
         )
     _check_float("conv_transpose2d", input, weight, bias)
     if weight.ndim != 4:
@@ -150,6 +153,34 @@ def conv_transpose2d(
     return out.squeeze(0) if unbatched else out
 
 
+def _grouped(input, weight, bias, groups, stride, padding, output_padding, dilation, size):
+    if isinstance(groups, bool) or not isinstance(groups, int) or groups < 1:
+        raise RuntimeError(f"conv_transpose2d: non-positive groups is not supported, got {groups}")
+    x, unbatched = _batched(input, "conv_transpose2d")
+    if weight.ndim != 4 or x.shape[1] != weight.shape[0] or weight.shape[0] % groups:
+        raise RuntimeError(
+            f"Given transposed=1, weight of size {list(weight.shape)} and groups={groups}, "
+            f"expected input{list(x.shape)} to have {weight.shape[0]} channels, a multiple of "
+            f"groups, but got {x.shape[1]} channels instead"
+        )
+    if bias is not None and tuple(bias.shape) != (weight.shape[1] * groups,):
+        raise RuntimeError(
+            f"conv_transpose2d: bias must have shape ({weight.shape[1] * groups},), got "
+            f"{list(bias.shape)}"
+        )
+    per = weight.shape[0] // groups
+    parts = []
+    for g in range(groups):
+        xg, wg = x[:, g * per : (g + 1) * per], weight[g * per : (g + 1) * per]
+        parts.append(
+            conv_transpose2d(xg, wg, None, stride, padding, output_padding, 1, dilation, size)
+        )
+    out = cat(parts, 1)
+    if bias is not None:
+        out = out + bias.reshape(1, -1, 1, 1)
+    return out.squeeze(0) if unbatched else out
+
+
 def conv_transpose1d(
     input,
     weight,
@@ -161,8 +192,8 @@ def conv_transpose1d(
     dilation=1,
     output_size=None,
 ):
-    """torch.nn.functional.conv_transpose1d (groups=1): input (N, C_in, L) or (C_in, L), weight
-    (C_in, C_out, k); conv_transpose2d on the height-1 view."""
+    """torch.nn.functional.conv_transpose1d: input (N, C_in, L) or (C_in, L), weight
+    (C_in, C_out / groups, k); conv_transpose2d on the height-1 view."""
     fn = "conv_transpose1d"
     if weight.ndim != 3:
         raise RuntimeError(
