@@ -36,6 +36,13 @@ GEOMETRIES = [
     (3, 16, 1, 30, 1, (1, 3), (1, 1), (0, 1), (1, 1)),
     (1, 16, 65, 64, 1, (3, 3), (1, 1), (1, 1), (1, 1)),  # one row past the lanes path's limit
     (1, 16, 5, 5, 2, (3, 3), (1, 1), (1, 1), (1, 1)),  # two outputs per channel: the planes
+    # blocks of 8 (AVX2's lanes path: output planes of at most 64 pixels, strided planes of at
+    # most 32 x 32 in the forward pass and the weight gradient; AVX-512 takes 24 by planes)
+    (2, 8, 7, 7, 1, (3, 3), (1, 1), (1, 1), (1, 1)),
+    (1, 24, 15, 13, 1, (3, 3), (2, 2), (1, 1), (1, 1)),
+    (2, 8, 30, 31, 1, (3, 3), (2, 2), (1, 1), (1, 1)),
+    (1, 8, 6, 9, 1, (3, 5), (1, 1), (1, 2), (2, 1)),
+    (1, 8, 32, 33, 1, (3, 3), (2, 2), (1, 1), (1, 1)),  # one column past the strided limit
 ]
 
 

@@ -25,9 +25,9 @@
 // vectors per tap), 16-byte ones for double; this file plans the layout, hands out the tasks and
 // their scratch, and keeps the row-by-row input gradient for non-finite weights.
 //
-// On AVX-512, float planes of at most 64 x 64 with one output channel per input channel and the
-// channels in blocks of 16 take the lanes path instead (cpu/conv_depthwise_avx512.cpp): a
-// pixel's 16 channels are one vector, so a 7 x 7 plane has no row ends to handle at all.
+// Small float planes with one output channel per input channel and the channels in whole vectors
+// take the lanes path instead (cpu/conv_depthwise_lanes.h; where, see lane_loops): a pixel's 16
+// (AVX-512) or 8 (AVX2) channels are one vector, so a 7 x 7 plane has no row ends to handle.
 #include <algorithm>
 #include <type_traits>
 #include <vector>
@@ -166,21 +166,42 @@ int64_t plane_grain(int64_t n, const DepthwiseLayout& f) {
   return std::max<int64_t>(1, 16384 / std::max<int64_t>(n * f.taps * f.mult, 1));
 }
 
-// The lanes path takes float planes of at most this many pixels (AVX-512, one output channel per
-// input channel, channels in whole blocks of 16): its buffer of 16-channel pixels stays in L2
-// (at 64 x 64, 280 KiB). Measured on 2 threads: it beats the per-plane loops from 7 x 7 up to
-// 56 x 56 and up to 112 x 112 in the forward pass, but the weight gradient of a 224 x 224 plane,
-// which reads the buffer once per tap, took 3x as long.
+// Where the lanes path runs (float, one output channel per input channel, channels in whole
+// vectors). On AVX-512 it takes planes of at most 64 x 64, every pass: its buffer of 16-channel
+// pixels stays in L2 (280 KiB), and measured on 2 threads it beat the per-plane loops from 7 x 7
+// up to 56 x 56 (112 x 112 in the forward pass; the weight gradient of a 224 x 224 plane, which
+// reads the buffer once per tap, took 3x as long). On AVX2 the per-plane loops' rows of 8 lanes
+// waste less, and the lanes path wins only where rows are short: output planes of at most 64
+// pixels (forward, unit-stride input gradient and weight gradient: 0.3-0.9x the time on 4 x 4 to
+// 8 x 8 planes), and strided planes of at most 32 x 32 (forward and weight gradient: 0.45-0.85x);
+// the strided input gradient's scatter through memory lost to the phase loops everywhere
+// (1.2-2.5x), as did unit-stride planes of 14 x 14 and up (1.0-1.4x). input_unit: the input
+// gradient as a forward pass of dy (unit stride); input_scatter: w dy added into the taps.
+enum class LanePass { forward, input_unit, input_scatter, weight };
 constexpr int64_t kLanesMaxPlane = 64 * 64;
 
-// For float: the lanes path where it applies, else nullptr.
-const DepthwiseLaneLoops* lane_loops(const Conv2dGeom& g, int64_t mult) {
-  if (active_isa() == Isa::avx512 && mult == 1 && g.C % 16 == 0 && g.H * g.W <= kLanesMaxPlane)
-    return &avx512::kDepthwiseLaneLoops;
-  return nullptr;
+const DepthwiseLaneLoops* lane_loops(const Conv2dGeom& g, int64_t mult, LanePass pass) {
+  if (mult != 1 || g.H * g.W > kLanesMaxPlane) return nullptr;
+  const Isa isa = active_isa();
+  if (isa == Isa::avx512) return g.C % 16 == 0 ? &avx512::kDepthwiseLaneLoops : nullptr;
+  if (isa != Isa::avx2 || g.C % 8 != 0) return nullptr;
+  const bool short_rows = g.Ho * g.Wo <= 64, strided = g.sh > 1 || g.sw > 1;
+  bool use = false;
+  switch (pass) {
+    case LanePass::forward:
+    case LanePass::weight:
+      use = short_rows || (strided && g.H * g.W <= 32 * 32);
+      break;
+    case LanePass::input_unit:
+      use = short_rows;
+      break;
+    case LanePass::input_scatter:
+      break;
+  }
+  return use ? &avx2::kDepthwiseLaneLoops : nullptr;
 }
 
-// Blocks of 16 channels per task: about 16k multiply-adds each.
+// Blocks of channels per task: about 16k multiply-adds each (for 16 lanes).
 int64_t block_grain(const DepthwiseLayout& f) {
   return std::max<int64_t>(1, 1024 / std::max<int64_t>(f.g.Ho * f.g.Wo * f.taps, 1));
 }
@@ -190,9 +211,10 @@ void forward_impl(T* y, const T* x, const T* w, const T* b, const Conv2dGeom& g,
   std::vector<int64_t> store;
   const DepthwiseLayout f = plan(g, mult, store);
   if constexpr (std::is_same_v<T, float>) {
-    if (const DepthwiseLaneLoops* lanes = lane_loops(g, mult)) {
-      parallel_for(g.N * g.C / 16, block_grain(f), [&](int64_t k0, int64_t k1) {
-        std::vector<float> X(16 * f.Hp * f.Wp, 0.0f), wv(16 * f.taps);
+    if (const DepthwiseLaneLoops* lanes = lane_loops(g, mult, LanePass::forward)) {
+      const int64_t L = lanes->width;
+      parallel_for(g.N * g.C / L, block_grain(f), [&](int64_t k0, int64_t k1) {
+        std::vector<float> X(L * f.Hp * f.Wp, 0.0f), wv(L * f.taps);
         lanes->forward(y, x, w, b, f, k0, k1, X.data(), wv.data());
       });
       return;
@@ -245,68 +267,74 @@ void backward_impl(T* dx, T* dw, T* db, const T* dy, const T* x, const T* w, con
                    int64_t mult) {
   std::vector<int64_t> store;
   const DepthwiseLayout f = plan(g, mult, store);
-  if constexpr (std::is_same_v<T, float>) {
-    if (const DepthwiseLaneLoops* lanes = lane_loops(g, mult)) {
-      const int64_t Q = g.Ho * g.Wo;
-      if (dx && g.sh == 1 && g.sw == 1 && f.Ah >= 0 && f.Aw >= 0 &&
-          generic::all_finite<float, 16>(w, g.C * f.taps)) {
-        // Unit stride: dx is the forward of dy, bordered by (k - 1) d - p, with the flipped
-        // filter (sums held in registers, where the scatter adds through memory). Finite
-        // weights only: the border's zeros meet every weight.
-        Conv2dGeom gq = g;
-        gq.H = g.Ho, gq.W = g.Wo, gq.ph = f.Ah, gq.pw = f.Aw, gq.Ho = g.H, gq.Wo = g.W;
-        std::vector<int64_t> qstore;
-        const DepthwiseLayout fq = plan(gq, 1, qstore);
-        std::vector<float> flipped(g.C * f.taps);
-        for (int64_t c = 0; c < g.C; ++c)
-          for (int64_t t = 0; t < f.taps; ++t)
-            flipped[c * f.taps + t] = w[c * f.taps + f.taps - 1 - t];
-        parallel_for(g.N * g.C / 16, block_grain(fq), [&](int64_t k0, int64_t k1) {
-          std::vector<float> X(16 * fq.Hp * fq.Wp, 0.0f), wv(16 * f.taps);
-          lanes->forward(dx, dy, flipped.data(), nullptr, fq, k0, k1, X.data(), wv.data());
-        });
-      } else if (dx) {  // strided, or a non-finite weight: w dy only to the places it read
-        parallel_for(g.N * g.C / 16, block_grain(f), [&](int64_t k0, int64_t k1) {
-          std::vector<float> X(16 * f.Hp * f.Wp), Y(16 * Q), wv(16 * f.taps);
-          lanes->input_grad(dx, dy, w, f, k0, k1, X.data(), Y.data(), wv.data());
-        });
-      }
-      if (dw || db)
-        parallel_for(g.C / 16, 1, [&](int64_t c0, int64_t c1) {
-          std::vector<float> X(16 * f.Hp * f.Wp, 0.0f), Y(16 * Q);
-          std::vector<double> acc(16 * (c1 - c0) * (f.taps + 1));
-          lanes->weight_grad(dw, db, dy, x, f, c0, c1, X.data(), Y.data(), acc.data());
-        });
-      return;
-    }
-  }
   const Loops<T> loops = active_loops<T>();
-  const int64_t planes = g.N * g.C;
-  if (dx) {
-    // (the flat and phase paths multiply borders and spare columns of zeros by the weights, where
-    // an inf weight would make NaN)
-    if (!generic::all_finite<T, 16>(w, g.C * mult * f.taps)) {
-      input_grad_rows(dx, dy, w, g, mult);
-    } else if (g.sh == 1 && g.sw == 1 && f.Ah >= 0 && f.Aw >= 0) {
-      parallel_for(planes, plane_grain(f.nq, f), [&](int64_t p0, int64_t p1) {
-        std::vector<T> Q(f.qsize, T(0)), acc(f.nq + kDepthwiseSlack);
-        loops.input_grad_flat(dx, dy, w, f, p0, p1, Q.data(), acc.data());
-      });
-    } else {
-      parallel_for(planes, plane_grain(f.n, f), [&](int64_t p0, int64_t p1) {
-        std::vector<T> D(f.size), G(f.gsize, T(0)), wt(f.taps);
-        loops.input_grad_phase(dx, dy, w, f, p0, p1, D.data(), G.data(), wt.data());
+  const int64_t planes = g.N * g.C, Q = g.Ho * g.Wo;
+  const bool unit = g.sh == 1 && g.sw == 1 && f.Ah >= 0 && f.Aw >= 0;
+  // (the flat and phase paths, and the lanes path's unit-stride form, multiply borders and spare
+  // columns of zeros by the weights, where an inf weight would make NaN)
+  const bool finite = generic::all_finite<T, 16>(w, g.C * mult * f.taps);
+  auto lanes_for = [&](LanePass pass) -> const DepthwiseLaneLoops* {
+    if constexpr (std::is_same_v<T, float>) return lane_loops(g, mult, pass);
+    return nullptr;
+  };
+  const DepthwiseLaneLoops* lanes = nullptr;
+  if (dx && unit && finite && (lanes = lanes_for(LanePass::input_unit))) {
+    if constexpr (std::is_same_v<T, float>) {
+      // Unit stride: dx is the forward of dy, bordered by (k - 1) d - p, with the flipped filter
+      // (sums held in registers, where the scatter adds through memory).
+      Conv2dGeom gq = g;
+      gq.H = g.Ho, gq.W = g.Wo, gq.ph = f.Ah, gq.pw = f.Aw, gq.Ho = g.H, gq.Wo = g.W;
+      std::vector<int64_t> qstore;
+      const DepthwiseLayout fq = plan(gq, 1, qstore);
+      std::vector<float> flipped(g.C * f.taps);
+      for (int64_t c = 0; c < g.C; ++c)
+        for (int64_t t = 0; t < f.taps; ++t)
+          flipped[c * f.taps + t] = w[c * f.taps + f.taps - 1 - t];
+      const int64_t L = lanes->width;
+      parallel_for(g.N * g.C / L, block_grain(fq), [&](int64_t k0, int64_t k1) {
+        std::vector<float> X(L * fq.Hp * fq.Wp, 0.0f), wv(L * f.taps);
+        lanes->forward(dx, dy, flipped.data(), nullptr, fq, k0, k1, X.data(), wv.data());
       });
     }
-  }
-  if (dw || db) {  // tasks of output channels
-    parallel_for(g.C * mult, 1, [&](int64_t o0, int64_t o1) {
-      std::vector<T> P(f.size, T(0)), G(f.n + kDepthwiseSlack, T(0));
-      std::vector<double> acc((o1 - o0) * (f.taps + 1));
-      std::vector<T> V(acc.size() * kDepthwiseSlack);
-      loops.weight_grad(dw, db, dy, x, f, o0, o1, P.data(), G.data(), acc.data(), V.data());
+  } else if (dx && !unit && (lanes = lanes_for(LanePass::input_scatter))) {
+    if constexpr (std::is_same_v<T, float>) {  // w dy only to the places it read
+      const int64_t L = lanes->width;
+      parallel_for(g.N * g.C / L, block_grain(f), [&](int64_t k0, int64_t k1) {
+        std::vector<float> X(L * f.Hp * f.Wp), Y(L * Q), wv(L * f.taps);
+        lanes->input_grad(dx, dy, w, f, k0, k1, X.data(), Y.data(), wv.data());
+      });
+    }
+  } else if (dx && !finite) {
+    input_grad_rows(dx, dy, w, g, mult);
+  } else if (dx && unit) {
+    parallel_for(planes, plane_grain(f.nq, f), [&](int64_t p0, int64_t p1) {
+      std::vector<T> Qb(f.qsize, T(0)), acc(f.nq + kDepthwiseSlack);
+      loops.input_grad_flat(dx, dy, w, f, p0, p1, Qb.data(), acc.data());
+    });
+  } else if (dx) {
+    parallel_for(planes, plane_grain(f.n, f), [&](int64_t p0, int64_t p1) {
+      std::vector<T> D(f.size), G(f.gsize, T(0)), wt(f.taps);
+      loops.input_grad_phase(dx, dy, w, f, p0, p1, D.data(), G.data(), wt.data());
     });
   }
+  if (!dw && !db) return;
+  if ((lanes = lanes_for(LanePass::weight))) {
+    if constexpr (std::is_same_v<T, float>) {
+      const int64_t L = lanes->width;
+      parallel_for(g.C / L, 1, [&](int64_t c0, int64_t c1) {
+        std::vector<float> X(L * f.Hp * f.Wp, 0.0f), Y(L * Q);
+        std::vector<double> acc(L * (c1 - c0) * (f.taps + 1));
+        lanes->weight_grad(dw, db, dy, x, f, c0, c1, X.data(), Y.data(), acc.data());
+      });
+    }
+    return;
+  }
+  parallel_for(g.C * mult, 1, [&](int64_t o0, int64_t o1) {  // tasks of output channels
+    std::vector<T> P(f.size, T(0)), G(f.n + kDepthwiseSlack, T(0));
+    std::vector<double> acc((o1 - o0) * (f.taps + 1));
+    std::vector<T> V(acc.size() * kDepthwiseSlack);
+    loops.weight_grad(dw, db, dy, x, f, o0, o1, P.data(), G.data(), acc.data(), V.data());
+  });
 }
 
 }  // namespace

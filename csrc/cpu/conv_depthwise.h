@@ -34,8 +34,8 @@ struct DepthwiseLayout {
   // buffer of gsize elements from gshift[i] on.
   int64_t front, gsize;
   const int64_t *block_start, *tap_of, *gshift;
-  // Channels as vector lanes (cpu/conv_depthwise_avx512.cpp): 16 channels' planes held pixel by
-  // pixel, 16 floats a pixel, in a zero-bordered Hp x Wp buffer. Input pixel p = r W + c sits at
+  // Channels as vector lanes (cpu/conv_depthwise_lanes.h): L channels' planes held pixel by
+  // pixel, L floats a pixel, in a zero-bordered Hp x Wp buffer. Input pixel p = r W + c sits at
   // pixel pix_at[p] of it, output pixel q's taps start at out_at[q], tap t tap_at[t] further.
   int64_t Hp, Wp;
   const int64_t *pix_at, *out_at, *tap_at;
@@ -61,12 +61,13 @@ struct DepthwiseLoops {
                       double* acc, float* V);
 };
 
-// The lanes path (AVX-512, float, one output channel per input channel, C a multiple of 16):
-// blocks of 16 channels, k = n (C / 16) + c / 16 for the forward and the input gradient (k0..k1),
-// channel blocks c / 16 in c0..c1 (each over every image, in order) for the weight and bias
-// gradients. Scratch: X Hp Wp 16 floats (zero-filled once), Y Ho Wo 16 floats, wv taps 16 floats,
-// acc (c1 - c0) (taps + 1) 16 doubles.
+// The lanes path (cpu/conv_depthwise_lanes.h; float, one output channel per input channel, C a
+// multiple of L = `width`, the channels a vector holds): blocks of L channels, k = n (C / L) +
+// c / L for the forward and the input gradient (k0..k1), channel blocks c / L in c0..c1 (each
+// over every image, in order) for the weight and bias gradients. Scratch: X Hp Wp L floats
+// (zero-filled once), Y Ho Wo L floats, wv taps L floats, acc (c1 - c0) (taps + 1) L doubles.
 struct DepthwiseLaneLoops {
+  int64_t width;
   void (*forward)(float* y, const float* x, const float* w, const float* b,
                   const DepthwiseLayout& f, int64_t k0, int64_t k1, float* X, float* wv);
   void (*input_grad)(float* dx, const float* dy, const float* w, const DepthwiseLayout& f,
@@ -82,6 +83,7 @@ extern const DepthwiseLaneLoops kDepthwiseLaneLoops;
 }  // namespace avx512
 namespace avx2 {
 extern const DepthwiseLoops kDepthwiseLoops;
-}
+extern const DepthwiseLaneLoops kDepthwiseLaneLoops;
+}  // namespace avx2
 
 }  // namespace fastnn
