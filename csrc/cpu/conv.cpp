@@ -262,9 +262,115 @@ void bias_grad(T* db, const T* dy, int64_t N, int64_t O, int64_t L) {
   });
 }
 
+// ---- dW and dx of deep layers: GEMMs over the batch -------------------------------------------
+// [note: batch GEMMs] dW (O x K) = G (O x P) @ cols^T, P the batch's output pixels. The packed and
+// chunked paths reduce over one image (or one chunk) at a time into per-slice partials, which is
+// right while dW is small; a deep layer's dW is megabytes (512 x 2304 floats for 256->512 3x3) and
+// its planes are tiny (4 x 4 outputs), so each image's product was a rank-16 update that read and
+// wrote all of dW: 4 GFLOP/s. Here the patches of many images are gathered side by side, dy is
+// regrouped to (O, P) beside them, and one threaded GEMM per chunk of images accumulates into dW
+// itself: the reduction is hundreds of pixels deep, and threads split dW, not the pixels. Chunks
+// hold at most kBatchColsBytes of patches and dy; their boundaries depend on N and the geometry
+// alone, and the GEMM's bits do not depend on the thread count, so neither do dW's. dx likewise:
+// dcols (K x P) = W^T @ G, then col2im plane by plane.
+//
+// Where: layers of at least 8192 weights (batch 32, one thread, interleaved against the other
+// paths on a Zen 3 core). dW of every such layer Winograd does not take (256->512 3x3 stride 2:
+// 306 -> 24 ms, torch 37; 1x1 1024->256 on 14 x 14: 119 -> 70), and of Winograd's layers with
+// planes of at most 7 x 7 (512->512 on 4 x 4: 137 -> 64 ms; from 8 x 8 up Winograd stayed
+// 10-120 % faster). dx only on planes of at most 16 pixels (512->512 on 4 x 4: 115 -> 70 ms,
+// torch 66); on larger ones the packed and Winograd paths were up to 2x faster.
+constexpr int64_t kBatchColsBytes = 8 << 20;
+constexpr int64_t kBatchMinWeights = 8192;
+constexpr int64_t kBatchMaxWinogradPlane = 49;
+constexpr int64_t kBatchMaxDxPlane = 16;
+thread_local Scratch tls_batch;  // one chunk's patches (or their gradient) and regrouped dy
+
+template <class T>
+bool batch_dw_applies(const Conv2dGeom& g, int64_t O) {
+  const int64_t L = g.Ho * g.Wo;
+  if (g.N == 0 || L == 0 || O * g.C * g.kh * g.kw < kBatchMinWeights) return false;
+  return !(std::is_same_v<T, float> && conv2d_winograd_applies(g, O)) ||
+         L <= kBatchMaxWinogradPlane;
+}
+bool batch_dx_applies(const Conv2dGeom& g, int64_t O) {
+  const int64_t L = g.Ho * g.Wo;
+  return g.N > 0 && L > 0 && L <= kBatchMaxDxPlane && O * g.C * g.kh * g.kw >= kBatchMinWeights;
+}
+
+// Images per chunk, and the chunk's scratch: patches (K x nb L) then G (O x nb L).
+template <class T>
+int64_t batch_images(const Conv2dGeom& g, int64_t O, T** scratch) {
+  const int64_t per_image = static_cast<int64_t>(sizeof(T)) * (g.C * g.kh * g.kw + O) * g.Ho * g.Wo;
+  const int64_t nb = std::clamp<int64_t>(kBatchColsBytes / per_image, 1, g.N);
+  *scratch = static_cast<T*>(tls_batch.get(static_cast<size_t>(per_image * nb)));
+  return nb;
+}
+
+// Image n's dy (O x L) into G's columns from gt (rows ld apart).
+template <class T>
+void regroup_dy(T* gt, int64_t ld, const T* dy, int64_t n, int64_t O, int64_t L) {
+  for (int64_t o = 0; o < O; ++o) std::memcpy(gt + o * ld, dy + (n * O + o) * L, sizeof(T) * L);
+}
+
+template <class T>
+void backward_weight_batch(T* dw, const T* dy, const T* x, const Conv2dGeom& g, int64_t O) {
+  const int64_t K = g.C * g.kh * g.kw, L = g.Ho * g.Wo;
+  T* cols;
+  const int64_t nb = batch_images(g, O, &cols);
+  for (int64_t n0 = 0; n0 < g.N; n0 += nb) {
+    const int64_t m = std::min(nb, g.N - n0), ld = m * L;
+    T* gt = cols + K * ld;
+    // tasks t < m C gather a plane's patches, the others regroup an image's dy
+    parallel_for(m * (g.C + 1), 1, [&](int64_t b, int64_t e) {
+      for (int64_t t = b; t < e; ++t) {
+        if (t < m * g.C) {
+          const int64_t j = t / g.C, c = t % g.C;
+          im2col_plane(cols + j * L, ld, x + ((n0 + j) * g.C + c) * g.H * g.W, g, c);
+        } else {
+          const int64_t j = t - m * g.C;
+          regroup_dy(gt + j * L, ld, dy, n0 + j, O, L);
+        }
+      }
+    });
+    gemm(dw, gt, cols, O, K, ld, ld, 1, 1, ld, K, n0 == 0 ? T(0) : T(1));
+  }
+}
+
+template <class T>
+void backward_input_batch(T* dx, const T* dy, const T* w, const Conv2dGeom& g, int64_t O) {
+  const int64_t K = g.C * g.kh * g.kw, L = g.Ho * g.Wo;
+  T* cols;
+  const int64_t nb = batch_images(g, O, &cols);
+  for (int64_t n0 = 0; n0 < g.N; n0 += nb) {
+    const int64_t m = std::min(nb, g.N - n0), ld = m * L;
+    T* gt = cols + K * ld;
+    parallel_for(m, 1, [&](int64_t b, int64_t e) {
+      for (int64_t j = b; j < e; ++j) regroup_dy(gt + j * L, ld, dy, n0 + j, O, L);
+    });
+    gemm(cols, w, gt, K, ld, O, 1, K, ld, 1, ld, T(0));
+    parallel_for(m * g.C, 1, [&](int64_t b, int64_t e) {
+      for (int64_t t = b; t < e; ++t) {
+        const int64_t j = t / g.C, c = t % g.C;
+        col2im_plane(dx + ((n0 + j) * g.C + c) * g.H * g.W, cols + j * L, ld, g, c);
+      }
+    });
+  }
+}
+
 template <class T>
 void conv2d_backward_impl(T* dx, T* dw, T* db, const T* dy, const T* x, const T* w,
                           const Conv2dGeom& g, int64_t O) {
+  // Deep layers by GEMMs over the batch ([note: batch GEMMs]); db is left to the paths below, so
+  // its bits do not depend on whether dW was asked for.
+  if (dw && batch_dw_applies<T>(g, O)) {
+    backward_weight_batch(dw, dy, x, g, O);
+    dw = nullptr;
+  }
+  if (dx && batch_dx_applies(g, O)) {
+    backward_input_batch(dx, dy, w, g, O);
+    dx = nullptr;
+  }
   if constexpr (std::is_same_v<T, float>) {  // Winograd where it applies (cpu/conv_winograd.h)
     // Its dW leaves db to a pass of its own, taken whatever else is asked for (so db's bits do
     // not depend on it), also where a non-finite value sends dW to packed im2col.
@@ -317,9 +423,7 @@ void conv2d_backward_impl(T* dx, T* dw, T* db, const T* dy, const T* x, const T*
           const int64_t cb = chunks * s / slices, ce = chunks * (s + 1) / slices;
           for (int64_t ci = cb; ci < ce; ++ci) {
             const int64_t n0 = ci * nb, m = std::min(nb, g.N - n0), ld = m * L;
-            for (int64_t j = 0; j < m; ++j)
-              for (int64_t o = 0; o < O; ++o)
-                std::memcpy(gt + o * ld + j * L, dy + ((n0 + j) * O + o) * L, sizeof(T) * L);
+            for (int64_t j = 0; j < m; ++j) regroup_dy(gt + j * L, ld, dy, n0 + j, O, L);
             if (need_w) {
               gather_cols(cols, x, g, n0, m);
               if (wt)
