@@ -525,39 +525,43 @@ def test_numpy_integer_sizes_are_accepted_like_ints():
             K.im2col(x, bad)
 
 
-# Deep layers take dW (and, on planes of at most 16 pixels, dx) by GEMMs over the batch
-# ([note: batch GEMMs]): (N, C, H, W), C_out, kernel, stride, padding. A 3x3 stride-1 layer on
-# 4 x 4 planes (a Winograd layer, but its planes are small), a stride-2 layer (3 x 2 outputs), a
-# 1x1 layer, and 64 images of 256 channels on 4 x 4 planes, whose patches and dy fill chunks of
-# 8 MiB: 56 images, then 8 (float32); 28, 28 and 8 (float64).
+# Deep layers go by GEMMs over the batch ([note: batch GEMMs]): dW from 1024 weights (8192 on
+# Winograd's layers), dx and the forward pass from 8192 weights on planes of at most 16 and 4
+# pixels. (N, C, H, W), C_out, kernel, stride, padding: a 3x3 stride-1 layer on 4 x 4 planes (a
+# Winograd layer, but its planes are small), a stride-2 layer (3 x 2 outputs), 1x1 layers (dW
+# alone; every pass on 2 x 2 planes), and 64 images of 256 channels on 4 x 4 planes, whose
+# patches and dy fill chunks of 8 MiB: 56 images, then 8 (float32); 28, 28 and 8 (float64).
 BATCH_LAYERS = [
     ((3, 24, 4, 4), 40, 3, 1, 1),
     ((5, 16, 5, 4), 64, 3, 2, 1),
-    ((2, 96, 6, 7), 96, 1, 1, 0),
+    ((3, 32, 9, 8), 40, 1, 1, 0),
+    ((6, 96, 2, 2), 96, 1, 1, 0),
     ((64, 256, 4, 4), 36, 3, 1, 1),
 ]
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("shape,cout,k,s,p", BATCH_LAYERS)
-def test_conv2d_backward_of_deep_layers_matches_reference(shape, cout, k, s, p, dtype, rng):
+def test_conv2d_of_deep_layers_matches_reference(shape, cout, k, s, p, dtype, rng):
     x = rng.standard_normal(shape).astype(dtype)
     w = rng.standard_normal((cout, shape[1], k, k)).astype(dtype)
-    y = kernels.conv2d(x, w, None, s, p)
-    g = rng.standard_normal(y.shape).astype(dtype)
-    want = ref.conv2d_backward(g, x, w, (s, s), (p, p), (1, 1))
+    b = rng.standard_normal(cout).astype(dtype)
     # float32 sums of up to 2304 products of unit normals
     tol = GEMM_TOL[dtype] if dtype == np.float64 else dict(atol=2e-3, rtol=1e-4)
+    y = kernels.conv2d(x, w, b, s, p)
+    assert_close(y, ref.conv2d(x, w, b, (s, s), (p, p), (1, 1)), **tol, name="y")
+    g = rng.standard_normal(y.shape).astype(dtype)
+    want = ref.conv2d_backward(g, x, w, (s, s), (p, p), (1, 1))
     for name, a, e in zip(("dx", "dw", "db"), kernels.conv2d_backward(g, x, w, s, p), want):
         assert a.dtype == dtype
         assert_close(a, e, **tol, name=name)
     before = fastnn.get_num_threads()
     try:
         fastnn.set_num_threads(1)
-        one = kernels.conv2d_backward(g, x, w, s, p)
+        one = kernels.conv2d(x, w, b, s, p), *kernels.conv2d_backward(g, x, w, s, p)
         fastnn.set_num_threads(2)
-        two = kernels.conv2d_backward(g, x, w, s, p)
+        two = kernels.conv2d(x, w, b, s, p), *kernels.conv2d_backward(g, x, w, s, p)
     finally:
         fastnn.set_num_threads(before)
-    for a, b in zip(one, two):
-        np.testing.assert_array_equal(a, b)
+    for a, c in zip(one, two):
+        np.testing.assert_array_equal(a, c)

@@ -200,68 +200,6 @@ void gather_cols(T* cols, const T* x, const Conv2dGeom& g, int64_t n0, int64_t n
       im2col_plane(cols + j * L, ld, x + ((n0 + j) * g.C + c) * g.H * g.W, g, c);
 }
 
-template <class T>
-void conv2d_forward_impl(T* y, const T* x, const T* w, const T* bias, const Conv2dGeom& g,
-                         int64_t O) {
-  const int64_t K = g.C * g.kh * g.kw, L = g.Ho * g.Wo;
-  if (g.N == 0 || O == 0) return;
-  if constexpr (std::is_same_v<T, float>) {
-    if (conv2d_forward_winograd(y, x, w, bias, g, O)) return;
-    // A first layer's few patch rows: the sums directly (cpu/conv_direct.h).
-    if (conv2d_forward_direct(y, x, w, bias, g, O)) return;
-  }
-  if (conv2d_forward_packed(y, x, w, bias, g, O)) return;
-  const int64_t nb = chunk_images(g, sizeof(T)), chunks = (g.N + nb - 1) / nb;
-  parallel_for(chunks, 1, [&](int64_t c0, int64_t c1) {
-    T* cols = static_cast<T*>(tls_scratch.get(sizeof(T) * (K + O) * nb * L));
-    T* t = cols + K * nb * L;
-    for (int64_t ci = c0; ci < c1; ++ci) {
-      const int64_t n0 = ci * nb, m = std::min(nb, g.N - n0), ld = m * L;
-      gather_cols(cols, x, g, n0, m);
-      gemm(t, w, cols, O, ld, K, K, 1, ld, 1, ld, T(0));
-      for (int64_t j = 0; j < m; ++j) {
-        for (int64_t o = 0; o < O; ++o) {
-          const T* src = t + o * ld + j * L;
-          T* dst = y + ((n0 + j) * O + o) * L;
-          const T bo = bias ? bias[o] : T(0);
-          for (int64_t l = 0; l < L; ++l) dst[l] = src[l] + bo;
-        }
-      }
-    }
-  });
-}
-
-thread_local Scratch tls_part;  // conv2d_backward's per-slice dW, db partials
-constexpr size_t kKeptPartBytes = 8 << 20;
-
-// Whether dW^T = cols @ dy^T pads fewer rows and columns of the micro-kernel's tiles than
-// dW = dy @ cols^T (an estimate with the active kernel's tile; false where there is none).
-template <class T>
-bool dw_transposed(int64_t O, int64_t K) {
-  const UKernel<T>* uk = ukernel_for(static_cast<T*>(nullptr));
-  return uk && transpose_pads_less(O, K, uk->MR, uk->NR);
-}
-
-// db[o] = the sum of dy's (n, o) planes over n, image by image in order (the bits do not depend on
-// the thread count), for the layers whose dW Winograd computes. The packed and direct dW paths
-// sum db from the dy they read anyway. Each thread takes a range of channels and reads dy in
-// memory order, its planes of one image one stretch, keeping a sum per channel: summing one
-// channel's planes after another (each a few lines, an image apart) left the prefetchers little
-// to follow (256 x 64 x 14 x 14 on one Sapphire Rapids core: 2.5 ms that way, 0.9 ms this way).
-template <class T>
-void bias_grad(T* db, const T* dy, int64_t N, int64_t O, int64_t L) {
-  constexpr int64_t kChannels = 64;  // accumulators per pass over the images
-  parallel_for(O, 1, [&](int64_t o0, int64_t o1) {
-    for (int64_t c0 = o0; c0 < o1; c0 += kChannels) {
-      const int64_t c1 = std::min(o1, c0 + kChannels);
-      double acc[kChannels] = {};
-      for (int64_t n = 0; n < N; ++n)
-        for (int64_t o = c0; o < c1; ++o) acc[o - c0] += norm::sum(dy + (n * O + o) * L, L);
-      for (int64_t o = c0; o < c1; ++o) db[o] = static_cast<T>(acc[o - c0]);
-    }
-  });
-}
-
 // ---- dW and dx of deep layers: GEMMs over the batch -------------------------------------------
 // [note: batch GEMMs] dW (O x K) = G (O x P) @ cols^T, P the batch's output pixels. The packed and
 // chunked paths reduce over one image (or one chunk) at a time into per-slice partials, which is
@@ -272,30 +210,42 @@ void bias_grad(T* db, const T* dy, int64_t N, int64_t O, int64_t L) {
 // itself: the reduction is hundreds of pixels deep, and threads split dW, not the pixels. Chunks
 // hold at most kBatchColsBytes of patches and dy; their boundaries depend on N and the geometry
 // alone, and the GEMM's bits do not depend on the thread count, so neither do dW's. dx likewise:
-// dcols (K x P) = W^T @ G, then col2im plane by plane.
+// dcols (K x P) = W^T @ G, then col2im plane by plane; and the forward pass, W @ cols, then each
+// image's rows plus the bias.
 //
-// Where: layers of at least 8192 weights (batch 32, one thread, interleaved against the other
-// paths on a Zen 3 core). dW of every such layer Winograd does not take (256->512 3x3 stride 2:
-// 306 -> 24 ms, torch 37; 1x1 1024->256 on 14 x 14: 119 -> 70), and of Winograd's layers with
-// planes of at most 7 x 7 (512->512 on 4 x 4: 137 -> 64 ms; from 8 x 8 up Winograd stayed
-// 10-120 % faster). dx only on planes of at most 16 pixels (512->512 on 4 x 4: 115 -> 70 ms,
-// torch 66); on larger ones the packed and Winograd paths were up to 2x faster.
+// Where (batch 32, one thread, interleaved against the other paths on a Zen 3 core; the layers of
+// CIFAR ResNets and MobileNets):
+// - dW of every layer of at least 1024 weights that Winograd and the direct sums (first layers)
+//   do not take (256->512 3x3 stride 2: 306 -> 24 ms, torch 37; 1x1 16->96 on 32 x 32:
+//   15.7 -> 6.4, torch 8.0; 1x1 1024->256 on 14 x 14: 119 -> 70), and of Winograd's layers of at
+//   least 8192 weights with planes of at most 7 x 7 (512->512 on 4 x 4: 137 -> 64 ms; from 8 x 8
+//   up Winograd stayed 10-120 % faster);
+// - dx of layers of at least 8192 weights on planes of at most 16 pixels (512->512 on 4 x 4:
+//   115 -> 70 ms, torch 66); on larger planes the packed and Winograd paths were up to 2x faster;
+// - the forward pass of such layers on planes of at most 4 pixels (1x1 960->320 on 2 x 2:
+//   4.2 -> 1.6 ms, torch 1.4); from 4 x 4 up the packed path was as fast or faster.
 constexpr int64_t kBatchColsBytes = 8 << 20;
-constexpr int64_t kBatchMinWeights = 8192;
-constexpr int64_t kBatchMaxWinogradPlane = 49;
-constexpr int64_t kBatchMaxDxPlane = 16;
+constexpr int64_t kBatchMinWeights = 8192, kBatchMinWeightsDw = 1024;
+constexpr int64_t kBatchMaxWinogradPlane = 49, kBatchMaxDxPlane = 16, kBatchMaxForwardPlane = 4;
 thread_local Scratch tls_batch;  // one chunk's patches (or their gradient) and regrouped dy
 
 template <class T>
-bool batch_dw_applies(const Conv2dGeom& g, int64_t O) {
+bool batch_dw_beats_winograd(const Conv2dGeom& g, int64_t O) {
   const int64_t L = g.Ho * g.Wo;
-  if (g.N == 0 || L == 0 || O * g.C * g.kh * g.kw < kBatchMinWeights) return false;
-  return !(std::is_same_v<T, float> && conv2d_winograd_applies(g, O)) ||
-         L <= kBatchMaxWinogradPlane;
+  return std::is_same_v<T, float> && conv2d_winograd_applies(g, O) && L > 0 &&
+         L <= kBatchMaxWinogradPlane && O * g.C * g.kh * g.kw >= kBatchMinWeights;
+}
+bool batch_dw_applies(const Conv2dGeom& g, int64_t O) {
+  return g.N > 0 && g.Ho * g.Wo > 0 && O * g.C * g.kh * g.kw >= kBatchMinWeightsDw;
 }
 bool batch_dx_applies(const Conv2dGeom& g, int64_t O) {
   const int64_t L = g.Ho * g.Wo;
   return g.N > 0 && L > 0 && L <= kBatchMaxDxPlane && O * g.C * g.kh * g.kw >= kBatchMinWeights;
+}
+bool batch_forward_applies(const Conv2dGeom& g, int64_t O) {
+  const int64_t L = g.Ho * g.Wo;
+  return g.N > 0 && L > 0 && L <= kBatchMaxForwardPlane &&
+         O * g.C * g.kh * g.kw >= kBatchMinWeights;
 }
 
 // Images per chunk, and the chunk's scratch: patches (K x nb L) then G (O x nb L).
@@ -359,11 +309,102 @@ void backward_input_batch(T* dx, const T* dy, const T* w, const Conv2dGeom& g, i
 }
 
 template <class T>
+void forward_batch(T* y, const T* x, const T* w, const T* bias, const Conv2dGeom& g, int64_t O) {
+  const int64_t K = g.C * g.kh * g.kw, L = g.Ho * g.Wo;
+  T* cols;
+  const int64_t nb = batch_images(g, O, &cols);
+  for (int64_t n0 = 0; n0 < g.N; n0 += nb) {
+    const int64_t m = std::min(nb, g.N - n0), ld = m * L;
+    T* t = cols + K * ld;
+    parallel_for(m * g.C, 1, [&](int64_t b, int64_t e) {
+      for (int64_t i = b; i < e; ++i) {
+        const int64_t j = i / g.C, c = i % g.C;
+        im2col_plane(cols + j * L, ld, x + ((n0 + j) * g.C + c) * g.H * g.W, g, c);
+      }
+    });
+    gemm(t, w, cols, O, ld, K, K, 1, ld, 1, ld, T(0));
+    parallel_for(m * O, 1, [&](int64_t b, int64_t e) {
+      for (int64_t i = b; i < e; ++i) {
+        const int64_t j = i / O, o = i % O;
+        const T* src = t + o * ld + j * L;
+        T* dst = y + ((n0 + j) * O + o) * L;
+        const T bo = bias ? bias[o] : T(0);
+        for (int64_t l = 0; l < L; ++l) dst[l] = src[l] + bo;
+      }
+    });
+  }
+}
+
+template <class T>
+void conv2d_forward_impl(T* y, const T* x, const T* w, const T* bias, const Conv2dGeom& g,
+                         int64_t O) {
+  const int64_t K = g.C * g.kh * g.kw, L = g.Ho * g.Wo;
+  if (g.N == 0 || O == 0) return;
+  if constexpr (std::is_same_v<T, float>) {
+    if (conv2d_forward_winograd(y, x, w, bias, g, O)) return;
+    // A first layer's few patch rows: the sums directly (cpu/conv_direct.h).
+    if (conv2d_forward_direct(y, x, w, bias, g, O)) return;
+  }
+  if (batch_forward_applies(g, O)) return forward_batch(y, x, w, bias, g, O);
+  if (conv2d_forward_packed(y, x, w, bias, g, O)) return;
+  const int64_t nb = chunk_images(g, sizeof(T)), chunks = (g.N + nb - 1) / nb;
+  parallel_for(chunks, 1, [&](int64_t c0, int64_t c1) {
+    T* cols = static_cast<T*>(tls_scratch.get(sizeof(T) * (K + O) * nb * L));
+    T* t = cols + K * nb * L;
+    for (int64_t ci = c0; ci < c1; ++ci) {
+      const int64_t n0 = ci * nb, m = std::min(nb, g.N - n0), ld = m * L;
+      gather_cols(cols, x, g, n0, m);
+      gemm(t, w, cols, O, ld, K, K, 1, ld, 1, ld, T(0));
+      for (int64_t j = 0; j < m; ++j) {
+        for (int64_t o = 0; o < O; ++o) {
+          const T* src = t + o * ld + j * L;
+          T* dst = y + ((n0 + j) * O + o) * L;
+          const T bo = bias ? bias[o] : T(0);
+          for (int64_t l = 0; l < L; ++l) dst[l] = src[l] + bo;
+        }
+      }
+    }
+  });
+}
+
+thread_local Scratch tls_part;  // conv2d_backward's per-slice dW, db partials
+constexpr size_t kKeptPartBytes = 8 << 20;
+
+// Whether dW^T = cols @ dy^T pads fewer rows and columns of the micro-kernel's tiles than
+// dW = dy @ cols^T (an estimate with the active kernel's tile; false where there is none).
+template <class T>
+bool dw_transposed(int64_t O, int64_t K) {
+  const UKernel<T>* uk = ukernel_for(static_cast<T*>(nullptr));
+  return uk && transpose_pads_less(O, K, uk->MR, uk->NR);
+}
+
+// db[o] = the sum of dy's (n, o) planes over n, image by image in order (the bits do not depend on
+// the thread count), for the layers whose dW Winograd computes. The packed and direct dW paths
+// sum db from the dy they read anyway. Each thread takes a range of channels and reads dy in
+// memory order, its planes of one image one stretch, keeping a sum per channel: summing one
+// channel's planes after another (each a few lines, an image apart) left the prefetchers little
+// to follow (256 x 64 x 14 x 14 on one Sapphire Rapids core: 2.5 ms that way, 0.9 ms this way).
+template <class T>
+void bias_grad(T* db, const T* dy, int64_t N, int64_t O, int64_t L) {
+  constexpr int64_t kChannels = 64;  // accumulators per pass over the images
+  parallel_for(O, 1, [&](int64_t o0, int64_t o1) {
+    for (int64_t c0 = o0; c0 < o1; c0 += kChannels) {
+      const int64_t c1 = std::min(o1, c0 + kChannels);
+      double acc[kChannels] = {};
+      for (int64_t n = 0; n < N; ++n)
+        for (int64_t o = c0; o < c1; ++o) acc[o - c0] += norm::sum(dy + (n * O + o) * L, L);
+      for (int64_t o = c0; o < c1; ++o) db[o] = static_cast<T>(acc[o - c0]);
+    }
+  });
+}
+
+template <class T>
 void conv2d_backward_impl(T* dx, T* dw, T* db, const T* dy, const T* x, const T* w,
                           const Conv2dGeom& g, int64_t O) {
-  // Deep layers by GEMMs over the batch ([note: batch GEMMs]); db is left to the paths below, so
-  // its bits do not depend on whether dW was asked for.
-  if (dw && batch_dw_applies<T>(g, O)) {
+  // Deep layers by GEMMs over the batch ([note: batch GEMMs]): here where they beat Winograd, below
+  // where Winograd does not apply or turns a call down. db is left to the other paths, so its bits
+  // do not depend on whether dW was asked for.
+  if (dw && batch_dw_beats_winograd<T>(g, O)) {
     backward_weight_batch(dw, dy, x, g, O);
     dw = nullptr;
   }
@@ -385,6 +426,10 @@ void conv2d_backward_impl(T* dx, T* dw, T* db, const T* dy, const T* x, const T*
     }
     // A first layer's few patch rows: dy correlated with x directly (cpu/conv_direct.h).
     if ((dw || db) && conv2d_backward_weight_direct(dw, db, dy, x, g, O)) dw = db = nullptr;
+  }
+  if (dw && batch_dw_applies(g, O)) {
+    backward_weight_batch(dw, dy, x, g, O);
+    dw = nullptr;
   }
   // dx by packed im2col where it applies (cpu/conv_gemm.h); the chunks below then only do dW, db.
   if (dx && g.N > 0 && O > 0 && conv2d_backward_input_packed(dx, dy, w, g, O)) dx = nullptr;
