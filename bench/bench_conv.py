@@ -29,12 +29,17 @@ from _harness import Table, check_close, compare, gemm_gflops, peak_gflops, try_
 
 # (N, C_in, H, W), C_out, kernel, padding, groups, stride: the two conv layers of the
 # Fashion-MNIST CNN, a ResNet-style 3x3 64->64 layer (batch 64: ~7 GFLOP forward; batch 8 under
-# --quick), and three MobileNet-style depthwise 3x3 layers (groups = channels, one of them
-# strided: csrc/cpu/conv_depthwise.cpp).
+# --quick), the two deepest layers of a CIFAR ResNet-18 (256->512 stride 2 on 8 x 8, 512->512 on
+# 4 x 4; csrc/cpu/conv.cpp [note: batch GEMMs]), a MobileNet pointwise 1x1 layer, and three
+# MobileNet-style depthwise 3x3 layers (groups = channels, one of them strided:
+# csrc/cpu/conv_depthwise.cpp).
 CONVS = [
     ((256, 1, 28, 28), 32, 3, 1, 1, 1),
     ((256, 32, 14, 14), 64, 3, 1, 1, 1),
     ((64, 64, 56, 56), 64, 3, 1, 1, 1),
+    ((32, 256, 8, 8), 512, 3, 1, 1, 2),
+    ((32, 512, 4, 4), 512, 3, 1, 1, 1),
+    ((32, 16, 32, 32), 96, 1, 0, 1, 1),
     ((32, 64, 56, 56), 64, 3, 1, 64, 1),
     ((32, 512, 7, 7), 512, 3, 1, 512, 1),
     ((32, 256, 14, 14), 256, 3, 1, 256, 2),
@@ -152,8 +157,9 @@ def run(quick=False):
         note="",
         readme=[
             {
-                "what": "conv2d, the CNN's two layers, a ResNet 3x3 64->64 layer and three"
-                " depthwise 3x3 layers (one strided), fwd and fwd+bwd",
+                "what": "conv2d, the CNN's two layers, ResNet 3x3 layers (64->64, a ResNet-18's two"
+                " deepest), a 1x1 layer and three depthwise 3x3 layers (one strided),"
+                " fwd and fwd+bwd",
                 "torch": "vs torch",
                 "limit": "% FMA peak",
                 "limit_scale": 0.01,

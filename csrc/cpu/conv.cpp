@@ -200,7 +200,7 @@ void gather_cols(T* cols, const T* x, const Conv2dGeom& g, int64_t n0, int64_t n
       im2col_plane(cols + j * L, ld, x + ((n0 + j) * g.C + c) * g.H * g.W, g, c);
 }
 
-// ---- dW and dx of deep layers: GEMMs over the batch -------------------------------------------
+// ---- deep layers: GEMMs over the batch --------------------------------------------------------
 // [note: batch GEMMs] dW (O x K) = G (O x P) @ cols^T, P the batch's output pixels. The packed and
 // chunked paths reduce over one image (or one chunk) at a time into per-slice partials, which is
 // right while dW is small; a deep layer's dW is megabytes (512 x 2304 floats for 256->512 3x3) and
@@ -263,6 +263,24 @@ void regroup_dy(T* gt, int64_t ld, const T* dy, int64_t n, int64_t O, int64_t L)
   for (int64_t o = 0; o < O; ++o) std::memcpy(gt + o * ld, dy + (n * O + o) * L, sizeof(T) * L);
 }
 
+// The chunk of m images from n0 on the pool: their patches into cols (K x m L) and, where gt is
+// given, their dy into G (O x m L); one task per plane or image.
+template <class T>
+void gather_batch(T* cols, T* gt, const T* x, const T* dy, const Conv2dGeom& g, int64_t O,
+                  int64_t n0, int64_t m) {
+  const int64_t L = g.Ho * g.Wo, ld = m * L, planes = m * g.C;
+  parallel_for(planes + (gt ? m : 0), 1, [&](int64_t b, int64_t e) {
+    for (int64_t t = b; t < e; ++t) {
+      if (t < planes) {
+        const int64_t j = t / g.C, c = t % g.C;
+        im2col_plane(cols + j * L, ld, x + ((n0 + j) * g.C + c) * g.H * g.W, g, c);
+      } else {
+        regroup_dy(gt + (t - planes) * L, ld, dy, n0 + t - planes, O, L);
+      }
+    }
+  });
+}
+
 template <class T>
 void backward_weight_batch(T* dw, const T* dy, const T* x, const Conv2dGeom& g, int64_t O) {
   const int64_t K = g.C * g.kh * g.kw, L = g.Ho * g.Wo;
@@ -271,18 +289,7 @@ void backward_weight_batch(T* dw, const T* dy, const T* x, const Conv2dGeom& g, 
   for (int64_t n0 = 0; n0 < g.N; n0 += nb) {
     const int64_t m = std::min(nb, g.N - n0), ld = m * L;
     T* gt = cols + K * ld;
-    // tasks t < m C gather a plane's patches, the others regroup an image's dy
-    parallel_for(m * (g.C + 1), 1, [&](int64_t b, int64_t e) {
-      for (int64_t t = b; t < e; ++t) {
-        if (t < m * g.C) {
-          const int64_t j = t / g.C, c = t % g.C;
-          im2col_plane(cols + j * L, ld, x + ((n0 + j) * g.C + c) * g.H * g.W, g, c);
-        } else {
-          const int64_t j = t - m * g.C;
-          regroup_dy(gt + j * L, ld, dy, n0 + j, O, L);
-        }
-      }
-    });
+    gather_batch(cols, gt, x, dy, g, O, n0, m);
     gemm(dw, gt, cols, O, K, ld, ld, 1, 1, ld, K, n0 == 0 ? T(0) : T(1));
   }
 }
@@ -316,12 +323,7 @@ void forward_batch(T* y, const T* x, const T* w, const T* bias, const Conv2dGeom
   for (int64_t n0 = 0; n0 < g.N; n0 += nb) {
     const int64_t m = std::min(nb, g.N - n0), ld = m * L;
     T* t = cols + K * ld;
-    parallel_for(m * g.C, 1, [&](int64_t b, int64_t e) {
-      for (int64_t i = b; i < e; ++i) {
-        const int64_t j = i / g.C, c = i % g.C;
-        im2col_plane(cols + j * L, ld, x + ((n0 + j) * g.C + c) * g.H * g.W, g, c);
-      }
-    });
+    gather_batch(cols, static_cast<T*>(nullptr), x, static_cast<const T*>(nullptr), g, O, n0, m);
     gemm(t, w, cols, O, ld, K, K, 1, ld, 1, ld, T(0));
     parallel_for(m * O, 1, [&](int64_t b, int64_t e) {
       for (int64_t i = b; i < e; ++i) {
