@@ -219,9 +219,10 @@ def test_skinny_shapes_transposes(rng, isa, threads, dtype, small_side):
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_skinny_epilogue(rng, isa, threads, dtype):
     """alpha, beta (reading out), bias: on both forms, C written directly and transposed."""
-    # (300, 1000, 10): the packed W is past half of L1d, so K is summed in pieces.
+    # (300, 1000, 10): the packed W is past half of L1d, so K is summed in pieces; (300, 1000, 16)
+    # likewise for each of avx2's two chunks of 8 columns.
     shapes = [(10, 300, 1000), (1000, 300, 10), (16, 33, 77), (77, 33, 16), (3, 1, 5)]
-    for m, k, n in [*shapes, (300, 1000, 10)]:
+    for m, k, n in [*shapes, (300, 1000, 10), (300, 1000, 16)]:
         for alpha, beta, use_out, use_bias in [
             (1.0, 0.0, True, False),
             (0.5, 0.0, False, True),

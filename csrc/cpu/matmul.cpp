@@ -1012,40 +1012,37 @@ void skinny_dot(const Problem<T>& P, const SkinnyKernels<T>& sk, int threads) {
   // against prefetching in the first pass only: a cold X 10 % faster, a cached one 5 % slower.
   const int64_t row_bytes = std::max<int64_t>(1, P.K * int64_t(sizeof(T)));
   const int64_t near = P.a_rs * std::max<int64_t>(2, (kDotAheadBytes + row_bytes - 1) / row_bytes);
-  // The packed B is read once per R rows of A; when it outgrows half of L1d (K * N > 4096 floats
-  // with 32 KiB, a 784 x 10 classifier at 31 KiB) it comes from L2 for every row block and bounds
-  // the speed. Then K is cut in kc-long pieces, each summed into C for a tile of rows_l2 rows (in
-  // L2 for the later pieces) before the next. One Zen 4 core: 256 x 784 x 10 X @ W^T 86 -> 100
-  // GFLOP/s, 256 x 784 x 16 51 -> 89, 60000 x 784 x 10 from memory 50 -> 56; 256 x 784 x 4 (12
-  // KiB, not cut) ran 0.6x cut in 256-long pieces: each piece adds a lane reduction per output.
+  // The packed B is read once per R rows of A; when a chunk of it outgrows half of L1d (K * N >
+  // 4096 floats with 32 KiB, a 784 x 10 classifier at 31 KiB) it comes from L2 for every row
+  // block and bounds the speed. Then K is cut in kc-long pieces, each summed into C for a tile of
+  // rows_l2 rows (in L2 for the later pieces) before the next. One Zen 4 core: 256 x 784 x 10
+  // X @ W^T 86 -> 100 GFLOP/s, 256 x 784 x 16 51 -> 89, 60000 x 784 x 10 from memory 50 -> 56;
+  // 256 x 784 x 4 (12 KiB, not cut) ran 0.6x cut in 256-long pieces: each piece adds a lane
+  // reduction per output. Columns in two chunks (N past the unit's widest) are cut the same way
+  // (one Zen 3 core, 16 columns as two chunks of 8: 96 x 8192 x 16, a 1x1 conv's weight
+  // gradient, 34 -> 52 GFLOP/s; 64 x 2048 x 16 35 -> 52; 256 x 784 x 16 and x 10 level).
   const int64_t l1d = l1d_bytes();
-  const int64_t b_bytes = kp * P.N * int64_t(sizeof(T));
+  const int64_t b_bytes = kp * n0 * int64_t(sizeof(T));
   const int64_t pieces = (b_bytes + l1d / 2 - 1) / (l1d / 2);
   const int64_t kc = (kp / W + pieces - 1) / pieces * W;
   const int64_t l2 = cache_sizes().l2 > 0 ? cache_sizes().l2 : int64_t(256) << 10;
   const int64_t rows_l2 = std::max<int64_t>(8, l2 / 2 / row_bytes);
   auto rows = [&](int64_t i0, int64_t i1) {
-    if (n0 == P.N) {
-      const int64_t rt = kc < P.K ? rows_l2 : i1 - i0;
-      for (int64_t t = i0; t < i1; t += rt)
+    const int64_t rt = kc < P.K ? rows_l2 : n0 == P.N ? i1 - i0 : kSkinnyRowTile;
+    for (int64_t t = i0; t < i1; t += rt)
+      for (int64_t j0 = 0; j0 < P.N; j0 += n0) {
+        const int64_t nc = std::min(n0, P.N - j0);
         for (int64_t k0 = 0; k0 < P.K; k0 += kc) {  // C += the next piece of the dot products
           Problem<T> S = P;
-          S.a_ahead = near;
+          S.a_ahead = n0 == P.N || j0 == 0 ? near : rt * P.a_rs;
+          S.N = nc;
+          S.c = P.c + j0 * P.c_cs;
+          S.bias = P.bias ? P.bias + j0 * P.bias_cs : nullptr;
           S.K = std::min(kc, P.K - k0);
           S.a = P.a + k0 * P.a_cs;
           if (k0 > 0) S.beta = T(1), S.bias = nullptr;
-          sk.dot(S, bp + k0 * P.N, t, std::min(t + rt, i1));
+          sk.dot(S, bp + kp * j0 + k0 * nc, t, std::min(t + rt, i1));
         }
-      return;
-    }
-    for (int64_t t = i0; t < i1; t += kSkinnyRowTile)
-      for (int64_t j0 = 0; j0 < P.N; j0 += n0) {
-        Problem<T> S = P;
-        S.a_ahead = j0 == 0 ? near : kSkinnyRowTile * P.a_rs;
-        S.N = std::min(n0, P.N - j0);
-        S.c = P.c + j0 * P.c_cs;
-        S.bias = P.bias ? P.bias + j0 * P.bias_cs : nullptr;
-        sk.dot(S, bp + kp * j0, t, std::min(t + kSkinnyRowTile, i1));
       }
   };
   if (threads <= 1) return rows(0, P.M);
