@@ -528,9 +528,10 @@ def test_numpy_integer_sizes_are_accepted_like_ints():
 # Deep layers go by GEMMs over the batch ([note: batch GEMMs]): dW from 1024 weights (8192 on
 # Winograd's layers), dx and the forward pass from 8192 weights on planes of at most 16 and 4
 # pixels. (N, C, H, W), C_out, kernel, stride, padding: a 3x3 stride-1 layer on 4 x 4 planes (a
-# Winograd layer, but its planes are small), a stride-2 layer (3 x 2 outputs), 1x1 layers (dW
-# alone; every pass on 2 x 2 planes), and 64 images of 256 channels on 4 x 4 planes, whose
-# patches and dy fill chunks of 8 MiB: 56 images, then 8 (float32); 28, 28 and 8 (float64).
+# Winograd layer, but its planes are small), a stride-2 layer (3 x 2 outputs), 1x1 layers (their
+# forward pass and dx as batched GEMMs, [note: pointwise]; dW by batch), and 64 images of 256
+# channels on 4 x 4 planes, whose patches and dy fill chunks of 8 MiB: 56 images, then 8
+# (float32); 28, 28 and 8 (float64).
 BATCH_LAYERS = [
     ((3, 24, 4, 4), 40, 3, 1, 1),
     ((5, 16, 5, 4), 64, 3, 2, 1),

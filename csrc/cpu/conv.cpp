@@ -337,11 +337,43 @@ void forward_batch(T* y, const T* x, const T* w, const T* bias, const Conv2dGeom
   }
 }
 
+// ---- 1x1 layers --------------------------------------------------------------------------------
+// [note: pointwise] A 1x1 stride-1 unpadded layer's patches are its input planes as they lie, so
+// its forward pass y[n] = W @ x[n] + b and its dx[n] = W^T @ dy[n] are each one batched GEMM with
+// W shared (batch stride 0): nothing gathered, packed per image or scattered. The bias is written
+// into y first and the GEMM adds onto it. Against the packed and direct paths, one thread, batch
+// 32, interleaved (MobileNet's pointwise layers): forward 144->32 on 8 x 8 1.28 -> 0.26 ms, 384->96
+// on 4 x 4 2.64 -> 0.41, 16->96 on 32 x 32 level; dx 96->24 on 16 x 16 3.2 -> 1.4, 64->256 on
+// 8 x 8 3.8 -> 2.6.
+bool pointwise(const Conv2dGeom& g) {
+  return g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.ph == 0 && g.pw == 0;
+}
+
+template <class T>
+void forward_pointwise(T* y, const T* x, const T* w, const T* bias, const Conv2dGeom& g,
+                       int64_t O) {
+  const int64_t L = g.H * g.W;
+  if (bias)
+    parallel_for(g.N * O, grain_for(L), [&](int64_t b, int64_t e) {
+      for (int64_t i = b; i < e; ++i) std::fill(y + i * L, y + (i + 1) * L, bias[i % O]);
+    });
+  const MatmulLayout lay{g.N, O, L, g.C, 0, g.C, 1, g.C * L, L, 1, O * L, L};
+  matmul_cpu(y, w, x, nullptr, lay, T(1), bias ? T(1) : T(0));
+}
+
+template <class T>
+void input_grad_pointwise(T* dx, const T* dy, const T* w, const Conv2dGeom& g, int64_t O) {
+  const int64_t L = g.H * g.W;
+  const MatmulLayout lay{g.N, g.C, L, O, 0, 1, g.C, O * L, L, 1, g.C * L, L};
+  matmul_cpu(dx, w, dy, nullptr, lay, T(1), T(0));
+}
+
 template <class T>
 void conv2d_forward_impl(T* y, const T* x, const T* w, const T* bias, const Conv2dGeom& g,
                          int64_t O) {
   const int64_t K = g.C * g.kh * g.kw, L = g.Ho * g.Wo;
   if (g.N == 0 || O == 0) return;
+  if (pointwise(g)) return forward_pointwise(y, x, w, bias, g, O);
   if constexpr (std::is_same_v<T, float>) {
     if (conv2d_forward_winograd(y, x, w, bias, g, O)) return;
     // A first layer's few patch rows: the sums directly (cpu/conv_direct.h).
@@ -415,6 +447,10 @@ void conv2d_backward_impl(T* dx, T* dw, T* db, const T* dy, const T* x, const T*
   if (dw && batch_dw_beats_winograd<T>(g, O)) {
     backward_weight_batch(dw, dy, x, g, O);
     dw = nullptr;
+  }
+  if (dx && g.N > 0 && O > 0 && pointwise(g)) {  // ([note: pointwise])
+    input_grad_pointwise(dx, dy, w, g, O);
+    dx = nullptr;
   }
   if (dx && batch_dx_applies(g, O)) {
     backward_input_batch(dx, dy, w, g, O);
