@@ -69,3 +69,39 @@ def test_func_nested_transforms_still_differentiate():
     g = func.grad(lambda v: (v * v * s).sum())(x)
     g.sum().backward()
     np.testing.assert_allclose(s.grad.item(), 2 * x.sum().item(), rtol=1e-6)
+
+
+# ---- torch.utils.benchmark.Timer -------------------------------------------------------------
+
+
+def _timed(lib):
+    bench = _mod(lib, "utils.benchmark")
+    t = bench.Timer("x * y", "x = torch.ones(8)\ny = torch.ones(1)", label="mul", sub_label="8x1")
+    m = t.timeit(20)
+    blocked = bench.Timer(stmt="f(v)", globals={"f": abs, "v": -1.0}).blocked_autorange(
+        min_run_time=0.01
+    )
+    return m, blocked
+
+
+def test_benchmark_timer_matches_torch():
+    (m, blocked), (tm, tblocked) = _run_both(_timed)
+    for ours in (m, blocked, tm, tblocked):
+        assert type(ours.times) is list and len(ours.times) == len(ours.raw_times)
+        assert ours.number_per_run * ours.times[0] == pytest.approx(ours.raw_times[0])
+        assert ours.median > 0 and ours.iqr >= 0 and ours.mean > 0
+    assert m.number_per_run == tm.number_per_run == 20
+    assert m.title == tm.title == "mul: 8x1"
+    assert m.label == "mul" and m.num_threads == tm.num_threads == 1
+    # the printed summary: every line but the object's address and the time itself agree
+    ours, theirs = repr(m).splitlines()[1:], repr(tm).splitlines()[1:]
+    assert len(ours) == len(theirs)
+    assert ours[:-2] == theirs[:-2] and ours[-1] == theirs[-1]
+    assert ours[-2].split()[-1] in ("ns", "us", "ms", "s")
+    assert blocked.number_per_run >= 1 and len(blocked.times) >= 1
+    with pytest.raises(NotImplementedError):
+        fastnn.utils.benchmark.Timer("pass").autorange()
+    with pytest.raises(ValueError, match="global_setup"):
+        fastnn.utils.benchmark.Timer("pass", global_setup="int x;")
+    for ours, theirs in ((1.5e-7, 1.5e-7), (2e-3, 2e-3), (4.0, 4.0)):
+        assert fastnn.utils.benchmark.select_unit(ours) == torch.utils.benchmark.select_unit(theirs)

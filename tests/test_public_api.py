@@ -1559,6 +1559,14 @@ PUBLIC_API: dict[str, tuple[str, ...]] = {
         "save_torch",
     ),
     "fastnn.utils": ("checkpoint", "data"),
+    "fastnn.utils.benchmark": (
+        "Language",
+        "Measurement",
+        "TaskSpec",
+        "Timer",
+        "select_unit",
+        "unit_to_english",
+    ),
     "fastnn.utils.checkpoint": ("checkpoint", "checkpoint_sequential", "noop_context_fn"),
     "fastnn.utils.data": (
         "BatchSampler",
