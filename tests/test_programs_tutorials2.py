@@ -105,3 +105,65 @@ def test_benchmark_timer_matches_torch():
         fastnn.utils.benchmark.Timer("pass", global_setup="int x;")
     for ours, theirs in ((1.5e-7, 1.5e-7), (2e-3, 2e-3), (4.0, 4.0)):
         assert fastnn.utils.benchmark.select_unit(ours) == torch.utils.benchmark.select_unit(theirs)
+
+
+# ---- forward mode through a custom Function that only gives jvp --------------------------------
+
+
+def _scaled_exp_jvp(lib):
+    fwad = _mod(lib, "autograd.forward_ad")
+
+    class ScaledExp(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, k):
+            y = lib.exp(x) * k
+            ctx.y = y
+            return y
+
+        @staticmethod
+        def jvp(ctx, tx, tk):
+            return tx * ctx.y
+
+    g = np.random.default_rng(1)
+    x = lib.tensor(g.standard_normal((3, 4)), dtype=lib.float64, requires_grad=True)
+    t = lib.tensor(g.standard_normal((3, 4)), dtype=lib.float64)
+    with fwad.dual_level():
+        out = ScaledExp.apply(fwad.make_dual(x, t), 2.0)
+        after = (out * 3).sin()
+        tangents = fwad.unpack_dual(out).tangent, fwad.unpack_dual(after).tangent
+    ok = lib.autograd.gradcheck(
+        lambda v: ScaledExp.apply(v, 2.0),
+        (x,),
+        check_forward_ad=True,
+        check_backward_ad=False,
+        check_undefined_grad=False,
+        check_batched_grad=False,
+    )
+    return [tan.detach().numpy() for tan in tangents], ok
+
+
+def test_custom_function_jvp_in_forward_mode_matches_torch():
+    (ours, ok), (theirs, tok) = _run_both(_scaled_exp_jvp)
+    assert ok is True and tok is True
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
+def test_gradcheck_forward_mode_catches_a_wrong_jvp():
+    class Wrong(fastnn.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * x
+
+        @staticmethod
+        def jvp(ctx, tx):
+            return tx  # the derivative is 2x, not 1
+
+    x = fastnn.tensor([0.5, 1.5], dtype=fastnn.float64, requires_grad=True)
+    assert not fastnn.autograd.gradcheck(
+        Wrong.apply, (x,), check_forward_ad=True, check_backward_ad=False, raise_exception=False
+    )
+    with pytest.raises(RuntimeError, match="forward-mode"):
+        fastnn.autograd.gradcheck(Wrong.apply, (x,), check_forward_ad=True, check_backward_ad=False)
+    with pytest.raises(TypeError, match="unexpected keyword"):
+        fastnn.autograd.gradcheck(Wrong.apply, (x,), check_sideways=True)
