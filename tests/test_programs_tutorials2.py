@@ -167,3 +167,34 @@ def test_gradcheck_forward_mode_catches_a_wrong_jvp():
         fastnn.autograd.gradcheck(Wrong.apply, (x,), check_forward_ad=True, check_backward_ad=False)
     with pytest.raises(TypeError, match="unexpected keyword"):
         fastnn.autograd.gradcheck(Wrong.apply, (x,), check_sideways=True)
+
+
+# ---- the deprecated size_average / reduce pair on losses -------------------------------------
+
+
+def _legacy_losses(lib):
+    F = _mod(lib, "nn.functional")
+    nn = _mod(lib, "nn")
+    g = np.random.default_rng(2)
+    logp = F.log_softmax(lib.tensor(g.standard_normal((5, 4)), dtype=lib.float32), dim=1)
+    target = lib.tensor([0, 3, 1, 1, 2])
+    x = lib.tensor(g.standard_normal((5, 4)), dtype=lib.float32)
+    y = lib.tensor(g.standard_normal((5, 4)), dtype=lib.float32)
+    with pytest.warns(UserWarning, match="reduction='sum'"):
+        summed = F.nll_loss(logp, target, size_average=False)
+    with pytest.warns(UserWarning, match="reduction='none'"):
+        each = F.mse_loss(x, y, reduce=False)
+    with pytest.warns(UserWarning, match="reduction='sum'"):
+        module_sum = nn.MSELoss(size_average=False)(x, y)
+    with pytest.warns(UserWarning, match="reduction='sum'"):
+        ce = nn.CrossEntropyLoss(None, False)(x, target)  # weight, size_average by position
+    with pytest.warns(UserWarning, match="reduction='mean'"):
+        l1 = F.l1_loss(x, y, size_average=True, reduce=True)
+    return [t.detach().numpy() for t in (summed, each, module_sum, ce, l1)]
+
+
+def test_legacy_size_average_and_reduce_match_torch():
+    ours, theirs = _run_both(_legacy_losses)
+    assert [a.shape for a in ours] == [b.shape for b in theirs]
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)
