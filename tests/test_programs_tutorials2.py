@@ -198,3 +198,22 @@ def test_legacy_size_average_and_reduce_match_torch():
     assert [a.shape for a in ours] == [b.shape for b in theirs]
     for a, b in zip(ours, theirs):
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)
+
+
+# ---- what programs print: named results and the tensor's class -------------------------------
+
+
+def _printed(lib):
+    import pickle
+
+    x = lib.tensor([[1.0, 5.0, 2.0], [3.0, 0.5, 4.0]])
+    res = (lib.max(x, 1), x.sort(dim=1), lib.topk(x, 2), lib.linalg.qr(lib.eye(2)))
+    back = pickle.loads(pickle.dumps(res[0]))
+    return [repr(r).replace(lib.__name__, "lib") for r in res], back, str(type(x))
+
+
+def test_named_results_and_tensor_class_print_as_torch():
+    (ours, back, cls), (theirs, _, tcls) = _run_both(_printed)
+    assert ours == theirs
+    assert isinstance(back, fastnn.return_types.max) and back.indices.tolist() == [1, 2]
+    assert cls.replace("fastnn", "torch") == tcls == "<class 'torch.Tensor'>"

@@ -538,5 +538,8 @@ if _dtype.bfloat16 is not None:
 _new = object.__new__
 _DTYPES = _dtype.OBJECTS  # numpy dtype -> fastnn.dtype, for Tensor.dtype's one lookup
 alias_methods(Tensor)  # x.argmax(axis=1), x.mean(1, keepdims=True): torch's numpy spellings
+# programs print type(t): torch's class shows as torch.Tensor, its public name (pickle finds the
+# class there too)
+Tensor.__module__ = "fastnn"
 function.bind_tensor_class(Tensor)  # the package's one late-binding point (see autograd.function)
 _register_for_processes([Tensor])  # multiprocessing sends shared tensors by name (shared.py)

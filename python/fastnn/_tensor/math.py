@@ -4,14 +4,13 @@
 input is cast before the op, so its gradient comes back in its own dtype. The float-only
 functions (exp, log, sigmoid...) compute integer and bool inputs in the default float dtype."""
 
-import collections
-
 import numpy as np
 
 from .. import _C as _kernels
 from .. import _devices
 from .._core import dtype as _dtype
 from .._core.dims import wrap_dim, wrap_dims
+from .._core.return_types import return_type as _return_type
 from .._devices import cpu as _cpu
 from ..autograd import function as _function
 from ..autograd.grad_mode import state as _grad_state
@@ -31,13 +30,13 @@ _F32_MAX = float(np.finfo(np.float32).max)
 _INT64 = np.dtype(np.int64)
 _asarray = np.asarray
 
-max_result = collections.namedtuple("max", ["values", "indices"])
+max_result = _return_type("max", ["values", "indices"])
 _pair = tuple.__new__  # _pair(max_result, (values, indices)): a max_result, made directly
-min_result = collections.namedtuple("min", ["values", "indices"])
-sort_result = collections.namedtuple("sort", ["values", "indices"])
-topk_result = collections.namedtuple("topk", ["values", "indices"])
-kthvalue_result = collections.namedtuple("kthvalue", ["values", "indices"])
-median_result = collections.namedtuple("median", ["values", "indices"])
+min_result = _return_type("min", ["values", "indices"])
+sort_result = _return_type("sort", ["values", "indices"])
+topk_result = _return_type("topk", ["values", "indices"])
+kthvalue_result = _return_type("kthvalue", ["values", "indices"])
+median_result = _return_type("median", ["values", "indices"])
 
 
 def _operands(a, b):
