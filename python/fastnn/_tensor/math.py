@@ -192,11 +192,13 @@ class OpsMixin:
     # ---- arithmetic ------------------------------------------------------------------------
 
     __add__ = _arithmetic(E.Add, "__add__")
-    __radd__ = _arithmetic(E.Add, "__radd__", reflected=True)
+    # x + t and x * t are t + x and t * x to the bit, and recording them so (the tensor as the
+    # first input) gives the graph torch shows: next_functions[0] is the tensor's node
+    __radd__ = _arithmetic(E.Add, "__radd__")
     __sub__ = _arithmetic(E.Sub, "__sub__", no_bool=True)
     __rsub__ = _arithmetic(E.Sub, "__rsub__", reflected=True, no_bool=True)
     __mul__ = _arithmetic(E.Mul, "__mul__")
-    __rmul__ = _arithmetic(E.Mul, "__rmul__", reflected=True)
+    __rmul__ = _arithmetic(E.Mul, "__rmul__")
     __truediv__ = _arithmetic(E.Div, "__truediv__", true_div=True)
     __rtruediv__ = _arithmetic(E.Div, "__rtruediv__", reflected=True, true_div=True)
 
