@@ -217,3 +217,42 @@ def test_named_results_and_tensor_class_print_as_torch():
     assert ours == theirs
     assert isinstance(back, fastnn.return_types.max) and back.indices.tolist() == [1, 2]
     assert cls.replace("fastnn", "torch") == tcls == "<class 'torch.Tensor'>"
+
+
+# ---- walking the graph of a scalar-first expression; linspace's values ------------------------
+
+
+def _walk(lib):
+    a = lib.linspace(0.0, 6.283185307179586, steps=25, requires_grad=True)
+    d = 2 * lib.sin(a) + 1
+    names = []
+    node = d.grad_fn
+    while node is not None and node.next_functions:
+        names.append((node.name(), [f is None for f, _ in node.next_functions]))
+        node = node.next_functions[0][0]
+    names.append(node.name())
+    e = 3.0 + a * 2.0
+    names.append([f is None for f, _ in e.grad_fn.next_functions])
+    d.sum().backward()
+    return names, a.grad.numpy(), d.detach().numpy()
+
+
+def test_scalar_first_expressions_record_the_tensor_first():
+    (ours, g, d), (theirs, tg, td) = _run_both(_walk)
+    assert ours == theirs
+    np.testing.assert_allclose(d, td, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(g, tg, rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_linspace_matches_torch_to_the_bit(dtype):
+    for start, end, steps in (
+        (0.0, 6.283185307179586, 25),
+        (-3.3, 7.1, 100),
+        (5, -2, 33),
+        (1e-3, 5.0, 4097),
+        (0, 1, 2),
+    ):
+        ours = fastnn.linspace(start, end, steps, dtype=getattr(fastnn, dtype)).numpy()
+        theirs = torch.linspace(start, end, steps, dtype=getattr(torch, dtype)).numpy()
+        np.testing.assert_array_equal(ours, theirs)
