@@ -256,3 +256,23 @@ def test_linspace_matches_torch_to_the_bit(dtype):
         ours = fastnn.linspace(start, end, steps, dtype=getattr(fastnn, dtype)).numpy()
         theirs = torch.linspace(start, end, steps, dtype=getattr(torch, dtype)).numpy()
         np.testing.assert_array_equal(ours, theirs)
+
+
+def _node_names(lib):
+    F = _mod(lib, "nn.functional")
+    x = lib.ones(3, 4, 5, requires_grad=True)
+    m = lib.ones(3, 5, requires_grad=True)
+    w, b = lib.ones(2, 5, requires_grad=True), lib.ones(2, requires_grad=True)
+    exprs = [
+        x[0], x[:2], x[:, 1], x[0, :2], x[:2, 0], x[..., -1], x[:, :], x[None], x[:],
+        x[lib.tensor([0, 1])], x[x > 0], x[0, :, 1:3], x[::2],
+        F.linear(m, w, b), F.linear(m, w), m @ m.T, lib.bmm(x, x.transpose(1, 2)),
+        F.cross_entropy(m, lib.tensor([0, 1, 2])), m.view(15), m.flatten(), m.double(),
+        F.gelu(m), m.norm(),
+    ]  # fmt: skip
+    return [e.grad_fn.name() for e in exprs]
+
+
+def test_printed_node_names_of_indexing_and_layers_match_torch():
+    ours, theirs = _run_both(_node_names)
+    assert ours == theirs
