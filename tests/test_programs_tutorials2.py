@@ -268,7 +268,8 @@ def _node_names(lib):
         x[lib.tensor([0, 1])], x[x > 0], x[0, :, 1:3], x[::2],
         F.linear(m, w, b), F.linear(m, w), m @ m.T, lib.bmm(x, x.transpose(1, 2)),
         F.cross_entropy(m, lib.tensor([0, 1, 2])), m.view(15), m.flatten(), m.double(),
-        F.gelu(m), m.norm(),
+        F.gelu(m), m.norm(), F.nll_loss(F.log_softmax(m, 1), lib.tensor([4, 0, 2])),
+        F.nll_loss(m, lib.tensor([1, 1, 0]), reduction="none"),
     ]  # fmt: skip
     return [e.grad_fn.name() for e in exprs]
 

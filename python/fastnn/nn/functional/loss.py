@@ -13,6 +13,7 @@ from ..._core import autocast as _autocast
 from ..._core import dtype as _dtype
 from ..._tensor import Tensor
 from ...autograd.function import Function
+from ...autograd.graph_ops import Alias
 from .ctc import CTCLoss
 
 # ---- primitives: forward and backward on storage arrays ----------------------------------
@@ -506,12 +507,19 @@ def nll_loss(
         # no target counted (empty batch or all ignored): NaN like torch, without a 0 / 0
         total = be.sum(wt)
         nan = total.dtype.type(float("nan"))  # (a Python nan would widen a bfloat16 total)
-        return loss.sum() / T._make(be.where(be.eq(total, 0), nan, total))
-    if reduction == "sum":
-        return loss.sum()
-    if nd == 1:
-        return loss.reshape(())
-    return loss.reshape((input.shape[0], *input.shape[2:])) if nd > 2 else loss
+        loss = loss.sum() / T._make(be.where(be.eq(total, 0), nan, total))
+    elif reduction == "sum":
+        loss = loss.sum()
+    elif nd == 1:
+        loss = loss.reshape(())
+    elif nd > 2:
+        loss = loss.reshape((input.shape[0], *input.shape[2:]))
+    # the composition's last node shown under torch's name (printed losses show it)
+    return _NllLossNode.apply(loss) if loss.requires_grad else loss
+
+
+class _NllLossNode(Alias):
+    torch_name = "NllLoss"
 
 
 @_float32_in_autocast
