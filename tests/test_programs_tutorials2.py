@@ -277,3 +277,40 @@ def _node_names(lib):
 def test_printed_node_names_of_indexing_and_layers_match_torch():
     ours, theirs = _run_both(_node_names)
     assert ours == theirs
+
+
+# ---- loading a checkpoint memory-mapped, into a module built elsewhere (assign=True) ----------
+
+
+def _mapped_checkpoint(lib, path):
+    nn = _mod(lib, "nn")
+    lib.manual_seed(0)
+    src = nn.Sequential(nn.Linear(3, 4), nn.Linear(4, 2))
+    lib.save(src.state_dict(), path)
+    state = lib.load(path, mmap=True, weights_only=True)
+    dst = nn.Sequential(nn.Linear(3, 4), nn.Linear(4, 2))
+    dst.load_state_dict(state, assign=True)
+    x = lib.ones(2, 3)
+    before = lib.load(path)["0.weight"].clone()
+    with lib.no_grad():
+        dst[0].weight.add_(1.0)  # a write to the mapped weights stays in memory
+    after = lib.load(path)["0.weight"]
+    return (
+        lib.equal(before, after),
+        isinstance(dst[0].weight, nn.Parameter),
+        dst(x).shape == src(x).shape,
+    )
+
+
+def test_load_mmap_matches_torch(tmp_path):
+    ours = _mapped_checkpoint(fastnn, str(tmp_path / "a.pt"))
+    theirs = _mapped_checkpoint(torch, str(tmp_path / "b.pt"))
+    assert ours == theirs == (True, True, True)
+    import io
+
+    with pytest.raises(ValueError, match="file path"):
+        fastnn.load(io.BytesIO(b"PK"), mmap=True)
+    with pytest.raises(RuntimeError, match="pickle_module"):
+        fastnn.load(str(tmp_path / "a.pt"), pickle_module=__import__("pickle"))
+    with pytest.raises(TypeError, match="unexpected keyword"):
+        fastnn.load(str(tmp_path / "a.pt"), mmap_mode="r")

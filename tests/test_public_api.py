@@ -1632,7 +1632,10 @@ SIGNATURES: dict[str, str] = {
     "fastnn.randn": "(*size_args, size=None, generator=None, out=None, dtype=None, device=None, requires_grad=False)",
     "fastnn.arange": "(start, end=None, step=1, dtype=None, device=None, requires_grad=False, *, out=None)",
     "fastnn.save": "(obj, f)",
-    "fastnn.load": "(f, map_location=None, weights_only=True)",
+    "fastnn.load": (
+        "(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=None, "
+        "**pickle_load_args)"
+    ),
     "fastnn.serialization.save_torch": "(obj, f)",
     "fastnn.serialization.add_safe_globals": "(safe_globals)",
     "fastnn.serialization.save_file": "(tensors, filename, metadata=None)",
