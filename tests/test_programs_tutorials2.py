@@ -314,3 +314,44 @@ def test_load_mmap_matches_torch(tmp_path):
         fastnn.load(str(tmp_path / "a.pt"), pickle_module=__import__("pickle"))
     with pytest.raises(TypeError, match="unexpected keyword"):
         fastnn.load(str(tmp_path / "a.pt"), mmap_mode="r")
+
+
+# ---- recipes: optimizer state printed, the device context, swap_tensors ----------------------
+
+
+def _recipe_bits(lib):
+    nn, optim = _mod(lib, "nn"), _mod(lib, "optim")
+    net = nn.Linear(2, 2)
+    printed = []
+    for make in (
+        lambda p: optim.SGD(p, lr=0.01, momentum=0.9),
+        lambda p: optim.Adam(p),
+        lambda p: optim.RMSprop(p),
+        lambda p: optim.Adadelta(p),
+        lambda p: optim.NAdam(p),
+    ):
+        opt = make(net.parameters())
+        printed.append(str(opt.state_dict()["param_groups"]))
+        printed.append(str(opt))
+    with lib.device("cpu"):
+        inside = str(lib.zeros(1).device)
+    a, b = lib.zeros(2), nn.Parameter(lib.ones(3))
+    keep_a = a
+    lib.utils.swap_tensors(a, b)
+    swapped = (
+        keep_a is a,
+        type(a).__name__,
+        type(b).__name__,
+        a.tolist(),
+        b.tolist(),
+        a.requires_grad,
+        b.requires_grad,
+    )
+    return printed, inside, swapped
+
+
+def test_recipe_printing_device_context_and_swap_match_torch():
+    ours, theirs = _run_both(_recipe_bits)
+    assert ours == theirs
+    with pytest.raises(TypeError, match="Tensor"):
+        fastnn.utils.swap_tensors(fastnn.zeros(1), [1.0])

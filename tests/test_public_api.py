@@ -1590,7 +1590,7 @@ PUBLIC_API: dict[str, tuple[str, ...]] = {
         "save_file",
         "save_torch",
     ),
-    "fastnn.utils": ("checkpoint", "data"),
+    "fastnn.utils": ("checkpoint", "data", "swap_tensors"),
     "fastnn.utils.benchmark": (
         "Language",
         "Measurement",
