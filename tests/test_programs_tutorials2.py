@@ -355,3 +355,30 @@ def test_recipe_printing_device_context_and_swap_match_torch():
     assert ours == theirs
     with pytest.raises(TypeError, match="Tensor"):
         fastnn.utils.swap_tensors(fastnn.zeros(1), [1.0])
+
+
+# ---- the profiler's memory columns -----------------------------------------------------------
+
+
+def _memory_table(lib):
+    nn = _mod(lib, "nn")
+    prof_mod = _mod(lib, "profiler")
+    model = nn.Sequential(nn.Linear(16, 32), nn.ReLU(), nn.Linear(32, 4))
+    x = lib.ones(8, 16)
+    with prof_mod.profile(activities=[prof_mod.ProfilerActivity.CPU], profile_memory=True) as p:
+        model(x)
+    table = p.key_averages().table(sort_by="self_cpu_memory_usage", row_limit=5)
+    heads = table.splitlines()[1].split()
+    top = max(e.self_cpu_memory_usage for e in p.key_averages())
+    with prof_mod.profile(activities=[prof_mod.ProfilerActivity.CPU]) as q:
+        model(x)
+    plain = q.key_averages().table(row_limit=5).splitlines()[1].split()
+    return heads, top, plain
+
+
+def test_profile_memory_columns_match_torch():
+    (heads, top, plain), (theirs, ttop, tplain) = _run_both(_memory_table)
+    assert heads == theirs and plain == tplain
+    assert "Mem" in heads and "Mem" not in plain
+    # the largest: the two linear layers' float32 outputs (8 x 32 and 8 x 4), one row
+    assert top == ttop == (8 * 32 + 8 * 4) * 4
