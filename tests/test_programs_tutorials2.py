@@ -382,3 +382,25 @@ def test_profile_memory_columns_match_torch():
     assert "Mem" in heads and "Mem" not in plain
     # the largest: the two linear layers' float32 outputs (8 x 32 and 8 x 4), one row
     assert top == ttop == (8 * 32 + 8 * 4) * 4
+
+
+def _loss_chain(lib):
+    nn = _mod(lib, "nn")
+    F = _mod(lib, "nn.functional")
+    fc1, fc2, frozen = nn.Linear(4, 3), nn.Linear(3, 2), nn.Linear(3, 2, bias=False)
+    frozen.weight.requires_grad_(False)
+    x = lib.ones(5, 4)
+    loss = nn.MSELoss()(fc2(F.relu(fc1(x))), lib.zeros(5, 2))
+    node = loss.grad_fn.next_functions[0][0]
+    names = [node.name()] + [None if f is None else f.name() for f, _ in node.next_functions]
+    t = node.next_functions[2][0]
+    names.append(t.next_functions[0][0].name())
+    names.append(t.next_functions[0][0].variable is fc2.weight)
+    no_bias = frozen(F.relu(fc1(x))).grad_fn
+    names += [None if f is None else f.name() for f, _ in no_bias.next_functions]
+    return names
+
+
+def test_linear_node_shows_torchs_edges():
+    ours, theirs = _run_both(_loss_chain)
+    assert ours == theirs
