@@ -404,3 +404,20 @@ def _loss_chain(lib):
 def test_linear_node_shows_torchs_edges():
     ours, theirs = _run_both(_loss_chain)
     assert ours == theirs
+
+
+# ---- the tuning guide's switches --------------------------------------------------------------
+
+
+def test_tuning_switches_exist_as_in_torch():
+    prof = fastnn.autograd.profiler
+    ctx = prof.emit_nvtx(record_shapes=True)
+    with ctx, pytest.raises(RuntimeError, match="reentrant"):
+        ctx.__enter__()
+    with prof.emit_itt(False):
+        pass
+    assert fastnn.backends.cpu.get_cpu_capability() in ("AVX512", "AVX2", "DEFAULT")
+    assert isinstance(torch.backends.cpu.get_cpu_capability(), str)
+    for flag in ("mkldnn", "mkl", "openmp"):
+        assert getattr(fastnn.backends, flag).is_available() is False
+    assert fastnn.backends.mkldnn.enabled is True

@@ -750,6 +750,8 @@ PUBLIC_API: dict[str, tuple[str, ...]] = {
         "EventList",
         "FunctionEvent",
         "FunctionEventAvg",
+        "emit_itt",
+        "emit_nvtx",
         "profile",
         "record_function",
     ),
@@ -819,10 +821,15 @@ PUBLIC_API: dict[str, tuple[str, ...]] = {
         "is_available",
     ),
     "fastnn.backends": (
+        "cpu",
         "cuda",
         "cudnn",
+        "mkl",
+        "mkldnn",
         "mps",
+        "openmp",
     ),
+    "fastnn.backends.cpu": ("get_cpu_capability",),
     "fastnn.backends.cuda": (
         "is_built",
         "matmul",
@@ -835,10 +842,16 @@ PUBLIC_API: dict[str, tuple[str, ...]] = {
         "is_available",
         "version",
     ),
+    "fastnn.backends.mkl": ("is_available",),
+    "fastnn.backends.mkldnn": (
+        "enabled",
+        "is_available",
+    ),
     "fastnn.backends.mps": (
         "is_available",
         "is_built",
     ),
+    "fastnn.backends.openmp": ("is_available",),
     "fastnn.cuda": (
         "CUDAGraph",
         "Event",

@@ -20,7 +20,15 @@ from time import perf_counter_ns
 
 from . import function
 
-__all__ = ["EventList", "FunctionEvent", "FunctionEventAvg", "profile", "record_function"]
+__all__ = [
+    "EventList",
+    "FunctionEvent",
+    "FunctionEventAvg",
+    "emit_itt",
+    "emit_nvtx",
+    "profile",
+    "record_function",
+]
 
 _active = [None]  # the running profile (one at a time)
 
@@ -407,3 +415,33 @@ class record_function:  # torch's name
         wrapper.__doc__ = getattr(fn, "__doc__", None)
         wrapper.__wrapped__ = fn
         return wrapper
+
+
+class emit_nvtx:  # torch's name
+    """torch's context that marks each op as an NVTX range for NVIDIA's profilers (``emit_itt``:
+    ITT ranges for Intel's VTune). fastnn emits neither, so inside one ops run unmarked; the
+    context is accepted so that programs which switch it on or off run unchanged."""
+
+    def __init__(self, enabled=True, record_shapes=False):
+        self.enabled, self.record_shapes = enabled, record_shapes
+        self.entered = False
+
+    def __enter__(self):
+        if self.entered:
+            raise RuntimeError("NVTX annotation context manager is not reentrant")
+        self.entered = True
+        return self
+
+    def __exit__(self, *exc):
+        self.entered = False
+        return False
+
+
+class emit_itt(emit_nvtx):  # torch's name
+    __doc__ = emit_nvtx.__doc__
+
+    def __enter__(self):
+        if self.entered:
+            raise RuntimeError("ITT annotation context manager is not reentrant")
+        self.entered = True
+        return self
