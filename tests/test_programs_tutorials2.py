@@ -421,3 +421,37 @@ def test_tuning_switches_exist_as_in_torch():
     for flag in ("mkldnn", "mkl", "openmp"):
         assert getattr(fastnn.backends, flag).is_available() is False
     assert fastnn.backends.mkldnn.enabled is True
+
+
+# ---- a scripted model saved and loaded whole ---------------------------------------------------
+
+
+class _Scripted(fastnn.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = fastnn.nn.Linear(3, 2)
+        self.save_me = fastnn.nn.Linear(2, 2)  # a submodule whose name starts like the method
+
+    def forward(self, x):
+        return self.save_me(self.fc(x).relu())
+
+
+def test_scripted_module_save_and_jit_load(tmp_path):
+    model = _Scripted()
+    scripted = fastnn.jit.script(model)
+    path = str(tmp_path / "scripted.pt")
+    scripted.save(path)
+    loaded = fastnn.jit.load(path)
+    x = fastnn.ones(4, 3)
+    assert fastnn.equal(loaded(x), model(x))
+    traced = fastnn.jit.trace(_Scripted(), x)
+    fastnn.jit.save(traced, str(tmp_path / "traced.pt"))
+    assert fastnn.equal(fastnn.jit.load(str(tmp_path / "traced.pt"))(x), traced(x))
+    assert not hasattr(_Scripted(), "save")  # plain modules have no save, as in torch
+    with pytest.raises(TypeError, match="module"):
+        fastnn.jit.save(lambda v: v, path)
+    # torch's own archive holds compiled code
+    tpath = str(tmp_path / "torch_script.pt")
+    torch.jit.script(torch.nn.Linear(2, 2)).save(tpath)
+    with pytest.raises(RuntimeError, match="TorchScript"):
+        fastnn.jit.load(tpath)
