@@ -219,6 +219,7 @@ def _float_linspace(start, end, steps, dtype):
     first half start + step * i and the second end - step * (steps - 1 - i), each a fused
     multiply-add (torch's x86 kernel is compiled with FMA contraction). The fused products are
     formed exactly from two doubles (Dekker's product and Knuth's sum) and rounded once."""
+    dtype = np.dtype(dtype)  # (callers pass the scalar type or the dtype)
     scalar = dtype.type
     lo, hi = scalar(start), scalar(end)
     step = np.float64((hi - lo) / scalar(steps - 1))
