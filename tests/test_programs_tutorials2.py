@@ -455,3 +455,42 @@ def test_scripted_module_save_and_jit_load(tmp_path):
     torch.jit.script(torch.nn.Linear(2, 2)).save(tpath)
     with pytest.raises(RuntimeError, match="TorchScript"):
         fastnn.jit.load(tpath)
+
+
+# ---- TensorBoard: images, text and histograms as torch writes them ---------------------------
+
+
+def _logged(lib, folder):
+    from tensorboard.backend.event_processing.event_file_loader import EventFileLoader
+
+    writer = _mod(lib, "utils.tensorboard").SummaryWriter(folder)
+    g = np.random.default_rng(3)
+    writer.add_image("one", lib.tensor(g.random((1, 5, 7)), dtype=lib.float32), 1)
+    writer.add_images("batch", lib.tensor(g.random((3, 3, 4, 4)), dtype=lib.float32), 2)
+    pixels = lib.tensor((g.random((6, 2)) * 255).astype(np.uint8))
+    writer.add_image("gray", pixels, 3, dataformats="HW")
+    writer.add_text("note", "loss *fell*", 4)
+    writer.add_histogram("default", lib.tensor(g.standard_normal(100)), 5)
+    writer.add_histogram("merged", lib.tensor(g.standard_normal(500)), 6, bins=40, max_bins=7)
+    writer.close()
+    import glob
+
+    values = []
+    for path in sorted(glob.glob(folder + "/events*")):
+        for event in EventFileLoader(path).Load():
+            values += [(event.step, v.SerializeToString()) for v in event.summary.value]
+    return values
+
+
+def test_summary_writer_images_text_histograms_match_torch(tmp_path):
+    pytest.importorskip("tensorboard")
+    pytest.importorskip("PIL")
+    ours = _logged(fastnn, str(tmp_path / "a"))
+    theirs = _logged(torch, str(tmp_path / "b"))
+    assert len(ours) == 6 and ours == theirs
+    writer = fastnn.utils.tensorboard.SummaryWriter(str(tmp_path / "c"))
+    with pytest.raises(AssertionError, match="input format"):
+        writer.add_image("bad", fastnn.ones(2, 3), dataformats="CHW")
+    with pytest.raises(ValueError, match="no element"):
+        writer.add_histogram("empty", fastnn.ones(0))
+    writer.close()
