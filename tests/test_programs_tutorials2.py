@@ -494,3 +494,15 @@ def test_summary_writer_images_text_histograms_match_torch(tmp_path):
     with pytest.raises(ValueError, match="no element"):
         writer.add_histogram("empty", fastnn.ones(0))
     writer.close()
+
+
+def test_to_an_unknown_device_string_raises_runtime_error_as_torch():
+    for lib in (fastnn, torch):
+        with pytest.raises(RuntimeError, match="device string: foo"):
+            lib.ones(2).to("foo")
+        lin = lib.nn.Linear(2, 2)
+        before = lin.weight.detach().clone()
+        with pytest.raises(RuntimeError, match="device string"):
+            lin.to("foo")
+        assert lib.equal(lin.weight, before)
+    assert fastnn.ones(2).to("float64").dtype == fastnn.float64  # fastnn's dtype names still work

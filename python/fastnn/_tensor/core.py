@@ -424,6 +424,8 @@ class Tensor(
                 dev = a
             elif isinstance(a, (int, np.integer)) and not isinstance(a, bool):
                 dev = a  # a CUDA ordinal, as in torch
+            elif isinstance(a, str) and not _dtype.is_name(a):
+                dev = a  # another device ('meta', 'mps'...): device() raises torch's error
             else:
                 dtype = a
         out = self
