@@ -233,6 +233,10 @@ def _walk(lib):
     names.append(node.name())
     e = 3.0 + a * 2.0
     names.append([f is None for f, _ in e.grad_fn.next_functions])
+    # a Parameter on the right is reached through its reflected method: the order stays
+    p = _mod(lib, "nn").Parameter(lib.ones(25))
+    for r in (e + p, e * p, 2.0 * p):
+        names.append([None if f is None else f.name() for f, _ in r.grad_fn.next_functions])
     d.sum().backward()
     return names, a.grad.numpy(), d.detach().numpy()
 

@@ -61,7 +61,7 @@ def _operands(a, b):
     return a, None
 
 
-def _arithmetic(fn, name, reflected=False, no_bool=False, true_div=False):
+def _arithmetic(fn, name, reflected=False, no_bool=False, true_div=False, commutative=False):
     """The operator method ``self (op) other`` of the primitive ``fn`` (``other (op) self`` when
     ``reflected``; ``no_bool`` refuses bool operands, as subtraction does; ``true_div`` divides
     integers and bools in the default float dtype).
@@ -105,7 +105,9 @@ def _arithmetic(fn, name, reflected=False, no_bool=False, true_div=False):
             return NotImplemented
         if true_div:
             x, y = _true_div_dtypes(x, y)
-        return apply(y, x) if reflected else apply(x, y)
+        if reflected and not (commutative and not isinstance(other, _function.Tensor)):
+            return apply(y, x)
+        return apply(x, y)
 
     method.__name__, method.__qualname__ = name, f"OpsMixin.{name}"
     return method
@@ -192,13 +194,14 @@ class OpsMixin:
     # ---- arithmetic ------------------------------------------------------------------------
 
     __add__ = _arithmetic(E.Add, "__add__")
-    # x + t and x * t are t + x and t * x to the bit, and recording them so (the tensor as the
-    # first input) gives the graph torch shows: next_functions[0] is the tensor's node
-    __radd__ = _arithmetic(E.Add, "__radd__")
+    # 2 + t and 2 * t are t + 2 and t * 2 to the bit, and recording them so (the tensor as the
+    # first input) gives the graph torch shows: next_functions[0] is the tensor's node. A
+    # tensor on the left (t + p, p a Parameter, reaches p.__radd__) keeps its place.
+    __radd__ = _arithmetic(E.Add, "__radd__", reflected=True, commutative=True)
     __sub__ = _arithmetic(E.Sub, "__sub__", no_bool=True)
     __rsub__ = _arithmetic(E.Sub, "__rsub__", reflected=True, no_bool=True)
     __mul__ = _arithmetic(E.Mul, "__mul__")
-    __rmul__ = _arithmetic(E.Mul, "__rmul__")
+    __rmul__ = _arithmetic(E.Mul, "__rmul__", reflected=True, commutative=True)
     __truediv__ = _arithmetic(E.Div, "__truediv__", true_div=True)
     __rtruediv__ = _arithmetic(E.Div, "__rtruediv__", reflected=True, true_div=True)
 
