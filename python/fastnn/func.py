@@ -142,10 +142,11 @@ def _prepare(tree):
     return out, spec
 
 
-def _settle(results, inner):
-    """``results`` as the caller gets them: detached unless they depend on a tensor outside
-    the transform that requires grad (an outer graph, or an enclosing transform's input), as
-    torch.func's results are plain tensors at the outermost level."""
+def _reaches_outside(results, inner):
+    """Whether ``results`` depend on a tensor outside the transform that requires grad (an
+    outer graph, or an enclosing transform's input): only then must a derivative be recorded.
+    Recording it anyway would compute it by the graph ops, whose rounding can differ from the
+    kernels' (torch gives one derivative the same bits whether or not it is nested)."""
     inner = {id(t) for t in inner}
     stack = [t for t in results if isinstance(t, Tensor) and t.requires_grad]
     seen = set()
@@ -157,9 +158,17 @@ def _settle(results, inner):
         ctx = t._ctx
         if ctx is None:
             if id(t) not in inner:
-                return results
+                return True
             continue
         stack.extend(p for p in getattr(ctx, "parents", ()) if p.requires_grad)
+    return False
+
+
+def _settle(results, inner):
+    """``results`` as the caller gets them: detached unless they reach outside the transform
+    (_reaches_outside), as torch.func's results are plain tensors at the outermost level."""
+    if _reaches_outside(results, inner):
+        return results
     return [t.detach() if isinstance(t, Tensor) else t for t in results]
 
 
@@ -207,7 +216,7 @@ def grad_and_value(func, argnums=0, has_aux=False):
                     f"{'a Tensor of shape ' + str(tuple(out.shape)) if isinstance(out, Tensor) else type(out).__name__}"
                 )
             leaves = [t for p in prepared for t in p[0]]
-            gs = grads_or_zeros((out,), leaves, (None,), True)
+            gs = grads_or_zeros((out,), leaves, (None,), _reaches_outside([out], leaves))
         *gs, out = _settle([*gs, out], leaves)
         grads = _regroup(prepared, gs)
         g = tuple(grads) if many else grads[0]
@@ -247,7 +256,11 @@ def vjp(func, *primals, has_aux=False):
             raise RuntimeError(
                 f"vjp_fn: expected {len(outs)} cotangents (the output's structure), got {len(cots)}"
             )
-        gs = grads_or_zeros(outs, leaves, cots, True)
+        record = create_graph
+        if record is None:
+            record = any(isinstance(c, Tensor) and c.requires_grad for c in cots)
+            record = record or _reaches_outside(outs, leaves)
+        gs = grads_or_zeros(outs, leaves, cots, record)
         if create_graph is None:
             gs = _settle(gs, leaves)
         elif not create_graph:
@@ -272,8 +285,9 @@ def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None):
         outs, out_spec = _flatten(out)
         leaves = [t for p in prepared for t in p[0]]
         per_out = []
+        record = _reaches_outside(outs, leaves)
         for o in outs:
-            jac = jacobian_rows(o, leaves, True)
+            jac = jacobian_rows(o, leaves, record)
             trees = _regroup(prepared, _settle(jac, leaves))
             per_out.append(tuple(trees) if many else trees[0])
         result = _unflatten(out_spec, per_out)
@@ -347,8 +361,9 @@ def _linear_in_u(func, prepared, has_aux):
 
 
 def _jvp_values(outs, us, ut_j, tangents, inner):
+    record = any(t.requires_grad for t in tangents) or _reaches_outside(outs, inner)
     with enable_grad():
-        jv = grads_or_zeros(ut_j, us, tangents, True)
+        jv = grads_or_zeros(ut_j, us, tangents, record)
     return _settle(list(jv), inner)
 
 

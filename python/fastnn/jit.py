@@ -7,8 +7,11 @@ the function: either way the results are the eager ones. The decorators model co
 the script compiler (``ignore``, ``unused``, ``export``, ``interface``) return their function,
 ``annotate`` its value, and ``is_scripting`` / ``is_tracing`` are False, so a model written for
 TorchScript runs unchanged. ``fork`` runs its call at once and returns a finished ``Future``.
-There is no ``jit.save`` / ``jit.load``: a TorchScript archive holds compiled code, which fastnn
-cannot run; save the state dict instead.
+A scripted or traced module gets the ``save(path)`` method torch's script modules have, and
+``jit.save`` / ``jit.load`` write and read such a module as a whole-module checkpoint (the
+module's class must be importable when it is loaded, as for ``fastnn.load`` of any module). A
+TorchScript archive written by torch holds compiled code, which fastnn cannot run:
+``jit.load`` refuses one.
 """
 
 from typing import Final
@@ -24,7 +27,9 @@ __all__ = [
     "interface",
     "is_scripting",
     "is_tracing",
+    "load",
     "optimize_for_inference",
+    "save",
     "script",
     "trace",
     "trace_module",
@@ -34,14 +39,68 @@ __all__ = [
 
 
 def script(obj, optimize=None, _frames_up=0, _rcb=None, example_inputs=None):
-    """``obj`` (a module, function or class) itself: it runs eagerly."""
-    return obj
+    """``obj`` (a module, function or class) itself: it runs eagerly. A module gains ``save``."""
+    return _savable(obj)
 
 
 def trace(func, example_inputs=None, *args, example_kwarg_inputs=None, **kwargs):
     """Run ``func`` on its example once, as tracing does, and return ``func`` itself."""
     _run_example(func, example_inputs, example_kwarg_inputs)
-    return func
+    return _savable(func)
+
+
+class _Saver:
+    """A scripted module's ``save(f)``: ``jit.save`` of that module."""
+
+    __slots__ = ("module",)
+
+    def __init__(self, module):
+        self.module = module
+
+    def __call__(self, f, _extra_files=None):
+        save(self.module, f, _extra_files)
+
+
+def _savable(obj):
+    from .nn.module import Module
+
+    # an instance attribute (not a method of every Module, where it would hide a submodule
+    # that a model names "save"), as torch's script modules carry save and plain ones do not
+    if isinstance(obj, Module) and "save" not in vars(obj) and not hasattr(type(obj), "save"):
+        vars(obj)["save"] = _Saver(obj)
+    return obj
+
+
+def save(m, f, _extra_files=None):
+    """Write the module ``m`` (whole, as ``fastnn.save`` pickles it) to the path or file ``f``."""
+    from .nn.module import Module
+    from .serialization import save as _save
+
+    if not isinstance(m, Module):
+        raise TypeError(f"jit.save: expected a module, got {type(m).__name__}")
+    _save(m, f)
+
+
+def load(f, map_location=None, _extra_files=None):
+    """The module that ``jit.save`` (or a scripted module's ``save``) wrote to ``f``."""
+    import zipfile
+
+    from .serialization import load as _load
+
+    try:
+        with zipfile.ZipFile(f) as z:
+            compiled = any(n.endswith("constants.pkl") for n in z.namelist())
+    except (zipfile.BadZipFile, OSError):
+        compiled = False  # load names what is wrong with the file
+    if hasattr(f, "seek"):
+        f.seek(0)
+    if compiled:
+        raise RuntimeError(
+            f"jit.load: {getattr(f, 'name', f)} is a TorchScript archive written by torch: it "
+            "holds compiled TorchScript code, which fastnn cannot run; load the model's "
+            "state_dict instead"
+        )
+    return _load(f, map_location=map_location, weights_only=False)
 
 
 def trace_module(mod, inputs, *args, **kwargs):

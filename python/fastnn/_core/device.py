@@ -61,10 +61,21 @@ class device:  # lower-case: torch's name
     def __hash__(self):
         return hash((self.type, self.index))
 
+    def __enter__(self):
+        # `with fastnn.device(d):` makes d the default of the creation functions in the block
+        _entered.append(_default)
+        set_default_device(self)
+        return self
+
+    def __exit__(self, *exc):
+        set_default_device(_entered.pop())
+        return False
+
 
 CPU = device("cpu")
 
 _default = CPU
+_entered = []  # the defaults that the open `with device(...)` blocks replaced, innermost last
 
 
 def to_device(d):

@@ -229,6 +229,11 @@ def to_dtype(d):
     return np.dtype(d)
 
 
+def is_name(s):
+    """Whether the string ``s`` names a dtype ('float32', 'fastnn.long')."""
+    return s.rsplit(".", 1)[-1] in PUBLIC
+
+
 def default():
     """The default float dtype as a numpy dtype (for the package's own use)."""
     return _state["default"]

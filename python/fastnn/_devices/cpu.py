@@ -209,7 +209,37 @@ def arange(start, end, step, dtype):
 def linspace(start, end, steps, dtype):
     if _BF16 is not None and dtype is _BF16 and steps > 1:
         return _bfloat16_linspace(start, end, steps)
+    if dtype in (_F32, _F64) and steps > 1 and np.isfinite([start, end]).all():
+        return _float_linspace(start, end, steps, dtype)
     return np.linspace(start, end, steps, dtype=dtype)
+
+
+def _float_linspace(start, end, steps, dtype):
+    """torch's float linspace to the bit: step = (end - start) / (steps - 1) in the dtype, the
+    first half start + step * i and the second end - step * (steps - 1 - i), each a fused
+    multiply-add (torch's x86 kernel is compiled with FMA contraction). The fused products are
+    formed exactly from two doubles (Dekker's product and Knuth's sum) and rounded once."""
+    dtype = np.dtype(dtype)  # (callers pass the scalar type or the dtype)
+    scalar = dtype.type
+    lo, hi = scalar(start), scalar(end)
+    step = np.float64((hi - lo) / scalar(steps - 1))
+    idx = np.arange(steps)
+    first = idx < steps // 2
+    k = np.where(first, idx, steps - 1 - idx).astype(np.float64)
+    if dtype == _F32:
+        k = k.astype(_F32).astype(np.float64)  # torch converts the index to float first
+    a = np.where(first, step, -step)
+    base = np.where(first, np.float64(lo), np.float64(hi))
+    p = a * k
+    split = 134217729.0  # 2^27 + 1: Veltkamp's split of a double into two 26-bit halves
+    ta, tk = split * a, split * k
+    ah, kh = ta - (ta - a), tk - (tk - k)
+    al, kl = a - ah, k - kh
+    p_err = ((ah * kh - p) + ah * kl + al * kh) + al * kl
+    s = p + base
+    bb = s - p
+    s_err = (p - (s - bb)) + (base - bb)
+    return (s + (p_err + s_err)).astype(dtype)
 
 
 def _bfloat16_linspace(start, end, steps):

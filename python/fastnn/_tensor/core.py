@@ -424,6 +424,8 @@ class Tensor(
                 dev = a
             elif isinstance(a, (int, np.integer)) and not isinstance(a, bool):
                 dev = a  # a CUDA ordinal, as in torch
+            elif isinstance(a, str) and not _dtype.is_name(a):
+                dev = a  # another device ('meta', 'mps'...): device() raises torch's error
             else:
                 dtype = a
         out = self
@@ -538,5 +540,8 @@ if _dtype.bfloat16 is not None:
 _new = object.__new__
 _DTYPES = _dtype.OBJECTS  # numpy dtype -> fastnn.dtype, for Tensor.dtype's one lookup
 alias_methods(Tensor)  # x.argmax(axis=1), x.mean(1, keepdims=True): torch's numpy spellings
+# programs print type(t): torch's class shows as torch.Tensor, its public name (pickle finds the
+# class there too)
+Tensor.__module__ = "fastnn"
 function.bind_tensor_class(Tensor)  # the package's one late-binding point (see autograd.function)
 _register_for_processes([Tensor])  # multiprocessing sends shared tensors by name (shared.py)

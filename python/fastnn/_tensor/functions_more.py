@@ -2,7 +2,6 @@
 bucketize / searchsorted / histc / histogram, and the random helpers logspace, randint_like, multinomial,
 seed and initial_seed. Differentiable ones are compositions of differentiable ops."""
 
-import collections
 import secrets
 
 import numpy as np
@@ -10,6 +9,7 @@ import numpy as np
 from .._core import dtype as _dtype
 from .._core import memory_format as _formats
 from .._core import random as _random
+from .._core.return_types import return_type as _return_type
 from ..autograd import function as _function
 from . import creation as _creation
 from . import functions as _fns
@@ -199,7 +199,7 @@ def histc(input, bins=100, min=0, max=0, *, out=None):
     return res if out is None else _fns._into(out, "histc", lambda: res)
 
 
-histogram_result = collections.namedtuple("histogram", ["hist", "bin_edges"])
+histogram_result = _return_type("histogram", ["hist", "bin_edges"])
 
 
 def histogram(input, bins=100, *, range=None, weight=None, density=False, out=None):

@@ -4,16 +4,16 @@ is half-open except each dim's last, which holds its upper edge; points outside 
 Counting runs on the host (numpy.histogramdd); no gradient, as in torch."""
 
 import builtins  # the argument named range hides the builtin in histogramdd
-import collections
 
 import numpy as np
 
 from .._core import dtype as _dtype
+from .._core.return_types import return_type as _return_type
 from ..autograd import function as _function
 from . import creation as _creation
 from .logic import _host
 
-histogramdd_result = collections.namedtuple("histogramdd", ["hist", "bin_edges"])
+histogramdd_result = _return_type("histogramdd", ["hist", "bin_edges"])
 
 
 def _dim_edges(points, d, bins, span, dt):

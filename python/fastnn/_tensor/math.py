@@ -4,14 +4,13 @@
 input is cast before the op, so its gradient comes back in its own dtype. The float-only
 functions (exp, log, sigmoid...) compute integer and bool inputs in the default float dtype."""
 
-import collections
-
 import numpy as np
 
 from .. import _C as _kernels
 from .. import _devices
 from .._core import dtype as _dtype
 from .._core.dims import wrap_dim, wrap_dims
+from .._core.return_types import return_type as _return_type
 from .._devices import cpu as _cpu
 from ..autograd import function as _function
 from ..autograd.grad_mode import state as _grad_state
@@ -31,13 +30,13 @@ _F32_MAX = float(np.finfo(np.float32).max)
 _INT64 = np.dtype(np.int64)
 _asarray = np.asarray
 
-max_result = collections.namedtuple("max", ["values", "indices"])
+max_result = _return_type("max", ["values", "indices"])
 _pair = tuple.__new__  # _pair(max_result, (values, indices)): a max_result, made directly
-min_result = collections.namedtuple("min", ["values", "indices"])
-sort_result = collections.namedtuple("sort", ["values", "indices"])
-topk_result = collections.namedtuple("topk", ["values", "indices"])
-kthvalue_result = collections.namedtuple("kthvalue", ["values", "indices"])
-median_result = collections.namedtuple("median", ["values", "indices"])
+min_result = _return_type("min", ["values", "indices"])
+sort_result = _return_type("sort", ["values", "indices"])
+topk_result = _return_type("topk", ["values", "indices"])
+kthvalue_result = _return_type("kthvalue", ["values", "indices"])
+median_result = _return_type("median", ["values", "indices"])
 
 
 def _operands(a, b):
@@ -62,7 +61,7 @@ def _operands(a, b):
     return a, None
 
 
-def _arithmetic(fn, name, reflected=False, no_bool=False, true_div=False):
+def _arithmetic(fn, name, reflected=False, no_bool=False, true_div=False, commutative=False):
     """The operator method ``self (op) other`` of the primitive ``fn`` (``other (op) self`` when
     ``reflected``; ``no_bool`` refuses bool operands, as subtraction does; ``true_div`` divides
     integers and bools in the default float dtype).
@@ -106,7 +105,9 @@ def _arithmetic(fn, name, reflected=False, no_bool=False, true_div=False):
             return NotImplemented
         if true_div:
             x, y = _true_div_dtypes(x, y)
-        return apply(y, x) if reflected else apply(x, y)
+        if reflected and not (commutative and not isinstance(other, _function.Tensor)):
+            return apply(y, x)
+        return apply(x, y)
 
     method.__name__, method.__qualname__ = name, f"OpsMixin.{name}"
     return method
@@ -193,11 +194,14 @@ class OpsMixin:
     # ---- arithmetic ------------------------------------------------------------------------
 
     __add__ = _arithmetic(E.Add, "__add__")
-    __radd__ = _arithmetic(E.Add, "__radd__", reflected=True)
+    # 2 + t and 2 * t are t + 2 and t * 2 to the bit, and recording them so (the tensor as the
+    # first input) gives the graph torch shows: next_functions[0] is the tensor's node. A
+    # tensor on the left (t + p, p a Parameter, reaches p.__radd__) keeps its place.
+    __radd__ = _arithmetic(E.Add, "__radd__", reflected=True, commutative=True)
     __sub__ = _arithmetic(E.Sub, "__sub__", no_bool=True)
     __rsub__ = _arithmetic(E.Sub, "__rsub__", reflected=True, no_bool=True)
     __mul__ = _arithmetic(E.Mul, "__mul__")
-    __rmul__ = _arithmetic(E.Mul, "__rmul__", reflected=True)
+    __rmul__ = _arithmetic(E.Mul, "__rmul__", reflected=True, commutative=True)
     __truediv__ = _arithmetic(E.Div, "__truediv__", true_div=True)
     __rtruediv__ = _arithmetic(E.Div, "__rtruediv__", reflected=True, true_div=True)
 

@@ -10,21 +10,20 @@ gradient equally between the elements that tie for the result (torch's rule), pr
 the product of the others (zeros included).
 """
 
-import collections
-
 import numpy as np
 
 from .._core import dtype as _dtype
 from .._core.dims import wrap_dim
+from .._core.return_types import return_type as _return_type
 from ..autograd import function as _function
 from . import functions as _fns
 from .logic import _host, _wrap_like
 
-aminmax_result = collections.namedtuple("aminmax", ["min", "max"])
-cummax_result = collections.namedtuple("cummax", ["values", "indices"])
-cummin_result = collections.namedtuple("cummin", ["values", "indices"])
-mode_result = collections.namedtuple("mode", ["values", "indices"])
-nanmedian_result = collections.namedtuple("nanmedian", ["values", "indices"])
+aminmax_result = _return_type("aminmax", ["min", "max"])
+cummax_result = _return_type("cummax", ["values", "indices"])
+cummin_result = _return_type("cummin", ["values", "indices"])
+mode_result = _return_type("mode", ["values", "indices"])
+nanmedian_result = _return_type("nanmedian", ["values", "indices"])
 
 _INTERPOLATIONS = ("linear", "lower", "higher", "midpoint", "nearest")
 

@@ -20,7 +20,7 @@ import inspect
 from weakref import ref as _weakref
 
 from .._core import dtype as _dtype
-from . import function, graph_ops, node_extras
+from . import forward_ad, function, graph_ops, node_extras
 from .grad_mode import state as _grad_state
 
 
@@ -262,6 +262,8 @@ def _apply(cls, *args, **kwargs):
             out = cls.forward(ctx, *args)
     finally:
         _grad_state.enabled = prev
+    if cls._forward_only and forward_ad.active():
+        return _forward_mode_outputs(cls, ctx, args, is_tensor, out)
     if not record:
         return out
     single = not isinstance(out, tuple)
@@ -322,6 +324,46 @@ def _apply(cls, *args, **kwargs):
     if function.saved_hooks is not None:
         _pack_saved(ctx, outs, saved_outputs)
     return tuple(outs)
+
+
+def _forward_mode_outputs(cls, ctx, args, is_tensor, out):
+    """The outputs of a Function that gives ``jvp`` but no ``backward``, inside a dual level:
+    its tangents come from its ``jvp`` on the inputs' tangents, and each output is a dual of
+    its own. Forward mode through the recorded graph cannot pass such a node (it has no
+    reverse step), so the chain of tangents is cut here and resumed from the duals."""
+    Tensor = function.Tensor
+    tangents = []
+    for a, t in zip(args, is_tensor):
+        if not t:
+            tangents.append(None)
+            continue
+        tan = forward_ad.unpack_dual(a).tangent
+        if tan is None and _dtype.is_floating(a._data.dtype):
+            tan = Tensor._make(a._backend().zeros(a._data.shape, a._data.dtype), False, None)
+        tangents.append(tan)
+    if not any(t is not None for t, a in zip(tangents, args) if isinstance(a, Tensor)):
+        return out
+    prev = _grad_state.enabled
+    _grad_state.enabled = False
+    try:
+        given = cls.jvp(ctx, *tangents)
+    finally:
+        _grad_state.enabled = prev
+    single = not isinstance(out, tuple)
+    outs = [out] if single else list(out)
+    given = [given] if single else list(given)
+    if len(given) != len(outs):
+        raise RuntimeError(
+            f"function {cls.__name__}_jvp returned an incorrect number of forward gradients "
+            f"(expected {len(outs)}, got {len(given)})"
+        )
+    duals = [
+        forward_ad.make_dual(o.detach(), g)
+        if isinstance(o, Tensor) and isinstance(g, Tensor)
+        else o
+        for o, g in zip(outs, given)
+    ]
+    return duals[0] if single else tuple(duals)
 
 
 _LEAF_MSG = "a leaf Variable that requires grad is being used in an in-place operation."
@@ -425,6 +467,7 @@ class Function(function.Function):
     """
 
     _setup_context = False
+    _forward_only = False
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -432,6 +475,11 @@ class Function(function.Function):
             return
         cls.apply = classmethod(_apply)
         cls._setup_context = callable(getattr(cls, "setup_context", None))
+        # jvp given and no backward: forward mode runs the user's jvp (_forward_mode_outputs)
+        cls._forward_only = callable(getattr(cls, "jvp", None)) and (
+            getattr(cls, "backward", None) is function.Function.backward
+            and getattr(cls, "vjp", None) is None
+        )
         cls._node_cls = type(f"{cls.__name__}Backward", (_Node,), {"__module__": cls.__module__})
 
     def __call__(self, *args, **kwargs):

@@ -69,6 +69,11 @@ class dual_level:  # torch's name
         return False
 
 
+def active():
+    """Whether a dual level is open."""
+    return _level[0] is not None
+
+
 def _check_level(level, fn):
     if _level[0] is None:
         raise RuntimeError(

@@ -4,7 +4,7 @@ central finite differences, in float64."""
 import numpy as np
 
 from .._core import dtype as _dtype
-from . import function
+from . import forward_ad, function
 from .grad_mode import enable_grad, no_grad
 
 
@@ -12,15 +12,35 @@ class GradcheckError(RuntimeError):
     pass
 
 
-def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, n_probes=2, seed=0):
+def gradcheck(
+    fn,
+    inputs,
+    eps=1e-6,
+    atol=1e-5,
+    rtol=1e-3,
+    raise_exception=True,
+    n_probes=2,
+    seed=0,
+    *,
+    check_forward_ad=False,
+    check_backward_ad=True,
+    **options,
+):
     """Check d fn / d inputs. ``inputs``: a Tensor or a tuple of Tensors and other arguments;
     those that require grad must be float64 (like torch, which warns otherwise) and are checked.
 
     For each of ``n_probes`` random projections v of the outputs, the analytic gradient of
     sum(v * fn(x)) (one backward pass) is compared element by element with the central
-    difference (f(x + eps) - f(x - eps)) / 2eps. On mismatch: raise GradcheckError naming the
-    worst element (or return False when ``raise_exception=False``).
+    difference (f(x + eps) - f(x - eps)) / 2eps. With ``check_forward_ad``, the forward-mode
+    derivative along random tangents t (``forward_ad``'s dual tensors) is compared with
+    (f(x + eps t) - f(x - eps t)) / 2eps; ``check_backward_ad=False`` skips the reverse check.
+    torch's other switches (nondet_tol, check_undefined_grad, check_batched_grad, fast_mode...)
+    are accepted and change nothing here. On mismatch: raise GradcheckError naming the worst
+    element (or return False when ``raise_exception=False``).
     """
+    unknown = set(options) - _TORCH_SWITCHES
+    if unknown:
+        raise TypeError(f"gradcheck() got an unexpected keyword argument '{min(unknown)}'")
     Tensor = function.Tensor
 
     if isinstance(inputs, Tensor):
@@ -38,7 +58,11 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, 
         out = fn(*inputs)
         return (out,) if isinstance(out, Tensor) else tuple(out)
 
-    for probe in range(n_probes):
+    if check_forward_ad and not _forward_check(
+        fn, inputs, xs, rng, eps, atol, rtol, raise_exception, n_probes
+    ):
+        return False
+    for probe in range(n_probes if check_backward_ad else 0):
         outs = outputs()
         vs = [rng.standard_normal(o.shape) for o in outs]
         for x in xs:
@@ -81,6 +105,63 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, 
                     return False
     for x in xs:
         x.grad = None
+    return True
+
+
+_TORCH_SWITCHES = {
+    "nondet_tol",
+    "check_undefined_grad",
+    "check_grad_dtypes",
+    "check_batched_grad",
+    "check_batched_forward_grad",
+    "fast_mode",
+    "masked",
+}
+
+
+def _forward_check(fn, inputs, xs, rng, eps, atol, rtol, raise_exception, n_probes):
+    """The forward-mode half of gradcheck: J t from dual tensors against central differences
+    along t, for ``n_probes`` random tangents t."""
+    Tensor = function.Tensor
+    for probe in range(n_probes):
+        ts = [rng.standard_normal(x.shape) for x in xs]
+        with forward_ad.dual_level(), enable_grad():
+            duals = {id(x): forward_ad.make_dual(x, Tensor(t)) for x, t in zip(xs, ts)}
+            out = fn(*[duals.get(id(a), a) if isinstance(a, Tensor) else a for a in inputs])
+            outs = (out,) if isinstance(out, Tensor) else tuple(out)
+            analytic = []
+            for o in outs:
+                tan = forward_ad.unpack_dual(o).tangent
+                analytic.append(np.zeros(o.shape) if tan is None else tan.detach().numpy())
+        with no_grad():
+            sides = []
+            for sign in (1.0, -1.0):
+                for x, t in zip(xs, ts):
+                    x._data += sign * eps * t
+                out = fn(*inputs)
+                sides.append(
+                    [
+                        o.numpy().astype(np.float64)
+                        for o in ((out,) if isinstance(out, Tensor) else out)
+                    ]
+                )
+                for x, t in zip(xs, ts):
+                    x._data -= sign * eps * t
+        for k, (a, p, m) in enumerate(zip(analytic, *sides)):
+            numeric = (p - m) / (2 * eps)
+            err = np.abs(a - numeric)
+            bad = err > atol + rtol * np.abs(numeric)
+            if bad.any():
+                j = np.unravel_index(np.argmax(np.where(bad, err, -1)), numeric.shape)
+                msg = (
+                    f"gradcheck: forward-mode Jacobian mismatch for output {k}, probe {probe}: "
+                    f"{int(bad.sum())} of {bad.size} elements off; worst at index "
+                    f"{tuple(int(i) for i in j)}: analytical {a[j]!r} vs numerical "
+                    f"{numeric[j]!r} (atol={atol}, rtol={rtol})"
+                )
+                if raise_exception:
+                    raise GradcheckError(msg)
+                return False
     return True
 
 

@@ -6,9 +6,11 @@ What is recorded: every ``record_function`` range, and every primitive that runs
 ``record_shapes``). ``apply`` tests one module global (``function.op_observer``), which is None
 unless a profile is running, so ops pay nothing measurable otherwise. Not recorded: the
 shortcuts that skip ``apply`` (operators and simple methods on CPU tensors outside autograd,
-see docs/design.md), custom Functions' own ``apply``, the backward pass's kernels, GPU time and
-memory (``use_cuda`` / ``profile_memory`` are accepted; their columns read zero). A primitive
-that another one runs inside its forward is counted in the outer one's time.
+see docs/design.md), custom Functions' own ``apply``, the backward pass's kernels and GPU time
+(``use_cuda`` is accepted; its columns read zero). With ``profile_memory`` an op's memory is
+the bytes of the tensors it returns (what it allocates; frees are not tracked), a range's the
+sum of the ops inside it. A primitive that another one runs inside its forward is counted in
+the outer one's time.
 """
 
 import json
@@ -18,7 +20,15 @@ from time import perf_counter_ns
 
 from . import function
 
-__all__ = ["EventList", "FunctionEvent", "FunctionEventAvg", "profile", "record_function"]
+__all__ = [
+    "EventList",
+    "FunctionEvent",
+    "FunctionEventAvg",
+    "emit_itt",
+    "emit_nvtx",
+    "profile",
+    "record_function",
+]
 
 _active = [None]  # the running profile (one at a time)
 
@@ -38,12 +48,17 @@ class Interval:
 class FunctionEvent:
     """One recorded range: an op (``cpu_op``) or a ``record_function`` (``user_annotation``)."""
 
-    def __init__(self, id, name, start, end, thread, input_shapes, kind):
+    def __init__(self, id, name, start, end, thread, input_shapes, kind, memory=0):
         self.id, self.name, self.thread, self.kind = id, name, thread, kind
         self.time_range = Interval(start, end)
         self.input_shapes = input_shapes
         self.cpu_children, self.cpu_parent = [], None
         self.device_type = "CPU"
+        self.self_cpu_memory_usage = memory
+
+    @property
+    def cpu_memory_usage(self):
+        return self.self_cpu_memory_usage + sum(c.cpu_memory_usage for c in self.cpu_children)
 
     @property
     def key(self):
@@ -57,9 +72,9 @@ class FunctionEvent:
     def self_cpu_time_total(self):
         return self.cpu_time_total - sum(c.cpu_time_total for c in self.cpu_children)
 
-    # the devices and memory fastnn does not record
+    # the devices fastnn does not record
     cuda_time_total = self_cuda_time_total = device_time_total = self_device_time_total = 0.0
-    cpu_memory_usage = self_cpu_memory_usage = cuda_memory_usage = self_cuda_memory_usage = 0
+    cuda_memory_usage = self_cuda_memory_usage = 0
 
     def __repr__(self):
         return (
@@ -72,18 +87,21 @@ class FunctionEventAvg:
     """The events of one name (and, grouped so, input shapes) summed."""
 
     cuda_time_total = self_cuda_time_total = device_time_total = self_device_time_total = 0.0
-    cpu_memory_usage = self_cpu_memory_usage = cuda_memory_usage = self_cuda_memory_usage = 0
+    cuda_memory_usage = self_cuda_memory_usage = 0
 
     def __init__(self, key, input_shapes):
         self.key = self.name = key
         self.input_shapes = input_shapes
         self.count = 0
         self.cpu_time_total = self.self_cpu_time_total = 0.0
+        self.cpu_memory_usage = self.self_cpu_memory_usage = 0
 
     def add(self, e):
         self.count += 1
         self.cpu_time_total += e.cpu_time_total
         self.self_cpu_time_total += e.self_cpu_time_total
+        self.cpu_memory_usage += e.cpu_memory_usage
+        self.self_cpu_memory_usage += e.self_cpu_memory_usage
 
     @property
     def cpu_time(self):
@@ -121,8 +139,21 @@ def _us(v):
     return f"{v / 1000:.3f}ms" if v >= 1000 else f"{v:.3f}us"
 
 
+def _bytes(n):
+    """A byte count as torch's tables show it (b, Kb, Mb, Gb in powers of 1024)."""
+    for unit, size in (("Gb", 1 << 30), ("Mb", 1 << 20), ("Kb", 1 << 10)):
+        if abs(n) >= size:
+            return f"{n / size:.2f} {unit}"
+    return f"{int(n)} b"
+
+
 class EventList(list):
-    """A list of events (or of averages) that prints as torch's summary table."""
+    """A list of events (or of averages) that prints as torch's summary table (with memory
+    columns when the profile recorded memory)."""
+
+    def __init__(self, items=(), profile_memory=False):
+        super().__init__(items)
+        self.profile_memory = profile_memory
 
     def table(self, sort_by=None, row_limit=100, max_name_column_width=55, header=None, **_):
         rows = list(self)
@@ -137,6 +168,8 @@ class EventList(list):
         )
         total = sum(e.self_cpu_time_total for e in self) or 1.0
         heads = ["Name", "Self CPU %", "Self CPU", "CPU total %", "CPU total", "CPU time avg"]
+        if self.profile_memory:
+            heads += ["CPU Mem", "Self CPU Mem"]
         heads.append("# of Calls")
         if shapes:
             heads.append("Input Shapes")
@@ -150,8 +183,10 @@ class EventList(list):
                 f"{100 * e.cpu_time_total / total:.2f}%",
                 _us(e.cpu_time_total),
                 _us(e.cpu_time_total / max(count, 1)),
-                str(count),
             ]
+            if self.profile_memory:
+                line += [_bytes(e.cpu_memory_usage), _bytes(e.self_cpu_memory_usage)]
+            line.append(str(count))
             if shapes:
                 line.append(str(e.input_shapes))
             body.append(line)
@@ -175,7 +210,7 @@ class EventList(list):
             if avg is None:
                 avg = groups[key] = FunctionEventAvg(e.name, shapes)
             avg.add(e)
-        return EventList(groups.values())
+        return EventList(groups.values(), self.profile_memory)
 
     def total_average(self):
         avg = FunctionEventAvg("Total", None)
@@ -244,7 +279,7 @@ class profile:  # torch's name
         self.enabled = bool(enabled)
         self.record_shapes = bool(record_shapes)
         self.profile_memory, self.with_stack = profile_memory, with_stack
-        self._raw = []  # (name, start ns, end ns, thread, shapes, kind)
+        self._raw = []  # (name, start ns, end ns, thread, shapes, kind, bytes returned)
         self._events = None
         self._t0 = 0
         self._recording = False
@@ -275,8 +310,8 @@ class profile:  # torch's name
             self._stop()
         return False
 
-    def _add(self, name, start, end, shapes, kind):
-        self._raw.append((name, start, end, threading.get_ident(), shapes, kind))
+    def _add(self, name, start, end, shapes, kind, memory=0):
+        self._raw.append((name, start, end, threading.get_ident(), shapes, kind, memory))
         self._events = None
 
     # ---- results ----
@@ -284,8 +319,11 @@ class profile:  # torch's name
         if self._events is None:
             t0 = self._t0
             evs = EventList(
-                FunctionEvent(i, n, (s - t0) / 1000, (e - t0) / 1000, th, sh, k)
-                for i, (n, s, e, th, sh, k) in enumerate(self._raw)
+                (
+                    FunctionEvent(i, n, (s - t0) / 1000, (e - t0) / 1000, th, sh, k, m)
+                    for i, (n, s, e, th, sh, k, m) in enumerate(self._raw)
+                ),
+                bool(self.profile_memory),
             )
             _nest(evs)
             self._events = evs
@@ -317,8 +355,10 @@ def _observe(cls, tensors, kwargs):
     prof = _active[0]
     function.op_observer = None
     start = perf_counter_ns()
+    out = None
     try:
-        return cls.apply(*tensors, **kwargs)
+        out = cls.apply(*tensors, **kwargs)
+        return out
     finally:
         end = perf_counter_ns()
         function.op_observer = _observe
@@ -326,7 +366,14 @@ def _observe(cls, tensors, kwargs):
             shapes = None
             if prof.record_shapes:
                 shapes = [list(getattr(t, "shape", ())) for t in tensors]
-            prof._add(f"fastnn::{cls.__name__}", start, end, shapes, "cpu_op")
+            memory = _returned_bytes(out) if prof.profile_memory else 0
+            prof._add(f"fastnn::{cls.__name__}", start, end, shapes, "cpu_op", memory)
+
+
+def _returned_bytes(out):
+    """The bytes of the tensors an op returned (a tensor or a tuple of them)."""
+    outs = out if isinstance(out, (tuple, list)) else (out,)
+    return sum(int(getattr(getattr(t, "_data", None), "nbytes", 0)) for t in outs)
 
 
 class record_function:  # torch's name
@@ -368,3 +415,33 @@ class record_function:  # torch's name
         wrapper.__doc__ = getattr(fn, "__doc__", None)
         wrapper.__wrapped__ = fn
         return wrapper
+
+
+class emit_nvtx:  # torch's name
+    """torch's context that marks each op as an NVTX range for NVIDIA's profilers (``emit_itt``:
+    ITT ranges for Intel's VTune). fastnn emits neither, so inside one ops run unmarked; the
+    context is accepted so that programs which switch it on or off run unchanged."""
+
+    def __init__(self, enabled=True, record_shapes=False):
+        self.enabled, self.record_shapes = enabled, record_shapes
+        self.entered = False
+
+    def __enter__(self):
+        if self.entered:
+            raise RuntimeError("NVTX annotation context manager is not reentrant")
+        self.entered = True
+        return self
+
+    def __exit__(self, *exc):
+        self.entered = False
+        return False
+
+
+class emit_itt(emit_nvtx):  # torch's name
+    __doc__ = emit_nvtx.__doc__
+
+    def __enter__(self):
+        if self.entered:
+            raise RuntimeError("ITT annotation context manager is not reentrant")
+        self.entered = True
+        return self

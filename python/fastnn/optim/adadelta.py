@@ -42,8 +42,9 @@ class Adadelta(Optimizer):
             "capturable": capturable,
             "foreach": foreach,
             "differentiable": differentiable,
-            "fused": fused,
         }
+        if fused is not None:  # a fastnn option (torch has none here): kept only if given
+            defaults["fused"] = fused
         super().__init__(params, defaults)
 
     def step(self, closure=None):
@@ -69,7 +70,7 @@ class Adadelta(Optimizer):
                 eps=group["eps"],
                 weight_decay=group["weight_decay"],
                 maximize=group["maximize"],
-                fused=group["fused"] is not False,
+                fused=group.get("fused") is not False,
             )
             for s in states:
                 s["step"] += 1

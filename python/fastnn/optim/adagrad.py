@@ -44,8 +44,8 @@ class Adagrad(Optimizer):
             "initial_accumulator_value": initial_accumulator_value,
             "foreach": foreach,
             "maximize": maximize,
-            "fused": fused,
             "differentiable": differentiable,
+            "fused": fused,
         }
         super().__init__(params, defaults)
         for group in self.param_groups:
@@ -75,7 +75,7 @@ class Adagrad(Optimizer):
                     eps=group["eps"],
                     step=step,
                     maximize=group["maximize"],
-                    fused=group["fused"] is not False,
+                    fused=group.get("fused") is not False,
                 )
                 for p, _, _ in part:
                     self.state[p]["step"] = step

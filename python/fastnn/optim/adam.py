@@ -45,9 +45,9 @@ class Adam(Optimizer):
             "amsgrad": amsgrad,
             "maximize": maximize,
             "foreach": foreach,
-            "fused": fused,
             "capturable": capturable,
             "differentiable": differentiable,
+            "fused": fused,
             "decoupled_weight_decay": decoupled_weight_decay,
         }
         super().__init__(params, defaults)
@@ -83,7 +83,7 @@ class Adam(Optimizer):
                     max_exp_avg_sqs=[s["max_exp_avg_sq"] for s in states] if amsgrad else None,
                     maximize=group["maximize"],
                     step=step,
-                    fused=group["fused"] is not False,
+                    fused=group.get("fused") is not False,
                 )
                 for s in states:
                     s["step"] = step

@@ -48,8 +48,9 @@ class Adamax(Optimizer):
             "maximize": maximize,
             "differentiable": differentiable,
             "capturable": capturable,
-            "fused": fused,
         }
+        if fused is not None:  # a fastnn option (torch has none here): kept only if given
+            defaults["fused"] = fused
         super().__init__(params, defaults)
 
     def step(self, closure=None):
@@ -77,7 +78,7 @@ class Adamax(Optimizer):
                     weight_decay=group["weight_decay"],
                     maximize=group["maximize"],
                     step=step,
-                    fused=group["fused"] is not False,
+                    fused=group.get("fused") is not False,
                 )
                 for s in states:
                     s["step"] = step

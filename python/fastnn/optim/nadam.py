@@ -58,8 +58,9 @@ class NAdam(Optimizer):
             "foreach": foreach,
             "capturable": capturable,
             "differentiable": differentiable,
-            "fused": fused,
         }
+        if fused is not None:  # a fastnn option (torch has none here): kept only if given
+            defaults["fused"] = fused
         super().__init__(params, defaults)
 
     def step(self, closure=None):
@@ -97,7 +98,7 @@ class NAdam(Optimizer):
                     maximize=group["maximize"],
                     step=step,
                     mu_product=mu_product,
-                    fused=group["fused"] is not False,
+                    fused=group.get("fused") is not False,
                 )
                 for s in states:
                     s["step"] = step

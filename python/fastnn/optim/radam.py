@@ -38,8 +38,9 @@ class RAdam(Optimizer):
             "capturable": capturable,
             "decoupled_weight_decay": decoupled_weight_decay,
             "differentiable": differentiable,
-            "fused": fused,
         }
+        if fused is not None:  # a fastnn option (torch has none here): kept only if given
+            defaults["fused"] = fused
         super().__init__(params, defaults)
 
     def step(self, closure=None):
@@ -68,7 +69,7 @@ class RAdam(Optimizer):
                     decoupled=group["decoupled_weight_decay"],
                     maximize=group["maximize"],
                     step=step,
-                    fused=group["fused"] is not False,
+                    fused=group.get("fused") is not False,
                 )
                 for s in states:
                     s["step"] = step

@@ -42,12 +42,13 @@ class RMSprop(Optimizer):
             "eps": eps,
             "centered": centered,
             "weight_decay": weight_decay,
+            "capturable": capturable,
             "foreach": foreach,
             "maximize": maximize,
-            "fused": fused,
-            "capturable": capturable,
             "differentiable": differentiable,
         }
+        if fused is not None:  # a fastnn option (torch has none here): kept only if given
+            defaults["fused"] = fused
         super().__init__(params, defaults)
 
     def step(self, closure=None):
@@ -80,7 +81,7 @@ class RMSprop(Optimizer):
                 momentum_bufs=[s["momentum_buffer"] for s in states] if momentum > 0 else None,
                 grad_avgs=[s["grad_avg"] for s in states] if centered else None,
                 maximize=group["maximize"],
-                fused=group["fused"] is not False,
+                fused=group.get("fused") is not False,
             )
             for s in states:
                 s["step"] += 1

@@ -44,8 +44,8 @@ class SGD(Optimizer):
             "nesterov": nesterov,
             "maximize": maximize,
             "foreach": foreach,
-            "fused": fused,
             "differentiable": differentiable,
+            "fused": fused,
         }
         super().__init__(params, defaults)
 
@@ -63,7 +63,7 @@ class SGD(Optimizer):
                 "nesterov": group["nesterov"],
                 "weight_decay": group["weight_decay"],
                 "maximize": group["maximize"],
-                "fused": group["fused"] is not False,
+                "fused": group.get("fused") is not False,
             }
             if momentum == 0:
                 F.sgd([d for _, d, _ in items], [g for _, _, g in items], None, **kw)

@@ -90,26 +90,39 @@ def _not_a_zip_reason(f):
     return None
 
 
-def load(f, map_location=None, weights_only=True):
+def load(
+    f, map_location=None, pickle_module=None, *, weights_only=True, mmap=None, **pickle_load_args
+):
     """Load what ``save`` wrote, or a ``torch.save`` zip checkpoint (state dicts, optimizer
     states and nested containers of tensors, numbers and strings). Tensors come back on the CPU
     (or ``map_location``). A whole object that ``save`` pickled loads with
     ``weights_only=False``; with ``weights_only=True`` (the default, as ``None`` is) a class
     outside the tensors, containers and safe globals raises ``pickle.UnpicklingError``. A torch
     file is read weights-only whatever ``weights_only`` says: naming any other global raises
-    ``pickle.UnpicklingError``."""
+    ``pickle.UnpicklingError``.
+
+    ``mmap=True`` (a file path only, as in torch) maps a fastnn checkpoint's arrays from the
+    file instead of reading them; other layouts are read as usual. ``pickle_module`` and
+    ``encoding`` are accepted as torch takes them: fastnn unpickles with the standard library."""
     _native.check_file(f, "fastnn.load", "read", "seek")
     if weights_only is None:
         weights_only = True
     elif type(weights_only) is not bool:
         raise TypeError(f"fastnn.load: weights_only must be a bool, got {weights_only!r}")
+    unknown = set(pickle_load_args) - {"encoding"}
+    if unknown:
+        raise TypeError(f"load() got an unexpected keyword argument '{min(unknown)}'")
+    if pickle_module is not None and weights_only:
+        raise RuntimeError("Can not safely load weights when explicit pickle_module is specified")
+    if mmap and not isinstance(f, (str, os.PathLike)):
+        raise ValueError("f must be a file path in order to use the mmap argument")
     name = os.fspath(f) if isinstance(f, (str, os.PathLike)) else getattr(f, "name", repr(f))
     kind = "fastnn"
     try:
         with zipfile.ZipFile(f, "r") as z:
             names = z.namelist()
             if "manifest.json" in names:
-                obj = _native.read(z)
+                obj = _native.read(z, os.fspath(f) if mmap else None)
             elif _pickled.is_pickled(names):
                 kind = "fastnn objects"
                 obj = _pickled.read(z, name, map_location, weights_only)

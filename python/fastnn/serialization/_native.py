@@ -136,9 +136,15 @@ def _index(i, arrays):
     return i
 
 
-def _read_npy(z, i):
+def _read_npy(z, i, mapped=None):
     """arrays/{i}.npy, its header checked against the member's size before any allocation (a
-    corrupt shape would otherwise allocate whatever it claims)."""
+    corrupt shape would otherwise allocate whatever it claims). With ``mapped`` (the file's
+    path) the array is a copy-on-write map of the file's bytes (torch.load's mmap=True): pages
+    are read when touched, and writes stay in memory."""
+    if mapped is not None:
+        arr = _mapped_npy(z, i, mapped)
+        if arr is not None:
+            return arr
     buf = io.BytesIO(z.read(f"arrays/{i}.npy"))
     version = np.lib.format.read_magic(buf)
     if version not in ((1, 0), (2, 0)):
@@ -162,6 +168,33 @@ def _read_npy(z, i):
         )
     buf.seek(0)
     return np.lib.format.read_array(buf, allow_pickle=False)
+
+
+def _mapped_npy(z, i, path):
+    """The map of arrays/{i}.npy in the file at ``path``, or None where a plain read is needed
+    (an empty or Fortran-ordered array)."""
+    info = z.getinfo(f"arrays/{i}.npy")
+    with z.open(info) as member:
+        version = np.lib.format.read_magic(member)
+        if version not in ((1, 0), (2, 0)):
+            raise ValueError(f"array {i}: unsupported .npy version {version}")
+        read_header = (
+            np.lib.format.read_array_header_1_0
+            if version == (1, 0)
+            else np.lib.format.read_array_header_2_0
+        )
+        shape, fortran, dtype = read_header(member)
+        header_len = member.tell()
+    size = dtype.itemsize * int(np.prod(shape, dtype=np.int64))
+    if fortran or dtype.hasobject or size == 0 or size != info.file_size - header_len:
+        return None
+    with open(path, "rb") as f:  # the member's data follows its local header (30 bytes + names)
+        f.seek(info.header_offset)
+        local = f.read(30)
+    start = info.header_offset + 30 + int.from_bytes(local[26:28], "little")
+    start += int.from_bytes(local[28:30], "little")
+    mapped = np.memmap(path, dtype=dtype, mode="c", offset=start + header_len, shape=shape)
+    return mapped.view(np.ndarray)  # a plain array (the fast paths test the class) on the map
 
 
 def _hashable(k):
@@ -216,9 +249,10 @@ def write_prepared(f, prepared):
     _tempfiles.write_atomically(f, lambda out: _write(out, prepared))
 
 
-def read(z):
-    """The object stored in the fastnn checkpoint open as the zip ``z``. Raises the errors that
-    ``fastnn.load`` reports as a corrupt file (ValueError, KeyError, ...)."""
+def read(z, mapped=None):
+    """The object stored in the fastnn checkpoint open as the zip ``z`` (its arrays mapped from
+    the file at ``mapped`` when given). Raises the errors that ``fastnn.load`` reports as a
+    corrupt file (ValueError, KeyError, ...)."""
     for info in z.infolist():  # save() stores; a compressed entry could be a zip bomb
         if info.compress_type != zipfile.ZIP_STORED:
             raise ValueError(
@@ -234,5 +268,5 @@ def read(z):
         raise ValueError(f"not a fastnn checkpoint (manifest format {manifest.get('format')!r})")
     arrays = []
     for i in range(int(manifest["arrays"])):
-        arrays.append(_read_npy(z, i))
+        arrays.append(_read_npy(z, i, mapped))
     return _decode(manifest["root"], arrays)

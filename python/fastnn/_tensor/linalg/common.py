@@ -15,12 +15,12 @@ and the functional cuts that into its outputs with views (``unpack``). The views
 the gradient of every unused output with zeros, which the backward formulas skip.
 """
 
-import collections
 import functools
 
 import numpy as np
 
 from ..._core import dtype as _dtype
+from ..._core.return_types import return_type as _return_type
 from ..._devices import cpu as _cpu
 from ...autograd import function as _function
 from .. import functions as _fns
@@ -33,16 +33,14 @@ class LinAlgError(RuntimeError):
 
 # ---- named results (torch.return_types) ----------------------------------------------------------
 
-slogdet_result = collections.namedtuple("linalg_slogdet", ["sign", "logabsdet"])
-legacy_slogdet_result = collections.namedtuple("slogdet", ["sign", "logabsdet"])
-inv_ex_result = collections.namedtuple("linalg_inv_ex", ["inverse", "info"])
-cholesky_ex_result = collections.namedtuple("linalg_cholesky_ex", ["L", "info"])
-qr_result = collections.namedtuple("linalg_qr", ["Q", "R"])
-svd_result = collections.namedtuple("linalg_svd", ["U", "S", "Vh"])
-eigh_result = collections.namedtuple("linalg_eigh", ["eigenvalues", "eigenvectors"])
-lstsq_result = collections.namedtuple(
-    "linalg_lstsq", ["solution", "residuals", "rank", "singular_values"]
-)
+slogdet_result = _return_type("linalg_slogdet", ["sign", "logabsdet"])
+legacy_slogdet_result = _return_type("slogdet", ["sign", "logabsdet"])
+inv_ex_result = _return_type("linalg_inv_ex", ["inverse", "info"])
+cholesky_ex_result = _return_type("linalg_cholesky_ex", ["L", "info"])
+qr_result = _return_type("linalg_qr", ["Q", "R"])
+svd_result = _return_type("linalg_svd", ["U", "S", "Vh"])
+eigh_result = _return_type("linalg_eigh", ["eigenvalues", "eigenvectors"])
+lstsq_result = _return_type("linalg_lstsq", ["solution", "residuals", "rank", "singular_values"])
 
 
 # ---- argument checks -----------------------------------------------------------------------------

@@ -10,11 +10,11 @@ pivot that swapped k with kp, and -(kp + 1) on both columns of a 2 x 2 block. ``
 makes no difference for real matrices. As in torch, neither function has a derivative.
 """
 
-import collections
 import math
 
 import numpy as np
 
+from ..._core.return_types import return_type as _return_type
 from ...autograd.function import Function
 from .common import (
     LinAlgError,
@@ -31,8 +31,8 @@ from .common import (
     with_out,
 )
 
-ldl_factor_result = collections.namedtuple("linalg_ldl_factor", ["LD", "pivots"])
-ldl_factor_ex_result = collections.namedtuple("linalg_ldl_factor_ex", ["LD", "pivots", "info"])
+ldl_factor_result = _return_type("linalg_ldl_factor", ["LD", "pivots"])
+ldl_factor_ex_result = _return_type("linalg_ldl_factor_ex", ["LD", "pivots", "info"])
 
 _ALPHA = (1 + math.sqrt(17)) / 8  # Bunch-Kaufman's threshold: bounds the growth of L
 

@@ -14,12 +14,12 @@ square case on its first m columns, with U2 = L^{-1} P^T A2 adding -L^{-T} gU2 U
 A is its transpose's case. The gradient goes through P back to A's rows.
 """
 
-import collections
 import math
 
 import numpy as np
 
 from ..._core import dtype as _dtype
+from ..._core.return_types import return_type as _return_type
 from ...autograd.function import Function
 from .common import (
     LinAlgError,
@@ -35,10 +35,10 @@ from .common import (
 )
 from .triangular import triangular_solve_host
 
-lu_factor_result = collections.namedtuple("linalg_lu_factor", ["LU", "pivots"])
-lu_factor_ex_result = collections.namedtuple("linalg_lu_factor_ex", ["LU", "pivots", "info"])
-lu_result = collections.namedtuple("linalg_lu", ["P", "L", "U"])
-lu_unpack_result = collections.namedtuple("lu_unpack", ["P", "L", "U"])
+lu_factor_result = _return_type("linalg_lu_factor", ["LU", "pivots"])
+lu_factor_ex_result = _return_type("linalg_lu_factor_ex", ["LU", "pivots", "info"])
+lu_result = _return_type("linalg_lu", ["P", "L", "U"])
+lu_unpack_result = _return_type("lu_unpack", ["P", "L", "U"])
 
 
 def lu_host(h):

@@ -8,10 +8,9 @@ backward). A^T X = B (``adjoint``) is X = P L^{-T} U^{-T} B, and X A = B (``left
 the adjoint system of X^T.
 """
 
-import collections
-
 import numpy as np
 
+from ..._core.return_types import return_type as _return_type
 from .common import (
     LinAlgError,
     batch_prefix,
@@ -27,7 +26,7 @@ from .lu import _is_vector_rhs
 from .lu_factor import LUFactor, permutation, pivots_input
 from .triangular import solve_triangular
 
-solve_ex_result = collections.namedtuple("linalg_solve_ex", ["result", "info"])
+solve_ex_result = _return_type("linalg_solve_ex", ["result", "info"])
 
 
 def _rows(B, perm):

@@ -4,9 +4,9 @@ lu_solve, lu_unpack, triangular_solve) and the Tensor methods of
 the same names (a mixin of ``Tensor``), each the torch.linalg function it stands for; the older
 ones return what they always returned (svd's V, not Vh) and warn as torch does."""
 
-import collections
 import warnings
 
+from ..._core.return_types import return_type as _return_type
 from .factor import checked_cholesky
 from .factor import qr as _qr
 from .lstsq import pinv as _pinv
@@ -25,10 +25,8 @@ from .spectral import svd as _svd
 from .tensor_solve import householder_product as _householder_product
 from .triangular import solve_triangular as _solve_triangular
 
-lu_with_info_result = collections.namedtuple("_lu_with_info", ["LU", "pivots", "info"])
-triangular_solve_result = collections.namedtuple(
-    "triangular_solve", ["solution", "cloned_coefficient"]
-)
+lu_with_info_result = _return_type("_lu_with_info", ["LU", "pivots", "info"])
+triangular_solve_result = _return_type("triangular_solve", ["solution", "cloned_coefficient"])
 
 
 def det(input):

@@ -31,6 +31,7 @@ class LeakyReLU(Function):
 
 class GELU(Function):
     double_backward = True
+    torch_name = "Gelu"
     save_inputs = True
 
     def forward(self, x, approximate="none"):

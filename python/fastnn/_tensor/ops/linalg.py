@@ -21,6 +21,11 @@ class MatMul(Function):
         self.a, self.b = a, b
         return self.be.matmul(a, b)
 
+    def name(self):
+        # torch's node is mm for matrices and bmm for batches (the operands may be freed)
+        nd = getattr(self.a, "ndim", None)
+        return {2: "MmBackward0", 3: "BmmBackward0"}.get(nd, "MatMulBackward0")
+
     def backward(self, g):
         # Where an operand is a transposed view (x @ w.T, q @ k.transpose(-2, -1)), its gradient
         # is made transposed and swapped back, so that the transpose's backward returns a

@@ -115,6 +115,7 @@ class Norm2(Function):
 
     save_inputs = True
     double_backward = True
+    torch_name = "LinalgVectorNorm"
 
     def graph_saved(self, inputs, out):  # the norm with the reduced axes kept, recorded
         return {"out": out.reshape(self.out.shape)}

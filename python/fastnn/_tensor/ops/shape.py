@@ -9,6 +9,7 @@ from ...cuda import pinned as _pinned
 
 class Reshape(Function):
     double_backward = True
+    torch_name = "View"  # torch's view / reshape / flatten of a contiguous tensor
 
     def forward(self, x, shape=None):
         self.shape = x.shape
@@ -55,6 +56,34 @@ class GetItem(Function):
 
     def backward(self, g):
         return self.be.getitem_backward(g, self.shape, self.index, self.advanced)
+
+    def name(self):
+        return f"{_indexing_step(self.index, self.advanced)}Backward0"
+
+
+def _indexing_step(index, advanced):
+    """The name of torch's node for x[index]: torch applies a basic index item by item, so the
+    last item that does something names it (an int selects, a slice other than ``:`` slices,
+    None unsqueezes); a lone slice always slices, an index that does nothing aliases, and one
+    with arrays gathers."""
+    if advanced:
+        return "Index"
+    if not isinstance(index, tuple):
+        if isinstance(index, slice):
+            return "Slice"
+        index = (index,)
+    step = "Alias"
+    for item in index:
+        if item is None:
+            step = "Unsqueeze"
+        elif isinstance(item, slice):
+            if item != slice(None):
+                step = "Slice"
+        elif isinstance(item, bool):
+            step = "Index"  # a bool adds a dimension and masks it, an advanced index in torch
+        elif item is not Ellipsis:
+            step = "Select"
+    return step
 
 
 class SetItem(Function):
@@ -235,6 +264,7 @@ class Stack(Function):
 
 class Cast(Function):
     double_backward = True
+    torch_name = "ToCopy"
     saves_nothing = True
 
     def forward(self, x, dtype=None):

@@ -16,6 +16,25 @@ class Linear(Function):
         self.x, self.w = x, w
         return self.be.matmul(x, w, trans_b=True, bias=b)
 
+    def name(self):
+        # torch's linear on a batch of rows is addmm, or mm without a bias
+        return "AddmmBackward0" if len(self.needs_input_grad) == 3 else "MmBackward0"
+
+    @property
+    def next_functions(self):
+        """As torch's graph shows addmm(bias, x, weight.t()): the bias's edge first, then the
+        input's, then a transpose node in front of the weight (mm(x, weight.t()) without a
+        bias). Graph walkers and printed walk-throughs follow these positions."""
+        edges = Function.next_functions.fget(self)
+        w_node = edges[1][0]
+        if w_node is not None:
+            t = getattr(self, "_t_node", None)
+            if t is None or t.next_functions[0][0] is not w_node:
+                t = self._t_node = _TransposeNode(w_node)
+            w_node = t
+        shown = (edges[0], (w_node, 0))
+        return (edges[2], *shown) if len(edges) == 3 else shown
+
     def backward(self, g):
         be, n = self.be, self.needs_input_grad
         gx = be.matmul(g, self.w) if n[0] else None
@@ -23,6 +42,26 @@ class Linear(Function):
         if len(n) == 2:
             return gx, gw
         return gx, gw, (be.sum(g, axis=0) if n[2] else None)
+
+
+class _TransposeNode:
+    """The weight's transpose in torch's picture of a linear layer: no step of fastnn's own
+    backward (the GEMM reads the weight transposed), shown so that the graph has torch's shape."""
+
+    __slots__ = ("_edges",)
+
+    def __init__(self, node):
+        self._edges = ((node, 0),)
+
+    def name(self):
+        return "TBackward0"
+
+    @property
+    def next_functions(self):
+        return self._edges
+
+    def __repr__(self):
+        return f"<{self.name()} object at {id(self):#x}>"
 
 
 def linear(input, weight, bias=None):

@@ -4,6 +4,7 @@ one fused kernel that computes the loss and its gradient; MSE and BCE on probabi
 element-wise primitives; the rest compose Tensor ops (so autograd derives their gradients)."""
 
 import functools
+import warnings
 
 import numpy as np
 
@@ -12,6 +13,7 @@ from ..._core import autocast as _autocast
 from ..._core import dtype as _dtype
 from ..._tensor import Tensor
 from ...autograd.function import Function
+from ...autograd.graph_ops import Alias
 from .ctc import CTCLoss
 
 # ---- primitives: forward and backward on storage arrays ----------------------------------
@@ -63,6 +65,11 @@ class SoftmaxCrossEntropy(Function):
         self.logits, self.weight, self.eps = logits, weight, label_smoothing
         self.target, self.ignore_index = target, ignore_index
         return loss
+
+    def name(self):
+        # torch's cross_entropy with class indices ends in nll_loss
+        plain = getattr(self, "target", None) is not None and not getattr(self, "eps", 0.0)
+        return "NllLossBackward0" if plain else "SoftmaxCrossEntropyBackward0"
 
     def graph_forward(self, x, probs=None):
         """For create_graph=True: the loss as Tensor ops on log_softmax(x), which autograd
@@ -244,6 +251,21 @@ class BCE(Function):
 _REDUCTIONS = ("none", "mean", "sum")
 
 
+def _legacy(size_average, reduce, reduction):
+    """torch's deprecated size_average / reduce pair, turned into a reduction as torch does."""
+    if size_average is None and reduce is None:
+        return reduction
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    r = "none" if not reduce else "mean" if size_average else "sum"
+    warnings.warn(
+        f"size_average and reduce args will be deprecated, please use reduction='{r}' instead.",
+        UserWarning,
+        stacklevel=3,
+    )
+    return r
+
+
 def _check_reduction(reduction, extra=()):
     if reduction not in _REDUCTIONS + tuple(extra):
         raise ValueError(f"{reduction} is not a valid value for reduction")
@@ -294,6 +316,7 @@ def _float32_in_autocast(loss):
 @_float32_in_autocast
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """Mean squared error (x - y)^2."""
+    reduction = _legacy(size_average, reduce, reduction)
     _check_reduction(reduction)
     return MSE.apply(input, _as_target(target, input), reduction=reduction)
 
@@ -301,6 +324,7 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):
 @_float32_in_autocast
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """Mean absolute error |x - y| (MAE)."""
+    reduction = _legacy(size_average, reduce, reduction)
     return _reduce((input - _as_target(target, input)).abs(), reduction)
 
 
@@ -326,6 +350,7 @@ def huber_loss(input, target, reduction="mean", delta=1.0):
 
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
     """0.5 d^2 / beta where |d| < beta, else |d| - 0.5 beta (beta = 0: L1)."""
+    reduction = _legacy(size_average, reduce, reduction)
     if beta < 0:
         raise RuntimeError(f"smooth_l1_loss does not support negative values for beta, got {beta}")
     from ..._tensor.functions import where
@@ -360,6 +385,7 @@ def cross_entropy(
     """Softmax cross-entropy on logits (C,), (N, C) or (N, C, d1, ...) against class indices or
     class probabilities (the shape of input), with class weights, ignore_index and label
     smoothing; one fused kernel computes the loss and its gradient."""
+    reduction = _legacy(size_average, reduce, reduction)
     _check_reduction(reduction)
     T = Tensor
     if not isinstance(input, T):
@@ -452,6 +478,7 @@ def nll_loss(
 ):
     """Negative log-likelihood of log-probabilities (N, C) or (N, C, d1, ...) at class indices;
     'mean' divides by the summed weight of non-ignored targets."""
+    reduction = _legacy(size_average, reduce, reduction)
     _check_reduction(reduction)
     target = target if isinstance(target, Tensor) else _index_target(target, input)
     if target.dtype.kind not in "iu":
@@ -480,12 +507,19 @@ def nll_loss(
         # no target counted (empty batch or all ignored): NaN like torch, without a 0 / 0
         total = be.sum(wt)
         nan = total.dtype.type(float("nan"))  # (a Python nan would widen a bfloat16 total)
-        return loss.sum() / T._make(be.where(be.eq(total, 0), nan, total))
-    if reduction == "sum":
-        return loss.sum()
-    if nd == 1:
-        return loss.reshape(())
-    return loss.reshape((input.shape[0], *input.shape[2:])) if nd > 2 else loss
+        loss = loss.sum() / T._make(be.where(be.eq(total, 0), nan, total))
+    elif reduction == "sum":
+        loss = loss.sum()
+    elif nd == 1:
+        loss = loss.reshape(())
+    elif nd > 2:
+        loss = loss.reshape((input.shape[0], *input.shape[2:]))
+    # the composition's last node shown under torch's name (printed losses show it)
+    return _NllLossNode.apply(loss) if loss.requires_grad else loss
+
+
+class _NllLossNode(Alias):
+    torch_name = "NllLoss"
 
 
 @_float32_in_autocast
@@ -493,6 +527,7 @@ def binary_cross_entropy(
     input, target, weight=None, size_average=None, reduce=None, reduction="mean"
 ):
     """BCE on probabilities in [0, 1]; log terms clamped at -100 like torch."""
+    reduction = _legacy(size_average, reduce, reduction)
     _check_reduction(reduction)
     target = _as_target(target, input)
     if target.shape != input.shape:
@@ -518,6 +553,7 @@ def binary_cross_entropy_with_logits(
 ):
     """BCE on logits, stable for any magnitude, with element weights and per-class
     ``pos_weight`` (the last dimension); one fused kernel computes loss and gradient."""
+    reduction = _legacy(size_average, reduce, reduction)
     _check_reduction(reduction)
     target = _as_target(target, input)
     if target.shape != input.shape:
@@ -543,6 +579,7 @@ def binary_cross_entropy_with_logits(
 def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
     """KL(target || exp(input)) pointwise: target (log target - input); input holds
     log-probabilities. reduction 'batchmean' divides the sum by the batch size (the true KL)."""
+    reduction = _legacy(size_average, reduce, reduction)
     _check_reduction(reduction, ("batchmean",))
     target = _as_target(target, input)
     if log_target:
@@ -585,6 +622,7 @@ def cosine_embedding_loss(
     input1, input2, target, margin=0.0, size_average=None, reduce=None, reduction="mean"
 ):
     """1 - cos(x1, x2) for target 1, max(0, cos(x1, x2) - margin) for target -1."""
+    reduction = _legacy(size_average, reduce, reduction)
     from ..._tensor.functions import where
 
     eps = 1e-12  # torch's EPSILON in the product of squared norms
@@ -602,6 +640,7 @@ def margin_ranking_loss(
     input1, input2, target, margin=0.0, size_average=None, reduce=None, reduction="mean"
 ):
     """max(0, -y * (x1 - x2) + margin): x1 should rank above x2 where y = 1, below where -1."""
+    reduction = _legacy(size_average, reduce, reduction)
     if not (input1.ndim == input2.ndim == target.ndim):
         raise RuntimeError(
             "margin_ranking_loss : All input tensors should have same dimension but got sizes: "
@@ -616,6 +655,7 @@ def hinge_embedding_loss(
     input, target, margin=1.0, size_average=None, reduce=None, reduction="mean"
 ):
     """x where y = 1, max(0, margin - x) where y = -1 (both parts summed where y is neither)."""
+    reduction = _legacy(size_average, reduce, reduction)
     y = _as_target(target, input)
     zero = input * 0.0
     pos = input.where(y != -1, zero)
@@ -646,6 +686,7 @@ def triplet_margin_loss(
     reduction="mean",
 ):
     """max(d(a, p) - d(a, n) + margin, 0) with d the p-norm pairwise distance."""
+    reduction = _legacy(size_average, reduce, reduction)
     d_ap = pairwise_distance(anchor, positive, p, eps)
     d_an = pairwise_distance(anchor, negative, p, eps)
     if swap:

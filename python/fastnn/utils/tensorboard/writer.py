@@ -1,6 +1,8 @@
-"""``SummaryWriter``: scalars logged to TensorBoard event files with torch's API. The files,
-their records and the protocol messages are the tensorboard package's; this maps the calls."""
+"""``SummaryWriter``: scalars, images, figures, text and histograms logged to TensorBoard event
+files with torch's API. The files, their records and the protocol messages are the tensorboard
+package's; this maps the calls (images are PNG-encoded by Pillow, as torch's are)."""
 
+import io
 import os
 import socket
 import time
@@ -8,11 +10,101 @@ from datetime import datetime
 
 import numpy as np
 from tensorboard.compat.proto.event_pb2 import Event, SessionLog
-from tensorboard.compat.proto.summary_pb2 import Summary, SummaryMetadata
+from tensorboard.compat.proto.summary_pb2 import HistogramProto, Summary, SummaryMetadata
 from tensorboard.compat.proto.tensor_pb2 import TensorProto
 from tensorboard.compat.proto.tensor_shape_pb2 import TensorShapeProto
-from tensorboard.compat.proto.types_pb2 import DT_DOUBLE, DT_FLOAT
+from tensorboard.compat.proto.types_pb2 import DT_DOUBLE, DT_FLOAT, DT_STRING
+from tensorboard.plugins.text.plugin_data_pb2 import TextPluginData
 from tensorboard.summary.writer.event_file_writer import EventFileWriter
+
+
+def _numpy(value):
+    if hasattr(value, "detach"):
+        value = value.detach().cpu().numpy()
+    return np.asarray(value)
+
+
+def _grid(images, ncols=8):
+    """N images (N, C, H, W), C of 1, 3 or 4, side by side on a black canvas, up to ``ncols``
+    a row (grayscale repeated to RGB)."""
+    if images.shape[1] == 1:
+        images = np.concatenate([images] * 3, 1)
+    n, c, h, w = images.shape
+    ncols = min(n, ncols)
+    nrows = -(-n // ncols)
+    canvas = np.zeros((c, h * nrows, w * ncols), images.dtype)
+    for i in range(n):
+        y, x = divmod(i, ncols)
+        canvas[:, y * h : (y + 1) * h, x * w : (x + 1) * w] = images[i]
+    return canvas
+
+
+def _hwc(a, dataformats):
+    """``a`` laid out as ``dataformats`` (a permutation of NCHW, CHW, HWC or HW...) as an
+    (H, W, C) image: a batch becomes a grid, a single channel three."""
+    fmt = dataformats.upper()
+    if len(set(fmt)) != len(fmt):
+        raise AssertionError(f"You can not use the same dimension shorthand twice: {dataformats}")
+    if a.ndim != len(fmt):
+        raise AssertionError(
+            f"size of input tensor and input format are different. tensor shape: {a.shape}, "
+            f"input_format: {dataformats}"
+        )
+    if len(fmt) == 4:
+        return _grid(a.transpose([fmt.find(c) for c in "NCHW"])).transpose(1, 2, 0)
+    if len(fmt) == 3:
+        hwc = a.transpose([fmt.find(c) for c in "HWC"])
+        return np.concatenate([hwc] * 3, 2) if hwc.shape[2] == 1 else hwc
+    hw = a.transpose([fmt.find(c) for c in "HW"])
+    return np.stack([hw] * 3, 2)
+
+
+def _image(hwc):
+    """An image summary: float images are read on [0, 1], uint8 ones on [0, 255]."""
+    from PIL import Image
+
+    scale = 1 if hwc.dtype == np.uint8 else 255
+    pixels = (hwc.astype(np.float32) * scale).clip(0, 255).astype(np.uint8)
+    out = io.BytesIO()
+    Image.fromarray(pixels).save(out, format="PNG")
+    h, w, c = pixels.shape
+    return Summary.Image(height=h, width=w, colorspace=c, encoded_image_string=out.getvalue())
+
+
+def _histogram(values, bins, max_bins):
+    """The histogram proto of ``values`` over ``bins`` (np.histogram's argument), trimmed to
+    the bins between the first and last non-empty one (with one empty bin on the left, since
+    TensorBoard keeps only right edges), at most ``max_bins`` bins by merging neighbours."""
+    values = values.reshape(-1).astype(float)
+    if values.size == 0:
+        raise ValueError("The input has no element.")
+    counts, limits = np.histogram(values, bins=bins)
+    if max_bins is not None and len(counts) > max_bins:
+        step = len(counts) // max_bins
+        counts = np.pad(counts, (0, (-len(counts)) % step)).reshape(-1, step).sum(-1)
+        limits = np.concatenate([limits[:-1:step], limits[-1:]])
+    nonzero = np.flatnonzero(counts)
+    start, end = int(nonzero[0]), int(nonzero[-1]) + 1
+    counts = counts[start - 1 : end] if start > 0 else np.concatenate([[0], counts[:end]])
+    limits = limits[start : end + 1]
+    return HistogramProto(
+        min=values.min(),
+        max=values.max(),
+        num=len(values),
+        sum=values.sum(),
+        sum_squares=values.dot(values),
+        bucket_limit=limits.tolist(),
+        bucket=counts.tolist(),
+    )
+
+
+def _tensorflow_bins():
+    """torch's bins='tensorflow': edges growing by 10 % from 1e-12 to 1e20, mirrored, and 0."""
+    edges, v = [], 1e-12
+    while v < 1e20:
+        edges.append(v)
+        v *= 1.1
+    return [-e for e in reversed(edges)] + [0] + edges
 
 
 def _scalar(value, tag):
@@ -121,6 +213,49 @@ class SummaryWriter:
             summary = Summary.Value(tag=main_tag, simple_value=_scalar(value, main_tag))
             self._add(f, [summary], global_step, wall)
 
+    def add_image(self, tag, img_tensor, global_step=None, walltime=None, dataformats="CHW"):
+        """Log one image, laid out as ``dataformats`` (floats on [0, 1], uint8 on [0, 255])."""
+        value = Summary.Value(tag=tag, image=_image(_hwc(_numpy(img_tensor), dataformats)))
+        self._add(self._file, [value], global_step, walltime)
+
+    def add_images(self, tag, img_tensor, global_step=None, walltime=None, dataformats="NCHW"):
+        """Log a batch of images as one grid image."""
+        self.add_image(tag, img_tensor, global_step, walltime, dataformats)
+
+    def add_figure(self, tag, figure, global_step=None, close=True, walltime=None):
+        """Log a matplotlib figure (or a list of them, as a grid) as an image."""
+        figures = figure if isinstance(figure, list) else [figure]
+        images = np.stack([_figure_pixels(f, close) for f in figures])
+        if isinstance(figure, list):
+            self.add_image(tag, images, global_step, walltime, dataformats="NCHW")
+        else:
+            self.add_image(tag, images[0], global_step, walltime, dataformats="CHW")
+
+    def add_text(self, tag, text_string, global_step=None, walltime=None):
+        """Log a string (rendered as markdown by TensorBoard) under ``<tag>/text_summary``."""
+        meta = SummaryMetadata(
+            plugin_data=SummaryMetadata.PluginData(
+                plugin_name="text", content=TextPluginData(version=0).SerializeToString()
+            )
+        )
+        tensor = TensorProto(
+            dtype=DT_STRING,
+            string_val=[text_string.encode("utf_8")],
+            tensor_shape=TensorShapeProto(dim=[TensorShapeProto.Dim(size=1)]),
+        )
+        value = Summary.Value(tag=tag + "/text_summary", metadata=meta, tensor=tensor)
+        self._add(self._file, [value], global_step, walltime)
+
+    def add_histogram(
+        self, tag, values, global_step=None, bins="tensorflow", walltime=None, max_bins=None
+    ):
+        """Log the distribution of ``values``; ``bins`` as np.histogram takes it, or
+        "tensorflow" (torch's default: exponentially growing edges)."""
+        if isinstance(bins, str) and bins == "tensorflow":
+            bins = _tensorflow_bins()
+        histo = _histogram(_numpy(values), bins, max_bins)
+        self._add(self._file, [Summary.Value(tag=tag, histo=histo)], global_step, walltime)
+
     def flush(self):
         for f in (self._file, *self._scalar_files.values()):
             f.flush()
@@ -135,3 +270,14 @@ class SummaryWriter:
 
     def __exit__(self, *exc):
         self.close()
+
+
+def _figure_pixels(figure, close):
+    """A matplotlib figure drawn to (C, H, W) uint8 RGB pixels."""
+    figure.canvas.draw()
+    rgba = np.asarray(figure.canvas.buffer_rgba())
+    if close:
+        import matplotlib.pyplot as plt
+
+        plt.close(figure)
+    return rgba[:, :, :3].transpose(2, 0, 1).copy()
