@@ -14,6 +14,7 @@ from .._core import dtype as _dtype
 from .._tensor import Tensor
 from ._color import ColorJitter
 from ._geometry import CenterCrop, RandomHorizontalFlip, RandomVerticalFlip
+from ._padding import Pad
 from ._pil import ToPILImage
 from ._random_crops import RandomCrop, RandomResizedCrop
 from ._resize import InterpolationMode, Resize
@@ -148,6 +149,7 @@ __all__ = [
     "InterpolationMode",
     "Lambda",
     "Normalize",
+    "Pad",
     "RandomCrop",
     "RandomHorizontalFlip",
     "RandomResizedCrop",
