@@ -4,6 +4,7 @@
 """
 
 from . import functional as F
+from .functional.loss import _legacy
 from .module import Module
 
 __all__ = [
@@ -30,8 +31,10 @@ _KLDIV_REDUCTIONS = ("none", "mean", "sum", "batchmean")
 class _Loss(Module):
     _reductions = _REDUCTIONS
 
-    def __init__(self, reduction="mean"):
+    # torch's order: a subclass or a program may pass these by position
+    def __init__(self, size_average=None, reduce=None, reduction="mean"):
         super().__init__()
+        reduction = _legacy(size_average, reduce, reduction)
         if reduction not in self._reductions:
             raise ValueError(
                 f"{type(self).__name__}: {reduction!r} is not a valid value for reduction "
@@ -44,8 +47,8 @@ class _Loss(Module):
 
 
 class _WeightedLoss(_Loss):
-    def __init__(self, weight=None, reduction="mean"):
-        super().__init__(reduction)
+    def __init__(self, weight=None, size_average=None, reduce=None, reduction="mean"):
+        super().__init__(size_average, reduce, reduction)
         self.register_buffer("weight", weight)
 
 
@@ -67,7 +70,7 @@ class HuberLoss(_Loss):
     """Quadratic for ``|d| < delta``, linear (slope ``delta``) beyond."""
 
     def __init__(self, reduction="mean", delta=1.0):
-        super().__init__(reduction)
+        super().__init__(reduction=reduction)
         if delta <= 0:
             raise ValueError(f"HuberLoss: delta must be positive, got {delta}")
         self.delta = delta
@@ -80,8 +83,8 @@ class SmoothL1Loss(_Loss):
     """Huber loss divided by ``beta``: ``0.5 d^2 / beta`` for ``|d| < beta``, else
     ``|d| - beta / 2``."""
 
-    def __init__(self, reduction="mean", beta=1.0):
-        super().__init__(reduction)
+    def __init__(self, size_average=None, reduce=None, reduction="mean", beta=1.0):
+        super().__init__(size_average, reduce, reduction)
         if beta < 0:
             raise ValueError(f"SmoothL1Loss: beta must be non-negative, got {beta}")
         self.beta = beta
@@ -93,8 +96,16 @@ class SmoothL1Loss(_Loss):
 class CrossEntropyLoss(_WeightedLoss):
     """Softmax cross-entropy on logits (N, C) with class indices (N,) or probabilities (N, C)."""
 
-    def __init__(self, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
-        super().__init__(weight, reduction)
+    def __init__(
+        self,
+        weight=None,
+        size_average=None,
+        ignore_index=-100,
+        reduce=None,
+        reduction="mean",
+        label_smoothing=0.0,
+    ):
+        super().__init__(weight, size_average, reduce, reduction)
         if not 0.0 <= label_smoothing <= 1.0:
             raise ValueError(
                 f"CrossEntropyLoss: label_smoothing must be in [0, 1], got {label_smoothing}"
@@ -116,8 +127,10 @@ class CrossEntropyLoss(_WeightedLoss):
 class NLLLoss(_WeightedLoss):
     """Negative log-likelihood of log-probabilities (N, C) at class indices (N,)."""
 
-    def __init__(self, weight=None, ignore_index=-100, reduction="mean"):
-        super().__init__(weight, reduction)
+    def __init__(
+        self, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"
+    ):
+        super().__init__(weight, size_average, reduce, reduction)
         self.ignore_index = ignore_index
 
     def forward(self, input, target):
@@ -140,8 +153,10 @@ class BCELoss(_WeightedLoss):
 class BCEWithLogitsLoss(_Loss):
     """Sigmoid + binary cross-entropy, fused and stable for large logits."""
 
-    def __init__(self, weight=None, reduction="mean", pos_weight=None):
-        super().__init__(reduction)
+    def __init__(
+        self, weight=None, size_average=None, reduce=None, reduction="mean", pos_weight=None
+    ):
+        super().__init__(size_average, reduce, reduction)
         self.register_buffer("weight", weight)
         self.register_buffer("pos_weight", pos_weight)
 
@@ -159,8 +174,8 @@ class KLDivLoss(_Loss):
 
     _reductions = _KLDIV_REDUCTIONS
 
-    def __init__(self, reduction="mean", log_target=False):
-        super().__init__(reduction)
+    def __init__(self, size_average=None, reduce=None, reduction="mean", log_target=False):
+        super().__init__(size_average, reduce, reduction)
         self.log_target = log_target
 
     def forward(self, input, target):
@@ -170,8 +185,8 @@ class KLDivLoss(_Loss):
 class CosineEmbeddingLoss(_Loss):
     """``1 - cos(x1, x2)`` for y = 1, ``max(0, cos(x1, x2) - margin)`` for y = -1."""
 
-    def __init__(self, margin=0.0, reduction="mean"):
-        super().__init__(reduction)
+    def __init__(self, margin=0.0, size_average=None, reduce=None, reduction="mean"):
+        super().__init__(size_average, reduce, reduction)
         self.margin = margin
 
     def forward(self, input1, input2, target):
@@ -184,7 +199,7 @@ class MarginRankingLoss(_Loss):
     """``max(0, -y * (x1 - x2) + margin)``."""
 
     def __init__(self, margin=0.0, size_average=None, reduce=None, reduction="mean"):
-        super().__init__(reduction)
+        super().__init__(size_average, reduce, reduction)
         self.margin = margin
 
     def forward(self, input1, input2, target):
@@ -197,7 +212,7 @@ class HingeEmbeddingLoss(_Loss):
     """``x`` for y = 1, ``max(0, margin - x)`` for y = -1."""
 
     def __init__(self, margin=1.0, size_average=None, reduce=None, reduction="mean"):
-        super().__init__(reduction)
+        super().__init__(size_average, reduce, reduction)
         self.margin = margin
 
     def forward(self, input, target):
@@ -207,8 +222,17 @@ class HingeEmbeddingLoss(_Loss):
 class TripletMarginLoss(_Loss):
     """``max(d(a, p) - d(a, n) + margin, 0)`` with the p-norm distance."""
 
-    def __init__(self, margin=1.0, p=2.0, eps=1e-6, swap=False, reduction="mean"):
-        super().__init__(reduction)
+    def __init__(
+        self,
+        margin=1.0,
+        p=2.0,
+        eps=1e-6,
+        swap=False,
+        size_average=None,
+        reduce=None,
+        reduction="mean",
+    ):
+        super().__init__(size_average, reduce, reduction)
         if margin <= 0:
             raise ValueError(f"TripletMarginLoss: margin must be greater than 0, got {margin}")
         self.margin, self.p, self.eps, self.swap = margin, p, eps, swap
@@ -230,7 +254,7 @@ class CTCLoss(_Loss):
     """Connectionist temporal classification loss over log-probabilities (T, N, C)."""
 
     def __init__(self, blank=0, reduction="mean", zero_infinity=False):
-        super().__init__(reduction)
+        super().__init__(reduction=reduction)
         self.blank = blank
         self.zero_infinity = zero_infinity
 

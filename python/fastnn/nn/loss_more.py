@@ -5,7 +5,6 @@ TripletMarginWithDistanceLoss): torch's signatures and attributes, each forward 
 """
 
 from . import functional as F
-from .functional.loss_more import _legacy
 from .layers_extra import PairwiseDistance
 from .loss import _Loss, _WeightedLoss
 
@@ -24,7 +23,7 @@ class GaussianNLLLoss(_Loss):
     """Negative log-likelihood of a Gaussian with predicted mean and variance."""
 
     def __init__(self, *, full=False, eps=1e-6, reduction="mean"):
-        super().__init__(reduction)
+        super().__init__(reduction=reduction)
         self.full, self.eps = full, eps
 
     def forward(self, input, target, var):
@@ -45,7 +44,7 @@ class PoissonNLLLoss(_Loss):
         reduce=None,
         reduction="mean",
     ):
-        super().__init__(_legacy(size_average, reduce, reduction))
+        super().__init__(size_average, reduce, reduction)
         self.log_input, self.full, self.eps = log_input, full, eps
 
     def forward(self, log_input, target):
@@ -63,7 +62,7 @@ class SoftMarginLoss(_Loss):
     """Two-class logistic loss log(1 + exp(-y x)), y = +1 / -1."""
 
     def __init__(self, size_average=None, reduce=None, reduction="mean"):
-        super().__init__(_legacy(size_average, reduce, reduction))
+        super().__init__(size_average, reduce, reduction)
 
     def forward(self, input, target):
         return F.soft_margin_loss(input, target, reduction=self.reduction)
@@ -75,7 +74,7 @@ class MultiMarginLoss(_WeightedLoss):
     def __init__(
         self, p=1, margin=1.0, weight=None, size_average=None, reduce=None, reduction="mean"
     ):
-        super().__init__(weight, _legacy(size_average, reduce, reduction))
+        super().__init__(weight, size_average, reduce, reduction)
         if p not in (1, 2):
             raise ValueError("only p == 1 and p == 2 supported")
         if weight is not None and weight.ndim != 1:
@@ -96,7 +95,7 @@ class MultiLabelMarginLoss(_Loss):
     """Multi-label hinge loss over (target class, other class) pairs."""
 
     def __init__(self, size_average=None, reduce=None, reduction="mean"):
-        super().__init__(_legacy(size_average, reduce, reduction))
+        super().__init__(size_average, reduce, reduction)
 
     def forward(self, input, target):
         return F.multilabel_margin_loss(input, target, reduction=self.reduction)
@@ -106,7 +105,7 @@ class MultiLabelSoftMarginLoss(_WeightedLoss):
     """Multi-label one-vs-all logistic loss, averaged over the classes."""
 
     def __init__(self, weight=None, size_average=None, reduce=None, reduction="mean"):
-        super().__init__(weight, _legacy(size_average, reduce, reduction))
+        super().__init__(weight, size_average, reduce, reduction)
 
     def forward(self, input, target):
         return F.multilabel_soft_margin_loss(
@@ -119,7 +118,7 @@ class TripletMarginWithDistanceLoss(_Loss):
     which then shows as a child module, as in torch)."""
 
     def __init__(self, *, distance_function=None, margin=1.0, swap=False, reduction="mean"):
-        super().__init__(reduction)
+        super().__init__(reduction=reduction)
         if margin <= 0:
             raise ValueError(
                 "TripletMarginWithDistanceLoss: expected margin to be greater than 0, got "

@@ -4,6 +4,7 @@ one fused kernel that computes the loss and its gradient; MSE and BCE on probabi
 element-wise primitives; the rest compose Tensor ops (so autograd derives their gradients)."""
 
 import functools
+import warnings
 
 import numpy as np
 
@@ -244,6 +245,21 @@ class BCE(Function):
 _REDUCTIONS = ("none", "mean", "sum")
 
 
+def _legacy(size_average, reduce, reduction):
+    """torch's deprecated size_average / reduce pair, turned into a reduction as torch does."""
+    if size_average is None and reduce is None:
+        return reduction
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    r = "none" if not reduce else "mean" if size_average else "sum"
+    warnings.warn(
+        f"size_average and reduce args will be deprecated, please use reduction='{r}' instead.",
+        UserWarning,
+        stacklevel=3,
+    )
+    return r
+
+
 def _check_reduction(reduction, extra=()):
     if reduction not in _REDUCTIONS + tuple(extra):
         raise ValueError(f"{reduction} is not a valid value for reduction")
@@ -294,6 +310,7 @@ def _float32_in_autocast(loss):
 @_float32_in_autocast
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """Mean squared error (x - y)^2."""
+    reduction = _legacy(size_average, reduce, reduction)
     _check_reduction(reduction)
     return MSE.apply(input, _as_target(target, input), reduction=reduction)
 
@@ -301,6 +318,7 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):
 @_float32_in_autocast
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """Mean absolute error |x - y| (MAE)."""
+    reduction = _legacy(size_average, reduce, reduction)
     return _reduce((input - _as_target(target, input)).abs(), reduction)
 
 
@@ -326,6 +344,7 @@ def huber_loss(input, target, reduction="mean", delta=1.0):
 
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
     """0.5 d^2 / beta where |d| < beta, else |d| - 0.5 beta (beta = 0: L1)."""
+    reduction = _legacy(size_average, reduce, reduction)
     if beta < 0:
         raise RuntimeError(f"smooth_l1_loss does not support negative values for beta, got {beta}")
     from ..._tensor.functions import where
@@ -360,6 +379,7 @@ def cross_entropy(
     """Softmax cross-entropy on logits (C,), (N, C) or (N, C, d1, ...) against class indices or
     class probabilities (the shape of input), with class weights, ignore_index and label
     smoothing; one fused kernel computes the loss and its gradient."""
+    reduction = _legacy(size_average, reduce, reduction)
     _check_reduction(reduction)
     T = Tensor
     if not isinstance(input, T):
@@ -452,6 +472,7 @@ def nll_loss(
 ):
     """Negative log-likelihood of log-probabilities (N, C) or (N, C, d1, ...) at class indices;
     'mean' divides by the summed weight of non-ignored targets."""
+    reduction = _legacy(size_average, reduce, reduction)
     _check_reduction(reduction)
     target = target if isinstance(target, Tensor) else _index_target(target, input)
     if target.dtype.kind not in "iu":
@@ -493,6 +514,7 @@ def binary_cross_entropy(
     input, target, weight=None, size_average=None, reduce=None, reduction="mean"
 ):
     """BCE on probabilities in [0, 1]; log terms clamped at -100 like torch."""
+    reduction = _legacy(size_average, reduce, reduction)
     _check_reduction(reduction)
     target = _as_target(target, input)
     if target.shape != input.shape:
@@ -518,6 +540,7 @@ def binary_cross_entropy_with_logits(
 ):
     """BCE on logits, stable for any magnitude, with element weights and per-class
     ``pos_weight`` (the last dimension); one fused kernel computes loss and gradient."""
+    reduction = _legacy(size_average, reduce, reduction)
     _check_reduction(reduction)
     target = _as_target(target, input)
     if target.shape != input.shape:
@@ -543,6 +566,7 @@ def binary_cross_entropy_with_logits(
 def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
     """KL(target || exp(input)) pointwise: target (log target - input); input holds
     log-probabilities. reduction 'batchmean' divides the sum by the batch size (the true KL)."""
+    reduction = _legacy(size_average, reduce, reduction)
     _check_reduction(reduction, ("batchmean",))
     target = _as_target(target, input)
     if log_target:
@@ -585,6 +609,7 @@ def cosine_embedding_loss(
     input1, input2, target, margin=0.0, size_average=None, reduce=None, reduction="mean"
 ):
     """1 - cos(x1, x2) for target 1, max(0, cos(x1, x2) - margin) for target -1."""
+    reduction = _legacy(size_average, reduce, reduction)
     from ..._tensor.functions import where
 
     eps = 1e-12  # torch's EPSILON in the product of squared norms
@@ -602,6 +627,7 @@ def margin_ranking_loss(
     input1, input2, target, margin=0.0, size_average=None, reduce=None, reduction="mean"
 ):
     """max(0, -y * (x1 - x2) + margin): x1 should rank above x2 where y = 1, below where -1."""
+    reduction = _legacy(size_average, reduce, reduction)
     if not (input1.ndim == input2.ndim == target.ndim):
         raise RuntimeError(
             "margin_ranking_loss : All input tensors should have same dimension but got sizes: "
@@ -616,6 +642,7 @@ def hinge_embedding_loss(
     input, target, margin=1.0, size_average=None, reduce=None, reduction="mean"
 ):
     """x where y = 1, max(0, margin - x) where y = -1 (both parts summed where y is neither)."""
+    reduction = _legacy(size_average, reduce, reduction)
     y = _as_target(target, input)
     zero = input * 0.0
     pos = input.where(y != -1, zero)
@@ -646,6 +673,7 @@ def triplet_margin_loss(
     reduction="mean",
 ):
     """max(d(a, p) - d(a, n) + margin, 0) with d the p-norm pairwise distance."""
+    reduction = _legacy(size_average, reduce, reduction)
     d_ap = pairwise_distance(anchor, positive, p, eps)
     d_an = pairwise_distance(anchor, negative, p, eps)
     if swap:

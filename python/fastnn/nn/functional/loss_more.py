@@ -10,29 +10,13 @@ targets (class indices, the list of each row ending at the first -1) on the host
 """
 
 import math
-import warnings
 
 import numpy as np
 
 from ..._tensor import Tensor
 from ..._tensor.creation import tensor as _tensor
 from .activation import logsigmoid
-from .loss import _check_reduction, _reduce, pairwise_distance
-
-
-def _legacy(size_average, reduce, reduction):
-    """torch's deprecated size_average / reduce pair, turned into a reduction as torch does."""
-    if size_average is None and reduce is None:
-        return reduction
-    size_average = True if size_average is None else size_average
-    reduce = True if reduce is None else reduce
-    r = "none" if not reduce else "mean" if size_average else "sum"
-    warnings.warn(
-        f"size_average and reduce args will be deprecated, please use reduction='{r}' instead.",
-        UserWarning,
-        stacklevel=3,
-    )
-    return r
+from .loss import _check_reduction, _legacy, _reduce, pairwise_distance
 
 
 def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"):
