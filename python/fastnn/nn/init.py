@@ -5,6 +5,7 @@ Random fills draw from fastnn's global generator (``fastnn.manual_seed``) unless
 """
 
 import math
+import warnings
 
 import numpy as np
 
@@ -229,3 +230,32 @@ def eye_(tensor):
     if tensor.ndim != 2:
         raise ValueError("Only tensors with 2 dimensions are supported")
     return _host_fill(tensor, np.eye(*tuple(tensor.shape)))
+
+
+def _deprecated(fill):
+    """The old name without the trailing underscore: same fill, with torch's FutureWarning
+    (older programs still call ``init.kaiming_normal`` / ``init.constant``)."""
+    old = fill.__name__[:-1]
+
+    def call(*args, **kwargs):
+        warnings.warn(
+            f"`nn.init.{old}` is now deprecated in favor of `nn.init.{fill.__name__}`.",
+            FutureWarning,
+            stacklevel=2,
+        )
+        return fill(*args, **kwargs)
+
+    call.__name__ = call.__qualname__ = old
+    call.__doc__ = f"Deprecated: use ``{fill.__name__}``."
+    return call
+
+
+uniform = _deprecated(uniform_)
+normal = _deprecated(normal_)
+constant = _deprecated(constant_)
+eye = _deprecated(eye_)
+xavier_uniform = _deprecated(xavier_uniform_)
+xavier_normal = _deprecated(xavier_normal_)
+kaiming_uniform = _deprecated(kaiming_uniform_)
+kaiming_normal = _deprecated(kaiming_normal_)
+orthogonal = _deprecated(orthogonal_)
