@@ -214,6 +214,23 @@ def test_pad_transform_on_arrays_images_and_tensors():
     assert 0.0 <= float(x.min()) and float(x.max()) == 1.0
 
 
+def test_normalize_keeps_its_arguments():
+    # programs undo the normalisation from the transform's own mean and std
+    mean, std = (0.4914, 0.4822, 0.4465), [0.2023, 0.1994, 0.2010]
+    n = T.Normalize(mean, std)
+    assert n.mean is mean and n.std is std
+    assert repr(n) == "Normalize(mean=(0.4914, 0.4822, 0.4465), std=[0.2023, 0.1994, 0.201])"
+    m = fastnn.tensor(n.mean).view(3, 1, 1)
+    assert m.dtype == torch_dtype_name(torch.tensor(mean).dtype)
+    x = fastnn.rand(3, 4, 4)
+    back = n(x) * fastnn.tensor(n.std).view(3, 1, 1) + m
+    np.testing.assert_allclose(back.numpy(), x.numpy(), rtol=1e-5, atol=1e-6)
+
+
+def torch_dtype_name(dt):
+    return getattr(fastnn, str(dt).split(".")[1])
+
+
 # ---- size_average / reduce: the variational autoencoder's summed reconstruction loss ---------
 
 
