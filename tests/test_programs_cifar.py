@@ -156,24 +156,26 @@ def test_cifar_blocks_train_like_torch_in_float64():
 @pytest.mark.parametrize(
     "build",
     [
-        lambda nn: nn.Conv2d(24, 24 / 4, 1),
-        lambda nn: nn.Conv2d(6.0, 4, 1),
-        lambda nn: nn.Conv2d(4, 4, 1, groups=2.0),
-        lambda nn: nn.Conv1d(2, 3.0, 1),
-        lambda nn: nn.ConvTranspose2d(2, 3.0, 1),
-        lambda nn: nn.Linear(8, 10 / 2),
-        lambda nn: nn.BatchNorm2d(16 / 2),
-        lambda nn: nn.BatchNorm1d(2.5),
-        lambda nn: nn.GroupNorm(2, 4.0),
-        lambda nn: nn.Embedding(10.0, 3),
-        lambda nn: nn.PReLU(2.0),
+        lambda lib: lib.nn.Conv2d(24, 24 / 4, 1),
+        lambda lib: lib.nn.Conv2d(6.0, 4, 1),
+        lambda lib: lib.nn.Conv2d(4, 4, 1, groups=2.0),
+        lambda lib: lib.nn.Conv1d(2, 3.0, 1),
+        lambda lib: lib.nn.ConvTranspose2d(2, 3.0, 1),
+        lambda lib: lib.nn.Linear(8, 10 / 2),
+        lambda lib: lib.nn.BatchNorm2d(16 / 2),
+        lambda lib: lib.nn.BatchNorm1d(2.5),
+        lambda lib: lib.nn.GroupNorm(2, 4.0),
+        lambda lib: lib.nn.Embedding(10.0, 3),
+        lambda lib: lib.nn.PReLU(2.0),
+        lambda lib: lib.nn.AdaptiveAvgPool2d(1.0)(lib.zeros(1, 2, 4, 4)),
+        lambda lib: lib.nn.functional.adaptive_max_pool2d(lib.zeros(1, 2, 4, 4), (2, 2.0)),
     ],
 )
 def test_float_layer_sizes_raise_type_error(build):
     with pytest.raises(TypeError):
-        build(torch.nn)
+        build(torch)
     with pytest.raises(TypeError):
-        build(fastnn.nn)
+        build(fastnn)
 
 
 # ---- transforms.Pad (the residual-network tutorial pads, flips, then crops) ------------------
