@@ -332,3 +332,72 @@ def test_deprecated_init_names_warn_and_fill(name, args, kwargs):
     else:  # random fills: the spread must be torch's
         assert ours.std() == pytest.approx(ref.std(), rel=0.15)
         assert abs(ours.mean()) < 4 * ref.std() / np.sqrt(ours.size)
+
+
+# ---- printed outputs: a model's logits and its loss show torch's node names ------------------
+
+
+def _named_results(lib):
+    F, nn = _F(lib), lib.nn
+    lib.manual_seed(0)
+    x = lib.randn(2, 3, 4, 4, requires_grad=True)
+    m = lib.randn(2, 3, requires_grad=True)
+    s = lib.randn(3, 3, requires_grad=True)
+    seq = lib.randn(2, 5, 3)
+    logits = nn.Linear(3, 4)(m)
+    loss = F.cross_entropy(logits, lib.tensor([0, 3]))
+    return {
+        "linear": logits,
+        "linear_no_bias": nn.Linear(3, 4, bias=False)(m),
+        "linear_3d": nn.Linear(3, 4)(seq),
+        "cross_entropy": loss,
+        "cross_entropy_probs": F.cross_entropy(m, m.detach().softmax(1)),
+        "cross_entropy_sum_probs": F.cross_entropy(m, m.detach().softmax(1), reduction="sum"),
+        "nll_loss": F.nll_loss(F.log_softmax(m, 1), lib.tensor([0, 1])),
+        "view": x.view(2, -1),
+        "flatten": x.flatten(1),
+        "mean_dim": x.mean(1),
+        "sum_dim": x.sum((2, 3)),
+        "sum": x.sum(),
+        "avg_pool": F.avg_pool2d(x, 2),
+        "adaptive_1": F.adaptive_avg_pool2d(x, 1),
+        "leaky_relu": F.leaky_relu(m, 0.2),
+        "gelu": F.gelu(m),
+        "silu": F.silu(m),
+        "elu": F.elu(m),
+        "prelu": nn.PReLU()(m),
+        "clamp": m.clamp(0, 1),
+        "t": m.t(),
+        "transpose": x.transpose(1, 2),
+        "permute": x.permute(0, 2, 3, 1),
+        "contiguous": x.transpose(1, 2).contiguous(),
+        "squeeze": x[:, :1].squeeze(1),
+        "squeeze_all": x[:, :1].squeeze(),
+        "unsqueeze": m.unsqueeze(1),
+        "select": x[:, -1, :],
+        "select_first": m[0],
+        "slice": m[:, :2],
+        "index": m[lib.tensor([1, 0])],
+        "mm": m @ s,
+        "bmm": lib.bmm(x.view(2, 3, 16), x.view(2, 16, 3)),
+        "lstm_batch_first": nn.LSTM(3, 4, batch_first=True)(seq)[0],
+        "dropout": nn.Dropout(0.5)(m),
+        "relu": F.relu(m),
+        "sigmoid": m.sigmoid(),
+        "cat": lib.cat([m, m], 1),
+    }
+
+
+def test_grad_fn_names_match_torch():
+    ours, ref = _named_results(fastnn), _named_results(torch)
+    assert list(ours) == list(ref)
+    for key in ref:
+        assert ours[key].grad_fn.name() == ref[key].grad_fn.name(), key
+    # printed as programs print them, and still so after backward has freed the graph
+    for res in (ours, ref):
+        res["cross_entropy"].backward()
+        res["select"].sum().backward()
+    for key in ("linear", "cross_entropy", "select"):
+        tail = repr(ref[key]).rsplit("grad_fn=", 1)[1]
+        assert repr(ours[key]).rsplit("grad_fn=", 1)[1] == tail, key
+    assert repr(ours["cross_entropy"].grad_fn).startswith("<NllLossBackward0 object at ")

@@ -127,7 +127,8 @@ class Function:
         return _make(out, False, None)
 
     def name(self) -> str:
-        return f"{self.torch_name or type(self).__name__}Backward0"
+        name = self.torch_name or type(self).__name__
+        return name if "Backward" in name else f"{name}Backward0"
 
     def __repr__(self):
         return f"<{self.name()} object at {id(self):#x}>"

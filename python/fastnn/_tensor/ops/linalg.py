@@ -16,9 +16,12 @@ class MatMul(Function):
     double_backward = True
     save_inputs = True
     plain_op = "matmul"
+    torch_name = "Mm"
 
     def forward(self, a, b):
         self.a, self.b = a, b
+        if a.ndim == 3:
+            self.torch_name = "Bmm"
         return self.be.matmul(a, b)
 
     def backward(self, g):

@@ -9,6 +9,7 @@ from ...cuda import pinned as _pinned
 
 class Reshape(Function):
     double_backward = True
+    torch_name = "View"  # torch's view, reshape and flatten of a contiguous tensor
 
     def forward(self, x, shape=None):
         self.shape = x.shape
@@ -43,6 +44,21 @@ class Expand(Function):
         return self.be.sum_to_shape(g, self.shape)
 
 
+def _basic_index_name(index):
+    """torch applies a basic index part by part; its node is that of the last part that does
+    something: an int selects, a slice other than ``:`` slices, None unsqueezes."""
+    name = "Slice"
+    for part in index if isinstance(index, tuple) else (index,):
+        if part is None:
+            name = "Unsqueeze"
+        elif isinstance(part, slice):
+            if part != slice(None):
+                name = "Slice"
+        elif part is not Ellipsis:
+            name = "Select"
+    return name
+
+
 class GetItem(Function):
     """x[index]; ``advanced`` when the index holds arrays (repeats then accumulate)."""
 
@@ -51,6 +67,7 @@ class GetItem(Function):
 
     def forward(self, x, index=None, advanced=False):
         self.shape, self.index, self.advanced = x.shape, index, advanced
+        self.torch_name = "Index" if advanced else _basic_index_name(index)
         return self.be.getitem(x, index)
 
     def backward(self, g):
@@ -247,6 +264,7 @@ class Cast(Function):
 
 class Contiguous(Function):
     double_backward = True
+    torch_name = "Clone"
 
     def forward(self, x):
         return self.be.ascontiguous(x)

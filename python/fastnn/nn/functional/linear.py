@@ -14,6 +14,7 @@ class Linear(Function):
 
     def forward(self, x, w, b=None):
         self.x, self.w = x, w
+        self.torch_name = "Mm" if b is None else "Addmm"  # torch's 2-D linear
         return self.be.matmul(x, w, trans_b=True, bias=b)
 
     def backward(self, g):

@@ -32,6 +32,16 @@ def _is_one(g):
     return g.__class__ is np.ndarray and g.size == 1 and g.item() == 1.0
 
 
+def _cross_entropy_node(probs, reduction, label_smoothing):
+    """The node torch's cross_entropy ends in (printed as the loss's grad_fn): its nll_loss for
+    class indices; the sum's negation or the mean's division for probabilities."""
+    if label_smoothing:
+        return "Add"
+    if not probs:
+        return "NllLoss"
+    return "DivBackward1" if reduction == "mean" else "Neg"
+
+
 class SoftmaxCrossEntropy(Function):
     """Cross-entropy of logits (N, C) against class indices (N,) -- passed as ``target`` -- or
     class probabilities (N, C) -- passed as a second tensor input, which is differentiable."""
@@ -47,6 +57,7 @@ class SoftmaxCrossEntropy(Function):
         ignore_index=-100,
     ):
         self.reduction = reduction
+        self.torch_name = _cross_entropy_node(probs is not None, reduction, label_smoothing)
         tgt = probs if probs is not None else target
         try:
             out = self.be.softmax_cross_entropy(
@@ -501,12 +512,16 @@ def nll_loss(
         # no target counted (empty batch or all ignored): NaN like torch, without a 0 / 0
         total = be.sum(wt)
         nan = total.dtype.type(float("nan"))  # (a Python nan would widen a bfloat16 total)
-        return loss.sum() / T._make(be.where(be.eq(total, 0), nan, total))
-    if reduction == "sum":
-        return loss.sum()
-    if nd == 1:
-        return loss.reshape(())
-    return loss.reshape((input.shape[0], *input.shape[2:])) if nd > 2 else loss
+        loss = loss.sum() / T._make(be.where(be.eq(total, 0), nan, total))
+    elif reduction == "sum":
+        loss = loss.sum()
+    elif nd == 1:
+        loss = loss.reshape(())
+    elif nd > 2:
+        loss = loss.reshape((input.shape[0], *input.shape[2:]))
+    if loss._ctx is not None:  # printed as torch's single node
+        loss._ctx.torch_name = "NllLoss2D" if nd == 4 else "NllLoss"
+    return loss
 
 
 @_float32_in_autocast
