@@ -401,3 +401,35 @@ def test_grad_fn_names_match_torch():
         tail = repr(ref[key]).rsplit("grad_fn=", 1)[1]
         assert repr(ours[key]).rsplit("grad_fn=", 1)[1] == tail, key
     assert repr(ours["cross_entropy"].grad_fn).startswith("<NllLossBackward0 object at ")
+
+
+# ---- mistakes programs make, refused with torch's exception types ------------------------------
+
+
+@pytest.mark.parametrize(
+    "call, kind",
+    [
+        (lambda L: _F(L).cross_entropy(L.zeros(2, 3), L.tensor([0, 1], dtype=L.int32)), "Int"),
+        (lambda L: _F(L).nll_loss(L.zeros(2, 3), L.tensor([0, 1], dtype=L.int16)), "Short"),
+        (lambda L: L.nn.BCELoss()(L.rand(4), L.tensor([0, 1, 1, 0])), "Long"),
+        (lambda L: _F(L).binary_cross_entropy(L.rand(2), L.ones(2, dtype=L.float64)), "Double"),
+        (lambda L: _F(L).adaptive_avg_pool2d(L.zeros(1, 1, 4, 4), -1), "greater than or equal"),
+    ],
+)
+def test_bad_targets_and_sizes_raise_runtime_error(call, kind):
+    for lib in (torch, fastnn):
+        with pytest.raises(RuntimeError, match=kind):
+            call(lib)
+
+
+def test_accepted_target_dtypes_match_torch():
+    logits = np.random.RandomState(0).randn(3, 4).astype(np.float32)
+    for dt in ("uint8", "int64"):
+        got, want = (
+            _F(lib).cross_entropy(lib.tensor(logits), lib.tensor(np.array([3, 0, 1], dt))).item()
+            for lib in (fastnn, torch)
+        )
+        assert got == pytest.approx(want, rel=1e-6)
+    for lib in (torch, fastnn):
+        with pytest.raises(ValueError, match="non-empty list"):
+            lib.cat([])

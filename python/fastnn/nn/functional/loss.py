@@ -406,13 +406,15 @@ def cross_entropy(
     probs = _dtype.is_floating(ta.dtype)
     if probs and ta.shape != xa.shape:
         raise RuntimeError(
-            f"expected scalar type Long but found {_type_name(target.dtype)} "
+            f"expected scalar type Long but found {_type_name(target._data.dtype)} "
             f"(class-index targets must be integers; float targets are class "
             f"probabilities of the input's shape {input.shape}, got "
             f"{target.shape})"
         )
     if not probs and ta.dtype.kind not in "iu":
-        raise RuntimeError(f"expected scalar type Long but found {_type_name(target.dtype)}")
+        raise RuntimeError(f"expected scalar type Long but found {_type_name(ta.dtype)}")
+    if not probs:
+        _check_index_dtype(ta.dtype)
     nd = xa.ndim
     if nd == 1:  # unbatched
         x, t = input.unsqueeze(0), target.unsqueeze(0) if probs else target.reshape(1)
@@ -465,8 +467,30 @@ def _index_target(target, like):
     return tensor(target, device=like.device)
 
 
+_SCALAR_TYPES = {
+    "float16": "Half",
+    "bfloat16": "BFloat16",
+    "float32": "Float",
+    "float64": "Double",
+    "int8": "Char",
+    "int16": "Short",
+    "int32": "Int",
+    "int64": "Long",
+    "uint8": "Byte",
+    "bool": "Bool",
+}
+
+
 def _type_name(dt):
-    return {"f": "Float", "i": "Long", "u": "Byte", "b": "Bool"}.get(dt.kind, str(dt))
+    """torch's name of a scalar type, as its dtype errors spell it."""
+    dt = np.dtype(dt)
+    return _SCALAR_TYPES.get(dt.name, dt.name)
+
+
+def _check_index_dtype(dt):
+    # torch's nll_loss takes int64 class indices, and uint8 ones; any other integer type fails
+    if dt.name not in ("int64", "uint8"):
+        raise RuntimeError(f"expected target dtype to be Long or Byte, but got {_type_name(dt)}")
 
 
 def _check_classes(t, c, ignore_index):
@@ -487,7 +511,8 @@ def nll_loss(
     _check_reduction(reduction)
     target = target if isinstance(target, Tensor) else _index_target(target, input)
     if target.dtype.kind not in "iu":
-        raise RuntimeError(f"expected scalar type Long but found {_type_name(target.dtype)}")
+        raise RuntimeError(f"expected scalar type Long but found {_type_name(target._data.dtype)}")
+    _check_index_dtype(target._data.dtype)
     nd = input.ndim
     x = input.unsqueeze(0) if nd == 1 else input if nd == 2 else _class_last(input)
     t = target.reshape(-1)._data
@@ -539,6 +564,10 @@ def binary_cross_entropy(
             "size."
         )
     x = input._data
+    if target._data.dtype != x.dtype:  # torch does not convert the target here
+        raise RuntimeError(
+            f"Found dtype {_type_name(target._data.dtype)} but expected {_type_name(x.dtype)}"
+        )
     be = _devices.of(x)
     xn = be.to_numpy(x)
     if xn.size and ((xn < 0) | (xn > 1) | np.isnan(xn)).any():
