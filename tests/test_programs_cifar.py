@@ -433,3 +433,25 @@ def test_accepted_target_dtypes_match_torch():
     for lib in (torch, fastnn):
         with pytest.raises(ValueError, match="non-empty list"):
             lib.cat([])
+
+
+# ---- the older model-builder spelling: models.resnet152(pretrained=...) ------------------------
+
+
+def test_pretrained_argument_warns_as_torchvision():
+    from fastnn.vision import models
+
+    with pytest.warns(UserWarning, match="'pretrained' is deprecated") as caught:
+        net = models.resnet18(pretrained=False)
+    messages = [str(w.message) for w in caught]
+    assert any("'pretrained' is deprecated" in m for m in messages)
+    assert any("equivalent to passing `weights=None`" in m for m in messages)
+    assert net.fc.in_features == 512
+    with (
+        pytest.warns(UserWarning, match="'pretrained' is deprecated"),
+        pytest.raises(ValueError, match="pretrained"),  # nothing to download
+    ):
+        models.vgg19(pretrained=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        models.resnet18(weights=None)
