@@ -385,6 +385,11 @@ def _named_results(lib):
         "relu": F.relu(m),
         "sigmoid": m.sigmoid(),
         "cat": lib.cat([m, m], 1),
+        "std": m.std(1),
+        "masked_fill": m.masked_fill(m > 0, 0.0),
+        "pad": F.pad(x, (1, 1, 2, 0)),
+        "smooth_l1": F.smooth_l1_loss(m, lib.ones(2, 3)),
+        "smooth_l1_none": F.smooth_l1_loss(m, lib.ones(2, 3), reduction="none"),
     }
 
 

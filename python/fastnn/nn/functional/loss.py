@@ -12,7 +12,7 @@ from ... import _devices
 from ..._core import autocast as _autocast
 from ..._core import dtype as _dtype
 from ..._tensor import Tensor
-from ...autograd.function import Function
+from ...autograd.function import Function, printed_as
 from .ctc import CTCLoss
 
 # ---- primitives: forward and backward on storage arrays ----------------------------------
@@ -363,8 +363,10 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     d = input - _as_target(target, input)
     a = d.abs()
     if beta == 0:
-        return _reduce(a, reduction)
-    return _reduce(where(a < beta, 0.5 * d * d / beta, a - 0.5 * beta), reduction)
+        return _reduce(a, reduction)  # torch's l1_loss then, and its node
+    return printed_as(
+        _reduce(where(a < beta, 0.5 * d * d / beta, a - 0.5 * beta), reduction), "SmoothL1Loss"
+    )
 
 
 # ---- classification ------------------------------------------------------------------------
