@@ -1,8 +1,10 @@
 """CIFAR-10 training programs and the classic tutorial scripts, run with only their imports
 changed: small networks built from the same constructs (residual shortcuts, separable and grouped
 convolutions, channel shuffles, squeeze-excitation gates, dense concatenations), trained by the
-SGD + weight decay + cosine schedule loop those programs use, and the older API spellings the
-scripts still call (size_average, the un-suffixed nn.init names, float layer widths)."""
+SGD + weight decay + cosine schedule loop those programs use; the older API spellings the scripts
+still call (size_average, the un-suffixed nn.init names, pretrained=, float layer widths); the
+transforms they build; the node names their printed outputs show; and the exception types of
+the mistakes they make."""
 
 import importlib
 import warnings
@@ -223,13 +225,14 @@ def test_normalize_keeps_its_arguments():
     assert n.mean is mean and n.std is std
     assert repr(n) == "Normalize(mean=(0.4914, 0.4822, 0.4465), std=[0.2023, 0.1994, 0.201])"
     m = fastnn.tensor(n.mean).view(3, 1, 1)
-    assert m.dtype == torch_dtype_name(torch.tensor(mean).dtype)
+    assert m.dtype == _same_dtype(torch.tensor(mean).dtype)
     x = fastnn.rand(3, 4, 4)
     back = n(x) * fastnn.tensor(n.std).view(3, 1, 1) + m
     np.testing.assert_allclose(back.numpy(), x.numpy(), rtol=1e-5, atol=1e-6)
 
 
-def torch_dtype_name(dt):
+def _same_dtype(dt):
+    """fastnn's dtype of the name of torch's ``dt``."""
     return getattr(fastnn, str(dt).split(".")[1])
 
 
