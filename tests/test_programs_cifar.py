@@ -314,6 +314,7 @@ def test_size_average_and_reduce_match_torch():
         ("constant", (0.25,), {}),
         ("orthogonal", (), {}),
         ("eye", (), {}),
+        ("sparse", (0.25,), {}),
     ],
 )
 def test_deprecated_init_names_warn_and_fill(name, args, kwargs):
@@ -330,6 +331,9 @@ def test_deprecated_init_names_warn_and_fill(name, args, kwargs):
     elif name == "eye":
         np.testing.assert_array_equal(ours, np.eye(64, 32, dtype=np.float32))
         np.testing.assert_array_equal(ours, ref)
+    elif name == "sparse":  # a quarter of each column's 64 rows zeroed
+        assert ((ours == 0).sum(0) == 16).all() and ((ref == 0).sum(0) == 16).all()
+        assert ours[ours != 0].std() == pytest.approx(ref[ref != 0].std(), rel=0.15)
     elif name == "orthogonal":
         np.testing.assert_allclose(ours.T @ ours, np.eye(32), atol=1e-5)
     else:  # random fills: the spread must be torch's
@@ -449,8 +453,10 @@ def test_accepted_target_dtypes_match_torch():
 def test_pretrained_argument_warns_as_torchvision():
     from fastnn.vision import models
 
-    with pytest.warns(UserWarning, match="'pretrained' is deprecated") as caught:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         net = models.resnet18(pretrained=False)
+    assert {w.category for w in caught} == {UserWarning}
     messages = [str(w.message) for w in caught]
     assert any("'pretrained' is deprecated" in m for m in messages)
     assert any("equivalent to passing `weights=None`" in m for m in messages)
@@ -463,3 +469,16 @@ def test_pretrained_argument_warns_as_torchvision():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         models.resnet18(weights=None)
+
+
+@pytest.mark.parametrize("shape, groups", [((4, 2, 3, 3), 1), ((6, 3, 5), 2), ((4, 4, 3, 3, 3), 2)])
+def test_dirac_matches_torch(shape, groups):
+    ours = fastnn.nn.init.dirac_(fastnn.empty(*shape), groups).numpy()
+    np.testing.assert_array_equal(ours, torch.nn.init.dirac_(torch.empty(*shape), groups).numpy())
+    with pytest.warns(FutureWarning, match="nn.init.dirac` is now deprecated"):
+        fastnn.nn.init.dirac(fastnn.empty(*shape), groups)
+    for lib in (torch, fastnn):
+        with pytest.raises(ValueError, match="divisible by groups"):
+            lib.nn.init.dirac_(lib.empty(3, 2, 3), groups=2)
+        with pytest.raises(ValueError, match="3, 4, or 5 dimensions"):
+            lib.nn.init.dirac_(lib.empty(3, 3))
