@@ -446,8 +446,10 @@ def test_linear_init_bounds_and_statistics():
     m64 = nn.Linear(3, 2, bias=False, dtype=fastnn.float64)
     assert m64.bias is None and m64.weight.dtype == fastnn.float64
     assert len(list(m64.parameters())) == 1
-    for bad in (-1, 2.5, True):
-        with pytest.raises(ValueError, match="in_features"):
+    with pytest.raises(ValueError, match="in_features"):
+        nn.Linear(-1, 3)
+    for bad in (2.5, True):  # a size of the wrong type is a TypeError, as torch's
+        with pytest.raises(TypeError, match="in_features"):
             nn.Linear(bad, 3)
 
 

@@ -81,7 +81,7 @@ def test_compose_runs_in_order_and_its_batched_form_equals_the_per_image_one():
     with_lambda = transforms.Compose([transforms.ToTensor(), transforms.Lambda(lambda x: x * 2)])
     assert with_lambda.apply_batch(images) is None  # no batched form: per image
     np.testing.assert_allclose(with_lambda(images[0]).numpy()[0], images[0] / 255 * 2, rtol=1e-6)
-    assert "Normalize(mean=[0.1307], std=[0.3081])" in repr(t)
+    assert "Normalize(mean=(0.1307,), std=(0.3081,))" in repr(t)  # as passed
 
 
 @pytest.mark.parametrize("cls", [datasets.MNIST, datasets.FashionMNIST])

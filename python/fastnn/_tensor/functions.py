@@ -232,7 +232,7 @@ def cat(tensors, dim=0, *, out=None):
             pass
     tensors = _tensor_list(tensors, "cat")
     if not tensors:
-        raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
+        raise ValueError("torch.cat(): expected a non-empty list of Tensors")  # as torch
     first = tensors[0]._data.shape
     nd = len(first)
     if nd == 0:

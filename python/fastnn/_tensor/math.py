@@ -390,7 +390,7 @@ class OpsMixin:
             value = value if value._data.dtype == dt else value.to(dt)
         elif isinstance(value, (*_NUMBER, np.generic)):
             value = _function.Tensor._make(_devices.of(self._data).asarray(value, dt))
-        return _fns.where(mask, value, self)
+        return _function.printed_as(_fns.where(mask, value, self), "MaskedFill")
 
     relu = _elementwise(A.ReLU, "relu", floating=False)
 
@@ -495,7 +495,9 @@ class OpsMixin:
         self, dim=None, unbiased=True, keepdim=False, correction=None, axis=None, keepdims=None
     ):
         keepdim = _keep(keepdim, keepdims)
-        return self.var(dim, unbiased, keepdim, correction, axis).sqrt()
+        return _function.printed_as(
+            self.var(dim, unbiased, keepdim, correction, axis).sqrt(), "Std"
+        )
 
     def norm(self, p=2, dim=None, keepdim=False):
         axes = _axes(self, dim, fn="norm")

@@ -121,6 +121,15 @@ def _index_part(i, T):
 
 # How each view is made again from its base (views.py), as plain functions: a module-level
 # name is the cheapest reference to hand over on every view op.
+def _named(src, t, name):
+    """``t`` with its new permute or reshape node printed under torch's name for the op that
+    made it from ``src`` (an op that returned ``src`` itself made no node)."""
+    ctx = t._ctx
+    if t is not src and ctx is not None and ctx.__class__ in (S.Permute, S.Reshape):
+        ctx.torch_name = name
+    return t
+
+
 def _reshape_again(t, shape):
     return t._reshape(shape)
 
@@ -239,12 +248,14 @@ class ShapeMixin:
                 for d in (dim if isinstance(dim, (tuple, list)) else (dim,))
             }
             new = tuple(n for i, n in enumerate(shape) if not (i in dims and n == 1))
-        return self.reshape(new)
+        return _named(
+            self, self.reshape(new), "SqueezeBackward0" if dim is None else "SqueezeBackward1"
+        )
 
     def unsqueeze(self, dim):
         shape = self._data.shape
         dim = wrap_dim(dim, len(shape) + 1, fn="unsqueeze")
-        return self._reshape((*shape[:dim], 1, *shape[dim:]))
+        return _named(self, self._reshape((*shape[:dim], 1, *shape[dim:])), "Unsqueeze")
 
     def permute(self, *dims, **kwargs):
         dims = _shape_args(dims, "permute", "dims", kwargs)
@@ -277,7 +288,7 @@ class ShapeMixin:
             return self
         p = list(range(nd))
         p[dim0], p[dim1] = p[dim1], p[dim0]
-        return self._permuted(tuple(p))
+        return _named(self, self._permuted(tuple(p)), "Transpose")
 
     swapdims = transpose
 
@@ -290,7 +301,7 @@ class ShapeMixin:
             raise RuntimeError(
                 f"t() expects a tensor with <= 2 dimensions, but self is {self._data.ndim}D"
             )
-        return self if self._data.ndim < 2 else self._permuted((1, 0))
+        return self if self._data.ndim < 2 else _named(self, self._permuted((1, 0)), "T")
 
     @property
     def T(self):

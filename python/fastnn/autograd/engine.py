@@ -549,9 +549,12 @@ def _free(ctx, parents):
     edges: each input's node, or the input itself where it is a leaf, so that a later pass can
     still tell whether this node lies on a path to the tensors it wants (_freed_leads): torch's
     freed nodes keep their edges too, and the arrays stay released."""
+    name = ctx.__dict__.get("torch_name")  # a name the op chose per call stays printable
     ctx.__dict__.clear()
     ctx.freed = True
     ctx.edges = [p if p._ctx is None else p._ctx for p in parents]
+    if name is not None:
+        ctx.torch_name = name
 
 
 def _freed_leads(ctx, targets):

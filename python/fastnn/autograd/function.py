@@ -127,7 +127,8 @@ class Function:
         return _make(out, False, None)
 
     def name(self) -> str:
-        return f"{self.torch_name or type(self).__name__}Backward0"
+        name = self.torch_name or type(self).__name__
+        return name if "Backward" in name else f"{name}Backward0"
 
     def __repr__(self):
         return f"<{self.name()} object at {id(self):#x}>"
@@ -231,6 +232,15 @@ priors_seen = False
 # histories in-place ops took from tensors, beside the tensors rather than in a slot of each, so
 # that making a tensor costs nothing more.
 _priors = {}
+
+
+def printed_as(t, name):
+    """``t``, whose node (the last step of a composite op) prints as torch's node for the whole
+    op: a printed loss or output shows what it shows in torch."""
+    ctx = t._ctx
+    if ctx is not None:
+        ctx.torch_name = name
+    return t
 
 
 def has_prior(p):

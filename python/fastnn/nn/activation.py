@@ -152,11 +152,9 @@ class PReLU(Module):
 
     def __init__(self, num_parameters=1, init=0.25, device=None, dtype=None):
         super().__init__()
-        if (
-            isinstance(num_parameters, bool)
-            or not isinstance(num_parameters, (int, np.integer))
-            or num_parameters < 1
-        ):
+        if isinstance(num_parameters, bool) or not isinstance(num_parameters, (int, np.integer)):
+            raise TypeError(f"PReLU: num_parameters must be a positive int, got {num_parameters!r}")
+        if num_parameters < 1:
             raise ValueError(
                 f"PReLU: num_parameters must be a positive int, got {num_parameters!r}"
             )

@@ -58,14 +58,18 @@ class _ConvNd(Module):
     ):
         super().__init__()
         name = type(self).__name__
-        if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)) or groups < 1:
+        if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)):
+            raise TypeError(f"{name}: groups must be a positive integer, got {groups!r}")
+        if groups < 1:
             raise ValueError(f"{name}: groups must be a positive integer, got {groups!r}")
         if padding_mode != "zeros":
             raise NotImplementedError(
                 f"{name}: padding_mode={padding_mode!r} is not supported (only 'zeros')"
             )
         for what, v in (("in_channels", in_channels), ("out_channels", out_channels)):
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v <= 0:
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
+                raise TypeError(f"{name}: {what} must be a positive int, got {v!r}")
+            if v <= 0:
                 raise ValueError(f"{name}: {what} must be a positive int, got {v!r}")
         self.in_channels, self.out_channels = int(in_channels), int(out_channels)
         if self.in_channels % groups:

@@ -5,6 +5,7 @@ Random fills draw from fastnn's global generator (``fastnn.manual_seed``) unless
 """
 
 import math
+import warnings
 
 import numpy as np
 
@@ -14,16 +15,29 @@ from ..autograd import no_grad
 
 __all__ = [
     "calculate_gain",
+    "constant",
     "constant_",
+    "dirac",
+    "dirac_",
+    "eye",
     "eye_",
+    "kaiming_normal",
     "kaiming_normal_",
+    "kaiming_uniform",
     "kaiming_uniform_",
+    "normal",
     "normal_",
     "ones_",
+    "orthogonal",
     "orthogonal_",
+    "sparse",
+    "sparse_",
     "trunc_normal_",
+    "uniform",
     "uniform_",
+    "xavier_normal",
     "xavier_normal_",
+    "xavier_uniform",
     "xavier_uniform_",
     "zeros_",
 ]
@@ -229,3 +243,67 @@ def eye_(tensor):
     if tensor.ndim != 2:
         raise ValueError("Only tensors with 2 dimensions are supported")
     return _host_fill(tensor, np.eye(*tuple(tensor.shape)))
+
+
+def dirac_(tensor, groups=1):
+    """The identity of a convolution: weight (out, in, *kernel) zero but for a 1 at the kernel's
+    centre of channel d of output d, in each of ``groups`` blocks of outputs."""
+    _check(tensor, "dirac_")
+    if tensor.ndim not in (3, 4, 5):
+        raise ValueError("Only tensors with 3, 4, or 5 dimensions are supported")
+    shape = tuple(tensor.shape)
+    if shape[0] % groups != 0:
+        raise ValueError("dim 0 must be divisible by groups")
+    per_group = shape[0] // groups
+    values = np.zeros(shape)
+    centre = tuple(n // 2 for n in shape[2:])
+    for g in range(groups):
+        for d in range(min(per_group, shape[1])):
+            values[(g * per_group + d, d, *centre)] = 1.0
+    return _host_fill(tensor, values)
+
+
+def sparse_(tensor, sparsity, std=0.01, generator=None):
+    """A 2-D tensor of N(0, std^2) values with ceil(sparsity * rows) of each column's entries,
+    at random rows, set to zero."""
+    _check(tensor, "sparse_")
+    if tensor.ndim != 2:
+        raise ValueError("Only tensors with 2 dimensions are supported")
+    rows, cols = tuple(tensor.shape)
+    zeros = math.ceil(sparsity * rows)
+    rng = _random.rng_of(generator, "nn.init.sparse_")
+    values = rng.normal(0.0, std, (rows, cols))
+    for c in range(cols):
+        values[rng.permutation(rows)[:zeros], c] = 0.0
+    return _host_fill(tensor, values)
+
+
+def _deprecated(fill):
+    """The old name without the trailing underscore: same fill, with torch's FutureWarning
+    (older programs still call ``init.kaiming_normal`` / ``init.constant``)."""
+    old = fill.__name__[:-1]
+
+    def call(*args, **kwargs):
+        warnings.warn(
+            f"`nn.init.{old}` is now deprecated in favor of `nn.init.{fill.__name__}`.",
+            FutureWarning,
+            stacklevel=2,
+        )
+        return fill(*args, **kwargs)
+
+    call.__name__ = call.__qualname__ = old
+    call.__doc__ = f"Deprecated: use ``{fill.__name__}``."
+    return call
+
+
+uniform = _deprecated(uniform_)
+normal = _deprecated(normal_)
+constant = _deprecated(constant_)
+eye = _deprecated(eye_)
+xavier_uniform = _deprecated(xavier_uniform_)
+xavier_normal = _deprecated(xavier_normal_)
+kaiming_uniform = _deprecated(kaiming_uniform_)
+kaiming_normal = _deprecated(kaiming_normal_)
+orthogonal = _deprecated(orthogonal_)
+dirac = _deprecated(dirac_)
+sparse = _deprecated(sparse_)

@@ -33,7 +33,10 @@ __all__ = [
 
 
 def _positive_int(value, what, cls):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        # torch's tensor factory refuses a float size with a TypeError
+        raise TypeError(f"{cls}: {what} must be a non-negative int, got {value!r}")
+    if value < 0:
         raise ValueError(f"{cls}: {what} must be a non-negative int, got {value!r}")
     return int(value)
 

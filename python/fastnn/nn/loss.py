@@ -31,6 +31,7 @@ _KLDIV_REDUCTIONS = ("none", "mean", "sum", "batchmean")
 class _Loss(Module):
     _reductions = _REDUCTIONS
 
+    # torch's order: a subclass or a program may pass these by position
     def __init__(self, size_average=None, reduce=None, reduction="mean"):
         super().__init__()
         reduction = _legacy(size_average, reduce, reduction)

@@ -29,7 +29,9 @@ def _float_dtype(cls, dtype):
 
 
 def _count(cls, what, v):
-    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v <= 0:
+    if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
+        raise TypeError(f"{cls}: {what} must be a positive int, got {v!r}")
+    if v <= 0:
         raise ValueError(f"{cls}: {what} must be a positive int, got {v!r}")
     return int(v)
 

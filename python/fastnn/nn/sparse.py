@@ -18,7 +18,9 @@ __all__ = ["Embedding", "EmbeddingBag"]
 
 
 def _size(value, what):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"Embedding: {what} must be a non-negative int, got {value!r}")
+    if value < 0:
         raise ValueError(f"Embedding: {what} must be a non-negative int, got {value!r}")
     return int(value)
 

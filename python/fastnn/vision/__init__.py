@@ -2,7 +2,7 @@
 
 ``datasets``: MNIST, FashionMNIST, CIFAR10 / CIFAR100 (from files already on the machine),
 ImageFolder / DatasetFolder and FakeData. ``transforms``: Compose, ToTensor, ToPILImage,
-Normalize, Lambda, Resize, CenterCrop, RandomCrop, RandomResizedCrop, RandomHorizontalFlip,
+Normalize, Lambda, Pad, Resize, CenterCrop, RandomCrop, RandomResizedCrop, RandomHorizontalFlip,
 RandomVerticalFlip and ColorJitter. ``models``: resnet*, vgg* and alexnet (randomly
 initialized). ``utils``: make_grid and save_image.
 

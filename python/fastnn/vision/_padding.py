@@ -1,4 +1,4 @@
-"""``pad``: borders around an image array (H, W[, C]) or tensor (..., H, W), in the four modes of
+"""``pad`` and the ``Pad`` transform: borders around an image array (H, W[, C]) or tensor (..., H, W), in the four modes of
 torchvision (``constant`` with a fill value, ``edge``, ``reflect``, ``symmetric``).
 
 The three copying modes are one gather: the row and column indices they read are worked out on
@@ -13,6 +13,7 @@ import numpy as np
 from .._tensor import Tensor
 from .._tensor.functions import stack
 from ..nn import functional as F
+from ._pil import is_pil, like, to_array
 
 MODES = ("constant", "edge", "reflect", "symmetric")
 
@@ -70,3 +71,24 @@ def pad(img, padding, fill=0, padding_mode="constant"):
     out[...] = fill  # a sequence broadcasts over the channels (last axis)
     out[top : top + a.shape[0], left : left + a.shape[1]] = a
     return out
+
+
+class Pad:
+    """The transform form of ``pad``: the same borders on every image, arrays, PIL images and
+    tensors alike (a PIL image comes back as one)."""
+
+    def __init__(self, padding, fill=0, padding_mode="constant"):
+        padding_ltrb(padding)  # a bad padding fails here, where the pipeline is built
+        check_mode_and_fill(padding_mode, fill)
+        self.padding, self.fill, self.padding_mode = padding, fill, padding_mode
+
+    def __call__(self, img):
+        if is_pil(img):
+            return like(self(to_array(img)), img)
+        return pad(img, self.padding, self.fill, self.padding_mode)
+
+    def __repr__(self):
+        return (
+            f"{type(self).__name__}(padding={self.padding}, fill={self.fill}, "
+            f"padding_mode={self.padding_mode})"
+        )

@@ -5,6 +5,8 @@ batch-normed, ReLU, and 2x2 max-pools), ``avgpool`` (adaptive, to 7 x 7) and ``c
 4096-wide hidden layers with dropout). Models are randomly initialized.
 """
 
+import warnings
+
 from .. import nn
 
 # Output channels of each 3x3 convolution, "M" for a 2x2 max-pool; the keys are the paper's names.
@@ -66,8 +68,23 @@ class VGG(nn.Module):
 
 def no_pretrained(weights, kwargs):
     """Refuse ``weights`` / ``pretrained=True``: there are no weights to download."""
-    if kwargs.pop("pretrained", False):  # the older spelling of weights=<the default weights>
-        weights = "pretrained=True"
+    if "pretrained" in kwargs:  # the older spelling, with torchvision's deprecation warnings
+        warnings.warn(
+            "The parameter 'pretrained' is deprecated since 0.13 and may be removed in the "
+            "future, please use 'weights' instead.",
+            UserWarning,
+            stacklevel=4,
+        )
+        if kwargs.pop("pretrained"):  # weights=<the default weights>
+            weights = "pretrained=True"
+        else:
+            warnings.warn(
+                "Arguments other than a weight enum or `None` for 'weights' are deprecated "
+                "since 0.13 and may be removed in the future. The current behavior is "
+                "equivalent to passing `weights=None`.",
+                UserWarning,
+                stacklevel=4,
+            )
     if weights is not None:
         raise ValueError(
             f"fastnn has no pretrained weights to load (weights={weights!r}); pass weights=None "

@@ -14,6 +14,7 @@ from .._core import dtype as _dtype
 from .._tensor import Tensor
 from ._color import ColorJitter
 from ._geometry import CenterCrop, RandomHorizontalFlip, RandomVerticalFlip
+from ._padding import Pad
 from ._pil import ToPILImage
 from ._random_crops import RandomCrop, RandomResizedCrop
 from ._resize import InterpolationMode, Resize
@@ -80,9 +81,12 @@ class Normalize:
     """(x - mean[c]) / std[c] for each channel c of a float tensor (..., C, H, W)."""
 
     def __init__(self, mean, std, inplace=False):
-        self.mean = _per_channel(mean, "mean")
-        self.std = _per_channel(std, "std")
-        if (self.std == 0).any():
+        # the attributes keep what was passed (programs build their denormalisation from them);
+        # the arithmetic uses float arrays
+        self.mean, self.std = mean, std
+        self._mean = _per_channel(mean, "mean")
+        self._std = _per_channel(std, "std")
+        if (self._std == 0).any():
             raise ValueError(
                 f"std evaluated to zero after conversion to float, leading to division by zero: {std}"
             )
@@ -107,14 +111,14 @@ class Normalize:
 
     def _shaped(self, dtype):
         shape = (-1, 1, 1)
-        return self.mean.astype(dtype).reshape(shape), self.std.astype(dtype).reshape(shape)
+        return self._mean.astype(dtype).reshape(shape), self._std.astype(dtype).reshape(shape)
 
     def _batch(self, x):
         mean, std = self._shaped(x.dtype)
         return (x - mean) / std
 
     def __repr__(self):
-        return f"Normalize(mean={self.mean.tolist()}, std={self.std.tolist()})"
+        return f"{type(self).__name__}(mean={self.mean}, std={self.std})"
 
 
 class Lambda:
@@ -148,6 +152,7 @@ __all__ = [
     "InterpolationMode",
     "Lambda",
     "Normalize",
+    "Pad",
     "RandomCrop",
     "RandomHorizontalFlip",
     "RandomResizedCrop",

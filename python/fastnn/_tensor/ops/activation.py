@@ -19,6 +19,7 @@ class ReLU(Function):
 
 class LeakyReLU(Function):
     double_backward = True
+    torch_name = "LeakyRelu"
     save_inputs = True
 
     def forward(self, x, negative_slope=0.01):
@@ -116,6 +117,7 @@ class _FromInput(Function):
 
 class SiLU(_FromInput):
     _fwd, _bwd = "silu", "silu_backward"
+    torch_name = "Silu"
 
 
 class Mish(_FromInput):
@@ -132,6 +134,7 @@ class ELU(_FromInput):
     """args = (alpha, scale, input_scale); SELU is ELU with torch's fixed alpha and scale."""
 
     _fwd, _bwd = "elu", "elu_backward"
+    torch_name = "Elu"
 
 
 class Hardtanh(_FromInput):
@@ -148,6 +151,7 @@ class PReLU(Function):
     """x where x > 0, else weight[c] * x; gradients for x and the per-channel weight."""
 
     save_inputs = True
+    torch_name = "PreluKernel"
 
     def forward(self, x, weight):
         self.x, self.w = x, weight

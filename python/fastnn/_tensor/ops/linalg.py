@@ -16,15 +16,13 @@ class MatMul(Function):
     double_backward = True
     save_inputs = True
     plain_op = "matmul"
+    torch_name = "Mm"
 
     def forward(self, a, b):
         self.a, self.b = a, b
+        if a.ndim == 3:
+            self.torch_name = "Bmm"
         return self.be.matmul(a, b)
-
-    def name(self):
-        # torch's node is mm for matrices and bmm for batches (the operands may be freed)
-        nd = getattr(self.a, "ndim", None)
-        return {2: "MmBackward0", 3: "BmmBackward0"}.get(nd, "MatMulBackward0")
 
     def backward(self, g):
         # Where an operand is a transposed view (x @ w.T, q @ k.transpose(-2, -1)), its gradient

@@ -17,6 +17,8 @@ class Sum(Function):
 
     def forward(self, x, axis=None, keepdims=False):
         self.shape, self.axis, self.keepdims = x.shape, axis, keepdims
+        if axis is not None:
+            self.torch_name = "SumBackward1"  # torch's overload with dims
         return self.be.sum(x, axis=axis, keepdims=keepdims)
 
     def backward(self, g):
@@ -31,6 +33,8 @@ class Mean(Function):
 
     def forward(self, x, axis=None, keepdims=False):
         self.shape, self.axis, self.keepdims = x.shape, axis, keepdims
+        if axis is not None:
+            self.torch_name = "MeanBackward1"  # torch's overload with dims
         out = self.be.mean(x, axis=axis, keepdims=keepdims)
         self.count = (x.size // out.size) if out.size else 0
         return out

@@ -52,13 +52,11 @@ class GetItem(Function):
 
     def forward(self, x, index=None, advanced=False):
         self.shape, self.index, self.advanced = x.shape, index, advanced
+        self.torch_name = _indexing_step(index, advanced)  # (kept when backward frees the index)
         return self.be.getitem(x, index)
 
     def backward(self, g):
         return self.be.getitem_backward(g, self.shape, self.index, self.advanced)
-
-    def name(self):
-        return f"{_indexing_step(self.index, self.advanced)}Backward0"
 
 
 def _indexing_step(index, advanced):
@@ -277,6 +275,7 @@ class Cast(Function):
 
 class Contiguous(Function):
     double_backward = True
+    torch_name = "Clone"
 
     def forward(self, x):
         return self.be.ascontiguous(x)

@@ -6,6 +6,8 @@ from ...autograd.function import Function
 
 
 class Dropout(Function):
+    torch_name = "Mul"  # torch's training-mode dropout records the mask product
+
     def forward(self, x, p):
         y, mask = self.be.dropout(x, p)
         if self.requires_grad:

@@ -35,8 +35,13 @@ def _sizes(output_size, in_sizes, fn):
         if v is None:
             out.append(n)
             continue
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 0:
-            raise ValueError(f"{fn}: output_size must be non-negative ints, got {output_size!r}")
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
+            raise TypeError(f"{fn}: output_size must be non-negative ints, got {output_size!r}")
+        if v < 0:
+            raise RuntimeError(
+                f"{fn}: elements of output_size must be greater than or equal to 0 but received "
+                f"{output_size!r}"
+            )
         out.append(int(v))
     return tuple(out)
 

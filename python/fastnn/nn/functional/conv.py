@@ -222,6 +222,7 @@ class AvgPool2d(Function):
     """Window mean (fastnn.kernels.avg_pool2d); backward spreads g / divisor over each window."""
 
     double_backward = True  # its backward is AvgPoolSpread, recorded
+    torch_name = "AvgPool2D"
 
     def forward(self, x, *, kernel_size, stride, padding, count_include_pad, divisor_override):
         args = (kernel_size, stride, padding, count_include_pad, divisor_override)

@@ -12,8 +12,7 @@ from ... import _devices
 from ..._core import autocast as _autocast
 from ..._core import dtype as _dtype
 from ..._tensor import Tensor
-from ...autograd.function import Function
-from ...autograd.graph_ops import Alias
+from ...autograd.function import Function, printed_as
 from .ctc import CTCLoss
 
 # ---- primitives: forward and backward on storage arrays ----------------------------------
@@ -33,6 +32,16 @@ def _is_one(g):
     return g.__class__ is np.ndarray and g.size == 1 and g.item() == 1.0
 
 
+def _cross_entropy_node(probs, reduction, label_smoothing):
+    """The node torch's cross_entropy ends in (printed as the loss's grad_fn): its nll_loss for
+    class indices; the sum's negation or the mean's division for probabilities."""
+    if label_smoothing:
+        return "Add"
+    if not probs:
+        return "NllLoss"
+    return "DivBackward1" if reduction == "mean" else "Neg"
+
+
 class SoftmaxCrossEntropy(Function):
     """Cross-entropy of logits (N, C) against class indices (N,) -- passed as ``target`` -- or
     class probabilities (N, C) -- passed as a second tensor input, which is differentiable."""
@@ -48,6 +57,7 @@ class SoftmaxCrossEntropy(Function):
         ignore_index=-100,
     ):
         self.reduction = reduction
+        self.torch_name = _cross_entropy_node(probs is not None, reduction, label_smoothing)
         tgt = probs if probs is not None else target
         try:
             out = self.be.softmax_cross_entropy(
@@ -65,11 +75,6 @@ class SoftmaxCrossEntropy(Function):
         self.logits, self.weight, self.eps = logits, weight, label_smoothing
         self.target, self.ignore_index = target, ignore_index
         return loss
-
-    def name(self):
-        # torch's cross_entropy with class indices ends in nll_loss
-        plain = getattr(self, "target", None) is not None and not getattr(self, "eps", 0.0)
-        return "NllLossBackward0" if plain else "SoftmaxCrossEntropyBackward0"
 
     def graph_forward(self, x, probs=None):
         """For create_graph=True: the loss as Tensor ops on log_softmax(x), which autograd
@@ -358,8 +363,10 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     d = input - _as_target(target, input)
     a = d.abs()
     if beta == 0:
-        return _reduce(a, reduction)
-    return _reduce(where(a < beta, 0.5 * d * d / beta, a - 0.5 * beta), reduction)
+        return _reduce(a, reduction)  # torch's l1_loss then, and its node
+    return printed_as(
+        _reduce(where(a < beta, 0.5 * d * d / beta, a - 0.5 * beta), reduction), "SmoothL1Loss"
+    )
 
 
 # ---- classification ------------------------------------------------------------------------
@@ -401,13 +408,15 @@ def cross_entropy(
     probs = _dtype.is_floating(ta.dtype)
     if probs and ta.shape != xa.shape:
         raise RuntimeError(
-            f"expected scalar type Long but found {_type_name(target.dtype)} "
+            f"expected scalar type Long but found {_type_name(target._data.dtype)} "
             f"(class-index targets must be integers; float targets are class "
             f"probabilities of the input's shape {input.shape}, got "
             f"{target.shape})"
         )
     if not probs and ta.dtype.kind not in "iu":
-        raise RuntimeError(f"expected scalar type Long but found {_type_name(target.dtype)}")
+        raise RuntimeError(f"expected scalar type Long but found {_type_name(ta.dtype)}")
+    if not probs:
+        _check_index_dtype(ta.dtype)
     nd = xa.ndim
     if nd == 1:  # unbatched
         x, t = input.unsqueeze(0), target.unsqueeze(0) if probs else target.reshape(1)
@@ -460,8 +469,30 @@ def _index_target(target, like):
     return tensor(target, device=like.device)
 
 
+_SCALAR_TYPES = {
+    "float16": "Half",
+    "bfloat16": "BFloat16",
+    "float32": "Float",
+    "float64": "Double",
+    "int8": "Char",
+    "int16": "Short",
+    "int32": "Int",
+    "int64": "Long",
+    "uint8": "Byte",
+    "bool": "Bool",
+}
+
+
 def _type_name(dt):
-    return {"f": "Float", "i": "Long", "u": "Byte", "b": "Bool"}.get(dt.kind, str(dt))
+    """torch's name of a scalar type, as its dtype errors spell it."""
+    dt = np.dtype(dt)
+    return _SCALAR_TYPES.get(dt.name, dt.name)
+
+
+def _check_index_dtype(dt):
+    # torch's nll_loss takes int64 class indices, and uint8 ones; any other integer type fails
+    if dt.name not in ("int64", "uint8"):
+        raise RuntimeError(f"expected target dtype to be Long or Byte, but got {_type_name(dt)}")
 
 
 def _check_classes(t, c, ignore_index):
@@ -482,7 +513,8 @@ def nll_loss(
     _check_reduction(reduction)
     target = target if isinstance(target, Tensor) else _index_target(target, input)
     if target.dtype.kind not in "iu":
-        raise RuntimeError(f"expected scalar type Long but found {_type_name(target.dtype)}")
+        raise RuntimeError(f"expected scalar type Long but found {_type_name(target._data.dtype)}")
+    _check_index_dtype(target._data.dtype)
     nd = input.ndim
     x = input.unsqueeze(0) if nd == 1 else input if nd == 2 else _class_last(input)
     t = target.reshape(-1)._data
@@ -514,12 +546,9 @@ def nll_loss(
         loss = loss.reshape(())
     elif nd > 2:
         loss = loss.reshape((input.shape[0], *input.shape[2:]))
-    # the composition's last node shown under torch's name (printed losses show it)
-    return _NllLossNode.apply(loss) if loss.requires_grad else loss
-
-
-class _NllLossNode(Alias):
-    torch_name = "NllLoss"
+    if loss._ctx is not None:  # printed as torch's single node
+        loss._ctx.torch_name = "NllLoss2D" if nd == 4 else "NllLoss"
+    return loss
 
 
 @_float32_in_autocast
@@ -537,6 +566,10 @@ def binary_cross_entropy(
             "size."
         )
     x = input._data
+    if target._data.dtype != x.dtype:  # torch does not convert the target here
+        raise RuntimeError(
+            f"Found dtype {_type_name(target._data.dtype)} but expected {_type_name(x.dtype)}"
+        )
     be = _devices.of(x)
     xn = be.to_numpy(x)
     if xn.size and ((xn < 0) | (xn > 1) | np.isnan(xn)).any():

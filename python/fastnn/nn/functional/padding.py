@@ -15,6 +15,7 @@ import numpy as np
 from ..._tensor.creation import full
 from ..._tensor.creation import tensor as _tensor
 from ..._tensor.functions import cat
+from ...autograd.function import printed_as
 
 
 def _index(x, dim, idx):
@@ -75,7 +76,8 @@ def pad(input, pad, mode="constant", value=None):
     x = input
     for k in range(len(pad) // 2):
         x = _pad_dim(x, input.ndim - 1 - k, int(pad[2 * k]), int(pad[2 * k + 1]), mode, value)
-    return x * 1 if x is input else x
+    x = x * 1 if x is input else x
+    return printed_as(x, "ConstantPadNd") if mode == "constant" else x
 
 
 def interpolate(
