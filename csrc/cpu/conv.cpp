@@ -343,8 +343,8 @@ void forward_batch(T* y, const T* x, const T* w, const T* bias, const Conv2dGeom
 // W shared (batch stride 0): nothing gathered, packed per image or scattered. The bias is written
 // into y first and the GEMM adds onto it. Against the packed and direct paths, one thread, batch
 // 32, interleaved (MobileNet's pointwise layers): forward 144->32 on 8 x 8 1.28 -> 0.26 ms, 384->96
-// on 4 x 4 2.64 -> 0.41, 16->96 on 32 x 32 level; dx 96->24 on 16 x 16 3.2 -> 1.4, 64->256 on
-// 8 x 8 3.8 -> 2.6.
+// on 4 x 4 2.64 -> 0.41; dx 96->24 on 16 x 16 3.2 -> 1.4, 64->256 on 8 x 8 3.8 -> 2.6. A forward
+// pass with few input channels stays with the direct sums (see conv2d_forward_impl).
 bool pointwise(const Conv2dGeom& g) {
   return g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.ph == 0 && g.pw == 0;
 }
@@ -373,12 +373,14 @@ void conv2d_forward_impl(T* y, const T* x, const T* w, const T* bias, const Conv
                          int64_t O) {
   const int64_t K = g.C * g.kh * g.kw, L = g.Ho * g.Wo;
   if (g.N == 0 || O == 0) return;
-  if (pointwise(g)) return forward_pointwise(y, x, w, bias, g, O);
   if constexpr (std::is_same_v<T, float>) {
     if (conv2d_forward_winograd(y, x, w, bias, g, O)) return;
-    // A first layer's few patch rows: the sums directly (cpu/conv_direct.h).
+    // A first layer's few patch rows: the sums directly (cpu/conv_direct.h). (Also a 1x1 layer's
+    // of at most 27 input channels: 16->96 on 32 x 32 took 0.40 ms so, 0.71 as a batched GEMM
+    // of depth 16.)
     if (conv2d_forward_direct(y, x, w, bias, g, O)) return;
   }
+  if (pointwise(g)) return forward_pointwise(y, x, w, bias, g, O);
   if (batch_forward_applies(g, O)) return forward_batch(y, x, w, bias, g, O);
   if (conv2d_forward_packed(y, x, w, bias, g, O)) return;
   const int64_t nb = chunk_images(g, sizeof(T)), chunks = (g.N + nb - 1) / nb;
