@@ -110,6 +110,8 @@ from ._tensor import (
     zeros,
     zeros_like,
 )
+from ._tensor.complex import *  # view_as_real, view_as_complex, complex, polar
+from ._tensor.complex import __all__ as _complex_all
 from ._tensor.copies import *  # view_copy, permute_copy, narrow_copy, ...
 from ._tensor.copies import __all__ as _copies_all
 from ._tensor.functions import *  # matmul, cat, stack, where, exp, ...
@@ -284,6 +286,7 @@ __all__ = [
 __all__ += ["get_autocast_dtype", "is_autocast_enabled"]
 __all__.extend(_functions_all)
 __all__.extend(_copies_all)
+__all__.extend(_complex_all)
 __all__.extend(_functions_misc_all)
 __all__.extend(_functions_more_all)
 __all__.extend(_functions_compat_all)

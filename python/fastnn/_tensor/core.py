@@ -24,6 +24,7 @@ from ..autograd.hooks import RemovableHandle
 from ..cuda import pinned as _pinned
 from . import printing as _printing
 from . import views as _views
+from .complex import ComplexMixin
 from .creation import _to_array
 from .gamma_more import GammaMoreMixin
 from .index_more import IndexMoreMixin
@@ -67,6 +68,7 @@ def _legacy_zeros(args):
 
 
 class Tensor(
+    ComplexMixin,
     OpsMixin,
     LogicMixin,
     MoreOpsMixin,
@@ -260,9 +262,10 @@ class Tensor(
     # ---- autograd ----------------------------------------------------------------------------
 
     def requires_grad_(self, requires_grad=True):
-        if requires_grad and not _dtype.is_floating(self._data.dtype):
+        d = self._data.dtype
+        if requires_grad and not (_dtype.is_floating(d) or d.kind == "c"):
             raise RuntimeError(
-                "only Tensors of floating point dtype can require gradients, got "
+                "only Tensors of floating point and complex dtype can require gradients, got "
                 f"{_dtype.name(self._data.dtype)}"
             )
         if not requires_grad and self._ctx is not None:
@@ -483,7 +486,7 @@ class Tensor(
         a = self._data
         if a.dtype is d:
             return self
-        if a.__class__ is np.ndarray and not self.requires_grad:
+        if a.__class__ is np.ndarray and not self.requires_grad and a.dtype.kind != "c":
             return Tensor._make(a.astype(d))
         return Cast.apply(self, dtype=d)
 
@@ -522,6 +525,8 @@ class Tensor(
 
 
 _TYPE_NAMES = {
+    _dtype.complex64: "ComplexFloatTensor",
+    _dtype.complex128: "ComplexDoubleTensor",
     _dtype.float32: "FloatTensor",
     _dtype.float64: "DoubleTensor",
     _dtype.float16: "HalfTensor",

@@ -23,7 +23,7 @@ from .ops import mathfns as M
 from .ops import reduce as R
 from .ops.shape import Reshape
 
-_NUMBER = (int, float, bool)
+_NUMBER = (int, float, bool, complex)
 _ndarray = np.ndarray
 _F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
 _FLOAT_KERNEL = (_F32, _F64)  # the dtypes the C++ kernels take
@@ -158,7 +158,8 @@ def _no_bool_sub(a, other):
 
 def _floating(x):
     """``x`` itself when floating, else cast to the default dtype (torch's int -> float ops)."""
-    if _dtype.is_floating(x._data.dtype):
+    d = x._data.dtype
+    if _dtype.is_floating(d) or d.kind == "c":
         return x
     return x.to(_dtype.default())
 
@@ -448,7 +449,7 @@ class OpsMixin:
             return R.Mean.apply(self)
         keepdim = _keep(keepdim, keepdims)
         t = self if dtype is None else self.to(dtype)
-        if not _dtype.is_floating(t._data.dtype):
+        if not (_dtype.is_floating(t._data.dtype) or t._data.dtype.kind == "c"):
             raise RuntimeError(
                 "mean(): could not infer output dtype. Input dtype must be either "
                 f"a floating point or complex dtype. Got: {_dtype.name(t.dtype)}"

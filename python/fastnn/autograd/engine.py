@@ -247,6 +247,10 @@ def _root_grad(root, gradient):
     if gradient is None:
         if root._data.size != 1:
             raise RuntimeError("grad can be implicitly created only for scalar outputs")
+        if root._data.dtype.kind == "c":
+            raise RuntimeError(
+                f"grad can be implicitly created only for real scalar outputs but got {root.dtype}"
+            )
         return be.ones(root._data.shape, root._data.dtype), False
     g = gradient._data if isinstance(gradient, function.Tensor) else be.asarray(gradient)
     if g.shape != root._data.shape:
@@ -349,6 +353,8 @@ def _run(roots, root_grads, retain_graph, capture, only=None):
                         f"an invalid gradient: got shape {tuple(gi.shape)}, expected "
                         f"{tuple(p._data.shape)}"
                     )
+                if gi.dtype is not p._data.dtype and gi.dtype.kind == "c":
+                    gi = _real_part(gi, p)
                 if p._ctx is None:
                     _to_leaf(p, gi, handed, pending, capture)
                 else:
@@ -667,6 +673,14 @@ def _call_hooks(t, g):
             )
         g = r._data
     return g
+
+
+def _real_part(g, p):
+    """A complex gradient for the real tensor ``p`` (a real input of a complex result): its real
+    part, the derivative by the real input, as torch's engine keeps."""
+    if p._data.dtype.kind == "c":
+        return g
+    return np.ascontiguousarray(g.real)
 
 
 def _adopt(t, g, handed):

@@ -1,6 +1,10 @@
-"""Element-wise primitives with broadcasting; backward sums gradients back to each input's shape."""
+"""Element-wise primitives with broadcasting; backward sums gradients back to each input's shape.
+
+On complex inputs a holomorphic op passes back g * conj(f'(z)) (torch's convention, see
+ops/complex.py): ``conj`` is the identity on real arrays, so the real paths are unchanged."""
 
 from ...autograd.function import Function
+from .complex import conj
 
 
 class Add(Function):
@@ -51,8 +55,8 @@ class Mul(Function):
     def backward(self, g):
         n, be = self.needs_input_grad, self.be
         return (
-            be.sum_to_shape(be.mul(g, self.y), self.x.shape) if n[0] else None,
-            be.sum_to_shape(be.mul(g, self.x), self.y.shape) if n[1] else None,
+            be.sum_to_shape(be.mul(g, conj(self.y)), self.x.shape) if n[0] else None,
+            be.sum_to_shape(be.mul(g, conj(self.x)), self.y.shape) if n[1] else None,
         )
 
 
@@ -70,7 +74,7 @@ class Div(Function):
         return self.be.div(x, y)
 
     def backward(self, g):
-        n, be, x, y = self.needs_input_grad, self.be, self.x, self.y
+        n, be, x, y = self.needs_input_grad, self.be, conj(self.x), conj(self.y)
         gy = None
         if n[1]:  # d(x/y)/dy = -x / y^2
             gy = be.sum_to_shape(be.neg(be.div(be.mul(g, x), be.mul(y, y))), y.shape)
@@ -92,10 +96,10 @@ class Pow(Function):
         if n[0]:  # y * x^(y-1); 0 where y == 0 (x^0 is constant, even at x = 0)
             y0 = be.eq(y, 0)
             d = be.where(y0, 0, be.mul(y, be.pow(x, be.where(y0, 1, be.sub(y, 1)))))
-            gx = be.sum_to_shape(be.mul(g, d), x.shape)
+            gx = be.sum_to_shape(be.mul(g, conj(d)), x.shape)
         if n[1]:  # x^y * log(x); 0 where x == 0 (torch's convention)
             logx = be.where(be.eq(x, 0), 0, be.log(be.where(be.eq(x, 0), 1, x)))
-            gy = be.sum_to_shape(be.mul(g, be.mul(self.out, logx)), y.shape)
+            gy = be.sum_to_shape(be.mul(g, conj(be.mul(self.out, logx))), y.shape)
         return gx, gy
 
 
@@ -120,7 +124,7 @@ class Exp(Function):
         return out
 
     def backward(self, g):
-        return self.be.mul(g, self.out)
+        return self.be.mul(g, conj(self.out))
 
 
 class Log(Function):
@@ -133,7 +137,7 @@ class Log(Function):
         return self.be.log(x)
 
     def backward(self, g):
-        return self.be.div(g, self.x)
+        return self.be.div(g, conj(self.x))
 
 
 class Sqrt(Function):
@@ -146,7 +150,7 @@ class Sqrt(Function):
         return out
 
     def backward(self, g):
-        return self.be.div(g, self.be.mul(self.out, 2))
+        return self.be.div(g, self.be.mul(conj(self.out), 2))
 
 
 class Rsqrt(Function):
@@ -172,6 +176,8 @@ class Sin(Function):
         return self.be.sin(x)
 
     def backward(self, g):
+        if self.x.dtype.kind == "c":
+            return self.be.mul(g, conj(self.be.cos(self.x)))
         return self.be.sin_backward(g, self.x)  # g cos(x) in one pass
 
 
@@ -185,6 +191,8 @@ class Cos(Function):
         return self.be.cos(x)
 
     def backward(self, g):
+        if self.x.dtype.kind == "c":
+            return self.be.mul(g, conj(self.be.neg(self.be.sin(self.x))))
         return self.be.cos_backward(g, self.x)
 
 

@@ -1,0 +1,123 @@
+"""The primitives between complex and real tensors, with torch's gradient convention.
+
+For a real loss L of a complex z = x + iy, the gradient a complex tensor receives is
+dL/dx + i dL/dy (twice the derivative by conj(z)). A holomorphic f then passes back
+g * conj(f'(z)); a real tensor that feeds a complex result keeps the real part of what reaches
+it (the engine takes it, as torch's does). These work on host arrays: no device has complex
+storage but the CPU.
+"""
+
+import numpy as np
+
+from ...autograd.function import Function
+
+
+def conj(a):
+    """conj(a) for a complex array (or Tensor, under a recorded backward); a real one itself."""
+    return a.conj() if a.dtype.kind == "c" else a
+
+
+def real_view(a):
+    """The (..., 2) real view of a complex array: real and imaginary parts side by side."""
+    r = a.real
+    return np.lib.stride_tricks.as_strided(
+        r, (*a.shape, 2), (*r.strides, r.itemsize), writeable=a.flags.writeable
+    )
+
+
+def complex_view(a):
+    """The complex view of a real (..., 2) array whose pairs are adjacent in memory."""
+    cdt = np.dtype(np.complex128 if a.dtype == np.float64 else np.complex64)
+    if a.size == 0:
+        return np.empty(a.shape[:-1], cdt)
+    return a.view(cdt)[..., 0]
+
+
+def as_complex(g, dtype):
+    """A real gradient as the complex dtype of the input it goes to."""
+    return g.astype(dtype) if g.dtype != dtype else g
+
+
+class Real(Function):
+    def forward(self, x):
+        self.dtype = x.dtype
+        return x.real
+
+    def backward(self, g):
+        return as_complex(g, self.dtype)
+
+
+class Imag(Function):
+    def forward(self, x):
+        self.dtype = x.dtype
+        return x.imag
+
+    def backward(self, g):
+        out = np.zeros(g.shape, self.dtype)
+        out.imag = g
+        return out
+
+
+class ViewAsReal(Function):
+    def forward(self, x):
+        return real_view(x)
+
+    def backward(self, g):
+        out = np.empty(g.shape[:-1], np.complex128 if g.dtype == np.float64 else np.complex64)
+        out.real = g[..., 0]
+        out.imag = g[..., 1]
+        return out
+
+
+class ViewAsComplex(Function):
+    def forward(self, x):
+        return complex_view(x)
+
+    def backward(self, g):
+        return np.ascontiguousarray(real_view(g))
+
+
+class Conj(Function):
+    """The conjugate, materialized (see Tensor.conj)."""
+
+    def forward(self, x):
+        return np.conj(x)
+
+    def backward(self, g):
+        return np.conj(g)
+
+
+class Angle(Function):
+    save_inputs = True
+
+    def forward(self, x):
+        self.x = x
+        return np.angle(x).astype(x.real.dtype, copy=False)
+
+    def backward(self, g):
+        x = self.x
+        if x.dtype.kind != "c":  # a step function of a real input: no gradient
+            return np.zeros_like(g)
+        # d angle / dx = -y / r^2, d angle / dy = x / r^2: together i z / |z|^2; 0 at z = 0
+        r2 = (x * np.conj(x)).real
+        safe = np.where(r2 == 0, 1, r2)
+        return np.where(r2 == 0, 0, g * (1j * x) / safe).astype(x.dtype, copy=False)
+
+
+class MakeComplex(Function):
+    """torch.complex(real, imag), broadcast."""
+
+    def forward(self, re, im):
+        self.sr, self.si = re.shape, im.shape
+        shape = np.broadcast_shapes(re.shape, im.shape)
+        out = np.empty(shape, np.complex128 if re.dtype == np.float64 else np.complex64)
+        out.real = re
+        out.imag = im
+        return out
+
+    def backward(self, g):
+        n, be = self.needs_input_grad, self.be
+        return (
+            be.sum_to_shape(np.ascontiguousarray(g.real), self.sr) if n[0] else None,
+            be.sum_to_shape(np.ascontiguousarray(g.imag), self.si) if n[1] else None,
+        )
