@@ -22,6 +22,7 @@ from . import (
     cuda,
     datasets,
     distributions,
+    fft,
     func,
     jit,
     kernels,
@@ -132,6 +133,7 @@ from ._tensor.linalg.toplevel_more import *  # cholesky_solve, svd_lowrank, geqr
 from ._tensor.linalg.toplevel_more import __all__ as _linalg_more_all
 from ._tensor.printing import set_printoptions
 from ._tensor.random import Generator, default_generator, get_rng_state, set_rng_state
+from ._tensor.spectral import istft, stft
 from ._tensor.windows import *  # hann_window, hamming_window, kaiser_window, ...
 from ._tensor.windows import __all__ as _windows_all
 from .autograd import (
@@ -205,6 +207,7 @@ __all__ = [
     "empty_like",
     "enable_grad",
     "eye",
+    "fft",
     "finfo",
     "from_dlpack",
     "from_numpy",
@@ -229,6 +232,7 @@ __all__ = [
     "is_grad_enabled",
     "is_inference_mode_enabled",
     "is_warn_always_enabled",
+    "istft",
     "jit",
     "kernels",
     "layout",
@@ -274,6 +278,7 @@ __all__ = [
     "set_warn_always",
     "show_config",
     "special",
+    "stft",
     "strided",
     "tensor",
     "testing",

@@ -42,6 +42,7 @@ from .reduce_more import ReduceMoreMixin
 from .shape import ShapeMixin
 from .shared import SharedMemoryMixin
 from .shared import register as _register_for_processes
+from .spectral import SpectralMixin
 from .storage import StorageMixin
 
 
@@ -82,6 +83,7 @@ class Tensor(
     InplaceMixin,
     InplaceMoreMixin,
     SharedMemoryMixin,
+    SpectralMixin,
     StorageMixin,
     LegacyMixin,
 ):
