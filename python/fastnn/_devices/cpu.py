@@ -832,6 +832,7 @@ def matmul(a, b, trans_a=False, trans_b=False, bias=None):
 
 def _unary(name):
     kern, ref = getattr(kernels, name), getattr(_npk, name)
+    complex_ok = name in _COMPLEX_ACTIVATIONS
 
     def op(x, *args):
         if x.dtype in _KDT:
@@ -840,10 +841,19 @@ def _unary(name):
             return kern(_c(x), *args) if args else kern(_c(x))
         if x.dtype is _BF16:  # the float32 kernel, rounded once (numpy's steps would round each)
             return kern(_up(x), *args).astype(_BF16)
+        if x.dtype.kind == "c" and not complex_ok:
+            # numpy would compare or clip complex numbers part by part; torch refuses
+            raise NotImplementedError(
+                f"\"{name}\" not implemented for '{_COMPLEX_NAMES[x.dtype.name]}'"
+            )
         return ref(x, *args)
 
     op.__name__ = name
     return op
+
+
+_COMPLEX_ACTIVATIONS = frozenset(("sigmoid", "tanh", "rsqrt"))
+_COMPLEX_NAMES = {"complex64": "ComplexFloat", "complex128": "ComplexDouble"}
 
 
 def _backward(name):

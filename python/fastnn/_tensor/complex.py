@@ -7,6 +7,8 @@ makes the conjugate, so ``is_conj()`` is always False and ``resolve_conj()`` has
 resolve. Values and gradients are the same; only the memory sharing differs.
 """
 
+import builtins
+
 import numpy as np
 
 from .._core import dtype as _dtype
@@ -91,7 +93,123 @@ class ComplexMixin:
         return self.mT.conj()
 
     def __complex__(self):
-        return complex(self._scalar())
+        return builtins.complex(self._scalar())
+
+
+# The real-only methods: numpy would order complex numbers lexicographically, round or clip each
+# part, where torch refuses. (exception type, message) per name, as torch words them.
+def _kernel(name):
+    return NotImplementedError, f"\"{name}\" not implemented for '{{dtype}}'"
+
+
+_REFUSED = {
+    "max": _kernel("max_all"),
+    "min": _kernel("min_all"),
+    "amax": _kernel("max_values_cpu"),
+    "amin": _kernel("min_values_cpu"),
+    "argmax": (RuntimeError, "argmax(): does not support complex input"),
+    "argmin": (RuntimeError, "argmin(): does not support complex input"),
+    "sort": (RuntimeError, "Sort does not support complex dtypes on CPU"),
+    "argsort": (RuntimeError, "Sort does not support complex dtypes on CPU"),
+    "msort": (RuntimeError, "Sort does not support complex dtypes on CPU"),
+    "topk": (RuntimeError, "topk does not support complex dtypes on CPU"),
+    "kthvalue": _kernel("kthvalue_cpu"),
+    "median": _kernel("median_cpu"),
+    "nanmedian": _kernel("median_cpu"),
+    "unique": _kernel("unique"),
+    "aminmax": _kernel("aminmax_cpu"),
+    "cummax": _kernel("cummax_cpu"),
+    "cummin": _kernel("cummin_cpu"),
+    "clamp": (NotImplementedError, "clamp is not supported for complex types"),
+    "clip": (NotImplementedError, "clamp is not supported for complex types"),
+    "clamp_min": (NotImplementedError, "clamp is not supported for complex types"),
+    "clamp_max": (NotImplementedError, "clamp is not supported for complex types"),
+    "relu": (NotImplementedError, "clamp is not supported for complex types"),
+    "maximum": (RuntimeError, "maximum not implemented for complex tensors."),
+    "minimum": (RuntimeError, "minimum not implemented for complex tensors."),
+    "fmax": (RuntimeError, "fmax not implemented for complex tensors."),
+    "fmin": (RuntimeError, "fmin not implemented for complex tensors."),
+    "floor": (NotImplementedError, "floor is not supported for complex inputs"),
+    "ceil": (NotImplementedError, "ceil is not supported for complex inputs"),
+    "trunc": (NotImplementedError, "trunc is not supported for complex inputs"),
+    "round": _kernel("round_vml_cpu"),
+    "frac": _kernel("frac_cpu"),
+    "sign": (
+        NotImplementedError,
+        (
+            "Unlike NumPy, torch.sign is not intended to support complex numbers. Please use "
+            "torch.sgn instead."
+        ),
+    ),
+    "signbit": (NotImplementedError, "signbit is not implemented for complex tensors."),
+    "heaviside": (RuntimeError, "heaviside is not yet implemented for complex tensors."),
+    "floor_divide": _kernel("div_floor_cpu"),
+    "__floordiv__": _kernel("div_floor_cpu"),
+    "__rfloordiv__": _kernel("div_floor_cpu"),
+    "remainder": _kernel("remainder_cpu"),
+    "__mod__": _kernel("remainder_cpu"),
+    "__rmod__": _kernel("remainder_cpu"),
+    "fmod": _kernel("fmod_cpu"),
+    "erf": _kernel("erf_vml_cpu"),
+    "erfc": _kernel("erfc_vml_cpu"),
+    "erfinv": _kernel("erfinv_vml_cpu"),
+    "lgamma": _kernel("lgamma_vml_cpu"),
+    "digamma": _kernel("digamma"),
+    "atan2": _kernel("atan2_cpu"),
+    "arctan2": _kernel("atan2_cpu"),
+    "hypot": _kernel("hypot_cpu"),
+    "copysign": _kernel("copysign_cpu"),
+    "logit": _kernel("logit_cpu"),
+    "xlogy": _kernel("xlogy_cpu"),
+    "nextafter": _kernel("nextafter_cpu"),
+    "isposinf": (RuntimeError, "isposinf does not support complex inputs."),
+    "isneginf": (RuntimeError, "isneginf does not support complex inputs."),
+    "quantile": (RuntimeError, "quantile() input tensor must be either float or double dtype"),
+    "nanquantile": (
+        RuntimeError,
+        "quantile() input tensor must be either float or double dtype",
+    ),
+}
+
+
+def _torch_type_name(d):
+    return _TORCH_NAMES.get(d.name, d.name)
+
+
+def _refusing(name, exc, msg):
+    def method(self, *args, **kwargs):
+        if self._data.dtype.kind == "c" or any(
+            isinstance(a, _function.Tensor) and a._data.dtype.kind == "c" for a in args
+        ):
+            d = self._data.dtype if self._data.dtype.kind == "c" else _complex_arg(args)
+            if name in ("max", "min") and (args or kwargs):  # the reduction along a dim
+                raise RuntimeError(f"{name}(): does not support complex input")
+            raise exc(msg.format(dtype=_torch_type_name(d)))
+        return getattr(super(ComplexMixin, self), name)(*args, **kwargs)
+
+    method.__name__ = name
+    method.__qualname__ = f"ComplexMixin.{name}"
+    return method
+
+
+def _complex_arg(args):
+    return next(a._data.dtype for a in args if isinstance(a, _function.Tensor) and a.is_complex())
+
+
+def complex_refusal(name, t):
+    """The error torch raises for the real-only op ``name`` on the complex tensor ``t`` (for
+    callers outside the Tensor's methods), or None when ``name`` takes complex input."""
+    entry = _REFUSED.get(name)
+    if entry is None or t._data.dtype.kind != "c":
+        return None
+    return entry[0](entry[1].format(dtype=_torch_type_name(t._data.dtype)))
+
+
+def install_refusals(cls):
+    """Put the refusing forms in front of ``cls``'s real-only methods (those it has)."""
+    for name, (exc, msg) in _REFUSED.items():
+        if hasattr(cls, name):
+            setattr(ComplexMixin, name, _refusing(name, exc, msg))
 
 
 def view_as_real(input):

@@ -24,7 +24,7 @@ from ..autograd.hooks import RemovableHandle
 from ..cuda import pinned as _pinned
 from . import printing as _printing
 from . import views as _views
-from .complex import ComplexMixin
+from .complex import ComplexMixin, install_refusals
 from .creation import _to_array
 from .gamma_more import GammaMoreMixin
 from .index_more import IndexMoreMixin
@@ -544,6 +544,7 @@ if _dtype.bfloat16 is not None:
 
 _new = object.__new__
 _DTYPES = _dtype.OBJECTS  # numpy dtype -> fastnn.dtype, for Tensor.dtype's one lookup
+install_refusals(Tensor)  # complex input to the real-only methods raises torch's errors
 alias_methods(Tensor)  # x.argmax(axis=1), x.mean(1, keepdims=True): torch's numpy spellings
 function.bind_tensor_class(Tensor)  # the package's one late-binding point (see autograd.function)
 _register_for_processes([Tensor])  # multiprocessing sends shared tensors by name (shared.py)

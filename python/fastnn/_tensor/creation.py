@@ -279,6 +279,8 @@ def _scalar_dtype(v):
         return _dtype.bool_
     if isinstance(v, numbers.Integral):
         return _dtype.int64
+    if isinstance(v, numbers.Complex) and not isinstance(v, numbers.Real):
+        return _dtype.default_complex()
     return _dtype.default()
 
 

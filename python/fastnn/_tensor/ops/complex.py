@@ -17,6 +17,25 @@ def conj(a):
     return a.conj() if a.dtype.kind == "c" else a
 
 
+def holomorphic(cls):
+    """Make ``cls.backward``, written as the plain chain rule g * f'(z) (right for real
+    inputs), give torch's complex gradient g * conj(f'(z)) = conj(conj(g) f'(z)). Only for
+    primitives holomorphic in each input, whose backward is linear in g."""
+    plain = cls.backward
+
+    def backward(self, g):
+        if g.dtype.kind != "c":
+            return plain(self, g)
+        out = plain(self, g.conj())
+        if isinstance(out, tuple):
+            return tuple(None if o is None else conj(o) for o in out)
+        return conj(out)
+
+    backward.__doc__ = plain.__doc__
+    cls.backward = backward
+    return cls
+
+
 def real_view(a):
     """The (..., 2) real view of a complex array: real and imaginary parts side by side."""
     r = a.real

@@ -4,7 +4,7 @@ On complex inputs a holomorphic op passes back g * conj(f'(z)) (torch's conventi
 ops/complex.py): ``conj`` is the identity on real arrays, so the real paths are unchanged."""
 
 from ...autograd.function import Function
-from .complex import conj
+from .complex import conj, holomorphic
 
 
 class Add(Function):
@@ -153,6 +153,7 @@ class Sqrt(Function):
         return self.be.div(g, self.be.mul(conj(self.out), 2))
 
 
+@holomorphic
 class Rsqrt(Function):
     double_backward = True
     save_output = True
