@@ -844,7 +844,7 @@ def _unary(name):
         if x.dtype.kind == "c" and not complex_ok:
             # numpy would compare or clip complex numbers part by part; torch refuses
             raise NotImplementedError(
-                f"\"{name}\" not implemented for '{_COMPLEX_NAMES[x.dtype.name]}'"
+                f"\"{name}_cpu\" not implemented for '{_COMPLEX_NAMES[x.dtype.name]}'"
             )
         return ref(x, *args)
 

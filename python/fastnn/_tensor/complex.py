@@ -233,10 +233,12 @@ def view_as_complex(input):
             f"view_as_complex(): argument 'input' must be Tensor, not {type(input).__name__}"
         )
     a = input._data
+    if a.dtype == _dtype.float16:
+        raise RuntimeError("view_as_complex: fastnn has no complex32 (ComplexHalf) dtype")
     if a.dtype not in (_dtype.float32, _dtype.float64):
         raise RuntimeError(
-            "view_as_complex is only supported for float and double tensors, but got a tensor "
-            f"of scalar type: {_dtype.name(a.dtype)}"
+            "view_as_complex is only supported for half, float and double tensors, but got a "
+            f"tensor of scalar type: {_torch_type_name(a.dtype)}"
         )
     _host(input, "view_as_complex")
     if a.ndim == 0 or a.shape[-1] != 2:

@@ -1,0 +1,337 @@
+"""Complex tensors: dtypes and promotion, parts and views, printing, torch's gradient convention
+op by op (float64, against torch), and torch's errors where an op is real-only."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+import fastnn
+
+torch = pytest.importorskip("torch")
+
+RNG = np.random.default_rng(7)
+
+
+def _c(*shape):
+    return RNG.standard_normal(shape) + 1j * RNG.standard_normal(shape)
+
+
+def _np(t):
+    t = t.detach()
+    if hasattr(t, "resolve_conj"):
+        t = t.resolve_conj()
+    return t.numpy()
+
+
+def _same(got, want, atol=1e-10):
+    g, w = _np(got), _np(want)
+    assert g.dtype == w.dtype, (g.dtype, w.dtype)
+    assert g.shape == w.shape, (g.shape, w.shape)
+    np.testing.assert_allclose(g, w, atol=atol, rtol=1e-9)
+
+
+# ---- dtypes ---------------------------------------------------------------------------------
+
+
+def test_names_and_aliases():
+    assert fastnn.cfloat is fastnn.complex64 and fastnn.cdouble is fastnn.complex128
+    assert fastnn.complex64.is_complex and not fastnn.complex64.is_floating_point
+    assert fastnn.complex64.itemsize == 8 and fastnn.complex128.itemsize == 16
+    assert fastnn.float64.to_complex() is fastnn.complex128
+    assert fastnn.complex64.to_real() is fastnn.float32
+    assert fastnn.complex128.to_complex() is fastnn.complex128
+    with pytest.raises(RuntimeError):
+        fastnn.int64.to_complex()
+
+
+def test_python_complex_follows_the_float_default():
+    assert fastnn.tensor([1 + 2j]).dtype is fastnn.complex64
+    assert fastnn.tensor([1, 2.5, 1j]).dtype is fastnn.complex64
+    assert fastnn.tensor(np.array([1j])).dtype is fastnn.complex128  # numpy's dtype is kept
+    fastnn.set_default_dtype(fastnn.float64)
+    try:
+        assert fastnn.tensor([1 + 2j]).dtype is fastnn.complex128
+        assert fastnn.full((2,), 1j).dtype is fastnn.complex128
+    finally:
+        fastnn.set_default_dtype(fastnn.float32)
+    assert fastnn.full((2,), 1 + 1j).dtype is fastnn.complex64
+    assert fastnn.tensor([1j], dtype=fastnn.cdouble).dtype is fastnn.complex128
+
+
+NAMES = ["float16", "float32", "float64", "int64", "int8", "bool", "complex64", "complex128"]
+
+
+@pytest.mark.parametrize("a", NAMES)
+@pytest.mark.parametrize("b", ["complex64", "complex128"])
+def test_promote_types(a, b):
+    got = fastnn.promote_types(getattr(fastnn, a), getattr(fastnn, b))
+    want = torch.promote_types(getattr(torch, a), getattr(torch, b))
+    assert str(got).split(".")[1] == str(want).split(".")[1]
+
+
+@pytest.mark.parametrize(
+    ("lhs", "rhs"),
+    [
+        (np.ones(3, np.complex64), np.ones(3, np.float64)),
+        (np.ones(3, np.complex64), np.ones(3, np.int64)),
+        (np.ones(3, np.float32), 1j),
+        (np.ones(3, np.float64), 2 + 1j),
+        (np.ones(3, np.int64), 1j),
+        (np.ones(3, np.complex128), np.ones((), np.complex64)),
+    ],
+)
+def test_arithmetic_promotion(lhs, rhs):
+    def op(m, a, b):
+        b = m.tensor(b) if isinstance(b, np.ndarray) else b
+        return m.tensor(a) * b
+
+    _same(op(fastnn, lhs, rhs), op(torch, lhs, rhs))
+
+
+def test_queries_and_item():
+    x = fastnn.tensor([1 + 2j, 3 - 1j])
+    assert x.is_complex() and fastnn.is_complex(x) and not x.is_floating_point()
+    assert not fastnn.ones(2).is_complex()
+    assert x[0].item() == 1 + 2j and isinstance(x[1].item(), complex)
+    assert complex(x[1]) == 3 - 1j
+    assert x.tolist() == [1 + 2j, 3 - 1j]
+    assert not x.is_conj() and x.resolve_conj() is x
+    assert x.type() == "fastnn.ComplexFloatTensor"
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        [1 + 2j, 3 - 1j],
+        [1.5 + 2j, 3 - 1.25j, 100],
+        [[1 + 2j], [0.001j]],
+        [1.0896 - 0.2075j, -1.5406 + 0.4019j, -0.7669 - 0.9890j],
+        1 + 2j,
+    ],
+)
+@pytest.mark.parametrize("dtype", ["complex64", "complex128"])
+def test_repr_as_torch(values, dtype):
+    got = repr(fastnn.tensor(values, dtype=getattr(fastnn, dtype)))
+    want = repr(torch.tensor(values, dtype=getattr(torch, dtype)))
+    assert got == want.replace("torch.", "fastnn.")
+
+
+# ---- parts and views ------------------------------------------------------------------------
+
+
+def test_real_imag_are_writable_views():
+    x = fastnn.tensor([1 + 2j, 3 - 1j])
+    assert x.real.dtype is fastnn.float32
+    x.real.mul_(10)
+    x.imag[0] = 7
+    assert x.tolist() == [10 + 7j, 30 - 1j]
+    x.imag = fastnn.tensor([0.5, 0.25])
+    x.real = fastnn.zeros(2)
+    assert x.tolist() == [0.5j, 0.25j]
+    r = fastnn.tensor([1.0, 2.0])
+    assert r.real is r
+    with pytest.raises(RuntimeError, match="non-complex"):
+        _ = r.imag
+
+
+def test_view_as_real_and_complex_share_storage():
+    x = fastnn.tensor([[1 + 2j, 3 - 1j], [5j, -2 + 0j]])
+    v = fastnn.view_as_real(x)
+    assert v.shape == (2, 2, 2) and v.dtype is fastnn.float32
+    v[0, 1, 1] = 9
+    assert x[0, 1].item() == 3 + 9j
+    back = fastnn.view_as_complex(v)
+    back[1, 0] = 4 + 4j
+    assert v[1, 0].tolist() == [4.0, 4.0]
+    # a view of a slice whose pairs stay adjacent is accepted, as torch accepts it
+    wide = fastnn.arange(24.0).reshape(3, 8)[:, 2:4]
+    _same(
+        fastnn.view_as_complex(wide),
+        torch.view_as_complex(torch.arange(24.0).reshape(3, 8)[:, 2:4]),
+    )
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda m: m.view_as_complex(m.ones(3)),
+        lambda m: m.view_as_complex(m.ones(3, 2).t()),
+        lambda m: m.view_as_complex(m.ones(2, 3)),
+        lambda m: m.view_as_complex(m.ones(4, 2, dtype=m.int64)),
+        lambda m: m.view_as_complex(m.ones(4, 4)[:, 1:3]),
+        lambda m: m.view_as_real(m.ones(3)),
+        lambda m: m.complex(m.ones(3), m.ones(3, dtype=m.float64)),
+        lambda m: m.complex(m.ones(3, dtype=m.int64), m.ones(3, dtype=m.int64)),
+        lambda m: m.polar(m.ones(3), m.ones(3, dtype=m.float64)),
+    ],
+)
+def test_view_and_build_errors_as_torch(make):
+    with pytest.raises(Exception) as want:
+        make(torch)
+    with pytest.raises(type(want.value)) as got:
+        make(fastnn)
+    assert str(got.value) == str(want.value)
+
+
+def test_complex_and_polar_values():
+    re, im = RNG.standard_normal((3, 1)), RNG.standard_normal(4)
+    _same(
+        fastnn.complex(fastnn.tensor(re), fastnn.tensor(im)),
+        torch.complex(torch.tensor(re), torch.tensor(im)),
+    )
+    r, th = np.abs(RNG.standard_normal(5)), RNG.standard_normal(5)
+    _same(
+        fastnn.polar(fastnn.tensor(r), fastnn.tensor(th)),
+        torch.polar(torch.tensor(r), torch.tensor(th)),
+    )
+
+
+def test_cast_to_real_drops_the_imaginary_part_with_torch_warning():
+    x = fastnn.tensor([1 + 2j, -3 + 1j])
+    with pytest.warns(UserWarning, match="discards the imaginary part"):
+        y = x.to(fastnn.float32)
+    assert y.tolist() == [1.0, -3.0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert fastnn.tensor([1.5]).to(fastnn.complex64).tolist() == [1.5 + 0j]
+
+
+# ---- gradients ------------------------------------------------------------------------------
+
+
+def _loss(o):
+    """A real loss that weighs the real and imaginary parts of a result differently."""
+    if o.is_complex():
+        return (o * o.conj()).real.sum() + 0.5 * o.imag.sum() + 0.3 * o.real.sum()
+    return (o * o).sum() + 0.7 * o.sum()
+
+
+Z, W, R = _c(3, 4), _c(3, 4), RNG.standard_normal((3, 4))
+
+GRAD_CASES = {
+    "mul": (lambda m, a, b: a * b, (Z, W)),
+    "mul_real": (lambda m, a, b: a * b, (Z, R)),
+    "add_real": (lambda m, a, b: a + b, (Z, R)),
+    "sub": (lambda m, a, b: b - a, (Z, W)),
+    "div": (lambda m, a, b: a / b, (Z, W)),
+    "div_real": (lambda m, a, b: b / a, (Z, R)),
+    "scalar": (lambda m, a: (1 - 2j) / a + a * (2 + 1j), (Z,)),
+    "real_times_scalar": (lambda m, a: a * (2 + 1j), (R,)),
+    "exp": (lambda m, a: a.exp(), (Z,)),
+    "log": (lambda m, a: a.log(), (Z,)),
+    "sqrt": (lambda m, a: a.sqrt(), (Z,)),
+    "rsqrt": (lambda m, a: a.rsqrt(), (Z,)),
+    "sin": (lambda m, a: a.sin(), (Z,)),
+    "cos": (lambda m, a: a.cos(), (Z,)),
+    "tan": (lambda m, a: a.tan(), (Z,)),
+    "tanh": (lambda m, a: a.tanh(), (Z,)),
+    "sigmoid": (lambda m, a: a.sigmoid(), (Z,)),
+    "acosh": (lambda m, a: a.acosh(), (Z,)),
+    "log1p": (lambda m, a: a.log1p(), (Z,)),
+    "pow2": (lambda m, a: a**2, (Z,)),
+    "pow5": (lambda m, a: a**5, (Z,)),
+    "pow_tensor": (lambda m, a, b: a**b, (Z, W)),
+    "abs": (lambda m, a: a.abs(), (Z,)),
+    "angle": (lambda m, a: a.angle(), (Z,)),
+    "sgn": (lambda m, a: a.sgn(), (Z,)),
+    "real": (lambda m, a: a.real, (Z,)),
+    "imag": (lambda m, a: a.imag, (Z,)),
+    "conj": (lambda m, a: a.conj() * a.conj(), (Z,)),
+    "conj_physical": (lambda m, a: a.conj_physical() * a, (Z,)),
+    "view_as_real": (lambda m, a: m.view_as_real(a), (Z,)),
+    "view_as_complex": (lambda m, a: m.view_as_complex(a), (RNG.standard_normal((3, 2)),)),
+    "complex": (lambda m, a, b: m.complex(a, b), (R, R[0])),
+    "polar": (lambda m, a, b: m.polar(a, b), (np.abs(R), R)),
+    "cast": (lambda m, a: a.to(m.complex128) * (1 + 2j), (R,)),
+    "matmul": (lambda m, a, b: a @ b.T, (Z, W)),
+    "matmul_transposed": (lambda m, a, b: a.transpose(0, 1) @ b, (Z, W)),
+    "mH": (lambda m, a: a.mH @ a, (Z,)),
+    "bmm": (lambda m, a, b: a[None].bmm(b.T[None]), (Z, W)),
+    "linear": (lambda m, a, b: m.nn.functional.linear(a, b, b[0, :3]), (Z, W)),
+    "einsum": (lambda m, a, b: m.einsum("ij,kj->ik", a, b), (Z, W)),
+    "sum": (lambda m, a: a.sum(1), (Z,)),
+    "mean": (lambda m, a: a.mean(), (Z,)),
+    "prod": (lambda m, a: a.prod(1), (Z,)),
+    "cumprod": (lambda m, a: a.cumprod(1), (Z,)),
+    "var": (lambda m, a: a.var(1), (Z,)),
+    "norm": (lambda m, a: a.norm(), (Z,)),
+    "vector_norm": (lambda m, a: m.linalg.vector_norm(a, dim=1), (Z,)),
+    "vdot": (lambda m, a, b: m.vdot(a[0], b[1]), (Z, W)),
+    "logsumexp": (lambda m, a: a.logsumexp(1), (Z,)),
+    "index_cat": (lambda m, a, b: m.cat([a[1:, ::2], b[:2, 1:3]]).T, (Z, W)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(GRAD_CASES))
+def test_gradients_match_torch(name):
+    fn, arrays = GRAD_CASES[name]
+    ts = [torch.tensor(a, requires_grad=True) for a in arrays]
+    fs = [fastnn.tensor(a, requires_grad=True) for a in arrays]
+    want, got = fn(torch, *ts), fn(fastnn, *fs)
+    _same(got, want)
+    _loss(want).backward()
+    _loss(got).backward()
+    for f, t in zip(fs, ts):
+        _same(f.grad, t.grad)
+
+
+def test_backward_of_a_complex_scalar_raises_torch_error():
+    z = fastnn.tensor([1 + 1j, 2j], requires_grad=True)
+    with pytest.raises(RuntimeError, match="only for real scalar outputs"):
+        z.sum().backward()
+    z.sum().backward(fastnn.tensor(1 + 0j))  # an explicit gradient is accepted, as in torch
+    assert z.grad.tolist() == [1 + 0j, 1 + 0j]
+
+
+def test_complex_tensors_may_require_grad_and_ints_still_may_not():
+    assert fastnn.zeros(2, dtype=fastnn.complex64).requires_grad_().requires_grad
+    with pytest.raises(RuntimeError, match="floating point and complex"):
+        fastnn.zeros(2, dtype=fastnn.int64).requires_grad_()
+
+
+# ---- real-only ops refuse complex input, as torch does ---------------------------------------
+
+REFUSED = {
+    "max": lambda m, x: x.max(),
+    "min_dim": lambda m, x: x.min(1),
+    "argmax": lambda m, x: x.argmax(),
+    "sort": lambda m, x: x.sort(),
+    "topk": lambda m, x: x.topk(2),
+    "unique": lambda m, x: x.unique(),
+    "clamp": lambda m, x: x.clamp(0, 1),
+    "relu": lambda m, x: m.relu(x),
+    "leaky_relu": lambda m, x: m.nn.functional.leaky_relu(x),
+    "maximum": lambda m, x: m.maximum(x, x),
+    "lt": lambda m, x: x < 2 * x,
+    "ge_number": lambda m, x: x >= 1,
+    "floor": lambda m, x: x.floor(),
+    "round": lambda m, x: x.round(),
+    "sign": lambda m, x: x.sign(),
+    "floor_divide": lambda m, x: x // 2,
+    "remainder": lambda m, x: x % 2,
+    "erf": lambda m, x: x.erf(),
+    "atan2": lambda m, x: m.atan2(x, x),
+    "mse_loss": lambda m, x: m.nn.functional.mse_loss(x, x),
+    "cummax": lambda m, x: x.cummax(0),
+}
+
+
+@pytest.mark.parametrize("name", sorted(REFUSED))
+def test_real_only_ops_refuse_complex(name):
+    z = np.array([[1 + 2j, -3 + 0.5j, 2j], [0.5, -1j, 4 + 4j]], np.complex64)
+    x = fastnn.tensor(z)
+    before = x.tolist()
+    with pytest.raises(Exception) as want:
+        REFUSED[name](torch, torch.tensor(z))
+    with pytest.raises(type(want.value)) as got:
+        REFUSED[name](fastnn, x)
+    assert str(got.value).strip() == str(want.value).strip()
+    assert x.tolist() == before
+
+
+def test_real_tensors_keep_their_real_only_ops():
+    x = fastnn.tensor([3.0, -1.0, 2.0])
+    assert x.max().item() == 3.0 and x.sort().values.tolist() == [-1.0, 2.0, 3.0]
+    assert (x < 2).tolist() == [False, True, False]
+    assert x.clamp(0, 2).tolist() == [2.0, 0.0, 2.0]
