@@ -23,8 +23,8 @@ def _pad_end(x, p, mode):
         if p >= n:
             raise RuntimeError(
                 f"Argument #4: Padding size should be less than the corresponding input "
-                f"dimension, but got: padding ({p}, {p}) at dimension {x.ndim - 1} of input "
-                f"{list(x.shape)}"
+                f"dimension, but got: padding ({p}, {p}) at dimension {x.ndim} of input "
+                f"{[1, *x.shape]}"
             )
         left, right = x[..., 1 : p + 1].flip(-1), x[..., n - p - 1 : n - 1].flip(-1)
     elif mode == "replicate":
@@ -44,7 +44,7 @@ def _pad_end(x, p, mode):
 
 
 def _signature(fn, x, n_fft, hop, win_length, window, normalized, onesided, return_complex):
-    w = "None" if window is None else f"torch.FloatTensor{{[{window.shape[0]}]}}"
+    w = "None" if window is None else f"{window.type()}{{{list(window.shape)}}}"
     return (
         f"{fn}({x.type()}{list(x.shape)}, n_fft={n_fft}, hop_length={hop}, "
         f"win_length={win_length}, window={w}, normalized={int(normalized)}, "
