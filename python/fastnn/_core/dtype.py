@@ -131,7 +131,7 @@ class dtype:
 
     def to_complex(self):
         """The complex type with this floating type's parts (float64 -> complex128); a complex
-        type itself. torch has no complex half on the CPU, and no complex integers."""
+        type itself. fastnn has no complex32 (torch's ComplexHalf) and no complex integers."""
         if self.is_complex:
             return self
         c = _COMPLEX_OF.get(self.dtype)
