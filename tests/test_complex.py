@@ -335,3 +335,48 @@ def test_real_tensors_keep_their_real_only_ops():
     assert x.max().item() == 3.0 and x.sort().values.tolist() == [-1.0, 2.0, 3.0]
     assert (x < 2).tolist() == [False, True, False]
     assert x.clamp(0, 2).tolist() == [2.0, 0.0, 2.0]
+
+
+# ---- creation and optimizers ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", ["complex64", "complex128"])
+def test_random_complex_tensors_fill_both_parts(dtype):
+    fastnn.manual_seed(3)
+    z = fastnn.randn(20000, dtype=getattr(fastnn, dtype))
+    assert z.dtype is getattr(fastnn, dtype) and z.shape == (20000,)
+    # torch's complex normal: unit variance in all, half of it in each part
+    assert abs(z.real.var().item() - 0.5) < 0.03 and abs(z.imag.var().item() - 0.5) < 0.03
+    assert abs((z.real * z.imag).mean().item()) < 0.03
+    u = fastnn.rand(2, 5000, dtype=getattr(fastnn, dtype))
+    for part in (u.real, u.imag):
+        assert 0 <= part.min().item() and part.max().item() < 1
+        assert abs(part.mean().item() - 0.5) < 0.03
+
+
+OPTIMIZERS = [
+    ("Adam", {"lr": 0.05}),
+    ("AdamW", {"lr": 0.05, "weight_decay": 0.1}),
+    ("SGD", {"lr": 0.05, "momentum": 0.9, "nesterov": True}),
+    ("RMSprop", {"lr": 0.01, "centered": True}),
+    ("Adagrad", {"lr": 0.1}),
+    ("NAdam", {"lr": 0.05}),
+    ("Rprop", {}),
+]
+
+
+@pytest.mark.parametrize(("name", "kw"), OPTIMIZERS)
+def test_optimizers_step_complex_parameters_as_torch(name, kw):
+    w0, x = _c(3, 4), _c(5, 3)
+    results = []
+    for m in (torch, fastnn):
+        p = m.nn.Parameter(m.tensor(w0))
+        opt = getattr(m.optim, name)([p], **kw)
+        for _ in range(4):
+            opt.zero_grad()
+            loss = ((m.tensor(x) @ p).abs() ** 2).mean() + p.real.sum() - 0.5 * p.imag.mean()
+            loss.backward()
+            opt.step()
+        results.append(p)
+    assert results[1].dtype is fastnn.complex128
+    _same(results[1], results[0])

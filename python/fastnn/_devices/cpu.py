@@ -234,6 +234,9 @@ def rand(shape, dtype):
     g = _random.generator()
     if dtype is _F32 or dtype is _F64:  # (identity: a cheap test, and exact for these two)
         return g.random(shape, dtype=dtype)
+    if dtype.kind == "c":  # both parts uniform on [0, 1), as torch's
+        parts = g.random((*shape, 2), dtype=_F64 if dtype.itemsize == 16 else _F32)
+        return parts.view(dtype)[..., 0]
     return g.random(shape, dtype=dtype if dtype.itemsize >= 4 else _F32).astype(dtype, copy=False)
 
 
@@ -241,6 +244,10 @@ def randn(shape, dtype):
     g = _random.generator()
     if dtype is _F32 or dtype is _F64:
         return g.standard_normal(shape, dtype=dtype)
+    if dtype.kind == "c":  # a unit-variance complex normal: each part has variance 1/2
+        real = _F64 if dtype.itemsize == 16 else _F32
+        parts = g.standard_normal((*shape, 2), dtype=real) * real.type(math.sqrt(0.5))
+        return parts.view(dtype)[..., 0]
     return g.standard_normal(shape).astype(dtype)
 
 

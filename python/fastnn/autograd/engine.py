@@ -342,6 +342,8 @@ def _run(roots, root_grads, retain_graph, capture, only=None):
             if check_nan:
                 _raise_on_nan(ctx, [gi for gi, need in zip(gs, needs) if need])
             for p, gi, need in zip(parents, gs, needs):
+                if gi is not None and gi.dtype is not p._data.dtype and gi.dtype.kind == "c":
+                    gi = _real_part(gi, p)
                 if uses is not None and need and p in uses:
                     _use_done(p, gi, uses, handed, pending)
                     continue
@@ -353,8 +355,6 @@ def _run(roots, root_grads, retain_graph, capture, only=None):
                         f"an invalid gradient: got shape {tuple(gi.shape)}, expected "
                         f"{tuple(p._data.shape)}"
                     )
-                if gi.dtype is not p._data.dtype and gi.dtype.kind == "c":
-                    gi = _real_part(gi, p)
                 if p._ctx is None:
                     _to_leaf(p, gi, handed, pending, capture)
                 else:
@@ -543,7 +543,7 @@ def _wanted_needs(topo, capture, resolve):
 def _raise_on_nan(ctx, grads):
     """Anomaly mode: torch's error for a node whose backward returned NaN."""
     for i, g in enumerate(grads):
-        if g is None or g.dtype.kind != "f":
+        if g is None or g.dtype.kind not in "fc":
             continue
         a = g if g.__class__ is np.ndarray else _devices.of(g).to_numpy(g)
         if np.isnan(a).any():
