@@ -380,3 +380,13 @@ def test_optimizers_step_complex_parameters_as_torch(name, kw):
         results.append(p)
     assert results[1].dtype is fastnn.complex128
     _same(results[1], results[0])
+
+
+def test_checkpoints_carry_complex_tensors_to_and_from_torch(tmp_path):
+    z = _c(2, 3).astype(np.complex64)
+    torch.save({"w": torch.tensor(z)}, tmp_path / "t.pt")
+    got = fastnn.load(tmp_path / "t.pt")["w"]
+    assert got.dtype is fastnn.complex64 and np.array_equal(got.numpy(), z)
+    fastnn.serialization.save_torch({"w": fastnn.tensor(z).conj()}, tmp_path / "f.pt")
+    back = torch.load(tmp_path / "f.pt", weights_only=True)["w"]
+    assert back.dtype == torch.complex64 and np.array_equal(back.numpy(), z.conj())
