@@ -390,3 +390,82 @@ def test_checkpoints_carry_complex_tensors_to_and_from_torch(tmp_path):
     fastnn.serialization.save_torch({"w": fastnn.tensor(z).conj()}, tmp_path / "f.pt")
     back = torch.load(tmp_path / "f.pt", weights_only=True)["w"]
     assert back.dtype == torch.complex64 and np.array_equal(back.numpy(), z.conj())
+
+
+# ---- in-place writes through the part views while recording --------------------------------
+
+
+def _write_real(m, a, b):
+    z = a * 2
+    z.real.mul_(3)
+    return z
+
+
+def _write_imag(m, a, b):
+    z = a * (1 + 1j)
+    z.imag.add_(b)
+    return z
+
+
+def _write_real_view(m, a, b):
+    z = a * a
+    m.view_as_real(z).mul_(2)
+    return z
+
+
+def _write_complex_view(m, a, b):
+    r = m.view_as_real(a) * 1.5
+    m.view_as_complex(r).mul_(1j)
+    return r
+
+
+def _base_then_real_view(m, a, b):
+    z = a * 1
+    v = z.real
+    z.mul_(2j)
+    return v * 3
+
+
+def _base_then_imag_view(m, a, b):
+    z = a * 1
+    v = z.imag
+    z.add_(b)
+    return v.exp()
+
+
+INPLACE_PARTS = {
+    "real": _write_real,
+    "imag": _write_imag,
+    "view_as_real": _write_real_view,
+    "view_as_complex": _write_complex_view,
+    "base_then_real_view": _base_then_real_view,
+    "base_then_imag_view": _base_then_imag_view,
+}
+
+
+@pytest.mark.parametrize("name", sorted(INPLACE_PARTS))
+def test_inplace_through_part_views_records_as_torch(name):
+    a0 = np.array([[1 + 2j, 3 - 1j], [0.5j, -2 + 1j]])
+    b0 = np.array([[0.3, -1.2], [2.0, 0.7]])
+    results = []
+    for m in (torch, fastnn):
+        a, b = m.tensor(a0, requires_grad=True), m.tensor(b0, requires_grad=True)
+        out = INPLACE_PARTS[name](m, a, b)
+        _loss(out).backward()
+        results.append((out, a.grad, b.grad))
+    (ot, at, bt), (of, af, bf) = results
+    _same(of, ot)
+    _same(af, at)
+    assert (bf is None) == (bt is None)
+    if bt is not None:
+        _same(bf, bt)
+
+
+def test_inplace_on_a_leaf_part_or_a_nested_part_view_raises():
+    a = fastnn.tensor([1 + 2j, 3 - 1j], requires_grad=True)
+    with pytest.raises(RuntimeError, match="view of a leaf Variable"):
+        a.real.mul_(2)
+    z = a * 2
+    with pytest.raises(RuntimeError, match=r"z\[0\]\.real"):
+        z[0].real.mul_(2)
+    assert z.tolist() == [2 + 4j, 6 - 2j]  # the refused write changed nothing

@@ -41,7 +41,7 @@ class ComplexMixin:
         """The real part: a view sharing this tensor's storage (writes reach it), as torch's."""
         if not _is_complex(self):
             return self
-        return self._view_of(C.Real.apply(self))
+        return self._view_of(C.Real.apply(self), part_again, "real")
 
     @real.setter
     def real(self, value):
@@ -52,7 +52,7 @@ class ComplexMixin:
         """The imaginary part, a view as ``real``; a real tensor has none (torch's error)."""
         if not _is_complex(self):
             raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
-        return self._view_of(C.Imag.apply(self))
+        return self._view_of(C.Imag.apply(self), part_again, "imag")
 
     @imag.setter
     def imag(self, value):
@@ -212,6 +212,16 @@ def install_refusals(cls):
             setattr(ComplexMixin, name, _refusing(name, exc, msg))
 
 
+def part_again(base, which):
+    """The part view ``which`` of ``base`` made again (after an in-place op changed base's
+    history, views.py remakes its live views with this)."""
+    if which == "real":
+        return base.real
+    if which == "imag":
+        return base.imag
+    return view_as_real(base) if which == "as_real" else view_as_complex(base)
+
+
 def view_as_real(input):
     """A complex tensor as a real one with a last dimension of 2 (real, imaginary), sharing
     its storage."""
@@ -222,7 +232,7 @@ def view_as_real(input):
     if not _is_complex(input):
         raise RuntimeError("view_as_real is only supported for complex tensors")
     _host(input, "view_as_real")
-    return input._view_of(C.ViewAsReal.apply(input))
+    return input._view_of(C.ViewAsReal.apply(input), part_again, "as_real")
 
 
 def view_as_complex(input):
@@ -250,7 +260,7 @@ def view_as_complex(input):
         raise RuntimeError("Tensor must have a stride divisible by 2 for all but last dimension")
     if input.storage_offset() % 2:
         raise RuntimeError("Tensor must have a storage_offset divisible by 2")
-    return input._view_of(C.ViewAsComplex.apply(input))
+    return input._view_of(C.ViewAsComplex.apply(input), part_again, "as_complex")
 
 
 def complex(real, imag):
