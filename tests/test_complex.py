@@ -469,3 +469,30 @@ def test_inplace_on_a_leaf_part_or_a_nested_part_view_raises():
     with pytest.raises(RuntimeError, match=r"z\[0\]\.real"):
         z[0].real.mul_(2)
     assert z.tolist() == [2 + 4j, 6 - 2j]  # the refused write changed nothing
+
+
+def test_in_place_random_fills_reach_both_parts():
+    fastnn.manual_seed(5)
+    w = fastnn.empty(20000, dtype=fastnn.complex64)
+    w.normal_(0, 2)  # torch's complex normal: std / sqrt(2) in each part
+    assert abs(w.real.std().item() - 2**0.5) < 0.05 and abs(w.imag.std().item() - 2**0.5) < 0.05
+    w.uniform_(-1, 3)
+    for part in (w.real, w.imag):
+        assert -1 <= part.min().item() and part.max().item() < 3
+        assert abs(part.mean().item() - 1) < 0.05
+
+
+def test_complex_linear_layer_as_torch():
+    lt = torch.nn.Linear(4, 2, dtype=torch.cdouble)
+    lf = fastnn.nn.Linear(4, 2, dtype=fastnn.cdouble)
+    assert lf.weight.dtype is fastnn.complex128 and lf.weight.imag.abs().sum().item() > 0
+    lf.load_state_dict({k: fastnn.tensor(v.detach().numpy()) for k, v in lt.state_dict().items()})
+    x = _c(3, 4)
+    yt, yf = lt(torch.tensor(x)), lf(fastnn.tensor(x))
+    _same(yf, yt)
+    _loss(yt).backward()
+    _loss(yf).backward()
+    _same(lf.weight.grad, lt.weight.grad)
+    _same(lf.bias.grad, lt.bias.grad)
+    with pytest.raises(TypeError, match="floating dtype"):
+        fastnn.nn.Conv1d(2, 2, 3, dtype=fastnn.cfloat)  # the conv kernels are real-only

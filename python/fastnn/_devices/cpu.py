@@ -255,14 +255,24 @@ def randint(low, high, shape, dtype):
     return _random.generator().integers(low, high, size=shape, dtype=dtype)
 
 
+def _parts(a):
+    """A complex array's (..., 2) real view, which the fills below draw into as torch's do
+    (numpy would cast each real draw to complex, leaving every imaginary part 0)."""
+    r = a.real
+    return np.lib.stride_tricks.as_strided(r, (*a.shape, 2), (*r.strides, r.itemsize))
+
+
 def normal_(a, mean, std):
     rng = _random.generator()
+    if a.dtype.kind == "c":  # each part gets half the variance, as torch's complex normal
+        _random_fill.fill_(_parts(a), lambda n: rng.normal(mean, std * math.sqrt(0.5), n))
+        return
     _random_fill.fill_(a, lambda n: rng.normal(mean, std, n))
 
 
 def uniform_(a, low, high):
     rng = _random.generator()
-    _random_fill.fill_(a, lambda n: rng.uniform(low, high, n))
+    _random_fill.fill_(_parts(a) if a.dtype.kind == "c" else a, lambda n: rng.uniform(low, high, n))
 
 
 def bernoulli(p, shape, dtype):
