@@ -419,3 +419,28 @@ def test_fourier_layer_trains_as_torch():
         assert abs(losses[0] - losses[1]) < 1e-10, losses
         for pt, pf in zip(models[0].parameters(), models[1].parameters()):
             np.testing.assert_allclose(_np(pf), _np(pt), atol=1e-10)
+
+
+def test_device_tensors_are_refused_clearly(monkeypatch):
+    """Complex storage exists on the CPU only: the transforms say so for a CUDA tensor (the
+    numpy emulation of the CUDA bindings stands in for a GPU), while fftshift, a roll, runs
+    on the device."""
+    import _fake_cuda
+    from fastnn import _devices
+
+    be = _devices.cuda_module()
+    monkeypatch.setattr(be, "_mod", _fake_cuda)
+    monkeypatch.setattr(be, "array_type", _fake_cuda.DeviceArray)
+    monkeypatch.setitem(_devices._BY_TYPE, _fake_cuda.DeviceArray, be)
+    x = fastnn.Tensor._make(be.from_numpy(np.arange(8.0).reshape(2, 4)))
+    for call in (
+        lambda: fastnn.fft.fft(x),
+        lambda: fastnn.fft.rfft2(x),
+        lambda: fastnn.stft(x[0], 4, return_complex=True),
+        lambda: fastnn.complex(x, x),
+    ):
+        with pytest.raises(RuntimeError, match="CPU"):
+            call()
+    shifted = fastnn.fft.fftshift(x, dim=1)
+    assert shifted.device.type == "cuda"
+    assert be.to_numpy(shifted._data).tolist() == [[2, 3, 0, 1], [6, 7, 4, 5]]

@@ -14,6 +14,14 @@ from .complex import view_as_real
 from .ops import fft as F
 
 
+def _on_host(x, fn):
+    if not isinstance(x._data, np.ndarray):
+        raise RuntimeError(  # noqa: TRY004 (torch's type for a tensor on the wrong device)
+            f"{fn}: only CPU tensors are supported (complex tensors live on the CPU), got a "
+            f"{x.device} tensor"
+        )
+
+
 def _pad_end(x, p, mode):
     """``x`` padded by ``p`` on both ends of its last dim (F.pad's modes on one dim)."""
     if p == 0:
@@ -96,6 +104,7 @@ def stft(
     if not isinstance(input, _function.Tensor):
         raise TypeError(f"stft(): argument 'input' must be Tensor, not {type(input).__name__}")
     x = input
+    _on_host(x, "stft")
     complex_in = x._data.dtype.kind == "c" or (window is not None and window.is_complex())
     if return_complex is None:
         if not complex_in:
@@ -157,6 +166,7 @@ def istft(
     the summed squared window."""
     if not isinstance(input, _function.Tensor):
         raise TypeError(f"istft(): argument 'input' must be Tensor, not {type(input).__name__}")
+    _on_host(input, "istft")
     if input._data.dtype.kind != "c":
         raise RuntimeError(
             "istft requires a complex-valued input tensor matching the output from stft with "
