@@ -473,3 +473,53 @@ def test_device_tensors_are_refused_clearly(monkeypatch):
     shifted = fastnn.fft.fftshift(x, dim=1)
     assert shifted.device.type == "cuda"
     assert be.to_numpy(shifted._data).tolist() == [[2, 3, 0, 1], [6, 7, 4, 5]]
+
+
+# ---- second derivatives (create_graph=True) -------------------------------------------------
+
+
+def _second_order_program(m, name, x, w):
+    fft = m.fft
+    if name == "angle_abs":
+        z = x * w
+        loss = (z.angle() * x).sum() + z.abs().sum()
+    elif name == "view_as_real":
+        z = m.view_as_real(x * w)
+        loss = (z**3).sum()
+    elif name == "view_as_complex":
+        z = m.view_as_complex(m.stack([x, x * x], -1)) * w
+        loss = (z.real**2 + z.imag**3).sum()
+    elif name == "rfft":
+        z = fft.rfft(x * x, n=8, norm="ortho")
+        loss = (z.abs() ** 2).sum() + z.real.sum()
+    elif name == "irfft":
+        loss = (fft.irfft(w * x, n=9) ** 3).sum()
+    elif name == "fft2":
+        y = fft.fft2(x * w, s=(4, 5))
+        loss = (y * y).real.sum()
+    elif name == "ifftn_real":
+        loss = (fft.ifftn(x * x, norm="forward").abs() ** 3).sum()
+    else:  # stft then istft
+        win = m.hann_window(4, dtype=m.float64)
+        spec = m.stft(x[0].repeat(4), 4, hop_length=1, window=win, return_complex=True)
+        y = m.istft(spec * spec.abs(), 4, hop_length=1, window=win, length=24)
+        loss = (y**2).sum()
+    return loss + (w * w * x).real.sum()
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["angle_abs", "view_as_real", "view_as_complex", "rfft", "irfft", "fft2", "ifftn_real", "stft"],
+)
+def test_second_derivatives_as_torch(name):
+    """A gradient penalty through the transforms and the complex views: the first gradient is
+    recorded (create_graph) and differentiated again, in both libraries."""
+    x0, w0 = _data((3, 6), "real"), _data((3, 6), "complex")
+    results = []
+    for m in (torch, fastnn):
+        x, w = m.tensor(x0, requires_grad=True), m.tensor(w0, requires_grad=True)
+        gx, gw = m.autograd.grad(_second_order_program(m, name, x, w), [x, w], create_graph=True)
+        ((gx * gx).sum() + (gw * gw.conj()).real.sum()).backward()
+        results.append((gx, gw, x.grad, w.grad))
+    for got, want in zip(results[1], results[0]):
+        _same(got, want, atol=1e-7)

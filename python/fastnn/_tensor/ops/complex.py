@@ -11,6 +11,13 @@ import numpy as np
 
 from ...autograd.function import Function
 
+# A backward here runs on arrays, or, under create_graph=True (``double_backward``), on the
+# Tensors they are: each has a Tensor branch made of recorded ops, so second derivatives work.
+
+
+def _recorded(g):
+    return not isinstance(g, np.ndarray)
+
 
 def conj(a):
     """conj(a) for a complex array (or Tensor, under a recorded backward); a real one itself."""
@@ -58,30 +65,40 @@ def as_complex(g, dtype):
 
 
 class Real(Function):
+    double_backward = True
+
     def forward(self, x):
         self.dtype = x.dtype
         return x.real
 
     def backward(self, g):
-        return as_complex(g, self.dtype)
+        return g.to(self.dtype) if _recorded(g) else as_complex(g, self.dtype)
 
 
 class Imag(Function):
+    double_backward = True
+
     def forward(self, x):
         self.dtype = x.dtype
         return x.imag
 
     def backward(self, g):
+        if _recorded(g):
+            return g.to(self.dtype) * 1j
         out = np.zeros(g.shape, self.dtype)
         out.imag = g
         return out
 
 
 class ViewAsReal(Function):
+    double_backward = True
+
     def forward(self, x):
         return real_view(x)
 
     def backward(self, g):
+        if _recorded(g):
+            return MakeComplex.apply(g[..., 0], g[..., 1])
         out = np.empty(g.shape[:-1], np.complex128 if g.dtype == np.float64 else np.complex64)
         out.real = g[..., 0]
         out.imag = g[..., 1]
@@ -89,25 +106,32 @@ class ViewAsReal(Function):
 
 
 class ViewAsComplex(Function):
+    double_backward = True
+
     def forward(self, x):
         return complex_view(x)
 
     def backward(self, g):
+        if _recorded(g):
+            return ViewAsReal.apply(g)
         return np.ascontiguousarray(real_view(g))
 
 
 class Conj(Function):
     """The conjugate, materialized (see Tensor.conj)."""
 
+    double_backward = True
+
     def forward(self, x):
         return np.conj(x)
 
     def backward(self, g):
-        return np.conj(g)
+        return Conj.apply(g) if _recorded(g) else np.conj(g)
 
 
 class Angle(Function):
     save_inputs = True
+    double_backward = True
 
     def forward(self, x):
         self.x = x
@@ -115,6 +139,12 @@ class Angle(Function):
 
     def backward(self, g):
         x = self.x
+        if _recorded(g):
+            if not x.is_complex():
+                return g * 0
+            r2 = Real.apply(x * Conj.apply(x))
+            zero = (r2.detach() == 0).to(r2.dtype)  # a constant mask: 0 where z = 0
+            return g * (x * 1j) / (r2 + zero) * (1 - zero)
         if x.dtype.kind != "c":  # a step function of a real input: no gradient
             return np.zeros_like(g)
         # d angle / dx = -y / r^2, d angle / dy = x / r^2: together i z / |z|^2; 0 at z = 0
@@ -126,6 +156,8 @@ class Angle(Function):
 class MakeComplex(Function):
     """torch.complex(real, imag), broadcast."""
 
+    double_backward = True
+
     def forward(self, re, im):
         self.sr, self.si = re.shape, im.shape
         shape = np.broadcast_shapes(re.shape, im.shape)
@@ -136,7 +168,11 @@ class MakeComplex(Function):
 
     def backward(self, g):
         n, be = self.needs_input_grad, self.be
+        if _recorded(g):
+            re, im = Real.apply(g), Imag.apply(g)
+        else:
+            re, im = np.ascontiguousarray(g.real), np.ascontiguousarray(g.imag)
         return (
-            be.sum_to_shape(np.ascontiguousarray(g.real), self.sr) if n[0] else None,
-            be.sum_to_shape(np.ascontiguousarray(g.imag), self.si) if n[1] else None,
+            be.sum_to_shape(re, self.sr) if n[0] else None,
+            be.sum_to_shape(im, self.si) if n[1] else None,
         )

@@ -3,6 +3,8 @@
 On complex inputs a holomorphic op passes back g * conj(f'(z)) (torch's convention, see
 ops/complex.py): ``conj`` is the identity on real arrays, so the real paths are unchanged."""
 
+import numpy as np
+
 from ...autograd.function import Function
 from .complex import conj, holomorphic
 
@@ -207,7 +209,14 @@ class Abs(Function):
         return self.be.abs(x)
 
     def backward(self, g):
-        return self.be.mul(g, self.be.sign(self.x))
+        x = self.x
+        if x.dtype.kind == "c" and not isinstance(x, np.ndarray):
+            # recorded: sgn(z) = z / |z| is no step function for a complex z, so it is built
+            # from differentiable ops (0 where z = 0, through a constant mask)
+            r = x.abs()
+            zero = (r.detach() == 0).to(r.dtype)
+            return g * x / (r + zero) * (1 - zero)
+        return self.be.mul(g, self.be.sign(x))  # numpy's sign of a complex z is z / |z|
 
 
 class Clamp(Function):

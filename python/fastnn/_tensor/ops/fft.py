@@ -9,7 +9,14 @@ first; the adjoint of that cuts or zero-pads the gradient back to the input's le
 
 import numpy as np
 
+from ...autograd import function as _function
 from ...autograd.function import Function
+from .complex import Real
+from .shape import Cat
+
+# Under create_graph=True a backward receives Tensors (``double_backward``): each transform's
+# adjoint is then the other primitive applied to the Tensor, and the padding or cutting is
+# slicing and concatenation, all recorded, so the gradient can be differentiated again.
 
 SWAP = {"backward": "forward", "forward": "backward", "ortho": "ortho"}
 
@@ -24,6 +31,8 @@ def real_dtype(d):
 
 def fit(a, axes, lengths):
     """``a`` cut or zero-padded at the end of each axis in ``axes`` to ``lengths``."""
+    if not isinstance(a, np.ndarray):
+        return _fit_recorded(a, axes, lengths)
     cut = [slice(None)] * a.ndim
     pad = [(0, 0)] * a.ndim
     for ax, n in zip(axes, lengths):
@@ -31,6 +40,23 @@ def fit(a, axes, lengths):
         pad[ax] = (0, max(0, n - a.shape[ax]))
     a = a[tuple(cut)]
     return np.pad(a, pad) if any(p[1] for p in pad) else a
+
+
+def _fit_recorded(t, axes, lengths):
+    for ax, n in zip(axes, lengths):
+        have = t.shape[ax]
+        if have > n:
+            t = t[(slice(None),) * ax + (slice(0, n),)]
+        elif have < n:
+            shape = list(t.shape)
+            shape[ax] = n - have
+            zeros = _function.Tensor._make(np.zeros(shape, t._data.dtype))
+            t = Cat.apply(t, zeros, axis=ax)
+    return t
+
+
+def _real_part(g):
+    return Real.apply(g) if not isinstance(g, np.ndarray) else g.real
 
 
 class FFT(Function):
@@ -44,10 +70,19 @@ class FFT(Function):
         out = fn(fit(x, axes, sizes), axes=axes, norm=norm)
         return out.astype(complex_dtype(x.dtype), copy=False)
 
+    double_backward = True
+
     def backward(self, g):
+        lengths = [self.shape[a] for a in self.axes]
+        if not isinstance(g, np.ndarray):
+            sizes = tuple(g.shape[a] for a in self.axes)
+            gx = FFT.apply(
+                g, axes=self.axes, sizes=sizes, norm=SWAP[self.norm], inverse=not self.inverse
+            )
+            gx = fit(gx, self.axes, lengths)
+            return _real_part(gx) if self.dtype.kind != "c" else gx
         fn = np.fft.fftn if self.inverse else np.fft.ifftn
-        gx = fn(g, axes=self.axes, norm=SWAP[self.norm])
-        gx = fit(gx, self.axes, [self.shape[a] for a in self.axes])
+        gx = fit(fn(g, axes=self.axes, norm=SWAP[self.norm]), self.axes, lengths)
         if self.dtype.kind != "c":
             gx = gx.real
         return np.ascontiguousarray(gx, self.dtype)
@@ -62,8 +97,15 @@ class RFFT(Function):
         self.dtype, self.len, self.axis, self.n, self.norm = x.dtype, x.shape[axis], axis, n, norm
         return np.fft.rfft(x, n, axis=axis, norm=norm).astype(complex_dtype(x.dtype), copy=False)
 
+    double_backward = True
+
     def backward(self, g):
         full = fit(g, (self.axis,), (self.n,))
+        if not isinstance(g, np.ndarray):
+            gx = FFT.apply(
+                full, axes=(self.axis,), sizes=(self.n,), norm=SWAP[self.norm], inverse=True
+            )
+            return fit(Real.apply(gx), (self.axis,), (self.len,))
         gx = np.fft.ifft(full, axis=self.axis, norm=SWAP[self.norm]).real
         return np.ascontiguousarray(fit(gx, (self.axis,), (self.len,)), self.dtype)
 
@@ -78,7 +120,17 @@ class IRFFT(Function):
         self.dtype, self.len, self.axis, self.n, self.norm = x.dtype, x.shape[axis], axis, n, norm
         return np.fft.irfft(x, n, axis=axis, norm=norm).astype(real_dtype(x.dtype), copy=False)
 
+    double_backward = True
+
     def backward(self, g):
+        if not isinstance(g, np.ndarray):
+            gx = RFFT.apply(g, axis=self.axis, n=self.n, norm=SWAP[self.norm])
+            twice = np.ones(gx.shape[self.axis], real_dtype(self.dtype))
+            twice[1 : (self.n - 1) // 2 + 1] = 2
+            shape = [1] * gx.ndim
+            shape[self.axis] = -1
+            gx = gx * _function.Tensor._make(twice.reshape(shape))
+            return fit(gx, (self.axis,), (self.len,))
         gx = np.fft.rfft(g, axis=self.axis, norm=SWAP[self.norm])
         middle = [slice(None)] * gx.ndim
         middle[self.axis] = slice(1, (self.n - 1) // 2 + 1)
@@ -97,6 +149,10 @@ class OverlapAdd(Function):
             out[..., k * hop : k * hop + self.n] += x[..., k, :]
         return out
 
+    double_backward = True
+
     def backward(self, g):
+        if not isinstance(g, np.ndarray):
+            return g.unfold(-1, self.n, self.hop)
         windows = np.lib.stride_tricks.sliding_window_view(g, self.n, axis=-1)
         return np.ascontiguousarray(windows[..., :: self.hop, :])
