@@ -176,40 +176,70 @@ def _torch_type_name(d):
     return _TORCH_NAMES.get(d.name, d.name)
 
 
-def _refusing(name, exc, msg):
-    def method(self, *args, **kwargs):
-        if self._data.dtype.kind == "c" or any(
-            isinstance(a, _function.Tensor) and a._data.dtype.kind == "c" for a in args
-        ):
-            d = self._data.dtype if self._data.dtype.kind == "c" else _complex_arg(args)
-            if name in ("max", "min") and (args or kwargs):  # the reduction along a dim
-                raise RuntimeError(f"{name}(): does not support complex input")
-            raise exc(msg.format(dtype=_torch_type_name(d)))
-        return getattr(super(ComplexMixin, self), name)(*args, **kwargs)
+# The two-operand ones, whose other operand may be the complex one.
+_BINARY = frozenset(
+    [
+        "maximum",
+        "minimum",
+        "fmax",
+        "fmin",
+        "heaviside",
+        "floor_divide",
+        "__floordiv__",
+        "__rfloordiv__",
+        "remainder",
+        "__mod__",
+        "__rmod__",
+        "fmod",
+        "atan2",
+        "arctan2",
+        "hypot",
+        "copysign",
+        "xlogy",
+        "nextafter",
+    ]
+)
+
+
+def _refusing(name, exc, msg, real):
+    """``real`` (the method it stands in front of), refusing complex operands first. Called on
+    every real tensor too, so it does one test and calls ``real`` directly."""
+
+    def refuse(d, args, kwargs):
+        if name in ("max", "min") and (args or kwargs):  # the reduction along a dim
+            raise RuntimeError(f"{name}(): does not support complex input")
+        raise exc(msg.format(dtype=_torch_type_name(d)))
+
+    if name in _BINARY:
+
+        def method(self, *args, **kwargs):
+            d = self._data.dtype
+            other = args[0] if args else next(iter(kwargs.values()), None)
+            if isinstance(other, _function.Tensor) and other._data.dtype.kind == "c":
+                d = other._data.dtype
+            if d.kind == "c":
+                refuse(d, args, kwargs)
+            return real(self, *args, **kwargs)
+
+    else:
+
+        def method(self, *args, **kwargs):
+            if self._data.dtype.kind == "c":
+                refuse(self._data.dtype, args, kwargs)
+            return real(self, *args, **kwargs)
 
     method.__name__ = name
     method.__qualname__ = f"ComplexMixin.{name}"
+    method.__doc__ = real.__doc__
     return method
-
-
-def _complex_arg(args):
-    return next(a._data.dtype for a in args if isinstance(a, _function.Tensor) and a.is_complex())
-
-
-def complex_refusal(name, t):
-    """The error torch raises for the real-only op ``name`` on the complex tensor ``t`` (for
-    callers outside the Tensor's methods), or None when ``name`` takes complex input."""
-    entry = _REFUSED.get(name)
-    if entry is None or t._data.dtype.kind != "c":
-        return None
-    return entry[0](entry[1].format(dtype=_torch_type_name(t._data.dtype)))
 
 
 def install_refusals(cls):
     """Put the refusing forms in front of ``cls``'s real-only methods (those it has)."""
     for name, (exc, msg) in _REFUSED.items():
-        if hasattr(cls, name):
-            setattr(ComplexMixin, name, _refusing(name, exc, msg))
+        real = getattr(cls, name, None)
+        if real is not None:
+            setattr(ComplexMixin, name, _refusing(name, exc, msg, real))
 
 
 def part_again(base, which):
