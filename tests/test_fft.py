@@ -301,6 +301,7 @@ STFT_CASES = [
     {"n_fft": 8, "pad_mode": "constant", "window": "blackman"},
     {"n_fft": 6, "pad_mode": "replicate", "hop_length": 1},
     {"n_fft": 8, "pad_mode": "circular", "hop_length": 5},
+    {"n_fft": 8, "win_length": 5},  # no window: a centred rectangle of win_length
 ]
 
 
@@ -329,7 +330,7 @@ def test_stft_values_and_gradient(kw, shape):
     _same(method, want)
 
 
-@pytest.mark.parametrize("kw", [c for c in STFT_CASES if "window" in c])
+@pytest.mark.parametrize("kw", [c for c in STFT_CASES if "window" in c or "win_length" in c])
 @pytest.mark.parametrize("length", [None, 30, 45])
 def test_istft_inverts_stft_with_gradient(kw, length):
     x = RNG.standard_normal((2, 37))

@@ -61,11 +61,13 @@ def _signature(fn, x, n_fft, hop, win_length, window, normalized, onesided, retu
 
 
 def _window(window, win_length, n_fft, x, sig):
-    """The window as a length-n_fft tensor: centred and zero-padded when shorter, ones when
-    not given."""
+    """The window as a length-n_fft tensor, centred and zero-padded when shorter; without one,
+    a rectangle of win_length ones (None where that is all n_fft samples: no product)."""
     if window is None:
-        return None
-    if window.ndim != 1 or window.shape[0] != win_length:
+        if win_length == n_fft:
+            return None
+        window = _creation.ones(win_length, dtype=F.real_dtype(x._data.dtype), device=x.device)
+    elif window.ndim != 1 or window.shape[0] != win_length:
         raise RuntimeError(
             f"{sig} : expected a 1D window tensor of size equal to win_length={win_length}, "
             f"but got window with size {list(window.shape)}"
