@@ -263,6 +263,9 @@ ERRORS = {
     "s and dim lengths": lambda m: m.fft.fftn(m.ones(4, 4), s=(3,), dim=(0, 1)),
     "s too long": lambda m: m.fft.fftn(m.ones(4, 4), s=(3, 3, 3)),
     "s zero": lambda m: m.fft.rfftn(m.ones(4, 4), s=(0, 3)),
+    "0-d input": lambda m: m.fft.fft(m.tensor(2.0)),
+    "rfftn of 0-d": lambda m: m.fft.rfftn(m.tensor(2.0)),
+    "shift of 0-d": lambda m: m.fft.fftshift(m.tensor(2.0)),
 }
 
 
@@ -273,6 +276,30 @@ def test_errors_as_torch(name):
     with pytest.raises(type(want.value)) as got:
         ERRORS[name](fastnn)
     assert str(got.value) == str(want.value)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda m: m.fft.fft(m.ones(3), n=2.0),
+        lambda m: m.fft.fft(m.ones(3), dim=(0,)),
+        lambda m: m.fft.rfft2(m.ones(3, 3), s=(2.5, 2)),
+        lambda m: m.fft.fft([1.0, 2.0]),
+    ],
+)
+def test_argument_types_as_torch(call):
+    with pytest.raises(TypeError):
+        call(torch)
+    with pytest.raises(TypeError, match="must be"):
+        call(fastnn)
+
+
+def test_nothing_to_transform_gives_a_complex_copy():
+    for x in (fastnn.tensor(2.0), fastnn.ones(3)):
+        y = fastnn.fft.fftn(x, dim=None if x.ndim == 0 else ())
+        assert y.dtype is fastnn.complex64 and y.tolist() == x.tolist()
+    z = fastnn.ones(2, dtype=fastnn.complex64)
+    assert fastnn.fft.fftn(z, dim=()) is not z
 
 
 def test_a_failed_call_leaves_its_input_alone():

@@ -64,10 +64,10 @@ def _int(v, arg):
     return int(v)
 
 
-def _axes_sizes(x, s, dim, fn, default_dims=None):
+def _axes_sizes(x, s, dim, fn):
     """(axes, sizes) for an n-dimensional transform: ``dim`` wrapped and unique, ``s`` (-1 for
     "the input's size") matching it; without ``dim``, ``s`` names the last len(s) dims, and
-    without either every dim (or ``default_dims``)."""
+    without either every dim."""
     nd = x._data.ndim
     if s is not None:
         s = [_int(v, "s") for v in s]
@@ -79,7 +79,7 @@ def _axes_sizes(x, s, dim, fn, default_dims=None):
                 )
             dim = list(range(nd - len(s), nd))
         else:
-            dim = default_dims if default_dims is not None else list(range(nd))
+            dim = list(range(nd))
     elif isinstance(dim, int):
         dim = [dim]
     axes = [wrap_dim(d, nd, fn=fn, scalar_ok=False) for d in dim]
@@ -93,22 +93,22 @@ def _axes_sizes(x, s, dim, fn, default_dims=None):
     return tuple(axes), tuple(sizes)
 
 
-def _c2c(input, s, dim, norm, fn, inverse, default_dims=None):
+def _c2c(input, s, dim, norm, fn, inverse):
     x = _input(input, fn)
-    axes, sizes = _axes_sizes(x, s, dim, fn, default_dims)
-    if not axes:
-        return x if x._data.dtype.kind == "c" else x.to(F.complex_dtype(x._data.dtype))
+    axes, sizes = _axes_sizes(x, s, dim, fn)
+    if not axes:  # nothing to transform (a 0-d input, dim=()): a complex copy
+        return x.clone() if x._data.dtype.kind == "c" else x.to(F.complex_dtype(x._data.dtype))
     return F.FFT.apply(x, axes=axes, sizes=sizes, norm=_norm(norm), inverse=inverse)
 
 
 def fft(input, n=None, dim=-1, norm=None, *, out=None):
     """The 1-D discrete Fourier transform along ``dim``."""
-    return _out(_c2c(input, None if n is None else [n], [dim], norm, "fft", False), out)
+    return _out(_c2c(input, None if n is None else [_int(n, "n")], [dim], norm, "fft", False), out)
 
 
 def ifft(input, n=None, dim=-1, norm=None, *, out=None):
     """The inverse of ``fft``."""
-    return _out(_c2c(input, None if n is None else [n], [dim], norm, "ifft", True), out)
+    return _out(_c2c(input, None if n is None else [_int(n, "n")], [dim], norm, "ifft", True), out)
 
 
 def fft2(input, s=None, dim=(-2, -1), norm=None, *, out=None):
@@ -160,8 +160,8 @@ def irfft(input, n=None, dim=-1, norm=None, *, out=None):
     return _out(_irfft(x, axis, n, _norm(norm)), out)
 
 
-def _rfftn(x, s, dim, norm, fn, default_dims=None):
-    axes, sizes = _axes_sizes(x, s, dim, fn, default_dims)
+def _rfftn(x, s, dim, norm, fn):
+    axes, sizes = _axes_sizes(x, s, dim, fn)
     if not axes:
         raise RuntimeError(f"{fn} must transform at least one axis")
     y = _rfft(x, axes[-1], sizes[-1], norm)
@@ -170,8 +170,8 @@ def _rfftn(x, s, dim, norm, fn, default_dims=None):
     return y
 
 
-def _irfftn(x, s, dim, norm, fn, default_dims=None):
-    axes, sizes = _axes_sizes(x, s, dim, fn, default_dims)
+def _irfftn(x, s, dim, norm, fn):
+    axes, sizes = _axes_sizes(x, s, dim, fn)
     if not axes:
         raise RuntimeError(f"{fn} must transform at least one axis")
     sizes = list(sizes)
@@ -289,8 +289,8 @@ def _shift(input, dim, sign, fn):
     else:
         axes = [dim] if isinstance(dim, int) else list(dim)
         axes = [wrap_dim(d, nd, fn=fn) for d in axes]
-    if not axes or nd == 0:
-        return input.clone()
+    if not axes or nd == 0:  # a roll by nothing: torch's error
+        raise RuntimeError("`shifts` required")
     shifts = [sign * (input.shape[a] // 2) for a in axes]
     return input.roll(tuple(shifts), tuple(axes))
 
