@@ -496,3 +496,22 @@ def test_complex_linear_layer_as_torch():
     _same(lf.bias.grad, lt.bias.grad)
     with pytest.raises(TypeError, match="floating dtype"):
         fastnn.nn.Conv1d(2, 2, 3, dtype=fastnn.cfloat)  # the conv kernels are real-only
+
+
+def test_result_type_finfo_and_where_with_complex():
+    for m_dtype in ("float32", "float64", "int64"):
+        got = fastnn.result_type(fastnn.ones(2, dtype=getattr(fastnn, m_dtype)), 1j)
+        want = torch.result_type(torch.ones(2, dtype=getattr(torch, m_dtype)), 1j)
+        assert str(got).split(".")[1] == str(want).split(".")[1]
+    for name in ("complex64", "complex128"):
+        got, want = fastnn.finfo(getattr(fastnn, name)), torch.finfo(getattr(torch, name))
+        assert (got.eps, got.max, got.tiny, got.dtype) == (
+            want.eps,
+            want.max,
+            want.tiny,
+            want.dtype,
+        )
+    _same(
+        fastnn.where(fastnn.tensor([True, False]), fastnn.ones(2), 1j),
+        torch.where(torch.tensor([True, False]), torch.ones(2), 1j),
+    )

@@ -396,6 +396,7 @@ class finfo:
 
     def __init__(self, type=None):
         d = _state["default"] if type is None else _public_dtype(type, "finfo", "type")
+        d = _REAL_OF.get(d, d)  # a complex type's limits are its parts', as torch reports them
         if not is_floating(d):
             raise TypeError(
                 f"fastnn.finfo() requires a floating point input type, got {name(d)}; use "
