@@ -8,6 +8,7 @@ resolve. Values and gradients are the same; only the memory sharing differs.
 """
 
 import builtins
+import functools
 
 import numpy as np
 
@@ -228,10 +229,9 @@ def _refusing(name, exc, msg, real):
                 refuse(self._data.dtype, args, kwargs)
             return real(self, *args, **kwargs)
 
-    method.__name__ = name
-    method.__qualname__ = f"ComplexMixin.{name}"
-    method.__doc__ = real.__doc__
-    return method
+    # real's name, doc and signature (``__wrapped__``): the axis= / keepdims= aliases are
+    # added to the methods whose signature names dim / keepdim
+    return functools.wraps(real)(method)
 
 
 def install_refusals(cls):
