@@ -22,6 +22,7 @@ from . import (
     cuda,
     datasets,
     distributions,
+    fft,
     func,
     jit,
     kernels,
@@ -111,6 +112,8 @@ from ._tensor import (
     zeros,
     zeros_like,
 )
+from ._tensor.complex import *  # view_as_real, view_as_complex, complex, polar
+from ._tensor.complex import __all__ as _complex_all
 from ._tensor.copies import *  # view_copy, permute_copy, narrow_copy, ...
 from ._tensor.copies import __all__ as _copies_all
 from ._tensor.functions import *  # matmul, cat, stack, where, exp, ...
@@ -131,6 +134,7 @@ from ._tensor.linalg.toplevel_more import *  # cholesky_solve, svd_lowrank, geqr
 from ._tensor.linalg.toplevel_more import __all__ as _linalg_more_all
 from ._tensor.printing import set_printoptions
 from ._tensor.random import Generator, default_generator, get_rng_state, set_rng_state
+from ._tensor.spectral import istft, stft
 from ._tensor.windows import *  # hann_window, hamming_window, kaiser_window, ...
 from ._tensor.windows import __all__ as _windows_all
 from .autograd import (
@@ -204,6 +208,7 @@ __all__ = [
     "empty_like",
     "enable_grad",
     "eye",
+    "fft",
     "finfo",
     "from_dlpack",
     "from_numpy",
@@ -228,6 +233,7 @@ __all__ = [
     "is_grad_enabled",
     "is_inference_mode_enabled",
     "is_warn_always_enabled",
+    "istft",
     "jit",
     "kernels",
     "layout",
@@ -274,6 +280,7 @@ __all__ = [
     "set_warn_always",
     "show_config",
     "special",
+    "stft",
     "strided",
     "tensor",
     "testing",
@@ -286,6 +293,7 @@ __all__ = [
 __all__ += ["get_autocast_dtype", "is_autocast_enabled"]
 __all__.extend(_functions_all)
 __all__.extend(_copies_all)
+__all__.extend(_complex_all)
 __all__.extend(_functions_misc_all)
 __all__.extend(_functions_more_all)
 __all__.extend(_functions_compat_all)

@@ -7,7 +7,7 @@ Norms (``vector_norm``, ``matrix_norm``, ``norm``, ``cond``), inverses and solve
 ``ldl_factor``, ``ldl_factor_ex``, ``svd``, ``svdvals``, ``eigh``, ``eigvalsh``), pseudoinverse
 and least squares (``pinv``, ``lstsq``, ``matrix_rank``), products (``multi_dot``, ``cross``,
 ``diagonal``, ``vecdot``, ``matmul``, ``matrix_power``, ``vander``) and ``matrix_exp``. There is
-no complex dtype, so ``eig`` and ``eigvals`` are absent. Inputs are float32 or float64 and
+no complex linear algebra, so ``eig`` and ``eigvals`` are absent. Inputs are float32 or float64 and
 results keep the dtype; the matrix functions take batches (*, m, n) wherever torch does;
 everything torch can differentiate has a gradient. A singular matrix where an inverse or a solve
 is needed, or one that is not positive-definite for ``cholesky``, raises ``LinAlgError`` (a

@@ -39,6 +39,8 @@ uint32 = np.dtype("uint32")
 uint64 = np.dtype("uint64")
 _LIMITED = (uint16, uint32, uint64)
 bool_ = np.dtype("bool")
+complex64 = np.dtype("complex64")
+complex128 = np.dtype("complex128")
 # None without ml_dtypes; numpy keeps one instance of it, so identity tests hold
 bfloat16 = None if _ml_dtypes is None else np.dtype(_ml_dtypes.bfloat16)
 
@@ -124,10 +126,18 @@ class dtype:
         return (of, (self.dtype,))
 
     def to_real(self):
-        return self
+        """The real type of a complex one (complex64 -> float32); any other type itself."""
+        return of(_REAL_OF[self.dtype]) if self.is_complex else self
 
     def to_complex(self):
-        raise NotImplementedError("fastnn has no complex dtypes")
+        """The complex type with this floating type's parts (float64 -> complex128); a complex
+        type itself. fastnn has no complex32 (torch's ComplexHalf) and no complex integers."""
+        if self.is_complex:
+            return self
+        c = _COMPLEX_OF.get(self.dtype)
+        if c is None:
+            raise RuntimeError(f"to_complex is not supported for {self.name}")
+        return of(c)
 
 
 class _MissingBfloat16(dtype):
@@ -185,6 +195,26 @@ def of(np_dtype):
     return obj
 
 
+_REAL_OF = {complex64: float32, complex128: float64}
+_COMPLEX_OF = {float32: complex64, float64: complex128}
+
+
+def is_complex(d):
+    """Whether the numpy dtype ``d`` is complex64 or complex128."""
+    return d.kind == "c"
+
+
+def complex_of(d):
+    """The complex numpy dtype whose parts are the floating numpy dtype ``d`` (float16 and
+    bfloat16 widen to complex64, as torch's CPU computes them)."""
+    return complex128 if d == float64 else complex64
+
+
+def default_complex():
+    """The dtype of tensors made from Python complex numbers: it follows the float default."""
+    return complex128 if _state["default"] == float64 else complex64
+
+
 # torch's names -> dtype objects
 PUBLIC = {
     "float16": of(float16),
@@ -205,6 +235,10 @@ PUBLIC = {
     "uint32": of(uint32),
     "uint64": of(uint64),
     "bool": of(bool_),
+    "complex64": of(complex64),
+    "cfloat": of(complex64),
+    "complex128": of(complex128),
+    "cdouble": of(complex128),
     "bfloat16": _MissingBfloat16() if bfloat16 is None else of(bfloat16),
 }
 
@@ -304,6 +338,8 @@ def scalar_dtype(v):
         return bool_
     if isinstance(v, int):
         return int64
+    if isinstance(v, complex):
+        return default_complex()
     return _state["default"]
 
 
@@ -365,6 +401,7 @@ class finfo:
 
     def __init__(self, type=None):
         d = _state["default"] if type is None else _public_dtype(type, "finfo", "type")
+        d = _REAL_OF.get(d, d)  # a complex type's limits are its parts', as torch reports them
         if not is_floating(d):
             raise TypeError(
                 f"fastnn.finfo() requires a floating point input type, got {name(d)}; use "

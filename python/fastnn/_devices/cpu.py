@@ -264,6 +264,9 @@ def rand(shape, dtype):
     g = _random.generator()
     if dtype is _F32 or dtype is _F64:  # (identity: a cheap test, and exact for these two)
         return g.random(shape, dtype=dtype)
+    if dtype.kind == "c":  # both parts uniform on [0, 1), as torch's
+        parts = g.random((*shape, 2), dtype=_F64 if dtype.itemsize == 16 else _F32)
+        return parts.view(dtype)[..., 0]
     return g.random(shape, dtype=dtype if dtype.itemsize >= 4 else _F32).astype(dtype, copy=False)
 
 
@@ -271,6 +274,10 @@ def randn(shape, dtype):
     g = _random.generator()
     if dtype is _F32 or dtype is _F64:
         return g.standard_normal(shape, dtype=dtype)
+    if dtype.kind == "c":  # a unit-variance complex normal: each part has variance 1/2
+        real = _F64 if dtype.itemsize == 16 else _F32
+        parts = g.standard_normal((*shape, 2), dtype=real) * real.type(math.sqrt(0.5))
+        return parts.view(dtype)[..., 0]
     return g.standard_normal(shape).astype(dtype)
 
 
@@ -278,14 +285,24 @@ def randint(low, high, shape, dtype):
     return _random.generator().integers(low, high, size=shape, dtype=dtype)
 
 
+def _parts(a):
+    """A complex array's (..., 2) real view, which the fills below draw into as torch's do
+    (numpy would cast each real draw to complex, leaving every imaginary part 0)."""
+    r = a.real
+    return np.lib.stride_tricks.as_strided(r, (*a.shape, 2), (*r.strides, r.itemsize))
+
+
 def normal_(a, mean, std):
     rng = _random.generator()
+    if a.dtype.kind == "c":  # each part gets half the variance, as torch's complex normal
+        _random_fill.fill_(_parts(a), lambda n: rng.normal(mean, std * math.sqrt(0.5), n))
+        return
     _random_fill.fill_(a, lambda n: rng.normal(mean, std, n))
 
 
 def uniform_(a, low, high):
     rng = _random.generator()
-    _random_fill.fill_(a, lambda n: rng.uniform(low, high, n))
+    _random_fill.fill_(_parts(a) if a.dtype.kind == "c" else a, lambda n: rng.uniform(low, high, n))
 
 
 def bernoulli(p, shape, dtype):
@@ -862,6 +879,7 @@ def matmul(a, b, trans_a=False, trans_b=False, bias=None):
 
 def _unary(name):
     kern, ref = getattr(kernels, name), getattr(_npk, name)
+    complex_ok = name in _COMPLEX_ACTIVATIONS
 
     def op(x, *args):
         if x.dtype in _KDT:
@@ -870,10 +888,19 @@ def _unary(name):
             return kern(_c(x), *args) if args else kern(_c(x))
         if x.dtype is _BF16:  # the float32 kernel, rounded once (numpy's steps would round each)
             return kern(_up(x), *args).astype(_BF16)
+        if x.dtype.kind == "c" and not complex_ok:
+            # numpy would compare or clip complex numbers part by part; torch refuses
+            raise NotImplementedError(
+                f"\"{name}_cpu\" not implemented for '{_COMPLEX_NAMES[x.dtype.name]}'"
+            )
         return ref(x, *args)
 
     op.__name__ = name
     return op
+
+
+_COMPLEX_ACTIVATIONS = frozenset(("sigmoid", "tanh", "rsqrt"))
+_COMPLEX_NAMES = {"complex64": "ComplexFloat", "complex128": "ComplexDouble"}
 
 
 def _backward(name):

@@ -24,6 +24,7 @@ from ..autograd.hooks import RemovableHandle
 from ..cuda import pinned as _pinned
 from . import printing as _printing
 from . import views as _views
+from .complex import ComplexMixin, install_refusals
 from .creation import _to_array
 from .gamma_more import GammaMoreMixin
 from .index_more import IndexMoreMixin
@@ -41,6 +42,7 @@ from .reduce_more import ReduceMoreMixin
 from .shape import ShapeMixin
 from .shared import SharedMemoryMixin
 from .shared import register as _register_for_processes
+from .spectral import SpectralMixin
 from .storage import StorageMixin
 
 
@@ -67,6 +69,7 @@ def _legacy_zeros(args):
 
 
 class Tensor(
+    ComplexMixin,
     OpsMixin,
     LogicMixin,
     MoreOpsMixin,
@@ -80,6 +83,7 @@ class Tensor(
     InplaceMixin,
     InplaceMoreMixin,
     SharedMemoryMixin,
+    SpectralMixin,
     StorageMixin,
     LegacyMixin,
 ):
@@ -260,9 +264,10 @@ class Tensor(
     # ---- autograd ----------------------------------------------------------------------------
 
     def requires_grad_(self, requires_grad=True):
-        if requires_grad and not _dtype.is_floating(self._data.dtype):
+        d = self._data.dtype
+        if requires_grad and not (_dtype.is_floating(d) or d.kind == "c"):
             raise RuntimeError(
-                "only Tensors of floating point dtype can require gradients, got "
+                "only Tensors of floating point and complex dtype can require gradients, got "
                 f"{_dtype.name(self._data.dtype)}"
             )
         if not requires_grad and self._ctx is not None:
@@ -485,7 +490,7 @@ class Tensor(
         a = self._data
         if a.dtype is d:
             return self
-        if a.__class__ is np.ndarray and not self.requires_grad:
+        if a.__class__ is np.ndarray and not self.requires_grad and a.dtype.kind != "c":
             return Tensor._make(a.astype(d))
         return Cast.apply(self, dtype=d)
 
@@ -524,6 +529,8 @@ class Tensor(
 
 
 _TYPE_NAMES = {
+    _dtype.complex64: "ComplexFloatTensor",
+    _dtype.complex128: "ComplexDoubleTensor",
     _dtype.float32: "FloatTensor",
     _dtype.float64: "DoubleTensor",
     _dtype.float16: "HalfTensor",
@@ -539,6 +546,7 @@ if _dtype.bfloat16 is not None:
 
 _new = object.__new__
 _DTYPES = _dtype.OBJECTS  # numpy dtype -> fastnn.dtype, for Tensor.dtype's one lookup
+install_refusals(Tensor)  # complex input to the real-only methods raises torch's errors
 alias_methods(Tensor)  # x.argmax(axis=1), x.mean(1, keepdims=True): torch's numpy spellings
 # programs print type(t): torch's class shows as torch.Tensor, its public name (pickle finds the
 # class there too)

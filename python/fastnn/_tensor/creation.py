@@ -75,6 +75,10 @@ def _to_array(data, float_dtype=None):
         a = a.astype(float_dtype or _dtype.default())
     elif a.dtype.kind in "iu" and a.dtype != np.int64:
         a = a.astype(np.int64)
+    elif a.dtype.kind == "c":  # Python complex numbers take the complex type of the float default
+        want = _dtype.complex_of(float_dtype or _dtype.default())
+        if a.dtype != want:
+            a = a.astype(want)
     elif a.dtype.kind in "US":
         raise TypeError(f"could not convert strings to a tensor: {data!r}")
     if a.size == 0 and not isinstance(data, np.ndarray) and _dtype.is_floating(a.dtype):
@@ -275,6 +279,8 @@ def _scalar_dtype(v):
         return _dtype.bool_
     if isinstance(v, numbers.Integral):
         return _dtype.int64
+    if isinstance(v, numbers.Complex) and not isinstance(v, numbers.Real):
+        return _dtype.default_complex()
     return _dtype.default()
 
 

@@ -76,7 +76,7 @@ def _level(x):
         return x._data.dtype, (2 if x._data.ndim else 1)
     if isinstance(x, np.generic):
         x = x.item()
-    if isinstance(x, (bool, int, float)):
+    if isinstance(x, (bool, int, float, complex)):
         return _dtype.scalar_dtype(x), 0
     return None
 

@@ -22,7 +22,7 @@ from .ops import mathfns as M
 from .ops import reduce as R
 from .ops.shape import Reshape
 
-_NUMBER = (int, float, bool)
+_NUMBER = (int, float, bool, complex)
 _ndarray = np.ndarray
 _F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
 _FLOAT_KERNEL = (_F32, _F64)  # the dtypes the C++ kernels take
@@ -159,7 +159,8 @@ def _no_bool_sub(a, other):
 
 def _floating(x):
     """``x`` itself when floating, else cast to the default dtype (torch's int -> float ops)."""
-    if _dtype.is_floating(x._data.dtype):
+    d = x._data.dtype
+    if _dtype.is_floating(d) or d.kind == "c":
         return x
     return x.to(_dtype.default())
 
@@ -452,7 +453,7 @@ class OpsMixin:
             return R.Mean.apply(self)
         keepdim = _keep(keepdim, keepdims)
         t = self if dtype is None else self.to(dtype)
-        if not _dtype.is_floating(t._data.dtype):
+        if not (_dtype.is_floating(t._data.dtype) or t._data.dtype.kind == "c"):
             raise RuntimeError(
                 "mean(): could not infer output dtype. Input dtype must be either "
                 f"a floating point or complex dtype. Got: {_dtype.name(t.dtype)}"
@@ -470,6 +471,11 @@ class OpsMixin:
         a = self._data
         n = a.size if axes is None else _prod(a.shape[i] for i in axes)
         c = (1 if unbiased else 0) if correction is None else correction
+        if a.dtype.kind == "c":  # the mean squared distance: the parts' variances add up
+            re, im = self.real, self.imag
+            return re.var(dim, keepdim=keepdim, correction=c, axis=axis) + im.var(
+                dim, keepdim=keepdim, correction=c, axis=axis
+            )
         if not _dtype.is_floating(a.dtype):
             raise RuntimeError(
                 "std and var only support floating point and complex dtypes, got "
@@ -508,6 +514,8 @@ class OpsMixin:
                     return _function._make(_kernels.norm_last(a, 2.0, bool(keepdim)))
                 out = R.norm2_kept(_cpu, a, axes)  # the host shortcut: Norm2's forward steps
                 return _function._make(out if keepdim else R.drop_kept(_cpu, out, a, axes))
+            if a.dtype.kind == "c":  # the norm of the moduli, a real tensor as torch's
+                return self.abs().norm(p, dim, keepdim)
             return R.Norm2.apply(self, axis=axes, keepdim=keepdim)
         if p == 1:
             return self.abs().sum(axes, keepdim=keepdim)
@@ -745,7 +753,10 @@ class OpsMixin:
         x = _floating(self)
         axes = _axes(x, dim, fn="logsumexp")
         be = _devices.of(x._data)
-        m = be.amax(x._data, axis=axes, keepdims=True) if x._data.size else None
+        # complex: shifted by the largest real part, so that the imaginary parts keep the
+        # principal branch of the final log, as torch's
+        a = x._data.real if x._data.dtype.kind == "c" else x._data
+        m = be.amax(a, axis=axes, keepdims=True) if x._data.size else None
         if m is None:
             return x.exp().sum(axes, keepdim=keepdim).log()
         m = be.where(be.eq(be.abs(m), float("inf")), 0, m)
@@ -931,6 +942,9 @@ def _compare(a, other, op):
     a, b = _operands(a, other)
     if b is None:
         return NotImplemented
+    if op not in ("eq", "ne") and a._data.dtype.kind == "c":  # complex numbers have no order
+        name = "ComplexDouble" if a._data.dtype.itemsize == 16 else "ComplexFloat"
+        raise NotImplementedError(f"\"{op}_cpu\" not implemented for '{name}'")
     if a._data.__class__ is not b._data.__class__:
         _function.device_mismatch((a, b))
     be = _devices.of(a._data)

@@ -21,7 +21,10 @@ from .ops import special as S
 
 
 def _floating(x):
-    return x if _dtype.is_floating(x._data.dtype) else x.to(_dtype.default())
+    d = x._data.dtype
+    if d.kind == "c":  # these are real functions here; a cast would drop the imaginary part
+        raise NotImplementedError(f"this function is not implemented for complex tensors ({d})")
+    return x if _dtype.is_floating(d) else x.to(_dtype.default())
 
 
 def _scalar_or_tensor(t, other, name):

@@ -23,7 +23,8 @@ from .shape import _shape_args
 
 
 def _floating(x):
-    return x if _dtype.is_floating(x._data.dtype) else x.to(_dtype.default())
+    d = x._data.dtype
+    return x if _dtype.is_floating(d) or d.kind == "c" else x.to(_dtype.default())
 
 
 def _diagonal_again(t, where):

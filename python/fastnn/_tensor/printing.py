@@ -56,7 +56,7 @@ INDENT = len("tensor(")
 def tensor_repr(t):
     a = t._backend().to_numpy(t._data)
     suffixes = []
-    default = a.dtype in (_dtype.default(), _dtype.int64, _dtype.bool_)
+    default = a.dtype in (_dtype.default(), _dtype.int64, _dtype.bool_, _dtype.default_complex())
     if a.size == 0:
         body = "[]"
         if a.ndim != 1:
@@ -69,7 +69,8 @@ def tensor_repr(t):
         if not default:
             suffixes.append(f"dtype={_dtype.name(a.dtype)}")
         summarize = a.size > OPTIONS["threshold"]
-        fmt = _Formatter(_summarized(a) if summarize else a)
+        shown = _summarized(a) if summarize else a
+        fmt = _ComplexFormatter(shown) if a.dtype.kind == "c" else _Formatter(shown)
         body = _block(a, INDENT, summarize, fmt)
     if t.device.type != "cpu":
         suffixes.append(f"device='{t.device}'")
@@ -125,6 +126,21 @@ class _Formatter:
         else:
             s = f"{v:.{self.precision}f}"
         return s.rjust(self.width)
+
+
+class _ComplexFormatter:
+    """torch's complex layout: the real parts formatted as one real tensor (one width), the
+    imaginary parts as another, written after their own sign with a "j" and no padding."""
+
+    def __init__(self, a):
+        self.re = _Formatter(np.ascontiguousarray(a.real))
+        self.im = _Formatter(np.ascontiguousarray(a.imag))
+        self.width = self.re.width + self.im.width + 1
+
+    def format(self, v):
+        re = self.re.format(v.real)
+        im = self.im.format(v.imag).lstrip() + "j"
+        return re + (im if im[0] in "+-" else "+" + im)
 
 
 def _widest_candidates(nz):

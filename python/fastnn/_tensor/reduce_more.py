@@ -247,7 +247,7 @@ class ReduceMoreMixin:
     def vdot(self, other):
         if self.ndim != 1 or other.ndim != 1:
             raise RuntimeError(f"1D tensors expected, but got {self.ndim}D and {other.ndim}D tensors")  # fmt: skip
-        return self.dot(other)
+        return self.conj().dot(other)  # the first vector conjugated (a no-op on real ones)
 
     def addmv(self, mat, vec, *, beta=1, alpha=1):
         return _scaled_sum(self, mat.mv(vec), beta, alpha)

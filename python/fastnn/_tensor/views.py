@@ -89,6 +89,15 @@ def record(t, op, result_like):
     root = t if up is None else up[0]
     if up is not None and root.requires_grad and root._ctx is None:
         raise RuntimeError(_LEAF_VIEW_MSG)
+    # a part of a complex tensor (real, imag, view_as_real / view_as_complex) has another dtype
+    # than its root: no flat positions map it, so only the part taken directly is followed
+    part = up is not None and t._data.dtype != root._data.dtype
+    if part and t._view_link[0] is not root:
+        raise RuntimeError(
+            "an in-place operation on a view of a part of a complex tensor (such as "
+            "z[0].real or z.real[0]) is not supported while recording gradients; write into "
+            "z.real or z.imag themselves, or build a new tensor with torch.complex"
+        )
     d = t._data
     if d.__class__ is np.ndarray and not d.flags.writeable:
         raise RuntimeError(OVERLAP_MSG)
@@ -101,8 +110,11 @@ def record(t, op, result_like):
     t._ctx, t.requires_grad = r._ctx, r.requires_grad
     if r._ctx is not None:
         _function.remember_prior(t, old)
-    if up is not None:
+    if part:
+        new = CopyPart.apply(old_root, t, which=t._view_link[2])
+    elif up is not None:
         new = CopySlices.apply(old_root, t, index=_flat_index(root, up[1]))  # t: r's history
+    if up is not None:
         root._ctx, root.requires_grad = new._ctx, True
         _function.remember_prior(root, old_root)
     _remake_views(root, t, version)
@@ -164,3 +176,41 @@ class CopySlices(Function):
 
     def name(self):
         return "CopySlices"
+
+
+class CopyPart(Function):
+    """The complex root after an in-place op on its real or imaginary part (or the real root
+    after one on its complex view, and the reverse): ``src`` is the part written, ``base`` the
+    root before. What the write left of ``base`` keeps its gradient (the other part); the part
+    gets the matching share of the root's gradient."""
+
+    def forward(self, base, src, which=None):
+        self.which = which
+        return base
+
+    def backward(self, g):
+        w, n = self.which, self.needs_input_grad
+        if w == "real":
+            gbase, gsrc = 1j * g.imag, g.real
+        elif w == "imag":
+            gbase, gsrc = g.real.astype(g.dtype), g.imag
+        elif w == "as_real":  # every element written: nothing of base is left
+            gbase, gsrc = np.zeros_like(g), _pairs(g)
+        else:
+            gbase, gsrc = np.zeros_like(g), _complex_of_pairs(np.ascontiguousarray(g))
+        return (
+            np.ascontiguousarray(gbase, g.dtype) if n[0] else None,
+            np.ascontiguousarray(gsrc) if n[1] else None,
+        )
+
+    def name(self):
+        return "CopySlices"
+
+
+def _pairs(z):
+    """A complex array as its (..., 2) array of parts."""
+    return np.stack([z.real, z.imag], axis=-1)
+
+
+def _complex_of_pairs(a):
+    return a[..., 0] + 1j * a[..., 1]

@@ -247,6 +247,10 @@ def _root_grad(root, gradient):
     if gradient is None:
         if root._data.size != 1:
             raise RuntimeError("grad can be implicitly created only for scalar outputs")
+        if root._data.dtype.kind == "c":
+            raise RuntimeError(
+                f"grad can be implicitly created only for real scalar outputs but got {root.dtype}"
+            )
         return be.ones(root._data.shape, root._data.dtype), False
     g = gradient._data if isinstance(gradient, function.Tensor) else be.asarray(gradient)
     if g.shape != root._data.shape:
@@ -338,6 +342,8 @@ def _run(roots, root_grads, retain_graph, capture, only=None):
             if check_nan:
                 _raise_on_nan(ctx, [gi for gi, need in zip(gs, needs) if need])
             for p, gi, need in zip(parents, gs, needs):
+                if gi is not None and gi.dtype is not p._data.dtype and gi.dtype.kind == "c":
+                    gi = _real_part(gi, p)
                 if uses is not None and need and p in uses:
                     _use_done(p, gi, uses, handed, pending)
                     continue
@@ -537,7 +543,7 @@ def _wanted_needs(topo, capture, resolve):
 def _raise_on_nan(ctx, grads):
     """Anomaly mode: torch's error for a node whose backward returned NaN."""
     for i, g in enumerate(grads):
-        if g is None or g.dtype.kind != "f":
+        if g is None or g.dtype.kind not in "fc":
             continue
         a = g if g.__class__ is np.ndarray else _devices.of(g).to_numpy(g)
         if np.isnan(a).any():
@@ -670,6 +676,14 @@ def _call_hooks(t, g):
             )
         g = r._data
     return g
+
+
+def _real_part(g, p):
+    """A complex gradient for the real tensor ``p`` (a real input of a complex result): its real
+    part, the derivative by the real input, as torch's engine keeps."""
+    if p._data.dtype.kind == "c":
+        return g
+    return np.ascontiguousarray(g.real)
 
 
 def _adopt(t, g, handed):

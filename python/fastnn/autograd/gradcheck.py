@@ -50,8 +50,10 @@ def gradcheck(
     if not xs:
         raise ValueError("gradcheck: no input requires grad")
     for x in xs:
-        if x.dtype != np.float64:
-            raise TypeError(f"gradcheck: inputs that require grad must be float64, got {x.dtype}")
+        if x.dtype not in (np.float64, np.complex128):
+            raise TypeError(
+                f"gradcheck: inputs that require grad must be float64 or complex128, got {x.dtype}"
+            )
     rng = np.random.default_rng(seed)
 
     def outputs():
@@ -64,32 +66,41 @@ def gradcheck(
         return False
     for probe in range(n_probes if check_backward_ad else 0):
         outs = outputs()
-        vs = [rng.standard_normal(o.shape) for o in outs]
+        vs = [_probe(rng, o) for o in outs]
         for x in xs:
             x.grad = None
         total = None
         for o, v in zip(outs, vs):
             if o.requires_grad:
-                term = (o * Tensor(v)).sum()
+                if o.dtype.is_complex:  # a real projection: Re(o) . Re(v) + Im(o) . Im(v)
+                    term = (o.real * Tensor(v.real.copy())).sum() + (
+                        o.imag * Tensor(v.imag.copy())
+                    ).sum()
+                else:
+                    term = (o * Tensor(v)).sum()
                 total = term if total is None else total + term
         if total is None:
             raise GradcheckError("gradcheck: no output requires grad")
         total.backward()
         with no_grad():
             for k, x in enumerate(xs):
-                analytic = np.zeros(x.shape) if x.grad is None else x.grad.numpy()
-                numeric = np.zeros(x.shape)
+                analytic = np.zeros(x.shape, x._data.dtype) if x.grad is None else x.grad.numpy()
+                numeric = np.zeros(x.shape, x._data.dtype)
                 flat = x._data.reshape(-1)  # a view: edits reach x
                 if flat.base is None and x._data.size:
                     raise ValueError("gradcheck: inputs must be contiguous")
+                # a complex input is checked along both of its real directions: torch's gradient
+                # is d/d(real part) + i d/d(imaginary part)
+                steps = (eps, 1j * eps) if x.dtype.is_complex else (eps,)
                 for i in range(flat.size):
                     orig = flat[i]
-                    flat[i] = orig + eps
-                    fp = _project(outputs(), vs)
-                    flat[i] = orig - eps
-                    fm = _project(outputs(), vs)
-                    flat[i] = orig
-                    numeric.reshape(-1)[i] = (fp - fm) / (2 * eps)
+                    for step in steps:
+                        flat[i] = orig + step
+                        fp = _project(outputs(), vs)
+                        flat[i] = orig - step
+                        fm = _project(outputs(), vs)
+                        flat[i] = orig
+                        numeric.reshape(-1)[i] += (fp - fm) / (2 * eps) * (step / eps)
                 err = np.abs(analytic - numeric)
                 bad = err > atol + rtol * np.abs(numeric)
                 if bad.any():
@@ -218,9 +229,18 @@ def gradgradcheck(
     )
 
 
+def _probe(rng, o):
+    """A random direction for the output ``o`` (complex for a complex output)."""
+    v = rng.standard_normal(o.shape)
+    return v + 1j * rng.standard_normal(o.shape) if o.dtype.is_complex else v
+
+
 def _project(outs, vs):
     s = 0.0
     for o, v in zip(outs, vs):
-        if _dtype.is_floating(o.dtype):
+        if o.dtype.is_complex:
+            a = o.detach().numpy()
+            s += float(np.sum(a.real * v.real) + np.sum(a.imag * v.imag))
+        elif _dtype.is_floating(o.dtype):
             s += float(np.sum(o.detach().numpy() * v))
     return s

@@ -41,12 +41,13 @@ def _positive_int(value, what, cls):
     return int(value)
 
 
-def _affine_parameters(module, weight_shape, bias, dtype, bias_shape=None):
+def _affine_parameters(module, weight_shape, bias, dtype, bias_shape=None, complex_ok=False):
     """Create module.weight (weight_shape) and module.bias (bias_shape, by default
     (weight_shape[0],)), uninitialised; a lazy module passes weight_shape=None and gets
-    UninitializedParameters."""
+    UninitializedParameters. ``complex_ok``: a module whose op takes complex tensors (Linear's
+    product is numpy's for them)."""
     dt = _dtype.default() if dtype is None else np.dtype(dtype)
-    if not _dtype.is_floating(dt):
+    if not (_dtype.is_floating(dt) or (complex_ok and dt.kind == "c")):
         raise TypeError(f"{type(module).__name__}: dtype must be a floating dtype, got {dt}")
 
     def make(shape):
@@ -93,7 +94,9 @@ class Linear(Module):
         super().__init__()
         self.in_features = _positive_int(in_features, "in_features", "Linear")
         self.out_features = _positive_int(out_features, "out_features", "Linear")
-        _affine_parameters(self, (self.out_features, self.in_features), bias, dtype)
+        _affine_parameters(
+            self, (self.out_features, self.in_features), bias, dtype, complex_ok=True
+        )
         self.reset_parameters()
         _place_parameters(self, device)
 

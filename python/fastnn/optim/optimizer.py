@@ -33,6 +33,11 @@ def _data(tensor):
     return tensor._data
 
 
+def _real_view(a):
+    r = a.real
+    return np.lib.stride_tricks.as_strided(r, (*a.shape, 2), (*r.strides, r.itemsize))
+
+
 def _is_number(v):
     return isinstance(v, numbers.Real) or (_is_tensor(v) and v._data.size == 1)
 
@@ -216,12 +221,18 @@ class Optimizer:
         return None if closure is None else closure()
 
     def _params_with_grad(self, group):
-        """(param, param storage, grad storage) for every parameter of `group` with a gradient."""
+        """(param, param storage, grad storage) for every parameter of `group` with a gradient.
+        A complex parameter is stepped as the real (..., 2) view of its storage, as torch steps
+        it: the update is element-wise, so each part follows its own gradient, and the kernels
+        take it (its state buffers are real of that shape)."""
         out = []
         for p in group["params"]:
             if p.grad is None:
                 continue
-            out.append((p, _data(p), _data(p.grad)))
+            d, g = _data(p), _data(p.grad)
+            if isinstance(d, np.ndarray) and d.dtype.kind == "c":
+                d, g = _real_view(d), _real_view(np.ascontiguousarray(g, d.dtype))
+            out.append((p, d, g))
         return out
 
     # ---- state_dict ------------------------------------------------------------------------------
@@ -429,6 +440,8 @@ def _hook_step_of(cls):
 def zeros_like_storage(data, fill=0.0):
     """A new state buffer like a parameter's storage (C-contiguous, same dtype and shape)."""
     if isinstance(data, np.ndarray):
+        if data.dtype.kind == "c":  # a complex parameter steps as its real view (see above)
+            return np.full((*data.shape, 2), fill, dtype=data.real.dtype)
         return np.full(data.shape, fill, dtype=data.dtype)
     from .. import _devices
 

@@ -22,7 +22,7 @@ _FORMAT, _VERSION = "fastnn", 1
 
 # Tensor dtypes ``read`` rebuilds as tensors (bool, signed and unsigned integers, floats); ``save``
 # refuses any other so that it never writes (and replaces a good file with) what load rejects.
-_TENSOR_KINDS = "biuf"
+_TENSOR_KINDS = "biufc"
 # numpy scalars whose ``item()`` is a Python bool/int/float that JSON holds exactly; any other
 # scalar (complex, long double, bytes, datetime, structured...) is stored as a 0-d array.
 _JSON_SCALAR_KINDS = "biu"
@@ -45,7 +45,7 @@ def _encode(obj, arrays):
         if a.dtype.kind not in _TENSOR_KINDS:
             raise TypeError(
                 f"fastnn.save: cannot save a tensor of dtype {a.dtype} (shape {a.shape}); "
-                "checkpoints hold bool, integer and float tensors (save tensor.numpy() instead)"
+                "checkpoints hold bool, integer, float and complex tensors (save tensor.numpy() instead)"
             )
         arrays.append(a)
         return {"__tensor__": len(arrays) - 1, "requires_grad": bool(obj.requires_grad)}
@@ -96,8 +96,10 @@ def _decode(node, arrays):
         a = arrays[_index(node["__tensor__"], arrays)]
         if node.get("dtype") == "bfloat16":
             a = _bfloat16_bits(a)
-        elif a.dtype.kind not in "biuf":
-            raise ValueError(f"a tensor of dtype {a.dtype} (only bool, integer and float tensors)")
+        elif a.dtype.kind not in _TENSOR_KINDS:
+            raise ValueError(
+                f"a tensor of dtype {a.dtype} (only bool, integer, float and complex tensors)"
+            )
         t = Tensor._make(a)
         return t.requires_grad_(True) if node.get("requires_grad") else t
     if "__ndarray__" in node:

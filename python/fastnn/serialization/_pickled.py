@@ -41,7 +41,7 @@ try:  # numpy >= 2 moved it
 except AttributeError:  # numpy 1.x
     _byte_bounds = np.byte_bounds
 MANIFEST = "objects.json"
-_TENSOR_KINDS = "biuf"
+_TENSOR_KINDS = "biufc"
 
 # ---- the allow-list of weights_only loading ----------------------------------------------------
 

@@ -38,10 +38,10 @@ _STORAGES = {
     "CharStorage": ("i1", "int8"),
     "ByteStorage": ("u1", "uint8"),
     "BoolStorage": ("u1", "bool"),
+    "ComplexFloatStorage": ("<c8", "complex64"),
+    "ComplexDoubleStorage": ("<c16", "complex128"),
 }
 _UNSUPPORTED_STORAGES = {
-    "ComplexFloatStorage": "complex64",
-    "ComplexDoubleStorage": "complex128",
     "QInt8Storage": "qint8",
     "QUInt8Storage": "quint8",
     "QInt32Storage": "qint32",
@@ -387,6 +387,8 @@ _WRITE_STORAGES = {
     np.dtype(np.int8): "CharStorage",
     np.dtype(np.uint8): "ByteStorage",
     np.dtype(np.bool_): "BoolStorage",
+    np.dtype(np.complex64): "ComplexFloatStorage",
+    np.dtype(np.complex128): "ComplexDoubleStorage",
 }
 if _dtype.bfloat16 is not None:
     _WRITE_STORAGES[_dtype.bfloat16] = "BFloat16Storage"

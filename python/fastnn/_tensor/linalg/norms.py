@@ -72,7 +72,9 @@ def _p_norm(x, p, dims, keepdim):
 def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
     """The ord-norm of x over ``dim`` (an int, a tuple, or None / () for all dims)."""
     fn = "linalg.vector_norm"
-    floating(tensor_arg(x, fn, "x"), fn, "x")
+    if tensor_arg(x, fn, "x").is_complex() and dtype is None:
+        return vector_norm(x.abs(), ord, dim, keepdim, out=out)  # the norm of the moduli
+    floating(x, fn, "x")
     p = _number(ord, fn)
     x = _cast(x, dtype, fn)
     dims = None if dim is None or (isinstance(dim, (tuple, list)) and not dim) else dim

@@ -1,6 +1,7 @@
 """Activations on the fastnn.kernels element-wise kernels (forward and backward)."""
 
 from ...autograd.function import Function
+from .complex import holomorphic
 
 
 class ReLU(Function):
@@ -43,6 +44,7 @@ class GELU(Function):
         return self.be.gelu_backward(g, self.x, self.approximate)
 
 
+@holomorphic
 class Sigmoid(Function):
     double_backward = True
     save_output = True
@@ -56,6 +58,7 @@ class Sigmoid(Function):
         return self.be.sigmoid_backward(g, self.y)
 
 
+@holomorphic
 class Tanh(Function):
     double_backward = True
     save_output = True

@@ -1,6 +1,12 @@
-"""Element-wise primitives with broadcasting; backward sums gradients back to each input's shape."""
+"""Element-wise primitives with broadcasting; backward sums gradients back to each input's shape.
+
+On complex inputs a holomorphic op passes back g * conj(f'(z)) (torch's convention, see
+ops/complex.py): ``conj`` is the identity on real arrays, so the real paths are unchanged."""
+
+import numpy as np
 
 from ...autograd.function import Function
+from .complex import conj, holomorphic
 
 
 class Add(Function):
@@ -51,8 +57,8 @@ class Mul(Function):
     def backward(self, g):
         n, be = self.needs_input_grad, self.be
         return (
-            be.sum_to_shape(be.mul(g, self.y), self.x.shape) if n[0] else None,
-            be.sum_to_shape(be.mul(g, self.x), self.y.shape) if n[1] else None,
+            be.sum_to_shape(be.mul(g, conj(self.y)), self.x.shape) if n[0] else None,
+            be.sum_to_shape(be.mul(g, conj(self.x)), self.y.shape) if n[1] else None,
         )
 
 
@@ -70,7 +76,7 @@ class Div(Function):
         return self.be.div(x, y)
 
     def backward(self, g):
-        n, be, x, y = self.needs_input_grad, self.be, self.x, self.y
+        n, be, x, y = self.needs_input_grad, self.be, conj(self.x), conj(self.y)
         gy = None
         if n[1]:  # d(x/y)/dy = -x / y^2
             gy = be.sum_to_shape(be.neg(be.div(be.mul(g, x), be.mul(y, y))), y.shape)
@@ -92,10 +98,10 @@ class Pow(Function):
         if n[0]:  # y * x^(y-1); 0 where y == 0 (x^0 is constant, even at x = 0)
             y0 = be.eq(y, 0)
             d = be.where(y0, 0, be.mul(y, be.pow(x, be.where(y0, 1, be.sub(y, 1)))))
-            gx = be.sum_to_shape(be.mul(g, d), x.shape)
+            gx = be.sum_to_shape(be.mul(g, conj(d)), x.shape)
         if n[1]:  # x^y * log(x); 0 where x == 0 (torch's convention)
             logx = be.where(be.eq(x, 0), 0, be.log(be.where(be.eq(x, 0), 1, x)))
-            gy = be.sum_to_shape(be.mul(g, be.mul(self.out, logx)), y.shape)
+            gy = be.sum_to_shape(be.mul(g, conj(be.mul(self.out, logx))), y.shape)
         return gx, gy
 
 
@@ -120,7 +126,7 @@ class Exp(Function):
         return out
 
     def backward(self, g):
-        return self.be.mul(g, self.out)
+        return self.be.mul(g, conj(self.out))
 
 
 class Log(Function):
@@ -133,7 +139,7 @@ class Log(Function):
         return self.be.log(x)
 
     def backward(self, g):
-        return self.be.div(g, self.x)
+        return self.be.div(g, conj(self.x))
 
 
 class Sqrt(Function):
@@ -146,9 +152,10 @@ class Sqrt(Function):
         return out
 
     def backward(self, g):
-        return self.be.div(g, self.be.mul(self.out, 2))
+        return self.be.div(g, self.be.mul(conj(self.out), 2))
 
 
+@holomorphic
 class Rsqrt(Function):
     double_backward = True
     save_output = True
@@ -172,6 +179,8 @@ class Sin(Function):
         return self.be.sin(x)
 
     def backward(self, g):
+        if self.x.dtype.kind == "c":
+            return self.be.mul(g, conj(self.be.cos(self.x)))
         return self.be.sin_backward(g, self.x)  # g cos(x) in one pass
 
 
@@ -185,6 +194,8 @@ class Cos(Function):
         return self.be.cos(x)
 
     def backward(self, g):
+        if self.x.dtype.kind == "c":
+            return self.be.mul(g, conj(self.be.neg(self.be.sin(self.x))))
         return self.be.cos_backward(g, self.x)
 
 
@@ -198,7 +209,14 @@ class Abs(Function):
         return self.be.abs(x)
 
     def backward(self, g):
-        return self.be.mul(g, self.be.sign(self.x))
+        x = self.x
+        if x.dtype.kind == "c" and not isinstance(x, np.ndarray):
+            # recorded: sgn(z) = z / |z| is no step function for a complex z, so it is built
+            # from differentiable ops (0 where z = 0, through a constant mask)
+            r = x.abs()
+            zero = (r.detach() == 0).to(r.dtype)
+            return g * x / (r + zero) * (1 - zero)
+        return self.be.mul(g, self.be.sign(x))  # numpy's sign of a complex z is z / |z|
 
 
 class Clamp(Function):

@@ -2,6 +2,7 @@
 kernel reads the operands transposed in place; no transposed copies are made)."""
 
 from ...autograd.function import Function
+from .complex import conj
 
 
 def _swapped(be, r):
@@ -30,6 +31,8 @@ class MatMul(Function):
         # contiguous array where it would return a strided view, copied when it becomes a
         # leaf's .grad (160 us of a 2.5 ms attention step).
         be, n, a, b = self.be, self.needs_input_grad, self.a, self.b
+        if a.dtype.kind == "c":  # dA = G B^H, dB = A^H G
+            a, b = conj(a), conj(b)
         da = db = None
         if n[0]:  # dA = G B^T, dA^T = B G^T
             if be.is_transposed(a):

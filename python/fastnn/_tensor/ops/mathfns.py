@@ -12,11 +12,13 @@ import numpy as np
 from ... import _devices
 from ...autograd import function, graph_ops
 from ...autograd.function import Function
+from .complex import holomorphic
 
 _LN2 = math.log(2.0)
 _LN10 = math.log(10.0)
 
 
+@holomorphic
 class _Unary(Function):
     """op(x) through ``self.be.<op>``; subclasses give ``grad(be, x, g)``."""
 
@@ -94,6 +96,8 @@ class Acosh(_Unary):
     op = "arccosh"
 
     def grad(self, be, x, g):
+        if x.dtype.kind == "c":  # sqrt(x - 1) sqrt(x + 1): the branch of acosh's derivative
+            return be.div(g, be.mul(be.sqrt(be.sub(x, 1)), be.sqrt(be.add(x, 1))))
         return be.div(g, be.sqrt(be.sub(be.mul(x, x), 1)))
 
 
@@ -297,6 +301,7 @@ class ClampTensor(Function):
         return tuple(out)
 
 
+@holomorphic
 class PowInt(Function):
     """x ** n for a small integer n >= 1 as a multiply chain (no pow call); the gradient is
     n * x^(n-1) * g, also a chain."""
@@ -355,6 +360,7 @@ class Cumsum(Function):
         return self.be.cumsum(g, self.axis, reverse=True)
 
 
+@holomorphic
 class Cumprod(Function):
     save_inputs = True
     double_backward = True  # see _recorded_cumprod_backward
@@ -367,6 +373,7 @@ class Cumprod(Function):
         return self.be.cumprod_backward(g, self.x, self.axis)
 
 
+@holomorphic
 class Prod(Function):
     """Product over one axis (or all elements: axis None); the gradient is exact with zeros."""
 
@@ -458,6 +465,7 @@ class Scatter(Function):
         return gx, gs
 
 
+@holomorphic
 class Einsum(Function):
     """einsum with an explicit output ('ij,jk->ik', letters only; the caller expands '...')."""
 

@@ -1,5 +1,7 @@
 """Shape primitives: reshape, permute, expand, indexing, concatenation, dtype casts."""
 
+import warnings
+
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
@@ -267,9 +269,17 @@ class Cast(Function):
 
     def forward(self, x, dtype=None):
         self.dtype = x.dtype
+        if x.dtype.kind == "c" and dtype.kind != "c":
+            # torch's warning and result: the imaginary part is dropped
+            warnings.warn(
+                "Casting complex values to real discards the imaginary part", UserWarning, 2
+            )
+            x = x.real
         return self.be.astype(x, dtype)
 
     def backward(self, g):
+        if g.dtype.kind == "c" and self.dtype.kind != "c":
+            g = g.real  # a real input's gradient is the real part of its complex result's
         return self.be.astype(g, self.dtype)
 
 

@@ -2,9 +2,11 @@
 
 from ..._core import autocast as _autocast
 from ..._core import dtype as _dtype
+from ..._tensor.ops.complex import holomorphic
 from ...autograd.function import Function
 
 
+@holomorphic
 class Linear(Function):
     """y = x W^T + b as ONE GEMM with the bias fused; x (N, in), W (out, in), b (out,).
     Backward: dx = G W, dW = G^T x (GEMMs with flags) and db = column sums of G."""
