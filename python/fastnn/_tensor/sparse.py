@@ -20,6 +20,7 @@ from .._core.dims import wrap_dim
 from .._core.memory_format import sparse_coo
 from ..autograd import function
 from ..autograd.function import Function
+from ..autograd.grad_mode import state as _grad_state
 from . import creation as _creation
 
 _bound = [None]  # core.SparseTensor, bound once core has defined it (see bind)
@@ -303,9 +304,23 @@ def _sparse_sparse(a, b):
     return _make(idx, vals, shape, True)
 
 
-def mm(a, b):
-    """Matrix product with one or both operands sparse: dense unless both are sparse."""
+def _refuse_unmasked(op, *tensors):
+    """torch gives a sparse operand of ``op`` a dense gradient over all its elements, which the
+    values of a sparse tensor cannot hold: refuse rather than hand back a masked one."""
+    if _grad_state.enabled and any(_is_sparse(t) and t.requires_grad for t in tensors):
+        raise NotImplementedError(
+            f"fastnn: {op} with a sparse operand that requires grad (torch gives it a dense, "
+            "unmasked gradient); use torch.sparse.mm for the gradient on its pattern, or "
+            "to_dense() first"
+        )
+
+
+def mm(a, b, masked=False):
+    """Matrix product with one or both operands sparse: dense unless both are sparse.
+    ``masked``: torch.sparse.mm, whose sparse operands get gradients on their own patterns."""
     _check_mm(a, b)
+    if not masked:
+        _refuse_unmasked("mm", a, b)
     if _is_sparse(a) and _is_sparse(b):
         return _sparse_sparse(a, b)
     if _is_sparse(a):
@@ -365,6 +380,7 @@ def add(a, b, alpha=1):
             raise RuntimeError(
                 "add(sparse, dense) is not supported. Use add(dense, sparse) instead."
             )
+        _refuse_unmasked("dense + sparse", b)
         d = to_dense(b)
         return a + (d if alpha == 1 else d * alpha)
     if not _is_sparse(b):
@@ -433,7 +449,7 @@ def sparse_repr(s):
     size = f"({shape[0]},)" if len(shape) == 1 else str(shape)
     parts = [f"size={size}", f"nnz={s._idx.shape[1]}"]
     dt = s._data.dtype
-    if dt != _dtype.default():
+    if dt not in (_dtype.default(), _dtype.int64, _dtype.bool_):  # torch's implied dtypes
         parts.append(f"dtype={_dtype.of(dt)}")
     parts.append(f"layout={sparse_coo}")
     if s._vals.requires_grad:
@@ -507,7 +523,8 @@ class SparseMethods:
         shape = self._data.shape
         uniq, first = np.unique(_linear(self._idx, shape), return_index=True)
         idx = np.array(np.unravel_index(uniq, shape), np.int64).reshape(len(shape), -1)
-        return _make(idx, function.Tensor._make(g._data[first]), shape, True)
+        # (torch leaves such a gradient's coalesced flag unset)
+        return _make(idx, function.Tensor._make(g._data[first]), shape, False)
 
     @grad.setter
     def grad(self, value):

@@ -10,7 +10,7 @@ def mm(mat1, mat2):
     sparse one. The sparse operand's gradient keeps its own index pattern."""
     if not getattr(mat1, "is_sparse", False):
         raise RuntimeError("sparse.mm: mat1 must be a sparse COO tensor")
-    return _impl.mm(mat1, mat2)
+    return _impl.mm(mat1, mat2, masked=True)
 
 
 def addmm(mat, mat1, mat2, *, beta=1.0, alpha=1.0):
