@@ -45,6 +45,8 @@ def test_construction_coalesce_and_attributes(case):
     assert tuple(a.shape) == tuple(b.shape) and a.size(1) == b.size(1)
     assert a.sparse_dim() == b.sparse_dim() and a.dense_dim() == b.dense_dim() == 0
     assert a._nnz() == b._nnz() and a.numel() == b.numel() and len(a) == len(b)
+    assert a.type() == b.type().replace("torch.", "fastnn.")
+    assert not a.data.requires_grad and a.data.is_sparse
     same_pattern(a, b)
     close(a, b)
     ca, cb = a.coalesce(), b.coalesce()
@@ -84,6 +86,7 @@ def test_to_sparse_round_trip_and_dense_ops(case):
     close(a.to(fastnn.float32), b.to(torch.float32), 1e-6)
     assert a.to(fastnn.float32).dtype == fastnn.float32
     close(fastnn.ones(a.shape, dtype=fastnn.float64) + a, torch.ones(b.shape).double() + b)
+    close(fastnn.ones(a.shape, dtype=fastnn.float64) - a, torch.ones(b.shape).double() - b)
     close(a + a, b + b)
     close(a - a.t().t(), b - b.t().t())
 

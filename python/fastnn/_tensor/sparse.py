@@ -546,6 +546,19 @@ class SparseMethods:
     def backward(self, *args, **kwargs):
         raise RuntimeError("fastnn: backward() from a sparse tensor; reduce it (sum) first")
 
+    @property
+    def data(self):
+        return self.detach()
+
+    def type(self, dtype=None):
+        if dtype is None:
+            return (
+                function.Tensor._make(np.zeros(0, self._data.dtype))
+                .type()
+                .replace("fastnn.", "fastnn.sparse.", 1)
+            )
+        return self._cast(_dtype.to_dtype(dtype))
+
     def detach(self):
         return _make(self._idx, self._vals.detach(), self._data.shape, self._coalesced)
 
@@ -671,7 +684,7 @@ class SparseMethods:
         return add(self, other, -1)
 
     def __rsub__(self, other):
-        return add(-other, self) if isinstance(other, function.Tensor) else add(other, self)
+        return add(other, -self)
 
     def mul(self, other):
         return scale(self, other)
