@@ -34,6 +34,7 @@ from . import (
     profiler,
     random,
     return_types,
+    sparse,
     special,
     testing,
     utils,
@@ -71,6 +72,7 @@ from ._core.memory_format import (
     layout,
     memory_format,
     preserve_format,
+    sparse_coo,
     strided,
 )
 from ._core.size import Size
@@ -134,6 +136,7 @@ from ._tensor.linalg.toplevel_more import *  # cholesky_solve, svd_lowrank, geqr
 from ._tensor.linalg.toplevel_more import __all__ as _linalg_more_all
 from ._tensor.printing import set_printoptions
 from ._tensor.random import Generator, default_generator, get_rng_state, set_rng_state
+from ._tensor.sparse import sparse_coo_tensor, spmm
 from ._tensor.spectral import istft, stft
 from ._tensor.windows import *  # hann_window, hamming_window, kaiser_window, ...
 from ._tensor.windows import __all__ as _windows_all
@@ -279,7 +282,11 @@ __all__ = [
     "set_rng_state",
     "set_warn_always",
     "show_config",
+    "sparse",
+    "sparse_coo",
+    "sparse_coo_tensor",
     "special",
+    "spmm",
     "stft",
     "strided",
     "tensor",

@@ -3,7 +3,7 @@ tensor in row-major storage (NCHW for images), so a format is checked as torch c
 rank channels_last needs, the argument's type) and then changes nothing: the values, shapes and
 results are torch's; only the strides torch would pick are not.
 
-Also torch's storage layouts: every fastnn tensor is dense (``strided``), the one layout here."""
+Also torch's storage layouts: ``strided`` (dense) and ``sparse_coo`` (``_tensor/sparse.py``)."""
 
 
 class layout:
@@ -20,12 +20,14 @@ class layout:
 
 
 strided = layout("strided")
+sparse_coo = layout("sparse_coo")
+_LAYOUTS = {"strided": strided, "sparse_coo": sparse_coo}
 
 
 def _layout_by_name(name):
-    if name != "strided":
-        raise ValueError(f"fastnn has no {name} layout (its tensors are all strided)")
-    return strided
+    if name not in _LAYOUTS:
+        raise ValueError(f"fastnn has no {name} layout (only strided and sparse_coo)")
+    return _LAYOUTS[name]
 
 
 class memory_format:

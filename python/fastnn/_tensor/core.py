@@ -23,6 +23,7 @@ from ..autograd import engine, function
 from ..autograd.hooks import RemovableHandle
 from ..cuda import pinned as _pinned
 from . import printing as _printing
+from . import sparse as _sparse
 from . import views as _views
 from .complex import ComplexMixin, install_refusals
 from .creation import _to_array
@@ -86,6 +87,7 @@ class Tensor(
     SpectralMixin,
     StorageMixin,
     LegacyMixin,
+    _sparse.DenseSparseMixin,
 ):
     """A multi-dimensional array with autograd (``requires_grad``, ``backward``, ``grad``).
 
@@ -544,6 +546,15 @@ _TYPE_NAMES = {
 if _dtype.bfloat16 is not None:
     _TYPE_NAMES[_dtype.bfloat16] = "BFloat16Tensor"
 
+
+class SparseTensor(_sparse.SparseMethods, Tensor):
+    """A sparse COO tensor (``fastnn.sparse_coo_tensor``, ``x.to_sparse()``): index array,
+    values Tensor and the dense shape; its methods and ops live in ``sparse.py``."""
+
+    __slots__ = ("_coalesced", "_idx", "_vals")
+
+
+_sparse.bind(SparseTensor)  # sparse.py makes its results of this class
 _new = object.__new__
 _DTYPES = _dtype.OBJECTS  # numpy dtype -> fastnn.dtype, for Tensor.dtype's one lookup
 install_refusals(Tensor)  # complex input to the real-only methods raises torch's errors

@@ -16,10 +16,12 @@ from ..autograd import node_extras as _node_extras
 from ..autograd.grad_mode import is_grad_enabled as _grad_enabled
 from ..autograd.grad_mode import state as _grad_state
 from . import creation as _creation
+from . import sparse as _sparse
 from .ops import elementwise as E
 from .ops import linalg as L
 from .ops import mathfns as E_
 from .ops import shape as S
+from .sparse import SparseStorage as _SparseStorage
 
 _NDARRAY = np.ndarray
 _KDT = (np.dtype(np.float32), np.dtype(np.float64))
@@ -133,7 +135,11 @@ def matmul(input, other, *, out=None):
             if not ((a.requires_grad or b.requires_grad) and _grad_state.enabled):
                 return _function._make(_kernels.matmul_ab(da, db), False, None)
             return _record_matmul(a, b, da, db)
+        if da.__class__ is _SparseStorage or db.__class__ is _SparseStorage:
+            return _sparse.matmul(a, b)
         return L.MatMul.apply(a, b)
+    if da.__class__ is _SparseStorage or db.__class__ is _SparseStorage:
+        return _sparse.matmul(a, b)  # (after the dense fast path: no test on its way)
     if na == 0 or nb == 0:
         raise RuntimeError(
             f"both arguments to matmul need to be at least 1D, but they are {na}D and {nb}D"

@@ -296,6 +296,11 @@ def device_mismatch(tensors):
         d = str(t.device)
         if d not in devs:
             devs.append(d)
+    if len(devs) == 1:  # one device, two storage kinds: a sparse tensor among dense ones
+        raise NotImplementedError(
+            f"{', '.join(type(t).__name__ for t in tensors)}: this op has no form for sparse "
+            "tensors mixed with dense ones; call .to_dense() on the sparse operand first"
+        )
     raise RuntimeError(
         "Expected all tensors to be on the same device, but found at least two "
         f"devices, {devs[0]} and {devs[1]}!"
