@@ -108,6 +108,19 @@ def test_multinomial_without_replacement_draws_distinct_supported_categories():
     np.testing.assert_allclose(counts / 4000, [0, 1 / 6, 1 / 2, 0, 1 / 3], atol=0.03)
 
 
+def test_multinomial_without_replacement_keeps_the_draw_order():
+    # torch's samples come in the order drawn: the first follows p, the second p given the first
+    # was removed (the top-k of the keys, sorted, not just the set of them)
+    fastnn.manual_seed(1)
+    p = np.array([1.0, 3.0, 2.0]) / 6
+    r = fastnn.multinomial(fastnn.tensor(np.tile(p, (6000, 1))), 2).numpy()
+    np.testing.assert_allclose(np.bincount(r[:, 0], minlength=3) / 6000, p, atol=0.02)
+    second = [sum(p[i] * p[j] / (1 - p[i]) for i in range(3) if i != j) for j in range(3)]
+    np.testing.assert_allclose(np.bincount(r[:, 1], minlength=3) / 6000, second, atol=0.02)
+    one = fastnn.multinomial(fastnn.tensor(np.tile(p, (6000, 1))), 1).numpy()[:, 0]
+    np.testing.assert_allclose(np.bincount(one, minlength=3) / 6000, p, atol=0.02)
+
+
 def test_seed_is_reproducible_through_initial_seed():
     s = fastnn.seed()
     assert fastnn.initial_seed() == s

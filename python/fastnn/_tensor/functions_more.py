@@ -343,14 +343,16 @@ def multinomial(input, num_samples, replacement=False, *, generator=None, out=No
             "invalid multinomial distribution (with replacement=False, not enough non-negative category to sample)"
         )
     rng = _random.rng_of(generator, "multinomial")
-    u = rng.random((p.shape[0], num_samples))
-    if replacement:  # inverse CDF of each row
+    if replacement or num_samples == 1:  # inverse CDF of each row (one draw: either way)
+        u = rng.random((p.shape[0], num_samples))
         cdf = np.cumsum(p, 1) / totals[:, None]
         r = np.stack([np.searchsorted(c, v, side="right") for c, v in zip(cdf, u)])
         r = np.minimum(r, n - 1)
-    else:  # the k largest of u_i ** (1 / p_i) are a draw without replacement
+    else:  # the k largest of u_i ** (1 / p_i) are a draw without replacement, largest first
         keys = np.where(p > 0, np.log(rng.random(p.shape)) / np.where(p > 0, p, 1.0), -np.inf)
-        r = np.argsort(-keys, axis=1, kind="stable")[:, :num_samples]
+        top = np.argpartition(-keys, num_samples - 1, axis=1)[:, :num_samples]
+        order = np.argsort(-np.take_along_axis(keys, top, 1), axis=1, kind="stable")
+        r = np.take_along_axis(top, order, 1)
     r = r.astype(np.int64).reshape(*x.shape[:-1], num_samples)
     res = _creation.tensor(r, device=x.device)
     return res if out is None else _fns._into(out, "multinomial", lambda: res)
