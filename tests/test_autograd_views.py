@@ -297,3 +297,19 @@ def test_as_strided_views_the_storage_as_torch():
     # both refuse a write through an expanded view
     with pytest.raises(RuntimeError, match="more than one element"):
         fastnn.arange(12.0).as_strided((3, 3), (1, 1)).add_(1)
+
+
+def test_a_view_write_into_an_output_its_node_reads_raises_as_torch():
+    # exp keeps its output for backward; writing a slice of it changes what that node would read,
+    # so backward must refuse (torch's error), not use the new values (it gave 4e for 2e)
+    a = fastnn.tensor([1.0, 2.0], requires_grad=True)
+    z = a.exp()
+    z[0:1].mul_(2)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation.*output 0"):
+        z.sum().backward()
+    # a node that keeps nothing of its output is unaffected: the gradient goes through the write
+    b = fastnn.tensor([1.0, 2.0], requires_grad=True)
+    y = b * 2
+    y[0:1].mul_(3)
+    y.sum().backward()
+    np.testing.assert_allclose(b.grad.numpy(), [6.0, 2.0])

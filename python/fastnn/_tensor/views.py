@@ -117,6 +117,11 @@ def record(t, op, result_like):
     if up is not None:
         root._ctx, root.requires_grad = new._ctx, True
         _function.remember_prior(root, old_root)
+        # The old history's last node may read the root's storage in backward (exp's output),
+        # and the write above changed it: the stand-in follows the shared version from here on,
+        # so such a node raises torch's "modified by an inplace operation" error rather than
+        # computing with the new values (it was filed under its old version above).
+        old_root._vc = root._vc
     _remake_views(root, t, version)
     return t
 
